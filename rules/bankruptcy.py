@@ -1,0 +1,101 @@
+"""Bankruptcy: run the policy's default waterfall over a liquidated account's deficit.
+
+The deficit is measured at the execution price: ``R = max(0, −(E − open lots × slip))``, what the
+account would owe after closing the rest of its position into the book. Each layer in order
+reduces R by what it can; ADL closes the position itself, every other layer pays cash in. Where
+the policy has no ADL layer the position is closed into the book first. What no layer pays is a
+residual: the account is left below zero.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from solvent.rules.arith import abs_, max_
+from solvent.rules.book import Role
+from solvent.rules.collateral import convert_spot
+from solvent.rules.deleveraging import deleverage
+from solvent.rules.ledger import Ctx, Reason, system
+from solvent.rules.liquidation import counterparty, fill_price, slip_per_lot
+from solvent.rules.margin import equity
+from solvent.rules.outcomes import Bankrupt, DebtCarried, LayerUsed, Residual
+from solvent.rules.policy import Policy
+from solvent.rules.pools import pay_from, venue_pays
+from solvent.rules.positions import close_against
+from solvent.rules.socialized_loss import charge
+from solvent.rules.waterfall import (
+    Adl,
+    BackstopVault,
+    Clawback,
+    DebtCarry,
+    FeePool,
+    HaircutRatio,
+    InsuranceFund,
+    Lender,
+    SocializedLoss,
+    VenueAbsorbs,
+)
+
+
+def remaining_deficit(policy: Policy, ctx: Ctx, name: str) -> Any:
+    """R = max(0, −(E − |S| × slip)): the deficit if the rest were closed into the book now."""
+    account = ctx.book.account(name)
+    slip = slip_per_lot(policy.liquidation, ctx.book.market.mark_quote)
+    return max_(-(equity(policy.margin, account) - abs_(account.size_lots) * slip), 0)
+
+
+def close_into_book(policy: Policy, ctx: Ctx, name: str) -> Ctx:
+    account = ctx.book.account(name)
+    price = fill_price(policy.liquidation, account, ctx.book.market.mark_quote)
+    cp = counterparty(policy.liquidation, ctx)
+    return close_against(ctx, name, cp, abs_(account.size_lots), price, Reason.LIQUIDATION_SLIPPAGE)
+
+
+def _run_layer(policy: Policy, ctx: Ctx, name: str, layer: Any, remaining: Any) -> tuple[Ctx, Any, Any]:
+    """Apply one layer; returns (ctx, covered, exhausted)."""
+    if isinstance(layer, InsuranceFund):
+        return pay_from(ctx, Role.INSURANCE_FUND, name, remaining, Reason.INSURANCE_FUND, layer.cap_quote)
+    if isinstance(layer, BackstopVault):
+        return pay_from(ctx, Role.BACKSTOP_VAULT, name, remaining, Reason.BACKSTOP_VAULT)
+    if isinstance(layer, FeePool):
+        return pay_from(ctx, Role.FEE_ACCOUNT, name, remaining, Reason.FEE_POOL)
+    if isinstance(layer, Adl):
+        price = fill_price(policy.liquidation, ctx.book.account(name), ctx.book.market.mark_quote)
+        cp = counterparty(policy.liquidation, ctx)
+        ctx = ctx.branch(
+            remaining > 0,
+            lambda c: deleverage(c, policy.margin, policy.rounding, layer, name, cp, price),
+            lambda c: close_into_book(policy, c, name),
+        )
+        return ctx, remaining - remaining_deficit(policy, ctx, name), True
+    if isinstance(layer, (SocializedLoss, HaircutRatio, Clawback)):
+        ctx, paid = charge(ctx, policy.margin, policy.rounding, layer, name, remaining)
+        return ctx, paid, True
+    if isinstance(layer, VenueAbsorbs):
+        return venue_pays(ctx, name, remaining), remaining, True
+    if isinstance(layer, DebtCarry):
+        ctx = ctx.note_if(remaining > 0, DebtCarried(name, remaining))
+        if layer.lender is Lender.VENUE:
+            ctx = ctx.transfer(system(ctx.book, Role.VENUE), name, remaining, Reason.DEBT_FRONTED)
+            i = ctx.book.index(name)
+            account = ctx.book.accounts[i]
+            ctx = ctx.with_book(ctx.book.replace_account(i, attrs.evolve(account, debt_quote=account.debt_quote + remaining)))
+        return ctx, remaining, True
+    raise TypeError(f"unknown waterfall layer {layer!r}")
+
+
+def resolve(policy: Policy, ctx: Ctx, name: str) -> Ctx:
+    """Pay ``name``'s deficit down the waterfall and close its position."""
+    ctx = convert_spot(policy.margin, ctx, name)
+    deficit = remaining_deficit(policy, ctx, name)
+    ctx = ctx.note(Bankrupt(name, deficit))
+    if policy.adl is None:
+        ctx = close_into_book(policy, ctx, name)
+    remaining = deficit
+    for index, layer in enumerate(policy.deficit):
+        ctx, covered, exhausted = _run_layer(policy, ctx, name, layer, remaining)
+        ctx = ctx.note_if(covered != 0, LayerUsed(name, index, layer.kind, covered, exhausted))
+        remaining = remaining - covered
+    return ctx.note_if(remaining > 0, Residual(name, remaining))

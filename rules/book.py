@@ -1,0 +1,143 @@
+"""The book: one perpetual market, the accounts trading it, and the venue's own accounts.
+
+Accounting is settle-to-mark (variation margin), as dYdX v4, Backpack and clearing houses do
+(mechanics.md §5, §10): every mark move pays each position's PnL in cash, so an account's equity
+is its cash (plus spot collateral where the policy counts it) and every balance change is a
+ledger transfer. The cost basis is kept only to state PnL since entry (ADL ranking, reports).
+
+Counterparties are accounts too: the order book's aggregate (``liquidity``), the insurance fund,
+the fee account, the backstop vault, the venue's own capital, and the ``clearing`` account that
+nets mark-to-market settlement and must end every step at zero.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+import attrs
+
+from solvent.rules.arith import sum_
+
+
+class Role(enum.Enum):
+    """What an account is for. Every book has exactly one account of each system role."""
+
+    TRADER = "trader"
+    LIQUIDITY = "liquidity"
+    INSURANCE_FUND = "insurance_fund"
+    FEE_ACCOUNT = "fee_account"
+    BACKSTOP_VAULT = "backstop_vault"
+    VENUE = "venue"
+    CLEARING = "clearing"
+
+
+SYSTEM_ROLES = tuple(r for r in Role if r is not Role.TRADER)
+
+
+class MarginMode(enum.Enum):
+    """Cross: spot balances may back the margin account (if the policy says so). Isolated: never."""
+
+    CROSS = "cross"
+    ISOLATED = "isolated"
+
+
+@attrs.frozen
+class Market:
+    """One perpetual market. Prices are quote quanta per lot."""
+
+    name: str
+    mark_quote: Any
+    tick_quote: int = 1
+
+
+@attrs.frozen
+class Account:
+    """One account's balances.
+
+    ``cash_quote`` is the margin balance (negative only when a deficit is carried);
+    ``spot_quote`` is a spot balance kept apart from margin; ``size_lots`` is the signed position;
+    ``cost_quote`` is the signed cost basis (Σ lots × entry price); ``principal_quote`` is the
+    deposited capital still in the account; ``withdrawn_quote`` the total withdrawn;
+    ``debt_quote`` what the account owes a lender off the book; ``window_pnl_quote`` the trading
+    PnL since the current clawback window began.
+    """
+
+    name: str
+    role: Role = Role.TRADER
+    margin_mode: MarginMode = MarginMode.CROSS
+    cash_quote: Any = 0
+    spot_quote: Any = 0
+    size_lots: Any = 0
+    cost_quote: Any = 0
+    principal_quote: Any = 0
+    withdrawn_quote: Any = 0
+    debt_quote: Any = 0
+    window_pnl_quote: Any = 0
+
+    @property
+    def is_trader(self) -> bool:
+        return self.role is Role.TRADER
+
+
+def _check_accounts(book: Book, _attribute: Any, accounts: tuple[Account, ...]) -> None:
+    names = [a.name for a in accounts]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"'accounts' must have unique names: {duplicates}")
+    for role in SYSTEM_ROLES:
+        count = sum(1 for a in accounts if a.role is role)
+        if count != 1:
+            raise ValueError(f"'accounts' must hold exactly one {role.value} account: {count}")
+
+
+@attrs.frozen
+class Book:
+    """The whole state a policy acts on. ``net_deposits_quote`` counts money in minus money out."""
+
+    market: Market
+    accounts: tuple[Account, ...] = attrs.field(validator=_check_accounts)
+    net_deposits_quote: Any = 0
+    clock: int = 0
+
+    def index(self, name: str) -> int:
+        """Position of the named account; ``KeyError`` naming the known accounts otherwise."""
+        for i, account in enumerate(self.accounts):
+            if account.name == name:
+                return i
+        raise KeyError(f"unknown account {name!r}; the book has {[a.name for a in self.accounts]}")
+
+    def account(self, name: str) -> Account:
+        return self.accounts[self.index(name)]
+
+    def role(self, role: Role) -> Account:
+        """The system account of that role."""
+        return next(a for a in self.accounts if a.role is role)
+
+    @property
+    def traders(self) -> tuple[Account, ...]:
+        return tuple(a for a in self.accounts if a.is_trader)
+
+    def replace_account(self, index: int, account: Account) -> Book:
+        accounts = self.accounts[:index] + (account,) + self.accounts[index + 1 :]
+        return attrs.evolve(self, accounts=accounts)
+
+    def total_cash_quote(self) -> Any:
+        """Σ cash + spot over every account except clearing (money the venue holds for someone)."""
+        return sum_(a.cash_quote + a.spot_quote for a in self.accounts if a.role is not Role.CLEARING)
+
+
+def new_book(
+    *,
+    market: str = "PERP",
+    mark_quote: int,
+    traders: tuple[str, ...] = ("alice", "bob"),
+    tick_quote: int = 1,
+    isolated: tuple[str, ...] = (),
+) -> Book:
+    """An empty book: the named traders and one account per system role, all at zero."""
+    accounts = tuple(
+        Account(name, margin_mode=MarginMode.ISOLATED if name in isolated else MarginMode.CROSS)
+        for name in traders
+    ) + tuple(Account(role.value, role=role) for role in SYSTEM_ROLES)
+    return Book(Market(market, mark_quote, tick_quote), accounts)

@@ -1,0 +1,114 @@
+"""Auto-deleveraging: close a bankrupt position against opposing traders in ranking order.
+
+The queue holds every trader with a position opposite to the bankrupt one. It is sorted by the
+policy's ranking score, highest first, ties by book order; whole positions are closed before the
+next (BitMEX's walk down the queue, mechanics.md §2). Each ADL'd trader is closed at the bankrupt
+account's price, so every one pays the same gap per lot relative to mark (§1, §2, §5).
+
+Formula (bankrupt size S lots, equity at mark E):
+    g   = ⌈−E / S⌉ per lot (rounded up: the bankrupt account is not left below zero; the excess,
+          under S quanta in all, goes to the insurance fund); g = 0 with ``price = "mark"``
+    BP  = M + g for a bankrupt long (winners buy from it above mark), M − g for a bankrupt short
+Scores (Ratio num/den, den > 0; UP = PnL since entry, E equity, N notional, MM maintenance):
+    bitmex       UP/|C| × N/E  if UP > 0, else UP/|C| × E/N
+    binance      max(0, UP)/max(1, E − UP) × MM/E  (0 when E ≤ 0)
+    hyperliquid  (M × |S|/|C|) × N/E                 (0 when E ≤ 0)
+    order        0 for all (book order decides)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from solvent.rules.arith import Ratio, Rounding, abs_, and_, div, ite, max_, min_, not_, or_, safe_divisor, sum_, when
+from solvent.rules.book import Account, Role
+from solvent.rules.ledger import Ctx, Reason, system
+from solvent.rules.margin import MarginRule, equity, maintenance_margin, notional, position_pnl
+from solvent.rules.outcomes import AdlFill
+from solvent.rules.positions import close_against
+from solvent.rules.rounding import RoundingRule
+from solvent.rules.waterfall import Adl, AdlPrice, Ranking
+
+
+def score(ranking: Ranking, rule: MarginRule, rounding: RoundingRule, account: Account, mark: Any) -> Ratio:
+    """The account's ADL ranking score as a ratio with a positive denominator."""
+    up = position_pnl(account, mark)
+    e = equity(rule, account)
+    n = notional(account.size_lots, mark)
+    cost = max_(abs_(account.cost_quote), 1)
+    positive_e = e > 0
+    e_safe = max_(e, 1)
+    if ranking is Ranking.BITMEX:
+        n_safe = max_(n, 1)
+        num = ite(up > 0, up * n, up * e_safe)
+        den = ite(up > 0, cost * e_safe, cost * n_safe)
+        return Ratio(num, den)
+    if ranking is Ranking.BINANCE:
+        mm = maintenance_margin(rule, rounding, account.size_lots, mark)
+        wallet = max_(e - up, 1)
+        return Ratio(when(positive_e, max_(up, 0) * mm), wallet * e_safe)
+    if ranking is Ranking.HYPERLIQUID:
+        return Ratio(when(positive_e, n * n), cost * e_safe)
+    return Ratio(0, 1)
+
+
+@attrs.frozen
+class _Entry:
+    eligible: Any
+    num: Any
+    den: Any
+    index: int | Any
+    lots: Any
+
+
+def _before(a: _Entry, b: _Entry) -> Any:
+    """Whether ``a`` is served before ``b``: eligible first, then higher score, then book order."""
+    higher = a.num * b.den > b.num * a.den
+    tie = a.num * b.den == b.num * a.den
+    return and_(a.eligible, or_(not_(b.eligible), higher, and_(tie, a.index < b.index)))
+
+
+def _sorted(entries: list[_Entry]) -> list[_Entry]:
+    """A bubble sorting network of compare-and-swap steps (the same network under z3)."""
+    out = list(entries)
+    for i in range(len(out)):
+        for k in range(len(out) - 1 - i):
+            swap = _before(out[k + 1], out[k])
+            out[k], out[k + 1] = ite(swap, out[k + 1], out[k]), ite(swap, out[k], out[k + 1])
+    return out
+
+
+def deleverage(ctx: Ctx, rule: MarginRule, rounding: RoundingRule, layer: Adl, bankrupt: str, counterparty: str, px: Any) -> Ctx:
+    """Close ``bankrupt``'s position against the queue; any lots left go to ``counterparty`` at ``px``."""
+    book = ctx.book
+    mark = book.market.mark_quote
+    b = book.account(bankrupt)
+    size = b.size_lots
+    lots = abs_(size)
+    deficit = -equity(rule, b)
+    fair_gap = div(deficit, safe_divisor(lots), rounding=Rounding.CEIL)
+    gap = fair_gap if layer.price is AdlPrice.BANKRUPTCY else 0
+    price = ite(size > 0, mark + gap, mark - gap)
+    candidates = [(i, a) for i, a in enumerate(book.accounts) if a.is_trader and a.name != bankrupt]
+    entries = []
+    for i, a in candidates:
+        s = score(layer.ranking, rule, rounding, a, mark)
+        eligible = or_(and_(size > 0, a.size_lots < 0), and_(size < 0, a.size_lots > 0))
+        entries.append(_Entry(eligible, s.num, s.den, i, abs_(a.size_lots)))
+    remaining = lots
+    served = []
+    for entry in _sorted(entries):
+        q = when(entry.eligible, min_(remaining, entry.lots))
+        remaining = remaining - q
+        served.append((entry.index, q))
+    for (i, a), entry in zip(candidates, entries, strict=True):
+        q = sum_(ite(index == i, q, 0) for index, q in served)
+        ctx = ctx.note(AdlFill(bankrupt, a.name, q, gap, fair_gap, entry.num, entry.den, a.size_lots, entry.eligible))
+        ctx = close_against(ctx, bankrupt, a.name, q, price, Reason.ADL)
+    ctx = close_against(ctx, bankrupt, counterparty, remaining, px, Reason.LIQUIDATION_SLIPPAGE)
+    if layer.price is AdlPrice.BANKRUPTCY:
+        dust = when(remaining == 0, max_(ctx.book.account(bankrupt).cash_quote, 0))
+        ctx = ctx.transfer(bankrupt, system(ctx.book, Role.INSURANCE_FUND), dust, Reason.PRO_RATA_DUST)
+    return ctx

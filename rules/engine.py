@@ -1,0 +1,280 @@
+"""The engine: ``step(policy, book, event) -> Step``, written once over the arithmetic interface.
+
+:func:`transition` is the semantics. The concrete :func:`step` runs it on Python ints and rejects
+bad events; ``solvent.solver`` runs the very same function on z3 terms, where the event's
+requirements become assumptions instead of errors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from solvent.rules.arith import PPM, Rounding, abs_, and_, div, implies, max_, min_
+from solvent.rules.bankruptcy import resolve
+from solvent.rules.book import Book, Role
+from solvent.rules.collateral import convert_spot
+from solvent.rules.events import Deposit, Event, Funding, MarkPrice, SpotDeposit, Taker, Trade, Withdraw
+from solvent.rules.fees import charge_fee
+from solvent.rules.ledger import EXTERNAL, SPOT, Ctx, Reason, Transfer, system
+from solvent.rules.liquidation import (
+    close_step,
+    fill_price,
+    hand_over_surplus,
+    is_triggered,
+    note_liquidated,
+    partial_lots,
+    slip_per_lot,
+)
+from solvent.rules.margin import equity, initial_margin, maintenance_margin
+from solvent.rules.outcomes import DepositAbsorbed
+from solvent.rules.policy import Policy
+from solvent.rules.positions import fill
+from solvent.rules.settlement import pay_funding, settle_mark
+from solvent.rules.waterfall import Clawback, Lender
+
+
+class RejectedEvent(ValueError):
+    """The event is not allowed on this book; the book is unchanged."""
+
+    def __init__(self, event: Any, reason: str) -> None:
+        super().__init__(f"{event!r} rejected: {reason}")
+        self.event = event
+        self.reason = reason
+
+
+@attrs.frozen
+class Requirement:
+    """A condition an event needs, with the sentence a user reads when it does not hold."""
+
+    holds: Any
+    message: str
+
+
+@attrs.frozen
+class Step:
+    """One applied event: the book before and after, the ledger transfers and the outcomes."""
+
+    before: Book
+    event: Any
+    after: Book
+    transfers: tuple[Transfer, ...]
+    outcomes: tuple[Any, ...]
+
+
+# --- requirements -------------------------------------------------------------------------
+
+
+def _check_names(book: Book, event: Any) -> None:
+    names = {a.name: a for a in book.accounts}
+    for field in ("account", "buyer", "seller"):
+        name = getattr(event, field, None)
+        if name is None:
+            continue
+        if name not in names:
+            raise RejectedEvent(event, f"unknown account {name!r}; the book has {sorted(names)}")
+        if names[name].role is Role.CLEARING:
+            raise RejectedEvent(event, f"{name!r} is the clearing account; nothing trades or deposits there")
+    if isinstance(event, (Trade, Withdraw)):
+        for name in {getattr(event, f, None) for f in ("account", "buyer", "seller")} - {None}:
+            if not names[name].is_trader:
+                raise RejectedEvent(event, f"{name!r} is a {names[name].role.value} account, not a trader")
+    if isinstance(event, Trade) and event.buyer == event.seller:
+        raise RejectedEvent(event, f"buyer and seller are the same account {event.buyer!r}")
+
+
+def _on_tick(book: Book, price: Any) -> Any:
+    tick = book.market.tick_quote
+    return div(price, tick, rounding=Rounding.FLOOR) * tick == price
+
+
+def requirements(policy: Policy, book: Book, event: Event) -> list[Requirement]:
+    """What must hold of the book before the event for it to be accepted."""
+    if isinstance(event, (Deposit, SpotDeposit)):
+        return [Requirement(event.amount_quote > 0, "amount_quote must be > 0")]
+    if isinstance(event, Withdraw):
+        a = book.account(event.account)
+        free = equity(policy.margin, a) - initial_margin(policy.margin, policy.rounding, a.size_lots, book.market.mark_quote)
+        return [
+            Requirement(event.amount_quote > 0, "amount_quote must be > 0"),
+            Requirement(a.debt_quote == 0, "the account owes a debt; withdrawals wait until it is repaid"),
+            Requirement(event.amount_quote <= a.cash_quote, "amount_quote must be <= the cash balance"),
+            Requirement(event.amount_quote <= free, "amount_quote must be <= free margin (equity - initial margin)"),
+        ]
+    if isinstance(event, Trade):
+        return [
+            Requirement(event.lots > 0, "lots must be > 0"),
+            Requirement(event.price_quote > 0, "price_quote must be > 0"),
+            Requirement(_on_tick(book, event.price_quote), f"price_quote must be a multiple of the tick {book.market.tick_quote}"),
+        ]
+    if isinstance(event, MarkPrice):
+        return [
+            Requirement(event.price_quote > 0, "price_quote must be > 0"),
+            Requirement(_on_tick(book, event.price_quote), f"price_quote must be a multiple of the tick {book.market.tick_quote}"),
+        ]
+    if isinstance(event, Funding):
+        return [Requirement(abs_(event.rate_ppm) <= PPM, f"rate_ppm must be between -{PPM} and {PPM}")]
+    raise TypeError(f"not an event: {event!r}")
+
+
+def post_requirements(policy: Policy, before: Book, after: Book, event: Event) -> list[Requirement]:
+    """What must hold after the event: a trade that adds to a position must meet initial margin."""
+    if not isinstance(event, Trade):
+        return []
+    out = []
+    mark = after.market.mark_quote
+    for name in (event.buyer, event.seller):
+        a0, a1 = before.account(name), after.account(name)
+        im = initial_margin(policy.margin, policy.rounding, a1.size_lots, mark)
+        grows = abs_(a1.size_lots) > abs_(a0.size_lots)
+        out.append(Requirement(implies(grows, equity(policy.margin, a1) >= im), f"{name} would hold less than initial margin after the trade"))
+    return out
+
+
+# --- transitions ---------------------------------------------------------------------------
+
+
+def _evolve_account(ctx: Ctx, name: str, **changes: Any) -> Ctx:
+    i = ctx.book.index(name)
+    return ctx.with_book(ctx.book.replace_account(i, attrs.evolve(ctx.book.accounts[i], **changes)))
+
+
+def _deposit(policy: Policy, ctx: Ctx, event: Deposit) -> Ctx:
+    name, amount = event.account, event.amount_quote
+    before = ctx.book.account(name)
+    ctx = ctx.transfer(EXTERNAL, name, amount, Reason.DEPOSIT)
+    ctx = ctx.with_book(attrs.evolve(ctx.book, net_deposits_quote=ctx.book.net_deposits_quote + amount))
+    absorbed: Any = min_(amount, max_(-equity(policy.margin, before), 0))
+    carry = policy.debt_carry
+    if carry is not None and carry.lender is Lender.VENUE and carry.deposits_repay_debt:
+        repay = min_(amount, before.debt_quote)
+        ctx = ctx.transfer(name, system(ctx.book, Role.VENUE), repay, Reason.DEBT_REPAYMENT)
+        ctx = _evolve_account(ctx, name, debt_quote=ctx.book.account(name).debt_quote - repay)
+        absorbed = absorbed + repay
+    ctx = ctx.note_if(absorbed > 0, DepositAbsorbed(name, absorbed))
+    return _evolve_account(ctx, name, principal_quote=ctx.book.account(name).principal_quote + amount - absorbed)
+
+
+def _withdraw(ctx: Ctx, event: Withdraw) -> Ctx:
+    name, amount = event.account, event.amount_quote
+    ctx = ctx.transfer(name, EXTERNAL, amount, Reason.WITHDRAWAL)
+    ctx = ctx.with_book(attrs.evolve(ctx.book, net_deposits_quote=ctx.book.net_deposits_quote - amount))
+    a = ctx.book.account(name)
+    return _evolve_account(ctx, name, withdrawn_quote=a.withdrawn_quote + amount, principal_quote=min_(a.principal_quote, a.cash_quote))
+
+
+def _spot_deposit(ctx: Ctx, event: SpotDeposit) -> Ctx:
+    ctx = ctx.transfer(EXTERNAL, event.account + SPOT, event.amount_quote, Reason.SPOT_DEPOSIT)
+    return ctx.with_book(attrs.evolve(ctx.book, net_deposits_quote=ctx.book.net_deposits_quote + event.amount_quote))
+
+
+def _trade(policy: Policy, ctx: Ctx, event: Trade) -> Ctx:
+    ctx = fill(ctx, event.buyer, event.seller, event.lots, event.price_quote, Reason.TRADE_PRICE)
+    taker, maker = (event.buyer, event.seller) if event.taker is Taker.BUYER else (event.seller, event.buyer)
+    notional = event.lots * event.price_quote
+    ctx = charge_fee(policy.fees, policy.rounding, ctx, taker, notional, policy.fees.taker_ppm)
+    return charge_fee(policy.fees, policy.rounding, ctx, maker, notional, policy.fees.maker_ppm)
+
+
+def liquidate(policy: Policy, ctx: Ctx, name: str) -> Ctx:
+    """Close out ``name``: in the book if it stays solvent, down the waterfall if not."""
+    rule = policy.liquidation
+    account = ctx.book.account(name)
+    mark = ctx.book.market.mark_quote
+    e = equity(policy.margin, account)
+    mm = maintenance_margin(policy.margin, policy.rounding, account.size_lots, mark)
+    ctx = note_liquidated(ctx, name, e, mm, fill_price(rule, account, mark))
+    bankrupt = e - abs_(account.size_lots) * slip_per_lot(rule, mark) < 0
+    return ctx.branch(bankrupt, lambda c: resolve(policy, c, name), lambda c: _close_solvent(policy, c, name))
+
+
+def _close_solvent(policy: Policy, ctx: Ctx, name: str) -> Ctx:
+    rule = policy.liquidation
+
+    def eq(a: Any) -> Any:
+        return equity(policy.margin, a)
+
+    def close_rest(c: Ctx) -> Ctx:
+        return close_step(rule, policy.rounding.fee, c, name, abs_(c.book.account(name).size_lots), eq)
+
+    if rule.partial_close_ppm < PPM:
+        first = min_(partial_lots(rule, ctx.book.account(name).size_lots), abs_(ctx.book.account(name).size_lots))
+        ctx = close_step(rule, policy.rounding.fee, ctx, name, first, eq)
+        a = ctx.book.account(name)
+        mm = maintenance_margin(policy.margin, policy.rounding, a.size_lots, ctx.book.market.mark_quote)
+        ctx = ctx.branch(is_triggered(rule, eq(a), mm, a.size_lots), close_rest)
+    else:
+        ctx = close_rest(ctx)
+    ctx = convert_spot(policy.margin, ctx, name)
+    return hand_over_surplus(rule, ctx, name)
+
+
+def sweep(policy: Policy, ctx: Ctx) -> Ctx:
+    """Liquidate, in book order, every trader whose equity is below maintenance."""
+    for name in [a.name for a in ctx.book.traders]:
+        ctx = convert_spot(policy.margin, ctx, name)
+        a = ctx.book.account(name)
+        mm = maintenance_margin(policy.margin, policy.rounding, a.size_lots, ctx.book.market.mark_quote)
+        triggered = is_triggered(policy.liquidation, equity(policy.margin, a), mm, a.size_lots)
+        ctx = ctx.branch(triggered, lambda c, n=name: liquidate(policy, c, n))
+    return ctx
+
+
+def _open_window(policy: Policy, book: Book) -> Book:
+    layer = policy.layer(Clawback)
+    if layer is None or book.clock == 0 or book.clock % layer.window_events:
+        return book
+    return attrs.evolve(book, accounts=tuple(attrs.evolve(a, window_pnl_quote=0) for a in book.accounts))
+
+
+def transition(policy: Policy, book: Book, event: Event) -> Ctx:
+    """The semantics of one event, on either interpreter. Requirements are not checked here."""
+    ctx = Ctx(_open_window(policy, book))
+    if isinstance(event, Deposit):
+        ctx = _deposit(policy, ctx, event)
+    elif isinstance(event, SpotDeposit):
+        ctx = _spot_deposit(ctx, event)
+    elif isinstance(event, Withdraw):
+        ctx = _withdraw(ctx, event)
+    elif isinstance(event, Trade):
+        ctx = _trade(policy, ctx, event)
+    elif isinstance(event, MarkPrice):
+        ctx = sweep(policy, settle_mark(ctx, event.price_quote))
+    elif isinstance(event, Funding):
+        ctx = sweep(policy, pay_funding(ctx, event.rate_ppm))
+    else:
+        raise TypeError(f"not an event: {event!r}")
+    return ctx.with_book(attrs.evolve(ctx.book, clock=ctx.book.clock + 1))
+
+
+def step(policy: Policy, book: Book, event: Event) -> Step:
+    """Apply one event concretely; a bad event raises :class:`RejectedEvent` and changes nothing."""
+    _check_names(book, event)
+    for req in requirements(policy, book, event):
+        if not req.holds:
+            raise RejectedEvent(event, req.message)
+    ctx = transition(policy, book, event)
+    for req in post_requirements(policy, book, ctx.book, event):
+        if not req.holds:
+            raise RejectedEvent(event, req.message)
+    return Step(
+        before=book,
+        event=event,
+        after=ctx.book,
+        transfers=tuple(e.item for e in ctx.entries),
+        outcomes=tuple(o.item for o in ctx.outcomes),
+    )
+
+
+def run(policy: Policy, book: Book, events: list[Event] | tuple[Event, ...]) -> list[Step]:
+    """Apply events in order; returns every step (raises on the first rejected event)."""
+    steps = []
+    for event in events:
+        s = step(policy, book, event)
+        steps.append(s)
+        book = s.after
+    return steps
+
+
+__all__ = ["RejectedEvent", "Requirement", "Step", "post_requirements", "requirements", "run", "step", "transition"]

@@ -1,0 +1,65 @@
+"""Events a book undergoes. Each is a frozen value; the engine maps (policy, book, event) to a step."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+import attrs
+
+
+class Taker(enum.Enum):
+    BUYER = "buyer"
+    SELLER = "seller"
+
+
+@attrs.frozen
+class Deposit:
+    """Money in from outside the venue to an account's margin balance."""
+
+    account: str
+    amount_quote: Any
+
+
+@attrs.frozen
+class Withdraw:
+    """Money out of an account's margin balance to outside the venue; only from free margin."""
+
+    account: str
+    amount_quote: Any
+
+
+@attrs.frozen
+class SpotDeposit:
+    """Money in to an account's spot balance, which is kept apart from margin."""
+
+    account: str
+    amount_quote: Any
+
+
+@attrs.frozen
+class Trade:
+    """``buyer`` buys ``lots`` from ``seller`` at ``price_quote`` per lot; the taker pays taker fee."""
+
+    buyer: str
+    seller: str
+    lots: Any
+    price_quote: Any
+    taker: Taker = Taker.BUYER
+
+
+@attrs.frozen
+class MarkPrice:
+    """The mark price moves; positions settle to it, then the liquidation sweep runs."""
+
+    price_quote: Any
+
+
+@attrs.frozen
+class Funding:
+    """A funding payment: at a positive rate longs pay shorts ``rate × notional``, else the reverse."""
+
+    rate_ppm: Any
+
+
+Event = Deposit | Withdraw | SpotDeposit | Trade | MarkPrice | Funding

@@ -1,0 +1,66 @@
+"""Policy field constructors that carry units and bounds in metadata.
+
+Bounds live in one place: the attrs validator enforces them, and the same numbers sit in
+``field.metadata["solvent"]`` for the hypothesis strategies and the z3 domain assumptions.
+Messages follow the attrs wording: ``'<field>' must be <op> <bound>: <value>``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from solvent.rules.arith import PPM
+
+META = "solvent"
+
+
+def _is_int(value: Any) -> bool:
+    return type(value) is int
+
+
+def _integer_in(unit: str, min_value: int | None, max_value: int | None, optional: bool = False):
+    def check(_inst: Any, attribute: attrs.Attribute, value: Any) -> None:
+        if optional and value is None:
+            return
+        if not _is_int(value):
+            raise ValueError(f"'{attribute.name}' must be an integer number of {unit}: {value!r}")
+        if min_value is not None and value < min_value:
+            raise ValueError(f"'{attribute.name}' must be >= {min_value}: {value}")
+        if max_value is not None and value > max_value:
+            raise ValueError(f"'{attribute.name}' must be <= {max_value}: {value}")
+
+    return check
+
+
+def ppm_field(*, min_value: int = 0, max_value: int = PPM, default: Any = attrs.NOTHING) -> Any:
+    """A rate in parts per million, ``min_value ≤ x ≤ max_value``."""
+    return attrs.field(
+        default=default,
+        validator=_integer_in("ppm", min_value, max_value),
+        metadata={META: {"unit": "ppm", "min": min_value, "max": max_value}},
+    )
+
+
+def quote_field(*, min_value: int | None = 0, max_value: int | None = None, default: Any = attrs.NOTHING) -> Any:
+    """An amount in quote quanta; ``default=None`` makes it optional (absent means "no limit")."""
+    return attrs.field(
+        default=default,
+        validator=_integer_in("quote quanta", min_value, max_value, optional=default is None),
+        metadata={META: {"unit": "quote", "min": min_value, "max": max_value}},
+    )
+
+
+def count_field(*, min_value: int = 0, max_value: int | None = None, default: Any = attrs.NOTHING) -> Any:
+    """A whole count (events, steps)."""
+    return attrs.field(
+        default=default,
+        validator=_integer_in("events", min_value, max_value),
+        metadata={META: {"unit": "count", "min": min_value, "max": max_value}},
+    )
+
+
+def bounds(cls: type, name: str) -> dict[str, Any]:
+    """The unit and bounds recorded for a policy field."""
+    return attrs.fields_dict(cls)[name].metadata[META]

@@ -1,0 +1,137 @@
+"""Liquidation: when an account is closed out, at what price, against whom, and what it pays.
+
+Trigger (mechanics.md §1 Binance ``margin ratio ≥ 100%``; §5 dYdX ``TNC < TMMR``): the account
+holds a position and its equity is below (or at, if the policy says so) maintenance margin.
+
+Execution:
+- ``market``: the position is sold into the order book (the ``liquidity`` account) at mark
+  worsened by ``slippage_ppm`` (per lot, rounded against the liquidated account), in partial
+  steps of ``partial_close_ppm`` of the position while still below maintenance (Binance, OKX,
+  Hyperliquid's book orders). A penalty of ``penalty_ppm`` of the closed notional is paid to
+  ``penalty_recipient``, never more than the equity left (Drift's 0.95 factor serves the same end).
+- ``bankruptcy``: the position is taken over at the bankruptcy price; the remaining margin goes to
+  the insurance fund (BitMEX and Bybit: the maintenance margin is lost to the fund, §2, §3).
+  Money-equivalent here: closed at mark against the book, the remaining equity paid to the fund.
+- ``takeover``: the backstop vault takes the position at mark together with the remaining
+  margin (Hyperliquid's liquidator vault, §6).
+
+Formula: slip = ⌈M × slippage_ppm / 1e6⌉ per lot; fill price P = M − slip (long) or M + slip
+(short); equity after closing all: E_x = E − |S| × slip. E_x < 0 makes the account bankrupt and
+its deficit −E_x goes down the waterfall (``solvent.rules.bankruptcy``).
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+import attrs
+
+from solvent.rules.arith import PPM, Rounding, abs_, and_, ite, max_, min_, mul_ppm
+from solvent.rules.book import Account, Role
+from solvent.rules.fields import ppm_field
+from solvent.rules.ledger import Ctx, Reason, system
+from solvent.rules.outcomes import Liquidated
+from solvent.rules.positions import close_against
+
+
+class Trigger(enum.Enum):
+    BELOW_MAINTENANCE = "equity_below_maintenance"
+    AT_OR_BELOW_MAINTENANCE = "equity_at_or_below_maintenance"
+
+
+class Execution(enum.Enum):
+    MARKET = "market"
+    BANKRUPTCY = "bankruptcy"
+    TAKEOVER = "takeover"
+
+
+class Recipient(enum.Enum):
+    INSURANCE_FUND = "insurance_fund"
+    FEE_ACCOUNT = "fee_account"
+    BACKSTOP_VAULT = "backstop_vault"
+    LIQUIDITY = "liquidity"
+
+    @property
+    def role(self) -> Role:
+        return Role(self.value)
+
+
+@attrs.frozen
+class LiquidationRule:
+    """When and how an account below maintenance is closed out."""
+
+    trigger: Trigger = attrs.field(default=Trigger.BELOW_MAINTENANCE, validator=attrs.validators.instance_of(Trigger))
+    execution: Execution = attrs.field(default=Execution.MARKET, validator=attrs.validators.instance_of(Execution))
+    slippage_ppm: int = ppm_field(default=0, max_value=PPM - 1)
+    partial_close_ppm: int = ppm_field(default=PPM, min_value=1)
+    penalty_ppm: int = ppm_field(default=0)
+    penalty_recipient: Recipient = attrs.field(
+        default=Recipient.INSURANCE_FUND, validator=attrs.validators.instance_of(Recipient)
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.execution is not Execution.MARKET:
+            if self.slippage_ppm:
+                raise ValueError(
+                    f"'slippage_ppm' must be 0 when execution = '{self.execution.value}' "
+                    f"(only a market close has a fill price away from mark): {self.slippage_ppm}"
+                )
+            if self.partial_close_ppm != PPM:
+                raise ValueError(
+                    f"'partial_close_ppm' must be {PPM} when execution = '{self.execution.value}' "
+                    f"(a takeover moves the whole position): {self.partial_close_ppm}"
+                )
+
+
+def is_triggered(rule: LiquidationRule, equity_quote: Any, maintenance_quote: Any, size_lots: Any) -> Any:
+    """The account holds a position and its equity is below (or at) maintenance margin."""
+    if rule.trigger is Trigger.AT_OR_BELOW_MAINTENANCE:
+        return and_(size_lots != 0, equity_quote <= maintenance_quote)
+    return and_(size_lots != 0, equity_quote < maintenance_quote)
+
+
+def slip_per_lot(rule: LiquidationRule, mark_quote: Any) -> Any:
+    """Per-lot distance of the fill from mark, rounded up (against the liquidated account)."""
+    if rule.execution is not Execution.MARKET:
+        return 0
+    return mul_ppm(mark_quote, rule.slippage_ppm, rounding=Rounding.CEIL)
+
+
+def fill_price(rule: LiquidationRule, account: Account, mark_quote: Any) -> Any:
+    slip = slip_per_lot(rule, mark_quote)
+    return ite(account.size_lots > 0, mark_quote - slip, mark_quote + slip)
+
+
+def counterparty(rule: LiquidationRule, ctx: Ctx) -> str:
+    """Who takes the closed position: the backstop vault for a takeover, else the order book."""
+    role = Role.BACKSTOP_VAULT if rule.execution is Execution.TAKEOVER else Role.LIQUIDITY
+    return system(ctx.book, role)
+
+
+def note_liquidated(ctx: Ctx, name: str, equity_quote: Any, maintenance_quote: Any, price: Any) -> Ctx:
+    return ctx.note(Liquidated(name, equity_quote, maintenance_quote, ctx.book.account(name).size_lots, price))
+
+
+def close_step(rule: LiquidationRule, fee_rounding: Rounding, ctx: Ctx, name: str, lots: Any, equity_of) -> Ctx:
+    """Close ``lots`` at the fill price, then charge the penalty (never beyond remaining equity)."""
+    mark = ctx.book.market.mark_quote
+    price = fill_price(rule, ctx.book.account(name), mark)
+    ctx = close_against(ctx, name, counterparty(rule, ctx), lots, price, Reason.LIQUIDATION_SLIPPAGE)
+    penalty = mul_ppm(lots * mark, rule.penalty_ppm, rounding=fee_rounding)
+    penalty = min_(penalty, max_(equity_of(ctx.book.account(name)), 0))
+    return ctx.transfer(name, system(ctx.book, rule.penalty_recipient.role), penalty, Reason.LIQUIDATION_PENALTY)
+
+
+def partial_lots(rule: LiquidationRule, size_lots: Any) -> Any:
+    """Lots closed by the first step: ⌈|S| × partial_close_ppm / 1e6⌉ (at least one lot)."""
+    return mul_ppm(abs_(size_lots), rule.partial_close_ppm, rounding=Rounding.CEIL)
+
+
+def hand_over_surplus(rule: LiquidationRule, ctx: Ctx, name: str) -> Ctx:
+    """Bankruptcy and takeover executions pass the remaining cash margin to the fund or vault."""
+    if rule.execution is Execution.MARKET:
+        return ctx
+    role = Role.INSURANCE_FUND if rule.execution is Execution.BANKRUPTCY else Role.BACKSTOP_VAULT
+    surplus = max_(ctx.book.account(name).cash_quote, 0)
+    return ctx.transfer(name, system(ctx.book, role), surplus, Reason.LIQUIDATION_SURPLUS)

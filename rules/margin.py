@@ -1,0 +1,123 @@
+"""Margin: what an account must hold to open (initial) and to keep (maintenance) a position.
+
+Tiered maintenance is Binance's "tax bracket" (mechanics.md §1): ``MM = N × MMR_tier − cum_tier``
+with the maintenance amount ``cum_n = cum_{n−1} + floor_n × (MMR_n − MMR_{n−1})``, which keeps MM
+continuous across tier boundaries. A single-tier table is the flat rate of dYdX, Drift or a broker.
+
+Formula:
+    N   = |size_lots| × mark_quote                     (notional, quote quanta)
+    IM  = N × IMR_tier        rounded by ``rounding.margin``
+    MM  = N × MMR_tier − cum_tier, rounded by ``rounding.margin``, floored at 0
+    E   = cash (+ spot when the policy counts spot as collateral and the account is cross)
+Glossary: IMR/MMR initial/maintenance rate (ppm), cum maintenance amount (quote quanta).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from solvent.rules.arith import PPM, abs_, and_, ite, max_, mul_ppm
+from solvent.rules.book import Account, MarginMode
+from solvent.rules.fields import ppm_field, quote_field
+from solvent.rules.rounding import RoundingRule
+
+
+@attrs.frozen
+class Tier:
+    """One notional bracket: from ``floor_notional_quote`` up to the next tier's floor."""
+
+    floor_notional_quote: int = quote_field()
+    initial_ppm: int = ppm_field(min_value=1)
+    maintenance_ppm: int = ppm_field()
+    maintenance_amount_quote: int = quote_field(default=0)
+
+    def __attrs_post_init__(self) -> None:
+        if self.maintenance_ppm > self.initial_ppm:
+            raise ValueError(
+                f"'maintenance_ppm' must be <= initial_ppm ({self.initial_ppm}): {self.maintenance_ppm}"
+            )
+
+
+def _check_tiers(_inst: Any, _attribute: Any, tiers: tuple[Tier, ...]) -> None:
+    if not tiers:
+        raise ValueError("'tiers' must hold at least one tier")
+    if tiers[0].floor_notional_quote != 0:
+        raise ValueError(f"'floor_notional_quote' of the first tier must be 0: {tiers[0].floor_notional_quote}")
+    for i, (lower, upper) in enumerate(zip(tiers, tiers[1:]), start=1):
+        if upper.floor_notional_quote <= lower.floor_notional_quote:
+            raise ValueError(
+                f"'floor_notional_quote' must be > {lower.floor_notional_quote} (tiers[{i - 1}]): "
+                f"{upper.floor_notional_quote} @ tiers[{i}]"
+            )
+        step = upper.floor_notional_quote * (upper.maintenance_ppm - lower.maintenance_ppm)
+        expected, rest = divmod(step, PPM)
+        expected += lower.maintenance_amount_quote
+        if rest or upper.maintenance_amount_quote != expected:
+            want = f"{expected}" if not rest else f"{expected + rest / PPM:.6f} (not a whole quantum)"
+            raise ValueError(
+                f"'maintenance_amount_quote' must be {want} to keep maintenance continuous at "
+                f"{upper.floor_notional_quote}: {upper.maintenance_amount_quote} @ tiers[{i}]"
+            )
+
+
+@attrs.frozen
+class MarginRule:
+    """Initial and maintenance requirements, and what counts as collateral."""
+
+    tiers: tuple[Tier, ...] = attrs.field(converter=tuple, validator=_check_tiers)
+    spot_collateral: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+
+
+def notional(size_lots: Any, mark_quote: Any) -> Any:
+    """|size| × mark, in quote quanta."""
+    return abs_(size_lots) * mark_quote
+
+
+def _tier_field(rule: MarginRule, notional_quote: Any, name: str) -> Any:
+    value = getattr(rule.tiers[0], name)
+    for tier in rule.tiers[1:]:
+        value = ite(notional_quote >= tier.floor_notional_quote, getattr(tier, name), value)
+    return value
+
+
+def initial_margin(rule: MarginRule, rounding: RoundingRule, size_lots: Any, mark_quote: Any) -> Any:
+    """IM = N × IMR_tier, rounded by ``rounding.margin``."""
+    n = notional(size_lots, mark_quote)
+    return mul_ppm(n, _tier_field(rule, n, "initial_ppm"), rounding=rounding.margin)
+
+
+def maintenance_margin(rule: MarginRule, rounding: RoundingRule, size_lots: Any, mark_quote: Any) -> Any:
+    """MM = max(N × MMR_tier − cum_tier, 0), rounded by ``rounding.margin``."""
+    n = notional(size_lots, mark_quote)
+    mm = mul_ppm(n, _tier_field(rule, n, "maintenance_ppm"), rounding=rounding.margin)
+    return max_(mm - _tier_field(rule, n, "maintenance_amount_quote"), 0)
+
+
+def counts_spot(rule: MarginRule, account: Account) -> bool:
+    """Whether the account's spot balance backs its margin (cross mode under a spot-collateral policy)."""
+    return rule.spot_collateral and account.margin_mode is MarginMode.CROSS
+
+
+def equity(rule: MarginRule, account: Account) -> Any:
+    """E = cash (+ spot where spot counts as collateral). Settle-to-mark: no unsettled PnL."""
+    return account.cash_quote + (account.spot_quote if counts_spot(rule, account) else 0)
+
+
+def position_pnl(account: Account, mark_quote: Any) -> Any:
+    """PnL since entry: size × mark − cost basis (already paid in cash by settlement)."""
+    return account.size_lots * mark_quote - account.cost_quote
+
+
+def profit(rule: MarginRule, account: Account) -> Any:
+    """Equity above deposited principal, floored at 0: the junior claim haircuts may touch."""
+    return max_(equity(rule, account) - account.principal_quote, 0)
+
+
+def has_position(account: Account) -> Any:
+    return account.size_lots != 0
+
+
+def is_flat_and_solvent(rule: MarginRule, account: Account) -> Any:
+    return and_(account.size_lots == 0, equity(rule, account) >= 0)

@@ -1,0 +1,89 @@
+"""Named things that happen in a step: what a report tells and what the invariants inspect."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+
+@attrs.frozen
+class Liquidated:
+    """``account`` was liquidated: its equity and maintenance margin when the trigger fired."""
+
+    account: str
+    equity_quote: Any
+    maintenance_quote: Any
+    size_lots: Any
+    fill_price_quote: Any
+
+
+@attrs.frozen
+class Bankrupt:
+    """Closing ``account`` at the execution price would leave ``deficit_quote`` below zero."""
+
+    account: str
+    deficit_quote: Any
+
+
+@attrs.frozen
+class LayerUsed:
+    """Waterfall layer ``index`` (``layer``) reduced the deficit of ``account`` by ``covered_quote``.
+
+    ``exhausted`` says whether the layer had nothing left to give afterwards (a fund at zero); a
+    layer that always takes the whole remainder reports exhausted.
+    """
+
+    account: str
+    index: int
+    layer: str
+    covered_quote: Any
+    exhausted: Any
+
+
+@attrs.frozen
+class AdlFill:
+    """Auto-deleveraging closed ``lots`` of ``winner`` against ``bankrupt``.
+
+    ``gap_per_lot_quote`` is what the winner paid per lot relative to mark; ``fair_gap_per_lot_quote``
+    is the bankrupt account's own gap (its deficit at mark per lot, rounded up). ``score`` is the
+    winner's ranking score as ``(num, den)``; ``position_lots`` its position before the fill;
+    ``eligible`` whether it was in the queue at all.
+    """
+
+    bankrupt: str
+    winner: str
+    lots: Any
+    gap_per_lot_quote: Any
+    fair_gap_per_lot_quote: Any
+    score_num: Any
+    score_den: Any
+    position_lots: Any
+    eligible: Any
+
+
+@attrs.frozen
+class DebtCarried:
+    """``account``'s deficit stays on the account (or is owed to a lender) instead of being paid."""
+
+    account: str
+    amount_quote: Any
+
+
+@attrs.frozen
+class DepositAbsorbed:
+    """Part of a deposit went to pay ``account``'s earlier debt instead of its withdrawable balance."""
+
+    account: str
+    amount_quote: Any
+
+
+@attrs.frozen
+class Residual:
+    """A deficit no layer paid: ``account`` is left below zero by ``amount_quote``."""
+
+    account: str
+    amount_quote: Any
+
+
+Outcome = Liquidated | Bankrupt | LayerUsed | AdlFill | DebtCarried | DepositAbsorbed | Residual

@@ -1,0 +1,57 @@
+"""Fills: moving lots between two accounts at a price, settled against the mark.
+
+Under settle-to-mark accounting a fill at price P while the mark is M pays the difference at once:
+the buyer pays ``lots × (P − M)`` to the seller (or receives it when P < M), and both then hold
+the position at M. The cost basis follows the position for reporting PnL since entry.
+
+Formula (cost basis C, size S, change Δ at price P):
+    adding to a position or opening:   C' = C + Δ × P
+    reducing without crossing zero:    C' = C × |S + Δ| / |S|   (rounded toward −∞; reporting only)
+    crossing zero:                     C' = (S + Δ) × P
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from solvent.rules.arith import Rounding, abs_, and_, div, ite, max_, or_, safe_divisor
+from solvent.rules.ledger import Ctx, Reason
+
+
+def _moved(size: Any, delta: Any, cost: Any, price: Any) -> tuple[Any, Any]:
+    new_size = size + delta
+    adding = or_(size == 0, and_(size > 0, delta > 0), and_(size < 0, delta < 0))
+    crossed = or_(and_(size > 0, new_size < 0), and_(size < 0, new_size > 0))
+    scaled = div(cost * abs_(new_size), safe_divisor(abs_(size)), rounding=Rounding.FLOOR)
+    new_cost = ite(adding, cost + delta * price, ite(crossed, new_size * price, scaled))
+    return new_size, new_cost
+
+
+def move_position(ctx: Ctx, name: str, delta_lots: Any, price_quote: Any) -> Ctx:
+    """Change ``name``'s position by ``delta_lots`` (signed) at ``price_quote``; no cash moves."""
+    i = ctx.book.index(name)
+    account = ctx.book.accounts[i]
+    size, cost = _moved(account.size_lots, delta_lots, account.cost_quote, price_quote)
+    return ctx.with_book(ctx.book.replace_account(i, attrs.evolve(account, size_lots=size, cost_quote=cost)))
+
+
+def fill(ctx: Ctx, buyer: str, seller: str, lots: Any, price_quote: Any, reason: Reason) -> Ctx:
+    """``buyer`` buys ``lots`` (≥ 0) from ``seller`` at ``price_quote``, paid against the mark."""
+    mark = ctx.book.market.mark_quote
+    diff = lots * (price_quote - mark)
+    ctx = ctx.transfer(buyer, seller, max_(diff, 0), reason)
+    ctx = ctx.transfer(seller, buyer, max_(-diff, 0), reason)
+    ctx = move_position(ctx, buyer, lots, price_quote)
+    return move_position(ctx, seller, -lots, price_quote)
+
+
+def close_against(ctx: Ctx, name: str, counterparty: str, lots: Any, price_quote: Any, reason: Reason) -> Ctx:
+    """Close ``lots`` (≥ 0) of ``name``'s position against ``counterparty`` at ``price_quote``."""
+    long = ctx.book.account(name).size_lots > 0
+    return ctx.branch(
+        long,
+        lambda c: fill(c, counterparty, name, lots, price_quote, reason),
+        lambda c: fill(c, name, counterparty, lots, price_quote, reason),
+    )

@@ -1,0 +1,64 @@
+"""Pro-rata charges for a deficit: socialized loss, profit haircut, clawback.
+
+Formula: share_i = R × w_i / W, rounded per ``rounding.pro_rata`` (up: the excess Σshare − R goes
+to the insurance fund as dust; down: the unpaid remainder passes to the next layer).
+Weights w_i over every trader except the bankrupt one:
+    socialized_loss over winners        w = profit = max(E − principal, 0)
+    socialized_loss over open_interest  w = |size|       (Drift/Mango funding, mechanics.md §7, §8)
+    haircut_ratio                       w = profit, and R is capped at W (profit only; percolator)
+    clawback                            w = max(window PnL, 0), R capped at W if ``cap_at_profit``
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from solvent.rules.arith import Rounding, abs_, div, max_, min_, safe_divisor, sum_, when
+from solvent.rules.book import Role
+from solvent.rules.ledger import Ctx, Reason, system
+from solvent.rules.margin import MarginRule, profit
+from solvent.rules.rounding import ProRata, RoundingRule
+from solvent.rules.waterfall import Clawback, HaircutRatio, Over, SocializedLoss
+
+
+def _weights(ctx: Ctx, rule: MarginRule, layer: Any, bankrupt: str) -> list[tuple[str, Any]]:
+    out = []
+    for account in ctx.book.traders:
+        if account.name == bankrupt:
+            continue
+        if isinstance(layer, SocializedLoss) and layer.over is Over.OPEN_INTEREST:
+            w = abs_(account.size_lots)
+        elif isinstance(layer, Clawback):
+            w = max_(account.window_pnl_quote, 0)
+        else:
+            w = profit(rule, account)
+        out.append((account.name, w))
+    return out
+
+
+def _reason(layer: Any) -> Reason:
+    if isinstance(layer, HaircutRatio):
+        return Reason.HAIRCUT
+    if isinstance(layer, Clawback):
+        return Reason.CLAWBACK
+    return Reason.SOCIALIZED_LOSS
+
+
+def charge(ctx: Ctx, rule: MarginRule, rounding: RoundingRule, layer: Any, bankrupt: str, remaining: Any) -> tuple[Ctx, Any]:
+    """Charge ``remaining`` (or the part the layer may take) pro rata; returns (ctx, paid)."""
+    weights = _weights(ctx, rule, layer, bankrupt)
+    total_weight = sum_(w for _, w in weights)
+    capped = isinstance(layer, HaircutRatio) or (isinstance(layer, Clawback) and layer.cap_at_profit)
+    target = min_(remaining, total_weight) if capped else remaining
+    target = when(total_weight > 0, target)
+    up = rounding.pro_rata is ProRata.UP_DUST_TO_INSURANCE_FUND
+    direction = Rounding.CEIL if up else Rounding.FLOOR
+    charged: Any = 0
+    for name, w in weights:
+        share = div(target * w, safe_divisor(total_weight), rounding=direction)
+        ctx = ctx.transfer(name, bankrupt, share, _reason(layer))
+        charged = charged + share
+    if up:
+        ctx = ctx.transfer(bankrupt, system(ctx.book, Role.INSURANCE_FUND), charged - target, Reason.PRO_RATA_DUST)
+        return ctx, target
+    return ctx, charged

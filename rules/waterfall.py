@@ -1,0 +1,174 @@
+"""The default waterfall: ordered layers that pay a bankrupt account's deficit.
+
+Each layer absorbs what it can and passes the rest down (DESIGN.md, "deficit"). The same
+vocabulary describes crypto venues and clearing houses:
+
+- ``insurance_fund``: the fund pays, up to its balance and an optional per-event cap (Binance,
+  BitMEX, dYdX; Drift caps per market with ``quote_max_insurance``; mechanics.md §1, §2, §5, §7).
+- ``backstop_vault``: a liquidity-provider vault pays up to its balance (Hyperliquid HLP, §6).
+- ``fee_pool``: the venue's collected fees pay (Drift's market fee pool, §7).
+- ``adl``: the bankrupt position is closed against opposing traders in the policy's ranking
+  order, whole positions first, at the bankrupt account's price (§1, §2, §5, §6).
+- ``socialized_loss``: every winner pays pro rata to profit, or every open position pays per lot
+  as Drift and Mango do through funding (§7, §8).
+- ``haircut_ratio``: profits are paid only as far as backed; the deficit is charged pro rata to
+  profit and never beyond it, principal is senior (percolator, github.com/aeyakovenko/percolator).
+- ``clawback``: realized profit within a window is taken back pro rata (OKEx 2018, §4).
+- ``debt_carry``: the deficit stays owed by the account, to the winners (Backpack: negative USDC
+  balance, later deposits repay it, §10) or to a lender that fronts it (broker margin, §11).
+- ``venue_absorbs``: the venue pays from its own capital.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import ClassVar
+
+import attrs
+
+from solvent.rules.fields import count_field, quote_field
+
+
+class Ranking(enum.Enum):
+    """ADL queue order.
+
+    ``bitmex``: PnL% × effective leverage if PnL% > 0 else PnL% ÷ effective leverage (§2).
+    ``binance``: LeveragePnl = max(0, UP)/max(1, WB) × MM/(WB + UP) (§1).
+    ``hyperliquid``: (mark/entry) × (notional/account value), as written in its docs (§6).
+    ``order``: the book's account order (a deterministic stand-in for dYdX's random start, §5).
+    """
+
+    BITMEX = "bitmex"
+    BINANCE = "binance"
+    HYPERLIQUID = "hyperliquid"
+    ORDER = "order"
+
+
+class AdlPrice(enum.Enum):
+    """``bankruptcy``: winners are closed at the bankrupt account's price (Binance, BitMEX, Bybit,
+    dYdX). ``mark``: at mark, so winners pay nothing and the deficit passes down (OKX, §4)."""
+
+    BANKRUPTCY = "bankruptcy"
+    MARK = "mark"
+
+
+class Over(enum.Enum):
+    """Who a socialized loss is spread over: winners by profit, or open positions per lot."""
+
+    WINNERS = "winners"
+    OPEN_INTEREST = "open_interest"
+
+
+class Lender(enum.Enum):
+    """Who is owed a carried debt: the winners (the venue's books stay short) or a fronting venue."""
+
+    WINNERS = "winners"
+    VENUE = "venue"
+
+
+@attrs.frozen
+class InsuranceFund:
+    """The insurance fund pays up to its balance, and at most ``cap_quote`` per bankruptcy if set."""
+
+    kind: ClassVar[str] = "insurance_fund"
+    terminal: ClassVar[bool] = False
+    cap_quote: int | None = quote_field(default=None, min_value=1)
+
+
+@attrs.frozen
+class BackstopVault:
+    """The backstop vault pays up to its balance."""
+
+    kind: ClassVar[str] = "backstop_vault"
+    terminal: ClassVar[bool] = False
+
+
+@attrs.frozen
+class FeePool:
+    """Fees the venue collected pay, up to the fee account's balance."""
+
+    kind: ClassVar[str] = "fee_pool"
+    terminal: ClassVar[bool] = False
+
+
+@attrs.frozen
+class Adl:
+    """Close the bankrupt position against ranked opposing traders."""
+
+    kind: ClassVar[str] = "adl"
+    terminal: ClassVar[bool] = False
+    ranking: Ranking = attrs.field(default=Ranking.ORDER, validator=attrs.validators.instance_of(Ranking))
+    price: AdlPrice = attrs.field(default=AdlPrice.BANKRUPTCY, validator=attrs.validators.instance_of(AdlPrice))
+
+
+@attrs.frozen
+class SocializedLoss:
+    """Charge the whole remaining deficit pro rata (it may reach winners' principal)."""
+
+    kind: ClassVar[str] = "socialized_loss"
+    terminal: ClassVar[bool] = False  # nothing to charge when no one has profit or a position
+    over: Over = attrs.field(default=Over.WINNERS, validator=attrs.validators.instance_of(Over))
+
+
+@attrs.frozen
+class HaircutRatio:
+    """Charge the deficit pro rata to profit, never more than the profit (principal is senior)."""
+
+    kind: ClassVar[str] = "haircut_ratio"
+    terminal: ClassVar[bool] = False
+
+
+@attrs.frozen
+class Clawback:
+    """Take back trading profit made in the current window of ``window_events`` events."""
+
+    kind: ClassVar[str] = "clawback"
+    terminal: ClassVar[bool] = False
+    window_events: int = count_field(min_value=1, default=1_000_000)
+    cap_at_profit: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
+
+
+@attrs.frozen
+class DebtCarry:
+    """Leave the deficit owed by the account; later deposits repay it first if so stated."""
+
+    kind: ClassVar[str] = "debt_carry"
+    terminal: ClassVar[bool] = True
+    lender: Lender = attrs.field(default=Lender.WINNERS, validator=attrs.validators.instance_of(Lender))
+    deposits_repay_debt: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
+
+    def __attrs_post_init__(self) -> None:
+        if self.lender is Lender.WINNERS and not self.deposits_repay_debt:
+            raise ValueError(
+                "'deposits_repay_debt' must be true when lender = 'winners': the debt is the "
+                "account's negative balance, so any deposit lands in it; use lender = 'venue' for "
+                "a debt collected off the book: False"
+            )
+
+
+@attrs.frozen
+class VenueAbsorbs:
+    """The venue pays the remaining deficit from its own capital."""
+
+    kind: ClassVar[str] = "venue_absorbs"
+    terminal: ClassVar[bool] = True
+
+
+Layer = InsuranceFund | BackstopVault | FeePool | Adl | SocializedLoss | HaircutRatio | Clawback | DebtCarry | VenueAbsorbs
+LAYER_TYPES: tuple[type, ...] = Layer.__args__  # type: ignore[attr-defined]
+LAYER_KINDS = {cls.kind: cls for cls in LAYER_TYPES}
+
+
+def check_layers(layers: tuple) -> None:
+    """A waterfall uses each layer at most once and nothing follows a layer that takes all."""
+    seen: set[str] = set()
+    for i, layer in enumerate(layers):
+        if layer.kind in seen:
+            raise ValueError(f"'layer' must appear once in the waterfall: {layer.kind!r} again @ deficit[{i}]")
+        seen.add(layer.kind)
+    for i, layer in enumerate(layers[:-1]):
+        if layer.terminal:
+            raise ValueError(
+                f"'layer' {layers[i + 1].kind!r} is unreachable: {layer.kind!r} @ deficit[{i}] takes "
+                f"every remaining deficit; move it last @ deficit[{i + 1}]"
+            )
