@@ -41,6 +41,10 @@ class Policy:
     units: Units = Units()
     description: str = ""
     sources: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    #: Invariant ids the venue gives up by design (its documented trade-off, e.g. ``no-haircut``
+    #: for a venue that deleverages winners). Their failures are reported, marked accepted, and do
+    #: not fail ``solvent check``.
+    accepts: tuple[str, ...] = attrs.field(default=(), converter=tuple)
 
     def layer(self, cls: type) -> Any:
         """The waterfall layer of that type, or None."""

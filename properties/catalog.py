@@ -1,0 +1,371 @@
+"""The invariant catalog: each property has a stable id, a one-sentence claim and a predicate.
+
+Predicates are written over the same arithmetic interface as the engine (``solvent.rules.arith``)
+and read a :class:`StepView`: the policy, the book before and after one event, and the step's
+guarded transfers and outcomes. On a concrete step every guard is ``True`` and a predicate
+returns a Python bool; on a symbolic step it returns a z3 formula. So the search and the proof
+check the very same claim.
+
+A user adds an invariant by calling :func:`register` with their own predicate.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import attrs
+
+from solvent.rules.arith import abs_, all_, and_, any_, implies, max_, not_, or_, sum_, when
+from solvent.rules.book import Account, Book, Role
+from solvent.rules.engine import Step
+from solvent.rules.events import Deposit, SpotDeposit
+from solvent.rules.ledger import HAIRCUT_REASONS, Guarded, Reason, Transfer
+from solvent.rules.margin import equity
+from solvent.rules.outcomes import AdlFill, Bankrupt, LayerUsed, Liquidated, Residual
+from solvent.rules.policy import Policy
+
+
+class Severity(enum.Enum):
+    CRITICAL = "critical"  # money created, lost or double-charged: a bug in any policy
+    HIGH = "high"  # a user loses what the venue promised to protect
+    MEDIUM = "medium"  # a fairness or ordering promise is broken
+
+
+@attrs.frozen
+class StepView:
+    """What an invariant sees of one step. Transfers and outcomes carry their guards."""
+
+    policy: Policy
+    before: Book
+    event: Any
+    after: Book
+    transfers: tuple[Guarded, ...]
+    outcomes: tuple[Guarded, ...]
+
+    @classmethod
+    def of(cls, policy: Policy, step: Step) -> StepView:
+        """The view of a concrete step: every guard is ``True``."""
+        return cls(
+            policy,
+            step.before,
+            step.event,
+            step.after,
+            tuple(Guarded(True, t) for t in step.transfers),
+            tuple(Guarded(True, o) for o in step.outcomes),
+        )
+
+    def outcomes_of(self, kind: type) -> Iterator[Guarded]:
+        return (g for g in self.outcomes if isinstance(g.item, kind))
+
+    def outflow(self, name: str, reasons: frozenset[Reason] | set[Reason]) -> Any:
+        """Σ of the amounts ``name`` paid for any of ``reasons`` in this step."""
+        return sum_(
+            when(g.guard, g.item.amount_quote)
+            for g in self.transfers
+            if g.item.source == name and g.item.reason in reasons
+        )
+
+    def inflow(self, name: str, reasons: frozenset[Reason] | set[Reason]) -> Any:
+        """Σ of the amounts ``name`` received for any of ``reasons`` in this step."""
+        return sum_(
+            when(g.guard, g.item.amount_quote)
+            for g in self.transfers
+            if g.item.destination == name and g.item.reason in reasons
+        )
+
+    def went_bankrupt(self, name: str) -> Any:
+        return any_(g.guard for g in self.outcomes_of(Bankrupt) if g.item.account == name)
+
+
+Predicate = Callable[[StepView], Any]
+
+
+@attrs.frozen
+class Invariant:
+    """A named, checkable claim about every step a policy can take."""
+
+    id: str
+    claim: str
+    severity: Severity
+    predicate: Predicate = attrs.field(repr=False)
+    #: Whether a concrete step took the path this claim is about (for coverage, not verdicts).
+    exercised: Predicate = attrs.field(default=lambda view: True, repr=False)
+
+    def holds(self, view: StepView) -> Any:
+        return self.predicate(view)
+
+
+CATALOG: dict[str, Invariant] = {}
+
+
+def register(invariant: Invariant) -> Invariant:
+    """Add an invariant to the catalog (ids are unique)."""
+    if invariant.id in CATALOG:
+        raise ValueError(f"invariant id {invariant.id!r} is already registered")
+    CATALOG[invariant.id] = invariant
+    return invariant
+
+
+def invariant(id: str, claim: str, severity: Severity, *, exercised: Predicate | None = None):
+    """Decorator form of :func:`register` for a predicate function."""
+
+    def wrap(fn: Predicate) -> Predicate:
+        register(Invariant(id, claim, severity, fn, exercised or (lambda view: True)))
+        return fn
+
+    return wrap
+
+
+def get(id: str) -> Invariant:
+    """The invariant with that id; ``KeyError`` listing the known ids otherwise."""
+    try:
+        return CATALOG[id]
+    except KeyError:
+        raise KeyError(f"unknown invariant {id!r}; known: {', '.join(sorted(CATALOG))}") from None
+
+
+# --- shared vocabulary ----------------------------------------------------------------------
+
+
+def _traders(book: Book) -> tuple[Account, ...]:
+    return book.traders
+
+
+def _any_outcome(kind: type) -> Predicate:
+    return lambda view: any_(g.guard for g in view.outcomes_of(kind))
+
+
+def _haircut_paid(view: StepView, name: str) -> Any:
+    """What ``name`` paid toward someone else's deficit through ADL, socialization or clawback."""
+    return when(not_(view.went_bankrupt(name)), view.outflow(name, HAIRCUT_REASONS))
+
+
+def _claim(view: StepView, account: Account) -> Any:
+    """What the account could take out: equity net of debt, floored at zero."""
+    return max_(equity(view.policy.margin, account) - account.debt_quote, 0)
+
+
+WATERFALL_REASONS = frozenset(
+    {
+        Reason.INSURANCE_FUND,
+        Reason.BACKSTOP_VAULT,
+        Reason.FEE_POOL,
+        Reason.VENUE_ABSORBS,
+        Reason.ADL,
+        Reason.SOCIALIZED_LOSS,
+        Reason.HAIRCUT,
+        Reason.CLAWBACK,
+        Reason.DEBT_FRONTED,
+    }
+)
+
+
+# --- accounting -----------------------------------------------------------------------------
+
+
+@invariant(
+    "conservation",
+    "cash + insurance fund + fees + vaults (+ spot) equals net deposits, exactly, and the clearing account is empty after every event",
+    Severity.CRITICAL,
+)
+def conservation(view: StepView) -> Any:
+    book = view.after
+    return and_(book.total_cash_quote() == book.net_deposits_quote, book.role(Role.CLEARING).cash_quote == 0)
+
+
+@invariant("open-interest-balance", "total long size equals total short size", Severity.CRITICAL)
+def open_interest_balance(view: StepView) -> Any:
+    return sum_(a.size_lots for a in view.after.accounts) == 0
+
+
+@invariant(
+    "deficit-charged-once",
+    "every unit of a bankrupt account's deficit is paid exactly once, by exactly one waterfall layer",
+    Severity.CRITICAL,
+    exercised=_any_outcome(Bankrupt),
+)
+def deficit_charged_once(view: StepView) -> Any:
+    checks = []
+    for b in view.outcomes_of(Bankrupt):
+        name = b.item.account
+        layers = [g for g in view.outcomes_of(LayerUsed) if g.item.account == name]
+        covered = sum_(when(g.guard, g.item.covered_quote) for g in layers)
+        residual = sum_(when(g.guard, g.item.amount_quote) for g in view.outcomes_of(Residual) if g.item.account == name)
+        received = view.inflow(name, WATERFALL_REASONS) - view.outflow(name, {Reason.PRO_RATA_DUST})
+        nonnegative = all_(implies(g.guard, g.item.covered_quote >= 0) for g in layers)
+        checks.append(implies(b.guard, and_(covered + residual == b.item.deficit_quote, nonnegative, received <= covered)))
+    return all_(checks)
+
+
+@invariant(
+    "claims-backed",
+    "every positive claim is backed by cash the venue holds: no trader, fund, fee account or vault holds a negative cash balance",
+    Severity.CRITICAL,
+)
+def claims_backed(view: StepView) -> Any:
+    holders = [a for a in view.after.accounts if a.role not in (Role.VENUE, Role.CLEARING, Role.LIQUIDITY)]
+    return all_(a.cash_quote >= 0 for a in holders)
+
+
+# --- protection of users --------------------------------------------------------------------
+
+
+@invariant("no-negative-equity", "after the waterfall, no account's equity is below zero", Severity.HIGH)
+def no_negative_equity(view: StepView) -> Any:
+    return all_(equity(view.policy.margin, a) >= 0 for a in _traders(view.after))
+
+
+@invariant(
+    "insurance-fund-non-negative", "the insurance fund never goes below zero", Severity.HIGH
+)
+def insurance_fund_non_negative(view: StepView) -> Any:
+    return view.after.role(Role.INSURANCE_FUND).cash_quote >= 0
+
+
+@invariant(
+    "deposit-not-absorbed",
+    "a deposit raises the depositor's withdrawable claim by the whole deposit",
+    Severity.HIGH,
+    exercised=lambda view: isinstance(view.event, Deposit) and view.before.account(view.event.account).is_trader,
+)
+def deposit_not_absorbed(view: StepView) -> Any:
+    event = view.event
+    if not isinstance(event, Deposit) or not view.before.account(event.account).is_trader:
+        return True
+    before = _claim(view, view.before.account(event.account))
+    after = _claim(view, view.after.account(event.account))
+    return after - before == event.amount_quote
+
+
+@invariant("spot-isolated", "spot balances are never touched by a margin account's losses", Severity.HIGH)
+def spot_isolated(view: StepView) -> Any:
+    credited = view.event.account if isinstance(view.event, SpotDeposit) else None
+    checks = []
+    for a0, a1 in zip(view.before.accounts, view.after.accounts, strict=True):
+        expected = a0.spot_quote + (view.event.amount_quote if a0.name == credited else 0)
+        checks.append(a1.spot_quote == expected)
+    return all_(checks)
+
+
+@invariant(
+    "loss-bounded-by-collateral",
+    "no user loses more than they deposited: no account ends owing money, on the book or to a lender",
+    Severity.HIGH,
+)
+def loss_bounded_by_collateral(view: StepView) -> Any:
+    return all_(equity(view.policy.margin, a) - a.debt_quote >= 0 for a in _traders(view.after))
+
+
+@invariant(
+    "principal-protected",
+    "haircuts touch profit only, never deposited principal",
+    Severity.HIGH,
+    exercised=lambda view: any_(_haircut_paid(view, a.name) > 0 for a in _traders(view.after)),
+)
+def principal_protected(view: StepView) -> Any:
+    checks = []
+    for a in _traders(view.after):
+        paid = _haircut_paid(view, a.name)
+        checks.append(implies(paid > 0, equity(view.policy.margin, a) >= a.principal_quote))
+    return all_(checks)
+
+
+@invariant(
+    "flat-accounts-never-pay",
+    "an account with no open position never pays for another account's loss",
+    Severity.HIGH,
+    exercised=lambda view: any_(g.guard for g in view.outcomes_of(Bankrupt))
+    and any(a.size_lots == 0 for a in view.before.traders),
+)
+def flat_accounts_never_pay(view: StepView) -> Any:
+    return all_(
+        implies(a.size_lots == 0, _haircut_paid(view, a.name) == 0) for a in _traders(view.before)
+    )
+
+
+@invariant(
+    "adl-price-fair",
+    "an ADL'd winner is closed at the bankrupt account's price, never worse",
+    Severity.HIGH,
+    exercised=lambda view: any_(and_(g.guard, g.item.lots > 0) for g in view.outcomes_of(AdlFill)),
+)
+def adl_price_fair(view: StepView) -> Any:
+    checks = []
+    for g in view.outcomes_of(AdlFill):
+        fill = g.item
+        fair_total = fill.lots * max_(fill.fair_gap_per_lot_quote, 0)
+        paid = view.outflow(fill.winner, {Reason.ADL})
+        checks.append(implies(and_(g.guard, fill.lots > 0), and_(fill.gap_per_lot_quote <= fill.fair_gap_per_lot_quote, paid <= fair_total)))
+    return all_(checks)
+
+
+# --- who pays, and in what order ------------------------------------------------------------
+
+
+@invariant(
+    "no-haircut",
+    "no account's profit is reduced by ADL, socialized loss, haircut or clawback",
+    Severity.MEDIUM,
+    exercised=_any_outcome(Bankrupt),
+)
+def no_haircut(view: StepView) -> Any:
+    return all_(_haircut_paid(view, a.name) == 0 for a in _traders(view.after))
+
+
+@invariant(
+    "waterfall-order",
+    "a lower waterfall layer is used only after every layer above it is exhausted (no haircut while the fund has money)",
+    Severity.MEDIUM,
+    exercised=lambda view: len(list(view.outcomes_of(LayerUsed))) > 1,
+)
+def waterfall_order(view: StepView) -> Any:
+    used = list(view.outcomes_of(LayerUsed))
+    checks = []
+    for upper in used:
+        for lower in used:
+            if upper.item.account == lower.item.account and upper.item.index < lower.item.index:
+                lower_used = and_(lower.guard, lower.item.covered_quote > 0)
+                checks.append(implies(and_(upper.guard, lower_used), upper.item.exhausted))
+    return all_(checks)
+
+
+@invariant(
+    "liquidation-only-below-maintenance",
+    "no account is liquidated while its equity covers maintenance margin",
+    Severity.MEDIUM,
+    exercised=_any_outcome(Liquidated),
+)
+def liquidation_only_below_maintenance(view: StepView) -> Any:
+    return all_(implies(g.guard, g.item.equity_quote < g.item.maintenance_quote) for g in view.outcomes_of(Liquidated))
+
+
+@invariant(
+    "adl-ranking-respected",
+    "ADL takes counterparties in the policy's ranking order, whole positions before the next",
+    Severity.MEDIUM,
+    exercised=lambda view: any_(and_(g.guard, g.item.lots > 0) for g in view.outcomes_of(AdlFill)),
+)
+def adl_ranking_respected(view: StepView) -> Any:
+    fills = list(view.outcomes_of(AdlFill))  # recorded in book order, the tie-break
+    checks = []
+    for i, ga in enumerate(fills):
+        for j, gb in enumerate(fills):
+            a, b = ga.item, gb.item
+            if i == j or a.bankrupt != b.bankrupt:
+                continue
+            higher = a.score_num * b.score_den > b.score_num * a.score_den
+            tie = a.score_num * b.score_den == b.score_num * a.score_den
+            a_first = or_(higher, and_(tie, i < j))
+            served_b = and_(ga.guard, gb.guard, a.eligible, b.eligible, a_first, b.lots > 0)
+            checks.append(implies(served_b, a.lots == abs_(a.position_lots)))
+    return all_(checks)
+
+
+def ids() -> list[str]:
+    """Every registered invariant id, in catalog order."""
+    return list(CATALOG)
+
+
+__all__ = ["CATALOG", "Invariant", "Severity", "StepView", "get", "ids", "invariant", "register"]

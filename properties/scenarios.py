@@ -1,0 +1,176 @@
+"""Named stress scenarios: deterministic stories built from the policy's own margin rules.
+
+Each scenario sizes deposits from the policy's initial margin (so the opening trades are accepted
+by any policy) and sizes the price gap from the account's equity (so the gap really bankrupts it).
+Prices are quote quanta per lot; the starting mark is 10,000 (e.g. $100.00 in cents).
+
+- ``gap-crash``: one-tick gap. Alice is long near maximum leverage against Bob; the mark gaps down
+  by twice Alice's equity per lot; the insurance fund holds a quarter of the deficit.
+- ``gap-crash-funded``: the same gap with an insurance fund ten times the position's notional.
+- ``deposit-after-liquidation``: the gap crash, then Alice deposits again (Backpack, Oct 2025,
+  mechanics.md §10 and §13).
+- ``whale``: a two-sided book. A whale is long against three shorts of different entry price and
+  leverage; the mark rises 3%, then gaps down through the whale's bankruptcy price, so the ADL
+  queue order matters.
+- ``flat-winner``: Carol takes a profit and goes flat before the crash; who pays the deficit?
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from solvent.rules.arith import Rounding, mul_ppm
+from solvent.rules.book import Book, new_book
+from solvent.rules.engine import run
+from solvent.rules.events import Deposit, Event, MarkPrice, Taker, Trade
+from solvent.rules.margin import equity, initial_margin
+from solvent.rules.policy import Policy
+
+MARK = 10_000  # quote quanta per lot at the start (e.g. $100.00 in cents)
+LOTS = 100  # the leveraged account's position
+
+
+@attrs.frozen
+class Story:
+    """A starting book and the events that follow."""
+
+    book: Book
+    events: tuple[Event, ...]
+
+
+@attrs.frozen
+class Scenario:
+    """A named, deterministic story generator."""
+
+    name: str
+    summary: str
+    build: Callable[[Policy], Story] = attrs.field(repr=False)
+
+
+def _fee(policy: Policy, notional: int) -> int:
+    rate = max(policy.fees.taker_ppm, policy.fees.maker_ppm)
+    return mul_ppm(notional, rate, rounding=Rounding.CEIL)
+
+
+def _leveraged_deposit(policy: Policy, lots: int, mark: int) -> int:
+    """Just above initial margin plus fees: the most leverage the policy allows, with 10% headroom."""
+    im = initial_margin(policy.margin, policy.rounding, lots, mark)
+    return im + im // 10 + _fee(policy, lots * mark) + 1
+
+
+def _safe_deposit(policy: Policy, lots: int, mark: int, leverage: int = 1) -> int:
+    """Collateral for ``leverage``× (never less than initial margin with headroom)."""
+    return max(lots * mark // leverage, _leveraged_deposit(policy, lots, mark)) + _fee(policy, lots * mark)
+
+
+def _gap_price(policy: Policy, book: Book, name: str, mark: int) -> int:
+    """A mark that takes twice the account's equity from its position (at least 1/10 of mark)."""
+    account = book.account(name)
+    drop = -(-2 * equity(policy.margin, account) // abs(account.size_lots))
+    direction = -1 if account.size_lots > 0 else 1
+    return max(mark + direction * drop, mark // 10)
+
+
+def _seeded(traders: tuple[str, ...], liquidity: int, fund: int) -> tuple[Book, list[Event]]:
+    book = new_book(mark_quote=MARK, traders=traders)
+    events: list[Event] = [Deposit("liquidity", liquidity)]
+    if fund:
+        events.append(Deposit("insurance_fund", fund))
+    return book, events
+
+
+def _crash(policy: Policy, fund_share: tuple[int, int]) -> Story:
+    notional = LOTS * MARK
+    alice = _leveraged_deposit(policy, LOTS, MARK)
+    num, den = fund_share
+    fund = max(alice * num // den, 1)
+    book, events = _seeded(("alice", "bob", "carol"), 10 * notional, fund)
+    events += [
+        Deposit("alice", alice),
+        Deposit("bob", _safe_deposit(policy, LOTS, MARK)),
+        Deposit("carol", notional // 2),
+        Trade("alice", "bob", LOTS, MARK, Taker.BUYER),
+    ]
+    before_gap = run(policy, book, events)[-1].after
+    events.append(MarkPrice(_gap_price(policy, before_gap, "alice", MARK)))
+    return Story(book, tuple(events))
+
+
+def gap_crash(policy: Policy) -> Story:
+    return _crash(policy, (1, 4))
+
+
+def gap_crash_funded(policy: Policy) -> Story:
+    return _crash(policy, (100, 1))
+
+
+def deposit_after_liquidation(policy: Policy) -> Story:
+    story = _crash(policy, (1, 4))
+    return attrs.evolve(story, events=story.events + (Deposit("alice", _leveraged_deposit(policy, LOTS, MARK)),))
+
+
+def whale(policy: Policy) -> Story:
+    whale_lots, short_lots = 300, 100
+    book, events = _seeded(("whale", "bob", "carol", "dave"), 10 * whale_lots * MARK, 1)
+    up = MARK + MARK * 3 // 100
+    events += [
+        Deposit("whale", _leveraged_deposit(policy, whale_lots, up)),
+        Deposit("bob", _safe_deposit(policy, short_lots, up, leverage=2)),
+        Deposit("carol", _safe_deposit(policy, short_lots, up, leverage=3)),
+        Deposit("dave", _safe_deposit(policy, short_lots, up, leverage=1)),
+        Trade("whale", "bob", short_lots, MARK, Taker.BUYER),
+        MarkPrice(up),
+        Trade("whale", "carol", short_lots, up, Taker.BUYER),
+        Trade("whale", "dave", short_lots, up, Taker.BUYER),
+    ]
+    before_gap = run(policy, book, events)[-1].after
+    events.append(MarkPrice(_gap_price(policy, before_gap, "whale", up)))
+    return Story(book, tuple(events))
+
+
+def flat_winner(policy: Policy) -> Story:
+    notional = LOTS * MARK
+    book, events = _seeded(("alice", "bob", "carol"), 10 * notional, 1)
+    up = MARK + MARK * 2 // 100
+    events += [
+        Deposit("alice", _leveraged_deposit(policy, LOTS, up)),
+        Deposit("bob", 2 * _safe_deposit(policy, LOTS, up)),
+        Deposit("carol", _safe_deposit(policy, LOTS // 10, up)),
+        Trade("carol", "bob", LOTS // 10, MARK, Taker.BUYER),
+        MarkPrice(up),
+        Trade("bob", "carol", LOTS // 10, up, Taker.SELLER),
+        Trade("alice", "bob", LOTS, up, Taker.BUYER),
+    ]
+    before_gap = run(policy, book, events)[-1].after
+    events.append(MarkPrice(_gap_price(policy, before_gap, "alice", up)))
+    return Story(book, tuple(events))
+
+
+SCENARIOS: dict[str, Scenario] = {
+    s.name: s
+    for s in (
+        Scenario("gap-crash", "a leveraged long meets a one-tick gap; the fund holds a quarter of the deficit", gap_crash),
+        Scenario("gap-crash-funded", "the same gap with a fund ten times the notional", gap_crash_funded),
+        Scenario("deposit-after-liquidation", "the gap crash, then the liquidated user deposits again", deposit_after_liquidation),
+        Scenario("whale", "a whale long against three shorts of different entry and leverage gaps through bankruptcy", whale),
+        Scenario("flat-winner", "a user takes profit and goes flat before the crash", flat_winner),
+    )
+}
+
+
+def get(name: str) -> Scenario:
+    """The scenario of that name; ``KeyError`` listing the known ones otherwise."""
+    try:
+        return SCENARIOS[name]
+    except KeyError:
+        raise KeyError(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}") from None
+
+
+def build(policy: Policy, name: str) -> Story:
+    return get(name).build(policy)
+
+
+__all__: list[Any] = ["SCENARIOS", "Scenario", "Story", "build", "get"]
