@@ -1,0 +1,3 @@
+from solvent.cli import main
+
+main()

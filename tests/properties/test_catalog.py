@@ -1,0 +1,143 @@
+"""Each invariant fails on a story built to break it and holds where the policy protects it."""
+
+from __future__ import annotations
+
+import pytest
+
+from solvent.properties import catalog
+from solvent.properties.catalog import StepView
+from solvent.properties.check import Status, check_policy
+from solvent.properties.scenarios import SCENARIOS
+from solvent.rules.book import new_book
+from solvent.rules.engine import run
+from solvent.rules.events import Deposit, MarkPrice, Trade
+from solvent.rules.liquidation import LiquidationRule, Trigger
+from solvent.rules.margin import MarginRule, Tier
+from solvent.rules.policy import Policy
+from solvent.rules.waterfall import (
+    Adl,
+    AdlPrice,
+    Clawback,
+    DebtCarry,
+    HaircutRatio,
+    InsuranceFund,
+    Lender,
+    Over,
+    Ranking,
+    SocializedLoss,
+    VenueAbsorbs,
+)
+
+TEN_X = MarginRule(tiers=(Tier(0, initial_ppm=100_000, maintenance_ppm=50_000),))  # 10x, MM 5%
+
+WATERFALLS = {
+    "fund-then-adl": (InsuranceFund(), Adl(ranking=Ranking.BINANCE)),
+    "debt-carry-winners": (DebtCarry(),),
+    "debt-carry-venue": (DebtCarry(lender=Lender.VENUE),),
+    "fund-then-socialized-winners": (InsuranceFund(), SocializedLoss(over=Over.WINNERS)),
+    "fund-then-socialized-oi": (InsuranceFund(), SocializedLoss(over=Over.OPEN_INTEREST)),
+    "capped-fund-haircut-venue": (InsuranceFund(cap_quote=10), HaircutRatio(), VenueAbsorbs()),
+    "clawback-venue": (Clawback(), VenueAbsorbs()),
+    "fund-then-adl-at-mark": (InsuranceFund(), Adl(price=AdlPrice.MARK)),
+    "no-waterfall": (),
+}
+
+
+def policy(deficit, **kw) -> Policy:
+    return Policy(name="test", margin=TEN_X, deficit=deficit, **kw)
+
+
+def failures(p: Policy, scenarios=None) -> dict[str, tuple[str, int]]:
+    report = check_policy(p, scenarios=scenarios)
+    return {v.invariant.id: (v.violation.scenario, v.violation.step_index) for v in report.verdicts if v.status is Status.FAILS}
+
+
+class TestAccountingAlwaysHolds:
+    """Conservation, open-interest balance and single charging hold for every waterfall in every scenario."""
+
+    @pytest.mark.parametrize("name", list(WATERFALLS))
+    def test_accounting(self, name):
+        report = check_policy(policy(WATERFALLS[name]))
+        by_id = {v.invariant.id: v for v in report.verdicts}
+        for inv in ("conservation", "open-interest-balance", "deficit-charged-once", "insurance-fund-non-negative"):
+            assert by_id[inv].status is Status.HELD, (inv, by_id[inv].violation)
+        assert by_id["deficit-charged-once"].steps_exercised >= len(SCENARIOS)
+        assert not [r.name for r in report.runs if r.rejected]
+
+
+class TestWhoPays:
+    """The failing set of each waterfall is its documented trade-off, at the gap step."""
+
+    def test_fund_then_adl_haircuts_winners_only(self):
+        assert failures(policy(WATERFALLS["fund-then-adl"])) == {"no-haircut": ("gap-crash", 6)}
+
+    def test_a_large_fund_means_no_haircut(self):
+        assert failures(policy(WATERFALLS["fund-then-adl"]), ["gap-crash-funded"]) == {}
+
+    def test_debt_carry_to_winners_swallows_the_next_deposit(self):
+        got = failures(policy(WATERFALLS["debt-carry-winners"]))
+        assert got["deposit-not-absorbed"] == ("deposit-after-liquidation", 7)
+        assert set(got) == {"deposit-not-absorbed", "no-negative-equity", "claims-backed", "loss-bounded-by-collateral"}
+
+    def test_debt_fronted_by_the_venue_keeps_the_book_whole(self):
+        assert set(failures(policy(WATERFALLS["debt-carry-venue"]))) == {"deposit-not-absorbed", "loss-bounded-by-collateral"}
+
+    def test_socialized_over_winners_charges_the_flat_winner(self):
+        got = failures(policy(WATERFALLS["fund-then-socialized-winners"]))
+        assert got == {"no-haircut": ("gap-crash", 6), "flat-accounts-never-pay": ("flat-winner", 9)}
+
+    def test_socialized_over_open_interest_spares_flat_accounts(self):
+        assert set(failures(policy(WATERFALLS["fund-then-socialized-oi"]))) == {"no-haircut"}
+
+    def test_a_capped_fund_breaks_waterfall_order(self):
+        assert "waterfall-order" in failures(policy(WATERFALLS["capped-fund-haircut-venue"]))
+
+    def test_adl_at_mark_leaves_the_deficit_unpaid(self):
+        assert "no-negative-equity" in failures(policy(WATERFALLS["fund-then-adl-at-mark"]))
+
+
+class TestLiquidationBoundary:
+    """An account whose equity equals maintenance margin exactly is liquidated only under 'at or below'."""
+
+    def story(self, trigger: Trigger):
+        p = policy((InsuranceFund(),), liquidation=LiquidationRule(trigger=trigger))
+        book = new_book(mark_quote=1_000, traders=("alice", "bob"))
+        # 10 lots at 1,000: IM 1,000. At a mark of 940 the notional is 9,400 and MM 470.
+        # Alice deposits 1,070, so at 940 her equity is 1,070 − 600 = 470 = MM exactly.
+        steps = run(p, book, [Deposit("alice", 1_070), Deposit("bob", 10_000), Trade("alice", "bob", 10, 1_000), MarkPrice(940)])
+        return p, steps
+
+    def test_at_or_below_liquidates_at_equality(self):
+        p, steps = self.story(Trigger.AT_OR_BELOW_MAINTENANCE)
+        view = StepView.of(p, steps[-1])
+        assert catalog.get("liquidation-only-below-maintenance").exercised(view)
+        assert not catalog.get("liquidation-only-below-maintenance").holds(view)
+
+    def test_below_does_not(self):
+        p, steps = self.story(Trigger.BELOW_MAINTENANCE)
+        view = StepView.of(p, steps[-1])
+        assert steps[-1].after.account("alice").size_lots == 10
+        assert catalog.get("liquidation-only-below-maintenance").holds(view)
+
+
+class TestCatalog:
+    """The catalog carries every id the core issue names, each with a claim."""
+
+    def test_ids(self):
+        required = {
+            "conservation", "open-interest-balance", "no-negative-equity", "no-haircut", "waterfall-order",
+            "insurance-fund-non-negative", "liquidation-only-below-maintenance", "adl-ranking-respected",
+            "adl-price-fair", "deposit-not-absorbed", "spot-isolated", "principal-protected",
+            "loss-bounded-by-collateral", "deficit-charged-once", "flat-accounts-never-pay",
+        }
+        assert required <= set(catalog.ids())
+        assert all(i.claim.endswith(tuple("abcdefghijklmnopqrstuvwxyz)")) for i in catalog.CATALOG.values())
+
+    def test_unknown_id_names_the_known_ones(self):
+        with pytest.raises(KeyError, match="unknown invariant 'nope'; known: adl-price-fair, adl-ranking-respected"):
+            catalog.get("nope")
+
+    def test_accepted_failures_do_not_fail_the_policy(self):
+        report = check_policy(policy(WATERFALLS["fund-then-adl"]), accept=["no-haircut"])
+        assert not report.failed
+        assert {v.invariant.id: v.status for v in report.verdicts}["no-haircut"] is Status.ACCEPTED
