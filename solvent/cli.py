@@ -59,8 +59,11 @@ def presets() -> None:
     rows = []
     for name in preset_names():
         p = load_preset(name)
-        rows.append((name, " → ".join(layer.kind for layer in p.deficit) or "(none)", "; ".join(p.sources)))
-    click.echo(tabulate(rows, headers=("preset", "deficit waterfall", "sources"), tablefmt="simple", maxcolwidths=[None, 40, 70]))
+        waterfall = " → ".join(layer.kind for layer in p.deficit) or "(none)"
+        rows.append((name, waterfall, ", ".join(p.accepts) or "-", p.sources[0] if p.sources else "-"))
+    headers = ("preset", "deficit waterfall", "gives up by design", "main source")
+    click.echo(tabulate(rows, headers=headers, tablefmt="simple", maxcolwidths=[None, 32, 36, 50]))
+    click.echo("\nEvery source of a preset: its TOML file (solvent.rules.presets.preset_path(name)).")
 
 
 @main.command()

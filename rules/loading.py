@@ -1,0 +1,393 @@
+"""Policies as TOML text: the one place TOML and cattrs live.
+
+``loads_policy`` returns a whole, validated :class:`~solvent.rules.policy.Policy` or raises
+:class:`PolicyError` listing every problem found, one line each, in the shape
+
+    '<field>' must be <op> <bound>: <value> @ $.<path.to.field>
+
+The policy classes own the rules (their attrs validators write the messages); this module only
+reads TOML exactly (``parse_float=Fraction``, so ``initial_ppm = 0.1`` reaches the validator as
+``Fraction(1, 10)`` and is rejected there), adds the path with cattrs' ``transform_error`` and
+writes a policy back out (``dumps_policy``) so that ``loads_policy(dumps_policy(p)) == p``.
+
+TOML layout: top-level ``name`` (required), ``description``, ``sources``, ``accepts``; tables ``[units]``,
+``[margin]`` with ``[[margin.tiers]]`` (required), ``[liquidation]``, ``[fees]``, ``[[deficit]]``
+(each with ``layer = "<kind>"``) and ``[rounding]``. An absent key or table takes its default.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import re
+import tomllib
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Any, get_origin
+
+import attrs
+import cattrs
+from cattrs.cols import homogenous_tuple_structure_factory
+from cattrs.errors import AttributeValidationNote, BaseValidationError, ClassValidationError, ForbiddenExtraKeysError
+from cattrs.gen import make_dict_structure_fn
+from cattrs.strategies import configure_tagged_union
+from cattrs.v import format_exception as cattrs_format_exception
+from cattrs.v import transform_error
+
+from solvent.rules.policy import Policy
+from solvent.rules.waterfall import LAYER_KINDS, LAYER_TYPES, Layer
+
+TAG = "layer"  # the key naming a waterfall layer's kind in a [[deficit]] table
+
+
+class PolicyError(ValueError):
+    """A policy that could not be loaded: where it came from and every problem found."""
+
+    def __init__(self, source: str, errors: list[str]) -> None:
+        super().__init__(source, errors)
+        self.source = source
+        self.errors = list(errors)
+
+    def __str__(self) -> str:
+        return "\n".join([f"{self.source}: {len(self.errors)} error(s)", *(f"  {e}" for e in self.errors)])
+
+
+# --- problems found while structuring ------------------------------------------------------------
+
+
+class _Problem(ValueError):
+    """A problem the loader itself finds (shape of the TOML, not a policy rule)."""
+
+
+class _Invalid(_Problem):
+    """A value of the wrong shape; ``must`` says what was expected."""
+
+    def __init__(self, must: str, value: Any, key: str | None = None) -> None:
+        super().__init__(must, value, key)
+        self.must, self.value, self.key = must, value, key
+
+
+class _Missing(_Problem):
+    """A required key that is absent."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"'{key}' is required")
+
+
+class _Unknown(_Problem):
+    """A key the table does not have, with the keys it does have."""
+
+    def __init__(self, key: str, allowed: tuple[str, ...]) -> None:
+        super().__init__(f"unknown key {key!r} (allowed keys: {', '.join(allowed)})")
+
+
+@attrs.frozen(repr=False)
+class _NonFinite:
+    """A TOML ``inf`` or ``nan``: no exact number, kept only so a validator can reject it."""
+
+    literal: str
+
+    def __repr__(self) -> str:
+        return self.literal
+
+
+# A message's own path relative to the object that raised it, e.g. "... @ tiers[2]".
+_RELATIVE_PATH = re.compile(r" @ ([a-z_]+(?:\[\d+\])+(?:\.[a-z_]+(?:\[\d+\])*)*)(?=$|[\s;,)])")
+_ABSOLUTE_PATH = re.compile(r"^(?P<message>.*) @ (?P<path>\$\S*)$", re.DOTALL)
+_LEADING_FIELD = re.compile(r"^'(\w+)'")
+
+
+def _expected(type_: Any) -> str:
+    """How a message names an expected type."""
+    if type_ is bool:
+        return "true or false"
+    if isinstance(type_, type) and issubclass(type_, enum.Enum):
+        return "one of " + ", ".join(repr(m.value) for m in type_)
+    return getattr(type_, "__name__", repr(type_))
+
+
+def _note_name(exc: BaseException) -> str | None:
+    """The attribute cattrs was structuring when ``exc`` was raised, if any."""
+    notes = getattr(exc, "__notes__", ())
+    return next((n.name for n in notes if isinstance(n, AttributeValidationNote)), None)
+
+
+def format_exception(exc: BaseException, type_: Any) -> str:
+    """One problem in the attrs wording; ``transform_error`` appends ``' @ <path>'``.
+
+    Unlike cattrs' default, an attrs validator's own message is kept whole (cattrs would say
+    ``invalid value``), and a value of the wrong shape names the key, the expectation and the value.
+    """
+    if isinstance(exc, _Invalid):
+        key = exc.key or _note_name(exc)
+        subject = f"'{key}'" if key else "value"
+        return f"{subject} {exc.must}: {exc.value!r}"
+    if isinstance(exc, TypeError) and len(exc.args) == 4 and isinstance(exc.args[1], attrs.Attribute):
+        _, attribute, type_, value = exc.args  # attrs.validators.instance_of
+        return f"'{attribute.name}' must be {_expected(type_)}: {value!r}"
+    if isinstance(exc, (ValueError, TypeError)):
+        return str(exc)
+    return cattrs_format_exception(exc, type_)
+
+
+def _anchored(error: str) -> str:
+    """Resolve paths a validator wrote relative to its object ("@ tiers[2]") against that object's path."""
+    match = _ABSOLUTE_PATH.match(error)
+    if match is None or not _RELATIVE_PATH.search(match["message"]):
+        return error
+    return _RELATIVE_PATH.sub(lambda rel: f" @ {match['path']}.{rel[1]}", match["message"])
+
+
+def errors_of(exc: BaseException) -> list[str]:
+    """Every problem in a structuring error, one line each, with its path."""
+    return [_anchored(e) for e in transform_error(exc, format_exception=format_exception)]
+
+
+# --- the converter -------------------------------------------------------------------------------
+
+
+def _allowed_keys(cl: type) -> tuple[str, ...]:
+    """The keys a TOML table for ``cl`` may hold (a waterfall layer also has its ``layer`` tag)."""
+    names = tuple(a.name for a in attrs.fields(cl))
+    return (TAG, *names) if cl in LAYER_TYPES else names
+
+
+def _explain(exc: BaseException, cl: type) -> list[BaseException]:
+    """Restate one of a class's structuring errors so its path and message say what went wrong.
+
+    A missing key is reported at the table that lacks it; each unknown key on its own line with the
+    allowed keys; a validator's error raised by the constructor points at the field it names.
+    """
+    if isinstance(exc, ForbiddenExtraKeysError):
+        return [_Unknown(key, _allowed_keys(cl)) for key in sorted(exc.extra_fields)]
+    if isinstance(exc, KeyError) and _note_name(exc) == exc.args[0]:
+        return [_Missing(exc.args[0])]
+    return [_at_named_field(exc, cl)]
+
+
+def _at_named_field(exc: BaseException, cl: type) -> BaseException:
+    """A constructor's error that opens with a field of ``cl`` ("'x' must be ...") is reported at that field.
+
+    A message that already carries its own relative path ("... @ tiers[2]") is left for
+    :func:`_anchored`.
+    """
+    message = str(exc.args[0]) if exc.args else ""
+    field = _LEADING_FIELD.match(message)
+    names = attrs.fields_dict(cl)
+    if _note_name(exc) is None and field and field[1] in names and not _RELATIVE_PATH.search(message):
+        exc.add_note(AttributeValidationNote(f"Validating {cl.__qualname__}.{field[1]}", field[1], names[field[1]].type))
+    return exc
+
+
+def _table_hook(cl: type, converter: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    """Structure a TOML table into an attrs class, with errors restated by :func:`_explain`."""
+    structure_fields = make_dict_structure_fn(cl, converter)
+
+    def structure(value: Any, _: Any) -> Any:
+        if not isinstance(value, dict):
+            raise _Invalid("must be a table", value)
+        try:
+            return structure_fields(value, cl)
+        except ClassValidationError as exc:
+            explained = [e for sub in exc.exceptions for e in _explain(sub, cl)]
+            raise ClassValidationError(exc.message, explained, cl) from None
+
+    return structure
+
+
+def _is_array(type_: Any) -> bool:
+    """``tuple[X, ...]``: a TOML array."""
+    args = getattr(type_, "__args__", ())
+    return get_origin(type_) is tuple and len(args) == 2 and args[1] is Ellipsis
+
+
+def _array_hook(type_: Any, converter: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    """A TOML array into a tuple; a string or table is refused rather than iterated."""
+    structure_items = homogenous_tuple_structure_factory(type_, converter)
+    must = "must be an array of strings" if type_.__args__[0] is str else "must be an array of tables"
+
+    def structure(value: Any, _: Any) -> tuple:
+        if not isinstance(value, list):
+            raise _Invalid(must, value)
+        return structure_items(value, type_)
+
+    return structure
+
+
+def _is_enum(type_: Any) -> bool:
+    """An enum class: a TOML string naming one of its values."""
+    return isinstance(type_, type) and issubclass(type_, enum.Enum)
+
+
+def _enum_hook(type_: type[enum.Enum]) -> Callable[[Any, Any], enum.Enum]:
+    """An enum from its value, exactly (no coercion)."""
+    by_value = {member.value: member for member in type_}
+    must = f"must be {_expected(type_)}"
+
+    def structure(value: Any, _: Any) -> enum.Enum:
+        if isinstance(value, str) and value in by_value:
+            return by_value[value]
+        raise _Invalid(must, value)
+
+    return structure
+
+
+def _string(value: Any, _: Any) -> str:
+    """A TOML string, exactly (no ``str()`` of a number)."""
+    if type(value) is not str:
+        raise _Invalid("must be a string", value)
+    return value
+
+
+def _as_read(value: Any, _: Any) -> Any:
+    """Integers and booleans pass as read: the field validator judges them (a float is a Fraction)."""
+    return value
+
+
+def _at_key(key: str, exc: BaseException) -> ClassValidationError:
+    """Report ``exc`` at ``.key`` of the current table."""
+    exc.add_note(AttributeValidationNote(f"Structuring {key}", key, str))
+    return ClassValidationError(f"While structuring {key}", [exc], dict)
+
+
+def _layer_hook(structure_tagged: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """Check the ``layer`` tag of a [[deficit]] table before cattrs' tagged union reads it."""
+    must = "must be one of " + ", ".join(repr(kind) for kind in LAYER_KINDS)
+
+    def structure(value: Any, _: Any) -> Any:
+        if not isinstance(value, dict):
+            raise _Invalid("must be a table", value)
+        if TAG not in value:
+            raise _Missing(TAG)
+        if not (isinstance(value[TAG], str) and value[TAG] in LAYER_KINDS):
+            raise _at_key(TAG, _Invalid(must, value[TAG]))
+        return structure_tagged(value, Layer)
+
+    return structure
+
+
+def make_converter() -> cattrs.Converter:
+    """The converter between policies and TOML-shaped data (dicts, lists, str, int, bool)."""
+    converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+    converter.register_structure_hook(str, _string)
+    converter.register_structure_hook(int, _as_read)
+    converter.register_structure_hook(bool, _as_read)
+    converter.register_structure_hook_factory(_is_enum, _enum_hook)
+    converter.register_structure_hook_factory(_is_array, _array_hook)
+    converter.register_structure_hook_factory(attrs.has, _table_hook)
+    configure_tagged_union(Layer, converter, tag_generator=lambda cls: cls.kind, tag_name=TAG)
+    converter.register_structure_hook(Layer, _layer_hook(converter.get_structure_hook(Layer)))
+    return converter
+
+
+CONVERTER = make_converter()
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+_TOML_POSITION = re.compile(r"^(?P<message>.*?) \(at (?:line (?P<line>\d+), column (?P<column>\d+)|end of document)\)$")
+
+
+def _exact_float(literal: str) -> Fraction | _NonFinite:
+    """A TOML float read exactly: ``0.1`` is ``Fraction(1, 10)``; ``inf`` and ``nan`` stay literals."""
+    if literal.lstrip("+-") in ("inf", "nan"):
+        return _NonFinite(literal)
+    return Fraction(literal)
+
+
+def _syntax_error(exc: tomllib.TOMLDecodeError, text: str, source: str) -> str:
+    """``invalid TOML: <what> @ <file>:<line>:<column>`` from tomllib's message."""
+    match = _TOML_POSITION.match(str(exc))
+    if match is None:
+        return f"invalid TOML: {exc} @ {source}"
+    if match["line"] is None:
+        lines = text.split("\n")
+        line, column = len(lines), len(lines[-1]) + 1
+    else:
+        line, column = int(match["line"]), int(match["column"])
+    return f"invalid TOML: {match['message']} @ {source}:{line}:{column}"
+
+
+def _parse(text: str, source: str) -> dict[str, Any]:
+    """The TOML document as data, floats as exact Fractions; a syntax error is a PolicyError."""
+    try:
+        return tomllib.loads(text, parse_float=_exact_float)
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(source, [_syntax_error(exc, text, source)]) from None
+
+
+def loads_policy(text: str, *, source: str = "<string>") -> Policy:
+    """The policy a TOML document describes, or PolicyError naming every problem in it."""
+    data = _parse(text, source)
+    try:
+        return CONVERTER.structure(data, Policy)
+    except (BaseValidationError, _Problem) as exc:
+        raise PolicyError(source, errors_of(exc)) from None
+
+
+def load_policy(path: str | os.PathLike[str]) -> Policy:
+    """The policy in a TOML file (UTF-8); errors name the file."""
+    source = os.fspath(path)
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(source, [f"cannot read the policy file: {exc}"]) from None
+    return loads_policy(text, source=source)
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+_LAYOUT = ("name", "description", "sources", "accepts", "units", "margin", "liquidation", "fees", "deficit", "rounding")
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+
+
+def _toml_string(text: str) -> str:
+    """A TOML basic string: quotes, backslashes and control characters escaped."""
+    def escape(ch: str) -> str:
+        if ch in _ESCAPES:
+            return _ESCAPES[ch]
+        return f"\\u{ord(ch):04X}" if ord(ch) < 0x20 or ord(ch) == 0x7F else ch
+
+    return '"' + "".join(escape(ch) for ch in text) + '"'
+
+
+def _toml_value(value: Any) -> str:
+    """A scalar or an array of scalars; integers stay integers (no float ever written)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return _toml_string(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + "".join(f"\n    {_toml_value(v)}," for v in value) + ("\n]" if value else "]")
+    raise TypeError(f"no TOML form for {value!r} in a policy")
+
+
+def _is_table_array(value: Any) -> bool:
+    """A non-empty list of tables: written as ``[[header]]`` blocks."""
+    return isinstance(value, (list, tuple)) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def _table_lines(path: tuple[str, ...], table: dict[str, Any]) -> list[str]:
+    """Keys of one table (the ``layer`` tag first, None omitted), then its sub-tables in order."""
+    items = sorted(table.items(), key=lambda item: item[0] != TAG)
+    lines = [f"{k} = {_toml_value(v)}" for k, v in items if v is not None and not isinstance(v, dict) and not _is_table_array(v)]
+    for key, value in items:
+        header = ".".join((*path, key))
+        if isinstance(value, dict):
+            lines += ["", f"[{header}]", *_table_lines((*path, key), value)]
+        elif _is_table_array(value):
+            for item in value:
+                lines += ["", f"[[{header}]]", *_table_lines((*path, key), item)]
+    return lines
+
+
+def dumps_policy(policy: Policy) -> str:
+    """The policy as TOML, every field written out, such that ``loads_policy`` gives it back."""
+    data = CONVERTER.unstructure(policy)
+    ordered = {key: data.pop(key) for key in _LAYOUT}
+    if data:
+        raise TypeError(f"dumps_policy has no place in its layout for {sorted(data)}: add them to _LAYOUT")
+    return "\n".join(_table_lines((), ordered)) + "\n"

@@ -1,0 +1,23 @@
+"""Hypothesis profiles, picked by the SOLVENT_PROFILE environment variable (default ``ci``).
+
+``ci``: derandomized, no example database, no deadline, generate and shrink only (the explain
+phase dominated time-to-report in PROBE.md). ``dev``: random seeds, local database. ``deep``:
+many more examples, for ``pytest -m deep`` runs.
+"""
+
+import os
+
+from hypothesis import HealthCheck, Phase, settings
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink),
+    suppress_health_check=(HealthCheck.too_slow,),
+    print_blob=True,
+)
+settings.register_profile("dev", deadline=None, print_blob=True)
+settings.register_profile("deep", parent=settings.get_profile("ci"), derandomize=False, max_examples=5_000)
+settings.load_profile(os.environ.get("SOLVENT_PROFILE", "ci"))
