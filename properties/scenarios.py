@@ -55,7 +55,7 @@ def _fee(policy: Policy, notional: int) -> int:
     return mul_ppm(notional, rate, rounding=Rounding.CEIL)
 
 
-def _leveraged_deposit(policy: Policy, lots: int, mark: int) -> int:
+def leveraged_deposit(policy: Policy, lots: int, mark: int) -> int:
     """Just above initial margin plus fees: the most leverage the policy allows, with 10% headroom."""
     im = initial_margin(policy.margin, policy.rounding, lots, mark)
     return im + im // 10 + _fee(policy, lots * mark) + 1
@@ -63,10 +63,10 @@ def _leveraged_deposit(policy: Policy, lots: int, mark: int) -> int:
 
 def _safe_deposit(policy: Policy, lots: int, mark: int, leverage: int = 1) -> int:
     """Collateral for ``leverage``× (never less than initial margin with headroom)."""
-    return max(lots * mark // leverage, _leveraged_deposit(policy, lots, mark)) + _fee(policy, lots * mark)
+    return max(lots * mark // leverage, leveraged_deposit(policy, lots, mark)) + _fee(policy, lots * mark)
 
 
-def _gap_price(policy: Policy, book: Book, name: str, mark: int) -> int:
+def gap_price(policy: Policy, book: Book, name: str, mark: int) -> int:
     """A mark that takes twice the account's equity from its position (at least 1/10 of mark)."""
     account = book.account(name)
     drop = -(-2 * equity(policy.margin, account) // abs(account.size_lots))
@@ -84,7 +84,7 @@ def _seeded(traders: tuple[str, ...], liquidity: int, fund: int) -> tuple[Book, 
 
 def _crash(policy: Policy, fund_share: tuple[int, int]) -> Story:
     notional = LOTS * MARK
-    alice = _leveraged_deposit(policy, LOTS, MARK)
+    alice = leveraged_deposit(policy, LOTS, MARK)
     num, den = fund_share
     fund = max(alice * num // den, 1)
     book, events = _seeded(("alice", "bob", "carol"), 10 * notional, fund)
@@ -95,7 +95,7 @@ def _crash(policy: Policy, fund_share: tuple[int, int]) -> Story:
         Trade("alice", "bob", LOTS, MARK, Taker.BUYER),
     ]
     before_gap = run(policy, book, events)[-1].after
-    events.append(MarkPrice(_gap_price(policy, before_gap, "alice", MARK)))
+    events.append(MarkPrice(gap_price(policy, before_gap, "alice", MARK)))
     return Story(book, tuple(events))
 
 
@@ -109,7 +109,7 @@ def gap_crash_funded(policy: Policy) -> Story:
 
 def deposit_after_liquidation(policy: Policy) -> Story:
     story = _crash(policy, (1, 4))
-    return attrs.evolve(story, events=story.events + (Deposit("alice", _leveraged_deposit(policy, LOTS, MARK)),))
+    return attrs.evolve(story, events=story.events + (Deposit("alice", leveraged_deposit(policy, LOTS, MARK)),))
 
 
 def whale(policy: Policy) -> Story:
@@ -117,7 +117,7 @@ def whale(policy: Policy) -> Story:
     book, events = _seeded(("whale", "bob", "carol", "dave"), 10 * whale_lots * MARK, 1)
     up = MARK + MARK * 3 // 100
     events += [
-        Deposit("whale", _leveraged_deposit(policy, whale_lots, up)),
+        Deposit("whale", leveraged_deposit(policy, whale_lots, up)),
         Deposit("bob", _safe_deposit(policy, short_lots, up, leverage=2)),
         Deposit("carol", _safe_deposit(policy, short_lots, up, leverage=3)),
         Deposit("dave", _safe_deposit(policy, short_lots, up, leverage=1)),
@@ -127,7 +127,7 @@ def whale(policy: Policy) -> Story:
         Trade("whale", "dave", short_lots, up, Taker.BUYER),
     ]
     before_gap = run(policy, book, events)[-1].after
-    events.append(MarkPrice(_gap_price(policy, before_gap, "whale", up)))
+    events.append(MarkPrice(gap_price(policy, before_gap, "whale", up)))
     return Story(book, tuple(events))
 
 
@@ -136,7 +136,7 @@ def flat_winner(policy: Policy) -> Story:
     book, events = _seeded(("alice", "bob", "carol"), 10 * notional, 1)
     up = MARK + MARK * 2 // 100
     events += [
-        Deposit("alice", _leveraged_deposit(policy, LOTS, up)),
+        Deposit("alice", leveraged_deposit(policy, LOTS, up)),
         Deposit("bob", 2 * _safe_deposit(policy, LOTS, up)),
         Deposit("carol", _safe_deposit(policy, LOTS // 10, up)),
         Trade("carol", "bob", LOTS // 10, MARK, Taker.BUYER),
@@ -145,7 +145,7 @@ def flat_winner(policy: Policy) -> Story:
         Trade("alice", "bob", LOTS, up, Taker.BUYER),
     ]
     before_gap = run(policy, book, events)[-1].after
-    events.append(MarkPrice(_gap_price(policy, before_gap, "alice", up)))
+    events.append(MarkPrice(gap_price(policy, before_gap, "alice", up)))
     return Story(book, tuple(events))
 
 

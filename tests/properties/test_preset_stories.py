@@ -1,0 +1,142 @@
+"""Each bundled preset shows its documented behaviour: who pays when a gap bankrupts an account."""
+
+from __future__ import annotations
+
+import pytest
+
+from solvent.properties import catalog
+from solvent.properties.catalog import StepView
+from solvent.properties.check import Status, check_policy
+from solvent.rules.book import new_book
+from solvent.rules.engine import run
+from solvent.rules.events import Deposit, MarkPrice, Trade
+from solvent.properties.scenarios import gap_price, leveraged_deposit
+from solvent.rules.outcomes import AdlFill, DebtCarried, DepositAbsorbed, LayerUsed
+from solvent.rules.presets import load_preset, preset_names
+
+
+def two_account_crash(policy, *, fund_quote: int, redeposit: bool):
+    """Alice long 100 lots near the policy's maximum leverage against Bob; the mark gaps through her
+    bankruptcy price (twice her equity per lot); then Alice may deposit again."""
+    mark, lots = 10_000, 100
+    deposit = leveraged_deposit(policy, lots, mark)
+    events = [Deposit("liquidity", 10**9), Deposit("alice", deposit), Deposit("bob", lots * mark * 2)]
+    if fund_quote:
+        events.append(Deposit("insurance_fund", fund_quote))
+    events.append(Trade("alice", "bob", lots, mark))
+    book = new_book(mark_quote=mark, traders=("alice", "bob"))
+    opened = run(policy, book, events)[-1].after
+    events.append(MarkPrice(gap_price(policy, opened, "alice", mark)))
+    if redeposit:
+        events.append(Deposit("alice", deposit))
+    return run(policy, book, events)
+
+
+def holds(policy, step, invariant_id: str) -> bool:
+    return catalog.get(invariant_id).holds(StepView.of(policy, step))
+
+
+class TestConservationEverywhere:
+    """Conservation and open-interest balance hold for every preset in every scenario."""
+
+    @pytest.mark.parametrize("name", preset_names())
+    def test_conservation(self, name):
+        report = check_policy(load_preset(name))
+        verdicts = {v.invariant.id: v for v in report.verdicts}
+        assert not [r.name for r in report.runs if r.rejected]
+        for inv in ("conservation", "open-interest-balance", "deficit-charged-once"):
+            assert verdicts[inv].status is Status.HELD
+            assert verdicts[inv].steps_checked == sum(len(r.steps) for r in report.runs)
+
+
+class TestBackpack:
+    """Debt carry: the loser's deficit stays on the account and eats the next deposit (mechanics.md §10)."""
+
+    def test_deposit_after_liquidation_is_absorbed(self):
+        policy = load_preset("backpack")
+        steps = two_account_crash(policy, fund_quote=0, redeposit=True)
+        crash, redeposit = steps[-2], steps[-1]
+        carried = [o for o in crash.outcomes if isinstance(o, DebtCarried)]
+        assert carried and carried[0].account == "alice"
+        debt = -crash.after.account("alice").cash_quote
+        assert debt == carried[0].amount_quote > 0
+        absorbed = min(debt, redeposit.event.amount_quote)  # the whole deposit if the hole is deeper
+        assert [o for o in redeposit.outcomes if isinstance(o, DepositAbsorbed)] == [DepositAbsorbed("alice", absorbed)]
+        assert not holds(policy, redeposit, "deposit-not-absorbed")
+        assert not holds(policy, crash, "no-negative-equity")
+        assert holds(policy, crash, "no-haircut")
+
+
+class TestBinance:
+    """Insurance fund, then ADL at the bankruptcy price (mechanics.md §1)."""
+
+    def test_fund_pays_while_it_has_money(self):
+        policy = load_preset("binance")
+        steps = two_account_crash(policy, fund_quote=10**9, redeposit=True)
+        crash, redeposit = steps[-2], steps[-1]
+        assert [o.layer for o in crash.outcomes if isinstance(o, LayerUsed)] == ["insurance_fund"]
+        for inv in ("no-haircut", "no-negative-equity", "waterfall-order"):
+            assert holds(policy, crash, inv), inv
+        assert holds(policy, redeposit, "deposit-not-absorbed")
+
+    def test_exhausted_fund_means_adl_haircut(self):
+        policy = load_preset("binance")
+        steps = two_account_crash(policy, fund_quote=1, redeposit=True)
+        crash, redeposit = steps[-2], steps[-1]
+        assert [o.layer for o in crash.outcomes if isinstance(o, LayerUsed)] == ["insurance_fund", "adl"]
+        fills = [o for o in crash.outcomes if isinstance(o, AdlFill) and o.lots]
+        assert [(f.winner, f.lots) for f in fills] == [("bob", 100)]
+        assert not holds(policy, crash, "no-haircut")
+        for inv in ("no-negative-equity", "waterfall-order", "adl-price-fair", "deficit-charged-once"):
+            assert holds(policy, crash, inv), inv
+        assert holds(policy, redeposit, "deposit-not-absorbed")
+
+
+class TestBrokerRegT:
+    """The broker fronts the deficit and the customer owes it (mechanics.md §11)."""
+
+    def test_customer_owes_and_repays_from_the_next_deposit(self):
+        policy = load_preset("broker-reg-t")
+        steps = two_account_crash(policy, fund_quote=0, redeposit=True)
+        crash, redeposit = steps[-2], steps[-1]
+        alice = crash.after.account("alice")
+        assert alice.cash_quote == 0 and alice.debt_quote > 0
+        assert holds(policy, crash, "no-negative-equity") and holds(policy, crash, "claims-backed")
+        assert not holds(policy, crash, "loss-bounded-by-collateral")
+        assert redeposit.after.account("alice").debt_quote == max(0, alice.debt_quote - redeposit.event.amount_quote)
+        assert not holds(policy, redeposit, "deposit-not-absorbed")
+
+
+class TestOkx2018:
+    """Fund, then clawback of the winners' profit (mechanics.md §4, §13)."""
+
+    def test_winner_is_clawed_back(self):
+        policy = load_preset("okx-2018")
+        crash = two_account_crash(policy, fund_quote=1, redeposit=False)[-1]
+        layers = [o.layer for o in crash.outcomes if isinstance(o, LayerUsed)]
+        assert layers == ["insurance_fund", "clawback"]
+        assert not holds(policy, crash, "no-haircut")
+        assert holds(policy, crash, "no-negative-equity") and holds(policy, crash, "principal-protected")
+
+
+class TestDrift:
+    """Fund (capped), fee pool, then socialized loss over open interest (mechanics.md §7)."""
+
+    def test_open_interest_pays_what_the_fund_does_not(self):
+        policy = load_preset("drift")
+        crash = two_account_crash(policy, fund_quote=1, redeposit=False)[-1]
+        layers = [o.layer for o in crash.outcomes if isinstance(o, LayerUsed)]
+        assert layers[0] == "insurance_fund" and layers[-1] == "socialized_loss"
+        assert not holds(policy, crash, "no-haircut")
+        assert holds(policy, crash, "no-negative-equity")
+
+
+class TestPercolator:
+    """Haircut ratio: winners' profit pays, principal never does."""
+
+    def test_profit_haircut_never_reaches_principal(self):
+        policy = load_preset("percolator")
+        crash = two_account_crash(policy, fund_quote=1, redeposit=False)[-1]
+        assert [o.layer for o in crash.outcomes if isinstance(o, LayerUsed)] == ["insurance_fund", "haircut_ratio"]
+        assert not holds(policy, crash, "no-haircut")
+        assert holds(policy, crash, "principal-protected") and holds(policy, crash, "no-negative-equity")
