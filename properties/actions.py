@@ -1,0 +1,178 @@
+"""State-relative actions: what a trader means to do, turned into a concrete event on the current book.
+
+Search draws actions, not events: "Alice opens at 80% of the leverage she can afford against Bob",
+"the mark gaps down 35%". Each is resolved against the book it meets into one concrete event that
+the policy accepts (or into nothing). PROBE.md measured this: state-relative sizes found a
+negative balance twice as fast as absolute sizes, and generators that respect the book's own
+constraints never report a precondition as a policy bug. A finding is always reported as the
+concrete events, so it replays exactly without the actions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from solvent.rules.arith import PPM, Rounding, div, mul_ppm
+from solvent.rules.book import Book
+from solvent.rules.events import Deposit, Event, Funding, MarkPrice, SpotDeposit, Taker, Trade, Withdraw
+from solvent.rules.margin import equity, initial_margin
+from solvent.rules.policy import Policy
+
+MAX_LOTS = 1_000_000
+
+
+@attrs.frozen
+class Pay:
+    """Trader ``who`` deposits ``amount_quote``."""
+
+    who: int
+    amount_quote: int
+
+
+@attrs.frozen
+class SeedFund:
+    """Someone tops up the insurance fund (or the backstop vault) by ``amount_quote``."""
+
+    amount_quote: int
+    vault: bool = False
+
+
+@attrs.frozen
+class PaySpot:
+    """Trader ``who`` deposits ``amount_quote`` to its spot balance."""
+
+    who: int
+    amount_quote: int
+
+
+@attrs.frozen
+class Open:
+    """``buyer`` buys from ``seller`` ``use_pct``% of the most both can afford (at least one lot), ``premium_bp`` off mark."""
+
+    buyer: int
+    seller: int
+    use_pct: int
+    premium_bp: int = 0
+    taker_is_buyer: bool = True
+
+
+@attrs.frozen
+class Close:
+    """``who`` closes ``fraction_ppm`` of its position against trader ``against``."""
+
+    who: int
+    against: int
+    fraction_ppm: int
+
+
+@attrs.frozen
+class Move:
+    """The mark moves by ``move_bp`` basis points (−9,900 … +50,000): a tick, a gap or a spike."""
+
+    move_bp: int
+
+
+@attrs.frozen
+class PayFunding:
+    """A funding payment at ``rate_ppm``."""
+
+    rate_ppm: int
+
+
+@attrs.frozen
+class Take:
+    """``who`` withdraws ``fraction_ppm`` of what it may withdraw."""
+
+    who: int
+    fraction_ppm: int
+
+
+Action = Pay | SeedFund | PaySpot | Open | Close | Move | PayFunding | Take
+
+
+def _trader(book: Book, index: int) -> str:
+    traders = book.traders
+    return traders[index % len(traders)].name
+
+
+def _on_tick(book: Book, price: int) -> int:
+    tick = book.market.tick_quote
+    return max(tick, price // tick * tick)
+
+
+def _affordable(policy: Policy, book: Book, name: str, lots_delta: int, price: int, fee_ppm: int) -> bool:
+    """Whether ``name`` still meets initial margin after trading ``lots_delta`` at ``price``."""
+    account = book.account(name)
+    mark = book.market.mark_quote
+    size = account.size_lots + lots_delta
+    fee = mul_ppm(abs(lots_delta) * price, fee_ppm, rounding=policy.rounding.fee)
+    after = equity(policy.margin, account) - lots_delta * (price - mark) - fee
+    if abs(size) <= abs(account.size_lots):
+        return True
+    return after >= initial_margin(policy.margin, policy.rounding, size, mark)
+
+
+def max_lots(policy: Policy, book: Book, buyer: str, seller: str, price: int, taker_is_buyer: bool) -> int:
+    """The most lots both sides can trade at ``price`` and still meet initial margin (binary search)."""
+    fees = policy.fees
+    buyer_fee, seller_fee = (fees.taker_ppm, fees.maker_ppm) if taker_is_buyer else (fees.maker_ppm, fees.taker_ppm)
+
+    def ok(lots: int) -> bool:
+        return _affordable(policy, book, buyer, lots, price, buyer_fee) and _affordable(policy, book, seller, -lots, price, seller_fee)
+
+    low, high = 0, MAX_LOTS
+    while low < high:
+        mid = (low + high + 1) // 2
+        if ok(mid):
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+def resolve(policy: Policy, book: Book, action: Action) -> Event | None:
+    """The concrete event ``action`` means on ``book``, or None when it means nothing here."""
+    mark = book.market.mark_quote
+    if isinstance(action, Pay):
+        return Deposit(_trader(book, action.who), action.amount_quote)
+    if isinstance(action, SeedFund):
+        return Deposit("backstop_vault" if action.vault else "insurance_fund", action.amount_quote)
+    if isinstance(action, PaySpot):
+        return SpotDeposit(_trader(book, action.who), action.amount_quote)
+    if isinstance(action, Open):
+        buyer, seller = _trader(book, action.buyer), _trader(book, action.seller)
+        if buyer == seller:
+            return None
+        price = _on_tick(book, mark + div(mark * action.premium_bp, 10_000, rounding=Rounding.FLOOR))
+        most = max_lots(policy, book, buyer, seller, price, action.taker_is_buyer)
+        lots = div(most * action.use_pct, 100, rounding=Rounding.CEIL)
+        if lots <= 0:
+            return None
+        return Trade(buyer, seller, lots, price, Taker.BUYER if action.taker_is_buyer else Taker.SELLER)
+    if isinstance(action, Close):
+        who, against = _trader(book, action.who), _trader(book, action.against)
+        size = book.account(who).size_lots
+        lots = mul_ppm(abs(size), action.fraction_ppm, rounding=Rounding.CEIL)
+        if who == against or lots == 0:
+            return None
+        buyer, seller = (against, who) if size > 0 else (who, against)
+        return Trade(buyer, seller, lots, mark, Taker.BUYER if buyer == who else Taker.SELLER)
+    if isinstance(action, Move):
+        price = _on_tick(book, mark + div(mark * action.move_bp, 10_000, rounding=Rounding.FLOOR))
+        return MarkPrice(price) if price != mark else None
+    if isinstance(action, PayFunding):
+        return Funding(action.rate_ppm) if action.rate_ppm else None
+    if isinstance(action, Take):
+        name = _trader(book, action.who)
+        account = book.account(name)
+        free = equity(policy.margin, account) - initial_margin(policy.margin, policy.rounding, account.size_lots, mark)
+        amount = mul_ppm(min(free, account.cash_quote), action.fraction_ppm, rounding=Rounding.FLOOR)
+        return Withdraw(name, amount) if amount > 0 and account.debt_quote == 0 else None
+    raise TypeError(f"not an action: {action!r}")
+
+
+__all__: list[Any] = [
+    "Action", "Close", "Move", "Open", "Pay", "PayFunding", "PaySpot", "SeedFund", "Take", "max_lots", "resolve", "PPM",
+]

@@ -1,0 +1,197 @@
+"""The search: hypothesis looks for the smallest story that breaks one invariant of a policy.
+
+For each invariant, ``hypothesis.find`` draws stories (``strategies.stories``), runs them on the
+concrete engine, judges the invariant after every step and pushes with ``target()`` toward larger
+bad debt and larger haircuts. A story found is shrunk by hypothesis, then made 1-minimal by
+:func:`minimize`: removing any one event, or any one account with all its events, no longer
+fails. Statistics say how many examples ran, which engine paths fired, and whether the claim's
+own path was ever exercised: a claim never exercised is reported as "not exercised", not passed.
+
+Search says "none found", never "none exists" (that is the solver's job).
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+import attrs
+from hypothesis import Phase, find, settings, target
+from hypothesis.errors import NoSuchExample
+
+from solvent.properties import catalog
+from solvent.properties.catalog import Invariant, StepView
+from solvent.properties.scenarios import Story
+from solvent.properties.strategies import stories
+from solvent.rules.engine import RejectedEvent, Step, run
+from solvent.rules.ledger import HAIRCUT_REASONS
+from solvent.rules.margin import equity
+from solvent.rules.outcomes import AdlFill, Bankrupt, DebtCarried, DepositAbsorbed, LayerUsed, Liquidated, Residual
+from solvent.rules.policy import Policy
+
+
+class Outcome(enum.Enum):
+    FOUND = "found"
+    NONE_FOUND = "none found"
+    NOT_EXERCISED = "not exercised"
+
+
+@attrs.frozen
+class SearchBudget:
+    """How hard to look: examples per invariant, story size, and whether to vary the seed."""
+
+    max_examples: int = 200
+    max_traders: int = 3
+    max_events: int = 8
+    derandomize: bool = True
+
+
+CI = SearchBudget()
+DEEP = SearchBudget(max_examples=5_000, max_events=12, derandomize=False)
+
+
+@attrs.mutable
+class SearchStats:
+    """What the search did: examples, events, and which engine paths fired how often."""
+
+    examples: int = 0
+    events: int = 0
+    exercised_steps: int = 0
+    paths: Counter = attrs.field(factory=Counter)
+    seconds_to_first: float | None = None
+    seconds_total: float = 0.0
+
+    def record(self, steps: Sequence[Step], exercised: int) -> None:
+        self.examples += 1
+        self.events += len(steps)
+        self.exercised_steps += exercised
+        for s in steps:
+            self.paths[type(s.event).__name__] += 1
+            for o in s.outcomes:
+                self.paths.update(_path_names(o))
+
+
+def _path_names(outcome: object) -> list[str]:
+    if isinstance(outcome, LayerUsed):
+        return [f"layer:{outcome.layer}"]
+    if isinstance(outcome, AdlFill):
+        return ["adl fill"] if outcome.lots else []
+    names = {Liquidated: "liquidation", Bankrupt: "bankruptcy", DebtCarried: "debt carried", DepositAbsorbed: "deposit absorbed", Residual: "residual deficit"}
+    return [names[type(outcome)]] if type(outcome) in names else []
+
+
+@attrs.frozen
+class SearchResult:
+    """One invariant's search: the minimal failing story (if any) and the statistics."""
+
+    invariant: str
+    outcome: Outcome
+    stats: SearchStats
+    story: Story | None = None
+    step_index: int | None = None
+
+
+def replay(policy: Policy, story: Story) -> list[Step] | None:
+    """The story's steps on the concrete engine, or None if the policy rejects one of its events."""
+    try:
+        return run(policy, story.book, story.events)
+    except RejectedEvent:
+        return None
+
+
+def first_violation(policy: Policy, invariant: Invariant, steps: Sequence[Step]) -> int | None:
+    """Index of the first step that breaks the invariant."""
+    for i, s in enumerate(steps):
+        if not invariant.holds(StepView.of(policy, s)):
+            return i
+    return None
+
+
+def _pressure(policy: Policy, steps: Sequence[Step]) -> tuple[float, float]:
+    """Bad debt (Σ negative equity) and haircuts paid, for ``target()``; floats only leave here."""
+    after = steps[-1].after if steps else None
+    bad_debt = 0 if after is None else sum(max(-equity(policy.margin, a), 0) for a in after.traders)
+    haircut = sum(t.amount_quote for s in steps for t in s.transfers if t.reason in HAIRCUT_REASONS)
+    return float(bad_debt), float(haircut)
+
+
+def fails(policy: Policy, invariant: Invariant, story: Story) -> bool:
+    steps = replay(policy, story)
+    return steps is not None and first_violation(policy, invariant, steps) is not None
+
+
+def _mentions(event: object, name: str) -> bool:
+    return name in {getattr(event, f, None) for f in ("account", "buyer", "seller")}
+
+
+def _without_trader(story: Story, name: str) -> Story:
+    accounts = tuple(a for a in story.book.accounts if a.name != name)
+    return Story(attrs.evolve(story.book, accounts=accounts), tuple(e for e in story.events if not _mentions(e, name)))
+
+
+def minimize(still_fails: Callable[[Story], bool], story: Story) -> Story:
+    """Make the story 1-minimal: drop single events and whole accounts while it still fails."""
+    changed = True
+    while changed:
+        changed = False
+        for name in [a.name for a in story.book.traders]:
+            if len(story.book.traders) <= 1:
+                break
+            candidate = _without_trader(story, name)
+            if still_fails(candidate):
+                story, changed = candidate, True
+        for i in range(len(story.events)):
+            candidate = Story(story.book, story.events[:i] + story.events[i + 1 :])
+            if still_fails(candidate):
+                story, changed = candidate, True
+                break
+    return story
+
+
+def search(policy: Policy, invariant: Invariant | str, budget: SearchBudget = CI) -> SearchResult:
+    """Look for the smallest story that breaks ``invariant``; say what was tried if none is found."""
+    inv = catalog.get(invariant) if isinstance(invariant, str) else invariant
+    stats = SearchStats()
+    start = time.perf_counter()
+
+    def breaks(story: Story) -> bool:
+        steps = replay(policy, story) or []
+        exercised = sum(bool(inv.exercised(StepView.of(policy, s))) for s in steps)
+        stats.record(steps, exercised)
+        bad_debt, haircut = _pressure(policy, steps)
+        target(bad_debt, label="bad debt")
+        target(haircut, label="haircut")
+        failed = first_violation(policy, inv, steps) is not None
+        if failed and stats.seconds_to_first is None:
+            stats.seconds_to_first = time.perf_counter() - start
+        return failed
+
+    config = settings(
+        max_examples=budget.max_examples,
+        database=None,
+        derandomize=budget.derandomize,
+        deadline=None,
+        phases=(Phase.generate, Phase.target, Phase.shrink),
+    )
+    strategy = stories(policy, max_traders=budget.max_traders, max_events=budget.max_events)
+    try:
+        found = find(strategy, breaks, settings=config)
+    except NoSuchExample:
+        stats.seconds_total = time.perf_counter() - start
+        outcome = Outcome.NONE_FOUND if stats.exercised_steps else Outcome.NOT_EXERCISED
+        return SearchResult(inv.id, outcome, stats)
+    minimal = minimize(lambda s: fails(policy, inv, s), found)
+    steps = replay(policy, minimal)
+    assert steps is not None
+    stats.seconds_total = time.perf_counter() - start
+    return SearchResult(inv.id, Outcome.FOUND, stats, minimal, first_violation(policy, inv, steps))
+
+
+def search_all(policy: Policy, invariants: Sequence[str] | None = None, budget: SearchBudget = CI) -> list[SearchResult]:
+    """Search every invariant of the catalog (or the named ones)."""
+    return [search(policy, i, budget) for i in (invariants or catalog.ids())]
+
+
+__all__ = ["CI", "DEEP", "Outcome", "SearchBudget", "SearchResult", "SearchStats", "fails", "first_violation", "minimize", "replay", "search", "search_all"]

@@ -1,0 +1,161 @@
+"""Hypothesis strategies for books, accounts, positions, price paths and whole stories.
+
+Built by construction, never by filtering: every drawn story is a book the engine accepts and a
+sequence of events resolved against the book they meet (``solvent.properties.actions``). Bounds
+come from keyword-only options in hypothesis's style (``min_value``/``max_value``); impossible
+combinations raise ``InvalidArgument``. Each docstring says what the strategy shrinks toward.
+
+Users import these for their own tests::
+
+    from solvent.properties.strategies import stories
+    @given(stories(my_policy))
+    def test_my_claim(story): ...
+"""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+
+from solvent.properties import actions as act
+from solvent.properties.scenarios import Story
+from solvent.rules.book import Account, Book, new_book
+from solvent.rules.engine import RejectedEvent, step
+from solvent.rules.events import Deposit
+from solvent.rules.policy import Policy
+
+NAMES = ("alice", "bob", "carol", "dave", "erin", "frank")
+LIQUIDITY_QUOTE = 10**12  # the order book's depth: enough to take any liquidated position
+
+
+def _check_range(name: str, low: int, high: int) -> None:
+    if low > high:
+        raise InvalidArgument(f"min_{name}={low} must be <= max_{name}={high}")
+
+
+def positions(*, max_lots: int = 10_000) -> st.SearchStrategy[int]:
+    """A signed position in lots; shrinks toward 0, then smaller sizes, longs before shorts."""
+    if max_lots < 0:
+        raise InvalidArgument(f"max_lots={max_lots} must be >= 0")
+    return st.integers(-max_lots, max_lots)
+
+
+def accounts(*, name: str = "alice", max_quote: int = 10**9) -> st.SearchStrategy[Account]:
+    """A flat trader account holding cash and spot; shrinks toward an empty account.
+
+    A bare account with a position is not a well-formed book on its own (open interest must
+    balance), so positions come from trades in :func:`stories`.
+    """
+    return st.builds(
+        Account,
+        name=st.just(name),
+        cash_quote=st.integers(0, max_quote),
+        spot_quote=st.integers(0, max_quote),
+    )
+
+
+def books(*, min_traders: int = 2, max_traders: int = 3, min_mark: int = 100, max_mark: int = 100_000) -> st.SearchStrategy[Book]:
+    """An empty book of 2–3 traders at a mark price; shrinks toward two traders and a low mark."""
+    _check_range("traders", min_traders, max_traders)
+    _check_range("mark", min_mark, max_mark)
+    if min_traders < 2 or max_traders > len(NAMES):
+        raise InvalidArgument(f"traders must be between 2 and {len(NAMES)}: {min_traders}..{max_traders}")
+    if min_mark < 1:
+        raise InvalidArgument(f"min_mark={min_mark} must be >= 1")
+    return st.builds(
+        lambda n, mark: new_book(mark_quote=mark, traders=NAMES[:n]),
+        st.integers(min_traders, max_traders),
+        st.integers(min_mark, max_mark),
+    )
+
+
+def price_paths(*, min_moves: int = 1, max_moves: int = 4, max_gap_bp: int = 9_000) -> st.SearchStrategy[list[int]]:
+    """Mark moves in basis points: smooth ticks, one-tick gaps, cascades and spike-and-recover.
+
+    Shrinks toward one small move. A gap is a single move of up to ``max_gap_bp``; a cascade is
+    several moves the same way; a spike goes up to 5× and comes back.
+    """
+    _check_range("moves", min_moves, max_moves)
+    smooth = st.integers(-300, 300)
+    gap = st.integers(-max_gap_bp, max_gap_bp)
+    cascade = st.integers(1, 4).flatmap(lambda k: st.integers(-2_000, -100).map(lambda bp: [bp] * k))
+    spike = st.integers(1_000, 40_000).map(lambda up: [up, -(up * 10_000 // (10_000 + up))])
+    single = st.one_of(smooth, gap).map(lambda bp: [bp])
+    # every part has at least one move, so min_moves parts give at least min_moves moves
+    path = st.lists(st.one_of(single, cascade, spike), min_size=min_moves, max_size=max_moves)
+    return path.map(lambda parts: [bp for part in parts for bp in part][:max_moves])
+
+
+def _pairs(traders: int) -> st.SearchStrategy[tuple[int, int]]:
+    """Two different traders, by construction (the second is an offset from the first)."""
+    return st.tuples(st.integers(0, traders - 1), st.integers(1, traders - 1)).map(lambda p: (p[0], (p[0] + p[1]) % traders))
+
+
+def _opens(traders: int) -> st.SearchStrategy[act.Open]:
+    percent = st.integers(1, 100)
+    return st.builds(lambda p, f, bp, t: act.Open(p[0], p[1], f, bp, t), _pairs(traders), percent, st.integers(-100, 100), st.booleans())
+
+
+def _actions(traders: int, max_amount: int) -> st.SearchStrategy[act.Action]:
+    who = st.integers(0, traders - 1)
+    amount = st.integers(1, max_amount)
+    fraction = st.integers(1, 1_000_000)
+    move = st.one_of(st.integers(-9_900, 9_900), st.sampled_from([-5_000, -3_000, -2_000, -1_000, 1_000, 2_000, 5_000, 20_000]))
+    pair = _pairs(traders)
+    return st.one_of(
+        _opens(traders),
+        st.builds(act.Move, move),
+        st.builds(act.Pay, who, amount),
+        st.builds(lambda p, f: act.Close(p[0], p[1], f), pair, fraction),
+        st.builds(act.SeedFund, amount, st.booleans()),
+        st.builds(act.PayFunding, st.integers(-10_000, 10_000)),
+        st.builds(act.Take, who, fraction),
+        st.builds(act.PaySpot, who, amount),
+    )
+
+
+def events(*, traders: int = 3, min_size: int = 1, max_size: int = 8, max_amount: int = 10**8) -> st.SearchStrategy[list[act.Action]]:
+    """State-relative actions (resolved to events by :func:`stories`); shrinks toward fewer, simpler ones.
+
+    The order of alternatives is the shrink order: opens, moves, deposits, closes, fund top-ups,
+    funding, withdrawals, spot deposits.
+    """
+    _check_range("size", min_size, max_size)
+    return st.lists(_actions(traders, max_amount), min_size=min_size, max_size=max_size)
+
+
+def play(policy: Policy, book: Book, actions: list[act.Action]) -> Story:
+    """Resolve actions one by one against the book they meet; rejected or empty ones are dropped."""
+    start = book
+    book = step(policy, book, Deposit("liquidity", LIQUIDITY_QUOTE)).after
+    played = [Deposit("liquidity", LIQUIDITY_QUOTE)]
+    for action in actions:
+        event = act.resolve(policy, book, action)
+        if event is None:
+            continue
+        try:
+            book = step(policy, book, event).after
+        except RejectedEvent:
+            continue
+        played.append(event)
+    return Story(start, tuple(played))
+
+
+@st.composite
+def stories(draw, policy: Policy, *, min_traders: int = 2, max_traders: int = 3, max_events: int = 8) -> Story:
+    """A book and the concrete events a policy accepts on it.
+
+    Every story starts with the order book's depth deposited to the ``liquidity`` account and one
+    deposit per trader, then up to ``max_events`` state-relative actions. Shrinks toward two
+    traders, fewer events, smaller amounts and smaller moves; :func:`solvent.properties.search.minimize`
+    then removes every event and account the failure does not need.
+    """
+    book = draw(books(min_traders=min_traders, max_traders=max_traders))
+    n = len(book.traders)
+    funding = [act.Pay(i, draw(st.integers(1, 10**8), label=f"deposit {i}")) for i in range(n)]
+    first_open = draw(_opens(n), label="first open")
+    plan = draw(events(traders=n, max_size=max_events))
+    return play(policy, book, funding + [first_open] + plan)
+
+
+__all__ = ["accounts", "books", "events", "play", "positions", "price_paths", "stories"]
