@@ -142,6 +142,12 @@ def _haircut_paid(view: StepView, name: str) -> Any:
     return when(not_(view.went_bankrupt(name)), view.outflow(name, HAIRCUT_REASONS))
 
 
+def _layers_for_one_account(view: StepView) -> int:
+    """Most waterfall layers used for a single bankrupt account in this step (concrete steps only)."""
+    used = [g.item.account for g in view.outcomes_of(LayerUsed)]
+    return max((used.count(name) for name in set(used)), default=0)
+
+
 def _claim(view: StepView, account: Account) -> Any:
     """What the account could take out: equity net of debt, floored at zero."""
     return max_(equity(view.policy.margin, account) - account.debt_quote, 0)
@@ -318,7 +324,7 @@ def no_haircut(view: StepView) -> Any:
     "waterfall-order",
     "a lower waterfall layer is used only after every layer above it is exhausted (no haircut while the fund has money)",
     Severity.MEDIUM,
-    exercised=lambda view: len(list(view.outcomes_of(LayerUsed))) > 1,
+    exercised=lambda view: _layers_for_one_account(view) > 1,
 )
 def waterfall_order(view: StepView) -> Any:
     used = list(view.outcomes_of(LayerUsed))

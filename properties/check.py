@@ -1,8 +1,9 @@
-"""Run a policy through the named scenarios and judge every invariant after every step.
+"""Judge every invariant of a policy: on the named scenarios, then by search.
 
-Verdicts are honest about what a scenario run is: a failure carries the step that broke the claim
-and the whole story up to it; a pass says how many steps exercised the claim ("held in N steps"),
-never "proved"; a claim whose path no scenario took is "not exercised".
+Verdicts are honest about what was done: a failure carries the step that broke the claim and the
+whole story up to it; a pass says how many scenario steps exercised the claim and how many search
+examples ran ("held"), never "proved"; a claim whose path neither scenarios nor search took is
+"not exercised". With a findings directory, stories saved by earlier runs are replayed first.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ from typing import Any
 
 import attrs
 
-from solvent.properties import catalog
+from pathlib import Path
+
+from solvent.properties import catalog, findings
 from solvent.properties.catalog import Invariant, StepView
 from solvent.properties.scenarios import SCENARIOS, Story
+from solvent.properties.search import Outcome, SearchBudget, SearchResult, first_violation, replay, search_all
 from solvent.rules.engine import RejectedEvent, Step, step
 from solvent.rules.policy import Policy
 
@@ -36,6 +40,8 @@ class Violation:
     step_index: int
     story: Story
     step: Step = attrs.field(repr=False)
+    #: "scenario", "search" or "saved" (replayed from the findings directory)
+    origin: str = "scenario"
 
     @property
     def events(self) -> tuple[Any, ...]:
@@ -52,6 +58,15 @@ class Verdict:
     steps_checked: int
     steps_exercised: int
     violation: Violation | None = None
+    search: SearchResult | None = None
+    #: the policy (or the command line) declares this failure a deliberate trade-off
+    accepted: bool = False
+    #: further violations (for example the search's minimal story beside a scenario's)
+    more: tuple[Violation, ...] = ()
+
+    @property
+    def violations(self) -> tuple[Violation, ...]:
+        return ((self.violation,) if self.violation else ()) + self.more
 
 
 @attrs.frozen
@@ -72,6 +87,7 @@ class PolicyReport:
     source: str
     verdicts: tuple[Verdict, ...]
     runs: tuple[ScenarioRun, ...]
+    findings_dir: Path | None = None
 
     @property
     def failed(self) -> bool:
@@ -108,7 +124,42 @@ def judge(invariant: Invariant, policy: Policy, runs: Iterable[ScenarioRun], acc
         status = Status.ACCEPTED if accepted else Status.FAILS
     else:
         status = Status.HELD if exercised else Status.NOT_EXERCISED
-    return Verdict(invariant, status, checked, exercised, violation)
+    return Verdict(invariant, status, checked, exercised, violation, accepted=accepted)
+
+
+def _violation_from(policy: Policy, inv: Invariant, story: Story, origin: str) -> Violation | None:
+    steps = replay(policy, story)
+    if steps is None:
+        return None
+    index = first_violation(policy, inv, steps)
+    return None if index is None else Violation(inv.id, origin, index, story, steps[index], origin)
+
+
+def _saved_violation(policy: Policy, inv: Invariant, database: Path | None) -> Violation | None:
+    for story in findings.saved_stories(database, policy, inv.id) if database else []:
+        saved = _violation_from(policy, inv, story, "saved")
+        if saved is not None:
+            return saved
+    return None
+
+
+def _search_verdict(policy: Policy, verdict: Verdict, result: SearchResult, database: Path | None) -> Verdict:
+    inv = verdict.invariant
+    found = _violation_from(policy, inv, result.story, "search") if result.story else None
+    if found is not None and database is not None:
+        findings.save(findings.Finding(policy, inv.id, found.story, found.step_index, "search", result.stats.examples), findings.database_path(database, policy, inv.id))
+    if found is None and verdict.status is Status.NOT_EXERCISED and result.outcome is Outcome.NONE_FOUND:
+        verdict = attrs.evolve(verdict, status=Status.HELD)
+    return _merge(verdict, found, result)
+
+
+def _merge(verdict: Verdict, found: Violation | None, result: SearchResult | None) -> Verdict:
+    if found is None:
+        return attrs.evolve(verdict, search=result)
+    failing = Status.ACCEPTED if verdict.accepted else Status.FAILS
+    if verdict.violation is None:
+        return attrs.evolve(verdict, status=failing, violation=found, search=result)
+    return attrs.evolve(verdict, status=failing, more=verdict.more + (found,), search=result)
 
 
 def check_policy(
@@ -118,8 +169,14 @@ def check_policy(
     scenarios: Sequence[str] | None = None,
     invariants: Sequence[str] | None = None,
     accept: Iterable[str] = (),
+    search_budget: SearchBudget | None = None,
+    findings_dir: Path | None = None,
 ) -> PolicyReport:
-    """Run the scenarios (default: all) and judge the invariants (default: the whole catalog)."""
+    """Run the scenarios (default: all) and judge the invariants (default: the whole catalog).
+
+    With a ``search_budget``, each invariant is also searched (after replaying any story saved in
+    ``findings_dir``); new findings are saved there.
+    """
     names = list(scenarios) if scenarios else list(SCENARIOS)
     for name in names:
         if name not in SCENARIOS:
@@ -130,4 +187,12 @@ def check_policy(
         catalog.get(i)
     runs = tuple(run_scenario(policy, n) for n in names)
     verdicts = tuple(judge(inv, policy, runs, inv.id in accepted) for inv in chosen)
-    return PolicyReport(policy, source or policy.name, verdicts, runs)
+    if search_budget is not None:
+        saved = {v.invariant.id: _saved_violation(policy, v.invariant, findings_dir) for v in verdicts}
+        fresh = [v.invariant.id for v in verdicts if saved[v.invariant.id] is None]
+        results = {r.invariant: r for r in search_all(policy, fresh, search_budget)} if fresh else {}
+        verdicts = tuple(
+            _merge(v, saved[v.invariant.id], None) if saved[v.invariant.id] else _search_verdict(policy, v, results[v.invariant.id], findings_dir)
+            for v in verdicts
+        )
+    return PolicyReport(policy, source or policy.name, verdicts, runs, findings_dir if search_budget else None)

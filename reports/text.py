@@ -11,6 +11,7 @@ from typing import Any
 
 from tabulate import tabulate
 
+from solvent.properties import findings
 from solvent.properties.check import PolicyReport, Status, Verdict, Violation
 from solvent.rules.book import Book
 from solvent.rules.engine import Step
@@ -18,12 +19,22 @@ from solvent.rules.engine import Step
 _MARK = {Status.FAILS: "FAILS", Status.ACCEPTED: "fails (accepted)", Status.HELD: "held", Status.NOT_EXERCISED: "not exercised"}
 
 
+def _search_evidence(v: Verdict) -> str:
+    r = v.search
+    if r is None:
+        return ""
+    if r.story is not None:
+        return f"; search: found in {r.stats.examples} examples"
+    return f"; search: {r.stats.examples} examples, {r.outcome.value}"
+
+
 def _evidence(v: Verdict) -> str:
     if v.violation is not None:
-        return f"{v.violation.scenario}, step {v.violation.step_index + 1}"
+        where = "minimal story from search" if v.violation.origin == "search" else "saved story" if v.violation.origin == "saved" else v.violation.scenario
+        return f"{where}, step {v.violation.step_index + 1}" + (f" (+{len(v.more)} more)" if v.more else "")
     if v.status is Status.NOT_EXERCISED:
-        return f"path never taken in {v.steps_checked} steps"
-    return f"{v.steps_exercised} of {v.steps_checked} steps"
+        return f"path never taken in {v.steps_checked} scenario steps" + _search_evidence(v)
+    return f"{v.steps_exercised} of {v.steps_checked} scenario steps" + _search_evidence(v)
 
 
 def verdict_table(report: PolicyReport) -> str:
@@ -40,7 +51,7 @@ def _accounts_table(book: Book) -> str:
     return tabulate(rows, headers=("account", "cash", "spot", "size (lots)", "principal", "debt"), tablefmt="simple")
 
 
-def _transfers_table(step: Step) -> str:
+def transfers_table(step: Step) -> str:
     rows = [(t.source, t.destination, t.amount_quote, t.reason.value) for t in step.transfers]
     return tabulate(rows, headers=("from", "to", "amount", "reason"), tablefmt="simple")
 
@@ -49,20 +60,32 @@ def _indent(text: str, pad: str = "    ") -> str:
     return "\n".join(pad + line for line in text.splitlines())
 
 
-def story(violation: Violation, invariant_ids: list[str], source: str) -> str:
+def _reproduce(violation: Violation, report: PolicyReport) -> str:
+    if violation.origin == "scenario":
+        return f"solvent check {report.source} --scenario {violation.scenario}"
+    if report.findings_dir is not None:
+        return f"solvent replay {findings.database_path(report.findings_dir, report.policy, violation.invariant)}"
+    return f"solvent check {report.source} --invariant {violation.invariant} (search is derandomized: same story)"
+
+
+def story(violation: Violation, invariant_ids: list[str], report: PolicyReport) -> str:
     """One failing step: the events that lead to it, the book before, the ledger, the outcomes."""
     step = violation.step
     lines = [
-        f"{', '.join(invariant_ids)} — {violation.scenario}, step {violation.step_index + 1}: {step.event!r}",
+        f"{', '.join(invariant_ids)} — {_origin(violation)}, step {violation.step_index + 1}: {step.event!r}",
         "  events:",
     ]
     lines += [f"    {i + 1}. {e!r}" for i, e in enumerate(violation.events)]
     lines += ["  book before the failing step:", _indent(_accounts_table(step.before))]
-    lines += ["  transfers in the failing step:", _indent(_transfers_table(step))]
+    lines += ["  transfers in the failing step:", _indent(transfers_table(step))]
     lines += ["  outcomes:"] + [f"    - {o!r}" for o in step.outcomes if _worth_showing(o)]
     lines += ["  book after:", _indent(_accounts_table(step.after))]
-    lines.append(f"  reproduce with: solvent check {source} --scenario {violation.scenario}")
+    lines.append(f"  reproduce with: {_reproduce(violation, report)}")
     return "\n".join(lines)
+
+
+def _origin(violation: Violation) -> str:
+    return {"search": "found by search", "saved": "replayed from the findings directory"}.get(violation.origin, f"scenario {violation.scenario}")
 
 
 def _worth_showing(outcome: Any) -> bool:
@@ -70,15 +93,14 @@ def _worth_showing(outcome: Any) -> bool:
     return lots is None or lots != 0
 
 
-def _grouped(report: PolicyReport) -> dict[tuple[str, int], tuple[Violation, list[str]]]:
-    groups: dict[tuple[str, int], tuple[Violation, list[str]]] = {}
-    ids: dict[tuple[str, int], list[str]] = defaultdict(list)
+def _grouped(report: PolicyReport) -> dict[tuple, tuple[Violation, list[str]]]:
+    groups: dict[tuple, tuple[Violation, list[str]]] = {}
+    ids: dict[tuple, list[str]] = defaultdict(list)
     for v in report.verdicts:
-        if v.violation is None:
-            continue
-        key = (v.violation.scenario, v.violation.step_index)
-        ids[key].append(v.invariant.id + (" (accepted)" if v.status is Status.ACCEPTED else ""))
-        groups.setdefault(key, (v.violation, ids[key]))
+        for violation in v.violations:
+            key = (violation.scenario, violation.step_index, violation.story.events) if violation.origin == "scenario" else (violation.origin, violation.step_index, violation.story.events)
+            ids[key].append(v.invariant.id + (" (accepted)" if v.status is Status.ACCEPTED else ""))
+            groups.setdefault(key, (violation, ids[key]))
     return groups
 
 
@@ -86,7 +108,7 @@ def summary_line(report: PolicyReport) -> str:
     counts = {s: sum(1 for v in report.verdicts if v.status is s) for s in Status}
     return (
         f"{counts[Status.FAILS]} fail, {counts[Status.ACCEPTED]} fail as accepted, "
-        f"{counts[Status.HELD]} held in every scenario step, {counts[Status.NOT_EXERCISED]} not exercised"
+        f"{counts[Status.HELD]} held, {counts[Status.NOT_EXERCISED]} not exercised"
     )
 
 
@@ -103,7 +125,7 @@ def render(report: PolicyReport) -> str:
     out += ["", verdict_table(report), "", summary_line(report)]
     groups = _grouped(report)
     if groups:
-        out += ["", "Findings (held = no counterexample in these scenarios; not a proof):"]
+        out += ["", "Findings (held = no counterexample in these scenarios or search examples; not a proof):"]
     for violation, ids in groups.values():
-        out += ["", story(violation, ids, report.source)]
+        out += ["", story(violation, ids, report)]
     return "\n".join(out)

@@ -7,6 +7,7 @@ Exit codes: 0 every property holds (or fails only as the policy accepts), 1 a pr
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -29,24 +30,92 @@ def main() -> None:
 @click.option("--scenario", "scenarios", multiple=True, metavar="NAME", help="Run only this scenario (repeatable).")
 @click.option("--invariant", "invariants", multiple=True, metavar="ID", help="Judge only this invariant (repeatable).")
 @click.option("--accept", "accepted", multiple=True, metavar="ID", help="Report this invariant's failures as accepted (repeatable).")
-def check(policies: tuple[str, ...], scenarios: tuple[str, ...], invariants: tuple[str, ...], accepted: tuple[str, ...]) -> None:
-    """Run the scenarios against each policy and judge every invariant after every step."""
+@click.option("--search/--no-search", default=True, show_default=True, help="Also search for failing stories with hypothesis.")
+@click.option("--examples", type=click.IntRange(min=1), default=None, help="Search examples per invariant (default 200; 5,000 with --deep).")
+@click.option("--deep", is_flag=True, help="Long search: more examples, longer stories, random seeds.")
+@click.option(
+    "--findings-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(".solvent/findings"),
+    show_default=True,
+    help="Counterexample database: saved stories are replayed first, new ones saved here.",
+)
+def check(
+    policies: tuple[str, ...],
+    scenarios: tuple[str, ...],
+    invariants: tuple[str, ...],
+    accepted: tuple[str, ...],
+    search: bool,
+    examples: int | None,
+    deep: bool,
+    findings_dir: Path,
+) -> None:
+    """Judge every invariant of each policy on the named scenarios and by search."""
+    import attrs
+
     from solvent.properties.check import check_policy
+    from solvent.properties.search import CI, DEEP
     from solvent.reports.text import render
     from solvent.rules.loading import PolicyError
     from solvent.rules.presets import resolve_policy
 
+    budget = None
+    if search:
+        budget = DEEP if deep else CI
+        if examples is not None:
+            budget = attrs.evolve(budget, max_examples=examples)
     reports = []
     for name in policies:
         try:
             policy = resolve_policy(name)
-            reports.append(check_policy(policy, source=name, scenarios=scenarios, invariants=invariants, accept=accepted))
+            reports.append(
+                check_policy(
+                    policy, source=name, scenarios=scenarios, invariants=invariants, accept=accepted,
+                    search_budget=budget, findings_dir=findings_dir,
+                )
+            )
         except PolicyError as exc:
             _bad_input(str(exc))
         except KeyError as exc:
             _bad_input(exc.args[0])
     click.echo("\n\n".join(render(r) for r in reports))
     sys.exit(EXIT_FAIL if any(r.failed for r in reports) else EXIT_OK)
+
+
+@main.command()
+@click.argument("finding", type=click.Path(dir_okay=False, path_type=Path))
+def replay(finding: Path) -> None:
+    """Re-run a saved finding exactly; exit 1 if it still fails, 0 if it no longer does."""
+    from solvent.properties import catalog
+    from solvent.properties.findings import FindingError, load
+    from solvent.properties.search import first_violation
+    from solvent.properties.search import replay as run_story
+    from solvent.rules.loading import PolicyError
+
+    try:
+        f = load(finding)
+        inv = catalog.get(f.invariant)
+    except (FindingError, PolicyError) as exc:
+        _bad_input(str(exc))
+    except KeyError as exc:
+        _bad_input(f"{finding}: {exc.args[0]}")
+    steps = run_story(f.policy, f.story)
+    if steps is None:
+        _bad_input(f"{finding}: the policy rejects an event of the saved story; it no longer describes this policy")
+    index = first_violation(f.policy, inv, steps)
+    click.echo(f"policy {f.policy.name}, invariant {inv.id}: {inv.claim}")
+    for i, s in enumerate(steps):
+        mark = "  <- fails here" if i == index else ""
+        click.echo(f"  {i + 1}. {s.event!r}{mark}")
+    if index is None:
+        click.echo("no longer fails: the story runs and the invariant holds at every step")
+        sys.exit(EXIT_OK)
+    if index != f.step_index:
+        click.echo(f"fails at step {index + 1} (saved: step {f.step_index + 1})")
+    from solvent.reports.text import transfers_table
+
+    click.echo(transfers_table(steps[index]))
+    sys.exit(EXIT_FAIL)
 
 
 @main.command()

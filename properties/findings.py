@@ -1,0 +1,130 @@
+"""Findings on disk: a failing story as a schema-versioned JSON file that replays exactly.
+
+A finding carries the policy itself (as TOML text), the invariant, the starting book, every
+concrete event and the failing step, so ``solvent replay FINDING.json`` needs nothing else. A
+findings directory doubles as the counterexample database: ``solvent check`` replays the saved
+stories of a policy before it searches, so a known failure is reported at once.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import attrs
+import cattrs
+
+from solvent.properties.scenarios import Story
+from solvent.rules import events as ev
+from solvent.rules.book import Book
+from solvent.rules.loading import dumps_policy, loads_policy
+from solvent.rules.policy import Policy
+
+SCHEMA = "solvent.finding/1"
+EVENT_TYPES = {cls.__name__: cls for cls in (ev.Deposit, ev.Withdraw, ev.SpotDeposit, ev.Trade, ev.MarkPrice, ev.Funding)}
+
+_converter = cattrs.Converter()
+_converter.register_unstructure_hook(enum.Enum, lambda e: e.value)
+
+
+class FindingError(ValueError):
+    """A finding file that cannot be read: names the file and what was expected."""
+
+
+@attrs.frozen
+class Finding:
+    """A story that breaks an invariant of a policy, at ``step_index``."""
+
+    policy: Policy
+    invariant: str
+    story: Story
+    step_index: int
+    origin: str = "search"
+    examples: int = 0
+
+
+def policy_digest(policy: Policy) -> str:
+    """A short stable fingerprint of the policy's content."""
+    return hashlib.sha256(dumps_policy(policy).encode()).hexdigest()[:12]
+
+
+def event_to_data(event: Any) -> dict[str, Any]:
+    return {"type": type(event).__name__, **_converter.unstructure(event)}
+
+
+def event_from_data(data: dict[str, Any]) -> Any:
+    data = dict(data)
+    kind = data.pop("type", None)
+    if kind not in EVENT_TYPES:
+        raise FindingError(f"'type' must be one of {', '.join(EVENT_TYPES)}: {kind!r}")
+    return _converter.structure(data, EVENT_TYPES[kind])
+
+
+def story_to_data(story: Story) -> dict[str, Any]:
+    return {"book": _converter.unstructure(story.book), "events": [event_to_data(e) for e in story.events]}
+
+
+def story_from_data(data: dict[str, Any]) -> Story:
+    book = _converter.structure(data["book"], Book)
+    return Story(book, tuple(event_from_data(e) for e in data["events"]))
+
+
+def to_data(finding: Finding) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "policy": {"name": finding.policy.name, "digest": policy_digest(finding.policy), "toml": dumps_policy(finding.policy)},
+        "invariant": finding.invariant,
+        "origin": finding.origin,
+        "examples": finding.examples,
+        "step_index": finding.step_index,
+        "story": story_to_data(finding.story),
+    }
+
+
+def from_data(data: dict[str, Any], source: str = "<finding>") -> Finding:
+    if data.get("schema") != SCHEMA:
+        raise FindingError(f"{source}: 'schema' must be {SCHEMA!r}: {data.get('schema')!r}")
+    try:
+        policy = loads_policy(data["policy"]["toml"], source=f"{source}#policy")
+        return Finding(policy, data["invariant"], story_from_data(data["story"]), int(data["step_index"]), data.get("origin", "search"), int(data.get("examples", 0)))
+    except KeyError as exc:
+        raise FindingError(f"{source}: missing key {exc.args[0]!r}") from None
+    except (cattrs.BaseValidationError, TypeError, ValueError) as exc:
+        if isinstance(exc, FindingError):
+            raise
+        raise FindingError(f"{source}: {exc}") from None
+
+
+def save(finding: Finding, path: Path) -> Path:
+    """Write the finding as JSON (creating folders); returns the path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(to_data(finding), indent=2, sort_keys=False) + "\n")
+    return path
+
+
+def load(path: Path) -> Finding:
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise FindingError(f"{path}: not a readable finding file: {exc}") from None
+    return from_data(data, str(path))
+
+
+def database_path(root: Path, policy: Policy, invariant: str) -> Path:
+    """Where the counterexample database keeps a policy's finding for one invariant."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in policy.name)
+    return Path(root) / safe / f"{invariant}.json"
+
+
+def saved_stories(root: Path, policy: Policy, invariant: str) -> list[Story]:
+    """Stories saved for this policy name and invariant (any earlier version of the policy)."""
+    path = database_path(root, policy, invariant)
+    if not path.exists():
+        return []
+    try:
+        return [load(path).story]
+    except FindingError:
+        return []
