@@ -86,6 +86,12 @@ def price_paths(*, min_moves: int = 1, max_moves: int = 4, max_gap_bp: int = 9_0
     return path.map(lambda parts: [bp for part in parts for bp in part][:max_moves])
 
 
+def moves() -> st.SearchStrategy[int]:
+    """Mark moves in basis points; about half are gaps of 5–90%. Shrinks toward a 1% move down."""
+    gaps = st.sampled_from([-100, 100, -500, 500, -1_000, 1_000, -2_000, 2_000, -3_000, -5_000, 5_000, -7_000, -9_000, 20_000])
+    return st.one_of(gaps, st.integers(-9_900, 9_900))
+
+
 def _pairs(traders: int) -> st.SearchStrategy[tuple[int, int]]:
     """Two different traders, by construction (the second is an offset from the first)."""
     return st.tuples(st.integers(0, traders - 1), st.integers(1, traders - 1)).map(lambda p: (p[0], (p[0] + p[1]) % traders))
@@ -100,7 +106,7 @@ def _actions(traders: int, max_amount: int) -> st.SearchStrategy[act.Action]:
     who = st.integers(0, traders - 1)
     amount = st.integers(1, max_amount)
     fraction = st.integers(1, 1_000_000)
-    move = st.one_of(st.integers(-9_900, 9_900), st.sampled_from([-5_000, -3_000, -2_000, -1_000, 1_000, 2_000, 5_000, 20_000]))
+    move = moves()
     pair = _pairs(traders)
     return st.one_of(
         _opens(traders),
@@ -155,7 +161,11 @@ def stories(draw, policy: Policy, *, min_traders: int = 2, max_traders: int = 3,
     funding = [act.Pay(i, draw(st.integers(1, 10**8), label=f"deposit {i}")) for i in range(n)]
     first_open = draw(_opens(n), label="first open")
     plan = draw(events(traders=n, max_size=max_events))
-    return play(policy, book, funding + [first_open] + plan)
+    # the shape of most failures is open → gap → someone pays in; both tail actions shrink away
+    gap = draw(st.none() | st.builds(act.Move, moves()), label="final gap")
+    pay = draw(st.none() | st.builds(act.Pay, st.integers(0, n - 1), st.integers(1, 10**8)), label="final deposit")
+    tail = [a for a in (gap, pay) if a is not None]
+    return play(policy, book, funding + [first_open] + plan + tail)
 
 
-__all__ = ["accounts", "books", "events", "play", "positions", "price_paths", "stories"]
+__all__ = ["accounts", "books", "events", "moves", "play", "positions", "price_paths", "stories"]

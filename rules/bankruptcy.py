@@ -2,7 +2,9 @@
 
 The deficit is measured at the execution price: ``R = max(0, −(E − open lots × slip))``, what the
 account would owe after closing the rest of its position into the book. Each layer in order
-reduces R by what it can; ADL closes the position itself, every other layer pays cash in. Where
+reduces R by what it can; ADL closes the position itself, every other layer pays cash in. ADL
+runs only against an account whose equity at mark is below zero (dYdX requires TNC < 0,
+mechanics.md §5, §15): a deficit made only of slippage is closed into the book instead. Where
 the policy has no ADL layer the position is closed into the book first. What no layer pays is a
 residual: the account is left below zero.
 """
@@ -13,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from solvent.rules.arith import abs_, max_
+from solvent.rules.arith import abs_, and_, max_
 from solvent.rules.book import Role
 from solvent.rules.collateral import convert_spot
 from solvent.rules.deleveraging import deleverage
@@ -64,8 +66,9 @@ def _run_layer(policy: Policy, ctx: Ctx, name: str, layer: Any, remaining: Any) 
     if isinstance(layer, Adl):
         price = fill_price(policy.liquidation, ctx.book.account(name), ctx.book.market.mark_quote)
         cp = counterparty(policy.liquidation, ctx)
+        bankrupt_at_mark = equity(policy.margin, ctx.book.account(name)) < 0
         ctx = ctx.branch(
-            remaining > 0,
+            and_(remaining > 0, bankrupt_at_mark),
             lambda c: deleverage(c, policy.margin, policy.rounding, layer, name, cp, price),
             lambda c: close_into_book(policy, c, name),
         )

@@ -88,7 +88,8 @@ def deleverage(ctx: Ctx, rule: MarginRule, rounding: RoundingRule, layer: Adl, b
     size = b.size_lots
     lots = abs_(size)
     deficit = -equity(rule, b)
-    fair_gap = div(deficit, safe_divisor(lots), rounding=Rounding.CEIL)
+    # the caller runs ADL only for equity < 0 at mark, so the gap is at least one quantum per lot
+    fair_gap = max_(div(deficit, safe_divisor(lots), rounding=Rounding.CEIL), 0)
     gap = fair_gap if layer.price is AdlPrice.BANKRUPTCY else 0
     price = ite(size > 0, mark + gap, mark - gap)
     candidates = [(i, a) for i, a in enumerate(book.accounts) if a.is_trader and a.name != bankrupt]

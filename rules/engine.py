@@ -11,7 +11,7 @@ from typing import Any
 
 import attrs
 
-from solvent.rules.arith import PPM, Rounding, abs_, and_, div, implies, max_, min_
+from solvent.rules.arith import PPM, Rounding, abs_, div, implies, max_, min_, or_
 from solvent.rules.bankruptcy import resolve
 from solvent.rules.book import Book, Role
 from solvent.rules.collateral import convert_spot
@@ -27,7 +27,7 @@ from solvent.rules.liquidation import (
     partial_lots,
     slip_per_lot,
 )
-from solvent.rules.margin import equity, initial_margin, maintenance_margin
+from solvent.rules.margin import counts_spot, equity, initial_margin, maintenance_margin
 from solvent.rules.outcomes import DepositAbsorbed
 from solvent.rules.policy import Policy
 from solvent.rules.positions import fill
@@ -79,7 +79,7 @@ def _check_names(book: Book, event: Any) -> None:
     if isinstance(event, (Trade, Withdraw)):
         for name in {getattr(event, f, None) for f in ("account", "buyer", "seller")} - {None}:
             if not names[name].is_trader:
-                raise RejectedEvent(event, f"{name!r} is a {names[name].role.value} account, not a trader")
+                raise RejectedEvent(event, f"{name!r} is the {names[name].role.value} account, not a trader")
     if isinstance(event, Trade) and event.buyer == event.seller:
         raise RejectedEvent(event, f"buyer and seller are the same account {event.buyer!r}")
 
@@ -98,7 +98,9 @@ def requirements(policy: Policy, book: Book, event: Event) -> list[Requirement]:
         free = equity(policy.margin, a) - initial_margin(policy.margin, policy.rounding, a.size_lots, book.market.mark_quote)
         return [
             Requirement(event.amount_quote > 0, "amount_quote must be > 0"),
-            Requirement(a.debt_quote == 0, "the account owes a debt; withdrawals wait until it is repaid"),
+            Requirement(a.debt_quote == 0, "the account owes a debt; withdrawals wait until it is repaid")
+            if policy.debt_carry is None or policy.debt_carry.deposits_repay_debt
+            else Requirement(True, "a debt collected off the book does not block withdrawals"),
             Requirement(event.amount_quote <= a.cash_quote, "amount_quote must be <= the cash balance"),
             Requirement(event.amount_quote <= free, "amount_quote must be <= free margin (equity - initial margin)"),
         ]
@@ -126,9 +128,12 @@ def post_requirements(policy: Policy, before: Book, after: Book, event: Event) -
     mark = after.market.mark_quote
     for name in (event.buyer, event.seller):
         a0, a1 = before.account(name), after.account(name)
+        e = equity(policy.margin, a1)
         im = initial_margin(policy.margin, policy.rounding, a1.size_lots, mark)
-        grows = abs_(a1.size_lots) > abs_(a0.size_lots)
-        out.append(Requirement(implies(grows, equity(policy.margin, a1) >= im), f"{name} would hold less than initial margin after the trade"))
+        # a flip (long to short or back) opens a new position, so it needs initial margin too
+        grows = or_(abs_(a1.size_lots) > abs_(a0.size_lots), a1.size_lots * a0.size_lots < 0)
+        out.append(Requirement(implies(grows, e >= im), f"{name} would hold less than initial margin after the trade"))
+        out.append(Requirement(e >= 0, f"{name} would end with negative equity after the trade"))
     return out
 
 
@@ -164,9 +169,14 @@ def _withdraw(ctx: Ctx, event: Withdraw) -> Ctx:
     return _evolve_account(ctx, name, withdrawn_quote=a.withdrawn_quote + amount, principal_quote=min_(a.principal_quote, a.cash_quote))
 
 
-def _spot_deposit(ctx: Ctx, event: SpotDeposit) -> Ctx:
+def _spot_deposit(policy: Policy, ctx: Ctx, event: SpotDeposit) -> Ctx:
     ctx = ctx.transfer(EXTERNAL, event.account + SPOT, event.amount_quote, Reason.SPOT_DEPOSIT)
-    return ctx.with_book(attrs.evolve(ctx.book, net_deposits_quote=ctx.book.net_deposits_quote + event.amount_quote))
+    ctx = ctx.with_book(attrs.evolve(ctx.book, net_deposits_quote=ctx.book.net_deposits_quote + event.amount_quote))
+    account = ctx.book.account(event.account)
+    if not counts_spot(policy.margin, account):
+        return ctx
+    # spot that backs margin is deposited capital, not profit a haircut may take
+    return _evolve_account(ctx, event.account, principal_quote=account.principal_quote + event.amount_quote)
 
 
 def _trade(policy: Policy, ctx: Ctx, event: Trade) -> Ctx:
@@ -234,7 +244,7 @@ def transition(policy: Policy, book: Book, event: Event) -> Ctx:
     if isinstance(event, Deposit):
         ctx = _deposit(policy, ctx, event)
     elif isinstance(event, SpotDeposit):
-        ctx = _spot_deposit(ctx, event)
+        ctx = _spot_deposit(policy, ctx, event)
     elif isinstance(event, Withdraw):
         ctx = _withdraw(ctx, event)
     elif isinstance(event, Trade):

@@ -103,7 +103,7 @@ class Ctx:
         if is_concrete(amount):
             if amount == 0:
                 return self
-            if amount < 0:
+            if amount < 0 and self.guard is True:
                 raise InternalError(f"negative transfer {amount} {source}->{destination} ({reason.value})")
         book = self.book
         pnl = reason in PNL_REASONS

@@ -114,12 +114,19 @@ def note_liquidated(ctx: Ctx, name: str, equity_quote: Any, maintenance_quote: A
 
 
 def close_step(rule: LiquidationRule, fee_rounding: Rounding, ctx: Ctx, name: str, lots: Any, equity_of) -> Ctx:
-    """Close ``lots`` at the fill price, then charge the penalty (never beyond remaining equity)."""
+    """Close ``lots`` at the fill price, then charge the penalty.
+
+    The penalty never exceeds the equity left after the rest of the position would be closed at
+    the fill price, so a solvent liquidation stays solvent through every partial step.
+    """
     mark = ctx.book.market.mark_quote
     price = fill_price(rule, ctx.book.account(name), mark)
     ctx = close_against(ctx, name, counterparty(rule, ctx), lots, price, Reason.LIQUIDATION_SLIPPAGE)
     penalty = mul_ppm(lots * mark, rule.penalty_ppm, rounding=fee_rounding)
-    penalty = min_(penalty, max_(equity_of(ctx.book.account(name)), 0))
+    # never more than what is left after the rest of the position pays its own slippage
+    after = ctx.book.account(name)
+    left = equity_of(after) - abs_(after.size_lots) * slip_per_lot(rule, mark)
+    penalty = min_(penalty, max_(left, 0))
     return ctx.transfer(name, system(ctx.book, rule.penalty_recipient.role), penalty, Reason.LIQUIDATION_PENALTY)
 
 

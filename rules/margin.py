@@ -40,6 +40,13 @@ class Tier:
             )
 
 
+def _micro(amount_micro: int) -> str:
+    """An exact decimal of a value given in millionths (no float on the way)."""
+    sign = "-" if amount_micro < 0 else ""
+    whole, frac = divmod(abs(amount_micro), PPM)
+    return f"{sign}{whole}.{frac:06d}"
+
+
 def _check_tiers(_inst: Any, _attribute: Any, tiers: tuple[Tier, ...]) -> None:
     if not tiers:
         raise ValueError("'tiers' must hold at least one tier")
@@ -55,7 +62,7 @@ def _check_tiers(_inst: Any, _attribute: Any, tiers: tuple[Tier, ...]) -> None:
         expected, rest = divmod(step, PPM)
         expected += lower.maintenance_amount_quote
         if rest or upper.maintenance_amount_quote != expected:
-            want = f"{expected}" if not rest else f"{expected + rest / PPM:.6f} (not a whole quantum)"
+            want = f"{expected}" if not rest else f"{_micro(expected * PPM + rest)} (not a whole quantum)"
             raise ValueError(
                 f"'maintenance_amount_quote' must be {want} to keep maintenance continuous at "
                 f"{upper.floor_notional_quote}: {upper.maintenance_amount_quote} @ tiers[{i}]"

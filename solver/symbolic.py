@@ -26,12 +26,11 @@ from typing import Any
 import attrs
 import z3
 
-import solvent.solver  # noqa: F401  (registers the z3 backend)
 from solvent.rules.book import Book
 from solvent.rules.engine import Requirement, post_requirements, requirements, transition
 from solvent.rules.ledger import Ctx, Guarded, InternalError, Transfer
 from solvent.rules.policy import Policy
-from solvent.solver.z3_backend import is_z3
+from solvent.solver.z3_backend import as_bool_term, as_int_term, is_z3
 
 Evaluator = Callable[[z3.ExprRef], z3.ExprRef]
 
@@ -39,18 +38,21 @@ Evaluator = Callable[[z3.ExprRef], z3.ExprRef]
 # --- lifting concrete values into z3 --------------------------------------------------------
 
 
-def _is_data_field(field: attrs.Attribute) -> bool:
-    """A field the rules declare as data (annotated ``Any``), as opposed to a structural ``int``."""
-    return field.type in ("Any", Any)
+def data_fields(cls: type) -> tuple[str, ...]:
+    """Names of the fields of an attrs class that the rules declare as data (annotated ``Any``).
+
+    The others (``int`` such as ``Book.clock``, names, roles, enums) are structural and stay concrete.
+    """
+    return tuple(f.name for f in attrs.fields(cls) if f.type in ("Any", Any))
 
 
 def _lift_record(record: Any, make: Callable[[str, int], z3.ArithRef]) -> Any:
     """``record`` with every integer data field replaced by ``make(field_name, value)``."""
     changes = {}
-    for field in attrs.fields(type(record)):
-        value = getattr(record, field.name)
-        if _is_data_field(field) and type(value) is int:
-            changes[field.name] = make(field.name, value)
+    for name in data_fields(type(record)):
+        value = getattr(record, name)
+        if type(value) is int:
+            changes[name] = make(name, value)
     return attrs.evolve(record, **changes)
 
 
@@ -222,6 +224,21 @@ def evaluate_ctx(ctx: Ctx, evaluator: Evaluator) -> Evaluated:
     )
 
 
+def transfer_obligations(ctx: Ctx) -> list[z3.BoolRef]:
+    """``guard → amount ≥ 0`` for every transfer that is not concrete.
+
+    The concrete ``Ctx.transfer`` refuses a negative amount at run time (``InternalError``); on z3
+    terms it cannot, so a proof must discharge these as obligations (a negative transfer reverses
+    who pays whom while every total still balances).
+    """
+    out = []
+    for entry in ctx.entries:
+        amount = entry.item.amount_quote
+        if is_z3(amount) or is_z3(entry.guard):
+            out.append(z3.Implies(as_bool_term(entry.guard), as_int_term(amount) >= 0))
+    return out
+
+
 def evaluate_requirements(reqs: Iterable[Requirement], evaluator: Evaluator) -> tuple[Requirement, ...]:
     """The requirements with ``holds`` read back as a Python ``bool``; messages unchanged."""
     return tuple(Requirement(holds(r.holds, evaluator), r.message) for r in reqs)
@@ -249,6 +266,7 @@ __all__ = [
     "constant_book",
     "constant_event",
     "constant_step",
+    "data_fields",
     "evaluate",
     "evaluate_ctx",
     "evaluate_requirements",
@@ -260,6 +278,7 @@ __all__ = [
     "symbolic_post_requirements",
     "symbolic_requirements",
     "symbolic_transition",
+    "transfer_obligations",
     "under_model",
     "variable_book",
     "variable_event",

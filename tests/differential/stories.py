@@ -78,15 +78,15 @@ POLICIES: dict[str, Policy] = {
         ),
         rounding=RoundingRule(pro_rata=ProRata.DOWN_REMAINDER_TO_NEXT_LAYER),
     ),
-    "spot-half-even-adl-binance-haircut-clawback-debt-venue": Policy(
+    "spot-half-even-haircut-adl-binance-clawback-debt-venue": Policy(
         "spot",
         SPOT_20X,
         liquidation=LiquidationRule(slippage_ppm=10_000, penalty_ppm=10_000),
         fees=FeeRule(taker_ppm=1_000, maker_ppm=500, insurance_share_ppm=250_000),
         deficit=(
             FeePool(),
-            Adl(Ranking.BINANCE),
             HaircutRatio(),
+            Adl(Ranking.BINANCE),
             Clawback(window_events=3),
             DebtCarry(Lender.VENUE, deposits_repay_debt=True),
         ),
@@ -121,34 +121,66 @@ def _on_tick(price: int, tick: int) -> int:
 
 @st.composite
 def mark_moves(draw: Any, book: Book, *, max_gap_bp: int = 4_000) -> MarkPrice:
-    """A mark move of up to ±``max_gap_bp`` basis points; shrinks toward no move."""
-    gap_bp = draw(st.integers(-max_gap_bp, max_gap_bp))
+    """A mark move of up to ±``max_gap_bp`` basis points, half of them gaps beyond a third of it.
+
+    Shrinks toward no move."""
+    big = st.integers(max_gap_bp // 3, max_gap_bp).flatmap(lambda g: st.sampled_from((-g, g)))
+    gap_bp = draw(st.one_of(st.integers(-max_gap_bp, max_gap_bp), big))
+    mark = book.market.mark_quote
+    return MarkPrice(_on_tick(mark + mark * gap_bp // 10_000, book.market.tick_quote))
+
+
+def _leverage(policy: Policy, account: Any) -> tuple[int, int]:
+    """Leverage as a sortable pair: (1, lots) without positive equity, else (0, lots × 1e6 // E)."""
+    e = equity(policy.margin, account)
+    n = abs(account.size_lots)
+    return (1, n) if e <= 0 else (0, n * PPM // e)
+
+
+@st.composite
+def adverse_moves(draw: Any, policy: Policy, book: Book, *, max_gap_bp: int = 4_000) -> MarkPrice:
+    """A gap of 10% to ``max_gap_bp`` bp against one open position (any direction if none is open).
+
+    Shrinks toward the most leveraged position and the largest gap (the stress this is for)."""
+    ranked = sorted((a for a in book.traders if a.size_lots != 0), key=lambda a: _leverage(policy, a), reverse=True)
+    if not ranked:
+        return draw(mark_moves(book, max_gap_bp=max_gap_bp))
+    size = draw(st.sampled_from(ranked)).size_lots
+    gap_bp = (max_gap_bp - draw(st.integers(0, max_gap_bp - 1_000))) * (-1 if size > 0 else 1)
     mark = book.market.mark_quote
     return MarkPrice(_on_tick(mark + mark * gap_bp // 10_000, book.market.tick_quote))
 
 
 @st.composite
 def trades(draw: Any, policy: Policy, book: Book) -> Trade:
-    """A trade between two traders, sized as a percentage of what the poorer side can margin."""
+    """A trade between two traders, sized as a percentage of what the poorer side can margin.
+
+    The size is 1–110% of the size affordable at one tier's initial rate (above 100%, or when the
+    notional lands in a stricter tier, the initial-margin check rejects it). Shrinks toward full
+    leverage at the strictest tier's rate."""
     buyer, seller = draw(st.permutations(TRADERS))[:2]
     mark, tick = book.market.mark_quote, book.market.tick_quote
     price = _on_tick(mark + mark * draw(st.integers(-200, 200)) // 10_000, tick)
     poorer = min(equity(policy.margin, book.account(n)) for n in (buyer, seller))
-    affordable = max(poorer, 0) * PPM // (price * policy.margin.tiers[0].initial_ppm)
-    lots = max(1, affordable * draw(st.integers(1, 110)) // 100)
+    initial_ppm = draw(st.sampled_from([t.initial_ppm for t in reversed(policy.margin.tiers)]))
+    affordable = max(poorer, 0) * PPM // (price * initial_ppm)
+    lots = max(1, affordable * (100 - draw(st.integers(-10, 99))) // 100)
     return Trade(buyer, seller, lots, price, draw(st.sampled_from(Taker)))
 
 
 @st.composite
 def events(draw: Any, policy: Policy, book: Book, *, final: bool = False) -> Any:
     """One event for ``book``; ``final=True`` favours mark gaps (the sweep and the waterfall)."""
-    kinds = ["mark"] * 6 + ["funding", "deposit", "withdraw", "trade", "spot"] if final else [
-        "deposit", "deposit", "trade", "trade", "trade", "mark", "funding", "withdraw", "spot", "pool"
-    ]
+    if final:
+        kinds = ["adverse"] * 5 + ["mark"] * 2 + ["funding", "deposit", "withdraw", "trade", "spot"]
+    else:
+        kinds = ["deposit", "deposit", "trade", "trade", "trade", "mark", "funding", "withdraw", "spot", "pool"]
     kind = draw(st.sampled_from(kinds))
     name = draw(st.sampled_from(TRADERS))
     if kind == "mark":
         return draw(mark_moves(book))
+    if kind == "adverse":
+        return draw(adverse_moves(policy, book))
     if kind == "funding":
         return Funding(draw(st.integers(-50_000, 50_000)))
     if kind == "deposit":
@@ -174,17 +206,25 @@ class Story:
 
 @st.composite
 def stories(draw: Any, policy: Policy, *, max_prefix: int = 8) -> Story:
-    """A fresh 3-trader book, up to ``max_prefix`` accepted events, then one final event.
+    """A fresh 3-trader book: deposits, one or two opening trades, up to ``max_prefix`` more events,
+    then one final event.
 
-    Rejected events are skipped (they leave the book unchanged). Shrinks toward fewer events.
+    Rejected events are skipped (they leave the book unchanged). Shrinks toward 50_000 deposits,
+    one fully leveraged trade and no further events.
     """
     tick = draw(st.sampled_from((1, 5)))
     mark = tick * draw(st.integers(100, 4_000))
     isolated = draw(st.sampled_from(((), ("carol",))))
     book = new_book(mark_quote=mark, traders=TRADERS, tick_quote=tick, isolated=isolated)
     accepted = []
-    for _ in range(draw(st.integers(0, max_prefix))):
-        event = draw(events(policy, book))
+    for name in TRADERS:
+        amount = 50_000 - draw(st.integers(0, 50_000))
+        if amount:
+            book = step(policy, book, Deposit(name, amount)).after
+            accepted.append(Deposit(name, amount))
+    opening = draw(st.integers(1, 2))
+    for i in range(opening + draw(st.integers(0, max_prefix))):
+        event = draw(trades(policy, book) if i < opening else events(policy, book))
         try:
             book = step(policy, book, event).after
         except RejectedEvent:

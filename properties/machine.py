@@ -1,0 +1,105 @@
+"""A hypothesis state machine over the engine: rules are actions, invariants are the catalog.
+
+``machine(policy)`` returns a ``RuleBasedStateMachine`` class for one policy. Each rule resolves
+one state-relative action (``solvent.properties.actions``) against the current book and applies
+it with the concrete engine; the invariant judges every catalog claim (or the chosen ones) on
+the last step, and ``target()`` pushes toward bad debt. Use it in a test module::
+
+    TestBinance = machine(load_preset("binance")).TestCase
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hypothesis import strategies as st
+from hypothesis import target
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from solvent.properties import actions as act
+from solvent.properties import catalog
+from solvent.properties.catalog import StepView
+from solvent.properties.strategies import LIQUIDITY_QUOTE, NAMES, moves
+from solvent.rules.book import new_book
+from solvent.rules.engine import RejectedEvent, Step, step
+from solvent.rules.events import Deposit
+from solvent.rules.margin import equity
+from solvent.rules.policy import Policy
+
+
+def machine(policy: Policy, *, traders: int = 3, invariants: Sequence[str] | None = None) -> type[RuleBasedStateMachine]:
+    """A state machine class that searches ``policy`` for a story breaking any chosen invariant."""
+    chosen = [catalog.get(i) for i in (invariants or catalog.ids())]
+    who = st.integers(0, traders - 1)
+    pct = st.integers(1, 100)
+    fraction = st.integers(1, 1_000_000)
+
+    class PolicyMachine(RuleBasedStateMachine):
+        @initialize(mark=st.integers(100, 100_000), worth=st.lists(st.integers(1, 1_000), min_size=traders, max_size=traders))
+        def open_book(self, mark: int, worth: list[int]) -> None:
+            """A book whose traders each hold the notional of ``worth[i]`` lots (by construction)."""
+            self.book = new_book(mark_quote=mark, traders=NAMES[:traders])
+            self.last: Step | None = None
+            self.worst_bad_debt = 0
+            self.apply(Deposit("liquidity", LIQUIDITY_QUOTE))
+            for account, lots in zip(self.book.traders, worth):
+                self.apply(Deposit(account.name, lots * mark))
+
+        def apply(self, event) -> None:
+            try:
+                s = step(policy, self.book, event)
+            except RejectedEvent:
+                return
+            self.book, self.last = s.after, s
+
+        def act(self, action: act.Action) -> None:
+            event = act.resolve(policy, self.book, action)
+            if event is not None:
+                self.apply(event)
+
+        @rule(who=who, lots_worth=st.integers(1, 1_000))
+        def deposit(self, who: int, lots_worth: int) -> None:
+            """Deposit the notional of ``lots_worth`` lots at the current mark (state-relative)."""
+            self.act(act.Pay(who, lots_worth * self.book.market.mark_quote))
+
+        @rule(buyer=who, offset=st.integers(1, traders - 1), use=pct, taker=st.booleans())
+        def open_position(self, buyer: int, offset: int, use: int, taker: bool) -> None:
+            self.act(act.Open(buyer, (buyer + offset) % traders, use, 0, taker))
+
+        @rule(move_bp=moves())
+        def move_mark(self, move_bp: int) -> None:
+            self.act(act.Move(move_bp))
+
+        @precondition(lambda self: any(a.size_lots for a in self.book.traders))
+        @rule(who=who, offset=st.integers(1, traders - 1), fraction=fraction)
+        def close_position(self, who: int, offset: int, fraction: int) -> None:
+            self.act(act.Close(who, (who + offset) % traders, fraction))
+
+        @rule(lots_worth=st.integers(1, 1_000))
+        def seed_fund(self, lots_worth: int) -> None:
+            self.act(act.SeedFund(lots_worth * self.book.market.mark_quote))
+
+        @rule(rate_ppm=st.integers(-10_000, 10_000))
+        def funding(self, rate_ppm: int) -> None:
+            self.act(act.PayFunding(rate_ppm))
+
+        @rule(who=who, fraction=fraction)
+        def withdraw(self, who: int, fraction: int) -> None:
+            self.act(act.Take(who, fraction))
+
+        @invariant()
+        def catalog_holds(self) -> None:
+            if self.last is None:
+                return
+            view = StepView.of(policy, self.last)
+            bad_debt = sum(max(-equity(policy.margin, a), 0) for a in self.book.traders)
+            self.worst_bad_debt = max(self.worst_bad_debt, bad_debt)
+            broken = [inv.id for inv in chosen if not inv.holds(view)]
+            assert not broken, f"{', '.join(broken)} broken by {self.last.event!r}"
+
+        def teardown(self) -> None:
+            # target() may be called once per label per example: report the worst seen
+            target(float(getattr(self, "worst_bad_debt", 0)), label="bad debt")
+
+    PolicyMachine.__name__ = f"Machine_{policy.name.replace('-', '_')}"
+    return PolicyMachine

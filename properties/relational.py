@@ -1,0 +1,567 @@
+"""Relational properties: leaks that balance every total and show only when two runs are compared.
+
+A single-step invariant (``solvent.properties.catalog``) judges one run. Some leaks keep every
+total balanced and charge every deficit once, yet make a user poorer because of *how often* the
+engine ran, or because *someone else* was better funded. They show only when the same story is
+run twice: once as written (run A) and once as a **twin** that differs in one stated way (run B).
+
+Each :class:`RelationalProperty` has a stable id, a one-sentence claim and a severity, like an
+invariant; instead of a predicate it has
+
+- ``sites(story)``: where the twin may differ (which event to split, where to insert a detour,
+  which trader deposits more);
+- ``twin(policy, story, steps, site, knobs)``: the twin story, or None when that site has no twin
+  (a move of one tick cannot be split);
+- ``compare(policy, steps_a, steps_b, twin)``: whether the claim applies to this pair, and if it
+  does, None when it holds or a paragraph naming the accounts and balances that differ.
+
+A twin the policy rejects (an event that was accepted in run A is not in run B) makes the pair
+*not applicable*, never a failure. ``Knobs`` are the twin's free parameters: the search draws
+them with hypothesis, :func:`check_relational` tries a few defaults.
+
+The catalog (DESIGN.md, "Properties"):
+
+| id | twin | compared |
+| --- | --- | --- |
+| ``cadence-invariant`` | one mark move (or funding payment) split in two | every balance right after, if neither run liquidates there |
+| ``round-trip-neutral`` | a detour ``MarkPrice(x), MarkPrice(back)`` inserted | every balance against run A at the same point, if no liquidation |
+| ``more-fund-never-hurts`` | more in the insurance fund from the start | haircuts paid by traders, in total and per trader |
+| ``more-collateral-never-hurts`` | one trader deposits more at the start | every other trader's final equity net of debt |
+
+Books are compared where the two runs meet (right after the split or the detour): from there on
+both runs apply the same events to the same balances, so an equal book there means an equal
+future, except for the event clock (a clawback window counts events, so a twin with one more
+event shifts it; that is an artefact of the twin, not a leak, and is not compared).
+
+Search says "none found", never "none exists".
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import attrs
+from hypothesis import Phase, find, settings, target
+from hypothesis import strategies as st
+from hypothesis.errors import NoSuchExample
+
+from solvent.properties.catalog import Severity
+from solvent.properties.scenarios import Story
+from solvent.properties.search import CI, Outcome, SearchBudget, minimize, replay
+from solvent.properties.strategies import stories
+from solvent.rules.arith import PPM
+from solvent.rules.book import Book
+from solvent.rules.engine import Step
+from solvent.rules.events import Deposit, Funding, MarkPrice
+from solvent.rules.ledger import HAIRCUT_REASONS
+from solvent.rules.margin import equity
+from solvent.rules.outcomes import Bankrupt, Liquidated
+from solvent.rules.policy import Policy
+from solvent.rules.waterfall import InsuranceFund
+
+BALANCES = (("cash_quote", "cash"), ("spot_quote", "spot"), ("size_lots", "size"), ("debt_quote", "debt"))
+
+
+# --- the vocabulary -------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Knobs:
+    """The twin's free parameters; search draws them, :func:`check_relational` tries defaults.
+
+    ``share_ppm``: where a split puts the intermediate mark (or rate), as a share of the way from
+    the old value to the new one. ``excursion_bp``: how far a detour takes the mark before it
+    returns. ``extra_quote``: the extra deposit (None: the story's total trader deposits).
+    """
+
+    share_ppm: int = 500_000
+    excursion_bp: int = -1_000
+    extra_quote: int | None = None
+
+
+DEFAULT_KNOBS = (Knobs(), Knobs(share_ppm=250_000, excursion_bp=1_000), Knobs(excursion_bp=-100), Knobs(excursion_bp=100))
+
+
+@attrs.frozen
+class Twin:
+    """The changed story and where it differs: steps ``[a_start, a_end)`` of run A are steps
+    ``[b_start, b_end)`` of run B. ``account`` is the account the twin gives more, if any."""
+
+    story: Story
+    change: str
+    a_window: tuple[int, int]
+    b_window: tuple[int, int]
+    account: str | None = None
+
+
+@attrs.frozen
+class Comparison:
+    """How a pair of runs stands toward a claim.
+
+    ``applicable`` is False when the claim says nothing about the pair (a liquidation in the
+    window, a rejected twin); ``exercised`` says whether the pair took the path the claim is about
+    (a bankruptcy, for the funding claims); ``explanation`` is None when the claim holds.
+    """
+
+    applicable: bool
+    explanation: str | None = None
+    exercised: bool = True
+
+
+NOT_APPLICABLE = Comparison(applicable=False, exercised=False)
+
+Sites = Callable[[Story], Sequence[Any]]
+TwinBuilder = Callable[[Policy, Story, Sequence[Step], Any, Knobs], Twin | None]
+Comparer = Callable[[Policy, Sequence[Step], Sequence[Step], Twin], Comparison]
+
+
+@attrs.frozen
+class RelationalProperty:
+    """A claim about two runs of the engine: a story and its twin."""
+
+    id: str
+    claim: str
+    severity: Severity
+    twin: TwinBuilder = attrs.field(repr=False)
+    compare: Comparer = attrs.field(repr=False)
+    sites: Sites = attrs.field(repr=False)
+
+
+@attrs.frozen
+class RelationalViolation:
+    """A story, its twin, and the paragraph saying which balances differ and by how much."""
+
+    id: str
+    story: Story
+    twin: Story
+    explanation: str
+
+
+RELATIONAL: dict[str, RelationalProperty] = {}
+
+
+def register(prop: RelationalProperty) -> RelationalProperty:
+    """Add a relational property (ids are unique)."""
+    if prop.id in RELATIONAL:
+        raise ValueError(f"relational property id {prop.id!r} is already registered")
+    RELATIONAL[prop.id] = prop
+    return prop
+
+
+def get(id: str) -> RelationalProperty:
+    """The relational property with that id; ``KeyError`` listing the known ids otherwise."""
+    try:
+        return RELATIONAL[id]
+    except KeyError:
+        raise KeyError(f"unknown relational property {id!r}; known: {', '.join(RELATIONAL)}") from None
+
+
+def ids() -> list[str]:
+    return list(RELATIONAL)
+
+
+# --- shared helpers -------------------------------------------------------------------------
+
+
+def _book_before(start: Book, steps: Sequence[Step], index: int) -> Book:
+    """The book event ``index`` meets (``index == len(steps)``: the final book)."""
+    return start if index == 0 else steps[index - 1].after
+
+
+def _liquidates(steps: Sequence[Step], window: tuple[int, int]) -> bool:
+    return any(isinstance(o, (Liquidated, Bankrupt)) for s in steps[window[0] : window[1]] for o in s.outcomes)
+
+
+def _differences(a: Book, b: Book) -> list[str]:
+    """``name field A vs B`` for every balance that differs between two books of the same accounts."""
+    out = []
+    for x in a.accounts:
+        y = b.account(x.name)
+        out += [f"{x.name} {label} {getattr(x, f)} vs {getattr(y, f)}" for f, label in BALANCES if getattr(x, f) != getattr(y, f)]
+    return out
+
+
+def _equity_note(policy: Policy, a: Book, b: Book) -> str:
+    """Whether the differing balances still add up to the same equity for every trader."""
+    same = all(equity(policy.margin, x) == equity(policy.margin, b.account(x.name)) for x in a.traders)
+    return " Every trader's equity is the same in both runs: the difference is which balance holds it." if same else ""
+
+
+def _compare_books(policy: Policy, a: Book, b: Book, what: str) -> str | None:
+    diffs = _differences(a, b)
+    if not diffs:
+        return None
+    return f"{what} changes balances (run A vs run B): {'; '.join(diffs)}.{_equity_note(policy, a, b)}"
+
+
+def _on_tick(price: int, tick: int, toward: int) -> int:
+    """``price`` moved onto the tick grid, toward ``toward``."""
+    down = price // tick * tick
+    return down if down >= toward or down == price else down + tick
+
+
+def _trader_deposits(story: Story) -> int:
+    names = {a.name for a in story.book.traders}
+    return sum(e.amount_quote for e in story.events if isinstance(e, Deposit) and e.account in names)
+
+
+def _extra(story: Story, knobs: Knobs) -> int:
+    return knobs.extra_quote if knobs.extra_quote is not None else max(_trader_deposits(story), 1)
+
+
+# --- cadence-invariant ----------------------------------------------------------------------
+
+
+def _cadence_sites(story: Story) -> list[int]:
+    return [i for i, e in enumerate(story.events) if isinstance(e, (MarkPrice, Funding))]
+
+
+def _split_mark(story: Story, steps: Sequence[Step], i: int, knobs: Knobs) -> tuple[Any, Any] | None:
+    """MarkPrice(new) → MarkPrice(mid), MarkPrice(new), with mid strictly between the old and new mark."""
+    old, new = steps[i].before.market.mark_quote, story.events[i].price_quote
+    mid = _on_tick(old + (new - old) * knobs.share_ppm // PPM, story.book.market.tick_quote, old)
+    if not min(old, new) < mid < max(old, new):
+        return None
+    return MarkPrice(mid), MarkPrice(new)
+
+
+def _split_funding(rate: int, knobs: Knobs) -> tuple[Any, Any] | None:
+    """Funding(r) → Funding(r1), Funding(r − r1), both of r's sign (r1 rounded toward zero)."""
+    first = (abs(rate) * knobs.share_ppm // PPM) * (1 if rate > 0 else -1)
+    if first == 0 or first == rate:
+        return None
+    return Funding(first), Funding(rate - first)
+
+
+def cadence_twin(policy: Policy, story: Story, steps: Sequence[Step], i: int, knobs: Knobs) -> Twin | None:
+    """Split event ``i`` (a mark move or a funding payment) into two smaller ones."""
+    event = story.events[i]
+    parts = _split_mark(story, steps, i, knobs) if isinstance(event, MarkPrice) else _split_funding(event.rate_ppm, knobs)
+    if parts is None:
+        return None
+    events = story.events[:i] + parts + story.events[i + 1 :]
+    change = f"Splitting event {i} {event!r} into {parts[0]!r}, {parts[1]!r}"
+    return Twin(Story(story.book, events), change, (i, i + 1), (i, i + 2))
+
+
+def cadence_compare(policy: Policy, a: Sequence[Step], b: Sequence[Step], twin: Twin) -> Comparison:
+    if _liquidates(a, twin.a_window) or _liquidates(b, twin.b_window):
+        return NOT_APPLICABLE
+    found = _compare_books(policy, a[twin.a_window[1] - 1].after, b[twin.b_window[1] - 1].after, twin.change)
+    return Comparison(True, found and found + " No account was liquidated in either run.")
+
+
+# --- round-trip-neutral ---------------------------------------------------------------------
+
+
+def _round_trip_sites(story: Story) -> list[int]:
+    return list(range(1, len(story.events) + 1))
+
+
+def round_trip_twin(policy: Policy, story: Story, steps: Sequence[Step], i: int, knobs: Knobs) -> Twin | None:
+    """Insert ``MarkPrice(x), MarkPrice(mark)`` before event ``i``, x ``excursion_bp`` away from mark."""
+    mark = _book_before(story.book, steps, i).market.mark_quote
+    away = _on_tick(mark + mark * knobs.excursion_bp // 10_000, story.book.market.tick_quote, mark)
+    if away <= 0 or away == mark:
+        return None
+    detour = (MarkPrice(away), MarkPrice(mark))
+    events = story.events[:i] + detour + story.events[i:]
+    change = f"A detour of the mark {mark} → {away} → {mark} inserted before event {i}"
+    return Twin(Story(story.book, events), change, (i, i), (i, i + 2))
+
+
+def round_trip_compare(policy: Policy, a: Sequence[Step], b: Sequence[Step], twin: Twin) -> Comparison:
+    if _liquidates(b, twin.b_window):
+        return NOT_APPLICABLE
+    book_a = _book_before(twin.story.book, a, twin.a_window[0])
+    found = _compare_books(policy, book_a, b[twin.b_window[1] - 1].after, twin.change)
+    return Comparison(True, found and found + " No account was liquidated on the detour.")
+
+
+# --- more-fund-never-hurts and more-collateral-never-hurts ----------------------------------
+
+
+def _prepend(story: Story, deposit: Deposit, change: str) -> Twin:
+    n = len(story.events)
+    return Twin(Story(story.book, (deposit,) + story.events), change, (0, n), (1, n + 1), deposit.account)
+
+
+def _haircuts(steps: Sequence[Step]) -> dict[str, int]:
+    """Per trader, what it paid toward other accounts' deficits (ADL, socialization, haircut, clawback)."""
+    paid: dict[str, int] = {a.name: 0 for a in steps[0].before.traders} if steps else {}
+    for s in steps:
+        bankrupt = {o.account for o in s.outcomes if isinstance(o, Bankrupt)}
+        for t in s.transfers:
+            if t.reason in HAIRCUT_REASONS and t.source in paid and t.source not in bankrupt:
+                paid[t.source] += t.amount_quote
+    return paid
+
+
+def _bankruptcies(steps: Sequence[Step]) -> int:
+    return sum(isinstance(o, Bankrupt) for s in steps for o in s.outcomes)
+
+
+def _fund_sites(story: Story) -> list[str]:
+    return ["insurance_fund"]
+
+
+def fund_twin(policy: Policy, story: Story, steps: Sequence[Step], site: str, knobs: Knobs) -> Twin:
+    """The same story with ``extra`` more in the insurance fund before the first event."""
+    extra = _extra(story, knobs)
+    return _prepend(story, Deposit(site, extra), f"With {extra} more in the insurance fund from the start")
+
+
+def fund_compare(policy: Policy, a: Sequence[Step], b: Sequence[Step], twin: Twin) -> Comparison:
+    paid_a, paid_b = _haircuts(a), _haircuts(b)
+    exercised = policy.layer(InsuranceFund) is not None and bool(_bankruptcies(a) or _bankruptcies(b))
+    worse = [n for n in paid_a if paid_b[n] > paid_a[n]]
+    total_a, total_b = sum(paid_a.values()), sum(paid_b.values())
+    if not worse and total_b <= total_a:
+        return Comparison(True, None, exercised)
+    who = "; ".join(f"{n} {paid_a[n]} vs {paid_b[n]}" for n in worse) or "no single trader"
+    return Comparison(
+        True,
+        f"{twin.change}, traders pay more in haircuts (ADL, socialized loss, haircut, clawback): "
+        f"per trader, run A vs run B: {who}; in total {total_a} vs {total_b}. "
+        f"Bankruptcies: {_bankruptcies(a)} in run A, {_bankruptcies(b)} in run B.",
+        exercised,
+    )
+
+
+def _collateral_sites(story: Story) -> list[str]:
+    return [a.name for a in story.book.traders]
+
+
+def collateral_twin(policy: Policy, story: Story, steps: Sequence[Step], who: str, knobs: Knobs) -> Twin:
+    """The same story with trader ``who`` depositing ``extra`` more before the first event."""
+    extra = _extra(story, knobs)
+    return _prepend(story, Deposit(who, extra), f"When {who} deposits {extra} more at the start")
+
+
+def _net(policy: Policy, book: Book, name: str) -> int:
+    """What the account is worth to its owner: equity net of any debt owed to a lender."""
+    account = book.account(name)
+    return equity(policy.margin, account) - account.debt_quote
+
+
+def collateral_compare(policy: Policy, a: Sequence[Step], b: Sequence[Step], twin: Twin) -> Comparison:
+    who = twin.account
+    end_a, end_b = a[-1].after, b[-1].after
+    others = [x.name for x in end_a.traders if x.name != who]
+    worse = [n for n in others if _net(policy, end_b, n) < _net(policy, end_a, n)]
+    exercised = any(isinstance(o, Liquidated) for s in (*a, *b) for o in s.outcomes)
+    if not worse:
+        return Comparison(True, None, exercised)
+    paid_a, paid_b = _haircuts(a), _haircuts(b)
+    lines = [
+        f"{n} ends with equity net of debt {_net(policy, end_a, n)} in run A vs {_net(policy, end_b, n)} in run B "
+        f"(haircuts paid {paid_a[n]} vs {paid_b[n]})"
+        for n in worse
+    ]
+    return Comparison(True, f"{twin.change}, another trader is worse off: {'; '.join(lines)}.", exercised)
+
+
+register(
+    RelationalProperty(
+        "cadence-invariant",
+        "splitting a price move (or a funding payment) into smaller steps with no liquidation between them changes no balance",
+        Severity.HIGH,
+        cadence_twin,
+        cadence_compare,
+        _cadence_sites,
+    )
+)
+register(
+    RelationalProperty(
+        "round-trip-neutral",
+        "a price path that returns to its start with no liquidation leaves every balance unchanged",
+        Severity.HIGH,
+        round_trip_twin,
+        round_trip_compare,
+        _round_trip_sites,
+    )
+)
+register(
+    RelationalProperty(
+        "more-fund-never-hurts",
+        "a larger insurance fund never produces a larger haircut on the same story",
+        Severity.MEDIUM,
+        fund_twin,
+        fund_compare,
+        _fund_sites,
+    )
+)
+register(
+    RelationalProperty(
+        "more-collateral-never-hurts",
+        "adding collateral to one account never makes another account worse off",
+        Severity.MEDIUM,
+        collateral_twin,
+        collateral_compare,
+        _collateral_sites,
+    )
+)
+
+
+# --- checking one story ---------------------------------------------------------------------
+
+
+@attrs.frozen
+class Judged:
+    """One pair of runs: the twin (None if the site has none) and how it stands toward the claim."""
+
+    twin: Twin | None
+    comparison: Comparison
+
+
+def judge(policy: Policy, prop: RelationalProperty, story: Story, site: Any, knobs: Knobs, steps_a: Sequence[Step] | None = None) -> Judged:
+    """Build the twin at ``site``, run both stories and compare; rejected runs are not applicable."""
+    steps_a = replay(policy, story) if steps_a is None else steps_a
+    if steps_a is None:
+        return Judged(None, NOT_APPLICABLE)
+    twin = prop.twin(policy, story, steps_a, site, knobs)
+    if twin is None:
+        return Judged(None, NOT_APPLICABLE)
+    steps_b = replay(policy, twin.story)
+    if steps_b is None:
+        return Judged(twin, NOT_APPLICABLE)
+    return Judged(twin, prop.compare(policy, steps_a, steps_b, twin))
+
+
+def _violation(prop: RelationalProperty, story: Story, judged: Judged) -> RelationalViolation | None:
+    if judged.twin is None or judged.comparison.explanation is None:
+        return None
+    return RelationalViolation(prop.id, story, judged.twin.story, judged.comparison.explanation)
+
+
+def first_violation(policy: Policy, prop: RelationalProperty, story: Story, knobs: Sequence[Knobs] = DEFAULT_KNOBS) -> RelationalViolation | None:
+    """The first twin of ``story`` (every site, each of ``knobs``) that breaks the claim."""
+    steps = replay(policy, story)
+    if steps is None:
+        return None
+    for k in knobs:
+        for site in prop.sites(story):
+            found = _violation(prop, story, judge(policy, prop, story, site, k, steps))
+            if found is not None:
+                return found
+    return None
+
+
+def check_relational(policy: Policy, story: Story, ids: Sequence[str] | None = None, knobs: Sequence[Knobs] = DEFAULT_KNOBS) -> list[RelationalViolation]:
+    """Every relational property (or the named ones) that some twin of ``story`` breaks, first twin each."""
+    found = (first_violation(policy, get(i), story, knobs) for i in (ids or RELATIONAL))
+    return [v for v in found if v is not None]
+
+
+# --- search ---------------------------------------------------------------------------------
+
+
+@attrs.mutable
+class RelationalStats:
+    """What the search did: pairs run, how many the claim applied to, how many took its path."""
+
+    examples: int = 0
+    applicable: int = 0
+    exercised: int = 0
+    events: int = 0
+    seconds_to_first: float | None = None
+    seconds_total: float = 0.0
+
+    def record(self, steps: Sequence[Step], comparison: Comparison) -> None:
+        self.examples += 1
+        self.events += len(steps)
+        self.applicable += comparison.applicable
+        self.exercised += comparison.applicable and comparison.exercised
+
+
+@attrs.frozen
+class RelationalResult:
+    """One relational property's search: the 1-minimal violation (if any) and the statistics."""
+
+    id: str
+    outcome: Outcome
+    stats: RelationalStats
+    violation: RelationalViolation | None = None
+    knobs: Knobs | None = None
+
+
+def twin_knobs(*, max_extra_quote: int = 10**9) -> st.SearchStrategy[Knobs]:
+    """Twin parameters; shrinks toward a split near the old value, a small detour up, an extra of 1."""
+    excursion = st.one_of(st.integers(1, 20_000), st.integers(-9_000, -1))
+    return st.builds(Knobs, st.integers(1, PPM - 1), excursion, st.integers(1, max_extra_quote))
+
+
+def _pressure(steps: Sequence[Step]) -> float:
+    """Haircuts paid in run A plus bankruptcies, for ``target()``: fund and collateral claims need a deficit."""
+    return float(sum(_haircuts(steps).values()) + _bankruptcies(steps))
+
+
+def _judge_drawn(policy: Policy, prop: RelationalProperty, story: Story, steps: Sequence[Step], site_index: int, k: Knobs) -> Comparison:
+    """The comparison at the drawn site (taken modulo the story's sites)."""
+    sites = prop.sites(story)
+    if not sites or not steps:
+        return NOT_APPLICABLE
+    return judge(policy, prop, story, sites[site_index % len(sites)], k, steps).comparison
+
+
+def search_relational(policy: Policy, id: str, budget: SearchBudget = CI) -> RelationalResult:
+    """Look for the smallest story with a twin that breaks the relational property ``id``."""
+    prop = get(id)
+    stats = RelationalStats()
+    start = time.perf_counter()
+
+    def breaks(drawn: tuple[Story, int, Knobs]) -> bool:
+        story, site_index, k = drawn
+        steps = replay(policy, story) or []
+        comparison = _judge_drawn(policy, prop, story, steps, site_index, k)
+        stats.record(steps, comparison)
+        target(_pressure(steps), label="haircuts and bankruptcies")
+        failed = comparison.explanation is not None
+        if failed and stats.seconds_to_first is None:
+            stats.seconds_to_first = time.perf_counter() - start
+        return failed
+
+    config = settings(
+        max_examples=budget.max_examples,
+        database=None,
+        derandomize=budget.derandomize,
+        deadline=None,
+        phases=(Phase.generate, Phase.target, Phase.shrink),
+    )
+    story_strategy = stories(policy, max_traders=budget.max_traders, max_events=budget.max_events)
+    strategy = st.tuples(story_strategy, st.integers(0, 63), twin_knobs())
+    try:
+        story, _, k = find(strategy, breaks, settings=config)
+    except NoSuchExample:
+        stats.seconds_total = time.perf_counter() - start
+        outcome = Outcome.NONE_FOUND if stats.exercised else Outcome.NOT_EXERCISED
+        return RelationalResult(prop.id, outcome, stats)
+    minimal = minimize(lambda s: first_violation(policy, prop, s, (k,)) is not None, story)
+    violation = first_violation(policy, prop, minimal, (k,))
+    assert violation is not None
+    stats.seconds_total = time.perf_counter() - start
+    return RelationalResult(prop.id, Outcome.FOUND, stats, violation, k)
+
+
+__all__ = [
+    "DEFAULT_KNOBS",
+    "RELATIONAL",
+    "Comparison",
+    "Judged",
+    "Knobs",
+    "RelationalProperty",
+    "RelationalResult",
+    "RelationalStats",
+    "RelationalViolation",
+    "Twin",
+    "check_relational",
+    "first_violation",
+    "get",
+    "ids",
+    "judge",
+    "register",
+    "search_relational",
+    "twin_knobs",
+]
