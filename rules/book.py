@@ -44,11 +44,16 @@ class MarginMode(enum.Enum):
 
 @attrs.frozen
 class Market:
-    """One perpetual market. Prices are quote quanta per lot."""
+    """One perpetual market. Prices are quote quanta per lot.
+
+    ``previous_mark_quote`` is the mark before the last move (Hyperliquid closes ADL'd positions
+    at the previous mark, mechanics.md §6); it starts equal to the mark.
+    """
 
     name: str
     mark_quote: Any
     tick_quote: int = 1
+    previous_mark_quote: Any = attrs.field(default=attrs.Factory(lambda self: self.mark_quote, takes_self=True))
 
 
 @attrs.frozen

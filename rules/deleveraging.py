@@ -7,7 +7,8 @@ account's price, so every one pays the same gap per lot relative to mark (§1, �
 
 Formula (bankrupt size S lots, equity at mark E):
     g   = ⌈−E / S⌉ per lot (rounded up: the bankrupt account is not left below zero; the excess,
-          under S quanta in all, goes to the insurance fund); g = 0 with ``price = "mark"``
+          under S quanta in all, goes to the insurance fund); g = 0 with ``price = "mark"``;
+          g = M_prev − M (long) or M − M_prev (short) with ``price = "previous_mark"``
     BP  = M + g for a bankrupt long (winners buy from it above mark), M − g for a bankrupt short
 Scores (Ratio num/den, den > 0; UP = PnL since entry, E equity, N notional, MM maintenance):
     bitmex       UP/|C| × N/E  if UP > 0, else UP/|C| × E/N
@@ -90,7 +91,11 @@ def deleverage(ctx: Ctx, rule: MarginRule, rounding: RoundingRule, layer: Adl, b
     deficit = -equity(rule, b)
     # the caller runs ADL only for equity < 0 at mark, so the gap is at least one quantum per lot
     fair_gap = max_(div(deficit, safe_divisor(lots), rounding=Rounding.CEIL), 0)
-    gap = fair_gap if layer.price is AdlPrice.BANKRUPTCY else 0
+    if layer.price is AdlPrice.PREVIOUS_MARK:
+        previous = book.market.previous_mark_quote
+        gap = ite(size > 0, previous - mark, mark - previous)
+    else:
+        gap = fair_gap if layer.price is AdlPrice.BANKRUPTCY else 0
     price = ite(size > 0, mark + gap, mark - gap)
     candidates = [(i, a) for i, a in enumerate(book.accounts) if a.is_trader and a.name != bankrupt]
     entries = []

@@ -22,10 +22,12 @@ from solvent.rules.liquidation import (
     close_step,
     fill_price,
     hand_over_surplus,
+    is_taken_over,
     is_triggered,
     note_liquidated,
     partial_lots,
     slip_per_lot,
+    takeover_rule,
 )
 from solvent.rules.margin import counts_spot, equity, initial_margin, maintenance_margin
 from solvent.rules.outcomes import DepositAbsorbed
@@ -188,7 +190,26 @@ def _trade(policy: Policy, ctx: Ctx, event: Trade) -> Ctx:
 
 
 def liquidate(policy: Policy, ctx: Ctx, name: str) -> Ctx:
-    """Close out ``name``: in the book if it stays solvent, down the waterfall if not."""
+    """Close out ``name``: in the book if it stays solvent, down the waterfall if not.
+
+    Under a takeover threshold, an account far enough below maintenance goes to the backstop
+    vault instead of the book.
+    """
+    rule = policy.liquidation
+    if rule.takeover_below_ppm is None:
+        return _liquidate(policy, ctx, name)
+    account = ctx.book.account(name)
+    e = equity(policy.margin, account)
+    mm = maintenance_margin(policy.margin, policy.rounding, account.size_lots, ctx.book.market.mark_quote)
+    taken = attrs.evolve(policy, liquidation=takeover_rule(rule))
+    return ctx.branch(
+        is_taken_over(rule, e, mm),
+        lambda c: _liquidate(taken, c, name),
+        lambda c: _liquidate(policy, c, name),
+    )
+
+
+def _liquidate(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     rule = policy.liquidation
     account = ctx.book.account(name)
     mark = ctx.book.market.mark_quote

@@ -35,10 +35,10 @@ def _integer_in(unit: str, min_value: int | None, max_value: int | None, optiona
 
 
 def ppm_field(*, min_value: int = 0, max_value: int = PPM, default: Any = attrs.NOTHING) -> Any:
-    """A rate in parts per million, ``min_value ≤ x ≤ max_value``."""
+    """A rate in parts per million, ``min_value ≤ x ≤ max_value``; ``default=None`` makes it optional."""
     return attrs.field(
         default=default,
-        validator=_integer_in("ppm", min_value, max_value),
+        validator=_integer_in("ppm", min_value, max_value, optional=default is None),
         metadata={META: {"unit": "ppm", "min": min_value, "max": max_value}},
     )
 

@@ -69,8 +69,16 @@ class LiquidationRule:
     penalty_recipient: Recipient = attrs.field(
         default=Recipient.INSURANCE_FUND, validator=attrs.validators.instance_of(Recipient)
     )
+    #: below this share of maintenance margin the backstop vault takes the account over instead
+    #: of the book (Hyperliquid: equity < 2/3 of MM, mechanics.md §6); absent: never
+    takeover_below_ppm: int | None = ppm_field(default=None, min_value=1)
 
     def __attrs_post_init__(self) -> None:
+        if self.takeover_below_ppm is not None and self.execution is not Execution.MARKET:
+            raise ValueError(
+                f"'takeover_below_ppm' needs execution = 'market' (it switches a market close to a "
+                f"takeover): execution = '{self.execution.value}'"
+            )
         if self.execution is not Execution.MARKET:
             if self.slippage_ppm:
                 raise ValueError(
@@ -82,6 +90,18 @@ class LiquidationRule:
                     f"'partial_close_ppm' must be {PPM} when execution = '{self.execution.value}' "
                     f"(a takeover moves the whole position): {self.partial_close_ppm}"
                 )
+
+
+def takeover_rule(rule: LiquidationRule) -> LiquidationRule:
+    """The same rule with the backstop vault taking the whole position over."""
+    return attrs.evolve(rule, execution=Execution.TAKEOVER, slippage_ppm=0, partial_close_ppm=PPM, takeover_below_ppm=None)
+
+
+def is_taken_over(rule: LiquidationRule, equity_quote: Any, maintenance_quote: Any) -> Any:
+    """Equity below ``takeover_below_ppm`` of maintenance: the backstop vault takes over."""
+    if rule.takeover_below_ppm is None:
+        return False
+    return equity_quote * PPM < maintenance_quote * rule.takeover_below_ppm
 
 
 def is_triggered(rule: LiquidationRule, equity_quote: Any, maintenance_quote: Any, size_lots: Any) -> Any:

@@ -28,7 +28,7 @@ def settle_mark(ctx: Ctx, new_mark: Any) -> Ctx:
         ctx = ctx.transfer(name, clearing, max_(-pnl, 0), Reason.SETTLEMENT)
     for name, pnl in moves:
         ctx = ctx.transfer(clearing, name, max_(pnl, 0), Reason.SETTLEMENT)
-    market = attrs.evolve(ctx.book.market, mark_quote=new_mark)
+    market = attrs.evolve(ctx.book.market, mark_quote=new_mark, previous_mark_quote=old)
     return ctx.with_book(attrs.evolve(ctx.book, market=market))
 
 

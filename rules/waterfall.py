@@ -46,10 +46,13 @@ class Ranking(enum.Enum):
 
 class AdlPrice(enum.Enum):
     """``bankruptcy``: winners are closed at the bankrupt account's price (Binance, BitMEX, Bybit,
-    dYdX). ``mark``: at mark, so winners pay nothing and the deficit passes down (OKX, §4)."""
+    dYdX). ``mark``: at mark, so winners pay nothing and the deficit passes down (OKX, §4).
+    ``previous_mark``: at the mark before the last move, as Hyperliquid's docs state (§6): the
+    winners give back the whole move, which may be more or less than the deficit."""
 
     BANKRUPTCY = "bankruptcy"
     MARK = "mark"
+    PREVIOUS_MARK = "previous_mark"
 
 
 class Over(enum.Enum):
