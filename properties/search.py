@@ -111,12 +111,12 @@ def first_violation(policy: Policy, invariant: Invariant, steps: Sequence[Step])
     return None
 
 
-def _pressure(policy: Policy, steps: Sequence[Step]) -> tuple[float, float]:
-    """Bad debt (Σ negative equity) and haircuts paid, for ``target()``; floats only leave here."""
+def _pressure(policy: Policy, steps: Sequence[Step]) -> tuple[int, int]:
+    """Bad debt (Σ negative equity) and haircuts paid, in quote quanta, for ``target()``."""
     after = steps[-1].after if steps else None
     bad_debt = 0 if after is None else sum(max(-equity(policy.margin, a), 0) for a in after.traders)
     haircut = sum(t.amount_quote for s in steps for t in s.transfers if t.reason in HAIRCUT_REASONS)
-    return float(bad_debt), float(haircut)
+    return bad_debt, haircut
 
 
 def fails(policy: Policy, invariant: Invariant, story: Story) -> bool:
@@ -163,8 +163,8 @@ def search(policy: Policy, invariant: Invariant | str, budget: SearchBudget = CI
         exercised = sum(bool(inv.exercised(StepView.of(policy, s))) for s in steps)
         stats.record(steps, exercised)
         bad_debt, haircut = _pressure(policy, steps)
-        target(bad_debt, label="bad debt")
-        target(haircut, label="haircut")
+        target(float(bad_debt), label="bad debt")  # float only at hypothesis's edge
+        target(float(haircut), label="haircut")
         failed = first_violation(policy, inv, steps) is not None
         if failed and stats.seconds_to_first is None:
             stats.seconds_to_first = time.perf_counter() - start
@@ -213,8 +213,8 @@ def scan(policy: Policy, invariants: Sequence[Invariant], budget: SearchBudget =
         steps = replay(policy, story) or []
         views = [StepView.of(policy, s) for s in steps]
         bad_debt, haircut = _pressure(policy, steps)
-        target(bad_debt, label="bad debt")
-        target(haircut, label="haircut")
+        target(float(bad_debt), label="bad debt")  # float only at hypothesis's edge
+        target(float(haircut), label="haircut")
         for inv in invariants:
             st = stats[inv.id]
             st.record(steps, sum(bool(inv.exercised(v)) for v in views))
