@@ -26,7 +26,7 @@ The catalog (DESIGN.md, "Properties"):
 | ``cadence-invariant`` | one mark move (or funding payment) split in two | every balance right after, if neither run liquidates there |
 | ``round-trip-neutral`` | a detour ``MarkPrice(x), MarkPrice(back)`` inserted | every balance against run A at the same point, if no liquidation |
 | ``more-fund-never-hurts`` | more in the insurance fund from the start | haircuts paid by traders, in total and per trader |
-| ``more-collateral-never-hurts`` | one trader deposits more at the start | every other trader's final equity net of debt |
+| ``more-collateral-never-hurts`` | one trader holds more from the start | every other trader's final equity net of debt, and what it paid toward deficits |
 
 Books are compared where the two runs meet (right after the split or the detour): from there on
 both runs apply the same events to the same balances, so an equal book there means an equal
@@ -52,7 +52,7 @@ from solvent.properties.scenarios import Story
 from solvent.properties.search import CI, Outcome, SearchBudget, minimize, replay
 from solvent.properties.strategies import stories
 from solvent.rules.arith import PPM
-from solvent.rules.book import Book
+from solvent.rules.book import Book, Role
 from solvent.rules.engine import Step
 from solvent.rules.events import Deposit, Funding, MarkPrice
 from solvent.rules.ledger import HAIRCUT_REASONS
@@ -268,7 +268,7 @@ def round_trip_twin(policy: Policy, story: Story, steps: Sequence[Step], i: int,
         return None
     detour = (MarkPrice(away), MarkPrice(mark))
     events = story.events[:i] + detour + story.events[i:]
-    change = f"A detour of the mark {mark} → {away} → {mark} inserted before event {i}"
+    change = f"A detour of the mark {mark} → {away} → {mark} inserted after event {i - 1}"
     return Twin(Story(story.book, events), change, (i, i), (i, i + 2))
 
 
@@ -283,9 +283,17 @@ def round_trip_compare(policy: Policy, a: Sequence[Step], b: Sequence[Step], twi
 # --- more-fund-never-hurts and more-collateral-never-hurts ----------------------------------
 
 
-def _prepend(story: Story, deposit: Deposit, change: str) -> Twin:
+def _endow(story: Story, name: str, extra: int, change: str) -> Twin:
+    """The same events on a starting book where ``name`` already holds ``extra`` more, as if
+    deposited before the first event (cash, principal and net deposits all raised). Starting
+    richer rather than inserting a deposit keeps the two runs step for step on the same clock."""
+    book = story.book
+    i = book.index(name)
+    account = book.accounts[i]
+    richer = attrs.evolve(account, cash_quote=account.cash_quote + extra, principal_quote=account.principal_quote + extra)
+    book = attrs.evolve(book.replace_account(i, richer), net_deposits_quote=book.net_deposits_quote + extra)
     n = len(story.events)
-    return Twin(Story(story.book, (deposit,) + story.events), change, (0, n), (1, n + 1), deposit.account)
+    return Twin(Story(book, story.events), change, (0, n), (0, n), name)
 
 
 def _haircuts(steps: Sequence[Step]) -> dict[str, int]:
@@ -304,13 +312,13 @@ def _bankruptcies(steps: Sequence[Step]) -> int:
 
 
 def _fund_sites(story: Story) -> list[str]:
-    return ["insurance_fund"]
+    return [story.book.role(Role.INSURANCE_FUND).name]
 
 
 def fund_twin(policy: Policy, story: Story, steps: Sequence[Step], site: str, knobs: Knobs) -> Twin:
-    """The same story with ``extra`` more in the insurance fund before the first event."""
+    """The same story with ``extra`` more in the insurance fund from the start."""
     extra = _extra(story, knobs)
-    return _prepend(story, Deposit(site, extra), f"With {extra} more in the insurance fund from the start")
+    return _endow(story, site, extra, f"With {extra} more in the insurance fund from the start")
 
 
 def fund_compare(policy: Policy, a: Sequence[Step], b: Sequence[Step], twin: Twin) -> Comparison:
@@ -335,9 +343,9 @@ def _collateral_sites(story: Story) -> list[str]:
 
 
 def collateral_twin(policy: Policy, story: Story, steps: Sequence[Step], who: str, knobs: Knobs) -> Twin:
-    """The same story with trader ``who`` depositing ``extra`` more before the first event."""
+    """The same story with trader ``who`` holding ``extra`` more collateral from the start."""
     extra = _extra(story, knobs)
-    return _prepend(story, Deposit(who, extra), f"When {who} deposits {extra} more at the start")
+    return _endow(story, who, extra, f"When {who} holds {extra} more from the start")
 
 
 def _net(policy: Policy, book: Book, name: str) -> int:
@@ -347,14 +355,19 @@ def _net(policy: Policy, book: Book, name: str) -> int:
 
 
 def collateral_compare(policy: Policy, a: Sequence[Step], b: Sequence[Step], twin: Twin) -> Comparison:
-    who = twin.account
+    """Another trader is worse off when it ends poorer *and* paid more toward deficits in run B.
+
+    Both are needed: a trader that ADL closed in run A but not in run B carries its own market
+    risk in run B, and may end poorer through later moves; that is being spared a haircut, not
+    harm done by the other account's collateral.
+    """
     end_a, end_b = a[-1].after, b[-1].after
-    others = [x.name for x in end_a.traders if x.name != who]
-    worse = [n for n in others if _net(policy, end_b, n) < _net(policy, end_a, n)]
+    paid_a, paid_b = _haircuts(a), _haircuts(b)
+    others = [x.name for x in end_a.traders if x.name != twin.account]
+    worse = [n for n in others if _net(policy, end_b, n) < _net(policy, end_a, n) and paid_b[n] > paid_a[n]]
     exercised = any(isinstance(o, Liquidated) for s in (*a, *b) for o in s.outcomes)
     if not worse:
         return Comparison(True, None, exercised)
-    paid_a, paid_b = _haircuts(a), _haircuts(b)
     lines = [
         f"{n} ends with equity net of debt {_net(policy, end_a, n)} in run A vs {_net(policy, end_b, n)} in run B "
         f"(haircuts paid {paid_a[n]} vs {paid_b[n]})"
@@ -422,12 +435,12 @@ def judge(policy: Policy, prop: RelationalProperty, story: Story, site: Any, kno
     if steps_a is None:
         return Judged(None, NOT_APPLICABLE)
     twin = prop.twin(policy, story, steps_a, site, knobs)
-    if twin is None:
-        return Judged(None, NOT_APPLICABLE)
+    return Judged(twin, NOT_APPLICABLE if twin is None else _compare_twin(policy, prop, steps_a, twin))
+
+
+def _compare_twin(policy: Policy, prop: RelationalProperty, steps_a: Sequence[Step], twin: Twin) -> Comparison:
     steps_b = replay(policy, twin.story)
-    if steps_b is None:
-        return Judged(twin, NOT_APPLICABLE)
-    return Judged(twin, prop.compare(policy, steps_a, steps_b, twin))
+    return NOT_APPLICABLE if steps_b is None else prop.compare(policy, steps_a, steps_b, twin)
 
 
 def _violation(prop: RelationalProperty, story: Story, judged: Judged) -> RelationalViolation | None:
@@ -441,9 +454,14 @@ def first_violation(policy: Policy, prop: RelationalProperty, story: Story, knob
     steps = replay(policy, story)
     if steps is None:
         return None
+    tried: set[Story] = set()
     for k in knobs:
         for site in prop.sites(story):
-            found = _violation(prop, story, judge(policy, prop, story, site, k, steps))
+            twin = prop.twin(policy, story, steps, site, k)
+            if twin is None or twin.story in tried:
+                continue
+            tried.add(twin.story)
+            found = _violation(prop, story, Judged(twin, _compare_twin(policy, prop, steps, twin)))
             if found is not None:
                 return found
     return None
@@ -506,8 +524,13 @@ def _judge_drawn(policy: Policy, prop: RelationalProperty, story: Story, steps: 
     return judge(policy, prop, story, sites[site_index % len(sites)], k, steps).comparison
 
 
-def search_relational(policy: Policy, id: str, budget: SearchBudget = CI) -> RelationalResult:
-    """Look for the smallest story with a twin that breaks the relational property ``id``."""
+def search_relational(policy: Policy, id: str, budget: SearchBudget = CI, *, shrink: bool = True) -> RelationalResult:
+    """Look for the smallest story with a twin that breaks the relational property ``id``.
+
+    The story hypothesis finds is shrunk by hypothesis (unless ``shrink`` is False: every shrink
+    attempt draws a whole story through the engine, which dominates the time of a found search),
+    then made 1-minimal by :func:`minimize` under the same knobs at any site.
+    """
     prop = get(id)
     stats = RelationalStats()
     start = time.perf_counter()
@@ -528,7 +551,7 @@ def search_relational(policy: Policy, id: str, budget: SearchBudget = CI) -> Rel
         database=None,
         derandomize=budget.derandomize,
         deadline=None,
-        phases=(Phase.generate, Phase.target, Phase.shrink),
+        phases=(Phase.generate, Phase.target, Phase.shrink) if shrink else (Phase.generate, Phase.target),
     )
     story_strategy = stories(policy, max_traders=budget.max_traders, max_events=budget.max_events)
     strategy = st.tuples(story_strategy, st.integers(0, 63), twin_knobs())

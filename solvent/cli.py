@@ -11,6 +11,8 @@ from pathlib import Path
 
 import click
 
+from solvent.reports.formats import FORMATS, ReportCommand
+
 EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT = 0, 1, 2
 
 
@@ -25,7 +27,7 @@ def main() -> None:
     """Check a perpetual-futures exchange's risk policy for failure modes."""
 
 
-@main.command()
+@main.command(cls=ReportCommand)
 @click.argument("policies", nargs=-1, required=True, metavar="POLICY_OR_PRESET...")
 @click.option("--scenario", "scenarios", multiple=True, metavar="NAME", help="Run only this scenario (repeatable).")
 @click.option("--invariant", "invariants", multiple=True, metavar="ID", help="Judge only this invariant (repeatable).")
@@ -40,6 +42,8 @@ def main() -> None:
     show_default=True,
     help="Counterexample database: saved stories are replayed first, new ones saved here.",
 )
+@click.option("--format", "formats", multiple=True, type=click.Choice(list(FORMATS)), help="Report format (repeatable; default text). Pair each with an --output; one may go to stdout.")
+@click.option("--output", "outputs", multiple=True, type=click.Path(dir_okay=False, path_type=Path), metavar="PATH", help="Write the preceding --format here (or infer it from the extension).")
 def check(
     policies: tuple[str, ...],
     scenarios: tuple[str, ...],
@@ -49,37 +53,125 @@ def check(
     examples: int | None,
     deep: bool,
     findings_dir: Path,
+    formats: tuple[str, ...],
+    outputs: tuple[Path, ...],
 ) -> None:
     """Judge every invariant of each policy on the named scenarios and by search."""
-    import attrs
-
     from solvent.properties.check import check_policy
-    from solvent.properties.search import CI, DEEP
-    from solvent.reports.text import render
+    from solvent.reports.formats import OutputError, requested, write
+    from solvent.reports.progress import progress
     from solvent.rules.loading import PolicyError
     from solvent.rules.presets import resolve_policy
 
-    budget = None
-    if search:
-        budget = DEEP if deep else CI
-        if examples is not None:
-            budget = attrs.evolve(budget, max_examples=examples)
+    budget = _budget(search, deep, examples)
+    try:
+        pairs = requested(click.get_current_context())
+    except OutputError as exc:
+        _bad_input(str(exc))
     reports = []
-    for name in policies:
-        try:
-            policy = resolve_policy(name)
-            reports.append(
-                check_policy(
-                    policy, source=name, scenarios=scenarios, invariants=invariants, accept=accepted,
-                    search_budget=budget, findings_dir=findings_dir,
+    with progress(len(policies)) as tick:
+        for name in policies:
+            tick(f"checking {name}")
+            try:
+                policy = resolve_policy(name)
+                reports.append(
+                    check_policy(
+                        policy, source=name, scenarios=scenarios, invariants=invariants, accept=accepted,
+                        search_budget=budget, findings_dir=findings_dir,
+                    )
                 )
-            )
-        except PolicyError as exc:
-            _bad_input(str(exc))
-        except KeyError as exc:
-            _bad_input(exc.args[0])
-    click.echo("\n\n".join(render(r) for r in reports))
+            except PolicyError as exc:
+                _bad_input(str(exc))
+            except KeyError as exc:
+                _bad_input(exc.args[0])
+    try:
+        write(pairs, reports, click.echo)
+    except OutputError as exc:
+        _bad_input(str(exc))
     sys.exit(EXIT_FAIL if any(r.failed for r in reports) else EXIT_OK)
+
+
+def _budget(search: bool, deep: bool, examples: int | None):
+    """The search budget the options ask for (None: scenarios only)."""
+    import attrs
+
+    from solvent.properties.search import CI, DEEP
+
+    if not search:
+        return None
+    budget = DEEP if deep else CI
+    return budget if examples is None else attrs.evolve(budget, max_examples=examples)
+
+
+@main.command(cls=ReportCommand)
+@click.argument("old", metavar="OLD")
+@click.argument("new", metavar="NEW")
+@click.option("--scenario", "scenarios", multiple=True, metavar="NAME", help="Run only this scenario (repeatable).")
+@click.option("--invariant", "invariants", multiple=True, metavar="ID", help="Judge only this invariant (repeatable).")
+@click.option("--search/--no-search", default=True, show_default=True, help="Also search for failing stories with hypothesis.")
+@click.option("--examples", type=click.IntRange(min=1), default=None, help="Search examples per invariant (default 200).")
+@click.option(
+    "--findings-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(".solvent/findings"),
+    show_default=True,
+    help="Counterexample database, as for check: OLD's saved stories are replayed on NEW too.",
+)
+@click.option("--format", "formats", multiple=True, type=click.Choice(["text", "markdown", "json"]), help="Diff format (repeatable; default text).")
+@click.option("--output", "outputs", multiple=True, type=click.Path(dir_okay=False, path_type=Path), metavar="PATH", help="Write the preceding --format here.")
+def diff(
+    old: str,
+    new: str,
+    scenarios: tuple[str, ...],
+    invariants: tuple[str, ...],
+    search: bool,
+    examples: int | None,
+    findings_dir: Path,
+    formats: tuple[str, ...],
+    outputs: tuple[Path, ...],
+) -> None:
+    """Compare two versions of a policy (files or presets): failures that appeared or vanished,
+    verdicts that changed. Exit 1 when NEW fails an invariant that OLD did not."""
+    from solvent.properties.check import check_policy
+    from solvent.reports import diff as policy_diff
+    from solvent.reports.formats import OutputError, requested, write
+    from solvent.reports.progress import progress
+    from solvent.rules.loading import PolicyError
+    from solvent.rules.presets import resolve_policy
+
+    budget = _budget(search, False, examples)
+    try:
+        pairs = requested(click.get_current_context(), formats=tuple(policy_diff.RENDERERS))
+        reports = []
+        with progress(2) as tick:
+            for name in (old, new):
+                tick(f"checking {name}")
+                reports.append(
+                    check_policy(resolve_policy(name), source=name, scenarios=scenarios, invariants=invariants, search_budget=budget, findings_dir=findings_dir)
+                )
+        result = policy_diff.diff_reports(*reports)
+        write(pairs, [result], click.echo, render=policy_diff.render)
+    except (PolicyError, OutputError) as exc:
+        _bad_input(str(exc))
+    except KeyError as exc:
+        _bad_input(exc.args[0])
+    sys.exit(EXIT_FAIL if result.worse else EXIT_OK)
+
+
+@main.command()
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("docs/gallery"), metavar="DIR")
+@click.option("--search/--no-search", default=True, show_default=True, help="Also search (derandomized CI budget).")
+@click.option("--examples", type=click.IntRange(min=1), default=None, help="Search examples per invariant (default 200).")
+def gallery(out_dir: Path, search: bool, examples: int | None) -> None:
+    """Check every bundled preset; write its Markdown and HTML report and an index into DIR
+    (default docs/gallery)."""
+    from solvent.reports.gallery import build
+    from solvent.reports.progress import progress
+    from solvent.rules.presets import preset_names
+
+    with progress(len(preset_names())) as tick:
+        written = build(out_dir, budget=_budget(search, False, examples), tick=tick)
+    click.echo("\n".join(str(p) for p in written))
 
 
 @main.command()

@@ -1,0 +1,177 @@
+"""The JSON report: every verdict and every story as data, schema-versioned ``solvent.report/1``.
+
+One document covers every policy checked. Per policy: its identity (name, source, file, digest of
+its content), the verdict of each invariant with its evidence (scenario steps checked and
+exercised, search statistics) and references to the findings that show it failing; and the
+findings themselves, deduplicated: the replayable story (the starting book and the events, in the
+same shape as a ``solvent.finding/1`` file), each step up to the failing one (the event as data,
+the ledger transfers, the outcomes, who paid through which waterfall layer), the books before
+and after the failing step, the policy line involved and the replay handle.
+
+Amounts are integers in the policy's quote quantum (a non-integer ``Fraction`` is written as the
+string ``"n/d"``). ``seconds_*`` fields are the only ones that vary between identical runs.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Sequence
+from fractions import Fraction
+from importlib import metadata
+from typing import Any
+
+import cattrs
+
+from solvent.properties.check import PolicyReport, Verdict
+from solvent.properties.findings import event_to_data, policy_digest, story_to_data
+from solvent.properties.search import SearchResult
+from solvent.reports.locate import RuleRef, display_path, policy_file
+from solvent.reports.story import KEY, Told, counts, describe_event, evidence, number_of, told, waterfall_paid
+from solvent.rules.book import Book
+from solvent.rules.engine import Step
+
+SCHEMA = "solvent.report/1"
+
+_converter = cattrs.Converter()
+_converter.register_unstructure_hook(enum.Enum, lambda e: e.value)
+_converter.register_unstructure_hook(Fraction, lambda f: f.numerator if f.denominator == 1 else f"{f.numerator}/{f.denominator}")
+
+
+def version() -> str:
+    try:
+        return metadata.version("solvent")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "0+unknown"
+
+
+def _number(x: Any) -> Any:
+    return _converter.unstructure(x) if isinstance(x, Fraction) else x
+
+
+def _outcome(o: Any) -> dict[str, Any]:
+    return {"type": type(o).__name__, **_converter.unstructure(o)}
+
+
+def _book(book: Book) -> dict[str, Any]:
+    return _converter.unstructure(book)
+
+
+def _step(index: int, s: Step) -> dict[str, Any]:
+    return {
+        "step": index + 1,
+        "event": event_to_data(s.event),
+        "description": describe_event(s.event, s.before),
+        "mark_before": _number(s.before.market.mark_quote),
+        "mark_after": _number(s.after.market.mark_quote),
+        "transfers": [
+            {"from": t.source, "to": t.destination, "amount": _number(t.amount_quote), "reason": t.reason.value} for t in s.transfers
+        ],
+        "outcomes": [_outcome(o) for o in s.outcomes],
+        "paid": [
+            {"layer_index": p.index if p.index >= 0 else None, "layer": p.layer, "bankrupt": p.bankrupt, "payer": p.payer, "amount": _number(p.amount)}
+            for p in waterfall_paid(s)
+        ],
+    }
+
+
+def rule_data(rule: RuleRef) -> dict[str, Any]:
+    return {"file": display_path(rule.file), "line": rule.line, "key": rule.key, "wanted": rule.wanted}
+
+
+def finding_data(t: Told) -> dict[str, Any]:
+    """One deduplicated finding: the story, each step, the failing step's books, the replay handle."""
+    g, v = t.group, t.group.violation
+    return {
+        "id": g.number,
+        "invariants": list(g.invariants),
+        "accepted": list(g.accepted),
+        "origin": v.origin,
+        "scenario": v.scenario if v.origin == "scenario" else None,
+        "failing_step": v.step_index + 1,
+        "story": story_to_data(v.story),
+        "steps": [_step(i, s) for i, s in enumerate(t.steps)],
+        "book_before": _book(v.step.before),
+        "book_after": _book(v.step.after),
+        "rule": rule_data(t.rule),
+        "replay": {"command": t.replay, "note": t.replay_note or None, "finding_file": display_path(t.finding_file)},
+    }
+
+
+def search_data(r: SearchResult | None) -> dict[str, Any] | None:
+    if r is None:
+        return None
+    s = r.stats
+    return {
+        "outcome": r.outcome.value,
+        "examples": s.examples,
+        "events": s.events,
+        "exercised_steps": s.exercised_steps,
+        "paths": dict(sorted(s.paths.items())),
+        "seconds_to_first": None if s.seconds_to_first is None else round(s.seconds_to_first, 3),
+        "seconds_total": round(s.seconds_total, 3),
+    }
+
+
+def verdict_data(v: Verdict, findings: Sequence[Told]) -> dict[str, Any]:
+    groups = [t.group for t in findings]
+    return {
+        "invariant": v.invariant.id,
+        "claim": v.invariant.claim,
+        "severity": v.invariant.severity.value,
+        "verdict": KEY[v.status],
+        "accepted_by_policy": v.accepted,
+        "evidence": {
+            "summary": evidence(v),
+            "scenario_steps_checked": v.steps_checked,
+            "scenario_steps_exercised": v.steps_exercised,
+            "search": search_data(v.search),
+        },
+        "violations": [
+            {
+                "finding": number_of(x, groups),
+                "origin": x.origin,
+                "scenario": x.scenario if x.origin == "scenario" else None,
+                "failing_step": x.step_index + 1,
+            }
+            for x in v.violations
+        ],
+    }
+
+
+def policy_data(report: PolicyReport) -> dict[str, Any]:
+    p = report.policy
+    findings = told(report)
+    return {
+        "name": p.name,
+        "source": report.source,
+        "file": display_path(policy_file(report.source)),
+        "digest": policy_digest(p),
+        "description": p.description,
+        "units": {"quote": p.units.quote, "lot": p.units.lot},
+        "waterfall": [layer.kind for layer in p.deficit],
+        "accepts": list(p.accepts),
+        "failed": report.failed,
+        "summary": {KEY[s]: n for s, n in counts(report).items()},
+        "scenarios": [{"name": r.name, "steps": len(r.steps), "rejected": r.rejected} for r in report.runs],
+        "findings_dir": display_path(report.findings_dir),
+        "verdicts": [verdict_data(v, findings) for v in report.verdicts],
+        "findings": [finding_data(t) for t in findings],
+    }
+
+
+def report_data(reports: Sequence[PolicyReport]) -> dict[str, Any]:
+    """The whole report as plain data (what ``render`` writes as JSON)."""
+    return {
+        "schema": SCHEMA,
+        "tool": {"name": "solvent", "version": version()},
+        "failed": any(r.failed for r in reports),
+        "policies": [policy_data(r) for r in reports],
+    }
+
+
+def render(reports: Sequence[PolicyReport]) -> str:
+    return json.dumps(report_data(reports), indent=2, ensure_ascii=False) + "\n"
+
+
+__all__ = ["SCHEMA", "finding_data", "policy_data", "render", "report_data", "search_data", "version"]

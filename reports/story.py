@@ -1,0 +1,376 @@
+"""The finding model every report format renders from: verdicts, grouped stories, who paid.
+
+A policy check gives one verdict per invariant; a failing verdict carries violations. Failures at
+the same step of the same story are one :class:`FindingGroup`: the story is told once, with every
+claim it breaks, its replayed steps, its replay handle and the policy line involved. The text,
+Markdown, HTML, JSON, JUnit and SARIF reports all read these, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from solvent.properties import findings
+from solvent.properties.check import PolicyReport, Status, Verdict, Violation
+from solvent.properties.scenarios import Story
+from solvent.reports.locate import LAYER_REASON, RuleRef, locate_rule, policy_file
+from solvent.rules import events as ev
+from solvent.rules.book import Account, Book
+from solvent.rules.engine import Step, run
+from solvent.rules.outcomes import Bankrupt, DebtCarried, LayerUsed, Residual
+from solvent.rules.policy import Policy
+
+#: How a verdict reads in a table.
+LABEL = {Status.FAILS: "FAILS", Status.ACCEPTED: "fails (accepted)", Status.HELD: "held", Status.NOT_EXERCISED: "not exercised"}
+#: How a verdict is spelled in machine-readable output.
+KEY = {Status.FAILS: "fails", Status.ACCEPTED: "accepted", Status.HELD: "held", Status.NOT_EXERCISED: "not-exercised"}
+
+
+
+def amount(x: Any) -> str:
+    """An exact amount for people: thousands separated, a Fraction as n/d."""
+    if isinstance(x, bool):
+        return str(x).lower()
+    if isinstance(x, int):
+        return f"{x:,}"
+    if isinstance(x, Fraction):
+        return f"{x.numerator:,}" if x.denominator == 1 else f"{x.numerator:,}/{x.denominator:,}"
+    return str(x)
+
+
+# --- evidence ------------------------------------------------------------------------------------
+
+
+def search_evidence(v: Verdict) -> str:
+    r = v.search
+    if r is None:
+        return ""
+    if r.story is not None:
+        return f"; search: found in {r.stats.examples} examples"
+    return f"; search: {r.stats.examples} examples, {r.outcome.value}"
+
+
+def origin_label(violation: Violation) -> str:
+    return {"search": "found by search", "saved": "replayed from the findings directory"}.get(violation.origin, f"scenario {violation.scenario}")
+
+
+def where(violation: Violation) -> str:
+    """Where the first failure was seen, in a few words."""
+    if violation.origin == "search":
+        return "minimal story from search"
+    return "saved story" if violation.origin == "saved" else violation.scenario
+
+
+def evidence(v: Verdict) -> str:
+    """What a verdict rests on, in one line."""
+    if v.violation is not None:
+        return f"{where(v.violation)}, step {v.violation.step_index + 1}" + (f" (+{len(v.more)} more)" if v.more else "")
+    if v.status is Status.NOT_EXERCISED:
+        return f"path never taken in {v.steps_checked} scenario steps" + search_evidence(v)
+    return f"{v.steps_exercised} of {v.steps_checked} scenario steps" + search_evidence(v)
+
+
+def counts(report: PolicyReport) -> dict[Status, int]:
+    return {s: sum(1 for v in report.verdicts if v.status is s) for s in Status}
+
+
+def summary_line(report: PolicyReport) -> str:
+    c = counts(report)
+    return (
+        f"{c[Status.FAILS]} fail, {c[Status.ACCEPTED]} fail as accepted, "
+        f"{c[Status.HELD]} held, {c[Status.NOT_EXERCISED]} not exercised"
+    )
+
+
+# --- replay handles ------------------------------------------------------------------------------
+
+
+def finding_file(violation: Violation, report: PolicyReport) -> Path | None:
+    """The counterexample-database file that replays a searched or saved story, if there is one."""
+    if violation.origin == "scenario" or report.findings_dir is None:
+        return None
+    return findings.database_path(report.findings_dir, report.policy, violation.invariant)
+
+
+def replay_command(violation: Violation, report: PolicyReport) -> tuple[str, str]:
+    """The command that shows this failure again, and a note on why it gives the same story."""
+    if violation.origin == "scenario":
+        return f"solvent check {report.source} --scenario {violation.scenario}", ""
+    saved = finding_file(violation, report)
+    if saved is not None:
+        return f"solvent replay {saved}", ""
+    return f"solvent check {report.source} --invariant {violation.invariant}", "search is derandomized: same story"
+
+
+def reproduce(violation: Violation, report: PolicyReport) -> str:
+    """The replay command, with its note in parentheses."""
+    command, note = replay_command(violation, report)
+    return f"{command} ({note})" if note else command
+
+
+# --- grouping ------------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class FindingGroup:
+    """One failing step of one story, with every invariant it breaks (each told once)."""
+
+    number: int
+    violation: Violation
+    invariants: tuple[str, ...]
+    #: the subset of ``invariants`` whose failure the policy accepts
+    accepted: tuple[str, ...]
+
+    @property
+    def labels(self) -> list[str]:
+        return [i + (" (accepted)" if i in self.accepted else "") for i in self.invariants]
+
+    @property
+    def all_accepted(self) -> bool:
+        return set(self.invariants) == set(self.accepted)
+
+    @property
+    def step(self) -> Step:
+        return self.violation.step
+
+    @property
+    def anchor(self) -> str:
+        return f"finding-{self.number}"
+
+
+def _key(violation: Violation) -> tuple:
+    first = violation.scenario if violation.origin == "scenario" else violation.origin
+    return (first, violation.step_index, violation.story.events)
+
+
+def group_findings(report: PolicyReport) -> tuple[FindingGroup, ...]:
+    """Every violation of the report, grouped by (story, failing step), in verdict order."""
+    order: dict[tuple, Violation] = {}
+    ids: dict[tuple, list[str]] = {}
+    accepted: dict[tuple, list[str]] = {}
+    for v in report.verdicts:
+        for violation in v.violations:
+            key = _key(violation)
+            order.setdefault(key, violation)
+            ids.setdefault(key, []).append(v.invariant.id)
+            if v.status is Status.ACCEPTED:
+                accepted.setdefault(key, []).append(v.invariant.id)
+    return tuple(
+        FindingGroup(n, violation, tuple(ids[key]), tuple(accepted.get(key, ())))
+        for n, (key, violation) in enumerate(order.items(), start=1)
+    )
+
+
+def number_of(violation: Violation, groups: Sequence[FindingGroup]) -> int | None:
+    """The number of the finding group that tells this violation."""
+    key = _key(violation)
+    return next((g.number for g in groups if _key(g.violation) == key), None)
+
+
+def groups_of(verdict: Verdict, groups: Sequence[FindingGroup]) -> list[FindingGroup]:
+    """The finding groups that tell this verdict's violations."""
+    keys = {_key(v) for v in verdict.violations}
+    return [g for g in groups if _key(g.violation) in keys]
+
+
+# --- the story, step by step ---------------------------------------------------------------------
+
+
+def story_steps(policy: Policy, violation: Violation) -> tuple[Step, ...]:
+    """The story replayed on the concrete engine up to and including the failing step."""
+    events = violation.story.events[: violation.step_index + 1]
+    return tuple(run(policy, violation.story.book, events))
+
+
+def worth_showing(outcome: Any) -> bool:
+    lots = getattr(outcome, "lots", None)
+    return lots is None or lots != 0
+
+
+def shown_accounts(book: Book, also: Book | None = None) -> list[Account]:
+    """Traders, and the venue's accounts that hold money (in ``book`` or in ``also``)."""
+    def holds(name: str, b: Book | None) -> bool:
+        if b is None:
+            return False
+        a = b.account(name)
+        return bool(a.cash_quote or a.spot_quote or a.size_lots)
+
+    return [a for a in book.accounts if a.is_trader or holds(a.name, book) or holds(a.name, also)]
+
+
+def describe_event(event: Any, before: Book | None = None) -> str:
+    """One event in words, e.g. ``mark 10,300 → 9,918 (−3.71%)`` or ``alice deposits 8,801``."""
+    if isinstance(event, ev.Deposit):
+        return f"{event.account} deposits {amount(event.amount_quote)}"
+    if isinstance(event, ev.Withdraw):
+        return f"{event.account} withdraws {amount(event.amount_quote)}"
+    if isinstance(event, ev.SpotDeposit):
+        return f"{event.account} deposits {amount(event.amount_quote)} to spot"
+    if isinstance(event, ev.Trade):
+        taker = event.buyer if event.taker is ev.Taker.BUYER else event.seller
+        return f"{event.buyer} buys {amount(event.lots)} lots from {event.seller} at {amount(event.price_quote)} ({taker} takes)"
+    if isinstance(event, ev.MarkPrice):
+        if before is None:
+            return f"mark moves to {amount(event.price_quote)}"
+        old = before.market.mark_quote
+        return f"mark {amount(old)} → {amount(event.price_quote)} ({_percent(event.price_quote - old, old)})"
+    if isinstance(event, ev.Funding):
+        return f"funding at {amount(event.rate_ppm)} ppm"
+    return repr(event)
+
+
+def _percent(change: Any, base: Any) -> str:
+    if not base:
+        return "from zero"
+    bp = Fraction(change) * 10_000 / Fraction(base)
+    hundredths = round(bp)  # display only: basis points to two decimals of a percent
+    sign = "+" if hundredths > 0 else "−" if hundredths < 0 else "±"
+    return f"{sign}{abs(hundredths) // 100}.{abs(hundredths) % 100:02d}%"
+
+
+def describe_outcome(outcome: Any) -> str:
+    """An outcome in words; unknown kinds fall back to their repr."""
+    name = type(outcome).__name__
+    fields = ", ".join(f"{k}={amount(v)}" for k, v in attrs.asdict(outcome).items()) if attrs.has(type(outcome)) else repr(outcome)
+    return f"{name}({fields})"
+
+
+@attrs.frozen
+class Paid:
+    """Layer ``index`` (``layer``) of the waterfall took ``amount`` from ``payer`` for ``bankrupt``."""
+
+    index: int
+    layer: str
+    bankrupt: str
+    payer: str
+    amount: Any
+
+
+def waterfall_paid(step: Step) -> list[Paid]:
+    """Who paid each bankrupt account's deficit in this step, layer by layer.
+
+    A layer that moves money names each account it took from; a debt carried names the bankrupt
+    account itself (it still owes it); a residual deficit is paid by no one.
+    """
+    rows: list[Paid] = []
+    used = [o for o in step.outcomes if isinstance(o, LayerUsed) and o.covered_quote]
+    for o in used:
+        reason = LAYER_REASON.get(o.layer)
+        payers: dict[str, Any] = {}
+        for t in step.transfers:
+            if t.reason is reason and t.destination == o.account:
+                payers[t.source] = payers.get(t.source, 0) + t.amount_quote
+        if not payers:
+            payers = {f"{o.account} (owes it)" if o.layer == "debt_carry" else o.layer: o.covered_quote}
+        rows += [Paid(o.index, o.layer, o.account, payer, paid) for payer, paid in payers.items()]
+    for o in step.outcomes:
+        if isinstance(o, Residual) and o.amount_quote:
+            rows.append(Paid(-1, "unpaid", o.account, "no one", o.amount_quote))
+    return rows
+
+
+@attrs.frozen
+class Bankruptcy:
+    """One bankrupt account in one step: its deficit and each layer's share (for the waterfall plot)."""
+
+    step_index: int
+    account: str
+    deficit: Any
+    layers: tuple[tuple[int, str, Any], ...]
+    unpaid: Any
+    carried: Any
+
+
+def bankruptcies(steps: Sequence[Step]) -> list[Bankruptcy]:
+    out = []
+    for i, s in enumerate(steps):
+        for b in (o for o in s.outcomes if isinstance(o, Bankrupt)):
+            layers = tuple((o.index, o.layer, o.covered_quote) for o in s.outcomes if isinstance(o, LayerUsed) and o.account == b.account and o.covered_quote)
+            unpaid = sum(o.amount_quote for o in s.outcomes if isinstance(o, Residual) and o.account == b.account)
+            carried = sum(o.amount_quote for o in s.outcomes if isinstance(o, DebtCarried) and o.account == b.account)
+            out.append(Bankruptcy(i, b.account, b.deficit_quote, layers, unpaid, carried))
+    return out
+
+
+# --- everything a format needs about one finding -------------------------------------------------
+
+
+@attrs.frozen
+class Told:
+    """A finding group with its replayed steps, replay handle and policy line: ready to render."""
+
+    group: FindingGroup
+    steps: tuple[Step, ...]
+    replay: str
+    replay_note: str
+    finding_file: Path | None
+    rule: RuleRef
+    claims: tuple[tuple[str, str], ...]
+
+    @property
+    def story(self) -> Story:
+        return self.group.violation.story
+
+
+def tell(report: PolicyReport, group: FindingGroup) -> Told:
+    violation = group.violation
+    claims = tuple((v.invariant.id, v.invariant.claim) for v in report.verdicts if v.invariant.id in group.invariants)
+    return Told(
+        group,
+        story_steps(report.policy, violation),
+        *replay_command(violation, report),
+        finding_file(violation, report),
+        locate_rule(report.policy, policy_file(report.source), group.invariants[0], violation.step),
+        claims,
+    )
+
+
+def told(report: PolicyReport) -> list[Told]:
+    """Every finding of the report, grouped and ready to render."""
+    return [tell(report, g) for g in group_findings(report)]
+
+
+# --- books and verdict order ---------------------------------------------------------------------
+
+BOOK_COLUMNS = (("cash", "cash_quote"), ("spot", "spot_quote"), ("size (lots)", "size_lots"), ("principal", "principal_quote"), ("debt", "debt_quote"))
+
+#: Order of verdicts in the Markdown and HTML tables: what needs attention first.
+RANK = {Status.FAILS: 0, Status.ACCEPTED: 1, Status.NOT_EXERCISED: 2, Status.HELD: 3}
+
+
+def by_attention(report: PolicyReport) -> list[Verdict]:
+    return sorted(report.verdicts, key=lambda v: RANK[v.status])
+
+
+def book_changes(before: Book, after: Book) -> tuple[list[str], list[tuple[str, list[tuple[Any, Any]]]]]:
+    """Column headers, and per shown account its (before, after) value per column.
+
+    Columns that are zero for every shown account in both books are left out.
+    """
+    accounts = shown_accounts(before, after)
+    columns = [(h, f) for h, f in BOOK_COLUMNS if f == "cash_quote" or any(getattr(b.account(a.name), f) for b in (before, after) for a in accounts)]
+    rows = [(a.name, [(getattr(before.account(a.name), f), getattr(after.account(a.name), f)) for _, f in columns]) for a in accounts]
+    return ["account", *(h for h, _ in columns)], rows
+
+
+def change(pair: tuple[Any, Any]) -> str:
+    """``a → b`` when a value changed, else ``a``."""
+    old, new = pair
+    return amount(old) if old == new else f"{amount(old)} → {amount(new)}"
+
+
+def deficit_sentence(b: Bankruptcy) -> str:
+    """``alice went bankrupt with a deficit of 8,899; paid by 1. insurance_fund 2,200, 2. adl 6,699.``"""
+    parts = [f"{i + 1}. {layer} {amount(covered)}" for i, layer, covered in b.layers]
+    if b.unpaid:
+        parts.append(f"unpaid {amount(b.unpaid)}")
+    return f"{b.account} went bankrupt with a deficit of {amount(b.deficit)}; paid by {', '.join(parts) or 'no layer'}."
+
+
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

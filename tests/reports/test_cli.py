@@ -1,0 +1,178 @@
+"""The command line: ``check --format/--output`` pairs, ``diff`` exit codes, ``gallery``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from golden_support import GOLDEN, V1, V2, normalise
+
+from solvent.cli import main
+from solvent.reports.formats import OutputError, pair_outputs
+from solvent.reports.text import render
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+class TestPairOutputs:
+    """How --format and --output occurrences pair up, in command-line order."""
+
+    @pytest.mark.parametrize(
+        "args, pairs",
+        [
+            pytest.param([], [("text", None)], id="nothing: text to stdout"),
+            pytest.param(["--format", "json"], [("json", None)], id="a format alone goes to stdout"),
+            pytest.param(["--format", "json", "--output", "r.json"], [("json", Path("r.json")), ("text", None)], id="a pair, text stays on stdout"),
+            pytest.param(["--format", "markdown", "--format", "sarif", "--output", "r.sarif"], [("markdown", None), ("sarif", Path("r.sarif"))], id="unpaired format then a pair"),
+            pytest.param(["--output", "r.xml", "--format=html", "--output=r.html"], [("junit", Path("r.xml")), ("html", Path("r.html")), ("text", None)], id="extension and = forms"),
+            pytest.param(["binance", "--", "--format", "json"], [("text", None)], id="after -- nothing is an option"),
+        ],
+    )
+    def test_pairs(self, args: list[str], pairs: list) -> None:
+        assert pair_outputs(args) == pairs
+
+    @pytest.mark.parametrize(
+        "args, message",
+        [
+            pytest.param(["--format", "json", "--format", "sarif"], "only one format can go to standard output", id="two on stdout"),
+            pytest.param(["--output", "r.pdf"], "known extension", id="unknown extension"),
+            pytest.param(["--format", "pdf"], "'--format' must be one of", id="unknown format"),
+        ],
+    )
+    def test_errors(self, args: list[str], message: str) -> None:
+        with pytest.raises(OutputError, match=message):
+            pair_outputs(args)
+
+
+class TestCheck:
+    """``solvent check`` keeps its text report and exit codes, and writes any formats asked for."""
+
+    def test_text_is_still_the_default(self, binance) -> None:
+        code, out, _ = run("check", "binance", "--no-search")
+        assert code == 1 and out == render(binance) + "\n"
+
+    def test_several_formats_in_one_run(self, tmp_path: Path) -> None:
+        code, out, _ = run(
+            "check", "binance", V2, "--no-search",
+            "--format", "json", "--output", str(tmp_path / "r.json"),
+            "--output", str(tmp_path / "r.sarif"),
+            "--format", "markdown",
+            "--format", "junit", "--output", str(tmp_path / "out" / "r.xml"),
+        )
+        assert code == 1
+        assert out.startswith("# Solvent report")
+        assert normalise((tmp_path / "r.json").read_text()) == (GOLDEN / "check.json").read_text()
+        assert normalise((tmp_path / "r.sarif").read_text()) == (GOLDEN / "check.sarif").read_text()
+        assert normalise((tmp_path / "out" / "r.xml").read_text()) == (GOLDEN / "check.junit.xml").read_text()
+
+    def test_passing_policy_exits_0(self) -> None:
+        code, _, _ = run("check", V1, "--no-search", "--format", "json")
+        assert code == 0
+
+    @pytest.mark.parametrize(
+        "args",
+        [
+            pytest.param(["--format", "json", "--format", "html"], id="two formats on stdout"),
+            pytest.param(["--output", "report.pdf"], id="unknown extension"),
+        ],
+    )
+    def test_bad_output_request_exits_2(self, args: list[str]) -> None:
+        code, out, err = run("check", "binance", "--no-search", *args)
+        assert code == 2 and out == "" and err.startswith("solvent: ")
+
+    def test_unwritable_output_exits_2(self, tmp_path: Path) -> None:
+        (tmp_path / "file").write_text("")
+        code, _, err = run("check", V1, "--no-search", "--format", "json", "--output", str(tmp_path / "file" / "r.json"))
+        assert code == 2 and "cannot write the json report" in err
+
+
+class TestDiff:
+    """``solvent diff OLD NEW`` exits 1 only when NEW fails where OLD did not."""
+
+    def test_worse_exits_1(self, tmp_path: Path) -> None:
+        code, out, _ = run("diff", V1, V2, "--no-search", "--format", "json", "--output", str(tmp_path / "d.json"))
+        assert code == 1
+        assert out.splitlines()[1] == "WORSE: flat-accounts-never-pay now fails"
+        data = json.loads((tmp_path / "d.json").read_text())
+        assert data["schema"] == "solvent.diff/1" and data["worse"] is True
+        assert {v["invariant"]: v["change"] for v in data["verdicts"]}["flat-accounts-never-pay"] == "failure appeared"
+
+    def test_better_exits_0(self) -> None:
+        code, out, _ = run("diff", V2, V1, "--no-search", "--format", "markdown")
+        assert code == 0
+        assert "**not worse: no new failure**" in out and "failure vanished" in out
+
+    def test_same_policy_has_no_change(self) -> None:
+        code, out, _ = run("diff", "binance", "binance", "--no-search")
+        assert code == 0 and "No verdict changed." in out
+
+    def test_bad_policy_exits_2(self) -> None:
+        code, _, err = run("diff", V1, "no-such-venue", "--no-search")
+        assert code == 2 and "'policy' must be an existing .toml file" in err
+
+    def test_threshold_rows_extension_point(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from solvent.reports import diff
+
+        row = diff.DiffRow("thresholds moved", "largest safe one-tick gap", "3.10%", "2.40%", worse=True)
+        monkeypatch.setattr(diff, "ROW_SOURCES", [lambda old, new: [row]])
+        code, out, _ = run("diff", "binance", "binance", "--no-search")
+        assert code == 1
+        assert "Thresholds moved:" in out and "largest safe one-tick gap" in out
+
+
+class TestGallery:
+    """``solvent gallery DIR`` writes each preset's reports and the index."""
+
+    def test_writes_every_preset(self, tmp_path: Path) -> None:
+        from solvent.rules.presets import preset_names
+
+        code, out, _ = run("gallery", str(tmp_path), "--no-search")
+        assert code == 0
+        names = preset_names()
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["index.md", *(f"{n}.md" for n in names), *(f"{n}.html" for n in names)])
+        index = (tmp_path / "index.md").read_text()
+        assert all(f"`{n}`" in index for n in names)
+        assert len(out.splitlines()) == 2 * len(names) + 1
+
+
+class TestCiRecipes:
+    """The commands in examples/ run as written."""
+
+    EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+    def test_pre_commit_entry_replays_the_database_first(self, venue_v2, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        import re
+        import shlex
+
+        from golden_support import ROOT
+
+        from solvent.properties import findings
+
+        entry = re.search(r"entry: (solvent check .*)", (self.EXAMPLES / "pre-commit-config.yaml").read_text())[1]
+        args = shlex.split(entry)[1:]
+        monkeypatch.chdir(tmp_path)
+        known = next(v for v in venue_v2.verdicts if v.invariant.id == "flat-accounts-never-pay").violation
+        database = Path(args[args.index("--findings-dir") + 1])
+        findings.save(findings.Finding(venue_v2.policy, known.invariant, known.story, known.step_index, "search"), findings.database_path(database, venue_v2.policy, known.invariant))
+        code, out, _ = run(*args, "--invariant", known.invariant, str(ROOT / V2))
+        assert code == 1
+        assert "flat-accounts-never-pay — replayed from the findings directory, step 10" in out
+
+    def test_workflow_formats_are_known(self) -> None:
+        import re
+
+        from solvent.reports.formats import FORMATS
+
+        text = (self.EXAMPLES / "github-actions.yml").read_text()
+        pairs = re.findall(r"--format (\S+) --output (\S+)", text)
+        assert {f for f, _ in pairs} == set(FORMATS) - {"text"}
+
+    @pytest.mark.parametrize("name", ["github-actions.yml", "pre-commit-hooks.yaml", "pre-commit-config.yaml"])
+    def test_yaml_parses(self, name: str) -> None:
+        yaml = pytest.importorskip("yaml", reason="PyYAML is not installed")
+        assert yaml.safe_load((self.EXAMPLES / name).read_text())
