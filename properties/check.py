@@ -16,10 +16,11 @@ import attrs
 
 from pathlib import Path
 
-from solvent.properties import catalog, findings
+from solvent.properties import catalog, findings, relational
 from solvent.properties.catalog import Invariant, StepView
-from solvent.properties.scenarios import SCENARIOS, Story
-from solvent.properties.search import Outcome, SearchBudget, SearchResult, first_violation, replay, search_all
+from solvent.properties import incidents  # noqa: F401  (registers the incident scenarios)
+from solvent.properties.scenarios import DEFAULT, SCENARIOS, Story
+from solvent.properties.search import Outcome, SearchBudget, SearchResult, SearchStats, first_violation, replay, search_all
 from solvent.rules.engine import RejectedEvent, Step, step
 from solvent.rules.policy import Policy
 
@@ -42,6 +43,8 @@ class Violation:
     step: Step = attrs.field(repr=False)
     #: "scenario", "search" or "saved" (replayed from the findings directory)
     origin: str = "scenario"
+    #: for a relational property: which balances differ between the story and its twin
+    note: str = ""
 
     @property
     def events(self) -> tuple[Any, ...]:
@@ -162,6 +165,27 @@ def _merge(verdict: Verdict, found: Violation | None, result: SearchResult | Non
     return attrs.evolve(verdict, status=failing, more=verdict.more + (found,), search=result)
 
 
+def _relational_verdict(policy: Policy, prop_id: str, budget: SearchBudget, accepted: bool) -> Verdict:
+    """A relational property searched like an invariant; its violation is the story, with the twin noted."""
+    prop = relational.get(prop_id)
+    claim = Invariant(prop.id, prop.claim + " (relational: compares the story with a twin)", prop.severity, lambda view: True)
+    result = relational.search_relational(policy, prop_id, budget)
+    stats = result.stats
+    searched = SearchResult(
+        prop.id,
+        result.outcome,
+        SearchStats(examples=stats.examples, events=stats.events, exercised_steps=stats.exercised, seconds_to_first=stats.seconds_to_first, seconds_total=stats.seconds_total),
+    )
+    if result.violation is None:
+        status = Status.HELD if stats.exercised else Status.NOT_EXERCISED
+        return Verdict(claim, status, 0, 0, search=searched, accepted=accepted)
+    story = result.violation.story
+    steps = replay(policy, story)
+    assert steps is not None, "a relational story must replay: search produced it"
+    found = Violation(prop.id, "search", len(steps) - 1, story, steps[-1], "search", result.violation.explanation)
+    return Verdict(claim, Status.ACCEPTED if accepted else Status.FAILS, 0, 0, found, search=searched, accepted=accepted)
+
+
 def check_policy(
     policy: Policy,
     *,
@@ -171,20 +195,22 @@ def check_policy(
     accept: Iterable[str] = (),
     search_budget: SearchBudget | None = None,
     findings_dir: Path | None = None,
+    relational_properties: bool = True,
 ) -> PolicyReport:
-    """Run the scenarios (default: all) and judge the invariants (default: the whole catalog).
+    """Run the scenarios (default: the five stress stories) and judge the invariants (default: the whole catalog).
 
     With a ``search_budget``, each invariant is also searched (after replaying any story saved in
     ``findings_dir``); new findings are saved there.
     """
-    names = list(scenarios) if scenarios else list(SCENARIOS)
+    names = list(scenarios) if scenarios else list(DEFAULT)
     for name in names:
         if name not in SCENARIOS:
             raise KeyError(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}")
     chosen = [catalog.get(i) for i in (invariants or catalog.ids())]
     accepted = set(accept) | set(policy.accepts)
     for i in accepted:
-        catalog.get(i)
+        if i not in relational.RELATIONAL:
+            catalog.get(i)
     runs = tuple(run_scenario(policy, n) for n in names)
     verdicts = tuple(judge(inv, policy, runs, inv.id in accepted) for inv in chosen)
     if search_budget is not None:
@@ -195,4 +221,6 @@ def check_policy(
             _merge(v, saved[v.invariant.id], None) if saved[v.invariant.id] else _search_verdict(policy, v, results[v.invariant.id], findings_dir)
             for v in verdicts
         )
+        if relational_properties and not invariants:
+            verdicts += tuple(_relational_verdict(policy, i, search_budget, i in accepted) for i in relational.ids())
     return PolicyReport(policy, source or policy.name, verdicts, runs, findings_dir if search_budget else None)

@@ -161,6 +161,11 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
+#: The scenarios ``solvent check`` runs by default; incident replays (``properties.incidents``)
+#: register beside them and run when named with ``--scenario``.
+DEFAULT: tuple[str, ...] = tuple(SCENARIOS)
+
+
 def get(name: str) -> Scenario:
     """The scenario of that name; ``KeyError`` listing the known ones otherwise."""
     try:
@@ -173,4 +178,4 @@ def build(policy: Policy, name: str) -> Story:
     return get(name).build(policy)
 
 
-__all__: list[Any] = ["SCENARIOS", "Scenario", "Story", "build", "get"]
+__all__: list[Any] = ["DEFAULT", "SCENARIOS", "Scenario", "Story", "build", "get"]

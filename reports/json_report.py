@@ -87,6 +87,7 @@ def finding_data(t: Told) -> dict[str, Any]:
         "invariants": list(g.invariants),
         "accepted": list(g.accepted),
         "origin": v.origin,
+        "note": v.note,
         "scenario": v.scenario if v.origin == "scenario" else None,
         "failing_step": v.step_index + 1,
         "story": story_to_data(v.story),

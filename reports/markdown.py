@@ -122,6 +122,8 @@ def finding(t: Told) -> list[str]:
     rule = f"`{t.rule.key}` at `{display_path(t.rule.file)}:{t.rule.line}`" if t.rule.file else f"`{t.rule.key}`"
     out += ["", f"{origin_label(v).capitalize()}, step {v.step_index + 1} of {len(t.steps)}. Rule involved: {rule}.", ""]
     out += events(t) + [""]
+    if v.note:
+        out += [f"What differs from the twin: {v.note}", ""]
     headers, rows = book_changes(v.step.before, v.step.after)
     out += [f"Balances in step {v.step_index + 1} (before → after):", "", *table(headers, [(name, *map(change, cells)) for name, cells in rows]), ""]
     out += paid(t) + ledger(t)

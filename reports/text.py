@@ -50,6 +50,8 @@ def story(violation: Violation, invariant_ids: list[str], report: PolicyReport) 
         "  events:",
     ]
     lines += [f"    {i + 1}. {e!r}" for i, e in enumerate(violation.events)]
+    if violation.note:
+        lines += ["  what differs from the twin:", _indent(violation.note)]
     lines += ["  book before the failing step:", _indent(_accounts_table(step.before))]
     lines += ["  transfers in the failing step:", _indent(transfers_table(step))]
     lines += ["  outcomes:"] + [f"    - {o!r}" for o in step.outcomes if worth_showing(o)]

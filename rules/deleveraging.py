@@ -10,6 +10,8 @@ Formula (bankrupt size S lots, equity at mark E):
           under S quanta in all, goes to the insurance fund); g = 0 with ``price = "mark"``;
           g = M_prev − M (long) or M − M_prev (short) with ``price = "previous_mark"``
     BP  = M + g for a bankrupt long (winners buy from it above mark), M − g for a bankrupt short
+    (Binance's BP = EP − side × WB / size with EP = M, WB = E: ``venue_formulas.bankruptcy_gap_per_lot``
+    and ``price_at_gap``)
 Scores (Ratio num/den, den > 0; UP = PnL since entry, E equity, N notional, MM maintenance):
     bitmex       UP/|C| × N/E  if UP > 0, else UP/|C| × E/N
     binance      max(0, UP)/max(1, E − UP) × MM/E  (0 when E ≤ 0)
@@ -23,13 +25,14 @@ from typing import Any
 
 import attrs
 
-from solvent.rules.arith import Ratio, Rounding, abs_, and_, div, ite, max_, min_, not_, or_, safe_divisor, sum_, when
+from solvent.rules.arith import Ratio, abs_, and_, ite, max_, min_, not_, or_, sum_, when
 from solvent.rules.book import Account, Role
 from solvent.rules.ledger import Ctx, Reason, system
 from solvent.rules.margin import MarginRule, equity, maintenance_margin, notional, position_pnl
 from solvent.rules.outcomes import AdlFill
 from solvent.rules.positions import close_against
 from solvent.rules.rounding import RoundingRule
+from solvent.rules.venue_formulas import bankruptcy_gap_per_lot, price_at_gap
 from solvent.rules.waterfall import Adl, AdlPrice, Ranking
 
 
@@ -88,15 +91,14 @@ def deleverage(ctx: Ctx, rule: MarginRule, rounding: RoundingRule, layer: Adl, b
     b = book.account(bankrupt)
     size = b.size_lots
     lots = abs_(size)
-    deficit = -equity(rule, b)
     # the caller runs ADL only for equity < 0 at mark, so the gap is at least one quantum per lot
-    fair_gap = max_(div(deficit, safe_divisor(lots), rounding=Rounding.CEIL), 0)
+    fair_gap = bankruptcy_gap_per_lot(equity(rule, b), size)
     if layer.price is AdlPrice.PREVIOUS_MARK:
         previous = book.market.previous_mark_quote
         gap = ite(size > 0, previous - mark, mark - previous)
     else:
         gap = fair_gap if layer.price is AdlPrice.BANKRUPTCY else 0
-    price = ite(size > 0, mark + gap, mark - gap)
+    price = price_at_gap(mark, size, gap)
     candidates = [(i, a) for i, a in enumerate(book.accounts) if a.is_trader and a.name != bankrupt]
     entries = []
     for i, a in candidates:

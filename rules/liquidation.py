@@ -27,12 +27,13 @@ from typing import Any
 
 import attrs
 
-from solvent.rules.arith import PPM, Rounding, abs_, and_, ite, max_, min_, mul_ppm
+from solvent.rules.arith import PPM, Rounding, abs_, and_, ite, max_, mul_ppm
 from solvent.rules.book import Account, Role
 from solvent.rules.fields import ppm_field
 from solvent.rules.ledger import Ctx, Reason, system
 from solvent.rules.outcomes import Liquidated
 from solvent.rules.positions import close_against
+from solvent.rules.venue_formulas import liquidation_fee_paid, max_liquidation_fee
 
 
 class Trigger(enum.Enum):
@@ -142,11 +143,12 @@ def close_step(rule: LiquidationRule, fee_rounding: Rounding, ctx: Ctx, name: st
     mark = ctx.book.market.mark_quote
     price = fill_price(rule, ctx.book.account(name), mark)
     ctx = close_against(ctx, name, counterparty(rule, ctx), lots, price, Reason.LIQUIDATION_SLIPPAGE)
-    penalty = mul_ppm(lots * mark, rule.penalty_ppm, rounding=fee_rounding)
-    # never more than what is left after the rest of the position pays its own slippage
+    max_fee = max_liquidation_fee(lots * mark, rule.penalty_ppm, rounding=fee_rounding)
+    # dYdX's insurance-fund delta: never more than what is left after the rest of the position
+    # pays its own slippage (the whole remaining surplus, not dYdX's per-fill share of it)
     after = ctx.book.account(name)
     left = equity_of(after) - abs_(after.size_lots) * slip_per_lot(rule, mark)
-    penalty = min_(penalty, max_(left, 0))
+    penalty = liquidation_fee_paid(left, max_fee)
     return ctx.transfer(name, system(ctx.book, rule.penalty_recipient.role), penalty, Reason.LIQUIDATION_PENALTY)
 
 

@@ -8,6 +8,7 @@ Formula:
     N   = |size_lots| × mark_quote                     (notional, quote quanta)
     IM  = N × IMR_tier        rounded by ``rounding.margin``
     MM  = N × MMR_tier − cum_tier, rounded by ``rounding.margin``, floored at 0
+          (``venue_formulas.tiered_maintenance_margin``; cum checked by ``maintenance_amount``)
     E   = cash (+ spot when the policy counts spot as collateral and the account is cross)
 Glossary: IMR/MMR initial/maintenance rate (ppm), cum maintenance amount (quote quanta).
 """
@@ -22,6 +23,7 @@ from solvent.rules.arith import PPM, abs_, and_, ite, max_, mul_ppm
 from solvent.rules.book import Account, MarginMode
 from solvent.rules.fields import ppm_field, quote_field
 from solvent.rules.rounding import RoundingRule
+from solvent.rules.venue_formulas import maintenance_amount, tiered_maintenance_margin
 
 
 @attrs.frozen
@@ -58,11 +60,12 @@ def _check_tiers(_inst: Any, _attribute: Any, tiers: tuple[Tier, ...]) -> None:
                 f"'floor_notional_quote' must be > {lower.floor_notional_quote} (tiers[{i - 1}]): "
                 f"{upper.floor_notional_quote} @ tiers[{i}]"
             )
-        step = upper.floor_notional_quote * (upper.maintenance_ppm - lower.maintenance_ppm)
-        expected, rest = divmod(step, PPM)
-        expected += lower.maintenance_amount_quote
-        if rest or upper.maintenance_amount_quote != expected:
-            want = f"{expected}" if not rest else f"{_micro(expected * PPM + rest)} (not a whole quantum)"
+        expected = maintenance_amount(
+            lower.maintenance_amount_quote, upper.floor_notional_quote, lower.maintenance_ppm, upper.maintenance_ppm
+        )
+        if expected.denominator != 1 or upper.maintenance_amount_quote != expected:
+            whole = expected.denominator == 1
+            want = f"{expected}" if whole else f"{_micro(int(expected * PPM))} (not a whole quantum)"
             raise ValueError(
                 f"'maintenance_amount_quote' must be {want} to keep maintenance continuous at "
                 f"{upper.floor_notional_quote}: {upper.maintenance_amount_quote} @ tiers[{i}]"
@@ -98,8 +101,8 @@ def initial_margin(rule: MarginRule, rounding: RoundingRule, size_lots: Any, mar
 def maintenance_margin(rule: MarginRule, rounding: RoundingRule, size_lots: Any, mark_quote: Any) -> Any:
     """MM = max(N × MMR_tier − cum_tier, 0), rounded by ``rounding.margin``."""
     n = notional(size_lots, mark_quote)
-    mm = mul_ppm(n, _tier_field(rule, n, "maintenance_ppm"), rounding=rounding.margin)
-    return max_(mm - _tier_field(rule, n, "maintenance_amount_quote"), 0)
+    mmr = _tier_field(rule, n, "maintenance_ppm")
+    return tiered_maintenance_margin(n, mmr, _tier_field(rule, n, "maintenance_amount_quote"), rounding=rounding.margin)
 
 
 def counts_spot(rule: MarginRule, account: Account) -> bool:

@@ -230,10 +230,12 @@ def presets() -> None:
 @main.command()
 def scenarios() -> None:
     """List the named stress scenarios."""
-    from solvent.properties.scenarios import SCENARIOS
+    import solvent.properties.check  # noqa: F401  (registers the incident scenarios)
+    from solvent.properties.scenarios import DEFAULT, SCENARIOS
 
     for s in SCENARIOS.values():
-        click.echo(f"{s.name:28} {s.summary}")
+        kind = "stress" if s.name in DEFAULT else "incident"
+        click.echo(f"{s.name:28} {kind:9} {s.summary}")
 
 
 @main.command()

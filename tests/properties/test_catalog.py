@@ -7,7 +7,7 @@ import pytest
 from solvent.properties import catalog
 from solvent.properties.catalog import StepView
 from solvent.properties.check import Status, check_policy
-from solvent.properties.scenarios import SCENARIOS
+from solvent.properties.scenarios import DEFAULT
 from solvent.rules.book import new_book
 from solvent.rules.engine import run
 from solvent.rules.events import Deposit, MarkPrice, Trade
@@ -61,7 +61,7 @@ class TestAccountingAlwaysHolds:
         by_id = {v.invariant.id: v for v in report.verdicts}
         for inv in ("conservation", "open-interest-balance", "deficit-charged-once", "insurance-fund-non-negative"):
             assert by_id[inv].status is Status.HELD, (inv, by_id[inv].violation)
-        assert by_id["deficit-charged-once"].steps_exercised >= len(SCENARIOS)
+        assert by_id["deficit-charged-once"].steps_exercised >= len(DEFAULT)
         assert not [r.name for r in report.runs if r.rejected]
 
 

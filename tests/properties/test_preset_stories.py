@@ -11,7 +11,9 @@ from solvent.rules.book import new_book
 from solvent.rules.engine import run
 from solvent.rules.events import Deposit, MarkPrice, Trade
 from solvent.properties.scenarios import gap_price, leveraged_deposit
-from solvent.rules.outcomes import AdlFill, DebtCarried, DepositAbsorbed, LayerUsed
+from solvent.rules.ledger import Reason
+from solvent.rules.outcomes import AdlFill, Bankrupt, DebtCarried, DepositAbsorbed, LayerUsed
+from solvent.rules.waterfall import AdlPrice
 from solvent.rules.presets import load_preset, preset_names
 
 
@@ -44,9 +46,26 @@ class TestConservationEverywhere:
         report = check_policy(load_preset(name))
         verdicts = {v.invariant.id: v for v in report.verdicts}
         assert not [r.name for r in report.runs if r.rejected]
-        for inv in ("conservation", "open-interest-balance", "deficit-charged-once"):
+        for inv in ("conservation", "open-interest-balance"):
             assert verdicts[inv].status is Status.HELD
             assert verdicts[inv].steps_checked == sum(len(r.steps) for r in report.runs)
+        adl = load_preset(name).adl
+        if adl is None or adl.price is not AdlPrice.PREVIOUS_MARK:
+            assert verdicts["deficit-charged-once"].status is Status.HELD
+
+
+class TestHyperliquid:
+    """ADL at the previous mark, as Hyperliquid's docs state it, charges winners the whole move (mechanics.md §6)."""
+
+    def test_winners_pay_more_than_the_deficit(self):
+        policy = load_preset("hyperliquid")
+        crash = two_account_crash(policy, fund_quote=0, redeposit=False)[-1]
+        bankrupt = next(o for o in crash.outcomes if isinstance(o, Bankrupt))
+        paid = sum(t.amount_quote for t in crash.transfers if t.reason is Reason.ADL and t.source == "bob")
+        assert paid > bankrupt.deficit_quote  # the whole move, not the bankrupt account's gap
+        assert not holds(policy, crash, "deficit-charged-once")
+        assert not holds(policy, crash, "adl-price-fair")
+        assert crash.after.account("alice").cash_quote > 0  # the liquidated account keeps the excess
 
 
 class TestBackpack:

@@ -1,0 +1,315 @@
+"""Incident scenarios: published crises replayed as deterministic stories (mechanics.md §13).
+
+Importing this module registers each incident in ``solvent.properties.scenarios.SCENARIOS``, so
+``solvent check --scenario NAME`` runs it against any policy. Each story uses the published figures
+scaled to integer quanta (its docstring states the scale) and sizes the leveraged deposits from the
+policy's own initial margin, so every policy accepts it; on the venue's own preset the deposits are
+the published leverage and the outcome is the one the venue reported (tests/properties/test_incidents.py).
+
+Figures are press-reported and approximate (mechanics.md §16); where the published numbers do not
+fit together, the docstring says which ones the story keeps.
+"""
+
+from __future__ import annotations
+
+from solvent.properties.scenarios import SCENARIOS, Scenario, Story
+from solvent.rules.arith import Rounding, div, mul_ppm
+from solvent.rules.book import new_book
+from solvent.rules.events import Deposit, Event, MarkPrice, Taker, Trade, Withdraw
+from solvent.rules.inverse import InverseContract, linear_size
+from solvent.rules.margin import initial_margin, maintenance_margin
+from solvent.rules.policy import Policy
+
+# --- sizing -------------------------------------------------------------------------------------
+
+
+def _fee(policy: Policy, notional: int) -> int:
+    """The larger trading fee of the two sides, rounded up: what a deposit must also cover."""
+    return mul_ppm(notional, max(policy.fees.taker_ppm, policy.fees.maker_ppm), rounding=Rounding.CEIL)
+
+
+def margin_for(policy: Policy, lots: int, mark: int, leverage: int) -> int:
+    """Collateral for ``lots`` at ``mark`` with ``leverage``× (notional / leverage, rounded up), never
+    less than the policy's initial margin, plus the trading fee: a deposit the policy accepts."""
+    notional = lots * mark
+    wanted = div(notional, leverage, rounding=Rounding.CEIL)
+    return max(wanted, initial_margin(policy.margin, policy.rounding, lots, mark)) + _fee(policy, notional)
+
+
+def at_initial_margin(policy: Policy, lots: int, mark: int) -> int:
+    """Exactly the policy's initial margin (plus fees): the most leverage it allows."""
+    return initial_margin(policy.margin, policy.rounding, lots, mark) + _fee(policy, lots * mark)
+
+
+# --- OKEx BTC0928, 31 Jul – 3 Aug 2018 ------------------------------------------------------
+
+OKEX_WHALE_LOTS = 51_847  # 4,168,515 contracts × USD 100 ≈ $416.85M at ≈ $8,040 per BTC
+OKEX_ENTRY = 8_933  # 10x entry whose bankruptcy price 8,933 × 0.9 ≈ $8,040, the reported liquidation
+OKEX_SETTLEMENT = 7_480  # the reported settlement price
+OKEX_FUND = 10 * OKEX_SETTLEMENT  # ~10 BTC in the fund
+OKEX_INJECTION = 2_500 * OKEX_SETTLEMENT  # OKEx put 2,500 BTC into the fund before the clawback
+
+
+def okex_2018_clawback(policy: Policy) -> Story:
+    """OKEx BTC0928 (mechanics.md §13): a $416M 10x long's liquidation could not fill; settled at $7,480.
+
+    Scale: 1 quote quantum = $1, 1 lot = 1 BTC of exposure (a linear stand-in for the USD-100 inverse
+    contracts), prices in $ per BTC. The whale goes long 51,847 lots at $8,933 with exactly the
+    policy's initial margin; at 10x its bankruptcy price is ≈ $8,040, the reported liquidation
+    price, and the one-tick gap to the settlement price leaves a shortfall of 51,847 × ≈ $560
+    ≈ $29M ≈ 3,880 BTC (reported ~3,877 BTC). The fund holds ~10 BTC, and OKEx's 2,500 BTC injection
+    arrives before settlement; the rest is clawed back from the week's net winners (bob and carol,
+    the whale's counterparties). Dave, long 1,000 lots against carol, loses: he pays nothing.
+    The published figures do not add up exactly (3,877 − 10 − 2,500 = 1,367 BTC against ~1,200 BTC
+    clawed back, ~17-18%); here the clawback is the shortfall left after the fund, as a share of the
+    winners' profit, which is at least the whale's whole loss (≈ 13.6% on the okx-2018 preset).
+    """
+    lots, entry = OKEX_WHALE_LOTS, OKEX_ENTRY
+    book = new_book(mark_quote=entry, traders=("whale", "bob", "carol", "dave"))
+    bob_lots, carol_lots = lots * 3 // 4, lots - lots * 3 // 4
+    events: list[Event] = [
+        Deposit("liquidity", lots * entry),
+        Deposit("insurance_fund", OKEX_FUND),
+        Deposit("whale", at_initial_margin(policy, lots, entry)),
+        Deposit("bob", margin_for(policy, bob_lots, entry, 1)),
+        Deposit("carol", margin_for(policy, carol_lots + 1_000, entry, 1)),
+        Deposit("dave", margin_for(policy, 1_000, entry, 1)),
+        Trade("whale", "bob", bob_lots, entry, Taker.BUYER),
+        Trade("whale", "carol", carol_lots, entry, Taker.BUYER),
+        Trade("dave", "carol", 1_000, entry, Taker.BUYER),
+        Deposit("insurance_fund", OKEX_INJECTION),
+        MarkPrice(OKEX_SETTLEMENT),
+    ]
+    return Story(book, tuple(events))
+
+
+# --- BitMEX, 12-13 March 2020 ---------------------------------------------------------------
+
+XBTUSD = InverseContract("XBTUSD", value_quanta=10**8)  # USD 1 face, cash in satoshi, prices in whole USD
+XBT = 10**8  # satoshi
+BITMEX_OPEN, BITMEX_MAR12, BITMEX_MAR13 = 7_900, 5_700, 3_800  # USD per BTC
+BITMEX_FUND = 36_000 * XBT  # the fund held 35k-36k XBT in early March
+BITMEX_A, BITMEX_B, BITMEX_C = 1_000_000, 31_271_750, 1_000_000  # contracts (USD 1 each)
+
+
+def bitmex_2020_03(policy: Policy) -> Story:
+    """BitMEX 12-13 March 2020 (mechanics.md §13): the insurance fund paid every bankruptcy; no ADL.
+
+    Scale: XBTUSD as BitMEX states it: cash in satoshi, contracts of USD 1, the book marked at each
+    contract's coin value ``10^8 / P`` satoshi (``solvent.rules.inverse``: a long XBTUSD is a short
+    on that book, so the longs here hold negative sizes). BTC falls from $7,900 to $5,700 on 12
+    March and to $3,800 on 13 March, each a one-tick gap. The fund starts at 36,000 XBT. On 12
+    March a 100x long (a, $1M) goes bankrupt and a ≈2.6x long (c, $1M) is liquidated just above
+    zero, so its remaining margin goes to the fund; on 13 March b, long $31.3M at the most leverage
+    the policy allows, is bankrupt by 2,606 XBT, the fund's largest daily decline. Bob, short
+    against all three, keeps all his profit. The largest unrealized loss on taken-over positions
+    (5,652 XBT) has no counterpart: a takeover here closes at once.
+    """
+    v_open, v_mar12, v_mar13 = (XBTUSD.coin_value(p) for p in (BITMEX_OPEN, BITMEX_MAR12, BITMEX_MAR13))
+    book = new_book(mark_quote=v_open, traders=("a", "b", "c", "bob"))
+    loss_c = BITMEX_C * (v_mar12 - v_open)
+    mm_c = maintenance_margin(policy.margin, policy.rounding, linear_size(BITMEX_C), v_mar12)
+    c_margin = max(loss_c + mm_c // 2, at_initial_margin(policy, BITMEX_C, v_open))  # above zero, below maintenance
+    every = BITMEX_A + BITMEX_B + BITMEX_C
+    events: list[Event] = [
+        Deposit("liquidity", every * v_mar13),
+        Deposit("insurance_fund", BITMEX_FUND),
+        Deposit("a", at_initial_margin(policy, BITMEX_A, v_open)),
+        Deposit("c", c_margin),
+        Deposit("bob", margin_for(policy, every, v_mar13, 1)),
+        XBTUSD.trade("a", "bob", BITMEX_A, BITMEX_OPEN),
+        XBTUSD.trade("c", "bob", BITMEX_C, BITMEX_OPEN),
+        XBTUSD.mark(BITMEX_MAR12),
+        Deposit("b", at_initial_margin(policy, BITMEX_B, v_mar12)),
+        XBTUSD.trade("b", "bob", BITMEX_B, BITMEX_MAR12),
+        XBTUSD.mark(BITMEX_MAR13),
+    ]
+    return Story(book, tuple(events))
+
+
+# --- Mango Markets, 11 October 2022 ---------------------------------------------------------
+
+MANGO_LOW, MANGO_SPIKE = 3_800, 91_000  # cents per lot of 1,000 MNGO: $0.038 and $0.91 per MNGO
+MANGO_LOTS = 145_260  # sized so the free margin at the spike is the reported ~$114M
+MANGO_DRAINED = 11_400_000_000  # ~$114M, in cents
+
+
+def mango_2022(policy: Policy) -> Story:
+    """Mango Markets (mechanics.md §8, §13): MNGO's oracle spiked from $0.038 to $0.91; ~$114M drained.
+
+    Scale: 1 quote quantum = $0.01, 1 lot = 1,000 MNGO, prices in cents per lot. The attacker goes
+    long 145,260 lots at $0.038 against two honest shorts (who stand for Mango's depositors; they
+    hold enough to pay the spike), the oracle spikes to $0.91 and settle-to-mark pays the attacker
+    ≈ $126.7M, of which ≈ $114M is free margin and is withdrawn (the reported drain). The price
+    returns to $0.038: the attacker's account is short by about what it withdrew. Mango's
+    insurance fund (choice: $1M; reported only as insufficient) pays first, the rest is socialized
+    over the open interest that remains, the honest shorts. The attacker's $67M return is not in
+    the story.
+    """
+    lots = MANGO_LOTS
+    book = new_book(mark_quote=MANGO_LOW, traders=("attacker", "depositor_a", "depositor_b"))
+    half = lots // 2
+    spike_cover = lots * (MANGO_SPIKE - MANGO_LOW)  # what the shorts pay at the spike
+    events: list[Event] = [
+        Deposit("liquidity", lots * MANGO_LOW),
+        Deposit("insurance_fund", 100_000_000),  # $1M
+        Deposit("attacker", at_initial_margin(policy, lots, MANGO_LOW)),
+        Deposit("depositor_a", margin_for(policy, half, MANGO_SPIKE, 1) + spike_cover // 2),
+        Deposit("depositor_b", margin_for(policy, lots - half, MANGO_SPIKE, 1) + spike_cover // 2),
+        Trade("attacker", "depositor_a", half, MANGO_LOW, Taker.BUYER),
+        Trade("attacker", "depositor_b", lots - half, MANGO_LOW, Taker.BUYER),
+        MarkPrice(MANGO_SPIKE),
+    ]
+    before = _run(policy, book, events)
+    attacker = before.account("attacker")
+    im = initial_margin(policy.margin, policy.rounding, attacker.size_lots, MANGO_SPIKE)
+    free = min(attacker.cash_quote - im, MANGO_DRAINED)
+    if free > 0:
+        events.append(Withdraw("attacker", free))
+    events.append(MarkPrice(MANGO_LOW))
+    return Story(book, tuple(events))
+
+
+# --- Hyperliquid JELLY, 26 March 2025 -------------------------------------------------------
+
+JELLY_ENTRY, JELLY_PUMP, JELLY_TOP, JELLY_SETTLE = 9_500, 9_700, 20_000, 37_555  # cents per 10,000 JELLY
+JELLY_LOTS = 42_105  # ≈ $4M at $0.0095 per JELLY
+HLP_CAPITAL = 5_000_000_000  # choice: $50M of HLP capital behind the liquidator vault
+
+
+def hyperliquid_jelly_2025(policy: Policy) -> Story:
+    """Hyperliquid JELLY (mechanics.md §6, §13): a $4M self-traded short went to the backstop, no ADL.
+
+    Scale: 1 quote quantum = $0.01, 1 lot = 10,000 JELLY, prices in cents per lot ($0.0095 per
+    JELLY = 9,500). The attacker shorts 42,105 lots (≈ $4M) at $0.0095 to its own two long accounts,
+    with the policy's initial margin. A 2% pump leaves the short below two thirds of its
+    maintenance margin but above zero, so Hyperliquid's backstop (the liquidator vault, part of
+    HLP; choice: $50M behind it) takes over the position and its margin; the price then runs more
+    than 4x to the $0.037555 at which the longs were settled. The vault's position loses ≈ $11.7M,
+    paid to the longs in full; no trader goes below zero, so ADL never runs.
+    """
+    lots = JELLY_LOTS
+    book = new_book(mark_quote=JELLY_ENTRY, traders=("jelly_short", "jelly_long_1", "jelly_long_2"))
+    half = lots // 2
+    events: list[Event] = [
+        Deposit("liquidity", lots * JELLY_ENTRY),
+        Deposit("backstop_vault", HLP_CAPITAL),
+        Deposit("jelly_short", at_initial_margin(policy, lots, JELLY_ENTRY)),
+        Deposit("jelly_long_1", margin_for(policy, half, JELLY_ENTRY, 1)),
+        Deposit("jelly_long_2", margin_for(policy, lots - half, JELLY_ENTRY, 1)),
+        Trade("jelly_long_1", "jelly_short", half, JELLY_ENTRY, Taker.SELLER),
+        Trade("jelly_long_2", "jelly_short", lots - half, JELLY_ENTRY, Taker.SELLER),
+        MarkPrice(JELLY_PUMP),
+        MarkPrice(JELLY_TOP),
+        MarkPrice(JELLY_SETTLE),
+    ]
+    return Story(book, tuple(events))
+
+
+# --- The 10-11 October 2025 cascade ---------------------------------------------------------
+
+CASCADE_PATH = (10_000, 9_600, 9_000, 8_200, 7_400, 6_900, 7_800)  # cents per SOL: −31% in ~45 min, then a rebound
+LIQUIDATOR_VAULT = 200_000  # choice: $2,000 left in the (capped) liquidator vault
+#: (name, lots, cents of collateral per lot at $100, seller): 40x, 20x, 8x and 3.19x longs.
+CASCADE_LONGS = (
+    ("long_40x", 4_000, 250, "short_a"),
+    ("long_20x", 3_000, 500, "short_b"),
+    ("long_8x", 2_000, 1_250, "short_a"),
+    ("long_3x", 1_000, 3_130, "short_b"),
+)
+LATE_SHORT_LOTS, LATE_SHORT_PER_LOT = 1_400, 986  # a 7x short at the bottom, 1/7 of the longs
+
+
+def cascade_2025_10_10(policy: Policy) -> Story:
+    """The 10-11 October 2025 cascade (mechanics.md §13), on one SOL-like market.
+
+    Scale: 1 quote quantum = $0.01, 1 lot = 1 SOL, prices in cents per SOL. SOL falls 31% in five
+    steps ($100 → $69), then rebounds to $78. Four longs (40x, 20x, 8x, 3.19x; 10,000 lots) meet
+    the fall against two shorts (2x and 1x); a 7x short of 1,400 lots opened at the bottom meets
+    the rebound (shorts were about 1/7 of the day's liquidations). On Hyperliquid's preset: the 20x
+    long is closed in the book and keeps what is left; the 40x and 8x longs gap below zero, the
+    capped liquidator vault (choice: $2,000 left in it) pays what it can and ADL closes opposing
+    winners at the previous mark (Hyperliquid's first cross-margin ADL in over two years); the
+    3.19x long is just above zero at the bottom, below two thirds of maintenance, so the vault
+    takes it over with its margin and earns on the rebound (HLP earned an estimated $30-40M); the
+    late short is closed in the book on the rebound; no deficit is left unpaid (Hyperliquid
+    reported zero bad debt).
+    """
+    start, bottom = CASCADE_PATH[0], CASCADE_PATH[-2]
+    names = tuple(n for n, _, _, _ in CASCADE_LONGS) + ("short_a", "short_b", "late_short")
+    book = new_book(mark_quote=start, traders=names)
+    total = sum(lots for _, lots, _, _ in CASCADE_LONGS)
+    sold = {seller: sum(lots for _, lots, _, s in CASCADE_LONGS if s == seller) for seller in ("short_a", "short_b")}
+    events: list[Event] = [Deposit("liquidity", 10 * total * start), Deposit("backstop_vault", LIQUIDATOR_VAULT)]
+    for name, lots, per_lot, _ in CASCADE_LONGS:
+        events.append(Deposit(name, max(lots * per_lot, at_initial_margin(policy, lots, start)) + _fee(policy, lots * start)))
+    events += [
+        Deposit("short_a", margin_for(policy, sold["short_a"], start, 2)),
+        Deposit("short_b", margin_for(policy, sold["short_b"] + LATE_SHORT_LOTS, start, 1)),
+    ]
+    events += [Trade(name, seller, lots, start, Taker.BUYER) for name, lots, _, seller in CASCADE_LONGS]
+    events += [MarkPrice(price) for price in CASCADE_PATH[1:-1]]
+    late = LATE_SHORT_LOTS
+    events += [
+        Deposit("late_short", max(late * LATE_SHORT_PER_LOT, at_initial_margin(policy, late, bottom)) + _fee(policy, late * bottom)),
+        Trade("short_b", "late_short", late, bottom, Taker.SELLER),
+        MarkPrice(CASCADE_PATH[-1]),
+    ]
+    return Story(book, tuple(events))
+
+
+def _run(policy: Policy, book, events):
+    from solvent.rules.engine import run
+
+    return run(policy, book, events)[-1].after
+
+
+INCIDENTS: dict[str, Scenario] = {
+    s.name: s
+    for s in (
+        Scenario(
+            "okex-2018-clawback",
+            "OKEx BTC0928, Aug 2018: a $416M long settles $560 below its bankruptcy price; fund, then clawback",
+            okex_2018_clawback,
+        ),
+        Scenario(
+            "bitmex-2020-03",
+            "BitMEX, 12-13 Mar 2020 (XBTUSD, in XBT): BTC $7,900 → $3,800; the fund pays every bankruptcy, no ADL",
+            bitmex_2020_03,
+        ),
+        Scenario(
+            "mango-2022",
+            "Mango, Oct 2022: an oracle spike's profit is withdrawn; the bad debt goes to the fund, then the others",
+            mango_2022,
+        ),
+        Scenario(
+            "hyperliquid-jelly-2025",
+            "Hyperliquid JELLY, Mar 2025: the backstop takes a $4M short that then runs 4x; no ADL",
+            hyperliquid_jelly_2025,
+        ),
+        Scenario(
+            "cascade-2025-10-10",
+            "10-11 Oct 2025: a 31% cascade and rebound; capped vault, ADL, no bad debt",
+            cascade_2025_10_10,
+        ),
+    )
+}
+
+
+def register() -> None:
+    """Add the incidents to ``SCENARIOS`` (idempotent)."""
+    for name, scenario in INCIDENTS.items():
+        SCENARIOS.setdefault(name, scenario)
+
+
+register()
+
+__all__ = [
+    "INCIDENTS",
+    "bitmex_2020_03",
+    "cascade_2025_10_10",
+    "hyperliquid_jelly_2025",
+    "mango_2022",
+    "okex_2018_clawback",
+    "register",
+]

@@ -1,0 +1,139 @@
+"""The trade-off table: what each policy gives up when a one-tick gap bankrupts an account.
+
+No policy keeps all three of these promises under an unbounded gap (README): the deficit has to
+land somewhere. :func:`tradeoff` runs the one-tick gap stories (``gap-crash``, where the fund holds
+a quarter of the deficit, and ``deposit-after-liquidation``, the same gap followed by a deposit)
+through :func:`~solvent.properties.check.check_policy` and reads off which of the three fail, and
+tells who paid, in which layer, from the gap step's outcomes.
+
+- ``no-negative-equity``: given up where a deficit stays on the account (debt carry, or no layer
+  left to pay).
+- ``no-haircut``: given up where winners pay (ADL, socialized loss, haircut, clawback).
+- ``deposit-not-absorbed``: given up where a later deposit repays the account's old deficit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import attrs
+
+from solvent.properties.check import PolicyReport, Status, check_policy
+from solvent.rules.ledger import Reason
+from solvent.rules.outcomes import AdlFill, Bankrupt, DepositAbsorbed, LayerUsed, Residual
+from solvent.rules.policy import Policy
+from solvent.rules.waterfall import Adl, DebtCarry, Lender
+
+PROMISES = ("no-negative-equity", "no-haircut", "deposit-not-absorbed")
+GAP_STORIES = ("gap-crash", "deposit-after-liquidation")
+KEPT, GIVEN_UP, ACCEPTED = "kept", "gives up", "gives up (accepted)"
+POOLS = ("insurance_fund", "backstop_vault", "fee_pool")  # layers that pay from a balance (empty: nothing)
+
+
+@attrs.frozen
+class TradeOff:
+    """One policy's row: each promise kept or given up, and the story of the gap step."""
+
+    policy: str
+    cells: tuple[tuple[str, str], ...]
+    story: str
+
+    def cell(self, promise: str) -> str:
+        return dict(self.cells)[promise]
+
+    @property
+    def gives_up(self) -> tuple[str, ...]:
+        """The promises this policy breaks under the gap, accepted or not."""
+        return tuple(p for p, c in self.cells if c != KEPT)
+
+
+def _cell(status: Status) -> str:
+    if status is Status.FAILS:
+        return GIVEN_UP
+    if status is Status.ACCEPTED:
+        return ACCEPTED
+    return KEPT
+
+
+def _amount(quanta: int) -> str:
+    return f"{quanta:,}"
+
+
+def _layer_words(policy: Policy, gap, account: str) -> list[str]:
+    """What each waterfall layer did for ``account`` in the gap step, in waterfall order."""
+    used = {o.index: o for o in gap.outcomes if isinstance(o, LayerUsed) and o.account == account}
+    words = []
+    for index, layer in enumerate(policy.deficit):
+        name = layer.kind.replace("_", " ")
+        covered = used[index].covered_quote if index in used else 0
+        if isinstance(layer, DebtCarry):
+            if covered:
+                owed = "the winners" if layer.lender is Lender.WINNERS else "the venue, which fronts it"
+                words.append(f"{_amount(covered)} stays as her debt to {owed}")
+        elif isinstance(layer, Adl):
+            words += _adl_words(gap, account, covered)
+        elif covered:
+            words.append(f"{name} {_amount(covered)}")
+        elif layer.kind in POOLS:
+            words.append(f"{name} empty")
+    return words
+
+
+def _adl_words(gap, account: str, covered: int) -> list[str]:
+    """ADL's share, and what the winners actually paid when the price was not the bankruptcy price."""
+    lots = sum(o.lots for o in gap.outcomes if isinstance(o, AdlFill) and o.bankrupt == account)
+    paid = sum(t.amount_quote for t in gap.transfers if t.reason is Reason.ADL and t.destination == account)
+    if not lots:
+        return []
+    if not covered:
+        return [f"adl closes {_amount(lots)} lots at mark and pays nothing"]
+    if paid - covered >= lots:  # beyond the bankruptcy price's rounding (under one quantum per lot)
+        return [f"adl {_amount(covered)} (the winners pay {_amount(paid)})"]
+    return [f"adl {_amount(covered)}"]
+
+
+def gap_story(report: PolicyReport) -> str:
+    """Who paid the gap's deficit, layer by layer, and what the next deposit lost: one sentence."""
+    runs = {r.name: r for r in report.runs}
+    gap = runs["gap-crash"].steps[-1]
+    parts = []
+    for b in (o for o in gap.outcomes if isinstance(o, Bankrupt)):
+        words = _layer_words(report.policy, gap, b.account)
+        residual = sum(o.amount_quote for o in gap.outcomes if isinstance(o, Residual) and o.account == b.account)
+        if residual:
+            words.append(f"{_amount(residual)} left unpaid on her account")
+        parts.append(f"{b.account}'s deficit is {_amount(b.deficit_quote)}: " + ", ".join(words))
+    redeposit = runs["deposit-after-liquidation"].steps[-1] if runs["deposit-after-liquidation"].steps else None
+    absorbed = sum(o.amount_quote for o in redeposit.outcomes if isinstance(o, DepositAbsorbed)) if redeposit else 0
+    if absorbed:
+        parts.append(f"her next deposit of {_amount(redeposit.event.amount_quote)} loses {_amount(absorbed)} to it")
+    return "; ".join(parts) if parts else "the gap bankrupts no one"
+
+
+def tradeoff(policy: Policy, *, name: str | None = None) -> TradeOff:
+    """The row of ``policy``: the three promises under a one-tick gap, from ``check_policy``."""
+    report = check_policy(policy, scenarios=list(GAP_STORIES), invariants=list(PROMISES))
+    verdicts = {v.invariant.id: v for v in report.verdicts}
+    cells = tuple((p, _cell(verdicts[p].status)) for p in PROMISES)
+    return TradeOff(name or policy.name, cells, gap_story(report))
+
+
+def tradeoff_table(policies: Iterable[Policy]) -> list[TradeOff]:
+    """One row per policy, in the order given."""
+    return [tradeoff(p) for p in policies]
+
+
+def markdown(rows: Sequence[TradeOff]) -> str:
+    """The table as Markdown: one row per policy, a column per promise, then the gap's story.
+
+    Amounts are in each policy's quote quanta (the story starts at a mark of 10,000 per lot).
+    """
+    header = ["policy", *PROMISES, "what the one-tick gap does (gap-crash, then deposit-after-liquidation)"]
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
+    for row in rows:
+        cells = [f"`{row.policy}`", *(row.cell(p) for p in PROMISES), row.story]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+__all__ = ["ACCEPTED", "GAP_STORIES", "GIVEN_UP", "KEPT", "PROMISES", "TradeOff", "gap_story", "markdown", "tradeoff", "tradeoff_table"]

@@ -1,0 +1,68 @@
+"""The trade-off table: which of no-negative-equity, no-haircut and deposit-not-absorbed each preset
+gives up under a one-tick gap, with the story of who paid (README's table is this one)."""
+
+from __future__ import annotations
+
+import pytest
+
+from solvent.properties.tradeoffs import ACCEPTED, GIVEN_UP, KEPT, PROMISES, markdown, tradeoff, tradeoff_table
+from solvent.rules.presets import load_preset, preset_names
+
+#: preset → ((no-negative-equity, no-haircut, deposit-not-absorbed), the gap's story). Amounts in
+#: each preset's quote quanta; the gap-crash story sizes alice at the preset's maximum leverage.
+TABLE = {
+    "backpack": ((ACCEPTED, KEPT, ACCEPTED), "alice's deficit is 110,099: 110,099 stays as her debt to the winners; her next deposit of 110,001 loses 110,001 to it"),
+    "binance": ((KEPT, ACCEPTED, KEPT), "alice's deficit is 8,899: insurance fund 2,200, adl 6,699"),
+    "bitmex": ((KEPT, ACCEPTED, KEPT), "alice's deficit is 11,099: insurance fund 2,750, adl 8,349"),
+    "broker-reg-t": ((KEPT, KEPT, ACCEPTED), "alice's deficit is 349,999: 349,999 stays as her debt to the venue, which fronts it; her next deposit of 550,001 loses 349,999 to it"),
+    "bybit": ((KEPT, ACCEPTED, KEPT), "alice's deficit is 11,099: insurance fund 2,750, adl 8,349"),
+    "drift": ((KEPT, ACCEPTED, KEPT), "alice's deficit is 117,899: insurance fund 27,500, fee pool empty, socialized loss 90,399"),
+    "dydx-v4": ((KEPT, ACCEPTED, KEPT), "alice's deficit is 55,099: insurance fund 13,750, adl 41,349"),
+    "gmx-v2": ((GIVEN_UP, KEPT, GIVEN_UP), "alice's deficit is 22,099: backstop vault empty, 22,099 left unpaid on her account; her next deposit of 22,001 loses 22,001 to it"),
+    "hyperliquid": ((KEPT, ACCEPTED, KEPT), "alice's deficit is 27,599: backstop vault empty, adl 27,599 (the winners pay 55,100)"),
+    "mango-v4": ((KEPT, ACCEPTED, KEPT), "alice's deficit is 117,899: insurance fund 27,500, socialized loss 90,399"),
+    "okx": ((GIVEN_UP, KEPT, GIVEN_UP), "alice's deficit is 14,669: insurance fund 3,657, adl closes 100 lots at mark and pays nothing, 11,012 left unpaid on her account; her next deposit of 14,631 loses 11,012 to it"),
+    "okx-2018": ((KEPT, ACCEPTED, KEPT), "alice's deficit is 110,099: insurance fund 27,500, clawback 82,599"),
+    "percolator": ((KEPT, ACCEPTED, KEPT), "alice's deficit is 110,099: insurance fund 29,750, haircut ratio 80,349"),
+}
+
+
+def test_every_preset_has_a_row() -> None:
+    assert sorted(TABLE) == preset_names()
+
+
+@pytest.mark.parametrize("name", sorted(TABLE))
+def test_row(name: str) -> None:
+    """The promises the preset breaks under the gap, and who paid."""
+    row = tradeoff(load_preset(name))
+    cells, story = TABLE[name]
+    assert row.policy == name
+    assert tuple(row.cell(p) for p in PROMISES) == cells
+    assert row.story == story
+
+
+@pytest.mark.parametrize("name", sorted(TABLE))
+def test_accepted_means_declared(name: str) -> None:
+    """A promise is marked accepted exactly when the preset declares it in ``accepts``."""
+    policy = load_preset(name)
+    row = tradeoff(policy)
+    for promise in PROMISES:
+        if row.cell(promise) == ACCEPTED:
+            assert promise in policy.accepts
+        if row.cell(promise) == GIVEN_UP:
+            assert promise not in policy.accepts
+
+
+def test_no_preset_keeps_all_three() -> None:
+    """README: no policy promises no negative balance and no haircut under an unbounded gap."""
+    assert all(cells != (KEPT, KEPT, KEPT) for cells, _ in TABLE.values())
+
+
+def test_markdown() -> None:
+    rows = tradeoff_table([load_preset(n) for n in ("binance", "okx")])
+    assert markdown(rows) == (
+        "| policy | no-negative-equity | no-haircut | deposit-not-absorbed | what the one-tick gap does (gap-crash, then deposit-after-liquidation) |\n"
+        "| --- | --- | --- | --- | --- |\n"
+        f"| `binance` | kept | gives up (accepted) | kept | {TABLE['binance'][1]} |\n"
+        f"| `okx` | gives up | kept | gives up | {TABLE['okx'][1]} |\n"
+    )
