@@ -228,6 +228,23 @@ def presets() -> None:
 
 
 @main.command()
+@click.argument("policies", nargs=-1, metavar="[POLICY_OR_PRESET...]")
+def tradeoffs(policies: tuple[str, ...]) -> None:
+    """Which of no-negative-equity, no-haircut and deposit-not-absorbed each policy gives up under a one-tick gap."""
+    from solvent.properties.tradeoffs import markdown, tradeoff
+    from solvent.rules.loading import PolicyError
+    from solvent.rules.presets import preset_names, resolve_policy
+
+    rows = []
+    for name in policies or preset_names():
+        try:
+            rows.append(tradeoff(resolve_policy(name), name=name))
+        except PolicyError as exc:
+            _bad_input(str(exc))
+    click.echo(markdown(rows))
+
+
+@main.command()
 def scenarios() -> None:
     """List the named stress scenarios."""
     import solvent.properties.check  # noqa: F401  (registers the incident scenarios)
