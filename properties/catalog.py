@@ -302,7 +302,11 @@ def adl_price_fair(view: StepView) -> Any:
     for g in view.outcomes_of(AdlFill):
         fill = g.item
         fair_total = fill.lots * max_(fill.fair_gap_per_lot_quote, 0)
-        paid = view.outflow(fill.winner, {Reason.ADL})
+        paid = sum_(  # what this winner paid this bankrupt account (others may go bankrupt in the same step)
+            when(t.guard, t.item.amount_quote)
+            for t in view.transfers
+            if t.item.reason is Reason.ADL and t.item.source == fill.winner and t.item.destination == fill.bankrupt
+        )
         checks.append(implies(and_(g.guard, fill.lots > 0), and_(fill.gap_per_lot_quote <= fill.fair_gap_per_lot_quote, paid <= fair_total)))
     return all_(checks)
 
@@ -328,12 +332,33 @@ def no_haircut(view: StepView) -> Any:
 )
 def waterfall_order(view: StepView) -> Any:
     used = list(view.outcomes_of(LayerUsed))
-    checks = []
+    checks = [_no_haircut_while_fund_has_money(view, used)]
     for upper in used:
         for lower in used:
             if upper.item.account == lower.item.account and upper.item.index < lower.item.index:
                 lower_used = and_(lower.guard, lower.item.covered_quote > 0)
                 checks.append(implies(and_(upper.guard, lower_used), upper.item.exhausted))
+    return all_(checks)
+
+
+HAIRCUT_LAYERS = frozenset({"adl", "socialized_loss", "haircut_ratio", "clawback"})
+
+
+def _no_haircut_while_fund_has_money(view: StepView, used: list[Guarded]) -> Any:
+    """A policy that puts a haircut above its insurance fund haircuts while the fund has money."""
+    if not any(layer.kind == "insurance_fund" for layer in view.policy.deficit):
+        return True
+    fund_before = view.before.role(Role.INSURANCE_FUND).cash_quote
+    checks = []
+    for g in used:
+        if g.item.layer not in HAIRCUT_LAYERS:
+            continue
+        drained = any_(
+            and_(f.guard, f.item.exhausted)
+            for f in used
+            if f.item.layer == "insurance_fund" and f.item.account == g.item.account and f.item.index < g.item.index
+        )
+        checks.append(implies(and_(g.guard, g.item.covered_quote > 0, fund_before > 0), drained))
     return all_(checks)
 
 

@@ -117,6 +117,8 @@ def deleverage(ctx: Ctx, rule: MarginRule, rounding: RoundingRule, layer: Adl, b
         ctx = close_against(ctx, bankrupt, a.name, q, price, Reason.ADL)
     ctx = close_against(ctx, bankrupt, counterparty, remaining, px, Reason.LIQUIDATION_SLIPPAGE)
     if layer.price is AdlPrice.BANKRUPTCY:
-        dust = when(remaining == 0, max_(ctx.book.account(bankrupt).cash_quote, 0))
+        # the account was below zero at mark, so anything above zero now is the per-lot rounding,
+        # whether the queue took the whole position or the book took the rest
+        dust = max_(ctx.book.account(bankrupt).cash_quote, 0)
         ctx = ctx.transfer(bankrupt, system(ctx.book, Role.INSURANCE_FUND), dust, Reason.PRO_RATA_DUST)
     return ctx

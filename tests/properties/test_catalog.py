@@ -141,3 +141,37 @@ class TestCatalog:
         report = check_policy(policy(WATERFALLS["fund-then-adl"]), accept=["no-haircut"])
         assert not report.failed
         assert {v.invariant.id: v.status for v in report.verdicts}["no-haircut"] is Status.ACCEPTED
+
+
+class TestRegressions:
+    """Stories the planted-bug search found against the engine and the catalog, frozen."""
+
+    def test_partial_adl_rounding_goes_to_the_fund(self):
+        # carol is liquidated into the book first, so ADL meets only bob's 5 lots of alice's 10
+        p = policy((InsuranceFund(), Adl()))
+        book = new_book(mark_quote=1_000, traders=("alice", "bob", "carol"))
+        events = [
+            Deposit("liquidity", 10**9), Deposit("alice", 1_007), Deposit("bob", 10_000), Deposit("carol", 500),
+            Trade("alice", "carol", 5, 1_000), Trade("alice", "bob", 5, 1_000), MarkPrice(1_060), MarkPrice(899),
+        ]
+        crash = run(p, book, events)[-1]
+        assert crash.after.account("alice").cash_quote <= 0  # no windfall for the bankrupt account
+        assert catalog.get("deficit-charged-once").holds(StepView.of(p, crash))
+
+    def test_adl_price_fair_per_bankrupt_account(self):
+        # alice and carol go bankrupt against the same winner in one step; each pays a fair 10
+        p = policy((InsuranceFund(), Adl()))
+        book = new_book(mark_quote=100, traders=("alice", "bob", "carol"))
+        events = [Deposit("alice", 10), Deposit("bob", 100), Deposit("carol", 10), Trade("alice", "bob", 1, 100), Trade("carol", "bob", 1, 100), MarkPrice(80)]
+        crash = run(p, book, events)[-1]
+        assert catalog.get("adl-price-fair").holds(StepView.of(p, crash))
+
+    def test_haircut_above_a_funded_insurance_fund_breaks_waterfall_order(self):
+        p = policy((HaircutRatio(), InsuranceFund(), VenueAbsorbs()))
+        book = new_book(mark_quote=100, traders=("alice", "bob"))
+        events = [Deposit("insurance_fund", 1_000_000), Deposit("alice", 10), Deposit("bob", 100), Trade("alice", "bob", 1, 100), MarkPrice(80)]
+        crash = run(p, book, events)[-1]
+        assert not catalog.get("waterfall-order").holds(StepView.of(p, crash))
+        # the same waterfall in the safe order holds
+        safe = policy((InsuranceFund(), HaircutRatio(), VenueAbsorbs()))
+        assert catalog.get("waterfall-order").holds(StepView.of(safe, run(safe, book, events)[-1]))

@@ -1,0 +1,273 @@
+"""Planted-bug policies must be caught, and correct policies must pass (CrossHair's ``bugs_detected/``
+against ``correct_code/``, hypothesis's ``quality/``).
+
+``tests/planted/*.toml``: each policy has one deliberate failure mode, named in its header comment
+with the invariant that must catch it (``# expect: <invariant-id>``). The search must find exactly
+that property failing with a story of at most 3 traders and 4 events besides the order book's
+seed deposit (``# max-events: N`` raises the bound for a failure that needs more, and the header
+says why), the story must replay, fail at the reported step and be 1-minimal, and the same story
+must pass once the planted field is fixed (``# fix: <path> = <TOML value>``). The accounting
+invariants, and those the header lists after ``# holds:``, must hold in the named scenarios.
+
+Optional header lines: ``# budget: N`` (search examples, default 2,000), ``# deep: <why>`` (the
+search tests run only with ``-m deep``), ``# xfail: <why>`` (the search is known to miss it: a
+strict expected failure, so a search that learns to find it says so), ``# scenario: <name>``
+(that named scenario must catch the expected invariant too).
+
+``tests/planted_control/*.toml``: correct policies. The search must run its whole budget on each
+invariant listed after ``# holds:``, exercise the claim, and find nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+from solvent.properties import catalog
+from solvent.properties.check import Status, check_policy
+from solvent.properties.scenarios import Story
+from solvent.properties.search import Outcome, SearchBudget, SearchResult, fails, first_violation, replay, search
+from solvent.rules.events import Deposit
+from solvent.rules.loading import CONVERTER, load_policy
+from solvent.rules.policy import Policy
+
+PLANTED_DIR = Path(__file__).with_name("planted")
+CONTROL_DIR = Path(__file__).with_name("planted_control")
+
+PLANTED_BUDGET = SearchBudget(max_examples=2_000)  # generation stops at the first failure
+CONTROL_BUDGET = SearchBudget(max_examples=100)  # every example runs: nothing should fail
+CONTROL_DEEP_BUDGET = SearchBudget(max_examples=2_000, derandomize=False)
+MAX_TRADERS = 3
+MAX_EVENTS = 4
+#: Claims no policy may break: money is neither created nor lost, nor a deficit charged twice.
+ACCOUNTING = ("conservation", "open-interest-balance", "deficit-charged-once", "insurance-fund-non-negative")
+
+_HEADER = re.compile(r"^#\s*(expect|max-events|budget|deep|xfail|scenario|fix|holds):\s*(.+?)\s*$", re.MULTILINE)
+_STEP = re.compile(r"\.?([A-Za-z_]\w*)|\[(\d+)\]")
+
+
+@attrs.frozen
+class PolicyFile:
+    """A policy file and what its header promises about it."""
+
+    path: Path
+    expect: str | None
+    max_events: int
+    budget: SearchBudget
+    deep: str | None
+    xfail: str | None
+    scenario: str | None
+    fixes: tuple[tuple[str, str], ...]
+    holds: tuple[str, ...]
+
+    @property
+    def stem(self) -> str:
+        return self.path.stem
+
+    @property
+    def policy(self) -> Policy:
+        return _load(self.path)
+
+
+@functools.cache
+def _load(path: Path) -> Policy:
+    return load_policy(path)
+
+
+def read(path: Path) -> PolicyFile:
+    """The header lines ``# <key>: <value>`` a policy file carries (see the module docstring)."""
+    found: dict[str, list[str]] = {}
+    for key, value in _HEADER.findall(path.read_text(encoding="utf-8")):
+        found.setdefault(key, []).append(value)
+
+    def one(key: str) -> str | None:
+        return found[key][0] if key in found else None
+
+    fixes = tuple(tuple(part.strip() for part in line.split("=", 1)) for line in found.get("fix", ()))
+    holds = tuple(i.strip() for line in found.get("holds", ()) for i in line.split(","))
+    return PolicyFile(
+        path,
+        one("expect"),
+        int(one("max-events") or MAX_EVENTS),
+        SearchBudget(max_examples=int(one("budget"))) if one("budget") else PLANTED_BUDGET,
+        one("deep"),
+        one("xfail"),
+        one("scenario"),
+        fixes,  # type: ignore[arg-type]
+        holds,
+    )
+
+
+PLANTED = [read(p) for p in sorted(PLANTED_DIR.glob("*.toml"))]
+CONTROL = [read(p) for p in sorted(CONTROL_DIR.glob("*.toml"))]
+
+
+def _assign(data: Any, path: str, value: Any) -> None:
+    """Set ``value`` at a dotted path with indexes (``deficit[1].price``); index == length appends."""
+    steps = [name if name else int(index) for name, index in _STEP.findall(path)]
+    for step in steps[:-1]:
+        data = data[step]
+    last = steps[-1]
+    if isinstance(last, int) and last == len(data):
+        data.append(value)
+    else:
+        data[last] = value
+
+
+def fixed(plant: PolicyFile) -> Policy:
+    """The planted policy with its ``# fix:`` lines applied to the TOML data."""
+    data = tomllib.loads(plant.path.read_text(encoding="utf-8"), parse_float=Fraction)
+    for path, value in plant.fixes:
+        _assign(data, path, tomllib.loads(f"v = {value}", parse_float=Fraction)["v"])
+    return CONVERTER.structure(data, Policy)
+
+
+def non_seed(story: Story) -> list:
+    """The story's events except the order book's depth deposited to ``liquidity``."""
+    return [e for e in story.events if not (isinstance(e, Deposit) and e.account == "liquidity")]
+
+
+@functools.cache
+def found(stem: str) -> SearchResult:
+    """The search for a planted policy's expected invariant, run once per test session."""
+    plant = next(p for p in PLANTED if p.stem == stem)
+    return search(plant.policy, plant.expect, plant.budget)
+
+
+def _ids(files: list[PolicyFile]) -> list[str]:
+    return [f.stem for f in files]
+
+
+def _searched(plant: PolicyFile) -> Any:
+    """A test parameter carrying the file's ``deep`` and ``xfail`` marks for the search tests."""
+    marks = []
+    if plant.deep:
+        marks.append(pytest.mark.deep)
+    if plant.xfail:
+        marks.append(pytest.mark.xfail(strict=True, reason=plant.xfail))
+    return pytest.param(plant, marks=marks, id=plant.stem)
+
+
+SEARCHED = [_searched(p) for p in PLANTED]
+
+
+class TestPlantedSet:
+    """The planted set is large enough and every header names real invariants and a valid fix."""
+
+    def test_at_least_twelve_planted_policies_in_the_default_suite(self):
+        """Twelve or more planted bugs are searched on every run, not only with ``-m deep``."""
+        fast = [p.stem for p in PLANTED if not (p.deep or p.xfail)]
+        assert len(fast) >= 12, fast
+
+    @pytest.mark.parametrize("plant", PLANTED, ids=_ids(PLANTED))
+    def test_header(self, plant):
+        """The header names a catalog invariant the policy does not accept, and a fix that loads."""
+        assert plant.expect in catalog.ids(), f"{plant.stem}: '# expect:' must name an invariant: {plant.expect!r}"
+        assert plant.expect not in plant.holds
+        for inv in plant.holds:
+            catalog.get(inv)
+        assert plant.fixes, f"{plant.stem}: '# fix:' must say which field repairs the bug"
+        assert plant.expect not in plant.policy.accepts
+        assert fixed(plant) != plant.policy
+
+    @pytest.mark.parametrize("plant", CONTROL, ids=_ids(CONTROL))
+    def test_control_header(self, plant):
+        """A control claims properties (accounting among them) and plants nothing."""
+        assert plant.expect is None and plant.holds, f"{plant.stem}: a control lists '# holds:' and no '# expect:'"
+        for inv in ("conservation", "open-interest-balance"):
+            assert inv in plant.holds
+
+
+class TestPlanted:
+    """The search finds each planted bug as exactly its expected property, in a short story."""
+
+    @pytest.mark.parametrize("plant", SEARCHED)
+    def test_found_in_a_short_story(self, plant):
+        """The search finds the expected property failing, with at most 3 traders and 4 events."""
+        result = found(plant.stem)
+        assert result.outcome is Outcome.FOUND, (result.outcome, result.stats)
+        story = result.story
+        assert len(story.book.traders) <= MAX_TRADERS, story
+        assert len(non_seed(story)) <= plant.max_events, story
+
+    @pytest.mark.parametrize("plant", SEARCHED)
+    def test_story_replays_and_fails_at_the_reported_step(self, plant):
+        """The story replays on the concrete engine and first fails at ``step_index``, its last event."""
+        result = found(plant.stem)
+        inv = catalog.get(plant.expect)
+        steps = replay(plant.policy, result.story)
+        assert steps is not None, "the policy rejects an event of its own story"
+        assert first_violation(plant.policy, inv, steps) == result.step_index
+        assert result.step_index == len(result.story.events) - 1  # nothing after the failure is kept
+
+    @pytest.mark.parametrize("plant", SEARCHED)
+    def test_story_is_one_minimal(self, plant):
+        """Without any one of its events the story no longer fails (or is no longer valid)."""
+        result = found(plant.stem)
+        inv = catalog.get(plant.expect)
+        events = result.story.events
+        for i in range(len(events)):
+            shorter = Story(result.story.book, events[:i] + events[i + 1 :])
+            assert not fails(plant.policy, inv, shorter), f"still fails without event {i}: {events[i]!r}"
+
+    @pytest.mark.parametrize("plant", SEARCHED)
+    def test_the_fix_repairs_the_story(self, plant):
+        """Replayed on the policy with the planted field fixed, the same story keeps the invariant."""
+        result = found(plant.stem)
+        policy = fixed(plant)
+        inv = catalog.get(plant.expect)
+        steps = replay(policy, result.story)
+        assert steps is not None, "the fixed policy rejects the story"
+        assert first_violation(policy, inv, steps) is None
+
+    @pytest.mark.parametrize("plant", PLANTED, ids=_ids(PLANTED))
+    def test_only_the_planted_property_breaks_in_the_named_scenarios(self, plant):
+        """Accounting and the header's ``# holds:`` claims are exercised and hold in every named scenario."""
+        report = check_policy(plant.policy, invariants=[*ACCOUNTING, *plant.holds, plant.expect])
+        assert not [r.name for r in report.runs if r.rejected]
+        by_id = {v.invariant.id: v for v in report.verdicts}
+        for inv in (*ACCOUNTING, *plant.holds):
+            assert by_id[inv].status is Status.HELD, (inv, by_id[inv].status, by_id[inv].violation)
+        if plant.scenario:
+            violation = by_id[plant.expect].violation
+            assert violation is not None and violation.scenario == plant.scenario, by_id[plant.expect]
+
+
+class TestControl:
+    """Correct policies: the search runs its whole budget, exercises the claim and finds nothing."""
+
+    CASES = [(plant, inv) for plant in CONTROL for inv in plant.holds]
+
+    @pytest.mark.parametrize("plant, invariant", CASES, ids=[f"{p.stem}-{i}" for p, i in CASES])
+    def test_search_finds_nothing(self, plant, invariant, record_property):
+        """The whole budget runs, the claim's path is exercised, and no story breaks it."""
+        self._finds_nothing(plant, invariant, CONTROL_BUDGET, record_property)
+
+    @pytest.mark.deep
+    @pytest.mark.parametrize("plant, invariant", CASES, ids=[f"{p.stem}-{i}" for p, i in CASES])
+    def test_deep_search_finds_nothing(self, plant, invariant, record_property):
+        """The same with twenty times the budget and a varying seed."""
+        self._finds_nothing(plant, invariant, CONTROL_DEEP_BUDGET, record_property)
+
+    @staticmethod
+    def _finds_nothing(plant: PolicyFile, invariant: str, budget: SearchBudget, record_property: Any) -> None:
+        result = search(plant.policy, invariant, budget)
+        record_property("examples", result.stats.examples)
+        record_property("exercised_steps", result.stats.exercised_steps)
+        assert result.outcome is Outcome.NONE_FOUND, (result.outcome, result.story, result.stats)
+        assert result.stats.examples >= budget.max_examples, result.stats
+
+    @pytest.mark.parametrize("plant", CONTROL, ids=_ids(CONTROL))
+    def test_named_scenarios_hold(self, plant):
+        """Every claimed property is exercised and holds in every named scenario."""
+        report = check_policy(plant.policy, invariants=list(plant.holds))
+        assert not [r.name for r in report.runs if r.rejected]
+        for verdict in report.verdicts:
+            assert verdict.status is Status.HELD, (verdict.invariant.id, verdict.status, verdict.violation)
