@@ -266,5 +266,75 @@ def invariants() -> None:
     click.echo(tabulate(rows, headers=("id", "severity", "claim"), tablefmt="simple", maxcolwidths=[None, None, 80]))
 
 
+@main.command()
+@click.argument("policy", metavar="POLICY_OR_PRESET")
+@click.option("--invariant", "invariant_id", required=True, metavar="ID", help="The invariant to prove (see `solvent invariants`).")
+@click.option("--accounts", type=click.IntRange(min=1), default=3, show_default=True, help="Traders in the symbolic book (N).")
+@click.option("--events", type=click.IntRange(min=1), default=1, show_default=True, help="Events in a row (K).")
+@click.option("--event-kinds", default="mark", show_default=True, metavar="KIND,...", help="Kinds each event may be: mark, funding, deposit, withdraw, trade, spot-deposit.")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True), default=60, show_default=True, help="Seconds per solver question (refinement rounds included).")
+@click.option("--min-price", type=click.IntRange(min=1), default=None, help="Lowest price, quote quanta per lot.")
+@click.option("--max-price", type=click.IntRange(min=1), default=None, help="Highest price, quote quanta per lot.")
+@click.option("--max-quote", type=click.IntRange(min=1), default=None, help="Largest |balance| and amount, quote quanta.")
+@click.option("--max-lots", type=click.IntRange(min=1), default=None, help="Largest |position|, lots.")
+@click.option("--price-grid", default="", metavar="P,...", help="Fix every price to these values (linear queries; the verdict covers only them).")
+@click.option("--exact", is_flag=True, help="Hand z3 the exact nonlinear query instead of purifying products.")
+@click.option("--verbose", is_flag=True, help="Show every query, lemma and assumption.")
+def prove(
+    policy: str,
+    invariant_id: str,
+    accounts: int,
+    events: int,
+    event_kinds: str,
+    timeout_s: float,
+    min_price: int | None,
+    max_price: int | None,
+    max_quote: int | None,
+    max_lots: int | None,
+    price_grid: str,
+    exact: bool,
+    verbose: bool,
+) -> None:
+    """Prove or refute one invariant with z3 over every book of N traders and K events.
+
+    Exit 0 proved, 1 refuted (the counterexample is replayed on the concrete engine and shown),
+    3 unknown or partial (a timeout, or z3 gave up), 2 bad input (including assumptions that
+    contradict each other: a vacuous proof).
+    """
+    from solvent.properties import catalog
+    from solvent.rules.loading import PolicyError
+    from solvent.rules.presets import resolve_policy
+    from solvent.solver.bounds import Bounds
+    from solvent.solver.prove import prove as run_proof
+    from solvent.solver.text import render
+    from solvent.solver.verdicts import Verdict
+
+    try:
+        resolved = resolve_policy(policy)
+        catalog.get(invariant_id)
+        given = {"min_price": min_price, "max_price": max_price, "max_quote": max_quote, "max_lots": max_lots}
+        grid = tuple(int(p) for p in price_grid.split(",") if p.strip())
+        bounds = Bounds(
+            accounts=accounts,
+            events=events,
+            event_kinds=tuple(k.strip() for k in event_kinds.split(",") if k.strip()),
+            timeout_ms=max(int(timeout_s * 1000), 1),
+            price_grid=grid,
+            linearize=not exact,
+            **{k: v for k, v in given.items() if v is not None},
+        )
+    except PolicyError as exc:
+        _bad_input(str(exc))
+    except KeyError as exc:
+        _bad_input(exc.args[0])
+    except ValueError as exc:
+        _bad_input(f"bounds: {exc}")
+    result = run_proof(resolved, invariant_id, bounds)
+    click.echo(render(result, verbose=verbose))
+    exit_unknown = 3  # a proof was asked for and neither proved nor refuted
+    codes = {Verdict.PROVED: EXIT_OK, Verdict.REFUTED: EXIT_FAIL, Verdict.VACUOUS: EXIT_BAD_INPUT}
+    sys.exit(codes.get(result.verdict, exit_unknown))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

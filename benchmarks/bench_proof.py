@@ -1,0 +1,181 @@
+"""Proof time against accounts (N) and events (K): z3 verdicts for conservation and no-negative-equity.
+
+Run: ``python benchmarks/bench_proof.py`` (the full table, about an hour on 2 cores), or
+``python benchmarks/bench_proof.py --quick`` (the two targets only), ``--presets backpack,binance``,
+``--timeout 60`` (seconds per solver question), ``--json PATH`` (also write the rows).
+
+Each cell is one ``solvent.solver.prove.prove`` call (``minimize=False``: the time to a verdict,
+not to the smallest counterexample), run in its own process and killed after
+three times its question timeout (a hard wall, since z3 may overrun its own timeout). A cell
+reports the verdict, the wall time, and "timeout" when the process was killed. Events are mark
+moves (a full liquidation sweep and default waterfall each). Targets from issue 4: N = 8 with one
+MarkPrice step under 10 s; K = 3 with N = 3 under 60 s. The machine is shared and noisy: compare
+figures from one run.
+
+``--crosshair`` adds a baseline: the same two claims searched on the concrete engine by
+hypothesis with the CrossHair backend (``pip install hypothesis-crosshair``, not a project
+dependency), and the time ratio to z3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import time
+from typing import Any
+
+PRESETS = ("backpack", "binance", "broker-reg-t", "drift", "okx-2018", "percolator")
+INVARIANTS = ("conservation", "no-negative-equity")
+N_SWEEP = (2, 4, 8, 16)
+K_SWEEP = (1, 2, 3)
+
+
+def _cell(preset: str, invariant: str, accounts: int, events: int, timeout_s: int, out: Any) -> None:
+    import solvent.solver  # noqa: F401  (registers the z3 backend)
+    from solvent.solver.bounds import Bounds
+    from solvent.solver.prove import prove
+
+    started = time.perf_counter()
+    result = prove(preset, invariant, Bounds(accounts=accounts, events=events, timeout_ms=timeout_s * 1000), minimize=False)
+    out.put(
+        {
+            "verdict": result.verdict.value,
+            "scope": result.scope.text,
+            "seconds": round(time.perf_counter() - started, 2),
+            "reason": result.reason[:120],
+        }
+    )
+
+
+def run_cell(preset: str, invariant: str, accounts: int, events: int, timeout_s: int) -> dict[str, Any]:
+    """One proof in a child process, with a hard wall of three question timeouts."""
+    ctx = multiprocessing.get_context("fork")
+    out = ctx.Queue()
+    proc = ctx.Process(target=_cell, args=(preset, invariant, accounts, events, timeout_s, out))
+    started = time.perf_counter()
+    proc.start()
+    proc.join(3 * timeout_s + 30)
+    row = {"preset": preset, "invariant": invariant, "N": accounts, "K": events}
+    if proc.is_alive():
+        proc.kill()
+        proc.join()
+        return row | {"verdict": "timeout (killed)", "scope": "", "seconds": round(time.perf_counter() - started, 2), "reason": ""}
+    if out.empty():
+        return row | {"verdict": f"error (exit {proc.exitcode})", "scope": "", "seconds": round(time.perf_counter() - started, 2), "reason": ""}
+    return row | out.get()
+
+
+def cells(presets: tuple[str, ...], quick: bool) -> list[tuple[str, str, int, int]]:
+    """(preset, invariant, N, K): N swept at K = 1, K swept at N = 3 (or only the two targets)."""
+    shape = [(8, 1), (3, 3)] if quick else [(n, 1) for n in N_SWEEP] + [(3, k) for k in K_SWEEP]
+    return [(p, i, n, k) for p in presets for i in INVARIANTS for n, k in shape]
+
+
+def markdown(rows: list[dict[str, Any]]) -> str:
+    lines = ["| preset | invariant | N | K | verdict | scope | seconds |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['preset']} | {r['invariant']} | {r['N']} | {r['K']} | {r['verdict']} | {r['scope']} | {r['seconds']} |")
+    return "\n".join(lines)
+
+
+# --- the CrossHair baseline --------------------------------------------------------------------
+
+
+def crosshair_baseline(preset: str, invariant: str, seconds: int) -> dict[str, Any]:
+    """Time for hypothesis + CrossHair to find a one-step counterexample (or to give up)."""
+    try:
+        import hypothesis_crosshair_provider  # noqa: F401
+    except ImportError:
+        return {"preset": preset, "invariant": invariant, "crosshair": "not installed"}
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from solvent.properties import catalog
+    from solvent.properties.catalog import StepView
+    from solvent.rules.book import Role, new_book
+    from solvent.rules.engine import RejectedEvent, step
+    from solvent.rules.events import MarkPrice
+    from solvent.rules.margin import equity, initial_margin
+    from solvent.rules.presets import load_preset
+    import attrs
+
+    policy = load_preset(preset)
+    inv = catalog.get(invariant)
+    shape = new_book(mark_quote=100, traders=("alice", "bob"))
+    found: list[float] = []
+    started = time.perf_counter()
+
+    @settings(backend="crosshair", max_examples=10_000, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(
+        mark=st.integers(1, 10_000),
+        new_mark=st.integers(1, 10_000),
+        cash=st.lists(st.integers(0, 10**6), min_size=2, max_size=2),
+        spot=st.lists(st.integers(0, 10**6), min_size=2, max_size=2),
+        size=st.integers(-1000, 1000),
+    )
+    def one_step(mark: int, new_mark: int, cash: list[int], spot: list[int], size: int) -> None:
+        if time.perf_counter() - started > seconds:
+            return
+        sizes = {"alice": size, "bob": -size}
+        accounts = []
+        for a in shape.accounts:
+            if a.is_trader:
+                i = 0 if a.name == "alice" else 1
+                a = attrs.evolve(a, cash_quote=cash[i], spot_quote=spot[i], size_lots=sizes[a.name], cost_quote=sizes[a.name] * mark)
+            accounts.append(a)
+        book = attrs.evolve(shape, market=attrs.evolve(shape.market, mark_quote=mark, previous_mark_quote=mark), accounts=tuple(accounts))
+        book = attrs.evolve(book, net_deposits_quote=book.total_cash_quote())
+        if any(equity(policy.margin, a) < initial_margin(policy.margin, policy.rounding, a.size_lots, mark) for a in book.traders):
+            return
+        try:
+            s = step(policy, book, MarkPrice(new_mark))
+        except RejectedEvent:
+            return
+        if not inv.holds(StepView.of(policy, s)):
+            found.append(time.perf_counter() - started)
+            raise AssertionError("counterexample")
+
+    try:
+        one_step()
+        outcome = "none found"
+    except AssertionError:
+        outcome = "found"
+    except Exception as exc:  # the backend's own failures are the measurement
+        outcome = f"crosshair failed: {type(exc).__name__}: {str(exc)[:80]}"
+    elapsed = found[0] if found else time.perf_counter() - started
+    return {"preset": preset, "invariant": invariant, "crosshair": outcome, "seconds": round(elapsed, 2)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="only the two targets")
+    parser.add_argument("--presets", default=",".join(PRESETS))
+    parser.add_argument("--timeout", type=int, default=60, help="seconds per solver question")
+    parser.add_argument("--json", default=None, help="also write the rows here")
+    parser.add_argument("--crosshair", action="store_true", help="add the hypothesis-crosshair baseline")
+    args = parser.parse_args()
+    rows = []
+    for preset, invariant, n, k in cells(tuple(args.presets.split(",")), args.quick):
+        row = run_cell(preset, invariant, n, k, args.timeout)
+        print(f"{preset:13} {invariant:19} N={n:<2} K={k}  {row['verdict']:16} {row['seconds']:>8} s  {row['scope']}", flush=True)
+        rows.append(row)
+    print()
+    print(markdown(rows))
+    baseline = []
+    if args.crosshair:
+        for preset, invariant in (("backpack", "no-negative-equity"), ("backpack", "conservation")):
+            b = crosshair_baseline(preset, invariant, seconds=120)
+            z3_row = run_cell(preset, invariant, 2, 1, args.timeout)
+            b["z3 verdict"], b["z3 seconds"] = z3_row["verdict"], z3_row["seconds"]
+            if isinstance(b.get("seconds"), float) and z3_row["seconds"]:
+                b["ratio"] = round(b["seconds"] / z3_row["seconds"], 1)
+            print(b, flush=True)
+            baseline.append(b)
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump({"rows": rows, "crosshair": baseline}, fh, indent=2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""What a proof covers: how many accounts and events, which event kinds, and the value ranges.
+
+A :class:`Bounds` is the "within stated bounds" of a verdict. Every number is an integer in the
+engine's own units (quote quanta, lots, quote quanta per lot, ppm); the per-query timeout is in
+milliseconds. Validation follows the project's message shape:
+``'<field>' must be <op> <bound>: <value>``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from solvent.rules.arith import PPM
+
+#: Event kinds a proof may draw each event from (CLI spelling → what the slot may hold).
+EVENT_KINDS = ("mark", "funding", "deposit", "withdraw", "trade", "spot-deposit")
+
+TRADER_NAMES = ("alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "mallory", "niaj")
+
+
+def _at_least(minimum: int):
+    def check(_inst: Any, attribute: attrs.Attribute, value: Any) -> None:
+        if type(value) is not int:
+            raise ValueError(f"'{attribute.name}' must be an integer: {value!r}")
+        if value < minimum:
+            raise ValueError(f"'{attribute.name}' must be >= {minimum}: {value}")
+
+    return check
+
+
+def _kinds(_inst: Any, attribute: attrs.Attribute, value: tuple[str, ...]) -> None:
+    if not value:
+        raise ValueError(f"'{attribute.name}' must name at least one of {', '.join(EVENT_KINDS)}: ()")
+    for kind in value:
+        if kind not in EVENT_KINDS:
+            raise ValueError(f"'{attribute.name}' must be among {', '.join(EVENT_KINDS)}: {kind!r}")
+
+
+def _grid(_inst: Any, attribute: attrs.Attribute, value: tuple[int, ...]) -> None:
+    for price in value:
+        if type(price) is not int or price < 1:
+            raise ValueError(f"'{attribute.name}' must hold integer prices >= 1: {price!r}")
+
+
+@attrs.frozen
+class Bounds:
+    """The scope of one proof.
+
+    ``accounts`` traders (besides the venue's system accounts), ``events`` events in a row, each of
+    one of ``event_kinds``. Balances lie in ``[-max_quote, max_quote]`` (pools and spot are
+    non-negative), positions in ``[-max_lots, max_lots]``, prices in ``[min_price, max_price]``,
+    funding rates in ``[-max_rate_ppm, max_rate_ppm]``. With a ``price_grid`` every price (the
+    starting mark and each mark event) is one of its values instead, one query per combination:
+    ``size × price`` is then linear, but the verdict covers only those prices.
+    """
+
+    accounts: int = attrs.field(default=3, validator=_at_least(1))
+    events: int = attrs.field(default=1, validator=_at_least(1))
+    event_kinds: tuple[str, ...] = attrs.field(default=("mark",), converter=tuple, validator=_kinds)
+    max_quote: int = attrs.field(default=10**12, validator=_at_least(1))
+    max_lots: int = attrs.field(default=10**6, validator=_at_least(1))
+    min_price: int = attrs.field(default=1, validator=_at_least(1))
+    max_price: int = attrs.field(default=10**9, validator=_at_least(1))
+    max_rate_ppm: int = attrs.field(default=PPM, validator=_at_least(0))
+    price_grid: tuple[int, ...] = attrs.field(default=(), converter=tuple, validator=_grid)
+    timeout_ms: int = attrs.field(default=60_000, validator=_at_least(1))
+    #: counterexample-guided refinement rounds before a purified query gives up (UNKNOWN)
+    refinements: int = attrs.field(default=40, validator=_at_least(0))
+    #: purify products and quotients (sound over-approximation + refinement); False: exact NIA
+    linearize: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
+
+    def __attrs_post_init__(self) -> None:
+        if self.max_price < self.min_price:
+            raise ValueError(f"'max_price' must be >= min_price ({self.min_price}): {self.max_price}")
+        if self.max_rate_ppm > PPM:
+            raise ValueError(f"'max_rate_ppm' must be <= {PPM}: {self.max_rate_ppm}")
+
+    @property
+    def traders(self) -> tuple[str, ...]:
+        """The traders' names: readable names first, then ``t12``, ``t13``…"""
+        names = TRADER_NAMES[: self.accounts]
+        return names + tuple(f"t{i}" for i in range(len(names), self.accounts))
+
+
+__all__ = ["Bounds", "EVENT_KINDS"]

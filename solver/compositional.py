@@ -1,0 +1,314 @@
+"""Proofs for every number of accounts: per-account and per-transfer lemmas plus a linear aggregate.
+
+A bounded proof covers books of up to N traders. For the two accounting invariants whose truth is
+a sum of per-account or per-transfer contributions, this module extends a bounded PROVED to every
+N (PROBE.md: "per-account contracts plus an ITE-free aggregate"):
+
+``open-interest-balance`` (Σ size = 0 after every event), because
+  - O1 (static, ``ast`` of ``solvent.rules``): ``size_lots`` is written only by
+    ``positions.move_position``, which only ``positions.fill`` calls, once for each side;
+  - O2 (z3, on ``positions.fill`` itself): a fill moves ``+lots`` to the buyer, ``−lots`` to the
+    seller and leaves every other account's position unchanged;
+  - aggregate: Σ size changes by Σ over fills of (+lots − lots) = 0, whatever N.
+
+``conservation`` (Σ cash + spot = net deposits and the clearing account is empty), because with
+Φ = Σ_all(cash + spot) − net deposits and C = the clearing balance, conservation is Φ = 0 ∧ C = 0:
+  - C1 (static): ``cash_quote`` and ``spot_quote`` are written only by ``ledger._adjust``, which
+    only ``Ctx.transfer`` calls;
+  - C2 (z3, on ``Ctx.transfer``): a transfer changes Σ(cash + spot) by +amount from outside,
+    −amount to outside, 0 otherwise, and touches no third account;
+  - C3 (z3, on each event kind's ``transition``): net deposits change by exactly the external
+    transfers, so Φ is unchanged;
+  - C4 (symbolic run): only settlement and funding transfers name the clearing account;
+  - C5 (z3, per account): on a mark move each account's net flow into clearing is ``−s·(M' − M)``;
+    on funding ``1e6 × flow ≥ s·M·r`` (payers round up, receivers down) and the dust transfer
+    empties clearing of a non-negative remainder;
+  - aggregate (z3, ITE-free, over abstract sums): ``C' = C − (M' − M)·Σs`` with ``Σs = 0``, and
+    ``1e6 × ΣF ≥ M·r·Σs = 0``, give C' = 0 for any N; with open-interest balance preserved (above)
+    the argument repeats for every following event.
+
+The lemmas are checked on the engine's own functions with a small symbolic book; they extend to
+every N because the engine treats accounts uniformly (it loops over the book's accounts and looks
+them up by name; C1 and O1 check that no other code writes balances or positions). That is the
+one assumption of the argument beyond z3's, and the verdict states it. Other invariants keep the
+bounded verdict.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import time
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+import z3
+
+import solvent.rules as rules_package
+from solvent.properties.catalog import Invariant
+from solvent.rules.arith import PPM, sum_
+from solvent.rules.book import Account, Book, Role
+from solvent.rules.engine import transition
+from solvent.rules.ledger import EXTERNAL, SPOT, Ctx, Reason
+from solvent.rules.policy import Policy
+from solvent.rules.positions import fill
+from solvent.solver.bounds import Bounds
+from solvent.solver.linearize import Linearizer
+from solvent.solver.story import slots, symbolic_book
+from solvent.solver.symbolic import data_fields
+from solvent.solver.verdicts import QueryStats
+
+UNIFORMITY = "the engine treats accounts uniformly (loops over the book's accounts, looks them up by name)"
+CLEARING_REASONS = frozenset({Reason.SETTLEMENT, Reason.FUNDING, Reason.FUNDING_DUST})
+SETTLING = frozenset({Reason.SETTLEMENT, Reason.FUNDING})
+
+
+@attrs.frozen
+class Extension:
+    """A compositional argument that held: its method line, lemma claims and solver queries."""
+
+    method: str
+    lemmas: tuple[str, ...]
+    queries: tuple[QueryStats, ...]
+
+
+class _Failed(Exception):
+    """A lemma did not hold or was not decided: the verdict stays bounded."""
+
+
+def extend(policy: Policy, invariant: Invariant, bounds: Bounds) -> Extension | None:
+    """The all-N extension of a bounded PROVED for ``invariant``, or None when none is available."""
+    argument = ARGUMENTS.get(invariant.id)
+    if argument is None:
+        return None
+    checker = _Checker(bounds)
+    try:
+        lemmas = argument(policy, bounds, checker)
+    except _Failed:
+        return None
+    method = f"compositional, all N: per-account and per-transfer lemmas on the engine's own functions plus a linear aggregate; assumes {UNIFORMITY}"
+    return Extension(method, tuple(lemmas), tuple(checker.queries))
+
+
+# --- checking lemmas -------------------------------------------------------------------------
+
+
+class _Checker:
+    """Runs each lemma's query (purified, with the bounds' timeout) and records it."""
+
+    def __init__(self, bounds: Bounds) -> None:
+        self.bounds = bounds
+        self.queries: list[QueryStats] = []
+
+    def valid(self, name: str, assumptions: list[Any], claim: Any) -> str:
+        """``assumptions → claim`` for every value: unsat of the negation, else :class:`_Failed`."""
+        started = time.perf_counter()
+        if claim is True:
+            self.queries.append(QueryStats(name, "trivial", 0.0))
+            return name
+        lin = Linearizer(prefix="lemma")
+        terms = lin.rewrite([z3.BoolVal(a) if type(a) is bool else a for a in assumptions] + [z3.Not(claim)])
+        lin.finish()
+        solver = z3.Solver()
+        solver.set(timeout=self.bounds.timeout_ms)
+        solver.add(*terms, *lin.facts)
+        result = solver.check()
+        self.queries.append(QueryStats(name, str(result), time.perf_counter() - started))
+        if result != z3.unsat:
+            raise _Failed(name)
+        return name
+
+
+# --- static checks ---------------------------------------------------------------------------
+
+
+def writers(field: str) -> set[str]:
+    """``module.function`` of every function in ``solvent.rules`` that may write ``field``: it
+    passes it as a keyword argument (``attrs.evolve(a, field=...)``) or names it in a string
+    (a computed ``**{name: ...}`` update). Found with ``ast``; attribute reads do not count."""
+    out: set[str] = set()
+    for info in _modules():
+        tree = ast.parse(inspect.getsource(info))
+        for fn in ast.walk(tree):
+            if not isinstance(fn, ast.FunctionDef):
+                continue
+            for node in ast.walk(fn):
+                if (isinstance(node, ast.keyword) and node.arg == field) or (isinstance(node, ast.Constant) and node.value == field):
+                    out.add(f"{info.__name__.rsplit('.', 1)[-1]}.{fn.name}")
+    return out
+
+
+def _modules() -> list[Any]:
+    import importlib
+    import pkgutil
+
+    return [importlib.import_module(f"solvent.rules.{m.name}") for m in pkgutil.iter_modules(rules_package.__path__)]
+
+
+def _static(name: str, field: str, allowed: set[str], checker: _Checker) -> str:
+    found = writers(field)
+    ok = found <= allowed
+    checker.queries.append(QueryStats(name, "holds" if ok else f"written also in {sorted(found - allowed)}", 0.0))
+    if not ok:
+        raise _Failed(name)
+    return name
+
+
+# --- open interest ---------------------------------------------------------------------------
+
+
+def _small_book(bounds: Bounds, traders: int = 2) -> Book:
+    book, _ = symbolic_book(attrs.evolve(bounds, accounts=traders))
+    return book
+
+
+def _open_interest(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str]:
+    lemmas = [_static("O1: size_lots is written only by positions.move_position", "size_lots", {"positions.move_position"}, checker)]
+    book = _small_book(bounds, traders=3)
+    lots, price = z3.Ints("lemma.lots lemma.price")
+    buyer, seller, other = (a.name for a in book.traders)
+    after = fill(Ctx(book), buyer, seller, lots, price, Reason.TRADE_PRICE).book
+    claim = z3.And(
+        after.account(buyer).size_lots == book.account(buyer).size_lots + lots,
+        after.account(seller).size_lots == book.account(seller).size_lots - lots,
+        *[after.account(a.name).size_lots == a.size_lots for a in book.accounts if a.name not in (buyer, seller)],
+    )
+    lemmas.append(checker.valid("O2: a fill moves +lots to the buyer and -lots to the seller, nothing else", [lots >= 0], claim))
+    callers = _callers("move_position")
+    ok = callers <= {"positions.fill"}
+    checker.queries.append(QueryStats("O1': move_position is called only by positions.fill", "holds" if ok else f"also by {sorted(callers)}", 0.0))
+    if not ok:
+        raise _Failed("O1'")
+    lemmas.append("O1': move_position is called only by positions.fill (once per side)")
+    lemmas.append("aggregate: each fill changes Σ size by lots - lots = 0, for any N")
+    return lemmas
+
+
+def _callers(function: str) -> set[str]:
+    out: set[str] = set()
+    for info in _modules():
+        tree = ast.parse(inspect.getsource(info))
+        for fn in ast.walk(tree):
+            if isinstance(fn, ast.FunctionDef):
+                for node in ast.walk(fn):
+                    if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == function:
+                        out.add(f"{info.__name__.rsplit('.', 1)[-1]}.{fn.name}")
+    return out
+
+
+# --- conservation ----------------------------------------------------------------------------
+
+
+def _total(book: Book) -> Any:
+    return sum_(a.cash_quote + a.spot_quote for a in book.accounts)
+
+
+def _ledger_lemma(bounds: Bounds, checker: _Checker) -> str:
+    book = _small_book(bounds, traders=2)
+    a, b = (t.name for t in book.traders)
+    amount = z3.Int("lemma.amount")
+    cases = [(a, b, 0), (a, a + SPOT, 0), (a + SPOT, b, 0), (EXTERNAL, a, 1), (EXTERNAL, a + SPOT, 1), (a, EXTERNAL, -1)]
+    claims = []
+    for source, destination, sign in cases:
+        after = Ctx(book).transfer(source, destination, amount, Reason.DEPOSIT).book
+        touched = {n.removesuffix(SPOT) for n in (source, destination)}
+        frame = [
+            _b(getattr(after.account(x.name), f) == getattr(x, f))
+            for x in book.accounts
+            if x.name not in touched
+            for f in data_fields(Account)
+        ]
+        claims.append(z3.And(_total(after) - _total(book) == sign * amount, *frame))
+    return checker.valid("C2: a transfer changes Σ(cash + spot) by +amount in, -amount out, 0 inside, and no third account", [], z3.And(*claims))
+
+
+def _event_lemmas(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str]:
+    book = _small_book(bounds, traders=2)
+    clearing = book.role(Role.CLEARING).name
+    one = attrs.evolve(bounds, accounts=2, events=1)
+    out = []
+    for slot in slots(book, one):
+        for variant in slot.variants:
+            ctx = transition(policy, book, variant.event)
+            external = sum_(
+                z3.If(_b(e.guard), e.item.amount_quote, 0) * (1 if e.item.source == EXTERNAL else -1)
+                for e in ctx.entries
+                if EXTERNAL in (e.item.source, e.item.destination)
+            )
+            claim = ctx.book.net_deposits_quote - book.net_deposits_quote == external
+            out.append(checker.valid(f"C3 ({variant.label}): net deposits change by exactly the external transfers", [], claim))
+            stray = [e.item.reason for e in ctx.entries if clearing in (e.item.source, e.item.destination) and e.item.reason not in CLEARING_REASONS]
+            checker.queries.append(QueryStats(f"C4 ({variant.label})", "holds" if not stray else f"clearing also moved by {stray}", 0.0))
+            if stray:
+                raise _Failed("C4")
+            out.append(f"C4 ({variant.label}): only settlement and funding transfers touch the clearing account")
+            out += _flow_lemmas(book, variant, ctx, checker)
+    return out
+
+
+def _b(x: Any) -> Any:
+    return z3.BoolVal(x) if type(x) is bool else x
+
+
+def _flow(ctx: Ctx, name: str, clearing: str, reasons: frozenset[Reason]) -> Any:
+    """What ``name`` paid into clearing minus what it received, for ``reasons``."""
+
+    def paid(src: str, dst: str) -> Any:
+        return sum_(
+            z3.If(_b(e.guard), e.item.amount_quote, 0)
+            for e in ctx.entries
+            if e.item.source == src and e.item.destination == dst and e.item.reason in reasons
+        )
+
+    return paid(name, clearing) - paid(clearing, name)
+
+
+def _flow_lemmas(book: Book, variant: Any, ctx: Ctx, checker: _Checker) -> list[str]:
+    from solvent.rules.events import Funding, MarkPrice
+
+    clearing = book.role(Role.CLEARING).name
+    others = [a for a in book.accounts if a.role is not Role.CLEARING]
+    event = variant.event
+    if isinstance(event, MarkPrice):
+        move = event.price_quote - book.market.mark_quote
+        claim = z3.And(*[_flow(ctx, a.name, clearing, SETTLING) == -(a.size_lots * move) for a in others])
+        return [checker.valid("C5 (mark): each account's net flow into clearing is -s × (M' - M)", [], claim)]
+    if isinstance(event, Funding):
+        mark, rate = book.market.mark_quote, event.rate_ppm
+        flows = [_flow(ctx, a.name, clearing, SETTLING) for a in others]
+        per_account = [PPM * f >= a.size_lots * mark * rate for f, a in zip(flows, others, strict=True)]
+        dust = sum_(z3.If(_b(e.guard), e.item.amount_quote, 0) for e in ctx.entries if e.item.reason is Reason.FUNDING_DUST)
+        before_dust = book.role(Role.CLEARING).cash_quote + sum_(flows)
+        claim = z3.And(*per_account, dust == z3.If(before_dust >= 0, before_dust, 0))
+        return [checker.valid("C5 (funding): 1e6 × each account's flow into clearing ≥ s·M·r; the dust transfer takes the clearing balance if positive", [], claim)]
+    return []
+
+
+def _aggregate(checker: _Checker) -> str:
+    s, f, move, mark, rate, c, dust = z3.Ints("agg.sizes agg.flows agg.move agg.mark agg.rate agg.clearing agg.dust")
+    mark_case = z3.Implies(z3.And(s == 0, c == 0, f == -(s * move)), c + f == 0)
+    funding_case = z3.Implies(
+        z3.And(s == 0, c == 0, PPM * f >= s * mark * rate, dust == z3.If(f >= 0, f, 0)), c + f - dust == 0
+    )
+    return checker.valid("aggregate: with Σs = 0 the clearing account ends every event at 0, for any N", [], z3.And(mark_case, funding_case))
+
+
+def _conservation(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str]:
+    lemmas = [
+        _static("C1: cash_quote is written only through ledger._balance (by Ctx.transfer)", "cash_quote", {"ledger._balance"}, checker),
+        _static("C1: spot_quote is written only through ledger._balance (by Ctx.transfer)", "spot_quote", {"ledger._balance"}, checker),
+        _ledger_lemma(bounds, checker),
+    ]
+    lemmas += _event_lemmas(policy, bounds, checker)
+    lemmas.append(_aggregate(checker))
+    lemmas += _open_interest(policy, bounds, checker)
+    return lemmas
+
+
+ARGUMENTS: dict[str, Callable[[Policy, Bounds, _Checker], list[str]]] = {
+    "conservation": _conservation,
+    "open-interest-balance": _open_interest,
+}
+
+__all__ = ["ARGUMENTS", "Extension", "extend", "writers"]

@@ -1,0 +1,550 @@
+"""Keep a query linear: purify products and quotients of symbolic terms into fresh variables.
+
+The engine multiplies two state quantities in a few places (``size × price`` in settlement and
+notional, ``share × weight / total`` in a pro-rata charge, ``lots × gap`` in ADL). z3's nonlinear
+integer arithmetic stalls on those at N ≥ 3 (PROBE.md). :class:`Linearizer` rewrites a formula
+into linear integer arithmetic over fresh variables, in two kinds of steps:
+
+- **Exact rewrites** (same meaning): a product with an ``ite`` factor whose leaves are numerals or
+  multiples of one term (a tier rate, ``|size|``) is pushed into the branches; a division by an
+  ``ite`` divisor (``safe_divisor``) is split into the branches.
+- **Purification** (a sound over-approximation): every remaining product of two atoms becomes a
+  fresh variable ``m`` (a *monomial*), every division by a symbolic divisor a fresh quotient
+  ``q``. Each carries side facts that hold of the exact value: the sign and zero pattern of a
+  product, ``|a·b| ≥ |b|`` when ``|a| ≥ 1``, ``1·b = b``, squares are non-negative, and for a
+  quotient the Euclidean bracket ``q·d ≤ n < q·d + |d|`` (z3's division; floor for ``d > 0``).
+  Products are expanded over linear factors first, so ``s·(M' − M)`` and ``|s|·M'`` share the
+  monomials ``s·M'`` and ``s·M`` and distributivity comes for free.
+- **Hints**: for a linear form ``L`` the caller names (open interest ``Σ size``, a pro-rata total)
+  and an atom ``y`` that multiplies its terms, the aggregate ``y·L = Σ c·(y·x)`` is added as one
+  more purified product with its own side facts (``L = 0 → y·L = 0``). That is how "Σ size = 0"
+  reaches "Σ size × Δ = 0" without nonlinear reasoning.
+
+Guarantee: the purified formula is implied by the exact one under the definitions ``m = a·b``,
+``q = n div d``; so *unsat of the purified query implies unsat of the exact query*. A model of the
+purified query may be spurious; :meth:`Linearizer.mismatches` names the definitions it violates
+and :meth:`Linearizer.definitions` gives them back exactly for counterexample-guided refinement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import attrs
+import z3
+from z3.z3 import _to_ast_array
+
+LinearForm = tuple[dict[int, tuple[int, z3.ArithRef]], int]
+
+
+@attrs.frozen
+class Product:
+    """``var == left × right`` (left and right are purified atoms or linear terms)."""
+
+    var: z3.ArithRef
+    left: z3.ArithRef
+    right: z3.ArithRef
+
+    def exact(self) -> z3.BoolRef:
+        return self.var == self.left * self.right
+
+
+@attrs.frozen
+class Quotient:
+    """``var == numerator div divisor`` (z3's Euclidean division; floor for a positive divisor)."""
+
+    var: z3.ArithRef
+    numerator: z3.ArithRef
+    divisor: z3.ArithRef
+
+    def exact(self) -> z3.BoolRef:
+        return z3.Implies(self.divisor != 0, self.var == self.numerator / self.divisor)
+
+
+def _kind(e: z3.ExprRef) -> int:
+    return e.decl().kind() if z3.is_app(e) else -1
+
+
+def _is_numeral(e: z3.ExprRef) -> bool:
+    return z3.is_int_value(e)
+
+
+def _rebuild(e: z3.ExprRef, children: Sequence[z3.ExprRef]) -> z3.ExprRef:
+    if all(a.eq(b) for a, b in zip(e.children(), children)):
+        return e
+    arr, size = _to_ast_array(list(children))
+    return z3.z3._to_expr_ref(z3.Z3_update_term(e.ctx.ref(), e.as_ast(), size, arr), e.ctx)
+
+
+class Linearizer:
+    """Rewrites formulas into linear integer arithmetic; one instance per query (shared fresh names).
+
+    Use :meth:`term` on every assertion of the query (assumptions and obligation alike, so one
+    product gets one variable), then add :attr:`facts` to the solver.
+    """
+
+    def __init__(self, prefix: str = "nl", leaf_limit: int = 4) -> None:
+        self.prefix = prefix
+        self.leaf_limit = leaf_limit
+        self.facts: list[z3.BoolRef] = []
+        #: facts held back until a model shows they are needed (see :meth:`strengthen`)
+        self.lazy: dict[int, list[z3.BoolRef]] = {}
+        self.products: dict[tuple[int, int], Product] = {}
+        self.quotients: dict[tuple[int, int], Quotient] = {}
+        self._names: dict[int, tuple[z3.ArithRef, z3.ArithRef]] = {}
+        self._memo: dict[int, tuple[z3.ExprRef, z3.ExprRef]] = {}
+        self._linear: dict[int, tuple[z3.ExprRef, LinearForm]] = {}
+        self._atoms_seen: dict[int, z3.ArithRef] = {}
+        self._count = 0
+        self._core_ids: set[int] = set()
+        self._protected: set[int] = set()
+        self._keep: list[z3.ExprRef] = []
+
+    # --- public --------------------------------------------------------------------------------
+
+    @property
+    def over_approximates(self) -> bool:
+        """Whether any product or quotient was purified (a model may then be spurious)."""
+        return bool(self.products or self.quotients)
+
+    def term(self, e: Any) -> Any:
+        """``e`` rewritten: exact rewrites applied, nonlinear products and divisions purified."""
+        if type(e) in (bool, int):
+            return e
+        stack = [(e, False)]
+        while stack:
+            node, done = stack.pop()
+            key = node.get_id()
+            if key in self._memo:
+                continue
+            if not done:
+                stack.append((node, True))
+                stack.extend((c, False) for c in node.children() if c.get_id() not in self._memo)
+                continue
+            children = [self._memo[c.get_id()][1] for c in node.children()]
+            result = self._visit(node, children)
+            self._memo[key] = (node, result)
+            if key in self._core_ids:
+                self._protected.add(result.get_id())
+        return self._memo[e.get_id()][1]
+
+    def rewrite(self, formulas: Iterable[Any]) -> list[Any]:
+        """:meth:`term` of each formula, after marking the divisors of every symbolic division.
+
+        A divisor (and each summand of a divisor that is a sum) stays one atom wherever it is
+        multiplied, so the bracket ``q·D ≤ n`` and the products in ``n`` share the factor ``D``.
+        """
+        formulas = list(formulas)
+        for f in formulas:
+            if z3.is_expr(f):
+                self._mark_divisors(f)
+        return [self.term(f) for f in formulas]
+
+    def _mark_divisors(self, e: z3.ExprRef) -> None:
+        seen: set[int] = set()
+        stack = [e]
+        while stack:
+            node = stack.pop()
+            if node.get_id() in seen:
+                continue
+            seen.add(node.get_id())
+            if _kind(node) in (z3.Z3_OP_IDIV, z3.Z3_OP_MOD) and not _is_numeral(node.children()[1]):
+                for core in _divisor_cores(node.children()[1]):
+                    self._core_ids.add(core.get_id())
+                    self._keep.append(core)
+            stack.extend(node.children())
+
+    def hint(self, form: Any) -> None:
+        """Multiply the linear form by every atom that already multiplies two or more of its atoms."""
+        if type(form) is int:
+            return
+        lin = self._form(self.term(form))
+        atoms = lin[0]
+        if len(atoms) < 2:
+            return
+        partners: dict[int, tuple[z3.ArithRef, int]] = {}
+        for (a, b), _ in list(self.products.items()):
+            for mine, other in ((a, b), (b, a)):
+                if mine in atoms:
+                    partner = self._atoms_seen.get(other)
+                    if partner is None:
+                        continue
+                    count = partners.get(other, (partner, 0))[1]
+                    partners[other] = (partner, count + 1)
+        for _, (y, count) in partners.items():
+            if count >= 2:
+                self._aggregate(y, lin)
+
+    def _add_product_facts(self, p: z3.ArithRef, a: z3.ArithRef, b: z3.ArithRef) -> None:
+        """Sign and zero facts now; magnitude and unit facts when a model needs them."""
+        facts = _product_facts(p, a, b)
+        self.facts += facts[:2]
+        self.lazy.setdefault(p.get_id(), []).extend(facts[2:])
+
+    def strengthen(self, items: Iterable[Product | Quotient]) -> list[z3.BoolRef]:
+        """The held-back facts about ``items`` (each given once): magnitudes, units, shared factors."""
+        out: list[z3.BoolRef] = []
+        for item in items:
+            out += self.lazy.pop(item.var.get_id(), [])
+        return out
+
+    def mismatches(self, model: z3.ModelRef) -> list[Product | Quotient]:
+        """Definitions the model violates (the reason a purified model may be spurious)."""
+        out: list[Product | Quotient] = []
+        for item in [*self.products.values(), *self.quotients.values()]:
+            if not z3.is_true(model.eval(item.exact(), model_completion=True)):
+                out.append(item)
+        return out
+
+    def definitions(self, items: Iterable[Product | Quotient]) -> list[z3.BoolRef]:
+        """The exact (nonlinear) definitions of ``items``, to add back during refinement."""
+        return [item.exact() for item in items]
+
+    # --- rewriting -----------------------------------------------------------------------------
+
+    def _visit(self, node: z3.ExprRef, children: list[z3.ExprRef]) -> z3.ExprRef:
+        kind = _kind(node)
+        if kind == z3.Z3_OP_MUL:
+            return self._multiply(children)
+        if kind in (z3.Z3_OP_IDIV, z3.Z3_OP_MOD):
+            n, d = children
+            if _is_numeral(n) and _is_numeral(d) and d.as_long() != 0:
+                q, r = _euclid(n.as_long(), d.as_long())
+                return z3.IntVal(q if kind == z3.Z3_OP_IDIV else r)
+            if not _is_numeral(d):
+                return self._divide(kind, n, d)
+        return _rebuild(node, children)
+
+    def _fresh(self, what: str) -> z3.ArithRef:
+        self._count += 1
+        return z3.Int(f"{self.prefix}!{what}{self._count}")
+
+    def _multiply(self, factors: list[z3.ExprRef]) -> z3.ExprRef:
+        coefficient = 1
+        rest = []
+        for f in factors:
+            if _is_numeral(f):
+                coefficient *= f.as_long()
+            else:
+                rest.append(f)
+        if coefficient == 0:
+            return z3.IntVal(0)
+        if len(rest) <= 1:
+            body = rest[0] if rest else z3.IntVal(1)
+            return body if coefficient == 1 else coefficient * body
+        for i, f in enumerate(rest):
+            if _kind(f) == z3.Z3_OP_ITE and self._distributes(f):
+                others = rest[:i] + rest[i + 1 :]
+                cond, then, other = f.children()
+                return z3.If(
+                    cond,
+                    self._multiply([z3.IntVal(coefficient), *others, then]),
+                    self._multiply([z3.IntVal(coefficient), *others, other]),
+                )
+        form = self._form(rest[0])
+        for f in rest[1:]:
+            right = self._form(f)
+            expansion = self._times(form, right)
+            if _compound(form) or _compound(right):
+                self._whole_product(self._build(form, 1), self._build(right, 1), expansion)
+            form = expansion
+        return self._build(form, coefficient)
+
+    def _distributes(self, ite: z3.ExprRef) -> bool:
+        """Push a product into this ``ite``: it has few leaves, or a zero branch (never a divisor)."""
+        if ite.get_id() in self._protected:
+            return False
+        _, then, other = ite.children()
+        if (_is_numeral(then) and then.as_long() == 0) or (_is_numeral(other) and other.as_long() == 0):
+            return True
+        numerals = self._leaves(ite, 64)
+        if numerals is not None and all(_is_numeral(leaf) for leaf in numerals):
+            return True
+        return self._leaves(ite, self.leaf_limit) is not None
+
+    def _flat(self, ite: z3.ExprRef) -> bool:
+        """An ``ite`` whose few leaves are numerals or short sums of non-``ite`` atoms (``|s|``, ``max(x, 0)``)."""
+        if ite.get_id() in self._protected:
+            return False
+        leaves = self._leaves(ite, self.leaf_limit)
+        if leaves is None:
+            return False
+        for leaf in leaves:
+            atoms, _ = self._form(leaf)
+            if len(atoms) > 4 or any(_kind(x) == z3.Z3_OP_ITE for _, x in atoms.values()):
+                return False
+        return True
+
+    def _leaves(self, e: z3.ExprRef, limit: int = 32) -> list[z3.ExprRef] | None:
+        out, stack = [], [e]
+        while stack:
+            node = stack.pop()
+            if _kind(node) == z3.Z3_OP_ITE:
+                stack.extend(node.children()[1:])
+            else:
+                out.append(node)
+            if len(out) > limit:
+                return None
+        return out
+
+    def _divide(self, kind: int, n: z3.ArithRef, d: z3.ArithRef) -> z3.ArithRef:
+        atoms, const = self._form(d)
+        if const == 0 and len(atoms) == 1 and next(iter(atoms.values()))[0] == 1:
+            d = next(iter(atoms.values()))[1]
+        if _kind(d) == z3.Z3_OP_ITE and any(_is_numeral(x) and x.as_long() != 0 for x in d.children()[1:]):
+            # ``safe_divisor``: the numeral branch is a division by a constant
+            cond, then, other = d.children()
+            return z3.If(cond, self._divide(kind, n, then), self._divide(kind, n, other))
+        if _is_numeral(d):
+            return n / d if kind == z3.Z3_OP_IDIV else n % d
+        divisor = self._name(d)
+        key = (n.get_id(), divisor.get_id())
+        if key not in self.quotients:
+            q = self._fresh("q")
+            self._atoms_seen[q.get_id()] = q
+            self.quotients[key] = Quotient(q, n, divisor)
+            m = self._build(self._times(self._form(q), self._form(divisor)), 1)
+            self.facts += [
+                z3.Implies(divisor > 0, z3.And(m <= n, n < m + divisor)),
+                z3.Implies(divisor < 0, z3.And(m <= n, n < m - divisor)),
+            ]
+        q = self.quotients[key].var
+        if kind == z3.Z3_OP_IDIV:
+            return q
+        return n - self._build(self._times(self._form(q), self._form(divisor)), 1)
+
+    def _name(self, d: z3.ArithRef) -> z3.ArithRef:
+        """A single atom for a divisor (``D == d`` as a fact), so its products share one monomial."""
+        atoms, const = self._form(d)
+        if const == 0 and len(atoms) == 1 and next(iter(atoms.values()))[0] == 1:
+            return next(iter(atoms.values()))[1]
+        key = d.get_id()
+        if key not in self._names:
+            name = self._fresh("d")
+            self._atoms_seen[name.get_id()] = name
+            self.facts.append(name == d)
+            self._names[key] = (d, name)
+        return self._names[key][1]
+
+    # --- linear forms and monomials ------------------------------------------------------------
+
+    def _form(self, e: z3.ExprRef) -> LinearForm:
+        key = e.get_id()
+        if key in self._linear:
+            return self._linear[key][1]
+        kind = _kind(e)
+        if _is_numeral(e):
+            form: LinearForm = ({}, e.as_long())
+        elif kind == z3.Z3_OP_ADD:
+            form = ({}, 0)
+            for c in e.children():
+                form = _add(form, self._form(c), 1)
+        elif kind == z3.Z3_OP_SUB:
+            cs = e.children()
+            form = self._form(cs[0])
+            for c in cs[1:]:
+                form = _add(form, self._form(c), -1)
+        elif kind == z3.Z3_OP_UMINUS:
+            form = _scale(self._form(e.children()[0]), -1)
+        elif kind == z3.Z3_OP_MUL and sum(1 for c in e.children() if not _is_numeral(c)) <= 1:
+            coefficient, form = 1, ({}, 1)
+            for c in e.children():
+                if _is_numeral(c):
+                    coefficient *= c.as_long()
+                else:
+                    form = self._form(c)
+            form = _scale(form, coefficient)
+        else:
+            self._atoms_seen[key] = e
+            form = ({key: (1, e)}, 0)
+        self._linear[key] = (e, form)
+        return form
+
+    def _times(self, p: LinearForm, q: LinearForm) -> LinearForm:
+        (pa, p0), (qa, q0) = p, q
+        out: LinearForm = ({}, p0 * q0)
+        for _, (c, x) in pa.items():
+            for _, (d, y) in qa.items():
+                out = _add(out, ({self._monomial(x, y).get_id(): (1, self._monomial(x, y))}, 0), c * d)
+        if q0:
+            out = _add(out, (pa, 0), q0)
+        if p0:
+            out = _add(out, (qa, 0), p0)
+        return out
+
+    def _monomial(self, a: z3.ArithRef, b: z3.ArithRef) -> z3.ArithRef:
+        """``a·b`` for two atoms: pushed into a small ``ite`` factor, else a purified variable."""
+        for x, y in ((a, b), (b, a)):
+            if _kind(x) == z3.Z3_OP_ITE and self._flat(x):
+                cond, then, other = x.children()
+                return z3.If(cond, self._build(self._times(self._form(then), self._form(y)), 1), self._build(self._times(self._form(other), self._form(y)), 1))
+        key = tuple(sorted((a.get_id(), b.get_id())))
+        if key not in self.products:
+            m = self._fresh("m")
+            self._atoms_seen[m.get_id()] = m
+            self._atoms_seen.setdefault(a.get_id(), a)
+            self._atoms_seen.setdefault(b.get_id(), b)
+            self.products[key] = Product(m, a, b)
+            self._add_product_facts(m, a, b)
+        return self.products[key].var
+
+    def _aggregate(self, y: z3.ArithRef, lin: LinearForm) -> None:
+        """``y·L`` as a purified product, defined by distributivity as ``Σ c·(y·x) + c0·y``."""
+        self._whole_product(y, self._build(lin, 1), self._times(self._form(y), lin))
+
+    def _whole_product(self, left: z3.ArithRef, right: z3.ArithRef, expansion: LinearForm) -> None:
+        """A product of two linear terms, kept whole (its own sign facts) and equal to its expansion."""
+        key = tuple(sorted((left.get_id(), right.get_id())))
+        if key in self.products:
+            return
+        p = self._fresh("p")
+        self.products[key] = Product(p, left, right)
+        self.facts.append(p == self._build(expansion, 1))
+        self._add_product_facts(p, left, right)
+
+    def _link(self, d: z3.ArithRef, name: z3.ArithRef) -> None:
+        """Tie a named divisor ``D == d`` to the products of ``d``'s atoms: ``y·D = Σ c·(y·x)``.
+
+        For every atom ``y`` that multiplies an atom ``x`` of ``d`` somewhere in the query (and
+        for the atoms of ``d`` themselves), the monomial ``y·D`` gets its distributive definition;
+        ``D·D`` is tied to those. Then a product written over ``d``'s atoms (``T·w``) and one
+        written over the name (``q·D`` in a division bracket) meet in the same linear terms.
+        """
+        lin = self._form(d)
+        atoms = lin[0]
+        partners: dict[int, z3.ArithRef] = {k: x for k, (_, x) in atoms.items()}
+        for (a, b), product in list(self.products.items()):
+            for mine, other in ((a, b), (b, a)):
+                if mine in atoms and other in self._atoms_seen:
+                    partners.setdefault(other, self._atoms_seen[other])
+        for y in partners.values():
+            self.facts.append(self._monomial(y, name) == self._build(self._times(self._form(y), lin), 1))
+        square = self._times(({name.get_id(): (1, name)}, 0), lin)
+        self.facts.append(self._monomial(name, name) == self._build(square, 1))
+
+    def finish(self) -> None:
+        """Add the lemmas that relate products sharing a divisor or a quotient (call once, last).
+
+        For quotients ``q_i = n_i div D`` sharing a divisor (a pro-rata split), the sum ``D·Σq_i``
+        is added as a product; then, for every two products ``A = a·f`` and ``B = b·f`` with the
+        same divisor or quotient factor ``f``, the signs of ``A ± B`` and ``a ± b`` agree when
+        ``f > 0`` and are opposite when ``f < 0`` (``A ± B = (a ± b)·f``).
+        """
+        for d, name in list(self._names.values()):
+            self._link(d, name)
+        by_divisor: dict[int, list[Quotient]] = {}
+        for quotient in self.quotients.values():
+            by_divisor.setdefault(quotient.divisor.get_id(), []).append(quotient)
+        for group in by_divisor.values():
+            if len(group) >= 2:
+                self._aggregate(group[0].divisor, self._form(z3.Sum([q.var for q in group])))
+        factors = {q.divisor.get_id(): q.divisor for q in self.quotients.values()}
+        factors.update({q.var.get_id(): q.var for q in self.quotients.values()})
+        for key, f in factors.items():
+            members = []
+            for product in self.products.values():
+                if product.left.get_id() == key:
+                    members.append((product.var, product.right))
+                elif product.right.get_id() == key:
+                    members.append((product.var, product.left))
+            for big, _ in members:
+                self.facts += self.lazy.pop(big.get_id(), [])
+            for i, (big_a, a) in enumerate(members):
+                for big_b, b in members[i + 1 :]:
+                    self.facts += _shared_factor_facts(f, big_a, a, big_b, b)
+
+    def _build(self, form: LinearForm, coefficient: int) -> z3.ArithRef:
+        atoms, const = form
+        terms = [(c * coefficient) * x if c * coefficient != 1 else x for c, x in atoms.values() if c]
+        if const:
+            terms.append(z3.IntVal(const * coefficient))
+        if not terms:
+            return z3.IntVal(0)
+        return terms[0] if len(terms) == 1 else z3.Sum(terms)
+
+
+def _add(p: LinearForm, q: LinearForm, factor: int) -> LinearForm:
+    atoms = dict(p[0])
+    for k, (c, x) in q[0].items():
+        total = atoms.get(k, (0, x))[0] + factor * c
+        if total:
+            atoms[k] = (total, x)
+        else:
+            atoms.pop(k, None)
+    return atoms, p[1] + factor * q[1]
+
+
+def _scale(p: LinearForm, factor: int) -> LinearForm:
+    if factor == 0:
+        return {}, 0
+    return {k: (c * factor, x) for k, (c, x) in p[0].items()}, p[1] * factor
+
+
+def _divisor_cores(d: z3.ExprRef) -> list[z3.ExprRef]:
+    """The divisor under ``safe_divisor`` (an ``ite`` with a numeral branch) and its summands."""
+    if _kind(d) == z3.Z3_OP_ITE:
+        cond, then, other = d.children()
+        if _is_numeral(other) and other.as_long() != 0:
+            return _divisor_cores(then)
+        if _is_numeral(then) and then.as_long() != 0:
+            return _divisor_cores(other)
+    if _kind(d) == z3.Z3_OP_ADD:
+        parts = _summands(d)
+        if len(parts) == 1:
+            return _divisor_cores(parts[0])
+        return [d, *parts]
+    return [d]
+
+
+def _summands(e: z3.ExprRef) -> list[z3.ExprRef]:
+    """The non-numeral terms of a (nested) sum."""
+    if _kind(e) == z3.Z3_OP_ADD:
+        return [t for c in e.children() for t in _summands(c)]
+    return [] if _is_numeral(e) else [e]
+
+
+def _euclid(n: int, d: int) -> tuple[int, int]:
+    """z3's integer division and remainder: ``n = q·d + r`` with ``0 ≤ r < |d|``."""
+    r = n % abs(d)
+    return (n - r) // d, r
+
+
+def _compound(form: LinearForm) -> bool:
+    """Not a single atom with coefficient ±1: a sum, a scaled atom, or an atom plus a constant."""
+    atoms, const = form
+    return const != 0 or len(atoms) != 1 or abs(next(iter(atoms.values()))[0]) != 1
+
+
+def _shared_factor_facts(f: z3.ArithRef, big_a: z3.ArithRef, a: z3.ArithRef, big_b: z3.ArithRef, b: z3.ArithRef) -> list[z3.BoolRef]:
+    """``A = a·f`` and ``B = b·f``: ``A ± B`` has the sign of ``(a ± b)`` times the sign of ``f``."""
+    facts = []
+    for whole, part in ((big_a + big_b, a + b), (big_a - big_b, a - b)):
+        facts += [
+            z3.Implies(f > 0, z3.And((whole > 0) == (part > 0), (whole == 0) == (part == 0))),
+            z3.Implies(f < 0, z3.And((whole > 0) == (part < 0), (whole == 0) == (part == 0))),
+        ]
+    return facts
+
+
+def _product_facts(p: z3.ArithRef, a: z3.ArithRef, b: z3.ArithRef) -> list[z3.BoolRef]:
+    """Linear facts true of ``p = a·b`` over the integers."""
+    facts = [
+        (p == 0) == z3.Or(a == 0, b == 0),
+        (p > 0) == z3.Or(z3.And(a > 0, b > 0), z3.And(a < 0, b < 0)),
+    ]
+    for x, y in ((a, b), (b, a)):
+        facts += [
+            z3.Implies(z3.And(x >= 1, y >= 0), p >= y),
+            z3.Implies(z3.And(x >= 1, y <= 0), p <= y),
+            z3.Implies(z3.And(x <= -1, y >= 0), p <= -y),
+            z3.Implies(z3.And(x <= -1, y <= 0), p >= -y),
+            z3.Implies(x == 1, p == y),
+            z3.Implies(x == -1, p == -y),
+        ]
+    if a.eq(b):
+        facts.append(p >= 0)
+    return facts
+
+
+__all__ = ["Linearizer", "Product", "Quotient"]

@@ -1,0 +1,247 @@
+"""``prove(policy, invariant_id, bounds)``: z3 proves or refutes an invariant over the engine itself.
+
+The engine is not re-modelled: a symbolic book of ``bounds.accounts`` traders (every number a z3
+variable) and ``bounds.events`` event slots are run through ``solvent.rules.engine.transition``
+(``solvent.solver.story``); the policy stays concrete. Each proof asks, in order:
+
+1. **Vacuity.** Are the assumptions (``solvent.solver.assumptions``: a well-formed,
+   margin-compliant book; every event accepted by the engine's own requirements) satisfiable? If
+   not, the verdict is VACUOUS and names the conflicting assumptions.
+2. **The invariant.** Can it fail after some accepted event? Unsat is PROVED; a model is turned
+   into a concrete book and events and replayed on ``solvent.rules.engine.step``; only a replayed
+   failure is REFUTED.
+3. **Non-negative transfers.** Can any transfer move a negative amount? (An engine bug: it would
+   reverse who pays whom while every total still balances.) Checked the same way.
+
+Where two state quantities multiply (``size × price``, ``share × weight / total``) the query is
+kept linear by purification (``solvent.solver.linearize``: fresh variables with side facts, a
+sound over-approximation), and a spurious model is excluded by refinement
+(``solvent.solver.query``). ``Bounds.price_grid`` instead fixes every price to grid points (one
+query per combination; the verdict then covers only those prices). ``Bounds.linearize=False``
+hands z3 the exact nonlinear query.
+
+Guarantees: PROVED only when every query was unsat; REFUTED only with a story the concrete engine
+fails on; an exact model the engine does not confirm raises
+:class:`~solvent.solver.verdicts.SpuriousCounterexample`. Where a compositional argument exists
+(``solvent.solver.compositional``) a bounded PROVED is extended to every number of accounts and
+the scope says ``all N``; otherwise the scope is the bound that was checked.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+
+from solvent.properties import catalog
+from solvent.properties.catalog import Invariant
+from solvent.rules.policy import Policy
+from solvent.rules.presets import resolve_policy
+from solvent.solver.bounds import Bounds
+from solvent.solver.query import Answer, StoryQuery
+from solvent.solver.verdicts import (
+    TRANSFERS,
+    ObligationResult,
+    ProofResult,
+    QueryStats,
+    Scope,
+    Verdict,
+    combine,
+)
+
+BOUNDED = "bounded: the engine run symbolically on every book of N traders and K events"
+PURIFIED = "; products and quotients purified (sound over-approximation) with counterexample-guided refinement"
+GRID = "; prices fixed to grid points (linear)"
+
+
+def prove(
+    policy: Policy | str,
+    invariant_id: str,
+    bounds: Bounds = Bounds(),
+    *,
+    minimize: bool = True,
+    compositional: bool = True,
+) -> ProofResult:
+    """Prove or refute ``invariant_id`` for ``policy`` within ``bounds`` (see the module docstring).
+
+    ``minimize``: on REFUTED, shrink the counterexample to the least total magnitude (the
+    small-scope search already found the fewest traders). ``compositional``: where the invariant
+    has an all-N argument (``solvent.solver.compositional``) its lemmas decide the invariant for
+    every N; the bounded queries then check only that no transfer is negative.
+    """
+    from solvent.solver import compositional as comp
+
+    started = time.perf_counter()
+    policy = resolve_policy(policy) if isinstance(policy, str) else policy
+    invariant = catalog.get(invariant_id)
+    extension = comp.extend(policy, invariant, bounds) if compositional else None
+    outcome = _small_scope_first(policy, invariant, bounds, check_invariant=extension is None)
+    if outcome.verdict is Verdict.REFUTED and minimize:
+        outcome = _minimized(policy, invariant, bounds, outcome)
+    if extension is not None:
+        outcome = _extended(outcome, invariant, extension)
+    return attrs.evolve(outcome, seconds=time.perf_counter() - started, accepted=invariant.id in policy.accepts)
+
+
+def _obligation(outcome: ProofResult, name: str) -> ObligationResult:
+    return next((o for o in outcome.obligations if o.obligation == name), ObligationResult(name, outcome.verdict))
+
+
+def _extended(outcome: ProofResult, invariant: Invariant, extension: Any) -> ProofResult:
+    """The invariant proved for all N (and, by induction, any K of these kinds) by its lemmas."""
+    if outcome.verdict is Verdict.VACUOUS:
+        return outcome
+    scope = attrs.evolve(outcome.scope, accounts=None, events=None)
+    proved = ObligationResult(invariant.id, Verdict.PROVED, "", scope)
+    obligations = (proved,) + tuple(o for o in outcome.obligations if o.obligation != invariant.id)
+    verdict, reason = combine(list(obligations))
+    return attrs.evolve(
+        outcome,
+        verdict=verdict,
+        reason=reason,
+        scope=scope,
+        obligations=obligations,
+        method=f"{extension.method}; transfer amounts {outcome.method.removeprefix('bounded: ')}",
+        lemmas=extension.lemmas,
+        queries=extension.queries + outcome.queries,
+    )
+
+
+def scope_of(bounds: Bounds) -> Scope:
+    """The scope a bounded verdict covers."""
+    if bounds.price_grid:
+        prices = f"prices in {{{', '.join(str(p) for p in bounds.price_grid)}}}"
+    else:
+        prices = f"prices {bounds.min_price}..{bounds.max_price}"
+    return Scope(bounds.accounts, bounds.events, bounds.event_kinds, prices)
+
+
+# --- the bounded proof ---------------------------------------------------------------------------
+
+
+def _small_scope_first(policy: Policy, invariant: Invariant, bounds: Bounds, *, check_invariant: bool = True) -> ProofResult:
+    """Refute on 1, 2, 3 traders first (cheap, and PROBE.md found every counterexample there),
+    then decide N itself. A refutation on fewer traders is a refutation within the bounds; a proof
+    on fewer traders says nothing about N, so only N's own proof is reported."""
+    earlier: list[QueryStats] = []
+    for n in [n for n in (1, 2, 3) if n < bounds.accounts]:
+        outcome = _bounded(policy, invariant, attrs.evolve(bounds, accounts=n), check_invariant=check_invariant)
+        earlier += outcome.queries
+        if outcome.verdict is Verdict.REFUTED:
+            return attrs.evolve(outcome, scope=scope_of(bounds), obligations=tuple(attrs.evolve(o, scope=scope_of(bounds)) for o in outcome.obligations))
+    outcome = _bounded(policy, invariant, bounds, check_invariant=check_invariant)
+    return attrs.evolve(outcome, queries=tuple(earlier) + outcome.queries)
+
+
+def _grid_points(bounds: Bounds, slot_has_price: list[bool]) -> Iterator[tuple[int | None, ...]]:
+    if not bounds.price_grid:
+        yield ()
+        return
+    choices = [bounds.price_grid] + [bounds.price_grid if has else (None,) for has in slot_has_price]
+    yield from itertools.product(*choices)
+
+
+def _slot_prices(bounds: Bounds) -> list[bool]:
+    return [any(k in ("mark", "trade") for k in bounds.event_kinds) for _ in range(bounds.events)]
+
+
+def _bounded(policy: Policy, invariant: Invariant, bounds: Bounds, *, check_invariant: bool = True) -> ProofResult:
+    checked = (invariant, None) if check_invariant else (None,)
+    per_obligation: dict[str, list[Answer]] = {o.id: [] for o in checked if o is not None} | {TRANSFERS: []}
+    witnesses: list[Answer] = []
+    queries: list[QueryStats] = []
+    linear = True
+    names: tuple[str, ...] = ()
+    for prices in _grid_points(bounds, _slot_prices(bounds)):
+        query = StoryQuery(policy, invariant, bounds, prices)
+        queries.append(QueryStats(f"build {_point(prices)}", "built", query.build_seconds))
+        linear = linear and query.exact
+        names = names or tuple(a.name for a in query.assumptions)
+        witness = query.check_assumptions()
+        witnesses.append(witness)
+        queries.append(_tag(witness.stats, prices))
+        if witness.verdict is not Verdict.PROVED:
+            continue
+        for obligation in checked:
+            answer = query.check_obligation(obligation)
+            queries.append(_tag(answer.stats, prices))
+            per_obligation[answer.stats.name].append(answer)
+            if answer.verdict is Verdict.REFUTED:
+                break
+        if any(a.verdict is Verdict.REFUTED for answers in per_obligation.values() for a in answers):
+            break
+    method = BOUNDED + (GRID if bounds.price_grid else "" if linear else PURIFIED)
+    base = ProofResult(
+        policy=policy.name,
+        invariant=invariant.id,
+        verdict=Verdict.UNKNOWN,
+        scope=scope_of(bounds),
+        seconds=0.0,
+        method=method,
+        queries=tuple(queries),
+        assumptions=names,
+    )
+    vacuous = [w for w in witnesses if w.verdict is Verdict.VACUOUS]
+    if len(vacuous) == len(witnesses):
+        return attrs.evolve(base, verdict=Verdict.VACUOUS, reason=vacuous[0].reason, conflicting=vacuous[0].conflicting)
+    unknown_witness = [w for w in witnesses if w.verdict is Verdict.UNKNOWN]
+    results = [attrs.evolve(_fold(name, answers, unknown_witness), scope=scope_of(bounds)) for name, answers in per_obligation.items()]
+    verdict, reason = combine(results)
+    refuted = next((a for answers in per_obligation.values() for a in answers if a.verdict is Verdict.REFUTED), None)
+    witness = next((w.replay.story for w in witnesses if w.replay is not None), None)
+    return attrs.evolve(
+        base,
+        verdict=verdict,
+        reason=reason,
+        obligations=tuple(results),
+        counterexample=refuted.counterexample if refuted else None,
+        witness=witness,
+    )
+
+
+def _fold(name: str, answers: list[Answer], unknown_witness: list[Answer]) -> ObligationResult:
+    refuted = [a for a in answers if a.verdict is Verdict.REFUTED]
+    if refuted:
+        return ObligationResult(name, Verdict.REFUTED, refuted[0].reason)
+    unknown = [a for a in answers if a.verdict is Verdict.UNKNOWN] + unknown_witness
+    if unknown:
+        reason = unknown[0].reason if unknown[0] in answers else f"assumptions: {unknown[0].reason}"
+        return ObligationResult(name, Verdict.UNKNOWN, reason)
+    return ObligationResult(name, Verdict.PROVED)
+
+
+def _point(prices: tuple[int | None, ...]) -> str:
+    return "" if not prices else "at prices " + ", ".join("-" if p is None else str(p) for p in prices)
+
+
+def _tag(stats: QueryStats, prices: tuple[int | None, ...]) -> QueryStats:
+    return attrs.evolve(stats, name=f"{stats.name} {_point(prices)}".strip()) if prices else stats
+
+
+# --- minimal counterexamples -------------------------------------------------------------------
+
+
+def _minimized(policy: Policy, invariant: Invariant, bounds: Bounds, outcome: ProofResult) -> ProofResult:
+    """The same refutation with the least total magnitude Σ|x| of the book's and events' numbers,
+    on as many traders as the refuting story has (the small-scope search found the fewest)."""
+    failing = invariant if outcome.counterexample.obligation == invariant.id else None
+    n = max(len(outcome.counterexample.story.book.traders), 1)
+    smaller = attrs.evolve(bounds, accounts=n)
+    budget = min(bounds.timeout_ms // 4, 10_000)
+    for prices in _grid_points(smaller, _slot_prices(smaller)):
+        query = StoryQuery(policy, invariant, smaller, prices)
+        answer = query.check_obligation(failing)
+        if answer.verdict is not Verdict.REFUTED:
+            continue
+        least, proved = query.smaller(failing, answer, budget)
+        note = "least Σ|x|" if proved else "smallest Σ|x| found within the time limit"
+        detail = f"{least.counterexample.detail} ({n} trader{'s' if n > 1 else ''}, {note})"
+        cx = attrs.evolve(least.counterexample, detail=detail)
+        return attrs.evolve(outcome, counterexample=cx, queries=outcome.queries + (least.stats,))
+    return outcome
+
+
+__all__ = ["prove", "scope_of"]

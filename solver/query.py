@@ -1,0 +1,263 @@
+"""One proof query: a symbolic story, its named assumptions, and obligations checked with refinement.
+
+A :class:`StoryQuery` builds the story once (``solvent.solver.story``), rewrites every formula
+with one :class:`~solvent.solver.linearize.Linearizer` (so the assumptions and all obligations
+share their purified products), and answers on one z3 solver:
+
+- :meth:`check_assumptions`: is there a book and an accepted event sequence at all? Unsat (of
+  the purified assumptions, a weakening of the exact ones) is VACUOUS, with the names of the
+  conflicting assumptions; otherwise a *concrete* witness is needed (a plain story, or a model
+  replayed on the engine) before any obligation may be called proved.
+- :meth:`check_obligation`: can the invariant, or the non-negative-transfer obligation, fail
+  after some event? Each sat model is replayed on the concrete engine; a spurious model of the
+  purified query is excluded by lemmas and the query re-run (counterexample-guided refinement).
+  An *exact* model (every purified definition holds in it) that does not replay as a violation
+  is a disagreement between z3 and the engine: :class:`SpuriousCounterexample`.
+- :meth:`smaller`: a counterexample of least total magnitude (binary search on Σ|x|).
+
+Every check has a deadline (``Bounds.timeout_ms`` per question, refinement rounds included).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+import z3
+
+from solvent.properties.catalog import Invariant
+from solvent.rules.arith import all_, sum_
+from solvent.rules.policy import Policy
+from solvent.solver.assumptions import Assumption, book_assumptions
+from solvent.solver.bounds import Bounds
+from solvent.solver.linearize import Linearizer
+from solvent.solver.refinement import Replay, lemmas, obligation_name, replay
+from solvent.solver.story import canonical_witness, decode, event_variables, run, slots, symbolic_book
+from solvent.solver.symbolic import under_model
+from solvent.solver.verdicts import Counterexample, QueryStats, SpuriousCounterexample, Verdict
+
+
+@attrs.frozen
+class Answer:
+    """The result of one question asked of a :class:`StoryQuery`."""
+
+    verdict: Verdict
+    stats: QueryStats
+    reason: str = ""
+    counterexample: Counterexample | None = None
+    conflicting: tuple[str, ...] = ()
+    replay: Replay | None = None
+    size: int | None = None
+
+
+def _bool(x: Any) -> z3.BoolRef:
+    return z3.BoolVal(x) if type(x) is bool else x
+
+
+class StoryQuery:
+    """The solver state for one policy, invariant, bounds and (optional) price-grid point.
+
+    ``prices``: with a price grid, the starting mark followed by one price per slot (``None`` for
+    a slot whose event has no price).
+    """
+
+    def __init__(self, policy: Policy, invariant: Invariant, bounds: Bounds, prices: Sequence[int | None] = ()) -> None:
+        started = time.perf_counter()
+        self.policy, self.invariant, self.bounds = policy, invariant, bounds
+        self.book, self.variables = symbolic_book(bounds, prices[0] if prices else None)
+        self.slots = slots(self.book, bounds, prices[1:])
+        self.runs = run(policy, self.book, self.slots)
+        self.assumptions: list[Assumption] = book_assumptions(policy, self.book, bounds)
+        self.assumptions.append(Assumption("event numbers within bounds", all_(s.field_bounds for s in self.slots)))
+        accepted = [r.accepted() for r in self.runs]
+        self.assumptions += [Assumption(f"event {k + 1} accepted", acc) for k, acc in enumerate(accepted)]
+        violations = {
+            invariant.id: _violation(accepted, [_bool(r.obligation(policy, invariant)) for r in self.runs]),
+            None: _violation(accepted, [_bool(r.transfers_ok()) for r in self.runs]),
+        }
+        self.violations = violations
+        formulas = [_bool(a.holds) for a in self.assumptions] + list(violations.values())
+        self.linearizer = Linearizer() if bounds.linearize else None
+        rewritten = self._rewrite(formulas)
+        n = len(self.assumptions)
+        self.assumption_terms = rewritten[:n]
+        self.goals = dict(zip(violations, rewritten[n:], strict=True))
+        self.solver = z3.Solver()
+        for a, f in zip(self.assumptions, self.assumption_terms, strict=True):
+            self.solver.assert_and_track(f, z3.Bool(f"assume: {a.name}"))
+        if self.linearizer is not None:
+            self.solver.add(*self.linearizer.facts)
+        inputs = self.variables + event_variables(self.slots)
+        self.size = sum_(z3.If(v >= 0, v, -v) for v in inputs)
+        self.build_seconds = time.perf_counter() - started
+
+    def _rewrite(self, formulas: list[Any]) -> list[Any]:
+        if self.linearizer is None:
+            return formulas
+        rewritten = self.linearizer.rewrite(formulas)
+        for book in [self.book, *(r.after for r in self.runs)]:
+            self.linearizer.hint(sum_(a.size_lots for a in book.accounts))
+        self.linearizer.finish()
+        return rewritten
+
+    @property
+    def exact(self) -> bool:
+        """Whether the query is the exact formula (nothing purified)."""
+        return self.linearizer is None or not self.linearizer.over_approximates
+
+    # --- questions ---------------------------------------------------------------------------
+
+    def check_assumptions(self) -> Answer:
+        """VACUOUS (with the conflicting assumptions), UNKNOWN, or PROVED satisfiable (a witness)."""
+        started = time.perf_counter()
+        plain = canonical_witness(self.policy, self.book, self.slots, self.bounds)
+        if plain is not None:
+            rep = replay(self.policy, None, plain, self.bounds)
+            if _witnessed(rep, len(self.slots)):
+                return _answer(Verdict.PROVED, "assumptions", "witness (plain story)", started, 0, replay=rep)
+        return self._loop("assumptions", None, None, witness=True, started=started)
+
+    def check_obligation(self, invariant: Invariant | None, extra: Any = None) -> Answer:
+        """PROVED (unsat), REFUTED (replayed), or UNKNOWN for the invariant (or transfers, ``None``)."""
+        key = None if invariant is None else invariant.id
+        goal = self.goals[key]
+        name = obligation_name(invariant)
+        if z3.is_false(z3.simplify(goal)):
+            return Answer(Verdict.PROVED, QueryStats(name, "unsat (no symbolic case)", 0.0))
+        if extra is not None:
+            goal = z3.And(goal, extra)
+        if self.linearizer is None:
+            return self._loop(name, goal, invariant, witness=False)
+        started = time.perf_counter()
+        first = self._loop(name, goal, invariant, witness=False, budget_ms=self.bounds.timeout_ms // 2)
+        if first.verdict is not Verdict.UNKNOWN:
+            return first
+        remaining = self.bounds.timeout_ms - int((time.perf_counter() - started) * 1000)
+        second = self._exact_check(name, key, invariant, extra, max(remaining, 1))
+        stats = attrs.evolve(second.stats, seconds=time.perf_counter() - started, refinements=first.stats.refinements, result=f"{first.stats.result}, then exact: {second.stats.result}")
+        return attrs.evolve(second, stats=stats, reason=second.reason if second.verdict is not Verdict.UNKNOWN else f"purified: {first.reason}; exact: {second.reason}")
+
+    def smaller(self, invariant: Invariant | None, answer: Answer, budget_ms: int) -> tuple[Answer, bool]:
+        """A counterexample of least Σ|x| over the book's and events' numbers, and whether it is
+        proved least (every smaller bound was unsat) or only the least found within ``budget_ms``."""
+        deadline = time.perf_counter() + budget_ms / 1000
+        best, low = answer, 0
+        while best.size is not None and low < best.size and time.perf_counter() < deadline:
+            middle = (low + best.size) // 2
+            trial = self.check_obligation(invariant, self.size <= middle)
+            if trial.verdict is Verdict.REFUTED and trial.size is not None:
+                best = trial
+            elif trial.verdict is Verdict.PROVED:
+                low = middle + 1
+            else:
+                return best, False
+        return best, best.size is not None and low >= best.size
+
+    # --- the refinement loop -----------------------------------------------------------------
+
+    def _exact_check(self, name: str, key: str | None, obligation: Invariant | None, extra: Any, budget_ms: int) -> Answer:
+        """The exact (nonlinear) query: z3's own NIA decides where purification was too weak.
+
+        Its models are exact, so one that does not replay as a violation is a disagreement.
+        """
+        started = time.perf_counter()
+        solver = z3.Solver()
+        solver.set(timeout=budget_ms)
+        solver.add(*[_bool(a.holds) for a in self.assumptions], self.violations[key])
+        if extra is not None:
+            solver.add(extra)
+        result = solver.check()
+        if result == z3.unsat:
+            return _answer(Verdict.PROVED, name, "unsat (exact)", started, 0)
+        if result == z3.unknown:
+            return _answer(Verdict.UNKNOWN, name, "unknown (exact)", started, 0, f"z3: {solver.reason_unknown()}")
+        model = solver.model()
+        rep = replay(self.policy, obligation, decode(self.book, self.slots, under_model(model)), self.bounds)
+        if not rep.violates:
+            raise SpuriousCounterexample(
+                f"z3 found an exact model for {name!r} that the concrete engine does not confirm "
+                f"({', '.join(rep.outside) or rep.rejected or 'the obligation holds on replay'})\n"
+                f"policy: {self.policy.name}\nstory: {rep.story!r}"
+            )
+        cx = Counterexample(rep.story, rep.steps, rep.failed_at, name, rep.detail)
+        size = model.eval(self.size, model_completion=True).as_long()
+        return _answer(Verdict.REFUTED, name, "sat (exact, replayed)", started, 0, rep.detail, counterexample=cx, replay=rep, size=size)
+
+    def _loop(self, name: str, goal: Any, obligation: Invariant | None, *, witness: bool, started: float | None = None, budget_ms: int | None = None) -> Answer:
+        started = time.perf_counter() if started is None else started
+        deadline = started + (self.bounds.timeout_ms if budget_ms is None else budget_ms) / 1000
+        self.solver.push()
+        if goal is not None:
+            self.solver.add(goal)
+        try:
+            for rounds in range(self.bounds.refinements + 1):
+                remaining = int((deadline - time.perf_counter()) * 1000)
+                if remaining <= 0:
+                    return _answer(Verdict.UNKNOWN, name, "timeout", started, rounds, f"timeout after {rounds} refinement rounds")
+                self.solver.set(timeout=remaining)
+                result = self.solver.check()
+                if result == z3.unsat:
+                    if witness:
+                        core = tuple(sorted(str(c).removeprefix("assume: ") for c in self.solver.unsat_core()))
+                        return _answer(Verdict.VACUOUS, name, "unsat", started, rounds, "the assumptions conflict: " + "; ".join(core), conflicting=core)
+                    return _answer(Verdict.PROVED, name, "unsat", started, rounds)
+                if result == z3.unknown:
+                    return _answer(Verdict.UNKNOWN, name, "unknown", started, rounds, f"z3: {self.solver.reason_unknown()}")
+                model = self.solver.model()
+                story = decode(self.book, self.slots, under_model(model))
+                rep = replay(self.policy, obligation, story, self.bounds)
+                if witness and _witnessed(rep, len(self.slots)):
+                    return _answer(Verdict.PROVED, name, "sat (witness replayed)", started, rounds, replay=rep)
+                if not witness and rep.violates:
+                    cx = Counterexample(rep.story, rep.steps, rep.failed_at, name, rep.detail)
+                    size = model.eval(self.size, model_completion=True).as_long()
+                    return _answer(Verdict.REFUTED, name, "sat (replayed)", started, rounds, rep.detail, counterexample=cx, replay=rep, size=size)
+                facts = self._refine(model, rep, name, rounds)
+                # lemmas are true of the exact definitions: they stay for every later question
+                self.solver.pop()
+                self.solver.add(*facts)
+                self.solver.push()
+                if goal is not None:
+                    self.solver.add(goal)
+            return _answer(Verdict.UNKNOWN, name, "sat (spurious)", started, self.bounds.refinements, f"refinement gave up after {self.bounds.refinements} rounds")
+        finally:
+            self.solver.pop()
+
+    def _refine(self, model: z3.ModelRef, rep: Replay, name: str, rounds: int) -> list[z3.BoolRef]:
+        """Facts excluding a spurious model; raises when the model was exact (a Solvent bug)."""
+        wrong = [] if self.linearizer is None else self.linearizer.mismatches(model)
+        if not wrong:
+            raise SpuriousCounterexample(
+                f"z3 found an exact model for {name!r} that the concrete engine does not confirm "
+                f"({', '.join(rep.outside) or rep.rejected or 'the obligation holds on replay'})\n"
+                f"policy: {self.policy.name}\nstory: {rep.story!r}"
+            )
+        facts = self.linearizer.strengthen(wrong) + lemmas(wrong, model)
+        if rounds >= self.bounds.refinements // 2:
+            facts += self.linearizer.definitions(wrong)
+        return facts
+
+
+def _answer(verdict: Verdict, name: str, result: str, started: float, rounds: int, reason: str = "", **kw: Any) -> Answer:
+    return Answer(verdict, QueryStats(name, result, time.perf_counter() - started, rounds), reason, **kw)
+
+
+def _violation(accepted: list[Any], holds: list[Any]) -> z3.BoolRef:
+    """Some event k is accepted after accepted events 1..k−1 and breaks the obligation."""
+    cases = []
+    for k, h in enumerate(holds):
+        if z3.is_true(h):
+            continue
+        cases.append(z3.And(*[_bool(a) for a in accepted[: k + 1]], z3.Not(h)))
+    return z3.Or(*cases) if cases else z3.BoolVal(False)
+
+
+def _witnessed(rep: Replay, events: int) -> bool:
+    """The concrete engine accepts the book and every event (a negative transfer counts: the
+    engine ran the event, and the transfers obligation reports it)."""
+    return not rep.outside and not rep.rejected and (len(rep.steps) == events or rep.failed_at is not None)
+
+
+__all__ = ["Answer", "StoryQuery"]

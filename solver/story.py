@@ -1,0 +1,349 @@
+"""A symbolic story: a book of free variables and K event slots, run through the engine's semantics.
+
+Each slot holds one event whose *kind and accounts* are chosen by a selector variable among the
+variants the bounds allow (a deposit to any account, a trade between any two traders with either
+side the taker, a mark move, ...), and whose *numbers* are free variables. Every variant is run
+by ``solvent.rules.engine.transition`` itself (nothing is re-modelled); the book after the slot
+is the variants' books merged by the selector, and feeds the next slot.
+
+For each slot and variant this module keeps what the proof needs: the engine's requirements and
+post-requirements (the event is accepted), the step view the invariant reads, and the transfer
+obligations (amounts ≥ 0). :func:`decode` reads a z3 model back as a concrete starting book and
+concrete events (the story to replay).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+import z3
+
+from solvent.properties.catalog import Invariant, StepView
+from solvent.properties.scenarios import Story
+from solvent.rules.arith import all_, and_, ite
+from solvent.rules.book import Account, Book, Role, new_book
+from solvent.rules.engine import RejectedEvent, Requirement, post_requirements, requirements, step, transition
+from solvent.rules.events import Deposit, Funding, MarkPrice, SpotDeposit, Taker, Trade, Withdraw
+from solvent.rules.ledger import Ctx, InternalError
+from solvent.rules.policy import Policy
+from solvent.solver.bounds import Bounds
+from solvent.solver.symbolic import Evaluator, data_fields, evaluate, transfer_obligations, variable_book
+
+
+@attrs.frozen
+class Variant:
+    """One concrete shape an event slot may take (its numbers may be z3 variables)."""
+
+    event: Any
+    label: str
+
+
+@attrs.frozen
+class Slot:
+    """Event ``index`` of the story: its variants, the selector choosing one, its number bounds."""
+
+    index: int
+    variants: tuple[Variant, ...]
+    choice: Any
+    field_bounds: Any
+
+    def chosen(self, v: int) -> Any:
+        """The condition under which variant ``v`` is the slot's event."""
+        return True if len(self.variants) == 1 else self.choice == v
+
+
+@attrs.frozen
+class VariantRun:
+    """One variant of one slot run through ``transition``."""
+
+    variant: Variant
+    ctx: Ctx
+    accepted: Any
+    requirements: tuple[Requirement, ...]
+
+
+@attrs.frozen
+class SlotRun:
+    """A slot applied to the book before it; ``after`` merges the variants' books."""
+
+    slot: Slot
+    before: Book
+    runs: tuple[VariantRun, ...]
+    after: Book
+
+    def accepted(self) -> Any:
+        """The chosen variant is one of the slot's and the engine accepts it."""
+        return z3.Or(*[z3.And(_b(self.slot.chosen(v)), _b(r.accepted)) for v, r in enumerate(self.runs)])
+
+    def obligation(self, policy: Policy, invariant: Invariant) -> Any:
+        """The invariant holds of the chosen variant's step."""
+        return all_(
+            _implies(self.slot.chosen(v), invariant.holds(view(policy, self.before, r)))
+            for v, r in enumerate(self.runs)
+        )
+
+    def transfers_ok(self) -> Any:
+        """Every transfer the chosen variant makes moves a non-negative amount (amounts that are
+        non-negative by their shape alone are left out: nothing to prove there)."""
+        memo: dict[int, bool] = {}
+        return all_(
+            _implies(self.slot.chosen(v), all_(o for o in transfer_obligations(r.ctx) if not _nonnegative_anyway(o, memo)))
+            for v, r in enumerate(self.runs)
+        )
+
+
+def _nonnegative_anyway(obligation: z3.BoolRef, memo: dict[int, bool] | None = None) -> bool:
+    """``guard → amount ≥ 0`` whose amount is non-negative by its shape alone, for every input:
+    ``max(x, 0)``, a minimum, sum or positive-constant division of such amounts, ``when(c, ·)``.
+
+    A syntactic check (each rule is a valid implication), so it is cheap and never wrong; an
+    amount it cannot see through stays an obligation for the solver.
+    """
+    amount_ok = obligation.arg(1) if z3.is_implies(obligation) else obligation
+    if not (z3.is_ge(amount_ok) and z3.is_int_value(amount_ok.arg(1)) and amount_ok.arg(1).as_long() == 0):
+        return False
+    return _nonneg(amount_ok.arg(0), {} if memo is None else memo, 0)
+
+
+def _nonneg(e: z3.ExprRef, memo: dict[int, bool], depth: int) -> bool:
+    if z3.is_int_value(e):
+        return e.as_long() >= 0
+    if depth > 60:
+        return False
+    key = e.get_id()
+    if key in memo:
+        return memo[key]
+    memo[key] = False
+    kind = e.decl().kind() if z3.is_app(e) else -1
+    children = e.children()
+    if kind == z3.Z3_OP_ITE:
+        cond, then, other = children
+        then_ok = _nonneg(then, memo, depth + 1) or _guarded_by(cond, then)
+        result = then_ok and _nonneg(other, memo, depth + 1)
+    elif kind in (z3.Z3_OP_ADD, z3.Z3_OP_MUL):
+        result = all(_nonneg(c, memo, depth + 1) for c in children)
+    elif kind == z3.Z3_OP_IDIV:
+        result = _nonneg(children[0], memo, depth + 1) and z3.is_int_value(children[1]) and children[1].as_long() > 0
+    elif kind == z3.Z3_OP_UMINUS and children and z3.is_app_of(children[0], z3.Z3_OP_IDIV):
+        # a ceiling: -((-n) div d) ≥ 0 when n ≥ 0 and d > 0
+        n, d = children[0].children()
+        inner = n.children()[0] if z3.is_app_of(n, z3.Z3_OP_UMINUS) else None
+        result = inner is not None and _nonneg(inner, memo, depth + 1) and z3.is_int_value(d) and d.as_long() > 0
+    else:
+        result = False
+    memo[key] = result
+    return result
+
+
+def _guarded_by(cond: z3.ExprRef, then: z3.ExprRef) -> bool:
+    """``cond`` says ``then ≥ 0`` (``max(x, 0)`` is ``ite(x ≥ 0, x, 0)``)."""
+    if (z3.is_ge(cond) or z3.is_gt(cond)) and z3.is_int_value(cond.arg(1)) and cond.arg(1).as_long() >= 0:
+        return cond.arg(0).eq(then)
+    return False
+
+
+def _b(x: Any) -> z3.BoolRef:
+    return z3.BoolVal(x) if type(x) is bool else x
+
+
+def _implies(a: Any, b: Any) -> Any:
+    if a is True:
+        return b
+    if type(b) is bool:
+        return True if b else z3.Not(_b(a))
+    return z3.Implies(_b(a), b)
+
+
+def view(policy: Policy, before: Book, run: VariantRun) -> StepView:
+    """The invariant's view of a symbolic step (transfers and outcomes keep their guards)."""
+    return StepView(policy, before, run.variant.event, run.ctx.book, run.ctx.entries, run.ctx.outcomes)
+
+
+# --- building --------------------------------------------------------------------------------
+
+
+def symbolic_book(bounds: Bounds, mark: int | None = None) -> tuple[Book, list[z3.ArithRef]]:
+    """A book of ``bounds.accounts`` traders and the system accounts, every data field a variable.
+
+    With ``mark`` (a price grid point) the starting mark is that constant instead.
+    """
+    shape = new_book(mark_quote=1, traders=bounds.traders)
+    book, variables = variable_book(shape, prefix="s0.")
+    if mark is not None:
+        book = attrs.evolve(book, market=attrs.evolve(book.market, mark_quote=mark))
+    return book, variables
+
+
+def _variants(kind: str, k: int, book: Book, bounds: Bounds, price: int | None) -> list[Variant]:
+    p = f"e{k + 1}."
+    traders = [a.name for a in book.traders]
+    payees = [a.name for a in book.accounts if a.role is not Role.CLEARING]
+    if kind == "mark":
+        return [Variant(MarkPrice(price if price is not None else z3.Int(p + "price_quote")), "mark")]
+    if kind == "funding":
+        return [Variant(Funding(z3.Int(p + "rate_ppm")), "funding")]
+    if kind in ("deposit", "spot-deposit"):
+        cls = Deposit if kind == "deposit" else SpotDeposit
+        amount = z3.Int(p + "amount_quote")
+        return [Variant(cls(name, amount), f"{kind} {name}") for name in payees]
+    if kind == "withdraw":
+        amount = z3.Int(p + "amount_quote")
+        return [Variant(Withdraw(name, amount), f"withdraw {name}") for name in traders]
+    if kind == "trade":
+        lots = z3.Int(p + "lots")
+        px = price if price is not None else z3.Int(p + "trade_price_quote")
+        return [
+            Variant(Trade(b, s, lots, px, taker), f"trade {b}<-{s} ({taker.value} takes)")
+            for b in traders
+            for s in traders
+            if b != s
+            for taker in Taker
+        ]
+    raise ValueError(f"'event_kinds' must be among the known kinds: {kind!r}")
+
+
+def field_condition(field: str, value: Any, bounds: Bounds) -> Any:
+    """The bound on one numeric event field (on a z3 variable, or a concrete value)."""
+    if field == "price_quote":
+        return and_(value >= bounds.min_price, value <= bounds.max_price)
+    if field == "amount_quote":
+        return and_(value >= 1, value <= bounds.max_quote)
+    if field == "lots":
+        return and_(value >= 1, value <= bounds.max_lots)
+    return and_(value >= -bounds.max_rate_ppm, value <= bounds.max_rate_ppm)
+
+
+NUMBER_FIELDS = ("price_quote", "amount_quote", "lots", "rate_ppm")
+
+
+def event_within(event: Any, bounds: Bounds) -> Any:
+    """Every numeric field of the event lies within the bounds."""
+    return all_(field_condition(f, getattr(event, f), bounds) for f in NUMBER_FIELDS if hasattr(event, f))
+
+
+def _field_bounds(variants: Sequence[Variant], bounds: Bounds) -> Any:
+    seen: dict[str, Any] = {}
+    for variant in variants:
+        for field in NUMBER_FIELDS:
+            value = getattr(variant.event, field, None)
+            if isinstance(value, z3.ExprRef):
+                seen[str(value)] = (field, value)
+    return all_(field_condition(field, value, bounds) for field, value in seen.values())
+
+
+def slots(book: Book, bounds: Bounds, prices: Sequence[int | None] = ()) -> list[Slot]:
+    """The K event slots; ``prices[k]`` fixes slot k's price (a grid point) when given."""
+    out = []
+    for k in range(bounds.events):
+        price = prices[k] if k < len(prices) else None
+        variants = [v for kind in bounds.event_kinds for v in _variants(kind, k, book, bounds, price)]
+        choice = z3.Int(f"e{k + 1}.choice") if len(variants) > 1 else None
+        fb = _field_bounds(variants, bounds)
+        if choice is not None:
+            fb = and_(fb, choice >= 0, choice < len(variants))
+        out.append(Slot(k, tuple(variants), choice, fb))
+    return out
+
+
+def _merge(slot: Slot, books: list[Book]) -> Book:
+    merged = books[-1]
+    for v in range(len(books) - 2, -1, -1):
+        merged = ite(slot.chosen(v), books[v], merged)
+    return merged
+
+
+def run(policy: Policy, book: Book, story_slots: Sequence[Slot]) -> list[SlotRun]:
+    """Apply every slot in turn with the engine's ``transition`` (one run per variant)."""
+    out = []
+    for slot in story_slots:
+        runs = []
+        for variant in slot.variants:
+            ctx = transition(policy, book, variant.event)
+            reqs = tuple(requirements(policy, book, variant.event)) + tuple(
+                post_requirements(policy, book, ctx.book, variant.event)
+            )
+            runs.append(VariantRun(variant, ctx, all_(r.holds for r in reqs), reqs))
+        after = _merge(slot, [r.ctx.book for r in runs])
+        out.append(SlotRun(slot, book, tuple(runs), after))
+        book = after
+    return out
+
+
+# --- reading a model back --------------------------------------------------------------------
+
+
+def decode(book: Book, story_slots: Sequence[Slot], evaluator: Evaluator) -> Story:
+    """The concrete starting book and events a model describes."""
+    events = []
+    for slot in story_slots:
+        v = 0 if slot.choice is None else evaluate(slot.choice, evaluator)
+        v = min(max(v, 0), len(slot.variants) - 1)
+        events.append(evaluate(slot.variants[v].event, evaluator))
+    return Story(evaluate(book, evaluator), tuple(events))
+
+
+def event_variables(story_slots: Sequence[Slot]) -> list[z3.ArithRef]:
+    """The free numbers of the slots' events (not the selectors)."""
+    seen: dict[int, z3.ArithRef] = {}
+    for slot in story_slots:
+        for variant in slot.variants:
+            for field in NUMBER_FIELDS:
+                value = getattr(variant.event, field, None)
+                if isinstance(value, z3.ExprRef):
+                    seen[value.get_id()] = value
+    return list(seen.values())
+
+
+def canonical_witness(policy: Policy, book: Book, story_slots: Sequence[Slot], bounds: Bounds) -> Story | None:
+    """A plain concrete story inside the assumptions, if one of the simplest shapes works.
+
+    Every trader flat with ``max_quote // 2`` cash, the mark at its lowest allowed value (or the
+    grid point), and in each slot the first variant the concrete engine accepts with its numbers
+    set to the mark, one lot, one quantum, or a zero funding rate. ``None`` if a slot accepts
+    none of these. It shows the assumptions are satisfiable without asking the solver.
+    """
+    mark = book.market.mark_quote if type(book.market.mark_quote) is int else bounds.min_price
+    cash = bounds.max_quote // 2
+    accounts = tuple(
+        attrs.evolve(a, **{f: (cash if a.is_trader and f == "cash_quote" else 0) for f in data_fields(Account)}) for a in book.accounts
+    )
+    market = attrs.evolve(book.market, mark_quote=mark, previous_mark_quote=mark)
+    start = attrs.evolve(book, market=market, accounts=accounts, net_deposits_quote=cash * len(book.traders))
+    current, events = start, []
+    for slot in story_slots:
+        for variant in slot.variants:
+            event = _plain(variant.event, mark)
+            if not event_within(event, bounds):
+                continue
+            try:
+                current = step(policy, current, event).after
+            except (RejectedEvent, InternalError):
+                continue
+            events.append(event)
+            break
+        else:
+            return None
+    return Story(start, tuple(events))
+
+
+def _plain(event: Any, mark: int) -> Any:
+    plain = {"price_quote": mark, "amount_quote": 1, "lots": 1, "rate_ppm": 0}
+    return attrs.evolve(event, **{f: v for f, v in plain.items() if isinstance(getattr(event, f, None), z3.ExprRef)})
+
+
+__all__ = [
+    "Slot",
+    "SlotRun",
+    "Variant",
+    "VariantRun",
+    "canonical_witness",
+    "decode",
+    "event_variables",
+    "event_within",
+    "run",
+    "slots",
+    "symbolic_book",
+    "view",
+]

@@ -1,0 +1,67 @@
+"""Plain text for a proof result: the verdict line, what was assumed and proved, and for a
+refutation the replayed story (starting book, events, and the transfers of the failing step)."""
+
+from __future__ import annotations
+
+from tabulate import tabulate
+
+from solvent.rules.book import Book
+from solvent.rules.engine import Step
+from solvent.solver.verdicts import ProofResult, Verdict
+
+
+def _accounts(book: Book) -> str:
+    fields = ("cash_quote", "spot_quote", "size_lots", "cost_quote", "principal_quote", "debt_quote")
+    rows = [
+        (a.name, *(getattr(a, f) or "" for f in fields))
+        for a in book.accounts
+        if a.is_trader or any(getattr(a, f) for f in fields)
+    ]
+    return tabulate(rows, headers=("account", "cash", "spot", "size (lots)", "cost", "principal", "debt"), tablefmt="simple")
+
+
+def _transfers(step: Step) -> str:
+    rows = [(t.source, t.destination, t.amount_quote, t.reason.value) for t in step.transfers]
+    return tabulate(rows, headers=("from", "to", "amount", "reason"), tablefmt="simple") if rows else "(no transfers)"
+
+
+def _indent(text: str, pad: str = "    ") -> str:
+    return "\n".join(pad + line for line in text.splitlines())
+
+
+def render(result: ProofResult, *, verbose: bool = False) -> str:
+    """The result as a person reads it (``verbose`` adds every query, lemma and assumption)."""
+    lines = [result.summary(), f"  method: {result.method}"]
+    for o in result.obligations:
+        scope = f" ({o.scope.text})" if o.scope is not None else ""
+        lines.append(f"  {o.obligation}: {o.verdict.value}{scope}{' - ' + o.reason if o.reason else ''}")
+    if result.accepted:
+        lines.append("  (the policy accepts this invariant's failure by design)")
+    if result.verdict is Verdict.VACUOUS:
+        lines.append("  conflicting assumptions: " + "; ".join(result.conflicting))
+    cx = result.counterexample
+    if cx is not None:
+        lines.append(f"\ncounterexample (replayed on the concrete engine): {cx.detail}")
+        lines.append("  starting book (mark %s):" % cx.story.book.market.mark_quote)
+        lines.append(_indent(_accounts(cx.story.book)))
+        lines.append("  events:")
+        for i, event in enumerate(cx.story.events):
+            mark = "  <- fails here" if i == cx.step_index else ""
+            lines.append(f"    {i + 1}. {event!r}{mark}")
+        if cx.step_index < len(cx.steps):
+            failing = cx.steps[cx.step_index]
+            lines.append(f"  transfers of step {cx.step_index + 1}:")
+            lines.append(_indent(_transfers(failing)))
+            lines.append("  book after:")
+            lines.append(_indent(_accounts(failing.after)))
+        lines.append(f"  replay: {cx.story!r}")
+    if verbose:
+        lines.append("\n  assumptions: " + "; ".join(result.assumptions))
+        for lemma in result.lemmas:
+            lines.append(f"  lemma: {lemma}")
+        for q in result.queries:
+            lines.append(f"  query {q.name}: {q.result} in {q.seconds:.3f} s" + (f" ({q.refinements} refinements)" if q.refinements else ""))
+    return "\n".join(lines)
+
+
+__all__ = ["render"]

@@ -1,0 +1,155 @@
+"""What a proof reports: a verdict, exactly what it covers, the evidence, and the time spent.
+
+Verdicts are honest (DESIGN.md, STYLE.md point 9):
+
+- ``PROVED``: every query of the proof was unsat, under the stated assumptions and scope.
+- ``REFUTED``: a z3 model was turned into a concrete book and events and replayed on the concrete
+  engine, which broke the obligation; the replayed story is attached.
+- ``UNKNOWN``: a query timed out or z3 gave up (``reason_unknown``), or refinement ran out of
+  rounds; the reason and the time are attached. Never reported as proved.
+- ``VACUOUS``: the assumptions alone are unsatisfiable (the names of a conflicting subset are
+  attached): "proved" would mean nothing.
+- ``PARTIAL``: some obligations proved and others unknown; never reported as proved.
+"""
+
+from __future__ import annotations
+
+import enum
+import attrs
+
+from solvent.properties.scenarios import Story
+from solvent.rules.engine import Step
+from solvent.rules.ledger import InternalError
+
+
+class Verdict(enum.Enum):
+    PROVED = "proved"
+    REFUTED = "refuted"
+    UNKNOWN = "unknown"
+    VACUOUS = "vacuous"
+    PARTIAL = "partial"
+
+
+class SpuriousCounterexample(InternalError):
+    """z3 and the concrete engine disagree: an exact model does not break the claim when replayed.
+
+    A bug in Solvent (the two interpreters of the engine differ), never a finding about a policy.
+    """
+
+
+#: The obligation that no transfer moves a negative amount (a negative transfer is an engine bug).
+TRANSFERS = "non-negative-transfers"
+
+
+@attrs.frozen
+class Scope:
+    """Exactly what a verdict covers.
+
+    ``accounts`` is the number of traders, or ``None`` for every number of traders (a
+    compositional proof); ``events`` the length of the event sequences (``None``: any length, by
+    induction), each of ``kinds``;
+    ``prices`` describes the price range or grid.
+    """
+
+    accounts: int | None
+    events: int | None
+    kinds: tuple[str, ...]
+    prices: str
+
+    @property
+    def text(self) -> str:
+        n = "all N" if self.accounts is None else f"N ≤ {self.accounts}"
+        k = "any K" if self.events is None else f"K ≤ {self.events}"
+        return f"{n}, {k} ({', '.join(self.kinds)}), {self.prices}"
+
+
+@attrs.frozen
+class QueryStats:
+    """One solver query: what it asked, what z3 said, how long it took, refinement rounds."""
+
+    name: str
+    result: str
+    seconds: float
+    refinements: int = 0
+
+
+@attrs.frozen
+class Counterexample:
+    """A replayed story that breaks ``obligation`` at step ``step_index`` (0-based)."""
+
+    story: Story
+    steps: tuple[Step, ...]
+    step_index: int
+    obligation: str
+    detail: str = ""
+
+
+@attrs.frozen
+class ObligationResult:
+    """The verdict of one obligation of a proof (the invariant, or non-negative transfers)."""
+
+    obligation: str
+    verdict: Verdict
+    reason: str = ""
+    scope: Scope | None = None
+
+
+@attrs.frozen
+class ProofResult:
+    """The outcome of :func:`solvent.solver.prove.prove`."""
+
+    policy: str
+    invariant: str
+    verdict: Verdict
+    scope: Scope
+    seconds: float
+    method: str
+    reason: str = ""
+    counterexample: Counterexample | None = None
+    obligations: tuple[ObligationResult, ...] = ()
+    queries: tuple[QueryStats, ...] = ()
+    assumptions: tuple[str, ...] = ()
+    conflicting: tuple[str, ...] = ()
+    lemmas: tuple[str, ...] = ()
+    witness: Story | None = None
+    accepted: bool = False
+
+    @property
+    def proved(self) -> bool:
+        return self.verdict is Verdict.PROVED
+
+    def summary(self) -> str:
+        """One line: verdict, scope, time, and the reason when there is one."""
+        line = f"{self.invariant} on {self.policy}: {self.verdict.value} ({self.scope.text}) in {self.seconds:.2f} s"
+        others = [o for o in self.obligations if o.obligation != self.invariant and o.scope is not None and o.scope != self.scope]
+        if others and self.verdict is Verdict.PROVED:
+            line += "; " + "; ".join(f"{o.obligation} {o.verdict.value} ({o.scope.text})" for o in others)
+        return f"{line}: {self.reason}" if self.reason else line
+
+
+def combine(results: list[ObligationResult]) -> tuple[Verdict, str]:
+    """The verdict of several obligations: refuted if any is, proved only if all are."""
+    verdicts = [r.verdict for r in results]
+    if Verdict.VACUOUS in verdicts:
+        return Verdict.VACUOUS, next(r.reason for r in results if r.verdict is Verdict.VACUOUS)
+    if Verdict.REFUTED in verdicts:
+        return Verdict.REFUTED, next(r.reason for r in results if r.verdict is Verdict.REFUTED)
+    if all(v is Verdict.PROVED for v in verdicts):
+        return Verdict.PROVED, ""
+    reasons = "; ".join(f"{r.obligation}: {r.verdict.value}{' (' + r.reason + ')' if r.reason else ''}" for r in results)
+    if Verdict.PROVED in verdicts or Verdict.PARTIAL in verdicts:
+        return Verdict.PARTIAL, reasons
+    return Verdict.UNKNOWN, reasons
+
+
+__all__ = [
+    "Counterexample",
+    "ObligationResult",
+    "ProofResult",
+    "QueryStats",
+    "Scope",
+    "SpuriousCounterexample",
+    "TRANSFERS",
+    "Verdict",
+    "combine",
+]

@@ -1,0 +1,144 @@
+"""``prove``: every verdict kind on real presets, and disagreements between z3 and the engine caught.
+
+Each refutation is checked the way a user would: the counterexample story is replayed on the
+concrete engine (``solvent.properties.search.replay``) and the invariant fails there.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import solvent.solver.query as query_module
+from solvent.properties import catalog
+from solvent.properties.search import first_violation, replay
+from solvent.rules.arith import Rounding, div, max_
+from solvent.rules.book import Role
+from solvent.rules.ledger import Reason, system
+from solvent.rules.presets import load_preset
+from solvent.solver.bounds import Bounds
+from solvent.solver.prove import prove
+from solvent.solver.refinement import Replay
+from solvent.solver.verdicts import TRANSFERS, SpuriousCounterexample, Verdict
+
+QUICK = dict(timeout_ms=30_000)
+
+
+def replays_as_failure(result) -> bool:
+    """The counterexample runs on the concrete engine and breaks the invariant at the stated step."""
+    policy = load_preset(result.policy)
+    steps = replay(policy, result.counterexample.story)
+    assert steps is not None, "the concrete engine rejects the counterexample's events"
+    index = first_violation(policy, catalog.get(result.invariant), steps)
+    return index == result.counterexample.step_index
+
+
+class TestProved:
+    """Unsat obligations are PROVED, with the scope they were proved for."""
+
+    def test_conservation_of_a_mark_move_holds_for_every_n(self) -> None:
+        """Backpack, N = 3, one mark move: bounded proof, then the compositional argument."""
+        result = prove("backpack", "conservation", Bounds(accounts=3, **QUICK))
+        assert result.verdict is Verdict.PROVED, result.summary()
+        assert result.scope.accounts is None and result.scope.text.startswith("all N")
+        assert {o.obligation: o.verdict for o in result.obligations} == {"conservation": Verdict.PROVED, TRANSFERS: Verdict.PROVED}
+        assert any(lemma.startswith("C5 (mark)") for lemma in result.lemmas)
+
+    def test_open_interest_balance_through_a_liquidation(self) -> None:
+        """Binance, N = 3: open interest stays balanced through liquidation and ADL, for every N."""
+        result = prove("binance", "open-interest-balance", Bounds(accounts=3, **QUICK), compositional=True)
+        assert result.verdict in (Verdict.PROVED, Verdict.PARTIAL), result.summary()
+        invariant = next(o for o in result.obligations if o.obligation == "open-interest-balance")
+        assert invariant.verdict is Verdict.PROVED and invariant.scope.accounts is None
+
+    def test_a_per_account_claim_keeps_its_bounded_scope(self) -> None:
+        """Broker Reg T (debt fronted by the broker): no claim is left unbacked, proved for N ≤ 2 only."""
+        result = prove("broker-reg-t", "claims-backed", Bounds(accounts=2, **QUICK))
+        assert result.verdict is Verdict.PROVED, result.summary()
+        assert result.scope.accounts == 2 and result.scope.text.startswith("N ≤ 2")
+
+
+class TestRefuted:
+    """A model becomes a concrete story; only a replayed failure is REFUTED."""
+
+    def test_debt_carry_leaves_equity_negative(self) -> None:
+        """Backpack carries a liquidated deficit as a negative balance: no-negative-equity fails."""
+        result = prove("backpack", "no-negative-equity", Bounds(accounts=2, **QUICK))
+        assert result.verdict is Verdict.REFUTED, result.summary()
+        assert result.accepted  # backpack gives this invariant up by design
+        assert result.counterexample.obligation == "no-negative-equity"
+        assert replays_as_failure(result)
+
+    def test_minimal_counterexample_has_one_trader(self) -> None:
+        """The shrunk story needs one trader: the smallest book that breaks the claim."""
+        result = prove("backpack", "no-negative-equity", Bounds(accounts=3, timeout_ms=15_000))
+        assert result.verdict is Verdict.REFUTED
+        assert len(result.counterexample.story.book.traders) == 1
+        assert replays_as_failure(result)
+
+
+class TestVacuous:
+    def test_contradictory_bounds(self) -> None:
+        """A price grid outside the price range: no book satisfies the assumptions."""
+        result = prove("backpack", "conservation", Bounds(accounts=2, max_price=100, price_grid=(500,), **QUICK))
+        assert result.verdict is Verdict.VACUOUS, result.summary()
+        assert "prices within bounds and on the tick" in result.conflicting
+
+
+class TestUnknown:
+    def test_tiny_timeout_is_unknown_never_proved(self) -> None:
+        """Binance's ADL ranking multiplies state quantities; a 1 ms budget decides nothing."""
+        result = prove("binance", "no-haircut", Bounds(accounts=3, timeout_ms=1))
+        assert result.verdict in (Verdict.UNKNOWN, Verdict.PARTIAL)
+        assert result.verdict is not Verdict.PROVED
+        assert "timeout" in result.reason or "canceled" in result.reason
+
+
+class TestDisagreement:
+    """z3 and the concrete engine disagreeing is a Solvent bug, raised loudly."""
+
+    def test_an_exact_model_the_engine_does_not_confirm(self, monkeypatch) -> None:
+        """On a price grid the query is exact; a replay that (wrongly) finds no failure is caught."""
+
+        def holds_on_replay(policy, invariant, story, bounds):
+            return Replay(story, (), None)
+
+        monkeypatch.setattr(query_module, "replay", holds_on_replay)
+        with pytest.raises(SpuriousCounterexample, match="does not confirm"):
+            prove("backpack", "no-negative-equity", Bounds(accounts=1, price_grid=(1, 3), **QUICK), minimize=False)
+
+    def test_purified_models_are_refined_not_reported(self, monkeypatch) -> None:
+        """With products purified a spurious model is excluded by lemmas; the verdict stays sound."""
+        result = prove("backpack", "conservation", Bounds(accounts=2, **QUICK), compositional=False)
+        assert result.verdict is Verdict.PROVED
+        assert result.method.startswith("bounded") and "purified" in result.method
+
+
+def _leaky_settlement(ctx, new_mark):
+    """Settlement in whole pairs of quanta: losers pay rounded up, winners are paid rounded down
+    (PROBE.md's "floor mark-to-market loses a unit"), so the clearing account keeps the dust."""
+    old = ctx.book.market.mark_quote
+    clearing = system(ctx.book, Role.CLEARING)
+    moves = [(a.name, a.size_lots * (new_mark - old)) for a in ctx.book.accounts if a.role is not Role.CLEARING]
+    for name, pnl in moves:
+        ctx = ctx.transfer(name, clearing, div(max_(-pnl, 0), 2, rounding=Rounding.CEIL) * 2, Reason.SETTLEMENT)
+    for name, pnl in moves:
+        ctx = ctx.transfer(clearing, name, div(max_(pnl, 0), 2, rounding=Rounding.FLOOR) * 2, Reason.SETTLEMENT)
+    import attrs
+
+    market = attrs.evolve(ctx.book.market, mark_quote=new_mark, previous_mark_quote=old)
+    return ctx.with_book(attrs.evolve(ctx.book, market=market))
+
+
+class TestDust:
+    def test_a_leaking_rounding_gives_the_minimal_leaking_book(self, monkeypatch) -> None:
+        """An engine variant that rounds settlement away from the clearing account leaks a unit;
+        prove returns the smallest book that shows it, replayed on the (same, patched) engine."""
+        import solvent.rules.engine as engine
+
+        monkeypatch.setattr(engine, "settle_mark", _leaky_settlement)
+        result = prove("broker-reg-t", "conservation", Bounds(accounts=2, **QUICK))
+        assert result.verdict is Verdict.REFUTED, result.summary()
+        story = result.counterexample.story
+        assert len(story.book.traders) == 1
+        assert replays_as_failure(result)
+        assert "least" in result.counterexample.detail or "smallest" in result.counterexample.detail
