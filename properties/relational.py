@@ -43,13 +43,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
-from hypothesis import Phase, find, settings, target
+from hypothesis import find, target
 from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 
 from solvent.properties.catalog import Severity
 from solvent.properties.scenarios import Story
-from solvent.properties.search import CI, Outcome, SearchBudget, minimize, replay
+from solvent.properties.search import CI, Outcome, SearchBudget, minimize, replay, search_settings
 from solvent.properties.strategies import stories
 from solvent.rules.arith import PPM
 from solvent.rules.book import Book, Role
@@ -546,13 +546,7 @@ def search_relational(policy: Policy, id: str, budget: SearchBudget = CI, *, shr
             stats.seconds_to_first = time.perf_counter() - start
         return failed
 
-    config = settings(
-        max_examples=budget.max_examples,
-        database=None,
-        derandomize=budget.derandomize,
-        deadline=None,
-        phases=(Phase.generate, Phase.target, Phase.shrink) if shrink else (Phase.generate, Phase.target),
-    )
+    config = search_settings(budget, shrink=shrink)
     story_strategy = stories(policy, max_traders=budget.max_traders, max_events=budget.max_events)
     strategy = st.tuples(story_strategy, st.integers(0, 63), twin_knobs())
     try:

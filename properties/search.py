@@ -152,6 +152,20 @@ def minimize(still_fails: Callable[[Story], bool], story: Story) -> Story:
     return story
 
 
+def search_settings(budget: SearchBudget, *, shrink: bool = True) -> settings:
+    """Hypothesis settings for one search: no example database (findings files replay instead),
+    no deadline, no explain phase (PROBE.md: it dominated time to report)."""
+    phases = (Phase.generate, Phase.target, Phase.shrink) if shrink else (Phase.generate, Phase.target)
+    return settings(
+        max_examples=budget.max_examples,
+        database=None,
+        derandomize=budget.derandomize,
+        deadline=None,
+        phases=phases,
+        suppress_health_check=list(HealthCheck),
+    )
+
+
 def search(policy: Policy, invariant: Invariant | str, budget: SearchBudget = CI) -> SearchResult:
     """Look for the smallest story that breaks ``invariant``; say what was tried if none is found."""
     inv = catalog.get(invariant) if isinstance(invariant, str) else invariant
@@ -170,13 +184,7 @@ def search(policy: Policy, invariant: Invariant | str, budget: SearchBudget = CI
             stats.seconds_to_first = time.perf_counter() - start
         return failed
 
-    config = settings(
-        max_examples=budget.max_examples,
-        database=None,
-        derandomize=budget.derandomize,
-        deadline=None,
-        phases=(Phase.generate, Phase.target, Phase.shrink),
-    )
+    config = search_settings(budget)
     strategy = stories(policy, max_traders=budget.max_traders, max_events=budget.max_events)
     try:
         found = find(strategy, breaks, settings=config)
@@ -200,14 +208,7 @@ def scan(policy: Policy, invariants: Sequence[Invariant], budget: SearchBudget =
     stats = {inv.id: SearchStats() for inv in invariants}
     start = time.perf_counter()
 
-    @settings(
-        max_examples=budget.max_examples,
-        database=None,
-        derandomize=budget.derandomize,
-        deadline=None,
-        phases=(Phase.generate, Phase.target),
-        suppress_health_check=list(HealthCheck),
-    )
+    @search_settings(budget, shrink=False)
     @given(stories(policy, max_traders=budget.max_traders, max_events=budget.max_events))
     def run_one(story: Story) -> None:
         steps = replay(policy, story) or []
