@@ -12,6 +12,9 @@ moves (a full liquidation sweep and default waterfall each). Targets from issue 
 MarkPrice step under 10 s; K = 3 with N = 3 under 60 s. The machine is shared and noisy: compare
 figures from one run.
 
+``--encodings`` compares how ``size × price`` is kept decidable: purified products (the default
+portfolio), exact nonlinear arithmetic, and a price grid, on bounded proofs.
+
 ``--crosshair`` adds a baseline: the same two claims searched on the concrete engine by
 hypothesis with the CrossHair backend (``pip install hypothesis-crosshair``, not a project
 dependency), and the time ratio to z3.
@@ -31,13 +34,24 @@ N_SWEEP = (2, 4, 8, 16)
 K_SWEEP = (1, 2, 3)
 
 
-def _cell(preset: str, invariant: str, accounts: int, events: int, timeout_s: int, out: Any) -> None:
+#: How ``size × price`` is kept decidable (``--encodings``): the default portfolio (purified
+#: products with refinement, then exact NIA), exact NIA only, and a price grid (linear queries,
+#: one per combination of grid prices; the verdict covers only those prices).
+ENCODINGS = {
+    "purified": {},
+    "exact": {"linearize": False},
+    "grid": {"price_grid": (9_000, 10_000, 11_000)},
+}
+
+
+def _cell(preset: str, invariant: str, accounts: int, events: int, timeout_s: int, out: Any, encoding: str = "purified", compositional: bool = True) -> None:
     import solvent.solver  # noqa: F401  (registers the z3 backend)
     from solvent.solver.bounds import Bounds
     from solvent.solver.prove import prove
 
     started = time.perf_counter()
-    result = prove(preset, invariant, Bounds(accounts=accounts, events=events, timeout_ms=timeout_s * 1000), minimize=False)
+    bounds = Bounds(accounts=accounts, events=events, timeout_ms=timeout_s * 1000, **ENCODINGS[encoding])
+    result = prove(preset, invariant, bounds, minimize=False, compositional=compositional)
     out.put(
         {
             "verdict": result.verdict.value,
@@ -48,11 +62,11 @@ def _cell(preset: str, invariant: str, accounts: int, events: int, timeout_s: in
     )
 
 
-def run_cell(preset: str, invariant: str, accounts: int, events: int, timeout_s: int) -> dict[str, Any]:
+def run_cell(preset: str, invariant: str, accounts: int, events: int, timeout_s: int, encoding: str = "purified", compositional: bool = True) -> dict[str, Any]:
     """One proof in a child process, with a hard wall of three question timeouts."""
     ctx = multiprocessing.get_context("fork")
     out = ctx.Queue()
-    proc = ctx.Process(target=_cell, args=(preset, invariant, accounts, events, timeout_s, out))
+    proc = ctx.Process(target=_cell, args=(preset, invariant, accounts, events, timeout_s, out, encoding, compositional))
     started = time.perf_counter()
     proc.start()
     proc.join(3 * timeout_s + 30)
@@ -93,7 +107,7 @@ def crosshair_baseline(preset: str, invariant: str, seconds: int) -> dict[str, A
 
     from solvent.properties import catalog
     from solvent.properties.catalog import StepView
-    from solvent.rules.book import Role, new_book
+    from solvent.rules.book import new_book
     from solvent.rules.engine import RejectedEvent, step
     from solvent.rules.events import MarkPrice
     from solvent.rules.margin import equity, initial_margin
@@ -147,6 +161,18 @@ def crosshair_baseline(preset: str, invariant: str, seconds: int) -> dict[str, A
     return {"preset": preset, "invariant": invariant, "crosshair": outcome, "seconds": round(elapsed, 2)}
 
 
+def compare_encodings(timeout_s: int) -> None:
+    """Bounded proofs (no compositional shortcut) under each encoding of ``size × price``."""
+    cases = [("backpack", "conservation"), ("broker-reg-t", "no-negative-equity"), ("percolator", "conservation")]
+    print("| preset | invariant | N | " + " | ".join(ENCODINGS) + " |")
+    print("|---|---|---|" + "---|" * len(ENCODINGS))
+    for preset, invariant in cases:
+        for n in (2, 4, 8):
+            cells_ = [run_cell(preset, invariant, n, 1, timeout_s, encoding, compositional=False) for encoding in ENCODINGS]
+            shown = [f"{c['verdict']} {c['seconds']} s" for c in cells_]
+            print(f"| {preset} | {invariant} | {n} | " + " | ".join(shown) + " |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="only the two targets")
@@ -154,7 +180,11 @@ def main() -> None:
     parser.add_argument("--timeout", type=int, default=60, help="seconds per solver question")
     parser.add_argument("--json", default=None, help="also write the rows here")
     parser.add_argument("--crosshair", action="store_true", help="add the hypothesis-crosshair baseline")
+    parser.add_argument("--encodings", action="store_true", help="compare purified, exact and price-grid queries")
     args = parser.parse_args()
+    if args.encodings:
+        compare_encodings(args.timeout)
+        return
     rows = []
     for preset, invariant, n, k in cells(tuple(args.presets.split(",")), args.quick):
         row = run_cell(preset, invariant, n, k, args.timeout)

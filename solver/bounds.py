@@ -76,6 +76,8 @@ class Bounds:
             raise ValueError(f"'max_price' must be >= min_price ({self.min_price}): {self.max_price}")
         if self.max_rate_ppm > PPM:
             raise ValueError(f"'max_rate_ppm' must be <= {PPM}: {self.max_rate_ppm}")
+        if set(self.event_kinds) <= {"trade"} and self.accounts < 2:
+            raise ValueError(f"'accounts' must be >= 2 when every event is a trade (a trade has two sides): {self.accounts}")
 
     @property
     def traders(self) -> tuple[str, ...]:

@@ -1,29 +1,32 @@
 """Keep a query linear: purify products and quotients of symbolic terms into fresh variables.
 
 The engine multiplies two state quantities in a few places (``size × price`` in settlement and
-notional, ``share × weight / total`` in a pro-rata charge, ``lots × gap`` in ADL). z3's nonlinear
-integer arithmetic stalls on those at N ≥ 3 (PROBE.md). :class:`Linearizer` rewrites a formula
-into linear integer arithmetic over fresh variables, in two kinds of steps:
+notional, ``share × weight / total`` in a pro-rata charge, ``lots × gap`` in ADL, scores in an ADL
+ranking). z3's nonlinear integer arithmetic stalls on those at N ≥ 3 (PROBE.md). A
+:class:`Linearizer` rewrites every formula of a query into linear integer arithmetic:
 
-- **Exact rewrites** (same meaning): a product with an ``ite`` factor whose leaves are numerals or
-  multiples of one term (a tier rate, ``|size|``) is pushed into the branches; a division by an
-  ``ite`` divisor (``safe_divisor``) is split into the branches.
-- **Purification** (a sound over-approximation): every remaining product of two atoms becomes a
-  fresh variable ``m`` (a *monomial*), every division by a symbolic divisor a fresh quotient
-  ``q``. Each carries side facts that hold of the exact value: the sign and zero pattern of a
-  product, ``|a·b| ≥ |b|`` when ``|a| ≥ 1``, ``1·b = b``, squares are non-negative, and for a
-  quotient the Euclidean bracket ``q·d ≤ n < q·d + |d|`` (z3's division; floor for ``d > 0``).
-  Products are expanded over linear factors first, so ``s·(M' − M)`` and ``|s|·M'`` share the
-  monomials ``s·M'`` and ``s·M`` and distributivity comes for free.
-- **Hints**: for a linear form ``L`` the caller names (open interest ``Σ size``, a pro-rata total)
-  and an atom ``y`` that multiplies its terms, the aggregate ``y·L = Σ c·(y·x)`` is added as one
-  more purified product with its own side facts (``L = 0 → y·L = 0``). That is how "Σ size = 0"
-  reaches "Σ size × Δ = 0" without nonlinear reasoning.
+- **Exact rewrites** (same meaning): a product is pushed into an ``ite`` factor whose leaves are
+  numerals (a tier rate), that has a zero branch (``when``, ``max(x, 0)``) or few leaves
+  (``|size|``); a division by ``safe_divisor(d)`` is split into its two branches.
+- **Purification** (a sound over-approximation): products are expanded over their linear
+  factors into monomials of two atoms, each a fresh variable; so ``s·(M' − M)`` and ``|s|·M'``
+  share the monomials ``s·M'``, ``s·M``, and distributivity comes for free. A product of two
+  sums also keeps a variable of its own with its own facts. A division by a symbolic divisor
+  becomes a fresh quotient with the Euclidean bracket ``q·D ≤ n < q·D + |D|`` (floor for
+  ``D > 0``). The side facts (``solvent.solver.side_facts``) are true of the exact values: zero
+  and sign patterns always, magnitudes and units when a spurious model asks for them
+  (:meth:`Linearizer.strengthen`).
+- **Links** for pro-rata splits: a divisor that is a sum ``D = Σ w`` is named, each
+  ``y·D`` is tied to ``Σ y·w`` by distributivity, the quotients sharing ``D`` get ``D·Σq``, and
+  products sharing a divisor or quotient factor get sign lemmas for their sums and differences.
+- **Hints**: for a linear form the caller names (open interest ``Σ size``) each atom that
+  multiplies its terms gets the aggregate product, with ``Σ size = 0 → y·Σ size = 0``. That is how
+  "open interest is balanced" reaches "settlement nets to zero" without nonlinear reasoning.
 
-Guarantee: the purified formula is implied by the exact one under the definitions ``m = a·b``,
-``q = n div d``; so *unsat of the purified query implies unsat of the exact query*. A model of the
-purified query may be spurious; :meth:`Linearizer.mismatches` names the definitions it violates
-and :meth:`Linearizer.definitions` gives them back exactly for counterexample-guided refinement.
+Guarantee: every fact holds once each fresh variable takes its exact value (``m = a·b``,
+``q = n div d``); so *unsat of the purified query implies unsat of the exact query*. A model of
+the purified query may be spurious: :meth:`Linearizer.mismatches` names the definitions it
+breaks, for refinement (``solvent.solver.refinement``) or :meth:`Linearizer.definitions`.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from typing import Any
 import attrs
 import z3
 from z3.z3 import _to_ast_array
+
+from solvent.solver.side_facts import product_facts, shared_factor_facts
 
 LinearForm = tuple[dict[int, tuple[int, z3.ArithRef]], int]
 
@@ -71,7 +76,7 @@ def _is_numeral(e: z3.ExprRef) -> bool:
 
 
 def _rebuild(e: z3.ExprRef, children: Sequence[z3.ExprRef]) -> z3.ExprRef:
-    if all(a.eq(b) for a, b in zip(e.children(), children)):
+    if all(a.eq(b) for a, b in zip(e.children(), children, strict=True)):
         return e
     arr, size = _to_ast_array(list(children))
     return z3.z3._to_expr_ref(z3.Z3_update_term(e.ctx.ref(), e.as_ast(), size, arr), e.ctx)
@@ -178,7 +183,7 @@ class Linearizer:
 
     def _add_product_facts(self, p: z3.ArithRef, a: z3.ArithRef, b: z3.ArithRef) -> None:
         """Sign and zero facts now; magnitude and unit facts when a model needs them."""
-        facts = _product_facts(p, a, b)
+        facts = product_facts(p, a, b)
         self.facts += facts[:2]
         self.lazy.setdefault(p.get_id(), []).extend(facts[2:])
 
@@ -414,7 +419,7 @@ class Linearizer:
         lin = self._form(d)
         atoms = lin[0]
         partners: dict[int, z3.ArithRef] = {k: x for k, (_, x) in atoms.items()}
-        for (a, b), product in list(self.products.items()):
+        for a, b in list(self.products):
             for mine, other in ((a, b), (b, a)):
                 if mine in atoms and other in self._atoms_seen:
                     partners.setdefault(other, self._atoms_seen[other])
@@ -452,7 +457,7 @@ class Linearizer:
                 self.facts += self.lazy.pop(big.get_id(), [])
             for i, (big_a, a) in enumerate(members):
                 for big_b, b in members[i + 1 :]:
-                    self.facts += _shared_factor_facts(f, big_a, a, big_b, b)
+                    self.facts += shared_factor_facts(f, big_a, a, big_b, b)
 
     def _build(self, form: LinearForm, coefficient: int) -> z3.ArithRef:
         atoms, const = form
@@ -514,37 +519,6 @@ def _compound(form: LinearForm) -> bool:
     """Not a single atom with coefficient ±1: a sum, a scaled atom, or an atom plus a constant."""
     atoms, const = form
     return const != 0 or len(atoms) != 1 or abs(next(iter(atoms.values()))[0]) != 1
-
-
-def _shared_factor_facts(f: z3.ArithRef, big_a: z3.ArithRef, a: z3.ArithRef, big_b: z3.ArithRef, b: z3.ArithRef) -> list[z3.BoolRef]:
-    """``A = a·f`` and ``B = b·f``: ``A ± B`` has the sign of ``(a ± b)`` times the sign of ``f``."""
-    facts = []
-    for whole, part in ((big_a + big_b, a + b), (big_a - big_b, a - b)):
-        facts += [
-            z3.Implies(f > 0, z3.And((whole > 0) == (part > 0), (whole == 0) == (part == 0))),
-            z3.Implies(f < 0, z3.And((whole > 0) == (part < 0), (whole == 0) == (part == 0))),
-        ]
-    return facts
-
-
-def _product_facts(p: z3.ArithRef, a: z3.ArithRef, b: z3.ArithRef) -> list[z3.BoolRef]:
-    """Linear facts true of ``p = a·b`` over the integers."""
-    facts = [
-        (p == 0) == z3.Or(a == 0, b == 0),
-        (p > 0) == z3.Or(z3.And(a > 0, b > 0), z3.And(a < 0, b < 0)),
-    ]
-    for x, y in ((a, b), (b, a)):
-        facts += [
-            z3.Implies(z3.And(x >= 1, y >= 0), p >= y),
-            z3.Implies(z3.And(x >= 1, y <= 0), p <= y),
-            z3.Implies(z3.And(x <= -1, y >= 0), p <= -y),
-            z3.Implies(z3.And(x <= -1, y <= 0), p >= -y),
-            z3.Implies(x == 1, p == y),
-            z3.Implies(x == -1, p == -y),
-        ]
-    if a.eq(b):
-        facts.append(p >= 0)
-    return facts
 
 
 __all__ = ["Linearizer", "Product", "Quotient"]

@@ -60,7 +60,7 @@ GRID = "; prices fixed to grid points (linear)"
 def prove(
     policy: Policy | str,
     invariant_id: str,
-    bounds: Bounds = Bounds(),
+    bounds: Bounds | None = None,
     *,
     minimize: bool = True,
     compositional: bool = True,
@@ -75,6 +75,7 @@ def prove(
     from solvent.solver import compositional as comp
 
     started = time.perf_counter()
+    bounds = Bounds() if bounds is None else bounds
     policy = resolve_policy(policy) if isinstance(policy, str) else policy
     invariant = catalog.get(invariant_id)
     extension = comp.extend(policy, invariant, bounds) if compositional else None
@@ -123,12 +124,14 @@ def scope_of(bounds: Bounds) -> Scope:
 
 
 def _small_scope_first(policy: Policy, invariant: Invariant, bounds: Bounds, *, check_invariant: bool = True) -> ProofResult:
-    """Refute on 1, 2, 3 traders first (cheap, and PROBE.md found every counterexample there),
-    then decide N itself. A refutation on fewer traders is a refutation within the bounds; a proof
+    """Refute on 1, 2, 3 traders first (cheap, and PROBE.md found every counterexample there; a
+    quarter of the timeout each), then decide N itself. A refutation on fewer traders is a refutation within the bounds; a proof
     on fewer traders says nothing about N, so only N's own proof is reported."""
     earlier: list[QueryStats] = []
-    for n in [n for n in (1, 2, 3) if n < bounds.accounts]:
-        outcome = _bounded(policy, invariant, attrs.evolve(bounds, accounts=n), check_invariant=check_invariant)
+    quick = max(bounds.timeout_ms // 4, 1)  # a search for a cheap refutation, not a proof
+    smallest = 2 if set(bounds.event_kinds) <= {"trade"} else 1
+    for n in [n for n in (1, 2, 3) if smallest <= n < bounds.accounts]:
+        outcome = _bounded(policy, invariant, attrs.evolve(bounds, accounts=n, timeout_ms=quick), check_invariant=check_invariant)
         earlier += outcome.queries
         if outcome.verdict is Verdict.REFUTED:
             return attrs.evolve(outcome, scope=scope_of(bounds), obligations=tuple(attrs.evolve(o, scope=scope_of(bounds)) for o in outcome.obligations))

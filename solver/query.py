@@ -12,7 +12,9 @@ share their purified products), and answers on one z3 solver:
   after some event? Each sat model is replayed on the concrete engine; a spurious model of the
   purified query is excluded by lemmas and the query re-run (counterexample-guided refinement).
   An *exact* model (every purified definition holds in it) that does not replay as a violation
-  is a disagreement between z3 and the engine: :class:`SpuriousCounterexample`.
+  is a disagreement between z3 and the engine: :class:`SpuriousCounterexample`. Where the
+  purified query stalls, the exact nonlinear query is tried too, in a child process with a hard
+  wall-clock limit (a portfolio: purified, exact, purified again).
 - :meth:`smaller`: a counterexample of least total magnitude (binary search on Σ|x|).
 
 Every check has a deadline (``Bounds.timeout_ms`` per question, refinement rounds included).
@@ -32,6 +34,7 @@ from solvent.rules.arith import all_, sum_
 from solvent.rules.policy import Policy
 from solvent.solver.assumptions import Assumption, book_assumptions
 from solvent.solver.bounds import Bounds
+from solvent.solver import wall
 from solvent.solver.linearize import Linearizer
 from solvent.solver.refinement import Replay, lemmas, obligation_name, replay
 from solvent.solver.story import canonical_witness, decode, event_variables, run, slots, symbolic_book
@@ -89,8 +92,9 @@ class StoryQuery:
             self.solver.assert_and_track(f, z3.Bool(f"assume: {a.name}"))
         if self.linearizer is not None:
             self.solver.add(*self.linearizer.facts)
-        inputs = self.variables + event_variables(self.slots)
-        self.size = sum_(z3.If(v >= 0, v, -v) for v in inputs)
+        numbers = self.variables + event_variables(self.slots)
+        self.inputs = numbers + [slot.choice for slot in self.slots if slot.choice is not None]
+        self.size = sum_(z3.If(v >= 0, v, -v) for v in numbers)
         self.build_seconds = time.perf_counter() - started
 
     def _rewrite(self, formulas: list[Any]) -> list[Any]:
@@ -130,14 +134,29 @@ class StoryQuery:
             goal = z3.And(goal, extra)
         if self.linearizer is None:
             return self._loop(name, goal, invariant, witness=False)
+        return self._portfolio(name, key, goal, invariant, extra)
+
+    def _portfolio(self, name: str, key: str | None, goal: Any, invariant: Invariant | None, extra: Any) -> Answer:
+        """Purified with a few refinement rounds, then exact NIA, then purified again: each phase
+        decides what the others stall on (linear proofs at large N; pro-rata rounding at small N)."""
         started = time.perf_counter()
-        first = self._loop(name, goal, invariant, witness=False, budget_ms=self.bounds.timeout_ms // 2)
-        if first.verdict is not Verdict.UNKNOWN:
-            return first
-        remaining = self.bounds.timeout_ms - int((time.perf_counter() - started) * 1000)
-        second = self._exact_check(name, key, invariant, extra, max(remaining, 1))
-        stats = attrs.evolve(second.stats, seconds=time.perf_counter() - started, refinements=first.stats.refinements, result=f"{first.stats.result}, then exact: {second.stats.result}")
-        return attrs.evolve(second, stats=stats, reason=second.reason if second.verdict is not Verdict.UNKNOWN else f"purified: {first.reason}; exact: {second.reason}")
+        total = self.bounds.timeout_ms
+
+        def left() -> int:
+            return max(total - int((time.perf_counter() - started) * 1000), 1)
+
+        tried: list[Answer] = []
+        first = self._loop(name, goal, invariant, witness=False, budget_ms=total // 3, max_rounds=6)
+        tried.append(first)
+        if first.verdict is Verdict.UNKNOWN:
+            tried.append(self._exact_check(name, key, invariant, extra, left() // 2))
+        if tried[-1].verdict is Verdict.UNKNOWN and left() > 1:
+            tried.append(self._loop(name, goal, invariant, witness=False, budget_ms=left()))
+        last = tried[-1]
+        result = ", then ".join(a.stats.result for a in tried)
+        stats = attrs.evolve(last.stats, seconds=time.perf_counter() - started, refinements=sum(a.stats.refinements for a in tried), result=result)
+        reason = last.reason if last.verdict is not Verdict.UNKNOWN else "; ".join(a.reason for a in tried)
+        return attrs.evolve(last, stats=stats, reason=reason)
 
     def smaller(self, invariant: Invariant | None, answer: Answer, budget_ms: int) -> tuple[Answer, bool]:
         """A counterexample of least Σ|x| over the book's and events' numbers, and whether it is
@@ -160,21 +179,20 @@ class StoryQuery:
     def _exact_check(self, name: str, key: str | None, obligation: Invariant | None, extra: Any, budget_ms: int) -> Answer:
         """The exact (nonlinear) query: z3's own NIA decides where purification was too weak.
 
-        Its models are exact, so one that does not replay as a violation is a disagreement.
+        Run in a child process with a hard wall-clock limit (``solvent.solver.wall``). Its models
+        are exact, so one that does not replay as a violation is a disagreement.
         """
         started = time.perf_counter()
-        solver = z3.Solver()
-        solver.set(timeout=budget_ms)
-        solver.add(*[_bool(a.holds) for a in self.assumptions], self.violations[key])
+        assertions = [_bool(a.holds) for a in self.assumptions] + [self.violations[key]]
         if extra is not None:
-            solver.add(extra)
-        result = solver.check()
-        if result == z3.unsat:
+            assertions.append(extra)
+        answer = wall.check(assertions, self.inputs, budget_ms)
+        if answer.result == "unsat":
             return _answer(Verdict.PROVED, name, "unsat (exact)", started, 0)
-        if result == z3.unknown:
-            return _answer(Verdict.UNKNOWN, name, "unknown (exact)", started, 0, f"z3: {solver.reason_unknown()}")
-        model = solver.model()
-        rep = replay(self.policy, obligation, decode(self.book, self.slots, under_model(model)), self.bounds)
+        if answer.result != "sat":
+            return _answer(Verdict.UNKNOWN, name, "unknown (exact)", started, 0, f"z3: {answer.reason}")
+        evaluate = wall.evaluator(answer.values, self.inputs)
+        rep = replay(self.policy, obligation, decode(self.book, self.slots, evaluate), self.bounds)
         if not rep.violates:
             raise SpuriousCounterexample(
                 f"z3 found an exact model for {name!r} that the concrete engine does not confirm "
@@ -182,17 +200,28 @@ class StoryQuery:
                 f"policy: {self.policy.name}\nstory: {rep.story!r}"
             )
         cx = Counterexample(rep.story, rep.steps, rep.failed_at, name, rep.detail)
-        size = model.eval(self.size, model_completion=True).as_long()
+        size = evaluate(self.size).as_long()
         return _answer(Verdict.REFUTED, name, "sat (exact, replayed)", started, 0, rep.detail, counterexample=cx, replay=rep, size=size)
 
-    def _loop(self, name: str, goal: Any, obligation: Invariant | None, *, witness: bool, started: float | None = None, budget_ms: int | None = None) -> Answer:
+    def _loop(
+        self,
+        name: str,
+        goal: Any,
+        obligation: Invariant | None,
+        *,
+        witness: bool,
+        started: float | None = None,
+        budget_ms: int | None = None,
+        max_rounds: int | None = None,
+    ) -> Answer:
         started = time.perf_counter() if started is None else started
         deadline = started + (self.bounds.timeout_ms if budget_ms is None else budget_ms) / 1000
+        rounds_allowed = self.bounds.refinements if max_rounds is None else min(max_rounds, self.bounds.refinements)
         self.solver.push()
         if goal is not None:
             self.solver.add(goal)
         try:
-            for rounds in range(self.bounds.refinements + 1):
+            for rounds in range(rounds_allowed + 1):
                 remaining = int((deadline - time.perf_counter()) * 1000)
                 if remaining <= 0:
                     return _answer(Verdict.UNKNOWN, name, "timeout", started, rounds, f"timeout after {rounds} refinement rounds")
@@ -221,7 +250,7 @@ class StoryQuery:
                 self.solver.push()
                 if goal is not None:
                     self.solver.add(goal)
-            return _answer(Verdict.UNKNOWN, name, "sat (spurious)", started, self.bounds.refinements, f"refinement gave up after {self.bounds.refinements} rounds")
+            return _answer(Verdict.UNKNOWN, name, "sat (spurious)", started, rounds_allowed, f"refinement gave up after {rounds_allowed} rounds")
         finally:
             self.solver.pop()
 
@@ -234,10 +263,9 @@ class StoryQuery:
                 f"({', '.join(rep.outside) or rep.rejected or 'the obligation holds on replay'})\n"
                 f"policy: {self.policy.name}\nstory: {rep.story!r}"
             )
-        facts = self.linearizer.strengthen(wrong) + lemmas(wrong, model)
-        if rounds >= self.bounds.refinements // 2:
-            facts += self.linearizer.definitions(wrong)
-        return facts
+        # linear lemmas only: the in-process solver stays linear, so its timeout is honoured (the
+        # exact nonlinear query runs apart, under a hard wall: see _exact_check)
+        return self.linearizer.strengthen(wrong) + lemmas(wrong, model)
 
 
 def _answer(verdict: Verdict, name: str, result: str, started: float, rounds: int, reason: str = "", **kw: Any) -> Answer:

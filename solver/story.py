@@ -239,6 +239,8 @@ def slots(book: Book, bounds: Bounds, prices: Sequence[int | None] = ()) -> list
     for k in range(bounds.events):
         price = prices[k] if k < len(prices) else None
         variants = [v for kind in bounds.event_kinds for v in _variants(kind, k, book, bounds, price)]
+        if not variants:
+            raise ValueError(f"'event_kinds' {', '.join(bounds.event_kinds)} need at least 2 accounts (a trade has two sides): {bounds.accounts}")
         choice = z3.Int(f"e{k + 1}.choice") if len(variants) > 1 else None
         fb = _field_bounds(variants, bounds)
         if choice is not None:

@@ -130,6 +130,8 @@ class ProofResult:
 def combine(results: list[ObligationResult]) -> tuple[Verdict, str]:
     """The verdict of several obligations: refuted if any is, proved only if all are."""
     verdicts = [r.verdict for r in results]
+    if not verdicts:
+        return Verdict.UNKNOWN, "no obligation was checked"
     if Verdict.VACUOUS in verdicts:
         return Verdict.VACUOUS, next(r.reason for r in results if r.verdict is Verdict.VACUOUS)
     if Verdict.REFUTED in verdicts:

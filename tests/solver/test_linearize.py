@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 import solvent.solver  # noqa: F401  (registers the z3 backend)
 from solvent.rules.arith import Rounding, abs_, div, ite, max_, min_, mul_ppm, safe_divisor, sum_, when
-from solvent.solver.linearize import Linearizer, _product_facts, _shared_factor_facts
+from solvent.solver.linearize import Linearizer
+from solvent.solver.side_facts import product_facts, shared_factor_facts
 
 ints = st.integers(min_value=-10**6, max_value=10**6)
 FAST = settings(max_examples=60, deadline=None)
@@ -32,7 +33,7 @@ class TestFacts:
     @given(a=ints, b=ints)
     def test_product_facts_hold_of_exact_products(self, a: int, b: int) -> None:
         x, y, p = z3.Ints("x y p")
-        facts = _product_facts(p, x, y)
+        facts = product_facts(p, x, y)
         pinned = z3.substitute(z3.And(*facts), (x, z3.IntVal(a)), (y, z3.IntVal(b)), (p, z3.IntVal(a * b)))
         assert z3.is_true(z3.simplify(pinned))
 
@@ -40,7 +41,7 @@ class TestFacts:
     @given(a=ints, b=ints, f=ints)
     def test_shared_factor_facts_hold(self, a: int, b: int, f: int) -> None:
         x, y, g, pa, pb = z3.Ints("x y g pa pb")
-        facts = _shared_factor_facts(g, pa, x, pb, y)
+        facts = shared_factor_facts(g, pa, x, pb, y)
         values = [(x, a), (y, b), (g, f), (pa, a * f), (pb, b * f)]
         pinned = z3.substitute(z3.And(*facts), *[(v, z3.IntVal(n)) for v, n in values])
         assert z3.is_true(z3.simplify(pinned))

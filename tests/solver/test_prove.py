@@ -57,6 +57,14 @@ class TestProved:
         assert result.scope.accounts == 2 and result.scope.text.startswith("N ≤ 2")
 
 
+    def test_a_price_grid_proves_only_for_its_prices(self) -> None:
+        """With every price on a grid the queries are linear; the scope names the grid."""
+        result = prove("broker-reg-t", "no-negative-equity", Bounds(accounts=2, price_grid=(90, 100), **QUICK))
+        assert result.verdict is Verdict.PROVED, result.summary()
+        assert result.scope.prices == "prices in {90, 100}" and "grid" in result.method
+        assert sum(q.name.startswith("no-negative-equity at prices") for q in result.queries) == 4
+
+
 class TestRefuted:
     """A model becomes a concrete story; only a replayed failure is REFUTED."""
 
@@ -86,10 +94,11 @@ class TestVacuous:
 
 class TestUnknown:
     def test_tiny_timeout_is_unknown_never_proved(self) -> None:
-        """Binance's ADL ranking multiplies state quantities; a 1 ms budget decides nothing."""
-        result = prove("binance", "no-haircut", Bounds(accounts=3, timeout_ms=1))
-        assert result.verdict in (Verdict.UNKNOWN, Verdict.PARTIAL)
-        assert result.verdict is not Verdict.PROVED
+        """Drift's pro-rata socialization needs nonlinear reasoning; a 1 ms budget decides nothing
+        (not even the compositional lemmas), and nothing undecided is reported as proved."""
+        result = prove("drift", "conservation", Bounds(accounts=3, timeout_ms=1))
+        assert result.verdict in (Verdict.UNKNOWN, Verdict.PARTIAL), result.summary()
+        assert all(o.verdict is not Verdict.PROVED or o.obligation != TRANSFERS for o in result.obligations)
         assert "timeout" in result.reason or "canceled" in result.reason
 
 
@@ -106,11 +115,21 @@ class TestDisagreement:
         with pytest.raises(SpuriousCounterexample, match="does not confirm"):
             prove("backpack", "no-negative-equity", Bounds(accounts=1, price_grid=(1, 3), **QUICK), minimize=False)
 
-    def test_purified_models_are_refined_not_reported(self, monkeypatch) -> None:
-        """With products purified a spurious model is excluded by lemmas; the verdict stays sound."""
-        result = prove("backpack", "conservation", Bounds(accounts=2, **QUICK), compositional=False)
-        assert result.verdict is Verdict.PROVED
-        assert result.method.startswith("bounded") and "purified" in result.method
+    def test_a_purified_model_is_refined_not_reported(self, monkeypatch) -> None:
+        """A purified query over-approximates: a model the engine does not confirm is excluded by
+        lemmas and the query re-run (here the first replay is forced to say "no failure")."""
+        real = query_module.replay
+        calls: list[int] = []
+
+        def first_replay_disagrees(policy, invariant, story, bounds):
+            calls.append(1)
+            return Replay(story, (), None) if len(calls) == 1 else real(policy, invariant, story, bounds)
+
+        query = query_module.StoryQuery(load_preset("backpack"), catalog.get("no-negative-equity"), Bounds(accounts=1, **QUICK))
+        monkeypatch.setattr(query_module, "replay", first_replay_disagrees)
+        answer = query.check_obligation(catalog.get("no-negative-equity"))
+        assert answer.verdict is Verdict.REFUTED
+        assert answer.stats.refinements >= 1 and len(calls) >= 2
 
 
 def _leaky_settlement(ctx, new_mark):
