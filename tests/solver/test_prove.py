@@ -62,7 +62,8 @@ class TestProved:
         result = prove("broker-reg-t", "no-negative-equity", Bounds(accounts=2, price_grid=(90, 100), **QUICK))
         assert result.verdict is Verdict.PROVED, result.summary()
         assert result.scope.prices == "prices in {90, 100}" and "grid" in result.method
-        assert sum(q.name.startswith("no-negative-equity at prices") for q in result.queries) == 4
+        points = {q.name for q in result.queries if q.name.startswith("no-negative-equity at prices")}
+        assert points == {f"no-negative-equity at prices {a}, {b}" for a in (90, 100) for b in (90, 100)}
 
 
 class TestRefuted:
