@@ -428,6 +428,37 @@ class Linearizer:
         square = self._times(({name.get_id(): (1, name)}, 0), lin)
         self.facts.append(self._monomial(name, name) == self._build(square, 1))
 
+    def _split_lemmas(self, group: list[Quotient]) -> None:
+        """What a pro-rata split needs: ``Σ⌊n_i/D⌋`` against ``⌊Σn_i/D⌋``, and exact multiples.
+
+        For ``D > 0``: ``Σ q_i ≤ ⌊Σ n_i / D⌋ ≤ Σ q_i + k − 1`` (floor is superadditive, losing
+        less than one per term), and for every product ``P = c·D`` already in the query,
+        ``Σ n_i ≤ ±P → ⌊Σ n_i / D⌋ ≤ ±c`` and ``Σ n_i ≥ ±P → ⌊Σ n_i / D⌋ ≥ ±c`` (floor is monotone
+        and ``⌊c·D / D⌋ = c``). With the links ``T·D = Σ T·w_i`` this proves that shares rounded
+        up cover the target (the pro-rata dust is never negative).
+        """
+        divisor = group[0].divisor
+        total = z3.Sum([q.numerator for q in group])
+        whole = self._divide(z3.Z3_OP_IDIV, total, divisor)
+        parts = z3.Sum([q.var for q in group])
+        self.facts.append(z3.Implies(divisor > 0, z3.And(parts <= whole, whole <= parts + len(group) - 1)))
+        key = divisor.get_id()
+        for product in list(self.products.values()):
+            if product.left.get_id() == key:
+                other = product.right
+            elif product.right.get_id() == key:
+                other = product.left
+            else:
+                continue
+            if other.get_id() == whole.get_id():
+                continue
+            for sign in (1, -1):
+                bound, value = sign * product.var, sign * other
+                self.facts += [
+                    z3.Implies(z3.And(divisor > 0, total <= bound), whole <= value),
+                    z3.Implies(z3.And(divisor > 0, total >= bound), whole >= value),
+                ]
+
     def finish(self) -> None:
         """Add the lemmas that relate products sharing a divisor or a quotient (call once, last).
 
@@ -444,6 +475,9 @@ class Linearizer:
         for group in by_divisor.values():
             if len(group) >= 2:
                 self._aggregate(group[0].divisor, self._form(z3.Sum([q.var for q in group])))
+        for group in list(by_divisor.values()):
+            if len(group) >= 2:
+                self._split_lemmas(group)
         factors = {q.divisor.get_id(): q.divisor for q in self.quotients.values()}
         factors.update({q.var.get_id(): q.var for q in self.quotients.values()})
         for key, f in factors.items():

@@ -2,29 +2,33 @@
 
 The engine is not re-modelled: a symbolic book of ``bounds.accounts`` traders (every number a z3
 variable) and ``bounds.events`` event slots are run through ``solvent.rules.engine.transition``
-(``solvent.solver.story``); the policy stays concrete. Each proof asks, in order:
+(``solvent.solver.story``); the policy stays concrete. Each bounded proof asks, in order:
 
 1. **Vacuity.** Are the assumptions (``solvent.solver.assumptions``: a well-formed,
    margin-compliant book; every event accepted by the engine's own requirements) satisfiable? If
-   not, the verdict is VACUOUS and names the conflicting assumptions.
+   not, the verdict is VACUOUS and names the conflicting assumptions. A witness must replay.
 2. **The invariant.** Can it fail after some accepted event? Unsat is PROVED; a model is turned
    into a concrete book and events and replayed on ``solvent.rules.engine.step``; only a replayed
    failure is REFUTED.
 3. **Non-negative transfers.** Can any transfer move a negative amount? (An engine bug: it would
    reverse who pays whom while every total still balances.) Checked the same way.
 
-Where two state quantities multiply (``size × price``, ``share × weight / total``) the query is
-kept linear by purification (``solvent.solver.linearize``: fresh variables with side facts, a
-sound over-approximation), and a spurious model is excluded by refinement
-(``solvent.solver.query``). ``Bounds.price_grid`` instead fixes every price to grid points (one
-query per combination; the verdict then covers only those prices). ``Bounds.linearize=False``
-hands z3 the exact nonlinear query.
+Refutations are searched on 1, 2 and 3 traders first (cheap; a counterexample on fewer traders is
+one within the bounds), then N itself is decided, and a refutation is shrunk to the least total
+magnitude. Where two state quantities multiply (``size × price``, ``share × weight / total``) each
+question is a portfolio (``solvent.solver.query``): purified linear queries with refinement
+(``solvent.solver.linearize``), then z3's exact nonlinear arithmetic under a hard wall-clock
+limit. ``Bounds.price_grid`` instead fixes every price to grid points (one linear query per
+combination; the verdict then covers only those prices).
+
+Where an invariant has an all-N argument (``solvent.solver.compositional``: conservation,
+open-interest balance), its lemmas decide the invariant for every N and every number of events
+of the bounded kinds, and the bounded queries check the transfers only. The result states the
+scope of each obligation.
 
 Guarantees: PROVED only when every query was unsat; REFUTED only with a story the concrete engine
 fails on; an exact model the engine does not confirm raises
-:class:`~solvent.solver.verdicts.SpuriousCounterexample`. Where a compositional argument exists
-(``solvent.solver.compositional``) a bounded PROVED is extended to every number of accounts and
-the scope says ``all N``; otherwise the scope is the bound that was checked.
+:class:`~solvent.solver.verdicts.SpuriousCounterexample`.
 """
 
 from __future__ import annotations
@@ -105,7 +109,7 @@ def _extended(outcome: ProofResult, invariant: Invariant, extension: Any) -> Pro
         reason=reason,
         scope=scope,
         obligations=obligations,
-        method=f"{extension.method}; transfer amounts {outcome.method.removeprefix('bounded: ')}",
+        method=f"{extension.method}. Transfer amounts: {outcome.method}",
         lemmas=extension.lemmas,
         queries=extension.queries + outcome.queries,
     )
@@ -213,6 +217,8 @@ def _fold(name: str, answers: list[Answer], unknown_witness: list[Answer]) -> Ob
     if unknown:
         reason = unknown[0].reason if unknown[0] in answers else f"assumptions: {unknown[0].reason}"
         return ObligationResult(name, Verdict.UNKNOWN, reason)
+    if answers and all(a.stats.result == "unsat (no symbolic case)" for a in answers):
+        return ObligationResult(name, Verdict.PROVED, "trivially: no event of these kinds can break it")
     return ObligationResult(name, Verdict.PROVED)
 
 
