@@ -273,7 +273,7 @@ def transition(policy: Policy, book: Book, event: Event) -> Ctx:
     elif isinstance(event, MarkPrice):
         ctx = sweep(policy, settle_mark(ctx, event.price_quote))
     elif isinstance(event, Funding):
-        ctx = sweep(policy, pay_funding(ctx, event.rate_ppm))
+        ctx = sweep(policy, pay_funding(ctx, event.rate_ppm, policy.rounding.funding))
     else:
         raise TypeError(f"not an event: {event!r}")
     return ctx.with_book(attrs.evolve(ctx.book, clock=ctx.book.clock + 1))

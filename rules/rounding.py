@@ -12,6 +12,7 @@ import enum
 import attrs
 
 from solvent.rules.arith import Rounding
+from solvent.rules.book import Role
 
 
 class ProRata(enum.Enum):
@@ -26,6 +27,42 @@ class ProRata(enum.Enum):
     DOWN_REMAINDER_TO_NEXT_LAYER = "down_remainder_to_next_layer"
 
 
+class FundingRounding(enum.Enum):
+    """How each funding payment rounds, and which venue account holds the difference.
+
+    Each account's amount is ``S × M × r / 1e6`` rounded on its own, so what the payers pay and
+    what the receivers get differ by under one quantum per account per payment: the dust.
+
+    ``payers_up_dust_to_fee_account``: payers round up, receivers down; the dust goes to the fee
+    account (favours the venue). ``payers_up_dust_to_insurance_fund``: the same, the dust to the
+    insurance fund. ``payers_down_shortfall_from_fee_account``: payers round down, receivers up;
+    the fee account pays the shortfall (favours users: every extra payment moves the venue's
+    money to traders, which ``cadence-invariant`` reports).
+    """
+
+    PAYERS_UP_DUST_TO_FEE_ACCOUNT = "payers_up_dust_to_fee_account"
+    PAYERS_UP_DUST_TO_INSURANCE_FUND = "payers_up_dust_to_insurance_fund"
+    PAYERS_DOWN_SHORTFALL_FROM_FEE_ACCOUNT = "payers_down_shortfall_from_fee_account"
+
+    @property
+    def payers_round_up(self) -> bool:
+        """True when payers round up and receivers down (the dust goes to the venue's account)."""
+        return self is not FundingRounding.PAYERS_DOWN_SHORTFALL_FROM_FEE_ACCOUNT
+
+    @property
+    def payer(self) -> Rounding:
+        return Rounding.CEIL if self.payers_round_up else Rounding.FLOOR
+
+    @property
+    def receiver(self) -> Rounding:
+        return Rounding.FLOOR if self.payers_round_up else Rounding.CEIL
+
+    @property
+    def dust_account(self) -> Role:
+        """The venue account that keeps the dust (or pays the shortfall)."""
+        return Role.INSURANCE_FUND if self is FundingRounding.PAYERS_UP_DUST_TO_INSURANCE_FUND else Role.FEE_ACCOUNT
+
+
 @attrs.frozen
 class RoundingRule:
     """Rounding directions named by the policy.
@@ -33,11 +70,14 @@ class RoundingRule:
     ``fee``: trading fees and liquidation penalties (ceil favours the venue).
     ``margin``: initial and maintenance requirements (ceil favours solvency).
     ``pro_rata``: shares of a deficit charged to many accounts.
-    Funding is fixed: payers round up, receivers round down, dust to the fee account.
+    ``funding``: each account's funding amount, and who holds the dust (:class:`FundingRounding`).
     """
 
     fee: Rounding = attrs.field(default=Rounding.CEIL, validator=attrs.validators.instance_of(Rounding))
     margin: Rounding = attrs.field(default=Rounding.CEIL, validator=attrs.validators.instance_of(Rounding))
     pro_rata: ProRata = attrs.field(
         default=ProRata.UP_DUST_TO_INSURANCE_FUND, validator=attrs.validators.instance_of(ProRata)
+    )
+    funding: FundingRounding = attrs.field(
+        default=FundingRounding.PAYERS_UP_DUST_TO_FEE_ACCOUNT, validator=attrs.validators.instance_of(FundingRounding)
     )

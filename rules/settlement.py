@@ -4,8 +4,14 @@ Formula (mark M → M', position S): each account receives S × (M' − M) (pays
 Losers pay into ``clearing``, clearing pays winners. With open interest balanced (Σ S = 0) the
 clearing account ends at exactly zero: no rounding is involved.
 
-Funding at rate r (ppm, positive: longs pay shorts): amount_i = S_i × M × r / 1e6; payers round up,
-receivers round down, and the clearing account's rounding dust goes to the fee account.
+Funding at rate r (ppm, positive: longs pay shorts): amount_i = S_i × M × r / 1e6, each rounded on
+its own in the direction the policy's ``rounding.funding`` names (:class:`FundingRounding`).
+Payers pay into ``clearing``; where receivers round up, the named venue account first pays
+clearing the shortfall; receivers are paid; what is left in clearing (the payers' rounding dust)
+goes to the named venue account. Clearing ends at zero either way.
+
+Rounds: payers up and receivers down (dust to the venue account: the venue gains under one
+quantum per account per payment), or payers down and receivers up (the venue account pays it).
 """
 
 from __future__ import annotations
@@ -14,9 +20,10 @@ from typing import Any
 
 import attrs
 
-from solvent.rules.arith import PPM, Rounding, div, max_
+from solvent.rules.arith import PPM, div, max_, sum_
 from solvent.rules.book import Role
 from solvent.rules.ledger import Ctx, Reason, system
+from solvent.rules.rounding import FundingRounding
 
 
 def settle_mark(ctx: Ctx, new_mark: Any) -> Ctx:
@@ -32,14 +39,20 @@ def settle_mark(ctx: Ctx, new_mark: Any) -> Ctx:
     return ctx.with_book(attrs.evolve(ctx.book, market=market))
 
 
-def pay_funding(ctx: Ctx, rate_ppm: Any) -> Ctx:
-    """Longs pay shorts ``rate × notional`` (shorts pay longs at a negative rate)."""
+def pay_funding(ctx: Ctx, rate_ppm: Any, rounding: FundingRounding) -> Ctx:
+    """Longs pay shorts ``rate × notional`` (shorts pay longs at a negative rate), rounded as ``rounding`` says."""
     mark = ctx.book.market.mark_quote
     clearing = system(ctx.book, Role.CLEARING)
+    pool = system(ctx.book, rounding.dust_account)
     owed = [(a.name, a.size_lots * mark * rate_ppm) for a in ctx.book.accounts if a.role is not Role.CLEARING]
-    for name, amount in owed:
-        ctx = ctx.transfer(name, clearing, div(max_(amount, 0), PPM, rounding=Rounding.CEIL), Reason.FUNDING)
-    for name, amount in owed:
-        ctx = ctx.transfer(clearing, name, div(max_(-amount, 0), PPM, rounding=Rounding.FLOOR), Reason.FUNDING)
+    paid = [(name, div(max_(amount, 0), PPM, rounding=rounding.payer)) for name, amount in owed]
+    received = [(name, div(max_(-amount, 0), PPM, rounding=rounding.receiver)) for name, amount in owed]
+    for name, amount in paid:
+        ctx = ctx.transfer(name, clearing, amount, Reason.FUNDING)
+    if not rounding.payers_round_up:
+        shortfall = max_(sum_(amount for _, amount in received) - ctx.book.account(clearing).cash_quote, 0)
+        ctx = ctx.transfer(pool, clearing, shortfall, Reason.FUNDING_DUST)
+    for name, amount in received:
+        ctx = ctx.transfer(clearing, name, amount, Reason.FUNDING)
     dust = max_(ctx.book.account(clearing).cash_quote, 0)
-    return ctx.transfer(clearing, system(ctx.book, Role.FEE_ACCOUNT), dust, Reason.FUNDING_DUST)
+    return ctx.transfer(clearing, pool, dust, Reason.FUNDING_DUST)

@@ -20,7 +20,7 @@ from solvent.rules.fees import FeeRule
 from solvent.rules.liquidation import Execution, LiquidationRule, Recipient, Trigger
 from solvent.rules.margin import MarginRule, Tier, equity
 from solvent.rules.policy import Policy
-from solvent.rules.rounding import ProRata, RoundingRule
+from solvent.rules.rounding import FundingRounding, ProRata, RoundingRule
 from solvent.rules.waterfall import (
     Adl,
     AdlPrice,
@@ -78,7 +78,7 @@ POLICIES: dict[str, Policy] = {
         ),
         rounding=RoundingRule(pro_rata=ProRata.DOWN_REMAINDER_TO_NEXT_LAYER),
     ),
-    "spot-half-even-haircut-adl-binance-clawback-debt-venue": Policy(
+    "spot-half-even-haircut-adl-binance-clawback-debt-venue-funding-down": Policy(
         "spot",
         SPOT_20X,
         liquidation=LiquidationRule(slippage_ppm=10_000, penalty_ppm=10_000),
@@ -90,15 +90,19 @@ POLICIES: dict[str, Policy] = {
             Clawback(window_events=3),
             DebtCarry(Lender.VENUE, deposits_repay_debt=True),
         ),
-        rounding=RoundingRule(fee=Rounding.HALF_EVEN, margin=Rounding.HALF_EVEN),
+        rounding=RoundingRule(
+            fee=Rounding.HALF_EVEN, margin=Rounding.HALF_EVEN, funding=FundingRounding.PAYERS_DOWN_SHORTFALL_FROM_FEE_ACCOUNT
+        ),
     ),
-    "bankruptcy-exec-at-or-below-adl-hyperliquid-clawback-uncapped-venue": Policy(
+    "bankruptcy-exec-at-or-below-adl-hyperliquid-clawback-uncapped-venue-funding-dust-fund": Policy(
         "bankruptcy",
         TIERED,
         liquidation=LiquidationRule(trigger=Trigger.AT_OR_BELOW_MAINTENANCE, execution=Execution.BANKRUPTCY),
         fees=FeeRule(taker_ppm=300, maker_ppm=100, insurance_share_ppm=1_000_000),
         deficit=(InsuranceFund(), Adl(Ranking.HYPERLIQUID), Clawback(cap_at_profit=False), VenueAbsorbs()),
-        rounding=RoundingRule(fee=Rounding.FLOOR, pro_rata=ProRata.UP_DUST_TO_INSURANCE_FUND),
+        rounding=RoundingRule(
+            fee=Rounding.FLOOR, pro_rata=ProRata.UP_DUST_TO_INSURANCE_FUND, funding=FundingRounding.PAYERS_UP_DUST_TO_INSURANCE_FUND
+        ),
     ),
     "takeover-vault-socialize-winners-down-debt-venue-no-repay": Policy(
         "takeover",

@@ -23,11 +23,11 @@ from solvent.rules.book import Account, Book, new_book
 from solvent.rules.engine import post_requirements, requirements, step, transition
 from solvent.rules.events import Deposit, Funding, MarkPrice, SpotDeposit, Trade, Withdraw
 from solvent.rules.fees import FeeRule
-from solvent.rules.ledger import InternalError
+from solvent.rules.ledger import InternalError, Reason, Transfer
 from solvent.rules.liquidation import Execution, LiquidationRule
 from solvent.rules.outcomes import AdlFill, Bankrupt, DebtCarried, DepositAbsorbed, LayerUsed, Liquidated, Residual
 from solvent.rules.policy import Policy
-from solvent.rules.rounding import ProRata, RoundingRule
+from solvent.rules.rounding import FundingRounding, ProRata, RoundingRule
 from solvent.rules.waterfall import (
     Adl,
     AdlPrice,
@@ -261,6 +261,20 @@ OTHER_CASES = {
         CRASH_STORY,
         Funding(70_000),
         lambda got: any(t.reason.name == "FUNDING_DUST" for t in got.transfers) or _has(Liquidated)(got),
+    ),
+    "funding-dust-to-the-fund": (
+        # alice owes 90 × 1,000 × 0.1234% = 111.06 → 112, carol 12.34 → 13; bob gets 123.4 → 123; dust 2
+        Policy("funding-fund", FLAT_10X, rounding=RoundingRule(funding=FundingRounding.PAYERS_UP_DUST_TO_INSURANCE_FUND)),
+        CRASH_STORY,
+        Funding(1_234),
+        lambda got: got.transfers[-1] == Transfer("clearing", "insurance_fund", 2, Reason.FUNDING_DUST),
+    ),
+    "funding-shortfall-from-the-fee-account": (
+        # alice pays 111.06 → 111, carol 12.34 → 12; bob gets 123.4 → 124: the fee account pays 1
+        Policy("funding-down", FLAT_10X, rounding=RoundingRule(funding=FundingRounding.PAYERS_DOWN_SHORTFALL_FROM_FEE_ACCOUNT)),
+        CRASH_STORY,
+        Funding(1_234),
+        lambda got: Transfer("fee_account", "clearing", 1, Reason.FUNDING_DUST) in got.transfers,
     ),
     "deposit-repays-venue-debt": (
         Policy("repay", FLAT_10X, deficit=(DebtCarry(Lender.VENUE, deposits_repay_debt=True),)),

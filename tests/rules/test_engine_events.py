@@ -16,7 +16,7 @@ from solvent.rules.events import Deposit, Funding, MarkPrice, SpotDeposit, Taker
 from solvent.rules.fees import FeeRule
 from solvent.rules.ledger import Reason, Transfer
 from solvent.rules.outcomes import DepositAbsorbed
-from solvent.rules.rounding import RoundingRule
+from solvent.rules.rounding import FundingRounding, RoundingRule
 
 
 def after(policy, book: Book, *events) -> Book:
@@ -299,7 +299,8 @@ class TestMarkPrice:
 
 
 class TestFunding:
-    """Funding: payers round up, receivers round down, the rounding dust goes to the fee account."""
+    """Funding rounds each account on its own as ``rounding.funding`` says (default: payers up,
+    receivers down, the rounding dust to the fee account)."""
 
     @pytest.fixture
     def three(self, make_policy):
@@ -338,6 +339,32 @@ class TestFunding:
         book = after(make_policy(), new_book(mark_quote=100), Deposit("alice", 1_000), Deposit("bob", 1_000), Trade("alice", "bob", 10, 100))
         s = step(make_policy(), book, Funding(10_000))  # 1% of $1,000 = $10 exactly
         assert s.transfers == (Transfer("alice", "clearing", 10, Reason.FUNDING), Transfer("clearing", "bob", 10, Reason.FUNDING))
+
+    def test_dust_to_the_insurance_fund(self, make_policy, three):
+        p = make_policy(rounding=RoundingRule(funding=FundingRounding.PAYERS_UP_DUST_TO_INSURANCE_FUND))
+        s = step(p, three, Funding(1_234))
+        # the same amounts as with the default: alice pays $4, bob gets $1, carol $2; the $1 dust to the fund
+        assert s.transfers[-1] == Transfer("clearing", "insurance_fund", 1, Reason.FUNDING_DUST)
+        assert s.transfers[:3] == (
+            Transfer("alice", "clearing", 4, Reason.FUNDING),
+            Transfer("clearing", "bob", 1, Reason.FUNDING),
+            Transfer("clearing", "carol", 2, Reason.FUNDING),
+        )
+        assert s.after.account("clearing").cash_quote == 0
+
+    def test_payers_down_the_fee_account_pays_the_shortfall(self, make_policy, three):
+        p = make_policy(rounding=RoundingRule(funding=FundingRounding.PAYERS_DOWN_SHORTFALL_FROM_FEE_ACCOUNT))
+        s = step(p, three, Funding(1_234))
+        # alice owes $3.705702 → $3 (down); bob is owed $1.235234 → $2, carol $2.470468 → $3 (up):
+        # the fee account puts in the $5 − $3 = $2 the payers do not cover, and goes below zero
+        assert s.transfers == (
+            Transfer("alice", "clearing", 3, Reason.FUNDING),
+            Transfer("fee_account", "clearing", 2, Reason.FUNDING_DUST),
+            Transfer("clearing", "bob", 2, Reason.FUNDING),
+            Transfer("clearing", "carol", 3, Reason.FUNDING),
+        )
+        assert s.after.account("clearing").cash_quote == 0
+        assert s.after.account("fee_account").cash_quote == -2
 
     @pytest.mark.parametrize("rate", [1_000_001, -1_000_001], ids=["above +100%", "below -100%"])
     def test_rate_beyond_100_percent_rejected(self, make_policy, frozen_copy, three, rate):

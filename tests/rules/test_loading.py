@@ -16,7 +16,7 @@ from solvent.rules.liquidation import Execution, LiquidationRule, Recipient, Tri
 from solvent.rules.loading import PolicyError, dumps_policy, load_policy, loads_policy
 from solvent.rules.margin import MarginRule, Tier
 from solvent.rules.policy import Policy, Units
-from solvent.rules.rounding import ProRata, RoundingRule
+from solvent.rules.rounding import FundingRounding, ProRata, RoundingRule
 from solvent.rules.waterfall import (
     LAYER_TYPES,
     Adl,
@@ -138,7 +138,11 @@ def policies() -> st.SearchStrategy[Policy]:
         fees=st.builds(FeeRule, *(ints(FeeRule, n) for n in ("taker_ppm", "maker_ppm", "insurance_share_ppm"))),
         deficit=waterfalls(),
         rounding=st.builds(
-            RoundingRule, st.sampled_from(Rounding), st.sampled_from(Rounding), st.sampled_from(ProRata)
+            RoundingRule,
+            st.sampled_from(Rounding),
+            st.sampled_from(Rounding),
+            st.sampled_from(ProRata),
+            st.sampled_from(FundingRounding),
         ),
         units=st.builds(Units, st.text(), st.text()),
         description=st.text(),
@@ -214,6 +218,7 @@ price = "bankruptcy"
 fee = "ceil"
 margin = "ceil"
 pro_rata = "up_dust_to_insurance_fund"
+funding = "payers_up_dust_to_fee_account"
 """
 
 
@@ -302,6 +307,19 @@ class TestShapeErrors:
             "policy.toml: 1 error(s)\n"
             "  'execution' must be one of 'market', 'bankruptcy', 'takeover': 'auction' @ $.liquidation.execution"
         )
+
+    def test_funding_rounding_is_a_named_choice_not_a_direction(self) -> None:
+        """A bare direction for funding is refused with the named choices (each says who keeps the dust)."""
+        assert error_of(MINIMAL + '[rounding]\nfunding = "ceil"\n') == (
+            "policy.toml: 1 error(s)\n"
+            "  'funding' must be one of 'payers_up_dust_to_fee_account', 'payers_up_dust_to_insurance_fund', "
+            "'payers_down_shortfall_from_fee_account': 'ceil' @ $.rounding.funding"
+        )
+
+    def test_funding_rounding_reads_its_choice(self) -> None:
+        policy = loads_policy(MINIMAL + '[rounding]\nfunding = "payers_up_dust_to_insurance_fund"\n')
+        assert policy.rounding.funding is FundingRounding.PAYERS_UP_DUST_TO_INSURANCE_FUND
+        assert loads_policy(MINIMAL).rounding.funding is FundingRounding.PAYERS_UP_DUST_TO_FEE_ACCOUNT
 
     def test_bad_layer_tag(self) -> None:
         assert error_of(MINIMAL + '[[deficit]]\nlayer = "insurance_fund"\n[[deficit]]\nlayer = "bailout"\n') == (
