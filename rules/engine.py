@@ -32,6 +32,7 @@ from solvent.rules.liquidation import (
 from solvent.rules.margin import counts_spot, equity, initial_margin, maintenance_margin
 from solvent.rules.outcomes import DepositAbsorbed
 from solvent.rules.policy import Policy
+from solvent.rules.pool_adl import reduce_profits
 from solvent.rules.positions import fill
 from solvent.rules.settlement import pay_funding, settle_mark
 from solvent.rules.waterfall import Clawback, Lender
@@ -252,6 +253,14 @@ def sweep(policy: Policy, ctx: Ctx) -> Ctx:
     return ctx
 
 
+def after_sweep(policy: Policy, ctx: Ctx) -> Ctx:
+    """What runs once the sweep is done: the PnL-to-pool ADL, if the policy has one."""
+    rule = policy.pnl_to_pool_adl
+    if rule is None:
+        return ctx
+    return reduce_profits(rule, policy.margin, policy.rounding, ctx)
+
+
 def _open_window(policy: Policy, book: Book) -> Book:
     layer = policy.layer(Clawback)
     if layer is None or book.clock == 0 or book.clock % layer.window_events:
@@ -271,9 +280,9 @@ def transition(policy: Policy, book: Book, event: Event) -> Ctx:
     elif isinstance(event, Trade):
         ctx = _trade(policy, ctx, event)
     elif isinstance(event, MarkPrice):
-        ctx = sweep(policy, settle_mark(ctx, event.price_quote))
+        ctx = after_sweep(policy, sweep(policy, settle_mark(ctx, event.price_quote)))
     elif isinstance(event, Funding):
-        ctx = sweep(policy, pay_funding(ctx, event.rate_ppm, policy.rounding.funding))
+        ctx = after_sweep(policy, sweep(policy, pay_funding(ctx, event.rate_ppm, policy.rounding.funding)))
     else:
         raise TypeError(f"not an event: {event!r}")
     return ctx.with_book(attrs.evolve(ctx.book, clock=ctx.book.clock + 1))

@@ -41,6 +41,7 @@ class Reason(enum.Enum):
     FEE_POOL = "fee pool cover"
     VENUE_ABSORBS = "venue absorbs"
     ADL = "auto-deleveraging at bankruptcy price"
+    POOL_ADL = "ADL by PnL-to-pool factor, at mark"
     SOCIALIZED_LOSS = "socialized loss"
     HAIRCUT = "profit haircut"
     CLAWBACK = "clawback"
@@ -51,7 +52,7 @@ class Reason(enum.Enum):
 
 #: Transfers that are trading PnL (they count toward a clawback window's profit).
 PNL_REASONS = frozenset(
-    {Reason.SETTLEMENT, Reason.TRADE_PRICE, Reason.FUNDING, Reason.LIQUIDATION_SLIPPAGE, Reason.ADL}
+    {Reason.SETTLEMENT, Reason.TRADE_PRICE, Reason.FUNDING, Reason.LIQUIDATION_SLIPPAGE, Reason.ADL, Reason.POOL_ADL}
 )
 
 #: Transfers that take money from a winner to pay someone else's deficit.

@@ -12,7 +12,7 @@ writes a policy back out (``dumps_policy``) so that ``loads_policy(dumps_policy(
 
 TOML layout: top-level ``name`` (required), ``description``, ``sources``, ``accepts``; tables ``[units]``,
 ``[margin]`` with ``[[margin.tiers]]`` (required), ``[liquidation]``, ``[fees]``, ``[[deficit]]``
-(each with ``layer = "<kind>"``) and ``[rounding]``. An absent key or table takes its default.
+(each with ``layer = "<kind>"``), ``[pnl_to_pool_adl]`` and ``[rounding]``. An absent key or table takes its default.
 """
 
 from __future__ import annotations
@@ -338,7 +338,7 @@ def load_policy(path: str | os.PathLike[str]) -> Policy:
 
 # --- writing -------------------------------------------------------------------------------------
 
-_LAYOUT = ("name", "description", "sources", "accepts", "units", "margin", "liquidation", "fees", "deficit", "rounding")
+_LAYOUT = ("name", "description", "sources", "accepts", "units", "margin", "liquidation", "fees", "deficit", "pnl_to_pool_adl", "rounding")
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
 
 

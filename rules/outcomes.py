@@ -63,6 +63,28 @@ class AdlFill:
 
 
 @attrs.frozen
+class PoolAdlTriggered:
+    """A side's pending PnL ``pnl_quote`` exceeded the PnL-to-pool ADL's maximum factor of the pool
+    value ``pool_quote`` (GMX v2, mechanics.md §9); ``side`` is ``"long"`` or ``"short"``."""
+
+    side: str
+    pnl_quote: Any
+    pool_quote: Any
+
+
+@attrs.frozen
+class PoolAdlFill:
+    """PnL-to-pool ADL closed ``lots`` of ``account``'s profitable position at ``price_quote`` (the
+    mark); ``position_lots`` and ``pnl_quote`` are its position and pending PnL before the close."""
+
+    account: str
+    lots: Any
+    price_quote: Any
+    position_lots: Any
+    pnl_quote: Any
+
+
+@attrs.frozen
 class DebtCarried:
     """``account``'s deficit stays on the account (or is owed to a lender) instead of being paid."""
 
@@ -86,4 +108,4 @@ class Residual:
     amount_quote: Any
 
 
-Outcome = Liquidated | Bankrupt | LayerUsed | AdlFill | DebtCarried | DepositAbsorbed | Residual
+Outcome = Liquidated | Bankrupt | LayerUsed | AdlFill | PoolAdlTriggered | PoolAdlFill | DebtCarried | DepositAbsorbed | Residual

@@ -9,6 +9,7 @@ import attrs
 from solvent.rules.fees import FeeRule
 from solvent.rules.liquidation import LiquidationRule
 from solvent.rules.margin import MarginRule
+from solvent.rules.pool_adl import PnlToPoolAdl
 from solvent.rules.rounding import RoundingRule
 from solvent.rules.waterfall import LAYER_TYPES, Adl, DebtCarry, Layer, check_layers
 
@@ -38,6 +39,9 @@ class Policy:
     fees: FeeRule = FeeRule()
     deficit: tuple[Layer, ...] = attrs.field(default=(), converter=tuple, validator=_check_deficit)
     rounding: RoundingRule = RoundingRule()
+    #: ADL by PnL-to-pool factor (GMX v2, mechanics.md §9): runs after every mark move or funding
+    #: payment, apart from the deficit waterfall; absent: never
+    pnl_to_pool_adl: PnlToPoolAdl | None = None
     units: Units = Units()
     description: str = ""
     sources: tuple[str, ...] = attrs.field(default=(), converter=tuple)

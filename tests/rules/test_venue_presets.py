@@ -12,6 +12,7 @@ import pytest
 from solvent.rules.arith import PPM, Rounding
 from solvent.rules.liquidation import Execution, Recipient, Trigger
 from solvent.rules.loading import dumps_policy, load_policy, loads_policy
+from solvent.rules.pool_adl import PnlToPoolAdl
 from solvent.rules.presets import load_preset, preset_names, preset_path
 from solvent.rules.venue_formulas import hyperliquid_maintenance_rate, maintenance_amount, rate_ppm
 from solvent.rules.waterfall import Adl, AdlPrice, BackstopVault, InsuranceFund, Over, Ranking, SocializedLoss
@@ -204,7 +205,7 @@ class TestMangoV4:
 
 
 class TestGmxV2:
-    """mechanics.md §9: the GM pool as backstop; GMX's ADL by pnl-to-pool factor is not expressible."""
+    """mechanics.md §9: the GM pool as backstop; ADL by pnl-to-pool factor, apart from the waterfall."""
 
     def test_pool_pays_bad_debt(self) -> None:
         policy = load_preset("gmx-v2")
@@ -212,11 +213,12 @@ class TestGmxV2:
         assert policy.liquidation.penalty_recipient is Recipient.BACKSTOP_VAULT
         assert policy.liquidation.penalty_ppm == 2_000  # 0.20% of size
 
-    def test_says_adl_is_not_expressible(self) -> None:
-        text = text_of("gmx-v2")
-        assert "NOT EXPRESSIBLE: GMX's ADL" in text
-        assert "pnl-to-pool factor" in text
-        assert load_preset("gmx-v2").adl is None
+    def test_adl_by_pnl_to_pool_factor(self) -> None:
+        """gmx-synthetics config/markets.ts synthethicMarketConfig: max 55%, min after ADL 50%."""
+        policy = load_preset("gmx-v2")
+        assert policy.pnl_to_pool_adl == PnlToPoolAdl(max_factor_ppm=550_000, min_factor_ppm=500_000, ranking=Ranking.BITMEX)
+        assert policy.adl is None  # no ADL layer pays a deficit
+        assert "NOT EXPRESSIBLE" not in text_of("gmx-v2")
 
 
 def test_presets_are_package_data() -> None:
