@@ -23,7 +23,7 @@ The catalog (DESIGN.md, "Properties"):
 
 | id | twin | compared |
 | --- | --- | --- |
-| ``cadence-invariant`` | one mark move (or funding payment) split in two | every balance right after, if neither run liquidates there |
+| ``cadence-invariant`` | one mark move (or funding payment) split in two | every balance right after, if neither run liquidates there; a funding split may move the declared rounding dust (below) |
 | ``round-trip-neutral`` | a detour ``MarkPrice(x), MarkPrice(back)`` inserted | every balance against run A at the same point, if no liquidation |
 | ``more-fund-never-hurts`` | more in the insurance fund from the start | haircuts paid by traders, in total and per trader |
 | ``more-collateral-never-hurts`` | one trader holds more from the start | every other trader's final equity net of debt, and what it paid toward deficits |
@@ -32,6 +32,14 @@ Books are compared where the two runs meet (right after the split or the detour)
 both runs apply the same events to the same balances, so an equal book there means an equal
 future, except for the event clock (a clawback window counts events, so a twin with one more
 event shifts it; that is an artefact of the twin, not a leak, and is not compared).
+
+A funding payment rounds every account on its own (``rounding.funding``), so two payments at rates
+``r1 + r2 = r`` need not pay what one at ``r`` pays: that is the rounding the policy declares, not a
+leak. ``cadence-invariant`` allows exactly that much and no more (docs/model.md, "Funding rounding
+and cadence"): each account holding a position may end at most one quantum per extra payment
+*poorer*, the named dust account (``rounding.funding``) gains exactly what they lose, and nothing
+else differs. Money flowing the other way (a trader richer for being paid more often) is a leak
+even when the policy declares it: the venue's account pays for every extra payment, without bound.
 
 Search says "none found", never "none exists".
 """
@@ -59,6 +67,7 @@ from solvent.rules.ledger import HAIRCUT_REASONS
 from solvent.rules.margin import equity
 from solvent.rules.outcomes import Bankrupt, Liquidated
 from solvent.rules.policy import Policy
+from solvent.rules.rounding import FundingRounding
 from solvent.rules.waterfall import InsuranceFund
 
 BALANCES = (("cash_quote", "cash"), ("spot_quote", "spot"), ("size_lots", "size"), ("debt_quote", "debt"))
@@ -246,10 +255,58 @@ def cadence_twin(policy: Policy, story: Story, steps: Sequence[Step], i: int, kn
     return Twin(Story(story.book, events), change, (i, i + 1), (i, i + 2))
 
 
+def _payments(steps: Sequence[Step], window: tuple[int, int]) -> int:
+    return sum(isinstance(s.event, Funding) for s in steps[window[0] : window[1]])
+
+
+def _declared(rounding: FundingRounding) -> str:
+    return f"rounding.funding = {rounding.value!r}"
+
+
+def undeclared_dust(policy: Policy, a: Book, b: Book, extra_payments: int) -> list[str]:
+    """The differences between book ``a`` and book ``b`` (after ``extra_payments`` more funding
+    payments) that the policy's declared funding rounding does not explain; empty if all are dust.
+
+    Declared dust: the cash of each account holding a position (traders, and the order book or a
+    vault that took one over: all pay and receive funding) is in ``b`` between ``extra_payments``
+    quanta below and exactly its cash in ``a`` (payers round up and receivers down once more per
+    extra payment), the named dust account gains exactly what they lose, and nothing else differs.
+    """
+    dust_account = a.role(policy.rounding.funding.dust_account).name
+    out, lost = [], 0
+    for x in a.accounts:
+        y = b.account(x.name)
+        if x.name == dust_account:
+            continue
+        for field, label in BALANCES:
+            delta = getattr(y, field) - getattr(x, field)
+            dust = field == "cash_quote" and x.size_lots != 0 and -extra_payments <= delta <= 0
+            if delta and not dust:
+                out.append(f"{x.name} {label} {delta:+}")
+            elif dust:
+                lost -= delta
+    gained = b.account(dust_account).cash_quote - a.account(dust_account).cash_quote
+    if gained != lost:
+        out.append(f"{dust_account} cash {gained:+} while the payers and receivers lose {lost} to rounding")
+    return out
+
+
 def cadence_compare(policy: Policy, a: Sequence[Step], b: Sequence[Step], twin: Twin) -> Comparison:
     if _liquidates(a, twin.a_window) or _liquidates(b, twin.b_window):
         return NOT_APPLICABLE
-    found = _compare_books(policy, a[twin.a_window[1] - 1].after, b[twin.b_window[1] - 1].after, twin.change)
+    book_a, book_b = a[twin.a_window[1] - 1].after, b[twin.b_window[1] - 1].after
+    found = _compare_books(policy, book_a, book_b, twin.change)
+    extra = _payments(b, twin.b_window) - _payments(a, twin.a_window)
+    beyond = undeclared_dust(policy, book_a, book_b, extra) if found else []
+    if found and extra and not beyond:
+        return Comparison(True, None)  # only the dust the policy declares: see the module docstring
+    if found and extra:
+        rounding = policy.rounding.funding
+        found += (
+            f" Beyond the declared funding rounding ({_declared(rounding)}: each account with a position "
+            f"at most {extra} quantum poorer per extra payment, paid to {book_a.role(rounding.dust_account).name}): "
+            f"{'; '.join(beyond)}."
+        )
     return Comparison(True, found and found + " No account was liquidated in either run.")
 
 
@@ -379,7 +436,8 @@ def collateral_compare(policy: Policy, a: Sequence[Step], b: Sequence[Step], twi
 register(
     RelationalProperty(
         "cadence-invariant",
-        "splitting a price move (or a funding payment) into smaller steps with no liquidation between them changes no balance",
+        "splitting a price move (or a funding payment) into smaller steps with no liquidation between them changes no balance "
+        "beyond the funding rounding dust the policy declares",
         Severity.HIGH,
         cadence_twin,
         cadence_compare,
@@ -581,4 +639,5 @@ __all__ = [
     "register",
     "search_relational",
     "twin_knobs",
+    "undeclared_dust",
 ]

@@ -6,6 +6,9 @@ margin is 10x (IM 10%, MM 5%) unless a preset is named.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,13 +16,15 @@ from hypothesis import strategies as st
 from solvent.properties import relational as rel
 from solvent.properties.relational import Knobs, check_relational, judge
 from solvent.properties.scenarios import Story
-from solvent.properties.search import Outcome, SearchBudget
+from solvent.properties.search import Outcome, SearchBudget, replay
 from solvent.properties.strategies import stories
-from solvent.rules.book import new_book
+from solvent.rules.book import Book, new_book
 from solvent.rules.events import Deposit, Funding, MarkPrice, SpotDeposit, Taker, Trade
 from solvent.rules.margin import MarginRule, Tier
 from solvent.rules.policy import Policy
+from solvent.rules.loading import load_policy
 from solvent.rules.presets import load_preset, preset_names
+from solvent.rules.rounding import FundingRounding, RoundingRule
 from solvent.rules.waterfall import Adl, InsuranceFund, Ranking
 
 TIERS = (Tier(0, initial_ppm=100_000, maintenance_ppm=50_000),)  # 10x, MM 5%
@@ -44,6 +49,18 @@ def four(*events) -> Story:
 
 def judged(p: Policy, id: str, story: Story, site, knobs: Knobs = Knobs()) -> rel.Comparison:
     return judge(p, rel.get(id), story, site, knobs).comparison
+
+
+def cash(book: Book, name: str) -> int:
+    return book.account(name).cash_quote
+
+
+def _moved(book: Book, *deltas: tuple[str, int]) -> Book:
+    """``book`` with the named accounts' cash changed by the deltas."""
+    for name, delta in deltas:
+        i = book.index(name)
+        book = book.replace_account(i, attrs.evolve(book.accounts[i], cash_quote=book.accounts[i].cash_quote + delta))
+    return book
 
 
 class TestRegistry:
@@ -79,16 +96,54 @@ class TestCadenceInvariant:
         story = pair(Deposit("alice", 101), Deposit("bob", 1_000), Trade("alice", "bob", 10, 100), MarkPrice(60))
         assert not judged(policy(), "cadence-invariant", story, 4).applicable
 
-    def test_split_funding_rounds_the_payer_up_twice(self):
+    def test_split_funding_moves_only_the_declared_dust(self):
         # 1 lot × mark 100 × 1% = 1.0: alice pays 1, bob receives 1.
-        # Split 0.5% + 0.5%: alice pays ⌈0.5⌉ + ⌈0.5⌉ = 2, bob receives ⌊0.5⌋ + ⌊0.5⌋ = 0,
-        # and the 2 quanta of dust go to the fee account: value lost to how often funding runs.
+        # Split 0.5% + 0.5%: alice pays ⌈0.5⌉ + ⌈0.5⌉ = 2, bob receives ⌊0.5⌋ + ⌊0.5⌋ = 0, and the
+        # fee account keeps the 2 quanta: each trader one quantum poorer for the one extra
+        # payment, paid to the account rounding.funding names: the declared dust, so the claim holds.
         story = pair(*self.OPEN, Funding(10_000))
-        got = judged(policy(), "cadence-invariant", story, 4)
+        got = judge(policy(), rel.get("cadence-invariant"), story, 4, Knobs())
+        assert got.comparison.applicable and got.comparison.explanation is None
+        assert got.twin.story.events[-2:] == (Funding(5_000), Funding(5_000))
+        a, b = replay(policy(), story)[-1].after, replay(policy(), got.twin.story)[-1].after
+        assert [cash(a, n) for n in ("alice", "bob", "fee_account")] == [999, 1_001, 0]
+        assert [cash(b, n) for n in ("alice", "bob", "fee_account")] == [998, 1_000, 2]
+        assert check_relational(policy(), story, ["cadence-invariant"]) == []
+
+    def test_dust_to_the_insurance_fund_is_declared_too(self):
+        p = attrs.evolve(policy(), rounding=RoundingRule(funding=FundingRounding.PAYERS_UP_DUST_TO_INSURANCE_FUND))
+        story = pair(*self.OPEN, Funding(10_000))
+        assert judged(p, "cadence-invariant", story, 4).explanation is None
+        twin = judge(p, rel.get("cadence-invariant"), story, 4, Knobs()).twin
+        assert cash(replay(p, twin.story)[-1].after, "insurance_fund") == 2
+
+    def test_rounding_in_the_users_favour_fails(self):
+        # Payers down, receivers up, the fee account pays: at 1% alice pays 1 and bob gets 1;
+        # split, alice pays ⌊0.5⌋ + ⌊0.5⌋ = 0 and bob gets ⌈0.5⌉ + ⌈0.5⌉ = 2, both out of the fee account.
+        p = attrs.evolve(policy(), rounding=RoundingRule(funding=FundingRounding.PAYERS_DOWN_SHORTFALL_FROM_FEE_ACCOUNT))
+        story = pair(*self.OPEN, Funding(10_000))
+        got = judged(p, "cadence-invariant", story, 4)
         assert got.applicable
-        assert "alice cash 999 vs 998; bob cash 1001 vs 1000; fee_account cash 0 vs 2" in got.explanation
-        [violation] = check_relational(policy(), story, ["cadence-invariant"])
-        assert violation.twin.events[-2:] == (Funding(5_000), Funding(5_000))
+        assert "alice cash 999 vs 1000; bob cash 1001 vs 1002; fee_account cash 0 vs -2" in got.explanation
+        assert (
+            "Beyond the declared funding rounding (rounding.funding = 'payers_down_shortfall_from_fee_account': "
+            "each account with a position at most 1 quantum poorer per extra payment, paid to fee_account): "
+            "alice cash +1; bob cash +1; fee_account cash -2 while the payers and receivers lose 0 to rounding."
+        ) in got.explanation
+
+    def test_dust_beyond_one_quantum_per_payment_is_not_declared(self):
+        # the books as if the split had cost alice 2 quanta for one extra payment
+        story = pair(*self.OPEN)
+        a = replay(policy(), story)[-1].after
+        b = _moved(a, ("alice", -2), ("fee_account", 2))
+        assert rel.undeclared_dust(policy(), a, b, 1) == ["alice cash -2", "fee_account cash +2 while the payers and receivers lose 0 to rounding"]
+        assert rel.undeclared_dust(policy(), a, b, 2) == []
+
+    def test_dust_paid_to_another_account_is_not_declared(self):
+        story = pair(*self.OPEN)
+        a = replay(policy(), story)[-1].after
+        b = _moved(a, ("alice", -1), ("insurance_fund", 1))
+        assert rel.undeclared_dust(policy(), a, b, 1) == ["insurance_fund cash +1", "fee_account cash +0 while the payers and receivers lose 1 to rounding"]
 
     @settings(max_examples=30)
     @given(story=stories(policy()), share_ppm=st.integers(1, 999_999))
@@ -234,24 +289,60 @@ class TestSearchOnPresets:
     find); :func:`minimize` still makes every found story 1-minimal.
     """
 
-    def test_shrunk_funding_cadence_story_is_four_events(self):
-        # hypothesis shrinks to: alice and bob deposit, trade 1 lot at 100, Funding(405 ppm) split
-        # in two: the payer rounds 1 lot × 100 × 0.0405% = 0.0405 up to 1 in each part.
-        result = rel.search_relational(load_preset("binance"), "cadence-invariant", BUDGET)
-        assert result.outcome is Outcome.FOUND
-        events = result.violation.story.events
-        assert len(events) == 4 and isinstance(events[2], Trade) and isinstance(events[3], Funding)
-        assert "fee_account cash" in result.violation.explanation
-
     @pytest.mark.parametrize("name", preset_names())
-    def test_funding_cadence_is_found_everywhere(self, name, record_property):
+    def test_presets_keep_cadence_up_to_their_declared_funding_dust(self, name, record_property):
+        """Every preset declares its funding rounding; no split moves more than that dust."""
         p = load_preset(name)
         result = rel.search_relational(p, "cadence-invariant", BUDGET, shrink=False)
         record_property("stats", repr(result.stats))
-        assert result.outcome is Outcome.FOUND
-        assert isinstance(result.violation.story.events[-1], Funding)
-        assert "fee_account cash" in result.violation.explanation
-        assert rel.first_violation(p, rel.get("cadence-invariant"), result.violation.story, (result.knobs,)) == result.violation
+        assert result.stats.applicable > 0
+        if result.outcome is Outcome.FOUND:
+            # a split that changes positions (a forced close other than a liquidation, e.g. a
+            # PnL-to-pool ADL) is a cadence finding of its own; declared funding dust never is
+            change = result.violation.explanation.split(" changes balances")[0]
+            assert "Funding(" not in change and " size " in result.violation.explanation, result.violation
+        # the dust is really there: split 1%, alice and bob each end one quantum poorer, to the named account
+        story = pair(*TestCadenceInvariant.OPEN, Funding(10_000))
+        got = judge(p, rel.get("cadence-invariant"), story, 4, Knobs())
+        assert got.comparison.applicable and got.comparison.explanation is None
+        a, b = replay(p, story)[-1].after, replay(p, got.twin.story)[-1].after
+        dust_account = a.role(p.rounding.funding.dust_account).name
+        assert [cash(b, n) - cash(a, n) for n in ("alice", "bob", dust_account)] == [-1, -1, 2]
+
+
+PLANTED_FUNDING = Path(__file__).parents[1] / "planted_relational" / "funding-rounds-toward-users.toml"
+
+
+@pytest.fixture(scope="module")
+def found():
+    """The cadence search on the planted policy, run once."""
+    return rel.search_relational(load_policy(PLANTED_FUNDING), "cadence-invariant", SearchBudget(max_examples=2_000))
+
+
+class TestPlantedFundingRounding:
+    """tests/planted_relational: funding rounded in the users' favour is found by the cadence search."""
+
+    def test_found_as_a_four_event_story(self, found):
+        assert found.outcome is Outcome.FOUND
+        story = found.violation.story
+        assert len(story.book.traders) <= 3
+        events = [e for e in story.events if not (isinstance(e, Deposit) and e.account == "liquidity")]
+        assert len(events) <= 4 and isinstance(events[-1], Funding), story.events
+        assert "Beyond the declared funding rounding (rounding.funding = 'payers_down_shortfall_from_fee_account'" in found.violation.explanation
+        assert "fee_account cash -" in found.violation.explanation
+
+    def test_story_is_one_minimal(self, found):
+        p, prop, story = load_policy(PLANTED_FUNDING), rel.get("cadence-invariant"), found.violation.story
+        for i in range(len(story.events)):
+            shorter = Story(story.book, story.events[:i] + story.events[i + 1 :])
+            assert rel.first_violation(p, prop, shorter, (found.knobs,)) is None, f"still fails without event {i}"
+
+    def test_the_fix_repairs_the_story(self, found):
+        """The header's fix (payers up, dust to the fee account) keeps the claim on the same story and twin."""
+        text = PLANTED_FUNDING.read_text(encoding="utf-8")
+        assert '# fix: rounding.funding = "payers_up_dust_to_fee_account"' in text
+        fixed = attrs.evolve(load_policy(PLANTED_FUNDING), rounding=RoundingRule(funding=FundingRounding.PAYERS_UP_DUST_TO_FEE_ACCOUNT))
+        assert rel.first_violation(fixed, rel.get("cadence-invariant"), found.violation.story, (found.knobs,)) is None
 
     @pytest.mark.parametrize("id", ["round-trip-neutral", "more-fund-never-hurts", "more-collateral-never-hurts"])
     @pytest.mark.parametrize("name", NAMED)
