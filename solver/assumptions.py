@@ -14,7 +14,11 @@ to the inductive claim "every well-formed book stays good"):
 - conservation at the start: Σ cash + spot (all but clearing) = net deposits;
 - pools (insurance fund, fee account, backstop vault) are non-negative;
 - no debt is owed off the book unless the policy lends through a venue debt carry;
-- every trader is margin-compliant (equity ≥ initial margin of its position);
+- every trader is margin-compliant (equity ≥ initial margin of its position), or with
+  ``Bounds.start_margin = "maintenance"`` only not liquidatable (the engine's own trigger);
+- with ``Bounds.min_fund_ppm``, the insurance fund holds that share of the long open interest's
+  notional at the mark. (Mark moves within ``Bounds.max_move_ppm`` are an assumption on the events:
+  :func:`move_within`.)
 - the cost basis follows the position (zero when flat, same sign, at least one quantum per lot).
 """
 
@@ -24,10 +28,11 @@ from typing import Any
 
 import attrs
 
-from solvent.rules.arith import Rounding, all_, and_, div, implies, sum_
+from solvent.rules.arith import PPM, Rounding, all_, and_, div, implies, max_, not_, sum_
+from solvent.rules.events import MarkPrice
 from solvent.rules.book import Account, Book, Role
-from solvent.rules.liquidation import Execution
-from solvent.rules.margin import equity, initial_margin
+from solvent.rules.liquidation import Execution, is_triggered
+from solvent.rules.margin import equity, initial_margin, maintenance_margin
 from solvent.rules.policy import Policy
 from solvent.rules.waterfall import Lender
 from solvent.solver.bounds import Bounds
@@ -104,11 +109,33 @@ def book_assumptions(policy: Policy, book: Book, bounds: Bounds) -> list[Assumpt
     if carry is None or carry.lender is not Lender.VENUE:
         out.append(Assumption("no debt owed off the book", all_(a.debt_quote == 0 for a in book.accounts)))
     out.append(Assumption("cost basis follows the position", all_(_cost_follows_position(a) for a in book.accounts)))
-    out.append(Assumption("traders margin-compliant", all_(
-        equity(policy.margin, a) >= initial_margin(policy.margin, policy.rounding, a.size_lots, market.mark_quote)
-        for a in book.traders
-    )))
+    if bounds.start_margin == "maintenance":
+        out.append(Assumption("traders not liquidatable (above maintenance)", all_(
+            not_(is_triggered(policy.liquidation, equity(policy.margin, a), maintenance_margin(policy.margin, policy.rounding, a.size_lots, market.mark_quote), a.size_lots))
+            for a in book.traders
+        )))
+    else:
+        out.append(Assumption("traders margin-compliant", all_(
+            equity(policy.margin, a) >= initial_margin(policy.margin, policy.rounding, a.size_lots, market.mark_quote)
+            for a in book.traders
+        )))
+    if bounds.min_fund_ppm is not None:
+        fund = book.role(Role.INSURANCE_FUND).cash_quote
+        long_notional = sum_(max_(a.size_lots, 0) * market.mark_quote for a in book.accounts if a.role in holders(policy))
+        out.append(Assumption(
+            f"insurance fund >= {bounds.min_fund_ppm} ppm of the long open interest's notional",
+            fund * PPM >= long_notional * bounds.min_fund_ppm,
+        ))
     return out
 
 
-__all__ = ["Assumption", "book_assumptions"]
+def move_within(before_mark: Any, event: Any, bounds: Bounds) -> Any:
+    """A mark event moves the price at most ``bounds.max_move_ppm`` of the mark before it (True for
+    other events, or when the bounds set no limit): ``|p' − p| · 10⁶ ≤ m · p``."""
+    if bounds.max_move_ppm is None or not isinstance(event, MarkPrice):
+        return True
+    move = event.price_quote - before_mark
+    return and_(move * PPM <= bounds.max_move_ppm * before_mark, -move * PPM <= bounds.max_move_ppm * before_mark)
+
+
+__all__ = ["Assumption", "book_assumptions", "move_within"]

@@ -17,6 +17,9 @@ from solvent.rules.arith import PPM
 #: Event kinds a proof may draw each event from (CLI spelling → what the slot may hold).
 EVENT_KINDS = ("mark", "funding", "deposit", "withdraw", "trade", "spot-deposit")
 
+#: What the starting traders are assumed to satisfy (``Bounds.start_margin``).
+START_MARGINS = ("initial", "maintenance")
+
 TRADER_NAMES = ("alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "mallory", "niaj")
 
 
@@ -54,6 +57,13 @@ class Bounds:
     funding rates in ``[-max_rate_ppm, max_rate_ppm]``. With a ``price_grid`` every price (the
     starting mark and each mark event) is one of its values instead, one query per combination:
     ``size × price`` is then linear, but the verdict covers only those prices.
+
+    Three optional assumptions narrow the books and events a threshold question ranges over
+    (``solvent.solver.thresholds``): ``max_move_ppm`` (each mark event moves the price by at most
+    that share of the mark before it, either way), ``start_margin`` ("initial": every trader covers
+    initial margin, as just after opening; "maintenance": only maintenance margin, as a position
+    that drifted toward its liquidation price) and ``min_fund_ppm`` (the insurance fund holds at
+    least that share of the long open interest's notional at the starting mark).
     """
 
     accounts: int = attrs.field(default=3, validator=_at_least(1))
@@ -70,12 +80,21 @@ class Bounds:
     refinements: int = attrs.field(default=40, validator=_at_least(0))
     #: purify products and quotients (sound over-approximation + refinement); False: exact NIA
     linearize: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
+    #: every mark event moves the price at most this far from the mark before it (ppm), or any move
+    max_move_ppm: int | None = attrs.field(default=None, validator=attrs.validators.optional(_at_least(0)))
+    #: what the starting traders satisfy: "initial" margin (just opened) or only "maintenance"
+    #: (not yet liquidatable: positions that have drifted toward their liquidation price)
+    start_margin: str = attrs.field(default="initial", validator=attrs.validators.in_(START_MARGINS))
+    #: the insurance fund holds at least this share (ppm) of the open interest's notional at the mark
+    min_fund_ppm: int | None = attrs.field(default=None, validator=attrs.validators.optional(_at_least(0)))
 
     def __attrs_post_init__(self) -> None:
         if self.max_price < self.min_price:
             raise ValueError(f"'max_price' must be >= min_price ({self.min_price}): {self.max_price}")
         if self.max_rate_ppm > PPM:
             raise ValueError(f"'max_rate_ppm' must be <= {PPM}: {self.max_rate_ppm}")
+        if self.max_move_ppm is not None and self.max_move_ppm > PPM:
+            raise ValueError(f"'max_move_ppm' must be <= {PPM}: {self.max_move_ppm}")
         if set(self.event_kinds) <= {"trade"} and self.accounts < 2:
             raise ValueError(f"'accounts' must be >= 2 when every event is a trade (a trade has two sides): {self.accounts}")
 
@@ -86,4 +105,4 @@ class Bounds:
         return names + tuple(f"t{i}" for i in range(len(names), self.accounts))
 
 
-__all__ = ["Bounds", "EVENT_KINDS"]
+__all__ = ["Bounds", "EVENT_KINDS", "START_MARGINS"]

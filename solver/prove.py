@@ -63,27 +63,33 @@ GRID = "; prices fixed to grid points (linear)"
 
 def prove(
     policy: Policy | str,
-    invariant_id: str,
+    invariant_id: str | Invariant,
     bounds: Bounds | None = None,
     *,
     minimize: bool = True,
     compositional: bool = True,
+    transfers: bool = True,
 ) -> ProofResult:
     """Prove or refute ``invariant_id`` for ``policy`` within ``bounds`` (see the module docstring).
+
+    ``invariant_id`` is a catalog id, or an :class:`~solvent.properties.catalog.Invariant` that is
+    not in the catalog (a threshold question's claim, ``solvent.solver.thresholds``).
 
     ``minimize``: on REFUTED, shrink the counterexample to the least total magnitude (the
     small-scope search already found the fewest traders). ``compositional``: where the invariant
     has an all-N argument (``solvent.solver.compositional``) its lemmas decide the invariant for
-    every N; the bounded queries then check only that no transfer is negative.
+    every N; the bounded queries then check only that no transfer is negative. ``transfers``: also
+    prove that no transfer moves a negative amount (an engine-level obligation; a threshold probe,
+    which asks about one claim only, leaves it out).
     """
     from solvent.solver import compositional as comp
 
     started = time.perf_counter()
     bounds = Bounds() if bounds is None else bounds
     policy = resolve_policy(policy) if isinstance(policy, str) else policy
-    invariant = catalog.get(invariant_id)
+    invariant = invariant_id if isinstance(invariant_id, Invariant) else catalog.get(invariant_id)
     extension = comp.extend(policy, invariant, bounds) if compositional else None
-    outcome = _small_scope_first(policy, invariant, bounds, check_invariant=extension is None)
+    outcome = _small_scope_first(policy, invariant, bounds, check_invariant=extension is None, transfers=transfers)
     if outcome.verdict is Verdict.REFUTED and minimize:
         outcome = _minimized(policy, invariant, bounds, outcome)
     if extension is not None:
@@ -127,7 +133,7 @@ def scope_of(bounds: Bounds) -> Scope:
 # --- the bounded proof ---------------------------------------------------------------------------
 
 
-def _small_scope_first(policy: Policy, invariant: Invariant, bounds: Bounds, *, check_invariant: bool = True) -> ProofResult:
+def _small_scope_first(policy: Policy, invariant: Invariant, bounds: Bounds, *, check_invariant: bool = True, transfers: bool = True) -> ProofResult:
     """Refute on 1, 2, 3 traders first (cheap, and PROBE.md found every counterexample there; a
     quarter of the timeout each), then decide N itself. A refutation on fewer traders is a refutation within the bounds; a proof
     on fewer traders says nothing about N, so only N's own proof is reported."""
@@ -135,11 +141,11 @@ def _small_scope_first(policy: Policy, invariant: Invariant, bounds: Bounds, *, 
     quick = max(bounds.timeout_ms // 4, 1)  # a search for a cheap refutation, not a proof
     smallest = 2 if set(bounds.event_kinds) <= {"trade"} else 1
     for n in [n for n in (1, 2, 3) if smallest <= n < bounds.accounts]:
-        outcome = _bounded(policy, invariant, attrs.evolve(bounds, accounts=n, timeout_ms=quick), check_invariant=check_invariant)
+        outcome = _bounded(policy, invariant, attrs.evolve(bounds, accounts=n, timeout_ms=quick), check_invariant=check_invariant, transfers=transfers)
         earlier += outcome.queries
         if outcome.verdict is Verdict.REFUTED:
             return attrs.evolve(outcome, scope=scope_of(bounds), obligations=tuple(attrs.evolve(o, scope=scope_of(bounds)) for o in outcome.obligations))
-    outcome = _bounded(policy, invariant, bounds, check_invariant=check_invariant)
+    outcome = _bounded(policy, invariant, bounds, check_invariant=check_invariant, transfers=transfers)
     return attrs.evolve(outcome, queries=tuple(earlier) + outcome.queries)
 
 
@@ -155,9 +161,11 @@ def _slot_prices(bounds: Bounds) -> list[bool]:
     return [any(k in ("mark", "trade") for k in bounds.event_kinds) for _ in range(bounds.events)]
 
 
-def _bounded(policy: Policy, invariant: Invariant, bounds: Bounds, *, check_invariant: bool = True) -> ProofResult:
-    checked = (invariant, None) if check_invariant else (None,)
-    per_obligation: dict[str, list[Answer]] = {o.id: [] for o in checked if o is not None} | {TRANSFERS: []}
+def _bounded(policy: Policy, invariant: Invariant, bounds: Bounds, *, check_invariant: bool = True, transfers: bool = True) -> ProofResult:
+    checked = ((invariant,) if check_invariant else ()) + ((None,) if transfers else ())
+    if not checked:
+        raise ValueError("a proof needs an obligation: the invariant, the transfers, or both")
+    per_obligation: dict[str, list[Answer]] = {(TRANSFERS if o is None else o.id): [] for o in checked}
     witnesses: list[Answer] = []
     queries: list[QueryStats] = []
     linear = True

@@ -32,7 +32,7 @@ import z3
 from solvent.properties.catalog import Invariant
 from solvent.rules.arith import all_, sum_
 from solvent.rules.policy import Policy
-from solvent.solver.assumptions import Assumption, book_assumptions
+from solvent.solver.assumptions import Assumption, book_assumptions, move_within
 from solvent.solver.bounds import Bounds
 from solvent.solver import wall
 from solvent.solver.linearize import Linearizer
@@ -59,6 +59,12 @@ def _bool(x: Any) -> z3.BoolRef:
     return z3.BoolVal(x) if type(x) is bool else x
 
 
+def _implies(a: Any, b: Any) -> Any:
+    if a is True or b is True:
+        return b
+    return z3.Implies(_bool(a), _bool(b))
+
+
 class StoryQuery:
     """The solver state for one policy, invariant, bounds and (optional) price-grid point.
 
@@ -74,6 +80,14 @@ class StoryQuery:
         self.runs = run(policy, self.book, self.slots)
         self.assumptions: list[Assumption] = book_assumptions(policy, self.book, bounds)
         self.assumptions.append(Assumption("event numbers within bounds", all_(s.field_bounds for s in self.slots)))
+        if bounds.max_move_ppm is not None:
+            self.assumptions += [
+                Assumption(f"event {k + 1} moves the mark at most {bounds.max_move_ppm} ppm", all_(
+                    _implies(r.slot.chosen(v), move_within(r.before.market.mark_quote, vr.variant.event, bounds))
+                    for v, vr in enumerate(r.runs)
+                ))
+                for k, r in enumerate(self.runs)
+            ]
         accepted = [r.accepted() for r in self.runs]
         self.assumptions += [Assumption(f"event {k + 1} accepted", acc) for k, acc in enumerate(accepted)]
         violations = {

@@ -20,7 +20,7 @@ from solvent.properties.scenarios import Story
 from solvent.rules.engine import RejectedEvent, Step, step
 from solvent.rules.ledger import InternalError
 from solvent.rules.policy import Policy
-from solvent.solver.assumptions import book_assumptions
+from solvent.solver.assumptions import book_assumptions, move_within
 from solvent.solver.bounds import Bounds
 from solvent.solver.linearize import Product, Quotient
 from solvent.solver.story import event_within
@@ -60,6 +60,8 @@ def replay(policy: Policy, invariant: Invariant | None, story: Story, bounds: Bo
         return Replay(story, (), None, outside)
     book, steps = story.book, []
     for i, event in enumerate(story.events):
+        if not move_within(book.market.mark_quote, event, bounds):
+            return Replay(story, tuple(steps), None, (f"event {i + 1} moves the mark at most {bounds.max_move_ppm} ppm",))
         try:
             s = step(policy, book, event)
         except RejectedEvent as exc:

@@ -1,0 +1,547 @@
+"""Thresholds: the exact boundary where a policy starts to fail, with a proof on each side.
+
+A threshold question fixes everything but one number (a move size, a fund size, a maintenance
+rate, a liquidation penalty) and asks where a claim stops holding. Each answer is two pieces of
+evidence about the *same* engine (``solvent.rules.engine.transition`` run on z3 terms, as in
+:func:`solvent.solver.prove.prove`):
+
+- on the safe side, a z3 proof (unsat) that the claim holds for every book and event within the
+  bounds at the boundary value;
+- on the unsafe side, at the adjacent value (one ppm further), a z3 model turned into a concrete
+  book and event that the concrete engine replays into a violation.
+
+The search is a bisection over integer ppm. A question whose parameter only *narrows* the books
+(a move bound, a fund floor) is monotone by construction: the safe values form an interval. One
+whose parameter changes the policy (a maintenance rate, a penalty) is not; its answer is still
+"proved at v, refuted at v ± 1", but that nothing beyond the searched interval flips back is an
+assumption of the bisection, and the answer says so (``Threshold.note``).
+
+The four questions (issue 4; exchange meaning first):
+
+``safe-move``
+    The largest one-tick move of the mark (either way, in ppm of the mark before it) after which
+    no account is bankrupt: no deficit enters the waterfall, from any margin-compliant book. On a
+    tiered policy it is about the loosest tier's initial rate less what liquidation costs.
+``fund-for-gap``
+    The smallest insurance fund, as ppm of the long open interest's notional at the mark, for
+    which a move of at most ``gap_ppm`` never reaches a layer that takes profit (ADL, socialized
+    loss, haircut, clawback): the claim ``no-haircut``. Only for policies with an insurance fund.
+``maintenance-for-leverage``
+    The smallest maintenance rate for which an account opened at ``leverage``× (initial rate
+    ⌈10⁶ / leverage⌉ ppm, one tier) that is still above maintenance survives a move of at most
+    ``gap_ppm`` without bad debt. None if no rate up to the initial rate does.
+``penalty-bankrupts``
+    The smallest liquidation penalty (ppm of the closed notional) at which every liquidation
+    leaves the account with nothing: equity after the step at or below zero.
+
+Defaults for the parameters (choice, documented in docs/model.md): ``gap_ppm`` 200,000 (a 20%
+one-tick gap, the order of BTC's fall on 12 March 2020 within hours, mechanics.md §13) for
+``fund-for-gap``; leverage 10× and a 5% gap for ``maintenance-for-leverage``.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections.abc import Callable, Sequence
+from fractions import Fraction
+from typing import Any
+
+import attrs
+
+from solvent.properties.catalog import Invariant, Severity, StepView
+from solvent.properties.catalog import get as get_invariant
+from solvent.properties.scenarios import Story
+from solvent.rules.arith import PPM, all_, implies
+from solvent.rules.book import Role
+from solvent.rules.events import MarkPrice
+from solvent.rules.margin import MarginRule, Tier, equity
+from solvent.rules.outcomes import Bankrupt, Liquidated
+from solvent.rules.policy import Policy
+from solvent.rules.presets import resolve_policy
+from solvent.rules.waterfall import InsuranceFund
+from solvent.solver.bounds import Bounds
+from solvent.solver.refinement import replay
+from solvent.solver.verdicts import Counterexample, ProofResult, Verdict
+
+DEFAULT_FUND_GAP_PPM = 200_000
+DEFAULT_LEVERAGE = 10
+DEFAULT_MAINTENANCE_GAP_PPM = 50_000
+
+
+# --- the claims -----------------------------------------------------------------------------
+
+
+def _no_bad_debt(view: StepView) -> Any:
+    return all_(implies(g.guard, g.item.deficit_quote <= 0) for g in view.outcomes_of(Bankrupt))
+
+
+def _liquidation_leaves_nothing(view: StepView) -> Any:
+    return all_(
+        implies(g.guard, equity(view.policy.margin, view.after.account(g.item.account)) <= 0)
+        for g in view.outcomes_of(Liquidated)
+    )
+
+
+NO_BAD_DEBT = Invariant(
+    "no-bad-debt",
+    "no account is bankrupt after the step: no deficit enters the waterfall",
+    Severity.HIGH,
+    _no_bad_debt,
+)
+LIQUIDATION_LEAVES_NOTHING = Invariant(
+    "liquidation-leaves-nothing",
+    "every liquidated account ends the step with equity at or below zero",
+    Severity.MEDIUM,
+    _liquidation_leaves_nothing,
+)
+
+
+# --- questions ------------------------------------------------------------------------------
+
+
+class Direction(enum.Enum):
+    LARGEST = "largest"  # the safe values are [low, v]
+    SMALLEST = "smallest"  # the safe values are [v, high]
+
+
+@attrs.frozen
+class Setup:
+    """What one probe proves: the policy variant, the claim and the bounds at a value."""
+
+    policy: Policy
+    claim: Invariant
+    bounds: Bounds
+
+
+@attrs.frozen
+class Question:
+    """One threshold question (see the module docstring)."""
+
+    id: str
+    title: str
+    direction: Direction
+    #: the parameter narrows the books (monotone by construction) rather than changing the policy
+    monotone: bool
+    low: Callable[[Policy], int]
+    high: Callable[[Policy], int]
+    setup: Callable[[Policy, int, Bounds], Setup]
+    hints: Callable[[Policy, Bounds], Sequence[int]]
+    #: the safest value at which a refuting story still lies within the bounds, if computable
+    reach: Callable[[Policy, Story], int | None] = lambda policy, story: None
+    applies: Callable[[Policy], str] = lambda policy: ""
+
+
+def _mark_move_ppm(policy: Policy, story: Story) -> int | None:
+    """⌈|p′ − p| · 10⁶ / p⌉ of the story's first mark event: the least move bound it lies within."""
+    event = next((e for e in story.events if isinstance(e, MarkPrice)), None)
+    if event is None or len(story.events) != 1:
+        return None
+    before = story.book.market.mark_quote
+    return -(-abs(event.price_quote - before) * PPM // before)
+
+
+def _fund_share_ppm(policy: Policy, story: Story) -> int | None:
+    """⌊fund · 10⁶ / long notional⌋ of the story's book: the largest fund floor it lies within."""
+    from solvent.solver.assumptions import holders
+
+    book = story.book
+    long = sum(max(a.size_lots, 0) for a in book.accounts if a.role in holders(policy)) * book.market.mark_quote
+    if long == 0:
+        return None
+    return min(book.role(Role.INSURANCE_FUND).cash_quote * PPM // long, PPM)
+
+
+def _safe_move_setup(policy: Policy, value: int, bounds: Bounds) -> Setup:
+    return Setup(policy, NO_BAD_DEBT, attrs.evolve(bounds, max_move_ppm=value, event_kinds=("mark",)))
+
+
+def _fund_setup(gap_ppm: int) -> Callable[[Policy, int, Bounds], Setup]:
+    def setup(policy: Policy, value: int, bounds: Bounds) -> Setup:
+        return Setup(policy, get_invariant("no-haircut"), attrs.evolve(bounds, max_move_ppm=gap_ppm, min_fund_ppm=value, event_kinds=("mark",)))
+
+    return setup
+
+
+def initial_rate(leverage: int) -> int:
+    """The initial rate of ``leverage``×: ⌈10⁶ / leverage⌉ ppm (rounded toward more margin)."""
+    return -(-PPM // leverage)
+
+
+def _maintenance_setup(leverage: int, gap_ppm: int) -> Callable[[Policy, int, Bounds], Setup]:
+    def setup(policy: Policy, value: int, bounds: Bounds) -> Setup:
+        tier = Tier(floor_notional_quote=0, initial_ppm=initial_rate(leverage), maintenance_ppm=value)
+        margin = MarginRule(tiers=(tier,), spot_collateral=policy.margin.spot_collateral)
+        variant = attrs.evolve(policy, margin=margin)
+        return Setup(variant, NO_BAD_DEBT, attrs.evolve(bounds, max_move_ppm=gap_ppm, start_margin="maintenance", event_kinds=("mark",)))
+
+    return setup
+
+
+def _penalty_setup(policy: Policy, value: int, bounds: Bounds) -> Setup:
+    variant = attrs.evolve(policy, liquidation=attrs.evolve(policy.liquidation, penalty_ppm=value))
+    return Setup(variant, LIQUIDATION_LEAVES_NOTHING, attrs.evolve(bounds, event_kinds=("mark",)))
+
+
+def questions(*, gap_ppm: int = DEFAULT_FUND_GAP_PPM, leverage: int = DEFAULT_LEVERAGE, maintenance_gap_ppm: int = DEFAULT_MAINTENANCE_GAP_PPM) -> dict[str, Question]:
+    """The four threshold questions with their parameters."""
+    if not 0 < gap_ppm <= PPM:
+        raise ValueError(f"'gap_ppm' must be in 1..{PPM}: {gap_ppm}")
+    if not 0 < maintenance_gap_ppm <= PPM:
+        raise ValueError(f"'maintenance_gap_ppm' must be in 1..{PPM}: {maintenance_gap_ppm}")
+    if not 1 <= leverage <= PPM:
+        raise ValueError(f"'leverage' must be in 1..{PPM}: {leverage}")
+    tiers = lambda p: p.margin.tiers  # noqa: E731
+    return {
+        "safe-move": Question(
+            "safe-move",
+            "largest one-tick move with no bad debt",
+            Direction.LARGEST,
+            True,
+            low=lambda p: 0,
+            high=lambda p: PPM - 1,
+            setup=_safe_move_setup,
+            hints=lambda p, b: [min(t.initial_ppm for t in tiers(p))],
+            reach=_mark_move_ppm,
+        ),
+        "fund-for-gap": Question(
+            "fund-for-gap",
+            f"smallest insurance fund (share of open interest) with no ADL or haircut for a {_pct(gap_ppm)} gap",
+            Direction.SMALLEST,
+            True,
+            low=lambda p: 0,
+            high=lambda p: PPM,
+            setup=_fund_setup(gap_ppm),
+            hints=lambda p, b: [max(gap_ppm - min(t.initial_ppm for t in tiers(p)), 0)],
+            reach=_fund_share_ppm,
+            applies=lambda p: "" if p.layer(InsuranceFund) is not None else "the policy has no insurance fund layer",
+        ),
+        "maintenance-for-leverage": Question(
+            "maintenance-for-leverage",
+            f"smallest maintenance rate at {leverage}x for a {_pct(maintenance_gap_ppm)} gap with no bad debt",
+            Direction.SMALLEST,
+            False,
+            low=lambda p: 0,
+            high=lambda p: initial_rate(leverage),
+            setup=_maintenance_setup(leverage, maintenance_gap_ppm),
+            hints=lambda p, b: [min(maintenance_gap_ppm, initial_rate(leverage))],
+        ),
+        "penalty-bankrupts": Question(
+            "penalty-bankrupts",
+            "smallest liquidation penalty at which every liquidation leaves the account nothing",
+            Direction.SMALLEST,
+            False,
+            low=lambda p: 0,
+            high=lambda p: PPM,
+            setup=_penalty_setup,
+            hints=lambda p, b: [max(t.maintenance_ppm for t in tiers(p))],
+        ),
+    }
+
+
+QUESTION_IDS = ("safe-move", "fund-for-gap", "maintenance-for-leverage", "penalty-bankrupts")
+
+
+def _pct(ppm: int | Fraction) -> str:
+    """ppm as an exact percentage: 8000 → '0.8%', 1/3 ppm → '0.0000333…%' is never produced (ints)."""
+    value = Fraction(ppm) / 10_000
+    if value.denominator == 1:
+        return f"{value.numerator}%"
+    text = f"{float(value):.6f}".rstrip("0").rstrip(".")
+    return f"{text}%"
+
+
+# --- answers --------------------------------------------------------------------------------
+
+
+class Status(enum.Enum):
+    EXACT = "exact"  # proved at value, refuted at the adjacent value
+    BOUNDED = "bounded"  # proved at one value, refuted at another, undecided between
+    ALL = "all"  # proved even at the riskiest end of the range
+    NONE = "none"  # refuted even at the safest end of the range
+    UNKNOWN = "unknown"  # nothing was decided within the budget
+    NOT_APPLICABLE = "not-applicable"
+
+
+@attrs.frozen
+class Probe:
+    """One proof attempt at one value."""
+
+    value: int
+    verdict: Verdict
+    seconds: float
+    reason: str = ""
+
+
+@attrs.frozen
+class Threshold:
+    """The answer to one question for one policy.
+
+    ``proved_at``: the value nearest the boundary at which the claim was proved (``proof``);
+    ``refuted_at``: the value nearest the boundary at which a replayed story breaks it
+    (``counterexample``). EXACT when they are adjacent: the boundary is ``value``.
+    """
+
+    question: str
+    title: str
+    policy: str
+    direction: Direction
+    status: Status
+    proved_at: int | None = None
+    refuted_at: int | None = None
+    proof: ProofResult | None = None
+    counterexample: Counterexample | None = None
+    probes: tuple[Probe, ...] = ()
+    seconds: float = 0.0
+    scope: str = ""
+    claim: str = ""
+    note: str = ""
+
+    @property
+    def value(self) -> int | None:
+        """The boundary: the last proved value, when it is exact (or the whole range holds)."""
+        return self.proved_at if self.status in (Status.EXACT, Status.ALL) else None
+
+    def summary(self) -> str:
+        """One line a person reads."""
+        if self.status is Status.NOT_APPLICABLE:
+            return f"{self.title}: not applicable ({self.note})"
+        parts = []
+        if self.status is Status.EXACT:
+            parts.append(f"{self.value:,} ppm ({_pct(self.value)})")
+        elif self.status is Status.ALL:
+            parts.append(f"every value up to {self.proved_at:,} ppm holds")
+        elif self.status is Status.NONE:
+            parts.append(f"none: fails even at {self.refuted_at:,} ppm ({_pct(self.refuted_at)})")
+        elif self.status is Status.BOUNDED:
+            lo, hi = sorted((self.proved_at, self.refuted_at))
+            parts.append(f"between {lo:,} and {hi:,} ppm (undecided in between)")
+        else:
+            parts.append("unknown within the time budget")
+        if self.proved_at is not None and self.status is not Status.ALL:
+            parts.append(f"proved at {self.proved_at:,}")
+        if self.refuted_at is not None and self.status is not Status.NONE:
+            parts.append(f"refuted at {self.refuted_at:,} (replayed)")
+        return f"{self.title}: " + "; ".join(parts)
+
+
+def threshold(
+    policy: Policy | str,
+    question: str | Question,
+    bounds: Bounds | None = None,
+    *,
+    budget_s: float = 300.0,
+    minimize: bool = True,
+    **params: int,
+) -> Threshold:
+    """The exact boundary for ``question`` (an id of :func:`questions` or a :class:`Question`).
+
+    ``bounds``: the scope of every probe (default: 2 traders, one mark event, 30 s per question).
+    ``budget_s``: stop probing after this long and report what was decided (BOUNDED or UNKNOWN).
+    ``minimize``: shrink the final counterexample to its least total magnitude. ``params``:
+    ``gap_ppm``, ``leverage``, ``maintenance_gap_ppm`` for :func:`questions`.
+    """
+    from solvent.solver.prove import prove
+
+    started = time.perf_counter()
+    policy = resolve_policy(policy) if isinstance(policy, str) else policy
+    if isinstance(question, str):
+        table = questions(**params)
+        if question not in table:
+            raise KeyError(f"unknown threshold question {question!r}; known: {', '.join(QUESTION_IDS)}")
+        question = table[question]
+    bounds = Bounds(accounts=2, events=1, timeout_ms=30_000) if bounds is None else bounds
+    blank = Threshold(question.id, question.title, policy.name, question.direction, Status.UNKNOWN)
+    why_not = question.applies(policy)
+    if why_not:
+        return attrs.evolve(blank, status=Status.NOT_APPLICABLE, note=why_not)
+
+    largest = question.direction is Direction.LARGEST
+    safe_end, risky_end = (question.low(policy), question.high(policy))
+    if not largest:
+        safe_end, risky_end = risky_end, safe_end
+
+    def safer(a: int, b: int) -> bool:  # a is strictly on the safe side of b
+        return a < b if largest else a > b
+
+    def step_towards_risk(v: int) -> int:
+        return v + 1 if largest else v - 1
+
+    def step_away(v: int) -> int:  # one beyond v on the safe side
+        return v - 1 if largest else v + 1
+
+    proved: tuple[int, ProofResult] | None = None
+    refuted: tuple[int, Counterexample] | None = None
+    probes: list[Probe] = []
+    undecided: list[int] = []
+
+    def probe(value: int) -> Verdict:
+        nonlocal proved, refuted
+        s = question.setup(policy, value, bounds)
+        t0 = time.perf_counter()
+        result = prove(s.policy, s.claim, s.bounds, minimize=False, compositional=False, transfers=False)
+        probes.append(Probe(value, result.verdict, time.perf_counter() - t0, result.reason[:200]))
+        if result.verdict is Verdict.PROVED:
+            if proved is None or safer(proved[0], value):
+                proved = (value, result)
+        elif result.verdict is Verdict.REFUTED and result.counterexample is not None:
+            limit = proved[0] if proved is not None else step_away(safe_end)
+            at = _reached(question, policy, value, result.counterexample, bounds, safer, limit)
+            if refuted is None or safer(at, refuted[0]):
+                refuted = (at, result.counterexample)
+        elif result.verdict is Verdict.VACUOUS:
+            raise ValueError(f"threshold {question.id!r} at {value}: the assumptions conflict ({result.reason})")
+        else:
+            undecided.append(value)
+        return result.verdict
+
+    def decided(value: int) -> bool:
+        if proved is not None and not safer(proved[0], value):
+            return True  # at or safer than a proved value
+        if refuted is not None and not safer(value, refuted[0]):
+            return True  # at or riskier than a refuted value
+        return value in undecided
+
+    def over_budget() -> bool:
+        return time.perf_counter() - started > budget_s
+
+    candidates = []
+    for hint in question.hints(policy, bounds):
+        candidates += [hint, step_towards_risk(hint)]
+    candidates += [risky_end, safe_end]
+    for value in candidates:
+        if over_budget():
+            break
+        if _inside(value, question, policy) and not decided(value):
+            probe(value)
+    # bisect between the riskiest proved and the safest refuted value; a value z3 could not
+    # decide splits the interval, and the widest part without an undecided value goes next
+    while not over_budget() and proved is not None and refuted is not None:
+        lo, hi = sorted((proved[0], refuted[0]))
+        marks = sorted({lo, hi, *(u for u in undecided if lo < u < hi)})
+        gaps = [(b - a, a, b) for a, b in zip(marks, marks[1:]) if b - a > 1]
+        if not gaps:
+            break
+        _, a, b = max(gaps)
+        probe((a + b) // 2)
+
+    status = _status(proved, refuted, safe_end, risky_end)
+    proof = proved[1] if proved else None
+    cx = refuted[1] if refuted else None
+    if minimize and status in (Status.EXACT, Status.BOUNDED, Status.NONE) and cx is not None and not over_budget():
+        cx = _smallest(question, policy, refuted[0], bounds, cx)
+    note = ""
+    if not question.monotone:
+        note = "the parameter changes the policy: each side is proved, but that no value beyond the boundary flips back is assumed by the bisection"
+    scope = (proof.scope.text if proof is not None else "") or f"N ≤ {bounds.accounts}, K ≤ {bounds.events} (mark)"
+    claim = question.setup(policy, safe_end, bounds).claim.claim
+    return Threshold(
+        question.id,
+        question.title,
+        policy.name,
+        question.direction,
+        status,
+        proved_at=proved[0] if proved else None,
+        refuted_at=refuted[0] if refuted else None,
+        proof=proof,
+        counterexample=cx,
+        probes=tuple(probes),
+        seconds=time.perf_counter() - started,
+        scope=scope,
+        claim=claim,
+        note=note,
+    )
+
+
+def _inside(value: int, question: Question, policy: Policy) -> bool:
+    return question.low(policy) <= value <= question.high(policy)
+
+
+def _reached(question: Question, policy: Policy, value: int, cx: Counterexample, bounds: Bounds, safer: Callable[[int, int], bool], limit: int) -> int:
+    """The safest value at which the refuting story still breaks the claim, each candidate checked
+    by replaying the story on the concrete engine under that value's policy and bounds.
+
+    The question's own formula (``Question.reach``) is tried first; then a bisection by concrete
+    replays (milliseconds each) between that and ``limit`` (the proved value, or the safe end).
+    Every value returned was replayed; a story that stops breaking the claim part-way is handled
+    by keeping the last value it broke at.
+    """
+
+    def breaks(at: int) -> bool:
+        if not _inside(at, question, policy):
+            return False
+        s = question.setup(policy, at, bounds)
+        try:
+            return replay(s.policy, s.claim, cx.story, s.bounds).violates
+        except ValueError:  # the value makes an invalid policy (a validator refused it)
+            return False
+
+    best = value
+    formula = question.reach(policy, cx.story)
+    if formula is not None and safer(formula, best) and breaks(formula):
+        best = formula
+    far = limit
+    while abs(far - best) > 1:
+        middle = (best + far) // 2
+        if breaks(middle):
+            best = middle
+        else:
+            far = middle
+    return best
+
+
+def _smallest(question: Question, policy: Policy, value: int, bounds: Bounds, cx: Counterexample) -> Counterexample:
+    """The counterexample at ``value`` shrunk to its least total magnitude (for the report)."""
+    from solvent.solver.prove import prove
+
+    s = question.setup(policy, value, bounds)
+    result = prove(s.policy, s.claim, s.bounds, minimize=True, compositional=False, transfers=False)
+    return result.counterexample if result.verdict is Verdict.REFUTED and result.counterexample is not None else cx
+
+
+def _status(proved: Any, refuted: Any, safe_end: int, risky_end: int) -> Status:
+    if proved is None and refuted is None:
+        return Status.UNKNOWN
+    if proved is not None and proved[0] == risky_end:
+        return Status.ALL
+    if refuted is not None and refuted[0] == safe_end:
+        return Status.NONE
+    if proved is not None and refuted is not None:
+        return Status.EXACT if abs(proved[0] - refuted[0]) == 1 else Status.BOUNDED
+    return Status.BOUNDED if proved is not None or refuted is not None else Status.UNKNOWN
+
+
+def thresholds(
+    policy: Policy | str,
+    bounds: Bounds | None = None,
+    *,
+    ids: Sequence[str] = QUESTION_IDS,
+    budget_s: float = 300.0,
+    minimize: bool = True,
+    **params: int,
+) -> list[Threshold]:
+    """Every threshold question (or those in ``ids``) for one policy."""
+    table = questions(**params)
+    unknown = [i for i in ids if i not in table]
+    if unknown:
+        raise KeyError(f"unknown threshold question {unknown[0]!r}; known: {', '.join(QUESTION_IDS)}")
+    return [threshold(policy, table[i], bounds, budget_s=budget_s, minimize=minimize) for i in ids]
+
+
+__all__ = [
+    "DEFAULT_FUND_GAP_PPM",
+    "DEFAULT_LEVERAGE",
+    "DEFAULT_MAINTENANCE_GAP_PPM",
+    "Direction",
+    "LIQUIDATION_LEAVES_NOTHING",
+    "NO_BAD_DEBT",
+    "Probe",
+    "QUESTION_IDS",
+    "Question",
+    "Status",
+    "Threshold",
+    "initial_rate",
+    "questions",
+    "threshold",
+    "thresholds",
+]
