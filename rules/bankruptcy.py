@@ -15,10 +15,11 @@ from typing import Any
 
 import attrs
 
-from solvent.rules.arith import abs_, and_, max_
+from solvent.rules.arith import abs_, and_, max_, or_
 from solvent.rules.book import Role
 from solvent.rules.collateral import convert_spot
 from solvent.rules.deleveraging import deleverage
+from solvent.rules.fund_drawdown import is_drawn_down
 from solvent.rules.ledger import Ctx, Reason, system
 from solvent.rules.liquidation import counterparty, fill_price, slip_per_lot
 from solvent.rules.margin import equity
@@ -67,8 +68,12 @@ def _run_layer(policy: Policy, ctx: Ctx, name: str, layer: Any, remaining: Any) 
         price = fill_price(policy.liquidation, ctx.book.account(name), ctx.book.market.mark_quote)
         cp = counterparty(policy.liquidation, ctx)
         bankrupt_at_mark = equity(policy.margin, ctx.book.account(name)) < 0
+        run_adl = and_(remaining > 0, bankrupt_at_mark)
+        if layer.fund_drawdown is not None:
+            has_position = ctx.book.account(name).size_lots != 0
+            run_adl = or_(run_adl, and_(has_position, is_drawn_down(layer.fund_drawdown, ctx.book)))
         ctx = ctx.branch(
-            and_(remaining > 0, bankrupt_at_mark),
+            run_adl,
             lambda c: deleverage(c, policy.margin, policy.rounding, layer, name, cp, price),
             lambda c: close_into_book(policy, c, name),
         )

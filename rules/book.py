@@ -98,11 +98,14 @@ def _check_accounts(book: Book, _attribute: Any, accounts: tuple[Account, ...]) 
 
 @attrs.frozen
 class Book:
-    """The whole state a policy acts on. ``net_deposits_quote`` counts money in minus money out."""
+    """The whole state a policy acts on. ``net_deposits_quote`` counts money in minus money out;
+    ``insurance_window_sum_quote`` is the sum of the insurance fund's balance at the start of each
+    event of the current drawdown window (OKX's ADL trigger, ``solvent.rules.fund_drawdown``)."""
 
     market: Market
     accounts: tuple[Account, ...] = attrs.field(validator=_check_accounts)
     net_deposits_quote: Any = 0
+    insurance_window_sum_quote: Any = 0
     clock: int = 0
 
     def index(self, name: str) -> int:

@@ -91,8 +91,13 @@ def deleverage(ctx: Ctx, rule: MarginRule, rounding: RoundingRule, layer: Adl, b
     b = book.account(bankrupt)
     size = b.size_lots
     lots = abs_(size)
-    # the caller runs ADL only for equity < 0 at mark, so the gap is at least one quantum per lot
+    # the caller runs ADL for equity < 0 at mark, so the gap is at least one quantum per lot,
+    # unless the fund's drawdown triggered it
     fair_gap = bankruptcy_gap_per_lot(equity(rule, b), size)
+    if layer.fund_drawdown is not None:
+        # a drawdown-triggered ADL may run after the fund paid it all (equity ≥ 0): then the
+        # bankrupt account's price is the mark, never better for it
+        fair_gap = max_(fair_gap, 0)
     if layer.price is AdlPrice.PREVIOUS_MARK:
         previous = book.market.previous_mark_quote
         gap = ite(size > 0, previous - mark, mark - previous)

@@ -17,6 +17,7 @@ from solvent.rules.book import Book, Role
 from solvent.rules.collateral import convert_spot
 from solvent.rules.events import Deposit, Event, Funding, MarkPrice, SpotDeposit, Taker, Trade, Withdraw
 from solvent.rules.fees import charge_fee
+from solvent.rules.fund_drawdown import sample
 from solvent.rules.ledger import EXTERNAL, SPOT, Ctx, Reason, Transfer, system
 from solvent.rules.liquidation import (
     close_step,
@@ -268,9 +269,16 @@ def _open_window(policy: Policy, book: Book) -> Book:
     return attrs.evolve(book, accounts=tuple(attrs.evolve(a, window_pnl_quote=0) for a in book.accounts))
 
 
+def _sample_fund(policy: Policy, book: Book) -> Book:
+    layer = policy.adl
+    if layer is None or layer.fund_drawdown is None:
+        return book
+    return sample(layer.fund_drawdown, book)
+
+
 def transition(policy: Policy, book: Book, event: Event) -> Ctx:
     """The semantics of one event, on either interpreter. Requirements are not checked here."""
-    ctx = Ctx(_open_window(policy, book))
+    ctx = Ctx(_sample_fund(policy, _open_window(policy, book)))
     if isinstance(event, Deposit):
         ctx = _deposit(policy, ctx, event)
     elif isinstance(event, SpotDeposit):

@@ -27,6 +27,7 @@ from typing import ClassVar
 import attrs
 
 from solvent.rules.fields import count_field, quote_field
+from solvent.rules.fund_drawdown import FundDrawdown
 
 
 class Ranking(enum.Enum):
@@ -96,12 +97,20 @@ class FeePool:
 
 @attrs.frozen
 class Adl:
-    """Close the bankrupt position against ranked opposing traders."""
+    """Close the bankrupt position against ranked opposing traders.
+
+    ADL runs on a deficit the layers above left unpaid (the account still below zero at mark);
+    with ``fund_drawdown`` it also runs while the insurance fund is drawn down past its threshold
+    (OKX, §4), closing the position at the bankrupt account's price after what the fund paid.
+    """
 
     kind: ClassVar[str] = "adl"
     terminal: ClassVar[bool] = False
     ranking: Ranking = attrs.field(default=Ranking.ORDER, validator=attrs.validators.instance_of(Ranking))
     price: AdlPrice = attrs.field(default=AdlPrice.BANKRUPTCY, validator=attrs.validators.instance_of(AdlPrice))
+    fund_drawdown: FundDrawdown | None = attrs.field(
+        default=None, validator=attrs.validators.optional(attrs.validators.instance_of(FundDrawdown))
+    )
 
 
 @attrs.frozen

@@ -11,6 +11,7 @@ import pytest
 
 from solvent.rules.arith import PPM, Rounding
 from solvent.rules.liquidation import Execution, Recipient, Trigger
+from solvent.rules.fund_drawdown import FundDrawdown
 from solvent.rules.loading import dumps_policy, load_policy, loads_policy
 from solvent.rules.pool_adl import PnlToPoolAdl
 from solvent.rules.presets import load_preset, preset_names, preset_path
@@ -143,7 +144,7 @@ class TestBybit:
 
 
 class TestOkx:
-    """mechanics.md §4 (current): fee inside the trigger, fund, ADL at mark; the fund trigger not modelled."""
+    """mechanics.md §4 (current): fee inside the trigger, fund, ADL on a deficit or a fund drawdown."""
 
     def test_values(self) -> None:
         policy = load_preset("okx")
@@ -151,12 +152,14 @@ class TestOkx:
         assert (tier.initial_ppm, tier.maintenance_ppm) == (13_300, 5_000 + 500)  # MMR 0.50% + fee 0.05%
         assert policy.liquidation.trigger is Trigger.AT_OR_BELOW_MAINTENANCE
         assert (policy.liquidation.penalty_ppm, policy.liquidation.penalty_recipient) == (500, Recipient.INSURANCE_FUND)
-        assert policy.deficit == (InsuranceFund(), Adl(Ranking.BITMEX, AdlPrice.MARK))
+        drawdown = FundDrawdown(drawdown_ppm=300_000, window_events=8, min_drawdown_quote=5_000_000)  # 30%, $50K
+        assert policy.deficit == (InsuranceFund(), Adl(Ranking.BITMEX, AdlPrice.BANKRUPTCY, fund_drawdown=drawdown))
+        assert policy.accepts == ("no-haircut",)
 
-    def test_says_what_is_not_modelled(self) -> None:
+    def test_says_how_the_trigger_and_price_are_read(self) -> None:
         text = text_of("okx")
-        assert "Not modelled: ADL's trigger" in text
-        assert "nearly depleted" in text
+        assert "Not modelled: ADL's trigger" not in text
+        assert "8-hour average minus the" in text and "nearly depleted" in text
 
 
 class TestDydxV4:
