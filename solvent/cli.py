@@ -336,5 +336,76 @@ def prove(
     sys.exit(codes.get(result.verdict, exit_unknown))
 
 
+@main.command()
+@click.argument("policy", metavar="POLICY_OR_PRESET")
+@click.option("--question", "question_ids", default=",".join(("safe-move", "fund-for-gap", "maintenance-for-leverage", "penalty-bankrupts")), show_default=True, metavar="ID,...", help="Which thresholds to find.")
+@click.option("--gap-ppm", type=click.IntRange(min=1, max=1_000_000), default=200_000, show_default=True, help="fund-for-gap: the one-tick gap the fund must cover (ppm of the mark).")
+@click.option("--leverage", type=click.IntRange(min=1, max=1_000_000), default=10, show_default=True, help="maintenance-for-leverage: the leverage accounts open at.")
+@click.option("--maintenance-gap-ppm", type=click.IntRange(min=1, max=1_000_000), default=50_000, show_default=True, help="maintenance-for-leverage: the gap a position above maintenance must survive (ppm).")
+@click.option("--accounts", type=click.IntRange(min=1), default=2, show_default=True, help="Traders in each symbolic book (N).")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True), default=30, show_default=True, help="Seconds per solver question.")
+@click.option("--budget", "budget_s", type=click.FloatRange(min=0), default=300, show_default=True, help="Seconds per threshold before reporting what was decided.")
+@click.option("--min-price", type=click.IntRange(min=1), default=None, help="Lowest price, quote quanta per lot (default 10000).")
+@click.option("--max-price", type=click.IntRange(min=1), default=None, help="Highest price, quote quanta per lot.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, writable=True), default=None, help="Also write the answers as JSON (schema solvent.thresholds/1).")
+@click.option("--verbose", is_flag=True, help="Show every probe.")
+def thresholds(
+    policy: str,
+    question_ids: str,
+    gap_ppm: int,
+    leverage: int,
+    maintenance_gap_ppm: int,
+    accounts: int,
+    timeout_s: float,
+    budget_s: float,
+    min_price: int | None,
+    max_price: int | None,
+    json_path: str | None,
+    verbose: bool,
+) -> None:
+    """Find where a policy starts to fail, as exact numbers with a proof on each side.
+
+    For each question, z3 proves the claim at the boundary (every book of N traders, one mark
+    event) and a story one ppm beyond it is replayed on the concrete engine. Questions:
+    safe-move (largest one-tick move with no bad debt), fund-for-gap (smallest insurance fund, as a
+    share of open interest, with no ADL or haircut for --gap-ppm), maintenance-for-leverage
+    (smallest maintenance rate at --leverage for --maintenance-gap-ppm), penalty-bankrupts
+    (smallest liquidation penalty at which every liquidation leaves the account nothing).
+
+    Exit 0 when every boundary was decided exactly, 3 when one is only bounded or unknown within
+    the budget, 2 bad input.
+    """
+    import json
+
+    from solvent.rules.loading import PolicyError
+    from solvent.rules.presets import resolve_policy
+    from solvent.solver.text import render_thresholds
+    from solvent.solver.thresholds import DECIDED, default_bounds, questions, thresholds as find
+
+    ids = [q.strip() for q in question_ids.split(",") if q.strip()]
+    try:
+        resolved = resolve_policy(policy)
+        known = questions(gap_ppm=gap_ppm, leverage=leverage, maintenance_gap_ppm=maintenance_gap_ppm)
+        for q in ids:
+            if q not in known:
+                raise KeyError(f"--question: unknown threshold question {q!r}; known: {', '.join(known)}")
+        given = {"min_price": min_price, "max_price": max_price}
+        bounds = default_bounds(accounts=accounts, timeout_ms=max(int(timeout_s * 1000), 1), **{k: v for k, v in given.items() if v is not None})
+    except PolicyError as exc:
+        _bad_input(str(exc))
+    except KeyError as exc:
+        _bad_input(exc.args[0])
+    except ValueError as exc:
+        _bad_input(f"bounds: {exc}")
+    results = find(resolved, bounds, ids=ids, budget_s=budget_s, gap_ppm=gap_ppm, leverage=leverage, maintenance_gap_ppm=maintenance_gap_ppm)
+    click.echo(render_thresholds(results, verbose=verbose))
+    if json_path:
+        from solvent.solver.thresholds import to_json
+
+        Path(json_path).write_text(json.dumps(to_json(resolved, results), indent=2) + "\n", encoding="utf-8")
+    exit_unknown = 3
+    sys.exit(EXIT_OK if all(t.status in DECIDED for t in results) else exit_unknown)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -64,4 +64,39 @@ def render(result: ProofResult, *, verbose: bool = False) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["render"]
+def render_thresholds(results: list, *, verbose: bool = False) -> str:
+    """Threshold answers (``solvent.solver.thresholds``): a table, then each refuting story."""
+    from solvent.solver.thresholds import Status
+
+    rows = []
+    for t in results:
+        proved = "" if t.proved_at is None else f"{t.proved_at:,}"
+        refuted = "" if t.refuted_at is None else f"{t.refuted_at:,}"
+        rows.append((t.question, t.status.value, t.summary().split(": ", 1)[1].split("; ")[0], proved, refuted, f"{t.seconds:.1f} s"))
+    lines = [tabulate(rows, headers=("question", "status", "boundary", "proved at (ppm)", "refuted at (ppm)", "time"), tablefmt="simple")]
+    for t in results:
+        if t.status is Status.NOT_APPLICABLE:
+            continue
+        lines.append(f"\n{t.summary()}")
+        lines.append(f"  claim: {t.claim}")
+        if t.scope:
+            lines.append(f"  proved for: {t.scope}")
+        if t.note:
+            lines.append(f"  note: {t.note}")
+        cx = t.counterexample
+        if cx is not None:
+            lines.append(f"  beyond the boundary (replayed on the concrete engine): {cx.detail}")
+            lines.append("    starting book (mark %s):" % cx.story.book.market.mark_quote)
+            lines.append(_indent(_accounts(cx.story.book), "      "))
+            for i, event in enumerate(cx.story.events):
+                lines.append(f"    event {i + 1}: {event!r}")
+            if cx.step_index < len(cx.steps):
+                lines.append(f"    transfers of event {cx.step_index + 1}:")
+                lines.append(_indent(_transfers(cx.steps[cx.step_index]), "      "))
+        if verbose:
+            for p in t.probes:
+                lines.append(f"  probe {p.value:,}: {p.verdict.value} in {p.seconds:.2f} s{' - ' + p.reason if p.reason else ''}")
+    return "\n".join(lines)
+
+
+__all__ = ["render", "render_thresholds"]

@@ -263,6 +263,13 @@ class Status(enum.Enum):
     NOT_APPLICABLE = "not-applicable"
 
 
+#: The statuses that decide a question (exit 0 from ``solvent thresholds``).
+DECIDED = frozenset({Status.EXACT, Status.ALL, Status.NONE, Status.NOT_APPLICABLE})
+
+#: The schema of :func:`to_json`.
+SCHEMA = "solvent.thresholds/1"
+
+
 @attrs.frozen
 class Probe:
     """One proof attempt at one value."""
@@ -325,6 +332,18 @@ class Threshold:
         return f"{self.title}: " + "; ".join(parts)
 
 
+#: The lowest price the default bounds allow, in quote quanta per lot. At a price of a few quanta a
+#: one-quantum rounding (a slippage rounded up, a fee rounded up) is a move of several percent, and
+#: the boundary would describe that artefact; from 10⁴ quanta a rounding is at most 100 ppm.
+DEFAULT_MIN_PRICE = 10_000
+
+
+def default_bounds(**changes: Any) -> Bounds:
+    """The scope of a threshold probe unless the caller says otherwise: two traders, one mark
+    event, prices from :data:`DEFAULT_MIN_PRICE` to 10⁹, 30 s per solver question."""
+    return attrs.evolve(Bounds(accounts=2, events=1, timeout_ms=30_000, min_price=DEFAULT_MIN_PRICE), **changes)
+
+
 def threshold(
     policy: Policy | str,
     question: str | Question,
@@ -336,7 +355,7 @@ def threshold(
 ) -> Threshold:
     """The exact boundary for ``question`` (an id of :func:`questions` or a :class:`Question`).
 
-    ``bounds``: the scope of every probe (default: 2 traders, one mark event, 30 s per question).
+    ``bounds``: the scope of every probe (default: :func:`default_bounds`).
     ``budget_s``: stop probing after this long and report what was decided (BOUNDED or UNKNOWN).
     ``minimize``: shrink the final counterexample to its least total magnitude. ``params``:
     ``gap_ppm``, ``leverage``, ``maintenance_gap_ppm`` for :func:`questions`.
@@ -350,7 +369,7 @@ def threshold(
         if question not in table:
             raise KeyError(f"unknown threshold question {question!r}; known: {', '.join(QUESTION_IDS)}")
         question = table[question]
-    bounds = Bounds(accounts=2, events=1, timeout_ms=30_000) if bounds is None else bounds
+    bounds = default_bounds() if bounds is None else bounds
     blank = Threshold(question.id, question.title, policy.name, question.direction, Status.UNKNOWN)
     why_not = question.applies(policy)
     if why_not:
@@ -528,10 +547,42 @@ def thresholds(
     return [threshold(policy, table[i], bounds, budget_s=budget_s, minimize=minimize) for i in ids]
 
 
+def to_data(t: Threshold) -> dict[str, Any]:
+    """One answer as plain data: the boundary, both sides' evidence and the probes."""
+    from solvent.properties.findings import story_to_data
+
+    cx = t.counterexample
+    return {
+        "question": t.question,
+        "title": t.title,
+        "direction": t.direction.value,
+        "status": t.status.value,
+        "value_ppm": t.value,
+        "proved_at_ppm": t.proved_at,
+        "refuted_at_ppm": t.refuted_at,
+        "claim": t.claim,
+        "scope": t.scope,
+        "note": t.note,
+        "seconds": round(t.seconds, 3),
+        "counterexample": None if cx is None else {"detail": cx.detail, "step": cx.step_index, "story": story_to_data(cx.story)},
+        "probes": [{"value_ppm": p.value, "verdict": p.verdict.value, "seconds": round(p.seconds, 3), "reason": p.reason} for p in t.probes],
+    }
+
+
+def to_json(policy: Policy, results: Sequence[Threshold]) -> dict[str, Any]:
+    """The answers for one policy, schema-versioned (:data:`SCHEMA`)."""
+    return {"schema": SCHEMA, "policy": policy.name, "thresholds": [to_data(t) for t in results]}
+
+
 __all__ = [
+    "DECIDED",
+    "SCHEMA",
+    "to_data",
+    "to_json",
     "DEFAULT_FUND_GAP_PPM",
     "DEFAULT_LEVERAGE",
     "DEFAULT_MAINTENANCE_GAP_PPM",
+    "DEFAULT_MIN_PRICE",
     "Direction",
     "LIQUIDATION_LEAVES_NOTHING",
     "NO_BAD_DEBT",
@@ -540,6 +591,7 @@ __all__ = [
     "Question",
     "Status",
     "Threshold",
+    "default_bounds",
     "initial_rate",
     "questions",
     "threshold",

@@ -1,0 +1,186 @@
+"""Thresholds: exact boundaries with a z3 proof on the safe side and a replayed story beyond it.
+
+The expected numbers follow from the policy by hand, independently of the prover:
+
+- Binance's loosest tier opens at 125x (initial rate 8,000 ppm), fills liquidations at the mark
+  and caps its penalty at the equity left. A trader holding at least initial margin loses
+  ``|size| · |Δp|`` on a move, so no move of at most 0.8% can push its equity below zero, and a
+  move a hair above 0.8% can (a trader opened at exactly initial margin).
+- For a 20% gap, a long at 125x is 19.2% of its notional short of covering the loss: the fund
+  must hold 19.2% of the long open interest before ADL is never needed.
+- At 10x, a position still above a maintenance rate ``m`` survives a 5% gap without bad debt
+  exactly when ``m ≥ 5%`` (no slippage; the penalty never exceeds the equity left).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+import solvent.solver.thresholds as th
+from solvent.properties.scenarios import Story
+from solvent.rules.events import MarkPrice
+from solvent.rules.presets import load_preset
+from solvent.solver.refinement import replay
+from solvent.solver.thresholds import Status, threshold
+from solvent.solver.verdicts import Counterexample, ProofResult, Scope, Verdict
+from solvent.cli import main
+
+BINANCE = load_preset("binance")
+
+
+def _beyond(t: th.Threshold) -> bool:
+    """The counterexample breaks the claim when replayed at the refuted value's bounds."""
+    question = th.questions()[t.question]
+    s = question.setup(BINANCE, t.refuted_at, th.default_bounds())
+    return replay(s.policy, s.claim, t.counterexample.story, s.bounds).violates
+
+
+def test_binance_safe_move_is_its_loosest_initial_rate() -> None:
+    t = threshold(BINANCE, "safe-move", budget_s=120, minimize=False)
+    assert t.status is Status.EXACT, t.summary()
+    assert (t.value, t.proved_at, t.refuted_at) == (8_000, 8_000, 8_001)
+    assert t.proof is not None and t.proof.verdict is Verdict.PROVED
+    assert _beyond(t)
+    story = t.counterexample.story
+    before, (event,) = story.book.market.mark_quote, story.events
+    # the refuting move lies in (8000, 8001] ppm of the mark: just beyond the proved bound
+    assert 8_000 * before < abs(event.price_quote - before) * 10**6 <= 8_001 * before
+
+
+def test_binance_fund_for_a_20pct_gap_is_gap_less_initial_rate() -> None:
+    t = threshold(BINANCE, "fund-for-gap", budget_s=120, minimize=False)
+    assert t.status is Status.EXACT, t.summary()
+    assert (t.proved_at, t.refuted_at) == (192_000, 191_999)
+    assert _beyond(t)
+    assert t.claim.startswith("no account's profit is reduced by ADL")
+
+
+def test_binance_maintenance_for_10x_and_a_5pct_gap() -> None:
+    t = threshold(BINANCE, "maintenance-for-leverage", budget_s=120, minimize=False)
+    assert t.status is Status.EXACT, t.summary()
+    assert (t.value, t.refuted_at) == (50_000, 49_999)
+    assert _beyond(t)
+    assert "changes the policy" in t.note  # not monotone by construction: said so
+
+
+def test_parameters_change_the_question() -> None:
+    t = threshold(BINANCE, "maintenance-for-leverage", budget_s=120, minimize=False, leverage=20, maintenance_gap_ppm=30_000)
+    assert t.status is Status.EXACT, t.summary()
+    assert t.value == 30_000
+    assert "20x" in t.title and "3%" in t.title
+
+
+def test_a_policy_without_an_insurance_fund_has_no_fund_threshold() -> None:
+    t = threshold("backpack", "fund-for-gap")
+    assert t.status is Status.NOT_APPLICABLE and t.value is None and not t.probes
+    assert "no insurance fund" in t.summary()
+
+
+def test_no_budget_decides_nothing_and_claims_nothing() -> None:
+    t = threshold(BINANCE, "safe-move", budget_s=0)
+    assert t.status is Status.UNKNOWN and t.value is None and t.proof is None and t.counterexample is None
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [({"gap_ppm": 0}, "'gap_ppm' must be in 1..1000000: 0"), ({"leverage": 0}, "'leverage' must be in 1..1000000: 0")],
+)
+def test_bad_parameters_are_named(params: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        th.questions(**params)
+
+
+def test_unknown_question_lists_the_known_ones() -> None:
+    with pytest.raises(KeyError, match="known: safe-move, fund-for-gap"):
+        threshold(BINANCE, "largest-fund")
+
+
+# --- the bisection, on a stand-in prover ------------------------------------------------------
+
+
+def _fake_prove(verdict_at):
+    story = Story(_plain_book(), (MarkPrice(10_000),))
+
+    def fake(policy, claim, bounds, **_kw):
+        value = bounds.max_move_ppm
+        verdict = verdict_at(value)
+        scope = Scope(2, 1, ("mark",), "")
+        cx = Counterexample(story, (), 0, claim.id, "stand-in") if verdict is Verdict.REFUTED else None
+        return ProofResult(policy.name, claim.id, verdict, scope, 0.0, "stand-in", counterexample=cx)
+
+    return fake
+
+
+def _plain_book():
+    from solvent.rules.book import new_book
+
+    return new_book(mark_quote=10_000, traders=("alice", "bob"))
+
+
+@pytest.fixture
+def stand_in(monkeypatch):
+    import solvent.solver.prove as prove_module
+
+    def install(verdict_at):
+        monkeypatch.setattr(prove_module, "prove", _fake_prove(verdict_at))
+        monkeypatch.setattr(th, "_reached", lambda q, p, value, *a: value)
+        monkeypatch.setattr(th, "_smallest", lambda q, p, value, b, cx: cx)
+
+    return install
+
+
+def test_bisection_finds_the_boundary_in_logarithmic_probes(stand_in) -> None:
+    stand_in(lambda v: Verdict.PROVED if v <= 123_456 else Verdict.REFUTED)
+    t = threshold(BINANCE, "safe-move")
+    assert t.status is Status.EXACT and t.value == 123_456
+    assert len(t.probes) <= 24  # hints, both ends, then ~log2(10⁶) bisection steps
+
+
+def test_an_undecided_middle_is_reported_as_bounded_never_as_a_value(stand_in) -> None:
+    stand_in(lambda v: Verdict.PROVED if v <= 1_000 else Verdict.UNKNOWN if v < 1_100 else Verdict.REFUTED)
+    t = threshold(BINANCE, "safe-move")
+    assert t.status is Status.BOUNDED and t.value is None
+    assert (t.proved_at, t.refuted_at) == (1_000, 1_100)
+    assert "between 1,000 and 1,100 ppm" in t.summary()
+
+
+def test_refuted_everywhere_is_none(stand_in) -> None:
+    stand_in(lambda v: Verdict.REFUTED)
+    t = threshold(BINANCE, "safe-move")
+    assert t.status is Status.NONE and t.value is None and t.refuted_at == 0
+
+
+# --- CLI --------------------------------------------------------------------------------------
+
+
+def test_cli_prints_the_boundary_and_writes_json(tmp_path) -> None:
+    out = tmp_path / "t.json"
+    result = CliRunner().invoke(main, ["thresholds", "binance", "--question", "safe-move", "--budget", "120", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "8,000 ppm (0.8%)" in result.output and "replayed on the concrete engine" in result.output
+    data = json.loads(out.read_text())
+    assert data["schema"] == "solvent.thresholds/1"
+    (only,) = data["thresholds"]
+    assert (only["status"], only["value_ppm"], only["refuted_at_ppm"]) == ("exact", 8_000, 8_001)
+    assert only["counterexample"]["story"]["events"]
+
+
+def test_cli_bad_question_is_bad_input() -> None:
+    result = CliRunner().invoke(main, ["thresholds", "binance", "--question", "nope"])
+    assert result.exit_code == 2
+    assert "unknown threshold question 'nope'" in result.output
+
+
+@pytest.mark.deep
+@pytest.mark.parametrize("preset", ["drift", "hyperliquid", "okx-2018"])
+def test_every_question_on_a_preset_is_decided_or_bounded_honestly(preset: str) -> None:
+    policy = load_preset(preset)
+    for t in th.thresholds(policy, budget_s=300):
+        if t.status in (Status.EXACT, Status.BOUNDED):
+            assert t.proof is not None and t.proof.verdict is Verdict.PROVED
+            question = th.questions()[t.question]
+            s = question.setup(policy, t.refuted_at, th.default_bounds())
+            assert replay(s.policy, s.claim, t.counterexample.story, s.bounds).violates
