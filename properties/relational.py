@@ -65,7 +65,7 @@ from solvent.rules.engine import Step
 from solvent.rules.events import Deposit, Funding, MarkPrice
 from solvent.rules.ledger import HAIRCUT_REASONS
 from solvent.rules.margin import equity
-from solvent.rules.outcomes import Bankrupt, Liquidated
+from solvent.rules.outcomes import Bankrupt, Liquidated, PoolAdlFill
 from solvent.rules.policy import Policy
 from solvent.rules.rounding import FundingRounding
 from solvent.rules.waterfall import InsuranceFund
@@ -180,7 +180,9 @@ def _book_before(start: Book, steps: Sequence[Step], index: int) -> Book:
 
 
 def _liquidates(steps: Sequence[Step], window: tuple[int, int]) -> bool:
-    return any(isinstance(o, (Liquidated, Bankrupt)) for s in steps[window[0] : window[1]] for o in s.outcomes)
+    """A forced close in the window: a liquidation, or a PnL-to-pool ADL close (GMX), which depends
+    on where the price stops just as a liquidation does."""
+    return any(isinstance(o, (Liquidated, Bankrupt, PoolAdlFill)) for s in steps[window[0] : window[1]] for o in s.outcomes)
 
 
 def _differences(a: Book, b: Book) -> list[str]:

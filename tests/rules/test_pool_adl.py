@@ -89,6 +89,23 @@ class TestWorkedExample:
         assert [o.lots for o in s.outcomes if isinstance(o, PoolAdlFill)] == [49]
 
 
+class TestKeeperCadence:
+    """Where the price stops decides who earns the rest of the move (cadence-invariant treats the
+    ADL close like a liquidation, so it is not a finding there)."""
+
+    def test_a_stop_on_the_way_hands_the_rest_of_the_move_to_the_pool(self) -> None:
+        """1_000 → 1_800 in one move: ADL at 1_800, alice keeps all 80_000 of her gain. Via 1_400:
+        ADL at 1_400 already (40_000 + 20_000 of PnL on 100_300: 59.8% > 55%) closes 24 of her lots
+        (⌊9_850 × 100 / 40_000⌋), and the move on to 1_800 pays their 24 × 400 = 9_600 to the pool's
+        trading side instead."""
+        book = new_book(mark_quote=1_000, traders=("alice", "bob", "carol"))
+        start = (Deposit("backstop_vault", 100_300), *OPEN)
+        direct = run(GMX, book, (*start, MarkPrice(1_800)))[-1].after
+        stopped = run(GMX, book, (*start, MarkPrice(1_400), MarkPrice(1_800)))[-1].after
+        assert direct.account("alice").cash_quote - stopped.account("alice").cash_quote == 9_600
+        assert stopped.account("liquidity").cash_quote - direct.account("liquidity").cash_quote == 9_600
+
+
 class TestShortSide:
     def test_profitable_shorts_are_reduced(self) -> None:
         """Mirror image: a −50% move gives carol (short 150 at 1_000) 75_000 of PnL on a pool of
