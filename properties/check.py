@@ -66,6 +66,8 @@ class Verdict:
     accepted: bool = False
     #: further violations (for example the search's minimal story beside a scenario's)
     more: tuple[Violation, ...] = ()
+    #: z3's verdict (``solvent.solver.verdicts.ProofResult``) when ``solvent check`` proved within a budget
+    proof: Any = None
 
     @property
     def violations(self) -> tuple[Violation, ...]:
@@ -91,6 +93,8 @@ class PolicyReport:
     verdicts: tuple[Verdict, ...]
     runs: tuple[ScenarioRun, ...]
     findings_dir: Path | None = None
+    #: threshold answers (``solvent.solver.thresholds.Threshold``), when asked for
+    thresholds: tuple[Any, ...] = ()
 
     @property
     def failed(self) -> bool:
@@ -196,11 +200,18 @@ def check_policy(
     search_budget: SearchBudget | None = None,
     findings_dir: Path | None = None,
     relational_properties: bool = True,
+    proof_budget: Any = None,
+    threshold_budget_s: float | None = None,
 ) -> PolicyReport:
     """Run the scenarios (default: the five stress stories) and judge the invariants (default: the whole catalog).
 
     With a ``search_budget``, each invariant is also searched (after replaying any story saved in
-    ``findings_dir``); new findings are saved there.
+    ``findings_dir``); new findings are saved there. With a ``proof_budget``
+    (``solvent.solver.evidence.ProofBudget``), z3 proves or refutes the invariants it decides
+    within that budget: a proof is attached to the verdict (and shown as such, with its scope); a
+    refutation is a replayed story and counts as a failure like any other. With
+    ``threshold_budget_s``, each threshold question (``solvent.solver.thresholds``) is answered
+    within that many seconds.
     """
     names = list(scenarios) if scenarios else list(DEFAULT)
     for name in names:
@@ -223,4 +234,28 @@ def check_policy(
         )
         if relational_properties and not invariants:
             verdicts += tuple(_relational_verdict(policy, i, search_budget, i in accepted) for i in relational.ids())
-    return PolicyReport(policy, source or policy.name, verdicts, runs, findings_dir if search_budget else None)
+    if proof_budget is not None:
+        from solvent.solver.evidence import prove_within
+
+        proofs = prove_within(policy, [v.invariant.id for v in verdicts if v.invariant.id in catalog.CATALOG], proof_budget)
+        verdicts = tuple(_proof_verdict(v, proofs.get(v.invariant.id)) for v in verdicts)
+    answers: tuple[Any, ...] = ()
+    if threshold_budget_s is not None:
+        from solvent.solver.thresholds import thresholds
+
+        answers = tuple(thresholds(policy, budget_s=threshold_budget_s, minimize=False))
+    return PolicyReport(policy, source or policy.name, verdicts, runs, findings_dir if search_budget else None, answers)
+
+
+def _proof_verdict(verdict: Verdict, proof: Any) -> Verdict:
+    """Attach z3's verdict; a refutation's replayed story is a violation (origin "z3")."""
+    if proof is None:
+        return verdict
+    verdict = attrs.evolve(verdict, proof=proof)
+    cx = proof.counterexample
+    if cx is None or cx.obligation != verdict.invariant.id or cx.step_index >= len(cx.steps):
+        return verdict
+    found = Violation(verdict.invariant.id, "z3", cx.step_index, cx.story, cx.steps[cx.step_index], "z3")
+    if verdict.status is Status.NOT_EXERCISED:
+        verdict = attrs.evolve(verdict, status=Status.HELD)
+    return _merge(verdict, found, verdict.search)

@@ -170,6 +170,26 @@ def finding(report: PolicyReport, t: Told) -> str:
     )
 
 
+def proofs_and_thresholds(report: PolicyReport) -> str:
+    """z3's verdicts and the threshold answers, when the check asked for them."""
+    out = ""
+    rows = [(v.invariant.id, v.proof.verdict.value, v.proof.scope.text, f"{v.proof.seconds:.1f} s") for v in report.verdicts if v.proof is not None]
+    if rows:
+        out += "<h3>Proofs (z3 on the engine's own rules)</h3>" + table(("invariant", "z3", "scope", "time"), rows)
+    if report.thresholds:
+        trows = []
+        for t in report.thresholds:
+            boundary = t.summary().split(": ", 1)[1].split("; ")[0]
+            trows.append((t.title, boundary, "" if t.proved_at is None else f"{t.proved_at:,}", "" if t.refuted_at is None else f"{t.refuted_at:,}"))
+        scope = next((t.scope for t in report.thresholds if t.scope), "")
+        out += (
+            "<h3>Thresholds</h3>"
+            f'<p class="note">Proved on the safe side ({esc(scope)}); beyond it a story replayed on the concrete engine. Values in ppm.</p>'
+            + table(("question", "boundary", "proved at", "refuted at"), trows, numeric=(2, 3))
+        )
+    return out
+
+
 def policy_section(report: PolicyReport) -> str:
     p = report.policy
     findings = told(report)
@@ -179,6 +199,7 @@ def policy_section(report: PolicyReport) -> str:
         f'<section class="policy" id="policy-{esc(p.name)}"><h2><code>{esc(p.name)}</code> {state}</h2>'
         f'<p class="summary">{esc(summary_line(report))}</p>{desc}{facts(report)}{verdict_table(report, findings)}'
         '<p class="note">held = no counterexample in these scenarios or search examples; not a proof.</p>'
+        + proofs_and_thresholds(report)
         + "".join(finding(report, t) for t in findings)
         + "</section>"
     )

@@ -114,6 +114,25 @@ def search_data(r: SearchResult | None) -> dict[str, Any] | None:
     }
 
 
+def proof_data(p: Any) -> dict[str, Any]:
+    """z3's verdict on one invariant: what it covers, how, how long, and why when not decided."""
+    return {
+        "verdict": p.verdict.value,
+        "scope": p.scope.text,
+        "all_accounts": p.scope.accounts is None,
+        "method": p.method,
+        "seconds": round(p.seconds, 3),
+        "reason": p.reason,
+        "obligations": [{"obligation": o.obligation, "verdict": o.verdict.value, "reason": o.reason} for o in p.obligations],
+    }
+
+
+def threshold_data(t: Any) -> dict[str, Any]:
+    from solvent.solver.thresholds import to_data
+
+    return to_data(t)
+
+
 def verdict_data(v: Verdict, findings: Sequence[Told]) -> dict[str, Any]:
     groups = [t.group for t in findings]
     return {
@@ -127,6 +146,7 @@ def verdict_data(v: Verdict, findings: Sequence[Told]) -> dict[str, Any]:
             "scenario_steps_checked": v.steps_checked,
             "scenario_steps_exercised": v.steps_exercised,
             "search": search_data(v.search),
+            **({"proof": proof_data(v.proof)} if v.proof is not None else {}),
         },
         "violations": [
             {
@@ -158,6 +178,7 @@ def policy_data(report: PolicyReport) -> dict[str, Any]:
         "findings_dir": display_path(report.findings_dir),
         "verdicts": [verdict_data(v, findings) for v in report.verdicts],
         "findings": [finding_data(t) for t in findings],
+        **({"thresholds": [threshold_data(t) for t in report.thresholds]} if report.thresholds else {}),
     }
 
 
@@ -175,4 +196,4 @@ def render(reports: Sequence[PolicyReport]) -> str:
     return json.dumps(report_data(reports), indent=2, ensure_ascii=False) + "\n"
 
 
-__all__ = ["SCHEMA", "finding_data", "policy_data", "render", "report_data", "search_data", "version"]
+__all__ = ["SCHEMA", "finding_data", "policy_data", "proof_data", "threshold_data", "render", "report_data", "search_data", "version"]

@@ -131,9 +131,30 @@ def finding(t: Told) -> list[str]:
     return out
 
 
+def proofs(report: PolicyReport) -> list[str]:
+    """What z3 proved (with its scope) or could not decide, when ``check`` proved within a budget."""
+    rows = [(f"`{v.invariant.id}`", v.proof.verdict.value, v.proof.scope.text, f"{v.proof.seconds:.1f} s") for v in report.verdicts if v.proof is not None]
+    if not rows:
+        return []
+    return ["### Proofs (z3 on the engine's own rules)", ""] + table(("invariant", "z3", "scope", "time"), rows) + [""]
+
+
+def thresholds(report: PolicyReport) -> list[str]:
+    """The threshold answers: each boundary with the value proved and the value refuted."""
+    if not report.thresholds:
+        return []
+    rows = []
+    for t in report.thresholds:
+        boundary = t.summary().split(": ", 1)[1].split("; ")[0]
+        rows.append((t.title, boundary, "" if t.proved_at is None else f"{t.proved_at:,}", "" if t.refuted_at is None else f"{t.refuted_at:,}"))
+    scope = next((t.scope for t in report.thresholds if t.scope), "")
+    out = ["### Thresholds", "", f"Proved on the safe side ({scope}); beyond it a story replayed on the concrete engine. Values in ppm.", ""]
+    return out + table(("question", "boundary", "proved at", "refuted at"), rows) + [""]
+
+
 def render_policy(report: PolicyReport) -> list[str]:
     findings = told(report)
-    out = header(report) + verdicts(report, findings)
+    out = header(report) + verdicts(report, findings) + proofs(report) + thresholds(report)
     for t in findings:
         out += finding(t)
     return out
@@ -157,4 +178,4 @@ def render(reports: Sequence[PolicyReport]) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-__all__ = ["render", "render_policy", "table"]
+__all__ = ["proofs", "render", "render_policy", "table", "thresholds"]

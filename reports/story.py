@@ -56,23 +56,41 @@ def search_evidence(v: Verdict) -> str:
 
 
 def origin_label(violation: Violation) -> str:
-    return {"search": "found by search", "saved": "replayed from the findings directory"}.get(violation.origin, f"scenario {violation.scenario}")
+    labels = {"search": "found by search", "saved": "replayed from the findings directory", "z3": "z3 counterexample, replayed on the engine"}
+    return labels.get(violation.origin, f"scenario {violation.scenario}")
 
 
 def where(violation: Violation) -> str:
     """Where the first failure was seen, in a few words."""
     if violation.origin == "search":
         return "minimal story from search"
+    if violation.origin == "z3":
+        return "z3 counterexample"
     return "saved story" if violation.origin == "saved" else violation.scenario
+
+
+def proof_evidence(v: Verdict) -> str:
+    """z3's verdict in a few words (empty when no proof was asked)."""
+    p = v.proof
+    if p is None:
+        return ""
+    state = p.verdict.value
+    if state == "refuted":
+        return "; z3: refuted (replayed)"
+    if state == "proved":
+        return f"; z3: proved ({p.scope.text})"
+    return f"; z3: {state} within {p.seconds:.0f} s"
 
 
 def evidence(v: Verdict) -> str:
     """What a verdict rests on, in one line."""
     if v.violation is not None:
-        return f"{where(v.violation)}, step {v.violation.step_index + 1}" + (f" (+{len(v.more)} more)" if v.more else "")
+        more = f" (+{len(v.more)} more)" if v.more else ""
+        proof = proof_evidence(v) if v.violation.origin != "z3" else ""
+        return f"{where(v.violation)}, step {v.violation.step_index + 1}{more}{proof}"
     if v.status is Status.NOT_EXERCISED:
-        return f"path never taken in {v.steps_checked} scenario steps" + search_evidence(v)
-    return f"{v.steps_exercised} of {v.steps_checked} scenario steps" + search_evidence(v)
+        return f"path never taken in {v.steps_checked} scenario steps" + search_evidence(v) + proof_evidence(v)
+    return f"{v.steps_exercised} of {v.steps_checked} scenario steps" + search_evidence(v) + proof_evidence(v)
 
 
 def counts(report: PolicyReport) -> dict[Status, int]:
@@ -92,7 +110,7 @@ def summary_line(report: PolicyReport) -> str:
 
 def finding_file(violation: Violation, report: PolicyReport) -> Path | None:
     """The counterexample-database file that replays a searched or saved story, if there is one."""
-    if violation.origin == "scenario" or report.findings_dir is None:
+    if violation.origin in ("scenario", "z3") or report.findings_dir is None:
         return None
     return findings.database_path(report.findings_dir, report.policy, violation.invariant)
 
@@ -101,6 +119,9 @@ def replay_command(violation: Violation, report: PolicyReport) -> tuple[str, str
     """The command that shows this failure again, and a note on why it gives the same story."""
     if violation.origin == "scenario":
         return f"solvent check {report.source} --scenario {violation.scenario}", ""
+    if violation.origin == "z3":
+        accounts = len(violation.story.book.traders)
+        return f"solvent prove {report.source} --invariant {violation.invariant} --accounts {max(accounts, 1)}", "prints the replayed story"
     saved = finding_file(violation, report)
     if saved is not None:
         return f"solvent replay {saved}", ""

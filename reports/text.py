@@ -71,6 +71,10 @@ def render(report: PolicyReport) -> str:
         state = f"rejected: {r.rejected}" if r.rejected else f"{len(r.steps)} steps"
         out.append(f"  scenario {r.name}: {state}")
     out += ["", verdict_table(report), "", summary_line(report)]
+    if report.thresholds:
+        from solvent.solver.text import render_thresholds
+
+        out += ["", "Thresholds (proved on the safe side, replayed story beyond):", render_thresholds(list(report.thresholds))]
     groups = group_findings(report)
     if groups:
         out += ["", "Findings (held = no counterexample in these scenarios or search examples; not a proof):"]

@@ -42,6 +42,9 @@ def main() -> None:
     show_default=True,
     help="Counterexample database: saved stories are replayed first, new ones saved here.",
 )
+@click.option("--prove-budget", type=click.FloatRange(min=0), default=None, metavar="SECONDS", help="z3 proves or refutes what it can within this many seconds per policy (one mark move, 2 traders; 5 s per question). Default 30, or 0 with --no-search.")
+@click.option("--thresholds", "with_thresholds", is_flag=True, help="Also find the four thresholds (see `solvent thresholds`); minutes per policy.")
+@click.option("--threshold-budget", type=click.FloatRange(min=0), default=120, show_default=True, metavar="SECONDS", help="Seconds per threshold question with --thresholds.")
 @click.option("--format", "formats", multiple=True, type=click.Choice(list(FORMATS)), help="Report format (repeatable; default text). Pair each with an --output; one may go to stdout.")
 @click.option("--output", "outputs", multiple=True, type=click.Path(dir_okay=False, path_type=Path), metavar="PATH", help="Write the preceding --format here (or infer it from the extension).")
 def check(
@@ -53,10 +56,15 @@ def check(
     examples: int | None,
     deep: bool,
     findings_dir: Path,
+    prove_budget: float | None,
+    with_thresholds: bool,
+    threshold_budget: float,
     formats: tuple[str, ...],
     outputs: tuple[Path, ...],
 ) -> None:
-    """Judge every invariant of each policy on the named scenarios and by search."""
+    """Judge every invariant of each policy on the named scenarios, by search, and by z3 within a
+    time budget (a z3 counterexample is replayed on the concrete engine and fails the check like
+    any other; a proof is shown with its scope)."""
     from solvent.properties.check import check_policy
     from solvent.reports.formats import OutputError, requested, write
     from solvent.reports.progress import progress
@@ -64,6 +72,12 @@ def check(
     from solvent.rules.presets import resolve_policy
 
     budget = _budget(search, deep, examples)
+    seconds = (30.0 if search else 0.0) if prove_budget is None else prove_budget
+    proof_budget = None
+    if seconds > 0:
+        from solvent.solver.evidence import ProofBudget
+
+        proof_budget = ProofBudget(seconds=seconds)
     try:
         pairs = requested(click.get_current_context())
     except OutputError as exc:
@@ -77,7 +91,8 @@ def check(
                 reports.append(
                     check_policy(
                         policy, source=name, scenarios=scenarios, invariants=invariants, accept=accepted,
-                        search_budget=budget, findings_dir=findings_dir,
+                        search_budget=budget, findings_dir=findings_dir, proof_budget=proof_budget,
+                        threshold_budget_s=threshold_budget if with_thresholds else None,
                     )
                 )
             except PolicyError as exc:
