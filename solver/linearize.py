@@ -38,7 +38,7 @@ import attrs
 import z3
 from z3.z3 import _to_ast_array
 
-from solvent.solver.side_facts import product_facts, shared_factor_facts
+from solvent.solver.side_facts import product_magnitude_facts, product_sign_facts, shared_factor_facts
 
 LinearForm = tuple[dict[int, tuple[int, z3.ArithRef]], int]
 
@@ -68,7 +68,11 @@ class Quotient:
 
 
 def _kind(e: z3.ExprRef) -> int:
-    return e.decl().kind() if z3.is_app(e) else -1
+    """``e.decl().kind()`` for an application or numeral, else -1 (without building the decl)."""
+    ctx, a = e.ctx_ref(), e.as_ast()
+    if z3.Z3_get_ast_kind(ctx, a) not in (z3.Z3_APP_AST, z3.Z3_NUMERAL_AST):
+        return -1
+    return z3.Z3_get_decl_kind(ctx, z3.Z3_get_app_decl(ctx, a))
 
 
 def _is_numeral(e: z3.ExprRef) -> bool:
@@ -93,9 +97,12 @@ class Linearizer:
         self.prefix = prefix
         self.leaf_limit = leaf_limit
         self.facts: list[z3.BoolRef] = []
-        #: facts held back until a model shows they are needed (see :meth:`strengthen`)
-        self.lazy: dict[int, list[z3.BoolRef]] = {}
+        #: facts held back until a model shows they are needed (see :meth:`strengthen`): per
+        #: product variable, its factors; the facts are built only when asked for (:meth:`_held`)
+        self.lazy: dict[int, tuple[z3.ArithRef, z3.ArithRef, z3.ArithRef]] = {}
         self.products: dict[tuple[int, int], Product] = {}
+        #: per factor id, the products it is a factor of (insertion order), with the other factor
+        self._by_factor: dict[int, list[tuple[Product, z3.ArithRef]]] = {}
         self.quotients: dict[tuple[int, int], Quotient] = {}
         self._names: dict[int, tuple[z3.ArithRef, z3.ArithRef]] = {}
         self._memo: dict[int, tuple[z3.ExprRef, z3.ExprRef]] = {}
@@ -105,6 +112,10 @@ class Linearizer:
         self._core_ids: set[int] = set()
         self._protected: set[int] = set()
         self._keep: list[z3.ExprRef] = []
+        #: per node (kept alive with it): its ``ite`` leaves, and whether it is a flat ``ite``
+        self._leaf_memo: dict[int, tuple[z3.ExprRef, list[z3.ExprRef] | None]] = {}
+        self._leaf_cap = max(64, leaf_limit)
+        self._flat_memo: dict[int, tuple[z3.ExprRef, bool]] = {}
 
     # --- public --------------------------------------------------------------------------------
 
@@ -183,15 +194,19 @@ class Linearizer:
 
     def _add_product_facts(self, p: z3.ArithRef, a: z3.ArithRef, b: z3.ArithRef) -> None:
         """Sign and zero facts now; magnitude and unit facts when a model needs them."""
-        facts = product_facts(p, a, b)
-        self.facts += facts[:2]
-        self.lazy.setdefault(p.get_id(), []).extend(facts[2:])
+        self.facts += product_sign_facts(p, a, b)
+        self.lazy[p.get_id()] = (p, a, b)
+
+    def _held(self, key: int) -> list[z3.BoolRef]:
+        """The held-back facts of the product variable with id ``key`` (once; then none)."""
+        factors = self.lazy.pop(key, None)
+        return [] if factors is None else product_magnitude_facts(*factors)
 
     def strengthen(self, items: Iterable[Product | Quotient]) -> list[z3.BoolRef]:
         """The held-back facts about ``items`` (each given once): magnitudes, units, shared factors."""
         out: list[z3.BoolRef] = []
         for item in items:
-            out += self.lazy.pop(item.var.get_id(), [])
+            out += self._held(item.var.get_id())
         return out
 
     def mismatches(self, model: z3.ModelRef) -> list[Product | Quotient]:
@@ -270,8 +285,17 @@ class Linearizer:
 
     def _flat(self, ite: z3.ExprRef) -> bool:
         """An ``ite`` whose few leaves are numerals or short sums of non-``ite`` atoms (``|s|``, ``max(x, 0)``)."""
-        if ite.get_id() in self._protected:
+        key = ite.get_id()
+        if key in self._protected:
             return False
+        hit = self._flat_memo.get(key)
+        if hit is not None:
+            return hit[1]
+        result = self._flat_leaves(ite)
+        self._flat_memo[key] = (ite, result)
+        return result
+
+    def _flat_leaves(self, ite: z3.ExprRef) -> bool:
         leaves = self._leaves(ite, self.leaf_limit)
         if leaves is None:
             return False
@@ -282,16 +306,35 @@ class Linearizer:
         return True
 
     def _leaves(self, e: z3.ExprRef, limit: int = 32) -> list[z3.ExprRef] | None:
-        out, stack = [], [e]
+        """The leaves of ``e``'s ``ite`` tree (``else`` subtree first), or None past ``limit``."""
+        leaves = self._leaf_list(e)
+        return None if leaves is None or len(leaves) > limit else leaves
+
+    def _leaf_list(self, e: z3.ExprRef) -> list[z3.ExprRef] | None:
+        """All leaves of ``e``'s ``ite`` tree, or None when there are more than :attr:`_leaf_cap`
+        (memoized per node: the same ``ite`` is asked about for every product it appears in)."""
+        memo = self._leaf_memo
+        hit = memo.get(e.get_id())
+        if hit is not None:
+            return hit[1]
+        stack: list[tuple[z3.ExprRef, bool]] = [(e, False)]
         while stack:
-            node = stack.pop()
-            if _kind(node) == z3.Z3_OP_ITE:
-                stack.extend(node.children()[1:])
-            else:
-                out.append(node)
-            if len(out) > limit:
-                return None
-        return out
+            node, done = stack.pop()
+            key = node.get_id()
+            if key in memo:
+                continue
+            if _kind(node) != z3.Z3_OP_ITE:
+                memo[key] = (node, [node])
+                continue
+            _, then, other = node.children()
+            if not done:
+                stack.append((node, True))
+                stack.extend((c, False) for c in (then, other) if c.get_id() not in memo)
+                continue
+            first, second = memo[other.get_id()][1], memo[then.get_id()][1]
+            both = None if first is None or second is None or len(first) + len(second) > self._leaf_cap else first + second
+            memo[key] = (node, both)
+        return memo[e.get_id()][1]
 
     def _divide(self, kind: int, n: z3.ArithRef, d: z3.ArithRef) -> z3.ArithRef:
         atoms, const = self._form(d)
@@ -390,7 +433,7 @@ class Linearizer:
             self._atoms_seen[m.get_id()] = m
             self._atoms_seen.setdefault(a.get_id(), a)
             self._atoms_seen.setdefault(b.get_id(), b)
-            self.products[key] = Product(m, a, b)
+            self._record(key, Product(m, a, b))
             self._add_product_facts(m, a, b)
         return self.products[key].var
 
@@ -404,9 +447,20 @@ class Linearizer:
         if key in self.products:
             return
         p = self._fresh("p")
-        self.products[key] = Product(p, left, right)
+        self._record(key, Product(p, left, right))
         self.facts.append(p == self._build(expansion, 1))
         self._add_product_facts(p, left, right)
+
+    def _record(self, key: tuple[int, int], product: Product) -> None:
+        self.products[key] = product
+        left, right = product.left.get_id(), product.right.get_id()
+        self._by_factor.setdefault(left, []).append((product, product.right))
+        if right != left:
+            self._by_factor.setdefault(right, []).append((product, product.left))
+
+    def _with_factor(self, key: int) -> list[tuple[Product, z3.ArithRef]]:
+        """The products with a factor of id ``key`` so far, each with its other factor."""
+        return list(self._by_factor.get(key, ()))
 
     def _link(self, d: z3.ArithRef, name: z3.ArithRef) -> None:
         """Tie a named divisor ``D == d`` to the products of ``d``'s atoms: ``y·D = Σ c·(y·x)``.
@@ -442,14 +496,7 @@ class Linearizer:
         whole = self._divide(z3.Z3_OP_IDIV, total, divisor)
         parts = z3.Sum([q.var for q in group])
         self.facts.append(z3.Implies(divisor > 0, z3.And(parts <= whole, whole <= parts + len(group) - 1)))
-        key = divisor.get_id()
-        for product in list(self.products.values()):
-            if product.left.get_id() == key:
-                other = product.right
-            elif product.right.get_id() == key:
-                other = product.left
-            else:
-                continue
+        for product, other in self._with_factor(divisor.get_id()):
             if other.get_id() == whole.get_id():
                 continue
             for sign in (1, -1):
@@ -481,14 +528,9 @@ class Linearizer:
         factors = {q.divisor.get_id(): q.divisor for q in self.quotients.values()}
         factors.update({q.var.get_id(): q.var for q in self.quotients.values()})
         for key, f in factors.items():
-            members = []
-            for product in self.products.values():
-                if product.left.get_id() == key:
-                    members.append((product.var, product.right))
-                elif product.right.get_id() == key:
-                    members.append((product.var, product.left))
+            members = [(product.var, other) for product, other in self._with_factor(key)]
             for big, _ in members:
-                self.facts += self.lazy.pop(big.get_id(), [])
+                self.facts += self._held(big.get_id())
             for i, (big_a, a) in enumerate(members):
                 for big_b, b in members[i + 1 :]:
                     self.facts += shared_factor_facts(f, big_a, a, big_b, b)
