@@ -72,6 +72,9 @@ class SlotRun:
     before: Book
     runs: tuple[VariantRun, ...]
     after: Book
+    #: variables the proof's assumptions bound below by 1: the starting marks (``prices within
+    #: bounds``) and the prices, amounts and lots of this and earlier events (``field_condition``)
+    positive: tuple[z3.ArithRef, ...] = ()
 
     def accepted(self) -> Any:
         """The chosen variant is one of the slot's and the engine accepts it."""
@@ -85,63 +88,113 @@ class SlotRun:
         )
 
     def transfers_ok(self) -> Any:
-        """Every transfer the chosen variant makes moves a non-negative amount (amounts that are
-        non-negative by their shape alone are left out: nothing to prove there)."""
-        memo: dict[int, bool] = {}
+        """Every transfer the chosen variant makes moves a non-negative amount.
+
+        An amount that is non-negative by its shape alone is left out (nothing to prove). One that
+        is non-negative by its shape once a few positive inputs are (a fee ``⌈|s|·M·r / 1e6⌉`` is
+        when the price ``M`` is) is replaced by the small claim that those inputs are ``≥ 0``:
+        a valid strengthening (``_nonnegative_when``), which the solver still checks against the
+        assumptions. Any other amount stays a whole obligation.
+        """
+        memo: dict[int, Any] = {}
+        positive = {v.get_id() for v in self.positive}
         return all_(
-            _implies(self.slot.chosen(v), all_(o for o in transfer_obligations(r.ctx) if not _nonnegative_anyway(o, memo)))
+            _implies(self.slot.chosen(v), all_(_transfer_claim(o, memo, positive) for o in transfer_obligations(r.ctx)))
             for v, r in enumerate(self.runs)
         )
 
 
-def _nonnegative_anyway(obligation: z3.BoolRef, memo: dict[int, bool] | None = None) -> bool:
-    """``guard → amount ≥ 0`` whose amount is non-negative by its shape alone, for every input:
-    ``max(x, 0)``, a minimum, sum or positive-constant division of such amounts, ``when(c, ·)``.
+def _transfer_claim(obligation: z3.BoolRef, memo: dict[int, Any], positive: set[int]) -> Any:
+    """``True``, ``∧ x ≥ 0`` over positive inputs ``x`` that imply the obligation, or the obligation."""
+    needed = _nonnegative_when(obligation, memo)
+    if needed is None or not {x.get_id() for x in needed} <= positive:
+        return obligation
+    return all_(x >= 0 for x in needed)
 
-    A syntactic check (each rule is a valid implication), so it is cheap and never wrong; an
-    amount it cannot see through stays an obligation for the solver.
+
+def _nonnegative_anyway(obligation: z3.BoolRef, memo: dict[int, Any] | None = None) -> bool:
+    """``guard → amount ≥ 0`` whose amount is non-negative by its shape alone, for every input."""
+    return _nonnegative_when(obligation, memo) == ()
+
+
+def _nonnegative_when(obligation: z3.BoolRef, memo: dict[int, Any] | None = None) -> tuple[z3.ArithRef, ...] | None:
+    """Variables ``x`` such that ``∧ x ≥ 0`` implies ``guard → amount ≥ 0`` by the amount's shape
+    (``()``: it holds for every input), or None when the shape does not show it.
+
+    Shapes (each a valid implication): a numeral ``≥ 0``; a variable (assumed ``≥ 0``, returned);
+    ``max(x, 0)`` and any ``ite`` whose branches are non-negative or guarded by the condition
+    (``x ≥ c`` or ``x > c`` with ``c ≥ 0`` picking ``x``; ``x < c`` or ``x ≤ c`` with ``c ≤ 0``
+    picking ``−x``, so ``|x|``); a minimum, sum or product of such amounts; a division of one by a
+    positive constant, rounded down or up (``−((−n) div d)``). A syntactic check, so it is cheap
+    and never wrong; an amount it cannot see through stays an obligation for the solver.
     """
     amount_ok = obligation.arg(1) if z3.is_implies(obligation) else obligation
     if not (z3.is_ge(amount_ok) and z3.is_int_value(amount_ok.arg(1)) and amount_ok.arg(1).as_long() == 0):
-        return False
-    return _nonneg(amount_ok.arg(0), {} if memo is None else memo, 0)
+        return None
+    found = _nonneg(amount_ok.arg(0), {} if memo is None else memo, 0)
+    return None if found is None else tuple(found.values())
 
 
-def _nonneg(e: z3.ExprRef, memo: dict[int, bool], depth: int) -> bool:
+_Needed = dict[int, z3.ArithRef]  # variables assumed non-negative, by id
+
+
+def _nonneg(e: z3.ExprRef, memo: dict[int, Any], depth: int) -> _Needed | None:
     if z3.is_int_value(e):
-        return e.as_long() >= 0
+        return {} if e.as_long() >= 0 else None
     if depth > 60:
-        return False
+        return None
     key = e.get_id()
     if key in memo:
-        return memo[key]
-    memo[key] = False
+        return memo[key][1]
+    memo[key] = (e, None)
     kind = e.decl().kind() if z3.is_app(e) else -1
     children = e.children()
-    if kind == z3.Z3_OP_ITE:
+    result: _Needed | None = None
+    if kind == z3.Z3_OP_UNINTERPRETED and not children and z3.is_int(e):
+        result = {key: e}
+    elif kind == z3.Z3_OP_ITE:
         cond, then, other = children
-        then_ok = _nonneg(then, memo, depth + 1) or _guarded_by(cond, then)
-        result = then_ok and _nonneg(other, memo, depth + 1)
+        then_ok = {} if _guarded_by(cond, then, True) else _nonneg(then, memo, depth + 1)
+        other_ok = {} if _guarded_by(cond, other, False) else _nonneg(other, memo, depth + 1)
+        result = _union(then_ok, other_ok)
     elif kind in (z3.Z3_OP_ADD, z3.Z3_OP_MUL):
-        result = all(_nonneg(c, memo, depth + 1) for c in children)
+        result = _union(*(_nonneg(c, memo, depth + 1) for c in children))
     elif kind == z3.Z3_OP_IDIV:
-        result = _nonneg(children[0], memo, depth + 1) and z3.is_int_value(children[1]) and children[1].as_long() > 0
+        if z3.is_int_value(children[1]) and children[1].as_long() > 0:
+            result = _nonneg(children[0], memo, depth + 1)
     elif kind == z3.Z3_OP_UMINUS and children and z3.is_app_of(children[0], z3.Z3_OP_IDIV):
         # a ceiling: -((-n) div d) ≥ 0 when n ≥ 0 and d > 0
         n, d = children[0].children()
-        inner = n.children()[0] if z3.is_app_of(n, z3.Z3_OP_UMINUS) else None
-        result = inner is not None and _nonneg(inner, memo, depth + 1) and z3.is_int_value(d) and d.as_long() > 0
-    else:
-        result = False
-    memo[key] = result
+        if z3.is_app_of(n, z3.Z3_OP_UMINUS) and z3.is_int_value(d) and d.as_long() > 0:
+            result = _nonneg(n.children()[0], memo, depth + 1)
+    memo[key] = (e, result)
     return result
 
 
-def _guarded_by(cond: z3.ExprRef, then: z3.ExprRef) -> bool:
-    """``cond`` says ``then ≥ 0`` (``max(x, 0)`` is ``ite(x ≥ 0, x, 0)``)."""
-    if (z3.is_ge(cond) or z3.is_gt(cond)) and z3.is_int_value(cond.arg(1)) and cond.arg(1).as_long() >= 0:
-        return cond.arg(0).eq(then)
-    return False
+def _union(*parts: _Needed | None) -> _Needed | None:
+    out: _Needed = {}
+    for part in parts:
+        if part is None:
+            return None
+        out.update(part)
+    return out
+
+
+_NEGATED = {z3.Z3_OP_GE: z3.Z3_OP_LT, z3.Z3_OP_GT: z3.Z3_OP_LE, z3.Z3_OP_LT: z3.Z3_OP_GE, z3.Z3_OP_LE: z3.Z3_OP_GT}
+
+
+def _guarded_by(cond: z3.ExprRef, branch: z3.ExprRef, taken: bool) -> bool:
+    """``cond`` (if ``taken``, else its negation) says the integer ``branch ≥ 0``: ``max(x, 0)``
+    is ``ite(x ≥ 0, x, 0)`` and ``|x|`` is ``ite(x < 0, −x, x)``."""
+    relation = cond.decl().kind() if z3.is_app(cond) else -1
+    if relation not in _NEGATED or not z3.is_int_value(cond.arg(1)) or not z3.is_int(cond.arg(0)):
+        return False
+    relation = relation if taken else _NEGATED[relation]
+    x, c = cond.arg(0), cond.arg(1).as_long()
+    if relation in (z3.Z3_OP_GE, z3.Z3_OP_GT):  # x ≥ c, or x > c i.e. x ≥ c + 1: then x ≥ 0
+        return branch.eq(x) and c >= (0 if relation == z3.Z3_OP_GE else -1)
+    # x ≤ c, or x < c i.e. x ≤ c − 1: then −x ≥ 0
+    return z3.is_app_of(branch, z3.Z3_OP_UMINUS) and branch.arg(0).eq(x) and c <= (0 if relation == z3.Z3_OP_LE else 1)
 
 
 def _b(x: Any) -> z3.BoolRef:
@@ -216,6 +269,8 @@ def field_condition(field: str, value: Any, bounds: Bounds) -> Any:
 
 
 NUMBER_FIELDS = ("price_quote", "amount_quote", "lots", "rate_ppm")
+#: the event fields :func:`field_condition` bounds below by a positive number
+POSITIVE_FIELDS = ("price_quote", "amount_quote", "lots")
 
 
 def event_within(event: Any, bounds: Bounds) -> Any:
@@ -259,7 +314,10 @@ def _merge(slot: Slot, books: list[Book]) -> Book:
 def run(policy: Policy, book: Book, story_slots: Sequence[Slot]) -> list[SlotRun]:
     """Apply every slot in turn with the engine's ``transition`` (one run per variant)."""
     out = []
+    market = book.market
+    positive = [m for m in (market.mark_quote, market.previous_mark_quote) if isinstance(m, z3.ExprRef) and z3.is_const(m)]
     for slot in story_slots:
+        positive += [v for v in _slot_variables(slot, POSITIVE_FIELDS) if not any(v.eq(p) for p in positive)]
         runs = []
         for variant in slot.variants:
             ctx = transition(policy, book, variant.event)
@@ -268,7 +326,7 @@ def run(policy: Policy, book: Book, story_slots: Sequence[Slot]) -> list[SlotRun
             )
             runs.append(VariantRun(variant, ctx, all_(r.holds for r in reqs), reqs))
         after = _merge(slot, [r.ctx.book for r in runs])
-        out.append(SlotRun(slot, book, tuple(runs), after))
+        out.append(SlotRun(slot, book, tuple(runs), after, tuple(positive)))
         book = after
     return out
 
@@ -288,13 +346,16 @@ def decode(book: Book, story_slots: Sequence[Slot], evaluator: Evaluator) -> Sto
 
 def event_variables(story_slots: Sequence[Slot]) -> list[z3.ArithRef]:
     """The free numbers of the slots' events (not the selectors)."""
+    return [v for slot in story_slots for v in _slot_variables(slot, NUMBER_FIELDS)]
+
+
+def _slot_variables(slot: Slot, fields: Sequence[str]) -> list[z3.ArithRef]:
     seen: dict[int, z3.ArithRef] = {}
-    for slot in story_slots:
-        for variant in slot.variants:
-            for field in NUMBER_FIELDS:
-                value = getattr(variant.event, field, None)
-                if isinstance(value, z3.ExprRef):
-                    seen[value.get_id()] = value
+    for variant in slot.variants:
+        for field in fields:
+            value = getattr(variant.event, field, None)
+            if isinstance(value, z3.ExprRef):
+                seen[value.get_id()] = value
     return list(seen.values())
 
 
