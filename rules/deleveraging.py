@@ -74,8 +74,9 @@ def _before(a: _Entry, b: _Entry) -> Any:
     return and_(a.eligible, or_(not_(b.eligible), higher, and_(tie, a.index < b.index)))
 
 
-def _sorted(entries: list[_Entry]) -> list[_Entry]:
-    """A bubble sorting network of compare-and-swap steps (the same network under z3)."""
+def sort_queue(entries: list[_Entry]) -> list[_Entry]:
+    """The queue in serving order: a bubble sorting network of compare-and-swap steps (the same
+    network under z3). Entries need ``eligible``, ``num``, ``den`` and ``index``."""
     out = list(entries)
     for i in range(len(out)):
         for k in range(len(out) - 1 - i):
@@ -112,7 +113,7 @@ def deleverage(ctx: Ctx, rule: MarginRule, rounding: RoundingRule, layer: Adl, b
         entries.append(_Entry(eligible, s.num, s.den, i, abs_(a.size_lots)))
     remaining = lots
     served = []
-    for entry in _sorted(entries):
+    for entry in sort_queue(entries):
         q = when(entry.eligible, min_(remaining, entry.lots))
         remaining = remaining - q
         served.append((entry.index, q))

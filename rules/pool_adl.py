@@ -33,7 +33,7 @@ import attrs
 
 from solvent.rules.arith import PPM, Rounding, abs_, and_, div, ite, max_, min_, safe_divisor, sum_, when
 from solvent.rules.book import Role
-from solvent.rules.deleveraging import _sorted, score
+from solvent.rules.deleveraging import score, sort_queue
 from solvent.rules.fields import ppm_field
 from solvent.rules.ledger import Ctx, Reason, system
 from solvent.rules.margin import MarginRule, position_pnl
@@ -63,7 +63,7 @@ class PnlToPoolAdl:
 
 @attrs.frozen
 class _Candidate:
-    """One trader in the queue of a side (the fields ``_sorted`` orders by, and what a close needs)."""
+    """One trader in the queue of a side (the fields ``sort_queue`` orders by, and what a close needs)."""
 
     eligible: Any
     num: Any
@@ -113,7 +113,7 @@ def _reduce_side(rule: PnlToPoolAdl, margin: MarginRule, rounding: RoundingRule,
         on_side = a.size_lots > 0 if long else a.size_lots < 0
         entries.append(_Candidate(and_(on_side, p > 0), s.num, s.den, i, abs_(a.size_lots), a.size_lots, a.cost_quote, p))
     served = []
-    for c in _sorted(entries):
+    for c in sort_queue(entries):
         q = when(c.eligible, min_(c.lots, div(room * c.lots, safe_divisor(c.pnl), rounding=Rounding.FLOOR)))
         room = room - when(c.eligible, c.pnl - _pnl_after(c, q, mark))
         served.append((c.index, q))

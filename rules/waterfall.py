@@ -112,6 +112,14 @@ class Adl:
         default=None, validator=attrs.validators.optional(attrs.validators.instance_of(FundDrawdown))
     )
 
+    def __attrs_post_init__(self) -> None:
+        if self.fund_drawdown is not None and self.price is AdlPrice.PREVIOUS_MARK:
+            raise ValueError(
+                "'fund_drawdown' needs price = 'bankruptcy' or 'mark': a drawdown may start ADL after "
+                "the fund paid the whole deficit, and at the previous mark the winners would pay the "
+                "move again: 'previous_mark'"
+            )
+
 
 @attrs.frozen
 class SocializedLoss:

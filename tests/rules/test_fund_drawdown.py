@@ -123,11 +123,16 @@ class TestLoading:
             ("drawdown_ppm = 300000", "'window_events' is required @ $.deficit[0].fund_drawdown"),
             ("drawdown_ppm = 300000\nwindow_events = 8\nmin_drawdown_quote = -1", "'min_drawdown_quote' must be >= 0: -1 @ $.deficit[0].fund_drawdown.min_drawdown_quote"),
             ("drawdown_ppm = 300000\nwindow_events = 8\nwindow = 3", "unknown key 'window' (allowed keys: drawdown_ppm, window_events, min_drawdown_quote) @ $.deficit[0].fund_drawdown"),
+            (
+                "drawdown_ppm = 300000\nwindow_events = 8",
+                "'fund_drawdown' needs price = 'bankruptcy' or 'mark': a drawdown may start ADL after the fund paid the whole deficit, and at the previous mark the winners would pay the move again: 'previous_mark' @ $.deficit[0].fund_drawdown",
+            ),
         ],
-        ids=["zero drawdown", "window missing", "negative floor", "unknown key"],
+        ids=["zero drawdown", "window missing", "negative floor", "unknown key", "previous mark"],
     )
     def test_errors_name_the_field(self, table: str, error: str) -> None:
-        text = 'name = "t"\n[[margin.tiers]]\nfloor_notional_quote = 0\ninitial_ppm = 100000\nmaintenance_ppm = 50000\n[[deficit]]\nlayer = "adl"\n[deficit.fund_drawdown]\n' + table + "\n"
+        price = 'price = "previous_mark"\n' if "previous" in error else ""
+        text = 'name = "t"\n[[margin.tiers]]\nfloor_notional_quote = 0\ninitial_ppm = 100000\nmaintenance_ppm = 50000\n[[deficit]]\nlayer = "adl"\n' + price + "[deficit.fund_drawdown]\n" + table + "\n"
         with pytest.raises(PolicyError) as info:
             loads_policy(text, source="t.toml")
         assert info.value.errors == [error]
