@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -18,6 +19,7 @@ from solvent.rules.arith import PPM, Rounding
 from solvent.rules.book import new_book
 from solvent.rules.engine import run, step
 from solvent.rules.events import Deposit, MarkPrice, Trade
+from solvent.rules.fund_drawdown import is_drawn_down, threshold
 from solvent.rules.liquidation import is_triggered
 from solvent.rules.liquidation_price import (
     Bracket,
@@ -32,6 +34,7 @@ from solvent.rules.liquidation_price import (
 )
 from solvent.rules.margin import equity, maintenance_margin
 from solvent.rules.outcomes import AdlFill, LayerUsed
+from solvent.rules.pool_adl import is_exceeded
 from solvent.rules.presets import load_preset
 from solvent.rules.venue_formulas import (
     adjusted_bankruptcy_rating,
@@ -421,3 +424,38 @@ class TestDrift:
         assert drift_if_fee(100, 10_000, 50_000, 10_000, 50_000) == F(95, 100) * (F(4, 100) - F(1, 100))
         assert drift_if_fee(100, 10_000, 50_000, 10_000, 10_000) == F(1, 100)  # max_if_fee binds
         assert drift_if_fee(1_000, 10_000, 50_000, 10_000, 50_000) == 0  # no room left
+
+
+# --- OKX and GMX v2 ADL triggers (mechanics.md §4, §9) ----------------------------------------
+
+
+class TestAdlTriggers:
+    """The published numbers of the two ADL triggers that are not a deficit."""
+
+    @pytest.mark.parametrize(
+        "average_usd, fund_usd, threshold_usd, triggered",
+        [
+            pytest.param(400_000, 200_000, 280_000, True, id="okx ADL page (ukcamo mirror, §4): reserve $200K, 8h average $400K → threshold $280K → ADL"),
+            pytest.param(100_000, 60_000, 50_000, False, id="okx ADL page (§4): the higher of 30% or $50K: average $100K → threshold $50K"),
+        ],
+    )
+    def test_okx_fund_drawdown(self, average_usd, fund_usd, threshold_usd, triggered) -> None:
+        rule = load_preset("okx").adl.fund_drawdown
+        book = new_book(mark_quote=1)
+        i = book.index("insurance_fund")
+        book = book.replace_account(i, attrs.evolve(book.accounts[i], cash_quote=fund_usd * 100))
+        book = attrs.evolve(book, clock=rule.window_events - 1, insurance_window_sum_quote=average_usd * 100 * rule.window_events)
+        assert threshold(rule, book) == threshold_usd * 100
+        assert is_drawn_down(rule, book) is triggered
+
+    @pytest.mark.parametrize(
+        "pnl, pool, exceeded",
+        [
+            pytest.param(55, 100, False, id="gmx MarketUtils.isPnlFactorExceeded: factor 55% is not > MAX_PNL_FACTOR_FOR_ADL 55%"),
+            pytest.param(56, 100, True, id="gmx MarketUtils.isPnlFactorExceeded: 56% > 55%"),
+            pytest.param(56, 0, False, id="gmx MarketUtils.getPnlToPoolFactor: a pool worth 0 gives factor 0"),
+            pytest.param(-56, 100, False, id="gmx MarketUtils.isPnlFactorExceeded: needs factor > 0"),
+        ],
+    )
+    def test_gmx_pnl_factor(self, pnl, pool, exceeded) -> None:
+        assert is_exceeded(load_preset("gmx-v2").pnl_to_pool_adl, pnl, pool) is exceeded
