@@ -202,6 +202,7 @@ def check_policy(
     relational_properties: bool = True,
     proof_budget: Any = None,
     threshold_budget_s: float | None = None,
+    threshold_ids: Sequence[str] | None = None,
 ) -> PolicyReport:
     """Run the scenarios (default: the five stress stories) and judge the invariants (default: the whole catalog).
 
@@ -210,8 +211,8 @@ def check_policy(
     (``solvent.solver.evidence.ProofBudget``), z3 proves or refutes the invariants it decides
     within that budget: a proof is attached to the verdict (and shown as such, with its scope); a
     refutation is a replayed story and counts as a failure like any other. With
-    ``threshold_budget_s``, each threshold question (``solvent.solver.thresholds``) is answered
-    within that many seconds.
+    ``threshold_budget_s``, each threshold question (``solvent.solver.thresholds``; or those in
+    ``threshold_ids``) is answered within that many seconds.
     """
     names = list(scenarios) if scenarios else list(DEFAULT)
     for name in names:
@@ -241,9 +242,9 @@ def check_policy(
         verdicts = tuple(_proof_verdict(v, proofs.get(v.invariant.id)) for v in verdicts)
     answers: tuple[Any, ...] = ()
     if threshold_budget_s is not None:
-        from solvent.solver.thresholds import thresholds
+        from solvent.solver.thresholds import QUESTION_IDS, thresholds
 
-        answers = tuple(thresholds(policy, budget_s=threshold_budget_s, minimize=False))
+        answers = tuple(thresholds(policy, ids=threshold_ids or QUESTION_IDS, budget_s=threshold_budget_s, minimize=False))
     return PolicyReport(policy, source or policy.name, verdicts, runs, findings_dir if search_budget else None, answers)
 
 

@@ -5,9 +5,10 @@ The new version is **worse** when an invariant fails in it that did not fail (un
 old one, or when an extension row says so; ``solvent diff`` then exits 1. A failure the new
 version merely declares accepted is not worse, but it is listed ("now accepted") for review.
 
-Extension point: :data:`ROW_SOURCES` holds functions ``(old_policy, new_policy) -> [DiffRow]``.
-:func:`thresholds_moved` is the place the solver's threshold synthesis will report "largest safe
-gap 3.1% → 2.4%"; until then it adds no row.
+Extension point: :data:`ROW_SOURCES` holds functions ``(old_report, new_report) -> [DiffRow]``.
+:func:`thresholds_moved` reports boundaries that moved ("largest one-tick move with no bad debt
+0.8% → 0.5%", worse) when both checks computed thresholds; :func:`proofs_changed` the invariants
+z3 newly proves or no longer proves when both checks proved within a budget.
 """
 
 from __future__ import annotations
@@ -80,15 +81,62 @@ class DiffRow:
     worse: bool = False
 
 
-def thresholds_moved(old: Policy, new: Policy) -> list[DiffRow]:
-    """Extension point for "thresholds moved" rows (largest gap with no bad debt, smallest fund
-    with no ADL, ...), to be filled from ``solvent.solver``'s threshold synthesis. Returns no row
-    until that exists; a row with ``worse=True`` makes ``solvent diff`` exit 1."""
-    return []
+#: For each threshold question, which direction of the boundary is worse for users: a smaller
+#: safe move, a larger fund or maintenance rate needed. ``None``: a change is listed, not judged
+#: (a lower penalty that bankrupts every liquidation is neither safer nor riskier by itself).
+WORSE_WHEN = {"safe-move": "lower", "fund-for-gap": "higher", "maintenance-for-leverage": "higher", "penalty-bankrupts": None}
 
 
-#: Functions that add rows to every policy diff; append to extend.
-ROW_SOURCES: list[Callable[[Policy, Policy], Sequence[DiffRow]]] = [thresholds_moved]
+def _boundary(t: Any) -> str:
+    return t.summary().split(": ", 1)[1].split("; ")[0]
+
+
+def thresholds_moved(old: PolicyReport, new: PolicyReport) -> list[DiffRow]:
+    """A row for every threshold whose answer changed (``check --thresholds`` on both sides).
+
+    Worse when both answers are decided and the boundary moved toward risk (:data:`WORSE_WHEN`),
+    or when a boundary that existed is gone ("none": no value in the range is safe any more).
+    An undecided side is shown, never judged.
+    """
+    from solvent.solver.thresholds import Status as T
+
+    before = {t.question: t for t in old.thresholds}
+    rows = []
+    for t in new.thresholds:
+        o = before.get(t.question)
+        if o is None or (o.status, o.proved_at, o.refuted_at) == (t.status, t.proved_at, t.refuted_at):
+            continue
+        direction = WORSE_WHEN.get(t.question)
+        worse = False
+        if direction is not None and o.value is not None and t.value is not None:
+            worse = t.value < o.value if direction == "lower" else t.value > o.value
+        elif direction is not None and o.status in (T.EXACT, T.ALL) and t.status is T.NONE:
+            worse = True
+        rows.append(DiffRow("thresholds moved", t.title, _boundary(o), _boundary(t), worse))
+    return rows
+
+
+def proofs_changed(old: PolicyReport, new: PolicyReport) -> list[DiffRow]:
+    """Invariants z3 newly proved, or no longer proves (``check`` with a proof budget on both sides).
+
+    A proof lost to a refutation is worse (and the verdict table shows the new failure); one lost
+    to a timeout is listed only: a budget, not the policy, may explain it.
+    """
+    before = {v.invariant.id: v.proof for v in old.verdicts if v.proof is not None}
+    rows = []
+    for v in new.verdicts:
+        o, n = before.get(v.invariant.id), v.proof
+        if o is None or n is None or o.verdict is n.verdict:
+            continue
+        label = "newly proved" if n.proved else "proof lost" if o.proved else "z3 verdict changed"
+        old_text = f"{o.verdict.value} ({o.scope.text})"
+        new_text = f"{n.verdict.value} ({n.scope.text})" if n.proved or n.verdict.value == "refuted" else f"{n.verdict.value}: {n.reason[:80]}"
+        rows.append(DiffRow("proofs", f"{v.invariant.id}: {label}", old_text, new_text, worse=o.proved and n.verdict.value == "refuted"))
+    return rows
+
+
+#: Functions that add rows to every policy diff, from the two checks; append to extend.
+ROW_SOURCES: list[Callable[[PolicyReport, PolicyReport], Sequence[DiffRow]]] = [thresholds_moved, proofs_changed]
 
 
 @attrs.frozen
@@ -152,7 +200,7 @@ def diff_reports(old: PolicyReport, new: PolicyReport) -> PolicyDiff:
             unchanged.append(v.invariant.id)
             continue
         changes.append(VerdictChange(v.invariant.id, v.invariant.claim, o.status, v.status, evidence(o), evidence(v)))
-    rows = tuple(r for source in ROW_SOURCES for r in source(old.policy, new.policy))
+    rows = tuple(r for source in ROW_SOURCES for r in source(old, new))
     return PolicyDiff(old, new, tuple(changes), tuple(field_changes(old.policy, new.policy)), rows, tuple(unchanged))
 
 
@@ -253,4 +301,4 @@ def render(fmt: str, diffs: Sequence[PolicyDiff]) -> str:
     return RENDERERS[fmt](d)
 
 
-__all__ = ["DiffRow", "FieldChange", "PolicyDiff", "ROW_SOURCES", "SCHEMA", "VerdictChange", "diff_reports", "field_changes", "render", "thresholds_moved"]
+__all__ = ["DiffRow", "FieldChange", "PolicyDiff", "ROW_SOURCES", "SCHEMA", "VerdictChange", "WORSE_WHEN", "diff_reports", "field_changes", "proofs_changed", "render", "thresholds_moved"]

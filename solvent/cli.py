@@ -45,6 +45,7 @@ def main() -> None:
 @click.option("--prove-budget", type=click.FloatRange(min=0), default=None, metavar="SECONDS", help="z3 proves or refutes what it can within this many seconds per policy (one mark move, 2 traders; 5 s per question). Default 30, or 0 with --no-search.")
 @click.option("--thresholds", "with_thresholds", is_flag=True, help="Also find the four thresholds (see `solvent thresholds`); minutes per policy.")
 @click.option("--threshold-budget", type=click.FloatRange(min=0), default=120, show_default=True, metavar="SECONDS", help="Seconds per threshold question with --thresholds.")
+@click.option("--threshold-question", "threshold_questions", default="", metavar="ID,...", help="With --thresholds: only these questions (default all four).")
 @click.option("--format", "formats", multiple=True, type=click.Choice(list(FORMATS)), help="Report format (repeatable; default text). Pair each with an --output; one may go to stdout.")
 @click.option("--output", "outputs", multiple=True, type=click.Path(dir_okay=False, path_type=Path), metavar="PATH", help="Write the preceding --format here (or infer it from the extension).")
 def check(
@@ -59,6 +60,7 @@ def check(
     prove_budget: float | None,
     with_thresholds: bool,
     threshold_budget: float,
+    threshold_questions: str,
     formats: tuple[str, ...],
     outputs: tuple[Path, ...],
 ) -> None:
@@ -93,6 +95,7 @@ def check(
                         policy, source=name, scenarios=scenarios, invariants=invariants, accept=accepted,
                         search_budget=budget, findings_dir=findings_dir, proof_budget=proof_budget,
                         threshold_budget_s=threshold_budget if with_thresholds else None,
+                        threshold_ids=_question_ids(threshold_questions),
                     )
                 )
             except PolicyError as exc:
@@ -104,6 +107,17 @@ def check(
     except OutputError as exc:
         _bad_input(str(exc))
     sys.exit(EXIT_FAIL if any(r.failed for r in reports) else EXIT_OK)
+
+
+def _question_ids(text: str) -> tuple[str, ...] | None:
+    """``--threshold-question a,b`` as ids (None: all), checked against the known questions."""
+    from solvent.solver.thresholds import QUESTION_IDS
+
+    ids = tuple(q.strip() for q in text.split(",") if q.strip())
+    for q in ids:
+        if q not in QUESTION_IDS:
+            _bad_input(f"--threshold-question: unknown threshold question {q!r}; known: {', '.join(QUESTION_IDS)}")
+    return ids or None
 
 
 def _budget(search: bool, deep: bool, examples: int | None):
@@ -132,6 +146,10 @@ def _budget(search: bool, deep: bool, examples: int | None):
     show_default=True,
     help="Counterexample database, as for check: OLD's saved stories are replayed on NEW too.",
 )
+@click.option("--prove-budget", type=click.FloatRange(min=0), default=None, metavar="SECONDS", help="z3 budget per version, as for check (default 30, or 0 with --no-search): invariants newly proved or lost.")
+@click.option("--thresholds", "with_thresholds", is_flag=True, help="Also find the thresholds of both versions and show those that moved.")
+@click.option("--threshold-budget", type=click.FloatRange(min=0), default=120, show_default=True, metavar="SECONDS", help="Seconds per threshold question with --thresholds.")
+@click.option("--threshold-question", "threshold_questions", default="", metavar="ID,...", help="With --thresholds: only these questions (default all four).")
 @click.option("--format", "formats", multiple=True, type=click.Choice(["text", "markdown", "json"]), help="Diff format (repeatable; default text).")
 @click.option("--output", "outputs", multiple=True, type=click.Path(dir_okay=False, path_type=Path), metavar="PATH", help="Write the preceding --format here.")
 def diff(
@@ -142,11 +160,16 @@ def diff(
     search: bool,
     examples: int | None,
     findings_dir: Path,
+    prove_budget: float | None,
+    with_thresholds: bool,
+    threshold_budget: float,
+    threshold_questions: str,
     formats: tuple[str, ...],
     outputs: tuple[Path, ...],
 ) -> None:
     """Compare two versions of a policy (files or presets): failures that appeared or vanished,
-    verdicts that changed. Exit 1 when NEW fails an invariant that OLD did not."""
+    verdicts that changed, invariants newly proved or lost, thresholds that moved. Exit 1 when NEW
+    fails an invariant that OLD did not, or a threshold moved toward risk."""
     from solvent.properties.check import check_policy
     from solvent.reports import diff as policy_diff
     from solvent.reports.formats import OutputError, requested, write
@@ -155,6 +178,12 @@ def diff(
     from solvent.rules.presets import resolve_policy
 
     budget = _budget(search, False, examples)
+    seconds = (30.0 if search else 0.0) if prove_budget is None else prove_budget
+    proof_budget = None
+    if seconds > 0:
+        from solvent.solver.evidence import ProofBudget
+
+        proof_budget = ProofBudget(seconds=seconds)
     try:
         pairs = requested(click.get_current_context(), formats=tuple(policy_diff.RENDERERS))
         reports = []
@@ -162,7 +191,11 @@ def diff(
             for name in (old, new):
                 tick(f"checking {name}")
                 reports.append(
-                    check_policy(resolve_policy(name), source=name, scenarios=scenarios, invariants=invariants, search_budget=budget, findings_dir=findings_dir)
+                    check_policy(
+                        resolve_policy(name), source=name, scenarios=scenarios, invariants=invariants, search_budget=budget,
+                        findings_dir=findings_dir, proof_budget=proof_budget, threshold_budget_s=threshold_budget if with_thresholds else None,
+                        threshold_ids=_question_ids(threshold_questions),
+                    )
                 )
         result = policy_diff.diff_reports(*reports)
         write(pairs, [result], click.echo, render=policy_diff.render)

@@ -1,0 +1,68 @@
+"""``solvent diff`` with proofs and thresholds: the issue's acceptance example (two versions of
+the Binance preset, the new one capping what the insurance fund pays per bankruptcy) shows the new
+failure, the proof lost and the moved threshold; the judging of moved thresholds on its own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+import pytest
+from click.testing import CliRunner
+
+from solvent.cli import main
+from solvent.properties.check import check_policy
+from solvent.reports import diff
+from solvent.rules.presets import load_preset
+from solvent.solver.thresholds import Direction, Status, Threshold
+
+CAPPED = str(Path(__file__).resolve().parents[2] / "examples" / "binance-capped-fund.toml")
+
+
+def test_capped_fund_diff_shows_new_failure_lost_proof_and_moved_threshold() -> None:
+    result = CliRunner().invoke(
+        main,
+        [
+            "diff", "binance", CAPPED, "--no-search", "--prove-budget", "30", "--invariant", "waterfall-order",
+            "--thresholds", "--threshold-question", "fund-for-gap", "--threshold-budget", "120",
+        ],
+    )
+    assert result.exit_code == 1, result.output
+    out = result.output
+    assert "WORSE: waterfall-order now fails" in out
+    assert "deficit[0].cap_quote" in out and "100000" in out
+    assert "waterfall-order: proof lost" in out
+    moved = out.split("Thresholds moved:", 1)[1].split("\n\n", 1)[0]
+    assert "192,000 ppm (19.2%)" in moved and "none: fails even at 1,000,000 ppm" in moved and "worse" in moved
+
+
+def _t(question: str, status: Status, proved: int | None, refuted: int | None) -> Threshold:
+    direction = Direction.LARGEST if question == "safe-move" else Direction.SMALLEST
+    return Threshold(question, question, "p", direction, status, proved_at=proved, refuted_at=refuted)
+
+
+@pytest.fixture(scope="module")
+def base():
+    return check_policy(load_preset("binance"), invariants=["conservation"])
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "worse"),
+    [
+        (_t("safe-move", Status.EXACT, 8_000, 8_001), _t("safe-move", Status.EXACT, 5_000, 5_001), True),
+        (_t("safe-move", Status.EXACT, 5_000, 5_001), _t("safe-move", Status.EXACT, 8_000, 8_001), False),
+        (_t("fund-for-gap", Status.EXACT, 192_000, 191_999), _t("fund-for-gap", Status.EXACT, 250_000, 249_999), True),
+        (_t("fund-for-gap", Status.EXACT, 192_000, 191_999), _t("fund-for-gap", Status.NONE, None, 1_000_000), True),
+        (_t("fund-for-gap", Status.EXACT, 192_000, 191_999), _t("fund-for-gap", Status.BOUNDED, 260_000, 200_000), False),
+        (_t("penalty-bankrupts", Status.EXACT, 500_000, 499_999), _t("penalty-bankrupts", Status.EXACT, 400_000, 399_999), False),
+    ],
+)
+def test_which_moves_are_worse(base, old: Threshold, new: Threshold, worse: bool) -> None:
+    (row,) = diff.thresholds_moved(attrs.evolve(base, thresholds=(old,)), attrs.evolve(base, thresholds=(new,)))
+    assert row.worse is worse
+    assert row.section == "thresholds moved"
+
+
+def test_unchanged_thresholds_add_no_row(base) -> None:
+    same = _t("safe-move", Status.EXACT, 8_000, 8_001)
+    assert diff.thresholds_moved(attrs.evolve(base, thresholds=(same,)), attrs.evolve(base, thresholds=(same,))) == []
