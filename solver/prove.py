@@ -178,7 +178,7 @@ def _bounded(policy: Policy, invariant: Invariant, bounds: Bounds, *, check_inva
         witness = query.check_assumptions()
         witnesses.append(witness)
         queries.append(_tag(witness.stats, prices))
-        if witness.verdict is not Verdict.PROVED:
+        if witness.verdict is not Verdict.WITNESSED:
             continue
         for obligation in checked:
             answer = query.check_obligation(obligation)

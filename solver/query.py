@@ -128,13 +128,13 @@ class StoryQuery:
     # --- questions ---------------------------------------------------------------------------
 
     def check_assumptions(self) -> Answer:
-        """VACUOUS (with the conflicting assumptions), UNKNOWN, or PROVED satisfiable (a witness)."""
+        """VACUOUS (with the conflicting assumptions), UNKNOWN, or WITNESSED (a replayed story)."""
         started = time.perf_counter()
         plain = canonical_witness(self.policy, self.book, self.slots, self.bounds)
         if plain is not None:
             rep = replay(self.policy, None, plain, self.bounds)
             if _witnessed(rep, len(self.slots)):
-                return _answer(Verdict.PROVED, "assumptions", "witness (plain story)", started, 0, replay=rep)
+                return _answer(Verdict.WITNESSED, "assumptions", "witness (plain story)", started, 0, replay=rep)
         return self._loop("assumptions", None, None, witness=True, started=started)
 
     def check_obligation(self, invariant: Invariant | None, extra: Any = None) -> Answer:
@@ -252,7 +252,7 @@ class StoryQuery:
                 story = decode(self.book, self.slots, under_model(model))
                 rep = replay(self.policy, obligation, story, self.bounds)
                 if witness and _witnessed(rep, len(self.slots)):
-                    return _answer(Verdict.PROVED, name, "sat (witness replayed)", started, rounds, replay=rep)
+                    return _answer(Verdict.WITNESSED, name, "sat (witness replayed)", started, rounds, replay=rep)
                 if not witness and rep.violates:
                     cx = Counterexample(rep.story, rep.steps, rep.failed_at, name, rep.detail)
                     size = model.eval(self.size, model_completion=True).as_long()

@@ -10,6 +10,9 @@ Verdicts are honest (DESIGN.md, STYLE.md point 9):
 - ``VACUOUS``: the assumptions alone are unsatisfiable (the names of a conflicting subset are
   attached): "proved" would mean nothing.
 - ``PARTIAL``: some obligations proved and others unknown; never reported as proved.
+
+``WITNESSED`` answers only "are the assumptions satisfiable?" (a replayed concrete story); it is
+kept apart from ``PROVED`` so that a satisfiable assumption set can never be read as a proof.
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ class Verdict(enum.Enum):
     UNKNOWN = "unknown"
     VACUOUS = "vacuous"
     PARTIAL = "partial"
+    #: the answer to the vacuity question only: the assumptions are satisfiable, shown by a
+    #: concrete story the engine replays. Never the verdict of a proof or an obligation.
+    WITNESSED = "witnessed"
 
 
 class SpuriousCounterexample(InternalError):
