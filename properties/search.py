@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import attrs
 from hypothesis import HealthCheck, Phase, find, given, settings, target
@@ -24,8 +24,9 @@ from hypothesis.errors import NoSuchExample
 from solvent.properties import catalog
 from solvent.properties.catalog import Invariant, StepView
 from solvent.properties.scenarios import Story
-from solvent.properties.strategies import stories
+from solvent.properties.strategies import played_steps, stories
 from solvent.rules.engine import RejectedEvent, Step, run
+from solvent.rules.events import Deposit, MarkPrice, SpotDeposit, Trade
 from solvent.rules.ledger import HAIRCUT_REASONS
 from solvent.rules.margin import equity
 from solvent.rules.outcomes import AdlFill, Bankrupt, DebtCarried, DepositAbsorbed, LayerUsed, Liquidated, Residual
@@ -96,7 +97,12 @@ class SearchResult:
 
 
 def replay(policy: Policy, story: Story) -> list[Step] | None:
-    """The story's steps on the concrete engine, or None if the policy rejects one of its events."""
+    """The story's steps on the concrete engine, or None if the policy rejects one of its events.
+
+    A story the strategy just drew reuses the steps it ran to draw it (the engine is pure)."""
+    played = played_steps(policy, story)
+    if played is not None:
+        return list(played)
     try:
         return run(policy, story.book, story.events)
     except RejectedEvent:
@@ -133,23 +139,51 @@ def _without_trader(story: Story, name: str) -> Story:
     return Story(attrs.evolve(story.book, accounts=accounts), tuple(e for e in story.events if not _mentions(e, name)))
 
 
+def _merged(story: Story) -> Iterator[Story]:
+    """The story with two adjacent events folded into one: deposits to the same account, or trades
+    between the same buyer and seller at the same price and taker (one event fewer, same flows)."""
+    events = story.events
+    for i in range(len(events) - 1):
+        a, b = events[i], events[i + 1]
+        if type(a) is not type(b):
+            continue
+        if isinstance(a, Deposit) and a.account == b.account:
+            yield Story(story.book, events[:i] + (Deposit(a.account, a.amount_quote + b.amount_quote),) + events[i + 2 :])
+        if isinstance(a, Trade) and (a.buyer, a.seller, a.price_quote, a.taker) == (b.buyer, b.seller, b.price_quote, b.taker):
+            yield Story(story.book, events[:i] + (attrs.evolve(a, lots=a.lots + b.lots),) + events[i + 2 :])
+
+
+def _rebased(story: Story) -> Iterator[Story]:
+    """The story with a mark move that only deposits precede folded into the starting mark."""
+    for i, event in enumerate(story.events):
+        if isinstance(event, MarkPrice):
+            market = attrs.evolve(story.book.market, mark_quote=event.price_quote, previous_mark_quote=event.price_quote)
+            yield Story(attrs.evolve(story.book, market=market), story.events[:i] + story.events[i + 1 :])
+        if not isinstance(event, (Deposit, SpotDeposit)):
+            return
+
+
+def _fewer(story: Story) -> Iterator[Story]:
+    """Stories one account or one event shorter than ``story``, most reduced first."""
+    if len(story.book.traders) > 1:
+        yield from (_without_trader(story, a.name) for a in story.book.traders)
+    yield from (Story(story.book, story.events[:i] + story.events[i + 1 :]) for i in range(len(story.events)))
+    yield from _merged(story)
+    yield from _rebased(story)
+
+
 def minimize(still_fails: Callable[[Story], bool], story: Story) -> Story:
-    """Make the story 1-minimal: drop single events and whole accounts while it still fails."""
-    changed = True
-    while changed:
-        changed = False
-        for name in [a.name for a in story.book.traders]:
-            if len(story.book.traders) <= 1:
-                break
-            candidate = _without_trader(story, name)
-            if still_fails(candidate):
-                story, changed = candidate, True
-        for i in range(len(story.events)):
-            candidate = Story(story.book, story.events[:i] + story.events[i + 1 :])
-            if still_fails(candidate):
-                story, changed = candidate, True
-                break
-    return story
+    """Make the story 1-minimal: drop single events and whole accounts while it still fails.
+
+    Also folds two adjacent deposits (or trades of the same pair at one price) into one, and a
+    mark move made before any trade into the starting mark, while it still fails: one event fewer
+    that hypothesis's shrinking, working on the drawn actions, can miss.
+    """
+    while True:
+        smaller = next((candidate for candidate in _fewer(story) if still_fails(candidate)), None)
+        if smaller is None:
+            return story
+        story = smaller
 
 
 def search_settings(budget: SearchBudget, *, shrink: bool = True) -> settings:

@@ -22,7 +22,7 @@ from hypothesis.errors import InvalidArgument
 from solvent.properties import actions as act
 from solvent.properties.scenarios import Story
 from solvent.rules.book import Account, Book, new_book
-from solvent.rules.engine import RejectedEvent, step
+from solvent.rules.engine import RejectedEvent, Step, step
 from solvent.rules.events import Deposit
 from solvent.rules.policy import Policy
 
@@ -132,21 +132,60 @@ def events(*, traders: int = 3, min_size: int = 1, max_size: int = 8, max_amount
     return st.lists(_actions(traders, max_amount), min_size=min_size, max_size=max_size)
 
 
+#: Memos of the pure engine, so that hypothesis's shrinking (which replays many stories sharing a
+#: prefix) does not run the same step twice: the steps :func:`play` ran for its latest stories, and
+#: the step each (book, action) pair resolved to. Keyed by the policy object's id, checked by identity.
+_PLAYED: dict[Story, tuple[Policy, tuple[Step, ...]]] = {}
+_STEPS: dict[tuple[int, Book, object], tuple[Policy, Step | None]] = {}
+_MEMO_MAX = 4_096
+
+
+def played_steps(policy: Policy, story: Story) -> tuple[Step, ...] | None:
+    """The steps :func:`play` ran for ``story`` under ``policy`` (the same object), if still kept."""
+    hit = _PLAYED.get(story)
+    return hit[1] if hit is not None and hit[0] is policy else None
+
+
+def _remember(memo: dict, key: object, value: object) -> None:
+    if len(memo) >= _MEMO_MAX:
+        memo.clear()
+    memo[key] = value
+
+
+def _step_for(policy: Policy, book: Book, action: act.Action | Deposit) -> Step | None:
+    """The step ``action`` (or a concrete deposit) takes on ``book``; None if it means nothing or is rejected."""
+    key = (id(policy), book, action)
+    hit = _STEPS.get(key)
+    if hit is not None and hit[0] is policy:
+        return hit[1]
+    event = action if isinstance(action, Deposit) else act.resolve(policy, book, action)
+    try:
+        result = None if event is None else step(policy, book, event)
+    except RejectedEvent:
+        result = None
+    _remember(_STEPS, key, (policy, result))
+    return result
+
+
 def play(policy: Policy, book: Book, actions: list[act.Action]) -> Story:
     """Resolve actions one by one against the book they meet; rejected or empty ones are dropped."""
     start = book
-    book = step(policy, book, Deposit("liquidity", LIQUIDITY_QUOTE)).after
-    played = [Deposit("liquidity", LIQUIDITY_QUOTE)]
+    first = _step_for(policy, book, Deposit("liquidity", LIQUIDITY_QUOTE))
+    assert first is not None
+    steps = [first]
     for action in actions:
-        event = act.resolve(policy, book, action)
-        if event is None:
-            continue
-        try:
-            book = step(policy, book, event).after
-        except RejectedEvent:
-            continue
-        played.append(event)
-    return Story(start, tuple(played))
+        s = _step_for(policy, steps[-1].after, action)
+        if s is not None:
+            steps.append(s)
+    story = Story(start, tuple(s.event for s in steps))
+    _remember(_PLAYED, story, (policy, tuple(steps)))
+    return story
+
+
+@functools.lru_cache(maxsize=64)
+def _books(min_traders: int, max_traders: int) -> st.SearchStrategy[Book]:
+    """:func:`books`, built once per size (hypothesis validates a new strategy on every draw)."""
+    return books(min_traders=min_traders, max_traders=max_traders)
 
 
 @functools.lru_cache(maxsize=64)
@@ -170,7 +209,7 @@ def stories(draw, policy: Policy, *, min_traders: int = 2, max_traders: int = 3,
     traders, fewer events, smaller amounts and smaller moves; :func:`solvent.properties.search.minimize`
     then removes every event and account the failure does not need.
     """
-    book = draw(books(min_traders=min_traders, max_traders=max_traders))
+    book = draw(_books(min_traders, max_traders))
     n = len(book.traders)
     amounts, opens, plans, gaps, pays = _story_parts(n, max_events)
     funding = [act.Pay(i, draw(amounts, label=f"deposit {i}")) for i in range(n)]
@@ -183,4 +222,4 @@ def stories(draw, policy: Policy, *, min_traders: int = 2, max_traders: int = 3,
     return play(policy, book, funding + [first_open] + plan + tail)
 
 
-__all__ = ["accounts", "books", "events", "moves", "play", "positions", "price_paths", "stories"]
+__all__ = ["accounts", "books", "events", "moves", "play", "played_steps", "positions", "price_paths", "stories"]

@@ -16,10 +16,14 @@ from solvent.properties import catalog, findings
 from solvent.properties.scenarios import Story
 from solvent.properties.check import Status, check_policy
 from solvent.properties.machine import machine
-from solvent.properties.search import Outcome, SearchBudget, fails, replay, search, search_all
-from solvent.properties.strategies import books, price_paths, stories
-from solvent.rules.events import Deposit
+from solvent.properties.search import Outcome, SearchBudget, fails, minimize, replay, search, search_all
+from solvent.properties.strategies import books, played_steps, price_paths, stories
+from solvent.rules.book import new_book
+from solvent.rules.engine import run
+from solvent.rules.events import Deposit, MarkPrice, Trade
 from solvent.rules.loading import dumps_policy
+from solvent.rules.margin import MarginRule, Tier
+from solvent.rules.policy import Policy
 from solvent.rules.presets import load_preset
 
 SMALL = SearchBudget(max_examples=150)
@@ -60,6 +64,48 @@ class TestSearch:
     def test_search_reaches_bankruptcies(self):
         (result,) = search_all(load_preset("binance"), ["no-negative-equity"], SearchBudget(max_examples=200))
         assert result.stats.paths["bankruptcy"] > 0 and result.stats.paths["adl fill"] > 0
+
+
+BARE = Policy("bare", MarginRule((Tier(0, initial_ppm=100_000, maintenance_ppm=50_000),)))  # 10x, MM 5%, no waterfall
+
+
+def fails_bare(story: Story) -> bool:
+    return fails(BARE, catalog.get("no-negative-equity"), story)
+
+
+class TestMinimize:
+    """minimize removes events and accounts, and folds adjacent events the failure does not need apart."""
+
+    def test_two_trades_of_one_pair_become_one(self):
+        # alice (40) buys 1 + 3 lots at 100 from bob; at 88 she loses 4 × 12 = 48 > 40 and no layer
+        # pays. Dropping either trade leaves 1 or 3 lots (loss 12 or 36 ≤ 40): 1-minimal, yet one
+        # trade of 4 lots tells the same story in one event fewer.
+        story = Story(
+            new_book(mark_quote=100),
+            (Deposit("alice", 40), Deposit("bob", 40), Trade("alice", "bob", 1, 100), Trade("alice", "bob", 3, 100), MarkPrice(88)),
+        )
+        assert fails_bare(story)
+        assert minimize(fails_bare, story).events == (Deposit("alice", 40), Deposit("bob", 40), Trade("alice", "bob", 4, 100), MarkPrice(88))
+
+    def test_a_move_before_any_trade_becomes_the_starting_mark(self):
+        # the mark moves 100 → 200 before alice (40) buys 2 lots at 200 (IM 40); at 176 she loses 48.
+        # Without the first move the trade is 100 above mark and is rejected: 1-minimal, yet the
+        # same story starts at mark 200 with one event fewer.
+        story = Story(
+            new_book(mark_quote=100),
+            (Deposit("alice", 40), Deposit("bob", 40), MarkPrice(200), Trade("alice", "bob", 2, 200), MarkPrice(176)),
+        )
+        assert fails_bare(story)
+        smaller = minimize(fails_bare, story)
+        assert smaller.book.market.mark_quote == 200
+        assert smaller.events == (Deposit("alice", 40), Deposit("bob", 40), Trade("alice", "bob", 2, 200), MarkPrice(176))
+
+    def test_deposits_to_one_account_are_folded(self):
+        story = Story(
+            new_book(mark_quote=100),
+            (Deposit("alice", 30), Deposit("alice", 10), Deposit("bob", 40), Trade("alice", "bob", 4, 100), MarkPrice(88)),
+        )
+        assert minimize(fails_bare, story).events[:2] == (Deposit("alice", 40), Deposit("bob", 40))
 
 
 class TestFindings:
@@ -105,6 +151,15 @@ class TestStrategies:
         story = data.draw(stories(policy))
         assert replay(policy, story) is not None
         assert 2 <= len(story.book.traders) <= 3
+
+    @settings(max_examples=30)
+    @given(data=st.data())
+    def test_played_steps_are_the_engines_own(self, data):
+        """The steps the strategy keeps for a drawn story are exactly what the engine runs on it."""
+        policy = load_preset("binance")
+        story = data.draw(stories(policy))
+        assert played_steps(policy, story) == tuple(run(policy, story.book, story.events))
+        assert played_steps(load_preset("binance"), story) is None  # another policy object: not reused
 
     def test_bad_bounds(self):
         with pytest.raises(InvalidArgument, match="min_traders=3 must be <= max_traders=2"):
