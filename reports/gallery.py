@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -26,29 +27,51 @@ def _ids(report: PolicyReport, status: Status) -> str:
     return ", ".join(v.invariant.id for v in report.verdicts if v.status is status) or "—"
 
 
+def _proved(report: PolicyReport) -> str:
+    proofs = [v.proof for v in report.verdicts if v.proof is not None]
+    proved = [p for p in proofs if p.proved]
+    every_n = sum(1 for p in proved if p.scope.accounts is None)
+    return f"{len(proved)} of {len(proofs)}" + (f" ({every_n} for all N)" if every_n else "")
+
+
+def _threshold(report: PolicyReport, question: str) -> str:
+    t = next((t for t in report.thresholds if t.question == question), None)
+    if t is None:
+        return "—"
+    return t.summary().split(": ", 1)[1].split("; ")[0]
+
+
 def index(reports: Sequence[PolicyReport], *, searched: bool) -> str:
     """The gallery's index: one row per venue."""
+    proofs = any(v.proof is not None for r in reports for v in r.verdicts)
+    thresholds = any(r.thresholds for r in reports)
     rows = []
     for r in reports:
         p, c = r.policy, counts(r)
-        rows.append(
-            (
-                f"`{p.name}`",
-                " → ".join(layer.kind for layer in p.deficit) or "(none)",
-                ", ".join(p.accepts) or "—",
-                _ids(r, Status.ACCEPTED),
-                _ids(r, Status.FAILS),
-                f"{c[Status.HELD]} held, {c[Status.NOT_EXERCISED]} not exercised",
-                f"[markdown]({p.name}.md) · [html]({p.name}.html)",
-            )
-        )
-    headers = ("venue", "deficit waterfall", "gives up by design (accepts)", "seen failing, as accepted", "fails beyond what it accepts", "the rest", "reports")
+        row = [
+            f"`{p.name}`",
+            " → ".join(layer.kind for layer in p.deficit) or "(none)",
+            ", ".join(p.accepts) or "—",
+            _ids(r, Status.ACCEPTED),
+            _ids(r, Status.FAILS),
+            f"{c[Status.HELD]} held, {c[Status.NOT_EXERCISED]} not exercised",
+        ]
+        row += [_proved(r)] if proofs else []
+        row += [_threshold(r, "safe-move"), _threshold(r, "fund-for-gap")] if thresholds else []
+        rows.append((*row, f"[markdown]({p.name}.md) · [html]({p.name}.html)"))
+    headers = ["venue", "deficit waterfall", "gives up by design (accepts)", "seen failing, as accepted", "fails beyond what it accepts", "the rest"]
+    headers += ["z3 proved (one mark move, 2 traders)"] if proofs else []
+    headers += ["largest safe one-tick move", "fund for a 20% gap (share of OI)"] if thresholds else []
+    headers.append("reports")
     how = "the named scenarios and the derandomized CI search" if searched else "the named scenarios only (no search)"
     return "\n".join(
         [
             "# Gallery: the bundled venue presets",
             "",
-            f"Each preset checked by `solvent check PRESET` against {how}. Regenerate with `solvent gallery docs/gallery`.",
+            f"Each preset checked by `solvent check PRESET` against {how}"
+            + ("; z3 asked about every invariant within a time budget" if proofs else "")
+            + ("; thresholds proved on the safe side with a replayed story beyond" if thresholds else "")
+            + ". Regenerate with `solvent gallery docs/gallery" + (" --thresholds" if thresholds else "") + "`.",
             "A policy's `accepts` lists what the venue gives up by design; those failures are reported but do not fail the check.",
             "*Held* means no counterexample was found, not that none exists.",
             "",
@@ -58,14 +81,23 @@ def index(reports: Sequence[PolicyReport], *, searched: bool) -> str:
     )
 
 
-def build(out_dir: Path, *, budget: SearchBudget | None = CI, presets: Sequence[str] | None = None, tick: Callable[[str], None] | None = None) -> list[Path]:
-    """Check each preset and write ``NAME.md``, ``NAME.html`` and ``index.md`` into ``out_dir``."""
+def build(
+    out_dir: Path,
+    *,
+    budget: SearchBudget | None = CI,
+    presets: Sequence[str] | None = None,
+    tick: Callable[[str], None] | None = None,
+    proof_budget: Any = None,
+    threshold_budget_s: float | None = None,
+) -> list[Path]:
+    """Check each preset and write ``NAME.md``, ``NAME.html`` and ``index.md`` into ``out_dir``
+    (with z3 proofs and thresholds when given budgets, as ``solvent check`` does)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     reports = []
     for name in presets or preset_names():
         if tick:
             tick(f"checking {name}")
-        reports.append(check_policy(load_preset(name), source=name, search_budget=budget))
+        reports.append(check_policy(load_preset(name), source=name, search_budget=budget, proof_budget=proof_budget, threshold_budget_s=threshold_budget_s))
     written = []
     for r in reports:
         for suffix, render in ((".md", markdown.render), (".html", html_report.render)):

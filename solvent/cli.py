@@ -74,12 +74,7 @@ def check(
     from solvent.rules.presets import resolve_policy
 
     budget = _budget(search, deep, examples)
-    seconds = (30.0 if search else 0.0) if prove_budget is None else prove_budget
-    proof_budget = None
-    if seconds > 0:
-        from solvent.solver.evidence import ProofBudget
-
-        proof_budget = ProofBudget(seconds=seconds)
+    proof_budget = _proof_budget(search, prove_budget)
     try:
         pairs = requested(click.get_current_context())
     except OutputError as exc:
@@ -107,6 +102,17 @@ def check(
     except OutputError as exc:
         _bad_input(str(exc))
     sys.exit(EXIT_FAIL if any(r.failed for r in reports) else EXIT_OK)
+
+
+def _proof_budget(search: bool, seconds: float | None):
+    """The z3 budget ``--prove-budget`` asks for: 30 s per policy by default with the search, none
+    with ``--no-search`` (scenarios only) or 0."""
+    seconds = (30.0 if search else 0.0) if seconds is None else seconds
+    if seconds <= 0:
+        return None
+    from solvent.solver.evidence import ProofBudget
+
+    return ProofBudget(seconds=seconds)
 
 
 def _question_ids(text: str) -> tuple[str, ...] | None:
@@ -178,12 +184,7 @@ def diff(
     from solvent.rules.presets import resolve_policy
 
     budget = _budget(search, False, examples)
-    seconds = (30.0 if search else 0.0) if prove_budget is None else prove_budget
-    proof_budget = None
-    if seconds > 0:
-        from solvent.solver.evidence import ProofBudget
-
-        proof_budget = ProofBudget(seconds=seconds)
+    proof_budget = _proof_budget(search, prove_budget)
     try:
         pairs = requested(click.get_current_context(), formats=tuple(policy_diff.RENDERERS))
         reports = []
@@ -210,15 +211,22 @@ def diff(
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("docs/gallery"), metavar="DIR")
 @click.option("--search/--no-search", default=True, show_default=True, help="Also search (derandomized CI budget).")
 @click.option("--examples", type=click.IntRange(min=1), default=None, help="Search examples per invariant (default 200).")
-def gallery(out_dir: Path, search: bool, examples: int | None) -> None:
+@click.option("--prove-budget", type=click.FloatRange(min=0), default=None, metavar="SECONDS", help="z3 budget per preset, as for check (default 30, or 0 with --no-search).")
+@click.option("--thresholds", "with_thresholds", is_flag=True, help="Also find every preset's thresholds (minutes per preset).")
+@click.option("--threshold-budget", type=click.FloatRange(min=0), default=120, show_default=True, metavar="SECONDS", help="Seconds per threshold question with --thresholds.")
+def gallery(out_dir: Path, search: bool, examples: int | None, prove_budget: float | None, with_thresholds: bool, threshold_budget: float) -> None:
     """Check every bundled preset; write its Markdown and HTML report and an index into DIR
     (default docs/gallery)."""
     from solvent.reports.gallery import build
     from solvent.reports.progress import progress
     from solvent.rules.presets import preset_names
 
+    proof_budget = _proof_budget(search, prove_budget)
     with progress(len(preset_names())) as tick:
-        written = build(out_dir, budget=_budget(search, False, examples), tick=tick)
+        written = build(
+            out_dir, budget=_budget(search, False, examples), tick=tick, proof_budget=proof_budget,
+            threshold_budget_s=threshold_budget if with_thresholds else None,
+        )
     click.echo("\n".join(str(p) for p in written))
 
 
