@@ -38,7 +38,7 @@ import attrs
 import z3
 from z3.z3 import _to_ast_array
 
-from solvent.solver.side_facts import product_magnitude_facts, product_sign_facts, shared_factor_facts
+from solvent.solver.side_facts import product_magnitude_facts, product_sign_facts, shared_factor_facts, terms
 
 LinearForm = tuple[dict[int, tuple[int, z3.ArithRef]], int]
 
@@ -79,8 +79,9 @@ def _is_numeral(e: z3.ExprRef) -> bool:
     return z3.is_int_value(e)
 
 
-def _rebuild(e: z3.ExprRef, children: Sequence[z3.ExprRef]) -> z3.ExprRef:
-    if all(a.eq(b) for a, b in zip(e.children(), children, strict=True)):
+def _rebuild(e: z3.ExprRef, children: Sequence[z3.ExprRef], old: Sequence[z3.ExprRef] | None = None) -> z3.ExprRef:
+    """``e`` with its children replaced (``old``: its children, when the caller has them)."""
+    if all(a.eq(b) for a, b in zip(e.children() if old is None else old, children, strict=True)):
         return e
     arr, size = _to_ast_array(list(children))
     return z3.z3._to_expr_ref(z3.Z3_update_term(e.ctx.ref(), e.as_ast(), size, arr), e.ctx)
@@ -116,6 +117,9 @@ class Linearizer:
         self._leaf_memo: dict[int, tuple[z3.ExprRef, list[z3.ExprRef] | None]] = {}
         self._leaf_cap = max(64, leaf_limit)
         self._flat_memo: dict[int, tuple[z3.ExprRef, bool]] = {}
+        #: per node (kept alive with it): its children; the nodes whose divisors are marked
+        self._kids: dict[int, tuple[z3.ExprRef, list[z3.ExprRef]]] = {}
+        self._marked: set[int] = set()
 
     # --- public --------------------------------------------------------------------------------
 
@@ -134,12 +138,13 @@ class Linearizer:
             key = node.get_id()
             if key in self._memo:
                 continue
+            kids = self._children(node)
             if not done:
                 stack.append((node, True))
-                stack.extend((c, False) for c in node.children() if c.get_id() not in self._memo)
+                stack.extend((c, False) for c in kids if c.get_id() not in self._memo)
                 continue
-            children = [self._memo[c.get_id()][1] for c in node.children()]
-            result = self._visit(node, children)
+            children = [self._memo[c.get_id()][1] for c in kids]
+            result = self._visit(node, children, kids)
             self._memo[key] = (node, result)
             if key in self._core_ids:
                 self._protected.add(result.get_id())
@@ -158,18 +163,27 @@ class Linearizer:
         return [self.term(f) for f in formulas]
 
     def _mark_divisors(self, e: z3.ExprRef) -> None:
-        seen: set[int] = set()
+        seen = self._marked
         stack = [e]
         while stack:
             node = stack.pop()
             if node.get_id() in seen:
                 continue
             seen.add(node.get_id())
-            if _kind(node) in (z3.Z3_OP_IDIV, z3.Z3_OP_MOD) and not _is_numeral(node.children()[1]):
-                for core in _divisor_cores(node.children()[1]):
+            kids = self._children(node)
+            if _kind(node) in (z3.Z3_OP_IDIV, z3.Z3_OP_MOD) and not _is_numeral(kids[1]):
+                for core in _divisor_cores(kids[1]):
                     self._core_ids.add(core.get_id())
                     self._keep.append(core)
-            stack.extend(node.children())
+            stack.extend(kids)
+
+    def _children(self, node: z3.ExprRef) -> list[z3.ExprRef]:
+        """``node.children()``, built once per node (each formula is walked more than once)."""
+        key = node.get_id()
+        hit = self._kids.get(key)
+        if hit is None:
+            hit = self._kids[key] = (node, node.children())
+        return hit[1]
 
     def hint(self, form: Any) -> None:
         """Multiply the linear form by every atom that already multiplies two or more of its atoms."""
@@ -223,7 +237,7 @@ class Linearizer:
 
     # --- rewriting -----------------------------------------------------------------------------
 
-    def _visit(self, node: z3.ExprRef, children: list[z3.ExprRef]) -> z3.ExprRef:
+    def _visit(self, node: z3.ExprRef, children: list[z3.ExprRef], old: list[z3.ExprRef]) -> z3.ExprRef:
         kind = _kind(node)
         if kind == z3.Z3_OP_MUL:
             return self._multiply(children)
@@ -234,7 +248,7 @@ class Linearizer:
                 return z3.IntVal(q if kind == z3.Z3_OP_IDIV else r)
             if not _is_numeral(d):
                 return self._divide(kind, n, d)
-        return _rebuild(node, children)
+        return _rebuild(node, children, old)
 
     def _fresh(self, what: str) -> z3.ArithRef:
         self._count += 1
@@ -257,7 +271,7 @@ class Linearizer:
             if _kind(f) == z3.Z3_OP_ITE and self._distributes(f):
                 others = rest[:i] + rest[i + 1 :]
                 cond, then, other = f.children()
-                return z3.If(
+                return terms(f.ctx).ite(
                     cond,
                     self._multiply([z3.IntVal(coefficient), *others, then]),
                     self._multiply([z3.IntVal(coefficient), *others, other]),
@@ -426,7 +440,7 @@ class Linearizer:
         for x, y in ((a, b), (b, a)):
             if _kind(x) == z3.Z3_OP_ITE and self._flat(x):
                 cond, then, other = x.children()
-                return z3.If(cond, self._build(self._times(self._form(then), self._form(y)), 1), self._build(self._times(self._form(other), self._form(y)), 1))
+                return terms(x.ctx).ite(cond, self._build(self._times(self._form(then), self._form(y)), 1), self._build(self._times(self._form(other), self._form(y)), 1))
         key = tuple(sorted((a.get_id(), b.get_id())))
         if key not in self.products:
             m = self._fresh("m")
@@ -536,13 +550,17 @@ class Linearizer:
                     self.facts += shared_factor_facts(f, big_a, a, big_b, b)
 
     def _build(self, form: LinearForm, coefficient: int) -> z3.ArithRef:
+        """The term ``Σ c·x + c0`` (times ``coefficient``), as ``z3.Sum`` and ``c * x`` build it."""
         atoms, const = form
-        terms = [(c * coefficient) * x if c * coefficient != 1 else x for c, x in atoms.values() if c]
+        if not atoms:
+            return z3.IntVal(const * coefficient)
+        t = terms(next(iter(atoms.values()))[1].ctx)
+        parts = [x if c * coefficient == 1 else t.mul(t.num(c * coefficient), x) for c, x in atoms.values() if c]
         if const:
-            terms.append(z3.IntVal(const * coefficient))
-        if not terms:
+            parts.append(t.num(const * coefficient))
+        if not parts:
             return z3.IntVal(0)
-        return terms[0] if len(terms) == 1 else z3.Sum(terms)
+        return parts[0] if len(parts) == 1 else t.add(*parts)
 
 
 def _add(p: LinearForm, q: LinearForm, factor: int) -> LinearForm:

@@ -8,15 +8,96 @@ therefore sound (``tests/solver/test_linearize.py`` checks them against random i
 from __future__ import annotations
 
 import z3
+from z3.z3 import _to_ast_array
+
+
+class Terms:
+    """z3 terms built through the C API: the very terms z3's Python operators build (``a == b``,
+    ``a > 0``, ``z3.And``...), without their argument coercion, which costs several times more
+    than the term. Arguments are integer or Boolean terms of one context."""
+
+    def __init__(self, ctx: z3.Context) -> None:
+        self.ctx = ctx
+        self._numerals: dict[int, z3.ArithRef] = {}
+
+    def num(self, k: int) -> z3.ArithRef:
+        if k not in self._numerals:
+            self._numerals[k] = z3.IntVal(k, self.ctx)
+        return self._numerals[k]
+
+    def _bool(self, ast: z3.Ast) -> z3.BoolRef:
+        return z3.BoolRef(ast, self.ctx)
+
+    def _int(self, ast: z3.Ast) -> z3.ArithRef:
+        return z3.ArithRef(ast, self.ctx)
+
+    def eq(self, a: z3.ExprRef, b: z3.ExprRef) -> z3.BoolRef:
+        return self._bool(z3.Z3_mk_eq(self.ctx.ref(), a.as_ast(), b.as_ast()))
+
+    def gt(self, a: z3.ArithRef, b: z3.ArithRef) -> z3.BoolRef:
+        return self._bool(z3.Z3_mk_gt(self.ctx.ref(), a.as_ast(), b.as_ast()))
+
+    def ge(self, a: z3.ArithRef, b: z3.ArithRef) -> z3.BoolRef:
+        return self._bool(z3.Z3_mk_ge(self.ctx.ref(), a.as_ast(), b.as_ast()))
+
+    def lt(self, a: z3.ArithRef, b: z3.ArithRef) -> z3.BoolRef:
+        return self._bool(z3.Z3_mk_lt(self.ctx.ref(), a.as_ast(), b.as_ast()))
+
+    def le(self, a: z3.ArithRef, b: z3.ArithRef) -> z3.BoolRef:
+        return self._bool(z3.Z3_mk_le(self.ctx.ref(), a.as_ast(), b.as_ast()))
+
+    def implies(self, a: z3.BoolRef, b: z3.BoolRef) -> z3.BoolRef:
+        return self._bool(z3.Z3_mk_implies(self.ctx.ref(), a.as_ast(), b.as_ast()))
+
+    def and_(self, *args: z3.BoolRef) -> z3.BoolRef:
+        array, n = _to_ast_array(list(args))
+        return self._bool(z3.Z3_mk_and(self.ctx.ref(), n, array))
+
+    def or_(self, *args: z3.BoolRef) -> z3.BoolRef:
+        array, n = _to_ast_array(list(args))
+        return self._bool(z3.Z3_mk_or(self.ctx.ref(), n, array))
+
+    def add(self, *args: z3.ArithRef) -> z3.ArithRef:
+        array, n = _to_ast_array(list(args))
+        return self._int(z3.Z3_mk_add(self.ctx.ref(), n, array))
+
+    def sub(self, a: z3.ArithRef, b: z3.ArithRef) -> z3.ArithRef:
+        array, n = _to_ast_array([a, b])
+        return self._int(z3.Z3_mk_sub(self.ctx.ref(), n, array))
+
+    def mul(self, *args: z3.ArithRef) -> z3.ArithRef:
+        array, n = _to_ast_array(list(args))
+        return self._int(z3.Z3_mk_mul(self.ctx.ref(), n, array))
+
+    def neg(self, a: z3.ArithRef) -> z3.ArithRef:
+        return self._int(z3.Z3_mk_unary_minus(self.ctx.ref(), a.as_ast()))
+
+    def ite(self, c: z3.BoolRef, a: z3.ArithRef, b: z3.ArithRef) -> z3.ArithRef:
+        """``z3.If(c, a, b)`` for two integer terms."""
+        return self._int(z3.Z3_mk_ite(self.ctx.ref(), c.as_ast(), a.as_ast(), b.as_ast()))
+
+
+_TERMS: dict[int, Terms] = {}
+
+
+def terms(ctx: z3.Context) -> Terms:
+    """The :class:`Terms` builder of ``ctx`` (one per context)."""
+    key = id(ctx)
+    if key not in _TERMS or _TERMS[key].ctx is not ctx:
+        _TERMS[key] = Terms(ctx)
+    return _TERMS[key]
 
 
 def shared_factor_facts(f: z3.ArithRef, big_a: z3.ArithRef, a: z3.ArithRef, big_b: z3.ArithRef, b: z3.ArithRef) -> list[z3.BoolRef]:
     """``A = a·f`` and ``B = b·f``: ``A ± B`` has the sign of ``(a ± b)`` times the sign of ``f``."""
+    t = terms(f.ctx)
+    zero = t.num(0)
     facts = []
-    for whole, part in ((big_a + big_b, a + b), (big_a - big_b, a - b)):
+    for whole, part in ((t.add(big_a, big_b), t.add(a, b)), (t.sub(big_a, big_b), t.sub(a, b))):
+        same_zero = t.eq(t.eq(whole, zero), t.eq(part, zero))
         facts += [
-            z3.Implies(f > 0, z3.And((whole > 0) == (part > 0), (whole == 0) == (part == 0))),
-            z3.Implies(f < 0, z3.And((whole > 0) == (part < 0), (whole == 0) == (part == 0))),
+            t.implies(t.gt(f, zero), t.and_(t.eq(t.gt(whole, zero), t.gt(part, zero)), same_zero)),
+            t.implies(t.lt(f, zero), t.and_(t.eq(t.gt(whole, zero), t.lt(part, zero)), same_zero)),
         ]
     return facts
 
@@ -34,27 +115,32 @@ def product_facts(p: z3.ArithRef, a: z3.ArithRef, b: z3.ArithRef) -> list[z3.Boo
 
 def product_sign_facts(p: z3.ArithRef, a: z3.ArithRef, b: z3.ArithRef) -> list[z3.BoolRef]:
     """``p = 0`` exactly when a factor is 0; ``p > 0`` exactly when the factors share a sign."""
+    t = terms(p.ctx)
+    zero = t.num(0)
     return [
-        (p == 0) == z3.Or(a == 0, b == 0),
-        (p > 0) == z3.Or(z3.And(a > 0, b > 0), z3.And(a < 0, b < 0)),
+        t.eq(t.eq(p, zero), t.or_(t.eq(a, zero), t.eq(b, zero))),
+        t.eq(t.gt(p, zero), t.or_(t.and_(t.gt(a, zero), t.gt(b, zero)), t.and_(t.lt(a, zero), t.lt(b, zero)))),
     ]
 
 
 def product_magnitude_facts(p: z3.ArithRef, a: z3.ArithRef, b: z3.ArithRef) -> list[z3.BoolRef]:
     """Magnitudes (``|a| ≥ 1 → |p| ≥ |b|``), units (``a = ±1 → p = ±b``), and ``p ≥ 0`` for a square."""
+    t = terms(p.ctx)
+    zero, one, minus_one = t.num(0), t.num(1), t.num(-1)
     facts = []
     for x, y in ((a, b), (b, a)):
+        minus_y = t.neg(y)
         facts += [
-            z3.Implies(z3.And(x >= 1, y >= 0), p >= y),
-            z3.Implies(z3.And(x >= 1, y <= 0), p <= y),
-            z3.Implies(z3.And(x <= -1, y >= 0), p <= -y),
-            z3.Implies(z3.And(x <= -1, y <= 0), p >= -y),
-            z3.Implies(x == 1, p == y),
-            z3.Implies(x == -1, p == -y),
+            t.implies(t.and_(t.ge(x, one), t.ge(y, zero)), t.ge(p, y)),
+            t.implies(t.and_(t.ge(x, one), t.le(y, zero)), t.le(p, y)),
+            t.implies(t.and_(t.le(x, minus_one), t.ge(y, zero)), t.le(p, minus_y)),
+            t.implies(t.and_(t.le(x, minus_one), t.le(y, zero)), t.ge(p, minus_y)),
+            t.implies(t.eq(x, one), t.eq(p, y)),
+            t.implies(t.eq(x, minus_one), t.eq(p, minus_y)),
         ]
     if a.eq(b):
-        facts.append(p >= 0)
+        facts.append(t.ge(p, zero))
     return facts
 
 
-__all__ = ["product_facts", "product_magnitude_facts", "product_sign_facts", "shared_factor_facts"]
+__all__ = ["Terms", "product_facts", "product_magnitude_facts", "product_sign_facts", "shared_factor_facts", "terms"]
