@@ -82,6 +82,18 @@ class PayFunding:
 
 
 @attrs.frozen
+class TakeProfit:
+    """``who`` takes a profit and goes flat: the mark moves ``move_bp`` basis points in its favour,
+    then it closes its whole position against trader ``against``. Two events; stories that need
+    an account that profited and went flat (``flat-accounts-never-pay``) rarely meet the pair by
+    chance (a favourable move, then a close of exactly the whole position)."""
+
+    who: int
+    against: int
+    move_bp: int
+
+
+@attrs.frozen
 class Take:
     """``who`` withdraws ``fraction_ppm`` of what it may withdraw."""
 
@@ -89,7 +101,7 @@ class Take:
     fraction_ppm: int
 
 
-Action = Pay | SeedFund | PaySpot | Open | Close | Move | PayFunding | Take
+Action = Pay | SeedFund | PaySpot | Open | Close | Move | PayFunding | Take | TakeProfit
 
 
 def _trader(book: Book, index: int) -> str:
@@ -132,6 +144,29 @@ def max_lots(policy: Policy, book: Book, buyer: str, seller: str, price: int, ta
     return low
 
 
+def steps_of(action: Action) -> tuple[Action, ...]:
+    """The one-event actions an action stands for, in order (a take-profit is a move, then a close)."""
+    if isinstance(action, TakeProfit):
+        return (_Favour(action.who, action.move_bp), Close(action.who, action.against, PPM))
+    return (action,)
+
+
+@attrs.frozen
+class _Favour:
+    """The mark moves ``move_bp`` basis points in the direction that pays trader ``who``'s position."""
+
+    who: int
+    move_bp: int
+
+
+def _favour(book: Book, action: _Favour) -> Event | None:
+    size = book.account(_trader(book, action.who)).size_lots
+    mark = book.market.mark_quote
+    move_bp = action.move_bp if size > 0 else -action.move_bp
+    price = _on_tick(book, mark + div(mark * move_bp, 10_000, rounding=Rounding.FLOOR))
+    return MarkPrice(price) if size != 0 and price != mark else None
+
+
 def resolve(policy: Policy, book: Book, action: Action) -> Event | None:
     """The concrete event ``action`` means on ``book``, or None when it means nothing here."""
     mark = book.market.mark_quote
@@ -164,6 +199,8 @@ def resolve(policy: Policy, book: Book, action: Action) -> Event | None:
         return MarkPrice(price) if price != mark else None
     if isinstance(action, PayFunding):
         return Funding(action.rate_ppm) if action.rate_ppm else None
+    if isinstance(action, _Favour):
+        return _favour(book, action)
     if isinstance(action, Take):
         name = _trader(book, action.who)
         account = book.account(name)
@@ -174,5 +211,5 @@ def resolve(policy: Policy, book: Book, action: Action) -> Event | None:
 
 
 __all__: list[Any] = [
-    "Action", "Close", "Move", "Open", "Pay", "PayFunding", "PaySpot", "SeedFund", "Take", "max_lots", "resolve", "PPM",
+    "Action", "Close", "Move", "Open", "Pay", "PayFunding", "PaySpot", "SeedFund", "Take", "TakeProfit", "max_lots", "resolve", "steps_of", "PPM",
 ]

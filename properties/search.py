@@ -49,6 +49,11 @@ class SearchBudget:
     derandomize: bool = True
 
 
+#: Claims whose path needs a trader that took a profit and went flat before a bankruptcy: their
+#: search may also draw :class:`~solvent.properties.actions.TakeProfit` (a favourable move, then a
+#: close of the whole position), a pair random actions rarely make.
+TAKE_PROFIT_CLAIMS = frozenset({"flat-accounts-never-pay"})
+
 CI = SearchBudget()
 DEEP = SearchBudget(max_examples=5_000, max_events=12, derandomize=False)
 
@@ -219,7 +224,8 @@ def search(policy: Policy, invariant: Invariant | str, budget: SearchBudget = CI
         return failed
 
     config = search_settings(budget)
-    strategy = stories(policy, max_traders=budget.max_traders, max_events=budget.max_events)
+    take_profits = inv.id in TAKE_PROFIT_CLAIMS
+    strategy = stories(policy, max_traders=budget.max_traders, max_events=budget.max_events, take_profits=take_profits)
     try:
         found = find(strategy, breaks, settings=config)
     except NoSuchExample:

@@ -104,7 +104,11 @@ def _opens(traders: int) -> st.SearchStrategy[act.Open]:
     return st.builds(lambda p, f, bp, t: act.Open(p[0], p[1], f, bp, t), _pairs(traders), percent, st.integers(-100, 100), st.booleans())
 
 
-def _actions(traders: int, max_amount: int) -> st.SearchStrategy[act.Action]:
+def _take_profits(traders: int) -> st.SearchStrategy[act.TakeProfit]:
+    return st.builds(lambda p, bp: act.TakeProfit(p[0], p[1], bp), _pairs(traders), st.integers(1, 3_000))
+
+
+def _actions(traders: int, max_amount: int, take_profits: bool = False) -> st.SearchStrategy[act.Action]:
     who = st.integers(0, traders - 1)
     amount = st.integers(1, max_amount)
     fraction = st.integers(1, 1_000_000)
@@ -119,17 +123,21 @@ def _actions(traders: int, max_amount: int) -> st.SearchStrategy[act.Action]:
         st.builds(act.PayFunding, st.integers(-10_000, 10_000)),
         st.builds(act.Take, who, fraction),
         st.builds(act.PaySpot, who, amount),
+        *([_take_profits(traders)] if take_profits else []),
     )
 
 
-def events(*, traders: int = 3, min_size: int = 1, max_size: int = 8, max_amount: int = 10**8) -> st.SearchStrategy[list[act.Action]]:
+def events(
+    *, traders: int = 3, min_size: int = 1, max_size: int = 8, max_amount: int = 10**8, take_profits: bool = False
+) -> st.SearchStrategy[list[act.Action]]:
     """State-relative actions (resolved to events by :func:`stories`); shrinks toward fewer, simpler ones.
 
     The order of alternatives is the shrink order: opens, moves, deposits, closes, fund top-ups,
-    funding, withdrawals, spot deposits.
+    funding, withdrawals, spot deposits, and with ``take_profits`` a move in one trader's favour
+    followed by its closing the whole position (:class:`~solvent.properties.actions.TakeProfit`).
     """
     _check_range("size", min_size, max_size)
-    return st.lists(_actions(traders, max_amount), min_size=min_size, max_size=max_size)
+    return st.lists(_actions(traders, max_amount, take_profits), min_size=min_size, max_size=max_size)
 
 
 #: Memos of the pure engine, so that hypothesis's shrinking (which replays many stories sharing a
@@ -173,7 +181,7 @@ def play(policy: Policy, book: Book, actions: list[act.Action]) -> Story:
     first = _step_for(policy, book, Deposit("liquidity", LIQUIDITY_QUOTE))
     assert first is not None
     steps = [first]
-    for action in actions:
+    for action in (one for drawn in actions for one in act.steps_of(drawn)):
         s = _step_for(policy, steps[-1].after, action)
         if s is not None:
             steps.append(s)
@@ -189,29 +197,32 @@ def _books(min_traders: int, max_traders: int) -> st.SearchStrategy[Book]:
 
 
 @functools.lru_cache(maxsize=64)
-def _story_parts(traders: int, max_events: int) -> tuple[st.SearchStrategy, ...]:
+def _story_parts(traders: int, max_events: int, take_profits: bool = False) -> tuple[st.SearchStrategy, ...]:
     """The per-size sub-strategies of a story, built once (building them per draw cost ~25 ms)."""
     return (
         st.integers(1, 10**8),
         _opens(traders),
-        events(traders=traders, max_size=max_events),
+        events(traders=traders, max_size=max_events, take_profits=take_profits),
         st.none() | st.builds(act.Move, moves()),
         st.none() | st.builds(act.Pay, st.integers(0, traders - 1), st.integers(1, 10**8)),
     )
 
 
 @st.composite
-def stories(draw, policy: Policy, *, min_traders: int = 2, max_traders: int = 3, max_events: int = 8) -> Story:
+def stories(
+    draw, policy: Policy, *, min_traders: int = 2, max_traders: int = 3, max_events: int = 8, take_profits: bool = False
+) -> Story:
     """A book and the concrete events a policy accepts on it.
 
     Every story starts with the order book's depth deposited to the ``liquidity`` account and one
-    deposit per trader, then up to ``max_events`` state-relative actions. Shrinks toward two
+    deposit per trader, then up to ``max_events`` state-relative actions (``take_profits``: one of
+    them may be a trader taking a profit and going flat, see :func:`events`). Shrinks toward two
     traders, fewer events, smaller amounts and smaller moves; :func:`solvent.properties.search.minimize`
     then removes every event and account the failure does not need.
     """
     book = draw(_books(min_traders, max_traders))
     n = len(book.traders)
-    amounts, opens, plans, gaps, pays = _story_parts(n, max_events)
+    amounts, opens, plans, gaps, pays = _story_parts(n, max_events, take_profits)
     funding = [act.Pay(i, draw(amounts, label=f"deposit {i}")) for i in range(n)]
     first_open = draw(opens, label="first open")
     plan = draw(plans)

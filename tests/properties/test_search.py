@@ -6,7 +6,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import given, settings
+from hypothesis import find, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.stateful import run_state_machine_as_test
@@ -17,10 +17,11 @@ from solvent.properties.scenarios import Story
 from solvent.properties.check import Status, check_policy
 from solvent.properties.machine import machine
 from solvent.properties.search import Outcome, SearchBudget, fails, minimize, replay, search, search_all
-from solvent.properties.strategies import books, played_steps, price_paths, stories
+from solvent.properties import actions as act
+from solvent.properties.strategies import books, events, play, played_steps, price_paths, stories
 from solvent.rules.book import new_book
 from solvent.rules.engine import run
-from solvent.rules.events import Deposit, MarkPrice, Trade
+from solvent.rules.events import Deposit, MarkPrice, Taker, Trade
 from solvent.rules.loading import dumps_policy
 from solvent.rules.margin import MarginRule, Tier
 from solvent.rules.policy import Policy
@@ -160,6 +161,29 @@ class TestStrategies:
         story = data.draw(stories(policy))
         assert played_steps(policy, story) == tuple(run(policy, story.book, story.events))
         assert played_steps(load_preset("binance"), story) is None  # another policy object: not reused
+
+    def test_take_profit_is_a_favourable_move_then_a_whole_close(self):
+        """TakeProfit(bob, carol, 1,000 bp): bob is short, so the mark falls 10%, then bob buys his
+        whole position back from carol at the new mark and is flat with a profit."""
+        policy = load_preset("binance")
+        book = new_book(mark_quote=10_000, traders=("alice", "bob", "carol"))
+        pays = [act.Pay(i, 1_000_000) for i in range(3)]
+        story = play(policy, book, [*pays, act.Open(0, 1, 10), act.TakeProfit(1, 2, 1_000)])
+        opened = story.events[-3]
+        assert isinstance(opened, Trade) and (opened.buyer, opened.seller, opened.price_quote) == ("alice", "bob", 10_000)
+        assert story.events[-2:] == (MarkPrice(9_000), Trade("bob", "carol", opened.lots, 9_000, Taker.BUYER))
+        after = replay(policy, story)[-1].after
+        assert after.account("bob").size_lots == 0 and after.account("carol").size_lots == -opened.lots
+        assert after.account("bob").cash_quote == 1_000_000 + opened.lots * 1_000  # 1,000 quanta a lot
+
+    @settings(max_examples=50)
+    @given(events(traders=3))
+    def test_take_profit_is_not_drawn_by_default(self, actions):
+        assert not any(isinstance(a, act.TakeProfit) for a in actions)
+
+    def test_take_profit_is_drawn_when_asked(self):
+        found = find(events(traders=3, take_profits=True), lambda xs: any(isinstance(a, act.TakeProfit) for a in xs))
+        assert isinstance(found[0], act.TakeProfit)  # shrunk to the one action that matters
 
     def test_bad_bounds(self):
         with pytest.raises(InvalidArgument, match="min_traders=3 must be <= max_traders=2"):
