@@ -321,7 +321,10 @@ def adl_price_fair(view: StepView) -> Any:
     exercised=_any_outcome(Bankrupt),
 )
 def no_haircut(view: StepView) -> Any:
-    return all_(_haircut_paid(view, a.name) == 0 for a in _traders(view.after))
+    # the order book's resting liquidity stands for the rest of the market's users: ADL reaching
+    # it (``Adl.book_last``) is a haircut like any other
+    payers = [*_traders(view.after), *(a for a in view.after.accounts if a.role is Role.LIQUIDITY)]
+    return all_(_haircut_paid(view, a.name) == 0 for a in payers)
 
 
 @invariant(

@@ -3,7 +3,10 @@
 The queue holds every trader with a position opposite to the bankrupt one. It is sorted by the
 policy's ranking score, highest first, ties by book order; whole positions are closed before the
 next (BitMEX's walk down the queue, mechanics.md §2). Each ADL'd trader is closed at the bankrupt
-account's price, so every one pays the same gap per lot relative to mark (§1, §2, §5).
+account's price, so every one pays the same gap per lot relative to mark (§1, §2, §5). With
+``book_last`` (the default) the order book's resting liquidity, which stands for the rest of the
+market, is deleveraged after the traders at the same price; only what nobody opposite holds (a
+taking-over vault's position) is closed into the book at the liquidation fill.
 
 Formula (bankrupt size S lots, equity at mark E):
     g   = ⌈−E / S⌉ per lot (rounded up: the bankrupt account is not left below zero; the excess,
@@ -29,7 +32,7 @@ from solvent.rules.arith import Ratio, abs_, and_, ite, max_, min_, not_, or_, s
 from solvent.rules.book import Account, Role
 from solvent.rules.ledger import Ctx, Reason, system
 from solvent.rules.margin import MarginRule, equity, maintenance_margin, notional, position_pnl
-from solvent.rules.outcomes import AdlFill
+from solvent.rules.outcomes import AdlFill, BookDeleveraged
 from solvent.rules.positions import close_against
 from solvent.rules.rounding import RoundingRule
 from solvent.rules.venue_formulas import bankruptcy_gap_per_lot, price_at_gap
@@ -121,6 +124,15 @@ def deleverage(ctx: Ctx, rule: MarginRule, rounding: RoundingRule, layer: Adl, b
         q = sum_(ite(index == i, q, 0) for index, q in served)
         ctx = ctx.note(AdlFill(bankrupt, a.name, q, gap, fair_gap, entry.num, entry.den, a.size_lots, entry.eligible))
         ctx = close_against(ctx, bankrupt, a.name, q, price, Reason.ADL)
+    if layer.book_last:
+        # the rest of the market, last and unranked: the book's opposing position at the same price
+        book_name = system(ctx.book, Role.LIQUIDITY)
+        resting = ctx.book.account(book_name).size_lots
+        opposite = or_(and_(size > 0, resting < 0), and_(size < 0, resting > 0))
+        q = when(opposite, min_(remaining, abs_(resting)))
+        ctx = ctx.note_if(q > 0, BookDeleveraged(bankrupt, book_name, q, gap))
+        ctx = close_against(ctx, bankrupt, book_name, q, price, Reason.ADL)
+        remaining = remaining - q
     ctx = close_against(ctx, bankrupt, counterparty, remaining, px, Reason.LIQUIDATION_SLIPPAGE)
     if layer.price is AdlPrice.BANKRUPTCY:
         # the account was below zero at mark, so anything above zero now is the per-lot rounding,

@@ -27,6 +27,17 @@ class Bankrupt:
 
 
 @attrs.frozen
+class BookDeleveraged:
+    """After the ranked traders, ``lots`` of the order book's opposing position (``book``) were
+    closed against ``bankrupt`` at the same gap per lot from mark (``Adl.book_last``)."""
+
+    bankrupt: str
+    book: str
+    lots: Any
+    gap_per_lot_quote: Any
+
+
+@attrs.frozen
 class LayerUsed:
     """Waterfall layer ``index`` (``layer``) reduced the deficit of ``account`` by ``covered_quote``.
 

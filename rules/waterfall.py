@@ -111,6 +111,12 @@ class Adl:
     fund_drawdown: FundDrawdown | None = attrs.field(
         default=None, validator=attrs.validators.optional(attrs.validators.instance_of(FundDrawdown))
     )
+    #: After every opposing trader, the order book's resting liquidity is deleveraged too, at the
+    #: same price: the book stands for the rest of the market, whose positions belong to users a
+    #: venue's ADL reaches like any other (mechanics.md §1, §2: "opposing positions"). ``false``
+    #: exempts the book (a venue that spares its designated market makers): what the traders
+    #: cannot take is closed into the book at the liquidation fill and the deficit passes down.
+    book_last: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
 
     def __attrs_post_init__(self) -> None:
         if self.fund_drawdown is not None and self.price is AdlPrice.PREVIOUS_MARK:

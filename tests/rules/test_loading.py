@@ -213,6 +213,7 @@ layer = "insurance_fund"
 layer = "adl"
 ranking = "binance"
 price = "bankruptcy"
+book_last = true
 
 [rounding]
 fee = "ceil"

@@ -18,7 +18,7 @@ from solvent.rules.fees import FeeRule
 from solvent.rules.ledger import Reason, Transfer
 from solvent.rules.liquidation import LiquidationRule
 from solvent.rules.margin import MarginRule
-from solvent.rules.outcomes import AdlFill, Bankrupt, DebtCarried, DepositAbsorbed, LayerUsed, Liquidated, Residual
+from solvent.rules.outcomes import AdlFill, Bankrupt, BookDeleveraged, DebtCarried, DepositAbsorbed, LayerUsed, Liquidated, Residual
 from solvent.rules.policy import Policy
 from solvent.rules.rounding import ProRata, RoundingRule
 from solvent.rules.waterfall import (
@@ -515,3 +515,45 @@ class TestLayerValidation:
         with pytest.raises(ValueError) as info:
             build()
         assert str(info.value) == message
+
+
+class TestAdlReachesTheBook:
+    """The order book's resting liquidity stands for the rest of the market: after every opposing
+    trader it is deleveraged at the same price (``Adl.book_last``, default), unless exempted.
+
+    Story: alice ($50) buys 3 from bob ($31) at $100; at $110 bob (equity $1 < MM $17) is
+    liquidated into the book, which now holds his short; at $80 alice is at 80 − 3 × 30 = −$10 and
+    no trader is short any more.
+    """
+
+    EVENTS = [Deposit("alice", 50), Deposit("bob", 31), Trade("alice", "bob", 3, 100), MarkPrice(110), MarkPrice(80)]
+
+    def test_the_book_is_deleveraged_when_no_trader_is_opposite(self, make_policy):
+        s = run(make_policy(deficit=[Adl()]), new_book(mark_quote=100), self.EVENTS)[-1]
+        # gap ⌈$10 / 3⌉ = $4 a lot: the book pays $12, alice's $2 excess goes to the fund
+        assert layer_transfers(s, Reason.ADL, Reason.PRO_RATA_DUST) == [
+            Transfer("liquidity", "alice", 12, Reason.ADL),
+            Transfer("alice", "insurance_fund", 2, Reason.PRO_RATA_DUST),
+        ]
+        (book_fill,) = [o for o in s.outcomes if isinstance(o, BookDeleveraged)]
+        assert (book_fill.bankrupt, book_fill.book, book_fill.lots, book_fill.gap_per_lot_quote) == ("alice", "liquidity", 3, 4)
+        assert (cash(s, "alice"), s.after.account("liquidity").size_lots) == (0, 0)
+
+    def test_traders_come_first(self, make_policy):
+        events = [Deposit("alice", 60), Deposit("bob", 31), Deposit("carol", 1_000), Trade("alice", "bob", 3, 100), Trade("alice", "carol", 1, 100), MarkPrice(110), MarkPrice(80)]
+        s = run(make_policy(deficit=[Adl()]), new_book(mark_quote=100, traders=("alice", "bob", "carol")), events)[-1]
+        # alice 60 + 40 − 4 × 30 = −$20 on 4 lots: gap $5; carol's 1 lot first, then the book's 3
+        assert layer_transfers(s, Reason.ADL) == [Transfer("carol", "alice", 5, Reason.ADL), Transfer("liquidity", "alice", 15, Reason.ADL)]
+
+    def test_an_exempt_book_leaves_the_deficit_to_the_next_layer(self, make_policy):
+        s = run(make_policy(deficit=[Adl(book_last=False), VenueAbsorbs()]), new_book(mark_quote=100), self.EVENTS)[-1]
+        assert layer_transfers(s, Reason.ADL) == []
+        assert not [o for o in s.outcomes if isinstance(o, BookDeleveraged)]
+        assert used(s)[-1] == LayerUsed("alice", 1, "venue_absorbs", 10, True)
+
+    def test_book_last_must_be_a_boolean(self):
+        from solvent.rules.loading import PolicyError, loads_policy
+
+        text = 'name = "x"\n[margin]\ntiers = [{floor_notional_quote = 0, initial_ppm = 100000, maintenance_ppm = 50000}]\n[[deficit]]\nlayer = "adl"\nbook_last = "yes"\n'
+        with pytest.raises(PolicyError, match="book_last"):
+            loads_policy(text)
