@@ -1,6 +1,6 @@
 """Proof time against accounts (N) and events (K): z3 verdicts for conservation and no-negative-equity.
 
-Run: ``python benchmarks/bench_proof.py`` (the full table, about an hour on 2 cores), or
+Run: ``python benchmarks/bench_proof.py`` (the full table: N × K, all presets, hours on 2 cores), or
 ``python benchmarks/bench_proof.py --quick`` (the two targets only), ``--presets backpack,binance``,
 ``--timeout 60`` (seconds per solver question), ``--json PATH`` (also write the rows).
 
@@ -15,8 +15,8 @@ figures from one run.
 ``--encodings`` compares how ``size × price`` is kept decidable: purified products (the default
 portfolio), exact nonlinear arithmetic, and a price grid, on bounded proofs.
 
-``--crosshair`` adds a baseline: the same two claims searched on the concrete engine by
-hypothesis with the CrossHair backend (``pip install hypothesis-crosshair``, not a project
+``--crosshair`` adds a baseline: the same two claims, for the first of ``--presets``, searched on
+the concrete engine by hypothesis with the CrossHair backend (``pip install hypothesis-crosshair``, not a project
 dependency), and the time ratio to z3.
 """
 
@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import time
 from typing import Any
 
@@ -81,8 +82,9 @@ def run_cell(preset: str, invariant: str, accounts: int, events: int, timeout_s:
 
 
 def cells(presets: tuple[str, ...], quick: bool) -> list[tuple[str, str, int, int]]:
-    """(preset, invariant, N, K): N swept at K = 1, K swept at N = 3 (or only the two targets)."""
-    shape = [(8, 1), (3, 3)] if quick else [(n, 1) for n in N_SWEEP] + [(3, k) for k in K_SWEEP]
+    """(preset, invariant, N, K): every N of the sweep with every K, and the target N = 3, K = 3
+    (or only the two targets)."""
+    shape = [(8, 1), (3, 3)] if quick else [(n, k) for n in N_SWEEP for k in K_SWEEP] + [(3, 3)]
     return [(p, i, n, k) for p in presets for i in INVARIANTS for n, k in shape]
 
 
@@ -186,15 +188,19 @@ def main() -> None:
         compare_encodings(args.timeout)
         return
     rows = []
+    load = {"start": os.getloadavg()}
     for preset, invariant, n, k in cells(tuple(args.presets.split(",")), args.quick):
         row = run_cell(preset, invariant, n, k, args.timeout)
         print(f"{preset:13} {invariant:19} N={n:<2} K={k}  {row['verdict']:16} {row['seconds']:>8} s  {row['scope']}", flush=True)
-        rows.append(row)
+        rows.append(row | {"load_1min": round(os.getloadavg()[0], 2)})
+    load["end"] = os.getloadavg()
     print()
     print(markdown(rows))
+    print(f"load average (1, 5, 15 min) at the start {load['start']}, at the end {load['end']}")
     baseline = []
     if args.crosshair:
-        for preset, invariant in (("backpack", "no-negative-equity"), ("backpack", "conservation")):
+        first = args.presets.split(",")[0]
+        for preset, invariant in ((first, "no-negative-equity"), (first, "conservation")):
             b = crosshair_baseline(preset, invariant, seconds=120)
             z3_row = run_cell(preset, invariant, 2, 1, args.timeout)
             b["z3 verdict"], b["z3 seconds"] = z3_row["verdict"], z3_row["seconds"]
@@ -204,7 +210,7 @@ def main() -> None:
             baseline.append(b)
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump({"rows": rows, "crosshair": baseline}, fh, indent=2)
+            json.dump({"rows": rows, "crosshair": baseline, "load_average": load}, fh, indent=2)
 
 
 if __name__ == "__main__":
