@@ -398,7 +398,7 @@ def prove(
 @click.option("--gap-ppm", type=click.IntRange(min=1, max=1_000_000), default=200_000, show_default=True, help="fund-for-gap: the one-tick gap the fund must cover (ppm of the mark).")
 @click.option("--leverage", type=click.IntRange(min=1, max=1_000_000), default=10, show_default=True, help="maintenance-for-leverage: the leverage accounts open at.")
 @click.option("--maintenance-gap-ppm", type=click.IntRange(min=1, max=1_000_000), default=50_000, show_default=True, help="maintenance-for-leverage: the gap a position above maintenance must survive (ppm).")
-@click.option("--accounts", type=click.IntRange(min=1), default=2, show_default=True, help="Traders in each symbolic book (N).")
+@click.option("--accounts", type=click.IntRange(min=1), default=None, help="Traders in each symbolic book (N; default 2, and 1 for fund-for-gap: see its note).")
 @click.option("--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True), default=30, show_default=True, help="Seconds per solver question.")
 @click.option("--budget", "budget_s", type=click.FloatRange(min=0), default=300, show_default=True, help="Seconds per threshold before reporting what was decided.")
 @click.option("--min-price", type=click.IntRange(min=1), default=None, help="Lowest price, quote quanta per lot (default 10000).")
@@ -411,7 +411,7 @@ def thresholds(
     gap_ppm: int,
     leverage: int,
     maintenance_gap_ppm: int,
-    accounts: int,
+    accounts: int | None,
     timeout_s: float,
     budget_s: float,
     min_price: int | None,
@@ -436,7 +436,7 @@ def thresholds(
     from solvent.rules.loading import PolicyError
     from solvent.rules.presets import resolve_policy
     from solvent.solver.text import render_thresholds
-    from solvent.solver.thresholds import DECIDED, default_bounds, questions, thresholds as find
+    from solvent.solver.thresholds import DECIDED, default_bounds, questions, threshold
 
     ids = [q.strip() for q in question_ids.split(",") if q.strip()]
     try:
@@ -446,14 +446,15 @@ def thresholds(
             if q not in known:
                 raise KeyError(f"--question: unknown threshold question {q!r}; known: {', '.join(known)}")
         given = {"min_price": min_price, "max_price": max_price}
-        bounds = default_bounds(accounts=accounts, timeout_ms=max(int(timeout_s * 1000), 1), **{k: v for k, v in given.items() if v is not None})
+        given = {k: v for k, v in given.items() if v is not None}
+        bounds = {q: default_bounds(accounts=accounts or known[q].accounts or 2, timeout_ms=max(int(timeout_s * 1000), 1), **given) for q in ids}
     except PolicyError as exc:
         _bad_input(str(exc))
     except KeyError as exc:
         _bad_input(exc.args[0])
     except ValueError as exc:
         _bad_input(f"bounds: {exc}")
-    results = find(resolved, bounds, ids=ids, budget_s=budget_s, gap_ppm=gap_ppm, leverage=leverage, maintenance_gap_ppm=maintenance_gap_ppm)
+    results = [threshold(resolved, known[q], bounds[q], budget_s=budget_s) for q in ids]
     click.echo(render_thresholds(results, verbose=verbose))
     if json_path:
         from solvent.solver.thresholds import to_json

@@ -25,7 +25,8 @@ The four questions (issue 4; exchange meaning first):
 ``fund-for-gap``
     The smallest insurance fund, as ppm of the long open interest's notional at the mark, for
     which a move of at most ``gap_ppm`` never reaches a layer that takes profit (ADL, socialized
-    loss, haircut, clawback): the claim ``no-haircut``. Only for policies with an insurance fund.
+    loss, haircut, clawback), whoever would pay it (a trader or the book's resting liquidity).
+    Only for policies with an insurance fund.
 ``maintenance-for-leverage``
     The smallest maintenance rate for which an account opened at ``leverage``× (initial rate
     ⌈10⁶ / leverage⌉ ppm, one tier) that is still above maintenance survives a move of at most
@@ -50,13 +51,13 @@ from typing import Any
 import attrs
 
 from solvent.properties.catalog import Invariant, Severity, StepView
-from solvent.properties.catalog import get as get_invariant
+from solvent.properties.catalog import HAIRCUT_LAYERS
 from solvent.properties.scenarios import Story
 from solvent.rules.arith import PPM, all_, implies
 from solvent.rules.book import Role
 from solvent.rules.events import MarkPrice
 from solvent.rules.margin import MarginRule, Tier, equity
-from solvent.rules.outcomes import Bankrupt, Liquidated
+from solvent.rules.outcomes import Bankrupt, LayerUsed, Liquidated
 from solvent.rules.policy import Policy
 from solvent.rules.presets import resolve_policy
 from solvent.rules.waterfall import InsuranceFund
@@ -83,6 +84,20 @@ def _liquidation_leaves_nothing(view: StepView) -> Any:
     )
 
 
+def _no_haircut_layer(view: StepView) -> Any:
+    return all_(
+        implies(g.guard, g.item.covered_quote <= 0)
+        for g in view.outcomes_of(LayerUsed)
+        if g.item.layer in HAIRCUT_LAYERS
+    )
+
+
+NO_HAIRCUT_LAYER = Invariant(
+    "no-haircut-layer",
+    "no deficit reaches ADL, socialized loss, a haircut or a clawback: the layers above pay it all",
+    Severity.MEDIUM,
+    _no_haircut_layer,
+)
 NO_BAD_DEBT = Invariant(
     "no-bad-debt",
     "no account is bankrupt after the step: no deficit enters the waterfall",
@@ -130,6 +145,9 @@ class Question:
     #: the safest value at which a refuting story still lies within the bounds, if computable
     reach: Callable[[Policy, Story], int | None] = lambda policy, story: None
     applies: Callable[[Policy], str] = lambda policy: ""
+    #: traders in the default bounds (None: :func:`default_bounds`'s two), and why fewer
+    accounts: int | None = None
+    accounts_note: str = ""
 
 
 def _mark_move_ppm(policy: Policy, story: Story) -> int | None:
@@ -158,7 +176,7 @@ def _safe_move_setup(policy: Policy, value: int, bounds: Bounds) -> Setup:
 
 def _fund_setup(gap_ppm: int) -> Callable[[Policy, int, Bounds], Setup]:
     def setup(policy: Policy, value: int, bounds: Bounds) -> Setup:
-        return Setup(policy, get_invariant("no-haircut"), attrs.evolve(bounds, max_move_ppm=gap_ppm, min_fund_ppm=value, event_kinds=("mark",)))
+        return Setup(policy, NO_HAIRCUT_LAYER, attrs.evolve(bounds, max_move_ppm=gap_ppm, min_fund_ppm=value, event_kinds=("mark",)))
 
     return setup
 
@@ -214,6 +232,12 @@ def questions(*, gap_ppm: int = DEFAULT_FUND_GAP_PPM, leverage: int = DEFAULT_LE
             setup=_fund_setup(gap_ppm),
             hints=lambda p, b: [max(gap_ppm - min(t.initial_ppm for t in tiers(p)), 0)],
             reach=_fund_share_ppm,
+            accounts=1,
+            accounts_note=(
+                "one trader against the book by default: with two traders on the same side and the "
+                "book opposite, z3 did not decide the boundary within 400 s (session 2, Binance); "
+                "--accounts 2 asks anyway"
+            ),
             applies=lambda p: "" if p.layer(InsuranceFund) is not None else "the policy has no insurance fund layer",
         ),
         "maintenance-for-leverage": Question(
@@ -320,9 +344,11 @@ class Threshold:
             parts.append(f"every value up to {self.proved_at:,} ppm holds")
         elif self.status is Status.NONE:
             parts.append(f"none: fails even at {self.refuted_at:,} ppm ({_pct(self.refuted_at)})")
-        elif self.status is Status.BOUNDED:
+        elif self.status is Status.BOUNDED and self.proved_at is not None and self.refuted_at is not None:
             lo, hi = sorted((self.proved_at, self.refuted_at))
             parts.append(f"between {lo:,} and {hi:,} ppm (undecided in between)")
+        elif self.status is Status.BOUNDED:
+            parts.append("one side only within the time budget")
         else:
             parts.append("unknown within the time budget")
         if self.proved_at is not None and self.status is not Status.ALL:
@@ -369,7 +395,11 @@ def threshold(
         if question not in table:
             raise KeyError(f"unknown threshold question {question!r}; known: {', '.join(QUESTION_IDS)}")
         question = table[question]
-    bounds = default_bounds() if bounds is None else bounds
+    notes = []
+    if bounds is None:
+        bounds = default_bounds(**({"accounts": question.accounts} if question.accounts else {}))
+    if question.accounts_note and bounds.accounts == question.accounts:
+        notes.append(question.accounts_note)
     blank = Threshold(question.id, question.title, policy.name, question.direction, Status.UNKNOWN)
     why_not = question.applies(policy)
     if why_not:
@@ -449,9 +479,9 @@ def threshold(
     cx = refuted[1] if refuted else None
     if minimize and status in (Status.EXACT, Status.BOUNDED, Status.NONE) and cx is not None and not over_budget():
         cx = _smallest(question, policy, refuted[0], bounds, cx)
-    note = ""
     if not question.monotone:
-        note = "the parameter changes the policy: each side is proved, but that no value beyond the boundary flips back is assumed by the bisection"
+        notes.append("the parameter changes the policy: each side is proved, but that no value beyond the boundary flips back is assumed by the bisection")
+    note = "; ".join(notes)
     scope = (proof.scope.text if proof is not None else "") or f"N ≤ {bounds.accounts}, K ≤ {bounds.events} (mark)"
     claim = question.setup(policy, safe_end, bounds).claim.claim
     return Threshold(
@@ -585,6 +615,7 @@ __all__ = [
     "DEFAULT_MIN_PRICE",
     "Direction",
     "LIQUIDATION_LEAVES_NOTHING",
+    "NO_HAIRCUT_LAYER",
     "NO_BAD_DEBT",
     "Probe",
     "QUESTION_IDS",

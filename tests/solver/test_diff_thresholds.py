@@ -1,6 +1,6 @@
 """``solvent diff`` with proofs and thresholds: the issue's acceptance example (two versions of
 the Binance preset, the new one capping what the insurance fund pays per bankruptcy) shows the new
-failure, the proof lost and the moved threshold; the judging of moved thresholds on its own."""
+failure, z3's verdict on it and the moved threshold; the judging of moved thresholds on its own."""
 
 from __future__ import annotations
 
@@ -31,7 +31,8 @@ def test_capped_fund_diff_shows_new_failure_lost_proof_and_moved_threshold() -> 
     out = result.output
     assert "WORSE: waterfall-order now fails" in out
     assert "deficit[0].cap_quote" in out and "100000" in out
-    assert "waterfall-order: proof lost" in out
+    proofs = out.split("Proofs:", 1)[1].split("\n\n", 1)[0]
+    assert "waterfall-order" in proofs and "refuted (N ≤ 2" in proofs
     moved = out.split("Thresholds moved:", 1)[1].split("\n\n", 1)[0]
     assert "192,000 ppm (19.2%)" in moved and "none: fails even at 1,000,000 ppm" in moved and "worse" in moved
 

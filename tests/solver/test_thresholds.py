@@ -7,7 +7,8 @@ The expected numbers follow from the policy by hand, independently of the prover
   ``|size| · |Δp|`` on a move, so no move of at most 0.8% can push its equity below zero, and a
   move a hair above 0.8% can (a trader opened at exactly initial margin).
 - For a 20% gap, a long at 125x is 19.2% of its notional short of covering the loss: the fund
-  must hold 19.2% of the long open interest before ADL is never needed.
+  must hold 19.2% of the long open interest before ADL is never needed (one trader against the
+  book, the question's default scope).
 - At 10x, a position still above a maintenance rate ``m`` survives a 5% gap without bad debt
   exactly when ``m ≥ 5%`` (no slippage; the penalty never exceeds the equity left).
 """
@@ -55,7 +56,8 @@ def test_binance_fund_for_a_20pct_gap_is_gap_less_initial_rate() -> None:
     assert t.status is Status.EXACT, t.summary()
     assert (t.proved_at, t.refuted_at) == (192_000, 191_999)
     assert _beyond(t)
-    assert t.claim.startswith("no account's profit is reduced by ADL")
+    assert t.claim.startswith("no deficit reaches ADL")
+    assert "one trader against the book by default" in t.note and t.scope.startswith("N ≤ 1")
 
 
 def test_binance_maintenance_for_10x_and_a_5pct_gap() -> None:
