@@ -79,7 +79,11 @@ def proof_evidence(v: Verdict) -> str:
         return "; z3: refuted (replayed)"
     if state == "proved":
         return f"; z3: proved ({p.scope.text})"
-    return f"; z3: {state} within {p.seconds:.0f} s"
+    own = next((o for o in p.obligations if o.obligation == v.invariant.id), None)
+    if own is not None and own.verdict.value == "proved":
+        scope = own.scope.text if own.scope is not None else p.scope.text
+        return f"; z3: the claim proved ({scope}), transfer signs undecided in {p.seconds:.0f} s"
+    return f"; z3: undecided in {p.seconds:.0f} s"
 
 
 def evidence(v: Verdict) -> str:
