@@ -50,7 +50,7 @@ def index(reports: Sequence[PolicyReport], *, searched: bool) -> str:
         p, c = r.policy, counts(r)
         row = [
             f"`{p.name}`",
-            " → ".join(layer.kind for layer in p.deficit) or "(none)",
+            p.waterfall_summary(),
             ", ".join(p.accepts) or "—",
             _ids(r, Status.ACCEPTED),
             _ids(r, Status.FAILS),

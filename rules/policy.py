@@ -29,6 +29,12 @@ class Units:
     lot: str = "1 contract"
 
 
+def _percent(ppm: int) -> str:
+    """ppm as an exact percentage: 550000 → '55%', 12500 → '1.25%'."""
+    whole, frac = divmod(ppm, 10_000)
+    return f"{whole}.{frac:04d}".rstrip("0").rstrip(".") + "%"
+
+
 @attrs.frozen
 class Policy:
     """Margin, liquidation, fees, the deficit waterfall and rounding of one venue."""
@@ -49,6 +55,23 @@ class Policy:
     #: for a venue that deleverages winners). Their failures are reported, marked accepted, and do
     #: not fail ``solvent check``.
     accepts: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+
+    def waterfall_summary(self) -> str:
+        """The deficit waterfall in a few words, with the triggers that change when layers run:
+        ``insurance_fund → adl (also on fund drawdown)``, plus a PnL-to-pool ADL when present."""
+        parts = []
+        for layer in self.deficit:
+            notes = []
+            if getattr(layer, "fund_drawdown", None) is not None:
+                notes.append("also on fund drawdown")
+            if getattr(layer, "book_last", True) is False:
+                notes.append("book exempt")
+            parts.append(layer.kind + (f" ({', '.join(notes)})" if notes else ""))
+        text = " → ".join(parts) or "(none)"
+        pool = self.pnl_to_pool_adl
+        if pool is not None:
+            text += f"; ADL when PnL > {_percent(pool.max_factor_ppm)} of the pool (to {_percent(pool.min_factor_ppm)})"
+        return text
 
     def layer(self, cls: type) -> Any:
         """The waterfall layer of that type, or None."""

@@ -276,7 +276,7 @@ def presets() -> None:
     rows = []
     for name in preset_names():
         p = load_preset(name)
-        waterfall = " → ".join(layer.kind for layer in p.deficit) or "(none)"
+        waterfall = p.waterfall_summary()
         rows.append((name, waterfall, ", ".join(p.accepts) or "-", p.sources[0] if p.sources else "-"))
     headers = ("preset", "deficit waterfall", "gives up by design", "main source")
     click.echo(tabulate(rows, headers=headers, tablefmt="simple", maxcolwidths=[None, 32, 36, 50]))
