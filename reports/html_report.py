@@ -16,6 +16,7 @@ from solvent.properties.check import PolicyReport, Status, Verdict
 from solvent.reports import plots
 from solvent.reports.locate import display_path, policy_file
 from solvent.reports.story import (
+    proof_state,
     KEY,
     LABEL,
     Told,
@@ -173,7 +174,7 @@ def finding(report: PolicyReport, t: Told) -> str:
 def proofs_and_thresholds(report: PolicyReport) -> str:
     """z3's verdicts and the threshold answers, when the check asked for them."""
     out = ""
-    rows = [(v.invariant.id, v.proof.verdict.value, v.proof.scope.text, f"{v.proof.seconds:.1f} s") for v in report.verdicts if v.proof is not None]
+    rows = [(v.invariant.id, proof_state(v), v.proof.scope.text, f"{v.proof.seconds:.1f} s") for v in report.verdicts if v.proof is not None]
     if rows:
         out += "<h3>Proofs (z3 on the engine's own rules)</h3>" + table(("invariant", "z3", "scope", "time"), rows)
     if report.thresholds:

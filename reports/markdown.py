@@ -14,6 +14,7 @@ from typing import Any
 from solvent.properties.check import PolicyReport, Status
 from solvent.reports.locate import display_path, policy_file
 from solvent.reports.story import (
+    proof_state,
     LABEL,
     Told,
     amount,
@@ -133,7 +134,7 @@ def finding(t: Told) -> list[str]:
 
 def proofs(report: PolicyReport) -> list[str]:
     """What z3 proved (with its scope) or could not decide, when ``check`` proved within a budget."""
-    rows = [(f"`{v.invariant.id}`", v.proof.verdict.value, v.proof.scope.text, f"{v.proof.seconds:.1f} s") for v in report.verdicts if v.proof is not None]
+    rows = [(f"`{v.invariant.id}`", proof_state(v), v.proof.scope.text, f"{v.proof.seconds:.1f} s") for v in report.verdicts if v.proof is not None]
     if not rows:
         return []
     return ["### Proofs (z3 on the engine's own rules)", ""] + table(("invariant", "z3", "scope", "time"), rows) + [""]

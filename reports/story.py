@@ -69,6 +69,18 @@ def where(violation: Violation) -> str:
     return "saved story" if violation.origin == "saved" else violation.scenario
 
 
+def proof_state(v: Verdict) -> str:
+    """z3's answer on one invariant, in words: proved, refuted (replayed), claim proved with the
+    transfer signs undecided, or undecided."""
+    p = v.proof
+    if p.verdict.value in ("proved", "refuted"):
+        return "refuted (replayed)" if p.verdict.value == "refuted" else "proved"
+    own = next((o for o in p.obligations if o.obligation == v.invariant.id), None)
+    if own is not None and own.verdict.value == "proved":
+        return "claim proved; transfer signs undecided"
+    return "undecided"
+
+
 def proof_evidence(v: Verdict) -> str:
     """z3's verdict in a few words (empty when no proof was asked)."""
     p = v.proof
