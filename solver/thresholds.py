@@ -341,7 +341,7 @@ class Threshold:
         if self.status is Status.EXACT:
             parts.append(f"{self.value:,} ppm ({_pct(self.value)})")
         elif self.status is Status.ALL:
-            parts.append(f"every value up to {self.proved_at:,} ppm holds")
+            parts.append(f"holds across the whole range, even at {self.proved_at:,} ppm ({_pct(self.proved_at)})")
         elif self.status is Status.NONE:
             parts.append(f"none: fails even at {self.refuted_at:,} ppm ({_pct(self.refuted_at)})")
         elif self.status is Status.BOUNDED and self.proved_at is not None and self.refuted_at is not None:
