@@ -168,6 +168,19 @@ def _rebased(story: Story) -> Iterator[Story]:
             return
 
 
+def _gap_for(story: Story, i: int) -> Iterator[Story]:
+    """The story without event ``i`` and with its last event, a mark move, twice as far: an event
+    that only nudges an account past a threshold before the gap is a larger gap, one event fewer."""
+    events = story.events
+    last = events[-1]
+    if i >= len(events) - 1 or not isinstance(last, MarkPrice):
+        return
+    previous = next((e.price_quote for e in reversed(events[:-1]) if isinstance(e, MarkPrice)), story.book.market.mark_quote)
+    further = last.price_quote + (last.price_quote - previous)
+    if further > 0 and further != last.price_quote:
+        yield Story(story.book, events[:i] + events[i + 1 : -1] + (MarkPrice(further),))
+
+
 def _fewer(story: Story) -> Iterator[Story]:
     """Stories one account or one event shorter than ``story``, most reduced first."""
     if len(story.book.traders) > 1:
@@ -175,14 +188,17 @@ def _fewer(story: Story) -> Iterator[Story]:
     yield from (Story(story.book, story.events[:i] + story.events[i + 1 :]) for i in range(len(story.events)))
     yield from _merged(story)
     yield from _rebased(story)
+    for i in range(len(story.events) - 1):
+        yield from _gap_for(story, i)
 
 
 def minimize(still_fails: Callable[[Story], bool], story: Story) -> Story:
     """Make the story 1-minimal: drop single events and whole accounts while it still fails.
 
-    Also folds two adjacent deposits (or trades of the same pair at one price) into one, and a
-    mark move made before any trade into the starting mark, while it still fails: one event fewer
-    that hypothesis's shrinking, working on the drawn actions, can miss.
+    Also folds two adjacent deposits (or trades of the same pair at one price) into one, a mark
+    move made before any trade into the starting mark, and an event before a final gap into a gap
+    twice as deep, while it still fails: one event fewer that hypothesis's shrinking, working on
+    the drawn actions, can miss.
     """
     while True:
         smaller = next((candidate for candidate in _fewer(story) if still_fails(candidate)), None)

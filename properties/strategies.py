@@ -200,7 +200,7 @@ def _books(min_traders: int, max_traders: int) -> st.SearchStrategy[Book]:
 def _story_parts(traders: int, max_events: int, take_profits: bool = False) -> tuple[st.SearchStrategy, ...]:
     """The per-size sub-strategies of a story, built once (building them per draw cost ~25 ms)."""
     return (
-        st.integers(1, 10**8),
+        st.integers(1, 10**6),
         _opens(traders),
         events(traders=traders, max_size=max_events, take_profits=take_profits),
         st.none() | st.builds(act.Move, moves()),
@@ -215,7 +215,9 @@ def stories(
     """A book and the concrete events a policy accepts on it.
 
     Every story starts with the order book's depth deposited to the ``liquidity`` account and one
-    deposit per trader, then up to ``max_events`` state-relative actions (``take_profits``: one of
+    deposit per trader (0.01 to 10,000 lots' notional at the starting mark, in hundredths of a
+    lot: the mark then shrinks without changing what the deposits margin), then up to
+    ``max_events`` state-relative actions (``take_profits``: one of
     them may be a trader taking a profit and going flat, see :func:`events`). Shrinks toward two
     traders, fewer events, smaller amounts and smaller moves; :func:`solvent.properties.search.minimize`
     then removes every event and account the failure does not need.
@@ -223,7 +225,7 @@ def stories(
     book = draw(_books(min_traders, max_traders))
     n = len(book.traders)
     amounts, opens, plans, gaps, pays = _story_parts(n, max_events, take_profits)
-    funding = [act.Pay(i, draw(amounts, label=f"deposit {i}")) for i in range(n)]
+    funding = [act.Pay(i, max(1, draw(amounts, label=f"deposit {i}") * book.market.mark_quote // 100)) for i in range(n)]
     first_open = draw(opens, label="first open")
     plan = draw(plans)
     # the shape of most failures is open → gap → someone pays in; both tail actions shrink away

@@ -21,7 +21,7 @@ from solvent.properties import actions as act
 from solvent.properties.strategies import books, events, play, played_steps, price_paths, stories
 from solvent.rules.book import new_book
 from solvent.rules.engine import run
-from solvent.rules.events import Deposit, MarkPrice, Taker, Trade
+from solvent.rules.events import Deposit, MarkPrice, Taker, Trade, Withdraw
 from solvent.rules.loading import dumps_policy
 from solvent.rules.margin import MarginRule, Tier
 from solvent.rules.policy import Policy
@@ -100,6 +100,18 @@ class TestMinimize:
         smaller = minimize(fails_bare, story)
         assert smaller.book.market.mark_quote == 200
         assert smaller.events == (Deposit("alice", 40), Deposit("bob", 40), Trade("alice", "bob", 2, 200), MarkPrice(176))
+
+    def test_an_event_that_only_nudges_past_the_threshold_becomes_a_larger_gap(self):
+        # alice (45) buys 4 lots at 100 and withdraws her 5 of free margin; at 89 she loses 44 of
+        # her 40. Without the withdrawal she keeps 1 and is closed at mark with no deficit, so the
+        # story is 1-minimal; the same failure without it is a gap twice as deep (100 → 78).
+        story = Story(
+            new_book(mark_quote=100),
+            (Deposit("alice", 45), Deposit("bob", 40), Trade("alice", "bob", 4, 100), Withdraw("alice", 5), MarkPrice(89)),
+        )
+        assert fails_bare(story)
+        assert not fails_bare(Story(story.book, story.events[:3] + story.events[4:]))
+        assert minimize(fails_bare, story).events == (Deposit("alice", 45), Deposit("bob", 40), Trade("alice", "bob", 4, 100), MarkPrice(78))
 
     def test_deposits_to_one_account_are_folded(self):
         story = Story(
