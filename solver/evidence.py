@@ -3,8 +3,9 @@
 ``solvent check`` judges every invariant on scenarios and by search; that evidence says "held",
 never "proved". :func:`prove_within` adds z3's verdicts where they come cheaply: each invariant is
 asked once, on every book of ``accounts`` traders and one mark move (the liquidation sweep and the
-whole waterfall), with a short per-question timeout, in catalog order with the invariants that
-have an all-N argument first (conservation, open-interest balance), until the budget is spent.
+whole waterfall), with the invariants that have an all-N argument first (conservation,
+open-interest balance), each with a timeout of at most ``per_question_s`` and at most half its
+fair share of the budget left, so that every invariant is asked before the budget is spent.
 
 What comes back is each :class:`~solvent.solver.verdicts.ProofResult` as it is: PROVED with its
 scope, REFUTED with a counterexample the concrete engine replayed, UNKNOWN/PARTIAL with the reason.
@@ -49,11 +50,14 @@ def prove_within(policy: Policy, invariant_ids: Sequence[str], budget: ProofBudg
     started = time.perf_counter()
     order = [i for i in FIRST if i in invariant_ids] + [i for i in invariant_ids if i not in FIRST]
     out: dict[str, ProofResult] = {}
-    for invariant_id in order:
+    for k, invariant_id in enumerate(order):
         left = budget.seconds - (time.perf_counter() - started)
         if left <= 0:
             break
-        timeout_ms = max(int(min(budget.per_question_s, left) * 1000), 1)
+        # a fair share of what is left, so every invariant is asked (a prove call may spend a few
+        # times its per-question timeout: the small-scope phase, then N itself)
+        share = left / (len(order) - k) / 2
+        timeout_ms = max(int(min(budget.per_question_s, share) * 1000), 1)
         bounds = Bounds(accounts=budget.accounts, events=1, timeout_ms=timeout_ms)
         out[invariant_id] = prove(policy, invariant_id, bounds, minimize=False)
     return out
