@@ -87,3 +87,12 @@ def test_cli_check_proves_by_default_and_not_with_no_search() -> None:
     assert "z3: proved (all N" in proved.output
     plain = CliRunner().invoke(main, ["check", "binance", "--no-search", "--invariant", "conservation"])
     assert plain.exit_code == 0 and "z3" not in plain.output
+
+
+def test_the_budget_is_shared_so_every_invariant_is_asked() -> None:
+    from solvent.solver.evidence import prove_within
+
+    ids = ["conservation", "insurance-fund-non-negative", "spot-isolated", "deposit-not-absorbed", "no-negative-equity", "waterfall-order"]
+    results = prove_within(BINANCE, ids, ProofBudget(seconds=12))
+    assert sorted(results) == sorted(ids)
+    assert list(results)[:1] == ["conservation"]  # the all-N argument first
