@@ -42,7 +42,7 @@ def main() -> None:
     show_default=True,
     help="Counterexample database: saved stories are replayed first, new ones saved here.",
 )
-@click.option("--prove-budget", type=click.FloatRange(min=0), default=None, metavar="SECONDS", help="z3 proves or refutes what it can within this many seconds per policy (one mark move, 2 traders; 5 s per question). Default 30, or 0 with --no-search.")
+@click.option("--prove-budget", type=click.FloatRange(min=0), default=None, metavar="SECONDS", help="z3 proves or refutes what it can within this many seconds per policy (one mark move, 2 traders; up to 10 s per question). Default 30, or 0 with --no-search.")
 @click.option("--thresholds", "with_thresholds", is_flag=True, help="Also find the four thresholds (see `solvent thresholds`); minutes per policy.")
 @click.option("--threshold-budget", type=click.FloatRange(min=0), default=120, show_default=True, metavar="SECONDS", help="Seconds per threshold question with --thresholds.")
 @click.option("--threshold-question", "threshold_questions", default="", metavar="ID,...", help="With --thresholds: only these questions (default all four).")

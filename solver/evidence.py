@@ -32,7 +32,7 @@ class ProofBudget:
     """How much proving ``solvent check`` may do per policy."""
 
     seconds: float = 30.0
-    per_question_s: float = 5.0
+    per_question_s: float = 10.0
     accounts: int = 2
 
     def __attrs_post_init__(self) -> None:

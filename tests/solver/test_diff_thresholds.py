@@ -23,8 +23,8 @@ def test_capped_fund_diff_shows_new_failure_lost_proof_and_moved_threshold() -> 
     result = CliRunner().invoke(
         main,
         [
-            "diff", "binance", CAPPED, "--no-search", "--prove-budget", "30", "--invariant", "waterfall-order",
-            "--thresholds", "--threshold-question", "fund-for-gap", "--threshold-budget", "120",
+            "diff", "binance", CAPPED, "--no-search", "--prove-budget", "90", "--invariant", "waterfall-order",
+            "--thresholds", "--threshold-question", "fund-for-gap", "--threshold-budget", "300",
         ],
     )
     assert result.exit_code == 1, result.output
