@@ -398,7 +398,7 @@ def prove(
 @click.option("--gap-ppm", type=click.IntRange(min=1, max=1_000_000), default=200_000, show_default=True, help="fund-for-gap: the one-tick gap the fund must cover (ppm of the mark).")
 @click.option("--leverage", type=click.IntRange(min=1, max=1_000_000), default=10, show_default=True, help="maintenance-for-leverage: the leverage accounts open at.")
 @click.option("--maintenance-gap-ppm", type=click.IntRange(min=1, max=1_000_000), default=50_000, show_default=True, help="maintenance-for-leverage: the gap a position above maintenance must survive (ppm).")
-@click.option("--accounts", type=click.IntRange(min=1), default=None, help="Traders in each symbolic book (N; default 2, and 1 for fund-for-gap: see its note).")
+@click.option("--accounts", type=click.IntRange(min=1), default=None, help="Traders in each symbolic book (N; default 2, and 1 for fund-for-gap on an ADL-only policy: see its note).")
 @click.option("--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True), default=30, show_default=True, help="Seconds per solver question.")
 @click.option("--budget", "budget_s", type=click.FloatRange(min=0), default=300, show_default=True, help="Seconds per threshold before reporting what was decided.")
 @click.option("--min-price", type=click.IntRange(min=1), default=None, help="Lowest price, quote quanta per lot (default 10000).")
@@ -447,7 +447,7 @@ def thresholds(
                 raise KeyError(f"--question: unknown threshold question {q!r}; known: {', '.join(known)}")
         given = {"min_price": min_price, "max_price": max_price}
         given = {k: v for k, v in given.items() if v is not None}
-        bounds = {q: default_bounds(accounts=accounts or known[q].accounts or 2, timeout_ms=max(int(timeout_s * 1000), 1), **given) for q in ids}
+        bounds = {q: default_bounds(accounts=accounts or known[q].accounts(resolved) or 2, timeout_ms=max(int(timeout_s * 1000), 1), **given) for q in ids}
     except PolicyError as exc:
         _bad_input(str(exc))
     except KeyError as exc:

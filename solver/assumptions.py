@@ -17,7 +17,8 @@ to the inductive claim "every well-formed book stays good"):
 - every trader is margin-compliant (equity ≥ initial margin of its position), or with
   ``Bounds.start_margin = "maintenance"`` only not liquidatable (the engine's own trigger);
 - with ``Bounds.min_fund_ppm``, the insurance fund holds that share of the long open interest's
-  notional at the mark. (Mark moves within ``Bounds.max_move_ppm`` are an assumption on the events:
+  notional at the mark, and the fee account and backstop vault start empty (so the fund alone is
+  measured). (Mark moves within ``Bounds.max_move_ppm`` are an assumption on the events:
   :func:`move_within`.)
 - the cost basis follows the position (zero when flat, same sign, at least one quantum per lot).
 """
@@ -125,6 +126,11 @@ def book_assumptions(policy: Policy, book: Book, bounds: Bounds) -> list[Assumpt
         out.append(Assumption(
             f"insurance fund >= {bounds.min_fund_ppm} ppm of the long open interest's notional",
             fund * PPM >= long_notional * bounds.min_fund_ppm,
+        ))
+        # the fund alone is measured: a fee pool or vault above the haircut layers starts empty
+        out.append(Assumption(
+            "the other pools start empty (the fund alone is measured)",
+            all_(book.role(r).cash_quote == 0 for r in (Role.FEE_ACCOUNT, Role.BACKSTOP_VAULT)),
         ))
     return out
 

@@ -145,8 +145,8 @@ class Question:
     #: the safest value at which a refuting story still lies within the bounds, if computable
     reach: Callable[[Policy, Story], int | None] = lambda policy, story: None
     applies: Callable[[Policy], str] = lambda policy: ""
-    #: traders in the default bounds (None: :func:`default_bounds`'s two), and why fewer
-    accounts: int | None = None
+    #: traders in the default bounds for a policy (None: :func:`default_bounds`'s two), and why fewer
+    accounts: Callable[[Policy], int | None] = lambda policy: None
     accounts_note: str = ""
 
 
@@ -168,6 +168,16 @@ def _fund_share_ppm(policy: Policy, story: Story) -> int | None:
     if long == 0:
         return None
     return min(book.role(Role.INSURANCE_FUND).cash_quote * PPM // long, PPM)
+
+
+def _fund_question_accounts(policy: Policy) -> int | None:
+    """One trader when every profit-taking layer is an ADL that reaches the book (a lone trader's
+    deficit is then deleveraged against the book, which the claim sees); two otherwise, since a
+    socialized loss, haircut or clawback charges only traders and needs a winner among them."""
+    takers = [layer for layer in policy.deficit if layer.kind in HAIRCUT_LAYERS]
+    if takers and all(layer.kind == "adl" and getattr(layer, "book_last", False) for layer in takers):
+        return 1
+    return None
 
 
 def _safe_move_setup(policy: Policy, value: int, bounds: Bounds) -> Setup:
@@ -232,11 +242,11 @@ def questions(*, gap_ppm: int = DEFAULT_FUND_GAP_PPM, leverage: int = DEFAULT_LE
             setup=_fund_setup(gap_ppm),
             hints=lambda p, b: [max(gap_ppm - min(t.initial_ppm for t in tiers(p)), 0)],
             reach=_fund_share_ppm,
-            accounts=1,
+            accounts=_fund_question_accounts,
             accounts_note=(
-                "one trader against the book by default: with two traders on the same side and the "
-                "book opposite, z3 did not decide the boundary within 400 s (session 2, Binance); "
-                "--accounts 2 asks anyway"
+                "one trader against the book: ADL reaches the book, so one trader already shows "
+                "it; with two traders on the same side and the book opposite z3 did not decide "
+                "the boundary within 400 s (session 2, Binance); --accounts 2 asks anyway"
             ),
             applies=lambda p: "" if p.layer(InsuranceFund) is not None else "the policy has no insurance fund layer",
         ),
@@ -396,9 +406,10 @@ def threshold(
             raise KeyError(f"unknown threshold question {question!r}; known: {', '.join(QUESTION_IDS)}")
         question = table[question]
     notes = []
+    fewer = question.accounts(policy)
     if bounds is None:
-        bounds = default_bounds(**({"accounts": question.accounts} if question.accounts else {}))
-    if question.accounts_note and bounds.accounts == question.accounts:
+        bounds = default_bounds(**({"accounts": fewer} if fewer else {}))
+    if question.accounts_note and fewer is not None and bounds.accounts == fewer:
         notes.append(question.accounts_note)
     blank = Threshold(question.id, question.title, policy.name, question.direction, Status.UNKNOWN)
     why_not = question.applies(policy)

@@ -57,7 +57,7 @@ def test_binance_fund_for_a_20pct_gap_is_gap_less_initial_rate() -> None:
     assert (t.proved_at, t.refuted_at) == (192_000, 191_999)
     assert _beyond(t)
     assert t.claim.startswith("no deficit reaches ADL")
-    assert "one trader against the book by default" in t.note and t.scope.startswith("N ≤ 1")
+    assert "one trader against the book" in t.note and t.scope.startswith("N ≤ 1")
 
 
 def test_binance_maintenance_for_10x_and_a_5pct_gap() -> None:
