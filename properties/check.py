@@ -239,7 +239,8 @@ def check_policy(
         from solvent.solver.evidence import prove_within
 
         proofs = prove_within(policy, [v.invariant.id for v in verdicts if v.invariant.id in catalog.CATALOG], proof_budget)
-        verdicts = tuple(_proof_verdict(v, proofs.get(v.invariant.id)) for v in verdicts)
+        database = findings_dir if search_budget is not None else None
+        verdicts = tuple(_proof_verdict(policy, v, proofs.get(v.invariant.id), database) for v in verdicts)
     answers: tuple[Any, ...] = ()
     if threshold_budget_s is not None:
         from solvent.solver.thresholds import QUESTION_IDS, thresholds
@@ -248,8 +249,10 @@ def check_policy(
     return PolicyReport(policy, source or policy.name, verdicts, runs, findings_dir if search_budget else None, answers)
 
 
-def _proof_verdict(verdict: Verdict, proof: Any) -> Verdict:
-    """Attach z3's verdict; a refutation's replayed story is a violation (origin "z3")."""
+def _proof_verdict(policy: Policy, verdict: Verdict, proof: Any, database: Path | None = None) -> Verdict:
+    """Attach z3's verdict; a refutation's replayed story is a violation (origin "z3"), saved to
+    the counterexample database when the invariant has no saved story yet (the next run replays
+    it first, like a searched one)."""
     if proof is None:
         return verdict
     verdict = attrs.evolve(verdict, proof=proof)
@@ -257,6 +260,13 @@ def _proof_verdict(verdict: Verdict, proof: Any) -> Verdict:
     if cx is None or cx.obligation != verdict.invariant.id or cx.step_index >= len(cx.steps):
         return verdict
     found = Violation(verdict.invariant.id, "z3", cx.step_index, cx.story, cx.steps[cx.step_index], "z3")
+    if database is not None:
+        path = findings.database_path(database, policy, verdict.invariant.id)
+        if not path.exists():
+            story = attrs.evolve(cx.story, events=cx.story.events[: cx.step_index + 1])
+            findings.save(findings.Finding(policy, verdict.invariant.id, story, cx.step_index, "z3", 0), path)
+    if any(x.story.book == found.story.book and x.events == found.events for x in verdict.violations):
+        return verdict  # the same story, already replayed from the findings directory
     if verdict.status is Status.NOT_EXERCISED:
         verdict = attrs.evolve(verdict, status=Status.HELD)
     return _merge(verdict, found, verdict.search)

@@ -136,12 +136,22 @@ def replay_command(violation: Violation, report: PolicyReport) -> tuple[str, str
     if violation.origin == "scenario":
         return f"solvent check {report.source} --scenario {violation.scenario}", ""
     if violation.origin == "z3":
+        saved = None if report.findings_dir is None else findings.database_path(report.findings_dir, report.policy, violation.invariant)
+        if saved is not None and saved.exists() and _same_story(saved, violation):
+            return f"solvent replay {saved}", ""
         accounts = len(violation.story.book.traders)
         return f"solvent prove {report.source} --invariant {violation.invariant} --accounts {max(accounts, 1)}", "prints the replayed story"
     saved = finding_file(violation, report)
     if saved is not None:
         return f"solvent replay {saved}", ""
     return f"solvent check {report.source} --invariant {violation.invariant}", "search is derandomized: same story"
+
+
+def _same_story(path: Path, violation: Violation) -> bool:
+    try:
+        return findings.load(path).story.book == violation.story.book
+    except findings.FindingError:
+        return False
 
 
 def reproduce(violation: Violation, report: PolicyReport) -> str:

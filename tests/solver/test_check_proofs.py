@@ -96,3 +96,28 @@ def test_the_budget_is_shared_so_every_invariant_is_asked() -> None:
     results = prove_within(BINANCE, ids, ProofBudget(seconds=12))
     assert sorted(results) == sorted(ids)
     assert list(results)[:1] == ["conservation"]  # the all-N argument first
+
+
+def test_a_z3_story_is_saved_and_replayed_first_next_time(tmp_path) -> None:
+    """No search story breaks the capped fund's waterfall order in 10 examples; z3's does, is saved
+    to the findings directory, and the next run replays it from there first."""
+    from pathlib import Path
+
+    from solvent.properties.findings import database_path, load
+    from solvent.properties.search import CI
+    from solvent.rules.presets import resolve_policy
+
+    import attrs as _attrs
+
+    capped = resolve_policy(str(Path(__file__).resolve().parents[2] / "examples" / "binance-capped-fund.toml"))
+    budget = _attrs.evolve(CI, max_examples=10)
+    first = check_policy(capped, invariants=["waterfall-order"], search_budget=budget, findings_dir=tmp_path, proof_budget=ProofBudget(seconds=60))
+    (v,) = [x for x in first.verdicts if x.invariant.id == "waterfall-order"]
+    assert v.status is Status.FAILS and [x.origin for x in v.violations] == ["z3"]
+    saved = database_path(tmp_path, capped, "waterfall-order")
+    assert load(saved).origin == "z3"
+    assert f"solvent replay {saved}" in text.render(first)
+    again = check_policy(capped, invariants=["waterfall-order"], search_budget=budget, findings_dir=tmp_path, proof_budget=ProofBudget(seconds=60))
+    (w,) = [x for x in again.verdicts if x.invariant.id == "waterfall-order"]
+    assert w.violations[0].origin == "saved"  # replayed first; z3 may add a different story
+    assert w.violations[0].story.events == load(saved).story.events
