@@ -104,6 +104,9 @@ def resolve(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     remaining = deficit
     for index, layer in enumerate(policy.deficit):
         ctx, covered, exhausted = _run_layer(policy, ctx, name, layer, remaining)
-        ctx = ctx.note_if(covered != 0, LayerUsed(name, index, layer.kind, covered, exhausted))
+        # a layer reached with a deficit left is recorded even when it paid nothing (an empty fund
+        # was asked): "ADL only after the fund is exhausted" is then checkable per account, also
+        # when an earlier bankruptcy in the same step drained the fund
+        ctx = ctx.note_if(or_(covered != 0, remaining > 0), LayerUsed(name, index, layer.kind, covered, exhausted))
         remaining = remaining - covered
     return ctx.note_if(remaining > 0, Residual(name, remaining))

@@ -43,6 +43,7 @@ def main() -> None:
     help="Counterexample database: saved stories are replayed first, new ones saved here.",
 )
 @click.option("--prove-budget", type=click.FloatRange(min=0), default=None, metavar="SECONDS", help="z3 proves or refutes what it can within this many seconds per policy (one mark move, 2 traders; up to 10 s per question). Default 30, or 0 with --no-search.")
+@click.option("--prove-timeout", type=click.FloatRange(min=0, min_open=True), default=10, show_default=True, metavar="SECONDS", help="At most this long per z3 question within the budget.")
 @click.option("--thresholds", "with_thresholds", is_flag=True, help="Also find the four thresholds (see `solvent thresholds`); minutes per policy.")
 @click.option("--threshold-budget", type=click.FloatRange(min=0), default=120, show_default=True, metavar="SECONDS", help="Seconds per threshold question with --thresholds.")
 @click.option("--threshold-question", "threshold_questions", default="", metavar="ID,...", help="With --thresholds: only these questions (default all four).")
@@ -58,6 +59,7 @@ def check(
     deep: bool,
     findings_dir: Path,
     prove_budget: float | None,
+    prove_timeout: float,
     with_thresholds: bool,
     threshold_budget: float,
     threshold_questions: str,
@@ -74,7 +76,7 @@ def check(
     from solvent.rules.presets import resolve_policy
 
     budget = _budget(search, deep, examples)
-    proof_budget = _proof_budget(search, prove_budget)
+    proof_budget = _proof_budget(search, prove_budget, prove_timeout)
     try:
         pairs = requested(click.get_current_context())
     except OutputError as exc:
@@ -104,7 +106,7 @@ def check(
     sys.exit(EXIT_FAIL if any(r.failed for r in reports) else EXIT_OK)
 
 
-def _proof_budget(search: bool, seconds: float | None):
+def _proof_budget(search: bool, seconds: float | None, per_question: float = 10.0):
     """The z3 budget ``--prove-budget`` asks for: 30 s per policy by default with the search, none
     with ``--no-search`` (scenarios only) or 0."""
     seconds = (30.0 if search else 0.0) if seconds is None else seconds
@@ -112,7 +114,7 @@ def _proof_budget(search: bool, seconds: float | None):
         return None
     from solvent.solver.evidence import ProofBudget
 
-    return ProofBudget(seconds=seconds)
+    return ProofBudget(seconds=seconds, per_question_s=per_question)
 
 
 def _question_ids(text: str) -> tuple[str, ...] | None:
@@ -153,6 +155,7 @@ def _budget(search: bool, deep: bool, examples: int | None):
     help="Counterexample database, as for check: OLD's saved stories are replayed on NEW too.",
 )
 @click.option("--prove-budget", type=click.FloatRange(min=0), default=None, metavar="SECONDS", help="z3 budget per version, as for check (default 30, or 0 with --no-search): invariants newly proved or lost.")
+@click.option("--prove-timeout", type=click.FloatRange(min=0, min_open=True), default=10, show_default=True, metavar="SECONDS", help="At most this long per z3 question within the budget.")
 @click.option("--thresholds", "with_thresholds", is_flag=True, help="Also find the thresholds of both versions and show those that moved.")
 @click.option("--threshold-budget", type=click.FloatRange(min=0), default=120, show_default=True, metavar="SECONDS", help="Seconds per threshold question with --thresholds.")
 @click.option("--threshold-question", "threshold_questions", default="", metavar="ID,...", help="With --thresholds: only these questions (default all four).")
@@ -167,6 +170,7 @@ def diff(
     examples: int | None,
     findings_dir: Path,
     prove_budget: float | None,
+    prove_timeout: float,
     with_thresholds: bool,
     threshold_budget: float,
     threshold_questions: str,
@@ -184,7 +188,7 @@ def diff(
     from solvent.rules.presets import resolve_policy
 
     budget = _budget(search, False, examples)
-    proof_budget = _proof_budget(search, prove_budget)
+    proof_budget = _proof_budget(search, prove_budget, prove_timeout)
     try:
         pairs = requested(click.get_current_context(), formats=tuple(policy_diff.RENDERERS))
         reports = []

@@ -90,9 +90,13 @@ class TestInsuranceFund:
         assert used(s) == [LayerUsed("alice", 0, "insurance_fund", 30, False), LayerUsed("alice", 1, "venue_absorbs", 70, True)]
         assert (cash(s, "alice"), cash(s, "insurance_fund"), cash(s, "venue")) == (0, 120, -70)
 
-    def test_empty_fund_records_no_layer_use(self, make_policy):
+    def test_an_empty_fund_is_recorded_as_asked_and_exhausted(self, make_policy):
+        """A layer reached with a deficit is recorded even when it pays nothing: with two
+        bankruptcies in one step, "ADL only after the fund is exhausted" stays checkable for the
+        second account after the first drained the fund (a false waterfall-order failure z3 found
+        on Binance once ADL reached the book)."""
         s = gap(make_policy(deficit=[InsuranceFund()]))
-        assert used(s) == [] and residual(s) == [Residual("alice", 100)]
+        assert used(s) == [LayerUsed("alice", 0, "insurance_fund", 0, True)] and residual(s) == [Residual("alice", 100)]
 
 
 class TestBackstopVault:
@@ -228,7 +232,7 @@ class TestAdlPrice:
         fill = next(o for o in s.outcomes if isinstance(o, AdlFill))
         assert (fill.winner, fill.lots, fill.gap_per_lot_quote, fill.fair_gap_per_lot_quote) == ("bob", 10, 0, 10)
         assert layer_transfers(s, Reason.ADL) == []
-        assert used(s) == [LayerUsed("alice", 1, "venue_absorbs", 100, True)]
+        assert used(s) == [LayerUsed("alice", 0, "adl", 0, True), LayerUsed("alice", 1, "venue_absorbs", 100, True)]
         assert (cash(s, "bob"), cash(s, "venue"), s.after.account("bob").size_lots) == (1_200, -100, 0)
 
     @pytest.mark.parametrize(
@@ -301,7 +305,7 @@ class TestSocializedLoss:
         s = run(policy, new_book(mark_quote=100), events)[-1]
         # no one has profit, so the layer charges nothing and the venue pays the $170
         assert layer_transfers(s, Reason.SOCIALIZED_LOSS) == []
-        assert used(s) == [LayerUsed("alice", 1, "venue_absorbs", 170, True)]
+        assert used(s) == [LayerUsed("alice", 0, "socialized_loss", 0, True), LayerUsed("alice", 1, "venue_absorbs", 170, True)]
         assert (cash(s, "bob"), cash(s, "venue")) == (1_000, -170)
 
 

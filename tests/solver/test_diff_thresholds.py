@@ -23,7 +23,7 @@ def test_capped_fund_diff_shows_new_failure_lost_proof_and_moved_threshold() -> 
     result = CliRunner().invoke(
         main,
         [
-            "diff", "binance", CAPPED, "--no-search", "--prove-budget", "90", "--invariant", "waterfall-order",
+            "diff", "binance", CAPPED, "--no-search", "--prove-budget", "120", "--prove-timeout", "60", "--invariant", "waterfall-order",
             "--thresholds", "--threshold-question", "fund-for-gap", "--threshold-budget", "300",
         ],
     )
