@@ -87,10 +87,6 @@ class DiffRow:
 WORSE_WHEN = {"safe-move": "lower", "fund-for-gap": "higher", "maintenance-for-leverage": "higher", "penalty-bankrupts": None}
 
 
-def _boundary(t: Any) -> str:
-    return t.summary().split(": ", 1)[1].split("; ")[0]
-
-
 def thresholds_moved(old: PolicyReport, new: PolicyReport) -> list[DiffRow]:
     """A row for every threshold whose answer changed (``check --thresholds`` on both sides).
 
@@ -112,7 +108,7 @@ def thresholds_moved(old: PolicyReport, new: PolicyReport) -> list[DiffRow]:
             worse = t.value < o.value if direction == "lower" else t.value > o.value
         elif direction is not None and o.status in (T.EXACT, T.ALL) and t.status is T.NONE:
             worse = True
-        rows.append(DiffRow("thresholds moved", t.title, _boundary(o), _boundary(t), worse))
+        rows.append(DiffRow("thresholds moved", t.title, o.boundary, t.boundary, worse))
     return rows
 
 

@@ -38,7 +38,7 @@ def _threshold(report: PolicyReport, question: str) -> str:
     t = next((t for t in report.thresholds if t.question == question), None)
     if t is None:
         return "—"
-    return t.summary().split(": ", 1)[1].split("; ")[0]
+    return t.boundary
 
 
 def index(reports: Sequence[PolicyReport], *, searched: bool) -> str:

@@ -180,7 +180,7 @@ def proofs_and_thresholds(report: PolicyReport) -> str:
     if report.thresholds:
         trows = []
         for t in report.thresholds:
-            boundary = t.summary().split(": ", 1)[1].split("; ")[0]
+            boundary = t.boundary
             trows.append((t.title, boundary, "" if t.proved_at is None else f"{t.proved_at:,}", "" if t.refuted_at is None else f"{t.refuted_at:,}"))
         scope = next((t.scope for t in report.thresholds if t.scope), "")
         out += (

@@ -146,7 +146,7 @@ def thresholds(report: PolicyReport) -> list[str]:
         return []
     rows = []
     for t in report.thresholds:
-        boundary = t.summary().split(": ", 1)[1].split("; ")[0]
+        boundary = t.boundary
         rows.append((t.title, boundary, "" if t.proved_at is None else f"{t.proved_at:,}", "" if t.refuted_at is None else f"{t.refuted_at:,}"))
     scope = next((t.scope for t in report.thresholds if t.scope), "")
     out = ["### Thresholds", "", f"Proved on the safe side ({scope}); beyond it a story replayed on the concrete engine. Values in ppm.", ""]

@@ -72,7 +72,7 @@ def render_thresholds(results: list, *, verbose: bool = False) -> str:
     for t in results:
         proved = "" if t.proved_at is None else f"{t.proved_at:,}"
         refuted = "" if t.refuted_at is None else f"{t.refuted_at:,}"
-        rows.append((t.question, t.status.value, t.summary().split(": ", 1)[1].split("; ")[0], proved, refuted, f"{t.seconds:.1f} s"))
+        rows.append((t.question, t.status.value, t.boundary, proved, refuted, f"{t.seconds:.1f} s"))
     lines = [tabulate(rows, headers=("question", "status", "boundary", "proved at (ppm)", "refuted at (ppm)", "time"), tablefmt="simple")]
     for t in results:
         if t.status is Status.NOT_APPLICABLE:

@@ -343,10 +343,18 @@ class Threshold:
         """The boundary: the last proved value, when it is exact (or the whole range holds)."""
         return self.proved_at if self.status in (Status.EXACT, Status.ALL) else None
 
+    @property
+    def boundary(self) -> str:
+        """The answer in a few words: "8,000 ppm (0.8%)", "between … and … ppm", "none: …"."""
+        return self._parts()[0]
+
     def summary(self) -> str:
         """One line a person reads."""
+        return f"{self.title}: " + "; ".join(self._parts())
+
+    def _parts(self) -> list[str]:
         if self.status is Status.NOT_APPLICABLE:
-            return f"{self.title}: not applicable ({self.note})"
+            return [f"not applicable ({self.note})"]
         parts = []
         if self.status is Status.EXACT:
             parts.append(f"{self.value:,} ppm ({_pct(self.value)})")
@@ -365,7 +373,7 @@ class Threshold:
             parts.append(f"proved at {self.proved_at:,}")
         if self.refuted_at is not None and self.status is not Status.NONE:
             parts.append(f"refuted at {self.refuted_at:,} (replayed)")
-        return f"{self.title}: " + "; ".join(parts)
+        return parts
 
 
 #: The lowest price the default bounds allow, in quote quanta per lot. At a price of a few quanta a
