@@ -16,7 +16,11 @@ from solvent.properties.check import PolicyReport, Status, Verdict
 from solvent.reports import plots
 from solvent.reports.locate import display_path, policy_file
 from solvent.reports.story import (
-    proof_state,
+    PROOF_HEADERS,
+    THRESHOLD_HEADERS,
+    proof_rows,
+    threshold_rows,
+    threshold_scope,
     KEY,
     LABEL,
     Told,
@@ -174,19 +178,14 @@ def finding(report: PolicyReport, t: Told) -> str:
 def proofs_and_thresholds(report: PolicyReport) -> str:
     """z3's verdicts and the threshold answers, when the check asked for them."""
     out = ""
-    rows = [(v.invariant.id, proof_state(v), v.proof.scope.text, f"{v.proof.seconds:.1f} s") for v in report.verdicts if v.proof is not None]
+    rows = proof_rows(report)
     if rows:
-        out += "<h3>Proofs (z3 on the engine's own rules)</h3>" + table(("invariant", "z3", "scope", "time"), rows)
+        out += "<h3>Proofs (z3 on the engine's own rules)</h3>" + table(PROOF_HEADERS, rows)
     if report.thresholds:
-        trows = []
-        for t in report.thresholds:
-            boundary = t.boundary
-            trows.append((t.title, boundary, "" if t.proved_at is None else f"{t.proved_at:,}", "" if t.refuted_at is None else f"{t.refuted_at:,}"))
-        scope = next((t.scope for t in report.thresholds if t.scope), "")
         out += (
             "<h3>Thresholds</h3>"
-            f'<p class="note">Proved on the safe side ({esc(scope)}); beyond it a story replayed on the concrete engine. Values in ppm.</p>'
-            + table(("question", "boundary", "proved at", "refuted at"), trows, numeric=(2, 3))
+            f'<p class="note">{esc(threshold_scope(report))}</p>'
+            + table(THRESHOLD_HEADERS, threshold_rows(report), numeric=(2, 3))
         )
     return out
 

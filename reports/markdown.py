@@ -14,7 +14,11 @@ from typing import Any
 from solvent.properties.check import PolicyReport, Status
 from solvent.reports.locate import display_path, policy_file
 from solvent.reports.story import (
-    proof_state,
+    PROOF_HEADERS,
+    THRESHOLD_HEADERS,
+    proof_rows,
+    threshold_rows,
+    threshold_scope,
     LABEL,
     Told,
     amount,
@@ -134,23 +138,17 @@ def finding(t: Told) -> list[str]:
 
 def proofs(report: PolicyReport) -> list[str]:
     """What z3 proved (with its scope) or could not decide, when ``check`` proved within a budget."""
-    rows = [(f"`{v.invariant.id}`", proof_state(v), v.proof.scope.text, f"{v.proof.seconds:.1f} s") for v in report.verdicts if v.proof is not None]
+    rows = [(f"`{r[0]}`", *r[1:]) for r in proof_rows(report)]
     if not rows:
         return []
-    return ["### Proofs (z3 on the engine's own rules)", ""] + table(("invariant", "z3", "scope", "time"), rows) + [""]
+    return ["### Proofs (z3 on the engine's own rules)", ""] + table(PROOF_HEADERS, rows) + [""]
 
 
 def thresholds(report: PolicyReport) -> list[str]:
     """The threshold answers: each boundary with the value proved and the value refuted."""
     if not report.thresholds:
         return []
-    rows = []
-    for t in report.thresholds:
-        boundary = t.boundary
-        rows.append((t.title, boundary, "" if t.proved_at is None else f"{t.proved_at:,}", "" if t.refuted_at is None else f"{t.refuted_at:,}"))
-    scope = next((t.scope for t in report.thresholds if t.scope), "")
-    out = ["### Thresholds", "", f"Proved on the safe side ({scope}); beyond it a story replayed on the concrete engine. Values in ppm.", ""]
-    return out + table(("question", "boundary", "proved at", "refuted at"), rows) + [""]
+    return ["### Thresholds", "", threshold_scope(report), ""] + table(THRESHOLD_HEADERS, threshold_rows(report)) + [""]
 
 
 def render_policy(report: PolicyReport) -> list[str]:

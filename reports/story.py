@@ -81,6 +81,29 @@ def proof_state(v: Verdict) -> str:
     return "undecided"
 
 
+PROOF_HEADERS = ("invariant", "z3", "scope", "time")
+THRESHOLD_HEADERS = ("question", "boundary", "proved at", "refuted at")
+
+
+def proof_rows(report: PolicyReport) -> list[tuple[str, str, str, str]]:
+    """One row per invariant z3 was asked about: id, answer in words, scope, time."""
+    return [(v.invariant.id, proof_state(v), v.proof.scope.text, f"{v.proof.seconds:.1f} s") for v in report.verdicts if v.proof is not None]
+
+
+def threshold_rows(report: PolicyReport) -> list[tuple[str, str, str, str]]:
+    """One row per threshold answer: question, boundary, the value proved, the value refuted."""
+    def ppm(x: int | None) -> str:
+        return "" if x is None else f"{x:,}"
+
+    return [(t.title, t.boundary, ppm(t.proved_at), ppm(t.refuted_at)) for t in report.thresholds]
+
+
+def threshold_scope(report: PolicyReport) -> str:
+    """The sentence under a thresholds table: what the safe side was proved for."""
+    scope = next((t.scope for t in report.thresholds if t.scope), "")
+    return f"Proved on the safe side ({scope}); beyond it a story replayed on the concrete engine. Values in ppm."
+
+
 def proof_evidence(v: Verdict) -> str:
     """z3's verdict in a few words (empty when no proof was asked)."""
     p = v.proof

@@ -70,6 +70,11 @@ class _Entry:
     lots: Any
 
 
+def _opposite(size: Any, other: Any) -> Any:
+    """``other`` holds a position on the other side of ``size``."""
+    return or_(and_(size > 0, other < 0), and_(size < 0, other > 0))
+
+
 def _before(a: _Entry, b: _Entry) -> Any:
     """Whether ``a`` is served before ``b``: eligible first, then higher score, then book order."""
     higher = a.num * b.den > b.num * a.den
@@ -112,7 +117,7 @@ def deleverage(ctx: Ctx, rule: MarginRule, rounding: RoundingRule, layer: Adl, b
     entries = []
     for i, a in candidates:
         s = score(layer.ranking, rule, rounding, a, mark)
-        eligible = or_(and_(size > 0, a.size_lots < 0), and_(size < 0, a.size_lots > 0))
+        eligible = _opposite(size, a.size_lots)
         entries.append(_Entry(eligible, s.num, s.den, i, abs_(a.size_lots)))
     remaining = lots
     served = []
@@ -128,8 +133,7 @@ def deleverage(ctx: Ctx, rule: MarginRule, rounding: RoundingRule, layer: Adl, b
         # the rest of the market, last and unranked: the book's opposing position at the same price
         book_name = system(ctx.book, Role.LIQUIDITY)
         resting = ctx.book.account(book_name).size_lots
-        opposite = or_(and_(size > 0, resting < 0), and_(size < 0, resting > 0))
-        q = when(opposite, min_(remaining, abs_(resting)))
+        q = when(_opposite(size, resting), min_(remaining, abs_(resting)))
         ctx = ctx.note_if(q > 0, BookDeleveraged(bankrupt, book_name, q, gap))
         ctx = close_against(ctx, bankrupt, book_name, q, price, Reason.ADL)
         remaining = remaining - q
