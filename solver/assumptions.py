@@ -122,7 +122,7 @@ def book_assumptions(policy: Policy, book: Book, bounds: Bounds) -> list[Assumpt
         )))
     if bounds.min_fund_ppm is not None:
         fund = book.role(Role.INSURANCE_FUND).cash_quote
-        long_notional = sum_(max_(a.size_lots, 0) * market.mark_quote for a in book.accounts if a.role in holders(policy))
+        long_notional = long_open_interest(policy, book)
         out.append(Assumption(
             f"insurance fund >= {bounds.min_fund_ppm} ppm of the long open interest's notional",
             fund * PPM >= long_notional * bounds.min_fund_ppm,
@@ -135,6 +135,11 @@ def book_assumptions(policy: Policy, book: Book, bounds: Bounds) -> list[Assumpt
     return out
 
 
+def long_open_interest(policy: Policy, book: Book) -> Any:
+    """The long side's notional at the mark: Σ max(size, 0) × mark over who may hold a position."""
+    return sum_(max_(a.size_lots, 0) * book.market.mark_quote for a in book.accounts if a.role in holders(policy))
+
+
 def move_within(before_mark: Any, event: Any, bounds: Bounds) -> Any:
     """A mark event moves the price at most ``bounds.max_move_ppm`` of the mark before it (True for
     other events, or when the bounds set no limit): ``|p' − p| · 10⁶ ≤ m · p``."""
@@ -144,4 +149,4 @@ def move_within(before_mark: Any, event: Any, bounds: Bounds) -> Any:
     return and_(move * PPM <= bounds.max_move_ppm * before_mark, -move * PPM <= bounds.max_move_ppm * before_mark)
 
 
-__all__ = ["Assumption", "book_assumptions", "move_within"]
+__all__ = ["Assumption", "book_assumptions", "long_open_interest", "move_within"]

@@ -161,10 +161,10 @@ def _mark_move_ppm(policy: Policy, story: Story) -> int | None:
 
 def _fund_share_ppm(policy: Policy, story: Story) -> int | None:
     """⌊fund · 10⁶ / long notional⌋ of the story's book: the largest fund floor it lies within."""
-    from solvent.solver.assumptions import holders
+    from solvent.solver.assumptions import long_open_interest
 
     book = story.book
-    long = sum(max(a.size_lots, 0) for a in book.accounts if a.role in holders(policy)) * book.market.mark_quote
+    long = long_open_interest(policy, book)
     if long == 0:
         return None
     return min(book.role(Role.INSURANCE_FUND).cash_quote * PPM // long, PPM)
