@@ -16,7 +16,7 @@ from solvent.properties.scenarios import SCENARIOS, Scenario, Story
 from solvent.rules.arith import Rounding, div, mul_ppm
 from solvent.rules.book import new_book
 from solvent.rules.events import Deposit, Event, MarkPrice, Taker, Trade, Withdraw
-from solvent.rules.inverse import InverseContract, linear_size
+from solvent.rules.contract import Contract, ContractKind, engine_lots, lot_value, to_engine
 from solvent.rules.margin import initial_margin, maintenance_margin
 from solvent.rules.policy import Policy
 
@@ -85,7 +85,7 @@ def okex_2018_clawback(policy: Policy) -> Story:
 
 # --- BitMEX, 12-13 March 2020 ---------------------------------------------------------------
 
-XBTUSD = InverseContract("XBTUSD", value_quanta=10**8)  # USD 1 face, cash in satoshi, prices in whole USD
+XBTUSD = Contract(ContractKind.INVERSE, value_quanta=10**8, price="1 USD per XBT")  # USD 1 face, cash in satoshi, prices in whole USD
 XBT = 10**8  # satoshi
 BITMEX_OPEN, BITMEX_MAR12, BITMEX_MAR13 = 7_900, 5_700, 3_800  # USD per BTC
 BITMEX_FUND = 36_000 * XBT  # the fund held 35k-36k XBT in early March
@@ -95,20 +95,22 @@ BITMEX_A, BITMEX_B, BITMEX_C = 1_000_000, 31_271_750, 1_000_000  # contracts (US
 def bitmex_2020_03(policy: Policy) -> Story:
     """BitMEX 12-13 March 2020 (mechanics.md §13): the insurance fund paid every bankruptcy; no ADL.
 
-    Scale: XBTUSD as BitMEX states it: cash in satoshi, contracts of USD 1, the book marked at each
-    contract's coin value ``10^8 / P`` satoshi (``solvent.rules.inverse``: a long XBTUSD is a short
-    on that book, so the longs here hold negative sizes). BTC falls from $7,900 to $5,700 on 12
-    March and to $3,800 on 13 March, each a one-tick gap. The fund starts at 36,000 XBT. On 12
-    March a 100x long (a, $1M) goes bankrupt and a ≈2.6x long (c, $1M) is liquidated just above
-    zero, so its remaining margin goes to the fund; on 13 March b, long $31.3M at the most leverage
-    the policy allows, is bankrupt by 2,606 XBT, the fund's largest daily decline. Bob, short
-    against all three, keeps all his profit. The largest unrealized loss on taken-over positions
-    (5,652 XBT) has no counterpart: a takeover here closes at once.
+    Scale: XBTUSD as BitMEX states it (the ``bitmex`` preset's ``[contract]``): cash in satoshi,
+    contracts of USD 1, prices in whole USD, the engine marked at each contract's coin value
+    ``10^8 / P`` satoshi (``solvent.rules.contract``). The story is told in XBTUSD whatever the
+    policy's own contract: against a linear policy it reads as a coin-settled linear market on
+    those lot values. BTC falls from $7,900 to $5,700 on 12 March and to $3,800 on 13 March, each
+    a one-tick gap. The fund starts at 36,000 XBT. On 12 March a 100x long (a, $1M) goes bankrupt
+    and a ≈2.6x long (c, $1M) is liquidated just above zero, so its remaining margin goes to the
+    fund; on 13 March b, long $31.3M at the most leverage the policy allows, is bankrupt by 2,606
+    XBT, the fund's largest daily decline. Bob, short against all three, keeps all his profit. The
+    largest unrealized loss on taken-over positions (5,652 XBT) has no counterpart: a takeover here
+    closes at once.
     """
-    v_open, v_mar12, v_mar13 = (XBTUSD.coin_value(p) for p in (BITMEX_OPEN, BITMEX_MAR12, BITMEX_MAR13))
+    v_open, v_mar12, v_mar13 = (lot_value(XBTUSD, p) for p in (BITMEX_OPEN, BITMEX_MAR12, BITMEX_MAR13))
     book = new_book(mark_quote=v_open, traders=("a", "b", "c", "bob"))
     loss_c = BITMEX_C * (v_mar12 - v_open)
-    mm_c = maintenance_margin(policy.margin, policy.rounding, linear_size(BITMEX_C), v_mar12)
+    mm_c = maintenance_margin(policy.margin, policy.rounding, engine_lots(XBTUSD, BITMEX_C), v_mar12)
     c_margin = max(loss_c + mm_c // 2, at_initial_margin(policy, BITMEX_C, v_open))  # above zero, below maintenance
     every = BITMEX_A + BITMEX_B + BITMEX_C
     events: list[Event] = [
@@ -117,14 +119,14 @@ def bitmex_2020_03(policy: Policy) -> Story:
         Deposit("a", at_initial_margin(policy, BITMEX_A, v_open)),
         Deposit("c", c_margin),
         Deposit("bob", margin_for(policy, every, v_mar13, 1)),
-        XBTUSD.trade("a", "bob", BITMEX_A, BITMEX_OPEN),
-        XBTUSD.trade("c", "bob", BITMEX_C, BITMEX_OPEN),
-        XBTUSD.mark(BITMEX_MAR12),
+        Trade("a", "bob", BITMEX_A, BITMEX_OPEN),
+        Trade("c", "bob", BITMEX_C, BITMEX_OPEN),
+        MarkPrice(BITMEX_MAR12),
         Deposit("b", at_initial_margin(policy, BITMEX_B, v_mar12)),
-        XBTUSD.trade("b", "bob", BITMEX_B, BITMEX_MAR12),
-        XBTUSD.mark(BITMEX_MAR13),
+        Trade("b", "bob", BITMEX_B, BITMEX_MAR12),
+        MarkPrice(BITMEX_MAR13),
     ]
-    return Story(book, tuple(events))
+    return Story(book, tuple(to_engine(XBTUSD, e) for e in events))
 
 
 # --- Mango Markets, 11 October 2022 ---------------------------------------------------------

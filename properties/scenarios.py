@@ -2,7 +2,11 @@
 
 Each scenario sizes deposits from the policy's initial margin (so the opening trades are accepted
 by any policy) and sizes the price gap from the account's equity (so the gap really bankrupts it).
-Prices are quote quanta per lot; the starting mark is 10,000 (e.g. $100.00 in cents).
+Prices are quote quanta per lot; the starting mark is 10,000 (e.g. $100.00 in cents). Each story
+is told in the venue's terms and translated for the engine by the policy's contract
+(``solvent.rules.contract.to_engine``): on an inverse contract (BitMEX XBTUSD) the long is a long
+of contracts, the price starts at 10,000 quote units per coin and the crash is a fall in that
+price, exactly as on a linear one.
 
 - ``gap-crash``: one-tick gap. Alice is long near maximum leverage against Bob; the mark gaps down
   by twice Alice's equity per lot; the insurance fund holds a quarter of the deficit.
@@ -17,13 +21,16 @@ Prices are quote quanta per lot; the starting mark is 10,000 (e.g. $100.00 in ce
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+from fractions import Fraction
 from typing import Any
 
 import attrs
 
 from solvent.rules.arith import Rounding, mul_ppm
 from solvent.rules.book import Book, new_book
+from solvent.rules.contract import lot_value, price_of, to_engine
 from solvent.rules.engine import run
 from solvent.rules.events import Deposit, Event, MarkPrice, Taker, Trade
 from solvent.rules.margin import equity, initial_margin
@@ -55,48 +62,70 @@ def _fee(policy: Policy, notional: int) -> int:
     return mul_ppm(notional, rate, rounding=Rounding.CEIL)
 
 
-def leveraged_deposit(policy: Policy, lots: int, mark: int) -> int:
-    """Just above initial margin plus fees: the most leverage the policy allows, with 10% headroom."""
+def leveraged_deposit(policy: Policy, lots: int, price: int) -> int:
+    """Just above initial margin plus fees at venue price ``price``: the most leverage the policy
+    allows, with 10% headroom."""
+    mark = lot_value(policy.contract, price)
     im = initial_margin(policy.margin, policy.rounding, lots, mark)
     return im + im // 10 + _fee(policy, lots * mark) + 1
 
 
-def _safe_deposit(policy: Policy, lots: int, mark: int, leverage: int = 1) -> int:
+def _safe_deposit(policy: Policy, lots: int, price: int, leverage: int = 1) -> int:
     """Collateral for ``leverage``× (never less than initial margin with headroom)."""
-    return max(lots * mark // leverage, leveraged_deposit(policy, lots, mark)) + _fee(policy, lots * mark)
+    mark = lot_value(policy.contract, price)
+    return max(lots * mark // leverage, leveraged_deposit(policy, lots, price)) + _fee(policy, lots * mark)
 
 
-def gap_price(policy: Policy, book: Book, name: str, mark: int) -> int:
-    """A mark that takes twice the account's equity from its position (at least 1/10 of mark)."""
+def gap_price(policy: Policy, book: Book, name: str, price: int) -> int:
+    """A venue price that takes twice the account's equity from its position (its lot value at
+    least 1/10 of the one at ``price``), rounded on the venue's price grid toward the account's loss."""
     account = book.account(name)
+    mark = lot_value(policy.contract, price)
     drop = -(-2 * equity(policy.margin, account) // abs(account.size_lots))
     direction = -1 if account.size_lots > 0 else 1
-    return max(mark + direction * drop, mark // 10)
+    target = max(mark + direction * drop, mark // 10)
+    exact = Fraction(price_of(policy.contract, target))
+    # a lower lot value hurts the engine's long; the venue price that gives it rounds the same way
+    # on a linear contract and the other way on an inverse one (v = V / P)
+    lower = (direction < 0) != policy.contract.is_inverse
+    return math.floor(exact) if lower else math.ceil(exact)
 
 
-def _seeded(traders: tuple[str, ...], liquidity: int, fund: int) -> tuple[Book, list[Event]]:
-    book = new_book(mark_quote=MARK, traders=traders)
+def _seeded(policy: Policy, traders: tuple[str, ...], liquidity: int, fund: int) -> tuple[Book, list[Event]]:
+    book = new_book(mark_quote=lot_value(policy.contract, MARK), traders=traders)
     events: list[Event] = [Deposit("liquidity", liquidity)]
     if fund:
         events.append(Deposit("insurance_fund", fund))
     return book, events
 
 
+def _engine(policy: Policy, events: list[Event]) -> list[Event]:
+    """The venue-terms events as the engine's (the policy's contract translates them)."""
+    return [to_engine(policy.contract, e) for e in events]
+
+
+def _story(policy: Policy, book: Book, events: list[Event]) -> Story:
+    return Story(book, tuple(_engine(policy, events)))
+
+
+def _after(policy: Policy, book: Book, events: list[Event]) -> Book:
+    return run(policy, book, _engine(policy, events))[-1].after
+
+
 def _crash(policy: Policy, fund_share: tuple[int, int]) -> Story:
-    notional = LOTS * MARK
+    notional = LOTS * lot_value(policy.contract, MARK)
     alice = leveraged_deposit(policy, LOTS, MARK)
     num, den = fund_share
     fund = max(alice * num // den, 1)
-    book, events = _seeded(("alice", "bob", "carol"), 10 * notional, fund)
+    book, events = _seeded(policy, ("alice", "bob", "carol"), 10 * notional, fund)
     events += [
         Deposit("alice", alice),
         Deposit("bob", _safe_deposit(policy, LOTS, MARK)),
         Deposit("carol", notional // 2),
         Trade("alice", "bob", LOTS, MARK, Taker.BUYER),
     ]
-    before_gap = run(policy, book, events)[-1].after
-    events.append(MarkPrice(gap_price(policy, before_gap, "alice", MARK)))
-    return Story(book, tuple(events))
+    events.append(MarkPrice(gap_price(policy, _after(policy, book, events), "alice", MARK)))
+    return _story(policy, book, events)
 
 
 def gap_crash(policy: Policy) -> Story:
@@ -114,7 +143,7 @@ def deposit_after_liquidation(policy: Policy) -> Story:
 
 def whale(policy: Policy) -> Story:
     whale_lots, short_lots = 300, 100
-    book, events = _seeded(("whale", "bob", "carol", "dave"), 10 * whale_lots * MARK, 1)
+    book, events = _seeded(policy, ("whale", "bob", "carol", "dave"), 10 * whale_lots * lot_value(policy.contract, MARK), 1)
     up = MARK + MARK * 3 // 100
     events += [
         Deposit("whale", leveraged_deposit(policy, whale_lots, up)),
@@ -126,14 +155,13 @@ def whale(policy: Policy) -> Story:
         Trade("whale", "carol", short_lots, up, Taker.BUYER),
         Trade("whale", "dave", short_lots, up, Taker.BUYER),
     ]
-    before_gap = run(policy, book, events)[-1].after
-    events.append(MarkPrice(gap_price(policy, before_gap, "whale", up)))
-    return Story(book, tuple(events))
+    events.append(MarkPrice(gap_price(policy, _after(policy, book, events), "whale", up)))
+    return _story(policy, book, events)
 
 
 def flat_winner(policy: Policy) -> Story:
-    notional = LOTS * MARK
-    book, events = _seeded(("alice", "bob", "carol"), 10 * notional, 1)
+    notional = LOTS * lot_value(policy.contract, MARK)
+    book, events = _seeded(policy, ("alice", "bob", "carol"), 10 * notional, 1)
     up = MARK + MARK * 2 // 100
     events += [
         Deposit("alice", leveraged_deposit(policy, LOTS, up)),
@@ -144,9 +172,8 @@ def flat_winner(policy: Policy) -> Story:
         Trade("bob", "carol", LOTS // 10, up, Taker.SELLER),
         Trade("alice", "bob", LOTS, up, Taker.BUYER),
     ]
-    before_gap = run(policy, book, events)[-1].after
-    events.append(MarkPrice(gap_price(policy, before_gap, "alice", up)))
-    return Story(book, tuple(events))
+    events.append(MarkPrice(gap_price(policy, _after(policy, book, events), "alice", up)))
+    return _story(policy, book, events)
 
 
 SCENARIOS: dict[str, Scenario] = {

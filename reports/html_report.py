@@ -151,18 +151,18 @@ def finding(report: PolicyReport, t: Told) -> str:
     title = ", ".join(esc(i) + (" (accepted)" if i in g.accepted else "") for i in g.invariants)
     claims = "".join(f"<div><strong>{esc(i)}</strong>: {esc(c)}</div>" for i, c in t.claims)
     rule = f"<code>{esc(t.rule.key)}</code>" + (f" at <code>{esc(display_path(t.rule.file))}:{t.rule.line}</code>" if t.rule.file else "")
-    plot_html = _figure(plots.price_path(t.steps, failing)) + _figure(plots.equity_rows(report.policy, t.steps, failing)) + _figure(plots.waterfall_usage(t.steps))
+    plot_html = _figure(plots.price_path(t.steps, failing, t.contract)) + _figure(plots.equity_rows(report.policy, t.steps, failing)) + _figure(plots.waterfall_usage(t.steps))
     events = "".join(
-        f'<li class="fails">{esc(describe_event(s.event, s.before))} ← fails here</li>' if i == failing else f"<li>{esc(describe_event(s.event, s.before))}</li>"
+        f'<li class="fails">{esc(describe_event(s.event, s.before, t.contract))} ← fails here</li>' if i == failing else f"<li>{esc(describe_event(s.event, s.before, t.contract))}</li>"
         for i, s in enumerate(t.steps)
     )
-    headers, rows = book_changes(v.step.before, v.step.after)
+    headers, rows = book_changes(v.step.before, v.step.after, t.contract)
     balances = table(headers, [(name, *map(change, cells)) for name, cells in rows], numeric=range(1, len(headers)))
     paid_rows = [(f"{p.index + 1}. {p.layer}" if p.index >= 0 else p.layer, p.bankrupt, p.payer, amount(p.amount)) for p in waterfall_paid(v.step)]
     said = " ".join(deficit_sentence(b) for b in bankruptcies(t.steps) if b.step_index == failing)
     paid = f"<h4>Who paid</h4><p>{esc(said)}</p>" + table(("layer", "bankrupt", "paid by", "amount"), paid_rows, numeric=(3,)) if paid_rows else ""
     transfers = table(("from", "to", "amount", "reason"), [(x.source, x.destination, amount(x.amount_quote), x.reason.value) for x in v.step.transfers], numeric=(2,))
-    outcomes = "".join(f"<li><code>{esc(describe_outcome(o))}</code></li>" for o in v.step.outcomes if worth_showing(o))
+    outcomes = "".join(f"<li><code>{esc(describe_outcome(o, t.contract))}</code></li>" for o in v.step.outcomes if worth_showing(o))
     return (
         f'<article class="finding" id="{esc(_anchor(report, g.number))}">'
         f"<h3>Finding {g.number}: {title}</h3><blockquote>{claims}</blockquote>"

@@ -29,6 +29,7 @@ from solvent.properties.search import SearchResult
 from solvent.reports.locate import RuleRef, display_path, policy_file
 from solvent.reports.story import KEY, Told, counts, describe_event, evidence, number_of, told, waterfall_paid
 from solvent.rules.book import Book
+from solvent.rules.contract import LINEAR, Contract, venue_price
 from solvent.rules.engine import Step
 
 SCHEMA = "solvent.report/1"
@@ -57,13 +58,24 @@ def _book(book: Book) -> dict[str, Any]:
     return _converter.unstructure(book)
 
 
-def _step(index: int, s: Step) -> dict[str, Any]:
+def _price(contract: Contract, value: Any) -> Any:
+    """The venue's price for a lot value (``contract.venue_price``: the whole grid price when one
+    gives that value, else ``V / v`` exactly as n/d)."""
+    price = venue_price(contract, value)
+    return price.numerator if isinstance(price, Fraction) and price.denominator == 1 else _number(price)
+
+
+def _step(index: int, s: Step, contract: Contract = LINEAR) -> dict[str, Any]:
+    """One step; ``mark_*`` are the engine's lot values, ``price_*`` the venue's prices (equal on a
+    linear contract, ``V / mark`` on an inverse one)."""
     return {
         "step": index + 1,
         "event": event_to_data(s.event),
-        "description": describe_event(s.event, s.before),
+        "description": describe_event(s.event, s.before, contract),
         "mark_before": _number(s.before.market.mark_quote),
         "mark_after": _number(s.after.market.mark_quote),
+        "price_before": _price(contract, s.before.market.mark_quote),
+        "price_after": _price(contract, s.after.market.mark_quote),
         "transfers": [
             {"from": t.source, "to": t.destination, "amount": _number(t.amount_quote), "reason": t.reason.value} for t in s.transfers
         ],
@@ -91,7 +103,7 @@ def finding_data(t: Told) -> dict[str, Any]:
         "scenario": v.scenario if v.origin == "scenario" else None,
         "failing_step": v.step_index + 1,
         "story": story_to_data(v.story),
-        "steps": [_step(i, s) for i, s in enumerate(t.steps)],
+        "steps": [_step(i, s, t.contract) for i, s in enumerate(t.steps)],
         "book_before": _book(v.step.before),
         "book_after": _book(v.step.after),
         "rule": rule_data(t.rule),
@@ -170,6 +182,7 @@ def policy_data(report: PolicyReport) -> dict[str, Any]:
         "digest": policy_digest(p),
         "description": p.description,
         "units": {"quote": p.units.quote, "lot": p.units.lot},
+        "contract": {"kind": p.contract.kind.value, "value_quanta": p.contract.value_quanta, "value_rounding": p.contract.value_rounding.value, "price": p.contract.price},
         "waterfall": [layer.kind for layer in p.deficit],
         "accepts": list(p.accepts),
         "failed": report.failed,

@@ -95,7 +95,7 @@ def events(t: Told) -> list[str]:
     failing = t.group.violation.step_index
     out = []
     for i, s in enumerate(t.steps):
-        text = describe_event(s.event, s.before)
+        text = describe_event(s.event, s.before, t.contract)
         out.append(f"{i + 1}. **{text}** ← fails here" if i == failing else f"{i + 1}. {text}")
     return out
 
@@ -113,7 +113,7 @@ def ledger(t: Told) -> list[str]:
     step = t.group.step
     n = t.group.violation.step_index + 1
     transfers = table(("from", "to", "amount", "reason"), [(x.source, x.destination, amount(x.amount_quote), x.reason.value) for x in step.transfers])
-    outcomes = [f"- {describe_outcome(o)}" for o in step.outcomes if worth_showing(o)]
+    outcomes = [f"- {describe_outcome(o, t.contract)}" for o in step.outcomes if worth_showing(o)]
     return [f"<details><summary>Ledger of step {n}: {plural(len(step.transfers), 'transfer')}, {plural(len(outcomes), 'outcome')}</summary>", "", *transfers, "", *outcomes, "", "</details>", ""]
 
 
@@ -129,7 +129,7 @@ def finding(t: Told) -> list[str]:
     out += events(t) + [""]
     if v.note:
         out += [f"What differs from the twin: {v.note}", ""]
-    headers, rows = book_changes(v.step.before, v.step.after)
+    headers, rows = book_changes(v.step.before, v.step.after, t.contract)
     out += [f"Balances in step {v.step_index + 1} (before → after):", "", *table(headers, [(name, *map(change, cells)) for name, cells in rows]), ""]
     out += paid(t) + ledger(t)
     out += [f"Reproduce: `{t.replay}`" + (f" ({t.replay_note})" if t.replay_note else ""), ""]

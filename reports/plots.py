@@ -13,6 +13,7 @@ from fractions import Fraction
 from typing import Any
 
 from solvent.reports.story import amount, bankruptcies, change, worth_showing
+from solvent.rules.contract import LINEAR, Contract, venue_price
 from solvent.rules.engine import Step
 from solvent.rules.margin import equity
 from solvent.rules.outcomes import Bankrupt, Liquidated
@@ -77,19 +78,22 @@ def _ticks(lo: float, hi: float, count: int = 4) -> list[int]:
     return list(range(first, int(hi) + 1, step))
 
 
-def _marks(steps: Sequence[Step]) -> list[Any]:
-    return [steps[0].before.market.mark_quote] + [s.after.market.mark_quote for s in steps]
+def _marks(steps: Sequence[Step], contract: Contract = LINEAR) -> list[Any]:
+    """The venue's price before the story and after each step (``V / lot value`` when inverse)."""
+    values = [steps[0].before.market.mark_quote] + [s.after.market.mark_quote for s in steps]
+    return [venue_price(contract, v) for v in values]
 
 
-def price_path(steps: Sequence[Step], failing: int) -> str:
-    """The mark price before the story and after each step, with liquidations and bankruptcies marked."""
-    marks = _marks(steps)
+def price_path(steps: Sequence[Step], failing: int, contract: Contract = LINEAR) -> str:
+    """The mark price before the story and after each step, with liquidations and bankruptcies marked
+    (the venue's price: on an inverse contract, the quote price, not the coin value per contract)."""
+    marks = _marks(steps, contract)
     lo, hi = float(min(marks)), float(max(marks))
     pad = (hi - lo) * 0.12 or max(1.0, hi * 0.01)
     left, right, top, bottom = 64, WIDTH - 16, 28, 190
     x = _scale(0, len(steps), left, right)
     y = _scale(lo - pad, hi + pad, bottom, top)
-    body = [_text(left, 16, "mark price per lot, before the story (0) and after each step", size=12, weight="600")]
+    body = [_text(left, 16, f"mark price {'(' + contract.price + ') ' if contract.price else ''}{'' if contract.is_inverse else 'per lot, '}before the story (0) and after each step", size=12, weight="600")]
     for t in _ticks(lo - pad, hi + pad, 5):
         body += [_line(left, y(t), right, y(t), "#e2e8f0"), _text(left - 6, y(t) + 4, amount(t), anchor="end", size=10)]
     for i in range(len(steps) + 1):

@@ -57,7 +57,7 @@ def message(report: PolicyReport, v: Verdict, t: Told | None) -> str:
     g = t.group
     s = g.violation.step
     said = " ".join(deficit_sentence(b) for b in bankruptcies(t.steps) if b.step_index == g.violation.step_index)
-    story = f" {origin_label(g.violation).capitalize()}, step {g.violation.step_index + 1}: {describe_event(s.event, s.before)}."
+    story = f" {origin_label(g.violation).capitalize()}, step {g.violation.step_index + 1}: {describe_event(s.event, s.before, report.policy.contract)}."
     return head + story + (f" {said}" if said else "") + f" Rule involved: {t.rule.key}. Reproduce: {t.replay}" + (f" ({t.replay_note})" if t.replay_note else "")
 
 

@@ -21,6 +21,7 @@ from solvent.properties.scenarios import Story
 from solvent.reports.locate import LAYER_REASON, RuleRef, locate_rule, policy_file
 from solvent.rules import events as ev
 from solvent.rules.book import Account, Book
+from solvent.rules.contract import LINEAR, Contract, contracts, from_engine, venue_price
 from solvent.rules.engine import Step, run
 from solvent.rules.outcomes import Bankrupt, DebtCarried, LayerUsed, Residual
 from solvent.rules.policy import Policy
@@ -273,8 +274,30 @@ def shown_accounts(book: Book, also: Book | None = None) -> list[Account]:
     return [a for a in book.accounts if a.is_trader or holds(a.name, book) or holds(a.name, also)]
 
 
-def describe_event(event: Any, before: Book | None = None) -> str:
-    """One event in words, e.g. ``mark 10,300 → 9,918 (−3.71%)`` or ``alice deposits 8,801``."""
+def price_text(value: Any, contract: Contract = LINEAR) -> str:
+    """The venue's price for the engine's lot value ``value``, for people.
+
+    Linear: the value itself. Inverse: the whole price whose coin value is ``v`` when there is one
+    (``contract.venue_price``), else ``V / v`` to two decimals marked ``≈`` (display only; the
+    exact value is the lot value beside it and in the story's JSON).
+    """
+    if not contract.is_inverse:
+        return amount(value)
+    price = Fraction(venue_price(contract, value))
+    if price.denominator == 1:
+        return amount(price.numerator)
+    hundredths = round(price * 100)
+    return f"≈{hundredths // 100:,}.{hundredths % 100:02d}"
+
+
+def lots_word(contract: Contract = LINEAR) -> str:
+    return "contracts" if contract.is_inverse else "lots"
+
+
+def describe_event(event: Any, before: Book | None = None, contract: Contract = LINEAR) -> str:
+    """One event in words and in the venue's terms, e.g. ``mark 10,300 → 9,918 (−3.71%)`` or
+    ``alice deposits 8,801``. On an inverse contract a trade names the contracts' buyer and a
+    mark names the price, with the coin value per contract the engine settles on beside it."""
     if isinstance(event, ev.Deposit):
         return f"{event.account} deposits {amount(event.amount_quote)}"
     if isinstance(event, ev.Withdraw):
@@ -282,15 +305,22 @@ def describe_event(event: Any, before: Book | None = None) -> str:
     if isinstance(event, ev.SpotDeposit):
         return f"{event.account} deposits {amount(event.amount_quote)} to spot"
     if isinstance(event, ev.Trade):
-        taker = event.buyer if event.taker is ev.Taker.BUYER else event.seller
-        return f"{event.buyer} buys {amount(event.lots)} lots from {event.seller} at {amount(event.price_quote)} ({taker} takes)"
+        venue = from_engine(contract, event)
+        taker = venue.buyer if venue.taker is ev.Taker.BUYER else venue.seller
+        price = price_text(event.price_quote, contract)
+        return f"{venue.buyer} buys {amount(venue.lots)} {lots_word(contract)} from {venue.seller} at {price} ({taker} takes)"
     if isinstance(event, ev.MarkPrice):
+        new = price_text(event.price_quote, contract)
+        coin = f"; coin value {amount(event.price_quote)} per contract" if contract.is_inverse else ""
         if before is None:
-            return f"mark moves to {amount(event.price_quote)}"
+            return f"mark moves to {new}{coin}"
         old = before.market.mark_quote
-        return f"mark {amount(old)} → {amount(event.price_quote)} ({_percent(event.price_quote - old, old)})"
+        venue_old, venue_new = venue_price(contract, old), venue_price(contract, event.price_quote)
+        if contract.is_inverse:
+            coin = f"; coin value {amount(old)} → {amount(event.price_quote)} per contract"
+        return f"mark {price_text(old, contract)} → {new} ({_percent(venue_new - venue_old, venue_old)}{coin})"
     if isinstance(event, ev.Funding):
-        return f"funding at {amount(event.rate_ppm)} ppm"
+        return f"funding at {amount(from_engine(contract, event).rate_ppm)} ppm"
     return repr(event)
 
 
@@ -303,10 +333,27 @@ def _percent(change: Any, base: Any) -> str:
     return f"{sign}{abs(hundredths) // 100}.{abs(hundredths) % 100:02d}%"
 
 
-def describe_outcome(outcome: Any) -> str:
-    """An outcome in words; unknown kinds fall back to their repr."""
+#: Outcome fields that hold a signed position (the venue's sign differs on an inverse contract)
+#: and fields that hold a price (the venue's price is ``V / v`` there).
+SIGNED_SIZE_FIELDS = frozenset({"size_lots", "position_lots"})
+PRICE_FIELDS = frozenset({"fill_price_quote", "price_quote"})
+
+
+def venue_value(field: str, value: Any, contract: Contract = LINEAR) -> str:
+    """One field of an outcome or an account, in the venue's terms, for people."""
+    if field in SIGNED_SIZE_FIELDS:
+        return amount(contracts(contract, value))
+    if field in PRICE_FIELDS:
+        return price_text(value, contract)
+    return amount(value)
+
+
+def describe_outcome(outcome: Any, contract: Contract = LINEAR) -> str:
+    """An outcome in words, sizes and prices in the venue's terms; unknown kinds fall back to their repr."""
     name = type(outcome).__name__
-    fields = ", ".join(f"{k}={amount(v)}" for k, v in attrs.asdict(outcome).items()) if attrs.has(type(outcome)) else repr(outcome)
+    if not attrs.has(type(outcome)):
+        return f"{name}({outcome!r})"
+    fields = ", ".join(f"{k}={venue_value(k, v, contract)}" for k, v in attrs.asdict(outcome).items())
     return f"{name}({fields})"
 
 
@@ -381,6 +428,8 @@ class Told:
     finding_file: Path | None
     rule: RuleRef
     claims: tuple[tuple[str, str], ...]
+    #: the policy's contract: how prices and sizes read in the venue's terms
+    contract: Contract = LINEAR
 
     @property
     def story(self) -> Story:
@@ -397,6 +446,7 @@ def tell(report: PolicyReport, group: FindingGroup) -> Told:
         finding_file(violation, report),
         locate_rule(report.policy, policy_file(report.source), group.invariants[0], violation.step),
         claims,
+        report.policy.contract,
     )
 
 
@@ -407,7 +457,18 @@ def told(report: PolicyReport) -> list[Told]:
 
 # --- books and verdict order ---------------------------------------------------------------------
 
-BOOK_COLUMNS = (("cash", "cash_quote"), ("spot", "spot_quote"), ("size (lots)", "size_lots"), ("principal", "principal_quote"), ("debt", "debt_quote"))
+BOOK_COLUMNS = (("cash", "cash_quote"), ("spot", "spot_quote"), ("size", "size_lots"), ("principal", "principal_quote"), ("debt", "debt_quote"))
+
+
+def book_value(account: Account, field: str, contract: Contract = LINEAR) -> Any:
+    """An account's field in the venue's terms: the size is the venue's signed contracts."""
+    value = getattr(account, field)
+    return contracts(contract, value) if field in SIGNED_SIZE_FIELDS else value
+
+
+def column_header(header: str, contract: Contract = LINEAR) -> str:
+    return f"size ({lots_word(contract)})" if header == "size" else header
+
 
 #: Order of verdicts in the Markdown and HTML tables: what needs attention first.
 RANK = {Status.FAILS: 0, Status.ACCEPTED: 1, Status.NOT_EXERCISED: 2, Status.HELD: 3}
@@ -417,15 +478,19 @@ def by_attention(report: PolicyReport) -> list[Verdict]:
     return sorted(report.verdicts, key=lambda v: RANK[v.status])
 
 
-def book_changes(before: Book, after: Book) -> tuple[list[str], list[tuple[str, list[tuple[Any, Any]]]]]:
-    """Column headers, and per shown account its (before, after) value per column.
+def book_changes(before: Book, after: Book, contract: Contract = LINEAR) -> tuple[list[str], list[tuple[str, list[tuple[Any, Any]]]]]:
+    """Column headers, and per shown account its (before, after) value per column, sizes in the
+    venue's terms (``contract``).
 
     Columns that are zero for every shown account in both books are left out.
     """
     accounts = shown_accounts(before, after)
     columns = [(h, f) for h, f in BOOK_COLUMNS if f == "cash_quote" or any(getattr(b.account(a.name), f) for b in (before, after) for a in accounts)]
-    rows = [(a.name, [(getattr(before.account(a.name), f), getattr(after.account(a.name), f)) for _, f in columns]) for a in accounts]
-    return ["account", *(h for h, _ in columns)], rows
+    rows = [
+        (a.name, [(book_value(before.account(a.name), f, contract), book_value(after.account(a.name), f, contract)) for _, f in columns])
+        for a in accounts
+    ]
+    return ["account", *(column_header(h, contract) for h, _ in columns)], rows
 
 
 def change(pair: tuple[Any, Any]) -> str:

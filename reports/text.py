@@ -12,8 +12,22 @@ from collections.abc import Sequence
 from tabulate import tabulate
 
 from solvent.properties.check import PolicyReport, Violation
-from solvent.reports.story import LABEL, evidence, group_findings, origin_label, reproduce, summary_line, worth_showing
+from solvent.reports.story import (
+    LABEL,
+    book_value,
+    column_header,
+    describe_event,
+    describe_outcome,
+    evidence,
+    group_findings,
+    origin_label,
+    reproduce,
+    story_steps,
+    summary_line,
+    worth_showing,
+)
 from solvent.rules.book import Book
+from solvent.rules.contract import LINEAR, Contract
 from solvent.rules.engine import Step
 
 __all__ = ["render", "render_all", "story", "summary_line", "transfers_table", "verdict_table"]
@@ -24,13 +38,15 @@ def verdict_table(report: PolicyReport) -> str:
     return tabulate(rows, headers=("invariant", "verdict", "evidence", "claim"), tablefmt="simple", maxcolwidths=[None, None, None, 60])
 
 
-def _accounts_table(book: Book) -> str:
+def _accounts_table(book: Book, contract: Contract = LINEAR) -> str:
+    """The book's accounts, sizes in the venue's terms (an inverse contract's long is positive)."""
     rows = [
-        (a.name, a.cash_quote, a.spot_quote or "", a.size_lots or "", a.principal_quote or "", a.debt_quote or "")
+        (a.name, a.cash_quote, a.spot_quote or "", book_value(a, "size_lots", contract) or "", a.principal_quote or "", a.debt_quote or "")
         for a in book.accounts
         if a.is_trader or a.cash_quote or a.size_lots
     ]
-    return tabulate(rows, headers=("account", "cash", "spot", "size (lots)", "principal", "debt"), tablefmt="simple")
+    headers = ("account", "cash", "spot", column_header("size", contract), "principal", "debt")
+    return tabulate(rows, headers=headers, tablefmt="simple")
 
 
 def transfers_table(step: Step) -> str:
@@ -49,13 +65,17 @@ def story(violation: Violation, invariant_ids: list[str], report: PolicyReport) 
         f"{', '.join(invariant_ids)} — {origin_label(violation)}, step {violation.step_index + 1}: {step.event!r}",
         "  events:",
     ]
+    contract = report.policy.contract
     lines += [f"    {i + 1}. {e!r}" for i, e in enumerate(violation.events)]
+    if contract.is_inverse:
+        lines += ["  the same events in the venue's terms (inverse contract: prices are V / lot value):"]
+        lines += [f"    {i + 1}. {describe_event(e, b, contract)}" for i, (e, b) in enumerate((s.event, s.before) for s in story_steps(report.policy, violation))]
     if violation.note:
         lines += ["  what differs from the twin:", _indent(violation.note)]
-    lines += ["  book before the failing step:", _indent(_accounts_table(step.before))]
+    lines += ["  book before the failing step:", _indent(_accounts_table(step.before, contract))]
     lines += ["  transfers in the failing step:", _indent(transfers_table(step))]
-    lines += ["  outcomes:"] + [f"    - {o!r}" for o in step.outcomes if worth_showing(o)]
-    lines += ["  book after:", _indent(_accounts_table(step.after))]
+    lines += ["  outcomes:"] + [f"    - {o!r}" if not contract.is_inverse else f"    - {describe_outcome(o, contract)}" for o in step.outcomes if worth_showing(o)]
+    lines += ["  book after:", _indent(_accounts_table(step.after, contract))]
     lines.append(f"  reproduce with: {reproduce(violation, report)}")
     return "\n".join(lines)
 

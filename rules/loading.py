@@ -11,7 +11,7 @@ reads TOML exactly (``parse_float=Fraction``, so ``initial_ppm = 0.1`` reaches t
 writes a policy back out (``dumps_policy``) so that ``loads_policy(dumps_policy(p)) == p``.
 
 TOML layout: top-level ``name`` (required), ``description``, ``sources``, ``accepts``; tables ``[units]``,
-``[margin]`` with ``[[margin.tiers]]`` (required), ``[liquidation]``, ``[fees]``, ``[[deficit]]``
+``[contract]``, ``[margin]`` with ``[[margin.tiers]]`` (required), ``[liquidation]``, ``[fees]``, ``[[deficit]]``
 (each with ``layer = "<kind>"``), ``[pnl_to_pool_adl]`` and ``[rounding]``. An absent key or table takes its default.
 """
 
@@ -34,6 +34,7 @@ from cattrs.strategies import configure_tagged_union
 from cattrs.v import format_exception as cattrs_format_exception
 from cattrs.v import transform_error
 
+from solvent.rules.contract import LINEAR
 from solvent.rules.policy import Policy
 from solvent.rules.waterfall import LAYER_KINDS, LAYER_TYPES, Layer
 
@@ -338,7 +339,7 @@ def load_policy(path: str | os.PathLike[str]) -> Policy:
 
 # --- writing -------------------------------------------------------------------------------------
 
-_LAYOUT = ("name", "description", "sources", "accepts", "units", "margin", "liquidation", "fees", "deficit", "pnl_to_pool_adl", "rounding")
+_LAYOUT = ("name", "description", "sources", "accepts", "units", "contract", "margin", "liquidation", "fees", "deficit", "pnl_to_pool_adl", "rounding")
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
 
 
@@ -385,9 +386,14 @@ def _table_lines(path: tuple[str, ...], table: dict[str, Any]) -> list[str]:
 
 
 def dumps_policy(policy: Policy) -> str:
-    """The policy as TOML, every field written out, such that ``loads_policy`` gives it back."""
+    """The policy as TOML, every field written out (but a linear ``[contract]``, the default), such
+    that ``loads_policy`` gives it back."""
     data = CONVERTER.unstructure(policy)
     ordered = {key: data.pop(key) for key in _LAYOUT}
+    if policy.contract == LINEAR:
+        # the default contract is left out, so a linear policy's text (and its digest, which keys
+        # saved findings) is what it was before contracts could be declared
+        ordered["contract"] = None
     if data:
         raise TypeError(f"dumps_policy has no place in its layout for {sorted(data)}: add them to _LAYOUT")
     return "\n".join(_table_lines((), ordered)) + "\n"

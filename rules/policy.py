@@ -6,6 +6,7 @@ from typing import Any
 
 import attrs
 
+from solvent.rules.contract import LINEAR, Contract
 from solvent.rules.fees import FeeRule
 from solvent.rules.liquidation import LiquidationRule
 from solvent.rules.margin import MarginRule
@@ -49,6 +50,9 @@ class Policy:
     #: payment, apart from the deficit waterfall; absent: never
     pnl_to_pool_adl: PnlToPoolAdl | None = None
     units: Units = Units()
+    #: The contract the market trades: linear (the default) or inverse, coin-margined
+    #: (``solvent.rules.contract``); the engine runs on lot values either way
+    contract: Contract = attrs.field(default=LINEAR, validator=attrs.validators.instance_of(Contract))
     description: str = ""
     sources: tuple[str, ...] = attrs.field(default=(), converter=tuple)
     #: Invariant ids the venue gives up by design (its documented trade-off, e.g. ``no-haircut``

@@ -1,9 +1,11 @@
-"""Inverse (coin-margined) contracts, both interpreters: XBTUSD on the ``bitmex`` preset.
+"""Inverse (coin-margined) contracts, both interpreters: XBTUSD, the ``bitmex`` preset's contract.
 
-An inverse contract is linear in its coin value ``v = V / P`` (``solvent.rules.inverse``): a long
-of ``n`` contracts is a short of ``n`` lots of a linear market marked at ``v``, with cash in coin
-quanta. These tests run such books through the concrete engine and through z3 (the same
-``transition``), and check the inverse arithmetic the venues publish: coin PnL
+The preset declares ``[contract] kind = "inverse"``; the engine runs on each contract's coin value
+``v = V / P`` (``solvent.rules.contract``): a long of ``n`` contracts is held as a short of ``n``
+lots marked at ``v``, with cash in coin quanta. These tests state every event in the venue's terms
+(USD prices, contracts bought and sold), translate them with the policy's own contract, run them
+through the concrete engine and through z3 (the same ``transition``), and check the inverse
+arithmetic the venues publish: coin PnL
 ``n × V × (1/EP − 1/P)``, margin on the position's coin value, and the bankruptcy price
 ``EP × L / (L + 1)`` (mechanics.md §2, §3).
 
@@ -23,15 +25,15 @@ from hypothesis import strategies as st
 from solvent.rules.arith import Rounding
 from solvent.rules.book import new_book
 from solvent.rules.engine import run, step
-from solvent.rules.events import Deposit, MarkPrice
-from solvent.rules.inverse import InverseContract, inverse_pnl, linear_size
+from solvent.rules.events import Deposit, MarkPrice, Trade
+from solvent.rules.contract import Contract, ContractKind, contracts as venue_contracts, engine_lots, lot_value, pnl, price_of, to_engine
 from solvent.rules.margin import initial_margin, maintenance_margin
 from solvent.rules.outcomes import AdlFill, Bankrupt, Liquidated
 from solvent.rules.presets import load_preset
 from solvent.rules.venue_formulas import inverse_bankruptcy_price
 from test_engine_step import both_ways
 
-XBTUSD = InverseContract("XBTUSD", value_quanta=10**8)
+XBTUSD = load_preset("bitmex").contract
 XBT = 10**8  # satoshi
 #: USD prices that divide 10^8, so every coin value is a whole satoshi.
 GRID = (2_500, 4_000, 5_000, 6_250, 8_000, 10_000, 12_500, 15_625, 20_000)
@@ -40,40 +42,51 @@ DIFFERENTIAL = settings(max_examples=25, deadline=None, database=None, suppress_
 
 def opened(policy, contracts: int, entry: int, margin_sat: int, fund_sat: int = 0):
     """alice long ``contracts`` XBTUSD at ``entry`` with ``margin_sat``; bob short, fully collateralized."""
-    book = new_book(mark_quote=XBTUSD.coin_value(entry), traders=("alice", "bob"))
+    book = new_book(mark_quote=lot_value(policy.contract, entry), traders=("alice", "bob"))
     events = [Deposit("liquidity", 100 * XBT), Deposit("alice", margin_sat), Deposit("bob", 50 * XBT)]
     if fund_sat:
         events.append(Deposit("insurance_fund", fund_sat))
-    events.append(XBTUSD.trade("alice", "bob", contracts, entry))
-    return run(policy, book, events)[-1].after
+    events.append(Trade("alice", "bob", contracts, entry))
+    return run(policy, book, [to_engine(policy.contract, e) for e in events])[-1].after
+
+
+def mark(price: int) -> MarkPrice:
+    """A move of XBTUSD to ``price`` USD, as the engine's event."""
+    return to_engine(XBTUSD, MarkPrice(price))
 
 
 class TestRepresentation:
     """The linear book holds the inverse position with its sign flipped, at the contract's coin value."""
 
+    def test_the_preset_declares_xbtusd(self) -> None:
+        assert (XBTUSD.kind, XBTUSD.value_quanta) == (ContractKind.INVERSE, 10**8)
+
     def test_a_long_is_a_linear_short(self) -> None:
-        book = opened(load_preset("bitmex"), 100_000, 10_000, XBT)
-        assert book.account("alice").size_lots == linear_size(100_000) == -100_000
-        assert book.market.mark_quote == 10_000  # 10^8 / 10,000 satoshi per contract
+        book = opened(load_preset("bitmex"), 100_000, 8_000, XBT)
+        assert book.account("alice").size_lots == engine_lots(XBTUSD, 100_000) == -100_000
+        assert venue_contracts(XBTUSD, book.account("alice").size_lots) == 100_000
+        assert book.market.mark_quote == 12_500  # 10^8 / 8,000 satoshi per contract
+        assert price_of(XBTUSD, book.market.mark_quote) == 8_000
 
     @pytest.mark.parametrize("entry, price", [(10_000, 8_000), (8_000, 10_000), (5_000, 12_500), (20_000, 2_500)])
     def test_settlement_is_the_coin_pnl_exactly(self, entry: int, price: int) -> None:
         """bitmex §2 / bybit §3: PnL (coin) = n × V × (1/EP − 1/P), with no rounding on the grid."""
         policy = load_preset("bitmex")
         book = opened(policy, 10_000, entry, 10 * XBT)
-        move = step(policy, book, XBTUSD.mark(price))
+        move = step(policy, book, mark(price))
         change = move.after.account("alice").cash_quote - book.account("alice").cash_quote
-        assert change == inverse_pnl(10_000, XBTUSD.value_quanta, entry, price)
+        assert change == pnl(XBTUSD, 10_000, entry, price)
 
     def test_off_grid_prices_round_once_per_price(self) -> None:
         """A price that does not divide V rounds the coin value to the nearest satoshi: the PnL error is
         at most one satoshi per contract per price (entry and mark)."""
         policy = load_preset("bitmex")
-        book = new_book(mark_quote=XBTUSD.coin_value(7_900), traders=("alice", "bob"))
-        book = run(policy, book, [Deposit("alice", XBT), Deposit("bob", 50 * XBT), XBTUSD.trade("alice", "bob", 1_000, 7_900)])[-1].after
-        move = step(policy, book, XBTUSD.mark(3_800))
+        book = new_book(mark_quote=lot_value(XBTUSD, 7_900), traders=("alice", "bob"))
+        events = [Deposit("alice", XBT), Deposit("bob", 50 * XBT), to_engine(XBTUSD, Trade("alice", "bob", 1_000, 7_900))]
+        book = run(policy, book, events)[-1].after
+        move = step(policy, book, mark(3_800))
         change = move.after.account("alice").cash_quote - book.account("alice").cash_quote
-        exact = inverse_pnl(1_000, XBTUSD.value_quanta, 7_900, 3_800)
+        exact = pnl(XBTUSD, 1_000, 7_900, 3_800)
         assert abs(change - exact) <= 1_000
 
     @pytest.mark.parametrize("price", GRID)
@@ -82,8 +95,8 @@ class TestRepresentation:
         policy = load_preset("bitmex")
         contracts = 100_000
         coin_value = Fraction(contracts * XBTUSD.value_quanta, price)
-        im = initial_margin(policy.margin, policy.rounding, linear_size(contracts), XBTUSD.coin_value(price))
-        mm = maintenance_margin(policy.margin, policy.rounding, linear_size(contracts), XBTUSD.coin_value(price))
+        im = initial_margin(policy.margin, policy.rounding, engine_lots(XBTUSD, contracts), lot_value(XBTUSD, price))
+        mm = maintenance_margin(policy.margin, policy.rounding, engine_lots(XBTUSD, contracts), lot_value(XBTUSD, price))
         assert im == -(-coin_value * policy.margin.tiers[0].initial_ppm // 10**6)  # rounded up (margin = ceil)
         assert mm == -(-coin_value * policy.margin.tiers[0].maintenance_ppm // 10**6)
 
@@ -95,13 +108,13 @@ class TestBankruptcyPrice:
     def test_isolated_long(self, leverage: int) -> None:
         policy = load_preset("bitmex")
         contracts, entry = 100_000, 10_000
-        margin = contracts * XBTUSD.coin_value(entry) // leverage  # the whole isolated margin: no extra
+        margin = contracts * lot_value(XBTUSD, entry) // leverage  # the whole isolated margin: no extra
         book = opened(policy, contracts, entry, margin)
-        crash = step(policy, book, XBTUSD.mark(5_000))  # far through the bankruptcy price, an empty fund
+        crash = step(policy, book, mark(5_000))  # far through the bankruptcy price, an empty fund
         fills = [o for o in crash.outcomes if isinstance(o, AdlFill) and o.lots]
         assert [(f.winner, f.lots) for f in fills] == [("bob", contracts)]
-        bp_coin = XBTUSD.coin_value(5_000) - fills[0].gap_per_lot_quote  # a linear short closes below mark
-        assert XBTUSD.price_of(bp_coin) == inverse_bankruptcy_price(entry, leverage, 1)
+        bp_coin = lot_value(XBTUSD, 5_000) - fills[0].gap_per_lot_quote  # a linear short closes below mark
+        assert price_of(XBTUSD, bp_coin) == inverse_bankruptcy_price(entry, leverage, 1)
         assert crash.after.account("alice").cash_quote == 0
 
 
@@ -111,11 +124,11 @@ class TestBothInterpreters:
     @pytest.mark.parametrize(
         "fund, event, outcome",
         [
-            pytest.param(0, XBTUSD.mark(5_000), AdlFill, id="no fund: ADL at the bankruptcy price"),
-            pytest.param(10 * XBT, XBTUSD.mark(5_000), Bankrupt, id="a fund that pays the whole deficit"),
+            pytest.param(0, mark(5_000), AdlFill, id="no fund: ADL at the bankruptcy price"),
+            pytest.param(10 * XBT, mark(5_000), Bankrupt, id="a fund that pays the whole deficit"),
             # 10,080 sat ≈ $9,920.6: above the bankruptcy price ($9,900.99), below maintenance ($9,950.5)
             pytest.param(0, MarkPrice(10_080), Liquidated, id="below maintenance, above zero: taken over with its margin"),
-            pytest.param(0, XBTUSD.mark(12_500), None, id="$8,000: a loss for the long, no liquidation"),
+            pytest.param(0, mark(12_500), None, id="$12,500: a gain for the long, a loss the short covers; nothing liquidated"),
         ],
     )
     def test_hand_built(self, fund: int, event, outcome) -> None:
@@ -136,13 +149,13 @@ class TestBothInterpreters:
     )
     def test_generated(self, contracts: int, entry: int, price: int, leverage: int, fund_xbt: int) -> None:
         policy = load_preset("bitmex")
-        coin_notional = contracts * XBTUSD.coin_value(entry)
-        margin = max(coin_notional // leverage, initial_margin(policy.margin, policy.rounding, contracts, XBTUSD.coin_value(entry)))
+        coin_notional = contracts * lot_value(XBTUSD, entry)
+        margin = max(coin_notional // leverage, initial_margin(policy.margin, policy.rounding, contracts, lot_value(XBTUSD, entry)))
         book = opened(policy, contracts, entry, margin, fund_xbt * XBT)
-        assert both_ways(policy, book, XBTUSD.mark(price)) is not None
+        assert both_ways(policy, book, mark(price)) is not None
 
 
 def test_price_grid_rounding_is_named() -> None:
     """Off the grid the coin value is rounded as the contract says: half-even by default, or floor."""
-    floor = InverseContract("XBTUSD", value_quanta=10**8, rounding=Rounding.FLOOR)
-    assert (XBTUSD.coin_value(7_000), floor.coin_value(7_000)) == (14_286, 14_285)  # 14,285.71…
+    floor = Contract(ContractKind.INVERSE, value_quanta=10**8, value_rounding=Rounding.FLOOR)
+    assert (lot_value(XBTUSD, 7_000), lot_value(floor, 7_000)) == (14_286, 14_285)  # 14,285.71…

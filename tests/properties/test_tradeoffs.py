@@ -13,7 +13,10 @@ from solvent.rules.presets import load_preset, preset_names
 TABLE = {
     "backpack": ((ACCEPTED, KEPT, ACCEPTED), "alice's deficit is 110,099: 110,099 stays as her debt to the winners; her next deposit of 110,001 loses 110,001 to it"),
     "binance": ((KEPT, ACCEPTED, KEPT), "alice's deficit is 8,899: insurance fund 2,200, adl 6,699"),
-    "bitmex": ((KEPT, ACCEPTED, KEPT), "alice's deficit is 11,099: insurance fund 2,750, adl 8,349"),
+    # bitmex is inverse (XBTUSD): the gap lands on the whole-USD grid, $10,000 → $9,783, whose coin
+    # value 10^8 / 9,783 rounds to 10,222 XBt a contract: alice's 100 contracts lose 22,200 XBt
+    # against her 11,001 (bybit, linear, gaps to exactly twice her equity)
+    "bitmex": ((KEPT, ACCEPTED, KEPT), "alice's deficit is 11,199: insurance fund 2,750, adl 8,449"),
     "broker-reg-t": ((KEPT, KEPT, ACCEPTED), "alice's deficit is 349,999: 349,999 stays as her debt to the venue, which fronts it; her next deposit of 550,001 loses 349,999 to it"),
     "bybit": ((KEPT, ACCEPTED, KEPT), "alice's deficit is 11,099: insurance fund 2,750, adl 8,349"),
     "drift": ((KEPT, ACCEPTED, KEPT), "alice's deficit is 117,899: insurance fund 27,500, fee pool empty, socialized loss 90,399"),
