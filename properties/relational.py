@@ -57,7 +57,7 @@ from hypothesis.errors import NoSuchExample
 
 from solvent.properties.catalog import Severity
 from solvent.properties.scenarios import Story
-from solvent.properties.search import CI, Outcome, SearchBudget, minimize, replay, search_settings
+from solvent.properties.search import CI, Outcome, SearchBudget, minimize, replay, same_draws_in_any_process, search_settings
 from solvent.properties.strategies import stories
 from solvent.rules.arith import PPM
 from solvent.rules.book import Book, Role
@@ -610,7 +610,8 @@ def search_relational(policy: Policy, id: str, budget: SearchBudget = CI, *, shr
     story_strategy = stories(policy, max_traders=budget.max_traders, max_events=budget.max_events)
     strategy = st.tuples(story_strategy, st.integers(0, 63), twin_knobs())
     try:
-        story, _, k = find(strategy, breaks, settings=config)
+        with same_draws_in_any_process():
+            story, _, k = find(strategy, breaks, settings=config)
     except NoSuchExample:
         stats.seconds_total = time.perf_counter() - start
         outcome = Outcome.NONE_FOUND if stats.exercised else Outcome.NOT_EXERCISED

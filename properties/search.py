@@ -12,6 +12,7 @@ Search says "none found", never "none exists" (that is the solver's job).
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import time
 from collections import Counter
@@ -207,6 +208,36 @@ def minimize(still_fails: Callable[[Story], bool], story: Story) -> Story:
         story = smaller
 
 
+@contextlib.contextmanager
+def same_draws_in_any_process() -> Iterator[None]:
+    """Hypothesis (6.131 on) mixes integer literals found in every local module loaded in
+    ``sys.modules`` into its draws, so under one seed the stories drawn depend on which modules
+    happen to be imported (a test run, a plugin, a new module of Solvent's own). For the length of
+    a search that pool is pinned empty: a seed then means the same stories in any process. Where
+    hypothesis has no such pool (older or newer internals) this does nothing; a finding's exact
+    replay is its saved JSON file either way.
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+        from hypothesis.internal.constants_ast import Constants
+    except ImportError:  # pragma: no cover - other hypothesis versions
+        yield
+        return
+    original = getattr(providers, "_get_local_constants", None)
+    cache = getattr(providers, "CONSTANTS_CACHE", None)
+    if original is None or cache is None or not hasattr(cache, "cache"):  # pragma: no cover
+        yield
+        return
+    empty = Constants()
+    cache.cache.clear()
+    providers._get_local_constants = lambda: empty
+    try:
+        yield
+    finally:
+        providers._get_local_constants = original
+        cache.cache.clear()
+
+
 def search_settings(budget: SearchBudget, *, shrink: bool = True) -> settings:
     """Hypothesis settings for one search: no example database (findings files replay instead),
     no deadline, no explain phase (PROBE.md: it dominated time to report)."""
@@ -243,7 +274,8 @@ def search(policy: Policy, invariant: Invariant | str, budget: SearchBudget = CI
     take_profits = inv.id in TAKE_PROFIT_CLAIMS
     strategy = stories(policy, max_traders=budget.max_traders, max_events=budget.max_events, take_profits=take_profits)
     try:
-        found = find(strategy, breaks, settings=config)
+        with same_draws_in_any_process():
+            found = find(strategy, breaks, settings=config)
     except NoSuchExample:
         stats.seconds_total = time.perf_counter() - start
         outcome = Outcome.NONE_FOUND if stats.exercised_steps else Outcome.NOT_EXERCISED
@@ -279,7 +311,8 @@ def scan(policy: Policy, invariants: Sequence[Invariant], budget: SearchBudget =
                 st.seconds_to_first = time.perf_counter() - start
                 st.first_story = story
 
-    run_one()
+    with same_draws_in_any_process():
+        run_one()
     elapsed = time.perf_counter() - start
     for st in stats.values():
         st.seconds_total = elapsed

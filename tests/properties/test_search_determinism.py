@@ -1,0 +1,82 @@
+"""A seed means the same stories whatever modules the process has imported.
+
+(Found when a new module of Solvent's own changed the story a planted policy's search shrank to.)
+
+Hypothesis mixes integer literals from every local module in ``sys.modules`` into its draws; the
+search pins that pool empty (``search.same_draws_in_any_process``), so importing a module full of
+numbers between two runs of one search changes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import sys
+
+import pytest
+
+from solvent.properties import search as search_module
+from solvent.properties.search import SearchBudget, same_draws_in_any_process, search
+from solvent.rules.loading import load_policy
+
+providers = pytest.importorskip("hypothesis.internal.conjecture.providers")
+
+PLANT = "tests/planted/debt-carry-swallows-deposit.toml"
+
+
+@pytest.fixture
+def module_of_numbers(tmp_path, monkeypatch):
+    """A local module whose integer literals hypothesis would otherwise draw."""
+    (tmp_path / "numbers_for_hypothesis.py").write_text(
+        "VALUES = (" + ", ".join(str(n) for n in (1, 3, 7, 10, 11, 99, 100, 101, 111, 997, 10_000, 99_999)) + ")\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield lambda: importlib.import_module("numbers_for_hypothesis")
+    sys.modules.pop("numbers_for_hypothesis", None)
+
+
+def test_the_pool_is_empty_inside_and_restored_after(module_of_numbers) -> None:
+    module_of_numbers()
+    assert 997 in providers._get_local_constants().integers  # the leak this guards against
+    with same_draws_in_any_process():
+        assert not providers._get_local_constants().integers
+    assert 997 in providers._get_local_constants().integers
+
+
+def _fingerprint(result) -> tuple:
+    """What the search drew and found, without its timings."""
+    st = result.stats
+    return (result.outcome, result.story, result.step_index, st.examples, st.events, st.exercised_steps, dict(st.paths))
+
+
+NUMBERS = frozenset((1, 2, 3, 5, 7, 10, 11, 20, 50, 99, 100, 101, 111, 200, 500, 997, 10_000, 99_999))
+
+
+def _search_with_pool(monkeypatch, integers: frozenset[int], *, guarded: bool):
+    """One seeded search while hypothesis's pool of local constants holds ``integers``."""
+    from hypothesis.internal.constants_ast import Constants
+
+    pool = Constants(integers=set(integers))
+    monkeypatch.setattr(providers, "_get_local_constants", lambda: pool)
+    providers.CONSTANTS_CACHE.cache.clear()
+    if not guarded:
+        monkeypatch.setattr(search_module, "same_draws_in_any_process", contextlib.nullcontext)
+    try:
+        return search(load_policy(PLANT), "deposit-not-absorbed", SearchBudget(max_examples=2_000))
+    finally:
+        monkeypatch.undo()
+        providers.CONSTANTS_CACHE.cache.clear()
+
+
+def test_a_seeded_search_ignores_the_pool(monkeypatch) -> None:
+    without = _search_with_pool(monkeypatch, frozenset(), guarded=True)
+    with_numbers = _search_with_pool(monkeypatch, NUMBERS, guarded=True)
+    assert without.stats.examples > 0 and without.stats.events > 0
+    assert _fingerprint(with_numbers) == _fingerprint(without)
+
+
+def test_without_the_guard_the_pool_changes_the_draws(monkeypatch) -> None:
+    """The control: the comparison above can fail (the pool does steer an unguarded search)."""
+    without = _search_with_pool(monkeypatch, frozenset(), guarded=False)
+    with_numbers = _search_with_pool(monkeypatch, NUMBERS, guarded=False)
+    assert _fingerprint(with_numbers) != _fingerprint(without)
