@@ -38,7 +38,8 @@ def _threshold(report: PolicyReport, question: str) -> str:
     t = next((t for t in report.thresholds if t.question == question), None)
     if t is None:
         return "—"
-    return t.boundary
+    moves = question == "safe-move" and report.policy.contract.is_inverse
+    return t.boundary + (" of the coin value" if moves else "")
 
 
 def index(reports: Sequence[PolicyReport], *, searched: bool) -> str:
@@ -49,7 +50,7 @@ def index(reports: Sequence[PolicyReport], *, searched: bool) -> str:
     for r in reports:
         p, c = r.policy, counts(r)
         row = [
-            f"`{p.name}`",
+            f"`{p.name}`" + (" (inverse)" if p.contract.is_inverse else ""),
             p.waterfall_summary(),
             ", ".join(p.accepts) or "—",
             _ids(r, Status.ACCEPTED),

@@ -19,6 +19,7 @@ from solvent.reports.story import (
     PROOF_HEADERS,
     THRESHOLD_HEADERS,
     proof_rows,
+    units_text,
     threshold_rows,
     threshold_scope,
     KEY,
@@ -128,7 +129,7 @@ def facts(report: PolicyReport) -> str:
         ("Policy", f"<code>{esc(report.source)}</code>" + (f" (<code>{esc(file)}</code>)" if file and file != report.source else "")),
         ("Waterfall", esc(" → ".join(layer.kind for layer in p.deficit) or "(none)")),
         ("Gives up by design", esc(", ".join(p.accepts) or "nothing")),
-        ("Units", esc(f"amounts in quanta of {p.units.quote}; sizes in lots of {p.units.lot}")),
+        ("Units", esc(units_text(p))),
         ("Scenarios", esc(runs)),
         ("Search", esc(search)),
     ]

@@ -17,6 +17,7 @@ from solvent.reports.story import (
     PROOF_HEADERS,
     THRESHOLD_HEADERS,
     proof_rows,
+    units_text,
     threshold_rows,
     threshold_scope,
     LABEL,
@@ -74,7 +75,7 @@ def header(report: PolicyReport) -> list[str]:
         f"- **Policy:** `{report.source}`" + (f" (`{file}`)" if file and file != report.source else ""),
         f"- **Waterfall:** {' → '.join(layer.kind for layer in p.deficit) or '(none)'}",
         f"- **Gives up by design:** {', '.join(p.accepts) or 'nothing'}",
-        f"- **Units:** amounts in quanta of {p.units.quote}; sizes in lots of {p.units.lot}",
+        f"- **Units:** {units_text(p)}",
         f"- **Evidence:** scenarios {runs}{_searched(report)}",
         "",
     ]

@@ -290,6 +290,17 @@ def price_text(value: Any, contract: Contract = LINEAR) -> str:
     return f"≈{hundredths // 100:,}.{hundredths % 100:02d}"
 
 
+def units_text(policy: Policy) -> str:
+    """What the numbers in a report mean: the policy's units and, for an inverse contract, how
+    prices relate to the coin values the engine settles on."""
+    text = f"amounts in quanta of {policy.units.quote}; sizes in {lots_word(policy.contract)} of {policy.units.lot}"
+    c = policy.contract
+    if c.is_inverse:
+        prices = f"prices in {c.price}" if c.price else "prices in the quote currency"
+        text += f"; inverse contract: {prices}, a contract is worth {c.value_quanta:,} / price quanta ({c.value_rounding.value} rounding)"
+    return text
+
+
 def lots_word(contract: Contract = LINEAR) -> str:
     return "contracts" if contract.is_inverse else "lots"
 

@@ -24,6 +24,7 @@ from solvent.reports.story import (
     reproduce,
     story_steps,
     summary_line,
+    units_text,
     worth_showing,
 )
 from solvent.rules.book import Book
@@ -86,7 +87,7 @@ def render(report: PolicyReport) -> str:
     out = [f"Policy {p.name} ({report.source})"]
     if p.description:
         out.append(f"  {p.description}")
-    out.append(f"  amounts in quanta of {p.units.quote}; sizes in lots of {p.units.lot}")
+    out.append(f"  {units_text(p)}")
     for r in report.runs:
         state = f"rejected: {r.rejected}" if r.rejected else f"{len(r.steps)} steps"
         out.append(f"  scenario {r.name}: {state}")

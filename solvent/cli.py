@@ -281,9 +281,9 @@ def presets() -> None:
     for name in preset_names():
         p = load_preset(name)
         waterfall = p.waterfall_summary()
-        rows.append((name, waterfall, ", ".join(p.accepts) or "-", p.sources[0] if p.sources else "-"))
-    headers = ("preset", "deficit waterfall", "gives up by design", "main source")
-    click.echo(tabulate(rows, headers=headers, tablefmt="simple", maxcolwidths=[None, 32, 36, 50]))
+        rows.append((name, p.contract.kind.value, waterfall, ", ".join(p.accepts) or "-", p.sources[0] if p.sources else "-"))
+    headers = ("preset", "contract", "deficit waterfall", "gives up by design", "main source")
+    click.echo(tabulate(rows, headers=headers, tablefmt="simple", maxcolwidths=[None, None, 32, 36, 50]))
     click.echo("\nEvery source of a preset: its TOML file (solvent.rules.presets.preset_path(name)).")
 
 

@@ -125,6 +125,18 @@ class TestDiff:
         assert "Thresholds moved:" in out and "largest safe one-tick gap" in out
 
 
+class TestPresets:
+    def test_lists_every_preset_with_its_contract(self) -> None:
+        from solvent.rules.presets import load_preset, preset_names
+
+        code, out, _ = run("presets")
+        assert code == 0
+        rows = {line.split()[0]: line.split()[1] for line in out.splitlines() if line.split() and line.split()[0] in preset_names()}
+        assert sorted(rows) == sorted(preset_names())
+        assert rows == {n: load_preset(n).contract.kind.value for n in preset_names()}
+        assert rows["bitmex"] == "inverse" and rows["binance"] == "linear"
+
+
 class TestGallery:
     """``solvent gallery DIR`` writes each preset's reports and the index."""
 

@@ -63,6 +63,6 @@ def test_every_format_carries_it(bitmex: PolicyReport) -> None:
     assert GAP in sarif.render([bitmex])
     data = json.loads(json_report.render([bitmex]))
     policy = data["policies"][0]
-    assert policy["contract"] == {"kind": "inverse", "value_quanta": 10**8, "value_rounding": "half_even", "price": "1 USD per XBT"}
+    assert policy["contract"] == {"kind": "inverse", "value_quanta": 10**8, "value_rounding": "half_even", "price": "whole USD per XBT"}
     last = policy["findings"][0]["steps"][-1]
     assert (last["mark_before"], last["mark_after"], last["price_before"], last["price_after"]) == (10_000, 10_222, 10_000, 9_783)
