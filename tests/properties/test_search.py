@@ -16,13 +16,13 @@ from solvent.properties import catalog, findings
 from solvent.properties.scenarios import Story
 from solvent.properties.check import Status, check_policy
 from solvent.properties.machine import machine
-from solvent.properties.search import Outcome, SearchBudget, fails, minimize, replay, search, search_all
+from solvent.properties.search import CI, Outcome, SearchBudget, fails, minimize, replay, scan, search, search_all
 from solvent.properties import actions as act
 from solvent.properties.strategies import books, events, play, played_steps, price_paths, stories
 from solvent.rules.book import new_book
 from solvent.rules.engine import run
 from solvent.rules.events import Deposit, MarkPrice, Taker, Trade, Withdraw
-from solvent.rules.loading import dumps_policy
+from solvent.rules.loading import dumps_policy, load_policy
 from solvent.rules.margin import MarginRule, Tier
 from solvent.rules.policy import Policy
 from solvent.rules.presets import load_preset
@@ -61,6 +61,18 @@ class TestSearch:
     def test_a_claim_never_exercised_is_not_a_pass(self):
         (result,) = search_all(load_preset("backpack"), ["adl-ranking-respected"], SMALL)
         assert result.outcome is Outcome.NOT_EXERCISED
+
+    def test_check_searches_take_profit_claims_with_the_take_profit_action(self):
+        """The one-pass scan draws no take-profit action, so a flat winner's claim gets its own
+        search inside ``search_all`` (what ``solvent check`` runs): the planted flat-charging
+        socialized loss is found at the CI budget, where the scan alone finds nothing."""
+        policy = load_policy("tests/planted/socialized-loss-charges-flat.toml")
+        inv = catalog.get("flat-accounts-never-pay")
+        assert scan(policy, [inv], CI)[inv.id].seconds_to_first is None  # the control
+        (result,) = search_all(policy, [inv.id], CI)
+        assert result.outcome is Outcome.FOUND, result.stats
+        assert fails(policy, inv, result.story)
+        assert result.stats.examples > CI.max_examples  # the scan's and the search's
 
     def test_search_reaches_bankruptcies(self):
         (result,) = search_all(load_preset("binance"), ["no-negative-equity"], SearchBudget(max_examples=200))
