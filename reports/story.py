@@ -21,7 +21,7 @@ from solvent.properties.scenarios import Story
 from solvent.reports.locate import LAYER_REASON, RuleRef, locate_rule, policy_file
 from solvent.rules import events as ev
 from solvent.rules.book import Account, Book
-from solvent.rules.contract import LINEAR, Contract, contracts, from_engine, venue_price
+from solvent.rules.contract import LINEAR, Contract, contracts, from_engine, price_moves, venue_price
 from solvent.rules.engine import Step, run
 from solvent.rules.outcomes import Bankrupt, DebtCarried, LayerUsed, Residual
 from solvent.rules.policy import Policy
@@ -102,7 +102,21 @@ def threshold_rows(report: PolicyReport) -> list[tuple[str, str, str, str]]:
 def threshold_scope(report: PolicyReport) -> str:
     """The sentence under a thresholds table: what the safe side was proved for."""
     scope = next((t.scope for t in report.thresholds if t.scope), "")
-    return f"Proved on the safe side ({scope}); beyond it a story replayed on the concrete engine. Values in ppm."
+    moves = next((t.value for t in report.thresholds if t.question == "safe-move" and t.value is not None), None)
+    note = f" {coin_moves_note(report.policy.contract, moves)}" if report.policy.contract.is_inverse else ""
+    return f"Proved on the safe side ({scope}); beyond it a story replayed on the concrete engine. Values in ppm.{note}"
+
+
+def coin_moves_note(contract: Contract, example_ppm: int | None = None) -> str:
+    """On an inverse contract, what the threshold questions' moves mean in prices (empty otherwise)."""
+    if not contract.is_inverse:
+        return ""
+    text = "Inverse contract: moves are of each contract's coin value V / price; a coin-value move of m is a price fall of m / (1 + m) or a rise of m / (1 − m)"
+    if example_ppm:
+        fall, rise = price_moves(example_ppm)
+        rise_text = f"a rise of {round(rise):,}" if rise is not None else "any rise"
+        text += f" ({example_ppm:,} ppm: a fall of {round(fall):,} or {rise_text} ppm, rounded)"
+    return text + "."
 
 
 def proof_evidence(v: Verdict) -> str:

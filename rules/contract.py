@@ -165,6 +165,17 @@ def from_engine(contract: Contract, event: Event) -> Event:
     return _mirrored(event, lambda value: price_of(contract, value))
 
 
+def price_moves(move_ppm: Any) -> tuple[Fraction, Fraction]:
+    """The price moves an inverse contract's coin-value move of ``move_ppm`` stands for, in ppm,
+    exactly: a coin value up by ``m`` is a price fall of ``m / (1 + m)``, down by ``m`` a price
+    rise of ``m / (1 − m)`` (``v = V / P``). Returns ``(fall, rise)``; the rise is unbounded
+    (``m ≥ 10⁶``: the price would have to reach infinity) and then reported as ``None``."""
+    m = Fraction(move_ppm, 10**6)
+    fall = m / (1 + m) * 10**6
+    rise = m / (1 - m) * 10**6 if m < 1 else None
+    return fall, rise
+
+
 def pnl(contract: Contract, signed_contracts: Any, entry_price: Any, price: Any) -> Any:
     """A venue position's PnL between two prices, exactly, in the venue's own formula (not the
     engine's): ``n × (P − EP)`` linear, ``n × V × (1/EP − 1/P)`` coin quanta inverse."""
@@ -173,4 +184,4 @@ def pnl(contract: Contract, signed_contracts: Any, entry_price: Any, price: Any)
     return signed_contracts * contract.value_quanta * (Fraction(1, entry_price) - Fraction(1, price))
 
 
-__all__ = ["LINEAR", "Contract", "ContractKind", "contracts", "engine_lots", "from_engine", "lot_value", "pnl", "price_of", "to_engine", "venue_price"]
+__all__ = ["LINEAR", "Contract", "ContractKind", "contracts", "engine_lots", "from_engine", "lot_value", "pnl", "price_moves", "price_of", "to_engine", "venue_price"]

@@ -390,7 +390,7 @@ def prove(
     except ValueError as exc:
         _bad_input(f"bounds: {exc}")
     result = run_proof(resolved, invariant_id, bounds)
-    click.echo(render(result, verbose=verbose))
+    click.echo(render(result, verbose=verbose, contract=resolved.contract))
     exit_unknown = 3  # a proof was asked for and neither proved nor refuted
     codes = {Verdict.PROVED: EXIT_OK, Verdict.REFUTED: EXIT_FAIL, Verdict.VACUOUS: EXIT_BAD_INPUT}
     sys.exit(codes.get(result.verdict, exit_unknown))
@@ -459,7 +459,7 @@ def thresholds(
     except ValueError as exc:
         _bad_input(f"bounds: {exc}")
     results = [threshold(resolved, known[q], bounds[q], budget_s=budget_s) for q in ids]
-    click.echo(render_thresholds(results, verbose=verbose))
+    click.echo(render_thresholds(results, verbose=verbose, contract=resolved.contract))
     if json_path:
         from solvent.solver.thresholds import to_json
 

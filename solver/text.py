@@ -1,23 +1,44 @@
 """Plain text for a proof result: the verdict line, what was assumed and proved, and for a
-refutation the replayed story (starting book, events, and the transfers of the failing step)."""
+refutation the replayed story (starting book, events, and the transfers of the failing step).
+
+z3 works in the engine's lot values; on an inverse contract (``solvent.rules.contract``) sizes are
+shown as the venue's contracts and the events are told again in the venue's terms."""
 
 from __future__ import annotations
 
 from tabulate import tabulate
 
 from solvent.rules.book import Book
+from solvent.rules.contract import LINEAR, Contract, contracts
 from solvent.rules.engine import Step
 from solvent.solver.verdicts import ProofResult, Verdict
 
 
-def _accounts(book: Book) -> str:
+#: columns whose sign is the engine's side: on an inverse contract the venue's is the opposite
+SIGNED = frozenset({"size_lots", "cost_quote"})
+
+
+def _accounts(book: Book, contract: Contract = LINEAR) -> str:
     fields = ("cash_quote", "spot_quote", "size_lots", "cost_quote", "principal_quote", "debt_quote")
     rows = [
-        (a.name, *(getattr(a, f) or "" for f in fields))
+        (a.name, *((contracts(contract, getattr(a, f)) if f in SIGNED else getattr(a, f)) or "" for f in fields))
         for a in book.accounts
         if a.is_trader or any(getattr(a, f) for f in fields)
     ]
-    return tabulate(rows, headers=("account", "cash", "spot", "size (lots)", "cost", "principal", "debt"), tablefmt="simple")
+    size = "size (contracts)" if contract.is_inverse else "size (lots)"
+    return tabulate(rows, headers=("account", "cash", "spot", size, "cost", "principal", "debt"), tablefmt="simple")
+
+
+def _venue_events(story, steps: tuple[Step, ...], contract: Contract, pad: str) -> list[str]:
+    """The story's events again in the venue's terms (inverse contracts only)."""
+    if not contract.is_inverse:
+        return []
+    from solvent.reports.story import describe_event  # the reports' words for events; imported late (layering)
+
+    befores = [s.before for s in steps] + [None] * (len(story.events) - len(steps))
+    lines = [f"{pad}in the venue's terms (inverse contract):"]
+    lines += [f"{pad}  {i + 1}. {describe_event(e, b, contract)}" for i, (e, b) in enumerate(zip(story.events, befores))]
+    return lines
 
 
 def _transfers(step: Step) -> str:
@@ -29,8 +50,9 @@ def _indent(text: str, pad: str = "    ") -> str:
     return "\n".join(pad + line for line in text.splitlines())
 
 
-def render(result: ProofResult, *, verbose: bool = False) -> str:
-    """The result as a person reads it (``verbose`` adds every query, lemma and assumption)."""
+def render(result: ProofResult, *, verbose: bool = False, contract: Contract = LINEAR) -> str:
+    """The result as a person reads it (``verbose`` adds every query, lemma and assumption);
+    ``contract`` is the policy's, for reading an inverse contract's story in its own terms."""
     lines = [result.summary(), f"  method: {result.method}"]
     for o in result.obligations:
         scope = f" ({o.scope.text})" if o.scope is not None else ""
@@ -43,17 +65,18 @@ def render(result: ProofResult, *, verbose: bool = False) -> str:
     if cx is not None:
         lines.append(f"\ncounterexample (replayed on the concrete engine): {cx.detail}")
         lines.append("  starting book (mark %s):" % cx.story.book.market.mark_quote)
-        lines.append(_indent(_accounts(cx.story.book)))
+        lines.append(_indent(_accounts(cx.story.book, contract)))
         lines.append("  events:")
         for i, event in enumerate(cx.story.events):
             mark = "  <- fails here" if i == cx.step_index else ""
             lines.append(f"    {i + 1}. {event!r}{mark}")
+        lines += _venue_events(cx.story, cx.steps, contract, "  ")
         if cx.step_index < len(cx.steps):
             failing = cx.steps[cx.step_index]
             lines.append(f"  transfers of step {cx.step_index + 1}:")
             lines.append(_indent(_transfers(failing)))
             lines.append("  book after:")
-            lines.append(_indent(_accounts(failing.after)))
+            lines.append(_indent(_accounts(failing.after, contract)))
         lines.append(f"  replay: {cx.story!r}")
     if verbose:
         lines.append("\n  assumptions: " + "; ".join(result.assumptions))
@@ -64,8 +87,10 @@ def render(result: ProofResult, *, verbose: bool = False) -> str:
     return "\n".join(lines)
 
 
-def render_thresholds(results: list, *, verbose: bool = False) -> str:
-    """Threshold answers (``solvent.solver.thresholds``): a table, then each refuting story."""
+def render_thresholds(results: list, *, verbose: bool = False, contract: Contract = LINEAR) -> str:
+    """Threshold answers (``solvent.solver.thresholds``): a table, then each refuting story
+    (``contract``: the policy's; on an inverse one the moves are of coin values, and it says so)."""
+    from solvent.reports.story import coin_moves_note
     from solvent.solver.thresholds import Status
 
     rows = []
@@ -74,6 +99,9 @@ def render_thresholds(results: list, *, verbose: bool = False) -> str:
         refuted = "" if t.refuted_at is None else f"{t.refuted_at:,}"
         rows.append((t.question, t.status.value, t.boundary, proved, refuted, f"{t.seconds:.1f} s"))
     lines = [tabulate(rows, headers=("question", "status", "boundary", "proved at (ppm)", "refuted at (ppm)", "time"), tablefmt="simple")]
+    safe = next((t.value for t in results if t.question == "safe-move" and t.value is not None), None)
+    if contract.is_inverse:
+        lines.append(coin_moves_note(contract, safe))
     for t in results:
         if t.status is Status.NOT_APPLICABLE:
             continue
@@ -87,9 +115,10 @@ def render_thresholds(results: list, *, verbose: bool = False) -> str:
         if cx is not None:
             lines.append(f"  beyond the boundary (replayed on the concrete engine): {cx.detail}")
             lines.append("    starting book (mark %s):" % cx.story.book.market.mark_quote)
-            lines.append(_indent(_accounts(cx.story.book), "      "))
+            lines.append(_indent(_accounts(cx.story.book, contract), "      "))
             for i, event in enumerate(cx.story.events):
                 lines.append(f"    event {i + 1}: {event!r}")
+            lines += _venue_events(cx.story, cx.steps, contract, "    ")
             if cx.step_index < len(cx.steps):
                 lines.append(f"    transfers of event {cx.step_index + 1}:")
                 lines.append(_indent(_transfers(cx.steps[cx.step_index]), "      "))

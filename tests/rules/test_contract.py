@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from solvent.properties.scenarios import build
 from solvent.rules.arith import Rounding
 from solvent.rules.book import new_book
-from solvent.rules.contract import LINEAR, Contract, ContractKind, contracts, engine_lots, from_engine, lot_value, pnl, price_of, to_engine, venue_price
+from solvent.rules.contract import LINEAR, Contract, ContractKind, contracts, engine_lots, from_engine, lot_value, pnl, price_moves, price_of, to_engine, venue_price
 from solvent.rules.engine import run, step
 from solvent.rules.events import Deposit, Funding, MarkPrice, Taker, Trade, Withdraw
 from solvent.rules.loading import PolicyError, dumps_policy, loads_policy
@@ -81,6 +81,13 @@ class TestInverseTranslation:
     def test_an_inverse_contract_needs_its_value(self) -> None:
         with pytest.raises(ValueError, match="'value_quanta' must be > 0 for an inverse contract"):
             Contract(ContractKind.INVERSE)
+
+
+def test_a_coin_value_move_is_a_smaller_price_fall_or_a_larger_rise() -> None:
+    """v = V / P: v up 25% is P down 20%; v down 20% is P up 25%; v down 100% is no finite price."""
+    assert price_moves(250_000) == (200_000, Fraction(1_000_000, 3))
+    assert price_moves(200_000)[1] == 250_000
+    assert price_moves(1_000_000) == (500_000, None)
 
 
 class TestSettlement:
