@@ -43,50 +43,58 @@ def at_initial_margin(policy: Policy, lots: int, mark: int) -> int:
 
 # --- OKEx BTC0928, 31 Jul – 3 Aug 2018 ------------------------------------------------------
 
-OKEX_WHALE_LOTS = 51_847  # 4,168,515 contracts × USD 100 ≈ $416.85M at ≈ $8,040 per BTC
-OKEX_ENTRY = 8_933  # 10x entry whose bankruptcy price 8,933 × 0.9 ≈ $8,040, the reported liquidation
+BTC0928 = Contract(ContractKind.INVERSE, value_quanta=100 * 10**8, price="whole USD per BTC")  # USD 100 face, cash in satoshi
+BTC = 10**8  # satoshi
+OKEX_WHALE_CONTRACTS = 4_168_515  # the reported position: 4,168,515 contracts × USD 100 ≈ $416.85M
+OKEX_ENTRY = 8_844  # a 10x entry whose inverse bankruptcy price 8,844 × 10/11 ≈ $8,040 is the reported liquidation price
 OKEX_SETTLEMENT = 7_480  # the reported settlement price
-OKEX_FUND = 10 * OKEX_SETTLEMENT  # ~10 BTC in the fund
-OKEX_INJECTION = 2_500 * OKEX_SETTLEMENT  # OKEx put 2,500 BTC into the fund before the clawback
+OKEX_FUND = 10 * BTC  # ~10 BTC in the fund
+OKEX_INJECTION = 2_500 * BTC  # OKEx put 2,500 BTC into the fund before the clawback
+OKEX_DAVE = 80_000  # contracts (≈ $8M): a long that loses for the week
 
 
 def okex_2018_clawback(policy: Policy) -> Story:
     """OKEx BTC0928 (mechanics.md §13): a $416M 10x long's liquidation could not fill; settled at $7,480.
 
-    Scale: 1 quote quantum = $1, 1 lot = 1 BTC of exposure (a linear stand-in for the USD-100 inverse
-    contracts), prices in $ per BTC. The whale goes long 51,847 lots at $8,933 with exactly the
-    policy's initial margin; at 10x its bankruptcy price is ≈ $8,040, the reported liquidation
-    price, and the one-tick gap to the settlement price leaves a shortfall of 51,847 × ≈ $560
-    ≈ $29M ≈ 3,880 BTC (reported ~3,877 BTC). The fund holds ~10 BTC, and OKEx's 2,500 BTC injection
-    arrives before settlement; the rest is clawed back from the week's net winners (bob and carol,
-    the whale's counterparties). Dave, long 1,000 lots against carol, loses: he pays nothing.
-    The published figures do not add up exactly (3,877 − 10 − 2,500 = 1,367 BTC against ~1,200 BTC
-    clawed back, ~17-18%); here the clawback is the shortfall left after the fund, as a share of the
-    winners' profit, which is at least the whale's whole loss (≈ 13.6% on the okx-2018 preset).
+    Scale: the BTC0928 contract as OKEx stated it (the ``okx-2018`` preset's ``[contract]``): cash in
+    satoshi, contracts of USD 100, prices in whole USD, the engine marked at each contract's BTC
+    value ``10^10 / P`` satoshi (``solvent.rules.contract``); told in BTC0928 whatever the policy's
+    own contract. The whale goes long the reported 4,168,515 contracts at $8,844 with exactly the
+    policy's initial margin; at 10x its bankruptcy price is 8,844 × 10/11 ≈ $8,040, the reported
+    liquidation price, and the one-tick gap to the settlement price leaves a shortfall of
+    416,851,500 × (1/7,480 − 1/8,040) ≈ 3,882 BTC (reported ~3,877 BTC). The fund holds ~10 BTC,
+    and OKEx's 2,500 BTC injection arrives before settlement; the rest is clawed back from the
+    week's net winners (bob and carol, the whale's counterparties). Dave, long 80,000 contracts
+    against carol, loses: he pays nothing. The published figures do not add up exactly (3,877 −
+    10 − 2,500 = 1,367 BTC against ~1,200 BTC clawed back, ~17-18%); here the clawback is the
+    shortfall left after the fund, as a share of the winners' profit for the week, ≈ 15.7% on the
+    okx-2018 preset.
     """
-    lots, entry = OKEX_WHALE_LOTS, OKEX_ENTRY
-    book = new_book(mark_quote=entry, traders=("whale", "bob", "carol", "dave"))
-    bob_lots, carol_lots = lots * 3 // 4, lots - lots * 3 // 4
+    contracts, entry = OKEX_WHALE_CONTRACTS, OKEX_ENTRY
+    v_entry, v_settle = lot_value(BTC0928, entry), lot_value(BTC0928, OKEX_SETTLEMENT)
+    book = new_book(mark_quote=v_entry, traders=("whale", "bob", "carol", "dave"))
+    bob, carol = contracts * 3 // 4, contracts - contracts * 3 // 4
     events: list[Event] = [
-        Deposit("liquidity", lots * entry),
+        Deposit("liquidity", contracts * v_settle),
         Deposit("insurance_fund", OKEX_FUND),
-        Deposit("whale", at_initial_margin(policy, lots, entry)),
-        Deposit("bob", margin_for(policy, bob_lots, entry, 1)),
-        Deposit("carol", margin_for(policy, carol_lots + 1_000, entry, 1)),
-        Deposit("dave", margin_for(policy, 1_000, entry, 1)),
-        Trade("whale", "bob", bob_lots, entry, Taker.BUYER),
-        Trade("whale", "carol", carol_lots, entry, Taker.BUYER),
-        Trade("dave", "carol", 1_000, entry, Taker.BUYER),
+        # exactly initial margin, plus the fee of each of the two fills (each rounds up on its own)
+        Deposit("whale", at_initial_margin(policy, contracts, v_entry) - _fee(policy, contracts * v_entry) + _fee(policy, bob * v_entry) + _fee(policy, carol * v_entry)),
+        Deposit("bob", margin_for(policy, bob, v_settle, 1)),
+        Deposit("carol", margin_for(policy, carol + OKEX_DAVE, v_settle, 1)),
+        Deposit("dave", margin_for(policy, OKEX_DAVE, v_entry, 1)),
+        Trade("whale", "bob", bob, entry, Taker.BUYER),
+        Trade("whale", "carol", carol, entry, Taker.BUYER),
+        Trade("dave", "carol", OKEX_DAVE, entry, Taker.BUYER),
         Deposit("insurance_fund", OKEX_INJECTION),
         MarkPrice(OKEX_SETTLEMENT),
     ]
-    return Story(book, tuple(events))
+    return Story(book, tuple(to_engine(BTC0928, e) for e in events))
 
 
 # --- BitMEX, 12-13 March 2020 ---------------------------------------------------------------
 
 XBTUSD = Contract(ContractKind.INVERSE, value_quanta=10**8, price="1 USD per XBT")  # USD 1 face, cash in satoshi, prices in whole USD
-XBT = 10**8  # satoshi
+XBT = BTC  # satoshi
 BITMEX_OPEN, BITMEX_MAR12, BITMEX_MAR13 = 7_900, 5_700, 3_800  # USD per BTC
 BITMEX_FUND = 36_000 * XBT  # the fund held 35k-36k XBT in early March
 BITMEX_A, BITMEX_B, BITMEX_C = 1_000_000, 31_271_750, 1_000_000  # contracts (USD 1 each)

@@ -8,6 +8,7 @@ from solvent.properties import catalog
 from solvent.properties.catalog import StepView
 from solvent.properties.check import Status, check_policy
 from solvent.rules.book import new_book
+from solvent.rules.contract import lot_value, to_engine
 from solvent.rules.engine import run
 from solvent.rules.events import Deposit, MarkPrice, Trade
 from solvent.properties.scenarios import gap_price, leveraged_deposit
@@ -20,15 +21,16 @@ from solvent.rules.presets import load_preset, preset_names
 def two_account_crash(policy, *, fund_quote: int, redeposit: bool):
     """Alice long 100 lots near the policy's maximum leverage against Bob; the mark gaps through her
     bankruptcy price (twice her equity per lot); then Alice may deposit again."""
-    mark, lots = 10_000, 100
+    mark, lots = 10_000, 100  # told in the venue's terms: on an inverse contract alice is long contracts
+    value = lot_value(policy.contract, mark)
     deposit = leveraged_deposit(policy, lots, mark)
-    events = [Deposit("liquidity", 10**9), Deposit("alice", deposit), Deposit("bob", lots * mark * 2)]
+    events = [Deposit("liquidity", 10**9), Deposit("alice", deposit), Deposit("bob", lots * value * 2)]
     if fund_quote:
         events.append(Deposit("insurance_fund", fund_quote))
-    events.append(Trade("alice", "bob", lots, mark))
-    book = new_book(mark_quote=mark, traders=("alice", "bob"))
+    events.append(to_engine(policy.contract, Trade("alice", "bob", lots, mark)))
+    book = new_book(mark_quote=value, traders=("alice", "bob"))
     opened = run(policy, book, events)[-1].after
-    events.append(MarkPrice(gap_price(policy, opened, "alice", mark)))
+    events.append(to_engine(policy.contract, MarkPrice(gap_price(policy, opened, "alice", mark))))
     if redeposit:
         events.append(Deposit("alice", deposit))
     return run(policy, book, events)

@@ -25,7 +25,9 @@ TABLE = {
     "hyperliquid": ((KEPT, ACCEPTED, KEPT), "alice's deficit is 27,599: backstop vault empty, adl 27,599 (the winners pay 55,100)"),
     "mango-v4": ((KEPT, ACCEPTED, KEPT), "alice's deficit is 117,899: insurance fund 27,500, socialized loss 90,399"),
     "okx": ((KEPT, ACCEPTED, KEPT), "alice's deficit is 14,669: insurance fund 3,657, adl 11,012"),
-    "okx-2018": ((KEPT, ACCEPTED, KEPT), "alice's deficit is 110,099: insurance fund 27,500, clawback 82,599"),
+    # okx-2018 is inverse too (USD 100 BTC futures, satoshi): $10,000 → $8,196 on the whole-USD
+    # grid, 10^10 / 8,196 ≈ 1,220,107 satoshi a contract against 1,000,000 at entry
+    "okx-2018": ((KEPT, ACCEPTED, KEPT), "alice's deficit is 11,010,699: insurance fund 2,750,000, clawback 8,260,699"),
     "percolator": ((KEPT, ACCEPTED, KEPT), "alice's deficit is 110,099: insurance fund 29,750, haircut ratio 80,349"),
 }
 

@@ -124,10 +124,14 @@ class TestPolicy:
         contract = load_preset("bitmex").contract
         assert (contract.kind, contract.value_quanta, contract.value_rounding) == (ContractKind.INVERSE, 10**8, Rounding.HALF_EVEN)
 
+    def test_okex_2018_declares_its_usd_100_btc_futures(self) -> None:
+        contract = load_preset("okx-2018").contract
+        assert (contract.kind, contract.value_quanta) == (ContractKind.INVERSE, 100 * 10**8)
+
     def test_every_other_preset_is_linear(self) -> None:
         from solvent.rules.presets import preset_names
 
-        assert {n for n in preset_names() if load_preset(n).contract.is_inverse} == {"bitmex"}
+        assert {n for n in preset_names() if load_preset(n).contract.is_inverse} == {"bitmex", "okx-2018"}
 
     def test_an_inverse_contract_round_trips_through_toml(self) -> None:
         policy = load_preset("bitmex")
