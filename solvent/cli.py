@@ -256,9 +256,16 @@ def replay(finding: Path) -> None:
         _bad_input(f"{finding}: the policy rejects an event of the saved story; it no longer describes this policy")
     index = first_violation(f.policy, inv, steps)
     click.echo(f"policy {f.policy.name}, invariant {inv.id}: {inv.claim}")
+    contract = f.policy.contract
     for i, s in enumerate(steps):
         mark = "  <- fails here" if i == index else ""
         click.echo(f"  {i + 1}. {s.event!r}{mark}")
+    if contract.is_inverse:
+        from solvent.reports.story import describe_event
+
+        click.echo("  in the venue's terms (inverse contract):")
+        for i, s in enumerate(steps):
+            click.echo(f"    {i + 1}. {describe_event(s.event, s.before, contract)}")
     if index is None:
         click.echo("no longer fails: the story runs and the invariant holds at every step")
         sys.exit(EXIT_OK)
