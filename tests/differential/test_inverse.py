@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -30,6 +31,7 @@ from solvent.rules.contract import Contract, ContractKind, contracts as venue_co
 from solvent.rules.margin import initial_margin, maintenance_margin
 from solvent.rules.outcomes import AdlFill, Bankrupt, Liquidated
 from solvent.rules.presets import load_preset
+from solvent.rules.liquidation_price import bybit_inverse_liquidation_price
 from solvent.rules.venue_formulas import inverse_bankruptcy_price
 from test_engine_step import both_ways
 
@@ -159,3 +161,46 @@ def test_price_grid_rounding_is_named() -> None:
     """Off the grid the coin value is rounded as the contract says: half-even by default, or floor."""
     floor = Contract(ContractKind.INVERSE, value_quanta=10**8, value_rounding=Rounding.FLOOR)
     assert (lot_value(XBTUSD, 7_000), lot_value(floor, 7_000)) == (14_286, 14_285)  # 14,285.71…
+
+
+class TestLiquidationPrice:
+    """Where the engine liquidates an isolated inverse long, against Bybit's published formula.
+
+    Bybit (§3): ``LP_long = Qty / [PosValue + (IM − MM)]`` with ``PosValue = Qty / EP``: the
+    maintenance margin is a fixed coin amount, the position's value *at entry* × MMR. The engine
+    (and BitMEX's reading) takes maintenance on the position's value *at the mark*,
+    ``Qty / P × MMR``, which grows as an inverse long falls; so it liquidates at
+    ``Qty × (1 + MMR) / (PosValue + IM)``, a little above Bybit's price (by about MMR × (IM − MM) /
+    (1 + IM) of it: 0.0025% at 100x with MM 0.5%). Recorded here, not fudged: a Bybit inverse
+    preset would need maintenance on the entry value.
+
+    Finer units so the difference is visible: USD 100 contracts, prices in cents, cash in
+    satoshi, ``V = 100 × 10^8 × 100``.
+    """
+
+    def test_the_engine_liquidates_between_its_own_price_and_bybits(self) -> None:
+        contract = Contract(ContractKind.INVERSE, value_quanta=10**12, price="cents per BTC")
+        base = load_preset("bitmex")
+        policy = attrs.evolve(base, contract=contract)
+        qty, entry = 10_000, 1_000_000  # USD 1M at $10,000
+        pos_value = qty * lot_value(contract, entry)  # 100 XBT in satoshi
+        im = initial_margin(policy.margin, policy.rounding, qty, lot_value(contract, entry))  # 1%: 1 XBT
+        mmr = Fraction(policy.margin.tiers[0].maintenance_ppm, 10**6)
+        # Bybit's formula in its own units: Qty in the price's currency (cents), margins in BTC
+        bybit = bybit_inverse_liquidation_price(entry, qty * 100 * 100, Fraction(im, 10**8), pos_value * mmr / 10**8)
+        engine = Fraction(contract.value_quanta * qty) * (1 + mmr) / (pos_value + im)  # Qty × (1 + MMR) / (PosValue + IM), in cents
+        assert bybit < engine
+        assert float((engine - bybit) / engine) == pytest.approx(0.000025, rel=0.01)
+
+        def liquidated_at(price: int) -> bool:
+            book = new_book(mark_quote=lot_value(contract, entry), traders=("alice", "bob"), isolated=("alice",))
+            opening = [Deposit("liquidity", 100 * XBT), Deposit("alice", im), Deposit("bob", 200 * XBT), Trade("alice", "bob", qty, entry)]
+            book = run(policy, book, [to_engine(contract, e) for e in opening])[-1].after
+            moved = step(policy, book, to_engine(contract, MarkPrice(price)))
+            return any(isinstance(o, Liquidated) for o in moved.outcomes)
+
+        between = 995_040  # $9,950.40: above Bybit's LP ($9,950.25), below the engine's ($9,950.50)
+        assert bybit < between < engine
+        assert liquidated_at(between)  # the engine liquidates here; Bybit's formula would not yet
+        assert not liquidated_at(995_060)  # above both
+        assert liquidated_at(995_020)  # below both
