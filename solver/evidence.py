@@ -4,8 +4,9 @@
 never "proved". :func:`prove_within` adds z3's verdicts where they come cheaply: each invariant is
 asked once, on every book of ``accounts`` traders and one mark move (the liquidation sweep and the
 whole waterfall), with the invariants that have an all-N argument first (conservation,
-open-interest balance), each with a timeout of at most ``per_question_s`` and at most half its
-fair share of the budget left, so that every invariant is asked before the budget is spent.
+open-interest balance), each with a timeout of at most ``per_question_s`` (building the question
+included) and at most half its fair share of the budget left, so that every invariant is asked
+before the budget is spent.
 
 What comes back is each :class:`~solvent.solver.verdicts.ProofResult` as it is: PROVED with its
 scope, REFUTED with a counterexample the concrete engine replayed, UNKNOWN/PARTIAL with the reason.

@@ -21,6 +21,11 @@ question is a portfolio (``solvent.solver.query``): purified linear queries with
 limit. ``Bounds.price_grid`` instead fixes every price to grid points (one linear query per
 combination; the verdict then covers only those prices).
 
+The per-question timeout (``Bounds.timeout_ms``) covers building the question too (the symbolic
+run and its linearization, ``solvent.solver.deadline``): a build that outlasts it leaves the
+question UNKNOWN with that reason ("building the question took longer than the 5 s timeout"),
+and z3 gets only what the build left.
+
 Where an invariant has an all-N argument (``solvent.solver.compositional``: conservation,
 open-interest balance), its lemmas decide the invariant for every N and every number of events
 of the bounded kinds, and the bounded queries check the transfers only. The result states the
@@ -45,9 +50,10 @@ from solvent.properties.catalog import Invariant
 from solvent.rules.policy import Policy
 from solvent.rules.presets import resolve_policy
 from solvent.solver.bounds import Bounds
+from solvent.solver.deadline import BuildTimeout
 from solvent.solver.query import Answer, StoryQuery
+from solvent.solver.refinement import obligation_name
 from solvent.solver.verdicts import (
-    TRANSFERS,
     ObligationResult,
     ProofResult,
     QueryStats,
@@ -165,14 +171,20 @@ def _bounded(policy: Policy, invariant: Invariant, bounds: Bounds, *, check_inva
     checked = ((invariant,) if check_invariant else ()) + ((None,) if transfers else ())
     if not checked:
         raise ValueError("a proof needs an obligation: the invariant, the transfers, or both")
-    per_obligation: dict[str, list[Answer]] = {(TRANSFERS if o is None else o.id): [] for o in checked}
+    per_obligation: dict[str, list[Answer]] = {obligation_name(o): [] for o in checked}
     witnesses: list[Answer] = []
     queries: list[QueryStats] = []
     linear = True
     names: tuple[str, ...] = ()
     for prices in _grid_points(bounds, _slot_prices(bounds)):
-        query = StoryQuery(policy, invariant, bounds, prices)
-        queries.append(QueryStats(f"build {_point(prices)}", "built", query.build_seconds))
+        try:
+            query = StoryQuery(policy, invariant, bounds, prices, obligations=checked)
+        except BuildTimeout as stop:
+            queries.append(QueryStats(f"build {_point(prices)}".strip(), "timeout", stop.seconds))
+            for name, answers in per_obligation.items():
+                answers.append(Answer(Verdict.UNKNOWN, QueryStats(name, "timeout (building)", stop.seconds), stop.reason))
+            continue
+        queries.append(QueryStats(f"build {_point(prices)}".strip(), "built", query.build_seconds))
         linear = linear and query.exact
         names = names or tuple(a.name for a in query.assumptions)
         witness = query.check_assumptions()
@@ -200,7 +212,7 @@ def _bounded(policy: Policy, invariant: Invariant, bounds: Bounds, *, check_inva
         assumptions=names,
     )
     vacuous = [w for w in witnesses if w.verdict is Verdict.VACUOUS]
-    if len(vacuous) == len(witnesses):
+    if witnesses and len(vacuous) == len(witnesses):
         return attrs.evolve(base, verdict=Verdict.VACUOUS, reason=vacuous[0].reason, conflicting=vacuous[0].conflicting)
     unknown_witness = [w for w in witnesses if w.verdict is Verdict.UNKNOWN]
     results = [attrs.evolve(_fold(name, answers, unknown_witness), scope=scope_of(bounds)) for name, answers in per_obligation.items()]
@@ -249,7 +261,10 @@ def _minimized(policy: Policy, invariant: Invariant, bounds: Bounds, outcome: Pr
     smaller = attrs.evolve(bounds, accounts=n)
     budget = min(bounds.timeout_ms // 4, 10_000)
     for prices in _grid_points(smaller, _slot_prices(smaller)):
-        query = StoryQuery(policy, invariant, smaller, prices)
+        try:
+            query = StoryQuery(policy, invariant, smaller, prices, obligations=(failing,))
+        except BuildTimeout:
+            continue  # the refutation stands as found; only its shrinking is skipped
         answer = query.check_obligation(failing)
         if answer.verdict is not Verdict.REFUTED:
             continue

@@ -17,7 +17,9 @@ share their purified products), and answers on one z3 solver:
   wall-clock limit (a portfolio: purified, exact, purified again).
 - :meth:`smaller`: a counterexample of least total magnitude (binary search on Σ|x|).
 
-Every check has a deadline (``Bounds.timeout_ms`` per question, refinement rounds included).
+Every question has a deadline: ``Bounds.timeout_ms`` covers building the query (the symbolic run
+and its linearization, ``solvent.solver.deadline``) and then each check, refinement rounds
+included, gets what the build left. Only the obligations a caller will ask are built.
 """
 
 from __future__ import annotations
@@ -31,10 +33,11 @@ import z3
 
 from solvent.properties.catalog import Invariant
 from solvent.rules.arith import all_, sum_
+from solvent.rules.book import Book
 from solvent.rules.policy import Policy
 from solvent.solver.assumptions import Assumption, book_assumptions, move_within
 from solvent.solver.bounds import Bounds
-from solvent.solver import wall
+from solvent.solver import deadline, wall
 from solvent.solver.linearize import Linearizer
 from solvent.solver.refinement import Replay, lemmas, obligation_name, replay
 from solvent.solver.story import canonical_witness, decode, event_variables, run, slots, symbolic_book
@@ -69,38 +72,54 @@ class StoryQuery:
     """The solver state for one policy, invariant, bounds and (optional) price-grid point.
 
     ``prices``: with a price grid, the starting mark followed by one price per slot (``None`` for
-    a slot whose event has no price).
+    a slot whose event has no price). ``obligations``: the questions :meth:`check_obligation` will
+    be asked (the invariant, or ``None`` for the transfers; default both). Only those are built:
+    linearizing an invariant over a liquidation sweep is most of a large query's build, and a
+    compositional proof asks about the transfers only.
+
+    Building counts against ``bounds.timeout_ms`` (``solvent.solver.deadline``): a build that
+    takes longer raises :class:`~solvent.solver.deadline.BuildTimeout`, and each question then
+    gets only what is left of the timeout (:attr:`solve_ms`).
     """
 
-    def __init__(self, policy: Policy, invariant: Invariant, bounds: Bounds, prices: Sequence[int | None] = ()) -> None:
+    def __init__(
+        self,
+        policy: Policy,
+        invariant: Invariant,
+        bounds: Bounds,
+        prices: Sequence[int | None] = (),
+        *,
+        obligations: Sequence[Invariant | None] | None = None,
+    ) -> None:
         started = time.perf_counter()
         self.policy, self.invariant, self.bounds = policy, invariant, bounds
+        asked = (invariant, None) if obligations is None else tuple(obligations)
+        with deadline.building(bounds.timeout_ms):
+            self._build(prices, asked)
+        self.build_seconds = time.perf_counter() - started
+        #: each question's share of the timeout once the build is paid for (refinement included)
+        self.solve_ms = max(bounds.timeout_ms - int(self.build_seconds * 1000), 1)
+
+    def _build(self, prices: Sequence[int | None], asked: Sequence[Invariant | None]) -> None:
+        bounds = self.bounds
         self.book, self.variables = symbolic_book(bounds, prices[0] if prices else None)
         self.slots = slots(self.book, bounds, prices[1:])
-        self.runs = run(policy, self.book, self.slots)
-        self.assumptions: list[Assumption] = book_assumptions(policy, self.book, bounds)
-        self.assumptions.append(Assumption("event numbers within bounds", all_(s.field_bounds for s in self.slots)))
-        if bounds.max_move_ppm is not None:
-            self.assumptions += [
-                Assumption(f"event {k + 1} moves the mark at most {bounds.max_move_ppm} ppm", all_(
-                    _implies(r.slot.chosen(v), move_within(r.before.market.mark_quote, vr.variant.event, bounds))
-                    for v, vr in enumerate(r.runs)
-                ))
-                for k, r in enumerate(self.runs)
-            ]
+        self.runs = run(self.policy, self.book, self.slots)
+        self.assumptions: list[Assumption] = self._assumptions()
         accepted = [r.accepted() for r in self.runs]
         self.assumptions += [Assumption(f"event {k + 1} accepted", acc) for k, acc in enumerate(accepted)]
-        violations = {
-            invariant.id: _violation(accepted, [_bool(r.obligation(policy, invariant)) for r in self.runs]),
-            None: _violation(accepted, [_bool(r.transfers_ok()) for r in self.runs]),
-        }
-        self.violations = violations
-        formulas = [_bool(a.holds) for a in self.assumptions] + list(violations.values())
+        self.violations = {_key(o): _violation(accepted, self._holds(o)) for o in asked}
+        formulas = [_bool(a.holds) for a in self.assumptions] + list(self.violations.values())
         self.linearizer = Linearizer() if bounds.linearize else None
-        rewritten = self._rewrite(formulas)
+        books = [self.book, *(r.after for r in self.runs)]
+        if all(o is None for o in asked):
+            # a transfer amount reads the book before its event; only an invariant reads the last
+            # book whole, and its open-interest hint is the costliest part of a large build
+            books.pop()
+        rewritten = self._rewrite(formulas, books)
         n = len(self.assumptions)
         self.assumption_terms = rewritten[:n]
-        self.goals = dict(zip(violations, rewritten[n:], strict=True))
+        self.goals = dict(zip(self.violations, rewritten[n:], strict=True))
         self.solver = z3.Solver()
         for a, f in zip(self.assumptions, self.assumption_terms, strict=True):
             self.solver.assert_and_track(f, z3.Bool(f"assume: {a.name}"))
@@ -109,13 +128,34 @@ class StoryQuery:
         numbers = self.variables + event_variables(self.slots)
         self.inputs = numbers + [slot.choice for slot in self.slots if slot.choice is not None]
         self.size = sum_(z3.If(v >= 0, v, -v) for v in numbers)
-        self.build_seconds = time.perf_counter() - started
 
-    def _rewrite(self, formulas: list[Any]) -> list[Any]:
+    def _assumptions(self) -> list[Assumption]:
+        """The book's assumptions, the event numbers' bounds and each mark event's largest move."""
+        bounds = self.bounds
+        out = book_assumptions(self.policy, self.book, bounds)
+        out.append(Assumption("event numbers within bounds", all_(s.field_bounds for s in self.slots)))
+        if bounds.max_move_ppm is not None:
+            out += [
+                Assumption(f"event {k + 1} moves the mark at most {bounds.max_move_ppm} ppm", all_(
+                    _implies(r.slot.chosen(v), move_within(r.before.market.mark_quote, vr.variant.event, bounds))
+                    for v, vr in enumerate(r.runs)
+                ))
+                for k, r in enumerate(self.runs)
+            ]
+        return out
+
+    def _holds(self, obligation: Invariant | None) -> list[Any]:
+        """Per event: the invariant holds after it (or, for ``None``, its transfers are non-negative)."""
+        if obligation is None:
+            return [_bool(r.transfers_ok()) for r in self.runs]
+        return [_bool(r.obligation(self.policy, obligation)) for r in self.runs]
+
+    def _rewrite(self, formulas: list[Any], books: Sequence[Book]) -> list[Any]:
+        """The formulas linearized, with the open-interest hint for each book they read."""
         if self.linearizer is None:
             return formulas
         rewritten = self.linearizer.rewrite(formulas)
-        for book in [self.book, *(r.after for r in self.runs)]:
+        for book in books:
             self.linearizer.hint(sum_(a.size_lots for a in book.accounts))
         self.linearizer.finish()
         return rewritten
@@ -139,9 +179,11 @@ class StoryQuery:
 
     def check_obligation(self, invariant: Invariant | None, extra: Any = None) -> Answer:
         """PROVED (unsat), REFUTED (replayed), or UNKNOWN for the invariant (or transfers, ``None``)."""
-        key = None if invariant is None else invariant.id
-        goal = self.goals[key]
+        key = _key(invariant)
         name = obligation_name(invariant)
+        if key not in self.goals:
+            raise ValueError(f"this query was built without {name!r}: pass it in StoryQuery(..., obligations=...)")
+        goal = self.goals[key]
         if z3.is_false(z3.simplify(goal)):
             return Answer(Verdict.PROVED, QueryStats(name, "unsat (no symbolic case)", 0.0))
         if extra is not None:
@@ -154,7 +196,7 @@ class StoryQuery:
         """Purified with a few refinement rounds, then exact NIA, then purified again: each phase
         decides what the others stall on (linear proofs at large N; pro-rata rounding at small N)."""
         started = time.perf_counter()
-        total = self.bounds.timeout_ms
+        total = self.solve_ms
 
         def left() -> int:
             return max(total - int((time.perf_counter() - started) * 1000), 1)
@@ -175,9 +217,9 @@ class StoryQuery:
     def smaller(self, invariant: Invariant | None, answer: Answer, budget_ms: int) -> tuple[Answer, bool]:
         """A counterexample of least Σ|x| over the book's and events' numbers, and whether it is
         proved least (every smaller bound was unsat) or only the least found within ``budget_ms``."""
-        deadline = time.perf_counter() + budget_ms / 1000
+        stop_at = time.perf_counter() + budget_ms / 1000
         best, low = answer, 0
-        while best.size is not None and low < best.size and time.perf_counter() < deadline:
+        while best.size is not None and low < best.size and time.perf_counter() < stop_at:
             middle = (low + best.size) // 2
             trial = self.check_obligation(invariant, self.size <= middle)
             if trial.verdict is Verdict.REFUTED and trial.size is not None:
@@ -229,14 +271,14 @@ class StoryQuery:
         max_rounds: int | None = None,
     ) -> Answer:
         started = time.perf_counter() if started is None else started
-        deadline = started + (self.bounds.timeout_ms if budget_ms is None else budget_ms) / 1000
+        stop_at = started + (self.solve_ms if budget_ms is None else budget_ms) / 1000
         rounds_allowed = self.bounds.refinements if max_rounds is None else min(max_rounds, self.bounds.refinements)
         self.solver.push()
         if goal is not None:
             self.solver.add(goal)
         try:
             for rounds in range(rounds_allowed + 1):
-                remaining = int((deadline - time.perf_counter()) * 1000)
+                remaining = int((stop_at - time.perf_counter()) * 1000)
                 if remaining <= 0:
                     return _answer(Verdict.UNKNOWN, name, "timeout", started, rounds, f"timeout after {rounds} refinement rounds")
                 self.solver.set(timeout=remaining)
@@ -284,6 +326,10 @@ class StoryQuery:
 
 def _answer(verdict: Verdict, name: str, result: str, started: float, rounds: int, reason: str = "", **kw: Any) -> Answer:
     return Answer(verdict, QueryStats(name, result, time.perf_counter() - started, rounds), reason, **kw)
+
+
+def _key(obligation: Invariant | None) -> str | None:
+    return None if obligation is None else obligation.id
 
 
 def _violation(accepted: list[Any], holds: list[Any]) -> z3.BoolRef:

@@ -9,6 +9,10 @@ divisor that is exactly Python's floor division, for every sign of the numerator
 numeric-semantics cheat sheet). The engine only divides by a policy constant (ppm, tick) or by
 ``safe_divisor(...)``, which is positive on every path, so :meth:`Z3Backend.floor_div` models
 ``⌊n / d⌋`` on the domain ``d > 0`` and says nothing about ``d ≤ 0``.
+
+Every operation first looks at the build deadline (``solvent.solver.deadline``): the engine's
+symbolic run is where a large question spends its build time, and this is the one place the
+solver sees inside it.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 import z3
 
 from solvent.rules.arith import SymbolicBackend
+from solvent.solver import deadline
 
 
 def is_z3(value: Any) -> bool:
@@ -65,23 +70,28 @@ class Z3Backend(SymbolicBackend):
 
     def ite(self, cond: Any, then: Any, other: Any) -> z3.ExprRef:
         """``If(cond, then, other)`` with both branches brought to one sort."""
+        deadline.check()
         a, b = _pair(then, other)
         return z3.If(as_bool_term(cond), a, b)
 
     def and_(self, *conds: Any) -> z3.BoolRef:
         """Conjunction of Boolean terms (Python bools allowed)."""
+        deadline.check()
         return z3.And(*[as_bool_term(c) for c in conds])
 
     def or_(self, *conds: Any) -> z3.BoolRef:
         """Disjunction of Boolean terms (Python bools allowed)."""
+        deadline.check()
         return z3.Or(*[as_bool_term(c) for c in conds])
 
     def not_(self, cond: Any) -> z3.BoolRef:
         """Negation of a Boolean term."""
+        deadline.check()
         return z3.Not(as_bool_term(cond))
 
     def floor_div(self, n: Any, d: Any) -> z3.ArithRef:
         """``⌊n / d⌋`` for ``d > 0`` (z3's Euclidean ``/`` equals floor there); unspecified for ``d ≤ 0``."""
+        deadline.check()
         return as_int_term(n) / as_int_term(d)
 
 
