@@ -79,12 +79,6 @@ class Contract:
     def is_inverse(self) -> bool:
         return self.kind is ContractKind.INVERSE
 
-    def describe(self) -> str:
-        """The contract in a few words, for reports."""
-        if not self.is_inverse:
-            return "linear"
-        return f"inverse, V = {self.value_quanta:,} (one contract is worth V / price coin quanta)"
-
 
 LINEAR = Contract()
 
@@ -95,7 +89,13 @@ def lot_value(contract: Contract, price: Any) -> Any:
         return price
     if price <= 0:
         raise ValueError(f"an inverse contract's price must be > 0: {price}")
-    return div(contract.value_quanta, price, rounding=contract.value_rounding)
+    value = div(contract.value_quanta, price, rounding=contract.value_rounding)
+    if value <= 0:
+        raise ValueError(
+            f"at price {price} an inverse contract of value_quanta {contract.value_quanta} is worth {value} coin quanta: "
+            f"state the contract's value in finer quanta ('value_quanta') or the price in coarser ones"
+        )
+    return value
 
 
 def price_of(contract: Contract, value: Any) -> Any:

@@ -78,6 +78,11 @@ class TestInverseTranslation:
         with pytest.raises(ValueError, match="must be > 0"):
             lot_value(XBTUSD, 0)
 
+    def test_a_price_at_which_a_contract_is_worth_nothing_is_an_error(self) -> None:
+        assert lot_value(XBTUSD, 2 * 10**8 - 1) == 1  # 0.500…: rounds to one satoshi
+        with pytest.raises(ValueError, match="is worth 0 coin quanta: state the contract's value in finer quanta"):
+            lot_value(XBTUSD, 2 * 10**8 + 1)
+
     def test_an_inverse_contract_needs_its_value(self) -> None:
         with pytest.raises(ValueError, match="'value_quanta' must be > 0 for an inverse contract"):
             Contract(ContractKind.INVERSE)
