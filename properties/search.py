@@ -14,9 +14,15 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import functools
+import importlib
+import importlib.util
+import pkgutil
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
 
 import attrs
 from hypothesis import HealthCheck, Phase, find, given, settings, target
@@ -208,29 +214,58 @@ def minimize(still_fails: Callable[[Story], bool], story: Story) -> Story:
         story = smaller
 
 
+#: Solvent's packages, as pyproject.toml's ``[tool.setuptools] packages`` lists them (a test
+#: keeps the two equal): the source whose literals the search's draws may use.
+SOLVENT_PACKAGES = ("solvent", "solvent.properties", "solvent.reports", "solvent.rules", "solvent.solver")
+
+
+@functools.cache
+def _solvent_constants() -> Any:
+    """The constants hypothesis would collect from Solvent's own source, every module of the
+    ``solvent`` package whether imported or not, read in module-name order (None where this
+    hypothesis has no such collector)."""
+    try:
+        from hypothesis.internal.constants_ast import Constants, _constants_from_source
+    except ImportError:  # pragma: no cover - other hypothesis versions
+        return None
+    names = []
+    for package in SOLVENT_PACKAGES:
+        names.append(package)
+        names += [m.name for m in pkgutil.iter_modules(importlib.import_module(package).__path__, package + ".")]
+    pool = Constants()
+    for name in sorted(names):
+        spec = importlib.util.find_spec(name)
+        origin = getattr(spec, "origin", None)
+        if origin and origin.endswith(".py"):
+            pool |= _constants_from_source(Path(origin).read_bytes(), limit=False)
+    return pool
+
+
 @contextlib.contextmanager
 def same_draws_in_any_process() -> Iterator[None]:
     """Hypothesis (6.131 on) mixes integer literals found in every local module loaded in
-    ``sys.modules`` into its draws, so under one seed the stories drawn depend on which modules
-    happen to be imported (a test run, a plugin, a new module of Solvent's own). For the length of
-    a search that pool is pinned empty: a seed then means the same stories in any process. Where
-    hypothesis has no such pool (older or newer internals) this does nothing; a finding's exact
-    replay is its saved JSON file either way.
+    ``sys.modules`` into its draws, so under one seed the stories drawn depended on which modules
+    happened to be imported (a test run, a plugin, the CLI's imports). For the length of a search
+    that pool is pinned to the literals of Solvent's own source, all of it, in a fixed order: a
+    seed then means the same stories in any process running this version of Solvent. (Pinning it
+    empty instead cost real power: the round-trip-neutral searches on backpack and drift found
+    nothing at the CI budget, and found their stories with Solvent's literals.) Where hypothesis
+    has no such pool (older or newer internals) this does nothing; a finding's exact replay is
+    its saved JSON file either way.
     """
     try:
         from hypothesis.internal.conjecture import providers
-        from hypothesis.internal.constants_ast import Constants
     except ImportError:  # pragma: no cover - other hypothesis versions
         yield
         return
     original = getattr(providers, "_get_local_constants", None)
     cache = getattr(providers, "CONSTANTS_CACHE", None)
-    if original is None or cache is None or not hasattr(cache, "cache"):  # pragma: no cover
+    pool = _solvent_constants()
+    if original is None or cache is None or not hasattr(cache, "cache") or pool is None:  # pragma: no cover
         yield
         return
-    empty = Constants()
     cache.cache.clear()
-    providers._get_local_constants = lambda: empty
+    providers._get_local_constants = lambda: pool
     try:
         yield
     finally:

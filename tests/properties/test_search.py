@@ -16,7 +16,7 @@ from solvent.properties import catalog, findings
 from solvent.properties.scenarios import Story
 from solvent.properties.check import Status, check_policy
 from solvent.properties.machine import machine
-from solvent.properties.search import CI, Outcome, SearchBudget, fails, minimize, replay, scan, search, search_all
+from solvent.properties.search import Outcome, SearchBudget, fails, minimize, replay, scan, search, search_all
 from solvent.properties import actions as act
 from solvent.properties.strategies import books, events, play, played_steps, price_paths, stories
 from solvent.rules.book import new_book
@@ -62,17 +62,36 @@ class TestSearch:
         (result,) = search_all(load_preset("backpack"), ["adl-ranking-respected"], SMALL)
         assert result.outcome is Outcome.NOT_EXERCISED
 
-    def test_check_searches_take_profit_claims_with_the_take_profit_action(self):
-        """The one-pass scan draws no take-profit action, so a flat winner's claim gets its own
-        search inside ``search_all`` (what ``solvent check`` runs): the planted flat-charging
-        socialized loss is found at the CI budget, where the scan alone finds nothing."""
+    def test_take_profit_claims_get_their_own_search_in_check(self, monkeypatch):
+        """The one-pass scan draws no take-profit action, so ``search_all`` (what ``solvent check``
+        runs) gives a take-profit claim the scan left unbroken its own search; other claims the
+        scan left unbroken get none."""
+        from solvent.properties import search as search_module
+
+        asked = []
+        real = search_module.search
+
+        def spy(policy, invariant, budget):
+            asked.append(invariant.id)
+            return real(policy, invariant, budget)
+
+        monkeypatch.setattr(search_module, "search", spy)
+        policy = load_policy("tests/planted/socialized-loss-charges-flat.toml")
+        results = {r.invariant: r for r in search_module.search_all(policy, ["flat-accounts-never-pay", "conservation"], SMALL)}
+        assert asked == ["flat-accounts-never-pay"]
+        assert results["conservation"].outcome is Outcome.NONE_FOUND
+        assert results["flat-accounts-never-pay"].stats.examples > SMALL.max_examples  # the scan's and its own search's
+
+    @pytest.mark.deep
+    def test_check_finds_the_flat_charging_socialized_loss(self):
+        """End to end at 2,000 examples (the scan alone finds nothing there; about 17 s)."""
         policy = load_policy("tests/planted/socialized-loss-charges-flat.toml")
         inv = catalog.get("flat-accounts-never-pay")
-        assert scan(policy, [inv], CI)[inv.id].seconds_to_first is None  # the control
-        (result,) = search_all(policy, [inv.id], CI)
+        budget = SearchBudget(max_examples=2_000)
+        assert scan(policy, [inv], budget)[inv.id].seconds_to_first is None  # the control
+        (result,) = search_all(policy, [inv.id], budget)
         assert result.outcome is Outcome.FOUND, result.stats
         assert fails(policy, inv, result.story)
-        assert result.stats.examples > CI.max_examples  # the scan's and the search's
 
     def test_search_reaches_bankruptcies(self):
         (result,) = search_all(load_preset("binance"), ["no-negative-equity"], SearchBudget(max_examples=200))

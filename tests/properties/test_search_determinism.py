@@ -3,8 +3,8 @@
 (Found when a new module of Solvent's own changed the story a planted policy's search shrank to.)
 
 Hypothesis mixes integer literals from every local module in ``sys.modules`` into its draws; the
-search pins that pool empty (``search.same_draws_in_any_process``), so importing a module full of
-numbers between two runs of one search changes nothing.
+search pins that pool to Solvent's own literals (``search.same_draws_in_any_process``), so
+importing a module full of numbers between two runs of one search changes nothing.
 """
 
 from __future__ import annotations
@@ -12,11 +12,13 @@ from __future__ import annotations
 import contextlib
 import importlib
 import sys
+import tomllib
+from pathlib import Path
 
 import pytest
 
 from solvent.properties import search as search_module
-from solvent.properties.search import SearchBudget, same_draws_in_any_process, search
+from solvent.properties.search import SOLVENT_PACKAGES, SearchBudget, same_draws_in_any_process, search
 from solvent.rules.loading import load_policy
 
 providers = pytest.importorskip("hypothesis.internal.conjecture.providers")
@@ -35,12 +37,19 @@ def module_of_numbers(tmp_path, monkeypatch):
     sys.modules.pop("numbers_for_hypothesis", None)
 
 
-def test_the_pool_is_empty_inside_and_restored_after(module_of_numbers) -> None:
+def test_the_pool_is_solvents_own_inside_and_restored_after(module_of_numbers) -> None:
     module_of_numbers()
-    assert 997 in providers._get_local_constants().integers  # the leak this guards against
+    assert 99_999 in providers._get_local_constants().integers  # the leak this guards against
     with same_draws_in_any_process():
-        assert not providers._get_local_constants().integers
-    assert 997 in providers._get_local_constants().integers
+        inside = providers._get_local_constants().integers
+        assert 99_999 not in inside
+        assert {10_000, 1_000_000} <= set(inside)  # Solvent's own literals (scenarios' mark, PPM)
+    assert 99_999 in providers._get_local_constants().integers
+
+
+def test_the_pool_covers_every_package_pyproject_installs() -> None:
+    config = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    assert sorted(config["tool"]["setuptools"]["packages"]) == sorted(SOLVENT_PACKAGES)
 
 
 def _fingerprint(result) -> tuple:
