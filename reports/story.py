@@ -349,6 +349,17 @@ def describe_event(event: Any, before: Book | None = None, contract: Contract = 
     return repr(event)
 
 
+def venue_terms_lines(events: Sequence[Any], befores: Sequence[Book | None], contract: Contract, pad: str = "  ") -> list[str]:
+    """An inverse contract's story told again in the venue's terms, for the plain-text outputs: a
+    header and one numbered line per event (``befores``: the book before each, as far as known).
+    Empty on a linear contract, whose engine events already are the venue's."""
+    if not contract.is_inverse:
+        return []
+    known = list(befores) + [None] * (len(events) - len(befores))
+    lines = [f"{pad}the same events in the venue's terms (inverse contract):"]
+    return lines + [f"{pad}  {i + 1}. {describe_event(e, b, contract)}" for i, (e, b) in enumerate(zip(events, known))]
+
+
 def _percent(change: Any, base: Any) -> str:
     if not base:
         return "from zero"

@@ -16,7 +16,6 @@ from solvent.reports.story import (
     LABEL,
     book_value,
     column_header,
-    describe_event,
     describe_outcome,
     evidence,
     group_findings,
@@ -25,6 +24,7 @@ from solvent.reports.story import (
     story_steps,
     summary_line,
     units_text,
+    venue_terms_lines,
     worth_showing,
 )
 from solvent.rules.book import Book
@@ -68,9 +68,8 @@ def story(violation: Violation, invariant_ids: list[str], report: PolicyReport) 
     ]
     contract = report.policy.contract
     lines += [f"    {i + 1}. {e!r}" for i, e in enumerate(violation.events)]
-    if contract.is_inverse:
-        lines += ["  the same events in the venue's terms (inverse contract: prices are V / lot value):"]
-        lines += [f"    {i + 1}. {describe_event(e, b, contract)}" for i, (e, b) in enumerate((s.event, s.before) for s in story_steps(report.policy, violation))]
+    steps = story_steps(report.policy, violation) if contract.is_inverse else ()
+    lines += venue_terms_lines([s.event for s in steps], [s.before for s in steps], contract)
     if violation.note:
         lines += ["  what differs from the twin:", _indent(violation.note)]
     lines += ["  book before the failing step:", _indent(_accounts_table(step.before, contract))]

@@ -260,12 +260,10 @@ def replay(finding: Path) -> None:
     for i, s in enumerate(steps):
         mark = "  <- fails here" if i == index else ""
         click.echo(f"  {i + 1}. {s.event!r}{mark}")
-    if contract.is_inverse:
-        from solvent.reports.story import describe_event
+    from solvent.reports.story import venue_terms_lines
 
-        click.echo("  in the venue's terms (inverse contract):")
-        for i, s in enumerate(steps):
-            click.echo(f"    {i + 1}. {describe_event(s.event, s.before, contract)}")
+    for line in venue_terms_lines([s.event for s in steps], [s.before for s in steps], contract):
+        click.echo(line)
     if index is None:
         click.echo("no longer fails: the story runs and the invariant holds at every step")
         sys.exit(EXIT_OK)

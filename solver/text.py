@@ -31,14 +31,9 @@ def _accounts(book: Book, contract: Contract = LINEAR) -> str:
 
 def _venue_events(story, steps: tuple[Step, ...], contract: Contract, pad: str) -> list[str]:
     """The story's events again in the venue's terms (inverse contracts only)."""
-    if not contract.is_inverse:
-        return []
-    from solvent.reports.story import describe_event  # the reports' words for events; imported late (layering)
+    from solvent.reports.story import venue_terms_lines  # the reports' words for events; imported late (layering)
 
-    befores = [s.before for s in steps] + [None] * (len(story.events) - len(steps))
-    lines = [f"{pad}in the venue's terms (inverse contract):"]
-    lines += [f"{pad}  {i + 1}. {describe_event(e, b, contract)}" for i, (e, b) in enumerate(zip(story.events, befores))]
-    return lines
+    return venue_terms_lines(story.events, [s.before for s in steps], contract, pad)
 
 
 def _transfers(step: Step) -> str:

@@ -9,16 +9,14 @@ from typing import Any
 
 import attrs
 import pytest
-import z3
 
 from solvent.rules.book import new_book
 from solvent.rules.engine import step
 from solvent.rules.events import Deposit, MarkPrice, Trade
 from solvent.rules.outcomes import BookDeleveraged
 from solvent.rules.presets import load_preset
-from solvent.solver.symbolic import evaluate_ctx, pin, symbolic_transition, under_model, variable_book, variable_event
 from stories import TRADERS, replay
-from test_engine_step import assert_same, both_ways
+from test_engine_step import pinned_step_agrees, both_ways
 
 BINANCE = load_preset("binance")
 EXEMPT = attrs.evolve(BINANCE, name="binance-book-exempt", deficit=tuple(
@@ -65,13 +63,4 @@ def test_the_book_is_reached() -> None:
 def test_model_readback_agrees(case: tuple[Any, tuple[Any, ...], Any]) -> None:
     policy, prefix, ev = case
     book = replay(policy, new_book(mark_quote=1_000, traders=TRADERS), prefix)
-    vbook, _ = variable_book(book)
-    vev, _ = variable_event(ev)
-    ctx = symbolic_transition(policy, vbook, vev)
-    solver = z3.Solver()
-    solver.set(timeout=30_000)
-    solver.add(*pin(vbook, book), *pin(vev, ev))
-    assert solver.check() == z3.sat
-    got = evaluate_ctx(ctx, under_model(solver.model()))
-    s = step(policy, book, ev)
-    assert_same((got.after, got.transfers, got.outcomes), (s.after, s.transfers, s.outcomes), "steps")
+    pinned_step_agrees(policy, book, ev)

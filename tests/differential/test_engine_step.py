@@ -104,6 +104,32 @@ def both_ways(policy: Policy, book: Book, ev: Any) -> Evaluated | None:
     return got
 
 
+@attrs.frozen
+class Pinned:
+    """A step run on z3 with every input a free ``z3.Int`` pinned to its value."""
+
+    ctx: Any
+    solver: Any
+    variables: Any
+    got: Evaluated
+
+
+def pinned_step_agrees(policy: Policy, book: Book, ev: Any) -> Pinned:
+    """Pin every input of the symbolic step to its value, read the step back from z3's model and
+    check it equals the concrete step; the pieces, for further claims on the same query."""
+    vbook, variables = variable_book(book)
+    vev, _ = variable_event(ev)
+    ctx = symbolic_transition(policy, vbook, vev)
+    solver = z3.Solver()
+    solver.set(timeout=30_000)
+    solver.add(*pin(vbook, book), *pin(vev, ev))
+    assert solver.check() == z3.sat
+    got = evaluate_ctx(ctx, under_model(solver.model()))
+    s = step(policy, book, ev)
+    assert_same((got.after, got.transfers, got.outcomes), (s.after, s.transfers, s.outcomes), "steps")
+    return Pinned(ctx, solver, variables, got)
+
+
 def paths(got: Evaluated | None) -> set[str]:
     """Names of the interesting paths a step took (for coverage statistics)."""
     if got is None:
@@ -333,18 +359,10 @@ def test_model_readback_agrees(case: tuple[Policy, tuple[Any, ...], Any]) -> Non
     and no transfer on the taken path is negative."""
     policy, prefix, ev = case
     book = replay(policy, new_book(mark_quote=MARK, traders=TRADERS), prefix)
-    vbook, _ = variable_book(book)
-    vev, _ = variable_event(ev)
-    ctx = symbolic_transition(policy, vbook, vev)
-    solver = z3.Solver()
-    solver.set(timeout=30_000)
-    solver.add(*pin(vbook, book), *pin(vev, ev))
-    assert solver.check() == z3.sat
-    got = evaluate_ctx(ctx, under_model(solver.model()))
+    run = pinned_step_agrees(policy, book, ev)
+    ctx, solver = run.ctx, run.solver
     solver.add(z3.Not(z3.And(*transfer_obligations(ctx))))
     assert solver.check() == z3.unsat, "a transfer is negative on the taken path"
-    s = step(policy, book, ev)
-    assert_same((got.after, got.transfers, got.outcomes), (s.after, s.transfers, s.outcomes), "steps")
     with pytest.raises(Undetermined):
         evaluate_ctx(ctx, simplifier())
 

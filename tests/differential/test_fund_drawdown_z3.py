@@ -12,7 +12,6 @@ from typing import Any
 
 import attrs
 import pytest
-import z3
 from hypothesis import given, note
 from hypothesis import strategies as st
 
@@ -23,9 +22,8 @@ from solvent.rules.fund_drawdown import FundDrawdown
 from solvent.rules.outcomes import AdlFill
 from solvent.rules.presets import load_preset
 from solvent.rules.waterfall import AdlPrice
-from solvent.solver.symbolic import evaluate_ctx, pin, symbolic_transition, under_model, variable_book, variable_event
 from stories import TRADERS, Story, replay, stories
-from test_engine_step import PER_POLICY, assert_same, both_ways, paths
+from test_engine_step import pinned_step_agrees, PER_POLICY, both_ways, paths
 
 OKX = load_preset("okx")
 USD = 100
@@ -73,17 +71,8 @@ def test_model_readback_agrees(case: tuple[Any, Book, Any]) -> None:
     """Every input a free ``z3.Int`` pinned to its value (the window sum included)."""
     policy, start, ev = case
     book = replay(policy, start, OPEN)
-    vbook, variables = variable_book(book)
-    assert any(str(v) == "book.insurance_window_sum_quote" for v in variables)
-    vev, _ = variable_event(ev)
-    ctx = symbolic_transition(policy, vbook, vev)
-    solver = z3.Solver()
-    solver.set(timeout=30_000)
-    solver.add(*pin(vbook, book), *pin(vev, ev))
-    assert solver.check() == z3.sat
-    got = evaluate_ctx(ctx, under_model(solver.model()))
-    s = step(policy, book, ev)
-    assert_same((got.after, got.transfers, got.outcomes), (s.after, s.transfers, s.outcomes), "steps")
+    run = pinned_step_agrees(policy, book, ev)
+    assert any(str(v) == "book.insurance_window_sum_quote" for v in run.variables)
 
 
 @st.composite

@@ -13,7 +13,6 @@ from typing import Any
 
 import attrs
 import pytest
-import z3
 from hypothesis import given, note
 from hypothesis import strategies as st
 
@@ -24,9 +23,8 @@ from solvent.rules.outcomes import PoolAdlFill
 from solvent.rules.pool_adl import PnlToPoolAdl
 from solvent.rules.presets import load_preset
 from solvent.rules.waterfall import Ranking
-from solvent.solver.symbolic import evaluate_ctx, pin, symbolic_transition, under_model, variable_book, variable_event
 from stories import TRADERS, Story, replay, stories
-from test_engine_step import PER_POLICY, assert_same, both_ways, paths
+from test_engine_step import pinned_step_agrees, PER_POLICY, both_ways, paths
 
 GMX = load_preset("gmx-v2")
 #: a low factor, so that generated books with a funded backstop vault reach the trigger often
@@ -81,16 +79,7 @@ def test_model_readback_agrees(case: tuple[Any, tuple[Any, ...], Any]) -> None:
     """Every input a free ``z3.Int`` pinned to its value: the model gives the concrete step."""
     policy, prefix, ev = case
     book = replay(policy, new_book(mark_quote=1_000, traders=TRADERS), prefix)
-    vbook, _ = variable_book(book)
-    vev, _ = variable_event(ev)
-    ctx = symbolic_transition(policy, vbook, vev)
-    solver = z3.Solver()
-    solver.set(timeout=30_000)
-    solver.add(*pin(vbook, book), *pin(vev, ev))
-    assert solver.check() == z3.sat
-    got = evaluate_ctx(ctx, under_model(solver.model()))
-    s = step(policy, book, ev)
-    assert_same((got.after, got.transfers, got.outcomes), (s.after, s.transfers, s.outcomes), "steps")
+    pinned_step_agrees(policy, book, ev)
 
 
 @st.composite
