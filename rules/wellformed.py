@@ -1,0 +1,250 @@
+"""A well-formed book: a state the venue could be in when a story starts. Written once over the
+arithmetic interface, so the same function gives a ``bool`` on a concrete book and a z3 Boolean on
+a symbolic one (``solvent.solver.assumptions`` makes it the prover's assumptions).
+
+In exchange terms a book is well formed when:
+
+- **prices**: the mark (and the mark before the last move) is a positive price on the market's tick;
+- **positions**: only traders and the order book hold positions (and the backstop vault, where the
+  policy hands it positions by a takeover); open interest balances (every long has a short); each
+  cost basis follows its position (zero when flat, the position's sign, at least a quantum a lot);
+- **money**: the ``clearing`` account is empty (settlement nets to zero); every unit on the book was
+  deposited (Σ cash + spot over every account but clearing = net deposits); collateral is never
+  negative (spot balances, the insurance fund, the fee account and the backstop vault; principal,
+  withdrawn totals and debts are non-negative counts); nobody owes a debt off the book unless the
+  policy lends through a venue debt carry;
+- **margin**: every trader's equity covers the initial margin of its position at the mark, as a
+  venue checks on order entry (``StartMargin.INITIAL``, the default). ``StartMargin.MAINTENANCE``
+  asks only that no trader be liquidatable (a position that drifted toward its liquidation price,
+  the threshold question for a maintenance rate). ``margin=None`` leaves margin out: the book in
+  the middle of a story, after mark moves a venue does not refuse, still satisfies the rest.
+
+Not required: the cash of the order book's aggregate (``liquidity``, the rest of the market, whose
+margin the model does not track) and of the venue's own account (which fronts a venue debt carry).
+
+A trade is accepted only if it keeps the book well formed the way a venue does on order entry
+(:func:`opening_covered`): a side that opens, adds to or flips a position must cover the new
+position's initial margin at the mark from its equity less the fee and less the trade's *open
+loss* (what it loses against the mark by trading at a worse price); a price better than the mark
+earns no credit (Binance's "cost to open" = initial margin + open loss). Without that rule an
+account with no deposit could open a 125x position funded only by buying one tick under the mark.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from solvent.rules.arith import Rounding, all_, and_, div, implies, is_concrete, max_, not_, sum_
+from solvent.rules.book import Account, Book, Role
+from solvent.rules.liquidation import Execution, is_triggered
+from solvent.rules.margin import equity, initial_margin, maintenance_margin
+from solvent.rules.policy import Policy
+from solvent.rules.waterfall import Lender
+
+#: Accounts that hold the venue's own collateral pools; none may start below zero.
+POOLS = (Role.INSURANCE_FUND, Role.FEE_ACCOUNT, Role.BACKSTOP_VAULT)
+
+
+class StartMargin(enum.Enum):
+    """What every trader's equity covers when the story starts."""
+
+    INITIAL = "initial"
+    MAINTENANCE = "maintenance"
+
+
+@attrs.frozen
+class Condition:
+    """One named part of well-formedness: ``holds`` is a ``bool`` on a concrete book, a z3 Boolean on a symbolic one."""
+
+    name: str
+    holds: Any
+
+
+def holders(policy: Policy) -> tuple[Role, ...]:
+    """Who may hold a position: traders, the order book, and the backstop vault when the policy
+    hands it positions (a takeover execution or a takeover threshold)."""
+    rule = policy.liquidation
+    takes_over = rule.execution is Execution.TAKEOVER or getattr(rule, "takeover_below_ppm", None) is not None
+    return (Role.TRADER, Role.LIQUIDITY, Role.BACKSTOP_VAULT) if takes_over else (Role.TRADER, Role.LIQUIDITY)
+
+
+def on_tick(price: Any, tick: int) -> Any:
+    """``price`` is a whole number of ticks."""
+    return div(price, tick, rounding=Rounding.FLOOR) * tick == price
+
+
+def lends_off_book(policy: Policy) -> bool:
+    """Whether the policy's venue fronts deficits and records them as a debt owed off the book."""
+    carry = policy.debt_carry
+    return carry is not None and carry.lender is Lender.VENUE
+
+
+def _cost_follows(account: Account) -> Any:
+    s, c = account.size_lots, account.cost_quote
+    return and_(implies(s == 0, c == 0), implies(s > 0, c >= s), implies(s < 0, c <= s))
+
+
+def _counts_non_negative(account: Account) -> Any:
+    return and_(account.spot_quote >= 0, account.principal_quote >= 0, account.withdrawn_quote >= 0, account.debt_quote >= 0)
+
+
+def covers_margin(policy: Policy, account: Account, mark: Any, margin: StartMargin) -> Any:
+    """The trader covers initial margin at the mark, or (``MAINTENANCE``) is not liquidatable."""
+    if margin is StartMargin.MAINTENANCE:
+        mm = maintenance_margin(policy.margin, policy.rounding, account.size_lots, mark)
+        return not_(is_triggered(policy.liquidation, equity(policy.margin, account), mm, account.size_lots))
+    return equity(policy.margin, account) >= initial_margin(policy.margin, policy.rounding, account.size_lots, mark)
+
+
+def opening_covered(policy: Policy, after: Account, lots_delta: Any, price: Any, mark: Any) -> Any:
+    """The venue's order-entry check for a side that opens, adds to or flips a position, read on
+    the account ``after`` the fill: its equity less the fill's gain against the mark (a price better
+    than the mark earns no credit) covers initial margin of the new position at the mark.
+
+    Formula (Δ the signed lots bought, P the price, M the mark, fee the fee charged):
+        E_after − max(Δ × (M − P), 0) ≥ IM(S_after, M)
+        ⇔ E_before − fee − max(Δ × (P − M), 0) ≥ IM(S_after, M)   (E_after = E_before − Δ(P − M) − fee)
+    """
+    improvement = max_(lots_delta * (mark - price), 0)
+    return equity(policy.margin, after) - improvement >= initial_margin(policy.margin, policy.rounding, after.size_lots, mark)
+
+
+def _fields(_policy: Policy, _book: Book, account: Account) -> str:
+    shown = [f"{f} {getattr(account, f):,}" for f in _SHOWN if getattr(account, f) != 0]
+    return ", ".join(shown) or "all zero"
+
+
+_SHOWN = ("cash_quote", "spot_quote", "size_lots", "cost_quote", "principal_quote", "withdrawn_quote", "debt_quote")
+
+
+def _margins(policy: Policy, book: Book, account: Account) -> str:
+    mark, size = book.market.mark_quote, account.size_lots
+    e = equity(policy.margin, account)
+    im = initial_margin(policy.margin, policy.rounding, size, mark)
+    mm = maintenance_margin(policy.margin, policy.rounding, size, mark)
+    return f"equity {e:,}, initial margin {im:,}, maintenance margin {mm:,} ({size:,} lots at the mark {mark:,})"
+
+
+@attrs.frozen
+class _Rule:
+    """A condition: on the whole book (``book``), or on every account it ``applies`` to
+    (``account``), with what a broken one shows (``detail``, concrete books only)."""
+
+    name: str
+    book: Callable[[Policy, Book], Any] | None = None
+    account: Callable[[Policy, Book, Account], Any] | None = None
+    applies: Callable[[Policy, Account], bool] = lambda _policy, _account: True
+    detail: Callable[..., str] = _fields
+
+
+def _marks(book: Book) -> str:
+    m = book.market
+    return f"mark {m.mark_quote:,}, previous mark {m.previous_mark_quote:,}, tick {m.tick_quote:,}"
+
+
+def _rules(policy: Policy, margin: StartMargin | None) -> list[_Rule]:
+    rules = [
+        _Rule(
+            "marks positive and on the tick",
+            book=lambda p, b: and_(
+                b.market.mark_quote > 0,
+                b.market.previous_mark_quote > 0,
+                on_tick(b.market.mark_quote, b.market.tick_quote),
+                on_tick(b.market.previous_mark_quote, b.market.tick_quote),
+            ),
+            detail=lambda p, b: _marks(b),
+        ),
+        _Rule(
+            "clearing account empty",
+            account=lambda p, b, a: all_(getattr(a, f) == 0 for f in _CLEARING_FIELDS),
+            applies=lambda p, a: a.role is Role.CLEARING,
+        ),
+        _Rule(
+            "only traders and the order book (and a taking-over vault) hold positions",
+            account=lambda p, b, a: a.size_lots == 0,
+            applies=lambda p, a: a.role not in holders(p),
+        ),
+        _Rule(
+            "open interest balanced",
+            book=lambda p, b: sum_(a.size_lots for a in b.accounts) == 0,
+            detail=lambda p, b: f"Σ size {sum(a.size_lots for a in b.accounts):,} lots",
+        ),
+        _Rule(
+            "conservation at the start",
+            book=lambda p, b: b.total_cash_quote() == b.net_deposits_quote,
+            detail=lambda p, b: f"Σ cash + spot {b.total_cash_quote():,}, net deposits {b.net_deposits_quote:,}",
+        ),
+        _Rule("pools non-negative", account=lambda p, b, a: a.cash_quote >= 0, applies=lambda p, a: a.role in POOLS),
+        _Rule("spot, principal, withdrawals and debts non-negative", account=lambda p, b, a: _counts_non_negative(a)),
+    ]
+    if not lends_off_book(policy):
+        rules.append(_Rule("no debt owed off the book", account=lambda p, b, a: a.debt_quote == 0))
+    rules.append(_Rule("cost basis follows the position", account=lambda p, b, a: _cost_follows(a)))
+    if margin is not None:
+        name = "traders margin-compliant" if margin is StartMargin.INITIAL else "traders not liquidatable (above maintenance)"
+        rules.append(_Rule(
+            name,
+            account=lambda p, b, a: covers_margin(p, a, b.market.mark_quote, margin),
+            applies=lambda p, a: a.is_trader,
+            detail=_margins,
+        ))
+    return rules
+
+
+_CLEARING_FIELDS = ("cash_quote", "spot_quote", "size_lots", "cost_quote", "principal_quote", "debt_quote")
+
+
+def _holds(rule: _Rule, policy: Policy, book: Book) -> Any:
+    if rule.book is not None:
+        return rule.book(policy, book)
+    assert rule.account is not None
+    return all_(rule.account(policy, book, a) for a in book.accounts if rule.applies(policy, a))
+
+
+def conditions(policy: Policy, book: Book, *, margin: StartMargin | None = StartMargin.INITIAL) -> list[Condition]:
+    """The named conditions of a well-formed book, in a fixed order (see the module docstring)."""
+    return [Condition(rule.name, _holds(rule, policy, book)) for rule in _rules(policy, margin)]
+
+
+def well_formed(policy: Policy, book: Book, *, margin: StartMargin | None = StartMargin.INITIAL) -> Any:
+    """Every condition at once: a ``bool`` on a concrete book, a z3 Boolean on a symbolic one."""
+    return all_(c.holds for c in conditions(policy, book, margin=margin))
+
+
+def reasons(policy: Policy, book: Book, *, margin: StartMargin | None = StartMargin.INITIAL) -> list[str]:
+    """Why a concrete book is not well formed: one line per broken condition, naming the accounts
+    and amounts that break it (empty when the book is well formed)."""
+    data = [getattr(a, f.name) for a in book.accounts for f in attrs.fields(Account) if f.type in ("Any", Any)]
+    market = book.market
+    if not is_concrete(market.mark_quote, market.previous_mark_quote, book.net_deposits_quote, *data):
+        raise TypeError("reasons() reads a concrete book; on a symbolic one use conditions() or well_formed()")
+    out = []
+    for rule in _rules(policy, margin):
+        if _holds(rule, policy, book):
+            continue
+        if rule.book is not None:
+            out.append(f"{rule.name}: {rule.detail(policy, book)}")
+            continue
+        assert rule.account is not None
+        broken = [a for a in book.accounts if rule.applies(policy, a) and not rule.account(policy, book, a)]
+        out.append(f"{rule.name}: " + "; ".join(f"{a.name}: {rule.detail(policy, book, a)}" for a in broken))
+    return out
+
+
+__all__ = [
+    "POOLS",
+    "Condition",
+    "StartMargin",
+    "conditions",
+    "covers_margin",
+    "holders",
+    "lends_off_book",
+    "on_tick",
+    "opening_covered",
+    "reasons",
+    "well_formed",
+]
