@@ -22,6 +22,7 @@ from solvent.rules.book import Account, Book, Role
 from solvent.rules.engine import Step
 from solvent.rules.events import Deposit, SpotDeposit
 from solvent.rules.ledger import HAIRCUT_REASONS, Guarded, Reason, Transfer
+from solvent.rules.liquidation import Trigger
 from solvent.rules.margin import equity
 from solvent.rules.outcomes import AdlFill, Bankrupt, LayerUsed, Liquidated, Residual
 from solvent.rules.policy import Policy
@@ -367,12 +368,19 @@ def _no_haircut_while_fund_has_money(view: StepView, used: list[Guarded]) -> Any
 
 @invariant(
     "liquidation-only-below-maintenance",
-    "no account is liquidated while its equity covers maintenance margin",
+    "no account is liquidated unless its equity is below maintenance margin (or equal to it, where the policy's declared trigger is at or below)",
     Severity.MEDIUM,
     exercised=_any_outcome(Liquidated),
 )
 def liquidation_only_below_maintenance(view: StepView) -> Any:
-    return all_(implies(g.guard, g.item.equity_quote < g.item.maintenance_quote) for g in view.outcomes_of(Liquidated))
+    # the policy's declared trigger is the promise: Binance, Bybit, OKX and Backpack document
+    # "equity at or below maintenance" (a margin ratio reaching 100%), dYdX and Drift "below"
+    at_or_below = view.policy.liquidation.trigger is Trigger.AT_OR_BELOW_MAINTENANCE
+    checks = []
+    for g in view.outcomes_of(Liquidated):
+        e, mm = g.item.equity_quote, g.item.maintenance_quote
+        checks.append(implies(g.guard, e <= mm if at_or_below else e < mm))
+    return all_(checks)
 
 
 @invariant(

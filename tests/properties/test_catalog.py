@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+import copy
+import inspect
+import textwrap
+
+import attrs
 import pytest
 
 from solvent.properties import catalog
@@ -13,6 +19,7 @@ from solvent.rules.engine import run
 from solvent.rules.events import Deposit, MarkPrice, Trade
 from solvent.rules.liquidation import LiquidationRule, Trigger
 from solvent.rules.margin import MarginRule, Tier
+from solvent.rules.outcomes import Liquidated
 from solvent.rules.policy import Policy
 from solvent.rules.waterfall import (
     Adl,
@@ -97,27 +104,113 @@ class TestWhoPays:
 
 
 class TestLiquidationBoundary:
-    """An account whose equity equals maintenance margin exactly is liquidated only under 'at or below'."""
+    """The trigger claim follows the policy's declared trigger, at the boundary equity = maintenance.
 
-    def story(self, trigger: Trigger):
+    alice holds 10 lots; at a mark of 940 her maintenance margin is 470, and her equity is
+    ``deposit − 600``: a deposit of 1,070 puts her exactly at maintenance, 1,069 one quantum below.
+    """
+
+    CLAIM = "liquidation-only-below-maintenance"
+
+    def story(self, trigger: Trigger, deposit: int = 1_070):
         p = policy((InsuranceFund(),), liquidation=LiquidationRule(trigger=trigger))
         book = new_book(mark_quote=1_000, traders=("alice", "bob"))
-        # 10 lots at 1,000: IM 1,000. At a mark of 940 the notional is 9,400 and MM 470.
-        # Alice deposits 1,070, so at 940 her equity is 1,070 − 600 = 470 = MM exactly.
-        steps = run(p, book, [Deposit("alice", 1_070), Deposit("bob", 10_000), Trade("alice", "bob", 10, 1_000), MarkPrice(940)])
-        return p, steps
+        steps = run(p, book, [Deposit("alice", deposit), Deposit("bob", 10_000), Trade("alice", "bob", 10, 1_000), MarkPrice(940)])
+        return p, StepView.of(p, steps[-1])
 
-    def test_at_or_below_liquidates_at_equality(self):
-        p, steps = self.story(Trigger.AT_OR_BELOW_MAINTENANCE)
-        view = StepView.of(p, steps[-1])
-        assert catalog.get("liquidation-only-below-maintenance").exercised(view)
-        assert not catalog.get("liquidation-only-below-maintenance").holds(view)
+    @staticmethod
+    def liquidated(view: StepView) -> list[tuple[int, int]]:
+        return [(g.item.equity_quote, g.item.maintenance_quote) for g in view.outcomes_of(Liquidated)]
 
-    def test_below_does_not(self):
-        p, steps = self.story(Trigger.BELOW_MAINTENANCE)
-        view = StepView.of(p, steps[-1])
-        assert steps[-1].after.account("alice").size_lots == 10
-        assert catalog.get("liquidation-only-below-maintenance").holds(view)
+    def test_at_or_below_liquidates_at_equality_and_keeps_its_claim(self):
+        p, view = self.story(Trigger.AT_OR_BELOW_MAINTENANCE)
+        assert self.liquidated(view) == [(470, 470)]
+        assert view.after.account("alice").size_lots == 0
+        assert catalog.get(self.CLAIM).exercised(view)
+        assert catalog.get(self.CLAIM).holds(view)
+
+    def test_below_does_not_liquidate_at_equality(self):
+        p, view = self.story(Trigger.BELOW_MAINTENANCE)
+        assert self.liquidated(view) == []
+        assert view.after.account("alice").size_lots == 10
+        assert catalog.get(self.CLAIM).holds(view)
+
+    @pytest.mark.parametrize("trigger", list(Trigger))
+    def test_one_quantum_below_is_liquidated_under_either_trigger(self, trigger):
+        p, view = self.story(trigger, deposit=1_069)
+        assert self.liquidated(view) == [(469, 470)]
+        assert catalog.get(self.CLAIM).holds(view)
+
+    @pytest.mark.parametrize(
+        "trigger, equity, holds",
+        [
+            pytest.param(Trigger.BELOW_MAINTENANCE, 469, True, id="strict: below"),
+            pytest.param(Trigger.BELOW_MAINTENANCE, 470, False, id="strict: at maintenance"),
+            pytest.param(Trigger.AT_OR_BELOW_MAINTENANCE, 470, True, id="at-or-below: at maintenance"),
+            pytest.param(Trigger.AT_OR_BELOW_MAINTENANCE, 471, False, id="at-or-below: one above"),
+        ],
+    )
+    def test_a_liquidation_the_declared_trigger_does_not_allow_fails(self, trigger, equity, holds):
+        """The engine never liquidates against its trigger, so these steps are built by hand: a
+        liquidation recorded at ``equity`` against maintenance 470."""
+        assert self.verdict(self.CLAIM_FN, trigger, equity) is holds
+
+    CLAIM_FN = staticmethod(catalog.liquidation_only_below_maintenance)
+
+    @staticmethod
+    def verdict(predicate, trigger: Trigger, equity: int) -> bool:
+        p, view = TestLiquidationBoundary().story(trigger, deposit=1_069)
+        forged = tuple(
+            attrs.evolve(g, item=attrs.evolve(g.item, equity_quote=equity)) if isinstance(g.item, Liquidated) else g
+            for g in view.outcomes
+        )
+        return bool(predicate(attrs.evolve(view, outcomes=forged)))
+
+    def test_every_one_token_mutation_of_the_claim_fails_a_boundary_case(self):
+        """Mutation test: flip one comparison, one ``is``, one trigger name or one branch of the
+        predicate's source; the four boundary cases above tell every mutant from the claim."""
+        cases = [(t, e) for t in Trigger for e in (469, 470, 471)]
+        expected = [self.verdict(self.CLAIM_FN, t, e) for t, e in cases]
+        mutants = list(_mutants(catalog.liquidation_only_below_maintenance))
+        assert len(mutants) >= 6, len(mutants)
+        for label, mutant in mutants:
+            got = [self.verdict(mutant, t, e) for t, e in cases]
+            assert got != expected, f"mutant survives: {label}"
+
+
+def _mutants(fn):
+    """One-token mutants of ``fn``'s source: each comparison operator swapped for its neighbour,
+    ``is`` for ``is not``, a trigger name for the other one, the conditional's branches swapped."""
+    source = textwrap.dedent(inspect.getsource(fn))
+    tree = ast.parse(source)
+    swaps = {ast.Lt: (ast.LtE, ast.Gt), ast.LtE: (ast.Lt, ast.GtE), ast.Is: (ast.IsNot,)}
+    names = {"AT_OR_BELOW_MAINTENANCE": "BELOW_MAINTENANCE", "BELOW_MAINTENANCE": "AT_OR_BELOW_MAINTENANCE"}
+    sites = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare):
+            for k, op in enumerate(node.ops):
+                for new in swaps.get(type(op), ()):
+                    sites.append((node, "ops", k, new()))
+        elif isinstance(node, ast.Attribute) and node.attr in names:
+            sites.append((node, "attr", None, names[node.attr]))
+        elif isinstance(node, ast.IfExp):
+            sites.append((node, "ifexp", None, None))
+    for i, (node, what, k, new) in enumerate(sites):
+        mutated = copy.deepcopy(tree)
+        target = [n for n in ast.walk(mutated)][[n for n in ast.walk(tree)].index(node)]
+        if what == "ops":
+            target.ops[k] = new
+            label = f"{type(node.ops[k]).__name__} -> {type(new).__name__}"
+        elif what == "attr":
+            target.attr = new
+            label = f"{node.attr} -> {new}"
+        else:
+            target.body, target.orelse = target.orelse, target.body
+            label = "conditional branches swapped"
+        mutated.body[0].decorator_list = []
+        namespace = dict(vars(catalog))
+        exec(compile(ast.fix_missing_locations(mutated), f"<mutant {i}>", "exec"), namespace)
+        yield f"line {node.lineno}: {label}", namespace[fn.__name__]
 
 
 class TestCatalog:
