@@ -4,7 +4,7 @@ The deficit is measured at the execution price: ``R = max(0, −(E − open lots
 account would owe after closing the rest of its position into the book. Each layer in order
 reduces R by what it can; ADL closes the position itself, every other layer pays cash in. ADL
 runs only against an account whose equity at mark is below zero (dYdX requires TNC < 0,
-mechanics.md §5, §15): a deficit made only of slippage is closed into the book instead. Where
+docs/venues.md#dydx-v4-deleveraging, #invariants-the-mechanisms-suggest): a deficit made only of slippage is closed into the book instead. Where
 the policy has no ADL layer the position is closed into the book first. What no layer pays is a
 residual: the account is left below zero.
 """

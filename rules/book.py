@@ -1,7 +1,7 @@
 """The book: one perpetual market, the accounts trading it, and the venue's own accounts.
 
 Accounting is settle-to-mark (variation margin), as dYdX v4, Backpack and clearing houses do
-(mechanics.md §5, §10): every mark move pays each position's PnL in cash, so an account's equity
+(docs/venues.md#dydx-v4-margin, #backpack-settlement-and-borrowing): every mark move pays each position's PnL in cash, so an account's equity
 is its cash (plus spot collateral where the policy counts it) and every balance change is a
 ledger transfer. The cost basis is kept only to state PnL since entry (ADL ranking, reports).
 
@@ -47,7 +47,7 @@ class Market:
     """One perpetual market. Prices are quote quanta per lot.
 
     ``previous_mark_quote`` is the mark before the last move (Hyperliquid closes ADL'd positions
-    at the previous mark, mechanics.md §6); it starts equal to the mark.
+    at the previous mark, docs/venues.md#hyperliquid-adl); it starts equal to the mark.
     """
 
     name: str

@@ -1,6 +1,6 @@
 """Spot collateral: where the policy counts spot balances as margin, a negative cash balance is
 covered by converting spot (Backpack converts non-USDC collateral when USDC is short,
-mechanics.md §10). Isolated accounts and policies without spot collateral never touch spot.
+docs/venues.md#backpack-settlement-and-borrowing). Isolated accounts and policies without spot collateral never touch spot.
 
 Formula: converted = min(spot, max(−cash, 0)).
 """

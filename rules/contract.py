@@ -3,7 +3,7 @@
 A **linear** contract (Binance USDⓈ-M, Bybit USDT, dYdX, Hyperliquid) pays a long of ``n`` lots
 ``n × (P − EP)`` in the quote currency: the engine's price *is* the venue's price.
 
-An **inverse** contract (BitMEX XBTUSD, Bybit inverse, OKEx 2018 futures; mechanics.md §2-§4) has
+An **inverse** contract (BitMEX XBTUSD, Bybit inverse, OKEx 2018 futures; docs/venues.md#bitmex-liquidation, #bybit-liquidation, #okex-btc0928-clawback-2018) has
 a face value in the quote currency (USD 1, USD 100), is margined and settled in the coin, and pays a
 long of ``n`` contracts ``n × V × (1/EP − 1/P)`` coins. Write ``v(P) = V / P``, one contract's
 value in coin: the PnL is ``−n × (v(P) − v(EP))``. So a long of ``n`` inverse contracts *is* a

@@ -2,7 +2,7 @@
 
 The queue holds every trader with a position opposite to the bankrupt one. It is sorted by the
 policy's ranking score, highest first, ties by book order; whole positions are closed before the
-next (BitMEX's walk down the queue, mechanics.md §2). Each ADL'd trader is closed at the bankrupt
+next (BitMEX's walk down the queue, docs/venues.md#bitmex-adl). Each ADL'd trader is closed at the bankrupt
 account's price, so every one pays the same gap per lot relative to mark (§1, §2, §5). With
 ``book_last`` (the default) the order book's resting liquidity, which stands for the rest of the
 market, is deleveraged after the traders at the same price; only what nobody opposite holds (a

@@ -1,4 +1,4 @@
-"""The insurance fund's drawdown: the ADL trigger OKX uses (mechanics.md §4).
+"""The insurance fund's drawdown: the ADL trigger OKX uses (docs/venues.md#okx-adl).
 
 OKX starts ADL when the insurance fund of a contract falls too far below its recent level: "the
 8-hour average minus the higher of 30% or $50K" (OKX ADL page; worked example: fund $200K, 8-hour

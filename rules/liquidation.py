@@ -1,6 +1,6 @@
 """Liquidation: when an account is closed out, at what price, against whom, and what it pays.
 
-Trigger (mechanics.md §1 Binance ``margin ratio ≥ 100%``; §5 dYdX ``TNC < TMMR``): the account
+Trigger (Binance ``margin ratio ≥ 100%``, docs/venues.md#binance-liquidation; dYdX ``TNC < TMMR``, docs/venues.md#dydx-v4-margin): the account
 holds a position and its equity is below (or at, if the policy says so) maintenance margin.
 
 Execution:
@@ -71,7 +71,7 @@ class LiquidationRule:
         default=Recipient.INSURANCE_FUND, validator=attrs.validators.instance_of(Recipient)
     )
     #: below this share of maintenance margin the backstop vault takes the account over instead
-    #: of the book (Hyperliquid: equity < 2/3 of MM, mechanics.md §6); absent: never
+    #: of the book (Hyperliquid: equity < 2/3 of MM, docs/venues.md#hyperliquid-liquidation); absent: never
     takeover_below_ppm: int | None = ppm_field(default=None, min_value=1)
 
     def __attrs_post_init__(self) -> None:

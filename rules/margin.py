@@ -1,6 +1,6 @@
 """Margin: what an account must hold to open (initial) and to keep (maintenance) a position.
 
-Tiered maintenance is Binance's "tax bracket" (mechanics.md §1): ``MM = N × MMR_tier − cum_tier``
+Tiered maintenance is Binance's "tax bracket" (docs/venues.md#binance-margin): ``MM = N × MMR_tier − cum_tier``
 with the maintenance amount ``cum_n = cum_{n−1} + floor_n × (MMR_n − MMR_{n−1})``, which keeps MM
 continuous across tier boundaries. A single-tier table is the flat rate of dYdX, Drift or a broker.
 

@@ -76,7 +76,7 @@ class AdlFill:
 @attrs.frozen
 class PoolAdlTriggered:
     """A side's pending PnL ``pnl_quote`` exceeded the PnL-to-pool ADL's maximum factor of the pool
-    value ``pool_quote`` (GMX v2, mechanics.md §9); ``side`` is ``"long"`` or ``"short"``."""
+    value ``pool_quote`` (GMX v2, docs/venues.md#gmx-v2-adl); ``side`` is ``"long"`` or ``"short"``."""
 
     side: str
     pnl_quote: Any

@@ -46,7 +46,7 @@ class Policy:
     fees: FeeRule = FeeRule()
     deficit: tuple[Layer, ...] = attrs.field(default=(), converter=tuple, validator=_check_deficit)
     rounding: RoundingRule = RoundingRule()
-    #: ADL by PnL-to-pool factor (GMX v2, mechanics.md §9): runs after every mark move or funding
+    #: ADL by PnL-to-pool factor (GMX v2, docs/venues.md#gmx-v2-adl): runs after every mark move or funding
     #: payment, apart from the deficit waterfall; absent: never
     pnl_to_pool_adl: PnlToPoolAdl | None = None
     units: Units = Units()

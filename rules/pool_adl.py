@@ -4,7 +4,7 @@ profit is too large for the pool that must pay it.
 GMX v2 has no insurance fund: the GM pool is the counterparty and pays traders' profit. When the
 pending PnL of one side exceeds ``MAX_PNL_FACTOR_FOR_ADL`` of the pool's value, keepers decrease
 profitable positions of that side at the oracle price; each decrease must lower the factor and
-must not take it below ``MIN_PNL_FACTOR_AFTER_ADL`` (mechanics.md §9; gmx-synthetics
+must not take it below ``MIN_PNL_FACTOR_AFTER_ADL`` (docs/venues.md#gmx-v2-adl; gmx-synthetics
 ``contracts/adl/AdlUtils.sol``, ``contracts/exchange/AdlHandler.sol`` ``PnlOvercorrected``,
 ``MarketUtils.isPnlFactorExceeded``). The run happens after the liquidation sweep of every mark
 move or funding payment, long side first.

@@ -1,7 +1,7 @@
 """Balances that pay a deficit up to what they hold: insurance fund, backstop vault, fee pool, venue.
 
 Formula: pay = min(R, max(balance, 0), cap) where R is the remaining deficit. dYdX refuses any
-insurance-fund delta that would make the fund negative (mechanics.md §5); the ``max(balance, 0)``
+insurance-fund delta that would make the fund negative (docs/venues.md#dydx-v4-insurance-fund); the ``max(balance, 0)``
 is that rule. The venue pays from its own capital with no limit.
 """
 

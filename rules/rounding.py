@@ -19,7 +19,7 @@ class ProRata(enum.Enum):
     """How a deficit is split pro rata.
 
     ``up_dust_to_insurance_fund``: each share rounded up, the excess over the deficit goes to the
-    insurance fund (PROBE.md: this restores conservation). ``down_remainder_to_next_layer``: each
+    insurance fund (docs/solver-notes.md#rounding-leaks: this restores conservation). ``down_remainder_to_next_layer``: each
     share rounded down, the unpaid remainder passes to the next waterfall layer.
     """
 

@@ -4,7 +4,7 @@ Formula: share_i = R × w_i / W, rounded per ``rounding.pro_rata`` (up: the exce
 to the insurance fund as dust; down: the unpaid remainder passes to the next layer).
 Weights w_i over every trader except the bankrupt one:
     socialized_loss over winners        w = profit = max(E − principal, 0)
-    socialized_loss over open_interest  w = |size|       (Drift/Mango funding, mechanics.md §7, §8)
+    socialized_loss over open_interest  w = |size|       (Drift/Mango funding, docs/venues.md#drift-v2-bankruptcy, #mango-v4-bankruptcy)
     haircut_ratio                       w = profit, and R is capped at W (profit only; percolator)
     clawback                            w = max(window PnL, 0), R capped at W if ``cap_at_profit``
 """

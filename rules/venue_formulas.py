@@ -1,6 +1,6 @@
 """The venues' own margin and bankruptcy formulas, as named functions the engine calls.
 
-Each function states the venue formula it implements (mechanics.md section), in the venue's own
+Each function states the venue formula it implements (its section of docs/venues.md, §N for short: docs/venues.md#section-numbers), in the venue's own
 acronyms. Functions over the arithmetic interface (``solvent.rules.arith``) are the ones the engine
 runs, on Python ints and on z3 terms alike; they round only through :func:`~solvent.rules.arith.div`
 with a named direction. Functions that return a :class:`~fractions.Fraction` are exact report or
@@ -19,7 +19,7 @@ from typing import Any
 
 from solvent.rules.arith import PPM, Rounding, abs_, div, ite, max_, min_, mul_ppm, safe_divisor
 
-# --- Binance (mechanics.md §1): tiered maintenance -------------------------------------------
+# --- Binance (docs/venues.md#binance-margin): tiered maintenance -----------------------------
 
 
 def maintenance_amount(previous_amount: Any, floor_notional: Any, previous_mmr_ppm: int, mmr_ppm: int) -> Fraction:
@@ -42,7 +42,7 @@ def tiered_maintenance_margin(notional_quote: Any, mmr_ppm: Any, amount_quote: A
     return max_(mul_ppm(notional_quote, mmr_ppm, rounding=rounding) - amount_quote, 0)
 
 
-# --- bankruptcy price in settle-to-mark terms (mechanics.md §1, §2, §3, §5) -------------------
+# --- bankruptcy price in settle-to-mark terms (docs/venues.md#binance-liquidation, #bitmex-liquidation, #bybit-liquidation, #dydx-v4-liquidation) ---
 
 
 def bankruptcy_gap_per_lot(equity_quote: Any, size_lots: Any) -> Any:
@@ -110,7 +110,7 @@ def round_to_tick(price: Fraction, tick: Fraction, rounding: Rounding) -> Fracti
     return whole * tick
 
 
-# --- OKX (mechanics.md §4) -------------------------------------------------------------------
+# --- OKX (docs/venues.md#okx) ----------------------------------------------------------------
 
 
 def okx_adl_threshold(eight_hour_average: Any, floor_amount: Any = 50_000) -> Fraction:
@@ -128,7 +128,7 @@ def clawback_rate(system_loss: Any, insurance_fund: Any, total_net_profit: Any) 
     return max(Fraction(system_loss) - Fraction(insurance_fund), Fraction(0)) / Fraction(total_net_profit)
 
 
-# --- dYdX v4 (mechanics.md §5) ----------------------------------------------------------------
+# --- dYdX v4 (docs/venues.md#dydx-v4-liquidation) ---------------------------------------------
 
 
 def liquidation_insurance_fund_delta(surplus_quote: Any, max_fee_quote: Any) -> Any:
@@ -199,7 +199,7 @@ def fillable_price_doc_form(oracle_price: Any, tnc: Any, tmmr: Any, mmf: Fractio
     return Fraction(oracle_price) * (1 - Fraction(smmr_ppm, PPM) * Fraction(mmf) * Fraction(ba_ppm, PPM) * (1 - q))
 
 
-# --- Hyperliquid (mechanics.md §6) ------------------------------------------------------------
+# --- Hyperliquid (docs/venues.md#hyperliquid-margin) ------------------------------------------
 
 
 def hyperliquid_maintenance_rate(max_leverage: int) -> Fraction:
@@ -213,7 +213,7 @@ def rate_ppm(rate: Fraction, *, rounding: Rounding) -> int:
     return div(scaled.numerator, scaled.denominator, rounding=rounding)
 
 
-# --- Drift v2 (mechanics.md §7) ---------------------------------------------------------------
+# --- Drift v2 (docs/venues.md#drift-v2-liquidation) -------------------------------------------
 
 #: ``LIQUIDATION_FEE_ADJUST_GRACE_PERIOD_SLOTS`` (~10 minutes of slots) and the ramp per slot in
 #: ppm (``LIQUIDATION_FEE_INCREASE_PER_SLOT``, 0.0001%), drift-labs/protocol-v2 math/constants.rs.

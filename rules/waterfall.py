@@ -1,10 +1,10 @@
 """The default waterfall: ordered layers that pay a bankrupt account's deficit.
 
-Each layer absorbs what it can and passes the rest down (DESIGN.md, "deficit"). The same
+Each layer absorbs what it can and passes the rest down (docs/design.md#the-deficit-waterfall). The same
 vocabulary describes crypto venues and clearing houses:
 
 - ``insurance_fund``: the fund pays, up to its balance and an optional per-event cap (Binance,
-  BitMEX, dYdX; Drift caps per market with ``quote_max_insurance``; mechanics.md §1, §2, §5, §7).
+  BitMEX, dYdX; Drift caps per market with ``quote_max_insurance``; docs/venues.md#binance-insurance-fund, #bitmex-insurance-fund, #dydx-v4-insurance-fund, #drift-v2-bankruptcy).
 - ``backstop_vault``: a liquidity-provider vault pays up to its balance (Hyperliquid HLP, §6).
 - ``fee_pool``: the venue's collected fees pay (Drift's market fee pool, §7).
 - ``adl``: the bankrupt position is closed against opposing traders in the policy's ranking
@@ -113,7 +113,7 @@ class Adl:
     )
     #: After every opposing trader, the order book's resting liquidity is deleveraged too, at the
     #: same price: the book stands for the rest of the market, whose positions belong to users a
-    #: venue's ADL reaches like any other (mechanics.md §1, §2: "opposing positions"). ``false``
+    #: venue's ADL reaches like any other (docs/venues.md#binance-adl, #bitmex-adl: "opposing positions"). ``false``
     #: exempts the book (a venue that spares its designated market makers): what the traders
     #: cannot take is closed into the book at the liquidation fill and the deficit passes down.
     book_last: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
