@@ -330,7 +330,7 @@ def no_haircut(view: StepView) -> Any:
 
 @invariant(
     "waterfall-order",
-    "a lower waterfall layer is used only after every layer above it is exhausted (no haircut while the fund has money)",
+    "a lower waterfall layer is used only after every layer above it is exhausted for that bankruptcy (a capped fund once it paid its cap), and no profit is haircut while the insurance fund holds money, capped or not",
     Severity.MEDIUM,
     exercised=lambda view: _layers_for_one_account(view) > 1,
 )
@@ -341,15 +341,27 @@ def waterfall_order(view: StepView) -> Any:
         for lower in used:
             if upper.item.account == lower.item.account and upper.item.index < lower.item.index:
                 lower_used = and_(lower.guard, lower.item.covered_quote > 0)
-                checks.append(implies(and_(upper.guard, lower_used), upper.item.exhausted))
+                checks.append(implies(and_(upper.guard, lower_used), _spent(view, upper.item)))
     return all_(checks)
+
+
+def _spent(view: StepView, used: LayerUsed) -> Any:
+    """The layer has nothing more to give this bankruptcy: its balance is at zero, or it paid the
+    per-bankruptcy cap its policy documents (``insurance_fund.cap_quote``)."""
+    cap = getattr(view.policy.deficit[used.index], "cap_quote", None)
+    if cap is None:
+        return used.exhausted
+    return or_(used.exhausted, used.covered_quote >= cap)
 
 
 HAIRCUT_LAYERS = frozenset({"adl", "socialized_loss", "haircut_ratio", "clawback"})
 
 
 def _no_haircut_while_fund_has_money(view: StepView, used: list[Guarded]) -> Any:
-    """A policy that puts a haircut above its insurance fund haircuts while the fund has money."""
+    """No profit-taking layer pays while the insurance fund holds money: a policy that puts a
+    haircut above its fund, or caps the fund per bankruptcy and haircuts past the cap (a fund that
+    paid its cap is spent for the layer order, not for this promise: the winners are charged while
+    the fund keeps money back)."""
     if not any(layer.kind == "insurance_fund" for layer in view.policy.deficit):
         return True
     fund_before = view.before.role(Role.INSURANCE_FUND).cash_quote

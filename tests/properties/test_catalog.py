@@ -19,13 +19,15 @@ from solvent.rules.engine import run
 from solvent.rules.events import Deposit, MarkPrice, Trade
 from solvent.rules.liquidation import LiquidationRule, Trigger
 from solvent.rules.margin import MarginRule, Tier
-from solvent.rules.outcomes import Liquidated
+from solvent.rules.book import Role
+from solvent.rules.outcomes import LayerUsed, Liquidated
 from solvent.rules.policy import Policy
 from solvent.rules.waterfall import (
     Adl,
     AdlPrice,
     Clawback,
     DebtCarry,
+    FeePool,
     HaircutRatio,
     InsuranceFund,
     Lender,
@@ -211,6 +213,66 @@ def _mutants(fn):
         namespace = dict(vars(catalog))
         exec(compile(ast.fix_missing_locations(mutated), f"<mutant {i}>", "exec"), namespace)
         yield f"line {node.lineno}: {label}", namespace[fn.__name__]
+
+
+class TestCappedFund:
+    """A fund that paid its per-bankruptcy cap is spent for the layer order; the winners are still
+    not haircut while it holds money. alice's deficit is 10 (1 lot, 100 → 80, equity 10); the fund
+    holds 1,000,000 and pays at most ``cap``."""
+
+    CLAIM = "waterfall-order"
+
+    def crash(self, deficit):
+        p = policy(deficit)
+        book = new_book(mark_quote=100, traders=("alice", "bob"))
+        events = [
+            Deposit("insurance_fund", 1_000_000), Deposit("fee_account", 1_000), Deposit("alice", 10), Deposit("bob", 100),
+            Trade("alice", "bob", 1, 100), MarkPrice(80),
+        ]
+        view = StepView.of(p, run(p, book, events)[-1])
+        layers = [(g.item.layer, g.item.covered_quote) for g in view.outcomes_of(LayerUsed)]
+        return view, layers
+
+    @pytest.mark.parametrize(
+        "deficit",
+        [(InsuranceFund(cap_quote=4), FeePool(), VenueAbsorbs()), (InsuranceFund(cap_quote=4), VenueAbsorbs())],
+        ids=["fee-pool", "venue-absorbs"],
+    )
+    def test_venue_money_after_a_capped_fund_keeps_the_order(self, deficit):
+        view, layers = self.crash(deficit)
+        assert layers == [("insurance_fund", 4), (deficit[1].kind, 6)]
+        assert view.after.role(Role.INSURANCE_FUND).cash_quote == 1_000_000 - 4
+        assert catalog.get(self.CLAIM).exercised(view)
+        assert catalog.get(self.CLAIM).holds(view)
+
+    def test_a_fund_that_paid_less_than_its_cap_is_not_spent(self):
+        """Forged: the fund paid 3 of a cap of 4 and kept money, yet the fee pool paid."""
+        view, _ = self.crash((InsuranceFund(cap_quote=4), FeePool(), VenueAbsorbs()))
+        forged = tuple(
+            attrs.evolve(g, item=attrs.evolve(g.item, covered_quote=3)) if isinstance(g.item, LayerUsed) and g.item.index == 0 else g
+            for g in view.outcomes
+        )
+        assert not catalog.get(self.CLAIM).holds(attrs.evolve(view, outcomes=forged))
+
+    def test_a_cap_at_the_whole_deficit_needs_no_lower_layer(self):
+        view, layers = self.crash((InsuranceFund(cap_quote=10), Adl()))
+        assert layers == [("insurance_fund", 10)]
+        assert catalog.get(self.CLAIM).holds(view)
+
+    def test_adl_past_the_cap_while_the_fund_holds_money_fails(self):
+        """binance-capped-fund's story: the winners pay 6 while the fund keeps 999,996."""
+        view, layers = self.crash((InsuranceFund(cap_quote=4), Adl()))
+        assert layers == [("insurance_fund", 4), ("adl", 6)]
+        assert view.after.account("bob").cash_quote == 100 + 20 - 6
+        assert not catalog.get(self.CLAIM).holds(view)
+
+    def test_adl_after_an_uncapped_fund_ran_dry_holds(self):
+        p = policy((InsuranceFund(), Adl()))
+        book = new_book(mark_quote=100, traders=("alice", "bob"))
+        events = [Deposit("insurance_fund", 4), Deposit("alice", 10), Deposit("bob", 100), Trade("alice", "bob", 1, 100), MarkPrice(80)]
+        view = StepView.of(p, run(p, book, events)[-1])
+        assert [(g.item.layer, g.item.covered_quote) for g in view.outcomes_of(LayerUsed)] == [("insurance_fund", 4), ("adl", 6)]
+        assert catalog.get(self.CLAIM).holds(view)
 
 
 class TestCatalog:
