@@ -6,7 +6,7 @@ how a counterexample's starting book is checked to lie inside the assumptions be
 
 The assumptions are the prover's scope (value bounds, ``Bounds``) and a *well-formed* book, whose
 one definition is :mod:`solvent.rules.wellformed` (shared with the search's strategies and the
-named scenarios): not necessarily a reachable book (PROBE.md: a one-step counterexample may
+named scenarios): not necessarily a reachable book (docs/solver-notes.md#unreachable-counterexamples: a one-step counterexample may
 start from an unreachable state; it is still a real counterexample to the inductive claim "every
 well-formed book stays good"). Beside it:
 

@@ -2,7 +2,7 @@
 
 A bounded proof covers books of up to N traders. For the two accounting invariants whose truth is
 a sum of per-account or per-transfer contributions, this module extends a bounded PROVED to every
-N (PROBE.md: "per-account contracts plus an ITE-free aggregate"):
+N (docs/solver-notes.md#compositional-proofs: per-account contracts, then an ITE-free aggregate):
 
 ``open-interest-balance`` (Σ size = 0 after every event), because
   - O1 (static, ``ast`` of ``solvent.rules``): ``size_lots`` is written only by

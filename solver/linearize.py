@@ -2,7 +2,7 @@
 
 The engine multiplies two state quantities in a few places (``size × price`` in settlement and
 notional, ``share × weight / total`` in a pro-rata charge, ``lots × gap`` in ADL, scores in an ADL
-ranking). z3's nonlinear integer arithmetic stalls on those at N ≥ 3 (PROBE.md). A
+ranking). z3's nonlinear integer arithmetic stalls on those at N ≥ 3 (docs/solver-notes.md#where-z3-stalls). A
 :class:`Linearizer` rewrites every formula of a query into linear integer arithmetic:
 
 - **Exact rewrites** (same meaning): a product is pushed into an ``ite`` factor whose leaves are

@@ -140,7 +140,7 @@ def scope_of(bounds: Bounds) -> Scope:
 
 
 def _small_scope_first(policy: Policy, invariant: Invariant, bounds: Bounds, *, check_invariant: bool = True, transfers: bool = True) -> ProofResult:
-    """Refute on 1, 2, 3 traders first (cheap, and PROBE.md found every counterexample there; a
+    """Refute on 1, 2, 3 traders first (cheap, and every measured counterexample lived there, docs/solver-notes.md#small-scope; a
     quarter of the timeout each), then decide N itself. A refutation on fewer traders is a refutation within the bounds; a proof
     on fewer traders says nothing about N, so only N's own proof is reported."""
     earlier: list[QueryStats] = []

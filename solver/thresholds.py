@@ -36,7 +36,7 @@ The four questions (issue 4; exchange meaning first):
     leaves the account with nothing: equity after the step at or below zero.
 
 Defaults for the parameters (choice, documented in docs/model.md): ``gap_ppm`` 200,000 (a 20%
-one-tick gap, the order of BTC's fall on 12 March 2020 within hours, mechanics.md §13) for
+one-tick gap, the order of BTC's fall on 12 March 2020 within hours, docs/venues.md#bitmex-march-2020) for
 ``fund-for-gap``; leverage 10× and a 5% gap for ``maintenance-for-leverage``.
 """
 

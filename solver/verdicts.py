@@ -1,6 +1,6 @@
 """What a proof reports: a verdict, exactly what it covers, the evidence, and the time spent.
 
-Verdicts are honest (DESIGN.md, STYLE.md point 9):
+Verdicts are honest (docs/design.md#honest-verdicts):
 
 - ``PROVED``: every query of the proof was unsat, under the stated assumptions and scope.
 - ``REFUTED``: a z3 model was turned into a concrete book and events and replayed on the concrete

@@ -1,6 +1,6 @@
 """A solver check with a hard wall-clock limit: z3 in a child process, killed when time is up.
 
-z3's nonlinear arithmetic does not always look at its own timeout (PROBE.md recommends a hard
+z3's nonlinear arithmetic does not always look at its own timeout (docs/solver-notes.md#hard-process-kill recommends a hard
 process kill). :func:`check` sends the assertions as SMT-LIB text to a forked child, which
 checks them with the same timeout; the parent kills the child at the deadline plus a second of
 grace. A sat answer comes back as the values of the variables the caller names.

@@ -5,7 +5,7 @@ build z3 terms whenever a value is not a plain Python ``int`` or ``bool``. The e
 and comparisons already work on z3 terms through z3's operator overloads, so nothing else is needed.
 
 Division: z3's integer ``/`` is Euclidean (the remainder is never negative). For a positive
-divisor that is exactly Python's floor division, for every sign of the numerator (STYLE.md,
+divisor that is exactly Python's floor division, for every sign of the numerator (docs/design.md#integer-division-in-python-and-z3,
 numeric-semantics cheat sheet). The engine only divides by a policy constant (ppm, tick) or by
 ``safe_divisor(...)``, which is positive on every path, so :meth:`Z3Backend.floor_div` models
 ``⌊n / d⌋`` on the domain ``d > 0`` and says nothing about ``d ≤ 0``.
