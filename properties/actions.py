@@ -2,7 +2,7 @@
 
 Search draws actions, not events: "Alice opens at 80% of the leverage she can afford against Bob",
 "the mark gaps down 35%". Each is resolved against the book it meets into one concrete event that
-the policy accepts (or into nothing). PROBE.md measured this: state-relative sizes found a
+the policy accepts (or into nothing). docs/solver-notes.md#hypothesis-search-speed measured this: state-relative sizes found a
 negative balance twice as fast as absolute sizes, and generators that respect the book's own
 constraints never report a precondition as a policy bug. A finding is always reported as the
 concrete events, so it replays exactly without the actions.

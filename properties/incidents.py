@@ -1,4 +1,4 @@
-"""Incident scenarios: published crises replayed as deterministic stories (mechanics.md §13).
+"""Incident scenarios: published crises replayed as deterministic stories (docs/venues.md#incidents).
 
 Importing this module registers each incident in ``solvent.properties.scenarios.SCENARIOS``, so
 ``solvent check --scenario NAME`` runs it against any policy. Each story uses the published figures
@@ -6,7 +6,7 @@ scaled to integer quanta (its docstring states the scale) and sizes the leverage
 policy's own initial margin, so every policy accepts it; on the venue's own preset the deposits are
 the published leverage and the outcome is the one the venue reported (tests/properties/test_incidents.py).
 
-Figures are press-reported and approximate (mechanics.md §16); where the published numbers do not
+Figures are press-reported and approximate (docs/venues.md#gaps-and-caveats); where the published numbers do not
 fit together, the docstring says which ones the story keeps.
 """
 
@@ -54,7 +54,7 @@ OKEX_DAVE = 80_000  # contracts (≈ $8M): a long that loses for the week
 
 
 def okex_2018_clawback(policy: Policy) -> Story:
-    """OKEx BTC0928 (mechanics.md §13): a $416M 10x long's liquidation could not fill; settled at $7,480.
+    """OKEx BTC0928 (docs/venues.md#okex-btc0928-clawback-2018): a $416M 10x long's liquidation could not fill; settled at $7,480.
 
     Scale: the BTC0928 contract as OKEx stated it (the ``okx-2018`` preset's ``[contract]``): cash in
     satoshi, contracts of USD 100, prices in whole USD, the engine marked at each contract's BTC
@@ -101,7 +101,7 @@ BITMEX_A, BITMEX_B, BITMEX_C = 1_000_000, 31_271_750, 1_000_000  # contracts (US
 
 
 def bitmex_2020_03(policy: Policy) -> Story:
-    """BitMEX 12-13 March 2020 (mechanics.md §13): the insurance fund paid every bankruptcy; no ADL.
+    """BitMEX 12-13 March 2020 (docs/venues.md#bitmex-march-2020): the insurance fund paid every bankruptcy; no ADL.
 
     Scale: XBTUSD as BitMEX states it (the ``bitmex`` preset's ``[contract]``): cash in satoshi,
     contracts of USD 1, prices in whole USD, the engine marked at each contract's coin value
@@ -145,7 +145,7 @@ MANGO_DRAINED = 11_400_000_000  # ~$114M, in cents
 
 
 def mango_2022(policy: Policy) -> Story:
-    """Mango Markets (mechanics.md §8, §13): MNGO's oracle spiked from $0.038 to $0.91; ~$114M drained.
+    """Mango Markets (docs/venues.md#mango-v4-bankruptcy, #mango-markets-2022): MNGO's oracle spiked from $0.038 to $0.91; ~$114M drained.
 
     Scale: 1 quote quantum = $0.01, 1 lot = 1,000 MNGO, prices in cents per lot. The attacker goes
     long 145,260 lots at $0.038 against two honest shorts (who stand for Mango's depositors; they
@@ -188,7 +188,7 @@ HLP_CAPITAL = 5_000_000_000  # choice: $50M of HLP capital behind the liquidator
 
 
 def hyperliquid_jelly_2025(policy: Policy) -> Story:
-    """Hyperliquid JELLY (mechanics.md §6, §13): a $4M self-traded short went to the backstop, no ADL.
+    """Hyperliquid JELLY (docs/venues.md#hyperliquid-liquidation, #hyperliquid-jelly-2025): a $4M self-traded short went to the backstop, no ADL.
 
     Scale: 1 quote quantum = $0.01, 1 lot = 10,000 JELLY, prices in cents per lot ($0.0095 per
     JELLY = 9,500). The attacker shorts 42,105 lots (≈ $4M) at $0.0095 to its own two long accounts,
@@ -231,7 +231,7 @@ LATE_SHORT_LOTS, LATE_SHORT_PER_LOT = 1_400, 986  # a 7x short at the bottom, 1/
 
 
 def cascade_2025_10_10(policy: Policy) -> Story:
-    """The 10-11 October 2025 cascade (mechanics.md §13), on one SOL-like market.
+    """The 10-11 October 2025 cascade (docs/venues.md#october-2025-cascade), on one SOL-like market.
 
     Scale: 1 quote quantum = $0.01, 1 lot = 1 SOL, prices in cents per SOL. SOL falls 31% in five
     steps ($100 → $69), then rebounds to $78. Four longs (40x, 20x, 8x, 3.19x; 10,000 lots) meet

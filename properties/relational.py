@@ -19,7 +19,7 @@ A twin the policy rejects (an event that was accepted in run A is not in run B) 
 *not applicable*, never a failure. ``Knobs`` are the twin's free parameters: the search draws
 them with hypothesis, :func:`check_relational` tries a few defaults.
 
-The catalog (DESIGN.md, "Properties"):
+The catalog (docs/design.md#relational-properties):
 
 | id | twin | compared |
 | --- | --- | --- |

@@ -12,7 +12,7 @@ price, exactly as on a linear one.
   by twice Alice's equity per lot; the insurance fund holds a quarter of the deficit.
 - ``gap-crash-funded``: the same gap with an insurance fund ten times the position's notional.
 - ``deposit-after-liquidation``: the gap crash, then Alice deposits again (Backpack, Oct 2025,
-  mechanics.md §10 and §13).
+  docs/venues.md#backpack-debt-carry, #backpack-october-2025).
 - ``whale``: a two-sided book. A whale is long against three shorts of different entry price and
   leverage; the mark rises 3%, then gaps down through the whale's bankruptcy price, so the ADL
   queue order matters.

@@ -278,7 +278,7 @@ def same_draws_in_any_process() -> Iterator[None]:
 
 def search_settings(budget: SearchBudget, *, shrink: bool = True) -> settings:
     """Hypothesis settings for one search: no example database (findings files replay instead),
-    no deadline, no explain phase (PROBE.md: it dominated time to report)."""
+    no deadline, no explain phase (docs/solver-notes.md#no-explain-phase: it dominated time to report)."""
     phases = (Phase.generate, Phase.target, Phase.shrink) if shrink else (Phase.generate, Phase.target)
     return settings(
         max_examples=budget.max_examples,
