@@ -1,7 +1,7 @@
 """Hypothesis profiles, picked by the SOLVENT_PROFILE environment variable (default ``ci``).
 
 ``ci``: derandomized, no example database, no deadline, generate and shrink only (the explain
-phase dominated time-to-report in PROBE.md). ``dev``: random seeds, local database. ``deep``:
+phase dominated time-to-report, docs/solver-notes.md#no-explain-phase). ``dev``: random seeds, local database. ``deep``:
 many more examples, for ``pytest -m deep`` runs.
 """
 

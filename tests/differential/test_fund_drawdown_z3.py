@@ -1,4 +1,4 @@
-"""The insurance fund's drawdown as an ADL trigger, two interpreters (OKX, mechanics.md §4).
+"""The insurance fund's drawdown as an ADL trigger, two interpreters (OKX, docs/venues.md#okx-adl).
 
 The window's running sum is a data field of the book, so it is a z3 term like any balance: the
 sampling, the average's floor and the trigger must agree with the concrete step, on the worked

@@ -7,7 +7,7 @@ lots marked at ``v``, with cash in coin quanta. These tests state every event in
 through the concrete engine and through z3 (the same ``transition``), and check the inverse
 arithmetic the venues publish: coin PnL
 ``n × V × (1/EP − 1/P)``, margin on the position's coin value, and the bankruptcy price
-``EP × L / (L + 1)`` (mechanics.md §2, §3).
+``EP × L / (L + 1)`` (docs/venues.md#bitmex-liquidation, #bybit-liquidation).
 
 Units: cash in satoshi (1 XBT = 10^8), prices in whole USD, XBTUSD face USD 1, so
 ``V = 10^8`` and ``v(P) = 10^8 / P`` satoshi per contract; the prices used divide 10^8 exactly

@@ -1,4 +1,4 @@
-"""Incident scenarios (mechanics.md §13): each replays, on the venue's own preset, the outcome the
+"""Incident scenarios (docs/venues.md#incidents): each replays, on the venue's own preset, the outcome the
 venue reported: who paid, and in which waterfall layer.
 
 Importing ``solvent.properties.incidents`` registers the incidents in ``SCENARIOS``; the

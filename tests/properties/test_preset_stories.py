@@ -57,7 +57,7 @@ class TestConservationEverywhere:
 
 
 class TestHyperliquid:
-    """ADL at the previous mark, as Hyperliquid's docs state it, charges winners the whole move (mechanics.md §6)."""
+    """ADL at the previous mark, as Hyperliquid's docs state it, charges winners the whole move (docs/venues.md#hyperliquid-adl)."""
 
     def test_winners_pay_more_than_the_deficit(self):
         policy = load_preset("hyperliquid")
@@ -71,7 +71,7 @@ class TestHyperliquid:
 
 
 class TestBackpack:
-    """Debt carry: the loser's deficit stays on the account and eats the next deposit (mechanics.md §10)."""
+    """Debt carry: the loser's deficit stays on the account and eats the next deposit (docs/venues.md#backpack-debt-carry)."""
 
     def test_deposit_after_liquidation_is_absorbed(self):
         policy = load_preset("backpack")
@@ -89,7 +89,7 @@ class TestBackpack:
 
 
 class TestBinance:
-    """Insurance fund, then ADL at the bankruptcy price (mechanics.md §1)."""
+    """Insurance fund, then ADL at the bankruptcy price (docs/venues.md#binance-adl)."""
 
     def test_fund_pays_while_it_has_money(self):
         policy = load_preset("binance")
@@ -114,7 +114,7 @@ class TestBinance:
 
 
 class TestBrokerRegT:
-    """The broker fronts the deficit and the customer owes it (mechanics.md §11)."""
+    """The broker fronts the deficit and the customer owes it (docs/venues.md#reg-t-broker-debt)."""
 
     def test_customer_owes_and_repays_from_the_next_deposit(self):
         policy = load_preset("broker-reg-t")
@@ -129,7 +129,7 @@ class TestBrokerRegT:
 
 
 class TestOkx2018:
-    """Fund, then clawback of the winners' profit (mechanics.md §4, §13)."""
+    """Fund, then clawback of the winners' profit (docs/venues.md#okex-clawback-2018, #okex-btc0928-clawback-2018)."""
 
     def test_winner_is_clawed_back(self):
         policy = load_preset("okx-2018")
@@ -141,7 +141,7 @@ class TestOkx2018:
 
 
 class TestDrift:
-    """Fund (capped), fee pool, then socialized loss over open interest (mechanics.md §7)."""
+    """Fund (capped), fee pool, then socialized loss over open interest (docs/venues.md#drift-v2-bankruptcy)."""
 
     def test_open_interest_pays_what_the_fund_does_not(self):
         policy = load_preset("drift")

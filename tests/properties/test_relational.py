@@ -64,7 +64,7 @@ def _moved(book: Book, *deltas: tuple[str, int]) -> Book:
 
 
 class TestRegistry:
-    """The four relational properties of DESIGN.md are registered under their stable ids."""
+    """The four relational properties of docs/design.md#relational-properties are registered under their stable ids."""
 
     def test_ids(self):
         assert rel.ids() == ["cadence-invariant", "round-trip-neutral", "more-fund-never-hurts", "more-collateral-never-hurts"]

@@ -259,7 +259,7 @@ class TestStateMachine:
     def test_backpack_machine_fails(self):
         m = machine(load_preset("backpack"), traders=2, invariants=["no-negative-equity"])
         with pytest.raises(AssertionError, match="no-negative-equity broken"):
-            # stateful search is slow to meet a multi-step story (PROBE.md); it stops at the first failure
+            # stateful search is slow to meet a multi-step story (docs/solver-notes.md#hypothesis-search-speed); it stops at the first failure
             run_state_machine_as_test(m, settings=settings(max_examples=3_000, stateful_step_count=6, database=None, deadline=None))
 
     @pytest.mark.deep

@@ -2,7 +2,7 @@
 between the venue's terms (a USD price, contracts long or short) and the engine's lot values.
 
 Inverse figures: XBTUSD, USD 1 face, cash in satoshi, prices in whole USD, so ``V = 10^8``
-(mechanics.md §2, §3).
+(docs/venues.md#bitmex-liquidation, #bybit-liquidation).
 """
 
 from __future__ import annotations

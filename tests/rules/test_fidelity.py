@@ -61,7 +61,7 @@ from solvent.rules.venue_formulas import (
 FAST = settings(max_examples=150, deadline=None, database=None)
 F = Fraction
 
-#: mechanics.md §1 BTCUSDT brackets in USDT: (floor, MMR %, cum).
+#: docs/venues.md#binance-margin BTCUSDT brackets in USDT: (floor, MMR %, cum).
 BTCUSDT = [
     Bracket(0, F("0.40") / 100, 0), Bracket(50_000, F("0.50") / 100, 50), Bracket(600_000, F("0.65") / 100, 950),
     Bracket(3_000_000, F("1.00") / 100, 11_450), Bracket(12_000_000, F("2.00") / 100, 131_450),
@@ -72,7 +72,7 @@ BTCUSDT = [
 ]  # fmt: skip
 
 
-# --- Binance (mechanics.md §1) ---------------------------------------------------------------
+# --- Binance (docs/venues.md#binance) --------------------------------------------------------
 
 
 class TestBinance:
@@ -85,7 +85,7 @@ class TestBinance:
     def test_maintenance_amount_doc_example(self, previous, floor, mmr_before, mmr, expected) -> None:
         assert maintenance_amount(previous, floor, mmr_before, mmr) == expected
 
-    @pytest.mark.parametrize("row", range(1, 12), ids=lambda i: f"mechanics §1 BTCUSDT table (freqtrade c9ae5e1): cum of tier {i + 1}")
+    @pytest.mark.parametrize("row", range(1, 12), ids=lambda i: f"venues.md §1 BTCUSDT table (freqtrade c9ae5e1): cum of tier {i + 1}")
     def test_btcusdt_table_satisfies_the_recursion(self, row: int) -> None:
         lower, upper = BTCUSDT[row - 1], BTCUSDT[row]
         ppm = lambda rate: int(rate * PPM)  # noqa: E731
@@ -156,7 +156,7 @@ class TestBinance:
             assert is_triggered(policy.liquidation, e, mm, size) is fires, price
 
 
-# --- BitMEX and Bybit (mechanics.md §2, §3) ---------------------------------------------------
+# --- BitMEX and Bybit (docs/venues.md#bitmex, #bybit) -----------------------------------------
 
 
 class TestBankruptcyPriceFromLeverage:
@@ -205,7 +205,7 @@ class TestBankruptcyPriceFromLeverage:
         assert im + qty * (1 / entry - 1 / lp) == mm
 
 
-# --- OKX (mechanics.md §4) -------------------------------------------------------------------
+# --- OKX (docs/venues.md#okx) ----------------------------------------------------------------
 
 
 class TestOkx:
@@ -242,7 +242,7 @@ class TestOkx:
         assert 200_000 < threshold
 
 
-# --- dYdX v4 (mechanics.md §5) ---------------------------------------------------------------
+# --- dYdX v4 (docs/venues.md#dydx-v4) --------------------------------------------------------
 
 #: mainnet genesis liquidations_config (§5): BA 1.0, SMMR 1.5; Large-Cap MMF = 5% × 60%.
 BA, SMMR, MMF_LARGE_CAP = 1_000_000, 1_500_000, F(5, 100) * F(60, 100)
@@ -355,7 +355,7 @@ class TestDydx:
         assert adjusted_bankruptcy_rating(-600, 300, BA) == 1
 
 
-# --- Hyperliquid (mechanics.md §6) -----------------------------------------------------------
+# --- Hyperliquid (docs/venues.md#hyperliquid) ------------------------------------------------
 
 
 class TestHyperliquid:
@@ -397,7 +397,7 @@ class TestHyperliquid:
         assert hl == one_way_liquidation_price(margin, size, price, Bracket(0, mmr, 0))
 
 
-# --- Drift v2 (mechanics.md §7) --------------------------------------------------------------
+# --- Drift v2 (docs/venues.md#drift-v2) ------------------------------------------------------
 
 
 class TestDrift:
@@ -427,7 +427,7 @@ class TestDrift:
         assert drift_if_fee(1_000, 10_000, 50_000, 10_000, 50_000) == 0  # no room left
 
 
-# --- OKX and GMX v2 ADL triggers (mechanics.md §4, §9) ----------------------------------------
+# --- OKX and GMX v2 ADL triggers (docs/venues.md#okx-adl, #gmx-v2-adl) ------------------------
 
 
 class TestAdlTriggers:

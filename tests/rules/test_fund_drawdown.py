@@ -1,4 +1,4 @@
-"""The insurance fund's drawdown as an ADL trigger (OKX, mechanics.md §4).
+"""The insurance fund's drawdown as an ADL trigger (OKX, docs/venues.md#okx-adl).
 
 Amounts in the okx preset's quanta of 0.01 USDT ($1 = 100).
 """

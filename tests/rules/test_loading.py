@@ -349,8 +349,8 @@ class TestShapeErrors:
 
     def test_string_where_array_expected(self) -> None:
         """A string is refused, not iterated into characters."""
-        assert error_of('sources = "mechanics.md"\n' + MINIMAL) == (
-            "policy.toml: 1 error(s)\n  'sources' must be an array of strings: 'mechanics.md' @ $.sources"
+        assert error_of('sources = "docs/venues.md"\n' + MINIMAL) == (
+            "policy.toml: 1 error(s)\n  'sources' must be an array of strings: 'docs/venues.md' @ $.sources"
         )
 
     def test_scalar_where_table_expected(self) -> None:

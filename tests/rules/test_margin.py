@@ -1,4 +1,4 @@
-"""Margin: tiered maintenance (Binance "tax bracket", mechanics.md §1), initial margin, equity.
+"""Margin: tiered maintenance (Binance "tax bracket", docs/venues.md#binance-margin), initial margin, equity.
 
 Quanta: one quote quantum is 0.01 USDT; one lot is 0.001 BTC, so a BTC price of 50,000 USDT is a
 mark of 5,000 quanta per lot.
@@ -30,7 +30,7 @@ from solvent.rules.rounding import RoundingRule
 FAST = settings(deadline=None, database=None, max_examples=200)
 USDT = 100  # quote quanta per USDT
 
-# mechanics.md §1, BTCUSDT (freqtrade snapshot, Oct 2024): floor USDT, MMR ppm, max leverage, cum USDT.
+# docs/venues.md#binance-margin, BTCUSDT (freqtrade snapshot, Oct 2024): floor USDT, MMR ppm, max leverage, cum USDT.
 BTCUSDT_ROWS = [
     (0, 4_000, 125, 0),
     (50_000, 5_000, 100, 50),

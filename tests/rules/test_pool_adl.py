@@ -1,4 +1,4 @@
-"""ADL by PnL-to-pool factor (GMX v2, mechanics.md §9): the trigger, the reduction, the bounds."""
+"""ADL by PnL-to-pool factor (GMX v2, docs/venues.md#gmx-v2-adl): the trigger, the reduction, the bounds."""
 
 from __future__ import annotations
 

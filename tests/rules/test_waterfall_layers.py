@@ -149,19 +149,19 @@ MARK = 70
 
 
 def bitmex(size, cost, e, up, n, mm):
-    """mechanics.md §2: PnL% × EffLev if PnL% > 0 else PnL% ÷ EffLev; PnL% = UP/|C|, EffLev = N/E."""
+    """docs/venues.md#bitmex-adl: PnL% × EffLev if PnL% > 0 else PnL% ÷ EffLev; PnL% = UP/|C|, EffLev = N/E."""
     pnl_pct, eff_lev = Fraction(up, cost), Fraction(n, e)
     return pnl_pct * eff_lev if pnl_pct > 0 else pnl_pct / eff_lev
 
 
 def binance(size, cost, e, up, n, mm):
-    """mechanics.md §1: max(0, UP)/max(1, WB) × MM/(WB + UP)."""
+    """docs/venues.md#binance-adl: max(0, UP)/max(1, WB) × MM/(WB + UP)."""
     wb = e - up
     return Fraction(max(0, up), max(1, wb)) * (Fraction(mm, wb + up) if wb + up > 0 else 0)
 
 
 def hyperliquid(size, cost, e, up, n, mm):
-    """mechanics.md §6: (mark / entry) × (notional / account value), entry = |C| / size."""
+    """docs/venues.md#hyperliquid-adl: (mark / entry) × (notional / account value), entry = |C| / size."""
     return Fraction(MARK, Fraction(cost, size)) * Fraction(n, e)
 
 

@@ -1,6 +1,6 @@
 """Purification keeps queries linear and sound: its facts hold of exact products, its rewrites are exact.
 
-The differential checks follow STYLE.md point 1: draw concrete inputs, fix them as constants,
+The differential checks follow docs/design.md#one-semantics-two-interpreters: draw concrete inputs, fix them as constants,
 and require z3 to find the rewritten formula (plus the exact definitions of every purified
 variable) equal to the original, i.e. ``unsat`` of ``rewritten != original``.
 """

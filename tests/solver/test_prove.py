@@ -137,7 +137,7 @@ class TestDisagreement:
 
 def _leaky_settlement(ctx, new_mark):
     """Settlement in whole pairs of quanta: losers pay rounded up, winners are paid rounded down
-    (PROBE.md's "floor mark-to-market loses a unit"), so the clearing account keeps the dust."""
+    (docs/solver-notes.md#rounding-leaks: "floor mark-to-market loses a unit"), so the clearing account keeps the dust."""
     old = ctx.book.market.mark_quote
     clearing = system(ctx.book, Role.CLEARING)
     moves = [(a.name, a.size_lots * (new_mark - old)) for a in ctx.book.accounts if a.role is not Role.CLEARING]
