@@ -21,9 +21,9 @@ from solvent.rules.arith import abs_, all_, and_, any_, implies, max_, not_, or_
 from solvent.rules.book import Account, Book, Role
 from solvent.rules.engine import Step
 from solvent.rules.events import Deposit, SpotDeposit
-from solvent.rules.ledger import HAIRCUT_REASONS, Guarded, Reason, Transfer
+from solvent.rules.ledger import HAIRCUT_REASONS, SPOT, Guarded, Reason, Transfer
 from solvent.rules.liquidation import Trigger
-from solvent.rules.margin import equity
+from solvent.rules.margin import counts_spot, equity
 from solvent.rules.outcomes import AdlFill, Bankrupt, LayerUsed, Liquidated, Residual
 from solvent.rules.policy import Policy
 
@@ -267,15 +267,40 @@ def loss_bounded_by_collateral(view: StepView) -> Any:
 
 @invariant(
     "principal-protected",
-    "haircuts touch profit only, never deposited principal",
+    "haircuts touch profit only, never deposited principal: no ADL, socialized loss, haircut or clawback transfer leaves its payer below its principal",
     Severity.HIGH,
     exercised=lambda view: any_(_haircut_paid(view, a.name) > 0 for a in _traders(view.after)),
 )
 def principal_protected(view: StepView) -> Any:
+    return all_(_haircuts_keep_principal(view, a.name) for a in _traders(view.after))
+
+
+def _haircuts_keep_principal(view: StepView, name: str) -> Any:
+    """Every haircut transfer ``name`` pays leaves its equity at or above its principal, with the
+    equity followed through the step's ledger in order.
+
+    A haircut is charged only for what it took: the payer's own losses later in the step (its
+    liquidation penalty, its fill away from mark) come after the haircut and are not the
+    haircut's; losses before it (the mark move's settlement, an earlier liquidation) had already
+    spent the profit, so a haircut that follows them does reach principal. Under a symbolic
+    step the ledger is in path order on every path (``Ctx.branch`` keeps each branch's entries
+    in order), so the running sum of guarded amounts is the equity on whichever path holds.
+    """
+    before = view.before.account(name)
+    cash, spot = name, name + SPOT
+    balances = {cash, spot} if counts_spot(view.policy.margin, before) else {cash}
+    principal = view.after.account(name).principal_quote
+    paying = not_(view.went_bankrupt(name))
+    running = equity(view.policy.margin, before)
     checks = []
-    for a in _traders(view.after):
-        paid = _haircut_paid(view, a.name)
-        checks.append(implies(paid > 0, equity(view.policy.margin, a) >= a.principal_quote))
+    for g in view.transfers:
+        t = g.item
+        delta = (t.amount_quote if t.destination in balances else 0) - (t.amount_quote if t.source in balances else 0)
+        if t.destination in balances and t.source in balances:
+            continue  # spot converted to cash: equity unchanged
+        running = running + when(g.guard, delta)
+        if t.source == cash and t.reason in HAIRCUT_REASONS:
+            checks.append(implies(and_(g.guard, paying, t.amount_quote > 0), running >= principal))
     return all_(checks)
 
 

@@ -20,7 +20,8 @@ from solvent.rules.events import Deposit, MarkPrice, Trade
 from solvent.rules.liquidation import LiquidationRule, Trigger
 from solvent.rules.margin import MarginRule, Tier
 from solvent.rules.book import Role
-from solvent.rules.outcomes import LayerUsed, Liquidated
+from solvent.rules.ledger import HAIRCUT_REASONS, Guarded, Reason, Transfer
+from solvent.rules.outcomes import Bankrupt, LayerUsed, Liquidated
 from solvent.rules.policy import Policy
 from solvent.rules.waterfall import (
     Adl,
@@ -273,6 +274,60 @@ class TestCappedFund:
         view = StepView.of(p, run(p, book, events)[-1])
         assert [(g.item.layer, g.item.covered_quote) for g in view.outcomes_of(LayerUsed)] == [("insurance_fund", 4), ("adl", 6)]
         assert catalog.get(self.CLAIM).holds(view)
+
+
+class TestPrincipalAttribution:
+    """A haircut is charged only for what it took, in the order of the step's ledger.
+
+    bob has principal 1,000 and equity 1,300 before the step: a profit of 300. The step's ledger is
+    written by hand (the order is the point), alice is the bankrupt account.
+    """
+
+    CLAIM = "principal-protected"
+
+    def view(self, *ledger: tuple[str, str, int, Reason]) -> StepView:
+        p = policy((InsuranceFund(), Adl()))
+        book = new_book(mark_quote=100, traders=("alice", "bob"))
+        bob = attrs.evolve(book.account("bob"), cash_quote=1_300, principal_quote=1_000)
+        before = book.replace_account(book.index("bob"), bob)
+        transfers = tuple(Guarded(True, Transfer(src, dst, amount, reason)) for src, dst, amount, reason in ledger)
+        cash = 1_300 + sum(a if dst == "bob" else -a if src == "bob" else 0 for src, dst, a, _ in ledger)
+        after = before.replace_account(before.index("bob"), attrs.evolve(bob, cash_quote=cash))
+        outcomes = (Guarded(True, Bankrupt("alice", 1_000)),)
+        return StepView(p, before, MarkPrice(100), after, transfers, outcomes)
+
+    def holds(self, *ledger) -> bool:
+        return bool(catalog.get(self.CLAIM).holds(self.view(*ledger)))
+
+    ADL = ("bob", "alice", 300, Reason.ADL)
+    PENALTY = ("bob", "insurance_fund", 50, Reason.LIQUIDATION_PENALTY)
+    SLIPPAGE = ("bob", "liquidity", 20, Reason.LIQUIDATION_SLIPPAGE)
+
+    def test_a_haircut_of_the_whole_profit_holds(self):
+        assert self.holds(self.ADL)
+
+    def test_one_quantum_beyond_the_profit_fails(self):
+        assert not self.holds(("bob", "alice", 301, Reason.ADL))
+
+    @pytest.mark.parametrize("reason", sorted(HAIRCUT_REASONS, key=lambda r: r.value))
+    def test_every_haircut_reason_is_charged(self, reason):
+        assert not self.holds(("bob", "alice", 301, reason))
+
+    def test_the_payers_own_penalty_and_slippage_after_the_haircut_are_not_the_haircuts(self):
+        view = self.view(self.ADL, self.PENALTY, self.SLIPPAGE)
+        assert view.after.account("bob").cash_quote == 930  # below principal, by bob's own liquidation
+        assert catalog.get(self.CLAIM).exercised(view)
+        assert catalog.get(self.CLAIM).holds(view)
+
+    def test_a_haircut_after_the_payers_own_losses_takes_principal(self):
+        assert not self.holds(self.PENALTY, self.SLIPPAGE, self.ADL)
+
+    def test_a_settlement_loss_before_the_haircut_spends_the_profit(self):
+        assert not self.holds(("bob", "clearing", 1, Reason.SETTLEMENT), self.ADL)
+        assert self.holds(("clearing", "bob", 1, Reason.SETTLEMENT), ("bob", "alice", 301, Reason.ADL))
+
+    def test_the_bankrupt_account_is_not_a_payer(self):
+        assert self.holds(("alice", "bob", 10, Reason.ADL))
 
 
 class TestCatalog:
