@@ -9,6 +9,7 @@ examples ran ("held"), never "proved"; a claim whose path neither scenarios nor 
 from __future__ import annotations
 
 import enum
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -68,6 +69,10 @@ class Verdict:
     more: tuple[Violation, ...] = ()
     #: z3's verdict (``solvent.solver.verdicts.ProofResult``) when ``solvent check`` proved within a budget
     proof: Any = None
+    #: wall seconds spent judging this invariant on the scenario steps (the search's and z3's own
+    #: times are in ``search.stats`` and ``proof``); a measurement only: never compared, never
+    #: part of a verdict, shown only as JUnit's per-case time
+    seconds: float = attrs.field(default=0.0, eq=False, repr=False)
 
     @property
     def violations(self) -> tuple[Violation, ...]:
@@ -118,6 +123,7 @@ def run_scenario(policy: Policy, name: str) -> ScenarioRun:
 
 def judge(invariant: Invariant, policy: Policy, runs: Iterable[ScenarioRun], accepted: bool = False) -> Verdict:
     """Check one invariant on every step of every run."""
+    started = time.perf_counter()
     checked = exercised = 0
     violation = None
     for r in runs:
@@ -131,7 +137,7 @@ def judge(invariant: Invariant, policy: Policy, runs: Iterable[ScenarioRun], acc
         status = Status.ACCEPTED if accepted else Status.FAILS
     else:
         status = Status.HELD if exercised else Status.NOT_EXERCISED
-    return Verdict(invariant, status, checked, exercised, violation, accepted=accepted)
+    return Verdict(invariant, status, checked, exercised, violation, accepted=accepted, seconds=time.perf_counter() - started)
 
 
 def _violation_from(policy: Policy, inv: Invariant, story: Story, origin: str) -> Violation | None:

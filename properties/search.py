@@ -77,6 +77,15 @@ class SearchStats:
     seconds_total: float = 0.0
     #: the first story that broke the invariant during a scan (before shrinking)
     first_story: Story | None = None
+    #: of ``seconds_total``, the part spent on this invariant alone where a scan judged several
+    #: at once (its own judging plus an equal share of drawing and running the stories); None
+    #: when the whole of ``seconds_total`` was this invariant's. A measurement only, as the others.
+    seconds_own: float | None = None
+
+    @property
+    def seconds_spent(self) -> float:
+        """Seconds spent on this invariant: its part of a shared scan, plus its own search."""
+        return self.seconds_total if self.seconds_own is None else self.seconds_own
 
     def record(self, steps: Sequence[Step], exercised: int) -> None:
         self.examples += 1
@@ -332,6 +341,7 @@ def scan(policy: Policy, invariants: Sequence[Invariant], budget: SearchBudget =
     broke. Cheaper than one search per invariant: the stories are drawn and run once.
     """
     stats = {inv.id: SearchStats() for inv in invariants}
+    own = dict.fromkeys(stats, 0.0)
     start = time.perf_counter()
 
     @search_settings(budget, shrink=False)
@@ -343,17 +353,21 @@ def scan(policy: Policy, invariants: Sequence[Invariant], budget: SearchBudget =
         target(float(bad_debt), label="bad debt")  # float only at hypothesis's edge
         target(float(haircut), label="haircut")
         for inv in invariants:
+            judging = time.perf_counter()
             st = stats[inv.id]
             st.record(steps, sum(bool(inv.exercised(v)) for v in views))
             if st.seconds_to_first is None and not all(inv.holds(v) for v in views):
                 st.seconds_to_first = time.perf_counter() - start
                 st.first_story = story
+            own[inv.id] += time.perf_counter() - judging
 
     with same_draws_in_any_process():
         run_one()
     elapsed = time.perf_counter() - start
-    for st in stats.values():
+    shared = max(0.0, elapsed - sum(own.values())) / max(1, len(stats))
+    for inv_id, st in stats.items():
         st.seconds_total = elapsed
+        st.seconds_own = shared + own[inv_id]
     return stats
 
 
@@ -363,6 +377,7 @@ def _add_scan(stats: SearchStats, scanned: SearchStats) -> None:
     stats.events += scanned.events
     stats.exercised_steps += scanned.exercised_steps
     stats.paths.update(scanned.paths)
+    stats.seconds_own = stats.seconds_spent + scanned.seconds_spent
     if scanned.seconds_to_first is not None:
         stats.seconds_to_first = scanned.seconds_to_first
     elif stats.seconds_to_first is not None:

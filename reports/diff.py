@@ -288,11 +288,18 @@ def render_json(d: PolicyDiff) -> str:
     return json.dumps(diff_data(d), indent=2, ensure_ascii=False, default=str) + "\n"
 
 
-RENDERERS = {"text": render_text, "markdown": render_markdown, "json": render_json}
+def render_sarif(d: PolicyDiff) -> str:
+    """SARIF for code scanning: each changed verdict on the line that changed (``sarif.render_diff``)."""
+    from solvent.reports.sarif import render_diff
+
+    return render_diff([d])
+
+
+RENDERERS = {"text": render_text, "markdown": render_markdown, "json": render_json, "sarif": render_sarif}
 
 
 def render(fmt: str, diffs: Sequence[PolicyDiff]) -> str:
-    """A diff in ``text``, ``markdown`` or ``json`` (``formats.write`` calls this with one diff)."""
+    """A diff in ``text``, ``markdown``, ``json`` or ``sarif`` (``formats.write`` calls this with one diff)."""
     (d,) = diffs
     return RENDERERS[fmt](d)
 

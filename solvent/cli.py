@@ -159,7 +159,7 @@ def _budget(search: bool, deep: bool, examples: int | None):
 @click.option("--thresholds", "with_thresholds", is_flag=True, help="Also find the thresholds of both versions and show those that moved.")
 @click.option("--threshold-budget", type=click.FloatRange(min=0), default=120, show_default=True, metavar="SECONDS", help="Seconds per threshold question with --thresholds.")
 @click.option("--threshold-question", "threshold_questions", default="", metavar="ID,...", help="With --thresholds: only these questions (default all four).")
-@click.option("--format", "formats", multiple=True, type=click.Choice(["text", "markdown", "json"]), help="Diff format (repeatable; default text).")
+@click.option("--format", "formats", multiple=True, type=click.Choice(["text", "markdown", "json", "sarif"]), help="Diff format (repeatable; default text; sarif: each changed verdict on the changed line, for code scanning).")
 @click.option("--output", "outputs", multiple=True, type=click.Path(dir_okay=False, path_type=Path), metavar="PATH", help="Write the preceding --format here.")
 def diff(
     old: str,
