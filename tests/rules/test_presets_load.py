@@ -1,5 +1,5 @@
 """The bundled presets and the example policy: they load, round-trip, cite sources, comment every
-parameter, and carry the numbers mechanics.md gives."""
+parameter, and carry the numbers docs/venues.md#section-numbers gives."""
 
 from __future__ import annotations
 
@@ -29,17 +29,17 @@ from solvent.rules.waterfall import (
 EXAMPLE = Path(__file__).parents[2] / "examples" / "my-policy.toml"
 PRESETS = ["backpack", "binance", "broker-reg-t", "drift", "okx-2018", "percolator"]
 
-#: The mechanics.md section each preset must cite (percolator has none and must say so).
+#: The docs/venues.md section each preset must cite (percolator has none and must say so).
 SECTIONS = {
-    "backpack": ["mechanics.md §10 Backpack Exchange — debt carry"],
-    "binance": ["mechanics.md §1 Binance USDⓈ-M futures"],
-    "broker-reg-t": ["mechanics.md §11 Traditional broker margin (Reg T / FINRA 4210; E*TRADE)"],
-    "drift": ["mechanics.md §7 Drift protocol v2"],
+    "backpack": ["docs/venues.md#backpack (Backpack Exchange: debt carry)"],
+    "binance": ["docs/venues.md#binance (Binance USDⓈ-M futures)"],
+    "broker-reg-t": ["docs/venues.md#reg-t-broker (traditional broker margin: Reg T, FINRA 4210, E*TRADE)"],
+    "drift": ["docs/venues.md#drift-v2 (Drift protocol v2)"],
     "okx-2018": [
-        "mechanics.md §4 OKX (formerly OKEx)",
-        "mechanics.md §13 Incidents with numbers (OKEx BTC0928 clawback)",
+        "docs/venues.md#okx (OKX, formerly OKEx)",
+        "docs/venues.md#okex-btc0928-clawback-2018 (incident: OKEx BTC0928 clawback)",
     ],
-    "percolator": ["no mechanics.md section: percolator is not a venue in mechanics.md"],
+    "percolator": ["no docs/venues.md section: percolator is not a venue described there"],
 }
 
 KEY_LINE = re.compile(r"^\s*([A-Za-z_][\w-]*)\s*=")
@@ -112,7 +112,7 @@ class TestEveryFile:
 
 @pytest.mark.parametrize("name", PRESETS)
 def test_cites_its_mechanics_section_and_urls(name: str) -> None:
-    """Sources start with the mechanics.md section(s), then the venue's own sources."""
+    """Sources start with the docs/venues.md section(s), then the venue's own sources."""
     sources = load_preset(name).sources
     sections = SECTIONS[name]
     assert list(sources[: len(sections)]) == sections
@@ -127,7 +127,7 @@ def test_comment_check_catches_a_bare_parameter() -> None:
 
 
 class TestBinance:
-    """mechanics.md §1: BTCUSDT tiers in 0.01 USDT quanta, clearance fee to the fund, ADL at BP."""
+    """docs/venues.md#binance: BTCUSDT tiers in 0.01 USDT quanta, clearance fee to the fund, ADL at BP."""
 
     #: (floor USDT, MMR %, max leverage, cum USDT), the §1 table.
     TABLE = [
@@ -170,7 +170,7 @@ class TestBinance:
 
 
 class TestBackpack:
-    """mechanics.md §10: 1% fee, spot collateral, debt carried to the winners and repaid by deposits."""
+    """docs/venues.md#backpack: 1% fee, spot collateral, debt carried to the winners and repaid by deposits."""
 
     def test_values(self) -> None:
         policy = load_preset("backpack")
@@ -181,7 +181,7 @@ class TestBackpack:
 
 
 class TestOkx2018:
-    """mechanics.md §4, §13: insurance fund, then a weekly clawback capped at profit."""
+    """docs/venues.md#okex-clawback-2018, #okex-btc0928-clawback-2018: insurance fund, then a weekly clawback capped at profit."""
 
     def test_values(self) -> None:
         policy = load_preset("okx-2018")
@@ -194,7 +194,7 @@ class TestOkx2018:
 
 
 class TestDrift:
-    """mechanics.md §7: 10% / 5% margin, liquidator fee as slippage, capped fund, fee pool, OI socialization."""
+    """docs/venues.md#drift-v2: 10% / 5% margin, liquidator fee as slippage, capped fund, fee pool, OI socialization."""
 
     def test_values(self) -> None:
         policy = load_preset("drift")
@@ -217,7 +217,7 @@ class TestPercolator:
 
 
 class TestBrokerRegT:
-    """mechanics.md §11: Reg T 50% initial, FINRA 4210 25% maintenance, no fund, debt to the broker."""
+    """docs/venues.md#reg-t-broker: Reg T 50% initial, FINRA 4210 25% maintenance, no fund, debt to the broker."""
 
     def test_values(self) -> None:
         policy = load_preset("broker-reg-t")

@@ -1,4 +1,4 @@
-"""The venue library's presets (issue 6): they load, round-trip, cite their mechanics.md section,
+"""The venue library's presets (issue 6): they load, round-trip, cite their docs/venues.md section,
 comment every parameter, and carry the numbers the venues publish."""
 
 from __future__ import annotations
@@ -19,15 +19,15 @@ from solvent.rules.venue_formulas import hyperliquid_maintenance_rate, maintenan
 from solvent.rules.waterfall import Adl, AdlPrice, BackstopVault, InsuranceFund, Over, Ranking, SocializedLoss
 from test_presets_load import uncommented_parameters
 
-#: The mechanics.md section each new preset must cite first.
+#: The docs/venues.md section each new preset must cite first.
 SECTIONS = {
-    "bitmex": "mechanics.md §2 BitMEX",
-    "bybit": "mechanics.md §3 Bybit",
-    "okx": "mechanics.md §4 OKX (formerly OKEx)",
-    "dydx-v4": "mechanics.md §5 dYdX v4 (dYdX Chain, github dydxprotocol/v4-chain)",
-    "hyperliquid": "mechanics.md §6 Hyperliquid",
-    "mango-v4": "mechanics.md §8 Mango v4 (github blockworks-foundation/mango-v4)",
-    "gmx-v2": "mechanics.md §9 GMX v2 (github gmx-io/gmx-synthetics) — pool-as-counterparty model",
+    "bitmex": "docs/venues.md#bitmex (BitMEX)",
+    "bybit": "docs/venues.md#bybit (Bybit)",
+    "okx": "docs/venues.md#okx (OKX, formerly OKEx)",
+    "dydx-v4": "docs/venues.md#dydx-v4 (dYdX v4: dYdX Chain, github dydxprotocol/v4-chain)",
+    "hyperliquid": "docs/venues.md#hyperliquid (Hyperliquid)",
+    "mango-v4": "docs/venues.md#mango-v4 (Mango v4, github blockworks-foundation/mango-v4)",
+    "gmx-v2": "docs/venues.md#gmx-v2 (GMX v2, github gmx-io/gmx-synthetics: the pool as counterparty)",
 }
 VENUES = list(SECTIONS)
 
@@ -79,7 +79,7 @@ class TestEveryVenuePreset:
 
 
 class TestBitmex:
-    """mechanics.md §2: XBTUSD risk limits as tiers, bankruptcy takeover, fund then ADL (BitMEX ranking)."""
+    """docs/venues.md#bitmex: XBTUSD risk limits as tiers, bankruptcy takeover, fund then ADL (BitMEX ranking)."""
 
     #: (floor XBT, MM %, IM %), bitmex.com/app/riskLimitsExamples as quoted in §2.
     STEPS = [(0, "0.5", "1.0"), (200, "1.0", "1.5"), (350, "1.5", "2.0"), (500, "2.0", "2.5")]
@@ -105,7 +105,7 @@ class TestBitmex:
 
 
 class TestBybit:
-    """mechanics.md §3: BTCUSDT risk-limit table (MMR, deduction, leverage), bankruptcy close, fund, ADL."""
+    """docs/venues.md#bybit: BTCUSDT risk-limit table (MMR, deduction, leverage), bankruptcy close, fund, ADL."""
 
     #: (risk limit USDT, max leverage, MMR %, deduction USDT): Bybit's BTCUSDT margin parameters.
     TABLE = [
@@ -144,7 +144,7 @@ class TestBybit:
 
 
 class TestOkx:
-    """mechanics.md §4 (current): fee inside the trigger, fund, ADL on a deficit or a fund drawdown."""
+    """docs/venues.md#okx (current): fee inside the trigger, fund, ADL on a deficit or a fund drawdown."""
 
     def test_values(self) -> None:
         policy = load_preset("okx")
@@ -163,7 +163,7 @@ class TestOkx:
 
 
 class TestDydxV4:
-    """mechanics.md §5: Large-Cap IMF/MMF, 1.5% max liquidation fee to the fund, deleveraging in book order."""
+    """docs/venues.md#dydx-v4: Large-Cap IMF/MMF, 1.5% max liquidation fee to the fund, deleveraging in book order."""
 
     def test_values(self) -> None:
         policy = load_preset("dydx-v4")
@@ -179,7 +179,7 @@ class TestDydxV4:
 
 
 class TestHyperliquid:
-    """mechanics.md §6: MMR = 1/(2 × max leverage), backstop below 2/3 MM, vault then ADL at the previous mark."""
+    """docs/venues.md#hyperliquid: MMR = 1/(2 × max leverage), backstop below 2/3 MM, vault then ADL at the previous mark."""
 
     @pytest.mark.parametrize("row, max_leverage", [(0, 40), (1, 20)], ids=["40x", "20x"])
     def test_maintenance_is_half_initial_at_max_leverage(self, row: int, max_leverage: int) -> None:
@@ -199,7 +199,7 @@ class TestHyperliquid:
 
 
 class TestMangoV4:
-    """mechanics.md §8: insurance vault, then socialized loss per lot over open interest."""
+    """docs/venues.md#mango-v4: insurance vault, then socialized loss per lot over open interest."""
 
     def test_waterfall(self) -> None:
         policy = load_preset("mango-v4")
@@ -208,7 +208,7 @@ class TestMangoV4:
 
 
 class TestGmxV2:
-    """mechanics.md §9: the GM pool as backstop; ADL by pnl-to-pool factor, apart from the waterfall."""
+    """docs/venues.md#gmx-v2: the GM pool as backstop; ADL by pnl-to-pool factor, apart from the waterfall."""
 
     def test_pool_pays_bad_debt(self) -> None:
         policy = load_preset("gmx-v2")
