@@ -2,6 +2,9 @@
 
 Each scenario sizes deposits from the policy's initial margin (so the opening trades are accepted
 by any policy) and sizes the price gap from the account's equity (so the gap really bankrupts it).
+Its starting book, and the book its gap meets, are well formed (``solvent.rules.wellformed``: every
+trader covers initial margin at the mark), the books the prover starts from; a scenario whose
+setup is not raises ``ValueError`` naming what breaks.
 Prices are quote quanta per lot; the starting mark is 10,000 (e.g. $100.00 in cents). Each story
 is told in the venue's terms and translated for the engine by the policy's contract
 (``solvent.rules.contract.to_engine``): on an inverse contract (BitMEX XBTUSD) the long is a long
@@ -35,6 +38,7 @@ from solvent.rules.engine import run
 from solvent.rules.events import Deposit, Event, MarkPrice, Taker, Trade
 from solvent.rules.margin import equity, initial_margin
 from solvent.rules.policy import Policy
+from solvent.rules.wellformed import reasons
 
 MARK = 10_000  # quote quanta per lot at the start (e.g. $100.00 in cents)
 LOTS = 100  # the leveraged account's position
@@ -104,12 +108,22 @@ def _engine(policy: Policy, events: list[Event]) -> list[Event]:
     return [to_engine(policy.contract, e) for e in events]
 
 
+def _well_formed(policy: Policy, book: Book, what: str) -> Book:
+    """``book``, which must be well formed (``solvent.rules.wellformed``): a scenario that starts, or
+    meets its gap, from a book the prover would not start from is a bug in the scenario."""
+    broken = reasons(policy, book)
+    if broken:
+        raise ValueError(f"{what} is not a well-formed book: {'; '.join(broken)}")
+    return book
+
+
 def _story(policy: Policy, book: Book, events: list[Event]) -> Story:
-    return Story(book, tuple(_engine(policy, events)))
+    return Story(_well_formed(policy, book, "the scenario's starting book"), tuple(_engine(policy, events)))
 
 
 def _after(policy: Policy, book: Book, events: list[Event]) -> Book:
-    return run(policy, book, _engine(policy, events))[-1].after
+    """The book the gap meets: the setup run, every trader covering initial margin at the mark."""
+    return _well_formed(policy, run(policy, book, _engine(policy, events))[-1].after, "the book before the scenario's gap")
 
 
 def _crash(policy: Policy, fund_share: tuple[int, int]) -> Story:

@@ -1,7 +1,10 @@
 """Hypothesis strategies for books, accounts, positions, price paths and whole stories.
 
-Built by construction, never by filtering: every drawn story is a book the engine accepts and a
-sequence of events resolved against the book they meet (``solvent.properties.actions``). Bounds
+Built by construction, never by filtering: every drawn story starts from a well-formed book (the
+predicate the prover assumes, ``solvent.rules.wellformed``) and is a sequence of events resolved
+against the book they meet (``solvent.properties.actions``) that the engine accepts; the engine
+takes a trade only as a venue does on order entry (initial margin from equity less fee and open
+loss, no credit for a price better than the mark), and :func:`play` drops what it rejects. Bounds
 come from keyword-only options in hypothesis's style (``min_value``/``max_value``); impossible
 combinations raise ``InvalidArgument``. Each docstring says what the strategy shrinks toward.
 
@@ -25,6 +28,7 @@ from solvent.rules.book import Account, Book, new_book
 from solvent.rules.engine import RejectedEvent, Step, step
 from solvent.rules.events import Deposit
 from solvent.rules.policy import Policy
+from solvent.rules.wellformed import reasons
 
 NAMES = ("alice", "bob", "carol", "dave", "erin", "frank")
 LIQUIDITY_QUOTE = 10**12  # the order book's depth: enough to take any liquidated position
@@ -57,7 +61,7 @@ def accounts(*, name: str = "alice", max_quote: int = 10**9) -> st.SearchStrateg
 
 
 def books(*, min_traders: int = 2, max_traders: int = 3, min_mark: int = 100, max_mark: int = 100_000) -> st.SearchStrategy[Book]:
-    """An empty book of 2–3 traders at a mark price; shrinks toward two traders and a low mark."""
+    """An empty, well-formed book of 2–3 traders at a mark price; shrinks toward two traders and a low mark."""
     _check_range("traders", min_traders, max_traders)
     _check_range("mark", min_mark, max_mark)
     if min_traders < 2 or max_traders > len(NAMES):
@@ -176,7 +180,12 @@ def _step_for(policy: Policy, book: Book, action: act.Action | Deposit) -> Step 
 
 
 def play(policy: Policy, book: Book, actions: list[act.Action]) -> Story:
-    """Resolve actions one by one against the book they meet; rejected or empty ones are dropped."""
+    """Resolve actions one by one against the book they meet; rejected or empty ones are dropped.
+
+    ``book`` must be well formed (``solvent.rules.wellformed``), or ``InvalidArgument`` says why."""
+    broken = reasons(policy, book)
+    if broken:
+        raise InvalidArgument(f"a story starts from a well-formed book: {'; '.join(broken)}")
     start = book
     first = _step_for(policy, book, Deposit("liquidity", LIQUIDITY_QUOTE))
     assert first is not None

@@ -37,6 +37,7 @@ from solvent.rules.pool_adl import reduce_profits
 from solvent.rules.positions import fill
 from solvent.rules.settlement import pay_funding, settle_mark
 from solvent.rules.waterfall import Clawback, Lender
+from solvent.rules.wellformed import opening_covered
 
 
 class RejectedEvent(ValueError):
@@ -125,7 +126,9 @@ def requirements(policy: Policy, book: Book, event: Event) -> list[Requirement]:
 
 
 def post_requirements(policy: Policy, before: Book, after: Book, event: Event) -> list[Requirement]:
-    """What must hold after the event: a trade that adds to a position must meet initial margin."""
+    """What must hold after the event: a trade that adds to a position must meet initial margin as
+    the venue checks it on order entry, with no credit for a price better than the mark
+    (:func:`solvent.rules.wellformed.opening_covered`)."""
     if not isinstance(event, Trade):
         return []
     out = []
@@ -133,10 +136,10 @@ def post_requirements(policy: Policy, before: Book, after: Book, event: Event) -
     for name in (event.buyer, event.seller):
         a0, a1 = before.account(name), after.account(name)
         e = equity(policy.margin, a1)
-        im = initial_margin(policy.margin, policy.rounding, a1.size_lots, mark)
         # a flip (long to short or back) opens a new position, so it needs initial margin too
         grows = or_(abs_(a1.size_lots) > abs_(a0.size_lots), a1.size_lots * a0.size_lots < 0)
-        out.append(Requirement(implies(grows, e >= im), f"{name} would hold less than initial margin after the trade"))
+        covered = opening_covered(policy, a1, a1.size_lots - a0.size_lots, event.price_quote, mark)
+        out.append(Requirement(implies(grows, covered), f"{name} would hold less than initial margin after the trade"))
         out.append(Requirement(e >= 0, f"{name} would end with negative equity after the trade"))
     return out
 
