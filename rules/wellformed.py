@@ -26,8 +26,9 @@ A trade is accepted only if it keeps the book well formed the way a venue does o
 (:func:`opening_covered`): a side that opens, adds to or flips a position must cover the new
 position's initial margin at the mark from its equity less the fee and less the trade's *open
 loss* (what it loses against the mark by trading at a worse price); a price better than the mark
-earns no credit (Binance's "cost to open" = initial margin + open loss). Without that rule an
-account with no deposit could open a 125x position funded only by buying one tick under the mark.
+earns no credit (Binance's "cost to open" = initial margin + open loss, docs/venues.md#binance-margin).
+Without that rule an account with no deposit could open a 125x position funded only by buying one
+tick under the mark.
 """
 
 from __future__ import annotations
