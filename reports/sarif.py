@@ -17,8 +17,8 @@ Written for the platforms that read it (GitHub code scanning first):
 - **An accepted trade-off** (a failure the policy lists in ``accepts``) is not an open alert:
   GitHub ignores ``suppressions``, so such a result is ``"kind": "informational"`` with level
   ``"none"`` (SARIF requires ``none`` for any kind but ``fail``) and still carries its ``inSource``
-  suppression, located at the ``accepts`` line, with the justification. A gate on error-level
-  alerts then fails exactly when ``solvent check`` exits 1.
+  suppression, located at the ``accepts`` line, with the justification. Only unaccepted failures
+  are alerts: ``error`` for a critical or high invariant, ``warning`` for a medium one.
 - **A diff** (``solvent diff --format sarif``, :func:`render_diff`) puts each changed verdict on
   the policy line that changed between the two versions (the changed field nearest the rule
   involved), with the rule's own line as a ``relatedLocations`` entry; a new failure keeps its
