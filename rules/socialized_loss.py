@@ -2,11 +2,16 @@
 
 Formula: share_i = R × w_i / W, rounded per ``rounding.pro_rata`` (up: the excess Σshare − R goes
 to the insurance fund as dust; down: the unpaid remainder passes to the next layer).
-Weights w_i over every trader except the bankrupt one:
+Weights w_i over every trader except the bankrupt one, and the order book's resting liquidity
+(the ``liquidity`` account), which stands for the rest of the market as it does in ADL
+(``payers``; docs/model.md, "The book in every profit-taking layer"):
     socialized_loss over winners        w = profit = max(E − principal, 0)
     socialized_loss over open_interest  w = |size|       (Drift/Mango funding, docs/venues.md#drift-v2-bankruptcy, #mango-v4-bankruptcy)
     haircut_ratio                       w = profit, and R is capped at W (profit only; percolator)
     clawback                            w = max(window PnL, 0), R capped at W if ``cap_at_profit``
+The book's principal is what was deposited to it, so its profit is what it gained since (the
+settlement of its positions, the liquidation fills it took); its position is the rest of the
+market's open interest; its window PnL is the rest of the market's PnL in the window.
 """
 
 from __future__ import annotations
@@ -14,18 +19,22 @@ from __future__ import annotations
 from typing import Any
 
 from solvent.rules.arith import Rounding, abs_, div, max_, min_, safe_divisor, sum_, when
-from solvent.rules.book import Role
+from solvent.rules.book import Account, Book, Role
 from solvent.rules.ledger import Ctx, Reason, system
 from solvent.rules.margin import MarginRule, profit
 from solvent.rules.rounding import ProRata, RoundingRule
 from solvent.rules.waterfall import Clawback, HaircutRatio, Over, SocializedLoss
 
 
+def payers(book: Book, bankrupt: str) -> list[Account]:
+    """Who a pro-rata layer charges: every trader but the bankrupt one, then the order book's
+    resting liquidity (the rest of the market, as ADL's ``book_last`` reaches it)."""
+    return [a for a in book.accounts if (a.is_trader or a.role is Role.LIQUIDITY) and a.name != bankrupt]
+
+
 def _weights(ctx: Ctx, rule: MarginRule, layer: Any, bankrupt: str) -> list[tuple[str, Any]]:
     out = []
-    for account in ctx.book.traders:
-        if account.name == bankrupt:
-            continue
+    for account in payers(ctx.book, bankrupt):
         if isinstance(layer, SocializedLoss) and layer.over is Over.OPEN_INTEREST:
             w = abs_(account.size_lots)
         elif isinstance(layer, Clawback):

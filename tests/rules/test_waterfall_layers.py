@@ -270,6 +270,14 @@ def pro_rata(policy, crash=70, *extra):
     return run(policy, book, [*PRO_RATA_STORY, *extra, MarkPrice(crash)])[-1]
 
 
+BACK_AT_PRINCIPAL = [
+    Deposit("alice", 100), Deposit("bob", 1_000), Trade("alice", "bob", 10, 100),
+    MarkPrice(130),  # alice +$300 → $400, bob −$300 → $700
+    Withdraw("alice", 270),  # all of alice's free margin: $400 − IM $130
+    MarkPrice(100),  # alice $130 − $300 = −$170; bob back to $1,000 = his principal: no profit
+]  # fmt: skip
+
+
 class TestSocializedLoss:
     """A socialized loss charges the whole remaining deficit pro rata to profit or to open interest."""
 
@@ -287,22 +295,19 @@ class TestSocializedLoss:
 
     def test_over_open_interest(self, make_policy):
         s = pro_rata(make_policy(deficit=[SocializedLoss(over=Over.OPEN_INTEREST)]))
-        # weights 6 : 4 lots: bob $48, carol $32, exact
+        # with no ADL layer alice's 10 lots are closed into the book first, and the book's open
+        # interest pays like any other (Drift charges every open position, the liquidator's too):
+        # weights 6 : 4 : 10 lots: bob $24, carol $16, the book $40, exact
         assert layer_transfers(s, Reason.SOCIALIZED_LOSS, Reason.PRO_RATA_DUST) == [
-            Transfer("bob", "alice", 48, Reason.SOCIALIZED_LOSS),
-            Transfer("carol", "alice", 32, Reason.SOCIALIZED_LOSS),
+            Transfer("bob", "alice", 24, Reason.SOCIALIZED_LOSS),
+            Transfer("carol", "alice", 16, Reason.SOCIALIZED_LOSS),
+            Transfer("liquidity", "alice", 40, Reason.SOCIALIZED_LOSS),
         ]
         assert cash(s, "alice") == 0
 
     def test_winners_back_at_principal_pay_nothing(self, make_policy):
         policy = make_policy(deficit=[SocializedLoss(over=Over.WINNERS), VenueAbsorbs()])
-        events = [
-            Deposit("alice", 100), Deposit("bob", 1_000), Trade("alice", "bob", 10, 100),
-            MarkPrice(130),  # alice +$300 → $400, bob −$300 → $700
-            Withdraw("alice", 270),  # all of alice's free margin: $400 − IM $130
-            MarkPrice(100),  # alice $130 − $300 = −$170; bob back to $1,000 = his principal: no profit
-        ]  # fmt: skip
-        s = run(policy, new_book(mark_quote=100), events)[-1]
+        s = run(policy, new_book(mark_quote=100), BACK_AT_PRINCIPAL)[-1]
         # no one has profit, so the layer charges nothing and the venue pays the $170
         assert layer_transfers(s, Reason.SOCIALIZED_LOSS) == []
         assert used(s) == [LayerUsed("alice", 0, "socialized_loss", 0, True), LayerUsed("alice", 1, "venue_absorbs", 170, True)]
@@ -340,17 +345,29 @@ class TestHaircutRatio:
         ]
         assert cash(s, "alice") == 0
 
-    def test_never_beyond_profit(self, make_policy):
+    def test_the_book_takes_part(self, make_policy):
         policy = make_policy(liquidation=LiquidationRule(slippage_ppm=400_000), deficit=[HaircutRatio(), VenueAbsorbs()])
         s = pro_rata(policy)
-        # slippage ⌈40% × $70⌉ = $28 a lot × 10 = $280 more: shortage $80 + $280 = $360 > profit $280.
-        # The haircut takes exactly bob's $180 and carol's $100 (both back to their $200 principal); venue $80.
-        assert layer_transfers(s, Reason.HAIRCUT) == [
-            Transfer("bob", "alice", 180, Reason.HAIRCUT),
-            Transfer("carol", "alice", 100, Reason.HAIRCUT),
+        # slippage ⌈40% × $70⌉ = $28 a lot × 10 = $280 more: shortage $80 + $280 = $360. The book took
+        # the $280 (its profit: it holds no principal); with bob's $180 and carol's $100, W = $560:
+        # bob ⌈360 × 180/560⌉ = $116, carol ⌈64.29⌉ = $65, the book ⌈180⌉ = $180; $1 dust to the fund
+        assert layer_transfers(s, Reason.HAIRCUT, Reason.PRO_RATA_DUST) == [
+            Transfer("bob", "alice", 116, Reason.HAIRCUT),
+            Transfer("carol", "alice", 65, Reason.HAIRCUT),
+            Transfer("liquidity", "alice", 180, Reason.HAIRCUT),
+            Transfer("alice", "insurance_fund", 1, Reason.PRO_RATA_DUST),
         ]
-        assert used(s) == [LayerUsed("alice", 0, "haircut_ratio", 280, True), LayerUsed("alice", 1, "venue_absorbs", 80, True)]
-        assert (cash(s, "bob"), cash(s, "carol")) == (200, 200)
+        assert used(s) == [LayerUsed("alice", 0, "haircut_ratio", 360, True)]
+
+    def test_never_beyond_profit(self, make_policy):
+        policy = make_policy(liquidation=LiquidationRule(slippage_ppm=100_000), deficit=[HaircutRatio(), VenueAbsorbs()])
+        s = run(policy, new_book(mark_quote=100), BACK_AT_PRINCIPAL)[-1]
+        # alice is at −$170 at mark and her close into the book at $90 adds $100: shortage $270.
+        # bob is back at his $1,000 principal (no profit); the book's profit is the $100 fill: the
+        # haircut takes exactly that, and the venue pays the $170 no profit backs
+        assert layer_transfers(s, Reason.HAIRCUT) == [Transfer("liquidity", "alice", 100, Reason.HAIRCUT)]
+        assert used(s) == [LayerUsed("alice", 0, "haircut_ratio", 100, True), LayerUsed("alice", 1, "venue_absorbs", 170, True)]
+        assert (cash(s, "bob"), cash(s, "liquidity")) == (1_000, 0)
 
     def test_spot_deposit_is_not_profit(self, flat_margin):
         policy = Policy("spot", MarginRule(tiers=flat_margin.tiers, spot_collateral=True), deficit=(HaircutRatio(),))
@@ -399,16 +416,29 @@ class TestClawback:
             Transfer("alice", "insurance_fund", 1, Reason.PRO_RATA_DUST),
         ]
 
+    def test_the_book_takes_part(self, make_policy):
+        policy = make_policy(liquidation=LiquidationRule(slippage_ppm=200_000), deficit=[Clawback()])
+        s = gap(policy, crash=85)
+        # at $85 alice is at −$50; slippage ⌈20% × $85⌉ = $17 a lot adds $170 to the book: shortage
+        # $220. Window PnL: bob $150, the book $170 (W = $320): bob ⌈220 × 150/320⌉ = $104, the
+        # book ⌈116.9⌉ = $117; $1 dust to the fund
+        assert layer_transfers(s, Reason.CLAWBACK, Reason.PRO_RATA_DUST) == [
+            Transfer("bob", "alice", 104, Reason.CLAWBACK),
+            Transfer("liquidity", "alice", 117, Reason.CLAWBACK),
+            Transfer("alice", "insurance_fund", 1, Reason.PRO_RATA_DUST),
+        ]
+
     @pytest.mark.parametrize(
         "cap_at_profit, taken, residual_quote",
-        [pytest.param(True, 150, 70, id="capped at window profit"), pytest.param(False, 220, 0, id="uncapped")],
+        [pytest.param(True, 200, 170, id="capped at window profit"), pytest.param(False, 370, 0, id="uncapped")],
     )
     def test_cap_at_profit(self, make_policy, cap_at_profit, taken, residual_quote):
         policy = make_policy(liquidation=LiquidationRule(slippage_ppm=200_000), deficit=[Clawback(cap_at_profit=cap_at_profit)])
-        s = gap(policy, crash=85)
-        # at $85 alice is at −$50; slippage ⌈20% × $85⌉ = $17 a lot adds $170: shortage $220.
-        # bob's window PnL is his $150 from the gap: capped, $150 is taken and $70 stays on alice.
-        assert layer_transfers(s, Reason.CLAWBACK) == [Transfer("bob", "alice", taken, Reason.CLAWBACK)]
+        s = run(policy, new_book(mark_quote=100), BACK_AT_PRINCIPAL)[-1]
+        # alice is at −$170 at mark; her close into the book at $80 adds $200: shortage $370. bob's
+        # window PnL is −$300 + $300 = 0; the book's is the $200 fill: capped, the $200 is taken and
+        # $170 stays on alice; uncapped, the book pays it all
+        assert layer_transfers(s, Reason.CLAWBACK) == [Transfer("liquidity", "alice", taken, Reason.CLAWBACK)]
         assert residual(s) == ([Residual("alice", residual_quote)] if residual_quote else [])
         assert cash(s, "alice") == -residual_quote
 
