@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from solvent.rules.arith import abs_, and_, max_, or_
-from solvent.rules.book import Role
+from solvent.rules.book import Book, Role
 from solvent.rules.collateral import convert_spot
 from solvent.rules.deleveraging import deleverage
 from solvent.rules.fund_drawdown import is_drawn_down
@@ -56,8 +56,9 @@ def close_into_book(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     return close_against(ctx, name, cp, abs_(account.size_lots), price, Reason.LIQUIDATION_SLIPPAGE)
 
 
-def _run_layer(policy: Policy, ctx: Ctx, name: str, layer: Any, remaining: Any) -> tuple[Ctx, Any, Any]:
-    """Apply one layer; returns (ctx, covered, exhausted)."""
+def _run_layer(policy: Policy, ctx: Ctx, name: str, layer: Any, remaining: Any, at_bankruptcy: Book) -> tuple[Ctx, Any, Any]:
+    """Apply one layer; returns (ctx, covered, exhausted). ``at_bankruptcy`` is the book before the
+    bankrupt position was closed (the open interest a per-lot socialized loss is spread over)."""
     if isinstance(layer, InsuranceFund):
         return pay_from(ctx, Role.INSURANCE_FUND, name, remaining, Reason.INSURANCE_FUND, layer.cap_quote)
     if isinstance(layer, BackstopVault):
@@ -79,7 +80,7 @@ def _run_layer(policy: Policy, ctx: Ctx, name: str, layer: Any, remaining: Any) 
         )
         return ctx, remaining - remaining_deficit(policy, ctx, name), True
     if isinstance(layer, (SocializedLoss, HaircutRatio, Clawback)):
-        ctx, paid = charge(ctx, policy.margin, policy.rounding, layer, name, remaining)
+        ctx, paid = charge(ctx, policy.margin, policy.rounding, layer, name, remaining, at_bankruptcy)
         return ctx, paid, True
     if isinstance(layer, VenueAbsorbs):
         return venue_pays(ctx, name, remaining), remaining, True
@@ -99,11 +100,12 @@ def resolve(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     ctx = convert_spot(policy.margin, ctx, name)
     deficit = remaining_deficit(policy, ctx, name)
     ctx = ctx.note(Bankrupt(name, deficit))
+    at_bankruptcy = ctx.book
     if policy.adl is None:
         ctx = close_into_book(policy, ctx, name)
     remaining = deficit
     for index, layer in enumerate(policy.deficit):
-        ctx, covered, exhausted = _run_layer(policy, ctx, name, layer, remaining)
+        ctx, covered, exhausted = _run_layer(policy, ctx, name, layer, remaining, at_bankruptcy)
         # a layer reached with a deficit left is recorded even when it paid nothing (an empty fund
         # was asked): "ADL only after the fund is exhausted" is then checkable per account, also
         # when an earlier bankruptcy in the same step drained the fund

@@ -10,8 +10,12 @@ Weights w_i over every trader except the bankrupt one, and the order book's rest
     haircut_ratio                       w = profit, and R is capped at W (profit only; percolator)
     clawback                            w = max(window PnL, 0), R capped at W if ``cap_at_profit``
 The book's principal is what was deposited to it, so its profit is what it gained since (the
-settlement of its positions, the liquidation fills it took); its position is the rest of the
-market's open interest; its window PnL is the rest of the market's PnL in the window.
+settlement of its positions, the liquidation fills it took); its window PnL is the rest of the
+market's PnL in the window; its open interest is its position when the account went bankrupt,
+before the bankrupt position was closed into it: the book is one aggregate account, so a close
+into it nets against the rest of the market's opposing lots, which still stand open (a venue's
+liquidator holds the taken-over position and pays per lot too; the netted aggregate cannot show
+both, so the lots the rest of the market held are what the book is charged for).
 """
 
 from __future__ import annotations
@@ -32,11 +36,11 @@ def payers(book: Book, bankrupt: str) -> list[Account]:
     return [a for a in book.accounts if (a.is_trader or a.role is Role.LIQUIDITY) and a.name != bankrupt]
 
 
-def _weights(ctx: Ctx, rule: MarginRule, layer: Any, bankrupt: str) -> list[tuple[str, Any]]:
+def _weights(ctx: Ctx, rule: MarginRule, layer: Any, bankrupt: str, at_bankruptcy: Book) -> list[tuple[str, Any]]:
     out = []
     for account in payers(ctx.book, bankrupt):
         if isinstance(layer, SocializedLoss) and layer.over is Over.OPEN_INTEREST:
-            w = abs_(account.size_lots)
+            w = abs_(at_bankruptcy.account(account.name).size_lots)
         elif isinstance(layer, Clawback):
             w = max_(account.window_pnl_quote, 0)
         else:
@@ -53,9 +57,12 @@ def _reason(layer: Any) -> Reason:
     return Reason.SOCIALIZED_LOSS
 
 
-def charge(ctx: Ctx, rule: MarginRule, rounding: RoundingRule, layer: Any, bankrupt: str, remaining: Any) -> tuple[Ctx, Any]:
-    """Charge ``remaining`` (or the part the layer may take) pro rata; returns (ctx, paid)."""
-    weights = _weights(ctx, rule, layer, bankrupt)
+def charge(
+    ctx: Ctx, rule: MarginRule, rounding: RoundingRule, layer: Any, bankrupt: str, remaining: Any, at_bankruptcy: Book | None = None
+) -> tuple[Ctx, Any]:
+    """Charge ``remaining`` (or the part the layer may take) pro rata; returns (ctx, paid).
+    ``at_bankruptcy``: the book before the bankrupt position was closed (default: ``ctx.book``)."""
+    weights = _weights(ctx, rule, layer, bankrupt, ctx.book if at_bankruptcy is None else at_bankruptcy)
     total_weight = sum_(w for _, w in weights)
     capped = isinstance(layer, HaircutRatio) or (isinstance(layer, Clawback) and layer.cap_at_profit)
     target = min_(remaining, total_weight) if capped else remaining

@@ -295,15 +295,29 @@ class TestSocializedLoss:
 
     def test_over_open_interest(self, make_policy):
         s = pro_rata(make_policy(deficit=[SocializedLoss(over=Over.OPEN_INTEREST)]))
-        # with no ADL layer alice's 10 lots are closed into the book first, and the book's open
-        # interest pays like any other (Drift charges every open position, the liquidator's too):
-        # weights 6 : 4 : 10 lots: bob $24, carol $16, the book $40, exact
+        # weights 6 : 4 lots: bob $48, carol $32, exact. The book held no position when alice went
+        # bankrupt (her 10 lots are closed into it, but that nets inside the aggregate), so it pays nothing
         assert layer_transfers(s, Reason.SOCIALIZED_LOSS, Reason.PRO_RATA_DUST) == [
-            Transfer("bob", "alice", 24, Reason.SOCIALIZED_LOSS),
-            Transfer("carol", "alice", 16, Reason.SOCIALIZED_LOSS),
-            Transfer("liquidity", "alice", 40, Reason.SOCIALIZED_LOSS),
+            Transfer("bob", "alice", 48, Reason.SOCIALIZED_LOSS),
+            Transfer("carol", "alice", 32, Reason.SOCIALIZED_LOSS),
         ]
         assert cash(s, "alice") == 0
+
+    @pytest.mark.parametrize("over", list(Over))
+    def test_the_book_as_the_only_counterparty_pays(self, make_policy, over):
+        """bob's long is liquidated into the book at $94, so alice's short has the book as its only
+        counterparty; the mark gaps to $250 and she is $200 short. Before the book took part, no
+        one had a weight (bob is flat and below his principal) and the $200 stayed on her account."""
+        policy = make_policy(deficit=[SocializedLoss(over=over)])
+        book = new_book(mark_quote=100, traders=("alice", "bob"))
+        events = [
+            Deposit("liquidity", 1_000), Deposit("alice", 100), Deposit("bob", 20), Trade("bob", "alice", 2, 100),
+            MarkPrice(94),  # bob 20 − 12 = $8 < MM $10: closed into the book, solvent; alice $112
+            MarkPrice(250),  # alice 112 − 2 × 156 = −$200; the book, long 2, gains $312
+        ]  # fmt: skip
+        s = run(policy, book, events)[-1]
+        assert layer_transfers(s, Reason.SOCIALIZED_LOSS) == [Transfer("liquidity", "alice", 200, Reason.SOCIALIZED_LOSS)]
+        assert residual(s) == [] and cash(s, "alice") == 0
 
     def test_winners_back_at_principal_pay_nothing(self, make_policy):
         policy = make_policy(deficit=[SocializedLoss(over=Over.WINNERS), VenueAbsorbs()])
