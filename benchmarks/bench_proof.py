@@ -2,11 +2,11 @@
 
 Run: ``python benchmarks/bench_proof.py`` (the full table: N × K, all presets, hours on 2 cores), or
 ``python benchmarks/bench_proof.py --quick`` (the two targets only), ``--presets backpack,binance``,
-``--timeout 60`` (seconds per solver question), ``--json PATH`` (also write the rows).
+``--effort 60000000`` (z3 resource units per solver question, solvent.solver.effort), ``--json PATH`` (also write the rows).
 
 Each cell is one ``solvent.solver.prove.prove`` call (``minimize=False``: the time to a verdict,
 not to the smallest counterexample), run in its own process and killed after
-three times its question timeout (a hard wall, since z3 may overrun its own timeout). A cell
+a hard wall of ten minutes plus the question's reference time (z3 may stop counting its units). A cell
 reports the verdict, the wall time, and "timeout" when the process was killed. Events are mark
 moves (a full liquidation sweep and default waterfall each). Targets from issue 4: N = 8 with one
 MarkPrice step under 10 s; K = 3 with N = 3 under 60 s. The machine is shared and noisy: compare
@@ -45,13 +45,13 @@ ENCODINGS = {
 }
 
 
-def _cell(preset: str, invariant: str, accounts: int, events: int, timeout_s: int, out: Any, encoding: str = "purified", compositional: bool = True) -> None:
+def _cell(preset: str, invariant: str, accounts: int, events: int, effort_units: int, out: Any, encoding: str = "purified", compositional: bool = True) -> None:
     import solvent.solver  # noqa: F401  (registers the z3 backend)
     from solvent.solver.bounds import Bounds
     from solvent.solver.prove import prove
 
     started = time.perf_counter()
-    bounds = Bounds(accounts=accounts, events=events, timeout_ms=timeout_s * 1000, **ENCODINGS[encoding])
+    bounds = Bounds(accounts=accounts, events=events, effort=effort_units, **ENCODINGS[encoding])
     result = prove(preset, invariant, bounds, minimize=False, compositional=compositional)
     out.put(
         {
@@ -63,14 +63,14 @@ def _cell(preset: str, invariant: str, accounts: int, events: int, timeout_s: in
     )
 
 
-def run_cell(preset: str, invariant: str, accounts: int, events: int, timeout_s: int, encoding: str = "purified", compositional: bool = True) -> dict[str, Any]:
-    """One proof in a child process, with a hard wall of three question timeouts."""
+def run_cell(preset: str, invariant: str, accounts: int, events: int, effort_units: int, encoding: str = "purified", compositional: bool = True) -> dict[str, Any]:
+    """One proof in a child process, with a hard wall (ten minutes plus three times the reference time)."""
     ctx = multiprocessing.get_context("fork")
     out = ctx.Queue()
-    proc = ctx.Process(target=_cell, args=(preset, invariant, accounts, events, timeout_s, out, encoding, compositional))
+    proc = ctx.Process(target=_cell, args=(preset, invariant, accounts, events, effort_units, out, encoding, compositional))
     started = time.perf_counter()
     proc.start()
-    proc.join(3 * timeout_s + 30)
+    proc.join(600 + 3 * effort_units // 1_000_000)
     row = {"preset": preset, "invariant": invariant, "N": accounts, "K": events}
     if proc.is_alive():
         proc.kill()
@@ -163,14 +163,14 @@ def crosshair_baseline(preset: str, invariant: str, seconds: int) -> dict[str, A
     return {"preset": preset, "invariant": invariant, "crosshair": outcome, "seconds": round(elapsed, 2)}
 
 
-def compare_encodings(timeout_s: int) -> None:
+def compare_encodings(effort_units: int) -> None:
     """Bounded proofs (no compositional shortcut) under each encoding of ``size × price``."""
     cases = [("backpack", "conservation"), ("broker-reg-t", "no-negative-equity"), ("percolator", "conservation")]
     print("| preset | invariant | N | " + " | ".join(ENCODINGS) + " |")
     print("|---|---|---|" + "---|" * len(ENCODINGS))
     for preset, invariant in cases:
         for n in (2, 4, 8):
-            cells_ = [run_cell(preset, invariant, n, 1, timeout_s, encoding, compositional=False) for encoding in ENCODINGS]
+            cells_ = [run_cell(preset, invariant, n, 1, effort_units, encoding, compositional=False) for encoding in ENCODINGS]
             shown = [f"{c['verdict']} {c['seconds']} s" for c in cells_]
             print(f"| {preset} | {invariant} | {n} | " + " | ".join(shown) + " |", flush=True)
 
@@ -179,18 +179,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="only the two targets")
     parser.add_argument("--presets", default=",".join(PRESETS))
-    parser.add_argument("--timeout", type=int, default=60, help="seconds per solver question")
+    parser.add_argument("--effort", type=int, default=60_000_000, help="z3 resource units per solver question")
     parser.add_argument("--json", default=None, help="also write the rows here")
     parser.add_argument("--crosshair", action="store_true", help="add the hypothesis-crosshair baseline")
     parser.add_argument("--encodings", action="store_true", help="compare purified, exact and price-grid queries")
     args = parser.parse_args()
     if args.encodings:
-        compare_encodings(args.timeout)
+        compare_encodings(args.effort)
         return
     rows = []
     load = {"start": os.getloadavg()}
     for preset, invariant, n, k in cells(tuple(args.presets.split(",")), args.quick):
-        row = run_cell(preset, invariant, n, k, args.timeout)
+        row = run_cell(preset, invariant, n, k, args.effort)
         print(f"{preset:13} {invariant:19} N={n:<2} K={k}  {row['verdict']:16} {row['seconds']:>8} s  {row['scope']}", flush=True)
         rows.append(row | {"load_1min": round(os.getloadavg()[0], 2)})
     load["end"] = os.getloadavg()
@@ -202,7 +202,7 @@ def main() -> None:
         first = args.presets.split(",")[0]
         for preset, invariant in ((first, "no-negative-equity"), (first, "conservation")):
             b = crosshair_baseline(preset, invariant, seconds=120)
-            z3_row = run_cell(preset, invariant, 2, 1, args.timeout)
+            z3_row = run_cell(preset, invariant, 2, 1, args.effort)
             b["z3 verdict"], b["z3 seconds"] = z3_row["verdict"], z3_row["seconds"]
             if isinstance(b.get("seconds"), float) and z3_row["seconds"]:
                 b["ratio"] = round(b["seconds"] / z3_row["seconds"], 1)

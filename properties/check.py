@@ -46,6 +46,9 @@ class Violation:
     origin: str = "scenario"
     #: for a relational property: which balances differ between the story and its twin
     note: str = ""
+    #: the invariant whose search, proof or saved finding produced this story, when it is another
+    #: one (every story is judged against every claim: ``cross_judged``)
+    found_for: str = ""
 
     @property
     def events(self) -> tuple[Any, ...]:
@@ -207,7 +210,7 @@ def check_policy(
     findings_dir: Path | None = None,
     relational_properties: bool = True,
     proof_budget: Any = None,
-    threshold_budget_s: float | None = None,
+    threshold_probes: int | None = None,
     threshold_ids: Sequence[str] | None = None,
 ) -> PolicyReport:
     """Run the scenarios (default: the five stress stories) and judge the invariants (default: the whole catalog).
@@ -217,8 +220,9 @@ def check_policy(
     (``solvent.solver.evidence.ProofBudget``), z3 proves or refutes the invariants it decides
     within that budget: a proof is attached to the verdict (and shown as such, with its scope); a
     refutation is a replayed story and counts as a failure like any other. With
-    ``threshold_budget_s``, each threshold question (``solvent.solver.thresholds``; or those in
-    ``threshold_ids``) is answered within that many seconds.
+    ``threshold_probes``, each threshold question (``solvent.solver.thresholds``; or those in
+    ``threshold_ids``) is answered within that many proof attempts. Every budget is a count
+    (examples, z3 resource units, probes), never seconds: the verdicts are the same on any machine.
     """
     names = list(scenarios) if scenarios else list(DEFAULT)
     for name in names:
@@ -247,12 +251,60 @@ def check_policy(
         proofs = prove_within(policy, [v.invariant.id for v in verdicts if v.invariant.id in catalog.CATALOG], proof_budget)
         database = findings_dir if search_budget is not None else None
         verdicts = tuple(_proof_verdict(policy, v, proofs.get(v.invariant.id), database) for v in verdicts)
+    verdicts = cross_judged(policy, verdicts, findings_dir if search_budget is not None else None)
     answers: tuple[Any, ...] = ()
-    if threshold_budget_s is not None:
+    if threshold_probes is not None:
         from solvent.solver.thresholds import QUESTION_IDS, thresholds
 
-        answers = tuple(thresholds(policy, ids=threshold_ids or QUESTION_IDS, budget_s=threshold_budget_s, minimize=False))
+        answers = tuple(thresholds(policy, ids=threshold_ids or QUESTION_IDS, max_probes=threshold_probes, minimize=False))
     return PolicyReport(policy, source or policy.name, verdicts, runs, findings_dir if search_budget else None, answers)
+
+
+def cross_judged(policy: Policy, verdicts: Sequence[Verdict], database: Path | None = None) -> tuple[Verdict, ...]:
+    """Every story judged against every claim.
+
+    A story found for one invariant (by search, by z3, or replayed from the findings directory)
+    may break others too: each catalog invariant is judged on every such story, and a story that
+    breaks it is added to its verdict (``found_for`` names the invariant it was found for), with
+    a finding saved for it when the invariant has none yet, so the next run replays it first.
+    Scenario steps need nothing more: :func:`judge` already judges every invariant on them.
+    Relational properties compare a story with its twin and are judged by their own search.
+    """
+    stories: list[tuple[Violation, list[Step]]] = []
+    seen: set[tuple[Any, Any]] = set()
+    for v in verdicts:
+        for x in v.violations:
+            key = (x.story.book, x.story.events)
+            if x.origin == "scenario" or v.invariant.id not in catalog.CATALOG or key in seen:
+                continue
+            seen.add(key)
+            steps = replay(policy, x.story)
+            if steps is not None:
+                stories.append((x, steps))
+    out = []
+    for v in verdicts:
+        inv = v.invariant
+        if inv.id not in catalog.CATALOG:
+            out.append(v)
+            continue
+        known = {(x.story.book, x.story.events) for x in v.violations}
+        for x, steps in stories:
+            if (x.story.book, x.story.events) in known:
+                continue
+            index = first_violation(policy, inv, steps)
+            if index is None:
+                continue
+            found = Violation(inv.id, x.scenario, index, x.story, steps[index], x.origin, found_for=x.invariant)
+            if database is not None:
+                path = findings.database_path(database, policy, inv.id)
+                if not path.exists():
+                    findings.save(findings.Finding(policy, inv.id, x.story, index, x.origin, 0), path)
+            if v.status is Status.NOT_EXERCISED:
+                v = attrs.evolve(v, status=Status.HELD)
+            v = _merge(v, found, v.search)
+            known.add((x.story.book, x.story.events))
+        out.append(v)
+    return tuple(out)
 
 
 def _proof_verdict(policy: Policy, verdict: Verdict, proof: Any, database: Path | None = None) -> Verdict:

@@ -70,7 +70,7 @@ def index(reports: Sequence[PolicyReport], *, searched: bool) -> str:
             "# Gallery: the bundled venue presets",
             "",
             f"Each preset checked by `solvent check PRESET` against {how}"
-            + ("; z3 asked about every invariant within a time budget" if proofs else "")
+            + ("; z3 asked about every invariant within an effort budget" if proofs else "")
             + ("; thresholds proved on the safe side with a replayed story beyond" if thresholds else "")
             + ". Regenerate with `solvent gallery docs/gallery" + (" --thresholds" if thresholds else "") + "`.",
             "A policy's `accepts` lists what the venue gives up by design; those failures are reported but do not fail the check.",
@@ -89,7 +89,7 @@ def build(
     presets: Sequence[str] | None = None,
     tick: Callable[[str], None] | None = None,
     proof_budget: Any = None,
-    threshold_budget_s: float | None = None,
+    threshold_probes: int | None = None,
 ) -> list[Path]:
     """Check each preset and write ``NAME.md``, ``NAME.html`` and ``index.md`` into ``out_dir``
     (with z3 proofs and thresholds when given budgets, as ``solvent check`` does)."""
@@ -98,7 +98,7 @@ def build(
     for name in presets or preset_names():
         if tick:
             tick(f"checking {name}")
-        reports.append(check_policy(load_preset(name), source=name, search_budget=budget, proof_budget=proof_budget, threshold_budget_s=threshold_budget_s))
+        reports.append(check_policy(load_preset(name), source=name, search_budget=budget, proof_budget=proof_budget, threshold_probes=threshold_probes))
     written = []
     for r in reports:
         for suffix, render in ((".md", markdown.render), (".html", html_report.render)):

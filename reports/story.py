@@ -25,6 +25,7 @@ from solvent.rules.contract import LINEAR, Contract, contracts, from_engine, pri
 from solvent.rules.engine import Step, run
 from solvent.rules.outcomes import Bankrupt, DebtCarried, LayerUsed, Residual
 from solvent.rules.policy import Policy
+from solvent.solver.effort import units_text as effort_text
 
 #: How a verdict reads in a table.
 LABEL = {Status.FAILS: "FAILS", Status.ACCEPTED: "fails (accepted)", Status.HELD: "held", Status.NOT_EXERCISED: "not exercised"}
@@ -82,13 +83,14 @@ def proof_state(v: Verdict) -> str:
     return "undecided"
 
 
-PROOF_HEADERS = ("invariant", "z3", "scope", "time")
+PROOF_HEADERS = ("invariant", "z3", "scope", "effort")
 THRESHOLD_HEADERS = ("question", "boundary", "proved at", "refuted at")
 
 
 def proof_rows(report: PolicyReport) -> list[tuple[str, str, str, str]]:
-    """One row per invariant z3 was asked about: id, answer in words, scope, time."""
-    return [(v.invariant.id, proof_state(v), v.proof.scope.text, f"{v.proof.seconds:.1f} s") for v in report.verdicts if v.proof is not None]
+    """One row per invariant z3 was asked about: id, answer in words, scope, the effort it spent
+    (units, not seconds: a report reads the same on any machine)."""
+    return [(v.invariant.id, proof_state(v), v.proof.scope.text, effort_text(v.proof.units)) for v in report.verdicts if v.proof is not None]
 
 
 def threshold_rows(report: PolicyReport) -> list[tuple[str, str, str, str]]:
@@ -132,8 +134,8 @@ def proof_evidence(v: Verdict) -> str:
     own = next((o for o in p.obligations if o.obligation == v.invariant.id), None)
     if own is not None and own.verdict.value == "proved":
         scope = own.scope.text if own.scope is not None else p.scope.text
-        return f"; z3: the claim proved ({scope}), transfer signs undecided in {p.seconds:.0f} s"
-    return f"; z3: undecided in {p.seconds:.0f} s"
+        return f"; z3: the claim proved ({scope}), transfer signs undecided within {effort_text(p.units)}"
+    return f"; z3: undecided within {effort_text(p.units)}"
 
 
 def evidence(v: Verdict) -> str:
@@ -171,6 +173,15 @@ def finding_file(violation: Violation, report: PolicyReport) -> Path | None:
 
 def replay_command(violation: Violation, report: PolicyReport) -> tuple[str, str]:
     """The command that shows this failure again, and a note on why it gives the same story."""
+    if violation.found_for:
+        # a story found for another invariant and judged against this one: replay the saved
+        # finding that holds it (``solvent replay`` names every claim the story breaks)
+        for invariant in (violation.invariant, violation.found_for):
+            saved = None if report.findings_dir is None else findings.database_path(report.findings_dir, report.policy, invariant)
+            if saved is not None and saved.exists() and _same_story(saved, violation):
+                return f"solvent replay {saved}", ""
+        if violation.origin == "search":
+            return f"solvent check {report.source} --invariant {violation.found_for} --invariant {violation.invariant}", "search is derandomized: same story"
     if violation.origin == "scenario":
         return f"solvent check {report.source} --scenario {violation.scenario}", ""
     if violation.origin == "z3":
@@ -187,7 +198,8 @@ def replay_command(violation: Violation, report: PolicyReport) -> tuple[str, str
 
 def _same_story(path: Path, violation: Violation) -> bool:
     try:
-        return findings.load(path).story.book == violation.story.book
+        story = findings.load(path).story
+        return story.book == violation.story.book and story.events[: violation.step_index + 1] == violation.story.events[: violation.step_index + 1]
     except findings.FindingError:
         return False
 

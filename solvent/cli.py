@@ -21,6 +21,56 @@ def _bad_input(message: str) -> None:
     sys.exit(EXIT_BAD_INPUT)
 
 
+class Units(click.ParamType):
+    """An effort in z3 resource units (``solvent.solver.effort``): ``30M``, ``500k``, ``2.5M`` or
+    a plain integer. inf, nan, a negative or an absurdly large value is bad input (exit 2, with
+    the option named), never a traceback."""
+
+    name = "units"
+    SUFFIXES = {"k": 10**3, "m": 10**6, "g": 10**9}
+
+    def __init__(self, minimum: int = 1) -> None:
+        self.minimum = minimum
+
+    def convert(self, value, param, ctx):  # noqa: ANN001 (click's signature)
+        from fractions import Fraction
+
+        from solvent.solver.effort import MAX_UNITS
+
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = Fraction(value)
+        else:
+            text = str(value).strip().replace("_", "").replace(",", "")
+            scale = self.SUFFIXES.get(text[-1:].lower(), 1) if text else 1
+            digits = text[:-1] if scale != 1 else text
+            try:
+                number = Fraction(digits) * scale  # exact: no float ever decides a budget
+            except (ValueError, ZeroDivisionError):
+                self.fail(f"{value!r} is not a number of units (e.g. 30M, 500k, 2000000)", param, ctx)
+        if number != int(number):
+            self.fail(f"{value!r} is not a whole number of units", param, ctx)
+        if not self.minimum <= number <= MAX_UNITS:
+            self.fail(f"{value!r} must be between {self.minimum:,} and {MAX_UNITS:,} units", param, ctx)
+        return int(number)
+
+
+class Seconds(click.FloatRange):
+    """A wall-clock safety net in seconds: finite, > 0, at most a day (click's range lets nan through)."""
+
+    def convert(self, value, param, ctx):  # noqa: ANN001 (click's signature)
+        import math
+
+        number = super().convert(value, param, ctx)
+        if math.isnan(number):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        return number
+
+
+SAFETY_NET = Seconds(min=0, min_open=True, max=86_400)
+
+UNITS_HELP = "z3 resource units and build steps (deterministic: the same verdict on any machine; about 1M per second on the reference machine)"
+
+
 @click.group()
 @click.version_option(package_name="solvent")
 def main() -> None:
@@ -42,10 +92,10 @@ def main() -> None:
     show_default=True,
     help="Counterexample database: saved stories are replayed first, new ones saved here.",
 )
-@click.option("--prove-budget", type=click.FloatRange(min=0), default=None, metavar="SECONDS", help="z3 proves or refutes what it can within this many seconds per policy (one mark move, 2 traders; up to 10 s per question). Default 30, or 0 with --no-search.")
-@click.option("--prove-timeout", type=click.FloatRange(min=0, min_open=True), default=10, show_default=True, metavar="SECONDS", help="At most this long per z3 question within the budget, building the question included.")
+@click.option("--prove-budget", type=Units(minimum=0), default=None, metavar="UNITS", help="z3 proves or refutes what it can within this effort per policy (one mark move, 2 traders), in " + UNITS_HELP + ". Default 30M, or 0 with --no-search.")
+@click.option("--prove-effort", type=Units(), default="10M", show_default=True, metavar="UNITS", help="At most this effort per z3 question within the budget, building the question included.")
 @click.option("--thresholds", "with_thresholds", is_flag=True, help="Also find the four thresholds (see `solvent thresholds`); minutes per policy.")
-@click.option("--threshold-budget", type=click.FloatRange(min=0), default=120, show_default=True, metavar="SECONDS", help="Seconds per threshold question with --thresholds.")
+@click.option("--threshold-probes", type=click.IntRange(min=0, max=10_000), default=40, show_default=True, metavar="N", help="Proof attempts per threshold question with --thresholds (30M units each).")
 @click.option("--threshold-question", "threshold_questions", default="", metavar="ID,...", help="With --thresholds: only these questions (default all four).")
 @click.option("--format", "formats", multiple=True, type=click.Choice(list(FORMATS)), help="Report format (repeatable; default text). Pair each with an --output; one may go to stdout.")
 @click.option("--output", "outputs", multiple=True, type=click.Path(dir_okay=False, path_type=Path), metavar="PATH", help="Write the preceding --format here (or infer it from the extension).")
@@ -58,16 +108,16 @@ def check(
     examples: int | None,
     deep: bool,
     findings_dir: Path,
-    prove_budget: float | None,
-    prove_timeout: float,
+    prove_budget: int | None,
+    prove_effort: int,
     with_thresholds: bool,
-    threshold_budget: float,
+    threshold_probes: int,
     threshold_questions: str,
     formats: tuple[str, ...],
     outputs: tuple[Path, ...],
 ) -> None:
-    """Judge every invariant of each policy on the named scenarios, by search, and by z3 within a
-    time budget (a z3 counterexample is replayed on the concrete engine and fails the check like
+    """Judge every invariant of each policy on the named scenarios, by search, and by z3 within an
+    effort budget (a z3 counterexample is replayed on the concrete engine and fails the check like
     any other; a proof is shown with its scope)."""
     from solvent.properties.check import check_policy
     from solvent.reports.formats import OutputError, requested, write
@@ -76,7 +126,7 @@ def check(
     from solvent.rules.presets import resolve_policy
 
     budget = _budget(search, deep, examples)
-    proof_budget = _proof_budget(search, prove_budget, prove_timeout)
+    proof_budget = _proof_budget(search, prove_budget, prove_effort)
     try:
         pairs = requested(click.get_current_context())
     except OutputError as exc:
@@ -91,7 +141,7 @@ def check(
                     check_policy(
                         policy, source=name, scenarios=scenarios, invariants=invariants, accept=accepted,
                         search_budget=budget, findings_dir=findings_dir, proof_budget=proof_budget,
-                        threshold_budget_s=threshold_budget if with_thresholds else None,
+                        threshold_probes=threshold_probes if with_thresholds else None,
                         threshold_ids=_question_ids(threshold_questions),
                     )
                 )
@@ -106,15 +156,16 @@ def check(
     sys.exit(EXIT_FAIL if any(r.failed for r in reports) else EXIT_OK)
 
 
-def _proof_budget(search: bool, seconds: float | None, per_question: float = 10.0):
-    """The z3 budget ``--prove-budget`` asks for: 30 s per policy by default with the search, none
-    with ``--no-search`` (scenarios only) or 0."""
-    seconds = (30.0 if search else 0.0) if seconds is None else seconds
-    if seconds <= 0:
-        return None
+def _proof_budget(search: bool, units: int | None, per_question: int | None = None):
+    """The z3 budget ``--prove-budget`` asks for: 30M units per policy by default with the search,
+    none with ``--no-search`` (scenarios only) or 0."""
     from solvent.solver.evidence import ProofBudget
 
-    return ProofBudget(seconds=seconds, per_question_s=per_question)
+    default = ProofBudget()
+    units = (default.total if search else 0) if units is None else units
+    if units <= 0:
+        return None
+    return ProofBudget(total=units, per_question=default.per_question if per_question is None else per_question)
 
 
 def _question_ids(text: str) -> tuple[str, ...] | None:
@@ -154,10 +205,10 @@ def _budget(search: bool, deep: bool, examples: int | None):
     show_default=True,
     help="Counterexample database, as for check: OLD's saved stories are replayed on NEW too.",
 )
-@click.option("--prove-budget", type=click.FloatRange(min=0), default=None, metavar="SECONDS", help="z3 budget per version, as for check (default 30, or 0 with --no-search): invariants newly proved or lost.")
-@click.option("--prove-timeout", type=click.FloatRange(min=0, min_open=True), default=10, show_default=True, metavar="SECONDS", help="At most this long per z3 question within the budget, building the question included.")
+@click.option("--prove-budget", type=Units(minimum=0), default=None, metavar="UNITS", help="z3 effort per version, as for check (default 30M, or 0 with --no-search): invariants newly proved or lost.")
+@click.option("--prove-effort", type=Units(), default="10M", show_default=True, metavar="UNITS", help="At most this effort per z3 question within the budget, building the question included.")
 @click.option("--thresholds", "with_thresholds", is_flag=True, help="Also find the thresholds of both versions and show those that moved.")
-@click.option("--threshold-budget", type=click.FloatRange(min=0), default=120, show_default=True, metavar="SECONDS", help="Seconds per threshold question with --thresholds.")
+@click.option("--threshold-probes", type=click.IntRange(min=0, max=10_000), default=40, show_default=True, metavar="N", help="Proof attempts per threshold question with --thresholds.")
 @click.option("--threshold-question", "threshold_questions", default="", metavar="ID,...", help="With --thresholds: only these questions (default all four).")
 @click.option("--format", "formats", multiple=True, type=click.Choice(["text", "markdown", "json", "sarif"]), help="Diff format (repeatable; default text; sarif: each changed verdict on the changed line, for code scanning).")
 @click.option("--output", "outputs", multiple=True, type=click.Path(dir_okay=False, path_type=Path), metavar="PATH", help="Write the preceding --format here.")
@@ -169,10 +220,10 @@ def diff(
     search: bool,
     examples: int | None,
     findings_dir: Path,
-    prove_budget: float | None,
-    prove_timeout: float,
+    prove_budget: int | None,
+    prove_effort: int,
     with_thresholds: bool,
-    threshold_budget: float,
+    threshold_probes: int,
     threshold_questions: str,
     formats: tuple[str, ...],
     outputs: tuple[Path, ...],
@@ -188,7 +239,7 @@ def diff(
     from solvent.rules.presets import resolve_policy
 
     budget = _budget(search, False, examples)
-    proof_budget = _proof_budget(search, prove_budget, prove_timeout)
+    proof_budget = _proof_budget(search, prove_budget, prove_effort)
     try:
         pairs = requested(click.get_current_context(), formats=tuple(policy_diff.RENDERERS))
         reports = []
@@ -198,7 +249,7 @@ def diff(
                 reports.append(
                     check_policy(
                         resolve_policy(name), source=name, scenarios=scenarios, invariants=invariants, search_budget=budget,
-                        findings_dir=findings_dir, proof_budget=proof_budget, threshold_budget_s=threshold_budget if with_thresholds else None,
+                        findings_dir=findings_dir, proof_budget=proof_budget, threshold_probes=threshold_probes if with_thresholds else None,
                         threshold_ids=_question_ids(threshold_questions),
                     )
                 )
@@ -215,10 +266,10 @@ def diff(
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("docs/gallery"), metavar="DIR")
 @click.option("--search/--no-search", default=True, show_default=True, help="Also search (derandomized CI budget).")
 @click.option("--examples", type=click.IntRange(min=1), default=None, help="Search examples per invariant (default 200).")
-@click.option("--prove-budget", type=click.FloatRange(min=0), default=None, metavar="SECONDS", help="z3 budget per preset, as for check (default 30, or 0 with --no-search).")
+@click.option("--prove-budget", type=Units(minimum=0), default=None, metavar="UNITS", help="z3 effort per preset, as for check (default 30M, or 0 with --no-search).")
 @click.option("--thresholds", "with_thresholds", is_flag=True, help="Also find every preset's thresholds (minutes per preset).")
-@click.option("--threshold-budget", type=click.FloatRange(min=0), default=120, show_default=True, metavar="SECONDS", help="Seconds per threshold question with --thresholds.")
-def gallery(out_dir: Path, search: bool, examples: int | None, prove_budget: float | None, with_thresholds: bool, threshold_budget: float) -> None:
+@click.option("--threshold-probes", type=click.IntRange(min=0, max=10_000), default=40, show_default=True, metavar="N", help="Proof attempts per threshold question with --thresholds.")
+def gallery(out_dir: Path, search: bool, examples: int | None, prove_budget: int | None, with_thresholds: bool, threshold_probes: int) -> None:
     """Check every bundled preset; write its Markdown and HTML report and an index into DIR
     (default docs/gallery)."""
     from solvent.reports.gallery import build
@@ -229,7 +280,7 @@ def gallery(out_dir: Path, search: bool, examples: int | None, prove_budget: flo
     with progress(len(preset_names())) as tick:
         written = build(
             out_dir, budget=_budget(search, False, examples), tick=tick, proof_budget=proof_budget,
-            threshold_budget_s=threshold_budget if with_thresholds else None,
+            threshold_probes=threshold_probes if with_thresholds else None,
         )
     click.echo("\n".join(str(p) for p in written))
 
@@ -272,6 +323,10 @@ def replay(finding: Path) -> None:
     from solvent.reports.text import transfers_table
 
     click.echo(transfers_table(steps[index]))
+    others = [(other, first_violation(f.policy, other, steps)) for other in catalog.CATALOG.values() if other.id != inv.id]
+    broken = [f"{other.id} (step {at + 1})" for other, at in others if at is not None]
+    if broken:  # every story is judged against every claim
+        click.echo(f"the same story also breaks: {', '.join(broken)}")
     sys.exit(EXIT_FAIL)
 
 
@@ -334,10 +389,11 @@ def invariants() -> None:
 @main.command()
 @click.argument("policy", metavar="POLICY_OR_PRESET")
 @click.option("--invariant", "invariant_id", required=True, metavar="ID", help="The invariant to prove (see `solvent invariants`).")
-@click.option("--accounts", type=click.IntRange(min=1), default=3, show_default=True, help="Traders in the symbolic book (N).")
-@click.option("--events", type=click.IntRange(min=1), default=1, show_default=True, help="Events in a row (K).")
+@click.option("--accounts", type=click.IntRange(min=1, max=64), default=3, show_default=True, help="Traders in the symbolic book (N).")
+@click.option("--events", type=click.IntRange(min=1, max=32), default=1, show_default=True, help="Events in a row (K).")
 @click.option("--event-kinds", default="mark", show_default=True, metavar="KIND,...", help="Kinds each event may be: mark, funding, deposit, withdraw, trade, spot-deposit.")
-@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True), default=60, show_default=True, help="Seconds per solver question: building it (the symbolic run) and every z3 check and refinement round.")
+@click.option("--effort", "effort_units", type=Units(), default="60M", show_default=True, metavar="UNITS", help="Effort per solver question: building it (the symbolic run) and every z3 check and refinement round, in " + UNITS_HELP + ".")
+@click.option("--safety-net", "safety_s", type=SAFETY_NET, default=None, metavar="SECONDS", help="Wall-clock safety net per z3 check (default ten times the effort's reference time, at least 60 s); an answer it cuts short says so.")
 @click.option("--min-price", type=click.IntRange(min=1), default=None, help="Lowest price, quote quanta per lot.")
 @click.option("--max-price", type=click.IntRange(min=1), default=None, help="Highest price, quote quanta per lot.")
 @click.option("--max-quote", type=click.IntRange(min=1), default=None, help="Largest |balance| and amount, quote quanta.")
@@ -351,7 +407,8 @@ def prove(
     accounts: int,
     events: int,
     event_kinds: str,
-    timeout_s: float,
+    effort_units: int,
+    safety_s: float | None,
     min_price: int | None,
     max_price: int | None,
     max_quote: int | None,
@@ -363,7 +420,7 @@ def prove(
     """Prove or refute one invariant with z3 over every book of N traders and K events.
 
     Exit 0 proved, 1 refuted (the counterexample is replayed on the concrete engine and shown),
-    3 unknown or partial (a timeout, or z3 gave up), 2 bad input (including assumptions that
+    3 unknown or partial (the effort ran out, or z3 gave up), 2 bad input (including assumptions that
     contradict each other: a vacuous proof).
     """
     from solvent.properties import catalog
@@ -383,7 +440,8 @@ def prove(
             accounts=accounts,
             events=events,
             event_kinds=tuple(k.strip() for k in event_kinds.split(",") if k.strip()),
-            timeout_ms=max(int(timeout_s * 1000), 1),
+            effort=effort_units,
+            safety_s=safety_s,
             price_grid=grid,
             linearize=not exact,
             **{k: v for k, v in given.items() if v is not None},
@@ -407,9 +465,10 @@ def prove(
 @click.option("--gap-ppm", type=click.IntRange(min=1, max=1_000_000), default=200_000, show_default=True, help="fund-for-gap: the one-tick gap the fund must cover (ppm of the mark).")
 @click.option("--leverage", type=click.IntRange(min=1, max=1_000_000), default=10, show_default=True, help="maintenance-for-leverage: the leverage accounts open at.")
 @click.option("--maintenance-gap-ppm", type=click.IntRange(min=1, max=1_000_000), default=50_000, show_default=True, help="maintenance-for-leverage: the gap a position above maintenance must survive (ppm).")
-@click.option("--accounts", type=click.IntRange(min=1), default=None, help="Traders in each symbolic book (N; default 2, and 1 for fund-for-gap on an ADL-only policy: see its note).")
-@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0, min_open=True), default=30, show_default=True, help="Seconds per solver question, building it included.")
-@click.option("--budget", "budget_s", type=click.FloatRange(min=0), default=300, show_default=True, help="Seconds per threshold before reporting what was decided.")
+@click.option("--accounts", type=click.IntRange(min=1, max=64), default=None, help="Traders in each symbolic book (N; default 2, and 1 for fund-for-gap on an ADL-only policy: see its note).")
+@click.option("--effort", "effort_units", type=Units(), default="30M", show_default=True, metavar="UNITS", help="Effort per solver question, building it included, in " + UNITS_HELP + ".")
+@click.option("--probes", "max_probes", type=click.IntRange(min=0, max=10_000), default=40, show_default=True, help="Proof attempts per threshold before reporting what was decided.")
+@click.option("--safety-net", "safety_s", type=SAFETY_NET, default=None, metavar="SECONDS", help="Wall-clock safety net per z3 check (default ten times the effort's reference time, at least 60 s).")
 @click.option("--min-price", type=click.IntRange(min=1), default=None, help="Lowest price, quote quanta per lot (default 10000).")
 @click.option("--max-price", type=click.IntRange(min=1), default=None, help="Highest price, quote quanta per lot.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, writable=True), default=None, help="Also write the answers as JSON (schema solvent.thresholds/1).")
@@ -421,8 +480,9 @@ def thresholds(
     leverage: int,
     maintenance_gap_ppm: int,
     accounts: int | None,
-    timeout_s: float,
-    budget_s: float,
+    effort_units: int,
+    max_probes: int,
+    safety_s: float | None,
     min_price: int | None,
     max_price: int | None,
     json_path: str | None,
@@ -438,7 +498,7 @@ def thresholds(
     (smallest liquidation penalty at which every liquidation leaves the account nothing).
 
     Exit 0 when every boundary was decided exactly, 3 when one is only bounded or unknown within
-    the budget, 2 bad input.
+    its probes and effort, 2 bad input.
     """
     import json
 
@@ -456,14 +516,14 @@ def thresholds(
                 raise KeyError(f"--question: unknown threshold question {q!r}; known: {', '.join(known)}")
         given = {"min_price": min_price, "max_price": max_price}
         given = {k: v for k, v in given.items() if v is not None}
-        bounds = {q: default_bounds(accounts=accounts or known[q].accounts(resolved) or 2, timeout_ms=max(int(timeout_s * 1000), 1), **given) for q in ids}
+        bounds = {q: default_bounds(accounts=accounts or known[q].accounts(resolved) or 2, effort=effort_units, safety_s=safety_s, **given) for q in ids}
     except PolicyError as exc:
         _bad_input(str(exc))
     except KeyError as exc:
         _bad_input(exc.args[0])
     except ValueError as exc:
         _bad_input(f"bounds: {exc}")
-    results = [threshold(resolved, known[q], bounds[q], budget_s=budget_s) for q in ids]
+    results = [threshold(resolved, known[q], bounds[q], max_probes=max_probes) for q in ids]
     click.echo(render_thresholds(results, verbose=verbose, contract=resolved.contract))
     if json_path:
         from solvent.solver.thresholds import to_json

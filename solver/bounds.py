@@ -1,8 +1,8 @@
 """What a proof covers: how many accounts and events, which event kinds, and the value ranges.
 
 A :class:`Bounds` is the "within stated bounds" of a verdict. Every number is an integer in the
-engine's own units (quote quanta, lots, quote quanta per lot, ppm); the per-query timeout is in
-milliseconds. Validation follows the project's message shape:
+engine's own units (quote quanta, lots, quote quanta per lot, ppm); a question's effort is in
+deterministic units (``solvent.solver.effort``), never seconds. Validation follows the project's message shape:
 ``'<field>' must be <op> <bound>: <value>``.
 """
 
@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 
 from solvent.rules.arith import PPM
+from solvent.solver.effort import MAX_UNITS, UNITS_PER_SECOND, safety_net_s
 
 #: Event kinds a proof may draw each event from (CLI spelling → what the slot may hold).
 EVENT_KINDS = ("mark", "funding", "deposit", "withdraw", "trade", "spot-deposit")
@@ -29,6 +30,14 @@ def _at_least(minimum: int):
             raise ValueError(f"'{attribute.name}' must be an integer: {value!r}")
         if value < minimum:
             raise ValueError(f"'{attribute.name}' must be >= {minimum}: {value}")
+
+    return check
+
+
+def _at_most(maximum: int):
+    def check(_inst: Any, attribute: attrs.Attribute, value: Any) -> None:
+        if value > maximum:
+            raise ValueError(f"'{attribute.name}' must be <= {maximum:,}: {value}")
 
     return check
 
@@ -75,7 +84,11 @@ class Bounds:
     max_price: int = attrs.field(default=10**9, validator=_at_least(1))
     max_rate_ppm: int = attrs.field(default=PPM, validator=_at_least(0))
     price_grid: tuple[int, ...] = attrs.field(default=(), converter=tuple, validator=_grid)
-    timeout_ms: int = attrs.field(default=60_000, validator=_at_least(1))
+    #: units per question, building included (``solvent.solver.effort``; 60M: about a minute on
+    #: the reference machine), so a verdict does not depend on the machine's load
+    effort: int = attrs.field(default=60 * UNITS_PER_SECOND, validator=[_at_least(1), _at_most(MAX_UNITS)])
+    #: the wall-clock safety net per solver check, in seconds (None: ``effort.safety_net_s``)
+    safety_s: float | None = attrs.field(default=None)
     #: counterexample-guided refinement rounds before a purified query gives up (UNKNOWN)
     refinements: int = attrs.field(default=40, validator=_at_least(0))
     #: purify products and quotients (sound over-approximation + refinement); False: exact NIA
@@ -97,6 +110,11 @@ class Bounds:
             raise ValueError(f"'max_move_ppm' must be <= {PPM}: {self.max_move_ppm}")
         if set(self.event_kinds) <= {"trade"} and self.accounts < 2:
             raise ValueError(f"'accounts' must be >= 2 when every event is a trade (a trade has two sides): {self.accounts}")
+
+    @property
+    def safety_net(self) -> float:
+        """The wall-clock safety net of one solver check (seconds)."""
+        return self.safety_s if self.safety_s is not None else safety_net_s(self.effort)
 
     @property
     def traders(self) -> tuple[str, ...]:

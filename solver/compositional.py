@@ -53,6 +53,7 @@ from solvent.rules.engine import transition
 from solvent.rules.ledger import EXTERNAL, SPOT, Ctx, Reason
 from solvent.rules.policy import Policy
 from solvent.rules.positions import fill
+from solvent.solver import effort
 from solvent.solver.bounds import Bounds
 from solvent.solver.linearize import Linearizer
 from solvent.solver.story import slots, symbolic_book
@@ -95,7 +96,7 @@ def extend(policy: Policy, invariant: Invariant, bounds: Bounds) -> Extension | 
 
 
 class _Checker:
-    """Runs each lemma's query (purified, with the bounds' timeout) and records it."""
+    """Runs each lemma's query (purified, within the bounds' effort) and records it."""
 
     def __init__(self, bounds: Bounds) -> None:
         self.bounds = bounds
@@ -111,11 +112,10 @@ class _Checker:
         terms = lin.rewrite([z3.BoolVal(a) if type(a) is bool else a for a in assumptions] + [z3.Not(claim)])
         lin.finish()
         solver = z3.Solver()
-        solver.set(timeout=self.bounds.timeout_ms)
         solver.add(*terms, *lin.facts)
-        result = solver.check()
-        self.queries.append(QueryStats(name, str(result), time.perf_counter() - started))
-        if result != z3.unsat:
+        solved = effort.solve(solver, self.bounds.effort, self.bounds.safety_net)
+        self.queries.append(QueryStats(name, solved.result, time.perf_counter() - started, units=solved.units))
+        if solved.result != "unsat":
             raise _Failed(name)
         return name
 

@@ -38,12 +38,12 @@ import attrs
 import z3
 from z3.z3 import _to_ast_array
 
-from solvent.solver import deadline
+from solvent.solver import effort
 from solvent.solver.side_facts import product_magnitude_facts, product_sign_facts, shared_factor_facts, terms
 
 LinearForm = tuple[dict[int, tuple[int, z3.ArithRef]], int]
 
-#: a rewriting pass looks at the build deadline (``solvent.solver.deadline``) every this many nodes
+#: a rewriting pass charges a build step (``solvent.solver.effort``) every this many nodes
 CHECK_EVERY = 64
 
 
@@ -145,7 +145,7 @@ class Linearizer:
                 continue
             visits += 1
             if visits % CHECK_EVERY == 0:
-                deadline.check()
+                effort.check()
             kids = self._children(node)
             if not done:
                 stack.append((node, True))
@@ -179,7 +179,7 @@ class Linearizer:
                 continue
             seen.add(node.get_id())
             if len(seen) % CHECK_EVERY == 0:
-                deadline.check()
+                effort.check()
             kids = self._children(node)
             if _kind(node) in (z3.Z3_OP_IDIV, z3.Z3_OP_MOD) and not _is_numeral(kids[1]):
                 for core in _divisor_cores(kids[1]):
@@ -552,7 +552,7 @@ class Linearizer:
         factors = {q.divisor.get_id(): q.divisor for q in self.quotients.values()}
         factors.update({q.var.get_id(): q.var for q in self.quotients.values()})
         for key, f in factors.items():
-            deadline.check()
+            effort.check()
             members = [(product.var, other) for product, other in self._with_factor(key)]
             for big, _ in members:
                 self.facts += self._held(big.get_id())

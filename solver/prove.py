@@ -21,10 +21,11 @@ question is a portfolio (``solvent.solver.query``): purified linear queries with
 limit. ``Bounds.price_grid`` instead fixes every price to grid points (one linear query per
 combination; the verdict then covers only those prices).
 
-The per-question timeout (``Bounds.timeout_ms``) covers building the question too (the symbolic
-run and its linearization, ``solvent.solver.deadline``): a build that outlasts it leaves the
-question UNKNOWN with that reason ("building the question took longer than the 5 s timeout"),
-and z3 gets only what the build left.
+A question's effort (``Bounds.effort``, in deterministic units: ``solvent.solver.effort``) covers
+building it too (the symbolic run and its linearization, charged per build step): a build that
+needs more leaves the question UNKNOWN with that reason ("building the question needed more than
+its 5M units"), and z3 gets only the units the build left. No budget here is counted in seconds,
+so the same question gets the same verdict on any machine, loaded or idle.
 
 Where an invariant has an all-N argument (``solvent.solver.compositional``: conservation,
 open-interest balance), its lemmas decide the invariant for every N and every number of events
@@ -50,7 +51,8 @@ from solvent.properties.catalog import Invariant
 from solvent.rules.policy import Policy
 from solvent.rules.presets import resolve_policy
 from solvent.solver.bounds import Bounds
-from solvent.solver.deadline import BuildTimeout
+from solvent.solver import effort
+from solvent.solver.effort import OutOfEffort
 from solvent.solver.query import Answer, StoryQuery
 from solvent.solver.refinement import obligation_name
 from solvent.solver.verdicts import (
@@ -141,13 +143,13 @@ def scope_of(bounds: Bounds) -> Scope:
 
 def _small_scope_first(policy: Policy, invariant: Invariant, bounds: Bounds, *, check_invariant: bool = True, transfers: bool = True) -> ProofResult:
     """Refute on 1, 2, 3 traders first (cheap, and every measured counterexample lived there, docs/solver-notes.md#small-scope; a
-    quarter of the timeout each), then decide N itself. A refutation on fewer traders is a refutation within the bounds; a proof
+    quarter of the effort each), then decide N itself. A refutation on fewer traders is a refutation within the bounds; a proof
     on fewer traders says nothing about N, so only N's own proof is reported."""
     earlier: list[QueryStats] = []
-    quick = max(bounds.timeout_ms // 4, 1)  # a search for a cheap refutation, not a proof
+    quick = max(bounds.effort // 4, 1)  # a search for a cheap refutation, not a proof
     smallest = 2 if set(bounds.event_kinds) <= {"trade"} else 1
     for n in [n for n in (1, 2, 3) if smallest <= n < bounds.accounts]:
-        outcome = _bounded(policy, invariant, attrs.evolve(bounds, accounts=n, timeout_ms=quick), check_invariant=check_invariant, transfers=transfers)
+        outcome = _bounded(policy, invariant, attrs.evolve(bounds, accounts=n, effort=quick), check_invariant=check_invariant, transfers=transfers)
         earlier += outcome.queries
         if outcome.verdict is Verdict.REFUTED:
             return attrs.evolve(outcome, scope=scope_of(bounds), obligations=tuple(attrs.evolve(o, scope=scope_of(bounds)) for o in outcome.obligations))
@@ -179,12 +181,12 @@ def _bounded(policy: Policy, invariant: Invariant, bounds: Bounds, *, check_inva
     for prices in _grid_points(bounds, _slot_prices(bounds)):
         try:
             query = StoryQuery(policy, invariant, bounds, prices, obligations=checked)
-        except BuildTimeout as stop:
-            queries.append(QueryStats(f"build {_point(prices)}".strip(), "timeout", stop.seconds))
+        except OutOfEffort as stop:
+            queries.append(QueryStats(f"build {_point(prices)}".strip(), "out of effort", 0.0, units=stop.limit))
             for name, answers in per_obligation.items():
-                answers.append(Answer(Verdict.UNKNOWN, QueryStats(name, "timeout (building)", stop.seconds), stop.reason))
+                answers.append(Answer(Verdict.UNKNOWN, QueryStats(name, "out of effort (building)", 0.0), stop.reason))
             continue
-        queries.append(QueryStats(f"build {_point(prices)}".strip(), "built", query.build_seconds))
+        queries.append(QueryStats(f"build {_point(prices)}".strip(), "built", query.build_seconds, units=query.build_units))
         linear = linear and query.exact
         names = names or tuple(a.name for a in query.assumptions)
         witness = query.check_assumptions()
@@ -259,17 +261,17 @@ def _minimized(policy: Policy, invariant: Invariant, bounds: Bounds, outcome: Pr
     failing = invariant if outcome.counterexample.obligation == invariant.id else None
     n = max(len(outcome.counterexample.story.book.traders), 1)
     smaller = attrs.evolve(bounds, accounts=n)
-    budget = min(bounds.timeout_ms // 4, 10_000)
+    budget = min(bounds.effort // 4, 10 * effort.UNITS_PER_SECOND)
     for prices in _grid_points(smaller, _slot_prices(smaller)):
         try:
             query = StoryQuery(policy, invariant, smaller, prices, obligations=(failing,))
-        except BuildTimeout:
+        except OutOfEffort:
             continue  # the refutation stands as found; only its shrinking is skipped
         answer = query.check_obligation(failing)
         if answer.verdict is not Verdict.REFUTED:
             continue
         least, proved = query.smaller(failing, answer, budget)
-        note = "least Σ|x|" if proved else "smallest Σ|x| found within the time limit"
+        note = "least Σ|x|" if proved else "smallest Σ|x| found within its effort"
         detail = f"{least.counterexample.detail} ({n} trader{'s' if n > 1 else ''}, {note})"
         cx = attrs.evolve(least.counterexample, detail=detail)
         return attrs.evolve(outcome, counterexample=cx, queries=outcome.queries + (least.stats,))

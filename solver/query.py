@@ -13,13 +13,15 @@ share their purified products), and answers on one z3 solver:
   purified query is excluded by lemmas and the query re-run (counterexample-guided refinement).
   An *exact* model (every purified definition holds in it) that does not replay as a violation
   is a disagreement between z3 and the engine: :class:`SpuriousCounterexample`. Where the
-  purified query stalls, the exact nonlinear query is tried too, in a child process with a hard
-  wall-clock limit (a portfolio: purified, exact, purified again).
+  purified query stalls, the exact nonlinear query is tried too, in a child process under the
+  wall-clock safety net (a portfolio: purified, exact, purified again).
 - :meth:`smaller`: a counterexample of least total magnitude (binary search on Σ|x|).
 
-Every question has a deadline: ``Bounds.timeout_ms`` covers building the query (the symbolic run
-and its linearization, ``solvent.solver.deadline``) and then each check, refinement rounds
-included, gets what the build left. Only the obligations a caller will ask are built.
+Every question has an effort in deterministic units (``solvent.solver.effort``): ``Bounds.effort``
+covers building the query (the symbolic run and its linearization, charged per build step) and
+then each check, refinement rounds included, gets the z3 resource units the build left. The same
+question gets the same answer on an idle and on a loaded machine. Only the obligations a caller
+will ask are built.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from solvent.rules.book import Book
 from solvent.rules.policy import Policy
 from solvent.solver.assumptions import Assumption, book_assumptions, move_within
 from solvent.solver.bounds import Bounds
-from solvent.solver import deadline, wall
+from solvent.solver import effort, wall
 from solvent.solver.linearize import Linearizer
 from solvent.solver.refinement import Replay, lemmas, obligation_name, replay
 from solvent.solver.story import canonical_witness, decode, event_variables, run, slots, symbolic_book
@@ -77,9 +79,9 @@ class StoryQuery:
     linearizing an invariant over a liquidation sweep is most of a large query's build, and a
     compositional proof asks about the transfers only.
 
-    Building counts against ``bounds.timeout_ms`` (``solvent.solver.deadline``): a build that
-    takes longer raises :class:`~solvent.solver.deadline.BuildTimeout`, and each question then
-    gets only what is left of the timeout (:attr:`solve_ms`).
+    Building counts against ``bounds.effort`` (``solvent.solver.effort``): a build whose steps
+    cost more raises :class:`~solvent.solver.effort.OutOfEffort`, and each question then gets
+    only the units the build left (:attr:`solve_units`).
     """
 
     def __init__(
@@ -94,11 +96,13 @@ class StoryQuery:
         started = time.perf_counter()
         self.policy, self.invariant, self.bounds = policy, invariant, bounds
         asked = (invariant, None) if obligations is None else tuple(obligations)
-        with deadline.building(bounds.timeout_ms):
+        with effort.building(bounds.effort) as meter:
             self._build(prices, asked)
         self.build_seconds = time.perf_counter() - started
-        #: each question's share of the timeout once the build is paid for (refinement included)
-        self.solve_ms = max(bounds.timeout_ms - int(self.build_seconds * 1000), 1)
+        #: the units the build spent (its steps at ``effort.BUILD_STEP`` each)
+        self.build_units = meter.spent
+        #: each question's units once the build is paid for (refinement included)
+        self.solve_units = max(bounds.effort - meter.spent, 1)
 
     def _build(self, prices: Sequence[int | None], asked: Sequence[Invariant | None]) -> None:
         bounds = self.bounds
@@ -177,8 +181,9 @@ class StoryQuery:
                 return _answer(Verdict.WITNESSED, "assumptions", "witness (plain story)", started, 0, replay=rep)
         return self._loop("assumptions", None, None, witness=True, started=started)
 
-    def check_obligation(self, invariant: Invariant | None, extra: Any = None) -> Answer:
-        """PROVED (unsat), REFUTED (replayed), or UNKNOWN for the invariant (or transfers, ``None``)."""
+    def check_obligation(self, invariant: Invariant | None, extra: Any = None, units: int | None = None) -> Answer:
+        """PROVED (unsat), REFUTED (replayed), or UNKNOWN for the invariant (or transfers, ``None``),
+        within ``units`` (default: what the build left, :attr:`solve_units`)."""
         key = _key(invariant)
         name = obligation_name(invariant)
         if key not in self.goals:
@@ -189,39 +194,44 @@ class StoryQuery:
         if extra is not None:
             goal = z3.And(goal, extra)
         if self.linearizer is None:
-            return self._loop(name, goal, invariant, witness=False)
-        return self._portfolio(name, key, goal, invariant, extra)
+            return self._loop(name, goal, invariant, witness=False, budget=units)
+        return self._portfolio(name, key, goal, invariant, extra, self.solve_units if units is None else units)
 
-    def _portfolio(self, name: str, key: str | None, goal: Any, invariant: Invariant | None, extra: Any) -> Answer:
+    def _portfolio(self, name: str, key: str | None, goal: Any, invariant: Invariant | None, extra: Any, total: int) -> Answer:
         """Purified with a few refinement rounds, then exact NIA, then purified again: each phase
-        decides what the others stall on (linear proofs at large N; pro-rata rounding at small N)."""
+        decides what the others stall on (linear proofs at large N; pro-rata rounding at small N).
+        The phases share ``total`` units: a third, then half of what is left, then the rest."""
         started = time.perf_counter()
-        total = self.solve_ms
+        tried: list[Answer] = []
 
         def left() -> int:
-            return max(total - int((time.perf_counter() - started) * 1000), 1)
+            return total - sum(a.stats.units for a in tried)
 
-        tried: list[Answer] = []
-        first = self._loop(name, goal, invariant, witness=False, budget_ms=total // 3, max_rounds=6)
-        tried.append(first)
-        if first.verdict is Verdict.UNKNOWN:
+        tried.append(self._loop(name, goal, invariant, witness=False, budget=total // 3, max_rounds=6))
+        if tried[-1].verdict is Verdict.UNKNOWN and left() > 1:
             tried.append(self._exact_check(name, key, invariant, extra, left() // 2))
         if tried[-1].verdict is Verdict.UNKNOWN and left() > 1:
-            tried.append(self._loop(name, goal, invariant, witness=False, budget_ms=left()))
+            tried.append(self._loop(name, goal, invariant, witness=False, budget=left()))
         last = tried[-1]
         result = ", then ".join(a.stats.result for a in tried)
-        stats = attrs.evolve(last.stats, seconds=time.perf_counter() - started, refinements=sum(a.stats.refinements for a in tried), result=result)
+        stats = attrs.evolve(
+            last.stats,
+            seconds=time.perf_counter() - started,
+            refinements=sum(a.stats.refinements for a in tried),
+            result=result,
+            units=sum(a.stats.units for a in tried),
+        )
         reason = last.reason if last.verdict is not Verdict.UNKNOWN else "; ".join(a.reason for a in tried)
         return attrs.evolve(last, stats=stats, reason=reason)
 
-    def smaller(self, invariant: Invariant | None, answer: Answer, budget_ms: int) -> tuple[Answer, bool]:
+    def smaller(self, invariant: Invariant | None, answer: Answer, budget: int) -> tuple[Answer, bool]:
         """A counterexample of least Σ|x| over the book's and events' numbers, and whether it is
-        proved least (every smaller bound was unsat) or only the least found within ``budget_ms``."""
-        stop_at = time.perf_counter() + budget_ms / 1000
-        best, low = answer, 0
-        while best.size is not None and low < best.size and time.perf_counter() < stop_at:
+        proved least (every smaller bound was unsat) or only the least found within ``budget`` units."""
+        best, low, spent = answer, 0, 0
+        while best.size is not None and low < best.size and spent < budget:
             middle = (low + best.size) // 2
-            trial = self.check_obligation(invariant, self.size <= middle)
+            trial = self.check_obligation(invariant, self.size <= middle, units=budget - spent)
+            spent += trial.stats.units
             if trial.verdict is Verdict.REFUTED and trial.size is not None:
                 best = trial
             elif trial.verdict is Verdict.PROVED:
@@ -232,21 +242,23 @@ class StoryQuery:
 
     # --- the refinement loop -----------------------------------------------------------------
 
-    def _exact_check(self, name: str, key: str | None, obligation: Invariant | None, extra: Any, budget_ms: int) -> Answer:
+    def _exact_check(self, name: str, key: str | None, obligation: Invariant | None, extra: Any, budget: int) -> Answer:
         """The exact (nonlinear) query: z3's own NIA decides where purification was too weak.
 
-        Run in a child process with a hard wall-clock limit (``solvent.solver.wall``). Its models
-        are exact, so one that does not replay as a violation is a disagreement.
+        Run in a child process within ``budget`` units, killed by the wall-clock safety net if
+        z3's nonlinear module stops counting (``solvent.solver.wall``). Its models are exact, so
+        one that does not replay as a violation is a disagreement.
         """
         started = time.perf_counter()
         assertions = [_bool(a.holds) for a in self.assumptions] + [self.violations[key]]
         if extra is not None:
             assertions.append(extra)
-        answer = wall.check(assertions, self.inputs, budget_ms)
+        answer = wall.check(assertions, self.inputs, budget, self.bounds.safety_net)
+        spent = answer.units
         if answer.result == "unsat":
-            return _answer(Verdict.PROVED, name, "unsat (exact)", started, 0)
+            return _answer(Verdict.PROVED, name, "unsat (exact)", started, 0, units=spent)
         if answer.result != "sat":
-            return _answer(Verdict.UNKNOWN, name, "unknown (exact)", started, 0, f"z3: {answer.reason}")
+            return _answer(Verdict.UNKNOWN, name, "unknown (exact)", started, 0, answer.reason, units=spent)
         evaluate = wall.evaluator(answer.values, self.inputs)
         rep = replay(self.policy, obligation, decode(self.book, self.slots, evaluate), self.bounds)
         if not rep.violates:
@@ -257,7 +269,7 @@ class StoryQuery:
             )
         cx = Counterexample(rep.story, rep.steps, rep.failed_at, name, rep.detail)
         size = evaluate(self.size).as_long()
-        return _answer(Verdict.REFUTED, name, "sat (exact, replayed)", started, 0, rep.detail, counterexample=cx, replay=rep, size=size)
+        return _answer(Verdict.REFUTED, name, "sat (exact, replayed)", started, 0, rep.detail, units=spent, counterexample=cx, replay=rep, size=size)
 
     def _loop(
         self,
@@ -267,38 +279,39 @@ class StoryQuery:
         *,
         witness: bool,
         started: float | None = None,
-        budget_ms: int | None = None,
+        budget: int | None = None,
         max_rounds: int | None = None,
     ) -> Answer:
         started = time.perf_counter() if started is None else started
-        stop_at = started + (self.solve_ms if budget_ms is None else budget_ms) / 1000
+        budget = self.solve_units if budget is None else budget
+        spent = 0
         rounds_allowed = self.bounds.refinements if max_rounds is None else min(max_rounds, self.bounds.refinements)
         self.solver.push()
         if goal is not None:
             self.solver.add(goal)
         try:
             for rounds in range(rounds_allowed + 1):
-                remaining = int((stop_at - time.perf_counter()) * 1000)
-                if remaining <= 0:
-                    return _answer(Verdict.UNKNOWN, name, "timeout", started, rounds, f"timeout after {rounds} refinement rounds")
-                self.solver.set(timeout=remaining)
-                result = self.solver.check()
-                if result == z3.unsat:
+                if budget - spent <= 0:
+                    return _answer(Verdict.UNKNOWN, name, "out of effort", started, rounds, f"its effort ran out after {rounds} refinement rounds ({effort.units_text(spent)})", units=spent)
+                solved = effort.solve(self.solver, budget - spent, self.bounds.safety_net)
+                spent += solved.units
+                if solved.result == "unsat":
                     if witness:
                         core = tuple(sorted(str(c).removeprefix("assume: ") for c in self.solver.unsat_core()))
-                        return _answer(Verdict.VACUOUS, name, "unsat", started, rounds, "the assumptions conflict: " + "; ".join(core), conflicting=core)
-                    return _answer(Verdict.PROVED, name, "unsat", started, rounds)
-                if result == z3.unknown:
-                    return _answer(Verdict.UNKNOWN, name, "unknown", started, rounds, f"z3: {self.solver.reason_unknown()}")
+                        return _answer(Verdict.VACUOUS, name, "unsat", started, rounds, "the assumptions conflict: " + "; ".join(core), units=spent, conflicting=core)
+                    return _answer(Verdict.PROVED, name, "unsat", started, rounds, units=spent)
+                if solved.result == "unknown":
+                    result = "out of effort" if solved.stopped_by == "effort" else "safety net" if solved.stopped_by == "safety net" else "unknown"
+                    return _answer(Verdict.UNKNOWN, name, result, started, rounds, solved.reason, units=spent)
                 model = self.solver.model()
                 story = decode(self.book, self.slots, under_model(model))
                 rep = replay(self.policy, obligation, story, self.bounds)
                 if witness and _witnessed(rep, len(self.slots)):
-                    return _answer(Verdict.WITNESSED, name, "sat (witness replayed)", started, rounds, replay=rep)
+                    return _answer(Verdict.WITNESSED, name, "sat (witness replayed)", started, rounds, units=spent, replay=rep)
                 if not witness and rep.violates:
                     cx = Counterexample(rep.story, rep.steps, rep.failed_at, name, rep.detail)
                     size = model.eval(self.size, model_completion=True).as_long()
-                    return _answer(Verdict.REFUTED, name, "sat (replayed)", started, rounds, rep.detail, counterexample=cx, replay=rep, size=size)
+                    return _answer(Verdict.REFUTED, name, "sat (replayed)", started, rounds, rep.detail, units=spent, counterexample=cx, replay=rep, size=size)
                 facts = self._refine(model, rep, name, rounds)
                 # lemmas are true of the exact definitions: they stay for every later question
                 self.solver.pop()
@@ -306,7 +319,7 @@ class StoryQuery:
                 self.solver.push()
                 if goal is not None:
                     self.solver.add(goal)
-            return _answer(Verdict.UNKNOWN, name, "sat (spurious)", started, rounds_allowed, f"refinement gave up after {rounds_allowed} rounds")
+            return _answer(Verdict.UNKNOWN, name, "sat (spurious)", started, rounds_allowed, f"refinement gave up after {rounds_allowed} rounds", units=spent)
         finally:
             self.solver.pop()
 
@@ -319,13 +332,13 @@ class StoryQuery:
                 f"({', '.join(rep.outside) or rep.rejected or 'the obligation holds on replay'})\n"
                 f"policy: {self.policy.name}\nstory: {rep.story!r}"
             )
-        # linear lemmas only: the in-process solver stays linear, so its timeout is honoured (the
-        # exact nonlinear query runs apart, under a hard wall: see _exact_check)
+        # linear lemmas only: the in-process solver stays linear, so its limits are honoured (the
+        # exact nonlinear query runs apart, under the safety net: see _exact_check)
         return self.linearizer.strengthen(wrong) + lemmas(wrong, model)
 
 
-def _answer(verdict: Verdict, name: str, result: str, started: float, rounds: int, reason: str = "", **kw: Any) -> Answer:
-    return Answer(verdict, QueryStats(name, result, time.perf_counter() - started, rounds), reason, **kw)
+def _answer(verdict: Verdict, name: str, result: str, started: float, rounds: int, reason: str = "", *, units: int = 0, **kw: Any) -> Answer:
+    return Answer(verdict, QueryStats(name, result, time.perf_counter() - started, rounds, units), reason, **kw)
 
 
 def _key(obligation: Invariant | None) -> str | None:

@@ -28,7 +28,7 @@ from solvent.rules.engine import RejectedEvent, Requirement, post_requirements, 
 from solvent.rules.events import Deposit, Funding, MarkPrice, SpotDeposit, Taker, Trade, Withdraw
 from solvent.rules.ledger import Ctx, InternalError
 from solvent.rules.policy import Policy
-from solvent.solver import deadline
+from solvent.solver import effort
 from solvent.solver.bounds import Bounds
 from solvent.solver.symbolic import Evaluator, data_fields, evaluate, transfer_obligations, variable_book
 
@@ -107,7 +107,7 @@ class SlotRun:
 
 def _transfer_claim(obligation: z3.BoolRef, memo: dict[int, Any], positive: set[int]) -> Any:
     """``True``, ``∧ x ≥ 0`` over positive inputs ``x`` that imply the obligation, or the obligation."""
-    deadline.check()
+    effort.check()
     needed = _nonnegative_when(obligation, memo)
     if needed is None or not {x.get_id() for x in needed} <= positive:
         return obligation
@@ -316,8 +316,8 @@ def _merge(slot: Slot, books: list[Book]) -> Book:
 def run(policy: Policy, book: Book, story_slots: Sequence[Slot]) -> list[SlotRun]:
     """Apply every slot in turn with the engine's ``transition`` (one run per variant).
 
-    Looks at the build deadline (``solvent.solver.deadline``) before each variant; the z3 backend
-    looks at it within each run.
+    Charges a build step (``solvent.solver.effort``) before each variant; the z3 backend
+    charges one per operation within each run.
     """
     out = []
     market = book.market
@@ -326,7 +326,7 @@ def run(policy: Policy, book: Book, story_slots: Sequence[Slot]) -> list[SlotRun
         positive += [v for v in _slot_variables(slot, POSITIVE_FIELDS) if not any(v.eq(p) for p in positive)]
         runs = []
         for variant in slot.variants:
-            deadline.check()
+            effort.check()
             ctx = transition(policy, book, variant.event)
             reqs = tuple(requirements(policy, book, variant.event)) + tuple(
                 post_requirements(policy, book, ctx.book, variant.event)

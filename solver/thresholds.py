@@ -60,6 +60,7 @@ from solvent.rules.margin import MarginRule, Tier, equity
 from solvent.rules.outcomes import Bankrupt, LayerUsed, Liquidated
 from solvent.rules.policy import Policy
 from solvent.rules.presets import resolve_policy
+from solvent.solver.effort import UNITS_PER_SECOND
 from solvent.rules.waterfall import InsuranceFund
 from solvent.solver.bounds import Bounds
 from solvent.solver.refinement import replay
@@ -293,7 +294,7 @@ class Status(enum.Enum):
     BOUNDED = "bounded"  # proved at one value, refuted at another, undecided between
     ALL = "all"  # proved even at the riskiest end of the range
     NONE = "none"  # refuted even at the safest end of the range
-    UNKNOWN = "unknown"  # nothing was decided within the budget
+    UNKNOWN = "unknown"  # nothing was decided within the probes and effort allowed
     NOT_APPLICABLE = "not-applicable"
 
 
@@ -366,9 +367,9 @@ class Threshold:
             lo, hi = sorted((self.proved_at, self.refuted_at))
             parts.append(f"between {lo:,} and {hi:,} ppm (undecided in between)")
         elif self.status is Status.BOUNDED:
-            parts.append("one side only within the time budget")
+            parts.append("one side only within its probes and effort")
         else:
-            parts.append("unknown within the time budget")
+            parts.append("unknown within its probes and effort")
         if self.proved_at is not None and self.status is not Status.ALL:
             parts.append(f"proved at {self.proved_at:,}")
         if self.refuted_at is not None and self.status is not Status.NONE:
@@ -384,8 +385,14 @@ DEFAULT_MIN_PRICE = 10_000
 
 def default_bounds(**changes: Any) -> Bounds:
     """The scope of a threshold probe unless the caller says otherwise: two traders, one mark
-    event, prices from :data:`DEFAULT_MIN_PRICE` to 10⁹, 30 s per solver question."""
-    return attrs.evolve(Bounds(accounts=2, events=1, timeout_ms=30_000, min_price=DEFAULT_MIN_PRICE), **changes)
+    event, prices from :data:`DEFAULT_MIN_PRICE` to 10⁹, 30M units per solver question (about
+    30 s on the reference machine, ``solvent.solver.effort``)."""
+    return attrs.evolve(Bounds(accounts=2, events=1, effort=30 * UNITS_PER_SECOND, min_price=DEFAULT_MIN_PRICE), **changes)
+
+
+#: Proof attempts one threshold may make: the hints, both ends, then a bisection (a range of 10⁶
+#: ppm takes 20 halvings); a count, so the answer does not depend on the machine's speed.
+MAX_PROBES = 40
 
 
 def threshold(
@@ -393,14 +400,15 @@ def threshold(
     question: str | Question,
     bounds: Bounds | None = None,
     *,
-    budget_s: float = 300.0,
+    max_probes: int = MAX_PROBES,
     minimize: bool = True,
     **params: int,
 ) -> Threshold:
     """The exact boundary for ``question`` (an id of :func:`questions` or a :class:`Question`).
 
     ``bounds``: the scope of every probe (default: :func:`default_bounds`).
-    ``budget_s``: stop probing after this long and report what was decided (BOUNDED or UNKNOWN).
+    ``max_probes``: stop after this many proof attempts and report what was decided (BOUNDED or
+    UNKNOWN); each attempt has the bounds' effort. Both are counts, never seconds.
     ``minimize``: shrink the final counterexample to its least total magnitude. ``params``:
     ``gap_ppm``, ``leverage``, ``maintenance_gap_ppm`` for :func:`questions`.
     """
@@ -471,7 +479,7 @@ def threshold(
         return value in undecided
 
     def over_budget() -> bool:
-        return time.perf_counter() - started > budget_s
+        return len(probes) >= max_probes
 
     candidates = []
     for hint in question.hints(policy, bounds):
@@ -584,7 +592,7 @@ def thresholds(
     bounds: Bounds | None = None,
     *,
     ids: Sequence[str] = QUESTION_IDS,
-    budget_s: float = 300.0,
+    max_probes: int = MAX_PROBES,
     minimize: bool = True,
     **params: int,
 ) -> list[Threshold]:
@@ -593,7 +601,7 @@ def thresholds(
     unknown = [i for i in ids if i not in table]
     if unknown:
         raise KeyError(f"unknown threshold question {unknown[0]!r}; known: {', '.join(QUESTION_IDS)}")
-    return [threshold(policy, table[i], bounds, budget_s=budget_s, minimize=minimize) for i in ids]
+    return [threshold(policy, table[i], bounds, max_probes=max_probes, minimize=minimize) for i in ids]
 
 
 def to_data(t: Threshold) -> dict[str, Any]:

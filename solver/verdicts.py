@@ -71,12 +71,14 @@ class Scope:
 
 @attrs.frozen
 class QueryStats:
-    """One solver query: what it asked, what z3 said, how long it took, refinement rounds."""
+    """One solver query: what it asked, what z3 said, how long it took, refinement rounds, and
+    the units it spent (``solvent.solver.effort``: deterministic, unlike ``seconds``)."""
 
     name: str
     result: str
     seconds: float
     refinements: int = 0
+    units: int = 0
 
 
 @attrs.frozen
@@ -123,6 +125,11 @@ class ProofResult:
     @property
     def proved(self) -> bool:
         return self.verdict is Verdict.PROVED
+
+    @property
+    def units(self) -> int:
+        """The effort spent (``solvent.solver.effort``): the same on any machine, unlike ``seconds``."""
+        return sum(q.units for q in self.queries)
 
     def summary(self) -> str:
         """One line: verdict, scope, time, and the reason when there is one."""

@@ -1,9 +1,11 @@
-"""A solver check with a hard wall-clock limit: z3 in a child process, killed when time is up.
+"""A solver check in a child process: within its units, under a hard wall-clock safety net.
 
-z3's nonlinear arithmetic does not always look at its own timeout (docs/solver-notes.md#hard-process-kill recommends a hard
-process kill). :func:`check` sends the assertions as SMT-LIB text to a forked child, which
-checks them with the same timeout; the parent kills the child at the deadline plus a second of
-grace. A sat answer comes back as the values of the variables the caller names.
+z3's nonlinear arithmetic does not always look at its own limits
+(docs/solver-notes.md#hard-process-kill recommends a hard process kill). :func:`check` sends the
+assertions as SMT-LIB text to a forked child, which checks them within the caller's units
+(``solvent.solver.effort``: the answer that decides is deterministic); the parent kills the child
+only at the safety net plus a second of grace, and says so. A sat answer comes back as the values
+of the variables the caller names.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from collections.abc import Sequence
 
 import attrs
 import z3
+
+from solvent.solver import effort
 
 GRACE_S = 1.0
 
@@ -26,36 +30,38 @@ class WallAnswer:
     reason: str = ""
     values: dict[str, int] = attrs.field(factory=dict)
     seconds: float = 0.0
+    #: the units z3 spent (``solvent.solver.effort``)
+    units: int = 0
 
 
-def _child(text: str, names: list[str], timeout_ms: int, out: multiprocessing.Queue) -> None:
+def _child(text: str, names: list[str], units: int, safety_s: float, out: multiprocessing.Queue) -> None:
     solver = z3.Solver()
-    solver.set(timeout=timeout_ms)
     solver.push()  # incremental mode: the SMT core with its nonlinear module (see query.py)
     solver.add(z3.parse_smt2_string(text))
-    result = solver.check()
-    if result == z3.sat:
+    solved = effort.solve(solver, units, safety_s)
+    if solved.result == "sat":
         model = solver.model()
         consts = {str(d): d for d in model.decls()}
         values = {n: model[consts[n]].as_long() for n in names if n in consts}
-        out.put(("sat", "", values))
-    elif result == z3.unsat:
-        out.put(("unsat", "", {}))
+        out.put(("sat", "", values, solved.units))
+    elif solved.result == "unsat":
+        out.put(("unsat", "", {}, solved.units))
     else:
-        out.put(("unknown", solver.reason_unknown(), {}))
+        out.put(("unknown", solved.reason, {}, solved.units))
 
 
-def check(assertions: Sequence[z3.BoolRef], variables: Sequence[z3.ExprRef], timeout_ms: int) -> WallAnswer:
-    """Check ``assertions`` in a child process; at most ``timeout_ms`` plus a second of grace."""
+def check(assertions: Sequence[z3.BoolRef], variables: Sequence[z3.ExprRef], units: int, safety_s: float) -> WallAnswer:
+    """Check ``assertions`` in a child process within ``units``; killed at ``safety_s`` plus a
+    second of grace (an UNKNOWN that says the safety net fired)."""
     started = time.perf_counter()
     solver = z3.Solver()
     solver.add(*assertions)
     text = solver.to_smt2()
     ctx = multiprocessing.get_context("fork")
     out = ctx.Queue()
-    child = ctx.Process(target=_child, args=(text, [str(v) for v in variables], timeout_ms, out), daemon=True)
+    child = ctx.Process(target=_child, args=(text, [str(v) for v in variables], units, safety_s, out), daemon=True)
     child.start()
-    deadline = started + timeout_ms / 1000 + GRACE_S
+    deadline = started + safety_s + GRACE_S
     answer = None
     while answer is None and time.perf_counter() < deadline:
         try:
@@ -68,9 +74,9 @@ def check(assertions: Sequence[z3.BoolRef], variables: Sequence[z3.ExprRef], tim
     child.join()
     elapsed = time.perf_counter() - started
     if answer is None:
-        return WallAnswer("unknown", "timeout (killed at the wall-clock limit)", seconds=elapsed)
-    result, reason, values = answer
-    return WallAnswer(result, reason, values, elapsed)
+        return WallAnswer("unknown", effort.safety_net_reason(elapsed) + " (the child was killed)", seconds=elapsed)
+    result, reason, values, spent = answer
+    return WallAnswer(result, reason, values, elapsed, spent)
 
 
 def evaluator(values: dict[str, int], variables: Sequence[z3.ExprRef]):

@@ -10,9 +10,9 @@ numeric-semantics cheat sheet). The engine only divides by a policy constant (pp
 ``safe_divisor(...)``, which is positive on every path, so :meth:`Z3Backend.floor_div` models
 ``⌊n / d⌋`` on the domain ``d > 0`` and says nothing about ``d ≤ 0``.
 
-Every operation first looks at the build deadline (``solvent.solver.deadline``): the engine's
-symbolic run is where a large question spends its build time, and this is the one place the
-solver sees inside it.
+Every operation is charged as one build step (``solvent.solver.effort``): the engine's symbolic
+run is where a large question spends its build, and this is the one place the solver sees inside
+it; a build that outgrows its question's effort stops at the same step on any machine.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 import z3
 
 from solvent.rules.arith import SymbolicBackend
-from solvent.solver import deadline
+from solvent.solver import effort
 
 
 def is_z3(value: Any) -> bool:
@@ -70,28 +70,28 @@ class Z3Backend(SymbolicBackend):
 
     def ite(self, cond: Any, then: Any, other: Any) -> z3.ExprRef:
         """``If(cond, then, other)`` with both branches brought to one sort."""
-        deadline.check()
+        effort.check()
         a, b = _pair(then, other)
         return z3.If(as_bool_term(cond), a, b)
 
     def and_(self, *conds: Any) -> z3.BoolRef:
         """Conjunction of Boolean terms (Python bools allowed)."""
-        deadline.check()
+        effort.check()
         return z3.And(*[as_bool_term(c) for c in conds])
 
     def or_(self, *conds: Any) -> z3.BoolRef:
         """Disjunction of Boolean terms (Python bools allowed)."""
-        deadline.check()
+        effort.check()
         return z3.Or(*[as_bool_term(c) for c in conds])
 
     def not_(self, cond: Any) -> z3.BoolRef:
         """Negation of a Boolean term."""
-        deadline.check()
+        effort.check()
         return z3.Not(as_bool_term(cond))
 
     def floor_div(self, n: Any, d: Any) -> z3.ArithRef:
         """``⌊n / d⌋`` for ``d > 0`` (z3's Euclidean ``/`` equals floor there); unspecified for ``d ≤ 0``."""
-        deadline.check()
+        effort.check()
         return as_int_term(n) / as_int_term(d)
 
 

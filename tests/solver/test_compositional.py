@@ -24,7 +24,7 @@ class TestStaticChecks:
 class TestExtension:
     def test_conservation_holds_for_every_n_and_every_event_kind(self) -> None:
         """Every lemma of the conservation argument holds on Binance's engine, for all six kinds."""
-        ext = extend(load_preset("binance"), catalog.get("conservation"), Bounds(event_kinds=KINDS, timeout_ms=20_000))
+        ext = extend(load_preset("binance"), catalog.get("conservation"), Bounds(event_kinds=KINDS, effort=20_000_000))
         assert ext is not None
         assert "all N" in ext.method and "uniformly" in ext.method
         assert {q.result for q in ext.queries} <= {"unsat", "holds", "trivial"}
@@ -32,7 +32,7 @@ class TestExtension:
         assert any(lemma.startswith("aggregate") for lemma in ext.lemmas)
 
     def test_open_interest_balance_has_an_argument(self) -> None:
-        ext = extend(load_preset("drift"), catalog.get("open-interest-balance"), Bounds(timeout_ms=20_000))
+        ext = extend(load_preset("drift"), catalog.get("open-interest-balance"), Bounds(effort=20_000_000))
         assert ext is not None and any(lemma.startswith("O2") for lemma in ext.lemmas)
 
     def test_per_account_claims_have_no_argument(self) -> None:

@@ -23,8 +23,8 @@ def test_capped_fund_diff_shows_new_failure_lost_proof_and_moved_threshold() -> 
     result = CliRunner().invoke(
         main,
         [
-            "diff", "binance", CAPPED, "--no-search", "--prove-budget", "120", "--prove-timeout", "60", "--invariant", "waterfall-order",
-            "--thresholds", "--threshold-question", "fund-for-gap", "--threshold-budget", "300",
+            "diff", "binance", CAPPED, "--no-search", "--prove-budget", "120M", "--prove-effort", "60M", "--invariant", "waterfall-order",
+            "--thresholds", "--threshold-question", "fund-for-gap", "--threshold-probes", "40",
         ],
     )
     assert result.exit_code == 1, result.output

@@ -13,7 +13,7 @@ BITMEX = load_preset("bitmex")
 
 
 def test_a_refutation_is_told_in_usd_and_contracts() -> None:
-    result = prove(BITMEX, "no-haircut", Bounds(accounts=2, events=1, timeout_ms=60_000))
+    result = prove(BITMEX, "no-haircut", Bounds(accounts=2, events=1, effort=60_000_000))
     assert result.verdict is Verdict.REFUTED, result.summary()
     text = render(result, contract=BITMEX.contract)
     assert "size (contracts)" in text and "size (lots)" not in text

@@ -14,20 +14,20 @@ def run(*args: str):
 
 def test_proved_exits_0() -> None:
     """Conservation of a mark move on Backpack holds for every number of accounts."""
-    result = run("backpack", "--invariant", "conservation", "--accounts", "2", "--timeout", "30")
+    result = run("backpack", "--invariant", "conservation", "--accounts", "2", "--effort", "30M")
     assert result.exit_code == 0, result.output
     assert "conservation on backpack: proved (all N" in result.output
 
 
 def test_refuted_exits_1_and_prints_the_replayed_story() -> None:
-    result = run("backpack", "--invariant", "no-negative-equity", "--accounts", "1", "--timeout", "30")
+    result = run("backpack", "--invariant", "no-negative-equity", "--accounts", "1", "--effort", "30M")
     assert result.exit_code == 1, result.output
     assert "counterexample (replayed on the concrete engine)" in result.output
     assert "<- fails here" in result.output and "replay: Story(" in result.output
 
 
 def test_unknown_exits_3() -> None:
-    result = run("drift", "--invariant", "conservation", "--accounts", "3", "--timeout", "0.001")
+    result = run("drift", "--invariant", "conservation", "--accounts", "3", "--effort", "1")
     assert result.exit_code == 3, result.output
     assert "drift: proved" not in result.output.splitlines()[0]  # the verdict, not an obligation
 
@@ -53,3 +53,54 @@ def test_vacuous_assumptions_exit_2() -> None:
     result = run("backpack", "--invariant", "conservation", "--accounts", "1", "--max-price", "100", "--price-grid", "500")
     assert result.exit_code == 2, result.output
     assert "vacuous" in result.output and "prices within bounds" in result.output
+
+
+@pytest.mark.parametrize("command", [("prove", "binance", "--invariant", "conservation"), ("thresholds", "binance")])
+@pytest.mark.parametrize(
+    "option, value, message",
+    [
+        ("--effort", "inf", "'inf' is not a number of units"),
+        ("--effort", "nan", "'nan' is not a number of units"),
+        ("--effort", "1e308", "must be between 1 and 4,000,000,000 units"),
+        ("--effort", "-5", "'-5' must be between 1 and 4,000,000,000 units"),
+        ("--effort", "0", "'0' must be between 1 and 4,000,000,000 units"),
+        ("--effort", "5000G", "'5000G' must be between 1 and 4,000,000,000 units"),
+        ("--effort", "1.5", "'1.5' is not a whole number of units"),
+        ("--safety-net", "inf", "--safety-net"),
+        ("--safety-net", "nan", "--safety-net"),
+        ("--safety-net", "-1", "--safety-net"),
+    ],
+)
+def test_a_bad_budget_is_bad_input_naming_the_option(command, option, value, message) -> None:
+    """inf, nan, negative, zero, fractional or absurdly large: exit 2 naming the option, no traceback."""
+    result = CliRunner().invoke(main, [*command, option, value])
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for '{option}'" in result.output and message in result.output, result.output
+    assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("check", "binance", "--prove-budget", "inf"),
+        ("check", "binance", "--prove-budget", "nan"),
+        ("check", "binance", "--prove-budget", "-1"),
+        ("check", "binance", "--prove-effort", "0"),
+        ("check", "binance", "--threshold-probes", "-1"),
+        ("diff", "binance", "binance", "--prove-budget", "1e308"),
+        ("gallery", "out", "--prove-budget", "nan"),
+        ("thresholds", "binance", "--probes", "inf"),
+        ("prove", "binance", "--invariant", "conservation", "--accounts", "1000000000"),
+    ],
+)
+def test_every_budget_option_refuses_nonsense(args) -> None:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for" in result.output and "Traceback" not in result.output
+
+
+def test_units_are_exact_with_suffixes() -> None:
+    from solvent.cli import Units
+
+    units = Units()
+    assert [units.convert(v, None, None) for v in ("30M", "2.5M", "500k", "1_000", "1,000", "1G", 7)] == [30_000_000, 2_500_000, 500_000, 1_000, 1_000, 10**9, 7]

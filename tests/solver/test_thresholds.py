@@ -40,7 +40,7 @@ def _beyond(t: th.Threshold) -> bool:
 
 
 def test_binance_safe_move_is_its_loosest_initial_rate() -> None:
-    t = threshold(BINANCE, "safe-move", budget_s=120, minimize=False)
+    t = threshold(BINANCE, "safe-move", minimize=False)
     assert t.status is Status.EXACT, t.summary()
     assert (t.value, t.proved_at, t.refuted_at) == (8_000, 8_000, 8_001)
     assert t.proof is not None and t.proof.verdict is Verdict.PROVED
@@ -52,7 +52,7 @@ def test_binance_safe_move_is_its_loosest_initial_rate() -> None:
 
 
 def test_binance_fund_for_a_20pct_gap_is_gap_less_initial_rate() -> None:
-    t = threshold(BINANCE, "fund-for-gap", budget_s=120, minimize=False)
+    t = threshold(BINANCE, "fund-for-gap", minimize=False)
     assert t.status is Status.EXACT, t.summary()
     assert (t.proved_at, t.refuted_at) == (192_000, 191_999)
     assert _beyond(t)
@@ -61,7 +61,7 @@ def test_binance_fund_for_a_20pct_gap_is_gap_less_initial_rate() -> None:
 
 
 def test_binance_maintenance_for_10x_and_a_5pct_gap() -> None:
-    t = threshold(BINANCE, "maintenance-for-leverage", budget_s=120, minimize=False)
+    t = threshold(BINANCE, "maintenance-for-leverage", minimize=False)
     assert t.status is Status.EXACT, t.summary()
     assert (t.value, t.refuted_at) == (50_000, 49_999)
     assert _beyond(t)
@@ -69,7 +69,7 @@ def test_binance_maintenance_for_10x_and_a_5pct_gap() -> None:
 
 
 def test_parameters_change_the_question() -> None:
-    t = threshold(BINANCE, "maintenance-for-leverage", budget_s=120, minimize=False, leverage=20, maintenance_gap_ppm=30_000)
+    t = threshold(BINANCE, "maintenance-for-leverage", minimize=False, leverage=20, maintenance_gap_ppm=30_000)
     assert t.status is Status.EXACT, t.summary()
     assert t.value == 30_000
     assert "20x" in t.title and "3%" in t.title
@@ -82,7 +82,7 @@ def test_a_policy_without_an_insurance_fund_has_no_fund_threshold() -> None:
 
 
 def test_no_budget_decides_nothing_and_claims_nothing() -> None:
-    t = threshold(BINANCE, "safe-move", budget_s=0)
+    t = threshold(BINANCE, "safe-move", max_probes=0)
     assert t.status is Status.UNKNOWN and t.value is None and t.proof is None and t.counterexample is None
 
 
@@ -143,7 +143,7 @@ def test_bisection_finds_the_boundary_in_logarithmic_probes(stand_in) -> None:
 
 def test_an_undecided_middle_is_reported_as_bounded_never_as_a_value(stand_in) -> None:
     stand_in(lambda v: Verdict.PROVED if v <= 1_000 else Verdict.UNKNOWN if v < 1_100 else Verdict.REFUTED)
-    t = threshold(BINANCE, "safe-move")
+    t = threshold(BINANCE, "safe-move", max_probes=200)  # enough to probe every undecided value
     assert t.status is Status.BOUNDED and t.value is None
     assert (t.proved_at, t.refuted_at) == (1_000, 1_100)
     assert "between 1,000 and 1,100 ppm" in t.summary()
@@ -160,7 +160,7 @@ def test_refuted_everywhere_is_none(stand_in) -> None:
 
 def test_cli_prints_the_boundary_and_writes_json(tmp_path) -> None:
     out = tmp_path / "t.json"
-    result = CliRunner().invoke(main, ["thresholds", "binance", "--question", "safe-move", "--budget", "120", "--json", str(out)])
+    result = CliRunner().invoke(main, ["thresholds", "binance", "--question", "safe-move", "--probes", "40", "--json", str(out)])
     assert result.exit_code == 0, result.output
     assert "8,000 ppm (0.8%)" in result.output and "replayed on the concrete engine" in result.output
     data = json.loads(out.read_text())
@@ -180,7 +180,7 @@ def test_cli_bad_question_is_bad_input() -> None:
 @pytest.mark.parametrize("preset", ["drift", "hyperliquid", "okx-2018"])
 def test_every_question_on_a_preset_is_decided_or_bounded_honestly(preset: str) -> None:
     policy = load_preset(preset)
-    for t in th.thresholds(policy, budget_s=300):
+    for t in th.thresholds(policy, max_probes=40):
         if t.status in (Status.EXACT, Status.BOUNDED):
             assert t.proof is not None and t.proof.verdict is Verdict.PROVED
             question = th.questions()[t.question]

@@ -1,0 +1,209 @@
+"""A proof question's effort, counted in deterministic units, never in seconds.
+
+A verdict (and the exit code that follows from it) must depend only on the policy, the options
+and Solvent's version, not on how busy the machine is. So every budget that decides whether z3
+proves, refutes or gives up is counted in **units**:
+
+- z3's own resource counter (its ``rlimit``): the solver charges a unit for its internal steps;
+  the same query on the same z3 build spends the same units whatever else the machine runs.
+- Building a question (the engine's symbolic run and its linearization) is Solvent's own Python:
+  each *build step* (every operation the z3 backend interprets, every event slot and variant,
+  every few hundred nodes a linearizer pass rewrites) is charged :data:`BUILD_STEP` units, so a
+  question has one budget for building and solving, and a build that would outlast it stops at
+  the same step on any machine (:class:`OutOfEffort`).
+
+:data:`UNITS_PER_SECOND` is what the reference machine did (``benchmarks/bench_effort.py`` measures
+it): it sizes the defaults and lets help texts say "about N s", and is never used to decide.
+
+A wall-clock **safety net** remains, so that a z3 tactic that stops counting (its nonlinear
+arithmetic does not always look at its limits, ``docs/solver-notes.md``) cannot hang a run: the
+answer it cuts short is UNKNOWN with a reason that says the safety net fired and that this answer,
+unlike the others, depends on the machine. :func:`safety_net_s` sets it generously (ten times the
+reference time, at least a minute), so on any sane machine it never fires before the units run out.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+import attrs
+import z3
+
+#: z3 resource units per second of solving on the reference machine (2 cores, idle); sizes the
+#: defaults and the "about N s" in help texts, never a verdict.
+UNITS_PER_SECOND = 1_000_000
+
+#: units charged per build step: on the reference machine a build step costs about as much time
+#: as z3 spends on this many units (about 2,000-4,000 steps per second were measured)
+BUILD_STEP = 400
+
+#: the wall-clock safety net is this many times a question's reference time...
+SAFETY_FACTOR = 10
+#: ...and at least this many seconds
+SAFETY_MIN_S = 60.0
+
+#: the largest budget an option accepts (z3 takes an unsigned 32-bit rlimit per check; a build
+#: that large would run for days): 4 x 10^9 units
+MAX_UNITS = 4_000_000_000
+
+
+def seconds_to_units(seconds: float) -> int:
+    """The units the reference machine spends in ``seconds`` (for defaults and conversions)."""
+    return max(int(seconds * UNITS_PER_SECOND), 1)
+
+
+def units_text(units: int) -> str:
+    """``30_000_000`` → ``"30M units"``; ``2_500`` → ``"2,500 units"``."""
+    if units >= 1_000_000 and units % 1_000_000 == 0:
+        return f"{units // 1_000_000:,}M units"
+    if units >= 1_000_000:
+        return f"{units / 1_000_000:.3g}M units"
+    return f"{units:,} units"
+
+
+def safety_net_s(units: int) -> float:
+    """The wall-clock safety net for a question of ``units`` (see the module docstring)."""
+    return max(SAFETY_MIN_S, SAFETY_FACTOR * units / UNITS_PER_SECOND)
+
+
+@attrs.define
+class Meter:
+    """Units spent so far on one question, against its limit."""
+
+    limit: int
+    spent: int = 0
+
+    @property
+    def left(self) -> int:
+        return max(self.limit - self.spent, 0)
+
+
+_current: ContextVar[Meter | None] = ContextVar("solvent_effort_meter", default=None)
+
+
+class OutOfEffort(Exception):
+    """Building a question needed more units than its budget (an undecided question, not an error)."""
+
+    def __init__(self, limit: int, steps: int) -> None:
+        self.limit, self.steps = limit, steps
+        super().__init__(self.reason)
+
+    @property
+    def reason(self) -> str:
+        """The reason an undecided verdict gives."""
+        return f"building the question needed more than its {units_text(self.limit)} ({self.steps:,} build steps)"
+
+
+@contextmanager
+def building(limit: int) -> Iterator[Meter]:
+    """Within the block, :func:`check` charges each build step and raises :class:`OutOfEffort`
+    once the steps cost more than ``limit`` units."""
+    meter = Meter(limit)
+    token = _current.set(meter)
+    try:
+        yield meter
+    finally:
+        _current.reset(token)
+
+
+def check() -> None:
+    """Charge one build step to the current build; raise :class:`OutOfEffort` past its limit
+    (no-op outside :func:`building`)."""
+    meter = _current.get()
+    if meter is None:
+        return
+    meter.spent += BUILD_STEP
+    if meter.spent > meter.limit:
+        raise OutOfEffort(meter.limit, meter.spent // BUILD_STEP)
+
+
+def spent_so_far(solver: z3.Solver) -> int:
+    """z3's resource counter for the solver's context (it only grows)."""
+    stats = solver.statistics()
+    return int(stats.get_key_value("rlimit count")) if "rlimit count" in stats.keys() else 0
+
+
+@attrs.frozen
+class Solved:
+    """One z3 check: its result, the units it spent, and which limit stopped it (if any)."""
+
+    result: str  # "sat", "unsat" or "unknown"
+    units: int
+    #: "" (z3 answered), "effort" (the units ran out), "safety net" (the wall clock), or z3's own reason
+    stopped_by: str = ""
+    seconds: float = 0.0
+
+    @property
+    def reason(self) -> str:
+        """Why an unknown is unknown, in words."""
+        if self.stopped_by == "effort":
+            return f"its effort ran out ({units_text(self.units)})"
+        if self.stopped_by == "safety net":
+            return safety_net_reason(self.seconds)
+        return f"z3: {self.stopped_by}"
+
+
+def safety_net_reason(seconds: float) -> str:
+    return (
+        f"stopped by the wall-clock safety net after {seconds:.0f} s before its effort was spent "
+        "(this answer depends on the machine's speed; lower the effort or raise the safety net)"
+    )
+
+
+def solve(solver: z3.Solver, units: int, safety_s: float) -> Solved:
+    """``solver.check()`` within ``units`` of z3's resource counter and the safety net."""
+    units = min(max(int(units), 1), MAX_UNITS)  # rlimit 0 would mean "no limit"
+    solver.set(rlimit=units)
+    solver.set(timeout=max(int(min(safety_s, 2**31 / 1000) * 1000), 1))
+    before = spent_so_far(solver)
+    started = time.perf_counter()
+    result = solver.check()
+    seconds = time.perf_counter() - started
+    spent = spent_so_far(solver) - before
+    if result == z3.sat:
+        return Solved("sat", spent, "", seconds)
+    if result == z3.unsat:
+        return Solved("unsat", spent, "", seconds)
+    return Solved("unknown", spent, stopped_by(solver.reason_unknown(), spent, units, seconds, safety_s), seconds)
+
+
+def stopped_by(reason: str, spent: int, units: int, seconds: float, safety_s: float) -> str:
+    """Which limit an unknown answer hit: the units are checked first (deterministic), the wall
+    clock only when the units were not spent."""
+    if spent >= units or "resource" in reason:
+        return "effort"
+    if reason in ("timeout", "canceled") and seconds >= safety_s * 0.95:
+        return "safety net"
+    return reason or "unknown"
+
+
+def positive_units(value: float, option: str) -> int:
+    """An option's effort in units, or ``ValueError`` naming the option (inf, nan, <= 0, too large)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or math.isnan(value) or math.isinf(value):
+        raise ValueError(f"{option} must be a finite number: {value!r}")
+    if value < 1:
+        raise ValueError(f"{option} must be >= 1 unit: {value!r}")
+    if value > MAX_UNITS:
+        raise ValueError(f"{option} must be <= {MAX_UNITS:,} units: {value!r}")
+    return int(value)
+
+
+__all__ = [
+    "BUILD_STEP",
+    "MAX_UNITS",
+    "Meter",
+    "OutOfEffort",
+    "Solved",
+    "UNITS_PER_SECOND",
+    "building",
+    "check",
+    "safety_net_s",
+    "seconds_to_units",
+    "solve",
+    "spent_so_far",
+    "units_text",
+]

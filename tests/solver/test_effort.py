@@ -1,0 +1,181 @@
+"""A question's effort is counted in deterministic units, building included; a question builds
+only what it asks.
+
+Building a large question (the engine's liquidation sweep run symbolically over N = 8 traders,
+then linearized) costs build steps; with a small effort the build stops at the same step on any
+machine, undecided and saying why, never proved. Nothing here compares seconds: the units a
+question spends are the same however loaded the machine is.
+"""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+import solvent.solver.query as query_module
+from solvent.cli import main
+from solvent.properties import catalog
+from solvent.rules.presets import load_preset
+from solvent.solver import effort
+from solvent.solver.bounds import Bounds
+from solvent.solver.effort import BUILD_STEP, OutOfEffort
+from solvent.solver.prove import prove
+from solvent.solver.story import SlotRun
+from solvent.solver.verdicts import TRANSFERS, Verdict
+
+BUILD_REASON = "building the question needed more than its 100,000 units ("
+
+
+@pytest.fixture(scope="module")
+def unbounded_build_units() -> int:
+    """The units Binance's N = 8 no-negative-equity question (the claim and the transfer signs,
+    one mark move: the whole liquidation sweep) spends building with no limit in sight."""
+    query = query_module.StoryQuery(load_preset("binance"), catalog.get("no-negative-equity"), Bounds(accounts=8))
+    return query.build_units
+
+
+def _obligation(result, name: str):
+    return next(o for o in result.obligations if o.obligation == name)
+
+
+class TestBuildEffort:
+    def test_the_build_costs_the_same_units_every_time(self, unbounded_build_units: int) -> None:
+        """The same question built again spends exactly the same units (steps are counted, not timed)."""
+        again = query_module.StoryQuery(load_preset("binance"), catalog.get("no-negative-equity"), Bounds(accounts=8))
+        assert again.build_units == unbounded_build_units
+        assert again.build_units % BUILD_STEP == 0 and again.build_units > 1_000 * BUILD_STEP
+
+    def test_a_small_effort_stops_the_engine_run_itself(self, unbounded_build_units: int) -> None:
+        """The meter is charged inside the engine's symbolic sweep (through the z3 backend), not
+        only between build phases: the build stops at the first step past the limit."""
+        limit = unbounded_build_units // 10
+        with pytest.raises(OutOfEffort) as stop:
+            query_module.StoryQuery(load_preset("binance"), catalog.get("no-negative-equity"), Bounds(accounts=8, effort=limit))
+        assert stop.value.steps == limit // BUILD_STEP + 1
+        assert stop.value.reason == f"building the question needed more than its {effort.units_text(limit)} ({limit // BUILD_STEP + 1:,} build steps)"
+
+    def test_a_build_exactly_at_its_effort_finishes(self, unbounded_build_units: int) -> None:
+        """Equality is enough: a limit of exactly the build's units builds, one unit less does not."""
+        query = query_module.StoryQuery(load_preset("binance"), catalog.get("no-negative-equity"), Bounds(accounts=8, effort=unbounded_build_units))
+        assert query.build_units == unbounded_build_units and query.solve_units == 1
+        with pytest.raises(OutOfEffort):
+            query_module.StoryQuery(load_preset("binance"), catalog.get("no-negative-equity"), Bounds(accounts=8, effort=unbounded_build_units - 1))
+
+    def test_a_large_question_with_a_tiny_effort_is_undecided_and_says_why(self) -> None:
+        """Binance, N = 8, 100,000 units per question: both obligations are undecided because the
+        build needed more, and say so; never PROVED, nor VACUOUS (no build finished, so no
+        assumption was refuted)."""
+        result = prove("binance", "no-negative-equity", Bounds(accounts=8, effort=100_000))
+        assert result.verdict is Verdict.UNKNOWN, result.summary()
+        for name in ("no-negative-equity", TRANSFERS):
+            obligation = _obligation(result, name)
+            assert obligation.verdict is Verdict.UNKNOWN
+            assert obligation.reason.startswith(BUILD_REASON), obligation.reason
+            assert f"{name}: unknown ({BUILD_REASON}" in result.reason
+        assert any(q.name == "build" and q.result == "out of effort" for q in result.queries)
+
+    def test_the_cli_reports_the_build_effort_and_exits_3(self) -> None:
+        """Conservation is proved for every N by its lemmas; the transfer signs at N = 8 are not
+        decided within 100k units, and the verdict says which part and why."""
+        result = CliRunner().invoke(main, ["prove", "binance", "--invariant", "conservation", "--accounts", "8", "--effort", "100k"])
+        assert result.exit_code == 3, result.output
+        first = result.output.splitlines()[0]
+        assert "proved (all N" not in first
+        line = next(x for x in result.output.splitlines() if x.startswith(f"  {TRANSFERS}: "))
+        assert line.startswith(f"  {TRANSFERS}: unknown (N ≤ 8") and f") - {BUILD_REASON}" in line, line
+
+    def test_z3_gets_only_what_the_build_left(self, monkeypatch) -> None:
+        """Each check's rlimit is at most the units the build left, and the build's units are its steps."""
+        query = query_module.StoryQuery(load_preset("backpack"), catalog.get("conservation"), Bounds(accounts=1, effort=5_000_000))
+        assert query.solve_units == 5_000_000 - query.build_units
+        limits: list[int] = []
+        real_set = query.solver.set
+
+        def spy_set(*args, **kw):
+            if "rlimit" in kw:
+                limits.append(kw["rlimit"])
+            return real_set(*args, **kw)
+
+        monkeypatch.setattr(query.solver, "set", spy_set)
+        answer = query.check_obligation(catalog.get("conservation"))
+        assert limits and max(limits) <= query.solve_units
+        assert 0 < answer.stats.units
+
+
+class TestSolve:
+    def test_an_unknown_from_the_units_says_so(self) -> None:
+        import z3
+
+        x, y, z = z3.Ints("x y z")
+        solver = z3.Solver()
+        solver.add(x * x * x + y * y * y == z * z * z, x > 0, y > 0, z > 0)
+        solved = effort.solve(solver, 50_000, safety_s=600)
+        assert solved.result == "unknown" and solved.stopped_by == "effort"
+        assert solved.units >= 50_000 and solved.reason.startswith("its effort ran out (")
+
+    def test_a_fresh_process_spends_the_same_units(self) -> None:
+        """The same questions in two fresh processes (different hash seeds) spend exactly the same
+        units and get the same verdicts. (Within one process z3's shared context keeps caches, so
+        a repeated question may spend a few units more or less: a command is reproducible as a
+        whole, from a fresh process, which is how it runs.)"""
+        import os
+        import subprocess
+        import sys
+
+        program = (
+            "import solvent.solver\n"
+            "from solvent.solver.prove import prove\n"
+            "from solvent.solver.bounds import Bounds\n"
+            "for inv in ('claims-backed', 'waterfall-order'):\n"
+            "    r = prove('binance', inv, Bounds(accounts=2, effort=3_000_000))\n"
+            "    print(inv, r.verdict.value, r.units, [(q.name, q.result, q.units) for q in r.queries])\n"
+        )
+        outs = [
+            subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+            for seed in ("1", "2")
+        ]
+        assert outs[0] == outs[1] and outs[0].count("\n") == 2
+
+    def test_the_safety_net_is_reported_as_such(self) -> None:
+        assert effort.stopped_by("canceled", 10, 1_000, 61.0, 60.0) == "safety net"
+        assert effort.stopped_by("canceled", 1_000, 1_000, 61.0, 60.0) == "effort"  # units first
+        assert effort.stopped_by("canceled", 10, 1_000, 30.0, 60.0) == "canceled"
+        assert "depends on the machine" in effort.Solved("unknown", 10, "safety net", 61.0).reason
+
+    def test_units_text(self) -> None:
+        assert effort.units_text(30_000_000) == "30M units"
+        assert effort.units_text(2_500_000) == "2.5M units"
+        assert effort.units_text(999_999) == "999,999 units"
+
+
+class TestOnlyWhatIsAsked:
+    def test_a_transfers_only_question_never_builds_the_invariant(self, monkeypatch) -> None:
+        """Conservation has an all-N argument, so the bounded queries ask about the transfers
+        only: the invariant's per-event formula is never built, and the verdict is still PROVED."""
+        built: list[int] = []
+        real = SlotRun.obligation
+
+        def counted(self, policy, invariant):
+            built.append(1)
+            return real(self, policy, invariant)
+
+        monkeypatch.setattr(SlotRun, "obligation", counted)
+        result = prove("binance", "conservation", Bounds(accounts=3, effort=30_000_000))
+        assert result.verdict is Verdict.PROVED, result.summary()
+        assert built == []
+        bounded = prove("binance", "conservation", Bounds(accounts=2, effort=30_000_000), compositional=False)
+        assert bounded.verdict is Verdict.PROVED, bounded.summary()
+        assert built  # the same invariant, asked of the bounded query, is built
+
+    def test_asking_an_obligation_the_query_was_not_built_for(self) -> None:
+        query = query_module.StoryQuery(load_preset("backpack"), catalog.get("conservation"), Bounds(accounts=1), obligations=(None,))
+        with pytest.raises(ValueError) as error:
+            query.check_obligation(catalog.get("conservation"))
+        assert str(error.value) == "this query was built without 'conservation': pass it in StoryQuery(..., obligations=...)"
+
+    def test_a_normal_large_question_still_proves(self) -> None:
+        """Binance, N = 8, one mark move, the default effort: proved (conservation for all N by
+        its lemmas, the transfer signs for N ≤ 8)."""
+        result = prove("binance", "conservation", Bounds(accounts=8))
+        assert result.verdict is Verdict.PROVED, result.summary()
+        assert _obligation(result, TRANSFERS).scope.accounts == 8
