@@ -10,7 +10,7 @@ import random
 import statistics
 import time
 
-from solvent.properties.check import check_policy
+from solvent.verdicts.check import check_policy
 from solvent.rules.book import new_book
 from solvent.rules.engine import RejectedEvent, step
 from solvent.rules.events import Deposit, Funding, MarkPrice, Trade, Withdraw

@@ -447,4 +447,13 @@ def ids() -> list[str]:
     return list(CATALOG)
 
 
-__all__ = ["CATALOG", "Invariant", "Severity", "StepView", "get", "ids", "invariant", "register"]
+def builtin(id: str) -> bool:
+    """Whether ``id`` is one of Solvent's own claims (known to every ``solvent`` command), not one a
+    user registered in their own code (known only where that code runs, e.g. their conftest.py)."""
+    return id in _BUILTIN
+
+
+__all__ = ["CATALOG", "Invariant", "Severity", "StepView", "builtin", "get", "ids", "invariant", "register"]
+
+#: the claims registered by this module itself (see :func:`builtin`)
+_BUILTIN = frozenset(CATALOG)

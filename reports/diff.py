@@ -20,7 +20,7 @@ from typing import Any
 
 import attrs
 
-from solvent.properties.check import PolicyReport, Status
+from solvent.verdicts.check import PolicyReport, ClaimStatus
 from solvent.properties.findings import policy_digest
 from solvent.reports import markdown
 from solvent.reports.story import KEY, LABEL, evidence, group_findings, told
@@ -28,7 +28,7 @@ from solvent.rules.loading import dumps_policy
 from solvent.rules.policy import Policy
 
 SCHEMA = "solvent.diff/1"
-FAILING = (Status.FAILS, Status.ACCEPTED)
+FAILING = (ClaimStatus.FAILS, ClaimStatus.ACCEPTED)
 _SKIPPED_FIELDS = ("description", "sources")
 
 
@@ -38,8 +38,8 @@ class VerdictChange:
 
     invariant: str
     claim: str
-    old: Status
-    new: Status
+    old: ClaimStatus
+    new: ClaimStatus
     old_evidence: str
     new_evidence: str
 
@@ -49,16 +49,16 @@ class VerdictChange:
         if self.old is self.new:
             return "fails in another story"
         if not old_fails and new_fails:
-            return "failure appeared" if self.new is Status.FAILS else "accepted failure appeared"
+            return "failure appeared" if self.new is ClaimStatus.FAILS else "accepted failure appeared"
         if old_fails and not new_fails:
             return "failure vanished"
         if old_fails and new_fails:
-            return "now accepted" if self.new is Status.ACCEPTED else "no longer accepted"
+            return "now accepted" if self.new is ClaimStatus.ACCEPTED else "no longer accepted"
         return "coverage changed"
 
     @property
     def worse(self) -> bool:
-        return self.new is Status.FAILS and self.old is not Status.FAILS
+        return self.new is ClaimStatus.FAILS and self.old is not ClaimStatus.FAILS
 
 
 @attrs.frozen
@@ -94,7 +94,7 @@ def thresholds_moved(old: PolicyReport, new: PolicyReport) -> list[DiffRow]:
     or when a boundary that existed is gone ("none": no value in the range is safe any more).
     An undecided side is shown, never judged.
     """
-    from solvent.solver.thresholds import Status as T
+    from solvent.solver.thresholds import ThresholdStatus as T
 
     before = {t.question: t for t in old.thresholds}
     rows = []

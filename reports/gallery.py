@@ -1,7 +1,7 @@
 """The gallery: every bundled preset checked, its Markdown and HTML reports, and an index table
 of which properties each venue gives up by design and which fail beyond that.
 
-    solvent gallery docs/gallery            # or: python -m solvent.reports.gallery docs/gallery
+    solvent gallery docs/gallery
 
 No findings directory is read or written, so the gallery shows what a fresh ``solvent check
 PRESET`` shows (the search is derandomized: the same stories every run).
@@ -9,21 +9,16 @@ PRESET`` shows (the search is derandomized: the same stories every run).
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
-import attrs
-
-from solvent.properties.check import PolicyReport, Status, check_policy
-from solvent.properties.search import CI, SearchBudget
+from solvent.verdicts.check import ClaimStatus, Judgement, PolicyReport
 from solvent.reports import html_report, markdown
 from solvent.reports.story import counts
 from solvent.rules.presets import load_preset, preset_names
 
 
-def _ids(report: PolicyReport, status: Status) -> str:
+def _ids(report: PolicyReport, status: ClaimStatus) -> str:
     return ", ".join(v.invariant.id for v in report.verdicts if v.status is status) or "—"
 
 
@@ -53,9 +48,9 @@ def index(reports: Sequence[PolicyReport], *, searched: bool) -> str:
             f"`{p.name}`" + (" (inverse)" if p.contract.is_inverse else ""),
             p.waterfall_summary(),
             ", ".join(p.accepts) or "—",
-            _ids(r, Status.ACCEPTED),
-            _ids(r, Status.FAILS),
-            f"{c[Status.HELD]} held, {c[Status.NOT_EXERCISED]} not exercised",
+            _ids(r, ClaimStatus.ACCEPTED),
+            _ids(r, ClaimStatus.FAILS),
+            f"{c[ClaimStatus.HELD]} held, {c[ClaimStatus.NOT_EXERCISED]} not exercised",
         ]
         row += [_proved(r)] if proofs else []
         row += [_threshold(r, "safe-move"), _threshold(r, "fund-for-gap")] if thresholds else []
@@ -85,20 +80,19 @@ def index(reports: Sequence[PolicyReport], *, searched: bool) -> str:
 def build(
     out_dir: Path,
     *,
-    budget: SearchBudget | None = CI,
+    judgement: Judgement | None = None,
     presets: Sequence[str] | None = None,
     tick: Callable[[str], None] | None = None,
-    proof_budget: Any = None,
-    threshold_probes: int | None = None,
 ) -> list[Path]:
-    """Check each preset and write ``NAME.md``, ``NAME.html`` and ``index.md`` into ``out_dir``
-    (with z3 proofs and thresholds when given budgets, as ``solvent check`` does)."""
+    """Check each preset with ``judgement`` (default: what ``solvent check`` does, without saving
+    findings) and write ``NAME.md``, ``NAME.html`` and ``index.md`` into ``out_dir``."""
+    judgement = Judgement(findings_dir=None) if judgement is None else judgement
     out_dir.mkdir(parents=True, exist_ok=True)
     reports = []
     for name in presets or preset_names():
         if tick:
             tick(f"checking {name}")
-        reports.append(check_policy(load_preset(name), source=name, search_budget=budget, proof_budget=proof_budget, threshold_probes=threshold_probes))
+        reports.append(judgement.run(load_preset(name), source=name))
     written = []
     for r in reports:
         for suffix, render in ((".md", markdown.render), (".html", html_report.render)):
@@ -106,21 +100,5 @@ def build(
             path.write_text(render([r]), encoding="utf-8")
             written.append(path)
     path = out_dir / "index.md"
-    path.write_text(index(reports, searched=budget is not None), encoding="utf-8")
+    path.write_text(index(reports, searched=judgement.search is not None), encoding="utf-8")
     return [*written, path]
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m solvent.reports.gallery", description="Write the presets' reports and an index into DIR.")
-    parser.add_argument("out_dir", type=Path, metavar="DIR")
-    parser.add_argument("--no-search", action="store_true", help="scenarios only (fast)")
-    parser.add_argument("--examples", type=int, default=None, help="search examples per invariant (default 200)")
-    args = parser.parse_args(argv)
-    budget = None if args.no_search else (attrs.evolve(CI, max_examples=args.examples) if args.examples else CI)
-    for path in build(args.out_dir, budget=budget):
-        print(path)
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())

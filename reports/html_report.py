@@ -12,9 +12,9 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
-from solvent.properties.check import PolicyReport, Status, Verdict
+from solvent.verdicts.check import PolicyReport, ClaimStatus, ClaimVerdict
 from solvent.reports import plots
-from solvent.reports.locate import display_path, policy_file
+from solvent.verdicts.locate import display_path, policy_file
 from solvent.reports.story import (
     PROOF_HEADERS,
     THRESHOLD_HEADERS,
@@ -88,7 +88,7 @@ def esc(x: Any) -> str:
     return html.escape(str(x))
 
 
-def badge(status: Status) -> str:
+def badge(status: ClaimStatus) -> str:
     return f'<span class="badge {KEY[status]}">{esc(LABEL[status])}</span>'
 
 
@@ -112,7 +112,7 @@ def _anchor(report: PolicyReport, number: int) -> str:
     return f"{report.policy.name}-finding-{number}"
 
 
-def _evidence_cell(report: PolicyReport, v: Verdict, findings: Sequence[Told]) -> str:
+def _evidence_cell(report: PolicyReport, v: ClaimVerdict, findings: Sequence[Told]) -> str:
     groups = [t.group for t in findings]
     refs = sorted({n for n in (number_of(x, groups) for x in v.violations) if n})
     links = ", ".join(f'<a href="#{esc(_anchor(report, n))}">finding {n}</a>' for n in refs)
@@ -211,7 +211,7 @@ def overview(reports: Sequence[PolicyReport]) -> str:
     for r in reports:
         c = counts(r)
         state = '<span class="badge fails">FAILS</span>' if r.failed else '<span class="badge passes">passes</span>'
-        rows.append((f'<a href="#policy-{esc(r.policy.name)}">{esc(r.policy.name)}</a>', state, c[Status.FAILS], c[Status.ACCEPTED], c[Status.HELD], c[Status.NOT_EXERCISED]))
+        rows.append((f'<a href="#policy-{esc(r.policy.name)}">{esc(r.policy.name)}</a>', state, c[ClaimStatus.FAILS], c[ClaimStatus.ACCEPTED], c[ClaimStatus.HELD], c[ClaimStatus.NOT_EXERCISED]))
     return '<section class="policy">' + table(("policy", "result", "fail", "fail (accepted)", "held", "not exercised"), rows, raw=(0, 1), numeric=(2, 3, 4, 5)) + "</section>"
 
 

@@ -23,10 +23,10 @@ from typing import Any
 
 import cattrs
 
-from solvent.properties.check import PolicyReport, Verdict
+from solvent.verdicts.check import PolicyReport, ClaimVerdict
 from solvent.properties.findings import event_to_data, policy_digest, story_to_data
 from solvent.properties.search import SearchResult
-from solvent.reports.locate import RuleRef, display_path, policy_file
+from solvent.verdicts.locate import RuleRef, display_path, policy_file
 from solvent.reports.story import KEY, Told, counts, describe_event, evidence, number_of, told, waterfall_paid
 from solvent.rules.book import Book
 from solvent.rules.contract import LINEAR, Contract, venue_price
@@ -145,7 +145,7 @@ def threshold_data(t: Any) -> dict[str, Any]:
     return to_data(t)
 
 
-def verdict_data(v: Verdict, findings: Sequence[Told]) -> dict[str, Any]:
+def verdict_data(v: ClaimVerdict, findings: Sequence[Told]) -> dict[str, Any]:
     groups = [t.group for t in findings]
     return {
         "invariant": v.invariant.id,

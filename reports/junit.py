@@ -18,8 +18,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
-from solvent.properties.check import PolicyReport, Status, Verdict
-from solvent.reports.locate import display_path, policy_file
+from solvent.verdicts.check import PolicyReport, ClaimStatus, ClaimVerdict
+from solvent.verdicts.locate import display_path, policy_file
 from solvent.reports.story import KEY, FindingGroup, Told, counts, evidence, groups_of, told
 from solvent.reports.text import story as text_story
 
@@ -34,14 +34,14 @@ def _stories(report: PolicyReport, groups: Sequence[FindingGroup]) -> str:
     return "\n\n".join(text_story(g.violation, g.labels, report) for g in groups)
 
 
-def seconds(v: Verdict) -> float:
+def seconds(v: ClaimVerdict) -> float:
     """Wall seconds spent on this invariant: scenario judging, its part of the search, its z3 question."""
     searched = v.search.stats.seconds_spent if v.search is not None else 0.0
     proved = getattr(v.proof, "seconds", 0.0) if v.proof is not None else 0.0
     return v.seconds + searched + proved
 
 
-def details(report: PolicyReport, v: Verdict, findings: Sequence[Told]) -> list[str]:
+def details(report: PolicyReport, v: ClaimVerdict, findings: Sequence[Told]) -> list[str]:
     """The case's facts, one ``name: value`` line each (what a testcase's properties would say)."""
     groups = groups_of(v, [t.group for t in findings])
     located = next((t.rule for t in findings if t.group in groups), None)
@@ -51,17 +51,17 @@ def details(report: PolicyReport, v: Verdict, findings: Sequence[Told]) -> list[
     return lines
 
 
-def testcase(report: PolicyReport, v: Verdict, findings: Sequence[Told]) -> ET.Element:
+def testcase(report: PolicyReport, v: ClaimVerdict, findings: Sequence[Told]) -> ET.Element:
     case = ET.Element("testcase", name=v.invariant.id, classname=f"solvent.{report.policy.name}", time=f"{seconds(v):.3f}")
     groups = groups_of(v, [t.group for t in findings])
     facts = "\n".join(details(report, v, findings))
-    if v.status is Status.FAILS:
+    if v.status is ClaimStatus.FAILS:
         failure = ET.SubElement(case, "failure", message=f"{v.invariant.id} fails: {evidence(v)}", type=v.invariant.severity.value)
         failure.text = f"{v.invariant.claim}\n\n{_stories(report, groups)}\n"
-    elif v.status is Status.NOT_EXERCISED:
+    elif v.status is ClaimStatus.NOT_EXERCISED:
         ET.SubElement(case, "skipped", message=f"not exercised: {evidence(v)}")
     out = ET.SubElement(case, "system-out")
-    if v.status is Status.ACCEPTED:
+    if v.status is ClaimStatus.ACCEPTED:
         out.text = (
             f"accepted failure: {report.policy.name} lists {v.invariant.id} in accepts (a trade-off by design), "
             f"so this test passes.\n{facts}\n\n{_stories(report, groups)}\n"
@@ -77,9 +77,9 @@ def testsuite(report: PolicyReport) -> ET.Element:
         "testsuite",
         name=report.policy.name,
         tests=str(len(report.verdicts)),
-        failures=str(c[Status.FAILS]),
+        failures=str(c[ClaimStatus.FAILS]),
         errors="0",
-        skipped=str(c[Status.NOT_EXERCISED]),
+        skipped=str(c[ClaimStatus.NOT_EXERCISED]),
     )
     p = report.policy
     _properties(
@@ -105,7 +105,7 @@ def render(reports: Sequence[PolicyReport]) -> str:
         "testsuites",
         name="solvent check",
         tests=str(sum(len(r.verdicts) for r in reports)),
-        failures=str(sum(counts(r)[Status.FAILS] for r in reports)),
+        failures=str(sum(counts(r)[ClaimStatus.FAILS] for r in reports)),
         errors="0",
         time=f"{sum(float(s.get('time', '0')) for s in suites):.3f}",
     )  # junit-10.xsd allows no 'skipped' on <testsuites>; each <testsuite> carries its own

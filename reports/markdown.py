@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from solvent.properties.check import PolicyReport, Status
-from solvent.reports.locate import display_path, policy_file
+from solvent.verdicts.check import PolicyReport, ClaimStatus
+from solvent.verdicts.locate import display_path, policy_file
 from solvent.reports.story import (
     PROOF_HEADERS,
     THRESHOLD_HEADERS,
@@ -54,8 +54,8 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
     return out + ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
 
 
-def _verdict(status: Status) -> str:
-    return f"**{LABEL[status]}**" if status is Status.FAILS else LABEL[status]
+def _verdict(status: ClaimStatus) -> str:
+    return f"**{LABEL[status]}**" if status is ClaimStatus.FAILS else LABEL[status]
 
 
 def _searched(report: PolicyReport) -> str:
@@ -164,7 +164,7 @@ def overview(reports: Sequence[PolicyReport]) -> list[str]:
     rows = []
     for r in reports:
         c = counts(r)
-        rows.append((f"`{r.policy.name}`", "**FAILS**" if r.failed else "passes", c[Status.FAILS], c[Status.ACCEPTED], c[Status.HELD], c[Status.NOT_EXERCISED]))
+        rows.append((f"`{r.policy.name}`", "**FAILS**" if r.failed else "passes", c[ClaimStatus.FAILS], c[ClaimStatus.ACCEPTED], c[ClaimStatus.HELD], c[ClaimStatus.NOT_EXERCISED]))
     return table(("policy", "result", "fail", "fail (accepted)", "held", "not exercised"), rows) + [""]
 
 

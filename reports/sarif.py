@@ -37,10 +37,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from solvent.properties.check import PolicyReport, Status, Verdict
+from solvent.verdicts.check import PolicyReport, ClaimStatus, ClaimVerdict
 from solvent.properties.catalog import Invariant, Severity
 from solvent.reports.json_report import version
-from solvent.reports.locate import RuleRef, key_lines, locate_accepts, policy_file
+from solvent.verdicts.locate import RuleRef, key_lines, locate_accepts, policy_file
 from solvent.reports.story import KEY, Told, bankruptcies, deficit_sentence, describe_event, evidence, groups_of, origin_label, told
 
 if TYPE_CHECKING:
@@ -93,8 +93,8 @@ def physical(ref: RuleRef, report: PolicyReport) -> dict[str, Any]:
     return {"physicalLocation": {"artifactLocation": artifact(ref.file), "region": {"startLine": ref.line}}}
 
 
-def message(report: PolicyReport, v: Verdict, t: Told | None) -> str:
-    fails = "fails, as the policy accepts (a trade-off by design)" if v.status is Status.ACCEPTED else "fails"
+def message(report: PolicyReport, v: ClaimVerdict, t: Told | None) -> str:
+    fails = "fails, as the policy accepts (a trade-off by design)" if v.status is ClaimStatus.ACCEPTED else "fails"
     head = f"{report.policy.name}: {v.invariant.id} {fails} — {v.invariant.claim}."
     if t is None:
         return head
@@ -105,26 +105,26 @@ def message(report: PolicyReport, v: Verdict, t: Told | None) -> str:
     return head + story + (f" {said}" if said else "") + f" Rule involved: {t.rule.key}. Reproduce: {t.replay}" + (f" ({t.replay_note})" if t.replay_note else "")
 
 
-def fingerprint(report: PolicyReport, v: Verdict) -> str:
+def fingerprint(report: PolicyReport, v: ClaimVerdict) -> str:
     return hashlib.sha256(f"{report.policy.name}\0{v.invariant.id}".encode()).hexdigest()[:32]
 
 
-def _told(v: Verdict, findings: Sequence[Told]) -> Told | None:
+def _told(v: ClaimVerdict, findings: Sequence[Told]) -> Told | None:
     """The first finding that tells this verdict's failure."""
     groups = groups_of(v, [t.group for t in findings])
     return next((t for t in findings if groups and t.group == groups[0]), None)
 
 
-def rule_ref(report: PolicyReport, v: Verdict, findings: Sequence[Told]) -> RuleRef:
+def rule_ref(report: PolicyReport, v: ClaimVerdict, findings: Sequence[Told]) -> RuleRef:
     """The line of the rule involved in the verdict's failure (the policy's name without a story)."""
     t = _told(v, findings)
     return t.rule if t else RuleRef("name", "name", 1, policy_file(report.source))
 
 
-def result(report: PolicyReport, v: Verdict, index: int, findings: Sequence[Told]) -> dict[str, Any]:
+def result(report: PolicyReport, v: ClaimVerdict, index: int, findings: Sequence[Told]) -> dict[str, Any]:
     t = _told(v, findings)
     ref = rule_ref(report, v, findings)
-    accepted = v.status is Status.ACCEPTED
+    accepted = v.status is ClaimStatus.ACCEPTED
     out: dict[str, Any] = {
         "ruleId": v.invariant.id,
         "ruleIndex": index,
@@ -185,7 +185,7 @@ def sarif_data(reports: Sequence[PolicyReport]) -> dict[str, Any]:
     results = []
     for r in reports:
         findings = told(r)
-        results += [result(r, v, index[v.invariant.id], findings) for v in r.verdicts if v.status in (Status.FAILS, Status.ACCEPTED)]
+        results += [result(r, v, index[v.invariant.id], findings) for v in r.verdicts if v.status in (ClaimStatus.FAILS, ClaimStatus.ACCEPTED)]
     return _document([rule(inv) for inv in invariants], results)
 
 
@@ -283,7 +283,7 @@ def render_diff_data(d: PolicyDiff) -> dict[str, Any]:
     the changed line nearest its rule, and each row (threshold, proof) that makes the diff worse."""
     report = d.new
     verdicts = {v.invariant.id: v for v in report.verdicts}
-    failing = [c for c in d.verdicts if c.new in (Status.FAILS, Status.ACCEPTED) and c.invariant in verdicts]
+    failing = [c for c in d.verdicts if c.new in (ClaimStatus.FAILS, ClaimStatus.ACCEPTED) and c.invariant in verdicts]
     invariants = [verdicts[c.invariant].invariant for c in failing]
     index = {inv.id: i for i, inv in enumerate(invariants)}
     findings = told(report)
@@ -292,7 +292,7 @@ def render_diff_data(d: PolicyDiff) -> dict[str, Any]:
     for c in failing:
         v = verdicts[c.invariant]
         out = result(report, v, index[v.invariant.id], findings)
-        if not c.worse and v.status is Status.FAILS:
+        if not c.worse and v.status is ClaimStatus.FAILS:
             out["level"] = "note"  # it failed in the old version too: not what this change broke
         out["message"]["text"] = f"{c.kind} ({KEY[c.old]} → {KEY[c.new]}): " + out["message"]["text"]
         out["properties"].update({"change": c.kind, "old": KEY[c.old], "new": KEY[c.new], "worse": c.worse})

@@ -15,10 +15,10 @@ from typing import Any
 
 import attrs
 
-from solvent.properties import findings
-from solvent.properties.check import PolicyReport, Status, Verdict, Violation
+from solvent.properties import catalog, findings, relational
+from solvent.verdicts.check import PolicyReport, ClaimStatus, ClaimVerdict, Violation
 from solvent.properties.scenarios import Story
-from solvent.reports.locate import LAYER_REASON, RuleRef, locate_rule, policy_file
+from solvent.verdicts.locate import LAYER_REASON, RuleRef, locate_rule, policy_file
 from solvent.rules import events as ev
 from solvent.rules.book import Account, Book
 from solvent.rules.contract import LINEAR, Contract, contracts, from_engine, price_moves, venue_price
@@ -28,9 +28,9 @@ from solvent.rules.policy import Policy
 from solvent.solver.effort import units_text as effort_text
 
 #: How a verdict reads in a table.
-LABEL = {Status.FAILS: "FAILS", Status.ACCEPTED: "fails (accepted)", Status.HELD: "held", Status.NOT_EXERCISED: "not exercised"}
+LABEL = {ClaimStatus.FAILS: "FAILS", ClaimStatus.ACCEPTED: "fails (accepted)", ClaimStatus.HELD: "held", ClaimStatus.NOT_EXERCISED: "not exercised"}
 #: How a verdict is spelled in machine-readable output.
-KEY = {Status.FAILS: "fails", Status.ACCEPTED: "accepted", Status.HELD: "held", Status.NOT_EXERCISED: "not-exercised"}
+KEY = {ClaimStatus.FAILS: "fails", ClaimStatus.ACCEPTED: "accepted", ClaimStatus.HELD: "held", ClaimStatus.NOT_EXERCISED: "not-exercised"}
 
 
 
@@ -48,7 +48,7 @@ def amount(x: Any) -> str:
 # --- evidence ------------------------------------------------------------------------------------
 
 
-def search_evidence(v: Verdict) -> str:
+def search_evidence(v: ClaimVerdict) -> str:
     r = v.search
     if r is None:
         return ""
@@ -71,7 +71,7 @@ def where(violation: Violation) -> str:
     return "saved story" if violation.origin == "saved" else violation.scenario
 
 
-def proof_state(v: Verdict) -> str:
+def proof_state(v: ClaimVerdict) -> str:
     """z3's answer on one invariant, in words: proved, refuted (replayed), claim proved with the
     transfer signs undecided, or undecided."""
     p = v.proof
@@ -121,7 +121,7 @@ def coin_moves_note(contract: Contract, example_ppm: int | None = None) -> str:
     return text + "."
 
 
-def proof_evidence(v: Verdict) -> str:
+def proof_evidence(v: ClaimVerdict) -> str:
     """z3's verdict in a few words (empty when no proof was asked)."""
     p = v.proof
     if p is None:
@@ -138,26 +138,26 @@ def proof_evidence(v: Verdict) -> str:
     return f"; z3: undecided within {effort_text(p.units)}"
 
 
-def evidence(v: Verdict) -> str:
+def evidence(v: ClaimVerdict) -> str:
     """What a verdict rests on, in one line."""
     if v.violation is not None:
         more = f" (+{len(v.more)} more)" if v.more else ""
         proof = proof_evidence(v) if v.violation.origin != "z3" else ""
         return f"{where(v.violation)}, step {v.violation.step_index + 1}{more}{proof}"
-    if v.status is Status.NOT_EXERCISED:
+    if v.status is ClaimStatus.NOT_EXERCISED:
         return f"path never taken in {v.steps_checked} scenario steps" + search_evidence(v) + proof_evidence(v)
     return f"{v.steps_exercised} of {v.steps_checked} scenario steps" + search_evidence(v) + proof_evidence(v)
 
 
-def counts(report: PolicyReport) -> dict[Status, int]:
-    return {s: sum(1 for v in report.verdicts if v.status is s) for s in Status}
+def counts(report: PolicyReport) -> dict[ClaimStatus, int]:
+    return {s: sum(1 for v in report.verdicts if v.status is s) for s in ClaimStatus}
 
 
 def summary_line(report: PolicyReport) -> str:
     c = counts(report)
     return (
-        f"{c[Status.FAILS]} fail, {c[Status.ACCEPTED]} fail as accepted, "
-        f"{c[Status.HELD]} held, {c[Status.NOT_EXERCISED]} not exercised"
+        f"{c[ClaimStatus.FAILS]} fail, {c[ClaimStatus.ACCEPTED]} fail as accepted, "
+        f"{c[ClaimStatus.HELD]} held, {c[ClaimStatus.NOT_EXERCISED]} not exercised"
     )
 
 
@@ -173,6 +173,12 @@ def finding_file(violation: Violation, report: PolicyReport) -> Path | None:
 
 def replay_command(violation: Violation, report: PolicyReport) -> tuple[str, str]:
     """The command that shows this failure again, and a note on why it gives the same story."""
+    if violation.invariant in catalog.CATALOG and not catalog.builtin(violation.invariant):
+        # an invariant registered in the user's own code: only their pytest run knows it
+        return f"pytest --solvent {report.source} -k {violation.invariant}", "the invariant is registered in your own code (conftest.py)"
+    if violation.invariant in relational.RELATIONAL:
+        # a relational story is judged with its twin by its own search, which is derandomized
+        return f"solvent check {report.source} --invariant {violation.invariant}", "search is derandomized: same story"
     if violation.found_for:
         # a story found for another invariant and judged against this one: replay the saved
         # finding that holds it (``solvent replay`` names every claim the story breaks)
@@ -242,7 +248,7 @@ class FindingGroup:
 
 def _key(violation: Violation) -> tuple:
     first = violation.scenario if violation.origin == "scenario" else violation.origin
-    return (first, violation.step_index, violation.story.events)
+    return (first, violation.step_index, violation.story.book, violation.story.events)
 
 
 def group_findings(report: PolicyReport) -> tuple[FindingGroup, ...]:
@@ -255,7 +261,7 @@ def group_findings(report: PolicyReport) -> tuple[FindingGroup, ...]:
             key = _key(violation)
             order.setdefault(key, violation)
             ids.setdefault(key, []).append(v.invariant.id)
-            if v.status is Status.ACCEPTED:
+            if v.status is ClaimStatus.ACCEPTED:
                 accepted.setdefault(key, []).append(v.invariant.id)
     return tuple(
         FindingGroup(n, violation, tuple(ids[key]), tuple(accepted.get(key, ())))
@@ -269,7 +275,7 @@ def number_of(violation: Violation, groups: Sequence[FindingGroup]) -> int | Non
     return next((g.number for g in groups if _key(g.violation) == key), None)
 
 
-def groups_of(verdict: Verdict, groups: Sequence[FindingGroup]) -> list[FindingGroup]:
+def groups_of(verdict: ClaimVerdict, groups: Sequence[FindingGroup]) -> list[FindingGroup]:
     """The finding groups that tell this verdict's violations."""
     keys = {_key(v) for v in verdict.violations}
     return [g for g in groups if _key(g.violation) in keys]
@@ -519,10 +525,10 @@ def column_header(header: str, contract: Contract = LINEAR) -> str:
 
 
 #: Order of verdicts in the Markdown and HTML tables: what needs attention first.
-RANK = {Status.FAILS: 0, Status.ACCEPTED: 1, Status.NOT_EXERCISED: 2, Status.HELD: 3}
+RANK = {ClaimStatus.FAILS: 0, ClaimStatus.ACCEPTED: 1, ClaimStatus.NOT_EXERCISED: 2, ClaimStatus.HELD: 3}
 
 
-def by_attention(report: PolicyReport) -> list[Verdict]:
+def by_attention(report: PolicyReport) -> list[ClaimVerdict]:
     return sorted(report.verdicts, key=lambda v: RANK[v.status])
 
 

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 
 from tabulate import tabulate
 
-from solvent.properties.check import PolicyReport, Violation
+from solvent.reports.proof_text import render_thresholds
+from solvent.verdicts.check import PolicyReport, Violation
 from solvent.reports.story import (
     LABEL,
     book_value,
@@ -92,8 +93,6 @@ def render(report: PolicyReport) -> str:
         out.append(f"  scenario {r.name}: {state}")
     out += ["", verdict_table(report), "", summary_line(report)]
     if report.thresholds:
-        from solvent.solver.text import render_thresholds
-
         out += ["", "Thresholds (proved on the safe side, replayed story beyond):", render_thresholds(list(report.thresholds))]
     groups = group_findings(report)
     if groups:

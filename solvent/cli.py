@@ -92,7 +92,7 @@ def main() -> None:
     show_default=True,
     help="Counterexample database: saved stories are replayed first, new ones saved here.",
 )
-@click.option("--prove-budget", type=Units(minimum=0), default=None, metavar="UNITS", help="z3 proves or refutes what it can within this effort per policy (one mark move, 2 traders), in " + UNITS_HELP + ". Default 30M, or 0 with --no-search.")
+@click.option("--prove-budget", type=Units(minimum=0), default=None, metavar="UNITS", help="z3 proves or refutes what it can within this effort per policy (one mark move, 2 traders), in " + UNITS_HELP + ". Default 60M, or 0 with --no-search.")
 @click.option("--prove-effort", type=Units(), default="10M", show_default=True, metavar="UNITS", help="At most this effort per z3 question within the budget, building the question included.")
 @click.option("--thresholds", "with_thresholds", is_flag=True, help="Also find the four thresholds (see `solvent thresholds`); minutes per policy.")
 @click.option("--threshold-probes", type=click.IntRange(min=0, max=10_000), default=40, show_default=True, metavar="N", help="Proof attempts per threshold question with --thresholds (30M units each).")
@@ -119,14 +119,16 @@ def check(
     """Judge every invariant of each policy on the named scenarios, by search, and by z3 within an
     effort budget (a z3 counterexample is replayed on the concrete engine and fails the check like
     any other; a proof is shown with its scope)."""
-    from solvent.properties.check import check_policy
     from solvent.reports.formats import OutputError, requested, write
     from solvent.reports.progress import progress
     from solvent.rules.loading import PolicyError
     from solvent.rules.presets import resolve_policy
 
-    budget = _budget(search, deep, examples)
-    proof_budget = _proof_budget(search, prove_budget, prove_effort)
+    judgement = _judgement(
+        search=search, deep=deep, examples=examples, prove_budget=prove_budget, prove_effort=prove_effort, findings_dir=findings_dir,
+        scenarios=scenarios, invariants=invariants, accept=accepted, threshold_probes=threshold_probes if with_thresholds else None,
+        threshold_ids=_question_ids(threshold_questions) or (),
+    )
     try:
         pairs = requested(click.get_current_context())
     except OutputError as exc:
@@ -136,15 +138,7 @@ def check(
         for name in policies:
             tick(f"checking {name}")
             try:
-                policy = resolve_policy(name)
-                reports.append(
-                    check_policy(
-                        policy, source=name, scenarios=scenarios, invariants=invariants, accept=accepted,
-                        search_budget=budget, findings_dir=findings_dir, proof_budget=proof_budget,
-                        threshold_probes=threshold_probes if with_thresholds else None,
-                        threshold_ids=_question_ids(threshold_questions),
-                    )
-                )
+                reports.append(judgement.run(resolve_policy(name), source=name))
             except PolicyError as exc:
                 _bad_input(str(exc))
             except KeyError as exc:
@@ -156,16 +150,12 @@ def check(
     sys.exit(EXIT_FAIL if any(r.failed for r in reports) else EXIT_OK)
 
 
-def _proof_budget(search: bool, units: int | None, per_question: int | None = None):
-    """The z3 budget ``--prove-budget`` asks for: 30M units per policy by default with the search,
-    none with ``--no-search`` (scenarios only) or 0."""
-    from solvent.solver.evidence import ProofBudget
+def _judgement(**options):
+    """The one judgement every front end runs (``solvent.verdicts.check.Judgement``), from the
+    command's flags."""
+    from solvent.verdicts.check import Judgement
 
-    default = ProofBudget()
-    units = (default.total if search else 0) if units is None else units
-    if units <= 0:
-        return None
-    return ProofBudget(total=units, per_question=default.per_question if per_question is None else per_question)
+    return Judgement.from_options(**options)
 
 
 def _question_ids(text: str) -> tuple[str, ...] | None:
@@ -177,18 +167,6 @@ def _question_ids(text: str) -> tuple[str, ...] | None:
         if q not in QUESTION_IDS:
             _bad_input(f"--threshold-question: unknown threshold question {q!r}; known: {', '.join(QUESTION_IDS)}")
     return ids or None
-
-
-def _budget(search: bool, deep: bool, examples: int | None):
-    """The search budget the options ask for (None: scenarios only)."""
-    import attrs
-
-    from solvent.properties.search import CI, DEEP
-
-    if not search:
-        return None
-    budget = DEEP if deep else CI
-    return budget if examples is None else attrs.evolve(budget, max_examples=examples)
 
 
 @main.command(cls=ReportCommand)
@@ -205,7 +183,7 @@ def _budget(search: bool, deep: bool, examples: int | None):
     show_default=True,
     help="Counterexample database, as for check: OLD's saved stories are replayed on NEW too.",
 )
-@click.option("--prove-budget", type=Units(minimum=0), default=None, metavar="UNITS", help="z3 effort per version, as for check (default 30M, or 0 with --no-search): invariants newly proved or lost.")
+@click.option("--prove-budget", type=Units(minimum=0), default=None, metavar="UNITS", help="z3 effort per version, as for check (default 60M, or 0 with --no-search): invariants newly proved or lost.")
 @click.option("--prove-effort", type=Units(), default="10M", show_default=True, metavar="UNITS", help="At most this effort per z3 question within the budget, building the question included.")
 @click.option("--thresholds", "with_thresholds", is_flag=True, help="Also find the thresholds of both versions and show those that moved.")
 @click.option("--threshold-probes", type=click.IntRange(min=0, max=10_000), default=40, show_default=True, metavar="N", help="Proof attempts per threshold question with --thresholds.")
@@ -231,28 +209,24 @@ def diff(
     """Compare two versions of a policy (files or presets): failures that appeared or vanished,
     verdicts that changed, invariants newly proved or lost, thresholds that moved. Exit 1 when NEW
     fails an invariant that OLD did not, or a threshold moved toward risk."""
-    from solvent.properties.check import check_policy
     from solvent.reports import diff as policy_diff
     from solvent.reports.formats import OutputError, requested, write
     from solvent.reports.progress import progress
     from solvent.rules.loading import PolicyError
     from solvent.rules.presets import resolve_policy
 
-    budget = _budget(search, False, examples)
-    proof_budget = _proof_budget(search, prove_budget, prove_effort)
+    judgement = _judgement(
+        search=search, examples=examples, prove_budget=prove_budget, prove_effort=prove_effort, findings_dir=findings_dir,
+        scenarios=scenarios, invariants=invariants, threshold_probes=threshold_probes if with_thresholds else None,
+        threshold_ids=_question_ids(threshold_questions) or (),
+    )
     try:
         pairs = requested(click.get_current_context(), formats=tuple(policy_diff.RENDERERS))
         reports = []
         with progress(2) as tick:
             for name in (old, new):
                 tick(f"checking {name}")
-                reports.append(
-                    check_policy(
-                        resolve_policy(name), source=name, scenarios=scenarios, invariants=invariants, search_budget=budget,
-                        findings_dir=findings_dir, proof_budget=proof_budget, threshold_probes=threshold_probes if with_thresholds else None,
-                        threshold_ids=_question_ids(threshold_questions),
-                    )
-                )
+                reports.append(judgement.run(resolve_policy(name), source=name))
         result = policy_diff.diff_reports(*reports)
         write(pairs, [result], click.echo, render=policy_diff.render)
     except (PolicyError, OutputError) as exc:
@@ -266,7 +240,7 @@ def diff(
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("docs/gallery"), metavar="DIR")
 @click.option("--search/--no-search", default=True, show_default=True, help="Also search (derandomized CI budget).")
 @click.option("--examples", type=click.IntRange(min=1), default=None, help="Search examples per invariant (default 200).")
-@click.option("--prove-budget", type=Units(minimum=0), default=None, metavar="UNITS", help="z3 effort per preset, as for check (default 30M, or 0 with --no-search).")
+@click.option("--prove-budget", type=Units(minimum=0), default=None, metavar="UNITS", help="z3 effort per preset, as for check (default 60M, or 0 with --no-search).")
 @click.option("--thresholds", "with_thresholds", is_flag=True, help="Also find every preset's thresholds (minutes per preset).")
 @click.option("--threshold-probes", type=click.IntRange(min=0, max=10_000), default=40, show_default=True, metavar="N", help="Proof attempts per threshold question with --thresholds.")
 def gallery(out_dir: Path, search: bool, examples: int | None, prove_budget: int | None, with_thresholds: bool, threshold_probes: int) -> None:
@@ -276,12 +250,10 @@ def gallery(out_dir: Path, search: bool, examples: int | None, prove_budget: int
     from solvent.reports.progress import progress
     from solvent.rules.presets import preset_names
 
-    proof_budget = _proof_budget(search, prove_budget)
+    # no findings directory: the gallery shows what a fresh `solvent check PRESET` shows
+    judgement = _judgement(search=search, examples=examples, prove_budget=prove_budget, findings_dir=None, threshold_probes=threshold_probes if with_thresholds else None)
     with progress(len(preset_names())) as tick:
-        written = build(
-            out_dir, budget=_budget(search, False, examples), tick=tick, proof_budget=proof_budget,
-            threshold_probes=threshold_probes if with_thresholds else None,
-        )
+        written = build(out_dir, judgement=judgement, tick=tick)
     click.echo("\n".join(str(p) for p in written))
 
 
@@ -351,7 +323,7 @@ def presets() -> None:
 @click.argument("policies", nargs=-1, metavar="[POLICY_OR_PRESET...]")
 def tradeoffs(policies: tuple[str, ...]) -> None:
     """Which of no-negative-equity, no-haircut and deposit-not-absorbed each policy gives up under a one-tick gap."""
-    from solvent.properties.tradeoffs import markdown, tradeoff
+    from solvent.verdicts.tradeoffs import markdown, tradeoff
     from solvent.rules.loading import PolicyError
     from solvent.rules.presets import preset_names, resolve_policy
 
@@ -367,7 +339,7 @@ def tradeoffs(policies: tuple[str, ...]) -> None:
 @main.command()
 def scenarios() -> None:
     """List the named stress scenarios."""
-    import solvent.properties.check  # noqa: F401  (registers the incident scenarios)
+    import solvent.verdicts.check  # noqa: F401  (registers the incident scenarios)
     from solvent.properties.scenarios import DEFAULT, SCENARIOS
 
     for s in SCENARIOS.values():
@@ -428,7 +400,7 @@ def prove(
     from solvent.rules.presets import resolve_policy
     from solvent.solver.bounds import Bounds
     from solvent.solver.prove import prove as run_proof
-    from solvent.solver.text import render
+    from solvent.reports.proof_text import render
     from solvent.solver.verdicts import Verdict
 
     try:
@@ -504,7 +476,7 @@ def thresholds(
 
     from solvent.rules.loading import PolicyError
     from solvent.rules.presets import resolve_policy
-    from solvent.solver.text import render_thresholds
+    from solvent.reports.proof_text import render_thresholds
     from solvent.solver.thresholds import DECIDED, default_bounds, questions, threshold
 
     ids = [q.strip() for q in question_ids.split(",") if q.strip()]

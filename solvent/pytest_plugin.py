@@ -1,9 +1,20 @@
-"""pytest plugin: ``pytest --solvent policies/`` checks every policy file × invariant as a test item.
+"""pytest plugin: ``pytest --solvent policies/`` checks every policy file × claim as a test item.
 
 A policy repository runs Solvent with plain pytest and gets JUnit XML (``--junitxml``) for free.
-Each item runs the named scenarios and the search (CI budget) for one invariant of one policy;
-a failure prints the story. Failures the policy ``accepts`` pass (they are its declared trade-off).
-The ``solvent_policies`` ini option lists policy folders or files the same way.
+Each policy file is judged once, by the same judgement ``solvent check`` runs with the same
+defaults (``solvent.verdicts.check.Judgement``: the stress scenarios, the CI search, the relational
+properties, z3 within its effort budget, the findings directory), and each claim of the catalog
+(including invariants registered in the user's own ``conftest.py``) and each relational property
+becomes an item:
+
+- fails → a failure that prints the story and how to reproduce it;
+- fails as the policy ``accepts`` → **xfail**, with the reason (the declared trade-off);
+- held → pass; not exercised (no scenario step or search example took the claim's path) → **skip**,
+  with the reason.
+
+Options: ``--solvent-examples N`` (search examples per claim), ``--solvent-prove-budget UNITS``
+(``0``: no z3), ``--solvent-findings-dir DIR``. The ``solvent_policies`` ini option lists policy
+folders or files the same way as ``--solvent``.
 """
 
 from __future__ import annotations
@@ -23,7 +34,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="PATH",
         help="check every *.toml policy under PATH (a folder or a file); repeatable",
     )
-    group.addoption("--solvent-examples", type=int, default=None, metavar="N", help="search examples per invariant")
+    group.addoption("--solvent-examples", type=int, default=None, metavar="N", help="search examples per claim (default 200, as solvent check)")
+    group.addoption("--solvent-prove-budget", default=None, metavar="UNITS", help="z3 effort per policy, as solvent check --prove-budget (default 60M; 0: none)")
+    group.addoption("--solvent-findings-dir", default=None, metavar="DIR", help="counterexample database (default .solvent/findings, as solvent check)")
     parser.addini("solvent_policies", type="paths", default=[], help="policy folders or files checked by the Solvent plugin")
 
 
@@ -35,6 +48,7 @@ def _roots(config: pytest.Config) -> list[Path]:
 def pytest_configure(config: pytest.Config) -> None:
     if not config.getoption("solvent"):
         return
+    judgement(config)  # a bad option is a usage error before anything runs
     roots = [str(p) for p in _roots(config)]
     # `pytest --solvent DIR` alone checks the policies; explicit test paths are kept beside them
     explicit = config.args_source is pytest.Config.ArgsSource.ARGS
@@ -51,46 +65,73 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     return None
 
 
+def judgement(config: pytest.Config):
+    """The judgement the plugin's options describe: ``solvent check``'s, with its defaults."""
+    from solvent.cli import Units
+    from solvent.verdicts.check import DEFAULT_FINDINGS_DIR, Judgement
+
+    budget = config.getoption("solvent_prove_budget")
+    try:
+        units = None if budget is None else Units(minimum=0).convert(budget, None, None)
+    except Exception as exc:  # click's BadParameter: say which option, no traceback
+        raise pytest.UsageError(f"--solvent-prove-budget: {exc}") from None
+    folder = config.getoption("solvent_findings_dir")
+    return Judgement.from_options(
+        examples=config.getoption("solvent_examples"),
+        prove_budget=units,
+        findings_dir=Path(folder) if folder else DEFAULT_FINDINGS_DIR,
+    )
+
+
 class PolicyFile(pytest.File):
-    """One policy file: an item per invariant of the catalog."""
+    """One policy file: an item per claim of the catalog and per relational property."""
 
     def collect(self):
-        from solvent.properties import catalog
+        from solvent.properties import catalog, relational
         from solvent.rules.loading import PolicyError, load_policy
 
         try:
             self.policy = load_policy(self.path)
         except PolicyError as exc:
             raise self.CollectError(str(exc)) from None
-        for inv in catalog.ids():
-            yield InvariantItem.from_parent(self, name=inv, invariant=inv)
+        self._report = None
+        for claim in [*catalog.ids(), *relational.ids()]:
+            yield ClaimItem.from_parent(self, name=claim, claim=claim)
+
+    def report(self):
+        """The policy's judgement, run once for all its items."""
+        if self._report is None:
+            self._report = judgement(self.config).run(self.policy, source=str(self.path))
+        return self._report
 
 
 class SolventFailure(Exception):
-    """An invariant fails: the message is the story."""
+    """A claim fails: the message is the story."""
 
 
-class InvariantItem(pytest.Item):
-    """One invariant of one policy, judged on the scenarios and by search."""
+class ClaimItem(pytest.Item):
+    """One claim of one policy, as ``solvent check`` judged it."""
 
-    def __init__(self, *, invariant: str, **kwargs: Any) -> None:
+    def __init__(self, *, claim: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.invariant = invariant
+        self.claim = claim
 
     def runtest(self) -> None:
         import attrs
 
-        from solvent.properties.check import Status, check_policy
-        from solvent.properties.search import CI
+        from solvent.reports.story import evidence
         from solvent.reports.text import render
+        from solvent.verdicts.check import ClaimStatus
 
-        examples = self.config.getoption("solvent_examples")
-        budget = attrs.evolve(CI, max_examples=examples) if examples else CI
-        report = check_policy(self.parent.policy, source=str(self.path), invariants=[self.invariant], search_budget=budget)
-        (verdict,) = report.verdicts
+        report = self.parent.report()
+        (verdict,) = [v for v in report.verdicts if v.invariant.id == self.claim]
         self.user_properties.append(("verdict", verdict.status.value))
-        if verdict.status is Status.FAILS:
-            raise SolventFailure(render(report))
+        if verdict.status is ClaimStatus.FAILS:
+            raise SolventFailure(render(attrs.evolve(report, verdicts=(verdict,))))
+        if verdict.status is ClaimStatus.ACCEPTED:
+            pytest.xfail(f"fails as the policy accepts (a trade-off by design): {evidence(verdict)}")
+        if verdict.status is ClaimStatus.NOT_EXERCISED:
+            pytest.skip(f"not exercised: no scenario step or search example took this claim's path ({evidence(verdict)})")
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, SolventFailure):
@@ -98,4 +139,4 @@ class InvariantItem(pytest.Item):
         return super().repr_failure(excinfo)
 
     def reportinfo(self) -> tuple[Path, int, str]:
-        return self.path, 0, f"{self.path.name}::{self.invariant}"
+        return self.path, 0, f"{self.path.name}::{self.claim}"

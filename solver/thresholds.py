@@ -289,7 +289,7 @@ def _pct(ppm: int | Fraction) -> str:
 # --- answers --------------------------------------------------------------------------------
 
 
-class Status(enum.Enum):
+class ThresholdStatus(enum.Enum):
     EXACT = "exact"  # proved at value, refuted at the adjacent value
     BOUNDED = "bounded"  # proved at one value, refuted at another, undecided between
     ALL = "all"  # proved even at the riskiest end of the range
@@ -299,7 +299,7 @@ class Status(enum.Enum):
 
 
 #: The statuses that decide a question (exit 0 from ``solvent thresholds``).
-DECIDED = frozenset({Status.EXACT, Status.ALL, Status.NONE, Status.NOT_APPLICABLE})
+DECIDED = frozenset({ThresholdStatus.EXACT, ThresholdStatus.ALL, ThresholdStatus.NONE, ThresholdStatus.NOT_APPLICABLE})
 
 #: The schema of :func:`to_json`.
 SCHEMA = "solvent.thresholds/1"
@@ -328,7 +328,7 @@ class Threshold:
     title: str
     policy: str
     direction: Direction
-    status: Status
+    status: ThresholdStatus
     proved_at: int | None = None
     refuted_at: int | None = None
     proof: ProofResult | None = None
@@ -342,7 +342,7 @@ class Threshold:
     @property
     def value(self) -> int | None:
         """The boundary: the last proved value, when it is exact (or the whole range holds)."""
-        return self.proved_at if self.status in (Status.EXACT, Status.ALL) else None
+        return self.proved_at if self.status in (ThresholdStatus.EXACT, ThresholdStatus.ALL) else None
 
     @property
     def boundary(self) -> str:
@@ -354,25 +354,25 @@ class Threshold:
         return f"{self.title}: " + "; ".join(self._parts())
 
     def _parts(self) -> list[str]:
-        if self.status is Status.NOT_APPLICABLE:
+        if self.status is ThresholdStatus.NOT_APPLICABLE:
             return [f"not applicable ({self.note})"]
         parts = []
-        if self.status is Status.EXACT:
+        if self.status is ThresholdStatus.EXACT:
             parts.append(f"{self.value:,} ppm ({_pct(self.value)})")
-        elif self.status is Status.ALL:
+        elif self.status is ThresholdStatus.ALL:
             parts.append(f"holds across the whole range, even at {self.proved_at:,} ppm ({_pct(self.proved_at)})")
-        elif self.status is Status.NONE:
+        elif self.status is ThresholdStatus.NONE:
             parts.append(f"none: fails even at {self.refuted_at:,} ppm ({_pct(self.refuted_at)})")
-        elif self.status is Status.BOUNDED and self.proved_at is not None and self.refuted_at is not None:
+        elif self.status is ThresholdStatus.BOUNDED and self.proved_at is not None and self.refuted_at is not None:
             lo, hi = sorted((self.proved_at, self.refuted_at))
             parts.append(f"between {lo:,} and {hi:,} ppm (undecided in between)")
-        elif self.status is Status.BOUNDED:
+        elif self.status is ThresholdStatus.BOUNDED:
             parts.append("one side only within its probes and effort")
         else:
             parts.append("unknown within its probes and effort")
-        if self.proved_at is not None and self.status is not Status.ALL:
+        if self.proved_at is not None and self.status is not ThresholdStatus.ALL:
             parts.append(f"proved at {self.proved_at:,}")
-        if self.refuted_at is not None and self.status is not Status.NONE:
+        if self.refuted_at is not None and self.status is not ThresholdStatus.NONE:
             parts.append(f"refuted at {self.refuted_at:,} (replayed)")
         return parts
 
@@ -427,10 +427,10 @@ def threshold(
         bounds = default_bounds(**({"accounts": fewer} if fewer else {}))
     if question.accounts_note and fewer is not None and bounds.accounts == fewer:
         notes.append(question.accounts_note)
-    blank = Threshold(question.id, question.title, policy.name, question.direction, Status.UNKNOWN)
+    blank = Threshold(question.id, question.title, policy.name, question.direction, ThresholdStatus.UNKNOWN)
     why_not = question.applies(policy)
     if why_not:
-        return attrs.evolve(blank, status=Status.NOT_APPLICABLE, note=why_not)
+        return attrs.evolve(blank, status=ThresholdStatus.NOT_APPLICABLE, note=why_not)
 
     largest = question.direction is Direction.LARGEST
     safe_end, risky_end = (question.low(policy), question.high(policy))
@@ -504,7 +504,7 @@ def threshold(
     status = _status(proved, refuted, safe_end, risky_end)
     proof = proved[1] if proved else None
     cx = refuted[1] if refuted else None
-    if minimize and status in (Status.EXACT, Status.BOUNDED, Status.NONE) and cx is not None and not over_budget():
+    if minimize and status in (ThresholdStatus.EXACT, ThresholdStatus.BOUNDED, ThresholdStatus.NONE) and cx is not None and not over_budget():
         cx = _smallest(question, policy, refuted[0], bounds, cx)
     if not question.monotone:
         notes.append("the parameter changes the policy: each side is proved, but that no value beyond the boundary flips back is assumed by the bisection")
@@ -575,16 +575,16 @@ def _smallest(question: Question, policy: Policy, value: int, bounds: Bounds, cx
     return result.counterexample if result.verdict is Verdict.REFUTED and result.counterexample is not None else cx
 
 
-def _status(proved: Any, refuted: Any, safe_end: int, risky_end: int) -> Status:
+def _status(proved: Any, refuted: Any, safe_end: int, risky_end: int) -> ThresholdStatus:
     if proved is None and refuted is None:
-        return Status.UNKNOWN
+        return ThresholdStatus.UNKNOWN
     if proved is not None and proved[0] == risky_end:
-        return Status.ALL
+        return ThresholdStatus.ALL
     if refuted is not None and refuted[0] == safe_end:
-        return Status.NONE
+        return ThresholdStatus.NONE
     if proved is not None and refuted is not None:
-        return Status.EXACT if abs(proved[0] - refuted[0]) == 1 else Status.BOUNDED
-    return Status.BOUNDED if proved is not None or refuted is not None else Status.UNKNOWN
+        return ThresholdStatus.EXACT if abs(proved[0] - refuted[0]) == 1 else ThresholdStatus.BOUNDED
+    return ThresholdStatus.BOUNDED if proved is not None or refuted is not None else ThresholdStatus.UNKNOWN
 
 
 def thresholds(
@@ -647,7 +647,7 @@ __all__ = [
     "Probe",
     "QUESTION_IDS",
     "Question",
-    "Status",
+    "ThresholdStatus",
     "Threshold",
     "default_bounds",
     "initial_rate",

@@ -31,7 +31,7 @@ import attrs
 import pytest
 
 from solvent.properties import catalog
-from solvent.properties.check import Status, check_policy
+from solvent.verdicts.check import ClaimStatus, check_policy
 from solvent.properties.scenarios import Story
 from solvent.properties.search import Outcome, SearchBudget, SearchResult, fails, first_violation, replay, search
 from solvent.rules.events import Deposit
@@ -234,7 +234,7 @@ class TestPlanted:
         assert not [r.name for r in report.runs if r.rejected]
         by_id = {v.invariant.id: v for v in report.verdicts}
         for inv in (*ACCOUNTING, *plant.holds):
-            assert by_id[inv].status is Status.HELD, (inv, by_id[inv].status, by_id[inv].violation)
+            assert by_id[inv].status is ClaimStatus.HELD, (inv, by_id[inv].status, by_id[inv].violation)
         if plant.scenario:
             violation = by_id[plant.expect].violation
             assert violation is not None and violation.scenario == plant.scenario, by_id[plant.expect]
@@ -270,4 +270,4 @@ class TestControl:
         report = check_policy(plant.policy, invariants=list(plant.holds))
         assert not [r.name for r in report.runs if r.rejected]
         for verdict in report.verdicts:
-            assert verdict.status is Status.HELD, (verdict.invariant.id, verdict.status, verdict.violation)
+            assert verdict.status is ClaimStatus.HELD, (verdict.invariant.id, verdict.status, verdict.violation)

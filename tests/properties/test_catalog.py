@@ -12,7 +12,7 @@ import pytest
 
 from solvent.properties import catalog
 from solvent.properties.catalog import StepView
-from solvent.properties.check import Status, check_policy
+from solvent.verdicts.check import ClaimStatus, check_policy
 from solvent.properties.scenarios import DEFAULT
 from solvent.rules.book import new_book
 from solvent.rules.engine import run
@@ -59,7 +59,7 @@ def policy(deficit, **kw) -> Policy:
 
 def failures(p: Policy, scenarios=None) -> dict[str, tuple[str, int]]:
     report = check_policy(p, scenarios=scenarios)
-    return {v.invariant.id: (v.violation.scenario, v.violation.step_index) for v in report.verdicts if v.status is Status.FAILS}
+    return {v.invariant.id: (v.violation.scenario, v.violation.step_index) for v in report.verdicts if v.status is ClaimStatus.FAILS}
 
 
 class TestAccountingAlwaysHolds:
@@ -70,7 +70,7 @@ class TestAccountingAlwaysHolds:
         report = check_policy(policy(WATERFALLS[name]))
         by_id = {v.invariant.id: v for v in report.verdicts}
         for inv in ("conservation", "open-interest-balance", "deficit-charged-once", "insurance-fund-non-negative"):
-            assert by_id[inv].status is Status.HELD, (inv, by_id[inv].violation)
+            assert by_id[inv].status is ClaimStatus.HELD, (inv, by_id[inv].violation)
         assert by_id["deficit-charged-once"].steps_exercised >= len(DEFAULT)
         assert not [r.name for r in report.runs if r.rejected]
 
@@ -350,7 +350,7 @@ class TestCatalog:
     def test_accepted_failures_do_not_fail_the_policy(self):
         report = check_policy(policy(WATERFALLS["fund-then-adl"]), accept=["no-haircut"])
         assert not report.failed
-        assert {v.invariant.id: v.status for v in report.verdicts}["no-haircut"] is Status.ACCEPTED
+        assert {v.invariant.id: v.status for v in report.verdicts}["no-haircut"] is ClaimStatus.ACCEPTED
 
 
 class TestRegressions:

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from solvent.cli import main
 from solvent.properties import catalog, findings
-from solvent.properties.check import Status, check_policy, cross_judged
+from solvent.verdicts.check import ClaimStatus, check_policy, cross_judged
 from solvent.properties.search import CI, first_violation, replay
 from solvent.rules.loading import load_policy
 
@@ -37,24 +37,24 @@ def _as_if_found_for(report, invariant_id: str):
         if v.invariant.id == invariant_id:
             out.append(attrs.evolve(v, violation=searched, more=()))
         else:
-            out.append(attrs.evolve(v, status=Status.HELD, violation=None, more=()))
+            out.append(attrs.evolve(v, status=ClaimStatus.HELD, violation=None, more=()))
     return tuple(out), searched
 
 
 def test_the_gap_crash_breaks_several_claims() -> None:
-    failing = [v.invariant.id for v in _scenario_only().verdicts if v.status is Status.FAILS]
+    failing = [v.invariant.id for v in _scenario_only().verdicts if v.status is ClaimStatus.FAILS]
     assert len(failing) >= 3 and "no-negative-equity" in failing, failing
 
 
 def test_a_story_found_for_one_claim_is_reported_under_every_claim_it_breaks(tmp_path: Path) -> None:
     report = _scenario_only()
-    breaking = {v.invariant.id for v in report.verdicts if v.status is Status.FAILS}
+    breaking = {v.invariant.id for v in report.verdicts if v.status is ClaimStatus.FAILS}
     verdicts, searched = _as_if_found_for(report, "no-negative-equity")
     judged = {v.invariant.id: v for v in cross_judged(NO_WATERFALL, verdicts, tmp_path)}
     steps = replay(NO_WATERFALL, searched.story)
     for inv_id, v in judged.items():
         breaks = first_violation(NO_WATERFALL, catalog.get(inv_id), steps) is not None
-        assert (v.status is Status.FAILS) == breaks, (inv_id, v.status)
+        assert (v.status is ClaimStatus.FAILS) == breaks, (inv_id, v.status)
         assert breaks == (inv_id in breaking)
         if breaks and inv_id != "no-negative-equity":
             (x,) = v.violations
@@ -69,8 +69,8 @@ def test_an_accepted_claim_stays_accepted_and_a_kept_claim_is_untouched(tmp_path
     verdicts, _ = _as_if_found_for(report, "no-negative-equity")
     verdicts = tuple(attrs.evolve(v, accepted=v.invariant.id == "claims-backed") for v in verdicts)
     judged = {v.invariant.id: v for v in cross_judged(NO_WATERFALL, verdicts)}
-    assert judged["claims-backed"].status is Status.ACCEPTED
-    assert judged["conservation"].status is Status.HELD and not judged["conservation"].violations
+    assert judged["claims-backed"].status is ClaimStatus.ACCEPTED
+    assert judged["conservation"].status is ClaimStatus.HELD and not judged["conservation"].violations
 
 
 def test_a_check_with_search_lists_each_story_under_every_claim_it_breaks(tmp_path: Path) -> None:

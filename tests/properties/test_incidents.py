@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from solvent.properties import scenarios as scenarios_module
-from solvent.properties.check import Status, check_policy
+from solvent.verdicts.check import ClaimStatus, check_policy
 from solvent.rules.engine import run
 from solvent.rules.ledger import Reason
 from solvent.rules.margin import equity
@@ -83,8 +83,8 @@ class TestRegistry:
         report = check_policy(load_preset(preset), scenarios=INCIDENT_NAMES)
         assert [(r.name, r.rejected) for r in report.runs if r.rejected] == []
         by_id = {v.invariant.id: v for v in report.verdicts}
-        assert by_id["conservation"].status is Status.HELD
-        assert by_id["open-interest-balance"].status is Status.HELD
+        assert by_id["conservation"].status is ClaimStatus.HELD
+        assert by_id["open-interest-balance"].status is ClaimStatus.HELD
 
     @pytest.mark.parametrize("name", INCIDENT_NAMES)
     def test_the_command_line_runs_one(self, registered, name) -> None:

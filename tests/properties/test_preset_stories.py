@@ -6,7 +6,7 @@ import pytest
 
 from solvent.properties import catalog
 from solvent.properties.catalog import StepView
-from solvent.properties.check import Status, check_policy
+from solvent.verdicts.check import ClaimStatus, check_policy
 from solvent.rules.book import new_book
 from solvent.rules.contract import lot_value, to_engine
 from solvent.rules.engine import run
@@ -49,11 +49,11 @@ class TestConservationEverywhere:
         verdicts = {v.invariant.id: v for v in report.verdicts}
         assert not [r.name for r in report.runs if r.rejected]
         for inv in ("conservation", "open-interest-balance"):
-            assert verdicts[inv].status is Status.HELD
+            assert verdicts[inv].status is ClaimStatus.HELD
             assert verdicts[inv].steps_checked == sum(len(r.steps) for r in report.runs)
         adl = load_preset(name).adl
         if adl is None or adl.price is not AdlPrice.PREVIOUS_MARK:
-            assert verdicts["deficit-charged-once"].status is Status.HELD
+            assert verdicts["deficit-charged-once"].status is ClaimStatus.HELD
 
 
 class TestHyperliquid:

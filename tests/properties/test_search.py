@@ -14,7 +14,7 @@ from hypothesis.stateful import run_state_machine_as_test
 from solvent.cli import main
 from solvent.properties import catalog, findings
 from solvent.properties.scenarios import Story
-from solvent.properties.check import Status, check_policy
+from solvent.verdicts.check import ClaimStatus, check_policy
 from solvent.properties.machine import machine
 from solvent.properties.search import Outcome, SearchBudget, fails, minimize, replay, scan, search, search_all
 from solvent.properties import actions as act
@@ -194,7 +194,7 @@ class TestFindings:
         assert first.verdicts[0].violation.origin == "search"
         again = check_policy(policy, invariants=["deposit-not-absorbed"], scenarios=["gap-crash"], search_budget=budget, findings_dir=tmp_path)
         assert again.verdicts[0].violation.origin == "saved"
-        assert again.verdicts[0].status is Status.ACCEPTED  # Backpack accepts it by design
+        assert again.verdicts[0].status is ClaimStatus.ACCEPTED  # Backpack accepts it by design
 
 
 class TestStrategies:

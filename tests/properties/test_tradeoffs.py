@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from solvent.properties.tradeoffs import ACCEPTED, GIVEN_UP, KEPT, PROMISES, markdown, tradeoff, tradeoff_table
+from solvent.verdicts.tradeoffs import ACCEPTED, GIVEN_UP, KEPT, PROMISES, markdown, tradeoff, tradeoff_table
 from solvent.rules.presets import load_preset, preset_names
 
 #: preset → ((no-negative-equity, no-haircut, deposit-not-absorbed), the gap's story). Amounts in

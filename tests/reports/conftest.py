@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from golden_support import ROOT, V2, check
 
-from solvent.properties.check import PolicyReport
+from solvent.verdicts.check import PolicyReport
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,7 @@ from pathlib import Path
 import attrs
 import pytest
 
-from solvent.properties.check import PolicyReport, Violation, check_policy
+from solvent.verdicts.check import PolicyReport, Violation, check_policy
 from solvent.properties.search import Outcome, SearchResult, SearchStats
 from solvent.reports.json_report import version
 from solvent.rules.presets import resolve_policy

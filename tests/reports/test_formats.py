@@ -22,9 +22,9 @@ import attrs
 import pytest
 from golden_support import ROOT, V1, V2, check
 
-from solvent.properties.check import PolicyReport, Status
+from solvent.verdicts.check import PolicyReport, ClaimStatus
 from solvent.reports import diff, html_report, json_report, junit, markdown, sarif
-from solvent.reports.locate import key_lines
+from solvent.verdicts.locate import key_lines
 
 JUNIT_XSD = ROOT / "tests" / "schemas" / "junit-10.xsd"
 
@@ -58,7 +58,7 @@ class TestSarif:
 
     def test_one_result_per_failing_invariant(self, reports: list[PolicyReport]) -> None:
         results = sarif.sarif_data(reports)["runs"][0]["results"]
-        failing = [(r.policy.name, v.invariant.id) for r in reports for v in r.verdicts if v.status in (Status.FAILS, Status.ACCEPTED)]
+        failing = [(r.policy.name, v.invariant.id) for r in reports for v in r.verdicts if v.status in (ClaimStatus.FAILS, ClaimStatus.ACCEPTED)]
         assert [(x["properties"]["policy"], x["ruleId"]) for x in results] == failing
 
     def test_result_points_at_the_deficit_layer_that_took_profit(self, venue_v2: PolicyReport) -> None:
@@ -88,11 +88,11 @@ class TestSarif:
         for r in reports:
             for v in r.verdicts:
                 x = by.get((r.policy.name, v.invariant.id))
-                if v.status is Status.ACCEPTED:
+                if v.status is ClaimStatus.ACCEPTED:
                     assert (x["kind"], x["level"]) == ("informational", "none")
                     (suppression,) = x["suppressions"]
                     assert suppression["status"] == "accepted" and f"lists {v.invariant.id} in accepts" in suppression["justification"]
-                elif v.status is Status.FAILS:
+                elif v.status is ClaimStatus.FAILS:
                     assert x["kind"] == "fail" and x["level"] == sarif.LEVEL[v.invariant.severity]
                     assert "suppressions" not in x
                 else:
@@ -319,7 +319,7 @@ class TestJunit:
         assert re.sub(r'time="[0-9.]+"', "", junit.render([slower])) == re.sub(r'time="[0-9.]+"', "", junit.render([binance]))
 
     def test_not_exercised_is_skipped(self, venue_v2: PolicyReport) -> None:
-        ids = [v.invariant.id for v in venue_v2.verdicts if v.status is Status.NOT_EXERCISED]
+        ids = [v.invariant.id for v in venue_v2.verdicts if v.status is ClaimStatus.NOT_EXERCISED]
         assert ids
         assert self._case(venue_v2, ids[0]).find("skipped") is not None
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from solvent.properties.check import PolicyReport
+from solvent.verdicts.check import Judgement, PolicyReport
 from solvent.reports import diff, gallery
 from solvent.reports.formats import renderer
 
@@ -52,6 +52,6 @@ class TestGalleryIndex:
     """The gallery's index table, for two presets, scenarios only."""
 
     def test_index(self, tmp_path: Path) -> None:
-        written = gallery.build(tmp_path, budget=None, presets=["backpack", "binance"])
+        written = gallery.build(tmp_path, judgement=Judgement(search=None, proofs=None, findings_dir=None), presets=["backpack", "binance"])
         assert sorted(p.name for p in written) == ["backpack.html", "backpack.md", "binance.html", "binance.md", "index.md"]
         compare_golden("gallery-index.md", (tmp_path / "index.md").read_text())

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from solvent.properties.check import PolicyReport
+from solvent.verdicts.check import PolicyReport
 from solvent.reports import html_report
 
 CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)

@@ -12,7 +12,7 @@ import json
 import pytest
 from golden_support import check
 
-from solvent.properties.check import PolicyReport
+from solvent.verdicts.check import PolicyReport
 from solvent.reports import html_report, json_report, markdown, sarif, text
 from solvent.reports.story import book_changes, describe_event, describe_outcome, told
 from solvent.rules.contract import LINEAR

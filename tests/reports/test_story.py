@@ -8,7 +8,7 @@ import time
 import attrs
 import pytest
 
-from solvent.properties.check import PolicyReport
+from solvent.verdicts.check import PolicyReport
 from solvent.reports import progress
 from solvent.reports.story import bankruptcies, describe_event, group_findings, told, waterfall_paid
 from solvent.rules import events as ev

@@ -11,11 +11,11 @@ from click.testing import CliRunner
 import solvent.solver.thresholds as th
 from solvent.cli import main
 from solvent.properties import catalog
-from solvent.properties.check import Status, check_policy
+from solvent.verdicts.check import ClaimStatus, check_policy
 from solvent.properties.search import first_violation, replay
 from solvent.reports import html_report, json_report, markdown, text
 from solvent.rules.presets import load_preset
-from solvent.solver.evidence import ProofBudget
+from solvent.verdicts.proofs import ProofBudget
 from solvent.solver.verdicts import Verdict
 
 BINANCE = load_preset("binance")
@@ -30,7 +30,7 @@ def report():
 
 def test_a_proof_is_attached_with_its_scope(report) -> None:
     conservation = next(v for v in report.verdicts if v.invariant.id == "conservation")
-    assert conservation.status is Status.HELD
+    assert conservation.status is ClaimStatus.HELD
     assert conservation.proof.verdict is Verdict.PROVED
     assert conservation.proof.scope.accounts is None  # the compositional argument: every N
     assert "z3: proved (all N" in text.render(report)
@@ -40,7 +40,7 @@ def test_a_z3_refutation_is_a_failure_the_engine_replays(report) -> None:
     """z3's one-step story (a gap leaves a trader below zero, the debt carried) is replayed on the
     concrete engine and joins the scenario's failure; accepted, as Backpack declares."""
     verdict = next(v for v in report.verdicts if v.invariant.id == "no-negative-equity")
-    assert verdict.status is Status.ACCEPTED
+    assert verdict.status is ClaimStatus.ACCEPTED
     z3_found = [x for x in verdict.violations if x.origin == "z3"]
     assert z3_found, verdict
     story = z3_found[0].story
@@ -90,7 +90,7 @@ def test_cli_check_proves_by_default_and_not_with_no_search() -> None:
 
 
 def test_the_budget_is_shared_so_every_invariant_is_asked() -> None:
-    from solvent.solver.evidence import prove_within
+    from solvent.verdicts.proofs import prove_within
 
     ids = ["conservation", "insurance-fund-non-negative", "spot-isolated", "deposit-not-absorbed", "no-negative-equity", "waterfall-order"]
     results = prove_within(BINANCE, ids, ProofBudget(total=12_000_000))
@@ -113,7 +113,7 @@ def test_a_z3_story_is_saved_and_replayed_first_next_time(tmp_path) -> None:
     budget = _attrs.evolve(CI, max_examples=10)
     first = check_policy(capped, invariants=["waterfall-order"], search_budget=budget, findings_dir=tmp_path, proof_budget=ProofBudget(total=60_000_000))
     (v,) = [x for x in first.verdicts if x.invariant.id == "waterfall-order"]
-    assert v.status is Status.FAILS and [x.origin for x in v.violations] == ["z3"]
+    assert v.status is ClaimStatus.FAILS and [x.origin for x in v.violations] == ["z3"]
     saved = database_path(tmp_path, capped, "waterfall-order")
     assert load(saved).origin == "z3"
     assert f"solvent replay {saved}" in text.render(first)

@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from solvent.cli import main
-from solvent.properties.check import check_policy
+from solvent.verdicts.check import check_policy
 from solvent.reports import diff
 from solvent.rules.presets import load_preset
-from solvent.solver.thresholds import Direction, Status, Threshold
+from solvent.solver.thresholds import Direction, ThresholdStatus, Threshold
 
 CAPPED = str(Path(__file__).resolve().parents[2] / "examples" / "binance-capped-fund.toml")
 
@@ -37,7 +37,7 @@ def test_capped_fund_diff_shows_new_failure_lost_proof_and_moved_threshold() -> 
     assert "192,000 ppm (19.2%)" in moved and "none: fails even at 1,000,000 ppm" in moved and "worse" in moved
 
 
-def _t(question: str, status: Status, proved: int | None, refuted: int | None) -> Threshold:
+def _t(question: str, status: ThresholdStatus, proved: int | None, refuted: int | None) -> Threshold:
     direction = Direction.LARGEST if question == "safe-move" else Direction.SMALLEST
     return Threshold(question, question, "p", direction, status, proved_at=proved, refuted_at=refuted)
 
@@ -50,12 +50,12 @@ def base():
 @pytest.mark.parametrize(
     ("old", "new", "worse"),
     [
-        (_t("safe-move", Status.EXACT, 8_000, 8_001), _t("safe-move", Status.EXACT, 5_000, 5_001), True),
-        (_t("safe-move", Status.EXACT, 5_000, 5_001), _t("safe-move", Status.EXACT, 8_000, 8_001), False),
-        (_t("fund-for-gap", Status.EXACT, 192_000, 191_999), _t("fund-for-gap", Status.EXACT, 250_000, 249_999), True),
-        (_t("fund-for-gap", Status.EXACT, 192_000, 191_999), _t("fund-for-gap", Status.NONE, None, 1_000_000), True),
-        (_t("fund-for-gap", Status.EXACT, 192_000, 191_999), _t("fund-for-gap", Status.BOUNDED, 260_000, 200_000), False),
-        (_t("penalty-bankrupts", Status.EXACT, 500_000, 499_999), _t("penalty-bankrupts", Status.EXACT, 400_000, 399_999), False),
+        (_t("safe-move", ThresholdStatus.EXACT, 8_000, 8_001), _t("safe-move", ThresholdStatus.EXACT, 5_000, 5_001), True),
+        (_t("safe-move", ThresholdStatus.EXACT, 5_000, 5_001), _t("safe-move", ThresholdStatus.EXACT, 8_000, 8_001), False),
+        (_t("fund-for-gap", ThresholdStatus.EXACT, 192_000, 191_999), _t("fund-for-gap", ThresholdStatus.EXACT, 250_000, 249_999), True),
+        (_t("fund-for-gap", ThresholdStatus.EXACT, 192_000, 191_999), _t("fund-for-gap", ThresholdStatus.NONE, None, 1_000_000), True),
+        (_t("fund-for-gap", ThresholdStatus.EXACT, 192_000, 191_999), _t("fund-for-gap", ThresholdStatus.BOUNDED, 260_000, 200_000), False),
+        (_t("penalty-bankrupts", ThresholdStatus.EXACT, 500_000, 499_999), _t("penalty-bankrupts", ThresholdStatus.EXACT, 400_000, 399_999), False),
     ],
 )
 def test_which_moves_are_worse(base, old: Threshold, new: Threshold, worse: bool) -> None:
@@ -65,5 +65,5 @@ def test_which_moves_are_worse(base, old: Threshold, new: Threshold, worse: bool
 
 
 def test_unchanged_thresholds_add_no_row(base) -> None:
-    same = _t("safe-move", Status.EXACT, 8_000, 8_001)
+    same = _t("safe-move", ThresholdStatus.EXACT, 8_000, 8_001)
     assert diff.thresholds_moved(attrs.evolve(base, thresholds=(same,)), attrs.evolve(base, thresholds=(same,))) == []

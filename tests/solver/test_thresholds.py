@@ -25,7 +25,7 @@ from solvent.properties.scenarios import Story
 from solvent.rules.events import MarkPrice
 from solvent.rules.presets import load_preset
 from solvent.solver.refinement import replay
-from solvent.solver.thresholds import Status, threshold
+from solvent.solver.thresholds import ThresholdStatus, threshold
 from solvent.solver.verdicts import Counterexample, ProofResult, Scope, Verdict
 from solvent.cli import main
 
@@ -41,7 +41,7 @@ def _beyond(t: th.Threshold) -> bool:
 
 def test_binance_safe_move_is_its_loosest_initial_rate() -> None:
     t = threshold(BINANCE, "safe-move", minimize=False)
-    assert t.status is Status.EXACT, t.summary()
+    assert t.status is ThresholdStatus.EXACT, t.summary()
     assert (t.value, t.proved_at, t.refuted_at) == (8_000, 8_000, 8_001)
     assert t.proof is not None and t.proof.verdict is Verdict.PROVED
     assert _beyond(t)
@@ -53,7 +53,7 @@ def test_binance_safe_move_is_its_loosest_initial_rate() -> None:
 
 def test_binance_fund_for_a_20pct_gap_is_gap_less_initial_rate() -> None:
     t = threshold(BINANCE, "fund-for-gap", minimize=False)
-    assert t.status is Status.EXACT, t.summary()
+    assert t.status is ThresholdStatus.EXACT, t.summary()
     assert (t.proved_at, t.refuted_at) == (192_000, 191_999)
     assert _beyond(t)
     assert t.claim.startswith("no deficit reaches ADL")
@@ -62,7 +62,7 @@ def test_binance_fund_for_a_20pct_gap_is_gap_less_initial_rate() -> None:
 
 def test_binance_maintenance_for_10x_and_a_5pct_gap() -> None:
     t = threshold(BINANCE, "maintenance-for-leverage", minimize=False)
-    assert t.status is Status.EXACT, t.summary()
+    assert t.status is ThresholdStatus.EXACT, t.summary()
     assert (t.value, t.refuted_at) == (50_000, 49_999)
     assert _beyond(t)
     assert "changes the policy" in t.note  # not monotone by construction: said so
@@ -70,20 +70,20 @@ def test_binance_maintenance_for_10x_and_a_5pct_gap() -> None:
 
 def test_parameters_change_the_question() -> None:
     t = threshold(BINANCE, "maintenance-for-leverage", minimize=False, leverage=20, maintenance_gap_ppm=30_000)
-    assert t.status is Status.EXACT, t.summary()
+    assert t.status is ThresholdStatus.EXACT, t.summary()
     assert t.value == 30_000
     assert "20x" in t.title and "3%" in t.title
 
 
 def test_a_policy_without_an_insurance_fund_has_no_fund_threshold() -> None:
     t = threshold("backpack", "fund-for-gap")
-    assert t.status is Status.NOT_APPLICABLE and t.value is None and not t.probes
+    assert t.status is ThresholdStatus.NOT_APPLICABLE and t.value is None and not t.probes
     assert "no insurance fund" in t.summary()
 
 
 def test_no_budget_decides_nothing_and_claims_nothing() -> None:
     t = threshold(BINANCE, "safe-move", max_probes=0)
-    assert t.status is Status.UNKNOWN and t.value is None and t.proof is None and t.counterexample is None
+    assert t.status is ThresholdStatus.UNKNOWN and t.value is None and t.proof is None and t.counterexample is None
 
 
 @pytest.mark.parametrize(
@@ -137,14 +137,14 @@ def stand_in(monkeypatch):
 def test_bisection_finds_the_boundary_in_logarithmic_probes(stand_in) -> None:
     stand_in(lambda v: Verdict.PROVED if v <= 123_456 else Verdict.REFUTED)
     t = threshold(BINANCE, "safe-move")
-    assert t.status is Status.EXACT and t.value == 123_456
+    assert t.status is ThresholdStatus.EXACT and t.value == 123_456
     assert len(t.probes) <= 24  # hints, both ends, then ~log2(10⁶) bisection steps
 
 
 def test_an_undecided_middle_is_reported_as_bounded_never_as_a_value(stand_in) -> None:
     stand_in(lambda v: Verdict.PROVED if v <= 1_000 else Verdict.UNKNOWN if v < 1_100 else Verdict.REFUTED)
     t = threshold(BINANCE, "safe-move", max_probes=200)  # enough to probe every undecided value
-    assert t.status is Status.BOUNDED and t.value is None
+    assert t.status is ThresholdStatus.BOUNDED and t.value is None
     assert (t.proved_at, t.refuted_at) == (1_000, 1_100)
     assert "between 1,000 and 1,100 ppm" in t.summary()
 
@@ -152,7 +152,7 @@ def test_an_undecided_middle_is_reported_as_bounded_never_as_a_value(stand_in) -
 def test_refuted_everywhere_is_none(stand_in) -> None:
     stand_in(lambda v: Verdict.REFUTED)
     t = threshold(BINANCE, "safe-move")
-    assert t.status is Status.NONE and t.value is None and t.refuted_at == 0
+    assert t.status is ThresholdStatus.NONE and t.value is None and t.refuted_at == 0
 
 
 # --- CLI --------------------------------------------------------------------------------------
@@ -181,7 +181,7 @@ def test_cli_bad_question_is_bad_input() -> None:
 def test_every_question_on_a_preset_is_decided_or_bounded_honestly(preset: str) -> None:
     policy = load_preset(preset)
     for t in th.thresholds(policy, max_probes=40):
-        if t.status in (Status.EXACT, Status.BOUNDED):
+        if t.status in (ThresholdStatus.EXACT, ThresholdStatus.BOUNDED):
             assert t.proof is not None and t.proof.verdict is Verdict.PROVED
             question = th.questions()[t.question]
             s = question.setup(policy, t.refuted_at, th.default_bounds())

@@ -3,7 +3,7 @@
 No policy keeps all three of these promises under an unbounded gap (README): the deficit has to
 land somewhere. :func:`tradeoff` runs the one-tick gap stories (``gap-crash``, where the fund holds
 a quarter of the deficit, and ``deposit-after-liquidation``, the same gap followed by a deposit)
-through :func:`~solvent.properties.check.check_policy` and reads off which of the three fail, and
+through :func:`~solvent.verdicts.check.check_policy` and reads off which of the three fail, and
 tells who paid, in which layer, from the gap step's outcomes.
 
 - ``no-negative-equity``: given up where a deficit stays on the account (debt carry, or no layer
@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 
 import attrs
 
-from solvent.properties.check import PolicyReport, Status, check_policy
+from solvent.verdicts.check import PolicyReport, ClaimStatus, check_policy
 from solvent.rules.ledger import Reason
 from solvent.rules.outcomes import AdlFill, Bankrupt, DepositAbsorbed, LayerUsed, Residual
 from solvent.rules.policy import Policy
@@ -47,10 +47,10 @@ class TradeOff:
         return tuple(p for p, c in self.cells if c != KEPT)
 
 
-def _cell(status: Status) -> str:
-    if status is Status.FAILS:
+def _cell(status: ClaimStatus) -> str:
+    if status is ClaimStatus.FAILS:
         return GIVEN_UP
-    if status is Status.ACCEPTED:
+    if status is ClaimStatus.ACCEPTED:
         return ACCEPTED
     return KEPT
 

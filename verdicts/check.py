@@ -13,20 +13,24 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import attrs
-
 from pathlib import Path
 
+import attrs
+
+import solvent.solver  # noqa: F401  (registers the z3 backend)
 from solvent.properties import catalog, findings, relational
 from solvent.properties.catalog import Invariant, StepView
 from solvent.properties import incidents  # noqa: F401  (registers the incident scenarios)
 from solvent.properties.scenarios import DEFAULT, SCENARIOS, Story
-from solvent.properties.search import Outcome, SearchBudget, SearchResult, SearchStats, first_violation, replay, search_all
+from solvent.properties.search import CI, DEEP, Outcome, SearchBudget, SearchResult, SearchStats, first_violation, replay, search_all
 from solvent.rules.engine import RejectedEvent, Step, step
 from solvent.rules.policy import Policy
+from solvent.solver.thresholds import QUESTION_IDS, Threshold, thresholds
+from solvent.solver.verdicts import ProofResult
+from solvent.verdicts.proofs import ProofBudget, prove_within
 
 
-class Status(enum.Enum):
+class ClaimStatus(enum.Enum):
     FAILS = "fails"
     ACCEPTED = "fails (accepted)"
     HELD = "held"
@@ -57,11 +61,11 @@ class Violation:
 
 
 @attrs.frozen
-class Verdict:
+class ClaimVerdict:
     """What the scenarios showed about one invariant."""
 
     invariant: Invariant
-    status: Status
+    status: ClaimStatus
     steps_checked: int
     steps_exercised: int
     violation: Violation | None = None
@@ -71,7 +75,7 @@ class Verdict:
     #: further violations (for example the search's minimal story beside a scenario's)
     more: tuple[Violation, ...] = ()
     #: z3's verdict (``solvent.solver.verdicts.ProofResult``) when ``solvent check`` proved within a budget
-    proof: Any = None
+    proof: ProofResult | None = None
     #: wall seconds spent judging this invariant on the scenario steps (the search's and z3's own
     #: times are in ``search.stats`` and ``proof``); a measurement only: never compared, never
     #: part of a verdict, shown only as JUnit's per-case time
@@ -98,15 +102,15 @@ class PolicyReport:
 
     policy: Policy
     source: str
-    verdicts: tuple[Verdict, ...]
+    verdicts: tuple[ClaimVerdict, ...]
     runs: tuple[ScenarioRun, ...]
     findings_dir: Path | None = None
     #: threshold answers (``solvent.solver.thresholds.Threshold``), when asked for
-    thresholds: tuple[Any, ...] = ()
+    thresholds: tuple[Threshold, ...] = ()
 
     @property
     def failed(self) -> bool:
-        return any(v.status is Status.FAILS for v in self.verdicts)
+        return any(v.status is ClaimStatus.FAILS for v in self.verdicts)
 
 
 def run_scenario(policy: Policy, name: str) -> ScenarioRun:
@@ -124,7 +128,7 @@ def run_scenario(policy: Policy, name: str) -> ScenarioRun:
     return ScenarioRun(name, story, tuple(steps))
 
 
-def judge(invariant: Invariant, policy: Policy, runs: Iterable[ScenarioRun], accepted: bool = False) -> Verdict:
+def judge(invariant: Invariant, policy: Policy, runs: Iterable[ScenarioRun], accepted: bool = False) -> ClaimVerdict:
     """Check one invariant on every step of every run."""
     started = time.perf_counter()
     checked = exercised = 0
@@ -137,10 +141,10 @@ def judge(invariant: Invariant, policy: Policy, runs: Iterable[ScenarioRun], acc
             if violation is None and not invariant.holds(view):
                 violation = Violation(invariant.id, r.name, index, r.story, s)
     if violation is not None:
-        status = Status.ACCEPTED if accepted else Status.FAILS
+        status = ClaimStatus.ACCEPTED if accepted else ClaimStatus.FAILS
     else:
-        status = Status.HELD if exercised else Status.NOT_EXERCISED
-    return Verdict(invariant, status, checked, exercised, violation, accepted=accepted, seconds=time.perf_counter() - started)
+        status = ClaimStatus.HELD if exercised else ClaimStatus.NOT_EXERCISED
+    return ClaimVerdict(invariant, status, checked, exercised, violation, accepted=accepted, seconds=time.perf_counter() - started)
 
 
 def _violation_from(policy: Policy, inv: Invariant, story: Story, origin: str) -> Violation | None:
@@ -159,26 +163,26 @@ def _saved_violation(policy: Policy, inv: Invariant, database: Path | None) -> V
     return None
 
 
-def _search_verdict(policy: Policy, verdict: Verdict, result: SearchResult, database: Path | None) -> Verdict:
+def _search_verdict(policy: Policy, verdict: ClaimVerdict, result: SearchResult, database: Path | None) -> ClaimVerdict:
     inv = verdict.invariant
     found = _violation_from(policy, inv, result.story, "search") if result.story else None
     if found is not None and database is not None:
         findings.save(findings.Finding(policy, inv.id, found.story, found.step_index, "search", result.stats.examples), findings.database_path(database, policy, inv.id))
-    if found is None and verdict.status is Status.NOT_EXERCISED and result.outcome is Outcome.NONE_FOUND:
-        verdict = attrs.evolve(verdict, status=Status.HELD)
+    if found is None and verdict.status is ClaimStatus.NOT_EXERCISED and result.outcome is Outcome.NONE_FOUND:
+        verdict = attrs.evolve(verdict, status=ClaimStatus.HELD)
     return _merge(verdict, found, result)
 
 
-def _merge(verdict: Verdict, found: Violation | None, result: SearchResult | None) -> Verdict:
+def _merge(verdict: ClaimVerdict, found: Violation | None, result: SearchResult | None) -> ClaimVerdict:
     if found is None:
         return attrs.evolve(verdict, search=result)
-    failing = Status.ACCEPTED if verdict.accepted else Status.FAILS
+    failing = ClaimStatus.ACCEPTED if verdict.accepted else ClaimStatus.FAILS
     if verdict.violation is None:
         return attrs.evolve(verdict, status=failing, violation=found, search=result)
     return attrs.evolve(verdict, status=failing, more=verdict.more + (found,), search=result)
 
 
-def _relational_verdict(policy: Policy, prop_id: str, budget: SearchBudget, accepted: bool) -> Verdict:
+def _relational_verdict(policy: Policy, prop_id: str, budget: SearchBudget, accepted: bool) -> ClaimVerdict:
     """A relational property searched like an invariant; its violation is the story, with the twin noted."""
     prop = relational.get(prop_id)
     claim = Invariant(prop.id, prop.claim + " (relational: compares the story with a twin)", prop.severity, lambda view: True)
@@ -190,13 +194,13 @@ def _relational_verdict(policy: Policy, prop_id: str, budget: SearchBudget, acce
         SearchStats(examples=stats.examples, events=stats.events, exercised_steps=stats.exercised, seconds_to_first=stats.seconds_to_first, seconds_total=stats.seconds_total),
     )
     if result.violation is None:
-        status = Status.HELD if stats.exercised else Status.NOT_EXERCISED
-        return Verdict(claim, status, 0, 0, search=searched, accepted=accepted)
+        status = ClaimStatus.HELD if stats.exercised else ClaimStatus.NOT_EXERCISED
+        return ClaimVerdict(claim, status, 0, 0, search=searched, accepted=accepted)
     story = result.violation.story
     steps = replay(policy, story)
     assert steps is not None, "a relational story must replay: search produced it"
     found = Violation(prop.id, "search", len(steps) - 1, story, steps[-1], "search", result.violation.explanation)
-    return Verdict(claim, Status.ACCEPTED if accepted else Status.FAILS, 0, 0, found, search=searched, accepted=accepted)
+    return ClaimVerdict(claim, ClaimStatus.ACCEPTED if accepted else ClaimStatus.FAILS, 0, 0, found, search=searched, accepted=accepted)
 
 
 def check_policy(
@@ -209,7 +213,7 @@ def check_policy(
     search_budget: SearchBudget | None = None,
     findings_dir: Path | None = None,
     relational_properties: bool = True,
-    proof_budget: Any = None,
+    proof_budget: ProofBudget | None = None,
     threshold_probes: int | None = None,
     threshold_ids: Sequence[str] | None = None,
 ) -> PolicyReport:
@@ -217,7 +221,7 @@ def check_policy(
 
     With a ``search_budget``, each invariant is also searched (after replaying any story saved in
     ``findings_dir``); new findings are saved there. With a ``proof_budget``
-    (``solvent.solver.evidence.ProofBudget``), z3 proves or refutes the invariants it decides
+    (``solvent.verdicts.proofs.ProofBudget``), z3 proves or refutes the invariants it decides
     within that budget: a proof is attached to the verdict (and shown as such, with its scope); a
     refutation is a replayed story and counts as a failure like any other. With
     ``threshold_probes``, each threshold question (``solvent.solver.thresholds``; or those in
@@ -228,7 +232,15 @@ def check_policy(
     for name in names:
         if name not in SCENARIOS:
             raise KeyError(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}")
-    chosen = [catalog.get(i) for i in (invariants or catalog.ids())]
+    asked = list(invariants or ())
+    for i in asked:
+        if i not in relational.RELATIONAL and i not in catalog.CATALOG:
+            raise KeyError(f"unknown invariant {i!r}; known: {', '.join(catalog.ids() + relational.ids())}")
+    if search_budget is None and any(i in relational.RELATIONAL for i in asked):
+        first = next(i for i in asked if i in relational.RELATIONAL)
+        raise KeyError(f"{first!r} is a relational property, judged by search only: run it without --no-search")
+    chosen = [catalog.get(i) for i in (asked or catalog.ids()) if i not in relational.RELATIONAL]
+    relational_ids = [i for i in asked if i in relational.RELATIONAL] if asked else (relational.ids() if relational_properties else [])
     accepted = set(accept) | set(policy.accepts)
     for i in accepted:
         if i not in relational.RELATIONAL:
@@ -243,24 +255,19 @@ def check_policy(
             _merge(v, saved[v.invariant.id], None) if saved[v.invariant.id] else _search_verdict(policy, v, results[v.invariant.id], findings_dir)
             for v in verdicts
         )
-        if relational_properties and not invariants:
-            verdicts += tuple(_relational_verdict(policy, i, search_budget, i in accepted) for i in relational.ids())
+        verdicts += tuple(_relational_verdict(policy, i, search_budget, i in accepted) for i in relational_ids)
     if proof_budget is not None:
-        from solvent.solver.evidence import prove_within
-
         proofs = prove_within(policy, [v.invariant.id for v in verdicts if v.invariant.id in catalog.CATALOG], proof_budget)
         database = findings_dir if search_budget is not None else None
         verdicts = tuple(_proof_verdict(policy, v, proofs.get(v.invariant.id), database) for v in verdicts)
     verdicts = cross_judged(policy, verdicts, findings_dir if search_budget is not None else None)
-    answers: tuple[Any, ...] = ()
+    answers: tuple[Threshold, ...] = ()
     if threshold_probes is not None:
-        from solvent.solver.thresholds import QUESTION_IDS, thresholds
-
         answers = tuple(thresholds(policy, ids=threshold_ids or QUESTION_IDS, max_probes=threshold_probes, minimize=False))
     return PolicyReport(policy, source or policy.name, verdicts, runs, findings_dir if search_budget else None, answers)
 
 
-def cross_judged(policy: Policy, verdicts: Sequence[Verdict], database: Path | None = None) -> tuple[Verdict, ...]:
+def cross_judged(policy: Policy, verdicts: Sequence[ClaimVerdict], database: Path | None = None) -> tuple[ClaimVerdict, ...]:
     """Every story judged against every claim.
 
     A story found for one invariant (by search, by z3, or replayed from the findings directory)
@@ -299,15 +306,15 @@ def cross_judged(policy: Policy, verdicts: Sequence[Verdict], database: Path | N
                 path = findings.database_path(database, policy, inv.id)
                 if not path.exists():
                     findings.save(findings.Finding(policy, inv.id, x.story, index, x.origin, 0), path)
-            if v.status is Status.NOT_EXERCISED:
-                v = attrs.evolve(v, status=Status.HELD)
+            if v.status is ClaimStatus.NOT_EXERCISED:
+                v = attrs.evolve(v, status=ClaimStatus.HELD)
             v = _merge(v, found, v.search)
             known.add((x.story.book, x.story.events))
         out.append(v)
     return tuple(out)
 
 
-def _proof_verdict(policy: Policy, verdict: Verdict, proof: Any, database: Path | None = None) -> Verdict:
+def _proof_verdict(policy: Policy, verdict: ClaimVerdict, proof: ProofResult | None, database: Path | None = None) -> ClaimVerdict:
     """Attach z3's verdict; a refutation's replayed story is a violation (origin "z3"), saved to
     the counterexample database when the invariant has no saved story yet (the next run replays
     it first, like a searched one)."""
@@ -325,6 +332,72 @@ def _proof_verdict(policy: Policy, verdict: Verdict, proof: Any, database: Path 
             findings.save(findings.Finding(policy, verdict.invariant.id, story, cx.step_index, "z3", 0), path)
     if any(x.story.book == found.story.book and x.events == found.events for x in verdict.violations):
         return verdict  # the same story, already replayed from the findings directory
-    if verdict.status is Status.NOT_EXERCISED:
-        verdict = attrs.evolve(verdict, status=Status.HELD)
+    if verdict.status is ClaimStatus.NOT_EXERCISED:
+        verdict = attrs.evolve(verdict, status=ClaimStatus.HELD)
     return _merge(verdict, found, verdict.search)
+
+
+#: Where the counterexample database lives unless a front end is told otherwise.
+DEFAULT_FINDINGS_DIR = Path(".solvent/findings")
+
+
+@attrs.frozen
+class Judgement:
+    """How much evidence a front end asks for: one value, the same defaults everywhere.
+
+    ``solvent check``, ``solvent diff``, ``solvent gallery``, ``pytest --solvent`` and the Python
+    API (``solvent.check``) all build one of these from their options and call :meth:`run`, so the
+    same policy gets the same verdicts from every front end. The defaults are what ``solvent
+    check`` does with no options: the five stress scenarios, the derandomized CI search (200
+    examples per claim), the relational properties, z3 within its effort budget
+    (:class:`~solvent.verdicts.proofs.ProofBudget`: 60M units per policy), the findings directory
+    ``.solvent/findings``, and no thresholds. Every budget is a count, so a verdict depends only
+    on the policy, this value and Solvent's version.
+    """
+
+    search: SearchBudget | None = CI
+    proofs: ProofBudget | None = ProofBudget()
+    findings_dir: Path | None = DEFAULT_FINDINGS_DIR
+    scenarios: tuple[str, ...] = ()
+    invariants: tuple[str, ...] = ()
+    accept: tuple[str, ...] = ()
+    threshold_probes: int | None = None
+    threshold_ids: tuple[str, ...] = ()
+
+    @classmethod
+    def from_options(
+        cls,
+        *,
+        search: bool = True,
+        deep: bool = False,
+        examples: int | None = None,
+        prove_budget: int | None = None,
+        prove_effort: int | None = None,
+        **rest: object,
+    ) -> Judgement:
+        """The judgement the command-line flags describe: ``--no-search`` runs scenarios only (and
+        no z3 unless ``--prove-budget`` asks); ``--deep`` searches longer; ``--examples`` sets
+        the search's examples; ``--prove-budget 0`` asks z3 nothing."""
+        budget = None
+        if search:
+            budget = DEEP if deep else CI
+            budget = budget if examples is None else attrs.evolve(budget, max_examples=examples)
+        default = ProofBudget()
+        total = (default.total if search else 0) if prove_budget is None else prove_budget
+        proofs = ProofBudget(total=total, per_question=default.per_question if prove_effort is None else prove_effort) if total > 0 else None
+        return cls(search=budget, proofs=proofs, **rest)  # type: ignore[arg-type]
+
+    def run(self, policy: Policy, source: str = "") -> PolicyReport:
+        """Judge ``policy`` (``source`` is how the user named it: a path or a preset)."""
+        return check_policy(
+            policy,
+            source=source,
+            scenarios=self.scenarios or None,
+            invariants=self.invariants or None,
+            accept=self.accept,
+            search_budget=self.search,
+            findings_dir=self.findings_dir,
+            proof_budget=self.proofs,
+            threshold_probes=self.threshold_probes,
+            threshold_ids=self.threshold_ids or None,
+        )

@@ -11,6 +11,8 @@ from tabulate import tabulate
 from solvent.rules.book import Book
 from solvent.rules.contract import LINEAR, Contract, contracts
 from solvent.rules.engine import Step
+from solvent.reports.story import coin_moves_note, venue_terms_lines
+from solvent.solver.thresholds import ThresholdStatus
 from solvent.solver.verdicts import ProofResult, Verdict
 
 
@@ -31,7 +33,6 @@ def _accounts(book: Book, contract: Contract = LINEAR) -> str:
 
 def _venue_events(story, steps: tuple[Step, ...], contract: Contract, pad: str) -> list[str]:
     """The story's events again in the venue's terms (inverse contracts only)."""
-    from solvent.reports.story import venue_terms_lines  # the reports' words for events; imported late (layering)
 
     return venue_terms_lines(story.events, [s.before for s in steps], contract, pad)
 
@@ -85,8 +86,6 @@ def render(result: ProofResult, *, verbose: bool = False, contract: Contract = L
 def render_thresholds(results: list, *, verbose: bool = False, contract: Contract = LINEAR) -> str:
     """Threshold answers (``solvent.solver.thresholds``): a table, then each refuting story
     (``contract``: the policy's; on an inverse one the moves are of coin values, and it says so)."""
-    from solvent.reports.story import coin_moves_note
-    from solvent.solver.thresholds import Status
 
     rows = []
     for t in results:
@@ -98,7 +97,7 @@ def render_thresholds(results: list, *, verbose: bool = False, contract: Contrac
     if contract.is_inverse:
         lines.append(coin_moves_note(contract, safe))
     for t in results:
-        if t.status is Status.NOT_APPLICABLE:
+        if t.status is ThresholdStatus.NOT_APPLICABLE:
             continue
         lines.append(f"\n{t.summary()}")
         lines.append(f"  claim: {t.claim}")
