@@ -11,7 +11,7 @@ from tabulate import tabulate
 from solvent.rules.book import Book
 from solvent.rules.contract import LINEAR, Contract, contracts
 from solvent.rules.engine import Step
-from solvent.reports.story import coin_moves_note, venue_terms_lines
+from solvent.reports.story import coin_moves_note, unconstrained_cash_note, venue_terms_lines
 from solvent.solver.thresholds import ThresholdStatus
 from solvent.solver.verdicts import ProofResult, Verdict
 
@@ -62,6 +62,9 @@ def render(result: ProofResult, *, verbose: bool = False, contract: Contract = L
         lines.append(f"\ncounterexample (replayed on the concrete engine): {cx.detail}")
         lines.append("  starting book (mark %s):" % cx.story.book.market.mark_quote)
         lines.append(_indent(_accounts(cx.story.book, contract)))
+        note = unconstrained_cash_note(cx.story.book)
+        if note:
+            lines.append(f"  {note}")
         lines.append("  events:")
         for i, event in enumerate(cx.story.events):
             mark = "  <- fails here" if i == cx.step_index else ""

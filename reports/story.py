@@ -20,7 +20,7 @@ from solvent.verdicts.check import PolicyReport, ClaimStatus, ClaimVerdict, Viol
 from solvent.properties.scenarios import Story
 from solvent.verdicts.locate import LAYER_REASON, RuleRef, locate_rule, policy_file
 from solvent.rules import events as ev
-from solvent.rules.book import Account, Book
+from solvent.rules.book import Account, Book, Role
 from solvent.rules.contract import LINEAR, Contract, contracts, from_engine, price_moves, venue_price
 from solvent.rules.engine import Step, run
 from solvent.rules.outcomes import Bankrupt, DebtCarried, LayerUsed, Residual
@@ -55,6 +55,20 @@ def search_evidence(v: ClaimVerdict) -> str:
     if r.story is not None:
         return f"; search: found in {r.stats.examples} examples"
     return f"; search: {r.stats.examples} examples, {r.outcome.value}"
+
+
+def unconstrained_cash_note(book: Book) -> str | None:
+    """Why a story (z3's, typically) starts with the order book or the venue far below zero, or
+    None when neither is negative."""
+    negative = [a for a in book.accounts if a.role in (Role.LIQUIDITY, Role.VENUE) and a.cash_quote < 0]
+    if not negative:
+        return None
+    who = " and ".join(f"{a.name} ({a.cash_quote:,})" for a in negative)
+    return (
+        f"note: {who} start below zero because a proof leaves their cash unconstrained: the "
+        "liquidity account stands for the rest of the market, whose margin the model does not "
+        "track, and the venue's account fronts a debt carry (docs/model.md, \"A well-formed book\")"
+    )
 
 
 def origin_label(violation: Violation) -> str:

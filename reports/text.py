@@ -25,6 +25,7 @@ from solvent.reports.story import (
     story_steps,
     summary_line,
     units_text,
+    unconstrained_cash_note,
     venue_terms_lines,
     worth_showing,
 )
@@ -73,6 +74,9 @@ def story(violation: Violation, invariant_ids: list[str], report: PolicyReport) 
     lines += venue_terms_lines([s.event for s in steps], [s.before for s in steps], contract)
     if violation.note:
         lines += ["  what differs from the twin:", _indent(violation.note)]
+    note = unconstrained_cash_note(violation.story.book)
+    if note:
+        lines.append(f"  {note}")
     lines += ["  book before the failing step:", _indent(_accounts_table(step.before, contract))]
     lines += ["  transfers in the failing step:", _indent(transfers_table(step))]
     lines += ["  outcomes:"] + [f"    - {o!r}" if not contract.is_inverse else f"    - {describe_outcome(o, contract)}" for o in step.outcomes if worth_showing(o)]
