@@ -48,7 +48,13 @@ class Finding:
 
 def policy_digest(policy: Policy) -> str:
     """A short stable fingerprint of the policy's content."""
-    return hashlib.sha256(dumps_policy(policy).encode()).hexdigest()[:12]
+    return text_digest(dumps_policy(policy))
+
+
+def text_digest(toml: str) -> str:
+    """The digest of a policy already written out by ``dumps_policy`` (so a caller that has the
+    text does not write the policy a second time)."""
+    return hashlib.sha256(toml.encode()).hexdigest()[:12]
 
 
 def event_to_data(event: Any) -> dict[str, Any]:
@@ -73,9 +79,10 @@ def story_from_data(data: dict[str, Any]) -> Story:
 
 
 def to_data(finding: Finding) -> dict[str, Any]:
+    toml = dumps_policy(finding.policy)  # once: a policy's text may be megabytes (its description)
     return {
         "schema": SCHEMA,
-        "policy": {"name": finding.policy.name, "digest": policy_digest(finding.policy), "toml": dumps_policy(finding.policy)},
+        "policy": {"name": finding.policy.name, "digest": text_digest(toml), "toml": toml},
         "invariant": finding.invariant,
         "origin": finding.origin,
         "examples": finding.examples,
@@ -105,12 +112,34 @@ def save(finding: Finding, path: Path) -> Path:
     return path
 
 
-def load(path: Path) -> Finding:
+def _read(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError) as exc:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise FindingError(f"{path}: not a readable finding file: {exc}") from None
-    return from_data(data, str(path))
+    if not isinstance(data, dict):
+        raise FindingError(f"{path}: a finding must be a JSON object: {type(data).__name__}")
+    return data
+
+
+def load(path: Path) -> Finding:
+    return from_data(_read(path), str(path))
+
+
+def load_story(path: Path) -> Story:
+    """Only the story of a finding file: its policy text (as long as the policy's description) is
+    not parsed, for the database replays the story on the policy being checked."""
+    data = _read(path)
+    if data.get("schema") != SCHEMA:
+        raise FindingError(f"{path}: 'schema' must be {SCHEMA!r}: {data.get('schema')!r}")
+    try:
+        return story_from_data(data["story"])
+    except KeyError as exc:
+        raise FindingError(f"{path}: missing key {exc.args[0]!r} @ $.story") from None
+    except (cattrs.BaseValidationError, TypeError, ValueError) as exc:
+        if isinstance(exc, FindingError):
+            raise
+        raise FindingError(f"{path}: {exc} @ $.story") from None
 
 
 def database_path(root: Path, policy: Policy, invariant: str) -> Path:
@@ -125,6 +154,6 @@ def saved_stories(root: Path, policy: Policy, invariant: str) -> list[Story]:
     if not path.exists():
         return []
     try:
-        return [load(path).story]
+        return [load_story(path)]
     except FindingError:
         return []

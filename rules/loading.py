@@ -17,7 +17,9 @@ TOML layout: top-level ``name`` (required), ``description``, ``sources``, ``acce
 
 from __future__ import annotations
 
+import difflib
 import enum
+import json
 import os
 import re
 import tomllib
@@ -320,10 +322,93 @@ def _parse(text: str, source: str) -> dict[str, Any]:
 def loads_policy(text: str, *, source: str = "<string>") -> Policy:
     """The policy a TOML document describes, or PolicyError naming every problem in it."""
     data = _parse(text, source)
+    errors = []
     try:
-        return CONVERTER.structure(data, Policy)
+        policy = CONVERTER.structure(data, Policy)
     except (BaseValidationError, _Problem) as exc:
-        raise PolicyError(source, errors_of(exc)) from None
+        errors = errors_of(exc)
+    errors += accepts_errors(data.get("accepts"), text)
+    if errors:
+        raise PolicyError(source, errors)
+    return policy
+
+
+# --- accepts: ids of the invariant catalog and the relational properties ---------------------------
+
+
+def known_accepts() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The ids ``accepts`` may list: the invariants of the catalog (with any a user registered)
+    and the relational properties, both ``solvent check`` judges.
+
+    Imported when a policy is read, not with this module: the catalog is written over the rules.
+    """
+    from solvent.properties import catalog, relational
+
+    return tuple(catalog.ids()), tuple(relational.ids())
+
+
+def accepts_errors(accepts: Any, text: str | None = None) -> list[str]:
+    """One line per ``accepts`` entry that names no invariant or relational property, with its
+    path (``$.accepts[2]``), its line in ``text`` when it can be found, the ids expected and the
+    closest of them. Entries of the wrong type are the converter's to report."""
+    if not isinstance(accepts, (list, tuple)):
+        return []
+    unknown = [(i, name) for i, name in enumerate(accepts) if isinstance(name, str)]
+    invariants, relational = known_accepts()
+    known = (*invariants, *relational)
+    unknown = [(i, name) for i, name in unknown if name not in known]
+    if not unknown:
+        return []
+    lines = _array_item_lines(text, "accepts") if text is not None else None
+    if lines is not None and len(lines) != len(accepts):
+        lines = None
+    expected = f"an invariant ({', '.join(invariants)}) or a relational property ({', '.join(relational)})"
+    errors = []
+    for i, name in unknown:
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        where = f" (line {lines[i]})" if lines is not None else ""
+        errors.append(f"'accepts' must each name {expected}: {name!r}{hint} @ $.accepts[{i}]{where}")
+    return errors
+
+
+_ROOT_KEY = r"^[ \t]*{key}[ \t]*=[ \t]*"
+_TABLE_HEADER = re.compile(r"^[ \t]*\[", re.MULTILINE)
+
+
+def _array_item_lines(text: str, key: str) -> list[int] | None:
+    """The 1-based line of each string in the root table's array ``key = [...]``, or None when the
+    array is not written plainly (basic or literal one-line strings, comments, line breaks)."""
+    header = _TABLE_HEADER.search(text)
+    root = text[: header.start()] if header else text
+    match = re.search(_ROOT_KEY.format(key=re.escape(key)), root, re.MULTILINE)
+    if match is None or not root.startswith("[", match.end()):
+        return None
+    lines, pos, line = [], match.end() + 1, text.count("\n", 0, match.end()) + 1
+    while pos < len(text):
+        ch = text[pos]
+        if ch == "]":
+            return lines
+        if ch == "\n":
+            line += 1
+        elif ch == "#":
+            end = text.find("\n", pos)
+            pos = len(text) if end < 0 else end
+            continue
+        elif ch in "\"'":
+            if text.startswith(ch * 3, pos):
+                return None
+            end = pos + 1
+            while end < len(text) and text[end] != ch and text[end] != "\n":
+                end += 2 if ch == '"' and text[end] == "\\" else 1
+            if end >= len(text) or text[end] != ch:
+                return None
+            lines.append(line)
+            pos = end
+        elif ch not in " \t\r,":
+            return None
+        pos += 1
+    return None
 
 
 def load_policy(path: str | os.PathLike[str]) -> Policy:
@@ -340,17 +425,17 @@ def load_policy(path: str | os.PathLike[str]) -> Policy:
 # --- writing -------------------------------------------------------------------------------------
 
 _LAYOUT = ("name", "description", "sources", "accepts", "units", "contract", "margin", "liquidation", "fees", "deficit", "pnl_to_pool_adl", "rounding")
-_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
 
 
 def _toml_string(text: str) -> str:
-    """A TOML basic string: quotes, backslashes and control characters escaped."""
-    def escape(ch: str) -> str:
-        if ch in _ESCAPES:
-            return _ESCAPES[ch]
-        return f"\\u{ord(ch):04X}" if ord(ch) < 0x20 or ord(ch) == 0x7F else ch
+    """A TOML basic string: quotes, backslashes and control characters escaped.
 
-    return '"' + "".join(escape(ch) for ch in text) + '"'
+    One ``json.dumps`` call does the escaping in C, in time linear in the text (a policy's
+    ``description`` may be megabytes): a JSON string is a TOML basic string, for JSON escapes
+    ``\\" \\\\ \\b \\t \\n \\f \\r`` and ``\\uXXXX`` (every other control character) are TOML's;
+    only DEL, which JSON leaves as it is and TOML forbids raw, is escaped after.
+    """
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007F")
 
 
 def _toml_value(value: Any) -> str:

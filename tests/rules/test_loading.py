@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from solvent.properties import catalog, relational
 from solvent.rules.arith import PPM, Rounding
 from solvent.rules.fees import FeeRule
 from solvent.rules.fields import bounds
@@ -128,6 +129,10 @@ def waterfalls(draw: st.DrawFn) -> tuple:
     return tuple(draw(LAYERS[cls]) for cls in [*chosen, *([last] if last else [])])
 
 
+#: What ``accepts`` may list: the catalog's invariants and the relational properties.
+KNOWN = [*catalog.ids(), *relational.ids()]
+
+
 def policies() -> st.SearchStrategy[Policy]:
     """Well-formed policies of every shape the TOML schema has; shrinks toward the minimal policy."""
     return st.builds(
@@ -147,7 +152,7 @@ def policies() -> st.SearchStrategy[Policy]:
         units=st.builds(Units, st.text(), st.text()),
         description=st.text(),
         sources=st.lists(st.text()).map(tuple),
-        accepts=st.lists(st.text()).map(tuple),
+        accepts=st.lists(st.sampled_from(KNOWN)).map(tuple),
     )
 
 
@@ -416,6 +421,69 @@ class TestSyntaxErrors:
         assert error_of('name = "x"\nlot = "1') == (
             "policy.toml: 1 error(s)\n  invalid TOML: Unterminated string @ policy.toml:2:9"
         )
+
+
+class TestAccepts:
+    """``accepts`` lists ids of invariants or relational properties; any other name is refused
+    with its path, its line, what was expected and the closest known id."""
+
+    EXPECTED = (
+        f"an invariant ({', '.join(catalog.ids())}) or a relational property ({', '.join(relational.ids())})"
+    )
+
+    def test_known_invariants_and_relational_properties(self) -> None:
+        text = MINIMAL.replace('name = "minimal"', 'name = "minimal"\naccepts = ["no-haircut", "round-trip-neutral"]')
+        assert loads_policy(text).accepts == ("no-haircut", "round-trip-neutral")
+
+    def test_unknown_name_with_path_line_and_close_match(self, tmp_path) -> None:
+        text = MINIMAL.replace(
+            'name = "minimal"',
+            'name = "minimal"\naccepts = [\n  "no-haircut",  # a comment with "quotes" and ]\n  \'round-trip-neutral\',\n  "no-negative-equiti",\n]',
+        )
+        path = tmp_path / "venue.toml"
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(PolicyError) as info:
+            load_policy(path)
+        assert str(info.value) == (
+            f"{path}: 1 error(s)\n"
+            f"  'accepts' must each name {self.EXPECTED}: 'no-negative-equiti' (did you mean 'no-negative-equity'?) @ $.accepts[2] (line 5)"
+        )
+
+    def test_every_unknown_name_is_listed_and_a_far_one_has_no_suggestion(self) -> None:
+        text = MINIMAL.replace('name = "minimal"', 'name = "minimal"\naccepts = ["haircut", "conservation", "zzz"]')
+        assert error_of(text) == (
+            "policy.toml: 2 error(s)\n"
+            f"  'accepts' must each name {self.EXPECTED}: 'haircut' (did you mean 'no-haircut'?) @ $.accepts[0] (line 2)\n"
+            f"  'accepts' must each name {self.EXPECTED}: 'zzz' @ $.accepts[2] (line 2)"
+        )
+
+    def test_listed_beside_the_other_errors(self) -> None:
+        """An unknown name does not hide a field error, nor the reverse."""
+        text = MINIMAL.replace('name = "minimal"', 'name = "minimal"\naccepts = ["zzz"]') + "[fees]\ntaker_ppm = -1\n"
+        assert error_of(text) == (
+            "policy.toml: 2 error(s)\n"
+            "  'taker_ppm' must be >= 0: -1 @ $.fees.taker_ppm\n"
+            f"  'accepts' must each name {self.EXPECTED}: 'zzz' @ $.accepts[0] (line 2)"
+        )
+
+    def test_an_entry_of_the_wrong_type_is_the_converters_error(self) -> None:
+        text = MINIMAL.replace('name = "minimal"', 'name = "minimal"\naccepts = [7, "no-haircut"]')
+        assert error_of(text) == "policy.toml: 1 error(s)\n  value must be a string: 7 @ $.accepts[0]"
+
+    def test_no_line_when_the_array_is_not_written_plainly(self) -> None:
+        """A multi-line string in the array: the path, and no guessed line."""
+        text = MINIMAL.replace('name = "minimal"', 'name = "minimal"\naccepts = ["""zzz"""]')
+        assert error_of(text) == f"policy.toml: 1 error(s)\n  'accepts' must each name {self.EXPECTED}: 'zzz' @ $.accepts[0]"
+
+    def test_a_user_registered_invariant_may_be_accepted(self) -> None:
+        from solvent.properties.catalog import CATALOG, Severity, invariant
+
+        invariant("my-claim", "a claim of the user's own", Severity.MEDIUM)(lambda view: True)
+        try:
+            text = MINIMAL.replace('name = "minimal"', 'name = "minimal"\naccepts = ["my-claim"]')
+            assert loads_policy(text).accepts == ("my-claim",)
+        finally:
+            del CATALOG["my-claim"]
 
 
 class TestFiles:
