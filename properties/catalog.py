@@ -17,6 +17,7 @@ from typing import Any
 
 import attrs
 
+from solvent.properties.registry import Registry
 from solvent.rules.arith import abs_, all_, and_, any_, implies, max_, not_, or_, sum_, when
 from solvent.rules.book import Account, Book, Role
 from solvent.rules.engine import Step
@@ -98,15 +99,13 @@ class Invariant:
         return self.predicate(view)
 
 
-CATALOG: dict[str, Invariant] = {}
+#: Every invariant, in catalog order: this module's own, then any a user registers.
+CATALOG: Registry[Invariant] = Registry("invariant", key=lambda inv: inv.id)
 
 
 def register(invariant: Invariant) -> Invariant:
     """Add an invariant to the catalog (ids are unique)."""
-    if invariant.id in CATALOG:
-        raise ValueError(f"invariant id {invariant.id!r} is already registered")
-    CATALOG[invariant.id] = invariant
-    return invariant
+    return CATALOG.register(invariant)
 
 
 def invariant(id: str, claim: str, severity: Severity, *, exercised: Predicate | None = None):
@@ -120,11 +119,8 @@ def invariant(id: str, claim: str, severity: Severity, *, exercised: Predicate |
 
 
 def get(id: str) -> Invariant:
-    """The invariant with that id; ``KeyError`` listing the known ids otherwise."""
-    try:
-        return CATALOG[id]
-    except KeyError:
-        raise KeyError(f"unknown invariant {id!r}; known: {', '.join(sorted(CATALOG))}") from None
+    """The invariant with that id; ``KeyError`` listing the known ids (and the closest) otherwise."""
+    return CATALOG.get(id)
 
 
 # --- shared vocabulary ----------------------------------------------------------------------
@@ -444,16 +440,16 @@ def adl_ranking_respected(view: StepView) -> Any:
 
 def ids() -> list[str]:
     """Every registered invariant id, in catalog order."""
-    return list(CATALOG)
+    return CATALOG.ids()
 
 
 def builtin(id: str) -> bool:
     """Whether ``id`` is one of Solvent's own claims (known to every ``solvent`` command), not one a
     user registered in their own code (known only where that code runs, e.g. their conftest.py)."""
-    return id in _BUILTIN
+    return CATALOG.builtin(id)
 
+
+#: the claims registered above are Solvent's own (see :func:`builtin`)
+CATALOG.seal_builtins()
 
 __all__ = ["CATALOG", "Invariant", "Severity", "StepView", "builtin", "get", "ids", "invariant", "register"]
-
-#: the claims registered by this module itself (see :func:`builtin`)
-_BUILTIN = frozenset(CATALOG)

@@ -1,9 +1,9 @@
 """Incident scenarios: published crises replayed as deterministic stories (docs/venues.md#incidents).
 
-Importing this module registers each incident in ``solvent.properties.scenarios.SCENARIOS``, so
-``solvent check --scenario NAME`` runs it against any policy. Each story uses the published figures
-scaled to integer quanta (its docstring states the scale) and sizes the leveraged deposits from the
-policy's own initial margin, so every policy accepts it; on the venue's own preset the deposits are
+``INCIDENTS`` holds them; ``solvent.properties.scenarios`` registers each in ``SCENARIOS`` beside the
+stress scenarios, so ``solvent check --scenario NAME`` runs it against any policy. Each story uses
+the published figures scaled to integer quanta (its docstring states the scale) and sizes the
+leveraged deposits from the policy's own initial margin, so every policy accepts it; on the venue's own preset the deposits are
 the published leverage and the outcome is the one the venue reported (tests/properties/test_incidents.py).
 
 Figures are press-reported and approximate (docs/venues.md#gaps-and-caveats); where the published numbers do not
@@ -12,7 +12,7 @@ fit together, the docstring says which ones the story keeps.
 
 from __future__ import annotations
 
-from solvent.properties.scenarios import SCENARIOS, Scenario, Story
+from solvent.properties.story import Scenario, Story
 from solvent.rules.arith import Rounding, div, mul_ppm
 from solvent.rules.book import new_book
 from solvent.rules.events import Deposit, Event, MarkPrice, Taker, Trade, Withdraw
@@ -306,14 +306,6 @@ INCIDENTS: dict[str, Scenario] = {
 }
 
 
-def register() -> None:
-    """Add the incidents to ``SCENARIOS`` (idempotent)."""
-    for name, scenario in INCIDENTS.items():
-        SCENARIOS.setdefault(name, scenario)
-
-
-register()
-
 __all__ = [
     "INCIDENTS",
     "bitmex_2020_03",
@@ -321,5 +313,4 @@ __all__ = [
     "hyperliquid_jelly_2025",
     "mango_2022",
     "okex_2018_clawback",
-    "register",
 ]

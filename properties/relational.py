@@ -56,6 +56,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 
 from solvent.properties.catalog import Severity
+from solvent.properties.registry import Registry
 from solvent.properties.scenarios import Story
 from solvent.properties.search import CI, Outcome, SearchBudget, minimize, replay, same_draws_in_any_process, search_settings
 from solvent.properties.strategies import stories
@@ -148,27 +149,22 @@ class RelationalViolation:
     explanation: str
 
 
-RELATIONAL: dict[str, RelationalProperty] = {}
+#: Every relational property, in registration order: this module's own, then any a user registers.
+RELATIONAL: Registry[RelationalProperty] = Registry("relational property", key=lambda prop: prop.id)
 
 
 def register(prop: RelationalProperty) -> RelationalProperty:
     """Add a relational property (ids are unique)."""
-    if prop.id in RELATIONAL:
-        raise ValueError(f"relational property id {prop.id!r} is already registered")
-    RELATIONAL[prop.id] = prop
-    return prop
+    return RELATIONAL.register(prop)
 
 
 def get(id: str) -> RelationalProperty:
-    """The relational property with that id; ``KeyError`` listing the known ids otherwise."""
-    try:
-        return RELATIONAL[id]
-    except KeyError:
-        raise KeyError(f"unknown relational property {id!r}; known: {', '.join(RELATIONAL)}") from None
+    """The relational property with that id; ``KeyError`` listing the known ids (and the closest) otherwise."""
+    return RELATIONAL.get(id)
 
 
 def ids() -> list[str]:
-    return list(RELATIONAL)
+    return RELATIONAL.ids()
 
 
 # --- shared helpers -------------------------------------------------------------------------
@@ -476,6 +472,9 @@ register(
         _collateral_sites,
     )
 )
+
+#: the properties registered above are Solvent's own (``RELATIONAL.builtin``)
+RELATIONAL.seal_builtins()
 
 
 # --- checking one story ---------------------------------------------------------------------

@@ -25,12 +25,14 @@ price, exactly as on a linear one.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
 import attrs
 
+from solvent.properties.incidents import INCIDENTS
+from solvent.properties.registry import Registry
+from solvent.properties.story import Scenario, Story
 from solvent.rules.arith import Rounding, mul_ppm
 from solvent.rules.book import Book, new_book
 from solvent.rules.contract import lot_value, price_of, to_engine
@@ -42,23 +44,6 @@ from solvent.rules.wellformed import reasons
 
 MARK = 10_000  # quote quanta per lot at the start (e.g. $100.00 in cents)
 LOTS = 100  # the leveraged account's position
-
-
-@attrs.frozen
-class Story:
-    """A starting book and the events that follow."""
-
-    book: Book
-    events: tuple[Event, ...]
-
-
-@attrs.frozen
-class Scenario:
-    """A named, deterministic story generator."""
-
-    name: str
-    summary: str
-    build: Callable[[Policy], Story] = attrs.field(repr=False)
 
 
 def _fee(policy: Policy, notional: int) -> int:
@@ -190,33 +175,38 @@ def flat_winner(policy: Policy) -> Story:
     return _story(policy, book, events)
 
 
-SCENARIOS: dict[str, Scenario] = {
-    s.name: s
-    for s in (
-        Scenario("gap-crash", "a leveraged long meets a one-tick gap; the fund holds a quarter of the deficit", gap_crash),
-        Scenario("gap-crash-funded", "the same gap with a fund ten times the notional", gap_crash_funded),
-        Scenario("deposit-after-liquidation", "the gap crash, then the liquidated user deposits again", deposit_after_liquidation),
-        Scenario("whale", "a whale long against three shorts of different entry and leverage gaps through bankruptcy", whale),
-        Scenario("flat-winner", "a user takes profit and goes flat before the crash", flat_winner),
-    )
-}
+#: The named stress scenarios, which ``solvent check`` runs by default.
+STRESS: tuple[Scenario, ...] = (
+    Scenario("gap-crash", "a leveraged long meets a one-tick gap; the fund holds a quarter of the deficit", gap_crash),
+    Scenario("gap-crash-funded", "the same gap with a fund ten times the notional", gap_crash_funded),
+    Scenario("deposit-after-liquidation", "the gap crash, then the liquidated user deposits again", deposit_after_liquidation),
+    Scenario("whale", "a whale long against three shorts of different entry and leverage gaps through bankruptcy", whale),
+    Scenario("flat-winner", "a user takes profit and goes flat before the crash", flat_winner),
+)
 
 
-#: The scenarios ``solvent check`` runs by default; incident replays (``properties.incidents``)
-#: register beside them and run when named with ``--scenario``.
-DEFAULT: tuple[str, ...] = tuple(SCENARIOS)
+def _registry() -> Registry[Scenario]:
+    """Every scenario Solvent ships: the stress scenarios, then the incident replays
+    (``solvent.properties.incidents.INCIDENTS``), which run when named with ``--scenario``."""
+    registry: Registry[Scenario] = Registry("scenario", key=lambda s: s.name)
+    for scenario in (*STRESS, *INCIDENTS.values()):
+        registry.register(scenario, builtin=True)
+    return registry
+
+
+SCENARIOS: Registry[Scenario] = _registry()
+
+#: The scenarios ``solvent check`` runs by default (the incident replays run when named).
+DEFAULT: tuple[str, ...] = tuple(s.name for s in STRESS)
 
 
 def get(name: str) -> Scenario:
-    """The scenario of that name; ``KeyError`` listing the known ones otherwise."""
-    try:
-        return SCENARIOS[name]
-    except KeyError:
-        raise KeyError(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}") from None
+    """The scenario of that name; ``KeyError`` listing the known ones (and the closest) otherwise."""
+    return SCENARIOS.get(name)
 
 
 def build(policy: Policy, name: str) -> Story:
     return get(name).build(policy)
 
 
-__all__: list[Any] = ["DEFAULT", "SCENARIOS", "Scenario", "Story", "build", "get"]
+__all__: list[Any] = ["DEFAULT", "SCENARIOS", "STRESS", "Scenario", "Story", "build", "get"]

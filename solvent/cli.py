@@ -339,7 +339,6 @@ def tradeoffs(policies: tuple[str, ...]) -> None:
 @main.command()
 def scenarios() -> None:
     """List the named stress scenarios."""
-    import solvent.verdicts.check  # noqa: F401  (registers the incident scenarios)
     from solvent.properties.scenarios import DEFAULT, SCENARIOS
 
     for s in SCENARIOS.values():

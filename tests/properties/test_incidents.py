@@ -1,20 +1,19 @@
 """Incident scenarios (docs/venues.md#incidents): each replays, on the venue's own preset, the outcome the
 venue reported: who paid, and in which waterfall layer.
 
-Importing ``solvent.properties.incidents`` registers the incidents in ``SCENARIOS``; the
-``registered`` fixture does that and puts ``SCENARIOS`` back afterwards, so other tests that run
-the default scenarios never see them.
+``solvent.properties.scenarios`` registers the incidents in ``SCENARIOS`` beside the stress
+scenarios; the default check runs only the stress scenarios (``DEFAULT``).
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Iterator
 from fractions import Fraction
+from types import ModuleType
 
 import pytest
 from click.testing import CliRunner
 
+from solvent.properties import incidents as incidents_module
 from solvent.properties import scenarios as scenarios_module
 from solvent.verdicts.check import ClaimStatus, check_policy
 from solvent.rules.engine import run
@@ -27,23 +26,15 @@ INCIDENT_NAMES = ["okex-2018-clawback", "bitmex-2020-03", "mango-2022", "hyperli
 
 
 @pytest.fixture
-def incidents() -> Iterator:
-    """The incidents module, without touching the shared registry (its import registers once)."""
-    saved = dict(scenarios_module.SCENARIOS)
-    module = importlib.import_module("solvent.properties.incidents")
-    scenarios_module.SCENARIOS.clear()
-    scenarios_module.SCENARIOS.update(saved)
-    yield module
+def incidents() -> ModuleType:
+    """The incidents module."""
+    return incidents_module
 
 
 @pytest.fixture
-def registered(incidents) -> Iterator:
-    """The incidents registered in ``SCENARIOS`` for one test, then removed again."""
-    saved = dict(scenarios_module.SCENARIOS)
-    incidents.register()
-    yield incidents
-    scenarios_module.SCENARIOS.clear()
-    scenarios_module.SCENARIOS.update(saved)
+def registered(incidents) -> ModuleType:
+    """The incidents module, whose scenarios ``SCENARIOS`` holds."""
+    return incidents
 
 
 def steps_of(incidents, name: str, preset: str):
@@ -65,11 +56,14 @@ def paid(step, reason: Reason, name: str | None = None) -> int:
 
 
 class TestRegistry:
-    """Importing the module registers every incident; ``solvent check --scenario NAME`` runs one."""
+    """``SCENARIOS`` registers every incident after the stress scenarios, as built-ins; ``solvent
+    check --scenario NAME`` runs one."""
 
-    def test_import_registers_them(self, registered) -> None:
-        assert set(INCIDENT_NAMES) <= set(scenarios_module.SCENARIOS)
+    def test_scenarios_registers_them_explicitly(self, registered) -> None:
         assert list(registered.INCIDENTS) == INCIDENT_NAMES
+        assert scenarios_module.SCENARIOS.ids() == [*scenarios_module.DEFAULT, *INCIDENT_NAMES]
+        assert all(scenarios_module.SCENARIOS.builtin(name) for name in INCIDENT_NAMES)
+        assert scenarios_module.get("mango-2022") is registered.INCIDENTS["mango-2022"]
 
     def test_default_check_runs_only_the_stress_scenarios(self, registered) -> None:
         report = check_policy(load_preset("binance"))

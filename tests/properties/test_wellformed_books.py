@@ -17,7 +17,6 @@ from collections import Counter
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from solvent.properties import incidents  # noqa: F401  (registers the incident replays)
 from solvent.properties.scenarios import DEFAULT, SCENARIOS
 from solvent.properties.search import replay
 from solvent.properties.strategies import books, stories

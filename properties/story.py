@@ -1,0 +1,37 @@
+"""A story (a starting book and the events that follow) and a scenario (a named story generator).
+
+The records every story source shares: the named stress scenarios (``solvent.properties.scenarios``),
+the incident replays (``solvent.properties.incidents``), the search and the counterexample database.
+They live apart from both scenario modules so that ``scenarios`` can register the incidents
+explicitly (it imports ``incidents``, which needs only these records).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import attrs
+
+from solvent.rules.book import Book
+from solvent.rules.events import Event
+from solvent.rules.policy import Policy
+
+
+@attrs.frozen
+class Story:
+    """A starting book and the events that follow."""
+
+    book: Book
+    events: tuple[Event, ...]
+
+
+@attrs.frozen
+class Scenario:
+    """A named, deterministic story generator."""
+
+    name: str
+    summary: str
+    build: Callable[[Policy], Story] = attrs.field(repr=False)
+
+
+__all__ = ["Scenario", "Story"]
