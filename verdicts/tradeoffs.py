@@ -1,15 +1,23 @@
-"""The trade-off table: what each policy gives up when a one-tick gap bankrupts an account.
+"""The trade-off table: which of three promises each policy gives up, and who pays a one-tick gap.
 
 No policy keeps all three of these promises under an unbounded gap (README): the deficit has to
-land somewhere. :func:`tradeoff` runs the one-tick gap stories (``gap-crash``, where the fund holds
-a quarter of the deficit, and ``deposit-after-liquidation``, the same gap followed by a deposit)
-through :func:`~solvent.verdicts.check.check_policy` and reads off which of the three fail, and
-tells who paid, in which layer, from the gap step's outcomes.
+land somewhere. A row's cells are **the verdicts of** ``solvent check``: :func:`tradeoff` runs the
+one :class:`~solvent.verdicts.check.Judgement` every front end runs (by default the one
+``solvent check`` runs with no options: the stress scenarios, the search, z3, every story judged
+against every claim) and reads the three promises off that report, so ``solvent tradeoffs`` and
+``solvent check`` cannot disagree on a policy judged with the same options (:func:`tradeoff_of`
+takes a report a check already made). The last column tells who paid the gap of the
+``gap-crash`` story (the fund holds a quarter of the deficit), layer by layer, and what the next
+deposit lost in ``deposit-after-liquidation``; it describes, it does not judge.
 
 - ``no-negative-equity``: given up where a deficit stays on the account (debt carry, or no layer
-  left to pay).
+  left to pay), or anywhere else the check finds an account below zero.
 - ``no-haircut``: given up where winners pay (ADL, socialized loss, haircut, clawback).
 - ``deposit-not-absorbed``: given up where a later deposit repays the account's old deficit.
+
+(Until issue 11 the cells came from the two gap stories alone, a second, narrower judgement:
+drift and mango-v4 "kept" no-negative-equity there while ``solvent check`` failed it on a story
+its search or z3 found.)
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ from collections.abc import Iterable, Sequence
 
 import attrs
 
-from solvent.verdicts.check import PolicyReport, ClaimStatus, check_policy
+from solvent.verdicts.check import ClaimStatus, Judgement, PolicyReport, ScenarioRun, run_scenario
 from solvent.rules.ledger import Reason
 from solvent.rules.outcomes import AdlFill, Bankrupt, DepositAbsorbed, LayerUsed, Residual
 from solvent.rules.policy import Policy
@@ -93,8 +101,10 @@ def _adl_words(gap, account: str, covered: int) -> list[str]:
 
 
 def gap_story(report: PolicyReport) -> str:
-    """Who paid the gap's deficit, layer by layer, and what the next deposit lost: one sentence."""
-    runs = {r.name: r for r in report.runs}
+    """Who paid the gap's deficit, layer by layer, and what the next deposit lost: one sentence
+    (from the report's runs of :data:`GAP_STORIES`, run here if the check left them out)."""
+    runs: dict[str, ScenarioRun] = {r.name: r for r in report.runs}
+    runs.update({name: run_scenario(report.policy, name) for name in GAP_STORIES if name not in runs})
     gap = runs["gap-crash"].steps[-1]
     parts = []
     for b in (o for o in gap.outcomes if isinstance(o, Bankrupt)):
@@ -110,17 +120,30 @@ def gap_story(report: PolicyReport) -> str:
     return "; ".join(parts) if parts else "the gap bankrupts no one"
 
 
-def tradeoff(policy: Policy, *, name: str | None = None) -> TradeOff:
-    """The row of ``policy``: the three promises under a one-tick gap, from ``check_policy``."""
-    report = check_policy(policy, scenarios=list(GAP_STORIES), invariants=list(PROMISES))
+def tradeoff_of(report: PolicyReport, *, name: str | None = None) -> TradeOff:
+    """The row of a check's report: each promise's cell is that report's verdict on it."""
     verdicts = {v.invariant.id: v for v in report.verdicts}
+    missing = [p for p in PROMISES if p not in verdicts]
+    if missing:
+        raise ValueError(f"{report.source}: the check judged no {', '.join(missing)} (a trade-off row needs all of {', '.join(PROMISES)})")
     cells = tuple((p, _cell(verdicts[p].status)) for p in PROMISES)
-    return TradeOff(name or policy.name, cells, gap_story(report))
+    return TradeOff(name or report.policy.name, cells, gap_story(report))
 
 
-def tradeoff_table(policies: Iterable[Policy]) -> list[TradeOff]:
+def tradeoff(policy: Policy, *, name: str | None = None, judgement: Judgement | None = None) -> TradeOff:
+    """The row of ``policy`` under ``judgement`` (default: what ``solvent check`` does with no
+    options), whose verdicts on the three promises are the cells."""
+    judgement = Judgement() if judgement is None else judgement
+    if judgement.invariants:
+        # judging fewer claims would judge fewer stories (a story found for one claim is judged
+        # against every claim): the cells would no longer be ``solvent check``'s verdicts
+        raise ValueError(f"a trade-off row is read off the whole check: no 'invariants' in its judgement ({', '.join(judgement.invariants)})")
+    return tradeoff_of(judgement.run(policy, source=name or policy.name), name=name)
+
+
+def tradeoff_table(policies: Iterable[Policy], judgement: Judgement | None = None) -> list[TradeOff]:
     """One row per policy, in the order given."""
-    return [tradeoff(p) for p in policies]
+    return [tradeoff(p, judgement=judgement) for p in policies]
 
 
 def markdown(rows: Sequence[TradeOff]) -> str:
@@ -136,4 +159,4 @@ def markdown(rows: Sequence[TradeOff]) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["ACCEPTED", "GAP_STORIES", "GIVEN_UP", "KEPT", "PROMISES", "TradeOff", "gap_story", "markdown", "tradeoff", "tradeoff_table"]
+__all__ = ["ACCEPTED", "GAP_STORIES", "GIVEN_UP", "KEPT", "PROMISES", "TradeOff", "gap_story", "markdown", "tradeoff", "tradeoff_of", "tradeoff_table"]

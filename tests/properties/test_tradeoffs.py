@@ -1,12 +1,25 @@
 """The trade-off table: which of no-negative-equity, no-haircut and deposit-not-absorbed each preset
-gives up under a one-tick gap, with the story of who paid (README's table is this one)."""
+gives up, with the story of who paid a one-tick gap (README's table is this one).
+
+A row's cells are the verdicts of ``solvent check`` under the same judgement, by construction; the
+table below is checked under ``solvent check --no-search`` (the stress scenarios only), which
+every test here can afford."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import attrs
 import pytest
 
-from solvent.verdicts.tradeoffs import ACCEPTED, GIVEN_UP, KEPT, PROMISES, markdown, tradeoff, tradeoff_table
+from solvent.rules.loading import load_policy
 from solvent.rules.presets import load_preset, preset_names
+from solvent.verdicts.check import ClaimStatus, Judgement, check_policy
+from solvent.verdicts.tradeoffs import ACCEPTED, GAP_STORIES, GIVEN_UP, KEPT, PROMISES, markdown, tradeoff, tradeoff_of, tradeoff_table
+
+#: ``solvent check --no-search``: the five stress scenarios, no search, no z3
+NO_SEARCH = Judgement.from_options(search=False)
+PLANTED = Path(__file__).resolve().parents[1] / "planted"
 
 #: preset → ((no-negative-equity, no-haircut, deposit-not-absorbed), the gap's story). Amounts in
 #: each preset's quote quanta; the gap-crash story sizes alice at the preset's maximum leverage.
@@ -39,7 +52,7 @@ def test_every_preset_has_a_row() -> None:
 @pytest.mark.parametrize("name", sorted(TABLE))
 def test_row(name: str) -> None:
     """The promises the preset breaks under the gap, and who paid."""
-    row = tradeoff(load_preset(name))
+    row = tradeoff(load_preset(name), judgement=NO_SEARCH)
     cells, story = TABLE[name]
     assert row.policy == name
     assert tuple(row.cell(p) for p in PROMISES) == cells
@@ -50,7 +63,7 @@ def test_row(name: str) -> None:
 def test_accepted_means_declared(name: str) -> None:
     """A promise is marked accepted exactly when the preset declares it in ``accepts``."""
     policy = load_preset(name)
-    row = tradeoff(policy)
+    row = tradeoff(policy, judgement=NO_SEARCH)
     for promise in PROMISES:
         if row.cell(promise) == ACCEPTED:
             assert promise in policy.accepts
@@ -64,10 +77,62 @@ def test_no_preset_keeps_all_three() -> None:
 
 
 def test_markdown() -> None:
-    rows = tradeoff_table([load_preset(n) for n in ("binance", "okx")])
+    rows = tradeoff_table([load_preset(n) for n in ("binance", "okx")], NO_SEARCH)
     assert markdown(rows) == (
         "| policy | no-negative-equity | no-haircut | deposit-not-absorbed | what the one-tick gap does (gap-crash, then deposit-after-liquidation) |\n"
         "| --- | --- | --- | --- | --- |\n"
         f"| `binance` | kept | gives up (accepted) | kept | {TABLE['binance'][1]} |\n"
         f"| `okx` | kept | gives up (accepted) | kept | {TABLE['okx'][1]} |\n"
     )
+
+
+_CELL = {ClaimStatus.FAILS: GIVEN_UP, ClaimStatus.ACCEPTED: ACCEPTED}
+
+
+@pytest.mark.parametrize("name", sorted(TABLE))
+def test_cells_are_the_checks_verdicts(name: str) -> None:
+    """``solvent tradeoffs`` and ``solvent check`` agree: the cells are check's verdicts, judged the same way."""
+    policy = load_preset(name)
+    report = NO_SEARCH.run(policy, source=name)
+    verdicts = {v.invariant.id: v.status for v in report.verdicts}
+    assert tuple(tradeoff(policy, judgement=NO_SEARCH).cell(p) for p in PROMISES) == tuple(_CELL.get(verdicts[p], KEPT) for p in PROMISES)
+
+
+def test_a_failure_outside_the_gap_stories_is_given_up() -> None:
+    """pro-rata-rounds-down leaves an account below zero in a stress story other than the two gap
+    stories: the old table, judged on the gap stories alone, said it kept no-negative-equity while
+    ``solvent check`` failed it; now the row says what check says."""
+    policy = load_policy(PLANTED / "pro-rata-rounds-down.toml")
+    gap_only = check_policy(policy, scenarios=list(GAP_STORIES), invariants=list(PROMISES))
+    assert gap_only.verdicts[0].invariant.id == "no-negative-equity" and gap_only.verdicts[0].status is ClaimStatus.HELD
+    check = {v.invariant.id: v for v in NO_SEARCH.run(policy).verdicts}
+    assert check["no-negative-equity"].status is ClaimStatus.FAILS
+    assert check["no-negative-equity"].violation.scenario not in GAP_STORIES
+    row = tradeoff(policy, judgement=NO_SEARCH)
+    assert (row.cell("no-negative-equity"), row.cell("no-haircut"), row.cell("deposit-not-absorbed")) == (GIVEN_UP, GIVEN_UP, KEPT)
+
+
+def test_a_row_is_read_off_the_report() -> None:
+    """The cell follows the report's verdict, whatever story (search, z3, saved finding) decided it."""
+    report = NO_SEARCH.run(load_preset("mango-v4"), source="mango-v4")
+    assert tradeoff_of(report).cell("no-negative-equity") == KEPT
+    failed = attrs.evolve(report, verdicts=tuple(
+        attrs.evolve(v, status=ClaimStatus.FAILS) if v.invariant.id == "no-negative-equity" else v for v in report.verdicts
+    ))
+    row = tradeoff_of(failed)
+    assert row.cell("no-negative-equity") == GIVEN_UP and row.story == TABLE["mango-v4"][1]
+
+
+def test_a_narrower_judgement_is_refused() -> None:
+    """Judging only the three promises would judge fewer stories than check does."""
+    with pytest.raises(ValueError, match="no 'invariants' in its judgement"):
+        tradeoff(load_preset("binance"), judgement=attrs.evolve(NO_SEARCH, invariants=PROMISES))
+    report = check_policy(load_preset("binance"), invariants=["conservation"])
+    with pytest.raises(ValueError, match="judged no no-negative-equity, no-haircut, deposit-not-absorbed"):
+        tradeoff_of(report)
+
+
+def test_the_story_is_told_when_the_check_ran_other_scenarios() -> None:
+    """The last column describes the gap stories even when the judgement ran other scenarios."""
+    row = tradeoff(load_preset("binance"), judgement=attrs.evolve(NO_SEARCH, scenarios=("whale",)))
+    assert row.story == TABLE["binance"][1]
