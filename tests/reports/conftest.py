@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from golden_support import ROOT, V2, check
+from golden_support import ROOT, V2, binance_accepting, check
 
 from solvent.verdicts.check import PolicyReport
 
@@ -18,6 +20,20 @@ def _at_root(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def binance() -> PolicyReport:
     return check("binance")
+
+
+@pytest.fixture(scope="session")
+def binance_strict_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The binance preset that no longer accepts principal-protected (no-haircut stays accepted):
+    the ``whale`` scenario's ADL at the bankruptcy price is then a real failure."""
+    path = tmp_path_factory.mktemp("strict") / "binance.toml"
+    path.write_text(binance_accepting("no-haircut"), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def binance_strict(binance_strict_file: Path) -> PolicyReport:
+    return check(str(binance_strict_file))
 
 
 @pytest.fixture(scope="session")

@@ -31,6 +31,7 @@ GOLDEN = HERE / "golden"
 POLICIES = HERE / "policies"
 V1 = "tests/reports/policies/venue-v1.toml"
 V2 = "tests/reports/policies/venue-v2.toml"
+BINANCE = ROOT / "rules" / "presets" / "binance.toml"
 OVERWRITE = os.environ.get("SOLVENT_OVERWRITE_GOLDEN") == "1"
 
 
@@ -38,6 +39,17 @@ def check(source: str, **kwargs) -> PolicyReport:
     """A scenarios-only check of a preset name or a policy path relative to the repository."""
     path = ROOT / source
     return check_policy(resolve_policy(path if path.suffix == ".toml" else source), source=source, **kwargs)
+
+
+def binance_accepting(*accepts: str) -> str:
+    """The binance preset's text with its ``accepts`` list replaced by ``accepts`` (nothing else
+    changes, so every other line and line number stays): a copy that fails for a real reason."""
+    text = BINANCE.read_text(encoding="utf-8")
+    line = re.compile(r"^accepts = \[[^\]\n]*\]", re.MULTILINE)
+    assert len(line.findall(text)) == 1, "the binance preset has one accepts line"
+    new = line.sub("accepts = [" + ", ".join(f'"{a}"' for a in accepts) + "]", text)
+    assert new != text
+    return new
 
 
 def searched(report: PolicyReport, findings_dir: Path | None = None) -> PolicyReport:
@@ -72,10 +84,22 @@ def compare_golden(name: str, actual: str) -> None:
     """Assert ``actual`` equals ``golden/<name>``; with SOLVENT_OVERWRITE_GOLDEN=1, rewrite it."""
     path = GOLDEN / name
     if OVERWRITE or not path.exists():
+        assert_nothing_machine_specific(name, actual)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(actual, encoding="utf-8")
         if not OVERWRITE:
             pytest.fail(f"golden file {path.relative_to(ROOT)} did not exist; written now, review and commit it")
         return
     expected = path.read_text(encoding="utf-8")
+    assert_nothing_machine_specific(name, actual)
     assert actual == expected, f"{name} differs from its golden file; if the change is intended, rerun with SOLVENT_OVERWRITE_GOLDEN=1 and review the diff"
+
+
+def assert_nothing_machine_specific(name: str, text: str) -> None:
+    """A golden file names no absolute path of this machine: not the repository, not the package
+    actually imported (a checkout elsewhere whose ``solvent`` resolves here), not the home folder."""
+    import solvent
+
+    package_root = Path(solvent.__file__).resolve().parents[1]
+    for place in {ROOT, package_root, Path.home()}:
+        assert str(place) + os.sep not in text, f"{name} names the absolute path {place}: run from the repository whose solvent is imported"

@@ -2,7 +2,8 @@
 
 The GitHub Actions workflow's ``run:`` steps that invoke ``solvent`` are taken from the file and run
 with bash as a runner does (``bash --noprofile --norc -eo pipefail``), in a temporary policy
-repository holding a bundled preset as ``policies/binance.toml``, with ``GITHUB_OUTPUT`` and
+repository holding a bundled preset as ``policies/binance.toml`` (as bundled, or with
+principal-protected taken out of its ``accepts`` so that it really fails), with ``GITHUB_OUTPUT`` and
 ``GITHUB_STEP_SUMMARY`` pointing at files and ``${{ github.base_ref }}`` set to ``main``. The only
 change made to a command is ``--no-search`` after ``solvent check`` / ``solvent diff`` (the
 scenarios decide these outcomes; the search would take a minute per policy). The ``solvent`` on
@@ -30,7 +31,7 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
-from golden_support import ROOT
+from golden_support import ROOT, binance_accepting
 
 EXAMPLES = ROOT / "examples"
 WORKFLOW = EXAMPLES / "github-actions.yml"
@@ -138,9 +139,17 @@ def outputs(env: dict[str, str]) -> dict[str, str]:
     return dict(line.split("=", 1) for line in path.read_text().splitlines()) if path.exists() else {}
 
 
-def policy_repo(root: Path) -> Path:
+#: The binance preset fails principal-protected and no-haircut in its scenarios and accepts both
+#: (ADL at the bankruptcy price, by design); "strict" is the same file accepting no-haircut only.
+STRICT = "strict"
+
+
+def policy_repo(root: Path, variant: str = "preset") -> Path:
     (root / "policies").mkdir(parents=True)
-    shutil.copy(PRESET, root / "policies" / "binance.toml")
+    if variant == STRICT:
+        (root / "policies" / "binance.toml").write_text(binance_accepting("no-haircut"))
+    else:
+        shutil.copy(PRESET, root / "policies" / "binance.toml")
     return root
 
 
@@ -161,28 +170,39 @@ class _Html(HTMLParser):
 
 
 class TestCheckJob:
-    def test_check_step_writes_every_report(self, tmp_path: Path, runner_env: dict[str, str]) -> None:
+    @pytest.mark.parametrize(
+        "variant, status, levels, failed",
+        [
+            pytest.param("preset", "0", [("no-haircut", "none"), ("principal-protected", "none")], [], id="preset: fails only what it accepts"),
+            pytest.param(STRICT, "1", [("no-haircut", "none"), ("principal-protected", "error")], ["principal-protected"], id="principal-protected not accepted"),
+        ],
+    )
+    def test_check_step_writes_every_report(self, tmp_path: Path, runner_env: dict[str, str], variant: str, status: str, levels: list, failed: list) -> None:
+        """The preset passes with its trade-offs as informational results; with principal-protected
+        no longer accepted, the whale scenario fails it (status 1, an error alert, a JUnit failure)."""
         (script,) = solvent_steps("check")
-        repo = policy_repo(tmp_path / "repo")
+        repo = policy_repo(tmp_path / "repo", variant)
         done = run_step(script, repo, runner_env)
         assert done.returncode == 0, done.stderr  # `set +e`: the step records the status for a later step
-        assert outputs(runner_env) == {"status": "1"}  # binance fails principal-protected in the whale scenario
+        assert outputs(runner_env) == {"status": status}
         reports = repo / "reports"
 
         sarif = json.loads((reports / "solvent.sarif").read_text())
         assert sarif_schema_errors(sarif) == []
         results = sarif["runs"][0]["results"]
-        assert sorted((r["ruleId"], r["level"]) for r in results) == [("no-haircut", "none"), ("principal-protected", "error")]
+        assert sorted((r["ruleId"], r["level"]) for r in results) == levels
+        assert all(r["suppressions"][0]["status"] == "accepted" for r in results if r["level"] == "none")
         uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}
         assert uris == {"policies/binance.toml"}  # relative to the repository root, as code scanning wants
 
         xmlschema = pytest.importorskip("xmlschema")
         xmlschema.XMLSchema(str(ROOT / "tests" / "schemas" / "junit-10.xsd")).validate(str(reports / "solvent-junit.xml"))
-        failed = [c.get("name") for c in ET.parse(reports / "solvent-junit.xml").iter("testcase") if c.find("failure") is not None]
-        assert failed == ["principal-protected"]
+        cases = list(ET.parse(reports / "solvent-junit.xml").iter("testcase"))
+        assert [c.get("name") for c in cases if c.find("failure") is not None] == failed
+        assert len(cases) == 16
 
         data = json.loads((reports / "solvent.json").read_text())
-        assert data["schema"] == "solvent.report/1" and data["failed"] is True
+        assert data["schema"] == "solvent.report/1" and data["failed"] is (status == "1")
         assert (reports / "solvent.md").read_text().startswith("# Solvent report")
         page = _Html()
         page.feed((reports / "solvent.html").read_text())
@@ -200,7 +220,8 @@ class TestCheckJob:
 
 class TestDiffJob:
     def test_diff_step_on_a_pull_request(self, tmp_path: Path, runner_env: dict[str, str]) -> None:
-        """main holds the preset; the pull request stops accepting no-haircut: worse (exit 1), and
+        """main holds the preset; the pull request stops accepting no-haircut (principal-protected
+        stays accepted): worse (exit 1), and
         the SARIF result sits on the changed `accepts` line with the ADL layer as related location."""
         (script,) = solvent_steps("diff")
         repo = policy_repo(tmp_path / "repo")
@@ -209,8 +230,7 @@ class TestDiffJob:
             subprocess.run(git + args, check=True, env=runner_env, capture_output=True)
         policy = repo / "policies" / "binance.toml"
         text = policy.read_text()
-        assert text.count('accepts = ["no-haircut"]') == 1
-        policy.write_text(text.replace('accepts = ["no-haircut"]', "accepts = []"))
+        policy.write_text(binance_accepting("principal-protected"))
         subprocess.run(git + ["commit", "-q", "-am", "stop accepting no-haircut"], check=True, env=runner_env, capture_output=True)
 
         done = run_step(script, repo, runner_env)
@@ -226,7 +246,7 @@ class TestDiffJob:
         lines = policy.read_text().splitlines()
         where = result["locations"][0]["physicalLocation"]
         assert where["artifactLocation"] == {"uri": "policies/binance.toml", "uriBaseId": "%SRCROOT%"}
-        assert lines[where["region"]["startLine"] - 1].startswith("accepts = []")
+        assert lines[where["region"]["startLine"] - 1].startswith('accepts = ["principal-protected"]')
         (related,) = result["relatedLocations"]
         assert lines[related["physicalLocation"]["region"]["startLine"] - 1].startswith('layer = "adl"')
 
@@ -253,11 +273,23 @@ class TestPreCommit:
     def test_config_and_published_hook_run_the_same_check(self) -> None:
         assert self._entries("pre-commit-config.yaml")["solvent-check"] == self._entries("pre-commit-hooks.yaml")["solvent-check"]
 
-    @pytest.mark.parametrize("hook, extra, status", [("solvent-check-scenarios", [], 1), ("solvent-check", ["--invariant", "principal-protected"], 1), ("solvent-check", ["--invariant", "conservation"], 0)])
-    def test_hook_entry(self, tmp_path: Path, runner_env: dict[str, str], hook: str, extra: list[str], status: int) -> None:
-        """The entry as written (the search hook limited to one invariant, to keep the test short)."""
-        repo = policy_repo(tmp_path / "repo")
+    @pytest.mark.parametrize(
+        "hook, extra, variant, status",
+        [
+            ("solvent-check-scenarios", [], "preset", 0),
+            ("solvent-check-scenarios", [], STRICT, 1),
+            ("solvent-check", ["--invariant", "principal-protected"], "preset", 0),
+            ("solvent-check", ["--invariant", "principal-protected"], STRICT, 1),
+            ("solvent-check", ["--invariant", "conservation"], STRICT, 0),
+        ],
+    )
+    def test_hook_entry(self, tmp_path: Path, runner_env: dict[str, str], hook: str, extra: list[str], variant: str, status: int) -> None:
+        """The entry as written (the search hook limited to one invariant, to keep the test short):
+        the preset passes with principal-protected accepted; not accepted, it fails the commit."""
+        repo = policy_repo(tmp_path / "repo", variant)
         args = shlex.split(self._entries("pre-commit-hooks.yaml")[hook]) + extra + ["policies/binance.toml"]
         done = subprocess.run(args, cwd=repo, env=runner_env, capture_output=True, text=True, timeout=300)
         assert done.returncode == status, done.stdout[-2000:] + done.stderr[-2000:]
         assert "binance" in done.stdout
+        if "conservation" not in extra:
+            assert re.search(r"^principal-protected +" + ("FAILS " if status else r"fails \(accepted\) "), done.stdout, re.MULTILINE), done.stdout

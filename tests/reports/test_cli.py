@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,14 @@ from solvent.reports.text import render
 def run(*args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(main, list(args), catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
+
+
+def verdict_column(text: str) -> dict[str, str]:
+    """invariant → verdict, from the text report's verdict table (one policy)."""
+    rows = re.findall(r"^([a-z][a-z-]+) {2,}(\S+(?: \S+)*?) {2,}", text, re.MULTILINE)
+    verdicts = {invariant: verdict for invariant, verdict in rows if invariant != "invariant"}
+    assert len(verdicts) == 16, verdicts
+    return verdicts
 
 
 class TestPairOutputs:
@@ -53,8 +62,21 @@ class TestCheck:
     """``solvent check`` keeps its text report and exit codes, and writes any formats asked for."""
 
     def test_text_is_still_the_default(self, binance) -> None:
+        """The preset fails only what it accepts (ADL at the bankruptcy price, by design): exit 0,
+        and the failures are shown as accepted, not hidden."""
         code, out, _ = run("check", "binance", "--no-search")
-        assert code == 1 and out == render(binance) + "\n"
+        assert code == 0 and out == render(binance) + "\n"
+        verdicts = verdict_column(out)
+        assert (verdicts["principal-protected"], verdicts["no-haircut"]) == ("fails (accepted)", "fails (accepted)")
+        assert {v for k, v in verdicts.items() if k not in ("principal-protected", "no-haircut")} == {"held"}
+
+    def test_unaccepted_failure_exits_1(self, binance_strict, binance_strict_file: Path) -> None:
+        """The same preset with principal-protected taken out of `accepts`: the whale story fails it."""
+        code, out, _ = run("check", str(binance_strict_file), "--no-search")
+        assert code == 1 and out == render(binance_strict) + "\n"
+        verdicts = verdict_column(out)
+        assert (verdicts["principal-protected"], verdicts["no-haircut"]) == ("FAILS", "fails (accepted)")
+        assert "whale, step 11" in out
 
     def test_several_formats_in_one_run(self, tmp_path: Path) -> None:
         code, out, _ = run(

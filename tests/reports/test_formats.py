@@ -47,9 +47,9 @@ def junit_schema():
 class TestSarif:
     """SARIF 2.1.0 results on the policy file, at the line of the rule involved."""
 
-    def test_valid_against_the_oasis_schema(self, reports: list[PolicyReport], sarif_validator) -> None:
-        errors = [e.message for e in sarif_validator.iter_errors(sarif.sarif_data(reports))]
-        assert errors == []
+    def test_valid_against_the_oasis_schema(self, reports: list[PolicyReport], binance_strict: PolicyReport, sarif_validator) -> None:
+        for rs in (reports, [binance_strict]):
+            assert [e.message for e in sarif_validator.iter_errors(sarif.sarif_data(rs))] == []
 
     def test_schema_rejects_a_broken_document(self, reports: list[PolicyReport], sarif_validator) -> None:
         broken = copy.deepcopy(sarif.sarif_data(reports))
@@ -80,11 +80,12 @@ class TestSarif:
         for result in run["results"]:
             assert run["tool"]["driver"]["rules"][result["ruleIndex"]]["id"] == result["ruleId"]
 
-    def test_accepted_trade_off_is_no_open_alert(self, reports: list[PolicyReport]) -> None:
-        """GitHub ignores suppressions: an accepted failure is informational, level none (SARIF
-        wants none for any kind but fail), and keeps its suppression; a real failure stays an alert."""
+    @staticmethod
+    def _alerts(reports: list[PolicyReport]) -> tuple[list[tuple[str, str]], set[tuple[str, str]]]:
+        """Each verdict's SARIF result checked against its status; (error-level alerts, informational results)."""
         results = sarif.sarif_data(reports)["runs"][0]["results"]
         by = {(x["properties"]["policy"], x["ruleId"]): x for x in results}
+        assert len(by) == len(results)
         for r in reports:
             for v in r.verdicts:
                 x = by.get((r.policy.name, v.invariant.id))
@@ -97,10 +98,27 @@ class TestSarif:
                     assert "suppressions" not in x
                 else:
                     assert x is None
-        # a gate on error-level alerts fails exactly for the unaccepted failures
         errors = sorted((x["properties"]["policy"], x["ruleId"]) for x in results if x["level"] == "error")
+        informational = {(x["properties"]["policy"], x["ruleId"]) for x in results if x["kind"] == "informational"}
+        return errors, informational
+
+    def test_accepted_trade_off_is_no_open_alert(self, reports: list[PolicyReport]) -> None:
+        """GitHub ignores suppressions: an accepted failure is informational, level none (SARIF
+        wants none for any kind but fail), and keeps its suppression; a real failure stays an alert.
+        binance fails only what it accepts, so a gate on error-level alerts fails for venue alone."""
+        errors, informational = self._alerts(reports)
+        assert errors == [("venue", "flat-accounts-never-pay")]
+        assert informational == {("binance", "no-haircut"), ("binance", "principal-protected"), ("venue", "no-haircut")}
+
+    def test_unaccepted_failure_is_an_error_alert(self, binance_strict: PolicyReport, venue_v2: PolicyReport) -> None:
+        """binance without principal-protected in accepts: the whale story is an error alert, on
+        the ADL layer's line; no-haircut stays informational."""
+        errors, informational = self._alerts([binance_strict, venue_v2])
         assert errors == [("binance", "principal-protected"), ("venue", "flat-accounts-never-pay")]
-        assert {x["ruleId"] for x in results if x["kind"] == "informational"} == {"no-haircut"}
+        assert informational == {("binance", "no-haircut"), ("venue", "no-haircut")}
+        (x,) = [x for x in sarif.sarif_data([binance_strict])["runs"][0]["results"] if x["ruleId"] == "principal-protected"]
+        line = x["locations"][0]["physicalLocation"]["region"]["startLine"]
+        assert Path(binance_strict.source).read_text().splitlines()[line - 1].startswith('layer = "adl"')
 
     def test_paths_are_relative_to_declared_bases(self, reports: list[PolicyReport]) -> None:
         run = sarif.sarif_data(reports)["runs"][0]
@@ -220,10 +238,10 @@ class TestSarifDiff:
 class TestJunit:
     """One test case per policy × invariant; accepted failures pass with a note."""
 
-    def test_valid_against_the_xsd(self, reports: list[PolicyReport], binance: PolicyReport, tmp_path: Path, junit_schema) -> None:
+    def test_valid_against_the_xsd(self, reports: list[PolicyReport], binance: PolicyReport, binance_strict: PolicyReport, tmp_path: Path, junit_schema) -> None:
         from golden_support import searched
 
-        for rs in (reports, [binance], [searched(binance, tmp_path)], [check(V1)]):
+        for rs in (reports, [binance], [binance_strict], [searched(binance, tmp_path)], [searched(binance_strict, tmp_path)], [check(V1)]):
             junit_schema.validate(junit.render(rs))
 
     @pytest.mark.parametrize(
@@ -248,11 +266,16 @@ class TestJunit:
         assert [c.get("name") for c in root.iter("testcase") if c.find("properties") is not None] == []
         assert all(s.find("properties") is not None for s in root.iter("testsuite"))
 
-    def test_facts_open_each_case_output(self, binance: PolicyReport) -> None:
-        case = self._case(binance, "principal-protected")
-        facts = dict(line.split(": ", 1) for line in case.find("system-out").text.splitlines())
-        assert facts["verdict"] == "fails" and facts["severity"] == "high"
+    def test_facts_open_each_case_output(self, binance: PolicyReport, binance_strict: PolicyReport, binance_strict_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        accepted = self._case(binance, "principal-protected").find("system-out").text.split("\n\n", 1)[0].splitlines()
+        assert accepted[0] == "accepted failure: binance lists principal-protected in accepts (a trade-off by design), so this test passes."
+        facts = dict(line.split(": ", 1) for line in accepted[1:])
+        assert facts["verdict"] == "accepted" and facts["severity"] == "high"
         assert facts["rule"] == "rules/presets/binance.toml:122 (deficit[1].layer)"
+        monkeypatch.chdir(binance_strict_file.parent)  # the rule's file relative to the working directory
+        facts = dict(line.split(": ", 1) for line in self._case(binance_strict, "principal-protected").find("system-out").text.splitlines())
+        assert facts["verdict"] == "fails" and facts["severity"] == "high" and facts["evidence"] == "whale, step 11"
+        assert facts["rule"] == "binance.toml:122 (deficit[1].layer)"
         assert self._case(binance, "conservation").find("system-out").text.startswith("verdict: held\nseverity: critical\n")
 
     def test_a_case_per_policy_and_invariant(self, reports: list[PolicyReport]) -> None:
@@ -261,18 +284,21 @@ class TestJunit:
         assert cases == [(r.policy.name, v.invariant.id) for r in reports for v in r.verdicts]
         assert root.get("tests") == str(len(cases))
 
-    def test_failure_carries_the_story(self, binance: PolicyReport) -> None:
-        case = self._case(binance, "principal-protected")
+    def test_failure_carries_the_story(self, binance_strict: PolicyReport) -> None:
+        case = self._case(binance_strict, "principal-protected")
         failure = case.find("failure")
         assert failure is not None and "whale, step 11" in failure.get("message")
-        assert "reproduce with: solvent check binance --scenario whale" in failure.text
+        assert f"reproduce with: solvent check {binance_strict.source} --scenario whale" in failure.text
+        assert self._case(binance_strict, "no-haircut").find("failure") is None  # still accepted
 
-    def test_accepted_failure_passes_with_a_note(self, binance: PolicyReport) -> None:
-        case = self._case(binance, "no-haircut")
+    @pytest.mark.parametrize("invariant, evidence", [("no-haircut", "gap-crash, step 7"), ("principal-protected", "whale, step 11")])
+    def test_accepted_failure_passes_with_a_note(self, binance: PolicyReport, invariant: str, evidence: str) -> None:
+        case = self._case(binance, invariant)
         assert case.find("failure") is None and case.find("skipped") is None
         out = case.find("system-out").text
-        assert out.startswith("accepted failure: binance lists no-haircut in accepts")
-        assert "\nverdict: accepted\n" in out and "gap-crash, step 7" in out
+        assert out.startswith(f"accepted failure: binance lists {invariant} in accepts")
+        assert "\nverdict: accepted\n" in out and evidence in out
+        assert "reproduce with: solvent check binance --scenario " + evidence.split(",")[0] in out
 
     def test_each_case_has_its_own_time(self, binance: PolicyReport) -> None:
         """A case's time is its invariant's: scenario judging + its part of the search + its z3 question."""
