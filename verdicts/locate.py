@@ -199,10 +199,18 @@ __all__: list[Any] = ["LAYER_REASON", "REASON_LAYER", "RuleRef", "display_path",
 
 
 def display_path(path: Path | None) -> str | None:
-    """A path as a report shows it: relative to the working directory when under it, else absolute."""
+    """A path as a report shows it: a bundled preset as ``rules/presets/NAME.toml`` (its place in
+    Solvent's source tree, the same from any folder and any install, as SARIF names it), another
+    file relative to the working directory when under it, else absolute."""
+    from solvent.rules.presets import PRESETS_DIR
+
     if path is None:
         return None
     resolved = Path(path).resolve()
+    try:
+        return "rules/presets/" + resolved.relative_to(PRESETS_DIR.resolve()).as_posix()
+    except ValueError:
+        pass
     try:
         return resolved.relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:

@@ -35,3 +35,15 @@ def test_a_negative_trader_is_not_explained_away() -> None:
     trader = book.traders[0]
     accounts = tuple(attrs.evolve(a, cash_quote=-5) if a.name == trader.name else a for a in book.accounts)
     assert unconstrained_cash_note(attrs.evolve(book, accounts=accounts)) is None
+
+
+def test_a_preset_path_reads_the_same_from_any_folder(tmp_path, monkeypatch) -> None:
+    """JSON, Markdown and JUnit name a bundled preset as SARIF does: rules/presets/NAME.toml,
+    never an absolute path into the install."""
+    from solvent.verdicts.locate import display_path, policy_file
+
+    monkeypatch.chdir(tmp_path)
+    assert display_path(policy_file("binance")) == "rules/presets/binance.toml"
+    mine = tmp_path / "mine.toml"
+    mine.write_text("")
+    assert display_path(mine) == "mine.toml"
