@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 
 from solvent.rules.arith import PPM, Rounding, div, mul_ppm
-from solvent.rules.book import Book
+from solvent.rules.book import Book, on_tick
 from solvent.rules.events import Deposit, Event, Funding, MarkPrice, SpotDeposit, Taker, Trade, Withdraw
 from solvent.rules.margin import equity, initial_margin
 from solvent.rules.policy import Policy
@@ -109,9 +109,10 @@ def _trader(book: Book, index: int) -> str:
     return traders[index % len(traders)].name
 
 
-def _on_tick(book: Book, price: int) -> int:
+def _to_tick_grid(book: Book, price: int) -> int:
+    """``price`` rounded down onto the book's tick grid and at least one tick: a price the engine accepts."""
     tick = book.market.tick_quote
-    return max(tick, price // tick * tick)
+    return max(tick, on_tick(price, tick, rounding=Rounding.FLOOR))
 
 
 def _affordable(policy: Policy, book: Book, name: str, lots_delta: int, price: int, fee_ppm: int) -> bool:
@@ -163,7 +164,7 @@ def _favour(book: Book, action: _Favour) -> Event | None:
     size = book.account(_trader(book, action.who)).size_lots
     mark = book.market.mark_quote
     move_bp = action.move_bp if size > 0 else -action.move_bp
-    price = _on_tick(book, mark + div(mark * move_bp, 10_000, rounding=Rounding.FLOOR))
+    price = _to_tick_grid(book, mark + div(mark * move_bp, 10_000, rounding=Rounding.FLOOR))
     return MarkPrice(price) if size != 0 and price != mark else None
 
 
@@ -180,7 +181,7 @@ def resolve(policy: Policy, book: Book, action: Action) -> Event | None:
         buyer, seller = _trader(book, action.buyer), _trader(book, action.seller)
         if buyer == seller:
             return None
-        price = _on_tick(book, mark + div(mark * action.premium_bp, 10_000, rounding=Rounding.FLOOR))
+        price = _to_tick_grid(book, mark + div(mark * action.premium_bp, 10_000, rounding=Rounding.FLOOR))
         most = max_lots(policy, book, buyer, seller, price, action.taker_is_buyer)
         lots = div(most * action.use_pct, 100, rounding=Rounding.CEIL)
         if lots <= 0:
@@ -195,7 +196,7 @@ def resolve(policy: Policy, book: Book, action: Action) -> Event | None:
         buyer, seller = (against, who) if size > 0 else (who, against)
         return Trade(buyer, seller, lots, mark, Taker.BUYER if buyer == who else Taker.SELLER)
     if isinstance(action, Move):
-        price = _on_tick(book, mark + div(mark * action.move_bp, 10_000, rounding=Rounding.FLOOR))
+        price = _to_tick_grid(book, mark + div(mark * action.move_bp, 10_000, rounding=Rounding.FLOOR))
         return MarkPrice(price) if price != mark else None
     if isinstance(action, PayFunding):
         return Funding(action.rate_ppm) if action.rate_ppm else None

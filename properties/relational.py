@@ -60,8 +60,8 @@ from solvent.properties.registry import Registry
 from solvent.properties.scenarios import Story
 from solvent.properties.search import CI, Outcome, SearchBudget, minimize, replay, same_draws_in_any_process, search_settings
 from solvent.properties.strategies import stories
-from solvent.rules.arith import PPM
-from solvent.rules.book import Book, Role
+from solvent.rules.arith import PPM, Rounding
+from solvent.rules.book import Book, Role, on_tick
 from solvent.rules.engine import Step
 from solvent.rules.events import Deposit, Funding, MarkPrice
 from solvent.rules.ledger import HAIRCUT_REASONS
@@ -203,10 +203,11 @@ def _compare_books(policy: Policy, a: Book, b: Book, what: str) -> str | None:
     return f"{what} changes balances (run A vs run B): {'; '.join(diffs)}.{_equity_note(policy, a, b)}"
 
 
-def _on_tick(price: int, tick: int, toward: int) -> int:
-    """``price`` moved onto the tick grid, toward ``toward``."""
-    down = price // tick * tick
-    return down if down >= toward or down == price else down + tick
+def _tick_toward(price: int, tick: int, toward: int) -> int:
+    """``price`` moved onto the tick grid toward ``toward`` (a mark, itself on the grid): down
+    from above it, up from below it (the floor when that is not below ``toward``, else the ceiling)."""
+    floor = on_tick(price, tick, rounding=Rounding.FLOOR)
+    return floor if floor >= toward else on_tick(price, tick, rounding=Rounding.CEIL)
 
 
 def _trader_deposits(story: Story) -> int:
@@ -228,7 +229,7 @@ def _cadence_sites(story: Story) -> list[int]:
 def _split_mark(story: Story, steps: Sequence[Step], i: int, knobs: Knobs) -> tuple[Any, Any] | None:
     """MarkPrice(new) → MarkPrice(mid), MarkPrice(new), with mid strictly between the old and new mark."""
     old, new = steps[i].before.market.mark_quote, story.events[i].price_quote
-    mid = _on_tick(old + (new - old) * knobs.share_ppm // PPM, story.book.market.tick_quote, old)
+    mid = _tick_toward(old + (new - old) * knobs.share_ppm // PPM, story.book.market.tick_quote, old)
     if not min(old, new) < mid < max(old, new):
         return None
     return MarkPrice(mid), MarkPrice(new)
@@ -318,7 +319,7 @@ def _round_trip_sites(story: Story) -> list[int]:
 def round_trip_twin(policy: Policy, story: Story, steps: Sequence[Step], i: int, knobs: Knobs) -> Twin | None:
     """Insert ``MarkPrice(x), MarkPrice(mark)`` before event ``i``, x ``excursion_bp`` away from mark."""
     mark = _book_before(story.book, steps, i).market.mark_quote
-    away = _on_tick(mark + mark * knobs.excursion_bp // 10_000, story.book.market.tick_quote, mark)
+    away = _tick_toward(mark + mark * knobs.excursion_bp // 10_000, story.book.market.tick_quote, mark)
     if away <= 0 or away == mark:
         return None
     detour = (MarkPrice(away), MarkPrice(mark))

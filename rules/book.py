@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from solvent.rules.arith import sum_
+from solvent.rules.arith import Rounding, div, sum_
 
 
 class Role(enum.Enum):
@@ -54,6 +54,24 @@ class Market:
     mark_quote: Any
     tick_quote: int = 1
     previous_mark_quote: Any = attrs.field(default=attrs.Factory(lambda self: self.mark_quote, takes_self=True))
+
+
+def on_tick(price: Any, tick: Any, *, rounding: Rounding) -> Any:
+    """``price`` rounded onto the tick grid (a whole number of ticks) in the named direction.
+
+    ``rounding`` is required, as for :func:`~solvent.rules.arith.div`: ``FLOOR`` is the tick at or
+    below the price, ``CEIL`` the tick at or above it, ``HALF_EVEN`` the nearest (ties to an even
+    number of ticks). A price already on the grid is returned unchanged whatever the direction.
+    Written over the arithmetic interface: an ``int`` on the concrete engine, a term on z3.
+
+    Formula: ⌊price / tick⌉ × tick, with ⌊·⌉ the named rounding; the tick must be positive.
+    """
+    return div(price, tick, rounding=rounding) * tick
+
+
+def is_on_tick(price: Any, tick: Any) -> Any:
+    """Whether ``price`` is a whole number of ticks: a ``bool``, or a z3 Boolean on a term."""
+    return on_tick(price, tick, rounding=Rounding.FLOOR) == price
 
 
 @attrs.frozen

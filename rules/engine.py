@@ -11,9 +11,9 @@ from typing import Any
 
 import attrs
 
-from solvent.rules.arith import PPM, Rounding, abs_, div, implies, max_, min_, or_
+from solvent.rules.arith import PPM, abs_, implies, max_, min_, or_
 from solvent.rules.bankruptcy import resolve
-from solvent.rules.book import Book, Role
+from solvent.rules.book import Book, Role, is_on_tick
 from solvent.rules.collateral import convert_spot
 from solvent.rules.events import Deposit, Event, Funding, MarkPrice, SpotDeposit, Taker, Trade, Withdraw
 from solvent.rules.fees import charge_fee
@@ -89,11 +89,6 @@ def _check_names(book: Book, event: Any) -> None:
         raise RejectedEvent(event, f"buyer and seller are the same account {event.buyer!r}")
 
 
-def _on_tick(book: Book, price: Any) -> Any:
-    tick = book.market.tick_quote
-    return div(price, tick, rounding=Rounding.FLOOR) * tick == price
-
-
 def requirements(policy: Policy, book: Book, event: Event) -> list[Requirement]:
     """What must hold of the book before the event for it to be accepted."""
     if isinstance(event, (Deposit, SpotDeposit)):
@@ -113,12 +108,12 @@ def requirements(policy: Policy, book: Book, event: Event) -> list[Requirement]:
         return [
             Requirement(event.lots > 0, "lots must be > 0"),
             Requirement(event.price_quote > 0, "price_quote must be > 0"),
-            Requirement(_on_tick(book, event.price_quote), f"price_quote must be a multiple of the tick {book.market.tick_quote}"),
+            Requirement(is_on_tick(event.price_quote, book.market.tick_quote), f"price_quote must be a multiple of the tick {book.market.tick_quote}"),
         ]
     if isinstance(event, MarkPrice):
         return [
             Requirement(event.price_quote > 0, "price_quote must be > 0"),
-            Requirement(_on_tick(book, event.price_quote), f"price_quote must be a multiple of the tick {book.market.tick_quote}"),
+            Requirement(is_on_tick(event.price_quote, book.market.tick_quote), f"price_quote must be a multiple of the tick {book.market.tick_quote}"),
         ]
     if isinstance(event, Funding):
         return [Requirement(abs_(event.rate_ppm) <= PPM, f"rate_ppm must be between -{PPM} and {PPM}")]

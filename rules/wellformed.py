@@ -39,8 +39,8 @@ from typing import Any
 
 import attrs
 
-from solvent.rules.arith import Rounding, all_, and_, div, implies, is_concrete, max_, not_, sum_
-from solvent.rules.book import Account, Book, Role
+from solvent.rules.arith import all_, and_, implies, is_concrete, max_, not_, sum_
+from solvent.rules.book import Account, Book, Role, is_on_tick
 from solvent.rules.liquidation import Execution, is_triggered
 from solvent.rules.margin import equity, initial_margin, maintenance_margin
 from solvent.rules.policy import Policy
@@ -71,11 +71,6 @@ def holders(policy: Policy) -> tuple[Role, ...]:
     rule = policy.liquidation
     takes_over = rule.execution is Execution.TAKEOVER or getattr(rule, "takeover_below_ppm", None) is not None
     return (Role.TRADER, Role.LIQUIDITY, Role.BACKSTOP_VAULT) if takes_over else (Role.TRADER, Role.LIQUIDITY)
-
-
-def on_tick(price: Any, tick: int) -> Any:
-    """``price`` is a whole number of ticks."""
-    return div(price, tick, rounding=Rounding.FLOOR) * tick == price
 
 
 def lends_off_book(policy: Policy) -> bool:
@@ -154,8 +149,8 @@ def _rules(policy: Policy, margin: StartMargin | None) -> list[_Rule]:
             book=lambda p, b: and_(
                 b.market.mark_quote > 0,
                 b.market.previous_mark_quote > 0,
-                on_tick(b.market.mark_quote, b.market.tick_quote),
-                on_tick(b.market.previous_mark_quote, b.market.tick_quote),
+                is_on_tick(b.market.mark_quote, b.market.tick_quote),
+                is_on_tick(b.market.previous_mark_quote, b.market.tick_quote),
             ),
             detail=lambda p, b: _marks(b),
         ),
@@ -244,7 +239,6 @@ __all__ = [
     "covers_margin",
     "holders",
     "lends_off_book",
-    "on_tick",
     "opening_covered",
     "reasons",
     "well_formed",

@@ -13,7 +13,7 @@ import attrs
 from hypothesis import strategies as st
 
 from solvent.rules.arith import PPM, Rounding
-from solvent.rules.book import Book, Role, new_book
+from solvent.rules.book import Book, Role, new_book, on_tick
 from solvent.rules.engine import RejectedEvent, step
 from solvent.rules.events import Deposit, Funding, MarkPrice, SpotDeposit, Taker, Trade, Withdraw
 from solvent.rules.fees import FeeRule
@@ -118,9 +118,9 @@ POLICIES: dict[str, Policy] = {
 # --- events relative to the book ------------------------------------------------------------
 
 
-def _on_tick(price: int, tick: int) -> int:
+def _to_tick_grid(price: int, tick: int) -> int:
     """The largest multiple of ``tick`` not above ``price``, at least one tick."""
-    return max(price // tick * tick, tick)
+    return max(on_tick(price, tick, rounding=Rounding.FLOOR), tick)
 
 
 @st.composite
@@ -131,7 +131,7 @@ def mark_moves(draw: Any, book: Book, *, max_gap_bp: int = 4_000) -> MarkPrice:
     big = st.integers(max_gap_bp // 3, max_gap_bp).flatmap(lambda g: st.sampled_from((-g, g)))
     gap_bp = draw(st.one_of(st.integers(-max_gap_bp, max_gap_bp), big))
     mark = book.market.mark_quote
-    return MarkPrice(_on_tick(mark + mark * gap_bp // 10_000, book.market.tick_quote))
+    return MarkPrice(_to_tick_grid(mark + mark * gap_bp // 10_000, book.market.tick_quote))
 
 
 def _leverage(policy: Policy, account: Any) -> tuple[int, int]:
@@ -152,7 +152,7 @@ def adverse_moves(draw: Any, policy: Policy, book: Book, *, max_gap_bp: int = 4_
     size = draw(st.sampled_from(ranked)).size_lots
     gap_bp = (max_gap_bp - draw(st.integers(0, max_gap_bp - 1_000))) * (-1 if size > 0 else 1)
     mark = book.market.mark_quote
-    return MarkPrice(_on_tick(mark + mark * gap_bp // 10_000, book.market.tick_quote))
+    return MarkPrice(_to_tick_grid(mark + mark * gap_bp // 10_000, book.market.tick_quote))
 
 
 @st.composite
@@ -164,7 +164,7 @@ def trades(draw: Any, policy: Policy, book: Book) -> Trade:
     leverage at the strictest tier's rate."""
     buyer, seller = draw(st.permutations(TRADERS))[:2]
     mark, tick = book.market.mark_quote, book.market.tick_quote
-    price = _on_tick(mark + mark * draw(st.integers(-200, 200)) // 10_000, tick)
+    price = _to_tick_grid(mark + mark * draw(st.integers(-200, 200)) // 10_000, tick)
     poorer = min(equity(policy.margin, book.account(n)) for n in (buyer, seller))
     initial_ppm = draw(st.sampled_from([t.initial_ppm for t in reversed(policy.margin.tiers)]))
     affordable = max(poorer, 0) * PPM // (price * initial_ppm)
