@@ -18,6 +18,7 @@ from typing import Any
 import attrs
 
 from solvent.rules.arith import Rounding, div, sum_
+from solvent.rules.fields import data
 
 
 class Role(enum.Enum):
@@ -51,9 +52,9 @@ class Market:
     """
 
     name: str
-    mark_quote: Any
+    mark_quote: Any = data()
     tick_quote: int = 1
-    previous_mark_quote: Any = attrs.field(default=attrs.Factory(lambda self: self.mark_quote, takes_self=True))
+    previous_mark_quote: Any = data(default=attrs.Factory(lambda self: self.mark_quote, takes_self=True))
 
 
 def on_tick(price: Any, tick: Any, *, rounding: Rounding) -> Any:
@@ -89,14 +90,14 @@ class Account:
     name: str
     role: Role = Role.TRADER
     margin_mode: MarginMode = MarginMode.CROSS
-    cash_quote: Any = 0
-    spot_quote: Any = 0
-    size_lots: Any = 0
-    cost_quote: Any = 0
-    principal_quote: Any = 0
-    withdrawn_quote: Any = 0
-    debt_quote: Any = 0
-    window_pnl_quote: Any = 0
+    cash_quote: Any = data(default=0)
+    spot_quote: Any = data(default=0)
+    size_lots: Any = data(default=0)
+    cost_quote: Any = data(default=0)
+    principal_quote: Any = data(default=0)
+    withdrawn_quote: Any = data(default=0)
+    debt_quote: Any = data(default=0)
+    window_pnl_quote: Any = data(default=0)
 
     @property
     def is_trader(self) -> bool:
@@ -122,8 +123,8 @@ class Book:
 
     market: Market
     accounts: tuple[Account, ...] = attrs.field(validator=_check_accounts)
-    net_deposits_quote: Any = 0
-    insurance_window_sum_quote: Any = 0
+    net_deposits_quote: Any = data(default=0)
+    insurance_window_sum_quote: Any = data(default=0)
     clock: int = 0
 
     def index(self, name: str) -> int:

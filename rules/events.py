@@ -1,4 +1,7 @@
-"""Events a book undergoes. Each is a frozen value; the engine maps (policy, book, event) to a step."""
+"""Events a book undergoes. Each is a frozen value; the engine maps (policy, book, event) to a step.
+
+Amounts, sizes, prices and rates are data fields (``solvent.rules.fields.data``): the solver may
+vary them; account names and the taker side are structural."""
 
 from __future__ import annotations
 
@@ -6,6 +9,8 @@ import enum
 from typing import Any
 
 import attrs
+
+from solvent.rules.fields import data
 
 
 class Taker(enum.Enum):
@@ -18,7 +23,7 @@ class Deposit:
     """Money in from outside the venue to an account's margin balance."""
 
     account: str
-    amount_quote: Any
+    amount_quote: Any = data()
 
 
 @attrs.frozen
@@ -26,7 +31,7 @@ class Withdraw:
     """Money out of an account's margin balance to outside the venue; only from free margin."""
 
     account: str
-    amount_quote: Any
+    amount_quote: Any = data()
 
 
 @attrs.frozen
@@ -34,7 +39,7 @@ class SpotDeposit:
     """Money in to an account's spot balance, which is kept apart from margin."""
 
     account: str
-    amount_quote: Any
+    amount_quote: Any = data()
 
 
 @attrs.frozen
@@ -43,8 +48,8 @@ class Trade:
 
     buyer: str
     seller: str
-    lots: Any
-    price_quote: Any
+    lots: Any = data()
+    price_quote: Any = data()
     taker: Taker = Taker.BUYER
 
 
@@ -52,14 +57,14 @@ class Trade:
 class MarkPrice:
     """The mark price moves; positions settle to it, then the liquidation sweep runs."""
 
-    price_quote: Any
+    price_quote: Any = data()
 
 
 @attrs.frozen
 class Funding:
     """A funding payment: at a positive rate longs pay shorts ``rate × notional``, else the reverse."""
 
-    rate_ppm: Any
+    rate_ppm: Any = data()
 
 
 Event = Deposit | Withdraw | SpotDeposit | Trade | MarkPrice | Funding

@@ -1,8 +1,12 @@
-"""Policy field constructors that carry units and bounds in metadata.
+"""Field constructors that carry what a field is in its attrs metadata.
 
-Bounds live in one place: the attrs validator enforces them, and the same numbers sit in
-``field.metadata["solvent"]`` for the hypothesis strategies and the z3 domain assumptions.
-Messages follow the attrs wording: ``'<field>' must be <op> <bound>: <value>``.
+Policy fields carry units and bounds. Bounds live in one place: the attrs validator enforces them,
+and the same numbers sit in ``field.metadata["solvent"]`` for the hypothesis strategies and the z3
+domain assumptions. Messages follow the attrs wording: ``'<field>' must be <op> <bound>: <value>``.
+
+Book and event fields that hold money, sizes and prices are *data* (:func:`data`): an ``int`` on the
+concrete engine, a z3 term on the symbolic one, where the solver may vary them. The others (names,
+roles, enums, the market's tick, the book's clock) are structural and stay concrete.
 """
 
 from __future__ import annotations
@@ -14,6 +18,9 @@ import attrs
 from solvent.rules.arith import PPM
 
 META = "solvent"
+
+#: The metadata key that marks a data field (:func:`data`).
+DATA = "solvent_data"
 
 
 def _is_int(value: Any) -> bool:
@@ -59,6 +66,18 @@ def count_field(*, min_value: int = 0, max_value: int | None = None, default: An
         validator=_integer_in("events", min_value, max_value),
         metadata={META: {"unit": "count", "min": min_value, "max": max_value}},
     )
+
+
+def data(*, default: Any = attrs.NOTHING) -> Any:
+    """A data field of a book or event record (a balance, a size, a price, an amount): an ``int``
+    on the concrete engine, a term on the symbolic one. The solver lifts exactly these fields
+    into z3 (:func:`data_fields`); every other field is structural and stays concrete."""
+    return attrs.field(default=default, metadata={DATA: True})
+
+
+def data_fields(cls: type) -> tuple[str, ...]:
+    """Names of the data fields of an attrs class (those made by :func:`data`), in field order."""
+    return tuple(f.name for f in attrs.fields(cls) if f.metadata.get(DATA, False))
 
 
 def bounds(cls: type, name: str) -> dict[str, Any]:

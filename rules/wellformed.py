@@ -41,6 +41,7 @@ import attrs
 
 from solvent.rules.arith import all_, and_, implies, is_concrete, max_, not_, sum_
 from solvent.rules.book import Account, Book, Role, is_on_tick
+from solvent.rules.fields import data_fields
 from solvent.rules.liquidation import Execution, is_triggered
 from solvent.rules.margin import equity, initial_margin, maintenance_margin
 from solvent.rules.policy import Policy
@@ -214,7 +215,7 @@ def well_formed(policy: Policy, book: Book, *, margin: StartMargin | None = Star
 def reasons(policy: Policy, book: Book, *, margin: StartMargin | None = StartMargin.INITIAL) -> list[str]:
     """Why a concrete book is not well formed: one line per broken condition, naming the accounts
     and amounts that break it (empty when the book is well formed)."""
-    data = [getattr(a, f.name) for a in book.accounts for f in attrs.fields(Account) if f.type in ("Any", Any)]
+    data = [getattr(a, f) for a in book.accounts for f in data_fields(Account)]
     market = book.market
     if not is_concrete(market.mark_quote, market.previous_mark_quote, book.net_deposits_quote, *data):
         raise TypeError("reasons() reads a concrete book; on a symbolic one use conditions() or well_formed()")

@@ -6,10 +6,11 @@ The engine is not re-modelled here: :func:`symbolic_transition` calls
 (b) evaluates a symbolic :class:`~solvent.rules.ledger.Ctx` back into plain Python values, either
 under a z3 model or by ``z3.simplify`` when every input was a constant.
 
-Data fields are the attrs fields the rules annotate ``Any`` (an ``int`` on the concrete engine, a
-term on the symbolic one): balances, sizes, prices, amounts. Fields annotated ``int`` are
-structural and stay concrete: ``Book.clock`` (the engine branches on it in Python to open a
-clawback window) and ``Market.tick_quote`` (a venue constant, like the policy).
+Data fields are the attrs fields the rules mark as data in their metadata
+(``solvent.rules.fields.data``; an ``int`` on the concrete engine, a term on the symbolic one):
+balances, sizes, prices, amounts. Every other field is structural and stays concrete, whatever
+its annotation: ``Book.clock`` (the engine branches on it in Python to open a clawback window),
+``Market.tick_quote`` (a venue constant, like the policy), names, roles and enums.
 
 Reading back mirrors the concrete engine exactly: a guarded transfer is kept only when its guard
 is true and its amount is nonzero (``Ctx.transfer`` drops concrete zero transfers), a guarded
@@ -28,6 +29,7 @@ import z3
 
 from solvent.rules.book import Book
 from solvent.rules.engine import Requirement, post_requirements, requirements, transition
+from solvent.rules.fields import data_fields
 from solvent.rules.ledger import Ctx, Guarded, InternalError, Transfer
 from solvent.rules.policy import Policy
 from solvent.solver.z3_backend import as_bool_term, as_int_term, is_z3
@@ -36,14 +38,6 @@ Evaluator = Callable[[z3.ExprRef], z3.ExprRef]
 
 
 # --- lifting concrete values into z3 --------------------------------------------------------
-
-
-def data_fields(cls: type) -> tuple[str, ...]:
-    """Names of the fields of an attrs class that the rules declare as data (annotated ``Any``).
-
-    The others (``int`` such as ``Book.clock``, names, roles, enums) are structural and stay concrete.
-    """
-    return tuple(f.name for f in attrs.fields(cls) if f.type in ("Any", Any))
 
 
 def _lift_record(record: Any, make: Callable[[str, int], z3.ArithRef]) -> Any:
