@@ -165,9 +165,11 @@ class TestAdlOnlyBelowZeroAtMark:
 
 class TestSpotFirst:
     def test_cross_spot_is_converted_before_the_deficit_is_measured(self) -> None:
-        # cash −100, spot 30: 30 converted, R = 70
+        # cash −100, spot 30: 30 converted (cash −70, spot 0), R = 70
         ctx = _resolve(_policy(spot=True), _book(-100, spot=30))
         assert _outcomes(ctx) == [Bankrupt("alice", 70), Residual("alice", 70)]
+        assert (ctx.book.account("alice").cash_quote, ctx.book.account("alice").spot_quote) == (-70, 0)
+        assert [e.item for e in ctx.entries][0] == Transfer("alice.spot", "alice", 30, Reason.COLLATERAL_CONVERSION)
 
     def test_isolated_spot_is_not(self) -> None:
         ctx = _resolve(_policy(spot=True), _book(-100, spot=30, isolated=True))
