@@ -395,6 +395,136 @@ def default_bounds(**changes: Any) -> Bounds:
 MAX_PROBES = 40
 
 
+@attrs.frozen
+class Bisection:
+    """Where one threshold search stands: the value nearest the boundary proved so far (with its
+    proof), the one refuted so far (with its story), the values z3 left undecided, and every
+    probe made, in order. Immutable: :meth:`record` returns the next state.
+
+    ``safe_end`` and ``risky_end`` are the ends of the question's range: the safest value and the
+    riskiest one (for a LARGEST question the safe values are ``[low, v]``, so ``low`` is safe).
+    """
+
+    direction: Direction
+    safe_end: int
+    risky_end: int
+    max_probes: int
+    proved: tuple[int, ProofResult] | None = None
+    refuted: tuple[int, Counterexample] | None = None
+    undecided: tuple[int, ...] = ()
+    probes: tuple[Probe, ...] = ()
+
+    @classmethod
+    def over(cls, question: Question, policy: Policy, max_probes: int) -> Bisection:
+        """Nothing decided yet over ``question``'s range for ``policy``."""
+        low, high = question.low(policy), question.high(policy)
+        largest = question.direction is Direction.LARGEST
+        return cls(question.direction, low if largest else high, high if largest else low, max_probes)
+
+    @property
+    def _largest(self) -> bool:
+        return self.direction is Direction.LARGEST
+
+    def safer(self, a: int, b: int) -> bool:
+        """``a`` is strictly on the safe side of ``b``."""
+        return a < b if self._largest else a > b
+
+    def riskier(self, value: int) -> int:
+        """The value one ppm beyond ``value`` on the risky side."""
+        return value + 1 if self._largest else value - 1
+
+    @property
+    def limit(self) -> int:
+        """How far toward safety a refuting story may reach: the proved value, else one beyond the safe end."""
+        if self.proved is not None:
+            return self.proved[0]
+        return self.safe_end - 1 if self._largest else self.safe_end + 1
+
+    @property
+    def exhausted(self) -> bool:
+        """Every allowed probe has been made."""
+        return len(self.probes) >= self.max_probes
+
+    def decided(self, value: int) -> bool:
+        """Probing ``value`` would say nothing new: it is at or safer than a proved value, at or
+        riskier than a refuted one, or z3 already left it undecided."""
+        if self.proved is not None and not self.safer(self.proved[0], value):
+            return True
+        if self.refuted is not None and not self.safer(value, self.refuted[0]):
+            return True
+        return value in self.undecided
+
+    def candidates(self, hints: Sequence[int]) -> list[int]:
+        """The first values to probe: each hint and the value just riskier, then the riskiest and the safest end."""
+        out = []
+        for hint in hints:
+            out += [hint, self.riskier(hint)]
+        return out + [self.risky_end, self.safe_end]
+
+    def record(self, probe: Probe, result: ProofResult, *, reached: int | None = None) -> Bisection:
+        """The state after ``probe`` (whose outcome is ``result``). A proof counts where it is
+        riskier than the proof so far; a refutation with a story counts at ``reached`` (the safest
+        value its story still breaks, at least ``probe.value``) where that is safer than the
+        refutation so far; anything else z3 returned leaves the value undecided."""
+        probes = self.probes + (probe,)
+        value = probe.value
+        if result.verdict is Verdict.PROVED:
+            better = self.proved is None or self.safer(self.proved[0], value)
+            return attrs.evolve(self, probes=probes, proved=(value, result) if better else self.proved)
+        if result.verdict is Verdict.REFUTED and result.counterexample is not None:
+            at = value if reached is None else reached
+            better = self.refuted is None or self.safer(at, self.refuted[0])
+            return attrs.evolve(self, probes=probes, refuted=(at, result.counterexample) if better else self.refuted)
+        return attrs.evolve(self, probes=probes, undecided=self.undecided + (value,))
+
+    def next_value(self) -> int | None:
+        """The next value to probe between the riskiest proved and the safest refuted value, or None.
+
+        A value z3 could not decide splits the interval; the middle of the widest part with no
+        undecided value inside goes next (the larger start on a tie). None before both sides are
+        known, or once no part is wider than one ppm."""
+        if self.proved is None or self.refuted is None:
+            return None
+        lo, hi = sorted((self.proved[0], self.refuted[0]))
+        marks = sorted({lo, hi, *(u for u in self.undecided if lo < u < hi)})
+        gaps = [(b - a, a, b) for a, b in zip(marks, marks[1:]) if b - a > 1]
+        if not gaps:
+            return None
+        _, a, b = max(gaps)
+        return (a + b) // 2
+
+    @property
+    def status(self) -> ThresholdStatus:
+        """What the probes decided (see :class:`ThresholdStatus`)."""
+        proved, refuted = self.proved, self.refuted
+        if proved is None and refuted is None:
+            return ThresholdStatus.UNKNOWN
+        if proved is not None and proved[0] == self.risky_end:
+            return ThresholdStatus.ALL
+        if refuted is not None and refuted[0] == self.safe_end:
+            return ThresholdStatus.NONE
+        if proved is not None and refuted is not None:
+            return ThresholdStatus.EXACT if abs(proved[0] - refuted[0]) == 1 else ThresholdStatus.BOUNDED
+        return ThresholdStatus.BOUNDED
+
+
+def _probe(question: Question, policy: Policy, bounds: Bounds, state: Bisection, value: int) -> Bisection:
+    """One proof attempt at ``value``; a refutation is carried as far toward safety as its story
+    still breaks the claim (:func:`_reached`). Conflicting assumptions are an error, not a probe."""
+    from solvent.solver.prove import prove
+
+    s = question.setup(policy, value, bounds)
+    t0 = time.perf_counter()
+    result = prove(s.policy, s.claim, s.bounds, minimize=False, compositional=False, transfers=False)
+    probe = Probe(value, result.verdict, time.perf_counter() - t0, result.reason[:200])
+    if result.verdict is Verdict.VACUOUS:
+        raise ValueError(f"threshold {question.id!r} at {value}: the assumptions conflict ({result.reason})")
+    reached = None
+    if result.verdict is Verdict.REFUTED and result.counterexample is not None:
+        reached = _reached(question, policy, value, result.counterexample, bounds, state.safer, state.limit)
+    return state.record(probe, result, reached=reached)
+
+
 def threshold(
     policy: Policy | str,
     question: str | Question,
@@ -411,9 +541,10 @@ def threshold(
     UNKNOWN); each attempt has the bounds' effort. Both are counts, never seconds.
     ``minimize``: shrink the final counterexample to its least total magnitude. ``params``:
     ``gap_ppm``, ``leverage``, ``maintenance_gap_ppm`` for :func:`questions`.
-    """
-    from solvent.solver.prove import prove
 
+    The probes: each hint and the value just riskier, the riskiest end, the safest end (skipping
+    values outside the range or already decided), then a bisection (:meth:`Bisection.next_value`).
+    """
     started = time.perf_counter()
     policy = resolve_policy(policy) if isinstance(policy, str) else policy
     if isinstance(question, str):
@@ -427,105 +558,43 @@ def threshold(
         bounds = default_bounds(**({"accounts": fewer} if fewer else {}))
     if question.accounts_note and fewer is not None and bounds.accounts == fewer:
         notes.append(question.accounts_note)
-    blank = Threshold(question.id, question.title, policy.name, question.direction, ThresholdStatus.UNKNOWN)
     why_not = question.applies(policy)
     if why_not:
+        blank = Threshold(question.id, question.title, policy.name, question.direction, ThresholdStatus.UNKNOWN)
         return attrs.evolve(blank, status=ThresholdStatus.NOT_APPLICABLE, note=why_not)
 
-    largest = question.direction is Direction.LARGEST
-    safe_end, risky_end = (question.low(policy), question.high(policy))
-    if not largest:
-        safe_end, risky_end = risky_end, safe_end
-
-    def safer(a: int, b: int) -> bool:  # a is strictly on the safe side of b
-        return a < b if largest else a > b
-
-    def step_towards_risk(v: int) -> int:
-        return v + 1 if largest else v - 1
-
-    def step_away(v: int) -> int:  # one beyond v on the safe side
-        return v - 1 if largest else v + 1
-
-    proved: tuple[int, ProofResult] | None = None
-    refuted: tuple[int, Counterexample] | None = None
-    probes: list[Probe] = []
-    undecided: list[int] = []
-
-    def probe(value: int) -> Verdict:
-        nonlocal proved, refuted
-        s = question.setup(policy, value, bounds)
-        t0 = time.perf_counter()
-        result = prove(s.policy, s.claim, s.bounds, minimize=False, compositional=False, transfers=False)
-        probes.append(Probe(value, result.verdict, time.perf_counter() - t0, result.reason[:200]))
-        if result.verdict is Verdict.PROVED:
-            if proved is None or safer(proved[0], value):
-                proved = (value, result)
-        elif result.verdict is Verdict.REFUTED and result.counterexample is not None:
-            limit = proved[0] if proved is not None else step_away(safe_end)
-            at = _reached(question, policy, value, result.counterexample, bounds, safer, limit)
-            if refuted is None or safer(at, refuted[0]):
-                refuted = (at, result.counterexample)
-        elif result.verdict is Verdict.VACUOUS:
-            raise ValueError(f"threshold {question.id!r} at {value}: the assumptions conflict ({result.reason})")
-        else:
-            undecided.append(value)
-        return result.verdict
-
-    def decided(value: int) -> bool:
-        if proved is not None and not safer(proved[0], value):
-            return True  # at or safer than a proved value
-        if refuted is not None and not safer(value, refuted[0]):
-            return True  # at or riskier than a refuted value
-        return value in undecided
-
-    def over_budget() -> bool:
-        return len(probes) >= max_probes
-
-    candidates = []
-    for hint in question.hints(policy, bounds):
-        candidates += [hint, step_towards_risk(hint)]
-    candidates += [risky_end, safe_end]
-    for value in candidates:
-        if over_budget():
+    state = Bisection.over(question, policy, max_probes)
+    for value in state.candidates(question.hints(policy, bounds)):
+        if state.exhausted:
             break
-        if _inside(value, question, policy) and not decided(value):
-            probe(value)
-    # bisect between the riskiest proved and the safest refuted value; a value z3 could not
-    # decide splits the interval, and the widest part without an undecided value goes next
-    while not over_budget() and proved is not None and refuted is not None:
-        lo, hi = sorted((proved[0], refuted[0]))
-        marks = sorted({lo, hi, *(u for u in undecided if lo < u < hi)})
-        gaps = [(b - a, a, b) for a, b in zip(marks, marks[1:]) if b - a > 1]
-        if not gaps:
-            break
-        _, a, b = max(gaps)
-        probe((a + b) // 2)
+        if _inside(value, question, policy) and not state.decided(value):
+            state = _probe(question, policy, bounds, state, value)
+    while not state.exhausted and (value := state.next_value()) is not None:
+        state = _probe(question, policy, bounds, state, value)
 
-    status = _status(proved, refuted, safe_end, risky_end)
-    proof = proved[1] if proved else None
-    cx = refuted[1] if refuted else None
-    if minimize and status in (ThresholdStatus.EXACT, ThresholdStatus.BOUNDED, ThresholdStatus.NONE) and cx is not None and not over_budget():
-        cx = _smallest(question, policy, refuted[0], bounds, cx)
+    status = state.status
+    proof = state.proved[1] if state.proved else None
+    cx = state.refuted[1] if state.refuted else None
+    if minimize and status in (ThresholdStatus.EXACT, ThresholdStatus.BOUNDED, ThresholdStatus.NONE) and cx is not None and not state.exhausted:
+        cx = _smallest(question, policy, state.refuted[0], bounds, cx)
     if not question.monotone:
         notes.append("the parameter changes the policy: each side is proved, but that no value beyond the boundary flips back is assumed by the bisection")
-    note = "; ".join(notes)
     scope = (proof.scope.text if proof is not None else "") or f"N ≤ {bounds.accounts}, K ≤ {bounds.events} (mark)"
-    claim = question.setup(policy, safe_end, bounds).claim.claim
     return Threshold(
         question.id,
         question.title,
         policy.name,
         question.direction,
         status,
-        proved_at=proved[0] if proved else None,
-        refuted_at=refuted[0] if refuted else None,
+        proved_at=state.proved[0] if state.proved else None,
+        refuted_at=state.refuted[0] if state.refuted else None,
         proof=proof,
         counterexample=cx,
-        probes=tuple(probes),
+        probes=state.probes,
         seconds=time.perf_counter() - started,
         scope=scope,
-        claim=claim,
-        note=note,
+        claim=question.setup(policy, state.safe_end, bounds).claim.claim,
+        note="; ".join(notes),
     )
 
 
@@ -573,18 +642,6 @@ def _smallest(question: Question, policy: Policy, value: int, bounds: Bounds, cx
     s = question.setup(policy, value, bounds)
     result = prove(s.policy, s.claim, s.bounds, minimize=True, compositional=False, transfers=False)
     return result.counterexample if result.verdict is Verdict.REFUTED and result.counterexample is not None else cx
-
-
-def _status(proved: Any, refuted: Any, safe_end: int, risky_end: int) -> ThresholdStatus:
-    if proved is None and refuted is None:
-        return ThresholdStatus.UNKNOWN
-    if proved is not None and proved[0] == risky_end:
-        return ThresholdStatus.ALL
-    if refuted is not None and refuted[0] == safe_end:
-        return ThresholdStatus.NONE
-    if proved is not None and refuted is not None:
-        return ThresholdStatus.EXACT if abs(proved[0] - refuted[0]) == 1 else ThresholdStatus.BOUNDED
-    return ThresholdStatus.BOUNDED if proved is not None or refuted is not None else ThresholdStatus.UNKNOWN
 
 
 def thresholds(
@@ -640,6 +697,7 @@ __all__ = [
     "DEFAULT_LEVERAGE",
     "DEFAULT_MAINTENANCE_GAP_PPM",
     "DEFAULT_MIN_PRICE",
+    "Bisection",
     "Direction",
     "LIQUIDATION_LEAVES_NOTHING",
     "NO_HAIRCUT_LAYER",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 
+import attrs
 import pytest
 from click.testing import CliRunner
 
@@ -153,6 +154,104 @@ def test_refuted_everywhere_is_none(stand_in) -> None:
     stand_in(lambda v: Verdict.REFUTED)
     t = threshold(BINANCE, "safe-move")
     assert t.status is ThresholdStatus.NONE and t.value is None and t.refuted_at == 0
+
+
+
+#: The probes of the safe-move stand-in above, in order: the hint (Binance's loosest initial rate,
+#: 8,000) and the value just riskier, the riskiest end, then the bisection. Pinned: the bisection
+#: record must make the same probes in the same order as the search it replaced.
+SAFE_MOVE_PROBES = [
+    (8_000, "proved"), (8_001, "proved"), (999_999, "refuted"), (504_000, "refuted"), (256_000, "refuted"),
+    (132_000, "refuted"), (70_000, "proved"), (101_000, "proved"), (116_500, "proved"), (124_250, "refuted"),
+    (120_375, "proved"), (122_312, "proved"), (123_281, "proved"), (123_765, "refuted"), (123_523, "refuted"),
+    (123_402, "proved"), (123_462, "refuted"), (123_432, "proved"), (123_447, "proved"), (123_454, "proved"),
+    (123_458, "refuted"), (123_456, "proved"), (123_457, "refuted"),
+]
+
+
+def test_the_probes_come_in_a_fixed_order(stand_in) -> None:
+    stand_in(lambda v: Verdict.PROVED if v <= 123_456 else Verdict.REFUTED)
+    t = threshold(BINANCE, "safe-move")
+    assert [(p.value, p.verdict.value) for p in t.probes] == SAFE_MOVE_PROBES
+
+
+def _fund_question_on_the_move_bound() -> th.Question:
+    """fund-for-gap (a SMALLEST question, hint 192,000) with its value where the stand-in reads it."""
+    fund = th.questions()["fund-for-gap"]
+    return attrs.evolve(fund, setup=lambda p, v, b: th.Setup(p, th.NO_HAIRCUT_LAYER, attrs.evolve(b, max_move_ppm=v)))
+
+
+def test_a_smallest_question_bisects_from_the_other_side(stand_in) -> None:
+    stand_in(lambda v: Verdict.PROVED if v >= 100_000 else Verdict.REFUTED)
+    t = threshold(BINANCE, _fund_question_on_the_move_bound(), max_probes=7)
+    # the hint and the value just riskier (one ppm less), the riskiest end (0); the safest end is
+    # already decided by the proof at the hint; then halvings until the probes run out
+    assert [p.value for p in t.probes] == [192_000, 191_999, 0, 95_999, 143_999, 119_999, 107_999]
+    assert t.status is ThresholdStatus.BOUNDED and (t.proved_at, t.refuted_at) == (107_999, 95_999)
+    t = threshold(BINANCE, _fund_question_on_the_move_bound())
+    assert t.status is ThresholdStatus.EXACT and (t.proved_at, t.refuted_at) == (100_000, 99_999)
+    assert [p.value for p in t.probes][-4:] == [100_000, 99_997, 99_998, 99_999]
+
+
+def _result(verdict: Verdict) -> ProofResult:
+    story = Story(_plain_book(), (MarkPrice(10_000),))
+    cx = Counterexample(story, (), 0, "claim", "stand-in") if verdict is Verdict.REFUTED else None
+    return ProofResult("p", "claim", verdict, Scope(2, 1, ("mark",), ""), 0.0, "stand-in", counterexample=cx)
+
+
+def _recorded(state: th.Bisection, value: int, verdict: Verdict, reached: int | None = None) -> th.Bisection:
+    return state.record(th.Probe(value, verdict, 0.0), _result(verdict), reached=reached)
+
+
+class TestBisection:
+    """The bisection record on its own: what each result changes, what is decided, what comes next."""
+
+    LARGEST = th.Bisection(th.Direction.LARGEST, safe_end=0, risky_end=1_000, max_probes=10)
+    SMALLEST = th.Bisection(th.Direction.SMALLEST, safe_end=1_000, risky_end=0, max_probes=10)
+
+    def test_ends_follow_the_direction(self) -> None:
+        assert th.Bisection.over(th.questions()["safe-move"], BINANCE, 5) == th.Bisection(th.Direction.LARGEST, 0, 999_999, 5)
+        assert th.Bisection.over(th.questions()["fund-for-gap"], BINANCE, 5) == th.Bisection(th.Direction.SMALLEST, 1_000_000, 0, 5)
+        assert self.LARGEST.safer(1, 2) and not self.LARGEST.safer(2, 2) and self.SMALLEST.safer(2, 1)
+        assert (self.LARGEST.riskier(10), self.SMALLEST.riskier(10)) == (11, 9)
+        assert (self.LARGEST.limit, self.SMALLEST.limit) == (-1, 1_001)  # one beyond the safe end
+        assert self.LARGEST.candidates([300]) == [300, 301, 1_000, 0]
+
+    def test_a_proof_counts_only_where_it_is_riskier(self) -> None:
+        state = _recorded(self.LARGEST, 300, Verdict.PROVED)
+        assert state.proved[0] == 300 and state.limit == 300
+        assert _recorded(state, 200, Verdict.PROVED).proved[0] == 300
+        assert _recorded(state, 400, Verdict.PROVED).proved[0] == 400
+        assert state.decided(300) and state.decided(0) and not state.decided(301)
+
+    def test_a_refutation_counts_where_its_story_reaches(self) -> None:
+        state = _recorded(self.LARGEST, 800, Verdict.REFUTED, reached=700)
+        assert state.refuted[0] == 700
+        assert _recorded(state, 750, Verdict.REFUTED).refuted[0] == 700  # not safer than 700
+        assert _recorded(state, 650, Verdict.REFUTED).refuted[0] == 650
+        assert state.decided(700) and state.decided(1_000) and not state.decided(699)
+
+    def test_anything_else_is_undecided_and_splits_the_interval(self) -> None:
+        state = _recorded(_recorded(self.LARGEST, 100, Verdict.PROVED), 500, Verdict.REFUTED)
+        assert state.next_value() == 300
+        state = _recorded(state, 300, Verdict.UNKNOWN)
+        assert state.undecided == (300,) and state.decided(300)
+        assert state.next_value() == 400  # the widest part, the later one on a tie
+        state = _recorded(state, 400, Verdict.REFUTED)  # a refutation without its reach
+        assert state.refuted[0] == 400 and state.next_value() == 200
+        no_story = state.record(th.Probe(200, Verdict.REFUTED, 0.0), attrs.evolve(_result(Verdict.REFUTED), counterexample=None))
+        assert no_story.undecided == (300, 200) and no_story.refuted[0] == 400
+        assert [p.value for p in no_story.probes] == [100, 500, 300, 400, 200]
+
+    def test_the_status_and_the_end_of_the_search(self) -> None:
+        assert self.LARGEST.status is ThresholdStatus.UNKNOWN and self.LARGEST.next_value() is None
+        exact = _recorded(_recorded(self.LARGEST, 41, Verdict.PROVED), 42, Verdict.REFUTED)
+        assert exact.status is ThresholdStatus.EXACT and exact.next_value() is None
+        assert _recorded(self.LARGEST, 1_000, Verdict.PROVED).status is ThresholdStatus.ALL
+        assert _recorded(self.SMALLEST, 1_000, Verdict.REFUTED).status is ThresholdStatus.NONE
+        assert _recorded(self.LARGEST, 5, Verdict.PROVED).status is ThresholdStatus.BOUNDED
+        full = attrs.evolve(self.LARGEST, max_probes=1)
+        assert not full.exhausted and _recorded(full, 5, Verdict.UNKNOWN).exhausted
 
 
 # --- CLI --------------------------------------------------------------------------------------
