@@ -149,6 +149,11 @@ class PolicyDiff:
         return any(c.worse for c in self.verdicts) or any(r.worse for r in self.rows)
 
     @property
+    def no_change(self) -> bool:
+        """Nothing differs: no rule (a policy field but its description and sources), no verdict, no row."""
+        return not (self.fields or self.verdicts or self.rows)
+
+    @property
     def appeared(self) -> tuple[VerdictChange, ...]:
         return tuple(c for c in self.verdicts if c.old not in FAILING and c.new in FAILING)
 
@@ -180,7 +185,15 @@ def field_changes(old: Policy, new: Policy) -> list[FieldChange]:
 
 
 def _story_keys(report: PolicyReport, invariant: str) -> set:
-    return {(g.violation.scenario, g.violation.step_index) for g in group_findings(report) if invariant in g.invariants}
+    """The stress scenarios (and failing steps) in which ``invariant`` fails.
+
+    Only scenario stories are compared: they follow from the policy alone. The stories of the
+    search, of z3 and of the findings database depend on what the database held when each side
+    was checked, and the old side saves what it finds before the new side is checked, so the new
+    side of ``solvent diff P P`` replays more stories than the old one had: comparing those would
+    report "fails in another story" for a policy against itself.
+    """
+    return {(g.violation.scenario, g.violation.step_index) for g in group_findings(report) if invariant in g.invariants and g.violation.origin == "scenario"}
 
 
 def diff_reports(old: PolicyReport, new: PolicyReport) -> PolicyDiff:
@@ -207,7 +220,13 @@ def _value(x: Any) -> str:
     return "(absent)" if x is None else json.dumps(x, ensure_ascii=False) if not isinstance(x, (int, str)) else str(x)
 
 
+#: What every format says when nothing differs (``solvent diff P P``).
+NO_CHANGE = "no change: the same rules, verdicts and thresholds"
+
+
 def verdict_line(d: PolicyDiff) -> str:
+    if d.no_change:
+        return NO_CHANGE
     if not d.worse:
         return "not worse: no new failure"
     failing = [c.invariant for c in d.verdicts if c.worse]
@@ -273,6 +292,8 @@ def diff_data(d: PolicyDiff) -> dict[str, Any]:
         "old": side(d.old),
         "new": side(d.new),
         "worse": d.worse,
+        "no_change": d.no_change,
+        "summary": verdict_line(d),
         "fields": [{"key": f.key, "old": f.old, "new": f.new} for f in d.fields],
         "verdicts": [
             {"invariant": c.invariant, "old": KEY[c.old], "new": KEY[c.new], "change": c.kind, "worse": c.worse, "old_evidence": c.old_evidence, "new_evidence": c.new_evidence}
@@ -304,4 +325,4 @@ def render(fmt: str, diffs: Sequence[PolicyDiff]) -> str:
     return RENDERERS[fmt](d)
 
 
-__all__ = ["DiffRow", "FieldChange", "PolicyDiff", "ROW_SOURCES", "SCHEMA", "VerdictChange", "WORSE_WHEN", "diff_reports", "field_changes", "proofs_changed", "render", "thresholds_moved"]
+__all__ = ["NO_CHANGE", "DiffRow", "FieldChange", "PolicyDiff", "ROW_SOURCES", "SCHEMA", "VerdictChange", "WORSE_WHEN", "diff_reports", "field_changes", "proofs_changed", "render", "thresholds_moved"]
