@@ -225,7 +225,7 @@ def minimize(still_fails: Callable[[Story], bool], story: Story) -> Story:
 
 #: Solvent's packages, as pyproject.toml's ``[tool.setuptools] packages`` lists them (a test
 #: keeps the two equal): the source whose literals the search's draws may use.
-SOLVENT_PACKAGES = ("solvent", "solvent.properties", "solvent.reports", "solvent.rules", "solvent.solver")
+SOLVENT_PACKAGES = ("solvent", "solvent.properties", "solvent.reports", "solvent.rules", "solvent.solver", "solvent.verdicts")
 
 
 @functools.cache

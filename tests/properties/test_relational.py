@@ -161,7 +161,7 @@ class TestRoundTripNeutral:
     def test_detour_leaves_every_balance_unchanged(self):
         story = pair(Deposit("alice", 1_000), Deposit("bob", 1_000), Trade("alice", "bob", 1, 100))
         for site in (4, 2):
-            got = judged(policy(), "round-trip-neutral", story, site, Knobs(excursion_bp=-1_000))
+            got = judged(policy(), "round-trip-neutral", story, site, Knobs(excursion_ppm=-100_000))
             assert got.applicable and got.explanation is None
         assert check_relational(policy(), story, ["round-trip-neutral"]) == []
 
@@ -171,19 +171,19 @@ class TestRoundTripNeutral:
         # Back at 100 she is paid 200: cash 200, spot 900 instead of cash 100, spot 1,000.
         p = policy(spot_collateral=True)
         story = pair(Deposit("alice", 100), SpotDeposit("alice", 1_000), Deposit("bob", 1_000), Trade("alice", "bob", 10, 100))
-        got = judged(p, "round-trip-neutral", story, 5, Knobs(excursion_bp=-2_000))
+        got = judged(p, "round-trip-neutral", story, 5, Knobs(excursion_ppm=-200_000))
         assert got.applicable
         assert "alice cash 100 vs 200; alice spot 1000 vs 900" in got.explanation
         assert "equity is the same in both runs" in got.explanation
         # without spot collateral the same story holds
-        assert judged(policy(), "round-trip-neutral", story, 5, Knobs(excursion_bp=-2_000)).explanation is None
+        assert judged(policy(), "round-trip-neutral", story, 5, Knobs(excursion_ppm=-200_000)).explanation is None
 
     @settings(max_examples=30)
-    @given(story=stories(policy()), excursion_bp=st.integers(-9_000, 20_000).filter(bool))
-    def test_no_detour_ever_changes_a_balance(self, story, excursion_bp):
+    @given(story=stories(policy()), excursion_ppm=st.integers(-9_000, 20_000).filter(bool).map(lambda bp: bp * 100))
+    def test_no_detour_ever_changes_a_balance(self, story, excursion_ppm):
         """Without spot collateral, every detour with no liquidation holds."""
         for i in range(1, len(story.events) + 1):
-            got = judged(policy(), "round-trip-neutral", story, i, Knobs(excursion_bp=excursion_bp))
+            got = judged(policy(), "round-trip-neutral", story, i, Knobs(excursion_ppm=excursion_ppm))
             assert got.explanation is None, got.explanation
 
 
@@ -267,13 +267,14 @@ class TestMoreCollateralNeverHurts:
         assert "bob ends with equity net of debt 5 in run A vs 4 in run B (haircuts paid 0 vs 1)" in got.explanation
 
     def test_being_spared_adl_is_not_harm(self):
-        # Binance preset at mark 500: alice buys 1 lot from carol at 503 (alice pays carol 3):
-        # alice 4, carol 4. At 505 carol is 1 short: ADL closes alice at 506 (she pays 1) and she
-        # ends flat with 8. With 1 more, carol ends at 0 ≤ MM 3: closed into the book, no deficit,
-        # alice keeps her long (9) and the drop to 499 costs her 6: she ends with 3. Poorer, but
-        # through her own position, after paying no haircut: the claim holds.
+        # Binance preset at mark 500: alice and carol each deposit 4 (initial margin on 500 at
+        # 0.8% is 4: a trade the venue accepts) and alice buys 1 lot from carol at the mark. At 505
+        # carol is 1 short: ADL closes alice at 504 (she pays 1) and she ends flat with 8. With 1
+        # more, carol ends at 0 ≤ MM: closed into the book, no deficit, alice keeps her long (9)
+        # and the drop to 499 costs her 6: she ends with 3. Poorer, but through her own position,
+        # after paying no haircut: the claim holds.
         book = new_book(mark_quote=500, traders=("alice", "carol"))
-        events = (Deposit("alice", 7), Deposit("carol", 1), Trade("alice", "carol", 1, 503, Taker.SELLER), MarkPrice(505), MarkPrice(499))
+        events = (Deposit("alice", 4), Deposit("carol", 4), Trade("alice", "carol", 1, 500, Taker.SELLER), MarkPrice(505), MarkPrice(499))
         got = judged(load_preset("binance"), "more-collateral-never-hurts", Story(book, events), "carol", Knobs(extra_quote=1))
         assert got.applicable and got.exercised and got.explanation is None
 
