@@ -49,12 +49,12 @@ class PaySpot:
 
 @attrs.frozen
 class Open:
-    """``buyer`` buys from ``seller`` ``use_pct``% of the most both can afford (at least one lot), ``premium_bp`` off mark."""
+    """``buyer`` buys from ``seller`` ``use_pct``% of the most both can afford (at least one lot), ``premium_ppm`` off mark."""
 
     buyer: int
     seller: int
     use_pct: int
-    premium_bp: int = 0
+    premium_ppm: int = 0
     taker_is_buyer: bool = True
 
 
@@ -69,9 +69,9 @@ class Close:
 
 @attrs.frozen
 class Move:
-    """The mark moves by ``move_bp`` basis points (−9,900 … +50,000): a tick, a gap or a spike."""
+    """The mark moves by ``move_ppm`` of itself (−990,000 … +5,000,000 ppm): a tick, a gap or a spike."""
 
-    move_bp: int
+    move_ppm: int
 
 
 @attrs.frozen
@@ -83,14 +83,14 @@ class PayFunding:
 
 @attrs.frozen
 class TakeProfit:
-    """``who`` takes a profit and goes flat: the mark moves ``move_bp`` basis points in its favour,
+    """``who`` takes a profit and goes flat: the mark moves ``move_ppm`` of itself in its favour,
     then it closes its whole position against trader ``against``. Two events; stories that need
     an account that profited and went flat (``flat-accounts-never-pay``) rarely meet the pair by
     chance (a favourable move, then a close of exactly the whole position)."""
 
     who: int
     against: int
-    move_bp: int
+    move_ppm: int
 
 
 @attrs.frozen
@@ -148,23 +148,23 @@ def max_lots(policy: Policy, book: Book, buyer: str, seller: str, price: int, ta
 def steps_of(action: Action) -> tuple[Action, ...]:
     """The one-event actions an action stands for, in order (a take-profit is a move, then a close)."""
     if isinstance(action, TakeProfit):
-        return (_Favour(action.who, action.move_bp), Close(action.who, action.against, PPM))
+        return (_Favour(action.who, action.move_ppm), Close(action.who, action.against, PPM))
     return (action,)
 
 
 @attrs.frozen
 class _Favour:
-    """The mark moves ``move_bp`` basis points in the direction that pays trader ``who``'s position."""
+    """The mark moves ``move_ppm`` of itself in the direction that pays trader ``who``'s position."""
 
     who: int
-    move_bp: int
+    move_ppm: int
 
 
 def _favour(book: Book, action: _Favour) -> Event | None:
     size = book.account(_trader(book, action.who)).size_lots
     mark = book.market.mark_quote
-    move_bp = action.move_bp if size > 0 else -action.move_bp
-    price = _to_tick_grid(book, mark + div(mark * move_bp, 10_000, rounding=Rounding.FLOOR))
+    move_ppm = action.move_ppm if size > 0 else -action.move_ppm
+    price = _to_tick_grid(book, mark + mul_ppm(mark, move_ppm, rounding=Rounding.FLOOR))
     return MarkPrice(price) if size != 0 and price != mark else None
 
 
@@ -181,7 +181,7 @@ def resolve(policy: Policy, book: Book, action: Action) -> Event | None:
         buyer, seller = _trader(book, action.buyer), _trader(book, action.seller)
         if buyer == seller:
             return None
-        price = _to_tick_grid(book, mark + div(mark * action.premium_bp, 10_000, rounding=Rounding.FLOOR))
+        price = _to_tick_grid(book, mark + mul_ppm(mark, action.premium_ppm, rounding=Rounding.FLOOR))
         most = max_lots(policy, book, buyer, seller, price, action.taker_is_buyer)
         lots = div(most * action.use_pct, 100, rounding=Rounding.CEIL)
         if lots <= 0:
@@ -196,7 +196,7 @@ def resolve(policy: Policy, book: Book, action: Action) -> Event | None:
         buyer, seller = (against, who) if size > 0 else (who, against)
         return Trade(buyer, seller, lots, mark, Taker.BUYER if buyer == who else Taker.SELLER)
     if isinstance(action, Move):
-        price = _to_tick_grid(book, mark + div(mark * action.move_bp, 10_000, rounding=Rounding.FLOOR))
+        price = _to_tick_grid(book, mark + mul_ppm(mark, action.move_ppm, rounding=Rounding.FLOOR))
         return MarkPrice(price) if price != mark else None
     if isinstance(action, PayFunding):
         return Funding(action.rate_ppm) if action.rate_ppm else None

@@ -19,7 +19,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from solvent.properties import actions as act
 from solvent.properties import catalog
 from solvent.properties.catalog import StepView
-from solvent.properties.strategies import LIQUIDITY_QUOTE, NAMES, moves
+from solvent.properties.strategies import LIQUIDITY_QUOTE, NAMES, PPM_PER_BP, _move_bps
 from solvent.rules.book import new_book
 from solvent.rules.engine import RejectedEvent, Step, step
 from solvent.rules.events import Deposit
@@ -66,9 +66,9 @@ def machine(policy: Policy, *, traders: int = 3, invariants: Sequence[str] | Non
         def open_position(self, buyer: int, offset: int, use: int, taker: bool) -> None:
             self.act(act.Open(buyer, (buyer + offset) % traders, use, 0, taker))
 
-        @rule(move_bp=moves())
+        @rule(move_bp=_move_bps())
         def move_mark(self, move_bp: int) -> None:
-            self.act(act.Move(move_bp))
+            self.act(act.Move(move_bp * PPM_PER_BP))
 
         @precondition(lambda self: any(a.size_lots for a in self.book.traders))
         @rule(who=who, offset=st.integers(1, traders - 1), fraction=fraction)

@@ -59,7 +59,7 @@ from solvent.properties.catalog import Severity
 from solvent.properties.registry import Registry
 from solvent.properties.scenarios import Story
 from solvent.properties.search import CI, Outcome, SearchBudget, minimize, replay, same_draws_in_any_process, search_settings
-from solvent.properties.strategies import stories
+from solvent.properties.strategies import PPM_PER_BP, stories
 from solvent.rules.arith import PPM, Rounding
 from solvent.rules.book import Book, Role, on_tick
 from solvent.rules.engine import Step
@@ -82,16 +82,16 @@ class Knobs:
     """The twin's free parameters; search draws them, :func:`check_relational` tries defaults.
 
     ``share_ppm``: where a split puts the intermediate mark (or rate), as a share of the way from
-    the old value to the new one. ``excursion_bp``: how far a detour takes the mark before it
-    returns. ``extra_quote``: the extra deposit (None: the story's total trader deposits).
+    the old value to the new one. ``excursion_ppm``: how far a detour takes the mark before it
+    returns, in ppm of the mark. ``extra_quote``: the extra deposit (None: the story's total trader deposits).
     """
 
     share_ppm: int = 500_000
-    excursion_bp: int = -1_000
+    excursion_ppm: int = -1_000 * PPM_PER_BP
     extra_quote: int | None = None
 
 
-DEFAULT_KNOBS = (Knobs(), Knobs(share_ppm=250_000, excursion_bp=1_000), Knobs(excursion_bp=-100), Knobs(excursion_bp=100))
+DEFAULT_KNOBS = (Knobs(), Knobs(share_ppm=250_000, excursion_ppm=1_000 * PPM_PER_BP), Knobs(excursion_ppm=-100 * PPM_PER_BP), Knobs(excursion_ppm=100 * PPM_PER_BP))
 
 
 @attrs.frozen
@@ -317,9 +317,9 @@ def _round_trip_sites(story: Story) -> list[int]:
 
 
 def round_trip_twin(policy: Policy, story: Story, steps: Sequence[Step], i: int, knobs: Knobs) -> Twin | None:
-    """Insert ``MarkPrice(x), MarkPrice(mark)`` before event ``i``, x ``excursion_bp`` away from mark."""
+    """Insert ``MarkPrice(x), MarkPrice(mark)`` before event ``i``, x ``excursion_ppm`` of the mark away from it."""
     mark = _book_before(story.book, steps, i).market.mark_quote
-    away = _tick_toward(mark + mark * knobs.excursion_bp // 10_000, story.book.market.tick_quote, mark)
+    away = _tick_toward(mark + mark * knobs.excursion_ppm // PPM, story.book.market.tick_quote, mark)
     if away <= 0 or away == mark:
         return None
     detour = (MarkPrice(away), MarkPrice(mark))
@@ -567,8 +567,14 @@ class RelationalResult:
 
 def twin_knobs(*, max_extra_quote: int = 10**9) -> st.SearchStrategy[Knobs]:
     """Twin parameters; shrinks toward a split near the old value, a small detour up, an extra of 1."""
-    excursion = st.one_of(st.integers(1, 20_000), st.integers(-9_000, -1))
-    return st.builds(Knobs, st.integers(1, PPM - 1), excursion, st.integers(1, max_extra_quote))
+    excursion_bps = st.one_of(st.integers(1, 20_000), st.integers(-9_000, -1))  # whole basis points
+    return st.builds(_drawn_knobs, st.integers(1, PPM - 1), excursion_bps, st.integers(1, max_extra_quote))
+
+
+def _drawn_knobs(share_ppm: int, excursion_bp: int, extra_quote: int) -> Knobs:
+    """Knobs from drawn values: the excursion is drawn in whole basis points (as the stories'
+    moves are, ``strategies.PPM_PER_BP``) and kept in ppm."""
+    return Knobs(share_ppm, excursion_bp * PPM_PER_BP, extra_quote)
 
 
 def _pressure(steps: Sequence[Step]) -> float:

@@ -24,6 +24,7 @@ from hypothesis.errors import InvalidArgument
 
 from solvent.properties import actions as act
 from solvent.properties.scenarios import Story
+from solvent.rules.arith import PPM
 from solvent.rules.book import Account, Book, new_book
 from solvent.rules.engine import RejectedEvent, Step, step
 from solvent.rules.events import Deposit
@@ -31,6 +32,12 @@ from solvent.rules.policy import Policy
 from solvent.rules.wellformed import reasons
 
 NAMES = ("alice", "bob", "carol", "dave", "erin", "frank")
+
+#: ppm in one basis point. Mark moves and trade premiums are ppm of the mark, drawn in whole
+#: basis points (a 100 ppm grid) and turned into ppm where the action is built, with no strategy
+#: in between: the draws, and so the stories a seed gives, are the ones drawn when actions were
+#: stated in basis points (a ``.map`` would add a span to every draw and change them).
+PPM_PER_BP = 100
 LIQUIDITY_QUOTE = 10**12  # the order book's depth: enough to take any liquidated position
 
 
@@ -75,27 +82,51 @@ def books(*, min_traders: int = 2, max_traders: int = 3, min_mark: int = 100, ma
     )
 
 
-def price_paths(*, min_moves: int = 1, max_moves: int = 4, max_gap_bp: int = 9_000) -> st.SearchStrategy[list[int]]:
-    """Mark moves in basis points: smooth ticks, one-tick gaps, cascades and spike-and-recover.
+def _ppm(bp: int) -> int:
+    return bp * PPM_PER_BP
 
-    Shrinks toward one small move. A gap is a single move of up to ``max_gap_bp``; a cascade is
-    several moves the same way; a spike goes up to 5× and comes back.
+
+def _spike(up_ppm: int) -> list[int]:
+    """Up ``up_ppm``, then down by what takes the mark back to where it started (``up / (1 + up)``
+    of the raised mark), in whole basis points rounded toward no move."""
+    back = up_ppm * PPM // (PPM + up_ppm) // PPM_PER_BP * PPM_PER_BP
+    return [up_ppm, -back]
+
+
+def price_paths(*, min_moves: int = 1, max_moves: int = 4, max_gap_ppm: int = 9_000 * PPM_PER_BP) -> st.SearchStrategy[list[int]]:
+    """Mark moves in ppm of the mark, in whole basis points: smooth ticks, one-tick gaps, cascades
+    and spike-and-recover.
+
+    Shrinks toward one small move. A gap is a single move of up to ``max_gap_ppm`` (90% by
+    default); a cascade is several moves the same way; a spike goes up to 5× and comes back.
     """
     _check_range("moves", min_moves, max_moves)
-    smooth = st.integers(-300, 300)
-    gap = st.integers(-max_gap_bp, max_gap_bp)
-    cascade = st.integers(1, 4).flatmap(lambda k: st.integers(-2_000, -100).map(lambda bp: [bp] * k))
-    spike = st.integers(1_000, 40_000).map(lambda up: [up, -(up * 10_000 // (10_000 + up))])
-    single = st.one_of(smooth, gap).map(lambda bp: [bp])
+    smooth = st.integers(-300, 300).map(_ppm)
+    widest = max_gap_ppm // PPM_PER_BP
+    gap = st.integers(-widest, widest).map(_ppm)
+    cascade = st.integers(1, 4).flatmap(lambda k: st.integers(-2_000, -100).map(lambda bp: [_ppm(bp)] * k))
+    spike = st.integers(1_000, 40_000).map(lambda up: _spike(_ppm(up)))
+    single = st.one_of(smooth, gap).map(lambda move: [move])
     # every part has at least one move, so min_moves parts give at least min_moves moves
     path = st.lists(st.one_of(single, cascade, spike), min_size=min_moves, max_size=max_moves)
-    return path.map(lambda parts: [bp for part in parts for bp in part][:max_moves])
+    return path.map(lambda parts: [move for part in parts for move in part][:max_moves])
+
+
+def _move_bps() -> st.SearchStrategy[int]:
+    """Mark moves in whole basis points, as the search draws them (:func:`moves` states them in ppm)."""
+    gaps = st.sampled_from([-100, 100, -500, 500, -1_000, 1_000, -2_000, 2_000, -3_000, -5_000, 5_000, -7_000, -9_000, 20_000])
+    return st.one_of(gaps, st.integers(-9_900, 9_900))
 
 
 def moves() -> st.SearchStrategy[int]:
-    """Mark moves in basis points; about half are gaps of 5–90%. Shrinks toward a 1% move down."""
-    gaps = st.sampled_from([-100, 100, -500, 500, -1_000, 1_000, -2_000, 2_000, -3_000, -5_000, 5_000, -7_000, -9_000, 20_000])
-    return st.one_of(gaps, st.integers(-9_900, 9_900))
+    """Mark moves in ppm of the mark, in whole basis points; about half are gaps of 5–90%.
+    Shrinks toward a 1% move down."""
+    return _move_bps().map(_ppm)
+
+
+def _move(bp: int) -> act.Move:
+    """A drawn move (whole basis points) as the action, in ppm."""
+    return act.Move(_ppm(bp))
 
 
 def _pairs(traders: int) -> st.SearchStrategy[tuple[int, int]]:
@@ -105,22 +136,24 @@ def _pairs(traders: int) -> st.SearchStrategy[tuple[int, int]]:
 
 def _opens(traders: int) -> st.SearchStrategy[act.Open]:
     percent = st.integers(1, 100)
-    return st.builds(lambda p, f, bp, t: act.Open(p[0], p[1], f, bp, t), _pairs(traders), percent, st.integers(-100, 100), st.booleans())
+    premium_bps = st.integers(-100, 100)  # within ±1% of the mark
+    return st.builds(lambda p, f, bp, t: act.Open(p[0], p[1], f, _ppm(bp), t), _pairs(traders), percent, premium_bps, st.booleans())
 
 
 def _take_profits(traders: int) -> st.SearchStrategy[act.TakeProfit]:
-    return st.builds(lambda p, bp: act.TakeProfit(p[0], p[1], bp), _pairs(traders), st.integers(1, 3_000))
+    move_bps = st.integers(1, 3_000)  # up to 30% in the trader's favour
+    return st.builds(lambda p, bp: act.TakeProfit(p[0], p[1], _ppm(bp)), _pairs(traders), move_bps)
 
 
 def _actions(traders: int, max_amount: int, take_profits: bool = False) -> st.SearchStrategy[act.Action]:
     who = st.integers(0, traders - 1)
     amount = st.integers(1, max_amount)
     fraction = st.integers(1, 1_000_000)
-    move = moves()
+    move = _move_bps()
     pair = _pairs(traders)
     return st.one_of(
         _opens(traders),
-        st.builds(act.Move, move),
+        st.builds(_move, move),
         st.builds(act.Pay, who, amount),
         st.builds(lambda p, f: act.Close(p[0], p[1], f), pair, fraction),
         st.builds(act.SeedFund, amount, st.booleans()),
@@ -212,7 +245,7 @@ def _story_parts(traders: int, max_events: int, take_profits: bool = False) -> t
         st.integers(1, 10**6),
         _opens(traders),
         events(traders=traders, max_size=max_events, take_profits=take_profits),
-        st.none() | st.builds(act.Move, moves()),
+        st.none() | st.builds(_move, _move_bps()),
         st.none() | st.builds(act.Pay, st.integers(0, traders - 1), st.integers(1, 10**8)),
     )
 

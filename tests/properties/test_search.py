@@ -18,7 +18,7 @@ from solvent.verdicts.check import ClaimStatus, check_policy
 from solvent.properties.machine import machine
 from solvent.properties.search import Outcome, SearchBudget, fails, minimize, replay, scan, search, search_all
 from solvent.properties import actions as act
-from solvent.properties.strategies import books, events, play, played_steps, price_paths, stories
+from solvent.properties.strategies import PPM_PER_BP, _spike, books, events, moves, play, played_steps, price_paths, stories
 from solvent.rules.book import new_book
 from solvent.rules.engine import run
 from solvent.rules.events import Deposit, MarkPrice, Taker, Trade, Withdraw
@@ -219,12 +219,12 @@ class TestStrategies:
         assert played_steps(load_preset("binance"), story) is None  # another policy object: not reused
 
     def test_take_profit_is_a_favourable_move_then_a_whole_close(self):
-        """TakeProfit(bob, carol, 1,000 bp): bob is short, so the mark falls 10%, then bob buys his
+        """TakeProfit(bob, carol, 100,000 ppm): bob is short, so the mark falls 10%, then bob buys his
         whole position back from carol at the new mark and is flat with a profit."""
         policy = load_preset("binance")
         book = new_book(mark_quote=10_000, traders=("alice", "bob", "carol"))
         pays = [act.Pay(i, 1_000_000) for i in range(3)]
-        story = play(policy, book, [*pays, act.Open(0, 1, 10), act.TakeProfit(1, 2, 1_000)])
+        story = play(policy, book, [*pays, act.Open(0, 1, 10), act.TakeProfit(1, 2, 100_000)])
         opened = story.events[-3]
         assert isinstance(opened, Trade) and (opened.buyer, opened.seller, opened.price_quote) == ("alice", "bob", 10_000)
         assert story.events[-2:] == (MarkPrice(9_000), Trade("bob", "carol", opened.lots, 9_000, Taker.BUYER))
@@ -251,6 +251,21 @@ class TestStrategies:
     @given(price_paths(min_moves=2, max_moves=4))
     def test_price_paths_length(self, path):
         assert 2 <= len(path) <= 4
+
+    def test_moves_are_ppm_of_the_mark(self):
+        policy, book = load_preset("binance"), new_book(mark_quote=10_000)
+        assert act.resolve(policy, book, act.Move(100_000)) == MarkPrice(11_000)  # +10%
+        assert act.resolve(policy, book, act.Move(-150)) == MarkPrice(9_998)  # −1.5 quanta, rounded down
+        assert act.resolve(policy, book, act.Move(99)) is None  # under one quantum: no move
+        # a spike of +30% comes back by 30/130 of the raised mark, in whole basis points toward no move
+        assert _spike(300_000) == [300_000, -230_700]
+        assert _spike(1_000_000) == [1_000_000, -500_000]
+
+    @settings(max_examples=100)
+    @given(price_paths(max_gap_ppm=250_000), moves())
+    def test_drawn_moves_are_whole_basis_points(self, path, move):
+        assert all(m % PPM_PER_BP == 0 for m in [*path, move])
+        assert -990_000 <= move <= 2_000_000
 
 
 class TestStateMachine:
