@@ -53,12 +53,12 @@ def _check_tiers(_inst: Any, _attribute: Any, tiers: tuple[Tier, ...]) -> None:
     if not tiers:
         raise ValueError("'tiers' must hold at least one tier")
     if tiers[0].floor_notional_quote != 0:
-        raise ValueError(f"'floor_notional_quote' of the first tier must be 0: {tiers[0].floor_notional_quote}")
+        raise ValueError(f"'floor_notional_quote' of the first tier must be 0: {tiers[0].floor_notional_quote} @ tiers[0].floor_notional_quote")
     for i, (lower, upper) in enumerate(zip(tiers, tiers[1:]), start=1):
         if upper.floor_notional_quote <= lower.floor_notional_quote:
             raise ValueError(
                 f"'floor_notional_quote' must be > {lower.floor_notional_quote} (tiers[{i - 1}]): "
-                f"{upper.floor_notional_quote} @ tiers[{i}]"
+                f"{upper.floor_notional_quote} @ tiers[{i}].floor_notional_quote"
             )
         expected = maintenance_amount(
             lower.maintenance_amount_quote, upper.floor_notional_quote, lower.maintenance_ppm, upper.maintenance_ppm
@@ -68,7 +68,7 @@ def _check_tiers(_inst: Any, _attribute: Any, tiers: tuple[Tier, ...]) -> None:
             want = f"{expected}" if whole else f"{_micro(int(expected * PPM))} (not a whole quantum)"
             raise ValueError(
                 f"'maintenance_amount_quote' must be {want} to keep maintenance continuous at "
-                f"{upper.floor_notional_quote}: {upper.maintenance_amount_quote} @ tiers[{i}]"
+                f"{upper.floor_notional_quote}: {upper.maintenance_amount_quote} @ tiers[{i}].maintenance_amount_quote"
             )
 
 

@@ -390,7 +390,13 @@ class TestPolicyRules:
         assert error_of(text) == (
             "policy.toml: 1 error(s)\n"
             "  'maintenance_amount_quote' must be 5000 to keep maintenance continuous at 5000000: 4999 "
-            "@ $.margin.tiers[1]"
+            "@ $.margin.tiers[1].maintenance_amount_quote"
+        )
+
+    def test_first_floor_points_at_the_field(self) -> None:
+        assert error_of(MINIMAL.replace("floor_notional_quote = 0", "floor_notional_quote = 5")) == (
+            "policy.toml: 1 error(s)\n"
+            "  'floor_notional_quote' of the first tier must be 0: 5 @ $.margin.tiers[0].floor_notional_quote"
         )
 
     def test_maintenance_above_initial(self) -> None:

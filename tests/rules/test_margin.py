@@ -81,7 +81,7 @@ class TestTierValidation:
         with pytest.raises(ValueError) as info:
             MarginRule(tiers=tiers)
         assert str(info.value) == (
-            "'maintenance_amount_quote' must be 95000 to keep maintenance continuous at 60000000: 94999 @ tiers[2]"
+            "'maintenance_amount_quote' must be 95000 to keep maintenance continuous at 60000000: 94999 @ tiers[2].maintenance_amount_quote"
         )
 
     def test_floor_that_cannot_be_continuous_in_whole_quanta(self):
@@ -91,7 +91,7 @@ class TestTierValidation:
             MarginRule(tiers=tiers)
         assert str(info.value) == (
             "'maintenance_amount_quote' must be 5000.001000 (not a whole quantum) to keep maintenance "
-            "continuous at 5000001: 5000 @ tiers[1]"
+            "continuous at 5000001: 5000 @ tiers[1].maintenance_amount_quote"
         )
 
     def test_not_whole_amount_message_is_exact_for_large_amounts(self):
@@ -101,17 +101,17 @@ class TestTierValidation:
             MarginRule(tiers=tiers)
         assert str(info.value) == (
             "'maintenance_amount_quote' must be 100000000000.000001 (not a whole quantum) to keep maintenance "
-            "continuous at 100000000000000001: 5000 @ tiers[1]"
+            "continuous at 100000000000000001: 5000 @ tiers[1].maintenance_amount_quote"
         )
 
     @pytest.mark.parametrize(
         "tiers, message",
         [
             pytest.param((), "'tiers' must hold at least one tier", id="no tiers"),
-            pytest.param((Tier(5, 8_000, 4_000),), "'floor_notional_quote' of the first tier must be 0: 5", id="first floor not 0"),
+            pytest.param((Tier(5, 8_000, 4_000),), "'floor_notional_quote' of the first tier must be 0: 5 @ tiers[0].floor_notional_quote", id="first floor not 0"),
             pytest.param(
                 (Tier(0, 8_000, 4_000), Tier(0, 10_000, 5_000)),
-                "'floor_notional_quote' must be > 0 (tiers[0]): 0 @ tiers[1]",
+                "'floor_notional_quote' must be > 0 (tiers[0]): 0 @ tiers[1].floor_notional_quote",
                 id="floors not increasing",
             ),
         ],
