@@ -481,6 +481,18 @@ class TestAccepts:
         text = MINIMAL.replace('name = "minimal"', 'name = "minimal"\naccepts = ["""zzz"""]')
         assert error_of(text) == f"policy.toml: 1 error(s)\n  'accepts' must each name {self.EXPECTED}: 'zzz' @ $.accepts[0]"
 
+    def test_solvent_check_exits_2_naming_the_file_and_path(self, tmp_path) -> None:
+        from click.testing import CliRunner
+
+        from solvent.cli import main
+
+        path = tmp_path / "venue.toml"
+        path.write_text(MINIMAL.replace('name = "minimal"', 'name = "minimal"\naccepts = ["no-haircut", "round-trip-neutrl"]'), encoding="utf-8")
+        result = CliRunner().invoke(main, ["check", str(path), "--no-search"])
+        assert result.exit_code == 2
+        assert f"{path}: 1 error(s)" in result.stderr
+        assert "'round-trip-neutrl' (did you mean 'round-trip-neutral'?) @ $.accepts[1] (line 2)" in result.stderr
+
     def test_a_user_registered_invariant_may_be_accepted(self) -> None:
         from solvent.properties.catalog import CATALOG, Severity, invariant
 
