@@ -319,15 +319,21 @@ def _parse(text: str, source: str) -> dict[str, Any]:
         raise PolicyError(source, [_syntax_error(exc, text, source)]) from None
 
 
-def loads_policy(text: str, *, source: str = "<string>") -> Policy:
-    """The policy a TOML document describes, or PolicyError naming every problem in it."""
+def loads_policy(text: str, *, source: str = "<string>", claims: Claims | None = None) -> Policy:
+    """The policy a TOML document describes, or PolicyError naming every problem in it.
+
+    ``claims``: the ids ``accepts`` may name. The claims are defined on a floor above the rules
+    (the invariant catalog judges the engine), so the caller that knows them passes them in
+    (``solvent.verdicts.check.known_claims``); without them ``accepts`` is not checked here, and
+    the judgement checks it when it runs."""
     data = _parse(text, source)
     errors = []
     try:
         policy = CONVERTER.structure(data, Policy)
     except (BaseValidationError, _Problem) as exc:
         errors = errors_of(exc)
-    errors += accepts_errors(data.get("accepts"), text)
+    if claims is not None:
+        errors += accepts_errors(data.get("accepts"), claims, text)
     if errors:
         raise PolicyError(source, errors)
     return policy
@@ -336,26 +342,27 @@ def loads_policy(text: str, *, source: str = "<string>") -> Policy:
 # --- accepts: ids of the invariant catalog and the relational properties ---------------------------
 
 
-def known_accepts() -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The ids ``accepts`` may list: the invariants of the catalog (with any a user registered)
-    and the relational properties, both ``solvent check`` judges.
+@attrs.frozen
+class Claims:
+    """The ids a policy's ``accepts`` may list: the invariants and the relational properties."""
 
-    Imported when a policy is read, not with this module: the catalog is written over the rules.
-    """
-    from solvent.properties import catalog, relational
+    invariants: tuple[str, ...]
+    relational: tuple[str, ...] = ()
 
-    return tuple(catalog.ids()), tuple(relational.ids())
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return (*self.invariants, *self.relational)
 
 
-def accepts_errors(accepts: Any, text: str | None = None) -> list[str]:
+def accepts_errors(accepts: Any, claims: Claims, text: str | None = None) -> list[str]:
     """One line per ``accepts`` entry that names no invariant or relational property, with its
     path (``$.accepts[2]``), its line in ``text`` when it can be found, the ids expected and the
     closest of them. Entries of the wrong type are the converter's to report."""
     if not isinstance(accepts, (list, tuple)):
         return []
     unknown = [(i, name) for i, name in enumerate(accepts) if isinstance(name, str)]
-    invariants, relational = known_accepts()
-    known = (*invariants, *relational)
+    invariants, relational = claims.invariants, claims.relational
+    known = claims.ids
     unknown = [(i, name) for i, name in unknown if name not in known]
     if not unknown:
         return []
@@ -411,7 +418,7 @@ def _array_item_lines(text: str, key: str) -> list[int] | None:
     return None
 
 
-def load_policy(path: str | os.PathLike[str]) -> Policy:
+def load_policy(path: str | os.PathLike[str], *, claims: Claims | None = None) -> Policy:
     """The policy in a TOML file (UTF-8); errors name the file."""
     source = os.fspath(path)
     try:
@@ -419,7 +426,7 @@ def load_policy(path: str | os.PathLike[str]) -> Policy:
             text = f.read()
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError(source, [f"cannot read the policy file: {exc}"]) from None
-    return loads_policy(text, source=source)
+    return loads_policy(text, source=source, claims=claims)
 
 
 # --- writing -------------------------------------------------------------------------------------

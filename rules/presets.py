@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from solvent.rules.loading import PolicyError, load_policy
+from solvent.rules.loading import Claims, PolicyError, load_policy
 from solvent.rules.policy import Policy
 
 PRESETS_DIR = Path(__file__).with_name("presets")
@@ -34,17 +34,18 @@ def preset_path(name: str) -> Path:
     return PRESETS_DIR / f"{name}.toml"
 
 
-def load_preset(name: str) -> Policy:
-    """The bundled preset ``name``, loaded and validated."""
-    return load_policy(preset_path(name))
+def load_preset(name: str, *, claims: Claims | None = None) -> Policy:
+    """The bundled preset ``name``, loaded and validated (``accepts`` against ``claims`` if given)."""
+    return load_policy(preset_path(name), claims=claims)
 
 
-def resolve_policy(name_or_path: str | os.PathLike[str]) -> Policy:
-    """A policy from a path to an existing ``.toml`` file, else from the preset of that name."""
+def resolve_policy(name_or_path: str | os.PathLike[str], *, claims: Claims | None = None) -> Policy:
+    """A policy from a path to an existing ``.toml`` file, else from the preset of that name;
+    ``accepts`` is checked against ``claims`` when the caller knows them (see ``loads_policy``)."""
     path = Path(name_or_path)
     if path.suffix == ".toml" and path.is_file():
-        return load_policy(path)
+        return load_policy(path, claims=claims)
     name = os.fspath(name_or_path)
     if name not in preset_names():
         raise _unknown(name, "policy", "an existing .toml file or ")
-    return load_preset(name)
+    return load_preset(name, claims=claims)

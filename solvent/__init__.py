@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
 def load(policy: str) -> Policy:
     """A policy from a ``.toml`` file or a bundled preset's name (bad input: ``PolicyError`` naming
     the file and the field)."""
-    from solvent.rules.presets import resolve_policy
+    from solvent.verdicts.check import resolve as resolve_policy
 
     return resolve_policy(str(policy))
 

@@ -122,7 +122,7 @@ def check(
     from solvent.reports.formats import OutputError, requested, write
     from solvent.reports.progress import progress
     from solvent.rules.loading import PolicyError
-    from solvent.rules.presets import resolve_policy
+    from solvent.verdicts.check import resolve as resolve_policy
 
     judgement = _judgement(
         search=search, deep=deep, examples=examples, prove_budget=prove_budget, prove_effort=prove_effort, findings_dir=findings_dir,
@@ -213,7 +213,7 @@ def diff(
     from solvent.reports.formats import OutputError, requested, write
     from solvent.reports.progress import progress
     from solvent.rules.loading import PolicyError
-    from solvent.rules.presets import resolve_policy
+    from solvent.verdicts.check import resolve as resolve_policy
 
     judgement = _judgement(
         search=search, examples=examples, prove_budget=prove_budget, prove_effort=prove_effort, findings_dir=findings_dir,
@@ -325,7 +325,8 @@ def tradeoffs(policies: tuple[str, ...]) -> None:
     """Which of no-negative-equity, no-haircut and deposit-not-absorbed each policy gives up under a one-tick gap."""
     from solvent.verdicts.tradeoffs import markdown, tradeoff
     from solvent.rules.loading import PolicyError
-    from solvent.rules.presets import preset_names, resolve_policy
+    from solvent.rules.presets import preset_names
+    from solvent.verdicts.check import resolve as resolve_policy
 
     rows = []
     for name in policies or preset_names():
@@ -396,7 +397,7 @@ def prove(
     """
     from solvent.properties import catalog
     from solvent.rules.loading import PolicyError
-    from solvent.rules.presets import resolve_policy
+    from solvent.verdicts.check import resolve as resolve_policy
     from solvent.solver.bounds import Bounds
     from solvent.solver.prove import prove as run_proof
     from solvent.reports.proof_text import render
@@ -474,7 +475,7 @@ def thresholds(
     import json
 
     from solvent.rules.loading import PolicyError
-    from solvent.rules.presets import resolve_policy
+    from solvent.verdicts.check import resolve as resolve_policy
     from solvent.reports.proof_text import render_thresholds
     from solvent.solver.thresholds import DECIDED, default_bounds, questions, threshold
 

@@ -89,9 +89,10 @@ class PolicyFile(pytest.File):
     def collect(self):
         from solvent.properties import catalog, relational
         from solvent.rules.loading import PolicyError, load_policy
+        from solvent.verdicts.check import known_claims
 
         try:
-            self.policy = load_policy(self.path)
+            self.policy = load_policy(self.path, claims=known_claims())
         except PolicyError as exc:
             raise self.CollectError(str(exc)) from None
         self._report = None

@@ -23,7 +23,9 @@ from solvent.properties.catalog import Invariant, StepView
 from solvent.properties.scenarios import DEFAULT, SCENARIOS, Story
 from solvent.properties.search import CI, DEEP, Outcome, SearchBudget, SearchResult, SearchStats, first_violation, replay, search_all
 from solvent.rules.engine import RejectedEvent, Step, step
+from solvent.rules.loading import Claims
 from solvent.rules.policy import Policy
+from solvent.rules.presets import resolve_policy
 from solvent.solver.thresholds import QUESTION_IDS, Threshold, thresholds
 from solvent.solver.verdicts import ProofResult
 from solvent.verdicts.proofs import ProofBudget, prove_within
@@ -333,6 +335,18 @@ def _proof_verdict(policy: Policy, verdict: ClaimVerdict, proof: ProofResult | N
     if verdict.status is ClaimStatus.NOT_EXERCISED:
         verdict = attrs.evolve(verdict, status=ClaimStatus.HELD)
     return _merge(verdict, found, verdict.search)
+
+
+def known_claims() -> Claims:
+    """What a policy's ``accepts`` may name: every invariant of the catalog (with those a user
+    registered) and every relational property."""
+    return Claims(tuple(catalog.ids()), tuple(relational.ids()))
+
+
+def resolve(name_or_path: str) -> Policy:
+    """A policy file or bundled preset, with its ``accepts`` checked against the known claims (a
+    bad name is a ``PolicyError`` naming the file, ``$.accepts[i]``, its line and the closest id)."""
+    return resolve_policy(name_or_path, claims=known_claims())
 
 
 #: Where the counterexample database lives unless a front end is told otherwise.

@@ -46,9 +46,12 @@ maintenance_ppm = 50000  # 5%
 
 
 def error_of(text: str) -> str:
-    """The whole message of the PolicyError that loading ``text`` raises."""
+    """The whole message of the PolicyError that loading ``text`` raises (``accepts`` checked
+    against the known claims, as every front end loads)."""
+    from solvent.verdicts.check import known_claims
+
     with pytest.raises(PolicyError) as info:
-        loads_policy(text, source="policy.toml")
+        loads_policy(text, source="policy.toml", claims=known_claims())
     return str(info.value)
 
 
@@ -438,8 +441,10 @@ class TestAccepts:
     )
 
     def test_known_invariants_and_relational_properties(self) -> None:
+        from solvent.verdicts.check import known_claims
+
         text = MINIMAL.replace('name = "minimal"', 'name = "minimal"\naccepts = ["no-haircut", "round-trip-neutral"]')
-        assert loads_policy(text).accepts == ("no-haircut", "round-trip-neutral")
+        assert loads_policy(text, claims=known_claims()).accepts == ("no-haircut", "round-trip-neutral")
 
     def test_unknown_name_with_path_line_and_close_match(self, tmp_path) -> None:
         text = MINIMAL.replace(
@@ -448,8 +453,10 @@ class TestAccepts:
         )
         path = tmp_path / "venue.toml"
         path.write_text(text, encoding="utf-8")
+        from solvent.verdicts.check import known_claims
+
         with pytest.raises(PolicyError) as info:
-            load_policy(path)
+            load_policy(path, claims=known_claims())
         assert str(info.value) == (
             f"{path}: 1 error(s)\n"
             f"  'accepts' must each name {self.EXPECTED}: 'no-negative-equiti' (did you mean 'no-negative-equity'?) @ $.accepts[2] (line 5)"
@@ -493,13 +500,26 @@ class TestAccepts:
         assert f"{path}: 1 error(s)" in result.stderr
         assert "'round-trip-neutrl' (did you mean 'round-trip-neutral'?) @ $.accepts[1] (line 2)" in result.stderr
 
+    def test_without_the_claims_the_loader_leaves_accepts_to_the_judgement(self) -> None:
+        """The rules floor does not know the claims: a bare load keeps any name, and the
+        judgement refuses an unknown one when it runs."""
+        from solvent.verdicts.check import check_policy
+
+        text = MINIMAL.replace('name = "minimal"', 'name = "minimal"\naccepts = ["zzz"]')
+        policy = loads_policy(text)
+        assert policy.accepts == ("zzz",)
+        with pytest.raises(KeyError, match="unknown invariant 'zzz'"):
+            check_policy(policy)
+
     def test_a_user_registered_invariant_may_be_accepted(self) -> None:
         from solvent.properties.catalog import CATALOG, Severity, invariant
 
         invariant("my-claim", "a claim of the user's own", Severity.MEDIUM)(lambda view: True)
         try:
+            from solvent.verdicts.check import known_claims
+
             text = MINIMAL.replace('name = "minimal"', 'name = "minimal"\naccepts = ["my-claim"]')
-            assert loads_policy(text).accepts == ("my-claim",)
+            assert loads_policy(text, claims=known_claims()).accepts == ("my-claim",)
         finally:
             del CATALOG["my-claim"]
 
