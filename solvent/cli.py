@@ -211,6 +211,7 @@ def diff(
     fails an invariant that OLD did not, or a threshold moved toward risk."""
     from solvent.reports import diff as policy_diff
     from solvent.reports.formats import OutputError, requested, write
+    from solvent.verdicts.check import side_by_side
     from solvent.reports.progress import progress
     from solvent.rules.loading import PolicyError
     from solvent.verdicts.check import resolve as resolve_policy
@@ -222,11 +223,10 @@ def diff(
     )
     try:
         pairs = requested(click.get_current_context(), formats=tuple(policy_diff.RENDERERS))
-        reports = []
-        with progress(2) as tick:
-            for name in (old, new):
-                tick(f"checking {name}")
-                reports.append(judgement.run(resolve_policy(name), source=name))
+        with progress(1) as tick:
+            tick(f"checking {old} and {new}")
+            # both versions judged from the same state of the findings directory
+            reports = side_by_side(judgement, [(resolve_policy(name), name) for name in (old, new)])
         result = policy_diff.diff_reports(*reports)
         write(pairs, [result], click.echo, render=policy_diff.render)
     except (PolicyError, OutputError) as exc:
@@ -321,17 +321,30 @@ def presets() -> None:
 
 @main.command()
 @click.argument("policies", nargs=-1, metavar="[POLICY_OR_PRESET...]")
-def tradeoffs(policies: tuple[str, ...]) -> None:
-    """Which of no-negative-equity, no-haircut and deposit-not-absorbed each policy gives up under a one-tick gap."""
-    from solvent.verdicts.tradeoffs import markdown, tradeoff
+@click.option("--search/--no-search", default=True, show_default=True, help="Also search, as solvent check does (--no-search: scenarios only, seconds for every preset).")
+@click.option("--examples", type=click.IntRange(min=1), default=None, help="Search examples per invariant (default 200).")
+@click.option("--prove-budget", type=Units(minimum=0), default=None, metavar="UNITS", help="z3 effort per policy, as for check (default 60M, or 0 with --no-search).")
+@click.option(
+    "--findings-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(".solvent/findings"),
+    show_default=True,
+    help="Counterexample database, as for check.",
+)
+def tradeoffs(policies: tuple[str, ...], search: bool, examples: int | None, prove_budget: int | None, findings_dir: Path) -> None:
+    """Which of no-negative-equity, no-haircut and deposit-not-absorbed each policy gives up: read
+    off the same judgement as `solvent check` with the same options (a full check per policy; the
+    story told is the one-tick gap)."""
     from solvent.rules.loading import PolicyError
     from solvent.rules.presets import preset_names
     from solvent.verdicts.check import resolve as resolve_policy
+    from solvent.verdicts.tradeoffs import markdown, tradeoff
 
+    judgement = _judgement(search=search, examples=examples, prove_budget=prove_budget, findings_dir=findings_dir)
     rows = []
     for name in policies or preset_names():
         try:
-            rows.append(tradeoff(resolve_policy(name), name=name))
+            rows.append(tradeoff(resolve_policy(name), name=name, judgement=judgement))
         except PolicyError as exc:
             _bad_input(str(exc))
     click.echo(markdown(rows))

@@ -69,3 +69,51 @@ def test_the_same_command_gives_the_same_json_idle_and_loaded(name: str, tmp_pat
     assert idle == loaded
     if name == "check":  # the report really holds z3's answers, so the comparison covers them
         assert '"proof"' in json.dumps(idle[1])
+
+
+def test_a_diff_run_twice_in_one_findings_folder_says_the_same(tmp_path: Path) -> None:
+    """Both versions are judged from the same state of the findings directory, so the second
+    run (which finds what the first one saved) gives the first run's verdicts and exit code, and
+    every story either side found is saved for the next run."""
+    cwd = tmp_path / "repo"
+    cwd.mkdir()
+    # the proposed version keeps the policy's name, as an edited file does: both sides share the
+    # findings folder of that name, which is where one side's saved stories could leak into the other
+    new = cwd / "venue.toml"
+    new.write_text(CAPPED.read_text().replace('name = "binance-capped-fund"', 'name = "binance"'))
+    args = ["diff", "binance", str(new), "--examples", "30", "--prove-budget", "0"]
+
+    def once(name: str) -> tuple[int, Any]:
+        out = cwd / f"{name}.json"
+        done = subprocess.run([sys.executable, "-m", "solvent", *args, "--format", "json", "--output", str(out)], cwd=cwd, capture_output=True, text=True)
+        assert done.returncode in (0, 1), done.stderr
+        return done.returncode, _timeless(json.loads(out.read_text()))
+
+    first = once("first")
+    saved = sorted(p.relative_to(cwd) for p in (cwd / ".solvent" / "findings").rglob("*.json"))
+    assert saved, "the first run saved the stories its searches found"
+    assert {p.parts[2] for p in saved} == {"binance"}
+    assert once("second") == first
+
+
+def test_both_sides_read_the_same_findings(tmp_path: Path) -> None:
+    """The same policy twice: with one shared folder the second side would replay what the first
+    saved ("saved" origins); side by side, both sides see the folder as it was and judge alike,
+    and what they found is in the folder afterwards."""
+    import attrs
+
+    from solvent.properties.search import CI
+    from solvent.rules.presets import load_preset
+    from solvent.verdicts.check import Judgement, side_by_side
+
+    policy = load_preset("backpack")
+    judgement = Judgement(search=attrs.evolve(CI, max_examples=20), proofs=None, findings_dir=tmp_path / "findings")
+    first, second = side_by_side(judgement, [(policy, "a"), (policy, "b")])
+    origins = [[x.origin for x in v.violations] for v in first.verdicts]
+    assert "search" in {o for row in origins for o in row}
+    assert origins == [[x.origin for x in v.violations] for v in second.verdicts]
+    assert first.findings_dir == second.findings_dir == tmp_path / "findings"
+    assert any((tmp_path / "findings").rglob("*.json"))
+    # the shared folder without the snapshot: the second side replays the first side's stories
+    shared = [judgement.run(policy, source=s) for s in ("a", "b")]
+    assert "saved" in {x.origin for v in shared[1].verdicts for x in v.violations}

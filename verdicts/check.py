@@ -413,3 +413,39 @@ class Judgement:
             threshold_probes=self.threshold_probes,
             threshold_ids=self.threshold_ids or None,
         )
+
+
+def side_by_side(judgement: Judgement, policies: Sequence[tuple[Policy, str]]) -> list[PolicyReport]:
+    """Each (policy, source) judged from the same state of the findings directory.
+
+    ``solvent diff`` compares two versions; if the first version's run saved new stories that the
+    second then replayed, the two sides would be judged on different evidence, and the same diff
+    run twice would differ (the second run replays what the first saved). So every side reads a
+    private copy of the directory as it was before any side ran; afterwards the stories each side
+    found are copied into the directory (never over a file already there), and the reports point
+    at it.
+    """
+    import shutil
+    import tempfile
+
+    root = judgement.findings_dir
+    if root is None or judgement.search is None:
+        return [judgement.run(p, source=s) for p, s in policies]
+    reports = []
+    with tempfile.TemporaryDirectory(prefix="solvent-findings-") as tmp:
+        copies = []
+        for k, (policy, source) in enumerate(policies):
+            copy = Path(tmp) / str(k)
+            if Path(root).is_dir():
+                shutil.copytree(root, copy)
+            else:
+                copy.mkdir()
+            copies.append(copy)
+            reports.append(attrs.evolve(judgement, findings_dir=copy).run(policy, source=source))
+        for copy in copies:
+            for found in sorted(copy.rglob("*.json")):
+                target = Path(root) / found.relative_to(copy)
+                if not target.exists():
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(found, target)
+    return [attrs.evolve(r, findings_dir=Path(root)) for r in reports]

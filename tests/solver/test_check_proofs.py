@@ -70,7 +70,9 @@ def test_no_budget_asks_nothing() -> None:
 
 def test_thresholds_in_every_format(monkeypatch) -> None:
     answer = th.threshold(BINANCE, "safe-move", minimize=False)
-    monkeypatch.setattr(th, "thresholds", lambda policy, **kw: [answer])
+    import solvent.verdicts.check as check_module
+
+    monkeypatch.setattr(check_module, "thresholds", lambda policy, **kw: [answer])
     r = check_policy(BINANCE, invariants=["conservation"], threshold_probes=10)
     assert r.thresholds == (answer,)
     assert "8,000 ppm (0.8%)" in text.render(r)
