@@ -437,6 +437,9 @@ def prove(
         _bad_input(exc.args[0])
     except ValueError as exc:
         _bad_input(f"bounds: {exc}")
+    from solvent.solver.effort import fresh_context
+
+    fresh_context()
     result = run_proof(resolved, invariant_id, bounds)
     click.echo(render(result, verbose=verbose, contract=resolved.contract))
     exit_unknown = 3  # a proof was asked for and neither proved nor refuted

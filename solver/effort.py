@@ -121,6 +121,28 @@ def check() -> None:
         raise OutOfEffort(meter.limit, meter.spent // BUILD_STEP)
 
 
+def fresh_context() -> None:
+    """Start the next question in a new z3 context.
+
+    z3 keeps state in its context between questions (terms already built, simplifier caches), and
+    a question's units depend on it: the same question asked after others spent 108,376 units
+    where in a fresh process it spent 123,549. A verdict near its limit could then depend on what
+    ran before it in the process (a pytest run, a notebook, the gallery). So the front ends start
+    each question from z3's context as a fresh process has it: every invariant ``check`` asks
+    (``solvent.verdicts.proofs``), every threshold probe, and ``solvent prove``; its answer is
+    then the same whatever ran before. z3's Python API keeps its default context in the module
+    global ``z3.z3._main_ctx`` and builds a new one when that is ``None``. A z3 term built before
+    the reset cannot be mixed with one built after ("context mismatch"), so the reset is made only
+    where no caller holds terms: answers are decoded to integers. (``prove`` itself does not
+    reset: a caller holding its own z3 terms around it keeps them valid.)
+    """
+    import z3.z3 as api
+
+    if not hasattr(api, "_main_ctx"):  # pragma: no cover - a z3 release that moved it fails tests/test_api.py
+        raise RuntimeError("z3's Python API no longer has z3.z3._main_ctx: a fresh context per question cannot be made")
+    api._main_ctx = None
+
+
 def spent_so_far(solver: z3.Solver) -> int:
     """z3's resource counter for the solver's context (it only grows)."""
     stats = solver.statistics()
@@ -201,6 +223,7 @@ __all__ = [
     "UNITS_PER_SECOND",
     "building",
     "check",
+    "fresh_context",
     "safety_net_s",
     "seconds_to_units",
     "solve",

@@ -60,7 +60,7 @@ from solvent.rules.margin import MarginRule, Tier, equity
 from solvent.rules.outcomes import Bankrupt, LayerUsed, Liquidated
 from solvent.rules.policy import Policy
 from solvent.rules.presets import resolve_policy
-from solvent.solver.effort import UNITS_PER_SECOND
+from solvent.solver.effort import UNITS_PER_SECOND, fresh_context
 from solvent.rules.waterfall import InsuranceFund
 from solvent.solver.bounds import Bounds
 from solvent.solver.refinement import replay
@@ -515,6 +515,7 @@ def _probe(question: Question, policy: Policy, bounds: Bounds, state: Bisection,
 
     s = question.setup(policy, value, bounds)
     t0 = time.perf_counter()
+    fresh_context()  # each probe's answer independent of the probes before it
     result = prove(s.policy, s.claim, s.bounds, minimize=False, compositional=False, transfers=False)
     probe = Probe(value, result.verdict, time.perf_counter() - t0, result.reason[:200])
     if result.verdict is Verdict.VACUOUS:

@@ -179,3 +179,26 @@ class TestOnlyWhatIsAsked:
         result = prove("binance", "conservation", Bounds(accounts=8))
         assert result.verdict is Verdict.PROVED, result.summary()
         assert _obligation(result, TRANSFERS).scope.accounts == 8
+
+
+def test_check_asks_each_question_as_a_fresh_process_would() -> None:
+    """The z3 answers inside ``check`` do not depend on what this process asked z3 before:
+    a question asked after others spends the units it spends in a fresh process."""
+    import os
+    import subprocess
+    import sys
+
+    from solvent.verdicts.proofs import ProofBudget, prove_within
+
+    ids = ["claims-backed", "waterfall-order"]
+    budget = ProofBudget(total=6_000_000, per_question=3_000_000)
+    prove("binance", "no-negative-equity", Bounds(accounts=2, effort=2_000_000))  # history
+    here = {k: (r.verdict.value, r.units) for k, r in prove_within(load_preset("binance"), ids, budget).items()}
+    program = (
+        "from solvent.rules.presets import load_preset\n"
+        "from solvent.verdicts.proofs import ProofBudget, prove_within\n"
+        f"r = prove_within(load_preset('binance'), {ids!r}, ProofBudget(total=6_000_000, per_question=3_000_000))\n"
+        "print({k: (v.verdict.value, v.units) for k, v in r.items()})\n"
+    )
+    fresh = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True, env=dict(os.environ)).stdout.strip()
+    assert repr(here) == fresh

@@ -23,6 +23,15 @@ from solvent.solver.symbolic import transfer_obligations
 x, y, m = z3.Ints("x y m")
 
 
+@pytest.fixture(autouse=True)
+def _the_context_of_these_terms():
+    """These terms are built at import; a front end asked before may have started a fresh z3
+    context (``solvent.solver.effort.fresh_context``), and terms of two contexts do not mix."""
+    import z3.z3 as api
+
+    api._main_ctx = x.ctx
+
+
 def needed(amount: object) -> tuple[str, ...] | None:
     found = _nonnegative_when(z3.Implies(y > 0, amount >= 0))
     return None if found is None else tuple(sorted(str(v) for v in found))
