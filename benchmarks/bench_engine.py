@@ -10,11 +10,11 @@ import random
 import statistics
 import time
 
-from solvent.verdicts.check import check_policy
 from solvent.rules.book import new_book
 from solvent.rules.engine import RejectedEvent, step
 from solvent.rules.events import Deposit, Funding, MarkPrice, Trade, Withdraw
 from solvent.rules.presets import load_preset, preset_names
+from solvent.verdicts.check import check_policy
 
 
 def random_events(rng: random.Random, n: int, traders: tuple[str, ...]) -> list:
@@ -68,9 +68,9 @@ def main() -> None:
         rows.append((name, f"{max(rates):,.0f}", f"{statistics.median(rates):,.0f}", accepted, f"{check_ms:.0f}"))
     header = ("preset", "events/s (best of 3)", "events/s (median)", "accepted of 5,000", "check, ms")
     widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
-    print(" | ".join(h.ljust(w) for h, w in zip(header, widths)))
+    print(" | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
     for r in rows:
-        print(" | ".join(str(c).ljust(w) for c, w in zip(r, widths)))
+        print(" | ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)))
 
 
 if __name__ == "__main__":

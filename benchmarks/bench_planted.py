@@ -23,7 +23,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from solvent.properties.search import Outcome, SearchBudget, search
+from solvent.properties.search import SearchBudget, search
 from solvent.rules.events import Deposit
 from solvent.rules.loading import load_policy
 

@@ -104,6 +104,7 @@ def crosshair_baseline(preset: str, invariant: str, seconds: int) -> dict[str, A
         import hypothesis_crosshair_provider  # noqa: F401
     except ImportError:
         return {"preset": preset, "invariant": invariant, "crosshair": "not installed"}
+    import attrs
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
@@ -114,7 +115,6 @@ def crosshair_baseline(preset: str, invariant: str, seconds: int) -> dict[str, A
     from solvent.rules.events import MarkPrice
     from solvent.rules.margin import equity, initial_margin
     from solvent.rules.presets import load_preset
-    import attrs
 
     policy = load_preset(preset)
     inv = catalog.get(invariant)

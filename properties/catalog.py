@@ -22,7 +22,7 @@ from solvent.rules.arith import abs_, all_, and_, any_, implies, max_, not_, or_
 from solvent.rules.book import Account, Book, Role
 from solvent.rules.engine import Step
 from solvent.rules.events import Deposit, SpotDeposit
-from solvent.rules.ledger import HAIRCUT_REASONS, SPOT, Guarded, Reason, Transfer
+from solvent.rules.ledger import HAIRCUT_REASONS, SPOT, Guarded, Reason
 from solvent.rules.liquidation import Trigger
 from solvent.rules.margin import counts_spot, equity
 from solvent.rules.outcomes import AdlFill, Bankrupt, LayerUsed, Liquidated, Residual

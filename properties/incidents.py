@@ -15,8 +15,8 @@ from __future__ import annotations
 from solvent.properties.story import Scenario, Story
 from solvent.rules.arith import Rounding, div, mul_ppm
 from solvent.rules.book import new_book
-from solvent.rules.events import Deposit, Event, MarkPrice, Taker, Trade, Withdraw
 from solvent.rules.contract import Contract, ContractKind, engine_lots, lot_value, to_engine
+from solvent.rules.events import Deposit, Event, MarkPrice, Taker, Trade, Withdraw
 from solvent.rules.margin import initial_margin, maintenance_margin
 from solvent.rules.policy import Policy
 

@@ -42,7 +42,7 @@ def machine(policy: Policy, *, traders: int = 3, invariants: Sequence[str] | Non
             self.last: Step | None = None
             self.worst_bad_debt = 0
             self.apply(Deposit("liquidity", LIQUIDITY_QUOTE))
-            for account, lots in zip(self.book.traders, worth):
+            for account, lots in zip(self.book.traders, worth, strict=False):
                 self.apply(Deposit(account.name, lots * mark))
 
         def apply(self, event) -> None:

@@ -58,7 +58,15 @@ from hypothesis.errors import NoSuchExample
 from solvent.properties.catalog import Severity
 from solvent.properties.registry import Registry
 from solvent.properties.scenarios import Story
-from solvent.properties.search import CI, Outcome, SearchBudget, minimize, replay, same_draws_in_any_process, search_settings
+from solvent.properties.search import (
+    CI,
+    Outcome,
+    SearchBudget,
+    minimize,
+    replay,
+    same_draws_in_any_process,
+    search_settings,
+)
 from solvent.properties.strategies import PPM_PER_BP, stories
 from solvent.rules.arith import PPM, Rounding
 from solvent.rules.book import Book, Role, on_tick

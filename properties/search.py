@@ -404,7 +404,7 @@ def search_all(policy: Policy, invariants: Sequence[str] | None = None, budget: 
         found = search(policy, inv, budget)
         if found.story is None and st.first_story is not None:
             # the shrinking search did not meet it again: minimize the scan's own story instead
-            story = minimize(lambda s: fails(policy, inv, s), st.first_story)
+            story = minimize(lambda s, inv=inv: fails(policy, inv, s), st.first_story)
             steps = replay(policy, story)
             assert steps is not None
             found = SearchResult(inv.id, Outcome.FOUND, found.stats, story, first_violation(policy, inv, steps))

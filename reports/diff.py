@@ -20,12 +20,12 @@ from typing import Any
 
 import attrs
 
-from solvent.verdicts.check import PolicyReport, ClaimStatus
 from solvent.properties.findings import policy_digest
 from solvent.reports import markdown
 from solvent.reports.story import KEY, LABEL, evidence, group_findings, told
 from solvent.rules.loading import dumps_policy
 from solvent.rules.policy import Policy
+from solvent.verdicts.check import ClaimStatus, PolicyReport
 
 SCHEMA = "solvent.diff/1"
 FAILING = (ClaimStatus.FAILS, ClaimStatus.ACCEPTED)

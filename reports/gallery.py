@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from solvent.verdicts.check import ClaimStatus, Judgement, PolicyReport
 from solvent.reports import html_report, markdown
 from solvent.reports.story import counts
 from solvent.rules.presets import load_preset, preset_names
+from solvent.verdicts.check import ClaimStatus, Judgement, PolicyReport
 
 
 def _ids(report: PolicyReport, status: ClaimStatus) -> str:

@@ -12,18 +12,12 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
-from solvent.verdicts.check import PolicyReport, ClaimStatus, ClaimVerdict
 from solvent.reports import plots
-from solvent.verdicts.locate import display_path, policy_file
 from solvent.reports.story import (
-    PROOF_HEADERS,
-    THRESHOLD_HEADERS,
-    proof_rows,
-    units_text,
-    threshold_rows,
-    threshold_scope,
     KEY,
     LABEL,
+    PROOF_HEADERS,
+    THRESHOLD_HEADERS,
     Told,
     amount,
     bankruptcies,
@@ -38,11 +32,17 @@ from solvent.reports.story import (
     number_of,
     origin_label,
     plural,
+    proof_rows,
     summary_line,
+    threshold_rows,
+    threshold_scope,
     told,
+    units_text,
     waterfall_paid,
     worth_showing,
 )
+from solvent.verdicts.check import ClaimStatus, ClaimVerdict, PolicyReport
+from solvent.verdicts.locate import display_path, policy_file
 
 CSS = """
 :root { color-scheme: light; --ink: #0f172a; --muted: #475569; --line: #e2e8f0; --fail: #dc2626; --accept: #b45309; --held: #15803d; }

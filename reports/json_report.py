@@ -23,14 +23,14 @@ from typing import Any
 
 import cattrs
 
-from solvent.verdicts.check import PolicyReport, ClaimVerdict
 from solvent.properties.findings import event_to_data, policy_digest, story_to_data
 from solvent.properties.search import SearchResult
-from solvent.verdicts.locate import RuleRef, display_path, policy_file
 from solvent.reports.story import KEY, Told, counts, describe_event, evidence, number_of, told, waterfall_paid
 from solvent.rules.book import Book
 from solvent.rules.contract import LINEAR, Contract, venue_price
 from solvent.rules.engine import Step
+from solvent.verdicts.check import ClaimVerdict, PolicyReport
+from solvent.verdicts.locate import RuleRef, display_path, policy_file
 
 SCHEMA = "solvent.report/1"
 

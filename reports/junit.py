@@ -18,10 +18,10 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
-from solvent.verdicts.check import PolicyReport, ClaimStatus, ClaimVerdict
-from solvent.verdicts.locate import display_path, policy_file
 from solvent.reports.story import KEY, FindingGroup, Told, counts, evidence, groups_of, told
 from solvent.reports.text import story as text_story
+from solvent.verdicts.check import ClaimStatus, ClaimVerdict, PolicyReport
+from solvent.verdicts.locate import display_path, policy_file
 
 
 def _properties(parent: ET.Element, items: Sequence[tuple[str, str]]) -> None:

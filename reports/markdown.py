@@ -11,16 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from solvent.verdicts.check import PolicyReport, ClaimStatus
-from solvent.verdicts.locate import display_path, policy_file
 from solvent.reports.story import (
+    LABEL,
     PROOF_HEADERS,
     THRESHOLD_HEADERS,
-    proof_rows,
-    units_text,
-    threshold_rows,
-    threshold_scope,
-    LABEL,
     Told,
     amount,
     bankruptcies,
@@ -35,11 +29,17 @@ from solvent.reports.story import (
     number_of,
     origin_label,
     plural,
+    proof_rows,
     summary_line,
+    threshold_rows,
+    threshold_scope,
     told,
+    units_text,
     waterfall_paid,
     worth_showing,
 )
+from solvent.verdicts.check import ClaimStatus, PolicyReport
+from solvent.verdicts.locate import display_path, policy_file
 
 HELD_NOTE = "*held* = no counterexample in these scenarios or search examples; not a proof."
 

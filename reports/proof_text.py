@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
+from solvent.reports.story import coin_moves_note, unconstrained_cash_note, venue_terms_lines
 from solvent.rules.book import Book
 from solvent.rules.contract import LINEAR, Contract, contracts
 from solvent.rules.engine import Step
-from solvent.reports.story import coin_moves_note, unconstrained_cash_note, venue_terms_lines
 from solvent.solver.thresholds import ThresholdStatus
 from solvent.solver.verdicts import ProofResult, Verdict
-
 
 #: columns whose sign is the engine's side: on an inverse contract the venue's is the opposite
 SIGNED = frozenset({"size_lots", "cost_quote"})
@@ -60,7 +59,7 @@ def render(result: ProofResult, *, verbose: bool = False, contract: Contract = L
     cx = result.counterexample
     if cx is not None:
         lines.append(f"\ncounterexample (replayed on the concrete engine): {cx.detail}")
-        lines.append("  starting book (mark %s):" % cx.story.book.market.mark_quote)
+        lines.append(f"  starting book (mark {cx.story.book.market.mark_quote}):")
         lines.append(_indent(_accounts(cx.story.book, contract)))
         note = unconstrained_cash_note(cx.story.book)
         if note:
@@ -111,7 +110,7 @@ def render_thresholds(results: list, *, verbose: bool = False, contract: Contrac
         cx = t.counterexample
         if cx is not None:
             lines.append(f"  beyond the boundary (replayed on the concrete engine): {cx.detail}")
-            lines.append("    starting book (mark %s):" % cx.story.book.market.mark_quote)
+            lines.append(f"    starting book (mark {cx.story.book.market.mark_quote}):")
             lines.append(_indent(_accounts(cx.story.book, contract), "      "))
             for i, event in enumerate(cx.story.events):
                 lines.append(f"    event {i + 1}: {event!r}")

@@ -37,11 +37,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from solvent.verdicts.check import PolicyReport, ClaimStatus, ClaimVerdict
 from solvent.properties.catalog import Invariant, Severity
 from solvent.reports.json_report import version
+from solvent.reports.story import (
+    KEY,
+    Told,
+    bankruptcies,
+    deficit_sentence,
+    describe_event,
+    evidence,
+    groups_of,
+    origin_label,
+    told,
+)
+from solvent.verdicts.check import ClaimStatus, ClaimVerdict, PolicyReport
 from solvent.verdicts.locate import RuleRef, key_lines, locate_accepts, policy_file
-from solvent.reports.story import KEY, Told, bankruptcies, deficit_sentence, describe_event, evidence, groups_of, origin_label, told
 
 if TYPE_CHECKING:
     from solvent.reports.diff import PolicyDiff
@@ -205,7 +215,7 @@ def _parts(key: str) -> list[str]:
 
 def _shared(a: str, b: str) -> int:
     n = 0
-    for x, y in zip(_parts(a), _parts(b)):
+    for x, y in zip(_parts(a), _parts(b), strict=False):
         if x != y:
             break
         n += 1

@@ -16,9 +16,7 @@ from typing import Any
 import attrs
 
 from solvent.properties import catalog, findings, relational
-from solvent.verdicts.check import PolicyReport, ClaimStatus, ClaimVerdict, Violation
 from solvent.properties.scenarios import Story
-from solvent.verdicts.locate import LAYER_REASON, RuleRef, locate_rule, policy_file
 from solvent.rules import events as ev
 from solvent.rules.book import Account, Book, Role
 from solvent.rules.contract import LINEAR, Contract, contracts, from_engine, price_moves, venue_price
@@ -26,6 +24,8 @@ from solvent.rules.engine import Step, run
 from solvent.rules.outcomes import Bankrupt, DebtCarried, LayerUsed, Residual
 from solvent.rules.policy import Policy
 from solvent.solver.effort import units_text as effort_text
+from solvent.verdicts.check import ClaimStatus, ClaimVerdict, PolicyReport, Violation
+from solvent.verdicts.locate import LAYER_REASON, RuleRef, locate_rule, policy_file
 
 #: How a verdict reads in a table.
 LABEL = {ClaimStatus.FAILS: "FAILS", ClaimStatus.ACCEPTED: "fails (accepted)", ClaimStatus.HELD: "held", ClaimStatus.NOT_EXERCISED: "not exercised"}
@@ -389,7 +389,7 @@ def venue_terms_lines(events: Sequence[Any], befores: Sequence[Book | None], con
         return []
     known = list(befores) + [None] * (len(events) - len(befores))
     lines = [f"{pad}the same events in the venue's terms (inverse contract):"]
-    return lines + [f"{pad}  {i + 1}. {describe_event(e, b, contract)}" for i, (e, b) in enumerate(zip(events, known))]
+    return lines + [f"{pad}  {i + 1}. {describe_event(e, b, contract)}" for i, (e, b) in enumerate(zip(events, known, strict=False))]
 
 
 def _percent(change: Any, base: Any) -> str:

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from tabulate import tabulate
 
 from solvent.reports.proof_text import render_thresholds
-from solvent.verdicts.check import PolicyReport, Violation
 from solvent.reports.story import (
     LABEL,
     book_value,
@@ -24,14 +23,15 @@ from solvent.reports.story import (
     reproduce,
     story_steps,
     summary_line,
-    units_text,
     unconstrained_cash_note,
+    units_text,
     venue_terms_lines,
     worth_showing,
 )
 from solvent.rules.book import Book
 from solvent.rules.contract import LINEAR, Contract
 from solvent.rules.engine import Step
+from solvent.verdicts.check import PolicyReport, Violation
 
 __all__ = ["render", "render_all", "story", "summary_line", "transfers_table", "verdict_table"]
 

@@ -54,7 +54,7 @@ def _check_tiers(_inst: Any, _attribute: Any, tiers: tuple[Tier, ...]) -> None:
         raise ValueError("'tiers' must hold at least one tier")
     if tiers[0].floor_notional_quote != 0:
         raise ValueError(f"'floor_notional_quote' of the first tier must be 0: {tiers[0].floor_notional_quote} @ tiers[0].floor_notional_quote")
-    for i, (lower, upper) in enumerate(zip(tiers, tiers[1:]), start=1):
+    for i, (lower, upper) in enumerate(zip(tiers, tiers[1:], strict=False), start=1):
         if upper.floor_notional_quote <= lower.floor_notional_quote:
             raise ValueError(
                 f"'floor_notional_quote' must be > {lower.floor_notional_quote} (tiers[{i - 1}]): "

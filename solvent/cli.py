@@ -211,10 +211,10 @@ def diff(
     fails an invariant that OLD did not, or a threshold moved toward risk."""
     from solvent.reports import diff as policy_diff
     from solvent.reports.formats import OutputError, requested, write
-    from solvent.verdicts.check import side_by_side
     from solvent.reports.progress import progress
     from solvent.rules.loading import PolicyError
     from solvent.verdicts.check import resolve as resolve_policy
+    from solvent.verdicts.check import side_by_side
 
     judgement = _judgement(
         search=search, examples=examples, prove_budget=prove_budget, prove_effort=prove_effort, findings_dir=findings_dir,
@@ -409,12 +409,12 @@ def prove(
     contradict each other: a vacuous proof).
     """
     from solvent.properties import catalog
+    from solvent.reports.proof_text import render
     from solvent.rules.loading import PolicyError
-    from solvent.verdicts.check import resolve as resolve_policy
     from solvent.solver.bounds import Bounds
     from solvent.solver.prove import prove as run_proof
-    from solvent.reports.proof_text import render
     from solvent.solver.verdicts import Verdict
+    from solvent.verdicts.check import resolve as resolve_policy
 
     try:
         resolved = resolve_policy(policy)
@@ -490,10 +490,10 @@ def thresholds(
     """
     import json
 
-    from solvent.rules.loading import PolicyError
-    from solvent.verdicts.check import resolve as resolve_policy
     from solvent.reports.proof_text import render_thresholds
+    from solvent.rules.loading import PolicyError
     from solvent.solver.thresholds import DECIDED, default_bounds, questions, threshold
+    from solvent.verdicts.check import resolve as resolve_policy
 
     ids = [q.strip() for q in question_ids.split(",") if q.strip()]
     try:

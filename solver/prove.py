@@ -50,8 +50,8 @@ from solvent.properties import catalog
 from solvent.properties.catalog import Invariant
 from solvent.rules.policy import Policy
 from solvent.rules.presets import resolve_policy
-from solvent.solver.bounds import Bounds
 from solvent.solver import effort
+from solvent.solver.bounds import Bounds
 from solvent.solver.effort import OutOfEffort
 from solvent.solver.query import Answer, StoryQuery
 from solvent.solver.refinement import obligation_name

@@ -37,9 +37,9 @@ from solvent.properties.catalog import Invariant
 from solvent.rules.arith import all_, sum_
 from solvent.rules.book import Book
 from solvent.rules.policy import Policy
+from solvent.solver import effort, wall
 from solvent.solver.assumptions import Assumption, book_assumptions, move_within
 from solvent.solver.bounds import Bounds
-from solvent.solver import effort, wall
 from solvent.solver.linearize import Linearizer
 from solvent.solver.refinement import Replay, lemmas, obligation_name, replay
 from solvent.solver.story import canonical_witness, decode, event_variables, run, slots, symbolic_book

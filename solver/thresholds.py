@@ -50,8 +50,7 @@ from typing import Any
 
 import attrs
 
-from solvent.properties.catalog import Invariant, Severity, StepView
-from solvent.properties.catalog import HAIRCUT_LAYERS
+from solvent.properties.catalog import HAIRCUT_LAYERS, Invariant, Severity, StepView
 from solvent.properties.scenarios import Story
 from solvent.rules.arith import PPM, all_, implies
 from solvent.rules.book import Role
@@ -60,9 +59,9 @@ from solvent.rules.margin import MarginRule, Tier, equity
 from solvent.rules.outcomes import Bankrupt, LayerUsed, Liquidated
 from solvent.rules.policy import Policy
 from solvent.rules.presets import resolve_policy
-from solvent.solver.effort import UNITS_PER_SECOND, fresh_context
 from solvent.rules.waterfall import InsuranceFund
 from solvent.solver.bounds import Bounds
+from solvent.solver.effort import UNITS_PER_SECOND, fresh_context
 from solvent.solver.refinement import replay
 from solvent.solver.verdicts import Counterexample, ProofResult, Verdict
 
@@ -487,7 +486,7 @@ class Bisection:
             return None
         lo, hi = sorted((self.proved[0], self.refuted[0]))
         marks = sorted({lo, hi, *(u for u in self.undecided if lo < u < hi)})
-        gaps = [(b - a, a, b) for a, b in zip(marks, marks[1:]) if b - a > 1]
+        gaps = [(b - a, a, b) for a, b in zip(marks, marks[1:], strict=False) if b - a > 1]
         if not gaps:
             return None
         _, a, b = max(gaps)

@@ -18,6 +18,7 @@ kept apart from ``PROVED`` so that a satisfiable assumption set can never be rea
 from __future__ import annotations
 
 import enum
+
 import attrs
 
 from solvent.properties.scenarios import Story

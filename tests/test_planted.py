@@ -31,12 +31,12 @@ import attrs
 import pytest
 
 from solvent.properties import catalog
-from solvent.verdicts.check import ClaimStatus, check_policy
 from solvent.properties.scenarios import Story
 from solvent.properties.search import Outcome, SearchBudget, SearchResult, fails, first_violation, replay, search
 from solvent.rules.events import Deposit
 from solvent.rules.loading import CONVERTER, load_policy
 from solvent.rules.policy import Policy
+from solvent.verdicts.check import ClaimStatus, check_policy
 
 PLANTED_DIR = Path(__file__).with_name("planted")
 CONTROL_DIR = Path(__file__).with_name("planted_control")

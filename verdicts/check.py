@@ -11,9 +11,8 @@ from __future__ import annotations
 import enum
 import time
 from collections.abc import Iterable, Sequence
-from typing import Any
-
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -21,7 +20,17 @@ import solvent.solver  # noqa: F401  (registers the z3 backend)
 from solvent.properties import catalog, findings, relational
 from solvent.properties.catalog import Invariant, StepView
 from solvent.properties.scenarios import DEFAULT, SCENARIOS, Story
-from solvent.properties.search import CI, DEEP, Outcome, SearchBudget, SearchResult, SearchStats, first_violation, replay, search_all
+from solvent.properties.search import (
+    CI,
+    DEEP,
+    Outcome,
+    SearchBudget,
+    SearchResult,
+    SearchStats,
+    first_violation,
+    replay,
+    search_all,
+)
 from solvent.rules.engine import RejectedEvent, Step, step
 from solvent.rules.loading import Claims
 from solvent.rules.policy import Policy

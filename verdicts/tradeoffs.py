@@ -26,11 +26,11 @@ from collections.abc import Iterable, Sequence
 
 import attrs
 
-from solvent.verdicts.check import ClaimStatus, Judgement, PolicyReport, ScenarioRun, run_scenario
 from solvent.rules.ledger import Reason
 from solvent.rules.outcomes import AdlFill, Bankrupt, DepositAbsorbed, LayerUsed, Residual
 from solvent.rules.policy import Policy
 from solvent.rules.waterfall import Adl, DebtCarry, Lender
+from solvent.verdicts.check import ClaimStatus, Judgement, PolicyReport, ScenarioRun, run_scenario
 
 PROMISES = ("no-negative-equity", "no-haircut", "deposit-not-absorbed")
 GAP_STORIES = ("gap-crash", "deposit-after-liquidation")

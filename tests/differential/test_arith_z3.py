@@ -92,7 +92,7 @@ def agree(fn: Callable[..., Any], *args: Any) -> None:
     expected = fn(*args)
     _refute([], expected, fn(*[_constant(a) for a in args]))
     variables = [_variable(a, f"x{i}") for i, a in enumerate(args)]
-    _refute([v == _constant(a) for v, a in zip(variables, args)], expected, fn(*variables))
+    _refute([v == _constant(a) for v, a in zip(variables, args, strict=True)], expected, fn(*variables))
 
 
 # --- division with named rounding -------------------------------------------------------------

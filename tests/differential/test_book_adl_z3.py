@@ -9,14 +9,14 @@ from typing import Any
 
 import attrs
 import pytest
+from stories import TRADERS, replay
+from test_engine_step import both_ways, pinned_step_agrees
 
 from solvent.rules.book import new_book
 from solvent.rules.engine import step
 from solvent.rules.events import Deposit, MarkPrice, Trade
 from solvent.rules.outcomes import BookDeleveraged
 from solvent.rules.presets import load_preset
-from stories import TRADERS, replay
-from test_engine_step import pinned_step_agrees, both_ways
 
 BINANCE = load_preset("binance")
 EXEMPT = attrs.evolve(BINANCE, name="binance-book-exempt", deficit=tuple(

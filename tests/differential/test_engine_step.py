@@ -18,6 +18,7 @@ import attrs
 import pytest
 import z3
 from hypothesis import HealthCheck, given, note, settings
+from stories import FLAT_10X, POLICIES, SPOT_20X, TIERED, TRADERS, Story, replay, stories
 
 from solvent.rules.book import Account, Book, new_book
 from solvent.rules.engine import post_requirements, requirements, step, transition
@@ -45,10 +46,10 @@ from solvent.rules.waterfall import (
 )
 from solvent.solver.symbolic import (
     Evaluated,
-    data_fields,
     Undetermined,
     constant_book,
     constant_event,
+    data_fields,
     evaluate_ctx,
     evaluate_requirements,
     pin,
@@ -61,7 +62,6 @@ from solvent.solver.symbolic import (
     variable_book,
     variable_event,
 )
-from stories import FLAT_10X, POLICIES, SPOT_20X, TIERED, TRADERS, Story, replay, stories
 
 #: About 0.1 s per example (one symbolic step plus read-back); 6 policies × 60 ≈ 25 s on 2 cores.
 PER_POLICY = settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])

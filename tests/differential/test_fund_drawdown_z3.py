@@ -14,6 +14,8 @@ import attrs
 import pytest
 from hypothesis import given, note
 from hypothesis import strategies as st
+from stories import TRADERS, Story, replay, stories
+from test_engine_step import PER_POLICY, both_ways, paths, pinned_step_agrees
 
 from solvent.rules.book import Book, new_book
 from solvent.rules.engine import step
@@ -22,8 +24,6 @@ from solvent.rules.fund_drawdown import FundDrawdown
 from solvent.rules.outcomes import AdlFill
 from solvent.rules.presets import load_preset
 from solvent.rules.waterfall import AdlPrice
-from stories import TRADERS, Story, replay, stories
-from test_engine_step import pinned_step_agrees, PER_POLICY, both_ways, paths
 
 OKX = load_preset("okx")
 USD = 100

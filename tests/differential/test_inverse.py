@@ -22,18 +22,19 @@ import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_engine_step import both_ways
 
 from solvent.rules.arith import Rounding
 from solvent.rules.book import new_book
+from solvent.rules.contract import Contract, ContractKind, engine_lots, lot_value, pnl, price_of, to_engine
+from solvent.rules.contract import contracts as venue_contracts
 from solvent.rules.engine import run, step
 from solvent.rules.events import Deposit, MarkPrice, Trade
-from solvent.rules.contract import Contract, ContractKind, contracts as venue_contracts, engine_lots, lot_value, pnl, price_of, to_engine
+from solvent.rules.liquidation_price import bybit_inverse_liquidation_price
 from solvent.rules.margin import initial_margin, maintenance_margin
 from solvent.rules.outcomes import AdlFill, Bankrupt, Liquidated
 from solvent.rules.presets import load_preset
-from solvent.rules.liquidation_price import bybit_inverse_liquidation_price
 from solvent.rules.venue_formulas import inverse_bankruptcy_price
-from test_engine_step import both_ways
 
 XBTUSD = load_preset("bitmex").contract
 XBT = 10**8  # satoshi

@@ -15,6 +15,8 @@ import attrs
 import pytest
 from hypothesis import given, note
 from hypothesis import strategies as st
+from stories import TRADERS, Story, replay, stories
+from test_engine_step import PER_POLICY, both_ways, paths, pinned_step_agrees
 
 from solvent.rules.book import new_book
 from solvent.rules.engine import step
@@ -23,8 +25,6 @@ from solvent.rules.outcomes import PoolAdlFill
 from solvent.rules.pool_adl import PnlToPoolAdl
 from solvent.rules.presets import load_preset
 from solvent.rules.waterfall import Ranking
-from stories import TRADERS, Story, replay, stories
-from test_engine_step import pinned_step_agrees, PER_POLICY, both_ways, paths
 
 GMX = load_preset("gmx-v2")
 #: a low factor, so that generated books with a funded backstop vault reach the trigger often

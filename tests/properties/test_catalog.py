@@ -12,15 +12,13 @@ import pytest
 
 from solvent.properties import catalog
 from solvent.properties.catalog import StepView
-from solvent.verdicts.check import ClaimStatus, check_policy
 from solvent.properties.scenarios import DEFAULT
-from solvent.rules.book import new_book
+from solvent.rules.book import Role, new_book
 from solvent.rules.engine import run
 from solvent.rules.events import Deposit, MarkPrice, Trade
+from solvent.rules.ledger import HAIRCUT_REASONS, Guarded, Reason, Transfer
 from solvent.rules.liquidation import LiquidationRule, Trigger
 from solvent.rules.margin import MarginRule, Tier
-from solvent.rules.book import Role
-from solvent.rules.ledger import HAIRCUT_REASONS, Guarded, Reason, Transfer
 from solvent.rules.outcomes import Bankrupt, LayerUsed, Liquidated
 from solvent.rules.policy import Policy
 from solvent.rules.waterfall import (
@@ -37,6 +35,7 @@ from solvent.rules.waterfall import (
     SocializedLoss,
     VenueAbsorbs,
 )
+from solvent.verdicts.check import ClaimStatus, check_policy
 
 TEN_X = MarginRule(tiers=(Tier(0, initial_ppm=100_000, maintenance_ppm=50_000),))  # 10x, MM 5%
 

@@ -14,9 +14,9 @@ from click.testing import CliRunner
 
 from solvent.cli import main
 from solvent.properties import catalog, findings
-from solvent.verdicts.check import ClaimStatus, check_policy, cross_judged
 from solvent.properties.search import CI, first_violation, replay
 from solvent.rules.loading import load_policy
+from solvent.verdicts.check import ClaimStatus, check_policy, cross_judged
 
 PLANTED = Path(__file__).resolve().parents[1] / "planted"
 NO_WATERFALL = load_policy(PLANTED / "no-waterfall.toml")

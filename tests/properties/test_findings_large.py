@@ -21,11 +21,11 @@ import pytest
 
 import solvent
 from solvent.properties import findings
-from solvent.verdicts.check import check_policy
 from solvent.properties.scenarios import build
 from solvent.rules import loading
 from solvent.rules.loading import dumps_policy, loads_policy
 from solvent.rules.presets import load_preset
+from solvent.verdicts.check import check_policy
 
 #: Every character class the escaping treats differently: plain ASCII, a quote, a backslash, the
 #: short escapes, other control characters, DEL, non-ASCII and a character outside the BMP.

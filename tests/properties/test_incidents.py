@@ -15,12 +15,12 @@ from click.testing import CliRunner
 
 from solvent.properties import incidents as incidents_module
 from solvent.properties import scenarios as scenarios_module
-from solvent.verdicts.check import ClaimStatus, check_policy
 from solvent.rules.engine import run
 from solvent.rules.ledger import Reason
 from solvent.rules.margin import equity
 from solvent.rules.outcomes import AdlFill, Bankrupt, LayerUsed, Liquidated, Residual
 from solvent.rules.presets import load_preset, preset_names
+from solvent.verdicts.check import ClaimStatus, check_policy
 
 INCIDENT_NAMES = ["okex-2018-clawback", "bitmex-2020-03", "mango-2022", "hyperliquid-jelly-2025", "cascade-2025-10-10"]
 

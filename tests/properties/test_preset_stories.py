@@ -6,16 +6,16 @@ import pytest
 
 from solvent.properties import catalog
 from solvent.properties.catalog import StepView
-from solvent.verdicts.check import ClaimStatus, check_policy
+from solvent.properties.scenarios import gap_price, leveraged_deposit
 from solvent.rules.book import new_book
 from solvent.rules.contract import lot_value, to_engine
 from solvent.rules.engine import run
 from solvent.rules.events import Deposit, MarkPrice, Trade
-from solvent.properties.scenarios import gap_price, leveraged_deposit
 from solvent.rules.ledger import Reason
 from solvent.rules.outcomes import AdlFill, Bankrupt, DebtCarried, DepositAbsorbed, LayerUsed
-from solvent.rules.waterfall import AdlPrice
 from solvent.rules.presets import load_preset, preset_names
+from solvent.rules.waterfall import AdlPrice
+from solvent.verdicts.check import ClaimStatus, check_policy
 
 
 def two_account_crash(policy, *, fund_quote: int, redeposit: bool):

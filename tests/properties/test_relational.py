@@ -20,9 +20,9 @@ from solvent.properties.search import Outcome, SearchBudget, replay
 from solvent.properties.strategies import stories
 from solvent.rules.book import Book, new_book
 from solvent.rules.events import Deposit, Funding, MarkPrice, SpotDeposit, Taker, Trade
+from solvent.rules.loading import load_policy
 from solvent.rules.margin import MarginRule, Tier
 from solvent.rules.policy import Policy
-from solvent.rules.loading import load_policy
 from solvent.rules.presets import load_preset, preset_names
 from solvent.rules.rounding import FundingRounding, RoundingRule
 from solvent.rules.waterfall import Adl, InsuranceFund, Ranking

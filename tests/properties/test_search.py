@@ -12,13 +12,22 @@ from hypothesis.errors import InvalidArgument
 from hypothesis.stateful import run_state_machine_as_test
 
 from solvent.cli import main
-from solvent.properties import catalog, findings
-from solvent.properties.scenarios import Story
-from solvent.verdicts.check import ClaimStatus, check_policy
-from solvent.properties.machine import machine
-from solvent.properties.search import Outcome, SearchBudget, fails, minimize, replay, scan, search, search_all
 from solvent.properties import actions as act
-from solvent.properties.strategies import PPM_PER_BP, _spike, books, events, moves, play, played_steps, price_paths, stories
+from solvent.properties import catalog, findings
+from solvent.properties.machine import machine
+from solvent.properties.scenarios import Story
+from solvent.properties.search import Outcome, SearchBudget, fails, minimize, replay, scan, search, search_all
+from solvent.properties.strategies import (
+    PPM_PER_BP,
+    _spike,
+    books,
+    events,
+    moves,
+    play,
+    played_steps,
+    price_paths,
+    stories,
+)
 from solvent.rules.book import new_book
 from solvent.rules.engine import run
 from solvent.rules.events import Deposit, MarkPrice, Taker, Trade, Withdraw
@@ -26,6 +35,7 @@ from solvent.rules.loading import dumps_policy, load_policy
 from solvent.rules.margin import MarginRule, Tier
 from solvent.rules.policy import Policy
 from solvent.rules.presets import load_preset
+from solvent.verdicts.check import ClaimStatus, check_policy
 
 SMALL = SearchBudget(max_examples=150)
 

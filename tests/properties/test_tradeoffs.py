@@ -15,7 +15,17 @@ import pytest
 from solvent.rules.loading import load_policy
 from solvent.rules.presets import load_preset, preset_names
 from solvent.verdicts.check import ClaimStatus, Judgement, check_policy
-from solvent.verdicts.tradeoffs import ACCEPTED, GAP_STORIES, GIVEN_UP, KEPT, PROMISES, markdown, tradeoff, tradeoff_of, tradeoff_table
+from solvent.verdicts.tradeoffs import (
+    ACCEPTED,
+    GAP_STORIES,
+    GIVEN_UP,
+    KEPT,
+    PROMISES,
+    markdown,
+    tradeoff,
+    tradeoff_of,
+    tradeoff_table,
+)
 
 #: ``solvent check --no-search``: the five stress scenarios, no search, no z3
 NO_SEARCH = Judgement.from_options(search=False)

@@ -58,14 +58,14 @@ def test_every_generated_story_starts_well_formed_and_trades_as_a_venue_accepts(
 
         @SETTINGS
         @given(stories(policy))
-        def story_is_well_formed(story) -> None:
-            assert reasons(policy, story.book) == [], story.book
-            steps = replay(policy, story)
+        def story_is_well_formed(story) -> None:  # run within this iteration: policy is bound
+            assert reasons(policy, story.book) == [], story.book  # noqa: B023
+            steps = replay(policy, story)  # noqa: B023
             assert steps is not None, "a generated story holds an event the engine rejects"
             for s in steps:
-                assert reasons(policy, s.after, margin=None) == [], (s.event, s.after)
+                assert reasons(policy, s.after, margin=None) == [], (s.event, s.after)  # noqa: B023
                 if isinstance(s.event, Trade):
-                    assert _opening_sides_covered(policy, s) == [], s
+                    assert _opening_sides_covered(policy, s) == [], s  # noqa: B023
                     checked["trades"] += 1
             checked["stories"] += 1
             checked["books"] += 1 + len(steps)

@@ -20,10 +20,10 @@ from pathlib import Path
 import attrs
 import pytest
 
-from solvent.verdicts.check import PolicyReport, Violation, check_policy
 from solvent.properties.search import Outcome, SearchResult, SearchStats
 from solvent.reports.json_report import version
 from solvent.rules.presets import resolve_policy
+from solvent.verdicts.check import PolicyReport, Violation, check_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent

@@ -22,8 +22,8 @@ import attrs
 import pytest
 from golden_support import ROOT, V1, V2, check
 
-from solvent.verdicts.check import PolicyReport, ClaimStatus
 from solvent.reports import diff, html_report, json_report, junit, markdown, sarif
+from solvent.verdicts.check import ClaimStatus, PolicyReport
 from solvent.verdicts.locate import key_lines
 
 JUNIT_XSD = ROOT / "tests" / "schemas" / "junit-10.xsd"
@@ -129,7 +129,7 @@ class TestSarif:
         used = {(loc["uri"], loc["uriBaseId"]) for loc in _artifact_locations(run)}
         assert used == {("rules/presets/binance.toml", "SOLVENTROOT"), (V2, "%SRCROOT%")}
         assert {base for _, base in used} <= set(bases)
-        for uri, base in used:  # each resolves, from the repository root, to the file reported
+        for uri, _base in used:  # each resolves, from the repository root, to the file reported
             assert (ROOT / uri).is_file()
 
     def test_preset_uri_does_not_depend_on_where_solvent_runs(self, binance: PolicyReport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,12 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from golden_support import V1, V2, check, compare_golden, normalise, searched
 
-from solvent.verdicts.check import Judgement, PolicyReport
 from solvent.reports import diff, gallery
 from solvent.reports.formats import renderer
-
-from golden_support import V1, V2, check, compare_golden, normalise, searched
+from solvent.verdicts.check import Judgement, PolicyReport
 
 SUFFIX = {"text": "txt", "markdown": "md", "html": "html", "json": "json", "junit": "junit.xml", "sarif": "sarif"}
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from solvent.verdicts.check import PolicyReport
 from solvent.reports import html_report
+from solvent.verdicts.check import PolicyReport
 
 CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
 

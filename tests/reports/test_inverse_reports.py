@@ -12,11 +12,11 @@ import json
 import pytest
 from golden_support import check
 
-from solvent.verdicts.check import PolicyReport
 from solvent.reports import html_report, json_report, markdown, sarif, text
 from solvent.reports.story import book_changes, describe_event, describe_outcome, told
 from solvent.rules.contract import LINEAR
 from solvent.rules.outcomes import Liquidated
+from solvent.verdicts.check import PolicyReport
 
 #: the gap-crash story on XBTUSD: 100 contracts at $10,000 (10,000 XBt each); the gap lands on
 #: $9,783, whose coin value 10^8 / 9,783 rounds to 10,222 XBt

@@ -16,7 +16,6 @@ from solvent.rules.ledger import Ctx, InternalError, Reason, Transfer
 from solvent.rules.margin import MarginRule
 
 
-
 def _book(cash: int, spot: int, *, isolated: bool = False) -> Book:
     book = new_book(mark_quote=100, isolated=("alice",) if isolated else ())
     i = book.index("alice")

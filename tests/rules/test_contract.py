@@ -17,7 +17,20 @@ from hypothesis import strategies as st
 from solvent.properties.scenarios import build
 from solvent.rules.arith import Rounding
 from solvent.rules.book import new_book
-from solvent.rules.contract import LINEAR, Contract, ContractKind, contracts, engine_lots, from_engine, lot_value, pnl, price_moves, price_of, to_engine, venue_price
+from solvent.rules.contract import (
+    LINEAR,
+    Contract,
+    ContractKind,
+    contracts,
+    engine_lots,
+    from_engine,
+    lot_value,
+    pnl,
+    price_moves,
+    price_of,
+    to_engine,
+    venue_price,
+)
 from solvent.rules.engine import run, step
 from solvent.rules.events import Deposit, Funding, MarkPrice, Taker, Trade, Withdraw
 from solvent.rules.loading import PolicyError, dumps_policy, loads_policy

@@ -11,7 +11,7 @@ import pytest
 from solvent.rules.book import Book, Role, new_book
 from solvent.rules.engine import run
 from solvent.rules.events import Deposit, MarkPrice, Trade
-from solvent.rules.fund_drawdown import FundDrawdown, is_drawn_down, reference, sample, threshold
+from solvent.rules.fund_drawdown import is_drawn_down, reference, sample, threshold
 from solvent.rules.loading import PolicyError, loads_policy
 from solvent.rules.outcomes import AdlFill, LayerUsed, Residual
 from solvent.rules.presets import load_preset

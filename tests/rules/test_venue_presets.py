@@ -8,16 +8,16 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from test_presets_load import uncommented_parameters
 
 from solvent.rules.arith import PPM, Rounding
-from solvent.rules.liquidation import Execution, Recipient, Trigger
 from solvent.rules.fund_drawdown import FundDrawdown
+from solvent.rules.liquidation import Execution, Recipient, Trigger
 from solvent.rules.loading import dumps_policy, load_policy, loads_policy
 from solvent.rules.pool_adl import PnlToPoolAdl
 from solvent.rules.presets import load_preset, preset_names, preset_path
 from solvent.rules.venue_formulas import hyperliquid_maintenance_rate, maintenance_amount, rate_ppm
 from solvent.rules.waterfall import Adl, AdlPrice, BackstopVault, InsuranceFund, Over, Ranking, SocializedLoss
-from test_presets_load import uncommented_parameters
 
 #: The docs/venues.md section each new preset must cite first.
 SECTIONS = {

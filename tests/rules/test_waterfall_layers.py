@@ -18,7 +18,16 @@ from solvent.rules.fees import FeeRule
 from solvent.rules.ledger import Reason, Transfer
 from solvent.rules.liquidation import LiquidationRule
 from solvent.rules.margin import MarginRule
-from solvent.rules.outcomes import AdlFill, Bankrupt, BookDeleveraged, DebtCarried, DepositAbsorbed, LayerUsed, Liquidated, Residual
+from solvent.rules.outcomes import (
+    AdlFill,
+    Bankrupt,
+    BookDeleveraged,
+    DebtCarried,
+    DepositAbsorbed,
+    LayerUsed,
+    Liquidated,
+    Residual,
+)
 from solvent.rules.policy import Policy
 from solvent.rules.rounding import ProRata, RoundingRule
 from solvent.rules.waterfall import (

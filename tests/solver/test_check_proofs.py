@@ -11,12 +11,12 @@ from click.testing import CliRunner
 import solvent.solver.thresholds as th
 from solvent.cli import main
 from solvent.properties import catalog
-from solvent.verdicts.check import ClaimStatus, check_policy
 from solvent.properties.search import first_violation, replay
 from solvent.reports import html_report, json_report, markdown, text
 from solvent.rules.presets import load_preset
-from solvent.verdicts.proofs import ProofBudget
 from solvent.solver.verdicts import Verdict
+from solvent.verdicts.check import ClaimStatus, check_policy
+from solvent.verdicts.proofs import ProofBudget
 
 BINANCE = load_preset("binance")
 BACKPACK = load_preset("backpack")
@@ -105,11 +105,11 @@ def test_a_z3_story_is_saved_and_replayed_first_next_time(tmp_path) -> None:
     to the findings directory, and the next run replays it from there first."""
     from pathlib import Path
 
+    import attrs as _attrs
+
     from solvent.properties.findings import database_path, load
     from solvent.properties.search import CI
     from solvent.rules.presets import resolve_policy
-
-    import attrs as _attrs
 
     capped = resolve_policy(str(Path(__file__).resolve().parents[2] / "examples" / "binance-capped-fund.toml"))
     budget = _attrs.evolve(CI, max_examples=10)

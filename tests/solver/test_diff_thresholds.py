@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from solvent.cli import main
-from solvent.verdicts.check import check_policy
 from solvent.reports import diff
 from solvent.rules.presets import load_preset
-from solvent.solver.thresholds import Direction, ThresholdStatus, Threshold
+from solvent.solver.thresholds import Direction, Threshold, ThresholdStatus
+from solvent.verdicts.check import check_policy
 
 CAPPED = str(Path(__file__).resolve().parents[2] / "examples" / "binance-capped-fund.toml")
 

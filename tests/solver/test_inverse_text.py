@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from solvent.reports.proof_text import render, render_thresholds
 from solvent.rules.contract import contracts
 from solvent.rules.presets import load_preset
 from solvent.solver.bounds import Bounds
 from solvent.solver.prove import prove
-from solvent.reports.proof_text import render, render_thresholds
 from solvent.solver.verdicts import Verdict
 
 BITMEX = load_preset("bitmex")

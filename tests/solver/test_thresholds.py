@@ -22,13 +22,13 @@ import pytest
 from click.testing import CliRunner
 
 import solvent.solver.thresholds as th
+from solvent.cli import main
 from solvent.properties.scenarios import Story
 from solvent.rules.events import MarkPrice
 from solvent.rules.presets import load_preset
 from solvent.solver.refinement import replay
 from solvent.solver.thresholds import ThresholdStatus, threshold
 from solvent.solver.verdicts import Counterexample, ProofResult, Scope, Verdict
-from solvent.cli import main
 
 BINANCE = load_preset("binance")
 
