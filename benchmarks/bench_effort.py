@@ -23,7 +23,12 @@ from solvent.solver import effort
 from solvent.solver.bounds import Bounds
 from solvent.solver.query import StoryQuery
 
-QUESTIONS = (("binance", "no-negative-equity", 2), ("binance", "claims-backed", 4), ("drift", "conservation", 2), ("binance", "no-negative-equity", 8))
+QUESTIONS = (
+    ("binance", "no-negative-equity", 2),
+    ("binance", "claims-backed", 4),
+    ("drift", "conservation", 2),
+    ("binance", "no-negative-equity", 8),
+)
 
 
 def main() -> None:
@@ -34,14 +39,18 @@ def main() -> None:
     print(f"{'question':<40} {'build steps/s':>14} {'z3 units/s':>12} {'units':>11} verdict")
     for preset, invariant, accounts in QUESTIONS:
         started = time.perf_counter()
-        query = StoryQuery(load_preset(preset), catalog.get(invariant), Bounds(accounts=accounts, effort=effort.MAX_UNITS))
+        query = StoryQuery(
+            load_preset(preset), catalog.get(invariant), Bounds(accounts=accounts, effort=effort.MAX_UNITS)
+        )
         build_s = time.perf_counter() - started
         steps = query.build_units // effort.BUILD_STEP
         started = time.perf_counter()
         answer = query.check_obligation(catalog.get(invariant), units=args.effort)
         solve_s = time.perf_counter() - started
         name = f"{preset} {invariant} N={accounts}"
-        print(f"{name:<40} {steps / build_s:>14,.0f} {answer.stats.units / solve_s:>12,.0f} {answer.stats.units:>11,} {answer.verdict.value}")
+        print(
+            f"{name:<40} {steps / build_s:>14,.0f} {answer.stats.units / solve_s:>12,.0f} {answer.stats.units:>11,} {answer.verdict.value}"
+        )
     print(f"load average after: {os.getloadavg()}")
     print(f"BUILD_STEP = {effort.BUILD_STEP} units, UNITS_PER_SECOND = {effort.UNITS_PER_SECOND:,}")
 

@@ -76,10 +76,18 @@ def main() -> None:
         results = {mb: measure(mb, args.repeats, Path(tmp)) for mb in sizes}
     print(f"load average after:  {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     names = list(results[sizes[0]])
-    print(f"{'seconds (best of ' + str(args.repeats) + ')':24}" + "".join(f"{str(mb) + ' MB':>10}" for mb in sizes) + (f"{'ratio':>10}" if len(sizes) > 1 else ""))
+    print(
+        f"{'seconds (best of ' + str(args.repeats) + ')':24}"
+        + "".join(f"{str(mb) + ' MB':>10}" for mb in sizes)
+        + (f"{'ratio':>10}" if len(sizes) > 1 else "")
+    )
     for name in names:
         row = "".join(f"{results[mb][name]:10.3f}" for mb in sizes)
-        ratio = f"{results[sizes[-1]][name] / results[sizes[0]][name]:10.1f}" if len(sizes) > 1 and results[sizes[0]][name] > 0 else ""
+        ratio = (
+            f"{results[sizes[-1]][name] / results[sizes[0]][name]:10.1f}"
+            if len(sizes) > 1 and results[sizes[0]][name] > 0
+            else ""
+        )
         print(f"{name:24}{row}{ratio}")
     if len(sizes) > 1:
         print(f"(sizes ratio {sizes[-1] / sizes[0]:.0f}: a linear step's ratio is about that)")

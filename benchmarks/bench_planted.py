@@ -80,7 +80,16 @@ def control_rows(path: Path) -> list[list]:
         for invariant in (i.strip() for i in line.split(",")):
             result = search(policy, invariant, SearchBudget(max_examples=CONTROL_EXAMPLES))
             stats = result.stats
-            rows.append([path.stem, invariant, result.outcome.value, stats.examples, stats.exercised_steps, f"{stats.seconds_total:.2f}"])
+            rows.append(
+                [
+                    path.stem,
+                    invariant,
+                    result.outcome.value,
+                    stats.examples,
+                    stats.exercised_steps,
+                    f"{stats.seconds_total:.2f}",
+                ]
+            )
     return rows
 
 
@@ -97,15 +106,34 @@ def main() -> None:
     ]
     start = time.perf_counter()
     rows = [planted_row(p) for p in paths]
-    headers = ["policy", "invariant", "outcome", "traders", "events", "first (s)", "minimal (s)", "cpu (s)", "examples", "examples/s"]
+    headers = [
+        "policy",
+        "invariant",
+        "outcome",
+        "traders",
+        "events",
+        "first (s)",
+        "minimal (s)",
+        "cpu (s)",
+        "examples",
+        "examples/s",
+    ]
     print(tabulate(rows, headers=headers, tablefmt="github"))
     print(f"\n{len(rows)} planted policies, {time.perf_counter() - start:.1f} s in all")
     if args.control:
         start = time.perf_counter()
         rows = [row for p in sorted(CONTROL_DIR.glob("*.toml")) for row in control_rows(p)]
         print()
-        print(tabulate(rows, headers=["control", "invariant", "outcome", "examples", "exercised steps", "seconds"], tablefmt="github"))
-        print(f"\n{len(rows)} control searches, {CONTROL_EXAMPLES} examples each, {time.perf_counter() - start:.1f} s in all")
+        print(
+            tabulate(
+                rows,
+                headers=["control", "invariant", "outcome", "examples", "exercised steps", "seconds"],
+                tablefmt="github",
+            )
+        )
+        print(
+            f"\n{len(rows)} control searches, {CONTROL_EXAMPLES} examples each, {time.perf_counter() - start:.1f} s in all"
+        )
 
 
 if __name__ == "__main__":

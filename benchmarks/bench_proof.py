@@ -45,7 +45,16 @@ ENCODINGS = {
 }
 
 
-def _cell(preset: str, invariant: str, accounts: int, events: int, effort_units: int, out: Any, encoding: str = "purified", compositional: bool = True) -> None:
+def _cell(
+    preset: str,
+    invariant: str,
+    accounts: int,
+    events: int,
+    effort_units: int,
+    out: Any,
+    encoding: str = "purified",
+    compositional: bool = True,
+) -> None:
     import solvent.solver  # noqa: F401  (registers the z3 backend)
     from solvent.solver.bounds import Bounds
     from solvent.solver.prove import prove
@@ -63,11 +72,21 @@ def _cell(preset: str, invariant: str, accounts: int, events: int, effort_units:
     )
 
 
-def run_cell(preset: str, invariant: str, accounts: int, events: int, effort_units: int, encoding: str = "purified", compositional: bool = True) -> dict[str, Any]:
+def run_cell(
+    preset: str,
+    invariant: str,
+    accounts: int,
+    events: int,
+    effort_units: int,
+    encoding: str = "purified",
+    compositional: bool = True,
+) -> dict[str, Any]:
     """One proof in a child process, with a hard wall (ten minutes plus three times the reference time)."""
     ctx = multiprocessing.get_context("fork")
     out = ctx.Queue()
-    proc = ctx.Process(target=_cell, args=(preset, invariant, accounts, events, effort_units, out, encoding, compositional))
+    proc = ctx.Process(
+        target=_cell, args=(preset, invariant, accounts, events, effort_units, out, encoding, compositional)
+    )
     started = time.perf_counter()
     proc.start()
     proc.join(600 + 3 * effort_units // 1_000_000)
@@ -75,9 +94,19 @@ def run_cell(preset: str, invariant: str, accounts: int, events: int, effort_uni
     if proc.is_alive():
         proc.kill()
         proc.join()
-        return row | {"verdict": "timeout (killed)", "scope": "", "seconds": round(time.perf_counter() - started, 2), "reason": ""}
+        return row | {
+            "verdict": "timeout (killed)",
+            "scope": "",
+            "seconds": round(time.perf_counter() - started, 2),
+            "reason": "",
+        }
     if out.empty():
-        return row | {"verdict": f"error (exit {proc.exitcode})", "scope": "", "seconds": round(time.perf_counter() - started, 2), "reason": ""}
+        return row | {
+            "verdict": f"error (exit {proc.exitcode})",
+            "scope": "",
+            "seconds": round(time.perf_counter() - started, 2),
+            "reason": "",
+        }
     return row | out.get()
 
 
@@ -91,7 +120,9 @@ def cells(presets: tuple[str, ...], quick: bool) -> list[tuple[str, str, int, in
 def markdown(rows: list[dict[str, Any]]) -> str:
     lines = ["| preset | invariant | N | K | verdict | scope | seconds |", "|---|---|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r['preset']} | {r['invariant']} | {r['N']} | {r['K']} | {r['verdict']} | {r['scope']} | {r['seconds']} |")
+        lines.append(
+            f"| {r['preset']} | {r['invariant']} | {r['N']} | {r['K']} | {r['verdict']} | {r['scope']} | {r['seconds']} |"
+        )
     return "\n".join(lines)
 
 
@@ -122,7 +153,9 @@ def crosshair_baseline(preset: str, invariant: str, seconds: int) -> dict[str, A
     found: list[float] = []
     started = time.perf_counter()
 
-    @settings(backend="crosshair", max_examples=10_000, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @settings(
+        backend="crosshair", max_examples=10_000, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
     @given(
         mark=st.integers(1, 10_000),
         new_mark=st.integers(1, 10_000),
@@ -138,11 +171,20 @@ def crosshair_baseline(preset: str, invariant: str, seconds: int) -> dict[str, A
         for a in shape.accounts:
             if a.is_trader:
                 i = 0 if a.name == "alice" else 1
-                a = attrs.evolve(a, cash_quote=cash[i], spot_quote=spot[i], size_lots=sizes[a.name], cost_quote=sizes[a.name] * mark)
+                a = attrs.evolve(
+                    a, cash_quote=cash[i], spot_quote=spot[i], size_lots=sizes[a.name], cost_quote=sizes[a.name] * mark
+                )
             accounts.append(a)
-        book = attrs.evolve(shape, market=attrs.evolve(shape.market, mark_quote=mark, previous_mark_quote=mark), accounts=tuple(accounts))
+        book = attrs.evolve(
+            shape,
+            market=attrs.evolve(shape.market, mark_quote=mark, previous_mark_quote=mark),
+            accounts=tuple(accounts),
+        )
         book = attrs.evolve(book, net_deposits_quote=book.total_cash_quote())
-        if any(equity(policy.margin, a) < initial_margin(policy.margin, policy.rounding, a.size_lots, mark) for a in book.traders):
+        if any(
+            equity(policy.margin, a) < initial_margin(policy.margin, policy.rounding, a.size_lots, mark)
+            for a in book.traders
+        ):
             return
         try:
             s = step(policy, book, MarkPrice(new_mark))
@@ -170,7 +212,9 @@ def compare_encodings(effort_units: int) -> None:
     print("|---|---|---|" + "---|" * len(ENCODINGS))
     for preset, invariant in cases:
         for n in (2, 4, 8):
-            cells_ = [run_cell(preset, invariant, n, 1, effort_units, encoding, compositional=False) for encoding in ENCODINGS]
+            cells_ = [
+                run_cell(preset, invariant, n, 1, effort_units, encoding, compositional=False) for encoding in ENCODINGS
+            ]
             shown = [f"{c['verdict']} {c['seconds']} s" for c in cells_]
             print(f"| {preset} | {invariant} | {n} | " + " | ".join(shown) + " |", flush=True)
 
@@ -191,7 +235,10 @@ def main() -> None:
     load = {"start": os.getloadavg()}
     for preset, invariant, n, k in cells(tuple(args.presets.split(",")), args.quick):
         row = run_cell(preset, invariant, n, k, args.effort)
-        print(f"{preset:13} {invariant:19} N={n:<2} K={k}  {row['verdict']:16} {row['seconds']:>8} s  {row['scope']}", flush=True)
+        print(
+            f"{preset:13} {invariant:19} N={n:<2} K={k}  {row['verdict']:16} {row['seconds']:>8} s  {row['scope']}",
+            flush=True,
+        )
         rows.append(row | {"load_1min": round(os.getloadavg()[0], 2)})
     load["end"] = os.getloadavg()
     print()

@@ -133,7 +133,9 @@ def max_lots(policy: Policy, book: Book, buyer: str, seller: str, price: int, ta
     buyer_fee, seller_fee = (fees.taker_ppm, fees.maker_ppm) if taker_is_buyer else (fees.maker_ppm, fees.taker_ppm)
 
     def ok(lots: int) -> bool:
-        return _affordable(policy, book, buyer, lots, price, buyer_fee) and _affordable(policy, book, seller, -lots, price, seller_fee)
+        return _affordable(policy, book, buyer, lots, price, buyer_fee) and _affordable(
+            policy, book, seller, -lots, price, seller_fee
+        )
 
     low, high = 0, MAX_LOTS
     while low < high:
@@ -212,5 +214,18 @@ def resolve(policy: Policy, book: Book, action: Action) -> Event | None:
 
 
 __all__: list[Any] = [
-    "Action", "Close", "Move", "Open", "Pay", "PayFunding", "PaySpot", "SeedFund", "Take", "TakeProfit", "max_lots", "resolve", "steps_of", "PPM",
+    "Action",
+    "Close",
+    "Move",
+    "Open",
+    "Pay",
+    "PayFunding",
+    "PaySpot",
+    "SeedFund",
+    "Take",
+    "TakeProfit",
+    "max_lots",
+    "resolve",
+    "steps_of",
+    "PPM",
 ]

@@ -195,10 +195,14 @@ def deficit_charged_once(view: StepView) -> Any:
         name = b.item.account
         layers = [g for g in view.outcomes_of(LayerUsed) if g.item.account == name]
         covered = sum_(when(g.guard, g.item.covered_quote) for g in layers)
-        residual = sum_(when(g.guard, g.item.amount_quote) for g in view.outcomes_of(Residual) if g.item.account == name)
+        residual = sum_(
+            when(g.guard, g.item.amount_quote) for g in view.outcomes_of(Residual) if g.item.account == name
+        )
         received = view.inflow(name, WATERFALL_REASONS) - view.outflow(name, {Reason.PRO_RATA_DUST})
         nonnegative = all_(implies(g.guard, g.item.covered_quote >= 0) for g in layers)
-        checks.append(implies(b.guard, and_(covered + residual == b.item.deficit_quote, nonnegative, received <= covered)))
+        checks.append(
+            implies(b.guard, and_(covered + residual == b.item.deficit_quote, nonnegative, received <= covered))
+        )
     return all_(checks)
 
 
@@ -220,9 +224,7 @@ def no_negative_equity(view: StepView) -> Any:
     return all_(equity(view.policy.margin, a) >= 0 for a in _traders(view.after))
 
 
-@invariant(
-    "insurance-fund-non-negative", "the insurance fund never goes below zero", Severity.HIGH
-)
+@invariant("insurance-fund-non-negative", "the insurance fund never goes below zero", Severity.HIGH)
 def insurance_fund_non_negative(view: StepView) -> Any:
     return view.after.role(Role.INSURANCE_FUND).cash_quote >= 0
 
@@ -304,13 +306,12 @@ def _haircuts_keep_principal(view: StepView, name: str) -> Any:
     "flat-accounts-never-pay",
     "an account with no open position never pays for another account's loss",
     Severity.HIGH,
-    exercised=lambda view: any_(g.guard for g in view.outcomes_of(Bankrupt))
-    and any(a.size_lots == 0 for a in view.before.traders),
+    exercised=lambda view: (
+        any_(g.guard for g in view.outcomes_of(Bankrupt)) and any(a.size_lots == 0 for a in view.before.traders)
+    ),
 )
 def flat_accounts_never_pay(view: StepView) -> Any:
-    return all_(
-        implies(a.size_lots == 0, _haircut_paid(view, a.name) == 0) for a in _traders(view.before)
-    )
+    return all_(implies(a.size_lots == 0, _haircut_paid(view, a.name) == 0) for a in _traders(view.before))
 
 
 @invariant(
@@ -329,7 +330,12 @@ def adl_price_fair(view: StepView) -> Any:
             for t in view.transfers
             if t.item.reason is Reason.ADL and t.item.source == fill.winner and t.item.destination == fill.bankrupt
         )
-        checks.append(implies(and_(g.guard, fill.lots > 0), and_(fill.gap_per_lot_quote <= fill.fair_gap_per_lot_quote, paid <= fair_total)))
+        checks.append(
+            implies(
+                and_(g.guard, fill.lots > 0),
+                and_(fill.gap_per_lot_quote <= fill.fair_gap_per_lot_quote, paid <= fair_total),
+            )
+        )
     return all_(checks)
 
 

@@ -24,7 +24,9 @@ from solvent.rules.loading import dumps_policy, loads_policy
 from solvent.rules.policy import Policy
 
 SCHEMA = "solvent.finding/1"
-EVENT_TYPES = {cls.__name__: cls for cls in (ev.Deposit, ev.Withdraw, ev.SpotDeposit, ev.Trade, ev.MarkPrice, ev.Funding)}
+EVENT_TYPES = {
+    cls.__name__: cls for cls in (ev.Deposit, ev.Withdraw, ev.SpotDeposit, ev.Trade, ev.MarkPrice, ev.Funding)
+}
 
 _converter = cattrs.Converter()
 _converter.register_unstructure_hook(enum.Enum, lambda e: e.value)
@@ -96,7 +98,14 @@ def from_data(data: dict[str, Any], source: str = "<finding>") -> Finding:
         raise FindingError(f"{source}: 'schema' must be {SCHEMA!r}: {data.get('schema')!r}")
     try:
         policy = loads_policy(data["policy"]["toml"], source=f"{source}#policy")
-        return Finding(policy, data["invariant"], story_from_data(data["story"]), int(data["step_index"]), data.get("origin", "search"), int(data.get("examples", 0)))
+        return Finding(
+            policy,
+            data["invariant"],
+            story_from_data(data["story"]),
+            int(data["step_index"]),
+            data.get("origin", "search"),
+            int(data.get("examples", 0)),
+        )
     except KeyError as exc:
         raise FindingError(f"{source}: missing key {exc.args[0]!r}") from None
     except (cattrs.BaseValidationError, TypeError, ValueError) as exc:

@@ -43,10 +43,14 @@ def at_initial_margin(policy: Policy, lots: int, mark: int) -> int:
 
 # --- OKEx BTC0928, 31 Jul – 3 Aug 2018 ------------------------------------------------------
 
-BTC0928 = Contract(ContractKind.INVERSE, value_quanta=100 * 10**8, price="whole USD per BTC")  # USD 100 face, cash in satoshi
+BTC0928 = Contract(
+    ContractKind.INVERSE, value_quanta=100 * 10**8, price="whole USD per BTC"
+)  # USD 100 face, cash in satoshi
 BTC = 10**8  # satoshi
 OKEX_WHALE_CONTRACTS = 4_168_515  # the reported position: 4,168,515 contracts × USD 100 ≈ $416.85M
-OKEX_ENTRY = 8_844  # a 10x entry whose inverse bankruptcy price 8,844 × 10/11 ≈ $8,040 is the reported liquidation price
+OKEX_ENTRY = (
+    8_844  # a 10x entry whose inverse bankruptcy price 8,844 × 10/11 ≈ $8,040 is the reported liquidation price
+)
 OKEX_SETTLEMENT = 7_480  # the reported settlement price
 OKEX_FUND = 10 * BTC  # ~10 BTC in the fund
 OKEX_INJECTION = 2_500 * BTC  # OKEx put 2,500 BTC into the fund before the clawback
@@ -78,7 +82,13 @@ def okex_2018_clawback(policy: Policy) -> Story:
         Deposit("liquidity", contracts * v_settle),
         Deposit("insurance_fund", OKEX_FUND),
         # exactly initial margin, plus the fee of each of the two fills (each rounds up on its own)
-        Deposit("whale", at_initial_margin(policy, contracts, v_entry) - _fee(policy, contracts * v_entry) + _fee(policy, bob * v_entry) + _fee(policy, carol * v_entry)),
+        Deposit(
+            "whale",
+            at_initial_margin(policy, contracts, v_entry)
+            - _fee(policy, contracts * v_entry)
+            + _fee(policy, bob * v_entry)
+            + _fee(policy, carol * v_entry),
+        ),
         Deposit("bob", margin_for(policy, bob, v_settle, 1)),
         Deposit("carol", margin_for(policy, carol + OKEX_DAVE, v_settle, 1)),
         Deposit("dave", margin_for(policy, OKEX_DAVE, v_entry, 1)),
@@ -93,7 +103,9 @@ def okex_2018_clawback(policy: Policy) -> Story:
 
 # --- BitMEX, 12-13 March 2020 ---------------------------------------------------------------
 
-XBTUSD = Contract(ContractKind.INVERSE, value_quanta=10**8, price="1 USD per XBT")  # USD 1 face, cash in satoshi, prices in whole USD
+XBTUSD = Contract(
+    ContractKind.INVERSE, value_quanta=10**8, price="1 USD per XBT"
+)  # USD 1 face, cash in satoshi, prices in whole USD
 XBT = BTC  # satoshi
 BITMEX_OPEN, BITMEX_MAR12, BITMEX_MAR13 = 7_900, 5_700, 3_800  # USD per BTC
 BITMEX_FUND = 36_000 * XBT  # the fund held 35k-36k XBT in early March
@@ -252,7 +264,9 @@ def cascade_2025_10_10(policy: Policy) -> Story:
     sold = {seller: sum(lots for _, lots, _, s in CASCADE_LONGS if s == seller) for seller in ("short_a", "short_b")}
     events: list[Event] = [Deposit("liquidity", 10 * total * start), Deposit("backstop_vault", LIQUIDATOR_VAULT)]
     for name, lots, per_lot, _ in CASCADE_LONGS:
-        events.append(Deposit(name, max(lots * per_lot, at_initial_margin(policy, lots, start)) + _fee(policy, lots * start)))
+        events.append(
+            Deposit(name, max(lots * per_lot, at_initial_margin(policy, lots, start)) + _fee(policy, lots * start))
+        )
     events += [
         Deposit("short_a", margin_for(policy, sold["short_a"], start, 2)),
         Deposit("short_b", margin_for(policy, sold["short_b"] + LATE_SHORT_LOTS, start, 1)),
@@ -261,7 +275,10 @@ def cascade_2025_10_10(policy: Policy) -> Story:
     events += [MarkPrice(price) for price in CASCADE_PATH[1:-1]]
     late = LATE_SHORT_LOTS
     events += [
-        Deposit("late_short", max(late * LATE_SHORT_PER_LOT, at_initial_margin(policy, late, bottom)) + _fee(policy, late * bottom)),
+        Deposit(
+            "late_short",
+            max(late * LATE_SHORT_PER_LOT, at_initial_margin(policy, late, bottom)) + _fee(policy, late * bottom),
+        ),
         Trade("short_b", "late_short", late, bottom, Taker.SELLER),
         MarkPrice(CASCADE_PATH[-1]),
     ]

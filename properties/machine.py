@@ -27,7 +27,9 @@ from solvent.rules.margin import equity
 from solvent.rules.policy import Policy
 
 
-def machine(policy: Policy, *, traders: int = 3, invariants: Sequence[str] | None = None) -> type[RuleBasedStateMachine]:
+def machine(
+    policy: Policy, *, traders: int = 3, invariants: Sequence[str] | None = None
+) -> type[RuleBasedStateMachine]:
     """A state machine class that searches ``policy`` for a story breaking any chosen invariant."""
     chosen = [catalog.get(i) for i in (invariants or catalog.ids())]
     who = st.integers(0, traders - 1)
@@ -35,7 +37,9 @@ def machine(policy: Policy, *, traders: int = 3, invariants: Sequence[str] | Non
     fraction = st.integers(1, 1_000_000)
 
     class PolicyMachine(RuleBasedStateMachine):
-        @initialize(mark=st.integers(100, 100_000), worth=st.lists(st.integers(1, 1_000), min_size=traders, max_size=traders))
+        @initialize(
+            mark=st.integers(100, 100_000), worth=st.lists(st.integers(1, 1_000), min_size=traders, max_size=traders)
+        )
         def open_book(self, mark: int, worth: list[int]) -> None:
             """A book whose traders each hold the notional of ``worth[i]`` lots (by construction)."""
             self.book = new_book(mark_quote=mark, traders=NAMES[:traders])

@@ -99,7 +99,12 @@ class Knobs:
     extra_quote: int | None = None
 
 
-DEFAULT_KNOBS = (Knobs(), Knobs(share_ppm=250_000, excursion_ppm=1_000 * PPM_PER_BP), Knobs(excursion_ppm=-100 * PPM_PER_BP), Knobs(excursion_ppm=100 * PPM_PER_BP))
+DEFAULT_KNOBS = (
+    Knobs(),
+    Knobs(share_ppm=250_000, excursion_ppm=1_000 * PPM_PER_BP),
+    Knobs(excursion_ppm=-100 * PPM_PER_BP),
+    Knobs(excursion_ppm=100 * PPM_PER_BP),
+)
 
 
 @attrs.frozen
@@ -186,7 +191,9 @@ def _book_before(start: Book, steps: Sequence[Step], index: int) -> Book:
 def _liquidates(steps: Sequence[Step], window: tuple[int, int]) -> bool:
     """A forced close in the window: a liquidation, or a PnL-to-pool ADL close (GMX), which depends
     on where the price stops just as a liquidation does."""
-    return any(isinstance(o, (Liquidated, Bankrupt, PoolAdlFill)) for s in steps[window[0] : window[1]] for o in s.outcomes)
+    return any(
+        isinstance(o, (Liquidated, Bankrupt, PoolAdlFill)) for s in steps[window[0] : window[1]] for o in s.outcomes
+    )
 
 
 def _differences(a: Book, b: Book) -> list[str]:
@@ -194,7 +201,11 @@ def _differences(a: Book, b: Book) -> list[str]:
     out = []
     for x in a.accounts:
         y = b.account(x.name)
-        out += [f"{x.name} {label} {getattr(x, f)} vs {getattr(y, f)}" for f, label in BALANCES if getattr(x, f) != getattr(y, f)]
+        out += [
+            f"{x.name} {label} {getattr(x, f)} vs {getattr(y, f)}"
+            for f, label in BALANCES
+            if getattr(x, f) != getattr(y, f)
+        ]
     return out
 
 
@@ -254,7 +265,9 @@ def _split_funding(rate: int, knobs: Knobs) -> tuple[Any, Any] | None:
 def cadence_twin(policy: Policy, story: Story, steps: Sequence[Step], i: int, knobs: Knobs) -> Twin | None:
     """Split event ``i`` (a mark move or a funding payment) into two smaller ones."""
     event = story.events[i]
-    parts = _split_mark(story, steps, i, knobs) if isinstance(event, MarkPrice) else _split_funding(event.rate_ppm, knobs)
+    parts = (
+        _split_mark(story, steps, i, knobs) if isinstance(event, MarkPrice) else _split_funding(event.rate_ppm, knobs)
+    )
     if parts is None:
         return None
     events = story.events[:i] + parts + story.events[i + 1 :]
@@ -354,7 +367,9 @@ def _endow(story: Story, name: str, extra: int, change: str) -> Twin:
     book = story.book
     i = book.index(name)
     account = book.accounts[i]
-    richer = attrs.evolve(account, cash_quote=account.cash_quote + extra, principal_quote=account.principal_quote + extra)
+    richer = attrs.evolve(
+        account, cash_quote=account.cash_quote + extra, principal_quote=account.principal_quote + extra
+    )
     book = attrs.evolve(book.replace_account(i, richer), net_deposits_quote=book.net_deposits_quote + extra)
     n = len(story.events)
     return Twin(Story(book, story.events), change, (0, n), (0, n), name)
@@ -497,7 +512,14 @@ class Judged:
     comparison: Comparison
 
 
-def judge(policy: Policy, prop: RelationalProperty, story: Story, site: Any, knobs: Knobs, steps_a: Sequence[Step] | None = None) -> Judged:
+def judge(
+    policy: Policy,
+    prop: RelationalProperty,
+    story: Story,
+    site: Any,
+    knobs: Knobs,
+    steps_a: Sequence[Step] | None = None,
+) -> Judged:
     """Build the twin at ``site``, run both stories and compare; rejected runs are not applicable."""
     steps_a = replay(policy, story) if steps_a is None else steps_a
     if steps_a is None:
@@ -517,7 +539,9 @@ def _violation(prop: RelationalProperty, story: Story, judged: Judged) -> Relati
     return RelationalViolation(prop.id, story, judged.twin.story, judged.comparison.explanation)
 
 
-def first_violation(policy: Policy, prop: RelationalProperty, story: Story, knobs: Sequence[Knobs] = DEFAULT_KNOBS) -> RelationalViolation | None:
+def first_violation(
+    policy: Policy, prop: RelationalProperty, story: Story, knobs: Sequence[Knobs] = DEFAULT_KNOBS
+) -> RelationalViolation | None:
     """The first twin of ``story`` (every site, each of ``knobs``) that breaks the claim."""
     steps = replay(policy, story)
     if steps is None:
@@ -535,7 +559,9 @@ def first_violation(policy: Policy, prop: RelationalProperty, story: Story, knob
     return None
 
 
-def check_relational(policy: Policy, story: Story, ids: Sequence[str] | None = None, knobs: Sequence[Knobs] = DEFAULT_KNOBS) -> list[RelationalViolation]:
+def check_relational(
+    policy: Policy, story: Story, ids: Sequence[str] | None = None, knobs: Sequence[Knobs] = DEFAULT_KNOBS
+) -> list[RelationalViolation]:
     """Every relational property (or the named ones) that some twin of ``story`` breaks, first twin each."""
     found = (first_violation(policy, get(i), story, knobs) for i in (ids or RELATIONAL))
     return [v for v in found if v is not None]
@@ -590,7 +616,9 @@ def _pressure(steps: Sequence[Step]) -> float:
     return float(sum(_haircuts(steps).values()) + _bankruptcies(steps))
 
 
-def _judge_drawn(policy: Policy, prop: RelationalProperty, story: Story, steps: Sequence[Step], site_index: int, k: Knobs) -> Comparison:
+def _judge_drawn(
+    policy: Policy, prop: RelationalProperty, story: Story, steps: Sequence[Step], site_index: int, k: Knobs
+) -> Comparison:
     """The comparison at the drawn site (taken modulo the story's sites)."""
     sites = prop.sites(story)
     if not sites or not steps:

@@ -108,7 +108,9 @@ def _story(policy: Policy, book: Book, events: list[Event]) -> Story:
 
 def _after(policy: Policy, book: Book, events: list[Event]) -> Book:
     """The book the gap meets: the setup run, every trader covering initial margin at the mark."""
-    return _well_formed(policy, run(policy, book, _engine(policy, events))[-1].after, "the book before the scenario's gap")
+    return _well_formed(
+        policy, run(policy, book, _engine(policy, events))[-1].after, "the book before the scenario's gap"
+    )
 
 
 def _crash(policy: Policy, fund_share: tuple[int, int]) -> Story:
@@ -142,7 +144,9 @@ def deposit_after_liquidation(policy: Policy) -> Story:
 
 def whale(policy: Policy) -> Story:
     whale_lots, short_lots = 300, 100
-    book, events = _seeded(policy, ("whale", "bob", "carol", "dave"), 10 * whale_lots * lot_value(policy.contract, MARK), 1)
+    book, events = _seeded(
+        policy, ("whale", "bob", "carol", "dave"), 10 * whale_lots * lot_value(policy.contract, MARK), 1
+    )
     up = MARK + MARK * 3 // 100
     events += [
         Deposit("whale", leveraged_deposit(policy, whale_lots, up)),
@@ -179,8 +183,12 @@ def flat_winner(policy: Policy) -> Story:
 STRESS: tuple[Scenario, ...] = (
     Scenario("gap-crash", "a leveraged long meets a one-tick gap; the fund holds a quarter of the deficit", gap_crash),
     Scenario("gap-crash-funded", "the same gap with a fund ten times the notional", gap_crash_funded),
-    Scenario("deposit-after-liquidation", "the gap crash, then the liquidated user deposits again", deposit_after_liquidation),
-    Scenario("whale", "a whale long against three shorts of different entry and leverage gaps through bankruptcy", whale),
+    Scenario(
+        "deposit-after-liquidation", "the gap crash, then the liquidated user deposits again", deposit_after_liquidation
+    ),
+    Scenario(
+        "whale", "a whale long against three shorts of different entry and leverage gaps through bankruptcy", whale
+    ),
     Scenario("flat-winner", "a user takes profit and goes flat before the crash", flat_winner),
 )
 

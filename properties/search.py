@@ -102,7 +102,13 @@ def _path_names(outcome: object) -> list[str]:
         return [f"layer:{outcome.layer}"]
     if isinstance(outcome, AdlFill):
         return ["adl fill"] if outcome.lots else []
-    names = {Liquidated: "liquidation", Bankrupt: "bankruptcy", DebtCarried: "debt carried", DepositAbsorbed: "deposit absorbed", Residual: "residual deficit"}
+    names = {
+        Liquidated: "liquidation",
+        Bankrupt: "bankruptcy",
+        DebtCarried: "debt carried",
+        DepositAbsorbed: "deposit absorbed",
+        Residual: "residual deficit",
+    }
     return [names[type(outcome)]] if type(outcome) in names else []
 
 
@@ -169,8 +175,15 @@ def _merged(story: Story) -> Iterator[Story]:
         if type(a) is not type(b):
             continue
         if isinstance(a, Deposit) and a.account == b.account:
-            yield Story(story.book, events[:i] + (Deposit(a.account, a.amount_quote + b.amount_quote),) + events[i + 2 :])
-        if isinstance(a, Trade) and (a.buyer, a.seller, a.price_quote, a.taker) == (b.buyer, b.seller, b.price_quote, b.taker):
+            yield Story(
+                story.book, events[:i] + (Deposit(a.account, a.amount_quote + b.amount_quote),) + events[i + 2 :]
+            )
+        if isinstance(a, Trade) and (a.buyer, a.seller, a.price_quote, a.taker) == (
+            b.buyer,
+            b.seller,
+            b.price_quote,
+            b.taker,
+        ):
             yield Story(story.book, events[:i] + (attrs.evolve(a, lots=a.lots + b.lots),) + events[i + 2 :])
 
 
@@ -178,7 +191,9 @@ def _rebased(story: Story) -> Iterator[Story]:
     """The story with a mark move that only deposits precede folded into the starting mark."""
     for i, event in enumerate(story.events):
         if isinstance(event, MarkPrice):
-            market = attrs.evolve(story.book.market, mark_quote=event.price_quote, previous_mark_quote=event.price_quote)
+            market = attrs.evolve(
+                story.book.market, mark_quote=event.price_quote, previous_mark_quote=event.price_quote
+            )
             yield Story(attrs.evolve(story.book, market=market), story.events[:i] + story.events[i + 1 :])
         if not isinstance(event, (Deposit, SpotDeposit)):
             return
@@ -191,7 +206,9 @@ def _gap_for(story: Story, i: int) -> Iterator[Story]:
     last = events[-1]
     if i >= len(events) - 1 or not isinstance(last, MarkPrice):
         return
-    previous = next((e.price_quote for e in reversed(events[:-1]) if isinstance(e, MarkPrice)), story.book.market.mark_quote)
+    previous = next(
+        (e.price_quote for e in reversed(events[:-1]) if isinstance(e, MarkPrice)), story.book.market.mark_quote
+    )
     further = last.price_quote + (last.price_quote - previous)
     if further > 0 and further != last.price_quote:
         yield Story(story.book, events[:i] + events[i + 1 : -1] + (MarkPrice(further),))
@@ -225,7 +242,14 @@ def minimize(still_fails: Callable[[Story], bool], story: Story) -> Story:
 
 #: Solvent's packages, as pyproject.toml's ``[tool.setuptools] packages`` lists them (a test
 #: keeps the two equal): the source whose literals the search's draws may use.
-SOLVENT_PACKAGES = ("solvent", "solvent.properties", "solvent.reports", "solvent.rules", "solvent.solver", "solvent.verdicts")
+SOLVENT_PACKAGES = (
+    "solvent",
+    "solvent.properties",
+    "solvent.reports",
+    "solvent.rules",
+    "solvent.solver",
+    "solvent.verdicts",
+)
 
 
 @functools.cache
@@ -385,7 +409,9 @@ def _add_scan(stats: SearchStats, scanned: SearchStats) -> None:
     stats.seconds_total += scanned.seconds_total
 
 
-def search_all(policy: Policy, invariants: Sequence[str] | None = None, budget: SearchBudget = CI) -> list[SearchResult]:
+def search_all(
+    policy: Policy, invariants: Sequence[str] | None = None, budget: SearchBudget = CI
+) -> list[SearchResult]:
     """Scan every invariant (or the named ones) in one pass, then shrink a story for each that broke.
 
     A claim in ``TAKE_PROFIT_CLAIMS`` the scan did not break gets its own search, which also draws
@@ -416,4 +442,17 @@ def search_all(policy: Policy, invariants: Sequence[str] | None = None, budget: 
     return results
 
 
-__all__ = ["CI", "DEEP", "Outcome", "SearchBudget", "SearchResult", "SearchStats", "fails", "first_violation", "minimize", "replay", "search", "search_all"]
+__all__ = [
+    "CI",
+    "DEEP",
+    "Outcome",
+    "SearchBudget",
+    "SearchResult",
+    "SearchStats",
+    "fails",
+    "first_violation",
+    "minimize",
+    "replay",
+    "search",
+    "search_all",
+]

@@ -67,7 +67,9 @@ def accounts(*, name: str = "alice", max_quote: int = 10**9) -> st.SearchStrateg
     )
 
 
-def books(*, min_traders: int = 2, max_traders: int = 3, min_mark: int = 100, max_mark: int = 100_000) -> st.SearchStrategy[Book]:
+def books(
+    *, min_traders: int = 2, max_traders: int = 3, min_mark: int = 100, max_mark: int = 100_000
+) -> st.SearchStrategy[Book]:
     """An empty, well-formed book of 2–3 traders at a mark price; shrinks toward two traders and a low mark."""
     _check_range("traders", min_traders, max_traders)
     _check_range("mark", min_mark, max_mark)
@@ -93,7 +95,9 @@ def _spike(up_ppm: int) -> list[int]:
     return [up_ppm, -back]
 
 
-def price_paths(*, min_moves: int = 1, max_moves: int = 4, max_gap_ppm: int = 9_000 * PPM_PER_BP) -> st.SearchStrategy[list[int]]:
+def price_paths(
+    *, min_moves: int = 1, max_moves: int = 4, max_gap_ppm: int = 9_000 * PPM_PER_BP
+) -> st.SearchStrategy[list[int]]:
     """Mark moves in ppm of the mark, in whole basis points: smooth ticks, one-tick gaps, cascades
     and spike-and-recover.
 
@@ -114,7 +118,9 @@ def price_paths(*, min_moves: int = 1, max_moves: int = 4, max_gap_ppm: int = 9_
 
 def _move_bps() -> st.SearchStrategy[int]:
     """Mark moves in whole basis points, as the search draws them (:func:`moves` states them in ppm)."""
-    gaps = st.sampled_from([-100, 100, -500, 500, -1_000, 1_000, -2_000, 2_000, -3_000, -5_000, 5_000, -7_000, -9_000, 20_000])
+    gaps = st.sampled_from(
+        [-100, 100, -500, 500, -1_000, 1_000, -2_000, 2_000, -3_000, -5_000, 5_000, -7_000, -9_000, 20_000]
+    )
     return st.one_of(gaps, st.integers(-9_900, 9_900))
 
 
@@ -131,13 +137,17 @@ def _move(bp: int) -> act.Move:
 
 def _pairs(traders: int) -> st.SearchStrategy[tuple[int, int]]:
     """Two different traders, by construction (the second is an offset from the first)."""
-    return st.tuples(st.integers(0, traders - 1), st.integers(1, traders - 1)).map(lambda p: (p[0], (p[0] + p[1]) % traders))
+    return st.tuples(st.integers(0, traders - 1), st.integers(1, traders - 1)).map(
+        lambda p: (p[0], (p[0] + p[1]) % traders)
+    )
 
 
 def _opens(traders: int) -> st.SearchStrategy[act.Open]:
     percent = st.integers(1, 100)
     premium_bps = st.integers(-100, 100)  # within ±1% of the mark
-    return st.builds(lambda p, f, bp, t: act.Open(p[0], p[1], f, _ppm(bp), t), _pairs(traders), percent, premium_bps, st.booleans())
+    return st.builds(
+        lambda p, f, bp, t: act.Open(p[0], p[1], f, _ppm(bp), t), _pairs(traders), percent, premium_bps, st.booleans()
+    )
 
 
 def _take_profits(traders: int) -> st.SearchStrategy[act.TakeProfit]:
@@ -267,7 +277,9 @@ def stories(
     book = draw(_books(min_traders, max_traders))
     n = len(book.traders)
     amounts, opens, plans, gaps, pays = _story_parts(n, max_events, take_profits)
-    funding = [act.Pay(i, max(1, draw(amounts, label=f"deposit {i}") * book.market.mark_quote // 100)) for i in range(n)]
+    funding = [
+        act.Pay(i, max(1, draw(amounts, label=f"deposit {i}") * book.market.mark_quote // 100)) for i in range(n)
+    ]
     first_open = draw(opens, label="first open")
     plan = draw(plans)
     # the shape of most failures is open → gap → someone pays in; both tail actions shrink away

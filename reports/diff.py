@@ -84,7 +84,12 @@ class DiffRow:
 #: For each threshold question, which direction of the boundary is worse for users: a smaller
 #: safe move, a larger fund or maintenance rate needed. ``None``: a change is listed, not judged
 #: (a lower penalty that bankrupts every liquidation is neither safer nor riskier by itself).
-WORSE_WHEN = {"safe-move": "lower", "fund-for-gap": "higher", "maintenance-for-leverage": "higher", "penalty-bankrupts": None}
+WORSE_WHEN = {
+    "safe-move": "lower",
+    "fund-for-gap": "higher",
+    "maintenance-for-leverage": "higher",
+    "penalty-bankrupts": None,
+}
 
 
 def thresholds_moved(old: PolicyReport, new: PolicyReport) -> list[DiffRow]:
@@ -126,8 +131,20 @@ def proofs_changed(old: PolicyReport, new: PolicyReport) -> list[DiffRow]:
             continue
         label = "newly proved" if n.proved else "proof lost" if o.proved else "z3 verdict changed"
         old_text = f"{o.verdict.value} ({o.scope.text})"
-        new_text = f"{n.verdict.value} ({n.scope.text})" if n.proved or n.verdict.value == "refuted" else f"{n.verdict.value}: {n.reason[:80]}"
-        rows.append(DiffRow("proofs", f"{v.invariant.id}: {label}", old_text, new_text, worse=o.proved and n.verdict.value == "refuted"))
+        new_text = (
+            f"{n.verdict.value} ({n.scope.text})"
+            if n.proved or n.verdict.value == "refuted"
+            else f"{n.verdict.value}: {n.reason[:80]}"
+        )
+        rows.append(
+            DiffRow(
+                "proofs",
+                f"{v.invariant.id}: {label}",
+                old_text,
+                new_text,
+                worse=o.proved and n.verdict.value == "refuted",
+            )
+        )
     return rows
 
 
@@ -181,7 +198,11 @@ def field_changes(old: Policy, new: Policy) -> list[FieldChange]:
     a = _flatten(tomllib.loads(dumps_policy(old)))
     b = _flatten(tomllib.loads(dumps_policy(new)))
     keys = list(dict.fromkeys([*a, *b]))
-    return [FieldChange(k, a.get(k), b.get(k)) for k in keys if a.get(k) != b.get(k) and k.split(".")[0] not in _SKIPPED_FIELDS]
+    return [
+        FieldChange(k, a.get(k), b.get(k))
+        for k in keys
+        if a.get(k) != b.get(k) and k.split(".")[0] not in _SKIPPED_FIELDS
+    ]
 
 
 def _story_keys(report: PolicyReport, invariant: str) -> set:
@@ -193,7 +214,11 @@ def _story_keys(report: PolicyReport, invariant: str) -> set:
     side of ``solvent diff P P`` replays more stories than the old one had: comparing those would
     report "fails in another story" for a policy against itself.
     """
-    return {(g.violation.scenario, g.violation.step_index) for g in group_findings(report) if invariant in g.invariants and g.violation.origin == "scenario"}
+    return {
+        (g.violation.scenario, g.violation.step_index)
+        for g in group_findings(report)
+        if invariant in g.invariants and g.violation.origin == "scenario"
+    }
 
 
 def diff_reports(old: PolicyReport, new: PolicyReport) -> PolicyDiff:
@@ -230,7 +255,11 @@ def verdict_line(d: PolicyDiff) -> str:
     if not d.worse:
         return "not worse: no new failure"
     failing = [c.invariant for c in d.verdicts if c.worse]
-    return f"WORSE: {', '.join(failing)} now fail{'s' if len(failing) == 1 else ''}" if failing else "WORSE: see the rows below"
+    return (
+        f"WORSE: {', '.join(failing)} now fail{'s' if len(failing) == 1 else ''}"
+        if failing
+        else "WORSE: see the rows below"
+    )
 
 
 def render_text(d: PolicyDiff) -> str:
@@ -238,12 +267,28 @@ def render_text(d: PolicyDiff) -> str:
 
     from solvent.reports.text import story
 
-    out = [f"Policy diff: {d.old.source} → {d.new.source} ({d.old.policy.name} → {d.new.policy.name})", verdict_line(d), ""]
+    out = [
+        f"Policy diff: {d.old.source} → {d.new.source} ({d.old.policy.name} → {d.new.policy.name})",
+        verdict_line(d),
+        "",
+    ]
     if d.fields:
-        out += ["Fields changed:", tabulate([(f.key, _value(f.old), _value(f.new)) for f in d.fields], headers=("field", "old", "new"), tablefmt="simple"), ""]
+        out += [
+            "Fields changed:",
+            tabulate(
+                [(f.key, _value(f.old), _value(f.new)) for f in d.fields],
+                headers=("field", "old", "new"),
+                tablefmt="simple",
+            ),
+            "",
+        ]
     if d.verdicts:
         rows = [(c.invariant, LABEL[c.old], LABEL[c.new], c.kind, c.new_evidence) for c in d.verdicts]
-        out += ["Verdicts changed:", tabulate(rows, headers=("invariant", "old", "new", "change", "new evidence"), tablefmt="simple"), ""]
+        out += [
+            "Verdicts changed:",
+            tabulate(rows, headers=("invariant", "old", "new", "change", "new evidence"), tablefmt="simple"),
+            "",
+        ]
     else:
         out += ["No verdict changed.", ""]
     for section in dict.fromkeys(r.section for r in d.rows):
@@ -260,10 +305,18 @@ def render_text(d: PolicyDiff) -> str:
 def render_markdown(d: PolicyDiff) -> str:
     out = [f"# Policy diff: `{d.old.source}` → `{d.new.source}`", "", f"**{verdict_line(d)}**", ""]
     if d.fields:
-        out += ["## Fields changed", "", *markdown.table(("field", "old", "new"), [(f"`{f.key}`", _value(f.old), _value(f.new)) for f in d.fields]), ""]
+        out += [
+            "## Fields changed",
+            "",
+            *markdown.table(("field", "old", "new"), [(f"`{f.key}`", _value(f.old), _value(f.new)) for f in d.fields]),
+            "",
+        ]
     out += ["## Verdicts changed", ""]
     if d.verdicts:
-        rows = [(f"`{c.invariant}`", LABEL[c.old], LABEL[c.new], f"**{c.kind}**" if c.worse else c.kind, c.new_evidence) for c in d.verdicts]
+        rows = [
+            (f"`{c.invariant}`", LABEL[c.old], LABEL[c.new], f"**{c.kind}**" if c.worse else c.kind, c.new_evidence)
+            for c in d.verdicts
+        ]
         out += markdown.table(("invariant", "old", "new", "change", "new evidence"), rows) + [""]
     else:
         out += ["No verdict changed.", ""]
@@ -296,7 +349,15 @@ def diff_data(d: PolicyDiff) -> dict[str, Any]:
         "summary": verdict_line(d),
         "fields": [{"key": f.key, "old": f.old, "new": f.new} for f in d.fields],
         "verdicts": [
-            {"invariant": c.invariant, "old": KEY[c.old], "new": KEY[c.new], "change": c.kind, "worse": c.worse, "old_evidence": c.old_evidence, "new_evidence": c.new_evidence}
+            {
+                "invariant": c.invariant,
+                "old": KEY[c.old],
+                "new": KEY[c.new],
+                "change": c.kind,
+                "worse": c.worse,
+                "old_evidence": c.old_evidence,
+                "new_evidence": c.new_evidence,
+            }
             for c in d.verdicts
         ],
         "rows": [attrs.asdict(r) for r in d.rows],
@@ -325,4 +386,18 @@ def render(fmt: str, diffs: Sequence[PolicyDiff]) -> str:
     return RENDERERS[fmt](d)
 
 
-__all__ = ["NO_CHANGE", "DiffRow", "FieldChange", "PolicyDiff", "ROW_SOURCES", "SCHEMA", "VerdictChange", "WORSE_WHEN", "diff_reports", "field_changes", "proofs_changed", "render", "thresholds_moved"]
+__all__ = [
+    "NO_CHANGE",
+    "DiffRow",
+    "FieldChange",
+    "PolicyDiff",
+    "ROW_SOURCES",
+    "SCHEMA",
+    "VerdictChange",
+    "WORSE_WHEN",
+    "diff_reports",
+    "field_changes",
+    "proofs_changed",
+    "render",
+    "thresholds_moved",
+]

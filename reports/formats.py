@@ -24,7 +24,15 @@ FORMATS = {
     "junit": "solvent.reports.junit:render",
     "sarif": "solvent.reports.sarif:render",
 }
-EXTENSIONS = {".txt": "text", ".md": "markdown", ".html": "html", ".htm": "html", ".json": "json", ".xml": "junit", ".sarif": "sarif"}
+EXTENSIONS = {
+    ".txt": "text",
+    ".md": "markdown",
+    ".html": "html",
+    ".htm": "html",
+    ".json": "json",
+    ".xml": "junit",
+    ".sarif": "sarif",
+}
 FORMAT_FLAG, OUTPUT_FLAG = "--format", "--output"
 
 
@@ -82,11 +90,18 @@ def pair_outputs(args: Sequence[str], *, formats: Sequence[str] = tuple(FORMATS)
             raise OutputError(f"'--format' must be one of {', '.join(formats)}: {fmt!r}")
     stdout = [fmt for fmt, path in pairs if path is None]
     if len(stdout) > 1:
-        raise OutputError(f"only one format can go to standard output; give the others an --output: {', '.join(stdout)}")
+        raise OutputError(
+            f"only one format can go to standard output; give the others an --output: {', '.join(stdout)}"
+        )
     return pairs if stdout else pairs + [("text", None)]
 
 
-def write(pairs: Sequence[tuple[str, Path | None]], reports: Sequence[Any], echo: Callable[[str], None], render: Callable[[str, Sequence[Any]], str] | None = None) -> None:
+def write(
+    pairs: Sequence[tuple[str, Path | None]],
+    reports: Sequence[Any],
+    echo: Callable[[str], None],
+    render: Callable[[str, Sequence[Any]], str] | None = None,
+) -> None:
     """Render each format once and write it to its file (creating folders) or through ``echo``."""
     draw = render or (lambda fmt, rs: renderer(fmt)(rs))
     for fmt, path in pairs:
@@ -117,4 +132,15 @@ def requested(ctx: click.Context, formats: Sequence[str] = tuple(FORMATS)) -> li
     return pair_outputs(ctx.meta.get(ARGS_KEY, []), formats=formats)
 
 
-__all__ = ["ARGS_KEY", "EXTENSIONS", "FORMATS", "OutputError", "ReportCommand", "by_extension", "pair_outputs", "renderer", "requested", "write"]
+__all__ = [
+    "ARGS_KEY",
+    "EXTENSIONS",
+    "FORMATS",
+    "OutputError",
+    "ReportCommand",
+    "by_extension",
+    "pair_outputs",
+    "renderer",
+    "requested",
+    "write",
+]

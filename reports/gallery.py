@@ -55,7 +55,14 @@ def index(reports: Sequence[PolicyReport], *, searched: bool) -> str:
         row += [_proved(r)] if proofs else []
         row += [_threshold(r, "safe-move"), _threshold(r, "fund-for-gap")] if thresholds else []
         rows.append((*row, f"[markdown]({p.name}.md) · [html]({p.name}.html)"))
-    headers = ["venue", "deficit waterfall", "gives up by design (accepts)", "seen failing, as accepted", "fails beyond what it accepts", "the rest"]
+    headers = [
+        "venue",
+        "deficit waterfall",
+        "gives up by design (accepts)",
+        "seen failing, as accepted",
+        "fails beyond what it accepts",
+        "the rest",
+    ]
     headers += ["z3 proved (one mark move, 2 traders)"] if proofs else []
     headers += ["largest safe one-tick move", "fund for a 20% gap (share of OI)"] if thresholds else []
     headers.append("reports")
@@ -67,7 +74,9 @@ def index(reports: Sequence[PolicyReport], *, searched: bool) -> str:
             f"Each preset checked by `solvent check PRESET` against {how}"
             + ("; z3 asked about every invariant within an effort budget" if proofs else "")
             + ("; thresholds proved on the safe side with a replayed story beyond" if thresholds else "")
-            + ". Regenerate with `solvent gallery docs/gallery" + (" --thresholds" if thresholds else "") + "`.",
+            + ". Regenerate with `solvent gallery docs/gallery"
+            + (" --thresholds" if thresholds else "")
+            + "`.",
             "A policy's `accepts` lists what the venue gives up by design; those failures are reported but do not fail the check.",
             "*Held* means no counterexample was found, not that none exists.",
             "",

@@ -92,7 +92,14 @@ def badge(status: ClaimStatus) -> str:
     return f'<span class="badge {KEY[status]}">{esc(LABEL[status])}</span>'
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, numeric: Sequence[int] = (), classes: dict[int, str] | None = None, raw: Sequence[int] = ()) -> str:
+def table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    numeric: Sequence[int] = (),
+    classes: dict[int, str] | None = None,
+    raw: Sequence[int] = (),
+) -> str:
     """An HTML table; cells in ``raw`` columns are already HTML, the rest are escaped."""
     classes = dict(classes or {})
     for i in numeric:
@@ -122,11 +129,17 @@ def _evidence_cell(report: PolicyReport, v: ClaimVerdict, findings: Sequence[Tol
 def facts(report: PolicyReport) -> str:
     p = report.policy
     file = display_path(policy_file(report.source))
-    runs = ", ".join(f"{r.name} ({'rejected: ' + r.rejected if r.rejected else str(len(r.steps)) + ' steps'})" for r in report.runs)
+    runs = ", ".join(
+        f"{r.name} ({'rejected: ' + r.rejected if r.rejected else str(len(r.steps)) + ' steps'})" for r in report.runs
+    )
     examples = [v.search.stats.examples for v in report.verdicts if v.search is not None]
     search = f"up to {max(examples):,} examples per invariant" if examples else "none (scenarios only)"
     items = [
-        ("Policy", f"<code>{esc(report.source)}</code>" + (f" (<code>{esc(file)}</code>)" if file and file != report.source else "")),
+        (
+            "Policy",
+            f"<code>{esc(report.source)}</code>"
+            + (f" (<code>{esc(file)}</code>)" if file and file != report.source else ""),
+        ),
         ("Waterfall", esc(" → ".join(layer.kind for layer in p.deficit) or "(none)")),
         ("Gives up by design", esc(", ".join(p.accepts) or "nothing")),
         ("Units", esc(units_text(p))),
@@ -137,7 +150,10 @@ def facts(report: PolicyReport) -> str:
 
 
 def verdict_table(report: PolicyReport, findings: Sequence[Told]) -> str:
-    rows = [(f"<code>{esc(v.invariant.id)}</code>", badge(v.status), _evidence_cell(report, v, findings), v.invariant.claim) for v in by_attention(report)]
+    rows = [
+        (f"<code>{esc(v.invariant.id)}</code>", badge(v.status), _evidence_cell(report, v, findings), v.invariant.claim)
+        for v in by_attention(report)
+    ]
     return table(("invariant", "verdict", "evidence", "claim"), rows, raw=(0, 1, 2), classes={3: "claim"})
 
 
@@ -151,19 +167,41 @@ def finding(report: PolicyReport, t: Told) -> str:
     failing = v.step_index
     title = ", ".join(esc(i) + (" (accepted)" if i in g.accepted else "") for i in g.invariants)
     claims = "".join(f"<div><strong>{esc(i)}</strong>: {esc(c)}</div>" for i, c in t.claims)
-    rule = f"<code>{esc(t.rule.key)}</code>" + (f" at <code>{esc(display_path(t.rule.file))}:{t.rule.line}</code>" if t.rule.file else "")
-    plot_html = _figure(plots.price_path(t.steps, failing, t.contract)) + _figure(plots.equity_rows(report.policy, t.steps, failing)) + _figure(plots.waterfall_usage(t.steps))
+    rule = f"<code>{esc(t.rule.key)}</code>" + (
+        f" at <code>{esc(display_path(t.rule.file))}:{t.rule.line}</code>" if t.rule.file else ""
+    )
+    plot_html = (
+        _figure(plots.price_path(t.steps, failing, t.contract))
+        + _figure(plots.equity_rows(report.policy, t.steps, failing))
+        + _figure(plots.waterfall_usage(t.steps))
+    )
     events = "".join(
-        f'<li class="fails">{esc(describe_event(s.event, s.before, t.contract))} ← fails here</li>' if i == failing else f"<li>{esc(describe_event(s.event, s.before, t.contract))}</li>"
+        f'<li class="fails">{esc(describe_event(s.event, s.before, t.contract))} ← fails here</li>'
+        if i == failing
+        else f"<li>{esc(describe_event(s.event, s.before, t.contract))}</li>"
         for i, s in enumerate(t.steps)
     )
     headers, rows = book_changes(v.step.before, v.step.after, t.contract)
     balances = table(headers, [(name, *map(change, cells)) for name, cells in rows], numeric=range(1, len(headers)))
-    paid_rows = [(f"{p.index + 1}. {p.layer}" if p.index >= 0 else p.layer, p.bankrupt, p.payer, amount(p.amount)) for p in waterfall_paid(v.step)]
+    paid_rows = [
+        (f"{p.index + 1}. {p.layer}" if p.index >= 0 else p.layer, p.bankrupt, p.payer, amount(p.amount))
+        for p in waterfall_paid(v.step)
+    ]
     said = " ".join(deficit_sentence(b) for b in bankruptcies(t.steps) if b.step_index == failing)
-    paid = f"<h4>Who paid</h4><p>{esc(said)}</p>" + table(("layer", "bankrupt", "paid by", "amount"), paid_rows, numeric=(3,)) if paid_rows else ""
-    transfers = table(("from", "to", "amount", "reason"), [(x.source, x.destination, amount(x.amount_quote), x.reason.value) for x in v.step.transfers], numeric=(2,))
-    outcomes = "".join(f"<li><code>{esc(describe_outcome(o, t.contract))}</code></li>" for o in v.step.outcomes if worth_showing(o))
+    paid = (
+        f"<h4>Who paid</h4><p>{esc(said)}</p>"
+        + table(("layer", "bankrupt", "paid by", "amount"), paid_rows, numeric=(3,))
+        if paid_rows
+        else ""
+    )
+    transfers = table(
+        ("from", "to", "amount", "reason"),
+        [(x.source, x.destination, amount(x.amount_quote), x.reason.value) for x in v.step.transfers],
+        numeric=(2,),
+    )
+    outcomes = "".join(
+        f"<li><code>{esc(describe_outcome(o, t.contract))}</code></li>" for o in v.step.outcomes if worth_showing(o)
+    )
     return (
         f'<article class="finding" id="{esc(_anchor(report, g.number))}">'
         f"<h3>Finding {g.number}: {title}</h3><blockquote>{claims}</blockquote>"
@@ -183,10 +221,8 @@ def proofs_and_thresholds(report: PolicyReport) -> str:
     if rows:
         out += "<h3>Proofs (z3 on the engine's own rules)</h3>" + table(PROOF_HEADERS, rows)
     if report.thresholds:
-        out += (
-            "<h3>Thresholds</h3>"
-            f'<p class="note">{esc(threshold_scope(report))}</p>'
-            + table(THRESHOLD_HEADERS, threshold_rows(report), numeric=(2, 3))
+        out += f'<h3>Thresholds</h3><p class="note">{esc(threshold_scope(report))}</p>' + table(
+            THRESHOLD_HEADERS, threshold_rows(report), numeric=(2, 3)
         )
     return out
 
@@ -211,8 +247,26 @@ def overview(reports: Sequence[PolicyReport]) -> str:
     for r in reports:
         c = counts(r)
         state = '<span class="badge fails">FAILS</span>' if r.failed else '<span class="badge passes">passes</span>'
-        rows.append((f'<a href="#policy-{esc(r.policy.name)}">{esc(r.policy.name)}</a>', state, c[ClaimStatus.FAILS], c[ClaimStatus.ACCEPTED], c[ClaimStatus.HELD], c[ClaimStatus.NOT_EXERCISED]))
-    return '<section class="policy">' + table(("policy", "result", "fail", "fail (accepted)", "held", "not exercised"), rows, raw=(0, 1), numeric=(2, 3, 4, 5)) + "</section>"
+        rows.append(
+            (
+                f'<a href="#policy-{esc(r.policy.name)}">{esc(r.policy.name)}</a>',
+                state,
+                c[ClaimStatus.FAILS],
+                c[ClaimStatus.ACCEPTED],
+                c[ClaimStatus.HELD],
+                c[ClaimStatus.NOT_EXERCISED],
+            )
+        )
+    return (
+        '<section class="policy">'
+        + table(
+            ("policy", "result", "fail", "fail (accepted)", "held", "not exercised"),
+            rows,
+            raw=(0, 1),
+            numeric=(2, 3, 4, 5),
+        )
+        + "</section>"
+    )
 
 
 def render(reports: Sequence[PolicyReport]) -> str:

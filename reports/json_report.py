@@ -36,7 +36,9 @@ SCHEMA = "solvent.report/1"
 
 _converter = cattrs.Converter()
 _converter.register_unstructure_hook(enum.Enum, lambda e: e.value)
-_converter.register_unstructure_hook(Fraction, lambda f: f.numerator if f.denominator == 1 else f"{f.numerator}/{f.denominator}")
+_converter.register_unstructure_hook(
+    Fraction, lambda f: f.numerator if f.denominator == 1 else f"{f.numerator}/{f.denominator}"
+)
 
 
 def version() -> str:
@@ -77,11 +79,18 @@ def _step(index: int, s: Step, contract: Contract = LINEAR) -> dict[str, Any]:
         "price_before": _price(contract, s.before.market.mark_quote),
         "price_after": _price(contract, s.after.market.mark_quote),
         "transfers": [
-            {"from": t.source, "to": t.destination, "amount": _number(t.amount_quote), "reason": t.reason.value} for t in s.transfers
+            {"from": t.source, "to": t.destination, "amount": _number(t.amount_quote), "reason": t.reason.value}
+            for t in s.transfers
         ],
         "outcomes": [_outcome(o) for o in s.outcomes],
         "paid": [
-            {"layer_index": p.index if p.index >= 0 else None, "layer": p.layer, "bankrupt": p.bankrupt, "payer": p.payer, "amount": _number(p.amount)}
+            {
+                "layer_index": p.index if p.index >= 0 else None,
+                "layer": p.layer,
+                "bankrupt": p.bankrupt,
+                "payer": p.payer,
+                "amount": _number(p.amount),
+            }
             for p in waterfall_paid(s)
         ],
     }
@@ -135,7 +144,9 @@ def proof_data(p: Any) -> dict[str, Any]:
         "method": p.method,
         "seconds": round(p.seconds, 3),
         "reason": p.reason,
-        "obligations": [{"obligation": o.obligation, "verdict": o.verdict.value, "reason": o.reason} for o in p.obligations],
+        "obligations": [
+            {"obligation": o.obligation, "verdict": o.verdict.value, "reason": o.reason} for o in p.obligations
+        ],
     }
 
 
@@ -182,7 +193,12 @@ def policy_data(report: PolicyReport) -> dict[str, Any]:
         "digest": policy_digest(p),
         "description": p.description,
         "units": {"quote": p.units.quote, "lot": p.units.lot},
-        "contract": {"kind": p.contract.kind.value, "value_quanta": p.contract.value_quanta, "value_rounding": p.contract.value_rounding.value, "price": p.contract.price},
+        "contract": {
+            "kind": p.contract.kind.value,
+            "value_quanta": p.contract.value_quanta,
+            "value_rounding": p.contract.value_rounding.value,
+            "price": p.contract.price,
+        },
         "waterfall": [layer.kind for layer in p.deficit],
         "accepts": list(p.accepts),
         "failed": report.failed,
@@ -209,4 +225,14 @@ def render(reports: Sequence[PolicyReport]) -> str:
     return json.dumps(report_data(reports), indent=2, ensure_ascii=False) + "\n"
 
 
-__all__ = ["SCHEMA", "finding_data", "policy_data", "proof_data", "threshold_data", "render", "report_data", "search_data", "version"]
+__all__ = [
+    "SCHEMA",
+    "finding_data",
+    "policy_data",
+    "proof_data",
+    "threshold_data",
+    "render",
+    "report_data",
+    "search_data",
+    "version",
+]

@@ -45,18 +45,27 @@ def details(report: PolicyReport, v: ClaimVerdict, findings: Sequence[Told]) -> 
     """The case's facts, one ``name: value`` line each (what a testcase's properties would say)."""
     groups = groups_of(v, [t.group for t in findings])
     located = next((t.rule for t in findings if t.group in groups), None)
-    lines = [f"verdict: {KEY[v.status]}", f"severity: {v.invariant.severity.value}", f"claim: {v.invariant.claim}", f"evidence: {evidence(v)}"]
+    lines = [
+        f"verdict: {KEY[v.status]}",
+        f"severity: {v.invariant.severity.value}",
+        f"claim: {v.invariant.claim}",
+        f"evidence: {evidence(v)}",
+    ]
     if located is not None:
         lines.append(f"rule: {display_path(located.file) or report.source}:{located.line} ({located.key})")
     return lines
 
 
 def testcase(report: PolicyReport, v: ClaimVerdict, findings: Sequence[Told]) -> ET.Element:
-    case = ET.Element("testcase", name=v.invariant.id, classname=f"solvent.{report.policy.name}", time=f"{seconds(v):.3f}")
+    case = ET.Element(
+        "testcase", name=v.invariant.id, classname=f"solvent.{report.policy.name}", time=f"{seconds(v):.3f}"
+    )
     groups = groups_of(v, [t.group for t in findings])
     facts = "\n".join(details(report, v, findings))
     if v.status is ClaimStatus.FAILS:
-        failure = ET.SubElement(case, "failure", message=f"{v.invariant.id} fails: {evidence(v)}", type=v.invariant.severity.value)
+        failure = ET.SubElement(
+            case, "failure", message=f"{v.invariant.id} fails: {evidence(v)}", type=v.invariant.severity.value
+        )
         failure.text = f"{v.invariant.claim}\n\n{_stories(report, groups)}\n"
     elif v.status is ClaimStatus.NOT_EXERCISED:
         ET.SubElement(case, "skipped", message=f"not exercised: {evidence(v)}")

@@ -70,7 +70,9 @@ def header(report: PolicyReport) -> list[str]:
     if p.description:
         out += [p.description, ""]
     file = display_path(policy_file(report.source))
-    runs = ", ".join(f"{r.name} ({'rejected: ' + r.rejected if r.rejected else str(len(r.steps)) + ' steps'})" for r in report.runs)
+    runs = ", ".join(
+        f"{r.name} ({'rejected: ' + r.rejected if r.rejected else str(len(r.steps)) + ' steps'})" for r in report.runs
+    )
     out += [
         f"- **Policy:** `{report.source}`" + (f" (`{file}`)" if file and file != report.source else ""),
         f"- **Waterfall:** {' → '.join(layer.kind for layer in p.deficit) or '(none)'}",
@@ -102,7 +104,10 @@ def events(t: Told) -> list[str]:
 
 
 def paid(t: Told) -> list[str]:
-    rows = [(f"{p.index + 1}. {p.layer}" if p.index >= 0 else p.layer, p.bankrupt, p.payer, amount(p.amount)) for p in waterfall_paid(t.group.step)]
+    rows = [
+        (f"{p.index + 1}. {p.layer}" if p.index >= 0 else p.layer, p.bankrupt, p.payer, amount(p.amount))
+        for p in waterfall_paid(t.group.step)
+    ]
     if not rows:
         return []
     failing = t.group.violation.step_index
@@ -113,9 +118,21 @@ def paid(t: Told) -> list[str]:
 def ledger(t: Told) -> list[str]:
     step = t.group.step
     n = t.group.violation.step_index + 1
-    transfers = table(("from", "to", "amount", "reason"), [(x.source, x.destination, amount(x.amount_quote), x.reason.value) for x in step.transfers])
+    transfers = table(
+        ("from", "to", "amount", "reason"),
+        [(x.source, x.destination, amount(x.amount_quote), x.reason.value) for x in step.transfers],
+    )
     outcomes = [f"- {describe_outcome(o, t.contract)}" for o in step.outcomes if worth_showing(o)]
-    return [f"<details><summary>Ledger of step {n}: {plural(len(step.transfers), 'transfer')}, {plural(len(outcomes), 'outcome')}</summary>", "", *transfers, "", *outcomes, "", "</details>", ""]
+    return [
+        f"<details><summary>Ledger of step {n}: {plural(len(step.transfers), 'transfer')}, {plural(len(outcomes), 'outcome')}</summary>",
+        "",
+        *transfers,
+        "",
+        *outcomes,
+        "",
+        "</details>",
+        "",
+    ]
 
 
 def finding(t: Told) -> list[str]:
@@ -126,12 +143,21 @@ def finding(t: Told) -> list[str]:
     out += [f"> **{i}**: {claim}  " for i, claim in t.claims]
     out[-1] = out[-1].rstrip()
     rule = f"`{t.rule.key}` at `{display_path(t.rule.file)}:{t.rule.line}`" if t.rule.file else f"`{t.rule.key}`"
-    out += ["", f"{origin_label(v).capitalize()}, step {v.step_index + 1} of {len(t.steps)}. Rule involved: {rule}.", ""]
+    out += [
+        "",
+        f"{origin_label(v).capitalize()}, step {v.step_index + 1} of {len(t.steps)}. Rule involved: {rule}.",
+        "",
+    ]
     out += events(t) + [""]
     if v.note:
         out += [f"What differs from the twin: {v.note}", ""]
     headers, rows = book_changes(v.step.before, v.step.after, t.contract)
-    out += [f"Balances in step {v.step_index + 1} (before → after):", "", *table(headers, [(name, *map(change, cells)) for name, cells in rows]), ""]
+    out += [
+        f"Balances in step {v.step_index + 1} (before → after):",
+        "",
+        *table(headers, [(name, *map(change, cells)) for name, cells in rows]),
+        "",
+    ]
     out += paid(t) + ledger(t)
     out += [f"Reproduce: `{t.replay}`" + (f" ({t.replay_note})" if t.replay_note else ""), ""]
     return out
@@ -164,7 +190,16 @@ def overview(reports: Sequence[PolicyReport]) -> list[str]:
     rows = []
     for r in reports:
         c = counts(r)
-        rows.append((f"`{r.policy.name}`", "**FAILS**" if r.failed else "passes", c[ClaimStatus.FAILS], c[ClaimStatus.ACCEPTED], c[ClaimStatus.HELD], c[ClaimStatus.NOT_EXERCISED]))
+        rows.append(
+            (
+                f"`{r.policy.name}`",
+                "**FAILS**" if r.failed else "passes",
+                c[ClaimStatus.FAILS],
+                c[ClaimStatus.ACCEPTED],
+                c[ClaimStatus.HELD],
+                c[ClaimStatus.NOT_EXERCISED],
+            )
+        )
     return table(("policy", "result", "fail", "fail (accepted)", "held", "not exercised"), rows) + [""]
 
 

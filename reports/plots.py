@@ -40,7 +40,9 @@ def _f(x: float) -> str:
     return f"{x:.1f}".rstrip("0").rstrip(".")
 
 
-def _text(x: float, y: float, s: str, *, anchor: str = "start", size: int = 11, fill: str = "#334155", weight: str = "normal") -> str:
+def _text(
+    x: float, y: float, s: str, *, anchor: str = "start", size: int = 11, fill: str = "#334155", weight: str = "normal"
+) -> str:
     return (
         f'<text x="{_f(x)}" y="{_f(y)}" text-anchor="{anchor}" font-size="{size}" fill="{fill}" '
         f'font-weight="{weight}">{html.escape(s)}</text>'
@@ -93,12 +95,22 @@ def price_path(steps: Sequence[Step], failing: int, contract: Contract = LINEAR)
     left, right, top, bottom = 64, WIDTH - 16, 28, 190
     x = _scale(0, len(steps), left, right)
     y = _scale(lo - pad, hi + pad, bottom, top)
-    body = [_text(left, 16, f"mark price {'(' + contract.price + ') ' if contract.price else ''}{'' if contract.is_inverse else 'per lot, '}before the story (0) and after each step", size=12, weight="600")]
+    body = [
+        _text(
+            left,
+            16,
+            f"mark price {'(' + contract.price + ') ' if contract.price else ''}{'' if contract.is_inverse else 'per lot, '}before the story (0) and after each step",
+            size=12,
+            weight="600",
+        )
+    ]
     for t in _ticks(lo - pad, hi + pad, 5):
         body += [_line(left, y(t), right, y(t), "#e2e8f0"), _text(left - 6, y(t) + 4, amount(t), anchor="end", size=10)]
     for i in range(len(steps) + 1):
         body.append(_text(x(i), bottom + 14, str(i), anchor="middle", size=10))
-    body.append(f'<rect x="{_f(x(failing + 0.5))}" y="{top}" width="{_f(x(failing + 1) - x(failing + 0.5))}" height="{bottom - top}" fill="{FAIL}" fill-opacity="0.08"/>')
+    body.append(
+        f'<rect x="{_f(x(failing + 0.5))}" y="{top}" width="{_f(x(failing + 1) - x(failing + 0.5))}" height="{bottom - top}" fill="{FAIL}" fill-opacity="0.08"/>'
+    )
     body.append(_text(x(failing + 1) - 4, top + 12, "fails", anchor="end", size=10, fill=FAIL, weight="600"))
     points = [(x(0), y(marks[0]))]
     for i in range(1, len(marks)):
@@ -118,11 +130,15 @@ def _step_markers(s: Step, cx: float, cy: float) -> list[str]:
     if liquidated:
         out.append(f'<circle cx="{_f(cx)}" cy="{_f(cy)}" r="6" fill="#f59e0b" stroke="#92400e"/>')
     if bankrupt:
-        out.append(f'<path d="M{_f(cx - 5)},{_f(cy - 5)} L{_f(cx + 5)},{_f(cy + 5)} M{_f(cx - 5)},{_f(cy + 5)} L{_f(cx + 5)},{_f(cy - 5)}" stroke="{FAIL}" stroke-width="2.5"/>')
+        out.append(
+            f'<path d="M{_f(cx - 5)},{_f(cy - 5)} L{_f(cx + 5)},{_f(cy + 5)} M{_f(cx - 5)},{_f(cy + 5)} L{_f(cx + 5)},{_f(cy - 5)}" stroke="{FAIL}" stroke-width="2.5"/>'
+        )
     names = ", ".join(dict.fromkeys(liquidated + bankrupt))
     if names:
         room = WIDTH - cx > 12 + 6 * len(names)
-        out.append(_text(cx + 8 if room else cx - 8, cy - 8, names, anchor="start" if room else "end", size=10, fill="#92400e"))
+        out.append(
+            _text(cx + 8 if room else cx - 8, cy - 8, names, anchor="start" if room else "end", size=10, fill="#92400e")
+        )
     return out
 
 
@@ -144,7 +160,9 @@ def equity_rows(policy: Policy, steps: Sequence[Step], failing: int) -> str:
     body = [_text(8, 16, "equity per trader from its first deposit, each row on its own scale", size=12, weight="600")]
     for r, name in enumerate(names):
         values = [equity(policy.margin, b.account(name)) for b in books]
-        body += _equity_row(name, values, top + r * row_h, row_h, x, left, right, ACCOUNT_COLOURS[r % len(ACCOUNT_COLOURS)])
+        body += _equity_row(
+            name, values, top + r * row_h, row_h, x, left, right, ACCOUNT_COLOURS[r % len(ACCOUNT_COLOURS)]
+        )
     bottom = top + len(names) * row_h
     for i in range(len(steps) + 1):
         body.append(_text(x(i), bottom + 10, str(i), anchor="middle", size=10))
@@ -154,7 +172,9 @@ def equity_rows(policy: Policy, steps: Sequence[Step], failing: int) -> str:
     return _svg(bottom + 32, "equity per account over the events", body)
 
 
-def _equity_row(name: str, values: list[Any], y0: float, h: float, x: Callable[[Any], float], left: float, right: float, colour: str) -> list[str]:
+def _equity_row(
+    name: str, values: list[Any], y0: float, h: float, x: Callable[[Any], float], left: float, right: float, colour: str
+) -> list[str]:
     """One trader's row, scaled to the values from its first deposit on (and zero, if it gets there)."""
     first = next((i for i, v in enumerate(values) if v != 0), len(values) - 1)
     funded = values[first:]
@@ -162,7 +182,9 @@ def _equity_row(name: str, values: list[Any], y0: float, h: float, x: Callable[[
     pad = (hi - lo) * 0.08 or 1.0
     y = _scale(lo - pad, hi + pad, y0 + h - 8, y0 + 6)
     out = [_text(left - 8, y0 + h / 2 + 4, name, anchor="end", size=11, weight="600")]
-    out.append(f'<rect x="{_f(left)}" y="{_f(y0 + 4)}" width="{_f(right - left)}" height="{_f(h - 10)}" fill="#f8fafc"/>')
+    out.append(
+        f'<rect x="{_f(left)}" y="{_f(y0 + 4)}" width="{_f(right - left)}" height="{_f(h - 10)}" fill="#f8fafc"/>'
+    )
     if lo <= 0 <= hi:
         out.append(_line(left, y(0), right, y(0), "#94a3b8", dash="2 2"))
     if first > 0:
@@ -183,7 +205,11 @@ def waterfall_usage(steps: Sequence[Step]) -> str | None:
     if not rows:
         return None
     left, right, top, row_h = 150, WIDTH - 16, 26, 46
-    body = [_text(8, 16, "who paid each deficit: waterfall layers, in order (bar = the whole deficit)", size=12, weight="600")]
+    body = [
+        _text(
+            8, 16, "who paid each deficit: waterfall layers, in order (bar = the whole deficit)", size=12, weight="600"
+        )
+    ]
     for r, b in enumerate(rows):
         body += _waterfall_row(b, top + r * row_h, left, right)
     return _svg(top + len(rows) * row_h + 6, "waterfall usage", body)
@@ -201,7 +227,9 @@ def _waterfall_row(b: Any, y0: float, left: float, right: float) -> list[str]:
     for label, layer, covered in parts:
         colour = LAYER_COLOURS.get(layer, "#cbd5e1")
         w = x(at + covered) - x(at)
-        out.append(f'<rect x="{_f(x(at))}" y="{_f(y0 + 4)}" width="{_f(max(w, 1.5))}" height="20" fill="{colour}" stroke="#fff"/>')
+        out.append(
+            f'<rect x="{_f(x(at))}" y="{_f(y0 + 4)}" width="{_f(max(w, 1.5))}" height="20" fill="{colour}" stroke="#fff"/>'
+        )
         text = f"{label} {amount(covered)}"
         out.append(f'<rect x="{_f(key_x)}" y="{_f(y0 + 30)}" width="9" height="9" fill="{colour}"/>')
         out.append(_text(key_x + 13, y0 + 39, text, size=10))

@@ -58,7 +58,9 @@ class _Status:
 
 
 @contextmanager
-def progress(total: int, *, stream: TextIO | None = None, delay: float = 1.0, show: bool | None = None) -> Iterator[Callable[[str], None]]:
+def progress(
+    total: int, *, stream: TextIO | None = None, delay: float = 1.0, show: bool | None = None
+) -> Iterator[Callable[[str], None]]:
     """Yield ``tick(label)``, to call as each of ``total`` items starts; draws after ``delay`` seconds."""
     stream = stream or sys.stderr
     status = _Status(total, stream, delay)

@@ -81,7 +81,10 @@ def render(result: ProofResult, *, verbose: bool = False, contract: Contract = L
         for lemma in result.lemmas:
             lines.append(f"  lemma: {lemma}")
         for q in result.queries:
-            lines.append(f"  query {q.name}: {q.result} in {q.seconds:.3f} s" + (f" ({q.refinements} refinements)" if q.refinements else ""))
+            lines.append(
+                f"  query {q.name}: {q.result} in {q.seconds:.3f} s"
+                + (f" ({q.refinements} refinements)" if q.refinements else "")
+            )
     return "\n".join(lines)
 
 
@@ -94,7 +97,13 @@ def render_thresholds(results: list, *, verbose: bool = False, contract: Contrac
         proved = "" if t.proved_at is None else f"{t.proved_at:,}"
         refuted = "" if t.refuted_at is None else f"{t.refuted_at:,}"
         rows.append((t.question, t.status.value, t.boundary, proved, refuted, f"{t.seconds:.1f} s"))
-    lines = [tabulate(rows, headers=("question", "status", "boundary", "proved at (ppm)", "refuted at (ppm)", "time"), tablefmt="simple")]
+    lines = [
+        tabulate(
+            rows,
+            headers=("question", "status", "boundary", "proved at (ppm)", "refuted at (ppm)", "time"),
+            tablefmt="simple",
+        )
+    ]
     safe = next((t.value for t in results if t.question == "safe-move" and t.value is not None), None)
     if contract.is_inverse:
         lines.append(coin_moves_note(contract, safe))
@@ -120,7 +129,9 @@ def render_thresholds(results: list, *, verbose: bool = False, contract: Contrac
                 lines.append(_indent(_transfers(cx.steps[cx.step_index]), "      "))
         if verbose:
             for p in t.probes:
-                lines.append(f"  probe {p.value:,}: {p.verdict.value} in {p.seconds:.2f} s{' - ' + p.reason if p.reason else ''}")
+                lines.append(
+                    f"  probe {p.value:,}: {p.verdict.value} in {p.seconds:.2f} s{' - ' + p.reason if p.reason else ''}"
+                )
     return "\n".join(lines)
 
 

@@ -63,8 +63,16 @@ SOLVENTROOT = "SOLVENTROOT"
 #: The base ids every location is relative to; no absolute ``uri``: the consumer (GitHub: the
 #: repository root) resolves them, so the document does not depend on where it was made.
 BASE_IDS = {
-    SRCROOT: {"description": {"text": "The root of the repository under check: the working directory solvent ran in. Policy files are relative to it."}},
-    SOLVENTROOT: {"description": {"text": "The root of Solvent's source tree (the solvent package folder when installed): bundled presets are rules/presets/NAME.toml in it."}},
+    SRCROOT: {
+        "description": {
+            "text": "The root of the repository under check: the working directory solvent ran in. Policy files are relative to it."
+        }
+    },
+    SOLVENTROOT: {
+        "description": {
+            "text": "The root of Solvent's source tree (the solvent package folder when installed): bundled presets are rules/presets/NAME.toml in it."
+        }
+    },
 }
 
 
@@ -78,9 +86,15 @@ def rule(inv: Invariant) -> dict[str, Any]:
         "name": _camel(inv.id),
         "shortDescription": {"text": inv.claim},
         "fullDescription": {"text": f"Solvent invariant {inv.id} ({inv.severity.value}): {inv.claim}."},
-        "help": {"text": f"Run `solvent check POLICY --invariant {inv.id}` to see the failing story; list the id in the policy's `accepts` if the venue gives this up by design."},
+        "help": {
+            "text": f"Run `solvent check POLICY --invariant {inv.id}` to see the failing story; list the id in the policy's `accepts` if the venue gives this up by design."
+        },
         "defaultConfiguration": {"level": LEVEL[inv.severity]},
-        "properties": {"tags": ["solvent", "risk-policy"], "severity": inv.severity.value, "problem.severity": LEVEL[inv.severity]},
+        "properties": {
+            "tags": ["solvent", "risk-policy"],
+            "severity": inv.severity.value,
+            "problem.severity": LEVEL[inv.severity],
+        },
     }
 
 
@@ -90,7 +104,10 @@ def artifact(path: Path) -> dict[str, str]:
     from solvent.rules.presets import PRESETS_DIR
 
     resolved = Path(path).resolve()
-    for base, root, prefix in ((SOLVENTROOT, PRESETS_DIR.resolve(), "rules/presets/"), (SRCROOT, Path.cwd().resolve(), "")):
+    for base, root, prefix in (
+        (SOLVENTROOT, PRESETS_DIR.resolve(), "rules/presets/"),
+        (SRCROOT, Path.cwd().resolve(), ""),
+    ):
         if resolved.is_relative_to(root):
             return {"uri": quote(prefix + resolved.relative_to(root).as_posix()), "uriBaseId": base}
     return {"uri": resolved.as_uri()}
@@ -112,7 +129,13 @@ def message(report: PolicyReport, v: ClaimVerdict, t: Told | None) -> str:
     s = g.violation.step
     said = " ".join(deficit_sentence(b) for b in bankruptcies(t.steps) if b.step_index == g.violation.step_index)
     story = f" {origin_label(g.violation).capitalize()}, step {g.violation.step_index + 1}: {describe_event(s.event, s.before, report.policy.contract)}."
-    return head + story + (f" {said}" if said else "") + f" Rule involved: {t.rule.key}. Reproduce: {t.replay}" + (f" ({t.replay_note})" if t.replay_note else "")
+    return (
+        head
+        + story
+        + (f" {said}" if said else "")
+        + f" Rule involved: {t.rule.key}. Reproduce: {t.replay}"
+        + (f" ({t.replay_note})" if t.replay_note else "")
+    )
 
 
 def fingerprint(report: PolicyReport, v: ClaimVerdict) -> str:
@@ -195,7 +218,11 @@ def sarif_data(reports: Sequence[PolicyReport]) -> dict[str, Any]:
     results = []
     for r in reports:
         findings = told(r)
-        results += [result(r, v, index[v.invariant.id], findings) for v in r.verdicts if v.status in (ClaimStatus.FAILS, ClaimStatus.ACCEPTED)]
+        results += [
+            result(r, v, index[v.invariant.id], findings)
+            for v in r.verdicts
+            if v.status in (ClaimStatus.FAILS, ClaimStatus.ACCEPTED)
+        ]
     return _document([rule(inv) for inv in invariants], results)
 
 
@@ -259,7 +286,10 @@ def changed_lines(d: PolicyDiff) -> list[RuleRef]:
         if found is not None:
             refs.append(RuleRef(f.key, found[0], found[1], new_file))
     if not refs:
-        refs = [RuleRef("(text)", "(changed text)", n, new_file) for n in _text_changes(policy_file(d.old.source), new_file)[:1]]
+        refs = [
+            RuleRef("(text)", "(changed text)", n, new_file)
+            for n in _text_changes(policy_file(d.old.source), new_file)[:1]
+        ]
     return refs
 
 
@@ -329,10 +359,24 @@ def render_diff_data(d: PolicyDiff) -> dict[str, Any]:
                 "ruleIndex": len(rules) - 1,
                 "level": "error",
                 "kind": "fail",
-                "message": {"text": f"{report.policy.name}: {row.section}: {row.subject}: {row.old} → {row.new} (worse)"},
-                "locations": [{**physical(where, report), "message": {"text": f"{where.key}: changed in this version"}}],
-                "partialFingerprints": {"solventPolicyInvariant/v1": hashlib.sha256(f"{report.policy.name}\0{row.section}\0{row.subject}".encode()).hexdigest()[:32]},
-                "properties": {"policy": report.policy.name, "source": report.source, "section": row.section, "old": row.old, "new": row.new},
+                "message": {
+                    "text": f"{report.policy.name}: {row.section}: {row.subject}: {row.old} → {row.new} (worse)"
+                },
+                "locations": [
+                    {**physical(where, report), "message": {"text": f"{where.key}: changed in this version"}}
+                ],
+                "partialFingerprints": {
+                    "solventPolicyInvariant/v1": hashlib.sha256(
+                        f"{report.policy.name}\0{row.section}\0{row.subject}".encode()
+                    ).hexdigest()[:32]
+                },
+                "properties": {
+                    "policy": report.policy.name,
+                    "source": report.source,
+                    "section": row.section,
+                    "old": row.old,
+                    "new": row.new,
+                },
             }
         )
     return _document(rules, results)

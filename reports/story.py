@@ -28,10 +28,19 @@ from solvent.verdicts.check import ClaimStatus, ClaimVerdict, PolicyReport, Viol
 from solvent.verdicts.locate import LAYER_REASON, RuleRef, locate_rule, policy_file
 
 #: How a verdict reads in a table.
-LABEL = {ClaimStatus.FAILS: "FAILS", ClaimStatus.ACCEPTED: "fails (accepted)", ClaimStatus.HELD: "held", ClaimStatus.NOT_EXERCISED: "not exercised"}
+LABEL = {
+    ClaimStatus.FAILS: "FAILS",
+    ClaimStatus.ACCEPTED: "fails (accepted)",
+    ClaimStatus.HELD: "held",
+    ClaimStatus.NOT_EXERCISED: "not exercised",
+}
 #: How a verdict is spelled in machine-readable output.
-KEY = {ClaimStatus.FAILS: "fails", ClaimStatus.ACCEPTED: "accepted", ClaimStatus.HELD: "held", ClaimStatus.NOT_EXERCISED: "not-exercised"}
-
+KEY = {
+    ClaimStatus.FAILS: "fails",
+    ClaimStatus.ACCEPTED: "accepted",
+    ClaimStatus.HELD: "held",
+    ClaimStatus.NOT_EXERCISED: "not-exercised",
+}
 
 
 def amount(x: Any) -> str:
@@ -67,12 +76,16 @@ def unconstrained_cash_note(book: Book) -> str | None:
     return (
         f"note: {who} start below zero because a proof leaves their cash unconstrained: the "
         "liquidity account stands for the rest of the market, whose margin the model does not "
-        "track, and the venue's account fronts a debt carry (docs/model.md, \"A well-formed book\")"
+        'track, and the venue\'s account fronts a debt carry (docs/model.md, "A well-formed book")'
     )
 
 
 def origin_label(violation: Violation) -> str:
-    labels = {"search": "found by search", "saved": "replayed from the findings directory", "z3": "z3 counterexample, replayed on the engine"}
+    labels = {
+        "search": "found by search",
+        "saved": "replayed from the findings directory",
+        "z3": "z3 counterexample, replayed on the engine",
+    }
     return labels.get(violation.origin, f"scenario {violation.scenario}")
 
 
@@ -104,11 +117,16 @@ THRESHOLD_HEADERS = ("question", "boundary", "proved at", "refuted at")
 def proof_rows(report: PolicyReport) -> list[tuple[str, str, str, str]]:
     """One row per invariant z3 was asked about: id, answer in words, scope, the effort it spent
     (units, not seconds: a report reads the same on any machine)."""
-    return [(v.invariant.id, proof_state(v), v.proof.scope.text, effort_text(v.proof.units)) for v in report.verdicts if v.proof is not None]
+    return [
+        (v.invariant.id, proof_state(v), v.proof.scope.text, effort_text(v.proof.units))
+        for v in report.verdicts
+        if v.proof is not None
+    ]
 
 
 def threshold_rows(report: PolicyReport) -> list[tuple[str, str, str, str]]:
     """One row per threshold answer: question, boundary, the value proved, the value refuted."""
+
     def ppm(x: int | None) -> str:
         return "" if x is None else f"{x:,}"
 
@@ -189,7 +207,10 @@ def replay_command(violation: Violation, report: PolicyReport) -> tuple[str, str
     """The command that shows this failure again, and a note on why it gives the same story."""
     if violation.invariant in catalog.CATALOG and not catalog.builtin(violation.invariant):
         # an invariant registered in the user's own code: only their pytest run knows it
-        return f"pytest --solvent {report.source} -k {violation.invariant}", "the invariant is registered in your own code (conftest.py)"
+        return (
+            f"pytest --solvent {report.source} -k {violation.invariant}",
+            "the invariant is registered in your own code (conftest.py)",
+        )
     if violation.invariant in relational.RELATIONAL:
         # a relational story is judged with its twin by its own search, which is derandomized
         return f"solvent check {report.source} --invariant {violation.invariant}", "search is derandomized: same story"
@@ -197,19 +218,33 @@ def replay_command(violation: Violation, report: PolicyReport) -> tuple[str, str
         # a story found for another invariant and judged against this one: replay the saved
         # finding that holds it (``solvent replay`` names every claim the story breaks)
         for invariant in (violation.invariant, violation.found_for):
-            saved = None if report.findings_dir is None else findings.database_path(report.findings_dir, report.policy, invariant)
+            saved = (
+                None
+                if report.findings_dir is None
+                else findings.database_path(report.findings_dir, report.policy, invariant)
+            )
             if saved is not None and saved.exists() and _same_story(saved, violation):
                 return f"solvent replay {saved}", ""
         if violation.origin == "search":
-            return f"solvent check {report.source} --invariant {violation.found_for} --invariant {violation.invariant}", "search is derandomized: same story"
+            return (
+                f"solvent check {report.source} --invariant {violation.found_for} --invariant {violation.invariant}",
+                "search is derandomized: same story",
+            )
     if violation.origin == "scenario":
         return f"solvent check {report.source} --scenario {violation.scenario}", ""
     if violation.origin == "z3":
-        saved = None if report.findings_dir is None else findings.database_path(report.findings_dir, report.policy, violation.invariant)
+        saved = (
+            None
+            if report.findings_dir is None
+            else findings.database_path(report.findings_dir, report.policy, violation.invariant)
+        )
         if saved is not None and saved.exists() and _same_story(saved, violation):
             return f"solvent replay {saved}", ""
         accounts = len(violation.story.book.traders)
-        return f"solvent prove {report.source} --invariant {violation.invariant} --accounts {max(accounts, 1)}", "prints the replayed story"
+        return (
+            f"solvent prove {report.source} --invariant {violation.invariant} --accounts {max(accounts, 1)}",
+            "prints the replayed story",
+        )
     saved = finding_file(violation, report)
     if saved is not None:
         return f"solvent replay {saved}", ""
@@ -219,7 +254,10 @@ def replay_command(violation: Violation, report: PolicyReport) -> tuple[str, str
 def _same_story(path: Path, violation: Violation) -> bool:
     try:
         story = findings.load(path).story
-        return story.book == violation.story.book and story.events[: violation.step_index + 1] == violation.story.events[: violation.step_index + 1]
+        return (
+            story.book == violation.story.book
+            and story.events[: violation.step_index + 1] == violation.story.events[: violation.step_index + 1]
+        )
     except findings.FindingError:
         return False
 
@@ -311,6 +349,7 @@ def worth_showing(outcome: Any) -> bool:
 
 def shown_accounts(book: Book, also: Book | None = None) -> list[Account]:
     """Traders, and the venue's accounts that hold money (in ``book`` or in ``also``)."""
+
     def holds(name: str, b: Book | None) -> bool:
         if b is None:
             return False
@@ -381,7 +420,9 @@ def describe_event(event: Any, before: Book | None = None, contract: Contract = 
     return repr(event)
 
 
-def venue_terms_lines(events: Sequence[Any], befores: Sequence[Book | None], contract: Contract, pad: str = "  ") -> list[str]:
+def venue_terms_lines(
+    events: Sequence[Any], befores: Sequence[Book | None], contract: Contract, pad: str = "  "
+) -> list[str]:
     """An inverse contract's story told again in the venue's terms, for the plain-text outputs: a
     header and one numbered line per event (``befores``: the book before each, as far as known).
     Empty on a linear contract, whose engine events already are the venue's."""
@@ -389,7 +430,9 @@ def venue_terms_lines(events: Sequence[Any], befores: Sequence[Book | None], con
         return []
     known = list(befores) + [None] * (len(events) - len(befores))
     lines = [f"{pad}the same events in the venue's terms (inverse contract):"]
-    return lines + [f"{pad}  {i + 1}. {describe_event(e, b, contract)}" for i, (e, b) in enumerate(zip(events, known, strict=False))]
+    return lines + [
+        f"{pad}  {i + 1}. {describe_event(e, b, contract)}" for i, (e, b) in enumerate(zip(events, known, strict=False))
+    ]
 
 
 def _percent(change: Any, base: Any) -> str:
@@ -475,7 +518,11 @@ def bankruptcies(steps: Sequence[Step]) -> list[Bankruptcy]:
     out = []
     for i, s in enumerate(steps):
         for b in (o for o in s.outcomes if isinstance(o, Bankrupt)):
-            layers = tuple((o.index, o.layer, o.covered_quote) for o in s.outcomes if isinstance(o, LayerUsed) and o.account == b.account and o.covered_quote)
+            layers = tuple(
+                (o.index, o.layer, o.covered_quote)
+                for o in s.outcomes
+                if isinstance(o, LayerUsed) and o.account == b.account and o.covered_quote
+            )
             unpaid = sum(o.amount_quote for o in s.outcomes if isinstance(o, Residual) and o.account == b.account)
             carried = sum(o.amount_quote for o in s.outcomes if isinstance(o, DebtCarried) and o.account == b.account)
             out.append(Bankruptcy(i, b.account, b.deficit_quote, layers, unpaid, carried))
@@ -525,7 +572,13 @@ def told(report: PolicyReport) -> list[Told]:
 
 # --- books and verdict order ---------------------------------------------------------------------
 
-BOOK_COLUMNS = (("cash", "cash_quote"), ("spot", "spot_quote"), ("size", "size_lots"), ("principal", "principal_quote"), ("debt", "debt_quote"))
+BOOK_COLUMNS = (
+    ("cash", "cash_quote"),
+    ("spot", "spot_quote"),
+    ("size", "size_lots"),
+    ("principal", "principal_quote"),
+    ("debt", "debt_quote"),
+)
 
 
 def book_value(account: Account, field: str, contract: Contract = LINEAR) -> Any:
@@ -546,16 +599,28 @@ def by_attention(report: PolicyReport) -> list[ClaimVerdict]:
     return sorted(report.verdicts, key=lambda v: RANK[v.status])
 
 
-def book_changes(before: Book, after: Book, contract: Contract = LINEAR) -> tuple[list[str], list[tuple[str, list[tuple[Any, Any]]]]]:
+def book_changes(
+    before: Book, after: Book, contract: Contract = LINEAR
+) -> tuple[list[str], list[tuple[str, list[tuple[Any, Any]]]]]:
     """Column headers, and per shown account its (before, after) value per column, sizes in the
     venue's terms (``contract``).
 
     Columns that are zero for every shown account in both books are left out.
     """
     accounts = shown_accounts(before, after)
-    columns = [(h, f) for h, f in BOOK_COLUMNS if f == "cash_quote" or any(getattr(b.account(a.name), f) for b in (before, after) for a in accounts)]
+    columns = [
+        (h, f)
+        for h, f in BOOK_COLUMNS
+        if f == "cash_quote" or any(getattr(b.account(a.name), f) for b in (before, after) for a in accounts)
+    ]
     rows = [
-        (a.name, [(book_value(before.account(a.name), f, contract), book_value(after.account(a.name), f, contract)) for _, f in columns])
+        (
+            a.name,
+            [
+                (book_value(before.account(a.name), f, contract), book_value(after.account(a.name), f, contract))
+                for _, f in columns
+            ],
+        )
         for a in accounts
     ]
     return ["account", *(column_header(h, contract) for h, _ in columns)], rows

@@ -38,13 +38,25 @@ __all__ = ["render", "render_all", "story", "summary_line", "transfers_table", "
 
 def verdict_table(report: PolicyReport) -> str:
     rows = [(v.invariant.id, LABEL[v.status], evidence(v), v.invariant.claim) for v in report.verdicts]
-    return tabulate(rows, headers=("invariant", "verdict", "evidence", "claim"), tablefmt="simple", maxcolwidths=[None, None, None, 60])
+    return tabulate(
+        rows,
+        headers=("invariant", "verdict", "evidence", "claim"),
+        tablefmt="simple",
+        maxcolwidths=[None, None, None, 60],
+    )
 
 
 def _accounts_table(book: Book, contract: Contract = LINEAR) -> str:
     """The book's accounts, sizes in the venue's terms (an inverse contract's long is positive)."""
     rows = [
-        (a.name, a.cash_quote, a.spot_quote or "", book_value(a, "size_lots", contract) or "", a.principal_quote or "", a.debt_quote or "")
+        (
+            a.name,
+            a.cash_quote,
+            a.spot_quote or "",
+            book_value(a, "size_lots", contract) or "",
+            a.principal_quote or "",
+            a.debt_quote or "",
+        )
         for a in book.accounts
         if a.is_trader or a.cash_quote or a.size_lots
     ]
@@ -79,7 +91,11 @@ def story(violation: Violation, invariant_ids: list[str], report: PolicyReport) 
         lines.append(f"  {note}")
     lines += ["  book before the failing step:", _indent(_accounts_table(step.before, contract))]
     lines += ["  transfers in the failing step:", _indent(transfers_table(step))]
-    lines += ["  outcomes:"] + [f"    - {o!r}" if not contract.is_inverse else f"    - {describe_outcome(o, contract)}" for o in step.outcomes if worth_showing(o)]
+    lines += ["  outcomes:"] + [
+        f"    - {o!r}" if not contract.is_inverse else f"    - {describe_outcome(o, contract)}"
+        for o in step.outcomes
+        if worth_showing(o)
+    ]
     lines += ["  book after:", _indent(_accounts_table(step.after, contract))]
     lines.append(f"  reproduce with: {reproduce(violation, report)}")
     return "\n".join(lines)
@@ -97,7 +113,11 @@ def render(report: PolicyReport) -> str:
         out.append(f"  scenario {r.name}: {state}")
     out += ["", verdict_table(report), "", summary_line(report)]
     if report.thresholds:
-        out += ["", "Thresholds (proved on the safe side, replayed story beyond):", render_thresholds(list(report.thresholds))]
+        out += [
+            "",
+            "Thresholds (proved on the safe side, replayed story beyond):",
+            render_thresholds(list(report.thresholds)),
+        ]
     groups = group_findings(report)
     if groups:
         out += ["", "Findings (held = no counterexample in these scenarios or search examples; not a proof):"]

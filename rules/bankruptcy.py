@@ -56,7 +56,9 @@ def close_into_book(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     return close_against(ctx, name, cp, abs_(account.size_lots), price, Reason.LIQUIDATION_SLIPPAGE)
 
 
-def _run_layer(policy: Policy, ctx: Ctx, name: str, layer: Any, remaining: Any, at_bankruptcy: Book) -> tuple[Ctx, Any, Any]:
+def _run_layer(
+    policy: Policy, ctx: Ctx, name: str, layer: Any, remaining: Any, at_bankruptcy: Book
+) -> tuple[Ctx, Any, Any]:
     """Apply one layer; returns (ctx, covered, exhausted). ``at_bankruptcy`` is the book before the
     bankrupt position was closed (the open interest a per-lot socialized loss is spread over)."""
     if isinstance(layer, InsuranceFund):
@@ -90,7 +92,9 @@ def _run_layer(policy: Policy, ctx: Ctx, name: str, layer: Any, remaining: Any, 
             ctx = ctx.transfer(system(ctx.book, Role.VENUE), name, remaining, Reason.DEBT_FRONTED)
             i = ctx.book.index(name)
             account = ctx.book.accounts[i]
-            ctx = ctx.with_book(ctx.book.replace_account(i, attrs.evolve(account, debt_quote=account.debt_quote + remaining)))
+            ctx = ctx.with_book(
+                ctx.book.replace_account(i, attrs.evolve(account, debt_quote=account.debt_quote + remaining))
+            )
         return ctx, remaining, True
     raise TypeError(f"unknown waterfall layer {layer!r}")
 

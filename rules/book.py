@@ -164,7 +164,6 @@ def new_book(
 ) -> Book:
     """An empty book: the named traders and one account per system role, all at zero."""
     accounts = tuple(
-        Account(name, margin_mode=MarginMode.ISOLATED if name in isolated else MarginMode.CROSS)
-        for name in traders
+        Account(name, margin_mode=MarginMode.ISOLATED if name in isolated else MarginMode.CROSS) for name in traders
     ) + tuple(Account(role.value, role=role) for role in SYSTEM_ROLES)
     return Book(Market(market, mark_quote, tick_quote), accounts)

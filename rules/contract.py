@@ -66,14 +66,18 @@ class Contract:
 
     def __attrs_post_init__(self) -> None:
         if isinstance(self.value_quanta, bool):
-            raise ValueError(f"'value_quanta' must be an integer number of coin quanta × price quanta: {self.value_quanta!r}")
+            raise ValueError(
+                f"'value_quanta' must be an integer number of coin quanta × price quanta: {self.value_quanta!r}"
+            )
         if self.kind is ContractKind.INVERSE and self.value_quanta <= 0:
             raise ValueError(
                 f"'value_quanta' must be > 0 for an inverse contract (face value × coin quanta per coin × "
                 f"price quanta per quote unit, e.g. 100000000 for XBTUSD in whole USD and satoshi): {self.value_quanta}"
             )
         if self.kind is ContractKind.LINEAR and self.value_quanta != 0:
-            raise ValueError(f"'value_quanta' must be absent (0) for a linear contract, whose price is its lot value: {self.value_quanta}")
+            raise ValueError(
+                f"'value_quanta' must be absent (0) for a linear contract, whose price is its lot value: {self.value_quanta}"
+            )
 
     @property
     def is_inverse(self) -> bool:
@@ -114,7 +118,9 @@ def venue_price(contract: Contract, value: Any) -> Any:
     if not contract.is_inverse or exact.denominator == 1:
         return exact.numerator if contract.is_inverse else exact
     below, above = exact.numerator // exact.denominator, exact.numerator // exact.denominator + 1
-    whole = [p for p in sorted((below, above), key=lambda p: abs(p - exact)) if p > 0 and lot_value(contract, p) == value]
+    whole = [
+        p for p in sorted((below, above), key=lambda p: abs(p - exact)) if p > 0 and lot_value(contract, p) == value
+    ]
     return whole[0] if whole else exact
 
 
@@ -184,4 +190,17 @@ def pnl(contract: Contract, signed_contracts: Any, entry_price: Any, price: Any)
     return signed_contracts * contract.value_quanta * (Fraction(1, entry_price) - Fraction(1, price))
 
 
-__all__ = ["LINEAR", "Contract", "ContractKind", "contracts", "engine_lots", "from_engine", "lot_value", "pnl", "price_moves", "price_of", "to_engine", "venue_price"]
+__all__ = [
+    "LINEAR",
+    "Contract",
+    "ContractKind",
+    "contracts",
+    "engine_lots",
+    "from_engine",
+    "lot_value",
+    "pnl",
+    "price_moves",
+    "price_of",
+    "to_engine",
+    "venue_price",
+]

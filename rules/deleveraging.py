@@ -93,7 +93,9 @@ def sort_queue(entries: list[_Entry]) -> list[_Entry]:
     return out
 
 
-def deleverage(ctx: Ctx, rule: MarginRule, rounding: RoundingRule, layer: Adl, bankrupt: str, counterparty: str, px: Any) -> Ctx:
+def deleverage(
+    ctx: Ctx, rule: MarginRule, rounding: RoundingRule, layer: Adl, bankrupt: str, counterparty: str, px: Any
+) -> Ctx:
     """Close ``bankrupt``'s position against the queue; any lots left go to ``counterparty`` at ``px``."""
     book = ctx.book
     mark = book.market.mark_quote

@@ -95,7 +95,9 @@ def requirements(policy: Policy, book: Book, event: Event) -> list[Requirement]:
         return [Requirement(event.amount_quote > 0, "amount_quote must be > 0")]
     if isinstance(event, Withdraw):
         a = book.account(event.account)
-        free = equity(policy.margin, a) - initial_margin(policy.margin, policy.rounding, a.size_lots, book.market.mark_quote)
+        free = equity(policy.margin, a) - initial_margin(
+            policy.margin, policy.rounding, a.size_lots, book.market.mark_quote
+        )
         return [
             Requirement(event.amount_quote > 0, "amount_quote must be > 0"),
             Requirement(a.debt_quote == 0, "the account owes a debt; withdrawals wait until it is repaid")
@@ -108,12 +110,18 @@ def requirements(policy: Policy, book: Book, event: Event) -> list[Requirement]:
         return [
             Requirement(event.lots > 0, "lots must be > 0"),
             Requirement(event.price_quote > 0, "price_quote must be > 0"),
-            Requirement(is_on_tick(event.price_quote, book.market.tick_quote), f"price_quote must be a multiple of the tick {book.market.tick_quote}"),
+            Requirement(
+                is_on_tick(event.price_quote, book.market.tick_quote),
+                f"price_quote must be a multiple of the tick {book.market.tick_quote}",
+            ),
         ]
     if isinstance(event, MarkPrice):
         return [
             Requirement(event.price_quote > 0, "price_quote must be > 0"),
-            Requirement(is_on_tick(event.price_quote, book.market.tick_quote), f"price_quote must be a multiple of the tick {book.market.tick_quote}"),
+            Requirement(
+                is_on_tick(event.price_quote, book.market.tick_quote),
+                f"price_quote must be a multiple of the tick {book.market.tick_quote}",
+            ),
         ]
     if isinstance(event, Funding):
         return [Requirement(abs_(event.rate_ppm) <= PPM, f"rate_ppm must be between -{PPM} and {PPM}")]
@@ -168,7 +176,9 @@ def _withdraw(ctx: Ctx, event: Withdraw) -> Ctx:
     ctx = ctx.transfer(name, EXTERNAL, amount, Reason.WITHDRAWAL)
     ctx = ctx.with_book(attrs.evolve(ctx.book, net_deposits_quote=ctx.book.net_deposits_quote - amount))
     a = ctx.book.account(name)
-    return _evolve_account(ctx, name, withdrawn_quote=a.withdrawn_quote + amount, principal_quote=min_(a.principal_quote, a.cash_quote))
+    return _evolve_account(
+        ctx, name, withdrawn_quote=a.withdrawn_quote + amount, principal_quote=min_(a.principal_quote, a.cash_quote)
+    )
 
 
 def _spot_deposit(policy: Policy, ctx: Ctx, event: SpotDeposit) -> Ctx:

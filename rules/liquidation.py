@@ -95,7 +95,9 @@ class LiquidationRule:
 
 def takeover_rule(rule: LiquidationRule) -> LiquidationRule:
     """The same rule with the backstop vault taking the whole position over."""
-    return attrs.evolve(rule, execution=Execution.TAKEOVER, slippage_ppm=0, partial_close_ppm=PPM, takeover_below_ppm=None)
+    return attrs.evolve(
+        rule, execution=Execution.TAKEOVER, slippage_ppm=0, partial_close_ppm=PPM, takeover_below_ppm=None
+    )
 
 
 def is_taken_over(rule: LiquidationRule, equity_quote: Any, maintenance_quote: Any) -> Any:

@@ -30,7 +30,10 @@ class Bracket:
 
 def brackets_of(rule: Any) -> tuple[Bracket, ...]:
     """The tiers of a :class:`~solvent.rules.margin.MarginRule` as exact brackets (quote quanta)."""
-    return tuple(Bracket(t.floor_notional_quote, Fraction(t.maintenance_ppm, PPM), t.maintenance_amount_quote) for t in rule.tiers)
+    return tuple(
+        Bracket(t.floor_notional_quote, Fraction(t.maintenance_ppm, PPM), t.maintenance_amount_quote)
+        for t in rule.tiers
+    )
 
 
 def bracket_at(brackets: Sequence[Bracket], notional: Fraction) -> int:
@@ -51,12 +54,24 @@ def one_way_liquidation_price(
     """
     side = 1 if size > 0 else -1
     lots = abs(Fraction(size))
-    num = Fraction(wallet) - Fraction(other_maintenance) + Fraction(other_upnl) + bracket.cum - side * lots * Fraction(entry_price)
+    num = (
+        Fraction(wallet)
+        - Fraction(other_maintenance)
+        + Fraction(other_upnl)
+        + bracket.cum
+        - side * lots * Fraction(entry_price)
+    )
     return num / (lots * bracket.mmr - side * lots)
 
 
 def binance_liquidation_price(
-    wallet: Any, size: Any, entry_price: Any, brackets: Sequence[Bracket], *, other_maintenance: Any = 0, other_upnl: Any = 0
+    wallet: Any,
+    size: Any,
+    entry_price: Any,
+    brackets: Sequence[Bracket],
+    *,
+    other_maintenance: Any = 0,
+    other_upnl: Any = 0,
 ) -> Fraction:
     """Binance's liquidation price, with the tier taken at the liquidation price (§1).
 
@@ -88,17 +103,24 @@ def settle_to_mark_liquidation_price(rule: Any, size_lots: int, mark_quote: int,
     return binance_liquidation_price(equity_quote, size_lots, mark_quote, brackets_of(rule))
 
 
-def bybit_linear_liquidation_price(entry_price: Any, size: Any, initial_margin: Any, maintenance_margin: Any, extra_margin: Any = 0) -> Fraction:
+def bybit_linear_liquidation_price(
+    entry_price: Any, size: Any, initial_margin: Any, maintenance_margin: Any, extra_margin: Any = 0
+) -> Fraction:
     """Bybit's isolated USDT liquidation price (§3).
 
     Formula: ``LP_long = EP − (IM − MM)/size − ExtraMargin/size``; the short mirrors it with ``+``.
     """
     side = 1 if size > 0 else -1
     lots = abs(Fraction(size))
-    return Fraction(entry_price) - side * (Fraction(initial_margin) - Fraction(maintenance_margin) + Fraction(extra_margin)) / lots
+    return (
+        Fraction(entry_price)
+        - side * (Fraction(initial_margin) - Fraction(maintenance_margin) + Fraction(extra_margin)) / lots
+    )
 
 
-def bybit_inverse_liquidation_price(entry_price: Any, qty: Any, initial_margin_coin: Any, maintenance_margin_coin: Any) -> Fraction:
+def bybit_inverse_liquidation_price(
+    entry_price: Any, qty: Any, initial_margin_coin: Any, maintenance_margin_coin: Any
+) -> Fraction:
     """Bybit's isolated inverse liquidation price (§3), ``Qty`` in USD contracts, margins in coin.
 
     Formula: ``LP_long = Qty / [PosValue + (IM − MM)]``, ``LP_short = Qty / [PosValue − (IM − MM)]``,

@@ -178,7 +178,9 @@ def _at_named_field(exc: BaseException, cl: type) -> BaseException:
     field = _LEADING_FIELD.match(message)
     names = attrs.fields_dict(cl)
     if _note_name(exc) is None and field and field[1] in names and not _RELATIVE_PATH.search(message):
-        exc.add_note(AttributeValidationNote(f"Validating {cl.__qualname__}.{field[1]}", field[1], names[field[1]].type))
+        exc.add_note(
+            AttributeValidationNote(f"Validating {cl.__qualname__}.{field[1]}", field[1], names[field[1]].type)
+        )
     return exc
 
 
@@ -431,7 +433,20 @@ def load_policy(path: str | os.PathLike[str], *, claims: Claims | None = None) -
 
 # --- writing -------------------------------------------------------------------------------------
 
-_LAYOUT = ("name", "description", "sources", "accepts", "units", "contract", "margin", "liquidation", "fees", "deficit", "pnl_to_pool_adl", "rounding")
+_LAYOUT = (
+    "name",
+    "description",
+    "sources",
+    "accepts",
+    "units",
+    "contract",
+    "margin",
+    "liquidation",
+    "fees",
+    "deficit",
+    "pnl_to_pool_adl",
+    "rounding",
+)
 
 
 def _toml_string(text: str) -> str:
@@ -466,7 +481,11 @@ def _is_table_array(value: Any) -> bool:
 def _table_lines(path: tuple[str, ...], table: dict[str, Any]) -> list[str]:
     """Keys of one table (the ``layer`` tag first, None omitted), then its sub-tables in order."""
     items = sorted(table.items(), key=lambda item: item[0] != TAG)
-    lines = [f"{k} = {_toml_value(v)}" for k, v in items if v is not None and not isinstance(v, dict) and not _is_table_array(v)]
+    lines = [
+        f"{k} = {_toml_value(v)}"
+        for k, v in items
+        if v is not None and not isinstance(v, dict) and not _is_table_array(v)
+    ]
     for key, value in items:
         header = ".".join((*path, key))
         if isinstance(value, dict):

@@ -37,9 +37,7 @@ class Tier:
 
     def __attrs_post_init__(self) -> None:
         if self.maintenance_ppm > self.initial_ppm:
-            raise ValueError(
-                f"'maintenance_ppm' must be <= initial_ppm ({self.initial_ppm}): {self.maintenance_ppm}"
-            )
+            raise ValueError(f"'maintenance_ppm' must be <= initial_ppm ({self.initial_ppm}): {self.maintenance_ppm}")
 
 
 def _micro(amount_micro: int) -> str:
@@ -53,7 +51,9 @@ def _check_tiers(_inst: Any, _attribute: Any, tiers: tuple[Tier, ...]) -> None:
     if not tiers:
         raise ValueError("'tiers' must hold at least one tier")
     if tiers[0].floor_notional_quote != 0:
-        raise ValueError(f"'floor_notional_quote' of the first tier must be 0: {tiers[0].floor_notional_quote} @ tiers[0].floor_notional_quote")
+        raise ValueError(
+            f"'floor_notional_quote' of the first tier must be 0: {tiers[0].floor_notional_quote} @ tiers[0].floor_notional_quote"
+        )
     for i, (lower, upper) in enumerate(zip(tiers, tiers[1:], strict=False), start=1):
         if upper.floor_notional_quote <= lower.floor_notional_quote:
             raise ValueError(

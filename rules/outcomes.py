@@ -119,4 +119,14 @@ class Residual:
     amount_quote: Any
 
 
-Outcome = Liquidated | Bankrupt | LayerUsed | AdlFill | PoolAdlTriggered | PoolAdlFill | DebtCarried | DepositAbsorbed | Residual
+Outcome = (
+    Liquidated
+    | Bankrupt
+    | LayerUsed
+    | AdlFill
+    | PoolAdlTriggered
+    | PoolAdlFill
+    | DebtCarried
+    | DepositAbsorbed
+    | Residual
+)

@@ -111,7 +111,9 @@ def _reduce_side(rule: PnlToPoolAdl, margin: MarginRule, rounding: RoundingRule,
         s = score(rule.ranking, margin, rounding, a, mark)
         p = position_pnl(a, mark)
         on_side = a.size_lots > 0 if long else a.size_lots < 0
-        entries.append(_Candidate(and_(on_side, p > 0), s.num, s.den, i, abs_(a.size_lots), a.size_lots, a.cost_quote, p))
+        entries.append(
+            _Candidate(and_(on_side, p > 0), s.num, s.den, i, abs_(a.size_lots), a.size_lots, a.cost_quote, p)
+        )
     served = []
     for c in sort_queue(entries):
         q = when(c.eligible, min_(c.lots, div(room * c.lots, safe_divisor(c.pnl), rounding=Rounding.FLOOR)))

@@ -14,7 +14,9 @@ from solvent.rules.book import Role
 from solvent.rules.ledger import Ctx, Reason, system
 
 
-def pay_from(ctx: Ctx, role: Role, bankrupt: str, remaining: Any, reason: Reason, cap: int | None = None) -> tuple[Ctx, Any, Any]:
+def pay_from(
+    ctx: Ctx, role: Role, bankrupt: str, remaining: Any, reason: Reason, cap: int | None = None
+) -> tuple[Ctx, Any, Any]:
     """The pool of ``role`` pays what it can of ``remaining``; returns (ctx, paid, exhausted)."""
     source = system(ctx.book, role)
     available = max_(ctx.book.account(source).cash_quote, 0)

@@ -58,7 +58,13 @@ def _reason(layer: Any) -> Reason:
 
 
 def charge(
-    ctx: Ctx, rule: MarginRule, rounding: RoundingRule, layer: Any, bankrupt: str, remaining: Any, at_bankruptcy: Book | None = None
+    ctx: Ctx,
+    rule: MarginRule,
+    rounding: RoundingRule,
+    layer: Any,
+    bankrupt: str,
+    remaining: Any,
+    at_bankruptcy: Book | None = None,
 ) -> tuple[Ctx, Any]:
     """Charge ``remaining`` (or the part the layer may take) pro rata; returns (ctx, paid).
     ``at_bankruptcy``: the book before the bankrupt position was closed (default: ``ctx.book``)."""

@@ -176,7 +176,9 @@ def adjusted_bankruptcy_rating(tnc: Any, tmmr: Any, ba_ppm: int) -> Fraction:
     return min(max(unbounded, Fraction(0)), Fraction(1))
 
 
-def fillable_price(oracle_price: Any, size: Any, tnc: Any, tmmr: Any, mmf: Fraction, *, ba_ppm: int, smmr_ppm: int) -> Fraction:
+def fillable_price(
+    oracle_price: Any, size: Any, tnc: Any, tmmr: Any, mmf: Fraction, *, ba_ppm: int, smmr_ppm: int
+) -> Fraction:
     """The limit price of dYdX's liquidation order for the whole position, exactly (``GetFillablePrice``).
 
     Formula: ``FP = (PNNV − ABR × SMMR × PMMR) / PS`` with ``PNNV = PS × P`` and
@@ -190,7 +192,9 @@ def fillable_price(oracle_price: Any, size: Any, tnc: Any, tmmr: Any, mmf: Fract
     return (pnnv - spread) / size
 
 
-def fillable_price_doc_form(oracle_price: Any, tnc: Any, tmmr: Any, mmf: Fraction, *, ba_ppm: int, smmr_ppm: int) -> Fraction:
+def fillable_price_doc_form(
+    oracle_price: Any, tnc: Any, tmmr: Any, mmf: Fraction, *, ba_ppm: int, smmr_ppm: int
+) -> Fraction:
     """The fillable price as dYdX's documentation writes it, for "both short and long position" (§5).
 
     Formula: ``FP = P × (1 − (SMMR × MMF) × (BA × (1 − Q)))`` with ``Q = V / TMMR`` (no clamp).

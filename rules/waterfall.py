@@ -180,7 +180,9 @@ class VenueAbsorbs:
     terminal: ClassVar[bool] = True
 
 
-Layer = InsuranceFund | BackstopVault | FeePool | Adl | SocializedLoss | HaircutRatio | Clawback | DebtCarry | VenueAbsorbs
+Layer = (
+    InsuranceFund | BackstopVault | FeePool | Adl | SocializedLoss | HaircutRatio | Clawback | DebtCarry | VenueAbsorbs
+)
 LAYER_TYPES: tuple[type, ...] = Layer.__args__  # type: ignore[attr-defined]
 LAYER_KINDS = {cls.kind: cls for cls in LAYER_TYPES}
 

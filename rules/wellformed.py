@@ -86,7 +86,9 @@ def _cost_follows(account: Account) -> Any:
 
 
 def _counts_non_negative(account: Account) -> Any:
-    return and_(account.spot_quote >= 0, account.principal_quote >= 0, account.withdrawn_quote >= 0, account.debt_quote >= 0)
+    return and_(
+        account.spot_quote >= 0, account.principal_quote >= 0, account.withdrawn_quote >= 0, account.debt_quote >= 0
+    )
 
 
 def covers_margin(policy: Policy, account: Account, mark: Any, margin: StartMargin) -> Any:
@@ -107,7 +109,9 @@ def opening_covered(policy: Policy, after: Account, lots_delta: Any, price: Any,
         ⇔ E_before − fee − max(Δ × (P − M), 0) ≥ IM(S_after, M)   (E_after = E_before − Δ(P − M) − fee)
     """
     improvement = max_(lots_delta * (mark - price), 0)
-    return equity(policy.margin, after) - improvement >= initial_margin(policy.margin, policy.rounding, after.size_lots, mark)
+    return equity(policy.margin, after) - improvement >= initial_margin(
+        policy.margin, policy.rounding, after.size_lots, mark
+    )
 
 
 def _fields(_policy: Policy, _book: Book, account: Account) -> str:
@@ -182,13 +186,19 @@ def _rules(policy: Policy, margin: StartMargin | None) -> list[_Rule]:
         rules.append(_Rule("no debt owed off the book", account=lambda p, b, a: a.debt_quote == 0))
     rules.append(_Rule("cost basis follows the position", account=lambda p, b, a: _cost_follows(a)))
     if margin is not None:
-        name = "traders margin-compliant" if margin is StartMargin.INITIAL else "traders not liquidatable (above maintenance)"
-        rules.append(_Rule(
-            name,
-            account=lambda p, b, a: covers_margin(p, a, b.market.mark_quote, margin),
-            applies=lambda p, a: a.is_trader,
-            detail=_margins,
-        ))
+        name = (
+            "traders margin-compliant"
+            if margin is StartMargin.INITIAL
+            else "traders not liquidatable (above maintenance)"
+        )
+        rules.append(
+            _Rule(
+                name,
+                account=lambda p, b, a: covers_margin(p, a, b.market.mark_quote, margin),
+                applies=lambda p, a: a.is_trader,
+                detail=_margins,
+            )
+        )
     return rules
 
 

@@ -81,9 +81,22 @@ def main() -> None:
 @click.argument("policies", nargs=-1, required=True, metavar="POLICY_OR_PRESET...")
 @click.option("--scenario", "scenarios", multiple=True, metavar="NAME", help="Run only this scenario (repeatable).")
 @click.option("--invariant", "invariants", multiple=True, metavar="ID", help="Judge only this invariant (repeatable).")
-@click.option("--accept", "accepted", multiple=True, metavar="ID", help="Report this invariant's failures as accepted (repeatable).")
-@click.option("--search/--no-search", default=True, show_default=True, help="Also search for failing stories with hypothesis.")
-@click.option("--examples", type=click.IntRange(min=1), default=None, help="Search examples per invariant (default 200; 5,000 with --deep).")
+@click.option(
+    "--accept",
+    "accepted",
+    multiple=True,
+    metavar="ID",
+    help="Report this invariant's failures as accepted (repeatable).",
+)
+@click.option(
+    "--search/--no-search", default=True, show_default=True, help="Also search for failing stories with hypothesis."
+)
+@click.option(
+    "--examples",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Search examples per invariant (default 200; 5,000 with --deep).",
+)
 @click.option("--deep", is_flag=True, help="Long search: more examples, longer stories, random seeds.")
 @click.option(
     "--findings-dir",
@@ -92,13 +105,59 @@ def main() -> None:
     show_default=True,
     help="Counterexample database: saved stories are replayed first, new ones saved here.",
 )
-@click.option("--prove-budget", type=Units(minimum=0), default=None, metavar="UNITS", help="z3 proves or refutes what it can within this effort per policy (one mark move, 2 traders), in " + UNITS_HELP + ". Default 60M, or 0 with --no-search.")
-@click.option("--prove-effort", type=Units(), default="10M", show_default=True, metavar="UNITS", help="At most this effort per z3 question within the budget, building the question included.")
-@click.option("--thresholds", "with_thresholds", is_flag=True, help="Also find the four thresholds (see `solvent thresholds`); minutes per policy.")
-@click.option("--threshold-probes", type=click.IntRange(min=0, max=10_000), default=40, show_default=True, metavar="N", help="Proof attempts per threshold question with --thresholds (30M units each).")
-@click.option("--threshold-question", "threshold_questions", default="", metavar="ID,...", help="With --thresholds: only these questions (default all four).")
-@click.option("--format", "formats", multiple=True, type=click.Choice(list(FORMATS)), help="Report format (repeatable; default text). Pair each with an --output; one may go to stdout.")
-@click.option("--output", "outputs", multiple=True, type=click.Path(dir_okay=False, path_type=Path), metavar="PATH", help="Write the preceding --format here (or infer it from the extension).")
+@click.option(
+    "--prove-budget",
+    type=Units(minimum=0),
+    default=None,
+    metavar="UNITS",
+    help="z3 proves or refutes what it can within this effort per policy (one mark move, 2 traders), in "
+    + UNITS_HELP
+    + ". Default 60M, or 0 with --no-search.",
+)
+@click.option(
+    "--prove-effort",
+    type=Units(),
+    default="10M",
+    show_default=True,
+    metavar="UNITS",
+    help="At most this effort per z3 question within the budget, building the question included.",
+)
+@click.option(
+    "--thresholds",
+    "with_thresholds",
+    is_flag=True,
+    help="Also find the four thresholds (see `solvent thresholds`); minutes per policy.",
+)
+@click.option(
+    "--threshold-probes",
+    type=click.IntRange(min=0, max=10_000),
+    default=40,
+    show_default=True,
+    metavar="N",
+    help="Proof attempts per threshold question with --thresholds (30M units each).",
+)
+@click.option(
+    "--threshold-question",
+    "threshold_questions",
+    default="",
+    metavar="ID,...",
+    help="With --thresholds: only these questions (default all four).",
+)
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    type=click.Choice(list(FORMATS)),
+    help="Report format (repeatable; default text). Pair each with an --output; one may go to stdout.",
+)
+@click.option(
+    "--output",
+    "outputs",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="PATH",
+    help="Write the preceding --format here (or infer it from the extension).",
+)
 def check(
     policies: tuple[str, ...],
     scenarios: tuple[str, ...],
@@ -125,8 +184,16 @@ def check(
     from solvent.verdicts.check import resolve as resolve_policy
 
     judgement = _judgement(
-        search=search, deep=deep, examples=examples, prove_budget=prove_budget, prove_effort=prove_effort, findings_dir=findings_dir,
-        scenarios=scenarios, invariants=invariants, accept=accepted, threshold_probes=threshold_probes if with_thresholds else None,
+        search=search,
+        deep=deep,
+        examples=examples,
+        prove_budget=prove_budget,
+        prove_effort=prove_effort,
+        findings_dir=findings_dir,
+        scenarios=scenarios,
+        invariants=invariants,
+        accept=accepted,
+        threshold_probes=threshold_probes if with_thresholds else None,
         threshold_ids=_question_ids(threshold_questions) or (),
     )
     try:
@@ -174,8 +241,12 @@ def _question_ids(text: str) -> tuple[str, ...] | None:
 @click.argument("new", metavar="NEW")
 @click.option("--scenario", "scenarios", multiple=True, metavar="NAME", help="Run only this scenario (repeatable).")
 @click.option("--invariant", "invariants", multiple=True, metavar="ID", help="Judge only this invariant (repeatable).")
-@click.option("--search/--no-search", default=True, show_default=True, help="Also search for failing stories with hypothesis.")
-@click.option("--examples", type=click.IntRange(min=1), default=None, help="Search examples per invariant (default 200).")
+@click.option(
+    "--search/--no-search", default=True, show_default=True, help="Also search for failing stories with hypothesis."
+)
+@click.option(
+    "--examples", type=click.IntRange(min=1), default=None, help="Search examples per invariant (default 200)."
+)
 @click.option(
     "--findings-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -183,13 +254,57 @@ def _question_ids(text: str) -> tuple[str, ...] | None:
     show_default=True,
     help="Counterexample database, as for check: OLD's saved stories are replayed on NEW too.",
 )
-@click.option("--prove-budget", type=Units(minimum=0), default=None, metavar="UNITS", help="z3 effort per version, as for check (default 60M, or 0 with --no-search): invariants newly proved or lost.")
-@click.option("--prove-effort", type=Units(), default="10M", show_default=True, metavar="UNITS", help="At most this effort per z3 question within the budget, building the question included.")
-@click.option("--thresholds", "with_thresholds", is_flag=True, help="Also find the thresholds of both versions and show those that moved.")
-@click.option("--threshold-probes", type=click.IntRange(min=0, max=10_000), default=40, show_default=True, metavar="N", help="Proof attempts per threshold question with --thresholds.")
-@click.option("--threshold-question", "threshold_questions", default="", metavar="ID,...", help="With --thresholds: only these questions (default all four).")
-@click.option("--format", "formats", multiple=True, type=click.Choice(["text", "markdown", "json", "sarif"]), help="Diff format (repeatable; default text; sarif: each changed verdict on the changed line, for code scanning).")
-@click.option("--output", "outputs", multiple=True, type=click.Path(dir_okay=False, path_type=Path), metavar="PATH", help="Write the preceding --format here.")
+@click.option(
+    "--prove-budget",
+    type=Units(minimum=0),
+    default=None,
+    metavar="UNITS",
+    help="z3 effort per version, as for check (default 60M, or 0 with --no-search): invariants newly proved or lost.",
+)
+@click.option(
+    "--prove-effort",
+    type=Units(),
+    default="10M",
+    show_default=True,
+    metavar="UNITS",
+    help="At most this effort per z3 question within the budget, building the question included.",
+)
+@click.option(
+    "--thresholds",
+    "with_thresholds",
+    is_flag=True,
+    help="Also find the thresholds of both versions and show those that moved.",
+)
+@click.option(
+    "--threshold-probes",
+    type=click.IntRange(min=0, max=10_000),
+    default=40,
+    show_default=True,
+    metavar="N",
+    help="Proof attempts per threshold question with --thresholds.",
+)
+@click.option(
+    "--threshold-question",
+    "threshold_questions",
+    default="",
+    metavar="ID,...",
+    help="With --thresholds: only these questions (default all four).",
+)
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    type=click.Choice(["text", "markdown", "json", "sarif"]),
+    help="Diff format (repeatable; default text; sarif: each changed verdict on the changed line, for code scanning).",
+)
+@click.option(
+    "--output",
+    "outputs",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="PATH",
+    help="Write the preceding --format here.",
+)
 def diff(
     old: str,
     new: str,
@@ -217,8 +332,14 @@ def diff(
     from solvent.verdicts.check import side_by_side
 
     judgement = _judgement(
-        search=search, examples=examples, prove_budget=prove_budget, prove_effort=prove_effort, findings_dir=findings_dir,
-        scenarios=scenarios, invariants=invariants, threshold_probes=threshold_probes if with_thresholds else None,
+        search=search,
+        examples=examples,
+        prove_budget=prove_budget,
+        prove_effort=prove_effort,
+        findings_dir=findings_dir,
+        scenarios=scenarios,
+        invariants=invariants,
+        threshold_probes=threshold_probes if with_thresholds else None,
         threshold_ids=_question_ids(threshold_questions) or (),
     )
     try:
@@ -237,13 +358,39 @@ def diff(
 
 
 @main.command()
-@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("docs/gallery"), metavar="DIR")
+@click.argument(
+    "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("docs/gallery"), metavar="DIR"
+)
 @click.option("--search/--no-search", default=True, show_default=True, help="Also search (derandomized CI budget).")
-@click.option("--examples", type=click.IntRange(min=1), default=None, help="Search examples per invariant (default 200).")
-@click.option("--prove-budget", type=Units(minimum=0), default=None, metavar="UNITS", help="z3 effort per preset, as for check (default 60M, or 0 with --no-search).")
-@click.option("--thresholds", "with_thresholds", is_flag=True, help="Also find every preset's thresholds (minutes per preset).")
-@click.option("--threshold-probes", type=click.IntRange(min=0, max=10_000), default=40, show_default=True, metavar="N", help="Proof attempts per threshold question with --thresholds.")
-def gallery(out_dir: Path, search: bool, examples: int | None, prove_budget: int | None, with_thresholds: bool, threshold_probes: int) -> None:
+@click.option(
+    "--examples", type=click.IntRange(min=1), default=None, help="Search examples per invariant (default 200)."
+)
+@click.option(
+    "--prove-budget",
+    type=Units(minimum=0),
+    default=None,
+    metavar="UNITS",
+    help="z3 effort per preset, as for check (default 60M, or 0 with --no-search).",
+)
+@click.option(
+    "--thresholds", "with_thresholds", is_flag=True, help="Also find every preset's thresholds (minutes per preset)."
+)
+@click.option(
+    "--threshold-probes",
+    type=click.IntRange(min=0, max=10_000),
+    default=40,
+    show_default=True,
+    metavar="N",
+    help="Proof attempts per threshold question with --thresholds.",
+)
+def gallery(
+    out_dir: Path,
+    search: bool,
+    examples: int | None,
+    prove_budget: int | None,
+    with_thresholds: bool,
+    threshold_probes: int,
+) -> None:
     """Check every bundled preset; write its Markdown and HTML report and an index into DIR
     (default docs/gallery)."""
     from solvent.reports.gallery import build
@@ -251,7 +398,13 @@ def gallery(out_dir: Path, search: bool, examples: int | None, prove_budget: int
     from solvent.rules.presets import preset_names
 
     # no findings directory: the gallery shows what a fresh `solvent check PRESET` shows
-    judgement = _judgement(search=search, examples=examples, prove_budget=prove_budget, findings_dir=None, threshold_probes=threshold_probes if with_thresholds else None)
+    judgement = _judgement(
+        search=search,
+        examples=examples,
+        prove_budget=prove_budget,
+        findings_dir=None,
+        threshold_probes=threshold_probes if with_thresholds else None,
+    )
     with progress(len(preset_names())) as tick:
         written = build(out_dir, judgement=judgement, tick=tick)
     click.echo("\n".join(str(p) for p in written))
@@ -295,7 +448,9 @@ def replay(finding: Path) -> None:
     from solvent.reports.text import transfers_table
 
     click.echo(transfers_table(steps[index]))
-    others = [(other, first_violation(f.policy, other, steps)) for other in catalog.CATALOG.values() if other.id != inv.id]
+    others = [
+        (other, first_violation(f.policy, other, steps)) for other in catalog.CATALOG.values() if other.id != inv.id
+    ]
     broken = [f"{other.id} (step {at + 1})" for other, at in others if at is not None]
     if broken:  # every story is judged against every claim
         click.echo(f"the same story also breaks: {', '.join(broken)}")
@@ -313,7 +468,9 @@ def presets() -> None:
     for name in preset_names():
         p = load_preset(name)
         waterfall = p.waterfall_summary()
-        rows.append((name, p.contract.kind.value, waterfall, ", ".join(p.accepts) or "-", p.sources[0] if p.sources else "-"))
+        rows.append(
+            (name, p.contract.kind.value, waterfall, ", ".join(p.accepts) or "-", p.sources[0] if p.sources else "-")
+        )
     headers = ("preset", "contract", "deficit waterfall", "gives up by design", "main source")
     click.echo(tabulate(rows, headers=headers, tablefmt="simple", maxcolwidths=[None, None, 32, 36, 50]))
     click.echo("\nEvery source of a preset: its TOML file (solvent.rules.presets.preset_path(name)).")
@@ -321,9 +478,22 @@ def presets() -> None:
 
 @main.command()
 @click.argument("policies", nargs=-1, metavar="[POLICY_OR_PRESET...]")
-@click.option("--search/--no-search", default=True, show_default=True, help="Also search, as solvent check does (--no-search: scenarios only, seconds for every preset).")
-@click.option("--examples", type=click.IntRange(min=1), default=None, help="Search examples per invariant (default 200).")
-@click.option("--prove-budget", type=Units(minimum=0), default=None, metavar="UNITS", help="z3 effort per policy, as for check (default 60M, or 0 with --no-search).")
+@click.option(
+    "--search/--no-search",
+    default=True,
+    show_default=True,
+    help="Also search, as solvent check does (--no-search: scenarios only, seconds for every preset).",
+)
+@click.option(
+    "--examples", type=click.IntRange(min=1), default=None, help="Search examples per invariant (default 200)."
+)
+@click.option(
+    "--prove-budget",
+    type=Units(minimum=0),
+    default=None,
+    metavar="UNITS",
+    help="z3 effort per policy, as for check (default 60M, or 0 with --no-search).",
+)
 @click.option(
     "--findings-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -331,7 +501,9 @@ def presets() -> None:
     show_default=True,
     help="Counterexample database, as for check.",
 )
-def tradeoffs(policies: tuple[str, ...], search: bool, examples: int | None, prove_budget: int | None, findings_dir: Path) -> None:
+def tradeoffs(
+    policies: tuple[str, ...], search: bool, examples: int | None, prove_budget: int | None, findings_dir: Path
+) -> None:
     """Which of no-negative-equity, no-haircut and deposit-not-absorbed each policy gives up: read
     off the same judgement as `solvent check` with the same options (a full check per policy; the
     story told is the one-tick gap)."""
@@ -373,17 +545,59 @@ def invariants() -> None:
 
 @main.command()
 @click.argument("policy", metavar="POLICY_OR_PRESET")
-@click.option("--invariant", "invariant_id", required=True, metavar="ID", help="The invariant to prove (see `solvent invariants`).")
-@click.option("--accounts", type=click.IntRange(min=1, max=64), default=3, show_default=True, help="Traders in the symbolic book (N).")
+@click.option(
+    "--invariant",
+    "invariant_id",
+    required=True,
+    metavar="ID",
+    help="The invariant to prove (see `solvent invariants`).",
+)
+@click.option(
+    "--accounts",
+    type=click.IntRange(min=1, max=64),
+    default=3,
+    show_default=True,
+    help="Traders in the symbolic book (N).",
+)
 @click.option("--events", type=click.IntRange(min=1, max=32), default=1, show_default=True, help="Events in a row (K).")
-@click.option("--event-kinds", default="mark", show_default=True, metavar="KIND,...", help="Kinds each event may be: mark, funding, deposit, withdraw, trade, spot-deposit.")
-@click.option("--effort", "effort_units", type=Units(), default="60M", show_default=True, metavar="UNITS", help="Effort per solver question: building it (the symbolic run) and every z3 check and refinement round, in " + UNITS_HELP + ".")
-@click.option("--safety-net", "safety_s", type=SAFETY_NET, default=None, metavar="SECONDS", help="Wall-clock safety net per z3 check (default ten times the effort's reference time, at least 60 s); an answer it cuts short says so.")
+@click.option(
+    "--event-kinds",
+    default="mark",
+    show_default=True,
+    metavar="KIND,...",
+    help="Kinds each event may be: mark, funding, deposit, withdraw, trade, spot-deposit.",
+)
+@click.option(
+    "--effort",
+    "effort_units",
+    type=Units(),
+    default="60M",
+    show_default=True,
+    metavar="UNITS",
+    help="Effort per solver question: building it (the symbolic run) and every z3 check and refinement round, in "
+    + UNITS_HELP
+    + ".",
+)
+@click.option(
+    "--safety-net",
+    "safety_s",
+    type=SAFETY_NET,
+    default=None,
+    metavar="SECONDS",
+    help="Wall-clock safety net per z3 check (default ten times the effort's reference time, at least 60 s); an answer it cuts short says so.",
+)
 @click.option("--min-price", type=click.IntRange(min=1), default=None, help="Lowest price, quote quanta per lot.")
 @click.option("--max-price", type=click.IntRange(min=1), default=None, help="Highest price, quote quanta per lot.")
-@click.option("--max-quote", type=click.IntRange(min=1), default=None, help="Largest |balance| and amount, quote quanta.")
+@click.option(
+    "--max-quote", type=click.IntRange(min=1), default=None, help="Largest |balance| and amount, quote quanta."
+)
 @click.option("--max-lots", type=click.IntRange(min=1), default=None, help="Largest |position|, lots.")
-@click.option("--price-grid", default="", metavar="P,...", help="Fix every price to these values (linear queries; the verdict covers only them).")
+@click.option(
+    "--price-grid",
+    default="",
+    metavar="P,...",
+    help="Fix every price to these values (linear queries; the verdict covers only them).",
+)
 @click.option("--exact", is_flag=True, help="Hand z3 the exact nonlinear query instead of purifying products.")
 @click.option("--verbose", is_flag=True, help="Show every query, lemma and assumption.")
 def prove(
@@ -449,17 +663,77 @@ def prove(
 
 @main.command()
 @click.argument("policy", metavar="POLICY_OR_PRESET")
-@click.option("--question", "question_ids", default=",".join(("safe-move", "fund-for-gap", "maintenance-for-leverage", "penalty-bankrupts")), show_default=True, metavar="ID,...", help="Which thresholds to find.")
-@click.option("--gap-ppm", type=click.IntRange(min=1, max=1_000_000), default=200_000, show_default=True, help="fund-for-gap: the one-tick gap the fund must cover (ppm of the mark).")
-@click.option("--leverage", type=click.IntRange(min=1, max=1_000_000), default=10, show_default=True, help="maintenance-for-leverage: the leverage accounts open at.")
-@click.option("--maintenance-gap-ppm", type=click.IntRange(min=1, max=1_000_000), default=50_000, show_default=True, help="maintenance-for-leverage: the gap a position above maintenance must survive (ppm).")
-@click.option("--accounts", type=click.IntRange(min=1, max=64), default=None, help="Traders in each symbolic book (N; default 2, and 1 for fund-for-gap on an ADL-only policy: see its note).")
-@click.option("--effort", "effort_units", type=Units(), default="30M", show_default=True, metavar="UNITS", help="Effort per solver question, building it included, in " + UNITS_HELP + ".")
-@click.option("--probes", "max_probes", type=click.IntRange(min=0, max=10_000), default=40, show_default=True, help="Proof attempts per threshold before reporting what was decided.")
-@click.option("--safety-net", "safety_s", type=SAFETY_NET, default=None, metavar="SECONDS", help="Wall-clock safety net per z3 check (default ten times the effort's reference time, at least 60 s).")
-@click.option("--min-price", type=click.IntRange(min=1), default=None, help="Lowest price, quote quanta per lot (default 10000).")
+@click.option(
+    "--question",
+    "question_ids",
+    default=",".join(("safe-move", "fund-for-gap", "maintenance-for-leverage", "penalty-bankrupts")),
+    show_default=True,
+    metavar="ID,...",
+    help="Which thresholds to find.",
+)
+@click.option(
+    "--gap-ppm",
+    type=click.IntRange(min=1, max=1_000_000),
+    default=200_000,
+    show_default=True,
+    help="fund-for-gap: the one-tick gap the fund must cover (ppm of the mark).",
+)
+@click.option(
+    "--leverage",
+    type=click.IntRange(min=1, max=1_000_000),
+    default=10,
+    show_default=True,
+    help="maintenance-for-leverage: the leverage accounts open at.",
+)
+@click.option(
+    "--maintenance-gap-ppm",
+    type=click.IntRange(min=1, max=1_000_000),
+    default=50_000,
+    show_default=True,
+    help="maintenance-for-leverage: the gap a position above maintenance must survive (ppm).",
+)
+@click.option(
+    "--accounts",
+    type=click.IntRange(min=1, max=64),
+    default=None,
+    help="Traders in each symbolic book (N; default 2, and 1 for fund-for-gap on an ADL-only policy: see its note).",
+)
+@click.option(
+    "--effort",
+    "effort_units",
+    type=Units(),
+    default="30M",
+    show_default=True,
+    metavar="UNITS",
+    help="Effort per solver question, building it included, in " + UNITS_HELP + ".",
+)
+@click.option(
+    "--probes",
+    "max_probes",
+    type=click.IntRange(min=0, max=10_000),
+    default=40,
+    show_default=True,
+    help="Proof attempts per threshold before reporting what was decided.",
+)
+@click.option(
+    "--safety-net",
+    "safety_s",
+    type=SAFETY_NET,
+    default=None,
+    metavar="SECONDS",
+    help="Wall-clock safety net per z3 check (default ten times the effort's reference time, at least 60 s).",
+)
+@click.option(
+    "--min-price", type=click.IntRange(min=1), default=None, help="Lowest price, quote quanta per lot (default 10000)."
+)
 @click.option("--max-price", type=click.IntRange(min=1), default=None, help="Highest price, quote quanta per lot.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, writable=True), default=None, help="Also write the answers as JSON (schema solvent.thresholds/1).")
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Also write the answers as JSON (schema solvent.thresholds/1).",
+)
 @click.option("--verbose", is_flag=True, help="Show every probe.")
 def thresholds(
     policy: str,
@@ -504,7 +778,12 @@ def thresholds(
                 raise KeyError(f"--question: unknown threshold question {q!r}; known: {', '.join(known)}")
         given = {"min_price": min_price, "max_price": max_price}
         given = {k: v for k, v in given.items() if v is not None}
-        bounds = {q: default_bounds(accounts=accounts or known[q].accounts(resolved) or 2, effort=effort_units, safety_s=safety_s, **given) for q in ids}
+        bounds = {
+            q: default_bounds(
+                accounts=accounts or known[q].accounts(resolved) or 2, effort=effort_units, safety_s=safety_s, **given
+            )
+            for q in ids
+        }
     except PolicyError as exc:
         _bad_input(str(exc))
     except KeyError as exc:

@@ -34,10 +34,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="PATH",
         help="check every *.toml policy under PATH (a folder or a file); repeatable",
     )
-    group.addoption("--solvent-examples", type=int, default=None, metavar="N", help="search examples per claim (default 200, as solvent check)")
-    group.addoption("--solvent-prove-budget", default=None, metavar="UNITS", help="z3 effort per policy, as solvent check --prove-budget (default 60M; 0: none)")
-    group.addoption("--solvent-findings-dir", default=None, metavar="DIR", help="counterexample database (default .solvent/findings, as solvent check)")
-    parser.addini("solvent_policies", type="paths", default=[], help="policy folders or files checked by the Solvent plugin")
+    group.addoption(
+        "--solvent-examples",
+        type=int,
+        default=None,
+        metavar="N",
+        help="search examples per claim (default 200, as solvent check)",
+    )
+    group.addoption(
+        "--solvent-prove-budget",
+        default=None,
+        metavar="UNITS",
+        help="z3 effort per policy, as solvent check --prove-budget (default 60M; 0: none)",
+    )
+    group.addoption(
+        "--solvent-findings-dir",
+        default=None,
+        metavar="DIR",
+        help="counterexample database (default .solvent/findings, as solvent check)",
+    )
+    parser.addini(
+        "solvent_policies", type="paths", default=[], help="policy folders or files checked by the Solvent plugin"
+    )
 
 
 def _roots(config: pytest.Config) -> list[Path]:
@@ -132,7 +150,9 @@ class ClaimItem(pytest.Item):
         if verdict.status is ClaimStatus.ACCEPTED:
             pytest.xfail(f"fails as the policy accepts (a trade-off by design): {evidence(verdict)}")
         if verdict.status is ClaimStatus.NOT_EXERCISED:
-            pytest.skip(f"not exercised: no scenario step or search example took this claim's path ({evidence(verdict)})")
+            pytest.skip(
+                f"not exercised: no scenario step or search example took this claim's path ({evidence(verdict)})"
+            )
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, SolventFailure):

@@ -66,27 +66,39 @@ def book_assumptions(policy: Policy, book: Book, bounds: Bounds) -> list[Assumpt
     (:func:`solvent.rules.wellformed.conditions` at ``bounds.start_margin``), then the fund floor."""
     market = book.market
     out = [
-        Assumption("prices within bounds", and_(
-            _within(market.mark_quote, bounds.min_price, bounds.max_price),
-            _within(market.previous_mark_quote, bounds.min_price, bounds.max_price),
-        )),
+        Assumption(
+            "prices within bounds",
+            and_(
+                _within(market.mark_quote, bounds.min_price, bounds.max_price),
+                _within(market.previous_mark_quote, bounds.min_price, bounds.max_price),
+            ),
+        ),
         Assumption("balances within bounds", all_(_account_bounds(a, bounds) for a in book.accounts)),
-        Assumption("net deposits within bounds", _within(book.net_deposits_quote, -bounds.max_quote * len(book.accounts), bounds.max_quote * len(book.accounts))),
+        Assumption(
+            "net deposits within bounds",
+            _within(
+                book.net_deposits_quote, -bounds.max_quote * len(book.accounts), bounds.max_quote * len(book.accounts)
+            ),
+        ),
     ]
     margin = StartMargin(bounds.start_margin)
     out += [Assumption(c.name, c.holds) for c in conditions(policy, book, margin=margin)]
     if bounds.min_fund_ppm is not None:
         fund = book.role(Role.INSURANCE_FUND).cash_quote
         long_notional = long_open_interest(policy, book)
-        out.append(Assumption(
-            f"insurance fund >= {bounds.min_fund_ppm} ppm of the long open interest's notional",
-            fund * PPM >= long_notional * bounds.min_fund_ppm,
-        ))
+        out.append(
+            Assumption(
+                f"insurance fund >= {bounds.min_fund_ppm} ppm of the long open interest's notional",
+                fund * PPM >= long_notional * bounds.min_fund_ppm,
+            )
+        )
         # the fund alone is measured: a fee pool or vault above the haircut layers starts empty
-        out.append(Assumption(
-            "the other pools start empty (the fund alone is measured)",
-            all_(book.role(r).cash_quote == 0 for r in (Role.FEE_ACCOUNT, Role.BACKSTOP_VAULT)),
-        ))
+        out.append(
+            Assumption(
+                "the other pools start empty (the fund alone is measured)",
+                all_(book.role(r).cash_quote == 0 for r in (Role.FEE_ACCOUNT, Role.BACKSTOP_VAULT)),
+            )
+        )
     return out
 
 

@@ -109,7 +109,9 @@ class Bounds:
         if self.max_move_ppm is not None and self.max_move_ppm > PPM:
             raise ValueError(f"'max_move_ppm' must be <= {PPM}: {self.max_move_ppm}")
         if set(self.event_kinds) <= {"trade"} and self.accounts < 2:
-            raise ValueError(f"'accounts' must be >= 2 when every event is a trade (a trade has two sides): {self.accounts}")
+            raise ValueError(
+                f"'accounts' must be >= 2 when every event is a trade (a trade has two sides): {self.accounts}"
+            )
 
     @property
     def safety_net(self) -> float:

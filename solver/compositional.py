@@ -134,7 +134,9 @@ def writers(field: str) -> set[str]:
             if not isinstance(fn, ast.FunctionDef):
                 continue
             for node in ast.walk(fn):
-                if (isinstance(node, ast.keyword) and node.arg == field) or (isinstance(node, ast.Constant) and node.value == field):
+                if (isinstance(node, ast.keyword) and node.arg == field) or (
+                    isinstance(node, ast.Constant) and node.value == field
+                ):
                     out.add(f"{info.__name__.rsplit('.', 1)[-1]}.{fn.name}")
     return out
 
@@ -164,7 +166,14 @@ def _small_book(bounds: Bounds, traders: int = 2) -> Book:
 
 
 def _open_interest(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str]:
-    lemmas = [_static("O1: size_lots is written only by positions.move_position", "size_lots", {"positions.move_position"}, checker)]
+    lemmas = [
+        _static(
+            "O1: size_lots is written only by positions.move_position",
+            "size_lots",
+            {"positions.move_position"},
+            checker,
+        )
+    ]
     book = _small_book(bounds, traders=3)
     lots, price = z3.Ints("lemma.lots lemma.price")
     buyer, seller, other = (a.name for a in book.traders)
@@ -174,10 +183,16 @@ def _open_interest(policy: Policy, bounds: Bounds, checker: _Checker) -> list[st
         after.account(seller).size_lots == book.account(seller).size_lots - lots,
         *[after.account(a.name).size_lots == a.size_lots for a in book.accounts if a.name not in (buyer, seller)],
     )
-    lemmas.append(checker.valid("O2: a fill moves +lots to the buyer and -lots to the seller, nothing else", [lots >= 0], claim))
+    lemmas.append(
+        checker.valid("O2: a fill moves +lots to the buyer and -lots to the seller, nothing else", [lots >= 0], claim)
+    )
     callers = _callers("move_position")
     ok = callers <= {"positions.fill"}
-    checker.queries.append(QueryStats("O1': move_position is called only by positions.fill", "holds" if ok else f"also by {sorted(callers)}", 0.0))
+    checker.queries.append(
+        QueryStats(
+            "O1': move_position is called only by positions.fill", "holds" if ok else f"also by {sorted(callers)}", 0.0
+        )
+    )
     if not ok:
         raise _Failed("O1'")
     lemmas.append("O1': move_position is called only by positions.fill (once per side)")
@@ -192,7 +207,10 @@ def _callers(function: str) -> set[str]:
         for fn in ast.walk(tree):
             if isinstance(fn, ast.FunctionDef):
                 for node in ast.walk(fn):
-                    if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == function:
+                    if (
+                        isinstance(node, ast.Call)
+                        and getattr(node.func, "id", getattr(node.func, "attr", None)) == function
+                    ):
                         out.add(f"{info.__name__.rsplit('.', 1)[-1]}.{fn.name}")
     return out
 
@@ -208,7 +226,14 @@ def _ledger_lemma(bounds: Bounds, checker: _Checker) -> str:
     book = _small_book(bounds, traders=2)
     a, b = (t.name for t in book.traders)
     amount = z3.Int("lemma.amount")
-    cases = [(a, b, 0), (a, a + SPOT, 0), (a + SPOT, b, 0), (EXTERNAL, a, 1), (EXTERNAL, a + SPOT, 1), (a, EXTERNAL, -1)]
+    cases = [
+        (a, b, 0),
+        (a, a + SPOT, 0),
+        (a + SPOT, b, 0),
+        (EXTERNAL, a, 1),
+        (EXTERNAL, a + SPOT, 1),
+        (a, EXTERNAL, -1),
+    ]
     claims = []
     for source, destination, sign in cases:
         after = Ctx(book).transfer(source, destination, amount, Reason.DEPOSIT).book
@@ -220,7 +245,11 @@ def _ledger_lemma(bounds: Bounds, checker: _Checker) -> str:
             for f in data_fields(Account)
         ]
         claims.append(z3.And(_total(after) - _total(book) == sign * amount, *frame))
-    return checker.valid("C2: a transfer changes Σ(cash + spot) by +amount in, -amount out, 0 inside, and no third account", [], z3.And(*claims))
+    return checker.valid(
+        "C2: a transfer changes Σ(cash + spot) by +amount in, -amount out, 0 inside, and no third account",
+        [],
+        z3.And(*claims),
+    )
 
 
 def _event_lemmas(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str]:
@@ -237,9 +266,17 @@ def _event_lemmas(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str
                 if EXTERNAL in (e.item.source, e.item.destination)
             )
             claim = ctx.book.net_deposits_quote - book.net_deposits_quote == external
-            out.append(checker.valid(f"C3 ({variant.label}): net deposits change by exactly the external transfers", [], claim))
-            stray = [e.item.reason for e in ctx.entries if clearing in (e.item.source, e.item.destination) and e.item.reason not in CLEARING_REASONS]
-            checker.queries.append(QueryStats(f"C4 ({variant.label})", "holds" if not stray else f"clearing also moved by {stray}", 0.0))
+            out.append(
+                checker.valid(f"C3 ({variant.label}): net deposits change by exactly the external transfers", [], claim)
+            )
+            stray = [
+                e.item.reason
+                for e in ctx.entries
+                if clearing in (e.item.source, e.item.destination) and e.item.reason not in CLEARING_REASONS
+            ]
+            checker.queries.append(
+                QueryStats(f"C4 ({variant.label})", "holds" if not stray else f"clearing also moved by {stray}", 0.0)
+            )
             if stray:
                 raise _Failed("C4")
             out.append(f"C4 ({variant.label}): only settlement and funding transfers touch the clearing account")
@@ -278,10 +315,18 @@ def _flow_lemmas(book: Book, variant: Any, ctx: Ctx, checker: _Checker) -> list[
         mark, rate = book.market.mark_quote, event.rate_ppm
         flows = [_flow(ctx, a.name, clearing, SETTLING) for a in others]
         per_account = [PPM * f >= a.size_lots * mark * rate for f, a in zip(flows, others, strict=True)]
-        dust = sum_(z3.If(_b(e.guard), e.item.amount_quote, 0) for e in ctx.entries if e.item.reason is Reason.FUNDING_DUST)
+        dust = sum_(
+            z3.If(_b(e.guard), e.item.amount_quote, 0) for e in ctx.entries if e.item.reason is Reason.FUNDING_DUST
+        )
         before_dust = book.role(Role.CLEARING).cash_quote + sum_(flows)
         claim = z3.And(*per_account, dust == z3.If(before_dust >= 0, before_dust, 0))
-        return [checker.valid("C5 (funding): 1e6 × each account's flow into clearing ≥ s·M·r; the dust transfer takes the clearing balance if positive", [], claim)]
+        return [
+            checker.valid(
+                "C5 (funding): 1e6 × each account's flow into clearing ≥ s·M·r; the dust transfer takes the clearing balance if positive",
+                [],
+                claim,
+            )
+        ]
     return []
 
 
@@ -291,13 +336,27 @@ def _aggregate(checker: _Checker) -> str:
     funding_case = z3.Implies(
         z3.And(s == 0, c == 0, PPM * f >= s * mark * rate, dust == z3.If(f >= 0, f, 0)), c + f - dust == 0
     )
-    return checker.valid("aggregate: with Σs = 0 the clearing account ends every event at 0, for any N", [], z3.And(mark_case, funding_case))
+    return checker.valid(
+        "aggregate: with Σs = 0 the clearing account ends every event at 0, for any N",
+        [],
+        z3.And(mark_case, funding_case),
+    )
 
 
 def _conservation(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str]:
     lemmas = [
-        _static("C1: cash_quote is written only through ledger._balance (by Ctx.transfer)", "cash_quote", {"ledger._balance"}, checker),
-        _static("C1: spot_quote is written only through ledger._balance (by Ctx.transfer)", "spot_quote", {"ledger._balance"}, checker),
+        _static(
+            "C1: cash_quote is written only through ledger._balance (by Ctx.transfer)",
+            "cash_quote",
+            {"ledger._balance"},
+            checker,
+        ),
+        _static(
+            "C1: spot_quote is written only through ledger._balance (by Ctx.transfer)",
+            "spot_quote",
+            {"ledger._balance"},
+            checker,
+        ),
         _ledger_lemma(bounds, checker),
     ]
     lemmas += _event_lemmas(policy, bounds, checker)

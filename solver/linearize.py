@@ -356,7 +356,9 @@ class Linearizer:
                 stack.extend((c, False) for c in (then, other) if c.get_id() not in memo)
                 continue
             first, second = memo[other.get_id()][1], memo[then.get_id()][1]
-            both = None if first is None or second is None or len(first) + len(second) > self._leaf_cap else first + second
+            both = (
+                None if first is None or second is None or len(first) + len(second) > self._leaf_cap else first + second
+            )
             memo[key] = (node, both)
         return memo[e.get_id()][1]
 
@@ -450,7 +452,11 @@ class Linearizer:
         for x, y in ((a, b), (b, a)):
             if _kind(x) == z3.Z3_OP_ITE and self._flat(x):
                 cond, then, other = x.children()
-                return terms(x.ctx).ite(cond, self._build(self._times(self._form(then), self._form(y)), 1), self._build(self._times(self._form(other), self._form(y)), 1))
+                return terms(x.ctx).ite(
+                    cond,
+                    self._build(self._times(self._form(then), self._form(y)), 1),
+                    self._build(self._times(self._form(other), self._form(y)), 1),
+                )
         key = tuple(sorted((a.get_id(), b.get_id())))
         if key not in self.products:
             m = self._fresh("m")

@@ -141,7 +141,9 @@ def scope_of(bounds: Bounds) -> Scope:
 # --- the bounded proof ---------------------------------------------------------------------------
 
 
-def _small_scope_first(policy: Policy, invariant: Invariant, bounds: Bounds, *, check_invariant: bool = True, transfers: bool = True) -> ProofResult:
+def _small_scope_first(
+    policy: Policy, invariant: Invariant, bounds: Bounds, *, check_invariant: bool = True, transfers: bool = True
+) -> ProofResult:
     """Refute on 1, 2, 3 traders first (cheap, and every measured counterexample lived there, docs/solver-notes.md#small-scope; a
     quarter of the effort each), then decide N itself. A refutation on fewer traders is a refutation within the bounds; a proof
     on fewer traders says nothing about N, so only N's own proof is reported."""
@@ -149,10 +151,20 @@ def _small_scope_first(policy: Policy, invariant: Invariant, bounds: Bounds, *, 
     quick = max(bounds.effort // 4, 1)  # a search for a cheap refutation, not a proof
     smallest = 2 if set(bounds.event_kinds) <= {"trade"} else 1
     for n in [n for n in (1, 2, 3) if smallest <= n < bounds.accounts]:
-        outcome = _bounded(policy, invariant, attrs.evolve(bounds, accounts=n, effort=quick), check_invariant=check_invariant, transfers=transfers)
+        outcome = _bounded(
+            policy,
+            invariant,
+            attrs.evolve(bounds, accounts=n, effort=quick),
+            check_invariant=check_invariant,
+            transfers=transfers,
+        )
         earlier += outcome.queries
         if outcome.verdict is Verdict.REFUTED:
-            return attrs.evolve(outcome, scope=scope_of(bounds), obligations=tuple(attrs.evolve(o, scope=scope_of(bounds)) for o in outcome.obligations))
+            return attrs.evolve(
+                outcome,
+                scope=scope_of(bounds),
+                obligations=tuple(attrs.evolve(o, scope=scope_of(bounds)) for o in outcome.obligations),
+            )
     outcome = _bounded(policy, invariant, bounds, check_invariant=check_invariant, transfers=transfers)
     return attrs.evolve(outcome, queries=tuple(earlier) + outcome.queries)
 
@@ -169,7 +181,9 @@ def _slot_prices(bounds: Bounds) -> list[bool]:
     return [any(k in ("mark", "trade") for k in bounds.event_kinds) for _ in range(bounds.events)]
 
 
-def _bounded(policy: Policy, invariant: Invariant, bounds: Bounds, *, check_invariant: bool = True, transfers: bool = True) -> ProofResult:
+def _bounded(
+    policy: Policy, invariant: Invariant, bounds: Bounds, *, check_invariant: bool = True, transfers: bool = True
+) -> ProofResult:
     checked = ((invariant,) if check_invariant else ()) + ((None,) if transfers else ())
     if not checked:
         raise ValueError("a proof needs an obligation: the invariant, the transfers, or both")
@@ -186,7 +200,9 @@ def _bounded(policy: Policy, invariant: Invariant, bounds: Bounds, *, check_inva
             for name, answers in per_obligation.items():
                 answers.append(Answer(Verdict.UNKNOWN, QueryStats(name, "out of effort (building)", 0.0), stop.reason))
             continue
-        queries.append(QueryStats(f"build {_point(prices)}".strip(), "built", query.build_seconds, units=query.build_units))
+        queries.append(
+            QueryStats(f"build {_point(prices)}".strip(), "built", query.build_seconds, units=query.build_units)
+        )
         linear = linear and query.exact
         names = names or tuple(a.name for a in query.assumptions)
         witness = query.check_assumptions()
@@ -217,7 +233,10 @@ def _bounded(policy: Policy, invariant: Invariant, bounds: Bounds, *, check_inva
     if witnesses and len(vacuous) == len(witnesses):
         return attrs.evolve(base, verdict=Verdict.VACUOUS, reason=vacuous[0].reason, conflicting=vacuous[0].conflicting)
     unknown_witness = [w for w in witnesses if w.verdict is Verdict.UNKNOWN]
-    results = [attrs.evolve(_fold(name, answers, unknown_witness), scope=scope_of(bounds)) for name, answers in per_obligation.items()]
+    results = [
+        attrs.evolve(_fold(name, answers, unknown_witness), scope=scope_of(bounds))
+        for name, answers in per_obligation.items()
+    ]
     verdict, reason = combine(results)
     refuted = next((a for answers in per_obligation.values() for a in answers if a.verdict is Verdict.REFUTED), None)
     witness = next((w.replay.story for w in witnesses if w.replay is not None), None)

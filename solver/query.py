@@ -140,10 +140,13 @@ class StoryQuery:
         out.append(Assumption("event numbers within bounds", all_(s.field_bounds for s in self.slots)))
         if bounds.max_move_ppm is not None:
             out += [
-                Assumption(f"event {k + 1} moves the mark at most {bounds.max_move_ppm} ppm", all_(
-                    _implies(r.slot.chosen(v), move_within(r.before.market.mark_quote, vr.variant.event, bounds))
-                    for v, vr in enumerate(r.runs)
-                ))
+                Assumption(
+                    f"event {k + 1} moves the mark at most {bounds.max_move_ppm} ppm",
+                    all_(
+                        _implies(r.slot.chosen(v), move_within(r.before.market.mark_quote, vr.variant.event, bounds))
+                        for v, vr in enumerate(r.runs)
+                    ),
+                )
                 for k, r in enumerate(self.runs)
             ]
         return out
@@ -197,7 +200,9 @@ class StoryQuery:
             return self._loop(name, goal, invariant, witness=False, budget=units)
         return self._portfolio(name, key, goal, invariant, extra, self.solve_units if units is None else units)
 
-    def _portfolio(self, name: str, key: str | None, goal: Any, invariant: Invariant | None, extra: Any, total: int) -> Answer:
+    def _portfolio(
+        self, name: str, key: str | None, goal: Any, invariant: Invariant | None, extra: Any, total: int
+    ) -> Answer:
         """Purified with a few refinement rounds, then exact NIA, then purified again: each phase
         decides what the others stall on (linear proofs at large N; pro-rata rounding at small N).
         The phases share ``total`` units: a third, then half of what is left, then the rest."""
@@ -269,7 +274,18 @@ class StoryQuery:
             )
         cx = Counterexample(rep.story, rep.steps, rep.failed_at, name, rep.detail)
         size = evaluate(self.size).as_long()
-        return _answer(Verdict.REFUTED, name, "sat (exact, replayed)", started, 0, rep.detail, units=spent, counterexample=cx, replay=rep, size=size)
+        return _answer(
+            Verdict.REFUTED,
+            name,
+            "sat (exact, replayed)",
+            started,
+            0,
+            rep.detail,
+            units=spent,
+            counterexample=cx,
+            replay=rep,
+            size=size,
+        )
 
     def _loop(
         self,
@@ -292,26 +308,62 @@ class StoryQuery:
         try:
             for rounds in range(rounds_allowed + 1):
                 if budget - spent <= 0:
-                    return _answer(Verdict.UNKNOWN, name, "out of effort", started, rounds, f"its effort ran out after {rounds} refinement rounds ({effort.units_text(spent)})", units=spent)
+                    return _answer(
+                        Verdict.UNKNOWN,
+                        name,
+                        "out of effort",
+                        started,
+                        rounds,
+                        f"its effort ran out after {rounds} refinement rounds ({effort.units_text(spent)})",
+                        units=spent,
+                    )
                 solved = effort.solve(self.solver, budget - spent, self.bounds.safety_net)
                 spent += solved.units
                 if solved.result == "unsat":
                     if witness:
                         core = tuple(sorted(str(c).removeprefix("assume: ") for c in self.solver.unsat_core()))
-                        return _answer(Verdict.VACUOUS, name, "unsat", started, rounds, "the assumptions conflict: " + "; ".join(core), units=spent, conflicting=core)
+                        return _answer(
+                            Verdict.VACUOUS,
+                            name,
+                            "unsat",
+                            started,
+                            rounds,
+                            "the assumptions conflict: " + "; ".join(core),
+                            units=spent,
+                            conflicting=core,
+                        )
                     return _answer(Verdict.PROVED, name, "unsat", started, rounds, units=spent)
                 if solved.result == "unknown":
-                    result = "out of effort" if solved.stopped_by == "effort" else "safety net" if solved.stopped_by == "safety net" else "unknown"
+                    result = (
+                        "out of effort"
+                        if solved.stopped_by == "effort"
+                        else "safety net"
+                        if solved.stopped_by == "safety net"
+                        else "unknown"
+                    )
                     return _answer(Verdict.UNKNOWN, name, result, started, rounds, solved.reason, units=spent)
                 model = self.solver.model()
                 story = decode(self.book, self.slots, under_model(model))
                 rep = replay(self.policy, obligation, story, self.bounds)
                 if witness and _witnessed(rep, len(self.slots)):
-                    return _answer(Verdict.WITNESSED, name, "sat (witness replayed)", started, rounds, units=spent, replay=rep)
+                    return _answer(
+                        Verdict.WITNESSED, name, "sat (witness replayed)", started, rounds, units=spent, replay=rep
+                    )
                 if not witness and rep.violates:
                     cx = Counterexample(rep.story, rep.steps, rep.failed_at, name, rep.detail)
                     size = model.eval(self.size, model_completion=True).as_long()
-                    return _answer(Verdict.REFUTED, name, "sat (replayed)", started, rounds, rep.detail, units=spent, counterexample=cx, replay=rep, size=size)
+                    return _answer(
+                        Verdict.REFUTED,
+                        name,
+                        "sat (replayed)",
+                        started,
+                        rounds,
+                        rep.detail,
+                        units=spent,
+                        counterexample=cx,
+                        replay=rep,
+                        size=size,
+                    )
                 facts = self._refine(model, rep, name, rounds)
                 # lemmas are true of the exact definitions: they stay for every later question
                 self.solver.pop()
@@ -319,7 +371,15 @@ class StoryQuery:
                 self.solver.push()
                 if goal is not None:
                     self.solver.add(goal)
-            return _answer(Verdict.UNKNOWN, name, "sat (spurious)", started, rounds_allowed, f"refinement gave up after {rounds_allowed} rounds", units=spent)
+            return _answer(
+                Verdict.UNKNOWN,
+                name,
+                "sat (spurious)",
+                started,
+                rounds_allowed,
+                f"refinement gave up after {rounds_allowed} rounds",
+                units=spent,
+            )
         finally:
             self.solver.pop()
 
@@ -337,7 +397,17 @@ class StoryQuery:
         return self.linearizer.strengthen(wrong) + lemmas(wrong, model)
 
 
-def _answer(verdict: Verdict, name: str, result: str, started: float, rounds: int, reason: str = "", *, units: int = 0, **kw: Any) -> Answer:
+def _answer(
+    verdict: Verdict,
+    name: str,
+    result: str,
+    started: float,
+    rounds: int,
+    reason: str = "",
+    *,
+    units: int = 0,
+    **kw: Any,
+) -> Answer:
     return Answer(verdict, QueryStats(name, result, time.perf_counter() - started, rounds, units), reason, **kw)
 
 

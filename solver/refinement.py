@@ -55,13 +55,17 @@ def replay(policy: Policy, invariant: Invariant | None, story: Story, bounds: Bo
     transfers obligation that is the violation; for an invariant it stops the replay.
     """
     outside = tuple(a.name for a in book_assumptions(policy, story.book, bounds) if not a.holds)
-    outside += tuple(f"event {i + 1} numbers within bounds" for i, e in enumerate(story.events) if not event_within(e, bounds))
+    outside += tuple(
+        f"event {i + 1} numbers within bounds" for i, e in enumerate(story.events) if not event_within(e, bounds)
+    )
     if outside:
         return Replay(story, (), None, outside)
     book, steps = story.book, []
     for i, event in enumerate(story.events):
         if not move_within(book.market.mark_quote, event, bounds):
-            return Replay(story, tuple(steps), None, (f"event {i + 1} moves the mark at most {bounds.max_move_ppm} ppm",))
+            return Replay(
+                story, tuple(steps), None, (f"event {i + 1} moves the mark at most {bounds.max_move_ppm} ppm",)
+            )
         try:
             s = step(policy, book, event)
         except RejectedEvent as exc:

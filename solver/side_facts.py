@@ -88,7 +88,9 @@ def terms(ctx: z3.Context) -> Terms:
     return _TERMS[key]
 
 
-def shared_factor_facts(f: z3.ArithRef, big_a: z3.ArithRef, a: z3.ArithRef, big_b: z3.ArithRef, b: z3.ArithRef) -> list[z3.BoolRef]:
+def shared_factor_facts(
+    f: z3.ArithRef, big_a: z3.ArithRef, a: z3.ArithRef, big_b: z3.ArithRef, b: z3.ArithRef
+) -> list[z3.BoolRef]:
     """``A = a·f`` and ``B = b·f``: ``A ± B`` has the sign of ``(a ± b)`` times the sign of ``f``."""
     t = terms(f.ctx)
     zero = t.num(0)

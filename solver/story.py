@@ -297,7 +297,9 @@ def slots(book: Book, bounds: Bounds, prices: Sequence[int | None] = ()) -> list
         price = prices[k] if k < len(prices) else None
         variants = [v for kind in bounds.event_kinds for v in _variants(kind, k, book, bounds, price)]
         if not variants:
-            raise ValueError(f"'event_kinds' {', '.join(bounds.event_kinds)} need at least 2 accounts (a trade has two sides): {bounds.accounts}")
+            raise ValueError(
+                f"'event_kinds' {', '.join(bounds.event_kinds)} need at least 2 accounts (a trade has two sides): {bounds.accounts}"
+            )
         choice = z3.Int(f"e{k + 1}.choice") if len(variants) > 1 else None
         fb = _field_bounds(variants, bounds)
         if choice is not None:
@@ -321,7 +323,9 @@ def run(policy: Policy, book: Book, story_slots: Sequence[Slot]) -> list[SlotRun
     """
     out = []
     market = book.market
-    positive = [m for m in (market.mark_quote, market.previous_mark_quote) if isinstance(m, z3.ExprRef) and z3.is_const(m)]
+    positive = [
+        m for m in (market.mark_quote, market.previous_mark_quote) if isinstance(m, z3.ExprRef) and z3.is_const(m)
+    ]
     for slot in story_slots:
         positive += [v for v in _slot_variables(slot, POSITIVE_FIELDS) if not any(v.eq(p) for p in positive)]
         runs = []
@@ -377,7 +381,8 @@ def canonical_witness(policy: Policy, book: Book, story_slots: Sequence[Slot], b
     mark = book.market.mark_quote if type(book.market.mark_quote) is int else bounds.min_price
     cash = bounds.max_quote // 2
     accounts = tuple(
-        attrs.evolve(a, **{f: (cash if a.is_trader and f == "cash_quote" else 0) for f in data_fields(Account)}) for a in book.accounts
+        attrs.evolve(a, **{f: (cash if a.is_trader and f == "cash_quote" else 0) for f in data_fields(Account)})
+        for a in book.accounts
     )
     market = attrs.evolve(book.market, mark_quote=mark, previous_mark_quote=mark)
     start = attrs.evolve(book, market=market, accounts=accounts, net_deposits_quote=cash * len(book.traders))

@@ -186,7 +186,11 @@ def _safe_move_setup(policy: Policy, value: int, bounds: Bounds) -> Setup:
 
 def _fund_setup(gap_ppm: int) -> Callable[[Policy, int, Bounds], Setup]:
     def setup(policy: Policy, value: int, bounds: Bounds) -> Setup:
-        return Setup(policy, NO_HAIRCUT_LAYER, attrs.evolve(bounds, max_move_ppm=gap_ppm, min_fund_ppm=value, event_kinds=("mark",)))
+        return Setup(
+            policy,
+            NO_HAIRCUT_LAYER,
+            attrs.evolve(bounds, max_move_ppm=gap_ppm, min_fund_ppm=value, event_kinds=("mark",)),
+        )
 
     return setup
 
@@ -201,7 +205,11 @@ def _maintenance_setup(leverage: int, gap_ppm: int) -> Callable[[Policy, int, Bo
         tier = Tier(floor_notional_quote=0, initial_ppm=initial_rate(leverage), maintenance_ppm=value)
         margin = MarginRule(tiers=(tier,), spot_collateral=policy.margin.spot_collateral)
         variant = attrs.evolve(policy, margin=margin)
-        return Setup(variant, NO_BAD_DEBT, attrs.evolve(bounds, max_move_ppm=gap_ppm, start_margin="maintenance", event_kinds=("mark",)))
+        return Setup(
+            variant,
+            NO_BAD_DEBT,
+            attrs.evolve(bounds, max_move_ppm=gap_ppm, start_margin="maintenance", event_kinds=("mark",)),
+        )
 
     return setup
 
@@ -211,7 +219,12 @@ def _penalty_setup(policy: Policy, value: int, bounds: Bounds) -> Setup:
     return Setup(variant, LIQUIDATION_LEAVES_NOTHING, attrs.evolve(bounds, event_kinds=("mark",)))
 
 
-def questions(*, gap_ppm: int = DEFAULT_FUND_GAP_PPM, leverage: int = DEFAULT_LEVERAGE, maintenance_gap_ppm: int = DEFAULT_MAINTENANCE_GAP_PPM) -> dict[str, Question]:
+def questions(
+    *,
+    gap_ppm: int = DEFAULT_FUND_GAP_PPM,
+    leverage: int = DEFAULT_LEVERAGE,
+    maintenance_gap_ppm: int = DEFAULT_MAINTENANCE_GAP_PPM,
+) -> dict[str, Question]:
     """The four threshold questions with their parameters."""
     if not 0 < gap_ppm <= PPM:
         raise ValueError(f"'gap_ppm' must be in 1..{PPM}: {gap_ppm}")
@@ -386,7 +399,9 @@ def default_bounds(**changes: Any) -> Bounds:
     """The scope of a threshold probe unless the caller says otherwise: two traders, one mark
     event, prices from :data:`DEFAULT_MIN_PRICE` to 10⁹, 30M units per solver question (about
     30 s on the reference machine, ``solvent.solver.effort``)."""
-    return attrs.evolve(Bounds(accounts=2, events=1, effort=30 * UNITS_PER_SECOND, min_price=DEFAULT_MIN_PRICE), **changes)
+    return attrs.evolve(
+        Bounds(accounts=2, events=1, effort=30 * UNITS_PER_SECOND, min_price=DEFAULT_MIN_PRICE), **changes
+    )
 
 
 #: Proof attempts one threshold may make: the hints, both ends, then a bisection (a range of 10⁶
@@ -575,10 +590,17 @@ def threshold(
     status = state.status
     proof = state.proved[1] if state.proved else None
     cx = state.refuted[1] if state.refuted else None
-    if minimize and status in (ThresholdStatus.EXACT, ThresholdStatus.BOUNDED, ThresholdStatus.NONE) and cx is not None and not state.exhausted:
+    if (
+        minimize
+        and status in (ThresholdStatus.EXACT, ThresholdStatus.BOUNDED, ThresholdStatus.NONE)
+        and cx is not None
+        and not state.exhausted
+    ):
         cx = _smallest(question, policy, state.refuted[0], bounds, cx)
     if not question.monotone:
-        notes.append("the parameter changes the policy: each side is proved, but that no value beyond the boundary flips back is assumed by the bisection")
+        notes.append(
+            "the parameter changes the policy: each side is proved, but that no value beyond the boundary flips back is assumed by the bisection"
+        )
     scope = (proof.scope.text if proof is not None else "") or f"N ≤ {bounds.accounts}, K ≤ {bounds.events} (mark)"
     return Threshold(
         question.id,
@@ -602,7 +624,15 @@ def _inside(value: int, question: Question, policy: Policy) -> bool:
     return question.low(policy) <= value <= question.high(policy)
 
 
-def _reached(question: Question, policy: Policy, value: int, cx: Counterexample, bounds: Bounds, safer: Callable[[int, int], bool], limit: int) -> int:
+def _reached(
+    question: Question,
+    policy: Policy,
+    value: int,
+    cx: Counterexample,
+    bounds: Bounds,
+    safer: Callable[[int, int], bool],
+    limit: int,
+) -> int:
     """The safest value at which the refuting story still breaks the claim, each candidate checked
     by replaying the story on the concrete engine under that value's policy and bounds.
 
@@ -678,8 +708,13 @@ def to_data(t: Threshold) -> dict[str, Any]:
         "scope": t.scope,
         "note": t.note,
         "seconds": round(t.seconds, 3),
-        "counterexample": None if cx is None else {"detail": cx.detail, "step": cx.step_index, "story": story_to_data(cx.story)},
-        "probes": [{"value_ppm": p.value, "verdict": p.verdict.value, "seconds": round(p.seconds, 3), "reason": p.reason} for p in t.probes],
+        "counterexample": None
+        if cx is None
+        else {"detail": cx.detail, "step": cx.step_index, "story": story_to_data(cx.story)},
+        "probes": [
+            {"value_ppm": p.value, "verdict": p.verdict.value, "seconds": round(p.seconds, 3), "reason": p.reason}
+            for p in t.probes
+        ],
     }
 
 

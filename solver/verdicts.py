@@ -135,7 +135,11 @@ class ProofResult:
     def summary(self) -> str:
         """One line: verdict, scope, time, and the reason when there is one."""
         line = f"{self.invariant} on {self.policy}: {self.verdict.value} ({self.scope.text}) in {self.seconds:.2f} s"
-        others = [o for o in self.obligations if o.obligation != self.invariant and o.scope is not None and o.scope != self.scope]
+        others = [
+            o
+            for o in self.obligations
+            if o.obligation != self.invariant and o.scope is not None and o.scope != self.scope
+        ]
         if others and self.verdict is Verdict.PROVED:
             line += "; " + "; ".join(f"{o.obligation} {o.verdict.value} ({o.scope.text})" for o in others)
         return f"{line}: {self.reason}" if self.reason else line
@@ -152,7 +156,9 @@ def combine(results: list[ObligationResult]) -> tuple[Verdict, str]:
         return Verdict.REFUTED, next(r.reason for r in results if r.verdict is Verdict.REFUTED)
     if all(v is Verdict.PROVED for v in verdicts):
         return Verdict.PROVED, ""
-    reasons = "; ".join(f"{r.obligation}: {r.verdict.value}{' (' + r.reason + ')' if r.reason else ''}" for r in results)
+    reasons = "; ".join(
+        f"{r.obligation}: {r.verdict.value}{' (' + r.reason + ')' if r.reason else ''}" for r in results
+    )
     if Verdict.PROVED in verdicts or Verdict.PARTIAL in verdicts:
         return Verdict.PARTIAL, reasons
     return Verdict.UNKNOWN, reasons

@@ -26,7 +26,23 @@ def test_the_api_and_the_cli_give_the_same_report(tmp_path: Path, monkeypatch) -
     api = _timeless(json.loads(json_report.render([report])))
     cli = tmp_path / "cli.json"
     subprocess.run(
-        [sys.executable, "-m", "solvent", "check", "backpack", "--examples", "10", "--prove-budget", "2M", "--findings-dir", str(tmp_path / "cli"), "--format", "json", "--output", str(cli)],
+        [
+            sys.executable,
+            "-m",
+            "solvent",
+            "check",
+            "backpack",
+            "--examples",
+            "10",
+            "--prove-budget",
+            "2M",
+            "--findings-dir",
+            str(tmp_path / "cli"),
+            "--format",
+            "json",
+            "--output",
+            str(cli),
+        ],
         check=False,
         capture_output=True,
     )

@@ -23,7 +23,20 @@ FAMILIES = {"fund-then-adl", "fund-fee-pool-socialized", "haircut-then-venue", "
 def _check(tmp_path: Path, policy: Path, *budget: str) -> tuple[int, dict]:
     out = tmp_path / "report.json"
     done = subprocess.run(
-        [sys.executable, "-m", "solvent", "check", str(policy), *budget, "--findings-dir", str(tmp_path / "findings"), "--format", "json", "--output", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "solvent",
+            "check",
+            str(policy),
+            *budget,
+            "--findings-dir",
+            str(tmp_path / "findings"),
+            "--format",
+            "json",
+            "--output",
+            str(out),
+        ],
         capture_output=True,
         text=True,
     )

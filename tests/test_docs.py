@@ -34,7 +34,10 @@ def repository_files() -> list[Path]:
     try:
         out = subprocess.run(
             ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-            cwd=ROOT, capture_output=True, check=True, text=True,
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+            text=True,
         ).stdout
         files = [ROOT / name for name in out.split("\0") if name]
     except (OSError, subprocess.CalledProcessError):
@@ -156,8 +159,14 @@ class TestSlug:
             ("Binance insurance fund", "binance-insurance-fund"),
             ("dYdX v4 deleveraging", "dydx-v4-deleveraging"),
             ("OKEx clawback (2018)", "okex-clawback-2018"),
-            ("Thresholds: a proof on each side of an exact number", "thresholds-a-proof-on-each-side-of-an-exact-number"),
-            ("Solver and search notes: what was measured, and what the code does about it", "solver-and-search-notes-what-was-measured-and-what-the-code-does-about-it"),
+            (
+                "Thresholds: a proof on each side of an exact number",
+                "thresholds-a-proof-on-each-side-of-an-exact-number",
+            ),
+            (
+                "Solver and search notes: what was measured, and what the code does about it",
+                "solver-and-search-notes-what-was-measured-and-what-the-code-does-about-it",
+            ),
             ("`cadence-invariant` and dust", "cadence-invariant-and-dust"),
         ],
     )

@@ -32,7 +32,10 @@ def _solvent(cwd: Path, args: list[str]) -> subprocess.CompletedProcess:
 def _printed(cwd: Path, policy: str) -> list[tuple[str, list[str], dict[str, bool]]]:
     """(command, the claims the finding breaks, which are accepted) for every finding ``solvent
     check`` reports (one finding: one story, listed under every claim it breaks)."""
-    done = _solvent(cwd, ["check", policy, "--examples", "40", "--prove-budget", "60M", "--format", "json", "--output", "report.json"])
+    done = _solvent(
+        cwd,
+        ["check", policy, "--examples", "40", "--prove-budget", "60M", "--format", "json", "--output", "report.json"],
+    )
     assert done.returncode in (0, 1), done.stderr
     data = json.loads((cwd / "report.json").read_text())
     (report,) = data["policies"]
@@ -45,7 +48,9 @@ def _printed(cwd: Path, policy: str) -> list[tuple[str, list[str], dict[str, boo
     return out
 
 
-def _shows_the_failure(cwd: Path, command: str, invariants: list[str], accepted: dict[str, bool], *, cheap: bool) -> None:
+def _shows_the_failure(
+    cwd: Path, command: str, invariants: list[str], accepted: dict[str, bool], *, cheap: bool
+) -> None:
     args = shlex.split(command)[1:]
     if cheap and args[0] == "check" and "--scenario" in args:
         args += ["--no-search", "--prove-budget", "0"]  # a scenario needs neither search nor z3
@@ -89,10 +94,16 @@ def test_every_printed_command_runs_verbatim(tmp_path: Path, name: str) -> None:
 def test_a_relational_property_is_a_known_invariant(tmp_path: Path) -> None:
     """`--invariant round-trip-neutral` is judged (by search), not "unknown invariant"; with
     --no-search it is bad input that says why."""
-    done = _solvent(tmp_path, ["check", "binance", "--invariant", "round-trip-neutral", "--examples", "10", "--prove-budget", "0"])
+    done = _solvent(
+        tmp_path, ["check", "binance", "--invariant", "round-trip-neutral", "--examples", "10", "--prove-budget", "0"]
+    )
     assert done.returncode in (0, 1), done.stderr
     assert any(line.startswith("round-trip-neutral ") for line in done.stdout.splitlines())
     refused = _solvent(tmp_path, ["check", "binance", "--invariant", "round-trip-neutral", "--no-search"])
     assert refused.returncode == 2 and "judged by search only" in refused.stderr
     unknown = _solvent(tmp_path, ["check", "binance", "--invariant", "round-trip-neutrall"])
-    assert unknown.returncode == 2 and "unknown invariant 'round-trip-neutrall'" in unknown.stderr and "round-trip-neutral" in unknown.stderr
+    assert (
+        unknown.returncode == 2
+        and "unknown invariant 'round-trip-neutrall'" in unknown.stderr
+        and "round-trip-neutral" in unknown.stderr
+    )

@@ -25,7 +25,23 @@ def _check_json(path: Path, cwd: Path) -> dict:
     """`solvent check` on the same file with the same budgets, as JSON."""
     out = cwd / "check.json"
     subprocess.run(
-        [sys.executable, "-m", "solvent", "check", str(path), "--examples", "10", "--prove-budget", "4M", "--findings-dir", str(cwd / "cli-findings"), "--format", "json", "--output", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "solvent",
+            "check",
+            str(path),
+            "--examples",
+            "10",
+            "--prove-budget",
+            "4M",
+            "--findings-dir",
+            str(cwd / "cli-findings"),
+            "--format",
+            "json",
+            "--output",
+            str(out),
+        ],
         cwd=cwd,
         capture_output=True,
         check=False,
@@ -46,7 +62,12 @@ def test_every_claim_is_an_item_with_the_same_verdict_as_solvent_check(pytester:
     for v in verdicts.values():
         expected[v] += 1
     assert expected["accepted"] >= 1  # backpack gives up no-negative-equity by design
-    result.assert_outcomes(passed=expected["held"], xfailed=expected["accepted"], skipped=expected["not-exercised"], failed=expected["fails"])
+    result.assert_outcomes(
+        passed=expected["held"],
+        xfailed=expected["accepted"],
+        skipped=expected["not-exercised"],
+        failed=expected["fails"],
+    )
     assert (pytester.path / "out.xml").read_text().count("<testcase") == CLAIMS
     result.stdout.fnmatch_lines(["*XFAIL*no-negative-equity*fails as the policy accepts*"])
 
@@ -97,15 +118,22 @@ register(Invariant("fund-never-pays", "the insurance fund never pays a deficit",
 
 def test_a_broken_policy_file_is_a_collection_error(pytester: pytest.Pytester) -> None:
     policies = pytester.mkdir("policies")
-    (policies / "bad.toml").write_text('name = "bad"\n[margin]\ntiers = [{floor_notional_quote = 0, initial_ppm = 0.1, maintenance_ppm = 1}]\n')
+    (policies / "bad.toml").write_text(
+        'name = "bad"\n[margin]\ntiers = [{floor_notional_quote = 0, initial_ppm = 0.1, maintenance_ppm = 1}]\n'
+    )
     result = pytester.runpytest("--solvent", str(policies), "-p", "no:cacheprovider", "-q")
-    assert "'initial_ppm' must be an integer number of ppm" in result.stdout.str() and "$.margin.tiers[0].initial_ppm" in result.stdout.str()
+    assert (
+        "'initial_ppm' must be an integer number of ppm" in result.stdout.str()
+        and "$.margin.tiers[0].initial_ppm" in result.stdout.str()
+    )
     assert result.ret != 0
 
 
 def test_a_bad_prove_budget_is_a_usage_error(pytester: pytest.Pytester) -> None:
     policies = pytester.mkdir("policies")
     shutil.copy(preset_path("backpack"), policies / "backpack.toml")
-    result = pytester.runpytest("--solvent", str(policies), "--solvent-prove-budget", "nan", "-p", "no:cacheprovider", "-q")
+    result = pytester.runpytest(
+        "--solvent", str(policies), "--solvent-prove-budget", "nan", "-p", "no:cacheprovider", "-q"
+    )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "--solvent-prove-budget" in result.stderr.str() and "Traceback" not in result.stderr.str()

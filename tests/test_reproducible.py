@@ -34,7 +34,18 @@ def _run(cwd: Path, *args: str) -> tuple[int, Any]:
     cwd.mkdir(parents=True)
     out = cwd / "report.json"
     done = subprocess.run(
-        [sys.executable, "-m", "solvent", *args, "--findings-dir", ".solvent/findings", "--format", "json", "--output", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "solvent",
+            *args,
+            "--findings-dir",
+            ".solvent/findings",
+            "--format",
+            "json",
+            "--output",
+            str(out),
+        ],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -85,7 +96,12 @@ def test_a_diff_run_twice_in_one_findings_folder_says_the_same(tmp_path: Path) -
 
     def once(name: str) -> tuple[int, Any]:
         out = cwd / f"{name}.json"
-        done = subprocess.run([sys.executable, "-m", "solvent", *args, "--format", "json", "--output", str(out)], cwd=cwd, capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "solvent", *args, "--format", "json", "--output", str(out)],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+        )
         assert done.returncode in (0, 1), done.stderr
         return done.returncode, _timeless(json.loads(out.read_text()))
 

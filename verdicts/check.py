@@ -154,7 +154,9 @@ def judge(invariant: Invariant, policy: Policy, runs: Iterable[ScenarioRun], acc
         status = ClaimStatus.ACCEPTED if accepted else ClaimStatus.FAILS
     else:
         status = ClaimStatus.HELD if exercised else ClaimStatus.NOT_EXERCISED
-    return ClaimVerdict(invariant, status, checked, exercised, violation, accepted=accepted, seconds=time.perf_counter() - started)
+    return ClaimVerdict(
+        invariant, status, checked, exercised, violation, accepted=accepted, seconds=time.perf_counter() - started
+    )
 
 
 def _violation_from(policy: Policy, inv: Invariant, story: Story, origin: str) -> Violation | None:
@@ -177,7 +179,10 @@ def _search_verdict(policy: Policy, verdict: ClaimVerdict, result: SearchResult,
     inv = verdict.invariant
     found = _violation_from(policy, inv, result.story, "search") if result.story else None
     if found is not None and database is not None:
-        findings.save(findings.Finding(policy, inv.id, found.story, found.step_index, "search", result.stats.examples), findings.database_path(database, policy, inv.id))
+        findings.save(
+            findings.Finding(policy, inv.id, found.story, found.step_index, "search", result.stats.examples),
+            findings.database_path(database, policy, inv.id),
+        )
     if found is None and verdict.status is ClaimStatus.NOT_EXERCISED and result.outcome is Outcome.NONE_FOUND:
         verdict = attrs.evolve(verdict, status=ClaimStatus.HELD)
     return _merge(verdict, found, result)
@@ -195,13 +200,21 @@ def _merge(verdict: ClaimVerdict, found: Violation | None, result: SearchResult 
 def _relational_verdict(policy: Policy, prop_id: str, budget: SearchBudget, accepted: bool) -> ClaimVerdict:
     """A relational property searched like an invariant; its violation is the story, with the twin noted."""
     prop = relational.get(prop_id)
-    claim = Invariant(prop.id, prop.claim + " (relational: compares the story with a twin)", prop.severity, lambda view: True)
+    claim = Invariant(
+        prop.id, prop.claim + " (relational: compares the story with a twin)", prop.severity, lambda view: True
+    )
     result = relational.search_relational(policy, prop_id, budget)
     stats = result.stats
     searched = SearchResult(
         prop.id,
         result.outcome,
-        SearchStats(examples=stats.examples, events=stats.events, exercised_steps=stats.exercised, seconds_to_first=stats.seconds_to_first, seconds_total=stats.seconds_total),
+        SearchStats(
+            examples=stats.examples,
+            events=stats.events,
+            exercised_steps=stats.exercised,
+            seconds_to_first=stats.seconds_to_first,
+            seconds_total=stats.seconds_total,
+        ),
     )
     if result.violation is None:
         status = ClaimStatus.HELD if stats.exercised else ClaimStatus.NOT_EXERCISED
@@ -210,7 +223,9 @@ def _relational_verdict(policy: Policy, prop_id: str, budget: SearchBudget, acce
     steps = replay(policy, story)
     assert steps is not None, "a relational story must replay: search produced it"
     found = Violation(prop.id, "search", len(steps) - 1, story, steps[-1], "search", result.violation.explanation)
-    return ClaimVerdict(claim, ClaimStatus.ACCEPTED if accepted else ClaimStatus.FAILS, 0, 0, found, search=searched, accepted=accepted)
+    return ClaimVerdict(
+        claim, ClaimStatus.ACCEPTED if accepted else ClaimStatus.FAILS, 0, 0, found, search=searched, accepted=accepted
+    )
 
 
 def check_policy(
@@ -249,7 +264,11 @@ def check_policy(
         first = next(i for i in asked if i in relational.RELATIONAL)
         raise KeyError(f"{first!r} is a relational property, judged by search only: run it without --no-search")
     chosen = [catalog.get(i) for i in (asked or catalog.ids()) if i not in relational.RELATIONAL]
-    relational_ids = [i for i in asked if i in relational.RELATIONAL] if asked else (relational.ids() if relational_properties else [])
+    relational_ids = (
+        [i for i in asked if i in relational.RELATIONAL]
+        if asked
+        else (relational.ids() if relational_properties else [])
+    )
     accepted = set(accept) | set(policy.accepts)
     for i in accepted:
         if i not in relational.RELATIONAL:
@@ -261,22 +280,30 @@ def check_policy(
         fresh = [v.invariant.id for v in verdicts if saved[v.invariant.id] is None]
         results = {r.invariant: r for r in search_all(policy, fresh, search_budget)} if fresh else {}
         verdicts = tuple(
-            _merge(v, saved[v.invariant.id], None) if saved[v.invariant.id] else _search_verdict(policy, v, results[v.invariant.id], findings_dir)
+            _merge(v, saved[v.invariant.id], None)
+            if saved[v.invariant.id]
+            else _search_verdict(policy, v, results[v.invariant.id], findings_dir)
             for v in verdicts
         )
         verdicts += tuple(_relational_verdict(policy, i, search_budget, i in accepted) for i in relational_ids)
     if proof_budget is not None:
-        proofs = prove_within(policy, [v.invariant.id for v in verdicts if v.invariant.id in catalog.CATALOG], proof_budget)
+        proofs = prove_within(
+            policy, [v.invariant.id for v in verdicts if v.invariant.id in catalog.CATALOG], proof_budget
+        )
         database = findings_dir if search_budget is not None else None
         verdicts = tuple(_proof_verdict(policy, v, proofs.get(v.invariant.id), database) for v in verdicts)
     verdicts = cross_judged(policy, verdicts, findings_dir if search_budget is not None else None)
     answers: tuple[Threshold, ...] = ()
     if threshold_probes is not None:
-        answers = tuple(thresholds(policy, ids=threshold_ids or QUESTION_IDS, max_probes=threshold_probes, minimize=False))
+        answers = tuple(
+            thresholds(policy, ids=threshold_ids or QUESTION_IDS, max_probes=threshold_probes, minimize=False)
+        )
     return PolicyReport(policy, source or policy.name, verdicts, runs, findings_dir if search_budget else None, answers)
 
 
-def cross_judged(policy: Policy, verdicts: Sequence[ClaimVerdict], database: Path | None = None) -> tuple[ClaimVerdict, ...]:
+def cross_judged(
+    policy: Policy, verdicts: Sequence[ClaimVerdict], database: Path | None = None
+) -> tuple[ClaimVerdict, ...]:
     """Every story judged against every claim.
 
     A story found for one invariant (by search, by z3, or replayed from the findings directory)
@@ -323,7 +350,9 @@ def cross_judged(policy: Policy, verdicts: Sequence[ClaimVerdict], database: Pat
     return tuple(out)
 
 
-def _proof_verdict(policy: Policy, verdict: ClaimVerdict, proof: ProofResult | None, database: Path | None = None) -> ClaimVerdict:
+def _proof_verdict(
+    policy: Policy, verdict: ClaimVerdict, proof: ProofResult | None, database: Path | None = None
+) -> ClaimVerdict:
     """Attach z3's verdict; a refutation's replayed story is a violation (origin "z3"), saved to
     the counterexample database when the invariant has no saved story yet (the next run replays
     it first, like a searched one)."""
@@ -405,7 +434,11 @@ class Judgement:
             budget = budget if examples is None else attrs.evolve(budget, max_examples=examples)
         default = ProofBudget()
         total = (default.total if search else 0) if prove_budget is None else prove_budget
-        proofs = ProofBudget(total=total, per_question=default.per_question if prove_effort is None else prove_effort) if total > 0 else None
+        proofs = (
+            ProofBudget(total=total, per_question=default.per_question if prove_effort is None else prove_effort)
+            if total > 0
+            else None
+        )
         return cls(search=budget, proofs=proofs, **rest)  # type: ignore[arg-type]
 
     def run(self, policy: Policy, source: str = "") -> PolicyReport:

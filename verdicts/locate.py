@@ -195,7 +195,18 @@ def locate_accepts(policy: Policy, file: Path | None) -> RuleRef:
     return locate(_text_of(file, policy), ["accepts"], file)
 
 
-__all__: list[Any] = ["LAYER_REASON", "REASON_LAYER", "RuleRef", "display_path", "key_lines", "locate", "locate_accepts", "locate_rule", "policy_file", "wanted_keys"]
+__all__: list[Any] = [
+    "LAYER_REASON",
+    "REASON_LAYER",
+    "RuleRef",
+    "display_path",
+    "key_lines",
+    "locate",
+    "locate_accepts",
+    "locate_rule",
+    "policy_file",
+    "wanted_keys",
+]
 
 
 def display_path(path: Path | None) -> str | None:

@@ -125,7 +125,9 @@ def tradeoff_of(report: PolicyReport, *, name: str | None = None) -> TradeOff:
     verdicts = {v.invariant.id: v for v in report.verdicts}
     missing = [p for p in PROMISES if p not in verdicts]
     if missing:
-        raise ValueError(f"{report.source}: the check judged no {', '.join(missing)} (a trade-off row needs all of {', '.join(PROMISES)})")
+        raise ValueError(
+            f"{report.source}: the check judged no {', '.join(missing)} (a trade-off row needs all of {', '.join(PROMISES)})"
+        )
     cells = tuple((p, _cell(verdicts[p].status)) for p in PROMISES)
     return TradeOff(name or report.policy.name, cells, gap_story(report))
 
@@ -137,7 +139,9 @@ def tradeoff(policy: Policy, *, name: str | None = None, judgement: Judgement | 
     if judgement.invariants:
         # judging fewer claims would judge fewer stories (a story found for one claim is judged
         # against every claim): the cells would no longer be ``solvent check``'s verdicts
-        raise ValueError(f"a trade-off row is read off the whole check: no 'invariants' in its judgement ({', '.join(judgement.invariants)})")
+        raise ValueError(
+            f"a trade-off row is read off the whole check: no 'invariants' in its judgement ({', '.join(judgement.invariants)})"
+        )
     return tradeoff_of(judgement.run(policy, source=name or policy.name), name=name)
 
 
@@ -159,4 +163,16 @@ def markdown(rows: Sequence[TradeOff]) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["ACCEPTED", "GAP_STORIES", "GIVEN_UP", "KEPT", "PROMISES", "TradeOff", "gap_story", "markdown", "tradeoff", "tradeoff_of", "tradeoff_table"]
+__all__ = [
+    "ACCEPTED",
+    "GAP_STORIES",
+    "GIVEN_UP",
+    "KEPT",
+    "PROMISES",
+    "TradeOff",
+    "gap_story",
+    "markdown",
+    "tradeoff",
+    "tradeoff_of",
+    "tradeoff_table",
+]

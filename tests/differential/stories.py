@@ -91,7 +91,9 @@ POLICIES: dict[str, Policy] = {
             DebtCarry(Lender.VENUE, deposits_repay_debt=True),
         ),
         rounding=RoundingRule(
-            fee=Rounding.HALF_EVEN, margin=Rounding.HALF_EVEN, funding=FundingRounding.PAYERS_DOWN_SHORTFALL_FROM_FEE_ACCOUNT
+            fee=Rounding.HALF_EVEN,
+            margin=Rounding.HALF_EVEN,
+            funding=FundingRounding.PAYERS_DOWN_SHORTFALL_FROM_FEE_ACCOUNT,
         ),
     ),
     "bankruptcy-exec-at-or-below-adl-hyperliquid-clawback-uncapped-venue-funding-dust-fund": Policy(
@@ -101,13 +103,17 @@ POLICIES: dict[str, Policy] = {
         fees=FeeRule(taker_ppm=300, maker_ppm=100, insurance_share_ppm=1_000_000),
         deficit=(InsuranceFund(), Adl(Ranking.HYPERLIQUID), Clawback(cap_at_profit=False), VenueAbsorbs()),
         rounding=RoundingRule(
-            fee=Rounding.FLOOR, pro_rata=ProRata.UP_DUST_TO_INSURANCE_FUND, funding=FundingRounding.PAYERS_UP_DUST_TO_INSURANCE_FUND
+            fee=Rounding.FLOOR,
+            pro_rata=ProRata.UP_DUST_TO_INSURANCE_FUND,
+            funding=FundingRounding.PAYERS_UP_DUST_TO_INSURANCE_FUND,
         ),
     ),
     "takeover-vault-socialize-winners-down-debt-venue-no-repay": Policy(
         "takeover",
         FLAT_10X,
-        liquidation=LiquidationRule(execution=Execution.TAKEOVER, penalty_ppm=20_000, penalty_recipient=Recipient.BACKSTOP_VAULT),
+        liquidation=LiquidationRule(
+            execution=Execution.TAKEOVER, penalty_ppm=20_000, penalty_recipient=Recipient.BACKSTOP_VAULT
+        ),
         deficit=(BackstopVault(), SocializedLoss(Over.WINNERS), DebtCarry(Lender.VENUE, deposits_repay_debt=False)),
         rounding=RoundingRule(margin=Rounding.FLOOR, pro_rata=ProRata.DOWN_REMAINDER_TO_NEXT_LAYER),
     ),

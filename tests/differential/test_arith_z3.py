@@ -64,7 +64,9 @@ def _variable(value: Any, name: str) -> z3.ExprRef:
 def _leaves(expected: Any, got: Any) -> list[tuple[Any, Any]]:
     """Matching (expected, z3) pairs of a result that may be a record or a tuple."""
     if attrs.has(type(expected)):
-        return [p for f in attrs.fields(type(expected)) for p in _leaves(getattr(expected, f.name), getattr(got, f.name))]
+        return [
+            p for f in attrs.fields(type(expected)) for p in _leaves(getattr(expected, f.name), getattr(got, f.name))
+        ]
     if isinstance(expected, tuple):
         return [p for e, g in zip(expected, got, strict=True) for p in _leaves(e, g)]
     return [(expected, got)]
@@ -84,7 +86,9 @@ def _refute(assumptions: list[z3.BoolRef], expected: Any, got: Any) -> None:
     solver.set(rlimit=RLIMIT)
     solver.add(*assumptions, z3.Or(*differs))
     verdict = solver.check()
-    assert verdict == z3.unsat, f"z3 disagrees ({verdict}): expected {expected!r}; model {solver.model() if verdict == z3.sat else solver.reason_unknown()}"
+    assert verdict == z3.unsat, (
+        f"z3 disagrees ({verdict}): expected {expected!r}; model {solver.model() if verdict == z3.sat else solver.reason_unknown()}"
+    )
 
 
 def agree(fn: Callable[..., Any], *args: Any) -> None:

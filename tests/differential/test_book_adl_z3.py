@@ -19,9 +19,11 @@ from solvent.rules.outcomes import BookDeleveraged
 from solvent.rules.presets import load_preset
 
 BINANCE = load_preset("binance")
-EXEMPT = attrs.evolve(BINANCE, name="binance-book-exempt", deficit=tuple(
-    attrs.evolve(layer, book_last=False) if layer.kind == "adl" else layer for layer in BINANCE.deficit
-))
+EXEMPT = attrs.evolve(
+    BINANCE,
+    name="binance-book-exempt",
+    deficit=tuple(attrs.evolve(layer, book_last=False) if layer.kind == "adl" else layer for layer in BINANCE.deficit),
+)
 
 # bob is liquidated into the book at 1_100; at 800 alice's long is bankrupt and (in the first
 # case) only the book is short; in the second carol is short too and comes first

@@ -196,9 +196,21 @@ def _adl_filled(got: Evaluated) -> bool:
 
 
 LAYER_CASES = {
-    "insurance-fund": (_policy(InsuranceFund(), VenueAbsorbs()), _funded(("insurance_fund", 5_000)), _layer_paid("insurance_fund")),
-    "insurance-fund-capped": (_policy(InsuranceFund(cap_quote=1_000)), _funded(("insurance_fund", 5_000)), _has(Residual)),
-    "backstop-vault": (_policy(BackstopVault(), VenueAbsorbs()), _funded(("backstop_vault", 5_000)), _layer_paid("backstop_vault")),
+    "insurance-fund": (
+        _policy(InsuranceFund(), VenueAbsorbs()),
+        _funded(("insurance_fund", 5_000)),
+        _layer_paid("insurance_fund"),
+    ),
+    "insurance-fund-capped": (
+        _policy(InsuranceFund(cap_quote=1_000)),
+        _funded(("insurance_fund", 5_000)),
+        _has(Residual),
+    ),
+    "backstop-vault": (
+        _policy(BackstopVault(), VenueAbsorbs()),
+        _funded(("backstop_vault", 5_000)),
+        _layer_paid("backstop_vault"),
+    ),
     "fee-pool": (_policy(FeePool(), VenueAbsorbs()), _funded(("fee_account", 5_000)), _layer_paid("fee_pool")),
     **{
         f"adl-{ranking.value}-{price.value}": (_policy(Adl(ranking, price), VenueAbsorbs()), CRASH_STORY, _adl_filled)
@@ -206,20 +218,33 @@ LAYER_CASES = {
         for price in AdlPrice
     },
     "adl-tiered-partial-slippage": (
-        _policy(Adl(Ranking.BITMEX), VenueAbsorbs(), margin=TIERED, liquidation=LiquidationRule(slippage_ppm=3_000, partial_close_ppm=300_000)),
+        _policy(
+            Adl(Ranking.BITMEX),
+            VenueAbsorbs(),
+            margin=TIERED,
+            liquidation=LiquidationRule(slippage_ppm=3_000, partial_close_ppm=300_000),
+        ),
         CRASH_STORY,
         _adl_filled,
     ),
     "socialized-loss-winners": (_policy(SocializedLoss(Over.WINNERS)), CRASH_STORY, _layer_paid("socialized_loss")),
     "socialized-loss-open-interest-down": (
-        _policy(SocializedLoss(Over.OPEN_INTEREST), VenueAbsorbs(), rounding=RoundingRule(pro_rata=ProRata.DOWN_REMAINDER_TO_NEXT_LAYER)),
+        _policy(
+            SocializedLoss(Over.OPEN_INTEREST),
+            VenueAbsorbs(),
+            rounding=RoundingRule(pro_rata=ProRata.DOWN_REMAINDER_TO_NEXT_LAYER),
+        ),
         CRASH_STORY,
         _layer_paid("socialized_loss"),
     ),
     "haircut-ratio": (_policy(HaircutRatio(), VenueAbsorbs()), CRASH_STORY, _layer_paid("haircut_ratio")),
     "clawback": (_policy(Clawback(window_events=2), VenueAbsorbs()), CRASH_STORY, _layer_paid("clawback")),
     "debt-carry-winners": (_policy(DebtCarry(Lender.WINNERS)), CRASH_STORY, _has(DebtCarried)),
-    "debt-carry-venue": (_policy(InsuranceFund(), DebtCarry(Lender.VENUE, deposits_repay_debt=False)), CRASH_STORY, _has(DebtCarried)),
+    "debt-carry-venue": (
+        _policy(InsuranceFund(), DebtCarry(Lender.VENUE, deposits_repay_debt=False)),
+        CRASH_STORY,
+        _has(DebtCarried),
+    ),
     "venue-absorbs": (_policy(VenueAbsorbs()), CRASH_STORY, _layer_paid("venue_absorbs")),
     "no-layers-residual": (_policy(), CRASH_STORY, _has(Residual)),
     "bankruptcy-execution": (
@@ -259,7 +284,11 @@ SOLVENT_DIP = MarkPrice(930)  # alice: equity 3_700 < MM 4_185, yet 3_700 covers
 
 OTHER_CASES = {
     "partial-close-stays-solvent": (
-        Policy("partial", FLAT_10X, liquidation=LiquidationRule(slippage_ppm=1_000, partial_close_ppm=300_000, penalty_ppm=10_000)),
+        Policy(
+            "partial",
+            FLAT_10X,
+            liquidation=LiquidationRule(slippage_ppm=1_000, partial_close_ppm=300_000, penalty_ppm=10_000),
+        ),
         CRASH_STORY,
         SOLVENT_DIP,
         lambda got: _has(Liquidated)(got) and not _has(Bankrupt)(got),
@@ -290,14 +319,20 @@ OTHER_CASES = {
     ),
     "funding-dust-to-the-fund": (
         # alice owes 90 × 1,000 × 0.1234% = 111.06 → 112, carol 12.34 → 13; bob gets 123.4 → 123; dust 2
-        Policy("funding-fund", FLAT_10X, rounding=RoundingRule(funding=FundingRounding.PAYERS_UP_DUST_TO_INSURANCE_FUND)),
+        Policy(
+            "funding-fund", FLAT_10X, rounding=RoundingRule(funding=FundingRounding.PAYERS_UP_DUST_TO_INSURANCE_FUND)
+        ),
         CRASH_STORY,
         Funding(1_234),
         lambda got: got.transfers[-1] == Transfer("clearing", "insurance_fund", 2, Reason.FUNDING_DUST),
     ),
     "funding-shortfall-from-the-fee-account": (
         # alice pays 111.06 → 111, carol 12.34 → 12; bob gets 123.4 → 124: the fee account pays 1
-        Policy("funding-down", FLAT_10X, rounding=RoundingRule(funding=FundingRounding.PAYERS_DOWN_SHORTFALL_FROM_FEE_ACCOUNT)),
+        Policy(
+            "funding-down",
+            FLAT_10X,
+            rounding=RoundingRule(funding=FundingRounding.PAYERS_DOWN_SHORTFALL_FROM_FEE_ACCOUNT),
+        ),
         CRASH_STORY,
         Funding(1_234),
         lambda got: Transfer("fee_account", "clearing", 1, Reason.FUNDING_DUST) in got.transfers,
@@ -374,7 +409,9 @@ def test_variables_are_named_after_owner_and_field() -> None:
     names = [str(v) for v in variables]
     assert names[0] == "s0.PERP.mark_quote"
     assert "s0.alice.cash_quote" in names and "s0.book.net_deposits_quote" in names
-    assert len(names) == len(set(names)) == 2 + 8 * len(book.accounts) + 2  # mark and previous mark, 8 per account, net deposits, fund window sum
+    assert (
+        len(names) == len(set(names)) == 2 + 8 * len(book.accounts) + 2
+    )  # mark and previous mark, 8 per account, net deposits, fund window sum
     assert vbook.clock == 0 and vbook.market.tick_quote == 1
     _, event_variables = variable_event(Trade("alice", "bob", 1, MARK))
     assert [str(v) for v in event_variables] == ["event.lots", "event.price_quote"]
@@ -405,4 +442,6 @@ def test_partly_symbolic_books_agree(policy: Policy) -> None:
         solver.add(free == value)
         assert solver.check() == z3.sat, name
         got = evaluate_ctx(ctx, under_model(solver.model()))
-        assert_same((got.after, got.transfers, got.outcomes), (expected.after, expected.transfers, expected.outcomes), name)
+        assert_same(
+            (got.after, got.transfers, got.outcomes), (expected.after, expected.transfers, expected.outcomes), name
+        )

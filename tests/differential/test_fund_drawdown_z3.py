@@ -48,7 +48,11 @@ CASES = {
     "drawdown-adl-at-mark": (OKX, _start(400_000 * USD), CRASH),
     "no-drawdown-book-takes-it": (OKX, _start(2_000_000 * USD), CRASH),
     "depleted-fund-bankruptcy-price": (OKX, _start(200_000 * USD), CRASH),
-    "mark-price-residual": (attrs.evolve(OKX, deficit=(OKX.deficit[0], attrs.evolve(OKX.adl, price=AdlPrice.MARK))), _start(200_000 * USD), CRASH),
+    "mark-price-residual": (
+        attrs.evolve(OKX, deficit=(OKX.deficit[0], attrs.evolve(OKX.adl, price=AdlPrice.MARK))),
+        _start(200_000 * USD),
+        CRASH,
+    ),
     "mid-window": (SMALL, _start(400_000 * USD, clock=4), CRASH),
 }
 
@@ -63,7 +67,9 @@ def test_constants_agree(case: tuple[Any, Book, Any]) -> None:
 def test_drawdown_story_reaches_the_adl() -> None:
     book = replay(OKX, _start(400_000 * USD), OPEN)
     got = both_ways(OKX, book, CRASH)
-    assert [(o.winner, o.lots, o.gap_per_lot_quote) for o in got.outcomes if isinstance(o, AdlFill) and o.lots] == [("bob", 7_000, 0)]
+    assert [(o.winner, o.lots, o.gap_per_lot_quote) for o in got.outcomes if isinstance(o, AdlFill) and o.lots] == [
+        ("bob", 7_000, 0)
+    ]
 
 
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())

@@ -85,7 +85,11 @@ class TestRepresentation:
         at most one satoshi per contract per price (entry and mark)."""
         policy = load_preset("bitmex")
         book = new_book(mark_quote=lot_value(XBTUSD, 7_900), traders=("alice", "bob"))
-        events = [Deposit("alice", XBT), Deposit("bob", 50 * XBT), to_engine(XBTUSD, Trade("alice", "bob", 1_000, 7_900))]
+        events = [
+            Deposit("alice", XBT),
+            Deposit("bob", 50 * XBT),
+            to_engine(XBTUSD, Trade("alice", "bob", 1_000, 7_900)),
+        ]
         book = run(policy, book, events)[-1].after
         move = step(policy, book, mark(3_800))
         change = move.after.account("alice").cash_quote - book.account("alice").cash_quote
@@ -99,7 +103,9 @@ class TestRepresentation:
         contracts = 100_000
         coin_value = Fraction(contracts * XBTUSD.value_quanta, price)
         im = initial_margin(policy.margin, policy.rounding, engine_lots(XBTUSD, contracts), lot_value(XBTUSD, price))
-        mm = maintenance_margin(policy.margin, policy.rounding, engine_lots(XBTUSD, contracts), lot_value(XBTUSD, price))
+        mm = maintenance_margin(
+            policy.margin, policy.rounding, engine_lots(XBTUSD, contracts), lot_value(XBTUSD, price)
+        )
         assert im == -(-coin_value * policy.margin.tiers[0].initial_ppm // 10**6)  # rounded up (margin = ceil)
         assert mm == -(-coin_value * policy.margin.tiers[0].maintenance_ppm // 10**6)
 
@@ -130,8 +136,12 @@ class TestBothInterpreters:
             pytest.param(0, mark(5_000), AdlFill, id="no fund: ADL at the bankruptcy price"),
             pytest.param(10 * XBT, mark(5_000), Bankrupt, id="a fund that pays the whole deficit"),
             # 10,080 sat ≈ $9,920.6: above the bankruptcy price ($9,900.99), below maintenance ($9,950.5)
-            pytest.param(0, MarkPrice(10_080), Liquidated, id="below maintenance, above zero: taken over with its margin"),
-            pytest.param(0, mark(12_500), None, id="$12,500: a gain for the long, a loss the short covers; nothing liquidated"),
+            pytest.param(
+                0, MarkPrice(10_080), Liquidated, id="below maintenance, above zero: taken over with its margin"
+            ),
+            pytest.param(
+                0, mark(12_500), None, id="$12,500: a gain for the long, a loss the short covers; nothing liquidated"
+            ),
         ],
     )
     def test_hand_built(self, fund: int, event, outcome) -> None:
@@ -153,7 +163,10 @@ class TestBothInterpreters:
     def test_generated(self, contracts: int, entry: int, price: int, leverage: int, fund_xbt: int) -> None:
         policy = load_preset("bitmex")
         coin_notional = contracts * lot_value(XBTUSD, entry)
-        margin = max(coin_notional // leverage, initial_margin(policy.margin, policy.rounding, contracts, lot_value(XBTUSD, entry)))
+        margin = max(
+            coin_notional // leverage,
+            initial_margin(policy.margin, policy.rounding, contracts, lot_value(XBTUSD, entry)),
+        )
         book = opened(policy, contracts, entry, margin, fund_xbt * XBT)
         assert both_ways(policy, book, mark(price)) is not None
 
@@ -189,13 +202,20 @@ class TestLiquidationPrice:
         mmr = Fraction(policy.margin.tiers[0].maintenance_ppm, 10**6)
         # Bybit's formula in its own units: Qty in the price's currency (cents), margins in BTC
         bybit = bybit_inverse_liquidation_price(entry, qty * 100 * 100, Fraction(im, 10**8), pos_value * mmr / 10**8)
-        engine = Fraction(contract.value_quanta * qty) * (1 + mmr) / (pos_value + im)  # Qty × (1 + MMR) / (PosValue + IM), in cents
+        engine = (
+            Fraction(contract.value_quanta * qty) * (1 + mmr) / (pos_value + im)
+        )  # Qty × (1 + MMR) / (PosValue + IM), in cents
         assert bybit < engine
         assert float((engine - bybit) / engine) == pytest.approx(0.000025, rel=0.01)
 
         def liquidated_at(price: int) -> bool:
             book = new_book(mark_quote=lot_value(contract, entry), traders=("alice", "bob"), isolated=("alice",))
-            opening = [Deposit("liquidity", 100 * XBT), Deposit("alice", im), Deposit("bob", 200 * XBT), Trade("alice", "bob", qty, entry)]
+            opening = [
+                Deposit("liquidity", 100 * XBT),
+                Deposit("alice", im),
+                Deposit("bob", 200 * XBT),
+                Trade("alice", "bob", qty, entry),
+            ]
             book = run(policy, book, [to_engine(contract, e) for e in opening])[-1].after
             moved = step(policy, book, to_engine(contract, MarkPrice(price)))
             return any(isinstance(o, Liquidated) for o in moved.outcomes)

@@ -44,7 +44,11 @@ CASES = {
     "short-side": (GMX, (Deposit("alice", 80_000), Deposit("bob", 80_000)) + WORKED, MarkPrice(500)),
     "below-max-no-adl": (GMX, WORKED, MarkPrice(1_200)),
     "two-positions-reduced": (LOW, WORKED, MarkPrice(1_300)),
-    "hyperliquid-ranking": (attrs.evolve(GMX, pnl_to_pool_adl=PnlToPoolAdl(550_000, 500_000, Ranking.HYPERLIQUID)), WORKED, MarkPrice(1_500)),
+    "hyperliquid-ranking": (
+        attrs.evolve(GMX, pnl_to_pool_adl=PnlToPoolAdl(550_000, 500_000, Ranking.HYPERLIQUID)),
+        WORKED,
+        MarkPrice(1_500),
+    ),
 }
 
 

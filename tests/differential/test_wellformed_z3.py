@@ -43,7 +43,9 @@ def _nudge(book: Book, data: st.DataObject) -> Book:
         return book.replace_account(i, attrs.evolve(account, **{field: getattr(account, field) + delta}))
     if where == "mark":
         market = book.market
-        return attrs.evolve(book, market=attrs.evolve(market, mark_quote=max(market.mark_quote + delta * market.tick_quote, 0)))
+        return attrs.evolve(
+            book, market=attrs.evolve(market, mark_quote=max(market.mark_quote + delta * market.tick_quote, 0))
+        )
     if where == "deposits":
         return attrs.evolve(book, net_deposits_quote=book.net_deposits_quote + delta)
     return book

@@ -58,7 +58,11 @@ def policy(deficit, **kw) -> Policy:
 
 def failures(p: Policy, scenarios=None) -> dict[str, tuple[str, int]]:
     report = check_policy(p, scenarios=scenarios)
-    return {v.invariant.id: (v.violation.scenario, v.violation.step_index) for v in report.verdicts if v.status is ClaimStatus.FAILS}
+    return {
+        v.invariant.id: (v.violation.scenario, v.violation.step_index)
+        for v in report.verdicts
+        if v.status is ClaimStatus.FAILS
+    }
 
 
 class TestAccountingAlwaysHolds:
@@ -89,7 +93,10 @@ class TestWhoPays:
         assert set(got) == {"deposit-not-absorbed", "no-negative-equity", "claims-backed", "loss-bounded-by-collateral"}
 
     def test_debt_fronted_by_the_venue_keeps_the_book_whole(self):
-        assert set(failures(policy(WATERFALLS["debt-carry-venue"]))) == {"deposit-not-absorbed", "loss-bounded-by-collateral"}
+        assert set(failures(policy(WATERFALLS["debt-carry-venue"]))) == {
+            "deposit-not-absorbed",
+            "loss-bounded-by-collateral",
+        }
 
     def test_socialized_over_winners_charges_the_flat_winner(self):
         got = failures(policy(WATERFALLS["fund-then-socialized-winners"]))
@@ -117,7 +124,11 @@ class TestLiquidationBoundary:
     def story(self, trigger: Trigger, deposit: int = 1_070):
         p = policy((InsuranceFund(),), liquidation=LiquidationRule(trigger=trigger))
         book = new_book(mark_quote=1_000, traders=("alice", "bob"))
-        steps = run(p, book, [Deposit("alice", deposit), Deposit("bob", 10_000), Trade("alice", "bob", 10, 1_000), MarkPrice(940)])
+        steps = run(
+            p,
+            book,
+            [Deposit("alice", deposit), Deposit("bob", 10_000), Trade("alice", "bob", 10, 1_000), MarkPrice(940)],
+        )
         return p, StepView.of(p, steps[-1])
 
     @staticmethod
@@ -226,8 +237,12 @@ class TestCappedFund:
         p = policy(deficit)
         book = new_book(mark_quote=100, traders=("alice", "bob"))
         events = [
-            Deposit("insurance_fund", 1_000_000), Deposit("fee_account", 1_000), Deposit("alice", 10), Deposit("bob", 100),
-            Trade("alice", "bob", 1, 100), MarkPrice(80),
+            Deposit("insurance_fund", 1_000_000),
+            Deposit("fee_account", 1_000),
+            Deposit("alice", 10),
+            Deposit("bob", 100),
+            Trade("alice", "bob", 1, 100),
+            MarkPrice(80),
         ]
         view = StepView.of(p, run(p, book, events)[-1])
         layers = [(g.item.layer, g.item.covered_quote) for g in view.outcomes_of(LayerUsed)]
@@ -249,7 +264,9 @@ class TestCappedFund:
         """Forged: the fund paid 3 of a cap of 4 and kept money, yet the fee pool paid."""
         view, _ = self.crash((InsuranceFund(cap_quote=4), FeePool(), VenueAbsorbs()))
         forged = tuple(
-            attrs.evolve(g, item=attrs.evolve(g.item, covered_quote=3)) if isinstance(g.item, LayerUsed) and g.item.index == 0 else g
+            attrs.evolve(g, item=attrs.evolve(g.item, covered_quote=3))
+            if isinstance(g.item, LayerUsed) and g.item.index == 0
+            else g
             for g in view.outcomes
         )
         assert not catalog.get(self.CLAIM).holds(attrs.evolve(view, outcomes=forged))
@@ -269,9 +286,18 @@ class TestCappedFund:
     def test_adl_after_an_uncapped_fund_ran_dry_holds(self):
         p = policy((InsuranceFund(), Adl()))
         book = new_book(mark_quote=100, traders=("alice", "bob"))
-        events = [Deposit("insurance_fund", 4), Deposit("alice", 10), Deposit("bob", 100), Trade("alice", "bob", 1, 100), MarkPrice(80)]
+        events = [
+            Deposit("insurance_fund", 4),
+            Deposit("alice", 10),
+            Deposit("bob", 100),
+            Trade("alice", "bob", 1, 100),
+            MarkPrice(80),
+        ]
         view = StepView.of(p, run(p, book, events)[-1])
-        assert [(g.item.layer, g.item.covered_quote) for g in view.outcomes_of(LayerUsed)] == [("insurance_fund", 4), ("adl", 6)]
+        assert [(g.item.layer, g.item.covered_quote) for g in view.outcomes_of(LayerUsed)] == [
+            ("insurance_fund", 4),
+            ("adl", 6),
+        ]
         assert catalog.get(self.CLAIM).holds(view)
 
 
@@ -334,10 +360,21 @@ class TestCatalog:
 
     def test_ids(self):
         required = {
-            "conservation", "open-interest-balance", "no-negative-equity", "no-haircut", "waterfall-order",
-            "insurance-fund-non-negative", "liquidation-only-below-maintenance", "adl-ranking-respected",
-            "adl-price-fair", "deposit-not-absorbed", "spot-isolated", "principal-protected",
-            "loss-bounded-by-collateral", "deficit-charged-once", "flat-accounts-never-pay",
+            "conservation",
+            "open-interest-balance",
+            "no-negative-equity",
+            "no-haircut",
+            "waterfall-order",
+            "insurance-fund-non-negative",
+            "liquidation-only-below-maintenance",
+            "adl-ranking-respected",
+            "adl-price-fair",
+            "deposit-not-absorbed",
+            "spot-isolated",
+            "principal-protected",
+            "loss-bounded-by-collateral",
+            "deficit-charged-once",
+            "flat-accounts-never-pay",
         }
         assert required <= set(catalog.ids())
         assert all(i.claim.endswith(tuple("abcdefghijklmnopqrstuvwxyz)")) for i in catalog.CATALOG.values())
@@ -360,8 +397,14 @@ class TestRegressions:
         p = policy((InsuranceFund(), Adl()))
         book = new_book(mark_quote=1_000, traders=("alice", "bob", "carol"))
         events = [
-            Deposit("liquidity", 10**9), Deposit("alice", 1_007), Deposit("bob", 10_000), Deposit("carol", 500),
-            Trade("alice", "carol", 5, 1_000), Trade("alice", "bob", 5, 1_000), MarkPrice(1_060), MarkPrice(899),
+            Deposit("liquidity", 10**9),
+            Deposit("alice", 1_007),
+            Deposit("bob", 10_000),
+            Deposit("carol", 500),
+            Trade("alice", "carol", 5, 1_000),
+            Trade("alice", "bob", 5, 1_000),
+            MarkPrice(1_060),
+            MarkPrice(899),
         ]
         crash = run(p, book, events)[-1]
         assert crash.after.account("alice").cash_quote <= 0  # no windfall for the bankrupt account
@@ -371,14 +414,27 @@ class TestRegressions:
         # alice and carol go bankrupt against the same winner in one step; each pays a fair 10
         p = policy((InsuranceFund(), Adl()))
         book = new_book(mark_quote=100, traders=("alice", "bob", "carol"))
-        events = [Deposit("alice", 10), Deposit("bob", 100), Deposit("carol", 10), Trade("alice", "bob", 1, 100), Trade("carol", "bob", 1, 100), MarkPrice(80)]
+        events = [
+            Deposit("alice", 10),
+            Deposit("bob", 100),
+            Deposit("carol", 10),
+            Trade("alice", "bob", 1, 100),
+            Trade("carol", "bob", 1, 100),
+            MarkPrice(80),
+        ]
         crash = run(p, book, events)[-1]
         assert catalog.get("adl-price-fair").holds(StepView.of(p, crash))
 
     def test_haircut_above_a_funded_insurance_fund_breaks_waterfall_order(self):
         p = policy((HaircutRatio(), InsuranceFund(), VenueAbsorbs()))
         book = new_book(mark_quote=100, traders=("alice", "bob"))
-        events = [Deposit("insurance_fund", 1_000_000), Deposit("alice", 10), Deposit("bob", 100), Trade("alice", "bob", 1, 100), MarkPrice(80)]
+        events = [
+            Deposit("insurance_fund", 1_000_000),
+            Deposit("alice", 10),
+            Deposit("bob", 100),
+            Trade("alice", "bob", 1, 100),
+            MarkPrice(80),
+        ]
         crash = run(p, book, events)[-1]
         assert not catalog.get("waterfall-order").holds(StepView.of(p, crash))
         # the same waterfall in the safe order holds

@@ -76,8 +76,12 @@ def test_an_accepted_claim_stays_accepted_and_a_kept_claim_is_untouched(tmp_path
 def test_a_check_with_search_lists_each_story_under_every_claim_it_breaks(tmp_path: Path) -> None:
     """On a real run: every non-scenario story in the report is listed under exactly the catalog
     claims it breaks."""
-    report = check_policy(NO_WATERFALL, scenarios=["gap-crash"], search_budget=attrs.evolve(CI, max_examples=30), findings_dir=tmp_path)
-    stories = {(x.story.book, x.story.events): x.story for v in report.verdicts for x in v.violations if x.origin != "scenario"}
+    report = check_policy(
+        NO_WATERFALL, scenarios=["gap-crash"], search_budget=attrs.evolve(CI, max_examples=30), findings_dir=tmp_path
+    )
+    stories = {
+        (x.story.book, x.story.events): x.story for v in report.verdicts for x in v.violations if x.origin != "scenario"
+    }
     assert stories
     for v in report.verdicts:
         if v.invariant.id not in catalog.CATALOG:
@@ -92,11 +96,17 @@ def test_a_check_with_search_lists_each_story_under_every_claim_it_breaks(tmp_pa
 def test_solvent_replay_names_every_claim_the_story_breaks(tmp_path: Path) -> None:
     report = _scenario_only()
     verdicts, searched = _as_if_found_for(report, "no-negative-equity")
-    path = findings.save(findings.Finding(NO_WATERFALL, "no-negative-equity", searched.story, searched.step_index), tmp_path / "f.json")
+    path = findings.save(
+        findings.Finding(NO_WATERFALL, "no-negative-equity", searched.story, searched.step_index), tmp_path / "f.json"
+    )
     result = CliRunner().invoke(main, ["replay", str(path)])
     assert result.exit_code == 1, result.output
     steps = replay(NO_WATERFALL, searched.story)
-    others = [i for i in catalog.ids() if i != "no-negative-equity" and first_violation(NO_WATERFALL, catalog.get(i), steps) is not None]
+    others = [
+        i
+        for i in catalog.ids()
+        if i != "no-negative-equity" and first_violation(NO_WATERFALL, catalog.get(i), steps) is not None
+    ]
     assert others
     line = next(x for x in result.output.splitlines() if x.startswith("the same story also breaks: "))
     for i in others:

@@ -92,9 +92,19 @@ def test_escaping_is_one_call_into_c_whatever_the_length(large):
 def test_saving_a_finding_runs_the_same_lines_for_any_description(tmp_path, large, story):
     small = described(5)
     at = len(story.events) - 1
-    runs = {p: solvent_lines(lambda p=p: findings.save(findings.Finding(p, "no-haircut", story, at), tmp_path / f"{len(p.description)}.json")) for p in (small, large)}
+    runs = {
+        p: solvent_lines(
+            lambda p=p: findings.save(
+                findings.Finding(p, "no-haircut", story, at), tmp_path / f"{len(p.description)}.json"
+            )
+        )
+        for p in (small, large)
+    }
     assert runs[small] == runs[large]
-    stories = {p: solvent_lines(lambda p=p: findings.load_story(tmp_path / f"{len(p.description)}.json")) for p in (small, large)}
+    stories = {
+        p: solvent_lines(lambda p=p: findings.load_story(tmp_path / f"{len(p.description)}.json"))
+        for p in (small, large)
+    }
     assert stories[small] == stories[large]
 
 
@@ -127,7 +137,13 @@ def test_the_toml_string_is_exactly_the_old_per_character_escaping_but_for_the_h
     old = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
 
     def per_character(text: str) -> str:
-        return '"' + "".join(old.get(c) or (f"\\u{ord(c):04x}" if ord(c) < 0x20 else "\\u007F" if c == "\x7f" else c) for c in text) + '"'
+        return (
+            '"'
+            + "".join(
+                old.get(c) or (f"\\u{ord(c):04x}" if ord(c) < 0x20 else "\\u007F" if c == "\x7f" else c) for c in text
+            )
+            + '"'
+        )
 
     every = "".join(chr(i) for i in range(0x300)) + UNIT
     assert loading._toml_string(every) == per_character(every)

@@ -84,7 +84,9 @@ class TestRegistry:
     def test_the_command_line_runs_one(self, registered, name) -> None:
         from solvent.cli import main
 
-        result = CliRunner().invoke(main, ["check", "binance", "--scenario", name, "--no-search"], catch_exceptions=False)
+        result = CliRunner().invoke(
+            main, ["check", "binance", "--scenario", name, "--no-search"], catch_exceptions=False
+        )
         assert result.exit_code in (0, 1), result.output
         assert "bad input" not in result.output.lower()
 
@@ -155,7 +157,12 @@ class TestMango2022:
 
     def test_drained_then_socialized(self, incidents) -> None:
         policy, steps = steps_of(incidents, "mango-2022", "mango-v4")
-        withdrawn = sum(t.amount_quote for s in steps for t in s.transfers if t.reason is Reason.WITHDRAWAL and t.source == "attacker")
+        withdrawn = sum(
+            t.amount_quote
+            for s in steps
+            for t in s.transfers
+            if t.reason is Reason.WITHDRAWAL and t.source == "attacker"
+        )
         assert round(Fraction(withdrawn, 100 * 10**6)) == 114  # ~$114M drained
         crash = steps[-1]
         assert layers(crash) == ["insurance_fund", "socialized_loss"]
@@ -191,7 +198,9 @@ class TestHyperliquidJelly:
         assert 11 * 100 * 10**6 < loss < 12 * 100 * 10**6  # ≈ $11.7M
         deposits = sum(s.event.amount_quote for s in steps if getattr(s.event, "account", "").startswith("jelly_long"))
         longs = sum(steps[-1].after.account(n).cash_quote for n in ("jelly_long_1", "jelly_long_2")) - deposits
-        assert longs == incidents.JELLY_LOTS * (incidents.JELLY_SETTLE - incidents.JELLY_ENTRY)  # paid as if settled at 0.037555
+        assert longs == incidents.JELLY_LOTS * (
+            incidents.JELLY_SETTLE - incidents.JELLY_ENTRY
+        )  # paid as if settled at 0.037555
 
 
 class TestCascade20251010:

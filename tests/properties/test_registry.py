@@ -45,7 +45,9 @@ class TestRegistry:
     def test_unknown_id_lists_known_and_suggests_the_closest(self, registry) -> None:
         with pytest.raises(KeyError) as raised:
             registry.get("bta-max")
-        assert raised.value.args[0] == "unknown widget 'bta-max'; known: gamma, alpha, beta-max; did you mean 'beta-max'?"
+        assert (
+            raised.value.args[0] == "unknown widget 'bta-max'; known: gamma, alpha, beta-max; did you mean 'beta-max'?"
+        )
 
     def test_unknown_id_far_from_all_has_no_suggestion(self, registry) -> None:
         with pytest.raises(KeyError) as raised:
@@ -106,7 +108,10 @@ class TestTheThreeRegistries:
     def test_scenario_suggests_the_closest(self) -> None:
         with pytest.raises(KeyError) as raised:
             scenarios.get("gap-crsh")
-        assert raised.value.args[0] == f"unknown scenario 'gap-crsh'; known: {', '.join(scenarios.SCENARIOS)}; did you mean 'gap-crash'?"
+        assert (
+            raised.value.args[0]
+            == f"unknown scenario 'gap-crsh'; known: {', '.join(scenarios.SCENARIOS)}; did you mean 'gap-crash'?"
+        )
 
     def test_every_shipped_item_is_builtin(self) -> None:
         assert all(catalog.builtin(i) for i in catalog.ids())

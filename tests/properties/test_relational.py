@@ -67,7 +67,12 @@ class TestRegistry:
     """The four relational properties of docs/design.md#relational-properties are registered under their stable ids."""
 
     def test_ids(self):
-        assert rel.ids() == ["cadence-invariant", "round-trip-neutral", "more-fund-never-hurts", "more-collateral-never-hurts"]
+        assert rel.ids() == [
+            "cadence-invariant",
+            "round-trip-neutral",
+            "more-fund-never-hurts",
+            "more-collateral-never-hurts",
+        ]
 
     def test_unknown_id_names_the_known_ones(self):
         with pytest.raises(KeyError, match="known: cadence-invariant, round-trip-neutral"):
@@ -120,7 +125,9 @@ class TestCadenceInvariant:
     def test_rounding_in_the_users_favour_fails(self):
         # Payers down, receivers up, the fee account pays: at 1% alice pays 1 and bob gets 1;
         # split, alice pays ⌊0.5⌋ + ⌊0.5⌋ = 0 and bob gets ⌈0.5⌉ + ⌈0.5⌉ = 2, both out of the fee account.
-        p = attrs.evolve(policy(), rounding=RoundingRule(funding=FundingRounding.PAYERS_DOWN_SHORTFALL_FROM_FEE_ACCOUNT))
+        p = attrs.evolve(
+            policy(), rounding=RoundingRule(funding=FundingRounding.PAYERS_DOWN_SHORTFALL_FROM_FEE_ACCOUNT)
+        )
         story = pair(*self.OPEN, Funding(10_000))
         got = judged(p, "cadence-invariant", story, 4)
         assert got.applicable
@@ -136,14 +143,20 @@ class TestCadenceInvariant:
         story = pair(*self.OPEN)
         a = replay(policy(), story)[-1].after
         b = _moved(a, ("alice", -2), ("fee_account", 2))
-        assert rel.undeclared_dust(policy(), a, b, 1) == ["alice cash -2", "fee_account cash +2 while the payers and receivers lose 0 to rounding"]
+        assert rel.undeclared_dust(policy(), a, b, 1) == [
+            "alice cash -2",
+            "fee_account cash +2 while the payers and receivers lose 0 to rounding",
+        ]
         assert rel.undeclared_dust(policy(), a, b, 2) == []
 
     def test_dust_paid_to_another_account_is_not_declared(self):
         story = pair(*self.OPEN)
         a = replay(policy(), story)[-1].after
         b = _moved(a, ("alice", -1), ("insurance_fund", 1))
-        assert rel.undeclared_dust(policy(), a, b, 1) == ["insurance_fund cash +1", "fee_account cash +0 while the payers and receivers lose 1 to rounding"]
+        assert rel.undeclared_dust(policy(), a, b, 1) == [
+            "insurance_fund cash +1",
+            "fee_account cash +0 while the payers and receivers lose 1 to rounding",
+        ]
 
     @settings(max_examples=30)
     @given(story=stories(policy()), share_ppm=st.integers(1, 999_999))
@@ -170,7 +183,9 @@ class TestRoundTripNeutral:
         # −100, equity 900 ≥ MM 40 (no liquidation), and the sweep converts 100 of spot to cash.
         # Back at 100 she is paid 200: cash 200, spot 900 instead of cash 100, spot 1,000.
         p = policy(spot_collateral=True)
-        story = pair(Deposit("alice", 100), SpotDeposit("alice", 1_000), Deposit("bob", 1_000), Trade("alice", "bob", 10, 100))
+        story = pair(
+            Deposit("alice", 100), SpotDeposit("alice", 1_000), Deposit("bob", 1_000), Trade("alice", "bob", 10, 100)
+        )
         got = judged(p, "round-trip-neutral", story, 5, Knobs(excursion_ppm=-200_000))
         assert got.applicable
         assert "alice cash 100 vs 200; alice spot 1000 vs 900" in got.explanation
@@ -254,7 +269,10 @@ class TestMoreCollateralNeverHurts:
         story = four(*QUEUE)
         got = judged(policy(Ranking.BINANCE), "more-collateral-never-hurts", story, "bob", Knobs(extra_quote=100_000))
         assert got.applicable and got.exercised
-        assert "carol ends with equity net of debt 50000 in run A vs 41000 in run B (haircuts paid 0 vs 9000)" in got.explanation
+        assert (
+            "carol ends with equity net of debt 50000 in run A vs 41000 in run B (haircuts paid 0 vs 9000)"
+            in got.explanation
+        )
 
     def test_collateral_that_delays_a_liquidation_hands_the_gap_to_the_winner(self):
         # Binance preset: alice long 1 lot at 100 with 1, bob short with 2. Funding 1 ppm: alice
@@ -274,13 +292,28 @@ class TestMoreCollateralNeverHurts:
         # and the drop to 499 costs her 6: she ends with 3. Poorer, but through her own position,
         # after paying no haircut: the claim holds.
         book = new_book(mark_quote=500, traders=("alice", "carol"))
-        events = (Deposit("alice", 4), Deposit("carol", 4), Trade("alice", "carol", 1, 500, Taker.SELLER), MarkPrice(505), MarkPrice(499))
-        got = judged(load_preset("binance"), "more-collateral-never-hurts", Story(book, events), "carol", Knobs(extra_quote=1))
+        events = (
+            Deposit("alice", 4),
+            Deposit("carol", 4),
+            Trade("alice", "carol", 1, 500, Taker.SELLER),
+            MarkPrice(505),
+            MarkPrice(499),
+        )
+        got = judged(
+            load_preset("binance"), "more-collateral-never-hurts", Story(book, events), "carol", Knobs(extra_quote=1)
+        )
         assert got.applicable and got.exercised and got.explanation is None
 
 
 BUDGET = SearchBudget(max_examples=40)
-NAMED = ["backpack", "binance", "broker-reg-t", "drift", "okx-2018", "percolator"]  # the grid's presets; cadence runs on all
+NAMED = [
+    "backpack",
+    "binance",
+    "broker-reg-t",
+    "drift",
+    "okx-2018",
+    "percolator",
+]  # the grid's presets; cadence runs on all
 
 
 class TestSearchOnPresets:
@@ -329,7 +362,10 @@ class TestPlantedFundingRounding:
         assert len(story.book.traders) <= 3
         events = [e for e in story.events if not (isinstance(e, Deposit) and e.account == "liquidity")]
         assert len(events) <= 4 and isinstance(events[-1], Funding), story.events
-        assert "Beyond the declared funding rounding (rounding.funding = 'payers_down_shortfall_from_fee_account'" in found.violation.explanation
+        assert (
+            "Beyond the declared funding rounding (rounding.funding = 'payers_down_shortfall_from_fee_account'"
+            in found.violation.explanation
+        )
         assert "fee_account cash -" in found.violation.explanation
 
     def test_story_is_one_minimal(self, found):
@@ -342,7 +378,9 @@ class TestPlantedFundingRounding:
         """The header's fix (payers up, dust to the fee account) keeps the claim on the same story and twin."""
         text = PLANTED_FUNDING.read_text(encoding="utf-8")
         assert '# fix: rounding.funding = "payers_up_dust_to_fee_account"' in text
-        fixed = attrs.evolve(load_policy(PLANTED_FUNDING), rounding=RoundingRule(funding=FundingRounding.PAYERS_UP_DUST_TO_FEE_ACCOUNT))
+        fixed = attrs.evolve(
+            load_policy(PLANTED_FUNDING), rounding=RoundingRule(funding=FundingRounding.PAYERS_UP_DUST_TO_FEE_ACCOUNT)
+        )
         assert rel.first_violation(fixed, rel.get("cadence-invariant"), found.violation.story, (found.knobs,)) is None
 
     @pytest.mark.parametrize("id", ["round-trip-neutral", "more-fund-never-hurts", "more-collateral-never-hurts"])
@@ -353,12 +391,16 @@ class TestPlantedFundingRounding:
         stats = result.stats
         record_property("outcome", result.outcome.value)
         record_property("stats", repr(stats))
-        print(f"{name} {id}: {result.outcome.value}, {stats.examples} examples, {stats.applicable} applicable, {stats.exercised} exercised")
+        print(
+            f"{name} {id}: {result.outcome.value}, {stats.examples} examples, {stats.applicable} applicable, {stats.exercised} exercised"
+        )
         assert stats.examples > 0 and 0 <= stats.exercised <= stats.applicable <= stats.examples
         if result.outcome is Outcome.FOUND:
             assert rel.first_violation(p, rel.get(id), result.violation.story, (result.knobs,)) == result.violation
         else:
-            assert result.violation is None and result.outcome is (Outcome.NONE_FOUND if stats.exercised else Outcome.NOT_EXERCISED)
+            assert result.violation is None and result.outcome is (
+                Outcome.NONE_FOUND if stats.exercised else Outcome.NOT_EXERCISED
+            )
 
     @pytest.mark.parametrize("name", ["backpack", "broker-reg-t"])
     def test_no_fund_layer_means_the_fund_claim_is_not_exercised(self, name):

@@ -49,7 +49,12 @@ class TestSearch:
 
     @pytest.mark.parametrize(
         "preset, invariant",
-        [("backpack", "deposit-not-absorbed"), ("backpack", "no-negative-equity"), ("binance", "no-haircut"), ("broker-reg-t", "loss-bounded-by-collateral")],
+        [
+            ("backpack", "deposit-not-absorbed"),
+            ("backpack", "no-negative-equity"),
+            ("binance", "no-haircut"),
+            ("broker-reg-t", "loss-bounded-by-collateral"),
+        ],
     )
     def test_finds_a_minimal_story(self, preset, invariant):
         policy = load_preset(preset)
@@ -87,7 +92,9 @@ class TestSearch:
 
         monkeypatch.setattr(search_module, "search", spy)
         policy = load_policy("tests/planted/socialized-loss-charges-flat.toml")
-        results = {r.invariant: r for r in search_module.search_all(policy, ["flat-accounts-never-pay", "conservation"], SMALL)}
+        results = {
+            r.invariant: r for r in search_module.search_all(policy, ["flat-accounts-never-pay", "conservation"], SMALL)
+        }
         assert asked == ["flat-accounts-never-pay"]
         assert results["conservation"].outcome is Outcome.NONE_FOUND
         assert results["flat-accounts-never-pay"].stats.examples > SMALL.max_examples  # the scan's and its own search's
@@ -124,10 +131,21 @@ class TestMinimize:
         # trade of 4 lots tells the same story in one event fewer.
         story = Story(
             new_book(mark_quote=100),
-            (Deposit("alice", 40), Deposit("bob", 40), Trade("alice", "bob", 1, 100), Trade("alice", "bob", 3, 100), MarkPrice(88)),
+            (
+                Deposit("alice", 40),
+                Deposit("bob", 40),
+                Trade("alice", "bob", 1, 100),
+                Trade("alice", "bob", 3, 100),
+                MarkPrice(88),
+            ),
         )
         assert fails_bare(story)
-        assert minimize(fails_bare, story).events == (Deposit("alice", 40), Deposit("bob", 40), Trade("alice", "bob", 4, 100), MarkPrice(88))
+        assert minimize(fails_bare, story).events == (
+            Deposit("alice", 40),
+            Deposit("bob", 40),
+            Trade("alice", "bob", 4, 100),
+            MarkPrice(88),
+        )
 
     def test_a_move_before_any_trade_becomes_the_starting_mark(self):
         # the mark moves 100 → 200 before alice (40) buys 2 lots at 200 (IM 40); at 176 she loses 48.
@@ -140,7 +158,12 @@ class TestMinimize:
         assert fails_bare(story)
         smaller = minimize(fails_bare, story)
         assert smaller.book.market.mark_quote == 200
-        assert smaller.events == (Deposit("alice", 40), Deposit("bob", 40), Trade("alice", "bob", 2, 200), MarkPrice(176))
+        assert smaller.events == (
+            Deposit("alice", 40),
+            Deposit("bob", 40),
+            Trade("alice", "bob", 2, 200),
+            MarkPrice(176),
+        )
 
     def test_an_event_that_only_nudges_past_the_threshold_becomes_a_larger_gap(self):
         # alice (45) buys 4 lots at 100 and withdraws her 5 of free margin; at 89 she loses 44 of
@@ -148,16 +171,33 @@ class TestMinimize:
         # story is 1-minimal; the same failure without it is a gap twice as deep (100 → 78).
         story = Story(
             new_book(mark_quote=100),
-            (Deposit("alice", 45), Deposit("bob", 40), Trade("alice", "bob", 4, 100), Withdraw("alice", 5), MarkPrice(89)),
+            (
+                Deposit("alice", 45),
+                Deposit("bob", 40),
+                Trade("alice", "bob", 4, 100),
+                Withdraw("alice", 5),
+                MarkPrice(89),
+            ),
         )
         assert fails_bare(story)
         assert not fails_bare(Story(story.book, story.events[:3] + story.events[4:]))
-        assert minimize(fails_bare, story).events == (Deposit("alice", 45), Deposit("bob", 40), Trade("alice", "bob", 4, 100), MarkPrice(78))
+        assert minimize(fails_bare, story).events == (
+            Deposit("alice", 45),
+            Deposit("bob", 40),
+            Trade("alice", "bob", 4, 100),
+            MarkPrice(78),
+        )
 
     def test_deposits_to_one_account_are_folded(self):
         story = Story(
             new_book(mark_quote=100),
-            (Deposit("alice", 30), Deposit("alice", 10), Deposit("bob", 40), Trade("alice", "bob", 4, 100), MarkPrice(88)),
+            (
+                Deposit("alice", 30),
+                Deposit("alice", 10),
+                Deposit("bob", 40),
+                Trade("alice", "bob", 4, 100),
+                MarkPrice(88),
+            ),
         )
         assert minimize(fails_bare, story).events[:2] == (Deposit("alice", 40), Deposit("bob", 40))
 
@@ -168,7 +208,9 @@ class TestFindings:
     def test_round_trip_and_cli_replay(self, tmp_path):
         policy = load_preset("backpack")
         result = search(policy, "deposit-not-absorbed", SMALL)
-        path = findings.save(findings.Finding(policy, "deposit-not-absorbed", result.story, result.step_index), tmp_path / "f.json")
+        path = findings.save(
+            findings.Finding(policy, "deposit-not-absorbed", result.story, result.step_index), tmp_path / "f.json"
+        )
         loaded = findings.load(path)
         assert loaded.story == result.story and loaded.policy == policy and loaded.step_index == result.step_index
         assert replay(policy, loaded.story) is not None
@@ -200,9 +242,21 @@ class TestFindings:
     def test_saved_findings_are_replayed_first(self, tmp_path):
         policy = load_preset("backpack")
         budget = SearchBudget(max_examples=400)
-        first = check_policy(policy, invariants=["deposit-not-absorbed"], scenarios=["gap-crash"], search_budget=budget, findings_dir=tmp_path)
+        first = check_policy(
+            policy,
+            invariants=["deposit-not-absorbed"],
+            scenarios=["gap-crash"],
+            search_budget=budget,
+            findings_dir=tmp_path,
+        )
         assert first.verdicts[0].violation.origin == "search"
-        again = check_policy(policy, invariants=["deposit-not-absorbed"], scenarios=["gap-crash"], search_budget=budget, findings_dir=tmp_path)
+        again = check_policy(
+            policy,
+            invariants=["deposit-not-absorbed"],
+            scenarios=["gap-crash"],
+            search_budget=budget,
+            findings_dir=tmp_path,
+        )
         assert again.verdicts[0].violation.origin == "saved"
         assert again.verdicts[0].status is ClaimStatus.ACCEPTED  # Backpack accepts it by design
 
@@ -236,7 +290,11 @@ class TestStrategies:
         pays = [act.Pay(i, 1_000_000) for i in range(3)]
         story = play(policy, book, [*pays, act.Open(0, 1, 10), act.TakeProfit(1, 2, 100_000)])
         opened = story.events[-3]
-        assert isinstance(opened, Trade) and (opened.buyer, opened.seller, opened.price_quote) == ("alice", "bob", 10_000)
+        assert isinstance(opened, Trade) and (opened.buyer, opened.seller, opened.price_quote) == (
+            "alice",
+            "bob",
+            10_000,
+        )
         assert story.events[-2:] == (MarkPrice(9_000), Trade("bob", "carol", opened.lots, 9_000, Taker.BUYER))
         after = replay(policy, story)[-1].after
         assert after.account("bob").size_lots == 0 and after.account("carol").size_lots == -opened.lots
@@ -285,15 +343,20 @@ class TestStateMachine:
         m = machine(load_preset("backpack"), traders=2, invariants=["no-negative-equity"])
         with pytest.raises(AssertionError, match="no-negative-equity broken"):
             # stateful search is slow to meet a multi-step story (docs/solver-notes.md#hypothesis-search-speed); it stops at the first failure
-            run_state_machine_as_test(m, settings=settings(max_examples=3_000, stateful_step_count=6, database=None, deadline=None))
+            run_state_machine_as_test(
+                m, settings=settings(max_examples=3_000, stateful_step_count=6, database=None, deadline=None)
+            )
 
     @pytest.mark.deep
     def test_backpack_machine_finds_the_swallowed_deposit(self):
         m = machine(load_preset("backpack"), traders=2, invariants=["deposit-not-absorbed"])
         with pytest.raises(AssertionError, match="deposit-not-absorbed broken"):
-            run_state_machine_as_test(m, settings=settings(max_examples=20_000, stateful_step_count=8, database=None, deadline=None))
+            run_state_machine_as_test(
+                m, settings=settings(max_examples=20_000, stateful_step_count=8, database=None, deadline=None)
+            )
 
     def test_drift_machine_conserves(self):
         m = machine(load_preset("drift"), traders=2, invariants=["conservation", "open-interest-balance"])
-        run_state_machine_as_test(m, settings=settings(max_examples=30, stateful_step_count=10, database=None, deadline=None))
-
+        run_state_machine_as_test(
+            m, settings=settings(max_examples=30, stateful_step_count=10, database=None, deadline=None)
+        )

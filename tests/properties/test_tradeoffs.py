@@ -34,18 +34,33 @@ PLANTED = Path(__file__).resolve().parents[1] / "planted"
 #: preset → ((no-negative-equity, no-haircut, deposit-not-absorbed), the gap's story). Amounts in
 #: each preset's quote quanta; the gap-crash story sizes alice at the preset's maximum leverage.
 TABLE = {
-    "backpack": ((ACCEPTED, KEPT, ACCEPTED), "alice's deficit is 110,099: 110,099 stays as her debt to the winners; her next deposit of 110,001 loses 110,001 to it"),
+    "backpack": (
+        (ACCEPTED, KEPT, ACCEPTED),
+        "alice's deficit is 110,099: 110,099 stays as her debt to the winners; her next deposit of 110,001 loses 110,001 to it",
+    ),
     "binance": ((KEPT, ACCEPTED, KEPT), "alice's deficit is 8,899: insurance fund 2,200, adl 6,699"),
     # bitmex is inverse (XBTUSD): the gap lands on the whole-USD grid, $10,000 → $9,783, whose coin
     # value 10^8 / 9,783 rounds to 10,222 XBt a contract: alice's 100 contracts lose 22,200 XBt
     # against her 11,001 (bybit, linear, gaps to exactly twice her equity)
     "bitmex": ((KEPT, ACCEPTED, KEPT), "alice's deficit is 11,199: insurance fund 2,750, adl 8,449"),
-    "broker-reg-t": ((KEPT, KEPT, ACCEPTED), "alice's deficit is 349,999: 349,999 stays as her debt to the venue, which fronts it; her next deposit of 550,001 loses 349,999 to it"),
+    "broker-reg-t": (
+        (KEPT, KEPT, ACCEPTED),
+        "alice's deficit is 349,999: 349,999 stays as her debt to the venue, which fronts it; her next deposit of 550,001 loses 349,999 to it",
+    ),
     "bybit": ((KEPT, ACCEPTED, KEPT), "alice's deficit is 11,099: insurance fund 2,750, adl 8,349"),
-    "drift": ((KEPT, ACCEPTED, KEPT), "alice's deficit is 117,899: insurance fund 27,500, fee pool empty, socialized loss 90,399"),
+    "drift": (
+        (KEPT, ACCEPTED, KEPT),
+        "alice's deficit is 117,899: insurance fund 27,500, fee pool empty, socialized loss 90,399",
+    ),
     "dydx-v4": ((KEPT, ACCEPTED, KEPT), "alice's deficit is 55,099: insurance fund 13,750, adl 41,349"),
-    "gmx-v2": ((GIVEN_UP, KEPT, GIVEN_UP), "alice's deficit is 22,099: backstop vault empty, 22,099 left unpaid on her account; her next deposit of 22,001 loses 22,001 to it"),
-    "hyperliquid": ((KEPT, ACCEPTED, KEPT), "alice's deficit is 27,599: backstop vault empty, adl 27,599 (the winners pay 55,100)"),
+    "gmx-v2": (
+        (GIVEN_UP, KEPT, GIVEN_UP),
+        "alice's deficit is 22,099: backstop vault empty, 22,099 left unpaid on her account; her next deposit of 22,001 loses 22,001 to it",
+    ),
+    "hyperliquid": (
+        (KEPT, ACCEPTED, KEPT),
+        "alice's deficit is 27,599: backstop vault empty, adl 27,599 (the winners pay 55,100)",
+    ),
     "mango-v4": ((KEPT, ACCEPTED, KEPT), "alice's deficit is 117,899: insurance fund 27,500, socialized loss 90,399"),
     "okx": ((KEPT, ACCEPTED, KEPT), "alice's deficit is 14,669: insurance fund 3,657, adl 11,012"),
     # okx-2018 is inverse too (USD 100 BTC futures, satoshi): $10,000 → $8,196 on the whole-USD
@@ -105,7 +120,9 @@ def test_cells_are_the_checks_verdicts(name: str) -> None:
     policy = load_preset(name)
     report = NO_SEARCH.run(policy, source=name)
     verdicts = {v.invariant.id: v.status for v in report.verdicts}
-    assert tuple(tradeoff(policy, judgement=NO_SEARCH).cell(p) for p in PROMISES) == tuple(_CELL.get(verdicts[p], KEPT) for p in PROMISES)
+    assert tuple(tradeoff(policy, judgement=NO_SEARCH).cell(p) for p in PROMISES) == tuple(
+        _CELL.get(verdicts[p], KEPT) for p in PROMISES
+    )
 
 
 def test_a_failure_outside_the_gap_stories_is_given_up() -> None:
@@ -119,16 +136,24 @@ def test_a_failure_outside_the_gap_stories_is_given_up() -> None:
     assert check["no-negative-equity"].status is ClaimStatus.FAILS
     assert check["no-negative-equity"].violation.scenario not in GAP_STORIES
     row = tradeoff(policy, judgement=NO_SEARCH)
-    assert (row.cell("no-negative-equity"), row.cell("no-haircut"), row.cell("deposit-not-absorbed")) == (GIVEN_UP, GIVEN_UP, KEPT)
+    assert (row.cell("no-negative-equity"), row.cell("no-haircut"), row.cell("deposit-not-absorbed")) == (
+        GIVEN_UP,
+        GIVEN_UP,
+        KEPT,
+    )
 
 
 def test_a_row_is_read_off_the_report() -> None:
     """The cell follows the report's verdict, whatever story (search, z3, saved finding) decided it."""
     report = NO_SEARCH.run(load_preset("mango-v4"), source="mango-v4")
     assert tradeoff_of(report).cell("no-negative-equity") == KEPT
-    failed = attrs.evolve(report, verdicts=tuple(
-        attrs.evolve(v, status=ClaimStatus.FAILS) if v.invariant.id == "no-negative-equity" else v for v in report.verdicts
-    ))
+    failed = attrs.evolve(
+        report,
+        verdicts=tuple(
+            attrs.evolve(v, status=ClaimStatus.FAILS) if v.invariant.id == "no-negative-equity" else v
+            for v in report.verdicts
+        ),
+    )
     row = tradeoff_of(failed)
     assert row.cell("no-negative-equity") == GIVEN_UP and row.story == TABLE["mango-v4"][1]
 

@@ -60,9 +60,17 @@ def searched(report: PolicyReport, findings_dir: Path | None = None) -> PolicyRe
     """
     verdicts = []
     for v in report.verdicts:
-        stats = SearchStats(examples=200, events=1_000, exercised_steps=v.steps_exercised, paths=Counter({"MarkPrice": 300, "liquidation": 12}), seconds_total=1.25)
+        stats = SearchStats(
+            examples=200,
+            events=1_000,
+            exercised_steps=v.steps_exercised,
+            paths=Counter({"MarkPrice": 300, "liquidation": 12}),
+            seconds_total=1.25,
+        )
         if v.violation is not None and not any(x.origin == "search" for u in verdicts for x in u.violations):
-            found = Violation(v.invariant.id, "search", v.violation.step_index, v.violation.story, v.violation.step, "search")
+            found = Violation(
+                v.invariant.id, "search", v.violation.step_index, v.violation.story, v.violation.step, "search"
+            )
             stats.seconds_to_first = 0.5
             result = SearchResult(v.invariant.id, Outcome.FOUND, stats, found.story, found.step_index)
             verdicts.append(attrs.evolve(v, search=result, more=v.more + (found,)))
@@ -92,7 +100,9 @@ def compare_golden(name: str, actual: str) -> None:
         return
     expected = path.read_text(encoding="utf-8")
     assert_nothing_machine_specific(name, actual)
-    assert actual == expected, f"{name} differs from its golden file; if the change is intended, rerun with SOLVENT_OVERWRITE_GOLDEN=1 and review the diff"
+    assert actual == expected, (
+        f"{name} differs from its golden file; if the change is intended, rerun with SOLVENT_OVERWRITE_GOLDEN=1 and review the diff"
+    )
 
 
 def assert_nothing_machine_specific(name: str, text: str) -> None:
@@ -102,4 +112,6 @@ def assert_nothing_machine_specific(name: str, text: str) -> None:
 
     package_root = Path(solvent.__file__).resolve().parents[1]
     for place in {ROOT, package_root, Path.home()}:
-        assert str(place) + os.sep not in text, f"{name} names the absolute path {place}: run from the repository whose solvent is imported"
+        assert str(place) + os.sep not in text, (
+            f"{name} names the absolute path {place}: run from the repository whose solvent is imported"
+        )

@@ -74,13 +74,24 @@ def run_steps(text: str) -> list[tuple[str, str]]:
 
 
 def solvent_steps(job: str) -> list[str]:
-    return [script for j, script in run_steps(WORKFLOW.read_text()) if j == job and re.search(r"(^|\s)solvent (check|diff)\b", script)]
+    return [
+        script
+        for j, script in run_steps(WORKFLOW.read_text())
+        if j == job and re.search(r"(^|\s)solvent (check|diff)\b", script)
+    ]
 
 
 def test_run_steps_read_as_yaml_reads_them() -> None:
-    yaml = pytest.importorskip("yaml", reason="PyYAML is not a test dependency; the text reader is checked against it where installed")
+    yaml = pytest.importorskip(
+        "yaml", reason="PyYAML is not a test dependency; the text reader is checked against it where installed"
+    )
     data = yaml.safe_load(WORKFLOW.read_text())
-    expected = [(job, step["run"] if step["run"].endswith("\n") else step["run"].strip()) for job, spec in data["jobs"].items() for step in spec["steps"] if "run" in step]
+    expected = [
+        (job, step["run"] if step["run"].endswith("\n") else step["run"].strip())
+        for job, spec in data["jobs"].items()
+        for step in spec["steps"]
+        if "run" in step
+    ]
     assert run_steps(WORKFLOW.read_text()) == expected
 
 
@@ -131,7 +142,14 @@ def as_runner_runs(script: str) -> str:
 
 
 def run_step(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", as_runner_runs(script)], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", as_runner_runs(script)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def outputs(env: dict[str, str]) -> dict[str, str]:
@@ -173,11 +191,25 @@ class TestCheckJob:
     @pytest.mark.parametrize(
         "variant, status, levels, failed",
         [
-            pytest.param("preset", "0", [("no-haircut", "none"), ("principal-protected", "none")], [], id="preset: fails only what it accepts"),
-            pytest.param(STRICT, "1", [("no-haircut", "none"), ("principal-protected", "error")], ["principal-protected"], id="principal-protected not accepted"),
+            pytest.param(
+                "preset",
+                "0",
+                [("no-haircut", "none"), ("principal-protected", "none")],
+                [],
+                id="preset: fails only what it accepts",
+            ),
+            pytest.param(
+                STRICT,
+                "1",
+                [("no-haircut", "none"), ("principal-protected", "error")],
+                ["principal-protected"],
+                id="principal-protected not accepted",
+            ),
         ],
     )
-    def test_check_step_writes_every_report(self, tmp_path: Path, runner_env: dict[str, str], variant: str, status: str, levels: list, failed: list) -> None:
+    def test_check_step_writes_every_report(
+        self, tmp_path: Path, runner_env: dict[str, str], variant: str, status: str, levels: list, failed: list
+    ) -> None:
         """The preset passes with its trade-offs as informational results; with principal-protected
         no longer accepted, the whale scenario fails it (status 1, an error alert, a JUnit failure)."""
         (script,) = solvent_steps("check")
@@ -196,7 +228,9 @@ class TestCheckJob:
         assert uris == {"policies/binance.toml"}  # relative to the repository root, as code scanning wants
 
         xmlschema = pytest.importorskip("xmlschema")
-        xmlschema.XMLSchema(str(ROOT / "tests" / "schemas" / "junit-10.xsd")).validate(str(reports / "solvent-junit.xml"))
+        xmlschema.XMLSchema(str(ROOT / "tests" / "schemas" / "junit-10.xsd")).validate(
+            str(reports / "solvent-junit.xml")
+        )
         cases = list(ET.parse(reports / "solvent-junit.xml").iter("testcase"))
         assert [c.get("name") for c in cases if c.find("failure") is not None] == failed
         assert len(cases) == 16
@@ -214,7 +248,7 @@ class TestCheckJob:
         written = set(re.findall(r"--output (\S+)", script))
         assert "reports/solvent.sarif" in written and "reports/solvent.md" in written
         assert re.search(r"sarif_file: reports/solvent\.sarif$", text, re.MULTILINE)
-        assert "cat reports/solvent.md >> \"$GITHUB_STEP_SUMMARY\"" in text
+        assert 'cat reports/solvent.md >> "$GITHUB_STEP_SUMMARY"' in text
         assert {p.split("/")[0] for p in written} == {"reports"}  # all in the uploaded artifact folder
 
 
@@ -226,12 +260,20 @@ class TestDiffJob:
         (script,) = solvent_steps("diff")
         repo = policy_repo(tmp_path / "repo")
         git = ["git", "-c", "init.defaultBranch=main", "-C", str(repo)]
-        for args in (["init", "-q"], ["add", "policies"], ["commit", "-q", "-m", "base"], ["update-ref", "refs/remotes/origin/main", "HEAD"], ["checkout", "-q", "-b", "change"]):
+        for args in (
+            ["init", "-q"],
+            ["add", "policies"],
+            ["commit", "-q", "-m", "base"],
+            ["update-ref", "refs/remotes/origin/main", "HEAD"],
+            ["checkout", "-q", "-b", "change"],
+        ):
             subprocess.run(git + args, check=True, env=runner_env, capture_output=True)
         policy = repo / "policies" / "binance.toml"
         text = policy.read_text()
         policy.write_text(binance_accepting("principal-protected"))
-        subprocess.run(git + ["commit", "-q", "-am", "stop accepting no-haircut"], check=True, env=runner_env, capture_output=True)
+        subprocess.run(
+            git + ["commit", "-q", "-am", "stop accepting no-haircut"], check=True, env=runner_env, capture_output=True
+        )
 
         done = run_step(script, repo, runner_env)
         assert done.returncode == 0, done.stderr
@@ -242,7 +284,11 @@ class TestDiffJob:
         sarif = json.loads((repo / "reports" / "diff" / "binance.sarif").read_text())
         assert sarif_schema_errors(sarif) == []
         (result,) = sarif["runs"][0]["results"]
-        assert (result["ruleId"], result["level"], result["properties"]["change"]) == ("no-haircut", "warning", "no longer accepted")
+        assert (result["ruleId"], result["level"], result["properties"]["change"]) == (
+            "no-haircut",
+            "warning",
+            "no longer accepted",
+        )
         lines = policy.read_text().splitlines()
         where = result["locations"][0]["physicalLocation"]
         assert where["artifactLocation"] == {"uri": "policies/binance.toml", "uriBaseId": "%SRCROOT%"}
@@ -254,7 +300,12 @@ class TestDiffJob:
         (script,) = solvent_steps("diff")
         repo = policy_repo(tmp_path / "repo")
         git = ["git", "-c", "init.defaultBranch=main", "-C", str(repo)]
-        for args in (["init", "-q"], ["add", "policies"], ["commit", "-q", "-m", "base"], ["update-ref", "refs/remotes/origin/main", "HEAD"]):
+        for args in (
+            ["init", "-q"],
+            ["add", "policies"],
+            ["commit", "-q", "-m", "base"],
+            ["update-ref", "refs/remotes/origin/main", "HEAD"],
+        ):
             subprocess.run(git + args, check=True, env=runner_env, capture_output=True)
         done = run_step(script, repo, runner_env)
         assert done.returncode == 0, done.stderr
@@ -271,7 +322,10 @@ class TestPreCommit:
         return dict(re.findall(r"- id: (\S+)\n(?:\s+\w+: .*\n)*?\s+entry: (.+)", text))
 
     def test_config_and_published_hook_run_the_same_check(self) -> None:
-        assert self._entries("pre-commit-config.yaml")["solvent-check"] == self._entries("pre-commit-hooks.yaml")["solvent-check"]
+        assert (
+            self._entries("pre-commit-config.yaml")["solvent-check"]
+            == self._entries("pre-commit-hooks.yaml")["solvent-check"]
+        )
 
     @pytest.mark.parametrize(
         "hook, extra, variant, status",
@@ -283,7 +337,9 @@ class TestPreCommit:
             ("solvent-check", ["--invariant", "conservation"], STRICT, 0),
         ],
     )
-    def test_hook_entry(self, tmp_path: Path, runner_env: dict[str, str], hook: str, extra: list[str], variant: str, status: int) -> None:
+    def test_hook_entry(
+        self, tmp_path: Path, runner_env: dict[str, str], hook: str, extra: list[str], variant: str, status: int
+    ) -> None:
         """The entry as written (the search hook limited to one invariant, to keep the test short):
         the preset passes with principal-protected accepted; not accepted, it fails the commit."""
         repo = policy_repo(tmp_path / "repo", variant)
@@ -292,4 +348,6 @@ class TestPreCommit:
         assert done.returncode == status, done.stdout[-2000:] + done.stderr[-2000:]
         assert "binance" in done.stdout
         if "conservation" not in extra:
-            assert re.search(r"^principal-protected +" + ("FAILS " if status else r"fails \(accepted\) "), done.stdout, re.MULTILINE), done.stdout
+            assert re.search(
+                r"^principal-protected +" + ("FAILS " if status else r"fails \(accepted\) "), done.stdout, re.MULTILINE
+            ), done.stdout

@@ -36,9 +36,21 @@ class TestPairOutputs:
         [
             pytest.param([], [("text", None)], id="nothing: text to stdout"),
             pytest.param(["--format", "json"], [("json", None)], id="a format alone goes to stdout"),
-            pytest.param(["--format", "json", "--output", "r.json"], [("json", Path("r.json")), ("text", None)], id="a pair, text stays on stdout"),
-            pytest.param(["--format", "markdown", "--format", "sarif", "--output", "r.sarif"], [("markdown", None), ("sarif", Path("r.sarif"))], id="unpaired format then a pair"),
-            pytest.param(["--output", "r.xml", "--format=html", "--output=r.html"], [("junit", Path("r.xml")), ("html", Path("r.html")), ("text", None)], id="extension and = forms"),
+            pytest.param(
+                ["--format", "json", "--output", "r.json"],
+                [("json", Path("r.json")), ("text", None)],
+                id="a pair, text stays on stdout",
+            ),
+            pytest.param(
+                ["--format", "markdown", "--format", "sarif", "--output", "r.sarif"],
+                [("markdown", None), ("sarif", Path("r.sarif"))],
+                id="unpaired format then a pair",
+            ),
+            pytest.param(
+                ["--output", "r.xml", "--format=html", "--output=r.html"],
+                [("junit", Path("r.xml")), ("html", Path("r.html")), ("text", None)],
+                id="extension and = forms",
+            ),
             pytest.param(["binance", "--", "--format", "json"], [("text", None)], id="after -- nothing is an option"),
         ],
     )
@@ -48,7 +60,11 @@ class TestPairOutputs:
     @pytest.mark.parametrize(
         "args, message",
         [
-            pytest.param(["--format", "json", "--format", "sarif"], "only one format can go to standard output", id="two on stdout"),
+            pytest.param(
+                ["--format", "json", "--format", "sarif"],
+                "only one format can go to standard output",
+                id="two on stdout",
+            ),
             pytest.param(["--output", "r.pdf"], "known extension", id="unknown extension"),
             pytest.param(["--format", "pdf"], "'--format' must be one of", id="unknown format"),
         ],
@@ -80,11 +96,22 @@ class TestCheck:
 
     def test_several_formats_in_one_run(self, tmp_path: Path) -> None:
         code, out, _ = run(
-            "check", "binance", V2, "--no-search",
-            "--format", "json", "--output", str(tmp_path / "r.json"),
-            "--output", str(tmp_path / "r.sarif"),
-            "--format", "markdown",
-            "--format", "junit", "--output", str(tmp_path / "out" / "r.xml"),
+            "check",
+            "binance",
+            V2,
+            "--no-search",
+            "--format",
+            "json",
+            "--output",
+            str(tmp_path / "r.json"),
+            "--output",
+            str(tmp_path / "r.sarif"),
+            "--format",
+            "markdown",
+            "--format",
+            "junit",
+            "--output",
+            str(tmp_path / "out" / "r.xml"),
         )
         assert code == 1
         assert out.startswith("# Solvent report")
@@ -109,7 +136,9 @@ class TestCheck:
 
     def test_unwritable_output_exits_2(self, tmp_path: Path) -> None:
         (tmp_path / "file").write_text("")
-        code, _, err = run("check", V1, "--no-search", "--format", "json", "--output", str(tmp_path / "file" / "r.json"))
+        code, _, err = run(
+            "check", V1, "--no-search", "--format", "json", "--output", str(tmp_path / "file" / "r.json")
+        )
         assert code == 2 and "cannot write the json report" in err
 
 
@@ -153,7 +182,11 @@ class TestPresets:
 
         code, out, _ = run("presets")
         assert code == 0
-        rows = {line.split()[0]: line.split()[1] for line in out.splitlines() if line.split() and line.split()[0] in preset_names()}
+        rows = {
+            line.split()[0]: line.split()[1]
+            for line in out.splitlines()
+            if line.split() and line.split()[0] in preset_names()
+        }
         assert sorted(rows) == sorted(preset_names())
         assert rows == {n: load_preset(n).contract.kind.value for n in preset_names()}
         assert rows["bitmex"] == "inverse" and rows["binance"] == "linear"
@@ -168,7 +201,9 @@ class TestGallery:
         code, out, _ = run("gallery", str(tmp_path), "--no-search")
         assert code == 0
         names = preset_names()
-        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["index.md", *(f"{n}.md" for n in names), *(f"{n}.html" for n in names)])
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+            ["index.md", *(f"{n}.md" for n in names), *(f"{n}.html" for n in names)]
+        )
         index = (tmp_path / "index.md").read_text()
         assert all(f"`{n}`" in index for n in names)
         assert len(out.splitlines()) == 2 * len(names) + 1
@@ -179,7 +214,9 @@ class TestCiRecipes:
 
     EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
-    def test_pre_commit_entry_replays_the_database_first(self, venue_v2, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_pre_commit_entry_replays_the_database_first(
+        self, venue_v2, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         import re
         import shlex
 
@@ -192,7 +229,10 @@ class TestCiRecipes:
         monkeypatch.chdir(tmp_path)
         known = next(v for v in venue_v2.verdicts if v.invariant.id == "flat-accounts-never-pay").violation
         database = Path(args[args.index("--findings-dir") + 1])
-        findings.save(findings.Finding(venue_v2.policy, known.invariant, known.story, known.step_index, "search"), findings.database_path(database, venue_v2.policy, known.invariant))
+        findings.save(
+            findings.Finding(venue_v2.policy, known.invariant, known.story, known.step_index, "search"),
+            findings.database_path(database, venue_v2.policy, known.invariant),
+        )
         code, out, _ = run(*args, "--invariant", known.invariant, str(ROOT / V2))
         assert code == 1
         assert "flat-accounts-never-pay — replayed from the findings directory, step 10" in out

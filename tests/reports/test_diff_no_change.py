@@ -26,7 +26,22 @@ def run(*args: str) -> tuple[int, str, str]:
 def outputs(tmp_path: Path, *options: str, policy: str = V1) -> tuple[int, dict[str, str]]:
     """``solvent diff P P`` in text (stdout), markdown and json (files)."""
     md, js = tmp_path / "d.md", tmp_path / "d.json"
-    code, out, err = run("diff", policy, policy, *options, "--format", "text", "--format", "markdown", "--output", str(md), "--format", "json", "--output", str(js))
+    code, out, err = run(
+        "diff",
+        policy,
+        policy,
+        *options,
+        "--format",
+        "text",
+        "--format",
+        "markdown",
+        "--output",
+        str(md),
+        "--format",
+        "json",
+        "--output",
+        str(js),
+    )
     assert err == "" or "no change" not in err
     return code, {"text": out, "markdown": md.read_text(), "json": js.read_text()}
 
@@ -53,7 +68,11 @@ def test_with_a_small_search_and_z3(tmp_path: Path) -> None:
 def test_with_a_search_that_saves_a_story(tmp_path: Path) -> None:
     """The old side's search finds and saves a story, which the new side replays from the
     findings directory: still no change."""
-    assert_no_change(*outputs(tmp_path, "--examples", "30", "--prove-budget", "0", "--findings-dir", str(tmp_path / "findings"), policy=V2))
+    assert_no_change(
+        *outputs(
+            tmp_path, "--examples", "30", "--prove-budget", "0", "--findings-dir", str(tmp_path / "findings"), policy=V2
+        )
+    )
     assert sorted(p.name for p in (tmp_path / "findings").rglob("*.json")) == ["no-haircut.json"]
 
 
@@ -111,7 +130,9 @@ def test_more_saved_stories_on_one_side_is_no_change() -> None:
     old = check_policy(load_policy(V2), source=V2)
     failing = next(v for v in old.verdicts if v.status is ClaimStatus.FAILS)
     extra = attrs.evolve(failing.violations[0], origin="saved", scenario=None)
-    new = attrs.evolve(old, verdicts=tuple(attrs.evolve(v, more=(*v.more, extra)) if v is failing else v for v in old.verdicts))
+    new = attrs.evolve(
+        old, verdicts=tuple(attrs.evolve(v, more=(*v.more, extra)) if v is failing else v for v in old.verdicts)
+    )
     d = diff.diff_reports(old, new)
     assert d.no_change and diff.verdict_line(d) == diff.NO_CHANGE
 
@@ -119,7 +140,9 @@ def test_more_saved_stories_on_one_side_is_no_change() -> None:
 def test_a_failure_in_another_scenario_is_a_change() -> None:
     old = check_policy(load_policy(V2), source=V2)
     failing = next(v for v in old.verdicts if v.status is ClaimStatus.FAILS)
-    moved = attrs.evolve(failing, violation=attrs.evolve(failing.violation, step_index=failing.violation.step_index - 1), more=())
+    moved = attrs.evolve(
+        failing, violation=attrs.evolve(failing.violation, step_index=failing.violation.step_index - 1), more=()
+    )
     new = attrs.evolve(old, verdicts=tuple(moved if v is failing else v for v in old.verdicts))
     d = diff.diff_reports(old, new)
     assert [(c.invariant, c.kind) for c in d.verdicts] == [(failing.invariant.id, "fails in another story")]

@@ -47,7 +47,9 @@ def junit_schema():
 class TestSarif:
     """SARIF 2.1.0 results on the policy file, at the line of the rule involved."""
 
-    def test_valid_against_the_oasis_schema(self, reports: list[PolicyReport], binance_strict: PolicyReport, sarif_validator) -> None:
+    def test_valid_against_the_oasis_schema(
+        self, reports: list[PolicyReport], binance_strict: PolicyReport, sarif_validator
+    ) -> None:
         for rs in (reports, [binance_strict]):
             assert [e.message for e in sarif_validator.iter_errors(sarif.sarif_data(rs))] == []
 
@@ -58,11 +60,18 @@ class TestSarif:
 
     def test_one_result_per_failing_invariant(self, reports: list[PolicyReport]) -> None:
         results = sarif.sarif_data(reports)["runs"][0]["results"]
-        failing = [(r.policy.name, v.invariant.id) for r in reports for v in r.verdicts if v.status in (ClaimStatus.FAILS, ClaimStatus.ACCEPTED)]
+        failing = [
+            (r.policy.name, v.invariant.id)
+            for r in reports
+            for v in r.verdicts
+            if v.status in (ClaimStatus.FAILS, ClaimStatus.ACCEPTED)
+        ]
         assert [(x["properties"]["policy"], x["ruleId"]) for x in results] == failing
 
     def test_result_points_at_the_deficit_layer_that_took_profit(self, venue_v2: PolicyReport) -> None:
-        (result,) = [x for x in sarif.sarif_data([venue_v2])["runs"][0]["results"] if x["ruleId"] == "flat-accounts-never-pay"]
+        (result,) = [
+            x for x in sarif.sarif_data([venue_v2])["runs"][0]["results"] if x["ruleId"] == "flat-accounts-never-pay"
+        ]
         location = result["locations"][0]["physicalLocation"]
         assert location["artifactLocation"] == {"uri": V2, "uriBaseId": "%SRCROOT%"}
         line = (ROOT / V2).read_text().splitlines()[location["region"]["startLine"] - 1]
@@ -72,7 +81,9 @@ class TestSarif:
         (result,) = [x for x in sarif.sarif_data([venue_v2])["runs"][0]["results"] if x["ruleId"] == "no-haircut"]
         (suppression,) = result["suppressions"]
         assert suppression["kind"] == "inSource"
-        line = (ROOT / V2).read_text().splitlines()[suppression["location"]["physicalLocation"]["region"]["startLine"] - 1]
+        line = (
+            (ROOT / V2).read_text().splitlines()[suppression["location"]["physicalLocation"]["region"]["startLine"] - 1]
+        )
         assert line.startswith("accepts = ")
 
     def test_rule_index_matches_rules(self, reports: list[PolicyReport]) -> None:
@@ -92,7 +103,10 @@ class TestSarif:
                 if v.status is ClaimStatus.ACCEPTED:
                     assert (x["kind"], x["level"]) == ("informational", "none")
                     (suppression,) = x["suppressions"]
-                    assert suppression["status"] == "accepted" and f"lists {v.invariant.id} in accepts" in suppression["justification"]
+                    assert (
+                        suppression["status"] == "accepted"
+                        and f"lists {v.invariant.id} in accepts" in suppression["justification"]
+                    )
                 elif v.status is ClaimStatus.FAILS:
                     assert x["kind"] == "fail" and x["level"] == sarif.LEVEL[v.invariant.severity]
                     assert "suppressions" not in x
@@ -116,7 +130,9 @@ class TestSarif:
         errors, informational = self._alerts([binance_strict, venue_v2])
         assert errors == [("binance", "principal-protected"), ("venue", "flat-accounts-never-pay")]
         assert informational == {("binance", "no-haircut"), ("venue", "no-haircut")}
-        (x,) = [x for x in sarif.sarif_data([binance_strict])["runs"][0]["results"] if x["ruleId"] == "principal-protected"]
+        (x,) = [
+            x for x in sarif.sarif_data([binance_strict])["runs"][0]["results"] if x["ruleId"] == "principal-protected"
+        ]
         line = x["locations"][0]["physicalLocation"]["region"]["startLine"]
         assert Path(binance_strict.source).read_text().splitlines()[line - 1].startswith('layer = "adl"')
 
@@ -132,22 +148,30 @@ class TestSarif:
         for uri, _base in used:  # each resolves, from the repository root, to the file reported
             assert (ROOT / uri).is_file()
 
-    def test_preset_uri_does_not_depend_on_where_solvent_runs(self, binance: PolicyReport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_preset_uri_does_not_depend_on_where_solvent_runs(
+        self, binance: PolicyReport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         at_root = sarif.render([binance])
         monkeypatch.chdir(tmp_path)
         assert sarif.render([binance]) == at_root
 
-    def test_file_under_the_working_directory_is_srcroot_relative(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_file_under_the_working_directory_is_srcroot_relative(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         (tmp_path / "policies" / "my venue").mkdir(parents=True)
         target = tmp_path / "policies" / "my venue" / "v2.toml"
         target.write_text((ROOT / V2).read_text())
         report = check(str(target))
         monkeypatch.chdir(tmp_path)
-        assert {(x["uri"], x["uriBaseId"]) for x in _artifact_locations(sarif.sarif_data([report])["runs"][0])} == {("policies/my%20venue/v2.toml", "%SRCROOT%")}
+        assert {(x["uri"], x["uriBaseId"]) for x in _artifact_locations(sarif.sarif_data([report])["runs"][0])} == {
+            ("policies/my%20venue/v2.toml", "%SRCROOT%")
+        }
         monkeypatch.chdir(tmp_path / "policies" / "my venue")
         assert {x["uri"] for x in _artifact_locations(sarif.sarif_data([report])["runs"][0])} == {"v2.toml"}
 
-    def test_file_outside_the_working_directory_is_an_absolute_uri(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sarif_validator) -> None:
+    def test_file_outside_the_working_directory_is_an_absolute_uri(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sarif_validator
+    ) -> None:
         report = check(str(ROOT / V2))
         monkeypatch.chdir(tmp_path)
         data = sarif.sarif_data([report])
@@ -187,14 +211,21 @@ class TestSarifDiff:
         return diff.diff_reports(check(str(tmp_path / "old.toml")), check(V2))
 
     def test_valid_against_the_oasis_schema(self, tmp_path: Path, sarif_validator) -> None:
-        for d in (diff.diff_reports(check(V1), check(V2)), self._versions(tmp_path, '["no-haircut", "flat-accounts-never-pay"]')):
+        for d in (
+            diff.diff_reports(check(V1), check(V2)),
+            self._versions(tmp_path, '["no-haircut", "flat-accounts-never-pay"]'),
+        ):
             assert [e.message for e in sarif_validator.iter_errors(sarif.render_diff_data(d))] == []
 
     def test_result_on_the_changed_line_rule_as_related_location(self, tmp_path: Path) -> None:
         d = self._versions(tmp_path, '["no-haircut", "flat-accounts-never-pay"]')  # the new version stops accepting it
         assert d.worse
         (x,) = sarif.render_diff_data(d)["runs"][0]["results"]
-        assert x["ruleId"] == "flat-accounts-never-pay" and x["level"] == "error" and x["properties"]["change"] == "no longer accepted"
+        assert (
+            x["ruleId"] == "flat-accounts-never-pay"
+            and x["level"] == "error"
+            and x["properties"]["change"] == "no longer accepted"
+        )
         lines = (ROOT / V2).read_text().splitlines()
         (where,) = x["locations"]
         assert where["physicalLocation"]["artifactLocation"] == {"uri": V2, "uriBaseId": "%SRCROOT%"}
@@ -210,14 +241,25 @@ class TestSarifDiff:
         lines = (ROOT / V2).read_text().splitlines()
         for x in results.values():
             assert "relatedLocations" not in x
-            assert lines[x["locations"][0]["physicalLocation"]["region"]["startLine"] - 1] == 'layer = "socialized_loss"'
-        assert (results["flat-accounts-never-pay"]["level"], results["no-haircut"]["kind"], results["no-haircut"]["level"]) == ("error", "informational", "none")
+            assert (
+                lines[x["locations"][0]["physicalLocation"]["region"]["startLine"] - 1] == 'layer = "socialized_loss"'
+            )
+        assert (
+            results["flat-accounts-never-pay"]["level"],
+            results["no-haircut"]["kind"],
+            results["no-haircut"]["level"],
+        ) == ("error", "informational", "none")
 
     def test_newly_accepted_is_informational_on_the_accepts_line(self, tmp_path: Path) -> None:
         d = self._versions(tmp_path, "[]")  # the new version declares no-haircut a trade-off
         assert not d.worse
         (x,) = sarif.render_diff_data(d)["runs"][0]["results"]
-        assert (x["ruleId"], x["kind"], x["level"], x["properties"]["change"]) == ("no-haircut", "informational", "none", "now accepted")
+        assert (x["ruleId"], x["kind"], x["level"], x["properties"]["change"]) == (
+            "no-haircut",
+            "informational",
+            "none",
+            "now accepted",
+        )
         line = x["locations"][0]["physicalLocation"]["region"]["startLine"]
         assert (ROOT / V2).read_text().splitlines()[line - 1].startswith("accepts = ")
 
@@ -228,7 +270,12 @@ class TestSarifDiff:
         (x,) = [r for r in data["runs"][0]["results"] if r["ruleId"] == sarif.ROW_RULE]
         assert x["level"] == "error" and "largest safe one-tick gap: 3.10% → 2.40%" in x["message"]["text"]
         assert data["runs"][0]["tool"]["driver"]["rules"][x["ruleIndex"]]["id"] == sarif.ROW_RULE
-        assert (ROOT / V2).read_text().splitlines()[x["locations"][0]["physicalLocation"]["region"]["startLine"] - 1].startswith("accepts = ")
+        assert (
+            (ROOT / V2)
+            .read_text()
+            .splitlines()[x["locations"][0]["physicalLocation"]["region"]["startLine"] - 1]
+            .startswith("accepts = ")
+        )
 
     def test_no_change_no_result(self) -> None:
         d = diff.diff_reports(check(V2), check(V2))
@@ -238,45 +285,88 @@ class TestSarifDiff:
 class TestJunit:
     """One test case per policy × invariant; accepted failures pass with a note."""
 
-    def test_valid_against_the_xsd(self, reports: list[PolicyReport], binance: PolicyReport, binance_strict: PolicyReport, tmp_path: Path, junit_schema) -> None:
+    def test_valid_against_the_xsd(
+        self,
+        reports: list[PolicyReport],
+        binance: PolicyReport,
+        binance_strict: PolicyReport,
+        tmp_path: Path,
+        junit_schema,
+    ) -> None:
         from golden_support import searched
 
-        for rs in (reports, [binance], [binance_strict], [searched(binance, tmp_path)], [searched(binance_strict, tmp_path)], [check(V1)]):
+        for rs in (
+            reports,
+            [binance],
+            [binance_strict],
+            [searched(binance, tmp_path)],
+            [searched(binance_strict, tmp_path)],
+            [check(V1)],
+        ):
             junit_schema.validate(junit.render(rs))
 
     @pytest.mark.parametrize(
         "document",
         [
-            pytest.param('<testsuites><testsuite name="x" tests="1" failures="0" errors="0"><testcase/></testsuite></testsuites>', id="testcase without a name"),
+            pytest.param(
+                '<testsuites><testsuite name="x" tests="1" failures="0" errors="0"><testcase/></testsuite></testsuites>',
+                id="testcase without a name",
+            ),
             pytest.param(
                 '<testsuites><testsuite name="x" tests="1" failures="0" errors="0"><testcase name="t"><properties/></testcase></testsuite></testsuites>',
                 id="properties inside a testcase",
             ),
-            pytest.param('<testsuites skipped="0"><testsuite name="x" tests="0" failures="0" errors="0"/></testsuites>', id="skipped on testsuites"),
-            pytest.param('<testsuites><testsuite name="x" tests="0"/></testsuites>', id="testsuite without failures and errors"),
+            pytest.param(
+                '<testsuites skipped="0"><testsuite name="x" tests="0" failures="0" errors="0"/></testsuites>',
+                id="skipped on testsuites",
+            ),
+            pytest.param(
+                '<testsuites><testsuite name="x" tests="0"/></testsuites>', id="testsuite without failures and errors"
+            ),
         ],
     )
     def test_xsd_rejects(self, junit_schema, document: str) -> None:
         """The schema is the real one: it rejects what Solvent's JUnit used to emit."""
         assert not junit_schema.is_valid(document)
-        assert junit_schema.is_valid(document.replace("<properties/>", "").replace(' skipped="0"', "").replace('<testcase/>', '<testcase name="t"/>').replace('tests="0"/>', 'tests="0" failures="0" errors="0"/>'))
+        assert junit_schema.is_valid(
+            document.replace("<properties/>", "")
+            .replace(' skipped="0"', "")
+            .replace("<testcase/>", '<testcase name="t"/>')
+            .replace('tests="0"/>', 'tests="0" failures="0" errors="0"/>')
+        )
 
     def test_no_properties_in_a_testcase(self, reports: list[PolicyReport]) -> None:
         root = ET.fromstring(junit.render(reports))
         assert [c.get("name") for c in root.iter("testcase") if c.find("properties") is not None] == []
         assert all(s.find("properties") is not None for s in root.iter("testsuite"))
 
-    def test_facts_open_each_case_output(self, binance: PolicyReport, binance_strict: PolicyReport, binance_strict_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_facts_open_each_case_output(
+        self,
+        binance: PolicyReport,
+        binance_strict: PolicyReport,
+        binance_strict_file: Path,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
         accepted = self._case(binance, "principal-protected").find("system-out").text.split("\n\n", 1)[0].splitlines()
-        assert accepted[0] == "accepted failure: binance lists principal-protected in accepts (a trade-off by design), so this test passes."
+        assert (
+            accepted[0]
+            == "accepted failure: binance lists principal-protected in accepts (a trade-off by design), so this test passes."
+        )
         facts = dict(line.split(": ", 1) for line in accepted[1:])
         assert facts["verdict"] == "accepted" and facts["severity"] == "high"
         assert facts["rule"] == "rules/presets/binance.toml:122 (deficit[1].layer)"
         monkeypatch.chdir(binance_strict_file.parent)  # the rule's file relative to the working directory
-        facts = dict(line.split(": ", 1) for line in self._case(binance_strict, "principal-protected").find("system-out").text.splitlines())
+        facts = dict(
+            line.split(": ", 1)
+            for line in self._case(binance_strict, "principal-protected").find("system-out").text.splitlines()
+        )
         assert facts["verdict"] == "fails" and facts["severity"] == "high" and facts["evidence"] == "whale, step 11"
         assert facts["rule"] == "binance.toml:122 (deficit[1].layer)"
-        assert self._case(binance, "conservation").find("system-out").text.startswith("verdict: held\nseverity: critical\n")
+        assert (
+            self._case(binance, "conservation")
+            .find("system-out")
+            .text.startswith("verdict: held\nseverity: critical\n")
+        )
 
     def test_a_case_per_policy_and_invariant(self, reports: list[PolicyReport]) -> None:
         root = ET.fromstring(junit.render(reports))
@@ -291,7 +381,9 @@ class TestJunit:
         assert f"reproduce with: solvent check {binance_strict.source} --scenario whale" in failure.text
         assert self._case(binance_strict, "no-haircut").find("failure") is None  # still accepted
 
-    @pytest.mark.parametrize("invariant, evidence", [("no-haircut", "gap-crash, step 7"), ("principal-protected", "whale, step 11")])
+    @pytest.mark.parametrize(
+        "invariant, evidence", [("no-haircut", "gap-crash, step 7"), ("principal-protected", "whale, step 11")]
+    )
     def test_accepted_failure_passes_with_a_note(self, binance: PolicyReport, invariant: str, evidence: str) -> None:
         case = self._case(binance, invariant)
         assert case.find("failure") is None and case.find("skipped") is None
@@ -308,9 +400,21 @@ class TestJunit:
 
         verdicts = []
         for i, v in enumerate(binance.verdicts):
-            stats = SearchStats(seconds_total=9.0, seconds_own=i / 100)  # a shared 9 s scan, this invariant's share i/100 s
-            proof = ProofResult("binance", v.invariant.id, Z3.UNKNOWN, Scope(2, 1, ("mark",), "any"), 0.25, "test", "budget") if i == 0 else None
-            verdicts.append(attrs.evolve(v, seconds=0.001, search=SearchResult(v.invariant.id, Outcome.NONE_FOUND, stats), proof=proof))
+            stats = SearchStats(
+                seconds_total=9.0, seconds_own=i / 100
+            )  # a shared 9 s scan, this invariant's share i/100 s
+            proof = (
+                ProofResult(
+                    "binance", v.invariant.id, Z3.UNKNOWN, Scope(2, 1, ("mark",), "any"), 0.25, "test", "budget"
+                )
+                if i == 0
+                else None
+            )
+            verdicts.append(
+                attrs.evolve(
+                    v, seconds=0.001, search=SearchResult(v.invariant.id, Outcome.NONE_FOUND, stats), proof=proof
+                )
+            )
         report = attrs.evolve(binance, verdicts=tuple(verdicts))
         root = ET.fromstring(junit.render([report]))
         times = [c.get("time") for c in root.iter("testcase")]
@@ -338,11 +442,15 @@ class TestJunit:
         assert all(0 <= st.seconds_own <= total for st in stats.values())
 
     def test_timings_never_change_a_verdict_or_the_json(self, binance: PolicyReport) -> None:
-        slower = attrs.evolve(binance, verdicts=tuple(attrs.evolve(v, seconds=v.seconds + 7.5) for v in binance.verdicts))
+        slower = attrs.evolve(
+            binance, verdicts=tuple(attrs.evolve(v, seconds=v.seconds + 7.5) for v in binance.verdicts)
+        )
         assert slower.verdicts == binance.verdicts
         assert json_report.render([slower]) == json_report.render([binance])
         assert junit.render([slower]) != junit.render([binance])  # only the times differ
-        assert re.sub(r'time="[0-9.]+"', "", junit.render([slower])) == re.sub(r'time="[0-9.]+"', "", junit.render([binance]))
+        assert re.sub(r'time="[0-9.]+"', "", junit.render([slower])) == re.sub(
+            r'time="[0-9.]+"', "", junit.render([binance])
+        )
 
     def test_not_exercised_is_skipped(self, venue_v2: PolicyReport) -> None:
         ids = [v.invariant.id for v in venue_v2.verdicts if v.status is ClaimStatus.NOT_EXERCISED]
@@ -359,7 +467,9 @@ class TestJson:
     """Schema-versioned data: verdicts with evidence, deduplicated findings with replay handles."""
 
     def test_valid_against_its_schema(self, reports: list[PolicyReport], binance: PolicyReport, tmp_path: Path) -> None:
-        jsonschema = pytest.importorskip("jsonschema", reason="jsonschema is a test dependency for the report schema check")
+        jsonschema = pytest.importorskip(
+            "jsonschema", reason="jsonschema is a test dependency for the report schema check"
+        )
         from golden_support import searched
 
         schema = json.loads((ROOT / "tests" / "schemas" / "solvent.report-1.schema.json").read_text())
@@ -390,7 +500,11 @@ class TestJson:
             ("adl", "carol", 19_200),
             ("adl", "dave", 19_200),
         }
-        assert finding["replay"] == {"command": "solvent check binance --scenario whale", "note": None, "finding_file": None}
+        assert finding["replay"] == {
+            "command": "solvent check binance --scenario whale",
+            "note": None,
+            "finding_file": None,
+        }
         assert finding["rule"]["key"] == "deficit[1].layer"
 
     def test_story_replays_as_a_finding_file_would(self, binance: PolicyReport) -> None:

@@ -51,6 +51,14 @@ class TestGalleryIndex:
     """The gallery's index table, for two presets, scenarios only."""
 
     def test_index(self, tmp_path: Path) -> None:
-        written = gallery.build(tmp_path, judgement=Judgement(search=None, proofs=None, findings_dir=None), presets=["backpack", "binance"])
-        assert sorted(p.name for p in written) == ["backpack.html", "backpack.md", "binance.html", "binance.md", "index.md"]
+        written = gallery.build(
+            tmp_path, judgement=Judgement(search=None, proofs=None, findings_dir=None), presets=["backpack", "binance"]
+        )
+        assert sorted(p.name for p in written) == [
+            "backpack.html",
+            "backpack.md",
+            "binance.html",
+            "binance.md",
+            "index.md",
+        ]
         compare_golden("gallery-index.md", (tmp_path / "index.md").read_text())

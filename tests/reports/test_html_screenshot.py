@@ -42,9 +42,16 @@ class TestScreenshot:
         png = Path(keep) / "report.png" if keep else tmp_path / "report.png"
         png.parent.mkdir(parents=True, exist_ok=True)
         command = [
-            CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--no-first-run",
             "--host-resolver-rules=MAP * ~NOTFOUND",  # offline: the page must not need the network
-            "--window-size=1300,2600", f"--screenshot={png}", page.as_uri(),
+            "--window-size=1300,2600",
+            f"--screenshot={png}",
+            page.as_uri(),
         ]
         subprocess.run(command, capture_output=True, timeout=120, check=False, cwd=tmp_path)
         assert png.exists(), "Chromium wrote no screenshot"

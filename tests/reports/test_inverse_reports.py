@@ -34,7 +34,10 @@ def test_the_story_reads_in_usd_and_contracts(bitmex: PolicyReport) -> None:
     words = [describe_event(s.event, s.before, t.contract) for s in t.steps]
     assert words[-2:] == [TRADE, GAP]
     # the same events read as the engine holds them: bob buys coin value from alice
-    assert describe_event(t.steps[-2].event, t.steps[-2].before, LINEAR) == "bob buys 100 lots from alice at 10,000 (alice takes)"
+    assert (
+        describe_event(t.steps[-2].event, t.steps[-2].before, LINEAR)
+        == "bob buys 100 lots from alice at 10,000 (alice takes)"
+    )
 
 
 def test_the_book_shows_contracts_long_as_positive(bitmex: PolicyReport) -> None:
@@ -63,6 +66,16 @@ def test_every_format_carries_it(bitmex: PolicyReport) -> None:
     assert GAP in sarif.render([bitmex])
     data = json.loads(json_report.render([bitmex]))
     policy = data["policies"][0]
-    assert policy["contract"] == {"kind": "inverse", "value_quanta": 10**8, "value_rounding": "half_even", "price": "whole USD per XBT"}
+    assert policy["contract"] == {
+        "kind": "inverse",
+        "value_quanta": 10**8,
+        "value_rounding": "half_even",
+        "price": "whole USD per XBT",
+    }
     last = policy["findings"][0]["steps"][-1]
-    assert (last["mark_before"], last["mark_after"], last["price_before"], last["price_after"]) == (10_000, 10_222, 10_000, 9_783)
+    assert (last["mark_before"], last["mark_after"], last["price_before"], last["price_after"]) == (
+        10_000,
+        10_222,
+        10_000,
+        9_783,
+    )

@@ -27,7 +27,11 @@ class TestGrouping:
     def test_same_step_twice_is_grouped(self, binance: PolicyReport) -> None:
         principal = next(v for v in binance.verdicts if v.invariant.id == "principal-protected")
         twin = attrs.evolve(principal.invariant, id="twin")
-        doubled = attrs.evolve(binance, verdicts=binance.verdicts + (attrs.evolve(principal, invariant=twin, violation=attrs.evolve(principal.violation, invariant="twin")),))
+        doubled = attrs.evolve(
+            binance,
+            verdicts=binance.verdicts
+            + (attrs.evolve(principal, invariant=twin, violation=attrs.evolve(principal.violation, invariant="twin")),),
+        )
         (group,) = [g for g in group_findings(doubled) if "twin" in g.invariants]
         assert group.invariants == ("principal-protected", "twin")
 
@@ -43,7 +47,12 @@ class TestWhoPaid:
     def test_adl_winners_pay_after_the_fund(self, binance: PolicyReport) -> None:
         (t,) = [t for t in told(binance) if t.group.invariants == ("principal-protected",)]
         paid = [(p.index, p.layer, p.payer, p.amount) for p in waterfall_paid(t.group.step)]
-        assert paid == [(0, "insurance_fund", "insurance_fund", 1), (1, "adl", "bob", 19_200), (1, "adl", "carol", 19_200), (1, "adl", "dave", 19_200)]
+        assert paid == [
+            (0, "insurance_fund", "insurance_fund", 1),
+            (1, "adl", "bob", 19_200),
+            (1, "adl", "carol", 19_200),
+            (1, "adl", "dave", 19_200),
+        ]
 
     def test_bankruptcy_split_adds_up_to_the_deficit(self, reports: list[PolicyReport]) -> None:
         for report in reports:

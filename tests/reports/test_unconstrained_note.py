@@ -25,7 +25,7 @@ def test_no_note_when_nothing_is_below_zero() -> None:
 
 
 def test_the_note_names_each_negative_system_account() -> None:
-    note = unconstrained_cash_note(_with_cash(_with_cash(_start(), Role.VENUE, -10**12), Role.LIQUIDITY, -1))
+    note = unconstrained_cash_note(_with_cash(_with_cash(_start(), Role.VENUE, -(10**12)), Role.LIQUIDITY, -1))
     assert note is not None and "venue (-1,000,000,000,000)" in note and "liquidity (-1)" in note
     assert "unconstrained" in note and "A well-formed book" in note
 

@@ -192,7 +192,11 @@ class TestDiv:
         ],
     )
     def test_table(self, n, d, floor, ceil, half_even):
-        got = (div(n, d, rounding=Rounding.FLOOR), div(n, d, rounding=Rounding.CEIL), div(n, d, rounding=Rounding.HALF_EVEN))
+        got = (
+            div(n, d, rounding=Rounding.FLOOR),
+            div(n, d, rounding=Rounding.CEIL),
+            div(n, d, rounding=Rounding.HALF_EVEN),
+        )
         assert got == (floor, ceil, half_even)
 
     @pytest.mark.parametrize("d", [0, -1, -7], ids=["zero divisor", "divisor -1", "divisor -7"])
@@ -253,7 +257,9 @@ class TestChoice:
     def test_min_max_abs_on_ints(self, a, b):
         assert (min_(a, b), max_(a, b), abs_(a)) == (min(a, b), max(a, b), abs(a))
 
-    @pytest.mark.parametrize("a, b", [((1, 5), (2, 0)), ((3, 1), (3, 2))], ids=["first element decides", "tie on first"])
+    @pytest.mark.parametrize(
+        "a, b", [((1, 5), (2, 0)), ((3, 1), (3, 2))], ids=["first element decides", "tie on first"]
+    )
     def test_min_max_on_tuples_are_lexicographic(self, a, b):
         assert (min_(a, b), max_(a, b)) == (min(a, b), max(a, b))
 

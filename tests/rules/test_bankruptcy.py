@@ -101,11 +101,17 @@ class TestResolve:
 
     def test_one_quantum_short_is_a_residual_of_one(self) -> None:
         ctx = _resolve(_policy(InsuranceFund()), _book(-100, fund=99))
-        assert _outcomes(ctx, LayerUsed, Residual) == [LayerUsed("alice", 0, "insurance_fund", 99, True), Residual("alice", 1)]
+        assert _outcomes(ctx, LayerUsed, Residual) == [
+            LayerUsed("alice", 0, "insurance_fund", 99, True),
+            Residual("alice", 1),
+        ]
 
     def test_an_empty_fund_is_recorded_as_asked(self) -> None:
         ctx = _resolve(_policy(InsuranceFund()), _book(-100, fund=0))
-        assert _outcomes(ctx, LayerUsed, Residual) == [LayerUsed("alice", 0, "insurance_fund", 0, True), Residual("alice", 100)]
+        assert _outcomes(ctx, LayerUsed, Residual) == [
+            LayerUsed("alice", 0, "insurance_fund", 0, True),
+            Residual("alice", 100),
+        ]
 
     def test_no_deficit_records_no_layer(self) -> None:
         # cash 0: R = 0; the fund is asked for nothing and not recorded
@@ -137,7 +143,10 @@ class TestResolve:
 
     def test_debt_carried_to_the_winners(self) -> None:
         ctx = _resolve(_policy(DebtCarry()), _book(-100))
-        assert _outcomes(ctx, DebtCarried, LayerUsed, Residual) == [DebtCarried("alice", 100), LayerUsed("alice", 0, "debt_carry", 100, True)]
+        assert _outcomes(ctx, DebtCarried, LayerUsed, Residual) == [
+            DebtCarried("alice", 100),
+            LayerUsed("alice", 0, "debt_carry", 100, True),
+        ]
         assert _cash(ctx, "alice") == (-100,)
 
     def test_debt_fronted_by_the_venue(self) -> None:

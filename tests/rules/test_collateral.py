@@ -51,7 +51,10 @@ class TestConvertSpot:
 
     def test_one_quantum_short(self, spot_rule) -> None:
         # cash −1: exactly one quantum converted; cash 0 (the boundary): nothing
-        assert _convert(spot_rule, -1, 5) == ((0, 4), [Transfer("alice.spot", "alice", 1, Reason.COLLATERAL_CONVERSION)])
+        assert _convert(spot_rule, -1, 5) == (
+            (0, 4),
+            [Transfer("alice.spot", "alice", 1, Reason.COLLATERAL_CONVERSION)],
+        )
         assert _convert(spot_rule, 0, 5) == ((0, 5), [])
 
     def test_positive_cash_converts_nothing(self, spot_rule) -> None:

@@ -39,7 +39,9 @@ from solvent.rules.presets import load_preset
 XBT = 10**8
 XBTUSD = Contract(ContractKind.INVERSE, value_quanta=10**8, price="1 USD per XBT")
 #: USD prices that divide 10^8: every coin value is a whole satoshi
-GRID = st.sampled_from((2_000, 2_500, 4_000, 5_000, 6_250, 8_000, 10_000, 12_500, 15_625, 20_000, 25_000, 40_000, 50_000))
+GRID = st.sampled_from(
+    (2_000, 2_500, 4_000, 5_000, 6_250, 8_000, 10_000, 12_500, 15_625, 20_000, 25_000, 40_000, 50_000)
+)
 
 
 class TestLinear:
@@ -123,7 +125,9 @@ class TestSettlement:
         move = step(policy, book, to_engine(XBTUSD, MarkPrice(price)))
         signed = n if long else -n
         assert contracts(XBTUSD, move.after.account("alice").size_lots) == signed
-        assert move.after.account("alice").cash_quote - book.account("alice").cash_quote == pnl(XBTUSD, signed, entry, price)
+        assert move.after.account("alice").cash_quote - book.account("alice").cash_quote == pnl(
+            XBTUSD, signed, entry, price
+        )
 
     def test_funding_is_the_rate_on_the_position_value_in_coin(self) -> None:
         """bitmex: funding = position value (XBT) × rate; at a positive rate the long pays the short."""
@@ -140,7 +144,11 @@ class TestSettlement:
 class TestPolicy:
     def test_bitmex_declares_xbtusd(self) -> None:
         contract = load_preset("bitmex").contract
-        assert (contract.kind, contract.value_quanta, contract.value_rounding) == (ContractKind.INVERSE, 10**8, Rounding.HALF_EVEN)
+        assert (contract.kind, contract.value_quanta, contract.value_rounding) == (
+            ContractKind.INVERSE,
+            10**8,
+            Rounding.HALF_EVEN,
+        )
 
     def test_okex_2018_declares_its_usd_100_btc_futures(self) -> None:
         contract = load_preset("okx-2018").contract
@@ -164,10 +172,19 @@ class TestPolicy:
     @pytest.mark.parametrize(
         "table, error",
         [
-            ('kind = "inverse"', "'value_quanta' must be > 0 for an inverse contract (face value × coin quanta per coin × price quanta per quote unit, e.g. 100000000 for XBTUSD in whole USD and satoshi): 0 @ $.contract.value_quanta"),
+            (
+                'kind = "inverse"',
+                "'value_quanta' must be > 0 for an inverse contract (face value × coin quanta per coin × price quanta per quote unit, e.g. 100000000 for XBTUSD in whole USD and satoshi): 0 @ $.contract.value_quanta",
+            ),
             ('kind = "quanto"', "'kind' must be one of 'linear', 'inverse': 'quanto' @ $.contract.kind"),
-            ('kind = "inverse"\nvalue_quanta = 1.5', "'value_quanta' must be int: Fraction(3, 2) @ $.contract.value_quanta"),
-            ('kind = "inverse"\nvalue_quanta = 100\nvalue_rounding = "up"', "'value_rounding' must be one of 'floor', 'ceil', 'half_even': 'up' @ $.contract.value_rounding"),
+            (
+                'kind = "inverse"\nvalue_quanta = 1.5',
+                "'value_quanta' must be int: Fraction(3, 2) @ $.contract.value_quanta",
+            ),
+            (
+                'kind = "inverse"\nvalue_quanta = 100\nvalue_rounding = "up"',
+                "'value_rounding' must be one of 'floor', 'ceil', 'half_even': 'up' @ $.contract.value_rounding",
+            ),
             ("face = 1", "unknown key 'face' (allowed keys: kind, value_quanta, value_rounding, price) @ $.contract"),
         ],
     )
@@ -192,5 +209,7 @@ class TestScenarios:
         assert contracts(policy.contract, before_gap.account(leveraged).size_lots) > 0
         old, new = (venue_price(policy.contract, s.market.mark_quote) for s in (before_gap, steps[-1].after))
         assert new < old
-        assert isinstance(new, int) and lot_value(policy.contract, new) == steps[-1].after.market.mark_quote  # on the whole-USD grid
+        assert (
+            isinstance(new, int) and lot_value(policy.contract, new) == steps[-1].after.market.mark_quote
+        )  # on the whole-USD grid
         assert any(type(o).__name__ == "Bankrupt" and o.account == leveraged for o in steps[-1].outcomes)

@@ -42,7 +42,9 @@ def _book(mark: int = 80, previous: int = 100, **accounts: dict) -> Book:
     }
     for name in {**defaults, **accounts}:
         i = book.index(name)
-        book = book.replace_account(i, attrs.evolve(book.accounts[i], **{**defaults.get(name, {}), **accounts.get(name, {})}))
+        book = book.replace_account(
+            i, attrs.evolve(book.accounts[i], **{**defaults.get(name, {}), **accounts.get(name, {})})
+        )
     return book
 
 
@@ -123,7 +125,10 @@ class TestDeleverage:
         ctx = _adl(_book())
         assert _fills(ctx) == {"bob": 6, "carol": 4}
         assert _state(ctx, "alice", "bob", "carol", "insurance_fund") == {
-            "alice": (0, 0), "bob": (0, 334), "carol": (0, 56), "insurance_fund": (0, 9),
+            "alice": (0, 0),
+            "bob": (0, 334),
+            "carol": (0, 56),
+            "insurance_fund": (0, 9),
         }
         assert [e.item for e in ctx.entries][-1] == Transfer("alice", "insurance_fund", 9, Reason.PRO_RATA_DUST)
 
@@ -159,7 +164,10 @@ class TestDeleverage:
         )
         ctx = _adl(book, px=120)
         assert _state(ctx, "alice", "bob", "carol", "insurance_fund") == {
-            "alice": (0, 0), "bob": (0, 334), "carol": (0, 56), "insurance_fund": (0, 9),
+            "alice": (0, 0),
+            "bob": (0, 334),
+            "carol": (0, 56),
+            "insurance_fund": (0, 9),
         }
 
     def test_the_book_is_deleveraged_last(self) -> None:
@@ -168,7 +176,9 @@ class TestDeleverage:
         ctx = _adl(book)
         assert BookDeleveraged("alice", "liquidity", 4, 11) in [o.item for o in ctx.outcomes]
         assert _state(ctx, "alice", "liquidity", "insurance_fund") == {
-            "alice": (0, 0), "liquidity": (0, -44), "insurance_fund": (0, 9),
+            "alice": (0, 0),
+            "liquidity": (0, -44),
+            "insurance_fund": (0, 9),
         }
 
     def test_a_book_exempt_from_adl_takes_the_rest_at_the_fill_price(self) -> None:
@@ -177,7 +187,9 @@ class TestDeleverage:
         book = _book(carol={"size_lots": 0, "cost_quote": 0}, liquidity={"size_lots": -4, "cost_quote": -400})
         ctx = _adl(book, Adl(book_last=False), px=79)
         assert _state(ctx, "alice", "liquidity", "insurance_fund") == {
-            "alice": (0, -39), "liquidity": (0, 4), "insurance_fund": (0, 0),
+            "alice": (0, -39),
+            "liquidity": (0, 4),
+            "insurance_fund": (0, 0),
         }
 
     def test_nobody_opposite(self) -> None:
@@ -192,7 +204,11 @@ class TestDeleverage:
         # price = "mark": g = 0, BP = 80; alice closes at −101 and the deficit passes on (OKX)
         ctx = _adl(_book(), Adl(price=AdlPrice.MARK))
         assert _fills(ctx) == {"bob": 6, "carol": 4}
-        assert _state(ctx, "alice", "bob", "insurance_fund") == {"alice": (0, -101), "bob": (0, 400), "insurance_fund": (0, 0)}
+        assert _state(ctx, "alice", "bob", "insurance_fund") == {
+            "alice": (0, -101),
+            "bob": (0, 400),
+            "insurance_fund": (0, 0),
+        }
 
     def test_at_the_previous_mark_the_winners_give_back_the_whole_move(self) -> None:
         # price = "previous_mark": g = 100 − 80 = 20 (long), BP = 100: winners pay 10 × 20 = 200,
@@ -200,14 +216,18 @@ class TestDeleverage:
         # docs/venues.md#hyperliquid-adl)
         ctx = _adl(_book(), Adl(price=AdlPrice.PREVIOUS_MARK))
         assert _state(ctx, "alice", "bob", "carol", "insurance_fund") == {
-            "alice": (0, 99), "bob": (0, 280), "carol": (0, 20), "insurance_fund": (0, 0),
+            "alice": (0, 99),
+            "bob": (0, 280),
+            "carol": (0, 20),
+            "insurance_fund": (0, 0),
         }
 
     def test_largest_value(self) -> None:
         # exact: E = −(2**60 + 1) on 2**20 lots: g = ⌈2**40 + 2**−20⌉ = 2**40 + 1; rounding 2**20 − 1
         n = 2**20
         book = _book(
-            mark=2**41, previous=2**41,
+            mark=2**41,
+            previous=2**41,
             alice={"size_lots": n, "cost_quote": n * 2**41, "cash_quote": -(2**60 + 1)},
             bob={"size_lots": -n, "cost_quote": -n * 2**41, "cash_quote": 2**62},
             carol={"size_lots": 0, "cost_quote": 0},

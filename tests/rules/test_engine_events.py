@@ -46,7 +46,12 @@ class TestDeposit:
         s = step(policy, new_book(mark_quote=100), Deposit("alice", 250))  # $250 in
         alice = s.after.account("alice")
         assert s.transfers == (Transfer("external", "alice", 250, Reason.DEPOSIT),)
-        assert (alice.cash_quote, alice.principal_quote, s.after.net_deposits_quote, s.after.clock) == (250, 250, 250, 1)
+        assert (alice.cash_quote, alice.principal_quote, s.after.net_deposits_quote, s.after.clock) == (
+            250,
+            250,
+            250,
+            1,
+        )
         assert s.outcomes == ()
 
     def test_insurance_fund_top_up_is_a_deposit(self, make_policy):
@@ -73,7 +78,11 @@ class TestDeposit:
                 "'fee_account', 'insurance_fund', 'liquidity', 'venue']",
                 id="unknown account",
             ),
-            pytest.param(Deposit("clearing", 5), "'clearing' is the clearing account; nothing trades or deposits there", id="clearing account"),
+            pytest.param(
+                Deposit("clearing", 5),
+                "'clearing' is the clearing account; nothing trades or deposits there",
+                id="clearing account",
+            ),
         ],
     )
     def test_rejected(self, make_policy, frozen_copy, event, message):
@@ -93,7 +102,11 @@ class TestSpotDeposit:
         "event, message",
         [
             pytest.param(SpotDeposit("alice", 0), "amount_quote must be > 0", id="zero amount"),
-            pytest.param(SpotDeposit("clearing", 5), "'clearing' is the clearing account; nothing trades or deposits there", id="clearing account"),
+            pytest.param(
+                SpotDeposit("clearing", 5),
+                "'clearing' is the clearing account; nothing trades or deposits there",
+                id="clearing account",
+            ),
         ],
     )
     def test_rejected(self, make_policy, frozen_copy, event, message):
@@ -106,7 +119,13 @@ class TestWithdraw:
     @pytest.fixture
     def long_book(self, make_policy):
         # alice: $100 in, long 5 lots at $100 → IM = 10% × $500 = $50, free margin $50.
-        return after(make_policy(), new_book(mark_quote=100), Deposit("alice", 100), Deposit("bob", 1_000), Trade("alice", "bob", 5, 100))
+        return after(
+            make_policy(),
+            new_book(mark_quote=100),
+            Deposit("alice", 100),
+            Deposit("bob", 1_000),
+            Trade("alice", "bob", 5, 100),
+        )
 
     def test_withdraw_all_free_margin(self, make_policy, long_book):
         s = step(make_policy(), long_book, Withdraw("alice", 50))
@@ -116,7 +135,14 @@ class TestWithdraw:
         assert s.after.net_deposits_quote == long_book.net_deposits_quote - 50
 
     def test_withdrawing_profit_keeps_principal(self, make_policy):
-        book = after(make_policy(), new_book(mark_quote=100), Deposit("alice", 100), Deposit("bob", 1_000), Trade("alice", "bob", 1, 100), MarkPrice(130))
+        book = after(
+            make_policy(),
+            new_book(mark_quote=100),
+            Deposit("alice", 100),
+            Deposit("bob", 1_000),
+            Trade("alice", "bob", 1, 100),
+            MarkPrice(130),
+        )
         # alice +$30 profit; IM at 130 = $13, free = $117; withdrawing the $30 profit leaves principal $100
         alice = step(make_policy(), book, Withdraw("alice", 30)).after.account("alice")
         assert (alice.cash_quote, alice.principal_quote) == (100, 100)
@@ -125,7 +151,9 @@ class TestWithdraw:
         "amount, message",
         [
             pytest.param(0, "amount_quote must be > 0", id="zero amount"),
-            pytest.param(51, "amount_quote must be <= free margin (equity - initial margin)", id="$1 above free margin"),
+            pytest.param(
+                51, "amount_quote must be <= free margin (equity - initial margin)", id="$1 above free margin"
+            ),
             pytest.param(101, "amount_quote must be <= the cash balance", id="$1 above cash"),
         ],
     )
@@ -136,11 +164,23 @@ class TestWithdraw:
         book = after(make_policy(), new_book(mark_quote=100), Deposit("alice", 100))
         i = book.index("alice")
         book = book.replace_account(i, attrs.evolve(book.accounts[i], debt_quote=5))  # owes $5 to a lender
-        assert_rejected(make_policy(), book, Withdraw("alice", 10), "the account owes a debt; withdrawals wait until it is repaid", frozen_copy)
+        assert_rejected(
+            make_policy(),
+            book,
+            Withdraw("alice", 10),
+            "the account owes a debt; withdrawals wait until it is repaid",
+            frozen_copy,
+        )
 
     def test_system_account_cannot_withdraw(self, make_policy, frozen_copy):
         book = after(make_policy(), new_book(mark_quote=100), Deposit("insurance_fund", 100))
-        assert_rejected(make_policy(), book, Withdraw("insurance_fund", 10), "'insurance_fund' is the insurance_fund account, not a trader", frozen_copy)
+        assert_rejected(
+            make_policy(),
+            book,
+            Withdraw("insurance_fund", 10),
+            "'insurance_fund' is the insurance_fund account, not a trader",
+            frozen_copy,
+        )
 
 
 class TestTrade:
@@ -175,7 +215,11 @@ class TestTrade:
         )
 
     def test_fee_rounding_is_the_policy_s(self, make_policy, funded):
-        s = step(make_policy(fees=FeeRule(taker_ppm=1_000), rounding=RoundingRule(fee=Rounding.FLOOR)), funded, Trade("alice", "bob", 10, 103))
+        s = step(
+            make_policy(fees=FeeRule(taker_ppm=1_000), rounding=RoundingRule(fee=Rounding.FLOOR)),
+            funded,
+            Trade("alice", "bob", 10, 103),
+        )
         # $1.03 rounded down = $1
         assert s.transfers[-1] == Transfer("alice", "fee_account", 1, Reason.TRADING_FEE)
 
@@ -202,31 +246,68 @@ class TestTrade:
         policy = make_policy(fees=FeeRule(taker_ppm=1_000))
         book = after(policy, new_book(mark_quote=100), Deposit("alice", 100), Deposit("bob", 1_000))
         # the $1 taker fee leaves $99 < IM $100
-        assert_rejected(policy, book, Trade("alice", "bob", 10, 100), "alice would hold less than initial margin after the trade", frozen_copy)
+        assert_rejected(
+            policy,
+            book,
+            Trade("alice", "bob", 10, 100),
+            "alice would hold less than initial margin after the trade",
+            frozen_copy,
+        )
 
     def test_seller_initial_margin_rejection(self, make_policy, frozen_copy):
         book = after(make_policy(), new_book(mark_quote=100), Deposit("alice", 1_000), Deposit("bob", 99))
-        assert_rejected(make_policy(), book, Trade("alice", "bob", 10, 100), "bob would hold less than initial margin after the trade", frozen_copy)
+        assert_rejected(
+            make_policy(),
+            book,
+            Trade("alice", "bob", 10, 100),
+            "bob would hold less than initial margin after the trade",
+            frozen_copy,
+        )
 
     @pytest.fixture
     def under_initial(self, make_policy):
         # alice: $100 in, long 10 at $100, mark → $95: equity $50 < IM $95 but > MM $48 (not liquidated)
-        return after(make_policy(), new_book(mark_quote=100), Deposit("alice", 100), Deposit("bob", 1_000), Trade("alice", "bob", 10, 100), MarkPrice(95))
+        return after(
+            make_policy(),
+            new_book(mark_quote=100),
+            Deposit("alice", 100),
+            Deposit("bob", 1_000),
+            Trade("alice", "bob", 10, 100),
+            MarkPrice(95),
+        )
 
     def test_reduce_only_allowed_below_initial_margin(self, make_policy, under_initial):
         s = step(make_policy(), under_initial, Trade("bob", "alice", 5, 95))
         assert s.after.account("alice").size_lots == 5
 
     def test_adding_below_initial_margin_rejected(self, make_policy, frozen_copy, under_initial):
-        assert_rejected(make_policy(), under_initial, Trade("alice", "bob", 1, 95), "alice would hold less than initial margin after the trade", frozen_copy)
+        assert_rejected(
+            make_policy(),
+            under_initial,
+            Trade("alice", "bob", 1, 95),
+            "alice would hold less than initial margin after the trade",
+            frozen_copy,
+        )
 
     def test_flipping_side_needs_initial_margin(self, make_policy, frozen_copy, under_initial):
         # long 10 → short 10: a fresh 10-lot short opened with equity $50 < IM $95
-        assert_rejected(make_policy(), under_initial, Trade("bob", "alice", 20, 95), "alice would hold less than initial margin after the trade", frozen_copy)
+        assert_rejected(
+            make_policy(),
+            under_initial,
+            Trade("bob", "alice", 20, 95),
+            "alice would hold less than initial margin after the trade",
+            frozen_copy,
+        )
 
     def test_reducing_trade_cannot_leave_negative_equity(self, make_policy, frozen_copy):
         policy = make_policy()
-        book = after(policy, new_book(mark_quote=100), Deposit("alice", 200), Deposit("bob", 10_000), Trade("alice", "bob", 10, 100))
+        book = after(
+            policy,
+            new_book(mark_quote=100),
+            Deposit("alice", 200),
+            Deposit("bob", 10_000),
+            Trade("alice", "bob", 10, 100),
+        )
         snapshot = frozen_copy(book)
         # alice sells her 10 lots at $50 with mark $100: she would pay 10 × $50 = $500 from $200 → −$300, flat
         with pytest.raises(RejectedEvent):
@@ -239,17 +320,35 @@ class TestTrade:
             pytest.param(Trade("alice", "bob", 0, 100), "lots must be > 0", id="zero lots"),
             pytest.param(Trade("alice", "bob", 1, 0), "price_quote must be > 0", id="zero price"),
             pytest.param(Trade("alice", "bob", 0, 0), "lots must be > 0", id="first failing requirement is reported"),
-            pytest.param(Trade("alice", "alice", 1, 100), "buyer and seller are the same account 'alice'", id="self trade"),
-            pytest.param(Trade("alice", "liquidity", 1, 100), "'liquidity' is the liquidity account, not a trader", id="system account"),
-            pytest.param(Trade("alice", "clearing", 1, 100), "'clearing' is the clearing account; nothing trades or deposits there", id="clearing account"),
+            pytest.param(
+                Trade("alice", "alice", 1, 100), "buyer and seller are the same account 'alice'", id="self trade"
+            ),
+            pytest.param(
+                Trade("alice", "liquidity", 1, 100),
+                "'liquidity' is the liquidity account, not a trader",
+                id="system account",
+            ),
+            pytest.param(
+                Trade("alice", "clearing", 1, 100),
+                "'clearing' is the clearing account; nothing trades or deposits there",
+                id="clearing account",
+            ),
         ],
     )
     def test_rejected(self, make_policy, frozen_copy, funded, event, message):
         assert_rejected(make_policy(), funded, event, message, frozen_copy)
 
     def test_price_off_tick_rejected(self, make_policy, frozen_copy):
-        book = after(make_policy(), new_book(mark_quote=100, tick_quote=5), Deposit("alice", 1_000), Deposit("bob", 1_000))
-        assert_rejected(make_policy(), book, Trade("alice", "bob", 1, 102), "price_quote must be a multiple of the tick 5", frozen_copy)
+        book = after(
+            make_policy(), new_book(mark_quote=100, tick_quote=5), Deposit("alice", 1_000), Deposit("bob", 1_000)
+        )
+        assert_rejected(
+            make_policy(),
+            book,
+            Trade("alice", "bob", 1, 102),
+            "price_quote must be a multiple of the tick 5",
+            frozen_copy,
+        )
 
 
 class TestMarkPrice:
@@ -295,7 +394,13 @@ class TestMarkPrice:
         assert_rejected(make_policy(), three, event, message, frozen_copy)
 
     def test_off_tick_rejected(self, make_policy, frozen_copy):
-        assert_rejected(make_policy(), new_book(mark_quote=100, tick_quote=5), MarkPrice(97), "price_quote must be a multiple of the tick 5", frozen_copy)
+        assert_rejected(
+            make_policy(),
+            new_book(mark_quote=100, tick_quote=5),
+            MarkPrice(97),
+            "price_quote must be a multiple of the tick 5",
+            frozen_copy,
+        )
 
 
 class TestFunding:
@@ -336,9 +441,18 @@ class TestFunding:
         assert s.after.account("clearing").cash_quote == 0
 
     def test_exact_funding_leaves_no_dust(self, make_policy):
-        book = after(make_policy(), new_book(mark_quote=100), Deposit("alice", 1_000), Deposit("bob", 1_000), Trade("alice", "bob", 10, 100))
+        book = after(
+            make_policy(),
+            new_book(mark_quote=100),
+            Deposit("alice", 1_000),
+            Deposit("bob", 1_000),
+            Trade("alice", "bob", 10, 100),
+        )
         s = step(make_policy(), book, Funding(10_000))  # 1% of $1,000 = $10 exactly
-        assert s.transfers == (Transfer("alice", "clearing", 10, Reason.FUNDING), Transfer("clearing", "bob", 10, Reason.FUNDING))
+        assert s.transfers == (
+            Transfer("alice", "clearing", 10, Reason.FUNDING),
+            Transfer("clearing", "bob", 10, Reason.FUNDING),
+        )
 
     def test_dust_to_the_insurance_fund(self, make_policy, three):
         p = make_policy(rounding=RoundingRule(funding=FundingRounding.PAYERS_UP_DUST_TO_INSURANCE_FUND))
@@ -368,4 +482,6 @@ class TestFunding:
 
     @pytest.mark.parametrize("rate", [1_000_001, -1_000_001], ids=["above +100%", "below -100%"])
     def test_rate_beyond_100_percent_rejected(self, make_policy, frozen_copy, three, rate):
-        assert_rejected(make_policy(), three, Funding(rate), "rate_ppm must be between -1000000 and 1000000", frozen_copy)
+        assert_rejected(
+            make_policy(), three, Funding(rate), "rate_ppm must be between -1000000 and 1000000", frozen_copy
+        )

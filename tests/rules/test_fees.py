@@ -17,7 +17,9 @@ from solvent.rules.rounding import RoundingRule
 
 def _charge(notional: int, rate: int, share: int = 0, rounding: RoundingRule = RoundingRule()) -> tuple[int, int, int]:
     """(alice, insurance fund, fee account) after alice pays."""
-    ctx = charge_fee(FeeRule(insurance_share_ppm=share), rounding, Ctx(new_book(mark_quote=100)), "alice", notional, rate)
+    ctx = charge_fee(
+        FeeRule(insurance_share_ppm=share), rounding, Ctx(new_book(mark_quote=100)), "alice", notional, rate
+    )
     return tuple(ctx.book.account(n).cash_quote for n in ("alice", "insurance_fund", "fee_account"))
 
 

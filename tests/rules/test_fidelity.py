@@ -80,12 +80,18 @@ class TestBinance:
 
     @pytest.mark.parametrize(
         "previous, floor, mmr_before, mmr, expected",
-        [pytest.param(50, 250_000, 5_000, 10_000, 1_300, id="binance faq b3c689c1: 250,000 × (1% − 0.5%) + 50 = 1,300")],
+        [
+            pytest.param(
+                50, 250_000, 5_000, 10_000, 1_300, id="binance faq b3c689c1: 250,000 × (1% − 0.5%) + 50 = 1,300"
+            )
+        ],
     )
     def test_maintenance_amount_doc_example(self, previous, floor, mmr_before, mmr, expected) -> None:
         assert maintenance_amount(previous, floor, mmr_before, mmr) == expected
 
-    @pytest.mark.parametrize("row", range(1, 12), ids=lambda i: f"venues.md §1 BTCUSDT table (freqtrade c9ae5e1): cum of tier {i + 1}")
+    @pytest.mark.parametrize(
+        "row", range(1, 12), ids=lambda i: f"venues.md §1 BTCUSDT table (freqtrade c9ae5e1): cum of tier {i + 1}"
+    )
     def test_btcusdt_table_satisfies_the_recursion(self, row: int) -> None:
         lower, upper = BTCUSDT[row - 1], BTCUSDT[row]
         ppm = lambda rate: int(rate * PPM)  # noqa: E731
@@ -119,8 +125,12 @@ class TestBinance:
     @pytest.mark.parametrize(
         "size, wallet, expected",
         [
-            pytest.param(2, 10_000, 45_000, id="binance faq b3c689c1 (derived BP): long 2 at 50,000 with 10,000 → 45,000"),
-            pytest.param(-2, 10_000, 55_000, id="binance faq b3c689c1 (derived BP): short 2 at 50,000 with 10,000 → 55,000"),
+            pytest.param(
+                2, 10_000, 45_000, id="binance faq b3c689c1 (derived BP): long 2 at 50,000 with 10,000 → 45,000"
+            ),
+            pytest.param(
+                -2, 10_000, 55_000, id="binance faq b3c689c1 (derived BP): short 2 at 50,000 with 10,000 → 55,000"
+            ),
         ],
     )
     def test_bankruptcy_price(self, size, wallet, expected) -> None:
@@ -134,7 +144,12 @@ class TestBinance:
         rounded up per lot: the ``binance`` preset, alice long 100 lots gapped through zero."""
         policy = load_preset("binance")
         book = new_book(mark_quote=10_000, traders=("alice", "bob"))
-        events = [Deposit("liquidity", 10**9), Deposit("alice", 9_001), Deposit("bob", 10**7), Trade("alice", "bob", 100, 10_000)]
+        events = [
+            Deposit("liquidity", 10**9),
+            Deposit("alice", 9_001),
+            Deposit("bob", 10**7),
+            Trade("alice", "bob", 100, 10_000),
+        ]
         opened = run(policy, book, events)[-1].after
         crash = step(policy, opened, MarkPrice(9_800))
         alice_before = crash.before.account("alice")
@@ -315,7 +330,9 @@ class TestDydx:
             pytest.param(-40, 15, -40, id="dydx GetLiquidationInsuranceFundDelta: d <= 0 → the fund pays |d|"),
             pytest.param(0, 15, 0, id="dydx GetLiquidationInsuranceFundDelta: closing at BQ moves nothing"),
             pytest.param(10, 15, 10, id="dydx GetLiquidationInsuranceFundDelta: 0 < d < fee → the whole surplus"),
-            pytest.param(100, 15, 15, id="dydx GetLiquidationInsuranceFundDelta: d > fee → MaxLiquidationFeePpm × |quote|"),
+            pytest.param(
+                100, 15, 15, id="dydx GetLiquidationInsuranceFundDelta: d > fee → MaxLiquidationFeePpm × |quote|"
+            ),
         ],
     )
     def test_insurance_fund_delta(self, surplus, max_fee, delta) -> None:
@@ -325,7 +342,11 @@ class TestDydx:
     @pytest.mark.parametrize(
         "mark, fee",
         [
-            pytest.param(9_650, 965_000 * 15_000 // PPM, id="dydx §5 mainnet: MaxLiquidationFeePpm 1.5% of |quote| when the surplus covers it"),
+            pytest.param(
+                9_650,
+                965_000 * 15_000 // PPM,
+                id="dydx §5 mainnet: MaxLiquidationFeePpm 1.5% of |quote| when the surplus covers it",
+            ),
             pytest.param(9_420, 2_000, id="dydx §5 GetLiquidationInsuranceFundDelta: capped at the surplus"),
         ],
     )
@@ -333,7 +354,12 @@ class TestDydx:
         """The ``dydx-v4`` preset: alice long 100 lots at 10,000 with 60,000 (IMF 5%, MMF 3%) falls to ``mark``."""
         policy = load_preset("dydx-v4")
         book = new_book(mark_quote=10_000, traders=("alice", "bob"))
-        events = [Deposit("liquidity", 10**9), Deposit("alice", 60_000), Deposit("bob", 10**7), Trade("alice", "bob", 100, 10_000)]
+        events = [
+            Deposit("liquidity", 10**9),
+            Deposit("alice", 60_000),
+            Deposit("bob", 10**7),
+            Trade("alice", "bob", 100, 10_000),
+        ]
         crash = run(policy, book, [*events, MarkPrice(mark)])[-1]
         paid = [t for t in crash.transfers if t.reason.name == "LIQUIDATION_PENALTY"]
         assert [(t.destination, t.amount_quote) for t in paid] == [("insurance_fund", fee)]
@@ -342,8 +368,17 @@ class TestDydx:
     @pytest.mark.parametrize(
         "delta_nnv, delta_mmr, tnc, tmmr, expected",
         [
-            pytest.param(-1_000, -30, -50, 30, 1_050, id="dydx GetBankruptcyPriceInQuoteQuantums: whole only position → −ΔNNV − TNC"),
-            pytest.param(-500, -15, -50, 30, 525, id="dydx GetBankruptcyPriceInQuoteQuantums: half → −ΔNNV − TNC × |ΔMMR| / TMMR"),
+            pytest.param(
+                -1_000,
+                -30,
+                -50,
+                30,
+                1_050,
+                id="dydx GetBankruptcyPriceInQuoteQuantums: whole only position → −ΔNNV − TNC",
+            ),
+            pytest.param(
+                -500, -15, -50, 30, 525, id="dydx GetBankruptcyPriceInQuoteQuantums: half → −ΔNNV − TNC × |ΔMMR| / TMMR"
+            ),
             pytest.param(-500, -10, -50, 30, 517, id="dydx GetBankruptcyPriceInQuoteQuantums: rounded toward +∞"),
         ],
     )
@@ -385,7 +420,7 @@ class TestHyperliquid:
 
     @FAST
     @given(
-        size=st.integers(-10**6, 10**6).filter(bool),
+        size=st.integers(-(10**6), 10**6).filter(bool),
         price=st.integers(1, 10**6),
         margin=st.integers(0, 10**9),
         max_leverage=st.integers(1, 100),
@@ -436,8 +471,20 @@ class TestAdlTriggers:
     @pytest.mark.parametrize(
         "average_usd, fund_usd, threshold_usd, triggered",
         [
-            pytest.param(400_000, 200_000, 280_000, True, id="okx ADL page (ukcamo mirror, §4): reserve $200K, 8h average $400K → threshold $280K → ADL"),
-            pytest.param(100_000, 60_000, 50_000, False, id="okx ADL page (§4): the higher of 30% or $50K: average $100K → threshold $50K"),
+            pytest.param(
+                400_000,
+                200_000,
+                280_000,
+                True,
+                id="okx ADL page (ukcamo mirror, §4): reserve $200K, 8h average $400K → threshold $280K → ADL",
+            ),
+            pytest.param(
+                100_000,
+                60_000,
+                50_000,
+                False,
+                id="okx ADL page (§4): the higher of 30% or $50K: average $100K → threshold $50K",
+            ),
         ],
     )
     def test_okx_fund_drawdown(self, average_usd, fund_usd, threshold_usd, triggered) -> None:
@@ -445,14 +492,18 @@ class TestAdlTriggers:
         book = new_book(mark_quote=1)
         i = book.index("insurance_fund")
         book = book.replace_account(i, attrs.evolve(book.accounts[i], cash_quote=fund_usd * 100))
-        book = attrs.evolve(book, clock=rule.window_events - 1, insurance_window_sum_quote=average_usd * 100 * rule.window_events)
+        book = attrs.evolve(
+            book, clock=rule.window_events - 1, insurance_window_sum_quote=average_usd * 100 * rule.window_events
+        )
         assert threshold(rule, book) == threshold_usd * 100
         assert is_drawn_down(rule, book) is triggered
 
     @pytest.mark.parametrize(
         "pnl, pool, exceeded",
         [
-            pytest.param(55, 100, False, id="gmx MarketUtils.isPnlFactorExceeded: factor 55% is not > MAX_PNL_FACTOR_FOR_ADL 55%"),
+            pytest.param(
+                55, 100, False, id="gmx MarketUtils.isPnlFactorExceeded: factor 55% is not > MAX_PNL_FACTOR_FOR_ADL 55%"
+            ),
             pytest.param(56, 100, True, id="gmx MarketUtils.isPnlFactorExceeded: 56% > 55%"),
             pytest.param(56, 0, False, id="gmx MarketUtils.getPnlToPoolFactor: a pool worth 0 gives factor 0"),
             pytest.param(-56, 100, False, id="gmx MarketUtils.isPnlFactorExceeded: needs factor > 0"),

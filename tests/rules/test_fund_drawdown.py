@@ -24,7 +24,10 @@ USD = 100  # quanta per dollar
 
 def _with_fund(book: Book, cash: int) -> Book:
     i = book.index("insurance_fund")
-    return attrs.evolve(book.replace_account(i, attrs.evolve(book.accounts[i], cash_quote=cash)), net_deposits_quote=book.net_deposits_quote + cash)
+    return attrs.evolve(
+        book.replace_account(i, attrs.evolve(book.accounts[i], cash_quote=cash)),
+        net_deposits_quote=book.net_deposits_quote + cash,
+    )
 
 
 def _window(average: int, samples: int, fund: int) -> Book:
@@ -73,7 +76,9 @@ CRASH = MarkPrice(50 * USD)  # alice: equity $10K − $350K = −$340K
 def _crash(fund_usd: int, policy=OKX):
     """The book starts at a window's first event with the fund at ``fund_usd``; every event of the
     window samples the same balance, so the reference is the fund before the crash."""
-    book = attrs.evolve(_with_fund(new_book(mark_quote=100 * USD, traders=("alice", "bob", "carol")), fund_usd * USD), clock=8)
+    book = attrs.evolve(
+        _with_fund(new_book(mark_quote=100 * USD, traders=("alice", "bob", "carol")), fund_usd * USD), clock=8
+    )
     return run(policy, book, (*OPEN, CRASH))[-1]
 
 
@@ -119,10 +124,19 @@ class TestLoading:
     @pytest.mark.parametrize(
         ("table", "error"),
         [
-            ("drawdown_ppm = 0\nwindow_events = 8", "'drawdown_ppm' must be >= 1: 0 @ $.deficit[0].fund_drawdown.drawdown_ppm"),
+            (
+                "drawdown_ppm = 0\nwindow_events = 8",
+                "'drawdown_ppm' must be >= 1: 0 @ $.deficit[0].fund_drawdown.drawdown_ppm",
+            ),
             ("drawdown_ppm = 300000", "'window_events' is required @ $.deficit[0].fund_drawdown"),
-            ("drawdown_ppm = 300000\nwindow_events = 8\nmin_drawdown_quote = -1", "'min_drawdown_quote' must be >= 0: -1 @ $.deficit[0].fund_drawdown.min_drawdown_quote"),
-            ("drawdown_ppm = 300000\nwindow_events = 8\nwindow = 3", "unknown key 'window' (allowed keys: drawdown_ppm, window_events, min_drawdown_quote) @ $.deficit[0].fund_drawdown"),
+            (
+                "drawdown_ppm = 300000\nwindow_events = 8\nmin_drawdown_quote = -1",
+                "'min_drawdown_quote' must be >= 0: -1 @ $.deficit[0].fund_drawdown.min_drawdown_quote",
+            ),
+            (
+                "drawdown_ppm = 300000\nwindow_events = 8\nwindow = 3",
+                "unknown key 'window' (allowed keys: drawdown_ppm, window_events, min_drawdown_quote) @ $.deficit[0].fund_drawdown",
+            ),
             (
                 "drawdown_ppm = 300000\nwindow_events = 8",
                 "'fund_drawdown' needs price = 'bankruptcy' or 'mark': a drawdown may start ADL after the fund paid the whole deficit, and at the previous mark the winners would pay the move again: 'previous_mark' @ $.deficit[0].fund_drawdown",
@@ -132,7 +146,13 @@ class TestLoading:
     )
     def test_errors_name_the_field(self, table: str, error: str) -> None:
         price = 'price = "previous_mark"\n' if "previous" in error else ""
-        text = 'name = "t"\n[[margin.tiers]]\nfloor_notional_quote = 0\ninitial_ppm = 100000\nmaintenance_ppm = 50000\n[[deficit]]\nlayer = "adl"\n' + price + "[deficit.fund_drawdown]\n" + table + "\n"
+        text = (
+            'name = "t"\n[[margin.tiers]]\nfloor_notional_quote = 0\ninitial_ppm = 100000\nmaintenance_ppm = 50000\n[[deficit]]\nlayer = "adl"\n'
+            + price
+            + "[deficit.fund_drawdown]\n"
+            + table
+            + "\n"
+        )
         with pytest.raises(PolicyError) as info:
             loads_policy(text, source="t.toml")
         assert info.value.errors == [error]

@@ -62,7 +62,13 @@ POLICIES = [
         FLAT,
         LiquidationRule(execution=Execution.BANKRUPTCY, penalty_ppm=5_000, penalty_recipient=Recipient.FEE_ACCOUNT),
         FeeRule(taker_ppm=1_000),
-        (InsuranceFund(cap_quote=50), BackstopVault(), FeePool(), SocializedLoss(over=Over.OPEN_INTEREST), DebtCarry(lender=Lender.VENUE)),
+        (
+            InsuranceFund(cap_quote=50),
+            BackstopVault(),
+            FeePool(),
+            SocializedLoss(over=Over.OPEN_INTEREST),
+            DebtCarry(lender=Lender.VENUE),
+        ),
         RoundingRule(pro_rata=ProRata.DOWN_REMAINDER_TO_NEXT_LAYER),
     ),
     Policy(
@@ -141,7 +147,11 @@ class TestLedger:
     """Transfers explain every balance change; clearing nets to zero; cash matches net deposits; sizes sum to zero."""
 
     @settings(deadline=None, database=None, max_examples=300)
-    @given(policy=st.sampled_from(POLICIES), deposits=st.lists(st.integers(50, 3_000), min_size=3, max_size=3), data=st.data())
+    @given(
+        policy=st.sampled_from(POLICIES),
+        deposits=st.lists(st.integers(50, 3_000), min_size=3, max_size=3),
+        data=st.data(),
+    )
     def test_transfers_explain_every_change(self, policy, deposits, data):
         STATS["examples"] += 1
         book = new_book(mark_quote=100, traders=TRADERS)
@@ -166,4 +176,3 @@ def apply(policy: Policy, book: Book, event) -> Book:
 
 def teardown_module(_module) -> None:
     print(f"\ntest_ledger: {dict(STATS)}")
-

@@ -24,13 +24,17 @@ SETTLE = Reason.SETTLEMENT
 def long_book(policy, deposit=145, isolated=()):
     """alice long 10 at $100 against bob, with ``deposit`` dollars."""
     book = new_book(mark_quote=100, isolated=isolated)
-    return run(policy, book, [Deposit("alice", deposit), Deposit("bob", 10_000), Trade("alice", "bob", 10, 100)])[-1].after
+    return run(policy, book, [Deposit("alice", deposit), Deposit("bob", 10_000), Trade("alice", "bob", 10, 100)])[
+        -1
+    ].after
 
 
 def short_book(policy, deposit=145):
     """alice short 10 at $100 against bob."""
     book = new_book(mark_quote=100)
-    return run(policy, book, [Deposit("alice", deposit), Deposit("bob", 10_000), Trade("bob", "alice", 10, 100)])[-1].after
+    return run(policy, book, [Deposit("alice", deposit), Deposit("bob", 10_000), Trade("bob", "alice", 10, 100)])[
+        -1
+    ].after
 
 
 def liquidated(outcomes) -> list[str]:
@@ -58,7 +62,10 @@ class TestTrigger:
 
     @pytest.mark.parametrize(
         "trigger, fires",
-        [pytest.param(Trigger.BELOW_MAINTENANCE, False, id="below"), pytest.param(Trigger.AT_OR_BELOW_MAINTENANCE, True, id="at-or-below")],
+        [
+            pytest.param(Trigger.BELOW_MAINTENANCE, False, id="below"),
+            pytest.param(Trigger.AT_OR_BELOW_MAINTENANCE, True, id="at-or-below"),
+        ],
     )
     def test_equity_equal_to_maintenance(self, make_policy, trigger, fires):
         policy = make_policy(liquidation=LiquidationRule(trigger=trigger))
@@ -154,7 +161,9 @@ class TestMarketExecution:
 
     @pytest.mark.parametrize("recipient", list(Recipient), ids=[r.value for r in Recipient])
     def test_penalty_paid_to_recipient(self, make_policy, recipient):
-        policy = make_policy(liquidation=LiquidationRule(slippage_ppm=10_000, penalty_ppm=10_000, penalty_recipient=recipient))
+        policy = make_policy(
+            liquidation=LiquidationRule(slippage_ppm=10_000, penalty_ppm=10_000, penalty_recipient=recipient)
+        )
         s = step(policy, long_book(policy), MarkPrice(89))
         # penalty 1% of closed notional 10 × $89 = $8.90 → $9 (fee rounding up); equity after the fill $25 → $16
         assert s.transfers[-1] == Transfer("alice", recipient.value, 9, Reason.LIQUIDATION_PENALTY)
@@ -162,14 +171,18 @@ class TestMarketExecution:
 
     @pytest.mark.parametrize("recipient", list(Recipient), ids=[r.value for r in Recipient])
     def test_penalty_capped_at_remaining_equity(self, make_policy, recipient):
-        policy = make_policy(liquidation=LiquidationRule(slippage_ppm=10_000, penalty_ppm=100_000, penalty_recipient=recipient))
+        policy = make_policy(
+            liquidation=LiquidationRule(slippage_ppm=10_000, penalty_ppm=100_000, penalty_recipient=recipient)
+        )
         s = step(policy, long_book(policy), MarkPrice(89))
         # penalty 10% × $890 = $89, but only $25 is left after the fill: $25 is paid, alice ends at $0
         assert s.transfers[-1] == Transfer("alice", recipient.value, 25, Reason.LIQUIDATION_PENALTY)
         assert s.after.account("alice").cash_quote == 0
 
     def test_partial_penalty_never_leaves_account_negative(self, make_policy):
-        policy = make_policy(liquidation=LiquidationRule(slippage_ppm=10_000, partial_close_ppm=500_000, penalty_ppm=100_000))
+        policy = make_policy(
+            liquidation=LiquidationRule(slippage_ppm=10_000, partial_close_ppm=500_000, penalty_ppm=100_000)
+        )
         s = step(policy, long_book(policy, deposit=200), MarkPrice(84))
         # at $84: equity $40 < MM $42; slip $1/lot, so closing all costs $10 → $30 ≥ 0: not bankrupt.
         # step 1: 5 lots at $83 → $35; penalty 10% × $420 = $42 capped at $35 → $0; still below MM $21.
@@ -182,7 +195,9 @@ class TestBankruptcyExecution:
     """The bankruptcy execution closes at mark and hands the remaining margin to the insurance fund."""
 
     def test_remaining_margin_to_fund(self, make_policy):
-        rule = LiquidationRule(execution=Execution.BANKRUPTCY, penalty_ppm=10_000, penalty_recipient=Recipient.FEE_ACCOUNT)
+        rule = LiquidationRule(
+            execution=Execution.BANKRUPTCY, penalty_ppm=10_000, penalty_recipient=Recipient.FEE_ACCOUNT
+        )
         policy = make_policy(liquidation=rule)
         s = step(policy, long_book(policy), MarkPrice(89))
         # closed at $89 (no slippage): equity $35; penalty $9 to the fee account; the other $26 to the fund
@@ -225,7 +240,9 @@ class TestRuleValidation:
             ),
             pytest.param(dict(slippage_ppm=PPM), "'slippage_ppm' must be <= 999999: 1000000", id="slippage 100%"),
             pytest.param(dict(partial_close_ppm=0), "'partial_close_ppm' must be >= 1: 0", id="partial 0"),
-            pytest.param(dict(penalty_ppm=PPM + 1), "'penalty_ppm' must be <= 1000000: 1000001", id="penalty above 100%"),
+            pytest.param(
+                dict(penalty_ppm=PPM + 1), "'penalty_ppm' must be <= 1000000: 1000001", id="penalty above 100%"
+            ),
         ],
     )
     def test_rejected(self, kwargs, message):

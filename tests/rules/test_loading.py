@@ -362,7 +362,9 @@ class TestShapeErrors:
         )
 
     def test_scalar_where_table_expected(self) -> None:
-        assert error_of('name = "x"\nmargin = 5\n') == "policy.toml: 1 error(s)\n  'margin' must be a table: 5 @ $.margin"
+        assert (
+            error_of('name = "x"\nmargin = 5\n') == "policy.toml: 1 error(s)\n  'margin' must be a table: 5 @ $.margin"
+        )
 
 
 class TestPolicyRules:
@@ -436,9 +438,7 @@ class TestAccepts:
     """``accepts`` lists ids of invariants or relational properties; any other name is refused
     with its path, its line, what was expected and the closest known id."""
 
-    EXPECTED = (
-        f"an invariant ({', '.join(catalog.ids())}) or a relational property ({', '.join(relational.ids())})"
-    )
+    EXPECTED = f"an invariant ({', '.join(catalog.ids())}) or a relational property ({', '.join(relational.ids())})"
 
     def test_known_invariants_and_relational_properties(self) -> None:
         from solvent.verdicts.check import known_claims
@@ -486,7 +486,10 @@ class TestAccepts:
     def test_no_line_when_the_array_is_not_written_plainly(self) -> None:
         """A multi-line string in the array: the path, and no guessed line."""
         text = MINIMAL.replace('name = "minimal"', 'name = "minimal"\naccepts = ["""zzz"""]')
-        assert error_of(text) == f"policy.toml: 1 error(s)\n  'accepts' must each name {self.EXPECTED}: 'zzz' @ $.accepts[0]"
+        assert (
+            error_of(text)
+            == f"policy.toml: 1 error(s)\n  'accepts' must each name {self.EXPECTED}: 'zzz' @ $.accepts[0]"
+        )
 
     def test_solvent_check_exits_2_naming_the_file_and_path(self, tmp_path) -> None:
         from click.testing import CliRunner
@@ -494,7 +497,10 @@ class TestAccepts:
         from solvent.cli import main
 
         path = tmp_path / "venue.toml"
-        path.write_text(MINIMAL.replace('name = "minimal"', 'name = "minimal"\naccepts = ["no-haircut", "round-trip-neutrl"]'), encoding="utf-8")
+        path.write_text(
+            MINIMAL.replace('name = "minimal"', 'name = "minimal"\naccepts = ["no-haircut", "round-trip-neutrl"]'),
+            encoding="utf-8",
+        )
         result = CliRunner().invoke(main, ["check", str(path), "--no-search"])
         assert result.exit_code == 2
         assert f"{path}: 1 error(s)" in result.stderr

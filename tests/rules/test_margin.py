@@ -108,7 +108,11 @@ class TestTierValidation:
         "tiers, message",
         [
             pytest.param((), "'tiers' must hold at least one tier", id="no tiers"),
-            pytest.param((Tier(5, 8_000, 4_000),), "'floor_notional_quote' of the first tier must be 0: 5 @ tiers[0].floor_notional_quote", id="first floor not 0"),
+            pytest.param(
+                (Tier(5, 8_000, 4_000),),
+                "'floor_notional_quote' of the first tier must be 0: 5 @ tiers[0].floor_notional_quote",
+                id="first floor not 0",
+            ),
             pytest.param(
                 (Tier(0, 8_000, 4_000), Tier(0, 10_000, 5_000)),
                 "'floor_notional_quote' must be > 0 (tiers[0]): 0 @ tiers[1].floor_notional_quote",
@@ -124,10 +128,22 @@ class TestTierValidation:
     @pytest.mark.parametrize(
         "kwargs, message",
         [
-            pytest.param(dict(initial_ppm=1_000, maintenance_ppm=2_000), "'maintenance_ppm' must be <= initial_ppm (1000): 2000", id="MMR > IMR"),
+            pytest.param(
+                dict(initial_ppm=1_000, maintenance_ppm=2_000),
+                "'maintenance_ppm' must be <= initial_ppm (1000): 2000",
+                id="MMR > IMR",
+            ),
             pytest.param(dict(initial_ppm=0, maintenance_ppm=0), "'initial_ppm' must be >= 1: 0", id="IMR 0"),
-            pytest.param(dict(initial_ppm=1_000_001, maintenance_ppm=0), "'initial_ppm' must be <= 1000000: 1000001", id="IMR above 100%"),
-            pytest.param(dict(initial_ppm=Fraction(1, 2), maintenance_ppm=0), "'initial_ppm' must be an integer number of ppm: Fraction(1, 2)", id="IMR not an integer"),
+            pytest.param(
+                dict(initial_ppm=1_000_001, maintenance_ppm=0),
+                "'initial_ppm' must be <= 1000000: 1000001",
+                id="IMR above 100%",
+            ),
+            pytest.param(
+                dict(initial_ppm=Fraction(1, 2), maintenance_ppm=0),
+                "'initial_ppm' must be an integer number of ppm: Fraction(1, 2)",
+                id="IMR not an integer",
+            ),
         ],
     )
     def test_tier_fields(self, kwargs, message):
@@ -158,7 +174,10 @@ class TestMaintenanceMargin:
         below_formula = Fraction(floor * USDT * mmr_below, PPM) - cum_below * USDT
         # mark 1 quantum per lot: notional = lots
         assert maintenance_margin(BTCUSDT, CEIL, floor * USDT, 1) == below_formula
-        assert maintenance_margin(BTCUSDT, CEIL, floor * USDT - 1, 1) == math.ceil(Fraction((floor * USDT - 1) * mmr_below, PPM)) - cum_below * USDT
+        assert (
+            maintenance_margin(BTCUSDT, CEIL, floor * USDT - 1, 1)
+            == math.ceil(Fraction((floor * USDT - 1) * mmr_below, PPM)) - cum_below * USDT
+        )
 
     @FAST
     @given(n=st.integers(min_value=0, max_value=2_000_000_000 * USDT))

@@ -84,7 +84,9 @@ class TestWorkedExample:
     def test_funding_also_runs_it(self) -> None:
         """The check runs after a funding payment's sweep too (pending PnL is unchanged by funding)."""
         book = new_book(mark_quote=1_000, traders=("alice", "bob", "carol"))
-        steps = run(attrs.evolve(GMX, pnl_to_pool_adl=None), book, (Deposit("backstop_vault", 100_300), *OPEN, MarkPrice(1_500)))
+        steps = run(
+            attrs.evolve(GMX, pnl_to_pool_adl=None), book, (Deposit("backstop_vault", 100_300), *OPEN, MarkPrice(1_500))
+        )
         s = run(GMX, steps[-1].after, (Funding(0),))[-1]
         assert [o.lots for o in s.outcomes if isinstance(o, PoolAdlFill)] == [49]
 
@@ -128,15 +130,28 @@ class TestRule:
                 "max_factor_ppm = 500000\nmin_factor_ppm = 550000",
                 "'min_factor_ppm' must be <= max_factor_ppm (500000): the factor ADL reduces toward must not be above the one that starts it: 550000 @ $.pnl_to_pool_adl.min_factor_ppm",
             ),
-            ("max_factor_ppm = 0\nmin_factor_ppm = 0", "'max_factor_ppm' must be >= 1: 0 @ $.pnl_to_pool_adl.max_factor_ppm"),
+            (
+                "max_factor_ppm = 0\nmin_factor_ppm = 0",
+                "'max_factor_ppm' must be >= 1: 0 @ $.pnl_to_pool_adl.max_factor_ppm",
+            ),
             ("min_factor_ppm = 1", "'max_factor_ppm' is required @ $.pnl_to_pool_adl"),
-            ("max_factor_ppm = 0.5\nmin_factor_ppm = 1", "'max_factor_ppm' must be an integer number of ppm: Fraction(1, 2) @ $.pnl_to_pool_adl.max_factor_ppm"),
-            ("max_factor_ppm = 5\nmin_factor_ppm = 1\nranking = \"pnl\"", "'ranking' must be one of 'bitmex', 'binance', 'hyperliquid', 'order': 'pnl' @ $.pnl_to_pool_adl.ranking"),
+            (
+                "max_factor_ppm = 0.5\nmin_factor_ppm = 1",
+                "'max_factor_ppm' must be an integer number of ppm: Fraction(1, 2) @ $.pnl_to_pool_adl.max_factor_ppm",
+            ),
+            (
+                'max_factor_ppm = 5\nmin_factor_ppm = 1\nranking = "pnl"',
+                "'ranking' must be one of 'bitmex', 'binance', 'hyperliquid', 'order': 'pnl' @ $.pnl_to_pool_adl.ranking",
+            ),
         ],
         ids=["min above max", "max zero", "max missing", "max not an integer", "unknown ranking"],
     )
     def test_errors_name_the_field(self, table: str, error: str) -> None:
-        text = 'name = "t"\n[[margin.tiers]]\nfloor_notional_quote = 0\ninitial_ppm = 100000\nmaintenance_ppm = 50000\n[pnl_to_pool_adl]\n' + table + "\n"
+        text = (
+            'name = "t"\n[[margin.tiers]]\nfloor_notional_quote = 0\ninitial_ppm = 100000\nmaintenance_ppm = 50000\n[pnl_to_pool_adl]\n'
+            + table
+            + "\n"
+        )
         with pytest.raises(PolicyError) as info:
             loads_policy(text, source="t.toml")
         assert info.value.errors == [error]

@@ -165,7 +165,10 @@ class TestBinance:
     def test_liquidation_and_waterfall(self) -> None:
         policy = load_preset("binance")
         assert policy.liquidation.trigger is Trigger.AT_OR_BELOW_MAINTENANCE
-        assert (policy.liquidation.penalty_ppm, policy.liquidation.penalty_recipient) == (12_500, Recipient.INSURANCE_FUND)
+        assert (policy.liquidation.penalty_ppm, policy.liquidation.penalty_recipient) == (
+            12_500,
+            Recipient.INSURANCE_FUND,
+        )
         assert policy.deficit == (InsuranceFund(), Adl(Ranking.BINANCE, AdlPrice.BANKRUPTCY))
 
 

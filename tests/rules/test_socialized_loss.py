@@ -46,7 +46,9 @@ WINNERS = {
 }
 
 
-def _charge(layer, deficit: int, rounding: RoundingRule = UP, book: Book | None = None, at_bankruptcy: Book | None = None):
+def _charge(
+    layer, deficit: int, rounding: RoundingRule = UP, book: Book | None = None, at_bankruptcy: Book | None = None
+):
     """(paid, {name: cash after}) for alice's deficit."""
     book = book or _book(deficit, **WINNERS)
     ctx, paid = charge(Ctx(book), RULE, rounding, layer, "alice", deficit, at_bankruptcy)
@@ -128,7 +130,10 @@ class TestHaircutRatio:
 
 
 class TestClawback:
-    WINDOW = {"bob": {"cash_quote": 800, "window_pnl_quote": 300}, "carol": {"cash_quote": 600, "window_pnl_quote": -50}}
+    WINDOW = {
+        "bob": {"cash_quote": 800, "window_pnl_quote": 300},
+        "carol": {"cash_quote": 600, "window_pnl_quote": -50},
+    }
 
     def test_only_window_winners_pay_capped_at_their_window_profit(self) -> None:
         # weights: bob max(300, 0) = 300, carol max(−50, 0) = 0; R 500 capped at 300: bob pays 300

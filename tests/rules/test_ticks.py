@@ -65,7 +65,9 @@ def test_the_tick_must_be_positive(tick: int) -> None:
         on_tick(500, tick, rounding=FLOOR)
 
 
-@pytest.mark.parametrize(("price", "expected"), [(500, True), (501, False), (499, False), (0, True), (-500, True), (-499, False)])
+@pytest.mark.parametrize(
+    ("price", "expected"), [(500, True), (501, False), (499, False), (0, True), (-500, True), (-499, False)]
+)
 def test_is_on_tick_at_a_tick_and_one_quantum_either_side(price: int, expected: bool) -> None:
     assert is_on_tick(price, 5) is expected
 
@@ -87,7 +89,9 @@ def test_the_engine_accepts_a_price_exactly_on_the_tick(price: int, accepted: bo
 @pytest.mark.parametrize(("mark", "on_grid"), [(1_000, True), (1_001, False), (999, False)])
 def test_a_well_formed_book_starts_on_the_tick(mark: int, on_grid: bool) -> None:
     broken = reasons(PLAIN, new_book(mark_quote=mark, tick_quote=10))
-    assert broken == ([] if on_grid else [f"marks positive and on the tick: mark {mark:,}, previous mark {mark:,}, tick 10"])
+    assert broken == (
+        [] if on_grid else [f"marks positive and on the tick: mark {mark:,}, previous mark {mark:,}, tick 10"]
+    )
 
 
 @pytest.mark.parametrize("rounding", list(Rounding))

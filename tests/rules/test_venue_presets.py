@@ -154,7 +154,10 @@ class TestOkx:
         assert (policy.liquidation.penalty_ppm, policy.liquidation.penalty_recipient) == (500, Recipient.INSURANCE_FUND)
         drawdown = FundDrawdown(drawdown_ppm=300_000, window_events=8, min_drawdown_quote=5_000_000)  # 30%, $50K
         assert policy.deficit == (InsuranceFund(), Adl(Ranking.BITMEX, AdlPrice.BANKRUPTCY, fund_drawdown=drawdown))
-        assert policy.accepts == ("no-haircut", "principal-protected")  # ADL at the bankruptcy price may exceed a winner's profit
+        assert policy.accepts == (
+            "no-haircut",
+            "principal-protected",
+        )  # ADL at the bankruptcy price may exceed a winner's profit
 
     def test_says_how_the_trigger_and_price_are_read(self) -> None:
         text = text_of("okx")
@@ -170,7 +173,10 @@ class TestDydxV4:
         tier = policy.margin.tiers[0]
         assert (tier.initial_ppm, tier.maintenance_ppm) == (50_000, 50_000 * 60 // 100)  # IMF 5% × fraction 60%
         assert policy.liquidation.trigger is Trigger.BELOW_MAINTENANCE
-        assert (policy.liquidation.penalty_ppm, policy.liquidation.penalty_recipient) == (15_000, Recipient.INSURANCE_FUND)
+        assert (policy.liquidation.penalty_ppm, policy.liquidation.penalty_recipient) == (
+            15_000,
+            Recipient.INSURANCE_FUND,
+        )
         assert policy.rounding.fee is Rounding.FLOOR  # BigIntMulPpm rounds toward −∞
         assert policy.deficit == (InsuranceFund(), Adl(Ranking.ORDER, AdlPrice.BANKRUPTCY))
 
@@ -219,7 +225,9 @@ class TestGmxV2:
     def test_adl_by_pnl_to_pool_factor(self) -> None:
         """gmx-synthetics config/markets.ts synthethicMarketConfig: max 55%, min after ADL 50%."""
         policy = load_preset("gmx-v2")
-        assert policy.pnl_to_pool_adl == PnlToPoolAdl(max_factor_ppm=550_000, min_factor_ppm=500_000, ranking=Ranking.BITMEX)
+        assert policy.pnl_to_pool_adl == PnlToPoolAdl(
+            max_factor_ppm=550_000, min_factor_ppm=500_000, ranking=Ranking.BITMEX
+        )
         assert policy.adl is None  # no ADL layer pays a deficit
         assert "NOT EXPRESSIBLE" not in text_of("gmx-v2")
 

@@ -51,7 +51,13 @@ DOWN = RoundingRule(pro_rata=ProRata.DOWN_REMAINDER_TO_NEXT_LAYER)
 
 def gap(policy, *setup, crash=80, deposit=100):
     """Run the base gap story (with ``setup`` events first) and return the crash step."""
-    events = [*setup, Deposit("alice", deposit), Deposit("bob", 1_000), Trade("alice", "bob", 10, 100), MarkPrice(crash)]
+    events = [
+        *setup,
+        Deposit("alice", deposit),
+        Deposit("bob", 1_000),
+        Trade("alice", "bob", 10, 100),
+        MarkPrice(crash),
+    ]
     return run(policy, new_book(mark_quote=100), events)[-1]
 
 
@@ -82,7 +88,9 @@ class TestInsuranceFund:
             Bankrupt("alice", 100),
             LayerUsed("alice", 0, "insurance_fund", 100, False),
         )
-        assert layer_transfers(s, Reason.INSURANCE_FUND) == [Transfer("insurance_fund", "alice", 100, Reason.INSURANCE_FUND)]
+        assert layer_transfers(s, Reason.INSURANCE_FUND) == [
+            Transfer("insurance_fund", "alice", 100, Reason.INSURANCE_FUND)
+        ]
         assert (cash(s, "alice"), cash(s, "insurance_fund"), s.after.account("alice").size_lots) == (0, 50, 0)
         assert s.after.account("liquidity").size_lots == 10  # closed into the book at mark
 
@@ -96,7 +104,10 @@ class TestInsuranceFund:
     def test_cap_limits_the_fund_and_passes_the_rest_down(self, make_policy):
         s = gap(make_policy(deficit=[InsuranceFund(cap_quote=30), VenueAbsorbs()]), Deposit("insurance_fund", 150))
         # fund pays its $30 cap (keeps $120, not exhausted); the venue pays the other $70
-        assert used(s) == [LayerUsed("alice", 0, "insurance_fund", 30, False), LayerUsed("alice", 1, "venue_absorbs", 70, True)]
+        assert used(s) == [
+            LayerUsed("alice", 0, "insurance_fund", 30, False),
+            LayerUsed("alice", 1, "venue_absorbs", 70, True),
+        ]
         assert (cash(s, "alice"), cash(s, "insurance_fund"), cash(s, "venue")) == (0, 120, -70)
 
     def test_an_empty_fund_is_recorded_as_asked_and_exhausted(self, make_policy):
@@ -114,8 +125,13 @@ class TestBackstopVault:
     def test_vault_pays_what_it_has(self, make_policy):
         s = gap(make_policy(deficit=[BackstopVault(), VenueAbsorbs()]), Deposit("backstop_vault", 60))
         # vault $60 of the $100 shortage, exhausted; the venue the other $40
-        assert used(s) == [LayerUsed("alice", 0, "backstop_vault", 60, True), LayerUsed("alice", 1, "venue_absorbs", 40, True)]
-        assert layer_transfers(s, Reason.BACKSTOP_VAULT) == [Transfer("backstop_vault", "alice", 60, Reason.BACKSTOP_VAULT)]
+        assert used(s) == [
+            LayerUsed("alice", 0, "backstop_vault", 60, True),
+            LayerUsed("alice", 1, "venue_absorbs", 40, True),
+        ]
+        assert layer_transfers(s, Reason.BACKSTOP_VAULT) == [
+            Transfer("backstop_vault", "alice", 60, Reason.BACKSTOP_VAULT)
+        ]
         assert (cash(s, "alice"), cash(s, "backstop_vault"), cash(s, "venue")) == (0, 0, -40)
 
 
@@ -126,7 +142,10 @@ class TestFeePool:
         policy = make_policy(fees=FeeRule(taker_ppm=10_000), deficit=[FeePool(), VenueAbsorbs()])
         # alice pays a 1% taker fee on $1,000 = $10 into the fee account; $110 − $10 leaves $100, so −$100 at $80
         s = gap(policy, deposit=110)
-        assert used(s) == [LayerUsed("alice", 0, "fee_pool", 10, True), LayerUsed("alice", 1, "venue_absorbs", 90, True)]
+        assert used(s) == [
+            LayerUsed("alice", 0, "fee_pool", 10, True),
+            LayerUsed("alice", 1, "venue_absorbs", 90, True),
+        ]
         assert (cash(s, "alice"), cash(s, "fee_account"), cash(s, "venue")) == (0, 0, -90)
 
 
@@ -194,7 +213,9 @@ class TestAdlRanking:
             # bob 7/120 ≈ 0.058, carol 3/50 = 0.060, dave 7/39 ≈ 0.179
             pytest.param(Ranking.BINANCE, binance, ("dave", "carol", "bob"), id="binance: dave, carol, bob"),
             # bob 49/60 ≈ 0.817, carol 147/242 ≈ 0.607, dave 49/78 ≈ 0.628
-            pytest.param(Ranking.HYPERLIQUID, hyperliquid, ("bob", "dave", "carol"), id="hyperliquid: bob, dave, carol"),
+            pytest.param(
+                Ranking.HYPERLIQUID, hyperliquid, ("bob", "dave", "carol"), id="hyperliquid: bob, dave, carol"
+            ),
             pytest.param(Ranking.ORDER, None, ("bob", "carol", "dave"), id="order: book order"),
         ],
     )
@@ -213,10 +234,14 @@ class TestAdlRanking:
         assert (fills["erin"].eligible, fills["erin"].lots) == (False, 0)
         # every ADL'd lot pays the $14 gap to alice; alice ends at exactly $0
         # (transfers are listed in book order, whatever the queue order)
-        assert layer_transfers(s, Reason.ADL) == [Transfer(n, "alice", 14 * expected[n], Reason.ADL) for n in WINNERS if expected[n]]
+        assert layer_transfers(s, Reason.ADL) == [
+            Transfer(n, "alice", 14 * expected[n], Reason.ADL) for n in WINNERS if expected[n]
+        ]
         assert used(s) == [LayerUsed("alice", 0, "adl", 70, True)]
         assert (cash(s, "alice"), s.after.account("alice").size_lots) == (0, 0)
-        assert {name: s.after.account(name).size_lots for name in WINNERS} == {n: q - WINNERS[n][0] for n, q in expected.items()}
+        assert {name: s.after.account(name).size_lots for name in WINNERS} == {
+            n: q - WINNERS[n][0] for n, q in expected.items()
+        }
 
 
 class TestAdlPrice:
@@ -250,7 +275,9 @@ class TestAdlPrice:
             # at $85 alice is at −$50; slippage ⌈5% × $85⌉ = $5 a lot makes the shortage $100 at the fill
             # price. The fund pays its $80 (alice +$30 at mark), then ADL runs with gap ⌈−30/10⌉ = −$3:
             # bob buys at $82 and is paid $30 of the fund's money.
-            pytest.param((Deposit("insurance_fund", 80),), [InsuranceFund(), Adl()], 85, id="fund paid the slippage part first"),
+            pytest.param(
+                (Deposit("insurance_fund", 80),), [InsuranceFund(), Adl()], 85, id="fund paid the slippage part first"
+            ),
             # at $93 alice still has +$30 ≥ 0 at mark (MM $47 → liquidated); slippage ⌈$4.65⌉ = $5 a lot
             # makes her "bankrupt" by $20 at the fill price; ADL runs with gap −$3 and pays bob her $30.
             pytest.param((), [Adl()], 93, id="equity at mark still positive"),
@@ -325,7 +352,9 @@ class TestSocializedLoss:
             MarkPrice(250),  # alice 112 − 2 × 156 = −$200; the book, long 2, gains $312
         ]  # fmt: skip
         s = run(policy, book, events)[-1]
-        assert layer_transfers(s, Reason.SOCIALIZED_LOSS) == [Transfer("liquidity", "alice", 200, Reason.SOCIALIZED_LOSS)]
+        assert layer_transfers(s, Reason.SOCIALIZED_LOSS) == [
+            Transfer("liquidity", "alice", 200, Reason.SOCIALIZED_LOSS)
+        ]
         assert residual(s) == [] and cash(s, "alice") == 0
 
     def test_winners_back_at_principal_pay_nothing(self, make_policy):
@@ -333,7 +362,10 @@ class TestSocializedLoss:
         s = run(policy, new_book(mark_quote=100), BACK_AT_PRINCIPAL)[-1]
         # no one has profit, so the layer charges nothing and the venue pays the $170
         assert layer_transfers(s, Reason.SOCIALIZED_LOSS) == []
-        assert used(s) == [LayerUsed("alice", 0, "socialized_loss", 0, True), LayerUsed("alice", 1, "venue_absorbs", 170, True)]
+        assert used(s) == [
+            LayerUsed("alice", 0, "socialized_loss", 0, True),
+            LayerUsed("alice", 1, "venue_absorbs", 170, True),
+        ]
         assert (cash(s, "bob"), cash(s, "venue")) == (1_000, -170)
 
 
@@ -348,7 +380,10 @@ class TestProRataRounding:
             Transfer("carol", "alice", 28, Reason.SOCIALIZED_LOSS),
             Transfer("venue", "alice", 1, Reason.VENUE_ABSORBS),
         ]
-        assert used(s) == [LayerUsed("alice", 0, "socialized_loss", 79, True), LayerUsed("alice", 1, "venue_absorbs", 1, True)]
+        assert used(s) == [
+            LayerUsed("alice", 0, "socialized_loss", 79, True),
+            LayerUsed("alice", 1, "venue_absorbs", 1, True),
+        ]
         assert (cash(s, "alice"), cash(s, "insurance_fund")) == (0, 0)
 
     def test_down_with_no_next_layer_is_a_residual(self, make_policy):
@@ -369,7 +404,9 @@ class TestHaircutRatio:
         assert cash(s, "alice") == 0
 
     def test_the_book_takes_part(self, make_policy):
-        policy = make_policy(liquidation=LiquidationRule(slippage_ppm=400_000), deficit=[HaircutRatio(), VenueAbsorbs()])
+        policy = make_policy(
+            liquidation=LiquidationRule(slippage_ppm=400_000), deficit=[HaircutRatio(), VenueAbsorbs()]
+        )
         s = pro_rata(policy)
         # slippage ⌈40% × $70⌉ = $28 a lot × 10 = $280 more: shortage $80 + $280 = $360. The book took
         # the $280 (its profit: it holds no principal); with bob's $180 and carol's $100, W = $560:
@@ -383,13 +420,18 @@ class TestHaircutRatio:
         assert used(s) == [LayerUsed("alice", 0, "haircut_ratio", 360, True)]
 
     def test_never_beyond_profit(self, make_policy):
-        policy = make_policy(liquidation=LiquidationRule(slippage_ppm=100_000), deficit=[HaircutRatio(), VenueAbsorbs()])
+        policy = make_policy(
+            liquidation=LiquidationRule(slippage_ppm=100_000), deficit=[HaircutRatio(), VenueAbsorbs()]
+        )
         s = run(policy, new_book(mark_quote=100), BACK_AT_PRINCIPAL)[-1]
         # alice is at −$170 at mark and her close into the book at $90 adds $100: shortage $270.
         # bob is back at his $1,000 principal (no profit); the book's profit is the $100 fill: the
         # haircut takes exactly that, and the venue pays the $170 no profit backs
         assert layer_transfers(s, Reason.HAIRCUT) == [Transfer("liquidity", "alice", 100, Reason.HAIRCUT)]
-        assert used(s) == [LayerUsed("alice", 0, "haircut_ratio", 100, True), LayerUsed("alice", 1, "venue_absorbs", 170, True)]
+        assert used(s) == [
+            LayerUsed("alice", 0, "haircut_ratio", 100, True),
+            LayerUsed("alice", 1, "venue_absorbs", 170, True),
+        ]
         assert (cash(s, "bob"), cash(s, "liquidity")) == (1_000, 0)
 
     def test_spot_deposit_is_not_profit(self, flat_margin):
@@ -456,7 +498,9 @@ class TestClawback:
         [pytest.param(True, 200, 170, id="capped at window profit"), pytest.param(False, 370, 0, id="uncapped")],
     )
     def test_cap_at_profit(self, make_policy, cap_at_profit, taken, residual_quote):
-        policy = make_policy(liquidation=LiquidationRule(slippage_ppm=200_000), deficit=[Clawback(cap_at_profit=cap_at_profit)])
+        policy = make_policy(
+            liquidation=LiquidationRule(slippage_ppm=200_000), deficit=[Clawback(cap_at_profit=cap_at_profit)]
+        )
         s = run(policy, new_book(mark_quote=100), BACK_AT_PRINCIPAL)[-1]
         # alice is at −$170 at mark; her close into the book at $80 adds $200: shortage $370. bob's
         # window PnL is −$300 + $300 = 0; the book's is the $200 fill: capped, the $200 is taken and
@@ -472,7 +516,11 @@ class TestDebtCarry:
     def test_winners_lender_keeps_the_balance_negative(self, make_policy):
         policy = make_policy(deficit=[DebtCarry()])
         s = gap(policy)
-        assert s.outcomes[1:] == (Bankrupt("alice", 100), DebtCarried("alice", 100), LayerUsed("alice", 0, "debt_carry", 100, True))
+        assert s.outcomes[1:] == (
+            Bankrupt("alice", 100),
+            DebtCarried("alice", 100),
+            LayerUsed("alice", 0, "debt_carry", 100, True),
+        )
         assert residual(s) == [] and cash(s, "alice") == -100
         # a later $150 deposit first fills the $100 hole
         later = step(policy, s.after, Deposit("alice", 150))
@@ -529,7 +577,11 @@ class TestResidual:
     def test_no_layers(self, make_policy):
         s = gap(make_policy())
         assert s.outcomes == (Liquidated("alice", -100, 40, 10, 80), Bankrupt("alice", 100), Residual("alice", 100))
-        assert (cash(s, "alice"), s.after.account("alice").size_lots, s.after.account("liquidity").size_lots) == (-100, 0, 10)
+        assert (cash(s, "alice"), s.after.account("alice").size_lots, s.after.account("liquidity").size_lots) == (
+            -100,
+            0,
+            10,
+        )
 
 
 class TestLayerValidation:
@@ -553,7 +605,11 @@ class TestLayerValidation:
                 "'layer' 'haircut_ratio' is unreachable: 'debt_carry' @ deficit[1] takes every remaining deficit; move it last @ deficit[2]",
                 id="debt carry not last",
             ),
-            pytest.param(["insurance_fund"], "'deficit' must hold waterfall layers: 'insurance_fund' @ deficit[0]", id="not a layer"),
+            pytest.param(
+                ["insurance_fund"],
+                "'deficit' must hold waterfall layers: 'insurance_fund' @ deficit[0]",
+                id="not a layer",
+            ),
         ],
     )
     def test_rejected(self, flat_margin, layers, message):
@@ -593,14 +649,30 @@ class TestAdlReachesTheBook:
             Transfer("alice", "insurance_fund", 2, Reason.PRO_RATA_DUST),
         ]
         (book_fill,) = [o for o in s.outcomes if isinstance(o, BookDeleveraged)]
-        assert (book_fill.bankrupt, book_fill.book, book_fill.lots, book_fill.gap_per_lot_quote) == ("alice", "liquidity", 3, 4)
+        assert (book_fill.bankrupt, book_fill.book, book_fill.lots, book_fill.gap_per_lot_quote) == (
+            "alice",
+            "liquidity",
+            3,
+            4,
+        )
         assert (cash(s, "alice"), s.after.account("liquidity").size_lots) == (0, 0)
 
     def test_traders_come_first(self, make_policy):
-        events = [Deposit("alice", 60), Deposit("bob", 31), Deposit("carol", 1_000), Trade("alice", "bob", 3, 100), Trade("alice", "carol", 1, 100), MarkPrice(110), MarkPrice(80)]
+        events = [
+            Deposit("alice", 60),
+            Deposit("bob", 31),
+            Deposit("carol", 1_000),
+            Trade("alice", "bob", 3, 100),
+            Trade("alice", "carol", 1, 100),
+            MarkPrice(110),
+            MarkPrice(80),
+        ]
         s = run(make_policy(deficit=[Adl()]), new_book(mark_quote=100, traders=("alice", "bob", "carol")), events)[-1]
         # alice 60 + 40 − 4 × 30 = −$20 on 4 lots: gap $5; carol's 1 lot first, then the book's 3
-        assert layer_transfers(s, Reason.ADL) == [Transfer("carol", "alice", 5, Reason.ADL), Transfer("liquidity", "alice", 15, Reason.ADL)]
+        assert layer_transfers(s, Reason.ADL) == [
+            Transfer("carol", "alice", 5, Reason.ADL),
+            Transfer("liquidity", "alice", 15, Reason.ADL),
+        ]
 
     def test_an_exempt_book_leaves_the_deficit_to_the_next_layer(self, make_policy):
         s = run(make_policy(deficit=[Adl(book_last=False), VenueAbsorbs()]), new_book(mark_quote=100), self.EVENTS)[-1]

@@ -27,7 +27,9 @@ def _opened(policy: Policy, alice_cash: int, lots: int = 10) -> Book:
     """Alice long ``lots`` against Bob (who holds plenty), then Alice's cash set to ``alice_cash``
     with net deposits kept equal to the money on the book."""
     book = new_book(mark_quote=MARK)
-    book = run(policy, book, [Deposit("alice", 10**6), Deposit("bob", 10**6), Trade("alice", "bob", lots, MARK)])[-1].after
+    book = run(policy, book, [Deposit("alice", 10**6), Deposit("bob", 10**6), Trade("alice", "bob", lots, MARK)])[
+        -1
+    ].after
     return _with(book, "alice", cash_quote=alice_cash)
 
 
@@ -68,7 +70,9 @@ class TestMargin:
         assert mm == 500
         assert reasons(TEN_X, _opened(TEN_X, mm), margin=StartMargin.MAINTENANCE) == []
         assert _names(TEN_X, _opened(TEN_X, mm), margin=StartMargin.INITIAL) == ["traders margin-compliant"]
-        assert _names(TEN_X, _opened(TEN_X, mm - 1), margin=StartMargin.MAINTENANCE) == ["traders not liquidatable (above maintenance)"]
+        assert _names(TEN_X, _opened(TEN_X, mm - 1), margin=StartMargin.MAINTENANCE) == [
+            "traders not liquidatable (above maintenance)"
+        ]
 
     def test_no_margin_condition_mid_story(self):
         """``margin=None``: the book after a mark move a venue does not refuse keeps every other condition."""
@@ -109,9 +113,12 @@ class TestStructure:
         assert _names(TEN_X, broken) == ["spot, principal, withdrawals and debts non-negative"]
 
     def test_debt_only_where_the_venue_lends(self):
-        book = attrs.evolve(new_book(mark_quote=MARK), accounts=tuple(
-            attrs.evolve(a, debt_quote=5) if a.name == "alice" else a for a in new_book(mark_quote=MARK).accounts
-        ))
+        book = attrs.evolve(
+            new_book(mark_quote=MARK),
+            accounts=tuple(
+                attrs.evolve(a, debt_quote=5) if a.name == "alice" else a for a in new_book(mark_quote=MARK).accounts
+            ),
+        )
         assert _names(TEN_X, book) == ["no debt owed off the book"]
         lends = attrs.evolve(TEN_X, deficit=(DebtCarry(Lender.VENUE),))
         assert reasons(lends, book) == []
@@ -178,7 +185,10 @@ class TestOrderEntry:
 
     def test_a_worse_price_costs_its_open_loss(self):
         """Buying 10 lots 5 over the mark loses 50 at once: 1,050 is needed, 1,049 is not enough."""
-        assert step(TEN_X, self._book(1_050), Trade("alice", "bob", 10, MARK + 5)).after.account("alice").cash_quote == 1_000
+        assert (
+            step(TEN_X, self._book(1_050), Trade("alice", "bob", 10, MARK + 5)).after.account("alice").cash_quote
+            == 1_000
+        )
         with pytest.raises(RejectedEvent):
             step(TEN_X, self._book(1_049), Trade("alice", "bob", 10, MARK + 5))
 

@@ -25,7 +25,9 @@ BACKPACK = load_preset("backpack")
 @pytest.fixture(scope="module")
 def report():
     """Backpack carries a bankrupt account's debt (negative equity by design, accepted)."""
-    return check_policy(BACKPACK, invariants=["conservation", "no-negative-equity"], proof_budget=ProofBudget(total=60_000_000))
+    return check_policy(
+        BACKPACK, invariants=["conservation", "no-negative-equity"], proof_budget=ProofBudget(total=60_000_000)
+    )
 
 
 def test_a_proof_is_attached_with_its_scope(report) -> None:
@@ -76,7 +78,9 @@ def test_thresholds_in_every_format(monkeypatch) -> None:
     r = check_policy(BINANCE, invariants=["conservation"], threshold_probes=10)
     assert r.thresholds == (answer,)
     assert "8,000 ppm (0.8%)" in text.render(r)
-    assert "### Thresholds" in markdown.render([r]) and "| largest one-tick move with no bad debt | 8,000 ppm (0.8%) | 8,000 | 8,001 |" in markdown.render([r])
+    assert "### Thresholds" in markdown.render(
+        [r]
+    ) and "| largest one-tick move with no bad debt | 8,000 ppm (0.8%) | 8,000 | 8,001 |" in markdown.render([r])
     assert "<h3>Thresholds</h3>" in html_report.render([r])
     data = json.loads(json_report.render([r]))
     (t,) = data["policies"][0]["thresholds"]
@@ -84,7 +88,9 @@ def test_thresholds_in_every_format(monkeypatch) -> None:
 
 
 def test_cli_check_proves_by_default_and_not_with_no_search() -> None:
-    proved = CliRunner().invoke(main, ["check", "binance", "--no-search", "--prove-budget", "20M", "--invariant", "conservation"])
+    proved = CliRunner().invoke(
+        main, ["check", "binance", "--no-search", "--prove-budget", "20M", "--invariant", "conservation"]
+    )
     assert proved.exit_code == 0, proved.output
     assert "z3: proved (all N" in proved.output
     plain = CliRunner().invoke(main, ["check", "binance", "--no-search", "--invariant", "conservation"])
@@ -94,7 +100,14 @@ def test_cli_check_proves_by_default_and_not_with_no_search() -> None:
 def test_the_budget_is_shared_so_every_invariant_is_asked() -> None:
     from solvent.verdicts.proofs import prove_within
 
-    ids = ["conservation", "insurance-fund-non-negative", "spot-isolated", "deposit-not-absorbed", "no-negative-equity", "waterfall-order"]
+    ids = [
+        "conservation",
+        "insurance-fund-non-negative",
+        "spot-isolated",
+        "deposit-not-absorbed",
+        "no-negative-equity",
+        "waterfall-order",
+    ]
     results = prove_within(BINANCE, ids, ProofBudget(total=12_000_000))
     assert sorted(results) == sorted(ids)
     assert list(results)[:1] == ["conservation"]  # the all-N argument first
@@ -113,13 +126,25 @@ def test_a_z3_story_is_saved_and_replayed_first_next_time(tmp_path) -> None:
 
     capped = resolve_policy(str(Path(__file__).resolve().parents[2] / "examples" / "binance-capped-fund.toml"))
     budget = _attrs.evolve(CI, max_examples=10)
-    first = check_policy(capped, invariants=["waterfall-order"], search_budget=budget, findings_dir=tmp_path, proof_budget=ProofBudget(total=60_000_000))
+    first = check_policy(
+        capped,
+        invariants=["waterfall-order"],
+        search_budget=budget,
+        findings_dir=tmp_path,
+        proof_budget=ProofBudget(total=60_000_000),
+    )
     (v,) = [x for x in first.verdicts if x.invariant.id == "waterfall-order"]
     assert v.status is ClaimStatus.FAILS and [x.origin for x in v.violations] == ["z3"]
     saved = database_path(tmp_path, capped, "waterfall-order")
     assert load(saved).origin == "z3"
     assert f"solvent replay {saved}" in text.render(first)
-    again = check_policy(capped, invariants=["waterfall-order"], search_budget=budget, findings_dir=tmp_path, proof_budget=ProofBudget(total=60_000_000))
+    again = check_policy(
+        capped,
+        invariants=["waterfall-order"],
+        search_budget=budget,
+        findings_dir=tmp_path,
+        proof_budget=ProofBudget(total=60_000_000),
+    )
     (w,) = [x for x in again.verdicts if x.invariant.id == "waterfall-order"]
     assert w.violations[0].origin == "saved"  # replayed first; z3 may add a different story
     assert w.violations[0].story.events == load(saved).story.events

@@ -69,7 +69,9 @@ class TestWall:
         x, y, z = z3.Ints("x y z")
         hard = [x > 1, y > 1, z > 1, x * x * x + y * y * y == z * z * z + 7 * x * y * z + 12345]
         answer = wall.check(hard, [x, y, z], 4_000_000_000, 0.2)
-        assert answer.result == "unknown" and "safety net" in answer.reason and "depends on the machine" in answer.reason, answer
+        assert (
+            answer.result == "unknown" and "safety net" in answer.reason and "depends on the machine" in answer.reason
+        ), answer
 
     def test_sat_answers_carry_the_variables(self) -> None:
         x, y = z3.Ints("x y")

@@ -20,7 +20,16 @@ from solvent.rules.events import Deposit, Funding, MarkPrice, SpotDeposit, Trade
 from solvent.rules.fields import DATA, data, data_fields
 from solvent.solver.symbolic import constant_event, variable_book, variable_event
 
-ACCOUNT = ("cash_quote", "spot_quote", "size_lots", "cost_quote", "principal_quote", "withdrawn_quote", "debt_quote", "window_pnl_quote")
+ACCOUNT = (
+    "cash_quote",
+    "spot_quote",
+    "size_lots",
+    "cost_quote",
+    "principal_quote",
+    "withdrawn_quote",
+    "debt_quote",
+    "window_pnl_quote",
+)
 
 EXPECTED: dict[type, tuple[str, ...]] = {
     Market: ("mark_quote", "previous_mark_quote"),
@@ -66,7 +75,14 @@ def test_z3_varies_exactly_the_data_fields_of_a_book() -> None:
 
 
 def test_z3_varies_exactly_the_data_fields_of_each_event() -> None:
-    events = [Deposit("alice", 1), Withdraw("alice", 1), SpotDeposit("alice", 1), Trade("alice", "bob", 1, 2), MarkPrice(3), Funding(4)]
+    events = [
+        Deposit("alice", 1),
+        Withdraw("alice", 1),
+        SpotDeposit("alice", 1),
+        Trade("alice", "bob", 1, 2),
+        MarkPrice(3),
+        Funding(4),
+    ]
     for event in events:
         _, made = variable_event(event)
         assert [str(v) for v in made] == [f"event.{f}" for f in EXPECTED[type(event)]]

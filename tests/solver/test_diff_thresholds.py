@@ -23,8 +23,21 @@ def test_capped_fund_diff_shows_new_failure_lost_proof_and_moved_threshold() -> 
     result = CliRunner().invoke(
         main,
         [
-            "diff", "binance", CAPPED, "--no-search", "--prove-budget", "120M", "--prove-effort", "60M", "--invariant", "waterfall-order",
-            "--thresholds", "--threshold-question", "fund-for-gap", "--threshold-probes", "40",
+            "diff",
+            "binance",
+            CAPPED,
+            "--no-search",
+            "--prove-budget",
+            "120M",
+            "--prove-effort",
+            "60M",
+            "--invariant",
+            "waterfall-order",
+            "--thresholds",
+            "--threshold-question",
+            "fund-for-gap",
+            "--threshold-probes",
+            "40",
         ],
     )
     assert result.exit_code == 1, result.output
@@ -50,12 +63,36 @@ def base():
 @pytest.mark.parametrize(
     ("old", "new", "worse"),
     [
-        (_t("safe-move", ThresholdStatus.EXACT, 8_000, 8_001), _t("safe-move", ThresholdStatus.EXACT, 5_000, 5_001), True),
-        (_t("safe-move", ThresholdStatus.EXACT, 5_000, 5_001), _t("safe-move", ThresholdStatus.EXACT, 8_000, 8_001), False),
-        (_t("fund-for-gap", ThresholdStatus.EXACT, 192_000, 191_999), _t("fund-for-gap", ThresholdStatus.EXACT, 250_000, 249_999), True),
-        (_t("fund-for-gap", ThresholdStatus.EXACT, 192_000, 191_999), _t("fund-for-gap", ThresholdStatus.NONE, None, 1_000_000), True),
-        (_t("fund-for-gap", ThresholdStatus.EXACT, 192_000, 191_999), _t("fund-for-gap", ThresholdStatus.BOUNDED, 260_000, 200_000), False),
-        (_t("penalty-bankrupts", ThresholdStatus.EXACT, 500_000, 499_999), _t("penalty-bankrupts", ThresholdStatus.EXACT, 400_000, 399_999), False),
+        (
+            _t("safe-move", ThresholdStatus.EXACT, 8_000, 8_001),
+            _t("safe-move", ThresholdStatus.EXACT, 5_000, 5_001),
+            True,
+        ),
+        (
+            _t("safe-move", ThresholdStatus.EXACT, 5_000, 5_001),
+            _t("safe-move", ThresholdStatus.EXACT, 8_000, 8_001),
+            False,
+        ),
+        (
+            _t("fund-for-gap", ThresholdStatus.EXACT, 192_000, 191_999),
+            _t("fund-for-gap", ThresholdStatus.EXACT, 250_000, 249_999),
+            True,
+        ),
+        (
+            _t("fund-for-gap", ThresholdStatus.EXACT, 192_000, 191_999),
+            _t("fund-for-gap", ThresholdStatus.NONE, None, 1_000_000),
+            True,
+        ),
+        (
+            _t("fund-for-gap", ThresholdStatus.EXACT, 192_000, 191_999),
+            _t("fund-for-gap", ThresholdStatus.BOUNDED, 260_000, 200_000),
+            False,
+        ),
+        (
+            _t("penalty-bankrupts", ThresholdStatus.EXACT, 500_000, 499_999),
+            _t("penalty-bankrupts", ThresholdStatus.EXACT, 400_000, 399_999),
+            False,
+        ),
     ],
 )
 def test_which_moves_are_worse(base, old: Threshold, new: Threshold, worse: bool) -> None:

@@ -50,16 +50,27 @@ class TestBuildEffort:
         only between build phases: the build stops at the first step past the limit."""
         limit = unbounded_build_units // 10
         with pytest.raises(OutOfEffort) as stop:
-            query_module.StoryQuery(load_preset("binance"), catalog.get("no-negative-equity"), Bounds(accounts=8, effort=limit))
+            query_module.StoryQuery(
+                load_preset("binance"), catalog.get("no-negative-equity"), Bounds(accounts=8, effort=limit)
+            )
         assert stop.value.steps == limit // BUILD_STEP + 1
-        assert stop.value.reason == f"building the question needed more than its {effort.units_text(limit)} ({limit // BUILD_STEP + 1:,} build steps)"
+        assert (
+            stop.value.reason
+            == f"building the question needed more than its {effort.units_text(limit)} ({limit // BUILD_STEP + 1:,} build steps)"
+        )
 
     def test_a_build_exactly_at_its_effort_finishes(self, unbounded_build_units: int) -> None:
         """Equality is enough: a limit of exactly the build's units builds, one unit less does not."""
-        query = query_module.StoryQuery(load_preset("binance"), catalog.get("no-negative-equity"), Bounds(accounts=8, effort=unbounded_build_units))
+        query = query_module.StoryQuery(
+            load_preset("binance"), catalog.get("no-negative-equity"), Bounds(accounts=8, effort=unbounded_build_units)
+        )
         assert query.build_units == unbounded_build_units and query.solve_units == 1
         with pytest.raises(OutOfEffort):
-            query_module.StoryQuery(load_preset("binance"), catalog.get("no-negative-equity"), Bounds(accounts=8, effort=unbounded_build_units - 1))
+            query_module.StoryQuery(
+                load_preset("binance"),
+                catalog.get("no-negative-equity"),
+                Bounds(accounts=8, effort=unbounded_build_units - 1),
+            )
 
     def test_a_large_question_with_a_tiny_effort_is_undecided_and_says_why(self) -> None:
         """Binance, N = 8, 100,000 units per question: both obligations are undecided because the
@@ -77,7 +88,9 @@ class TestBuildEffort:
     def test_the_cli_reports_the_build_effort_and_exits_3(self) -> None:
         """Conservation is proved for every N by its lemmas; the transfer signs at N = 8 are not
         decided within 100k units, and the verdict says which part and why."""
-        result = CliRunner().invoke(main, ["prove", "binance", "--invariant", "conservation", "--accounts", "8", "--effort", "100k"])
+        result = CliRunner().invoke(
+            main, ["prove", "binance", "--invariant", "conservation", "--accounts", "8", "--effort", "100k"]
+        )
         assert result.exit_code == 3, result.output
         first = result.output.splitlines()[0]
         assert "proved (all N" not in first
@@ -86,7 +99,9 @@ class TestBuildEffort:
 
     def test_z3_gets_only_what_the_build_left(self, monkeypatch) -> None:
         """Each check's rlimit is at most the units the build left, and the build's units are its steps."""
-        query = query_module.StoryQuery(load_preset("backpack"), catalog.get("conservation"), Bounds(accounts=1, effort=5_000_000))
+        query = query_module.StoryQuery(
+            load_preset("backpack"), catalog.get("conservation"), Bounds(accounts=1, effort=5_000_000)
+        )
         assert query.solve_units == 5_000_000 - query.build_units
         limits: list[int] = []
         real_set = query.solver.set
@@ -131,7 +146,13 @@ class TestSolve:
             "    print(inv, r.verdict.value, r.units, [(q.name, q.result, q.units) for q in r.queries])\n"
         )
         outs = [
-            subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+            subprocess.run(
+                [sys.executable, "-c", program],
+                capture_output=True,
+                text=True,
+                check=True,
+                env={**os.environ, "PYTHONHASHSEED": seed},
+            ).stdout
             for seed in ("1", "2")
         ]
         assert outs[0] == outs[1] and outs[0].count("\n") == 2
@@ -168,10 +189,15 @@ class TestOnlyWhatIsAsked:
         assert built  # the same invariant, asked of the bounded query, is built
 
     def test_asking_an_obligation_the_query_was_not_built_for(self) -> None:
-        query = query_module.StoryQuery(load_preset("backpack"), catalog.get("conservation"), Bounds(accounts=1), obligations=(None,))
+        query = query_module.StoryQuery(
+            load_preset("backpack"), catalog.get("conservation"), Bounds(accounts=1), obligations=(None,)
+        )
         with pytest.raises(ValueError) as error:
             query.check_obligation(catalog.get("conservation"))
-        assert str(error.value) == "this query was built without 'conservation': pass it in StoryQuery(..., obligations=...)"
+        assert (
+            str(error.value)
+            == "this query was built without 'conservation': pass it in StoryQuery(..., obligations=...)"
+        )
 
     def test_a_normal_large_question_still_proves(self) -> None:
         """Binance, N = 8, one mark move, the default effort: proved (conservation for all N by
@@ -200,5 +226,7 @@ def test_check_asks_each_question_as_a_fresh_process_would() -> None:
         f"r = prove_within(load_preset('binance'), {ids!r}, ProofBudget(total=6_000_000, per_question=3_000_000))\n"
         "print({k: (v.verdict.value, v.units) for k, v in r.items()})\n"
     )
-    fresh = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True, env=dict(os.environ)).stdout.strip()
+    fresh = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True, env=dict(os.environ)
+    ).stdout.strip()
     assert repr(here) == fresh

@@ -16,7 +16,7 @@ from solvent.rules.arith import Rounding, abs_, div, ite, max_, min_, mul_ppm, s
 from solvent.solver.linearize import Linearizer
 from solvent.solver.side_facts import product_facts, shared_factor_facts
 
-ints = st.integers(min_value=-10**6, max_value=10**6)
+ints = st.integers(min_value=-(10**6), max_value=10**6)
 FAST = settings(max_examples=60, deadline=None)
 
 
@@ -55,7 +55,9 @@ def _engine_like(s: list[z3.ArithRef], mark: z3.ArithRef, new: z3.ArithRef, targ
     margin = mul_ppm(notional[0], rate, rounding=Rounding.CEIL)
     weights = [max_(p, 0) for p in pnl]
     total = sum_(weights)
-    shares = [div(when(total > 0, min_(target, total)) * w, safe_divisor(total), rounding=Rounding.CEIL) for w in weights]
+    shares = [
+        div(when(total > 0, min_(target, total)) * w, safe_divisor(total), rounding=Rounding.CEIL) for w in weights
+    ]
     gap = div(-pnl[0], safe_divisor(abs_(s[0])), rounding=Rounding.CEIL)
     return [*pnl, margin, *shares, gap]
 
@@ -64,7 +66,12 @@ class TestRewriteIsExact:
     """Under the exact definitions of its fresh variables, the rewritten term equals the original."""
 
     @settings(max_examples=40, deadline=None)
-    @given(sizes=st.lists(st.integers(-50, 50), min_size=3, max_size=3), mark=st.integers(1, 500), new=st.integers(1, 500), target=st.integers(0, 10**4))
+    @given(
+        sizes=st.lists(st.integers(-50, 50), min_size=3, max_size=3),
+        mark=st.integers(1, 500),
+        new=st.integers(1, 500),
+        target=st.integers(0, 10**4),
+    )
     def test_engine_shaped_terms(self, sizes: list[int], mark: int, new: int, target: int) -> None:
         s = [z3.Int(f"s{i}") for i in range(3)]
         m, n, t = z3.Ints("mark new target")

@@ -40,7 +40,10 @@ class TestProved:
         result = prove("backpack", "conservation", Bounds(accounts=3, **QUICK))
         assert result.verdict is Verdict.PROVED, result.summary()
         assert result.scope.accounts is None and result.scope.text.startswith("all N")
-        assert {o.obligation: o.verdict for o in result.obligations} == {"conservation": Verdict.PROVED, TRANSFERS: Verdict.PROVED}
+        assert {o.obligation: o.verdict for o in result.obligations} == {
+            "conservation": Verdict.PROVED,
+            TRANSFERS: Verdict.PROVED,
+        }
         assert any(lemma.startswith("C5 (mark)") for lemma in result.lemmas)
 
     def test_open_interest_balance_through_a_liquidation(self) -> None:
@@ -55,7 +58,6 @@ class TestProved:
         result = prove("broker-reg-t", "claims-backed", Bounds(accounts=2, **QUICK))
         assert result.verdict is Verdict.PROVED, result.summary()
         assert result.scope.accounts == 2 and result.scope.text.startswith("N ≤ 2")
-
 
     def test_a_price_grid_proves_only_for_its_prices(self) -> None:
         """With every price on a grid the queries are linear; the scope names the grid."""
@@ -128,7 +130,9 @@ class TestDisagreement:
             calls.append(1)
             return Replay(story, (), None) if len(calls) == 1 else real(policy, invariant, story, bounds)
 
-        query = query_module.StoryQuery(load_preset("backpack"), catalog.get("no-negative-equity"), Bounds(accounts=1, **QUICK))
+        query = query_module.StoryQuery(
+            load_preset("backpack"), catalog.get("no-negative-equity"), Bounds(accounts=1, **QUICK)
+        )
         monkeypatch.setattr(query_module, "replay", first_replay_disagrees)
         answer = query.check_obligation(catalog.get("no-negative-equity"))
         assert answer.verdict is Verdict.REFUTED

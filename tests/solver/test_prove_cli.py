@@ -38,7 +38,10 @@ def test_unknown_exits_3() -> None:
         (("nowhere", "--invariant", "conservation"), "'policy' must be an existing .toml file or one of"),
         (("backpack", "--invariant", "nope"), "unknown invariant 'nope'"),
         (("backpack", "--invariant", "conservation", "--event-kinds", "mark,teleport"), "'event_kinds' must be among"),
-        (("backpack", "--invariant", "conservation", "--min-price", "10", "--max-price", "5"), "'max_price' must be >= min_price (10): 5"),
+        (
+            ("backpack", "--invariant", "conservation", "--min-price", "10", "--max-price", "5"),
+            "'max_price' must be >= min_price (10): 5",
+        ),
     ],
     ids=["unknown policy", "unknown invariant", "unknown event kind", "empty price range"],
 )
@@ -50,7 +53,9 @@ def test_bad_input_exits_2(args: tuple[str, ...], message: str) -> None:
 
 def test_vacuous_assumptions_exit_2() -> None:
     """A price grid outside the price range leaves no book to prove anything about."""
-    result = run("backpack", "--invariant", "conservation", "--accounts", "1", "--max-price", "100", "--price-grid", "500")
+    result = run(
+        "backpack", "--invariant", "conservation", "--accounts", "1", "--max-price", "100", "--price-grid", "500"
+    )
     assert result.exit_code == 2, result.output
     assert "vacuous" in result.output and "prices within bounds" in result.output
 
@@ -103,4 +108,12 @@ def test_units_are_exact_with_suffixes() -> None:
     from solvent.cli import Units
 
     units = Units()
-    assert [units.convert(v, None, None) for v in ("30M", "2.5M", "500k", "1_000", "1,000", "1G", 7)] == [30_000_000, 2_500_000, 500_000, 1_000, 1_000, 10**9, 7]
+    assert [units.convert(v, None, None) for v in ("30M", "2.5M", "500k", "1_000", "1,000", "1G", 7)] == [
+        30_000_000,
+        2_500_000,
+        500_000,
+        1_000,
+        1_000,
+        10**9,
+        7,
+    ]

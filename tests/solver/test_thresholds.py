@@ -156,16 +156,33 @@ def test_refuted_everywhere_is_none(stand_in) -> None:
     assert t.status is ThresholdStatus.NONE and t.value is None and t.refuted_at == 0
 
 
-
 #: The probes of the safe-move stand-in above, in order: the hint (Binance's loosest initial rate,
 #: 8,000) and the value just riskier, the riskiest end, then the bisection. Pinned: the bisection
 #: record must make the same probes in the same order as the search it replaced.
 SAFE_MOVE_PROBES = [
-    (8_000, "proved"), (8_001, "proved"), (999_999, "refuted"), (504_000, "refuted"), (256_000, "refuted"),
-    (132_000, "refuted"), (70_000, "proved"), (101_000, "proved"), (116_500, "proved"), (124_250, "refuted"),
-    (120_375, "proved"), (122_312, "proved"), (123_281, "proved"), (123_765, "refuted"), (123_523, "refuted"),
-    (123_402, "proved"), (123_462, "refuted"), (123_432, "proved"), (123_447, "proved"), (123_454, "proved"),
-    (123_458, "refuted"), (123_456, "proved"), (123_457, "refuted"),
+    (8_000, "proved"),
+    (8_001, "proved"),
+    (999_999, "refuted"),
+    (504_000, "refuted"),
+    (256_000, "refuted"),
+    (132_000, "refuted"),
+    (70_000, "proved"),
+    (101_000, "proved"),
+    (116_500, "proved"),
+    (124_250, "refuted"),
+    (120_375, "proved"),
+    (122_312, "proved"),
+    (123_281, "proved"),
+    (123_765, "refuted"),
+    (123_523, "refuted"),
+    (123_402, "proved"),
+    (123_462, "refuted"),
+    (123_432, "proved"),
+    (123_447, "proved"),
+    (123_454, "proved"),
+    (123_458, "refuted"),
+    (123_456, "proved"),
+    (123_457, "refuted"),
 ]
 
 
@@ -210,8 +227,12 @@ class TestBisection:
     SMALLEST = th.Bisection(th.Direction.SMALLEST, safe_end=1_000, risky_end=0, max_probes=10)
 
     def test_ends_follow_the_direction(self) -> None:
-        assert th.Bisection.over(th.questions()["safe-move"], BINANCE, 5) == th.Bisection(th.Direction.LARGEST, 0, 999_999, 5)
-        assert th.Bisection.over(th.questions()["fund-for-gap"], BINANCE, 5) == th.Bisection(th.Direction.SMALLEST, 1_000_000, 0, 5)
+        assert th.Bisection.over(th.questions()["safe-move"], BINANCE, 5) == th.Bisection(
+            th.Direction.LARGEST, 0, 999_999, 5
+        )
+        assert th.Bisection.over(th.questions()["fund-for-gap"], BINANCE, 5) == th.Bisection(
+            th.Direction.SMALLEST, 1_000_000, 0, 5
+        )
         assert self.LARGEST.safer(1, 2) and not self.LARGEST.safer(2, 2) and self.SMALLEST.safer(2, 1)
         assert (self.LARGEST.riskier(10), self.SMALLEST.riskier(10)) == (11, 9)
         assert (self.LARGEST.limit, self.SMALLEST.limit) == (-1, 1_001)  # one beyond the safe end
@@ -239,7 +260,9 @@ class TestBisection:
         assert state.next_value() == 400  # the widest part, the later one on a tie
         state = _recorded(state, 400, Verdict.REFUTED)  # a refutation without its reach
         assert state.refuted[0] == 400 and state.next_value() == 200
-        no_story = state.record(th.Probe(200, Verdict.REFUTED, 0.0), attrs.evolve(_result(Verdict.REFUTED), counterexample=None))
+        no_story = state.record(
+            th.Probe(200, Verdict.REFUTED, 0.0), attrs.evolve(_result(Verdict.REFUTED), counterexample=None)
+        )
         assert no_story.undecided == (300, 200) and no_story.refuted[0] == 400
         assert [p.value for p in no_story.probes] == [100, 500, 300, 400, 200]
 
@@ -259,7 +282,9 @@ class TestBisection:
 
 def test_cli_prints_the_boundary_and_writes_json(tmp_path) -> None:
     out = tmp_path / "t.json"
-    result = CliRunner().invoke(main, ["thresholds", "binance", "--question", "safe-move", "--probes", "40", "--json", str(out)])
+    result = CliRunner().invoke(
+        main, ["thresholds", "binance", "--question", "safe-move", "--probes", "40", "--json", str(out)]
+    )
     assert result.exit_code == 0, result.output
     assert "8,000 ppm (0.8%)" in result.output and "replayed on the concrete engine" in result.output
     data = json.loads(out.read_text())

@@ -42,7 +42,16 @@ class TestShapes:
 
     @pytest.mark.parametrize(
         "amount",
-        [max_(x, 0), abs_(x), min_(abs_(x), max_(y, 0)), z3.IntVal(3) + max_(x, 0), ite(x > -1, x, 0), ite(x < 1, -x, 0), ite(x >= 0, 0, -x), ite(x <= 0, 0, x)],
+        [
+            max_(x, 0),
+            abs_(x),
+            min_(abs_(x), max_(y, 0)),
+            z3.IntVal(3) + max_(x, 0),
+            ite(x > -1, x, 0),
+            ite(x < 1, -x, 0),
+            ite(x >= 0, 0, -x),
+            ite(x <= 0, 0, x),
+        ],
         ids=["max", "abs", "min", "plus-numeral", "gt-minus-one", "lt-one", "negated-ge", "negated-le"],
     )
     def test_non_negative_for_every_input(self, amount: z3.ArithRef) -> None:
@@ -62,7 +71,11 @@ class TestShapes:
     def test_near_misses_are_left_to_the_solver(self, amount: z3.ArithRef) -> None:
         assert needed(amount) is None
 
-    @pytest.mark.parametrize("amount", [ite(x > -2, x, 0), ite(x > y, x, 0), ite(x <= -2, 0, x)], ids=["gt-minus-two", "symbolic-bound", "le-minus-two"])
+    @pytest.mark.parametrize(
+        "amount",
+        [ite(x > -2, x, 0), ite(x > y, x, 0), ite(x <= -2, 0, x)],
+        ids=["gt-minus-two", "symbolic-bound", "le-minus-two"],
+    )
     def test_a_branch_the_condition_does_not_bound_needs_its_variable(self, amount: z3.ArithRef) -> None:
         """Not non-negative for every input (x = -1 breaks the first two), only once ``x ≥ 0``."""
         assert needed(amount) == ("x",)
@@ -105,7 +118,9 @@ def test_engine_amounts_the_check_accepts_are_non_negative(preset: str) -> None:
             variables = _free(amount)
             positive = {v.get_id() for v in found}
             for _ in range(8):
-                values = [(v, z3.IntVal(rng.randint(0 if v.get_id() in positive else -10**6, 10**6))) for v in variables]
+                values = [
+                    (v, z3.IntVal(rng.randint(0 if v.get_id() in positive else -(10**6), 10**6))) for v in variables
+                ]
                 assert z3.is_true(z3.simplify(z3.substitute(amount, *values) >= 0)), str(obligation)
             checked += 1
     assert checked > 0
