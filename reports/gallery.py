@@ -24,9 +24,11 @@ def _ids(report: PolicyReport, status: ClaimStatus) -> str:
 
 def _proved(report: PolicyReport) -> str:
     proofs = [v.proof for v in report.verdicts if v.proof is not None]
-    proved = [p for p in proofs if p.proved]
+    proved = [p for p in proofs if p.proved and not p.trivial]
+    trivial = sum(1 for p in proofs if p.trivial)
     every_n = sum(1 for p in proved if p.scope.accounts is None)
-    return f"{len(proved)} of {len(proofs)}" + (f" ({every_n} for all N)" if every_n else "")
+    notes = ([f"{every_n} for all N"] if every_n else []) + ([f"{trivial} more trivially"] if trivial else [])
+    return f"{len(proved)} of {len(proofs)}" + (f" ({'; '.join(notes)})" if notes else "")
 
 
 def _threshold(report: PolicyReport, question: str) -> str:

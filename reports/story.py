@@ -102,6 +102,8 @@ def proof_state(v: ClaimVerdict) -> str:
     """z3's answer on one invariant, in words: proved, refuted (replayed), claim proved with the
     transfer signs undecided, or undecided."""
     p = v.proof
+    if p.trivial:
+        return "proved trivially (no event of these kinds can break it)"
     if p.verdict.value in ("proved", "refuted"):
         return "refuted (replayed)" if p.verdict.value == "refuted" else "proved"
     own = next((o for o in p.obligations if o.obligation == v.invariant.id), None)
@@ -161,6 +163,8 @@ def proof_evidence(v: ClaimVerdict) -> str:
     state = p.verdict.value
     if state == "refuted":
         return "; z3: refuted (replayed)"
+    if p.trivial:
+        return f"; z3: proved trivially, no event of these kinds can break it ({p.scope.text})"
     if state == "proved":
         return f"; z3: proved ({p.scope.text})"
     own = next((o for o in p.obligations if o.obligation == v.invariant.id), None)

@@ -56,6 +56,7 @@ from solvent.solver.effort import OutOfEffort
 from solvent.solver.query import Answer, StoryQuery
 from solvent.solver.refinement import obligation_name
 from solvent.solver.verdicts import (
+    TRIVIALLY,
     ObligationResult,
     ProofResult,
     QueryStats,
@@ -259,7 +260,7 @@ def _fold(name: str, answers: list[Answer], unknown_witness: list[Answer]) -> Ob
         reason = unknown[0].reason if unknown[0] in answers else f"assumptions: {unknown[0].reason}"
         return ObligationResult(name, Verdict.UNKNOWN, reason)
     if answers and all(a.stats.result == "unsat (no symbolic case)" for a in answers):
-        return ObligationResult(name, Verdict.PROVED, "trivially: no event of these kinds can break it")
+        return ObligationResult(name, Verdict.PROVED, TRIVIALLY)
     return ObligationResult(name, Verdict.PROVED)
 
 

@@ -70,6 +70,10 @@ class Scope:
         return f"{n}, {k} ({', '.join(self.kinds)}), {self.prices}"
 
 
+#: the reason of an obligation proved because no event of the kinds asked can break it
+TRIVIALLY = "trivially: no event of these kinds can break it"
+
+
 @attrs.frozen
 class QueryStats:
     """One solver query: what it asked, what z3 said, how long it took, refinement rounds, and
@@ -126,6 +130,15 @@ class ProofResult:
     @property
     def proved(self) -> bool:
         return self.verdict is Verdict.PROVED
+
+    @property
+    def trivial(self) -> bool:
+        """Proved only because no event of the kinds asked can reach the claim at all (e.g.
+        ``deposit-not-absorbed`` on mark moves, an ADL claim on a policy with no ADL layer): true,
+        and worth saying, but not evidence about the policy, so reports label it and summaries do
+        not count it as a proof."""
+        own = next((o for o in self.obligations if o.obligation == self.invariant), None)
+        return self.proved and own is not None and own.reason.startswith(TRIVIALLY)
 
     @property
     def units(self) -> int:
