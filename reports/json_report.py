@@ -140,6 +140,7 @@ def proof_data(p: Any) -> dict[str, Any]:
     return {
         "verdict": p.verdict.value,
         "scope": p.scope.text,
+        "fixed": p.scope.fixed,
         "all_accounts": p.scope.accounts is None,
         "method": p.method,
         "seconds": round(p.seconds, 3),

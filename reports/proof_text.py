@@ -49,6 +49,8 @@ def render(result: ProofResult, *, verbose: bool = False, contract: Contract = L
     """The result as a person reads it (``verbose`` adds every query, lemma and assumption);
     ``contract`` is the policy's, for reading an inverse contract's story in its own terms."""
     lines = [result.summary(), f"  method: {result.method}"]
+    if result.scope.fixed:
+        lines.append(f"  fixed in every book: {result.scope.fixed}")
     for o in result.obligations:
         scope = f" ({o.scope.text})" if o.scope is not None else ""
         lines.append(f"  {o.obligation}: {o.verdict.value}{scope}{' - ' + o.reason if o.reason else ''}")

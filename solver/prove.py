@@ -136,7 +136,18 @@ def scope_of(bounds: Bounds) -> Scope:
         prices = f"prices in {{{', '.join(str(p) for p in bounds.price_grid)}}}"
     else:
         prices = f"prices {bounds.min_price}..{bounds.max_price}"
-    return Scope(bounds.accounts, bounds.events, bounds.event_kinds, prices)
+    return Scope(bounds.accounts, bounds.events, bounds.event_kinds, prices, fixed_text(bounds))
+
+
+def fixed_text(bounds: Bounds) -> str:
+    """What every book and event of a proof share, beyond the scope line: the values the symbolic
+    book holds fixed (``solver.story.symbolic_book`` starts from ``new_book``), the bounds on its
+    numbers, and that a K-event proof covers only sequences whose K events are all accepted."""
+    return (
+        f"the clock at 0, a tick of 1 quantum, every trader cross-margined; |balances| ≤ {bounds.max_quote:,} "
+        f"quanta, |positions| ≤ {bounds.max_lots:,} lots, funding rates within ±{bounds.max_rate_ppm:,} ppm; "
+        "sequences whose events are all accepted"
+    )
 
 
 # --- the bounded proof ---------------------------------------------------------------------------

@@ -62,6 +62,8 @@ class Scope:
     events: int | None
     kinds: tuple[str, ...]
     prices: str
+    #: what the symbolic book fixes rather than ranges over, in words (empty: not stated)
+    fixed: str = ""
 
     @property
     def text(self) -> str:

@@ -43,3 +43,16 @@ def test_reports_say_trivially_and_summaries_do_not_count_it() -> None:
     assert "proved trivially" in evidence["adl-ranking-respected"]
     assert "trivially" not in evidence["conservation"]
     assert _proved(report) == "1 of 2 (1 for all N; 1 more trivially)"
+
+
+def test_the_scope_says_what_every_book_holds_fixed() -> None:
+    """The clock, the tick, the margin mode and the number bounds are the symbolic book's, not
+    ranged over: every proof says so, with the bounds it was given."""
+    from solvent.reports.proof_text import render
+
+    result = prove("binance", "conservation", attrs.evolve(QUICK, max_quote=10**9, max_lots=500))
+    fixed = result.scope.fixed
+    assert "clock at 0" in fixed and "tick of 1 quantum" in fixed and "cross-margined" in fixed
+    assert "|balances| ≤ 1,000,000,000 quanta" in fixed and "|positions| ≤ 500 lots" in fixed
+    assert "all accepted" in fixed
+    assert f"  fixed in every book: {fixed}" in render(result).splitlines()
