@@ -13,21 +13,23 @@ from __future__ import annotations
 
 from typing import Any
 
-import attrs
-
+from solvent.rules.adl import deleverage
 from solvent.rules.arith import abs_, and_, max_, or_
 from solvent.rules.book import Book, Role
+from solvent.rules.clawback import claw_back
 from solvent.rules.collateral import convert_spot
-from solvent.rules.deleveraging import deleverage
+from solvent.rules.debt_carry import carry
 from solvent.rules.fund_drawdown import is_drawn_down
-from solvent.rules.ledger import Ctx, Reason, system
+from solvent.rules.haircut_ratio import haircut
+from solvent.rules.insurance_fund import pay_from
+from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.liquidation import counterparty, fill_price, slip_per_lot
 from solvent.rules.margin import equity
-from solvent.rules.outcomes import Bankrupt, DebtCarried, LayerUsed, Residual
+from solvent.rules.outcomes import Bankrupt, LayerUsed, Residual
 from solvent.rules.policy import Policy
-from solvent.rules.pools import pay_from, venue_pays
 from solvent.rules.positions import close_against
-from solvent.rules.socialized_loss import charge
+from solvent.rules.socialized_loss import socialize
+from solvent.rules.venue_absorbs import venue_pays
 from solvent.rules.waterfall import (
     Adl,
     BackstopVault,
@@ -36,7 +38,6 @@ from solvent.rules.waterfall import (
     FeePool,
     HaircutRatio,
     InsuranceFund,
-    Lender,
     SocializedLoss,
     VenueAbsorbs,
 )
@@ -81,21 +82,19 @@ def _run_layer(
             lambda c: close_into_book(policy, c, name),
         )
         return ctx, remaining - remaining_deficit(policy, ctx, name), True
-    if isinstance(layer, (SocializedLoss, HaircutRatio, Clawback)):
-        ctx, paid = charge(ctx, policy.margin, policy.rounding, layer, name, remaining, at_bankruptcy)
+    if isinstance(layer, SocializedLoss):
+        ctx, paid = socialize(ctx, policy.margin, policy.rounding, layer, name, remaining, at_bankruptcy)
+        return ctx, paid, True
+    if isinstance(layer, HaircutRatio):
+        ctx, paid = haircut(ctx, policy.margin, policy.rounding, name, remaining)
+        return ctx, paid, True
+    if isinstance(layer, Clawback):
+        ctx, paid = claw_back(ctx, policy.rounding, layer, name, remaining)
         return ctx, paid, True
     if isinstance(layer, VenueAbsorbs):
         return venue_pays(ctx, name, remaining), remaining, True
     if isinstance(layer, DebtCarry):
-        ctx = ctx.note_if(remaining > 0, DebtCarried(name, remaining))
-        if layer.lender is Lender.VENUE:
-            ctx = ctx.transfer(system(ctx.book, Role.VENUE), name, remaining, Reason.DEBT_FRONTED)
-            i = ctx.book.index(name)
-            account = ctx.book.accounts[i]
-            ctx = ctx.with_book(
-                ctx.book.replace_account(i, attrs.evolve(account, debt_quote=account.debt_quote + remaining))
-            )
-        return ctx, remaining, True
+        return carry(ctx, layer, name, remaining), remaining, True
     raise TypeError(f"unknown waterfall layer {layer!r}")
 
 

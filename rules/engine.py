@@ -14,6 +14,7 @@ import attrs
 from solvent.rules.arith import PPM, abs_, implies, max_, min_, or_
 from solvent.rules.bankruptcy import resolve
 from solvent.rules.book import Book, Role, is_on_tick
+from solvent.rules.clawback import open_window
 from solvent.rules.collateral import convert_spot
 from solvent.rules.events import Deposit, Event, Funding, MarkPrice, SpotDeposit, Taker, Trade, Withdraw
 from solvent.rules.fees import charge_fee
@@ -270,13 +271,6 @@ def after_sweep(policy: Policy, ctx: Ctx) -> Ctx:
     return reduce_profits(rule, policy.margin, policy.rounding, ctx)
 
 
-def _open_window(policy: Policy, book: Book) -> Book:
-    layer = policy.layer(Clawback)
-    if layer is None or book.clock == 0 or book.clock % layer.window_events:
-        return book
-    return attrs.evolve(book, accounts=tuple(attrs.evolve(a, window_pnl_quote=0) for a in book.accounts))
-
-
 def _sample_fund(policy: Policy, book: Book) -> Book:
     layer = policy.adl
     if layer is None or layer.fund_drawdown is None:
@@ -286,7 +280,7 @@ def _sample_fund(policy: Policy, book: Book) -> Book:
 
 def transition(policy: Policy, book: Book, event: Event) -> Ctx:
     """The semantics of one event, on either interpreter. Requirements are not checked here."""
-    ctx = Ctx(_sample_fund(policy, _open_window(policy, book)))
+    ctx = Ctx(_sample_fund(policy, open_window(policy.layer(Clawback), book)))
     if isinstance(event, Deposit):
         ctx = _deposit(policy, ctx, event)
     elif isinstance(event, SpotDeposit):

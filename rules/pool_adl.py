@@ -31,9 +31,9 @@ from typing import Any, ClassVar
 
 import attrs
 
+from solvent.rules.adl import score, sort_queue
 from solvent.rules.arith import PPM, Rounding, abs_, and_, div, ite, max_, min_, safe_divisor, sum_, when
 from solvent.rules.book import Role
-from solvent.rules.deleveraging import score, sort_queue
 from solvent.rules.fields import ppm_field
 from solvent.rules.ledger import Ctx, Reason, system
 from solvent.rules.margin import MarginRule, position_pnl

@@ -1,86 +1,44 @@
-"""Pro-rata charges for a deficit: socialized loss, profit haircut, clawback.
+"""The ``socialized_loss`` layer: the whole remaining deficit is charged pro rata, to every winner
+by profit or to every open position per lot (Drift and Mango, through funding), and may reach
+the winners' principal (docs/venues.md#drift-v2-bankruptcy, #mango-v4-bankruptcy).
 
-Formula: share_i = R × w_i / W, rounded per ``rounding.pro_rata`` (up: the excess Σshare − R goes
-to the insurance fund as dust; down: the unpaid remainder passes to the next layer).
-Weights w_i over every trader except the bankrupt one, and the order book's resting liquidity
-(the ``liquidity`` account), which stands for the rest of the market as it does in ADL
-(``payers``; docs/model.md, "The book in every profit-taking layer"):
-    socialized_loss over winners        w = profit = max(E − principal, 0)
-    socialized_loss over open_interest  w = |size|       (Drift/Mango funding, docs/venues.md#drift-v2-bankruptcy, #mango-v4-bankruptcy)
-    haircut_ratio                       w = profit, and R is capped at W (profit only; percolator)
-    clawback                            w = max(window PnL, 0), R capped at W if ``cap_at_profit``
-The book's principal is what was deposited to it, so its profit is what it gained since (the
-settlement of its positions, the liquidation fills it took); its window PnL is the rest of the
-market's PnL in the window; its open interest is its position when the account went bankrupt,
-before the bankrupt position was closed into it: the book is one aggregate account, so a close
-into it nets against the rest of the market's opposing lots, which still stand open (a venue's
-liquidator holds the taken-over position and pays per lot too; the netted aggregate cannot show
-both, so the lots the rest of the market held are what the book is charged for).
+Weights over ``pro_rata.payers`` (the traders but the bankrupt one, and the order book):
+    over = "winners"        w = profit = max(E − principal, 0)
+    over = "open_interest"  w = |size| when the account went bankrupt
+R is not capped. The charge itself, and its rounding, is ``pro_rata.charge``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from solvent.rules.arith import Rounding, abs_, div, max_, min_, safe_divisor, sum_, when
-from solvent.rules.book import Account, Book, Role
-from solvent.rules.ledger import Ctx, Reason, system
+from solvent.rules.arith import abs_
+from solvent.rules.book import Book
+from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.margin import MarginRule, profit
-from solvent.rules.rounding import ProRata, RoundingRule
-from solvent.rules.waterfall import Clawback, HaircutRatio, Over, SocializedLoss
+from solvent.rules.pro_rata import charge, payers
+from solvent.rules.rounding import RoundingRule
+from solvent.rules.waterfall import Over, SocializedLoss
 
 
-def payers(book: Book, bankrupt: str) -> list[Account]:
-    """Who a pro-rata layer charges: every trader but the bankrupt one, then the order book's
-    resting liquidity (the rest of the market, as ADL's ``book_last`` reaches it)."""
-    return [a for a in book.accounts if (a.is_trader or a.role is Role.LIQUIDITY) and a.name != bankrupt]
-
-
-def _weights(ctx: Ctx, rule: MarginRule, layer: Any, bankrupt: str, at_bankruptcy: Book) -> list[tuple[str, Any]]:
-    out = []
-    for account in payers(ctx.book, bankrupt):
-        if isinstance(layer, SocializedLoss) and layer.over is Over.OPEN_INTEREST:
-            w = abs_(at_bankruptcy.account(account.name).size_lots)
-        elif isinstance(layer, Clawback):
-            w = max_(account.window_pnl_quote, 0)
-        else:
-            w = profit(rule, account)
-        out.append((account.name, w))
-    return out
-
-
-def _reason(layer: Any) -> Reason:
-    if isinstance(layer, HaircutRatio):
-        return Reason.HAIRCUT
-    if isinstance(layer, Clawback):
-        return Reason.CLAWBACK
-    return Reason.SOCIALIZED_LOSS
-
-
-def charge(
+def socialize(
     ctx: Ctx,
     rule: MarginRule,
     rounding: RoundingRule,
-    layer: Any,
+    layer: SocializedLoss,
     bankrupt: str,
     remaining: Any,
     at_bankruptcy: Book | None = None,
 ) -> tuple[Ctx, Any]:
-    """Charge ``remaining`` (or the part the layer may take) pro rata; returns (ctx, paid).
-    ``at_bankruptcy``: the book before the bankrupt position was closed (default: ``ctx.book``)."""
-    weights = _weights(ctx, rule, layer, bankrupt, ctx.book if at_bankruptcy is None else at_bankruptcy)
-    total_weight = sum_(w for _, w in weights)
-    capped = isinstance(layer, HaircutRatio) or (isinstance(layer, Clawback) and layer.cap_at_profit)
-    target = min_(remaining, total_weight) if capped else remaining
-    target = when(total_weight > 0, target)
-    up = rounding.pro_rata is ProRata.UP_DUST_TO_INSURANCE_FUND
-    direction = Rounding.CEIL if up else Rounding.FLOOR
-    charged: Any = 0
-    for name, w in weights:
-        share = div(target * w, safe_divisor(total_weight), rounding=direction)
-        ctx = ctx.transfer(name, bankrupt, share, _reason(layer))
-        charged = charged + share
-    if up:
-        ctx = ctx.transfer(bankrupt, system(ctx.book, Role.INSURANCE_FUND), charged - target, Reason.PRO_RATA_DUST)
-        return ctx, target
-    return ctx, charged
+    """Charge the whole of ``remaining`` pro rata; returns (ctx, paid). ``at_bankruptcy``: the
+    book before the bankrupt position was closed (default: ``ctx.book``), whose lots a per-lot
+    loss is spread over."""
+    at = ctx.book if at_bankruptcy is None else at_bankruptcy
+    weights = []
+    for account in payers(ctx.book, bankrupt):
+        if layer.over is Over.OPEN_INTEREST:
+            w = abs_(at.account(account.name).size_lots)
+        else:
+            w = profit(rule, account)
+        weights.append((account.name, w))
+    return charge(ctx, rounding, weights, bankrupt, remaining, capped=False, reason=Reason.SOCIALIZED_LOSS)

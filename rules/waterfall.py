@@ -17,6 +17,23 @@ vocabulary describes crypto venues and clearing houses:
 - ``debt_carry``: the deficit stays owed by the account, to the winners (Backpack: negative USDC
   balance, later deposits repay it, §10) or to a lender that fronts it (broker margin, §11).
 - ``venue_absorbs``: the venue pays from its own capital.
+
+Where each layer lives (``bankruptcy.resolve`` runs them in order; docs/model.md#where-each-layer-lives):
+
+    layer            module                    function
+    insurance_fund   rules/insurance_fund.py   pay_from (the fund's balance, ``cap_quote``)
+    backstop_vault   rules/insurance_fund.py   pay_from (the vault's balance)
+    fee_pool         rules/insurance_fund.py   pay_from (the fee account's balance)
+    adl              rules/adl.py              deleverage (trigger ``fund_drawdown``: rules/fund_drawdown.py)
+    socialized_loss  rules/socialized_loss.py  socialize, over rules/pro_rata.py's charge
+    haircut_ratio    rules/haircut_ratio.py    haircut, over rules/pro_rata.py's charge
+    clawback         rules/clawback.py         claw_back, over rules/pro_rata.py's charge; open_window
+    debt_carry       rules/debt_carry.py       carry (a deposit's repayment: engine's deposit)
+    venue_absorbs    rules/venue_absorbs.py    venue_pays
+
+The three balance layers share one mechanism (a balance pays up to what it holds), so they share
+the insurance fund's module; the three profit-taking layers keep their weights in their own
+modules and share the pro-rata charge and its rounding (``[rounding] pro_rata``).
 """
 
 from __future__ import annotations

@@ -1,11 +1,14 @@
-"""Shared small fixtures for the rule tests: a flat margin rule and a policy factory."""
+"""Shared small fixtures for the rule tests: a flat margin rule, a policy factory and a book with a
+bankrupt account."""
 
 from __future__ import annotations
 
 import copy
 
+import attrs
 import pytest
 
+from solvent.rules.book import Book, new_book
 from solvent.rules.margin import MarginRule, Tier
 from solvent.rules.policy import Policy, Units
 
@@ -32,3 +35,18 @@ def make_policy(flat_margin):
 def frozen_copy():
     """A deep copy of a value, to show later that a pure function left its input as it was."""
     return copy.deepcopy
+
+
+@pytest.fixture
+def deficit_book():
+    """Build a book (mark 100, traders alice, bob and carol) where alice is bankrupt at −``deficit``;
+    keyword arguments set any account's fields (``bob={"cash_quote": 800}``)."""
+
+    def build(deficit: int, **accounts: dict) -> Book:
+        book = new_book(mark_quote=100, traders=("alice", "bob", "carol"))
+        for name, fields in {"alice": {"cash_quote": -deficit}, **accounts}.items():
+            i = book.index(name)
+            book = book.replace_account(i, attrs.evolve(book.accounts[i], **fields))
+        return book
+
+    return build

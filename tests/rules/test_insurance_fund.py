@@ -1,9 +1,10 @@
-"""Pools that pay a deficit up to what they hold (solvent.rules.pools), called directly.
+"""The ``insurance_fund`` layer and the balances that pay the same way (``backstop_vault``,
+``fee_pool``): solvent.rules.insurance_fund, called directly.
 
 Formula: pay = min(R, max(balance, 0), cap); the pool is exhausted when its balance after paying
 is ≤ 0. The max(balance, 0) is dYdX's rule that the insurance fund never goes negative
 (docs/venues.md#dydx-v4-insurance-fund); the per-bankruptcy cap is Drift's ``quote_max_insurance``
-(docs/venues.md#drift-v2-bankruptcy). The venue pays from its own capital with no limit.
+(docs/venues.md#drift-v2-bankruptcy).
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from __future__ import annotations
 import attrs
 
 from solvent.rules.book import Role, new_book
+from solvent.rules.insurance_fund import pay_from
 from solvent.rules.ledger import Ctx, Reason, Transfer
-from solvent.rules.pools import pay_from, venue_pays
 
 
 def _ctx(fund: int, alice: int = -100) -> Ctx:
@@ -72,9 +73,17 @@ class TestPayFrom:
         assert _pay(2**63, 2**63 - 1)[:3] == (2**63 - 1, False, 1)
 
 
-class TestVenuePays:
-    def test_the_venue_pays_everything_from_its_own_capital(self) -> None:
-        # no limit: the venue's cash 0 − 100 = −100, alice −100 + 100 = 0
-        ctx = venue_pays(_ctx(0), "alice", 100)
-        assert (ctx.book.account("venue").cash_quote, ctx.book.account("alice").cash_quote) == (-100, 0)
-        assert [e.item for e in ctx.entries] == [Transfer("venue", "alice", 100, Reason.VENUE_ABSORBS)]
+class TestOtherBalances:
+    """``backstop_vault`` and ``fee_pool`` pay the same way, from their own account."""
+
+    def test_the_vault_and_the_fee_account_pay_from_their_own_balance(self) -> None:
+        for role, reason, account in (
+            (Role.BACKSTOP_VAULT, Reason.BACKSTOP_VAULT, "backstop_vault"),
+            (Role.FEE_ACCOUNT, Reason.FEE_POOL, "fee_account"),
+        ):
+            book = _ctx(0).book
+            i = book.index(account)
+            ctx = Ctx(book.replace_account(i, attrs.evolve(book.accounts[i], cash_quote=60)))
+            ctx, paid, exhausted = pay_from(ctx, role, "alice", 100, reason)
+            assert (paid, exhausted, ctx.book.account("alice").cash_quote) == (60, True, -40)
+            assert [e.item for e in ctx.entries] == [Transfer(account, "alice", 60, reason)]

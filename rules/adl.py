@@ -1,4 +1,6 @@
-"""Auto-deleveraging: close a bankrupt position against opposing traders in ranking order.
+"""The ``adl`` layer, auto-deleveraging: close a bankrupt position against opposing traders in ranking
+order. (``pool_adl`` reuses its score and queue for GMX's ``[pnl_to_pool_adl]``; the OKX trigger
+``[deficit.fund_drawdown]`` is ``fund_drawdown``.)
 
 The queue holds every trader with a position opposite to the bankrupt one. It is sorted by the
 policy's ranking score, highest first, ties by book order; whole positions are closed before the

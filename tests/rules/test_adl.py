@@ -1,4 +1,4 @@
-"""Auto-deleveraging (solvent.rules.deleveraging), called directly: the score, the queue, the close.
+"""The ``adl`` layer, auto-deleveraging (solvent.rules.adl), called directly: the score, the queue, the close.
 
 The queue: every trader opposite the bankrupt one, highest score first, ties by book order, whole
 positions first (BitMEX's walk down the queue, docs/venues.md#bitmex-adl); then, with
@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import attrs
 
+from solvent.rules.adl import _Entry, deleverage, score, sort_queue
 from solvent.rules.arith import Ratio
 from solvent.rules.book import Account, Book, Market, new_book
-from solvent.rules.deleveraging import _Entry, deleverage, score, sort_queue
 from solvent.rules.ledger import Ctx, Reason, Transfer
 from solvent.rules.margin import MarginRule, Tier
 from solvent.rules.outcomes import AdlFill, BookDeleveraged

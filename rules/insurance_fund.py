@@ -1,0 +1,31 @@
+"""The ``insurance_fund`` layer, and the two layers that pay the same way from another balance,
+``backstop_vault`` and ``fee_pool``: a balance pays a deficit up to what it holds.
+
+Formula: pay = min(R, max(balance, 0), cap) where R is the remaining deficit and the cap is the
+insurance fund's ``cap_quote`` (per bankruptcy, if set). The balance is the account of the layer's
+role: ``insurance_fund`` the insurance fund (Binance, BitMEX, dYdX, Drift), ``backstop_vault`` the
+backstop vault (Hyperliquid's HLP), ``fee_pool`` the fee account (Drift's market fee pool). dYdX
+refuses any insurance-fund delta that would make the fund negative (docs/venues.md#dydx-v4-insurance-fund); the
+``max(balance, 0)`` is that rule. The venue's own capital, which has no limit, is ``venue_absorbs``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from solvent.rules.arith import max_, min_
+from solvent.rules.book import Role
+from solvent.rules.ledger import Ctx, Reason, system
+
+
+def pay_from(
+    ctx: Ctx, role: Role, bankrupt: str, remaining: Any, reason: Reason, cap: int | None = None
+) -> tuple[Ctx, Any, Any]:
+    """The pool of ``role`` pays what it can of ``remaining``; returns (ctx, paid, exhausted)."""
+    source = system(ctx.book, role)
+    available = max_(ctx.book.account(source).cash_quote, 0)
+    pay = min_(remaining, available)
+    if cap is not None:
+        pay = min_(pay, cap)
+    ctx = ctx.transfer(source, bankrupt, pay, reason)
+    return ctx, pay, ctx.book.account(source).cash_quote <= 0
