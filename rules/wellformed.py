@@ -19,8 +19,10 @@ In exchange terms a book is well formed when:
   the threshold question for a maintenance rate). ``margin=None`` leaves margin out: the book in
   the middle of a story, after mark moves a venue does not refuse, still satisfies the rest.
 
-Not required: the cash of the order book's aggregate (``liquidity``, the rest of the market, whose
-margin the model does not track) and of the venue's own account (which fronts a venue debt carry).
+The order book's aggregate (``liquidity``, the rest of the market, whose margin the model does not
+track) starts with non-negative cash, not a margin requirement. Not required: the cash of the
+venue's own account (which fronts a venue debt carry), and, in the middle of a story, the order
+book's cash (the rest of the market may lose).
 
 A trade is accepted only if it keeps the book well formed the way a venue does on order entry
 (:func:`opening_covered`): a side that opens, adds to or flips a position must cover the new
@@ -197,6 +199,16 @@ def _rules(policy: Policy, margin: StartMargin | None) -> list[_Rule]:
                 account=lambda p, b, a: covers_margin(p, a, b.market.mark_quote, margin),
                 applies=lambda p, a: a.is_trader,
                 detail=_margins,
+            )
+        )
+        # the rest of the market starts with collateral, not a debt: otherwise a deficit whose
+        # counterparty is the book could go unpaid only because the book was given negative cash
+        # (z3 found exactly that on percolator, okx-2018 and mango-v4: a false alarm)
+        rules.append(
+            _Rule(
+                "the order book starts with non-negative cash",
+                account=lambda p, b, a: a.cash_quote >= 0,
+                applies=lambda p, a: a.role is Role.LIQUIDITY,
             )
         )
     return rules
