@@ -29,7 +29,6 @@ from solvent.reports.story import (
     describe_event,
     describe_outcome,
     evidence,
-    number_of,
     origin_label,
     plural,
     proof_rows,
@@ -42,6 +41,7 @@ from solvent.reports.story import (
     worth_showing,
 )
 from solvent.verdicts.check import ClaimStatus, ClaimVerdict, PolicyReport
+from solvent.verdicts.findings import number_of
 from solvent.verdicts.locate import display_path, policy_file
 
 CSS = """

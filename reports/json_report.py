@@ -25,11 +25,12 @@ import cattrs
 
 from solvent.properties.findings import event_to_data, policy_digest, story_to_data
 from solvent.properties.search import SearchResult
-from solvent.reports.story import KEY, Told, counts, describe_event, evidence, number_of, told, waterfall_paid
+from solvent.reports.story import KEY, Told, counts, describe_event, evidence, told, waterfall_paid
 from solvent.rules.book import Book
 from solvent.rules.contract import LINEAR, Contract, venue_price
 from solvent.rules.engine import Step
 from solvent.verdicts.check import ClaimVerdict, PolicyReport
+from solvent.verdicts.findings import number_of
 from solvent.verdicts.locate import RuleRef, display_path, policy_file
 
 SCHEMA = "solvent.report/1"

@@ -18,9 +18,10 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
-from solvent.reports.story import KEY, FindingGroup, Told, counts, evidence, groups_of, told
+from solvent.reports.story import KEY, Told, counts, evidence, told
 from solvent.reports.text import story as text_story
 from solvent.verdicts.check import ClaimStatus, ClaimVerdict, PolicyReport
+from solvent.verdicts.findings import FindingGroup, groups_of
 from solvent.verdicts.locate import display_path, policy_file
 
 

@@ -26,7 +26,6 @@ from solvent.reports.story import (
     describe_event,
     describe_outcome,
     evidence,
-    number_of,
     origin_label,
     plural,
     proof_rows,
@@ -39,6 +38,7 @@ from solvent.reports.story import (
     worth_showing,
 )
 from solvent.verdicts.check import ClaimStatus, PolicyReport
+from solvent.verdicts.findings import number_of
 from solvent.verdicts.locate import display_path, policy_file
 
 HELD_NOTE = "*held* = no counterexample in these scenarios or search examples; not a proof."

@@ -46,15 +46,15 @@ from solvent.reports.story import (
     deficit_sentence,
     describe_event,
     evidence,
-    groups_of,
     origin_label,
     told,
 )
 from solvent.verdicts.check import ClaimStatus, ClaimVerdict, PolicyReport
+from solvent.verdicts.findings import groups_of
 from solvent.verdicts.locate import RuleRef, key_lines, locate_accepts, policy_file
 
 if TYPE_CHECKING:
-    from solvent.reports.diff import PolicyDiff
+    from solvent.verdicts.diff import PolicyDiff
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning"}

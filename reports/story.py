@@ -25,6 +25,7 @@ from solvent.rules.outcomes import Bankrupt, DebtCarried, LayerUsed, Residual
 from solvent.rules.policy import Policy
 from solvent.solver.effort import units_text as effort_text
 from solvent.verdicts.check import ClaimStatus, ClaimVerdict, PolicyReport, Violation
+from solvent.verdicts.findings import FindingGroup, group_findings
 from solvent.verdicts.locate import LAYER_REASON, RuleRef, locate_rule, policy_file
 
 #: How a verdict reads in a table.
@@ -273,68 +274,6 @@ def reproduce(violation: Violation, report: PolicyReport) -> str:
 
 
 # --- grouping ------------------------------------------------------------------------------------
-
-
-@attrs.frozen
-class FindingGroup:
-    """One failing step of one story, with every invariant it breaks (each told once)."""
-
-    number: int
-    violation: Violation
-    invariants: tuple[str, ...]
-    #: the subset of ``invariants`` whose failure the policy accepts
-    accepted: tuple[str, ...]
-
-    @property
-    def labels(self) -> list[str]:
-        return [i + (" (accepted)" if i in self.accepted else "") for i in self.invariants]
-
-    @property
-    def all_accepted(self) -> bool:
-        return set(self.invariants) == set(self.accepted)
-
-    @property
-    def step(self) -> Step:
-        return self.violation.step
-
-    @property
-    def anchor(self) -> str:
-        return f"finding-{self.number}"
-
-
-def _key(violation: Violation) -> tuple:
-    first = violation.scenario if violation.origin == "scenario" else violation.origin
-    return (first, violation.step_index, violation.story.book, violation.story.events)
-
-
-def group_findings(report: PolicyReport) -> tuple[FindingGroup, ...]:
-    """Every violation of the report, grouped by (story, failing step), in verdict order."""
-    order: dict[tuple, Violation] = {}
-    ids: dict[tuple, list[str]] = {}
-    accepted: dict[tuple, list[str]] = {}
-    for v in report.verdicts:
-        for violation in v.violations:
-            key = _key(violation)
-            order.setdefault(key, violation)
-            ids.setdefault(key, []).append(v.invariant.id)
-            if v.status is ClaimStatus.ACCEPTED:
-                accepted.setdefault(key, []).append(v.invariant.id)
-    return tuple(
-        FindingGroup(n, violation, tuple(ids[key]), tuple(accepted.get(key, ())))
-        for n, (key, violation) in enumerate(order.items(), start=1)
-    )
-
-
-def number_of(violation: Violation, groups: Sequence[FindingGroup]) -> int | None:
-    """The number of the finding group that tells this violation."""
-    key = _key(violation)
-    return next((g.number for g in groups if _key(g.violation) == key), None)
-
-
-def groups_of(verdict: ClaimVerdict, groups: Sequence[FindingGroup]) -> list[FindingGroup]:
-    """The finding groups that tell this verdict's violations."""
-    keys = {_key(v) for v in verdict.violations}
-    return [g for g in groups if _key(g.violation) in keys]
 
 
 # --- the story, step by step ---------------------------------------------------------------------

@@ -18,7 +18,6 @@ from solvent.reports.story import (
     column_header,
     describe_outcome,
     evidence,
-    group_findings,
     origin_label,
     reproduce,
     story_steps,
@@ -32,6 +31,7 @@ from solvent.rules.book import Book
 from solvent.rules.contract import LINEAR, Contract
 from solvent.rules.engine import Step
 from solvent.verdicts.check import PolicyReport, Violation
+from solvent.verdicts.findings import group_findings
 
 __all__ = ["render", "render_all", "story", "summary_line", "transfers_table", "verdict_table"]
 

@@ -330,6 +330,7 @@ def diff(
     from solvent.rules.loading import PolicyError
     from solvent.verdicts.check import resolve as resolve_policy
     from solvent.verdicts.check import side_by_side
+    from solvent.verdicts.diff import diff_reports
 
     judgement = _judgement(
         search=search,
@@ -348,7 +349,7 @@ def diff(
             tick(f"checking {old} and {new}")
             # both versions judged from the same state of the findings directory
             reports = side_by_side(judgement, [(resolve_policy(name), name) for name in (old, new)])
-        result = policy_diff.diff_reports(*reports)
+        result = diff_reports(*reports)
         write(pairs, [result], click.echo, render=policy_diff.render)
     except (PolicyError, OutputError) as exc:
         _bad_input(str(exc))

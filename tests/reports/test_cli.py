@@ -13,6 +13,7 @@ from golden_support import GOLDEN, V1, V2, normalise
 from solvent.cli import main
 from solvent.reports.formats import OutputError, pair_outputs
 from solvent.reports.text import render
+from solvent.verdicts import diff as diff_model
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -167,10 +168,8 @@ class TestDiff:
         assert code == 2 and "'policy' must be an existing .toml file" in err
 
     def test_threshold_rows_extension_point(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        from solvent.reports import diff
-
-        row = diff.DiffRow("thresholds moved", "largest safe one-tick gap", "3.10%", "2.40%", worse=True)
-        monkeypatch.setattr(diff, "ROW_SOURCES", [lambda old, new: [row]])
+        row = diff_model.DiffRow("thresholds moved", "largest safe one-tick gap", "3.10%", "2.40%", worse=True)
+        monkeypatch.setattr(diff_model, "ROW_SOURCES", [lambda old, new: [row]])
         code, out, _ = run("diff", "binance", "binance", "--no-search")
         assert code == 1
         assert "Thresholds moved:" in out and "largest safe one-tick gap" in out

@@ -15,6 +15,7 @@ from golden_support import V1, V2
 from solvent.cli import main
 from solvent.reports import diff
 from solvent.rules.loading import load_policy
+from solvent.verdicts import diff as diff_model
 from solvent.verdicts.check import ClaimStatus, check_policy
 
 
@@ -98,7 +99,7 @@ def test_a_changed_rule_is_a_change(v1_report) -> None:
     """A rule that changed, with the same verdicts: listed, not worse, and not "no change"."""
     policy = v1_report.policy
     fees = attrs.evolve(policy.fees, taker_ppm=policy.fees.taker_ppm + 1)
-    d = diff.diff_reports(v1_report, check_policy(attrs.evolve(policy, fees=fees), source="v1-fee"))
+    d = diff_model.diff_reports(v1_report, check_policy(attrs.evolve(policy, fees=fees), source="v1-fee"))
     assert [f.key for f in d.fields] == ["fees.taker_ppm"]
     assert not d.no_change and not d.worse
     assert diff.render("text", [d]).splitlines()[1] == "not worse: no new failure"
@@ -106,21 +107,21 @@ def test_a_changed_rule_is_a_change(v1_report) -> None:
 
 
 def test_a_changed_verdict_is_a_change(v1_report) -> None:
-    d = diff.diff_reports(v1_report, check_policy(load_policy(V2), source=V2))
+    d = diff_model.diff_reports(v1_report, check_policy(load_policy(V2), source=V2))
     assert d.verdicts and not d.no_change
     assert "no change" not in diff.render("markdown", [d])
 
 
 def test_a_row_is_a_change(v1_report) -> None:
-    row = diff.DiffRow("thresholds moved", "largest safe one-tick gap", "3.10%", "3.10% to 3.20%")
-    d = attrs.evolve(diff.diff_reports(v1_report, v1_report), rows=(row,))
+    row = diff_model.DiffRow("thresholds moved", "largest safe one-tick gap", "3.10%", "3.10% to 3.20%")
+    d = attrs.evolve(diff_model.diff_reports(v1_report, v1_report), rows=(row,))
     assert not d.no_change and diff.verdict_line(d) == "not worse: no new failure"
 
 
 def test_only_the_description_differs(v1_report) -> None:
     """The description and sources are no rule: the same rules, verdicts and thresholds."""
     other = attrs.evolve(v1_report.policy, description="reworded", sources=("elsewhere",))
-    d = diff.diff_reports(v1_report, check_policy(other, source="v1-reworded"))
+    d = diff_model.diff_reports(v1_report, check_policy(other, source="v1-reworded"))
     assert d.no_change and diff.verdict_line(d) == diff.NO_CHANGE
 
 
@@ -133,7 +134,7 @@ def test_more_saved_stories_on_one_side_is_no_change() -> None:
     new = attrs.evolve(
         old, verdicts=tuple(attrs.evolve(v, more=(*v.more, extra)) if v is failing else v for v in old.verdicts)
     )
-    d = diff.diff_reports(old, new)
+    d = diff_model.diff_reports(old, new)
     assert d.no_change and diff.verdict_line(d) == diff.NO_CHANGE
 
 
@@ -144,6 +145,6 @@ def test_a_failure_in_another_scenario_is_a_change() -> None:
         failing, violation=attrs.evolve(failing.violation, step_index=failing.violation.step_index - 1), more=()
     )
     new = attrs.evolve(old, verdicts=tuple(moved if v is failing else v for v in old.verdicts))
-    d = diff.diff_reports(old, new)
+    d = diff_model.diff_reports(old, new)
     assert [(c.invariant, c.kind) for c in d.verdicts] == [(failing.invariant.id, "fails in another story")]
     assert not d.no_change

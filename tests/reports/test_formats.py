@@ -23,6 +23,7 @@ import pytest
 from golden_support import ROOT, V1, V2, check
 
 from solvent.reports import diff, html_report, json_report, junit, markdown, sarif
+from solvent.verdicts import diff as diff_model
 from solvent.verdicts.check import ClaimStatus, PolicyReport
 from solvent.verdicts.locate import key_lines
 
@@ -202,17 +203,17 @@ class TestSarifDiff:
     line as a related location."""
 
     @staticmethod
-    def _versions(tmp_path: Path, old_accepts: str) -> diff.PolicyDiff:
+    def _versions(tmp_path: Path, old_accepts: str) -> diff_model.PolicyDiff:
         """venue-v2 as the new version; the old one the same file but for its accepts line."""
         new_text = (ROOT / V2).read_text()
         old_text = new_text.replace('accepts = ["no-haircut"]', f"accepts = {old_accepts}")
         assert old_text != new_text
         (tmp_path / "old.toml").write_text(old_text)
-        return diff.diff_reports(check(str(tmp_path / "old.toml")), check(V2))
+        return diff_model.diff_reports(check(str(tmp_path / "old.toml")), check(V2))
 
     def test_valid_against_the_oasis_schema(self, tmp_path: Path, sarif_validator) -> None:
         for d in (
-            diff.diff_reports(check(V1), check(V2)),
+            diff_model.diff_reports(check(V1), check(V2)),
             self._versions(tmp_path, '["no-haircut", "flat-accounts-never-pay"]'),
         ):
             assert [e.message for e in sarif_validator.iter_errors(sarif.render_diff_data(d))] == []
@@ -235,7 +236,7 @@ class TestSarifDiff:
         assert lines[related["physicalLocation"]["region"]["startLine"] - 1] == 'layer = "socialized_loss"'
 
     def test_change_on_the_rule_line_has_no_related_location(self) -> None:
-        d = diff.diff_reports(check(V1), check(V2))
+        d = diff_model.diff_reports(check(V1), check(V2))
         results = {x["ruleId"]: x for x in sarif.render_diff_data(d)["runs"][0]["results"]}
         assert sorted(results) == ["flat-accounts-never-pay", "no-haircut"]  # the verdicts that became failing
         lines = (ROOT / V2).read_text().splitlines()
@@ -264,8 +265,8 @@ class TestSarifDiff:
         assert (ROOT / V2).read_text().splitlines()[line - 1].startswith("accepts = ")
 
     def test_a_worse_row_is_an_error_on_the_changed_line(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-        row = diff.DiffRow("thresholds moved", "largest safe one-tick gap", "3.10%", "2.40%", worse=True)
-        monkeypatch.setattr(diff, "ROW_SOURCES", [lambda old, new: [row]])
+        row = diff_model.DiffRow("thresholds moved", "largest safe one-tick gap", "3.10%", "2.40%", worse=True)
+        monkeypatch.setattr(diff_model, "ROW_SOURCES", [lambda old, new: [row]])
         data = sarif.render_diff_data(self._versions(tmp_path, "[]"))
         (x,) = [r for r in data["runs"][0]["results"] if r["ruleId"] == sarif.ROW_RULE]
         assert x["level"] == "error" and "largest safe one-tick gap: 3.10% → 2.40%" in x["message"]["text"]
@@ -278,7 +279,7 @@ class TestSarifDiff:
         )
 
     def test_no_change_no_result(self) -> None:
-        d = diff.diff_reports(check(V2), check(V2))
+        d = diff_model.diff_reports(check(V2), check(V2))
         assert sarif.render_diff_data(d)["runs"][0]["results"] == []
 
 

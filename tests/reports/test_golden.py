@@ -12,6 +12,7 @@ from golden_support import V1, V2, check, compare_golden, normalise, searched
 
 from solvent.reports import diff, gallery
 from solvent.reports.formats import renderer
+from solvent.verdicts import diff as diff_model
 from solvent.verdicts.check import Judgement, PolicyReport
 
 SUFFIX = {"text": "txt", "markdown": "md", "html": "html", "json": "json", "junit": "junit.xml", "sarif": "sarif"}
@@ -35,15 +36,15 @@ class TestSearchedReports:
 
 
 @pytest.fixture(scope="module")
-def policy_diff() -> diff.PolicyDiff:
-    return diff.diff_reports(check(V1), check(V2))
+def policy_diff() -> diff_model.PolicyDiff:
+    return diff_model.diff_reports(check(V1), check(V2))
 
 
 class TestDiffReports:
     """venue-v1 → venue-v2: a new failure, a newly accepted one, changed fields."""
 
     @pytest.mark.parametrize("fmt", list(diff.RENDERERS))
-    def test_format(self, policy_diff: diff.PolicyDiff, fmt: str) -> None:
+    def test_format(self, policy_diff: diff_model.PolicyDiff, fmt: str) -> None:
         compare_golden(f"diff.{SUFFIX[fmt]}", normalise(diff.render(fmt, [policy_diff])))
 
 

@@ -9,10 +9,11 @@ import attrs
 import pytest
 
 from solvent.reports import progress
-from solvent.reports.story import bankruptcies, describe_event, group_findings, told, waterfall_paid
+from solvent.reports.story import bankruptcies, describe_event, told, waterfall_paid
 from solvent.rules import events as ev
 from solvent.rules.book import new_book
 from solvent.verdicts.check import PolicyReport
+from solvent.verdicts.findings import group_findings
 
 
 class TestGrouping:

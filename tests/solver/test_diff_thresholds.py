@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from solvent.cli import main
-from solvent.reports import diff
 from solvent.rules.presets import load_preset
 from solvent.solver.thresholds import Direction, Threshold, ThresholdStatus
+from solvent.verdicts import diff as diff_model
 from solvent.verdicts.check import check_policy
 
 CAPPED = str(Path(__file__).resolve().parents[2] / "examples" / "binance-capped-fund.toml")
@@ -96,11 +96,14 @@ def base():
     ],
 )
 def test_which_moves_are_worse(base, old: Threshold, new: Threshold, worse: bool) -> None:
-    (row,) = diff.thresholds_moved(attrs.evolve(base, thresholds=(old,)), attrs.evolve(base, thresholds=(new,)))
+    (row,) = diff_model.thresholds_moved(attrs.evolve(base, thresholds=(old,)), attrs.evolve(base, thresholds=(new,)))
     assert row.worse is worse
     assert row.section == "thresholds moved"
 
 
 def test_unchanged_thresholds_add_no_row(base) -> None:
     same = _t("safe-move", ThresholdStatus.EXACT, 8_000, 8_001)
-    assert diff.thresholds_moved(attrs.evolve(base, thresholds=(same,)), attrs.evolve(base, thresholds=(same,))) == []
+    assert (
+        diff_model.thresholds_moved(attrs.evolve(base, thresholds=(same,)), attrs.evolve(base, thresholds=(same,)))
+        == []
+    )
