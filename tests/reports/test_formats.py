@@ -22,7 +22,7 @@ import attrs
 import pytest
 from golden_support import ROOT, V1, V2, check
 
-from solvent.reports import diff, html_report, json_report, junit, markdown, sarif
+from solvent.reports import html_report, json_report, junit, markdown, sarif
 from solvent.verdicts import diff as diff_model
 from solvent.verdicts.check import ClaimStatus, PolicyReport
 from solvent.verdicts.locate import key_lines
