@@ -68,7 +68,7 @@ class Seconds(click.FloatRange):
 
 SAFETY_NET = Seconds(min=0, min_open=True, max=86_400)
 
-UNITS_HELP = "z3 resource units and build steps (deterministic: the same verdict on any machine; about 1M per second on the reference machine)"
+UNITS_HELP = "z3 resource units and build steps (deterministic: the same verdict on any machine; of the order of a million per second, depending on the question)"
 
 
 @click.group()
