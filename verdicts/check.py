@@ -1,9 +1,12 @@
-"""Judge every invariant of a policy: on the named scenarios, then by search.
+"""Judge every claim of a policy: on the named scenarios, by search, by z3 within an effort budget,
+with every story judged against every claim; the one judgement every front end runs (:class:`Judgement`).
 
 Verdicts are honest about what was done: a failure carries the step that broke the claim and the
 whole story up to it; a pass says how many scenario steps exercised the claim and how many search
 examples ran ("held"), never "proved"; a claim whose path neither scenarios nor search took is
 "not exercised". With a findings directory, stories saved by earlier runs are replayed first.
+Every budget is a count (examples, z3 resource units, probes), so a verdict depends only on the
+policy, the options and Solvent's version.
 """
 
 from __future__ import annotations
