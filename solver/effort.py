@@ -24,7 +24,6 @@ reference time, at least a minute), so on any sane machine it never fires before
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -201,17 +200,6 @@ def stopped_by(reason: str, spent: int, units: int, seconds: float, safety_s: fl
     if reason in ("timeout", "canceled") and seconds >= safety_s * 0.95:
         return "safety net"
     return reason or "unknown"
-
-
-def positive_units(value: float, option: str) -> int:
-    """An option's effort in units, or ``ValueError`` naming the option (inf, nan, <= 0, too large)."""
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or math.isnan(value) or math.isinf(value):
-        raise ValueError(f"{option} must be a finite number: {value!r}")
-    if value < 1:
-        raise ValueError(f"{option} must be >= 1 unit: {value!r}")
-    if value > MAX_UNITS:
-        raise ValueError(f"{option} must be <= {MAX_UNITS:,} units: {value!r}")
-    return int(value)
 
 
 __all__ = [
