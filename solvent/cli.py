@@ -71,6 +71,45 @@ SAFETY_NET = Seconds(min=0, min_open=True, max=86_400)
 UNITS_HELP = "z3 resource units and build steps (deterministic: the same verdict on any machine; of the order of a million per second, depending on the question)"
 
 
+def findings_dir_option(help: str):
+    """``--findings-dir``: the counterexample database, ``.solvent/findings`` unless given."""
+    return click.option(
+        "--findings-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path(".solvent/findings"),
+        show_default=True,
+        help=help,
+    )
+
+
+def prove_budget_option(help: str):
+    """``--prove-budget``: z3's effort per policy in units (default: the judgement's)."""
+    return click.option("--prove-budget", type=Units(minimum=0), default=None, metavar="UNITS", help=help)
+
+
+#: ``--prove-effort``: at most this many units per z3 question inside a check
+prove_effort_option = click.option(
+    "--prove-effort",
+    type=Units(),
+    default="10M",
+    show_default=True,
+    metavar="UNITS",
+    help="At most this effort per z3 question within the budget, building the question included.",
+)
+
+
+def threshold_probes_option(help: str):
+    """``--threshold-probes``: proof attempts per threshold question with ``--thresholds``."""
+    return click.option(
+        "--threshold-probes",
+        type=click.IntRange(min=0, max=10_000),
+        default=40,
+        show_default=True,
+        metavar="N",
+        help=help,
+    )
+
+
 @click.group()
 @click.version_option(package_name="solvent")
 def main() -> None:
@@ -98,44 +137,20 @@ def main() -> None:
     help="Search examples per invariant (default 200; 5,000 with --deep).",
 )
 @click.option("--deep", is_flag=True, help="Long search: more examples, longer stories, random seeds.")
-@click.option(
-    "--findings-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path(".solvent/findings"),
-    show_default=True,
-    help="Counterexample database: saved stories are replayed first, new ones saved here.",
-)
-@click.option(
-    "--prove-budget",
-    type=Units(minimum=0),
-    default=None,
-    metavar="UNITS",
-    help="z3 proves or refutes what it can within this effort per policy (one mark move, 2 traders), in "
+@findings_dir_option("Counterexample database: saved stories are replayed first, new ones saved here.")
+@prove_budget_option(
+    "z3 proves or refutes what it can within this effort per policy (one mark move, 2 traders), in "
     + UNITS_HELP
-    + ". Default 60M, or 0 with --no-search.",
+    + ". Default 60M, or 0 with --no-search."
 )
-@click.option(
-    "--prove-effort",
-    type=Units(),
-    default="10M",
-    show_default=True,
-    metavar="UNITS",
-    help="At most this effort per z3 question within the budget, building the question included.",
-)
+@prove_effort_option
 @click.option(
     "--thresholds",
     "with_thresholds",
     is_flag=True,
     help="Also find the four thresholds (see `solvent thresholds`); minutes per policy.",
 )
-@click.option(
-    "--threshold-probes",
-    type=click.IntRange(min=0, max=10_000),
-    default=40,
-    show_default=True,
-    metavar="N",
-    help="Proof attempts per threshold question with --thresholds (30M units each).",
-)
+@threshold_probes_option("Proof attempts per threshold question with --thresholds (30M units each).")
 @click.option(
     "--threshold-question",
     "threshold_questions",
@@ -247,42 +262,18 @@ def _question_ids(text: str) -> tuple[str, ...] | None:
 @click.option(
     "--examples", type=click.IntRange(min=1), default=None, help="Search examples per invariant (default 200)."
 )
-@click.option(
-    "--findings-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path(".solvent/findings"),
-    show_default=True,
-    help="Counterexample database, as for check: OLD's saved stories are replayed on NEW too.",
+@findings_dir_option("Counterexample database, as for check: OLD's saved stories are replayed on NEW too.")
+@prove_budget_option(
+    "z3 effort per version, as for check (default 60M, or 0 with --no-search): invariants newly proved or lost."
 )
-@click.option(
-    "--prove-budget",
-    type=Units(minimum=0),
-    default=None,
-    metavar="UNITS",
-    help="z3 effort per version, as for check (default 60M, or 0 with --no-search): invariants newly proved or lost.",
-)
-@click.option(
-    "--prove-effort",
-    type=Units(),
-    default="10M",
-    show_default=True,
-    metavar="UNITS",
-    help="At most this effort per z3 question within the budget, building the question included.",
-)
+@prove_effort_option
 @click.option(
     "--thresholds",
     "with_thresholds",
     is_flag=True,
     help="Also find the thresholds of both versions and show those that moved.",
 )
-@click.option(
-    "--threshold-probes",
-    type=click.IntRange(min=0, max=10_000),
-    default=40,
-    show_default=True,
-    metavar="N",
-    help="Proof attempts per threshold question with --thresholds.",
-)
+@threshold_probes_option("Proof attempts per threshold question with --thresholds.")
 @click.option(
     "--threshold-question",
     "threshold_questions",
@@ -366,24 +357,11 @@ def diff(
 @click.option(
     "--examples", type=click.IntRange(min=1), default=None, help="Search examples per invariant (default 200)."
 )
-@click.option(
-    "--prove-budget",
-    type=Units(minimum=0),
-    default=None,
-    metavar="UNITS",
-    help="z3 effort per preset, as for check (default 60M, or 0 with --no-search).",
-)
+@prove_budget_option("z3 effort per preset, as for check (default 60M, or 0 with --no-search).")
 @click.option(
     "--thresholds", "with_thresholds", is_flag=True, help="Also find every preset's thresholds (minutes per preset)."
 )
-@click.option(
-    "--threshold-probes",
-    type=click.IntRange(min=0, max=10_000),
-    default=40,
-    show_default=True,
-    metavar="N",
-    help="Proof attempts per threshold question with --thresholds.",
-)
+@threshold_probes_option("Proof attempts per threshold question with --thresholds.")
 def gallery(
     out_dir: Path,
     search: bool,
@@ -488,20 +466,8 @@ def presets() -> None:
 @click.option(
     "--examples", type=click.IntRange(min=1), default=None, help="Search examples per invariant (default 200)."
 )
-@click.option(
-    "--prove-budget",
-    type=Units(minimum=0),
-    default=None,
-    metavar="UNITS",
-    help="z3 effort per policy, as for check (default 60M, or 0 with --no-search).",
-)
-@click.option(
-    "--findings-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path(".solvent/findings"),
-    show_default=True,
-    help="Counterexample database, as for check.",
-)
+@prove_budget_option("z3 effort per policy, as for check (default 60M, or 0 with --no-search).")
+@findings_dir_option("Counterexample database, as for check.")
 def tradeoffs(
     policies: tuple[str, ...], search: bool, examples: int | None, prove_budget: int | None, findings_dir: Path
 ) -> None:
