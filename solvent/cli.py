@@ -1,7 +1,10 @@
 """The ``solvent`` command line.
 
 Exit codes: 0 every property holds (or fails only as the policy accepts), 1 a property fails,
-2 bad input (the message names the file, the field and what was expected).
+2 bad input (the message names the file, the field and what was expected), 3 a proof or
+threshold left undecided (``prove``, ``thresholds``), 4 an internal error: Solvent broke one of its
+own guarantees (z3 and the engine disagree, or a replayed story breaks a claim z3 proved for a
+scope that covers it). An internal error is a bug to report, never a verdict about the policy.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import click
 
 from solvent.reports.formats import FORMATS, ReportCommand
 
-EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 4
 
 
 def _bad_input(message: str) -> None:
@@ -110,7 +113,25 @@ def threshold_probes_option(help: str):
     )
 
 
-@click.group()
+class _Solvent(click.Group):
+    """The command group; an internal error stops the run loudly, with its own exit code."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        from solvent.rules.ledger import InternalError
+
+        try:
+            return super().invoke(ctx)
+        except InternalError as exc:
+            click.echo(
+                f"solvent: INTERNAL ERROR ({type(exc).__name__}): {exc}\n"
+                "This is a bug in Solvent, not a verdict about the policy: no result of this run can be trusted. "
+                "Please report it with the command line above.",
+                err=True,
+            )
+            sys.exit(EXIT_INTERNAL)
+
+
+@click.group(cls=_Solvent)
 @click.version_option(package_name="solvent")
 def main() -> None:
     """Check a perpetual-futures exchange's risk policy for failure modes."""
