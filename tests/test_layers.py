@@ -1,4 +1,4 @@
-"""The floors import only downward: rules < properties < solver < verdicts < reports < cli.
+"""The floors import only downward: rules < properties < solver < simulation < verdicts < reports < cli.
 
 Any import of a higher floor, at module level or hidden inside a function, is a failure: the
 layering is what lets each floor be read, tested and trusted on its own (docs/model.md).
@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 #: each source folder, lowest first; ``solvent`` (the CLI, the pytest plugin) is the top
-FLOORS = ("rules", "properties", "solver", "verdicts", "reports", "solvent")
+FLOORS = ("rules", "properties", "solver", "simulation", "verdicts", "reports", "solvent")
 
 
 def _imports(path: Path) -> list[tuple[int, str]]:
