@@ -17,9 +17,10 @@ from solvent.rules.events import Event
 from solvent.rules.policy import Policy
 from solvent.simulation.outcome import PathOutcome, Tally
 from solvent.simulation.population import Population
+from solvent.simulation.scenario import UnrunnableScenario
 
 
-class SetupRejected(ValueError):
+class SetupRejected(UnrunnableScenario):
     """The policy refused an event that opens the book: the scenario cannot be run on it."""
 
 

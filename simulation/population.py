@@ -17,6 +17,7 @@ Draws are floats; what enters the engine is whole quanta and lots:
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 import attrs
@@ -28,7 +29,7 @@ from solvent.rules.contract import lot_value, to_engine
 from solvent.rules.events import Deposit, Event, Taker, Trade
 from solvent.rules.margin import initial_margin
 from solvent.rules.policy import Policy
-from solvent.simulation.scenario import BookSpec, Distribution, Fixed, LogNormal, Pareto, Uniform
+from solvent.simulation.scenario import BookSpec, Distribution, Fixed, LogNormal, Pareto, Uniform, UnrunnableScenario
 
 #: a drawn notional becomes whole lots rounded down: a trader never holds more than it drew
 SIZE_ROUNDING = Rounding.FLOOR
@@ -62,8 +63,10 @@ def draw(dist: Distribution, rng: np.random.Generator, n: int) -> np.ndarray:
     raise TypeError(f"not a distribution: {dist!r}")
 
 
-def _exact(x: float) -> Fraction:
+def _exact(x: float, what: str) -> Fraction:
     """A finite float draw, exactly (a float is a dyadic rational)."""
+    if not math.isfinite(x) or x <= 0:
+        raise UnrunnableScenario(f"a drawn {what} is {x}: the distribution's tail is too heavy (set 'cap')")
     return Fraction(float(x))
 
 
@@ -90,9 +93,9 @@ def populate(policy: Policy, spec: BookSpec, start: int, rng: np.random.Generato
     deposits: dict[str, int] = {}
     capped, maker_lots, maker_peak, maker_fees = 0, 0, 0, 0
     for name, is_long, notional, leverage in zip(names, longs, notionals, leverages, strict=True):
-        value = _exact(notional)
+        value = _exact(notional, "size")
         lots = max(div(value.numerator, value.denominator * mark, rounding=SIZE_ROUNDING), 1)
-        drawn = _exact(leverage)
+        drawn = _exact(leverage, "leverage")
         collateral = div(lots * mark * drawn.denominator, drawn.numerator, rounding=COLLATERAL_ROUNDING)
         floor = initial_margin(policy.margin, policy.rounding, lots, mark) + _fee(
             policy, lots * mark, policy.fees.taker_ppm

@@ -36,7 +36,16 @@ import numpy as np
 
 from solvent.rules.arith import Rounding, div
 from solvent.simulation.candles import Candle, CandleSeries
-from solvent.simulation.scenario import CandleMode, Candles, Garch, Gbm, Merton, PathSpec, PriceModel
+from solvent.simulation.scenario import (
+    CandleMode,
+    Candles,
+    Garch,
+    Gbm,
+    Merton,
+    PathSpec,
+    PriceModel,
+    UnrunnableScenario,
+)
 
 #: a drawn price rounds to the nearest whole quote quantum per lot (ties to even): unbiased
 PRICE_ROUNDING = Rounding.HALF_EVEN
@@ -44,7 +53,7 @@ PRICE_ROUNDING = Rounding.HALF_EVEN
 MAX_PRICE = 10**15
 
 
-class PriceError(ValueError):
+class PriceError(UnrunnableScenario):
     """A price path that cannot be priced in whole quanta (the model overflowed)."""
 
 

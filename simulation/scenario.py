@@ -24,6 +24,11 @@ MAX_TRADERS = 100_000
 MAX_STEPS = 1_000_000
 
 
+class UnrunnableScenario(ValueError):
+    """A valid scenario that cannot be run as drawn (a model that overflows, a draw too large for
+    the engine, an opening the policy refuses): bad input, reported as such."""
+
+
 def _is_number(value: Any) -> bool:
     """An exact finite number from TOML: an int or a Fraction (a TOML float), never a bool."""
     return type(value) in (int, Fraction)

@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from solvent.reports.formats import FORMATS, ReportCommand
+from solvent.simulate_command import simulate
 
 EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 4
 
@@ -786,6 +787,9 @@ def thresholds(
         Path(json_path).write_text(json.dumps(to_json(resolved, results), indent=2) + "\n", encoding="utf-8")
     exit_unknown = 3
     sys.exit(EXIT_OK if all(t.status in DECIDED for t in results) else exit_unknown)
+
+
+main.add_command(simulate)  # Monte Carlo stress (solvent.simulate_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,108 @@
+"""``solvent simulate``: the report, exported stories that ``solvent replay`` runs, and bad input
+(exit 2, a message naming the file, field or line and the expected form, nothing written)."""
+
+import json
+import shlex
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sim_base import BASE
+from test_sim_outcomes import CRASH, CRASH_CSV
+
+from solvent.cli import main
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+class TestReport:
+    def test_text_and_json(self, write, tmp_path: Path) -> None:
+        scenario = str(write())
+        done = invoke("simulate", "binance", "--scenario", scenario, "--paths", "6")
+        assert done.exit_code == 0, done.output
+        assert "policy binance, scenario small: 6 paths (seed 11)" in done.output
+        assert "probability that" in done.output and "VaR 99%" in done.output
+        out = tmp_path / "r.json"
+        done = invoke(
+            "simulate", "binance", "--scenario", scenario, "--paths", "6", "--format", "json", "--output", str(out)
+        )
+        assert done.exit_code == 0, done.output
+        data = json.loads(out.read_text())
+        assert data["schema"] == "solvent.simulation/1" and len(data["per_path"]) == 6
+        assert isinstance(data["summary"]["tails"]["bad_debt_quote"]["var_95"]["value"], int)
+
+
+class TestExport:
+    def test_the_printed_replay_command_replays_the_failure(self, write, tmp_path: Path) -> None:
+        scenario = str(write(CRASH, **{"crash.csv": CRASH_CSV}))
+        out = tmp_path / "stories"
+        done = invoke(
+            "simulate", "binance", "--scenario", scenario, "--paths", "2", "--export", str(out), "--export-max", "1"
+        )
+        assert done.exit_code == 0, done.output
+        commands = [line.removeprefix("replay: ") for line in done.output.splitlines() if line.startswith("replay: ")]
+        assert commands, done.output
+        for command in commands:
+            args = shlex.split(command)
+            assert args[:2] == ["solvent", "replay"]
+            replayed = invoke(*args[1:])
+            assert replayed.exit_code == 1, replayed.output
+            assert "<- fails here" in replayed.output
+
+
+def bad(*args: str) -> str:
+    done = invoke("simulate", *args)
+    assert done.exit_code == 2, done.output
+    assert "Traceback" not in done.output
+    return done.output
+
+
+class TestBadInput:
+    def test_a_missing_field(self, write, tmp_path: Path) -> None:
+        out = tmp_path / "r.json"
+        path = write(BASE.replace("traders = 3\n", ""))
+        message = bad("binance", "--scenario", str(path), "--output", str(out))
+        assert f"{path}: 1 error(s)\n  'traders' is required @ $.book (line 4)" in message
+        assert not out.exists()
+
+    def test_a_wrong_type(self, write) -> None:
+        path = write(BASE.replace("sigma = 0.5", 'sigma = "wide"'))
+        assert "'sigma' must be a finite number: 'wide' @ $.book.size.sigma (line 12)" in bad(
+            "binance", "--scenario", str(path)
+        )
+
+    def test_non_monotone_csv_timestamps(self, write, tmp_path: Path) -> None:
+        out = tmp_path / "r.json"
+        path = write(CRASH, **{"crash.csv": CRASH_CSV.replace("\n2,", "\n0,")})
+        message = bad("binance", "--scenario", str(path), "--output", str(out))
+        assert "crash.csv:3: 'time' must be later than line 2's (1): 0 (candles in increasing time order)" in message
+        assert not out.exists()
+
+    def test_a_missing_csv_column(self, write) -> None:
+        path = write(CRASH, **{"crash.csv": "time,open,high,close\n1,1,1,1\n"})
+        assert "missing column(s) 'low'" in bad("binance", "--scenario", str(path))
+
+    def test_a_non_positive_csv_price(self, write) -> None:
+        path = write(CRASH, **{"crash.csv": CRASH_CSV.replace("5000,5000", "-5,5000")})
+        assert "crash.csv:3: 'low' must be a finite number > 0: '-5'" in bad("binance", "--scenario", str(path))
+
+    def test_a_missing_csv_file(self, write) -> None:
+        assert "cannot read the CSV of candles" in bad("binance", "--scenario", str(write(CRASH)))
+
+    def test_slippage_on_a_policy_that_does_not_close_at_market(self, write) -> None:
+        path = write(BASE + "\n[liquidation]\nslippage_ppm = 5000\n")
+        assert (
+            "'slippage_ppm' needs a policy whose liquidation executes at market: bitmex closes at 'bankruptcy'"
+            in bad("bitmex", "--scenario", str(path))
+        )
+
+    def test_a_malformed_executor(self, write) -> None:
+        assert "'--executor' must be dask://HOST:PORT: 'tcp://x'" in bad(
+            "binance", "--scenario", str(write()), "--executor", "tcp://x"
+        )
+
+    @pytest.mark.parametrize("until", ["0", "nan", "2"])
+    def test_an_impossible_until(self, write, until: str) -> None:
+        bad("binance", "--scenario", str(write()), "--until", until)

@@ -1,0 +1,99 @@
+"""Simulated outcomes at their boundaries, read off the exact engine, and the run's determinism."""
+
+from concurrent.futures import ProcessPoolExecutor
+
+import pytest
+from sim_base import BASE
+
+from solvent.reports.simulation import render_json
+from solvent.rules.presets import load_preset
+from solvent.simulation import stats
+from solvent.simulation.paths import build
+from solvent.simulation.run import prepare, run_chunk, simulate
+
+BINANCE = load_preset("binance")
+FLAT = BASE.replace("volatility = 0.8", "volatility = 0")
+#: every trader long at 10x, then one candle that halves the price: each is bankrupt
+CRASH = (
+    BASE.replace("long_share = 0.5", "long_share = 1")
+    .replace('distribution = "uniform"\nlow = 2\nhigh = 10', 'distribution = "fixed"\nvalue = 10')
+    .replace('model = "gbm"\nstart = 10000\nvolatility = 0.8', 'model = "candles"\nfile = "crash.csv"')
+    .replace("steps = 6\n", "")
+    .replace("cadence = 2", "cadence = 1")
+)
+CRASH_CSV = "time,open,high,low,close\n1,10000,10000,10000,10000\n2,10000,10000,5000,5000\n"
+
+
+class TestBoundaries:
+    def test_a_flat_price_liquidates_nobody(self, write) -> None:
+        result = simulate(prepare(BINANCE, write(FLAT)), paths=10, seed=1)
+        assert {o.liquidations for o in result.outcomes} == {0}
+        assert {o.bad_debt_quote for o in result.outcomes} == {0}
+        assert result.summary["probabilities"]["bad_debt"]["count"] == 0
+        assert result.summary["tails"]["fund_drawdown_quote"]["var_99"]["value"] == 0
+
+    def test_a_certain_crash_bankrupts_every_path(self, write) -> None:
+        result = simulate(prepare(BINANCE, write(CRASH, **{"crash.csv": CRASH_CSV})), paths=8, seed=1)
+        p = result.summary["probabilities"]["bad_debt"]
+        assert (p["count"], p["paths"], p["value"], p["high"]) == (8, 8, 1.0, 1.0)
+        # three traders long at 10x, each loses half its notional: five times its collateral
+        assert {o.liquidations for o in result.outcomes} == {3}
+        assert all(o.bankruptcies == 3 and o.bad_debt_quote > 0 for o in result.outcomes)
+
+    def test_the_fund_pays_what_the_ledger_says(self, write) -> None:
+        result = simulate(prepare(BINANCE, write(CRASH, **{"crash.csv": CRASH_CSV})), paths=4, seed=1)
+        for o in result.outcomes:
+            assert o.fund_start_quote - o.fund_end_quote <= o.fund_paid_quote
+            assert o.fund_drawdown_quote == o.fund_start_quote - o.fund_min_quote
+
+
+class TestDeterminism:
+    def test_a_path_depends_only_on_its_seed_and_index(self, write) -> None:
+        prepared = prepare(BINANCE, write())
+        assert run_chunk(prepared, 5, [3]) == run_chunk(prepared, 5, range(6))[3:4]
+        assert build(prepared, 5, 3).prices != build(prepared, 5, 4).prices
+
+    def test_same_seed_same_json_and_another_seed_differs(self, write) -> None:
+        prepared = prepare(BINANCE, write())
+        a, b = (render_json(simulate(prepared, paths=12, seed=3, batch=5)) for _ in range(2))
+        assert a == b
+        assert render_json(simulate(prepared, paths=12, seed=4, batch=5)) != a
+
+    def test_two_worker_processes_give_the_same_json_as_one(self, write) -> None:
+        prepared = prepare(BINANCE, write())
+        alone = render_json(simulate(prepared, paths=12, seed=3, batch=6, chunk=2))
+        with ProcessPoolExecutor(max_workers=2) as pool:
+            pooled = render_json(simulate(prepared, paths=12, seed=3, batch=6, chunk=2, executor=pool))
+        assert pooled == alone
+
+    def test_until_stops_by_counts(self, write) -> None:
+        """Nothing happens on a flat path, so every probability is 0/n with Wilson upper bound
+        z²/(n + z²): above 0.1 at 30 paths (0.113), below it at 40 (0.088)."""
+        result = simulate(prepare(BINANCE, write(FLAT)), paths=100, seed=1, until=0.1, batch=10)
+        assert (len(result.outcomes), result.batches) == (40, 4)
+        assert "at most 0.1 wide after 40 paths" in result.stopped
+
+
+class TestStats:
+    def test_wilson_at_the_edges(self) -> None:
+        assert stats.wilson(0, 40)[0] == 0.0
+        assert stats.wilson(40, 40)[1] == 1.0
+        low, high = stats.wilson(5, 10)
+        assert (round(low, 4), round(high, 4)) == (0.2366, 0.7634)
+
+    def test_a_quantile_is_an_order_statistic_with_a_binomial_interval(self) -> None:
+        values = list(range(1, 1001))
+        q = stats.quantile(values, 0.95)
+        assert q["value"] == 950
+        # B ~ Bin(1000, 0.95): sd 6.9, so about ±13 ranks around 950
+        assert q["covered"] and 934 <= q["low"] < 950 < q["high"] <= 966
+
+    def test_expected_shortfall_is_the_tail_mean(self) -> None:
+        values = list(range(1, 101))
+        es = stats.shortfall(values, 0.95, seed=0, key=0)
+        assert (es["sum"], es["count"], es["value"]) == (sum(range(95, 101)), 6, 98)
+        assert es["low"] <= 98 <= es["high"]
+
+    @pytest.mark.parametrize("n", [1, 3])
+    def test_too_few_paths_says_so(self, n: int) -> None:
+        assert stats.quantile(list(range(n)), 0.99)["covered"] is False
