@@ -1,0 +1,45 @@
+"""The same run on a Dask cluster: identical JSON to one local worker and to two worker processes."""
+
+from concurrent.futures import ProcessPoolExecutor
+
+import pytest
+from click.testing import CliRunner
+
+from solvent.cli import main
+from solvent.reports.simulation import render_json
+from solvent.rules.presets import load_preset
+from solvent.simulation.run import prepare, simulate
+
+distributed = pytest.importorskip(
+    "distributed", reason="Dask distributed is not installed (pip install 'solvent[dask]' or '.[test]')"
+)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, protocol="tcp", host="127.0.0.1", dashboard_address=None
+    ) as c:
+        yield c
+
+
+def test_a_local_cluster_gives_the_same_json_as_one_and_two_local_workers(cluster, write) -> None:
+    prepared = prepare(load_preset("binance"), write())
+    run = {"paths": 10, "seed": 9, "batch": 5, "chunk": 2}
+    alone = render_json(simulate(prepared, **run))
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        pooled = render_json(simulate(prepared, executor=pool, **run))
+    with distributed.Client(cluster) as client:
+        on_dask = render_json(simulate(prepared, executor=client.get_executor(), **run))
+    assert alone == pooled == on_dask
+
+
+def test_the_command_line_reaches_the_scheduler(cluster, write, tmp_path) -> None:
+    address = cluster.scheduler_address.removeprefix("tcp://")
+    args = ["simulate", "binance", "--scenario", str(write()), "--paths", "4", "--format", "json"]
+    local = CliRunner().invoke(main, [*args, "--output", str(tmp_path / "local.json")])
+    remote = CliRunner().invoke(
+        main, [*args, "--output", str(tmp_path / "dask.json"), "--executor", f"dask://{address}"]
+    )
+    assert (local.exit_code, remote.exit_code) == (0, 0), remote.output
+    assert (tmp_path / "local.json").read_text() == (tmp_path / "dask.json").read_text()
