@@ -35,21 +35,24 @@ class TestReport:
 
 
 class TestExport:
-    def test_the_printed_replay_command_replays_the_failure(self, write, tmp_path: Path) -> None:
+    @pytest.mark.parametrize(("policy", "invariant"), [("binance", "no-haircut"), ("backpack", "no-negative-equity")])
+    def test_the_printed_replay_command_replays_the_failure(self, write, tmp_path: Path, policy, invariant) -> None:
+        """On Binance the crash's deficits reach ADL (winners pay); on Backpack they stay as debt."""
         scenario = str(write(CRASH, **{"crash.csv": CRASH_CSV}))
         out = tmp_path / "stories"
         done = invoke(
-            "simulate", "binance", "--scenario", scenario, "--paths", "2", "--export", str(out), "--export-max", "1"
+            "simulate", policy, "--scenario", scenario, "--paths", "2", "--export", str(out), "--export-max", "1"
         )
         assert done.exit_code == 0, done.output
         commands = [line.removeprefix("replay: ") for line in done.output.splitlines() if line.startswith("replay: ")]
         assert commands, done.output
+        assert all(c.endswith(f"-{invariant}.json") for c in commands), commands
         for command in commands:
             args = shlex.split(command)
             assert args[:2] == ["solvent", "replay"]
             replayed = invoke(*args[1:])
             assert replayed.exit_code == 1, replayed.output
-            assert "<- fails here" in replayed.output
+            assert f"invariant {invariant}" in replayed.output and "<- fails here" in replayed.output
 
 
 def bad(*args: str) -> str:
