@@ -47,6 +47,9 @@ TAILS = {
 }
 LEVELS = (0.95, 0.99)
 DEFAULT_BATCH = 100
+#: a batch is cut into this many chunks (unless told the chunk size): enough to keep a few
+#: workers busy to the end of the batch, few enough that each chunk outweighs its dispatch
+CHUNKS_PER_BATCH = 8
 
 
 def prepare(policy: Policy, scenario_path: str | Path) -> Prepared:
@@ -116,10 +119,9 @@ def simulate(
     """Run up to ``paths`` paths (all of them unless ``until`` stops the run earlier)."""
     outcomes: list[PathOutcome] = []
     batches, stopped = 0, f"ran the {paths:,} paths asked"
-    size = chunk or max(1, math.ceil(batch / 8))
     while len(outcomes) < paths:
         start, stop = len(outcomes), min(len(outcomes) + batch, paths)
-        chunks = _chunks(start, stop, size)
+        chunks = _chunks(start, stop, chunk or max(1, math.ceil((stop - start) / CHUNKS_PER_BATCH)))
         if executor is None:
             rows = [r for c in chunks for r in run_chunk(prepared, seed, c, engine)]
         else:

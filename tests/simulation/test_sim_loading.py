@@ -1,6 +1,7 @@
 """Scenario files and CSVs of candles: what loads, and every refusal's whole message."""
 
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from sim_base import BASE
@@ -8,6 +9,8 @@ from sim_base import BASE
 from solvent.simulation.candles import load_candles
 from solvent.simulation.loading import ScenarioError, line_of, loads_scenario
 from solvent.simulation.scenario import Gbm, LogNormal, Uniform
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "simulation"
 
 
 def errors(text: str) -> list[str]:
@@ -142,3 +145,15 @@ class TestCandles:
             "Time,Open,High,Low,Close,Volume\n2024-01-01T00:00:00Z,1,2,1,2,9\n2024-01-01T01:00:00Z,2,2,1,1,9\n"
         )
         assert len(load_candles(tmp_path / "c.csv").candles) == 2
+
+
+class TestExamples:
+    @pytest.mark.parametrize("name", ["crash-day.toml", "candles-bootstrap.toml"])
+    def test_the_bundled_scenarios_load_and_run(self, name: str) -> None:
+        from solvent.rules.presets import load_preset
+        from solvent.simulation.run import prepare, simulate
+
+        prepared = prepare(load_preset("binance"), EXAMPLES / name)
+        assert prepared.scenario.name == name.removesuffix(".toml")
+        result = simulate(prepared, paths=1, seed=prepared.scenario.seed)
+        assert result.outcomes[0].mark_events == prepared.scenario.path.steps * prepared.scenario.path.cadence
