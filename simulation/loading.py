@@ -118,11 +118,17 @@ def line_of(text: str, path: str) -> int | None:
     return None
 
 
+_UNKNOWN = re.compile(r"^unknown key '([A-Za-z0-9_\-]+)'")
+
+
 def _with_line(error: str, text: str) -> str:
+    """The error with the line of its path (an unknown key: the key's own line)."""
     match = _PATH.search(error)
     if match is None:
         return error
-    line = line_of(text, match[1].lstrip("."))
+    unknown = _UNKNOWN.match(error)
+    path = match[1].lstrip(".") + (f".{unknown[1]}" if unknown else "")
+    line = line_of(text, path)
     return error if line is None else f"{error} (line {line})"
 
 

@@ -76,8 +76,12 @@ class Tally:
     outcome: dict[str, Any] = attrs.Factory(dict)
     haircut_by: dict[str, int] = attrs.Factory(dict)
     fund_peak: int = 0
+    payers: frozenset[str] = frozenset()
+    fund: str = ""
 
     def start(self, book: Book) -> None:
+        self.payers = frozenset(a.name for a in _payers_of(book))
+        self.fund = book.role(Role.INSURANCE_FUND).name
         fund = book.role(Role.INSURANCE_FUND).cash_quote
         self.fund_peak = fund
         self.outcome.update(fund_start_quote=fund, fund_end_quote=fund, fund_min_quote=fund)
@@ -100,12 +104,10 @@ class Tally:
     def _transfers(self, at: int, step: Step) -> None:
         o = self.outcome
         bankrupt = {x.account for x in step.outcomes if isinstance(x, Bankrupt)}
-        payers = _payers(step.after)
-        fund = step.after.role(Role.INSURANCE_FUND).name
         for t in step.transfers:
-            if t.reason is Reason.INSURANCE_FUND and t.source == fund:
+            if t.reason is Reason.INSURANCE_FUND and t.source == self.fund:
                 o["fund_paid_quote"] = o.get("fund_paid_quote", 0) + t.amount_quote
-            if t.reason not in HAIRCUT_REASONS or t.source in bankrupt or t.source not in payers:
+            if t.reason not in HAIRCUT_REASONS or t.source in bankrupt or t.source not in self.payers:
                 continue
             o["haircut_quote"] = o.get("haircut_quote", 0) + t.amount_quote
             self.haircut_by[t.source] = self.haircut_by.get(t.source, 0) + t.amount_quote
@@ -158,10 +160,6 @@ class Tally:
 
 def _payers_of(book: Book) -> Iterable[Any]:
     return (a for a in book.accounts if a.is_trader or a.role is Role.LIQUIDITY)
-
-
-def _payers(book: Book) -> frozenset[str]:
-    return frozenset(a.name for a in _payers_of(book))
 
 
 def _below_zero(policy: Policy, traders: Iterable[Any]) -> bool:
