@@ -5,7 +5,10 @@ from concurrent.futures import ProcessPoolExecutor
 import pytest
 from sim_base import BASE
 
+from solvent.properties import catalog
+from solvent.properties.search import first_violation
 from solvent.reports.simulation import render_json
+from solvent.rules.engine import run
 from solvent.rules.presets import load_preset
 from solvent.simulation import stats
 from solvent.simulation.paths import build
@@ -45,6 +48,29 @@ class TestBoundaries:
         for o in result.outcomes:
             assert o.fund_start_quote - o.fund_end_quote <= o.fund_paid_quote
             assert o.fund_drawdown_quote == o.fund_start_quote - o.fund_min_quote
+
+    def test_a_finer_cadence_liquidates_before_the_gap_bankrupts(self, write) -> None:
+        """The same halving candle: seen once (cadence 1) it gaps every 10x long past zero; seen
+        in 5% steps (cadence 30) the sweep closes each trader on the way down, with no deficit."""
+        fine = CRASH.replace("cadence = 1", "cadence = 30")
+        coarse = simulate(prepare(BINANCE, write(CRASH, **{"crash.csv": CRASH_CSV})), paths=3, seed=1)
+        smooth = simulate(prepare(BINANCE, write(fine, **{"crash.csv": CRASH_CSV})), paths=3, seed=1)
+        assert [o.liquidations for o in smooth.outcomes] == [o.liquidations for o in coarse.outcomes] == [3, 3, 3]
+        assert all(o.bad_debt_quote > 0 for o in coarse.outcomes)
+        assert [o.bad_debt_quote for o in smooth.outcomes] == [0, 0, 0]
+
+    @pytest.mark.parametrize("preset", ["bitmex", "drift", "gmx-v2"])
+    def test_a_flat_price_liquidates_nobody_on_any_contract(self, write, preset: str) -> None:
+        result = simulate(prepare(load_preset(preset), write(FLAT)), paths=3, seed=1)
+        assert {o.liquidations for o in result.outcomes} == {0}
+
+    def test_every_step_of_a_simulated_path_conserves_money(self, write) -> None:
+        """The exported story of a crash path, judged step by step by the catalog's conservation."""
+        prepared = prepare(BINANCE, write(CRASH, **{"crash.csv": CRASH_CSV}))
+        path = build(prepared, 1, 0)
+        steps = run(prepared.policy, path.population.book, path.events)
+        assert first_violation(prepared.policy, catalog.get("conservation"), steps) is None
+        assert first_violation(prepared.policy, catalog.get("no-haircut"), steps) is not None
 
 
 class TestDeterminism:
