@@ -32,7 +32,8 @@ class PathOutcome:
 
     ``*_event`` fields are 0-based indices into the path's events (setup included) of the first
     step that left a trader below zero, or made a winner pay for someone else's deficit: where a
-    story of this path fails ``no-negative-equity`` or ``no-haircut``.
+    story of this path fails ``no-negative-equity`` or ``no-haircut``. ``fund_exhausted_mark`` is
+    the 0-based mark event at which the insurance fund was first exhausted (the survival curve).
     """
 
     index: int
@@ -48,6 +49,7 @@ class PathOutcome:
     fund_drawdown_quote: int = 0
     fund_paid_quote: int = 0
     fund_exhausted: bool = False
+    fund_exhausted_mark: int | None = None
     adl: bool = False
     adl_quote: int = 0
     socialized: bool = False
@@ -93,6 +95,8 @@ class Tally:
         if step.transfers or step.outcomes:
             self._transfers(at, step)
             self._outcomes(step)
+            if o.get("fund_exhausted") and o.get("fund_exhausted_mark") is None:
+                o["fund_exhausted_mark"] = o["mark_events"] - 1
         fund = step.after.role(Role.INSURANCE_FUND).cash_quote
         self.fund_peak = max(self.fund_peak, fund)
         o["fund_end_quote"] = fund

@@ -71,7 +71,7 @@ class Width(click.FloatRange):
     metavar="dask://HOST:PORT",
     help="Run paths on a Dask scheduler instead.",
 )
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the report here.")
 @click.option(
     "--export",
@@ -106,6 +106,7 @@ def simulate(
     fund exhaustion, ADL, socialized loss and negative balances, liquidations at risk and bad debt.
     The same seed gives the same report for any --workers or --executor."""
     from solvent.reports.simulation import render_json, render_text
+    from solvent.reports.simulation_html import render_html
     from solvent.rules.loading import PolicyError
     from solvent.simulation.executors import ExecutorError, executor_for
     from solvent.simulation.export import export, worst_first
@@ -131,7 +132,7 @@ def simulate(
     if export_dir is not None:
         for outcome in worst_first(result.outcomes)[:export_max]:
             written += [str(p) for p in export(prepared, seed, outcome, export_dir)]
-    text = (render_json if fmt == "json" else render_text)(result, written)
+    text = {"json": render_json, "html": render_html, "text": render_text}[fmt](result, written)
     if output is None:
         click.echo(text, nl=False)
     else:

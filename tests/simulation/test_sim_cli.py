@@ -33,6 +33,19 @@ class TestReport:
         assert data["schema"] == "solvent.simulation/1" and len(data["per_path"]) == 6
         assert isinstance(data["summary"]["tails"]["bad_debt_quote"]["var_95"]["value"], int)
 
+    def test_html_with_three_plots_is_deterministic(self, write, tmp_path: Path) -> None:
+        scenario = str(write())
+        pages = []
+        for name in ("a.html", "b.html"):
+            out = str(tmp_path / name)
+            done = invoke(
+                "simulate", "binance", "--scenario", scenario, "--paths", "5", "--format", "html", "--output", out
+            )
+            assert done.exit_code == 0, done.output
+            pages.append((tmp_path / name).read_text())
+        assert pages[0] == pages[1]
+        assert pages[0].count("<svg") == 3 and "VaR 99%" in pages[0] and "insurance fund not yet exhausted" in pages[0]
+
 
 class TestExport:
     @pytest.mark.parametrize(("policy", "invariant"), [("binance", "no-haircut"), ("backpack", "no-negative-equity")])

@@ -1,0 +1,142 @@
+"""A simulation as one self-contained HTML page: the tables of the text report and three inline SVG
+plots (the bad-debt distribution with its VaR lines, the insurance fund's survival curve, a fan of
+the price paths). Deterministic like the text and JSON (no time, no random ids), drawn with the
+story plots' SVG helpers (``solvent.reports.plots``)."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+import numpy as np
+
+from solvent.reports.plots import _line, _scale, _svg, _text, _ticks
+from solvent.reports.simulation import render_text
+from solvent.simulation.paths import streams
+from solvent.simulation.prices import price_path
+from solvent.simulation.run import Result
+
+HEIGHT = 220
+LEFT, RIGHT, TOP, BOTTOM = 70, 540, 20, 185
+BINS = 24
+#: at most this many paths' prices are redrawn for the fan
+FAN_PATHS = 500
+FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def _axes(y_label: str, x_label: str) -> list[str]:
+    return [
+        _line(LEFT, BOTTOM, RIGHT, BOTTOM, "#94a3b8"),
+        _line(LEFT, TOP, LEFT, BOTTOM, "#94a3b8"),
+        _text(LEFT - 60, TOP - 6, y_label, size=10),
+        _text(RIGHT, BOTTOM + 30, x_label, anchor="end", size=10),
+    ]
+
+
+def loss_distribution(values: Sequence[int], var95: int, var99: int) -> str:
+    """A histogram of bad debt per path, with the VaR lines."""
+    top = max(values) if values else 0
+    width = max(1, -(-top // BINS))
+    counts = [0] * BINS
+    for v in values:
+        counts[min(v // width, BINS - 1)] += 1
+    x = _scale(0, width * BINS, LEFT, RIGHT)
+    y = _scale(0, max(counts) or 1, BOTTOM, TOP)
+    body = _axes("paths", "bad debt per path (quote quanta)")
+    for i, c in enumerate(counts):
+        if c:
+            body.append(
+                f'<rect x="{x(i * width) + 1:.1f}" y="{y(c):.1f}" width="{x((i + 1) * width) - x(i * width) - 2:.1f}" '
+                f'height="{BOTTOM - y(c):.1f}" fill="#2563eb"><title>{c} paths from {i * width:,}</title></rect>'
+            )
+    for tick in _ticks(0, width * BINS):
+        body.append(_text(x(tick), BOTTOM + 14, f"{tick:,}", anchor="middle", size=9))
+    body.append(_text(LEFT - 6, TOP + 3, f"{max(counts):,}", anchor="end", size=9))
+    for row, (label, v, colour) in enumerate((("VaR 95%", var95, "#d97706"), ("VaR 99%", var99, "#dc2626"))):
+        body += [
+            _line(x(v), TOP, x(v), BOTTOM, colour, dash="4 3"),
+            _text(x(v) - 3, TOP + 10 + 12 * row, label, anchor="end", size=9, fill=colour),
+        ]
+    return _svg(HEIGHT, "bad debt per path", body)
+
+
+def fund_survival(exhausted_at: Sequence[int | None], marks: int) -> str:
+    """The share of paths whose insurance fund is not yet exhausted, after each mark event."""
+    n = len(exhausted_at)
+    down = sorted(m for m in exhausted_at if m is not None)
+    x = _scale(0, max(marks, 1), LEFT, RIGHT)
+    y = _scale(0, 1, BOTTOM, TOP)
+    points, alive, i = [f"{x(0):.1f},{y(1):.1f}"], n, 0
+    for t in range(marks):
+        while i < len(down) and down[i] == t:
+            alive, i = alive - 1, i + 1
+        points.append(f"{x(t + 1):.1f},{y(alive / n if n else 1):.1f}")
+    body = _axes("share of paths", "mark events")
+    body.append(f'<polyline points="{" ".join(points)}" fill="none" stroke="#2563eb" stroke-width="2"/>')
+    for share in (0, 0.5, 1):
+        body.append(_text(LEFT - 6, y(share) + 3, f"{share:.0%}", anchor="end", size=9))
+    body.append(_text(x(marks), BOTTOM + 14, f"{marks:,}", anchor="middle", size=9))
+    return _svg(HEIGHT, "insurance fund not yet exhausted", body)
+
+
+def price_fan(result: Result) -> str:
+    """Quantiles of the venue price across paths at each mark event, redrawn from the seeds."""
+    prepared = result.prepared
+    count = min(len(result.outcomes), FAN_PATHS)
+    paths = np.array(
+        [
+            price_path(prepared.scenario.prices, prepared.scenario.path, streams(result.seed, i)[1], prepared.series)
+            for i in range(count)
+        ],
+        dtype=np.float64,
+    )
+    start = prepared.start
+    bands = np.quantile(np.column_stack([np.full(count, start), paths]), FAN_QUANTILES, axis=0)
+    lo, hi = float(bands.min()), float(bands.max())
+    x = _scale(0, bands.shape[1] - 1, LEFT, RIGHT)
+    y = _scale(lo, hi, BOTTOM, TOP)
+    body = _axes("price (quanta per lot)", f"mark events ({count:,} paths)")
+
+    def edge(row: np.ndarray) -> list[str]:
+        return [f"{x(t):.1f},{y(v):.1f}" for t, v in enumerate(row)]
+
+    for (a, b), shade in (((0, 4), "#dbeafe"), ((1, 3), "#93c5fd")):
+        ring = edge(bands[a]) + list(reversed(edge(bands[b])))
+        body.append(f'<polygon points="{" ".join(ring)}" fill="{shade}" stroke="none"/>')
+    body.append(f'<polyline points="{" ".join(edge(bands[2]))}" fill="none" stroke="#1d4ed8" stroke-width="2"/>')
+    for tick in _ticks(lo, hi):
+        body.append(_text(LEFT - 6, y(tick) + 3, f"{tick:,}", anchor="end", size=9))
+    body.append(_text(RIGHT, TOP + 10, "median, 25–75%, 5–95%", anchor="end", size=9))
+    return _svg(HEIGHT, "price paths", body)
+
+
+def render_html(result: Result, exported: list[str] | None = None) -> str:
+    tails = result.summary["tails"]["bad_debt_quote"]
+    marks = max((o.mark_events for o in result.outcomes), default=0)
+    figures = [
+        (
+            "Bad debt per path",
+            loss_distribution(
+                [o.bad_debt_quote for o in result.outcomes], tails["var_95"]["value"], tails["var_99"]["value"]
+            ),
+        ),
+        ("Insurance fund survival", fund_survival([o.fund_exhausted_mark for o in result.outcomes], marks)),
+        ("Price paths", price_fan(result)),
+    ]
+    title = f"solvent simulate: {result.prepared.policy.name}, {result.prepared.scenario.name}"
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{html.escape(title)}</title>",
+        "<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#0f172a}"
+        "pre{font-size:12px;overflow-x:auto}figure{display:inline-block;margin:0 1em 1em 0}</style>",
+        "</head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+        *(f"<figure><figcaption>{html.escape(name)}</figcaption>{svg}</figure>" for name, svg in figures),
+        f"<pre>{html.escape(render_text(result, exported))}</pre>",
+        "</body></html>",
+    ]
+    return "\n".join(parts) + "\n"
+
+
+__all__ = ["fund_survival", "loss_distribution", "price_fan", "render_html"]
