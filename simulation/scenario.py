@@ -14,6 +14,7 @@ TOML layout: top-level ``name`` (required), ``description``, ``seed``, ``paths``
 from __future__ import annotations
 
 import enum
+import operator
 from fractions import Fraction
 from typing import Any
 
@@ -34,6 +35,9 @@ def _is_number(value: Any) -> bool:
     return type(value) in (int, Fraction)
 
 
+_COMPARISONS = ((">", operator.gt), (">=", operator.ge), ("<=", operator.le), ("<", operator.lt))
+
+
 def number(*, gt: Any = None, ge: Any = None, le: Any = None, lt: Any = None, default: Any = attrs.NOTHING) -> Any:
     """A real parameter within the given bounds: ``'<field>' must be <op> <bound>: <value>``."""
 
@@ -42,11 +46,8 @@ def number(*, gt: Any = None, ge: Any = None, le: Any = None, lt: Any = None, de
             return
         if not _is_number(value):
             raise ValueError(f"'{attribute.name}' must be a finite number: {_shown(value)}")
-        for op, bound, ok in ((">", gt, value > gt if gt is not None else True),
-                              (">=", ge, value >= ge if ge is not None else True),
-                              ("<=", le, value <= le if le is not None else True),
-                              ("<", lt, value < lt if lt is not None else True)):  # fmt: skip
-            if not ok:
+        for (op, holds), bound in zip(_COMPARISONS, (gt, ge, le, lt), strict=True):
+            if bound is not None and not holds(value, bound):
                 raise ValueError(f"'{attribute.name}' must be {op} {bound}: {_show(value)}")
 
     return attrs.field(default=default, validator=check)
