@@ -229,6 +229,47 @@ class StoryQuery:
         reason = last.reason if last.verdict is not Verdict.UNKNOWN else "; ".join(a.reason for a in tried)
         return attrs.evolve(last, stats=stats, reason=reason)
 
+    def check_staged(self, invariant: Invariant | None, stages: Sequence[tuple[str, int]], extra: Any = None) -> Answer:
+        """The obligation decided by ``stages`` in order, each ``(phase, units)``: ``"exact"``
+        (z3's nonlinear arithmetic in a child process) or ``"purified"`` (linear, with a few
+        refinement rounds whose lemmas stay for the later stages, all of ``Bounds.refinements`` in
+        the last stage); the first stage that decides
+        answers, and the units of every stage tried are counted. A threshold probe's schedule
+        (``solvent.solver.thresholds``): cheap stages of both kinds first, then larger ones, so a
+        question either phase decides quickly does not wait for the other's share. On an exact
+        query (nothing purified) every stage is the in-process check."""
+        key = _key(invariant)
+        name = obligation_name(invariant)
+        if key not in self.goals:
+            raise ValueError(f"this query was built without {name!r}: pass it in StoryQuery(..., obligations=...)")
+        goal = self.goals[key]
+        if z3.is_false(z3.simplify(goal)):
+            return Answer(Verdict.PROVED, QueryStats(name, "unsat (no symbolic case)", 0.0))
+        if extra is not None:
+            goal = z3.And(goal, extra)
+        started = time.perf_counter()
+        tried: list[Answer] = []
+        for i, (phase, units) in enumerate(stages):
+            if phase == "exact" and self.linearizer is not None:
+                tried.append(self._exact_check(name, key, invariant, extra, units))
+            else:
+                rounds = None if i == len(stages) - 1 else 6  # the last stage: every refinement round
+                tried.append(self._loop(name, goal, invariant, witness=False, budget=units, max_rounds=rounds))
+            if tried[-1].verdict is not Verdict.UNKNOWN:
+                break
+        if not tried:
+            return Answer(Verdict.UNKNOWN, QueryStats(name, "no stage", 0.0), "no stage was allowed")
+        last = tried[-1]
+        stats = attrs.evolve(
+            last.stats,
+            seconds=time.perf_counter() - started,
+            refinements=sum(a.stats.refinements for a in tried),
+            result=", then ".join(a.stats.result for a in tried),
+            units=sum(a.stats.units for a in tried),
+        )
+        reason = last.reason if last.verdict is not Verdict.UNKNOWN else "; ".join(a.reason for a in tried)
+        return attrs.evolve(last, stats=stats, reason=reason)
+
     def smaller(self, invariant: Invariant | None, answer: Answer, budget: int) -> tuple[Answer, bool]:
         """A counterexample of least Σ|x| over the book's and events' numbers, and whether it is
         proved least (every smaller bound was unsat) or only the least found within ``budget`` units."""

@@ -61,9 +61,10 @@ from solvent.rules.policy import Policy
 from solvent.rules.presets import resolve_policy
 from solvent.rules.waterfall import InsuranceFund
 from solvent.solver.bounds import Bounds
-from solvent.solver.effort import UNITS_PER_SECOND, fresh_context
+from solvent.solver.effort import UNITS_PER_SECOND, OutOfEffort, fresh_context
+from solvent.solver.query import StoryQuery
 from solvent.solver.refinement import replay
-from solvent.solver.verdicts import Counterexample, ProofResult, Verdict
+from solvent.solver.verdicts import TRIVIALLY, Counterexample, ObligationResult, ProofResult, QueryStats, Verdict
 
 DEFAULT_FUND_GAP_PPM = 200_000
 DEFAULT_LEVERAGE = 10
@@ -325,6 +326,8 @@ class Probe:
     verdict: Verdict
     seconds: float
     reason: str = ""
+    #: the units the probe spent (``solvent.solver.effort``): the same on any machine
+    units: int = 0
 
 
 @attrs.frozen
@@ -522,20 +525,91 @@ class Bisection:
         return ThresholdStatus.BOUNDED
 
 
-def _probe(question: Question, policy: Policy, bounds: Bounds, state: Bisection, value: int) -> Bisection:
-    """One proof attempt at ``value``; a refutation is carried as far toward safety as its story
-    still breaks the claim (:func:`_reached`). Conflicting assumptions are an error, not a probe."""
-    from solvent.solver.prove import prove
+#: A probe's schedule: after the build and the witness, its units go to these stages in turn, as
+#: (phase, share of what is left): z3's exact nonlinear arithmetic and the purified linear query
+#: with refinement, each first with a small share, then larger ones, the last stage taking the
+#: rest. Measured (benchmarks/bench_thresholds.py): near a boundary either phase may be the one
+#: that decides, the exact one usually within a few hundred thousand units, the purified one
+#: sometimes spending millions on spurious models first; a fixed third for the purified phase
+#: first (``StoryQuery.check_obligation``'s portfolio) made most probes wait for it. Counts only.
+STAGES = (("exact", 32), ("purified", 32), ("exact", 8), ("purified", 8), ("exact", 4))
 
+
+def stages(units: int) -> list[tuple[str, int]]:
+    """The stages of a probe with ``units`` left (:data:`STAGES`, then the purified phase with the rest)."""
+    out = [(phase, max(units // share, 1)) for phase, share in STAGES]
+    return out + [("purified", max(units - sum(u for _, u in out), 1))]
+
+
+def _decide(s: Setup) -> tuple[ProofResult, int | None]:
+    """One probe: the claim at one value, decided on one symbolic book of ``s.bounds.accounts``
+    traders (the engine's own ``transition`` on z3 terms, as :func:`solvent.solver.prove.prove`
+    runs it), staged by :func:`stages` within ``s.bounds.effort``; and the refuting model's total
+    magnitude Σ|x| (for :func:`_smallest`). A refutation is a story replayed on the concrete engine.
+
+    Unlike ``prove``, no smaller books are tried first: a probe near a boundary is rarely refuted
+    more cheaply on fewer traders (Binance's safe move one ppm beyond: one trader spent its quarter
+    of the effort undecided, two traders refuted in 0.6M units), and a proof needs N itself."""
+    from solvent.solver.prove import BOUNDED, PURIFIED, scope_of
+
+    bounds = s.bounds
+    scope = scope_of(bounds)
+    base = ProofResult(s.policy.name, s.claim.id, Verdict.UNKNOWN, scope, 0.0, BOUNDED)
+    try:
+        query = StoryQuery(s.policy, s.claim, bounds, obligations=(s.claim,))
+    except OutOfEffort as stop:
+        stats = QueryStats("build", "out of effort", 0.0, units=stop.limit)
+        return attrs.evolve(base, reason=stop.reason, queries=(stats,)), None
+    method = BOUNDED + ("" if query.exact else PURIFIED)
+    queries = [QueryStats("build", "built", query.build_seconds, units=query.build_units)]
+    witness = query.check_assumptions()
+    queries.append(witness.stats)
+    base = attrs.evolve(base, method=method, assumptions=tuple(a.name for a in query.assumptions))
+    if witness.verdict is Verdict.VACUOUS:
+        return attrs.evolve(
+            base,
+            verdict=Verdict.VACUOUS,
+            reason=witness.reason,
+            conflicting=witness.conflicting,
+            queries=tuple(queries),
+        ), None
+    if witness.verdict is not Verdict.WITNESSED:
+        return attrs.evolve(base, reason=f"assumptions: {witness.reason}", queries=tuple(queries)), None
+    answer = query.check_staged(s.claim, stages(query.solve_units - witness.stats.units))
+    queries.append(answer.stats)
+    reason = answer.reason
+    if answer.verdict is Verdict.PROVED and answer.stats.result == "unsat (no symbolic case)":
+        reason = TRIVIALLY
+    obligation = ObligationResult(s.claim.id, answer.verdict, reason, scope)
+    result = attrs.evolve(
+        base,
+        verdict=answer.verdict,
+        reason="" if answer.verdict is Verdict.PROVED else reason,
+        obligations=(obligation,),
+        counterexample=answer.counterexample,
+        queries=tuple(queries),
+        witness=witness.replay.story if witness.replay is not None else None,
+    )
+    return result, answer.size
+
+
+def _probe(
+    question: Question, policy: Policy, bounds: Bounds, state: Bisection, value: int, sizes: dict[int, int]
+) -> Bisection:
+    """One proof attempt at ``value`` from a fresh z3 context (:func:`_decide`); a refutation is
+    carried as far toward safety as its story still breaks the claim (:func:`_reached`), and its
+    Σ|x| kept in ``sizes`` (by the counterexample's id). Conflicting assumptions are an error, not a probe."""
     s = question.setup(policy, value, bounds)
     t0 = time.perf_counter()
     fresh_context()  # each probe's answer independent of the probes before it
-    result = prove(s.policy, s.claim, s.bounds, minimize=False, compositional=False, transfers=False)
-    probe = Probe(value, result.verdict, time.perf_counter() - t0, result.reason[:200])
+    result, size = _decide(s)
+    probe = Probe(value, result.verdict, time.perf_counter() - t0, result.reason[:200], units=result.units)
     if result.verdict is Verdict.VACUOUS:
         raise ValueError(f"threshold {question.id!r} at {value}: the assumptions conflict ({result.reason})")
     reached = None
     if result.verdict is Verdict.REFUTED and result.counterexample is not None:
+        if size is not None:
+            sizes[id(result.counterexample)] = size
         reached = _reached(question, policy, value, result.counterexample, bounds, state.safer, state.limit)
     return state.record(probe, result, reached=reached)
 
@@ -579,13 +653,14 @@ def threshold(
         return attrs.evolve(blank, status=ThresholdStatus.NOT_APPLICABLE, note=why_not)
 
     state = Bisection.over(question, policy, max_probes)
+    sizes: dict[int, int] = {}
     for value in state.candidates(question.hints(policy, bounds)):
         if state.exhausted:
             break
         if _inside(value, question, policy) and not state.decided(value):
-            state = _probe(question, policy, bounds, state, value)
+            state = _probe(question, policy, bounds, state, value, sizes)
     while not state.exhausted and (value := state.next_value()) is not None:
-        state = _probe(question, policy, bounds, state, value)
+        state = _probe(question, policy, bounds, state, value, sizes)
 
     status = state.status
     proof = state.proved[1] if state.proved else None
@@ -596,7 +671,7 @@ def threshold(
         and cx is not None
         and not state.exhausted
     ):
-        cx = _smallest(question, policy, state.refuted[0], bounds, cx)
+        cx = _smallest(question, policy, state.refuted[0], bounds, cx, size=sizes.get(id(cx)))
     if not question.monotone:
         notes.append(
             "the parameter changes the policy: each side is proved, but that no value beyond the boundary flips back is assumed by the bisection"
@@ -665,13 +740,45 @@ def _reached(
     return best
 
 
-def _smallest(question: Question, policy: Policy, value: int, bounds: Bounds, cx: Counterexample) -> Counterexample:
-    """The counterexample at ``value`` shrunk to its least total magnitude (for the report)."""
-    from solvent.solver.prove import prove
+#: The most units the final counterexample's shrinking may spend (a quarter of a probe's effort
+#: when that is less): it makes the story readable, it decides nothing.
+SHRINK_UNITS = 2 * UNITS_PER_SECOND
 
+
+def _smallest(
+    question: Question, policy: Policy, value: int, bounds: Bounds, cx: Counterexample, *, size: int | None = None
+) -> Counterexample:
+    """The counterexample at ``value`` shrunk to the least power of ten above its total magnitude
+    Σ|x| (for the report): a binary search over the decades below the story's own ``size`` (a
+    handful of checks, where one over Σ|x| itself took fifty on a 10¹⁵ story), on one purified
+    query built at ``value`` with as many traders as the story has, within :data:`SHRINK_UNITS`. Every story
+    returned was replayed at ``value``; without the story's size it is returned as found."""
+    if size is None:
+        return cx
     s = question.setup(policy, value, bounds)
-    result = prove(s.policy, s.claim, s.bounds, minimize=True, compositional=False, transfers=False)
-    return result.counterexample if result.verdict is Verdict.REFUTED and result.counterexample is not None else cx
+    n = max(len(cx.story.book.traders), 1)
+    fresh_context()
+    try:
+        query = StoryQuery(s.policy, s.claim, attrs.evolve(s.bounds, accounts=n), obligations=(s.claim,))
+    except OutOfEffort:
+        return cx  # the refutation stands as found; only its shrinking is skipped
+    budget = min(bounds.effort // 4, SHRINK_UNITS)
+    # a story with Σ|x| ≤ 10^high is known; none with Σ|x| ≤ 10^(low - 1) was found (proved
+    # absent unless ``settled`` is False: a decade left undecided is skipped, not proved empty)
+    best, low, high, spent, settled = cx, 0, len(str(size)), 0, True
+    while low < high and spent < budget:
+        middle = (low + high) // 2
+        # the purified (linear) phase only: z3's nonlinear arithmetic under a bound on Σ|x| spent
+        # a minute on 4M units where the linear query answers in a second (Binance's safe move)
+        answer = query.check_staged(s.claim, [("purified", budget - spent)], extra=query.size <= 10**middle)
+        spent += answer.stats.units
+        if answer.verdict is Verdict.REFUTED and answer.counterexample is not None and answer.size is not None:
+            best, high = answer.counterexample, min(middle, len(str(answer.size)))
+        else:
+            settled = settled and answer.verdict is Verdict.PROVED
+            low = middle + 1
+    note = "least Σ|x| to a power of ten" if settled and low >= high else "smallest Σ|x| found within its effort"
+    return attrs.evolve(best, detail=f"{best.detail} ({n} trader{'s' if n > 1 else ''}, {note})")
 
 
 def thresholds(
@@ -712,7 +819,13 @@ def to_data(t: Threshold) -> dict[str, Any]:
         if cx is None
         else {"detail": cx.detail, "step": cx.step_index, "story": story_to_data(cx.story)},
         "probes": [
-            {"value_ppm": p.value, "verdict": p.verdict.value, "seconds": round(p.seconds, 3), "reason": p.reason}
+            {
+                "value_ppm": p.value,
+                "verdict": p.verdict.value,
+                "seconds": round(p.seconds, 3),
+                "units": p.units,
+                "reason": p.reason,
+            }
             for p in t.probes
         ],
     }

@@ -128,9 +128,11 @@ def stand_in(monkeypatch):
     import solvent.solver.prove as prove_module
 
     def install(verdict_at):
-        monkeypatch.setattr(prove_module, "prove", _fake_prove(verdict_at))
+        fake = _fake_prove(verdict_at)
+        monkeypatch.setattr(prove_module, "prove", fake)
+        monkeypatch.setattr(th, "_decide", lambda s: (fake(s.policy, s.claim, s.bounds), None))
         monkeypatch.setattr(th, "_reached", lambda q, p, value, *a: value)
-        monkeypatch.setattr(th, "_smallest", lambda q, p, value, b, cx: cx)
+        monkeypatch.setattr(th, "_smallest", lambda q, p, value, b, cx, **kw: cx)
 
     return install
 

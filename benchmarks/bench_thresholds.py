@@ -1,0 +1,157 @@
+"""Threshold time per question and preset: wall seconds, z3 units spent, probes, and the answer.
+
+Run: ``python benchmarks/bench_thresholds.py`` (every preset × the four questions), or
+``--presets binance,drift``, ``--questions safe-move,penalty-bankrupts``, ``--effort 30000000``
+(units per solver question, solvent.solver.effort), ``--probes 40``, ``--wall 300`` (the hard kill
+per cell, seconds), ``--json PATH`` (also write the rows), ``--markdown`` (print the README table).
+
+Each cell is one ``solvent.solver.thresholds.threshold`` call with the CLI's defaults, run in its
+own process (so nothing a previous cell built is reused) and killed after ``--wall`` seconds. A
+cell reports the status, the boundary, the wall seconds, the probes made and the units they spent
+(``Probe.units``; blank for a version of Solvent whose probes did not count them). The load
+average is read before and after the run: the machine is shared and noisy, so compare figures
+from one run. Seconds are measured here only: no verdict depends on them.
+
+Target (issue 18): each question exact on every preset, median ≤ 5 s, worst ≤ 30 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import statistics
+import time
+from typing import Any
+
+QUESTIONS = ("safe-move", "fund-for-gap", "maintenance-for-leverage", "penalty-bankrupts")
+
+
+def _presets() -> tuple[str, ...]:
+    from solvent.rules.presets import preset_names
+
+    return tuple(preset_names())
+
+
+def _cell(preset: str, question: str, effort_units: int, probes: int, out: Any) -> None:
+    import solvent.solver  # noqa: F401  (registers the z3 backend)
+    from solvent.rules.presets import load_preset
+    from solvent.solver.thresholds import default_bounds, questions, threshold
+
+    policy = load_preset(preset)
+    q = questions()[question]
+    bounds = default_bounds(accounts=q.accounts(policy) or 2, effort=effort_units)
+    started = time.perf_counter()
+    t = threshold(policy, q, bounds, max_probes=probes)
+    seconds = time.perf_counter() - started
+    units = [getattr(p, "units", None) for p in t.probes]
+    out.put(
+        {
+            "status": t.status.value,
+            "boundary": t.boundary,
+            "value_ppm": t.value,
+            "seconds": round(seconds, 2),
+            "probes": len(t.probes),
+            "units": None if any(u is None for u in units) else sum(units),
+            "note": t.note[:200],
+            "comparison": getattr(t, "comparison", "") or "",
+        }
+    )
+
+
+def run_cell(preset: str, question: str, effort_units: int, probes: int, wall: float) -> dict[str, Any]:
+    """One threshold in a child process, killed after ``wall`` seconds."""
+    ctx = multiprocessing.get_context("fork")
+    out = ctx.Queue()
+    proc = ctx.Process(target=_cell, args=(preset, question, effort_units, probes, out))
+    started = time.perf_counter()
+    proc.start()
+    result = None
+    while proc.is_alive() and time.perf_counter() - started < wall:
+        try:
+            result = out.get(timeout=0.5)
+            break
+        except Exception:  # noqa: BLE001 - queue.Empty: keep waiting
+            continue
+    if result is None and not out.empty():
+        result = out.get()
+    proc.join(5)
+    row: dict[str, Any] = {"preset": preset, "question": question}
+    if proc.is_alive():
+        proc.kill()
+        proc.join()
+    if result is None:
+        status = "timeout (killed)" if time.perf_counter() - started >= wall else f"error (exit {proc.exitcode})"
+        return row | {
+            "status": status,
+            "boundary": "",
+            "value_ppm": None,
+            "seconds": round(time.perf_counter() - started, 2),
+        }
+    return row | result
+
+
+def markdown(rows: list[dict[str, Any]], before: list[dict[str, Any]] | None = None) -> str:
+    """The README table: per preset, each question's answer and seconds (and the earlier run's)."""
+    old = {(r["preset"], r["question"]): r for r in before or []}
+    head = "| preset | question | answer | seconds | units | probes |" + (" before |" if before else "")
+    lines = [head, "|---" * (head.count("|") - 1) + "|"]
+    for r in rows:
+        units = "" if r.get("units") is None else f"{r['units'] / 1e6:.1f}M"
+        line = f"| {r['preset']} | {r['question']} | {r['boundary'] or r['status']} | {r['seconds']} | {units} | {r.get('probes', '')} |"
+        if before:
+            b = old.get((r["preset"], r["question"]))
+            line += "" if b is None else f" {b['boundary'] or b['status']}, {b['seconds']} s |"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def summary(rows: list[dict[str, Any]]) -> str:
+    seconds = [r["seconds"] for r in rows]
+    exact = sum(r["status"] in ("exact", "all", "none", "not-applicable") for r in rows)
+    return (
+        f"{len(rows)} questions, {exact} decided exactly; median {statistics.median(seconds):.1f} s, "
+        f"worst {max(seconds):.1f} s ({max(rows, key=lambda r: r['seconds'])['preset']} "
+        f"{max(rows, key=lambda r: r['seconds'])['question']})"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--presets", default="", help="comma-separated (default: every preset)")
+    parser.add_argument("--questions", default=",".join(QUESTIONS))
+    parser.add_argument("--effort", type=int, default=30_000_000)
+    parser.add_argument("--probes", type=int, default=40)
+    parser.add_argument("--wall", type=float, default=300.0)
+    parser.add_argument("--json", default="")
+    parser.add_argument("--before", default="", help="an earlier --json to show beside (the README's before/after)")
+    parser.add_argument("--markdown", action="store_true")
+    args = parser.parse_args()
+    presets = tuple(p for p in args.presets.split(",") if p) or _presets()
+    load_before = os.getloadavg()
+    rows = []
+    for preset in presets:
+        for question in (q for q in args.questions.split(",") if q):
+            row = run_cell(preset, question, args.effort, args.probes, args.wall)
+            rows.append(row)
+            print(
+                f"{preset:13} {question:25} {row['status']:16} {row['boundary']:<40} {row['seconds']:>7} s"
+                f"  units {row.get('units')}  probes {row.get('probes')}  load {os.getloadavg()[0]:.2f}",
+                flush=True,
+            )
+    load_after = os.getloadavg()
+    print(summary(rows))
+    print(
+        f"load average before {load_before[0]:.2f}/{load_before[1]:.2f}, after {load_after[0]:.2f}/{load_after[1]:.2f}"
+    )
+    if args.markdown:
+        before = json.loads(open(args.before).read())["rows"] if args.before else None  # noqa: SIM115
+        print(markdown(rows, before))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"rows": rows, "load_before": load_before, "load_after": load_after}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
