@@ -7,6 +7,10 @@ runs only against an account whose equity at mark is below zero (dYdX requires T
 docs/venues.md#dydx-v4-deleveraging, #invariants-the-mechanisms-suggest): a deficit made only of slippage is closed into the book instead. Where
 the policy has no ADL layer the position is closed into the book first. What no layer pays is a
 residual: the account is left below zero.
+
+A socialized loss with ``cascade`` (Drift, docs/venues.md#drift-v2-bankruptcy) may leave a payer
+below zero; once the waterfall is done, every such trader still holding a position is liquidated
+and resolved in turn, through the same waterfall, in the same step (``_bankrupt_in_turn``).
 """
 
 from __future__ import annotations
@@ -23,8 +27,8 @@ from solvent.rules.fund_drawdown import is_drawn_down
 from solvent.rules.haircut_ratio import haircut
 from solvent.rules.insurance_fund import pay_from
 from solvent.rules.ledger import Ctx, Reason
-from solvent.rules.liquidation import counterparty, fill_price, slip_per_lot
-from solvent.rules.margin import equity
+from solvent.rules.liquidation import counterparty, fill_price, note_liquidated, slip_per_lot
+from solvent.rules.margin import equity, maintenance_margin
 from solvent.rules.outcomes import Bankrupt, LayerUsed, Residual
 from solvent.rules.policy import Policy
 from solvent.rules.positions import close_against
@@ -63,7 +67,15 @@ def _run_layer(
     """Apply one layer; returns (ctx, covered, exhausted). ``at_bankruptcy`` is the book before the
     bankrupt position was closed (the open interest a per-lot socialized loss is spread over)."""
     if isinstance(layer, InsuranceFund):
-        return pay_from(ctx, Role.INSURANCE_FUND, name, remaining, Reason.INSURANCE_FUND, layer.cap_quote)
+        return pay_from(
+            ctx,
+            Role.INSURANCE_FUND,
+            name,
+            remaining,
+            Reason.INSURANCE_FUND,
+            layer.cap_quote,
+            all_or_nothing=layer.all_or_nothing,
+        )
     if isinstance(layer, BackstopVault):
         return pay_from(ctx, Role.BACKSTOP_VAULT, name, remaining, Reason.BACKSTOP_VAULT)
     if isinstance(layer, FeePool):
@@ -83,7 +95,9 @@ def _run_layer(
         )
         return ctx, remaining - remaining_deficit(policy, ctx, name), True
     if isinstance(layer, SocializedLoss):
-        ctx, paid = socialize(ctx, policy.margin, policy.rounding, layer, name, remaining, at_bankruptcy)
+        # without ADL the position was closed into the book (or the vault) before the waterfall
+        liquidator = counterparty(policy.liquidation, ctx) if policy.adl is None else None
+        ctx, paid = socialize(ctx, policy.margin, policy.rounding, layer, name, remaining, at_bankruptcy, liquidator)
         return ctx, paid, True
     if isinstance(layer, HaircutRatio):
         ctx, paid = haircut(ctx, policy.margin, policy.rounding, name, remaining)
@@ -98,8 +112,10 @@ def _run_layer(
     raise TypeError(f"unknown waterfall layer {layer!r}")
 
 
-def resolve(policy: Policy, ctx: Ctx, name: str) -> Ctx:
-    """Pay ``name``'s deficit down the waterfall and close its position."""
+def resolve(policy: Policy, ctx: Ctx, name: str, resolving: tuple[str, ...] = ()) -> Ctx:
+    """Pay ``name``'s deficit down the waterfall and close its position; then, under a socialized
+    loss with ``cascade``, resolve every payer it left below zero. ``resolving``: the accounts whose
+    bankruptcy led to this one (never resolved again in the same chain, so the cascade ends)."""
     ctx = convert_spot(policy.margin, ctx, name)
     deficit = remaining_deficit(policy, ctx, name)
     ctx = ctx.note(Bankrupt(name, deficit))
@@ -114,4 +130,29 @@ def resolve(policy: Policy, ctx: Ctx, name: str) -> Ctx:
         # when an earlier bankruptcy in the same step drained the fund
         ctx = ctx.note_if(or_(covered != 0, remaining > 0), LayerUsed(name, index, layer.kind, covered, exhausted))
         remaining = remaining - covered
-    return ctx.note_if(remaining > 0, Residual(name, remaining))
+    ctx = ctx.note_if(remaining > 0, Residual(name, remaining))
+    return _cascade(policy, ctx, (*resolving, name))
+
+
+def _cascade(policy: Policy, ctx: Ctx, resolving: tuple[str, ...]) -> Ctx:
+    """Under ``socialized_loss`` with ``cascade``: every trader outside the chain that still holds a
+    position with equity below zero is bankrupt in turn (on Drift the socialized charge is a funding
+    payment booked with no cap, and the account it sinks is liquidated and resolved by
+    ``resolve_perp_bankruptcy`` in its turn, docs/venues.md#drift-v2-bankruptcy)."""
+    layer = policy.layer(SocializedLoss)
+    if layer is None or not layer.cascade:
+        return ctx
+    for name in [a.name for a in ctx.book.traders if a.name not in resolving]:
+        account = ctx.book.account(name)
+        below_zero = and_(account.size_lots != 0, equity(policy.margin, account) < 0)
+        ctx = ctx.branch(below_zero, lambda c, n=name: _bankrupt_in_turn(policy, c, n, resolving))
+    return ctx
+
+
+def _bankrupt_in_turn(policy: Policy, ctx: Ctx, name: str, resolving: tuple[str, ...]) -> Ctx:
+    """Liquidate ``name``, below zero after another account's socialized loss, and resolve it."""
+    account = ctx.book.account(name)
+    mark = ctx.book.market.mark_quote
+    mm = maintenance_margin(policy.margin, policy.rounding, account.size_lots, mark)
+    ctx = note_liquidated(ctx, name, equity(policy.margin, account), mm, fill_price(policy.liquidation, account, mark))
+    return resolve(policy, ctx, name, resolving)

@@ -7,25 +7,42 @@ role: ``insurance_fund`` the insurance fund (Binance, BitMEX, dYdX, Drift), ``ba
 backstop vault (Hyperliquid's HLP), ``fee_pool`` the fee account (Drift's market fee pool). dYdX
 refuses any insurance-fund delta that would make the fund negative (docs/venues.md#dydx-v4-insurance-fund); the
 ``max(balance, 0)`` is that rule. The venue's own capital, which has no limit, is ``venue_absorbs``.
+
+All or nothing (``insurance_fund.all_or_nothing``, dYdX v4): pay = R if R ≤ min(max(balance, 0), cap)
+else 0; a fund that declines has nothing it may give this bankruptcy (reported exhausted), and the
+whole deficit passes down.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from solvent.rules.arith import max_, min_
+from solvent.rules.arith import max_, min_, not_, or_, when
 from solvent.rules.book import Role
 from solvent.rules.ledger import Ctx, Reason, system
 
 
 def pay_from(
-    ctx: Ctx, role: Role, bankrupt: str, remaining: Any, reason: Reason, cap: int | None = None
+    ctx: Ctx,
+    role: Role,
+    bankrupt: str,
+    remaining: Any,
+    reason: Reason,
+    cap: int | None = None,
+    *,
+    all_or_nothing: bool = False,
 ) -> tuple[Ctx, Any, Any]:
-    """The pool of ``role`` pays what it can of ``remaining``; returns (ctx, paid, exhausted)."""
+    """The pool of ``role`` pays what it can of ``remaining`` (with ``all_or_nothing``: all of it,
+    or nothing if it cannot); returns (ctx, paid, exhausted)."""
     source = system(ctx.book, role)
     available = max_(ctx.book.account(source).cash_quote, 0)
-    pay = min_(remaining, available)
-    if cap is not None:
-        pay = min_(pay, cap)
+    if not all_or_nothing:
+        pay = min_(remaining, available)
+        if cap is not None:
+            pay = min_(pay, cap)
+        ctx = ctx.transfer(source, bankrupt, pay, reason)
+        return ctx, pay, ctx.book.account(source).cash_quote <= 0
+    covers = remaining <= (available if cap is None else min_(available, cap))
+    pay = when(covers, remaining)
     ctx = ctx.transfer(source, bankrupt, pay, reason)
-    return ctx, pay, ctx.book.account(source).cash_quote <= 0
+    return ctx, pay, or_(not_(covers), ctx.book.account(source).cash_quote <= 0)

@@ -449,6 +449,26 @@ _LAYOUT = (
 )
 
 
+#: Fields added after saved findings were keyed by a policy's digest, written out only when they
+#: differ from their default, so a policy that does not use them keeps its text and digest:
+#: (table, key, default), where the table is a top-level key or a waterfall layer's kind.
+_WRITTEN_WHEN_SET = (
+    ("socialized_loss", "cascade", False),
+    ("socialized_loss", "liquidator_pays", False),
+    ("insurance_fund", "all_or_nothing", False),
+)
+
+
+def _leave_out_defaults(ordered: dict[str, Any]) -> None:
+    for table, key, default in _WRITTEN_WHEN_SET:
+        tables = [layer for layer in ordered["deficit"] if layer.get(TAG) == table]
+        if isinstance(ordered.get(table), dict):
+            tables.append(ordered[table])
+        for values in tables:
+            if values.get(key, default) == default:
+                values.pop(key, None)
+
+
 def _toml_string(text: str) -> str:
     """A TOML basic string: quotes, backslashes and control characters escaped.
 
@@ -507,4 +527,5 @@ def dumps_policy(policy: Policy) -> str:
         ordered["contract"] = None
     if data:
         raise TypeError(f"dumps_policy has no place in its layout for {sorted(data)}: add them to _LAYOUT")
+    _leave_out_defaults(ordered)
     return "\n".join(_table_lines((), ordered)) + "\n"

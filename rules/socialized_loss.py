@@ -4,7 +4,10 @@ the winners' principal (docs/venues.md#drift-v2-bankruptcy, #mango-v4-bankruptcy
 
 Weights over ``pro_rata.payers`` (the traders but the bankrupt one, and the order book):
     over = "winners"        w = profit = max(E − principal, 0)
-    over = "open_interest"  w = |size| when the account went bankrupt
+    over = "open_interest"  w = |size| when the account went bankrupt; with ``liquidator_pays`` the
+                            account that took the bankrupt position (the book) also weighs the
+                            bankrupt account's |size| (Drift: Δ = loss / (|long| + |short|) after
+                            the liquidator took the base, docs/venues.md#drift-v2-bankruptcy)
 R is not capped. The charge itself, and its rounding, is ``pro_rata.charge``.
 """
 
@@ -29,15 +32,19 @@ def socialize(
     bankrupt: str,
     remaining: Any,
     at_bankruptcy: Book | None = None,
+    liquidator: str | None = None,
 ) -> tuple[Ctx, Any]:
     """Charge the whole of ``remaining`` pro rata; returns (ctx, paid). ``at_bankruptcy``: the
     book before the bankrupt position was closed (default: ``ctx.book``), whose lots a per-lot
-    loss is spread over."""
+    loss is spread over; ``liquidator``: the account the bankrupt position was closed into, if any
+    (charged for those lots too under ``liquidator_pays``)."""
     at = ctx.book if at_bankruptcy is None else at_bankruptcy
     weights = []
     for account in payers(ctx.book, bankrupt):
         if layer.over is Over.OPEN_INTEREST:
             w = abs_(at.account(account.name).size_lots)
+            if layer.liquidator_pays and account.name == liquidator:
+                w = w + abs_(at.account(bankrupt).size_lots)
         else:
             w = profit(rule, account)
         weights.append((account.name, w))

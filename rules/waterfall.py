@@ -94,6 +94,16 @@ class InsuranceFund:
     kind: ClassVar[str] = "insurance_fund"
     terminal: ClassVar[bool] = False
     cap_quote: int | None = quote_field(default=None, min_value=1)
+    #: ``false`` (the default): the fund pays what it can, up to its balance and cap, and the rest
+    #: passes down. ``true``: it pays the whole remaining deficit or none of it: when its balance
+    #: (or cap) is short of the deficit by even one quantum it pays nothing and the whole deficit
+    #: passes to the next layer, while the fund keeps its money. dYdX v4
+    #: (docs/venues.md#dydx-v4-insurance-fund): a liquidation fill is matched only if the fund can
+    #: pay its whole insurance-fund delta (``IsValidInsuranceFundDelta``: balance + delta ≥ 0,
+    #: checked in liquidations.go, which otherwise refuses the fill with
+    #: ``ErrInsuranceFundHasInsufficientFunds``), and the subaccount left with negative TNC is
+    #: deleveraged instead (deleveraging.go).
+    all_or_nothing: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
 
 
 @attrs.frozen
@@ -151,6 +161,36 @@ class SocializedLoss:
     kind: ClassVar[str] = "socialized_loss"
     terminal: ClassVar[bool] = False  # nothing to charge when no one has profit or a position
     over: Over = attrs.field(default=Over.WINNERS, validator=attrs.validators.instance_of(Over))
+    #: What happens to a payer the charge leaves below zero. ``false`` (the default): nothing; its
+    #: equity stays negative (a residual ``no-negative-equity`` reports). ``true``: it is bankrupt in
+    #: turn, in the same step: every trader still holding a position with equity below zero once the
+    #: waterfall is done is liquidated (closed into the book at the liquidation fill) and its own
+    #: deficit runs down the same waterfall, whose socialized loss is then spread over the positions
+    #: still open, and so on (each account at most once per chain, so it ends). Drift
+    #: (docs/venues.md#drift-v2-bankruptcy): ``resolve_perp_bankruptcy`` socializes through the
+    #: cumulative funding rates, and ``settle_funding_payment`` books the charge into the
+    #: position's quote with no cap, so a fellow loser can go below zero; it is then liquidatable
+    #: (``liquidate_perp``) and, flat with a negative quote, bankrupt, resolved by
+    #: ``resolve_perp_bankruptcy`` in its turn. The venue does this over several keeper
+    #: transactions; the engine, which runs every liquidation a mark move triggers within its step,
+    #: runs these too (docs/model.md#a-socialized-loss-that-bankrupts-a-payer).
+    cascade: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    #: With ``over = "open_interest"``: whoever took the bankrupt position over pays per lot for it
+    #: too, beside the rest of the market. ``false`` (the default): the order book is charged only
+    #: for the lots it held when the account went bankrupt. ``true``: the book, which stands for
+    #: the liquidator when the position is closed into it, is also charged for the bankrupt
+    #: account's lots, so the loss is spread over every open lot, the taken-over ones included.
+    #: Drift (docs/venues.md#drift-v2-bankruptcy): ``liquidate_perp`` moves the user's base to the
+    #: liquidator before ``resolve_perp_bankruptcy``, whose Δ divides the loss by
+    #: ``|base_asset_amount_long| + |base_asset_amount_short|``, the liquidator's lots counted.
+    liquidator_pays: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+
+    def __attrs_post_init__(self) -> None:
+        if self.liquidator_pays and self.over is not Over.OPEN_INTEREST:
+            raise ValueError(
+                "'liquidator_pays' needs over = 'open_interest': a liquidator pays per lot it took "
+                "over, and a loss over the winners weighs profit, not lots: True"
+            )
 
 
 @attrs.frozen

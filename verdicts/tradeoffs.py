@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 
 import attrs
 
+from solvent.rules.book import Role
 from solvent.rules.ledger import Reason
 from solvent.rules.outcomes import AdlFill, Bankrupt, DepositAbsorbed, LayerUsed, Residual
 from solvent.rules.policy import Policy
@@ -82,6 +83,9 @@ def _layer_words(policy: Policy, gap, account: str) -> list[str]:
             words += _adl_words(gap, account, covered)
         elif covered:
             words.append(f"{name} {_amount(covered)}")
+        elif getattr(layer, "all_or_nothing", False) and gap.before.role(Role.INSURANCE_FUND).cash_quote > 0:
+            held = gap.before.role(Role.INSURANCE_FUND).cash_quote
+            words.append(f"{name} declines (it holds {_amount(held)}, less than the whole deficit)")
         elif layer.kind in POOLS:
             words.append(f"{name} empty")
     return words

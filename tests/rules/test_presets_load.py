@@ -207,7 +207,8 @@ class TestDrift:
         assert policy.liquidation.execution is Execution.MARKET and policy.liquidation.slippage_ppm > 0
         fund, pool, social = policy.deficit
         assert fund.cap_quote is not None
-        assert (pool, social) == (FeePool(), SocializedLoss(Over.OPEN_INTEREST))
+        # the liquidator's lots count, and a payer sunk below zero is bankrupt in turn (issue 15)
+        assert (pool, social) == (FeePool(), SocializedLoss(Over.OPEN_INTEREST, cascade=True, liquidator_pays=True))
 
 
 class TestPercolator:

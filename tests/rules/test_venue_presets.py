@@ -178,7 +178,8 @@ class TestDydxV4:
             Recipient.INSURANCE_FUND,
         )
         assert policy.rounding.fee is Rounding.FLOOR  # BigIntMulPpm rounds toward −∞
-        assert policy.deficit == (InsuranceFund(), Adl(Ranking.ORDER, AdlPrice.BANKRUPTCY))
+        # the fund pays a liquidation's whole delta or none of it (IsValidInsuranceFundDelta, issue 15)
+        assert policy.deficit == (InsuranceFund(all_or_nothing=True), Adl(Ranking.ORDER, AdlPrice.BANKRUPTCY))
 
     def test_says_block_limits_are_not_modelled(self) -> None:
         assert "block limits" in text_of("dydx-v4")

@@ -1,0 +1,350 @@
+"""Fidelity, round two (issue 15): venue mechanisms the presets approximated, each a policy field
+with its source, a worked example run through the engine (``rules.engine.step``) at its boundary,
+and a mutation test: every one-token mutant of the rule's code changes a boundary case.
+
+- Drift's socialized loss (docs/venues.md#drift-v2-bankruptcy): the loss is spread over every open
+  lot, the liquidator's included (``liquidator_pays``), and a payer it sinks below zero is
+  bankrupt in turn (``cascade``).
+- dYdX v4's insurance fund (docs/venues.md#dydx-v4-insurance-fund): it pays a liquidation's whole
+  delta or none of it, and the position is deleveraged (``all_or_nothing``).
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import inspect
+import textwrap
+
+import attrs
+import pytest
+
+from solvent.rules import bankruptcy, insurance_fund, socialized_loss
+from solvent.rules.book import Book, Role, new_book
+from solvent.rules.engine import step
+from solvent.rules.events import MarkPrice
+from solvent.rules.ledger import Ctx, Reason
+from solvent.rules.outcomes import AdlFill, Bankrupt, LayerUsed, Liquidated
+from solvent.rules.presets import load_preset
+from solvent.rules.waterfall import InsuranceFund, SocializedLoss
+
+# --- one-token mutants ---------------------------------------------------------------------------
+
+_SWAPS: dict[type, tuple[type, ...]] = {
+    ast.Lt: (ast.LtE, ast.Gt),
+    ast.LtE: (ast.Lt, ast.GtE),
+    ast.Gt: (ast.GtE, ast.Lt),
+    ast.GtE: (ast.Gt, ast.LtE),
+    ast.Eq: (ast.NotEq,),
+    ast.NotEq: (ast.Eq,),
+    ast.Is: (ast.IsNot,),
+    ast.IsNot: (ast.Is,),
+    ast.In: (ast.NotIn,),
+    ast.NotIn: (ast.In,),
+    ast.And: (ast.Or,),
+    ast.Or: (ast.And,),
+    ast.Add: (ast.Sub,),
+    ast.Sub: (ast.Add,),
+}
+
+
+def mutants(module, name: str):
+    """Every one-token mutant of ``module.name``: a comparison, boolean or +/− operator swapped, a
+    ``not`` dropped, a boolean constant flipped. Yields (label, function) with the function's
+    globals a copy of the module's, so its calls into the module reach the (patched) module."""
+    source = textwrap.dedent(inspect.getsource(getattr(module, name)))
+    tree = ast.parse(source)
+    nodes = list(ast.walk(tree))
+    sites = []
+    for node in nodes:
+        if isinstance(node, ast.Compare):
+            sites += [(node, k, new) for k, op in enumerate(node.ops) for new in _SWAPS.get(type(op), ())]
+        elif isinstance(node, (ast.BoolOp, ast.BinOp)):
+            sites += [(node, None, new) for new in _SWAPS.get(type(node.op), ())]
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            sites.append((node, None, "drop not"))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, bool):
+            sites.append((node, None, "flip"))
+    for i, (node, k, new) in enumerate(sites):
+        mutated = copy.deepcopy(tree)
+        target = list(ast.walk(mutated))[nodes.index(node)]
+        if isinstance(target, ast.Compare):
+            target.ops[k] = new()
+            label = f"{type(node.ops[k]).__name__} -> {new.__name__}"
+        elif isinstance(target, (ast.BoolOp, ast.BinOp)):
+            target.op = new()
+            label = f"{type(node.op).__name__} -> {new.__name__}"
+        elif isinstance(target, ast.UnaryOp):
+            label = "not dropped"
+            _replace(mutated, target, target.operand)
+        else:
+            target.value = not target.value
+            label = f"{node.value} -> {not node.value}"
+        namespace = dict(vars(module))
+        exec(compile(ast.fix_missing_locations(mutated), f"<mutant {i} of {name}>", "exec"), namespace)
+        yield f"{name} line {node.lineno}: {label}", namespace[name]
+
+
+def _replace(tree: ast.AST, old: ast.AST, new: ast.AST) -> None:
+    for parent in ast.walk(tree):
+        for field, value in ast.iter_fields(parent):
+            if value is old:
+                setattr(parent, field, new)
+            elif isinstance(value, list) and old in value:
+                value[value.index(old)] = new
+
+
+def assert_every_mutant_is_caught(monkeypatch, module, name: str, observe, at_least: int, importers=()) -> None:
+    """``observe()`` (the boundary cases' results) differs, or raises, under every mutant.
+    ``importers``: modules that imported the function by name, patched too."""
+    expected = observe()
+    found = list(mutants(module, name))
+    assert len(found) >= at_least, [label for label, _ in found]
+    for label, mutant in found:
+        with monkeypatch.context() as m:
+            for target in (module, *importers):
+                m.setattr(target, name, mutant)
+            try:
+                got = observe()
+            except Exception:  # a mutant that crashes is caught too
+                continue
+        assert got != expected, f"mutant survives: {label}"
+
+
+def _evolve(book: Book, **accounts: dict) -> Book:
+    for name, fields in accounts.items():
+        i = book.index(name)
+        book = book.replace_account(i, attrs.evolve(book.accounts[i], **fields))
+    return attrs.evolve(book, net_deposits_quote=sum(a.cash_quote + a.spot_quote for a in book.accounts))
+
+
+def _cash(book: Book) -> dict[str, int]:
+    return {a.name: a.cash_quote for a in book.accounts if a.cash_quote or a.size_lots}
+
+
+# --- Drift: the socialized loss (docs/venues.md#drift-v2-bankruptcy) ------------------------------
+
+
+def _drift(cascade: bool = True, liquidator_pays: bool = True):
+    policy = load_preset("drift")
+    layers = tuple(
+        attrs.evolve(layer, cascade=cascade, liquidator_pays=liquidator_pays)
+        if isinstance(layer, SocializedLoss)
+        else layer
+        for layer in policy.deficit
+    )
+    return attrs.evolve(policy, deficit=layers)
+
+
+def _drift_book(alice_cash: int) -> Book:
+    """Mark 100, every position opened there. alice (first in book order) short 10, bob short 100
+    on 1,000 (10x, the initial margin), carol long 110; the insurance fund holds 220."""
+    return _evolve(
+        new_book(mark_quote=100, traders=("alice", "bob", "carol")),
+        alice={"cash_quote": alice_cash, "principal_quote": alice_cash, "size_lots": -10, "cost_quote": -1_000},
+        bob={"cash_quote": 1_000, "principal_quote": 1_000, "size_lots": -100, "cost_quote": -10_000},
+        carol={"cash_quote": 2_000, "principal_quote": 2_000, "size_lots": 110, "cost_quote": 11_000},
+        insurance_fund={"cash_quote": 220},
+    )
+
+
+class TestDriftSocializedLoss:
+    """The worked example: the mark gaps 100 → 130 (+30%). bob pays 3,000 of settlement on 1,000 and
+    is liquidated at 132 (Drift's liquidator fee, 1%, as the fill's distance: ⌈1.3⌉ = 2 a lot), so
+    his deficit is 2,000 + 200 = 2,200. The fund pays its 220 (resolve_perp_bankruptcy step 1), the
+    fee pool is empty (step 2), and 1,980 is socialized (step 3) over every open lot:
+    Δ = 1,980 / (|long| + |short|) = 1,980 / (carol 110 + alice 10 + the liquidator's 100) = 9 a lot,
+    so alice pays 90, carol 990, and the liquidator (the book, which took bob's 100 lots) 900.
+
+    alice's equity after the gap is her cash − 300, at or above her maintenance (5% × 1,300 = 65),
+    so the sweep leaves her alone; the charge of 90 decides. With 90 she ends at exactly zero; with
+    89 she is at −1, and on Drift that account is liquidated and, flat with a negative quote,
+    resolved in turn: at 132 her deficit is 1 + 20 = 21, the fund and the fee pool are empty, and
+    21 is spread over carol's 110 lots and the liquidator's 110 (bob's 100 and alice's 10):
+    ⌈10.5⌉ = 11 each, the dust of 1 to the fund (``rounding.pro_rata``).
+    """
+
+    def run(self, alice_cash: int, **fields):
+        return step(_drift(**fields), _drift_book(alice_cash), MarkPrice(130))
+
+    def test_the_loss_is_spread_over_every_open_lot_the_liquidators_included(self) -> None:
+        s = self.run(390)
+        paid = {t.source: t.amount_quote for t in s.transfers if t.reason.value == "socialized loss"}
+        assert paid == {"alice": 90, "carol": 990, "liquidity": 900}  # Δ = 9 a lot over 220 lots
+        assert [o for o in s.outcomes if isinstance(o, LayerUsed)] == [
+            LayerUsed("bob", 0, "insurance_fund", 220, True),
+            LayerUsed("bob", 1, "fee_pool", 0, True),
+            LayerUsed("bob", 2, "socialized_loss", 1_980, True),
+        ]
+
+    def test_without_the_liquidator_the_traders_pay_its_share(self) -> None:
+        # the old weighting: the book only for the lots it held (none), Δ = 1,980 / 120 = 16.5
+        s = self.run(390, liquidator_pays=False)
+        paid = {
+            t.source: t.amount_quote for t in s.transfers if t.destination == "bob" and t.source != "insurance_fund"
+        }
+        assert paid == {"alice": 165, "carol": 1_815}
+
+    def test_a_payer_left_at_zero_is_not_bankrupt(self) -> None:
+        s = self.run(390)
+        assert _cash(s.after) == {"alice": 0, "carol": 4_310, "liquidity": -700}
+        assert s.after.account("alice").size_lots == -10
+        assert [o.account for o in s.outcomes if isinstance(o, Liquidated)] == ["bob"]
+
+    def test_one_quantum_less_and_the_payer_is_bankrupt_in_turn(self) -> None:
+        s = self.run(389)
+        assert [o for o in s.outcomes if isinstance(o, (Liquidated, Bankrupt))][2:] == [
+            Liquidated("alice", -1, 65, -10, 132),
+            Bankrupt("alice", 21),
+        ]
+        assert [o for o in s.outcomes if isinstance(o, LayerUsed) and o.account == "alice"] == [
+            LayerUsed("alice", 0, "insurance_fund", 0, True),
+            LayerUsed("alice", 1, "fee_pool", 0, True),
+            LayerUsed("alice", 2, "socialized_loss", 21, True),
+        ]
+        assert _cash(s.after) == {"carol": 4_299, "liquidity": -691, "insurance_fund": 1}
+        assert s.after.account("alice").size_lots == 0
+        assert all(a.cash_quote >= 0 for a in s.after.traders)
+
+    def test_without_the_cascade_the_payer_stays_below_zero(self) -> None:
+        # what the engine did before issue 15: alice was behind bob in no queue, the sweep had passed her
+        s = self.run(389, cascade=False)
+        assert s.after.account("alice").cash_quote == -1
+
+    def test_the_z3_story_of_solvent_check_drift(self) -> None:
+        """The one-step story z3 found (issue 15): alice (41 after the move, maintenance 23) was
+        charged 42 of bob's 98 (3 of the 7 lots the book and she held) and left at −1. With the
+        liquidator's lot counted the share is 3 of 8, and alice keeps 4."""
+        book = _evolve(
+            new_book(mark_quote=1, traders=("alice", "bob")),
+            alice={"cash_quote": 497, "size_lots": -3, "cost_quote": -3},
+            bob={"cash_quote": 53, "spot_quote": 1, "size_lots": -1, "cost_quote": -1},
+            liquidity={"size_lots": 4, "cost_quote": 4},
+            insurance_fund={"cash_quote": 1},
+            fee_account={"cash_quote": 1},
+        )
+        s = step(load_preset("drift"), book, MarkPrice(153))
+        # bob's 98 over alice 3, the book 4 and the liquidator 1 (bob's lot): ⌈98 × 3/8⌉ = 37
+        assert [(t.source, t.amount_quote) for t in s.transfers if t.destination == "bob"][-2:] == [
+            ("alice", 37),
+            ("liquidity", 62),
+        ]
+        assert [o.account for o in s.outcomes if isinstance(o, Liquidated)] == ["bob"]
+        assert _cash(s.after)["alice"] == 4
+
+    def test_every_mutant_of_the_cascade_is_caught(self, monkeypatch) -> None:
+        def observe():
+            runs = (self.run(390), self.run(389), self.run(389, cascade=False))
+            return [(_cash(s.after), s.outcomes) for s in runs]
+
+        assert_every_mutant_is_caught(monkeypatch, bankruptcy, "_cascade", observe, at_least=6)
+
+    def test_every_mutant_of_the_liquidators_share_is_caught(self, monkeypatch) -> None:
+        def observe():
+            return [_cash(s.after) for s in (self.run(390), self.run(390, liquidator_pays=False))]
+
+        assert_every_mutant_is_caught(
+            monkeypatch, socialized_loss, "socialize", observe, at_least=4, importers=(bankruptcy,)
+        )
+
+    def test_the_liquidators_share_needs_per_lot_weights(self) -> None:
+        with pytest.raises(ValueError, match="'liquidator_pays' needs over = 'open_interest'"):
+            SocializedLoss(liquidator_pays=True)
+
+
+# --- dYdX v4: the insurance fund's all-or-nothing gate (docs/venues.md#dydx-v4-insurance-fund) -----
+
+
+def _dydx(all_or_nothing: bool = True):
+    policy = load_preset("dydx-v4")
+    layers = tuple(
+        attrs.evolve(layer, all_or_nothing=all_or_nothing) if isinstance(layer, InsuranceFund) else layer
+        for layer in policy.deficit
+    )
+    return attrs.evolve(policy, deficit=layers)
+
+
+class TestDydxInsuranceFundGate:
+    """The worked example, on the preset (Large-Cap: IMF 5%, MMF 3%; fills at the oracle): alice is
+    long 10 at 1,000 on 500 (20x, the initial margin), bob short 10 on 1,000. The oracle gaps to
+    940: alice pays 600 and is at −100, her deficit (TNC −100, liquidatable: TMMR 282). The
+    liquidation's insurance-fund delta is −100 (quote received 9,400 against a bankruptcy quote of
+    9,500, GetLiquidationInsuranceFundDelta). IsValidInsuranceFundDelta: balance − 100 ≥ 0.
+
+    - fund 100: valid; the fill is matched at the oracle, the fund pays 100 and ends at 0.
+    - fund 99: invalid by one quantum; no fill, the fund keeps its 99 and alice (TNC < 0) is
+      deleveraged: bob takes her 10 lots at her bankruptcy price 950 (9,500 / 10), 10 a lot worse
+      than the oracle, 100 in all.
+    """
+
+    def run(self, fund: int, **fields):
+        book = _evolve(
+            new_book(mark_quote=1_000, traders=("alice", "bob")),
+            alice={"cash_quote": 500, "principal_quote": 500, "size_lots": 10, "cost_quote": 10_000},
+            bob={"cash_quote": 1_000, "principal_quote": 1_000, "size_lots": -10, "cost_quote": -10_000},
+            insurance_fund={"cash_quote": fund},
+        )
+        return step(_dydx(**fields), book, MarkPrice(940))
+
+    def test_a_fund_equal_to_the_loss_covers_it(self) -> None:
+        s = self.run(100)
+        assert [o for o in s.outcomes if isinstance(o, LayerUsed)] == [
+            LayerUsed("alice", 0, "insurance_fund", 100, True)
+        ]
+        assert not [o for o in s.outcomes if isinstance(o, AdlFill)]
+        assert _cash(s.after) == {"bob": 1_600, "liquidity": 0}
+        assert (s.after.account("bob").size_lots, s.after.account("liquidity").size_lots) == (-10, 10)
+
+    def test_one_quantum_less_and_it_pays_nothing(self) -> None:
+        s = self.run(99)
+        assert [o for o in s.outcomes if isinstance(o, LayerUsed)] == [
+            LayerUsed("alice", 0, "insurance_fund", 0, True),  # declined: nothing it may give
+            LayerUsed("alice", 1, "adl", 100, True),
+        ]
+        (fill,) = [o for o in s.outcomes if isinstance(o, AdlFill)]
+        assert (fill.winner, fill.lots, fill.gap_per_lot_quote) == ("bob", 10, 10)  # at 950
+        assert _cash(s.after) == {"bob": 1_500, "insurance_fund": 99}
+        assert s.after.account("bob").size_lots == 0
+
+    def test_a_fund_left_with_money_is_not_exhausted(self) -> None:
+        s = self.run(101)
+        assert [o for o in s.outcomes if isinstance(o, LayerUsed)] == [
+            LayerUsed("alice", 0, "insurance_fund", 100, False)
+        ]
+
+    def test_without_the_gate_the_fund_pays_what_it_can(self) -> None:
+        # the rule before issue 15: the fund pays 99 and deleveraging 1 (⌈1/10⌉ a lot, dust 9)
+        s = self.run(99, all_or_nothing=False)
+        assert [(o.layer, o.covered_quote) for o in s.outcomes if isinstance(o, LayerUsed)] == [
+            ("insurance_fund", 99),
+            ("adl", 1),
+        ]
+
+    def test_the_gate_respects_a_cap(self) -> None:
+        # a capped all-or-nothing fund declines a deficit above its cap, whatever its balance
+        book = _evolve(new_book(mark_quote=100), alice={"cash_quote": -100}, insurance_fund={"cash_quote": 1_000})
+        for cap, paid in ((100, 100), (99, 0)):
+            ctx = Ctx(book)
+            _, pay, exhausted = insurance_fund.pay_from(
+                ctx, Role.INSURANCE_FUND, "alice", 100, Reason.INSURANCE_FUND, cap, all_or_nothing=True
+            )
+            assert (pay, exhausted) == (paid, paid == 0)
+
+    def test_every_mutant_of_the_gate_is_caught(self, monkeypatch) -> None:
+        def observe():
+            runs = (
+                self.run(101),
+                self.run(100),
+                self.run(99),
+                self.run(99, all_or_nothing=False),
+                self.run(100, all_or_nothing=False),
+                self.run(101, all_or_nothing=False),
+            )
+            # the fee pool and the vault pay the same way, never all or nothing
+            book = _evolve(new_book(mark_quote=100), alice={"cash_quote": -100}, fee_account={"cash_quote": 99})
+            pool = insurance_fund.pay_from(Ctx(book), Role.FEE_ACCOUNT, "alice", 100, Reason.FEE_POOL)[1:]
+            return [(_cash(s.after), s.outcomes) for s in runs], pool
+
+        assert_every_mutant_is_caught(
+            monkeypatch, insurance_fund, "pay_from", observe, at_least=6, importers=(bankruptcy,)
+        )
