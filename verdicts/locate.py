@@ -6,14 +6,16 @@ trigger, the ADL ranking, and for an accepted failure the ``accepts`` line. Keys
 with table-array indices, as the loader's error messages spell them: ``deficit[1].ranking``,
 ``liquidation.trigger``, ``margin.tiers[0]``.
 
-The line finder reads the TOML text line by line (headers, ``key =`` lines, multi-line arrays);
-a key written some other way (an inline table) falls back to its table's header, then line 1.
+The lines come from a TOML parser with positions (``solvent.rules.toml_source``, tree-sitter's
+TOML grammar): a header or key inside a multi-line string is text, not a table, and a key in an
+inline table or written dotted is found where it is written. A wanted key that is not written
+(a default) falls back to its table's header, then to ``name``, then line 1.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ from solvent.rules.engine import Step
 from solvent.rules.ledger import HAIRCUT_REASONS, Reason
 from solvent.rules.outcomes import Bankrupt, DebtCarried, LayerUsed, Residual
 from solvent.rules.policy import Policy
+from solvent.rules.toml_source import SourceMap, format_path
 
 #: The ledger reason each waterfall layer pays with (debt carried to the winners moves no money).
 LAYER_REASON = {
@@ -37,10 +40,6 @@ LAYER_REASON = {
     "venue_absorbs": Reason.VENUE_ABSORBS,
 }
 REASON_LAYER = {reason: kind for kind, reason in LAYER_REASON.items()}
-
-_HEADER = re.compile(r"^\[\[?\s*([A-Za-z0-9_.\-]+)\s*\]\]?$")
-_KEY = re.compile(r"^([A-Za-z0-9_\-]+)\s*=")
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'[^\']*\'')
 
 
 @attrs.frozen
@@ -68,36 +67,21 @@ def policy_file(source: str) -> Path | None:
     return preset_path(source) if source in preset_names() else None
 
 
-def _bare(line: str) -> str:
-    """The line without string contents and comments (brackets in strings do not count)."""
-    return _STRING.sub('""', line).split("#", 1)[0].strip()
-
-
 def key_lines(text: str) -> dict[str, int]:
-    """Every table header and key of the TOML text, as a dotted path, mapped to its first line."""
-    lines: dict[str, int] = {}
-    seen: dict[str, int] = {}
-    table = ""
-    depth = 0
-    for number, raw in enumerate(text.splitlines(), start=1):
-        bare = _bare(raw)
-        if depth:
-            depth += bare.count("[") - bare.count("]")
-            continue
-        header = _HEADER.match(bare)
-        if header:
-            name = header[1]
-            if bare.startswith("[["):
-                seen[name] = seen.get(name, -1) + 1
-                name = f"{name}[{seen[name]}]"
-            table = name
-            lines.setdefault(table, number)
-            continue
-        key = _KEY.match(bare)
-        if key:
-            lines.setdefault(f"{table}.{key[1]}" if table else key[1], number)
-            depth = max(0, bare.count("[") - bare.count("]"))
-    return lines
+    """Every table header, key and array element of the TOML text, as a dotted path
+    (``deficit[1].ranking``, ``sources[0]``), mapped to the line it is written on.
+
+    Read by a TOML parser (:class:`~solvent.rules.toml_source.SourceMap`), so a multi-line string
+    holding ``[[deficit]]`` or ``key = 1`` is a string, and array-of-table indices count real headers.
+    """
+    return dict(_key_lines(text))
+
+
+@lru_cache(maxsize=8)
+def _key_lines(text: str) -> dict[str, int]:
+    """One parse per policy text, however many findings a report locates in it."""
+    source = SourceMap(text)
+    return {format_path(path, root=""): found.key.line for path, found in source.paths.items()}
 
 
 def _layer_index(policy: Policy, kind: str) -> int | None:
@@ -168,7 +152,7 @@ def _first(lines: dict[str, int], keys: Iterable[str]) -> tuple[str, int] | None
 
 def locate(text: str, wanted: list[str], file: Path | None = None) -> RuleRef:
     """The first wanted key found in the text; else ``name``, else line 1."""
-    lines = key_lines(text)
+    lines = _key_lines(text)
     found = _first(lines, [*wanted, "name"])
     key, line = found if found else ("(file)", 1)
     return RuleRef(wanted[0] if wanted else key, key, line, file)
