@@ -38,6 +38,8 @@ from cattrs.v import transform_error
 
 from solvent.rules.contract import LINEAR
 from solvent.rules.policy import Policy
+from solvent.rules.schema import expected, type_at
+from solvent.rules.toml_source import Position, SourceMap, format_path, parse_path
 from solvent.rules.waterfall import LAYER_KINDS, LAYER_TYPES, Layer
 
 TAG = "layer"  # the key naming a waterfall layer's kind in a [[deficit]] table
@@ -63,11 +65,11 @@ class _Problem(ValueError):
 
 
 class _Invalid(_Problem):
-    """A value of the wrong shape; ``must`` says what was expected."""
+    """A value of the wrong shape; ``must`` says what was expected, ``hint`` the closest allowed value."""
 
-    def __init__(self, must: str, value: Any, key: str | None = None) -> None:
+    def __init__(self, must: str, value: Any, key: str | None = None, hint: str = "") -> None:
         super().__init__(must, value, key)
-        self.must, self.value, self.key = must, value, key
+        self.must, self.value, self.key, self.hint = must, value, key, hint
 
 
 class _Missing(_Problem):
@@ -81,7 +83,15 @@ class _Unknown(_Problem):
     """A key the table does not have, with the keys it does have."""
 
     def __init__(self, key: str, allowed: tuple[str, ...]) -> None:
-        super().__init__(f"unknown key {key!r} (allowed keys: {', '.join(allowed)})")
+        super().__init__(f"unknown key {key!r}{did_you_mean(key, allowed)} (allowed keys: {', '.join(allowed)})")
+
+
+def did_you_mean(name: Any, known: Any) -> str:
+    """`` (did you mean 'x'?)`` naming the closest of ``known`` (difflib), or nothing if none is close."""
+    if not isinstance(name, str):
+        return ""
+    close = difflib.get_close_matches(name, [str(k) for k in known], n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 @attrs.frozen(repr=False)
@@ -104,6 +114,8 @@ def _expected(type_: Any) -> str:
     """How a message names an expected type."""
     if type_ is bool:
         return "true or false"
+    if type_ in (int, str):
+        return "an integer" if type_ is int else "a string"
     if isinstance(type_, type) and issubclass(type_, enum.Enum):
         return "one of " + ", ".join(repr(m.value) for m in type_)
     return getattr(type_, "__name__", repr(type_))
@@ -124,7 +136,7 @@ def format_exception(exc: BaseException, type_: Any) -> str:
     if isinstance(exc, _Invalid):
         key = exc.key or _note_name(exc)
         subject = f"'{key}'" if key else "value"
-        return f"{subject} {exc.must}: {exc.value!r}"
+        return f"{subject} {exc.must}: {exc.value!r}{exc.hint}"
     if isinstance(exc, TypeError) and len(exc.args) == 4 and isinstance(exc.args[1], attrs.Attribute):
         _, attribute, type_, value = exc.args  # attrs.validators.instance_of
         return f"'{attribute.name}' must be {_expected(type_)}: {value!r}"
@@ -232,7 +244,7 @@ def _enum_hook(type_: type[enum.Enum]) -> Callable[[Any, Any], enum.Enum]:
     def structure(value: Any, _: Any) -> enum.Enum:
         if isinstance(value, str) and value in by_value:
             return by_value[value]
-        raise _Invalid(must, value)
+        raise _Invalid(must, value, hint=did_you_mean(value, by_value))
 
     return structure
 
@@ -265,7 +277,7 @@ def _layer_hook(structure_tagged: Callable[[Any, Any], Any]) -> Callable[[Any, A
         if TAG not in value:
             raise _Missing(TAG)
         if not (isinstance(value[TAG], str) and value[TAG] in LAYER_KINDS):
-            raise _at_key(TAG, _Invalid(must, value[TAG]))
+            raise _at_key(TAG, _Invalid(must, value[TAG], hint=did_you_mean(value[TAG], LAYER_KINDS)))
         return structure_tagged(value, Layer)
 
     return structure
@@ -324,6 +336,10 @@ def _parse(text: str, source: str) -> dict[str, Any]:
 def loads_policy(text: str, *, source: str = "<string>", claims: Claims | None = None) -> Policy:
     """The policy a TOML document describes, or PolicyError naming every problem in it.
 
+    Each problem names the field's path, where it is written (``(<source>:<line>:<column>)``, read
+    by a TOML parser with positions: :class:`~solvent.rules.toml_source.SourceMap`), what was
+    expected and, for a misspelt key or value, the closest allowed one; a float is shown as written.
+
     ``claims``: the ids ``accepts`` may name. The claims are defined on a floor above the rules
     (the invariant catalog judges the engine), so the caller that knows them passes them in
     (``solvent.verdicts.check.known_claims``); without them ``accepts`` is not checked here, and
@@ -335,10 +351,81 @@ def loads_policy(text: str, *, source: str = "<string>", claims: Claims | None =
     except (BaseValidationError, _Problem) as exc:
         errors = errors_of(exc)
     if claims is not None:
-        errors += accepts_errors(data.get("accepts"), claims, text)
+        errors += accepts_errors(data.get("accepts"), claims)
     if errors:
-        raise PolicyError(source, errors)
+        raise PolicyError(source, placed(errors, text, source, data))
     return policy
+
+
+# --- where each problem is written, and its value as written ---------------------------------------
+
+_AT = re.compile(r" @ (\$(?:\.[A-Za-z0-9_\-]+|\[\d+\])*)$")
+_UNKNOWN_KEY = re.compile(r"^unknown key '([^']+)'")
+_REQUIRED = re.compile(r"^'(\w+)' is required$")
+_FRACTION = re.compile(r"Fraction\((-?\d+), (\d+)\)")
+
+
+def placed(errors: list[str], text: str, source: str, data: Any = None) -> list[str]:
+    """Each ``<message> @ $.path`` error with where it is written appended, ``(<source>:<line>:<column>)``:
+    a wrong value's own position, an unknown key's key, a missing key's table (else the nearest
+    table written); a missing key also says what it expects (from the policy classes, with
+    ``data`` the TOML as read), and every float reads as written (``0.1``, never ``Fraction(1, 10)``)."""
+    source_map = SourceMap(text)
+    return [_placed(error, source_map, source, data) for error in errors]
+
+
+def _placed(error: str, source_map: SourceMap, source: str, data: Any) -> str:
+    at = _AT.search(error)
+    if at is None:
+        return _as_written(error, None, source_map)
+    message, path = error[: at.start()], parse_path(at[1])
+    unknown, required = _UNKNOWN_KEY.match(message), _REQUIRED.match(message)
+    if required:
+        found = type_at((*path, required[1]), data)
+        if found is not None:
+            message += f" ({expected(*found)})"
+        elif required[1] == TAG:
+            message += " (one of " + ", ".join(repr(kind) for kind in LAYER_KINDS) + ")"
+    target = (*path, unknown[1]) if unknown else path
+    written = source_map.find(target)
+    if written is not None and not required:
+        position = written.value if written.value is not None and not unknown else written.key
+    else:
+        nearest = source_map.nearest(path)
+        position = nearest[1].key if nearest else Position(1, 1)
+    shown = format_path(target) if unknown else at[1]
+    return f"{_as_written(message, path, source_map)} @ {shown} ({source}:{position})"
+
+
+def _as_written(message: str, path: tuple | None, source_map: SourceMap) -> str:
+    """``Fraction(1, 10)`` in a message as the user wrote it: the literal at ``path`` when it has
+    that value (``1e5``), else its exact decimal (a TOML float is a decimal, so it has one)."""
+    literal = source_map.value_literal(path) if path is not None else None
+
+    def shown(match: re.Match) -> str:
+        value = Fraction(int(match[1]), int(match[2]))
+        if literal is not None:
+            try:
+                if Fraction(literal.replace("_", "")) == value:
+                    return literal
+            except ValueError:
+                pass
+        return _decimal(value)
+
+    return _FRACTION.sub(shown, message)
+
+
+def _decimal(value: Fraction) -> str:
+    """An exact decimal: ``Fraction(1, 10)`` is ``0.1``, ``Fraction(5, 1)`` is ``5.0``."""
+    if value.denominator == 1:
+        return f"{value.numerator}.0"
+    digits, scaled = 0, value
+    while scaled.denominator != 1 and digits < 400:
+        scaled, digits = scaled * 10, digits + 1
+    if scaled.denominator != 1:
+        return f"{value.numerator}/{value.denominator}"
+    sign, whole = ("-" if scaled < 0 else ""), str(abs(scaled.numerator)).rjust(digits + 1, "0")
+    return f"{sign}{whole[:-digits]}.{whole[-digits:]}"
 
 
 # --- accepts: ids of the invariant catalog and the relational properties ---------------------------
@@ -356,68 +443,21 @@ class Claims:
         return (*self.invariants, *self.relational)
 
 
-def accepts_errors(accepts: Any, claims: Claims, text: str | None = None) -> list[str]:
+def accepts_errors(accepts: Any, claims: Claims) -> list[str]:
     """One line per ``accepts`` entry that names no invariant or relational property, with its
-    path (``$.accepts[2]``), its line in ``text`` when it can be found, the ids expected and the
-    closest of them. Entries of the wrong type are the converter's to report."""
+    path (``$.accepts[2]``), the ids expected and the closest of them (:func:`placed` adds where
+    it is written). Entries of the wrong type are the converter's to report."""
     if not isinstance(accepts, (list, tuple)):
         return []
-    unknown = [(i, name) for i, name in enumerate(accepts) if isinstance(name, str)]
-    invariants, relational = claims.invariants, claims.relational
     known = claims.ids
-    unknown = [(i, name) for i, name in unknown if name not in known]
-    if not unknown:
-        return []
-    lines = _array_item_lines(text, "accepts") if text is not None else None
-    if lines is not None and len(lines) != len(accepts):
-        lines = None
-    expected = f"an invariant ({', '.join(invariants)}) or a relational property ({', '.join(relational)})"
-    errors = []
-    for i, name in unknown:
-        close = difflib.get_close_matches(name, known, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        where = f" (line {lines[i]})" if lines is not None else ""
-        errors.append(f"'accepts' must each name {expected}: {name!r}{hint} @ $.accepts[{i}]{where}")
-    return errors
-
-
-_ROOT_KEY = r"^[ \t]*{key}[ \t]*=[ \t]*"
-_TABLE_HEADER = re.compile(r"^[ \t]*\[", re.MULTILINE)
-
-
-def _array_item_lines(text: str, key: str) -> list[int] | None:
-    """The 1-based line of each string in the root table's array ``key = [...]``, or None when the
-    array is not written plainly (basic or literal one-line strings, comments, line breaks)."""
-    header = _TABLE_HEADER.search(text)
-    root = text[: header.start()] if header else text
-    match = re.search(_ROOT_KEY.format(key=re.escape(key)), root, re.MULTILINE)
-    if match is None or not root.startswith("[", match.end()):
-        return None
-    lines, pos, line = [], match.end() + 1, text.count("\n", 0, match.end()) + 1
-    while pos < len(text):
-        ch = text[pos]
-        if ch == "]":
-            return lines
-        if ch == "\n":
-            line += 1
-        elif ch == "#":
-            end = text.find("\n", pos)
-            pos = len(text) if end < 0 else end
-            continue
-        elif ch in "\"'":
-            if text.startswith(ch * 3, pos):
-                return None
-            end = pos + 1
-            while end < len(text) and text[end] != ch and text[end] != "\n":
-                end += 2 if ch == '"' and text[end] == "\\" else 1
-            if end >= len(text) or text[end] != ch:
-                return None
-            lines.append(line)
-            pos = end
-        elif ch not in " \t\r,":
-            return None
-        pos += 1
-    return None
+    unknown = [(i, name) for i, name in enumerate(accepts) if isinstance(name, str) and name not in known]
+    expected_ids = (
+        f"an invariant ({', '.join(claims.invariants)}) or a relational property ({', '.join(claims.relational)})"
+    )
+    return [
+        f"'accepts' must each name {expected_ids}: {name!r}{did_you_mean(name, known)} @ $.accepts[{i}]"
+        for i, name in unknown
+    ]
 
 
 def load_policy(path: str | os.PathLike[str], *, claims: Claims | None = None) -> Policy:
@@ -456,6 +496,7 @@ _WRITTEN_WHEN_SET = (
     ("socialized_loss", "cascade", False),
     ("socialized_loss", "liquidator_pays", False),
     ("insurance_fund", "all_or_nothing", False),
+    ("margin", "maintenance_basis", "mark"),
 )
 
 

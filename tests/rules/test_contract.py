@@ -174,18 +174,24 @@ class TestPolicy:
         [
             (
                 'kind = "inverse"',
-                "'value_quanta' must be > 0 for an inverse contract (face value × coin quanta per coin × price quanta per quote unit, e.g. 100000000 for XBTUSD in whole USD and satoshi): 0 @ $.contract.value_quanta",
+                "'value_quanta' must be > 0 for an inverse contract (face value × coin quanta per coin × price quanta per quote unit, e.g. 100000000 for XBTUSD in whole USD and satoshi): 0 @ $.contract.value_quanta (venue.toml:25:1)",
             ),
-            ('kind = "quanto"', "'kind' must be one of 'linear', 'inverse': 'quanto' @ $.contract.kind"),
+            (
+                'kind = "quanto"',
+                "'kind' must be one of 'linear', 'inverse': 'quanto' @ $.contract.kind (venue.toml:26:8)",
+            ),
             (
                 'kind = "inverse"\nvalue_quanta = 1.5',
-                "'value_quanta' must be int: Fraction(3, 2) @ $.contract.value_quanta",
+                "'value_quanta' must be an integer: 1.5 @ $.contract.value_quanta (venue.toml:27:16)",
             ),
             (
                 'kind = "inverse"\nvalue_quanta = 100\nvalue_rounding = "up"',
-                "'value_rounding' must be one of 'floor', 'ceil', 'half_even': 'up' @ $.contract.value_rounding",
+                "'value_rounding' must be one of 'floor', 'ceil', 'half_even': 'up' @ $.contract.value_rounding (venue.toml:28:18)",
             ),
-            ("face = 1", "unknown key 'face' (allowed keys: kind, value_quanta, value_rounding, price) @ $.contract"),
+            (
+                "face = 1",
+                "unknown key 'face' (allowed keys: kind, value_quanta, value_rounding, price) @ $.contract.face (venue.toml:26:1)",
+            ),
         ],
     )
     def test_a_bad_contract_names_the_file_and_the_field(self, table: str, error: str) -> None:

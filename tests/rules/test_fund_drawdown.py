@@ -126,20 +126,23 @@ class TestLoading:
         [
             (
                 "drawdown_ppm = 0\nwindow_events = 8",
-                "'drawdown_ppm' must be >= 1: 0 @ $.deficit[0].fund_drawdown.drawdown_ppm",
+                "'drawdown_ppm' must be >= 1: 0 @ $.deficit[0].fund_drawdown.drawdown_ppm (t.toml:9:16)",
             ),
-            ("drawdown_ppm = 300000", "'window_events' is required @ $.deficit[0].fund_drawdown"),
+            (
+                "drawdown_ppm = 300000",
+                "'window_events' is required (an integer number of events >= 1) @ $.deficit[0].fund_drawdown (t.toml:8:1)",
+            ),
             (
                 "drawdown_ppm = 300000\nwindow_events = 8\nmin_drawdown_quote = -1",
-                "'min_drawdown_quote' must be >= 0: -1 @ $.deficit[0].fund_drawdown.min_drawdown_quote",
+                "'min_drawdown_quote' must be >= 0: -1 @ $.deficit[0].fund_drawdown.min_drawdown_quote (t.toml:11:22)",
             ),
             (
                 "drawdown_ppm = 300000\nwindow_events = 8\nwindow = 3",
-                "unknown key 'window' (allowed keys: drawdown_ppm, window_events, min_drawdown_quote) @ $.deficit[0].fund_drawdown",
+                "unknown key 'window' (did you mean 'window_events'?) (allowed keys: drawdown_ppm, window_events, min_drawdown_quote) @ $.deficit[0].fund_drawdown.window (t.toml:11:1)",
             ),
             (
                 "drawdown_ppm = 300000\nwindow_events = 8",
-                "'fund_drawdown' needs price = 'bankruptcy' or 'mark': a drawdown may start ADL after the fund paid the whole deficit, and at the previous mark the winners would pay the move again: 'previous_mark' @ $.deficit[0].fund_drawdown",
+                "'fund_drawdown' needs price = 'bankruptcy' or 'mark': a drawdown may start ADL after the fund paid the whole deficit, and at the previous mark the winners would pay the move again: 'previous_mark' @ $.deficit[0].fund_drawdown (t.toml:9:1)",
             ),
         ],
         ids=["zero drawdown", "window missing", "negative floor", "unknown key", "previous mark"],

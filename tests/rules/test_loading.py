@@ -242,7 +242,7 @@ class TestDefaults:
         """An integral float (1e5) is still a Fraction, so an integer field rejects it."""
         assert error_of(MINIMAL.replace("100000", "1e5")) == (
             "policy.toml: 1 error(s)\n"
-            "  'initial_ppm' must be an integer number of ppm: Fraction(100000, 1) @ $.margin.tiers[0].initial_ppm"
+            "  'initial_ppm' must be an integer number of ppm: 1e5 @ $.margin.tiers[0].initial_ppm (policy.toml:5:15)"
         )
 
 
@@ -252,29 +252,29 @@ class TestFieldErrors:
     def test_bound(self) -> None:
         assert error_of(MINIMAL.replace("maintenance_ppm = 50000", "maintenance_ppm = 1200000")) == (
             "policy.toml: 1 error(s)\n"
-            "  'maintenance_ppm' must be <= 1000000: 1200000 @ $.margin.tiers[0].maintenance_ppm"
+            "  'maintenance_ppm' must be <= 1000000: 1200000 @ $.margin.tiers[0].maintenance_ppm (policy.toml:6:19)"
         )
 
     def test_float_where_integer_required(self) -> None:
         """initial_ppm = 0.1 is read as Fraction(1, 10) and the validator, not cattrs, rejects it."""
         assert error_of(MINIMAL.replace("initial_ppm = 100000", "initial_ppm = 0.1")) == (
             "policy.toml: 1 error(s)\n"
-            "  'initial_ppm' must be an integer number of ppm: Fraction(1, 10) @ $.margin.tiers[0].initial_ppm"
+            "  'initial_ppm' must be an integer number of ppm: 0.1 @ $.margin.tiers[0].initial_ppm (policy.toml:5:15)"
         )
 
     def test_infinity(self) -> None:
         assert error_of(MINIMAL + "[fees]\ntaker_ppm = inf\n") == (
-            "policy.toml: 1 error(s)\n  'taker_ppm' must be an integer number of ppm: inf @ $.fees.taker_ppm"
+            "policy.toml: 1 error(s)\n  'taker_ppm' must be an integer number of ppm: inf @ $.fees.taker_ppm (policy.toml:8:13)"
         )
 
     def test_boolean(self) -> None:
         assert error_of(MINIMAL + "[margin]\nspot_collateral = 1\n") == (
-            "policy.toml: 1 error(s)\n  'spot_collateral' must be true or false: 1 @ $.margin.spot_collateral"
+            "policy.toml: 1 error(s)\n  'spot_collateral' must be true or false: 1 @ $.margin.spot_collateral (policy.toml:8:19)"
         )
 
     def test_string(self) -> None:
         assert error_of(MINIMAL.replace('"minimal"', "7")) == (
-            "policy.toml: 1 error(s)\n  'name' must be a string: 7 @ $.name"
+            "policy.toml: 1 error(s)\n  'name' must be a string: 7 @ $.name (policy.toml:1:8)"
         )
 
     def test_cross_field_check_in_post_init(self) -> None:
@@ -283,7 +283,7 @@ class TestFieldErrors:
         assert error_of(text) == (
             "policy.toml: 1 error(s)\n"
             "  'slippage_ppm' must be 0 when execution = 'bankruptcy' (only a market close has a fill "
-            "price away from mark): 5 @ $.liquidation.slippage_ppm"
+            "price away from mark): 5 @ $.liquidation.slippage_ppm (policy.toml:9:16)"
         )
 
     def test_every_error_is_reported(self) -> None:
@@ -291,8 +291,8 @@ class TestFieldErrors:
         text = MINIMAL + "[fees]\ntaker_ppm = -1\nmaker_ppm = 2000000\n[rounding]\nfee = 1\n"
         assert error_of(text) == (
             "policy.toml: 2 error(s)\n"
-            "  'taker_ppm' must be >= 0: -1 @ $.fees.taker_ppm\n"
-            "  'fee' must be one of 'floor', 'ceil', 'half_even': 1 @ $.rounding.fee"
+            "  'taker_ppm' must be >= 0: -1 @ $.fees.taker_ppm (policy.toml:8:13)\n"
+            "  'fee' must be one of 'floor', 'ceil', 'half_even': 1 @ $.rounding.fee (policy.toml:11:7)"
         )
 
 
@@ -303,18 +303,18 @@ class TestShapeErrors:
         assert error_of(MINIMAL + "[liquidation]\nfoo = 1\n") == (
             "policy.toml: 1 error(s)\n"
             "  unknown key 'foo' (allowed keys: trigger, execution, slippage_ppm, partial_close_ppm, "
-            "penalty_ppm, penalty_recipient, takeover_below_ppm) @ $.liquidation"
+            "penalty_ppm, penalty_recipient, takeover_below_ppm) @ $.liquidation.foo (policy.toml:8:1)"
         )
 
     def test_unknown_key_in_a_layer_lists_the_tag(self) -> None:
         assert error_of(MINIMAL + '[[deficit]]\nlayer = "insurance_fund"\ncap = 5\n') == (
-            "policy.toml: 1 error(s)\n  unknown key 'cap' (allowed keys: layer, cap_quote, all_or_nothing) @ $.deficit[0]"
+            "policy.toml: 1 error(s)\n  unknown key 'cap' (allowed keys: layer, cap_quote, all_or_nothing) @ $.deficit[0].cap (policy.toml:9:1)"
         )
 
     def test_bad_enum_value(self) -> None:
         assert error_of(MINIMAL + '[liquidation]\nexecution = "auction"\n') == (
             "policy.toml: 1 error(s)\n"
-            "  'execution' must be one of 'market', 'bankruptcy', 'takeover': 'auction' @ $.liquidation.execution"
+            "  'execution' must be one of 'market', 'bankruptcy', 'takeover': 'auction' @ $.liquidation.execution (policy.toml:8:13)"
         )
 
     def test_funding_rounding_is_a_named_choice_not_a_direction(self) -> None:
@@ -322,7 +322,7 @@ class TestShapeErrors:
         assert error_of(MINIMAL + '[rounding]\nfunding = "ceil"\n') == (
             "policy.toml: 1 error(s)\n"
             "  'funding' must be one of 'payers_up_dust_to_fee_account', 'payers_up_dust_to_insurance_fund', "
-            "'payers_down_shortfall_from_fee_account': 'ceil' @ $.rounding.funding"
+            "'payers_down_shortfall_from_fee_account': 'ceil' @ $.rounding.funding (policy.toml:8:11)"
         )
 
     def test_funding_rounding_reads_its_choice(self) -> None:
@@ -334,36 +334,41 @@ class TestShapeErrors:
         assert error_of(MINIMAL + '[[deficit]]\nlayer = "insurance_fund"\n[[deficit]]\nlayer = "bailout"\n') == (
             "policy.toml: 1 error(s)\n"
             "  'layer' must be one of 'insurance_fund', 'backstop_vault', 'fee_pool', 'adl', 'socialized_loss', "
-            "'haircut_ratio', 'clawback', 'debt_carry', 'venue_absorbs': 'bailout' @ $.deficit[1].layer"
+            "'haircut_ratio', 'clawback', 'debt_carry', 'venue_absorbs': 'bailout' @ $.deficit[1].layer (policy.toml:10:9)"
         )
 
     def test_missing_layer_tag(self) -> None:
         assert error_of(MINIMAL + '[[deficit]]\nranking = "binance"\n') == (
-            "policy.toml: 1 error(s)\n  'layer' is required @ $.deficit[0]"
+            "policy.toml: 1 error(s)\n  'layer' is required (one of 'insurance_fund', 'backstop_vault', 'fee_pool', 'adl', 'socialized_loss', "
+            "'haircut_ratio', 'clawback', 'debt_carry', 'venue_absorbs') @ $.deficit[0] (policy.toml:7:1)"
         )
 
     def test_missing_required(self) -> None:
-        assert error_of(MINIMAL.replace('name = "minimal"', "")) == "policy.toml: 1 error(s)\n  'name' is required @ $"
+        assert (
+            error_of(MINIMAL.replace('name = "minimal"', ""))
+            == "policy.toml: 1 error(s)\n  'name' is required (a string) @ $ (policy.toml:1:1)"
+        )
 
     def test_missing_tiers(self) -> None:
         assert error_of('name = "x"\n[margin]\nspot_collateral = true\n') == (
-            "policy.toml: 1 error(s)\n  'tiers' is required @ $.margin"
+            "policy.toml: 1 error(s)\n  'tiers' is required (an array of tables) @ $.margin (policy.toml:2:1)"
         )
 
     def test_table_where_array_of_tables_expected(self) -> None:
         assert error_of(MINIMAL + '[deficit]\nlayer = "adl"\n') == (
-            "policy.toml: 1 error(s)\n  'deficit' must be an array of tables: {'layer': 'adl'} @ $.deficit"
+            "policy.toml: 1 error(s)\n  'deficit' must be an array of tables: {'layer': 'adl'} @ $.deficit (policy.toml:7:1)"
         )
 
     def test_string_where_array_expected(self) -> None:
         """A string is refused, not iterated into characters."""
         assert error_of('sources = "docs/venues.md"\n' + MINIMAL) == (
-            "policy.toml: 1 error(s)\n  'sources' must be an array of strings: 'docs/venues.md' @ $.sources"
+            "policy.toml: 1 error(s)\n  'sources' must be an array of strings: 'docs/venues.md' @ $.sources (policy.toml:1:11)"
         )
 
     def test_scalar_where_table_expected(self) -> None:
         assert (
-            error_of('name = "x"\nmargin = 5\n') == "policy.toml: 1 error(s)\n  'margin' must be a table: 5 @ $.margin"
+            error_of('name = "x"\nmargin = 5\n')
+            == "policy.toml: 1 error(s)\n  'margin' must be a table: 5 @ $.margin (policy.toml:2:10)"
         )
 
 
@@ -375,13 +380,13 @@ class TestPolicyRules:
         assert error_of(text) == (
             "policy.toml: 1 error(s)\n"
             "  'layer' 'adl' is unreachable: 'debt_carry' @ $.deficit[0] takes every remaining deficit; "
-            "move it last @ $.deficit[1]"
+            "move it last @ $.deficit[1] (policy.toml:9:1)"
         )
 
     def test_repeated_layer(self) -> None:
         text = MINIMAL + '[[deficit]]\nlayer = "adl"\n[[deficit]]\nlayer = "adl"\n'
         assert error_of(text) == (
-            "policy.toml: 1 error(s)\n  'layer' must appear once in the waterfall: 'adl' again @ $.deficit[1]"
+            "policy.toml: 1 error(s)\n  'layer' must appear once in the waterfall: 'adl' again @ $.deficit[1] (policy.toml:9:1)"
         )
 
     def test_tier_continuity(self) -> None:
@@ -395,19 +400,19 @@ class TestPolicyRules:
         assert error_of(text) == (
             "policy.toml: 1 error(s)\n"
             "  'maintenance_amount_quote' must be 5000 to keep maintenance continuous at 5000000: 4999 "
-            "@ $.margin.tiers[1].maintenance_amount_quote"
+            "@ $.margin.tiers[1].maintenance_amount_quote (policy.toml:10:28)"
         )
 
     def test_first_floor_points_at_the_field(self) -> None:
         assert error_of(MINIMAL.replace("floor_notional_quote = 0", "floor_notional_quote = 5")) == (
             "policy.toml: 1 error(s)\n"
-            "  'floor_notional_quote' of the first tier must be 0: 5 @ $.margin.tiers[0].floor_notional_quote"
+            "  'floor_notional_quote' of the first tier must be 0: 5 @ $.margin.tiers[0].floor_notional_quote (policy.toml:4:24)"
         )
 
     def test_maintenance_above_initial(self) -> None:
         assert error_of(MINIMAL.replace("maintenance_ppm = 50000", "maintenance_ppm = 200000")) == (
             "policy.toml: 1 error(s)\n"
-            "  'maintenance_ppm' must be <= initial_ppm (100000): 200000 @ $.margin.tiers[0].maintenance_ppm"
+            "  'maintenance_ppm' must be <= initial_ppm (100000): 200000 @ $.margin.tiers[0].maintenance_ppm (policy.toml:6:19)"
         )
 
     def test_debt_to_winners_must_take_deposits(self) -> None:
@@ -416,7 +421,7 @@ class TestPolicyRules:
             "policy.toml: 1 error(s)\n"
             "  'deposits_repay_debt' must be true when lender = 'winners': the debt is the account's negative "
             "balance, so any deposit lands in it; use lender = 'venue' for a debt collected off the book: False "
-            "@ $.deficit[0].deposits_repay_debt"
+            "@ $.deficit[0].deposits_repay_debt (policy.toml:10:23)"
         )
 
 
@@ -459,15 +464,15 @@ class TestAccepts:
             load_policy(path, claims=known_claims())
         assert str(info.value) == (
             f"{path}: 1 error(s)\n"
-            f"  'accepts' must each name {self.EXPECTED}: 'no-negative-equiti' (did you mean 'no-negative-equity'?) @ $.accepts[2] (line 5)"
+            f"  'accepts' must each name {self.EXPECTED}: 'no-negative-equiti' (did you mean 'no-negative-equity'?) @ $.accepts[2] ({path}:5:3)"
         )
 
     def test_every_unknown_name_is_listed_and_a_far_one_has_no_suggestion(self) -> None:
         text = MINIMAL.replace('name = "minimal"', 'name = "minimal"\naccepts = ["haircut", "conservation", "zzz"]')
         assert error_of(text) == (
             "policy.toml: 2 error(s)\n"
-            f"  'accepts' must each name {self.EXPECTED}: 'haircut' (did you mean 'no-haircut'?) @ $.accepts[0] (line 2)\n"
-            f"  'accepts' must each name {self.EXPECTED}: 'zzz' @ $.accepts[2] (line 2)"
+            f"  'accepts' must each name {self.EXPECTED}: 'haircut' (did you mean 'no-haircut'?) @ $.accepts[0] (policy.toml:2:12)\n"
+            f"  'accepts' must each name {self.EXPECTED}: 'zzz' @ $.accepts[2] (policy.toml:2:39)"
         )
 
     def test_listed_beside_the_other_errors(self) -> None:
@@ -475,20 +480,22 @@ class TestAccepts:
         text = MINIMAL.replace('name = "minimal"', 'name = "minimal"\naccepts = ["zzz"]') + "[fees]\ntaker_ppm = -1\n"
         assert error_of(text) == (
             "policy.toml: 2 error(s)\n"
-            "  'taker_ppm' must be >= 0: -1 @ $.fees.taker_ppm\n"
-            f"  'accepts' must each name {self.EXPECTED}: 'zzz' @ $.accepts[0] (line 2)"
+            "  'taker_ppm' must be >= 0: -1 @ $.fees.taker_ppm (policy.toml:9:13)\n"
+            f"  'accepts' must each name {self.EXPECTED}: 'zzz' @ $.accepts[0] (policy.toml:2:12)"
         )
 
     def test_an_entry_of_the_wrong_type_is_the_converters_error(self) -> None:
         text = MINIMAL.replace('name = "minimal"', 'name = "minimal"\naccepts = [7, "no-haircut"]')
-        assert error_of(text) == "policy.toml: 1 error(s)\n  value must be a string: 7 @ $.accepts[0]"
+        assert (
+            error_of(text) == "policy.toml: 1 error(s)\n  value must be a string: 7 @ $.accepts[0] (policy.toml:2:12)"
+        )
 
-    def test_no_line_when_the_array_is_not_written_plainly(self) -> None:
-        """A multi-line string in the array: the path, and no guessed line."""
+    def test_a_multiline_string_in_the_array_is_found_where_it_is_written(self) -> None:
+        """The parser knows the string, however it is written."""
         text = MINIMAL.replace('name = "minimal"', 'name = "minimal"\naccepts = ["""zzz"""]')
         assert (
             error_of(text)
-            == f"policy.toml: 1 error(s)\n  'accepts' must each name {self.EXPECTED}: 'zzz' @ $.accepts[0]"
+            == f"policy.toml: 1 error(s)\n  'accepts' must each name {self.EXPECTED}: 'zzz' @ $.accepts[0] (policy.toml:2:12)"
         )
 
     def test_solvent_check_exits_2_naming_the_file_and_path(self, tmp_path) -> None:
@@ -504,7 +511,7 @@ class TestAccepts:
         result = CliRunner().invoke(main, ["check", str(path), "--no-search"])
         assert result.exit_code == 2
         assert f"{path}: 1 error(s)" in result.stderr
-        assert "'round-trip-neutrl' (did you mean 'round-trip-neutral'?) @ $.accepts[1] (line 2)" in result.stderr
+        assert f"'round-trip-neutrl' (did you mean 'round-trip-neutral'?) @ $.accepts[1] ({path}:2:26)" in result.stderr
 
     def test_without_the_claims_the_loader_leaves_accepts_to_the_judgement(self) -> None:
         """The rules floor does not know the claims: a bare load keeps any name, and the
@@ -545,7 +552,7 @@ class TestFiles:
             load_policy(path)
         assert (info.value.source, info.value.errors) == (
             str(path),
-            ["'taker_ppm' must be an integer number of ppm: Fraction(1, 2) @ $.fees.taker_ppm"],
+            [f"'taker_ppm' must be an integer number of ppm: 0.5 @ $.fees.taker_ppm ({path}:8:13)"],
         )
 
     def test_missing_file(self, tmp_path) -> None:

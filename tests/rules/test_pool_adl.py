@@ -128,20 +128,23 @@ class TestRule:
         [
             (
                 "max_factor_ppm = 500000\nmin_factor_ppm = 550000",
-                "'min_factor_ppm' must be <= max_factor_ppm (500000): the factor ADL reduces toward must not be above the one that starts it: 550000 @ $.pnl_to_pool_adl.min_factor_ppm",
+                "'min_factor_ppm' must be <= max_factor_ppm (500000): the factor ADL reduces toward must not be above the one that starts it: 550000 @ $.pnl_to_pool_adl.min_factor_ppm (t.toml:8:18)",
             ),
             (
                 "max_factor_ppm = 0\nmin_factor_ppm = 0",
-                "'max_factor_ppm' must be >= 1: 0 @ $.pnl_to_pool_adl.max_factor_ppm",
+                "'max_factor_ppm' must be >= 1: 0 @ $.pnl_to_pool_adl.max_factor_ppm (t.toml:7:18)",
             ),
-            ("min_factor_ppm = 1", "'max_factor_ppm' is required @ $.pnl_to_pool_adl"),
+            (
+                "min_factor_ppm = 1",
+                "'max_factor_ppm' is required (an integer number of ppm from 1 to 1000000) @ $.pnl_to_pool_adl (t.toml:6:1)",
+            ),
             (
                 "max_factor_ppm = 0.5\nmin_factor_ppm = 1",
-                "'max_factor_ppm' must be an integer number of ppm: Fraction(1, 2) @ $.pnl_to_pool_adl.max_factor_ppm",
+                "'max_factor_ppm' must be an integer number of ppm: 0.5 @ $.pnl_to_pool_adl.max_factor_ppm (t.toml:7:18)",
             ),
             (
                 'max_factor_ppm = 5\nmin_factor_ppm = 1\nranking = "pnl"',
-                "'ranking' must be one of 'bitmex', 'binance', 'hyperliquid', 'order': 'pnl' @ $.pnl_to_pool_adl.ranking",
+                "'ranking' must be one of 'bitmex', 'binance', 'hyperliquid', 'order': 'pnl' @ $.pnl_to_pool_adl.ranking (t.toml:9:11)",
             ),
         ],
         ids=["min above max", "max zero", "max missing", "max not an integer", "unknown ranking"],
