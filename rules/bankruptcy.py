@@ -28,7 +28,7 @@ from solvent.rules.haircut_ratio import haircut
 from solvent.rules.insurance_fund import pay_from
 from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.liquidation import counterparty, fill_price, note_liquidated, slip_per_lot
-from solvent.rules.margin import equity, maintenance_margin
+from solvent.rules.margin import account_maintenance, equity
 from solvent.rules.outcomes import Bankrupt, LayerUsed, Residual
 from solvent.rules.policy import Policy
 from solvent.rules.positions import close_against
@@ -153,6 +153,6 @@ def _bankrupt_in_turn(policy: Policy, ctx: Ctx, name: str, resolving: tuple[str,
     """Liquidate ``name``, below zero after another account's socialized loss, and resolve it."""
     account = ctx.book.account(name)
     mark = ctx.book.market.mark_quote
-    mm = maintenance_margin(policy.margin, policy.rounding, account.size_lots, mark)
+    mm = account_maintenance(policy.margin, policy.rounding, account, mark)
     ctx = note_liquidated(ctx, name, equity(policy.margin, account), mm, fill_price(policy.liquidation, account, mark))
     return resolve(policy, ctx, name, resolving)

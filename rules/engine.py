@@ -31,7 +31,7 @@ from solvent.rules.liquidation import (
     slip_per_lot,
     takeover_rule,
 )
-from solvent.rules.margin import counts_spot, equity, initial_margin, maintenance_margin
+from solvent.rules.margin import account_maintenance, counts_spot, equity, initial_margin
 from solvent.rules.outcomes import DepositAbsorbed
 from solvent.rules.policy import Policy
 from solvent.rules.pool_adl import reduce_profits
@@ -211,7 +211,7 @@ def liquidate(policy: Policy, ctx: Ctx, name: str) -> Ctx:
         return _liquidate(policy, ctx, name)
     account = ctx.book.account(name)
     e = equity(policy.margin, account)
-    mm = maintenance_margin(policy.margin, policy.rounding, account.size_lots, ctx.book.market.mark_quote)
+    mm = account_maintenance(policy.margin, policy.rounding, account, ctx.book.market.mark_quote)
     taken = attrs.evolve(policy, liquidation=takeover_rule(rule))
     return ctx.branch(
         is_taken_over(rule, e, mm),
@@ -225,7 +225,7 @@ def _liquidate(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     account = ctx.book.account(name)
     mark = ctx.book.market.mark_quote
     e = equity(policy.margin, account)
-    mm = maintenance_margin(policy.margin, policy.rounding, account.size_lots, mark)
+    mm = account_maintenance(policy.margin, policy.rounding, account, mark)
     ctx = note_liquidated(ctx, name, e, mm, fill_price(rule, account, mark))
     bankrupt = e - abs_(account.size_lots) * slip_per_lot(rule, mark) < 0
     return ctx.branch(bankrupt, lambda c: resolve(policy, c, name), lambda c: _close_solvent(policy, c, name))
@@ -244,7 +244,7 @@ def _close_solvent(policy: Policy, ctx: Ctx, name: str) -> Ctx:
         first = min_(partial_lots(rule, ctx.book.account(name).size_lots), abs_(ctx.book.account(name).size_lots))
         ctx = close_step(rule, policy.rounding.fee, ctx, name, first, eq)
         a = ctx.book.account(name)
-        mm = maintenance_margin(policy.margin, policy.rounding, a.size_lots, ctx.book.market.mark_quote)
+        mm = account_maintenance(policy.margin, policy.rounding, a, ctx.book.market.mark_quote)
         ctx = ctx.branch(is_triggered(rule, eq(a), mm, a.size_lots), close_rest)
     else:
         ctx = close_rest(ctx)
@@ -257,7 +257,7 @@ def sweep(policy: Policy, ctx: Ctx) -> Ctx:
     for name in [a.name for a in ctx.book.traders]:
         ctx = convert_spot(policy.margin, ctx, name)
         a = ctx.book.account(name)
-        mm = maintenance_margin(policy.margin, policy.rounding, a.size_lots, ctx.book.market.mark_quote)
+        mm = account_maintenance(policy.margin, policy.rounding, a, ctx.book.market.mark_quote)
         triggered = is_triggered(policy.liquidation, equity(policy.margin, a), mm, a.size_lots)
         ctx = ctx.branch(triggered, lambda c, n=name: liquidate(policy, c, n))
     return ctx

@@ -9,15 +9,15 @@ refuses any insurance-fund delta that would make the fund negative (docs/venues.
 ``max(balance, 0)`` is that rule. The venue's own capital, which has no limit, is ``venue_absorbs``.
 
 All or nothing (``insurance_fund.all_or_nothing``, dYdX v4): pay = R if R ≤ min(max(balance, 0), cap)
-else 0; a fund that declines has nothing it may give this bankruptcy (reported exhausted), and the
-whole deficit passes down.
+else 0; a fund that declines keeps its money (it is not exhausted) and the whole deficit passes
+down.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from solvent.rules.arith import max_, min_, not_, or_, when
+from solvent.rules.arith import max_, min_, when
 from solvent.rules.book import Role
 from solvent.rules.ledger import Ctx, Reason, system
 
@@ -45,4 +45,6 @@ def pay_from(
     covers = remaining <= (available if cap is None else min_(available, cap))
     pay = when(covers, remaining)
     ctx = ctx.transfer(source, bankrupt, pay, reason)
-    return ctx, pay, or_(not_(covers), ctx.book.account(source).cash_quote <= 0)
+    # a fund that declines still holds money: not exhausted, so the winners deleveraged below it
+    # are charged while it keeps money back (waterfall-order says so; dYdX accepts it)
+    return ctx, pay, ctx.book.account(source).cash_quote <= 0

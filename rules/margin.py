@@ -6,6 +6,8 @@ continuous across tier boundaries. A single-tier table is the flat rate of dYdX,
 
 Formula:
     N   = |size_lots| × mark_quote                     (notional, quote quanta)
+          for maintenance under ``maintenance_basis = "entry"``: N = |cost_quote|, the position's
+          value at its entry prices (Bybit, docs/venues.md#bybit-liquidation)
     IM  = N × IMR_tier        rounded by ``rounding.margin``
     MM  = N × MMR_tier − cum_tier, rounded by ``rounding.margin``, floored at 0
           (``venue_formulas.tiered_maintenance_margin``; cum checked by ``maintenance_amount``)
@@ -15,6 +17,7 @@ Glossary: IMR/MMR initial/maintenance rate (ppm), cum maintenance amount (quote 
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
 import attrs
@@ -72,12 +75,31 @@ def _check_tiers(_inst: Any, _attribute: Any, tiers: tuple[Tier, ...]) -> None:
             )
 
 
+class MaintenanceBasis(enum.Enum):
+    """The position value maintenance margin is taken on (its tier chosen by the same value).
+
+    ``mark``: |size| × mark, the value now (Binance, OKX, dYdX, Hyperliquid: every margin ratio at
+    the mark or oracle). ``entry``: the value at the position's entry prices, the cost basis
+    |Σ lots × entry price|, which does not move with the mark (Bybit's liquidation price,
+    docs/venues.md#bybit-liquidation: "Position Value = Contract Size × Entry Price",
+    "MM = (Position Value × MMR) − MM Deduction", Example 1: 1 BTC at 20,000 at 50x, MMR 0.5% →
+    MM 100, LP 19,700). On a linear contract the two differ by MMR × the move: at entry a long's
+    maintenance does not fall as the price falls, so it is liquidated a little earlier."""
+
+    MARK = "mark"
+    ENTRY = "entry"
+
+
 @attrs.frozen
 class MarginRule:
     """Initial and maintenance requirements, and what counts as collateral."""
 
     tiers: tuple[Tier, ...] = attrs.field(converter=tuple, validator=_check_tiers)
     spot_collateral: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    #: The position value maintenance is taken on: ``mark`` (the default) or ``entry`` (Bybit)
+    maintenance_basis: MaintenanceBasis = attrs.field(
+        default=MaintenanceBasis.MARK, validator=attrs.validators.instance_of(MaintenanceBasis)
+    )
 
 
 def notional(size_lots: Any, mark_quote: Any) -> Any:
@@ -103,6 +125,17 @@ def maintenance_margin(rule: MarginRule, rounding: RoundingRule, size_lots: Any,
     n = notional(size_lots, mark_quote)
     mmr = _tier_field(rule, n, "maintenance_ppm")
     return tiered_maintenance_margin(n, mmr, _tier_field(rule, n, "maintenance_amount_quote"), rounding=rounding.margin)
+
+
+def account_maintenance(rule: MarginRule, rounding: RoundingRule, account: Account, mark_quote: Any) -> Any:
+    """The account's maintenance margin on the policy's ``maintenance_basis``: at the mark
+    (``maintenance_margin`` of its size), or on its value at entry, |cost_quote|."""
+    if rule.maintenance_basis is MaintenanceBasis.ENTRY:
+        n = abs_(account.cost_quote)
+        mmr = _tier_field(rule, n, "maintenance_ppm")
+        amount = _tier_field(rule, n, "maintenance_amount_quote")
+        return tiered_maintenance_margin(n, mmr, amount, rounding=rounding.margin)
+    return maintenance_margin(rule, rounding, account.size_lots, mark_quote)
 
 
 def counts_spot(rule: MarginRule, account: Account) -> bool:

@@ -45,7 +45,7 @@ from solvent.rules.arith import all_, and_, implies, is_concrete, max_, not_, su
 from solvent.rules.book import Account, Book, Role, is_on_tick
 from solvent.rules.fields import data_fields
 from solvent.rules.liquidation import Execution, is_triggered
-from solvent.rules.margin import equity, initial_margin, maintenance_margin
+from solvent.rules.margin import account_maintenance, equity, initial_margin
 from solvent.rules.policy import Policy
 from solvent.rules.waterfall import Lender
 
@@ -96,7 +96,7 @@ def _counts_non_negative(account: Account) -> Any:
 def covers_margin(policy: Policy, account: Account, mark: Any, margin: StartMargin) -> Any:
     """The trader covers initial margin at the mark, or (``MAINTENANCE``) is not liquidatable."""
     if margin is StartMargin.MAINTENANCE:
-        mm = maintenance_margin(policy.margin, policy.rounding, account.size_lots, mark)
+        mm = account_maintenance(policy.margin, policy.rounding, account, mark)
         return not_(is_triggered(policy.liquidation, equity(policy.margin, account), mm, account.size_lots))
     return equity(policy.margin, account) >= initial_margin(policy.margin, policy.rounding, account.size_lots, mark)
 
@@ -128,7 +128,7 @@ def _margins(policy: Policy, book: Book, account: Account) -> str:
     mark, size = book.market.mark_quote, account.size_lots
     e = equity(policy.margin, account)
     im = initial_margin(policy.margin, policy.rounding, size, mark)
-    mm = maintenance_margin(policy.margin, policy.rounding, size, mark)
+    mm = account_maintenance(policy.margin, policy.rounding, account, mark)
     return f"equity {e:,}, initial margin {im:,}, maintenance margin {mm:,} ({size:,} lots at the mark {mark:,})"
 
 

@@ -7,6 +7,8 @@ and a mutation test: every one-token mutant of the rule's code changes a boundar
   bankrupt in turn (``cascade``).
 - dYdX v4's insurance fund (docs/venues.md#dydx-v4-insurance-fund): it pays a liquidation's whole
   delta or none of it, and the position is deleveraged (``all_or_nothing``).
+- Bybit's maintenance margin (docs/venues.md#bybit-liquidation): on the position's value at entry,
+  not at the mark (``margin.maintenance_basis = "entry"``).
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ import textwrap
 import attrs
 import pytest
 
-from solvent.rules import bankruptcy, insurance_fund, socialized_loss
+from solvent.rules import bankruptcy, insurance_fund, margin, socialized_loss
 from solvent.rules.book import Book, Role, new_book
 from solvent.rules.engine import step
 from solvent.rules.events import MarkPrice
 from solvent.rules.ledger import Ctx, Reason
+from solvent.rules.margin import MaintenanceBasis
 from solvent.rules.outcomes import AdlFill, Bankrupt, LayerUsed, Liquidated
 from solvent.rules.presets import load_preset
 from solvent.rules.waterfall import InsuranceFund, SocializedLoss
@@ -298,7 +301,7 @@ class TestDydxInsuranceFundGate:
     def test_one_quantum_less_and_it_pays_nothing(self) -> None:
         s = self.run(99)
         assert [o for o in s.outcomes if isinstance(o, LayerUsed)] == [
-            LayerUsed("alice", 0, "insurance_fund", 0, True),  # declined: nothing it may give
+            LayerUsed("alice", 0, "insurance_fund", 0, False),  # declined, and still holds 99
             LayerUsed("alice", 1, "adl", 100, True),
         ]
         (fill,) = [o for o in s.outcomes if isinstance(o, AdlFill)]
@@ -328,7 +331,7 @@ class TestDydxInsuranceFundGate:
             _, pay, exhausted = insurance_fund.pay_from(
                 ctx, Role.INSURANCE_FUND, "alice", 100, Reason.INSURANCE_FUND, cap, all_or_nothing=True
             )
-            assert (pay, exhausted) == (paid, paid == 0)
+            assert (pay, exhausted) == (paid, False)  # 900 or 1,000 left
 
     def test_every_mutant_of_the_gate_is_caught(self, monkeypatch) -> None:
         def observe():
@@ -347,4 +350,79 @@ class TestDydxInsuranceFundGate:
 
         assert_every_mutant_is_caught(
             monkeypatch, insurance_fund, "pay_from", observe, at_least=6, importers=(bankruptcy,)
+        )
+
+
+# --- Bybit: maintenance margin on the entry value (docs/venues.md#bybit-liquidation) --------------
+
+
+def _bybit(basis: str = "entry"):
+    policy = load_preset("bybit")
+    return attrs.evolve(policy, margin=attrs.evolve(policy.margin, maintenance_basis=MaintenanceBasis(basis)))
+
+
+class TestBybitMaintenanceOnEntryValue:
+    """Bybit's "Liquidation Price (USDT Contract)", Example 1: Trader A buys 1 BTC at 20,000 USDT
+    at 50x, MMR 0.5%, no extra margin: IM = 400, MM = 1 × 20,000 × 0.5% = 100,
+    LP = 20,000 − (400 − 100) = 19,700 USDT. On the preset (0.01 USDT quanta, 0.001 BTC lots):
+    1,000 lots at 2,000 quanta, 40,000 quanta of margin, MM 10,000. The position is closed at its
+    bankruptcy price, 20,000 × (1 − 1/50) = 19,600 ("Bankruptcy Price (USDT Contract)"), so the
+    100 USDT left is the fund's. The mirror image (a short at 20,000, LP 20,300) as well.
+
+    At the mark the maintenance would be 19,700 × 0.5% = 98.5 at Bybit's price, so a mark basis
+    keeps the account at 19,700 and liquidates it a tick lower (LP 19,698.49 = 19,600 / 0.995)."""
+
+    def run(self, mark: int, side: int = 1, basis: str = "entry"):
+        book = _evolve(
+            new_book(mark_quote=2_000, traders=("alice", "bob")),
+            alice={
+                "cash_quote": 40_000,
+                "principal_quote": 40_000,
+                "size_lots": side * 1_000,
+                "cost_quote": side * 2_000_000,
+            },
+            bob={
+                "cash_quote": 10**6,
+                "principal_quote": 10**6,
+                "size_lots": -side * 1_000,
+                "cost_quote": -side * 2_000_000,
+            },
+        )
+        return step(_bybit(basis), book, MarkPrice(mark))
+
+    @staticmethod
+    def liquidated(s) -> list:
+        return [(o.equity_quote, o.maintenance_quote) for o in s.outcomes if isinstance(o, Liquidated)]
+
+    def test_the_long_is_liquidated_at_bybits_price(self) -> None:
+        s = self.run(1_970)
+        assert self.liquidated(s) == [(10_000, 10_000)]  # equity 100 USDT = MM 100 USDT: "reaches 100%"
+        assert [(t.source, t.destination, t.amount_quote) for t in s.transfers][-1:] == [
+            ("alice", "insurance_fund", 10_000)
+        ]  # closed at the bankruptcy price 19,600: the position margin is lost
+        assert self.liquidated(self.run(1_971)) == []  # one tick above: 110 USDT > 100
+
+    def test_the_short_is_liquidated_at_bybits_price(self) -> None:
+        assert self.liquidated(self.run(2_030, side=-1)) == [(10_000, 10_000)]  # LP 20,300
+        assert self.liquidated(self.run(2_029, side=-1)) == []
+
+    def test_at_the_mark_the_maintenance_falls_with_the_price(self) -> None:
+        assert self.liquidated(self.run(1_970, basis="mark")) == []  # MM 9,850 < equity 10,000
+        assert self.liquidated(self.run(1_969, basis="mark")) == [(9_000, 9_845)]
+        assert self.liquidated(self.run(2_030, side=-1, basis="mark")) == [(10_000, 10_150)]
+
+    def test_the_preset_declares_it(self) -> None:
+        assert load_preset("bybit").margin.maintenance_basis is MaintenanceBasis.ENTRY
+        assert load_preset("binance").margin.maintenance_basis is MaintenanceBasis.MARK
+
+    def test_every_mutant_of_the_basis_is_caught(self, monkeypatch) -> None:
+        import solvent.rules.engine as engine
+        import solvent.rules.wellformed as wellformed
+
+        def observe():
+            cases = [(1_970, 1, "entry"), (1_971, 1, "entry"), (1_970, 1, "mark"), (2_030, -1, "entry")]
+            return [self.liquidated(self.run(m, side, basis)) for m, side, basis in cases]
+
+        assert_every_mutant_is_caught(
+            monkeypatch, margin, "account_maintenance", observe, at_least=1, importers=(engine, bankruptcy, wellformed)
         )
