@@ -170,12 +170,13 @@ WATERFALL_REASONS = frozenset(
 
 @invariant(
     "conservation",
-    "cash + insurance fund + fees + vaults (+ spot) equals net deposits, exactly, and the clearing account is empty after every event",
+    "cash + insurance fund + fees + vaults (+ spot) equals net deposits, exactly, and the clearing account is empty (cash and spot) after every event",
     Severity.CRITICAL,
 )
 def conservation(view: StepView) -> Any:
     book = view.after
-    return and_(book.total_cash_quote() == book.net_deposits_quote, book.role(Role.CLEARING).cash_quote == 0)
+    clearing = book.role(Role.CLEARING)
+    return and_(book.total_cash_quote() == book.net_deposits_quote, clearing.cash_quote == 0, clearing.spot_quote == 0)
 
 
 @invariant("open-interest-balance", "total long size equals total short size", Severity.CRITICAL)

@@ -28,8 +28,10 @@ its 5M units"), and z3 gets only the units the build left. No budget here is cou
 so the same question gets the same verdict on any machine, loaded or idle.
 
 Where an invariant has an all-N argument (``solvent.solver.compositional``: conservation,
-open-interest balance), its lemmas decide the invariant for every N and every number of events
-of the bounded kinds, and the bounded queries check the transfers only. The result states the
+open-interest balance), its lemmas extend the invariant to every N and every number of events
+of the bounded kinds; the bounded queries still ask the invariant itself, so an all-N verdict
+rests on the lemmas *and* a direct check at N (a direct refutation after the lemmas held is an
+:class:`~solvent.solver.verdicts.InconsistentProof`, a bug in Solvent). The result states the
 scope of each obligation.
 
 Guarantees: PROVED only when every query was unsat; REFUTED only with a story the concrete engine
@@ -57,6 +59,7 @@ from solvent.solver.query import Answer, StoryQuery
 from solvent.solver.refinement import obligation_name
 from solvent.solver.verdicts import (
     TRIVIALLY,
+    InconsistentProof,
     ObligationResult,
     ProofResult,
     QueryStats,
@@ -86,8 +89,8 @@ def prove(
 
     ``minimize``: on REFUTED, shrink the counterexample to the least total magnitude (the
     small-scope search already found the fewest traders). ``compositional``: where the invariant
-    has an all-N argument (``solvent.solver.compositional``) its lemmas decide the invariant for
-    every N; the bounded queries then check only that no transfer is negative. ``transfers``: also
+    has an all-N argument (``solvent.solver.compositional``) its lemmas extend the direct bounded
+    proof to every N. ``transfers``: also
     prove that no transfer moves a negative amount (an engine-level obligation; a threshold probe,
     which asks about one claim only, leaves it out).
     """
@@ -98,12 +101,14 @@ def prove(
     policy = resolve_policy(policy) if isinstance(policy, str) else policy
     invariant = invariant_id if isinstance(invariant_id, Invariant) else catalog.get(invariant_id)
     extension = comp.extend(policy, invariant, bounds) if compositional else None
-    outcome = _small_scope_first(policy, invariant, bounds, check_invariant=extension is None, transfers=transfers)
+    outcome = _small_scope_first(policy, invariant, bounds, transfers=transfers)
     if outcome.verdict is Verdict.REFUTED and minimize:
         outcome = _minimized(policy, invariant, bounds, outcome)
     if extension is not None:
         outcome = _extended(outcome, invariant, extension)
-    return attrs.evolve(outcome, seconds=time.perf_counter() - started, accepted=invariant.id in policy.accepts)
+    return attrs.evolve(
+        outcome, seconds=time.perf_counter() - started, accepted=invariant.id in policy.accepts, bounds=bounds
+    )
 
 
 def _obligation(outcome: ProofResult, name: str) -> ObligationResult:
@@ -111,12 +116,32 @@ def _obligation(outcome: ProofResult, name: str) -> ObligationResult:
 
 
 def _extended(outcome: ProofResult, invariant: Invariant, extension: Any) -> ProofResult:
-    """The invariant proved for all N (and, by induction, any K of these kinds) by its lemmas."""
+    """The invariant proved for all N (and, by induction, any K of these kinds) by its lemmas *and*
+    by the direct bounded check: the all-N claim never rests on the lemmas alone.
+
+    - the direct check proved it: PROVED for every N;
+    - the direct check was undecided: UNKNOWN (the lemmas held, but the claim is not reported
+      beyond what was checked directly);
+    - the direct check refuted it with a replayed story: the lemmas said it cannot fail, so the
+      argument itself is broken: :class:`InconsistentProof`, never a verdict.
+    """
     if outcome.verdict is Verdict.VACUOUS:
         return outcome
+    direct = _obligation(outcome, invariant.id)
+    if direct.verdict is Verdict.REFUTED:
+        raise InconsistentProof(
+            f"{outcome.policy}: the all-N argument for {invariant.id} held "
+            f"({len(extension.lemmas)} lemmas) but the direct bounded check refuted it with a replayed story: "
+            f"{direct.reason or 'see the counterexample'}"
+        )
     scope = attrs.evolve(outcome.scope, accounts=None, events=None)
-    proved = ObligationResult(invariant.id, Verdict.PROVED, "", scope)
-    obligations = (proved,) + tuple(o for o in outcome.obligations if o.obligation != invariant.id)
+    if direct.verdict is Verdict.PROVED:
+        claim = ObligationResult(invariant.id, Verdict.PROVED, direct.reason, scope)
+    else:
+        reason = f"the all-N lemmas held, but the direct check at N = {outcome.scope.accounts} was undecided: {direct.reason}"
+        claim = ObligationResult(invariant.id, Verdict.UNKNOWN, reason, outcome.scope)
+        scope = outcome.scope
+    obligations = (claim,) + tuple(o for o in outcome.obligations if o.obligation != invariant.id)
     verdict, reason = combine(list(obligations))
     return attrs.evolve(
         outcome,
@@ -124,7 +149,7 @@ def _extended(outcome: ProofResult, invariant: Invariant, extension: Any) -> Pro
         reason=reason,
         scope=scope,
         obligations=obligations,
-        method=f"{extension.method}. Transfer amounts: {outcome.method}",
+        method=f"{extension.method}; and the invariant checked directly: {outcome.method}",
         lemmas=extension.lemmas,
         queries=extension.queries + outcome.queries,
     )
@@ -153,9 +178,7 @@ def fixed_text(bounds: Bounds) -> str:
 # --- the bounded proof ---------------------------------------------------------------------------
 
 
-def _small_scope_first(
-    policy: Policy, invariant: Invariant, bounds: Bounds, *, check_invariant: bool = True, transfers: bool = True
-) -> ProofResult:
+def _small_scope_first(policy: Policy, invariant: Invariant, bounds: Bounds, *, transfers: bool = True) -> ProofResult:
     """Refute on 1, 2, 3 traders first (cheap, and every measured counterexample lived there, docs/solver-notes.md#small-scope; a
     quarter of the effort each), then decide N itself. A refutation on fewer traders is a refutation within the bounds; a proof
     on fewer traders says nothing about N, so only N's own proof is reported."""
@@ -167,7 +190,6 @@ def _small_scope_first(
             policy,
             invariant,
             attrs.evolve(bounds, accounts=n, effort=quick),
-            check_invariant=check_invariant,
             transfers=transfers,
         )
         earlier += outcome.queries
@@ -177,7 +199,7 @@ def _small_scope_first(
                 scope=scope_of(bounds),
                 obligations=tuple(attrs.evolve(o, scope=scope_of(bounds)) for o in outcome.obligations),
             )
-    outcome = _bounded(policy, invariant, bounds, check_invariant=check_invariant, transfers=transfers)
+    outcome = _bounded(policy, invariant, bounds, transfers=transfers)
     return attrs.evolve(outcome, queries=tuple(earlier) + outcome.queries)
 
 
@@ -193,12 +215,8 @@ def _slot_prices(bounds: Bounds) -> list[bool]:
     return [any(k in ("mark", "trade") for k in bounds.event_kinds) for _ in range(bounds.events)]
 
 
-def _bounded(
-    policy: Policy, invariant: Invariant, bounds: Bounds, *, check_invariant: bool = True, transfers: bool = True
-) -> ProofResult:
-    checked = ((invariant,) if check_invariant else ()) + ((None,) if transfers else ())
-    if not checked:
-        raise ValueError("a proof needs an obligation: the invariant, the transfers, or both")
+def _bounded(policy: Policy, invariant: Invariant, bounds: Bounds, *, transfers: bool = True) -> ProofResult:
+    checked = (invariant,) + ((None,) if transfers else ())
     per_obligation: dict[str, list[Answer]] = {obligation_name(o): [] for o in checked}
     witnesses: list[Answer] = []
     queries: list[QueryStats] = []

@@ -18,6 +18,7 @@ kept apart from ``PROVED`` so that a satisfiable assumption set can never be rea
 from __future__ import annotations
 
 import enum
+from typing import Any
 
 import attrs
 
@@ -41,6 +42,15 @@ class SpuriousCounterexample(InternalError):
     """z3 and the concrete engine disagree: an exact model does not break the claim when replayed.
 
     A bug in Solvent (the two interpreters of the engine differ), never a finding about a policy.
+    """
+
+
+class InconsistentProof(InternalError):
+    """Two of Solvent's own answers contradict each other: an argument said a claim cannot fail,
+    and a story replayed on the concrete engine breaks it within the argument's scope.
+
+    A bug in Solvent (an unsound lemma, or an engine path the argument did not see), never a
+    finding about a policy; the run stops rather than print the two side by side.
     """
 
 
@@ -128,6 +138,9 @@ class ProofResult:
     lemmas: tuple[str, ...] = ()
     witness: Story | None = None
     accepted: bool = False
+    #: the bounds the proof was asked within (``solvent.solver.bounds.Bounds``): what
+    #: ``solvent.solver.coverage`` checks a replayed story against
+    bounds: Any = attrs.field(default=None, eq=False, repr=False)
 
     @property
     def proved(self) -> bool:
@@ -185,6 +198,7 @@ __all__ = [
     "ProofResult",
     "QueryStats",
     "Scope",
+    "InconsistentProof",
     "SpuriousCounterexample",
     "TRANSFERS",
     "Verdict",

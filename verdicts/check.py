@@ -38,8 +38,9 @@ from solvent.rules.engine import RejectedEvent, Step, step
 from solvent.rules.loading import Claims
 from solvent.rules.policy import Policy
 from solvent.rules.presets import resolve_policy
+from solvent.solver.coverage import covered_failure
 from solvent.solver.thresholds import QUESTION_IDS, Threshold, thresholds
-from solvent.solver.verdicts import ProofResult
+from solvent.solver.verdicts import InconsistentProof, ProofResult
 from solvent.verdicts.proofs import ProofBudget, prove_within
 
 
@@ -296,6 +297,8 @@ def check_policy(
         database = findings_dir if search_budget is not None else None
         verdicts = tuple(_proof_verdict(policy, v, proofs.get(v.invariant.id), database) for v in verdicts)
     verdicts = cross_judged(policy, verdicts, findings_dir if search_budget is not None else None)
+    for v in verdicts:
+        consistent(policy, v)
     answers: tuple[Threshold, ...] = ()
     if threshold_probes is not None:
         answers = tuple(
@@ -351,6 +354,24 @@ def cross_judged(
             known.add((x.story.book, x.story.events))
         out.append(v)
     return tuple(out)
+
+
+def consistent(policy: Policy, verdict: ClaimVerdict) -> None:
+    """The internal-consistency alarm: a replayed story (scenario, search, saved finding, z3) that
+    breaks a claim z3 called proved, inside the proof's scope (``solvent.solver.coverage``), means
+    one of Solvent's own answers is wrong. Raise :class:`InconsistentProof` naming both, so the two
+    are never printed side by side as if each could be true."""
+    proof = verdict.proof
+    if proof is None or not verdict.violations:
+        return
+    for v in verdict.violations:
+        start = covered_failure(policy, proof, v.story, v.step_index)
+        if start is not None:
+            raise InconsistentProof(
+                f"{policy.name}: z3 proved {verdict.invariant.id} ({proof.scope.text}), but the {v.origin} story "
+                f"{v.scenario!r} breaks it at step {v.step_index + 1}, and its events {start + 1}..{v.step_index + 1} "
+                "lie inside that proof's scope. One of the two is wrong: this is a bug in Solvent."
+            )
 
 
 def _proof_verdict(

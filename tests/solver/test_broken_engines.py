@@ -1,0 +1,155 @@
+"""Negative tests for the prover: deliberately broken engines must never be "proved".
+
+Each mutant below destroys or misplaces money (or lots) with a one-line change to the engine, the
+kind of bug a refactor introduces. Every proof that could say "proved" on the correct engine must
+say refuted or unknown on the mutant: the all-N arguments (``solvent.solver.compositional``) must
+fail their lemmas, and the direct bounded check must not pass either. A mutant the prover still
+calls proved is a hole in the argument, whatever the rest of the suite catches.
+
+The mutants are applied with ``monkeypatch``, so the real engine is untouched after each test.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import pytest
+
+from solvent.properties import catalog
+from solvent.rules import debt_carry, engine, liquidation
+from solvent.rules.arith import PPM, Rounding, div, max_
+from solvent.rules.book import Role
+from solvent.rules.ledger import SPOT, Ctx, Reason, system
+from solvent.rules.presets import load_preset
+from solvent.solver.bounds import Bounds
+from solvent.solver.compositional import extend
+from solvent.solver.prove import prove
+from solvent.solver.verdicts import Verdict
+
+QUICK = {"effort": 20_000_000}
+
+
+def _penalty_into_clearing_spot(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The liquidation penalty is paid into the clearing account's spot balance (a system account
+    found by the wrong name: its spot balance is not counted as anyone's money)."""
+    real = liquidation.system
+
+    def wrong(book: Any, role: Role) -> str:
+        if role in (Role.INSURANCE_FUND, Role.FEE_ACCOUNT):
+            return book.role(Role.CLEARING).name + SPOT
+        return real(book, role)
+
+    monkeypatch.setattr(liquidation, "system", wrong)
+
+
+def _stale_write_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The venue debt-carry layer reads the account record before the venue fronts the debt and
+    writes it back afterwards: the fronted cash is lost (a lost update)."""
+
+    def carry(ctx: Ctx, layer: Any, name: str, remaining: Any) -> Ctx:
+        account = ctx.book.account(name)  # read before the transfer: the bug
+        ctx = ctx.transfer(system(ctx.book, Role.VENUE), name, remaining, Reason.DEBT_FRONTED)
+        stale = attrs.evolve(account, debt_quote=account.debt_quote + remaining)
+        return ctx.with_book(ctx.book.replace_account(ctx.book.index(name), stale))
+
+    monkeypatch.setattr(debt_carry, "carry", carry)
+    from solvent.rules import bankruptcy
+
+    monkeypatch.setattr(bankruptcy, "carry", carry)
+
+
+def _losers_settlement_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A mark move's settlement drops the losers' payments into clearing, ledger and book alike:
+    the winners are paid from nothing."""
+    real = Ctx.transfer
+
+    def transfer(self: Ctx, source: str, destination: str, amount: Any, reason: Reason) -> Ctx:
+        if reason is Reason.SETTLEMENT and destination == self.book.role(Role.CLEARING).name:
+            return self
+        return real(self, source, destination, amount, reason)
+
+    monkeypatch.setattr(Ctx, "transfer", transfer)
+
+
+def _ledger_without_book(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A deposit is written to the ledger but never to the book (the balance update is dropped)."""
+    real = Ctx.transfer
+
+    def transfer(self: Ctx, source: str, destination: str, amount: Any, reason: Reason) -> Ctx:
+        if reason is not Reason.DEPOSIT:
+            return real(self, source, destination, amount, reason)
+        before = self.book
+        return real(self, source, destination, amount, reason).with_book(before)
+
+    monkeypatch.setattr(Ctx, "transfer", transfer)
+
+
+def _receivers_round_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Funding rounds the receivers' side up as well as the payers': clearing pays out more than it
+    took in."""
+    from solvent.rules.settlement import Reason as R
+
+    def pay_funding(ctx: Ctx, rate_ppm: Any, rounding: Any) -> Ctx:
+        mark = ctx.book.market.mark_quote
+        clearing = system(ctx.book, Role.CLEARING)
+        pool = system(ctx.book, rounding.dust_account)
+        owed = [(a.name, a.size_lots * mark * rate_ppm) for a in ctx.book.accounts if a.role is not Role.CLEARING]
+        for name, amount in owed:
+            ctx = ctx.transfer(name, clearing, div(max_(amount, 0), PPM, rounding=Rounding.CEIL), R.FUNDING)
+        for name, amount in owed:  # the bug: CEIL where the receivers' rounding is FLOOR
+            ctx = ctx.transfer(clearing, name, div(max_(-amount, 0), PPM, rounding=Rounding.CEIL), R.FUNDING)
+        dust = max_(ctx.book.account(clearing).cash_quote, 0)
+        return ctx.transfer(clearing, pool, dust, R.FUNDING_DUST)
+
+    monkeypatch.setattr(engine, "pay_funding", pay_funding)
+
+
+#: (mutant, preset, invariant, event kinds)
+MUTANTS = [
+    pytest.param(_penalty_into_clearing_spot, "binance", "conservation", ("mark",), id="penalty-into-clearing-spot"),
+    pytest.param(_stale_write_back, "broker-reg-t", "conservation", ("mark",), id="stale-write-back"),
+    pytest.param(_losers_settlement_dropped, "binance", "conservation", ("mark",), id="settlement-dropped"),
+    pytest.param(_ledger_without_book, "binance", "conservation", ("deposit",), id="ledger-without-book"),
+    pytest.param(_receivers_round_up, "binance", "conservation", ("funding",), id="funding-rounding-flipped"),
+]
+
+
+class TestTheCorrectEngine:
+    """The control: on the unmutated engine every lemma holds, and where z3 also decides the direct
+    check within the test's effort the proof covers every N."""
+
+    @pytest.mark.parametrize(("mutate", "preset", "invariant", "kinds"), MUTANTS)
+    def test_the_lemmas_hold(self, mutate, preset: str, invariant: str, kinds: tuple[str, ...]) -> None:
+        bounds = Bounds(accounts=2, event_kinds=kinds, **QUICK)
+        assert extend(load_preset(preset), catalog.get(invariant), bounds) is not None
+
+    @pytest.mark.parametrize(("preset", "kinds"), [("binance", ("mark",)), ("broker-reg-t", ("mark",))])
+    def test_conservation_is_proved_for_all_n(self, preset: str, kinds: tuple[str, ...]) -> None:
+        result = prove(preset, "conservation", Bounds(accounts=2, event_kinds=kinds, **QUICK))
+        assert result.verdict is Verdict.PROVED, result.reason
+        assert result.scope.accounts is None
+
+    def test_an_undecided_direct_check_keeps_the_claim_undecided(self) -> None:
+        """Funding's direct check at N = 2 is beyond a small effort (sums of rounded products): the
+        lemmas hold, but the all-N claim is not made without the direct check."""
+        result = prove("binance", "conservation", Bounds(accounts=2, event_kinds=("funding",), **QUICK))
+        claim = next(o for o in result.obligations if o.obligation == "conservation")
+        assert claim.verdict is Verdict.UNKNOWN
+        assert "lemmas held" in claim.reason and claim.scope.accounts == 2
+
+
+class TestBrokenEngines:
+    @pytest.mark.parametrize(("mutate", "preset", "invariant", "kinds"), MUTANTS)
+    def test_the_all_n_argument_fails(self, monkeypatch, mutate, preset, invariant, kinds) -> None:
+        """The lemmas themselves catch the mutant: no all-N extension is offered."""
+        mutate(monkeypatch)
+        bounds = Bounds(accounts=2, event_kinds=kinds, **QUICK)
+        assert extend(load_preset(preset), catalog.get(invariant), bounds) is None
+
+    @pytest.mark.parametrize(("mutate", "preset", "invariant", "kinds"), MUTANTS)
+    def test_the_proof_is_not_proved(self, monkeypatch, mutate, preset, invariant, kinds) -> None:
+        """And the verdict is not PROVED: the direct bounded check is asked too."""
+        mutate(monkeypatch)
+        result = prove(preset, invariant, Bounds(accounts=2, event_kinds=kinds, **QUICK), minimize=False)
+        assert result.verdict in (Verdict.REFUTED, Verdict.UNKNOWN), result.verdict
