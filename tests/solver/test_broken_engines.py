@@ -153,3 +153,39 @@ class TestBrokenEngines:
         mutate(monkeypatch)
         result = prove(preset, invariant, Bounds(accounts=2, event_kinds=kinds, **QUICK), minimize=False)
         assert result.verdict in (Verdict.REFUTED, Verdict.UNKNOWN), result.verdict
+
+
+def _seller_position_written_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fill reads the seller's record first and writes it back at the end with only its balances
+    refreshed: the seller's position change is lost (a whole record written back, which never
+    names ``size_lots``, so a syntactic scan of who writes positions cannot see it)."""
+    from solvent.rules import positions
+
+    real = positions.fill
+
+    def fill(ctx: Ctx, buyer: str, seller: str, lots: Any, price_quote: Any, reason: Reason) -> Ctx:
+        stale = ctx.book.account(seller)
+        after = real(ctx, buyer, seller, lots, price_quote, reason)
+        kept = attrs.evolve(stale, cash_quote=after.book.account(seller).cash_quote)
+        kept = attrs.evolve(kept, spot_quote=after.book.account(seller).spot_quote)
+        return after.with_book(after.book.replace_account(after.book.index(seller), kept))
+
+    monkeypatch.setattr(positions, "fill", fill)
+    monkeypatch.setattr(engine, "fill", fill)
+
+
+class TestOpenInterest:
+    def test_a_lost_position_update_is_never_proved(self, monkeypatch) -> None:
+        """The open-interest argument's static scan cannot see a whole record written back; the
+        direct bounded check, always asked now, refutes it, and an all-N claim that its own direct
+        check refutes is an internal error, never a verdict."""
+        from solvent.solver.verdicts import InconsistentProof
+
+        _seller_position_written_back(monkeypatch)
+        bounds = Bounds(accounts=2, event_kinds=("trade",), **QUICK)
+        try:
+            result = prove("binance", "open-interest-balance", bounds, minimize=False)
+        except InconsistentProof as alarm:
+            assert "open-interest-balance" in str(alarm)
+        else:
+            assert result.verdict in (Verdict.REFUTED, Verdict.UNKNOWN), result.verdict
