@@ -114,6 +114,8 @@ def render_thresholds(results: list, *, verbose: bool = False, contract: Contrac
             continue
         lines.append(f"\n{t.summary()}")
         lines.append(f"  claim: {t.claim}")
+        if t.comparison:
+            lines.append(f"  against the policy: {t.comparison}")
         if t.scope:
             lines.append(f"  proved for: {t.scope}")
         if t.note:

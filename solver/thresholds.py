@@ -149,6 +149,8 @@ class Question:
     #: traders in the default bounds for a policy (None: :func:`default_bounds`'s two), and why fewer
     accounts: Callable[[Policy], int | None] = lambda policy: None
     accounts_note: str = ""
+    #: the answer compared with the policy's own parameter, in words ("" where none applies)
+    compare: Callable[[Policy, Any], str] = lambda policy, threshold: ""
 
 
 def _mark_move_ppm(policy: Policy, story: Story) -> int | None:
@@ -220,6 +222,93 @@ def _penalty_setup(policy: Policy, value: int, bounds: Bounds) -> Setup:
     return Setup(variant, LIQUIDATION_LEAVES_NOTHING, attrs.evolve(bounds, event_kinds=("mark",)))
 
 
+# --- the answer against the policy's own parameter -----------------------------------------
+
+
+def side(t: Any, x: int) -> str | None:
+    """Which side of ``t``'s boundary the value ``x`` lies on, as far as the probes decided:
+    "safe" (at or safer than the proved value), "unsafe" (at or riskier than the refuted one),
+    or None (undecided in between, or nothing decided)."""
+    largest = t.direction is Direction.LARGEST
+    if t.status is ThresholdStatus.ALL:
+        return "safe"
+    if t.status is ThresholdStatus.NONE:
+        return "unsafe"
+    if t.proved_at is not None and (x <= t.proved_at if largest else x >= t.proved_at):
+        return "safe"
+    if t.refuted_at is not None and (x >= t.refuted_at if largest else x <= t.refuted_at):
+        return "unsafe"
+    return None
+
+
+def _against(t: Any, x: int) -> str:
+    """ "above it", "exactly it", "below it" for an exact answer; the side's words otherwise."""
+    if t.status is ThresholdStatus.EXACT:
+        return "above it" if x > t.value else "exactly it" if x == t.value else "below it"
+    if t.status is ThresholdStatus.ALL:
+        return "within the range where the claim always holds"
+    if t.status is ThresholdStatus.NONE:
+        return "within the range where it always fails"
+    return {"safe": "on the proved side", "unsafe": "on the refuted side"}.get(side(t, x) or "", "")
+
+
+def _compare_penalty(policy: Policy, t: Any) -> str:
+    x = policy.liquidation.penalty_ppm
+    if t.status in (ThresholdStatus.NOT_APPLICABLE, ThresholdStatus.UNKNOWN):
+        return ""
+    where = _against(t, x)
+    if not where:
+        return f"this policy charges {_pct(x)}: undecided against the boundary within the probes"
+    outcome = {
+        "safe": "so every liquidation leaves the account nothing",
+        "unsafe": "so a liquidation can leave the account some equity",
+    }[side(t, x)]
+    return f"this policy charges {_pct(x)}, {where}, {outcome}"
+
+
+def _tiers_allowing(policy: Policy, leverage: int) -> list[Tier]:
+    return [t for t in policy.margin.tiers if t.initial_ppm <= initial_rate(leverage)]
+
+
+def _compare_maintenance(leverage: int, gap_ppm: int) -> Callable[[Policy, Any], str]:
+    def compare(policy: Policy, t: Any) -> str:
+        allowing = _tiers_allowing(policy, leverage)
+        if not allowing:
+            loosest = min(tier.initial_ppm for tier in policy.margin.tiers)
+            return f"this policy does not allow {leverage}x (its loosest initial rate is {_pct(loosest)})"
+        x = min(tier.maintenance_ppm for tier in allowing)
+        if t.status in (ThresholdStatus.NOT_APPLICABLE, ThresholdStatus.UNKNOWN):
+            return ""
+        where = _against(t, x)
+        head = f"this policy keeps {_pct(x)} maintenance where it allows {leverage}x (its loosest such tier)"
+        if not where:
+            return f"{head}: undecided against the boundary within the probes"
+        outcome = {
+            "safe": f"so a {leverage}x position still above maintenance survives a {_pct(gap_ppm)} gap without bad debt",
+            "unsafe": f"so a {leverage}x position still above maintenance can go bankrupt on a {_pct(gap_ppm)} gap",
+        }[side(t, x)]
+        return f"{head}, {where}, {outcome}"
+
+    return compare
+
+
+def _compare_safe_move(policy: Policy, t: Any) -> str:
+    x = min(tier.initial_ppm for tier in policy.margin.tiers)
+    head = f"this policy's loosest initial rate is {_pct(x)} ({_leverage(x)})"
+    if t.status is not ThresholdStatus.EXACT:
+        return ""
+    if t.value == x:
+        return f"{head}: exactly the answer, so a move as large as the margin is the last without bad debt"
+    if t.value < x:
+        return f"{head}: the answer is {x - t.value:,} ppm less, what a liquidation costs beyond the move (slippage, penalty, rounding)"
+    return f"{head}: the answer is {t.value - x:,} ppm more, so a move larger than the margin still leaves no bad debt"
+
+
+def _leverage(initial_ppm: int) -> str:
+    value = Fraction(PPM, initial_ppm)
+    return f"{value.numerator}x" if value.denominator == 1 else f"{float(value):.4g}x"
+
+
 def questions(
     *,
     gap_ppm: int = DEFAULT_FUND_GAP_PPM,
@@ -245,6 +334,7 @@ def questions(
             setup=_safe_move_setup,
             hints=lambda p, b: [min(t.initial_ppm for t in tiers(p))],
             reach=_mark_move_ppm,
+            compare=_compare_safe_move,
         ),
         "fund-for-gap": Question(
             "fund-for-gap",
@@ -273,6 +363,7 @@ def questions(
             high=lambda p: initial_rate(leverage),
             setup=_maintenance_setup(leverage, maintenance_gap_ppm),
             hints=lambda p, b: [min(maintenance_gap_ppm, initial_rate(leverage))],
+            compare=_compare_maintenance(leverage, maintenance_gap_ppm),
         ),
         "penalty-bankrupts": Question(
             "penalty-bankrupts",
@@ -283,6 +374,7 @@ def questions(
             high=lambda p: PPM,
             setup=_penalty_setup,
             hints=lambda p, b: [max(t.maintenance_ppm for t in tiers(p))],
+            compare=_compare_penalty,
         ),
     }
 
@@ -353,6 +445,8 @@ class Threshold:
     scope: str = ""
     claim: str = ""
     note: str = ""
+    #: the answer against the policy's own parameter, in words ("" where none applies)
+    comparison: str = ""
 
     @property
     def value(self) -> int | None:
@@ -677,7 +771,7 @@ def threshold(
             "the parameter changes the policy: each side is proved, but that no value beyond the boundary flips back is assumed by the bisection"
         )
     scope = (proof.scope.text if proof is not None else "") or f"N ≤ {bounds.accounts}, K ≤ {bounds.events} (mark)"
-    return Threshold(
+    answer = Threshold(
         question.id,
         question.title,
         policy.name,
@@ -693,6 +787,7 @@ def threshold(
         claim=question.setup(policy, state.safe_end, bounds).claim.claim,
         note="; ".join(notes),
     )
+    return attrs.evolve(answer, comparison=question.compare(policy, answer))
 
 
 def _inside(value: int, question: Question, policy: Policy) -> bool:
@@ -814,6 +909,7 @@ def to_data(t: Threshold) -> dict[str, Any]:
         "claim": t.claim,
         "scope": t.scope,
         "note": t.note,
+        "comparison": t.comparison,
         "seconds": round(t.seconds, 3),
         "counterexample": None
         if cx is None
@@ -858,6 +954,7 @@ __all__ = [
     "default_bounds",
     "initial_rate",
     "questions",
+    "side",
     "threshold",
     "thresholds",
 ]

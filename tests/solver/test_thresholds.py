@@ -46,6 +46,8 @@ def test_binance_safe_move_is_its_loosest_initial_rate() -> None:
     assert (t.value, t.proved_at, t.refuted_at) == (8_000, 8_000, 8_001)
     assert t.proof is not None and t.proof.verdict is Verdict.PROVED
     assert _beyond(t)
+    assert all(p.units > 0 for p in t.probes)  # each probe counts what it spent
+    assert t.comparison.startswith("this policy's loosest initial rate is 0.8% (125x): exactly the answer")
     story = t.counterexample.story
     before, (event,) = story.book.market.mark_quote, story.events
     # the refuting move lies in (8000, 8001] ppm of the mark: just beyond the proved bound

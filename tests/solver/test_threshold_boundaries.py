@@ -1,0 +1,140 @@
+"""Threshold answers are exact and checked on both sides, and compared with the policy's own parameter.
+
+The boundary checks probe the answer afresh, apart from the search that found it: at the answer
+the claim is proved, and one ppm beyond it z3 finds a story the concrete engine replays into a
+violation. Small budgets (a few million units per probe) keep them in the default suite; every
+preset is in ``benchmarks/bench_thresholds.py`` and the deep test below.
+"""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+
+import solvent.solver.thresholds as th
+from solvent.reports.proof_text import render_thresholds
+from solvent.rules.presets import load_preset
+from solvent.solver.effort import fresh_context
+from solvent.solver.refinement import replay
+from solvent.solver.thresholds import Direction, Threshold, ThresholdStatus
+from solvent.solver.verdicts import Verdict
+
+BINANCE = load_preset("binance")
+SMALL = 8_000_000  # units per probe
+
+
+def _probe(policy, question: str, value: int, effort: int = SMALL):
+    q = th.questions()[question]
+    bounds = th.default_bounds(accounts=q.accounts(policy) or 2, effort=effort)
+    s = q.setup(policy, value, bounds)
+    fresh_context()
+    result, _size = th._decide(s)
+    return s, result
+
+
+@pytest.mark.parametrize(
+    ("preset", "question", "answer", "beyond"),
+    [
+        ("binance", "safe-move", 8_000, 8_001),  # LARGEST: one ppm more is beyond
+        ("gmx-v2", "penalty-bankrupts", 10_000, 9_999),  # SMALLEST: one ppm less is beyond
+    ],
+)
+def test_proved_at_the_answer_and_refuted_one_ppm_beyond(preset: str, question: str, answer: int, beyond: int) -> None:
+    policy = load_preset(preset)
+    _, at = _probe(policy, question, answer)
+    assert at.verdict is Verdict.PROVED, at.reason
+    s, past = _probe(policy, question, beyond)
+    assert past.verdict is Verdict.REFUTED and past.counterexample is not None, past.reason
+    # the story is replayed on the concrete engine under the beyond value's policy and bounds
+    assert replay(s.policy, s.claim, past.counterexample.story, s.bounds).violates
+
+
+# --- the answer against the policy's own parameter ---------------------------------------------
+
+
+def _answer(question: str, value: int, status: ThresholdStatus = ThresholdStatus.EXACT) -> Threshold:
+    direction = th.questions()[question].direction
+    beyond = value + 1 if direction is Direction.LARGEST else value - 1
+    return Threshold(question, "t", "p", direction, status, proved_at=value, refuted_at=beyond)
+
+
+def _with_penalty(ppm: int):
+    return attrs.evolve(BINANCE, liquidation=attrs.evolve(BINANCE.liquidation, penalty_ppm=ppm))
+
+
+@pytest.mark.parametrize(
+    ("penalty", "words"),
+    [
+        (20_000, "this policy charges 2%, exactly it, so every liquidation leaves the account nothing"),
+        (20_001, "this policy charges 2.0001%, above it, so every liquidation leaves the account nothing"),
+        (19_999, "this policy charges 1.9999%, below it, so a liquidation can leave the account some equity"),
+    ],
+)
+def test_penalty_against_the_answer_at_the_boundary(penalty: int, words: str) -> None:
+    compare = th.questions()["penalty-bankrupts"].compare
+    assert compare(_with_penalty(penalty), _answer("penalty-bankrupts", 20_000)) == words
+
+
+def test_penalty_against_a_bounded_answer_says_which_side_or_undecided() -> None:
+    compare = th.questions()["penalty-bankrupts"].compare
+    bounded = attrs.evolve(_answer("penalty-bankrupts", 480_000), status=ThresholdStatus.BOUNDED, refuted_at=470_000)
+    assert "on the proved side, so every liquidation" in compare(_with_penalty(480_000), bounded)
+    assert "on the refuted side, so a liquidation can leave" in compare(_with_penalty(470_000), bounded)
+    assert "undecided against the boundary" in compare(_with_penalty(475_000), bounded)
+    everywhere = attrs.evolve(_answer("penalty-bankrupts", 0), status=ThresholdStatus.ALL, refuted_at=None)
+    assert compare(_with_penalty(0), everywhere).endswith("so every liquidation leaves the account nothing")
+
+
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        (4_000, "exactly it, so a 10x position still above maintenance survives a 5% gap without bad debt"),
+        (3_999, "above it, so a 10x position still above maintenance survives"),
+        (4_001, "below it, so a 10x position still above maintenance can go bankrupt on a 5% gap"),
+    ],
+)
+def test_maintenance_against_the_answer_at_the_boundary(answer: int, words: str) -> None:
+    # Binance allows 10x in its tiers with an initial rate up to 10%; the loosest keeps 0.4%
+    compare = th.questions()["maintenance-for-leverage"].compare
+    text = compare(BINANCE, _answer("maintenance-for-leverage", answer))
+    assert text.startswith("this policy keeps 0.4% maintenance where it allows 10x") and words in text
+
+
+def test_maintenance_when_the_policy_does_not_allow_the_leverage() -> None:
+    compare = th.questions(leverage=200)["maintenance-for-leverage"].compare
+    assert compare(BINANCE, _answer("maintenance-for-leverage", 4_000)) == (
+        "this policy does not allow 200x (its loosest initial rate is 0.8%)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        (8_000, "exactly the answer, so a move as large as the margin is the last without bad debt"),
+        (7_999, "the answer is 1 ppm less, what a liquidation costs beyond the move"),
+        (8_001, "the answer is 1 ppm more, so a move larger than the margin still leaves no bad debt"),
+    ],
+)
+def test_safe_move_against_the_loosest_initial_rate(answer: int, words: str) -> None:
+    compare = th.questions()["safe-move"].compare
+    assert words in compare(BINANCE, _answer("safe-move", answer))
+
+
+def test_the_text_report_prints_the_comparison() -> None:
+    t = attrs.evolve(_answer("penalty-bankrupts", 20_000), comparison="this policy charges 2%, exactly it")
+    assert "  against the policy: this policy charges 2%, exactly it" in render_thresholds([t])
+    assert th.to_data(t)["comparison"] == "this policy charges 2%, exactly it"
+
+
+@pytest.mark.deep
+@pytest.mark.parametrize("preset", ["binance", "gmx-v2", "backpack", "broker-reg-t"])
+def test_every_exact_answer_is_proved_at_and_refuted_beyond(preset: str) -> None:
+    policy = load_preset(preset)
+    for t in th.thresholds(policy, minimize=False):
+        if t.status is not ThresholdStatus.EXACT:
+            continue
+        _, at = _probe(policy, t.question, t.proved_at, effort=30_000_000)
+        assert at.verdict is Verdict.PROVED, (t.question, at.reason)
+        s, past = _probe(policy, t.question, t.refuted_at, effort=30_000_000)
+        assert past.verdict is Verdict.REFUTED, (t.question, past.reason)
+        assert replay(s.policy, s.claim, past.counterexample.story, s.bounds).violates
