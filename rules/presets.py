@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from solvent.rules.loading import Claims, PolicyError, load_policy
+from solvent.rules.loading import Claims, PolicyError, did_you_mean, load_policy
 from solvent.rules.policy import Policy
 
 PRESETS_DIR = Path(__file__).with_name("presets")
@@ -24,7 +24,9 @@ def preset_names() -> list[str]:
 
 def _unknown(name: str, field: str, expected: str) -> PolicyError:
     names = ", ".join(repr(n) for n in preset_names())
-    return PolicyError(name, [f"'{field}' must be {expected}one of {names}: {name!r}"])
+    return PolicyError(
+        name, [f"'{field}' must be {expected}one of {names}: {name!r}{did_you_mean(name, preset_names())}"]
+    )
 
 
 def preset_path(name: str) -> Path:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from solvent.choices import CLAIMS, INVARIANTS, PRESETS, QUESTIONS, SCENARIO_NAMES
 from solvent.reports.formats import FORMATS, ReportCommand
 from solvent.simulate_command import simulate
 
@@ -139,15 +140,33 @@ def main() -> None:
 
 
 @main.command(cls=ReportCommand)
-@click.argument("policies", nargs=-1, required=True, metavar="POLICY_OR_PRESET...")
-@click.option("--scenario", "scenarios", multiple=True, metavar="NAME", help="Run only this scenario (repeatable).")
-@click.option("--invariant", "invariants", multiple=True, metavar="ID", help="Judge only this invariant (repeatable).")
+@click.argument("policies", nargs=-1, required=True, metavar="POLICY_OR_PRESET...", shell_complete=PRESETS.complete)
+@click.option(
+    "--scenario",
+    "scenarios",
+    multiple=True,
+    metavar="NAME",
+    help="Run only this scenario (repeatable).",
+    callback=SCENARIO_NAMES.check,
+    shell_complete=SCENARIO_NAMES.complete,
+)
+@click.option(
+    "--invariant",
+    "invariants",
+    multiple=True,
+    metavar="ID",
+    help="Judge only this invariant (repeatable).",
+    callback=CLAIMS.check,
+    shell_complete=CLAIMS.complete,
+)
 @click.option(
     "--accept",
     "accepted",
     multiple=True,
     metavar="ID",
     help="Report this invariant's failures as accepted (repeatable).",
+    callback=CLAIMS.check,
+    shell_complete=CLAIMS.complete,
 )
 @click.option(
     "--search/--no-search", default=True, show_default=True, help="Also search for failing stories with hypothesis."
@@ -179,6 +198,8 @@ def main() -> None:
     default="",
     metavar="ID,...",
     help="With --thresholds: only these questions (default all four).",
+    callback=QUESTIONS.check,
+    shell_complete=QUESTIONS.complete,
 )
 @click.option(
     "--format",
@@ -274,10 +295,26 @@ def _question_ids(text: str) -> tuple[str, ...] | None:
 
 
 @main.command(cls=ReportCommand)
-@click.argument("old", metavar="OLD")
-@click.argument("new", metavar="NEW")
-@click.option("--scenario", "scenarios", multiple=True, metavar="NAME", help="Run only this scenario (repeatable).")
-@click.option("--invariant", "invariants", multiple=True, metavar="ID", help="Judge only this invariant (repeatable).")
+@click.argument("old", metavar="OLD", shell_complete=PRESETS.complete)
+@click.argument("new", metavar="NEW", shell_complete=PRESETS.complete)
+@click.option(
+    "--scenario",
+    "scenarios",
+    multiple=True,
+    metavar="NAME",
+    help="Run only this scenario (repeatable).",
+    callback=SCENARIO_NAMES.check,
+    shell_complete=SCENARIO_NAMES.complete,
+)
+@click.option(
+    "--invariant",
+    "invariants",
+    multiple=True,
+    metavar="ID",
+    help="Judge only this invariant (repeatable).",
+    callback=CLAIMS.check,
+    shell_complete=CLAIMS.complete,
+)
 @click.option(
     "--search/--no-search", default=True, show_default=True, help="Also search for failing stories with hypothesis."
 )
@@ -302,6 +339,8 @@ def _question_ids(text: str) -> tuple[str, ...] | None:
     default="",
     metavar="ID,...",
     help="With --thresholds: only these questions (default all four).",
+    callback=QUESTIONS.check,
+    shell_complete=QUESTIONS.complete,
 )
 @click.option(
     "--format",
@@ -478,7 +517,7 @@ def presets() -> None:
 
 
 @main.command()
-@click.argument("policies", nargs=-1, metavar="[POLICY_OR_PRESET...]")
+@click.argument("policies", nargs=-1, metavar="[POLICY_OR_PRESET...]", shell_complete=PRESETS.complete)
 @click.option(
     "--search/--no-search",
     default=True,
@@ -533,13 +572,15 @@ def invariants() -> None:
 
 
 @main.command()
-@click.argument("policy", metavar="POLICY_OR_PRESET")
+@click.argument("policy", metavar="POLICY_OR_PRESET", shell_complete=PRESETS.complete)
 @click.option(
     "--invariant",
     "invariant_id",
     required=True,
     metavar="ID",
     help="The invariant to prove (see `solvent invariants`).",
+    callback=INVARIANTS.check,
+    shell_complete=INVARIANTS.complete,
 )
 @click.option(
     "--accounts",
@@ -651,7 +692,7 @@ def prove(
 
 
 @main.command()
-@click.argument("policy", metavar="POLICY_OR_PRESET")
+@click.argument("policy", metavar="POLICY_OR_PRESET", shell_complete=PRESETS.complete)
 @click.option(
     "--question",
     "question_ids",
@@ -659,6 +700,8 @@ def prove(
     show_default=True,
     metavar="ID,...",
     help="Which thresholds to find.",
+    callback=QUESTIONS.check,
+    shell_complete=QUESTIONS.complete,
 )
 @click.option(
     "--gap-ppm",
