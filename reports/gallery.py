@@ -36,7 +36,10 @@ def _threshold(report: PolicyReport, question: str) -> str:
     if t is None:
         return "—"
     moves = question == "safe-move" and report.policy.contract.is_inverse
-    return t.boundary + (" of the coin value" if moves else "")
+    traders = t.proof.scope.accounts if t.proof is not None else None
+    # each answer carries its own scope: questions are proved on different numbers of traders
+    within = "" if t.proof is None else " (all N)" if traders is None else f" (N ≤ {traders})"
+    return t.boundary + (" of the coin value" if moves else "") + within
 
 
 def index(reports: Sequence[PolicyReport], *, searched: bool) -> str:
