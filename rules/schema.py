@@ -32,7 +32,6 @@ from solvent.rules.fields import META
 from solvent.rules.policy import Policy
 from solvent.rules.waterfall import LAYER_TYPES, Layer
 
-SCHEMA_ID = "https://github.com/solvent/solvent/schemas/policy.schema.json"
 TAG = "layer"
 
 UNITS = {
@@ -259,7 +258,6 @@ def policy_schema(accepts: tuple[str, ...] = ()) -> dict[str, Any]:
     root = builder.table(Policy)
     return {
         "$schema": "http://json-schema.org/draft-07/schema#",
-        "$id": SCHEMA_ID,
         "title": "Solvent policy",
         **{k: v for k, v in root.items()},
         "definitions": dict(sorted(builder.definitions.items())),

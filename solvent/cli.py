@@ -832,6 +832,26 @@ def thresholds(
     sys.exit(EXIT_OK if all(t.status in DECIDED for t in results) else exit_unknown)
 
 
+@main.command()
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="PATH",
+    help="Write the schema here (the repository's copy: schemas/policy.schema.json) instead of stdout.",
+)
+def schema(output: Path | None) -> None:
+    """Print the JSON Schema of a policy TOML file, generated from the policy classes (editors such
+    as Even Better TOML / taplo read it for completion and inline validation)."""
+    from solvent.verdicts.schema import schema_text
+
+    text = schema_text()
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
 main.add_command(simulate)  # Monte Carlo stress (solvent.simulate_command)
 
 
