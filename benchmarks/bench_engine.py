@@ -1,20 +1,38 @@
-"""Engine throughput: concrete events per second on a small book, and scenario-check time.
+"""Engine throughput: one mark move on books of 3 to 3,000 traders, and a mixed event stream.
 
-Run: ``python benchmarks/bench_engine.py``. Figures go in the README's Benchmarks section. The
-machine is shared and noisy: compare figures from one run, and take the best of several repeats.
+Run: ``python benchmarks/bench_engine.py scale [--sizes 3,30,300,3000] [--presets binance,drift]``
+for the cost of one mark move on a book of N traders, with nobody liquidated (a 0.1% rise) and
+with liquidations (a 3% fall that liquidates the most leveraged longs and bankrupts some, so the
+insurance fund and the next layers run); ``python benchmarks/bench_engine.py mix`` for events per
+second of a seeded stream of every event kind on a 3-trader book, and scenario-check time, per
+preset. Figures go in the README's Benchmarks section. The machine is shared and noisy: compare
+ratios from one run, take the best of several repeats, and read them beside the load average
+printed first and last.
+
+What the scale figures count, per mark move: *events/s* is mark moves per second; *account
+updates/s* is traders settled per second (traders × events/s; every trader's position is paid
+its PnL on every move); *transfers* is the number of ledger entries the move made.
 """
 
 from __future__ import annotations
 
+import argparse
+import os
 import random
 import statistics
 import time
 
-from solvent.rules.book import new_book
+from solvent.rules.book import Account, Book, Market, Role, new_book
 from solvent.rules.engine import RejectedEvent, step
 from solvent.rules.events import Deposit, Funding, MarkPrice, Trade, Withdraw
+from solvent.rules.margin import initial_margin
+from solvent.rules.outcomes import Bankrupt, Liquidated
+from solvent.rules.policy import Policy
 from solvent.rules.presets import load_preset, preset_names
+from solvent.rules.wellformed import reasons
 from solvent.verdicts.check import check_policy
+
+MARK = 1_000_000  # quote quanta per lot (10,000 USDT a lot at 0.01 USDT)
 
 
 def random_events(rng: random.Random, n: int, traders: tuple[str, ...]) -> list:
@@ -56,7 +74,71 @@ def events_per_second(policy, n: int = 5_000, seed: int = 0) -> tuple[float, int
     return n / (time.perf_counter() - start), accepted
 
 
-def main() -> None:
+def scaled_book(policy: Policy, traders: int, seed: int = 0) -> Book:
+    """A well-formed book of ``traders`` traders in long/short pairs opened at the mark, each with
+    1 to 20 lots and collateral of 1 to 4 times its initial margin (the pairs' long is the more
+    leveraged half), an insurance fund of 1% of the traders' collateral and a deep order book."""
+    rng = random.Random(seed)
+    accounts = []
+    for i in range(traders):
+        if i % 2 == 1:
+            size = -accounts[-1].size_lots
+        else:
+            size = 0 if i == traders - 1 else rng.randint(1, 20)  # an odd count: the last trader is flat
+        im = initial_margin(policy.margin, policy.rounding, size, MARK)
+        cash = max(im * rng.randint(100, 400) // 100, 1_000)
+        accounts.append(Account(f"t{i}", cash_quote=cash, size_lots=size, cost_quote=size * MARK, principal_quote=cash))
+    collateral = sum(a.cash_quote for a in accounts)
+    pools = {Role.INSURANCE_FUND: collateral // 100, Role.LIQUIDITY: 10**15}
+    for role in Role:
+        if role is not Role.TRADER:
+            cash = pools.get(role, 0)
+            accounts.append(Account(role.value, role=role, cash_quote=cash, principal_quote=cash))
+    book = Book(Market("PERP", MARK), tuple(accounts), net_deposits_quote=sum(a.cash_quote for a in accounts))
+    problems = reasons(policy, book)
+    if problems:
+        raise AssertionError(f"the benchmark book is not well formed: {problems[:3]}")
+    return book
+
+
+def time_move(policy: Policy, book: Book, mark: int, repeats: int) -> tuple[float, object]:
+    """Best time of ``repeats`` applications of one mark move to ``book``, and the step."""
+    best = float("inf")
+    result = None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = step(policy, book, MarkPrice(mark))
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def scale(sizes: list[int], presets: list[str], repeats: int) -> None:
+    print(f"load average before: {os.getloadavg()}")
+    header = ("preset", "traders", "move", "ms/move", "events/s", "account updates/s", "transfers", "liquidated")
+    print(" | ".join(header))
+    for name in presets:
+        policy = load_preset(name)
+        for n in sizes:
+            book = scaled_book(policy, n)
+            for label, mark in (("+0.1%, none liquidated", MARK * 1_001 // 1_000), ("-3%", MARK * 97 // 100)):
+                seconds, s = time_move(policy, book, mark, repeats if n <= 300 else 1)
+                liquidated = sum(1 for o in s.outcomes if isinstance(o, Liquidated))
+                bankrupt = sum(1 for o in s.outcomes if isinstance(o, Bankrupt))
+                row = (
+                    name,
+                    f"{n:,}",
+                    label,
+                    f"{seconds * 1_000:,.2f}",
+                    f"{1 / seconds:,.1f}",
+                    f"{n / seconds:,.0f}",
+                    f"{len(s.transfers):,}",
+                    f"{liquidated:,} ({bankrupt:,} bankrupt)",
+                )
+                print(" | ".join(row), flush=True)
+    print(f"load average after: {os.getloadavg()}")
+
+
+def mix() -> None:
     rows = []
     for name in preset_names():
         policy = load_preset(name)
@@ -71,6 +153,19 @@ def main() -> None:
     print(" | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
     for r in rows:
         print(" | ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=("scale", "mix"), nargs="?", default="scale")
+    parser.add_argument("--sizes", default="3,30,300,3000", help="trader counts, comma-separated")
+    parser.add_argument("--presets", default="binance,drift", help="presets, comma-separated")
+    parser.add_argument("--repeats", type=int, default=3, help="repeats per figure (books up to 300 traders)")
+    args = parser.parse_args()
+    if args.what == "mix":
+        mix()
+    else:
+        scale([int(n) for n in args.sizes.split(",")], args.presets.split(","), args.repeats)
 
 
 if __name__ == "__main__":

@@ -26,13 +26,14 @@ Scores (Ratio num/den, den > 0; UP = PnL since entry, E equity, N notional, MM m
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import attrs
 
-from solvent.rules.arith import Ratio, abs_, and_, ite, max_, min_, not_, or_, sum_, when
+from solvent.rules.arith import Ratio, abs_, and_, is_concrete, ite, max_, min_, not_, or_, sum_, when
 from solvent.rules.book import Account, Role
-from solvent.rules.ledger import Ctx, Reason, system
+from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.margin import MarginRule, equity, maintenance_margin, notional, position_pnl
 from solvent.rules.outcomes import AdlFill, BookDeleveraged
 from solvent.rules.positions import close_against
@@ -84,15 +85,48 @@ def _before(a: _Entry, b: _Entry) -> Any:
     return and_(a.eligible, or_(not_(b.eligible), higher, and_(tie, a.index < b.index)))
 
 
+def _order(a: _Entry, b: _Entry) -> int:
+    return -1 if _before(a, b) else 1 if _before(b, a) else 0
+
+
+def _sortable(entries: list[_Entry]) -> bool:
+    """Concrete entries with positive denominators and distinct indices: ``_before`` is then a
+    strict weak order (eligible first, then score, then index), so a stable sort gives exactly the
+    network's order."""
+    for e in entries:
+        if not is_concrete(e.eligible, e.num, e.den, e.index) or e.den <= 0:
+            return False
+    return len({e.index for e in entries}) == len(entries)
+
+
 def sort_queue(entries: list[_Entry]) -> list[_Entry]:
-    """The queue in serving order: a bubble sorting network of compare-and-swap steps (the same
-    network under z3). Entries need ``eligible``, ``num``, ``den`` and ``index``."""
+    """The queue in serving order (entries need ``eligible``, ``num``, ``den`` and ``index``): the
+    order of :func:`sort_network`, found in O(N log N) comparisons on concrete entries. Bubble sort
+    swaps only a strictly earlier neighbour, so it is stable, and a stable sort by a strict weak
+    order has one result."""
+    if _sortable(entries):
+        return sorted(entries, key=functools.cmp_to_key(_order))
+    return sort_network(entries)
+
+
+def sort_network(entries: list[_Entry]) -> list[_Entry]:
+    """A bubble sorting network of compare-and-swap steps, the same network under z3 (O(N²))."""
     out = list(entries)
     for i in range(len(out)):
         for k in range(len(out) - 1 - i):
             swap = _before(out[k + 1], out[k])
             out[k], out[k + 1] = ite(swap, out[k + 1], out[k]), ite(swap, out[k], out[k + 1])
     return out
+
+
+def taken(served: list[tuple[Any, Any]], indices: list[int]) -> list[Any]:
+    """For each candidate index, what the queue took from it: Σ q over the served (index, q) pairs
+    with that index. Under z3 the sorted indices are terms, so that is a sum of ``ite``s per
+    candidate; concrete indices are distinct ints, so it is one lookup (the same sum: 0 + q)."""
+    if all(type(i) is int for i, _ in served):
+        by_index = dict(served)
+        return [sum_((by_index[i],)) if i in by_index else 0 for i in indices]
+    return [sum_(ite(index == i, q, 0) for index, q in served) for i in indices]
 
 
 def deleverage(
@@ -129,14 +163,13 @@ def deleverage(
         q = when(entry.eligible, min_(remaining, entry.lots))
         remaining = remaining - q
         served.append((entry.index, q))
-    for (i, a), entry in zip(candidates, entries, strict=True):
-        q = sum_(ite(index == i, q, 0) for index, q in served)
+    for (_, a), entry, q in zip(candidates, entries, taken(served, [i for i, _ in candidates]), strict=True):
         ctx = ctx.note(AdlFill(bankrupt, a.name, q, gap, fair_gap, entry.num, entry.den, a.size_lots, entry.eligible))
         ctx = close_against(ctx, bankrupt, a.name, q, price, Reason.ADL)
     if layer.book_last:
         # the rest of the market, last and unranked: the book's opposing position at the same price
-        book_name = system(ctx.book, Role.LIQUIDITY)
-        resting = ctx.book.account(book_name).size_lots
+        book_name = ctx.system(Role.LIQUIDITY)
+        resting = ctx.account(book_name).size_lots
         q = when(_opposite(size, resting), min_(remaining, abs_(resting)))
         ctx = ctx.note_if(q > 0, BookDeleveraged(bankrupt, book_name, q, gap))
         ctx = close_against(ctx, bankrupt, book_name, q, price, Reason.ADL)
@@ -145,6 +178,6 @@ def deleverage(
     if layer.price is AdlPrice.BANKRUPTCY:
         # the account was below zero at mark, so anything above zero now is the per-lot rounding,
         # whether the queue took the whole position or the book took the rest
-        dust = max_(ctx.book.account(bankrupt).cash_quote, 0)
-        ctx = ctx.transfer(bankrupt, system(ctx.book, Role.INSURANCE_FUND), dust, Reason.PRO_RATA_DUST)
+        dust = max_(ctx.account(bankrupt).cash_quote, 0)
+        ctx = ctx.transfer(bankrupt, ctx.system(Role.INSURANCE_FUND), dust, Reason.PRO_RATA_DUST)
     return ctx

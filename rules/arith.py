@@ -74,7 +74,10 @@ def _symbolic() -> SymbolicBackend:
 
 def is_concrete(*values: Any) -> bool:
     """True when every value is a plain Python int or bool (the concrete interpreter)."""
-    return all(type(v) in (int, bool) for v in values)
+    for v in values:
+        if type(v) is not int and type(v) is not bool:
+            return False
+    return True
 
 
 # --- booleans -----------------------------------------------------------------------------

@@ -12,7 +12,10 @@ nets mark-to-market settlement and must end every step at zero.
 
 from __future__ import annotations
 
+import collections
 import enum
+import functools
+import threading
 from typing import Any
 
 import attrs
@@ -104,15 +107,43 @@ class Account:
         return self.role is Role.TRADER
 
 
+class _Checked:
+    """The last few account tuples that passed ``_check_accounts``, by identity. A tuple and its
+    accounts' names and roles never change, so a tuple checked once needs no second check when a
+    book is evolved in another field or rebuilt around it (the engine does both on every step)."""
+
+    def __init__(self, size: int) -> None:
+        self._tuples: collections.OrderedDict[int, tuple[Account, ...]] = collections.OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def __contains__(self, accounts: tuple[Account, ...]) -> bool:
+        with self._lock:
+            return self._tuples.get(id(accounts)) is accounts
+
+    def add(self, accounts: tuple[Account, ...]) -> None:
+        with self._lock:
+            self._tuples[id(accounts)] = accounts  # the reference keeps the id from being reused
+            self._tuples.move_to_end(id(accounts))
+            while len(self._tuples) > self._size:
+                self._tuples.popitem(last=False)
+
+
+_CHECKED = _Checked(size=16)
+
+
 def _check_accounts(book: Book, _attribute: Any, accounts: tuple[Account, ...]) -> None:
+    if accounts in _CHECKED:
+        return
     names = [a.name for a in accounts]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise ValueError(f"'accounts' must have unique names: {duplicates}")
+    if len(set(names)) != len(names):
+        counts = collections.Counter(names)
+        raise ValueError(f"'accounts' must have unique names: {sorted(n for n, c in counts.items() if c > 1)}")
+    roles = collections.Counter(a.role for a in accounts)
     for role in SYSTEM_ROLES:
-        count = sum(1 for a in accounts if a.role is role)
-        if count != 1:
-            raise ValueError(f"'accounts' must hold exactly one {role.value} account: {count}")
+        if roles[role] != 1:
+            raise ValueError(f"'accounts' must hold exactly one {role.value} account: {roles[role]}")
+    _CHECKED.add(accounts)
 
 
 @attrs.frozen
@@ -127,31 +158,79 @@ class Book:
     insurance_window_sum_quote: Any = data(default=0)
     clock: int = 0
 
+    @functools.cached_property
+    def _positions(self) -> dict[str, int]:
+        """Account name → position in ``accounts``, built once per book (and shared by the books a
+        step rebuilds around new balances, whose names stand where they stood)."""
+        return {a.name: i for i, a in enumerate(self.accounts)}
+
+    @functools.cached_property
+    def _role_positions(self) -> dict[Role, int]:
+        """Role → position of the first account of that role."""
+        out: dict[Role, int] = {}
+        for i, a in enumerate(self.accounts):
+            out.setdefault(a.role, i)
+        return out
+
     def index(self, name: str) -> int:
         """Position of the named account; ``KeyError`` naming the known accounts otherwise."""
-        for i, account in enumerate(self.accounts):
-            if account.name == name:
-                return i
-        raise KeyError(f"unknown account {name!r}; the book has {[a.name for a in self.accounts]}")
+        try:
+            return self._positions[name]
+        except KeyError:
+            raise KeyError(f"unknown account {name!r}; the book has {[a.name for a in self.accounts]}") from None
 
     def account(self, name: str) -> Account:
         return self.accounts[self.index(name)]
 
     def role(self, role: Role) -> Account:
         """The system account of that role."""
-        return next(a for a in self.accounts if a.role is role)
+        return self.accounts[self._role_positions[role]]
 
     @property
     def traders(self) -> tuple[Account, ...]:
         return tuple(a for a in self.accounts if a.is_trader)
 
     def replace_account(self, index: int, account: Account) -> Book:
+        """This book with ``account`` at ``index`` (a copy of the whole tuple: a step in progress
+        updates its working copy instead, ``solvent.rules.ledger.Ctx``)."""
         accounts = self.accounts[:index] + (account,) + self.accounts[index + 1 :]
-        return attrs.evolve(self, accounts=accounts)
+        if account.name != self.accounts[index].name or account.role is not self.accounts[index].role:
+            return attrs.evolve(self, accounts=accounts)
+        return self.with_balances(accounts)
+
+    def with_balances(self, accounts: tuple[Account, ...]) -> Book:
+        """This book with ``accounts`` in place of its own: the same names and roles in the same
+        order, with other balances (the caller's promise; not checked again). The name index is
+        shared, so the new book looks accounts up without building it again."""
+        _CHECKED.add(accounts)
+        return self._keeping_lookups(attrs.evolve(self, accounts=accounts))
+
+    def with_fields(self, **changes: Any) -> Book:
+        """``attrs.evolve`` of fields other than ``accounts``, keeping the lookups built so far."""
+        if "accounts" in changes:
+            raise TypeError("with_fields changes the book's other fields; use with_balances for its accounts")
+        return self._keeping_lookups(attrs.evolve(self, **changes))
+
+    def _keeping_lookups(self, book: Book) -> Book:
+        for cached in _cached_names(self):
+            object.__setattr__(book, cached, getattr(self, cached))
+        return book
 
     def total_cash_quote(self) -> Any:
         """Σ cash + spot over every account except clearing (money the venue holds for someone)."""
         return sum_(a.cash_quote + a.spot_quote for a in self.accounts if a.role is not Role.CLEARING)
+
+
+def _cached_names(book: Book) -> set[str]:
+    """The cached lookups ``book`` has built so far."""
+    out = set()
+    for name in ("_positions", "_role_positions"):
+        try:
+            object.__getattribute__(book, name)
+        except AttributeError:
+            continue
+        out.add(name)
+    return out
 
 
 def new_book(

@@ -14,7 +14,7 @@ from solvent.rules.margin import MarginRule, counts_spot
 
 def convert_spot(rule: MarginRule, ctx: Ctx, name: str) -> Ctx:
     """Move spot into cash as far as needed to bring cash back to zero."""
-    account = ctx.book.account(name)
+    account = ctx.account(name)
     if not counts_spot(rule, account):
         return ctx
     amount = min_(max_(account.spot_quote, 0), max_(-account.cash_quote, 0))

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import attrs
-
 from solvent.rules.book import Role
-from solvent.rules.ledger import Ctx, Reason, system
+from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.outcomes import DebtCarried
 from solvent.rules.waterfall import DebtCarry, Lender
 
@@ -24,10 +22,6 @@ def carry(ctx: Ctx, layer: DebtCarry, name: str, remaining: Any) -> Ctx:
     """Leave ``remaining`` owed by ``name``: to the winners, or to the venue that fronts it."""
     ctx = ctx.note_if(remaining > 0, DebtCarried(name, remaining))
     if layer.lender is Lender.VENUE:
-        ctx = ctx.transfer(system(ctx.book, Role.VENUE), name, remaining, Reason.DEBT_FRONTED)
-        i = ctx.book.index(name)
-        account = ctx.book.accounts[i]
-        ctx = ctx.with_book(
-            ctx.book.replace_account(i, attrs.evolve(account, debt_quote=account.debt_quote + remaining))
-        )
+        ctx = ctx.transfer(ctx.system(Role.VENUE), name, remaining, Reason.DEBT_FRONTED)
+        ctx = ctx.update_account(name, debt_quote=ctx.account(name).debt_quote + remaining)
     return ctx

@@ -19,7 +19,8 @@ from solvent.rules.collateral import convert_spot
 from solvent.rules.events import Deposit, Event, Funding, MarkPrice, SpotDeposit, Taker, Trade, Withdraw
 from solvent.rules.fees import charge_fee
 from solvent.rules.fund_drawdown import sample
-from solvent.rules.ledger import EXTERNAL, SPOT, Ctx, Reason, Transfer, system
+from solvent.rules.haircut_ratio import settle_losses
+from solvent.rules.ledger import EXTERNAL, SPOT, Ctx, Reason, Transfer
 from solvent.rules.liquidation import (
     close_step,
     fill_price,
@@ -73,19 +74,23 @@ class Step:
 
 
 def _check_names(book: Book, event: Any) -> None:
-    names = {a.name: a for a in book.accounts}
     for field in ("account", "buyer", "seller"):
         name = getattr(event, field, None)
         if name is None:
             continue
-        if name not in names:
-            raise RejectedEvent(event, f"unknown account {name!r}; the book has {sorted(names)}")
-        if names[name].role is Role.CLEARING:
+        try:
+            account = book.account(name)
+        except KeyError:
+            raise RejectedEvent(
+                event, f"unknown account {name!r}; the book has {sorted(a.name for a in book.accounts)}"
+            ) from None
+        if account.role is Role.CLEARING:
             raise RejectedEvent(event, f"{name!r} is the clearing account; nothing trades or deposits there")
     if isinstance(event, (Trade, Withdraw)):
         for name in {getattr(event, f, None) for f in ("account", "buyer", "seller")} - {None}:
-            if not names[name].is_trader:
-                raise RejectedEvent(event, f"{name!r} is the {names[name].role.value} account, not a trader")
+            account = book.account(name)
+            if not account.is_trader:
+                raise RejectedEvent(event, f"{name!r} is the {account.role.value} account, not a trader")
     if isinstance(event, Trade) and event.buyer == event.seller:
         raise RejectedEvent(event, f"buyer and seller are the same account {event.buyer!r}")
 
@@ -151,45 +156,40 @@ def post_requirements(policy: Policy, before: Book, after: Book, event: Event) -
 # --- transitions ---------------------------------------------------------------------------
 
 
-def _evolve_account(ctx: Ctx, name: str, **changes: Any) -> Ctx:
-    i = ctx.book.index(name)
-    return ctx.with_book(ctx.book.replace_account(i, attrs.evolve(ctx.book.accounts[i], **changes)))
-
-
 def _deposit(policy: Policy, ctx: Ctx, event: Deposit) -> Ctx:
     name, amount = event.account, event.amount_quote
-    before = ctx.book.account(name)
+    before = ctx.account(name)
     ctx = ctx.transfer(EXTERNAL, name, amount, Reason.DEPOSIT)
-    ctx = ctx.with_book(attrs.evolve(ctx.book, net_deposits_quote=ctx.book.net_deposits_quote + amount))
+    ctx = ctx.evolve_book(net_deposits_quote=ctx.book_field("net_deposits_quote") + amount)
     absorbed: Any = min_(amount, max_(-equity(policy.margin, before), 0))
     carry = policy.debt_carry
     if carry is not None and carry.lender is Lender.VENUE and carry.deposits_repay_debt:
         repay = min_(amount, before.debt_quote)
-        ctx = ctx.transfer(name, system(ctx.book, Role.VENUE), repay, Reason.DEBT_REPAYMENT)
-        ctx = _evolve_account(ctx, name, debt_quote=ctx.book.account(name).debt_quote - repay)
+        ctx = ctx.transfer(name, ctx.system(Role.VENUE), repay, Reason.DEBT_REPAYMENT)
+        ctx = ctx.update_account(name, debt_quote=ctx.account(name).debt_quote - repay)
         absorbed = absorbed + repay
     ctx = ctx.note_if(absorbed > 0, DepositAbsorbed(name, absorbed))
-    return _evolve_account(ctx, name, principal_quote=ctx.book.account(name).principal_quote + amount - absorbed)
+    return ctx.update_account(name, principal_quote=ctx.account(name).principal_quote + amount - absorbed)
 
 
 def _withdraw(ctx: Ctx, event: Withdraw) -> Ctx:
     name, amount = event.account, event.amount_quote
     ctx = ctx.transfer(name, EXTERNAL, amount, Reason.WITHDRAWAL)
-    ctx = ctx.with_book(attrs.evolve(ctx.book, net_deposits_quote=ctx.book.net_deposits_quote - amount))
-    a = ctx.book.account(name)
-    return _evolve_account(
-        ctx, name, withdrawn_quote=a.withdrawn_quote + amount, principal_quote=min_(a.principal_quote, a.cash_quote)
+    ctx = ctx.evolve_book(net_deposits_quote=ctx.book_field("net_deposits_quote") - amount)
+    a = ctx.account(name)
+    return ctx.update_account(
+        name, withdrawn_quote=a.withdrawn_quote + amount, principal_quote=min_(a.principal_quote, a.cash_quote)
     )
 
 
 def _spot_deposit(policy: Policy, ctx: Ctx, event: SpotDeposit) -> Ctx:
     ctx = ctx.transfer(EXTERNAL, event.account + SPOT, event.amount_quote, Reason.SPOT_DEPOSIT)
-    ctx = ctx.with_book(attrs.evolve(ctx.book, net_deposits_quote=ctx.book.net_deposits_quote + event.amount_quote))
-    account = ctx.book.account(event.account)
+    ctx = ctx.evolve_book(net_deposits_quote=ctx.book_field("net_deposits_quote") + event.amount_quote)
+    account = ctx.account(event.account)
     if not counts_spot(policy.margin, account):
         return ctx
     # spot that backs margin is deposited capital, not profit a haircut may take
-    return _evolve_account(ctx, event.account, principal_quote=account.principal_quote + event.amount_quote)
+    return ctx.update_account(event.account, principal_quote=account.principal_quote + event.amount_quote)
 
 
 def _trade(policy: Policy, ctx: Ctx, event: Trade) -> Ctx:
@@ -209,9 +209,9 @@ def liquidate(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     rule = policy.liquidation
     if rule.takeover_below_ppm is None:
         return _liquidate(policy, ctx, name)
-    account = ctx.book.account(name)
+    account = ctx.account(name)
     e = equity(policy.margin, account)
-    mm = account_maintenance(policy.margin, policy.rounding, account, ctx.book.market.mark_quote)
+    mm = account_maintenance(policy.margin, policy.rounding, account, ctx.market.mark_quote)
     taken = attrs.evolve(policy, liquidation=takeover_rule(rule))
     return ctx.branch(
         is_taken_over(rule, e, mm),
@@ -222,8 +222,8 @@ def liquidate(policy: Policy, ctx: Ctx, name: str) -> Ctx:
 
 def _liquidate(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     rule = policy.liquidation
-    account = ctx.book.account(name)
-    mark = ctx.book.market.mark_quote
+    account = ctx.account(name)
+    mark = ctx.market.mark_quote
     e = equity(policy.margin, account)
     mm = account_maintenance(policy.margin, policy.rounding, account, mark)
     ctx = note_liquidated(ctx, name, e, mm, fill_price(rule, account, mark))
@@ -238,13 +238,13 @@ def _close_solvent(policy: Policy, ctx: Ctx, name: str) -> Ctx:
         return equity(policy.margin, a)
 
     def close_rest(c: Ctx) -> Ctx:
-        return close_step(rule, policy.rounding.fee, c, name, abs_(c.book.account(name).size_lots), eq)
+        return close_step(rule, policy.rounding.fee, c, name, abs_(c.account(name).size_lots), eq)
 
     if rule.partial_close_ppm < PPM:
-        first = min_(partial_lots(rule, ctx.book.account(name).size_lots), abs_(ctx.book.account(name).size_lots))
+        first = min_(partial_lots(rule, ctx.account(name).size_lots), abs_(ctx.account(name).size_lots))
         ctx = close_step(rule, policy.rounding.fee, ctx, name, first, eq)
-        a = ctx.book.account(name)
-        mm = account_maintenance(policy.margin, policy.rounding, a, ctx.book.market.mark_quote)
+        a = ctx.account(name)
+        mm = account_maintenance(policy.margin, policy.rounding, a, ctx.market.mark_quote)
         ctx = ctx.branch(is_triggered(rule, eq(a), mm, a.size_lots), close_rest)
     else:
         ctx = close_rest(ctx)
@@ -256,8 +256,8 @@ def sweep(policy: Policy, ctx: Ctx) -> Ctx:
     """Liquidate, in book order, every trader whose equity is below maintenance."""
     for name in [a.name for a in ctx.book.traders]:
         ctx = convert_spot(policy.margin, ctx, name)
-        a = ctx.book.account(name)
-        mm = account_maintenance(policy.margin, policy.rounding, a, ctx.book.market.mark_quote)
+        a = ctx.account(name)
+        mm = account_maintenance(policy.margin, policy.rounding, a, ctx.market.mark_quote)
         triggered = is_triggered(policy.liquidation, equity(policy.margin, a), mm, a.size_lots)
         ctx = ctx.branch(triggered, lambda c, n=name: liquidate(policy, c, n))
     return ctx
@@ -295,7 +295,8 @@ def transition(policy: Policy, book: Book, event: Event) -> Ctx:
         ctx = after_sweep(policy, sweep(policy, pay_funding(ctx, event.rate_ppm, policy.rounding.funding)))
     else:
         raise TypeError(f"not an event: {event!r}")
-    return ctx.with_book(attrs.evolve(ctx.book, clock=ctx.book.clock + 1))
+    ctx = settle_losses(policy, ctx)  # percolator: realized losses re-base capital
+    return ctx.evolve_book(clock=ctx.book_field("clock") + 1)
 
 
 def step(policy: Policy, book: Book, event: Event) -> Step:

@@ -14,7 +14,7 @@ import attrs
 from solvent.rules.arith import Rounding, mul_ppm
 from solvent.rules.book import Role
 from solvent.rules.fields import ppm_field
-from solvent.rules.ledger import Ctx, Reason, system
+from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.rounding import RoundingRule
 
 
@@ -31,5 +31,5 @@ def charge_fee(rule: FeeRule, rounding: RoundingRule, ctx: Ctx, payer: str, noti
     """The payer pays ``rate × notional`` to the fee account and the insurance fund's share."""
     fee = mul_ppm(notional_quote, rate_ppm, rounding=rounding.fee)
     to_fund = mul_ppm(fee, rule.insurance_share_ppm, rounding=Rounding.FLOOR)
-    ctx = ctx.transfer(payer, system(ctx.book, Role.INSURANCE_FUND), to_fund, Reason.TRADING_FEE)
-    return ctx.transfer(payer, system(ctx.book, Role.FEE_ACCOUNT), fee - to_fund, Reason.TRADING_FEE)
+    ctx = ctx.transfer(payer, ctx.system(Role.INSURANCE_FUND), to_fund, Reason.TRADING_FEE)
+    return ctx.transfer(payer, ctx.system(Role.FEE_ACCOUNT), fee - to_fund, Reason.TRADING_FEE)

@@ -90,14 +90,120 @@ class InternalError(AssertionError):
     """Solvent itself broke one of its own guarantees: a bug to report, never a policy finding."""
 
 
-@attrs.frozen
-class Ctx:
-    """One engine step in progress."""
+class _Work:
+    """The mutable state behind one step's contexts: the book as it started (``head``: the market,
+    the totals, the clock and the name index), a working copy of its accounts made at the first
+    change, the ledger entries and outcomes so far, and the book built from them (until the next
+    change). ``version`` counts changes, so a context that has been moved on from is caught."""
 
-    book: Book
-    entries: tuple[Guarded, ...] = ()
-    outcomes: tuple[Guarded, ...] = ()
-    guard: Any = True
+    __slots__ = ("head", "accounts", "book", "entries", "outcomes", "version")
+
+    def __init__(self, book: Book, entries: list[Guarded], outcomes: list[Guarded]) -> None:
+        self.head = book
+        self.accounts: list[Any] | None = None
+        self.book: Book | None = book
+        self.entries = entries
+        self.outcomes = outcomes
+        self.version = 0
+
+    def current(self) -> Book:
+        if self.book is None:
+            self.book = self.head.with_balances(tuple(self.accounts))
+            self.head = self.book
+        return self.book
+
+    def get(self, name: str) -> Any:
+        i = self.head.index(name)
+        return self.accounts[i] if self.accounts is not None else self.head.accounts[i]
+
+    def put(self, name: str, changes: dict[str, Any]) -> None:
+        i = self.head.index(name)
+        if self.accounts is None:
+            self.accounts = list(self.head.accounts)
+        self.accounts[i] = attrs.evolve(self.accounts[i], **changes)
+        self.book = None
+
+    def adjust(self, name: str, delta: Any, pnl: bool) -> None:
+        """Add ``delta`` to a cash (``name``) or spot (``name.spot``) balance; PnL also counts
+        toward the account's window PnL."""
+        owner, field = _balance(name)
+        i = self.head.index(owner)
+        if self.accounts is None:
+            self.accounts = list(self.head.accounts)
+        account = self.accounts[i]
+        changes = {field: getattr(account, field) + delta}
+        if pnl:
+            changes["window_pnl_quote"] = account.window_pnl_quote + delta
+        self.accounts[i] = attrs.evolve(account, **changes)
+        self.book = None
+
+
+class Ctx:
+    """One engine step in progress: the book so far, the transfers made and the outcomes named.
+
+    A context is used linearly: every change (``transfer``, ``note``, ``update_account``,
+    ``evolve_book``, ``with_book``, ``branch``) returns the context to continue with, and the one it
+    was called on may not be used again (``InternalError`` if it is). That lets a step keep one
+    working copy of the accounts and change an account in O(1), where a frozen book would copy the
+    whole account tuple on every transfer; ``book`` builds the frozen book from it when asked (and
+    keeps it until the next change), so hot paths read accounts through ``account`` instead.
+    """
+
+    __slots__ = ("_work", "_version", "guard")
+
+    def __init__(
+        self, book: Book, entries: tuple[Guarded, ...] = (), outcomes: tuple[Guarded, ...] = (), guard: Any = True
+    ) -> None:
+        self._work = _Work(book, list(entries), list(outcomes))
+        self._version = 0
+        self.guard = guard
+
+    def _live(self) -> _Work:
+        work = self._work
+        if work.version != self._version:
+            raise InternalError("a step's context was used after a later one was made from it")
+        return work
+
+    def _next(self, work: _Work) -> Ctx:
+        work.version += 1
+        ctx = object.__new__(Ctx)
+        ctx._work, ctx._version, ctx.guard = work, work.version, self.guard
+        return ctx
+
+    # --- reading -------------------------------------------------------------------------------
+
+    @property
+    def book(self) -> Book:
+        """The book so far, frozen (built from the working copy on the first read after a change)."""
+        return self._live().current()
+
+    @property
+    def entries(self) -> tuple[Guarded, ...]:
+        return tuple(self._live().entries)
+
+    @property
+    def outcomes(self) -> tuple[Guarded, ...]:
+        return tuple(self._live().outcomes)
+
+    def account(self, name: str) -> Any:
+        """The named account as it stands now (``book.account(name)`` without building the book)."""
+        return self._live().get(name)
+
+    @property
+    def market(self) -> Any:
+        return self._live().head.market
+
+    def book_field(self, name: str) -> Any:
+        """A field of the book other than its accounts (``net_deposits_quote``, ``clock``, ...)."""
+        if name == "accounts":
+            raise TypeError("book_field reads the book's other fields; use account() or book.accounts")
+        return getattr(self._live().head, name)
+
+    def system(self, role: Role) -> str:
+        """Name of the book's system account of that role."""
+        return self._live().head.role(role).name
+
+    # --- changing ------------------------------------------------------------------------------
 
     def transfer(self, source: str, destination: str, amount: Any, reason: Reason) -> Ctx:
         """Move ``amount`` (≥ 0); concrete zero transfers are not recorded."""
@@ -106,52 +212,69 @@ class Ctx:
                 return self
             if amount < 0 and self.guard is True:
                 raise InternalError(f"negative transfer {amount} {source}->{destination} ({reason.value})")
-        book = self.book
+        work = self._live()
         pnl = reason in PNL_REASONS
         if source != EXTERNAL:
-            book = _adjust(book, source, -amount, pnl)
+            work.adjust(source, -amount, pnl)
         if destination != EXTERNAL:
-            book = _adjust(book, destination, amount, pnl)
-        entry = Guarded(self.guard, Transfer(source, destination, amount, reason))
-        return attrs.evolve(self, book=book, entries=self.entries + (entry,))
+            work.adjust(destination, amount, pnl)
+        work.entries.append(Guarded(self.guard, Transfer(source, destination, amount, reason)))
+        return self._next(work)
+
+    def update_account(self, name: str, **changes: Any) -> Ctx:
+        """Set fields of the named account (not its name or role)."""
+        work = self._live()
+        work.put(name, changes)
+        return self._next(work)
+
+    def evolve_book(self, **changes: Any) -> Ctx:
+        """Set fields of the book other than its accounts (the market, the totals, the clock)."""
+        work = self._live()
+        work.head = work.head.with_fields(**changes)
+        if work.book is not None:
+            work.book = work.head
+        return self._next(work)
 
     def note(self, outcome: Any) -> Ctx:
         """Name something that happened."""
-        return attrs.evolve(self, outcomes=self.outcomes + (Guarded(self.guard, outcome),))
+        work = self._live()
+        work.outcomes.append(Guarded(self.guard, outcome))
+        return self._next(work)
 
     def note_if(self, cond: Any, outcome: Any) -> Ctx:
         """Name something that happened only where ``cond`` holds."""
         if type(cond) is bool:
             return self.note(outcome) if cond else self
-        return attrs.evolve(self, outcomes=self.outcomes + (Guarded(and_(self.guard, cond), outcome),))
+        work = self._live()
+        work.outcomes.append(Guarded(and_(self.guard, cond), outcome))
+        return self._next(work)
 
     def with_book(self, book: Book) -> Ctx:
-        return attrs.evolve(self, book=book)
+        work = self._live()
+        work.head = work.book = book
+        work.accounts = None
+        return self._next(work)
+
+    def _fork(self, guard: Any) -> Ctx:
+        """An independent context from the state so far, under ``guard`` (one side of a branch)."""
+        work = self._live()
+        return Ctx(work.current(), tuple(work.entries), tuple(work.outcomes), guard)
 
     def branch(self, cond: Any, then: Callable[[Ctx], Ctx], other: Callable[[Ctx], Ctx] | None = None) -> Ctx:
         """Run ``then`` where ``cond`` holds and ``other`` (default: nothing) where it does not."""
         other = other or (lambda c: c)
         if type(cond) is bool:
             return then(self) if cond else other(self)
-        a = then(attrs.evolve(self, guard=and_(self.guard, cond)))
-        b = other(attrs.evolve(self, guard=and_(self.guard, not_(cond))))
-        n, m = len(self.entries), len(self.outcomes)
-        return Ctx(
-            book=ite(cond, a.book, b.book),
-            entries=self.entries + a.entries[n:] + b.entries[n:],
-            outcomes=self.outcomes + a.outcomes[m:] + b.outcomes[m:],
-            guard=self.guard,
-        )
-
-
-def _adjust(book: Book, name: str, delta: Any, pnl: bool) -> Book:
-    owner, field = _balance(name)
-    i = book.index(owner)
-    account = book.accounts[i]
-    changes = {field: getattr(account, field) + delta}
-    if pnl:
-        changes["window_pnl_quote"] = account.window_pnl_quote + delta
-    return book.replace_account(i, attrs.evolve(account, **changes))
+        work = self._live()
+        n, m = len(work.entries), len(work.outcomes)
+        a = then(self._fork(and_(self.guard, cond)))
+        b = other(self._fork(and_(self.guard, not_(cond))))
+        wa, wb = a._live(), b._live()
+        work.head = work.book = ite(cond, wa.current(), wb.current())
+        work.accounts = None
+        work.entries += wa.entries[n:] + wb.entries[n:]
+        work.outcomes += wa.outcomes[m:] + wb.outcomes[m:]
+        return self._next(work)
 
 
 def system(book: Book, role: Role) -> str:

@@ -31,7 +31,7 @@ from typing import Any, ClassVar
 
 import attrs
 
-from solvent.rules.adl import score, sort_queue
+from solvent.rules.adl import score, sort_queue, taken
 from solvent.rules.arith import PPM, Rounding, abs_, and_, div, ite, max_, min_, safe_divisor, sum_, when
 from solvent.rules.book import Role
 from solvent.rules.fields import ppm_field
@@ -120,8 +120,7 @@ def _reduce_side(rule: PnlToPoolAdl, margin: MarginRule, rounding: RoundingRule,
         room = room - when(c.eligible, c.pnl - _pnl_after(c, q, mark))
         served.append((c.index, q))
     liquidity = system(book, Role.LIQUIDITY)
-    for (i, a), entry in zip(candidates, entries, strict=True):
-        q = sum_(ite(index == i, q, 0) for index, q in served)
+    for (_, a), entry, q in zip(candidates, entries, taken(served, [i for i, _ in candidates]), strict=True):
         ctx = ctx.note_if(q > 0, PoolAdlFill(a.name, q, mark, a.size_lots, entry.pnl))
         ctx = close_against(ctx, a.name, liquidity, q, mark, Reason.POOL_ADL)
     return ctx

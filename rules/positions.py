@@ -14,9 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import attrs
-
-from solvent.rules.arith import Rounding, abs_, and_, div, ite, max_, or_, safe_divisor
+from solvent.rules.arith import Rounding, abs_, and_, div, is_concrete, ite, max_, or_, safe_divisor
 from solvent.rules.ledger import Ctx, Reason
 
 
@@ -31,15 +29,14 @@ def _moved(size: Any, delta: Any, cost: Any, price: Any) -> tuple[Any, Any]:
 
 def move_position(ctx: Ctx, name: str, delta_lots: Any, price_quote: Any) -> Ctx:
     """Change ``name``'s position by ``delta_lots`` (signed) at ``price_quote``; no cash moves."""
-    i = ctx.book.index(name)
-    account = ctx.book.accounts[i]
+    account = ctx.account(name)
     size, cost = _moved(account.size_lots, delta_lots, account.cost_quote, price_quote)
-    return ctx.with_book(ctx.book.replace_account(i, attrs.evolve(account, size_lots=size, cost_quote=cost)))
+    return ctx.update_account(name, size_lots=size, cost_quote=cost)
 
 
 def fill(ctx: Ctx, buyer: str, seller: str, lots: Any, price_quote: Any, reason: Reason) -> Ctx:
     """``buyer`` buys ``lots`` (≥ 0) from ``seller`` at ``price_quote``, paid against the mark."""
-    mark = ctx.book.market.mark_quote
+    mark = ctx.market.mark_quote
     diff = lots * (price_quote - mark)
     ctx = ctx.transfer(buyer, seller, max_(diff, 0), reason)
     ctx = ctx.transfer(seller, buyer, max_(-diff, 0), reason)
@@ -47,9 +44,19 @@ def fill(ctx: Ctx, buyer: str, seller: str, lots: Any, price_quote: Any, reason:
     return move_position(ctx, seller, -lots, price_quote)
 
 
+def _unchanged_by_nothing(ctx: Ctx, names: tuple[str, str], price_quote: Any) -> bool:
+    """Closing no lots changes nothing, exactly, when every number involved is a concrete int: no
+    cash moves (0 × (P − M) = 0 is not recorded) and each position is recomputed to the ints it was
+    (S + 0 = S; C + 0 × P = C; ⌊C × |S| / |S|⌋ = C). ADL walks every candidate this way."""
+    accounts = [ctx.account(n) for n in names]
+    return is_concrete(price_quote, ctx.market.mark_quote, *(v for a in accounts for v in (a.size_lots, a.cost_quote)))
+
+
 def close_against(ctx: Ctx, name: str, counterparty: str, lots: Any, price_quote: Any, reason: Reason) -> Ctx:
     """Close ``lots`` (≥ 0) of ``name``'s position against ``counterparty`` at ``price_quote``."""
-    long = ctx.book.account(name).size_lots > 0
+    if type(lots) is int and lots == 0 and _unchanged_by_nothing(ctx, (name, counterparty), price_quote):
+        return ctx
+    long = ctx.account(name).size_lots > 0
     return ctx.branch(
         long,
         lambda c: fill(c, counterparty, name, lots, price_quote, reason),

@@ -27,7 +27,7 @@ from typing import Any
 
 from solvent.rules.arith import Rounding, div, min_, safe_divisor, sum_, when
 from solvent.rules.book import Account, Book, Role
-from solvent.rules.ledger import Ctx, Reason, system
+from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.rounding import ProRata, RoundingRule
 
 
@@ -60,6 +60,6 @@ def charge(
         ctx = ctx.transfer(name, bankrupt, share, reason)
         charged = charged + share
     if up:
-        ctx = ctx.transfer(bankrupt, system(ctx.book, Role.INSURANCE_FUND), charged - target, Reason.PRO_RATA_DUST)
+        ctx = ctx.transfer(bankrupt, ctx.system(Role.INSURANCE_FUND), charged - target, Reason.PRO_RATA_DUST)
         return ctx, target
     return ctx, charged

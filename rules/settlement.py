@@ -22,37 +22,37 @@ import attrs
 
 from solvent.rules.arith import PPM, div, max_, sum_
 from solvent.rules.book import Role
-from solvent.rules.ledger import Ctx, Reason, system
+from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.rounding import FundingRounding
 
 
 def settle_mark(ctx: Ctx, new_mark: Any) -> Ctx:
     """Pay every position's PnL for the move to ``new_mark`` and set the new mark."""
-    old = ctx.book.market.mark_quote
-    clearing = system(ctx.book, Role.CLEARING)
+    old = ctx.market.mark_quote
+    clearing = ctx.system(Role.CLEARING)
     moves = [(a.name, a.size_lots * (new_mark - old)) for a in ctx.book.accounts if a.role is not Role.CLEARING]
     for name, pnl in moves:
         ctx = ctx.transfer(name, clearing, max_(-pnl, 0), Reason.SETTLEMENT)
     for name, pnl in moves:
         ctx = ctx.transfer(clearing, name, max_(pnl, 0), Reason.SETTLEMENT)
-    market = attrs.evolve(ctx.book.market, mark_quote=new_mark, previous_mark_quote=old)
-    return ctx.with_book(attrs.evolve(ctx.book, market=market))
+    market = attrs.evolve(ctx.market, mark_quote=new_mark, previous_mark_quote=old)
+    return ctx.evolve_book(market=market)
 
 
 def pay_funding(ctx: Ctx, rate_ppm: Any, rounding: FundingRounding) -> Ctx:
     """Longs pay shorts ``rate × notional`` (shorts pay longs at a negative rate), rounded as ``rounding`` says."""
-    mark = ctx.book.market.mark_quote
-    clearing = system(ctx.book, Role.CLEARING)
-    pool = system(ctx.book, rounding.dust_account)
+    mark = ctx.market.mark_quote
+    clearing = ctx.system(Role.CLEARING)
+    pool = ctx.system(rounding.dust_account)
     owed = [(a.name, a.size_lots * mark * rate_ppm) for a in ctx.book.accounts if a.role is not Role.CLEARING]
     paid = [(name, div(max_(amount, 0), PPM, rounding=rounding.payer)) for name, amount in owed]
     received = [(name, div(max_(-amount, 0), PPM, rounding=rounding.receiver)) for name, amount in owed]
     for name, amount in paid:
         ctx = ctx.transfer(name, clearing, amount, Reason.FUNDING)
     if not rounding.payers_round_up:
-        shortfall = max_(sum_(amount for _, amount in received) - ctx.book.account(clearing).cash_quote, 0)
+        shortfall = max_(sum_(amount for _, amount in received) - ctx.account(clearing).cash_quote, 0)
         ctx = ctx.transfer(pool, clearing, shortfall, Reason.FUNDING_DUST)
     for name, amount in received:
         ctx = ctx.transfer(clearing, name, amount, Reason.FUNDING)
-    dust = max_(ctx.book.account(clearing).cash_quote, 0)
+    dust = max_(ctx.account(clearing).cash_quote, 0)
     return ctx.transfer(clearing, pool, dust, Reason.FUNDING_DUST)

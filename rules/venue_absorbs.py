@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from solvent.rules.book import Role
-from solvent.rules.ledger import Ctx, Reason, system
+from solvent.rules.ledger import Ctx, Reason
 
 
 def venue_pays(ctx: Ctx, bankrupt: str, remaining: Any) -> Ctx:
     """The venue pays the whole remaining deficit from its own capital."""
-    return ctx.transfer(system(ctx.book, Role.VENUE), bankrupt, remaining, Reason.VENUE_ABSORBS)
+    return ctx.transfer(ctx.system(Role.VENUE), bankrupt, remaining, Reason.VENUE_ABSORBS)
