@@ -86,7 +86,16 @@ def _before(a: _Entry, b: _Entry) -> Any:
 
 
 def _order(a: _Entry, b: _Entry) -> int:
-    return -1 if _before(a, b) else 1 if _before(b, a) else 0
+    """``_before`` as a three-way comparison, on concrete entries: eligible first, then the higher
+    score (cross-multiplied), then the lower index; two ineligible entries are equivalent."""
+    if a.eligible is not b.eligible:
+        return -1 if a.eligible else 1
+    if not a.eligible:
+        return 0
+    left, right = a.num * b.den, b.num * a.den
+    if left != right:
+        return -1 if left > right else 1
+    return -1 if a.index < b.index else 1 if a.index > b.index else 0
 
 
 def _sortable(entries: list[_Entry]) -> bool:
@@ -94,7 +103,7 @@ def _sortable(entries: list[_Entry]) -> bool:
     strict weak order (eligible first, then score, then index), so a stable sort gives exactly the
     network's order."""
     for e in entries:
-        if not is_concrete(e.eligible, e.num, e.den, e.index) or e.den <= 0:
+        if type(e.eligible) is not bool or not is_concrete(e.num, e.den, e.index) or e.den <= 0:
             return False
     return len({e.index for e in entries}) == len(entries)
 
