@@ -43,6 +43,7 @@ one-tick gap, the order of BTC's fall on 12 March 2020 within hours, docs/venues
 from __future__ import annotations
 
 import enum
+import math
 import time
 from collections.abc import Callable, Sequence
 from fractions import Fraction
@@ -62,7 +63,7 @@ from solvent.rules.presets import resolve_policy
 from solvent.rules.waterfall import InsuranceFund
 from solvent.solver.bounds import Bounds
 from solvent.solver.effort import UNITS_PER_SECOND, OutOfEffort, fresh_context
-from solvent.solver.query import StoryQuery
+from solvent.solver.query import Answer, StoryQuery
 from solvent.solver.refinement import replay
 from solvent.solver.verdicts import TRIVIALLY, Counterexample, ObligationResult, ProofResult, QueryStats, Verdict
 
@@ -619,20 +620,101 @@ class Bisection:
         return ThresholdStatus.BOUNDED
 
 
-#: A probe's schedule: after the build and the witness, its units go to these stages in turn, as
-#: (phase, share of what is left): z3's exact nonlinear arithmetic and the purified linear query
-#: with refinement, each first with a small share, then larger ones, the last stage taking the
-#: rest. Measured (benchmarks/bench_thresholds.py): near a boundary either phase may be the one
-#: that decides, the exact one usually within a few hundred thousand units, the purified one
-#: sometimes spending millions on spurious models first; a fixed third for the purified phase
-#: first (``StoryQuery.check_obligation``'s portfolio) made most probes wait for it. Counts only.
-STAGES = (("exact", 32), ("purified", 32), ("exact", 8), ("purified", 8), ("exact", 4))
+#: A probe's schedule: after the build and the witness, its units go to these stages in turn,
+#: each (phase, units) at most half of what is left: z3's exact nonlinear arithmetic and the
+#: purified linear query with refinement, each first with a small amount, then larger ones; then
+#: half of the rest to each. Measured (benchmarks/bench_thresholds.py): near a boundary either
+#: phase may be the one that decides, the exact one usually within a few hundred thousand units
+#: (Binance's safe move: 0.7M), the purified one sometimes spending millions on spurious models
+#: first; a fixed third for the purified phase first (``StoryQuery.check_obligation``'s
+#: portfolio) made most probes wait for it. Counts only, never seconds.
+STAGES = (("exact", 1_000_000), ("purified", 1_000_000), ("exact", 4_000_000), ("purified", 4_000_000))
 
 
 def stages(units: int) -> list[tuple[str, int]]:
-    """The stages of a probe with ``units`` left (:data:`STAGES`, then the purified phase with the rest)."""
-    out = [(phase, max(units // share, 1)) for phase, share in STAGES]
-    return out + [("purified", max(units - sum(u for _, u in out), 1))]
+    """The stages of a check with ``units`` (:data:`STAGES`, each at most half of what is left,
+    then half of the rest to the exact phase and the rest to the purified one)."""
+    out, left = [], units
+    for phase, want in STAGES:
+        take = min(want, left // 2)
+        if take <= 0:
+            break
+        out.append((phase, take))
+        left -= take
+    return out + [("exact", left // 2), ("purified", max(left - left // 2, 1))] if left > 1 else out + [("purified", 1)]
+
+
+#: The whole range of starting marks gets this share (1/n) of a probe's units; an undecided probe
+#: then asks cell by cell (:func:`_cell_by_cell`) with the rest.
+WHOLE_SHARE = 4
+
+#: Each cell's check gets at most this share (1/n) of a probe's effort before it is split.
+CELL_SHARE = 8
+
+#: The cells' edges, as fractions (numerator, denominator) of the lowest price: narrow near it,
+#: where a one-quantum rounding is largest against the price (100 ppm at 10⁴ quanta) and a
+#: boundary set by rounding is hardest for z3, wide above. Measured on Drift's maintenance rate
+#: for 10x (60,595 ppm): the whole range stayed undecided at 30M units; these ten cells were each
+#: proved within 5M units, the cell just above the lowest price the costliest.
+CELL_EDGES = ((101, 100), (103, 100), (106, 100), (11, 10), (5, 4), (3, 2), (2, 1), (10, 1), (100, 1))
+
+
+def cell_edges(bounds: Bounds) -> list[int]:
+    """The starting marks at which the cells begin: the lowest price, then :data:`CELL_EDGES`
+    within the price bounds (increasing, each cell at least one quantum wide)."""
+    edges = [bounds.min_price]
+    for num, den in CELL_EDGES:
+        edge = bounds.min_price * num // den
+        if edges[-1] < edge <= bounds.max_price:
+            edges.append(edge)
+    return edges
+
+
+def _edges_text(bounds: Bounds) -> str:
+    edges = cell_edges(bounds)
+    return ", ".join(f"from {e:,}" for e in edges) + f" to {bounds.max_price:,} quanta"
+
+
+def _cell_by_cell(query: StoryQuery, s: Setup, units: int) -> tuple[Any, list[Any]]:
+    """The claim decided separately on each cell of starting marks (:func:`cell_edges`), each
+    within at most :data:`CELL_SHARE` of the probe's effort and together within ``units``: a proof
+    on every cell is a proof (the cells cover the price bounds), a replayed story in any cell a
+    refutation. A cell left undecided is split in two at its geometric middle, the halves asked in its place, until
+    the units run out (UNKNOWN). One query serves every cell (the cell is an extra constraint on
+    the starting mark), from the highest cell down, so the same probe makes the same checks in the
+    same order on any machine."""
+    import z3
+
+    edges = cell_edges(s.bounds)
+    mark = query.book.market.mark_quote
+    todo = list(zip(edges, [*edges[1:], s.bounds.max_price + 1], strict=True))  # popped from the end: highest first
+    answers: list[Answer] = []
+    spent, proved = 0, 0
+    while todo:
+        low, high = todo.pop()
+        share = min(units - spent, max(s.bounds.effort // CELL_SHARE, 1))
+        if share <= 0:
+            todo.append((low, high))
+            break
+        answer = query.check_staged(s.claim, stages(share), extra=z3.And(mark >= low, mark < high))
+        stats = attrs.evolve(answer.stats, name=f"{answer.stats.name} (mark {low:,}..{high - 1:,})")
+        answers.append(attrs.evolve(answer, stats=stats))
+        spent += answer.stats.units
+        if answer.verdict is Verdict.REFUTED:
+            return answers[-1], answers
+        if answer.verdict is Verdict.PROVED:
+            proved += 1
+        elif high - low > 1:
+            middle = min(max(math.isqrt(low * high), low + 1), high - 1)  # geometric: wide cells lie high
+            todo += [(low, middle), (middle, high)]
+        else:
+            todo.append((low, high))
+            break
+    if not todo:
+        return Answer(Verdict.PROVED, QueryStats(s.claim.id, f"unsat in each of {proved} cells", 0.0)), answers
+    low, high = todo[-1]
+    reason = f"the starting marks {low:,}..{high - 1:,} stayed undecided ({len(todo)} cells left) when the probe's units ran out"
+    return Answer(Verdict.UNKNOWN, QueryStats(s.claim.id, "unknown (cells)", 0.0), reason), answers
 
 
 def _decide(s: Setup) -> tuple[ProofResult, int | None]:
@@ -643,7 +725,9 @@ def _decide(s: Setup) -> tuple[ProofResult, int | None]:
 
     Unlike ``prove``, no smaller books are tried first: a probe near a boundary is rarely refuted
     more cheaply on fewer traders (Binance's safe move one ppm beyond: one trader spent its quarter
-    of the effort undecided, two traders refuted in 0.6M units), and a proof needs N itself."""
+    of the effort undecided, two traders refuted in 0.6M units), and a proof needs N itself. The
+    whole range of starting marks gets 1/:data:`WHOLE_SHARE` of the units; a probe it leaves
+    undecided is asked cell by cell over the starting mark with the rest (:func:`_cell_by_cell`)."""
     from solvent.solver.prove import BOUNDED, PURIFIED, scope_of
 
     bounds = s.bounds
@@ -669,8 +753,15 @@ def _decide(s: Setup) -> tuple[ProofResult, int | None]:
         ), None
     if witness.verdict is not Verdict.WITNESSED:
         return attrs.evolve(base, reason=f"assumptions: {witness.reason}", queries=tuple(queries)), None
-    answer = query.check_staged(s.claim, stages(query.solve_units - witness.stats.units))
+    left = query.solve_units - witness.stats.units
+    answer = query.check_staged(s.claim, stages(left // WHOLE_SHARE))
     queries.append(answer.stats)
+    if answer.verdict is Verdict.UNKNOWN:
+        answer, cells = _cell_by_cell(query, s, left - answer.stats.units)
+        queries += [a.stats for a in cells]
+        if answer.verdict is Verdict.PROVED:
+            method += f"; proved cell by cell over the starting mark ({answer.stats.result}; first cells {_edges_text(bounds)})"
+            base = attrs.evolve(base, method=method)
     reason = answer.reason
     if answer.verdict is Verdict.PROVED and answer.stats.result == "unsat (no symbolic case)":
         reason = TRIVIALLY
