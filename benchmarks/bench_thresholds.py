@@ -134,10 +134,11 @@ def main() -> None:
     for preset in presets:
         for question in (q for q in args.questions.split(",") if q):
             row = run_cell(preset, question, args.effort, args.probes, args.wall)
+            row["load"] = round(os.getloadavg()[0], 2)  # the one-minute load average as the cell ended
             rows.append(row)
             print(
                 f"{preset:13} {question:25} {row['status']:16} {row['boundary']:<40} {row['seconds']:>7} s"
-                f"  units {row.get('units')}  probes {row.get('probes')}  load {os.getloadavg()[0]:.2f}",
+                f"  units {row.get('units')}  probes {row.get('probes')}  load {row['load']:.2f}",
                 flush=True,
             )
     load_after = os.getloadavg()
