@@ -199,6 +199,17 @@ class HaircutRatio:
 
     kind: ClassVar[str] = "haircut_ratio"
     terminal: ClassVar[bool] = False
+    #: What the junior profit is counted from. ``false`` (the default): the principal is what was
+    #: deposited and not withdrawn, so an account that lost and then gained back has no profit until
+    #: it is above its deposits. ``true``: losses settle against capital as they are realized, so
+    #: after every event each trader's and the book's principal is at most its equity
+    #: (``min(principal, max(equity, 0))``) and any later gain is junior profit the haircut reaches.
+    #: percolator (github.com/aeyakovenko/percolator, tests/unit_tests.rs
+    #: ``test_negative_pnl_settles_immediately_independent_of_slope``: "Capital should be reduced by
+    #: full loss amount", PnL 0 after; ``test_loss_exceeding_capital_leaves_negative_pnl``: capital
+    #: 0 and the rest written off; invariant N1 "pnl >= 0 || capital == 0"): negative PnL settles
+    #: into capital at once, and only positive PnL is junior.
+    losses_settle_capital: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
 
 
 @attrs.frozen

@@ -19,6 +19,10 @@ In exchange terms a book is well formed when:
   the threshold question for a maintenance rate). ``margin=None`` leaves margin out: the book in
   the middle of a story, after mark moves a venue does not refuse, still satisfies the rest.
 
+Under a haircut whose losses settle into capital (``haircut_ratio.losses_settle_capital``,
+percolator), every trader's and the book's principal is at most its equity, as the engine keeps it
+after every event.
+
 The order book's aggregate (``liquidity``, the rest of the market, whose margin the model does not
 track) starts with non-negative cash, not a margin requirement. Not required: the cash of the
 venue's own account (which fronts a venue debt carry), and, in the middle of a story, the order
@@ -44,6 +48,7 @@ import attrs
 from solvent.rules.arith import all_, and_, implies, is_concrete, max_, not_, sum_
 from solvent.rules.book import Account, Book, Role, is_on_tick
 from solvent.rules.fields import data_fields
+from solvent.rules.haircut_ratio import settles_losses
 from solvent.rules.liquidation import Execution, is_triggered
 from solvent.rules.margin import account_maintenance, equity, initial_margin
 from solvent.rules.policy import Policy
@@ -187,6 +192,17 @@ def _rules(policy: Policy, margin: StartMargin | None) -> list[_Rule]:
     if not lends_off_book(policy):
         rules.append(_Rule("no debt owed off the book", account=lambda p, b, a: a.debt_quote == 0))
     rules.append(_Rule("cost basis follows the position", account=lambda p, b, a: _cost_follows(a)))
+    if settles_losses(policy):
+        # percolator settles a realized loss into capital at once (haircut_ratio.losses_settle_capital),
+        # and the engine re-bases after every event: a principal above its equity is a loss not yet
+        # settled, which would hide a later gain from the haircut (z3 built exactly that: issue 15)
+        rules.append(
+            _Rule(
+                "losses settled into capital (principal at most equity)",
+                account=lambda p, b, a: a.principal_quote <= max_(equity(p.margin, a), 0),
+                applies=lambda p, a: a.is_trader or a.role is Role.LIQUIDITY,
+            )
+        )
     if margin is not None:
         name = (
             "traders margin-compliant"

@@ -9,6 +9,9 @@ and a mutation test: every one-token mutant of the rule's code changes a boundar
   delta or none of it, and the position is deleveraged (``all_or_nothing``).
 - Bybit's maintenance margin (docs/venues.md#bybit-liquidation): on the position's value at entry,
   not at the mark (``margin.maintenance_basis = "entry"``).
+- percolator's capital (github.com/aeyakovenko/percolator, tests/unit_tests.rs): a realized loss
+  settles into capital at once, so a later gain is junior PnL the haircut reaches
+  (``haircut_ratio.losses_settle_capital``).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import textwrap
 import attrs
 import pytest
 
-from solvent.rules import bankruptcy, insurance_fund, margin, socialized_loss
+from solvent.rules import bankruptcy, haircut_ratio, insurance_fund, margin, socialized_loss
 from solvent.rules.book import Book, Role, new_book
 from solvent.rules.engine import step
 from solvent.rules.events import MarkPrice
@@ -29,7 +32,8 @@ from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.margin import MaintenanceBasis
 from solvent.rules.outcomes import AdlFill, Bankrupt, LayerUsed, Liquidated
 from solvent.rules.presets import load_preset
-from solvent.rules.waterfall import InsuranceFund, SocializedLoss
+from solvent.rules.waterfall import HaircutRatio, InsuranceFund, SocializedLoss
+from solvent.rules.wellformed import reasons
 
 # --- one-token mutants ---------------------------------------------------------------------------
 
@@ -426,3 +430,117 @@ class TestBybitMaintenanceOnEntryValue:
         assert_every_mutant_is_caught(
             monkeypatch, margin, "account_maintenance", observe, at_least=1, importers=(engine, bankruptcy, wellformed)
         )
+
+
+# --- percolator: losses settle into capital (github.com/aeyakovenko/percolator) -------------------
+
+
+def _percolator(settle: bool = True):
+    policy = load_preset("percolator")
+    layers = tuple(
+        attrs.evolve(layer, losses_settle_capital=settle) if isinstance(layer, HaircutRatio) else layer
+        for layer in policy.deficit
+    )
+    return attrs.evolve(policy, deficit=layers)
+
+
+class TestPercolatorCapital:
+    """percolator's unit tests: capital 10,000 and a loss of 3,000 leave capital 7,000 and PnL 0
+    ("Capital should be reduced by full loss amount"); capital 5,000 and a loss of 8,000 leave
+    capital 0, the rest written off. On the preset (10% / 5%, liquidation at the oracle): alice
+    long 100 lots at 100 on 10,000 (or 5,000), against bob; the mark falls to 70 (or 45)."""
+
+    def book(self, alice_cash: int = 10_000, principal: int | None = None, **extra: dict) -> Book:
+        accounts = {
+            "alice": {"cash_quote": alice_cash, "principal_quote": alice_cash if principal is None else principal,
+                      "size_lots": 100, "cost_quote": 10_000},
+            "bob": {"cash_quote": 10**6, "principal_quote": 10**6, "size_lots": -100, "cost_quote": -10_000},
+        }  # fmt: skip
+        return _evolve(new_book(mark_quote=100, traders=("alice", "bob", "dave")), **{**accounts, **extra})
+
+    def test_a_loss_settles_into_capital(self) -> None:
+        s = step(_percolator(), self.book(), MarkPrice(70))
+        alice = s.after.account("alice")
+        assert (alice.cash_quote, alice.principal_quote) == (7_000, 7_000)  # capital 10,000 − 3,000
+        assert s.after.account("bob").principal_quote == 10**6  # a gain is junior: capital unchanged
+
+    def test_a_loss_beyond_capital_leaves_none(self) -> None:
+        # capital 5,000, a loss of 5,500 at 45: bankrupt by 500, which the haircut takes from bob's
+        # profit; alice ends with nothing and no capital
+        s = step(_percolator(), self.book(alice_cash=5_000), MarkPrice(45))
+        assert (s.after.account("alice").cash_quote, s.after.account("alice").principal_quote) == (0, 0)
+
+    def test_without_it_capital_keeps_the_deposit(self) -> None:
+        s = step(_percolator(settle=False), self.book(), MarkPrice(70))
+        assert s.after.account("alice").principal_quote == 10_000
+
+    def haircut_story(self, settle: bool):
+        """alice lost 2,000 before: cash 8,000, and capital 8,000 if losses settle into it (10,000,
+        her deposits, if not). dave is short 10 on 100 (10x). The mark rises to 111: dave's 100 −
+        110 = −10, bankrupt by 10 (the fund is empty); alice gains 1,100, all of it junior PnL over
+        her capital 8,000, and the haircut takes dave's 10 from it. Counted from her deposits she
+        has no profit (9,100 < 10,000), nobody else has any, and the 10 stays on dave."""
+        book = self.book(
+            alice_cash=8_000,
+            principal=8_000 if settle else 10_000,
+            bob={"cash_quote": 10**6, "principal_quote": 10**6, "size_lots": -90, "cost_quote": -9_000},
+            dave={"cash_quote": 100, "principal_quote": 100, "size_lots": -10, "cost_quote": -1_000},
+        )
+        return book, step(_percolator(settle), book, MarkPrice(111))
+
+    def test_a_gain_after_a_loss_is_junior_profit_the_haircut_reaches(self) -> None:
+        book, s = self.haircut_story(settle=True)
+        assert reasons(_percolator(), book) == []
+        paid = [(t.source, t.amount_quote) for t in s.transfers if t.reason.value == "profit haircut"]
+        assert paid == [("alice", 10)]
+        assert s.after.account("dave").cash_quote == 0
+        assert s.after.account("alice").principal_quote == 8_000  # capital untouched by the haircut
+
+    def test_counted_from_deposits_the_gain_is_not_profit(self) -> None:
+        _, s = self.haircut_story(settle=False)
+        assert [t for t in s.transfers if t.reason.value == "profit haircut"] == []
+        assert s.after.account("dave").cash_quote == -10
+
+    def book_that_loses(self) -> Book:
+        return self.book(
+            liquidity={"cash_quote": 1_000, "principal_quote": 1_000, "size_lots": 10, "cost_quote": 1_000},
+            dave={"cash_quote": 10**5, "principal_quote": 10**5, "size_lots": -10, "cost_quote": -1_000},
+        )
+
+    def test_the_book_settles_its_losses_too(self) -> None:
+        s = step(_percolator(), self.book_that_loses(), MarkPrice(70))
+        book = s.after.account("liquidity")
+        assert (book.cash_quote, book.principal_quote) == (700, 700)
+
+    def test_every_mutant_of_the_settlement_is_caught(self, monkeypatch) -> None:
+        import solvent.rules.engine as engine
+
+        def observe():
+            runs = [
+                step(_percolator(), self.book(), MarkPrice(70)),
+                step(_percolator(settle=False), self.book(), MarkPrice(70)),
+                step(_percolator(), self.book(alice_cash=5_000), MarkPrice(45)),
+                step(_percolator(), self.haircut_story(True)[0], MarkPrice(120)),
+                step(_percolator(), self.book_that_loses(), MarkPrice(70)),
+            ]
+            return [[(a.name, a.cash_quote, a.principal_quote) for a in r.after.accounts] for r in runs]
+
+        assert_every_mutant_is_caught(
+            monkeypatch, haircut_ratio, "settle_losses", observe, at_least=3, importers=(engine,)
+        )
+
+    def test_the_z3_story_is_no_longer_a_book_percolator_can_hold(self) -> None:
+        """z3's story (issue 15): alice at cash 90,436,346,110 with principal 994,799,663,420 gains
+        904,363,317,312 and has 'no profit'; percolator would have settled her loss into capital."""
+        book = _evolve(
+            new_book(mark_quote=2, traders=("alice", "bob")),
+            alice={"cash_quote": 90_436_346_110, "principal_quote": 994_799_663_420, "size_lots": -14_378,
+                   "cost_quote": -28_756},
+            bob={"cash_quote": 6_289_912, "size_lots": 1, "cost_quote": 2},
+            liquidity={"cash_quote": 904_614_870_575, "principal_quote": 314_452_367, "size_lots": 14_377,
+                       "cost_quote": 28_754},
+        )  # fmt: skip
+        assert [r.split(":")[0] for r in reasons(_percolator(), book)] == [
+            "losses settled into capital (principal at most equity)"
+        ]
+        assert reasons(_percolator(settle=False), book) == []

@@ -216,7 +216,8 @@ class TestPercolator:
 
     def test_values(self) -> None:
         policy = load_preset("percolator")
-        assert policy.deficit == (InsuranceFund(), HaircutRatio())
+        # a realized loss settles into capital (tests/unit_tests.rs, issue 15)
+        assert policy.deficit == (InsuranceFund(), HaircutRatio(losses_settle_capital=True))
         assert "https://github.com/aeyakovenko/percolator" in policy.sources
 
 
