@@ -62,7 +62,7 @@ from solvent.rules.policy import Policy
 from solvent.rules.presets import resolve_policy
 from solvent.rules.waterfall import InsuranceFund
 from solvent.solver.bounds import Bounds
-from solvent.solver.effort import UNITS_PER_SECOND, OutOfEffort, fresh_context
+from solvent.solver.effort import UNITS_PER_SECOND, OutOfEffort, fresh_context, units_text
 from solvent.solver.query import Answer, StoryQuery
 from solvent.solver.refinement import replay
 from solvent.solver.verdicts import TRIVIALLY, Counterexample, ObligationResult, ProofResult, QueryStats, Verdict
@@ -848,6 +848,13 @@ def threshold(
         state = _probe(question, policy, bounds, state, value, sizes)
 
     status = state.status
+    undecided = [p for p in state.probes if p.verdict not in (Verdict.PROVED, Verdict.REFUTED)]
+    if status not in DECIDED and undecided:
+        last = undecided[-1]
+        notes.append(
+            f"z3 left {len(undecided)} value{'s' if len(undecided) > 1 else ''} undecided within "
+            f"{units_text(bounds.effort)} each (at {last.value:,}: {last.reason or last.verdict.value})"
+        )
     proof = state.proved[1] if state.proved else None
     cx = state.refuted[1] if state.refuted else None
     if (

@@ -152,6 +152,7 @@ def test_an_undecided_middle_is_reported_as_bounded_never_as_a_value(stand_in) -
     assert t.status is ThresholdStatus.BOUNDED and t.value is None
     assert (t.proved_at, t.refuted_at) == (1_000, 1_100)
     assert "between 1,000 and 1,100 ppm" in t.summary()
+    assert "z3 left 99 values undecided within 30M units each (at 1,002: unknown)" in t.note  # the reason is said
 
 
 def test_refuted_everywhere_is_none(stand_in) -> None:
