@@ -73,6 +73,21 @@ class Transfer:
 
 
 @attrs.frozen
+class Fill:
+    """``lots`` (≥ 0) of the position move from ``seller`` to ``buyer`` at ``price_quote``.
+
+    The position ledger: every change of a position is a fill, as every change of a balance is a
+    transfer, so the prover can check the book's positions against it (``solver.compositional``).
+    """
+
+    buyer: str
+    seller: str
+    lots: Any
+    price_quote: Any
+    reason: Reason
+
+
+@attrs.frozen
 class Guarded:
     """A ledger entry or outcome together with the condition under which it happened."""
 
@@ -96,14 +111,15 @@ class _Work:
     change, the ledger entries and outcomes so far, and the book built from them (until the next
     change). ``version`` counts changes, so a context that has been moved on from is caught."""
 
-    __slots__ = ("head", "accounts", "book", "entries", "outcomes", "version")
+    __slots__ = ("head", "accounts", "book", "entries", "outcomes", "fills", "version")
 
-    def __init__(self, book: Book, entries: list[Guarded], outcomes: list[Guarded]) -> None:
+    def __init__(self, book: Book, entries: list[Guarded], outcomes: list[Guarded], fills: list[Guarded]) -> None:
         self.head = book
         self.accounts: list[Any] | None = None
         self.book: Book | None = book
         self.entries = entries
         self.outcomes = outcomes
+        self.fills = fills
         self.version = 0
 
     def current(self) -> Book:
@@ -152,9 +168,14 @@ class Ctx:
     __slots__ = ("_work", "_version", "guard")
 
     def __init__(
-        self, book: Book, entries: tuple[Guarded, ...] = (), outcomes: tuple[Guarded, ...] = (), guard: Any = True
+        self,
+        book: Book,
+        entries: tuple[Guarded, ...] = (),
+        outcomes: tuple[Guarded, ...] = (),
+        guard: Any = True,
+        fills: tuple[Guarded, ...] = (),
     ) -> None:
-        self._work = _Work(book, list(entries), list(outcomes))
+        self._work = _Work(book, list(entries), list(outcomes), list(fills))
         self._version = 0
         self.guard = guard
 
@@ -184,6 +205,11 @@ class Ctx:
     @property
     def outcomes(self) -> tuple[Guarded, ...]:
         return tuple(self._live().outcomes)
+
+    @property
+    def fills(self) -> tuple[Guarded, ...]:
+        """The position ledger so far: every :class:`Fill`, with the condition it happened under."""
+        return tuple(self._live().fills)
 
     def account(self, name: str) -> Any:
         """The named account as it stands now (``book.account(name)`` without building the book)."""
@@ -249,6 +275,12 @@ class Ctx:
         work.outcomes.append(Guarded(and_(self.guard, cond), outcome))
         return self._next(work)
 
+    def record_fill(self, buyer: str, seller: str, lots: Any, price_quote: Any, reason: Reason) -> Ctx:
+        """Enter a fill in the position ledger (``positions.fill`` does, before it moves the lots)."""
+        work = self._live()
+        work.fills.append(Guarded(self.guard, Fill(buyer, seller, lots, price_quote, reason)))
+        return self._next(work)
+
     def with_book(self, book: Book) -> Ctx:
         work = self._live()
         work.head = work.book = book
@@ -258,7 +290,7 @@ class Ctx:
     def _fork(self, guard: Any) -> Ctx:
         """An independent context from the state so far, under ``guard`` (one side of a branch)."""
         work = self._live()
-        return Ctx(work.current(), tuple(work.entries), tuple(work.outcomes), guard)
+        return Ctx(work.current(), tuple(work.entries), tuple(work.outcomes), guard, tuple(work.fills))
 
     def branch(self, cond: Any, then: Callable[[Ctx], Ctx], other: Callable[[Ctx], Ctx] | None = None) -> Ctx:
         """Run ``then`` where ``cond`` holds and ``other`` (default: nothing) where it does not."""
@@ -266,7 +298,7 @@ class Ctx:
         if type(cond) is bool:
             return then(self) if cond else other(self)
         work = self._live()
-        n, m = len(work.entries), len(work.outcomes)
+        n, m, f = len(work.entries), len(work.outcomes), len(work.fills)
         a = then(self._fork(and_(self.guard, cond)))
         b = other(self._fork(and_(self.guard, not_(cond))))
         wa, wb = a._live(), b._live()
@@ -274,6 +306,7 @@ class Ctx:
         work.accounts = None
         work.entries += wa.entries[n:] + wb.entries[n:]
         work.outcomes += wa.outcomes[m:] + wb.outcomes[m:]
+        work.fills += wa.fills[f:] + wb.fills[f:]
         return self._next(work)
 
 
@@ -282,4 +315,4 @@ def system(book: Book, role: Role) -> str:
     return book.role(role).name
 
 
-__all__ = ["Ctx", "Guarded", "HAIRCUT_REASONS", "PNL_REASONS", "InternalError", "Reason", "Transfer", "system"]
+__all__ = ["Ctx", "Fill", "Guarded", "HAIRCUT_REASONS", "PNL_REASONS", "InternalError", "Reason", "Transfer", "system"]

@@ -40,6 +40,7 @@ def fill(ctx: Ctx, buyer: str, seller: str, lots: Any, price_quote: Any, reason:
     diff = lots * (price_quote - mark)
     ctx = ctx.transfer(buyer, seller, max_(diff, 0), reason)
     ctx = ctx.transfer(seller, buyer, max_(-diff, 0), reason)
+    ctx = ctx.record_fill(buyer, seller, lots, price_quote, reason)
     ctx = move_position(ctx, buyer, lots, price_quote)
     return move_position(ctx, seller, -lots, price_quote)
 

@@ -5,21 +5,20 @@ a sum of per-account or per-transfer contributions, this module extends a bounde
 N (docs/solver-notes.md#compositional-proofs: per-account contracts, then an ITE-free aggregate):
 
 ``open-interest-balance`` (Σ size = 0 after every event), because
-  - O1 (static, ``ast`` of ``solvent.rules``): ``size_lots`` is written only by
-    ``positions.move_position``, which only ``positions.fill`` calls, once for each side;
-  - O2 (z3, on ``positions.fill`` itself): a fill moves ``+lots`` to the buyer, ``−lots`` to the
-    seller and leaves every other account's position unchanged;
-  - aggregate: Σ size changes by Σ over fills of (+lots − lots) = 0, whatever N.
+  - P (z3, on each event kind's ``transition``): every account's position after the event is its
+    position before plus its guarded fills in the position ledger (``Ctx.fills``: bought minus
+    sold), system accounts included;
+  - aggregate: each fill adds ``lots`` to its buyer and takes them from its seller, so Σ size
+    changes by Σ over fills of (lots − lots) = 0, whatever N.
 
 ``conservation`` (Σ cash + spot = net deposits and the clearing account is empty), because with
 Φ = Σ_all(cash + spot) − net deposits and C = the clearing balance, conservation is Φ = 0 ∧ C = 0:
-  - C1 (static): ``cash_quote`` and ``spot_quote`` are written only by ``ledger._adjust``, which
-    only ``Ctx.transfer`` calls;
-  - C2 (z3, on ``Ctx.transfer``): a transfer changes Σ(cash + spot) by +amount from outside,
-    −amount to outside, 0 otherwise, and touches no third account;
-  - C3 (z3, on each event kind's ``transition``): net deposits change by exactly the external
-    transfers, so Φ is unchanged;
-  - C4 (symbolic run): only settlement and funding transfers name the clearing account;
+  - F (z3, on each event kind's ``transition``): every balance after the event (cash and spot, of
+    every account) is the balance before plus its guarded ledger entries, and no entry names a
+    balance the book does not hold; so Σ over all balances changes by exactly the external entries;
+  - C3 (z3): net deposits change by exactly the external transfers, so Φ is unchanged;
+  - C4 (symbolic run): the clearing account, found by its role, is touched only by settlement and
+    funding, in cash only (by nothing on events of other kinds);
   - C5 (z3, per account): on a mark move each account's net flow into clearing is ``−s·(M' − M)``;
     on funding ``1e6 × flow ≥ s·M·r`` (payers round up, receivers down) and the dust transfer
     empties clearing of a non-negative remainder;
@@ -27,17 +26,21 @@ N (docs/solver-notes.md#compositional-proofs: per-account contracts, then an ITE
     ``1e6 × ΣF ≥ M·r·Σs = 0``, give C' = 0 for any N; with open-interest balance preserved (above)
     the argument repeats for every following event.
 
+F and P check the book the engine returns against the ledgers, value by value, so a record read
+before a change and written back after it, or a change booked on one side only, fails them: no
+argument here rests on which code names which field. Each gap is asked first with every
+comparison and product abstracted to a fresh variable (valid then means valid for the real
+values), then exactly.
+
 The lemmas are checked on the engine's own functions with a small symbolic book; they extend to
 every N because the engine treats accounts uniformly (it loops over the book's accounts and looks
-them up by name; C1 and O1 check that no other code writes balances or positions). That is the
-one assumption of the argument beyond z3's, and the verdict states it. Other invariants keep the
-bounded verdict.
+them up by name). That is the one assumption of the argument beyond z3's, and the verdict states
+it. The lemmas never stand alone: ``solver.prove`` also asks the invariant directly at the bounded
+N. Other invariants keep the bounded verdict.
 """
 
 from __future__ import annotations
 
-import ast
-import inspect
 import sys
 import time
 from collections.abc import Callable
@@ -46,14 +49,12 @@ from typing import Any
 import attrs
 import z3
 
-import solvent.rules as rules_package
 from solvent.properties.catalog import Invariant
 from solvent.rules.arith import PPM, sum_
 from solvent.rules.book import Book, Role
 from solvent.rules.engine import transition
 from solvent.rules.ledger import EXTERNAL, SPOT, Ctx, Reason
 from solvent.rules.policy import Policy
-from solvent.rules.positions import fill
 from solvent.solver import effort
 from solvent.solver.bounds import Bounds
 from solvent.solver.linearize import Linearizer
@@ -185,43 +186,6 @@ def abstracted(terms: list[Any]) -> list[Any]:
         sys.setrecursionlimit(limit)
 
 
-# --- static checks ---------------------------------------------------------------------------
-
-
-def writers(field: str) -> set[str]:
-    """``module.function`` of every function in ``solvent.rules`` that may write ``field``: it
-    passes it as a keyword argument (``attrs.evolve(a, field=...)``) or names it in a string
-    (a computed ``**{name: ...}`` update). Found with ``ast``; attribute reads do not count."""
-    out: set[str] = set()
-    for info in _modules():
-        tree = ast.parse(inspect.getsource(info))
-        for fn in ast.walk(tree):
-            if not isinstance(fn, ast.FunctionDef):
-                continue
-            for node in ast.walk(fn):
-                if (isinstance(node, ast.keyword) and node.arg == field) or (
-                    isinstance(node, ast.Constant) and node.value == field
-                ):
-                    out.add(f"{info.__name__.rsplit('.', 1)[-1]}.{fn.name}")
-    return out
-
-
-def _modules() -> list[Any]:
-    import importlib
-    import pkgutil
-
-    return [importlib.import_module(f"solvent.rules.{m.name}") for m in pkgutil.iter_modules(rules_package.__path__)]
-
-
-def _static(name: str, field: str, allowed: set[str], checker: _Checker) -> str:
-    found = writers(field)
-    ok = found <= allowed
-    checker.queries.append(QueryStats(name, "holds" if ok else f"written also in {sorted(found - allowed)}", 0.0))
-    if not ok:
-        raise _Failed(name)
-    return name
-
-
 # --- open interest ---------------------------------------------------------------------------
 
 
@@ -230,54 +194,55 @@ def _small_book(bounds: Bounds, traders: int = 2) -> Book:
     return book
 
 
+def _gaps_vanish(name: str, gaps: list[Any], checker: _Checker) -> str:
+    """Every gap is 0 for every value: most simplify to 0; the rest are asked one at a time, first
+    with every comparison and product abstracted (a sound over-approximation), then exactly when
+    the abstraction has a counterexample (which may be spurious). Out of effort fails the lemma."""
+    open_gaps = [g for g in gaps if not (z3.is_int_value(g) and g.as_long() == 0)]
+    for k, gap in enumerate(open_gaps):
+        (rough,) = abstracted([gap])
+        answer = checker.answer(f"{name} ({k + 1} of {len(open_gaps)}, conditions abstracted)", rough == 0)
+        if answer == "unknown":
+            raise _Failed(name)  # the exact question is larger still: not asked within this effort
+        if answer == "sat":
+            checker.valid(f"{name} ({k + 1} of {len(open_gaps)})", [], gap == 0)
+    checker.queries.append(QueryStats(name, f"holds ({len(gaps) - len(open_gaps)} simplify to it)", 0.0))
+    return name
+
+
+def _bought(ctx: Ctx, name: str) -> Any:
+    """Lots the position ledger moved to ``name`` minus the lots it moved away from it."""
+    into = sum_(z3.If(_b(f.guard), f.item.lots, 0) for f in ctx.fills if f.item.buyer == name)
+    out = sum_(z3.If(_b(f.guard), f.item.lots, 0) for f in ctx.fills if f.item.seller == name)
+    return into - out
+
+
+def _position_frame(book: Book, variant: Any, ctx: Ctx, checker: _Checker) -> str:
+    """P: every position after the event is the position before plus the guarded fills of the
+    position ledger (bought minus sold), for every account, system accounts included."""
+    name = f"P ({variant.label}): every position after the event = before + its guarded fills"
+    if tuple(a.name for a in ctx.book.accounts) != tuple(a.name for a in book.accounts):
+        checker.queries.append(QueryStats(name, "accounts added, removed or reordered", 0.0))
+        raise _Failed(name)
+    known = {a.name for a in book.accounts}
+    stray = sorted({n for f in ctx.fills for n in (f.item.buyer, f.item.seller)} - known)
+    if stray:
+        checker.queries.append(QueryStats(name, f"fills name unknown accounts {stray}", 0.0))
+        raise _Failed(name)
+    gaps = [z3.simplify(ctx.book.account(a.name).size_lots - a.size_lots - _bought(ctx, a.name)) for a in book.accounts]
+    return _gaps_vanish(name, gaps, checker)
+
+
 def _open_interest(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str]:
-    lemmas = [
-        _static(
-            "O1: size_lots is written only by positions.move_position",
-            "size_lots",
-            {"positions.move_position"},
-            checker,
-        )
-    ]
-    book = _small_book(bounds, traders=3)
-    lots, price = z3.Ints("lemma.lots lemma.price")
-    buyer, seller, other = (a.name for a in book.traders)
-    after = fill(Ctx(book), buyer, seller, lots, price, Reason.TRADE_PRICE).book
-    claim = z3.And(
-        after.account(buyer).size_lots == book.account(buyer).size_lots + lots,
-        after.account(seller).size_lots == book.account(seller).size_lots - lots,
-        *[after.account(a.name).size_lots == a.size_lots for a in book.accounts if a.name not in (buyer, seller)],
-    )
-    lemmas.append(
-        checker.valid("O2: a fill moves +lots to the buyer and -lots to the seller, nothing else", [lots >= 0], claim)
-    )
-    callers = _callers("move_position")
-    ok = callers <= {"positions.fill"}
-    checker.queries.append(
-        QueryStats(
-            "O1': move_position is called only by positions.fill", "holds" if ok else f"also by {sorted(callers)}", 0.0
-        )
-    )
-    if not ok:
-        raise _Failed("O1'")
-    lemmas.append("O1': move_position is called only by positions.fill (once per side)")
-    lemmas.append("aggregate: each fill changes Σ size by lots - lots = 0, for any N")
+    """Σ size = 0 for every N: by P each position changes by exactly its fills, and each fill adds
+    ``lots`` to one account and takes it from another, so Σ size changes by Σ (lots − lots) = 0."""
+    book = _small_book(bounds, traders=2)
+    lemmas = []
+    for slot in slots(book, attrs.evolve(bounds, accounts=2, events=1)):
+        for variant in slot.variants:
+            lemmas.append(_position_frame(book, variant, transition(policy, book, variant.event), checker))
+    lemmas.append("aggregate: each fill changes Σ size by lots - lots = 0, so Σ size stays 0, for any N")
     return lemmas
-
-
-def _callers(function: str) -> set[str]:
-    out: set[str] = set()
-    for info in _modules():
-        tree = ast.parse(inspect.getsource(info))
-        for fn in ast.walk(tree):
-            if isinstance(fn, ast.FunctionDef):
-                for node in ast.walk(fn):
-                    if (
-                        isinstance(node, ast.Call)
-                        and getattr(node.func, "id", getattr(node.func, "attr", None)) == function
-                    ):
-                        out.add(f"{info.__name__.rsplit('.', 1)[-1]}.{fn.name}")
-    return out
 
 
 # --- conservation ----------------------------------------------------------------------------
@@ -315,20 +280,7 @@ def _frame_lemma(book: Book, variant: Any, ctx: Ctx, checker: _Checker) -> str:
         for a in book.accounts
         for field, suffix in (("cash_quote", ""), ("spot_quote", SPOT))
     ]
-    # most balances simplify to a zero gap; z3 is asked only about the rest, one balance at a time:
-    # first with every comparison and product abstracted (a sound over-approximation: the frame
-    # must hold whatever the branch conditions and products are), then, if that is not enough,
-    # exactly
-    open_gaps = [g for g in gaps if not (z3.is_int_value(g) and g.as_long() == 0)]
-    for k, gap in enumerate(open_gaps):
-        (rough,) = abstracted([gap])
-        answer = checker.answer(f"{name} (balance {k + 1} of {len(open_gaps)}, conditions abstracted)", rough == 0)
-        if answer == "unknown":
-            raise _Failed(name)  # the exact question is larger still: not asked within this effort
-        if answer == "sat":  # perhaps only because the conditions were abstracted: ask exactly
-            checker.valid(f"{name} (balance {k + 1} of {len(open_gaps)})", [], gap == 0)
-    checker.queries.append(QueryStats(name, f"holds ({len(gaps) - len(open_gaps)} balances simplify to it)", 0.0))
-    return name
+    return _gaps_vanish(name, gaps, checker)
 
 
 def _event_lemmas(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str]:
@@ -453,4 +405,4 @@ ARGUMENTS: dict[str, Callable[[Policy, Bounds, _Checker], list[str]]] = {
     "open-interest-balance": _open_interest,
 }
 
-__all__ = ["ARGUMENTS", "Extension", "extend", "writers"]
+__all__ = ["ARGUMENTS", "Extension", "abstracted", "extend"]

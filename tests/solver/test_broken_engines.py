@@ -176,16 +176,15 @@ def _seller_position_written_back(monkeypatch: pytest.MonkeyPatch) -> None:
 
 class TestOpenInterest:
     def test_a_lost_position_update_is_never_proved(self, monkeypatch) -> None:
-        """The open-interest argument's static scan cannot see a whole record written back; the
-        direct bounded check, always asked now, refutes it, and an all-N claim that its own direct
-        check refutes is an internal error, never a verdict."""
-        from solvent.solver.verdicts import InconsistentProof
-
+        """The position frame lemma sees the lost update (a syntactic scan of who writes
+        ``size_lots`` could not), so no all-N argument is offered, and the direct check refutes it."""
         _seller_position_written_back(monkeypatch)
         bounds = Bounds(accounts=2, event_kinds=("trade",), **QUICK)
-        try:
-            result = prove("binance", "open-interest-balance", bounds, minimize=False)
-        except InconsistentProof as alarm:
-            assert "open-interest-balance" in str(alarm)
-        else:
-            assert result.verdict in (Verdict.REFUTED, Verdict.UNKNOWN), result.verdict
+        assert extend(load_preset("binance"), catalog.get("open-interest-balance"), bounds) is None
+        result = prove("binance", "open-interest-balance", bounds, minimize=False)
+        assert result.verdict is Verdict.REFUTED, result.verdict
+
+    def test_the_correct_engine_is_proved_for_all_n(self) -> None:
+        bounds = Bounds(accounts=2, event_kinds=("trade",), **QUICK)
+        result = prove("binance", "open-interest-balance", bounds, minimize=False)
+        assert result.verdict is Verdict.PROVED and result.scope.accounts is None
