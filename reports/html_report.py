@@ -19,16 +19,16 @@ from solvent.reports.story import (
     PROOF_HEADERS,
     THRESHOLD_HEADERS,
     Told,
-    amount,
     bankruptcies,
+    book_cells,
     book_changes,
     by_attention,
-    change,
     counts,
     deficit_sentence,
     describe_event,
     describe_outcome,
     evidence,
+    extreme_marks_note,
     origin_label,
     plural,
     proof_rows,
@@ -171,43 +171,59 @@ def finding(report: PolicyReport, t: Told) -> str:
         f" at <code>{esc(display_path(t.rule.file))}:{t.rule.line}</code>" if t.rule.file else ""
     )
     plot_html = (
-        _figure(plots.price_path(t.steps, failing, t.contract))
-        + _figure(plots.equity_rows(report.policy, t.steps, failing))
-        + _figure(plots.waterfall_usage(t.steps))
+        _figure(plots.price_path(t.steps, failing, t.contract, t.money))
+        + _figure(plots.equity_rows(report.policy, t.steps, failing, t.money))
+        + _figure(plots.waterfall_usage(t.steps, t.money))
     )
     events = "".join(
-        f'<li class="fails">{esc(describe_event(s.event, s.before, t.contract))} ← fails here</li>'
+        f'<li class="fails">{esc(describe_event(s.event, s.before, t.contract, t.money))} ← fails here</li>'
         if i == failing
-        else f"<li>{esc(describe_event(s.event, s.before, t.contract))}</li>"
+        else f"<li>{esc(describe_event(s.event, s.before, t.contract, t.money))}</li>"
         for i, s in enumerate(t.steps)
     )
-    headers, rows = book_changes(v.step.before, v.step.after, t.contract)
-    balances = table(headers, [(name, *map(change, cells)) for name, cells in rows], numeric=range(1, len(headers)))
+    extreme = extreme_marks_note(v, t.money)
+    events_note = f'<p class="note">{esc(extreme.capitalize())}.</p>' if extreme else ""
+    headers, rows = book_changes(v.step.before, v.step.after, t.contract, t.money)
+    balances = table(
+        headers,
+        [(name, *book_cells(headers, cells, t.money)) for name, cells in rows],
+        numeric=range(1, len(headers)),
+    )
     paid_rows = [
-        (f"{p.index + 1}. {p.layer}" if p.index >= 0 else p.layer, p.bankrupt, p.payer, amount(p.amount))
+        (
+            f"{p.index + 1}. {p.layer}" if p.index >= 0 else p.layer,
+            p.bankrupt,
+            p.payer,
+            t.money.number(p.amount, fixed=True),
+        )
         for p in waterfall_paid(v.step)
     ]
-    said = " ".join(deficit_sentence(b) for b in bankruptcies(t.steps) if b.step_index == failing)
+    said = " ".join(deficit_sentence(b, t.money) for b in bankruptcies(t.steps) if b.step_index == failing)
     paid = (
         f"<h4>Who paid</h4><p>{esc(said)}</p>"
-        + table(("layer", "bankrupt", "paid by", "amount"), paid_rows, numeric=(3,))
+        + table(("layer", "bankrupt", "paid by", t.money.column("amount")), paid_rows, numeric=(3,))
         if paid_rows
         else ""
     )
     transfers = table(
-        ("from", "to", "amount", "reason"),
-        [(x.source, x.destination, amount(x.amount_quote), x.reason.value) for x in v.step.transfers],
+        ("from", "to", t.money.column("amount"), "reason"),
+        [
+            (x.source, x.destination, t.money.number(x.amount_quote, fixed=True), x.reason.value)
+            for x in v.step.transfers
+        ],
         numeric=(2,),
     )
     outcomes = "".join(
-        f"<li><code>{esc(describe_outcome(o, t.contract))}</code></li>" for o in v.step.outcomes if worth_showing(o)
+        f"<li><code>{esc(describe_outcome(o, t.contract, t.money))}</code></li>"
+        for o in v.step.outcomes
+        if worth_showing(o)
     )
     return (
         f'<article class="finding" id="{esc(_anchor(report, g.number))}">'
         f"<h3>Finding {g.number}: {title}</h3><blockquote>{claims}</blockquote>"
         f"<p>{esc(origin_label(v).capitalize())}, step {failing + 1} of {len(t.steps)}. Rule involved: {rule}.</p>"
         f'<div class="plots">{plot_html}</div>'
-        f'<div class="cols"><div><h4>Events</h4><ol class="events">{events}</ol></div>'
+        f'<div class="cols"><div><h4>Events</h4><ol class="events">{events}</ol>{events_note}</div>'
         f"<div><h4>Balances in step {failing + 1} (before → after)</h4>{balances}{paid}</div></div>"
         f"<details><summary>Ledger of step {failing + 1}: {plural(len(v.step.transfers), 'transfer')}</summary>{transfers}<ul>{outcomes}</ul></details>"
         f"<p>Reproduce: <code>{esc(t.replay)}</code>{esc(f' ({t.replay_note})' if t.replay_note else '')}</p></article>"

@@ -25,10 +25,12 @@ import cattrs
 
 from solvent.properties.findings import event_to_data, policy_digest, story_to_data
 from solvent.properties.search import SearchResult
+from solvent.reports.money import Money
 from solvent.reports.story import KEY, Told, counts, describe_event, evidence, told, waterfall_paid
 from solvent.rules.book import Book
 from solvent.rules.contract import LINEAR, Contract, venue_price
 from solvent.rules.engine import Step
+from solvent.rules.policy import Policy
 from solvent.verdicts.check import ClaimVerdict, PolicyReport
 from solvent.verdicts.findings import number_of
 from solvent.verdicts.locate import RuleRef, display_path, policy_file
@@ -68,13 +70,23 @@ def _price(contract: Contract, value: Any) -> Any:
     return price.numerator if isinstance(price, Fraction) and price.denominator == 1 else _number(price)
 
 
-def _step(index: int, s: Step, contract: Contract = LINEAR) -> dict[str, Any]:
+def _units(policy: Policy) -> dict[str, Any]:
+    """The policy's ``[units]``, and how the text reports read them: amounts' currency and one
+    quantum in it (a decimal string, exact), prices' unit. Amounts in this JSON stay integers."""
+    money = Money.of(policy)
+    out: dict[str, Any] = {"quote": policy.units.quote, "lot": policy.units.lot}
+    if money.readable:
+        out |= {"currency": money.currency, "quantum": money.quantum_text, "price_unit": money.price_unit}
+    return out
+
+
+def _step(index: int, s: Step, contract: Contract = LINEAR, money: Money | None = None) -> dict[str, Any]:
     """One step; ``mark_*`` are the engine's lot values, ``price_*`` the venue's prices (equal on a
     linear contract, ``V / mark`` on an inverse one)."""
     return {
         "step": index + 1,
         "event": event_to_data(s.event),
-        "description": describe_event(s.event, s.before, contract),
+        "description": describe_event(s.event, s.before, contract, money),
         "mark_before": _number(s.before.market.mark_quote),
         "mark_after": _number(s.after.market.mark_quote),
         "price_before": _price(contract, s.before.market.mark_quote),
@@ -113,7 +125,7 @@ def finding_data(t: Told) -> dict[str, Any]:
         "scenario": v.scenario if v.origin == "scenario" else None,
         "failing_step": v.step_index + 1,
         "story": story_to_data(v.story),
-        "steps": [_step(i, s, t.contract) for i, s in enumerate(t.steps)],
+        "steps": [_step(i, s, t.contract, t.money) for i, s in enumerate(t.steps)],
         "book_before": _book(v.step.before),
         "book_after": _book(v.step.after),
         "rule": rule_data(t.rule),
@@ -194,7 +206,7 @@ def policy_data(report: PolicyReport) -> dict[str, Any]:
         "file": display_path(policy_file(report.source)),
         "digest": policy_digest(p),
         "description": p.description,
-        "units": {"quote": p.units.quote, "lot": p.units.lot},
+        "units": _units(p),
         "contract": {
             "kind": p.contract.kind.value,
             "value_quanta": p.contract.value_quanta,

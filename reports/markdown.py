@@ -16,16 +16,16 @@ from solvent.reports.story import (
     PROOF_HEADERS,
     THRESHOLD_HEADERS,
     Told,
-    amount,
     bankruptcies,
+    book_cells,
     book_changes,
     by_attention,
-    change,
     counts,
     deficit_sentence,
     describe_event,
     describe_outcome,
     evidence,
+    extreme_marks_note,
     origin_label,
     plural,
     proof_rows,
@@ -98,31 +98,36 @@ def events(t: Told) -> list[str]:
     failing = t.group.violation.step_index
     out = []
     for i, s in enumerate(t.steps):
-        text = describe_event(s.event, s.before, t.contract)
+        text = describe_event(s.event, s.before, t.contract, t.money)
         out.append(f"{i + 1}. **{text}** ← fails here" if i == failing else f"{i + 1}. {text}")
     return out
 
 
 def paid(t: Told) -> list[str]:
     rows = [
-        (f"{p.index + 1}. {p.layer}" if p.index >= 0 else p.layer, p.bankrupt, p.payer, amount(p.amount))
+        (
+            f"{p.index + 1}. {p.layer}" if p.index >= 0 else p.layer,
+            p.bankrupt,
+            p.payer,
+            t.money.number(p.amount, fixed=True),
+        )
         for p in waterfall_paid(t.group.step)
     ]
     if not rows:
         return []
     failing = t.group.violation.step_index
-    said = [deficit_sentence(b) for b in bankruptcies(t.steps) if b.step_index == failing]
-    return [" ".join(said), "", *table(("layer", "bankrupt", "paid by", "amount"), rows), ""]
+    said = [deficit_sentence(b, t.money) for b in bankruptcies(t.steps) if b.step_index == failing]
+    return [" ".join(said), "", *table(("layer", "bankrupt", "paid by", t.money.column("amount")), rows), ""]
 
 
 def ledger(t: Told) -> list[str]:
     step = t.group.step
     n = t.group.violation.step_index + 1
     transfers = table(
-        ("from", "to", "amount", "reason"),
-        [(x.source, x.destination, amount(x.amount_quote), x.reason.value) for x in step.transfers],
+        ("from", "to", t.money.column("amount"), "reason"),
+        [(x.source, x.destination, t.money.number(x.amount_quote, fixed=True), x.reason.value) for x in step.transfers],
     )
-    outcomes = [f"- {describe_outcome(o, t.contract)}" for o in step.outcomes if worth_showing(o)]
+    outcomes = [f"- {describe_outcome(o, t.contract, t.money)}" for o in step.outcomes if worth_showing(o)]
     return [
         f"<details><summary>Ledger of step {n}: {plural(len(step.transfers), 'transfer')}, {plural(len(outcomes), 'outcome')}</summary>",
         "",
@@ -149,13 +154,16 @@ def finding(t: Told) -> list[str]:
         "",
     ]
     out += events(t) + [""]
+    note = extreme_marks_note(v, t.money)
+    if note:
+        out += [f"*{note.capitalize()}.*", ""]
     if v.note:
         out += [f"What differs from the twin: {v.note}", ""]
-    headers, rows = book_changes(v.step.before, v.step.after, t.contract)
+    headers, rows = book_changes(v.step.before, v.step.after, t.contract, t.money)
     out += [
         f"Balances in step {v.step_index + 1} (before → after):",
         "",
-        *table(headers, [(name, *map(change, cells)) for name, cells in rows]),
+        *table(headers, [(name, *book_cells(headers, cells, t.money)) for name, cells in rows]),
         "",
     ]
     out += paid(t) + ledger(t)

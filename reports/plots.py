@@ -2,16 +2,24 @@
 
 Drawn directly as SVG text, with no plotting library: the HTML report stays one self-contained
 file, the output is deterministic (golden tests compare it byte for byte) and Solvent gains no
-dependency. Coordinates are floats for drawing only; every number printed is the exact amount.
+dependency. Coordinates are floats for drawing only; every number printed is the exact amount,
+in the policy's currency (``reports.money``).
+
+Labels never clip: each margin is as wide as the widest label it holds, measured by
+:func:`text_width` (an upper bound for sans-serif fonts), and a chart whose labels leave less than
+``MIN_PLOT`` for the plot is drawn wider instead (a z3 story's marks run from 1 to 10⁹; a user's
+account names may be long).
 """
 
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any
 
+from solvent.reports.money import Money
 from solvent.reports.story import amount, bankruptcies, change, worth_showing
 from solvent.rules.contract import LINEAR, Contract, venue_price
 from solvent.rules.engine import Step
@@ -20,6 +28,8 @@ from solvent.rules.outcomes import Bankrupt, Liquidated
 from solvent.rules.policy import Policy
 
 WIDTH = 560
+#: the narrowest plot area a chart keeps; labels wider than the rest widen the picture instead
+MIN_PLOT = 300
 ACCOUNT_COLOURS = ("#2563eb", "#d97706", "#059669", "#7c3aed", "#0891b2", "#db2777", "#65a30d", "#475569")
 LAYER_COLOURS = {
     "insurance_fund": "#2563eb",
@@ -40,6 +50,19 @@ def _f(x: float) -> str:
     return f"{x:.1f}".rstrip("0").rstrip(".")
 
 
+#: widths of characters in ems, at least DejaVu Sans's (the widest usual sans-serif fallback;
+#: its digits are 0.636 em, its lowercase 0.28 to 0.97): a label measured with these is at
+#: least as wide as a browser draws it
+_EMS = {**dict.fromkeys("fijlrt", 0.42), **dict.fromkeys(",.:;!|'()[]{} -", 0.4), **dict.fromkeys("mw", 0.98)}
+_WIDE = frozenset("MW@%→…")
+
+
+def text_width(s: str, size: float, weight: str = "normal") -> float:
+    """An upper bound on the drawn width of ``s`` at ``size`` px, for laying labels out."""
+    ems = sum(_EMS.get(c, 1.0 if c in _WIDE else 0.8 if c.isupper() else 0.64) for c in s)
+    return ems * size * (1.12 if weight not in ("normal", "400") else 1.0)
+
+
 def _text(
     x: float, y: float, s: str, *, anchor: str = "start", size: int = 11, fill: str = "#334155", weight: str = "normal"
 ) -> str:
@@ -54,9 +77,9 @@ def _line(x1: float, y1: float, x2: float, y2: float, stroke: str, *, width: flo
     return f'<line x1="{_f(x1)}" y1="{_f(y1)}" x2="{_f(x2)}" y2="{_f(y2)}" stroke="{stroke}" stroke-width="{_f(width)}"{d}/>'
 
 
-def _svg(height: float, label: str, body: list[str]) -> str:
+def _svg(height: float, label: str, body: list[str], width: float = WIDTH) -> str:
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {_f(height)}" width="{WIDTH}" height="{_f(height)}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_f(width)} {_f(height)}" width="{_f(width)}" height="{_f(height)}" '
         f'role="img" aria-label="{html.escape(label)}" font-family="system-ui, sans-serif">'
         f"<title>{html.escape(label)}</title>" + "".join(body) + "</svg>"
     )
@@ -76,8 +99,19 @@ def _ticks(lo: float, hi: float, count: int = 4) -> list[int]:
     raw = (hi - lo) / count
     magnitude = 10 ** max(0, len(str(int(raw))) - 1)
     step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
-    first = -(-int(lo) // step) * step
-    return list(range(first, int(hi) + 1, step))
+    first = math.ceil(Fraction(lo) / step) * step
+    return list(range(first, math.floor(hi) + 1, step))
+
+
+def _step_labels(x: Callable[[Any], float], n: int, y: float) -> list[str]:
+    """The step numbers 0..n under an axis, thinned so that neighbours never touch."""
+    room = (x(n) - x(0)) / n if n else 0.0
+    widest = text_width(str(n), 10) + 4
+    every = next(k for k in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 10**9) if k * room >= widest or k >= n)
+    shown = [i for i in range(0, n + 1, every)]
+    if shown[-1] != n and (x(n) - x(shown[-1])) >= widest:
+        shown.append(n)
+    return [_text(x(i), y, str(i), anchor="middle", size=10) for i in shown]
 
 
 def _marks(steps: Sequence[Step], contract: Contract = LINEAR) -> list[Any]:
@@ -86,44 +120,51 @@ def _marks(steps: Sequence[Step], contract: Contract = LINEAR) -> list[Any]:
     return [venue_price(contract, v) for v in values]
 
 
-def price_path(steps: Sequence[Step], failing: int, contract: Contract = LINEAR) -> str:
+def price_path(steps: Sequence[Step], failing: int, contract: Contract = LINEAR, money: Money | None = None) -> str:
     """The mark price before the story and after each step, with liquidations and bankruptcies marked
-    (the venue's price: on an inverse contract, the quote price, not the coin value per contract)."""
+    (the venue's price: on an inverse contract, the quote price, not the coin value per contract;
+    with ``money``, per unit of the policy's lot in its currency).
+
+    The left margin is as wide as the widest price label, so 1,000,000,000 is never cut."""
+    money = money or Money(contract=contract)
     marks = _marks(steps, contract)
     lo, hi = float(min(marks)), float(max(marks))
     pad = (hi - lo) * 0.12 or max(1.0, hi * 0.01)
-    left, right, top, bottom = 64, WIDTH - 16, 28, 190
+    ticks = _ticks(lo - pad, hi + pad, 5)
+
+    def label(t: int) -> str:
+        return amount(t) if contract.is_inverse else money.price_number(t)
+
+    unit = money.price_unit or contract.price
+    per = f"({unit}) " if unit else ("per lot, " if not contract.is_inverse else "")
+    title = f"mark price {per}before the story (0) and after each step"
+    left = max(64.0, 8 + 6 + max(text_width(label(t), 10) for t in ticks))
+    width = max(float(WIDTH), left + MIN_PLOT + 16, _title_width(title))
+    right, top, bottom = width - 16, 34, 196
     x = _scale(0, len(steps), left, right)
     y = _scale(lo - pad, hi + pad, bottom, top)
-    body = [
-        _text(
-            left,
-            16,
-            f"mark price {'(' + contract.price + ') ' if contract.price else ''}{'' if contract.is_inverse else 'per lot, '}before the story (0) and after each step",
-            size=12,
-            weight="600",
-        )
-    ]
-    for t in _ticks(lo - pad, hi + pad, 5):
-        body += [_line(left, y(t), right, y(t), "#e2e8f0"), _text(left - 6, y(t) + 4, amount(t), anchor="end", size=10)]
-    for i in range(len(steps) + 1):
-        body.append(_text(x(i), bottom + 14, str(i), anchor="middle", size=10))
+    body = [_text(8, 16, title, size=12, weight="600")]
+    for t in ticks:
+        body += [_line(left, y(t), right, y(t), "#e2e8f0"), _text(left - 6, y(t) + 4, label(t), anchor="end", size=10)]
+    body += _step_labels(x, len(steps), bottom + 14)
     body.append(
         f'<rect x="{_f(x(failing + 0.5))}" y="{top}" width="{_f(x(failing + 1) - x(failing + 0.5))}" height="{bottom - top}" fill="{FAIL}" fill-opacity="0.08"/>'
     )
-    body.append(_text(x(failing + 1) - 4, top + 12, "fails", anchor="end", size=10, fill=FAIL, weight="600"))
+    body.append(_text(x(failing + 1), top - 4, "fails", anchor="end", size=10, fill=FAIL, weight="600"))
     points = [(x(0), y(marks[0]))]
     for i in range(1, len(marks)):
         points += [(x(i), y(marks[i - 1])), (x(i), y(marks[i]))]
     path = " ".join(f"{_f(a)},{_f(b)}" for a, b in points)
     body.append(f'<polyline points="{path}" fill="none" stroke="#0f172a" stroke-width="2"/>')
     for i, s in enumerate(steps, start=1):
-        body += _step_markers(s, x(i), y(marks[i]))
+        body += _step_markers(s, x(i), y(marks[i]), left, right, top)
     body += _price_legend(bottom + 30)
-    return _svg(bottom + 40, "price path with liquidation markers", body)
+    return _svg(bottom + 40, "price path with liquidation markers", body, width)
 
 
-def _step_markers(s: Step, cx: float, cy: float) -> list[str]:
+def _step_markers(s: Step, cx: float, cy: float, left: float, right: float, top: float) -> list[str]:
+    """A step's liquidation and bankruptcy markers, and the accounts' names beside them, kept
+    inside the plot area (right of the price labels, below the title)."""
     out = []
     liquidated = [o.account for o in s.outcomes if isinstance(o, Liquidated) and worth_showing(o)]
     bankrupt = [o.account for o in s.outcomes if isinstance(o, Bankrupt)]
@@ -133,47 +174,82 @@ def _step_markers(s: Step, cx: float, cy: float) -> list[str]:
         out.append(
             f'<path d="M{_f(cx - 5)},{_f(cy - 5)} L{_f(cx + 5)},{_f(cy + 5)} M{_f(cx - 5)},{_f(cy + 5)} L{_f(cx + 5)},{_f(cy - 5)}" stroke="{FAIL}" stroke-width="2.5"/>'
         )
-    names = ", ".join(dict.fromkeys(liquidated + bankrupt))
+    names = _fit(", ".join(dict.fromkeys(liquidated + bankrupt)), 10, right - left - 8)
     if names:
-        room = WIDTH - cx > 12 + 6 * len(names)
-        out.append(
-            _text(cx + 8 if room else cx - 8, cy - 8, names, anchor="start" if room else "end", size=10, fill="#92400e")
-        )
+        w = text_width(names, 10)
+        ty = max(cy - 8, top + 12)
+        if cx + 8 + w <= right:
+            out.append(_text(cx + 8, ty, names, size=10, fill="#92400e"))
+        else:
+            end = max(cx - 8, left + 4 + w)
+            out.append(_text(end, ty if end == cx - 8 else cy + 18, names, anchor="end", size=10, fill="#92400e"))
     return out
+
+
+def _title_width(title: str) -> float:
+    """The picture's width that holds its title (12 px, bold, 8 px in from each side)."""
+    return 8 + text_width(title, 12, "600") + 8
+
+
+def _fit(s: str, size: float, room: float) -> str:
+    """``s``, cut with an ellipsis when wider than ``room`` (a name longer than the whole plot)."""
+    if text_width(s, size) <= room:
+        return s
+    while s and text_width(s + "…", size) > room:
+        s = s[:-1]
+    return s + "…"
 
 
 def _price_legend(y: float) -> list[str]:
     return [
-        f'<circle cx="70" cy="{_f(y - 4)}" r="5" fill="#f59e0b" stroke="#92400e"/>',
-        _text(80, y, "liquidated", size=10),
-        f'<path d="M150,{_f(y - 8)} L158,{_f(y)} M150,{_f(y)} L158,{_f(y - 8)}" stroke="{FAIL}" stroke-width="2.5"/>',
-        _text(164, y, "bankrupt (equity below zero at the fill)", size=10),
+        f'<circle cx="14" cy="{_f(y - 4)}" r="5" fill="#f59e0b" stroke="#92400e"/>',
+        _text(24, y, "liquidated", size=10),
+        f'<path d="M94,{_f(y - 8)} L102,{_f(y)} M94,{_f(y)} L102,{_f(y - 8)}" stroke="{FAIL}" stroke-width="2.5"/>',
+        _text(108, y, "bankrupt (equity below zero at the fill)", size=10),
     ]
 
 
-def equity_rows(policy: Policy, steps: Sequence[Step], failing: int) -> str:
-    """Each trader's equity before the story and after each step: one row per trader, own scale."""
+def equity_rows(policy: Policy, steps: Sequence[Step], failing: int, money: Money | None = None) -> str:
+    """Each trader's equity before the story and after each step: one row per trader, own scale.
+
+    The name column and the end-value column are as wide as their widest label (the picture
+    widens rather than cut one)."""
+    money = money or Money(contract=policy.contract)
     names = [a.name for a in steps[0].before.traders]
     books = [steps[0].before] + [s.after for s in steps]
-    row_h, top, left, right = 46, 26, 96, WIDTH - 150
+    series = [[equity(policy.margin, b.account(name)) for b in books] for name in names]
+    ends = [change((v[-2], v[-1]), money) if len(v) > 1 else money.number(v[-1]) for v in series]
+    row_h, top = 46, 26
+    left = max(96.0, 16 + max((text_width(n, 11, "600") for n in names), default=0))
+    end_w = max([text_width("(the failing step)", 10), *(text_width(e, 10) for e in ends)])
+    unit = f" ({money.currency})" if money.readable else ""
+    title = f"equity{unit} per trader from its first deposit, each row on its own scale"
+    width = max(float(WIDTH), left + MIN_PLOT + 8 + end_w + 8, _title_width(title))
+    right = width - 8 - end_w - 8
     x = _scale(0, len(steps), left, right)
-    body = [_text(8, 16, "equity per trader from its first deposit, each row on its own scale", size=12, weight="600")]
+    body = [_text(8, 16, title, size=12, weight="600")]
     for r, name in enumerate(names):
-        values = [equity(policy.margin, b.account(name)) for b in books]
         body += _equity_row(
-            name, values, top + r * row_h, row_h, x, left, right, ACCOUNT_COLOURS[r % len(ACCOUNT_COLOURS)]
+            name, series[r], ends[r], top + r * row_h, row_h, x, left, right, ACCOUNT_COLOURS[r % len(ACCOUNT_COLOURS)]
         )
     bottom = top + len(names) * row_h
-    for i in range(len(steps) + 1):
-        body.append(_text(x(i), bottom + 10, str(i), anchor="middle", size=10))
+    body += _step_labels(x, len(steps), bottom + 10)
     body.append(_line(x(failing + 1), top, x(failing + 1), bottom + 14, FAIL, dash="4 3"))
     body.append(_text(x(failing + 1), bottom + 26, "fails", anchor="middle", size=10, fill=FAIL, weight="600"))
     body.append(_text(right + 8, bottom + 10, "(the failing step)", size=10, fill="#64748b"))
-    return _svg(bottom + 32, "equity per account over the events", body)
+    return _svg(bottom + 32, "equity per account over the events", body, width)
 
 
 def _equity_row(
-    name: str, values: list[Any], y0: float, h: float, x: Callable[[Any], float], left: float, right: float, colour: str
+    name: str,
+    values: list[Any],
+    end: str,
+    y0: float,
+    h: float,
+    x: Callable[[Any], float],
+    left: float,
+    right: float,
+    colour: str,
 ) -> list[str]:
     """One trader's row, scaled to the values from its first deposit on (and zero, if it gets there)."""
     first = next((i for i, v in enumerate(values) if v != 0), len(values) - 1)
@@ -194,48 +270,60 @@ def _equity_row(
     for i, v in enumerate(values):
         if v < 0:
             out.append(f'<circle cx="{_f(x(i))}" cy="{_f(y(v))}" r="3.5" fill="{FAIL}"/>')
-    end = change((values[-2], values[-1])) if len(values) > 1 else amount(values[-1])
     out.append(_text(right + 8, y0 + h / 2 + 4, end, size=10, fill=FAIL if values[-1] < 0 else "#334155"))
     return out
 
 
-def waterfall_usage(steps: Sequence[Step]) -> str | None:
-    """Each bankruptcy's deficit split into the waterfall layers that paid it (None if none)."""
+def waterfall_usage(steps: Sequence[Step], money: Money | None = None) -> str | None:
+    """Each bankruptcy's deficit split into the waterfall layers that paid it (None if none).
+
+    The label column is as wide as its widest label; a layer key that would run past the right
+    edge starts a new line under the bar."""
+    money = money or Money()
     rows = bankruptcies(steps)
     if not rows:
         return None
-    left, right, top, row_h = 150, WIDTH - 16, 26, 46
-    body = [
-        _text(
-            8, 16, "who paid each deficit: waterfall layers, in order (bar = the whole deficit)", size=12, weight="600"
-        )
-    ]
-    for r, b in enumerate(rows):
-        body += _waterfall_row(b, top + r * row_h, left, right)
-    return _svg(top + len(rows) * row_h + 6, "waterfall usage", body)
+    heads = [(f"step {b.step_index + 1}: {b.account}", f"deficit {money.amount(b.deficit)}") for b in rows]
+    left = max(150.0, 16 + max(max(text_width(a, 11, "600"), text_width(d, 10)) for a, d in heads))
+    title = "who paid each deficit: waterfall layers, in order (bar = the whole deficit)"
+    width = max(float(WIDTH), left + MIN_PLOT + 16, _title_width(title))
+    right, top = width - 16, 26
+    body = [_text(8, 16, title, size=12, weight="600")]
+    y0 = top
+    for b, head in zip(rows, heads, strict=True):
+        drawn, height = _waterfall_row(b, head, y0, left, right, money)
+        body += drawn
+        y0 += height
+    return _svg(y0 + 6, "waterfall usage", body, width)
 
 
-def _waterfall_row(b: Any, y0: float, left: float, right: float) -> list[str]:
-    out = [_text(left - 8, y0 + 16, f"step {b.step_index + 1}: {b.account}", anchor="end", size=11, weight="600")]
-    out.append(_text(left - 8, y0 + 30, f"deficit {amount(b.deficit)}", anchor="end", size=10))
+def _waterfall_row(
+    b: Any, head: tuple[str, str], y0: float, left: float, right: float, money: Money
+) -> tuple[list[str], float]:
+    """One bankruptcy's bar and its key; the row's SVG and its height."""
+    out = [_text(left - 8, y0 + 16, head[0], anchor="end", size=11, weight="600")]
+    out.append(_text(left - 8, y0 + 30, head[1], anchor="end", size=10))
     parts = [(f"{i + 1}. {layer}", layer, covered) for i, layer, covered in b.layers]
     if b.unpaid:
         parts.append(("unpaid", "unpaid", b.unpaid))
     total = sum(p[2] for p in parts) or 1
     x = _scale(0, total, left, right)
-    at, key_x = 0, left
+    at, key_x, key_y = 0, left, y0 + 30
     for label, layer, covered in parts:
         colour = LAYER_COLOURS.get(layer, "#cbd5e1")
         w = x(at + covered) - x(at)
         out.append(
             f'<rect x="{_f(x(at))}" y="{_f(y0 + 4)}" width="{_f(max(w, 1.5))}" height="20" fill="{colour}" stroke="#fff"/>'
         )
-        text = f"{label} {amount(covered)}"
-        out.append(f'<rect x="{_f(key_x)}" y="{_f(y0 + 30)}" width="9" height="9" fill="{colour}"/>')
-        out.append(_text(key_x + 13, y0 + 39, text, size=10))
-        key_x += 13 + 6.2 * len(text) + 14
+        text = _fit(f"{label} {money.amount(covered)}", 10, right - left - 13)
+        room = 13 + text_width(text, 10)
+        if key_x > left and key_x + room > right:
+            key_x, key_y = left, key_y + 16
+        out.append(f'<rect x="{_f(key_x)}" y="{_f(key_y)}" width="9" height="9" fill="{colour}"/>')
+        out.append(_text(key_x + 13, key_y + 9, text, size=10))
+        key_x += room + 14
         at += covered
-    return out
+    return out, max(46.0, key_y + 16 - y0)
 
 
-__all__ = ["equity_rows", "price_path", "waterfall_usage"]
+__all__ = ["equity_rows", "price_path", "text_width", "waterfall_usage"]

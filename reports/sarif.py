@@ -127,8 +127,11 @@ def message(report: PolicyReport, v: ClaimVerdict, t: Told | None) -> str:
         return head
     g = t.group
     s = g.violation.step
-    said = " ".join(deficit_sentence(b) for b in bankruptcies(t.steps) if b.step_index == g.violation.step_index)
-    story = f" {origin_label(g.violation).capitalize()}, step {g.violation.step_index + 1}: {describe_event(s.event, s.before, report.policy.contract)}."
+    said = " ".join(
+        deficit_sentence(b, t.money) for b in bankruptcies(t.steps) if b.step_index == g.violation.step_index
+    )
+    event = describe_event(s.event, s.before, report.policy.contract, t.money)
+    story = f" {origin_label(g.violation).capitalize()}, step {g.violation.step_index + 1}: {event}."
     return (
         head
         + story

@@ -17,6 +17,7 @@ import attrs
 
 from solvent.properties import catalog, findings, relational
 from solvent.properties.scenarios import Story
+from solvent.reports.money import QUANTA, Money
 from solvent.rules import events as ev
 from solvent.rules.book import Account, Book, Role
 from solvent.rules.contract import LINEAR, Contract, contracts, from_engine, price_moves, venue_price
@@ -67,18 +68,45 @@ def search_evidence(v: ClaimVerdict) -> str:
     return f"; search: {r.stats.examples} examples, {r.outcome.value}"
 
 
-def unconstrained_cash_note(book: Book) -> str | None:
+def unconstrained_cash_note(book: Book, money: Money = QUANTA) -> str | None:
     """Why a story (z3's, typically) starts with the order book or the venue far below zero, or
     None when neither is negative."""
     negative = [a for a in book.accounts if a.role in (Role.LIQUIDITY, Role.VENUE) and a.cash_quote < 0]
     if not negative:
         return None
-    who = " and ".join(f"{a.name} ({a.cash_quote:,})" for a in negative)
+    who = " and ".join(f"{a.name} ({money.amount(a.cash_quote)})" for a in negative)
     return (
         f"note: {who} start below zero because a proof leaves their cash unconstrained: the "
         "liquidity account stands for the rest of the market, whose margin the model does not "
         'track, and the venue\'s account fronts a debt carry (docs/model.md, "A well-formed book")'
     )
+
+
+#: a mark that moves by this factor or more in one story is far from any market's day
+EXTREME_FACTOR = 10
+
+
+def extreme_marks_note(violation: Violation, money: Money = QUANTA) -> str | None:
+    """For a z3 story whose marks span a factor of ten or more (6 → 1,000,000,000), a note that
+    z3 explores extremes by design; None for other stories and plausible marks."""
+    if violation.origin != "z3":
+        return None
+    marks = [violation.story.book.market.mark_quote] + [
+        e.price_quote for e in violation.events if isinstance(e, ev.MarkPrice)
+    ]
+    lo, hi = min(marks), max(marks)
+    if lo <= 0 or hi < EXTREME_FACTOR * lo:
+        return None
+    if money.contract.is_inverse:  # the lowest lot value is the highest price
+        lo, hi = hi, lo
+    return (
+        f"note: the marks span {money.price_number(lo)} to {money.price_number(hi)}{_per(money)}: z3 explores extreme values by "
+        "design, so this story shows that the rule can fail, not how likely such a move is"
+    )
+
+
+def _per(money: Money) -> str:
+    return f" {money.price_unit}" if money.price_unit else ""
 
 
 def origin_label(violation: Violation) -> str:
@@ -321,7 +349,12 @@ def price_text(value: Any, contract: Contract = LINEAR) -> str:
 def units_text(policy: Policy) -> str:
     """What the numbers in a report mean: the policy's units and, for an inverse contract, how
     prices relate to the coin values the engine settles on."""
-    text = f"amounts in quanta of {policy.units.quote}; sizes in {lots_word(policy.contract)} of {policy.units.lot}"
+    money = Money.of(policy)
+    if money.readable:
+        prices = f"; prices in {money.price_unit}" if not policy.contract.is_inverse else ""
+        text = f"amounts in {money.currency} (one quantum: {policy.units.quote}){prices}; sizes in {lots_word(policy.contract)} of {policy.units.lot}"
+    else:
+        text = f"amounts in quanta of {policy.units.quote}; sizes in {lots_word(policy.contract)} of {policy.units.lot}"
     c = policy.contract
     if c.is_inverse:
         prices = f"prices in {c.price}" if c.price else "prices in the quote currency"
@@ -333,31 +366,41 @@ def lots_word(contract: Contract = LINEAR) -> str:
     return "contracts" if contract.is_inverse else "lots"
 
 
-def describe_event(event: Any, before: Book | None = None, contract: Contract = LINEAR) -> str:
-    """One event in words and in the venue's terms, e.g. ``mark 10,300 → 9,918 (−3.71%)`` or
-    ``alice deposits 8,801``. On an inverse contract a trade names the contracts' buyer and a
-    mark names the price, with the coin value per contract the engine settles on beside it."""
+def _money(contract: Contract, money: Money | None) -> Money:
+    """``money``, or amounts in quanta on ``contract`` (what reports said before units were read)."""
+    return money if money is not None else attrs.evolve(QUANTA, contract=contract)
+
+
+def describe_event(
+    event: Any, before: Book | None = None, contract: Contract = LINEAR, money: Money | None = None
+) -> str:
+    """One event in words and in the venue's terms, e.g. ``mark USDT 103,000 → USDT 99,180/BTC
+    (−3.71%)`` or ``alice deposits USDT 88.01`` (``money``: the policy's currency; without it,
+    quanta: ``mark 10,300 → 9,918``). On an inverse contract a trade names the contracts' buyer
+    and a mark names the price, with the coin value per contract the engine settles on beside it."""
+    money = _money(contract, money)
     if isinstance(event, ev.Deposit):
-        return f"{event.account} deposits {amount(event.amount_quote)}"
+        return f"{event.account} deposits {money.amount(event.amount_quote)}"
     if isinstance(event, ev.Withdraw):
-        return f"{event.account} withdraws {amount(event.amount_quote)}"
+        return f"{event.account} withdraws {money.amount(event.amount_quote)}"
     if isinstance(event, ev.SpotDeposit):
-        return f"{event.account} deposits {amount(event.amount_quote)} to spot"
+        return f"{event.account} deposits {money.amount(event.amount_quote)} to spot"
     if isinstance(event, ev.Trade):
         venue = from_engine(contract, event)
         taker = venue.buyer if venue.taker is ev.Taker.BUYER else venue.seller
-        price = price_text(event.price_quote, contract)
+        price = money.price(event.price_quote)
         return f"{venue.buyer} buys {amount(venue.lots)} {lots_word(contract)} from {venue.seller} at {price} ({taker} takes)"
     if isinstance(event, ev.MarkPrice):
-        new = price_text(event.price_quote, contract)
-        coin = f"; coin value {amount(event.price_quote)} per contract" if contract.is_inverse else ""
+        new = money.price(event.price_quote)
+        coin = f"; coin value {money.amount(event.price_quote)} per contract" if contract.is_inverse else ""
         if before is None:
             return f"mark moves to {new}{coin}"
         old = before.market.mark_quote
         venue_old, venue_new = venue_price(contract, old), venue_price(contract, event.price_quote)
         if contract.is_inverse:
-            coin = f"; coin value {amount(old)} → {amount(event.price_quote)} per contract"
-        return f"mark {price_text(old, contract)} → {new} ({_percent(venue_new - venue_old, venue_old)}{coin})"
+            coin = f"; coin value {money.amount(old)} → {money.amount(event.price_quote)} per contract"
+        was = money.price_number(old) if money.readable else money.price(old)
+        return f"mark {money.currency + ' ' if money.readable and not contract.is_inverse else ''}{was} → {new} ({_percent(venue_new - venue_old, venue_old)}{coin})"
     if isinstance(event, ev.Funding):
         return f"funding at {amount(from_engine(contract, event).rate_ppm)} ppm"
     return repr(event)
@@ -393,21 +436,25 @@ SIGNED_SIZE_FIELDS = frozenset({"size_lots", "position_lots"})
 PRICE_FIELDS = frozenset({"fill_price_quote", "price_quote"})
 
 
-def venue_value(field: str, value: Any, contract: Contract = LINEAR) -> str:
-    """One field of an outcome or an account, in the venue's terms, for people."""
+def venue_value(field: str, value: Any, contract: Contract = LINEAR, money: Money | None = None) -> str:
+    """One field of an outcome or an account, in the venue's terms, for people: with ``money``,
+    an amount (a ``*_quote`` field) in its currency and a price per unit."""
+    money = _money(contract, money)
     if field in SIGNED_SIZE_FIELDS:
         return amount(contracts(contract, value))
     if field in PRICE_FIELDS:
-        return price_text(value, contract)
+        return money.price(value)
+    if field.endswith("_quote"):
+        return money.amount(value)
     return amount(value)
 
 
-def describe_outcome(outcome: Any, contract: Contract = LINEAR) -> str:
+def describe_outcome(outcome: Any, contract: Contract = LINEAR, money: Money | None = None) -> str:
     """An outcome in words, sizes and prices in the venue's terms; unknown kinds fall back to their repr."""
     name = type(outcome).__name__
     if not attrs.has(type(outcome)):
         return f"{name}({outcome!r})"
-    fields = ", ".join(f"{k}={venue_value(k, v, contract)}" for k, v in attrs.asdict(outcome).items())
+    fields = ", ".join(f"{k}={venue_value(k, v, contract, money)}" for k, v in attrs.asdict(outcome).items())
     return f"{name}({fields})"
 
 
@@ -488,6 +535,8 @@ class Told:
     claims: tuple[tuple[str, str], ...]
     #: the policy's contract: how prices and sizes read in the venue's terms
     contract: Contract = LINEAR
+    #: the policy's currency and decimals: how amounts and prices read
+    money: Money = QUANTA
 
     @property
     def story(self) -> Story:
@@ -505,6 +554,7 @@ def tell(report: PolicyReport, group: FindingGroup) -> Told:
         locate_rule(report.policy, policy_file(report.source), group.invariants[0], violation.step),
         claims,
         report.policy.contract,
+        Money.of(report.policy),
     )
 
 
@@ -542,11 +592,16 @@ def by_attention(report: PolicyReport) -> list[ClaimVerdict]:
     return sorted(report.verdicts, key=lambda v: RANK[v.status])
 
 
+#: book columns that hold money (shown in the currency, with its name in the header)
+MONEY_COLUMNS = frozenset({"cash", "spot", "principal", "debt"})
+
+
 def book_changes(
-    before: Book, after: Book, contract: Contract = LINEAR
+    before: Book, after: Book, contract: Contract = LINEAR, money: Money | None = None
 ) -> tuple[list[str], list[tuple[str, list[tuple[Any, Any]]]]]:
     """Column headers, and per shown account its (before, after) value per column, sizes in the
-    venue's terms (``contract``).
+    venue's terms (``contract``); with ``money``, money columns name its currency (``cash
+    (USDT)``), for :func:`change` to show their values in it.
 
     Columns that are zero for every shown account in both books are left out.
     """
@@ -566,21 +621,35 @@ def book_changes(
         )
         for a in accounts
     ]
-    return ["account", *(column_header(h, contract) for h, _ in columns)], rows
+    money = _money(contract, money)
+    headers = [money.column(h) if h in MONEY_COLUMNS else column_header(h, contract) for h, _ in columns]
+    return ["account", *headers], rows
 
 
-def change(pair: tuple[Any, Any]) -> str:
-    """``a → b`` when a value changed, else ``a``."""
+def book_cells(headers: Sequence[str], cells: Sequence[tuple[Any, Any]], money: Money | None = None) -> list[str]:
+    """One row of :func:`book_changes` as text: money columns (after ``account``) in the currency."""
+    money = money or QUANTA
+    return [
+        change(pair, money if h.split(" (")[0] in MONEY_COLUMNS else QUANTA, fixed=True)
+        for h, pair in zip(headers[1:], cells, strict=True)
+    ]
+
+
+def change(pair: tuple[Any, Any], money: Money = QUANTA, *, fixed: bool = False) -> str:
+    """``a → b`` when a value changed, else ``a`` (numbers in ``money``'s currency, no name;
+    ``fixed``: every decimal written, for a table column)."""
     old, new = pair
-    return amount(old) if old == new else f"{amount(old)} → {amount(new)}"
+    a, b = money.number(old, fixed=fixed), money.number(new, fixed=fixed)
+    return a if old == new else f"{a} → {b}"
 
 
-def deficit_sentence(b: Bankruptcy) -> str:
-    """``alice went bankrupt with a deficit of 8,899; paid by 1. insurance_fund 2,200, 2. adl 6,699.``"""
-    parts = [f"{i + 1}. {layer} {amount(covered)}" for i, layer, covered in b.layers]
+def deficit_sentence(b: Bankruptcy, money: Money = QUANTA) -> str:
+    """``alice went bankrupt with a deficit of USDT 88.99; paid by 1. insurance_fund USDT 22.00,
+    2. adl USDT 66.99.`` (in quanta without ``money``: ``a deficit of 8,899``)."""
+    parts = [f"{i + 1}. {layer} {money.amount(covered)}" for i, layer, covered in b.layers]
     if b.unpaid:
-        parts.append(f"unpaid {amount(b.unpaid)}")
-    return f"{b.account} went bankrupt with a deficit of {amount(b.deficit)}; paid by {', '.join(parts) or 'no layer'}."
+        parts.append(f"unpaid {money.amount(b.unpaid)}")
+    return f"{b.account} went bankrupt with a deficit of {money.amount(b.deficit)}; paid by {', '.join(parts) or 'no layer'}."
 
 
 def plural(n: int, noun: str) -> str:

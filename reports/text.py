@@ -1,117 +1,186 @@
 """Terminal report of a policy check: a verdict table, then each failing step told as a story.
 
 Failures at the same step of the same scenario are grouped (``story.group_findings``), so a story
-is told once with every claim it breaks. Amounts are integers in the policy's quote quantum
-(stated in the header).
+is told once with every claim it breaks. Amounts are in the policy's currency with its decimals
+and prices in its units (``reports.money``; the header states them), sizes in lots.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import textwrap
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from tabulate import tabulate
 
+from solvent.reports.money import QUANTA, Money
 from solvent.reports.proof_text import render_thresholds
 from solvent.reports.story import (
     LABEL,
+    bankruptcies,
     book_value,
     column_header,
+    deficit_sentence,
+    describe_event,
     describe_outcome,
     evidence,
+    extreme_marks_note,
     origin_label,
     reproduce,
     story_steps,
     summary_line,
     unconstrained_cash_note,
     units_text,
-    venue_terms_lines,
     worth_showing,
 )
-from solvent.rules.book import Book
+from solvent.rules.book import Account, Book
 from solvent.rules.contract import LINEAR, Contract
 from solvent.rules.engine import Step
 from solvent.verdicts.check import PolicyReport, Violation
 from solvent.verdicts.findings import group_findings
 
-__all__ = ["render", "render_all", "story", "summary_line", "transfers_table", "verdict_table"]
+__all__ = ["WIDTH", "render", "render_all", "story", "summary_line", "transfers_table", "verdict_table"]
 
 
-def verdict_table(report: PolicyReport) -> str:
+#: the width of a text report written to a file or a pipe (a terminal gets its own width)
+WIDTH = 120
+#: the narrowest the evidence and claim columns are squeezed to, however narrow the terminal
+_MIN_COLUMN = 16
+
+
+def verdict_table(report: PolicyReport, width: int = WIDTH) -> str:
+    """Invariant, verdict, evidence and claim, the last two wrapped so each line fits ``width``
+    (down to 16 characters each: a terminal narrower than the first two columns plus 32 gets
+    longer lines rather than unreadable ones)."""
     rows = [(v.invariant.id, LABEL[v.status], evidence(v), v.invariant.claim) for v in report.verdicts]
+    headers = ("invariant", "verdict", "evidence", "claim")
+    fixed = sum(max(len(headers[k]), *(len(r[k]) for r in rows)) for k in (0, 1)) if rows else 0
+    rest = max(2 * _MIN_COLUMN, width - fixed - 2 * 3)
+    longest_evidence = max((len(r[2]) for r in rows), default=0)
+    evidence_width = max(_MIN_COLUMN, min(longest_evidence, (rest * 2) // 5))
+    claim_width = max(_MIN_COLUMN, rest - evidence_width)
     return tabulate(
         rows,
-        headers=("invariant", "verdict", "evidence", "claim"),
+        headers=headers,
         tablefmt="simple",
-        maxcolwidths=[None, None, None, 60],
+        maxcolwidths=[None, None, evidence_width, claim_width],
+        disable_numparse=True,
     )
 
 
-def _accounts_table(book: Book, contract: Contract = LINEAR) -> str:
-    """The book's accounts, sizes in the venue's terms (an inverse contract's long is positive)."""
-    rows = [
-        (
-            a.name,
-            a.cash_quote,
-            a.spot_quote or "",
-            book_value(a, "size_lots", contract) or "",
-            a.principal_quote or "",
-            a.debt_quote or "",
-        )
-        for a in book.accounts
-        if a.is_trader or a.cash_quote or a.size_lots
+def _wrap(line: str, width: int, hang: int = 4) -> list[str]:
+    """``line`` folded at ``width``: continuation lines indented ``hang`` more than its own indent."""
+    if len(line) <= width:
+        return [line]
+    indent = len(line) - len(line.lstrip(" "))
+    return textwrap.wrap(
+        line.lstrip(" "),
+        width=width,
+        initial_indent=" " * indent,
+        subsequent_indent=" " * (indent + hang),
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+
+
+def _fold(lines: Sequence[str], width: int) -> list[str]:
+    return [part for line in lines for part in _wrap(line, width)]
+
+
+def _accounts_table(book: Book, contract: Contract = LINEAR, money: Money = QUANTA) -> str:
+    """The book's accounts, sizes in the venue's terms (an inverse contract's long is positive),
+    money in ``money``'s currency."""
+
+    def cash(x: Any) -> str:
+        return money.number(x, fixed=True) if x else ""
+
+    shown = [a for a in book.accounts if a.is_trader or a.cash_quote or a.size_lots]
+    columns: list[tuple[str, Callable[[Account], str]]] = [
+        ("account", lambda a: a.name),
+        (money.column("cash"), lambda a: money.number(a.cash_quote, fixed=True)),
+        (money.column("spot"), lambda a: cash(a.spot_quote)),
+        (column_header("size", contract), lambda a: f"{book_value(a, 'size_lots', contract):,}" if a.size_lots else ""),
+        (money.column("principal"), lambda a: cash(a.principal_quote)),
+        (money.column("debt"), lambda a: cash(a.debt_quote)),
     ]
-    headers = ("account", "cash", "spot", column_header("size", contract), "principal", "debt")
-    return tabulate(rows, headers=headers, tablefmt="simple")
+    # a column empty for every account (spot, debt on most books) is left out
+    columns = [(h, f) for k, (h, f) in enumerate(columns) if k < 2 or any(f(a) for a in shown)]
+    rows = [[f(a) for _, f in columns] for a in shown]
+    headers = [h for h, _ in columns]
+    return tabulate(
+        rows,
+        headers=headers,
+        tablefmt="simple",
+        colalign=("left",) + ("right",) * (len(headers) - 1),
+        disable_numparse=True,
+    )
 
 
-def transfers_table(step: Step) -> str:
-    rows = [(t.source, t.destination, t.amount_quote, t.reason.value) for t in step.transfers]
-    return tabulate(rows, headers=("from", "to", "amount", "reason"), tablefmt="simple")
+def transfers_table(step: Step, money: Money = QUANTA) -> str:
+    rows = [(t.source, t.destination, money.number(t.amount_quote, fixed=True), t.reason.value) for t in step.transfers]
+    return tabulate(
+        rows,
+        headers=("from", "to", money.column("amount"), "reason"),
+        tablefmt="simple",
+        colalign=("left", "left", "right", "left"),
+        disable_numparse=True,
+    )
 
 
 def _indent(text: str, pad: str = "    ") -> str:
     return "\n".join(pad + line for line in text.splitlines())
 
 
-def story(violation: Violation, invariant_ids: list[str], report: PolicyReport) -> str:
-    """One failing step: the events that lead to it, the book before, the ledger, the outcomes."""
+def story(violation: Violation, invariant_ids: list[str], report: PolicyReport, width: int = WIDTH) -> str:
+    """One failing step: the events that lead to it, the book before, the ledger, the outcomes,
+    amounts in the policy's currency and prices in its units (``reports.money``)."""
     step = violation.step
-    lines = [
-        f"{', '.join(invariant_ids)} — {origin_label(violation)}, step {violation.step_index + 1}: {step.event!r}",
-        "  events:",
-    ]
     contract = report.policy.contract
-    lines += [f"    {i + 1}. {e!r}" for i, e in enumerate(violation.events)]
-    steps = story_steps(report.policy, violation) if contract.is_inverse else ()
-    lines += venue_terms_lines([s.event for s in steps], [s.before for s in steps], contract)
+    money = Money.of(report.policy)
+    steps = story_steps(report.policy, violation)
+    befores = [s.before for s in steps] + [None] * (len(violation.events) - len(steps))
+    lines = _wrap(
+        f"{', '.join(invariant_ids)} — {origin_label(violation)}, step {violation.step_index + 1}: "
+        f"{describe_event(step.event, step.before, contract, money)}",
+        width,
+    )
+    lines.append("  events:")
+    lines += _fold(
+        [
+            f"    {i + 1}. {describe_event(e, b, contract, money)}"
+            for i, (e, b) in enumerate(zip(violation.events, befores, strict=True))
+        ],
+        width,
+    )
+    notes = (extreme_marks_note(violation, money), unconstrained_cash_note(violation.story.book, money))
+    lines += _fold([f"  {note}" for note in notes if note], width)
     if violation.note:
         lines += ["  what differs from the twin:", _indent(violation.note)]
-    note = unconstrained_cash_note(violation.story.book)
-    if note:
-        lines.append(f"  {note}")
-    lines += ["  book before the failing step:", _indent(_accounts_table(step.before, contract))]
-    lines += ["  transfers in the failing step:", _indent(transfers_table(step))]
-    lines += ["  outcomes:"] + [
-        f"    - {o!r}" if not contract.is_inverse else f"    - {describe_outcome(o, contract)}"
-        for o in step.outcomes
-        if worth_showing(o)
-    ]
-    lines += ["  book after:", _indent(_accounts_table(step.after, contract))]
-    lines.append(f"  reproduce with: {reproduce(violation, report)}")
+    lines += ["  book before the failing step:", _indent(_accounts_table(step.before, contract, money))]
+    lines += ["  transfers in the failing step:", _indent(transfers_table(step, money))]
+    lines += ["  outcomes:"] + _fold(
+        [f"    - {describe_outcome(o, contract, money)}" for o in step.outcomes if worth_showing(o)], width
+    )
+    said = [deficit_sentence(b, money) for b in bankruptcies(steps) if b.step_index == violation.step_index]
+    lines += _fold([f"  who paid: {' '.join(said)}"] if said else [], width)
+    lines += ["  book after:", _indent(_accounts_table(step.after, contract, money))]
+    command = f"  reproduce with: {reproduce(violation, report)}"
+    # a command is never folded (it is copied and pasted): on its own line when it does not fit
+    lines += [command] if len(command) <= width else ["  reproduce with:", f"    {reproduce(violation, report)}"]
     return "\n".join(lines)
 
 
-def render(report: PolicyReport) -> str:
-    """The whole text report for one policy."""
+def render(report: PolicyReport, width: int = WIDTH) -> str:
+    """The whole text report for one policy, its tables and prose folded to ``width`` columns."""
     p = report.policy
     out = [f"Policy {p.name} ({report.source})"]
     if p.description:
-        out.append(f"  {p.description}")
-    out.append(f"  {units_text(p)}")
+        out += _wrap(f"  {p.description}", width, hang=0)
+    out += _wrap(f"  {units_text(p)}", width, hang=2)
     for r in report.runs:
         state = f"rejected: {r.rejected}" if r.rejected else f"{len(r.steps)} steps"
         out.append(f"  scenario {r.name}: {state}")
-    out += ["", verdict_table(report), "", summary_line(report)]
+    out += ["", verdict_table(report, width), "", summary_line(report)]
     if report.thresholds:
         out += [
             "",
@@ -122,10 +191,10 @@ def render(report: PolicyReport) -> str:
     if groups:
         out += ["", "Findings (held = no counterexample in these scenarios or search examples; not a proof):"]
     for group in groups:
-        out += ["", story(group.violation, group.labels, report)]
+        out += ["", story(group.violation, group.labels, report, width)]
     return "\n".join(out)
 
 
-def render_all(reports: Sequence[PolicyReport]) -> str:
+def render_all(reports: Sequence[PolicyReport], width: int = WIDTH) -> str:
     """The text reports of several policies, one after another."""
-    return "\n\n".join(render(r) for r in reports)
+    return "\n\n".join(render(r, width) for r in reports)

@@ -70,6 +70,14 @@ class Policy:
                 notes.append("also on fund drawdown")
             if getattr(layer, "book_last", True) is False:
                 notes.append("book exempt")
+            if getattr(layer, "all_or_nothing", False):
+                notes.append("all or nothing")
+            if getattr(layer, "liquidator_pays", False):
+                notes.append("liquidator's lots count")
+            if getattr(layer, "cascade", False):
+                notes.append("a payer sunk below zero is resolved in turn")
+            if getattr(layer, "losses_settle_capital", False):
+                notes.append("losses settle into capital")
             parts.append(layer.kind + (f" ({', '.join(notes)})" if notes else ""))
         text = " → ".join(parts) or "(none)"
         pool = self.pnl_to_pool_adl

@@ -21,7 +21,9 @@ from solvent.verdicts.check import PolicyReport
 #: the gap-crash story on XBTUSD: 100 contracts at $10,000 (10,000 XBt each); the gap lands on
 #: $9,783, whose coin value 10^8 / 9,783 rounds to 10,222 XBt
 TRADE = "alice buys 100 contracts from bob at 10,000 (alice takes)"
-GAP = "mark 10,000 → 9,783 (−2.17%; coin value 10,000 → 10,222 per contract)"
+GAP = "mark 10,000 → 9,783 (−2.17%; coin value XBT 0.0001 → XBT 0.00010222 per contract)"
+#: the same, told in quanta (no policy units): coin values in XBt
+GAP_QUANTA = "mark 10,000 → 9,783 (−2.17%; coin value 10,000 → 10,222 per contract)"
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +33,12 @@ def bitmex() -> PolicyReport:
 
 def test_the_story_reads_in_usd_and_contracts(bitmex: PolicyReport) -> None:
     (t,) = told(bitmex)
-    words = [describe_event(s.event, s.before, t.contract) for s in t.steps]
+    words = [describe_event(s.event, s.before, t.contract, t.money) for s in t.steps]
     assert words[-2:] == [TRADE, GAP]
+    # amounts in coin, as BitMEX states them (quote = "1 XBt (0.00000001 XBT)")
+    assert words[2] == "alice deposits XBT 0.00011001"  # 11,001 XBt
+    quanta = [describe_event(s.event, s.before, t.contract) for s in t.steps]
+    assert quanta[-2:] == [TRADE, GAP_QUANTA]
     # the same events read as the engine holds them: bob buys coin value from alice
     assert (
         describe_event(t.steps[-2].event, t.steps[-2].before, LINEAR)
@@ -62,7 +68,7 @@ def test_every_format_carries_it(bitmex: PolicyReport) -> None:
     md = markdown.render([bitmex])
     assert TRADE in md and GAP in md and "size (contracts)" in md
     assert GAP in html_report.render([bitmex])
-    assert "the same events in the venue's terms" in text.render(bitmex) and GAP in text.render(bitmex)
+    assert GAP in text.render(bitmex) and "cash (XBT)" in text.render(bitmex)
     assert GAP in sarif.render([bitmex])
     data = json.loads(json_report.render([bitmex]))
     policy = data["policies"][0]
