@@ -51,21 +51,46 @@ _MIN_COLUMN = 16
 def verdict_table(report: PolicyReport, width: int = WIDTH) -> str:
     """Invariant, verdict, evidence and claim, the last two wrapped so each line fits ``width``
     (down to 16 characters each: a terminal narrower than the first two columns plus 32 gets
-    longer lines rather than unreadable ones)."""
+    longer lines rather than unreadable ones). Evidence breaks between its clauses (scenarios;
+    search; z3), then after a comma, so each clause reads (and greps) whole where it fits."""
     rows = [(v.invariant.id, LABEL[v.status], evidence(v), v.invariant.claim) for v in report.verdicts]
     headers = ("invariant", "verdict", "evidence", "claim")
     fixed = sum(max(len(headers[k]), *(len(r[k]) for r in rows)) for k in (0, 1)) if rows else 0
     rest = max(2 * _MIN_COLUMN, width - fixed - 2 * 3)
-    longest_evidence = max((len(r[2]) for r in rows), default=0)
-    evidence_width = max(_MIN_COLUMN, min(longest_evidence, (rest * 2) // 5))
+    longest = max((len(part) for r in rows for part in _clauses(r[2])), default=0)
+    evidence_width = max(_MIN_COLUMN, min(longest, (rest * 9) // 20))
     claim_width = max(_MIN_COLUMN, rest - evidence_width)
+    wrapped = [(a, b, "\n".join(_fill_clauses(c, evidence_width)), d) for a, b, c, d in rows]
     return tabulate(
-        rows,
+        wrapped,
         headers=headers,
         tablefmt="simple",
-        maxcolwidths=[None, None, evidence_width, claim_width],
+        maxcolwidths=[None, None, None, claim_width],
         disable_numparse=True,
     )
+
+
+def _clauses(text: str) -> list[str]:
+    """``a; b; c`` → ``["a;", "b;", "c"]``."""
+    parts = text.split("; ")
+    return [p + ";" for p in parts[:-1]] + parts[-1:]
+
+
+def _fill_clauses(text: str, width: int) -> list[str]:
+    """Lines of at most ``width``: clauses kept together on a line while they fit, a clause longer
+    than a line broken after its commas, a piece longer still at its spaces."""
+    lines: list[str] = []
+    for clause in _clauses(text):
+        pieces = (
+            [clause] if len(clause) <= width else [p + "," for p in clause.split(", ")[:-1]] + [clause.split(", ")[-1]]
+        )
+        for piece in pieces:
+            for part in textwrap.wrap(piece, width, break_long_words=False, break_on_hyphens=False) or [""]:
+                if lines and len(lines[-1]) + 1 + len(part) <= width and not lines[-1].endswith(";"):
+                    lines[-1] += " " + part
+                else:
+                    lines.append(part)
+    return lines
 
 
 def _wrap(line: str, width: int, hang: int = 4) -> list[str]:

@@ -153,3 +153,26 @@ class TestExtremeMarks:
 
     def test_a_factor_of_ten_is_extreme(self, binance: PolicyReport) -> None:
         assert extreme_marks_note(self._violation(binance, "z3", (10_000, 100_000)), USDT) is not None
+
+
+class TestWidth:
+    """The text report fits the terminal: at 120 columns no line is longer (today's verdict
+    table reached 302); at 100 the tables fold further."""
+
+    @pytest.mark.parametrize("width", [120, 100])
+    def test_every_line_fits(self, binance: PolicyReport, venue_v2: PolicyReport, width: int) -> None:
+        for report in (binance, venue_v2):
+            lines = text.render(report, width).splitlines()
+            assert max(map(len, lines)) <= width, max(lines, key=len)
+
+    def test_a_long_evidence_breaks_between_clauses(self) -> None:
+        from solvent.reports.text import _fill_clauses
+
+        said = "43 of 43 scenario steps; search: 200 examples, none found; z3: proved (all N, any K (mark), prices ≥ 1)"
+        assert _fill_clauses(said, 30) == [
+            "43 of 43 scenario steps;",
+            "search: 200 examples,",
+            "none found;",
+            "z3: proved (all N,",
+            "any K (mark), prices ≥ 1)",
+        ]
