@@ -92,17 +92,33 @@ def run_cell(preset: str, question: str, effort_units: int, probes: int, wall: f
     return row | result
 
 
+def _answer(r: dict[str, Any]) -> str:
+    if r["status"] == "not-applicable":
+        return "not applicable"
+    if r["status"].startswith(("timeout", "error")):
+        return r["status"]
+    return (
+        r["boundary"]
+        .replace("holds across the whole range, even at", "all, even")
+        .replace(" (undecided in between)", "")
+    )
+
+
 def markdown(rows: list[dict[str, Any]], before: list[dict[str, Any]] | None = None) -> str:
-    """The README table: per preset, each question's answer and seconds (and the earlier run's)."""
+    """The README table: per preset, each question's answer, seconds, units and probes, with the
+    load average as the cell ended (and the earlier run's answer and seconds)."""
     old = {(r["preset"], r["question"]): r for r in before or []}
-    head = "| preset | question | answer | seconds | units | probes |" + (" before |" if before else "")
+    head = "| preset | question | answer | seconds | units | probes | load |" + (" before |" if before else "")
     lines = [head, "|---" * (head.count("|") - 1) + "|"]
     for r in rows:
         units = "" if r.get("units") is None else f"{r['units'] / 1e6:.1f}M"
-        line = f"| {r['preset']} | {r['question']} | {r['boundary'] or r['status']} | {r['seconds']} | {units} | {r.get('probes', '')} |"
+        line = (
+            f"| {r['preset']} | {r['question']} | {_answer(r)} | {r['seconds']} | {units} | "
+            f"{r.get('probes') or ''} | {r.get('load', '')} |"
+        )
         if before:
             b = old.get((r["preset"], r["question"]))
-            line += "" if b is None else f" {b['boundary'] or b['status']}, {b['seconds']} s |"
+            line += "" if b is None else f" {_answer(b)}, {b['seconds']} s |"
         lines.append(line)
     return "\n".join(lines)
 
@@ -127,7 +143,20 @@ def main() -> None:
     parser.add_argument("--json", default="")
     parser.add_argument("--before", default="", help="an earlier --json to show beside (the README's before/after)")
     parser.add_argument("--markdown", action="store_true")
+    parser.add_argument(
+        "--table", default="", help="print the README table of an earlier --json (with --before) and stop"
+    )
     args = parser.parse_args()
+    if args.table:
+        with open(args.table) as f:
+            rows = json.load(f)["rows"]
+        before = None
+        if args.before:
+            with open(args.before) as f:
+                before = json.load(f)["rows"]
+        print(summary(rows))
+        print(markdown(rows, before))
+        return
     presets = tuple(p for p in args.presets.split(",") if p) or _presets()
     load_before = os.getloadavg()
     rows = []
@@ -147,7 +176,10 @@ def main() -> None:
         f"load average before {load_before[0]:.2f}/{load_before[1]:.2f}, after {load_after[0]:.2f}/{load_after[1]:.2f}"
     )
     if args.markdown:
-        before = json.loads(open(args.before).read())["rows"] if args.before else None  # noqa: SIM115
+        before = None
+        if args.before:
+            with open(args.before) as f:
+                before = json.load(f)["rows"]
         print(markdown(rows, before))
     if args.json:
         with open(args.json, "w") as f:
