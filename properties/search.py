@@ -28,7 +28,7 @@ import attrs
 from hypothesis import HealthCheck, Phase, find, given, settings, target
 from hypothesis.errors import NoSuchExample
 
-from solvent.properties import catalog
+from solvent.properties import catalog, progress
 from solvent.properties.catalog import Invariant, StepView
 from solvent.properties.scenarios import Story
 from solvent.properties.strategies import played_steps, stories
@@ -330,6 +330,7 @@ def search(policy: Policy, invariant: Invariant | str, budget: SearchBudget = CI
     start = time.perf_counter()
 
     def breaks(story: Story) -> bool:
+        progress.report("search", inv.id, stats.examples, budget.max_examples, "examples")
         steps = replay(policy, story) or []
         exercised = sum(bool(inv.exercised(StepView.of(policy, s))) for s in steps)
         stats.record(steps, exercised)
@@ -371,6 +372,8 @@ def scan(policy: Policy, invariants: Sequence[Invariant], budget: SearchBudget =
     @search_settings(budget, shrink=False)
     @given(stories(policy, max_traders=budget.max_traders, max_events=budget.max_events))
     def run_one(story: Story) -> None:
+        done = next(iter(stats.values())).examples if stats else 0
+        progress.report("search", f"{len(invariants)} claims", done, budget.max_examples, "examples")
         steps = replay(policy, story) or []
         views = [StepView.of(policy, s) for s in steps]
         bad_debt, haircut = _pressure(policy, steps)

@@ -269,7 +269,7 @@ def check(
             except KeyError as exc:
                 _bad_input(exc.args[0])
     try:
-        write(pairs, reports, click.echo)
+        write(pairs, reports, click.echo, terminal=True)
     except OutputError as exc:
         _bad_input(str(exc))
     sys.exit(EXIT_FAIL if any(r.failed for r in reports) else EXIT_OK)

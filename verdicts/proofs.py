@@ -24,6 +24,7 @@ from collections.abc import Sequence
 
 import attrs
 
+from solvent.properties import progress
 from solvent.rules.policy import Policy
 from solvent.solver.bounds import Bounds
 from solvent.solver.effort import MAX_UNITS, UNITS_PER_SECOND, fresh_context
@@ -71,6 +72,7 @@ def prove_within(policy: Policy, invariant_ids: Sequence[str], budget: ProofBudg
         # a fair share of what is left, so every invariant is asked
         share = left // (len(order) - k)
         bounds = Bounds(accounts=budget.accounts, events=1, effort=max(min(budget.per_question, share), 1))
+        progress.report("z3", invariant_id, spent, budget.total, "units")
         fresh_context()  # each answer independent of the questions asked before it
         result = prove(policy, invariant_id, bounds, minimize=False)
         spent += result.units

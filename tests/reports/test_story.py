@@ -1,14 +1,10 @@
-"""The shared finding model: grouping, who paid, events in words, progress output."""
+"""The shared finding model: grouping, who paid, events in words (progress: test_terminal.py)."""
 
 from __future__ import annotations
-
-import io
-import time
 
 import attrs
 import pytest
 
-from solvent.reports import progress
 from solvent.reports.story import bankruptcies, describe_event, told, waterfall_paid
 from solvent.rules import events as ev
 from solvent.rules.book import new_book
@@ -76,36 +72,3 @@ class TestEventsInWords:
     )
     def test_describe(self, event, words: str) -> None:
         assert describe_event(event, new_book(mark_quote=10_000)) == words
-
-
-class TestProgress:
-    """Progress is drawn on a terminal only, and only after the delay."""
-
-    class Tty(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
-    def test_silent_when_not_a_terminal(self) -> None:
-        stream = io.StringIO()
-        with progress.progress(2, stream=stream, delay=0) as tick:
-            tick("checking a")
-            time.sleep(0.25)
-        assert stream.getvalue() == ""
-
-    def test_silent_in_ci(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.setenv("CI", "true")
-        assert not progress.wanted(self.Tty())
-
-    def test_draws_and_clears_on_a_terminal(self) -> None:
-        stream = self.Tty()
-        with progress.progress(2, stream=stream, delay=0) as tick:
-            tick("checking binance")
-            time.sleep(0.35)
-        out = stream.getvalue()
-        assert "[1/2] checking binance" in out and out.endswith("\r\x1b[K")
-
-    def test_nothing_drawn_before_the_delay(self) -> None:
-        stream = self.Tty()
-        with progress.progress(1, stream=stream, delay=5) as tick:
-            tick("quick")
-        assert stream.getvalue() == ""

@@ -1,0 +1,74 @@
+"""The text report on a terminal: as wide as the terminal, verdicts in colour.
+
+Written to a file or a pipe, the text report is byte for byte what ``text.render`` gives at
+``text.WIDTH`` (120) columns, with no control codes, so goldens and CI logs stay stable. On a
+terminal it is folded to the terminal's width (``COLUMNS`` wins when set, as it does for every
+program that reads it) and printed through ``rich`` with the verdicts coloured: red for a
+failure, yellow for an accepted one or an undecided proof, green for held and proved, dim for
+not exercised. ``NO_COLOR`` turns colour off; ``FORCE_COLOR`` forces it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+from typing import TextIO
+
+import click
+
+from solvent.reports.text import WIDTH
+
+#: what is coloured, in order (a later match does not recolour an earlier one's text)
+STYLES: tuple[tuple[str, str], ...] = (
+    (r"\bFAILS\b", "bold red"),
+    (r"\b\d+ fail(?=,)", "bold red"),
+    (r"\bfails \(accepted\)|\b\d+ fail as accepted\b|\(accepted\)", "yellow"),
+    (r"\bnot exercised\b", "dim"),
+    (r"\bheld\b", "green"),
+    (r"\bz3: (?:proved|the claim proved)\b", "green"),
+    (r"\bz3: refuted\b|\brefuted \(replayed\)", "red"),
+    (r"\bz3: undecided\b|\bundecided\b", "yellow"),
+    (r"^Policy \S+", "bold"),
+    (r"^\S.* — (?:scenario|found by search|replayed|z3 counterexample).*$", "bold"),
+    (r"note: .*", "italic"),
+)
+
+
+def width(stream: TextIO | None = None) -> int:
+    """The columns to fold the text report to: ``COLUMNS`` when set to a number, else the
+    terminal's width when ``stream`` (standard output) is one, else :data:`text.WIDTH`."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    stream = stream or sys.stdout
+    isatty = getattr(stream, "isatty", None)
+    if isatty is not None and isatty():
+        return shutil.get_terminal_size((WIDTH, 24)).columns
+    return WIDTH
+
+
+def coloured(text: str) -> object:
+    """``text`` as a ``rich.text.Text`` with the verdicts styled (see :data:`STYLES`)."""
+    from rich.text import Text
+
+    out = Text(text)
+    for pattern, style in STYLES:
+        out.highlight_regex(re.compile(pattern, re.MULTILINE), style)
+    return out
+
+
+def echo(text: str, stream: TextIO | None = None, console: object | None = None) -> None:
+    """Print ``text`` (and a newline): in colour on a terminal, else exactly as it is."""
+    from rich.console import Console
+
+    stream = stream or sys.stdout
+    console = console or Console(file=stream, highlight=False, soft_wrap=True)
+    if not console.is_terminal:  # type: ignore[attr-defined]
+        click.echo(text, file=stream)
+        return
+    console.print(coloured(text), soft_wrap=True, highlight=False, markup=False)  # type: ignore[attr-defined]
+
+
+__all__ = ["STYLES", "coloured", "echo", "width"]
