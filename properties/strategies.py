@@ -18,16 +18,17 @@ Users import these for their own tests::
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from solvent.properties import actions as act
 from solvent.properties.scenarios import Story
-from solvent.rules.arith import PPM
-from solvent.rules.book import Account, Book, new_book
+from solvent.rules.arith import PPM, Rounding, mul_ppm
+from solvent.rules.book import Account, Book, new_book, on_tick
 from solvent.rules.engine import RejectedEvent, Step, step
-from solvent.rules.events import Deposit
+from solvent.rules.events import Deposit, MarkPrice
 from solvent.rules.policy import Policy
 from solvent.rules.wellformed import reasons
 
@@ -114,6 +115,25 @@ def price_paths(
     # every part has at least one move, so min_moves parts give at least min_moves moves
     path = st.lists(st.one_of(single, cascade, spike), min_size=min_moves, max_size=max_moves)
     return path.map(lambda parts: [move for part in parts for move in part][:max_moves])
+
+
+def price_events(moves_ppm: Sequence[int], mark_quote: int, tick_quote: int = 1) -> list[MarkPrice]:
+    """The mark events a path of moves (``price_paths()``, ``moves()``: ppm of the mark) makes
+    from ``mark_quote``, as the search makes them: each move of the mark before it, rounded down
+    onto the tick grid and at least one tick; a move that leaves the price where it was makes no
+    event. ``price_events([-50_000, 20_000], 10_000)`` is ``[MarkPrice(9500), MarkPrice(9690)]``."""
+    if mark_quote < tick_quote or tick_quote < 1:
+        raise ValueError(f"a mark of at least one tick is needed: mark {mark_quote}, tick {tick_quote}")
+    events, mark = [], mark_quote
+    for move in moves_ppm:
+        price = max(
+            tick_quote,
+            on_tick(mark + mul_ppm(mark, move, rounding=Rounding.FLOOR), tick_quote, rounding=Rounding.FLOOR),
+        )
+        if price != mark:
+            events.append(MarkPrice(price))
+            mark = price
+    return events
 
 
 def _move_bps() -> st.SearchStrategy[int]:
@@ -289,4 +309,4 @@ def stories(
     return play(policy, book, funding + [first_open] + plan + tail)
 
 
-__all__ = ["accounts", "books", "events", "moves", "play", "played_steps", "positions", "price_paths", "stories"]
+__all__ = ["accounts", "books", "events", "moves", "play", "played_steps", "positions", "price_events", "price_paths", "stories"]

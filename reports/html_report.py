@@ -285,6 +285,34 @@ def overview(reports: Sequence[PolicyReport]) -> str:
     )
 
 
+#: the class that scopes a fragment's style (:func:`fragment`)
+SCOPE = "solvent-report"
+
+
+def scoped_css(css: str = CSS, scope: str = SCOPE) -> str:
+    """The page's style with every selector inside ``.{scope}`` (``:root`` and ``body`` become
+    the scope itself), so a fragment restyles nothing around it."""
+    rules = []
+    for line in css.strip().splitlines():
+        selectors, _, body = line.partition("{")
+        scoped = []
+        for sel in selectors.split(","):
+            sel = sel.strip()
+            if sel in (":root", "body"):
+                scoped.append(f".{scope}")
+            else:
+                scoped.append(f".{scope} {sel}")
+        rules.append(f"{', '.join(scoped)} {{{body}")
+    return "\n".join(rules) + "\n"
+
+
+def fragment(reports: Sequence[PolicyReport]) -> str:
+    """The report as a fragment to place in another page (a Jupyter cell's output): the same
+    sections, its style scoped to ``.solvent-report``, no document around it."""
+    body = (overview(reports) if len(reports) > 1 else "") + "".join(policy_section(r) for r in reports)
+    return f'<div class="{SCOPE}"><style>{scoped_css()}</style><main>{body}</main></div>'
+
+
 def render(reports: Sequence[PolicyReport]) -> str:
     """The self-contained HTML report of one or more policies."""
     names = ", ".join(r.policy.name for r in reports)
@@ -297,4 +325,4 @@ def render(reports: Sequence[PolicyReport]) -> str:
     )
 
 
-__all__ = ["render"]
+__all__ = ["fragment", "render", "scoped_css"]

@@ -9,11 +9,20 @@ the same defaults::
     report = solvent.check(policy)                        # what `solvent check` does
     report = solvent.check("binance", examples=50, prove_budget=0)
     report.failed, [v.status for v in report.verdicts]
+    proof = solvent.prove("binance", "conservation", accounts=2, effort="5M")   # `solvent prove`
+    proof.verdict, proof.scope.text, proof.counterexample
 
 ``check`` takes the flags of ``solvent check`` as keywords (``search``, ``deep``, ``examples``,
 ``prove_budget``, ``prove_effort`` in units, ``findings_dir``, ``scenarios``, ``invariants``,
 ``accept``, ``threshold_probes``, ``threshold_ids``), so a verdict from Python is the verdict the
-CLI, ``pytest --solvent`` and the gallery give.
+CLI, ``pytest --solvent`` and the gallery give. ``prove`` takes those of ``solvent prove``
+(``accounts``, ``events``, ``event_kinds``, ``effort`` as ``"60M"`` or an integer, and any other
+``solvent.solver.bounds.Bounds`` field such as ``min_price``).
+
+In Jupyter, a report shows itself: the last expression of a cell that is ``solvent.check(...)``
+displays the HTML report (verdicts, each failing story with its charts; ``_repr_html_``, style
+scoped to it) or its Markdown (``_repr_markdown_``); ``report.text()`` is what the terminal
+prints. A proof shows as ``solvent prove`` prints it.
 """
 
 from __future__ import annotations
@@ -23,8 +32,8 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:  # pragma: no cover
+    from solvent.reports.notebook import Proof, Report
     from solvent.rules.policy import Policy
-    from solvent.verdicts.check import PolicyReport
 
 
 def load(policy: str) -> Policy:
@@ -35,8 +44,12 @@ def load(policy: str) -> Policy:
     return resolve_policy(str(policy))
 
 
-def check(policy: Policy | str, *, source: str = "", **options: Any) -> PolicyReport:
-    """Judge ``policy`` (a ``Policy``, a path or a preset name) exactly as ``solvent check`` does."""
+def check(policy: Policy | str, *, source: str = "", **options: Any) -> Report:
+    """Judge ``policy`` (a ``Policy``, a path or a preset name) exactly as ``solvent check`` does.
+
+    Returns the ``PolicyReport`` every front end builds (``solvent.reports.notebook.Report``: the
+    same value, which Jupyter displays as the HTML report)."""
+    from solvent.reports.notebook import Report
     from solvent.verdicts.check import DEFAULT_FINDINGS_DIR, Judgement
 
     if isinstance(policy, str):
@@ -46,7 +59,46 @@ def check(policy: Policy | str, *, source: str = "", **options: Any) -> PolicyRe
     for key in ("scenarios", "invariants", "accept", "threshold_ids"):
         if key in options:
             options[key] = tuple(options[key])
-    return Judgement.from_options(**options).run(policy, source=source or policy.name)
+    return Report.of(Judgement.from_options(**options).run(policy, source=source or policy.name))
 
 
-__all__ = ["check", "load"]
+def prove(
+    policy: Policy | str,
+    invariant: str,
+    *,
+    accounts: int = 3,
+    events: int = 1,
+    event_kinds: tuple[str, ...] | list[str] | str = ("mark",),
+    effort: int | str = "60M",
+    **bounds: Any,
+) -> Proof:
+    """Prove or refute one invariant with z3, exactly as ``solvent prove`` does: over every book
+    of ``accounts`` traders and ``events`` events of ``event_kinds`` (``"mark,trade"`` or a
+    sequence), within ``effort`` units (``"60M"``, ``"500k"`` or an integer). Other keywords are
+    ``Bounds`` fields (``min_price``, ``max_price``, ``max_quote``, ``max_lots``, ``price_grid``,
+    ...). A counterexample is replayed on the concrete engine (``result.counterexample``).
+
+    Bad input (an unknown invariant, an effort that is not a whole number of units, bounds that
+    contradict each other) raises ``ValueError`` or ``KeyError`` naming it."""
+    import click
+
+    from solvent.cli import Units
+    from solvent.properties import catalog
+    from solvent.reports.notebook import Proof
+    from solvent.solver.bounds import Bounds
+    from solvent.solver.effort import fresh_context
+    from solvent.solver.prove import prove as run_proof
+
+    resolved = load(policy) if isinstance(policy, str) else policy
+    catalog.get(invariant)  # an unknown id: KeyError naming the closest
+    try:
+        units = Units().convert(effort, None, None)
+    except click.BadParameter as exc:
+        raise ValueError(f"effort: {exc.message}") from None
+    kinds = tuple(k.strip() for k in event_kinds.split(",")) if isinstance(event_kinds, str) else tuple(event_kinds)
+    limits = Bounds(accounts=accounts, events=events, event_kinds=kinds, effort=units, **bounds)
+    fresh_context()  # the answer does not depend on what the process asked z3 before
+    return Proof.of(run_proof(resolved, invariant, limits), resolved.contract)
+
+
+__all__ = ["check", "load", "prove"]
