@@ -14,7 +14,8 @@ import os
 import re
 import shutil
 import sys
-from typing import TextIO
+from collections.abc import Sequence
+from typing import Any, TextIO
 
 import click
 
@@ -49,6 +50,27 @@ def width(stream: TextIO | None = None) -> int:
     return WIDTH
 
 
+def table(
+    rows: Sequence[Sequence[Any]], headers: Sequence[str], width: int | None = None, *, wrap: Sequence[int] = ()
+) -> str:
+    """A plain table (``tabulate``'s ``simple``) whose ``wrap`` columns are folded so every line
+    fits ``width`` (default :func:`width`): the room the other columns leave is shared among them
+    in proportion to their natural widths, at least 12 characters each."""
+    from tabulate import tabulate
+
+    width = width or globals()["width"]()
+    # tabulate keeps a column at least two wider than its header
+    natural = [max([len(str(h)) + 2, *(len(str(r[k])) for r in rows)]) for k, h in enumerate(headers)]
+    fixed = sum(n for k, n in enumerate(natural) if k not in wrap) + 2 * (len(headers) - 1)
+    room = max(12 * len(wrap), width - fixed)
+    wanted = sum(natural[k] for k in wrap) or 1
+    limits: list[int | None] = [None] * len(headers)
+    if sum(natural[k] for k in wrap) > room:
+        for k in wrap:
+            limits[k] = max(12, room * natural[k] // wanted)
+    return tabulate(rows, headers=headers, tablefmt="simple", maxcolwidths=limits, disable_numparse=True)
+
+
 def coloured(text: str) -> object:
     """``text`` as a ``rich.text.Text`` with the verdicts styled (see :data:`STYLES`)."""
     from rich.text import Text
@@ -71,4 +93,4 @@ def echo(text: str, stream: TextIO | None = None, console: object | None = None)
     console.print(coloured(text), soft_wrap=True, highlight=False, markup=False)  # type: ignore[attr-defined]
 
 
-__all__ = ["STYLES", "coloured", "echo", "width"]
+__all__ = ["STYLES", "coloured", "echo", "table", "width"]

@@ -500,8 +500,7 @@ def replay(finding: Path) -> None:
 @main.command()
 def presets() -> None:
     """List the bundled venue presets and their sources."""
-    from tabulate import tabulate
-
+    from solvent.reports.terminal import table
     from solvent.rules.presets import load_preset, preset_names
 
     rows = []
@@ -512,7 +511,7 @@ def presets() -> None:
             (name, p.contract.kind.value, waterfall, ", ".join(p.accepts) or "-", p.sources[0] if p.sources else "-")
         )
     headers = ("preset", "contract", "deficit waterfall", "gives up by design", "main source")
-    click.echo(tabulate(rows, headers=headers, tablefmt="simple", maxcolwidths=[None, None, 32, 36, 50]))
+    click.echo(table(rows, headers, wrap=(2, 3, 4)))
     click.echo("\nEvery source of a preset: its TOML file (solvent.rules.presets.preset_path(name)).")
 
 
@@ -553,22 +552,25 @@ def tradeoffs(
 @main.command()
 def scenarios() -> None:
     """List the named stress scenarios."""
+    import textwrap
+
     from solvent.properties.scenarios import DEFAULT, SCENARIOS
+    from solvent.reports.terminal import width
 
     for s in SCENARIOS.values():
         kind = "stress" if s.name in DEFAULT else "incident"
-        click.echo(f"{s.name:28} {kind:9} {s.summary}")
+        line = f"{s.name:28} {kind:9} {s.summary}"
+        click.echo("\n".join(textwrap.wrap(line, max(width(), 60), subsequent_indent=" " * 39)))
 
 
 @main.command()
 def invariants() -> None:
     """List the invariant catalog."""
-    from tabulate import tabulate
-
     from solvent.properties.catalog import CATALOG
+    from solvent.reports.terminal import table
 
     rows = [(i.id, i.severity.value, i.claim) for i in CATALOG.values()]
-    click.echo(tabulate(rows, headers=("id", "severity", "claim"), tablefmt="simple", maxcolwidths=[None, None, 80]))
+    click.echo(table(rows, ("id", "severity", "claim"), wrap=(2,)))
 
 
 @main.command()

@@ -148,3 +148,19 @@ class TestCommandLine:
     def test_bad_input_still_exits_2(self) -> None:
         result = CliRunner().invoke(main, ["check", "no-such-venue", "--no-search"], env={"COLUMNS": "120"})
         assert result.exit_code == 2 and "no-such-venue" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["presets", "invariants", "scenarios"])
+@pytest.mark.parametrize("columns", [120, 100])
+def test_the_listings_fit_the_terminal(command: str, columns: int) -> None:
+    result = CliRunner().invoke(main, [command], env={"COLUMNS": str(columns)})
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert len(lines) > 5 and max(map(len, lines)) <= columns, max(lines, key=len)
+
+
+def test_a_table_folds_only_its_prose_columns() -> None:
+    rows = [("binance", "linear", "word " * 30, "x")]
+    out = terminal.table(rows, ("preset", "contract", "waterfall", "source"), 60, wrap=(2,))
+    assert max(map(len, out.splitlines())) <= 60
+    assert out.splitlines()[2].startswith("binance   linear")  # the fixed columns stay whole
