@@ -2,8 +2,9 @@
 
 Run: ``python benchmarks/bench_engine.py scale [--sizes 3,30,300,3000] [--presets binance,drift]``
 for the cost of one mark move on a book of N traders, with nobody liquidated (a 0.1% rise) and
-with liquidations (a 3% fall that liquidates the most leveraged longs and bankrupts some, so the
-insurance fund and the next layers run); ``python benchmarks/bench_engine.py mix`` for events per
+with liquidations (falls of 1.25 and 3.75 times the policy's first initial rate, 1% and 3% on
+Binance, that liquidate the most leveraged longs and bankrupt some, so the insurance fund and the
+next layers run); ``python benchmarks/bench_engine.py mix`` for events per
 second of a seeded stream of every event kind on a 3-trader book, and scenario-check time, per
 preset. Figures go in the README's Benchmarks section. The machine is shared and noisy: compare
 ratios from one run, take the best of several repeats, and read them beside the load average
@@ -33,6 +34,27 @@ from solvent.rules.wellformed import reasons
 from solvent.verdicts.check import check_policy
 
 MARK = 1_000_000  # quote quanta per lot (10,000 USDT a lot at 0.01 USDT)
+
+#: a rise that liquidates nobody, then falls of 1.25 and 3.75 times the first tier's initial rate
+#: (1% and 3% on Binance's 125x): the first liquidates about a tenth of the traders (a few
+#: bankrupt), the second bankrupts about a third (each bankruptcy runs the waterfall, and an ADL
+#: layer ranks every trader for each: O(N log N) per bankruptcy)
+MOVES_PPM = (
+    ("+0.1%, none liquidated", 1_000, None),
+    ("-1.25 IMR", -1_250_000, "imr"),
+    ("-3.75 IMR", -3_750_000, "imr"),
+)
+
+
+def moves(policy: Policy) -> list[tuple[str, int]]:
+    """The benchmark's mark moves for ``policy``: (label, new mark)."""
+    imr = policy.margin.tiers[0].initial_ppm
+    out = []
+    for label, ppm, scale in MOVES_PPM:
+        change = ppm * imr // 1_000_000 if scale else ppm
+        percent = f"{'-' if change < 0 else '+'}{abs(change) // 10_000}.{abs(change) % 10_000 // 100:02d}%"
+        out.append((f"{label} ({percent})" if scale else label, MARK + MARK * change // 1_000_000))
+    return out
 
 
 def random_events(rng: random.Random, n: int, traders: tuple[str, ...]) -> list:
@@ -120,7 +142,7 @@ def scale(sizes: list[int], presets: list[str], repeats: int) -> None:
         policy = load_preset(name)
         for n in sizes:
             book = scaled_book(policy, n)
-            for label, mark in (("+0.1%, none liquidated", MARK * 1_001 // 1_000), ("-3%", MARK * 97 // 100)):
+            for label, mark in moves(policy):
                 seconds, s = time_move(policy, book, mark, repeats if n <= 300 else 1)
                 liquidated = sum(1 for o in s.outcomes if isinstance(o, Liquidated))
                 bankrupt = sum(1 for o in s.outcomes if isinstance(o, Bankrupt))
