@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
-from solvent.reports.story import coin_moves_note, unconstrained_cash_note, venue_terms_lines
+from solvent.reports.story import coin_moves_note, extreme_story_note, unconstrained_cash_note, venue_terms_lines
 from solvent.rules.book import Book
 from solvent.rules.contract import LINEAR, Contract, contracts
 from solvent.rules.engine import Step
@@ -63,9 +63,9 @@ def render(result: ProofResult, *, verbose: bool = False, contract: Contract = L
         lines.append(f"\ncounterexample (replayed on the concrete engine): {cx.detail}")
         lines.append(f"  starting book (mark {cx.story.book.market.mark_quote}):")
         lines.append(_indent(_accounts(cx.story.book, contract)))
-        note = unconstrained_cash_note(cx.story.book)
-        if note:
-            lines.append(f"  {note}")
+        for note in (unconstrained_cash_note(cx.story.book), extreme_story_note(cx.story, cx.step_index)):
+            if note:
+                lines.append(f"  {note}")
         lines.append("  events:")
         for i, event in enumerate(cx.story.events):
             mark = "  <- fails here" if i == cx.step_index else ""

@@ -91,9 +91,13 @@ def extreme_marks_note(violation: Violation, money: Money = QUANTA) -> str | Non
     z3 explores extremes by design; None for other stories and plausible marks."""
     if violation.origin != "z3":
         return None
-    marks = [violation.story.book.market.mark_quote] + [
-        e.price_quote for e in violation.events if isinstance(e, ev.MarkPrice)
-    ]
+    return extreme_story_note(violation.story, violation.step_index, money)
+
+
+def extreme_story_note(story: Story, step_index: int | None = None, money: Money = QUANTA) -> str | None:
+    """The note of :func:`extreme_marks_note` for a z3 story (its events up to ``step_index``)."""
+    events = story.events if step_index is None else story.events[: step_index + 1]
+    marks = [story.book.market.mark_quote] + [e.price_quote for e in events if isinstance(e, ev.MarkPrice)]
     lo, hi = min(marks), max(marks)
     if lo <= 0 or hi < EXTREME_FACTOR * lo:
         return None

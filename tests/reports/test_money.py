@@ -176,3 +176,12 @@ class TestWidth:
             "z3: proved (all N,",
             "any K (mark), prices ≥ 1)",
         ]
+
+
+def test_solvent_prove_says_it_too() -> None:
+    """``solvent prove`` prints a z3 story in quanta: the note names the marks in quanta."""
+    from solvent.reports.story import extreme_story_note
+
+    story = Story(new_book(mark_quote=6), (ev.MarkPrice(1_000_000_000),))
+    assert extreme_story_note(story, 0).startswith("note: the marks span 6 to 1,000,000,000: z3 explores")
+    assert extreme_story_note(Story(new_book(mark_quote=6), (ev.MarkPrice(59),)), 0) is None
