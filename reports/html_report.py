@@ -182,7 +182,7 @@ def finding(report: PolicyReport, t: Told) -> str:
         for i, s in enumerate(t.steps)
     )
     extreme = extreme_marks_note(v, t.money)
-    events_note = f'<p class="note">{esc(extreme.capitalize())}.</p>' if extreme else ""
+    events_note = f'<p class="note">{esc(extreme[:1].upper() + extreme[1:])}.</p>' if extreme else ""
     headers, rows = book_changes(v.step.before, v.step.after, t.contract, t.money)
     balances = table(
         headers,

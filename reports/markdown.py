@@ -156,7 +156,7 @@ def finding(t: Told) -> list[str]:
     out += events(t) + [""]
     note = extreme_marks_note(v, t.money)
     if note:
-        out += [f"*{note.capitalize()}.*", ""]
+        out += [f"*{note[:1].upper()}{note[1:]}.*", ""]
     if v.note:
         out += [f"What differs from the twin: {v.note}", ""]
     headers, rows = book_changes(v.step.before, v.step.after, t.contract, t.money)

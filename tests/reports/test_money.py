@@ -13,7 +13,7 @@ from golden_support import check
 from solvent.properties.story import Story
 from solvent.reports import html_report, json_report, markdown, sarif, text
 from solvent.reports.money import QUANTA, Money, parse_quantity
-from solvent.reports.story import describe_event, extreme_marks_note, told
+from solvent.reports.story import describe_event, extreme_marks_note, story_steps, told
 from solvent.rules import events as ev
 from solvent.rules.book import new_book
 from solvent.rules.contract import Contract, ContractKind
@@ -150,6 +150,19 @@ class TestExtremeMarks:
     @pytest.mark.parametrize(("origin", "marks"), [("z3", (10_000, 99_999)), ("search", (6, 1_000_000_000))])
     def test_not_for_plausible_marks_or_other_origins(self, binance: PolicyReport, origin: str, marks) -> None:
         assert extreme_marks_note(self._violation(binance, origin, marks), USDT) is None
+
+    def test_every_format_says_it(self, binance: PolicyReport) -> None:
+        v = next(x for x in binance.verdicts if x.violation is not None)
+        z3 = self._violation(binance, "z3", (6, 1_000_000_000))
+        steps = story_steps(binance.policy, z3)
+        z3 = attrs.evolve(z3, step=steps[-1])
+        report = attrs.evolve(
+            binance, verdicts=tuple(attrs.evolve(x, violation=z3, more=()) if x is v else x for x in binance.verdicts)
+        )
+        said = "ote: the marks span 60 to 10,000,000,000 USDT/BTC: z3 explores extreme values by design"
+        assert f"*N{said}" in markdown.render([report])
+        assert f">N{said}" in html_report.render([report])
+        assert "note: the marks span 60 to 10,000,000,000 USDT/BTC" in text.render(report)
 
     def test_a_factor_of_ten_is_extreme(self, binance: PolicyReport) -> None:
         assert extreme_marks_note(self._violation(binance, "z3", (10_000, 100_000)), USDT) is not None
