@@ -22,6 +22,7 @@ import attrs
 import solvent.solver  # noqa: F401  (registers the z3 backend)
 from solvent.properties import catalog, findings, relational
 from solvent.properties.catalog import Invariant, StepView
+from solvent.properties.reachable import from_empty
 from solvent.properties.scenarios import DEFAULT, SCENARIOS, Story
 from solvent.properties.search import (
     CI,
@@ -387,6 +388,10 @@ def _proof_verdict(
     if cx is None or cx.obligation != verdict.invariant.id or cx.step_index >= len(cx.steps):
         return verdict
     found = Violation(verdict.invariant.id, "z3", cx.step_index, cx.story, cx.steps[cx.step_index], "z3")
+    built = from_empty(policy, verdict.invariant, cx.story, cx.step_index)
+    if built is not None:  # the same failure from an empty book: deposits and trades, then z3's events
+        found = Violation(verdict.invariant.id, "z3", built.failing, built.story, built.steps[built.failing], "z3")
+        cx = attrs.evolve(cx, story=built.story, step_index=built.failing)
     if database is not None:
         path = findings.database_path(database, policy, verdict.invariant.id)
         if not path.exists():

@@ -1,0 +1,127 @@
+"""A starting book shown as the deposits and trades that build it from an empty one.
+
+z3 answers with a *state*: a book whose balances and positions are whatever the model chose, then
+the events that break a claim. A risk committee reads such a story with suspicion ("where did this
+book come from?"). :func:`from_empty` rewrites it as an ordinary story: an empty book at the same
+mark, each account's deposits (cash and spot), trades at the mark that open every position (each
+long bought from a short, largest first), then the original events. Only traders trade, so a
+position z3 gave a system account (the order book's inventory) is held by a fully collateralized
+trader, ``maker``, instead. Trades at the mark move no
+cash against the mark (settle-to-mark: a fill pays only ``lots × (price − mark)``); what fees they
+charge is paid by depositing that much more, measured by replaying the prefix once.
+
+The rewritten book need not equal z3's: what deposits and trades cannot set (a negative balance,
+a debt, a withdrawal history, a cost basis away from the mark) is left at what they give. The
+rewrite is believed only if the engine says so: the new story is replayed and must break the same
+claim at the original failing event. Otherwise (a trade its buyer's margin does not cover at
+opening, or a claim that depends on what the rewrite changed, such as the clock or the cost basis)
+the answer is None and the state-based story stands, labelled as such by the reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+from solvent.properties.catalog import Invariant
+from solvent.properties.scenarios import Story
+from solvent.properties.search import first_violation, replay
+from solvent.rules.book import Book, MarginMode, Role, new_book
+from solvent.rules.engine import Step
+from solvent.rules.events import Deposit, Event, SpotDeposit, Taker, Trade
+from solvent.rules.policy import Policy
+
+
+@attrs.frozen
+class Built:
+    """The rewritten story, how many of its events build the starting book, the failing step's
+    index and the steps the engine ran."""
+
+    story: Story
+    prefix: int
+    failing: int
+    steps: tuple[Step, ...]
+
+
+def from_empty(policy: Policy, invariant: Invariant, story: Story, failing: int) -> Built | None:
+    """``story`` (breaking ``invariant`` at step ``failing``) started from an empty book, or None."""
+    book = story.book
+    if sum(a.size_lots for a in book.accounts) != 0:
+        return None
+    positions = {a.name: a.size_lots for a in book.accounts if a.size_lots != 0 and a.is_trader}
+    held = sum(a.size_lots for a in book.accounts if not a.is_trader)
+    maker = _fresh_name(book, "maker") if held else None
+    if maker is not None:
+        positions[maker] = held  # what the system accounts hold, a trader holds (only traders trade)
+    empty = _empty_like(book, maker)
+    if empty is None:
+        return None
+    deposits = {a.name: a.cash_quote for a in book.accounts if a.role is not Role.CLEARING and a.cash_quote > 0}
+    if maker is not None:  # fully collateralized: the whole notional, so it is no part of the story
+        deposits[maker] = abs(held) * book.market.mark_quote + 1
+    trades = _trades(positions, book.market.mark_quote)
+    for _ in range(2):  # once as asked, once more topped up by what the trades' fees took
+        prefix = _prefix(book, deposits, trades)
+        steps = replay(policy, Story(empty, prefix))
+        if steps is None:
+            return None
+        got = steps[-1].after if steps else empty
+        short = {a.name: a.cash_quote - got.account(a.name).cash_quote for a in book.accounts}
+        if all(v == 0 for n, v in short.items() if n in deposits):
+            break
+        deposits = {n: amount + short.get(n, 0) for n, amount in deposits.items() if amount + short.get(n, 0) > 0}
+    rewritten = Story(empty, prefix + tuple(story.events[: failing + 1]))
+    steps = replay(policy, rewritten)
+    if steps is None or first_violation(policy, invariant, steps) != len(prefix) + failing:
+        return None
+    return Built(rewritten, len(prefix), len(prefix) + failing, tuple(steps))
+
+
+def _fresh_name(book: Book, name: str) -> str:
+    taken = {a.name for a in book.accounts}
+    return next(f"{name}{i or ''}" for i in range(len(taken) + 1) if f"{name}{i or ''}" not in taken)
+
+
+def _empty_like(book: Book, maker: str | None) -> Book | None:
+    """An empty book with ``book``'s market and accounts (names, roles, margin modes, in order),
+    and ``maker`` after its traders if one is given."""
+    traders = tuple(a.name for a in book.traders) + ((maker,) if maker else ())
+    isolated = tuple(a.name for a in book.traders if a.margin_mode is MarginMode.ISOLATED)
+    market = book.market
+    empty = new_book(
+        market=market.name,
+        mark_quote=market.mark_quote,
+        traders=traders,
+        tick_quote=market.tick_quote,
+        isolated=isolated,
+    )
+    if [(a.name, a.role) for a in empty.accounts if a.name != maker] != [(a.name, a.role) for a in book.accounts]:
+        return None
+    return attrs.evolve(empty, market=attrs.evolve(empty.market, previous_mark_quote=market.previous_mark_quote))
+
+
+def _trades(positions: dict[str, int], mark: int) -> tuple[Trade, ...]:
+    """Trades at the mark that open every position: longs buy from shorts, largest first."""
+    longs = sorted(((size, name) for name, size in positions.items() if size > 0), reverse=True)
+    shorts = sorted(((-size, name) for name, size in positions.items() if size < 0), reverse=True)
+    need = [list(x) for x in longs]
+    have = [list(x) for x in shorts]
+    out, i, j = [], 0, 0
+    while i < len(need) and j < len(have):
+        lots = min(need[i][0], have[j][0])
+        out.append(Trade(need[i][1], have[j][1], lots, mark, Taker.BUYER))
+        need[i][0] -= lots
+        have[j][0] -= lots
+        i += need[i][0] == 0
+        j += have[j][0] == 0
+    return tuple(out)
+
+
+def _prefix(book: Book, deposits: dict[str, int], trades: Sequence[Trade]) -> tuple[Event, ...]:
+    cash = tuple(Deposit(n, amount) for n, amount in deposits.items())
+    spot = tuple(SpotDeposit(a.name, a.spot_quote) for a in book.accounts if a.spot_quote > 0)
+    return cash + spot + tuple(trades)
+
+
+__all__ = ["Built", "from_empty"]
