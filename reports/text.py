@@ -189,9 +189,8 @@ def story(violation: Violation, invariant_ids: list[str], report: PolicyReport, 
     said = [deficit_sentence(b, money) for b in bankruptcies(steps) if b.step_index == violation.step_index]
     lines += _fold([f"  who paid: {' '.join(said)}"] if said else [], width)
     lines += ["  book after:", _indent(_accounts_table(step.after, contract, money))]
-    command = f"  reproduce with: {reproduce(violation, report)}"
-    # a command is never folded (it is copied and pasted): on its own line when it does not fit
-    lines += [command] if len(command) <= width else ["  reproduce with:", f"    {reproduce(violation, report)}"]
+    # a command is never folded (it is copied and pasted, and read by tools after "reproduce with: ")
+    lines.append(f"  reproduce with: {reproduce(violation, report)}")
     return "\n".join(lines)
 
 
