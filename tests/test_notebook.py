@@ -87,3 +87,27 @@ class TestPriceEvents:
         assert len(events) <= len(moves)
         assert all(e.price_quote >= 1 for e in events)
         assert all(a.price_quote != b.price_quote for a, b in zip(events, events[1:], strict=False))
+
+
+def test_the_example_notebook_runs() -> None:
+    """examples/notebook.ipynb, cell by cell in one namespace as a kernel runs it: each cell's last
+    expression is what Jupyter displays, and the report and the proof display themselves."""
+    import ast
+    from pathlib import Path
+
+    book = json.loads((Path(__file__).resolve().parents[1] / "examples" / "notebook.ipynb").read_text())
+    namespace: dict = {}
+    shown = []
+    for cell in (c for c in book["cells"] if c["cell_type"] == "code"):
+        assert cell["outputs"] == [], "the notebook is committed without outputs"
+        tree = ast.parse("".join(cell["source"]))
+        last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+        exec(compile(tree, "notebook", "exec"), namespace)  # noqa: S102 (the repository's own notebook)
+        if last is not None:
+            shown.append(eval(compile(ast.Expression(last.value), "notebook", "eval"), namespace))  # noqa: S307
+    summary, report, failing, proof, events = shown
+    assert summary == "insurance_fund → adl"
+    assert isinstance(report, Report) and "<svg" in report._repr_html_()
+    assert ("no-haircut", "fails (accepted)") in failing
+    assert isinstance(proof, Proof) and proof.verdict is Verdict.PROVED
+    assert events == [MarkPrice(9_500), MarkPrice(9_690)]
