@@ -309,4 +309,15 @@ def stories(
     return play(policy, book, funding + [first_open] + plan + tail)
 
 
-__all__ = ["accounts", "books", "events", "moves", "play", "played_steps", "positions", "price_events", "price_paths", "stories"]
+__all__ = [
+    "accounts",
+    "books",
+    "events",
+    "moves",
+    "play",
+    "played_steps",
+    "positions",
+    "price_events",
+    "price_paths",
+    "stories",
+]
