@@ -165,8 +165,8 @@ def mango_2022(policy: Policy) -> Story:
     ≈ $126.7M, of which ≈ $114M is free margin and is withdrawn (the reported drain). The price
     returns to $0.038: the attacker's account is short by about what it withdrew. Mango's
     insurance fund (choice: $1M; reported only as insufficient) pays first, the rest is socialized
-    over the open interest that remains, the honest shorts (the book held no lot when the attacker
-    went bankrupt). The attacker's $67M return is not in the story.
+    per lot of open interest: the honest shorts and, under Mango v4's rule (``liquidator_pays``),
+    the liquidator that took the attacker's long over. The attacker's $67M return is not in the story.
     """
     lots = MANGO_LOTS
     book = new_book(mark_quote=MANGO_LOW, traders=("attacker", "depositor_a", "depositor_b"))

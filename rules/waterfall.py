@@ -173,7 +173,10 @@ class SocializedLoss:
     #: (``liquidate_perp``) and, flat with a negative quote, bankrupt, resolved by
     #: ``resolve_perp_bankruptcy`` in its turn. The venue does this over several keeper
     #: transactions; the engine, which runs every liquidation a mark move triggers within its step,
-    #: runs these too (docs/model.md#a-socialized-loss-that-bankrupts-a-payer).
+    #: runs these too (docs/model.md#a-socialized-loss-that-bankrupts-a-payer). Mango v4
+    #: (docs/venues.md#mango-v4-bankruptcy) the same way: ``settle_funding`` books the per-lot loss
+    #: into ``quote_position_native`` with no cap, and the account is liquidated and resolved by
+    #: ``perp_liq_negative_pnl_or_bankruptcy`` in its turn.
     cascade: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
     #: With ``over = "open_interest"``: whoever took the bankrupt position over pays per lot for it
     #: too, beside the rest of the market. ``false`` (the default): the order book is charged only
@@ -183,6 +186,9 @@ class SocializedLoss:
     #: Drift (docs/venues.md#drift-v2-bankruptcy): ``liquidate_perp`` moves the user's base to the
     #: liquidator before ``resolve_perp_bankruptcy``, whose Δ divides the loss by
     #: ``|base_asset_amount_long| + |base_asset_amount_short|``, the liquidator's lots counted.
+    #: Mango v4 (docs/venues.md#mango-v4-bankruptcy): ``socialize_loss`` divides by
+    #: ``open_interest``, which counts long and short base lots, and runs only once a liquidator
+    #: has taken the account's base over (``require_after_phase2_liquidation``).
     liquidator_pays: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
 
     def __attrs_post_init__(self) -> None:

@@ -5,6 +5,9 @@ and a mutation test: every one-token mutant of the rule's code changes a boundar
 - Drift's socialized loss (docs/venues.md#drift-v2-bankruptcy): the loss is spread over every open
   lot, the liquidator's included (``liquidator_pays``), and a payer it sinks below zero is
   bankrupt in turn (``cascade``).
+- Mango v4's socialized loss (docs/venues.md#mango-v4-bankruptcy): the same two rules, read in
+  Mango's code (``open_interest`` counts both sides, the liquidator's included; ``settle_funding``
+  books the charge with no cap, and the account is liquidated and resolved in turn).
 - dYdX v4's insurance fund (docs/venues.md#dydx-v4-insurance-fund): it pays a liquidation's whole
   delta or none of it, and the position is deleveraged (``all_or_nothing``).
 - Bybit's maintenance margin (docs/venues.md#bybit-liquidation): on the position's value at entry,
@@ -257,6 +260,125 @@ class TestDriftSocializedLoss:
     def test_the_liquidators_share_needs_per_lot_weights(self) -> None:
         with pytest.raises(ValueError, match="'liquidator_pays' needs over = 'open_interest'"):
             SocializedLoss(liquidator_pays=True)
+
+
+# --- Mango v4: the socialized loss (docs/venues.md#mango-v4-bankruptcy) ---------------------------
+
+
+def _mango(cascade: bool = True, liquidator_pays: bool = True):
+    policy = load_preset("mango-v4")
+    layers = tuple(
+        attrs.evolve(layer, cascade=cascade, liquidator_pays=liquidator_pays)
+        if isinstance(layer, SocializedLoss)
+        else layer
+        for layer in policy.deficit
+    )
+    return attrs.evolve(policy, deficit=layers)
+
+
+class TestMangoSocializedLoss:
+    """The worked example, on the preset (init liab weight 1.1, maint 1.05: 10% / 5%; the
+    liquidator takes the base at the oracle worsened by its 1% fee; the group insurance vault, then
+    ``socialize_loss``). Mark 100: alice long 10 on her cash, bob long 90 on 900 (10x), carol short
+    100 on 5,000; the vault holds 100. The oracle falls to 80 (−20%): bob pays 1,800 and is taken
+    over at 79 (⌈0.8⌉ = 1 a lot), a deficit of 900 + 90 = 990. The vault pays its 100 and is
+    exhausted (``insurance_transfer == insurance_vault_amount``), so 890 is socialized per lot of
+    ``open_interest``, which counts longs and shorts and the liquidator's lots (bob's 90, taken
+    over before the bankruptcy may run): 890 / (carol 100 + alice 10 + liquidator 90) = 4.45 a lot,
+    each share rounded up (``rounding.pro_rata``): alice 45, carol 445, the liquidator 401, the
+    dust of 1 to the vault.
+
+    alice is at cash − 200 after the move, at or above her maintenance (5% × 800 = 40) from 240
+    on, so the sweep leaves her; the charge of 45 decides. From 245 she ends at zero or above; at
+    244 ``settle_funding`` leaves her at −1: her health is negative, her base is taken at 79 and
+    her deficit is 1 + 10 = 11. The vault (the dust of 1) pays 1, then 10 is socialized over carol's
+    100 lots and the liquidator's 100 (bob's 90 and her 10): 5 each.
+    """
+
+    def book(self, alice_cash: int) -> Book:
+        return _evolve(
+            new_book(mark_quote=100, traders=("alice", "bob", "carol")),
+            alice={"cash_quote": alice_cash, "principal_quote": alice_cash, "size_lots": 10, "cost_quote": 1_000},
+            bob={"cash_quote": 900, "principal_quote": 900, "size_lots": 90, "cost_quote": 9_000},
+            carol={"cash_quote": 5_000, "principal_quote": 5_000, "size_lots": -100, "cost_quote": -10_000},
+            insurance_fund={"cash_quote": 100},
+        )
+
+    def run(self, alice_cash: int, **fields):
+        return step(_mango(**fields), self.book(alice_cash), MarkPrice(80))
+
+    @staticmethod
+    def socialized(s, bankrupt: str) -> dict[str, int]:
+        return {
+            t.source: t.amount_quote
+            for t in s.transfers
+            if t.reason is Reason.SOCIALIZED_LOSS and t.destination == bankrupt
+        }
+
+    def test_the_preset_declares_both_rules(self) -> None:
+        (layer,) = [layer for layer in load_preset("mango-v4").deficit if isinstance(layer, SocializedLoss)]
+        assert (layer.liquidator_pays, layer.cascade) == (True, True)
+
+    def test_the_loss_is_spread_per_lot_of_open_interest_the_liquidators_included(self) -> None:
+        s = self.run(245)
+        assert self.socialized(s, "bob") == {"alice": 45, "carol": 445, "liquidity": 401}
+        assert [o for o in s.outcomes if isinstance(o, LayerUsed)] == [
+            LayerUsed("bob", 0, "insurance_fund", 100, True),
+            LayerUsed("bob", 1, "socialized_loss", 890, True),
+        ]
+        assert _cash(s.after) == {"alice": 0, "carol": 6_555, "liquidity": -311, "insurance_fund": 1}
+        assert [o.account for o in s.outcomes if isinstance(o, Liquidated)] == ["bob"]
+
+    def test_one_quantum_less_and_the_payer_is_resolved_in_turn(self) -> None:
+        s = self.run(244)
+        assert [o for o in s.outcomes if isinstance(o, (Liquidated, Bankrupt))][2:] == [
+            Liquidated("alice", -1, 40, 10, 79),
+            Bankrupt("alice", 11),
+        ]
+        assert [o for o in s.outcomes if isinstance(o, LayerUsed) and o.account == "alice"] == [
+            LayerUsed("alice", 0, "insurance_fund", 1, True),
+            LayerUsed("alice", 1, "socialized_loss", 10, True),
+        ]
+        assert self.socialized(s, "alice") == {"carol": 5, "liquidity": 5}
+        assert _cash(s.after) == {"carol": 6_550, "liquidity": -306}
+        assert all(a.cash_quote >= 0 for a in s.after.traders)
+
+    def test_without_the_cascade_the_payer_stays_below_zero(self) -> None:
+        assert self.run(244, cascade=False).after.account("alice").cash_quote == -1
+
+    def test_without_the_liquidator_the_traders_pay_its_share(self) -> None:
+        # 890 over carol's 100 and alice's 10 only: 8.09 a lot
+        s = self.run(245, liquidator_pays=False)
+        assert self.socialized(s, "bob") == {"alice": 81, "carol": 810}
+
+    def test_the_z3_story_of_solvent_check_mango_v4(self) -> None:
+        """The one-step story z3 found on the preset (issue 15): bob short 3 on 2 is gapped from 3 to
+        102 and taken over at 104, a deficit of 301; the vault pays its 2, and 299 is socialized.
+        Over alice's 2 lots and the maker's 1 alone alice paid 200 of her 199 and was left at −1;
+        over Mango's open interest, the liquidator's 3 lots included, she pays ⌈299 × 2/6⌉ = 100."""
+        book = _evolve(
+            new_book(mark_quote=3, traders=("alice", "bob", "maker")),
+            alice={"cash_quote": 1, "principal_quote": 1, "size_lots": 2, "cost_quote": 6},
+            bob={"cash_quote": 2, "principal_quote": 2, "size_lots": -3, "cost_quote": -9},
+            maker={"cash_quote": 4, "principal_quote": 4, "size_lots": 1, "cost_quote": 3},
+            insurance_fund={"cash_quote": 2},
+        )
+        before = step(_mango(cascade=False, liquidator_pays=False), book, MarkPrice(102))
+        assert self.socialized(before, "bob") == {"alice": 200, "maker": 100}
+        assert before.after.account("alice").cash_quote == -1
+        s = step(load_preset("mango-v4"), book, MarkPrice(102))
+        assert self.socialized(s, "bob") == {"alice": 100, "maker": 50, "liquidity": 150}
+        assert _cash(s.after) == {"alice": 99, "maker": 53, "liquidity": -144, "insurance_fund": 1}
+
+    def test_every_mutant_of_the_rules_is_caught_on_mangos_example(self, monkeypatch) -> None:
+        def observe():
+            runs = (self.run(245), self.run(244), self.run(244, cascade=False), self.run(245, liquidator_pays=False))
+            return [(_cash(s.after), s.outcomes) for s in runs]
+
+        assert_every_mutant_is_caught(monkeypatch, bankruptcy, "_cascade", observe, at_least=6)
+        assert_every_mutant_is_caught(
+            monkeypatch, socialized_loss, "socialize", observe, at_least=4, importers=(bankruptcy,)
+        )
 
 
 # --- dYdX v4: the insurance fund's all-or-nothing gate (docs/venues.md#dydx-v4-insurance-fund) -----

@@ -210,7 +210,10 @@ class TestMangoV4:
 
     def test_waterfall(self) -> None:
         policy = load_preset("mango-v4")
-        assert policy.deficit == (InsuranceFund(), SocializedLoss(Over.OPEN_INTEREST))
+        assert policy.deficit == (
+            InsuranceFund(),
+            SocializedLoss(Over.OPEN_INTEREST, cascade=True, liquidator_pays=True),
+        )
         assert policy.adl is None
 
 
