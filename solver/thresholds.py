@@ -651,6 +651,12 @@ WHOLE_SHARE = 4
 #: Each cell's check gets at most this share (1/n) of a probe's effort before it is split.
 CELL_SHARE = 8
 
+#: Only a cell below this multiple of the lowest price is split when undecided: there a rounding
+#: sets the boundary and narrower cells decide (Drift's maintenance rate); above it, halving the
+#: highest cell again and again spent a probe's units without deciding anything (Drift's penalty:
+#: 16 cells between 897,687,132 and 10⁹ left), so such a probe stops there, undecided.
+SPLIT_BELOW = 2
+
 #: The cells' edges, as fractions (numerator, denominator) of the lowest price: narrow near it,
 #: where a one-quantum rounding is largest against the price (100 ppm at 10⁴ quanta) and a
 #: boundary set by rounding is hardest for z3, wide above. Measured on Drift's maintenance rate
@@ -679,8 +685,9 @@ def _cell_by_cell(query: StoryQuery, s: Setup, units: int) -> tuple[Any, list[An
     """The claim decided separately on each cell of starting marks (:func:`cell_edges`), each
     within at most :data:`CELL_SHARE` of the probe's effort and together within ``units``: a proof
     on every cell is a proof (the cells cover the price bounds), a replayed story in any cell a
-    refutation. A cell left undecided is split in two at its geometric middle, the halves asked in its place, until
-    the units run out (UNKNOWN). One query serves every cell (the cell is an extra constraint on
+    refutation. A cell below :data:`SPLIT_BELOW` times the lowest price left undecided is split in
+    two at its geometric middle, the halves asked in its place, until the units run out; any other
+    undecided cell ends the probe (UNKNOWN). One query serves every cell (the cell is an extra constraint on
     the starting mark), from the highest cell down, so the same probe makes the same checks in the
     same order on any machine."""
     import z3
@@ -704,12 +711,12 @@ def _cell_by_cell(query: StoryQuery, s: Setup, units: int) -> tuple[Any, list[An
             return answers[-1], answers
         if answer.verdict is Verdict.PROVED:
             proved += 1
-        elif high - low > 1:
-            middle = min(max(math.isqrt(low * high), low + 1), high - 1)  # geometric: wide cells lie high
+        elif high - low > 1 and high <= s.bounds.min_price * SPLIT_BELOW:
+            middle = min(max(math.isqrt(low * high), low + 1), high - 1)
             todo += [(low, middle), (middle, high)]
-        else:
-            todo.append((low, high))
-            break
+        else:  # a cell beyond the rounding region undecided: splitting it did not help (Drift's penalty)
+            reason = f"the starting marks {low:,}..{high - 1:,} stayed undecided within {units_text(share)} ({answer.reason})"
+            return Answer(Verdict.UNKNOWN, QueryStats(s.claim.id, "unknown (cells)", 0.0), reason), answers
     if not todo:
         return Answer(Verdict.PROVED, QueryStats(s.claim.id, f"unsat in each of {proved} cells", 0.0)), answers
     low, high = todo[-1]
