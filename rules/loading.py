@@ -497,6 +497,7 @@ _WRITTEN_WHEN_SET = (
     ("socialized_loss", "liquidator_pays", False),
     ("insurance_fund", "all_or_nothing", False),
     ("margin", "maintenance_basis", "mark"),
+    ("margin", "risk_limit_steps", False),
     ("haircut_ratio", "losses_settle_capital", False),
 )
 

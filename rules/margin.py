@@ -11,6 +11,8 @@ Formula:
     IM  = N × IMR_tier        rounded by ``rounding.margin``
     MM  = N × MMR_tier − cum_tier, rounded by ``rounding.margin``, floored at 0
           (``venue_formulas.tiered_maintenance_margin``; cum checked by ``maintenance_amount``)
+          under ``risk_limit_steps`` (BitMEX, docs/venues.md#bitmex-margin) every cum is 0: the
+          tier's rates apply to the whole position, and MM jumps at each floor by design
     E   = cash (+ spot when the policy counts spot as collateral and the account is cross)
 Glossary: IMR/MMR initial/maintenance rate (ppm), cum maintenance amount (quote quanta).
 """
@@ -50,7 +52,7 @@ def _micro(amount_micro: int) -> str:
     return f"{sign}{whole}.{frac:06d}"
 
 
-def _check_tiers(_inst: Any, _attribute: Any, tiers: tuple[Tier, ...]) -> None:
+def _check_tiers(inst: Any, _attribute: Any, tiers: tuple[Tier, ...]) -> None:
     if not tiers:
         raise ValueError("'tiers' must hold at least one tier")
     if tiers[0].floor_notional_quote != 0:
@@ -63,6 +65,8 @@ def _check_tiers(_inst: Any, _attribute: Any, tiers: tuple[Tier, ...]) -> None:
                 f"'floor_notional_quote' must be > {lower.floor_notional_quote} (tiers[{i - 1}]): "
                 f"{upper.floor_notional_quote} @ tiers[{i}].floor_notional_quote"
             )
+        if inst.risk_limit_steps:
+            continue  # a declared step: the rates apply to the whole position, no amount (checked below)
         expected = maintenance_amount(
             lower.maintenance_amount_quote, upper.floor_notional_quote, lower.maintenance_ppm, upper.maintenance_ppm
         )
@@ -72,6 +76,20 @@ def _check_tiers(_inst: Any, _attribute: Any, tiers: tuple[Tier, ...]) -> None:
             raise ValueError(
                 f"'maintenance_amount_quote' must be {want} to keep maintenance continuous at "
                 f"{upper.floor_notional_quote}: {upper.maintenance_amount_quote} @ tiers[{i}].maintenance_amount_quote"
+            )
+
+
+def _check_steps(inst: Any, _attribute: Any, steps: bool) -> None:
+    """Risk-limit steps apply each step's rates to the whole position: no maintenance amount."""
+    attrs.validators.instance_of(bool)(inst, _attribute, steps)
+    if not steps:
+        return
+    for i, tier in enumerate(inst.tiers):
+        if tier.maintenance_amount_quote != 0:
+            raise ValueError(
+                f"'maintenance_amount_quote' must be 0 when risk_limit_steps = true (a risk-limit step "
+                f"applies its rates to the whole position): {tier.maintenance_amount_quote} "
+                f"@ tiers[{i}].maintenance_amount_quote"
             )
 
 
@@ -100,6 +118,18 @@ class MarginRule:
     maintenance_basis: MaintenanceBasis = attrs.field(
         default=MaintenanceBasis.MARK, validator=attrs.validators.instance_of(MaintenanceBasis)
     )
+    #: What the tiers are. ``false`` (the default): notional brackets, Binance's "tax bracket": a
+    #: tier's rate applies above its floor only, and each tier's ``maintenance_amount_quote`` must
+    #: keep maintenance continuous at its floor (an amount that does not is an error, never a
+    #: silent jump). ``true``: risk-limit steps, a declared step function: once the position's
+    #: value reaches a tier's floor, that tier's initial and maintenance rates apply to the *whole*
+    #: position, so maintenance jumps at each floor, and every ``maintenance_amount_quote`` is 0.
+    #: BitMEX (docs/venues.md#bitmex-margin, bitmex.com/app/riskLimitsExamples): "At each step,
+    #: the maintenance and initial margin are raised by the base maintenance margin"; XBTUSD
+    #: "< 200 XBT 0.50% / 1.00%, < 350 XBT 1.00% / 1.50%", and its trade example: a position of
+    #: 180 XBT needs 0.50% (0.90 XBT), raised to 230 XBT it is one step above the base risk limit
+    #: and needs 1.00% and 1.50% of the whole position.
+    risk_limit_steps: bool = attrs.field(default=False, validator=_check_steps)
 
 
 def notional(size_lots: Any, mark_quote: Any) -> Any:

@@ -12,6 +12,8 @@ and a mutation test: every one-token mutant of the rule's code changes a boundar
   delta or none of it, and the position is deleveraged (``all_or_nothing``).
 - Bybit's maintenance margin (docs/venues.md#bybit-liquidation): on the position's value at entry,
   not at the mark (``margin.maintenance_basis = "entry"``).
+- BitMEX's risk-limit steps (docs/venues.md#bitmex-margin): each step's rates apply to the whole
+  position, a declared step function (``margin.risk_limit_steps``).
 - percolator's capital (github.com/aeyakovenko/percolator, tests/unit_tests.rs): a realized loss
   settles into capital at once, so a later gain is junior PnL the haircut reaches
   (``haircut_ratio.losses_settle_capital``).
@@ -552,6 +554,115 @@ class TestBybitMaintenanceOnEntryValue:
         assert_every_mutant_is_caught(
             monkeypatch, margin, "account_maintenance", observe, at_least=1, importers=(engine, bankruptcy, wellformed)
         )
+
+
+# --- BitMEX: risk-limit steps for the whole position (docs/venues.md#bitmex-margin) ---------------
+
+
+def _bitmex(steps: bool = True):
+    """The preset, or (``steps=False``) its tiers as continuous brackets, the preset before issue 15
+    (maintenance amounts 1, 2.75 and 5.25 XBT keeping MM continuous at 200, 350 and 500 XBT)."""
+    policy = load_preset("bitmex")
+    if steps:
+        return policy
+    amounts = (0, 100_000_000, 275_000_000, 525_000_000)
+    tiers = tuple(
+        attrs.evolve(t, maintenance_amount_quote=a) for t, a in zip(policy.margin.tiers, amounts, strict=True)
+    )
+    return attrs.evolve(policy, margin=margin.MarginRule(tiers))
+
+
+class TestBitmexRiskLimitSteps:
+    """bitmex.com/app/riskLimitsExamples, XBTUSD: base MM 0.50%, base IM 1.00%, base risk limit 200
+    XBT, step 150 XBT; "< 200 XBT 0.50% / 1.00%, < 350 XBT 1.00% / 1.50%". Its trade example: a
+    position worth 180 XBT needs 0.50% (0.90 XBT); raised to 230 XBT it is "1 step above the Base
+    Risk Limit" and needs 1.00%, of the whole position: 2.30 XBT. As brackets continuous at 200
+    XBT (the preset before) it needed 230 × 1% − 1 = 1.30 XBT.
+
+    On the preset (XBt; XBTUSD at $10,000, where one USD 1 contract is worth 10,000 XBt): alice is
+    long n contracts (in the engine's lot values, short n lots at 10,000, rules/contract.py) and the
+    Fair Price is marked again at $10,000; she is liquidated below maintenance. At the step
+    boundary: 1,999,999 contracts (199.9999 XBT) need 0.5%, 99,999,950 XBt; exactly 2,000,000 (200
+    XBT, not "< 200 XBT") need 1.0% of the whole, 200,000,000; one more, 200,000,100. An equity of
+    1.5 XBT survives below the step and is liquidated at it and above.
+    """
+
+    def run(self, contracts: int, equity: int, steps: bool = True):
+        book = _evolve(
+            new_book(mark_quote=10_000, traders=("alice", "bob")),
+            alice={"cash_quote": equity, "principal_quote": equity, "size_lots": -contracts,
+                   "cost_quote": -contracts * 10_000},
+            bob={"cash_quote": 10**12, "principal_quote": 10**12, "size_lots": contracts,
+                 "cost_quote": contracts * 10_000},
+        )  # fmt: skip
+        return step(_bitmex(steps), book, MarkPrice(10_000))
+
+    def liquidated(self, contracts: int, equity: int, steps: bool = True) -> list:
+        s = self.run(contracts, equity, steps)
+        return [(o.equity_quote, o.maintenance_quote) for o in s.outcomes if isinstance(o, Liquidated)]
+
+    def test_bitmexs_trade_example(self) -> None:
+        assert self.liquidated(1_800_000, 89_999_999) == [(89_999_999, 90_000_000)]  # 0.50% of 180 XBT
+        assert self.liquidated(1_800_000, 90_000_000) == []
+        assert self.liquidated(2_300_000, 229_999_999) == [(229_999_999, 230_000_000)]  # 1.00% of 230 XBT
+        assert self.liquidated(2_300_000, 230_000_000) == []
+
+    def test_as_continuous_brackets_the_step_was_lost(self) -> None:
+        assert self.liquidated(2_300_000, 130_000_000, steps=False) == []
+        assert self.liquidated(2_300_000, 129_999_999, steps=False) == [(129_999_999, 130_000_000)]
+
+    def test_at_the_step_boundary(self) -> None:
+        assert self.liquidated(1_999_999, 150_000_000) == []  # MM 99,999,950
+        assert self.liquidated(2_000_000, 150_000_000) == [(150_000_000, 200_000_000)]
+        assert self.liquidated(2_000_001, 150_000_000) == [(150_000_000, 200_000_100)]
+        assert self.liquidated(2_000_000, 150_000_000, steps=False) == []  # MM 100,000,000
+        # the takeover: the remaining margin goes to the insurance fund (§2)
+        assert _cash(self.run(2_000_000, 150_000_000).after).get("alice", 0) == 0
+
+    def test_initial_margin_steps_too(self) -> None:
+        rule, rounding = _bitmex().margin, _bitmex().rounding
+        assert margin.initial_margin(rule, rounding, 1_800_000, 10_000) == 180_000_000  # 1.00% of 180 XBT
+        assert margin.initial_margin(rule, rounding, 2_300_000, 10_000) == 345_000_000  # 1.50% of 230 XBT
+
+    def test_the_preset_declares_it(self) -> None:
+        assert load_preset("bitmex").margin.risk_limit_steps is True
+        assert all(t.maintenance_amount_quote == 0 for t in load_preset("bitmex").margin.tiers)
+        assert load_preset("binance").margin.risk_limit_steps is False
+
+    def test_a_hidden_jump_stays_an_error(self) -> None:
+        jump = (margin.Tier(0, 10_000, 5_000), margin.Tier(200, 15_000, 10_000))
+        with pytest.raises(ValueError, match="must be 1 to keep maintenance continuous at 200"):
+            margin.MarginRule(jump)
+        assert margin.MarginRule(jump, risk_limit_steps=True).risk_limit_steps
+        amount = (margin.Tier(0, 10_000, 5_000), margin.Tier(200, 15_000, 10_000, 1))
+        with pytest.raises(ValueError, match=r"must be 0 when risk_limit_steps = true .* @ tiers\[1\]"):
+            margin.MarginRule(amount, risk_limit_steps=True)
+
+    def test_every_mutant_of_the_step_is_caught(self, monkeypatch) -> None:
+        from types import SimpleNamespace
+
+        tables = (
+            (margin.Tier(0, 10_000, 5_000), margin.Tier(200, 15_000, 10_000)),
+            (margin.Tier(0, 10_000, 5_000), margin.Tier(200, 15_000, 10_000, 1)),
+            (margin.Tier(0, 10_000, 5_000), margin.Tier(200, 15_000, 10_000, 2)),
+        )
+
+        def observe():
+            verdicts = []
+            for tiers in tables:
+                for steps in (False, True):
+                    inst = SimpleNamespace(risk_limit_steps=steps, tiers=tiers)
+                    for check, value in ((margin._check_tiers, tiers), (margin._check_steps, steps)):
+                        try:
+                            check(inst, attrs.fields(margin.MarginRule).tiers, value)
+                            verdicts.append("ok")
+                        except (ValueError, TypeError) as e:
+                            verdicts.append(str(e))
+            cases = [(1_999_999, 150_000_000), (2_000_000, 150_000_000), (2_000_001, 150_000_000)]
+            return verdicts, [self.liquidated(c, e) for c, e in cases]
+
+        assert_every_mutant_is_caught(monkeypatch, margin, "_check_steps", observe, at_least=2)
+        assert_every_mutant_is_caught(monkeypatch, margin, "_tier_field", observe, at_least=1)
 
 
 # --- percolator: losses settle into capital (github.com/aeyakovenko/percolator) -------------------

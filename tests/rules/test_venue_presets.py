@@ -91,11 +91,13 @@ class TestBitmex:
         assert tier.floor_notional_quote == floor_xbt * 100_000_000  # XBt
         assert (tier.maintenance_ppm, tier.initial_ppm) == (Fraction(mm) * 10_000, Fraction(im) * 10_000)
 
-    def test_steps_are_continuous_not_whole_position(self) -> None:
-        """The header says why: the jump BitMEX applies to the whole position is not expressible."""
-        assert "The steps are kept, not the jump" in text_of("bitmex")
-        tiers = load_preset("bitmex").margin.tiers
-        assert tiers[1].maintenance_amount_quote == 100_000_000  # 200 XBT × 0.5% = 1 XBT
+    def test_steps_apply_to_the_whole_position(self) -> None:
+        """The header says so: each step's rates apply to the whole position (risk_limit_steps), the
+        jump at each floor declared; worked example in tests/rules/test_fidelity_round_two.py."""
+        assert "for the *whole* position at each risk-limit step" in text_of("bitmex")
+        policy = load_preset("bitmex")
+        assert policy.margin.risk_limit_steps is True
+        assert [t.maintenance_amount_quote for t in policy.margin.tiers] == [0, 0, 0, 0]
 
     def test_liquidation_and_waterfall(self) -> None:
         policy = load_preset("bitmex")
