@@ -86,7 +86,7 @@ def prove(
     from solvent.properties import catalog
     from solvent.reports.notebook import Proof
     from solvent.solver.bounds import Bounds
-    from solvent.solver.effort import fresh_context
+    from solvent.solver.effort import question
     from solvent.solver.prove import prove as run_proof
 
     resolved = load(policy) if isinstance(policy, str) else policy
@@ -97,8 +97,9 @@ def prove(
         raise ValueError(f"effort: {exc.message}") from None
     kinds = tuple(k.strip() for k in event_kinds.split(",")) if isinstance(event_kinds, str) else tuple(event_kinds)
     limits = Bounds(accounts=accounts, events=events, event_kinds=kinds, effort=units, **bounds)
-    fresh_context()  # the answer does not depend on what the process asked z3 before
-    return Proof.of(run_proof(resolved, invariant, limits), resolved.contract)
+    with question():  # the answer does not depend on what the process asked z3 before
+        result = run_proof(resolved, invariant, limits)
+    return Proof.of(result, resolved.contract)
 
 
 __all__ = ["check", "load", "prove"]

@@ -683,10 +683,10 @@ def prove(
         _bad_input(exc.args[0])
     except ValueError as exc:
         _bad_input(f"bounds: {exc}")
-    from solvent.solver.effort import fresh_context
+    from solvent.solver.effort import question
 
-    fresh_context()
-    result = run_proof(resolved, invariant_id, bounds)
+    with question():
+        result = run_proof(resolved, invariant_id, bounds)
     click.echo(render(result, verbose=verbose, contract=resolved.contract))
     exit_unknown = 3  # a proof was asked for and neither proved nor refuted
     codes = {Verdict.PROVED: EXIT_OK, Verdict.REFUTED: EXIT_FAIL, Verdict.VACUOUS: EXIT_BAD_INPUT}

@@ -24,6 +24,7 @@ reference time, at least a minute), so on any sane machine it never fires before
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -142,6 +143,31 @@ def fresh_context() -> None:
     api._main_ctx = None
 
 
+@contextmanager
+def question() -> Iterator[None]:
+    """One question, asked as a fresh process would ask it: a fresh z3 context
+    (:func:`fresh_context`) and no cyclic garbage collection until it is answered.
+
+    z3 numbers its terms and reuses the number of a term that was freed; its simplifier orders
+    sums by those numbers, so the shape of a simplified term, and the units a query spends, can
+    depend on *when* a term was freed. Python frees most objects at once, but objects in reference
+    cycles only when the cyclic collector runs, and when it runs depends on everything the process
+    allocated before (a pytest run frees at other moments than a one-shot command). Measured: the
+    same question spent 4,566 units in one process and 5,059 in another until the collector was
+    held off. So the garbage of earlier work is collected first, and the collector waits until the
+    answer is in.
+    """
+    gc.collect()
+    fresh_context()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def spent_so_far(solver: z3.Solver) -> int:
     """z3's resource counter for the solver's context (it only grows)."""
     stats = solver.statistics()
@@ -212,6 +238,7 @@ __all__ = [
     "building",
     "check",
     "fresh_context",
+    "question",
     "safety_net_s",
     "seconds_to_units",
     "solve",

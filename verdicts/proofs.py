@@ -27,7 +27,7 @@ import attrs
 from solvent.properties import progress
 from solvent.rules.policy import Policy
 from solvent.solver.bounds import Bounds
-from solvent.solver.effort import MAX_UNITS, UNITS_PER_SECOND, fresh_context
+from solvent.solver.effort import MAX_UNITS, UNITS_PER_SECOND, question
 from solvent.solver.verdicts import ProofResult
 
 #: Invariants with an all-N argument (``solvent.solver.compositional``): asked first.
@@ -73,8 +73,8 @@ def prove_within(policy: Policy, invariant_ids: Sequence[str], budget: ProofBudg
         share = left // (len(order) - k)
         bounds = Bounds(accounts=budget.accounts, events=1, effort=max(min(budget.per_question, share), 1))
         progress.report("z3", invariant_id, spent, budget.total, "units")
-        fresh_context()  # each answer independent of the questions asked before it
-        result = prove(policy, invariant_id, bounds, minimize=False)
+        with question():  # each answer independent of the questions asked before it
+            result = prove(policy, invariant_id, bounds, minimize=False)
         spent += result.units
         out[invariant_id] = result
     return out

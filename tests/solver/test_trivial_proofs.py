@@ -23,7 +23,7 @@ def test_an_adl_claim_without_an_adl_layer_is_proved_trivially() -> None:
 
 
 def test_conservation_is_a_proof_with_content() -> None:
-    result = prove("binance", "conservation", QUICK)
+    result = prove("binance", "conservation", Bounds(accounts=2, effort=20_000_000))
     assert result.proved and not result.trivial
 
 
