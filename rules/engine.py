@@ -28,6 +28,7 @@ from solvent.rules.liquidation import (
     is_taken_over,
     is_triggered,
     note_liquidated,
+    order_lots,
     partial_lots,
     slip_per_lot,
     takeover_rule,
@@ -240,7 +241,11 @@ def _close_solvent(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     def close_rest(c: Ctx) -> Ctx:
         return close_step(rule, policy.rounding.fee, c, name, abs_(c.account(name).size_lots), eq)
 
-    if rule.partial_close_ppm < PPM:
+    if rule.partial_above_notional_quote is not None:
+        # Hyperliquid: one order this event, a share of a large position; the rest waits
+        lots = order_lots(rule, ctx.account(name).size_lots, ctx.market.mark_quote)
+        ctx = close_step(rule, policy.rounding.fee, ctx, name, lots, eq)
+    elif rule.partial_close_ppm < PPM:
         first = min_(partial_lots(rule, ctx.account(name).size_lots), abs_(ctx.account(name).size_lots))
         ctx = close_step(rule, policy.rounding.fee, ctx, name, first, eq)
         a = ctx.account(name)

@@ -15,6 +15,11 @@ Execution:
 - ``takeover``: the backstop vault takes the position at mark together with the remaining
   margin (Hyperliquid's liquidator vault, §6).
 
+One order per event for a large position (``partial_above_notional_quote``, Hyperliquid,
+docs/venues.md#hyperliquid-liquidation): while the position's notional at mark is above the
+threshold, a liquidation sends ⌈|S| × partial_share_ppm / 1e6⌉ lots and stops, even if the account
+is still below maintenance; its next liquidation is at the next event's sweep.
+
 Formula: slip = ⌈M × slippage_ppm / 1e6⌉ per lot; fill price P = M − slip (long) or M + slip
 (short); equity after closing all: E_x = E − |S| × slip. E_x < 0 makes the account bankrupt and
 its deficit −E_x goes down the waterfall (``solvent.rules.bankruptcy``).
@@ -27,9 +32,9 @@ from typing import Any
 
 import attrs
 
-from solvent.rules.arith import PPM, Rounding, abs_, and_, ite, max_, mul_ppm
+from solvent.rules.arith import PPM, Rounding, abs_, and_, ite, max_, min_, mul_ppm
 from solvent.rules.book import Account, Role
-from solvent.rules.fields import ppm_field
+from solvent.rules.fields import ppm_field, quote_field
 from solvent.rules.ledger import Ctx, Reason, system
 from solvent.rules.outcomes import Liquidated
 from solvent.rules.positions import close_against
@@ -73,8 +78,45 @@ class LiquidationRule:
     #: below this share of maintenance margin the backstop vault takes the account over instead
     #: of the book (Hyperliquid: equity < 2/3 of MM, docs/venues.md#hyperliquid-liquidation); absent: never
     takeover_below_ppm: int | None = ppm_field(default=None, min_value=1)
+    #: A large position is liquidated a share at a time. Absent (the default): every liquidation
+    #: order is for the whole position (or ``partial_close_ppm`` steps within the event). Set: while
+    #: the position's notional at mark is above this amount, one liquidation sends only
+    #: ``partial_share_ppm`` of the position (rounded up to a whole lot) to the book and the rest
+    #: waits, even if the account is still below maintenance, for the next event's sweep; at or
+    #: below it, the order is for the whole position. Hyperliquid
+    #: (docs/venues.md#hyperliquid-liquidation, hyperliquid-docs/trading/liquidations): "For
+    #: liquidatable positions larger than 100k USDC (10k USDC on testnet), only 20% of the position
+    #: will be sent as a market liquidation order to the book". Its 30-second cooldown after a
+    #: partial liquidation, during which "all market liquidation orders for that user will be for
+    #: the entire position", is not modelled: the engine has no clock in seconds, and each event is
+    #: taken as a block after the cooldown (a position still large sends its share again).
+    partial_above_notional_quote: int | None = quote_field(default=None, min_value=1)
+    #: The share of a large position one liquidation order sends (Hyperliquid: 20%); only with
+    #: ``partial_above_notional_quote``
+    partial_share_ppm: int = ppm_field(default=PPM, min_value=1)
 
     def __attrs_post_init__(self) -> None:
+        if self.partial_above_notional_quote is None and self.partial_share_ppm != PPM:
+            raise ValueError(
+                f"'partial_share_ppm' needs partial_above_notional_quote (the notional above which an "
+                f"order is a share of the position): {self.partial_share_ppm}"
+            )
+        if self.partial_above_notional_quote is not None:
+            if self.partial_share_ppm == PPM:
+                raise ValueError(
+                    f"'partial_share_ppm' must be < {PPM} with partial_above_notional_quote (a share of "
+                    f"the position per order): {self.partial_share_ppm}"
+                )
+            if self.partial_close_ppm != PPM:
+                raise ValueError(
+                    f"'partial_close_ppm' must be {PPM} with partial_above_notional_quote (one order per "
+                    f"event, not steps within it): {self.partial_close_ppm}"
+                )
+            if self.execution is not Execution.MARKET:
+                raise ValueError(
+                    f"'partial_above_notional_quote' needs execution = 'market' (orders sent to the book): "
+                    f"execution = '{self.execution.value}'"
+                )
         if self.takeover_below_ppm is not None and self.execution is not Execution.MARKET:
             raise ValueError(
                 f"'takeover_below_ppm' needs execution = 'market' (it switches a market close to a "
@@ -96,7 +138,13 @@ class LiquidationRule:
 def takeover_rule(rule: LiquidationRule) -> LiquidationRule:
     """The same rule with the backstop vault taking the whole position over."""
     return attrs.evolve(
-        rule, execution=Execution.TAKEOVER, slippage_ppm=0, partial_close_ppm=PPM, takeover_below_ppm=None
+        rule,
+        execution=Execution.TAKEOVER,
+        slippage_ppm=0,
+        partial_close_ppm=PPM,
+        takeover_below_ppm=None,
+        partial_above_notional_quote=None,
+        partial_share_ppm=PPM,
     )
 
 
@@ -157,6 +205,16 @@ def close_step(rule: LiquidationRule, fee_rounding: Rounding, ctx: Ctx, name: st
 def partial_lots(rule: LiquidationRule, size_lots: Any) -> Any:
     """Lots closed by the first step: ⌈|S| × partial_close_ppm / 1e6⌉ (at least one lot)."""
     return mul_ppm(abs_(size_lots), rule.partial_close_ppm, rounding=Rounding.CEIL)
+
+
+def order_lots(rule: LiquidationRule, size_lots: Any, mark_quote: Any) -> Any:
+    """Lots one liquidation order closes: the whole position, or, while its notional |S| × M is
+    above ``partial_above_notional_quote``, ⌈|S| × partial_share_ppm / 1e6⌉ (Hyperliquid's 20%)."""
+    whole = abs_(size_lots)
+    if rule.partial_above_notional_quote is None:
+        return whole
+    share = min_(mul_ppm(whole, rule.partial_share_ppm, rounding=Rounding.CEIL), whole)
+    return ite(whole * mark_quote > rule.partial_above_notional_quote, share, whole)
 
 
 def hand_over_surplus(rule: LiquidationRule, ctx: Ctx, name: str) -> Ctx:

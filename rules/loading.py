@@ -498,6 +498,8 @@ _WRITTEN_WHEN_SET = (
     ("insurance_fund", "all_or_nothing", False),
     ("margin", "maintenance_basis", "mark"),
     ("margin", "risk_limit_steps", False),
+    ("liquidation", "partial_above_notional_quote", None),
+    ("liquidation", "partial_share_ppm", 1_000_000),
     ("haircut_ratio", "losses_settle_capital", False),
 )
 

@@ -14,6 +14,9 @@ and a mutation test: every one-token mutant of the rule's code changes a boundar
   not at the mark (``margin.maintenance_basis = "entry"``).
 - BitMEX's risk-limit steps (docs/venues.md#bitmex-margin): each step's rates apply to the whole
   position, a declared step function (``margin.risk_limit_steps``).
+- Hyperliquid's partial liquidation (docs/venues.md#hyperliquid-liquidation): above 100k USDC of
+  notional one order sends 20% of the position (``liquidation.partial_above_notional_quote``,
+  ``partial_share_ppm``), and below 2/3 of maintenance the backstop takes it all.
 - percolator's capital (github.com/aeyakovenko/percolator, tests/unit_tests.rs): a realized loss
   settles into capital at once, so a later gain is junior PnL the haircut reaches
   (``haircut_ratio.losses_settle_capital``).
@@ -663,6 +666,111 @@ class TestBitmexRiskLimitSteps:
 
         assert_every_mutant_is_caught(monkeypatch, margin, "_check_steps", observe, at_least=2)
         assert_every_mutant_is_caught(monkeypatch, margin, "_tier_field", observe, at_least=1)
+
+
+# --- Hyperliquid: partial liquidation of large positions (docs/venues.md#hyperliquid-liquidation) -
+
+
+class TestHyperliquidPartialLiquidation:
+    """hyperliquid-docs/trading/liquidations: "For liquidatable positions larger than 100k USDC ...,
+    only 20% of the position will be sent as a market liquidation order to the book"; "when
+    account equity drops below 2/3 of the maintenance margin" the backstop (the liquidator vault)
+    takes over. On the preset (BTC tier 1: IM 2.5%, MM 1.25%; 0.01 USDC quanta, 0.00001 BTC lots):
+    BTC at 100,000 USDC is 100 quanta a lot, alice is long L lots on her equity E, and the mark is
+    published again at 100 (fills at the mark: the preset's slippage is 0).
+
+    - L = 100,000 (exactly 100k USDC, not larger), E = 1,100 USDC: MM 1,250 USDC; one order for
+      the whole position.
+    - L = 100,001 (one lot above), E = 1,100: MM ⌈1,250.0125⌉ USDC; the order is ⌈20% × 100,001⌉ =
+      20,001 lots; on the 80,000 left MM is 1,000 USDC ≤ 1,100, so she keeps them.
+    - L = 100,001, E = 900: still below after 20% (1,000 > 900); the rest waits for the next event,
+      when 80,000 lots (80k USDC, not above the threshold) go in one order.
+    - E = 833.35 USDC is at 2/3 of MM (833.3467) and above, a market order; 833.34 is below, and
+      the backstop vault takes the whole position and the margin.
+    """
+
+    def book(self, lots: int, equity: int) -> Book:
+        return _evolve(
+            new_book(mark_quote=100, traders=("alice", "bob")),
+            alice={"cash_quote": equity, "principal_quote": equity, "size_lots": lots, "cost_quote": lots * 100},
+            bob={"cash_quote": 10**9, "principal_quote": 10**9, "size_lots": -lots, "cost_quote": -lots * 100},
+        )
+
+    def run(self, lots: int, equity: int, policy=None):
+        return step(policy or load_preset("hyperliquid"), self.book(lots, equity), MarkPrice(100))
+
+    @staticmethod
+    def held(s) -> dict[str, int]:
+        return {a.name: a.size_lots for a in s.after.accounts if a.size_lots and a.name != "bob"}
+
+    def test_at_the_threshold_the_order_is_the_whole_position(self) -> None:
+        s = self.run(100_000, 110_000)
+        assert [o for o in s.outcomes if isinstance(o, Liquidated)] == [
+            Liquidated("alice", 110_000, 125_000, 100_000, 100)
+        ]
+        assert self.held(s) == {"liquidity": 100_000}
+        assert s.after.account("alice").cash_quote == 110_000  # the trader keeps the collateral
+
+    def test_one_lot_above_the_order_is_a_fifth(self) -> None:
+        s = self.run(100_001, 110_000)
+        assert [o for o in s.outcomes if isinstance(o, Liquidated)] == [
+            Liquidated("alice", 110_000, 125_002, 100_001, 100)
+        ]
+        assert self.held(s) == {"alice": 80_000, "liquidity": 20_001}
+        assert [o for o in step(load_preset("hyperliquid"), s.after, MarkPrice(100)).outcomes] == []
+
+    def test_still_below_maintenance_the_rest_waits_for_the_next_event(self) -> None:
+        s = self.run(100_001, 90_000)
+        assert self.held(s) == {"alice": 80_000, "liquidity": 20_001}
+        after = step(load_preset("hyperliquid"), s.after, MarkPrice(100))
+        assert [o for o in after.outcomes if isinstance(o, Liquidated)] == [
+            Liquidated("alice", 90_000, 100_000, 80_000, 100)
+        ]
+        assert self.held(after) == {"liquidity": 100_001}
+        assert after.after.account("alice").cash_quote == 90_000
+
+    def test_below_two_thirds_of_maintenance_the_backstop_takes_it_all(self) -> None:
+        assert self.held(self.run(100_001, 83_335)) == {"alice": 80_000, "liquidity": 20_001}
+        s = self.run(100_001, 83_334)
+        assert self.held(s) == {"backstop_vault": 100_001}
+        assert _cash(s.after) == {"backstop_vault": 83_334, "bob": 10**9}
+
+    def test_without_the_rule_the_whole_position_goes_at_once(self) -> None:
+        policy = load_preset("hyperliquid")
+        whole = attrs.evolve(
+            policy,
+            liquidation=attrs.evolve(
+                policy.liquidation, partial_above_notional_quote=None, partial_share_ppm=1_000_000
+            ),
+        )
+        assert self.held(self.run(100_001, 90_000, whole)) == {"liquidity": 100_001}
+
+    def test_the_preset_declares_it(self) -> None:
+        rule = load_preset("hyperliquid").liquidation
+        assert (rule.partial_above_notional_quote, rule.partial_share_ppm) == (10_000_000, 200_000)
+        assert load_preset("binance").liquidation.partial_above_notional_quote is None
+
+    def test_the_fields_go_together(self) -> None:
+        from solvent.rules.liquidation import Execution, LiquidationRule
+
+        with pytest.raises(ValueError, match="'partial_share_ppm' needs partial_above_notional_quote"):
+            LiquidationRule(partial_share_ppm=200_000)
+        with pytest.raises(ValueError, match="'partial_share_ppm' must be < 1000000"):
+            LiquidationRule(partial_above_notional_quote=1)
+        with pytest.raises(ValueError, match="'partial_close_ppm' must be 1000000 with partial_above"):
+            LiquidationRule(partial_above_notional_quote=1, partial_share_ppm=1, partial_close_ppm=500_000)
+        with pytest.raises(ValueError, match="needs execution = 'market'"):
+            LiquidationRule(execution=Execution.TAKEOVER, partial_above_notional_quote=1, partial_share_ppm=1)
+
+    def test_every_mutant_of_the_order_is_caught(self, monkeypatch) -> None:
+        import solvent.rules.engine as engine
+        import solvent.rules.liquidation as liquidation
+
+        def observe():
+            cases = [(100_000, 110_000), (100_001, 110_000), (100_001, 90_000), (4, 110_000)]
+            return [(_cash(s.after), self.held(s)) for s in (self.run(*c) for c in cases)]
+
+        assert_every_mutant_is_caught(monkeypatch, liquidation, "order_lots", observe, at_least=1, importers=(engine,))
 
 
 # --- percolator: losses settle into capital (github.com/aeyakovenko/percolator) -------------------
