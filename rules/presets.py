@@ -9,6 +9,7 @@ preset name.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from solvent.rules.loading import Claims, PolicyError, did_you_mean, load_policy
@@ -39,6 +40,56 @@ def preset_path(name: str) -> Path:
 def load_preset(name: str, *, claims: Claims | None = None) -> Policy:
     """The bundled preset ``name``, loaded and validated (``accepts`` against ``claims`` if given)."""
     return load_policy(preset_path(name), claims=claims)
+
+
+def _header(name: str) -> list[str]:
+    """The preset's leading comment lines, without their ``# ``."""
+    lines = []
+    for line in preset_path(name).read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            break
+        lines.append(line[2:] if line.startswith("# ") else line[1:])
+    return lines
+
+
+def _names(text: str) -> list[str]:
+    """Items of a "Not modelled" list, each cut to its name: parentheticals dropped, split at ``; ``
+    and ``, and ``, each ended at its first colon, comma or full stop."""
+    text = re.sub(r"\s*\([^()]*\)", "", " ".join(text.split()))
+    items = re.split(r"; |, and ", text)
+    return [re.split(r": |, |\. |\.$", item)[0].strip() for item in items if item.strip()]
+
+
+def not_modelled(name: str) -> tuple[str, ...]:
+    """What the preset ``name`` leaves out of the venue's mechanism, by name, read from its header:
+    a line "Not modelled:" followed by ``- `` bullets (each bullet's first sentence), or a sentence
+    "Not modelled: a (why); b (why)." running to the end of the header. ``solvent presets`` shows
+    them; the header keeps the reasons."""
+    lines = _header(name)
+    items: list[str] = []
+    for i, line in enumerate(lines):
+        if "Not modelled" not in line:
+            continue
+        rest = line.split("Not modelled", 1)[1].removeprefix(" either").removeprefix(":").strip()
+        if not rest:  # a bulleted list follows
+            bullets: list[str] = []
+            for follow in lines[i + 1 :]:
+                if follow.startswith("- "):
+                    bullets.append(follow[2:])
+                elif follow.startswith("  ") and bullets:
+                    bullets[-1] += " " + follow.strip()
+                else:
+                    break
+            for bullet in bullets:
+                items += _names(re.split(r"\. ", bullet)[0])
+        else:
+            tail = [rest]
+            for follow in lines[i + 1 :]:
+                if not follow.strip() or "Not modelled" in follow:
+                    break
+                tail.append(follow)
+            items += _names(" ".join(tail))
+    return tuple(items)
 
 
 def resolve_policy(name_or_path: str | os.PathLike[str], *, claims: Claims | None = None) -> Policy:

@@ -501,7 +501,7 @@ def replay(finding: Path) -> None:
 def presets() -> None:
     """List the bundled venue presets and their sources."""
     from solvent.reports.terminal import table
-    from solvent.rules.presets import load_preset, preset_names
+    from solvent.rules.presets import load_preset, not_modelled, preset_names
 
     rows = []
     for name in preset_names():
@@ -512,6 +512,16 @@ def presets() -> None:
         )
     headers = ("preset", "contract", "deficit waterfall", "gives up by design", "main source")
     click.echo(table(rows, headers, wrap=(2, 3, 4)))
+    # what each preset leaves out of its venue's mechanism, named in its header (issue 15)
+    left_out = [f"{name}: {'; '.join(not_modelled(name))}" for name in preset_names() if not_modelled(name)]
+    if left_out:
+        import textwrap
+
+        from solvent.reports.terminal import width
+
+        click.echo("\nNot modelled (each preset's header says why):")
+        for line in left_out:
+            click.echo(textwrap.fill(line, width(), initial_indent="  ", subsequent_indent="    "))
     click.echo("\nEvery source of a preset: its TOML file (solvent.rules.presets.preset_path(name)).")
 
 

@@ -885,3 +885,32 @@ class TestPercolatorCapital:
             "losses settled into capital (principal at most equity)"
         ]
         assert reasons(_percolator(settle=False), book) == []
+
+
+# --- what a preset leaves out: its header, and solvent presets ---------------------------------
+
+
+class TestNotModelled:
+    """A mechanism left out is named in the preset's header ("Not modelled: ...") and listed by
+    ``solvent presets`` (issue 15)."""
+
+    def test_read_from_the_header(self) -> None:
+        from solvent.rules.presets import not_modelled
+
+        assert not_modelled("hyperliquid")[0] == "the 30 s cooldown after a partial liquidation"
+        assert not_modelled("bitmex") == (
+            "the risk limit a trader chooses",
+            "the FillOrKill step down to a lower risk limit before the takeover",
+        )
+        assert not_modelled("dydx-v4")[:2] == ("block limits", "the fillable price")  # a bulleted list
+        assert not_modelled("binance") == ()
+
+    def test_solvent_presets_lists_them(self) -> None:
+        from click.testing import CliRunner
+
+        from solvent.cli import main
+
+        out = CliRunner().invoke(main, ["presets"], env={"COLUMNS": "120"}).stdout
+        listed = out.split("Not modelled (each preset's header says why):")[1]
+        assert "the 30 s cooldown after a partial liquidation" in listed
+        assert "binance" not in listed
