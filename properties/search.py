@@ -240,29 +240,24 @@ def minimize(still_fails: Callable[[Story], bool], story: Story) -> Story:
         story = smaller
 
 
-#: Solvent's packages, as pyproject.toml's ``[tool.setuptools] packages`` lists them (a test
-#: keeps the two equal): the source whose literals the search's draws may use.
-SOLVENT_PACKAGES = (
-    "solvent",
-    "solvent.properties",
-    "solvent.reports",
-    "solvent.rules",
-    "solvent.solver",
-    "solvent.verdicts",
-)
+#: The packages whose literals the search's draws may use: the engine's rules (tier floors, rates,
+#: the scenarios' marks, PPM) and the search's own strategies. Not the reports, the command line,
+#: the solver or the simulation: an edit there must not change which stories a seed draws (a new
+#: literal in the money formatting once made the search miss a planted bug it had found).
+SEARCH_PACKAGES = ("solvent.properties", "solvent.rules")
 
 
 @functools.cache
 def _solvent_constants() -> Any:
-    """The constants hypothesis would collect from Solvent's own source, every module of the
-    ``solvent`` package whether imported or not, read in module-name order (None where this
-    hypothesis has no such collector)."""
+    """The constants hypothesis would collect from the source of :data:`SEARCH_PACKAGES`, every
+    module whether imported or not, read in module-name order (None where this hypothesis has no
+    such collector)."""
     try:
         from hypothesis.internal.constants_ast import Constants, _constants_from_source
     except ImportError:  # pragma: no cover - other hypothesis versions
         return None
     names = []
-    for package in SOLVENT_PACKAGES:
+    for package in SEARCH_PACKAGES:
         names.append(package)
         names += [m.name for m in pkgutil.iter_modules(importlib.import_module(package).__path__, package + ".")]
     pool = Constants()
@@ -282,8 +277,10 @@ def same_draws_in_any_process() -> Iterator[None]:
     """Hypothesis (6.131 on) mixes integer literals found in every local module loaded in
     ``sys.modules`` into its draws, so under one seed the stories drawn depended on which modules
     happened to be imported (a test run, a plugin, the CLI's imports). For the length of a search
-    that pool is pinned to the literals of Solvent's own source, all of it, in a fixed order: a
-    seed then means the same stories in any process running this version of Solvent. (Pinning it
+    that pool is pinned to the literals of the engine's rules and the search's strategies
+    (:data:`SEARCH_PACKAGES`), in a fixed order: a seed then means the same stories in any process
+    running this version of Solvent, and an edit to the reports or the command line does not
+    change them. (Pinning it
     empty instead cost real power: the round-trip-neutral searches on backpack and drift found
     nothing at the CI budget, and found their stories with Solvent's literals.) Where hypothesis
     has no such pool (older or newer internals) this does nothing; a finding's exact replay is

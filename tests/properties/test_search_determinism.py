@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from solvent.properties import search as search_module
-from solvent.properties.search import SOLVENT_PACKAGES, SearchBudget, same_draws_in_any_process, search
+from solvent.properties.search import SEARCH_PACKAGES, SearchBudget, same_draws_in_any_process, search
 from solvent.rules.loading import load_policy
 
 providers = pytest.importorskip("hypothesis.internal.conjecture.providers")
@@ -47,9 +47,16 @@ def test_the_pool_is_solvents_own_inside_and_restored_after(module_of_numbers) -
     assert 99_999 in providers._get_local_constants().integers
 
 
-def test_the_pool_covers_every_package_pyproject_installs() -> None:
+def test_the_pool_is_the_rules_and_the_strategies_only() -> None:
+    """The draws may use the engine's and the strategies' literals, never the reports' or the
+    command line's: a literal added to the money formatting once cost the search a planted bug."""
     config = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
-    assert sorted(config["tool"]["setuptools"]["packages"]) == sorted(SOLVENT_PACKAGES)
+    installed = set(config["tool"]["setuptools"]["packages"])
+    assert set(SEARCH_PACKAGES) == {"solvent.rules", "solvent.properties"} and set(SEARCH_PACKAGES) <= installed
+    pool = search_module._solvent_constants()
+    if pool is not None:
+        assert 1_000_000 in pool.integers  # PPM, the rules' own
+        assert 525_960 not in pool.integers  # minutes in a year: only the simulation's price models hold it
 
 
 def _fingerprint(result) -> tuple:

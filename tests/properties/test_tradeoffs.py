@@ -52,7 +52,10 @@ TABLE = {
         (KEPT, ACCEPTED, KEPT),
         "alice's deficit is 117,899: insurance fund 27,500, fee pool empty, socialized loss 90,399",
     ),
-    "dydx-v4": ((KEPT, ACCEPTED, KEPT), "alice's deficit is 55,099: insurance fund 13,750, adl 41,349"),
+    "dydx-v4": (
+        (KEPT, ACCEPTED, KEPT),
+        "alice's deficit is 55,099: insurance fund declines (it holds 13,750, less than the whole deficit), adl 55,099",
+    ),
     "gmx-v2": (
         (GIVEN_UP, KEPT, GIVEN_UP),
         "alice's deficit is 22,099: backstop vault empty, 22,099 left unpaid on her account; her next deposit of 22,001 loses 22,001 to it",
