@@ -249,13 +249,14 @@ def cascade_2025_10_10(policy: Policy) -> Story:
     steps ($100 → $69), then rebounds to $78. Four longs (40x, 20x, 8x, 3.19x; 10,000 lots) meet
     the fall against two shorts (2x and 1x); a 7x short of 1,400 lots opened at the bottom meets
     the rebound (shorts were about 1/7 of the day's liquidations). On Hyperliquid's preset: the 20x
-    long is closed in the book and keeps what is left; the 40x and 8x longs gap below zero, the
+    long, above 100k USDC, sends 20% to the book and keeps the rest with its margin restored
+    (partial liquidation), which the next fall gaps below zero; the 40x and 8x longs gap below zero, the
     capped liquidator vault (choice: $2,000 left in it) pays what it can and ADL closes opposing
     winners at the previous mark (Hyperliquid's first cross-margin ADL in over two years); the
     3.19x long is just above zero at the bottom, below two thirds of maintenance, so the vault
     takes it over with its margin and earns on the rebound (HLP earned an estimated $30-40M); the
-    late short is closed in the book on the rebound; no deficit is left unpaid (Hyperliquid
-    reported zero bad debt).
+    late short sends 20% to the book on the rebound and keeps the rest; no deficit is left unpaid
+    (Hyperliquid reported zero bad debt).
     """
     start, bottom = CASCADE_PATH[0], CASCADE_PATH[-2]
     names = tuple(n for n, _, _, _ in CASCADE_LONGS) + ("short_a", "short_b", "late_short")
