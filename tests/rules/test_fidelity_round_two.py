@@ -35,7 +35,7 @@ import pytest
 from solvent.rules import bankruptcy, haircut_ratio, insurance_fund, margin, socialized_loss
 from solvent.rules.book import Book, Role, new_book
 from solvent.rules.engine import step
-from solvent.rules.events import MarkPrice
+from solvent.rules.events import Funding, MarkPrice
 from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.margin import MaintenanceBasis
 from solvent.rules.outcomes import AdlFill, Bankrupt, LayerUsed, Liquidated
@@ -887,6 +887,30 @@ class TestPercolatorCapital:
         assert reasons(_percolator(settle=False), book) == []
 
 
+# --- funding rounding as dYdX v4 states it (docs/venues.md#dydx-v4-funding-rounding) ------------
+
+
+def test_dydx_funding_rounds_as_its_code_says() -> None:
+    """v4-chain GetSettlementPpm: "accounts A, B are to receive 102.5 quote quantums; account C is to
+    pay 205 quote quantums. After settlement, accounts A, B are credited 102 quote quantum each;
+    account C is debited 205". On the preset: C long 2 lots, A and B short 1 each at 1,025, a funding
+    payment of 10% (longs pay): 2 × 1,025 × 10% = 205, 102.5 each; the dust of 1 to the fee account,
+    which stands for dYdX's collateral pool."""
+    book = _evolve(
+        new_book(mark_quote=1_025, traders=("a", "b", "c")),
+        a={"cash_quote": 10_000, "principal_quote": 10_000, "size_lots": -1, "cost_quote": -1_025},
+        b={"cash_quote": 10_000, "principal_quote": 10_000, "size_lots": -1, "cost_quote": -1_025},
+        c={"cash_quote": 10_000, "principal_quote": 10_000, "size_lots": 2, "cost_quote": 2_050},
+    )
+    s = step(load_preset("dydx-v4"), book, Funding(100_000))
+    assert [(t.source, t.destination, t.amount_quote) for t in s.transfers] == [
+        ("c", "clearing", 205),
+        ("clearing", "a", 102),
+        ("clearing", "b", 102),
+        ("clearing", "fee_account", 1),
+    ]
+
+
 # --- what a preset leaves out: its header, and solvent presets ---------------------------------
 
 
@@ -903,6 +927,7 @@ class TestNotModelled:
             "the FillOrKill step down to a lower risk limit before the takeover",
         )
         assert not_modelled("dydx-v4")[:2] == ("block limits", "the fillable price")  # a bulleted list
+        assert not_modelled("mango-v4")[-1] == "the funding remainder Mango carries"  # I80F48 balances
         assert not_modelled("binance") == ()
 
     def test_solvent_presets_lists_them(self) -> None:
