@@ -75,22 +75,38 @@ class Extension:
     queries: tuple[QueryStats, ...]
 
 
+@attrs.frozen
+class Attempt:
+    """A compositional argument that did not hold within the effort: the lemma that failed or was
+    left undecided, and the queries asked (their units count toward the question's effort)."""
+
+    failed: str
+    queries: tuple[QueryStats, ...]
+
+
 class _Failed(Exception):
     """A lemma did not hold or was not decided: the verdict stays bounded."""
 
 
-def extend(policy: Policy, invariant: Invariant, bounds: Bounds) -> Extension | None:
-    """The all-N extension of a bounded PROVED for ``invariant``, or None when none is available."""
+def attempt(policy: Policy, invariant: Invariant, bounds: Bounds) -> Extension | Attempt | None:
+    """The all-N argument for ``invariant``: an :class:`Extension` when every lemma held, an
+    :class:`Attempt` when one did not, None when the invariant has no such argument."""
     argument = ARGUMENTS.get(invariant.id)
     if argument is None:
         return None
     checker = _Checker(bounds)
     try:
         lemmas = argument(policy, bounds, checker)
-    except _Failed:
-        return None
+    except _Failed as failed:
+        return Attempt(str(failed), tuple(checker.queries))
     method = f"compositional, all N: per-account and per-transfer lemmas on the engine's own functions plus a linear aggregate; assumes {UNIFORMITY}"
     return Extension(method, tuple(lemmas), tuple(checker.queries))
+
+
+def extend(policy: Policy, invariant: Invariant, bounds: Bounds) -> Extension | None:
+    """The all-N extension of a bounded PROVED for ``invariant``, or None when none is available."""
+    found = attempt(policy, invariant, bounds)
+    return found if isinstance(found, Extension) else None
 
 
 # --- checking lemmas -------------------------------------------------------------------------
@@ -405,4 +421,4 @@ ARGUMENTS: dict[str, Callable[[Policy, Bounds, _Checker], list[str]]] = {
     "open-interest-balance": _open_interest,
 }
 
-__all__ = ["ARGUMENTS", "Extension", "abstracted", "extend"]
+__all__ = ["ARGUMENTS", "Attempt", "Extension", "abstracted", "attempt", "extend"]

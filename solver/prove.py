@@ -100,12 +100,18 @@ def prove(
     bounds = Bounds() if bounds is None else bounds
     policy = resolve_policy(policy) if isinstance(policy, str) else policy
     invariant = invariant_id if isinstance(invariant_id, Invariant) else catalog.get(invariant_id)
-    extension = comp.extend(policy, invariant, bounds) if compositional else None
+    extension = comp.attempt(policy, invariant, bounds) if compositional else None
     outcome = _small_scope_first(policy, invariant, bounds, transfers=transfers)
     if outcome.verdict is Verdict.REFUTED and minimize:
         outcome = _minimized(policy, invariant, bounds, outcome)
-    if extension is not None:
+    if isinstance(extension, comp.Extension):
         outcome = _extended(outcome, invariant, extension)
+    elif isinstance(extension, comp.Attempt):  # bounded only; the lemmas' work is counted and said
+        outcome = attrs.evolve(
+            outcome,
+            method=f"{outcome.method}; the all-N argument did not hold within the effort ({extension.failed})",
+            queries=extension.queries + outcome.queries,
+        )
     return attrs.evolve(
         outcome, seconds=time.perf_counter() - started, accepted=invariant.id in policy.accepts, bounds=bounds
     )
