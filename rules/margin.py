@@ -20,6 +20,7 @@ Glossary: IMR/MMR initial/maintenance rate (ppm), cum maintenance amount (quote 
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
@@ -130,6 +131,65 @@ class MarginRule:
     #: 180 XBT needs 0.50% (0.90 XBT), raised to 230 XBT it is one step above the base risk limit
     #: and needs 1.00% and 1.50% of the whole position.
     risk_limit_steps: bool = attrs.field(default=False, validator=_check_steps)
+
+
+def continuous_tiers(tiers: Sequence[Tier]) -> tuple[Tier, ...]:
+    """The tiers with every maintenance amount derived from continuity, Binance's formula
+    ``amount_k = amount_{k−1} + floor_k × (rate_k − rate_{k−1})`` from ``amount_0 = 0``
+    (``venue_formulas.maintenance_amount``): what a tier table's amounts must be after a rate or a
+    floor changes. An amount that is not a whole quantum is an error naming the tier (no rounding:
+    a rounded amount would break the continuity the check asks for)."""
+    out: list[Tier] = []
+    for i, tier in enumerate(tiers):
+        if not out:
+            out.append(attrs.evolve(tier, maintenance_amount_quote=0))
+            continue
+        lower = out[-1]
+        amount = maintenance_amount(
+            lower.maintenance_amount_quote, tier.floor_notional_quote, lower.maintenance_ppm, tier.maintenance_ppm
+        )
+        if amount.denominator != 1:
+            raise ValueError(
+                f"'maintenance_amount_quote' would be {_micro(int(amount * PPM))}, not a whole quantum, to keep "
+                f"maintenance continuous at {tier.floor_notional_quote} @ tiers[{i}].maintenance_amount_quote"
+            )
+        if amount < 0:
+            raise ValueError(
+                f"'maintenance_amount_quote' would be {amount}, below 0, to keep maintenance continuous at "
+                f"{tier.floor_notional_quote} (a rate below the tier before it: {tier.maintenance_ppm} < "
+                f"{lower.maintenance_ppm}) @ tiers[{i}].maintenance_amount_quote"
+            )
+        out.append(attrs.evolve(tier, maintenance_amount_quote=int(amount)))
+    return tuple(out)
+
+
+def with_rate(
+    policy: Any, tier_index: int, *, maintenance_ppm: int | None = None, initial_ppm: int | None = None
+) -> Any:
+    """``policy`` with one tier's maintenance (and/or initial) rate changed and every maintenance
+    amount recomputed (:func:`continuous_tiers`), so the new table passes the continuity check::
+
+        wider = with_rate(load_preset("binance"), 1, maintenance_ppm=6_000)
+
+    Under ``risk_limit_steps`` the amounts stay 0 (a step applies its rate to the whole position).
+    A bad index or rate is a ``ValueError`` naming ``tiers[i]``."""
+    tiers = policy.margin.tiers
+    if not -len(tiers) <= tier_index < len(tiers):
+        raise ValueError(f"'tier_index' must name one of the {len(tiers)} tiers: {tier_index} @ margin.tiers")
+    changes = {
+        name: value
+        for name, value in (("maintenance_ppm", maintenance_ppm), ("initial_ppm", initial_ppm))
+        if value is not None
+    }
+    i = tier_index % len(tiers)
+    try:
+        changed = attrs.evolve(tiers[i], **changes)
+    except ValueError as exc:
+        raise ValueError(f"{exc} @ margin.tiers[{i}]") from None
+    tiers = tiers[:i] + (changed,) + tiers[i + 1 :]
+    if not policy.margin.risk_limit_steps:
+        tiers = continuous_tiers(tiers)
+    return attrs.evolve(policy, margin=attrs.evolve(policy.margin, tiers=tiers))
 
 
 def notional(size_lots: Any, mark_quote: Any) -> Any:
