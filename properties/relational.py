@@ -653,7 +653,7 @@ def search_relational(policy: Policy, id: str, budget: SearchBudget = CI, *, shr
     strategy = st.tuples(story_strategy, st.integers(0, 63), twin_knobs())
     try:
         with same_draws_in_any_process():
-            story, _, k = find(strategy, breaks, settings=config)
+            story, _, k = find(strategy, breaks, settings=config, random=budget.random())
     except NoSuchExample:
         stats.seconds_total = time.perf_counter() - start
         outcome = Outcome.NONE_FOUND if stats.exercised else Outcome.NOT_EXERCISED

@@ -22,9 +22,11 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from random import Random
 from typing import Any
 
 import attrs
+import hypothesis
 from hypothesis import HealthCheck, Phase, find, given, settings, target
 from hypothesis.errors import NoSuchExample
 
@@ -46,14 +48,33 @@ class Outcome(enum.Enum):
     NOT_EXERCISED = "not exercised"
 
 
+def _check_seed(_inst: Any, _attribute: Any, seed: int | None) -> None:
+    if seed is not None and (type(seed) is not int or seed < 0):
+        raise ValueError(f"'seed' must be a whole number >= 0: {seed!r}")
+
+
 @attrs.frozen
 class SearchBudget:
-    """How hard to look: examples per invariant, story size, and whether to vary the seed."""
+    """How hard to look: examples per invariant, story size, and which draws.
+
+    ``seed`` None and ``derandomize`` (the CI default): the same stories every run, from
+    hypothesis's derandomized stream. A ``seed``: the stories that seed draws, the same every run
+    and different from another seed's (``solvent check --seed N``). Neither (``DEEP``): fresh draws
+    each run, unless hypothesis's own seed is forced (``pytest --hypothesis-seed``)."""
 
     max_examples: int = 200
     max_traders: int = 3
     max_events: int = 8
     derandomize: bool = True
+    seed: int | None = attrs.field(default=None, validator=_check_seed)
+
+    def random(self) -> Random | None:
+        """The random stream ``hypothesis.find`` draws from: the seed's, or None (the settings decide)."""
+        return None if self.seed is None else Random(self.seed)
+
+    def seeded(self, test: Any) -> Any:
+        """A ``@given`` test drawing from this budget's seed (unchanged without one)."""
+        return test if self.seed is None else hypothesis.seed(self.seed)(test)
 
 
 #: Claims whose path needs a trader that took a profit and went flat before a bankruptcy: their
@@ -308,7 +329,12 @@ def same_draws_in_any_process() -> Iterator[None]:
 
 def search_settings(budget: SearchBudget, *, shrink: bool = True) -> settings:
     """Hypothesis settings for one search: no example database (findings files replay instead),
-    no deadline, no explain phase (docs/solver-notes.md#no-explain-phase: it dominated time to report)."""
+    no deadline, no explain phase (docs/solver-notes.md#no-explain-phase: it dominated time to report).
+
+    Built on the active hypothesis profile, whose other settings (verbosity, backend, ...) apply;
+    these are overridden, because a verdict must be a function of the policy and the options:
+    ``max_examples`` (the budget's, ``--examples``), ``derandomize`` (the budget's; a seed is
+    ``--seed``), ``database``, ``deadline``, ``phases`` and the health checks."""
     phases = (Phase.generate, Phase.target, Phase.shrink) if shrink else (Phase.generate, Phase.target)
     return settings(
         max_examples=budget.max_examples,
@@ -344,7 +370,7 @@ def search(policy: Policy, invariant: Invariant | str, budget: SearchBudget = CI
     strategy = stories(policy, max_traders=budget.max_traders, max_events=budget.max_events, take_profits=take_profits)
     try:
         with same_draws_in_any_process():
-            found = find(strategy, breaks, settings=config)
+            found = find(strategy, breaks, settings=config, random=budget.random())
     except NoSuchExample:
         stats.seconds_total = time.perf_counter() - start
         outcome = Outcome.NONE_FOUND if stats.exercised_steps else Outcome.NOT_EXERCISED
@@ -386,7 +412,7 @@ def scan(policy: Policy, invariants: Sequence[Invariant], budget: SearchBudget =
             own[inv.id] += time.perf_counter() - judging
 
     with same_draws_in_any_process():
-        run_one()
+        budget.seeded(run_one)()
     elapsed = time.perf_counter() - start
     shared = max(0.0, elapsed - sum(own.values())) / max(1, len(stats))
     for inv_id, st in stats.items():

@@ -222,6 +222,7 @@ def policy_data(report: PolicyReport) -> dict[str, Any]:
         "verdicts": [verdict_data(v, findings) for v in report.verdicts],
         "findings": [finding_data(t) for t in findings],
         **({"thresholds": [threshold_data(t) for t in report.thresholds]} if report.thresholds else {}),
+        **({"search_seed": report.seed} if getattr(report, "seed", None) is not None else {}),
     }
 
 

@@ -250,7 +250,7 @@ def replay_command(violation: Violation, report: PolicyReport) -> tuple[str, str
         )
     if violation.invariant in relational.RELATIONAL:
         # a relational story is judged with its twin by its own search, which is derandomized
-        return f"solvent check {report.source} --invariant {violation.invariant}", "search is derandomized: same story"
+        return _searched(report, f"--invariant {violation.invariant}")
     if violation.found_for:
         # a story found for another invariant and judged against this one: replay the saved
         # finding that holds it (``solvent replay`` names every claim the story breaks)
@@ -263,10 +263,7 @@ def replay_command(violation: Violation, report: PolicyReport) -> tuple[str, str
             if saved is not None and saved.exists() and _same_story(saved, violation):
                 return f"solvent replay {saved}", ""
         if violation.origin == "search":
-            return (
-                f"solvent check {report.source} --invariant {violation.found_for} --invariant {violation.invariant}",
-                "search is derandomized: same story",
-            )
+            return _searched(report, f"--invariant {violation.found_for} --invariant {violation.invariant}")
     if violation.origin == "scenario":
         return f"solvent check {report.source} --scenario {violation.scenario}", ""
     if violation.origin == "z3":
@@ -285,7 +282,16 @@ def replay_command(violation: Violation, report: PolicyReport) -> tuple[str, str
     saved = finding_file(violation, report)
     if saved is not None:
         return f"solvent replay {saved}", ""
-    return f"solvent check {report.source} --invariant {violation.invariant}", "search is derandomized: same story"
+    return _searched(report, f"--invariant {violation.invariant}")
+
+
+def _searched(report: PolicyReport, invariants: str) -> tuple[str, str]:
+    """The check that searches again for a searched story: with the seed the search drew from,
+    when it had one (``--seed``), or derandomized."""
+    seed = getattr(report, "seed", None)
+    if seed is None:
+        return f"solvent check {report.source} {invariants}", "search is derandomized: same story"
+    return f"solvent check {report.source} {invariants} --seed {seed}", "same seed: same story"
 
 
 def _same_story(path: Path, violation: Violation) -> bool:

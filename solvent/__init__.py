@@ -13,7 +13,7 @@ the same defaults::
     proof.verdict, proof.scope.text, proof.counterexample
 
 ``check`` takes the flags of ``solvent check`` as keywords (``search``, ``deep``, ``examples``,
-``prove_budget``, ``prove_effort`` in units, ``findings_dir``, ``scenarios``, ``invariants``,
+``seed``, ``prove_budget``, ``prove_effort`` in units, ``findings_dir``, ``scenarios``, ``invariants``,
 ``accept``, ``threshold_probes``, ``threshold_ids``), so a verdict from Python is the verdict the
 CLI, ``pytest --solvent`` and the gallery give. ``prove`` takes those of ``solvent prove``
 (``accounts``, ``events``, ``event_kinds``, ``effort`` as ``"60M"`` or an integer, and any other

@@ -177,7 +177,13 @@ def main() -> None:
     default=None,
     help="Search examples per invariant (default 200; 5,000 with --deep).",
 )
-@click.option("--deep", is_flag=True, help="Long search: more examples, longer stories, random seeds.")
+@click.option("--deep", is_flag=True, help="Long search: more examples, longer stories, a fresh seed (printed).")
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0, max=2**63 - 1),
+    default=None,
+    help="The search's seed: the same seed draws the same stories (default: derandomized, the same every run).",
+)
 @findings_dir_option("Counterexample database: saved stories are replayed first, new ones saved here.")
 @prove_budget_option(
     "z3 proves or refutes what it can within this effort per policy (one mark move, 2 traders), in "
@@ -224,6 +230,7 @@ def check(
     search: bool,
     examples: int | None,
     deep: bool,
+    seed: int | None,
     findings_dir: Path,
     prove_budget: int | None,
     prove_effort: int,
@@ -245,6 +252,7 @@ def check(
         search=search,
         deep=deep,
         examples=examples,
+        seed=seed,
         prove_budget=prove_budget,
         prove_effort=prove_effort,
         findings_dir=findings_dir,

@@ -13,7 +13,8 @@ becomes an item:
   with the reason.
 
 Options: ``--solvent-examples N`` (search examples per claim), ``--solvent-prove-budget UNITS``
-(``0``: no z3), ``--solvent-findings-dir DIR``. The ``solvent_policies`` ini option lists policy
+(``0``: no z3), ``--solvent-findings-dir DIR``, ``--solvent-seed N`` (the search's seed;
+hypothesis's ``--hypothesis-seed N`` when not given; default derandomized). The ``solvent_policies`` ini option lists policy
 folders or files the same way as ``--solvent``.
 """
 
@@ -46,6 +47,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="UNITS",
         help="z3 effort per policy, as solvent check --prove-budget (default 60M; 0: none)",
+    )
+    group.addoption(
+        "--solvent-seed",
+        type=int,
+        default=None,
+        metavar="N",
+        help="the search's seed, as solvent check --seed (default: derandomized; pytest's "
+        "--hypothesis-seed is used when this is not given)",
     )
     group.addoption(
         "--solvent-findings-dir",
@@ -94,11 +103,30 @@ def judgement(config: pytest.Config):
     except Exception as exc:  # click's BadParameter: say which option, no traceback
         raise pytest.UsageError(f"--solvent-prove-budget: {exc}") from None
     folder = config.getoption("solvent_findings_dir")
+    seed = config.getoption("solvent_seed")
+    if seed is None:
+        seed = _hypothesis_seed(config)
+    if seed is not None and seed < 0:
+        raise pytest.UsageError(f"--solvent-seed: must be a whole number >= 0: {seed}")
     return Judgement.from_options(
         examples=config.getoption("solvent_examples"),
+        seed=seed,
         prove_budget=units,
         findings_dir=Path(folder) if folder else DEFAULT_FINDINGS_DIR,
     )
+
+
+def _hypothesis_seed(config: pytest.Config) -> int | None:
+    """hypothesis's own ``--hypothesis-seed`` when it is a whole number (hypothesis also takes any
+    string, which it hashes: Solvent's search then stays derandomized)."""
+    try:
+        given = config.getoption("hypothesis_seed")
+    except ValueError:  # hypothesis's pytest plugin not loaded
+        return None
+    try:
+        return None if given is None else int(given)
+    except ValueError:
+        return None
 
 
 class PolicyFile(pytest.File):

@@ -29,13 +29,12 @@ def _solvent(cwd: Path, args: list[str]) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "solvent", *args], cwd=cwd, capture_output=True, text=True)
 
 
-def _printed(cwd: Path, policy: str) -> list[tuple[str, list[str], dict[str, bool]]]:
+def _printed(
+    cwd: Path, policy: str, options: tuple[str, ...] = ("--examples", "40", "--prove-budget", "60M")
+) -> list[tuple[str, list[str], dict[str, bool]]]:
     """(command, the claims the finding breaks, which are accepted) for every finding ``solvent
     check`` reports (one finding: one story, listed under every claim it breaks)."""
-    done = _solvent(
-        cwd,
-        ["check", policy, "--examples", "40", "--prove-budget", "60M", "--format", "json", "--output", "report.json"],
-    )
+    done = _solvent(cwd, ["check", policy, *options, "--format", "json", "--output", "report.json"])
     assert done.returncode in (0, 1), done.stderr
     data = json.loads((cwd / "report.json").read_text())
     (report,) = data["policies"]
@@ -107,3 +106,16 @@ def test_a_relational_property_is_a_known_invariant(tmp_path: Path) -> None:
         and "unknown invariant 'round-trip-neutrall'" in unknown.stderr
         and "round-trip-neutral" in unknown.stderr
     )
+
+
+def test_a_seeded_search_prints_its_seed_and_the_command_runs(tmp_path: Path) -> None:
+    """With ``--seed``, every printed command that searches again carries the seed (a seeded
+    search's story is that seed's, not the derandomized one's), and shows the same failure."""
+    planted = str(ROOT / "tests" / "planted_relational" / "funding-rounds-toward-users.toml")
+    options = ("--invariant", "cadence-invariant", "--seed", "5", "--examples", "100", "--prove-budget", "0")
+    printed = _printed(tmp_path, planted, options)
+    searches = [p for p in printed if p[0].startswith("solvent check") and "--scenario" not in p[0]]
+    assert searches, printed  # a relational failure is searched again by the command it prints
+    for command, invariants, accepted in searches:
+        assert command.endswith(" --seed 5"), command
+        _shows_the_failure(tmp_path, command, invariants, accepted, cheap=True)

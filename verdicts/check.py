@@ -122,6 +122,8 @@ class PolicyReport:
     findings_dir: Path | None = None
     #: threshold answers (``solvent.solver.thresholds.Threshold``), when asked for
     thresholds: tuple[Threshold, ...] = ()
+    #: the seed the search drew from (``--seed``, or the one ``--deep`` chose); None: derandomized
+    seed: int | None = None
 
     @property
     def failed(self) -> bool:
@@ -305,7 +307,10 @@ def check_policy(
         answers = tuple(
             thresholds(policy, ids=threshold_ids or QUESTION_IDS, max_probes=threshold_probes, minimize=False)
         )
-    return PolicyReport(policy, source or policy.name, verdicts, runs, findings_dir if search_budget else None, answers)
+    seed = None if search_budget is None else search_budget.seed
+    return PolicyReport(
+        policy, source or policy.name, verdicts, runs, findings_dir if search_budget else None, answers, seed
+    )
 
 
 def cross_judged(
@@ -452,15 +457,23 @@ class Judgement:
         examples: int | None = None,
         prove_budget: int | None = None,
         prove_effort: int | None = None,
+        seed: int | None = None,
         **rest: object,
     ) -> Judgement:
         """The judgement the command-line flags describe: ``--no-search`` runs scenarios only (and
         no z3 unless ``--prove-budget`` asks); ``--deep`` searches longer; ``--examples`` sets
-        the search's examples; ``--prove-budget 0`` asks z3 nothing."""
+        the search's examples; ``--seed`` the stories it draws (default: derandomized, the same
+        every run; ``--deep`` without a seed picks one, which the report prints so that the run can
+        be repeated); ``--prove-budget 0`` asks z3 nothing."""
         budget = None
         if search:
             budget = DEEP if deep else CI
             budget = budget if examples is None else attrs.evolve(budget, max_examples=examples)
+            if seed is None and deep:
+                import random
+
+                seed = random.SystemRandom().randrange(2**32)
+            budget = budget if seed is None else attrs.evolve(budget, seed=seed)
         default = ProofBudget()
         total = (default.total if search else 0) if prove_budget is None else prove_budget
         proofs = (
