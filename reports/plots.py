@@ -92,15 +92,34 @@ def _scale(lo: float, hi: float, a: float, b: float) -> Callable[[Any], float]:
     return lambda v: a + (float(Fraction(v)) - lo) * (b - a) / (hi - lo)
 
 
-def _ticks(lo: float, hi: float, count: int = 4) -> list[int]:
-    """Round values between lo and hi for axis labels."""
+def _ticks(lo: float, hi: float, count: int = 4) -> list[Any]:
+    """Round values between lo and hi for axis labels: integers, or, when no integer step fits (a
+    coin value per contract near 0.1 on an inverse contract), decimal fractions (1/10, 1/100, ...)."""
     if hi <= lo:
         return [round(lo)]
     raw = (hi - lo) / count
     magnitude = 10 ** max(0, len(str(int(raw))) - 1)
     step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
     first = math.ceil(Fraction(lo) / step) * step
-    return list(range(first, math.floor(hi) + 1, step))
+    whole = list(range(first, math.floor(hi) + 1, step))
+    if whole:
+        return whole
+    fine = Fraction(10) ** math.floor(math.log10(raw))
+    step = next(m * fine for m in (1, 2, 5, 10) if m * fine >= Fraction(raw))
+    out, t = [], math.ceil(Fraction(lo) / step) * step
+    while t <= Fraction(hi):
+        out.append(t)
+        t += step
+    return out or [Fraction(round(Fraction(lo + hi) / 2 / fine)) * fine]
+
+
+def _decimal(t: Fraction) -> str:
+    """A tick that is a decimal fraction, written in decimals (1/10 as 0.1), exactly."""
+    digits = next(d for d in range(40) if (t * 10**d).denominator == 1)
+    scaled = t * 10**digits
+    sign = "-" if scaled < 0 else ""
+    whole, part = divmod(abs(int(scaled)), 10**digits)
+    return f"{sign}{whole:,}.{part:0{digits}d}".rstrip("0").rstrip(".")
 
 
 def _step_labels(x: Callable[[Any], float], n: int, y: float) -> list[str]:
@@ -132,8 +151,10 @@ def price_path(steps: Sequence[Step], failing: int, contract: Contract = LINEAR,
     pad = (hi - lo) * 0.12 or max(1.0, hi * 0.01)
     ticks = _ticks(lo - pad, hi + pad, 5)
 
-    def label(t: int) -> str:
-        return amount(t) if contract.is_inverse else money.price_number(t)
+    def label(t: Any) -> str:
+        if isinstance(t, Fraction) and t.denominator != 1:
+            return _decimal(t)
+        return amount(int(t)) if contract.is_inverse else money.price_number(int(t))
 
     unit = money.price_unit or contract.price
     per = f"({unit}) " if unit else ("per lot, " if not contract.is_inverse else "")

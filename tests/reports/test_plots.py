@@ -131,3 +131,29 @@ def test_the_reports_charts_fit(binance: PolicyReport, venue_v2: PolicyReport) -
 def test_text_width_is_an_upper_bound_for_digits() -> None:
     """DejaVu Sans (the widest usual fallback) draws a digit 0.636 em wide and a comma 0.318."""
     assert plots.text_width("1,000,000,000", 10) >= (10 * 0.636 + 3 * 0.318) * 10
+
+
+class TestSubUnitTicks:
+    """An inverse contract's coin value per contract can sit near 0.1: no integer tick fits between
+    the lowest and highest value, and the axis is labelled in decimals instead (it had crashed)."""
+
+    def test_decimal_ticks_inside_the_range(self) -> None:
+        from solvent.reports.plots import _decimal, _ticks
+
+        ticks = _ticks(0.09988, 0.10112, 5)
+        assert ticks and all(0.09988 <= t <= 0.10112 for t in ticks)
+        assert [_decimal(t) for t in ticks] == ["0.1", "0.1005", "0.101"]
+
+    def test_whole_ranges_keep_integer_ticks(self) -> None:
+        from solvent.reports.plots import _ticks
+
+        assert _ticks(4.88, 6.12, 5) == [5, 6]
+        assert all(type(t) is int for t in _ticks(0, 10**9, 5))
+
+    def test_exact_decimals(self) -> None:
+        from fractions import Fraction
+
+        from solvent.reports.plots import _decimal
+
+        assert _decimal(Fraction(-3, 40)) == "-0.075"
+        assert _decimal(Fraction(123_456_789, 1000)) == "123,456.789"
