@@ -1,11 +1,23 @@
-"""How fast ``solvent simulate`` runs on the exact engine, and how well it uses a second worker.
+"""How fast ``solvent simulate`` runs on the exact and the fast engine, and the percolator-sized run.
 
-    python benchmarks/bench_simulate.py [--preset binance] [--paths 40] [--traders 3,30] [--steps 48]
+    python benchmarks/bench_simulate.py [--preset binance] [--traders 30,300,2000] [--paths 8]
+        [--steps 48] [--exact-paths 4] [--target] [--target-paths 200] [--workers 2]
 
-For each book size: the same paths with 1 worker (in process) and with 2 worker processes; mark
-events per second, paths per second, and parallel efficiency ``T1 / (2 × T2)``. The two runs'
-reports must be identical (the benchmark stops if not). The load average is printed before and
-after: on a shared machine the ratios within one run are what to compare.
+Part 1, for each book size, in one process: the same paths on the exact engine and on the fast
+one; paths per second, mark events per second and account-updates per second (mark events × the
+book's accounts: each mark settles and checks every account), and the ratio. The two reports' JSON
+must be identical (the benchmark stops if not). The exact engine runs fewer paths at large books
+(``--exact-paths``); its rate is per path, so the ratio stays a ratio of rates.
+
+Part 2 (``--target``): percolator's stress size, 200 paths × 2,000 traders × 600 mark events
+(300 steps at cadence 2), on the fast engine with ``--workers`` processes, against the target of
+60 s on 2 cores; it says how many paths fell back to the exact engine and why. Its insurance fund
+is ``--target-fund-ppm`` (5% of the long open interest): with part 1's 0.5%, some crashes exhaust
+the fund and one step then resolves hundreds of bankruptcies by ADL, which runs on the exact
+engine (a minute or more per such step at 2,000 traders).
+
+The load average is printed before and after each part: on a shared machine, compare the ratios
+measured within one run.
 """
 
 from __future__ import annotations
@@ -27,7 +39,7 @@ seed = 1
 [book]
 traders = {traders}
 long_share = 0.6
-insurance_fund_ppm = 5000
+insurance_fund_ppm = {fund}
 [book.size]
 distribution = "pareto"
 minimum = 100000
@@ -51,41 +63,86 @@ jump_stdev = 0.04
 """
 
 
-def _timed(prepared, paths: int, workers: int) -> tuple[float, str, int]:
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _timed(prepared, paths: int, engine: str, workers: int = 1):
     start = time.perf_counter()
     if workers == 1:
-        result = simulate(prepared, paths=paths, seed=1)
+        result = simulate(prepared, paths=paths, seed=1, engine=engine)
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            result = simulate(prepared, paths=paths, seed=1, executor=pool)
-    return time.perf_counter() - start, render_json(result), result.summary["events"]
+            result = simulate(prepared, paths=paths, seed=1, engine=engine, executor=pool)
+    return time.perf_counter() - start, result
+
+
+def compare(policy, tmp: Path, traders: list[int], paths: int, exact_paths: int, steps: int) -> None:
+    print(f"load average before: {_load()}")
+    print(
+        "| traders | marks/path | exact: paths | s | paths/s | account-updates/s "
+        "| fast: paths | s | paths/s | account-updates/s | fast/exact | on the exact engine |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for n in traders:
+        path = tmp / f"bench-{n}.toml"
+        path.write_text(SCENARIO.format(traders=n, steps=steps, fund=5000), encoding="utf-8")
+        prepared = prepare(policy, path)
+        accounts = n + 1 + 6  # the traders, maker and the six venue accounts
+        k = min(exact_paths, paths)
+        te, exact = _timed(prepared, k, "exact")
+        tf, fast = _timed(prepared, paths, "fast")
+        _, fast_k = _timed(prepared, k, "fast")
+        if render_json(exact) != render_json(fast_k):
+            raise SystemExit(f"{n} traders: the exact and fast engines' reports differ: a bug")
+        marks = fast.summary["events"] // paths
+        exact_rate, fast_rate = k / te, paths / tf
+        print(
+            f"| {n:,} | {marks} | {k} | {te:.2f} | {exact_rate:.3g} | {exact_rate * marks * accounts:,.0f} "
+            f"| {paths} | {tf:.2f} | {fast_rate:.3g} | {fast_rate * marks * accounts:,.0f} "
+            f"| {fast_rate / exact_rate:.0f}x | {fast.engine.exact} ({', '.join(r for r, _ in fast.engine.reasons) or '-'}) |"
+        )
+    print(f"load average after: {_load()}")
+
+
+def target(policy, tmp: Path, paths: int, workers: int, fund_ppm: int) -> None:
+    path = tmp / "target.toml"
+    path.write_text(SCENARIO.format(traders=2000, steps=300, fund=fund_ppm), encoding="utf-8")
+    prepared = prepare(policy, path)
+    print(f"\nload average before: {_load()}")
+    seconds, result = _timed(prepared, paths, "fast", workers)
+    marks = result.summary["events"]
+    print(
+        f"{paths} paths × 2,000 traders × {marks // paths} mark events (fund {fund_ppm:,} ppm of the long open "
+        f"interest) on the fast engine, {workers} worker(s): "
+        f"{seconds:.1f} s ({paths / seconds:.2f} paths/s, {marks * 2007 / seconds:,.0f} account-updates/s; "
+        f"target 60 s); {result.engine.line()}"
+    )
+    print(f"load average after: {_load()}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--preset", default="binance")
-    parser.add_argument("--paths", type=int, default=40)
-    parser.add_argument("--traders", default="3,30")
+    parser.add_argument("--traders", default="30,300,2000")
+    parser.add_argument("--paths", type=int, default=8)
+    parser.add_argument("--exact-paths", type=int, default=4)
     parser.add_argument("--steps", type=int, default=48)
+    parser.add_argument("--target", action="store_true", help="also run 200 paths × 2,000 traders × 600 marks")
+    parser.add_argument("--target-paths", type=int, default=200)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--target-fund-ppm",
+        type=int,
+        default=50_000,
+        help="the target run's insurance fund (a fund the crashes exhaust sends each ADL step to the exact engine)",
+    )
     args = parser.parse_args()
     policy = load_preset(args.preset)
-    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print("| traders | paths | mark events | 1 worker: s | events/s | paths/s | 2 workers: s | paths/s | efficiency |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     with tempfile.TemporaryDirectory() as tmp:
-        for traders in (int(t) for t in args.traders.split(",")):
-            path = Path(tmp) / f"bench-{traders}.toml"
-            path.write_text(SCENARIO.format(traders=traders, steps=args.steps), encoding="utf-8")
-            prepared = prepare(policy, path)
-            t1, one, events = _timed(prepared, args.paths, 1)
-            t2, two, _ = _timed(prepared, args.paths, 2)
-            if one != two:
-                raise SystemExit("the 1-worker and 2-worker reports differ: a determinism bug")
-            print(
-                f"| {traders} | {args.paths} | {events:,} | {t1:.2f} | {events / t1:,.0f} | {args.paths / t1:.2f} "
-                f"| {t2:.2f} | {args.paths / t2:.2f} | {t1 / (2 * t2):.0%} |"
-            )
-    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        compare(policy, Path(tmp), [int(t) for t in args.traders.split(",")], args.paths, args.exact_paths, args.steps)
+        if args.target:
+            target(policy, Path(tmp), args.target_paths, args.workers, args.target_fund_ppm)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ not itself bankrupt in that step, as ``no-haircut`` counts them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -90,25 +90,39 @@ class Tally:
 
     def add(self, at: int, step: Step) -> None:
         """Read one mark step (``at``: its index among the path's events)."""
+        after = step.after
+        fund = after.role(Role.INSURANCE_FUND).cash_quote
+        self.read(at, step.transfers, step.outcomes, fund, lambda: _below_zero(self.policy, after.traders))
+
+    def read(
+        self,
+        at: int,
+        transfers: Sequence[Any],
+        outcomes: Sequence[Any],
+        fund: int,
+        below_zero: Callable[[], bool],
+    ) -> None:
+        """Read one mark step from its parts: its transfers (settlement's may be left out: none is
+        read), its outcomes, the fund's balance after it, and whether it left a trader below zero
+        (asked only when the step has outcomes). The fast engine reads its steps this way."""
         o = self.outcome
         o["mark_events"] = o.get("mark_events", 0) + 1
-        if step.transfers or step.outcomes:
-            self._transfers(at, step)
-            self._outcomes(step)
+        if transfers or outcomes:
+            self._transfers(at, transfers, outcomes)
+            self._outcomes(outcomes)
             if o.get("fund_exhausted") and o.get("fund_exhausted_mark") is None:
                 o["fund_exhausted_mark"] = o["mark_events"] - 1
-        fund = step.after.role(Role.INSURANCE_FUND).cash_quote
         self.fund_peak = max(self.fund_peak, fund)
         o["fund_end_quote"] = fund
         o["fund_min_quote"] = min(o["fund_min_quote"], fund)
         o["fund_drawdown_quote"] = max(o.get("fund_drawdown_quote", 0), self.fund_peak - fund)
-        if step.outcomes and o.get("first_negative_event") is None and _below_zero(self.policy, step.after.traders):
+        if outcomes and o.get("first_negative_event") is None and below_zero():
             o["first_negative_event"] = at
 
-    def _transfers(self, at: int, step: Step) -> None:
+    def _transfers(self, at: int, transfers: Sequence[Any], outcomes: Sequence[Any]) -> None:
         o = self.outcome
-        bankrupt = {x.account for x in step.outcomes if isinstance(x, Bankrupt)}
-        for t in step.transfers:
+        bankrupt = {x.account for x in outcomes if isinstance(x, Bankrupt)}
+        for t in transfers:
             if t.reason is Reason.INSURANCE_FUND and t.source == self.fund:
                 o["fund_paid_quote"] = o.get("fund_paid_quote", 0) + t.amount_quote
             if t.reason not in HAIRCUT_REASONS or t.source in bankrupt or t.source not in self.payers:
@@ -122,9 +136,9 @@ class Tally:
             else:
                 o["socialized_quote"] = o.get("socialized_quote", 0) + t.amount_quote
 
-    def _outcomes(self, step: Step) -> None:
+    def _outcomes(self, outcomes: Sequence[Any]) -> None:
         o = self.outcome
-        for x in step.outcomes:
+        for x in outcomes:
             if isinstance(x, Liquidated):
                 o["liquidations"] = o.get("liquidations", 0) + 1
                 o["liquidated_notional_quote"] = o.get("liquidated_notional_quote", 0) + abs(

@@ -22,6 +22,7 @@ from solvent.rules.policy import Policy
 from solvent.simulation import stats
 from solvent.simulation.candles import CandleSeries, load_candles
 from solvent.simulation.engine import PathEngine, exact
+from solvent.simulation.fast import fast
 from solvent.simulation.loading import ScenarioError, load_scenario
 from solvent.simulation.outcome import PathOutcome
 from solvent.simulation.paths import Prepared, build, with_scenario
@@ -78,15 +79,65 @@ def _check_candles(scenario: Scenario, series: CandleSeries, source: str) -> Non
         )
 
 
-def run_chunk(
-    prepared: Prepared, seed: int, indices: Sequence[int], engine: PathEngine = exact
-) -> list[dict[str, Any]]:
-    """Paths ``indices`` on ``engine``, as plain dicts (what a worker sends back)."""
+#: the engines ``--engine`` names: ``fast`` falls back to ``exact`` path by path where it must
+ENGINES: dict[str, PathEngine] = {"fast": fast, "exact": exact}
+
+
+def run_chunk(prepared: Prepared, seed: int, indices: Sequence[int], engine: PathEngine = fast) -> list[dict[str, Any]]:
+    """Paths ``indices`` on ``engine``, as plain dicts (what a worker sends back): the outcome's
+    fields, and ``engine`` and ``fallback`` (which engine ran it and why, not part of the outcome)."""
     out = []
     for i in indices:
         path = build(prepared, seed, i)
-        out.append(engine(prepared.policy, path.population, path.marks, i).to_data())
+        ran = engine(prepared.policy, path.population, path.marks, i)
+        row = {"engine": ran.engine, "fallback": ran.fallback, "exact_steps": ran.exact_steps}
+        out.append({**ran.outcome.to_data(), **row})
     return out
+
+
+@attrs.frozen
+class EngineUse:
+    """Which engine ran the paths: ``asked`` (``fast`` or ``exact``), how many ran on each, and
+    why the exact engine ran paths the fast one was asked for (reason → paths)."""
+
+    asked: str = "exact"
+    fast: int = 0
+    exact: int = 0
+    reasons: tuple[tuple[str, int], ...] = ()
+    #: mark events run on the exact engine where the fast one was asked, and all mark events
+    exact_steps: int = 0
+    steps: int = 0
+
+    def add(self, rows: Sequence[dict[str, Any]]) -> EngineUse:
+        reasons = dict(self.reasons)
+        for r in rows:
+            if r["fallback"] is not None:
+                reasons[r["fallback"]] = reasons.get(r["fallback"], 0) + 1
+        fast_paths = sum(1 for r in rows if r["engine"] == "fast")
+        return attrs.evolve(
+            self,
+            exact_steps=self.exact_steps + sum(r["exact_steps"] for r in rows),
+            steps=self.steps + sum(r["mark_events"] for r in rows),
+            fast=self.fast + fast_paths,
+            exact=self.exact + len(rows) - fast_paths,
+            reasons=tuple(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
+        )
+
+    def line(self) -> str:
+        """``engine: fast on 180 of 200 paths; 20 ran 31 of their mark events on the exact engine:
+        ADL layer (20)`` (the count after a reason is of paths)."""
+        n = self.fast + self.exact
+        why = ", ".join(f"{reason} ({count:,})" for reason, count in self.reasons)
+        if self.asked == "exact":
+            return f"engine: exact on all {n:,} paths (--engine exact)"
+        if self.exact == 0:
+            return f"engine: fast on all {n:,} paths"
+        if self.fast == 0 and self.exact_steps == self.steps:
+            return f"engine: exact on all {n:,} paths; the fast engine does not cover: {why}"
+        return (
+            f"engine: fast on {self.fast:,} of {n:,} paths; {self.exact:,} ran {self.exact_steps:,} of their "
+            f"mark events on the exact engine: {why}"
+        )
 
 
 def _chunks(start: int, stop: int, size: int) -> list[range]:
@@ -103,6 +154,8 @@ class Result:
     stopped: str
     batches: int
     summary: dict[str, Any]
+    #: which engine ran the paths (not in the JSON: the outcomes are the same on either)
+    engine: EngineUse = EngineUse()
 
 
 def simulate(
@@ -114,9 +167,12 @@ def simulate(
     until: float | None = None,
     batch: int = DEFAULT_BATCH,
     chunk: int | None = None,
-    engine: PathEngine = exact,
+    engine: PathEngine | str = "fast",
 ) -> Result:
     """Run up to ``paths`` paths (all of them unless ``until`` stops the run earlier)."""
+    asked = engine if isinstance(engine, str) else ("fast" if engine is fast else "exact")
+    engine = ENGINES[engine] if isinstance(engine, str) else engine
+    use = EngineUse(asked)
     outcomes: list[PathOutcome] = []
     batches, stopped = 0, f"ran the {paths:,} paths asked"
     while len(outcomes) < paths:
@@ -127,7 +183,8 @@ def simulate(
         else:
             futures = [executor.submit(run_chunk, prepared, seed, c, engine) for c in chunks]
             rows = [r for f in futures for r in f.result()]
-        outcomes += sorted((PathOutcome.from_data(r) for r in rows), key=lambda o: o.index)
+        use = use.add(rows)
+        outcomes += sorted((_outcome(r) for r in rows), key=lambda o: o.index)
         batches += 1
         if until is not None and widest(outcomes) <= until:
             stopped = f"every probability's 95% interval is at most {until} wide after {len(outcomes):,} paths"
@@ -137,7 +194,11 @@ def simulate(
             stopped = (
                 f"reached --paths {paths:,} before every 95% interval was {until} wide (widest {widest(outcomes):.4f})"
             )
-    return Result(prepared, seed, tuple(outcomes), stopped, batches, summarize(outcomes, seed))
+    return Result(prepared, seed, tuple(outcomes), stopped, batches, summarize(outcomes, seed), use)
+
+
+def _outcome(row: dict[str, Any]) -> PathOutcome:
+    return PathOutcome.from_data({k: v for k, v in row.items() if k not in ("engine", "fallback", "exact_steps")})
 
 
 def widest(outcomes: Sequence[PathOutcome]) -> float:
@@ -170,4 +231,15 @@ def summarize(outcomes: Sequence[PathOutcome], seed: int) -> dict[str, Any]:
     return out
 
 
-__all__ = ["DEFAULT_BATCH", "PROBABILITIES", "Result", "TAILS", "prepare", "run_chunk", "simulate", "summarize"]
+__all__ = [
+    "DEFAULT_BATCH",
+    "ENGINES",
+    "PROBABILITIES",
+    "EngineUse",
+    "Result",
+    "TAILS",
+    "prepare",
+    "run_chunk",
+    "simulate",
+    "summarize",
+]

@@ -1,4 +1,5 @@
-"""``solvent simulate POLICY --scenario FILE.toml``: Monte Carlo stress on the exact engine.
+"""``solvent simulate POLICY --scenario FILE.toml``: Monte Carlo stress on the exact engine or the
+fast one equal to it (``--engine``).
 
 Exit codes: 0 the run finished (whatever it found: a simulation estimates, it does not judge),
 2 bad input (the scenario, its CSV, an option; the message names the file, the field or line and
@@ -71,6 +72,14 @@ class Width(click.FloatRange):
     metavar="dask://HOST:PORT",
     help="Run paths on a Dask scheduler instead.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["fast", "exact"]),
+    default="fast",
+    show_default=True,
+    help="fast: numpy arrays, equal to the exact engine, which runs any path or mechanism it does not cover "
+    "(the report says which and why); exact: every path on the exact engine. The results are the same.",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the report here.")
 @click.option(
@@ -100,6 +109,7 @@ def simulate(
     output: Path | None,
     export_dir: Path | None,
     export_max: int,
+    engine: str,
 ) -> None:
     """Monte Carlo stress: run a scenario's paths on the exact engine and estimate, with 95%
     intervals, the insurance fund's drawdown VaR and expected shortfall, the probabilities of
@@ -124,7 +134,13 @@ def simulate(
     try:
         with executor_for(workers, executor_url) as executor:
             result = run_simulation(
-                prepared, paths=paths or scenario.paths, seed=seed, executor=executor, until=until, batch=batch
+                prepared,
+                paths=paths or scenario.paths,
+                seed=seed,
+                executor=executor,
+                until=until,
+                batch=batch,
+                engine=engine,
             )
     except (ExecutorError, UnrunnableScenario) as exc:
         _bad_input(f"{scenario_path}: {exc}")
@@ -133,6 +149,10 @@ def simulate(
         for outcome in worst_first(result.outcomes)[:export_max]:
             written += [str(p) for p in export(prepared, seed, outcome, export_dir)]
     text = {"json": render_json, "html": render_html, "text": render_text}[fmt](result, written)
+    if fmt == "text":
+        text += result.engine.line() + "\n"
+    else:  # the JSON and the HTML are the same on either engine; which one ran goes to stderr
+        click.echo(result.engine.line(), err=True)
     if output is None:
         click.echo(text, nl=False)
     else:

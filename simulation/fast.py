@@ -1,0 +1,514 @@
+"""The fast path engine: a path's book as numpy int64 arrays over accounts, equal to the exact engine.
+
+One semantics, split by what a step reads. A mark event does two kinds of work:
+
+- **Over every account** (vectorized here): mark-to-market settlement (``settlement.settle_mark``:
+  each position is paid ``S × (M' − M)`` through ``clearing``), the maintenance check of every
+  trader (``margin.account_maintenance`` and ``liquidation.is_triggered``: tiers, the policy's
+  margin rounding, the mark or entry basis), the clawback window's reset (``clawback.open_window``)
+  and the re-basing of capital on losses (``haircut_ratio.settle_losses``). These are written
+  again below over arrays, with the same named roundings (:func:`div`, the rules' ``div``), and
+  guarded against int64 overflow before any product is taken.
+- **For one account at a time** (run by the exact engine's own functions): the liquidation of each
+  trader the check found, in book order, through ``solvent.rules.engine.liquidate`` on a *small
+  book* holding that trader and the venue's accounts (the book's liquidity, the insurance fund, the
+  fee account, the backstop vault, the venue, clearing), then written back. Execution at market,
+  at bankruptcy or by takeover, slippage, penalties, partial closes, the insurance fund, the
+  backstop vault, the fee pool, the venue and a carried debt read and change nothing else, so the
+  small book gives the same transfers, outcomes and balances as the whole one. The opening
+  deposits and trades run the same way (``solvent.rules.engine.step`` on a small book of the
+  accounts the event names).
+
+What reads or changes *other traders* is not covered, and the path continues on the exact engine
+from the book before that step (built from the arrays), saying why:
+
+- a waterfall layer that charges other traders reached with a deficit left (``adl``,
+  ``socialized_loss``, ``haircut_ratio``, ``clawback``): the small book shows it as that layer's
+  ``LayerUsed`` record (or an ADL fill), and the step is discarded and re-run on the whole book;
+- statically (:func:`covers`), a policy with a PnL-to-pool ADL, ADL on a fund drawdown or a
+  socialized loss with ``cascade``: every one of its paths runs on the exact engine;
+- a balance or product that might leave int64 (checked on magnitudes before multiplying), a spot
+  balance, an event that is not a valid mark price.
+
+Equality is the contract: ``tests/simulation/test_sim_fast.py`` compares the book after every step,
+the liquidations' transfers and outcomes, and every path's :class:`PathOutcome` with the exact
+engine's, on generated paths and every preset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import attrs
+import numpy as np
+
+from solvent.rules.arith import PPM, Rounding, mul_ppm
+from solvent.rules.book import Account, Book, MarginMode, Role
+from solvent.rules.engine import RejectedEvent, liquidate, step
+from solvent.rules.events import Deposit, Event, MarkPrice, SpotDeposit, Taker, Trade, Withdraw
+from solvent.rules.haircut_ratio import settles_losses
+from solvent.rules.ledger import Ctx, Reason
+from solvent.rules.liquidation import Trigger
+from solvent.rules.margin import MaintenanceBasis, counts_spot
+from solvent.rules.margin import equity as equity_of
+from solvent.rules.outcomes import AdlFill, BookDeleveraged, LayerUsed, PoolAdlFill, PoolAdlTriggered
+from solvent.rules.policy import Policy
+from solvent.rules.positions import _moved
+from solvent.rules.waterfall import Clawback, HaircutRatio, SocializedLoss
+from solvent.rules.wellformed import opening_covered
+from solvent.simulation.engine import Ran, SetupRejected, exact
+from solvent.simulation.outcome import PathOutcome, Tally
+from solvent.simulation.population import Population
+
+#: the account fields the arrays hold, in row order
+FIELDS = (
+    "cash_quote",
+    "spot_quote",
+    "size_lots",
+    "cost_quote",
+    "principal_quote",
+    "withdrawn_quote",
+    "debt_quote",
+    "window_pnl_quote",
+)
+CASH, SPOT, SIZE, COST, PRINCIPAL, WITHDRAWN, DEBT, WINDOW = range(len(FIELDS))
+#: every magnitude an array operation may produce stays below this (int64 holds up to 2^63 − 1)
+LIMIT = 2**62
+#: waterfall layers that charge other traders: reached with a deficit, the step leaves the fast path
+OTHERS_LAYERS = {
+    "adl": "ADL layer",
+    "socialized_loss": "socialized loss layer",
+    "haircut_ratio": "haircut layer",
+    "clawback": "clawback layer",
+}
+#: outcomes only a mechanism over other accounts names
+OTHERS_OUTCOMES = (AdlFill, BookDeleveraged, PoolAdlFill, PoolAdlTriggered)
+
+
+class Fallback(Exception):
+    """This step needs the exact engine on the whole book; ``reason`` says why (shown in reports)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def covers(policy: Policy) -> str | None:
+    """``None`` when the fast engine covers the policy's mechanisms, else why it does not (a
+    mechanism that reads every account inside a step, which a path then runs on the exact engine)."""
+    reasons = []
+    if policy.pnl_to_pool_adl is not None:
+        reasons.append("PnL-to-pool ADL")
+    adl = policy.adl
+    if adl is not None and adl.fund_drawdown is not None:
+        reasons.append("ADL on insurance-fund drawdown")
+    social = policy.layer(SocializedLoss)
+    if social is not None and social.cascade:
+        reasons.append("socialized loss with cascade")
+    return ", ".join(reasons) or None
+
+
+# --- exact integer arithmetic over arrays, the rules' named roundings ------------------------
+
+
+def div(n: np.ndarray, d: int, rounding: Rounding) -> np.ndarray:
+    """``solvent.rules.arith.div`` over an int64 array: ``n / d`` rounded as named, ``d > 0``."""
+    if d <= 0:
+        raise ZeroDivisionError(f"div needs a positive divisor, got {d}")
+    if rounding is Rounding.FLOOR:
+        return n // d
+    if rounding is Rounding.CEIL:
+        return -((-n) // d)
+    q, r = np.divmod(n, d)
+    twice = 2 * r
+    return q + ((twice > d) | ((twice == d) & (q % 2 == 1)))
+
+
+def tier_values(policy: Policy, notional: np.ndarray, name: str) -> np.ndarray:
+    """``margin._tier_field``: the field of the last tier whose floor the notional reaches."""
+    tiers = policy.margin.tiers
+    if len(tiers) == 1:
+        return np.full(notional.shape, getattr(tiers[0], name), dtype=np.int64)
+    floors = np.array([t.floor_notional_quote for t in tiers], dtype=np.int64)
+    values = np.array([getattr(t, name) for t in tiers], dtype=np.int64)
+    # floors rise from 0: the tier is the last one whose floor is at or below the notional
+    return values[np.searchsorted(floors, notional, side="right") - 1]
+
+
+def maintenance(policy: Policy, size: np.ndarray, cost: np.ndarray, mark: int) -> np.ndarray:
+    """``margin.account_maintenance`` over arrays: ``max(N × MMR_tier (rounded) − cum_tier, 0)``,
+    N = |S| × M (or |cost| on an entry basis). The caller has bounded N × PPM."""
+    if policy.margin.maintenance_basis is MaintenanceBasis.ENTRY:
+        n = np.abs(cost)
+    else:
+        n = np.abs(size) * mark
+    mmr = tier_values(policy, n, "maintenance_ppm")
+    amount = tier_values(policy, n, "maintenance_amount_quote")
+    return np.maximum(div(n * mmr, PPM, policy.rounding.margin) - amount, 0)
+
+
+def triggered(policy: Policy, equity: np.ndarray, mm: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """``liquidation.is_triggered`` over arrays."""
+    if policy.liquidation.trigger is Trigger.AT_OR_BELOW_MAINTENANCE:
+        return (size != 0) & (equity <= mm)
+    return (size != 0) & (equity < mm)
+
+
+def _bound(*magnitudes: int) -> None:
+    if max(magnitudes) >= LIMIT:
+        raise Fallback("int64 bound")
+
+
+def _absmax(a: np.ndarray) -> int:
+    return int(np.abs(a).max()) if a.size else 0
+
+
+# --- the book as arrays ----------------------------------------------------------------------
+
+
+class ArrayBook:
+    """A book's accounts as an int64 array ``F[field, account]`` in the book's order, and its
+    other fields as Python values. :meth:`to_book` gives back the frozen book, equal to the exact
+    engine's."""
+
+    def __init__(self, book: Book) -> None:
+        self.names = tuple(a.name for a in book.accounts)
+        self.roles = tuple(a.role for a in book.accounts)
+        self.modes = tuple(a.margin_mode for a in book.accounts)
+        self.index = {name: i for i, name in enumerate(self.names)}
+        self.system = [i for i, r in enumerate(self.roles) if r is not Role.TRADER]
+        self.traders = np.array([i for i, r in enumerate(self.roles) if r is Role.TRADER], dtype=np.intp)
+        self.clearing = self.roles.index(Role.CLEARING)
+        self.fund = self.roles.index(Role.INSURANCE_FUND)
+        self.liquidity = self.roles.index(Role.LIQUIDITY)
+        self.fee_account = self.roles.index(Role.FEE_ACCOUNT)
+        self.cross = np.array([m is MarginMode.CROSS for m in self.modes])
+        self.load(book)
+
+    def load(self, book: Book) -> None:
+        """Take the balances and fields of ``book`` (the same accounts, after an exact step);
+        ``OverflowError`` if a balance leaves int64."""
+        self.F = np.array([[getattr(a, f) for a in book.accounts] for f in FIELDS], dtype=np.int64)
+        self.market = book.market
+        self.net_deposits = book.net_deposits_quote
+        self.window_sum = book.insurance_window_sum_quote
+        self.clock = book.clock
+
+    def account_of(self, i: int, cols: list[list[int]]) -> Account:
+        return Account(
+            self.names[i], self.roles[i], self.modes[i], **{f: col[i] for f, col in zip(FIELDS, cols, strict=True)}
+        )
+
+    def account(self, i: int, F: np.ndarray | None = None) -> Account:
+        values = (self.F if F is None else F)[:, i].tolist()
+        return Account(self.names[i], self.roles[i], self.modes[i], **dict(zip(FIELDS, values, strict=True)))
+
+    def to_book(self, F: np.ndarray | None = None) -> Book:
+        accounts = tuple(self.account(i, F) for i in range(len(self.names)))
+        return Book(self.market, accounts, self.net_deposits, self.window_sum, self.clock)
+
+    def small(self, named: Sequence[int], F: np.ndarray) -> tuple[list[int], Book]:
+        """The named accounts and every venue account, in book order, as a small book."""
+        indices = sorted(set(named) | set(self.system))
+        accounts = tuple(self.account(i, F) for i in indices)
+        return indices, Book(self.market, accounts, self.net_deposits, self.window_sum, self.clock)
+
+    def write(self, indices: list[int], book: Book, F: np.ndarray) -> None:
+        """Write a small book's accounts back (``Fallback`` if a value leaves int64)."""
+        try:
+            for i, a in zip(indices, book.accounts, strict=True):
+                F[:, i] = [getattr(a, f) for f in FIELDS]
+        except OverflowError:
+            raise Fallback("int64 bound") from None
+
+
+# --- the engine --------------------------------------------------------------------------------
+
+
+def _equity(policy: Policy, ab: ArrayBook, F: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``margin.equity``: cash, plus spot for a cross account under a spot-collateral policy."""
+    if policy.margin.spot_collateral:
+        return F[CASH, idx] + np.where(ab.cross[idx], F[SPOT, idx], 0)
+    return F[CASH, idx]
+
+
+def _named(event: Event) -> list[str]:
+    return [n for f in ("account", "buyer", "seller") if (n := getattr(event, f, None)) is not None]
+
+
+def setup_step(policy: Policy, ab: ArrayBook, event: Event) -> tuple[list[Any], list[Any]]:
+    """An opening deposit or trade: ``step`` on the small book of the accounts it names."""
+    if not isinstance(event, (Deposit, Trade, Withdraw, SpotDeposit)):
+        raise Fallback(f"a {type(event).__name__} event in the setup")
+    named = []
+    for name in _named(event):
+        if name not in ab.index:
+            raise Fallback("an unknown account in the setup")
+        named.append(ab.index[name])
+    indices, small = ab.small(named, ab.F)
+    s = step(policy, small, event)
+    after = s.after
+    ab.write(indices, after, ab.F)
+    ab.market, ab.net_deposits = after.market, after.net_deposits_quote
+    ab.window_sum, ab.clock = after.insurance_window_sum_quote, after.clock
+    return list(s.transfers), list(s.outcomes)
+
+
+def _fresh(cols: list[list[int]], i: int) -> bool:
+    return all(col[i] == 0 for col in cols)
+
+
+def _opening_deposit(policy: Policy, ab: ArrayBook, cols: list[list[int]], event: Deposit) -> bool:
+    """``engine._deposit`` into an account that holds nothing yet (every opening deposit): its cash
+    and principal become the amount (nothing to absorb, no debt to repay), the book's deposits grow.
+    False where that does not apply (the caller runs the exact step instead)."""
+    i = ab.index.get(event.account)
+    amount = event.amount_quote
+    if i is None or type(amount) is not int or amount <= 0 or ab.roles[i] is Role.CLEARING or not _fresh(cols, i):
+        return False
+    cols[CASH][i] = amount
+    cols[PRINCIPAL][i] = amount
+    ab.net_deposits += amount
+    return True
+
+
+def _opening_trade(policy: Policy, ab: ArrayBook, cols: list[list[int]], event: Trade) -> bool:
+    """``engine._trade`` at the mark (every opening trade): no cash moves for the price
+    (``positions.fill``: lots × (P − M) = 0), each side's position moves (``positions._moved``),
+    each pays its fee to the fund's share and the fee account (``fees.charge_fee``); the order-entry
+    check (``engine.post_requirements``) read on each side after. False where any of that does not
+    hold: the caller runs the exact step, which accepts or rejects the event itself."""
+    lots, price, mark = event.lots, event.price_quote, ab.market.mark_quote
+    b, s = ab.index.get(event.buyer), ab.index.get(event.seller)
+    if b is None or s is None or b == s or ab.roles[b] is not Role.TRADER or ab.roles[s] is not Role.TRADER:
+        return False
+    if type(lots) is not int or lots <= 0 or price != mark or price % ab.market.tick_quote:
+        return False
+    fees, rounding = policy.fees, policy.rounding
+    if min(fees.taker_ppm, fees.maker_ppm, fees.insurance_share_ppm) < 0:
+        return False
+    taker = b if event.taker is Taker.BUYER else s
+    fund, fee_account = ab.fund, ab.fee_account
+    before = {i: [col[i] for col in cols] for i in (b, s)}
+    for i, delta in ((b, lots), (s, -lots)):
+        cols[SIZE][i], cols[COST][i] = _moved(cols[SIZE][i], delta, cols[COST][i], price)
+    for i in (taker, s if taker == b else b):
+        fee = mul_ppm(lots * price, fees.taker_ppm if i == taker else fees.maker_ppm, rounding=rounding.fee)
+        to_fund = mul_ppm(fee, fees.insurance_share_ppm, rounding=Rounding.FLOOR)
+        cols[CASH][i] -= fee
+        cols[CASH][fund] += to_fund
+        cols[CASH][fee_account] += fee - to_fund
+    if settles_losses(policy):
+        for i in (b, s):
+            equity = cols[CASH][i] + (cols[SPOT][i] if counts_spot(policy.margin, ab.account_of(i, cols)) else 0)
+            cols[PRINCIPAL][i] = min(cols[PRINCIPAL][i], max(equity, 0))
+    for i, delta in ((b, lots), (s, -lots)):
+        s0, after = before[i][SIZE], ab.account_of(i, cols)
+        grows = abs(after.size_lots) > abs(s0) or after.size_lots * s0 < 0
+        e = equity_of(policy.margin, after)
+        if (grows and not opening_covered(policy, after, delta, price, mark)) or e < 0:
+            for j, values in before.items():  # undo: the exact step rejects it with its own message
+                for col, v in zip(cols, values, strict=True):
+                    col[j] = v
+            return False
+    return True
+
+
+def fast_setup(policy: Policy, ab: ArrayBook, events: Sequence[Event]) -> None:
+    """The opening deposits and trades on plain ints (each as the exact step does it, checked by the
+    differential tests), any other event on a small book; then into the arrays."""
+    cols = ab.F.tolist()
+    for event in events:
+        done = (isinstance(event, Deposit) and _opening_deposit(policy, ab, cols, event)) or (
+            isinstance(event, Trade) and _opening_trade(policy, ab, cols, event)
+        )
+        if done:
+            ab.clock += 1
+            continue
+        ab.F = _array(cols)
+        setup_step(policy, ab, event)
+        cols = ab.F.tolist()
+    ab.F = _array(cols)
+
+
+def _array(cols: list[list[int]]) -> np.ndarray:
+    try:
+        return np.array(cols, dtype=np.int64)
+    except OverflowError:
+        raise Fallback("int64 bound") from None
+
+
+def _others(outcomes: Sequence[Any]) -> str | None:
+    for o in outcomes:
+        if isinstance(o, LayerUsed) and o.layer in OTHERS_LAYERS:
+            return OTHERS_LAYERS[o.layer]
+        if isinstance(o, OTHERS_OUTCOMES):
+            return "ADL fill"
+    return None
+
+
+def mark_step(policy: Policy, ab: ArrayBook, event: Event) -> tuple[np.ndarray, list[Any], list[Any]]:
+    """One mark event on the arrays: returns the new array and the liquidations' transfers and
+    outcomes, leaving ``ab`` as it was (the caller commits). ``Fallback`` if not covered."""
+    if not isinstance(event, MarkPrice):
+        raise Fallback(f"a {type(event).__name__} event")
+    new = event.price_quote
+    tick = ab.market.tick_quote
+    if type(new) is not int or new <= 0 or new % tick:
+        raise Fallback("a mark price the engine rejects")
+    F = ab.F.copy()
+    clawback = policy.layer(Clawback)
+    if clawback is not None and ab.clock != 0 and ab.clock % clawback.window_events == 0:
+        F[WINDOW, :] = 0  # clawback.open_window
+    old = ab.market.mark_quote
+    size = F[SIZE]
+    big = _absmax(size)
+    _bound(big * abs(new - old) * len(ab.names) + max(_absmax(F[CASH]), _absmax(F[WINDOW])), big * max(new, old) * PPM)
+    # settlement.settle_mark: every account but clearing is paid S × (M' − M); clearing nets it
+    pnl = size * (new - old)
+    pnl[ab.clearing] = 0
+    total = int(pnl.sum())
+    F[CASH] += pnl
+    F[WINDOW] += pnl
+    F[CASH, ab.clearing] -= total
+    F[WINDOW, ab.clearing] -= total
+    market = ab.market
+    ab.market = attrs.evolve(market, mark_quote=new, previous_mark_quote=old)
+    try:
+        transfers, outcomes = _sweep(policy, ab, F, new)
+    finally:
+        ab.market = market
+    if _others(outcomes):
+        raise Fallback(_others(outcomes))
+    layer = policy.layer(HaircutRatio)
+    if layer is not None and layer.losses_settle_capital:
+        # haircut_ratio.settle_losses: traders' and the book's principal falls to max(equity, 0)
+        idx = np.append(ab.traders, ab.liquidity)
+        F[PRINCIPAL, idx] = np.minimum(F[PRINCIPAL, idx], np.maximum(_equity(policy, ab, F, idx), 0))
+    return F, transfers, outcomes
+
+
+def _sweep(policy: Policy, ab: ArrayBook, F: np.ndarray, mark: int) -> tuple[list[Any], list[Any]]:
+    """``engine.sweep``: every trader below maintenance, in book order, liquidated on a small book."""
+    tr = ab.traders
+    if policy.margin.maintenance_basis is MaintenanceBasis.ENTRY:
+        _bound(_absmax(F[COST, tr]) * PPM)
+    else:
+        _bound(_absmax(F[SIZE, tr]) * mark * PPM)
+    if _absmax(F[SPOT]):
+        raise Fallback("a spot balance")
+    mm = maintenance(policy, F[SIZE, tr], F[COST, tr], mark)
+    hit = tr[triggered(policy, _equity(policy, ab, F, tr), mm, F[SIZE, tr])]
+    transfers: list[Any] = []
+    outcomes: list[Any] = []
+    for i in hit.tolist():
+        indices, small = ab.small([i], F)
+        ctx = liquidate(policy, Ctx(small), ab.names[i])
+        done = [o.item for o in ctx.outcomes]
+        reason = _others(done)
+        if reason:
+            raise Fallback(reason)
+        ab.write(indices, ctx.book, F)
+        transfers += [e.item for e in ctx.entries]
+        outcomes += done
+    return transfers, outcomes
+
+
+#: what a test sees of each step: its index, the book after it, its transfers but settlement's, its outcomes
+OnStep = Callable[[int, Book, Sequence[Any], Sequence[Any]], None]
+
+
+class FastPath:
+    """A path on the arrays: the setup, then the marks; ``on_step`` (tests) sees each step's book."""
+
+    def __init__(self, policy: Policy, population: Population) -> None:
+        self.policy = policy
+        self.population = population
+        self.ab = ArrayBook(population.book)
+
+    def run(self, marks: Sequence[Event], index: int, on_step: OnStep | None = None) -> Ran:
+        """Run the path; ``on_step(at, book, transfers, outcomes)``, if given, sees every step's book
+        after it (built from the arrays), and the transfers other than settlement's and the
+        outcomes (``None`` for an opening step, whose transfers are not recorded)."""
+        policy, population = self.policy, self.population
+        static = covers(policy)
+        if tuple(f.name for f in attrs.fields(Account))[3:] != FIELDS:
+            static = "an account field the arrays do not hold"
+        if static is not None:
+            return exact(policy, population, marks, index)._replace(fallback=static, exact_steps=len(marks))
+        ab = self.ab
+        try:
+            if on_step is None:
+                fast_setup(policy, ab, population.setup)
+            for at, event in enumerate(population.setup if on_step is not None else ()):
+                fast_setup(policy, ab, (event,))  # step by step, so a test sees every book
+                on_step(at, ab.to_book(), None, None)
+        except RejectedEvent as exc:
+            raise SetupRejected(
+                f"path {index}: the policy refuses an opening event: {exc.reason} ({exc.event!r})"
+            ) from None
+        except Fallback as exc:
+            return exact(policy, population, marks, index)._replace(fallback=exc.reason, exact_steps=len(marks))
+        book = ab.to_book()
+        tally = Tally(policy, population.deposits_quote)
+        tally.start(book)
+        offset = len(population.setup)
+        traders = ab.traders
+        reasons: dict[str, int] = {}
+        for i, event in enumerate(marks):
+            try:
+                F, transfers, outcomes = mark_step(policy, ab, event)
+            except Fallback as exc:
+                # this step on the exact engine, on the whole book built from the arrays; then on
+                reasons[exc.reason] = reasons.get(exc.reason, 0) + 1
+                s = step(policy, ab.to_book(), event)
+                tally.add(offset + i, s)
+                if on_step is not None:
+                    on_step(offset + i, s.after, _no_settlement(s.transfers), s.outcomes)
+                try:
+                    ab.load(s.after)
+                except OverflowError:
+                    rest = self._finish_exact(s.after, marks[i + 1 :], offset + i + 1, tally, index, on_step)
+                    return Ran(rest, "exact", _reason({**reasons, "int64 bound": 1}), len(marks) - i)
+                continue
+            ab.F = F
+            ab.market = attrs.evolve(ab.market, mark_quote=event.price_quote, previous_mark_quote=ab.market.mark_quote)
+            ab.clock += 1
+            below = lambda: bool((_equity(policy, ab, ab.F, traders) < 0).any())  # noqa: E731
+            tally.read(offset + i, transfers, outcomes, int(ab.F[CASH, ab.fund]), below)
+            if on_step is not None:
+                on_step(offset + i, ab.to_book(), transfers, outcomes)
+        outcome = tally.finish(index, ab.to_book(), population.capped)
+        if reasons:
+            return Ran(outcome, "exact", _reason(reasons), sum(reasons.values()))
+        return Ran(outcome, "fast", None)
+
+    def _finish_exact(
+        self, book: Book, marks: Sequence[Event], at: int, tally: Tally, index: int, on_step: OnStep | None
+    ) -> PathOutcome:
+        """The rest of the path on the exact engine (a balance beyond int64)."""
+        for i, event in enumerate(marks):
+            s = step(self.policy, book, event)
+            tally.add(at + i, s)
+            book = s.after
+            if on_step is not None:
+                on_step(at + i, s.after, _no_settlement(s.transfers), s.outcomes)
+        return tally.finish(index, book, self.population.capped)
+
+
+def _reason(reasons: dict[str, int]) -> str:
+    """The reasons a path's steps ran on the exact engine, most frequent first."""
+    return ", ".join(r for r, _ in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _no_settlement(transfers: Sequence[Any]) -> list[Any]:
+    return [t for t in transfers if t.reason is not Reason.SETTLEMENT]
+
+
+def fast(policy: Policy, population: Population, marks: Sequence[Event], index: int) -> Ran:
+    """Path ``index`` on the fast engine, continuing on the exact engine where it does not cover a step."""
+    return FastPath(policy, population).run(marks, index)
+
+
+__all__ = ["ArrayBook", "FastPath", "Fallback", "covers", "div", "fast", "maintenance", "mark_step", "triggered"]

@@ -1,0 +1,386 @@
+"""The fast engine equals the exact one: the book after every step, the liquidations' transfers and
+outcomes, and every path's outcome; where it does not cover a mechanism it falls back and says so;
+and a one-token change to any of its vectorized rules is caught by the same comparison."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+from pathlib import Path
+
+import attrs
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import strategies as st
+from sim_base import BASE
+from test_sim_outcomes import CRASH, CRASH_CSV
+
+from solvent.reports.simulation import to_data
+from solvent.rules.arith import Rounding
+from solvent.rules.engine import step
+from solvent.rules.events import MarkPrice
+from solvent.rules.ledger import Reason
+from solvent.rules.liquidation import Execution, Trigger
+from solvent.rules.margin import MaintenanceBasis
+from solvent.rules.presets import load_preset, preset_names
+from solvent.simulation import fast as fast_module
+from solvent.simulation.engine import exact
+from solvent.simulation.fast import covers
+from solvent.simulation.paths import build
+from solvent.simulation.run import prepare, simulate
+
+COVERED = [name for name in preset_names() if covers(load_preset(name)) is None]
+NOT_COVERED = [name for name in preset_names() if covers(load_preset(name)) is not None]
+VOLATILE = BASE.replace("volatility = 0.8", "volatility = 3").replace("traders = 3", "traders = 12")
+#: a jump-diffusion that gaps: liquidations, bankruptcies, the fund paying, sometimes ADL
+GAPPY = VOLATILE.replace(
+    'model = "gbm"\nstart = 10000\nvolatility = 3',
+    'model = "merton"\nstart = 10000\nvolatility = 1.5\njump_intensity = 4000\njump_mean = -0.03\njump_stdev = 0.1',
+).replace("insurance_fund_ppm = 10000", "insurance_fund_ppm = 50000")
+
+
+def _no_settlement(transfers) -> list:
+    return [t for t in transfers if t.reason is not Reason.SETTLEMENT]
+
+
+def first_difference(policy, population, marks, module: types.ModuleType = fast_module) -> str | None:
+    """Run the path on ``module``'s fast engine and step by step on the exact engine; the first
+    step whose book, transfers (but settlement's) or outcomes differ, or the outcome, else None."""
+    exact_steps = []
+    book = population.book
+    for event in (*population.setup, *marks):
+        s = step(policy, book, event)
+        exact_steps.append(s)
+        book = s.after
+    seen: list[int] = []
+    found: list[str] = []
+
+    def compare(at, fast_book, transfers, outcomes) -> None:
+        seen.append(at)
+        if found:
+            return
+        s = exact_steps[at]
+        if fast_book != s.after:
+            diff = [
+                (a.name, f)
+                for a, b in zip(fast_book.accounts, s.after.accounts, strict=True)
+                for f in attrs.fields_dict(type(a))
+                if getattr(a, f) != getattr(b, f)
+            ]
+            found.append(f"step {at}: the books differ {diff[:3]} (market {fast_book.market} / {s.after.market})")
+        elif transfers is None:  # an opening step: the fast engine keeps the book, not the transfers
+            return
+        elif _no_settlement(transfers) != _no_settlement(s.transfers):
+            found.append(f"step {at}: the transfers differ")
+        elif list(outcomes) != list(s.outcomes):
+            found.append(f"step {at}: the outcomes differ")
+
+    ran = module.FastPath(policy, population).run(marks, 0, compare)
+    if found:
+        return found[0]
+    if ran.exact_steps < len(marks) and seen != list(range(len(exact_steps))):
+        return f"steps seen {len(seen)} of {len(exact_steps)}"
+    if ran.outcome != exact(policy, population, marks, 0).outcome:
+        return "the path outcomes differ"
+    return None
+
+
+def _prepared(policy_name: str, text: str, write):
+    return prepare(load_preset(policy_name), write(text, **{"crash.csv": CRASH_CSV}))
+
+
+@pytest.mark.parametrize("preset", COVERED)
+def test_every_covered_preset_steps_like_the_exact_engine(preset: str, write) -> None:
+    """A gapping jump-diffusion on every preset the fast engine covers: every step's book,
+    liquidation transfers and outcomes, and the path's outcome, equal the exact engine's."""
+    prepared = _prepared(preset, GAPPY, write)
+    liquidations = 0
+    for i in range(3):
+        path = build(prepared, 7, i)
+        assert first_difference(prepared.policy, path.population, path.marks) is None
+        liquidations += exact(prepared.policy, path.population, path.marks, i).outcome.liquidations
+    assert liquidations > 0  # the comparison went through the liquidation sweep
+
+
+@pytest.mark.parametrize("preset", COVERED)
+def test_same_json_on_either_engine(preset: str, write) -> None:
+    prepared = _prepared(preset, GAPPY, write)
+    a = simulate(prepared, paths=6, seed=3, engine="fast")
+    b = simulate(prepared, paths=6, seed=3, engine="exact")
+    assert to_data(a) == to_data(b)
+    assert a.engine.fast + a.engine.exact == 6
+    # hyperliquid's backstop vault starts empty, so each of its bankruptcies reaches ADL
+    assert a.engine.fast > 0 or preset == "hyperliquid"
+    assert (b.engine.asked, b.engine.exact) == ("exact", 6)
+
+
+def test_the_cli_gives_the_same_json_with_both_engines_and_says_which_ran(write) -> None:
+    from solvent.cli import main
+
+    path = write(GAPPY)
+    runner = CliRunner()
+    out = {}
+    for engine in ("fast", "exact"):
+        r = runner.invoke(
+            main,
+            ["simulate", "binance", "--scenario", str(path), "--paths", "5", "--format", "json", "--engine", engine],
+        )
+        assert r.exit_code == 0, r.output
+        out[engine] = json.loads(r.stdout)
+    assert out["fast"] == out["exact"]
+    r = runner.invoke(main, ["simulate", "binance", "--scenario", str(path), "--paths", "5"])
+    assert "engine: fast on" in r.output
+    r = runner.invoke(main, ["simulate", "binance", "--scenario", str(path), "--engine", "turbo"])
+    assert r.exit_code == 2 and "turbo" in r.output
+
+
+@pytest.mark.parametrize("preset", NOT_COVERED)
+def test_an_uncovered_mechanism_falls_back_and_says_so(preset: str, write) -> None:
+    policy = load_preset(preset)
+    reason = covers(policy)
+    assert reason
+    prepared = _prepared(preset, VOLATILE, write)
+    result = simulate(prepared, paths=3, seed=1)
+    assert (result.engine.fast, result.engine.exact) == (0, 3)
+    assert result.engine.reasons == ((reason, 3),)
+    assert f"the fast engine does not cover: {reason} (3)" in result.engine.line()
+    assert to_data(result) == to_data(simulate(prepared, paths=3, seed=1, engine="exact"))
+
+
+def test_a_step_that_reaches_adl_runs_on_the_exact_engine_from_there(write) -> None:
+    """Every trader long at 10x and the price halves, with no fund: the fund is empty, so the
+    waterfall reaches ADL; that step runs on the exact engine (the path then continues on the
+    fast one), the same outcome, and the report says so."""
+    text = CRASH.replace("insurance_fund_ppm = 10000", "insurance_fund_ppm = 0")
+    prepared = _prepared("binance", text, write)
+    result = simulate(prepared, paths=4, seed=1)
+    assert result.engine.exact == 4 and dict(result.engine.reasons) == {"ADL layer": 4}
+    assert result.engine.exact_steps == 4  # the crash step; the rest of each path ran fast
+    assert result.engine.line() == (
+        "engine: fast on 0 of 4 paths; 4 ran 4 of their mark events on the exact engine: ADL layer (4)"
+    )
+    assert to_data(result) == to_data(simulate(prepared, paths=4, seed=1, engine="exact"))
+    path = build(prepared, 1, 0)
+    assert first_difference(prepared.policy, path.population, path.marks) is None
+
+
+def test_a_crash_the_fund_covers_stays_fast(write) -> None:
+    prepared = _prepared("binance", CRASH.replace("insurance_fund_ppm = 10000", "insurance_fund_ppm = 900000"), write)
+    result = simulate(prepared, paths=4, seed=1)
+    assert (result.engine.fast, result.engine.exact) == (4, 0)
+    assert all(o.bankruptcies == 3 and o.fund_paid_quote > 0 for o in result.outcomes)
+    assert to_data(result) == to_data(simulate(prepared, paths=4, seed=1, engine="exact"))
+
+
+def test_a_product_beyond_int64_falls_back(write) -> None:
+    """A price so large that |S| × M × 1e6 could leave int64: refused before multiplying, the path
+    runs on the exact engine (Python ints), the same outcome."""
+    prepared = _prepared("binance", BASE.replace("start = 10000", "start = 10000000000000"), write)
+    path = build(prepared, 1, 0)
+    ran = fast_module.fast(prepared.policy, path.population, path.marks, 0)
+    assert (ran.engine, ran.fallback) == ("exact", "int64 bound")
+    assert ran.outcome == exact(prepared.policy, path.population, path.marks, 0).outcome
+
+
+# --- generated stories ----------------------------------------------------------------------
+
+
+def _variant(policy, data):
+    """The policy with drawn roundings, trigger and maintenance basis (what the arrays compute)."""
+    rounding = attrs.evolve(policy.rounding, margin=data.draw(st.sampled_from(list(Rounding))))
+    margin = policy.margin
+    if data.draw(st.booleans()):
+        margin = attrs.evolve(margin, maintenance_basis=data.draw(st.sampled_from(list(MaintenanceBasis))))
+    liquidation = attrs.evolve(policy.liquidation, trigger=data.draw(st.sampled_from(list(Trigger))))
+    if liquidation.execution is Execution.MARKET and data.draw(st.booleans()):
+        liquidation = attrs.evolve(liquidation, slippage_ppm=data.draw(st.integers(0, 50_000)))
+    return attrs.evolve(policy, rounding=rounding, margin=margin, liquidation=liquidation)
+
+
+@st.composite
+def stories(draw, presets=tuple(COVERED)):
+    """A covered preset (roundings and trigger drawn), a drawn book, and marks drawn move by move."""
+    policy = _variant(load_preset(draw(st.sampled_from(presets))), draw(st.data()))
+    moves = draw(st.lists(st.integers(-400_000, 300_000), min_size=1, max_size=8))
+    return policy, draw(st.integers(0, 2**32)), draw(st.integers(0, 2)), moves
+
+
+def _story_path(policy, path_seed, index, moves, write_path):
+    prepared = prepare(policy, write_path)
+    path = build(prepared, path_seed, index)
+    price = path.population.book.market.mark_quote
+    marks = []
+    for ppm in moves:
+        price = max(1, price + price * ppm // 1_000_000)
+        marks.append(MarkPrice(price))
+    return prepared.policy, path.population, tuple(marks)
+
+
+@pytest.fixture(scope="module")
+def story_scenario(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("stories") / "scenario.toml"
+    path.write_text(VOLATILE.replace("insurance_fund_ppm = 10000", "insurance_fund_ppm = 3000"), encoding="utf-8")
+    return path
+
+
+@seed(14)
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(story=stories())
+def test_generated_stories_step_like_the_exact_engine(story, story_scenario) -> None:
+    policy, path_seed, index, moves = story
+    policy, population, marks = _story_path(policy, path_seed, index, moves, story_scenario)
+    assert first_difference(policy, population, marks) is None
+
+
+@pytest.mark.deep
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(story=stories())
+def test_generated_stories_step_like_the_exact_engine_deep(story, story_scenario) -> None:
+    policy, path_seed, index, moves = story
+    policy, population, marks = _story_path(policy, path_seed, index, moves, story_scenario)
+    assert first_difference(policy, population, marks) is None
+
+
+@pytest.mark.deep
+@pytest.mark.parametrize("preset", COVERED)
+def test_every_covered_preset_many_paths_deep(preset: str, write) -> None:
+    for text in (GAPPY, VOLATILE, CRASH):
+        prepared = _prepared(preset, text, write)
+        for i in range(12):
+            path = build(prepared, 5, i)
+            assert first_difference(prepared.policy, path.population, path.marks) is None
+
+
+# --- mutations: a one-token change to a vectorized rule is caught ------------------------------
+
+MUTATIONS = [
+    ("pnl = size * (new - old)", "pnl = size * (old - new)"),  # settlement's sign
+    ("F[WINDOW] += pnl", "F[WINDOW] -= pnl"),  # the window PnL settlement counts
+    ("F[PRINCIPAL, idx] = np.minimum(", "F[PRINCIPAL, idx] = np.maximum("),  # losses settle capital (percolator)
+    ("return -((-n) // d)", "return ((-n) // d)"),  # ceil in the named rounding
+    ("return (size != 0) & (equity < mm)", "return (size != 0) & (equity <= mm)"),  # the trigger at maintenance
+    ("n = np.abs(size) * mark", "n = size * mark"),  # the notional of a short
+    (
+        "np.maximum(div(n * mmr, PPM, policy.rounding.margin) - amount, 0)",
+        "np.maximum(div(n * mmr, PPM, policy.rounding.margin) + amount, 0)",
+    ),  # the tier's maintenance amount
+]
+
+
+def _mutant(old: str, new: str) -> types.ModuleType:
+    source = Path(fast_module.__file__).read_text(encoding="utf-8")
+    assert source.count(old) == 1, old
+    module = types.ModuleType(f"fast_mutant_{abs(hash(old))}")
+    module.__file__ = fast_module.__file__
+    sys.modules[module.__name__] = module
+    exec(compile(source.replace(old, new), fast_module.__file__, "exec"), module.__dict__)  # noqa: S102
+    return module
+
+
+@pytest.fixture(scope="module")
+def boundary_cases(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("mutations")
+
+    def write(text: str, name: str = "scenario.toml") -> Path:
+        path = folder / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return _boundary_story(write)
+
+
+def _boundary_story(write):
+    """Gapping paths (longs and shorts, several tiers, ceil and floor margin rounding) and a path
+    whose trader's equity lands exactly on its maintenance margin: what the mutations change."""
+    cases = []
+    base = load_preset("binance")
+    for rounding in (Rounding.CEIL, Rounding.FLOOR):
+        policy = attrs.evolve(base, rounding=attrs.evolve(base.rounding, margin=rounding))
+        prepared = prepare(policy, write(GAPPY))
+        for i in range(3):
+            path = build(prepared, 7, i)
+            cases.append((prepared.policy, path.population, path.marks))
+    prepared = prepare(load_preset("percolator"), write(GAPPY))
+    cases += [(prepared.policy, build(prepared, 7, i).population, build(prepared, 7, i).marks) for i in range(2)]
+    cases += _exact_tie(write) + _within_the_amount(write)
+    return cases
+
+
+def _one_trader(write, value: int, name: str):
+    """One long trader of notional ``value`` at 10,000 on binance, and its account after the setup."""
+    text = (
+        BASE.replace("traders = 3", "traders = 1")
+        .replace("long_share = 0.5", "long_share = 1")
+        .replace(
+            'distribution = "lognormal"\nmedian = 1000000\nsigma = 0.5', f'distribution = "fixed"\nvalue = {value}'
+        )
+    )
+    prepared = prepare(load_preset("binance"), write(text, name=name))
+    population = build(prepared, 1, 0).population
+    book = population.book
+    for event in population.setup:
+        book = step(prepared.policy, book, event).after
+    return prepared.policy, population, book.account("t0"), book.market.mark_quote
+
+
+def _first_price(policy, population, account, mark, test):
+    """The highest price below the mark at which ``test(equity, N × MMR rounded, cum)`` holds, as
+    a path under either trigger (below, and at or below maintenance)."""
+    from solvent.rules.margin import _tier_field
+    from solvent.rules.venue_formulas import tiered_maintenance_margin
+
+    for price in range(mark, 0, -1):
+        equity = account.cash_quote + account.size_lots * (price - mark)
+        n = abs(account.size_lots) * price
+        cum = _tier_field(policy.margin, n, "maintenance_amount_quote")
+        rated = tiered_maintenance_margin(
+            n, _tier_field(policy.margin, n, "maintenance_ppm"), 0, rounding=policy.rounding.margin
+        )
+        if test(equity, rated, cum):
+            marks = (MarkPrice(mark), MarkPrice(price))
+            return [
+                (attrs.evolve(policy, liquidation=attrs.evolve(policy.liquidation, trigger=t)), population, marks)
+                for t in Trigger
+            ]
+    raise AssertionError("no such price")
+
+
+def _exact_tie(write):
+    """One lot: equity falls one quantum per tick, so some price puts it exactly on maintenance."""
+    return _first_price(*_one_trader(write, 5000, "tie.toml"), lambda e, rated, cum: e == rated - cum)
+
+
+def _within_the_amount(write):
+    """1,000 lots, in binance's second tier (a maintenance amount of 5,000 quanta): the first price
+    at which equity is at or below N × MMR, still above N × MMR − cum (not liquidated)."""
+    return _first_price(*_one_trader(write, 10_000_000, "amount.toml"), lambda e, rated, cum: e <= rated and cum > 0)
+
+
+@pytest.mark.parametrize(("old", "new"), MUTATIONS, ids=[m[1][:40] for m in MUTATIONS])
+def test_a_one_token_mutation_of_a_fast_rule_fails_the_comparison(old: str, new: str, boundary_cases) -> None:
+    mutant = _mutant(old, new)
+    assert any(first_difference(*case, module=mutant) is not None for case in boundary_cases)
+
+
+def test_the_mutation_corpus_passes_unmutated(boundary_cases) -> None:
+    assert all(first_difference(*case) is None for case in boundary_cases)
+
+
+def test_a_refused_opening_is_refused_alike(write) -> None:
+    """Without its deposit a trader's opening trade is below initial margin: both engines refuse
+    the scenario with the exact engine's own message."""
+    from solvent.rules.events import Deposit
+    from solvent.simulation.engine import SetupRejected
+
+    prepared = _prepared("binance", BASE, write)
+    path = build(prepared, 1, 0)
+    setup = tuple(e for e in path.population.setup if not (isinstance(e, Deposit) and e.account == "t1"))
+    population = attrs.evolve(path.population, setup=setup)
+    messages = []
+    for engine in (exact, fast_module.fast):
+        with pytest.raises(SetupRejected) as info:
+            engine(prepared.policy, population, path.marks, 0)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1] and "t1 would hold less than initial margin" in messages[0]
