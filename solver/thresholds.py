@@ -61,8 +61,9 @@ from solvent.rules.outcomes import Bankrupt, LayerUsed, Liquidated
 from solvent.rules.policy import Policy
 from solvent.rules.presets import resolve_policy
 from solvent.rules.waterfall import InsuranceFund
+from solvent.solver import effort
 from solvent.solver.bounds import Bounds
-from solvent.solver.effort import UNITS_PER_SECOND, OutOfEffort, fresh_context, units_text
+from solvent.solver.effort import UNITS_PER_SECOND, OutOfEffort, units_text
 from solvent.solver.query import Answer, StoryQuery
 from solvent.solver.refinement import replay
 from solvent.solver.verdicts import TRIVIALLY, Counterexample, ObligationResult, ProofResult, QueryStats, Verdict
@@ -813,8 +814,8 @@ def _probe(
     Σ|x| kept in ``sizes`` (by the counterexample's id). Conflicting assumptions are an error, not a probe."""
     s = question.setup(policy, value, bounds)
     t0 = time.perf_counter()
-    fresh_context()  # each probe's answer independent of the probes before it
-    result, size = _decide(s)
+    with effort.question():  # each probe's answer independent of the probes before it
+        result, size = _decide(s)
     probe = Probe(value, result.verdict, time.perf_counter() - t0, result.reason[:200], units=result.units)
     if result.verdict is Verdict.VACUOUS:
         raise ValueError(f"threshold {question.id!r} at {value}: the assumptions conflict ({result.reason})")
@@ -965,7 +966,14 @@ def _reached(
 SHRINK_UNITS = 2 * UNITS_PER_SECOND
 
 
-def _smallest(
+def _smallest(*args: Any, **kwargs: Any) -> Counterexample:
+    """:func:`_smallest_story` asked as one question (``effort.question``: a fresh z3 context, the
+    collector held off), so the story shown is the same in any process."""
+    with effort.question():
+        return _smallest_story(*args, **kwargs)
+
+
+def _smallest_story(
     question: Question, policy: Policy, value: int, bounds: Bounds, cx: Counterexample, *, size: int | None = None
 ) -> Counterexample:
     """The counterexample at ``value`` shrunk to the least power of ten above its total magnitude
@@ -977,7 +985,6 @@ def _smallest(
         return cx
     s = question.setup(policy, value, bounds)
     n = max(len(cx.story.book.traders), 1)
-    fresh_context()
     try:
         query = StoryQuery(s.policy, s.claim, attrs.evolve(s.bounds, accounts=n), obligations=(s.claim,))
     except OutOfEffort:
