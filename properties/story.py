@@ -14,9 +14,11 @@ import attrs
 
 from solvent.rules.book import Book
 from solvent.rules.events import Event
+from solvent.rules.fields import python_repr
 from solvent.rules.policy import Policy
 
 
+@python_repr
 @attrs.frozen
 class Story:
     """A starting book and the events that follow."""

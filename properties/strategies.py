@@ -13,6 +13,11 @@ Users import these for their own tests::
     from solvent.properties.strategies import stories
     @given(stories(my_policy))
     def test_my_claim(story): ...
+
+A drawn book, account, event or story prints as the Python that builds it (``repr``, and
+hypothesis's falsifying example: ``Book(market=Market(name='PERP', mark_quote=150), accounts=(...))``,
+``Trade(..., taker=Taker.SELLER)``), so a failing one pastes into ``@example(...)`` with
+:data:`EXAMPLE_IMPORTS` in scope.
 """
 
 from __future__ import annotations
@@ -33,6 +38,13 @@ from solvent.rules.policy import Policy
 from solvent.rules.wellformed import reasons
 
 NAMES = ("alice", "bob", "carol", "dave", "erin", "frank")
+
+#: The imports under which a drawn value's ``repr`` is the Python that builds it again.
+EXAMPLE_IMPORTS = (
+    "from solvent.rules.book import Account, Book, MarginMode, Market, Role\n"
+    "from solvent.rules.events import Deposit, Funding, MarkPrice, SpotDeposit, Taker, Trade, Withdraw\n"
+    "from solvent.properties.story import Story\n"
+)
 
 #: ppm in one basis point. Mark moves and trade premiums are ppm of the mark, drawn in whole
 #: basis points (a 100 ppm grid) and turned into ppm where the action is built, with no strategy
@@ -310,6 +322,7 @@ def stories(
 
 
 __all__ = [
+    "EXAMPLE_IMPORTS",
     "accounts",
     "books",
     "events",

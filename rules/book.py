@@ -21,7 +21,7 @@ from typing import Any
 import attrs
 
 from solvent.rules.arith import Rounding, div, sum_
-from solvent.rules.fields import data
+from solvent.rules.fields import data, enum_repr, python_repr
 
 
 class Role(enum.Enum):
@@ -35,6 +35,8 @@ class Role(enum.Enum):
     VENUE = "venue"
     CLEARING = "clearing"
 
+    __repr__ = enum_repr
+
 
 SYSTEM_ROLES = tuple(r for r in Role if r is not Role.TRADER)
 
@@ -45,7 +47,10 @@ class MarginMode(enum.Enum):
     CROSS = "cross"
     ISOLATED = "isolated"
 
+    __repr__ = enum_repr
 
+
+@python_repr
 @attrs.frozen
 class Market:
     """One perpetual market. Prices are quote quanta per lot.
@@ -78,6 +83,7 @@ def is_on_tick(price: Any, tick: Any) -> Any:
     return on_tick(price, tick, rounding=Rounding.FLOOR) == price
 
 
+@python_repr
 @attrs.frozen
 class Account:
     """One account's balances.
@@ -146,6 +152,7 @@ def _check_accounts(book: Book, _attribute: Any, accounts: tuple[Account, ...]) 
     _CHECKED.add(accounts)
 
 
+@python_repr
 @attrs.frozen
 class Book:
     """The whole state a policy acts on. ``net_deposits_quote`` counts money in minus money out;

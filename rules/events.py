@@ -10,14 +10,17 @@ from typing import Any
 
 import attrs
 
-from solvent.rules.fields import data
+from solvent.rules.fields import data, enum_repr, python_repr
 
 
 class Taker(enum.Enum):
     BUYER = "buyer"
     SELLER = "seller"
 
+    __repr__ = enum_repr
 
+
+@python_repr
 @attrs.frozen
 class Deposit:
     """Money in from outside the venue to an account's margin balance."""
@@ -26,6 +29,7 @@ class Deposit:
     amount_quote: Any = data()
 
 
+@python_repr
 @attrs.frozen
 class Withdraw:
     """Money out of an account's margin balance to outside the venue; only from free margin."""
@@ -34,6 +38,7 @@ class Withdraw:
     amount_quote: Any = data()
 
 
+@python_repr
 @attrs.frozen
 class SpotDeposit:
     """Money in to an account's spot balance, which is kept apart from margin."""
@@ -42,6 +47,7 @@ class SpotDeposit:
     amount_quote: Any = data()
 
 
+@python_repr
 @attrs.frozen
 class Trade:
     """``buyer`` buys ``lots`` from ``seller`` at ``price_quote`` per lot; the taker pays taker fee."""
@@ -53,6 +59,7 @@ class Trade:
     taker: Taker = Taker.BUYER
 
 
+@python_repr
 @attrs.frozen
 class MarkPrice:
     """The mark price moves; positions settle to it, then the liquidation sweep runs."""
@@ -60,6 +67,7 @@ class MarkPrice:
     price_quote: Any = data()
 
 
+@python_repr
 @attrs.frozen
 class Funding:
     """A funding payment: at a positive rate longs pay shorts ``rate × notional``, else the reverse."""

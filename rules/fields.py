@@ -83,3 +83,53 @@ def data_fields(cls: type) -> tuple[str, ...]:
 def bounds(cls: type, name: str) -> dict[str, Any]:
     """The unit and bounds recorded for a policy field."""
     return attrs.fields_dict(cls)[name].metadata[META]
+
+
+def enum_repr(member: Any) -> str:
+    """An enum member as the Python that names it, ``Role.TRADER`` (not ``<Role.TRADER: 'trader'>``):
+    set as ``__repr__`` of the enums a book or an event holds."""
+    return f"{type(member).__name__}.{member.name}"
+
+
+def _is_default(inst: Any, field: attrs.Attribute, value: Any) -> bool:
+    default = field.default
+    if default is attrs.NOTHING:
+        return False
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        default = default.factory(inst) if default.takes_self else default.factory()
+    try:
+        return type(value) is type(default) and bool(value == default)
+    except Exception:  # a symbolic value (z3) has no truth value: shown
+        return False
+
+
+def _call_parts(inst: Any) -> dict[str, Any]:
+    """The keyword arguments that rebuild ``inst``: every init field not at its default."""
+    return {
+        f.alias: getattr(inst, f.name)
+        for f in attrs.fields(type(inst))
+        if f.init and not _is_default(inst, f, getattr(inst, f.name))
+    }
+
+
+def _call_repr(self: Any) -> str:
+    args = ", ".join(f"{name}={value!r}" for name, value in _call_parts(self).items())
+    return f"{type(self).__name__}({args})"
+
+
+def _call_repr_pretty(self: Any, p: Any, cycle: bool) -> None:
+    """hypothesis's (and IPython's) pretty printer: the same call, folded over lines."""
+    if cycle or not hasattr(p, "repr_call"):  # IPython's printer has no repr_call
+        p.text(_call_repr(self))
+        return
+    p.repr_call(type(self).__name__, (), _call_parts(self))
+
+
+def python_repr(cls: type) -> type:
+    """Class decorator for a frozen attrs record: its ``repr`` is the Python call that builds the
+    same value, with the fields at their defaults left out (``Account(name='alice', cash_quote=5)``,
+    ``Account(name='venue', role=Role.VENUE)``), so a value hypothesis prints in a falsifying example
+    pastes into ``@example`` (issue 16); ``eval(repr(x)) == x`` with the classes in scope."""
+    cls.__repr__ = _call_repr  # type: ignore[method-assign]
+    cls._repr_pretty_ = _call_repr_pretty  # type: ignore[attr-defined]
+    return cls
