@@ -1,7 +1,7 @@
 """How fast ``solvent simulate`` runs on the exact and the fast engine, and the percolator-sized run.
 
     python benchmarks/bench_simulate.py [--preset binance] [--traders 30,300,2000] [--paths 8]
-        [--steps 48] [--exact-paths 4] [--target] [--target-paths 200] [--workers 2]
+        [--steps 48] [--exact-paths 4] [--target] [--target-paths 200] [--workers 2] [--efficiency 20]
 
 Part 1, for each book size, in one process: the same paths on the exact engine and on the fast
 one; paths per second, mark events per second and account-updates per second (mark events × the
@@ -14,7 +14,8 @@ Part 2 (``--target``): percolator's stress size, 200 paths × 2,000 traders × 6
 60 s on 2 cores; it says how many paths fell back to the exact engine and why. Its insurance fund
 is ``--target-fund-ppm`` (5% of the long open interest): with part 1's 0.5%, some crashes exhaust
 the fund and one step then resolves hundreds of bankruptcies by ADL, which runs on the exact
-engine (a minute or more per such step at 2,000 traders).
+engine (a minute or more per such step at 2,000 traders). ``--efficiency PATHS`` times that many
+target paths on 1 worker and on ``--workers``: the parallel efficiency ``T1 / (w × Tw)``.
 
 The load average is printed before and after each part: on a shared machine, compare the ratios
 measured within one run.
@@ -121,6 +122,23 @@ def target(policy, tmp: Path, paths: int, workers: int, fund_ppm: int) -> None:
     print(f"load average after: {_load()}")
 
 
+def efficiency(policy, tmp: Path, paths: int, workers: int, fund_ppm: int) -> None:
+    """The target's book and path on 1 worker (in process) and on ``workers`` processes."""
+    path = tmp / "efficiency.toml"
+    path.write_text(SCENARIO.format(traders=2000, steps=300, fund=fund_ppm), encoding="utf-8")
+    prepared = prepare(policy, path)
+    print(f"\nload average before: {_load()}")
+    t1, one = _timed(prepared, paths, "fast", 1)
+    tw, many = _timed(prepared, paths, "fast", workers)
+    if render_json(one) != render_json(many):
+        raise SystemExit("the 1-worker and the multi-worker reports differ: a determinism bug")
+    print(
+        f"{paths} such paths: 1 worker {t1:.1f} s, {workers} workers {tw:.1f} s: parallel efficiency "
+        f"T1 / ({workers} × T{workers}) = {t1 / (workers * tw):.0%} (identical reports)"
+    )
+    print(f"load average after: {_load()}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--preset", default="binance")
@@ -130,6 +148,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=48)
     parser.add_argument("--target", action="store_true", help="also run 200 paths × 2,000 traders × 600 marks")
     parser.add_argument("--target-paths", type=int, default=200)
+    parser.add_argument(
+        "--efficiency", type=int, default=0, metavar="PATHS", help="also time PATHS target paths on 1 and on --workers"
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
         "--target-fund-ppm",
@@ -143,6 +164,8 @@ def main() -> None:
         compare(policy, Path(tmp), [int(t) for t in args.traders.split(",")], args.paths, args.exact_paths, args.steps)
         if args.target:
             target(policy, Path(tmp), args.target_paths, args.workers, args.target_fund_ppm)
+        if args.efficiency:
+            efficiency(policy, Path(tmp), args.efficiency, args.workers, args.target_fund_ppm)
 
 
 if __name__ == "__main__":

@@ -15,18 +15,22 @@ One semantics, split by what a step reads. A mark event does two kinds of work:
   fee account, the backstop vault, the venue, clearing), then written back. Execution at market,
   at bankruptcy or by takeover, slippage, penalties, partial closes, the insurance fund, the
   backstop vault, the fee pool, the venue and a carried debt read and change nothing else, so the
-  small book gives the same transfers, outcomes and balances as the whole one. The opening
-  deposits and trades run the same way (``solvent.rules.engine.step`` on a small book of the
-  accounts the event names).
+  small book gives the same transfers, outcomes and balances as the whole one.
+- **The opening deposits and trades** on plain ints, as ``engine._deposit`` and ``engine._trade``
+  do them into a fresh account at the mark (positions by ``positions._moved``, fees by the rules'
+  ``mul_ppm``, the order-entry check by ``wellformed.opening_covered``); any other opening event,
+  or one that check refuses, through ``solvent.rules.engine.step`` on a small book of the accounts
+  it names (which accepts it or rejects it with its own message).
 
-What reads or changes *other traders* is not covered, and the path continues on the exact engine
-from the book before that step (built from the arrays), saying why:
+What reads or changes *other traders* is not covered: that step runs on the exact engine, on the
+whole book built from the arrays as they stood before it, the arrays take its book after it, and
+the path goes on fast; the path's result says why (``Ran.fallback``, ``Ran.exact_steps``):
 
 - a waterfall layer that charges other traders reached with a deficit left (``adl``,
   ``socialized_loss``, ``haircut_ratio``, ``clawback``): the small book shows it as that layer's
   ``LayerUsed`` record (or an ADL fill), and the step is discarded and re-run on the whole book;
 - statically (:func:`covers`), a policy with a PnL-to-pool ADL, ADL on a fund drawdown or a
-  socialized loss with ``cascade``: every one of its paths runs on the exact engine;
+  socialized loss with ``cascade``: every step of its paths runs on the exact engine;
 - a balance or product that might leave int64 (checked on magnitudes before multiplying), a spot
   balance, an event that is not a valid mark price.
 
