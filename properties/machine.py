@@ -6,31 +6,76 @@ it with the concrete engine; the invariant judges every catalog claim (or the ch
 the last step, and ``target()`` pushes toward bad debt. Use it in a test module::
 
     TestBinance = machine(load_preset("binance")).TestCase
+
+A failure shows its story: hypothesis's minimal run fails with the text the reports use (the
+events, the book before, the transfers, who paid) and the command that replays it, ``solvent
+replay FILE``, the story saved in the counterexample database (``findings_dir``, default
+``.solvent/findings``, where ``solvent check`` also replays it first).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from hypothesis import strategies as st
 from hypothesis import target
+from hypothesis.control import current_build_context, currently_in_test_context
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from solvent.properties import actions as act
 from solvent.properties import catalog
 from solvent.properties.catalog import StepView
+from solvent.properties.story import Story
 from solvent.properties.strategies import LIQUIDITY_QUOTE, NAMES, PPM_PER_BP, _move_bps
-from solvent.rules.book import new_book
+from solvent.rules.book import Book, new_book
 from solvent.rules.engine import RejectedEvent, Step, step
 from solvent.rules.events import Deposit
 from solvent.rules.margin import equity
 from solvent.rules.policy import Policy
 
 
+def _final_run() -> bool:
+    """Whether this is hypothesis's last run of the minimal failing example (or no hypothesis run
+    at all): only then is the story told and saved, not on every shrinking attempt."""
+    return not currently_in_test_context() or current_build_context().is_final
+
+
+def told_failure(
+    policy: Policy, start: Book, steps: Sequence[Step], broken: Sequence[str], findings_dir: Path | None
+) -> str:
+    """The story of a failing run, as the text report tells a finding, ending with the command
+    that replays it (the story saved for ``broken[0]`` under ``findings_dir``)."""
+    from solvent.properties import findings
+    from solvent.reports.text import story as story_text
+    from solvent.verdicts.check import PolicyReport, Violation
+
+    story = Story(start, tuple(s.event for s in steps))
+    index = len(steps) - 1
+    violation = Violation(broken[0], "state machine", index, story, steps[-1], "machine")
+    if findings_dir is not None:
+        finding = findings.Finding(policy, broken[0], story, index, "machine")
+        findings.save(finding, findings.database_path(findings_dir, policy, broken[0]))
+    report = PolicyReport(policy, policy.name, (), (), findings_dir)
+    text = story_text(violation, list(broken), report)
+    if findings_dir is None:  # nothing saved to replay: the story itself, as Python
+        lines = text.splitlines()
+        text = "\n".join(lines[:-1] + [f"  the story (not saved), as Python: {story!r}"])
+    return text
+
+
 def machine(
-    policy: Policy, *, traders: int = 3, invariants: Sequence[str] | None = None
+    policy: Policy,
+    *,
+    traders: int = 3,
+    invariants: Sequence[str] | None = None,
+    findings_dir: Path | str | None = Path(".solvent/findings"),
 ) -> type[RuleBasedStateMachine]:
-    """A state machine class that searches ``policy`` for a story breaking any chosen invariant."""
+    """A state machine class that searches ``policy`` for a story breaking any chosen invariant.
+
+    On failure the minimal run's assertion tells the story and how to replay it (the story is
+    saved under ``findings_dir``; None: not saved, and the story is printed only)."""
+    folder = None if findings_dir is None else Path(findings_dir)
     chosen = [catalog.get(i) for i in (invariants or catalog.ids())]
     who = st.integers(0, traders - 1)
     pct = st.integers(1, 100)
@@ -43,6 +88,8 @@ def machine(
         def open_book(self, mark: int, worth: list[int]) -> None:
             """A book whose traders each hold the notional of ``worth[i]`` lots (by construction)."""
             self.book = new_book(mark_quote=mark, traders=NAMES[:traders])
+            self.start = self.book
+            self.steps: list[Step] = []
             self.last: Step | None = None
             self.worst_bad_debt = 0
             self.apply(Deposit("liquidity", LIQUIDITY_QUOTE))
@@ -55,6 +102,7 @@ def machine(
             except RejectedEvent:
                 return
             self.book, self.last = s.after, s
+            self.steps.append(s)
 
         def act(self, action: act.Action) -> None:
             event = act.resolve(policy, self.book, action)
@@ -99,7 +147,12 @@ def machine(
             bad_debt = sum(max(-equity(policy.margin, a), 0) for a in self.book.traders)
             self.worst_bad_debt = max(self.worst_bad_debt, bad_debt)
             broken = [inv.id for inv in chosen if not inv.holds(view)]
-            assert not broken, f"{', '.join(broken)} broken by {self.last.event!r}"
+            if not broken:
+                return
+            message = f"{', '.join(broken)} broken by {self.last.event!r}"
+            if _final_run():
+                message += "\n\n" + told_failure(policy, self.start, self.steps, broken, folder)
+            raise AssertionError(message)
 
         def teardown(self) -> None:
             # target() may be called once per label per example: report the worst seen

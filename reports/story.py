@@ -118,6 +118,7 @@ def origin_label(violation: Violation) -> str:
         "search": "found by search",
         "saved": "replayed from the findings directory",
         "z3": "z3 counterexample, replayed on the engine",
+        "machine": "found by the state machine",
     }
     return labels.get(violation.origin, f"scenario {violation.scenario}")
 

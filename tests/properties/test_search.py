@@ -339,13 +339,27 @@ class TestStrategies:
 class TestStateMachine:
     """The state machine over the engine catches a policy that carries debt into the next deposit."""
 
-    def test_backpack_machine_fails(self):
-        m = machine(load_preset("backpack"), traders=2, invariants=["no-negative-equity"])
-        with pytest.raises(AssertionError, match="no-negative-equity broken"):
+    def test_backpack_machine_fails_and_tells_the_story(self, tmp_path):
+        """The failure is the story the reports tell (events, book, transfers, who paid) and a
+        replay command that shows the same failure (issue 16: it showed no story)."""
+        policy = load_preset("backpack")
+        m = machine(policy, traders=2, invariants=["no-negative-equity"], findings_dir=tmp_path)
+        with pytest.raises(AssertionError, match="no-negative-equity broken") as failed:
             # stateful search is slow to meet a multi-step story (docs/solver-notes.md#hypothesis-search-speed); it stops at the first failure
             run_state_machine_as_test(
                 m, settings=settings(max_examples=3_000, stateful_step_count=6, database=None, deadline=None)
             )
+        text = str(failed.value)
+        assert "found by the state machine" in text and "  events:" in text and "  who paid: alice" in text
+        command = text.splitlines()[-1].removeprefix("  reproduce with: ")
+        saved = tmp_path / "backpack" / "no-negative-equity.json"
+        assert command == f"solvent replay {saved}"
+        result = CliRunner().invoke(main, command.split()[1:])
+        assert result.exit_code == 1, result.output
+        assert result.output.startswith("policy backpack, invariant no-negative-equity")
+        story = findings.load(saved).story
+        steps = replay(policy, story)
+        assert steps is not None and fails(policy, catalog.get("no-negative-equity"), story)
 
     @pytest.mark.deep
     def test_backpack_machine_finds_the_swallowed_deposit(self):
