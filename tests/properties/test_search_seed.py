@@ -85,3 +85,51 @@ def test_a_bad_seed_is_bad_input(tmp_path: Path) -> None:
         text=True,
     )
     assert done.returncode == 2 and "--seed" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_hypothesis_profile_does_not_change_the_draws() -> None:
+    """A user's profile is the base of the search's settings, but what decides a verdict is
+    Solvent's: the budget's examples, derandomized (or the seed), no database, no deadline."""
+    from hypothesis import Verbosity, settings
+
+    from solvent.properties.search import search_settings
+
+    small = attrs.evolve(CI, max_examples=15)
+    before, name = _drawn(small), settings.get_current_profile_name()
+    settings.register_profile(
+        "solvent-test-loose", max_examples=3, derandomize=False, deadline=50, verbosity=Verbosity.quiet
+    )
+    settings.load_profile("solvent-test-loose")
+    try:
+        config = search_settings(small)
+        assert (config.max_examples, config.derandomize, config.database, config.deadline) == (15, True, None, None)
+        assert config.verbosity is Verbosity.quiet  # the profile's own choice is kept
+        assert _drawn(small) == before
+        assert _drawn(attrs.evolve(small, seed=1)) == _drawn(attrs.evolve(small, seed=1))
+    finally:
+        settings.load_profile(name)
+
+
+class _Config:
+    """The options ``pytest --solvent`` reads (missing ones raise, as pytest's do)."""
+
+    def __init__(self, **options: object) -> None:
+        self.options = {"solvent_examples": None, "solvent_prove_budget": None, "solvent_findings_dir": None}
+        self.options.update(options)
+
+    def getoption(self, name: str) -> object:
+        if name not in self.options:
+            raise ValueError(f"no option named {name!r}")
+        return self.options[name]
+
+
+def test_pytest_solvent_takes_its_seed_or_hypothesis_seed() -> None:
+    from solvent.pytest_plugin import judgement
+
+    assert judgement(_Config(solvent_seed=4)).search.seed == 4
+    assert judgement(_Config(solvent_seed=None, hypothesis_seed="12")).search.seed == 12
+    assert judgement(_Config(solvent_seed=3, hypothesis_seed="12")).search.seed == 3
+    assert judgement(_Config(solvent_seed=None, hypothesis_seed="not-a-number")).search.seed is None
+    assert judgement(_Config(solvent_seed=None)).search.seed is None  # derandomized
+    with pytest.raises(pytest.UsageError, match="--solvent-seed: must be a whole number >= 0: -1"):
+        judgement(_Config(solvent_seed=-1))
