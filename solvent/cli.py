@@ -329,6 +329,12 @@ def _question_ids(text: str) -> tuple[str, ...] | None:
 @click.option(
     "--examples", type=click.IntRange(min=1), default=None, help="Search examples per invariant (default 200)."
 )
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0, max=2**63 - 1),
+    default=None,
+    help="The search's seed, as for check (default: derandomized); both versions draw from it.",
+)
 @findings_dir_option("Counterexample database, as for check: OLD's saved stories are replayed on NEW too.")
 @prove_budget_option(
     "z3 effort per version, as for check (default 60M, or 0 with --no-search): invariants newly proved or lost."
@@ -372,6 +378,7 @@ def diff(
     invariants: tuple[str, ...],
     search: bool,
     examples: int | None,
+    seed: int | None,
     findings_dir: Path,
     prove_budget: int | None,
     prove_effort: int,
@@ -395,6 +402,7 @@ def diff(
     judgement = _judgement(
         search=search,
         examples=examples,
+        seed=seed,
         prove_budget=prove_budget,
         prove_effort=prove_effort,
         findings_dir=findings_dir,
