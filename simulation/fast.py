@@ -5,8 +5,8 @@ One semantics, split by what a step reads. A mark event does two kinds of work:
 - **Over every account** (vectorized here): mark-to-market settlement (``settlement.settle_mark``:
   each position is paid ``S × (M' − M)`` through ``clearing``), the maintenance check of every
   trader (``margin.account_maintenance`` and ``liquidation.is_triggered``: tiers, the policy's
-  margin rounding, the mark or entry basis), the clawback window's reset (``clawback.open_window``)
-  and the re-basing of capital on losses (``haircut_ratio.settle_losses``). These are written
+  margin rounding, the mark or entry basis), the clawback window's reset (``clawback.open_window``),
+  the fund's drawdown window (``fund_drawdown.sample``) and the re-basing of capital on losses (``haircut_ratio.settle_losses``). These are written
   again below over arrays, with the same named roundings (:func:`div`, the rules' ``div``), and
   guarded against int64 overflow before any product is taken.
 - **For one account at a time** (run by the exact engine's own functions): the liquidation of each
@@ -29,8 +29,10 @@ the path goes on fast; the path's result says why (``Ran.fallback``, ``Ran.exact
 - a waterfall layer that charges other traders reached with a deficit left (``adl``,
   ``socialized_loss``, ``haircut_ratio``, ``clawback``): the small book shows it as that layer's
   ``LayerUsed`` record (or an ADL fill), and the step is discarded and re-run on the whole book;
-- statically (:func:`covers`), a policy with a PnL-to-pool ADL, ADL on a fund drawdown or a
-  socialized loss with ``cascade``: every step of its paths runs on the exact engine;
+- under ADL on the insurance fund's drawdown (okx), a step with a bankruptcy (ADL may then run
+  with no deficit left);
+- statically (:func:`covers`), a policy with a PnL-to-pool ADL or a socialized loss with
+  ``cascade``: every step of its paths runs on the exact engine;
 - a balance or product that might leave int64 (checked on magnitudes before multiplying), a spot
   balance, an event that is not a valid mark price.
 
@@ -56,7 +58,7 @@ from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.liquidation import Trigger
 from solvent.rules.margin import MaintenanceBasis, counts_spot
 from solvent.rules.margin import equity as equity_of
-from solvent.rules.outcomes import AdlFill, BookDeleveraged, LayerUsed, PoolAdlFill, PoolAdlTriggered
+from solvent.rules.outcomes import AdlFill, Bankrupt, BookDeleveraged, LayerUsed, PoolAdlFill, PoolAdlTriggered
 from solvent.rules.policy import Policy
 from solvent.rules.positions import _moved
 from solvent.rules.waterfall import Clawback, HaircutRatio, SocializedLoss
@@ -104,9 +106,6 @@ def covers(policy: Policy) -> str | None:
     reasons = []
     if policy.pnl_to_pool_adl is not None:
         reasons.append("PnL-to-pool ADL")
-    adl = policy.adl
-    if adl is not None and adl.fund_drawdown is not None:
-        reasons.append("ADL on insurance-fund drawdown")
     social = policy.layer(SocializedLoss)
     if social is not None and social.cascade:
         reasons.append("socialized loss with cascade")
@@ -324,12 +323,15 @@ def fast_setup(policy: Policy, ab: ArrayBook, events: Sequence[Event]) -> None:
     differential tests), any other event on a small book; then into the arrays."""
     cols = ab.F.tolist()
     for event in events:
+        window_sum = ab.window_sum
+        ab.window_sum = sampled(policy, ab, cols[CASH][ab.fund])
         done = (isinstance(event, Deposit) and _opening_deposit(policy, ab, cols, event)) or (
             isinstance(event, Trade) and _opening_trade(policy, ab, cols, event)
         )
         if done:
             ab.clock += 1
             continue
+        ab.window_sum = window_sum  # the exact step samples the fund itself
         ab.F = _array(cols)
         setup_step(policy, ab, event)
         cols = ab.F.tolist()
@@ -343,6 +345,15 @@ def _array(cols: list[list[int]]) -> np.ndarray:
         raise Fallback("int64 bound") from None
 
 
+def sampled(policy: Policy, ab: ArrayBook, fund: int) -> Any:
+    """``fund_drawdown.sample`` at the start of an event: the window's running sum of the fund's
+    balance (unchanged without ADL on a fund drawdown)."""
+    adl = policy.adl
+    if adl is None or adl.fund_drawdown is None:
+        return ab.window_sum
+    return fund if ab.clock % adl.fund_drawdown.window_events == 0 else ab.window_sum + fund
+
+
 def _others(outcomes: Sequence[Any]) -> str | None:
     for o in outcomes:
         if isinstance(o, LayerUsed) and o.layer in OTHERS_LAYERS:
@@ -352,9 +363,10 @@ def _others(outcomes: Sequence[Any]) -> str | None:
     return None
 
 
-def mark_step(policy: Policy, ab: ArrayBook, event: Event) -> tuple[np.ndarray, list[Any], list[Any]]:
-    """One mark event on the arrays: returns the new array and the liquidations' transfers and
-    outcomes, leaving ``ab`` as it was (the caller commits). ``Fallback`` if not covered."""
+def mark_step(policy: Policy, ab: ArrayBook, event: Event) -> tuple[np.ndarray, list[Any], list[Any], Any]:
+    """One mark event on the arrays: returns the new array, the liquidations' transfers and
+    outcomes and the fund's window sum, leaving ``ab`` as it was (the caller commits).
+    ``Fallback`` if not covered."""
     if not isinstance(event, MarkPrice):
         raise Fallback(f"a {type(event).__name__} event")
     new = event.price_quote
@@ -377,12 +389,14 @@ def mark_step(policy: Policy, ab: ArrayBook, event: Event) -> tuple[np.ndarray, 
     F[WINDOW] += pnl
     F[CASH, ab.clearing] -= total
     F[WINDOW, ab.clearing] -= total
-    market = ab.market
+    market, window_sum = ab.market, ab.window_sum
+    sample = sampled(policy, ab, int(ab.F[CASH, ab.fund]))  # at the event's start, as transition does
     ab.market = attrs.evolve(market, mark_quote=new, previous_mark_quote=old)
+    ab.window_sum = sample
     try:
         transfers, outcomes = _sweep(policy, ab, F, new)
     finally:
-        ab.market = market
+        ab.market, ab.window_sum = market, window_sum
     if _others(outcomes):
         raise Fallback(_others(outcomes))
     layer = policy.layer(HaircutRatio)
@@ -390,7 +404,7 @@ def mark_step(policy: Policy, ab: ArrayBook, event: Event) -> tuple[np.ndarray, 
         # haircut_ratio.settle_losses: traders' and the book's principal falls to max(equity, 0)
         idx = np.append(ab.traders, ab.liquidity)
         F[PRINCIPAL, idx] = np.minimum(F[PRINCIPAL, idx], np.maximum(_equity(policy, ab, F, idx), 0))
-    return F, transfers, outcomes
+    return F, transfers, outcomes, sample
 
 
 def _sweep(policy: Policy, ab: ArrayBook, F: np.ndarray, mark: int) -> tuple[list[Any], list[Any]]:
@@ -406,6 +420,7 @@ def _sweep(policy: Policy, ab: ArrayBook, F: np.ndarray, mark: int) -> tuple[lis
     hit = tr[triggered(policy, _equity(policy, ab, F, tr), mm, F[SIZE, tr])]
     transfers: list[Any] = []
     outcomes: list[Any] = []
+    drawdown = policy.adl is not None and policy.adl.fund_drawdown is not None
     for i in hit.tolist():
         indices, small = ab.small([i], F)
         ctx = liquidate(policy, Ctx(small), ab.names[i])
@@ -413,6 +428,9 @@ def _sweep(policy: Policy, ab: ArrayBook, F: np.ndarray, mark: int) -> tuple[lis
         reason = _others(done)
         if reason:
             raise Fallback(reason)
+        if drawdown and any(isinstance(o, Bankrupt) for o in done):
+            # ADL may also run on the fund's drawdown with no deficit left: over other traders
+            raise Fallback("ADL on insurance-fund drawdown")
         ab.write(indices, ctx.book, F)
         transfers += [e.item for e in ctx.entries]
         outcomes += done
@@ -462,7 +480,7 @@ class FastPath:
         reasons: dict[str, int] = {}
         for i, event in enumerate(marks):
             try:
-                F, transfers, outcomes = mark_step(policy, ab, event)
+                F, transfers, outcomes, window_sum = mark_step(policy, ab, event)
             except Fallback as exc:
                 # this step on the exact engine, on the whole book built from the arrays; then on
                 reasons[exc.reason] = reasons.get(exc.reason, 0) + 1
@@ -479,6 +497,7 @@ class FastPath:
             ab.F = F
             ab.market = attrs.evolve(ab.market, mark_quote=event.price_quote, previous_mark_quote=ab.market.mark_quote)
             ab.clock += 1
+            ab.window_sum = window_sum
             below = lambda: bool((_equity(policy, ab, ab.F, traders) < 0).any())  # noqa: E731
             tally.read(offset + i, transfers, outcomes, int(ab.F[CASH, ab.fund]), below)
             if on_step is not None:

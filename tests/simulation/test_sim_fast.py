@@ -111,8 +111,9 @@ def test_same_json_on_either_engine(preset: str, write) -> None:
     b = simulate(prepared, paths=6, seed=3, engine="exact")
     assert to_data(a) == to_data(b)
     assert a.engine.fast + a.engine.exact == 6
-    # hyperliquid's backstop vault starts empty, so each of its bankruptcies reaches ADL
-    assert a.engine.fast > 0 or preset == "hyperliquid"
+    # most steps ran fast (hyperliquid's backstop vault starts empty, so each of its bankruptcies
+    # reaches ADL; okx's bankruptcies may start ADL on the fund's drawdown: those steps run exact)
+    assert a.engine.exact_steps < a.engine.steps // 2
     assert (b.engine.asked, b.engine.exact) == ("exact", 6)
 
 
