@@ -2,7 +2,7 @@
 rejections of seeded stories are bit-identical to the engine before it ran in linear time.
 
 ``golden/engine_steps.json`` holds, for every story, a digest of each step (the book after, the
-transfers and the outcomes as attrs reprs, or the rejection message) written by the engine whose
+transfers and the outcomes as attrs reprs (``attrs_text``), or the rejection message) written by the engine whose
 every transfer rebuilt the whole account tuple (commit c4ab166). A deliberate change of the
 engine's semantics rewrites it: ``python tests/differential/test_engine_scale.py --overwrite``.
 
@@ -13,12 +13,14 @@ every bundled preset and every policy of ``stories.POLICIES``.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 import random
 import sys
 from pathlib import Path
 
+import attrs
 import pytest
 from stories import POLICIES
 
@@ -95,6 +97,27 @@ def start(policy: Policy, rng: random.Random, traders: tuple[str, ...]) -> tuple
     return book, out
 
 
+def attrs_text(value: object) -> str:
+    """The text attrs' generated ``repr`` gave a record when the digests were written: every field,
+    enum members as ``<Role.TRADER: 'trader'>``. Books and events now print as the Python that
+    builds them (defaults left out, ``Role.TRADER``), which would change every digest while the
+    engine computes the same values."""
+    if isinstance(value, enum.Enum):
+        return f"<{type(value).__name__}.{value.name}: {value.value!r}>"
+    if attrs.has(type(value)):
+        shown = [f for f in attrs.fields(type(value)) if f.repr]
+        inner = ", ".join(f"{f.name}={attrs_text(getattr(value, f.name))}" for f in shown)
+        return f"{type(value).__qualname__}({inner})"
+    if isinstance(value, tuple):
+        inner = ", ".join(attrs_text(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if isinstance(value, list):
+        return "[" + ", ".join(attrs_text(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{attrs_text(k)}: {attrs_text(v)}" for k, v in value.items()) + "}"
+    return repr(value)
+
+
 def digest(policy: Policy, shape: tuple[int, int, int]) -> list[str]:
     """One 16-hex-digit digest per step of the story of this shape."""
     n, count, seed = shape
@@ -109,7 +132,7 @@ def digest(policy: Policy, shape: tuple[int, int, int]) -> list[str]:
             text = f"rejected {e.reason}"
         else:
             book = s.after
-            text = repr((s.after, s.transfers, s.outcomes))
+            text = attrs_text((s.after, s.transfers, s.outcomes))
         out.append(hashlib.sha256(text.encode()).hexdigest()[:16])
     return out
 
