@@ -30,9 +30,10 @@ the path goes on fast; the path's result says why (``Ran.fallback``, ``Ran.exact
   ``socialized_loss``, ``haircut_ratio``, ``clawback``): the small book shows it as that layer's
   ``LayerUsed`` record (or an ADL fill), and the step is discarded and re-run on the whole book;
 - under ADL on the insurance fund's drawdown (okx), a step with a bankruptcy (ADL may then run
-  with no deficit left);
-- statically (:func:`covers`), a policy with a PnL-to-pool ADL or a socialized loss with
-  ``cascade``: every step of its paths runs on the exact engine;
+  with no deficit left); under a socialized loss with ``cascade`` (drift, mango-v4), a step with a
+  bankruptcy (every other trader below zero is then resolved in turn, before the sweep reaches it);
+- statically (:func:`covers`), a policy with a PnL-to-pool ADL (it runs over every account after
+  every sweep): every step of its paths runs on the exact engine;
 - a balance or product that might leave int64 (checked on magnitudes before multiplying), a spot
   balance, an event that is not a valid mark price.
 
@@ -106,9 +107,6 @@ def covers(policy: Policy) -> str | None:
     reasons = []
     if policy.pnl_to_pool_adl is not None:
         reasons.append("PnL-to-pool ADL")
-    social = policy.layer(SocializedLoss)
-    if social is not None and social.cascade:
-        reasons.append("socialized loss with cascade")
     return ", ".join(reasons) or None
 
 
@@ -421,6 +419,8 @@ def _sweep(policy: Policy, ab: ArrayBook, F: np.ndarray, mark: int) -> tuple[lis
     transfers: list[Any] = []
     outcomes: list[Any] = []
     drawdown = policy.adl is not None and policy.adl.fund_drawdown is not None
+    social = policy.layer(SocializedLoss)
+    cascade = social is not None and social.cascade
     for i in hit.tolist():
         indices, small = ab.small([i], F)
         ctx = liquidate(policy, Ctx(small), ab.names[i])
@@ -428,9 +428,11 @@ def _sweep(policy: Policy, ab: ArrayBook, F: np.ndarray, mark: int) -> tuple[lis
         reason = _others(done)
         if reason:
             raise Fallback(reason)
-        if drawdown and any(isinstance(o, Bankrupt) for o in done):
-            # ADL may also run on the fund's drawdown with no deficit left: over other traders
-            raise Fallback("ADL on insurance-fund drawdown")
+        if (drawdown or cascade) and any(isinstance(o, Bankrupt) for o in done):
+            # ADL may also run on the fund's drawdown with no deficit left, and a cascading
+            # socialized loss resolves every other trader below zero after a bankruptcy: both
+            # over other traders
+            raise Fallback("ADL on insurance-fund drawdown" if drawdown else "socialized loss with cascade")
         ab.write(indices, ctx.book, F)
         transfers += [e.item for e in ctx.entries]
         outcomes += done
