@@ -44,6 +44,7 @@ engine's, on generated paths and every preset.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -126,13 +127,18 @@ def div(n: np.ndarray, d: int, rounding: Rounding) -> np.ndarray:
     return q + ((twice > d) | ((twice == d) & (q % 2 == 1)))
 
 
+@functools.lru_cache(maxsize=64)
+def _tier_table(tiers: tuple[Any, ...], name: str) -> tuple[np.ndarray, np.ndarray]:
+    floors = np.array([t.floor_notional_quote for t in tiers], dtype=np.int64)
+    return floors, np.array([getattr(t, name) for t in tiers], dtype=np.int64)
+
+
 def tier_values(policy: Policy, notional: np.ndarray, name: str) -> np.ndarray:
     """``margin._tier_field``: the field of the last tier whose floor the notional reaches."""
     tiers = policy.margin.tiers
     if len(tiers) == 1:
         return np.full(notional.shape, getattr(tiers[0], name), dtype=np.int64)
-    floors = np.array([t.floor_notional_quote for t in tiers], dtype=np.int64)
-    values = np.array([getattr(t, name) for t in tiers], dtype=np.int64)
+    floors, values = _tier_table(tiers, name)
     # floors rise from 0: the tier is the last one whose floor is at or below the notional
     return values[np.searchsorted(floors, notional, side="right") - 1]
 
@@ -215,11 +221,12 @@ class ArrayBook:
         accounts = tuple(self.account(i, F) for i in indices)
         return indices, Book(self.market, accounts, self.net_deposits, self.window_sum, self.clock)
 
-    def write(self, indices: list[int], book: Book, F: np.ndarray) -> None:
+    def write(self, indices: list[int], book: Book, F: np.ndarray, before: Book) -> None:
         """Write a small book's accounts back (``Fallback`` if a value leaves int64)."""
         try:
-            for i, a in zip(indices, book.accounts, strict=True):
-                F[:, i] = [getattr(a, f) for f in FIELDS]
+            for i, a, was in zip(indices, book.accounts, before.accounts, strict=True):
+                if a is not was:  # an account the step did not change is the same object
+                    F[:, i] = [getattr(a, f) for f in FIELDS]
         except OverflowError:
             raise Fallback("int64 bound") from None
 
@@ -250,7 +257,7 @@ def setup_step(policy: Policy, ab: ArrayBook, event: Event) -> tuple[list[Any], 
     indices, small = ab.small(named, ab.F)
     s = step(policy, small, event)
     after = s.after
-    ab.write(indices, after, ab.F)
+    ab.write(indices, after, ab.F, small)
     ab.market, ab.net_deposits = after.market, after.net_deposits_quote
     ab.window_sum, ab.clock = after.insurance_window_sum_quote, after.clock
     return list(s.transfers), list(s.outcomes)
@@ -433,7 +440,7 @@ def _sweep(policy: Policy, ab: ArrayBook, F: np.ndarray, mark: int) -> tuple[lis
             # socialized loss resolves every other trader below zero after a bankruptcy: both
             # over other traders
             raise Fallback("ADL on insurance-fund drawdown" if drawdown else "socialized loss with cascade")
-        ab.write(indices, ctx.book, F)
+        ab.write(indices, ctx.book, F, small)
         transfers += [e.item for e in ctx.entries]
         outcomes += done
     return transfers, outcomes
