@@ -17,6 +17,7 @@ import attrs
 
 from solvent.properties import catalog, findings, relational
 from solvent.properties.scenarios import Story
+from solvent.properties.search import CI, DEEP
 from solvent.reports.money import QUANTA, Money
 from solvent.rules import events as ev
 from solvent.rules.book import Account, Book, Role
@@ -288,11 +289,17 @@ def replay_command(violation: Violation, report: PolicyReport) -> tuple[str, str
 
 def _searched(report: PolicyReport, invariants: str) -> tuple[str, str]:
     """The check that searches again for a searched story: with the seed the search drew from,
-    when it had one (``--seed``), or derandomized."""
-    seed = getattr(report, "seed", None)
-    if seed is None:
+    when it had one (``--seed``, after ``--deep`` and ``--examples N`` where the search had them:
+    the same seed under another budget draws other stories), or derandomized."""
+    budget = getattr(report, "search", None)
+    if budget is None or budget.seed is None:
         return f"solvent check {report.source} {invariants}", "search is derandomized: same story"
-    return f"solvent check {report.source} {invariants} --seed {seed}", "same seed: same story"
+    deep = budget.max_events == DEEP.max_events and not budget.derandomize
+    flags = ["--deep"] if deep else []
+    if budget.max_examples != (DEEP if deep else CI).max_examples:
+        flags += ["--examples", str(budget.max_examples)]
+    flags += ["--seed", str(budget.seed)]
+    return f"solvent check {report.source} {invariants} {' '.join(flags)}", "same seed: same story"
 
 
 def _same_story(path: Path, violation: Violation) -> bool:

@@ -117,5 +117,5 @@ def test_a_seeded_search_prints_its_seed_and_the_command_runs(tmp_path: Path) ->
     searches = [p for p in printed if p[0].startswith("solvent check") and "--scenario" not in p[0]]
     assert searches, printed  # a relational failure is searched again by the command it prints
     for command, invariants, accepted in searches:
-        assert command.endswith(" --seed 5"), command
+        assert command.endswith(" --examples 100 --seed 5"), command  # the seed under the same budget
         _shows_the_failure(tmp_path, command, invariants, accepted, cheap=True)

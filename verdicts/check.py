@@ -122,8 +122,14 @@ class PolicyReport:
     findings_dir: Path | None = None
     #: threshold answers (``solvent.solver.thresholds.Threshold``), when asked for
     thresholds: tuple[Threshold, ...] = ()
-    #: the seed the search drew from (``--seed``, or the one ``--deep`` chose); None: derandomized
-    seed: int | None = None
+    #: the search's budget (None: no search), so that a command printed to search again asks
+    #: for the same stories (its seed, ``--deep``, its examples)
+    search: SearchBudget | None = None
+
+    @property
+    def seed(self) -> int | None:
+        """The seed the search drew from (``--seed``, or the one ``--deep`` chose); None: derandomized."""
+        return None if self.search is None else self.search.seed
 
     @property
     def failed(self) -> bool:
@@ -307,9 +313,8 @@ def check_policy(
         answers = tuple(
             thresholds(policy, ids=threshold_ids or QUESTION_IDS, max_probes=threshold_probes, minimize=False)
         )
-    seed = None if search_budget is None else search_budget.seed
     return PolicyReport(
-        policy, source or policy.name, verdicts, runs, findings_dir if search_budget else None, answers, seed
+        policy, source or policy.name, verdicts, runs, findings_dir if search_budget else None, answers, search_budget
     )
 
 

@@ -133,3 +133,23 @@ def test_pytest_solvent_takes_its_seed_or_hypothesis_seed() -> None:
     assert judgement(_Config(solvent_seed=None)).search.seed is None  # derandomized
     with pytest.raises(pytest.UsageError, match="--solvent-seed: must be a whole number >= 0: -1"):
         judgement(_Config(solvent_seed=-1))
+
+
+def test_a_printed_search_command_asks_for_the_same_budget() -> None:
+    """The same seed under another budget draws other stories: the command carries --deep and
+    --examples where the search had them, then the seed; derandomized, neither."""
+    from solvent.properties.search import DEEP
+    from solvent.reports.story import _searched
+    from solvent.verdicts.check import PolicyReport
+
+    def command(budget: SearchBudget | None) -> str:
+        return _searched(PolicyReport(BINANCE, "binance", (), (), None, (), budget), "--invariant x")[0]
+
+    assert command(CI) == command(None) == "solvent check binance --invariant x"
+    assert command(attrs.evolve(CI, seed=4)) == "solvent check binance --invariant x --seed 4"
+    assert (
+        command(attrs.evolve(CI, seed=4, max_examples=9)) == "solvent check binance --invariant x --examples 9 --seed 4"
+    )
+    assert command(attrs.evolve(DEEP, seed=4)) == "solvent check binance --invariant x --deep --seed 4"
+    deep = Judgement.from_options(deep=True, examples=50).search
+    assert command(deep) == f"solvent check binance --invariant x --deep --examples 50 --seed {deep.seed}"
