@@ -204,6 +204,8 @@ def render(report: PolicyReport, width: int = WIDTH) -> str:
     for r in report.runs:
         state = f"rejected: {r.rejected}" if r.rejected else f"{len(r.steps)} steps"
         out.append(f"  scenario {r.name}: {state}")
+    if getattr(report, "seed", None) is not None:
+        out.append(f"  search seed {report.seed} (--seed {report.seed} draws the same stories)")
     out += ["", verdict_table(report, width), "", summary_line(report)]
     if report.thresholds:
         out += [

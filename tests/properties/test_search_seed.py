@@ -153,3 +153,12 @@ def test_a_printed_search_command_asks_for_the_same_budget() -> None:
     assert command(attrs.evolve(DEEP, seed=4)) == "solvent check binance --invariant x --deep --seed 4"
     deep = Judgement.from_options(deep=True, examples=50).search
     assert command(deep) == f"solvent check binance --invariant x --deep --examples 50 --seed {deep.seed}"
+
+
+def test_the_text_report_names_the_seed() -> None:
+    from solvent.reports.text import render
+
+    options = dict(examples=2, prove_budget=0, findings_dir=None, invariants=["no-negative-equity"])
+    seeded = render(solvent.check(BINANCE, seed=3, **options))
+    assert "  search seed 3 (--seed 3 draws the same stories)" in seeded.splitlines()
+    assert "search seed" not in render(solvent.check(BINANCE, **options))
