@@ -17,12 +17,14 @@ import attrs
 from solvent.rules.arith import PPM, Rounding, div, mul_ppm
 from solvent.rules.book import Book, on_tick
 from solvent.rules.events import Deposit, Event, Funding, MarkPrice, SpotDeposit, Taker, Trade, Withdraw
+from solvent.rules.fields import python_repr
 from solvent.rules.margin import equity, initial_margin
 from solvent.rules.policy import Policy
 
 MAX_LOTS = 1_000_000
 
 
+@python_repr
 @attrs.frozen
 class Pay:
     """Trader ``who`` deposits ``amount_quote``."""
@@ -31,6 +33,7 @@ class Pay:
     amount_quote: int
 
 
+@python_repr
 @attrs.frozen
 class SeedFund:
     """Someone tops up the insurance fund (or the backstop vault) by ``amount_quote``."""
@@ -39,6 +42,7 @@ class SeedFund:
     vault: bool = False
 
 
+@python_repr
 @attrs.frozen
 class PaySpot:
     """Trader ``who`` deposits ``amount_quote`` to its spot balance."""
@@ -47,6 +51,7 @@ class PaySpot:
     amount_quote: int
 
 
+@python_repr
 @attrs.frozen
 class Open:
     """``buyer`` buys from ``seller`` ``use_pct``% of the most both can afford (at least one lot), ``premium_ppm`` off mark."""
@@ -58,6 +63,7 @@ class Open:
     taker_is_buyer: bool = True
 
 
+@python_repr
 @attrs.frozen
 class Close:
     """``who`` closes ``fraction_ppm`` of its position against trader ``against``."""
@@ -67,6 +73,7 @@ class Close:
     fraction_ppm: int
 
 
+@python_repr
 @attrs.frozen
 class Move:
     """The mark moves by ``move_ppm`` of itself (−990,000 … +5,000,000 ppm): a tick, a gap or a spike."""
@@ -74,6 +81,7 @@ class Move:
     move_ppm: int
 
 
+@python_repr
 @attrs.frozen
 class PayFunding:
     """A funding payment at ``rate_ppm``."""
@@ -81,6 +89,7 @@ class PayFunding:
     rate_ppm: int
 
 
+@python_repr
 @attrs.frozen
 class TakeProfit:
     """``who`` takes a profit and goes flat: the mark moves ``move_ppm`` of itself in its favour,
@@ -93,6 +102,7 @@ class TakeProfit:
     move_ppm: int
 
 
+@python_repr
 @attrs.frozen
 class Take:
     """``who`` withdraws ``fraction_ppm`` of what it may withdraw."""

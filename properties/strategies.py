@@ -14,7 +14,7 @@ Users import these for their own tests::
     @given(stories(my_policy))
     def test_my_claim(story): ...
 
-A drawn book, account, event or story prints as the Python that builds it (``repr``, and
+A drawn book, account, event, action or story prints as the Python that builds it (``repr``, and
 hypothesis's falsifying example: ``Book(market=Market(name='PERP', mark_quote=150), accounts=(...))``,
 ``Trade(..., taker=Taker.SELLER)``), so a failing one pastes into ``@example(...)`` with
 :data:`EXAMPLE_IMPORTS` in scope.
@@ -44,6 +44,7 @@ EXAMPLE_IMPORTS = (
     "from solvent.rules.book import Account, Book, MarginMode, Market, Role\n"
     "from solvent.rules.events import Deposit, Funding, MarkPrice, SpotDeposit, Taker, Trade, Withdraw\n"
     "from solvent.properties.story import Story\n"
+    "from solvent.properties.actions import Close, Move, Open, Pay, PayFunding, PaySpot, SeedFund, Take, TakeProfit\n"
 )
 
 #: ppm in one basis point. Mark moves and trade premiums are ppm of the mark, drawn in whole

@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis.vendor.pretty import pretty
 
-from solvent.properties.strategies import EXAMPLE_IMPORTS, accounts, books, stories
+from solvent.properties.strategies import EXAMPLE_IMPORTS, accounts, books, events, stories
 from solvent.rules.book import Account, Book, MarginMode, Role, new_book
 from solvent.rules.events import MarkPrice, Taker, Trade
 from solvent.rules.presets import load_preset
@@ -47,6 +47,14 @@ def test_a_drawn_account_rebuilds_from_its_repr(account) -> None:
     assert _rebuilt(account) == (account, account)
 
 
+@ROUND_TRIP
+@given(events(traders=3, take_profits=True))
+def test_drawn_actions_rebuild_from_their_repr(actions) -> None:
+    """``events()`` draws state-relative actions (opens, moves, closes, take-profits, ...); their
+    falsifying example was a lambda call over private helpers."""
+    assert _rebuilt(actions) == (actions, actions)
+
+
 def test_defaults_are_left_out_and_enums_name_their_member() -> None:
     assert repr(Account("alice", cash_quote=5)) == "Account(name='alice', cash_quote=5)"
     assert repr(Account("v", role=Role.VENUE, margin_mode=MarginMode.ISOLATED)) == (
@@ -61,21 +69,40 @@ def test_defaults_are_left_out_and_enums_name_their_member() -> None:
     assert repr(MarkPrice(9)) == "MarkPrice(price_quote=9)"
 
 
-FAILING_TEST = """
+FAILING_TESTS = """
 from hypothesis import given, settings
-from solvent.properties.strategies import books
+from solvent.properties.strategies import books, events
 
 @settings(database=None, derandomize=True)
 @given(books())
 def test_low_marks(book):
     assert book.market.mark_quote < 150
+
+@settings(database=None, derandomize=True)
+@given(events(traders=3))
+def test_one_action(actions):
+    assert len(actions) < 2
 """
 
 
+def _falsifying(output: str, test: str) -> str:
+    """The argument hypothesis printed for ``test``'s falsifying example, as one expression."""
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if f"Falsifying example: {test}(" in line)
+    body = []
+    for line in lines[start + 1 :]:
+        text = line.removeprefix("E").strip()
+        if text == ")":
+            break
+        body.append(text)
+    return " ".join(body).split("=", 1)[1].rstrip(",")
+
+
 def test_a_falsifying_example_pastes_into_example(tmp_path: Path) -> None:
-    """A user's failing hypothesis test prints the book as a call that rebuilds it (it was
-    ``(lambda n, mark: new_book(...))(2, 150)``)."""
-    (tmp_path / "test_user.py").write_text(FAILING_TEST)
+    """A user's failing hypothesis test prints the book, or the actions, as Python that rebuilds
+    them (the book was ``(lambda n, mark: new_book(...))(2, 150)``, an open a lambda over private
+    helpers)."""
+    (tmp_path / "test_user.py").write_text(FAILING_TESTS)
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_user.py"],
         cwd=tmp_path,
@@ -83,15 +110,8 @@ def test_a_falsifying_example_pastes_into_example(tmp_path: Path) -> None:
         text=True,
     )
     assert done.returncode == 1, done.stdout[-2000:]
-    lines = done.stdout.splitlines()
-    start = next(i for i, line in enumerate(lines) if "Falsifying example: test_low_marks(" in line)
-    body = []
-    for line in lines[start + 1 :]:
-        text = line.removeprefix("E").strip()
-        if text == ")":
-            break
-        body.append(text)
-    call = " ".join(body).removeprefix("book=").rstrip(",")
-    assert "lambda" not in call
-    book = eval(call, dict(SCOPE))
-    assert book == new_book(mark_quote=150)
+    book_call, actions_call = (_falsifying(done.stdout, t) for t in ("test_low_marks", "test_one_action"))
+    assert "lambda" not in book_call + actions_call
+    assert eval(book_call, dict(SCOPE)) == new_book(mark_quote=150)
+    actions = eval(actions_call, dict(SCOPE))
+    assert len(actions) == 2 and all(type(a).__module__ == "solvent.properties.actions" for a in actions)
