@@ -15,7 +15,7 @@ replay FILE``, the story saved in the counterexample database (``findings_dir``,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from hypothesis import strategies as st
@@ -41,27 +41,30 @@ def _final_run() -> bool:
     return not currently_in_test_context() or current_build_context().is_final
 
 
+#: How a failing run is told: ``tell(policy, start, steps, broken, findings_dir) -> str``. The
+#: default here is a plain story (the events as Python, and the replay command when saved); the
+#: public ``solvent.machine`` passes the reports' teller, which tells it as ``solvent check`` does
+#: (a floor above this one, so it is handed in, never imported from here).
+Teller = Callable[[Policy, Book, Sequence[Step], Sequence[str], Path | None], str]
+
+
 def told_failure(
     policy: Policy, start: Book, steps: Sequence[Step], broken: Sequence[str], findings_dir: Path | None
 ) -> str:
-    """The story of a failing run, as the text report tells a finding, ending with the command
-    that replays it (the story saved for ``broken[0]`` under ``findings_dir``)."""
+    """A failing run's story, plainly: saved for ``broken[0]`` under ``findings_dir`` (then the
+    replay command ends it), or printed as Python when there is no folder."""
     from solvent.properties import findings
-    from solvent.reports.text import story as story_text
-    from solvent.verdicts.check import PolicyReport, Violation
 
     story = Story(start, tuple(s.event for s in steps))
-    index = len(steps) - 1
-    violation = Violation(broken[0], "state machine", index, story, steps[-1], "machine")
+    lines = [
+        f"{broken[0]} broken at step {len(steps)} (found by the state machine)",
+        f"  the story, as Python: {story!r}",
+    ]
     if findings_dir is not None:
-        finding = findings.Finding(policy, broken[0], story, index, "machine")
-        findings.save(finding, findings.database_path(findings_dir, policy, broken[0]))
-    report = PolicyReport(policy, policy.name, (), (), findings_dir)
-    text = story_text(violation, list(broken), report)
-    if findings_dir is None:  # nothing saved to replay: the story itself, as Python
-        lines = text.splitlines()
-        text = "\n".join(lines[:-1] + [f"  the story (not saved), as Python: {story!r}"])
-    return text
+        path = findings.database_path(findings_dir, policy, broken[0])
+        findings.save(findings.Finding(policy, broken[0], story, len(steps) - 1, "machine"), path)
+        lines.append(f"  reproduce with: solvent replay {path}")
+    return "\n".join(lines)
 
 
 def machine(
@@ -70,6 +73,7 @@ def machine(
     traders: int = 3,
     invariants: Sequence[str] | None = None,
     findings_dir: Path | str | None = Path(".solvent/findings"),
+    tell: Teller | None = None,
 ) -> type[RuleBasedStateMachine]:
     """A state machine class that searches ``policy`` for a story breaking any chosen invariant.
 
@@ -151,7 +155,7 @@ def machine(
                 return
             message = f"{', '.join(broken)} broken by {self.last.event!r}"
             if _final_run():
-                message += "\n\n" + told_failure(policy, self.start, self.steps, broken, folder)
+                message += "\n\n" + (tell or told_failure)(policy, self.start, self.steps, broken, folder)
             raise AssertionError(message)
 
         def teardown(self) -> None:

@@ -102,4 +102,13 @@ def prove(
     return Proof.of(result, resolved.contract)
 
 
-__all__ = ["check", "load", "prove"]
+def machine(policy: Policy | str, **options: Any) -> Any:
+    """A hypothesis state machine over ``policy`` (``solvent.properties.machine.machine``) whose
+    failure is told as ``solvent check`` tells a finding, with the command that replays it."""
+    from solvent.properties.machine import machine as build
+    from solvent.reports.machine_story import tell
+
+    return build(load(policy) if isinstance(policy, str) else policy, tell=tell, **options)
+
+
+__all__ = ["check", "load", "machine", "prove"]

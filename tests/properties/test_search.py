@@ -342,8 +342,10 @@ class TestStateMachine:
     def test_backpack_machine_fails_and_tells_the_story(self, tmp_path):
         """The failure is the story the reports tell (events, book, transfers, who paid) and a
         replay command that shows the same failure (issue 16: it showed no story)."""
+        import solvent
+
         policy = load_preset("backpack")
-        m = machine(policy, traders=2, invariants=["no-negative-equity"], findings_dir=tmp_path)
+        m = solvent.machine(policy, traders=2, invariants=["no-negative-equity"], findings_dir=tmp_path)
         with pytest.raises(AssertionError, match="no-negative-equity broken") as failed:
             # stateful search is slow to meet a multi-step story (docs/solver-notes.md#hypothesis-search-speed); it stops at the first failure
             run_state_machine_as_test(

@@ -131,12 +131,29 @@ class TestTheCorrectEngine:
         assert result.scope.accounts is None
 
     def test_an_undecided_direct_check_keeps_the_claim_undecided(self) -> None:
-        """Funding's direct check at N = 2 is beyond a small effort (sums of rounded products): the
-        lemmas hold, but the all-N claim is not made without the direct check."""
-        result = prove("binance", "conservation", Bounds(accounts=2, event_kinds=("funding",), **QUICK))
-        claim = next(o for o in result.obligations if o.obligation == "conservation")
-        assert claim.verdict is Verdict.UNKNOWN
-        assert "lemmas held" in claim.reason and claim.scope.accounts == 2
+        """The lemmas held but the direct check at N was undecided: the all-N claim is not made; the
+        claim stays undecided at N, saying why (``prove._extended``, on a bounded outcome as
+        ``prove`` builds it)."""
+        from solvent.solver.compositional import Extension
+        from solvent.solver.prove import _extended, scope_of
+        from solvent.solver.verdicts import InconsistentProof, ObligationResult, ProofResult
+
+        bounds = Bounds(accounts=2, event_kinds=("funding",))
+        scope = scope_of(bounds)
+        undecided = ObligationResult("conservation", Verdict.UNKNOWN, "its effort ran out", scope)
+        outcome = ProofResult(
+            "binance", "conservation", Verdict.UNKNOWN, scope, 0.0, "bounded", obligations=(undecided,)
+        )
+        extended = _extended(outcome, catalog.get("conservation"), Extension("all N", ("F", "C3"), ()))
+        claim = next(o for o in extended.obligations if o.obligation == "conservation")
+        assert claim.verdict is Verdict.UNKNOWN and claim.scope.accounts == 2 and extended.scope.accounts == 2
+        assert "the all-N lemmas held" in claim.reason and "its effort ran out" in claim.reason
+        proved = attrs.evolve(outcome, obligations=(attrs.evolve(undecided, verdict=Verdict.PROVED, reason=""),))
+        extended = _extended(proved, catalog.get("conservation"), Extension("all N", ("F", "C3"), ()))
+        assert extended.verdict is Verdict.PROVED and extended.scope.accounts is None
+        refuted = attrs.evolve(outcome, obligations=(attrs.evolve(undecided, verdict=Verdict.REFUTED),))
+        with pytest.raises(InconsistentProof, match="the all-N argument for conservation held"):
+            _extended(refuted, catalog.get("conservation"), Extension("all N", ("F", "C3"), ()))
 
 
 class TestBrokenEngines:
