@@ -89,7 +89,10 @@ def _book_inside(policy: Policy, book: Any, bounds: Bounds, *, every_n: bool) ->
     traders = len(book.traders)
     if not every_n and traders != bounds.accounts:
         return False
-    sized = attrs.evolve(bounds, accounts=traders) if traders else bounds
+    try:
+        sized = attrs.evolve(bounds, accounts=traders) if traders else bounds
+    except ValueError:  # bounds that cannot hold this many traders (a trade-only proof, one trader)
+        return False
     shape, _ = symbolic_book(sized)
     if not _same_shape(shape, book, names=not every_n):
         return False
