@@ -134,3 +134,12 @@ class TestTheAlarm:
         result = CliRunner().invoke(main, ["check", "binance", "--no-search", "--invariant", "conservation"])
         assert result.exit_code == 4
         assert "INTERNAL ERROR (InconsistentProof)" in result.output and "Traceback" not in result.output
+
+
+def test_bounds_that_cannot_hold_the_book_cover_nothing() -> None:
+    """A trade-only proof needs two traders; a one-trader book is simply not covered (no error)."""
+    from solvent.rules.book import new_book
+    from solvent.solver.coverage import _book_inside
+
+    one = new_book(mark_quote=100, traders=("alice",))
+    assert _book_inside(BINANCE, one, Bounds(accounts=2, event_kinds=("trade",)), every_n=True) is False
