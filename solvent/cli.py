@@ -87,6 +87,34 @@ def findings_dir_option(help: str):
     )
 
 
+#: ``--scenario NAME`` (repeatable), checked against the named scenarios.
+scenario_option = click.option(
+    "--scenario",
+    "scenarios",
+    multiple=True,
+    metavar="NAME",
+    help="Run only this scenario (repeatable).",
+    callback=SCENARIO_NAMES.check,
+    shell_complete=SCENARIO_NAMES.complete,
+)
+
+#: ``--invariant ID`` (repeatable), checked against the catalog and the relational properties.
+invariants_option = click.option(
+    "--invariant",
+    "invariants",
+    multiple=True,
+    metavar="ID",
+    help="Judge only this invariant (repeatable).",
+    callback=CLAIMS.check,
+    shell_complete=CLAIMS.complete,
+)
+
+
+def seed_option(help: str):
+    """``--seed``: the search's seed (None: derandomized)."""
+    return click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=None, help=help)
+
+
 def prove_budget_option(help: str):
     """``--prove-budget``: z3's effort per policy in units (default: the judgement's)."""
     return click.option("--prove-budget", type=Units(minimum=0), default=None, metavar="UNITS", help=help)
@@ -141,24 +169,8 @@ def main() -> None:
 
 @main.command(cls=ReportCommand)
 @click.argument("policies", nargs=-1, required=True, metavar="POLICY_OR_PRESET...", shell_complete=PRESETS.complete)
-@click.option(
-    "--scenario",
-    "scenarios",
-    multiple=True,
-    metavar="NAME",
-    help="Run only this scenario (repeatable).",
-    callback=SCENARIO_NAMES.check,
-    shell_complete=SCENARIO_NAMES.complete,
-)
-@click.option(
-    "--invariant",
-    "invariants",
-    multiple=True,
-    metavar="ID",
-    help="Judge only this invariant (repeatable).",
-    callback=CLAIMS.check,
-    shell_complete=CLAIMS.complete,
-)
+@scenario_option
+@invariants_option
 @click.option(
     "--accept",
     "accepted",
@@ -178,12 +190,7 @@ def main() -> None:
     help="Search examples per invariant (default 200; 5,000 with --deep).",
 )
 @click.option("--deep", is_flag=True, help="Long search: more examples, longer stories, a fresh seed (printed).")
-@click.option(
-    "--seed",
-    type=click.IntRange(min=0, max=2**63 - 1),
-    default=None,
-    help="The search's seed: the same seed draws the same stories (default: derandomized, the same every run).",
-)
+@seed_option("The search's seed: the same seed draws the same stories (default: derandomized, the same every run).")
 @findings_dir_option("Counterexample database: saved stories are replayed first, new ones saved here.")
 @prove_budget_option(
     "z3 proves or refutes what it can within this effort per policy (one mark move, 2 traders), in "
@@ -305,36 +312,15 @@ def _question_ids(text: str) -> tuple[str, ...] | None:
 @main.command(cls=ReportCommand)
 @click.argument("old", metavar="OLD", shell_complete=PRESETS.complete)
 @click.argument("new", metavar="NEW", shell_complete=PRESETS.complete)
-@click.option(
-    "--scenario",
-    "scenarios",
-    multiple=True,
-    metavar="NAME",
-    help="Run only this scenario (repeatable).",
-    callback=SCENARIO_NAMES.check,
-    shell_complete=SCENARIO_NAMES.complete,
-)
-@click.option(
-    "--invariant",
-    "invariants",
-    multiple=True,
-    metavar="ID",
-    help="Judge only this invariant (repeatable).",
-    callback=CLAIMS.check,
-    shell_complete=CLAIMS.complete,
-)
+@scenario_option
+@invariants_option
 @click.option(
     "--search/--no-search", default=True, show_default=True, help="Also search for failing stories with hypothesis."
 )
 @click.option(
     "--examples", type=click.IntRange(min=1), default=None, help="Search examples per invariant (default 200)."
 )
-@click.option(
-    "--seed",
-    type=click.IntRange(min=0, max=2**63 - 1),
-    default=None,
-    help="The search's seed, as for check (default: derandomized); both versions draw from it.",
-)
+@seed_option("The search's seed, as for check (default: derandomized); both versions draw from it.")
 @findings_dir_option("Counterexample database, as for check: OLD's saved stories are replayed on NEW too.")
 @prove_budget_option(
     "z3 effort per version, as for check (default 60M, or 0 with --no-search): invariants newly proved or lost."
