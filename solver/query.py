@@ -60,6 +60,21 @@ class Answer:
     size: int | None = None
 
 
+def _combined(tried: list[Answer], started: float) -> Answer:
+    """The last phase's answer, with the units, refinements and results of every phase tried (and
+    every phase's reason when none decided)."""
+    last = tried[-1]
+    stats = attrs.evolve(
+        last.stats,
+        seconds=time.perf_counter() - started,
+        refinements=sum(a.stats.refinements for a in tried),
+        result=", then ".join(a.stats.result for a in tried),
+        units=sum(a.stats.units for a in tried),
+    )
+    reason = last.reason if last.verdict is not Verdict.UNKNOWN else "; ".join(a.reason for a in tried)
+    return attrs.evolve(last, stats=stats, reason=reason)
+
+
 def _bool(x: Any) -> z3.BoolRef:
     return z3.BoolVal(x) if type(x) is bool else x
 
@@ -187,18 +202,24 @@ class StoryQuery:
     def check_obligation(self, invariant: Invariant | None, extra: Any = None, units: int | None = None) -> Answer:
         """PROVED (unsat), REFUTED (replayed), or UNKNOWN for the invariant (or transfers, ``None``),
         within ``units`` (default: what the build left, :attr:`solve_units`)."""
+        key, name, goal = self._goal(invariant, extra)
+        if goal is None:
+            return Answer(Verdict.PROVED, QueryStats(name, "unsat (no symbolic case)", 0.0))
+        if self.linearizer is None:
+            return self._loop(name, goal, invariant, witness=False, budget=units)
+        return self._portfolio(name, key, goal, invariant, extra, self.solve_units if units is None else units)
+
+    def _goal(self, invariant: Invariant | None, extra: Any) -> tuple[str | None, str, Any]:
+        """The obligation's key, name and goal (with ``extra`` conjoined); the goal is None where
+        it simplifies to false (no symbolic case can break it)."""
         key = _key(invariant)
         name = obligation_name(invariant)
         if key not in self.goals:
             raise ValueError(f"this query was built without {name!r}: pass it in StoryQuery(..., obligations=...)")
         goal = self.goals[key]
         if z3.is_false(z3.simplify(goal)):
-            return Answer(Verdict.PROVED, QueryStats(name, "unsat (no symbolic case)", 0.0))
-        if extra is not None:
-            goal = z3.And(goal, extra)
-        if self.linearizer is None:
-            return self._loop(name, goal, invariant, witness=False, budget=units)
-        return self._portfolio(name, key, goal, invariant, extra, self.solve_units if units is None else units)
+            return key, name, None
+        return key, name, goal if extra is None else z3.And(goal, extra)
 
     def _portfolio(
         self, name: str, key: str | None, goal: Any, invariant: Invariant | None, extra: Any, total: int
@@ -217,17 +238,7 @@ class StoryQuery:
             tried.append(self._exact_check(name, key, invariant, extra, left() // 2))
         if tried[-1].verdict is Verdict.UNKNOWN and left() > 1:
             tried.append(self._loop(name, goal, invariant, witness=False, budget=left()))
-        last = tried[-1]
-        result = ", then ".join(a.stats.result for a in tried)
-        stats = attrs.evolve(
-            last.stats,
-            seconds=time.perf_counter() - started,
-            refinements=sum(a.stats.refinements for a in tried),
-            result=result,
-            units=sum(a.stats.units for a in tried),
-        )
-        reason = last.reason if last.verdict is not Verdict.UNKNOWN else "; ".join(a.reason for a in tried)
-        return attrs.evolve(last, stats=stats, reason=reason)
+        return _combined(tried, started)
 
     def check_staged(self, invariant: Invariant | None, stages: Sequence[tuple[str, int]], extra: Any = None) -> Answer:
         """The obligation decided by ``stages`` in order, each ``(phase, units)``: ``"exact"``
@@ -238,15 +249,9 @@ class StoryQuery:
         (``solvent.solver.thresholds``): cheap stages of both kinds first, then larger ones, so a
         question either phase decides quickly does not wait for the other's share. On an exact
         query (nothing purified) every stage is the in-process check."""
-        key = _key(invariant)
-        name = obligation_name(invariant)
-        if key not in self.goals:
-            raise ValueError(f"this query was built without {name!r}: pass it in StoryQuery(..., obligations=...)")
-        goal = self.goals[key]
-        if z3.is_false(z3.simplify(goal)):
+        key, name, goal = self._goal(invariant, extra)
+        if goal is None:
             return Answer(Verdict.PROVED, QueryStats(name, "unsat (no symbolic case)", 0.0))
-        if extra is not None:
-            goal = z3.And(goal, extra)
         started = time.perf_counter()
         tried: list[Answer] = []
         for i, (phase, units) in enumerate(stages):
@@ -259,16 +264,7 @@ class StoryQuery:
                 break
         if not tried:
             return Answer(Verdict.UNKNOWN, QueryStats(name, "no stage", 0.0), "no stage was allowed")
-        last = tried[-1]
-        stats = attrs.evolve(
-            last.stats,
-            seconds=time.perf_counter() - started,
-            refinements=sum(a.stats.refinements for a in tried),
-            result=", then ".join(a.stats.result for a in tried),
-            units=sum(a.stats.units for a in tried),
-        )
-        reason = last.reason if last.verdict is not Verdict.UNKNOWN else "; ".join(a.reason for a in tried)
-        return attrs.evolve(last, stats=stats, reason=reason)
+        return _combined(tried, started)
 
     def smaller(self, invariant: Invariant | None, answer: Answer, budget: int) -> tuple[Answer, bool]:
         """A counterexample of least Σ|x| over the book's and events' numbers, and whether it is
