@@ -35,6 +35,7 @@ from solvent.rules.loading import (
     _table_hook,
     errors_of,
 )
+from solvent.rules.toml_source import SourceMap, parse_path
 from solvent.simulation.scenario import (
     DISTRIBUTION_KINDS,
     MODEL_KINDS,
@@ -92,30 +93,15 @@ CONVERTER = make_converter()
 
 # --- where a path sits in the file ---------------------------------------------------------------
 
-_HEADER = re.compile(r"^\s*\[\[?\s*([A-Za-z0-9_.\-]+)\s*\]\]?")
-_KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+)\s*=")
 _PATH = re.compile(r" @ \$((?:\.[A-Za-z0-9_]+|\[\d+\])*)$")
 
 
 def line_of(text: str, path: str) -> int | None:
-    """The 1-based line that writes ``path`` (``book.size.alpha``): its ``key =`` line in its table,
-    else the line of the nearest enclosing key or table header (an inline table), else None."""
-    parts = [p for p in re.sub(r"\[\d+\]", "", path).split(".") if p]
-    lines = text.split("\n")
-    for k in range(len(parts), 0, -1):
-        table, key = ".".join(parts[: k - 1]), parts[k - 1]
-        current = ""
-        for number, line in enumerate(lines, start=1):
-            header = _HEADER.match(line)
-            if header:
-                current = header[1]
-                if current == ".".join(parts[:k]):
-                    return number
-                continue
-            match = _KEY.match(line)
-            if match and match[1] == key and current == table:
-                return number
-    return None
+    """The 1-based line that writes ``path`` (``book.size.alpha``): its key's line, else the line of
+    the nearest enclosing key or table header (an inline table), else None. Read off the policy
+    loader's TOML parser with positions (``rules.toml_source``), not by scanning the text."""
+    found = SourceMap(text).nearest(parse_path(path))
+    return None if found is None else found[1].key.line
 
 
 _UNKNOWN = re.compile(r"^unknown key '([A-Za-z0-9_\-]+)'")
