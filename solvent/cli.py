@@ -454,17 +454,27 @@ def gallery(
 
 @main.command()
 @click.argument("finding", type=click.Path(dir_okay=False, path_type=Path))
-def replay(finding: Path) -> None:
-    """Re-run a saved finding exactly; exit 1 if it still fails, 0 if it no longer does."""
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: the same story with each event's and transfer's exact integers (schema solvent.replay/1).",
+)
+def replay(finding: Path, fmt: str) -> None:
+    """Re-run a saved finding exactly; exit 1 if it still fails, 0 if it no longer does. Amounts
+    read in the policy's currency, prices in its units."""
     from solvent.properties import catalog
     from solvent.properties.findings import FindingError, load
-    from solvent.properties.search import first_violation
     from solvent.properties.search import replay as run_story
+    from solvent.reports.replay import render_json, render_text, replayed
+    from solvent.reports.terminal import width
     from solvent.rules.loading import PolicyError
 
     try:
         f = load(finding)
-        inv = catalog.get(f.invariant)
+        catalog.get(f.invariant)
     except (FindingError, PolicyError) as exc:
         _bad_input(str(exc))
     except KeyError as exc:
@@ -472,31 +482,9 @@ def replay(finding: Path) -> None:
     steps = run_story(f.policy, f.story)
     if steps is None:
         _bad_input(f"{finding}: the policy rejects an event of the saved story; it no longer describes this policy")
-    index = first_violation(f.policy, inv, steps)
-    click.echo(f"policy {f.policy.name}, invariant {inv.id}: {inv.claim}")
-    contract = f.policy.contract
-    for i, s in enumerate(steps):
-        mark = "  <- fails here" if i == index else ""
-        click.echo(f"  {i + 1}. {s.event!r}{mark}")
-    from solvent.reports.story import venue_terms_lines
-
-    for line in venue_terms_lines([s.event for s in steps], [s.before for s in steps], contract):
-        click.echo(line)
-    if index is None:
-        click.echo("no longer fails: the story runs and the invariant holds at every step")
-        sys.exit(EXIT_OK)
-    if index != f.step_index:
-        click.echo(f"fails at step {index + 1} (saved: step {f.step_index + 1})")
-    from solvent.reports.text import transfers_table
-
-    click.echo(transfers_table(steps[index]))
-    others = [
-        (other, first_violation(f.policy, other, steps)) for other in catalog.CATALOG.values() if other.id != inv.id
-    ]
-    broken = [f"{other.id} (step {at + 1})" for other, at in others if at is not None]
-    if broken:  # every story is judged against every claim
-        click.echo(f"the same story also breaks: {', '.join(broken)}")
-    sys.exit(EXIT_FAIL)
+    result = replayed(f, steps)
+    click.echo(render_json(result).rstrip("\n") if fmt == "json" else render_text(result, width()))
+    sys.exit(EXIT_OK if result.failing is None else EXIT_FAIL)
 
 
 @main.command()
@@ -540,16 +528,30 @@ def presets() -> None:
 )
 @prove_budget_option("z3 effort per policy, as for check (default 60M, or 0 with --no-search).")
 @findings_dir_option("Counterexample database, as for check.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["markdown", "json"]),
+    default="markdown",
+    show_default=True,
+    help="json: each row's story with its amounts' exact integers in quote quanta (schema solvent.tradeoffs/1).",
+)
 def tradeoffs(
-    policies: tuple[str, ...], search: bool, examples: int | None, prove_budget: int | None, findings_dir: Path
+    policies: tuple[str, ...],
+    search: bool,
+    examples: int | None,
+    prove_budget: int | None,
+    findings_dir: Path,
+    fmt: str,
 ) -> None:
     """Which of no-negative-equity, no-haircut and deposit-not-absorbed each policy gives up: read
     off the same judgement as `solvent check` with the same options (a full check per policy; the
-    story told is the one-tick gap)."""
+    story told is the one-tick gap, amounts in each policy's currency)."""
+    from solvent.reports.tradeoffs import markdown, render_json
     from solvent.rules.loading import PolicyError
     from solvent.rules.presets import preset_names
     from solvent.verdicts.check import resolve as resolve_policy
-    from solvent.verdicts.tradeoffs import markdown, tradeoff
+    from solvent.verdicts.tradeoffs import tradeoff
 
     judgement = _judgement(search=search, examples=examples, prove_budget=prove_budget, findings_dir=findings_dir)
     rows = []
@@ -558,7 +560,7 @@ def tradeoffs(
             rows.append(tradeoff(resolve_policy(name), name=name, judgement=judgement))
         except PolicyError as exc:
             _bad_input(str(exc))
-    click.echo(markdown(rows))
+    click.echo(render_json(rows).rstrip("\n") if fmt == "json" else markdown(rows))
 
 
 @main.command()

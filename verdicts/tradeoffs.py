@@ -8,7 +8,9 @@ against every claim) and reads the three promises off that report, so ``solvent 
 ``solvent check`` cannot disagree on a policy judged with the same options (:func:`tradeoff_of`
 takes a report a check already made). The last column tells who paid the gap of the
 ``gap-crash`` story (the fund holds a quarter of the deficit), layer by layer, and what the next
-deposit lost in ``deposit-after-liquidation``; it describes, it does not judge.
+deposit lost in ``deposit-after-liquidation``; it describes, it does not judge. Its amounts stay integers in the
+policy's quote quanta (:attr:`TradeOff.amounts`, each a ``{n}`` in :attr:`TradeOff.template`):
+``solvent.reports.tradeoffs`` writes them in the policy's currency.
 
 - ``no-negative-equity``: given up where a deficit stays on the account (debt carry, or no layer
   left to pay), or anywhere else the check finds an account below zero.
@@ -22,7 +24,8 @@ its search or z3 found.)
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import attrs
 
@@ -45,7 +48,21 @@ class TradeOff:
 
     policy: str
     cells: tuple[tuple[str, str], ...]
-    story: str
+    #: the gap's story with each amount a ``{n}`` placeholder, filled by :meth:`told`
+    template: str
+    #: the story's amounts in the policy's quote quanta, in the order they are told
+    amounts: tuple[Any, ...] = ()
+    #: the policy judged: its ``[units]`` say how the amounts read (``reports.tradeoffs``)
+    judged: Policy | None = attrs.field(default=None, eq=False, repr=False)
+
+    @property
+    def story(self) -> str:
+        """The story with its amounts in quote quanta (``told(amount)`` for other units)."""
+        return self.told(_amount)
+
+    def told(self, amount: Callable[[Any], str]) -> str:
+        """The story with each amount written by ``amount`` (e.g. ``Money.amount``: USDT 88.99)."""
+        return self.template.format(*(amount(a) for a in self.amounts))
 
     def cell(self, promise: str) -> str:
         return dict(self.cells)[promise]
@@ -64,11 +81,22 @@ def _cell(status: ClaimStatus) -> str:
     return KEPT
 
 
-def _amount(quanta: int) -> str:
+def _amount(quanta: Any) -> str:
     return f"{quanta:,}"
 
 
-def _layer_words(policy: Policy, gap, account: str) -> list[str]:
+class _Amounts:
+    """Collects a story's amounts as it is told: each call returns the ``{n}`` that stands for it."""
+
+    def __init__(self) -> None:
+        self.values: list[Any] = []
+
+    def __call__(self, quanta: Any) -> str:
+        self.values.append(quanta)
+        return "{" + str(len(self.values) - 1) + "}"
+
+
+def _layer_words(policy: Policy, gap, account: str, _amount: Callable[[Any], str]) -> list[str]:
     """What each waterfall layer did for ``account`` in the gap step, in waterfall order."""
     used = {o.index: o for o in gap.outcomes if isinstance(o, LayerUsed) and o.account == account}
     words = []
@@ -80,7 +108,7 @@ def _layer_words(policy: Policy, gap, account: str) -> list[str]:
                 owed = "the winners" if layer.lender is Lender.WINNERS else "the venue, which fronts it"
                 words.append(f"{_amount(covered)} stays as her debt to {owed}")
         elif isinstance(layer, Adl):
-            words += _adl_words(gap, account, covered)
+            words += _adl_words(gap, account, covered, _amount)
         elif covered:
             words.append(f"{name} {_amount(covered)}")
         elif getattr(layer, "all_or_nothing", False) and gap.before.role(Role.INSURANCE_FUND).cash_quote > 0:
@@ -91,37 +119,46 @@ def _layer_words(policy: Policy, gap, account: str) -> list[str]:
     return words
 
 
-def _adl_words(gap, account: str, covered: int) -> list[str]:
+def _adl_words(gap, account: str, covered: int, _amount: Callable[[Any], str]) -> list[str]:
     """ADL's share, and what the winners actually paid when the price was not the bankruptcy price."""
     lots = sum(o.lots for o in gap.outcomes if isinstance(o, AdlFill) and o.bankrupt == account)
     paid = sum(t.amount_quote for t in gap.transfers if t.reason is Reason.ADL and t.destination == account)
     if not lots:
         return []
     if not covered:
-        return [f"adl closes {_amount(lots)} lots at mark and pays nothing"]
+        return [f"adl closes {lots:,} lots at mark and pays nothing"]
     if paid - covered >= lots:  # beyond the bankruptcy price's rounding (under one quantum per lot)
         return [f"adl {_amount(covered)} (the winners pay {_amount(paid)})"]
     return [f"adl {_amount(covered)}"]
 
 
-def gap_story(report: PolicyReport) -> str:
+def gap_template(report: PolicyReport) -> tuple[str, tuple[Any, ...]]:
     """Who paid the gap's deficit, layer by layer, and what the next deposit lost: one sentence
-    (from the report's runs of :data:`GAP_STORIES`, run here if the check left them out)."""
+    (from the report's runs of :data:`GAP_STORIES`, run here if the check left them out), each
+    amount a ``{n}`` placeholder, and the amounts in quote quanta."""
+    _amount = _Amounts()
     runs: dict[str, ScenarioRun] = {r.name: r for r in report.runs}
     runs.update({name: run_scenario(report.policy, name) for name in GAP_STORIES if name not in runs})
     gap = runs["gap-crash"].steps[-1]
     parts = []
     for b in (o for o in gap.outcomes if isinstance(o, Bankrupt)):
-        words = _layer_words(report.policy, gap, b.account)
+        head = f"{b.account}'s deficit is {_amount(b.deficit_quote)}: "  # amounts collected in reading order
+        words = _layer_words(report.policy, gap, b.account, _amount)
         residual = sum(o.amount_quote for o in gap.outcomes if isinstance(o, Residual) and o.account == b.account)
         if residual:
             words.append(f"{_amount(residual)} left unpaid on her account")
-        parts.append(f"{b.account}'s deficit is {_amount(b.deficit_quote)}: " + ", ".join(words))
+        parts.append(head + ", ".join(words))
     redeposit = runs["deposit-after-liquidation"].steps[-1] if runs["deposit-after-liquidation"].steps else None
     absorbed = sum(o.amount_quote for o in redeposit.outcomes if isinstance(o, DepositAbsorbed)) if redeposit else 0
     if absorbed:
         parts.append(f"her next deposit of {_amount(redeposit.event.amount_quote)} loses {_amount(absorbed)} to it")
-    return "; ".join(parts) if parts else "the gap bankrupts no one"
+    return ("; ".join(parts) if parts else "the gap bankrupts no one"), tuple(_amount.values)
+
+
+def gap_story(report: PolicyReport, amount: Callable[[Any], str] = _amount) -> str:
+    """:func:`gap_template`'s sentence with its amounts written by ``amount`` (default: quanta)."""
+    template, amounts = gap_template(report)
+    return template.format(*(amount(a) for a in amounts))
 
 
 def tradeoff_of(report: PolicyReport, *, name: str | None = None) -> TradeOff:
@@ -133,7 +170,7 @@ def tradeoff_of(report: PolicyReport, *, name: str | None = None) -> TradeOff:
             f"{report.source}: the check judged no {', '.join(missing)} (a trade-off row needs all of {', '.join(PROMISES)})"
         )
     cells = tuple((p, _cell(verdicts[p].status)) for p in PROMISES)
-    return TradeOff(name or report.policy.name, cells, gap_story(report))
+    return TradeOff(name or report.policy.name, cells, *gap_template(report), judged=report.policy)
 
 
 def tradeoff(policy: Policy, *, name: str | None = None, judgement: Judgement | None = None) -> TradeOff:
@@ -154,19 +191,6 @@ def tradeoff_table(policies: Iterable[Policy], judgement: Judgement | None = Non
     return [tradeoff(p, judgement=judgement) for p in policies]
 
 
-def markdown(rows: Sequence[TradeOff]) -> str:
-    """The table as Markdown: one row per policy, a column per promise, then the gap's story.
-
-    Amounts are in each policy's quote quanta (the story starts at a mark of 10,000 per lot).
-    """
-    header = ["policy", *PROMISES, "what the one-tick gap does (gap-crash, then deposit-after-liquidation)"]
-    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
-    for row in rows:
-        cells = [f"`{row.policy}`", *(row.cell(p) for p in PROMISES), row.story]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
-
-
 __all__ = [
     "ACCEPTED",
     "GAP_STORIES",
@@ -175,7 +199,7 @@ __all__ = [
     "PROMISES",
     "TradeOff",
     "gap_story",
-    "markdown",
+    "gap_template",
     "tradeoff",
     "tradeoff_of",
     "tradeoff_table",

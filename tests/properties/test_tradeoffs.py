@@ -12,6 +12,7 @@ from pathlib import Path
 import attrs
 import pytest
 
+from solvent.reports.tradeoffs import markdown, story
 from solvent.rules.loading import load_policy
 from solvent.rules.presets import load_preset, preset_names
 from solvent.verdicts.check import ClaimStatus, Judgement, check_policy
@@ -21,7 +22,6 @@ from solvent.verdicts.tradeoffs import (
     GIVEN_UP,
     KEPT,
     PROMISES,
-    markdown,
     tradeoff,
     tradeoff_of,
     tradeoff_table,
@@ -104,13 +104,33 @@ def test_no_preset_keeps_all_three() -> None:
     assert all(cells != (KEPT, KEPT, KEPT) for cells, _ in TABLE.values())
 
 
+#: the same stories as a person reads them (``solvent tradeoffs``, the README): each preset's currency
+IN_CURRENCY = {
+    "binance": "alice's deficit is USDT 88.99: insurance fund USDT 22.00, adl USDT 66.99",
+    "okx": "alice's deficit is USDT 146.69: insurance fund USDT 36.57, adl USDT 110.12",
+    "broker-reg-t": "alice's deficit is USD 3,499.99: USD 3,499.99 stays as her debt to the venue, which fronts it; "
+    "her next deposit of USD 5,500.01 loses USD 3,499.99 to it",
+    "bitmex": "alice's deficit is XBT 0.00011199: insurance fund XBT 0.0000275, adl XBT 0.00008449",
+}
+
+
+@pytest.mark.parametrize("name", sorted(IN_CURRENCY))
+def test_the_story_reads_in_the_policys_currency(name: str) -> None:
+    """The row keeps its amounts in quanta (``row.amounts``; ``row.story`` as before); the table
+    shows them in the policy's currency with its decimals."""
+    row = tradeoff(load_preset(name), judgement=NO_SEARCH)
+    assert story(row) == IN_CURRENCY[name]
+    assert row.story == TABLE[name][1]
+    assert all(isinstance(a, int) for a in row.amounts) and row.amounts
+
+
 def test_markdown() -> None:
     rows = tradeoff_table([load_preset(n) for n in ("binance", "okx")], NO_SEARCH)
     assert markdown(rows) == (
         "| policy | no-negative-equity | no-haircut | deposit-not-absorbed | what the one-tick gap does (gap-crash, then deposit-after-liquidation) |\n"
         "| --- | --- | --- | --- | --- |\n"
-        f"| `binance` | kept | gives up (accepted) | kept | {TABLE['binance'][1]} |\n"
-        f"| `okx` | kept | gives up (accepted) | kept | {TABLE['okx'][1]} |\n"
+        f"| `binance` | kept | gives up (accepted) | kept | {IN_CURRENCY['binance']} |\n"
+        f"| `okx` | kept | gives up (accepted) | kept | {IN_CURRENCY['okx']} |\n"
     )
 
 
