@@ -12,6 +12,7 @@ import attrs
 from solvent.properties.findings import policy_digest
 from solvent.reports import markdown
 from solvent.reports.story import KEY, LABEL, evidence, told
+from solvent.reports.text import WIDTH
 from solvent.verdicts.check import PolicyReport
 from solvent.verdicts.diff import PolicyDiff
 from solvent.verdicts.findings import group_findings
@@ -40,43 +41,36 @@ def verdict_line(d: PolicyDiff) -> str:
     )
 
 
-def render_text(d: PolicyDiff) -> str:
-    from tabulate import tabulate
-
-    from solvent.reports.text import story
+def render_text(d: PolicyDiff, width: int = WIDTH) -> str:
+    """The diff as text, every line within ``width`` columns (default :data:`text.WIDTH`, what a
+    file or a pipe gets; a terminal gets its own width): the tables' long columns are folded, as
+    ``solvent check``'s are, and the new failures' stories are told at that width. A command to
+    run again is never folded (``text.story``), but moves to a line of its own when it does not fit."""
+    from solvent.reports.terminal import table
+    from solvent.reports.text import _wrap, story
 
     out = [
-        f"Policy diff: {d.old.source} → {d.new.source} ({d.old.policy.name} → {d.new.policy.name})",
-        verdict_line(d),
+        *_wrap(f"Policy diff: {d.old.source} → {d.new.source} ({d.old.policy.name} → {d.new.policy.name})", width),
+        *_wrap(verdict_line(d), width),
         "",
     ]
     if d.fields:
-        out += [
-            "Fields changed:",
-            tabulate(
-                [(f.key, _value(f.old), _value(f.new)) for f in d.fields],
-                headers=("field", "old", "new"),
-                tablefmt="simple",
-            ),
-            "",
-        ]
+        rows = [(f.key, _value(f.old), _value(f.new)) for f in d.fields]
+        out += ["Fields changed:", table(rows, ("field", "old", "new"), width, wrap=(0, 1, 2)), ""]
     if d.verdicts:
         rows = [(c.invariant, LABEL[c.old], LABEL[c.new], c.kind, evidence(c.new_verdict)) for c in d.verdicts]
-        out += [
-            "Verdicts changed:",
-            tabulate(rows, headers=("invariant", "old", "new", "change", "new evidence"), tablefmt="simple"),
-            "",
-        ]
+        headers = ("invariant", "old", "new", "change", "new evidence")
+        out += ["Verdicts changed:", table(rows, headers, width, wrap=(1, 2, 3, 4)), ""]
     else:
         out += ["No verdict changed.", ""]
     for section in dict.fromkeys(r.section for r in d.rows):
         rows = [(r.subject, r.old, r.new, "worse" if r.worse else "") for r in d.rows if r.section == section]
-        out += [f"{section.capitalize()}:", tabulate(rows, headers=("", "old", "new", ""), tablefmt="simple"), ""]
+        out += [f"{section.capitalize()}:", table(rows, ("", "old", "new", ""), width, wrap=(0, 1, 2)), ""]
     out.append(f"{len(d.unchanged)} invariants unchanged.")
     appeared = {c.invariant for c in d.appeared}
     for g in group_findings(d.new):
         if appeared & set(g.invariants):
-            out += ["", "New failure:", story(g.violation, g.labels, d.new)]
+            out += ["", "New failure:", story(g.violation, g.labels, d.new, width)]
     return "\n".join(out)
 
 
@@ -164,10 +158,11 @@ def render_sarif(d: PolicyDiff) -> str:
 RENDERERS = {"text": render_text, "markdown": render_markdown, "json": render_json, "sarif": render_sarif}
 
 
-def render(fmt: str, diffs: Sequence[PolicyDiff]) -> str:
-    """A diff in ``text``, ``markdown``, ``json`` or ``sarif`` (``formats.write`` calls this with one diff)."""
+def render(fmt: str, diffs: Sequence[PolicyDiff], width: int = WIDTH) -> str:
+    """A diff in ``text`` (folded to ``width``), ``markdown``, ``json`` or ``sarif``
+    (``formats.write`` calls this with one diff)."""
     (d,) = diffs
-    return RENDERERS[fmt](d)
+    return render_text(d, width) if fmt == "text" else RENDERERS[fmt](d)
 
 
 __all__ = [

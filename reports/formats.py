@@ -100,21 +100,23 @@ def write(
     pairs: Sequence[tuple[str, Path | None]],
     reports: Sequence[Any],
     echo: Callable[[str], None],
-    render: Callable[[str, Sequence[Any]], str] | None = None,
+    render: Callable[..., str] | None = None,
     *,
     terminal: bool = False,
 ) -> None:
     """Render each format once and write it to its file (creating folders) or through ``echo``.
 
     ``terminal``: the text report on standard output is folded to the terminal's width and
-    coloured there (``reports.terminal``); in a file or a pipe it is the same bytes as ever."""
+    coloured there (``reports.terminal``; a ``render`` of its own is then called with
+    ``width=``); in a file or a pipe it is the same bytes as ever."""
     draw = render or (lambda fmt, rs: renderer(fmt)(rs))
     for fmt, path in pairs:
-        if path is None and terminal and fmt == "text" and render is None:
+        if path is None and terminal and fmt == "text":
             from solvent.reports import terminal as term
             from solvent.reports.text import render_all
 
-            term.echo(render_all(reports, term.width()).rstrip("\n"))
+            text = render_all(reports, term.width()) if render is None else render(fmt, reports, width=term.width())
+            term.echo(text.rstrip("\n"))
             continue
         text = draw(fmt, reports)
         if path is None:

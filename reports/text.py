@@ -189,8 +189,10 @@ def story(violation: Violation, invariant_ids: list[str], report: PolicyReport, 
     said = [deficit_sentence(b, money) for b in bankruptcies(steps) if b.step_index == violation.step_index]
     lines += _fold([f"  who paid: {' '.join(said)}"] if said else [], width)
     lines += ["  book after:", _indent(_accounts_table(step.after, contract, money))]
-    # a command is never folded (it is copied and pasted, and read by tools after "reproduce with: ")
-    lines.append(f"  reproduce with: {reproduce(violation, report)}")
+    # a command is never folded (it is copied and pasted, and read by tools after "reproduce with: ");
+    # on a terminal narrower than the report's own width it moves to a line of its own if it must
+    command = f"  reproduce with: {reproduce(violation, report)}"
+    lines += [command] if len(command) <= width or width >= WIDTH else ["  reproduce with:", "    " + command[18:]]
     return "\n".join(lines)
 
 

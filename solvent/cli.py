@@ -404,7 +404,7 @@ def diff(
             # both versions judged from the same state of the findings directory
             reports = side_by_side(judgement, [(resolve_policy(name), name) for name in (old, new)])
         result = diff_reports(*reports)
-        write(pairs, [result], click.echo, render=policy_diff.render)
+        write(pairs, [result], click.echo, render=policy_diff.render, terminal=True)
     except (PolicyError, OutputError) as exc:
         _bad_input(str(exc))
     except KeyError as exc:
