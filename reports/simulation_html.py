@@ -12,8 +12,7 @@ import numpy as np
 
 from solvent.reports.plots import _line, _scale, _svg, _text, _ticks
 from solvent.reports.simulation import render_text
-from solvent.simulation.paths import streams
-from solvent.simulation.prices import price_path
+from solvent.simulation.paths import venue_prices
 from solvent.simulation.run import Result
 
 HEIGHT = 220
@@ -84,10 +83,7 @@ def price_fan(result: Result) -> str:
     prepared = result.prepared
     count = min(len(result.outcomes), FAN_PATHS)
     paths = np.array(
-        [
-            price_path(prepared.scenario.prices, prepared.scenario.path, streams(result.seed, i)[1], prepared.series)
-            for i in range(count)
-        ],
+        [venue_prices(prepared, result.seed, i) for i in range(count)],
         dtype=np.float64,
     )
     start = prepared.start

@@ -8,10 +8,14 @@ batch, or how many paths run; and the price path does not change when the book's
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import attrs
 import numpy as np
 
-from solvent.rules.contract import to_engine
+from solvent.rules.arith import PPM
+from solvent.rules.contract import from_engine, to_engine
 from solvent.rules.events import Event, MarkPrice
 from solvent.rules.liquidation import Execution
 from solvent.rules.policy import Policy
@@ -71,13 +75,50 @@ class Path:
         return (*self.population.setup, *self.marks)
 
 
+def capped(marks: Sequence[int], start: int, cap_ppm: int | None) -> list[int]:
+    """Engine marks that move at most ``cap_ppm`` of the previous mark per event, chasing ``marks``
+    from ``start``: each mark is the target clamped to ``M ± ⌊cap_ppm × M / 10⁶⌋``, so
+    ``|M' − M| × 10⁶ ≤ cap_ppm × M`` exactly (the safe move's measure, ``⌈|M' − M| × 10⁶ / M⌉``,
+    is at most the cap). ``None``: no cap."""
+    if cap_ppm is None:
+        return list(marks)
+    out, mark = [], start
+    for target in marks:
+        band = cap_ppm * mark // PPM
+        mark = min(max(target, mark - band), mark + band)
+        out.append(mark)
+    return out
+
+
+def _engine_marks(prepared: Prepared, prices: Sequence[int]) -> list[int]:
+    contract = prepared.policy.contract
+    marks = [to_engine(contract, MarkPrice(p)).price_quote for p in prices]
+    start = to_engine(contract, MarkPrice(prepared.start)).price_quote
+    return capped(marks, start, prepared.scenario.path.max_move_ppm)
+
+
+def venue_prices(prepared: Prepared, seed: int, index: int) -> list[Any]:
+    """Path ``index``'s venue prices as the engine sees them (after ``[path] max_move_ppm``): the
+    model's prices, or with a cap the capped marks in the venue's terms (exact; a ``Fraction`` on
+    an inverse contract where a lot's value does not give a whole price)."""
+    prices = price_path(prepared.scenario.prices, prepared.scenario.path, streams(seed, index)[1], prepared.series)
+    if prepared.scenario.path.max_move_ppm is None:
+        return prices
+    contract = prepared.policy.contract
+    return [from_engine(contract, MarkPrice(m)).price_quote for m in _engine_marks(prepared, prices)]
+
+
 def build(prepared: Prepared, seed: int, index: int) -> Path:
     book_rng, price_rng = streams(seed, index)
     scenario, policy = prepared.scenario, prepared.policy
     population = populate(policy, scenario.book, prepared.start, book_rng)
     prices = price_path(scenario.prices, scenario.path, price_rng, prepared.series)
-    marks = tuple(to_engine(policy.contract, MarkPrice(p)) for p in prices)
-    return Path(index, population, marks, tuple(prices))
+    if scenario.path.max_move_ppm is None:
+        marks = tuple(to_engine(policy.contract, MarkPrice(p)) for p in prices)
+        return Path(index, population, marks, tuple(prices))
+    engine = _engine_marks(prepared, prices)
+    venue = tuple(from_engine(policy.contract, MarkPrice(m)).price_quote for m in engine)
+    return Path(index, population, tuple(MarkPrice(m) for m in engine), venue)
 
 
-__all__ = ["Path", "Prepared", "ScenarioPolicyError", "build", "streams", "with_scenario"]
+__all__ = ["Path", "Prepared", "ScenarioPolicyError", "build", "capped", "streams", "venue_prices", "with_scenario"]

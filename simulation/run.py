@@ -59,14 +59,14 @@ def prepare(policy: Policy, scenario_path: str | Path) -> Prepared:
     series = None
     if isinstance(scenario.prices, Candles):
         series = load_candles(Path(scenario_path).parent / scenario.prices.file)
-        _check_candles(scenario, series, str(scenario_path))
+        check_candles(scenario, series, str(scenario_path))
     try:
         return Prepared(with_scenario(policy, scenario), scenario, series)
     except ValueError as exc:
         raise ScenarioError(str(scenario_path), [str(exc)]) from None
 
 
-def _check_candles(scenario: Scenario, series: CandleSeries, source: str) -> None:
+def check_candles(scenario: Scenario, series: CandleSeries, source: str) -> None:
     model, steps, n = scenario.prices, scenario.path.steps, len(series.candles)
     assert isinstance(model, Candles)
     if model.mode is CandleMode.REPLAY and steps is not None and steps > n:
@@ -238,6 +238,7 @@ __all__ = [
     "EngineUse",
     "Result",
     "TAILS",
+    "check_candles",
     "prepare",
     "run_chunk",
     "simulate",

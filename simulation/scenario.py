@@ -241,11 +241,18 @@ class PathSpec:
     ``steps`` model steps (candles) of ``step_minutes`` each; every step is split into ``cadence``
     mark events, and the engine runs its liquidation sweep at every mark event. A replayed CSV
     uses its own candles (``steps``, if given, takes the first ones).
+
+    ``max_move_ppm`` caps how far the engine's mark moves at one mark event, as a venue's price
+    band or an oracle's cap does: ``|M' − M| × 10⁶ ≤ max_move_ppm × M`` on the engine's mark (a
+    lot's value: the price on a linear contract), the measure of ``solvent thresholds``' safe move.
+    The capped mark chases the model's: at each event it moves toward the model's price by at most
+    the cap, so a gap is spread over several events (``solvent.simulation.paths.capped``).
     """
 
     steps: int | None = integer(ge=1, le=MAX_STEPS, default=None)
     step_minutes: Any = number(gt=0, le=525_960, default=60)
     cadence: int = integer(ge=1, le=10_000, default=1)
+    max_move_ppm: int | None = integer(ge=1, le=999_999, default=None)
 
     @property
     def step_years(self) -> float:

@@ -1,0 +1,161 @@
+"""The measured cost of sitting at the edge: a simulation at fractions of a proved threshold.
+
+``solvent simulate POLICY --at-threshold QUESTION`` finds the threshold with ``solvent
+thresholds``' own machinery (``solvent.solver.thresholds.threshold``: z3 within a budget of effort
+units, a count, so the same answer on any machine), takes its proved value ``v`` and runs the
+scenario at ``--fractions`` of it (95%, 99% and 100% by default), side by side. Each question is
+set where its proof puts it:
+
+- ``safe-move`` (the largest one-tick move with no bad debt) caps every mark event's move at the
+  value: the scenario's ``[path] max_move_ppm`` (a price band; the capped mark chases the model's);
+- ``fund-for-gap`` (the smallest fund, as a share of the long open interest, with no ADL or
+  haircut for a gap) sets the scenario's ``[book] insurance_fund_ppm``, the same share;
+- ``penalty-bankrupts`` sets the policy's ``liquidation.penalty_ppm``;
+- ``maintenance-for-leverage`` runs the policy the proof asked about: one tier at the question's
+  leverage, its maintenance rate at the value (``thresholds._maintenance_setup``).
+
+A fraction's value is ``f × v`` rounded toward the proved side (down for the largest safe move, up
+for the smallest safe fund, rate or penalty), so 100% is exactly the proved value and a rounding
+never moves a point toward risk. On a question whose safe side is above the answer (the fund, the
+rate, the penalty), fractions below 100% lie beyond the boundary: the report says on which side of
+what the probes decided each point lies (:func:`solvent.solver.thresholds.side`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from fractions import Fraction
+from typing import Any
+
+import attrs
+
+from solvent.rules.arith import PPM
+from solvent.simulation.paths import Prepared
+from solvent.simulation.run import DEFAULT_BATCH
+from solvent.simulation.sweep import Point, Sweep, SweepError, run, variant
+from solvent.solver.thresholds import (
+    Direction,
+    Question,
+    Threshold,
+    ThresholdStatus,
+    default_bounds,
+    questions,
+    side,
+    threshold,
+)
+
+#: the default fractions of the proved value, in percent
+FRACTIONS = (Fraction(95), Fraction(99), Fraction(100))
+#: the default effort per solver question and proof attempts per threshold (``solvent thresholds``')
+EFFORT = 30_000_000
+PROBES = 40
+
+#: where each question's value goes: a ``--sweep`` field, or a policy variant (see the docstring)
+FIELDS = {
+    "safe-move": "scenario.path.max_move_ppm",
+    "fund-for-gap": "scenario.book.insurance_fund_ppm",
+    "penalty-bankrupts": "liquidation.penalty_ppm",
+}
+MAINTENANCE = "maintenance-for-leverage"
+
+
+class NoProvedValue(ValueError):
+    """The threshold has no proved value to take fractions of (undecided within its budget, or
+    failing everywhere): the message says what the probes found."""
+
+
+def _setter(question: Question, policy: Any) -> tuple[str, str, Callable[[Prepared, int], Prepared]]:
+    """(the field shown, a note, how a value is set) for one question."""
+    if question.id in FIELDS:
+        field = FIELDS[question.id]
+        return field, "", lambda prepared, value: variant(prepared, field, value)
+    bounds = default_bounds()
+
+    def maintenance(prepared: Prepared, value: int) -> Prepared:
+        return attrs.evolve(prepared, policy=question.setup(prepared.policy, value, bounds).policy)
+
+    initial = question.setup(policy, 0, bounds).policy.margin.tiers[0].initial_ppm
+    note = (
+        f"the policy the proof asks about: one margin tier, initial {initial:,} ppm "
+        f"({Fraction(PPM, initial):.4g}x), maintenance at the value"
+    )
+    return "margin.tiers[0].maintenance_ppm", note, maintenance
+
+
+def summary(t: Threshold) -> dict[str, Any]:
+    """The answer as plain data without its timings (a simulation's JSON carries no time): the
+    boundary, the proved and refuted values, the effort units spent, a count."""
+    return {
+        "question": t.question,
+        "title": t.title,
+        "direction": t.direction.value,
+        "status": t.status.value,
+        "boundary": t.boundary,
+        "value_ppm": t.value,
+        "proved_at_ppm": t.proved_at,
+        "refuted_at_ppm": t.refuted_at,
+        "probes": len(t.probes),
+        "units": sum(p.units for p in t.probes),
+        "comparison": t.comparison,
+        "note": t.note,
+    }
+
+
+def at_fraction(t: Threshold, fraction: Fraction) -> int:
+    """``fraction``% of the proved value, rounded toward the proved side."""
+    exact = Fraction(t.proved_at) * fraction / 100
+    if t.direction is Direction.LARGEST:
+        return exact.numerator // exact.denominator
+    return -(-exact.numerator // exact.denominator)
+
+
+def find(
+    prepared: Prepared,
+    question_id: str,
+    *,
+    effort: int = EFFORT,
+    probes: int = PROBES,
+    **params: int,
+) -> tuple[Question, Threshold]:
+    """The threshold on the policy simulated (its scenario's slippage included)."""
+    question = questions(**params)[question_id]
+    accounts = question.accounts(prepared.policy) or 2
+    bounds = default_bounds(accounts=accounts, effort=effort)
+    return question, threshold(prepared.policy, question, bounds, max_probes=probes)
+
+
+def edge(
+    prepared: Prepared,
+    question_id: str,
+    fractions: Sequence[Fraction] = FRACTIONS,
+    *,
+    paths: int,
+    seed: int,
+    executor: Executor | None = None,
+    until: float | None = None,
+    batch: int = DEFAULT_BATCH,
+    engine: str = "fast",
+    effort: int = EFFORT,
+    probes: int = PROBES,
+    found: tuple[Question, Threshold] | None = None,
+    **params: int,
+) -> Sweep:
+    """The scenario at ``fractions`` of ``question_id``'s proved value (see the module docstring)."""
+    question, t = found or find(prepared, question_id, effort=effort, probes=probes, **params)
+    if t.status is ThresholdStatus.NOT_APPLICABLE:
+        raise SweepError(f"{question_id} does not apply to {prepared.policy.name}: {t.note}")
+    if t.proved_at is None:
+        raise NoProvedValue(
+            f"{question_id} on {prepared.policy.name}: no proved value to take fractions of ({t.boundary}); "
+            f"a larger --threshold-effort or --threshold-probes may decide it"
+        )
+    field, note, setter = _setter(question, prepared.policy)
+    values = [at_fraction(t, f) for f in fractions]
+    prepared_points = [(v, setter(prepared, v)) for v in values]
+    results = run(prepared_points, paths=paths, seed=seed, executor=executor, until=until, batch=batch, engine=engine)
+    points = tuple(Point(v, r, fraction=f, side=side(t, v)) for v, f, r in zip(values, fractions, results, strict=True))
+    return Sweep(field, points, threshold=summary(t), note=note)
+
+
+__all__ = ["EFFORT", "FIELDS", "FRACTIONS", "NoProvedValue", "PROBES", "at_fraction", "edge", "find", "summary"]
