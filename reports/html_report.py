@@ -32,6 +32,7 @@ from solvent.reports.story import (
     origin_label,
     plural,
     proof_rows,
+    smallest_move_note,
     summary_line,
     threshold_rows,
     threshold_scope,
@@ -183,6 +184,9 @@ def finding(report: PolicyReport, t: Told) -> str:
     )
     extreme = extreme_marks_note(v, t.money)
     events_note = f'<p class="note">{esc(extreme[:1].upper() + extreme[1:])}.</p>' if extreme else ""
+    move = smallest_move_note(v)
+    if move:
+        events_note = f'<p class="note"><strong>{esc(move[:1].upper() + move[1:])}.</strong></p>' + events_note
     headers, rows = book_changes(v.step.before, v.step.after, t.contract, t.money)
     balances = table(
         headers,

@@ -130,6 +130,8 @@ def finding_data(t: Told) -> dict[str, Any]:
         "book_after": _book(v.step.after),
         "rule": rule_data(t.rule),
         "replay": {"command": t.replay, "note": t.replay_note or None, "finding_file": display_path(t.finding_file)},
+        # a z3 story told at its least move (solvent.solver.smallest_move); absent for other stories
+        **({"smallest_move": v.move.to_data()} if v.origin == "z3" and v.move is not None else {}),
     }
 
 

@@ -29,6 +29,7 @@ from solvent.reports.story import (
     origin_label,
     plural,
     proof_rows,
+    smallest_move_note,
     summary_line,
     threshold_rows,
     threshold_scope,
@@ -154,6 +155,9 @@ def finding(t: Told) -> list[str]:
         "",
     ]
     out += events(t) + [""]
+    move = smallest_move_note(v)
+    if move:
+        out += [f"**{move[:1].upper()}{move[1:]}.**", ""]
     note = extreme_marks_note(v, t.money)
     if note:
         out += [f"*{note[:1].upper()}{note[1:]}.*", ""]

@@ -83,6 +83,15 @@ def unconstrained_cash_note(book: Book, money: Money = QUANTA) -> str | None:
     )
 
 
+def smallest_move_note(violation: Violation) -> str | None:
+    """For a z3 story told at its least move (``solvent.solver.smallest_move``), the line that
+    says how large a move the claim needs ("needs a move of at least 1.0001% ..."); else None."""
+    move = violation.move
+    if violation.origin != "z3" or move is None:
+        return None
+    return f"smallest move for {move.invariant}: {move.text}"
+
+
 #: a mark that moves by this factor or more in one story is far from any market's day
 EXTREME_FACTOR = 10
 

@@ -27,6 +27,7 @@ from solvent.reports.story import (
     extreme_marks_note,
     origin_label,
     reproduce,
+    smallest_move_note,
     story_steps,
     summary_line,
     unconstrained_cash_note,
@@ -177,7 +178,11 @@ def story(violation: Violation, invariant_ids: list[str], report: PolicyReport, 
         ],
         width,
     )
-    notes = (extreme_marks_note(violation, money), unconstrained_cash_note(violation.story.book, money))
+    notes = (
+        smallest_move_note(violation),
+        extreme_marks_note(violation, money),
+        unconstrained_cash_note(violation.story.book, money),
+    )
     lines += _fold([f"  {note}" for note in notes if note], width)
     if violation.note:
         lines += ["  what differs from the twin:", _indent(violation.note)]

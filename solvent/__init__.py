@@ -97,8 +97,11 @@ def prove(
         raise ValueError(f"effort: {exc.message}") from None
     kinds = tuple(k.strip() for k in event_kinds.split(",")) if isinstance(event_kinds, str) else tuple(event_kinds)
     limits = Bounds(accounts=accounts, events=events, event_kinds=kinds, effort=units, **bounds)
+    from solvent.solver.smallest_move import told_at_least_move
+
     with question():  # the answer does not depend on what the process asked z3 before
         result = run_proof(resolved, invariant, limits)
+    result = told_at_least_move(resolved, catalog.get(invariant), result)  # a refutation told at its least move
     return Proof.of(result, resolved.contract)
 
 

@@ -698,9 +698,11 @@ def prove(
     except ValueError as exc:
         _bad_input(f"bounds: {exc}")
     from solvent.solver.effort import question
+    from solvent.solver.smallest_move import told_at_least_move
 
     with question():
         result = run_proof(resolved, invariant_id, bounds)
+    result = told_at_least_move(resolved, catalog.get(invariant_id), result)
     click.echo(render(result, verbose=verbose, contract=resolved.contract))
     exit_unknown = 3  # a proof was asked for and neither proved nor refuted
     codes = {Verdict.PROVED: EXIT_OK, Verdict.REFUTED: EXIT_FAIL, Verdict.VACUOUS: EXIT_BAD_INPUT}

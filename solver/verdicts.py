@@ -107,6 +107,9 @@ class Counterexample:
     step_index: int
     obligation: str
     detail: str = ""
+    #: for a one-mark-move refutation told at its least move: what the minimization found
+    #: (``solvent.solver.smallest_move.SmallestMove``), else None
+    move: Any = attrs.field(default=None, eq=False, repr=False)
 
 
 @attrs.frozen

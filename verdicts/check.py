@@ -40,6 +40,7 @@ from solvent.rules.loading import Claims
 from solvent.rules.policy import Policy
 from solvent.rules.presets import resolve_policy
 from solvent.solver.coverage import covered_failure
+from solvent.solver.smallest_move import MoveBudget, told_at_least_move
 from solvent.solver.thresholds import QUESTION_IDS, Threshold, thresholds
 from solvent.solver.verdicts import InconsistentProof, ProofResult
 from solvent.verdicts.proofs import ProofBudget, prove_within
@@ -68,6 +69,9 @@ class Violation:
     #: the invariant whose search, proof or saved finding produced this story, when it is another
     #: one (every story is judged against every claim: ``cross_judged``)
     found_for: str = ""
+    #: for a z3 story told at its least move: what the minimization found
+    #: (``solvent.solver.smallest_move.SmallestMove``: "needs a move of at least 1.0001%")
+    move: Any = attrs.field(default=None, eq=False)
 
     @property
     def events(self) -> tuple[Any, ...]:
@@ -304,7 +308,9 @@ def check_policy(
             policy, [v.invariant.id for v in verdicts if v.invariant.id in catalog.CATALOG], proof_budget
         )
         database = findings_dir if search_budget is not None else None
-        verdicts = tuple(_proof_verdict(policy, v, proofs.get(v.invariant.id), database) for v in verdicts)
+        verdicts = tuple(
+            _proof_verdict(policy, v, proofs.get(v.invariant.id), database, proof_budget.moves) for v in verdicts
+        )
     verdicts = cross_judged(policy, verdicts, findings_dir if search_budget is not None else None)
     for v in verdicts:
         consistent(policy, v)
@@ -386,21 +392,28 @@ def consistent(policy: Policy, verdict: ClaimVerdict) -> None:
 
 
 def _proof_verdict(
-    policy: Policy, verdict: ClaimVerdict, proof: ProofResult | None, database: Path | None = None
+    policy: Policy,
+    verdict: ClaimVerdict,
+    proof: ProofResult | None,
+    database: Path | None = None,
+    moves: MoveBudget | None = None,
 ) -> ClaimVerdict:
-    """Attach z3's verdict; a refutation's replayed story is a violation (origin "z3"), saved to
-    the counterexample database when the invariant has no saved story yet (the next run replays
-    it first, like a searched one)."""
+    """Attach z3's verdict; a refutation's replayed story is a violation (origin "z3"), told at
+    its least move within ``moves`` (``solvent.solver.smallest_move``) and saved to the
+    counterexample database when the invariant has no saved story yet (the next run replays it
+    first, like a searched one)."""
     if proof is None:
         return verdict
+    proof = told_at_least_move(policy, verdict.invariant, proof, moves)  # the least move, at the policy's scale
     verdict = attrs.evolve(verdict, proof=proof)
     cx = proof.counterexample
     if cx is None or cx.obligation != verdict.invariant.id or cx.step_index >= len(cx.steps):
         return verdict
-    found = Violation(verdict.invariant.id, "z3", cx.step_index, cx.story, cx.steps[cx.step_index], "z3")
+    found = Violation(verdict.invariant.id, "z3", cx.step_index, cx.story, cx.steps[cx.step_index], "z3", move=cx.move)
     built = from_empty(policy, verdict.invariant, cx.story, cx.step_index)
     if built is not None:  # the same failure from an empty book: deposits and trades, then z3's events
-        found = Violation(verdict.invariant.id, "z3", built.failing, built.story, built.steps[built.failing], "z3")
+        failing = built.steps[built.failing]
+        found = Violation(verdict.invariant.id, "z3", built.failing, built.story, failing, "z3", move=cx.move)
         cx = attrs.evolve(cx, story=built.story, step_index=built.failing)
     if database is not None:
         path = findings.database_path(database, policy, verdict.invariant.id)

@@ -28,7 +28,13 @@ from solvent.properties import progress
 from solvent.rules.policy import Policy
 from solvent.solver.bounds import Bounds
 from solvent.solver.effort import MAX_UNITS, UNITS_PER_SECOND, question
+from solvent.solver.smallest_move import MoveBudget
 from solvent.solver.verdicts import ProofResult
+
+#: The minimization of each z3 story inside ``solvent check``: 20 probes (a bisection over 10⁶ ppm
+#: takes 20 halvings) of at most 4M units, 30M in all (``solvent prove`` gives its one story
+#: more: ``smallest_move.DEFAULT_BUDGET``).
+CHECK_MOVES = MoveBudget(probes=20, probe_units=4 * UNITS_PER_SECOND, total=30 * UNITS_PER_SECOND)
 
 #: Invariants with an all-N argument (``solvent.solver.compositional``): asked first.
 FIRST = ("conservation", "open-interest-balance")
@@ -51,6 +57,10 @@ class ProofBudget:
     total: int = attrs.field(default=60 * UNITS_PER_SECOND, validator=_units)
     per_question: int = attrs.field(default=10 * UNITS_PER_SECOND, validator=_units)
     accounts: int = 2
+    #: how far each z3 story of one mark move is minimized (``solvent.solver.smallest_move``; None:
+    #: shown as z3 found it). Its own units, beside ``total``: which claims are asked, and with how
+    #: much, does not depend on how many stories z3 found.
+    moves: MoveBudget | None = CHECK_MOVES
 
     def __attrs_post_init__(self) -> None:
         if self.per_question < 1:
@@ -80,4 +90,4 @@ def prove_within(policy: Policy, invariant_ids: Sequence[str], budget: ProofBudg
     return out
 
 
-__all__ = ["FIRST", "ProofBudget", "prove_within"]
+__all__ = ["CHECK_MOVES", "FIRST", "ProofBudget", "prove_within"]

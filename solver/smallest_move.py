@@ -1,0 +1,437 @@
+"""The smallest move: a z3 counterexample told at the least mark move that still breaks its claim.
+
+z3 refutes a claim with whatever model it meets first: a mark moving from 7,004 to 3 quanta, a
+trader long 999,144 lots. True, replayed, and dismissed by any risk committee, who wants to know
+how *large* a move it takes. A search story is shrunk before it is shown; so is a z3 story whose
+failing event is one mark move (:func:`smallest_move`):
+
+1. **The least move, with a proof below it.** A bisection over the move bound (the safe-move
+   question's machinery, ``solvent.solver.thresholds``: each probe is z3 on every book of the
+   story's number of traders and one mark move of at most ``m`` ppm of the mark before it, either
+   way, starting marks from :data:`~solvent.solver.thresholds.DEFAULT_MIN_PRICE`). A refuted
+   probe is a replayed story; a proved one says no book breaks the claim with a move that small.
+   Refuted at ``m`` and proved at ``m − 1``: the claim *needs a move of at least m*. The move bound
+   only narrows the books, so the safe moves form an interval and the bisection is exact.
+2. **At the policy's own scale.** The story is asked again with its starting mark fixed at the
+   price the named scenarios start from (``properties.scenarios.MARK``, as a lot value) and the
+   move bound found, then shrunk to the least total magnitude Σ|x| of its numbers (to a power of
+   ten): small positions and balances at a familiar price. Where that price admits no such story
+   (a rounding at that mark), the story found by the bisection stands, and says so.
+3. **The least move from that book.** On the concrete engine, the mark event is moved back
+   tick by tick (a bisection on the tick count, in the story's direction) to the smallest move
+   from the story's own book that still breaks the claim; one tick less does not.
+
+Every story shown was replayed on the concrete engine by the step that produced it, and the final
+one is replayed once more: a story the engine does not confirm raises
+:class:`~solvent.solver.verdicts.SpuriousCounterexample` (a bug in Solvent, never a verdict).
+
+Budgets are counts (:class:`MoveBudget`: probes, units per probe, units in all), never seconds,
+so the same story is told on any machine. What the bisection could not decide is said: a
+move proved safe and one refuted with undecided moves between, or no proof below at all.
+"""
+
+from __future__ import annotations
+
+import time
+from fractions import Fraction
+from typing import Any
+
+import attrs
+
+from solvent.properties.catalog import Invariant
+from solvent.properties.scenarios import MARK, Story
+from solvent.rules.arith import PPM
+from solvent.rules.contract import lot_value
+from solvent.rules.events import MarkPrice
+from solvent.rules.policy import Policy
+from solvent.solver import effort
+from solvent.solver.bounds import Bounds
+from solvent.solver.effort import UNITS_PER_SECOND, OutOfEffort
+from solvent.solver.query import StoryQuery
+from solvent.solver.refinement import replay
+from solvent.solver.thresholds import (
+    DEFAULT_MIN_PRICE,
+    Bisection,
+    Direction,
+    Question,
+    Setup,
+    ThresholdStatus,
+    _probe,
+    stages,
+)
+from solvent.solver.verdicts import Counterexample, ProofResult, QueryStats, SpuriousCounterexample, Verdict
+
+
+@attrs.frozen
+class MoveBudget:
+    """How much one story's minimization may spend: ``probes`` proof attempts of at most
+    ``probe_units`` each, ``total`` units in all (the bisection stops before a probe could pass
+    it), and ``shrink_units`` for the story at the policy's scale. Counts only."""
+
+    probes: int = 24
+    probe_units: int = 5 * UNITS_PER_SECOND
+    total: int = 40 * UNITS_PER_SECOND
+    shrink_units: int = 2 * UNITS_PER_SECOND
+
+
+#: The budget ``solvent check`` and ``solvent prove`` give each story.
+DEFAULT_BUDGET = MoveBudget()
+
+
+@attrs.frozen
+class SmallestMove:
+    """What the minimization of one z3 story found (see the module docstring).
+
+    ``move_ppm``: the least move bound at which a replayed story still breaks the claim;
+    ``proved_ppm``: the largest at which z3 proved no book of the scope breaks it (None: none
+    proved). EXACT when adjacent: the claim needs a move of at least ``move_ppm``.
+    ``story_move_ppm``: the shown story's own move (⌈|Δ| · 10⁶ / mark⌉), the least from its book.
+    """
+
+    invariant: str
+    status: ThresholdStatus
+    move_ppm: int
+    proved_ppm: int | None
+    story_move_ppm: int
+    original_ppm: int
+    accounts: int
+    min_price: int
+    max_price: int
+    #: the story starts at the policy's own scale (the scenarios' starting mark)
+    at_scale: bool
+    counterexample: Counterexample
+    probes: int
+    units: int
+    seconds: float = attrs.field(default=0.0, eq=False)
+
+    @property
+    def exact(self) -> bool:
+        return self.status is ThresholdStatus.EXACT
+
+    @property
+    def text(self) -> str:
+        """One line a person reads: "needs a move of at least 1.0001% (10,001 ppm): ..."."""
+        traders = f"{self.accounts} trader{'s' if self.accounts > 1 else ''}"
+        scope = f"any book of {traders}, starting marks {self.min_price:,}..{self.max_price:,} quanta"
+        if self.status is ThresholdStatus.NONE:
+            head = f"breaks with no move at all (z3 found a story at {_pct(self.move_ppm)})"
+        elif self.exact:
+            head = (
+                f"needs a move of at least {_pct(self.move_ppm)} ({self.move_ppm:,} ppm of the mark): z3 proved that "
+                f"no move of at most {self.proved_ppm:,} ppm breaks it ({scope})"
+            )
+        elif self.proved_ppm is not None:
+            head = (
+                f"breaks with a move of {_pct(self.move_ppm)}; z3 proved that no move of at most "
+                f"{_pct(self.proved_ppm)} does ({scope}); undecided in between within its effort"
+            )
+        else:
+            head = f"breaks with a move of {_pct(self.move_ppm)}; no smaller move was proved safe within its effort"
+        where = "at the policy's own scale" if self.at_scale else "at the mark the bisection found"
+        story = f"this story moves the mark {_pct(self.story_move_ppm)} {where}, the least from its book (one tick less does not break it)"
+        return f"{head}; {story}"
+
+    def to_data(self) -> dict[str, Any]:
+        """The JSON form (reports' ``smallest_move``)."""
+        return {
+            "invariant": self.invariant,
+            "status": self.status.value,
+            "needs_move_ppm": self.move_ppm if self.exact else None,
+            "refuted_at_ppm": self.move_ppm,
+            "proved_at_ppm": self.proved_ppm,
+            "story_move_ppm": self.story_move_ppm,
+            "original_move_ppm": self.original_ppm,
+            "accounts": self.accounts,
+            "min_price": self.min_price,
+            "max_price": self.max_price,
+            "at_scale": self.at_scale,
+            "probes": self.probes,
+            "units": self.units,
+            "text": self.text,
+        }
+
+
+def _pct(ppm: int) -> str:
+    value = Fraction(ppm, 10_000)
+    if value.denominator == 1:
+        return f"{value.numerator}%"
+    return f"{float(value):.4f}".rstrip("0").rstrip(".") + "%"
+
+
+def move_ppm(story: Story, index: int = 0) -> int | None:
+    """⌈|p′ − p| · 10⁶ / p⌉ of the story's mark event ``index`` (None if it is not a mark move)."""
+    event = story.events[index] if index < len(story.events) else None
+    if not isinstance(event, MarkPrice):
+        return None
+    before = story.book.market.mark_quote
+    return -(-abs(event.price_quote - before) * PPM // before)
+
+
+def scale_mark(policy: Policy) -> int:
+    """The policy's own scale: the lot value the named scenarios start from."""
+    return lot_value(policy.contract, MARK)
+
+
+def applies(cx: Counterexample | None, invariant: Invariant) -> bool:
+    """A story this module minimizes: the invariant's own refutation by one mark move."""
+    return (
+        cx is not None
+        and cx.obligation == invariant.id
+        and cx.step_index == 0
+        and len(cx.story.events) == 1
+        and isinstance(cx.story.events[0], MarkPrice)
+    )
+
+
+def _breaks(policy: Policy, invariant: Invariant, story: Story, bounds: Bounds) -> bool:
+    return replay(policy, invariant, story, bounds).violates
+
+
+def least_ticks(policy: Policy, invariant: Invariant, story: Story, bounds: Bounds) -> Story:
+    """The story with its one mark move cut to the fewest ticks (quanta) from its own book, in its
+    own direction, that still break ``invariant`` on the concrete engine: a bisection on the tick
+    count between 0 (no move) and the story's own, each candidate replayed. The story returned
+    breaks the claim, and the same story one tick smaller does not (unless its move is one tick)."""
+    event = story.events[0]
+    before = story.book.market.mark_quote
+    direction = 1 if event.price_quote > before else -1
+
+    def at(ticks: int) -> Story:
+        return attrs.evolve(story, events=(MarkPrice(before + direction * ticks),))
+
+    good, bad = abs(event.price_quote - before), 0  # breaks at ``good``; ``bad`` is below any break found
+    while good - bad > 1:
+        middle = (good + bad) // 2
+        if _breaks(policy, invariant, at(middle), bounds):
+            good = middle
+        else:
+            bad = middle
+    return at(good)
+
+
+def tidy(policy: Policy, invariant: Invariant, story: Story, bounds: Bounds) -> Story:
+    """The story with the numbers z3 left at arbitrary values set to what a plain book holds,
+    one at a time, each change kept only if the concrete engine still fails the claim at the same
+    event: the previous mark at the mark, no window sums, PnL windows, withdrawals or debts, each
+    cost basis at the mark (``size × mark``), and a system account's negative cash at zero (the
+    net deposits following the cash). What the failure needs stays as z3 chose it."""
+    book = story.book
+    mark = book.market.mark_quote
+
+    def still(candidate: Any) -> bool:
+        return _breaks(policy, invariant, attrs.evolve(story, book=candidate), bounds)
+
+    tries = [attrs.evolve(book, market=attrs.evolve(book.market, previous_mark_quote=mark))]
+    tries.append(attrs.evolve(book, insurance_window_sum_quote=0))
+    for candidate in tries:
+        if candidate != book and still(candidate):
+            book = candidate
+    for i in range(len(book.accounts)):
+        for field in ("window_pnl_quote", "withdrawn_quote", "debt_quote", "cost_quote", "cash_quote"):
+            account = book.accounts[i]
+            value = getattr(account, field)
+            if field == "cost_quote":
+                want = account.size_lots * mark
+            elif field == "cash_quote":
+                want = 0 if value < 0 and not account.is_trader else value
+            else:
+                want = 0
+            if want == value:
+                continue
+            accounts = book.accounts[:i] + (attrs.evolve(account, **{field: want}),) + book.accounts[i + 1 :]
+            candidate = attrs.evolve(book, accounts=accounts)
+            if field == "cash_quote":
+                candidate = attrs.evolve(candidate, net_deposits_quote=book.net_deposits_quote + want - value)
+            if still(candidate):
+                book = candidate
+    return attrs.evolve(story, book=book)
+
+
+def smallest_move(
+    policy: Policy,
+    invariant: Invariant,
+    cx: Counterexample,
+    bounds: Bounds | None = None,
+    budget: MoveBudget = DEFAULT_BUDGET,
+) -> SmallestMove | None:
+    """The least move that breaks ``invariant`` and the story told at it (module docstring), or
+    None when ``cx`` is not a one-mark-move refutation of ``invariant`` or no story at a move bound
+    was found within the budget. ``bounds``: the proof's (its balance and position bounds are
+    kept; the traders are the story's, the prices from ``DEFAULT_MIN_PRICE``)."""
+    if not applies(cx, invariant):
+        return None
+    started = time.perf_counter()
+    bounds = Bounds() if bounds is None else bounds
+    n = max(len(cx.story.book.traders), 1)
+    scope = attrs.evolve(
+        bounds,
+        accounts=n,
+        events=1,
+        event_kinds=("mark",),
+        effort=min(budget.probe_units, bounds.effort),
+        min_price=max(bounds.min_price, DEFAULT_MIN_PRICE),
+        max_move_ppm=None,
+    )
+    original = move_ppm(cx.story)
+    state, spent = _bisect(policy, invariant, scope, cx, budget)  # each probe is its own question
+    if state.refuted is None:
+        return None
+    found, found_cx = state.refuted
+    with effort.question():  # the same story in any process, whatever ran before
+        shown, at_scale, shrink = _at_scale(policy, invariant, scope, found, budget)
+    spent += shrink
+    story = shown.story if shown is not None else found_cx.story
+    story = attrs.evolve(story, events=story.events[:1])
+    check_bounds = attrs.evolve(scope, max_move_ppm=None, min_price=1)
+    story = least_ticks(policy, invariant, tidy(policy, invariant, story, check_bounds), check_bounds)
+    final = replay(policy, invariant, story, check_bounds)
+    if not final.violates:
+        raise SpuriousCounterexample(
+            f"the smallest-move story for {invariant.id!r} does not break it on the concrete engine "
+            f"({', '.join(final.outside) or final.rejected or 'the claim holds on replay'})\n"
+            f"policy: {policy.name}\nstory: {story!r}"
+        )
+    status = state.status
+    result = SmallestMove(
+        invariant=invariant.id,
+        status=status,
+        move_ppm=found,
+        proved_ppm=state.proved[0] if state.proved else None,
+        story_move_ppm=move_ppm(final.story) or 0,
+        original_ppm=original or 0,
+        accounts=n,
+        min_price=scope.min_price,
+        max_price=scope.max_price,
+        at_scale=at_scale,
+        counterexample=Counterexample(final.story, final.steps, final.failed_at, invariant.id, ""),
+        probes=len(state.probes),
+        units=spent,
+        seconds=time.perf_counter() - started,
+    )
+    detail = f"{final.detail}; {result.text}"
+    return attrs.evolve(result, counterexample=attrs.evolve(result.counterexample, detail=detail, move=result))
+
+
+def told_at_least_move(
+    policy: Policy, invariant: Invariant, result: ProofResult, budget: MoveBudget | None = DEFAULT_BUDGET
+) -> ProofResult:
+    """``result`` with its counterexample told at the least move (:func:`smallest_move`), when it
+    is a one-mark-move refutation of ``invariant`` over a price range (not a grid) and ``budget``
+    is given; otherwise ``result`` unchanged. The minimization's units are added to the result's."""
+    cx = result.counterexample
+    bounds = result.bounds
+    if budget is None or result.verdict is not Verdict.REFUTED or not applies(cx, invariant):
+        return result
+    if bounds is None or bounds.price_grid or bounds.max_price < DEFAULT_MIN_PRICE:
+        return result
+    moved = smallest_move(policy, invariant, cx, bounds, budget)
+    if moved is None:
+        return result
+    stats = QueryStats(f"smallest move ({moved.probes} probes)", moved.status.value, moved.seconds, units=moved.units)
+    return attrs.evolve(result, counterexample=moved.counterexample, queries=result.queries + (stats,))
+
+
+def _question(invariant: Invariant) -> Question:
+    def setup(policy: Policy, value: int, bounds: Bounds) -> Setup:
+        return Setup(policy, invariant, attrs.evolve(bounds, max_move_ppm=value, event_kinds=("mark",)))
+
+    return Question(
+        "smallest-move",
+        f"smallest move that breaks {invariant.id}",
+        Direction.LARGEST,
+        True,
+        low=lambda p: 0,
+        high=lambda p: PPM,
+        setup=setup,
+        hints=lambda p, b: [],
+        reach=lambda p, story: move_ppm(story),
+    )
+
+
+def _bisect(
+    policy: Policy, invariant: Invariant, scope: Bounds, cx: Counterexample, budget: MoveBudget
+) -> tuple[Bisection, int]:
+    """The bisection over the move bound: first the least move from z3's own book (concrete, and
+    a refutation z3 confirms at once when the book lies within the scope), one ppm less, no move at
+    all, and the largest move; then halving between the safest refuted and the riskiest proved
+    move, within the budget's probes and units."""
+    question = _question(invariant)
+    state = Bisection.over(question, policy, budget.probes)
+    from_book = move_ppm(least_ticks(policy, invariant, cx.story, attrs.evolve(scope, min_price=1))) or PPM
+    spent = 0
+    sizes: dict[int, int] = {}
+
+    def affordable() -> bool:
+        return not state.exhausted and spent + scope.effort <= budget.total
+
+    for value in (from_book, from_book - 1, 0, PPM):
+        if not affordable():
+            break
+        if 0 <= value <= PPM and not state.decided(value):
+            state = _probe(question, policy, scope, state, value, sizes)
+            spent += state.probes[-1].units
+    while affordable() and (value := state.next_value()) is not None:
+        state = _probe(question, policy, scope, state, value, sizes)
+        spent += state.probes[-1].units
+    return state, spent
+
+
+def _at_scale(
+    policy: Policy, invariant: Invariant, scope: Bounds, move: int, budget: MoveBudget
+) -> tuple[Any, bool, int]:
+    """A replayed story starting at the policy's own scale (:func:`scale_mark`) whose move is as
+    near ``move`` ppm as that mark's ticks allow, shrunk to the least Σ|x| to a power of ten within
+    ``budget.shrink_units``; whether one was found there (None otherwise); the units spent.
+
+    At a mark of 10,000 quanta a tick is 100 ppm, so the least move of the bisection may not be a
+    whole number of ticks there: the most ticks within ``move`` are asked first, then one tick
+    more, then twice that (:data:`SCALE_TRIES` bounds in all, each within one probe's units)."""
+    import z3
+
+    mark = scale_mark(policy)
+    try:
+        query = StoryQuery(policy, invariant, attrs.evolve(scope, min_price=1), (mark, None), obligations=(invariant,))
+    except OutOfEffort:
+        return None, False, 0
+    spent = query.build_units
+    price = query.slots[0].variants[0].event.price_quote
+    ticks = move * mark // PPM
+    answer, within = None, None
+    for _ in range(SCALE_TRIES):
+        within = z3.And(price >= mark - ticks, price <= mark + ticks)
+        answer = query.check_staged(invariant, stages(min(scope.effort, query.solve_units)), extra=within)
+        spent += answer.stats.units
+        if answer.verdict is Verdict.REFUTED:
+            break
+        ticks = ticks + 1 if ticks * PPM < move * mark else 2 * ticks
+    if answer is None or answer.verdict is not Verdict.REFUTED or answer.counterexample is None or answer.size is None:
+        return None, False, spent
+    best, low, high, used = answer.counterexample, 0, len(str(answer.size)), 0
+    while low < high and used < budget.shrink_units:
+        middle = (low + high) // 2
+        smaller = z3.And(within, query.size <= 10**middle)
+        trial = query.check_staged(invariant, [("purified", budget.shrink_units - used)], extra=smaller)
+        used += trial.stats.units
+        if trial.verdict is Verdict.REFUTED and trial.counterexample is not None and trial.size is not None:
+            best, high = trial.counterexample, min(middle, len(str(trial.size)))
+        else:
+            low = middle + 1
+    return best, True, spent + used
+
+
+#: How many move bounds :func:`_at_scale` asks at the policy's own scale before giving up there.
+SCALE_TRIES = 3
+
+
+__all__ = [
+    "DEFAULT_BUDGET",
+    "MoveBudget",
+    "SmallestMove",
+    "applies",
+    "least_ticks",
+    "move_ppm",
+    "scale_mark",
+    "smallest_move",
+    "tidy",
+    "told_at_least_move",
+]
