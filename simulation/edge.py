@@ -78,7 +78,7 @@ def _setter(question: Question, policy: Any) -> tuple[str, str, Callable[[Prepar
     initial = question.setup(policy, 0, bounds).policy.margin.tiers[0].initial_ppm
     note = (
         f"the policy the proof asks about: one margin tier, initial {initial:,} ppm "
-        f"({Fraction(PPM, initial):.4g}x), maintenance at the value"
+        f"({float(Fraction(PPM, initial)):.4g}x), maintenance at the value"
     )
     return "margin.tiers[0].maintenance_ppm", note, maintenance
 
@@ -125,6 +125,36 @@ def find(
     return question, threshold(prepared.policy, question, bounds, max_probes=probes)
 
 
+@attrs.frozen
+class Plan:
+    """What an edge runs: the threshold, the field it sets, and each fraction's value and variant."""
+
+    threshold: Threshold
+    field: str
+    note: str
+    points: tuple[tuple[Fraction, int, Prepared], ...]
+
+
+def plan(prepared: Prepared, found: tuple[Question, Threshold], fractions: Sequence[Fraction] = FRACTIONS) -> Plan:
+    """Each fraction's value and variant, checked before any path runs: a threshold that does not
+    apply is a :class:`SweepError`, one without a proved value :class:`NoProvedValue`, and a value
+    the scenario cannot hold (a cap below 1 ppm) the validator's message."""
+    question, t = found
+    if t.status is ThresholdStatus.NOT_APPLICABLE:
+        raise SweepError(f"{question.id} does not apply to {prepared.policy.name}: {t.note}")
+    if t.proved_at is None:
+        raise NoProvedValue(
+            f"{question.id} on {prepared.policy.name}: no proved value to take fractions of ({t.boundary}); "
+            f"a larger --threshold-effort or --threshold-probes may decide it"
+        )
+    field, note, setter = _setter(question, prepared.policy)
+    points = []
+    for f in fractions:
+        value = at_fraction(t, f)
+        points.append((f, value, setter(prepared, value)))
+    return Plan(t, field, note, tuple(points))
+
+
 def edge(
     prepared: Prepared,
     question_id: str,
@@ -138,24 +168,39 @@ def edge(
     engine: str = "fast",
     effort: int = EFFORT,
     probes: int = PROBES,
-    found: tuple[Question, Threshold] | None = None,
+    planned: Plan | None = None,
     **params: int,
 ) -> Sweep:
-    """The scenario at ``fractions`` of ``question_id``'s proved value (see the module docstring)."""
-    question, t = found or find(prepared, question_id, effort=effort, probes=probes, **params)
-    if t.status is ThresholdStatus.NOT_APPLICABLE:
-        raise SweepError(f"{question_id} does not apply to {prepared.policy.name}: {t.note}")
-    if t.proved_at is None:
-        raise NoProvedValue(
-            f"{question_id} on {prepared.policy.name}: no proved value to take fractions of ({t.boundary}); "
-            f"a larger --threshold-effort or --threshold-probes may decide it"
-        )
-    field, note, setter = _setter(question, prepared.policy)
-    values = [at_fraction(t, f) for f in fractions]
-    prepared_points = [(v, setter(prepared, v)) for v in values]
-    results = run(prepared_points, paths=paths, seed=seed, executor=executor, until=until, batch=batch, engine=engine)
-    points = tuple(Point(v, r, fraction=f, side=side(t, v)) for v, f, r in zip(values, fractions, results, strict=True))
-    return Sweep(field, points, threshold=summary(t), note=note)
+    """The scenario at ``fractions`` of ``question_id``'s proved value (see the module docstring).
+    ``planned``: a :func:`plan` made already (its threshold and fractions are used)."""
+    if planned is None:
+        planned = plan(prepared, find(prepared, question_id, effort=effort, probes=probes, **params), fractions)
+    t = planned.threshold
+    results = run(
+        [(v, p) for _, v, p in planned.points],
+        paths=paths,
+        seed=seed,
+        executor=executor,
+        until=until,
+        batch=batch,
+        engine=engine,
+    )
+    points = tuple(
+        Point(v, r, fraction=f, side=side(t, v)) for (f, v, _), r in zip(planned.points, results, strict=True)
+    )
+    return Sweep(planned.field, points, threshold=summary(t), note=planned.note, base=prepared.policy)
 
 
-__all__ = ["EFFORT", "FIELDS", "FRACTIONS", "NoProvedValue", "PROBES", "at_fraction", "edge", "find", "summary"]
+__all__ = [
+    "EFFORT",
+    "FIELDS",
+    "FRACTIONS",
+    "NoProvedValue",
+    "PROBES",
+    "Plan",
+    "at_fraction",
+    "edge",
+    "find",
+    "plan",
+    "summary",
+]

@@ -77,6 +77,8 @@ class Sweep:
     threshold: dict[str, Any] | None = None
     #: what a point's value is when the field alone does not say (a variant policy's rule)
     note: str = ""
+    #: the policy every point varies (the scenario's slippage included)
+    base: Policy | None = None
 
 
 # --- addressing a field --------------------------------------------------------------------------
@@ -393,7 +395,7 @@ def sweep(
     """Run the scenario at every value of ``field`` (see the module docstring)."""
     prepared_points = list(zip(values, variants(prepared, field, values), strict=True))
     results = run(prepared_points, paths=paths, seed=seed, executor=executor, until=until, batch=batch, engine=engine)
-    return Sweep(field, tuple(Point(v, r) for v, r in zip(values, results, strict=True)))
+    return Sweep(field, tuple(Point(v, r) for v, r in zip(values, results, strict=True)), base=prepared.policy)
 
 
 __all__ = [

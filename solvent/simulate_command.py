@@ -1,9 +1,14 @@
 """``solvent simulate POLICY --scenario FILE.toml``: Monte Carlo stress on the exact engine or the
 fast one equal to it (``--engine``).
 
+``--sweep FIELD=V1,V2,...`` runs the same scenario and seeds at each value of one policy or
+scenario field (``solvent.simulation.sweep``); ``--at-threshold QUESTION`` at ``--fractions`` of
+a threshold ``solvent thresholds`` proves (``solvent.simulation.edge``).
+
 Exit codes: 0 the run finished (whatever it found: a simulation estimates, it does not judge),
 2 bad input (the scenario, its CSV, an option; the message names the file, the field or line and
-the expected form; nothing is written).
+the expected form; nothing is written), 3 a threshold asked for has no proved value within its
+effort and probes (nothing to take fractions of; nothing is written).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from pathlib import Path
 
 import click
 
-EXIT_OK, EXIT_BAD_INPUT = 0, 2
+EXIT_OK, EXIT_BAD_INPUT, EXIT_UNDECIDED = 0, 2, 3
 
 
 def _bad_input(message: str) -> None:
@@ -30,6 +35,55 @@ class Width(click.FloatRange):
         if math.isnan(number):
             self.fail(f"{value!r} is not a width between 0 and 1", param, ctx)
         return number
+
+
+class _Units(click.ParamType):
+    """``solvent.cli.Units`` (``30M``, ``500k``), read when the option is converted: the command
+    line imports this module, so the class is looked up then rather than imported here."""
+
+    name = "units"
+
+    def convert(self, value, param, ctx):  # noqa: ANN001 (click's signature)
+        from solvent.cli import Units
+
+        return Units().convert(value, param, ctx)
+
+
+class Percents(click.ParamType):
+    """``95,99,100``: shares of a threshold in percent, exact decimals in (0, 1000], none twice."""
+
+    name = "percents"
+
+    def convert(self, value, param, ctx):  # noqa: ANN001 (click's signature)
+        from fractions import Fraction
+
+        if isinstance(value, tuple):
+            return value
+        out: list[Fraction] = []
+        for part in str(value).split(","):
+            text = part.strip().removesuffix("%")
+            try:
+                share = Fraction(text)
+            except (ValueError, ZeroDivisionError):
+                self.fail(f"{part.strip()!r} is not a percentage (e.g. 95,99,100)", param, ctx)
+            if not 0 < share <= 1000:
+                self.fail(f"{part.strip()!r} must be above 0 and at most 1000 (percent of the threshold)", param, ctx)
+            if share in out:
+                self.fail(f"{part.strip()!r} appears twice", param, ctx)
+            out.append(share)
+        return tuple(out)
+
+
+def _check_question(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from solvent.choices import QUESTIONS
+
+    return QUESTIONS.check(ctx, param, value)
+
+
+def _complete_question(ctx: click.Context, param: click.Parameter, incomplete: str):  # noqa: ANN202
+    from solvent.choices import QUESTIONS
+
+    return QUESTIONS.complete(ctx, param, incomplete)
 
 
 @click.command()
@@ -96,6 +150,49 @@ class Width(click.FloatRange):
     show_default=True,
     help="At most this many paths (worst bad debt first).",
 )
+@click.option(
+    "--sweep",
+    "sweep_spec",
+    default=None,
+    metavar="FIELD=V1,V2,...",
+    help="Run the same scenario and seeds at each value of one field: a policy field as its TOML writes it "
+    "(liquidation.penalty_ppm, margin.tiers[0].maintenance_ppm, a layer by name: insurance_fund.cap_quote) "
+    "or scenario.<path> (scenario.book.insurance_fund_ppm); values V1,V2,... or START..STOP:STEP.",
+)
+@click.option(
+    "--at-threshold",
+    "threshold_ids",
+    default=None,
+    metavar="QUESTION,...",
+    callback=_check_question,
+    shell_complete=_complete_question,
+    help="Find the threshold as `solvent thresholds` does and run at --fractions of its proved value, side by "
+    "side: safe-move caps each mark move (scenario.path.max_move_ppm), fund-for-gap sets the fund's share "
+    "(scenario.book.insurance_fund_ppm), penalty-bankrupts the penalty, maintenance-for-leverage the proof's tier.",
+)
+@click.option(
+    "--fractions",
+    type=Percents(),
+    default="95,99,100",
+    show_default=True,
+    metavar="PERCENTS",
+    help="With --at-threshold: the shares of the proved value to run at, in percent.",
+)
+@click.option(
+    "--threshold-effort",
+    type=_Units(),
+    default="30M",
+    show_default=True,
+    metavar="UNITS",
+    help="With --at-threshold: effort per solver question (z3 units and build steps: the same answer on any machine).",
+)
+@click.option(
+    "--threshold-probes",
+    type=click.IntRange(min=0, max=10_000),
+    default=40,
+    show_default=True,
+    help="With --at-threshold: proof attempts per threshold.",
+)
 def simulate(
     policy: str,
     scenario_path: Path,
@@ -110,6 +207,11 @@ def simulate(
     export_dir: Path | None,
     export_max: int,
     engine: str,
+    sweep_spec: str | None,
+    threshold_ids: str | None,
+    fractions: tuple,
+    threshold_effort: int,
+    threshold_probes: int,
 ) -> None:
     """Monte Carlo stress: run a scenario's paths on the exact engine and estimate, with 95%
     intervals, the insurance fund's drawdown VaR and expected shortfall, the probabilities of
@@ -125,12 +227,34 @@ def simulate(
     from solvent.simulation.scenario import UnrunnableScenario
     from solvent.verdicts.check import resolve as resolve_policy
 
+    several = sweep_spec is not None or threshold_ids is not None
+    if sweep_spec is not None and threshold_ids is not None:
+        raise click.UsageError("--sweep and --at-threshold cannot be combined: run one, then the other")
+    if several and fmt == "html":
+        raise click.BadParameter("a sweep is reported as text or json, not html", param_hint="'--format'")
+    if several and export_dir is not None:
+        raise click.BadParameter("export a path from one run, not from a sweep", param_hint="'--export'")
     try:
         prepared = prepare(resolve_policy(policy), scenario_path)
     except PolicyError as exc:
         _bad_input(str(exc))
     scenario = prepared.scenario
     seed = scenario.seed if seed is None else seed
+    if several:
+        _sweep(
+            prepared,
+            scenario_path,
+            sweep_spec,
+            threshold_ids,
+            fractions,
+            threshold_effort,
+            threshold_probes,
+            dict(paths=paths or scenario.paths, seed=seed, until=until, batch=batch, engine=engine),
+            workers,
+            executor_url,
+            fmt,
+            output,
+        )
     try:
         with executor_for(workers, executor_url) as executor:
             result = run_simulation(
@@ -153,9 +277,68 @@ def simulate(
         text += result.engine.line() + "\n"
     else:  # the JSON and the HTML are the same on either engine; which one ran goes to stderr
         click.echo(result.engine.line(), err=True)
+    _write(text, output)
+    sys.exit(EXIT_OK)
+
+
+def _write(text: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
     else:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text, encoding="utf-8")
+
+
+def _sweep(
+    prepared,  # noqa: ANN001 (a solvent.simulation.paths.Prepared, imported when run)
+    scenario_path: Path,
+    sweep_spec: str | None,
+    threshold_ids: str | None,
+    fractions: tuple,
+    effort: int,
+    probes: int,
+    run: dict,
+    workers: int,
+    executor_url: str | None,
+    fmt: str,
+    output: Path | None,
+) -> None:
+    """``--sweep`` or ``--at-threshold``: every value checked (and every threshold found) before
+    any path runs; then the points, on one executor; the report; exit 0."""
+    from solvent.reports.simulation_sweep import engine_lines, render_json, render_text
+    from solvent.simulation.edge import NoProvedValue, edge, find, plan
+    from solvent.simulation.executors import ExecutorError, executor_for
+    from solvent.simulation.scenario import UnrunnableScenario
+    from solvent.simulation.sweep import SweepError, parse, sweep, variants
+
+    option = "--sweep" if sweep_spec is not None else "--at-threshold"
+    try:
+        if sweep_spec is not None:
+            field, values = parse(sweep_spec)
+            variants(prepared, field, values)
+        else:
+            plans = []
+            for q in dict.fromkeys(q.strip() for q in threshold_ids.split(",") if q.strip()):
+                found = find(prepared, q, effort=effort, probes=probes)
+                click.echo(f"threshold {q}: {found[1].boundary}", err=True)
+                plans.append(plan(prepared, found, fractions))
+    except SweepError as exc:
+        raise click.BadParameter(str(exc), param_hint=f"'{option}'") from None
+    except NoProvedValue as exc:
+        click.echo(f"solvent: --at-threshold {exc}", err=True)
+        sys.exit(EXIT_UNDECIDED)
+    try:
+        with executor_for(workers, executor_url) as executor:
+            if sweep_spec is not None:
+                sweeps = [sweep(prepared, field, values, executor=executor, **run)]
+            else:
+                sweeps = [edge(prepared, p.threshold.question, planned=p, executor=executor, **run) for p in plans]
+    except (ExecutorError, UnrunnableScenario) as exc:
+        _bad_input(f"{scenario_path}: {exc}")
+    if fmt == "json":
+        text = render_json(sweeps)
+        click.echo("".join(engine_lines(s) for s in sweeps), err=True, nl=False)
+    else:
+        text = "\n".join(render_text(s) + engine_lines(s) for s in sweeps)
+    _write(text, output)
     sys.exit(EXIT_OK)
