@@ -1,0 +1,168 @@
+"""z3 stories told at their least move (``solvent.solver.smallest_move``): the move found breaks the
+claim, a move one ppm (z3, every book) or one tick (the engine, the story's book) smaller does not,
+the story starts at the policy's own scale, and every story is replayed before it is believed."""
+
+from __future__ import annotations
+
+import json
+
+import attrs
+import pytest
+
+import solvent.solver.smallest_move as sm
+from solvent.properties import catalog
+from solvent.properties.scenarios import Story
+from solvent.reports import json_report, markdown, text
+from solvent.rules.events import Deposit, MarkPrice
+from solvent.rules.presets import load_preset
+from solvent.solver import effort
+from solvent.solver.bounds import Bounds
+from solvent.solver.prove import prove
+from solvent.solver.refinement import replay
+from solvent.solver.thresholds import DEFAULT_MIN_PRICE, ThresholdStatus
+from solvent.solver.verdicts import SpuriousCounterexample, Verdict
+from solvent.verdicts.check import check_policy
+from solvent.verdicts.proofs import ProofBudget
+
+BYBIT = load_preset("bybit")
+GMX = load_preset("gmx-v2")
+NO_HAIRCUT = catalog.get("no-haircut")
+NO_NEGATIVE = catalog.get("no-negative-equity")
+#: what a story is replayed within: the proof's balance and position bounds, any price
+ANY_PRICE = Bounds(accounts=2, events=1)
+
+
+def _refuted(policy, invariant):
+    with effort.question():
+        result = prove(policy, invariant, Bounds(accounts=2, events=1, effort=10_000_000), minimize=False)
+    assert result.verdict is Verdict.REFUTED
+    return result
+
+
+@pytest.fixture(scope="module")
+def bybit():
+    result = _refuted(BYBIT, NO_HAIRCUT)
+    return result, sm.smallest_move(BYBIT, NO_HAIRCUT, result.counterexample, result.bounds)
+
+
+@pytest.fixture(scope="module")
+def gmx():
+    result = _refuted(GMX, NO_NEGATIVE)
+    return result, sm.smallest_move(GMX, NO_NEGATIVE, result.counterexample, result.bounds)
+
+
+def _one_tick_less(story: Story) -> Story:
+    before, after = story.book.market.mark_quote, story.events[0].price_quote
+    step = 1 if after > before else -1
+    return attrs.evolve(story, events=(MarkPrice(after - step),))
+
+
+def _breaks(policy, invariant, story: Story) -> bool:
+    return replay(policy, invariant, story, ANY_PRICE).violates
+
+
+@pytest.mark.parametrize("case", ["bybit", "gmx"])
+def test_the_least_move_breaks_and_one_tick_less_does_not(case, request) -> None:
+    policy, invariant = {"bybit": (BYBIT, NO_HAIRCUT), "gmx": (GMX, NO_NEGATIVE)}[case]
+    original, move = request.getfixturevalue(case)
+    story = move.counterexample.story
+    assert _breaks(policy, invariant, story)
+    assert not _breaks(policy, invariant, _one_tick_less(story))
+    # z3's first story moved the mark far more than the one told
+    assert move.story_move_ppm == sm.move_ppm(story) < move.original_ppm == sm.move_ppm(original.counterexample.story)
+
+
+def test_bybit_needs_a_move_of_at_least_one_percent_and_a_ppm(bybit) -> None:
+    """Bybit's loosest initial rate is 1% (100x): a short opened there is bankrupt past the fund
+    one ppm beyond a 1% rise. z3 proved 10,000 ppm safe for every book of one trader and refuted
+    10,001 with a replayed story; the story at the policy's own scale (10,000 quanta a lot, where a
+    tick is 100 ppm) needs 101 ticks."""
+    _, move = bybit
+    assert move.status is ThresholdStatus.EXACT
+    assert (move.proved_ppm, move.move_ppm) == (10_000, 10_001)
+    assert move.at_scale and move.counterexample.story.book.market.mark_quote == sm.scale_mark(BYBIT) == 10_000
+    assert move.story_move_ppm == 10_100
+    assert move.text.startswith("needs a move of at least 1.0001% (10,001 ppm of the mark)")
+    assert move.units > 0 and move.probes <= sm.DEFAULT_BUDGET.probes
+
+
+def test_each_side_of_the_boundary_is_what_z3_says(gmx) -> None:
+    """Asked again, apart from the bisection: no book of the scope breaks the claim with a move of
+    at most the proved bound; one ppm more, a story does."""
+    _, move = gmx
+    assert move.status is ThresholdStatus.EXACT
+    assert move.move_ppm == move.proved_ppm + 1
+    scope = Bounds(accounts=move.accounts, events=1, min_price=DEFAULT_MIN_PRICE, effort=10_000_000)
+    with effort.question():
+        safe = prove(GMX, NO_NEGATIVE, attrs.evolve(scope, max_move_ppm=move.proved_ppm), minimize=False)
+    with effort.question():
+        broken = prove(GMX, NO_NEGATIVE, attrs.evolve(scope, max_move_ppm=move.move_ppm), minimize=False)
+    assert safe.verdict is Verdict.PROVED
+    assert broken.verdict is Verdict.REFUTED
+    assert sm.move_ppm(broken.counterexample.story) <= move.move_ppm
+
+
+def test_amounts_at_the_policy_scale(bybit) -> None:
+    """No balance or position of z3's 10¹²-sized choices is left: the story is a few lots at the
+    scenarios' price, and the system accounts hold nothing negative."""
+    _, move = bybit
+    book = move.counterexample.story.book
+    assert all(abs(a.size_lots) <= 100 for a in book.accounts)
+    assert all(abs(a.cash_quote) <= 10**6 and a.cash_quote >= 0 for a in book.accounts)
+    assert all(a.window_pnl_quote == 0 and a.cost_quote == a.size_lots * 10_000 for a in book.accounts)
+
+
+def test_least_ticks_from_a_concrete_book(bybit) -> None:
+    """On the engine alone: a story moved further than it needs is cut back to the least move from
+    its book, which breaks the claim where one tick less does not."""
+    _, move = bybit
+    story = move.counterexample.story
+    before = story.book.market.mark_quote
+    further = attrs.evolve(story, events=(MarkPrice(before + 3 * (story.events[0].price_quote - before)),))
+    cut = sm.least_ticks(BYBIT, NO_HAIRCUT, further, ANY_PRICE)
+    assert cut == story
+    assert sm.least_ticks(BYBIT, NO_HAIRCUT, story, ANY_PRICE) == story
+
+
+def test_a_story_the_engine_does_not_confirm_is_a_loud_error(bybit, monkeypatch) -> None:
+    """A minimizer that cut one tick too many would show a story that does not break the claim:
+    the final replay refuses it (SpuriousCounterexample), never a quiet verdict."""
+    original, _ = bybit
+    real = sm.least_ticks
+    monkeypatch.setattr(sm, "least_ticks", lambda *a: _one_tick_less(real(*a)))
+    with pytest.raises(SpuriousCounterexample, match="does not break it on the concrete engine"):
+        sm.smallest_move(BYBIT, NO_HAIRCUT, original.counterexample, original.bounds)
+
+
+def test_only_one_mark_move_stories(bybit) -> None:
+    original, _ = bybit
+    cx = original.counterexample
+    longer = attrs.evolve(cx, story=attrs.evolve(cx.story, events=(Deposit("alice", 1), *cx.story.events)))
+    assert not sm.applies(longer, NO_HAIRCUT)
+    assert not sm.applies(cx, NO_NEGATIVE)  # another claim's story
+    assert sm.told_at_least_move(BYBIT, NO_HAIRCUT, original, None) is original  # no budget: as found
+    grid = attrs.evolve(original, bounds=attrs.evolve(original.bounds, price_grid=(10_000, 10_100)))
+    assert sm.told_at_least_move(BYBIT, NO_HAIRCUT, grid) is grid
+
+
+@pytest.fixture(scope="module")
+def report():
+    return check_policy(BYBIT, invariants=["no-haircut"], proof_budget=ProofBudget(total=10_000_000))
+
+
+def test_check_tells_the_z3_finding_at_its_least_move(report) -> None:
+    verdict = report.verdicts[0]
+    z3_found = [x for x in verdict.violations if x.origin == "z3"]
+    assert z3_found and z3_found[0].move is not None
+    found = z3_found[0]
+    # rewritten from an empty book (deposits and trades), the failing move is still the least one
+    assert isinstance(found.step.event, MarkPrice)
+    assert found.step.before.market.mark_quote == 10_000
+    assert sm.move_ppm(Story(found.step.before, (found.step.event,))) == found.move.story_move_ppm
+    line = f"smallest move for no-haircut: {found.move.text}"
+    assert " ".join(line.split()) in " ".join(text.render(report).split())
+    assert "**Smallest move for no-haircut: " in markdown.render([report])
+    data = json.loads(json_report.render([report]))
+    moved = [f["smallest_move"] for f in data["policies"][0]["findings"] if "smallest_move" in f]
+    assert moved and moved[0]["refuted_at_ppm"] == found.move.move_ppm
+    assert moved[0]["story_move_ppm"] == found.move.story_move_ppm
