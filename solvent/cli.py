@@ -870,6 +870,64 @@ def schema(output: Path | None) -> None:
         output.write_text(text, encoding="utf-8")
 
 
+@main.command()
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path), metavar="POLICY.toml..."
+)
+@click.option(
+    "--check", "check_only", is_flag=True, help="Write nothing; print a diff and exit 1 if a file would change."
+)
+def fmt(files: tuple[Path, ...], check_only: bool) -> None:
+    """Rewrite policy TOML files in their canonical form: keys in the presets' order, one spacing,
+    every comment and value kept as written (the data read back is checked to be the same).
+
+    Every file is read and formatted before any is written, and each is replaced in one step
+    (a temporary file renamed over it): a bad file (exit 2, its line and column named) leaves
+    every file as it was, and an interrupted run never leaves half a file."""
+    import difflib
+
+    from solvent.policy_format import FormatError, canonical, replace_atomically
+
+    done: list[tuple[Path, str, str]] = []
+    errors: list[str] = []
+    for path in files:
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except OSError as exc:
+            errors.append(f"{path}: cannot read: {exc.strerror or exc}")
+            continue
+        except UnicodeDecodeError as exc:
+            errors.append(f"{path}: not UTF-8 (byte {exc.start}); a policy file is UTF-8 text")
+            continue
+        try:
+            done.append((path, text, canonical(text, str(path))))
+        except FormatError as exc:
+            errors.append(str(exc))
+    if errors:
+        _bad_input("\n".join(errors))
+    changed = [(path, old, new) for path, old, new in done if old != new]
+    if check_only:
+        for path, old, new in changed:
+            diff = difflib.unified_diff(
+                old.splitlines(keepends=True), new.splitlines(keepends=True), f"{path}", f"{path} (formatted)"
+            )
+            click.echo("".join(diff), nl=False)
+        if changed:
+            click.echo(
+                f"solvent: {len(changed)} of {len(done)} file(s) would be reformatted (solvent fmt FILE)", err=True
+            )
+            sys.exit(EXIT_FAIL)
+        click.echo(f"{len(done)} file(s) already formatted")
+        return
+    for path, _, new in changed:
+        try:
+            replace_atomically(path, new)
+        except OSError as exc:
+            _bad_input(f"{path}: cannot write: {exc.strerror or exc} (the file is unchanged)")
+        click.echo(f"reformatted {path}")
+    click.echo(f"{len(changed)} reformatted, {len(done) - len(changed)} already formatted")
+
+
 main.add_command(simulate)  # Monte Carlo stress (solvent.simulate_command)
 
 

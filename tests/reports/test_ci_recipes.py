@@ -322,10 +322,22 @@ class TestPreCommit:
         return dict(re.findall(r"- id: (\S+)\n(?:\s+\w+: .*\n)*?\s+entry: (.+)", text))
 
     def test_config_and_published_hook_run_the_same_check(self) -> None:
-        assert (
-            self._entries("pre-commit-config.yaml")["solvent-check"]
-            == self._entries("pre-commit-hooks.yaml")["solvent-check"]
-        )
+        for hook in ("solvent-check", "solvent-fmt"):
+            assert self._entries("pre-commit-config.yaml")[hook] == self._entries("pre-commit-hooks.yaml")[hook]
+
+    def test_fmt_hook_entry(self, tmp_path: Path, runner_env: dict[str, str]) -> None:
+        """A canonical policy passes; one with its spacing spoilt fails the commit with the diff,
+        and is left as it was."""
+        repo = policy_repo(tmp_path / "repo", "preset")
+        args = shlex.split(self._entries("pre-commit-hooks.yaml")["solvent-fmt"]) + ["policies/binance.toml"]
+        done = subprocess.run(args, cwd=repo, env=runner_env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
+        policy = repo / "policies" / "binance.toml"
+        spoilt = policy.read_text().replace('name = "binance"', 'name="binance"   ')
+        policy.write_text(spoilt)
+        done = subprocess.run(args, cwd=repo, env=runner_env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 1 and '+name = "binance"' in done.stdout, done.stdout + done.stderr
+        assert policy.read_text() == spoilt
 
     @pytest.mark.parametrize(
         "hook, extra, variant, status",
