@@ -4,7 +4,8 @@ of which properties each venue gives up by design and which fail beyond that.
     solvent gallery docs/gallery
 
 No findings directory is read or written, so the gallery shows what a fresh ``solvent check
-PRESET`` shows (the search is derandomized: the same stories every run).
+PRESET`` shows (the search is derandomized: the same stories every run; ``--seed N`` draws from N
+as ``solvent check --seed N`` does, and the index says so).
 """
 
 from __future__ import annotations
@@ -42,8 +43,8 @@ def _threshold(report: PolicyReport, question: str) -> str:
     return t.boundary + (" of the coin value" if moves else "") + within
 
 
-def index(reports: Sequence[PolicyReport], *, searched: bool) -> str:
-    """The gallery's index: one row per venue."""
+def index(reports: Sequence[PolicyReport], *, searched: bool, seed: int | None = None) -> str:
+    """The gallery's index: one row per venue (``seed``: the search's, when it was not derandomized)."""
     proofs = any(v.proof is not None for r in reports for v in r.verdicts)
     thresholds = any(r.thresholds for r in reports)
     rows = []
@@ -71,7 +72,8 @@ def index(reports: Sequence[PolicyReport], *, searched: bool) -> str:
     headers += ["z3 proved (one mark move, 2 traders)"] if proofs else []
     headers += ["largest safe one-tick move", "fund for a 20% gap (share of OI)"] if thresholds else []
     headers.append("reports")
-    how = "the named scenarios and the derandomized CI search" if searched else "the named scenarios only (no search)"
+    search = "the derandomized CI search" if seed is None else f"the CI search drawn from seed {seed}"
+    how = f"the named scenarios and {search}" if searched else "the named scenarios only (no search)"
     return "\n".join(
         [
             "# Gallery: the bundled venue presets",
@@ -81,6 +83,7 @@ def index(reports: Sequence[PolicyReport], *, searched: bool) -> str:
             + ("; thresholds proved on the safe side with a replayed story beyond" if thresholds else "")
             + ". Regenerate with `solvent gallery docs/gallery"
             + (" --thresholds" if thresholds else "")
+            + (f" --seed {seed}" if searched and seed is not None else "")
             + "`.",
             "A policy's `accepts` lists what the venue gives up by design; those failures are reported but do not fail the check.",
             "*Held* means no counterexample was found, not that none exists.",
@@ -114,5 +117,6 @@ def build(
             path.write_text(render([r]), encoding="utf-8")
             written.append(path)
     path = out_dir / "index.md"
-    path.write_text(index(reports, searched=judgement.search is not None), encoding="utf-8")
+    seed = None if judgement.search is None else judgement.search.seed
+    path.write_text(index(reports, searched=judgement.search is not None, seed=seed), encoding="utf-8")
     return [*written, path]

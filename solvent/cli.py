@@ -425,6 +425,7 @@ def diff(
     "--thresholds", "with_thresholds", is_flag=True, help="Also find every preset's thresholds (minutes per preset)."
 )
 @threshold_probes_option("Proof attempts per threshold question with --thresholds.")
+@seed_option("The search's seed for every preset, as for check (default: derandomized, the same every run).")
 def gallery(
     out_dir: Path,
     search: bool,
@@ -432,6 +433,7 @@ def gallery(
     prove_budget: int | None,
     with_thresholds: bool,
     threshold_probes: int,
+    seed: int | None,
 ) -> None:
     """Check every bundled preset; write its Markdown and HTML report and an index into DIR
     (default docs/gallery)."""
@@ -443,6 +445,7 @@ def gallery(
     judgement = _judgement(
         search=search,
         examples=examples,
+        seed=seed,
         prove_budget=prove_budget,
         findings_dir=None,
         threshold_probes=threshold_probes if with_thresholds else None,

@@ -207,6 +207,35 @@ class TestGallery:
         assert all(f"`{n}`" in index for n in names)
         assert len(out.splitlines()) == 2 * len(names) + 1
 
+    def test_seed_reaches_every_presets_search(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """``--seed N``, as for check and diff: the one judgement the gallery runs draws from N."""
+        from solvent.reports import gallery
+
+        seen = []
+        monkeypatch.setattr(gallery, "build", lambda out, judgement, tick: seen.append(judgement) or [])
+        code, _, _ = run("gallery", str(tmp_path), "--seed", "7", "--examples", "5", "--prove-budget", "0")
+        assert code == 0
+        (judgement,) = seen
+        assert judgement.search.seed == 7 and judgement.search.max_examples == 5 and judgement.findings_dir is None
+        assert run("gallery", str(tmp_path), "--seed", "-1")[0] == 2
+
+    def test_a_seeded_gallery_says_so_and_draws_the_same_stories(self, tmp_path: Path) -> None:
+        from solvent.reports.gallery import build
+        from solvent.verdicts.check import Judgement
+
+        judgement = Judgement.from_options(examples=5, seed=11, prove_budget=0, findings_dir=None)
+        first = build(tmp_path / "a", judgement=judgement, presets=["binance"])
+        again = build(tmp_path / "b", judgement=judgement, presets=["binance"])
+        index = (tmp_path / "a" / "index.md").read_text()
+        assert "the CI search drawn from seed 11" in index and "`solvent gallery docs/gallery --seed 11`" in index
+        assert [p.read_text() for p in first if p.suffix == ".md"] == [
+            p.read_text() for p in again if p.suffix == ".md"
+        ]
+        unseeded = build(
+            tmp_path / "c", judgement=Judgement.from_options(search=False, findings_dir=None), presets=["binance"]
+        )
+        assert "seed" not in unseeded[-1].read_text()
+
 
 class TestCiRecipes:
     """The commands in examples/ run as written."""
