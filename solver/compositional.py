@@ -61,6 +61,9 @@ from solvent.solver.linearize import Linearizer
 from solvent.solver.story import slots, symbolic_book
 from solvent.solver.verdicts import QueryStats
 
+#: traders in the symbolic book the lemmas are checked on (``solver.prove`` checks the invariant
+#: directly on a book this size too, so the two speak about the same book)
+LEMMA_TRADERS = 2
 UNIFORMITY = "the engine treats accounts uniformly (loops over the book's accounts, looks them up by name)"
 CLEARING_REASONS = frozenset({Reason.SETTLEMENT, Reason.FUNDING, Reason.FUNDING_DUST})
 SETTLING = frozenset({Reason.SETTLEMENT, Reason.FUNDING})
@@ -312,9 +315,9 @@ def _position_frame(book: Book, variant: Any, ctx: Ctx, checker: _Checker) -> st
 def _open_interest(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str]:
     """Σ size = 0 for every N: by P each position changes by exactly its fills, and each fill adds
     ``lots`` to one account and takes it from another, so Σ size changes by Σ (lots − lots) = 0."""
-    book = _small_book(bounds, traders=2)
+    book = _small_book(bounds, traders=LEMMA_TRADERS)
     lemmas = []
-    for slot in slots(book, attrs.evolve(bounds, accounts=2, events=1)):
+    for slot in slots(book, attrs.evolve(bounds, accounts=LEMMA_TRADERS, events=1)):
         for variant in slot.variants:
             lemmas.append(_position_frame(book, variant, transition(policy, book, variant.event), checker))
     lemmas.append("aggregate: each fill changes Σ size by lots - lots = 0, so Σ size stays 0, for any N")
@@ -360,9 +363,9 @@ def _frame_lemma(book: Book, variant: Any, ctx: Ctx, checker: _Checker) -> str:
 
 
 def _event_lemmas(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str]:
-    book = _small_book(bounds, traders=2)
+    book = _small_book(bounds, traders=LEMMA_TRADERS)
     clearing = book.role(Role.CLEARING).name
-    one = attrs.evolve(bounds, accounts=2, events=1)
+    one = attrs.evolve(bounds, accounts=LEMMA_TRADERS, events=1)
     out = []
     for slot in slots(book, one):
         for variant in slot.variants:
@@ -481,4 +484,4 @@ ARGUMENTS: dict[str, Callable[[Policy, Bounds, _Checker], list[str]]] = {
     "open-interest-balance": _open_interest,
 }
 
-__all__ = ["ARGUMENTS", "Attempt", "Extension", "abstracted", "attempt", "coefficients", "extend"]
+__all__ = ["ARGUMENTS", "LEMMA_TRADERS", "Attempt", "Extension", "abstracted", "attempt", "coefficients", "extend"]

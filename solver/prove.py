@@ -101,11 +101,13 @@ def prove(
     policy = resolve_policy(policy) if isinstance(policy, str) else policy
     invariant = invariant_id if isinstance(invariant_id, Invariant) else catalog.get(invariant_id)
     extension = comp.attempt(policy, invariant, bounds) if compositional else None
-    outcome = _small_scope_first(policy, invariant, bounds, transfers=transfers)
+    smaller: dict[int, ProofResult] = {}
+    outcome = _small_scope_first(policy, invariant, bounds, transfers=transfers, smaller=smaller)
     if outcome.verdict is Verdict.REFUTED and minimize:
         outcome = _minimized(policy, invariant, bounds, outcome)
     if isinstance(extension, comp.Extension):
-        outcome = _extended(outcome, invariant, extension)
+        small = _on_lemma_book(policy, invariant, bounds, outcome, smaller, comp.LEMMA_TRADERS)
+        outcome = _extended(outcome, invariant, extension, small)
     elif isinstance(extension, comp.Attempt):  # bounded only; the lemmas' work is counted and said
         outcome = attrs.evolve(
             outcome,
@@ -121,14 +123,46 @@ def _obligation(outcome: ProofResult, name: str) -> ObligationResult:
     return next((o for o in outcome.obligations if o.obligation == name), ObligationResult(name, outcome.verdict))
 
 
-def _extended(outcome: ProofResult, invariant: Invariant, extension: Any) -> ProofResult:
-    """The invariant proved for all N (and, by induction, any K of these kinds) by its lemmas *and*
-    by the direct bounded check: the all-N claim never rests on the lemmas alone.
+def _on_lemma_book(
+    policy: Policy,
+    invariant: Invariant,
+    bounds: Bounds,
+    outcome: ProofResult,
+    smaller: dict[int, ProofResult],
+    n: int,
+) -> ProofResult | None:
+    """The invariant checked directly on the lemmas' book size ``n``, when N is larger and the
+    check at N was undecided: the small-scope pass's answer if it proved it (its queries are
+    already counted), else the question asked again there with the whole effort (one more
+    question: its queries are added to ``outcome``'s by ``_extended``)."""
+    if bounds.accounts <= n or _obligation(outcome, invariant.id).verdict is not Verdict.UNKNOWN:
+        return None
+    quick = smaller.get(n)
+    if quick is not None and _obligation(quick, invariant.id).verdict is Verdict.PROVED:
+        return quick
+    again = _bounded(policy, invariant, attrs.evolve(bounds, accounts=n), transfers=False)
+    return attrs.evolve(again, queries=tuple(_tag_scope(q, n) for q in again.queries))
 
-    - the direct check proved it: PROVED for every N;
-    - the direct check was undecided: UNKNOWN (the lemmas held, but the claim is not reported
-      beyond what was checked directly);
-    - the direct check refuted it with a replayed story: the lemmas said it cannot fail, so the
+
+def _tag_scope(stats: QueryStats, n: int) -> QueryStats:
+    return attrs.evolve(stats, name=f"{stats.name} (on the lemmas' book, N = {n})")
+
+
+def _extended(
+    outcome: ProofResult, invariant: Invariant, extension: Any, on_lemma_book: ProofResult | None = None
+) -> ProofResult:
+    """The invariant proved for all N (and, by induction, any K of these kinds) by its lemmas *and*
+    by a direct bounded check: the all-N claim never rests on the lemmas alone.
+
+    - the direct check at N proved it: PROVED for every N;
+    - the direct check at N was undecided, but the one on the lemmas' own book size
+      (``on_lemma_book``: the small-scope pass at ``compositional.LEMMA_TRADERS`` traders, asked
+      when N is larger) proved it: PROVED for every N, saying so. The lemmas and the direct check
+      then speak about the same symbolic book; a larger N adds nothing the lemmas do not cover,
+      and an undecided question at N must not make an all-N claim weaker than it is at N = 2;
+    - both undecided: UNKNOWN (the lemmas held, but the claim is not reported beyond what was
+      checked directly);
+    - a direct check refuted it with a replayed story: the lemmas said it cannot fail, so the
       argument itself is broken: :class:`InconsistentProof`, never a verdict.
     """
     if outcome.verdict is Verdict.VACUOUS:
@@ -141,8 +175,19 @@ def _extended(outcome: ProofResult, invariant: Invariant, extension: Any) -> Pro
             f"{direct.reason or 'see the counterexample'}"
         )
     scope = attrs.evolve(outcome.scope, accounts=None, events=None)
+    queries: tuple[QueryStats, ...] = ()
+    small = None if on_lemma_book is None else _obligation(on_lemma_book, invariant.id)
+    checked = f"and the invariant checked directly: {outcome.method}"
     if direct.verdict is Verdict.PROVED:
         claim = ObligationResult(invariant.id, Verdict.PROVED, direct.reason, scope)
+    elif small is not None and small.verdict is Verdict.PROVED:
+        n = on_lemma_book.scope.accounts
+        claim = ObligationResult(invariant.id, Verdict.PROVED, "", scope)
+        queries = tuple(q for q in on_lemma_book.queries if q not in outcome.queries)
+        checked = (
+            f"and the invariant checked directly on the lemmas' book (N = {n}); "
+            f"at N = {outcome.scope.accounts} the direct check was undecided ({direct.reason})"
+        )
     else:
         reason = f"the all-N lemmas held, but the direct check at N = {outcome.scope.accounts} was undecided: {direct.reason}"
         claim = ObligationResult(invariant.id, Verdict.UNKNOWN, reason, outcome.scope)
@@ -155,9 +200,9 @@ def _extended(outcome: ProofResult, invariant: Invariant, extension: Any) -> Pro
         reason=reason,
         scope=scope,
         obligations=obligations,
-        method=f"{extension.method}; and the invariant checked directly: {outcome.method}",
+        method=f"{extension.method}; {checked}",
         lemmas=extension.lemmas,
-        queries=extension.queries + outcome.queries,
+        queries=extension.queries + outcome.queries + queries,
     )
 
 
@@ -184,10 +229,18 @@ def fixed_text(bounds: Bounds) -> str:
 # --- the bounded proof ---------------------------------------------------------------------------
 
 
-def _small_scope_first(policy: Policy, invariant: Invariant, bounds: Bounds, *, transfers: bool = True) -> ProofResult:
+def _small_scope_first(
+    policy: Policy,
+    invariant: Invariant,
+    bounds: Bounds,
+    *,
+    transfers: bool = True,
+    smaller: dict[int, ProofResult] | None = None,
+) -> ProofResult:
     """Refute on 1, 2, 3 traders first (cheap, and every measured counterexample lived there, docs/solver-notes.md#small-scope; a
     quarter of the effort each), then decide N itself. A refutation on fewer traders is a refutation within the bounds; a proof
-    on fewer traders says nothing about N, so only N's own proof is reported."""
+    on fewer traders says nothing about N, so only N's own proof is reported (``smaller``, when
+    given, receives each smaller N's outcome: an all-N argument may use one, ``_extended``)."""
     earlier: list[QueryStats] = []
     quick = max(bounds.effort // 4, 1)  # a search for a cheap refutation, not a proof
     smallest = 2 if set(bounds.event_kinds) <= {"trade"} else 1
@@ -199,6 +252,8 @@ def _small_scope_first(policy: Policy, invariant: Invariant, bounds: Bounds, *, 
             transfers=transfers,
         )
         earlier += outcome.queries
+        if smaller is not None:
+            smaller[n] = outcome
         if outcome.verdict is Verdict.REFUTED:
             return attrs.evolve(
                 outcome,

@@ -164,6 +164,33 @@ class TestTheCorrectEngine:
         with pytest.raises(InconsistentProof, match="the all-N argument for conservation held"):
             _extended(refuted, catalog.get("conservation"), Extension("all N", ("F", "C3"), ()))
 
+    def test_a_direct_proof_on_the_lemmas_book_stands_in_for_an_undecided_one_at_n(self) -> None:
+        """At N = 4 the direct check ran out of effort, at N = 2 (the book the lemmas were checked
+        on) it proved the claim: the all-N claim is made and says where it was checked directly;
+        undecided there too, it is not made."""
+        from solvent.solver.compositional import Extension
+        from solvent.solver.prove import _extended, scope_of
+        from solvent.solver.verdicts import ObligationResult, ProofResult
+
+        def outcome(n: int, verdict: Verdict) -> ProofResult:
+            scope = scope_of(Bounds(accounts=n))
+            claim = ObligationResult("conservation", verdict, "its effort ran out", scope)
+            return ProofResult("binance", "conservation", verdict, scope, 0.0, "bounded", obligations=(claim,))
+
+        ext = Extension("all N", ("F", "C3"), ())
+        at_four = outcome(4, Verdict.UNKNOWN)
+        extended = _extended(at_four, catalog.get("conservation"), ext, outcome(2, Verdict.PROVED))
+        assert extended.verdict is Verdict.PROVED and extended.scope.accounts is None
+        assert "on the lemmas' book (N = 2)" in extended.method and "at N = 4" in extended.method
+        still = _extended(at_four, catalog.get("conservation"), ext, outcome(2, Verdict.UNKNOWN))
+        assert still.verdict is Verdict.UNKNOWN and still.scope.accounts == 4
+
+    def test_binance_conservation_is_proved_for_all_n_when_asked_at_four(self) -> None:
+        """The direct check at N = 4 runs out within this effort; the one at N = 2 does not."""
+        result = prove("binance", "conservation", Bounds(accounts=4, effort=8_000_000), minimize=False)
+        assert result.verdict is Verdict.PROVED, result.reason
+        assert result.scope.accounts is None and "lemmas' book (N = 2)" in result.method
+
 
 class TestBrokenEngines:
     @pytest.mark.parametrize(("mutate", "preset", "invariant", "kinds"), MUTANTS)
