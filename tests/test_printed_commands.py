@@ -119,3 +119,43 @@ def test_a_seeded_search_prints_its_seed_and_the_command_runs(tmp_path: Path) ->
     for command, invariants, accepted in searches:
         assert command.endswith(" --examples 100 --seed 5"), command  # the seed under the same budget
         _shows_the_failure(tmp_path, command, invariants, accepted, cheap=True)
+
+
+def _documented_sweeps() -> list[str]:
+    """Every ``solvent simulate`` command with ``--sweep`` or ``--at-threshold`` that the README and
+    docs/simulation.md print in a shell block (a trailing ``# comment`` left off), once each."""
+    commands: dict[str, None] = {}
+    for page in (ROOT / "README.md", ROOT / "docs" / "simulation.md"):
+        shell = False
+        for line in page.read_text(encoding="utf-8").splitlines():
+            if line.startswith("```"):
+                shell = line.strip() == "```sh"
+                continue
+            command = line.split("   #", 1)[0].strip()
+            if (
+                shell
+                and command.startswith("solvent simulate ")
+                and ("--sweep" in command or "--at-threshold" in command)
+            ):
+                commands[command] = None
+    return list(commands)
+
+
+def test_the_documented_sweeps_run_verbatim(tmp_path: Path) -> None:
+    """The sweep and threshold-edge commands of the README and the simulation docs run as printed
+    (from the repository, where their scenario is) and report every value they name."""
+    commands = _documented_sweeps()
+    assert any("--sweep" in c for c in commands) and any("--at-threshold" in c for c in commands), commands
+    for command in commands:
+        args = shlex.split(command)[1:]
+        done = _solvent(ROOT, args)
+        assert done.returncode == 0, (command, done.stdout[-2000:], done.stderr[-2000:])
+        if "json" in args:
+            sweeps = json.loads(done.stdout)["sweeps"]
+            assert sweeps and all(s["points"] for s in sweeps), command
+        elif "--sweep" in args:
+            field, values = args[args.index("--sweep") + 1].split("=", 1)
+            assert f"sweep of {field} over {len(values.split(','))} values" in done.stdout, (command, done.stdout)
+        else:
+            for question in args[args.index("--at-threshold") + 1].split(","):
+                assert f"threshold {question}, " in done.stdout, (command, done.stdout)
