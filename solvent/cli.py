@@ -717,7 +717,9 @@ def prove(
 @click.option(
     "--question",
     "question_ids",
-    default=",".join(("safe-move", "fund-for-gap", "maintenance-for-leverage", "penalty-bankrupts")),
+    default=",".join(
+        ("safe-move", "fund-for-gap", "maintenance-for-leverage", "penalty-bankrupts", "vault-loss-for-gap")
+    ),
     show_default=True,
     metavar="ID,...",
     help="Which thresholds to find.",
@@ -729,7 +731,7 @@ def prove(
     type=click.IntRange(min=1, max=1_000_000),
     default=200_000,
     show_default=True,
-    help="fund-for-gap: the one-tick gap the fund must cover (ppm of the mark).",
+    help="fund-for-gap and vault-loss-for-gap: the one-tick gap the fund must cover, or the vault's loss is measured for (ppm of the mark).",
 )
 @click.option(
     "--leverage",
@@ -810,7 +812,9 @@ def thresholds(
     safe-move (largest one-tick move with no bad debt), fund-for-gap (smallest insurance fund, as a
     share of open interest, with no ADL or haircut for --gap-ppm), maintenance-for-leverage
     (smallest maintenance rate at --leverage for --maintenance-gap-ppm), penalty-bankrupts
-    (smallest liquidation penalty at which every liquidation leaves the account nothing).
+    (smallest liquidation penalty at which every liquidation leaves the account nothing),
+    vault-loss-for-gap (the backstop vault's worst loss in a --gap-ppm move, as a share of open
+    interest, from a vault holding no position).
 
     Exit 0 when every boundary was decided exactly, 3 when one is only bounded or unknown within
     its probes and effort, 2 bad input.

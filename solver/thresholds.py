@@ -34,10 +34,15 @@ The four questions (issue 4; exchange meaning first):
 ``penalty-bankrupts``
     The smallest liquidation penalty (ppm of the closed notional) at which every liquidation
     leaves the account with nothing: equity after the step at or below zero.
+``vault-loss-for-gap``
+    The backstop vault's worst loss for a gap: the smallest share (ppm of the long open interest's
+    notional at the mark) that bounds what a vault holding no position before the move loses in a
+    move of at most ``gap_ppm`` (the deficits it pays, the positions and margin it takes over, its
+    own settlement). Only for policies whose vault is a waterfall layer or takes positions over.
 
 Defaults for the parameters (choice, documented in docs/model.md): ``gap_ppm`` 200,000 (a 20%
 one-tick gap, the order of BTC's fall on 12 March 2020 within hours, docs/venues.md#bitmex-march-2020) for
-``fund-for-gap``; leverage 10× and a 5% gap for ``maintenance-for-leverage``.
+``fund-for-gap`` and ``vault-loss-for-gap``; leverage 10× and a 5% gap for ``maintenance-for-leverage``.
 """
 
 from __future__ import annotations
@@ -60,7 +65,7 @@ from solvent.rules.margin import MarginRule, Tier, equity
 from solvent.rules.outcomes import Bankrupt, LayerUsed, Liquidated
 from solvent.rules.policy import Policy
 from solvent.rules.presets import resolve_policy
-from solvent.rules.waterfall import InsuranceFund
+from solvent.rules.waterfall import BackstopVault, InsuranceFund
 from solvent.solver import effort
 from solvent.solver.bounds import Bounds
 from solvent.solver.effort import UNITS_PER_SECOND, OutOfEffort, units_text
@@ -113,6 +118,25 @@ LIQUIDATION_LEAVES_NOTHING = Invariant(
     Severity.MEDIUM,
     _liquidation_leaves_nothing,
 )
+
+
+def vault_loss_within(value: int) -> Invariant:
+    """The backstop vault, if it holds no position before the step, loses at most ``value`` ppm
+    of the long open interest's notional at the mark before it (cash and spot, before → after)."""
+
+    def holds(view: StepView) -> Any:
+        from solvent.solver.assumptions import long_open_interest
+
+        before, after = view.before.role(Role.BACKSTOP_VAULT), view.after.role(Role.BACKSTOP_VAULT)
+        loss = before.cash_quote + before.spot_quote - after.cash_quote - after.spot_quote
+        return implies(before.size_lots == 0, loss * PPM <= value * long_open_interest(view.policy, view.before))
+
+    return Invariant(
+        "vault-loss-within",
+        "the backstop vault, flat before the move, loses at most the bound's share of the long open interest's notional",
+        Severity.MEDIUM,
+        holds,
+    )
 
 
 # --- questions ------------------------------------------------------------------------------
@@ -213,6 +237,40 @@ def _fund_setup(gap_ppm: int) -> Callable[[Policy, int, Bounds], Setup]:
         )
 
     return setup
+
+
+def _vault_setup(gap_ppm: int) -> Callable[[Policy, int, Bounds], Setup]:
+    def setup(policy: Policy, value: int, bounds: Bounds) -> Setup:
+        return Setup(
+            policy, vault_loss_within(value), attrs.evolve(bounds, max_move_ppm=gap_ppm, event_kinds=("mark",))
+        )
+
+    return setup
+
+
+def _vault_applies(policy: Policy) -> str:
+    """ "" where the backstop vault can lose money in a move: it is a waterfall layer, or it takes
+    positions over (``execution = "takeover"``, or ``takeover_below_ppm``)."""
+    liquidation = policy.liquidation
+    takes_over = liquidation.execution.value == "takeover" or liquidation.takeover_below_ppm is not None
+    if policy.layer(BackstopVault) is not None or takes_over:
+        return ""
+    return "the policy has no backstop vault layer and no takeover"
+
+
+def _compare_vault(gap_ppm: int) -> Callable[[Policy, Any], str]:
+    def compare(policy: Policy, t: Any) -> str:
+        if t.status not in (ThresholdStatus.EXACT, ThresholdStatus.BOUNDED) or t.proved_at is None:
+            return ""
+        kinds = [layer.kind for layer in policy.deficit]
+        after = kinds[kinds.index("backstop_vault") + 1 :] if "backstop_vault" in kinds else []
+        then = f"the rest passes to {after[0]}" if after else "the rest is left unpaid (no layer after it)"
+        return (
+            f"a vault holding less than {_pct(t.proved_at)} of the long open interest can be emptied by a "
+            f"{_pct(gap_ppm)} gap, and {then}; with at least that share it pays every deficit such a gap brings"
+        )
+
+    return compare
 
 
 def initial_rate(leverage: int) -> int:
@@ -393,10 +451,23 @@ def questions(
             hints=lambda p, b: [max(t.maintenance_ppm for t in tiers(p))],
             compare=_compare_penalty,
         ),
+        "vault-loss-for-gap": Question(
+            "vault-loss-for-gap",
+            f"largest loss of a flat backstop vault (share of open interest) for a {_pct(gap_ppm)} gap",
+            Direction.SMALLEST,
+            True,
+            low=lambda p: 0,
+            high=lambda p: PPM,
+            setup=_vault_setup(gap_ppm),
+            # a bankrupt position's deficit is the gap less the margin it opened with
+            hints=lambda p, b: [max(gap_ppm - min(t.initial_ppm for t in tiers(p)), 0)],
+            applies=_vault_applies,
+            compare=_compare_vault(gap_ppm),
+        ),
     }
 
 
-QUESTION_IDS = ("safe-move", "fund-for-gap", "maintenance-for-leverage", "penalty-bankrupts")
+QUESTION_IDS = ("safe-move", "fund-for-gap", "maintenance-for-leverage", "penalty-bankrupts", "vault-loss-for-gap")
 
 
 def _pct(ppm: int | Fraction) -> str:
@@ -1087,6 +1158,7 @@ __all__ = [
     "initial_rate",
     "questions",
     "side",
+    "vault_loss_within",
     "threshold",
     "thresholds",
 ]
