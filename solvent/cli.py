@@ -920,9 +920,11 @@ def fmt(files: tuple[Path, ...], check_only: bool) -> None:
             )
             click.echo("".join(diff), nl=False)
         if changed:
-            click.echo(
-                f"solvent: {len(changed)} of {len(done)} file(s) would be reformatted (solvent fmt FILE)", err=True
-            )
+            import shlex
+
+            again = " ".join(shlex.quote(str(path)) for path, _, _ in changed)
+            click.echo(f"solvent: {len(changed)} of {len(done)} file(s) would be reformatted; rewrite with:", err=True)
+            click.echo(f"solvent fmt {again}", err=True)
             sys.exit(EXIT_FAIL)
         click.echo(f"{len(done)} file(s) already formatted")
         return

@@ -6,11 +6,18 @@ POLICY --scenario NAME`` for a scenario, ``solvent replay FILE`` for a saved sea
 ``solvent prove ...`` for a z3 story that was not saved. Each is run, in the same folder (so the
 default findings directory is the one the check wrote), and must show the same claim failing: exit
 1, or exit 0 with the failure marked accepted where the policy accepts it.
+
+The README and docs print commands too: every one of them is parsed here as Solvent parses it (its
+command, options and values exist), and those that take seconds are run as printed (issue 16:
+``solvent fmt``, the narrow ``diff``, the seeded ``gallery``, ``replay``, and the command ``fmt
+--check`` prints to fix what it found).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 import shlex
 import subprocess
 import sys
@@ -159,3 +166,120 @@ def test_the_documented_sweeps_run_verbatim(tmp_path: Path) -> None:
         else:
             for question in args[args.index("--at-threshold") + 1].split(","):
                 assert f"threshold {question}, " in done.stdout, (command, done.stdout)
+
+
+# --- the commands the README and docs print ------------------------------------------------------
+
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+#: a word that stands for something the reader fills in (POLICY, FILE..., DIR/path-I-INVARIANT.json, N)
+_PLACEHOLDER = re.compile(r"[A-Z][A-Z_]*(?:\.\.\.)?|.*[A-Z]{2,}[^/]*\.json|N|\.\.\.")
+
+
+def documented_commands() -> list[tuple[str, str]]:
+    """(document, command) for every ``solvent`` command the README and docs print: each line of a
+    code block that runs ``solvent``, and each inline ``solvent ...`` with arguments and no
+    placeholder word (``solvent check PRESET`` says how, not what, to run)."""
+    out = []
+    for doc in DOCUMENTS:
+        text = doc.read_text(encoding="utf-8")
+        name = str(doc.relative_to(ROOT))
+        for block in re.findall(r"```(?:sh|bash|console|shell)?\n(.*?)```", text, re.S):
+            out += [(name, line) for line in block.splitlines() if re.match(r"^(?:[A-Z_]+=\S+ )*solvent ", line)]
+        for span in re.findall(r"`((?:[A-Z_]+=\S+ )*solvent [^`]+)`", text):
+            words = shlex.split(" ".join(span.split()), comments=True)
+            if len(words) > 2 and not any(_PLACEHOLDER.fullmatch(w) for w in words[1:]):
+                out.append((name, " ".join(span.split())))
+    return out
+
+
+def _split(command: str) -> tuple[dict[str, str], list[str]]:
+    """A printed command's environment (``COLUMNS=80 ...``) and its arguments after ``solvent``."""
+    words = shlex.split(command, comments=True)
+    env = {}
+    while "=" in words[0] and words[0] != "solvent":
+        key, _, value = words.pop(0).partition("=")
+        env[key] = value
+    assert words[0] == "solvent", command
+    return env, words[1:]
+
+
+def test_there_are_documented_commands() -> None:
+    commands = [c for _, c in documented_commands()]
+    assert len(commands) > 30
+    assert any(c.startswith("solvent fmt --check ") for c in commands)
+    assert any(c.startswith("solvent gallery ") and "--seed" in c for c in commands)
+
+
+@pytest.mark.parametrize(("document", "command"), documented_commands())
+def test_every_documented_command_parses(document: str, command: str) -> None:
+    """Each command the README and docs print names a command and options that exist, with values
+    they accept (an invariant, scenario or preset name, a seed, a budget): click parses it as
+    Solvent would, up to running it. Running each one whole would take hours (the gallery with
+    thresholds, 200-path simulations, z3 at its full budget); the tests below run those of them
+    that take seconds, as printed."""
+    import click
+
+    from solvent.cli import main
+
+    _, args = _split(command)
+    parent = click.Context(main, info_name="solvent")
+    sub = main.get_command(parent, args[0])
+    assert sub is not None, (document, command)
+    with sub.make_context(args[0], args[1:], parent=parent):
+        pass
+
+
+def _documented(prefix: str) -> str:
+    (command,) = {c for _, c in documented_commands() if c.startswith(prefix)}
+    return command
+
+
+def _run_printed(cwd: Path, command: str) -> subprocess.CompletedProcess:
+    env, args = _split(command)
+    return subprocess.run(
+        [sys.executable, "-m", "solvent", *args], cwd=cwd, capture_output=True, text=True, env=os.environ | env
+    )
+
+
+def test_the_fmt_command_runs_as_printed() -> None:
+    done = _run_printed(ROOT, _documented("solvent fmt --check "))  # writes nothing
+    assert done.returncode == 0 and done.stdout == "1 file(s) already formatted\n", done.stderr
+
+
+def test_the_narrow_diff_runs_as_printed(tmp_path: Path) -> None:
+    done = _run_printed(tmp_path, _documented("COLUMNS=80 solvent diff "))
+    assert done.returncode in (0, 1), done.stderr
+    assert done.stdout.startswith("Policy diff: binance → bybit")
+    assert max(len(line) for line in done.stdout.splitlines()) <= 80
+
+
+def test_the_seeded_gallery_runs_as_printed(tmp_path: Path) -> None:
+    command = _documented("solvent gallery my-gallery ")
+    done = _run_printed(tmp_path, command)
+    assert done.returncode == 0, done.stderr[-2000:]
+    index = (tmp_path / "my-gallery" / "index.md").read_text(encoding="utf-8")
+    assert "the CI search drawn from seed 7" in index
+
+
+def test_the_replay_command_runs_as_printed(tmp_path: Path) -> None:
+    """After a check of binance has saved its no-haircut story (accepted: binance gives it up by
+    design), the README's replay line re-runs it, in USDT."""
+    check = _solvent(tmp_path, ["check", "binance", "--examples", "40", "--prove-budget", "0"])
+    assert check.returncode == 0, check.stderr
+    done = _run_printed(tmp_path, _documented("solvent replay "))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stdout.startswith("policy binance, invariant no-haircut: ")
+    assert "amounts in USDT" in done.stdout and "who paid: " in done.stdout
+
+
+def test_the_command_fmt_prints_runs(tmp_path: Path) -> None:
+    """``solvent fmt --check`` prints the command that rewrites what it would change; it does."""
+    policy = tmp_path / "venue.toml"
+    policy.write_text('name="v"\n\n[units]\nlot = "1 contract"\nquote = "0.01 USD"\n', encoding="utf-8")
+    check = _solvent(tmp_path, ["fmt", "--check", "venue.toml"])
+    assert check.returncode == 1, check.stderr
+    printed = check.stderr.splitlines()[-1]
+    assert printed == "solvent fmt venue.toml"
+    assert _run_printed(tmp_path, printed).returncode == 0
+    assert _solvent(tmp_path, ["fmt", "--check", "venue.toml"]).returncode == 0
+    assert policy.read_text(encoding="utf-8") == 'name = "v"\n\n[units]\nquote = "0.01 USD"\nlot = "1 contract"\n'
