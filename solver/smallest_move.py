@@ -120,13 +120,15 @@ class SmallestMove:
                 f"needs a move of at least {_pct(self.move_ppm)} ({self.move_ppm:,} ppm of the mark): z3 proved that "
                 f"no move of at most {self.proved_ppm:,} ppm breaks it ({scope})"
             )
-        elif self.proved_ppm is not None:
+        elif self.proved_ppm is not None and self.proved_ppm > 0:
             head = (
                 f"breaks with a move of {_pct(self.move_ppm)}; z3 proved that no move of at most "
                 f"{_pct(self.proved_ppm)} does ({scope}); undecided in between within its effort"
             )
         else:
             head = f"breaks with a move of {_pct(self.move_ppm)}; no smaller move was proved safe within its effort"
+            if self.proved_ppm == 0:
+                head += " (z3 proved only that the claim holds when the mark does not move)"
         where = "at the policy's own scale" if self.at_scale else "at the mark the bisection found"
         story = f"this story moves the mark {_pct(self.story_move_ppm)} {where}, the least from its book (one tick less does not break it)"
         return f"{head}; {story}"

@@ -166,3 +166,21 @@ def test_check_tells_the_z3_finding_at_its_least_move(report) -> None:
     moved = [f["smallest_move"] for f in data["policies"][0]["findings"] if "smallest_move" in f]
     assert moved and moved[0]["refuted_at_ppm"] == found.move.move_ppm
     assert moved[0]["story_move_ppm"] == found.move.story_move_ppm
+
+
+def test_the_line_says_what_was_decided(bybit) -> None:
+    """Exact: "needs a move of at least"; bounded: both sides and "undecided in between"; no proof
+    below: said, never a "needs"."""
+    _, move = bybit
+    bounded = attrs.evolve(move, status=ThresholdStatus.BOUNDED, move_ppm=8_039, proved_ppm=5_275)
+    assert bounded.text.startswith(
+        "breaks with a move of 0.8039%; z3 proved that no move of at most 0.5275% does (any book of 1 trader, "
+    )
+    assert "undecided in between" in bounded.text and "needs" not in bounded.text
+    assert bounded.to_data()["needs_move_ppm"] is None
+    only_zero = attrs.evolve(bounded, proved_ppm=0)
+    assert only_zero.text.startswith("breaks with a move of 0.8039%; no smaller move was proved safe")
+    assert "holds when the mark does not move" in only_zero.text
+    unproved = attrs.evolve(bounded, proved_ppm=None)
+    assert "no smaller move was proved safe" in unproved.text and "does not move" not in unproved.text
+    assert move.to_data()["needs_move_ppm"] == 10_001

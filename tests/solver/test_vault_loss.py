@@ -1,0 +1,125 @@
+"""The fifth threshold question, ``vault-loss-for-gap``: the backstop vault's worst loss for a gap,
+checked on both sides of its boundary and, for the refuting story, against the vault's own cash."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import attrs
+
+import solvent.solver.thresholds as th
+from solvent.rules.arith import PPM
+from solvent.rules.book import Role
+from solvent.rules.engine import step
+from solvent.rules.presets import load_preset
+from solvent.solver.assumptions import long_open_interest
+from solvent.solver.effort import question
+from solvent.solver.refinement import replay
+from solvent.solver.thresholds import ThresholdStatus
+from solvent.solver.verdicts import Verdict
+
+HYPERLIQUID = load_preset("hyperliquid")
+QUESTION = "vault-loss-for-gap"
+
+
+def _probe(policy, value: int):
+    """One probe as ``solvent thresholds`` makes it: the default bounds, a fresh question."""
+    s = th.questions()[QUESTION].setup(policy, value, th.default_bounds())
+    with question():
+        result, _size = th._decide(s)
+    return s, result
+
+
+def _vault_loss(policy, story) -> tuple[int, int]:
+    """What the vault lost in the story's one step, and the long open interest's notional before it,
+    read off the concrete engine's books (not through the claim)."""
+    done = step(policy, story.book, story.events[0])
+    before, after = done.before.role(Role.BACKSTOP_VAULT), done.after.role(Role.BACKSTOP_VAULT)
+    return before.cash_quote + before.spot_quote - after.cash_quote - after.spot_quote, long_open_interest(
+        policy, done.before
+    )
+
+
+def test_hyperliquid_proved_at_its_answer_and_refuted_one_ppm_below() -> None:
+    """Hyperliquid's loosest initial rate is 2.5% (40x): a position gapped 20% leaves a deficit of
+    17.5% of its notional, which the vault (the first layer) pays. No book of two traders makes a
+    flat vault lose more than 17.5% of the long open interest; one ppm less is refuted by a story
+    whose vault, flat before the move, loses more than 174,999 ppm of it."""
+    _, at = _probe(HYPERLIQUID, 175_000)
+    assert at.verdict is Verdict.PROVED, at.reason
+    s, below = _probe(HYPERLIQUID, 174_999)
+    assert below.verdict is Verdict.REFUTED and below.counterexample is not None, below.reason
+    story = below.counterexample.story
+    assert replay(s.policy, s.claim, story, s.bounds).violates
+    assert story.book.role(Role.BACKSTOP_VAULT).size_lots == 0
+    loss, long_notional = _vault_loss(HYPERLIQUID, story)
+    assert 174_999 * long_notional < loss * PPM <= 175_000 * long_notional
+
+
+def test_a_vault_holding_a_position_is_not_what_is_bounded() -> None:
+    """The claim is about what the waterfall and the takeovers cost a flat vault: a vault already
+    long loses with the mark like any holder, which the bound does not speak about. The same story
+    with the vault long 10 lots (taken from the order book) still loses money in the step, and the
+    claim at a zero bound holds of it; flat, it does not."""
+    claim = th.vault_loss_within(0)
+    _, below = _probe(HYPERLIQUID, 174_999)
+    story = below.counterexample.story
+    assert not claim.holds(_view(HYPERLIQUID, story))
+    book, mark = story.book, story.book.market.mark_quote
+
+    def shifted(a):
+        if a.role is Role.BACKSTOP_VAULT:
+            return attrs.evolve(a, size_lots=10, cost_quote=10 * mark)
+        if a.role is Role.LIQUIDITY:
+            return attrs.evolve(a, size_lots=a.size_lots - 10, cost_quote=a.cost_quote - 10 * mark)
+        return a
+
+    holding = attrs.evolve(story, book=attrs.evolve(book, accounts=tuple(shifted(a) for a in book.accounts)))
+    loss, _ = _vault_loss(HYPERLIQUID, holding)
+    assert loss > 0
+    assert claim.holds(_view(HYPERLIQUID, holding))
+
+
+def _view(policy, story):
+    from solvent.properties.catalog import StepView
+
+    return StepView.of(policy, step(policy, story.book, story.events[0]))
+
+
+def test_not_applicable_without_a_vault() -> None:
+    answer = th.threshold("binance", QUESTION)
+    assert answer.status is ThresholdStatus.NOT_APPLICABLE
+    assert "no backstop vault layer and no takeover" in answer.note
+    assert th.threshold("binance", QUESTION).probes == ()
+
+
+def test_the_answer_against_the_policy() -> None:
+    compare = th.questions()[QUESTION].compare
+    answer = th.Threshold(
+        QUESTION,
+        "t",
+        "hyperliquid",
+        th.Direction.SMALLEST,
+        ThresholdStatus.EXACT,
+        proved_at=175_000,
+        refuted_at=174_999,
+    )
+    assert compare(HYPERLIQUID, answer) == (
+        "a vault holding less than 17.5% of the long open interest can be emptied by a 20% gap, and the rest "
+        "passes to adl; with at least that share it pays every deficit such a gap brings"
+    )
+
+
+def test_solvent_thresholds_answers_it() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "solvent", "thresholds", "gmx-v2", "--question", QUESTION],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "vault-loss-for-gap  exact     180,000 ppm (18%)" in done.stdout
+    # gmx-v2's pool (the vault) is its only layer
+    assert "can be emptied by a 20% gap, and the rest is left unpaid (no layer after it)" in " ".join(
+        done.stdout.split()
+    )
