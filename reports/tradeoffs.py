@@ -32,7 +32,7 @@ def story(row: TradeOff) -> str:
 
 def markdown(rows: Sequence[TradeOff]) -> str:
     """The table as Markdown: one row per policy, a column per promise, then the gap's story
-    (amounts in each policy's currency; the story starts at the policy's own mark)."""
+    (amounts in each policy's currency; the story starts at a mark of 10,000 quanta per lot)."""
     header = ["policy", *PROMISES, STORY_HEADER]
     lines = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
     for row in rows:
