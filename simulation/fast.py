@@ -22,13 +22,24 @@ One semantics, split by what a step reads. A mark event does two kinds of work:
   or one that check refuses, through ``solvent.rules.engine.step`` on a small book of the accounts
   it names (which accepts it or rejects it with its own message).
 
-What reads or changes *other traders* is not covered: that step runs on the exact engine, on the
-whole book built from the arrays as they stood before it, the arrays take its book after it, and
-the path goes on fast; the path's result says why (``Ran.fallback``, ``Ran.exact_steps``):
+- **ADL** (:func:`_deleverage`): a liquidation the small book shows reaching the ``adl`` layer
+  runs again on a book of that trader, the venue's accounts and the traders the queue can reach:
+  the opposing traders are scored over the arrays (``adl.score``, exact Python ints), ordered as
+  floats, and every one whose float score is within :data:`FLOAT_MARGIN` of the last the order
+  needs to cover the position, or above, is in that book, so the exact engine's own sort serves the
+  same prefix; a trader left out closes nothing and leaves only its ``AdlFill`` of 0 lots, which
+  is put back in book order with its score. A trader the queue changed is checked again when the
+  sweep reaches it, as ``engine.sweep`` does.
 
-- a waterfall layer that charges other traders reached with a deficit left (``adl``,
-  ``socialized_loss``, ``haircut_ratio``, ``clawback``): the small book shows it as that layer's
-  ``LayerUsed`` record (or an ADL fill), and the step is discarded and re-run on the whole book;
+What reads or changes *other traders* otherwise is not covered: that step runs on the exact
+engine, on the whole book built from the arrays as they stood before it, the arrays take its book
+after it, and the path goes on fast; the path's result says why (``Ran.fallback``,
+``Ran.exact_steps``):
+
+- a waterfall layer that charges other traders reached with a deficit left (``socialized_loss``,
+  ``haircut_ratio``, ``clawback``; ``adl`` where :func:`covers_adl` refuses it): the small book
+  shows it as that layer's ``LayerUsed`` record (or an ADL fill), and the step is discarded and
+  re-run on the whole book;
 - under ADL on the insurance fund's drawdown (okx), a step with a bankruptcy (ADL may then run
   with no deficit left); under a socialized loss with ``cascade`` (drift, mango-v4), a step with a
   bankruptcy (every other trader below zero is then resolved in turn, before the sweep reaches it);
@@ -45,6 +56,7 @@ engine's, on generated paths and every preset.
 from __future__ import annotations
 
 import functools
+import heapq
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -63,7 +75,7 @@ from solvent.rules.margin import equity as equity_of
 from solvent.rules.outcomes import AdlFill, Bankrupt, BookDeleveraged, LayerUsed, PoolAdlFill, PoolAdlTriggered
 from solvent.rules.policy import Policy
 from solvent.rules.positions import _moved
-from solvent.rules.waterfall import Clawback, HaircutRatio, SocializedLoss
+from solvent.rules.waterfall import Clawback, HaircutRatio, Ranking, SocializedLoss
 from solvent.rules.wellformed import opening_covered
 from solvent.simulation.engine import Ran, SetupRejected, exact
 from solvent.simulation.outcome import PathOutcome, Tally
@@ -92,6 +104,8 @@ OTHERS_LAYERS = {
 }
 #: outcomes only a mechanism over other accounts names
 OTHERS_OUTCOMES = (AdlFill, BookDeleveraged, PoolAdlFill, PoolAdlTriggered)
+#: of those, the ADL layer's, which the fast engine runs (:func:`_deleverage`)
+ADL_OUTCOMES = (AdlFill, BookDeleveraged)
 
 
 class Fallback(Exception):
@@ -150,6 +164,11 @@ def maintenance(policy: Policy, size: np.ndarray, cost: np.ndarray, mark: int) -
         n = np.abs(cost)
     else:
         n = np.abs(size) * mark
+    return _tiered(policy, n)
+
+
+def _tiered(policy: Policy, n: np.ndarray) -> np.ndarray:
+    """``venue_formulas.tiered_maintenance_margin`` of notionals ``n`` in their tiers."""
     mmr = tier_values(policy, n, "maintenance_ppm")
     amount = tier_values(policy, n, "maintenance_amount_quote")
     return np.maximum(div(n * mmr, PPM, policy.rounding.margin) - amount, 0)
@@ -359,13 +378,130 @@ def sampled(policy: Policy, ab: ArrayBook, fund: int) -> Any:
     return fund if ab.clock % adl.fund_drawdown.window_events == 0 else ab.window_sum + fund
 
 
-def _others(outcomes: Sequence[Any]) -> str | None:
+def _others(outcomes: Sequence[Any], adl: bool = False) -> str | None:
+    """Why these outcomes need the whole book, or None; ``adl``: the ADL layer's own records are
+    covered (:func:`_deleverage` runs it on a book of the accounts it can reach)."""
     for o in outcomes:
         if isinstance(o, LayerUsed) and o.layer in OTHERS_LAYERS:
+            if adl and o.layer == "adl":
+                continue
             return OTHERS_LAYERS[o.layer]
         if isinstance(o, OTHERS_OUTCOMES):
+            if adl and isinstance(o, ADL_OUTCOMES):
+                continue
             return "ADL fill"
     return None
+
+
+def covers_adl(policy: Policy) -> bool:
+    """The policy's ADL layer runs on the arrays (:func:`_deleverage`): any ranking and price, with
+    or without ``book_last``; not the OKX trigger on the fund's drawdown, which may deleverage with
+    no deficit left (that step goes to the exact engine)."""
+    return policy.adl is not None and policy.adl.fund_drawdown is None
+
+
+def _adl_ran(outcomes: Sequence[Any]) -> bool:
+    return any(isinstance(o, ADL_OUTCOMES) or (isinstance(o, LayerUsed) and o.layer == "adl") for o in outcomes)
+
+
+def scores(policy: Policy, ab: ArrayBook, F: np.ndarray, idx: np.ndarray, mark: int) -> tuple[np.ndarray, np.ndarray]:
+    """``adl.score`` of the accounts ``idx`` as exact Python ints (numpy object arrays; the
+    products may leave int64): the numerators and the positive denominators."""
+    ranking = policy.adl.ranking
+    size = F[SIZE, idx].astype(object)
+    cost = F[COST, idx].astype(object)
+    e = _equity(policy, ab, F, idx).astype(object)
+    up = size * mark - cost
+    value = np.abs(size) * mark
+    cost_safe = np.maximum(np.abs(cost), 1)
+    e_safe = np.maximum(e, 1)
+    zero = np.zeros(len(idx), dtype=object)
+    if ranking is Ranking.BITMEX:
+        profit = up > 0
+        return (
+            np.where(profit, up * value, up * e_safe),
+            np.where(profit, cost_safe * e_safe, cost_safe * np.maximum(value, 1)),
+        )
+    if ranking is Ranking.BINANCE:
+        _bound(_absmax(F[SIZE, idx]) * mark * PPM)
+        mm = _maintenance_at_mark(policy, F[SIZE, idx], mark).astype(object)
+        wallet = np.maximum(e - up, 1)
+        return np.where(e > 0, np.maximum(up, 0) * mm, zero), wallet * e_safe
+    if ranking is Ranking.HYPERLIQUID:
+        return np.where(e > 0, value * value, zero), cost_safe * e_safe
+    return zero, np.ones(len(idx), dtype=object)
+
+
+def _maintenance_at_mark(policy: Policy, size: np.ndarray, mark: int) -> np.ndarray:
+    """``margin.maintenance_margin``: on the notional at the mark whatever the policy's basis."""
+    return _tiered(policy, np.abs(size) * mark)
+
+
+#: a float score is within this relative distance of the exact one (ints to doubles and a
+#: division: a few units in the last place, 10⁻¹⁵); the queue's prefix is taken with a wide margin
+FLOAT_MARGIN = 1e-9
+
+
+def _reach(policy: Policy, ab: ArrayBook, F: np.ndarray, i: int, mark: int) -> tuple[list[int], dict[int, Any]]:
+    """The traders ADL can close for ``i`` (a superset of the queue's served prefix), and every
+    candidate's :class:`AdlFill` fields other than the fill (``j → (num, den, size, eligible)``).
+
+    The queue serves eligible traders (opposite sides) by score, highest first, ties by book
+    order, each whole position until ``i``'s lots are covered. Scores are sorted as floats; every
+    trader whose float score is within :data:`FLOAT_MARGIN` of the last one the float order needs,
+    or above, is in the set, so the exact order (the exact engine's own sort, on the smaller book)
+    serves the same prefix."""
+    tr = ab.traders
+    cand = tr[tr != i]
+    if not len(cand):
+        return [], {}
+    num, den = scores(policy, ab, F, cand, mark)
+    size = F[SIZE, cand]
+    own = int(F[SIZE, i])
+    eligible = ((own > 0) & (size < 0)) | ((own < 0) & (size > 0))
+    fields = {
+        j: (a, b, c, bool(d))
+        for j, a, b, c, d in zip(
+            cand.tolist(), num.tolist(), den.tolist(), size.tolist(), eligible.tolist(), strict=True
+        )
+    }
+    at = np.flatnonzero(eligible)
+    if not len(at):
+        return [int(cand[0])], fields  # one candidate, so the smaller book shows the fills' gap
+    f = np.array(num[at], dtype=np.float64) / np.array(den[at], dtype=np.float64)
+    order = np.lexsort((cand[at], -f))
+    covered = np.cumsum(np.abs(size[at][order]))
+    last = min(int(np.searchsorted(covered, abs(own))), len(order) - 1)
+    t = f[order[last]]
+    reach = cand[at][f >= t - abs(t) * FLOAT_MARGIN]
+    return reach.tolist(), fields
+
+
+def _deleverage(
+    policy: Policy, ab: ArrayBook, F: np.ndarray, i: int, mark: int
+) -> tuple[list[int], Book, Ctx, list[Any]]:
+    """``i``'s liquidation when it reaches ADL, on a book of ``i``, the venue's accounts and the
+    traders the queue can reach (:func:`_reach`): the exact engine's own ``liquidate`` there gives
+    every transfer and record of the whole book's but the fills of the traders it left out, which
+    closed nothing (an ``AdlFill`` of 0 lots, in book order, with the score the queue gave them);
+    those are put back in place."""
+    reach, fields = _reach(policy, ab, F, i, mark)
+    indices, book = ab.small([i, *reach], F)
+    ctx = liquidate(policy, Ctx(book), ab.names[i])
+    done = [o.item for o in ctx.outcomes]
+    at = [k for k, o in enumerate(done) if isinstance(o, AdlFill)]
+    if not at:
+        return indices, book, ctx, done
+    first, ran = at[0], {o.winner: o for o in (done[k] for k in at)}
+    if at != list(range(first, first + len(at))) or len(ran) != len(at):
+        raise Fallback("ADL layer")  # not the one run of fills deleverage writes: let the exact engine say
+    gap, fair = done[first].gap_per_lot_quote, done[first].fair_gap_per_lot_quote
+    name = ab.names[i]
+    fills = [
+        ran.get(ab.names[j]) or AdlFill(name, ab.names[j], 0, gap, fair, num, den, lots, eligible)
+        for j, (num, den, lots, eligible) in fields.items()
+    ]
+    return indices, book, ctx, [*done[:first], *fills, *done[first + len(at) :]]
 
 
 def mark_step(policy: Policy, ab: ArrayBook, event: Event) -> tuple[np.ndarray, list[Any], list[Any], Any]:
@@ -402,8 +538,8 @@ def mark_step(policy: Policy, ab: ArrayBook, event: Event) -> tuple[np.ndarray, 
         transfers, outcomes = _sweep(policy, ab, F, new)
     finally:
         ab.market, ab.window_sum = market, window_sum
-    if _others(outcomes):
-        raise Fallback(_others(outcomes))
+    if _others(outcomes, covers_adl(policy)):
+        raise Fallback(_others(outcomes, covers_adl(policy)))
     layer = policy.layer(HaircutRatio)
     if layer is not None and layer.losses_settle_capital:
         # haircut_ratio.settle_losses: traders' and the book's principal falls to max(equity, 0)
@@ -428,11 +564,22 @@ def _sweep(policy: Policy, ab: ArrayBook, F: np.ndarray, mark: int) -> tuple[lis
     drawdown = policy.adl is not None and policy.adl.fund_drawdown is not None
     social = policy.layer(SocializedLoss)
     cascade = social is not None and social.cascade
-    for i in hit.tolist():
+    adl = covers_adl(policy)
+    # the sweep's queue, in book order: a trader ADL changed later in the order is checked again
+    # when the sweep reaches it, as engine.sweep checks every trader then
+    queue, live = hit.tolist(), set(hit.tolist())
+    heapq.heapify(queue)
+    while queue:
+        i = heapq.heappop(queue)
+        if i not in live:
+            continue
+        live.discard(i)
         indices, small = ab.small([i], F)
         ctx = liquidate(policy, Ctx(small), ab.names[i])
         done = [o.item for o in ctx.outcomes]
-        reason = _others(done)
+        if adl and _adl_ran(done):
+            indices, small, ctx, done = _deleverage(policy, ab, F, i, mark)
+        reason = _others(done, adl)
         if reason:
             raise Fallback(reason)
         if (drawdown or cascade) and any(isinstance(o, Bankrupt) for o in done):
@@ -441,6 +588,23 @@ def _sweep(policy: Policy, ab: ArrayBook, F: np.ndarray, mark: int) -> tuple[lis
             # over other traders
             raise Fallback("ADL on insurance-fund drawdown" if drawdown else "socialized loss with cascade")
         ab.write(indices, ctx.book, F, small)
+        later = np.array(
+            [j for j, a, was in zip(indices, ctx.book.accounts, small.accounts, strict=True) if j > i and a is not was],
+            dtype=np.intp,
+        )
+        later = later[np.isin(later, tr)]
+        if len(later):
+            mm = maintenance(policy, F[SIZE, later], F[COST, later], mark)
+            for j, now in zip(
+                later.tolist(),
+                triggered(policy, _equity(policy, ab, F, later), mm, F[SIZE, later]).tolist(),
+                strict=True,
+            ):
+                if now and j not in live:
+                    live.add(j)
+                    heapq.heappush(queue, j)
+                elif not now:
+                    live.discard(j)
         transfers += [e.item for e in ctx.entries]
         outcomes += done
     return transfers, outcomes
@@ -543,4 +707,16 @@ def fast(policy: Policy, population: Population, marks: Sequence[Event], index: 
     return FastPath(policy, population).run(marks, index)
 
 
-__all__ = ["ArrayBook", "FastPath", "Fallback", "covers", "div", "fast", "maintenance", "mark_step", "triggered"]
+__all__ = [
+    "ArrayBook",
+    "FastPath",
+    "Fallback",
+    "covers",
+    "covers_adl",
+    "div",
+    "fast",
+    "maintenance",
+    "mark_step",
+    "scores",
+    "triggered",
+]

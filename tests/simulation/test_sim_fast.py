@@ -150,21 +150,87 @@ def test_an_uncovered_mechanism_falls_back_and_says_so(preset: str, write) -> No
     assert to_data(result) == to_data(simulate(prepared, paths=3, seed=1, engine="exact"))
 
 
-def test_a_step_that_reaches_adl_runs_on_the_exact_engine_from_there(write) -> None:
+def test_a_step_that_reaches_adl_runs_on_the_fast_engine(write) -> None:
     """Every trader long at 10x and the price halves, with no fund: the fund is empty, so the
-    waterfall reaches ADL; that step runs on the exact engine (the path then continues on the
-    fast one), the same outcome, and the report says so."""
+    waterfall reaches ADL against the maker (short) and the book; the step runs on the arrays
+    (the queue on a book of the traders it can reach), every step equal to the exact engine's."""
     text = CRASH.replace("insurance_fund_ppm = 10000", "insurance_fund_ppm = 0")
     prepared = _prepared("binance", text, write)
     result = simulate(prepared, paths=4, seed=1)
-    assert result.engine.exact == 4 and dict(result.engine.reasons) == {"ADL layer": 4}
-    assert result.engine.exact_steps == 4  # the crash step; the rest of each path ran fast
-    assert result.engine.line() == (
-        "engine: fast on 0 of 4 paths; 4 ran 4 of their mark events on the exact engine: ADL layer (4)"
-    )
+    assert (result.engine.fast, result.engine.exact, result.engine.exact_steps) == (4, 0, 0)
+    assert result.engine.line() == "engine: fast on all 4 paths"
+    assert all(o.adl for o in result.outcomes)
     assert to_data(result) == to_data(simulate(prepared, paths=4, seed=1, engine="exact"))
     path = build(prepared, 1, 0)
     assert first_difference(prepared.policy, path.population, path.marks) is None
+
+
+#: a two-sided book with no fund: every bankruptcy goes down to ADL against several traders
+NO_FUND = GAPPY.replace("insurance_fund_ppm = 50000", "insurance_fund_ppm = 0")
+
+
+def _adl_variant(preset: str, ranking, price, book_last: bool):
+    base = load_preset(preset)
+    layer = attrs.evolve(base.adl, ranking=ranking, price=price, book_last=book_last)
+    return attrs.evolve(base, deficit=tuple(layer if x is base.adl else x for x in base.deficit))
+
+
+def _fills(policy, population, marks) -> tuple[int, int]:
+    """(fills that closed lots, eligible traders the queue left) over the path on the exact engine."""
+    from solvent.rules.outcomes import AdlFill
+
+    served = left = 0
+    book = population.book
+    for event in (*population.setup, *marks):
+        s = step(policy, book, event)
+        book = s.after
+        served += sum(1 for o in s.outcomes if isinstance(o, AdlFill) and o.lots)
+        left += sum(1 for o in s.outcomes if isinstance(o, AdlFill) and o.eligible and not o.lots)
+    return served, left
+
+
+@pytest.mark.parametrize("ranking", ["bitmex", "binance", "hyperliquid", "order"])
+@pytest.mark.parametrize(("price", "book_last"), [("bankruptcy", True), ("mark", False), ("previous_mark", True)])
+def test_adl_on_the_arrays_steps_like_the_exact_engine(ranking: str, price: str, book_last: bool, write) -> None:
+    """Every ranking, price and book_last: each step of three gapping paths with no fund equals
+    the exact engine's (every trader's fill, served or left in the queue, in book order), the
+    paths ran on the fast engine throughout, and the queue both served traders and left some."""
+    from solvent.rules.waterfall import AdlPrice, Ranking
+
+    policy = _adl_variant("binance", Ranking(ranking), AdlPrice(price), book_last)
+    prepared = prepare(policy, write(NO_FUND))
+    served = left = 0
+    for i in range(3):
+        path = build(prepared, 7, i)
+        assert first_difference(prepared.policy, path.population, path.marks) is None
+        ran = fast_module.fast(prepared.policy, path.population, path.marks, i)
+        assert (ran.engine, ran.exact_steps) == ("fast", 0)
+        s, lf = _fills(prepared.policy, path.population, path.marks)
+        served, left = served + s, left + lf
+    assert served > 0 and left > 0
+
+
+def test_adl_on_the_fund_drawdown_still_runs_on_the_exact_engine(write) -> None:
+    """OKX's ADL may start on the fund's drawdown with no deficit left: a step with a bankruptcy
+    goes to the exact engine and says so; the outcome is the same."""
+    prepared = _prepared("okx", NO_FUND, write)
+    result = simulate(prepared, paths=3, seed=7)
+    assert result.engine.exact_steps > 0
+    assert set(dict(result.engine.reasons)) <= {"ADL layer", "ADL on insurance-fund drawdown"}
+    assert to_data(result) == to_data(simulate(prepared, paths=3, seed=7, engine="exact"))
+
+
+def test_a_big_crash_with_adl_equals_the_exact_engine(write) -> None:
+    """60 traders, both sides, no fund, a crash path: many bankruptcies in one sweep, each ADL
+    changing later traders (re-checked when the sweep reaches them), every step equal."""
+    text = NO_FUND.replace("traders = 12", "traders = 60")
+    prepared = _prepared("binance", text, write)
+    served = 0
+    for i in range(2):
+        path = build(prepared, 11, i)
+        assert first_difference(prepared.policy, path.population, path.marks) is None
+        served += _fills(prepared.policy, path.population, path.marks)[0]
+    assert served > 10
 
 
 def test_a_crash_the_fund_covers_stays_fast(write) -> None:
@@ -267,6 +333,10 @@ MUTATIONS = [
         "np.maximum(div(n * mmr, PPM, policy.rounding.margin) - amount, 0)",
         "np.maximum(div(n * mmr, PPM, policy.rounding.margin) + amount, 0)",
     ),  # the tier's maintenance amount
+    ("eligible = ((own > 0) & (size < 0))", "eligible = ((own > 0) & (size <= 0))"),  # ADL: who is opposite
+    ("np.maximum(up, 0) * mm", "np.maximum(up, 1) * mm"),  # ADL: binance's score of a loser
+    ("np.searchsorted(covered, abs(own))", "np.searchsorted(covered, abs(own) // 2)"),  # ADL: the queue's reach
+    ("AdlFill(name, ab.names[j], 0, gap, fair, num, den,", "AdlFill(name, ab.names[j], 0, gap, fair, den, num,"),
 ]
 
 
@@ -306,6 +376,9 @@ def _boundary_story(write):
     prepared = prepare(load_preset("percolator"), write(GAPPY))
     cases += [(prepared.policy, build(prepared, 7, i).population, build(prepared, 7, i).marks) for i in range(2)]
     cases += _exact_tie(write) + _within_the_amount(write)
+    # ADL with no fund: every bankruptcy goes down the queue of a two-sided book
+    prepared = prepare(base, write(NO_FUND, name="adl.toml"))
+    cases += [(prepared.policy, build(prepared, 7, i).population, build(prepared, 7, i).marks) for i in range(3)]
     return cases
 
 
