@@ -249,3 +249,20 @@ class TestEdge:
         assert done.exit_code == 0, done.output
         assert "threshold safe-move, largest one-tick move with no bad debt: 8,000 ppm (0.8%)" in done.output
         assert "share    scenario.path.max_move_ppm    side of the boundary" in done.output
+
+
+def test_a_threshold_without_a_proved_value_exits_3_and_one_that_does_not_apply_2(write, tmp_path: Path) -> None:
+    """No probe allowed: nothing proved, nothing to take fractions of (exit 3, nothing written);
+    a fund question on a policy without a fund is bad input (exit 2, the option named)."""
+    out = tmp_path / "edge.json"
+    scenario = str(write())
+    done = invoke(
+        "simulate", "binance", "--scenario", scenario, "--at-threshold", "safe-move", "--threshold-probes", "0",
+        "--output", str(out),
+    )  # fmt: skip
+    assert done.exit_code == 3, done.output
+    assert "no proved value to take fractions of (unknown within its probes and effort)" in done.output
+    done = invoke("simulate", "broker-reg-t", "--scenario", scenario, "--at-threshold", "fund-for-gap")
+    assert done.exit_code == 2 and "'--at-threshold'" in done.output
+    assert "fund-for-gap does not apply to broker-reg-t: the policy has no insurance fund layer" in done.output
+    assert not out.exists()
