@@ -41,6 +41,7 @@ import attrs
 from solvent.properties.catalog import Invariant
 from solvent.properties.scenarios import MARK, Story
 from solvent.rules.arith import PPM
+from solvent.rules.book import Book, Role
 from solvent.rules.contract import lot_value
 from solvent.rules.events import MarkPrice
 from solvent.rules.policy import Policy
@@ -216,7 +217,14 @@ def tidy(policy: Policy, invariant: Invariant, story: Story, bounds: Bounds) -> 
     one at a time, each change kept only if the concrete engine still fails the claim at the same
     event: the previous mark at the mark, no window sums, PnL windows, withdrawals or debts, each
     cost basis at the mark (``size × mark``), and a system account's negative cash at zero (the
-    net deposits following the cash). What the failure needs stays as z3 chose it."""
+    net deposits following the cash). What the failure needs stays as z3 chose it. Then the book is
+    scaled down (:func:`_scaled_down`) and the same fields set again on the smaller book."""
+    plain = _plain_fields(policy, invariant, story, bounds)
+    smaller = attrs.evolve(plain, book=_scaled_down(policy, invariant, plain, bounds))
+    return _plain_fields(policy, invariant, smaller, bounds)
+
+
+def _plain_fields(policy: Policy, invariant: Invariant, story: Story, bounds: Bounds) -> Story:
     book = story.book
     mark = book.market.mark_quote
 
@@ -247,6 +255,54 @@ def tidy(policy: Policy, invariant: Invariant, story: Story, bounds: Bounds) -> 
             if still(candidate):
                 book = candidate
     return attrs.evolve(story, book=book)
+
+
+#: The factors :func:`_scaled_down` divides a book by, largest first.
+SCALE_FACTORS = (10, 2)
+
+
+def _scaled_down(policy: Policy, invariant: Invariant, story: Story, bounds: Bounds) -> Any:
+    """The story's book with its numbers divided by 10, then by 2, as long as the engine still
+    fails the claim at the same event (a book z3 filled to its position bound, 1,000,000 lots,
+    where a few lots show the same failure): every account at once, else one account at a time
+    (positions, balances, cost bases, principals; the order book takes up what rounding leaves of
+    the open interest, the net deposits follow the balances). A division the book does not survive
+    (a margin no longer met, another tier, a payer left with nothing to pay) is not made."""
+    book = story.book
+    for factor in SCALE_FACTORS:
+        for _ in range(64):
+            names = [a.name for a in book.accounts if a.role is not Role.LIQUIDITY]
+            for chosen in [set(names), *({n} for n in names)]:
+                candidate = _divided(book, chosen, factor)
+                if candidate != book and _breaks(policy, invariant, attrs.evolve(story, book=candidate), bounds):
+                    book = candidate
+                    break
+            else:
+                break
+    return book
+
+
+def _divided(book: Book, names: set[str], factor: int) -> Book:
+    """``book`` with the accounts in ``names`` divided by ``factor`` (toward zero), the order book
+    taking up the open interest and the net deposits following the balances."""
+    accounts = tuple(
+        attrs.evolve(a, **{f: _toward_zero(getattr(a, f), factor) for f in _SCALED}) if a.name in names else a
+        for a in book.accounts
+    )
+    rest = sum(a.size_lots for a in accounts if a.role is not Role.LIQUIDITY)
+    mark = book.market.mark_quote
+    accounts = tuple(
+        attrs.evolve(a, size_lots=-rest, cost_quote=-rest * mark) if a.role is Role.LIQUIDITY else a for a in accounts
+    )
+    divided = attrs.evolve(book, accounts=accounts)
+    return attrs.evolve(divided, net_deposits_quote=divided.total_cash_quote())
+
+
+def _toward_zero(value: int, factor: int) -> int:
+    return value // factor if value >= 0 else -(-value // factor)
+
+
+_SCALED = ("cash_quote", "spot_quote", "size_lots", "cost_quote", "principal_quote", "withdrawn_quote", "debt_quote")
 
 
 def smallest_move(
