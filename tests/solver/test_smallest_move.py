@@ -184,3 +184,27 @@ def test_the_line_says_what_was_decided(bybit) -> None:
     unproved = attrs.evolve(bounded, proved_ppm=None)
     assert "no smaller move was proved safe" in unproved.text and "does not move" not in unproved.text
     assert move.to_data()["needs_move_ppm"] == 10_001
+
+
+def test_a_book_a_thousand_times_too_large_is_scaled_back(bybit) -> None:
+    """The told story with every balance and position a thousand times larger still fails; tidying
+    it divides it back while the engine still fails the claim at the same event, and stops where
+    halving it once more (every account at once) would not."""
+    _, move = bybit
+    story = move.counterexample.story
+    big_accounts = tuple(
+        attrs.evolve(
+            a, **{f: 1000 * getattr(a, f) for f in ("cash_quote", "size_lots", "cost_quote", "principal_quote")}
+        )
+        for a in story.book.accounts
+    )
+    big_book = attrs.evolve(story.book, accounts=big_accounts)
+    big = attrs.evolve(story, book=attrs.evolve(big_book, net_deposits_quote=big_book.total_cash_quote()))
+    assert _breaks(BYBIT, NO_HAIRCUT, big)
+    small = sm.tidy(BYBIT, NO_HAIRCUT, big, ANY_PRICE)
+    assert _breaks(BYBIT, NO_HAIRCUT, small)
+    sizes = [abs(a.size_lots) for a in small.book.accounts]
+    assert max(sizes) < 2_000
+    names = {a.name for a in small.book.accounts if a.role.value != "liquidity"}
+    halved = attrs.evolve(small, book=sm._divided(small.book, names, 2))
+    assert halved.book == small.book or not _breaks(BYBIT, NO_HAIRCUT, halved)
