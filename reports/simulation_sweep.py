@@ -6,6 +6,7 @@ bytes on any number of workers.
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from tabulate import tabulate
 
 from solvent.properties.findings import policy_digest
+from solvent.reports.plots import _line, _svg, _text
 from solvent.reports.simulation import _interval
 from solvent.simulation.sweep import Point, Sweep, plain, show
 
@@ -52,7 +54,7 @@ def render_text(sweep: Sweep) -> str:
     first = sweep.points[0].result
     prepared = first.prepared
     scenario = prepared.scenario
-    edge = sweep.threshold is not None
+    edge = any(p.fraction is not None for p in sweep.points)
     what = (
         f"at {len(sweep.points)} fractions of a proved threshold"
         if edge
@@ -64,14 +66,15 @@ def render_text(sweep: Sweep) -> str:
         f"policy {prepared.policy.name}, scenario {scenario.name}: {what}, {paths} paths each (seed {first.seed}), "
         f"{scenario.book.traders:,} traders, price model {scenario.prices.kind}, cadence {scenario.path.cadence}",
     ]
-    if edge:
-        t = sweep.threshold
+    t = sweep.threshold
+    if t is not None:
         lines.append(
             f"threshold {t['question']}, {t['title']}: {t['boundary']} ({t['status']}; {t['probes']} probes, "
             f"{t['units']:,} units)"
         )
         if t["comparison"]:
             lines.append(f"  {t['comparison']}")
+    if edge:
         lines.append(f"set as {sweep.field}" + (f" ({sweep.note})" if sweep.note else ""))
     same_stop = all(p.result.stopped == first.stopped for p in sweep.points)
     if same_stop:
@@ -90,6 +93,101 @@ def render_text(sweep: Sweep) -> str:
         for p in sweep.points:
             lines.append(f"{show(p.value)}: stopped: {p.result.stopped}")
     return "\n".join(lines) + "\n"
+
+
+#: the heat map's rows: (label, where in the summary, kind)
+HEAT_ROWS = (
+    ("P(bad debt)", ("probabilities", "bad_debt"), "p"),
+    ("P(fund exhausted)", ("probabilities", "fund_exhausted"), "p"),
+    ("P(ADL)", ("probabilities", "adl"), "p"),
+    ("P(socialized loss or haircut)", ("probabilities", "socialized_loss_or_haircut"), "p"),
+    ("P(winners pay)", ("probabilities", "winners_pay"), "p"),
+    ("fund drawdown VaR 95%", ("tails", "fund_drawdown_quote", "var_95"), "q"),
+    ("bad debt VaR 99%", ("tails", "bad_debt_quote", "var_99"), "q"),
+    ("winners' haircut VaR 99% (ppm)", ("tails", "haircut_rate_ppm", "var_99"), "q"),
+)
+CELL_W, CELL_H, LABEL_W, HEAD_H = 78, 26, 200, 40
+
+
+def _shade(share: float) -> str:
+    """White (0) to red (1)."""
+    share = min(max(share, 0.0), 1.0)
+    g = round(255 - 190 * share)
+    return f"rgb(255,{g},{g})"
+
+
+def _boundary_x(sweep: Sweep) -> float | None:
+    """Where the z3 boundary falls on the columns (increasing whole values): the edge between the
+    last column at or before it and the first after it, the boundary being the proved value or,
+    with a refuted value next to it, halfway between them. None where it is off the columns."""
+    t = sweep.threshold
+    values = [p.value for p in sweep.points]
+    if t is None or t["proved_at_ppm"] is None or not all(type(v) is int for v in values):
+        return None
+    if any(b <= a for a, b in zip(values, values[1:], strict=False)):
+        return None
+    refuted = t["refuted_at_ppm"]
+    at = t["proved_at_ppm"] if refuted is None else (t["proved_at_ppm"] + refuted) / 2
+    k = sum(1 for v in values if v <= at)
+    return LABEL_W + k * CELL_W - 1 if 0 < k < len(values) else None
+
+
+def heat_map(sweep: Sweep) -> str:
+    """Rows of estimates, one column per value, each cell shaded by its estimate (a probability on
+    0–1, an amount on its row's largest), the z3 boundary as a dashed line where it is known."""
+    n = len(sweep.points)
+    width = LABEL_W + n * CELL_W + 10
+    height = HEAD_H + len(HEAT_ROWS) * CELL_H + 30
+    body = [_text(LABEL_W + n * CELL_W / 2, 14, sweep.field, anchor="middle", size=11, weight="bold")]
+    for c, p in enumerate(sweep.points):
+        label = show(p.value) + (f" ({show(p.fraction)}%)" if p.fraction is not None else "")
+        body.append(_text(LABEL_W + (c + 0.5) * CELL_W, HEAD_H - 8, label, anchor="middle", size=9))
+    for r, (label, where, kind) in enumerate(HEAT_ROWS):
+        y = HEAD_H + r * CELL_H
+        body.append(_text(LABEL_W - 6, y + CELL_H / 2 + 4, label, anchor="end", size=10))
+        cells = [_at(p.result.summary, where) for p in sweep.points]
+        top = max((c["value"] for c in cells), default=0) if kind == "q" else 1
+        for c, cell in enumerate(cells):
+            share = cell["value"] / top if top else 0.0
+            text = f"{cell['value']:.3f}" if kind == "p" else f"{cell['value']:,}"
+            tip = (
+                f"{label} at {show(sweep.points[c].value)}: {text} [{cell['low']:.3f}, {cell['high']:.3f}]"
+                if kind == "p"
+                else f"{label} at {show(sweep.points[c].value)}: {text} [{cell['low']:,}, {cell['high']:,}]"
+            )
+            x = LABEL_W + c * CELL_W
+            body.append(
+                f'<rect x="{x}" y="{y}" width="{CELL_W - 2}" height="{CELL_H - 2}" fill="{_shade(share)}">'
+                f"<title>{html.escape(tip)}</title></rect>"
+            )
+            body.append(_text(x + CELL_W / 2 - 1, y + CELL_H / 2 + 3, text, anchor="middle", size=9))
+    edge = _boundary_x(sweep)
+    if edge is not None:
+        t = sweep.threshold
+        bottom = HEAD_H + len(HEAT_ROWS) * CELL_H
+        body.append(_line(edge, HEAD_H - 4, edge, bottom, "#1d4ed8", width=2, dash="5 3"))
+        body.append(_text(edge, bottom + 16, f"z3 boundary: {t['boundary']}", anchor="middle", size=10, fill="#1d4ed8"))
+    return _svg(height, f"{sweep.field}: estimates by value", body, width=width)
+
+
+def render_html(sweeps: Sequence[Sweep]) -> str:
+    """One self-contained page: each sweep's heat map (with the z3 boundary where one is known) and
+    its text table. No time, no random ids: the same bytes for the same run."""
+    first = sweeps[0].points[0].result.prepared
+    title = f"solvent simulate: {first.policy.name}, {first.scenario.name}"
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{html.escape(title)}</title>",
+        "<style>body{font-family:system-ui,sans-serif;max-width:1400px;margin:2em auto;color:#0f172a}"
+        "pre{font-size:12px;overflow-x:auto}figure{margin:0 0 1em 0}</style>",
+        "</head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+    ]
+    for s in sweeps:
+        parts += [f"<figure>{heat_map(s)}</figure>", f"<pre>{html.escape(render_text(s))}</pre>"]
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
 
 
 def engine_lines(sweep: Sweep) -> str:
@@ -135,4 +233,4 @@ def render_json(sweeps: Sequence[Sweep]) -> str:
     return json.dumps(to_data(sweeps), indent=2) + "\n"
 
 
-__all__ = ["SCHEMA", "engine_lines", "render_json", "render_text", "to_data"]
+__all__ = ["SCHEMA", "engine_lines", "heat_map", "render_html", "render_json", "render_text", "to_data"]

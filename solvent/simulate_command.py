@@ -160,6 +160,13 @@ def _complete_question(ctx: click.Context, param: click.Parameter, incomplete: s
     "or scenario.<path> (scenario.book.insurance_fund_ppm); values V1,V2,... or START..STOP:STEP.",
 )
 @click.option(
+    "--boundary",
+    is_flag=True,
+    help="With --sweep of scenario.path.max_move_ppm, scenario.book.insurance_fund_ppm or liquidation.penalty_ppm: "
+    "also find the threshold z3 proves for it (safe-move, fund-for-gap, penalty-bankrupts) and show it beside "
+    "the values (a line on the --format html heat map).",
+)
+@click.option(
     "--at-threshold",
     "threshold_ids",
     default=None,
@@ -208,6 +215,7 @@ def simulate(
     export_max: int,
     engine: str,
     sweep_spec: str | None,
+    boundary: bool,
     threshold_ids: str | None,
     fractions: tuple,
     threshold_effort: int,
@@ -230,8 +238,10 @@ def simulate(
     several = sweep_spec is not None or threshold_ids is not None
     if sweep_spec is not None and threshold_ids is not None:
         raise click.UsageError("--sweep and --at-threshold cannot be combined: run one, then the other")
-    if several and fmt == "html":
-        raise click.BadParameter("a sweep is reported as text or json, not html", param_hint="'--format'")
+    if boundary and sweep_spec is None:
+        raise click.BadParameter(
+            "draws a threshold beside a --sweep: give --sweep FIELD=...", param_hint="'--boundary'"
+        )
     if several and export_dir is not None:
         raise click.BadParameter("export a path from one run, not from a sweep", param_hint="'--export'")
     try:
@@ -245,6 +255,7 @@ def simulate(
             prepared,
             scenario_path,
             sweep_spec,
+            boundary,
             threshold_ids,
             fractions,
             threshold_effort,
@@ -293,6 +304,7 @@ def _sweep(
     prepared,  # noqa: ANN001 (a solvent.simulation.paths.Prepared, imported when run)
     scenario_path: Path,
     sweep_spec: str | None,
+    boundary: bool,
     threshold_ids: str | None,
     fractions: tuple,
     effort: int,
@@ -305,8 +317,12 @@ def _sweep(
 ) -> None:
     """``--sweep`` or ``--at-threshold``: every value checked (and every threshold found) before
     any path runs; then the points, on one executor; the report; exit 0."""
-    from solvent.reports.simulation_sweep import engine_lines, render_json, render_text
-    from solvent.simulation.edge import NoProvedValue, edge, find, plan
+    import attrs
+
+    from solvent.reports.simulation_sweep import engine_lines, render_html, render_json, render_text
+    from solvent.simulation.edge import FIELDS, NoProvedValue, edge, find, plan, summary
+
+    QUESTION_OF = {field: question for question, field in FIELDS.items()}  # noqa: N806 (a table)
     from solvent.simulation.executors import ExecutorError, executor_for
     from solvent.simulation.scenario import UnrunnableScenario
     from solvent.simulation.sweep import SweepError, parse, sweep, variants
@@ -316,6 +332,15 @@ def _sweep(
         if sweep_spec is not None:
             field, values = parse(sweep_spec)
             variants(prepared, field, values)
+            if boundary:
+                question = QUESTION_OF.get(field)
+                if question is None:
+                    raise click.BadParameter(
+                        f"no threshold question varies {field}; one of: {', '.join(QUESTION_OF)}",
+                        param_hint="'--boundary'",
+                    )
+                found = find(prepared, question, effort=effort, probes=probes)
+                click.echo(f"threshold {question}: {found[1].boundary}", err=True)
         else:
             plans = []
             for q in dict.fromkeys(q.strip() for q in threshold_ids.split(",") if q.strip()):
@@ -331,12 +356,14 @@ def _sweep(
         with executor_for(workers, executor_url) as executor:
             if sweep_spec is not None:
                 sweeps = [sweep(prepared, field, values, executor=executor, **run)]
+                if boundary:
+                    sweeps = [attrs.evolve(sweeps[0], threshold=summary(found[1]))]
             else:
                 sweeps = [edge(prepared, p.threshold.question, planned=p, executor=executor, **run) for p in plans]
     except (ExecutorError, UnrunnableScenario) as exc:
         _bad_input(f"{scenario_path}: {exc}")
-    if fmt == "json":
-        text = render_json(sweeps)
+    if fmt in ("json", "html"):
+        text = (render_json if fmt == "json" else render_html)(sweeps)
         click.echo("".join(engine_lines(s) for s in sweeps), err=True, nl=False)
     else:
         text = "\n".join(render_text(s) + engine_lines(s) for s in sweeps)

@@ -145,7 +145,8 @@ class TestCli:
                 ["--sweep", "liquidation.penalty_ppm=1", "--at-threshold", "safe-move"],
                 "--sweep and --at-threshold cannot be combined",
             ),
-            (["--sweep", "liquidation.penalty_ppm=1", "--format", "html"], "not html"),
+            (["--boundary"], "give --sweep FIELD=..."),
+            (["--sweep", "fees.taker_ppm=1,2", "--boundary"], "no threshold question varies fees.taker_ppm"),
         ],
     )
     def test_bad_input_names_the_option(self, write, tmp_path: Path, args: list[str], message: str) -> None:
@@ -266,3 +267,26 @@ def test_a_threshold_without_a_proved_value_exits_3_and_one_that_does_not_apply_
     assert done.exit_code == 2 and "'--at-threshold'" in done.output
     assert "fund-for-gap does not apply to broker-reg-t: the policy has no insurance fund layer" in done.output
     assert not out.exists()
+
+
+def test_a_heat_map_with_the_z3_boundary_between_the_columns(write, tmp_path: Path) -> None:
+    """--boundary on a sweep of the move cap finds the safe move (8,000 ppm on Binance) and the
+    HTML heat map draws it between the 8,000 and 16,000 columns; the page is the same twice."""
+    from solvent.reports.simulation_sweep import CELL_W, LABEL_W
+
+    scenario = str(write(JUMPY))
+    pages = []
+    for name in ("a.html", "b.html"):
+        out = tmp_path / name
+        done = invoke(
+            "simulate", "binance", "--scenario", scenario, "--paths", "6", "--boundary", "--format", "html",
+            "--sweep", "scenario.path.max_move_ppm=2000,8000,16000", "--output", str(out),
+        )  # fmt: skip
+        assert done.exit_code == 0, done.output
+        pages.append(out.read_text())
+    assert pages[0] == pages[1]
+    page = pages[0]
+    assert page.count("<svg") == 1 and "z3 boundary: 8,000 ppm (0.8%)" in page
+    edge = LABEL_W + 2 * CELL_W - 1  # after the second column, 8,000
+    assert f'<line x1="{edge}" ' in page
+    assert "P(fund exhausted)" in page and "threshold safe-move, largest one-tick move with no bad debt" in page
