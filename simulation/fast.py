@@ -93,6 +93,9 @@ FIELDS = (
     "window_pnl_quote",
 )
 CASH, SPOT, SIZE, COST, PRINCIPAL, WITHDRAWN, DEBT, WINDOW = range(len(FIELDS))
+#: account fields beyond those that are empty on a book of one market (``Account.more_positions``,
+#: the positions in further markets): an account built from the arrays leaves them at their default
+ONE_MARKET_FIELDS = frozenset({"more_positions"})
 #: every magnitude an array operation may produce stays below this (int64 holds up to 2^63 − 1)
 LIMIT = 2**62
 #: waterfall layers that charge other traders: reached with a deficit, the step leaves the fast path
@@ -628,8 +631,11 @@ class FastPath:
         outcomes (``None`` for an opening step, whose transfers are not recorded)."""
         policy, population = self.policy, self.population
         static = covers(policy)
-        if tuple(f.name for f in attrs.fields(Account))[3:] != FIELDS:
+        names = tuple(f.name for f in attrs.fields(Account))[3:]
+        if names[: len(FIELDS)] != FIELDS or set(names[len(FIELDS) :]) - ONE_MARKET_FIELDS:
             static = "an account field the arrays do not hold"
+        elif getattr(population.book, "more_markets", ()):
+            static = "a book of several markets"
         if static is not None:
             return exact(policy, population, marks, index)._replace(fallback=static, exact_steps=len(marks))
         ab = self.ab
