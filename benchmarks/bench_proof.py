@@ -15,6 +15,12 @@ figures from one run.
 ``--encodings`` compares how ``size × price`` is kept decidable: purified products (the default
 portfolio), exact nonlinear arithmetic, and a price grid, on bounded proofs.
 
+``--catalog`` (issue 18's target): every catalog claim on every bundled preset at ``--accounts`` N
+(default 4) and one mark move, each in its own process, at ``--effort`` units (give 10000000 for
+"about 10 s"); prints each cell, then a summary per preset and every claim left undecided with
+its reason. Each cell's memory is capped (``MEMORY_CAP``), so a build that outgrows it is a row,
+not a machine out of memory.
+
 ``--crosshair`` adds a baseline: the same two claims, for the first of ``--presets``, searched on
 the concrete engine by hypothesis with the CrossHair backend (``pip install hypothesis-crosshair``, not a project
 dependency), and the time ratio to z3.
@@ -33,6 +39,8 @@ PRESETS = ("backpack", "binance", "broker-reg-t", "drift", "okx-2018", "percolat
 INVARIANTS = ("conservation", "no-negative-equity")
 N_SWEEP = (2, 4, 8, 16)
 K_SWEEP = (1, 2, 3)
+#: address space per cell (bytes): a question that needs more is reported, not swapped
+MEMORY_CAP = 6 * 2**30
 
 
 #: How ``size × price`` is kept decidable (``--encodings``): the default portfolio (purified
@@ -59,6 +67,12 @@ def _cell(
     from solvent.solver.bounds import Bounds
     from solvent.solver.prove import prove
 
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+    except (ImportError, ValueError, OSError):  # pragma: no cover - a platform without it runs uncapped
+        pass
     started = time.perf_counter()
     bounds = Bounds(accounts=accounts, events=events, effort=effort_units, **ENCODINGS[encoding])
     result = prove(preset, invariant, bounds, minimize=False, compositional=compositional)
@@ -67,7 +81,8 @@ def _cell(
             "verdict": result.verdict.value,
             "scope": result.scope.text,
             "seconds": round(time.perf_counter() - started, 2),
-            "reason": result.reason[:120],
+            "reason": result.reason[:300],
+            "units": sum(q.units for q in result.queries),
         }
     )
 
@@ -219,6 +234,37 @@ def compare_encodings(effort_units: int) -> None:
             print(f"| {preset} | {invariant} | {n} | " + " | ".join(shown) + " |", flush=True)
 
 
+def catalog_table(accounts: int, effort_units: int) -> list[dict[str, Any]]:
+    """Every catalog claim on every preset at N = ``accounts``, K = 1 (mark): the cells, then a
+    summary per preset and the undecided claims with their reasons."""
+    from solvent.properties import catalog
+    from solvent.rules.presets import preset_names
+
+    rows = []
+    for preset in preset_names():
+        for invariant in catalog.CATALOG.ids():
+            row = run_cell(preset, invariant, accounts, 1, effort_units)
+            print(f"{preset:13} {invariant:36} {row['verdict']:18} {row['seconds']:>7} s", flush=True)
+            rows.append(row | {"load_1min": round(os.getloadavg()[0], 2)})
+    print()
+    print("| preset | proved | refuted | undecided | median s | worst s |")
+    print("|---|---|---|---|---|---|")
+    for preset in preset_names():
+        mine = [r for r in rows if r["preset"] == preset]
+        seconds = sorted(r["seconds"] for r in mine)
+        decided = {v: sum(1 for r in mine if r["verdict"].startswith(v)) for v in ("proved", "refuted")}
+        undecided = len(mine) - decided["proved"] - decided["refuted"]
+        print(
+            f"| {preset} | {decided['proved']} | {decided['refuted']} | {undecided} | "
+            f"{seconds[len(seconds) // 2]} | {seconds[-1]} |"
+        )
+    print()
+    for r in rows:
+        if not r["verdict"].startswith(("proved", "refuted")):
+            print(f"- {r['preset']} {r['invariant']}: {r['verdict']}: {r['reason']}")
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="only the two targets")
@@ -227,7 +273,17 @@ def main() -> None:
     parser.add_argument("--json", default=None, help="also write the rows here")
     parser.add_argument("--crosshair", action="store_true", help="add the hypothesis-crosshair baseline")
     parser.add_argument("--encodings", action="store_true", help="compare purified, exact and price-grid queries")
+    parser.add_argument("--catalog", action="store_true", help="every claim on every preset at N = --accounts, K = 1")
+    parser.add_argument("--accounts", type=int, default=4, help="N for --catalog")
     args = parser.parse_args()
+    if args.catalog:
+        load = os.getloadavg()
+        rows = catalog_table(args.accounts, args.effort)
+        print(f"load average (1, 5, 15 min) at the start {load}, at the end {os.getloadavg()}")
+        if args.json:
+            with open(args.json, "w") as fh:
+                json.dump({"rows": rows, "load_average": {"start": load, "end": os.getloadavg()}}, fh, indent=2)
+        return
     if args.encodings:
         compare_encodings(args.effort)
         return

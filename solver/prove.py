@@ -190,6 +190,8 @@ def _extended(
         )
     else:
         reason = f"the all-N lemmas held, but the direct check at N = {outcome.scope.accounts} was undecided: {direct.reason}"
+        if small is not None:
+            reason += f"; on the lemmas' book (N = {on_lemma_book.scope.accounts}) too: {small.reason}"
         claim = ObligationResult(invariant.id, Verdict.UNKNOWN, reason, outcome.scope)
         scope = outcome.scope
     obligations = (claim,) + tuple(o for o in outcome.obligations if o.obligation != invariant.id)

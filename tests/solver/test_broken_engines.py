@@ -184,6 +184,7 @@ class TestTheCorrectEngine:
         assert "on the lemmas' book (N = 2)" in extended.method and "at N = 4" in extended.method
         still = _extended(at_four, catalog.get("conservation"), ext, outcome(2, Verdict.UNKNOWN))
         assert still.verdict is Verdict.UNKNOWN and still.scope.accounts == 4
+        assert "on the lemmas' book (N = 2) too: its effort ran out" in still.reason
 
     def test_binance_conservation_is_proved_for_all_n_when_asked_at_four(self) -> None:
         """The direct check at N = 4 runs out within this effort; the one at N = 2 does not."""

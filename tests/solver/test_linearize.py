@@ -139,3 +139,30 @@ def test_numeral_rate_tiers_are_distributed_not_purified() -> None:
     (term,) = lin.rewrite([mul_ppm(n, ite(n >= 100, 20_000, ite(n >= 10, 15_000, 10_000)), rounding=Rounding.CEIL)])
     assert not lin.products and not lin.quotients
     assert _valid(z3.Implies(n == 200, term == 4))
+
+
+def test_side_facts_of_products_sharing_a_factor_are_charged_as_they_grow() -> None:
+    """The facts relating every two products with one factor grow with the square of their
+    number; the build pays for each few pairs, so a split over many accounts runs out of its
+    effort at a deterministic step instead of filling memory (it reached 11 GB on Drift, N = 4)."""
+    import pytest
+
+    from solvent.solver import effort
+    from solvent.solver.linearize import PAIRS_PER_STEP
+
+    d = z3.Int("D")
+
+    def cost(n: int) -> tuple[int, int]:
+        lin = Linearizer(prefix="t")
+        lin.rewrite([z3.Sum([z3.Int(f"x{i}") / d for i in range(n)]) > 0])
+        with effort.building(10**9) as meter:
+            lin.finish()
+        return meter.spent, len(lin.facts)
+
+    small, large = cost(10), cost(80)
+    assert large[0] > 20 * small[0]  # 8x the quotients: about 64x the pairs, charged
+    assert large[0] >= (80 * 79 // 2) // PAIRS_PER_STEP * effort.BUILD_STEP
+    lin = Linearizer(prefix="t")
+    lin.rewrite([z3.Sum([z3.Int(f"x{i}") / d for i in range(80)]) > 0])
+    with pytest.raises(effort.OutOfEffort), effort.building(large[0] // 2):
+        lin.finish()
