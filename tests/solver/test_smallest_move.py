@@ -208,3 +208,22 @@ def test_a_book_a_thousand_times_too_large_is_scaled_back(bybit) -> None:
     names = {a.name for a in small.book.accounts if a.role.value != "liquidity"}
     halved = attrs.evolve(small, book=sm._divided(small.book, names, 2))
     assert halved.book == small.book or not _breaks(BYBIT, NO_HAIRCUT, halved)
+
+
+def test_the_html_report_says_it_too(report) -> None:
+    from solvent.reports import html_report
+
+    assert "<strong>Smallest move for no-haircut: " in html_report.render([report])
+
+
+def test_solvent_prove_tells_its_story_at_the_least_move() -> None:
+    """The command check prints to show a z3 story again tells it the same way."""
+    from click.testing import CliRunner
+
+    from solvent.cli import main
+
+    result = CliRunner().invoke(main, ["prove", "bybit", "--invariant", "no-haircut", "--accounts", "2"])
+    assert result.exit_code == 1, result.output
+    out = " ".join(result.output.split())
+    assert "needs a move of at least 1.0001% (10,001 ppm of the mark)" in out
+    assert "starting book (mark 10000)" in out and "MarkPrice(price_quote=10101)" in out
