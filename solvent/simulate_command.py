@@ -224,7 +224,11 @@ def simulate(
     """Monte Carlo stress: run a scenario's paths on the exact engine and estimate, with 95%
     intervals, the insurance fund's drawdown VaR and expected shortfall, the probabilities of
     fund exhaustion, ADL, socialized loss and negative balances, liquidations at risk and bad debt.
-    The same seed gives the same report for any --workers or --executor."""
+    The same seed gives the same report for any --workers or --executor.
+
+    --sweep runs the same scenario and seeds at each value of one policy or scenario field and
+    reports how the estimates move (--boundary: with the threshold z3 proves for that field);
+    --at-threshold runs at --fractions of a proved threshold, side by side."""
     from solvent.reports.simulation import render_json, render_text
     from solvent.reports.simulation_html import render_html
     from solvent.rules.loading import PolicyError

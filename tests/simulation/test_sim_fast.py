@@ -310,6 +310,64 @@ def test_generated_stories_step_like_the_exact_engine_deep(story, story_scenario
     assert first_difference(policy, population, marks) is None
 
 
+#: the presets whose ADL runs on the arrays (every ADL but OKX's drawdown trigger)
+ADL_PRESETS = tuple(n for n in COVERED if fast_module.covers_adl(load_preset(n)))
+
+
+@st.composite
+def adl_stories(draw):
+    """A preset with ADL on the arrays, its ranking, price and book_last drawn as well as its
+    roundings and trigger, on a two-sided book with no fund, and drawn moves."""
+    from solvent.rules.waterfall import AdlPrice, Ranking
+
+    policy = _variant(load_preset(draw(st.sampled_from(ADL_PRESETS))), draw(st.data()))
+    layer = attrs.evolve(
+        policy.adl,
+        ranking=draw(st.sampled_from(list(Ranking))),
+        price=draw(st.sampled_from(list(AdlPrice))),
+        book_last=draw(st.booleans()),
+    )
+    policy = attrs.evolve(policy, deficit=tuple(layer if x is policy.adl else x for x in policy.deficit))
+    moves = draw(st.lists(st.integers(-400_000, 300_000), min_size=1, max_size=6))
+    return policy, draw(st.integers(0, 2**32)), draw(st.integers(0, 2)), moves
+
+
+@pytest.fixture(scope="module")
+def adl_scenario(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("adl") / "scenario.toml"
+    path.write_text(NO_FUND, encoding="utf-8")
+    return path
+
+
+@seed(15)
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(story=adl_stories())
+def test_generated_adl_stories_step_like_the_exact_engine(story, adl_scenario) -> None:
+    policy, path_seed, index, moves = story
+    policy, population, marks = _story_path(policy, path_seed, index, moves, adl_scenario)
+    assert first_difference(policy, population, marks) is None
+
+
+@pytest.mark.deep
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(story=adl_stories())
+def test_generated_adl_stories_step_like_the_exact_engine_deep(story, adl_scenario) -> None:
+    policy, path_seed, index, moves = story
+    policy, population, marks = _story_path(policy, path_seed, index, moves, adl_scenario)
+    assert first_difference(policy, population, marks) is None
+
+
+def test_generated_adl_stories_reach_the_queue(adl_scenario) -> None:
+    """The drawn ADL stories do go down the queue: hypothesis finds one that closes lots by ADL."""
+    from hypothesis import find
+
+    def reaches(story) -> bool:
+        policy, population, marks = _story_path(*story, adl_scenario)
+        return _fills(policy, population, marks)[0] > 0
+
+    assert reaches(find(adl_stories(), reaches, settings=settings(max_examples=50, database=None)))
+
+
 @pytest.mark.deep
 @pytest.mark.parametrize("preset", COVERED)
 def test_every_covered_preset_many_paths_deep(preset: str, write) -> None:
