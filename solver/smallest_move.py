@@ -60,7 +60,7 @@ from solvent.solver.thresholds import (
     _probe,
     stages,
 )
-from solvent.solver.verdicts import Counterexample, ProofResult, QueryStats, SpuriousCounterexample, Verdict
+from solvent.solver.verdicts import Counterexample, ProofResult, SpuriousCounterexample, Verdict
 
 
 @attrs.frozen
@@ -375,7 +375,8 @@ def told_at_least_move(
 ) -> ProofResult:
     """``result`` with its counterexample told at the least move (:func:`smallest_move`), when it
     is a one-mark-move refutation of ``invariant`` over a price range (not a grid) and ``budget``
-    is given; otherwise ``result`` unchanged. The minimization's units are added to the result's."""
+    is given; otherwise ``result`` unchanged. The minimization's units are the counterexample's
+    ``move.units``, not the proof's."""
     cx = result.counterexample
     bounds = result.bounds
     if budget is None or result.verdict is not Verdict.REFUTED or not applies(cx, invariant):
@@ -385,8 +386,9 @@ def told_at_least_move(
     moved = smallest_move(policy, invariant, cx, bounds, budget)
     if moved is None:
         return result
-    stats = QueryStats(f"smallest move ({moved.probes} probes)", moved.status.value, moved.seconds, units=moved.units)
-    return attrs.evolve(result, counterexample=moved.counterexample, queries=result.queries + (stats,))
+    # the proof's own units stay what the proof spent (check's budget counts them); the
+    # minimization's are its own, in ``moved.units``
+    return attrs.evolve(result, counterexample=moved.counterexample)
 
 
 def _question(invariant: Invariant) -> Question:
