@@ -13,8 +13,8 @@ Part 2 (``--target``): percolator's stress size, 200 paths × 2,000 traders × 6
 (300 steps at cadence 2), on the fast engine with ``--workers`` processes, against the target of
 60 s on 2 cores; it says how many paths fell back to the exact engine and why. Its insurance fund
 is ``--target-fund-ppm`` (5% of the long open interest): with part 1's 0.5%, some crashes exhaust
-the fund and one step then resolves hundreds of bankruptcies by ADL, which runs on the exact
-engine (a minute or more per such step at 2,000 traders). ``--efficiency PATHS`` times that many
+the fund and one step then resolves hundreds of bankruptcies by ADL (on the arrays since ADL was
+vectorized: a few seconds per such path at 2,000 traders; before, a step on the exact engine). ``--efficiency PATHS`` times that many
 target paths on 1 worker and on ``--workers``: the parallel efficiency ``T1 / (w × Tw)``.
 
 The load average is printed before and after each part: on a shared machine, compare the ratios
