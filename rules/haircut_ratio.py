@@ -11,6 +11,22 @@ With ``losses_settle_capital`` (percolator: negative PnL settles into capital at
 event ends by re-basing the principal of each trader and of the book on its losses:
 principal := min(principal, max(E, 0)) (``settle_losses``), so profit is junior PnL since the
 last loss, as percolator counts it.
+
+With ``warmup_events`` (percolator's PnL warm-up, docs/venues.md#percolator-warm-up) the same
+end-of-event step vests profit at the end of each window of that many events (the book's clock):
+
+- Gen A (spec v7 §6.2; ``matured_only`` false): principal := max(principal, E), every junior
+  profit is capital from then on. Until then the haircut reaches all of it (``h`` over ``PNL_pos_tot``).
+- Gen B (spec v11.31 §3-§7; ``matured_only``): the account holds capital C, a reserve R (profit
+  still warming up) and matured profit M = E − C − R. The book keeps principal = C + R, so the
+  haircut's weight ``max(E − principal, 0)`` is the matured profit (``h`` over
+  ``PNL_matured_pos_tot``) and the reserve is out of its reach as capital is, and
+  ``window_pnl_quote`` = R, which the ledger moves by the next event's trading PnL Δ. At the
+  event's end, with R₀ = window PnL − Δ the reserve it started with: C := principal − R₀, losses
+  settle into it (C := min(C, max(E, 0))), R := clamp(R₀ + Δ, 0, max(E − C, 0)) (fresh gains join
+  the reserve, losses take it first: ``set_pnl``), R := 0 at the window's end (it matures), and a
+  flat account's matured profit converts into capital (C := C + M, §7.4). Profit made in the
+  event of a bankruptcy is charged as matured: the reserve is booked at the event's end.
 """
 
 from __future__ import annotations
@@ -19,9 +35,9 @@ from typing import Any
 
 import attrs
 
-from solvent.rules.arith import max_, min_
+from solvent.rules.arith import and_, ite, max_, min_
 from solvent.rules.book import Role
-from solvent.rules.ledger import Ctx, Reason
+from solvent.rules.ledger import PNL_REASONS, Ctx, Reason
 from solvent.rules.margin import MarginRule, equity, profit
 from solvent.rules.pro_rata import charge, payers
 from solvent.rules.rounding import RoundingRule
@@ -42,12 +58,72 @@ def settles_losses(policy: Any) -> bool:
 
 def settle_losses(policy: Any, ctx: Ctx) -> Ctx:
     """At the end of an event, under ``losses_settle_capital``: each trader's and the book's
-    principal falls to its equity where a loss took it below (never below zero)."""
+    principal falls to its equity where a loss took it below (never below zero); then, with
+    ``warmup_events``, profit vests at the window's end (``vest``; Gen B: ``settle_reserves``)."""
+    layer = policy.layer(HaircutRatio)
     if not settles_losses(policy):
-        return ctx
+        return vest(policy, ctx)
+    if layer.matured_only:
+        return settle_reserves(policy, ctx)
     book = ctx.book
     for i, account in enumerate(book.accounts):
         if account.is_trader or account.role is Role.LIQUIDITY:
             capital = min_(account.principal_quote, max_(equity(policy.margin, account), 0))
             book = book.replace_account(i, attrs.evolve(account, principal_quote=capital))
+    return vest(policy, ctx.with_book(book))
+
+
+def window_ends(policy: Any, ctx: Ctx) -> bool:
+    """Whether the event ``ctx`` runs is the last of a warm-up window (its clock + 1 a multiple of
+    ``warmup_events``); never without a warm-up."""
+    layer = policy.layer(HaircutRatio)
+    if layer is None or layer.warmup_events is None:
+        return False
+    return (ctx.book_field("clock") + 1) % layer.warmup_events == 0
+
+
+def vest(policy: Any, ctx: Ctx) -> Ctx:
+    """Gen A (spec v7 §6.2): at a warm-up window's end, each trader's and the book's junior profit
+    becomes capital, principal := max(principal, E)."""
+    if not window_ends(policy, ctx):
+        return ctx
+    book = ctx.book
+    for i, account in enumerate(book.accounts):
+        if account.is_trader or account.role is Role.LIQUIDITY:
+            capital = max_(account.principal_quote, equity(policy.margin, account))
+            book = book.replace_account(i, attrs.evolve(account, principal_quote=capital))
     return ctx.with_book(book)
+
+
+def step_pnl(ctx: Ctx, name: str) -> Any:
+    """The trading PnL ``name`` made in the step so far: what the ledger added to its window PnL
+    (the transfers of ``PNL_REASONS``, each where its guard holds)."""
+    total: Any = 0
+    for entry in ctx.entries:
+        t = entry.item
+        if t.reason in PNL_REASONS and name in (t.source, t.destination) and t.source != t.destination:
+            amount = t.amount_quote if t.destination == name else -t.amount_quote
+            total = total + (amount if entry.guard is True else ite(entry.guard, amount, 0))
+    return total
+
+
+def settle_reserves(policy: Any, ctx: Ctx) -> Ctx:
+    """Gen B's end of an event (``matured_only``): capital, reserve and matured profit of each
+    trader and of the book, kept as principal = capital + reserve and window PnL = reserve."""
+    matures = window_ends(policy, ctx)
+    updates = []
+    for account in ctx.book.accounts:
+        if not (account.is_trader or account.role is Role.LIQUIDITY):
+            continue
+        e = equity(policy.margin, account)
+        w = account.window_pnl_quote
+        reserve = min_(max_(w - step_pnl(ctx, account.name), 0), account.principal_quote)
+        capital = min_(account.principal_quote - reserve, max_(e, 0))  # losses settle into capital
+        junior = max_(e - capital, 0)
+        reserve = 0 if matures else min_(max_(w, 0), junior)  # fresh gains reserved; losses take it first
+        flat = and_(*(p.size_lots == 0 for p in account.positions))
+        capital = ite(flat, capital + junior - reserve, capital)  # a flat account's matured profit converts
+        updates.append((account.name, capital + reserve, reserve))
+    for name, principal, reserve in updates:
+        ctx = ctx.update_account(name, principal_quote=principal, window_pnl_quote=reserve)
+    return ctx

@@ -501,6 +501,8 @@ _WRITTEN_WHEN_SET = (
     ("liquidation", "partial_above_notional_quote", None),
     ("liquidation", "partial_share_ppm", 1_000_000),
     ("haircut_ratio", "losses_settle_capital", False),
+    ("haircut_ratio", "warmup_events", None),
+    ("haircut_ratio", "matured_only", False),
 )
 
 

@@ -17,6 +17,10 @@ from solvent.rules.policy import Policy
 
 PRESETS_DIR = Path(__file__).with_name("presets")
 
+#: Other names of a preset, resolved and never listed: ``percolator`` is ``percolator-gen-a``
+#: (docs/venues.md#percolator-presets-and-the-alias).
+ALIASES = {"percolator": "percolator-gen-a"}
+
 
 def preset_names() -> list[str]:
     """The names of the bundled presets, sorted."""
@@ -31,7 +35,9 @@ def _unknown(name: str, field: str, expected: str) -> PolicyError:
 
 
 def preset_path(name: str) -> Path:
-    """The file of the preset ``name``; PolicyError listing the presets if there is none."""
+    """The file of the preset ``name`` (or of the preset it is another name for, ``ALIASES``);
+    PolicyError listing the presets if there is none."""
+    name = ALIASES.get(name, name)
     if name not in preset_names():
         raise _unknown(name, "preset", "")
     return PRESETS_DIR / f"{name}.toml"
@@ -99,6 +105,6 @@ def resolve_policy(name_or_path: str | os.PathLike[str], *, claims: Claims | Non
     if path.suffix == ".toml" and path.is_file():
         return load_policy(path, claims=claims)
     name = os.fspath(name_or_path)
-    if name not in preset_names():
+    if ALIASES.get(name, name) not in preset_names():
         raise _unknown(name, "policy", "an existing .toml file or ")
     return load_preset(name, claims=claims)

@@ -43,7 +43,7 @@ from typing import ClassVar
 
 import attrs
 
-from solvent.rules.fields import count_field, quote_field
+from solvent.rules.fields import META, _integer_in, count_field, quote_field
 from solvent.rules.fund_drawdown import FundDrawdown
 
 
@@ -216,6 +216,39 @@ class HaircutRatio:
     #: 0 and the rest written off; invariant N1 "pnl >= 0 || capital == 0"): negative PnL settles
     #: into capital at once, and only positive PnL is junior.
     losses_settle_capital: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    #: The warm-up window, in events: profit is junior (not yet capital) while it warms up, and
+    #: warms up at the end of every ``warmup_events``-th event of the book's clock (the window's
+    #: last event). Absent (the default): profit never becomes capital while it stays in the book.
+    #: percolator's PnL warm-up (github.com/aeyakovenko/percolator spec.md v7 §5, v11.31 §6: profit
+    #: vests over ``T = warmup_period_slots``; docs/venues.md#percolator-warm-up): an event stands
+    #: for a slot, and the window's end stands for the linear vesting (every profit of the window
+    #: vests at once; docs/venues.md#percolator-what-is-not-modelled). Needs
+    #: Without ``matured_only`` (Gen A, spec v7 §6.2): at the window's end every trader's and the
+    #: book's junior profit converts into capital (principal := max(principal, E)).
+    warmup_events: int | None = attrs.field(
+        default=None,
+        validator=_integer_in("events", 1, None, optional=True),
+        metadata={META: {"unit": "count", "min": 1, "max": None}},
+    )
+    #: Which profit the haircut reaches. ``false`` (the default, percolator Gen A, spec v7 §3.2:
+    #: ``h = min(Residual, PNL_pos_tot) / PNL_pos_tot``): all junior profit. ``true`` (Gen B, spec
+    #: v11.31 §3.2-3.3: ``h = min(Residual, PNL_matured_pos_tot) / PNL_matured_pos_tot``): only
+    #: matured profit; profit still warming up is reserved (``R_i``, §6.2) and out of the haircut's
+    #: reach, as capital is. The reserve takes fresh gains and loses first to losses (§4.4
+    #: ``set_pnl``), matures at the window's end (§6.3), and a flat account's matured profit
+    #: converts into capital (§7.4: auto-conversion only on flat accounts). Kept in the book as
+    #: principal = capital + reserve and ``window_pnl_quote`` = reserve (``haircut_ratio.settle_losses``),
+    #: so the policy may not also have a ``clawback`` layer, which reads that field. Needs
+    #: ``warmup_events`` and ``losses_settle_capital``.
+    matured_only: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+
+    def __attrs_post_init__(self) -> None:
+        if self.matured_only and (self.warmup_events is None or not self.losses_settle_capital):
+            raise ValueError(
+                "'matured_only' needs warmup_events and losses_settle_capital = true: profit matures "
+                "at the end of its warm-up window, and the reserve is kept beside a capital that "
+                "losses settle into: True"
+            )
 
 
 @attrs.frozen
@@ -268,6 +301,12 @@ def check_layers(layers: tuple) -> None:
         if layer.kind in seen:
             raise ValueError(f"'layer' must appear once in the waterfall: {layer.kind!r} again @ deficit[{i}]")
         seen.add(layer.kind)
+    kinds = [layer.kind for layer in layers]
+    if "clawback" in kinds and any(getattr(layer, "matured_only", False) for layer in layers):
+        raise ValueError(
+            "'matured_only' cannot share a waterfall with 'clawback': both keep their state in each "
+            f"account's window PnL (the reserve, the clawback window's profit) @ deficit[{kinds.index('clawback')}]"
+        )
     for i, layer in enumerate(layers[:-1]):
         if layer.terminal:
             raise ValueError(

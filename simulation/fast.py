@@ -125,6 +125,9 @@ def covers(policy: Policy) -> str | None:
     reasons = []
     if policy.pnl_to_pool_adl is not None:
         reasons.append("PnL-to-pool ADL")
+    haircut = policy.layer(HaircutRatio)
+    if haircut is not None and haircut.warmup_events is not None:
+        reasons.append("percolator's PnL warm-up")
     return ", ".join(reasons) or None
 
 
@@ -385,6 +388,8 @@ def _others(outcomes: Sequence[Any], adl: bool = False) -> str | None:
     """Why these outcomes need the whole book, or None; ``adl``: the ADL layer's own records are
     covered (:func:`_deleverage` runs it on a book of the accounts it can reach)."""
     for o in outcomes:
+        if adl and type(o) is AdlFill:
+            continue
         if isinstance(o, LayerUsed) and o.layer in OTHERS_LAYERS:
             if adl and o.layer == "adl":
                 continue
@@ -541,8 +546,6 @@ def mark_step(policy: Policy, ab: ArrayBook, event: Event) -> tuple[np.ndarray, 
         transfers, outcomes = _sweep(policy, ab, F, new)
     finally:
         ab.market, ab.window_sum = market, window_sum
-    if _others(outcomes, covers_adl(policy)):
-        raise Fallback(_others(outcomes, covers_adl(policy)))
     layer = policy.layer(HaircutRatio)
     if layer is not None and layer.losses_settle_capital:
         # haircut_ratio.settle_losses: traders' and the book's principal falls to max(equity, 0)

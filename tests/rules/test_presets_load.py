@@ -11,7 +11,7 @@ import pytest
 
 from solvent.rules.liquidation import Execution, Recipient, Trigger
 from solvent.rules.loading import PolicyError, dumps_policy, load_policy, loads_policy
-from solvent.rules.presets import PRESETS_DIR, load_preset, preset_names, preset_path, resolve_policy
+from solvent.rules.presets import PRESETS_DIR, load_preset, not_modelled, preset_names, preset_path, resolve_policy
 from solvent.rules.waterfall import (
     Adl,
     AdlPrice,
@@ -27,9 +27,9 @@ from solvent.rules.waterfall import (
 )
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "my-policy.toml"
-PRESETS = ["backpack", "binance", "broker-reg-t", "drift", "okx-2018", "percolator"]
+PRESETS = ["backpack", "binance", "broker-reg-t", "drift", "okx-2018", "percolator-gen-a", "percolator-gen-b"]
 
-#: The docs/venues.md section each preset must cite (percolator has none and must say so).
+#: The docs/venues.md section each preset must cite.
 SECTIONS = {
     "backpack": ["docs/venues.md#backpack (Backpack Exchange: debt carry)"],
     "binance": ["docs/venues.md#binance (Binance USDⓈ-M futures)"],
@@ -39,7 +39,8 @@ SECTIONS = {
         "docs/venues.md#okx (OKX, formerly OKEx)",
         "docs/venues.md#okex-btc0928-clawback-2018 (incident: OKEx BTC0928 clawback)",
     ],
-    "percolator": ["no docs/venues.md section: percolator is not a venue described there"],
+    "percolator-gen-a": ["docs/venues.md#percolator (Percolator)"],
+    "percolator-gen-b": ["docs/venues.md#percolator (Percolator)"],
 }
 
 KEY_LINE = re.compile(r"^\s*([A-Za-z_][\w-]*)\s*=")
@@ -74,14 +75,14 @@ class TestCatalog:
             load_preset("ftx")
         assert str(info.value) == (
             "ftx: 1 error(s)\n"
-            "  'preset' must be one of 'backpack', 'binance', 'bitmex', 'broker-reg-t', 'bybit', 'drift', 'dydx-v4', 'gmx-v2', 'hyperliquid', 'mango-v4', 'okx', 'okx-2018', 'percolator': 'ftx'"
+            "  'preset' must be one of 'backpack', 'binance', 'bitmex', 'broker-reg-t', 'bybit', 'drift', 'dydx-v4', 'gmx-v2', 'hyperliquid', 'mango-v4', 'okx', 'okx-2018', 'percolator-gen-a', 'percolator-gen-b': 'ftx'"
         )
 
     def test_resolve_unknown_lists_presets(self) -> None:
         with pytest.raises(PolicyError) as info:
             resolve_policy("no-such-file.toml")
         assert info.value.errors == [
-            "'policy' must be an existing .toml file or one of 'backpack', 'binance', 'bitmex', 'broker-reg-t', 'bybit', 'drift', 'dydx-v4', 'gmx-v2', 'hyperliquid', 'mango-v4', 'okx', 'okx-2018', 'percolator': 'no-such-file.toml'"
+            "'policy' must be an existing .toml file or one of 'backpack', 'binance', 'bitmex', 'broker-reg-t', 'bybit', 'drift', 'dydx-v4', 'gmx-v2', 'hyperliquid', 'mango-v4', 'okx', 'okx-2018', 'percolator-gen-a', 'percolator-gen-b': 'no-such-file.toml'"
         ]
 
     def test_resolve_a_path(self) -> None:
@@ -212,13 +213,33 @@ class TestDrift:
 
 
 class TestPercolator:
-    """github.com/aeyakovenko/percolator: fund, then a haircut on junior profit."""
+    """docs/venues.md#percolator: Gen A haircuts all junior profit and never spends its fund; Gen B
+    pays from the fund first and haircuts matured profit only; ``percolator`` is Gen A."""
 
-    def test_values(self) -> None:
-        policy = load_preset("percolator")
-        # a realized loss settles into capital (tests/unit_tests.rs, issue 15)
-        assert policy.deficit == (InsuranceFund(), HaircutRatio(losses_settle_capital=True))
+    def test_generation_a(self) -> None:
+        policy = load_preset("percolator-gen-a")
+        # spec v7: a loss settles into capital (§6.1), profit vests over 100 slots (README example)
+        assert policy.deficit == (HaircutRatio(losses_settle_capital=True, warmup_events=100),)
+        assert policy.liquidation.trigger is Trigger.AT_OR_BELOW_MAINTENANCE  # spec v7 §9.2: <=
+
+    def test_generation_b(self) -> None:
+        policy = load_preset("percolator-gen-b")
+        layer = HaircutRatio(losses_settle_capital=True, warmup_events=100, matured_only=True)
+        assert policy.deficit == (InsuranceFund(), layer)
         assert "https://github.com/aeyakovenko/percolator" in policy.sources
+
+    def test_percolator_is_another_name_for_gen_a(self) -> None:
+        assert load_preset("percolator") == load_preset("percolator-gen-a")
+        assert "percolator" not in preset_names()
+
+    def test_what_each_leaves_out_is_shown(self) -> None:
+        assert not_modelled("percolator-gen-b") == (
+            "the lazy side indices",
+            "the insurance floor",
+            "the lazy h",
+            "the linear vesting",
+        )
+        assert not_modelled("percolator") == ("the lazy h", "the linear vesting", "fee debt and maintenance fees")
 
 
 class TestBrokerRegT:
