@@ -103,7 +103,7 @@ def step_pnl(ctx: Ctx, name: str) -> Any:
         t = entry.item
         if t.reason in PNL_REASONS and name in (t.source, t.destination) and t.source != t.destination:
             amount = t.amount_quote if t.destination == name else -t.amount_quote
-            total = total + (amount if entry.guard is True else ite(entry.guard, amount, 0))
+            total = total + ite(entry.guard, amount, 0)
     return total
 
 

@@ -222,7 +222,7 @@ class HaircutRatio:
     #: percolator's PnL warm-up (github.com/aeyakovenko/percolator spec.md v7 §5, v11.31 §6: profit
     #: vests over ``T = warmup_period_slots``; docs/venues.md#percolator-warm-up): an event stands
     #: for a slot, and the window's end stands for the linear vesting (every profit of the window
-    #: vests at once; docs/venues.md#percolator-what-is-not-modelled). Needs
+    #: vests at once; docs/venues.md#percolator-what-is-not-modelled).
     #: Without ``matured_only`` (Gen A, spec v7 §6.2): at the window's end every trader's and the
     #: book's junior profit converts into capital (principal := max(principal, E)).
     warmup_events: int | None = attrs.field(

@@ -1,0 +1,204 @@
+"""Fidelity, round two (issue 15): percolator, one preset per generation (docs/venues.md#percolator).
+Each mechanism is a worked example run through the engine (``rules.engine.step``/``run``) at its
+boundary, and every one-token mutant of its rule changes a case.
+
+- Gen A (spec v7 §3.2): one haircut ratio over all positive PnL, the insurance fund senior. The
+  README's stressed example, "Residual = 50, PNL_pos_tot = 200 → h = 0.25": every profit keeps a
+  quarter of its face.
+- The warm-up window (spec v7 §5-6, v11.31 §6; ``haircut_ratio.warmup_events``): profit is junior
+  until its window's last event, then capital (Gen A) or matured (Gen B).
+- Gen B (spec v11.31 §3.2-3.5, §4.4, §7.4; ``haircut_ratio.matured_only``): the haircut reaches
+  matured profit only; fresh profit is reserved, a loss takes the reserve first, and a flat
+  account's matured profit converts into capital.
+"""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+
+from solvent.rules import haircut_ratio
+from solvent.rules.book import Book, new_book
+from solvent.rules.engine import run, step
+from solvent.rules.events import MarkPrice
+from solvent.rules.outcomes import LayerUsed
+from solvent.rules.presets import load_preset
+from solvent.rules.waterfall import Clawback, HaircutRatio, check_layers
+from tests.rules.test_fidelity_round_two import _evolve, assert_every_mutant_is_caught
+
+
+def _with(name: str, **fields) -> object:
+    """The preset ``name`` with its haircut layer's fields changed."""
+    policy = load_preset(name)
+    layers = tuple(attrs.evolve(x, **fields) if isinstance(x, HaircutRatio) else x for x in policy.deficit)
+    return attrs.evolve(policy, deficit=layers)
+
+
+def _haircuts(s) -> dict[str, int]:
+    return {t.source: t.amount_quote for t in s.transfers if t.reason.value == "profit haircut"}
+
+
+def _state(book: Book) -> list[tuple]:
+    return [(a.name, a.cash_quote, a.principal_quote, a.window_pnl_quote) for a in book.accounts]
+
+
+def stressed_book(
+    *, bob_reserve: int = 0, junior: bool = False, dave_cash: int = 50, fund: int = 1_000, clock: int = 0
+) -> Book:
+    """Mark 100. alice long 8 with 160 of matured profit (cash 1,160 on capital 1,000); bob long 2
+    on capital 1,000, with ``bob_reserve`` of profit still warming up (Gen B keeps it as principal
+    = capital + reserve and window PnL = reserve; with ``junior``, the same profit on capital 1,000,
+    as Gen A counts it); dave short 10 on ``dave_cash`` (50: at his maintenance, 5%). The insurance
+    fund holds ``fund``."""
+    book = _evolve(
+        new_book(mark_quote=100, traders=("alice", "bob", "dave")),
+        alice={"cash_quote": 1_160, "principal_quote": 1_000, "size_lots": 8, "cost_quote": 800},
+        bob={"cash_quote": 1_000 + bob_reserve, "principal_quote": 1_000 + (0 if junior else bob_reserve),
+             "window_pnl_quote": 0 if junior else bob_reserve, "size_lots": 2, "cost_quote": 200},
+        dave={"cash_quote": dave_cash, "principal_quote": dave_cash, "size_lots": -10, "cost_quote": -1_000},
+        insurance_fund={"cash_quote": fund},
+    )  # fmt: skip
+    return attrs.evolve(book, clock=clock)
+
+
+class TestGenerationA:
+    """The mark rises 100 → 120: alice gains 160, bob 40, dave loses 200 on 50 and is closed at the
+    oracle, bankrupt by 150. alice's earlier 160 has vested (capital 1,160), so PNL_pos_tot = 160 +
+    40 = 200, Residual = 200 − 150 = 50 and h = 0.25 (the README's stressed example): alice keeps 40
+    of 160, bob 10 of 40, and the fund (spec v7 §3.1: senior) pays nothing though it holds 1,000."""
+
+    def book(self, **kw) -> Book:
+        book = stressed_book(**kw)
+        i = book.index("alice")
+        return book.replace_account(i, attrs.evolve(book.accounts[i], principal_quote=1_160))
+
+    def test_h_is_a_quarter(self) -> None:
+        s = step(load_preset("percolator-gen-a"), self.book(), MarkPrice(120))
+        assert _haircuts(s) == {"alice": 120, "bob": 30}  # 160 × 0.75, 40 × 0.75
+        after = s.after
+        assert after.account("alice").cash_quote - after.account("alice").principal_quote == 40
+        assert after.account("bob").cash_quote - after.account("bob").principal_quote == 10
+        assert after.account("insurance_fund").cash_quote == 1_000  # dave had nothing left for a penalty
+        assert [o.layer for o in s.outcomes if isinstance(o, LayerUsed)] == ["haircut_ratio"]
+
+    def test_percolator_is_gen_a(self) -> None:
+        assert _state(step(load_preset("percolator"), self.book(), MarkPrice(120)).after) == _state(
+            step(load_preset("percolator-gen-a"), self.book(), MarkPrice(120)).after
+        )
+
+
+class TestWarmupWindow:
+    """Gen A with a window of 2 events: alice's 160 of junior profit vests into capital at the end
+    of the window's last event (clock 1), not before (clock 0), and a window of 3 has not ended."""
+
+    @pytest.mark.parametrize(
+        ("warmup", "clock", "vested"), [(2, 1, True), (2, 0, False), (3, 1, False), (3, 2, True), (1, 0, True)]
+    )
+    def test_profit_vests_at_the_windows_last_event(self, warmup: int, clock: int, vested: bool) -> None:
+        s = step(_with("percolator-gen-a", warmup_events=warmup), stressed_book(clock=clock), MarkPrice(100))
+        assert s.after.account("alice").principal_quote == (1_160 if vested else 1_000)
+        dave = s.after.account("dave")  # at his maintenance, liquidated (spec v7 §9.2: <=), the penalty paid
+        assert dave.principal_quote == dave.cash_quote == 45  # a loss settles into capital
+
+    def test_a_vested_profit_is_capital_the_haircut_cannot_reach(self) -> None:
+        # dave on 51, above his maintenance until the gap: bankrupt by 149 at clock 2
+        events = [MarkPrice(100), MarkPrice(100), MarkPrice(120)]
+        steps = run(_with("percolator-gen-a", warmup_events=2), stressed_book(dave_cash=51), events)
+        # alice's 160 vested at clock 1; the bankruptcy finds 200 of junior profit: ⌈149 × 160/200⌉
+        assert _haircuts(steps[-1]) == {"alice": 120, "bob": 30}
+        unvested = run(_with("percolator-gen-a", warmup_events=3), stressed_book(dave_cash=51), events)
+        assert _haircuts(unvested[-1]) == {"alice": 133, "bob": 17}  # 149 over 320 and 40, rounded up
+
+    def test_without_a_window_profit_never_vests(self) -> None:
+        steps = run(_with("percolator-gen-a", warmup_events=None), stressed_book(), [MarkPrice(100)] * 3)
+        assert steps[-1].after.account("alice").principal_quote == 1_000
+
+
+class TestGenerationB:
+    """The same move on Gen B with an empty fund: bob's 40 of profit from earlier events is still
+    warming up (reserved), alice's 160 has matured. h reaches matured profit only (spec v11.31
+    §3.3), and the profit the move itself makes is charged as matured (the reserve is booked at
+    the event's end): alice's 160 + 160 and bob's 40 from the move pay the 150, bob's reserve does
+    not. Gen A's rule would weigh bob's reserve too."""
+
+    def run(self, name: str = "percolator-gen-b", **kw):
+        return step(load_preset(name), stressed_book(bob_reserve=40, fund=0, **kw), MarkPrice(120))
+
+    def test_the_reserve_is_out_of_reach(self) -> None:
+        assert _haircuts(self.run()) == {"alice": 134, "bob": 17}  # ⌈150 × 320/360⌉, ⌈150 × 40/360⌉
+        gen_a = step(load_preset("percolator-gen-a"), stressed_book(bob_reserve=40, junior=True), MarkPrice(120))
+        assert _haircuts(gen_a) == {"alice": 120, "bob": 30}  # Gen A: over 320 and 80
+
+    def test_fresh_profit_is_reserved_at_the_events_end(self) -> None:
+        after = self.run().after
+        # bob: reserve 40 + 40 fresh, less the 17 charged: 63 of profit, all of it reserved
+        assert (after.account("bob").principal_quote, after.account("bob").window_pnl_quote) == (1_063, 63)
+        # alice: 160 fresh reserved; 186 − 160 = 26 of matured profit left
+        alice = after.account("alice")
+        assert (alice.cash_quote, alice.principal_quote, alice.window_pnl_quote) == (1_186, 1_160, 160)
+
+    def test_the_fund_pays_first(self) -> None:
+        s = step(load_preset("percolator-gen-b"), stressed_book(bob_reserve=40, fund=100), MarkPrice(120))
+        assert [(o.layer, o.covered_quote) for o in s.outcomes if isinstance(o, LayerUsed)] == [
+            ("insurance_fund", 100),
+            ("haircut_ratio", 50),
+        ]
+
+    @pytest.mark.parametrize(("mark", "reserve", "capital"), [(90, 20, 1_000), (80, 0, 1_000), (70, 0, 980)])
+    def test_a_loss_takes_the_reserve_first(self, mark: int, reserve: int, capital: int) -> None:
+        # bob (long 2, reserve 40 on capital 1,000) loses 20, 40 or 60: the reserve goes first, then
+        # the loss settles into capital (spec v11.31 §4.4 set_pnl, §7.1)
+        after = step(load_preset("percolator-gen-b"), stressed_book(bob_reserve=40), MarkPrice(mark)).after
+        bob = after.account("bob")
+        assert (bob.principal_quote - bob.window_pnl_quote, bob.window_pnl_quote) == (capital, reserve)
+
+    def test_the_reserve_matures_at_the_windows_end(self) -> None:
+        policy = _with("percolator-gen-b", warmup_events=2)
+        for clock, reserve in ((0, 40), (1, 0)):
+            bob = step(policy, stressed_book(bob_reserve=40, clock=clock), MarkPrice(100)).after.account("bob")
+            assert (bob.principal_quote, bob.window_pnl_quote) == (1_000 + reserve, reserve)
+
+    def test_a_flat_accounts_matured_profit_converts(self) -> None:
+        book = stressed_book()
+        i = book.index("alice")
+        flat = book.replace_account(i, attrs.evolve(book.accounts[i], size_lots=0, cost_quote=0))
+        policy = load_preset("percolator-gen-b")
+        assert step(policy, flat, MarkPrice(100)).after.account("alice").principal_quote == 1_160  # §7.4
+        assert step(policy, book, MarkPrice(100)).after.account("alice").principal_quote == 1_000  # open: junior
+
+    def test_a_clawback_cannot_share_the_window_pnl(self) -> None:
+        layer = HaircutRatio(losses_settle_capital=True, warmup_events=2, matured_only=True)
+        with pytest.raises(ValueError, match="cannot share a waterfall with 'clawback'"):
+            check_layers((layer, Clawback()))
+        with pytest.raises(ValueError, match="needs warmup_events and losses_settle_capital"):
+            HaircutRatio(losses_settle_capital=False, warmup_events=2, matured_only=True)
+
+
+def _observe() -> list:
+    gen_a, gen_b = load_preset("percolator-gen-a"), load_preset("percolator-gen-b")
+    window_a, window_b = _with("percolator-gen-a", warmup_events=2), _with("percolator-gen-b", warmup_events=2)
+    runs = [
+        step(gen_a, TestGenerationA().book(), MarkPrice(120)),
+        step(window_a, stressed_book(clock=1), MarkPrice(100)),
+        step(window_a, stressed_book(clock=0), MarkPrice(100)),
+        step(gen_b, stressed_book(bob_reserve=40, fund=0), MarkPrice(120)),
+        step(window_b, stressed_book(bob_reserve=40, clock=1), MarkPrice(100)),
+        step(window_b, stressed_book(bob_reserve=40, clock=0), MarkPrice(100)),
+        *(step(gen_b, stressed_book(bob_reserve=40), MarkPrice(m)) for m in (90, 80, 70, 110)),
+    ]
+    book = stressed_book(bob_reserve=40)
+    i = book.index("alice")
+    flat = book.replace_account(i, attrs.evolve(book.accounts[i], size_lots=0, cost_quote=0))
+    runs.append(step(gen_b, flat, MarkPrice(100)))
+    i = book.index("bob")  # bob flat with his reserve: it stays reserved, nothing matured converts
+    runs.append(
+        step(gen_b, book.replace_account(i, attrs.evolve(book.accounts[i], size_lots=0, cost_quote=0)), MarkPrice(100))
+    )
+    runs.append(step(_with("percolator-gen-a", warmup_events=None), stressed_book(clock=1), MarkPrice(100)))
+    runs.append(step(_with("percolator-gen-a", warmup_events=3), stressed_book(clock=2), MarkPrice(100)))
+    return [_state(r.after) for r in runs]
+
+
+@pytest.mark.parametrize("name", ["vest", "window_ends", "settle_reserves", "step_pnl"])
+def test_every_mutant_of_the_warmup_is_caught(monkeypatch, name: str) -> None:
+    assert_every_mutant_is_caught(monkeypatch, haircut_ratio, name, _observe, at_least=1)
