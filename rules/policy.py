@@ -78,6 +78,10 @@ class Policy:
                 notes.append("a payer sunk below zero is resolved in turn")
             if getattr(layer, "losses_settle_capital", False):
                 notes.append("losses settle into capital")
+            if getattr(layer, "warmup_events", None) is not None:
+                notes.append(f"profit warms up over {layer.warmup_events} events")
+            if getattr(layer, "matured_only", False):
+                notes.append("matured profit only")
             parts.append(layer.kind + (f" ({', '.join(notes)})" if notes else ""))
         text = " → ".join(parts) or "(none)"
         pool = self.pnl_to_pool_adl
