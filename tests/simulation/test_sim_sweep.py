@@ -53,6 +53,26 @@ class TestSweep:
         high = s.points[-1].result.summary["probabilities"]["fund_exhausted"]
         assert low["low"] > high["high"]  # the intervals do not overlap: the fund's effect, not noise
 
+    def test_a_larger_penalty_feeds_the_fund(self, write) -> None:
+        """Binance pays the liquidation penalty into the insurance fund, which starts empty here:
+        with a penalty, solvent liquidations before a crash leave the fund something, and one path
+        of 40 no longer exhausts it (seed 3; the same paths have bad debt at every penalty)."""
+        text = (
+            BASE.replace(
+                'model = "gbm"\nstart = 10000\nvolatility = 0.8',
+                'model = "merton"\nstart = 10000\nvolatility = 1.0\njump_intensity = 500\njump_mean = -0.06\n'
+                "jump_stdev = 0.03",
+            )
+            .replace("long_share = 0.5", "long_share = 0.7")
+            .replace("high = 10", "high = 20")
+            .replace("traders = 3", "traders = 12")
+            .replace("insurance_fund_ppm = 10000", "insurance_fund_ppm = 0")
+            .replace("steps = 6", "steps = 24")
+        )
+        s = sweep(prepare(BINANCE, write(text)), "liquidation.penalty_ppm", [0, 10_000, 30_000], paths=40, seed=3)
+        assert _counts(s, "fund_exhausted") == [30, 29, 29]
+        assert _counts(s, "bad_debt") == [30, 30, 30]
+
     def test_every_value_runs_the_same_seeds(self, write) -> None:
         """A policy field changes the policy only: path i has the same book and prices at each value."""
         prepared = prepare(BINANCE, write(JUMPY))
