@@ -116,6 +116,11 @@ class SmallestMove:
         scope = f"any book of {traders}, starting marks {self.min_price:,}..{self.max_price:,} quanta"
         if self.status is ThresholdStatus.NONE:
             head = f"breaks with no move at all (z3 found a story at {_pct(self.move_ppm)})"
+        elif self.exact and self.proved_ppm == 0:
+            head = (
+                f"breaks with any move: one of {_pct(self.move_ppm)} ({self.move_ppm:,} ppm of the mark) already does, "
+                f"and z3 proved it holds only when the mark does not move ({scope})"
+            )
         elif self.exact:
             head = (
                 f"needs a move of at least {_pct(self.move_ppm)} ({self.move_ppm:,} ppm of the mark): z3 proved that "
@@ -209,6 +214,8 @@ def least_ticks(policy: Policy, invariant: Invariant, story: Story, bounds: Boun
             good = middle
         else:
             bad = middle
+    if bad == 0 and good > 0 and _breaks(policy, invariant, at(0), bounds):
+        return at(0)  # no move at all: the claim fails at the mark (never assumed otherwise)
     return at(good)
 
 

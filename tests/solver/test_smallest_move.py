@@ -184,6 +184,8 @@ def test_the_line_says_what_was_decided(bybit) -> None:
     unproved = attrs.evolve(bounded, proved_ppm=None)
     assert "no smaller move was proved safe" in unproved.text and "does not move" not in unproved.text
     assert move.to_data()["needs_move_ppm"] == 10_001
+    any_move = attrs.evolve(move, move_ppm=1, proved_ppm=0)
+    assert any_move.text.startswith("breaks with any move: one of 0.0001% (1 ppm of the mark) already does")
 
 
 def test_a_book_a_thousand_times_too_large_is_scaled_back(bybit) -> None:
