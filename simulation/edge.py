@@ -34,6 +34,7 @@ from solvent.rules.arith import PPM
 from solvent.simulation.paths import Prepared
 from solvent.simulation.run import DEFAULT_BATCH
 from solvent.simulation.sweep import Point, Sweep, SweepError, run, variant
+from solvent.solver.effort import question as fresh_question
 from solvent.solver.thresholds import (
     Direction,
     Question,
@@ -122,7 +123,8 @@ def find(
     question = questions(**params)[question_id]
     accounts = question.accounts(prepared.policy) or 2
     bounds = default_bounds(accounts=accounts, effort=effort)
-    return question, threshold(prepared.policy, question, bounds, max_probes=probes)
+    with fresh_question():  # the units it spends, in the JSON, as a fresh process would spend them
+        return question, threshold(prepared.policy, question, bounds, max_probes=probes)
 
 
 @attrs.frozen

@@ -310,3 +310,21 @@ def test_a_heat_map_with_the_z3_boundary_between_the_columns(write, tmp_path: Pa
     edge = LABEL_W + 2 * CELL_W - 1  # after the second column, 8,000
     assert f'<line x1="{edge}" ' in page
     assert "P(fund exhausted)" in page and "threshold safe-move, largest one-tick move with no bad debt" in page
+
+
+def test_the_edge_json_is_the_same_on_one_or_two_workers(write, tmp_path: Path) -> None:
+    """The threshold's effort units are in the JSON: each question is asked as a fresh process
+    would ask it (effort.question), so a second run in the same process, after other work, on two
+    workers, writes the same bytes."""
+    scenario = str(write(JUMPY))
+    texts = []
+    for workers in ("1", "2"):
+        out = tmp_path / f"w{workers}.json"
+        done = invoke(
+            "simulate", "binance", "--scenario", scenario, "--paths", "6", "--batch", "3", "--workers", workers,
+            "--at-threshold", "safe-move", "--fractions", "50,100", "--format", "json", "--output", str(out),
+        )  # fmt: skip
+        assert done.exit_code == 0, done.output
+        texts.append(out.read_text())
+    assert texts[0] == texts[1]
+    assert json.loads(texts[0])["sweeps"][0]["threshold"]["units"] > 0
