@@ -23,6 +23,7 @@ import json
 import os
 import re
 import tomllib
+import warnings
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Any, get_origin
@@ -354,7 +355,89 @@ def loads_policy(text: str, *, source: str = "<string>", claims: Claims | None =
         errors += accepts_errors(data.get("accepts"), claims)
     if errors:
         raise PolicyError(source, placed(errors, text, source, data))
+    for problem in placed(price_grid_problems(policy), text, source, data):
+        # shown as ``<file>:<line>: PolicyWarning: ...`` with the line itself, once a process
+        line = re.search(r":(\d+):\d+\)$", problem)
+        lineno = int(line[1]) if line else 1
+        warnings.warn_explicit(problem, PolicyWarning, source, lineno, registry=_SHOWN_WARNINGS)
     return policy
+
+
+# --- units: the price grid the quanta state, against the venue's tick ------------------------------
+
+
+#: ``warnings`` registry of the policy warnings already shown (each once a process)
+_SHOWN_WARNINGS: dict = {}
+
+
+class PolicyWarning(UserWarning):
+    """A policy that loads and runs, but says something its numbers cannot do (``price_grid_problems``).
+
+    A warning, not an error (docs/model.md#a-price-grid-coarser-than-the-venues-tick): the engine
+    stays exact on its grid, and every price it states is one the venue can quote when the grid is
+    a whole number of ticks; what is lost is the prices in between, which bounds how near a story,
+    or a proved threshold, comes to the venue's. Rejecting the policy would make every preset whose
+    quanta were chosen for whole maintenance amounts rescale them, and their saved findings with them.
+    """
+
+
+_QUANTITY = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s+([A-Za-z][\w\-]*(?: [a-z][\w\-]*)*)")
+
+
+def quantity(text: str) -> tuple[Fraction, str] | None:
+    """The last quantity a unit string states, ``"0.001 BTC"`` → (1/1000, "BTC"); ``"1 XBt
+    (0.00000001 XBT)"`` → (1/10⁸, "XBT"); None when there is none or it is zero (as
+    ``reports.money.parse_quantity`` reads units)."""
+    found = list(_QUANTITY.finditer(text))
+    if not found:
+        return None
+    value = Fraction(found[-1].group(1))
+    return (value, found[-1].group(2)) if value > 0 else None
+
+
+def price_grid(policy: Policy) -> tuple[Fraction, str] | None:
+    """One step of the price grid the policy's quanta state, in the quote currency per unit of the
+    lot's asset: linear, one quote quantum per lot (``0.01 USDT`` per ``0.001 BTC`` = 10 USDT per
+    BTC); inverse, ``face × coin quanta per coin / value_quanta`` (XBTUSD in whole USD: 1). None
+    when the units do not say."""
+    quote, lot = quantity(policy.units.quote), quantity(policy.units.lot)
+    if quote is None or lot is None:
+        return None
+    if policy.contract.is_inverse:
+        return lot[0] / quote[0] / policy.contract.value_quanta, ""
+    return quote[0] / lot[0], quote[1]
+
+
+def price_grid_problems(policy: Policy) -> list[str]:
+    """``units.tick`` against the price grid: one line (``... @ $.units.tick``) when the grid cannot
+    state every venue price, a whole number of grid steps per tick; none when it can or no tick is
+    declared."""
+    if not policy.units.tick:
+        return []
+    tick, grid = quantity(policy.units.tick), price_grid(policy)
+    if tick is None or grid is None:
+        return [
+            f"'tick' cannot be checked: no quantity in {policy.units.tick!r}, or none in units.quote "
+            f"{policy.units.quote!r} and units.lot {policy.units.lot!r} @ $.units.tick"
+        ]
+    (tick_value, currency), (step, grid_currency) = tick, grid
+    if grid_currency and grid_currency != currency:
+        return [f"'tick' must be in the quote currency {grid_currency}: {policy.units.tick!r} @ $.units.tick"]
+    steps = tick_value / step
+    if steps.denominator == 1:
+        return []
+    how = "coarser than" if step > tick_value else "no whole fraction of"
+    return [
+        f"the price grid the quanta state, {_decimal_text(step)} {currency} a step, is {how} the venue's "
+        f"tick of {policy.units.tick} ({_decimal_text(steps)} steps a tick): the engine cannot state "
+        f"the venue's prices between its steps @ $.units.tick"
+    ]
+
+
+def _decimal_text(value: Fraction) -> str:
+    """``Fraction(1, 10)`` as ``0.1``, ``Fraction(10)`` as ``10``, a repeating one as ``1/3``."""
+    text = _decimal(value)
+    return text[:-2] if text.endswith(".0") else text
 
 
 # --- where each problem is written, and its value as written ---------------------------------------
@@ -501,6 +584,7 @@ _WRITTEN_WHEN_SET = (
     ("liquidation", "partial_above_notional_quote", None),
     ("liquidation", "partial_share_ppm", 1_000_000),
     ("haircut_ratio", "losses_settle_capital", False),
+    ("units", "tick", ""),
     ("haircut_ratio", "warmup_events", None),
     ("haircut_ratio", "matured_only", False),
 )

@@ -28,6 +28,13 @@ class Units:
 
     quote: str = "0.01 USD"
     lot: str = "1 contract"
+    #: The venue's price tick, in the quote currency per unit of the lot's asset ("0.1 USDT": a
+    #: price per BTC when ``lot = "0.001 BTC"``; an inverse contract's in its price currency per
+    #: coin, "0.5 USD"). Absent: not checked. The price grid the quanta state (one quote quantum
+    #: per lot; an inverse contract's ``value_quanta``) must hold every tick, a whole number of
+    #: grid steps each; a grid coarser than the tick, or one the tick is no multiple of, cannot
+    #: state the venue's prices, and loading the policy warns (``loading.PolicyWarning``).
+    tick: str = ""
 
 
 def _percent(ppm: int) -> str:
