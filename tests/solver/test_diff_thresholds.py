@@ -39,6 +39,7 @@ def test_capped_fund_diff_shows_new_failure_lost_proof_and_moved_threshold() -> 
             "--threshold-probes",
             "40",
         ],
+        env={"COLUMNS": "200"},  # the content, unfolded (folding to the width: tests/reports/test_diff_width.py)
     )
     assert result.exit_code == 1, result.output
     out = result.output
