@@ -229,3 +229,13 @@ def test_solvent_prove_tells_its_story_at_the_least_move() -> None:
     out = " ".join(result.output.split())
     assert "needs a move of at least 1.0001% (10,001 ppm of the mark)" in out
     assert "starting book (mark 10000)" in out and "MarkPrice(price_quote=10101)" in out
+
+
+def test_asked_again_the_same_story_and_units(bybit) -> None:
+    """Every probe is its own question (a fresh z3 context, the collector held off): asked again
+    after other work in this process, the minimization tells the same story with the same units."""
+    original, move = bybit
+    _refuted(GMX, NO_NEGATIVE)  # other z3 work in between
+    again = sm.smallest_move(BYBIT, NO_HAIRCUT, original.counterexample, original.bounds)
+    assert (again.units, again.probes, again.status) == (move.units, move.probes, move.status)
+    assert again.counterexample.story == move.counterexample.story
