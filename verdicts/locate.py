@@ -58,13 +58,14 @@ class RuleRef:
 
 
 def policy_file(source: str) -> Path | None:
-    """The file a policy came from: the ``.toml`` path given, or the bundled preset of that name."""
-    from solvent.rules.presets import preset_names, preset_path
+    """The file a policy came from: the ``.toml`` path given, or the bundled preset of that name
+    (or of the preset it is another name for, ``presets.ALIASES``)."""
+    from solvent.rules.presets import ALIASES, preset_names, preset_path
 
     path = Path(source)
     if path.suffix == ".toml" and path.is_file():
         return path
-    return preset_path(source) if source in preset_names() else None
+    return preset_path(source) if ALIASES.get(source, source) in preset_names() else None
 
 
 def key_lines(text: str) -> dict[str, int]:

@@ -153,11 +153,20 @@ class TestDrift:
 
 
 class TestPercolator:
-    """Haircut ratio: winners' profit pays, principal never does."""
+    """Haircut ratio: winners' profit pays, principal never does; Gen B after its fund, Gen A (also
+    named percolator) with no fund layer (docs/venues.md#percolator-generations)."""
 
-    def test_profit_haircut_never_reaches_principal(self):
-        policy = load_preset("percolator")
+    @pytest.mark.parametrize(
+        ("name", "layers"),
+        [
+            ("percolator-gen-b", ["insurance_fund", "haircut_ratio"]),
+            ("percolator-gen-a", ["haircut_ratio"]),
+            ("percolator", ["haircut_ratio"]),
+        ],
+    )
+    def test_profit_haircut_never_reaches_principal(self, name: str, layers: list[str]):
+        policy = load_preset(name)
         crash = two_account_crash(policy, fund_quote=1, redeposit=False)[-1]
-        assert [o.layer for o in crash.outcomes if isinstance(o, LayerUsed)] == ["insurance_fund", "haircut_ratio"]
+        assert [o.layer for o in crash.outcomes if isinstance(o, LayerUsed)] == layers
         assert not holds(policy, crash, "no-haircut")
         assert holds(policy, crash, "principal-protected") and holds(policy, crash, "no-negative-equity")
