@@ -238,6 +238,7 @@ class TestPercolator:
             "the insurance floor",
             "the lazy h",
             "the linear vesting",
+            "the reserve of a bankruptcy's own event",
         )
         assert not_modelled("percolator") == ("the lazy h", "the linear vesting", "fee debt and maintenance fees")
 
