@@ -155,6 +155,8 @@ def test_check_tells_the_z3_finding_at_its_least_move(report) -> None:
     z3_found = [x for x in verdict.violations if x.origin == "z3"]
     assert z3_found and z3_found[0].move is not None
     found = z3_found[0]
+    # within check's own budget (verdicts.proofs.CHECK_MOVES) the answer is exact, as in prove
+    assert found.move.exact and (found.move.proved_ppm, found.move.move_ppm) == (10_000, 10_001)
     # rewritten from an empty book (deposits and trades), the failing move is still the least one
     assert isinstance(found.step.event, MarkPrice)
     assert found.step.before.market.mark_quote == 10_000
