@@ -18,7 +18,7 @@ from solvent.rules.arith import PPM, Rounding, div, mul_ppm
 from solvent.rules.book import Book, on_tick
 from solvent.rules.events import Deposit, Event, Funding, MarkPrice, SpotDeposit, Taker, Trade, Withdraw
 from solvent.rules.fields import python_repr
-from solvent.rules.margin import equity, initial_margin
+from solvent.rules.margin import account_initial_margin, equity
 from solvent.rules.policy import Policy
 
 MAX_LOTS = 1_000_000
@@ -111,7 +111,18 @@ class Take:
     fraction_ppm: int
 
 
-Action = Pay | SeedFund | PaySpot | Open | Close | Move | PayFunding | Take | TakeProfit
+@python_repr
+@attrs.frozen
+class InMarket:
+    """``action`` in the book's market number ``market`` (counted from 0, modulo the markets the
+    book has): resolved on the book focused on that market, its trade, move or funding tagged with
+    the market's name (docs/portfolio.md)."""
+
+    market: int
+    action: Any
+
+
+Action = Pay | SeedFund | PaySpot | Open | Close | Move | PayFunding | Take | TakeProfit | InMarket
 
 
 def _trader(book: Book, index: int) -> str:
@@ -126,7 +137,8 @@ def _to_tick_grid(book: Book, price: int) -> int:
 
 
 def _affordable(policy: Policy, book: Book, name: str, lots_delta: int, price: int, fee_ppm: int) -> bool:
-    """Whether ``name`` still meets initial margin after trading ``lots_delta`` at ``price``."""
+    """Whether ``name`` still meets initial margin after trading ``lots_delta`` at ``price``
+    (with its positions in the book's other markets, which need theirs too)."""
     account = book.account(name)
     mark = book.market.mark_quote
     size = account.size_lots + lots_delta
@@ -134,7 +146,8 @@ def _affordable(policy: Policy, book: Book, name: str, lots_delta: int, price: i
     after = equity(policy.margin, account) - lots_delta * (price - mark) - fee
     if abs(size) <= abs(account.size_lots):
         return True
-    return after >= initial_margin(policy.margin, policy.rounding, size, mark)
+    moved = attrs.evolve(account, size_lots=size)
+    return after >= account_initial_margin(policy.margin, policy.rounding, moved, mark, book.more_markets)
 
 
 def max_lots(policy: Policy, book: Book, buyer: str, seller: str, price: int, taker_is_buyer: bool) -> int:
@@ -159,6 +172,8 @@ def max_lots(policy: Policy, book: Book, buyer: str, seller: str, price: int, ta
 
 def steps_of(action: Action) -> tuple[Action, ...]:
     """The one-event actions an action stands for, in order (a take-profit is a move, then a close)."""
+    if isinstance(action, InMarket):
+        return tuple(InMarket(action.market, one) for one in steps_of(action.action))
     if isinstance(action, TakeProfit):
         return (_Favour(action.who, action.move_ppm), Close(action.who, action.against, PPM))
     return (action,)
@@ -182,6 +197,12 @@ def _favour(book: Book, action: _Favour) -> Event | None:
 
 def resolve(policy: Policy, book: Book, action: Action) -> Event | None:
     """The concrete event ``action`` means on ``book``, or None when it means nothing here."""
+    if isinstance(action, InMarket):
+        index = action.market % len(book.markets)
+        event = resolve(policy, book.focused(index), action.action)
+        if index == 0 or event is None or not hasattr(event, "market"):
+            return event
+        return attrs.evolve(event, market=book.markets[index].name)
     mark = book.market.mark_quote
     if isinstance(action, Pay):
         return Deposit(_trader(book, action.who), action.amount_quote)
@@ -217,7 +238,9 @@ def resolve(policy: Policy, book: Book, action: Action) -> Event | None:
     if isinstance(action, Take):
         name = _trader(book, action.who)
         account = book.account(name)
-        free = equity(policy.margin, account) - initial_margin(policy.margin, policy.rounding, account.size_lots, mark)
+        free = equity(policy.margin, account) - account_initial_margin(
+            policy.margin, policy.rounding, account, mark, book.more_markets
+        )
         amount = mul_ppm(min(free, account.cash_quote), action.fraction_ppm, rounding=Rounding.FLOOR)
         return Withdraw(name, amount) if amount > 0 and account.debt_quote == 0 else None
     raise TypeError(f"not an action: {action!r}")
@@ -226,6 +249,7 @@ def resolve(policy: Policy, book: Book, action: Action) -> Event | None:
 __all__: list[Any] = [
     "Action",
     "Close",
+    "InMarket",
     "Move",
     "Open",
     "Pay",

@@ -181,7 +181,11 @@ def conservation(view: StepView) -> Any:
 
 @invariant("open-interest-balance", "total long size equals total short size", Severity.CRITICAL)
 def open_interest_balance(view: StepView) -> Any:
-    return sum_(a.size_lots for a in view.after.accounts) == 0
+    """In a book of several markets, in each market (docs/portfolio.md)."""
+    book = view.after
+    if not book.more_markets:
+        return sum_(a.size_lots for a in book.accounts) == 0
+    return all_(sum_(a.positions[i].size_lots for a in book.accounts) == 0 for i in range(len(book.markets)))
 
 
 @invariant(

@@ -30,6 +30,7 @@ EVENT_TYPES = {
 
 _converter = cattrs.Converter()
 _converter.register_unstructure_hook(enum.Enum, lambda e: e.value)
+ev.omit_one_market_defaults(_converter)
 
 
 class FindingError(ValueError):

@@ -31,7 +31,7 @@ from hypothesis.errors import InvalidArgument
 from solvent.properties import actions as act
 from solvent.properties.scenarios import Story
 from solvent.rules.arith import PPM, Rounding, mul_ppm
-from solvent.rules.book import Account, Book, new_book, on_tick
+from solvent.rules.book import Account, Book, Market, new_book, on_tick
 from solvent.rules.engine import RejectedEvent, Step, step
 from solvent.rules.events import Deposit, MarkPrice
 from solvent.rules.policy import Policy
@@ -82,19 +82,35 @@ def accounts(*, name: str = "alice", max_quote: int = 10**9) -> st.SearchStrateg
 
 
 def books(
-    *, min_traders: int = 2, max_traders: int = 3, min_mark: int = 100, max_mark: int = 100_000
+    *, min_traders: int = 2, max_traders: int = 3, min_mark: int = 100, max_mark: int = 100_000, markets: int = 1
 ) -> st.SearchStrategy[Book]:
-    """An empty, well-formed book of 2–3 traders at a mark price; shrinks toward two traders and a low mark."""
+    """An empty, well-formed book of 2–3 traders at a mark price; shrinks toward two traders and a low mark.
+
+    ``markets`` (1–3): the book's perpetual markets, ``PERP`` then ``PERP2``, ``PERP3``, each at a
+    mark of its own (docs/portfolio.md)."""
     _check_range("traders", min_traders, max_traders)
     _check_range("mark", min_mark, max_mark)
     if min_traders < 2 or max_traders > len(NAMES):
         raise InvalidArgument(f"traders must be between 2 and {len(NAMES)}: {min_traders}..{max_traders}")
     if min_mark < 1:
         raise InvalidArgument(f"min_mark={min_mark} must be >= 1")
+    if not 1 <= markets <= 3:
+        raise InvalidArgument(f"markets={markets} must be between 1 and 3")
+    if markets == 1:  # drawn exactly as before books had several markets
+        return st.builds(
+            lambda n, mark: new_book(mark_quote=mark, traders=NAMES[:n]),
+            st.integers(min_traders, max_traders),
+            st.integers(min_mark, max_mark),
+        )
+    marks = st.lists(st.integers(min_mark, max_mark), min_size=markets, max_size=markets)
     return st.builds(
-        lambda n, mark: new_book(mark_quote=mark, traders=NAMES[:n]),
+        lambda n, m: new_book(
+            mark_quote=m[0],
+            traders=NAMES[:n],
+            more_markets=tuple(Market(f"PERP{i + 2}", mark) for i, mark in enumerate(m[1:])),
+        ),
         st.integers(min_traders, max_traders),
-        st.integers(min_mark, max_mark),
+        marks,
     )
 
 
@@ -188,36 +204,53 @@ def _take_profits(traders: int) -> st.SearchStrategy[act.TakeProfit]:
     return st.builds(lambda p, bp: act.TakeProfit(p[0], p[1], _ppm(bp)), _pairs(traders), move_bps)
 
 
-def _actions(traders: int, max_amount: int, take_profits: bool = False) -> st.SearchStrategy[act.Action]:
+def _actions(
+    traders: int, max_amount: int, take_profits: bool = False, markets: int = 1
+) -> st.SearchStrategy[act.Action]:
     who = st.integers(0, traders - 1)
     amount = st.integers(1, max_amount)
     fraction = st.integers(1, 1_000_000)
     move = _move_bps()
     pair = _pairs(traders)
+
+    def in_market(actions: st.SearchStrategy[act.Action]) -> st.SearchStrategy[act.Action]:
+        # one market: the action itself (a one-market search draws exactly what it drew before)
+        if markets == 1:
+            return actions
+        return st.builds(act.InMarket, st.integers(0, markets - 1), actions)
+
     return st.one_of(
-        _opens(traders),
-        st.builds(_move, move),
+        in_market(_opens(traders)),
+        in_market(st.builds(_move, move)),
         st.builds(act.Pay, who, amount),
-        st.builds(lambda p, f: act.Close(p[0], p[1], f), pair, fraction),
+        in_market(st.builds(lambda p, f: act.Close(p[0], p[1], f), pair, fraction)),
         st.builds(act.SeedFund, amount, st.booleans()),
-        st.builds(act.PayFunding, st.integers(-10_000, 10_000)),
+        in_market(st.builds(act.PayFunding, st.integers(-10_000, 10_000))),
         st.builds(act.Take, who, fraction),
         st.builds(act.PaySpot, who, amount),
-        *([_take_profits(traders)] if take_profits else []),
+        *([in_market(_take_profits(traders))] if take_profits else []),
     )
 
 
 def events(
-    *, traders: int = 3, min_size: int = 1, max_size: int = 8, max_amount: int = 10**8, take_profits: bool = False
+    *,
+    traders: int = 3,
+    min_size: int = 1,
+    max_size: int = 8,
+    max_amount: int = 10**8,
+    take_profits: bool = False,
+    markets: int = 1,
 ) -> st.SearchStrategy[list[act.Action]]:
     """State-relative actions (resolved to events by :func:`stories`); shrinks toward fewer, simpler ones.
 
     The order of alternatives is the shrink order: opens, moves, deposits, closes, fund top-ups,
     funding, withdrawals, spot deposits, and with ``take_profits`` a move in one trader's favour
     followed by its closing the whole position (:class:`~solvent.properties.actions.TakeProfit`).
+    With ``markets`` > 1 every open, move, close and funding names a market
+    (:class:`~solvent.properties.actions.InMarket`).
     """
     _check_range("size", min_size, max_size)
-    return st.lists(_actions(traders, max_amount, take_profits), min_size=min_size, max_size=max_size)
+    return st.lists(_actions(traders, max_amount, take_profits, markets), min_size=min_size, max_size=max_size)
 
 
 #: Memos of the pure engine, so that hypothesis's shrinking (which replays many stories sharing a
@@ -276,26 +309,38 @@ def play(policy: Policy, book: Book, actions: list[act.Action]) -> Story:
 
 
 @functools.lru_cache(maxsize=64)
-def _books(min_traders: int, max_traders: int) -> st.SearchStrategy[Book]:
+def _books(min_traders: int, max_traders: int, markets: int = 1) -> st.SearchStrategy[Book]:
     """:func:`books`, built once per size (hypothesis validates a new strategy on every draw)."""
-    return books(min_traders=min_traders, max_traders=max_traders)
+    return books(min_traders=min_traders, max_traders=max_traders, markets=markets)
 
 
 @functools.lru_cache(maxsize=64)
-def _story_parts(traders: int, max_events: int, take_profits: bool = False) -> tuple[st.SearchStrategy, ...]:
+def _story_parts(
+    traders: int, max_events: int, take_profits: bool = False, markets: int = 1
+) -> tuple[st.SearchStrategy, ...]:
     """The per-size sub-strategies of a story, built once (building them per draw cost ~25 ms)."""
+    gap = st.builds(_move, _move_bps())
+    if markets > 1:
+        gap = st.builds(act.InMarket, st.integers(0, markets - 1), gap)
     return (
         st.integers(1, 10**6),
         _opens(traders),
-        events(traders=traders, max_size=max_events, take_profits=take_profits),
-        st.none() | st.builds(_move, _move_bps()),
+        events(traders=traders, max_size=max_events, take_profits=take_profits, markets=markets),
+        st.none() | gap,
         st.none() | st.builds(act.Pay, st.integers(0, traders - 1), st.integers(1, 10**8)),
     )
 
 
 @st.composite
 def stories(
-    draw, policy: Policy, *, min_traders: int = 2, max_traders: int = 3, max_events: int = 8, take_profits: bool = False
+    draw,
+    policy: Policy,
+    *,
+    min_traders: int = 2,
+    max_traders: int = 3,
+    max_events: int = 8,
+    take_profits: bool = False,
+    markets: int = 1,
 ) -> Story:
     """A book and the concrete events a policy accepts on it.
 
@@ -305,11 +350,12 @@ def stories(
     ``max_events`` state-relative actions (``take_profits``: one of
     them may be a trader taking a profit and going flat, see :func:`events`). Shrinks toward two
     traders, fewer events, smaller amounts and smaller moves; :func:`solvent.properties.search.minimize`
-    then removes every event and account the failure does not need.
+    then removes every event and account the failure does not need. ``markets`` (1–3): a book of
+    that many markets (:func:`books`), each open, move, close and funding in one of them.
     """
-    book = draw(_books(min_traders, max_traders))
+    book = draw(_books(min_traders, max_traders, markets))
     n = len(book.traders)
-    amounts, opens, plans, gaps, pays = _story_parts(n, max_events, take_profits)
+    amounts, opens, plans, gaps, pays = _story_parts(n, max_events, take_profits, markets)
     funding = [
         act.Pay(i, max(1, draw(amounts, label=f"deposit {i}") * book.market.mark_quote // 100)) for i in range(n)
     ]

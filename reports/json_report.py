@@ -30,6 +30,7 @@ from solvent.reports.story import KEY, Told, counts, describe_event, evidence, t
 from solvent.rules.book import Book
 from solvent.rules.contract import LINEAR, Contract, venue_price
 from solvent.rules.engine import Step
+from solvent.rules.events import omit_one_market_defaults
 from solvent.rules.policy import Policy
 from solvent.verdicts.check import ClaimVerdict, PolicyReport
 from solvent.verdicts.findings import number_of
@@ -42,6 +43,7 @@ _converter.register_unstructure_hook(enum.Enum, lambda e: e.value)
 _converter.register_unstructure_hook(
     Fraction, lambda f: f.numerator if f.denominator == 1 else f"{f.numerator}/{f.denominator}"
 )
+omit_one_market_defaults(_converter)
 
 
 def version() -> str:

@@ -153,6 +153,6 @@ def _bankrupt_in_turn(policy: Policy, ctx: Ctx, name: str, resolving: tuple[str,
     """Liquidate ``name``, below zero after another account's socialized loss, and resolve it."""
     account = ctx.book.account(name)
     mark = ctx.book.market.mark_quote
-    mm = account_maintenance(policy.margin, policy.rounding, account, mark)
+    mm = account_maintenance(policy.margin, policy.rounding, account, mark, ctx.book.more_markets)
     ctx = note_liquidated(ctx, name, equity(policy.margin, account), mm, fill_price(policy.liquidation, account, mark))
     return resolve(policy, ctx, name, resolving)

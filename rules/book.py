@@ -1,9 +1,17 @@
-"""The book: one perpetual market, the accounts trading it, and the venue's own accounts.
+"""The book: the perpetual markets, the accounts trading them, and the venue's own accounts.
 
 Accounting is settle-to-mark (variation margin), as dYdX v4, Backpack and clearing houses do
 (docs/venues.md#dydx-v4-margin, #backpack-settlement-and-borrowing): every mark move pays each position's PnL in cash, so an account's equity
 is its cash (plus spot collateral where the policy counts it) and every balance change is a
 ledger transfer. The cost basis is kept only to state PnL since entry (ADL ranking, reports).
+
+A book has one market or several (``Book.markets``, docs/portfolio.md). The first is ``market``
+and each account's position in it is the account's own ``size_lots`` and ``cost_quote``; further
+markets are ``more_markets`` and the positions in them ``Account.more_positions``, in the same
+order. Every rule is written for "the market": an event on another market runs the same rules on
+the book *focused* on it (:meth:`Book.focused`, a permutation that swaps that market and every
+account's position in it into first place, and back afterwards), so there is one semantics for
+one market and for many, and a one-market book is exactly the book it always was.
 
 Counterparties are accounts too: the order book's aggregate (``liquidity``), the insurance fund,
 the fee account, the backstop vault, the venue's own capital, and the ``clearing`` account that
@@ -85,6 +93,16 @@ def is_on_tick(price: Any, tick: Any) -> Any:
 
 @python_repr
 @attrs.frozen
+class Position:
+    """An account's position in one market beyond the first: signed size and cost basis, as
+    ``Account.size_lots`` and ``Account.cost_quote`` are for the first."""
+
+    size_lots: Any = data(default=0)
+    cost_quote: Any = data(default=0)
+
+
+@python_repr
+@attrs.frozen
 class Account:
     """One account's balances.
 
@@ -93,7 +111,8 @@ class Account:
     ``cost_quote`` is the signed cost basis (Σ lots × entry price); ``principal_quote`` is the
     deposited capital still in the account; ``withdrawn_quote`` the total withdrawn;
     ``debt_quote`` what the account owes a lender off the book; ``window_pnl_quote`` the trading
-    PnL since the current clawback window began.
+    PnL since the current clawback window began. ``size_lots`` and ``cost_quote`` are the position
+    in the book's first market; ``more_positions`` the positions in its further markets, in order.
     """
 
     name: str
@@ -107,10 +126,26 @@ class Account:
     withdrawn_quote: Any = data(default=0)
     debt_quote: Any = data(default=0)
     window_pnl_quote: Any = data(default=0)
+    more_positions: tuple[Position, ...] = attrs.field(default=(), converter=tuple)
 
     @property
     def is_trader(self) -> bool:
         return self.role is Role.TRADER
+
+    @property
+    def positions(self) -> tuple[Position, ...]:
+        """The account's position in every market of its book, in the book's order."""
+        return (Position(self.size_lots, self.cost_quote), *self.more_positions)
+
+    def focused(self, index: int) -> Account:
+        """This account with its position in market ``index`` and in the first market swapped
+        (:meth:`Book.focused`); applied twice, the account itself."""
+        if index == 0:
+            return self
+        other = self.more_positions[index - 1]
+        more = list(self.more_positions)
+        more[index - 1] = Position(self.size_lots, self.cost_quote)
+        return attrs.evolve(self, size_lots=other.size_lots, cost_quote=other.cost_quote, more_positions=tuple(more))
 
 
 class _Checked:
@@ -164,6 +199,45 @@ class Book:
     net_deposits_quote: Any = data(default=0)
     insurance_window_sum_quote: Any = data(default=0)
     clock: int = 0
+    more_markets: tuple[Market, ...] = attrs.field(default=(), converter=tuple)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.more_markets:  # one market: nothing more to check (books are built on every step)
+            return
+        names = [m.name for m in self.markets]
+        if len(set(names)) != len(names):
+            raise ValueError(f"'more_markets' must have names of their own: {names}")
+        for a in self.accounts:
+            if len(a.more_positions) != len(self.more_markets):
+                raise ValueError(
+                    f"account {a.name!r} must hold one position per further market: "
+                    f"{len(a.more_positions)} for {len(self.more_markets)}"
+                )
+
+    @property
+    def markets(self) -> tuple[Market, ...]:
+        """Every market of the book, the first one first."""
+        return (self.market, *self.more_markets)
+
+    def market_index(self, name: str) -> int:
+        """Position of the named market (``""``: the first); ``KeyError`` naming the markets otherwise."""
+        if not name or name == self.market.name:
+            return 0
+        for i, m in enumerate(self.more_markets, start=1):
+            if m.name == name:
+                return i
+        raise KeyError(f"unknown market {name!r}; the book has {[m.name for m in self.markets]}")
+
+    def focused(self, index: int) -> Book:
+        """The same book with market ``index`` first: that market and every account's position
+        in it swapped with the first (a permutation of fields, no arithmetic, so the same under
+        z3). The rules act on the first market; applied twice, the book itself."""
+        if index == 0:
+            return self
+        more = list(self.more_markets)
+        more[index - 1] = self.market
+        accounts = tuple(a.focused(index) for a in self.accounts)
+        return self.with_balances(accounts).with_fields(market=self.more_markets[index - 1], more_markets=tuple(more))
 
     @functools.cached_property
     def _positions(self) -> dict[str, int]:
@@ -247,9 +321,13 @@ def new_book(
     traders: tuple[str, ...] = ("alice", "bob"),
     tick_quote: int = 1,
     isolated: tuple[str, ...] = (),
+    more_markets: tuple[Market, ...] = (),
 ) -> Book:
-    """An empty book: the named traders and one account per system role, all at zero."""
+    """An empty book: the named traders and one account per system role, all at zero, in one
+    market or (``more_markets``) several."""
+    flat = tuple(Position() for _ in more_markets)
     accounts = tuple(
-        Account(name, margin_mode=MarginMode.ISOLATED if name in isolated else MarginMode.CROSS) for name in traders
-    ) + tuple(Account(role.value, role=role) for role in SYSTEM_ROLES)
-    return Book(Market(market, mark_quote, tick_quote), accounts)
+        Account(name, margin_mode=MarginMode.ISOLATED if name in isolated else MarginMode.CROSS, more_positions=flat)
+        for name in traders
+    ) + tuple(Account(role.value, role=role, more_positions=flat) for role in SYSTEM_ROLES)
+    return Book(Market(market, mark_quote, tick_quote), accounts, more_markets=more_markets)

@@ -11,7 +11,7 @@ from typing import Any
 
 import attrs
 
-from solvent.rules.arith import PPM, abs_, implies, max_, min_, or_
+from solvent.rules.arith import PPM, abs_, implies, max_, min_, or_, sum_
 from solvent.rules.bankruptcy import resolve
 from solvent.rules.book import Book, Role, is_on_tick
 from solvent.rules.clawback import open_window
@@ -33,7 +33,7 @@ from solvent.rules.liquidation import (
     slip_per_lot,
     takeover_rule,
 )
-from solvent.rules.margin import account_maintenance, counts_spot, equity, initial_margin
+from solvent.rules.margin import account_initial_margin, account_maintenance, counts_spot, equity, open_lots
 from solvent.rules.outcomes import DepositAbsorbed
 from solvent.rules.policy import Policy
 from solvent.rules.pool_adl import reduce_profits
@@ -94,16 +94,27 @@ def _check_names(book: Book, event: Any) -> None:
                 raise RejectedEvent(event, f"{name!r} is the {account.role.value} account, not a trader")
     if isinstance(event, Trade) and event.buyer == event.seller:
         raise RejectedEvent(event, f"buyer and seller are the same account {event.buyer!r}")
+    try:
+        market_of(book, event)
+    except KeyError as unknown:
+        raise RejectedEvent(event, unknown.args[0]) from None
+
+
+def market_of(book: Book, event: Any) -> int:
+    """The position in ``book.markets`` of the market the event acts on (0 for events that name
+    none: deposits and withdrawals act on the account, not a market)."""
+    return book.market_index(getattr(event, "market", ""))
 
 
 def requirements(policy: Policy, book: Book, event: Event) -> list[Requirement]:
-    """What must hold of the book before the event for it to be accepted."""
+    """What must hold of the book before the event for it to be accepted (``book`` focused on the
+    event's market, as :func:`step` passes it)."""
     if isinstance(event, (Deposit, SpotDeposit)):
         return [Requirement(event.amount_quote > 0, "amount_quote must be > 0")]
     if isinstance(event, Withdraw):
         a = book.account(event.account)
-        free = equity(policy.margin, a) - initial_margin(
-            policy.margin, policy.rounding, a.size_lots, book.market.mark_quote
+        free = equity(policy.margin, a) - account_initial_margin(
+            policy.margin, policy.rounding, a, book.market.mark_quote, book.more_markets
         )
         return [
             Requirement(event.amount_quote > 0, "amount_quote must be > 0"),
@@ -138,7 +149,7 @@ def requirements(policy: Policy, book: Book, event: Event) -> list[Requirement]:
 def post_requirements(policy: Policy, before: Book, after: Book, event: Event) -> list[Requirement]:
     """What must hold after the event: a trade that adds to a position must meet initial margin as
     the venue checks it on order entry, with no credit for a price better than the mark
-    (:func:`solvent.rules.wellformed.opening_covered`)."""
+    (:func:`solvent.rules.wellformed.opening_covered`); both books focused on the event's market."""
     if not isinstance(event, Trade):
         return []
     out = []
@@ -148,7 +159,7 @@ def post_requirements(policy: Policy, before: Book, after: Book, event: Event) -
         e = equity(policy.margin, a1)
         # a flip (long to short or back) opens a new position, so it needs initial margin too
         grows = or_(abs_(a1.size_lots) > abs_(a0.size_lots), a1.size_lots * a0.size_lots < 0)
-        covered = opening_covered(policy, a1, a1.size_lots - a0.size_lots, event.price_quote, mark)
+        covered = opening_covered(policy, a1, a1.size_lots - a0.size_lots, event.price_quote, mark, after.more_markets)
         out.append(Requirement(implies(grows, covered), f"{name} would hold less than initial margin after the trade"))
         out.append(Requirement(e >= 0, f"{name} would end with negative equity after the trade"))
     return out
@@ -212,7 +223,7 @@ def liquidate(policy: Policy, ctx: Ctx, name: str) -> Ctx:
         return _liquidate(policy, ctx, name)
     account = ctx.account(name)
     e = equity(policy.margin, account)
-    mm = account_maintenance(policy.margin, policy.rounding, account, ctx.market.mark_quote)
+    mm = _maintenance(policy, ctx, account)
     taken = attrs.evolve(policy, liquidation=takeover_rule(rule))
     return ctx.branch(
         is_taken_over(rule, e, mm),
@@ -221,13 +232,48 @@ def liquidate(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     )
 
 
+def _maintenance(policy: Policy, ctx: Ctx, account: Any) -> Any:
+    """The account's maintenance margin over every market of the book (cross margin)."""
+    return account_maintenance(
+        policy.margin, policy.rounding, account, ctx.market.mark_quote, ctx.book_field("more_markets")
+    )
+
+
+def _close_other_markets(policy: Policy, ctx: Ctx, name: str) -> Ctx:
+    """A liquidated account's positions in the book's other markets, closed whole into the book at
+    each market's liquidation fill with its penalty, before the market being liquidated is
+    resolved (docs/portfolio.md: stage 1 closes every position; the order is a later policy field).
+    Each market is closed on the book focused on it, so the rules are the one-market rules."""
+    others = ctx.book_field("more_markets")
+    rule = policy.liquidation
+    for index in range(1, len(others) + 1):
+        ctx = ctx.with_book(ctx.book.focused(index))
+        markets = ctx.book_field("more_markets")
+
+        def left(a: Any, markets: Any = markets) -> Any:
+            # the penalty leaves what every other position still open needs for its own slippage
+            rest = sum_(
+                abs_(p.size_lots) * slip_per_lot(rule, m.mark_quote)
+                for p, m in zip(a.more_positions, markets, strict=True)
+            )
+            return equity(policy.margin, a) - rest
+
+        ctx = close_step(rule, policy.rounding.fee, ctx, name, abs_(ctx.account(name).size_lots), left)
+        ctx = ctx.with_book(ctx.book.focused(index))
+    return ctx
+
+
 def _liquidate(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     rule = policy.liquidation
     account = ctx.account(name)
     mark = ctx.market.mark_quote
     e = equity(policy.margin, account)
-    mm = account_maintenance(policy.margin, policy.rounding, account, mark)
+    mm = _maintenance(policy, ctx, account)
     ctx = note_liquidated(ctx, name, e, mm, fill_price(rule, account, mark))
+    if ctx.book_field("more_markets"):
+        ctx = _close_other_markets(policy, ctx, name)
+        account = ctx.account(name)
+        e = equity(policy.margin, account)
     bankrupt = e - abs_(account.size_lots) * slip_per_lot(rule, mark) < 0
     return ctx.branch(bankrupt, lambda c: resolve(policy, c, name), lambda c: _close_solvent(policy, c, name))
 
@@ -249,7 +295,7 @@ def _close_solvent(policy: Policy, ctx: Ctx, name: str) -> Ctx:
         first = min_(partial_lots(rule, ctx.account(name).size_lots), abs_(ctx.account(name).size_lots))
         ctx = close_step(rule, policy.rounding.fee, ctx, name, first, eq)
         a = ctx.account(name)
-        mm = account_maintenance(policy.margin, policy.rounding, a, ctx.market.mark_quote)
+        mm = _maintenance(policy, ctx, a)
         ctx = ctx.branch(is_triggered(rule, eq(a), mm, a.size_lots), close_rest)
     else:
         ctx = close_rest(ctx)
@@ -262,8 +308,8 @@ def sweep(policy: Policy, ctx: Ctx) -> Ctx:
     for name in [a.name for a in ctx.book.traders]:
         ctx = convert_spot(policy.margin, ctx, name)
         a = ctx.account(name)
-        mm = account_maintenance(policy.margin, policy.rounding, a, ctx.market.mark_quote)
-        triggered = is_triggered(policy.liquidation, equity(policy.margin, a), mm, a.size_lots)
+        mm = _maintenance(policy, ctx, a)
+        triggered = is_triggered(policy.liquidation, equity(policy.margin, a), mm, open_lots(a))
         ctx = ctx.branch(triggered, lambda c, n=name: liquidate(policy, c, n))
     return ctx
 
@@ -284,7 +330,19 @@ def _sample_fund(policy: Policy, book: Book) -> Book:
 
 
 def transition(policy: Policy, book: Book, event: Event) -> Ctx:
-    """The semantics of one event, on either interpreter. Requirements are not checked here."""
+    """The semantics of one event, on either interpreter. Requirements are not checked here.
+
+    An event on a market other than the book's first runs on the book focused on it
+    (``Book.focused``): the same rules, with that market in first place, and the book turned back
+    after."""
+    index = market_of(book, event)
+    if index == 0:
+        return _transition(policy, book, event)
+    ctx = _transition(policy, book.focused(index), event)
+    return ctx.with_book(ctx.book.focused(index))
+
+
+def _transition(policy: Policy, book: Book, event: Event) -> Ctx:
     ctx = Ctx(_sample_fund(policy, open_window(policy.layer(Clawback), book)))
     if isinstance(event, Deposit):
         ctx = _deposit(policy, ctx, event)
@@ -307,11 +365,12 @@ def transition(policy: Policy, book: Book, event: Event) -> Ctx:
 def step(policy: Policy, book: Book, event: Event) -> Step:
     """Apply one event concretely; a bad event raises :class:`RejectedEvent` and changes nothing."""
     _check_names(book, event)
-    for req in requirements(policy, book, event):
+    index = market_of(book, event)
+    for req in requirements(policy, book.focused(index), event):
         if not req.holds:
             raise RejectedEvent(event, req.message)
     ctx = transition(policy, book, event)
-    for req in post_requirements(policy, book, ctx.book, event):
+    for req in post_requirements(policy, book.focused(index), ctx.book.focused(index), event):
         if not req.holds:
             raise RejectedEvent(event, req.message)
     return Step(
@@ -333,4 +392,14 @@ def run(policy: Policy, book: Book, events: list[Event] | tuple[Event, ...]) -> 
     return steps
 
 
-__all__ = ["RejectedEvent", "Requirement", "Step", "post_requirements", "requirements", "run", "step", "transition"]
+__all__ = [
+    "RejectedEvent",
+    "Requirement",
+    "Step",
+    "market_of",
+    "post_requirements",
+    "requirements",
+    "run",
+    "step",
+    "transition",
+]

@@ -50,29 +50,52 @@ class SpotDeposit:
 @python_repr
 @attrs.frozen
 class Trade:
-    """``buyer`` buys ``lots`` from ``seller`` at ``price_quote`` per lot; the taker pays taker fee."""
+    """``buyer`` buys ``lots`` from ``seller`` at ``price_quote`` per lot; the taker pays taker fee.
+    ``market``: the market traded (``""``: the book's first)."""
 
     buyer: str
     seller: str
     lots: Any = data()
     price_quote: Any = data()
     taker: Taker = Taker.BUYER
+    market: str = ""
 
 
 @python_repr
 @attrs.frozen
 class MarkPrice:
-    """The mark price moves; positions settle to it, then the liquidation sweep runs."""
+    """The mark price of ``market`` (``""``: the book's first) moves; its positions settle to it,
+    then the liquidation sweep runs over every account."""
 
     price_quote: Any = data()
+    market: str = ""
 
 
 @python_repr
 @attrs.frozen
 class Funding:
-    """A funding payment: at a positive rate longs pay shorts ``rate × notional``, else the reverse."""
+    """A funding payment in ``market`` (``""``: the book's first): at a positive rate longs pay
+    shorts ``rate × notional``, else the reverse."""
 
     rate_ppm: Any = data()
+    market: str = ""
 
 
 Event = Deposit | Withdraw | SpotDeposit | Trade | MarkPrice | Funding
+
+
+def omit_one_market_defaults(converter: Any) -> None:
+    """Have ``converter`` (cattrs) write books and events of one market as they were written before
+    books had several: a book's ``more_markets``, an account's ``more_positions`` and an event's
+    ``market`` are left out at their defaults (saved findings and JSON reports stay as they were;
+    reading them back gives the same values, the fields' defaults)."""
+    from cattrs.gen import make_dict_unstructure_fn, override
+
+    from solvent.rules.book import Account, Book
+
+    # accounts first: the book's hook takes the account's as it stands when it is made
+    for cls, name in ((Account, "more_positions"), (Book, "more_markets")) + tuple(
+        (cls, "market") for cls in (Trade, MarkPrice, Funding)
+    ):
+        hook = make_dict_unstructure_fn(cls, converter, **{name: override(omit_if_default=True)})
+        converter.register_unstructure_hook(cls, hook)

@@ -74,7 +74,8 @@ class Transfer:
 
 @attrs.frozen
 class Fill:
-    """``lots`` (≥ 0) of the position move from ``seller`` to ``buyer`` at ``price_quote``.
+    """``lots`` (≥ 0) of the position in ``market`` move from ``seller`` to ``buyer`` at
+    ``price_quote``.
 
     The position ledger: every change of a position is a fill, as every change of a balance is a
     transfer, so the prover can check the book's positions against it (``solver.compositional``).
@@ -85,6 +86,7 @@ class Fill:
     lots: Any
     price_quote: Any
     reason: Reason
+    market: str = ""
 
 
 @attrs.frozen
@@ -278,7 +280,8 @@ class Ctx:
     def record_fill(self, buyer: str, seller: str, lots: Any, price_quote: Any, reason: Reason) -> Ctx:
         """Enter a fill in the position ledger (``positions.fill`` does, before it moves the lots)."""
         work = self._live()
-        work.fills.append(Guarded(self.guard, Fill(buyer, seller, lots, price_quote, reason)))
+        fill = Fill(buyer, seller, lots, price_quote, reason, work.head.market.name)
+        work.fills.append(Guarded(self.guard, fill))
         return self._next(work)
 
     def with_book(self, book: Book) -> Ctx:

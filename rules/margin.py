@@ -25,8 +25,8 @@ from typing import Any
 
 import attrs
 
-from solvent.rules.arith import PPM, abs_, and_, ite, max_, mul_ppm
-from solvent.rules.book import Account, MarginMode
+from solvent.rules.arith import PPM, abs_, and_, ite, max_, mul_ppm, sum_
+from solvent.rules.book import Account, MarginMode, Market
 from solvent.rules.fields import ppm_field, quote_field
 from solvent.rules.rounding import RoundingRule
 from solvent.rules.venue_formulas import maintenance_amount, tiered_maintenance_margin
@@ -217,15 +217,54 @@ def maintenance_margin(rule: MarginRule, rounding: RoundingRule, size_lots: Any,
     return tiered_maintenance_margin(n, mmr, _tier_field(rule, n, "maintenance_amount_quote"), rounding=rounding.margin)
 
 
-def account_maintenance(rule: MarginRule, rounding: RoundingRule, account: Account, mark_quote: Any) -> Any:
-    """The account's maintenance margin on the policy's ``maintenance_basis``: at the mark
-    (``maintenance_margin`` of its size), or on its value at entry, |cost_quote|."""
+def _maintenance_of(rule: MarginRule, rounding: RoundingRule, size_lots: Any, cost_quote: Any, mark_quote: Any) -> Any:
+    """One position's maintenance margin on the policy's ``maintenance_basis``."""
     if rule.maintenance_basis is MaintenanceBasis.ENTRY:
-        n = abs_(account.cost_quote)
+        n = abs_(cost_quote)
         mmr = _tier_field(rule, n, "maintenance_ppm")
         amount = _tier_field(rule, n, "maintenance_amount_quote")
         return tiered_maintenance_margin(n, mmr, amount, rounding=rounding.margin)
-    return maintenance_margin(rule, rounding, account.size_lots, mark_quote)
+    return maintenance_margin(rule, rounding, size_lots, mark_quote)
+
+
+def account_maintenance(
+    rule: MarginRule, rounding: RoundingRule, account: Account, mark_quote: Any, others: Sequence[Market] = ()
+) -> Any:
+    """The account's maintenance margin on the policy's ``maintenance_basis``: at the mark
+    (``maintenance_margin`` of its size), or on its value at entry, |cost_quote|.
+
+    ``others``: the book's further markets (``Book.more_markets``); the account's positions in
+    them add their own maintenance, each on its market's tiers and mark: cross margin sums over
+    markets (docs/portfolio.md, decision 3)."""
+    own = _maintenance_of(rule, rounding, account.size_lots, account.cost_quote, mark_quote)
+    if not others:
+        return own
+    return own + sum_(
+        _maintenance_of(rule, rounding, p.size_lots, p.cost_quote, m.mark_quote)
+        for p, m in zip(account.more_positions, others, strict=True)
+    )
+
+
+def account_initial_margin(
+    rule: MarginRule, rounding: RoundingRule, account: Account, mark_quote: Any, others: Sequence[Market] = ()
+) -> Any:
+    """Initial margin of every position the account holds: ``initial_margin`` of its size in the
+    first market at ``mark_quote``, plus each further market's position at that market's mark."""
+    own = initial_margin(rule, rounding, account.size_lots, mark_quote)
+    if not others:
+        return own
+    return own + sum_(
+        initial_margin(rule, rounding, p.size_lots, m.mark_quote)
+        for p, m in zip(account.more_positions, others, strict=True)
+    )
+
+
+def open_lots(account: Account) -> Any:
+    """Non-zero exactly when the account holds a position in some market: its size in the first
+    market, or Σ |size| over every market when the book has more than one."""
+    if not account.more_positions:
+        return account.size_lots
+    return sum_(abs_(p.size_lots) for p in account.positions)
 
 
 def counts_spot(rule: MarginRule, account: Account) -> bool:

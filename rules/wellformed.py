@@ -40,17 +40,17 @@ tick under the mark.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
 
 from solvent.rules.arith import all_, and_, implies, is_concrete, max_, not_, sum_
-from solvent.rules.book import Account, Book, Role, is_on_tick
+from solvent.rules.book import Account, Book, Market, Role, is_on_tick
 from solvent.rules.fields import data_fields
 from solvent.rules.haircut_ratio import settles_losses
 from solvent.rules.liquidation import Execution, is_triggered
-from solvent.rules.margin import account_maintenance, equity, initial_margin
+from solvent.rules.margin import account_initial_margin, account_maintenance, equity, initial_margin, open_lots
 from solvent.rules.policy import Policy
 from solvent.rules.waterfall import Lender
 
@@ -98,15 +98,22 @@ def _counts_non_negative(account: Account) -> Any:
     )
 
 
-def covers_margin(policy: Policy, account: Account, mark: Any, margin: StartMargin) -> Any:
-    """The trader covers initial margin at the mark, or (``MAINTENANCE``) is not liquidatable."""
+def covers_margin(
+    policy: Policy, account: Account, mark: Any, margin: StartMargin, others: Sequence[Market] = ()
+) -> Any:
+    """The trader covers initial margin at the mark, or (``MAINTENANCE``) is not liquidatable;
+    in a book of several markets (``others``: its further markets) over every position."""
     if margin is StartMargin.MAINTENANCE:
-        mm = account_maintenance(policy.margin, policy.rounding, account, mark)
-        return not_(is_triggered(policy.liquidation, equity(policy.margin, account), mm, account.size_lots))
-    return equity(policy.margin, account) >= initial_margin(policy.margin, policy.rounding, account.size_lots, mark)
+        mm = account_maintenance(policy.margin, policy.rounding, account, mark, others)
+        return not_(is_triggered(policy.liquidation, equity(policy.margin, account), mm, open_lots(account)))
+    return equity(policy.margin, account) >= account_initial_margin(
+        policy.margin, policy.rounding, account, mark, others
+    )
 
 
-def opening_covered(policy: Policy, after: Account, lots_delta: Any, price: Any, mark: Any) -> Any:
+def opening_covered(
+    policy: Policy, after: Account, lots_delta: Any, price: Any, mark: Any, others: Sequence[Market] = ()
+) -> Any:
     """The venue's order-entry check for a side that opens, adds to or flips a position, read on
     the account ``after`` the fill: its equity less the fill's gain against the mark (a price better
     than the mark earns no credit) covers initial margin of the new position at the mark.
@@ -114,10 +121,13 @@ def opening_covered(policy: Policy, after: Account, lots_delta: Any, price: Any,
     Formula (Δ the signed lots bought, P the price, M the mark, fee the fee charged):
         E_after − max(Δ × (M − P), 0) ≥ IM(S_after, M)
         ⇔ E_before − fee − max(Δ × (P − M), 0) ≥ IM(S_after, M)   (E_after = E_before − Δ(P − M) − fee)
+
+    In a book of several markets (``others``: its further markets) the account's positions there
+    need their initial margin too: cross margin covers every position from one equity.
     """
     improvement = max_(lots_delta * (mark - price), 0)
-    return equity(policy.margin, after) - improvement >= initial_margin(
-        policy.margin, policy.rounding, after.size_lots, mark
+    return equity(policy.margin, after) - improvement >= account_initial_margin(
+        policy.margin, policy.rounding, after, mark, others
     )
 
 
@@ -147,6 +157,9 @@ class _Rule:
     account: Callable[[Policy, Book, Account], Any] | None = None
     applies: Callable[[Policy, Account], bool] = lambda _policy, _account: True
     detail: Callable[..., str] = _fields
+    #: a condition on "the market": it must hold in every market of the book (each read on the
+    #: book focused on it, ``Book.focused``)
+    per_market: bool = False
 
 
 def _marks(book: Book) -> str:
@@ -165,6 +178,7 @@ def _rules(policy: Policy, margin: StartMargin | None) -> list[_Rule]:
                 is_on_tick(b.market.previous_mark_quote, b.market.tick_quote),
             ),
             detail=lambda p, b: _marks(b),
+            per_market=True,
         ),
         _Rule(
             "clearing account empty",
@@ -175,11 +189,13 @@ def _rules(policy: Policy, margin: StartMargin | None) -> list[_Rule]:
             "only traders and the order book (and a taking-over vault) hold positions",
             account=lambda p, b, a: a.size_lots == 0,
             applies=lambda p, a: a.role not in holders(p),
+            per_market=True,
         ),
         _Rule(
             "open interest balanced",
             book=lambda p, b: sum_(a.size_lots for a in b.accounts) == 0,
             detail=lambda p, b: f"Σ size {sum(a.size_lots for a in b.accounts):,} lots",
+            per_market=True,
         ),
         _Rule(
             "conservation at the start",
@@ -191,7 +207,7 @@ def _rules(policy: Policy, margin: StartMargin | None) -> list[_Rule]:
     ]
     if not lends_off_book(policy):
         rules.append(_Rule("no debt owed off the book", account=lambda p, b, a: a.debt_quote == 0))
-    rules.append(_Rule("cost basis follows the position", account=lambda p, b, a: _cost_follows(a)))
+    rules.append(_Rule("cost basis follows the position", account=lambda p, b, a: _cost_follows(a), per_market=True))
     if settles_losses(policy):
         # percolator settles a realized loss into capital at once (haircut_ratio.losses_settle_capital),
         # and the engine re-bases after every event: a principal above its equity is a loss not yet
@@ -212,7 +228,7 @@ def _rules(policy: Policy, margin: StartMargin | None) -> list[_Rule]:
         rules.append(
             _Rule(
                 name,
-                account=lambda p, b, a: covers_margin(p, a, b.market.mark_quote, margin),
+                account=lambda p, b, a: covers_margin(p, a, b.market.mark_quote, margin, b.more_markets),
                 applies=lambda p, a: a.is_trader,
                 detail=_margins,
             )
@@ -234,6 +250,12 @@ _CLEARING_FIELDS = ("cash_quote", "spot_quote", "size_lots", "cost_quote", "prin
 
 
 def _holds(rule: _Rule, policy: Policy, book: Book) -> Any:
+    if rule.per_market and book.more_markets:
+        return all_(_holds_here(rule, policy, book.focused(i)) for i in range(len(book.markets)))
+    return _holds_here(rule, policy, book)
+
+
+def _holds_here(rule: _Rule, policy: Policy, book: Book) -> Any:
     if rule.book is not None:
         return rule.book(policy, book)
     assert rule.account is not None
@@ -261,12 +283,16 @@ def reasons(policy: Policy, book: Book, *, margin: StartMargin | None = StartMar
     for rule in _rules(policy, margin):
         if _holds(rule, policy, book):
             continue
+        shown, where = book, ""
+        if rule.per_market and book.more_markets:  # the first market it fails in, named
+            index = next(i for i in range(len(book.markets)) if not _holds_here(rule, policy, book.focused(i)))
+            shown, where = book.focused(index), f" (in {book.markets[index].name})"
         if rule.book is not None:
-            out.append(f"{rule.name}: {rule.detail(policy, book)}")
+            out.append(f"{rule.name}{where}: {rule.detail(policy, shown)}")
             continue
         assert rule.account is not None
-        broken = [a for a in book.accounts if rule.applies(policy, a) and not rule.account(policy, book, a)]
-        out.append(f"{rule.name}: " + "; ".join(f"{a.name}: {rule.detail(policy, book, a)}" for a in broken))
+        broken = [a for a in shown.accounts if rule.applies(policy, a) and not rule.account(policy, shown, a)]
+        out.append(f"{rule.name}{where}: " + "; ".join(f"{a.name}: {rule.detail(policy, shown, a)}" for a in broken))
     return out
 
 

@@ -610,6 +610,13 @@ def invariants() -> None:
 )
 @click.option("--events", type=click.IntRange(min=1, max=32), default=1, show_default=True, help="Events in a row (K).")
 @click.option(
+    "--markets",
+    type=click.IntRange(min=1, max=3),
+    default=1,
+    show_default=True,
+    help="Perpetual markets in the symbolic book (M); each mark, funding or trade event may act on any of them.",
+)
+@click.option(
     "--event-kinds",
     default="mark",
     show_default=True,
@@ -654,6 +661,7 @@ def prove(
     invariant_id: str,
     accounts: int,
     events: int,
+    markets: int,
     event_kinds: str,
     effort_units: int,
     safety_s: float | None,
@@ -687,6 +695,7 @@ def prove(
         bounds = Bounds(
             accounts=accounts,
             events=events,
+            markets=markets,
             event_kinds=tuple(k.strip() for k in event_kinds.split(",") if k.strip()),
             effort=effort_units,
             safety_s=safety_s,

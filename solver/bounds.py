@@ -21,6 +21,9 @@ EVENT_KINDS = ("mark", "funding", "deposit", "withdraw", "trade", "spot-deposit"
 #: What the starting traders are assumed to satisfy (``Bounds.start_margin``).
 START_MARGINS = ("initial", "maintenance")
 
+#: the most markets a symbolic book holds (docs/portfolio.md: M ≤ 3 at first)
+MAX_MARKETS = 3
+
 TRADER_NAMES = ("alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "mallory", "niaj")
 
 
@@ -100,6 +103,9 @@ class Bounds:
     start_margin: str = attrs.field(default="initial", validator=attrs.validators.in_(START_MARGINS))
     #: the insurance fund holds at least this share (ppm) of the open interest's notional at the mark
     min_fund_ppm: int | None = attrs.field(default=None, validator=attrs.validators.optional(_at_least(0)))
+    #: perpetual markets in the symbolic book (docs/portfolio.md); each mark, funding or trade
+    #: event may act on any of them
+    markets: int = attrs.field(default=1, validator=[_at_least(1), _at_most(MAX_MARKETS)])
 
     def __attrs_post_init__(self) -> None:
         if self.max_price < self.min_price:
@@ -119,10 +125,15 @@ class Bounds:
         return self.safety_s if self.safety_s is not None else safety_net_s(self.effort)
 
     @property
+    def market_names(self) -> tuple[str, ...]:
+        """The symbolic book's markets: ``PERP``, then ``PERP2``, ``PERP3``."""
+        return ("PERP",) + tuple(f"PERP{i}" for i in range(2, self.markets + 1))
+
+    @property
     def traders(self) -> tuple[str, ...]:
         """The traders' names: readable names first, then ``t12``, ``t13``…"""
         names = TRADER_NAMES[: self.accounts]
         return names + tuple(f"t{i}" for i in range(len(names), self.accounts))
 
 
-__all__ = ["Bounds", "EVENT_KINDS", "START_MARGINS"]
+__all__ = ["Bounds", "EVENT_KINDS", "MAX_MARKETS", "START_MARGINS"]

@@ -289,10 +289,11 @@ def _gaps_vanish(name: str, gaps: list[Any], checker: _Checker) -> str:
     return name
 
 
-def _bought(ctx: Ctx, name: str) -> Any:
-    """Lots the position ledger moved to ``name`` minus the lots it moved away from it."""
-    into = sum_(z3.If(_b(f.guard), f.item.lots, 0) for f in ctx.fills if f.item.buyer == name)
-    out = sum_(z3.If(_b(f.guard), f.item.lots, 0) for f in ctx.fills if f.item.seller == name)
+def _bought(ctx: Ctx, name: str, market: str) -> Any:
+    """Lots the position ledger moved to ``name`` in ``market`` minus the lots it moved away."""
+    fills = [f for f in ctx.fills if f.item.market == market]
+    into = sum_(z3.If(_b(f.guard), f.item.lots, 0) for f in fills if f.item.buyer == name)
+    out = sum_(z3.If(_b(f.guard), f.item.lots, 0) for f in fills if f.item.seller == name)
     return into - out
 
 
@@ -305,10 +306,19 @@ def _position_frame(book: Book, variant: Any, ctx: Ctx, checker: _Checker) -> st
         raise _Failed(name)
     known = {a.name for a in book.accounts}
     stray = sorted({n for f in ctx.fills for n in (f.item.buyer, f.item.seller)} - known)
+    markets = [m.name for m in book.markets]
+    stray += sorted({f"market {f.item.market!r}" for f in ctx.fills} - {f"market {m!r}" for m in markets})
     if stray:
-        checker.queries.append(QueryStats(name, f"fills name unknown accounts {stray}", 0.0))
+        checker.queries.append(QueryStats(name, f"fills name unknown accounts or markets {stray}", 0.0))
         raise _Failed(name)
-    gaps = [z3.simplify(ctx.book.account(a.name).size_lots - a.size_lots - _bought(ctx, a.name)) for a in book.accounts]
+    # every market's positions against that market's fills (one market: the account's own size)
+    gaps = [
+        z3.simplify(
+            ctx.book.account(a.name).positions[i].size_lots - a.positions[i].size_lots - _bought(ctx, a.name, market)
+        )
+        for i, market in enumerate(markets)
+        for a in book.accounts
+    ]
     return _gaps_vanish(name, gaps, checker)
 
 
@@ -434,8 +444,10 @@ def _flow_lemmas(book: Book, variant: Any, ctx: Ctx, checker: _Checker) -> list[
     from solvent.rules.events import Funding, MarkPrice
 
     clearing = book.role(Role.CLEARING).name
-    others = [a for a in book.accounts if a.role is not Role.CLEARING]
     event = variant.event
+    if isinstance(event, MarkPrice | Funding):
+        book = book.focused(book.market_index(event.market))  # sizes and mark of the market it acts on
+    others = [a for a in book.accounts if a.role is not Role.CLEARING]
     if isinstance(event, MarkPrice):
         move = event.price_quote - book.market.mark_quote
         claim = z3.And(*[_flow(ctx, a.name, clearing, SETTLING) == -(a.size_lots * move) for a in others])

@@ -101,11 +101,13 @@ def _book_inside(policy: Policy, book: Any, bounds: Bounds, *, every_n: bool) ->
 
 def _same_shape(symbolic: Any, concrete: Any, *, names: bool) -> bool:
     """Every value the symbolic book fixes (not a z3 term) is the concrete book's value too. The
-    market's name never matters; the accounts' names matter unless ``names`` is False."""
-    if len(symbolic.accounts) != len(concrete.accounts):
-        return False
-    pairs = [(symbolic, concrete, ("market", "accounts")), (symbolic.market, concrete.market, ("name",))]
-    skip = () if names else ("name",)
+    markets' names never matter, their number does; the accounts' names matter unless ``names``
+    is False."""
+    if len(symbolic.accounts) != len(concrete.accounts) or len(symbolic.markets) != len(concrete.markets):
+        return False  # as many markets as the proof's book, too (a further market's position is data)
+    pairs = [(symbolic, concrete, ("market", "accounts", "more_markets"))]
+    pairs += [(s, c, ("name",)) for s, c in zip(symbolic.markets, concrete.markets, strict=True)]
+    skip = ("more_positions",) if names else ("name", "more_positions")
     pairs += [(s, c, skip) for s, c in zip(symbolic.accounts, concrete.accounts, strict=True)]
     for sym, con, free in pairs:
         for field in attrs.fields(type(sym)):

@@ -221,8 +221,13 @@ def fixed_text(bounds: Bounds) -> str:
     """What every book and event of a proof share, beyond the scope line: the values the symbolic
     book holds fixed (``solver.story.symbolic_book`` starts from ``new_book``), the bounds on its
     numbers, and that a K-event proof covers only sequences whose K events are all accepted."""
+    markets = (
+        f"{bounds.markets} markets ({', '.join(bounds.market_names)}), each on the policy's tiers, "
+        if bounds.markets > 1
+        else ""
+    )
     return (
-        f"the clock at 0, a tick of 1 quantum, every trader cross-margined; |balances| ≤ {bounds.max_quote:,} "
+        f"{markets}the clock at 0, a tick of 1 quantum, every trader cross-margined; |balances| ≤ {bounds.max_quote:,} "
         f"quanta, |positions| ≤ {bounds.max_lots:,} lots, funding rates within ±{bounds.max_rate_ppm:,} ppm; "
         "sequences whose events are all accepted"
     )

@@ -23,7 +23,7 @@ import z3
 from solvent.properties.catalog import Invariant, StepView
 from solvent.properties.scenarios import Story
 from solvent.rules.arith import all_, and_, ite
-from solvent.rules.book import Account, Book, Role, new_book
+from solvent.rules.book import Account, Book, Market, Position, Role, new_book
 from solvent.rules.engine import RejectedEvent, Requirement, post_requirements, requirements, step, transition
 from solvent.rules.events import Deposit, Funding, MarkPrice, SpotDeposit, Taker, Trade, Withdraw
 from solvent.rules.ledger import Ctx, InternalError
@@ -224,7 +224,8 @@ def symbolic_book(bounds: Bounds, mark: int | None = None) -> tuple[Book, list[z
 
     With ``mark`` (a price grid point) the starting mark is that constant instead.
     """
-    shape = new_book(mark_quote=1, traders=bounds.traders)
+    more = tuple(Market(name, 1) for name in bounds.market_names[1:])
+    shape = new_book(mark_quote=1, traders=bounds.traders, market=bounds.market_names[0], more_markets=more)
     book, variables = variable_book(shape, prefix="s0.")
     if mark is not None:
         book = attrs.evolve(book, market=attrs.evolve(book.market, mark_quote=mark))
@@ -235,10 +236,13 @@ def _variants(kind: str, k: int, book: Book, bounds: Bounds, price: int | None) 
     p = f"e{k + 1}."
     traders = [a.name for a in book.traders]
     payees = [a.name for a in book.accounts if a.role is not Role.CLEARING]
+    markets = _markets(book)
     if kind == "mark":
-        return [Variant(MarkPrice(price if price is not None else z3.Int(p + "price_quote")), "mark")]
+        price_quote = price if price is not None else z3.Int(p + "price_quote")
+        return [Variant(MarkPrice(price_quote, market=m), "mark" + label) for m, label in markets]
     if kind == "funding":
-        return [Variant(Funding(z3.Int(p + "rate_ppm")), "funding")]
+        rate = z3.Int(p + "rate_ppm")
+        return [Variant(Funding(rate, market=m), "funding" + label) for m, label in markets]
     if kind in ("deposit", "spot-deposit"):
         cls = Deposit if kind == "deposit" else SpotDeposit
         amount = z3.Int(p + "amount_quote")
@@ -250,13 +254,22 @@ def _variants(kind: str, k: int, book: Book, bounds: Bounds, price: int | None) 
         lots = z3.Int(p + "lots")
         px = price if price is not None else z3.Int(p + "trade_price_quote")
         return [
-            Variant(Trade(b, s, lots, px, taker), f"trade {b}<-{s} ({taker.value} takes)")
+            Variant(Trade(b, s, lots, px, taker, market=m), f"trade {b}<-{s} ({taker.value} takes){label}")
+            for m, label in markets
             for b in traders
             for s in traders
             if b != s
             for taker in Taker
         ]
     raise ValueError(f"'event_kinds' must be among the known kinds: {kind!r}")
+
+
+def _markets(book: Book) -> list[tuple[str, str]]:
+    """The markets an event may act on, as an event names them (``""``: the first) with the label
+    its variant shows (nothing for a one-market book, whose labels stay as they were)."""
+    if not book.more_markets:
+        return [("", "")]
+    return [("" if i == 0 else m.name, f" in {m.name}") for i, m in enumerate(book.markets)]
 
 
 def field_condition(field: str, value: Any, bounds: Bounds) -> Any:
@@ -380,12 +393,20 @@ def canonical_witness(policy: Policy, book: Book, story_slots: Sequence[Slot], b
     """
     mark = book.market.mark_quote if type(book.market.mark_quote) is int else bounds.min_price
     cash = bounds.max_quote // 2
+    flat = tuple(Position() for _ in book.more_markets)
     accounts = tuple(
-        attrs.evolve(a, **{f: (cash if a.is_trader and f == "cash_quote" else 0) for f in data_fields(Account)})
+        attrs.evolve(
+            a,
+            **{f: (cash if a.is_trader and f == "cash_quote" else 0) for f in data_fields(Account)},
+            more_positions=flat,
+        )
         for a in book.accounts
     )
     market = attrs.evolve(book.market, mark_quote=mark, previous_mark_quote=mark)
-    start = attrs.evolve(book, market=market, accounts=accounts, net_deposits_quote=cash * len(book.traders))
+    more = tuple(attrs.evolve(m, mark_quote=mark, previous_mark_quote=mark) for m in book.more_markets)
+    start = attrs.evolve(
+        book, market=market, accounts=accounts, net_deposits_quote=cash * len(book.traders), more_markets=more
+    )
     current, events = start, []
     for slot in story_slots:
         for variant in slot.variants:

@@ -51,11 +51,24 @@ def _lift_record(record: Any, make: Callable[[str, int], z3.ArithRef]) -> Any:
 
 
 def _lift_book(book: Book, make: Callable[[str, str, int], z3.ArithRef]) -> Book:
-    """``book`` with every data field of the market, the accounts and the book itself lifted."""
+    """``book`` with every data field of the markets, the accounts (their positions in further
+    markets too, owned by ``<account>.<market>``) and the book itself lifted."""
     market = _lift_record(book.market, lambda f, v: make(book.market.name, f, v))
-    accounts = tuple(_lift_record(a, lambda f, v, n=a.name: make(n, f, v)) for a in book.accounts)
-    lifted = attrs.evolve(book, market=market, accounts=accounts)
+    accounts = tuple(_lift_account(a, book, make) for a in book.accounts)
+    more = tuple(_lift_record(m, lambda f, v, n=m.name: make(n, f, v)) for m in book.more_markets)
+    lifted = attrs.evolve(book, market=market, accounts=accounts, more_markets=more)
     return _lift_record(lifted, lambda f, v: make("book", f, v))
+
+
+def _lift_account(account: Any, book: Book, make: Callable[[str, str, int], z3.ArithRef]) -> Any:
+    lifted = _lift_record(account, lambda f, v, n=account.name: make(n, f, v))
+    if not account.more_positions:
+        return lifted
+    positions = tuple(
+        _lift_record(p, lambda f, v, n=f"{account.name}.{m.name}": make(n, f, v))
+        for p, m in zip(account.more_positions, book.more_markets, strict=True)
+    )
+    return attrs.evolve(lifted, more_positions=positions)
 
 
 def constant_book(book: Book) -> Book:

@@ -97,6 +97,11 @@ def start(policy: Policy, rng: random.Random, traders: tuple[str, ...]) -> tuple
     return book, out
 
 
+#: fields added after the digests were written (a book's further markets and positions, an
+#: event's market): left out at their defaults, so a one-market story digests as it did
+LATER_FIELDS = frozenset({"more_markets", "more_positions", "market"})
+
+
 def attrs_text(value: object) -> str:
     """The text attrs' generated ``repr`` gave a record when the digests were written: every field,
     enum members as ``<Role.TRADER: 'trader'>``. Books and events now print as the Python that
@@ -105,7 +110,11 @@ def attrs_text(value: object) -> str:
     if isinstance(value, enum.Enum):
         return f"<{type(value).__name__}.{value.name}: {value.value!r}>"
     if attrs.has(type(value)):
-        shown = [f for f in attrs.fields(type(value)) if f.repr]
+        shown = [
+            f
+            for f in attrs.fields(type(value))
+            if f.repr and not (f.name in LATER_FIELDS and getattr(value, f.name) == f.default)
+        ]
         inner = ", ".join(f"{f.name}={attrs_text(getattr(value, f.name))}" for f in shown)
         return f"{type(value).__qualname__}({inner})"
     if isinstance(value, tuple):

@@ -547,16 +547,12 @@ class TestBybitMaintenanceOnEntryValue:
         assert load_preset("binance").margin.maintenance_basis is MaintenanceBasis.MARK
 
     def test_every_mutant_of_the_basis_is_caught(self, monkeypatch) -> None:
-        import solvent.rules.engine as engine
-        import solvent.rules.wellformed as wellformed
-
         def observe():
             cases = [(1_970, 1, "entry"), (1_971, 1, "entry"), (1_970, 1, "mark"), (2_030, -1, "entry")]
             return [self.liquidated(self.run(m, side, basis)) for m, side, basis in cases]
 
-        assert_every_mutant_is_caught(
-            monkeypatch, margin, "account_maintenance", observe, at_least=1, importers=(engine, bankruptcy, wellformed)
-        )
+        # the basis is chosen per position (``_maintenance_of``), for one market and for many
+        assert_every_mutant_is_caught(monkeypatch, margin, "_maintenance_of", observe, at_least=1)
 
 
 # --- BitMEX: risk-limit steps for the whole position (docs/venues.md#bitmex-margin) ---------------

@@ -15,7 +15,7 @@ import attrs
 import z3
 
 import solvent.rules
-from solvent.rules.book import Account, Book, Market, new_book
+from solvent.rules.book import Account, Book, Market, Position, new_book
 from solvent.rules.events import Deposit, Funding, MarkPrice, SpotDeposit, Trade, Withdraw
 from solvent.rules.fields import DATA, data, data_fields
 from solvent.solver.symbolic import constant_event, variable_book, variable_event
@@ -34,6 +34,7 @@ ACCOUNT = (
 EXPECTED: dict[type, tuple[str, ...]] = {
     Market: ("mark_quote", "previous_mark_quote"),
     Account: ACCOUNT,
+    Position: ("size_lots", "cost_quote"),  # an account's position in a further market
     Book: ("net_deposits_quote", "insurance_window_sum_quote"),
     Deposit: ("amount_quote",),
     Withdraw: ("amount_quote",),

@@ -1,0 +1,88 @@
+"""z3 on books of several markets (issue 13, stage 1): the symbolic book holds M markets, events
+act on any of them, and the all-N arguments check positions market by market."""
+
+from __future__ import annotations
+
+import pytest
+
+from solvent.properties import catalog
+from solvent.rules.presets import load_preset
+from solvent.solver.bounds import Bounds
+from solvent.solver.compositional import Attempt, Extension, attempt
+from solvent.solver.prove import fixed_text, prove
+from solvent.solver.story import slots, symbolic_book
+from solvent.solver.verdicts import Verdict
+
+TWO = Bounds(accounts=2, markets=2, effort=20_000_000)
+
+
+def test_the_symbolic_book_holds_every_market_and_events_act_on_each() -> None:
+    book, variables = symbolic_book(TWO)
+    assert [m.name for m in book.markets] == ["PERP", "PERP2"]
+    assert {"s0.PERP2.mark_quote", "s0.alice.PERP2.size_lots"} <= {str(v) for v in variables}
+    (slot,) = slots(book, TWO)
+    assert [v.label for v in slot.variants] == ["mark in PERP", "mark in PERP2"]
+    assert [v.event.market for v in slot.variants] == ["", "PERP2"]
+
+
+def test_bounds_hold_at_most_three_markets() -> None:
+    assert Bounds(markets=3).market_names == ("PERP", "PERP2", "PERP3")
+    with pytest.raises(ValueError, match="'markets' must be <= 3: 4"):
+        Bounds(markets=4)
+    with pytest.raises(ValueError, match="'markets' must be >= 1: 0"):
+        Bounds(markets=0)
+
+
+def test_the_scope_says_how_many_markets() -> None:
+    assert fixed_text(TWO).startswith("2 markets (PERP, PERP2), each on the policy's tiers, the clock at 0")
+    assert fixed_text(Bounds()).startswith("the clock at 0")
+
+
+@pytest.mark.parametrize(
+    ("preset", "invariant"), [("broker-reg-t", "conservation"), ("binance", "open-interest-balance")]
+)
+def test_the_all_n_lemmas_hold_on_two_markets(preset: str, invariant: str) -> None:
+    found = attempt(load_preset(preset), catalog.get(invariant), TWO)
+    assert isinstance(found, Extension), getattr(found, "failed", "")
+    assert any(lemma.startswith("P (mark in PERP2)") for lemma in found.lemmas)
+
+
+def test_a_fill_booked_in_the_wrong_market_breaks_the_position_lemma(monkeypatch) -> None:
+    """The position ledger names each fill's market; a ledger that books every fill in the first
+    market no longer accounts for the second market's positions, and the all-N argument fails."""
+    import attrs
+
+    from solvent.rules import ledger
+
+    original = ledger.Ctx.record_fill
+
+    def first_market_only(self, buyer, seller, lots, price_quote, reason):
+        ctx = original(self, buyer, seller, lots, price_quote, reason)
+        work = ctx._live()
+        last = work.fills[-1]
+        work.fills[-1] = ledger.Guarded(last.guard, attrs.evolve(last.item, market="PERP"))
+        return ctx
+
+    monkeypatch.setattr(ledger.Ctx, "record_fill", first_market_only)
+    found = attempt(load_preset("broker-reg-t"), catalog.get("open-interest-balance"), TWO)
+    # a liquidation in either market closes positions in the other, so both moves catch it
+    assert isinstance(found, Attempt) and found.failed.startswith("P (mark in PERP")
+
+
+def test_open_interest_is_proved_in_every_market_for_every_n() -> None:
+    result = prove("broker-reg-t", "open-interest-balance", TWO, minimize=False)
+    assert result.verdict is Verdict.PROVED, result.reason
+    assert result.scope.accounts is None
+
+
+def test_a_two_market_story_is_not_covered_by_a_one_market_proof() -> None:
+    """The consistency alarm's coverage counts markets: a proof about one market says nothing about
+    a book of two, whatever its numbers."""
+    from solvent.rules.book import Market, new_book
+    from solvent.solver.coverage import _same_shape
+
+    one, _ = symbolic_book(Bounds(accounts=2))
+    two, _ = symbolic_book(TWO)
+    concrete = new_book(mark_quote=100, more_markets=(Market("ETH", 10),))
+    assert not _same_shape(one, concrete, names=True)
+    assert _same_shape(two, concrete, names=True)
