@@ -356,13 +356,20 @@ def smallest_move(
             f"({', '.join(final.outside) or final.rejected or 'the claim holds on replay'})\n"
             f"policy: {policy.name}\nstory: {story!r}"
         )
-    status = state.status
+    status, proved = state.status, state.proved[0] if state.proved else None
+    shown_ppm = move_ppm(final.story) or 0
+    if shown_ppm < found and _breaks(policy, invariant, final.story, attrs.evolve(scope, max_move_ppm=shown_ppm)):
+        # the story told is itself a refutation within the scope at a smaller move than the
+        # bisection's (a tick bisection from its book can land between two probes)
+        found = shown_ppm
+        exact = proved is not None and found == proved + 1
+        status = ThresholdStatus.EXACT if exact else status
     result = SmallestMove(
         invariant=invariant.id,
         status=status,
         move_ppm=found,
-        proved_ppm=state.proved[0] if state.proved else None,
-        story_move_ppm=move_ppm(final.story) or 0,
+        proved_ppm=proved,
+        story_move_ppm=shown_ppm,
         original_ppm=original or 0,
         accounts=n,
         min_price=scope.min_price,
