@@ -52,7 +52,7 @@ from solvent.rules.haircut_ratio import settles_losses
 from solvent.rules.liquidation import Execution, is_triggered
 from solvent.rules.margin import account_initial_margin, account_maintenance, equity, initial_margin, open_lots
 from solvent.rules.policy import Policy
-from solvent.rules.waterfall import Lender
+from solvent.rules.waterfall import HaircutRatio, Lender
 
 #: Accounts that hold the venue's own collateral pools; none may start below zero.
 POOLS = (Role.INSURANCE_FUND, Role.FEE_ACCOUNT, Role.BACKSTOP_VAULT)
@@ -219,6 +219,21 @@ def _rules(policy: Policy, margin: StartMargin | None) -> list[_Rule]:
                 applies=lambda p, a: a.is_trader or a.role is Role.LIQUIDITY,
             )
         )
+        if _matured_only(policy):
+            # Gen B converts a flat account's matured profit into capital at the end of every
+            # event (haircut_ratio.settle_reserves, spec v11.31 §7.4): a reachable flat account's
+            # principal is its equity. z3 had started from a flat account holding matured profit,
+            # a book Gen B never reaches, and reported flat-accounts-never-pay broken (issue 15)
+            rules.append(
+                _Rule(
+                    "a flat account's matured profit is capital (principal equals equity)",
+                    account=lambda p, b, a: implies(
+                        and_(*(q.size_lots == 0 for q in a.positions)),
+                        a.principal_quote == max_(equity(p.margin, a), 0),
+                    ),
+                    applies=lambda p, a: a.is_trader or a.role is Role.LIQUIDITY,
+                )
+            )
     if margin is not None:
         name = (
             "traders margin-compliant"
@@ -247,6 +262,11 @@ def _rules(policy: Policy, margin: StartMargin | None) -> list[_Rule]:
 
 
 _CLEARING_FIELDS = ("cash_quote", "spot_quote", "size_lots", "cost_quote", "principal_quote", "debt_quote")
+
+
+def _matured_only(policy: Policy) -> bool:
+    layer = policy.layer(HaircutRatio)
+    return layer is not None and layer.matured_only
 
 
 def _holds(rule: _Rule, policy: Policy, book: Book) -> Any:

@@ -166,6 +166,28 @@ class TestGenerationB:
         assert step(policy, flat, MarkPrice(100)).after.account("alice").principal_quote == 1_160  # §7.4
         assert step(policy, book, MarkPrice(100)).after.account("alice").principal_quote == 1_000  # open: junior
 
+    def test_a_flat_account_holding_matured_profit_is_a_book_gen_b_never_reaches(self) -> None:
+        """Every event converts a flat account's matured profit (above), so a well-formed starting
+        book for Gen B has a flat account's principal at its equity (the z3 story that broke
+        flat-accounts-never-pay started from one that did not); one quantum of matured profit
+        left unconverted is not well formed, and the book after any event is."""
+        from solvent.rules.wellformed import reasons
+
+        policy = load_preset("percolator-gen-b")
+        book = stressed_book()
+        i = book.index("alice")
+        alice = attrs.evolve(book.accounts[i], size_lots=0, cost_quote=0, principal_quote=1_160)
+        converted = book.replace_account(i, alice)
+        assert not any("matured profit is capital" in r for r in reasons(policy, converted))
+        unconverted = book.replace_account(i, attrs.evolve(alice, principal_quote=1_159))
+        assert any(
+            r.startswith("a flat account's matured profit is capital (principal equals equity): alice")
+            for r in reasons(policy, unconverted)
+        )
+        after = step(policy, unconverted, MarkPrice(100)).after
+        assert not any("matured profit is capital" in r for r in reasons(policy, after))
+        assert not any("matured profit" in r for r in reasons(load_preset("percolator-gen-a"), unconverted))
+
     def test_a_clawback_cannot_share_the_window_pnl(self) -> None:
         layer = HaircutRatio(losses_settle_capital=True, warmup_events=2, matured_only=True)
         with pytest.raises(ValueError, match="cannot share a waterfall with 'clawback'"):
