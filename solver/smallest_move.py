@@ -458,8 +458,9 @@ def _at_scale(
     ``budget.shrink_units``; whether one was found there (None otherwise); the units spent.
 
     At a mark of 10,000 quanta a tick is 100 ppm, so the least move of the bisection may not be a
-    whole number of ticks there: the most ticks within ``move`` are asked first, then one tick
-    more, then twice that (:data:`SCALE_TRIES` bounds in all, each within one probe's units)."""
+    whole number of ticks there, and a rounding at that mark may need a little more: the most
+    ticks within ``move`` are asked first, then one tick more, 1% more, 10% more and twice as
+    many, each within one probe's units, until half the budget's total is spent."""
     import z3
 
     mark = scale_mark(policy)
@@ -469,15 +470,17 @@ def _at_scale(
         return None, False, 0
     spent = query.build_units
     price = query.slots[0].variants[0].event.price_quote
-    ticks = move * mark // PPM
+    base = move * mark // PPM  # the most ticks within ``move``
+    tries = sorted({base, base + 1, -(-base * 101 // 100), -(-base * 11 // 10), 2 * base + 2})
     answer, within = None, None
-    for _ in range(SCALE_TRIES):
+    for ticks in tries:
+        if spent >= budget.total // 2:  # the rest of the budget is the bisection's, not this search's
+            break
         within = z3.And(price >= mark - ticks, price <= mark + ticks)
         answer = query.check_staged(invariant, stages(min(scope.effort, query.solve_units)), extra=within)
         spent += answer.stats.units
         if answer.verdict is Verdict.REFUTED:
             break
-        ticks = ticks + 1 if ticks * PPM < move * mark else 2 * ticks
     if answer is None or answer.verdict is not Verdict.REFUTED or answer.counterexample is None or answer.size is None:
         return None, False, spent
     best, low, high, used = answer.counterexample, 0, len(str(answer.size)), 0
@@ -491,10 +494,6 @@ def _at_scale(
         else:
             low = middle + 1
     return best, True, spent + used
-
-
-#: How many move bounds :func:`_at_scale` asks at the policy's own scale before giving up there.
-SCALE_TRIES = 3
 
 
 __all__ = [
