@@ -29,6 +29,7 @@ from solvent.reports.story import (
     describe_outcome,
     evidence,
     extreme_marks_note,
+    marks_text,
     origin_label,
     plural,
     proof_rows,
@@ -172,7 +173,7 @@ def finding(report: PolicyReport, t: Told) -> str:
         f" at <code>{esc(display_path(t.rule.file))}:{t.rule.line}</code>" if t.rule.file else ""
     )
     plot_html = (
-        _figure(plots.price_path(t.steps, failing, t.contract, t.money))
+        "".join(_figure(svg) for svg in plots.price_paths(t.steps, failing, t.contract, t.money))
         + _figure(plots.equity_rows(report.policy, t.steps, failing, t.money))
         + _figure(plots.waterfall_usage(t.steps, t.money))
     )
@@ -188,7 +189,8 @@ def finding(report: PolicyReport, t: Told) -> str:
     if move:
         events_note = f'<p class="note"><strong>{esc(move[:1].upper() + move[1:])}.</strong></p>' + events_note
     headers, rows = book_changes(v.step.before, v.step.after, t.contract, t.money)
-    balances = table(
+    marks = marks_text(v.step.before, v.step.after, t.contract, t.money)
+    balances = (f"<p>{esc(marks[:1].upper() + marks[1:])}.</p>" if marks else "") + table(
         headers,
         [(name, *book_cells(headers, cells, t.money)) for name, cells in rows],
         numeric=range(1, len(headers)),

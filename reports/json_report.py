@@ -26,7 +26,7 @@ import cattrs
 from solvent.properties.findings import event_to_data, policy_digest, story_to_data
 from solvent.properties.search import SearchResult
 from solvent.reports.money import Money
-from solvent.reports.story import KEY, Told, counts, describe_event, evidence, told, waterfall_paid
+from solvent.reports.story import KEY, Told, counts, describe_event, evidence, named_market, told, waterfall_paid
 from solvent.rules.book import Book
 from solvent.rules.contract import LINEAR, Contract, venue_price
 from solvent.rules.engine import Step
@@ -82,9 +82,31 @@ def _units(policy: Policy) -> dict[str, Any]:
     return out
 
 
+def _markets(s: Step, contract: Contract) -> dict[str, Any]:
+    """On a book of several markets, the market the step's event acts on (``null``: none, e.g. a
+    deposit) and every market's mark and price before and after it; nothing for one market (its
+    steps read as they always have)."""
+    if not s.before.more_markets:
+        return {}
+    return {
+        "market": named_market(s.event, s.before) or None,
+        "markets": [
+            {
+                "name": m.name,
+                "mark_before": _number(m.mark_quote),
+                "mark_after": _number(after.mark_quote),
+                "price_before": _price(contract, m.mark_quote),
+                "price_after": _price(contract, after.mark_quote),
+            }
+            for m, after in zip(s.before.markets, s.after.markets, strict=True)
+        ],
+    }
+
+
 def _step(index: int, s: Step, contract: Contract = LINEAR, money: Money | None = None) -> dict[str, Any]:
     """One step; ``mark_*`` are the engine's lot values, ``price_*`` the venue's prices (equal on a
-    linear contract, ``V / mark`` on an inverse one)."""
+    linear contract, ``V / mark`` on an inverse one), of the book's first market; on a book of
+    several, ``market`` names the event's and ``markets`` holds each market's."""
     return {
         "step": index + 1,
         "event": event_to_data(s.event),
@@ -93,6 +115,7 @@ def _step(index: int, s: Step, contract: Contract = LINEAR, money: Money | None 
         "mark_after": _number(s.after.market.mark_quote),
         "price_before": _price(contract, s.before.market.mark_quote),
         "price_after": _price(contract, s.after.market.mark_quote),
+        **_markets(s, contract),
         "transfers": [
             {"from": t.source, "to": t.destination, "amount": _number(t.amount_quote), "reason": t.reason.value}
             for t in s.transfers

@@ -26,6 +26,7 @@ from solvent.reports.story import (
     describe_outcome,
     evidence,
     extreme_marks_note,
+    marks_text,
     origin_label,
     plural,
     proof_rows,
@@ -164,8 +165,9 @@ def finding(t: Told) -> list[str]:
     if v.note:
         out += [f"What differs from the twin: {v.note}", ""]
     headers, rows = book_changes(v.step.before, v.step.after, t.contract, t.money)
+    marks = marks_text(v.step.before, v.step.after, t.contract, t.money)
     out += [
-        f"Balances in step {v.step_index + 1} (before → after):",
+        f"Balances in step {v.step_index + 1} (before → after){'; ' + marks if marks else ''}:",
         "",
         *table(headers, [(name, *book_cells(headers, cells, t.money)) for name, cells in rows]),
         "",

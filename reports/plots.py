@@ -20,7 +20,7 @@ from fractions import Fraction
 from typing import Any
 
 from solvent.reports.money import Money
-from solvent.reports.story import amount, bankruptcies, change, worth_showing
+from solvent.reports.story import amount, bankruptcies, change, market_of, worth_showing
 from solvent.rules.contract import LINEAR, Contract, venue_price
 from solvent.rules.engine import Step
 from solvent.rules.margin import equity
@@ -133,20 +133,36 @@ def _step_labels(x: Callable[[Any], float], n: int, y: float) -> list[str]:
     return [_text(x(i), y, str(i), anchor="middle", size=10) for i in shown]
 
 
-def _marks(steps: Sequence[Step], contract: Contract = LINEAR) -> list[Any]:
-    """The venue's price before the story and after each step (``V / lot value`` when inverse)."""
-    values = [steps[0].before.market.mark_quote] + [s.after.market.mark_quote for s in steps]
+def _marks(steps: Sequence[Step], contract: Contract = LINEAR, market: int = 0) -> list[Any]:
+    """The venue's price of market ``market`` (its index in the book) before the story and after
+    each step (``V / lot value`` when inverse)."""
+    values = [steps[0].before.markets[market].mark_quote] + [s.after.markets[market].mark_quote for s in steps]
     return [venue_price(contract, v) for v in values]
 
 
-def price_path(steps: Sequence[Step], failing: int, contract: Contract = LINEAR, money: Money | None = None) -> str:
+def price_paths(
+    steps: Sequence[Step], failing: int, contract: Contract = LINEAR, money: Money | None = None
+) -> list[str]:
+    """One :func:`price_path` per market of the story's book, each on its own scale (a market at
+    30,000 and one at 2,000 share no useful axis): one picture for a one-market book."""
+    return [price_path(steps, failing, contract, money, market=i) for i in range(len(steps[0].before.markets))]
+
+
+def price_path(
+    steps: Sequence[Step], failing: int, contract: Contract = LINEAR, money: Money | None = None, market: int = 0
+) -> str:
     """The mark price before the story and after each step, with liquidations and bankruptcies marked
     (the venue's price: on an inverse contract, the quote price, not the coin value per contract;
     with ``money``, per unit of the policy's lot in its currency).
 
+    On a book of several markets, the mark of market ``market`` (its index), named in the title,
+    with the liquidations and bankruptcies of the steps whose event acts on it (an account
+    liquidated by a move of ETH is marked on ETH's line, though it is closed in every market).
+
     The left margin is as wide as the widest price label, so 1,000,000,000 is never cut."""
     money = money or Money(contract=contract)
-    marks = _marks(steps, contract)
+    marks = _marks(steps, contract, market)
+    book = steps[0].before
     lo, hi = float(min(marks)), float(max(marks))
     pad = (hi - lo) * 0.12 or max(1.0, hi * 0.01)
     ticks = _ticks(lo - pad, hi + pad, 5)
@@ -158,7 +174,8 @@ def price_path(steps: Sequence[Step], failing: int, contract: Contract = LINEAR,
 
     unit = money.price_unit or contract.price
     per = f"({unit}) " if unit else ("per lot, " if not contract.is_inverse else "")
-    title = f"mark price {per}before the story (0) and after each step"
+    of = f"of {book.markets[market].name} " if book.more_markets else ""
+    title = f"mark price {of}{per}before the story (0) and after each step"
     left = max(64.0, 8 + 6 + max(text_width(label(t), 10) for t in ticks))
     width = max(float(WIDTH), left + MIN_PLOT + 16, _title_width(title))
     right, top, bottom = width - 16, 34, 196
@@ -178,9 +195,11 @@ def price_path(steps: Sequence[Step], failing: int, contract: Contract = LINEAR,
     path = " ".join(f"{_f(a)},{_f(b)}" for a, b in points)
     body.append(f'<polyline points="{path}" fill="none" stroke="#0f172a" stroke-width="2"/>')
     for i, s in enumerate(steps, start=1):
-        body += _step_markers(s, x(i), y(marks[i]), left, right, top)
+        if not book.more_markets or s.before.markets.index(market_of(s.before, s.event)) == market:
+            body += _step_markers(s, x(i), y(marks[i]), left, right, top)
     body += _price_legend(bottom + 30)
-    return _svg(bottom + 40, "price path with liquidation markers", body, width)
+    label = f"price path of {book.markets[market].name}" if book.more_markets else "price path"
+    return _svg(bottom + 40, f"{label} with liquidation markers", body, width)
 
 
 def _step_markers(s: Step, cx: float, cy: float, left: float, right: float, top: float) -> list[str]:
@@ -347,4 +366,4 @@ def _waterfall_row(
     return out, max(46.0, key_y + 16 - y0)
 
 
-__all__ = ["equity_rows", "price_path", "text_width", "waterfall_usage"]
+__all__ = ["equity_rows", "price_path", "price_paths", "text_width", "waterfall_usage"]

@@ -8,7 +8,7 @@ Markdown, HTML, JSON, JUnit and SARIF reports all read these, so they cannot dis
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from solvent.properties.scenarios import Story
 from solvent.properties.search import CI, DEEP
 from solvent.reports.money import QUANTA, Money
 from solvent.rules import events as ev
-from solvent.rules.book import Account, Book, Role
+from solvent.rules.book import Account, Book, Market, Role
 from solvent.rules.contract import LINEAR, Contract, contracts, from_engine, price_moves, venue_price
 from solvent.rules.engine import Step, run
 from solvent.rules.outcomes import Bankrupt, DebtCarried, LayerUsed, Residual
@@ -107,8 +107,8 @@ def extreme_marks_note(violation: Violation, money: Money = QUANTA) -> str | Non
 def extreme_story_note(story: Story, step_index: int | None = None, money: Money = QUANTA) -> str | None:
     """The note of :func:`extreme_marks_note` for a z3 story (its events up to ``step_index``)."""
     events = story.events if step_index is None else story.events[: step_index + 1]
-    marks = [story.book.market.mark_quote] + [e.price_quote for e in events if isinstance(e, ev.MarkPrice)]
-    lo, hi = min(marks), max(marks)
+    spans = [(min(marks), max(marks)) for marks in _marks_by_market(story.book, events)]
+    lo, hi = max(spans, key=lambda span: Fraction(span[1]) / span[0] if span[0] > 0 else 0)
     if lo <= 0 or hi < EXTREME_FACTOR * lo:
         return None
     if money.contract.is_inverse:  # the lowest lot value is the highest price
@@ -117,6 +117,19 @@ def extreme_story_note(story: Story, step_index: int | None = None, money: Money
         f"note: the marks span {money.price_number(lo)} to {money.price_number(hi)}{_per(money)}: z3 explores extreme values by "
         "design, so this story shows that the rule can fail, not how likely such a move is"
     )
+
+
+def _marks_by_market(book: Book, events: Sequence[Any]) -> list[list[Any]]:
+    """Each market's marks in a story: its mark on the starting book, then each move of it (one
+    list for a one-market book; a move naming no market of the book is left out)."""
+    marks = [[m.mark_quote] for m in book.markets]
+    for e in events:
+        if isinstance(e, ev.MarkPrice):
+            try:
+                marks[book.market_index(e.market)].append(e.price_quote)
+            except KeyError:
+                continue
+    return marks
 
 
 def _per(money: Money) -> str:
@@ -352,9 +365,14 @@ def shown_accounts(book: Book, also: Book | None = None) -> list[Account]:
         if b is None:
             return False
         a = b.account(name)
-        return bool(a.cash_quote or a.spot_quote or a.size_lots)
+        return bool(a.cash_quote or a.spot_quote or holds_position(a))
 
     return [a for a in book.accounts if a.is_trader or holds(a.name, book) or holds(a.name, also)]
+
+
+def holds_position(account: Account) -> bool:
+    """Whether the account holds a position in any market of its book."""
+    return bool(account.size_lots) or any(p.size_lots for p in account.more_positions)
 
 
 def price_text(value: Any, contract: Contract = LINEAR) -> str:
@@ -406,6 +424,7 @@ def describe_event(
     quanta: ``mark 10,300 → 9,918``). On an inverse contract a trade names the contracts' buyer
     and a mark names the price, with the coin value per contract the engine settles on beside it."""
     money = _money(contract, money)
+    market = named_market(event, before)
     if isinstance(event, ev.Deposit):
         return f"{event.account} deposits {money.amount(event.amount_quote)}"
     if isinstance(event, ev.Withdraw):
@@ -416,21 +435,50 @@ def describe_event(
         venue = from_engine(contract, event)
         taker = venue.buyer if venue.taker is ev.Taker.BUYER else venue.seller
         price = money.price(event.price_quote)
-        return f"{venue.buyer} buys {amount(venue.lots)} {lots_word(contract)} from {venue.seller} at {price} ({taker} takes)"
+        what = market or lots_word(contract)
+        return f"{venue.buyer} buys {amount(venue.lots)} {what} from {venue.seller} at {price} ({taker} takes)"
     if isinstance(event, ev.MarkPrice):
         new = money.price(event.price_quote)
         coin = f"; coin value {money.amount(event.price_quote)} per contract" if contract.is_inverse else ""
+        mark = f"mark of {market}" if market else "mark"
         if before is None:
-            return f"mark moves to {new}{coin}"
-        old = before.market.mark_quote
+            return f"{mark} moves to {new}{coin}"
+        old = market_of(before, event).mark_quote
         venue_old, venue_new = venue_price(contract, old), venue_price(contract, event.price_quote)
         if contract.is_inverse:
             coin = f"; coin value {money.amount(old)} → {money.amount(event.price_quote)} per contract"
         was = money.price_number(old) if money.readable else money.price(old)
-        return f"mark {money.currency + ' ' if money.readable and not contract.is_inverse else ''}{was} → {new} ({_percent(venue_new - venue_old, venue_old)}{coin})"
+        return f"{mark} {money.currency + ' ' if money.readable and not contract.is_inverse else ''}{was} → {new} ({_percent(venue_new - venue_old, venue_old)}{coin})"
     if isinstance(event, ev.Funding):
-        return f"funding at {amount(from_engine(contract, event).rate_ppm)} ppm"
+        where = f" in {market}" if market else ""
+        return f"funding{where} at {amount(from_engine(contract, event).rate_ppm)} ppm"
     return repr(event)
+
+
+def named_market(event: Any, before: Book | None) -> str:
+    """The name of the market ``event`` acts on, when a story names it: on a book of several
+    markets (the first market by its name too), or, with no book known, when the event names one;
+    empty for a one-market book (whose stories read as they always have) and for events that act
+    on no market (deposits, withdrawals)."""
+    if not isinstance(event, (ev.Trade, ev.MarkPrice, ev.Funding)):
+        return ""
+    if before is None:
+        return event.market
+    if not before.more_markets:
+        return ""
+    try:
+        return before.markets[before.market_index(event.market)].name
+    except KeyError:
+        return event.market
+
+
+def market_of(book: Book, event: Any) -> Market:
+    """The market of ``book`` that ``event`` acts on (the first for an event on no market, or on
+    a market the book does not have: such an event is rejected before it is told)."""
+    try:
+        return book.markets[book.market_index(getattr(event, "market", ""))]
+    except KeyError:
+        return book.market
 
 
 def venue_terms_lines(
@@ -611,6 +659,33 @@ def column_header(header: str, contract: Contract = LINEAR) -> str:
     return f"size ({lots_word(contract)})" if header == "size" else header
 
 
+def size_columns(book: Book, contract: Contract = LINEAR) -> list[tuple[str, Callable[[Account], Any]]]:
+    """The book's position columns: header and the account's signed size in the venue's terms.
+    One market: one ``size (lots)`` column, as ever; several: one per market, ``size ETH (lots)``."""
+    if not book.more_markets:
+        return [(column_header("size", contract), lambda a: book_value(a, "size_lots", contract))]
+    return [
+        (f"size {m.name} ({lots_word(contract)})", lambda a, i=i: contracts(contract, a.positions[i].size_lots))
+        for i, m in enumerate(book.markets)
+    ]
+
+
+def marks_text(before: Book, after: Book | None = None, contract: Contract = LINEAR, money: Money | None = None) -> str:
+    """Each market's mark on a book of several (``after``: as ``before → after`` where it moved),
+    in the venue's prices: ``marks in USD/contract: BTC 31,000, ETH 2,000 → 1,300``; empty for a
+    one-market book, whose mark the story's events already tell."""
+    if not before.more_markets:
+        return ""
+    money = _money(contract, money)
+    parts = []
+    for i, m in enumerate(before.markets):
+        old = money.price_number(m.mark_quote)
+        new = m.mark_quote if after is None else after.markets[i].mark_quote
+        parts.append(f"{m.name} {old}" if new == m.mark_quote else f"{m.name} {old} → {money.price_number(new)}")
+    unit = f" in {money.price_unit}" if money.price_unit else ""
+    return f"marks{unit}: {', '.join(parts)}"
+
+
 #: Order of verdicts in the Markdown and HTML tables: what needs attention first.
 RANK = {ClaimStatus.FAILS: 0, ClaimStatus.ACCEPTED: 1, ClaimStatus.NOT_EXERCISED: 2, ClaimStatus.HELD: 3}
 
@@ -633,24 +708,22 @@ def book_changes(
     Columns that are zero for every shown account in both books are left out.
     """
     accounts = shown_accounts(before, after)
+    money = _money(contract, money)
+    every: list[tuple[str, Callable[[Account], Any]]] = []
+    for h, f in BOOK_COLUMNS:
+        if f == "size_lots":
+            every += size_columns(before, contract)
+        else:
+            every.append((money.column(h) if h in MONEY_COLUMNS else h, lambda a, f=f: getattr(a, f)))
     columns = [
-        (h, f)
-        for h, f in BOOK_COLUMNS
-        if f == "cash_quote" or any(getattr(b.account(a.name), f) for b in (before, after) for a in accounts)
+        (h, get)
+        for k, (h, get) in enumerate(every)
+        if k == 0 or any(get(b.account(a.name)) for b in (before, after) for a in accounts)
     ]
     rows = [
-        (
-            a.name,
-            [
-                (book_value(before.account(a.name), f, contract), book_value(after.account(a.name), f, contract))
-                for _, f in columns
-            ],
-        )
-        for a in accounts
+        (a.name, [(get(before.account(a.name)), get(after.account(a.name))) for _, get in columns]) for a in accounts
     ]
-    money = _money(contract, money)
-    headers = [money.column(h) if h in MONEY_COLUMNS else column_header(h, contract) for h, _ in columns]
-    return ["account", *headers], rows
+    return ["account", *(h for h, _ in columns)], rows
 
 
 def book_cells(headers: Sequence[str], cells: Sequence[tuple[Any, Any]], money: Money | None = None) -> list[str]:

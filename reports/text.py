@@ -18,15 +18,16 @@ from solvent.reports.proof_text import render_thresholds
 from solvent.reports.story import (
     LABEL,
     bankruptcies,
-    book_value,
-    column_header,
     deficit_sentence,
     describe_event,
     describe_outcome,
     evidence,
     extreme_marks_note,
+    holds_position,
+    marks_text,
     origin_label,
     reproduce,
+    size_columns,
     smallest_move_note,
     story_steps,
     summary_line,
@@ -120,12 +121,15 @@ def _accounts_table(book: Book, contract: Contract = LINEAR, money: Money = QUAN
     def cash(x: Any) -> str:
         return money.number(x, fixed=True) if x else ""
 
-    shown = [a for a in book.accounts if a.is_trader or a.cash_quote or a.size_lots]
+    def size(get: Callable[[Account], Any]) -> Callable[[Account], str]:
+        return lambda a: f"{get(a):,}" if get(a) else ""
+
+    shown = [a for a in book.accounts if a.is_trader or a.cash_quote or holds_position(a)]
     columns: list[tuple[str, Callable[[Account], str]]] = [
         ("account", lambda a: a.name),
         (money.column("cash"), lambda a: money.number(a.cash_quote, fixed=True)),
         (money.column("spot"), lambda a: cash(a.spot_quote)),
-        (column_header("size", contract), lambda a: f"{book_value(a, 'size_lots', contract):,}" if a.size_lots else ""),
+        *((header, size(get)) for header, get in size_columns(book, contract)),
         (money.column("principal"), lambda a: cash(a.principal_quote)),
         (money.column("debt"), lambda a: cash(a.debt_quote)),
     ]
@@ -157,6 +161,13 @@ def _indent(text: str, pad: str = "    ") -> str:
     return "\n".join(pad + line for line in text.splitlines())
 
 
+def _book_title(title: str, book: Book, contract: Contract, money: Money) -> str:
+    """``  book after:``; on a book of several markets, with each market's mark
+    (``  book after; marks in USD/contract: BTC 31,000, ETH 1,300:``)."""
+    marks = marks_text(book, None, contract, money)
+    return f"  {title}; {marks}:" if marks else f"  {title}:"
+
+
 def story(violation: Violation, invariant_ids: list[str], report: PolicyReport, width: int = WIDTH) -> str:
     """One failing step: the events that lead to it, the book before, the ledger, the outcomes,
     amounts in the policy's currency and prices in its units (``reports.money``)."""
@@ -186,14 +197,16 @@ def story(violation: Violation, invariant_ids: list[str], report: PolicyReport, 
     lines += _fold([f"  {note}" for note in notes if note], width)
     if violation.note:
         lines += ["  what differs from the twin:", _indent(violation.note)]
-    lines += ["  book before the failing step:", _indent(_accounts_table(step.before, contract, money))]
+    lines += [_book_title("book before the failing step", step.before, contract, money)]
+    lines += [_indent(_accounts_table(step.before, contract, money))]
     lines += ["  transfers in the failing step:", _indent(transfers_table(step, money))]
     lines += ["  outcomes:"] + _fold(
         [f"    - {describe_outcome(o, contract, money)}" for o in step.outcomes if worth_showing(o)], width
     )
     said = [deficit_sentence(b, money) for b in bankruptcies(steps) if b.step_index == violation.step_index]
     lines += _fold([f"  who paid: {' '.join(said)}"] if said else [], width)
-    lines += ["  book after:", _indent(_accounts_table(step.after, contract, money))]
+    lines += [_book_title("book after", step.after, contract, money)]
+    lines += [_indent(_accounts_table(step.after, contract, money))]
     # a command is never folded (it is copied and pasted, and read by tools after "reproduce with: ");
     # on a terminal narrower than the report's own width it moves to a line of its own if it must
     command = f"  reproduce with: {reproduce(violation, report)}"
