@@ -20,14 +20,41 @@ SIGNED = frozenset({"size_lots", "cost_quote"})
 
 
 def _accounts(book: Book, contract: Contract = LINEAR) -> str:
-    fields = ("cash_quote", "spot_quote", "size_lots", "cost_quote", "principal_quote", "debt_quote")
-    rows = [
-        (a.name, *((contracts(contract, getattr(a, f)) if f in SIGNED else getattr(a, f)) or "" for f in fields))
-        for a in book.accounts
-        if a.is_trader or any(getattr(a, f) for f in fields)
+    """Every trader and every account holding something; on a book of several markets, a size and
+    a cost column per market (``size PERP2 (lots)``, ``cost PERP2``)."""
+    word = "contracts" if contract.is_inverse else "lots"
+    if not book.more_markets:
+        positions = [(f"size ({word})", lambda a: a.size_lots), ("cost", lambda a: a.cost_quote)]
+    else:
+        positions = [
+            column
+            for i, m in enumerate(book.markets)
+            for column in (
+                (f"size {m.name} ({word})", lambda a, i=i: a.positions[i].size_lots),
+                (f"cost {m.name}", lambda a, i=i: a.positions[i].cost_quote),
+            )
+        ]
+    columns = [
+        ("cash", lambda a: a.cash_quote),
+        ("spot", lambda a: a.spot_quote),
+        *((h, lambda a, get=get: contracts(contract, get(a))) for h, get in positions),
+        ("principal", lambda a: a.principal_quote),
+        ("debt", lambda a: a.debt_quote),
     ]
-    size = "size (contracts)" if contract.is_inverse else "size (lots)"
-    return tabulate(rows, headers=("account", "cash", "spot", size, "cost", "principal", "debt"), tablefmt="simple")
+    rows = [
+        (a.name, *(get(a) or "" for _, get in columns))
+        for a in book.accounts
+        if a.is_trader or any(get(a) for _, get in columns)
+    ]
+    return tabulate(rows, headers=("account", *(h for h, _ in columns)), tablefmt="simple")
+
+
+def _marks(book: Book) -> str:
+    """``mark 10000``, or on a book of several markets ``marks PERP 100, PERP2 250`` (the engine's
+    values, as the rest of a proof's story)."""
+    if not book.more_markets:
+        return f"mark {book.market.mark_quote}"
+    return "marks " + ", ".join(f"{m.name} {m.mark_quote}" for m in book.markets)
 
 
 def _venue_events(story, steps: tuple[Step, ...], contract: Contract, pad: str) -> list[str]:
@@ -61,7 +88,7 @@ def render(result: ProofResult, *, verbose: bool = False, contract: Contract = L
     cx = result.counterexample
     if cx is not None:
         lines.append(f"\ncounterexample (replayed on the concrete engine): {cx.detail}")
-        lines.append(f"  starting book (mark {cx.story.book.market.mark_quote}):")
+        lines.append(f"  starting book ({_marks(cx.story.book)}):")
         lines.append(_indent(_accounts(cx.story.book, contract)))
         for note in (unconstrained_cash_note(cx.story.book), extreme_story_note(cx.story, cx.step_index)):
             if note:
@@ -75,7 +102,7 @@ def render(result: ProofResult, *, verbose: bool = False, contract: Contract = L
             failing = cx.steps[cx.step_index]
             lines.append(f"  transfers of step {cx.step_index + 1}:")
             lines.append(_indent(_transfers(failing)))
-            lines.append("  book after:")
+            lines.append(f"  book after ({_marks(failing.after)}):" if failing.after.more_markets else "  book after:")
             lines.append(_indent(_accounts(failing.after, contract)))
         lines.append(f"  replay: {cx.story!r}")
     if verbose:
@@ -123,7 +150,7 @@ def render_thresholds(results: list, *, verbose: bool = False, contract: Contrac
         cx = t.counterexample
         if cx is not None:
             lines.append(f"  beyond the boundary (replayed on the concrete engine): {cx.detail}")
-            lines.append(f"    starting book (mark {cx.story.book.market.mark_quote}):")
+            lines.append(f"    starting book ({_marks(cx.story.book)}):")
             lines.append(_indent(_accounts(cx.story.book, contract), "      "))
             for i, event in enumerate(cx.story.events):
                 lines.append(f"    event {i + 1}: {event!r}")

@@ -206,3 +206,25 @@ class TestPlots:
         (path,) = plots.price_paths(t.steps, t.group.violation.step_index, t.contract, t.money)
         assert path == plots.price_path(t.steps, t.group.violation.step_index, t.contract, t.money)
         assert "<title>price path with liquidation markers</title>" in path
+
+
+class TestProofText:
+    def test_a_two_market_counterexample_shows_each_markets_mark_and_positions(self, steps: list[Step]) -> None:
+        """What ``solvent prove --markets 2`` prints for a refutation (built here from the story,
+        not asked of z3): each market's mark, and a size and cost column per market."""
+        from solvent.reports.proof_text import render
+        from solvent.solver.verdicts import Counterexample, ProofResult, Scope, Verdict
+
+        start = steps[FAILING].before
+        cx = Counterexample(Story(start, (EVENTS[FAILING],)), (steps[FAILING],), 0, "no-haircut", "bob is deleveraged")
+        scope = Scope(2, 1, ("mark",), "any price")
+        out = render(ProofResult("two-markets", "no-haircut", Verdict.REFUTED, scope, 0.0, "bmc", counterexample=cx))
+        lines = out.splitlines()
+        at = lines.index("  starting book (marks BTC 31000, ETH 2000):")
+        assert lines[at + 1].split() == [
+            "account", "cash", "spot", "size", "BTC", "(lots)", "cost", "BTC", "size", "ETH", "(lots)", "cost", "ETH",
+            "principal", "debt",
+        ]  # fmt: skip
+        assert lines[at + 3].split() == ["alice", "5998", "1", "30000", "10", "20000", "5000"]
+        assert "  book after (marks BTC 31000, ETH 1300):" in lines
+        assert "    1. MarkPrice(price_quote=1300, market='ETH')  <- fails here" in lines
