@@ -113,6 +113,10 @@ class Account:
     ``debt_quote`` what the account owes a lender off the book; ``window_pnl_quote`` the trading
     PnL since the current clawback window began. ``size_lots`` and ``cost_quote`` are the position
     in the book's first market; ``more_positions`` the positions in its further markets, in order.
+    ``funding_remainder_millionths`` is the part of the account's funding below one quantum, in
+    millionths of a quantum, where the policy carries it to the next payment
+    (``rounding.funding_remainder = "carried"``; always 0 otherwise): the account's exact balance is
+    ``cash_quote`` plus it, and a venue account holds the quanta that back it.
     """
 
     name: str
@@ -127,6 +131,7 @@ class Account:
     debt_quote: Any = data(default=0)
     window_pnl_quote: Any = data(default=0)
     more_positions: tuple[Position, ...] = attrs.field(default=(), converter=tuple)
+    funding_remainder_millionths: Any = data(default=0)
 
     @property
     def is_trader(self) -> bool:

@@ -355,7 +355,10 @@ def _transition(policy: Policy, book: Book, event: Event) -> Ctx:
     elif isinstance(event, MarkPrice):
         ctx = after_sweep(policy, sweep(policy, settle_mark(ctx, event.price_quote)))
     elif isinstance(event, Funding):
-        ctx = after_sweep(policy, sweep(policy, pay_funding(ctx, event.rate_ppm, policy.rounding.funding)))
+        ctx = after_sweep(
+            policy,
+            sweep(policy, pay_funding(ctx, event.rate_ppm, policy.rounding.funding, policy.rounding.funding_remainder)),
+        )
     else:
         raise TypeError(f"not an event: {event!r}")
     ctx = settle_losses(policy, ctx)  # percolator: realized losses re-base capital

@@ -32,6 +32,7 @@ class Reason(enum.Enum):
     TRADING_FEE = "trading fee"
     FUNDING = "funding"
     FUNDING_DUST = "funding rounding dust"
+    FUNDING_CARRY = "funding remainder carried"
     LIQUIDATION_SLIPPAGE = "liquidation fill vs mark"
     LIQUIDATION_PENALTY = "liquidation penalty"
     LIQUIDATION_SURPLUS = "remaining margin on liquidation"

@@ -587,6 +587,7 @@ _WRITTEN_WHEN_SET = (
     ("units", "tick", ""),
     ("haircut_ratio", "warmup_events", None),
     ("haircut_ratio", "matured_only", False),
+    ("rounding", "funding_remainder", "paid_as_dust"),
 )
 
 

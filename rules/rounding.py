@@ -63,6 +63,25 @@ class FundingRounding(enum.Enum):
         return Role.INSURANCE_FUND if self is FundingRounding.PAYERS_UP_DUST_TO_INSURANCE_FUND else Role.FEE_ACCOUNT
 
 
+class FundingRemainder(enum.Enum):
+    """What becomes of the part of a funding payment below one quantum.
+
+    ``paid_as_dust`` (the default): each payment rounds every account on its own, as
+    :class:`FundingRounding` says, and the dust is the named venue account's to keep (or its
+    shortfall to pay). ``carried``: the part below one quantum stays the account's own and is
+    applied to its next payment (Mango v4 books funding in I80F48 fixed point, so the fraction
+    stays in the balance: docs/venues.md#mango-v4-funding). The account keeps it in
+    ``Account.funding_remainder_millionths`` (millionths of a quantum: a credit under one quantum
+    when payers round up, a debit when they round down), and the quanta that back every account's
+    remainder sit in the venue account :attr:`FundingRounding.dust_account` names, moved there and
+    back through the clearing account as ledger transfers (``Reason.FUNDING_CARRY``). An account's
+    cash is then its exact funding balance rounded once, however often funding runs.
+    """
+
+    PAID_AS_DUST = "paid_as_dust"
+    CARRIED = "carried"
+
+
 @attrs.frozen
 class RoundingRule:
     """Rounding directions named by the policy.
@@ -71,6 +90,8 @@ class RoundingRule:
     ``margin``: initial and maintenance requirements (ceil favours solvency).
     ``pro_rata``: shares of a deficit charged to many accounts.
     ``funding``: each account's funding amount, and who holds the dust (:class:`FundingRounding`).
+    ``funding_remainder``: whether the part below one quantum is the dust account's or carried to
+    the account's next payment (:class:`FundingRemainder`).
     """
 
     fee: Rounding = attrs.field(default=Rounding.CEIL, validator=attrs.validators.instance_of(Rounding))
@@ -80,4 +101,7 @@ class RoundingRule:
     )
     funding: FundingRounding = attrs.field(
         default=FundingRounding.PAYERS_UP_DUST_TO_FEE_ACCOUNT, validator=attrs.validators.instance_of(FundingRounding)
+    )
+    funding_remainder: FundingRemainder = attrs.field(
+        default=FundingRemainder.PAID_AS_DUST, validator=attrs.validators.instance_of(FundingRemainder)
     )

@@ -12,6 +12,9 @@ goes to the named venue account. Clearing ends at zero either way.
 
 Rounds: payers up and receivers down (dust to the venue account: the venue gains under one
 quantum per account per payment), or payers down and receivers up (the venue account pays it).
+Or, with ``rounding.funding_remainder = "carried"`` (Mango v4, docs/venues.md#mango-v4-funding), the
+part below one quantum is the account's own (``Account.funding_remainder_millionths``) and counts in
+its next payment; the same venue account holds the quanta that back every account's remainder.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import attrs
 from solvent.rules.arith import PPM, div, max_, sum_
 from solvent.rules.book import Role
 from solvent.rules.ledger import Ctx, Reason
-from solvent.rules.rounding import FundingRounding
+from solvent.rules.rounding import FundingRemainder, FundingRounding
 
 
 def settle_mark(ctx: Ctx, new_mark: Any) -> Ctx:
@@ -39,20 +42,56 @@ def settle_mark(ctx: Ctx, new_mark: Any) -> Ctx:
     return ctx.evolve_book(market=market)
 
 
-def pay_funding(ctx: Ctx, rate_ppm: Any, rounding: FundingRounding) -> Ctx:
-    """Longs pay shorts ``rate × notional`` (shorts pay longs at a negative rate), rounded as ``rounding`` says."""
+def pay_funding(
+    ctx: Ctx, rate_ppm: Any, rounding: FundingRounding, remainder: FundingRemainder = FundingRemainder.PAID_AS_DUST
+) -> Ctx:
+    """Longs pay shorts ``rate × notional`` (shorts pay longs at a negative rate), rounded as ``rounding`` says.
+
+    With ``remainder`` carried, each account's amount is first netted with the remainder it
+    carries (:func:`carried_amounts`), and the venue account that holds the remainders' quanta
+    fills or empties the clearing account (``Reason.FUNDING_CARRY``) instead of paying or keeping dust.
+    """
     mark = ctx.market.mark_quote
     clearing = ctx.system(Role.CLEARING)
     pool = ctx.system(rounding.dust_account)
     owed = [(a.name, a.size_lots * mark * rate_ppm) for a in ctx.book.accounts if a.role is not Role.CLEARING]
-    paid = [(name, div(max_(amount, 0), PPM, rounding=rounding.payer)) for name, amount in owed]
-    received = [(name, div(max_(-amount, 0), PPM, rounding=rounding.receiver)) for name, amount in owed]
+    carried = remainder is FundingRemainder.CARRIED
+    if carried:
+        moves = [
+            (name, *carried_amounts(ctx.account(name).funding_remainder_millionths, amount, rounding))
+            for name, amount in owed
+        ]
+        paid = [(name, max_(-delta, 0)) for name, delta, _ in moves]
+        received = [(name, max_(delta, 0)) for name, delta, _ in moves]
+        reason = Reason.FUNDING_CARRY
+    else:
+        paid = [(name, div(max_(amount, 0), PPM, rounding=rounding.payer)) for name, amount in owed]
+        received = [(name, div(max_(-amount, 0), PPM, rounding=rounding.receiver)) for name, amount in owed]
+        reason = Reason.FUNDING_DUST
     for name, amount in paid:
         ctx = ctx.transfer(name, clearing, amount, Reason.FUNDING)
-    if not rounding.payers_round_up:
+    if carried or not rounding.payers_round_up:
         shortfall = max_(sum_(amount for _, amount in received) - ctx.account(clearing).cash_quote, 0)
-        ctx = ctx.transfer(pool, clearing, shortfall, Reason.FUNDING_DUST)
+        ctx = ctx.transfer(pool, clearing, shortfall, reason)
     for name, amount in received:
         ctx = ctx.transfer(clearing, name, amount, Reason.FUNDING)
     dust = max_(ctx.account(clearing).cash_quote, 0)
-    return ctx.transfer(clearing, pool, dust, Reason.FUNDING_DUST)
+    ctx = ctx.transfer(clearing, pool, dust, reason)
+    if carried:
+        for name, _, left in moves:
+            ctx = ctx.update_account(name, funding_remainder_millionths=left)
+    return ctx
+
+
+def carried_amounts(carry: Any, owed: Any, rounding: FundingRounding) -> tuple[Any, Any]:
+    """An account's cash change and the remainder it carries on, for a payment of ``owed``
+    (millionths of a quantum, positive: the account pays) when it carried ``carry`` before.
+
+    Formula: the account's exact funding balance moves from ``carry`` to ``t = carry − owed``
+    (millionths); its cash moves by ``t / 1e6`` rounded as receivers round (down where payers round
+    up, so the remainder ``t − 1e6 × cash change`` is a credit in [0, 1e6); up otherwise, a debit in
+    (−1e6, 0]). Over any number of payments the cash is the exact total rounded once.
+    """
+    total = carry - owed
+    delta = div(total, PPM, rounding=rounding.receiver)
+    return delta, total - delta * PPM

@@ -45,13 +45,14 @@ from typing import Any
 
 import attrs
 
-from solvent.rules.arith import all_, and_, implies, is_concrete, max_, not_, sum_
+from solvent.rules.arith import PPM, all_, and_, implies, is_concrete, max_, not_, sum_
 from solvent.rules.book import Account, Book, Market, Role, is_on_tick
 from solvent.rules.fields import data_fields
 from solvent.rules.haircut_ratio import settles_losses
 from solvent.rules.liquidation import Execution, is_triggered
 from solvent.rules.margin import account_initial_margin, account_maintenance, equity, initial_margin, open_lots
 from solvent.rules.policy import Policy
+from solvent.rules.rounding import FundingRemainder
 from solvent.rules.waterfall import HaircutRatio, Lender
 
 #: Accounts that hold the venue's own collateral pools; none may start below zero.
@@ -207,6 +208,15 @@ def _rules(policy: Policy, margin: StartMargin | None) -> list[_Rule]:
     ]
     if not lends_off_book(policy):
         rules.append(_Rule("no debt owed off the book", account=lambda p, b, a: a.debt_quote == 0))
+    if policy.rounding.funding_remainder is FundingRemainder.CARRIED:
+        # the part of a funding payment below one quantum an account carries (settlement.carried_amounts):
+        # a credit in [0, 1e6) millionths where payers round up, a debit in (-1e6, 0] where they round down
+        rules.append(
+            _Rule(
+                "funding remainders below one quantum",
+                account=lambda p, b, a: _remainder_within(p, a.funding_remainder_millionths),
+            )
+        )
     rules.append(_Rule("cost basis follows the position", account=lambda p, b, a: _cost_follows(a), per_market=True))
     if settles_losses(policy):
         # percolator settles a realized loss into capital at once (haircut_ratio.losses_settle_capital),
@@ -259,6 +269,12 @@ def _rules(policy: Policy, margin: StartMargin | None) -> list[_Rule]:
             )
         )
     return rules
+
+
+def _remainder_within(policy: Policy, r: Any) -> Any:
+    if policy.rounding.funding.payers_round_up:
+        return and_(r >= 0, r < PPM)
+    return and_(r <= 0, r > -PPM)
 
 
 _CLEARING_FIELDS = ("cash_quote", "spot_quote", "size_lots", "cost_quote", "principal_quote", "debt_quote")

@@ -94,8 +94,10 @@ FIELDS = (
 )
 CASH, SPOT, SIZE, COST, PRINCIPAL, WITHDRAWN, DEBT, WINDOW = range(len(FIELDS))
 #: account fields beyond those that are empty on a book of one market (``Account.more_positions``,
-#: the positions in further markets): an account built from the arrays leaves them at their default
-ONE_MARKET_FIELDS = frozenset({"more_positions"})
+#: the positions in further markets) and on a path with no funding payment (a path moves the mark
+#: only, so ``Account.funding_remainder_millionths`` stays 0): an account built from the arrays
+#: leaves them at their default
+ONE_MARKET_FIELDS = frozenset({"more_positions", "funding_remainder_millionths"})
 #: every magnitude an array operation may produce stays below this (int64 holds up to 2^63 − 1)
 LIMIT = 2**62
 #: waterfall layers that charge other traders: reached with a deficit, the step leaves the fast path

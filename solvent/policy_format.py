@@ -88,7 +88,7 @@ ORDER: dict[tuple[str, ...], tuple[str, ...]] = {
     ),
     ("deficit", "fund_drawdown"): ("drawdown_ppm", "min_drawdown_quote", "window_events"),
     ("pnl_to_pool_adl",): ("max_factor_ppm", "min_factor_ppm", "ranking"),
-    ("rounding",): ("fee", "margin", "pro_rata", "funding"),
+    ("rounding",): ("fee", "margin", "pro_rata", "funding", "funding_remainder"),
 }
 
 

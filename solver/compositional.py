@@ -55,6 +55,7 @@ from solvent.rules.book import Book, Role
 from solvent.rules.engine import transition
 from solvent.rules.ledger import EXTERNAL, SPOT, Ctx, Reason
 from solvent.rules.policy import Policy
+from solvent.rules.rounding import FundingRemainder
 from solvent.solver import effort
 from solvent.solver.bounds import Bounds
 from solvent.solver.linearize import Linearizer
@@ -65,7 +66,7 @@ from solvent.solver.verdicts import QueryStats
 #: directly on a book this size too, so the two speak about the same book)
 LEMMA_TRADERS = 2
 UNIFORMITY = "the engine treats accounts uniformly (loops over the book's accounts, looks them up by name)"
-CLEARING_REASONS = frozenset({Reason.SETTLEMENT, Reason.FUNDING, Reason.FUNDING_DUST})
+CLEARING_REASONS = frozenset({Reason.SETTLEMENT, Reason.FUNDING, Reason.FUNDING_DUST, Reason.FUNDING_CARRY})
 SETTLING = frozenset({Reason.SETTLEMENT, Reason.FUNDING})
 
 
@@ -391,7 +392,7 @@ def _event_lemmas(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str
                 checker.valid(f"C3 ({variant.label}): net deposits change by exactly the external transfers", [], claim)
             )
             out.append(_clearing_lemma(ctx, variant, clearing, checker))
-            out += _flow_lemmas(book, variant, ctx, checker)
+            out += _flow_lemmas(policy, book, variant, ctx, checker)
     return out
 
 
@@ -440,7 +441,7 @@ def _flow(ctx: Ctx, name: str, clearing: str, reasons: frozenset[Reason]) -> Any
     return paid(name, clearing) - paid(clearing, name)
 
 
-def _flow_lemmas(book: Book, variant: Any, ctx: Ctx, checker: _Checker) -> list[str]:
+def _flow_lemmas(policy: Policy, book: Book, variant: Any, ctx: Ctx, checker: _Checker) -> list[str]:
     from solvent.rules.events import Funding, MarkPrice
 
     clearing = book.role(Role.CLEARING).name
@@ -452,6 +453,21 @@ def _flow_lemmas(book: Book, variant: Any, ctx: Ctx, checker: _Checker) -> list[
         move = event.price_quote - book.market.mark_quote
         claim = z3.And(*[_flow(ctx, a.name, clearing, SETTLING) == -(a.size_lots * move) for a in others])
         return [checker.valid("C5 (mark): each account's net flow into clearing is -s × (M' - M)", [], claim)]
+    if isinstance(event, Funding) and policy.rounding.funding_remainder is FundingRemainder.CARRIED:
+        # a carried remainder lets a payer pay less than s·M·r this time; what holds instead is that
+        # the carry transfers (to and from the venue account) take the clearing balance, either sign
+        flows = [_flow(ctx, a.name, clearing, SETTLING) for a in others]
+        carry = _flow(
+            ctx, clearing, book.role(policy.rounding.funding.dust_account).name, frozenset({Reason.FUNDING_CARRY})
+        )
+        before = book.role(Role.CLEARING).cash_quote + sum_(flows)
+        return [
+            checker.valid(
+                "C5 (funding, remainder carried): the carry transfers take the clearing balance, either sign",
+                [],
+                carry == before,
+            )
+        ]
     if isinstance(event, Funding):
         mark, rate = book.market.mark_quote, event.rate_ppm
         flows = [_flow(ctx, a.name, clearing, SETTLING) for a in others]

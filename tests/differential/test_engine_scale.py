@@ -99,7 +99,7 @@ def start(policy: Policy, rng: random.Random, traders: tuple[str, ...]) -> tuple
 
 #: fields added after the digests were written (a book's further markets and positions, an
 #: event's market): left out at their defaults, so a one-market story digests as it did
-LATER_FIELDS = frozenset({"more_markets", "more_positions", "market"})
+LATER_FIELDS = frozenset({"more_markets", "more_positions", "market", "funding_remainder_millionths"})
 
 
 def attrs_text(value: object) -> str:

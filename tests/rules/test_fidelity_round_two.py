@@ -923,7 +923,7 @@ class TestNotModelled:
             "the FillOrKill step down to a lower risk limit before the takeover",
         )
         assert not_modelled("dydx-v4")[:2] == ("block limits", "the fillable price")  # a bulleted list
-        assert not_modelled("mango-v4")[-1] == "the funding remainder Mango carries"  # I80F48 balances
+        assert not_modelled("mango-v4") == ("health with asset and liability weights across tokens", "token bankruptcy")
         assert not_modelled("binance") == ()
 
     def test_solvent_presets_lists_them(self) -> None:
