@@ -12,7 +12,8 @@ taking-over vault's position) is closed into the book at the liquidation fill.
 
 Formula (bankrupt size S lots, equity at mark E):
     g   = ⌈−E / S⌉ per lot (rounded up: the bankrupt account is not left below zero; the excess,
-          under S quanta in all, goes to the insurance fund); g = 0 with ``price = "mark"``;
+          under S quanta in all, goes to the insurance fund), and with ``price_on_tick`` up to a
+          whole number of ticks (Bybit); g = 0 with ``price = "mark"``;
           g = M_prev − M (long) or M − M_prev (short) with ``price = "previous_mark"``
     BP  = M + g for a bankrupt long (winners buy from it above mark), M − g for a bankrupt short
     (Binance's BP = EP − side × WB / size with EP = M, WB = E: ``venue_formulas.bankruptcy_gap_per_lot``
@@ -31,8 +32,8 @@ from typing import Any
 
 import attrs
 
-from solvent.rules.arith import Ratio, abs_, and_, is_concrete, ite, max_, min_, not_, or_, sum_, when
-from solvent.rules.book import Account, Role
+from solvent.rules.arith import Ratio, Rounding, abs_, and_, is_concrete, ite, max_, min_, not_, or_, sum_, when
+from solvent.rules.book import Account, Role, on_tick
 from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.margin import MarginRule, equity, maintenance_margin, notional, position_pnl
 from solvent.rules.outcomes import AdlFill, BookDeleveraged
@@ -128,6 +129,19 @@ def sort_network(entries: list[_Entry]) -> list[_Entry]:
     return out
 
 
+def tick_gap(layer: Adl, gap: Any, tick: Any) -> Any:
+    """The gap per lot that puts the bankruptcy price on the tick grid, against the counterparty,
+    where the layer says so (``price_on_tick``); ``gap`` unchanged otherwise.
+
+    Formula: ``⌈g / tick⌉ × tick``. The mark is on the grid (a well-formed book's, and every mark
+    event's), so ``M + side × ⌈g⌉_tick`` is the bankruptcy price rounded onto the grid up for a
+    long and down for a short: the rounding never leaves the bankrupt account below zero.
+    """
+    if not layer.price_on_tick:
+        return gap
+    return on_tick(gap, tick, rounding=Rounding.CEIL)
+
+
 def taken(served: list[tuple[Any, Any]], indices: list[int]) -> list[Any]:
     """For each candidate index, what the queue took from it: Σ q over the served (index, q) pairs
     with that index. Under z3 the sorted indices are terms, so that is a sum of ``ite``s per
@@ -154,6 +168,7 @@ def deleverage(
         # a drawdown-triggered ADL may run after the fund paid it all (equity ≥ 0): then the
         # bankrupt account's price is the mark, never better for it
         fair_gap = max_(fair_gap, 0)
+    fair_gap = tick_gap(layer, fair_gap, book.market.tick_quote)  # Bybit: the venue's price is on its tick
     if layer.price is AdlPrice.PREVIOUS_MARK:
         previous = book.market.previous_mark_quote
         gap = ite(size > 0, previous - mark, mark - previous)

@@ -588,6 +588,7 @@ _WRITTEN_WHEN_SET = (
     ("haircut_ratio", "warmup_events", None),
     ("haircut_ratio", "matured_only", False),
     ("rounding", "funding_remainder", "paid_as_dust"),
+    ("adl", "price_on_tick", False),
 )
 
 

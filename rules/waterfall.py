@@ -144,8 +144,21 @@ class Adl:
     #: exempts the book (a venue that spares its designated market makers): what the traders
     #: cannot take is closed into the book at the liquidation fill and the deficit passes down.
     book_last: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
+    #: The bankruptcy price is rounded onto the market's price tick (``Market.tick_quote``) before
+    #: the winners are closed at it, against the bankrupt account's counterparty: a bankrupt long's
+    #: price up, a short's down, so the account is not left below zero; what that adds (under one
+    #: tick per lot) goes to the insurance fund with the per-lot rounding. ``false`` (the default):
+    #: the price is rounded only to a whole quote quantum per lot. Bybit rounds a long's bankruptcy
+    #: price up to the tick and a short's down (docs/venues.md#bybit-liquidation); the position's
+    #: price is rounded once and every lot pays it.
+    price_on_tick: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
 
     def __attrs_post_init__(self) -> None:
+        if self.price_on_tick and self.price is not AdlPrice.BANKRUPTCY:
+            raise ValueError(
+                "'price_on_tick' rounds the bankruptcy price onto the tick and needs price = 'bankruptcy': "
+                f"{self.price.value!r} (a mark is on the tick already)"
+            )
         if self.fund_drawdown is not None and self.price is AdlPrice.PREVIOUS_MARK:
             raise ValueError(
                 "'fund_drawdown' needs price = 'bankruptcy' or 'mark': a drawdown may start ADL after "

@@ -75,6 +75,7 @@ ORDER: dict[tuple[str, ...], tuple[str, ...]] = {
         "price",
         "fund_drawdown",
         "book_last",
+        "price_on_tick",
         "over",
         "liquidator_pays",
         "cascade",

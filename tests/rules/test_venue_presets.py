@@ -142,7 +142,7 @@ class TestBybit:
         policy = load_preset("bybit")
         assert policy.liquidation.trigger is Trigger.AT_OR_BELOW_MAINTENANCE
         assert policy.liquidation.execution is Execution.BANKRUPTCY
-        assert policy.deficit == (InsuranceFund(), Adl(Ranking.BITMEX, AdlPrice.BANKRUPTCY))
+        assert policy.deficit == (InsuranceFund(), Adl(Ranking.BITMEX, AdlPrice.BANKRUPTCY, price_on_tick=True))
 
 
 class TestOkx:
