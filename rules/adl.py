@@ -137,7 +137,7 @@ def tick_gap(layer: Adl, gap: Any, tick: Any) -> Any:
     event's), so ``M + side × ⌈g⌉_tick`` is the bankruptcy price rounded onto the grid up for a
     long and down for a short: the rounding never leaves the bankrupt account below zero.
     """
-    if not layer.price_on_tick:
+    if not layer.price_on_tick or tick == 1:  # every gap is a whole quantum: no term for z3 to carry
         return gap
     return on_tick(gap, tick, rounding=Rounding.CEIL)
 

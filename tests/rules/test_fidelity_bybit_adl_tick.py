@@ -91,4 +91,4 @@ def observe():
 
 
 def test_every_mutant_of_the_tick_rounding_is_caught(monkeypatch) -> None:
-    assert_every_mutant_is_caught(monkeypatch, adl, "tick_gap", observe, at_least=1)
+    assert_every_mutant_is_caught(monkeypatch, adl, "tick_gap", observe, at_least=3)
