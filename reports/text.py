@@ -197,7 +197,7 @@ def story(violation: Violation, invariant_ids: list[str], report: PolicyReport, 
     lines += _fold([f"  {note}" for note in notes if note], width)
     if violation.note:
         lines += ["  what differs from the twin:", _indent(violation.note)]
-    lines += [_book_title("book before the failing step", step.before, contract, money)]
+    lines += _wrap(_book_title("book before the failing step", step.before, contract, money), width)
     lines += [_indent(_accounts_table(step.before, contract, money))]
     lines += ["  transfers in the failing step:", _indent(transfers_table(step, money))]
     lines += ["  outcomes:"] + _fold(
@@ -205,7 +205,7 @@ def story(violation: Violation, invariant_ids: list[str], report: PolicyReport, 
     )
     said = [deficit_sentence(b, money) for b in bankruptcies(steps) if b.step_index == violation.step_index]
     lines += _fold([f"  who paid: {' '.join(said)}"] if said else [], width)
-    lines += [_book_title("book after", step.after, contract, money)]
+    lines += _wrap(_book_title("book after", step.after, contract, money), width)
     lines += [_indent(_accounts_table(step.after, contract, money))]
     # a command is never folded (it is copied and pasted, and read by tools after "reproduce with: ");
     # on a terminal narrower than the report's own width it moves to a line of its own if it must

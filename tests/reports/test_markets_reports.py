@@ -11,13 +11,18 @@ against bob. A one-market story reads exactly as it did (the golden files).
 from __future__ import annotations
 
 import json
+import os
 import re
+import struct
+import subprocess
+import zlib
 from pathlib import Path
 
 import attrs
 import pytest
 from click.testing import CliRunner
 from golden_support import ROOT
+from test_html_screenshot import CHROMIUM, png_chunks
 
 from solvent.cli import main
 from solvent.properties import findings
@@ -228,3 +233,38 @@ class TestProofText:
         assert lines[at + 3].split() == ["alice", "5998", "1", "30000", "10", "20000", "5000"]
         assert "  book after (marks BTC 31000, ETH 1300):" in lines
         assert "    1. MarkPrice(price_quote=1300, market='ETH')  <- fails here" in lines
+
+
+def test_a_narrow_terminal_folds_the_marks(report: PolicyReport) -> None:
+    told = text.story(report.verdicts[0].violation, ["no-haircut"], report, width=60).splitlines()
+    at = told.index("  book before the failing step; marks in USD/contract: BTC")
+    assert told[at + 1] == "      31,000, ETH 2,000:"
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (Debian: apt-get install chromium)")
+def test_chromium_renders_the_two_market_report(report: PolicyReport, tmp_path: Path) -> None:
+    """The page with both markets' price paths renders offline to a picture that is not blank
+    (``SOLVENT_SCREENSHOT_DIR`` keeps it: two price paths side by side, alice liquidated on ETH's)."""
+    page = tmp_path / "report.html"
+    page.write_text(html_report.render([report]), encoding="utf-8")
+    keep = os.environ.get("SOLVENT_SCREENSHOT_DIR")
+    png = Path(keep) / "two-markets.png" if keep else tmp_path / "two-markets.png"
+    png.parent.mkdir(parents=True, exist_ok=True)
+    command = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--hide-scrollbars",
+        "--no-first-run",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        "--window-size=1300,1800",
+        f"--screenshot={png}",
+        page.as_uri(),
+    ]
+    subprocess.run(command, capture_output=True, timeout=120, check=False, cwd=tmp_path)
+    assert png.exists(), "Chromium wrote no screenshot"
+    chunks = png_chunks(png.read_bytes())
+    assert struct.unpack(">II", chunks[0][1][:8]) == (1300, 1800)
+    pixels = zlib.decompress(b"".join(body for kind, body in chunks if kind == b"IDAT"))
+    assert len(set(pixels[: len(pixels) // 2])) > 50, "the screenshot looks blank"
