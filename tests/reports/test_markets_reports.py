@@ -188,6 +188,28 @@ class TestReplay:
         assert result.exit_code == 1 and data["failing_step"] == 8
         assert [s.get("market") for s in data["steps"]] == [None, None, None, "BTC", "ETH", "ETH", "BTC", "ETH"]
 
+    def test_check_replays_a_saved_two_market_story_first_and_tells_it_by_market(
+        self, policy: Policy, tmp_path: Path
+    ) -> None:
+        saved = findings.save(
+            findings.Finding(policy, "no-haircut", STORY, FAILING, "search"),
+            findings.database_path(tmp_path, policy, "no-haircut"),
+        )
+        args = ["check", SOURCE, "--invariant", "no-haircut", "--findings-dir", str(tmp_path)]
+        args += ["--examples", "5", "--prove-budget", "0", "--format", "json", "--output", str(tmp_path / "r.json")]
+        result = CliRunner().invoke(main, args, catch_exceptions=False)
+        assert result.exit_code == 1
+        lines = result.stdout.splitlines()
+        assert f"no-haircut — replayed from the findings directory, step 8: {TOLD[7]}" in lines
+        assert "  book after; marks in USD/contract: BTC 31,000, ETH 1,300:" in lines
+        assert f"  reproduce with: solvent replay {saved}" in lines
+        (finding,) = [
+            f
+            for f in json.loads((tmp_path / "r.json").read_text())["policies"][0]["findings"]
+            if f["origin"] == "saved"
+        ]
+        assert finding["steps"][FAILING]["market"] == "ETH" and findings.story_from_data(finding["story"]) == STORY
+
 
 class TestPlots:
     def test_one_price_path_per_market_with_markers_where_the_event_acted(
