@@ -140,6 +140,12 @@ class TestBooks:
             "| alice | 5,998 → 0 | 1 → 0 | 10 → 0 | 5,000 |",
         ]
 
+    def test_sarif_and_junit_name_the_market_of_the_failing_event(self, report: PolicyReport) -> None:
+        from solvent.reports import junit, sarif
+
+        assert f"Found by search, step 8: {TOLD[7]}." in sarif.render([report])
+        assert TOLD[7] in junit.render([report])
+
     def test_the_json_carries_the_further_markets(self, report: PolicyReport) -> None:
         (f,) = json_report.report_data([report])["policies"][0]["findings"]
         assert [m["name"] for m in (f["story"]["book"]["market"], *f["story"]["book"]["more_markets"])] == [
