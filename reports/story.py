@@ -705,7 +705,8 @@ def book_changes(
     venue's terms (``contract``); with ``money``, money columns name its currency (``cash
     (USDT)``), for :func:`change` to show their values in it.
 
-    Columns that are zero for every shown account in both books are left out.
+    Columns that are zero for every shown account in both books are left out (but for a book of
+    several markets, each market's size column).
     """
     accounts = shown_accounts(before, after)
     money = _money(contract, money)
@@ -715,10 +716,12 @@ def book_changes(
             every += size_columns(before, contract)
         else:
             every.append((money.column(h) if h in MONEY_COLUMNS else h, lambda a, f=f: getattr(a, f)))
+    # on a book of several markets every market's size column stays, as in the text report
+    kept = {h for h, _ in size_columns(before, contract)} if before.more_markets else set()
     columns = [
         (h, get)
         for k, (h, get) in enumerate(every)
-        if k == 0 or any(get(b.account(a.name)) for b in (before, after) for a in accounts)
+        if k == 0 or h in kept or any(get(b.account(a.name)) for b in (before, after) for a in accounts)
     ]
     rows = [
         (a.name, [(get(before.account(a.name)), get(after.account(a.name))) for _, get in columns]) for a in accounts

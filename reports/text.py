@@ -133,8 +133,10 @@ def _accounts_table(book: Book, contract: Contract = LINEAR, money: Money = QUAN
         (money.column("principal"), lambda a: cash(a.principal_quote)),
         (money.column("debt"), lambda a: cash(a.debt_quote)),
     ]
-    # a column empty for every account (spot, debt on most books) is left out
-    columns = [(h, f) for k, (h, f) in enumerate(columns) if k < 2 or any(f(a) for a in shown)]
+    # a column empty for every account (spot, debt on most books) is left out; on a book of
+    # several markets each market's size column stays (nobody holding ETH is worth saying)
+    kept = {h for h, _ in size_columns(book, contract)} if book.more_markets else set()
+    columns = [(h, f) for k, (h, f) in enumerate(columns) if k < 2 or h in kept or any(f(a) for a in shown)]
     rows = [[f(a) for _, f in columns] for a in shown]
     headers = [h for h, _ in columns]
     return tabulate(
