@@ -167,6 +167,12 @@ class TestBooks:
         assert f["steps"][0]["market"] is None  # a deposit acts on no market
         assert findings.story_from_data(f["story"]) == STORY  # the story replays from the report
 
+    def test_the_json_is_valid_against_the_report_schema(self, report: PolicyReport) -> None:
+        jsonschema = pytest.importorskip("jsonschema", reason="jsonschema is a test dependency")
+        schema = json.loads((ROOT / "tests" / "schemas" / "solvent.report-1.schema.json").read_text())
+        errors = jsonschema.Draft7Validator(schema).iter_errors(json_report.report_data([report]))
+        assert [e.message for e in errors] == []
+
     def test_a_one_market_report_has_no_market_fields(self, binance: PolicyReport) -> None:
         for f in json_report.report_data([binance])["policies"][0]["findings"]:
             assert "more_markets" not in f["story"]["book"]
