@@ -32,7 +32,23 @@ from typing import Any
 
 import attrs
 
-from solvent.rules.arith import Ratio, Rounding, abs_, and_, is_concrete, ite, max_, min_, not_, or_, sum_, when
+from solvent.rules.arith import (
+    PPM,
+    Ratio,
+    Rounding,
+    abs_,
+    and_,
+    div,
+    is_concrete,
+    ite,
+    max_,
+    min_,
+    not_,
+    or_,
+    safe_divisor,
+    sum_,
+    when,
+)
 from solvent.rules.book import Account, Role, on_tick
 from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.margin import MarginRule, equity, maintenance_margin, notional, position_pnl
@@ -129,6 +145,20 @@ def sort_network(entries: list[_Entry]) -> list[_Entry]:
     return out
 
 
+def gap_with_fee(equity_quote: Any, lots: Any, long: Any, mark_quote: Any, fee_ppm: int) -> Any:
+    """The bankruptcy gap per lot when the bankruptcy price includes the fee to close at it.
+
+    Formula: closing |S| lots at BP = M + side × g brings in |S| × g and costs f × |S| × BP / 1e6;
+    the two leave the account at zero when g = (−E × 1e6 + f × |S| × M) / (|S| × (1e6 − side × f)),
+    rounded up (the account is not left below zero; the excess goes to the fund), and at least 0.
+    """
+    lots = safe_divisor(lots)
+    num = -equity_quote * PPM + fee_ppm * lots * mark_quote
+    up = div(num, lots * max(PPM - fee_ppm, 1), rounding=Rounding.CEIL)
+    down = div(num, lots * (PPM + fee_ppm), rounding=Rounding.CEIL)
+    return max_(ite(long, up, down), 0)
+
+
 def tick_gap(layer: Adl, gap: Any, tick: Any) -> Any:
     """The gap per lot that puts the bankruptcy price on the tick grid, against the counterparty,
     where the layer says so (``price_on_tick``); ``gap`` unchanged otherwise.
@@ -153,9 +183,20 @@ def taken(served: list[tuple[Any, Any]], indices: list[int]) -> list[Any]:
 
 
 def deleverage(
-    ctx: Ctx, rule: MarginRule, rounding: RoundingRule, layer: Adl, bankrupt: str, counterparty: str, px: Any
+    ctx: Ctx,
+    rule: MarginRule,
+    rounding: RoundingRule,
+    layer: Adl,
+    bankrupt: str,
+    counterparty: str,
+    px: Any,
+    fee_ppm: int = 0,
 ) -> Ctx:
-    """Close ``bankrupt``'s position against the queue; any lots left go to ``counterparty`` at ``px``."""
+    """Close ``bankrupt``'s position against the queue; any lots left go to ``counterparty`` at ``px``.
+
+    ``fee_ppm``: the taker rate of the fee to close that the bankruptcy price includes
+    (``liquidation.fee_to_close``, Bybit); the bankrupt account pays it on the lots closed at that
+    price, and the winners' price covers it (:func:`gap_with_fee`)."""
     book = ctx.book
     mark = book.market.mark_quote
     b = book.account(bankrupt)
@@ -163,7 +204,11 @@ def deleverage(
     lots = abs_(size)
     # the caller runs ADL for equity < 0 at mark, so the gap is at least one quantum per lot,
     # unless the fund's drawdown triggered it
-    fair_gap = bankruptcy_gap_per_lot(equity(rule, b), size)
+    fair_gap = (
+        bankruptcy_gap_per_lot(equity(rule, b), size)
+        if not fee_ppm
+        else gap_with_fee(equity(rule, b), lots, size > 0, mark, fee_ppm)
+    )
     if layer.fund_drawdown is not None:
         # a drawdown-triggered ADL may run after the fund paid it all (equity ≥ 0): then the
         # bankrupt account's price is the mark, never better for it
@@ -198,6 +243,11 @@ def deleverage(
         ctx = ctx.note_if(q > 0, BookDeleveraged(bankrupt, book_name, q, gap))
         ctx = close_against(ctx, bankrupt, book_name, q, price, Reason.ADL)
         remaining = remaining - q
+    if fee_ppm and layer.price is AdlPrice.BANKRUPTCY:
+        # the fee to close on the lots closed at the bankruptcy price, from what they brought in
+        fee = div(fee_ppm * (lots - remaining) * price, PPM, rounding=rounding.fee)
+        fee = min_(fee, max_(ctx.account(bankrupt).cash_quote, 0))
+        ctx = ctx.transfer(bankrupt, ctx.system(Role.FEE_ACCOUNT), fee, Reason.TRADING_FEE)
     ctx = close_against(ctx, bankrupt, counterparty, remaining, px, Reason.LIQUIDATION_SLIPPAGE)
     if layer.price is AdlPrice.BANKRUPTCY:
         # the account was below zero at mark, so anything above zero now is the per-lot rounding,

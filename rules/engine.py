@@ -22,7 +22,9 @@ from solvent.rules.fund_drawdown import sample
 from solvent.rules.haircut_ratio import settle_losses
 from solvent.rules.ledger import EXTERNAL, SPOT, Ctx, Reason, Transfer
 from solvent.rules.liquidation import (
+    Execution,
     close_step,
+    fee_to_close,
     fill_price,
     hand_over_surplus,
     is_taken_over,
@@ -107,8 +109,9 @@ def market_of(book: Book, event: Any) -> int:
 
 
 def requirements(policy: Policy, book: Book, event: Event) -> list[Requirement]:
-    """What must hold of the book before the event for it to be accepted (``book`` focused on the
-    event's market, as :func:`step` passes it)."""
+    """What must hold of the book before the event for it to be accepted, read on the book
+    focused on the event's market (every caller, the prover's included, gets the same answer)."""
+    book = book.focused(market_of(book, event))
     if isinstance(event, (Deposit, SpotDeposit)):
         return [Requirement(event.amount_quote > 0, "amount_quote must be > 0")]
     if isinstance(event, Withdraw):
@@ -149,9 +152,11 @@ def requirements(policy: Policy, book: Book, event: Event) -> list[Requirement]:
 def post_requirements(policy: Policy, before: Book, after: Book, event: Event) -> list[Requirement]:
     """What must hold after the event: a trade that adds to a position must meet initial margin as
     the venue checks it on order entry, with no credit for a price better than the mark
-    (:func:`solvent.rules.wellformed.opening_covered`); both books focused on the event's market."""
+    (:func:`solvent.rules.wellformed.opening_covered`); both books read focused on the event's market."""
     if not isinstance(event, Trade):
         return []
+    index = market_of(before, event)
+    before, after = before.focused(index), after.focused(index)
     out = []
     mark = after.market.mark_quote
     for name in (event.buyer, event.seller):
@@ -280,6 +285,7 @@ def _liquidate(policy: Policy, ctx: Ctx, name: str) -> Ctx:
 
 def _close_solvent(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     rule = policy.liquidation
+    size = ctx.account(name).size_lots
 
     def eq(a: Any) -> Any:
         return equity(policy.margin, a)
@@ -300,6 +306,17 @@ def _close_solvent(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     else:
         ctx = close_rest(ctx)
     ctx = convert_spot(policy.margin, ctx, name)
+    if rule.fee_to_close and rule.execution is Execution.BANKRUPTCY and policy.fees.taker_ppm:
+        # Bybit: the bankruptcy price includes the fee to close, paid from the margin left
+        fee = fee_to_close(
+            policy.fees.taker_ppm,
+            abs_(size),
+            size > 0,
+            ctx.market.mark_quote,
+            ctx.account(name).cash_quote,
+            policy.rounding.fee,
+        )
+        ctx = ctx.transfer(name, ctx.system(Role.FEE_ACCOUNT), fee, Reason.TRADING_FEE)
     return hand_over_surplus(rule, ctx, name)
 
 
@@ -368,12 +385,11 @@ def _transition(policy: Policy, book: Book, event: Event) -> Ctx:
 def step(policy: Policy, book: Book, event: Event) -> Step:
     """Apply one event concretely; a bad event raises :class:`RejectedEvent` and changes nothing."""
     _check_names(book, event)
-    index = market_of(book, event)
-    for req in requirements(policy, book.focused(index), event):
+    for req in requirements(policy, book, event):
         if not req.holds:
             raise RejectedEvent(event, req.message)
     ctx = transition(policy, book, event)
-    for req in post_requirements(policy, book.focused(index), ctx.book.focused(index), event):
+    for req in post_requirements(policy, book, ctx.book, event):
         if not req.holds:
             raise RejectedEvent(event, req.message)
     return Step(

@@ -32,7 +32,7 @@ from typing import Any
 
 import attrs
 
-from solvent.rules.arith import PPM, Rounding, abs_, and_, ite, max_, min_, mul_ppm
+from solvent.rules.arith import PPM, Rounding, abs_, and_, div, ite, max_, min_, mul_ppm
 from solvent.rules.book import Account, Role
 from solvent.rules.fields import ppm_field, quote_field
 from solvent.rules.ledger import Ctx, Reason, system
@@ -94,6 +94,15 @@ class LiquidationRule:
     #: The share of a large position one liquidation order sends (Hyperliquid: 20%); only with
     #: ``partial_above_notional_quote``
     partial_share_ppm: int = ppm_field(default=PPM, min_value=1)
+    #: The bankruptcy price includes the fee to close the position at it: the taker fee
+    #: (``fees.taker_ppm``) on the position's notional at that price, which the liquidated account
+    #: pays to the fee account. Bybit: "Bankruptcy Price ... includes the fee to close"; its UTA
+    #: pages add the "Estimated Fee to Close Position" (quantity × bankruptcy price × taker fee)
+    #: to the position margin (docs/venues.md#bybit-liquidation). A closeout at the bankruptcy
+    #: price (``execution = "bankruptcy"``) pays the fee from the margin left before the fund takes
+    #: the rest; ADL at the bankruptcy price closes the winners at the price that also covers it.
+    #: ``false`` (the default): no fee to close.
+    fee_to_close: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
 
     def __attrs_post_init__(self) -> None:
         if self.partial_above_notional_quote is None and self.partial_share_ppm != PPM:
@@ -215,6 +224,23 @@ def order_lots(rule: LiquidationRule, size_lots: Any, mark_quote: Any) -> Any:
         return whole
     share = min_(mul_ppm(whole, rule.partial_share_ppm, rounding=Rounding.CEIL), whole)
     return ite(whole * mark_quote > rule.partial_above_notional_quote, share, whole)
+
+
+def fee_to_close(taker_ppm: Any, lots: Any, long: Any, mark_quote: Any, margin_left: Any, rounding: Rounding) -> Any:
+    """The taker fee on closing ``lots`` (a long position where ``long``) at the bankruptcy price
+    that leaves exactly that fee of ``margin_left`` (the equity at mark, with the position open),
+    at most what is left.
+
+    Formula: the bankruptcy price BP = M − side × (E − fee) / |S| and fee = f × |S| × BP / 1e6
+    give fee = f × (N − side × E) / (1e6 − side × f), N = |S| × M; rounded as ``rounding`` (the
+    policy's fee rounding), and never more than E (a fee never makes a deficit). Bybit's example
+    (docs/venues.md#bybit-liquidation): 1 BTC long at 10,000 on 207.35 USDT at 50x, f = 0.075%:
+    BP = 9,800, fee = 1 × 9,800 × 0.075% = 7.35 USDT whatever the mark it is liquidated at.
+    """
+    n = lots * mark_quote
+    num = taker_ppm * ite(long, n - margin_left, n + margin_left)
+    fee = ite(long, div(num, max(PPM - taker_ppm, 1), rounding=rounding), div(num, PPM + taker_ppm, rounding=rounding))
+    return min_(max_(fee, 0), max_(margin_left, 0))
 
 
 def hand_over_surplus(rule: LiquidationRule, ctx: Ctx, name: str) -> Ctx:

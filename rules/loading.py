@@ -589,6 +589,7 @@ _WRITTEN_WHEN_SET = (
     ("haircut_ratio", "matured_only", False),
     ("rounding", "funding_remainder", "paid_as_dust"),
     ("adl", "price_on_tick", False),
+    ("liquidation", "fee_to_close", False),
 )
 
 

@@ -64,6 +64,7 @@ ORDER: dict[tuple[str, ...], tuple[str, ...]] = {
         "penalty_ppm",
         "penalty_recipient",
         "takeover_below_ppm",
+        "fee_to_close",
     ),
     ("fees",): ("taker_ppm", "maker_ppm", "insurance_share_ppm"),
     # every layer's keys: ``layer`` first, then each kind's own, in the schema's order

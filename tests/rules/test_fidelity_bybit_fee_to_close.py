@@ -1,0 +1,112 @@
+"""Bybit's bankruptcy price includes the fee to close (issue 15): the taker fee on the position's
+notional at its bankruptcy price ("Estimated Fee to Close Position" = quantity × bankruptcy price ×
+taker fee, Bybit's UTA pages; docs/venues.md#bybit-liquidation). ``liquidation.fee_to_close``
+states it; the ``bybit`` preset declares it (its taker fee is 0 until a fee schedule is sourced).
+
+The worked example is the one a copy of Bybit's USDT-contract FAQ gives: 1 BTC long opened at
+10,000 USDT at 50x, taker fee 0.075%: initial margin 200, bankruptcy price 10,000 × (1 − 2%) =
+9,800, closing fee 1 × 9,800 × 0.075% = 7.35 USDT, so the position margin is 207.35. At the
+preset's units (0.01 USDT, lots of 0.001 BTC) that is 1,000 lots at 1,000 quanta on 20,735.
+
+- Liquidated at a mark of 9,840 (984 a lot; equity 47.35 USDT, under the 50 of maintenance on the
+  entry value): the account pays the 7.35 USDT fee to close at 9,800 and the fund receives the
+  remaining 40.00 (without the field, all 47.35).
+- Gapped to 9,700 with an empty fund: the account is at −92.65; ADL closes bob at 9,800 a BTC (10
+  quanta a lot over the mark: 100.00 USDT), the bankrupt account pays the 7.35 fee and ends at
+  zero (without the field the price would be 9,792.65 rounded up: 9,800.00 less the fee).
+- A short is the mirror: margin 207.65 (bankruptcy price 10,200, fee 7.65).
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from solvent.rules import adl, liquidation
+from solvent.rules.book import Book, new_book
+from solvent.rules.engine import step
+from solvent.rules.events import MarkPrice
+from solvent.rules.ledger import Reason, Transfer
+from solvent.rules.outcomes import AdlFill
+from solvent.rules.presets import load_preset
+from tests.rules.test_fidelity_round_two import assert_every_mutant_is_caught
+
+TAKER = 750  # 0.075%
+
+
+def policy(fee_to_close: bool = True):
+    bybit = load_preset("bybit")
+    return attrs.evolve(
+        bybit,
+        liquidation=attrs.evolve(bybit.liquidation, fee_to_close=fee_to_close),
+        fees=attrs.evolve(bybit.fees, taker_ppm=TAKER),
+    )
+
+
+def book(side: int = 1, margin: int | None = None) -> Book:
+    """alice 1 BTC (1,000 lots) at 10,000 on 207.35 (long) or 207.65 (short); bob opposite on 10,000."""
+    margin = margin or (20_735 if side > 0 else 20_765)
+    b = new_book(mark_quote=1_000)
+    for name, lots, cash in (("alice", 1_000 * side, margin), ("bob", -1_000 * side, 1_000_000)):
+        i = b.index(name)
+        b = b.replace_account(
+            i,
+            attrs.evolve(b.accounts[i], cash_quote=cash, principal_quote=cash, size_lots=lots, cost_quote=lots * 1_000),
+        )
+    return attrs.evolve(b, net_deposits_quote=margin + 1_000_000)
+
+
+def run(p, b: Book, mark: int):
+    s = step(p, b, MarkPrice(mark))
+    cash = {a.name: a.cash_quote for a in s.after.accounts if a.name in ("alice", "insurance_fund", "fee_account")}
+    gaps = [o.gap_per_lot_quote for o in s.outcomes if isinstance(o, AdlFill) and o.lots]
+    return cash, gaps, [t for t in s.transfers if t.reason is Reason.TRADING_FEE]
+
+
+class TestBybitFeeToClose:
+    def test_the_preset_declares_it(self) -> None:
+        assert load_preset("bybit").liquidation.fee_to_close
+        assert not load_preset("binance").liquidation.fee_to_close
+
+    def test_closed_at_the_bankruptcy_price_it_pays_the_fee_first(self) -> None:
+        cash, gaps, fees = run(policy(), book(), 984)
+        assert cash == {"alice": 0, "insurance_fund": 4_000, "fee_account": 735}  # 7.35 USDT, then 40.00
+        assert fees == [Transfer("alice", "fee_account", 735, Reason.TRADING_FEE)] and gaps == []
+        cash, _, _ = run(policy(fee_to_close=False), book(), 984)
+        assert cash == {"alice": 0, "insurance_fund": 4_735, "fee_account": 0}
+
+    def test_adl_closes_at_the_bankruptcy_price_with_the_fee(self) -> None:
+        cash, gaps, fees = run(policy(), book(), 970)
+        assert gaps == [10]  # 970 + 10 = 980 a lot: 9,800 USDT a BTC, Bybit's bankruptcy price
+        assert cash == {"alice": 0, "insurance_fund": 0, "fee_account": 735}
+        cash, gaps, _ = run(policy(fee_to_close=False), book(), 970)
+        assert gaps == [10] and cash["fee_account"] == 0 and cash["insurance_fund"] == 735  # ⌈9.265⌉: the rest is dust
+
+    def test_a_short_is_the_mirror(self) -> None:
+        cash, _, _ = run(policy(), book(side=-1), 1_016)
+        assert cash == {"alice": 0, "insurance_fund": 4_000, "fee_account": 765}  # 10,200 × 0.075%
+        cash, gaps, _ = run(policy(), book(side=-1), 1_030)
+        assert gaps == [10] and cash == {"alice": 0, "insurance_fund": 0, "fee_account": 765}
+
+    def test_the_gap_rounds_up_past_the_fee(self) -> None:
+        """alice long on 197.30 gapped to 9,700 is at −102.70: with the fee to close her gap is
+        (10,270 + 727.5) / 999.25 = 11.006 a lot, rounded up to 12."""
+        _, gaps, _ = run(policy(), book(1, 19_730), 970)
+        assert gaps == [12]
+
+    def test_the_fee_never_makes_a_deficit(self) -> None:
+        assert liquidation.fee_to_close(TAKER, 1_000, True, 984, 300, liquidation.Rounding.CEIL) == 300
+
+
+def observe():
+    """The example both ways and both sides, and two margins whose gap with the fee lies just past a
+    whole quantum (11.006 a lot for the long, 10.989 for the short: the divisor's side matters)."""
+    cases = [(side, None, mark) for side, marks in ((1, (984, 970)), (-1, (1_016, 1_030))) for mark in marks]
+    cases += [(1, 19_730, 970), (-1, 19_775, 1_030)]
+    return [run(policy(on), book(side, margin), mark) for on in (True, False) for side, margin, mark in cases]
+
+
+def test_every_mutant_of_the_fee_to_close_is_caught(monkeypatch) -> None:
+    from solvent.rules import engine
+
+    assert_every_mutant_is_caught(monkeypatch, liquidation, "fee_to_close", observe, at_least=4, importers=(engine,))
+    assert_every_mutant_is_caught(monkeypatch, adl, "gap_with_fee", observe, at_least=3)
