@@ -86,3 +86,25 @@ def test_a_two_market_story_is_not_covered_by_a_one_market_proof() -> None:
     concrete = new_book(mark_quote=100, more_markets=(Market("ETH", 10),))
     assert not _same_shape(one, concrete, names=True)
     assert _same_shape(two, concrete, names=True)
+
+
+def test_a_refutation_on_two_markets_is_replayed_as_found() -> None:
+    """z3's story on a two-market book replays on the concrete engine (requirements are read on
+    the book focused on the event's market on both sides) and is told as found: the smallest-move
+    telling speaks of one mark and leaves a book of several markets alone."""
+    from pathlib import Path
+
+    from solvent.solver.smallest_move import applies
+
+    policy = Path(__file__).parents[1] / "reports" / "policies" / "two-markets.toml"
+    result = prove(str(policy), "no-haircut", attrs_bounds(effort=20_000_000), minimize=False)
+    assert result.verdict is Verdict.REFUTED, result.reason
+    cx = result.counterexample
+    assert cx is not None and cx.story.book.more_markets
+    assert not applies(cx, catalog.get("no-haircut"))
+
+
+def attrs_bounds(**changes) -> Bounds:
+    import attrs
+
+    return attrs.evolve(TWO, **changes)
