@@ -85,17 +85,23 @@ Event = Deposit | Withdraw | SpotDeposit | Trade | MarkPrice | Funding
 
 
 def omit_one_market_defaults(converter: Any) -> None:
-    """Have ``converter`` (cattrs) write books and events of one market as they were written before
-    books had several: a book's ``more_markets``, an account's ``more_positions`` and an event's
-    ``market`` are left out at their defaults (saved findings and JSON reports stay as they were;
-    reading them back gives the same values, the fields' defaults)."""
+    """Have ``converter`` (cattrs) write books and events as they were written before books had
+    several markets and accounts carried a funding remainder: a book's ``more_markets``, an
+    account's ``more_positions`` and ``funding_remainder_millionths`` and an event's ``market``
+    are left out at their defaults (saved findings and JSON reports stay as they were; reading
+    them back gives the same values, the fields' defaults)."""
     from cattrs.gen import make_dict_unstructure_fn, override
 
     from solvent.rules.book import Account, Book
 
+    later = {
+        Account: ("more_positions", "funding_remainder_millionths"),
+        Book: ("more_markets",),
+        Trade: ("market",),
+        MarkPrice: ("market",),
+        Funding: ("market",),
+    }
     # accounts first: the book's hook takes the account's as it stands when it is made
-    for cls, name in ((Account, "more_positions"), (Book, "more_markets")) + tuple(
-        (cls, "market") for cls in (Trade, MarkPrice, Funding)
-    ):
-        hook = make_dict_unstructure_fn(cls, converter, **{name: override(omit_if_default=True)})
+    for cls, names in later.items():
+        hook = make_dict_unstructure_fn(cls, converter, **{name: override(omit_if_default=True) for name in names})
         converter.register_unstructure_hook(cls, hook)
