@@ -150,15 +150,11 @@ class Adl:
     #: tick per lot) goes to the insurance fund with the per-lot rounding. ``false`` (the default):
     #: the price is rounded only to a whole quote quantum per lot. Bybit rounds a long's bankruptcy
     #: price up to the tick and a short's down (docs/venues.md#bybit-liquidation); the position's
-    #: price is rounded once and every lot pays it.
+    #: price is rounded once and every lot pays it. Only the bankruptcy price is rounded: with
+    #: ``price = "mark"`` or ``"previous_mark"`` the winners' price is a mark, on the tick already.
     price_on_tick: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
 
     def __attrs_post_init__(self) -> None:
-        if self.price_on_tick and self.price is not AdlPrice.BANKRUPTCY:
-            raise ValueError(
-                "'price_on_tick' rounds the bankruptcy price onto the tick and needs price = 'bankruptcy': "
-                f"{self.price.value!r} (a mark is on the tick already)"
-            )
         if self.fund_drawdown is not None and self.price is AdlPrice.PREVIOUS_MARK:
             raise ValueError(
                 "'fund_drawdown' needs price = 'bankruptcy' or 'mark': a drawdown may start ADL after "

@@ -15,7 +15,6 @@ to the insurance fund. A short's is the mirror: at 1,015, 1,012 rounds down to 1
 from __future__ import annotations
 
 import attrs
-import pytest
 
 from solvent.rules import adl
 from solvent.rules.book import Book, new_book
@@ -76,9 +75,14 @@ class TestBybitAdlOnTick:
         gaps, cash = fills(policy(), book(alice_cash=20), 985)
         assert gaps == (5, 5) and cash["insurance_fund"] == 0
 
-    def test_it_needs_the_bankruptcy_price(self) -> None:
-        with pytest.raises(ValueError, match="price_on_tick"):
-            Adl(price=AdlPrice.MARK, price_on_tick=True)
+    def test_a_mark_price_is_not_moved(self) -> None:
+        """At ``price = "mark"`` the winners pay nothing over the mark, tick or not."""
+        p = policy()
+        p = attrs.evolve(
+            p, deficit=tuple(attrs.evolve(x, price=AdlPrice.MARK) if isinstance(x, Adl) else x for x in p.deficit)
+        )
+        s = step(p, book(), MarkPrice(985))
+        assert [o.gap_per_lot_quote for o in s.outcomes if isinstance(o, AdlFill) and o.lots] == [0]
 
 
 def observe():
