@@ -99,7 +99,7 @@ def _receivers_round_up(monkeypatch: pytest.MonkeyPatch) -> None:
     took in."""
     from solvent.rules.settlement import Reason as R
 
-    def pay_funding(ctx: Ctx, rate_ppm: Any, rounding: Any) -> Ctx:
+    def pay_funding(ctx: Ctx, rate_ppm: Any, rounding: Any, remainder: Any = None) -> Ctx:
         mark = ctx.book.market.mark_quote
         clearing = system(ctx.book, Role.CLEARING)
         pool = system(ctx.book, rounding.dust_account)
