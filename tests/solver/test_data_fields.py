@@ -29,6 +29,7 @@ ACCOUNT = (
     "withdrawn_quote",
     "debt_quote",
     "window_pnl_quote",
+    "funding_remainder_millionths",  # a carried funding remainder (rounding.funding_remainder)
 )
 
 EXPECTED: dict[type, tuple[str, ...]] = {
