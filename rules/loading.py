@@ -556,7 +556,9 @@ def load_policy(path: str | os.PathLike[str], *, claims: Claims | None = None) -
 
 # --- writing -------------------------------------------------------------------------------------
 
-_LAYOUT = (
+#: the order of a policy file's top-level keys, as ``dumps_policy`` writes them and ``solvent fmt``
+#: puts them (``solvent.policy_format``): written once, for both
+LAYOUT = (
     "name",
     "description",
     "sources",
@@ -654,12 +656,12 @@ def dumps_policy(policy: Policy) -> str:
     """The policy as TOML, every field written out (but a linear ``[contract]``, the default), such
     that ``loads_policy`` gives it back."""
     data = CONVERTER.unstructure(policy)
-    ordered = {key: data.pop(key) for key in _LAYOUT}
+    ordered = {key: data.pop(key) for key in LAYOUT}
     if policy.contract == LINEAR:
         # the default contract is left out, so a linear policy's text (and its digest, which keys
         # saved findings) is what it was before contracts could be declared
         ordered["contract"] = None
     if data:
-        raise TypeError(f"dumps_policy has no place in its layout for {sorted(data)}: add them to _LAYOUT")
+        raise TypeError(f"dumps_policy has no place in its layout for {sorted(data)}: add them to LAYOUT")
     _leave_out_defaults(ordered)
     return "\n".join(_table_lines((), ordered)) + "\n"

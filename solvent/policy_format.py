@@ -34,22 +34,11 @@ from typing import Any
 
 import attrs
 
+from solvent.rules.loading import LAYOUT
+
 #: the canonical order of keys, per table (array indices left out of the path)
 ORDER: dict[tuple[str, ...], tuple[str, ...]] = {
-    (): (
-        "name",
-        "description",
-        "sources",
-        "accepts",
-        "units",
-        "contract",
-        "margin",
-        "liquidation",
-        "fees",
-        "deficit",
-        "pnl_to_pool_adl",
-        "rounding",
-    ),
+    (): LAYOUT,  # the policy writer's own order (rules.loading)
     ("units",): ("quote", "lot", "tick"),
     ("contract",): ("kind", "value_quanta", "value_rounding", "price"),
     ("margin",): ("spot_collateral", "maintenance_basis", "risk_limit_steps", "tiers"),
