@@ -27,8 +27,8 @@ from solvent.rules.fund_drawdown import is_drawn_down
 from solvent.rules.haircut_ratio import haircut
 from solvent.rules.insurance_fund import pay_from
 from solvent.rules.ledger import Ctx, Reason
-from solvent.rules.liquidation import counterparty, fill_price, note_liquidated, slip_per_lot
-from solvent.rules.margin import account_maintenance, equity
+from solvent.rules.liquidation import close_other_markets, counterparty, fill_price, note_liquidated, slip_per_lot
+from solvent.rules.margin import account_maintenance, equity, open_lots
 from solvent.rules.outcomes import Bankrupt, LayerUsed, Residual
 from solvent.rules.policy import Policy
 from solvent.rules.positions import close_against
@@ -149,7 +149,7 @@ def _cascade(policy: Policy, ctx: Ctx, resolving: tuple[str, ...]) -> Ctx:
         return ctx
     for name in [a.name for a in ctx.book.traders if a.name not in resolving]:
         account = ctx.book.account(name)
-        below_zero = and_(account.size_lots != 0, equity(policy.margin, account) < 0)
+        below_zero = and_(open_lots(account) != 0, equity(policy.margin, account) < 0)
         ctx = ctx.branch(below_zero, lambda c, n=name: _bankrupt_in_turn(policy, c, n, resolving))
     return ctx
 
@@ -160,4 +160,6 @@ def _bankrupt_in_turn(policy: Policy, ctx: Ctx, name: str, resolving: tuple[str,
     mark = ctx.book.market.mark_quote
     mm = account_maintenance(policy.margin, policy.rounding, account, mark, ctx.book.more_markets)
     ctx = note_liquidated(ctx, name, equity(policy.margin, account), mm, fill_price(policy.liquidation, account, mark))
+    if ctx.book.more_markets:  # its other markets first, as the sweep's liquidation does
+        ctx = close_other_markets(policy, ctx, name)
     return resolve(policy, ctx, name, resolving)

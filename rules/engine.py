@@ -11,7 +11,7 @@ from typing import Any
 
 import attrs
 
-from solvent.rules.arith import PPM, abs_, implies, max_, min_, or_, sum_
+from solvent.rules.arith import PPM, abs_, implies, max_, min_, or_
 from solvent.rules.bankruptcy import resolve
 from solvent.rules.book import Book, Role, is_on_tick
 from solvent.rules.clawback import open_window
@@ -23,6 +23,7 @@ from solvent.rules.haircut_ratio import settle_losses
 from solvent.rules.ledger import EXTERNAL, SPOT, Ctx, Reason, Transfer
 from solvent.rules.liquidation import (
     Execution,
+    close_other_markets,
     close_step,
     fee_to_close,
     fill_price,
@@ -244,30 +245,6 @@ def _maintenance(policy: Policy, ctx: Ctx, account: Any) -> Any:
     )
 
 
-def _close_other_markets(policy: Policy, ctx: Ctx, name: str) -> Ctx:
-    """A liquidated account's positions in the book's other markets, closed whole into the book at
-    each market's liquidation fill with its penalty, before the market being liquidated is
-    resolved (docs/portfolio.md: stage 1 closes every position; the order is a later policy field).
-    Each market is closed on the book focused on it, so the rules are the one-market rules."""
-    others = ctx.book_field("more_markets")
-    rule = policy.liquidation
-    for index in range(1, len(others) + 1):
-        ctx = ctx.with_book(ctx.book.focused(index))
-        markets = ctx.book_field("more_markets")
-
-        def left(a: Any, markets: Any = markets) -> Any:
-            # the penalty leaves what every other position still open needs for its own slippage
-            rest = sum_(
-                abs_(p.size_lots) * slip_per_lot(rule, m.mark_quote)
-                for p, m in zip(a.more_positions, markets, strict=True)
-            )
-            return equity(policy.margin, a) - rest
-
-        ctx = close_step(rule, policy.rounding.fee, ctx, name, abs_(ctx.account(name).size_lots), left)
-        ctx = ctx.with_book(ctx.book.focused(index))
-    return ctx
-
-
 def _liquidate(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     rule = policy.liquidation
     account = ctx.account(name)
@@ -276,7 +253,7 @@ def _liquidate(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     mm = _maintenance(policy, ctx, account)
     ctx = note_liquidated(ctx, name, e, mm, fill_price(rule, account, mark))
     if ctx.book_field("more_markets"):
-        ctx = _close_other_markets(policy, ctx, name)
+        ctx = close_other_markets(policy, ctx, name)
         account = ctx.account(name)
         e = equity(policy.margin, account)
     bankrupt = e - abs_(account.size_lots) * slip_per_lot(rule, mark) < 0

@@ -32,10 +32,11 @@ from typing import Any
 
 import attrs
 
-from solvent.rules.arith import PPM, Rounding, abs_, and_, div, ite, max_, min_, mul_ppm
+from solvent.rules.arith import PPM, Rounding, abs_, and_, div, ite, max_, min_, mul_ppm, sum_
 from solvent.rules.book import Account, Role
 from solvent.rules.fields import ppm_field, quote_field
 from solvent.rules.ledger import Ctx, Reason, system
+from solvent.rules.margin import equity
 from solvent.rules.outcomes import Liquidated
 from solvent.rules.positions import close_against
 from solvent.rules.venue_formulas import liquidation_fee_paid, max_liquidation_fee
@@ -250,3 +251,28 @@ def hand_over_surplus(rule: LiquidationRule, ctx: Ctx, name: str) -> Ctx:
     role = Role.INSURANCE_FUND if rule.execution is Execution.BANKRUPTCY else Role.BACKSTOP_VAULT
     surplus = max_(ctx.book.account(name).cash_quote, 0)
     return ctx.transfer(name, system(ctx.book, role), surplus, Reason.LIQUIDATION_SURPLUS)
+
+
+def close_other_markets(policy: Any, ctx: Ctx, name: str) -> Ctx:
+    """A liquidated account's positions in the book's other markets, closed whole into the book at
+    each market's liquidation fill with its penalty, before the market being liquidated is resolved
+    (docs/portfolio.md: stage 1 closes every position; the order is a later policy field). Each
+    market is closed on the book focused on it, so the rules are the one-market rules. Used by the
+    sweep's liquidation and by an account bankrupt in turn (``bankruptcy._bankrupt_in_turn``)."""
+    others = ctx.book_field("more_markets")
+    rule = policy.liquidation
+    for index in range(1, len(others) + 1):
+        ctx = ctx.with_book(ctx.book.focused(index))
+        markets = ctx.book_field("more_markets")
+
+        def left(a: Any, markets: Any = markets) -> Any:
+            # the penalty leaves what every other position still open needs for its own slippage
+            rest = sum_(
+                abs_(p.size_lots) * slip_per_lot(rule, m.mark_quote)
+                for p, m in zip(a.more_positions, markets, strict=True)
+            )
+            return equity(policy.margin, a) - rest
+
+        ctx = close_step(rule, policy.rounding.fee, ctx, name, abs_(ctx.account(name).size_lots), left)
+        ctx = ctx.with_book(ctx.book.focused(index))
+    return ctx

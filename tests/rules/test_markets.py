@@ -234,3 +234,18 @@ def test_a_book_unbalanced_in_its_second_market_is_not_well_formed_and_says_wher
     lopsided = b.replace_account(b.index("bob"), attrs.evolve(bob, more_positions=(Position(-9, -18_000),)))
     assert not well_formed(POLICY, lopsided)
     assert reasons(POLICY, lopsided) == ["open interest balanced (in ETH): Σ size 1 lots"]
+
+
+def test_an_account_bankrupt_in_turn_is_closed_in_every_market() -> None:
+    """Under a socialized loss with ``cascade`` (Drift), a payer left below zero is bankrupt in
+    turn: like the sweep's liquidation, its positions in the other markets go into the book too
+    (only the first market's was closed before)."""
+    from solvent.rules.bankruptcy import _cascade
+    from solvent.rules.ledger import Ctx
+    from solvent.rules.waterfall import SocializedLoss
+
+    policy = attrs.evolve(POLICY, deficit=(InsuranceFund(), SocializedLoss(cascade=True)))
+    b = opened(-500)  # alice: 1 BTC and 10 ETH, equity below zero
+    after = _cascade(policy, Ctx(b), ("bob",)).book
+    assert sizes(after, "alice") == (0, 0) and sizes(after, "liquidity") == (1, 10)
+    assert sum(a.cash_quote + a.spot_quote for a in after.accounts) == after.net_deposits_quote
