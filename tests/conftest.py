@@ -21,3 +21,14 @@ settings.register_profile(
 settings.register_profile("dev", deadline=None, print_blob=True)
 settings.register_profile("deep", parent=settings.get_profile("ci"), derandomize=False, max_examples=5_000)
 settings.load_profile(os.environ.get("SOLVENT_PROFILE", "ci"))
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _no_inherited_columns(monkeypatch):
+    """Every test starts without a ``COLUMNS`` of its caller's: the text report folds to it when
+    set (``reports.terminal.width``), and a runner that sets it (pytest-xdist's workers do) would
+    otherwise fold the output the tests compare. A test that wants a width sets its own."""
+    monkeypatch.delenv("COLUMNS", raising=False)
