@@ -35,10 +35,10 @@ from typing import Any
 
 import attrs
 
-from solvent.rules.arith import and_, ite, max_, min_
+from solvent.rules.arith import ite, max_, min_
 from solvent.rules.book import Role
 from solvent.rules.ledger import PNL_REASONS, Ctx, Reason
-from solvent.rules.margin import MarginRule, equity, profit
+from solvent.rules.margin import MarginRule, equity, is_flat, profit
 from solvent.rules.pro_rata import charge, payers
 from solvent.rules.rounding import RoundingRule
 from solvent.rules.waterfall import HaircutRatio
@@ -121,7 +121,7 @@ def settle_reserves(policy: Any, ctx: Ctx) -> Ctx:
         capital = min_(account.principal_quote - reserve, max_(e, 0))  # losses settle into capital
         junior = max_(e - capital, 0)
         reserve = 0 if matures else min_(max_(w, 0), junior)  # fresh gains reserved; losses take it first
-        flat = and_(*(p.size_lots == 0 for p in account.positions))
+        flat = is_flat(account)
         capital = ite(flat, capital + junior - reserve, capital)  # a flat account's matured profit converts
         updates.append((account.name, capital + reserve, reserve))
     for name, principal, reserve in updates:

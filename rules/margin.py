@@ -287,6 +287,11 @@ def profit(rule: MarginRule, account: Account) -> Any:
     return max_(equity(rule, account) - account.principal_quote, 0)
 
 
+def is_flat(account: Account) -> Any:
+    """The account holds no position in any market of its book."""
+    return and_(*(p.size_lots == 0 for p in account.positions))
+
+
 def has_position(account: Account) -> Any:
     return account.size_lots != 0
 

@@ -50,7 +50,14 @@ from solvent.rules.book import Account, Book, Market, Role, is_on_tick
 from solvent.rules.fields import data_fields
 from solvent.rules.haircut_ratio import settles_losses
 from solvent.rules.liquidation import Execution, is_triggered
-from solvent.rules.margin import account_initial_margin, account_maintenance, equity, initial_margin, open_lots
+from solvent.rules.margin import (
+    account_initial_margin,
+    account_maintenance,
+    equity,
+    initial_margin,
+    is_flat,
+    open_lots,
+)
 from solvent.rules.policy import Policy
 from solvent.rules.rounding import FundingRemainder
 from solvent.rules.waterfall import HaircutRatio, Lender
@@ -238,7 +245,7 @@ def _rules(policy: Policy, margin: StartMargin | None) -> list[_Rule]:
                 _Rule(
                     "a flat account's matured profit is capital (principal equals equity)",
                     account=lambda p, b, a: implies(
-                        and_(*(q.size_lots == 0 for q in a.positions)),
+                        is_flat(a),
                         a.principal_quote == max_(equity(p.margin, a), 0),
                     ),
                     applies=lambda p, a: a.is_trader or a.role is Role.LIQUIDITY,

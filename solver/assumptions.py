@@ -116,4 +116,10 @@ def move_within(before_mark: Any, event: Any, bounds: Bounds) -> Any:
     return and_(move * PPM <= bounds.max_move_ppm * before_mark, -move * PPM <= bounds.max_move_ppm * before_mark)
 
 
-__all__ = ["Assumption", "book_assumptions", "holders", "long_open_interest", "move_within"]
+def move_ppm_of(before_mark: int, price_quote: int) -> int:
+    """⌈|p′ − p| · 10⁶ / p⌉: the least ``max_move_ppm`` a move from ``before_mark`` to
+    ``price_quote`` lies within (:func:`move_within`); concrete prices only."""
+    return -(-abs(price_quote - before_mark) * PPM // before_mark)
+
+
+__all__ = ["Assumption", "book_assumptions", "holders", "long_open_interest", "move_ppm_of", "move_within"]

@@ -46,6 +46,7 @@ from solvent.rules.contract import lot_value
 from solvent.rules.events import MarkPrice
 from solvent.rules.policy import Policy
 from solvent.solver import effort
+from solvent.solver.assumptions import move_ppm_of
 from solvent.solver.bounds import Bounds
 from solvent.solver.effort import UNITS_PER_SECOND, OutOfEffort
 from solvent.solver.query import StoryQuery
@@ -171,8 +172,7 @@ def move_ppm(story: Story, index: int = 0) -> int | None:
     event = story.events[index] if index < len(story.events) else None
     if not isinstance(event, MarkPrice):
         return None
-    before = story.book.market.mark_quote
-    return -(-abs(event.price_quote - before) * PPM // before)
+    return move_ppm_of(story.book.market.mark_quote, event.price_quote)
 
 
 def scale_mark(policy: Policy) -> int:

@@ -67,6 +67,7 @@ from solvent.rules.policy import Policy
 from solvent.rules.presets import resolve_policy
 from solvent.rules.waterfall import BackstopVault, InsuranceFund
 from solvent.solver import effort
+from solvent.solver.assumptions import move_ppm_of
 from solvent.solver.bounds import Bounds
 from solvent.solver.effort import UNITS_PER_SECOND, OutOfEffort, units_text
 from solvent.solver.query import Answer, StoryQuery
@@ -184,8 +185,7 @@ def _mark_move_ppm(policy: Policy, story: Story) -> int | None:
     event = next((e for e in story.events if isinstance(e, MarkPrice)), None)
     if event is None or len(story.events) != 1:
         return None
-    before = story.book.market.mark_quote
-    return -(-abs(event.price_quote - before) * PPM // before)
+    return move_ppm_of(story.book.market.mark_quote, event.price_quote)
 
 
 def _fund_share_ppm(policy: Policy, story: Story) -> int | None:
