@@ -268,34 +268,63 @@ def _at_key(key: str, exc: BaseException) -> ClassValidationError:
     return ClassValidationError(f"While structuring {key}", [exc], dict)
 
 
-def _layer_hook(structure_tagged: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
-    """Check the ``layer`` tag of a [[deficit]] table before cattrs' tagged union reads it."""
-    must = "must be one of " + ", ".join(repr(kind) for kind in LAYER_KINDS)
+def tagged_hook(
+    tag: str, kinds: tuple[str, ...], base: Any, structure_tagged: Callable[[Any, Any], Any]
+) -> Callable[[Any, Any], Any]:
+    """Check a tagged table's ``tag`` key (``layer`` of a [[deficit]] table, ``distribution`` or
+    ``model`` of a scenario's) before cattrs' tagged union reads it: a table, the key present, one
+    of ``kinds`` (a misspelt one names the closest)."""
+    must = "must be one of " + ", ".join(repr(kind) for kind in kinds)
 
     def structure(value: Any, _: Any) -> Any:
         if not isinstance(value, dict):
             raise _Invalid("must be a table", value)
-        if TAG not in value:
-            raise _Missing(TAG)
-        if not (isinstance(value[TAG], str) and value[TAG] in LAYER_KINDS):
-            raise _at_key(TAG, _Invalid(must, value[TAG], hint=did_you_mean(value[TAG], LAYER_KINDS)))
-        return structure_tagged(value, Layer)
+        if tag not in value:
+            raise _Missing(tag)
+        if not (isinstance(value[tag], str) and value[tag] in kinds):
+            raise _at_key(tag, _Invalid(must, value[tag], hint=did_you_mean(value[tag], kinds)))
+        return structure_tagged(value, base)
 
     return structure
 
 
-def make_converter() -> cattrs.Converter:
-    """The converter between policies and TOML-shaped data (dicts, lists, str, int, bool)."""
+def add_tagged_union(converter: cattrs.Converter, base: type, kinds: tuple[str, ...], tag: str) -> None:
+    """Read ``base``'s subclasses from a table whose ``tag`` key names the subclass's ``kind``."""
+    configure_tagged_union(base, converter, tag_generator=lambda cls: cls.kind, tag_name=tag)
+    converter.register_structure_hook(base, tagged_hook(tag, kinds, base, converter.get_structure_hook(base)))
+
+
+def base_converter() -> cattrs.Converter:
+    """A converter from TOML-shaped data (dicts, lists, str, int, bool, exact Fractions) into frozen
+    attrs classes, shared by policies and scenario files (``simulation.loading``): a string must be
+    a string, numbers and booleans pass as read for the field validators to judge, an enum is named
+    by its value, an array becomes a tuple, a table an attrs class with unknown keys refused and
+    every error restated with its field (:func:`_table_hook`)."""
     converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
     converter.register_structure_hook(str, _string)
     converter.register_structure_hook(int, _as_read)
     converter.register_structure_hook(bool, _as_read)
+    converter.register_structure_hook(Any, _as_read)
+    converter.register_structure_hook(int | None, _as_read)
     converter.register_structure_hook_factory(_is_enum, _enum_hook)
     converter.register_structure_hook_factory(_is_array, _array_hook)
     converter.register_structure_hook_factory(attrs.has, _table_hook)
-    configure_tagged_union(Layer, converter, tag_generator=lambda cls: cls.kind, tag_name=TAG)
-    converter.register_structure_hook(Layer, _layer_hook(converter.get_structure_hook(Layer)))
     return converter
+
+
+def make_converter() -> cattrs.Converter:
+    """The converter between policies and TOML-shaped data: the base one and the waterfall's layers."""
+    converter = base_converter()
+    add_tagged_union(converter, Layer, LAYER_KINDS, TAG)
+    return converter
+
+
+def structure(converter: cattrs.Converter, data: Any, cl: type) -> tuple[Any, list[str]]:
+    """``data`` as a ``cl`` and no errors, or None and every problem found, one line each."""
+    try:
+        return converter.structure(data, cl), []
+    except (BaseValidationError, _Problem) as exc:
+        return None, errors_of(exc)
 
 
 CONVERTER = make_converter()
@@ -326,7 +355,7 @@ def _syntax_error(exc: tomllib.TOMLDecodeError, text: str, source: str) -> str:
     return f"invalid TOML: {match['message']} @ {source}:{line}:{column}"
 
 
-def _parse(text: str, source: str) -> dict[str, Any]:
+def read_toml(text: str, source: str) -> dict[str, Any]:
     """The TOML document as data, floats as exact Fractions; a syntax error is a PolicyError."""
     try:
         return tomllib.loads(text, parse_float=_exact_float)
@@ -345,12 +374,8 @@ def loads_policy(text: str, *, source: str = "<string>", claims: Claims | None =
     (the invariant catalog judges the engine), so the caller that knows them passes them in
     (``solvent.verdicts.check.known_claims``); without them ``accepts`` is not checked here, and
     the judgement checks it when it runs."""
-    data = _parse(text, source)
-    errors = []
-    try:
-        policy = CONVERTER.structure(data, Policy)
-    except (BaseValidationError, _Problem) as exc:
-        errors = errors_of(exc)
+    data = read_toml(text, source)
+    policy, errors = structure(CONVERTER, data, Policy)
     if claims is not None:
         errors += accepts_errors(data.get("accepts"), claims)
     if errors:

@@ -10,31 +10,11 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-import attrs
 import cattrs
-from cattrs.errors import BaseValidationError
-from cattrs.strategies import configure_tagged_union
 
-from solvent.rules.loading import (
-    PolicyError,
-    _array_hook,
-    _as_read,
-    _at_key,
-    _enum_hook,
-    _Invalid,
-    _is_array,
-    _is_enum,
-    _Missing,
-    _parse,
-    _Problem,
-    _string,
-    _table_hook,
-    errors_of,
-)
+from solvent.rules.loading import PolicyError, add_tagged_union, base_converter, read_toml, structure
 from solvent.rules.toml_source import SourceMap, parse_path
 from solvent.simulation.scenario import (
     DISTRIBUTION_KINDS,
@@ -49,43 +29,12 @@ class ScenarioError(PolicyError):
     """A scenario (or its CSV of candles) that could not be loaded: the file and every problem."""
 
 
-def _tagged_hook(tag: str, kinds: tuple[str, ...], base: Any, structure_tagged: Callable[[Any, Any], Any]):
-    """Check a tagged table's ``tag`` key before cattrs' tagged union reads it."""
-    must = "must be one of " + ", ".join(repr(k) for k in kinds)
-
-    def structure(value: Any, _: Any) -> Any:
-        if not isinstance(value, dict):
-            raise _Invalid("must be a table", value)
-        if tag not in value:
-            raise _Missing(tag)
-        if not (isinstance(value[tag], str) and value[tag] in kinds):
-            raise _at_key(tag, _Invalid(must, value[tag]))
-        return structure_tagged(value, base)
-
-    return structure
-
-
-def _optional_number(value: Any, _: Any) -> Any:
-    return value
-
-
 def make_converter() -> cattrs.Converter:
-    """The converter between scenarios and TOML-shaped data."""
-    converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
-    converter.register_structure_hook(str, _string)
-    converter.register_structure_hook(int, _as_read)
-    converter.register_structure_hook(bool, _as_read)
-    converter.register_structure_hook(Any, _as_read)
-    converter.register_structure_hook(int | None, _optional_number)
-    converter.register_structure_hook_factory(_is_enum, _enum_hook)
-    converter.register_structure_hook_factory(_is_array, _array_hook)
-    converter.register_structure_hook_factory(attrs.has, _table_hook)
-    for base, kinds, tag in (
-        (Distribution, DISTRIBUTION_KINDS, "distribution"),
-        (PriceModel, MODEL_KINDS, "model"),
-    ):
-        configure_tagged_union(base, converter, tag_generator=lambda cls: cls.kind, tag_name=tag)
-        converter.register_structure_hook(base, _tagged_hook(tag, kinds, base, converter.get_structure_hook(base)))
+    """The converter between scenarios and TOML-shaped data: the policies' base converter
+    (``rules.loading.base_converter``) and the two tagged tables, distributions and price models."""
+    converter = base_converter()
+    add_tagged_union(converter, Distribution, DISTRIBUTION_KINDS, "distribution")
+    add_tagged_union(converter, PriceModel, MODEL_KINDS, "model")
     return converter
 
 
@@ -124,13 +73,13 @@ def _with_line(error: str, text: str) -> str:
 def loads_scenario(text: str, *, source: str = "<string>") -> Scenario:
     """The scenario a TOML document describes, or ScenarioError naming every problem in it."""
     try:
-        data = _parse(text, source)
+        data = read_toml(text, source)
     except PolicyError as exc:
         raise ScenarioError(source, exc.errors) from None
-    try:
-        return CONVERTER.structure(data, Scenario)
-    except (BaseValidationError, _Problem) as exc:
-        raise ScenarioError(source, [_with_line(e, text) for e in errors_of(exc)]) from None
+    scenario, errors = structure(CONVERTER, data, Scenario)
+    if errors:
+        raise ScenarioError(source, [_with_line(e, text) for e in errors])
+    return scenario
 
 
 def load_scenario(path: str | os.PathLike[str]) -> Scenario:
