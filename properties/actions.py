@@ -147,7 +147,9 @@ def _affordable(policy: Policy, book: Book, name: str, lots_delta: int, price: i
     if abs(size) <= abs(account.size_lots):
         return True
     moved = attrs.evolve(account, size_lots=size)
-    return after >= account_initial_margin(policy.margin, policy.rounding, moved, mark, book.more_markets)
+    return after >= account_initial_margin(
+        policy.margin, policy.rounding, moved, mark, book.more_markets, policy.more_margins
+    )
 
 
 def max_lots(policy: Policy, book: Book, buyer: str, seller: str, price: int, taker_is_buyer: bool) -> int:
@@ -199,7 +201,7 @@ def resolve(policy: Policy, book: Book, action: Action) -> Event | None:
     """The concrete event ``action`` means on ``book``, or None when it means nothing here."""
     if isinstance(action, InMarket):
         index = action.market % len(book.markets)
-        event = resolve(policy, book.focused(index), action.action)
+        event = resolve(policy.focused(index), book.focused(index), action.action)
         if index == 0 or event is None or not hasattr(event, "market"):
             return event
         return attrs.evolve(event, market=book.markets[index].name)
@@ -239,7 +241,7 @@ def resolve(policy: Policy, book: Book, action: Action) -> Event | None:
         name = _trader(book, action.who)
         account = book.account(name)
         free = equity(policy.margin, account) - account_initial_margin(
-            policy.margin, policy.rounding, account, mark, book.more_markets
+            policy.margin, policy.rounding, account, mark, book.more_markets, policy.more_margins
         )
         amount = mul_ppm(min(free, account.cash_quote), action.fraction_ppm, rounding=Rounding.FLOOR)
         return Withdraw(name, amount) if amount > 0 and account.debt_quote == 0 else None

@@ -158,7 +158,7 @@ def _bankrupt_in_turn(policy: Policy, ctx: Ctx, name: str, resolving: tuple[str,
     """Liquidate ``name``, below zero after another account's socialized loss, and resolve it."""
     account = ctx.book.account(name)
     mark = ctx.book.market.mark_quote
-    mm = account_maintenance(policy.margin, policy.rounding, account, mark, ctx.book.more_markets)
+    mm = account_maintenance(policy.margin, policy.rounding, account, mark, ctx.book.more_markets, policy.more_margins)
     ctx = note_liquidated(ctx, name, equity(policy.margin, account), mm, fill_price(policy.liquidation, account, mark))
     if ctx.book.more_markets:  # its other markets first, as the sweep's liquidation does
         ctx = close_other_markets(policy, ctx, name)

@@ -112,13 +112,14 @@ def market_of(book: Book, event: Any) -> int:
 def requirements(policy: Policy, book: Book, event: Event) -> list[Requirement]:
     """What must hold of the book before the event for it to be accepted, read on the book
     focused on the event's market (every caller, the prover's included, gets the same answer)."""
-    book = book.focused(market_of(book, event))
+    index = market_of(book, event)
+    policy, book = policy.focused(index), book.focused(index)
     if isinstance(event, (Deposit, SpotDeposit)):
         return [Requirement(event.amount_quote > 0, "amount_quote must be > 0")]
     if isinstance(event, Withdraw):
         a = book.account(event.account)
         free = equity(policy.margin, a) - account_initial_margin(
-            policy.margin, policy.rounding, a, book.market.mark_quote, book.more_markets
+            policy.margin, policy.rounding, a, book.market.mark_quote, book.more_markets, policy.more_margins
         )
         return [
             Requirement(event.amount_quote > 0, "amount_quote must be > 0"),
@@ -157,7 +158,7 @@ def post_requirements(policy: Policy, before: Book, after: Book, event: Event) -
     if not isinstance(event, Trade):
         return []
     index = market_of(before, event)
-    before, after = before.focused(index), after.focused(index)
+    policy, before, after = policy.focused(index), before.focused(index), after.focused(index)
     out = []
     mark = after.market.mark_quote
     for name in (event.buyer, event.seller):
@@ -241,7 +242,12 @@ def liquidate(policy: Policy, ctx: Ctx, name: str) -> Ctx:
 def _maintenance(policy: Policy, ctx: Ctx, account: Any) -> Any:
     """The account's maintenance margin over every market of the book (cross margin)."""
     return account_maintenance(
-        policy.margin, policy.rounding, account, ctx.market.mark_quote, ctx.book_field("more_markets")
+        policy.margin,
+        policy.rounding,
+        account,
+        ctx.market.mark_quote,
+        ctx.book_field("more_markets"),
+        policy.more_margins,
     )
 
 
@@ -332,7 +338,7 @@ def transition(policy: Policy, book: Book, event: Event) -> Ctx:
     index = market_of(book, event)
     if index == 0:
         return _transition(policy, book, event)
-    ctx = _transition(policy, book.focused(index), event)
+    ctx = _transition(policy.focused(index), book.focused(index), event)
     return ctx.with_book(ctx.book.focused(index))
 
 

@@ -11,7 +11,8 @@ reads TOML exactly (``parse_float=Fraction``, so ``initial_ppm = 0.1`` reaches t
 writes a policy back out (``dumps_policy``) so that ``loads_policy(dumps_policy(p)) == p``.
 
 TOML layout: top-level ``name`` (required), ``description``, ``sources``, ``accepts``; tables ``[units]``,
-``[contract]``, ``[margin]`` with ``[[margin.tiers]]`` (required), ``[liquidation]``, ``[fees]``, ``[[deficit]]``
+``[contract]``, ``[margin]`` with ``[[margin.tiers]]`` (required), ``[[market]]`` (each with its ``name``
+and optionally ``[[market.tiers]]``), ``[liquidation]``, ``[fees]``, ``[[deficit]]``
 (each with ``layer = "<kind>"``), ``[pnl_to_pool_adl]`` and ``[rounding]``. An absent key or table takes its default.
 """
 
@@ -591,6 +592,7 @@ LAYOUT = (
     "units",
     "contract",
     "margin",
+    "market",
     "liquidation",
     "fees",
     "deficit",
@@ -620,7 +622,18 @@ _WRITTEN_WHEN_SET = (
 )
 
 
+#: A ``[[market]]`` table's keys written only when set: a market that shares ``[margin]``'s tiers
+#: and ``[units]``' lot and tick is its name alone.
+_MARKET_DEFAULTS = {"tiers": [], "risk_limit_steps": False, "lot": "", "tick": ""}
+
+
 def _leave_out_defaults(ordered: dict[str, Any]) -> None:
+    if not ordered["market"]:
+        ordered["market"] = None  # one market: the text (and digest) of a policy before [[market]]
+    for values in ordered["market"] or ():
+        for key, default in _MARKET_DEFAULTS.items():
+            if values.get(key, default) == default:
+                values.pop(key, None)
     for table, key, default in _WRITTEN_WHEN_SET:
         tables = [layer for layer in ordered["deficit"] if layer.get(TAG) == table]
         if isinstance(ordered.get(table), dict):

@@ -94,6 +94,10 @@ def _check_steps(inst: Any, _attribute: Any, steps: bool) -> None:
             )
 
 
+#: The checks a tier table passes wherever it is written (``[margin]``, a ``[[market]]`` table)
+check_tiers, check_steps = _check_tiers, _check_steps
+
+
 class MaintenanceBasis(enum.Enum):
     """The position value maintenance margin is taken on (its tier chosen by the same value).
 
@@ -227,35 +231,53 @@ def _maintenance_of(rule: MarginRule, rounding: RoundingRule, size_lots: Any, co
     return maintenance_margin(rule, rounding, size_lots, mark_quote)
 
 
+def _rules_of(rule: MarginRule, others: Sequence[Market], other_rules: Sequence[MarginRule]) -> Sequence[MarginRule]:
+    """The margin rule of each further market: its own (``Policy.more_margins``), or, where the
+    policy declares one market, the first market's for every one."""
+    return other_rules if other_rules else (rule,) * len(others)
+
+
 def account_maintenance(
-    rule: MarginRule, rounding: RoundingRule, account: Account, mark_quote: Any, others: Sequence[Market] = ()
+    rule: MarginRule,
+    rounding: RoundingRule,
+    account: Account,
+    mark_quote: Any,
+    others: Sequence[Market] = (),
+    other_rules: Sequence[MarginRule] = (),
 ) -> Any:
     """The account's maintenance margin on the policy's ``maintenance_basis``: at the mark
     (``maintenance_margin`` of its size), or on its value at entry, |cost_quote|.
 
     ``others``: the book's further markets (``Book.more_markets``); the account's positions in
-    them add their own maintenance, each on its market's tiers and mark: cross margin sums over
-    markets (docs/portfolio.md, decision 3)."""
+    them add their own maintenance, each on its market's tiers (``other_rules``, the policy's
+    ``more_margins``; none: ``rule``'s in every market) and mark: cross margin sums over markets
+    (docs/portfolio.md, decision 3)."""
     own = _maintenance_of(rule, rounding, account.size_lots, account.cost_quote, mark_quote)
     if not others:
         return own
     return own + sum_(
-        _maintenance_of(rule, rounding, p.size_lots, p.cost_quote, m.mark_quote)
-        for p, m in zip(account.more_positions, others, strict=True)
+        _maintenance_of(r, rounding, p.size_lots, p.cost_quote, m.mark_quote)
+        for p, m, r in zip(account.more_positions, others, _rules_of(rule, others, other_rules), strict=True)
     )
 
 
 def account_initial_margin(
-    rule: MarginRule, rounding: RoundingRule, account: Account, mark_quote: Any, others: Sequence[Market] = ()
+    rule: MarginRule,
+    rounding: RoundingRule,
+    account: Account,
+    mark_quote: Any,
+    others: Sequence[Market] = (),
+    other_rules: Sequence[MarginRule] = (),
 ) -> Any:
     """Initial margin of every position the account holds: ``initial_margin`` of its size in the
-    first market at ``mark_quote``, plus each further market's position at that market's mark."""
+    first market at ``mark_quote``, plus each further market's position at that market's mark, on
+    that market's tiers (``other_rules``, as for :func:`account_maintenance`)."""
     own = initial_margin(rule, rounding, account.size_lots, mark_quote)
     if not others:
         return own
     return own + sum_(
-        initial_margin(rule, rounding, p.size_lots, m.mark_quote)
-        for p, m in zip(account.more_positions, others, strict=True)
+        initial_margin(r, rounding, p.size_lots, m.mark_quote)
+        for p, m, r in zip(account.more_positions, others, _rules_of(rule, others, other_rules), strict=True)
     )
 
 

@@ -10,6 +10,7 @@ from solvent.rules.contract import LINEAR, Contract
 from solvent.rules.fees import FeeRule
 from solvent.rules.liquidation import LiquidationRule
 from solvent.rules.margin import MarginRule
+from solvent.rules.market_spec import MarketSpec
 from solvent.rules.pool_adl import PnlToPoolAdl
 from solvent.rules.rounding import RoundingRule
 from solvent.rules.waterfall import LAYER_TYPES, Adl, DebtCarry, Layer, check_layers
@@ -20,6 +21,21 @@ def _check_deficit(_inst: Any, _attribute: Any, layers: tuple) -> None:
         if not isinstance(layer, LAYER_TYPES):
             raise ValueError(f"'deficit' must hold waterfall layers: {layer!r} @ deficit[{i}]")
     check_layers(layers)
+
+
+def _check_markets(_inst: Any, _attribute: Any, markets: tuple) -> None:
+    for i, spec in enumerate(markets):
+        if not isinstance(spec, MarketSpec):
+            raise ValueError(f"'market' must hold market tables: {spec!r} @ market[{i}]")
+    names = [spec.name for spec in markets]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            raise ValueError(f"'name' must differ from every other market's: {name!r} @ market[{i}].name")
+    if markets and markets[0].tiers:
+        raise ValueError(
+            "'tiers' of the first market are [margin].tiers (a one-market policy's tiers); give them "
+            "there, or list this market later: tiers given @ market[0].tiers"
+        )
 
 
 @attrs.frozen
@@ -57,6 +73,11 @@ class Policy:
     #: payment, apart from the deficit waterfall; absent: never
     pnl_to_pool_adl: PnlToPoolAdl | None = None
     units: Units = Units()
+    #: The perpetual markets the venue lists, in the book's order (docs/portfolio.md, decision
+    #: 1b): each its name and, where it has them, its own tiers, lot and tick. The first is the
+    #: market ``[margin]`` and ``[units]`` describe. Absent: one market, the book's ``PERP``; a
+    #: book of several markets then shares ``[margin]``'s tiers in every market.
+    market: tuple[MarketSpec, ...] = attrs.field(default=(), converter=tuple, validator=_check_markets)
     #: The contract the market trades: linear (the default) or inverse, coin-margined
     #: (``solvent.rules.contract``); the engine runs on lot values either way
     contract: Contract = attrs.field(default=LINEAR, validator=attrs.validators.instance_of(Contract))
@@ -95,6 +116,44 @@ class Policy:
         if pool is not None:
             text += f"; ADL when PnL > {_percent(pool.max_factor_ppm)} of the pool (to {_percent(pool.min_factor_ppm)})"
         return text
+
+    @property
+    def market_names(self) -> tuple[str, ...]:
+        """The names of the markets the policy declares, in order; empty for a one-market policy."""
+        return tuple(spec.name for spec in self.market)
+
+    def market_margin(self, spec: MarketSpec) -> MarginRule:
+        """The margin rule of a market: ``[margin]`` with the market's own tiers, where it has them."""
+        if not spec.tiers:
+            return self.margin
+        return attrs.evolve(self.margin, tiers=spec.tiers, risk_limit_steps=spec.risk_limit_steps)
+
+    @property
+    def more_margins(self) -> tuple[MarginRule, ...]:
+        """The margin rule of each market after the first, in the book's order (what
+        ``margin.account_maintenance`` is passed beside ``Book.more_markets``); empty when the
+        policy declares one market, whose tiers every market of a book then shares."""
+        return tuple(self.market_margin(spec) for spec in self.market[1:])
+
+    def focused(self, index: int) -> Policy:
+        """The policy as the engine reads it on a book focused on market ``index``
+        (``Book.focused``): that market's margin rule in ``margin``, and its table swapped with the
+        first, each further market's tiers written out. The same permutation as the book's, so
+        the rules that read "the market" read market ``index``'s tiers, on z3 as on ints. A policy
+        of one declared market (or none) is the same in every market."""
+        if index == 0 or len(self.market) < 2:
+            return self
+        if index >= len(self.market):
+            raise IndexError(
+                f"market {index} is not one of the policy's {len(self.market)} markets {self.market_names}"
+            )
+        specs = [
+            attrs.evolve(spec, tiers=rule.tiers, risk_limit_steps=rule.risk_limit_steps)
+            for spec, rule in zip(self.market, (self.margin, *self.more_margins), strict=True)
+        ]
+        specs[0], specs[index] = specs[index], specs[0]
+        specs[0] = attrs.evolve(specs[0], tiers=(), risk_limit_steps=False)
+        return attrs.evolve(self, margin=self.market_margin(self.market[index]), market=tuple(specs))
 
     def layer(self, cls: type) -> Any:
         """The waterfall layer of that type, or None."""

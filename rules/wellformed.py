@@ -112,10 +112,10 @@ def covers_margin(
     """The trader covers initial margin at the mark, or (``MAINTENANCE``) is not liquidatable;
     in a book of several markets (``others``: its further markets) over every position."""
     if margin is StartMargin.MAINTENANCE:
-        mm = account_maintenance(policy.margin, policy.rounding, account, mark, others)
+        mm = account_maintenance(policy.margin, policy.rounding, account, mark, others, policy.more_margins)
         return not_(is_triggered(policy.liquidation, equity(policy.margin, account), mm, open_lots(account)))
     return equity(policy.margin, account) >= account_initial_margin(
-        policy.margin, policy.rounding, account, mark, others
+        policy.margin, policy.rounding, account, mark, others, policy.more_margins
     )
 
 
@@ -135,7 +135,7 @@ def opening_covered(
     """
     improvement = max_(lots_delta * (mark - price), 0)
     return equity(policy.margin, after) - improvement >= account_initial_margin(
-        policy.margin, policy.rounding, after, mark, others
+        policy.margin, policy.rounding, after, mark, others, policy.more_margins
     )
 
 

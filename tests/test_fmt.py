@@ -194,6 +194,7 @@ def test_every_schema_key_has_its_place() -> None:
         ("contract",): "Contract",
         ("margin",): "MarginRule",
         ("margin", "tiers"): "Tier",
+        ("market",): "MarketSpec",
         ("liquidation",): "LiquidationRule",
         ("fees",): "FeeRule",
         ("deficit", "fund_drawdown"): "FundDrawdown",

@@ -1,0 +1,54 @@
+"""A market the venue lists: its name and the parts of its contract specification that differ
+from market to market (docs/portfolio.md, decision 1b).
+
+A venue publishes one specification per symbol: Binance's "Leverage and Margin" table per
+contract (BTCUSDT's first bracket 125x and 0.40% maintenance, ETHUSDT's its own brackets:
+binance.com/en/futures/trading-rules/perpetual/leverage-margin), Bybit's risk limit per symbol
+(bybit.com/en/help-center/article/Risk-Limit-Perpetual-and-Futures), dYdX v4's per-market
+``initialMarginPpm``/``maintenanceFractionPpm`` (dydxprotocol/v4-chain, protocol/x/perpetuals,
+liquidity tiers), Hyperliquid's per-asset max leverage (hyperliquid.gitbook.io, "Margin tiers").
+What is per market in Solvent's policy language is the tier table (initial and maintenance
+rates, notional floors, maintenance amounts, and whether the tiers are risk-limit steps) and the
+lot and tick a market's prices are quoted in. Funding has no parameter per market: the rate is
+each ``Funding`` event's own, and how a payment rounds is the venue's (``[rounding]``).
+
+The first market's tiers are ``[margin]``'s, always: a one-market policy is the policy it was,
+and a ``[[market]]`` table without tiers shares them. The engine reads market *m*'s own rules by
+focusing the policy on *m* (:meth:`solvent.rules.policy.Policy.focused`), as it focuses the book.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from solvent.rules.margin import Tier, check_steps, check_tiers
+
+
+def _check_own_tiers(inst: Any, attribute: Any, tiers: tuple[Tier, ...]) -> None:
+    """No tiers: the market shares ``[margin]``'s; tiers: the same rules a ``[margin]`` table has."""
+    if tiers:
+        check_tiers(inst, attribute, tiers)
+
+
+@attrs.frozen
+class MarketSpec:
+    """One perpetual market of the venue: its name, and its own tier table where it has one."""
+
+    #: The market's name as the book and the reports say it ("BTCUSDT", "ETH-PERP")
+    name: str = attrs.field(validator=attrs.validators.min_len(1))
+    #: One lot of this market, as ``[units].lot`` ("0.01 ETH"); absent: ``[units].lot``
+    lot: str = ""
+    #: This market's price tick, as ``[units].tick`` ("0.01 USDT"); absent: ``[units].tick``
+    tick: str = ""
+    #: This market's tiers are risk-limit steps (as ``[margin].risk_limit_steps``); only with ``tiers``
+    risk_limit_steps: bool = attrs.field(default=False, validator=check_steps)
+    #: The market's own tiers, read as ``[margin].tiers`` are (a notional bracket or, with
+    #: ``risk_limit_steps``, a risk-limit step); absent: the market shares ``[margin].tiers``. The
+    #: first market's tiers are always ``[margin]``'s, so its table does not give any.
+    tiers: tuple[Tier, ...] = attrs.field(default=(), converter=tuple, validator=_check_own_tiers)
+
+    def __attrs_post_init__(self) -> None:
+        if self.risk_limit_steps and not self.tiers:
+            raise ValueError("'risk_limit_steps' needs tiers of the market's own (else it shares [margin]'s): true")
