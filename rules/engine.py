@@ -35,6 +35,7 @@ from solvent.rules.liquidation import (
     partial_lots,
     slip_per_lot,
     takeover_rule,
+    unwind_fund,
 )
 from solvent.rules.margin import account_initial_margin, account_maintenance, counts_spot, equity, open_lots
 from solvent.rules.outcomes import DepositAbsorbed
@@ -304,7 +305,9 @@ def _close_solvent(policy: Policy, ctx: Ctx, name: str) -> Ctx:
 
 
 def sweep(policy: Policy, ctx: Ctx) -> Ctx:
-    """Liquidate, in book order, every trader whose equity is below maintenance."""
+    """Liquidate, in book order, every trader whose equity is below maintenance; first, where the
+    insurance fund holds what it took over, it closes its share of that into the book."""
+    ctx = unwind_fund(policy.liquidation, ctx)
     for name in [a.name for a in ctx.book.traders]:
         ctx = convert_spot(policy.margin, ctx, name)
         a = ctx.account(name)

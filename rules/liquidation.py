@@ -104,6 +104,18 @@ class LiquidationRule:
     #: the rest; ADL at the bankruptcy price closes the winners at the price that also covers it.
     #: ``false`` (the default): no fee to close.
     fee_to_close: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    #: The insurance fund holds a position taken over at the bankruptcy price and closes it into
+    #: the book over later events, instead of at once. Absent (the default): a takeover is closed
+    #: into the book in the same event. Set (needs ``execution = "bankruptcy"``): the fund takes
+    #: the position over at mark with the margin left in it (the same money as the bankruptcy
+    #: price, settled to mark), its balance moves with every later mark as a trader's cash does,
+    #: and at the start of each later sweep (a mark move or a funding payment) it sends
+    #: ⌈|S_fund| × fund_unwind_ppm / 1e6⌉ lots of what it holds to the book at the mark. BitMEX's
+    #: liquidation engine took over large XBTUSD longs on 12-13 March 2020 and offered them "at
+    #: prices that gradually became more aggressive"; the fund's largest unrealized loss on
+    #: positions it still had to close was 5,652 XBT (blog.bitmex.com/bitmex-insurance-fund-your-
+    #: questions-answered/, docs/venues.md#bitmex-march-2020). The pace is not published: a choice.
+    fund_unwind_ppm: int | None = ppm_field(default=None, min_value=1)
 
     def __attrs_post_init__(self) -> None:
         if self.partial_above_notional_quote is None and self.partial_share_ppm != PPM:
@@ -127,6 +139,11 @@ class LiquidationRule:
                     f"'partial_above_notional_quote' needs execution = 'market' (orders sent to the book): "
                     f"execution = '{self.execution.value}'"
                 )
+        if self.fund_unwind_ppm is not None and self.execution is not Execution.BANKRUPTCY:
+            raise ValueError(
+                f"'fund_unwind_ppm' needs execution = 'bankruptcy' (the insurance fund takes the position "
+                f"over at the bankruptcy price): execution = '{self.execution.value}'"
+            )
         if self.takeover_below_ppm is not None and self.execution is not Execution.MARKET:
             raise ValueError(
                 f"'takeover_below_ppm' needs execution = 'market' (it switches a market close to a "
@@ -185,9 +202,38 @@ def fill_price(rule: LiquidationRule, account: Account, mark_quote: Any) -> Any:
 
 
 def counterparty(rule: LiquidationRule, ctx: Ctx) -> str:
-    """Who takes the closed position: the backstop vault for a takeover, else the order book."""
-    role = Role.BACKSTOP_VAULT if rule.execution is Execution.TAKEOVER else Role.LIQUIDITY
+    """Who takes the closed position: the backstop vault for a takeover, the insurance fund where
+    it holds what it takes over (``fund_unwind_ppm``), else the order book."""
+    role = Role.LIQUIDITY
+    if rule.execution is Execution.TAKEOVER:
+        role = Role.BACKSTOP_VAULT
+    elif fund_holds(rule):
+        role = Role.INSURANCE_FUND
     return system(ctx.book, role)
+
+
+def fund_holds(rule: LiquidationRule) -> bool:
+    """Whether the insurance fund holds the positions it takes over (``fund_unwind_ppm``)."""
+    return rule.fund_unwind_ppm is not None
+
+
+def unwind_lots(rule: LiquidationRule, fund_size_lots: Any) -> Any:
+    """Lots of its held position the fund sends to the book at one sweep:
+    min(⌈|S| × fund_unwind_ppm / 1e6⌉, |S|) (at least one lot while it holds any)."""
+    whole = abs_(fund_size_lots)
+    return min_(mul_ppm(whole, rule.fund_unwind_ppm, rounding=Rounding.CEIL), whole)
+
+
+def unwind_fund(rule: LiquidationRule, ctx: Ctx) -> Ctx:
+    """The insurance fund closes a share of the position it holds into the book at the mark
+    (``fund_unwind_ppm``); the fill is at the mark, so no cash moves: the fund's gain or loss on
+    it was settled by every mark move it held it through."""
+    if not fund_holds(rule):
+        return ctx
+    fund = system(ctx.book, Role.INSURANCE_FUND)
+    lots = unwind_lots(rule, ctx.account(fund).size_lots)
+    book = system(ctx.book, Role.LIQUIDITY)
+    return close_against(ctx, fund, book, lots, ctx.market.mark_quote, Reason.LIQUIDATION_SLIPPAGE)
 
 
 def note_liquidated(ctx: Ctx, name: str, equity_quote: Any, maintenance_quote: Any, price: Any) -> Ctx:

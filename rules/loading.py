@@ -619,6 +619,7 @@ _WRITTEN_WHEN_SET = (
     ("rounding", "funding_remainder", "paid_as_dust"),
     ("adl", "price_on_tick", False),
     ("liquidation", "fee_to_close", False),
+    ("liquidation", "fund_unwind_ppm", None),
 )
 
 

@@ -6,7 +6,8 @@ In exchange terms a book is well formed when:
 
 - **prices**: the mark (and the mark before the last move) is a positive price on the market's tick;
 - **positions**: only traders and the order book hold positions (and the backstop vault, where the
-  policy hands it positions by a takeover); open interest balances (every long has a short); each
+  policy hands it positions by a takeover, or the insurance fund, where it holds what it takes over
+  at the bankruptcy price); open interest balances (every long has a short); each
   cost basis follows its position (zero when flat, the position's sign, at least a quantum a lot);
 - **money**: the ``clearing`` account is empty (settlement nets to zero); every unit on the book was
   deposited (Σ cash + spot over every account but clearing = net deposits); collateral is never
@@ -49,7 +50,7 @@ from solvent.rules.arith import PPM, all_, and_, implies, is_concrete, max_, not
 from solvent.rules.book import Account, Book, Market, Role, is_on_tick
 from solvent.rules.fields import data_fields
 from solvent.rules.haircut_ratio import settles_losses
-from solvent.rules.liquidation import Execution, is_triggered
+from solvent.rules.liquidation import Execution, fund_holds, is_triggered
 from solvent.rules.margin import (
     account_initial_margin,
     account_maintenance,
@@ -82,11 +83,13 @@ class Condition:
 
 
 def holders(policy: Policy) -> tuple[Role, ...]:
-    """Who may hold a position: traders, the order book, and the backstop vault when the policy
-    hands it positions (a takeover execution or a takeover threshold)."""
+    """Who may hold a position: traders, the order book, the backstop vault when the policy
+    hands it positions (a takeover execution or a takeover threshold), and the insurance fund
+    when it holds what it takes over (``liquidation.fund_unwind_ppm``)."""
     rule = policy.liquidation
     takes_over = rule.execution is Execution.TAKEOVER or getattr(rule, "takeover_below_ppm", None) is not None
-    return (Role.TRADER, Role.LIQUIDITY, Role.BACKSTOP_VAULT) if takes_over else (Role.TRADER, Role.LIQUIDITY)
+    out = (Role.TRADER, Role.LIQUIDITY, Role.BACKSTOP_VAULT) if takes_over else (Role.TRADER, Role.LIQUIDITY)
+    return (*out, Role.INSURANCE_FUND) if fund_holds(rule) else out
 
 
 def lends_off_book(policy: Policy) -> bool:

@@ -56,6 +56,7 @@ ORDER: dict[tuple[str, ...], tuple[str, ...]] = {
         "penalty_recipient",
         "takeover_below_ppm",
         "fee_to_close",
+        "fund_unwind_ppm",
     ),
     ("fees",): ("taker_ppm", "maker_ppm", "insurance_share_ppm"),
     # every layer's keys: ``layer`` first, then each kind's own, in the schema's order

@@ -921,6 +921,7 @@ class TestNotModelled:
         assert not_modelled("bitmex") == (
             "the risk limit a trader chooses",
             "the FillOrKill step down to a lower risk limit before the takeover",
+            "the insurance fund holding a taken-over position over later events",
         )
         assert not_modelled("dydx-v4")[:2] == ("block limits", "the fillable price")  # a bulleted list
         assert not_modelled("mango-v4") == ("health with asset and liability weights across tokens", "token bankruptcy")
