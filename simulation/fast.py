@@ -44,7 +44,8 @@ after it, and the path goes on fast; the path's result says why (``Ran.fallback`
   with no deficit left); under a socialized loss with ``cascade`` (drift, mango-v4), a step with a
   bankruptcy (every other trader below zero is then resolved in turn, before the sweep reaches it);
 - statically (:func:`covers`), a policy with a PnL-to-pool ADL (it runs over every account after
-  every sweep): every step of its paths runs on the exact engine;
+  every sweep), or whose insurance fund holds what it takes over (``liquidation.fund_unwind_ppm``:
+  it unwinds at the start of every sweep): every step of its paths runs on the exact engine;
 - a balance or product that might leave int64 (checked on magnitudes before multiplying), a spot
   balance, an event that is not a valid mark price.
 
@@ -69,7 +70,7 @@ from solvent.rules.engine import RejectedEvent, liquidate, step
 from solvent.rules.events import Deposit, Event, MarkPrice, SpotDeposit, Taker, Trade, Withdraw
 from solvent.rules.haircut_ratio import settles_losses
 from solvent.rules.ledger import Ctx, Reason
-from solvent.rules.liquidation import Trigger
+from solvent.rules.liquidation import Trigger, fund_holds
 from solvent.rules.margin import MaintenanceBasis, counts_spot
 from solvent.rules.margin import equity as equity_of
 from solvent.rules.outcomes import AdlFill, Bankrupt, BookDeleveraged, LayerUsed, PoolAdlFill, PoolAdlTriggered
@@ -130,6 +131,8 @@ def covers(policy: Policy) -> str | None:
     haircut = policy.layer(HaircutRatio)
     if haircut is not None and haircut.warmup_events is not None:
         reasons.append("percolator's PnL warm-up")
+    if fund_holds(policy.liquidation):
+        reasons.append("the insurance fund's held position")
     return ", ".join(reasons) or None
 
 
