@@ -19,10 +19,11 @@ import attrs
 
 from solvent.properties.registry import Registry
 from solvent.rules.arith import abs_, all_, and_, any_, implies, max_, not_, or_, sum_, when
+from solvent.rules.assets import account_value
 from solvent.rules.book import Account, Book, Role
 from solvent.rules.engine import Step
-from solvent.rules.events import Deposit, SpotDeposit
-from solvent.rules.ledger import HAIRCUT_REASONS, SPOT, Guarded, Reason
+from solvent.rules.events import AssetDeposit, AssetWithdraw, Deposit, SpotDeposit
+from solvent.rules.ledger import HAIRCUT_REASONS, SPOT, Guarded, Reason, asset_balance
 from solvent.rules.liquidation import Trigger
 from solvent.rules.margin import counts_spot, equity
 from solvent.rules.outcomes import AdlFill, Bankrupt, LayerUsed, Liquidated, Residual
@@ -145,9 +146,15 @@ def _layers_for_one_account(view: StepView) -> int:
     return max((used.count(name) for name in set(used)), default=0)
 
 
-def _claim(view: StepView, account: Account) -> Any:
+def _value(view: StepView, book: Book, account: Account) -> Any:
+    """The account's equity; on a book with collateral assets, with them at their oracle prices
+    (``assets.account_value``: a negative cash balance backed by collateral is a loan, not a loss)."""
+    return account_value(view.policy, book.assets, account)
+
+
+def _claim(view: StepView, account: Account, book: Book | None = None) -> Any:
     """What the account could take out: equity net of debt, floored at zero."""
-    return max_(equity(view.policy.margin, account) - account.debt_quote, 0)
+    return max_(_value(view, book or view.after, account) - account.debt_quote, 0)
 
 
 WATERFALL_REASONS = frozenset(
@@ -174,9 +181,20 @@ WATERFALL_REASONS = frozenset(
     Severity.CRITICAL,
 )
 def conservation(view: StepView) -> Any:
+    """On a book with collateral assets, per asset too: Σ balances = the asset's net deposits, and
+    the clearing account holds none (docs/portfolio.md decision 7)."""
     book = view.after
     clearing = book.role(Role.CLEARING)
-    return and_(book.total_cash_quote() == book.net_deposits_quote, clearing.cash_quote == 0, clearing.spot_quote == 0)
+    per_asset = [
+        and_(book.total_asset(i) == asset.net_deposits, clearing.asset_balances[i] == 0)
+        for i, asset in enumerate(book.assets)
+    ]
+    return and_(
+        book.total_cash_quote() == book.net_deposits_quote,
+        clearing.cash_quote == 0,
+        clearing.spot_quote == 0,
+        *per_asset,
+    )
 
 
 @invariant("open-interest-balance", "total long size equals total short size", Severity.CRITICAL)
@@ -217,8 +235,11 @@ def deficit_charged_once(view: StepView) -> Any:
     Severity.CRITICAL,
 )
 def claims_backed(view: StepView) -> Any:
-    holders = [a for a in view.after.accounts if a.role not in (Role.VENUE, Role.CLEARING, Role.LIQUIDITY)]
-    return all_(a.cash_quote >= 0 for a in holders)
+    """On a book with collateral assets a trader's negative cash backed by its collateral at oracle
+    prices is a loan the collateral secures (Binance multi-assets: a negative USDT balance)."""
+    book = view.after
+    holders = [a for a in book.accounts if a.role not in (Role.VENUE, Role.CLEARING, Role.LIQUIDITY)]
+    return all_((_value(view, book, a) if a.is_trader else a.cash_quote) >= 0 for a in holders)
 
 
 # --- protection of users --------------------------------------------------------------------
@@ -226,7 +247,7 @@ def claims_backed(view: StepView) -> Any:
 
 @invariant("no-negative-equity", "after the waterfall, no account's equity is below zero", Severity.HIGH)
 def no_negative_equity(view: StepView) -> Any:
-    return all_(equity(view.policy.margin, a) >= 0 for a in _traders(view.after))
+    return all_(_value(view, view.after, a) >= 0 for a in _traders(view.after))
 
 
 @invariant("insurance-fund-non-negative", "the insurance fund never goes below zero", Severity.HIGH)
@@ -244,19 +265,39 @@ def deposit_not_absorbed(view: StepView) -> Any:
     event = view.event
     if not isinstance(event, Deposit) or not view.before.account(event.account).is_trader:
         return True
-    before = _claim(view, view.before.account(event.account))
+    before = _claim(view, view.before.account(event.account), view.before)
     after = _claim(view, view.after.account(event.account))
     return after - before == event.amount_quote
 
 
 @invariant("spot-isolated", "spot balances are never touched by a margin account's losses", Severity.HIGH)
 def spot_isolated(view: StepView) -> Any:
+    """Collateral asset balances too (docs/portfolio.md decision 2): a trader's balance of an asset
+    changes only by its own deposit or withdrawal of it, or a sale of it on its own liquidation;
+    another account's losses never reach it."""
     credited = view.event.account if isinstance(view.event, SpotDeposit) else None
     checks = []
     for a0, a1 in zip(view.before.accounts, view.after.accounts, strict=True):
         expected = a0.spot_quote + (view.event.amount_quote if a0.name == credited else 0)
         checks.append(a1.spot_quote == expected)
-    return all_(checks)
+    return and_(all_(checks), *_collateral_kept(view))
+
+
+def _collateral_kept(view: StepView) -> list[Any]:
+    event, out = view.event, []
+    moved = (
+        event.amount if isinstance(event, AssetDeposit) else -event.amount if isinstance(event, AssetWithdraw) else 0
+    )
+    for a0, a1 in zip(view.before.accounts, view.after.accounts, strict=True):
+        if not a0.is_trader:
+            continue
+        liquidated = any_(g.guard for g in view.outcomes_of(Liquidated) if g.item.account == a0.name)
+        for i, asset in enumerate(view.before.assets):
+            own = moved if a0.name == getattr(event, "account", None) and asset.name == event.asset else 0
+            sold = view.outflow(asset_balance(a0.name, asset.name), {Reason.COLLATERAL_SALE})
+            checks = [a1.asset_balances[i] == a0.asset_balances[i] + own - sold, implies(sold != 0, liquidated)]
+            out.append(and_(*checks))
+    return out
 
 
 @invariant(
@@ -265,7 +306,7 @@ def spot_isolated(view: StepView) -> Any:
     Severity.HIGH,
 )
 def loss_bounded_by_collateral(view: StepView) -> Any:
-    return all_(equity(view.policy.margin, a) - a.debt_quote >= 0 for a in _traders(view.after))
+    return all_(_value(view, view.after, a) - a.debt_quote >= 0 for a in _traders(view.after))
 
 
 @invariant(

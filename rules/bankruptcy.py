@@ -19,6 +19,7 @@ from typing import Any
 
 from solvent.rules.adl import deleverage
 from solvent.rules.arith import abs_, and_, max_, or_
+from solvent.rules.assets import sell_collateral
 from solvent.rules.book import Book, Role
 from solvent.rules.clawback import claw_back
 from solvent.rules.collateral import convert_spot
@@ -122,6 +123,8 @@ def resolve(policy: Policy, ctx: Ctx, name: str, resolving: tuple[str, ...] = ()
     loss with ``cascade``, resolve every payer it left below zero. ``resolving``: the accounts whose
     bankruptcy led to this one (never resolved again in the same chain, so the cascade ends)."""
     ctx = convert_spot(policy.margin, ctx, name)
+    if ctx.book_field("assets"):  # collateral first (solvent.rules.assets); nothing left to sell after the sweep's
+        ctx = sell_collateral(policy, ctx, name, remaining_deficit(policy, ctx, name))
     deficit = remaining_deficit(policy, ctx, name)
     ctx = ctx.note(Bankrupt(name, deficit))
     at_bankruptcy = ctx.book

@@ -93,6 +93,21 @@ def is_on_tick(price: Any, tick: Any) -> Any:
 
 @python_repr
 @attrs.frozen
+class Asset:
+    """One collateral asset on the book (docs/portfolio.md, decision 2): its oracle price in
+    settlement quanta per asset quantum, and its net deposits (asset quanta in minus out), which
+    the accounts' balances of it must add up to (conservation per asset).
+
+    An oracle move of the asset is the event ``AssetPrice``; its value as margin is the policy's
+    (``[[collateral]]`` weights and cap, ``solvent.rules.assets``)."""
+
+    name: str
+    price_quote: Any = data()
+    net_deposits: Any = data(default=0)
+
+
+@python_repr
+@attrs.frozen
 class Position:
     """An account's position in one market beyond the first: signed size and cost basis, as
     ``Account.size_lots`` and ``Account.cost_quote`` are for the first."""
@@ -113,6 +128,8 @@ class Account:
     ``debt_quote`` what the account owes a lender off the book; ``window_pnl_quote`` the trading
     PnL since the current clawback window began. ``size_lots`` and ``cost_quote`` are the position
     in the book's first market; ``more_positions`` the positions in its further markets, in order.
+    ``asset_balances`` holds the account's balance of each of the book's collateral assets
+    (``Book.assets``), in that asset's quanta, in the book's order (empty on a one-asset book).
     ``funding_remainder_millionths`` is the part of the account's funding below one quantum, in
     millionths of a quantum, where the policy carries it to the next payment
     (``rounding.funding_remainder = "carried"``; always 0 otherwise): the account's exact balance is
@@ -132,6 +149,7 @@ class Account:
     window_pnl_quote: Any = data(default=0)
     more_positions: tuple[Position, ...] = attrs.field(default=(), converter=tuple)
     funding_remainder_millionths: Any = data(default=0)
+    asset_balances: tuple[Any, ...] = attrs.field(default=(), converter=tuple)
 
     @property
     def is_trader(self) -> bool:
@@ -205,8 +223,13 @@ class Book:
     insurance_window_sum_quote: Any = data(default=0)
     clock: int = 0
     more_markets: tuple[Market, ...] = attrs.field(default=(), converter=tuple)
+    #: the collateral assets besides settlement cash (docs/portfolio.md, decision 2), in the order
+    #: of every account's ``asset_balances``; empty: the one-asset book
+    assets: tuple[Asset, ...] = attrs.field(default=(), converter=tuple)
 
     def __attrs_post_init__(self) -> None:
+        if self.assets:
+            self._check_assets()
         if not self.more_markets:  # one market: nothing more to check (books are built on every step)
             return
         names = [m.name for m in self.markets]
@@ -218,6 +241,23 @@ class Book:
                     f"account {a.name!r} must hold one position per further market: "
                     f"{len(a.more_positions)} for {len(self.more_markets)}"
                 )
+
+    def _check_assets(self) -> None:
+        names = [a.name for a in self.assets]
+        if len(set(names)) != len(names) or "" in names:
+            raise ValueError(f"'assets' must have names of their own: {names}")
+        for a in self.accounts:
+            if len(a.asset_balances) != len(self.assets):
+                raise ValueError(
+                    f"account {a.name!r} must hold one balance per asset: {len(a.asset_balances)} for {len(self.assets)}"
+                )
+
+    def asset_index(self, name: str) -> int:
+        """Position of the named collateral asset in ``assets``; ``KeyError`` naming the assets otherwise."""
+        for i, a in enumerate(self.assets):
+            if a.name == name:
+                return i
+        raise KeyError(f"unknown asset {name!r}; the book has {[a.name for a in self.assets]}")
 
     @property
     def markets(self) -> tuple[Market, ...]:
@@ -306,6 +346,10 @@ class Book:
         """Σ cash + spot over every account except clearing (money the venue holds for someone)."""
         return sum_(a.cash_quote + a.spot_quote for a in self.accounts if a.role is not Role.CLEARING)
 
+    def total_asset(self, index: int) -> Any:
+        """Σ balance of collateral asset ``index`` over every account except clearing, in its quanta."""
+        return sum_(a.asset_balances[index] for a in self.accounts if a.role is not Role.CLEARING)
+
 
 def _cached_names(book: Book) -> set[str]:
     """The cached lookups ``book`` has built so far."""
@@ -327,12 +371,19 @@ def new_book(
     tick_quote: int = 1,
     isolated: tuple[str, ...] = (),
     more_markets: tuple[Market, ...] = (),
+    assets: tuple[Asset, ...] = (),
 ) -> Book:
     """An empty book: the named traders and one account per system role, all at zero, in one
-    market or (``more_markets``) several."""
+    market or (``more_markets``) several, holding no collateral asset (``assets``) yet."""
     flat = tuple(Position() for _ in more_markets)
+    none = tuple(0 for _ in assets)
     accounts = tuple(
-        Account(name, margin_mode=MarginMode.ISOLATED if name in isolated else MarginMode.CROSS, more_positions=flat)
+        Account(
+            name,
+            margin_mode=MarginMode.ISOLATED if name in isolated else MarginMode.CROSS,
+            more_positions=flat,
+            asset_balances=none,
+        )
         for name in traders
-    ) + tuple(Account(role.value, role=role, more_positions=flat) for role in SYSTEM_ROLES)
-    return Book(Market(market, mark_quote, tick_quote), accounts, more_markets=more_markets)
+    ) + tuple(Account(role.value, role=role, more_positions=flat, asset_balances=none) for role in SYSTEM_ROLES)
+    return Book(Market(market, mark_quote, tick_quote), accounts, more_markets=more_markets, assets=assets)

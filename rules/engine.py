@@ -12,15 +12,29 @@ from typing import Any
 import attrs
 
 from solvent.rules.arith import PPM, abs_, implies, max_, min_, or_
+from solvent.rules.assets import account_value, margin_equity, sell_collateral
 from solvent.rules.bankruptcy import resolve
 from solvent.rules.book import Book, Role, is_on_tick
 from solvent.rules.clawback import open_window
 from solvent.rules.collateral import convert_spot
-from solvent.rules.events import Deposit, Event, Funding, MarkPrice, SpotDeposit, Taker, Trade, Withdraw
+from solvent.rules.events import (
+    ASSET_EVENTS,
+    AssetDeposit,
+    AssetPrice,
+    AssetWithdraw,
+    Deposit,
+    Event,
+    Funding,
+    MarkPrice,
+    SpotDeposit,
+    Taker,
+    Trade,
+    Withdraw,
+)
 from solvent.rules.fees import charge_fee
 from solvent.rules.fund_drawdown import sample
 from solvent.rules.haircut_ratio import settle_losses
-from solvent.rules.ledger import EXTERNAL, SPOT, Ctx, Reason, Transfer
+from solvent.rules.ledger import EXTERNAL, SPOT, Ctx, Reason, Transfer, asset_balance
 from solvent.rules.liquidation import (
     Execution,
     close_other_markets,
@@ -91,7 +105,7 @@ def _check_names(book: Book, event: Any) -> None:
             ) from None
         if account.role is Role.CLEARING:
             raise RejectedEvent(event, f"{name!r} is the clearing account; nothing trades or deposits there")
-    if isinstance(event, (Trade, Withdraw)):
+    if isinstance(event, (Trade, Withdraw, AssetWithdraw)):
         for name in {getattr(event, f, None) for f in ("account", "buyer", "seller")} - {None}:
             account = book.account(name)
             if not account.is_trader:
@@ -100,6 +114,8 @@ def _check_names(book: Book, event: Any) -> None:
         raise RejectedEvent(event, f"buyer and seller are the same account {event.buyer!r}")
     try:
         market_of(book, event)
+        if isinstance(event, ASSET_EVENTS):
+            book.asset_index(event.asset)
     except KeyError as unknown:
         raise RejectedEvent(event, unknown.args[0]) from None
 
@@ -117,11 +133,15 @@ def requirements(policy: Policy, book: Book, event: Event) -> list[Requirement]:
     policy, book = policy.focused(index), book.focused(index)
     if isinstance(event, (Deposit, SpotDeposit)):
         return [Requirement(event.amount_quote > 0, "amount_quote must be > 0")]
+    if isinstance(event, AssetDeposit):
+        return [Requirement(event.amount > 0, "amount must be > 0")]
+    if isinstance(event, AssetPrice):
+        return [Requirement(event.price_quote > 0, "price_quote must be > 0")]
+    if isinstance(event, AssetWithdraw):
+        return _asset_withdraw_requirements(policy, book, event)
     if isinstance(event, Withdraw):
         a = book.account(event.account)
-        free = equity(policy.margin, a) - account_initial_margin(
-            policy.margin, policy.rounding, a, book.market.mark_quote, book.more_markets, policy.more_margins
-        )
+        free = _free_margin(policy, book, a)
         return [
             Requirement(event.amount_quote > 0, "amount_quote must be > 0"),
             Requirement(a.debt_quote == 0, "the account owes a debt; withdrawals wait until it is repaid")
@@ -152,6 +172,33 @@ def requirements(policy: Policy, book: Book, event: Event) -> list[Requirement]:
     raise TypeError(f"not an event: {event!r}")
 
 
+def _free_margin(policy: Policy, book: Book, account: Any) -> Any:
+    """Equity with collateral at its initial weights, less the initial margin of every position."""
+    return margin_equity(policy, book.assets, account, initial=True) - account_initial_margin(
+        policy.margin, policy.rounding, account, book.market.mark_quote, book.more_markets, policy.more_margins
+    )
+
+
+def _asset_withdraw_requirements(policy: Policy, book: Book, event: AssetWithdraw) -> list[Requirement]:
+    """A collateral asset leaves only as far as the account's initial margin stays covered (the free
+    margin after the withdrawal is not negative), and never owing a debt it must repay first."""
+    a = book.account(event.account)
+    k = book.asset_index(event.asset)
+    balances = a.asset_balances
+    after = attrs.evolve(a, asset_balances=balances[:k] + (balances[k] - event.amount,) + balances[k + 1 :])
+    return [
+        Requirement(event.amount > 0, "amount must be > 0"),
+        Requirement(a.debt_quote == 0, "the account owes a debt; withdrawals wait until it is repaid")
+        if policy.debt_carry is None or policy.debt_carry.deposits_repay_debt
+        else Requirement(True, "a debt collected off the book does not block withdrawals"),
+        Requirement(event.amount <= balances[k], f"amount must be <= the {event.asset} balance"),
+        Requirement(
+            _free_margin(policy, book, after) >= 0,
+            "amount must leave free margin (equity with collateral at initial weights - initial margin) >= 0",
+        ),
+    ]
+
+
 def post_requirements(policy: Policy, before: Book, after: Book, event: Event) -> list[Requirement]:
     """What must hold after the event: a trade that adds to a position must meet initial margin as
     the venue checks it on order entry, with no credit for a price better than the mark
@@ -164,10 +211,12 @@ def post_requirements(policy: Policy, before: Book, after: Book, event: Event) -
     mark = after.market.mark_quote
     for name in (event.buyer, event.seller):
         a0, a1 = before.account(name), after.account(name)
-        e = equity(policy.margin, a1)
+        e = margin_equity(policy, after.assets, a1)
         # a flip (long to short or back) opens a new position, so it needs initial margin too
         grows = or_(abs_(a1.size_lots) > abs_(a0.size_lots), a1.size_lots * a0.size_lots < 0)
-        covered = opening_covered(policy, a1, a1.size_lots - a0.size_lots, event.price_quote, mark, after.more_markets)
+        covered = opening_covered(
+            policy, a1, a1.size_lots - a0.size_lots, event.price_quote, mark, after.more_markets, after.assets
+        )
         out.append(Requirement(implies(grows, covered), f"{name} would hold less than initial margin after the trade"))
         out.append(Requirement(e >= 0, f"{name} would end with negative equity after the trade"))
     return out
@@ -181,7 +230,7 @@ def _deposit(policy: Policy, ctx: Ctx, event: Deposit) -> Ctx:
     before = ctx.account(name)
     ctx = ctx.transfer(EXTERNAL, name, amount, Reason.DEPOSIT)
     ctx = ctx.evolve_book(net_deposits_quote=ctx.book_field("net_deposits_quote") + amount)
-    absorbed: Any = min_(amount, max_(-equity(policy.margin, before), 0))
+    absorbed: Any = min_(amount, max_(-account_value(policy, ctx.book_field("assets"), before), 0))
     carry = policy.debt_carry
     if carry is not None and carry.lender is Lender.VENUE and carry.deposits_repay_debt:
         repay = min_(amount, before.debt_quote)
@@ -212,6 +261,34 @@ def _spot_deposit(policy: Policy, ctx: Ctx, event: SpotDeposit) -> Ctx:
     return ctx.update_account(event.account, principal_quote=account.principal_quote + event.amount_quote)
 
 
+def _asset_deposit(ctx: Ctx, event: AssetDeposit) -> Ctx:
+    return _move_asset(ctx, event.asset, EXTERNAL, event.account, event.amount, Reason.ASSET_DEPOSIT)
+
+
+def _asset_withdraw(ctx: Ctx, event: AssetWithdraw) -> Ctx:
+    return _move_asset(ctx, event.asset, event.account, EXTERNAL, event.amount, Reason.ASSET_WITHDRAWAL)
+
+
+def _move_asset(ctx: Ctx, asset: str, source: str, destination: str, amount: Any, reason: Reason) -> Ctx:
+    """``amount`` quanta of ``asset`` in to (from ``external``) or out of an account, counted in the
+    asset's net deposits (conservation per asset, docs/portfolio.md decision 7)."""
+    ends = [n if n == EXTERNAL else asset_balance(n, asset) for n in (source, destination)]
+    ctx = ctx.transfer(ends[0], ends[1], amount, reason)
+    assets = list(ctx.book_field("assets"))
+    k = ctx.book.asset_index(asset)
+    signed = amount if source == EXTERNAL else -amount
+    assets[k] = attrs.evolve(assets[k], net_deposits=assets[k].net_deposits + signed)
+    return ctx.evolve_book(assets=tuple(assets))
+
+
+def _asset_price(ctx: Ctx, event: AssetPrice) -> Ctx:
+    """The asset's oracle price moves; nothing is paid (collateral is valued, not settled)."""
+    assets = list(ctx.book_field("assets"))
+    k = ctx.book.asset_index(event.asset)
+    assets[k] = attrs.evolve(assets[k], price_quote=event.price_quote)
+    return ctx.evolve_book(assets=tuple(assets))
+
+
 def _trade(policy: Policy, ctx: Ctx, event: Trade) -> Ctx:
     ctx = fill(ctx, event.buyer, event.seller, event.lots, event.price_quote, Reason.TRADE_PRICE)
     taker, maker = (event.buyer, event.seller) if event.taker is Taker.BUYER else (event.seller, event.buyer)
@@ -230,7 +307,7 @@ def liquidate(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     if rule.takeover_below_ppm is None:
         return _liquidate(policy, ctx, name)
     account = ctx.account(name)
-    e = equity(policy.margin, account)
+    e = margin_equity(policy, ctx.book_field("assets"), account)
     mm = _maintenance(policy, ctx, account)
     taken = attrs.evolve(policy, liquidation=takeover_rule(rule))
     return ctx.branch(
@@ -256,13 +333,18 @@ def _liquidate(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     rule = policy.liquidation
     account = ctx.account(name)
     mark = ctx.market.mark_quote
-    e = equity(policy.margin, account)
+    e = margin_equity(policy, ctx.book_field("assets"), account)
     mm = _maintenance(policy, ctx, account)
     ctx = note_liquidated(ctx, name, e, mm, fill_price(rule, account, mark))
     if ctx.book_field("more_markets"):
         ctx = close_other_markets(policy, ctx, name)
+    if ctx.book_field("assets"):
+        # collateral first: sold at the oracle price as far as the account would owe once closed
         account = ctx.account(name)
-        e = equity(policy.margin, account)
+        owed = abs_(account.size_lots) * slip_per_lot(rule, mark) - equity(policy.margin, account)
+        ctx = sell_collateral(policy, ctx, name, owed)
+    account = ctx.account(name)
+    e = equity(policy.margin, account)
     bankrupt = e - abs_(account.size_lots) * slip_per_lot(rule, mark) < 0
     return ctx.branch(bankrupt, lambda c: resolve(policy, c, name), lambda c: _close_solvent(policy, c, name))
 
@@ -286,7 +368,8 @@ def _close_solvent(policy: Policy, ctx: Ctx, name: str) -> Ctx:
         ctx = close_step(rule, policy.rounding.fee, ctx, name, first, eq)
         a = ctx.account(name)
         mm = _maintenance(policy, ctx, a)
-        ctx = ctx.branch(is_triggered(rule, eq(a), mm, a.size_lots), close_rest)
+        e = margin_equity(policy, ctx.book_field("assets"), a)
+        ctx = ctx.branch(is_triggered(rule, e, mm, a.size_lots), close_rest)
     else:
         ctx = close_rest(ctx)
     ctx = convert_spot(policy.margin, ctx, name)
@@ -312,7 +395,8 @@ def sweep(policy: Policy, ctx: Ctx) -> Ctx:
         ctx = convert_spot(policy.margin, ctx, name)
         a = ctx.account(name)
         mm = _maintenance(policy, ctx, a)
-        triggered = is_triggered(policy.liquidation, equity(policy.margin, a), mm, open_lots(a))
+        e = margin_equity(policy, ctx.book_field("assets"), a)
+        triggered = is_triggered(policy.liquidation, e, mm, open_lots(a))
         ctx = ctx.branch(triggered, lambda c, n=name: liquidate(policy, c, n))
     return ctx
 
@@ -357,6 +441,12 @@ def _transition(policy: Policy, book: Book, event: Event) -> Ctx:
         ctx = _trade(policy, ctx, event)
     elif isinstance(event, MarkPrice):
         ctx = after_sweep(policy, sweep(policy, settle_mark(ctx, event.price_quote)))
+    elif isinstance(event, AssetPrice):
+        ctx = after_sweep(policy, sweep(policy, _asset_price(ctx, event)))
+    elif isinstance(event, AssetDeposit):
+        ctx = _asset_deposit(ctx, event)
+    elif isinstance(event, AssetWithdraw):
+        ctx = _asset_withdraw(ctx, event)
     elif isinstance(event, Funding):
         ctx = after_sweep(
             policy,

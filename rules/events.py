@@ -81,7 +81,42 @@ class Funding:
     market: str = ""
 
 
-Event = Deposit | Withdraw | SpotDeposit | Trade | MarkPrice | Funding
+@python_repr
+@attrs.frozen
+class AssetPrice:
+    """The oracle price of collateral asset ``asset`` moves to ``price_quote`` (settlement quanta
+    per asset quantum); every account's collateral is valued at it, then the liquidation sweep
+    runs over every account, as after a mark move (docs/portfolio.md, decision 2)."""
+
+    asset: str
+    price_quote: Any = data()
+
+
+@python_repr
+@attrs.frozen
+class AssetDeposit:
+    """``amount`` quanta of collateral asset ``asset`` in from outside the venue to an account."""
+
+    account: str
+    asset: str
+    amount: Any = data()
+
+
+@python_repr
+@attrs.frozen
+class AssetWithdraw:
+    """``amount`` quanta of collateral asset ``asset`` out of an account to outside the venue; only
+    what leaves the account's initial margin covered."""
+
+    account: str
+    asset: str
+    amount: Any = data()
+
+
+Event = Deposit | Withdraw | SpotDeposit | Trade | MarkPrice | Funding | AssetPrice | AssetDeposit | AssetWithdraw
+
+#: the events that act on a collateral asset (they name it in ``asset``)
+ASSET_EVENTS = (AssetPrice, AssetDeposit, AssetWithdraw)
 
 
 def omit_one_market_defaults(converter: Any) -> None:
@@ -89,14 +124,15 @@ def omit_one_market_defaults(converter: Any) -> None:
     several markets and accounts carried a funding remainder: a book's ``more_markets``, an
     account's ``more_positions`` and ``funding_remainder_millionths`` and an event's ``market``
     are left out at their defaults (saved findings and JSON reports stay as they were; reading
-    them back gives the same values, the fields' defaults)."""
+    them back gives the same values, the fields' defaults). A book's ``assets`` and an account's
+    ``asset_balances`` likewise: a book with no collateral asset is written as before."""
     from cattrs.gen import make_dict_unstructure_fn, override
 
     from solvent.rules.book import Account, Book
 
     later = {
-        Account: ("more_positions", "funding_remainder_millionths"),
-        Book: ("more_markets",),
+        Account: ("more_positions", "funding_remainder_millionths", "asset_balances"),
+        Book: ("more_markets", "assets"),
         Trade: ("market",),
         MarkPrice: ("market",),
         Funding: ("market",),

@@ -19,6 +19,19 @@ from solvent.rules.book import Book, Role
 
 EXTERNAL = "external"
 SPOT = ".spot"
+#: ``alice@USDe``: alice's balance of the collateral asset USDe (``Account.asset_balances``); a
+#: transfer between such balances moves asset quanta, never settlement quanta
+ASSET = "@"
+
+
+def asset_balance(name: str, asset: str) -> str:
+    """The ledger name of account ``name``'s balance of collateral asset ``asset``."""
+    return f"{name}{ASSET}{asset}"
+
+
+def asset_of(balance: str) -> str:
+    """The collateral asset a ledger balance is held in (``""``: settlement cash or spot)."""
+    return balance.partition(ASSET)[2]
 
 
 class Reason(enum.Enum):
@@ -27,6 +40,9 @@ class Reason(enum.Enum):
     DEPOSIT = "deposit"
     WITHDRAWAL = "withdrawal"
     SPOT_DEPOSIT = "spot deposit"
+    ASSET_DEPOSIT = "collateral asset deposit"
+    ASSET_WITHDRAWAL = "collateral asset withdrawal"
+    COLLATERAL_SALE = "collateral sold on liquidation, at the oracle price"
     SETTLEMENT = "mark-to-market settlement"
     TRADE_PRICE = "trade price vs mark"
     TRADING_FEE = "trading fee"
@@ -64,7 +80,9 @@ HAIRCUT_REASONS = frozenset({Reason.ADL, Reason.SOCIALIZED_LOSS, Reason.HAIRCUT,
 class Transfer:
     """``amount_quote`` (≥ 0) moves from ``source`` to ``destination`` because of ``reason``.
 
-    Balances are account names (cash) or ``name.spot``; ``external`` is outside the venue.
+    Balances are account names (cash) or ``name.spot``, in settlement quanta, or ``name@ASSET``,
+    a collateral asset's balance, in that asset's quanta (both ends of a transfer are in the same
+    asset); ``external`` is outside the venue.
     """
 
     source: str
@@ -143,13 +161,21 @@ class _Work:
         self.book = None
 
     def adjust(self, name: str, delta: Any, pnl: bool) -> None:
-        """Add ``delta`` to a cash (``name``) or spot (``name.spot``) balance; PnL also counts
-        toward the account's window PnL."""
-        owner, field = _balance(name)
+        """Add ``delta`` to a cash (``name``), spot (``name.spot``) or collateral asset
+        (``name@ASSET``) balance; PnL also counts toward the account's window PnL."""
+        owner, asset = name.split(ASSET) if ASSET in name else (name, "")
+        owner, field = _balance(owner)
         i = self.head.index(owner)
         if self.accounts is None:
             self.accounts = list(self.head.accounts)
         account = self.accounts[i]
+        if asset:
+            k = self.head.asset_index(asset)
+            balances = account.asset_balances
+            held = balances[:k] + (balances[k] + delta,) + balances[k + 1 :]
+            self.accounts[i] = attrs.evolve(account, asset_balances=held)
+            self.book = None
+            return
         changes = {field: getattr(account, field) + delta}
         if pnl:
             changes["window_pnl_quote"] = account.window_pnl_quote + delta
@@ -319,4 +345,17 @@ def system(book: Book, role: Role) -> str:
     return book.role(role).name
 
 
-__all__ = ["Ctx", "Fill", "Guarded", "HAIRCUT_REASONS", "PNL_REASONS", "InternalError", "Reason", "Transfer", "system"]
+__all__ = [
+    "ASSET",
+    "Ctx",
+    "Fill",
+    "Guarded",
+    "HAIRCUT_REASONS",
+    "PNL_REASONS",
+    "InternalError",
+    "Reason",
+    "Transfer",
+    "asset_balance",
+    "asset_of",
+    "system",
+]

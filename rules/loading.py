@@ -13,7 +13,7 @@ writes a policy back out (``dumps_policy``) so that ``loads_policy(dumps_policy(
 TOML layout: top-level ``name`` (required), ``description``, ``sources``, ``accepts``; tables ``[units]``,
 ``[contract]``, ``[margin]`` with ``[[margin.tiers]]`` (required), ``[[market]]`` (each with its ``name``
 and optionally ``[[market.tiers]]``), ``[liquidation]``, ``[fees]``, ``[[deficit]]``
-(each with ``layer = "<kind>"``), ``[pnl_to_pool_adl]`` and ``[rounding]``. An absent key or table takes its default.
+(each with ``layer = "<kind>"``), ``[pnl_to_pool_adl]``, ``[[collateral]]`` (one per collateral asset) and ``[rounding]``. An absent key or table takes its default.
 """
 
 from __future__ import annotations
@@ -597,6 +597,7 @@ LAYOUT = (
     "fees",
     "deficit",
     "pnl_to_pool_adl",
+    "collateral",
     "rounding",
 )
 
@@ -620,6 +621,7 @@ _WRITTEN_WHEN_SET = (
     ("adl", "price_on_tick", False),
     ("liquidation", "fee_to_close", False),
     ("liquidation", "fund_unwind_ppm", None),
+    ("rounding", "collateral", "floor"),
 )
 
 
@@ -700,6 +702,8 @@ def dumps_policy(policy: Policy) -> str:
         # the default contract is left out, so a linear policy's text (and its digest, which keys
         # saved findings) is what it was before contracts could be declared
         ordered["contract"] = None
+    if not policy.collateral:
+        ordered["collateral"] = None  # no [[collateral]] table: the text (and digest) as before
     if data:
         raise TypeError(f"dumps_policy has no place in its layout for {sorted(data)}: add them to LAYOUT")
     _leave_out_defaults(ordered)

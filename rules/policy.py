@@ -6,6 +6,7 @@ from typing import Any
 
 import attrs
 
+from solvent.rules.assets import Collateral, check_collateral
 from solvent.rules.contract import LINEAR, Contract
 from solvent.rules.fees import FeeRule
 from solvent.rules.liquidation import LiquidationRule
@@ -83,6 +84,10 @@ class Policy:
     contract: Contract = attrs.field(default=LINEAR, validator=attrs.validators.instance_of(Contract))
     description: str = ""
     sources: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    #: The collateral assets the policy accepts besides the settlement asset, each with its
+    #: initial and maintenance weight and cap (``[[collateral]]`` tables, ``solvent.rules.assets``,
+    #: docs/portfolio.md decision 2); empty: settlement cash only
+    collateral: tuple[Collateral, ...] = attrs.field(default=(), converter=tuple, validator=check_collateral)
     #: Invariant ids the venue gives up by design (its documented trade-off, e.g. ``no-haircut``
     #: for a venue that deleverages winners). Their failures are reported, marked accepted, and do
     #: not fail ``solvent check``.

@@ -92,6 +92,8 @@ class RoundingRule:
     ``funding``: each account's funding amount, and who holds the dust (:class:`FundingRounding`).
     ``funding_remainder``: whether the part below one quantum is the dust account's or carried to
     the account's next payment (:class:`FundingRemainder`).
+    ``collateral``: a collateral asset's weighted value, ``balance × price × weight / 1e6``
+    (floor, the default: collateral is never over-counted; ``solvent.rules.assets``).
     """
 
     fee: Rounding = attrs.field(default=Rounding.CEIL, validator=attrs.validators.instance_of(Rounding))
@@ -105,3 +107,4 @@ class RoundingRule:
     funding_remainder: FundingRemainder = attrs.field(
         default=FundingRemainder.PAID_AS_DUST, validator=attrs.validators.instance_of(FundingRemainder)
     )
+    collateral: Rounding = attrs.field(default=Rounding.FLOOR, validator=attrs.validators.instance_of(Rounding))

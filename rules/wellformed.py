@@ -47,7 +47,8 @@ from typing import Any
 import attrs
 
 from solvent.rules.arith import PPM, all_, and_, implies, is_concrete, max_, not_, sum_
-from solvent.rules.book import Account, Book, Market, Role, is_on_tick
+from solvent.rules.assets import margin_equity
+from solvent.rules.book import Account, Asset, Book, Market, Role, is_on_tick
 from solvent.rules.fields import data_fields
 from solvent.rules.haircut_ratio import settles_losses
 from solvent.rules.liquidation import Execution, fund_holds, is_triggered
@@ -110,20 +111,33 @@ def _counts_non_negative(account: Account) -> Any:
 
 
 def covers_margin(
-    policy: Policy, account: Account, mark: Any, margin: StartMargin, others: Sequence[Market] = ()
+    policy: Policy,
+    account: Account,
+    mark: Any,
+    margin: StartMargin,
+    others: Sequence[Market] = (),
+    assets: Sequence[Asset] = (),
 ) -> Any:
     """The trader covers initial margin at the mark, or (``MAINTENANCE``) is not liquidatable;
-    in a book of several markets (``others``: its further markets) over every position."""
+    in a book of several markets (``others``: its further markets) over every position, with its
+    collateral assets (``assets``: the book's) at their initial or maintenance weights."""
     if margin is StartMargin.MAINTENANCE:
         mm = account_maintenance(policy.margin, policy.rounding, account, mark, others, policy.more_margins)
-        return not_(is_triggered(policy.liquidation, equity(policy.margin, account), mm, open_lots(account)))
-    return equity(policy.margin, account) >= account_initial_margin(
+        e = margin_equity(policy, tuple(assets), account)
+        return not_(is_triggered(policy.liquidation, e, mm, open_lots(account)))
+    return margin_equity(policy, tuple(assets), account, initial=True) >= account_initial_margin(
         policy.margin, policy.rounding, account, mark, others, policy.more_margins
     )
 
 
 def opening_covered(
-    policy: Policy, after: Account, lots_delta: Any, price: Any, mark: Any, others: Sequence[Market] = ()
+    policy: Policy,
+    after: Account,
+    lots_delta: Any,
+    price: Any,
+    mark: Any,
+    others: Sequence[Market] = (),
+    assets: Sequence[Asset] = (),
 ) -> Any:
     """The venue's order-entry check for a side that opens, adds to or flips a position, read on
     the account ``after`` the fill: its equity less the fill's gain against the mark (a price better
@@ -134,10 +148,11 @@ def opening_covered(
         ⇔ E_before − fee − max(Δ × (P − M), 0) ≥ IM(S_after, M)   (E_after = E_before − Δ(P − M) − fee)
 
     In a book of several markets (``others``: its further markets) the account's positions there
-    need their initial margin too: cross margin covers every position from one equity.
+    need their initial margin too: cross margin covers every position from one equity, with the
+    account's collateral assets (``assets``: the book's) at their initial weights.
     """
     improvement = max_(lots_delta * (mark - price), 0)
-    return equity(policy.margin, after) - improvement >= account_initial_margin(
+    return margin_equity(policy, tuple(assets), after, initial=True) - improvement >= account_initial_margin(
         policy.margin, policy.rounding, after, mark, others, policy.more_margins
     )
 
@@ -178,8 +193,38 @@ def _marks(book: Book) -> str:
     return f"mark {m.mark_quote:,}, previous mark {m.previous_mark_quote:,}, tick {m.tick_quote:,}"
 
 
-def _rules(policy: Policy, margin: StartMargin | None) -> list[_Rule]:
+def _asset_rules() -> list[_Rule]:
+    """What a book with collateral assets adds (docs/portfolio.md decisions 2 and 7)."""
+    return [
+        _Rule(
+            "asset prices positive",
+            book=lambda p, b: all_(a.price_quote > 0 for a in b.assets),
+            detail=lambda p, b: ", ".join(f"{a.name} {a.price_quote:,}" for a in b.assets),
+        ),
+        _Rule(
+            "asset balances non-negative",
+            account=lambda p, b, a: all_(x >= 0 for x in a.asset_balances),
+            applies=lambda p, a: a.role is not Role.CLEARING,
+        ),
+        _Rule(
+            "clearing account holds no asset",
+            account=lambda p, b, a: all_(x == 0 for x in a.asset_balances),
+            applies=lambda p, a: a.role is Role.CLEARING,
+        ),
+        _Rule(
+            "conservation of every asset at the start",
+            book=lambda p, b: all_(b.total_asset(i) == a.net_deposits for i, a in enumerate(b.assets)),
+            detail=lambda p, b: ", ".join(
+                f"{a.name}: Σ balances {b.total_asset(i):,}, net deposits {a.net_deposits:,}"
+                for i, a in enumerate(b.assets)
+            ),
+        ),
+    ]
+
+
+def _rules(policy: Policy, margin: StartMargin | None, assets: bool = False) -> list[_Rule]:
     rules = [
+        *(_asset_rules() if assets else ()),
         _Rule(
             "marks positive and on the tick",
             book=lambda p, b: and_(
@@ -263,7 +308,7 @@ def _rules(policy: Policy, margin: StartMargin | None) -> list[_Rule]:
         rules.append(
             _Rule(
                 name,
-                account=lambda p, b, a: covers_margin(p, a, b.market.mark_quote, margin, b.more_markets),
+                account=lambda p, b, a: covers_margin(p, a, b.market.mark_quote, margin, b.more_markets, b.assets),
                 applies=lambda p, a: a.is_trader,
                 detail=_margins,
             )
@@ -310,7 +355,7 @@ def _holds_here(rule: _Rule, policy: Policy, book: Book) -> Any:
 
 def conditions(policy: Policy, book: Book, *, margin: StartMargin | None = StartMargin.INITIAL) -> list[Condition]:
     """The named conditions of a well-formed book, in a fixed order (see the module docstring)."""
-    return [Condition(rule.name, _holds(rule, policy, book)) for rule in _rules(policy, margin)]
+    return [Condition(rule.name, _holds(rule, policy, book)) for rule in _rules(policy, margin, bool(book.assets))]
 
 
 def well_formed(policy: Policy, book: Book, *, margin: StartMargin | None = StartMargin.INITIAL) -> Any:
@@ -326,7 +371,7 @@ def reasons(policy: Policy, book: Book, *, margin: StartMargin | None = StartMar
     if not is_concrete(market.mark_quote, market.previous_mark_quote, book.net_deposits_quote, *data):
         raise TypeError("reasons() reads a concrete book; on a symbolic one use conditions() or well_formed()")
     out = []
-    for rule in _rules(policy, margin):
+    for rule in _rules(policy, margin, bool(book.assets)):
         if _holds(rule, policy, book):
             continue
         shown, where = book, ""

@@ -5,7 +5,7 @@ What changes, and nothing else:
 - **key order**: the keys of each table in the order the bundled presets write them
   (:data:`ORDER`: ``name``, ``description``, ``sources``, ``accepts``, then ``[units]``,
   ``[contract]``, ``[margin]`` and its ``[[margin.tiers]]``, ``[liquidation]``, ``[fees]``, the
-  ``[[deficit]]`` layers, ``[pnl_to_pool_adl]``, ``[rounding]``; inside each, the order of the
+  ``[[deficit]]`` layers, ``[pnl_to_pool_adl]``, the ``[[collateral]]`` assets, ``[rounding]``; inside each, the order of the
   schema's fields, where the presets read better in a few places, e.g. a liquidation's partial
   steps beside ``partial_close_ppm``). A key Solvent does not know stays after the known ones, in
   its own order (``solvent check`` names it). The elements of an array of tables never move:
@@ -82,7 +82,8 @@ ORDER: dict[tuple[str, ...], tuple[str, ...]] = {
     ),
     ("deficit", "fund_drawdown"): ("drawdown_ppm", "min_drawdown_quote", "window_events"),
     ("pnl_to_pool_adl",): ("max_factor_ppm", "min_factor_ppm", "ranking"),
-    ("rounding",): ("fee", "margin", "pro_rata", "funding", "funding_remainder"),
+    ("collateral",): ("name", "quantum", "initial_weight_ppm", "maintenance_weight_ppm", "cap_quote"),
+    ("rounding",): ("fee", "margin", "pro_rata", "funding", "funding_remainder", "collateral"),
 }
 
 

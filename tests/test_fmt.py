@@ -199,6 +199,7 @@ def test_every_schema_key_has_its_place() -> None:
         ("fees",): "FeeRule",
         ("deficit", "fund_drawdown"): "FundDrawdown",
         ("pnl_to_pool_adl",): "PnlToPoolAdl",
+        ("collateral",): "Collateral",
         ("rounding",): "RoundingRule",
     }
     layers = {"Adl", "BackstopVault", "Clawback", "DebtCarry", "FeePool", "HaircutRatio", "InsuranceFund"}

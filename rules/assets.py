@@ -1,0 +1,163 @@
+"""Collateral assets: what a balance of an asset other than the settlement asset is worth as margin,
+and how a liquidation turns it into settlement cash (docs/portfolio.md, decision 2).
+
+A policy's ``[[collateral]]`` tables name the assets it accepts, each with a weight for initial
+and one for maintenance margin (a haircut of 1 − weight) and an optional cap on the value counted.
+Binance's multi-assets mode gives one "collateral value ratio" per asset, 95% for BTC, ETH and BNB
+and 99.99% for USDC ("BTC, ETH and BNB used as margin in the Multi-Assets Mode will receive a 5%
+value haircut"; binance.com/en/support/faq/29b45c485d664028b9ca1cdf90b24f6f), used for both;
+Drift and Mango state an initial and a maintenance asset weight apart.
+
+Formula, for an account in cross margin mode, over the book's assets (``Book.assets``):
+    value_a   = ⌊balance_a × price_a × weight_a / 1e6⌋       rounded by ``rounding.collateral``
+                (floor by default: collateral is never over-counted), then min(value_a, cap_a)
+    E_margin  = E + Σ_a value_a       with the initial weights for initial margin (opening a
+                position, a withdrawal), the maintenance weights for the liquidation trigger
+An asset the policy does not list, and any asset of an isolated account, counts 0.
+
+On liquidation the account's collateral is sold to the book at the oracle price, no more than
+covers what the account would owe once its positions were closed (Binance's auto exchange: "When
+users get liquidated, auto exchange will be immediately triggered if the BUSD/USDT in the USDⓈ-M
+Futures Wallet balance is not enough to cover the deficit",
+binance.com/en/futures/trading-rules/perpetual/multi-asset-info), asset by asset in the book's
+order. What is left of the deficit when every asset is sold is bad debt for the waterfall: a
+depeg can make it, because the weights that triggered the liquidation were taken at the price
+before the move.
+
+    need   = max(0, −(E − |S| × slip))                            (``bankruptcy.remaining_deficit``)
+    sold_a = min(balance_a, ⌈need / price_a⌉), proceeds_a = sold_a × price_a
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from solvent.rules.arith import Rounding, div, max_, min_, mul_ppm, safe_divisor, sum_
+from solvent.rules.book import Account, Asset, MarginMode, Role
+from solvent.rules.fields import ppm_field, quote_field
+from solvent.rules.ledger import Ctx, Reason, asset_balance
+from solvent.rules.margin import equity
+
+
+@attrs.frozen
+class Collateral:
+    """One collateral asset the policy accepts: how much of its oracle value counts as margin.
+
+    ``initial_weight_ppm`` counts toward initial margin (opening, withdrawing), and
+    ``maintenance_weight_ppm`` toward maintenance (the liquidation trigger); the initial weight is
+    at most the maintenance weight, as Drift and Mango require (a haircut for opening at least the
+    one for keeping). ``cap_quote``: the most value the asset may count, in settlement quanta
+    (absent: no cap). ``quantum``: what one quantum of the asset is ("0.01 USDe"), shown in
+    reports, never used in arithmetic; an asset's oracle price is in settlement quanta per asset
+    quantum."""
+
+    name: str = attrs.field(validator=attrs.validators.instance_of(str))
+    initial_weight_ppm: int = ppm_field()
+    maintenance_weight_ppm: int = ppm_field()
+    cap_quote: int | None = quote_field(default=None)
+    quantum: str = attrs.field(default="", validator=attrs.validators.instance_of(str))
+
+    def __attrs_post_init__(self) -> None:
+        if not self.name:
+            raise ValueError("'name' must name the asset: ''")
+        if self.initial_weight_ppm > self.maintenance_weight_ppm:
+            raise ValueError(
+                f"'initial_weight_ppm' must be <= maintenance_weight_ppm ({self.maintenance_weight_ppm}): "
+                f"{self.initial_weight_ppm}"
+            )
+
+
+def check_collateral(_inst: Any, _attribute: Any, tables: tuple[Collateral, ...]) -> None:
+    """Every ``[[collateral]]`` table is a :class:`Collateral`, each asset named once."""
+    seen: set[str] = set()
+    for i, table in enumerate(tables):
+        if not isinstance(table, Collateral):
+            raise ValueError(f"'collateral' must hold collateral tables: {table!r} @ collateral[{i}]")
+        if table.name in seen:
+            raise ValueError(f"'name' must name each asset once: {table.name!r} @ collateral[{i}].name")
+        seen.add(table.name)
+
+
+def counts_collateral(account: Account) -> bool:
+    """Whether the account's collateral assets back its margin: cross margin mode only."""
+    return account.margin_mode is MarginMode.CROSS
+
+
+def _rule(tables: tuple[Collateral, ...], name: str) -> Collateral | None:
+    return next((t for t in tables if t.name == name), None)
+
+
+def collateral_value(policy: Any, assets: tuple[Asset, ...], account: Account, *, initial: bool) -> Any:
+    """Σ over the book's assets of the weighted, capped value of the account's balance, in
+    settlement quanta (initial or maintenance weights); 0 for an isolated account."""
+    if not assets or not counts_collateral(account):
+        return 0
+    values = []
+    for asset, balance in zip(assets, account.asset_balances, strict=True):
+        rule = _rule(policy.collateral, asset.name)
+        if rule is None:
+            continue
+        weight = rule.initial_weight_ppm if initial else rule.maintenance_weight_ppm
+        value = mul_ppm(balance * asset.price_quote, weight, rounding=policy.rounding.collateral)
+        values.append(value if rule.cap_quote is None else min_(value, rule.cap_quote))
+    return sum_(values)
+
+
+def margin_equity(policy: Any, assets: tuple[Asset, ...], account: Account, *, initial: bool = False) -> Any:
+    """The equity margin is measured on: cash (+ spot where it counts) plus the weighted value of
+    the account's collateral assets (initial weights for ``initial``, else maintenance). With no
+    assets on the book, ``margin.equity`` itself (the same terms)."""
+    if not assets:
+        return equity(policy.margin, account)
+    return equity(policy.margin, account) + collateral_value(policy, assets, account, initial=initial)
+
+
+def oracle_value(assets: tuple[Asset, ...], account: Account) -> Any:
+    """The account's collateral at its oracle prices, unweighted: what it could be sold for."""
+    return sum_(balance * asset.price_quote for asset, balance in zip(assets, account.asset_balances, strict=True))
+
+
+def account_value(policy: Any, assets: tuple[Asset, ...], account: Account) -> Any:
+    """Everything the account holds for its margin, at oracle prices: equity plus its collateral,
+    unweighted (an isolated account's collateral is not its margin's). What a claim on equity
+    reads on a book with collateral assets."""
+    if not assets or not counts_collateral(account):
+        return equity(policy.margin, account)
+    return equity(policy.margin, account) + oracle_value(assets, account)
+
+
+def sell_collateral(policy: Any, ctx: Ctx, name: str, need: Any) -> Ctx:
+    """Sell the account's collateral to the book (the liquidity account) at the oracle price, asset
+    by asset in the book's order, no more than covers ``need`` settlement quanta: per asset
+    ``sold = min(balance, ⌈need / price⌉)`` (asset quanta to the book, ``sold × price`` to the
+    account, both ``Reason.COLLATERAL_SALE``)."""
+    assets = ctx.book_field("assets")
+    if not assets or not counts_collateral(ctx.account(name)):
+        return ctx
+    book = ctx.system(Role.LIQUIDITY)
+    for i, asset in enumerate(assets):
+        if _rule(policy.collateral, asset.name) is None:
+            continue
+        price = asset.price_quote
+        balance = ctx.account(name).asset_balances[i]
+        sold = min_(max_(balance, 0), div(max_(need, 0), safe_divisor(price), rounding=Rounding.CEIL))
+        ctx = ctx.transfer(
+            asset_balance(name, asset.name), asset_balance(book, asset.name), sold, Reason.COLLATERAL_SALE
+        )
+        ctx = ctx.transfer(book, name, sold * price, Reason.COLLATERAL_SALE)
+        need = need - sold * price
+    return ctx
+
+
+__all__ = [
+    "Collateral",
+    "account_value",
+    "check_collateral",
+    "collateral_value",
+    "counts_collateral",
+    "margin_equity",
+    "oracle_value",
+    "sell_collateral",
+]

@@ -1,0 +1,184 @@
+"""Collateral assets (issue 13, stage 2; docs/portfolio.md decision 2): balances in their own
+quanta, priced on the book, counted as margin at the policy's weights, sold on liquidation.
+
+Policy: flat 10x initial (10%), 5% maintenance, no fees, liquidation at mark with no penalty, an
+insurance fund then ADL by book order, and one collateral asset USDe counted at 80% for initial
+and 90% for maintenance margin. USDe is priced in quote quanta per USDe quantum (100 = par).
+alice holds 1,000 USDe quanta and no cash: 80,000 of initial margin, 90,000 of maintenance value
+at par; she buys 720 BTC lots at 1,000 (initial margin 72,000, maintenance 36,000), so at a
+mark of 1,000 she is liquidated exactly when 900 × price < 36,000: below a USDe price of 40.
+"""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+
+from solvent.properties.catalog import StepView, get
+from solvent.properties.findings import story_from_data, story_to_data
+from solvent.properties.scenarios import Story
+from solvent.rules.assets import Collateral, account_value, collateral_value, margin_equity
+from solvent.rules.book import Asset, Book, new_book
+from solvent.rules.engine import RejectedEvent, run, step
+from solvent.rules.events import AssetDeposit, AssetPrice, AssetWithdraw, Deposit, MarkPrice, Trade
+from solvent.rules.ledger import Reason, Transfer
+from solvent.rules.liquidation import LiquidationRule, Trigger
+from solvent.rules.loading import dumps_policy, loads_policy
+from solvent.rules.margin import MarginRule, Tier
+from solvent.rules.outcomes import Bankrupt, Liquidated
+from solvent.rules.policy import Policy
+from solvent.rules.waterfall import Adl, InsuranceFund, Ranking
+
+FLAT = MarginRule((Tier(0, initial_ppm=100_000, maintenance_ppm=50_000),))
+USDE = Collateral("USDe", initial_weight_ppm=800_000, maintenance_weight_ppm=900_000, quantum="0.01 USDe")
+POLICY = Policy("collateral", FLAT, deficit=(InsuranceFund(), Adl(Ranking.ORDER)), collateral=(USDE,))
+
+
+def book() -> Book:
+    return new_book(market="BTC", mark_quote=1_000, traders=("alice", "bob"), assets=(Asset("USDe", 100),))
+
+
+def opened(lots: int = 720) -> Book:
+    steps = run(
+        POLICY,
+        book(),
+        [AssetDeposit("alice", "USDe", 1_000), Deposit("bob", 10_000_000), Trade("alice", "bob", lots, 1_000)],
+    )
+    return steps[-1].after
+
+
+def holds(policy: Policy, s, claim: str) -> bool:
+    return get(claim).holds(StepView.of(policy, s))
+
+
+class TestBalances:
+    def test_a_deposit_is_a_transfer_in_asset_quanta_and_counts_in_the_assets_net_deposits(self) -> None:
+        s = step(POLICY, book(), AssetDeposit("alice", "USDe", 1_000))
+        assert s.transfers == (Transfer("external", "alice@USDe", 1_000, Reason.ASSET_DEPOSIT),)
+        assert s.after.account("alice").asset_balances == (1_000,)
+        assert s.after.assets == (Asset("USDe", 100, net_deposits=1_000),)
+        assert s.after.account("alice").cash_quote == 0 and s.after.net_deposits_quote == 0
+        assert holds(POLICY, s, "conservation")
+
+    def test_a_withdrawal_leaves_initial_margin_covered_to_the_quantum(self) -> None:
+        b = opened(lots=720)  # initial margin 72,000: 900 quanta × 100 × 80% = 72,000 must stay
+        s = step(POLICY, b, AssetWithdraw("alice", "USDe", 100))
+        assert s.after.account("alice").asset_balances == (900,)
+        assert s.after.assets[0].net_deposits == 900
+        assert holds(POLICY, s, "conservation") and holds(POLICY, s, "spot-isolated")
+        with pytest.raises(RejectedEvent, match="free margin"):
+            step(POLICY, b, AssetWithdraw("alice", "USDe", 101))
+
+    def test_unknown_asset_and_more_than_the_balance_are_rejected(self) -> None:
+        with pytest.raises(RejectedEvent, match="unknown asset 'USDT'"):
+            step(POLICY, book(), AssetDeposit("alice", "USDT", 1))
+        with pytest.raises(RejectedEvent, match="the USDe balance"):
+            step(POLICY, book(), AssetWithdraw("alice", "USDe", 1))
+
+    def test_the_book_checks_one_balance_per_asset(self) -> None:
+        b = book()
+        with pytest.raises(ValueError, match="one balance per asset"):
+            Book(b.market, b.accounts, assets=(*b.assets, Asset("wBETH", 5)))
+
+
+class TestWeights:
+    def test_value_is_balance_times_price_times_weight_floored_and_capped(self) -> None:
+        alice = attrs.evolve(book().account("alice"), asset_balances=(333,))
+        assets = (Asset("USDe", 7),)
+        # 333 × 7 = 2,331; × 80% = 1,864.8 → 1,864; × 90% = 2,097.9 → 2,097
+        assert collateral_value(POLICY, assets, alice, initial=True) == 1_864
+        assert collateral_value(POLICY, assets, alice, initial=False) == 2_097
+        capped = attrs.evolve(POLICY, collateral=(attrs.evolve(USDE, cap_quote=2_000),))
+        assert collateral_value(capped, assets, alice, initial=False) == 2_000
+        assert collateral_value(capped, assets, alice, initial=True) == 1_864
+        assert account_value(POLICY, assets, alice) == 2_331
+        isolated = attrs.evolve(alice, margin_mode=alice.margin_mode.ISOLATED)
+        assert margin_equity(POLICY, assets, isolated) == 0
+
+    def test_opening_uses_the_initial_weight_to_the_lot(self) -> None:
+        assert opened(lots=800).account("alice").size_lots == 800  # IM 80,000 = 1,000 × 100 × 80%
+        with pytest.raises(RejectedEvent, match="initial margin"):
+            opened(lots=801)
+
+    @pytest.mark.parametrize(
+        ("trigger", "liquidated_at_40"), [(Trigger.BELOW_MAINTENANCE, False), (Trigger.AT_OR_BELOW_MAINTENANCE, True)]
+    )
+    def test_the_trigger_uses_the_maintenance_weight_at_the_boundary(
+        self, trigger: Trigger, liquidated_at_40: bool
+    ) -> None:
+        policy = attrs.evolve(POLICY, liquidation=LiquidationRule(trigger=trigger))
+        b = opened()
+        at = step(policy, b, AssetPrice("USDe", 40))  # equity 1,000 × 40 × 90% = 36,000 = maintenance
+        assert any(isinstance(o, Liquidated) for o in at.outcomes) is liquidated_at_40
+        below = step(policy, b, AssetPrice("USDe", 39))  # 35,100 < 36,000
+        (liq,) = [o for o in below.outcomes if isinstance(o, Liquidated)]
+        assert (liq.equity_quote, liq.maintenance_quote) == (35_100, 36_000)
+        assert below.after.account("alice").size_lots == 0
+        # nothing owed at the mark it opened at: no collateral sold, the account keeps it all
+        assert below.after.account("alice").asset_balances == (1_000,)
+
+    def test_a_policy_without_the_asset_counts_none_of_it(self) -> None:
+        bare = attrs.evolve(POLICY, collateral=())
+        with pytest.raises(RejectedEvent, match="initial margin"):
+            run(
+                bare,
+                book(),
+                [AssetDeposit("alice", "USDe", 1_000), Deposit("bob", 10**7), Trade("alice", "bob", 1, 1_000)],
+            )
+
+
+class TestLiquidation:
+    def moved(self) -> Book:
+        """Mark 1,000 → 960: alice's cash is −28,800, backed by her USDe (a loan, not a loss)."""
+        s = step(POLICY, opened(), MarkPrice(960))
+        assert s.after.account("alice").cash_quote == -28_800
+        assert not any(isinstance(o, Liquidated) for o in s.outcomes)
+        for claim in ("no-negative-equity", "claims-backed", "loss-bounded-by-collateral", "conservation"):
+            assert holds(POLICY, s, claim), claim
+        return s.after
+
+    def test_collateral_is_sold_at_the_oracle_price_as_far_as_the_account_owes(self) -> None:
+        s = step(POLICY, self.moved(), AssetPrice("USDe", 30))  # 27,000 − 28,800 < maintenance
+        alice = s.after.account("alice")
+        # ⌈28,800 / 30⌉ = 960 quanta sold to the book for 28,800: cash back to 0, 40 quanta kept
+        assert (alice.cash_quote, alice.asset_balances, alice.size_lots) == (0, (40,), 0)
+        assert Transfer("alice@USDe", "liquidity@USDe", 960, Reason.COLLATERAL_SALE) in s.transfers
+        assert Transfer("liquidity", "alice", 28_800, Reason.COLLATERAL_SALE) in s.transfers
+        assert not any(isinstance(o, Bankrupt) for o in s.outcomes)
+        for claim in ("conservation", "spot-isolated", "no-negative-equity", "liquidation-only-below-maintenance"):
+            assert holds(POLICY, s, claim), claim
+
+    def test_a_depeg_leaves_bad_debt_when_every_quantum_is_sold(self) -> None:
+        s = step(POLICY, self.moved(), AssetPrice("USDe", 20))  # 1,000 × 20 = 20,000 < 28,800 owed
+        assert Transfer("alice@USDe", "liquidity@USDe", 1_000, Reason.COLLATERAL_SALE) in s.transfers
+        assert [o for o in s.outcomes if isinstance(o, Bankrupt)] == [Bankrupt("alice", 8_800)]
+        assert s.after.account("alice").asset_balances == (0,)
+        assert s.after.account("liquidity").asset_balances == (1_000,)
+        assert holds(POLICY, s, "conservation") and holds(POLICY, s, "spot-isolated")
+
+    def test_a_sale_outside_the_accounts_own_liquidation_breaks_spot_isolated(self) -> None:
+        s = step(POLICY, self.moved(), AssetPrice("USDe", 30))
+        (liquidated,) = [o for o in s.outcomes if isinstance(o, Liquidated)]
+        forged = attrs.evolve(s, outcomes=tuple(o for o in s.outcomes if o is not liquidated))
+        assert not holds(POLICY, forged, "spot-isolated")
+
+
+class TestOneAsset:
+    def test_a_book_without_assets_writes_as_before(self) -> None:
+        story = Story(new_book(mark_quote=1_000), (Deposit("alice", 5),))
+        data = story_to_data(story)
+        assert "assets" not in data["book"]
+        assert all("asset_balances" not in a for a in data["book"]["accounts"])
+        assert story_from_data(data) == story
+
+    def test_a_book_with_assets_replays_from_its_data(self) -> None:
+        story = Story(book(), (AssetDeposit("alice", "USDe", 1_000), AssetPrice("USDe", 30)))
+        data = story_to_data(story)
+        assert data["book"]["assets"] == [{"name": "USDe", "price_quote": 100, "net_deposits": 0}]
+        assert story_from_data(data) == story
+
+    def test_a_policy_without_collateral_writes_as_before_and_one_with_reads_back(self) -> None:
+        bare = Policy("x", FLAT)
+        text = dumps_policy(bare)
+        assert "[[collateral]]" not in text and "\ncollateral" not in text and "\ncollateral = " not in text
+        assert loads_policy(dumps_policy(POLICY)) == POLICY
