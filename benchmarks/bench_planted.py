@@ -10,6 +10,13 @@ policy is searched with the budget of ``tests/test_planted.py`` (its ``# budget:
 2,000 examples); ``--deep`` adds the files marked ``# deep:``. ``--control`` also prints, per
 control policy and claimed invariant, the examples run and the steps that exercised the claim.
 
+``--deep-stories`` prints a second table instead: per planted policy, the search at the file's
+budget (examples run, the 1-minimal story's events), z3's bounded model checking from a funded
+book (``solvent.solver.deep_stories.bounded_story`` at the default ``DeepBudget``: the K of the
+story, its events, the units spent, seconds) and the search seeded with z3's one-step
+counterexample (``seeded_search`` at ``SEEDED_EXAMPLES``: examples run, events, seconds), then the
+deepest story each found. Events never count the order book's seed deposit.
+
 Wall-clock figures depend on the machine's load; the CPU column does much less. Compare figures
 from one run.
 """
@@ -23,15 +30,18 @@ from pathlib import Path
 
 from tabulate import tabulate
 
+from solvent.properties import catalog
 from solvent.properties.search import SearchBudget, search
 from solvent.rules.events import Deposit
 from solvent.rules.loading import load_policy
+from solvent.solver.deep_stories import DeepBudget, bounded_story, one_step_seed, seeded_search
 
 TESTS = Path(__file__).resolve().parent.parent / "tests"
 PLANTED_DIR = TESTS / "planted"
 CONTROL_DIR = TESTS / "planted_control"
 PLANTED_EXAMPLES = 2_000  # as tests/test_planted.py
 CONTROL_EXAMPLES = 100  # as tests/test_planted.py
+SEEDED_EXAMPLES = 2_000  # the seeded search's budget, as the plain search's default
 HEADER = re.compile(r"^#\s*(expect|budget|deep|xfail|holds):\s*(.+?)\s*$", re.MULTILINE)
 
 
@@ -72,6 +82,40 @@ def planted_row(path: Path) -> list:
     ]
 
 
+def deep_row(path: Path) -> list:
+    """One row of ``--deep-stories``: the plain search, z3's bounded model checking and the seeded
+    search on one planted policy, each with its budget's count and its story's events."""
+    head = header(path)
+    invariant = head["expect"][0]
+    policy = load_policy(path)
+    plain = search(policy, invariant, SearchBudget(max_examples=int(head.get("budget", [PLANTED_EXAMPLES])[0])))
+    plain_events = non_seed_events(plain.story) if plain.story else "-"
+    started = time.perf_counter()
+    bounded = bounded_story(policy, invariant)
+    bmc_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    seed, seed_units = one_step_seed(policy, catalog.get(invariant), DeepBudget())
+    seeded = seeded_search(policy, invariant, seed, SearchBudget(max_examples=SEEDED_EXAMPLES)) if seed else None
+    seeded_seconds = time.perf_counter() - started
+    seeded_events = non_seed_events(seeded.story) if seeded and seeded.story else "-"
+    depths = [d for d in (plain_events, bounded.events or "-", seeded_events) if d != "-"]
+    return [
+        path.stem,
+        invariant,
+        f"{plain.outcome.value} ({plain.stats.examples:,})",
+        plain_events,
+        bounded.origin or "none",
+        bounded.events or "-",
+        f"{bounded.units:,}",
+        f"{bmc_seconds:.1f}",
+        f"{seeded.outcome.value} ({seeded.stats.examples:,})" if seeded else "no seed",
+        seeded_events,
+        f"{seed_units:,}",
+        f"{seeded_seconds:.1f}",
+        max(depths) if depths else "-",
+    ]
+
+
 def control_rows(path: Path) -> list[list]:
     """Rows for one control policy: each claimed invariant's search, which must find nothing."""
     policy = load_policy(path)
@@ -98,6 +142,9 @@ def main() -> None:
     parser.add_argument("--deep", action="store_true", help="also the planted files marked '# deep:'")
     parser.add_argument("--control", action="store_true", help="also the control policies")
     parser.add_argument("--stem", action="append", default=[], help="only this planted policy (repeatable)")
+    parser.add_argument(
+        "--deep-stories", action="store_true", help="z3's bounded model checking and the seeded search instead"
+    )
     args = parser.parse_args()
     paths = [
         p
@@ -105,6 +152,25 @@ def main() -> None:
         if (not args.stem or p.stem in args.stem) and (args.deep or args.stem or "deep" not in header(p))
     ]
     start = time.perf_counter()
+    if args.deep_stories:
+        headers = [
+            "policy",
+            "invariant",
+            "search (examples)",
+            "events",
+            "z3 from a funded book",
+            "events",
+            "units",
+            "s",
+            "seeded search (examples)",
+            "events",
+            "seed's units",
+            "s",
+            "deepest",
+        ]
+        print(tabulate([deep_row(p) for p in paths], headers=headers, tablefmt="github"))
+        print(f"\n{len(paths)} planted policies, {time.perf_counter() - start:.1f} s in all")
+        return
     rows = [planted_row(p) for p in paths]
     headers = [
         "policy",

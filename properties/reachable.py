@@ -47,22 +47,12 @@ class Built:
 def from_empty(policy: Policy, invariant: Invariant, story: Story, failing: int) -> Built | None:
     """``story`` (breaking ``invariant`` at step ``failing``) started from an empty book, or None."""
     book = story.book
-    if sum(a.size_lots for a in book.accounts) != 0:
+    plan = opening(book)
+    if plan is None:
         return None
-    positions = {a.name: a.size_lots for a in book.accounts if a.size_lots != 0 and a.is_trader}
-    held = sum(a.size_lots for a in book.accounts if not a.is_trader)
-    maker = _fresh_name(book, "maker") if held else None
-    if maker is not None:
-        positions[maker] = held  # what the system accounts hold, a trader holds (only traders trade)
-    empty = _empty_like(book, maker)
-    if empty is None:
-        return None
-    deposits = {a.name: a.cash_quote for a in book.accounts if a.role is not Role.CLEARING and a.cash_quote > 0}
-    if maker is not None:  # fully collateralized: the whole notional, so it is no part of the story
-        deposits[maker] = abs(held) * book.market.mark_quote + 1
-    trades = _trades(positions, book.market.mark_quote)
+    empty, deposits, trades = plan
     for _ in range(2):  # once as asked, once more topped up by what the trades' fees took
-        prefix = _prefix(book, deposits, trades)
+        prefix = opening_events(book, deposits, trades)
         steps = replay(policy, Story(empty, prefix))
         if steps is None:
             return None
@@ -76,6 +66,28 @@ def from_empty(policy: Policy, invariant: Invariant, story: Story, failing: int)
     if steps is None or first_violation(policy, invariant, steps) != len(prefix) + failing:
         return None
     return Built(rewritten, len(prefix), len(prefix) + failing, tuple(steps))
+
+
+def opening(book: Book) -> tuple[Book, dict[str, int], tuple[Trade, ...]] | None:
+    """The empty book like ``book`` (its market and accounts), the deposits that give its balances
+    and the trades at the mark that open its positions (a system account's position held by the
+    fully collateralized trader ``maker``); None when its open interest does not balance or its
+    accounts are not those of a new book. What deposits and trades cannot set (a debt, a withdrawal
+    history, a cost basis away from the mark, a negative balance) they leave at what they give."""
+    if sum(a.size_lots for a in book.accounts) != 0:
+        return None
+    positions = {a.name: a.size_lots for a in book.accounts if a.size_lots != 0 and a.is_trader}
+    held = sum(a.size_lots for a in book.accounts if not a.is_trader)
+    maker = _fresh_name(book, "maker") if held else None
+    if maker is not None:
+        positions[maker] = held  # what the system accounts hold, a trader holds (only traders trade)
+    empty = _empty_like(book, maker)
+    if empty is None:
+        return None
+    deposits = {a.name: a.cash_quote for a in book.accounts if a.role is not Role.CLEARING and a.cash_quote > 0}
+    if maker is not None:  # fully collateralized: the whole notional, so it is no part of the story
+        deposits[maker] = abs(held) * book.market.mark_quote + 1
+    return empty, deposits, _trades(positions, book.market.mark_quote)
 
 
 def _fresh_name(book: Book, name: str) -> str:
@@ -118,10 +130,11 @@ def _trades(positions: dict[str, int], mark: int) -> tuple[Trade, ...]:
     return tuple(out)
 
 
-def _prefix(book: Book, deposits: dict[str, int], trades: Sequence[Trade]) -> tuple[Event, ...]:
+def opening_events(book: Book, deposits: dict[str, int], trades: Sequence[Trade]) -> tuple[Event, ...]:
+    """The deposits (cash, then ``book``'s spot balances) and the trades, in that order."""
     cash = tuple(Deposit(n, amount) for n, amount in deposits.items())
     spot = tuple(SpotDeposit(a.name, a.spot_quote) for a in book.accounts if a.spot_quote > 0)
     return cash + spot + tuple(trades)
 
 
-__all__ = ["Built", "from_empty"]
+__all__ = ["Built", "from_empty", "opening", "opening_events"]

@@ -349,6 +349,14 @@ def search_settings(budget: SearchBudget, *, shrink: bool = True) -> settings:
 def search(policy: Policy, invariant: Invariant | str, budget: SearchBudget = CI) -> SearchResult:
     """Look for the smallest story that breaks ``invariant``; say what was tried if none is found."""
     inv = catalog.get(invariant) if isinstance(invariant, str) else invariant
+    take_profits = inv.id in TAKE_PROFIT_CLAIMS
+    strategy = stories(policy, max_traders=budget.max_traders, max_events=budget.max_events, take_profits=take_profits)
+    return search_with(policy, inv, budget, strategy)
+
+
+def search_with(policy: Policy, inv: Invariant, budget: SearchBudget, strategy: Any) -> SearchResult:
+    """:func:`search` over another strategy of stories (a seeded one: ``solvent.solver.deep_stories``):
+    the same judging, pressure, budget, shrinking and 1-minimizing."""
     stats = SearchStats()
     start = time.perf_counter()
 
@@ -366,8 +374,6 @@ def search(policy: Policy, invariant: Invariant | str, budget: SearchBudget = CI
         return failed
 
     config = search_settings(budget)
-    take_profits = inv.id in TAKE_PROFIT_CLAIMS
-    strategy = stories(policy, max_traders=budget.max_traders, max_events=budget.max_events, take_profits=take_profits)
     try:
         with same_draws_in_any_process():
             found = find(strategy, breaks, settings=config, random=budget.random())
@@ -481,4 +487,5 @@ __all__ = [
     "replay",
     "search",
     "search_all",
+    "search_with",
 ]

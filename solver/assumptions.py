@@ -13,6 +13,9 @@ well-formed book stays good"). Beside it:
 - value bounds (``Bounds``): prices, balances, positions, net deposits;
 - the margin the traders start with is ``Bounds.start_margin`` (initial margin by default, or only
   not liquidatable);
+- with ``Bounds.start`` "funded", the book is one a venue's day could start from (:func:`funded`):
+  every account flat with nothing behind its balance but deposits, so that a counterexample of K
+  events is a whole story from an ordinary book (deposits, then trades and moves), not a state;
 - with ``Bounds.min_fund_ppm``, the insurance fund holds that share of the long open interest's
   notional at the mark, and the fee account and backstop vault start empty (so the fund alone is
   measured). (Mark moves within ``Bounds.max_move_ppm`` are an assumption on the events:
@@ -83,6 +86,8 @@ def book_assumptions(policy: Policy, book: Book, bounds: Bounds) -> list[Assumpt
     ]
     margin = StartMargin(bounds.start_margin)
     out += [Assumption(c.name, c.holds) for c in conditions(policy, book, margin=margin)]
+    if bounds.start == "funded":
+        out.append(funded(book))
     if bounds.min_fund_ppm is not None:
         fund = book.role(Role.INSURANCE_FUND).cash_quote
         long_notional = long_open_interest(policy, book)
@@ -100,6 +105,40 @@ def book_assumptions(policy: Policy, book: Book, bounds: Bounds) -> list[Assumpt
             )
         )
     return out
+
+
+#: the system accounts a funded book starts without money: the venue's own account, the clearing
+#: account and the fee pool (only trading fills them); the insurance fund, the backstop vault and
+#: the order book's liquidity may start seeded, as deposits
+UNFUNDED = (Role.VENUE, Role.CLEARING, Role.FEE_ACCOUNT)
+
+
+def funded(book: Book) -> Assumption:
+    """A book just funded: every account flat (no position, no cost basis in any market), nothing
+    withdrawn, owed or carried, no trading PnL in the clawback window, no spot, every balance a
+    non-negative deposit that is all principal, the venue, clearing and fee accounts empty, net
+    deposits the sum of the balances, and one mark (no previous move). Every such book is the
+    empty book after deposits (``solvent.properties.reachable.from_empty`` writes it so), so a
+    story from it needs no "where did this book come from?"."""
+    per_account = []
+    for a in book.accounts:
+        per_account += [p.size_lots == 0 for p in a.positions] + [p.cost_quote == 0 for p in a.positions]
+        per_account += [
+            a.withdrawn_quote == 0,
+            a.debt_quote == 0,
+            a.window_pnl_quote == 0,
+            a.funding_remainder_millionths == 0,
+            a.spot_quote == 0,
+            a.cash_quote >= 0,
+            a.principal_quote == (0 if a.role in UNFUNDED else a.cash_quote),
+        ]
+        if a.role in UNFUNDED:
+            per_account.append(a.cash_quote == 0)
+    marks = [m.previous_mark_quote == m.mark_quote for m in book.markets]
+    return Assumption(
+        "a funded book: every account flat, its balance deposits only",
+        all_([*per_account, *marks, book.net_deposits_quote == sum_(a.cash_quote for a in book.accounts)]),
+    )
 
 
 def long_open_interest(policy: Policy, book: Book) -> Any:
@@ -122,4 +161,13 @@ def move_ppm_of(before_mark: int, price_quote: int) -> int:
     return -(-abs(price_quote - before_mark) * PPM // before_mark)
 
 
-__all__ = ["Assumption", "book_assumptions", "holders", "long_open_interest", "move_ppm_of", "move_within"]
+__all__ = [
+    "Assumption",
+    "UNFUNDED",
+    "book_assumptions",
+    "funded",
+    "holders",
+    "long_open_interest",
+    "move_ppm_of",
+    "move_within",
+]

@@ -21,6 +21,10 @@ EVENT_KINDS = ("mark", "funding", "deposit", "withdraw", "trade", "spot-deposit"
 #: What the starting traders are assumed to satisfy (``Bounds.start_margin``).
 START_MARGINS = ("initial", "maintenance")
 
+#: Which starting books a proof ranges over (``Bounds.start``): every well-formed book, or only a
+#: book just funded (every account flat, nothing behind it but deposits), as a venue's day starts.
+START_BOOKS = ("well-formed", "funded")
+
 #: the most markets a symbolic book holds (docs/portfolio.md: M ≤ 3 at first)
 MAX_MARKETS = 3
 
@@ -103,6 +107,11 @@ class Bounds:
     start_margin: str = attrs.field(default="initial", validator=attrs.validators.in_(START_MARGINS))
     #: the insurance fund holds at least this share (ppm) of the open interest's notional at the mark
     min_fund_ppm: int | None = attrs.field(default=None, validator=attrs.validators.optional(_at_least(0)))
+    #: the starting books: every "well-formed" one (a one-step counterexample may start from a
+    #: state no story reaches), or only a "funded" one (flat, deposits only: ``assumptions.funded``),
+    #: from which a K-event counterexample is a whole story from an ordinary book (bounded model
+    #: checking, ``solvent.solver.deep_stories``)
+    start: str = attrs.field(default="well-formed", validator=attrs.validators.in_(START_BOOKS))
     #: perpetual markets in the symbolic book (docs/portfolio.md); each mark, funding or trade
     #: event may act on any of them
     markets: int = attrs.field(default=1, validator=[_at_least(1), _at_most(MAX_MARKETS)])
@@ -136,4 +145,4 @@ class Bounds:
         return names + tuple(f"t{i}" for i in range(len(names), self.accounts))
 
 
-__all__ = ["Bounds", "EVENT_KINDS", "MAX_MARKETS", "START_MARGINS"]
+__all__ = ["Bounds", "EVENT_KINDS", "MAX_MARKETS", "START_BOOKS", "START_MARGINS"]

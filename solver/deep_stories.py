@@ -1,0 +1,323 @@
+"""Deep stories: failures that need several events, found by z3 over K events from an ordinary book,
+and by a search seeded with z3's answer.
+
+The random search (``solvent.properties.search``) meets a failure that needs five or more events
+rarely: a clawback that reaches principal needs deposits, a trade, a favourable move, the loser's
+withdrawal and then the gap, and the derandomized search met it only after about 2,600 examples.
+Two ways reach such stories on purpose, both running the one engine and replaying every story on
+it (nothing here is a second semantics):
+
+- **Bounded model checking** (:func:`bounded_story`): z3 runs the engine symbolically over K event
+  slots (``solvent.solver.story``) from a *funded* book (``Bounds.start = "funded"``,
+  ``solvent.solver.assumptions.funded``: every account flat, its balance deposits only), for K = 1,
+  2, ... up to ``DeepBudget.max_events``, first with trades and mark moves only, then with
+  withdrawals and deposits too. A refutation is a replayed story from an ordinary book; it is
+  rewritten from the empty book (``solvent.properties.reachable.from_empty``: the deposits, then
+  z3's events) and made 1-minimal like a searched story. Its origin reads ``z3 (K = 3)``. An
+  unsat answer at K is a bounded fact about funded books (no story of K events of those kinds on N
+  traders breaks the claim), never a proof of the claim.
+- **Seeding** (:func:`seeded_search`): z3's one-event counterexample starts from a *state* (a
+  well-formed book that may have a withdrawal history, a clawback window or a cost basis no
+  deposits and trades give). Its book seeds a hypothesis search: the story starts with the
+  deposits and trades at the mark that build what they can of that book
+  (``reachable.opening``), then a drawn run of the search's own actions (moves, withdrawals,
+  trades, ...), then z3's failing events with each mark move scaled to the mark the story has
+  reached. Hypothesis shrinks it and ``search.minimize`` makes it 1-minimal; its origin reads
+  ``search seeded by z3 (K = 1)``.
+
+Every budget is a count: z3's units (``solvent.solver.effort``) per question and in all, search
+examples for the seeded search. The same policy and budget give the same story on any machine.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+from hypothesis import strategies as st
+
+from solvent.properties import actions as act
+from solvent.properties import catalog
+from solvent.properties.catalog import Invariant
+from solvent.properties.reachable import from_empty, opening, opening_events
+from solvent.properties.scenarios import Story
+from solvent.properties.search import (
+    TAKE_PROFIT_CLAIMS,
+    SearchBudget,
+    SearchResult,
+    fails,
+    first_violation,
+    minimize,
+    replay,
+    search_with,
+)
+from solvent.properties.strategies import LIQUIDITY_QUOTE, events
+from solvent.rules.arith import Rounding, div
+from solvent.rules.book import Book, on_tick
+from solvent.rules.engine import RejectedEvent, Step, step
+from solvent.rules.events import Deposit, Event, MarkPrice
+from solvent.rules.policy import Policy
+from solvent.solver.bounds import Bounds
+from solvent.solver.effort import UNITS_PER_SECOND
+from solvent.solver.prove import prove
+from solvent.solver.verdicts import Verdict
+
+#: the event kinds each K is tried with, in order: the cheap questions first (trades and moves make
+#: most stories), then money in and out too (a withdrawal before the gap, a deposit after it)
+KINDS = (("trade", "mark"), ("trade", "mark", "withdraw", "deposit"))
+
+
+@attrs.frozen
+class DeepBudget:
+    """How hard to look for a deep story, in counts only.
+
+    ``max_events``: the longest run of events z3 is asked about (K = 1 … max_events);
+    ``accounts``: traders in the symbolic book; ``effort``: units per question; ``total``: units
+    for every question together (a question gets what is left when less than ``effort`` is);
+    ``kinds``: the event kinds tried at each K, in order; ``examples``: the seeded search's
+    examples (``0``: no seeded search)."""
+
+    max_events: int = 4
+    accounts: int = 2
+    effort: int = 10 * UNITS_PER_SECOND
+    total: int = 60 * UNITS_PER_SECOND
+    kinds: tuple[tuple[str, ...], ...] = KINDS
+    examples: int = 1_000
+
+
+@attrs.frozen
+class Attempt:
+    """One bounded question: K events of these kinds from a funded book, what z3 said, its units."""
+
+    events: int
+    kinds: tuple[str, ...]
+    verdict: Verdict
+    units: int
+    reason: str = ""
+
+    @property
+    def text(self) -> str:
+        said = {Verdict.REFUTED: "a story", Verdict.PROVED: "none exists"}.get(self.verdict, self.verdict.value)
+        return f"K = {self.events} ({', '.join(self.kinds)}): {said}, {self.units:,} units"
+
+
+@attrs.frozen
+class DeepStory:
+    """What the deep search found for one claim: a story from the empty book (or None), where it
+    came from (``origin``), the bounded questions asked, and what it spent."""
+
+    invariant: str
+    story: Story | None
+    step_index: int | None
+    origin: str
+    attempts: tuple[Attempt, ...] = ()
+    units: int = 0
+    examples: int = 0
+    seconds: float = attrs.field(default=0.0, eq=False)
+
+    @property
+    def found(self) -> bool:
+        return self.story is not None
+
+    @property
+    def events(self) -> int:
+        """The story's events up to the failing one, the order book's depth deposit aside."""
+        if self.story is None or self.step_index is None:
+            return 0
+        told = self.story.events[: self.step_index + 1]
+        return sum(1 for e in told if not (isinstance(e, Deposit) and e.account == "liquidity"))
+
+
+def _units(result: Any) -> int:
+    return sum(q.units for q in result.queries)
+
+
+def _one_minimal(policy: Policy, inv: Invariant, story: Story, failing: int) -> tuple[Story, int]:
+    """The story cut after its failing event, then 1-minimal (``search.minimize``)."""
+    cut = Story(story.book, story.events[: failing + 1])
+    smallest = minimize(lambda s: fails(policy, inv, s), cut)
+    steps = replay(policy, smallest)
+    assert steps is not None, "a 1-minimal story replays: minimize keeps only failing ones"
+    index = first_violation(policy, inv, steps)
+    assert index is not None
+    return smallest, index
+
+
+def bounded_story(policy: Policy, invariant: Invariant | str, budget: DeepBudget = DeepBudget()) -> DeepStory:
+    """Bounded model checking from a funded book: the shortest story (fewest events, then the
+    cheaper kinds) z3 finds within the budget, rewritten from the empty book and 1-minimal."""
+    inv = catalog.get(invariant) if isinstance(invariant, str) else invariant
+    started = time.perf_counter()
+    attempts: list[Attempt] = []
+    spent = 0
+    for k in range(1, budget.max_events + 1):
+        for kinds in budget.kinds:
+            left = budget.total - spent
+            if left <= 0:
+                return DeepStory(inv.id, None, None, "", tuple(attempts), spent, 0, time.perf_counter() - started)
+            bounds = Bounds(
+                accounts=budget.accounts, events=k, event_kinds=kinds, start="funded", effort=min(budget.effort, left)
+            )
+            result = prove(policy, inv, bounds, minimize=False, compositional=False, transfers=False)
+            units = _units(result)
+            spent += units
+            attempts.append(Attempt(k, kinds, result.verdict, units, result.reason))
+            cx = result.counterexample
+            if result.verdict is not Verdict.REFUTED or cx is None or cx.obligation != inv.id:
+                continue
+            story, failing = cx.story, cx.step_index
+            built = from_empty(policy, inv, story, failing)
+            if built is not None:
+                story, failing = built.story, built.failing
+            story, failing = _one_minimal(policy, inv, story, failing)
+            return DeepStory(
+                inv.id, story, failing, f"z3 (K = {k})", tuple(attempts), spent, 0, time.perf_counter() - started
+            )
+    return DeepStory(inv.id, None, None, "", tuple(attempts), spent, 0, time.perf_counter() - started)
+
+
+# --- seeding the search with z3's end state ------------------------------------------------------
+
+
+@attrs.frozen
+class Seed:
+    """A z3 counterexample as the search's starting point: the empty book, the events that build
+    what they can of z3's starting book, and z3's events up to the failing one, each mark move as
+    the ratio (new mark, mark before) it made in z3's story."""
+
+    book: Book
+    opening: tuple[Event, ...]
+    tail: tuple[Event | tuple[int, int], ...]
+    traders: int
+
+    @classmethod
+    def of(cls, story: Story, failing: int) -> Seed | None:
+        plan = opening(story.book)
+        if plan is None:
+            return None
+        empty, deposits, trades = plan
+        tail: list[Event | tuple[int, int]] = []
+        mark = story.book.market.mark_quote
+        for event in story.events[: failing + 1]:
+            if isinstance(event, MarkPrice) and not event.market:
+                tail.append((event.price_quote, mark))
+                mark = event.price_quote
+            else:
+                tail.append(event)
+        return cls(empty, opening_events(story.book, deposits, trades), tuple(tail), len(empty.traders))
+
+
+def _played(policy: Policy, book: Book, parts: Sequence[Any]) -> Story:
+    """Each part on the book it meets: a concrete event, a search action (resolved there) or a mark
+    ratio (the mark scaled by it, on the tick grid); what the engine rejects or means nothing is
+    dropped. The order book's depth is deposited first, as in every searched story."""
+    steps: list[Step] = []
+    current = book
+    for part in (Deposit("liquidity", LIQUIDITY_QUOTE), *parts):
+        if isinstance(part, tuple):
+            mark, tick = current.market.mark_quote, current.market.tick_quote
+            scaled = div(mark * part[0], part[1], rounding=Rounding.FLOOR)
+            price = max(on_tick(scaled, tick, rounding=Rounding.FLOOR), tick)
+            event = MarkPrice(price) if price != mark else None
+        elif isinstance(part, Event):
+            event = part
+        else:
+            event = act.resolve(policy, current, part)
+        if event is None:
+            continue
+        try:
+            s = step(policy, current, event)
+        except RejectedEvent:
+            continue
+        steps.append(s)
+        current = s.after
+    return Story(book, tuple(s.event for s in steps))
+
+
+def seeded_stories(
+    policy: Policy, seed: Seed, max_events: int = 6, take_profits: bool = False
+) -> st.SearchStrategy[Story]:
+    """Stories from the seed's empty book: its opening deposits (each scaled by one drawn factor,
+    so that hypothesis may trade z3's small balances for larger ones) and trades, up to
+    ``max_events`` drawn actions of the search's own vocabulary (``take_profits`` as the search's
+    own: ``search.TAKE_PROFIT_CLAIMS``), then z3's failing events. Shrinks toward the seed itself
+    (factor 1, no drawn action)."""
+    traders = max(seed.traders, 2)
+
+    @st.composite
+    def draw(draw: Any) -> Story:
+        scale = draw(st.integers(1, 10**6), label="deposit scale")
+        opening_part = [
+            Deposit(e.account, e.amount_quote * scale) if isinstance(e, Deposit) else e for e in seed.opening
+        ]
+        middle = draw(events(traders=traders, min_size=0, max_size=max_events, take_profits=take_profits))
+        parts = [*opening_part, *(one for drawn in middle for one in act.steps_of(drawn)), *seed.tail]
+        return _played(policy, seed.book, parts)
+
+    return draw()
+
+
+def seeded_search(
+    policy: Policy, invariant: Invariant | str, seed: Seed, budget: SearchBudget, max_events: int = 6
+) -> SearchResult:
+    """The search (``search.search_with``: the same judging, pressure, shrinking and 1-minimizing)
+    over :func:`seeded_stories`."""
+    inv = catalog.get(invariant) if isinstance(invariant, str) else invariant
+    strategy = seeded_stories(policy, seed, max_events, take_profits=inv.id in TAKE_PROFIT_CLAIMS)
+    return search_with(policy, inv, budget, strategy)
+
+
+def one_step_seed(policy: Policy, inv: Invariant, budget: DeepBudget) -> tuple[Seed | None, int]:
+    """z3's one-mark-move counterexample from a well-formed book (the state a seed starts from),
+    and the units the question spent."""
+    bounds = Bounds(accounts=budget.accounts, events=1, event_kinds=("mark",), effort=budget.effort)
+    result = prove(policy, inv, bounds, minimize=False, compositional=False, transfers=False)
+    cx = result.counterexample
+    if result.verdict is not Verdict.REFUTED or cx is None or cx.obligation != inv.id:
+        return None, _units(result)
+    return Seed.of(cx.story, cx.step_index), _units(result)
+
+
+def deep_story(
+    policy: Policy, invariant: Invariant | str, budget: DeepBudget = DeepBudget(), seed: int | None = None
+) -> DeepStory:
+    """Bounded model checking first; if it finds nothing within its units, the search seeded with
+    z3's one-step counterexample (``budget.examples`` examples; ``seed``: its random stream, else
+    derandomized)."""
+    inv = catalog.get(invariant) if isinstance(invariant, str) else invariant
+    started = time.perf_counter()
+    bounded = bounded_story(policy, inv, budget)
+    if bounded.found or budget.examples <= 0:
+        return bounded
+    start, units = one_step_seed(policy, inv, budget)
+    spent = bounded.units + units
+    if start is None:
+        return attrs.evolve(bounded, units=spent, seconds=time.perf_counter() - started)
+    search_budget = SearchBudget(max_examples=budget.examples, seed=seed)
+    result = seeded_search(policy, inv, start, search_budget)
+    return DeepStory(
+        inv.id,
+        result.story,
+        result.step_index,
+        "search seeded by z3 (K = 1)" if result.story is not None else "",
+        bounded.attempts,
+        spent,
+        result.stats.examples,
+        time.perf_counter() - started,
+    )
+
+
+__all__ = [
+    "KINDS",
+    "Attempt",
+    "DeepBudget",
+    "DeepStory",
+    "Seed",
+    "bounded_story",
+    "deep_story",
+    "one_step_seed",
+    "seeded_search",
+    "seeded_stories",
+]

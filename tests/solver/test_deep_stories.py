@@ -1,0 +1,157 @@
+"""Deep stories (solver/deep_stories.py): z3 over K events from a funded book, and the search seeded
+with z3's one-step counterexample. Every story is replayed on the concrete engine; budgets are units
+and examples."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+import pytest
+
+from solvent.properties import catalog
+from solvent.properties.scenarios import Story
+from solvent.properties.search import Outcome, SearchBudget, fails, first_violation, replay, search
+from solvent.rules.book import Role, new_book
+from solvent.rules.engine import run
+from solvent.rules.events import Deposit, MarkPrice, Trade
+from solvent.rules.loading import load_policy
+from solvent.solver.assumptions import funded
+from solvent.solver.bounds import Bounds
+from solvent.solver.deep_stories import DeepBudget, Seed, bounded_story, one_step_seed, seeded_search
+from solvent.solver.verdicts import Verdict
+
+TESTS = Path(__file__).resolve().parent.parent
+PLANTED = TESTS / "planted"
+CONTROL = TESTS / "planted_control"
+SMALL = DeepBudget(max_events=2, effort=5_000_000, total=20_000_000, examples=0)
+
+
+def _deposited() -> tuple:
+    """alice and bob deposit, the fund is seeded: a funded book, as a venue's day starts."""
+    book = new_book(mark_quote=1_000, traders=("alice", "bob"))
+    events = (Deposit("alice", 5_000), Deposit("bob", 7_000), Deposit("insurance_fund", 300))
+    return book, events
+
+
+def _after(book, events):
+    return run(load_policy(PLANTED / "fund-capped-no-last-layer.toml"), book, events)[-1].after
+
+
+class TestFundedBook:
+    """``assumptions.funded``: flat, deposits only; one quantum or one lot off is not funded."""
+
+    def test_deposits_on_an_empty_book_are_funded(self):
+        book, events = _deposited()
+        assert funded(_after(book, events)).holds is True
+
+    def test_a_trade_makes_it_unfunded(self):
+        book, events = _deposited()
+        traded = _after(book, (*events, Trade("alice", "bob", 1, 1_000)))
+        assert funded(traded).holds is False
+
+    @pytest.mark.parametrize(
+        "field, delta",
+        [
+            ("principal_quote", -1),
+            ("window_pnl_quote", 1),
+            ("withdrawn_quote", 1),
+            ("debt_quote", 1),
+            ("spot_quote", 1),
+        ],
+    )
+    def test_one_quantum_of_history_is_not_funded(self, field, delta):
+        book, events = _deposited()
+        after = _after(book, events)
+        alice = after.account("alice")
+        changed = attrs.evolve(alice, **{field: getattr(alice, field) + delta})
+        accounts = tuple(changed if a.name == "alice" else a for a in after.accounts)
+        assert funded(attrs.evolve(after, accounts=accounts)).holds is False
+
+    def test_money_in_the_fee_pool_or_a_moved_mark_is_not_funded(self):
+        book, events = _deposited()
+        after = _after(book, events)
+        fee = tuple(
+            attrs.evolve(a, cash_quote=1, principal_quote=1) if a.role is Role.FEE_ACCOUNT else a
+            for a in after.accounts
+        )
+        assert funded(attrs.evolve(after, accounts=fee, net_deposits_quote=after.net_deposits_quote + 1)).holds is False
+        moved = attrs.evolve(after, market=attrs.evolve(after.market, previous_mark_quote=999))
+        assert funded(moved).holds is False
+        assert funded(attrs.evolve(after, net_deposits_quote=after.net_deposits_quote + 1)).holds is False
+
+    def test_bounds_name_the_start(self):
+        assert Bounds().start == "well-formed"
+        with pytest.raises(ValueError, match="start"):
+            Bounds(start="reachable")
+
+
+class TestBoundedModelChecking:
+    """z3 over K events from a funded book: the shortest story, from the empty book, 1-minimal."""
+
+    def test_a_capped_fund_fails_at_two_events_and_not_at_one(self):
+        policy = load_policy(PLANTED / "fund-capped-no-last-layer.toml")
+        inv = catalog.get("no-negative-equity")
+        found = bounded_story(policy, inv, SMALL)
+        assert found.found and found.origin == "z3 (K = 2)"
+        # no single event from a funded book breaks it (nothing is open yet): z3 says so, not "unknown"
+        assert [a.verdict for a in found.attempts if a.events == 1] == [Verdict.PROVED, Verdict.PROVED]
+        assert found.attempts[-1].verdict is Verdict.REFUTED and found.attempts[-1].kinds == ("trade", "mark")
+        story = found.story
+        assert all(a.size_lots == 0 and a.cash_quote == 0 for a in story.book.accounts)  # the empty book
+        assert [type(e) for e in story.events] == [Deposit, Deposit, Trade, MarkPrice]
+        steps = replay(policy, story)
+        assert steps is not None and first_violation(policy, inv, steps) == found.step_index == len(steps) - 1
+        for i in range(len(story.events)):  # 1-minimal
+            assert not fails(policy, inv, Story(story.book, story.events[:i] + story.events[i + 1 :]))
+        assert found.units == sum(a.units for a in found.attempts) and found.events == 4
+
+    def test_a_control_policy_gives_no_story(self):
+        """No false alarm: the fund then the venue pays every deficit; z3 finds no story of 2 events."""
+        policy = load_policy(CONTROL / "fund-then-venue.toml")
+        found = bounded_story(policy, "no-negative-equity", SMALL)
+        assert not found.found and found.origin == ""
+        assert found.attempts and all(a.verdict is not Verdict.REFUTED for a in found.attempts)
+
+    def test_the_budget_is_units_and_stops_the_questions(self):
+        policy = load_policy(CONTROL / "fund-then-venue.toml")
+        tight = attrs.evolve(SMALL, total=1)
+        found = bounded_story(policy, "no-negative-equity", tight)
+        assert len(found.attempts) == 1 and found.attempts[0].units >= 1
+
+
+class TestSeeded:
+    """The search seeded with z3's one-step state finds what the plain search misses at the budget."""
+
+    def test_seed_keeps_marks_as_ratios(self):
+        book = new_book(mark_quote=100, traders=("alice", "bob"))
+        alice, bob = book.account("alice"), book.account("bob")
+        accounts = tuple(
+            attrs.evolve(a, cash_quote=50, principal_quote=50, size_lots=s, cost_quote=s * 100)
+            if a.name in ("alice", "bob")
+            else a
+            for a, s in zip(book.accounts, [2, -2] + [0] * (len(book.accounts) - 2), strict=True)
+        )
+        assert alice.name == "alice" and bob.name == "bob"
+        state = attrs.evolve(book, accounts=accounts, net_deposits_quote=100)
+        seed = Seed.of(Story(state, (MarkPrice(80), MarkPrice(40))), 1)
+        assert seed.opening == (Deposit("alice", 50), Deposit("bob", 50), Trade("alice", "bob", 2, 100))
+        assert seed.tail == ((80, 100), (40, 80))
+
+    def test_clawback_found_seeded_where_the_plain_search_is_not(self):
+        """z3's one-step counterexample (alice short against bob and a fully collateralized maker,
+        a move against her) seeds the search: it finds the clawback reaching principal within 1,500
+        examples, where the plain derandomized search needs about 2,600."""
+        policy = load_policy(PLANTED / "clawback-reaches-principal.toml")
+        inv = catalog.get("principal-protected")
+        budget = SearchBudget(max_examples=1_500)
+        assert search(policy, inv, budget).outcome is Outcome.NONE_FOUND  # the control
+        seed, units = one_step_seed(policy, inv, DeepBudget())
+        assert seed is not None and units > 0
+        assert seed.opening and isinstance(seed.tail[-1], tuple)  # deposits and trades, then a move
+        result = seeded_search(policy, inv, seed, budget)
+        assert result.outcome is Outcome.FOUND, result.stats
+        assert result.stats.examples <= budget.max_examples
+        steps = replay(policy, result.story)
+        assert steps is not None and first_violation(policy, inv, steps) == result.step_index
+        assert len(steps) - 1 == result.step_index
