@@ -617,11 +617,18 @@ def invariants() -> None:
     help="Perpetual markets in the symbolic book (M); each mark, funding or trade event may act on any of them.",
 )
 @click.option(
+    "--assets",
+    type=click.IntRange(min=0, max=3),
+    default=0,
+    show_default=True,
+    help="Collateral assets in the symbolic book besides settlement cash (A), named after the policy's [[collateral]] tables; asset-price, asset-deposit and asset-withdraw events act on any of them.",
+)
+@click.option(
     "--event-kinds",
     default="mark",
     show_default=True,
     metavar="KIND,...",
-    help="Kinds each event may be: mark, funding, deposit, withdraw, trade, spot-deposit.",
+    help="Kinds each event may be: mark, funding, deposit, withdraw, trade, spot-deposit, asset-price, asset-deposit, asset-withdraw.",
 )
 @click.option(
     "--effort",
@@ -662,6 +669,7 @@ def prove(
     accounts: int,
     events: int,
     markets: int,
+    assets: int,
     event_kinds: str,
     effort_units: int,
     safety_s: float | None,
@@ -696,6 +704,7 @@ def prove(
             accounts=accounts,
             events=events,
             markets=markets,
+            assets=assets,
             event_kinds=tuple(k.strip() for k in event_kinds.split(",") if k.strip()),
             effort=effort_units,
             safety_s=safety_s,

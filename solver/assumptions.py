@@ -84,6 +84,22 @@ def book_assumptions(policy: Policy, book: Book, bounds: Bounds) -> list[Assumpt
             ),
         ),
     ]
+    if book.assets:  # collateral assets (docs/portfolio.md decision 8): stated only where the book has them
+        q = bounds.max_quote
+        out += [
+            Assumption(
+                "asset prices within bounds",
+                all_(_within(a.price_quote, bounds.min_price, bounds.max_price) for a in book.assets),
+            ),
+            Assumption(
+                "asset balances within bounds",
+                all_(_within(x, -q, q) for a in book.accounts for x in a.asset_balances),
+            ),
+            Assumption(
+                "asset net deposits within bounds",
+                all_(_within(a.net_deposits, -q * len(book.accounts), q * len(book.accounts)) for a in book.assets),
+            ),
+        ]
     margin = StartMargin(bounds.start_margin)
     out += [Assumption(c.name, c.holds) for c in conditions(policy, book, margin=margin)]
     if bounds.start == "funded":

@@ -16,7 +16,20 @@ from solvent.rules.arith import PPM
 from solvent.solver.effort import MAX_UNITS, UNITS_PER_SECOND, safety_net_s
 
 #: Event kinds a proof may draw each event from (CLI spelling → what the slot may hold).
-EVENT_KINDS = ("mark", "funding", "deposit", "withdraw", "trade", "spot-deposit")
+EVENT_KINDS = (
+    "mark",
+    "funding",
+    "deposit",
+    "withdraw",
+    "trade",
+    "spot-deposit",
+    "asset-price",
+    "asset-deposit",
+    "asset-withdraw",
+)
+
+#: the kinds that act on a collateral asset (they need ``Bounds.assets`` >= 1)
+ASSET_KINDS = ("asset-price", "asset-deposit", "asset-withdraw")
 
 #: What the starting traders are assumed to satisfy (``Bounds.start_margin``).
 START_MARGINS = ("initial", "maintenance")
@@ -27,6 +40,9 @@ START_BOOKS = ("well-formed", "funded")
 
 #: the most markets a symbolic book holds (docs/portfolio.md: M ≤ 3 at first)
 MAX_MARKETS = 3
+
+#: the most collateral assets a symbolic book holds (docs/portfolio.md decision 8: A ≤ 3 at first)
+MAX_ASSETS = 3
 
 TRADER_NAMES = ("alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "mallory", "niaj")
 
@@ -115,6 +131,12 @@ class Bounds:
     #: perpetual markets in the symbolic book (docs/portfolio.md); each mark, funding or trade
     #: event may act on any of them
     markets: int = attrs.field(default=1, validator=[_at_least(1), _at_most(MAX_MARKETS)])
+    #: collateral assets in the symbolic book besides settlement cash (docs/portfolio.md decision
+    #: 8), each with its price, net deposits and every account's balance variables
+    assets: int = attrs.field(default=0, validator=[_at_least(0), _at_most(MAX_ASSETS)])
+    #: the assets' names, first ones first (``solver.prove`` names them after the policy's
+    #: ``[[collateral]]`` tables, so their weights apply); the rest are ``ASSET``, ``ASSET2``…
+    asset_names: tuple[str, ...] = attrs.field(default=(), converter=tuple)
 
     def __attrs_post_init__(self) -> None:
         if self.max_price < self.min_price:
@@ -123,6 +145,9 @@ class Bounds:
             raise ValueError(f"'max_rate_ppm' must be <= {PPM}: {self.max_rate_ppm}")
         if self.max_move_ppm is not None and self.max_move_ppm > PPM:
             raise ValueError(f"'max_move_ppm' must be <= {PPM}: {self.max_move_ppm}")
+        if self.assets == 0 and set(self.event_kinds) & set(ASSET_KINDS):
+            kinds = ", ".join(k for k in self.event_kinds if k in ASSET_KINDS)
+            raise ValueError(f"'assets' must be >= 1 for the event kinds {kinds}: 0")
         if set(self.event_kinds) <= {"trade"} and self.accounts < 2:
             raise ValueError(
                 f"'accounts' must be >= 2 when every event is a trade (a trade has two sides): {self.accounts}"
@@ -139,10 +164,17 @@ class Bounds:
         return ("PERP",) + tuple(f"PERP{i}" for i in range(2, self.markets + 1))
 
     @property
+    def collateral_names(self) -> tuple[str, ...]:
+        """The symbolic book's collateral assets: ``asset_names`` first, then ``ASSET``, ``ASSET2``…"""
+        given = self.asset_names[: self.assets]
+        rest = [n for n in ("ASSET",) + tuple(f"ASSET{i}" for i in range(2, MAX_ASSETS + 2)) if n not in given]
+        return given + tuple(rest[: self.assets - len(given)])
+
+    @property
     def traders(self) -> tuple[str, ...]:
         """The traders' names: readable names first, then ``t12``, ``t13``…"""
         names = TRADER_NAMES[: self.accounts]
         return names + tuple(f"t{i}" for i in range(len(names), self.accounts))
 
 
-__all__ = ["Bounds", "EVENT_KINDS", "MAX_MARKETS", "START_BOOKS", "START_MARGINS"]
+__all__ = ["ASSET_KINDS", "Bounds", "EVENT_KINDS", "MAX_ASSETS", "MAX_MARKETS", "START_BOOKS", "START_MARGINS"]

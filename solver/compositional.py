@@ -17,6 +17,10 @@ N (docs/solver-notes.md#compositional-proofs: per-account contracts, then an ITE
     every account) is the balance before plus its guarded ledger entries, and no entry names a
     balance the book does not hold; so Σ over all balances changes by exactly the external entries;
   - C3 (z3): net deposits change by exactly the external transfers, so Φ is unchanged;
+  - on a book with collateral assets (docs/portfolio.md decision 7), F covers every asset balance
+    (in its own quanta) and C3 every asset's net deposits against that asset's external transfers,
+    so Φ_a = Σ balances of a − its net deposits is unchanged too; C4 keeps the clearing account out
+    of every asset;
   - C4 (symbolic run): the clearing account, found by its role, is touched only by settlement and
     funding, in cash only (by nothing on events of other kinds);
   - C5 (z3, per account): on a mark move each account's net flow into clearing is ``−s·(M' − M)``;
@@ -53,7 +57,7 @@ from solvent.properties.catalog import Invariant
 from solvent.rules.arith import PPM, sum_
 from solvent.rules.book import Book, Role
 from solvent.rules.engine import transition
-from solvent.rules.ledger import EXTERNAL, SPOT, Ctx, Reason
+from solvent.rules.ledger import ASSET, EXTERNAL, SPOT, Ctx, Reason, asset_balance, asset_of
 from solvent.rules.policy import Policy
 from solvent.rules.rounding import FundingRemainder
 from solvent.solver import effort
@@ -339,8 +343,8 @@ def _open_interest(policy: Policy, bounds: Bounds, checker: _Checker) -> list[st
 
 
 def _owner(balance: str) -> str:
-    """The account a balance name belongs to (``alice`` and ``alice.spot`` are both alice's)."""
-    return balance.removesuffix(SPOT)
+    """The account a balance name belongs to (``alice``, ``alice.spot`` and ``alice@USDe`` are all alice's)."""
+    return balance.partition(ASSET)[0].removesuffix(SPOT)
 
 
 def _moved(ctx: Ctx, balance: str) -> Any:
@@ -361,6 +365,7 @@ def _frame_lemma(book: Book, variant: Any, ctx: Ctx, checker: _Checker) -> str:
         checker.queries.append(QueryStats(name, "accounts added, removed or reordered", 0.0))
         raise _Failed(name)
     known = {a.name for a in book.accounts} | {a.name + SPOT for a in book.accounts} | {EXTERNAL}
+    known |= {asset_balance(a.name, x.name) for a in book.accounts for x in book.assets}
     stray = sorted({n for e in ctx.entries for n in (e.item.source, e.item.destination)} - known)
     if stray:
         checker.queries.append(QueryStats(name, f"entries name unknown balances {stray}", 0.0))
@@ -369,6 +374,15 @@ def _frame_lemma(book: Book, variant: Any, ctx: Ctx, checker: _Checker) -> str:
         z3.simplify(getattr(ctx.book.account(a.name), field) - getattr(a, field) - _moved(ctx, a.name + suffix))
         for a in book.accounts
         for field, suffix in (("cash_quote", ""), ("spot_quote", SPOT))
+    ]
+    gaps += [  # every collateral asset balance too, in its own quanta (docs/portfolio.md decision 7)
+        z3.simplify(
+            ctx.book.account(a.name).asset_balances[i]
+            - a.asset_balances[i]
+            - _moved(ctx, asset_balance(a.name, x.name))
+        )
+        for a in book.accounts
+        for i, x in enumerate(book.assets)
     ]
     return _gaps_vanish(name, gaps, checker)
 
@@ -382,18 +396,34 @@ def _event_lemmas(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str
         for variant in slot.variants:
             ctx = transition(policy, book, variant.event)
             out.append(_frame_lemma(book, variant, ctx, checker))
-            external = sum_(
-                z3.If(_b(e.guard), e.item.amount_quote, 0) * (1 if e.item.source == EXTERNAL else -1)
-                for e in ctx.entries
-                if EXTERNAL in (e.item.source, e.item.destination)
-            )
+            external = _external(ctx, "")
             claim = ctx.book.net_deposits_quote - book.net_deposits_quote == external
             out.append(
                 checker.valid(f"C3 ({variant.label}): net deposits change by exactly the external transfers", [], claim)
             )
+            for i, asset in enumerate(book.assets):
+                claim = ctx.book.assets[i].net_deposits - asset.net_deposits == _external(ctx, asset.name)
+                out.append(
+                    checker.valid(
+                        f"C3 ({variant.label}): {asset.name}'s net deposits change by exactly its external transfers",
+                        [],
+                        claim,
+                    )
+                )
             out.append(_clearing_lemma(ctx, variant, clearing, checker))
             out += _flow_lemmas(policy, book, variant, ctx, checker)
     return out
+
+
+def _external(ctx: Ctx, asset: str) -> Any:
+    """Σ of the guarded transfers from outside the venue minus those to it, in ``asset`` (``""``:
+    settlement cash and spot)."""
+    return sum_(
+        z3.If(_b(e.guard), e.item.amount_quote, 0) * (1 if e.item.source == EXTERNAL else -1)
+        for e in ctx.entries
+        if EXTERNAL in (e.item.source, e.item.destination)
+        and asset_of(e.item.destination if e.item.source == EXTERNAL else e.item.source) == asset
+    )
 
 
 def _clearing_lemma(ctx: Ctx, variant: Any, clearing: str, checker: _Checker) -> str:

@@ -101,13 +101,15 @@ def _book_inside(policy: Policy, book: Any, bounds: Bounds, *, every_n: bool) ->
 
 def _same_shape(symbolic: Any, concrete: Any, *, names: bool) -> bool:
     """Every value the symbolic book fixes (not a z3 term) is the concrete book's value too. The
-    markets' names never matter, their number does; the accounts' names matter unless ``names``
-    is False."""
+    markets' names never matter, their number does; the collateral assets' names do (the policy's
+    weights are by name); the accounts' names matter unless ``names`` is False."""
     if len(symbolic.accounts) != len(concrete.accounts) or len(symbolic.markets) != len(concrete.markets):
         return False  # as many markets as the proof's book, too (a further market's position is data)
-    pairs = [(symbolic, concrete, ("market", "accounts", "more_markets"))]
+    if [a.name for a in symbolic.assets] != [a.name for a in concrete.assets]:
+        return False  # the same collateral assets: a policy weighs each by its name
+    pairs = [(symbolic, concrete, ("market", "accounts", "more_markets", "assets"))]
     pairs += [(s, c, ("name",)) for s, c in zip(symbolic.markets, concrete.markets, strict=True)]
-    skip = ("more_positions",) if names else ("name", "more_positions")
+    skip = ("more_positions", "asset_balances") if names else ("name", "more_positions", "asset_balances")
     pairs += [(s, c, skip) for s, c in zip(symbolic.accounts, concrete.accounts, strict=True)]
     for sym, con, free in pairs:
         for field in attrs.fields(type(sym)):

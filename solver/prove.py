@@ -99,6 +99,8 @@ def prove(
     started = time.perf_counter()
     bounds = Bounds() if bounds is None else bounds
     policy = resolve_policy(policy) if isinstance(policy, str) else policy
+    if bounds.assets and not bounds.asset_names:  # the policy's collateral first, so its weights apply
+        bounds = attrs.evolve(bounds, asset_names=tuple(c.name for c in policy.collateral))
     invariant = invariant_id if isinstance(invariant_id, Invariant) else catalog.get(invariant_id)
     extension = comp.attempt(policy, invariant, bounds) if compositional else None
     smaller: dict[int, ProofResult] = {}
@@ -226,6 +228,8 @@ def fixed_text(bounds: Bounds) -> str:
         if bounds.markets > 1
         else ""
     )
+    if bounds.assets:
+        markets += f"{bounds.assets} collateral asset{'s' if bounds.assets > 1 else ''} ({', '.join(bounds.collateral_names)}), "
     return (
         f"{markets}the clock at 0, a tick of 1 quantum, every trader cross-margined; |balances| ≤ {bounds.max_quote:,} "
         f"quanta, |positions| ≤ {bounds.max_lots:,} lots, funding rates within ±{bounds.max_rate_ppm:,} ppm; "

@@ -23,9 +23,20 @@ import z3
 from solvent.properties.catalog import Invariant, StepView
 from solvent.properties.scenarios import Story
 from solvent.rules.arith import all_, and_, ite
-from solvent.rules.book import Account, Book, Market, Position, Role, new_book
+from solvent.rules.book import Account, Asset, Book, Market, Position, Role, new_book
 from solvent.rules.engine import RejectedEvent, Requirement, post_requirements, requirements, step, transition
-from solvent.rules.events import Deposit, Funding, MarkPrice, SpotDeposit, Taker, Trade, Withdraw
+from solvent.rules.events import (
+    AssetDeposit,
+    AssetPrice,
+    AssetWithdraw,
+    Deposit,
+    Funding,
+    MarkPrice,
+    SpotDeposit,
+    Taker,
+    Trade,
+    Withdraw,
+)
 from solvent.rules.ledger import Ctx, InternalError
 from solvent.rules.policy import Policy
 from solvent.solver import effort
@@ -225,7 +236,10 @@ def symbolic_book(bounds: Bounds, mark: int | None = None) -> tuple[Book, list[z
     With ``mark`` (a price grid point) the starting mark is that constant instead.
     """
     more = tuple(Market(name, 1) for name in bounds.market_names[1:])
-    shape = new_book(mark_quote=1, traders=bounds.traders, market=bounds.market_names[0], more_markets=more)
+    assets = tuple(Asset(name, 1) for name in bounds.collateral_names)
+    shape = new_book(
+        mark_quote=1, traders=bounds.traders, market=bounds.market_names[0], more_markets=more, assets=assets
+    )
     book, variables = variable_book(shape, prefix="s0.")
     if mark is not None:
         book = attrs.evolve(book, market=attrs.evolve(book.market, mark_quote=mark))
@@ -261,6 +275,18 @@ def _variants(kind: str, k: int, book: Book, bounds: Bounds, price: int | None) 
             if b != s
             for taker in Taker
         ]
+    if kind == "asset-price":
+        asset_price = z3.Int(p + "asset_price_quote")
+        return [Variant(AssetPrice(a.name, asset_price), f"price of {a.name}") for a in book.assets]
+    if kind in ("asset-deposit", "asset-withdraw"):
+        amount = z3.Int(p + "amount")
+        if kind == "asset-deposit":
+            return [
+                Variant(AssetDeposit(n, a.name, amount), f"deposit {a.name} {n}") for a in book.assets for n in payees
+            ]
+        return [
+            Variant(AssetWithdraw(n, a.name, amount), f"withdraw {a.name} {n}") for a in book.assets for n in traders
+        ]
     raise ValueError(f"'event_kinds' must be among the known kinds: {kind!r}")
 
 
@@ -280,12 +306,14 @@ def field_condition(field: str, value: Any, bounds: Bounds) -> Any:
         return and_(value >= 1, value <= bounds.max_quote)
     if field == "lots":
         return and_(value >= 1, value <= bounds.max_lots)
+    if field == "amount":  # a collateral asset's quanta, bounded as balances are
+        return and_(value >= 1, value <= bounds.max_quote)
     return and_(value >= -bounds.max_rate_ppm, value <= bounds.max_rate_ppm)
 
 
-NUMBER_FIELDS = ("price_quote", "amount_quote", "lots", "rate_ppm")
+NUMBER_FIELDS = ("price_quote", "amount_quote", "lots", "rate_ppm", "amount")
 #: the event fields :func:`field_condition` bounds below by a positive number
-POSITIVE_FIELDS = ("price_quote", "amount_quote", "lots")
+POSITIVE_FIELDS = ("price_quote", "amount_quote", "lots", "amount")
 
 
 def event_within(event: Any, bounds: Bounds) -> Any:
@@ -399,13 +427,20 @@ def canonical_witness(policy: Policy, book: Book, story_slots: Sequence[Slot], b
             a,
             **{f: (cash if a.is_trader and f == "cash_quote" else 0) for f in data_fields(Account)},
             more_positions=flat,
+            asset_balances=tuple(0 for _ in book.assets),
         )
         for a in book.accounts
     )
     market = attrs.evolve(book.market, mark_quote=mark, previous_mark_quote=mark)
     more = tuple(attrs.evolve(m, mark_quote=mark, previous_mark_quote=mark) for m in book.more_markets)
+    assets = tuple(Asset(a.name, mark) for a in book.assets)  # priced as the mark, held by nobody yet
     start = attrs.evolve(
-        book, market=market, accounts=accounts, net_deposits_quote=cash * len(book.traders), more_markets=more
+        book,
+        market=market,
+        accounts=accounts,
+        net_deposits_quote=cash * len(book.traders),
+        more_markets=more,
+        assets=assets,
     )
     current, events = start, []
     for slot in story_slots:
@@ -425,7 +460,7 @@ def canonical_witness(policy: Policy, book: Book, story_slots: Sequence[Slot], b
 
 
 def _plain(event: Any, mark: int) -> Any:
-    plain = {"price_quote": mark, "amount_quote": 1, "lots": 1, "rate_ppm": 0}
+    plain = {"price_quote": mark, "amount_quote": 1, "lots": 1, "rate_ppm": 0, "amount": 1}
     return attrs.evolve(event, **{f: v for f, v in plain.items() if isinstance(getattr(event, f, None), z3.ExprRef)})
 
 

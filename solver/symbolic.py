@@ -30,7 +30,7 @@ import z3
 from solvent.rules.book import Book
 from solvent.rules.engine import Requirement, post_requirements, requirements, transition
 from solvent.rules.fields import data_fields
-from solvent.rules.ledger import Ctx, Guarded, InternalError, Transfer
+from solvent.rules.ledger import Ctx, Guarded, InternalError, Transfer, asset_balance
 from solvent.rules.policy import Policy
 from solvent.solver.z3_backend import as_bool_term, as_int_term, is_z3
 
@@ -51,17 +51,28 @@ def _lift_record(record: Any, make: Callable[[str, int], z3.ArithRef]) -> Any:
 
 
 def _lift_book(book: Book, make: Callable[[str, str, int], z3.ArithRef]) -> Book:
-    """``book`` with every data field of the markets, the accounts (their positions in further
-    markets too, owned by ``<account>.<market>``) and the book itself lifted."""
+    """``book`` with every data field of the markets, the collateral assets (price and net
+    deposits, owned by the asset's name), the accounts (their positions in further markets too,
+    owned by ``<account>.<market>``, and their asset balances, ``<account>@<asset>.balance``) and
+    the book itself lifted."""
     market = _lift_record(book.market, lambda f, v: make(book.market.name, f, v))
     accounts = tuple(_lift_account(a, book, make) for a in book.accounts)
     more = tuple(_lift_record(m, lambda f, v, n=m.name: make(n, f, v)) for m in book.more_markets)
     lifted = attrs.evolve(book, market=market, accounts=accounts, more_markets=more)
+    if book.assets:
+        assets = tuple(_lift_record(a, lambda f, v, n=a.name: make(n, f, v)) for a in book.assets)
+        lifted = attrs.evolve(lifted, assets=assets)
     return _lift_record(lifted, lambda f, v: make("book", f, v))
 
 
 def _lift_account(account: Any, book: Book, make: Callable[[str, str, int], z3.ArithRef]) -> Any:
     lifted = _lift_record(account, lambda f, v, n=account.name: make(n, f, v))
+    if account.asset_balances:
+        balances = tuple(
+            make(asset_balance(account.name, asset.name), "balance", v) if type(v) is int else v
+            for v, asset in zip(account.asset_balances, book.assets, strict=True)
+        )
+        lifted = attrs.evolve(lifted, asset_balances=balances)
     if not account.more_positions:
         return lifted
     positions = tuple(

@@ -15,8 +15,18 @@ import attrs
 import z3
 
 import solvent.rules
-from solvent.rules.book import Account, Book, Market, Position, new_book
-from solvent.rules.events import Deposit, Funding, MarkPrice, SpotDeposit, Trade, Withdraw
+from solvent.rules.book import Account, Asset, Book, Market, Position, new_book
+from solvent.rules.events import (
+    AssetDeposit,
+    AssetPrice,
+    AssetWithdraw,
+    Deposit,
+    Funding,
+    MarkPrice,
+    SpotDeposit,
+    Trade,
+    Withdraw,
+)
 from solvent.rules.fields import DATA, data, data_fields
 from solvent.solver.symbolic import constant_event, variable_book, variable_event
 
@@ -43,6 +53,12 @@ EXPECTED: dict[type, tuple[str, ...]] = {
     Trade: ("lots", "price_quote"),
     MarkPrice: ("price_quote",),
     Funding: ("rate_ppm",),
+    # collateral assets (docs/portfolio.md decision 2); an account's balances of them are a tuple
+    # of data the solver lifts one by one (``solver.symbolic._lift_account``)
+    Asset: ("price_quote", "net_deposits"),
+    AssetPrice: ("price_quote",),
+    AssetDeposit: ("amount",),
+    AssetWithdraw: ("amount",),
 }
 
 
