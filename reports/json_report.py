@@ -147,7 +147,7 @@ def finding_data(t: Told) -> dict[str, Any]:
         "accepted": list(g.accepted),
         "origin": v.origin,
         "note": v.note,
-        "scenario": v.scenario if v.origin == "scenario" else None,
+        "scenario": v.scenario if v.origin in ("scenario", "deep") else None,  # a deep story: how it was found
         "failing_step": v.step_index + 1,
         "story": story_to_data(v.story),
         "steps": [_step(i, s, t.contract, t.money) for i, s in enumerate(t.steps)],
@@ -216,7 +216,7 @@ def verdict_data(v: ClaimVerdict, findings: Sequence[Told]) -> dict[str, Any]:
             {
                 "finding": number_of(x, groups),
                 "origin": x.origin,
-                "scenario": x.scenario if x.origin == "scenario" else None,
+                "scenario": x.scenario if x.origin in ("scenario", "deep") else None,
                 "failing_step": x.step_index + 1,
             }
             for x in v.violations

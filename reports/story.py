@@ -143,6 +143,8 @@ def origin_label(violation: Violation) -> str:
         "z3": "z3 counterexample, replayed on the engine",
         "machine": "found by the state machine",
     }
+    if violation.origin == "deep":  # how the deep story was found: "z3 (K = 3)", "search seeded by z3 ..."
+        return f"deep story, {violation.scenario}, replayed on the engine"
     return labels.get(violation.origin, f"scenario {violation.scenario}")
 
 
@@ -152,6 +154,8 @@ def where(violation: Violation) -> str:
         return "minimal story from search"
     if violation.origin == "z3":
         return "z3 counterexample"
+    if violation.origin == "deep":
+        return f"deep story ({violation.scenario})"
     return "saved story" if violation.origin == "saved" else violation.scenario
 
 
@@ -304,8 +308,11 @@ def replay_command(violation: Violation, report: PolicyReport) -> tuple[str, str
             "prints the replayed story",
         )
     saved = finding_file(violation, report)
-    if saved is not None:
+    if saved is not None and (violation.origin != "deep" or (saved.exists() and _same_story(saved, violation))):
         return f"solvent replay {saved}", ""
+    if violation.origin == "deep":
+        command, note = _searched(report, f"--invariant {violation.invariant}")
+        return f"{command} --deep-stories", "z3's units and the seeded search's examples are counts: " + note
     return _searched(report, f"--invariant {violation.invariant}")
 
 

@@ -190,6 +190,12 @@ def main() -> None:
     help="Search examples per invariant (default 200; 5,000 with --deep).",
 )
 @click.option("--deep", is_flag=True, help="Long search: more examples, longer stories, a fresh seed (printed).")
+@click.option(
+    "--deep-stories",
+    is_flag=True,
+    help="For each claim nothing broke from an ordinary book: z3 over K <= 4 events from a funded book, "
+    "then a search seeded with z3's one-step counterexample (units and examples; minutes per policy).",
+)
 @seed_option("The search's seed: the same seed draws the same stories (default: derandomized, the same every run).")
 @findings_dir_option("Counterexample database: saved stories are replayed first, new ones saved here.")
 @prove_budget_option(
@@ -237,6 +243,7 @@ def check(
     search: bool,
     examples: int | None,
     deep: bool,
+    deep_stories: bool,
     seed: int | None,
     findings_dir: Path,
     prove_budget: int | None,
@@ -258,6 +265,7 @@ def check(
     judgement = _judgement(
         search=search,
         deep=deep,
+        deep_stories=deep_stories,
         examples=examples,
         seed=seed,
         prove_budget=prove_budget,

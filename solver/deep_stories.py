@@ -281,17 +281,23 @@ def one_step_seed(policy: Policy, inv: Invariant, budget: DeepBudget) -> tuple[S
 
 
 def deep_story(
-    policy: Policy, invariant: Invariant | str, budget: DeepBudget = DeepBudget(), seed: int | None = None
+    policy: Policy,
+    invariant: Invariant | str,
+    budget: DeepBudget = DeepBudget(),
+    seed: int | None = None,
+    start: Seed | None = None,
 ) -> DeepStory:
     """Bounded model checking first; if it finds nothing within its units, the search seeded with
-    z3's one-step counterexample (``budget.examples`` examples; ``seed``: its random stream, else
-    derandomized)."""
+    z3's one-step counterexample (``start`` when the caller has it, else asked here;
+    ``budget.examples`` examples; ``seed``: its random stream, else derandomized)."""
     inv = catalog.get(invariant) if isinstance(invariant, str) else invariant
     started = time.perf_counter()
     bounded = bounded_story(policy, inv, budget)
     if bounded.found or budget.examples <= 0:
         return bounded
-    start, units = one_step_seed(policy, inv, budget)
+    units = 0
+    if start is None:
+        start, units = one_step_seed(policy, inv, budget)
     spent = bounded.units + units
     if start is None:
         return attrs.evolve(bounded, units=spent, seconds=time.perf_counter() - started)

@@ -40,6 +40,7 @@ from solvent.rules.loading import Claims
 from solvent.rules.policy import Policy
 from solvent.rules.presets import resolve_policy
 from solvent.solver.coverage import covered_failure
+from solvent.solver.deep_stories import DeepBudget, DeepStory, Seed, deep_story
 from solvent.solver.smallest_move import MoveBudget, told_at_least_move
 from solvent.solver.thresholds import QUESTION_IDS, Threshold, thresholds
 from solvent.solver.verdicts import InconsistentProof, ProofResult
@@ -62,7 +63,8 @@ class Violation:
     step_index: int
     story: Story
     step: Step = attrs.field(repr=False)
-    #: "scenario", "search" or "saved" (replayed from the findings directory)
+    #: "scenario", "search", "saved" (replayed from the findings directory), "z3" or "deep" (a
+    #: deep story, ``solvent.solver.deep_stories``: ``scenario`` then says how, "z3 (K = 3)")
     origin: str = "scenario"
     #: for a relational property: which balances differ between the story and its twin
     note: str = ""
@@ -95,6 +97,8 @@ class ClaimVerdict:
     more: tuple[Violation, ...] = ()
     #: z3's verdict (``solvent.solver.verdicts.ProofResult``) when ``solvent check`` proved within a budget
     proof: ProofResult | None = None
+    #: what the deep-story search did (``solvent.solver.deep_stories.DeepStory``), when asked
+    deep: DeepStory | None = None
     #: wall seconds spent judging this invariant on the scenario steps (the search's and z3's own
     #: times are in ``search.stats`` and ``proof``); a measurement only: never compared, never
     #: part of a verdict, shown only as JUnit's per-case time
@@ -258,6 +262,7 @@ def check_policy(
     proof_budget: ProofBudget | None = None,
     threshold_probes: int | None = None,
     threshold_ids: Sequence[str] | None = None,
+    deep_budget: DeepBudget | None = None,
 ) -> PolicyReport:
     """Run the scenarios (default: the five stress stories) and judge the invariants (default: the whole catalog).
 
@@ -267,7 +272,9 @@ def check_policy(
     within that budget: a proof is attached to the verdict (and shown as such, with its scope); a
     refutation is a replayed story and counts as a failure like any other. With
     ``threshold_probes``, each threshold question (``solvent.solver.thresholds``; or those in
-    ``threshold_ids``) is answered within that many proof attempts. Every budget is a count
+    ``threshold_ids``) is answered within that many proof attempts. With a ``deep_budget``, each
+    claim no story from an ordinary book has broken yet gets a deep-story search
+    (:func:`_deep_verdict`). Every budget is a count
     (examples, z3 resource units, probes), never seconds: the verdicts are the same on any machine.
     """
     names = list(scenarios) if scenarios else list(DEFAULT)
@@ -311,6 +318,10 @@ def check_policy(
         verdicts = tuple(
             _proof_verdict(policy, v, proofs.get(v.invariant.id), database, proof_budget.moves) for v in verdicts
         )
+    if deep_budget is not None:
+        database = findings_dir if search_budget is not None else None
+        seed = None if search_budget is None else search_budget.seed
+        verdicts = tuple(_deep_verdict(policy, v, deep_budget, database, seed) for v in verdicts)
     verdicts = cross_judged(policy, verdicts, findings_dir if search_budget is not None else None)
     for v in verdicts:
         consistent(policy, v)
@@ -427,6 +438,40 @@ def _proof_verdict(
     return _merge(verdict, found, verdict.search)
 
 
+def _from_empty_book(story: Story) -> bool:
+    return all(a.cash_quote == 0 and a.size_lots == 0 for a in story.book.accounts)
+
+
+def _deep_verdict(
+    policy: Policy, verdict: ClaimVerdict, budget: DeepBudget, database: Path | None, seed: int | None
+) -> ClaimVerdict:
+    """A deep-story search (``solvent.solver.deep_stories.deep_story``) for a catalog claim that no
+    scenario, search or saved story broke and whose z3 story, if any, starts from a state rather
+    than the empty book; z3's one-step state seeds it when the proof had one. A story found is a
+    violation with origin "deep", saved to the counterexample database like a searched one."""
+    inv = verdict.invariant
+    if inv.id not in catalog.CATALOG:
+        return verdict
+    if any(x.origin != "z3" or _from_empty_book(x.story) for x in verdict.violations):
+        return verdict
+    cx = None if verdict.proof is None else verdict.proof.counterexample
+    start = Seed.of(cx.story, cx.step_index) if cx is not None and cx.obligation == inv.id else None
+    found = deep_story(policy, inv, budget, seed=seed, start=start)
+    verdict = attrs.evolve(verdict, deep=found)
+    if found.story is None or found.step_index is None:
+        return verdict
+    steps = replay(policy, found.story)
+    assert steps is not None, "a deep story is replayed before it is returned"
+    violation = Violation(inv.id, found.origin, found.step_index, found.story, steps[found.step_index], "deep")
+    if database is not None:
+        path = findings.database_path(database, policy, inv.id)
+        if not path.exists():
+            findings.save(findings.Finding(policy, inv.id, found.story, found.step_index, "deep", found.examples), path)
+    if verdict.status is ClaimStatus.NOT_EXERCISED:
+        verdict = attrs.evolve(verdict, status=ClaimStatus.HELD)
+    return _merge(verdict, violation, verdict.search)
+
+
 def known_claims() -> Claims:
     """What a policy's ``accepts`` may name: every invariant of the catalog (with those a user
     registered) and every relational property."""
@@ -465,6 +510,8 @@ class Judgement:
     accept: tuple[str, ...] = ()
     threshold_probes: int | None = None
     threshold_ids: tuple[str, ...] = ()
+    #: the deep-story search per claim (``--deep-stories``), or None
+    deep_stories: DeepBudget | None = None
 
     @classmethod
     def from_options(
@@ -476,13 +523,15 @@ class Judgement:
         prove_budget: int | None = None,
         prove_effort: int | None = None,
         seed: int | None = None,
+        deep_stories: bool = False,
         **rest: object,
     ) -> Judgement:
         """The judgement the command-line flags describe: ``--no-search`` runs scenarios only (and
         no z3 unless ``--prove-budget`` asks); ``--deep`` searches longer; ``--examples`` sets
         the search's examples; ``--seed`` the stories it draws (default: derandomized, the same
         every run; ``--deep`` without a seed picks one, which the report prints so that the run can
-        be repeated); ``--prove-budget 0`` asks z3 nothing."""
+        be repeated); ``--prove-budget 0`` asks z3 nothing; ``--deep-stories`` adds the deep-story
+        search (``DeepBudget()``) for the claims nothing else broke from an ordinary book."""
         budget = None
         if search:
             budget = DEEP if deep else CI
@@ -499,7 +548,8 @@ class Judgement:
             if total > 0
             else None
         )
-        return cls(search=budget, proofs=proofs, **rest)  # type: ignore[arg-type]
+        deep_budget = DeepBudget() if deep_stories else None
+        return cls(search=budget, proofs=proofs, deep_stories=deep_budget, **rest)  # type: ignore[arg-type]
 
     def run(self, policy: Policy, source: str = "") -> PolicyReport:
         """Judge ``policy`` (``source`` is how the user named it: a path or a preset)."""
@@ -514,6 +564,7 @@ class Judgement:
             proof_budget=self.proofs,
             threshold_probes=self.threshold_probes,
             threshold_ids=self.threshold_ids or None,
+            deep_budget=self.deep_stories,
         )
 
 

@@ -4,6 +4,10 @@ and examples."""
 
 from __future__ import annotations
 
+import json
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import attrs
@@ -155,3 +159,40 @@ class TestSeeded:
         steps = replay(policy, result.story)
         assert steps is not None and first_violation(policy, inv, steps) == result.step_index
         assert len(steps) - 1 == result.step_index
+
+
+class TestCheckDeepStories:
+    """``solvent check --deep-stories``: a claim nothing else broke gets a deep story, saved, and the
+    command printed to show it again is run here and shows the same failure."""
+
+    ARGS = ("--invariant", "claims-backed", "--examples", "20", "--prove-budget", "0")
+
+    @staticmethod
+    def _solvent(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "solvent", *args], cwd=cwd, capture_output=True, text=True)
+
+    def test_the_vault_takeover_fails_only_with_deep_stories(self, tmp_path):
+        policy = str(PLANTED / "takeover-vault-unbacked.toml")
+        plain = self._solvent(tmp_path, "check", policy, *self.ARGS, "--findings-dir", str(tmp_path / "plain"))
+        assert plain.returncode == 0, plain.stdout  # the control: 20 examples and no z3 find nothing
+        done = self._solvent(
+            tmp_path, "check", policy, *self.ARGS, "--deep-stories", "--format", "json", "--output", "r.json"
+        )
+        assert done.returncode == 1, done.stderr
+        (report,) = json.loads((tmp_path / "r.json").read_text())["policies"]
+        (finding,) = report["findings"]
+        assert finding["origin"] == "deep" and finding["scenario"] == "z3 (K = 3)"
+        assert finding["invariants"] == ["claims-backed"]
+        # deposits, a trade and two moves: the vault takes the position over, then pays the next move
+        assert [e["type"] for e in finding["story"]["events"]] == [
+            "Deposit",
+            "Deposit",
+            "Trade",
+            "MarkPrice",
+            "MarkPrice",
+        ]
+        command = finding["replay"]["command"]
+        assert command.startswith("solvent replay ") and command.endswith("claims-backed.json")
+        shown = self._solvent(tmp_path, *shlex.split(command)[1:])
+        assert shown.returncode == 1, shown.stderr
+        assert "invariant claims-backed" in shown.stdout.splitlines()[0]
