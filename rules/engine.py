@@ -11,7 +11,7 @@ from typing import Any
 
 import attrs
 
-from solvent.rules.arith import PPM, abs_, implies, max_, min_, or_
+from solvent.rules.arith import PPM, abs_, implies, max_, min_, or_, sum_
 from solvent.rules.assets import account_value, margin_equity, sell_collateral
 from solvent.rules.bankruptcy import resolve
 from solvent.rules.book import Book, Role, is_on_tick
@@ -37,6 +37,7 @@ from solvent.rules.haircut_ratio import settle_losses
 from solvent.rules.ledger import EXTERNAL, SPOT, Ctx, Reason, Transfer, asset_balance
 from solvent.rules.liquidation import (
     Execution,
+    Order,
     close_other_markets,
     close_step,
     fee_to_close,
@@ -51,6 +52,7 @@ from solvent.rules.liquidation import (
     takeover_rule,
     unwind_fund,
 )
+from solvent.rules.liquidation_order import close_in_order
 from solvent.rules.margin import account_initial_margin, account_maintenance, counts_spot, equity, open_lots
 from solvent.rules.outcomes import DepositAbsorbed
 from solvent.rules.policy import Policy
@@ -329,13 +331,46 @@ def _maintenance(policy: Policy, ctx: Ctx, account: Any) -> Any:
     )
 
 
+def _triggered(policy: Policy, ctx: Ctx, name: str) -> Any:
+    """The account holds a position and is below (or at) its maintenance over every market."""
+    a = ctx.account(name)
+    e = margin_equity(policy, ctx.book_field("assets"), a)
+    return is_triggered(policy.liquidation, e, _maintenance(policy, ctx, a), open_lots(a))
+
+
 def _liquidate(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     rule = policy.liquidation
     account = ctx.account(name)
     mark = ctx.market.mark_quote
-    e = margin_equity(policy, ctx.book_field("assets"), account)
-    mm = _maintenance(policy, ctx, account)
-    ctx = note_liquidated(ctx, name, e, mm, fill_price(rule, account, mark))
+    ctx = note_liquidated(
+        ctx,
+        name,
+        margin_equity(policy, ctx.book_field("assets"), account),
+        _maintenance(policy, ctx, account),
+        fill_price(rule, account, mark),
+    )
+    if rule.order is Order.ALL_AT_ONCE or not ctx.book_field("more_markets"):
+        return _close_all(policy, ctx, name)
+    # one market at a time, in the policy's order, while the account's cash pays every slippage
+    # (with less, collateral is sold and the account closed all at once, as before)
+    slippage = sum_(
+        abs_(p.size_lots) * slip_per_lot(rule, m.mark_quote)
+        for p, m in zip(account.positions, ctx.book.markets, strict=True)
+    )
+    return ctx.branch(
+        equity(policy.margin, account) - slippage >= 0,
+        lambda c: convert_spot(
+            policy.margin, close_in_order(policy, c, name, lambda c2: _triggered(policy, c2, name)), name
+        ),
+        lambda c: _close_all(policy, c, name),
+    )
+
+
+def _close_all(policy: Policy, ctx: Ctx, name: str) -> Ctx:
+    """Every position of ``name`` closed: the other markets' into the book, collateral sold as far
+    as owed, then the market that moved, solvent or down the waterfall."""
+    rule = policy.liquidation
+    mark = ctx.market.mark_quote
     if ctx.book_field("more_markets"):
         ctx = close_other_markets(policy, ctx, name)
     if ctx.book_field("assets"):
@@ -393,11 +428,7 @@ def sweep(policy: Policy, ctx: Ctx) -> Ctx:
     ctx = unwind_fund(policy.liquidation, ctx)
     for name in [a.name for a in ctx.book.traders]:
         ctx = convert_spot(policy.margin, ctx, name)
-        a = ctx.account(name)
-        mm = _maintenance(policy, ctx, a)
-        e = margin_equity(policy, ctx.book_field("assets"), a)
-        triggered = is_triggered(policy.liquidation, e, mm, open_lots(a))
-        ctx = ctx.branch(triggered, lambda c, n=name: liquidate(policy, c, n))
+        ctx = ctx.branch(_triggered(policy, ctx, name), lambda c, n=name: liquidate(policy, c, n))
     return ctx
 
 

@@ -53,6 +53,28 @@ class Execution(enum.Enum):
     TAKEOVER = "takeover"
 
 
+class Order(enum.Enum):
+    """Which of a liquidated account's positions is closed first, when it holds several markets
+    (docs/portfolio.md, decision 4).
+
+    ``all_at_once``: every position goes in the one liquidation, the other markets' into the book
+    first, then the market that moved (Hyperliquid's backstop takes "every cross position" at once,
+    docs/venues.md#hyperliquid-liquidation; Solvent's rule before this field existed).
+    ``largest_loss_first``: the position with the largest loss since entry (size × mark − cost
+    basis, most negative first) is closed first. ``largest_maintenance_first``: the position whose
+    maintenance margin, on its own market's tiers, is largest. Under either order, after each
+    order the whole account is checked again (equity against the maintenance of every position
+    still open) and liquidation stops once it is no longer below maintenance, the other positions
+    left open. Equal losses or maintenance: the market whose name sorts first goes first (the same
+    on the book focused on any market, ``rules.liquidation_order``).
+    An account that cannot pay the slippage of closing everything (bankrupt) is closed all at
+    once whatever the order: the deficit is the whole account's either way."""
+
+    ALL_AT_ONCE = "all_at_once"
+    LARGEST_LOSS_FIRST = "largest_loss_first"
+    LARGEST_MAINTENANCE_FIRST = "largest_maintenance_first"
+
+
 class Recipient(enum.Enum):
     INSURANCE_FUND = "insurance_fund"
     FEE_ACCOUNT = "fee_account"
@@ -116,8 +138,26 @@ class LiquidationRule:
     #: positions it still had to close was 5,652 XBT (blog.bitmex.com/bitmex-insurance-fund-your-
     #: questions-answered/, docs/venues.md#bitmex-march-2020). The pace is not published: a choice.
     fund_unwind_ppm: int | None = ppm_field(default=None, min_value=1)
+    #: Which position of an account holding several markets is closed first (:class:`Order`):
+    #: ``all_at_once`` (the default), ``largest_loss_first`` or ``largest_maintenance_first``,
+    #: re-checking the whole account after each order. An order other than all at once needs
+    #: ``execution = "market"`` (a bankruptcy-price or takeover execution hands the whole margin
+    #: over, leaving nothing to keep another position open) and no
+    #: ``partial_above_notional_quote``. Matters only on a book of several markets.
+    order: Order = attrs.field(default=Order.ALL_AT_ONCE, validator=attrs.validators.instance_of(Order))
 
     def __attrs_post_init__(self) -> None:
+        if self.order is not Order.ALL_AT_ONCE:
+            if self.execution is not Execution.MARKET:
+                raise ValueError(
+                    f"'order' = '{self.order.value}' needs execution = 'market' (a '{self.execution.value}' "
+                    f"execution hands the whole margin over): '{self.order.value}'"
+                )
+            if self.partial_above_notional_quote is not None:
+                raise ValueError(
+                    f"'order' = '{self.order.value}' cannot be combined with partial_above_notional_quote "
+                    f"(one order per event): '{self.order.value}'"
+                )
         if self.partial_above_notional_quote is None and self.partial_share_ppm != PPM:
             raise ValueError(
                 f"'partial_share_ppm' needs partial_above_notional_quote (the notional above which an "
@@ -172,6 +212,7 @@ def takeover_rule(rule: LiquidationRule) -> LiquidationRule:
         takeover_below_ppm=None,
         partial_above_notional_quote=None,
         partial_share_ppm=PPM,
+        order=Order.ALL_AT_ONCE,
     )
 
 
@@ -305,20 +346,25 @@ def close_other_markets(policy: Any, ctx: Ctx, name: str) -> Ctx:
     (docs/portfolio.md: stage 1 closes every position; the order is a later policy field). Each
     market is closed on the book focused on it, so the rules are the one-market rules. Used by the
     sweep's liquidation and by an account bankrupt in turn (``bankruptcy._bankrupt_in_turn``)."""
-    others = ctx.book_field("more_markets")
-    rule = policy.liquidation
-    for index in range(1, len(others) + 1):
-        ctx = ctx.with_book(ctx.book.focused(index))
-        markets = ctx.book_field("more_markets")
-
-        def left(a: Any, markets: Any = markets) -> Any:
-            # the penalty leaves what every other position still open needs for its own slippage
-            rest = sum_(
-                abs_(p.size_lots) * slip_per_lot(rule, m.mark_quote)
-                for p, m in zip(a.more_positions, markets, strict=True)
-            )
-            return equity(policy.margin, a) - rest
-
-        ctx = close_step(rule, policy.rounding.fee, ctx, name, abs_(ctx.account(name).size_lots), left)
-        ctx = ctx.with_book(ctx.book.focused(index))
+    for index in range(1, len(ctx.book_field("more_markets")) + 1):
+        ctx = close_in_market(policy, ctx, name, index, lambda a: abs_(a.size_lots))
     return ctx
+
+
+def close_in_market(policy: Any, ctx: Ctx, name: str, index: int, lots_of: Any) -> Ctx:
+    """Close ``lots_of(account)`` of ``name``'s position in market ``index`` at that market's
+    liquidation fill, with its penalty, on the book focused on it (and turned back after). The
+    penalty leaves what every position still open in the other markets needs for its own
+    slippage, so an account solvent before stays solvent."""
+    rule = policy.liquidation
+    ctx = ctx.with_book(ctx.book.focused(index))
+    markets = ctx.book_field("more_markets")
+
+    def left(a: Any) -> Any:
+        rest = sum_(
+            abs_(p.size_lots) * slip_per_lot(rule, m.mark_quote) for p, m in zip(a.more_positions, markets, strict=True)
+        )
+        return equity(policy.margin, a) - rest
+
+    ctx = close_step(rule, policy.rounding.fee, ctx, name, lots_of(ctx.account(name)), left)
+    return ctx.with_book(ctx.book.focused(index))

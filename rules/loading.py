@@ -622,6 +622,7 @@ _WRITTEN_WHEN_SET = (
     ("liquidation", "fee_to_close", False),
     ("liquidation", "fund_unwind_ppm", None),
     ("rounding", "collateral", "floor"),
+    ("liquidation", "order", "all_at_once"),
 )
 
 

@@ -231,6 +231,14 @@ def _maintenance_of(rule: MarginRule, rounding: RoundingRule, size_lots: Any, co
     return maintenance_margin(rule, rounding, size_lots, mark_quote)
 
 
+def position_maintenance(
+    rule: MarginRule, rounding: RoundingRule, size_lots: Any, cost_quote: Any, mark_quote: Any
+) -> Any:
+    """One position's maintenance margin on its market's rule (``rule``) and the policy's
+    ``maintenance_basis``: what ``liquidation.order = "largest_maintenance_first"`` ranks by."""
+    return _maintenance_of(rule, rounding, size_lots, cost_quote, mark_quote)
+
+
 def _rules_of(rule: MarginRule, others: Sequence[Market], other_rules: Sequence[MarginRule]) -> Sequence[MarginRule]:
     """The margin rule of each further market: its own (``Policy.more_margins``), or, where the
     policy declares one market, the first market's for every one."""

@@ -57,6 +57,7 @@ ORDER: dict[tuple[str, ...], tuple[str, ...]] = {
         "takeover_below_ppm",
         "fee_to_close",
         "fund_unwind_ppm",
+        "order",
     ),
     ("fees",): ("taker_ppm", "maker_ppm", "insurance_share_ppm"),
     # every layer's keys: ``layer`` first, then each kind's own, in the schema's order
