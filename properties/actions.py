@@ -15,10 +15,23 @@ from typing import Any
 import attrs
 
 from solvent.rules.arith import PPM, Rounding, div, mul_ppm
+from solvent.rules.assets import margin_equity
 from solvent.rules.book import Book, on_tick
-from solvent.rules.events import Deposit, Event, Funding, MarkPrice, SpotDeposit, Taker, Trade, Withdraw
+from solvent.rules.events import (
+    AssetDeposit,
+    AssetPrice,
+    AssetWithdraw,
+    Deposit,
+    Event,
+    Funding,
+    MarkPrice,
+    SpotDeposit,
+    Taker,
+    Trade,
+    Withdraw,
+)
 from solvent.rules.fields import python_repr
-from solvent.rules.margin import account_initial_margin, equity
+from solvent.rules.margin import account_initial_margin
 from solvent.rules.policy import Policy
 
 MAX_LOTS = 1_000_000
@@ -122,7 +135,53 @@ class InMarket:
     action: Any
 
 
-Action = Pay | SeedFund | PaySpot | Open | Close | Move | PayFunding | Take | TakeProfit | InMarket
+@python_repr
+@attrs.frozen
+class PayAsset:
+    """Trader ``who`` deposits ``amount`` quanta of the book's collateral asset number ``asset``
+    (counted from 0, modulo the book's assets; docs/portfolio.md decision 2)."""
+
+    who: int
+    asset: int
+    amount: int
+
+
+@python_repr
+@attrs.frozen
+class MoveAsset:
+    """The oracle price of the book's collateral asset number ``asset`` moves by ``move_ppm`` of
+    itself (at least one quantum): a drift, or a depeg."""
+
+    asset: int
+    move_ppm: int
+
+
+@python_repr
+@attrs.frozen
+class TakeAsset:
+    """``who`` withdraws ``fraction_ppm`` of its balance of collateral asset number ``asset``
+    (the engine refuses what would leave its initial margin uncovered)."""
+
+    who: int
+    asset: int
+    fraction_ppm: int
+
+
+Action = (
+    Pay
+    | SeedFund
+    | PaySpot
+    | Open
+    | Close
+    | Move
+    | PayFunding
+    | Take
+    | TakeProfit
+    | InMarket
+    | PayAsset
+    | MoveAsset
+    | TakeAsset
+)
 
 
 def _trader(book: Book, index: int) -> str:
@@ -143,7 +202,7 @@ def _affordable(policy: Policy, book: Book, name: str, lots_delta: int, price: i
     mark = book.market.mark_quote
     size = account.size_lots + lots_delta
     fee = mul_ppm(abs(lots_delta) * price, fee_ppm, rounding=policy.rounding.fee)
-    after = equity(policy.margin, account) - lots_delta * (price - mark) - fee
+    after = margin_equity(policy, book.assets, account, initial=True) - lots_delta * (price - mark) - fee
     if abs(size) <= abs(account.size_lots):
         return True
     moved = attrs.evolve(account, size_lots=size)
@@ -240,12 +299,30 @@ def resolve(policy: Policy, book: Book, action: Action) -> Event | None:
     if isinstance(action, Take):
         name = _trader(book, action.who)
         account = book.account(name)
-        free = equity(policy.margin, account) - account_initial_margin(
+        free = margin_equity(policy, book.assets, account, initial=True) - account_initial_margin(
             policy.margin, policy.rounding, account, mark, book.more_markets, policy.more_margins
         )
         amount = mul_ppm(min(free, account.cash_quote), action.fraction_ppm, rounding=Rounding.FLOOR)
         return Withdraw(name, amount) if amount > 0 and account.debt_quote == 0 else None
+    if isinstance(action, (PayAsset, MoveAsset, TakeAsset)):
+        return _asset_event(book, action)
     raise TypeError(f"not an action: {action!r}")
+
+
+def _asset_event(book: Book, action: PayAsset | MoveAsset | TakeAsset) -> Event | None:
+    """The event an action on a collateral asset means (None on a book without assets)."""
+    if not book.assets:
+        return None
+    asset = book.assets[action.asset % len(book.assets)]
+    if isinstance(action, PayAsset):
+        return AssetDeposit(_trader(book, action.who), asset.name, action.amount)
+    if isinstance(action, MoveAsset):
+        price = max(1, asset.price_quote + mul_ppm(asset.price_quote, action.move_ppm, rounding=Rounding.FLOOR))
+        return AssetPrice(asset.name, price) if price != asset.price_quote else None
+    name = _trader(book, action.who)
+    held = book.account(name).asset_balances[book.asset_index(asset.name)]
+    amount = mul_ppm(held, action.fraction_ppm, rounding=Rounding.FLOOR)
+    return AssetWithdraw(name, asset.name, amount) if amount > 0 else None
 
 
 __all__: list[Any] = [
@@ -253,12 +330,15 @@ __all__: list[Any] = [
     "Close",
     "InMarket",
     "Move",
+    "MoveAsset",
     "Open",
     "Pay",
+    "PayAsset",
     "PayFunding",
     "PaySpot",
     "SeedFund",
     "Take",
+    "TakeAsset",
     "TakeProfit",
     "max_lots",
     "resolve",

@@ -293,7 +293,11 @@ def _collateral_kept(view: StepView) -> list[Any]:
             continue
         liquidated = any_(g.guard for g in view.outcomes_of(Liquidated) if g.item.account == a0.name)
         for i, asset in enumerate(view.before.assets):
-            own = moved if a0.name == getattr(event, "account", None) and asset.name == event.asset else 0
+            own = (
+                moved
+                if (getattr(event, "account", None), getattr(event, "asset", None)) == (a0.name, asset.name)
+                else 0
+            )
             sold = view.outflow(asset_balance(a0.name, asset.name), {Reason.COLLATERAL_SALE})
             checks = [a1.asset_balances[i] == a0.asset_balances[i] + own - sold, implies(sold != 0, liquidated)]
             out.append(and_(*checks))

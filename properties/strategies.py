@@ -31,7 +31,7 @@ from hypothesis.errors import InvalidArgument
 from solvent.properties import actions as act
 from solvent.properties.scenarios import Story
 from solvent.rules.arith import PPM, Rounding, mul_ppm
-from solvent.rules.book import Account, Book, Market, new_book, on_tick
+from solvent.rules.book import Account, Asset, Book, Market, new_book, on_tick
 from solvent.rules.engine import RejectedEvent, Step, step
 from solvent.rules.events import Deposit, MarkPrice
 from solvent.rules.policy import Policy
@@ -41,10 +41,12 @@ NAMES = ("alice", "bob", "carol", "dave", "erin", "frank")
 
 #: The imports under which a drawn value's ``repr`` is the Python that builds it again.
 EXAMPLE_IMPORTS = (
-    "from solvent.rules.book import Account, Book, MarginMode, Market, Role\n"
+    "from solvent.rules.book import Account, Asset, Book, MarginMode, Market, Role\n"
     "from solvent.rules.events import Deposit, Funding, MarkPrice, SpotDeposit, Taker, Trade, Withdraw\n"
+    "from solvent.rules.events import AssetDeposit, AssetPrice, AssetWithdraw\n"
     "from solvent.properties.story import Story\n"
     "from solvent.properties.actions import Close, Move, Open, Pay, PayFunding, PaySpot, SeedFund, Take, TakeProfit\n"
+    "from solvent.properties.actions import MoveAsset, PayAsset, TakeAsset\n"
 )
 
 #: ppm in one basis point. Mark moves and trade premiums are ppm of the mark, drawn in whole
@@ -82,12 +84,28 @@ def accounts(*, name: str = "alice", max_quote: int = 10**9) -> st.SearchStrateg
 
 
 def books(
-    *, min_traders: int = 2, max_traders: int = 3, min_mark: int = 100, max_mark: int = 100_000, markets: int = 1
+    *,
+    min_traders: int = 2,
+    max_traders: int = 3,
+    min_mark: int = 100,
+    max_mark: int = 100_000,
+    markets: int = 1,
+    assets: int | Sequence[str] = 0,
 ) -> st.SearchStrategy[Book]:
     """An empty, well-formed book of 2–3 traders at a mark price; shrinks toward two traders and a low mark.
 
     ``markets`` (1–3): the book's perpetual markets, ``PERP`` then ``PERP2``, ``PERP3``, each at a
-    mark of its own (docs/portfolio.md)."""
+    mark of its own (docs/portfolio.md). ``assets``: the collateral assets (0–3; or their names,
+    e.g. a policy's ``[[collateral]]`` tables), ``ASSET``, ``ASSET2``… by default, each at an
+    oracle price of 1 to 10,000 settlement quanta per asset quantum, held by nobody yet; shrinks
+    toward a price of 1. With none the book is drawn exactly as before books had assets."""
+    names = _asset_names(assets)
+    if names:
+        plain = books(
+            min_traders=min_traders, max_traders=max_traders, min_mark=min_mark, max_mark=max_mark, markets=markets
+        )
+        prices = st.lists(st.integers(1, 10_000), min_size=len(names), max_size=len(names))
+        return st.builds(lambda b, p: _with_assets(b, names, p), plain, prices)
     _check_range("traders", min_traders, max_traders)
     _check_range("mark", min_mark, max_mark)
     if min_traders < 2 or max_traders > len(NAMES):
@@ -111,6 +129,33 @@ def books(
         ),
         st.integers(min_traders, max_traders),
         marks,
+    )
+
+
+def _asset_names(assets: int | Sequence[str]) -> tuple[str, ...]:
+    if isinstance(assets, int):
+        if not 0 <= assets <= 3:
+            raise InvalidArgument(f"assets={assets} must be between 0 and 3")
+        return ("ASSET",) + tuple(f"ASSET{i}" for i in range(2, assets + 1)) if assets else ()
+    names = tuple(assets)
+    if len(names) > 3 or len(set(names)) != len(names) or not all(names):
+        raise InvalidArgument(f"assets={names!r} must be at most 3 distinct names")
+    return names
+
+
+def _with_assets(book: Book, names: tuple[str, ...], prices: list[int]) -> Book:
+    """``book`` (empty, just drawn) holding the collateral assets ``names`` at ``prices``, every
+    account at a zero balance of each."""
+    none = tuple(0 for _ in names)
+    accounts = tuple(
+        Account(a.name, a.role, a.margin_mode, more_positions=a.more_positions, asset_balances=none)
+        for a in book.accounts
+    )
+    return Book(
+        book.market,
+        accounts,
+        more_markets=book.more_markets,
+        assets=tuple(Asset(n, p) for n, p in zip(names, prices, strict=True)),
     )
 
 
@@ -204,8 +249,24 @@ def _take_profits(traders: int) -> st.SearchStrategy[act.TakeProfit]:
     return st.builds(lambda p, bp: act.TakeProfit(p[0], p[1], _ppm(bp)), _pairs(traders), move_bps)
 
 
+def _asset_actions(traders: int, max_amount: int, assets: int) -> list[st.SearchStrategy[act.Action]]:
+    """Actions on collateral assets: a deposit, an oracle move (a drift of up to ±5%, or a depeg
+    of 10–90% down) and a withdrawal; none on a book without assets (so its draws are unchanged)."""
+    if not assets:
+        return []
+    which = st.integers(0, assets - 1)
+    who = st.integers(0, traders - 1)
+    drift = st.integers(-500, 500)
+    depeg = st.integers(-9_000, -1_000)
+    return [
+        st.builds(act.PayAsset, who, which, st.integers(1, max_amount)),
+        st.builds(lambda a, bp: act.MoveAsset(a, _ppm(bp)), which, st.one_of(drift, depeg)),
+        st.builds(act.TakeAsset, who, which, st.integers(1, 1_000_000)),
+    ]
+
+
 def _actions(
-    traders: int, max_amount: int, take_profits: bool = False, markets: int = 1
+    traders: int, max_amount: int, take_profits: bool = False, markets: int = 1, assets: int = 0
 ) -> st.SearchStrategy[act.Action]:
     who = st.integers(0, traders - 1)
     amount = st.integers(1, max_amount)
@@ -229,6 +290,7 @@ def _actions(
         st.builds(act.Take, who, fraction),
         st.builds(act.PaySpot, who, amount),
         *([in_market(_take_profits(traders))] if take_profits else []),
+        *_asset_actions(traders, max_amount, assets),
     )
 
 
@@ -240,6 +302,7 @@ def events(
     max_amount: int = 10**8,
     take_profits: bool = False,
     markets: int = 1,
+    assets: int = 0,
 ) -> st.SearchStrategy[list[act.Action]]:
     """State-relative actions (resolved to events by :func:`stories`); shrinks toward fewer, simpler ones.
 
@@ -247,10 +310,12 @@ def events(
     funding, withdrawals, spot deposits, and with ``take_profits`` a move in one trader's favour
     followed by its closing the whole position (:class:`~solvent.properties.actions.TakeProfit`).
     With ``markets`` > 1 every open, move, close and funding names a market
-    (:class:`~solvent.properties.actions.InMarket`).
+    (:class:`~solvent.properties.actions.InMarket`). With ``assets`` > 0 a deposit, an oracle
+    move (a drift or a depeg) or a withdrawal of a collateral asset may come after them
+    (:class:`~solvent.properties.actions.PayAsset`, ``MoveAsset``, ``TakeAsset``).
     """
     _check_range("size", min_size, max_size)
-    return st.lists(_actions(traders, max_amount, take_profits, markets), min_size=min_size, max_size=max_size)
+    return st.lists(_actions(traders, max_amount, take_profits, markets, assets), min_size=min_size, max_size=max_size)
 
 
 #: Memos of the pure engine, so that hypothesis's shrinking (which replays many stories sharing a
@@ -309,14 +374,16 @@ def play(policy: Policy, book: Book, actions: list[act.Action]) -> Story:
 
 
 @functools.lru_cache(maxsize=64)
-def _books(min_traders: int, max_traders: int, markets: int = 1) -> st.SearchStrategy[Book]:
+def _books(
+    min_traders: int, max_traders: int, markets: int = 1, assets: tuple[str, ...] = ()
+) -> st.SearchStrategy[Book]:
     """:func:`books`, built once per size (hypothesis validates a new strategy on every draw)."""
-    return books(min_traders=min_traders, max_traders=max_traders, markets=markets)
+    return books(min_traders=min_traders, max_traders=max_traders, markets=markets, assets=assets)
 
 
 @functools.lru_cache(maxsize=64)
 def _story_parts(
-    traders: int, max_events: int, take_profits: bool = False, markets: int = 1
+    traders: int, max_events: int, take_profits: bool = False, markets: int = 1, assets: int = 0
 ) -> tuple[st.SearchStrategy, ...]:
     """The per-size sub-strategies of a story, built once (building them per draw cost ~25 ms)."""
     gap = st.builds(_move, _move_bps())
@@ -325,7 +392,7 @@ def _story_parts(
     return (
         st.integers(1, 10**6),
         _opens(traders),
-        events(traders=traders, max_size=max_events, take_profits=take_profits, markets=markets),
+        events(traders=traders, max_size=max_events, take_profits=take_profits, markets=markets, assets=assets),
         st.none() | gap,
         st.none() | st.builds(act.Pay, st.integers(0, traders - 1), st.integers(1, 10**8)),
     )
@@ -341,6 +408,7 @@ def stories(
     max_events: int = 8,
     take_profits: bool = False,
     markets: int = 1,
+    assets: int = 0,
 ) -> Story:
     """A book and the concrete events a policy accepts on it.
 
@@ -352,13 +420,31 @@ def stories(
     traders, fewer events, smaller amounts and smaller moves; :func:`solvent.properties.search.minimize`
     then removes every event and account the failure does not need. ``markets`` (1–3): a book of
     that many markets (:func:`books`), each open, move, close and funding in one of them.
+    ``assets`` (0–3): the book's collateral assets, named after the policy's ``[[collateral]]``
+    tables first (so their weights apply), each trader depositing some of each before it opens,
+    and asset deposits, oracle moves and withdrawals among the actions (:func:`events`).
     """
-    book = draw(_books(min_traders, max_traders, markets))
+    names = _asset_names(assets)
+    names = (
+        tuple(c.name for c in policy.collateral)
+        + tuple(n for n in names if n not in {c.name for c in policy.collateral})
+    )[: len(names)]
+    book = draw(_books(min_traders, max_traders, markets, names))
     n = len(book.traders)
-    amounts, opens, plans, gaps, pays = _story_parts(n, max_events, take_profits, markets)
+    amounts, opens, plans, gaps, pays = _story_parts(n, max_events, take_profits, markets, len(names))
     funding = [
         act.Pay(i, max(1, draw(amounts, label=f"deposit {i}") * book.market.mark_quote // 100)) for i in range(n)
     ]
+    if names:  # collateral too: 0.01 to 10,000 lots' notional of each asset at its price
+        funding += [
+            act.PayAsset(
+                i,
+                k,
+                max(1, draw(amounts, label=f"asset deposit {i}") * book.market.mark_quote // (100 * a.price_quote)),
+            )
+            for i in range(n)
+            for k, a in enumerate(book.assets)
+        ]
     first_open = draw(opens, label="first open")
     plan = draw(plans)
     # the shape of most failures is open → gap → someone pays in; both tail actions shrink away
