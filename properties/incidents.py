@@ -12,11 +12,11 @@ fit together, the docstring says which ones the story keeps.
 
 from __future__ import annotations
 
-from solvent.properties.story import Scenario, Story
+from solvent.properties.story import Scenario, ScenarioError, Story
 from solvent.rules.arith import Rounding, div, mul_ppm
 from solvent.rules.book import new_book
 from solvent.rules.contract import Contract, ContractKind, engine_lots, lot_value, to_engine
-from solvent.rules.events import Deposit, Event, MarkPrice, Taker, Trade, Withdraw
+from solvent.rules.events import AssetDeposit, AssetPrice, Deposit, Event, MarkPrice, Taker, Trade, Withdraw
 from solvent.rules.margin import initial_margin, maintenance_margin
 from solvent.rules.policy import Policy
 
@@ -286,6 +286,58 @@ def cascade_2025_10_10(policy: Policy) -> Story:
     return Story(book, tuple(events))
 
 
+# --- Binance USDe, 10 October 2025 -------------------------------------------------------------
+
+USDE = "USDe"
+USDE_PAR, USDE_LOW = 100, 65  # quote quanta (cents) per USDe: $1, and the ~$0.65 Binance printed
+USDE_MARK, USDE_LOTS = 10_000, 100  # a BTC-like market at $100.00 a lot, alice's long
+USDE_LEVERAGE = 10
+
+
+def usde_depeg_2025_10_10(policy: Policy) -> Story:
+    """Binance, 10 October 2025 (docs/venues.md#binance-october-2025): USDe, held as collateral in
+    Multi-Assets Mode, traded down to about $0.65 on Binance alone between 21:36 and 22:16 UTC.
+
+    Scale: 1 quote quantum = $0.01, one USDe quantum = 1 USDe (so USDe is priced in cents, 100 at
+    par), 1 lot at $100.00. alice holds only USDe, enough that its value at the policy's USDe
+    initial weight margins 100 lots at 10x; she buys them from bob. The mark falls until her
+    equity at par, with USDe at its maintenance weight, is twice her maintenance margin: safe at
+    $1. Then USDe prints $0.65: her collateral no longer covers the loss she has already booked in
+    USDT, she is liquidated, every USDe she holds is sold at $0.65, and what is still owed goes
+    down the waterfall: a depeg of the collateral alone makes bad debt. Needs a policy with a
+    ``[[collateral]]`` table named USDe (examples/binance-multi-assets.toml)."""
+    rule = next((c for c in policy.collateral if c.name == USDE), None)
+    if rule is None or rule.initial_weight_ppm == 0:
+        raise ScenarioError(
+            f"the scenario usde-depeg-2025-10-10 needs a [[collateral]] table named {USDE} with a positive "
+            f"initial_weight_ppm (examples/binance-multi-assets.toml); {policy.name!r} has "
+            f"{[c.name for c in policy.collateral] or 'none'}"
+        )
+    if policy.contract.is_inverse:
+        raise ValueError(
+            "the scenario usde-depeg-2025-10-10 needs a linear contract (USDe margins a USDT-settled market)"
+        )
+    from solvent.rules.book import Asset
+
+    notional = USDE_LOTS * USDE_MARK
+    need = margin_for(policy, USDE_LOTS, USDE_MARK, USDE_LEVERAGE)  # in quote quanta, at the initial weight
+    units = div(need * 1_000_000, USDE_PAR * rule.initial_weight_ppm, rounding=Rounding.CEIL)
+    book = new_book(mark_quote=USDE_MARK, traders=("alice", "bob"), assets=(Asset(USDE, USDE_PAR),))
+    held = div(units * USDE_PAR * rule.maintenance_weight_ppm, 1_000_000, rounding=Rounding.FLOOR)
+    mm = maintenance_margin(policy.margin, policy.rounding, USDE_LOTS, USDE_MARK)
+    drop = max(1, (held - 2 * mm) // USDE_LOTS)  # per lot: at par she keeps twice her maintenance
+    events: list[Event] = [
+        Deposit("liquidity", 10 * notional),
+        Deposit("insurance_fund", 1),
+        AssetDeposit("alice", USDE, units),
+        Deposit("bob", margin_for(policy, USDE_LOTS, USDE_MARK, 1)),
+        Trade("alice", "bob", USDE_LOTS, USDE_MARK, Taker.BUYER),
+        MarkPrice(USDE_MARK - drop),
+        AssetPrice(USDE, USDE_LOW),
+    ]
+    return Story(book, tuple(events))
+
+
 def _run(policy: Policy, book, events):
     from solvent.rules.engine import run
 
@@ -320,6 +372,11 @@ INCIDENTS: dict[str, Scenario] = {
             "10-11 Oct 2025: a 31% cascade and rebound; capped vault, ADL, no bad debt",
             cascade_2025_10_10,
         ),
+        Scenario(
+            "usde-depeg-2025-10-10",
+            "Binance, 10 Oct 2025: USDe collateral prints $0.65; a long safe at par is liquidated into bad debt",
+            usde_depeg_2025_10_10,
+        ),
     )
 }
 
@@ -331,4 +388,5 @@ __all__ = [
     "hyperliquid_jelly_2025",
     "mango_2022",
     "okex_2018_clawback",
+    "usde_depeg_2025_10_10",
 ]

@@ -27,6 +27,11 @@ class Story:
     events: tuple[Event, ...]
 
 
+class ScenarioError(ValueError):
+    """A scenario that cannot be told on this policy (it needs something the policy does not
+    declare, e.g. a collateral asset); the message names what, and ``solvent check`` exits 2."""
+
+
 @attrs.frozen
 class Scenario:
     """A named, deterministic story generator."""
@@ -36,4 +41,4 @@ class Scenario:
     build: Callable[[Policy], Story] = attrs.field(repr=False)
 
 
-__all__ = ["Scenario", "Story"]
+__all__ = ["Scenario", "ScenarioError", "Story"]

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from solvent.reports import plots
+from solvent.reports.money import transfer_amount
 from solvent.reports.story import (
     KEY,
     LABEL,
@@ -213,10 +214,7 @@ def finding(report: PolicyReport, t: Told) -> str:
     )
     transfers = table(
         ("from", "to", t.money.column("amount"), "reason"),
-        [
-            (x.source, x.destination, t.money.number(x.amount_quote, fixed=True), x.reason.value)
-            for x in v.step.transfers
-        ],
+        [(x.source, x.destination, transfer_amount(t.money, x), x.reason.value) for x in v.step.transfers],
         numeric=(2,),
     )
     outcomes = "".join(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from solvent.reports.money import transfer_amount
 from solvent.reports.story import (
     LABEL,
     PROOF_HEADERS,
@@ -127,7 +128,7 @@ def ledger(t: Told) -> list[str]:
     n = t.group.violation.step_index + 1
     transfers = table(
         ("from", "to", t.money.column("amount"), "reason"),
-        [(x.source, x.destination, t.money.number(x.amount_quote, fixed=True), x.reason.value) for x in step.transfers],
+        [(x.source, x.destination, transfer_amount(t.money, x), x.reason.value) for x in step.transfers],
     )
     outcomes = [f"- {describe_outcome(o, t.contract, t.money)}" for o in step.outcomes if worth_showing(o)]
     return [

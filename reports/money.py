@@ -27,6 +27,7 @@ from typing import Any
 import attrs
 
 from solvent.rules.contract import LINEAR, Contract, venue_price
+from solvent.rules.ledger import EXTERNAL, asset_of
 from solvent.rules.policy import Policy, Units
 
 #: ``0.01 USDT``, ``1 XBt``, ``0.000000001 base``: a decimal and the name after it
@@ -199,4 +200,13 @@ class Money:
 QUANTA = Money()
 
 
-__all__ = ["QUANTA", "Money", "parse_quantity"]
+def transfer_amount(money: Money, transfer: Any) -> str:
+    """A ledger transfer's amount for a table: in the policy's money, or, for a collateral asset's
+    balance (``alice@USDe``), in that asset's quanta named after it (``1,053 USDe``)."""
+    asset = asset_of(transfer.destination if transfer.source == EXTERNAL else transfer.source)
+    if asset:
+        return f"{_whole(transfer.amount_quote)} {asset}"
+    return money.number(transfer.amount_quote, fixed=True)
+
+
+__all__ = ["QUANTA", "Money", "parse_quantity", "transfer_amount"]

@@ -459,7 +459,26 @@ def describe_event(
     if isinstance(event, ev.Funding):
         where = f" in {market}" if market else ""
         return f"funding{where} at {amount(from_engine(contract, event).rate_ppm)} ppm"
+    if isinstance(event, (ev.AssetPrice, ev.AssetDeposit, ev.AssetWithdraw)):
+        return _describe_asset_event(event, before, money)
     return repr(event)
+
+
+def _describe_asset_event(event: Any, before: Book | None, money: Money) -> str:
+    """A collateral asset's event: amounts in the asset's quanta, its oracle price in the policy's
+    money per asset quantum (``price of USDe 100 → 30 (−70.00%)``, ``alice deposits 1,000 USDe``)."""
+    if isinstance(event, ev.AssetDeposit):
+        return f"{event.account} deposits {amount(event.amount)} {event.asset}"
+    if isinstance(event, ev.AssetWithdraw):
+        return f"{event.account} withdraws {amount(event.amount)} {event.asset}"
+    new = money.amount(event.price_quote)
+    if before is None:
+        return f"price of {event.asset} moves to {new}"
+    try:
+        old = before.assets[before.asset_index(event.asset)].price_quote
+    except KeyError:
+        return f"price of {event.asset} moves to {new}"
+    return f"price of {event.asset} {money.amount(old)} → {new} ({_percent(event.price_quote - old, old)})"
 
 
 def named_market(event: Any, before: Book | None) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 from tabulate import tabulate
 
-from solvent.reports.money import QUANTA, Money
+from solvent.reports.money import QUANTA, Money, transfer_amount
 from solvent.reports.proof_text import render_thresholds
 from solvent.reports.story import (
     LABEL,
@@ -149,7 +149,7 @@ def _accounts_table(book: Book, contract: Contract = LINEAR, money: Money = QUAN
 
 
 def transfers_table(step: Step, money: Money = QUANTA) -> str:
-    rows = [(t.source, t.destination, money.number(t.amount_quote, fixed=True), t.reason.value) for t in step.transfers]
+    rows = [(t.source, t.destination, transfer_amount(money, t), t.reason.value) for t in step.transfers]
     return tabulate(
         rows,
         headers=("from", "to", money.column("amount"), "reason"),

@@ -257,6 +257,7 @@ def check(
     """Judge every invariant of each policy on the named scenarios, by search, and by z3 within an
     effort budget (a z3 counterexample is replayed on the concrete engine and fails the check like
     any other; a proof is shown with its scope)."""
+    from solvent.properties.story import ScenarioError
     from solvent.reports.formats import OutputError, requested, write
     from solvent.reports.progress import progress
     from solvent.rules.loading import PolicyError
@@ -291,6 +292,8 @@ def check(
                 _bad_input(str(exc))
             except KeyError as exc:
                 _bad_input(exc.args[0])
+            except ScenarioError as exc:
+                _bad_input(f"{name}: {exc}")
     try:
         write(pairs, reports, click.echo, terminal=True)
     except OutputError as exc:
