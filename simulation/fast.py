@@ -56,7 +56,6 @@ engine's, on generated paths and every preset.
 
 from __future__ import annotations
 
-import functools
 import heapq
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -152,20 +151,24 @@ def div(n: np.ndarray, d: int, rounding: Rounding) -> np.ndarray:
     return q + ((twice > d) | ((twice == d) & (q % 2 == 1)))
 
 
-@functools.lru_cache(maxsize=64)
-def _tier_table(tiers: tuple[Any, ...], name: str) -> tuple[np.ndarray, np.ndarray]:
-    floors = np.array([t.floor_notional_quote for t in tiers], dtype=np.int64)
-    return floors, np.array([getattr(t, name) for t in tiers], dtype=np.int64)
+#: each tier table's floors, maintenance rates and amounts as arrays, by the tiers' identity
+_TIER_ARRAYS: dict[int, tuple[Any, np.ndarray, np.ndarray, np.ndarray]] = {}
 
 
-def tier_values(policy: Policy, notional: np.ndarray, name: str) -> np.ndarray:
-    """``margin._tier_field``: the field of the last tier whose floor the notional reaches."""
-    tiers = policy.margin.tiers
-    if len(tiers) == 1:
-        return np.full(notional.shape, getattr(tiers[0], name), dtype=np.int64)
-    floors, values = _tier_table(tiers, name)
-    # floors rise from 0: the tier is the last one whose floor is at or below the notional
-    return values[np.searchsorted(floors, notional, side="right") - 1]
+def _tier_arrays(tiers: tuple[Any, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The tiers' floors, ``maintenance_ppm`` and ``maintenance_amount_quote``, as int64 arrays
+    (built once per tier table: a mark step reads them for every trader)."""
+    hit = _TIER_ARRAYS.get(id(tiers))
+    if hit is None or hit[0] is not tiers:
+        hit = (
+            tiers,
+            *(
+                np.array([getattr(t, f) for t in tiers], dtype=np.int64)
+                for f in ("floor_notional_quote", "maintenance_ppm", "maintenance_amount_quote")
+            ),
+        )
+        _TIER_ARRAYS[id(tiers)] = hit
+    return hit[1], hit[2], hit[3]
 
 
 def maintenance(policy: Policy, size: np.ndarray, cost: np.ndarray, mark: int) -> np.ndarray:
@@ -179,9 +182,16 @@ def maintenance(policy: Policy, size: np.ndarray, cost: np.ndarray, mark: int) -
 
 
 def _tiered(policy: Policy, n: np.ndarray) -> np.ndarray:
-    """``venue_formulas.tiered_maintenance_margin`` of notionals ``n`` in their tiers."""
-    mmr = tier_values(policy, n, "maintenance_ppm")
-    amount = tier_values(policy, n, "maintenance_amount_quote")
+    """``venue_formulas.tiered_maintenance_margin`` of notionals ``n`` in their tiers
+    (``margin._tier_field``: the last tier whose floor the notional reaches)."""
+    tiers = policy.margin.tiers
+    if len(tiers) == 1:
+        mmr, amount = tiers[0].maintenance_ppm, tiers[0].maintenance_amount_quote
+    else:
+        floors, rates, amounts = _tier_arrays(tiers)
+        # floors rise from 0: the tier is the last one whose floor is at or below the notional
+        at = np.searchsorted(floors, n, side="right") - 1
+        mmr, amount = rates[at], amounts[at]
     return np.maximum(div(n * mmr, PPM, policy.rounding.margin) - amount, 0)
 
 
@@ -215,6 +225,8 @@ class ArrayBook:
         self.modes = tuple(a.margin_mode for a in book.accounts)
         self.index = {name: i for i, name in enumerate(self.names)}
         self.system = [i for i, r in enumerate(self.roles) if r is not Role.TRADER]
+        self.system_set = frozenset(self.system)
+        self.is_trader = [r is Role.TRADER for r in self.roles]
         self.traders = np.array([i for i, r in enumerate(self.roles) if r is Role.TRADER], dtype=np.intp)
         self.clearing = self.roles.index(Role.CLEARING)
         self.fund = self.roles.index(Role.INSURANCE_FUND)
@@ -238,18 +250,23 @@ class ArrayBook:
         )
 
     def account(self, i: int, F: np.ndarray | None = None) -> Account:
-        values = (self.F if F is None else F)[:, i].tolist()
-        return Account(self.names[i], self.roles[i], self.modes[i], **dict(zip(FIELDS, values, strict=True)))
+        return self.accounts([i], self.F if F is None else F)[0]
+
+    def accounts(self, indices: list[int], F: np.ndarray) -> tuple[Account, ...]:
+        """The accounts ``indices`` of ``F``, in that order (the fields after name, role and margin
+        mode are :data:`FIELDS`, in that order: ``FastPath.run`` checks it)."""
+        names, roles, modes = self.names, self.roles, self.modes
+        rows = F[:, indices].T.tolist()
+        return tuple(Account(names[i], roles[i], modes[i], *row) for i, row in zip(indices, rows, strict=True))
 
     def to_book(self, F: np.ndarray | None = None) -> Book:
-        accounts = tuple(self.account(i, F) for i in range(len(self.names)))
+        accounts = self.accounts(list(range(len(self.names))), self.F if F is None else F)
         return Book(self.market, accounts, self.net_deposits, self.window_sum, self.clock)
 
     def small(self, named: Sequence[int], F: np.ndarray) -> tuple[list[int], Book]:
         """The named accounts and every venue account, in book order, as a small book."""
-        indices = sorted(set(named) | set(self.system))
-        accounts = tuple(self.account(i, F) for i in indices)
-        return indices, Book(self.market, accounts, self.net_deposits, self.window_sum, self.clock)
+        indices = sorted(self.system_set.union(named))
+        return indices, Book(self.market, self.accounts(indices, F), self.net_deposits, self.window_sum, self.clock)
 
     def write(self, indices: list[int], book: Book, F: np.ndarray, before: Book) -> None:
         """Write a small book's accounts back (``Fallback`` if a value leaves int64)."""
@@ -599,12 +616,10 @@ def _sweep(policy: Policy, ab: ArrayBook, F: np.ndarray, mark: int) -> tuple[lis
             # over other traders
             raise Fallback("ADL on insurance-fund drawdown" if drawdown else "socialized loss with cascade")
         ab.write(indices, ctx.book, F, small)
-        later = np.array(
-            [j for j, a, was in zip(indices, ctx.book.accounts, small.accounts, strict=True) if j > i and a is not was],
-            dtype=np.intp,
-        )
-        later = later[np.isin(later, tr)]
-        if len(later):
+        changed = zip(indices, ctx.book.accounts, small.accounts, strict=True)
+        later = [j for j, a, was in changed if j > i and a is not was and ab.is_trader[j]]
+        if later:
+            later = np.array(later, dtype=np.intp)
             mm = maintenance(policy, F[SIZE, later], F[COST, later], mark)
             for j, now in zip(
                 later.tolist(),
