@@ -127,6 +127,35 @@ def find(
         return question, threshold(prepared.policy, question, bounds, max_probes=probes)
 
 
+def find_plain(prepared: Prepared, question_id: str, effort: int, probes: int, params: dict[str, int]) -> Threshold:
+    """:func:`find`'s threshold as plain data a worker sends back: without its proof and its
+    counterexample (z3 objects do not pickle; a simulation reads the values and the probes only)."""
+    _, t = find(prepared, question_id, effort=effort, probes=probes, **params)
+    return attrs.evolve(t, proof=None, counterexample=None)
+
+
+def find_all(
+    prepared: Prepared,
+    question_ids: Sequence[str],
+    *,
+    effort: int = EFFORT,
+    probes: int = PROBES,
+    executor: Executor | None = None,
+    **params: int,
+) -> list[tuple[Question, Threshold]]:
+    """Each question's threshold (:func:`find_plain`), one task per question on ``executor`` (in
+    this process without one), in the order asked. Each spends its own count of units from a fresh
+    start (``effort.question``), so the answers are the same wherever they run; inside a Dask
+    worker, a daemonic process, the solver's hard-kill child is spawned (``solvent.solver.wall``)."""
+    table = questions(**params)
+    if executor is None:
+        found = [find_plain(prepared, q, effort, probes, params) for q in question_ids]
+    else:
+        futures = [executor.submit(find_plain, prepared, q, effort, probes, params) for q in question_ids]
+        found = [f.result() for f in futures]
+    return [(table[q], t) for q, t in zip(question_ids, found, strict=True)]
+
+
 @attrs.frozen
 class Plan:
     """What an edge runs: the threshold, the field it sets, and each fraction's value and variant."""
@@ -203,6 +232,8 @@ __all__ = [
     "at_fraction",
     "edge",
     "find",
+    "find_all",
+    "find_plain",
     "plan",
     "summary",
 ]

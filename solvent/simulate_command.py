@@ -324,7 +324,7 @@ def _sweep(
     import attrs
 
     from solvent.reports.simulation_sweep import engine_lines, render_html, render_json, render_text
-    from solvent.simulation.edge import FIELDS, NoProvedValue, edge, find, plan, summary
+    from solvent.simulation.edge import FIELDS, NoProvedValue, edge, find_all, plan, summary
 
     QUESTION_OF = {field: question for question, field in FIELDS.items()}  # noqa: N806 (a table)
     from solvent.simulation.executors import ExecutorError, executor_for
@@ -333,31 +333,32 @@ def _sweep(
 
     option = "--sweep" if sweep_spec is not None else "--at-threshold"
     try:
-        if sweep_spec is not None:
-            field, values = parse(sweep_spec)
-            variants(prepared, field, values)
-            if boundary:
-                question = QUESTION_OF.get(field)
-                if question is None:
-                    raise click.BadParameter(
-                        f"no threshold question varies {field}; one of: {', '.join(QUESTION_OF)}",
-                        param_hint="'--boundary'",
-                    )
-                found = find(prepared, question, effort=effort, probes=probes)
-                click.echo(f"threshold {question}: {found[1].boundary}", err=True)
-        else:
-            plans = []
-            for q in dict.fromkeys(q.strip() for q in threshold_ids.split(",") if q.strip()):
-                found = find(prepared, q, effort=effort, probes=probes)
-                click.echo(f"threshold {q}: {found[1].boundary}", err=True)
-                plans.append(plan(prepared, found, fractions))
-    except SweepError as exc:
-        raise click.BadParameter(str(exc), param_hint=f"'{option}'") from None
-    except NoProvedValue as exc:
-        click.echo(f"solvent: --at-threshold {exc}", err=True)
-        sys.exit(EXIT_UNDECIDED)
-    try:
         with executor_for(workers, executor_url) as executor:
+            try:
+                # every value checked and every threshold found (on the executor) before any path runs
+                if sweep_spec is not None:
+                    field, values = parse(sweep_spec)
+                    variants(prepared, field, values)
+                    if boundary:
+                        question = QUESTION_OF.get(field)
+                        if question is None:
+                            raise click.BadParameter(
+                                f"no threshold question varies {field}; one of: {', '.join(QUESTION_OF)}",
+                                param_hint="'--boundary'",
+                            )
+                        [found] = find_all(prepared, [question], effort=effort, probes=probes, executor=executor)
+                        click.echo(f"threshold {question}: {found[1].boundary}", err=True)
+                else:
+                    ids = list(dict.fromkeys(q.strip() for q in threshold_ids.split(",") if q.strip()))
+                    plans = []
+                    for found in find_all(prepared, ids, effort=effort, probes=probes, executor=executor):
+                        click.echo(f"threshold {found[0].id}: {found[1].boundary}", err=True)
+                        plans.append(plan(prepared, found, fractions))
+            except SweepError as exc:
+                raise click.BadParameter(str(exc), param_hint=f"'{option}'") from None
+            except NoProvedValue as exc:
+                click.echo(f"solvent: --at-threshold {exc}", err=True)
+                sys.exit(EXIT_UNDECIDED)
             if sweep_spec is not None:
                 sweeps = [sweep(prepared, field, values, executor=executor, **run)]
                 if boundary:
