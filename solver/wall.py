@@ -54,9 +54,10 @@ class WallAnswer:
 
 def _solve(text: str, names: list[str], units: int, safety_s: float) -> tuple[str, str, dict[str, int], int]:
     """The check itself, in the child: ``(result, reason, values, units spent)``."""
-    solver = z3.Solver()
+    context = z3.Context()  # a fresh one, so the answer and the units depend on the text alone
+    solver = z3.Solver(ctx=context)
     solver.push()  # incremental mode: the SMT core with its nonlinear module (see query.py)
-    solver.add(z3.parse_smt2_string(text))
+    solver.add(z3.parse_smt2_string(text, ctx=context))
     solved = effort.solve(solver, units, safety_s)
     if solved.result == "sat":
         model = solver.model()

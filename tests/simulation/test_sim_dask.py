@@ -43,3 +43,28 @@ def test_the_command_line_reaches_the_scheduler(cluster, write, tmp_path) -> Non
     )
     assert (local.exit_code, remote.exit_code) == (0, 0), remote.output
     assert (tmp_path / "local.json").read_text() == (tmp_path / "dask.json").read_text()
+
+
+def test_a_threshold_cell_runs_inside_a_daemonic_dask_worker(write) -> None:
+    """A Dask worker process is daemonic, where multiprocessing forbids the solver's hard-kill
+    child (it raised 'daemonic processes are not allowed to have children'): the threshold cell
+    --at-threshold runs (binance's safe move, whose probes run z3's exact nonlinear check in that
+    child twice) gives the same answer, probes and units there as in this process."""
+    from solvent.simulation.edge import find_all, summary
+    from solvent.solver import wall
+
+    prepared = prepare(load_preset("binance"), write())
+    cell = {"effort": 30_000_000, "probes": 40}
+    [(question, here)] = find_all(prepared, ["safe-move"], **cell)
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, protocol="tcp", host="127.0.0.1", dashboard_address=None
+        ) as c,
+        distributed.Client(c) as client,
+    ):
+        executor = client.get_executor()
+        assert executor.submit(wall.may_fork).result() is False  # the worker is daemonic
+        [(_, there)] = find_all(prepared, ["safe-move"], executor=executor, **cell)
+    assert question.id == "safe-move"
+    assert summary(there) == summary(here)
+    assert (there.status.value, there.proved_at, there.refuted_at) == ("exact", 8000, 8001)
