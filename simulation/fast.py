@@ -94,10 +94,11 @@ FIELDS = (
 )
 CASH, SPOT, SIZE, COST, PRINCIPAL, WITHDRAWN, DEBT, WINDOW = range(len(FIELDS))
 #: account fields beyond those that are empty on a book of one market (``Account.more_positions``,
-#: the positions in further markets) and on a path with no funding payment (a path moves the mark
-#: only, so ``Account.funding_remainder_millionths`` stays 0): an account built from the arrays
-#: leaves them at their default
-ONE_MARKET_FIELDS = frozenset({"more_positions", "funding_remainder_millionths"})
+#: the positions in further markets), on a path with no funding payment (a path moves the mark
+#: only, so ``Account.funding_remainder_millionths`` stays 0) and on a book with no collateral
+#: assets (``Account.asset_balances``: a simulated book deposits settlement currency only): an
+#: account built from the arrays leaves them at their default
+ONE_MARKET_FIELDS = frozenset({"more_positions", "funding_remainder_millionths", "asset_balances"})
 #: every magnitude an array operation may produce stays below this (int64 holds up to 2^63 − 1)
 LIMIT = 2**62
 #: waterfall layers that charge other traders: reached with a deficit, the step leaves the fast path
@@ -659,6 +660,8 @@ class FastPath:
             static = "an account field the arrays do not hold"
         elif getattr(population.book, "more_markets", ()):
             static = "a book of several markets"
+        elif getattr(population.book, "assets", ()):
+            static = "a book of collateral assets"
         if static is not None:
             return exact(policy, population, marks, index)._replace(fallback=static, exact_steps=len(marks))
         ab = self.ab
