@@ -346,11 +346,23 @@ def search_settings(budget: SearchBudget, *, shrink: bool = True) -> settings:
     )
 
 
+def collateral_assets(policy: Policy) -> int:
+    """How many collateral assets the search's books hold: one per ``[[collateral]]`` table of the
+    policy, at most 3 (none for a policy without: its stories are drawn as before)."""
+    return min(len(policy.collateral), 3)
+
+
 def search(policy: Policy, invariant: Invariant | str, budget: SearchBudget = CI) -> SearchResult:
     """Look for the smallest story that breaks ``invariant``; say what was tried if none is found."""
     inv = catalog.get(invariant) if isinstance(invariant, str) else invariant
     take_profits = inv.id in TAKE_PROFIT_CLAIMS
-    strategy = stories(policy, max_traders=budget.max_traders, max_events=budget.max_events, take_profits=take_profits)
+    strategy = stories(
+        policy,
+        max_traders=budget.max_traders,
+        max_events=budget.max_events,
+        take_profits=take_profits,
+        assets=collateral_assets(policy),
+    )
     return search_with(policy, inv, budget, strategy)
 
 
@@ -399,7 +411,9 @@ def scan(policy: Policy, invariants: Sequence[Invariant], budget: SearchBudget =
     start = time.perf_counter()
 
     @search_settings(budget, shrink=False)
-    @given(stories(policy, max_traders=budget.max_traders, max_events=budget.max_events))
+    @given(
+        stories(policy, max_traders=budget.max_traders, max_events=budget.max_events, assets=collateral_assets(policy))
+    )
     def run_one(story: Story) -> None:
         done = next(iter(stats.values())).examples if stats else 0
         progress.report("search", f"{len(invariants)} claims", done, budget.max_examples, "examples")

@@ -82,3 +82,19 @@ def test_check_runs_it_and_a_policy_without_usde_is_bad_input() -> None:
     assert bad.exit_code == 2
     assert "binance: the scenario usde-depeg-2025-10-10 needs a [[collateral]] table named USDe" in bad.output
     assert "Traceback" not in bad.output
+
+
+def test_check_searches_and_proves_with_the_policys_collateral_on_the_book() -> None:
+    from solvent.properties.search import collateral_assets
+    from solvent.verdicts.proofs import ProofBudget, prove_within
+
+    policy = load_policy(EXAMPLE)
+    assert collateral_assets(policy) == 3 and collateral_assets(load_preset("binance")) == 0
+    (result,) = prove_within(policy, ["spot-isolated"], ProofBudget(total=2_000_000, per_question=2_000_000)).values()
+    assert (result.bounds.assets, result.bounds.asset_names[0], result.bounds.event_kinds) == (
+        1,
+        "USDC",
+        ("mark", "asset-price"),
+    )
+    (plain,) = prove_within(load_preset("binance"), ["spot-isolated"], ProofBudget(total=1, per_question=1)).values()
+    assert plain.bounds.assets == 0 and plain.bounds.event_kinds == ("mark",)
