@@ -11,10 +11,10 @@ policy is searched with the budget of ``tests/test_planted.py`` (its ``# budget:
 control policy and claimed invariant, the examples run and the steps that exercised the claim.
 
 ``--deep-stories`` prints a second table instead: per planted policy, the search at the file's
-budget (examples run, the 1-minimal story's events), z3's bounded model checking from a funded
+budget (the first failing example, every example run with shrinking, the 1-minimal story's events), z3's bounded model checking from a funded
 book (``solvent.solver.deep_stories.bounded_story`` at the default ``DeepBudget``: the K of the
 story, its events, the units spent, seconds) and the search seeded with z3's one-step
-counterexample (``seeded_search`` at ``SEEDED_EXAMPLES``: examples run, events, seconds), then the
+counterexample (``seeded_search`` at ``SEEDED_EXAMPLES``: the same counts, events, seconds), then the
 deepest story each found. Events never count the order book's seed deposit.
 
 Wall-clock figures depend on the machine's load; the CPU column does much less. Compare figures
@@ -82,6 +82,15 @@ def planted_row(path: Path) -> list:
     ]
 
 
+def first_found(result) -> str:
+    """ "at N (M)": the first failing example, and every example run (shrinking and minimizing too);
+    "none in M" when none failed."""
+    stats = result.stats
+    if stats.examples_to_first is None:
+        return f"none in {stats.examples:,}"
+    return f"at {stats.examples_to_first:,} ({stats.examples:,})"
+
+
 def deep_row(path: Path) -> list:
     """One row of ``--deep-stories``: the plain search, z3's bounded model checking and the seeded
     search on one planted policy, each with its budget's count and its story's events."""
@@ -102,13 +111,13 @@ def deep_row(path: Path) -> list:
     return [
         path.stem,
         invariant,
-        f"{plain.outcome.value} ({plain.stats.examples:,})",
+        first_found(plain),
         plain_events,
         bounded.origin or "none",
         bounded.events or "-",
         f"{bounded.units:,}",
         f"{bmc_seconds:.1f}",
-        f"{seeded.outcome.value} ({seeded.stats.examples:,})" if seeded else "no seed",
+        first_found(seeded) if seeded else "no seed",
         seeded_events,
         f"{seed_units:,}",
         f"{seeded_seconds:.1f}",
@@ -156,13 +165,13 @@ def main() -> None:
         headers = [
             "policy",
             "invariant",
-            "search (examples)",
+            "search: first failing example (all)",
             "events",
             "z3 from a funded book",
             "events",
             "units",
             "s",
-            "seeded search (examples)",
+            "seeded search: first (all)",
             "events",
             "seed's units",
             "s",

@@ -95,6 +95,9 @@ class SearchStats:
     exercised_steps: int = 0
     paths: Counter = attrs.field(factory=Counter)
     seconds_to_first: float | None = None
+    #: the examples run up to and including the first failing one (None: none failed); the rest of
+    #: ``examples`` is hypothesis's shrinking and the 1-minimizing pass
+    examples_to_first: int | None = None
     seconds_total: float = 0.0
     #: the first story that broke the invariant during a scan (before shrinking)
     first_story: Story | None = None
@@ -383,6 +386,7 @@ def search_with(policy: Policy, inv: Invariant, budget: SearchBudget, strategy: 
         failed = first_violation(policy, inv, steps) is not None
         if failed and stats.seconds_to_first is None:
             stats.seconds_to_first = time.perf_counter() - start
+            stats.examples_to_first = stats.examples
         return failed
 
     config = search_settings(budget)
@@ -428,6 +432,7 @@ def scan(policy: Policy, invariants: Sequence[Invariant], budget: SearchBudget =
             st.record(steps, sum(bool(inv.exercised(v)) for v in views))
             if st.seconds_to_first is None and not all(inv.holds(v) for v in views):
                 st.seconds_to_first = time.perf_counter() - start
+                st.examples_to_first = st.examples
                 st.first_story = story
             own[inv.id] += time.perf_counter() - judging
 
@@ -450,8 +455,10 @@ def _add_scan(stats: SearchStats, scanned: SearchStats) -> None:
     stats.seconds_own = stats.seconds_spent + scanned.seconds_spent
     if scanned.seconds_to_first is not None:
         stats.seconds_to_first = scanned.seconds_to_first
+        stats.examples_to_first = scanned.examples_to_first
     elif stats.seconds_to_first is not None:
         stats.seconds_to_first += scanned.seconds_total
+        stats.examples_to_first = (stats.examples_to_first or 0) + scanned.examples
     stats.seconds_total += scanned.seconds_total
 
 

@@ -193,7 +193,7 @@ def main() -> None:
 @click.option(
     "--deep-stories",
     is_flag=True,
-    help="For each claim nothing broke from an ordinary book: z3 over K <= 4 events from a funded book, "
+    help="For each claim nothing broke from an ordinary book: z3 over K <= 3 events from a funded book, "
     "then a search seeded with z3's one-step counterexample (units and examples; minutes per policy).",
 )
 @seed_option("The search's seed: the same seed draws the same stories (default: derandomized, the same every run).")

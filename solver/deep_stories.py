@@ -11,7 +11,7 @@ it (nothing here is a second semantics):
   slots (``solvent.solver.story``) from a *funded* book (``Bounds.start = "funded"``,
   ``solvent.solver.assumptions.funded``: every account flat, its balance deposits only), for K = 1,
   2, ... up to ``DeepBudget.max_events``, first with trades and mark moves only, then with
-  withdrawals and deposits too. A refutation is a replayed story from an ordinary book; it is
+  withdrawals and deposits too, then with spot deposits (``KINDS``). A refutation is a replayed story from an ordinary book; it is
   rewritten from the empty book (``solvent.properties.reachable.from_empty``: the deposits, then
   z3's events) and made 1-minimal like a searched story. Its origin reads ``z3 (K = 3)``. An
   unsat answer at K is a bounded fact about funded books (no story of K events of those kinds on N
@@ -65,8 +65,9 @@ from solvent.solver.prove import prove
 from solvent.solver.verdicts import Verdict
 
 #: the event kinds each K is tried with, in order: the cheap questions first (trades and moves make
-#: most stories), then money in and out too (a withdrawal before the gap, a deposit after it)
-KINDS = (("trade", "mark"), ("trade", "mark", "withdraw", "deposit"))
+#: most stories), then money in and out too (a withdrawal before the gap, a deposit after it), then
+#: spot deposits (a spot balance that backs margin, or is taken for a loss)
+KINDS = (("trade", "mark"), ("trade", "mark", "withdraw", "deposit"), ("trade", "mark", "spot-deposit"))
 
 
 @attrs.frozen
@@ -79,12 +80,12 @@ class DeepBudget:
     ``kinds``: the event kinds tried at each K, in order; ``examples``: the seeded search's
     examples (``0``: no seeded search)."""
 
-    max_events: int = 4
+    max_events: int = 3
     accounts: int = 2
     effort: int = 10 * UNITS_PER_SECOND
-    total: int = 60 * UNITS_PER_SECOND
+    total: int = 40 * UNITS_PER_SECOND
     kinds: tuple[tuple[str, ...], ...] = KINDS
-    examples: int = 1_000
+    examples: int = 2_000
 
 
 @attrs.frozen

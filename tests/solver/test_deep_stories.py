@@ -18,11 +18,11 @@ from solvent.properties.scenarios import Story
 from solvent.properties.search import Outcome, SearchBudget, fails, first_violation, replay, search
 from solvent.rules.book import Role, new_book
 from solvent.rules.engine import run
-from solvent.rules.events import Deposit, MarkPrice, Trade
+from solvent.rules.events import Deposit, MarkPrice, SpotDeposit, Trade
 from solvent.rules.loading import load_policy
 from solvent.solver.assumptions import funded
 from solvent.solver.bounds import Bounds
-from solvent.solver.deep_stories import DeepBudget, Seed, bounded_story, one_step_seed, seeded_search
+from solvent.solver.deep_stories import KINDS, DeepBudget, Seed, bounded_story, one_step_seed, seeded_search
 from solvent.solver.verdicts import Verdict
 
 TESTS = Path(__file__).resolve().parent.parent
@@ -99,7 +99,7 @@ class TestBoundedModelChecking:
         found = bounded_story(policy, inv, SMALL)
         assert found.found and found.origin == "z3 (K = 2)"
         # no single event from a funded book breaks it (nothing is open yet): z3 says so, not "unknown"
-        assert [a.verdict for a in found.attempts if a.events == 1] == [Verdict.PROVED, Verdict.PROVED]
+        assert [a.verdict for a in found.attempts if a.events == 1] == [Verdict.PROVED] * len(KINDS)
         assert found.attempts[-1].verdict is Verdict.REFUTED and found.attempts[-1].kinds == ("trade", "mark")
         story = found.story
         assert all(a.size_lots == 0 and a.cash_quote == 0 for a in story.book.accounts)  # the empty book
@@ -109,6 +109,26 @@ class TestBoundedModelChecking:
         for i in range(len(story.events)):  # 1-minimal
             assert not fails(policy, inv, Story(story.book, story.events[:i] + story.events[i + 1 :]))
         assert found.units == sum(a.units for a in found.attempts) and found.events == 4
+
+    def test_a_swallowed_deposit_needs_the_deposit_kind_at_three_events(self):
+        """The deposit that repays the venue's debt comes after the gap: trades and moves alone
+        give no story at K = 3; with money in and out z3 finds deposits, a trade, the gap, the
+        deposit."""
+        policy = load_policy(PLANTED / "debt-carry-swallows-deposit.toml")
+        found = bounded_story(policy, "deposit-not-absorbed", attrs.evolve(SMALL, max_events=3, total=30_000_000))
+        assert found.origin == "z3 (K = 3)"
+        at_three = [(a.kinds, a.verdict) for a in found.attempts if a.events == 3]
+        assert at_three[0] == (("trade", "mark"), Verdict.PROVED)
+        assert at_three[1] == (("trade", "mark", "withdraw", "deposit"), Verdict.REFUTED)
+        assert isinstance(found.story.events[-1], Deposit) and found.events == 5
+
+    def test_spot_taken_for_a_loss_needs_the_spot_kind(self):
+        policy = load_policy(PLANTED / "spot-as-collateral.toml")
+        budget = DeepBudget(max_events=3, kinds=(("trade", "mark"), ("trade", "mark", "spot-deposit")), examples=0)
+        found = bounded_story(policy, "spot-isolated", budget)
+        assert found.origin == "z3 (K = 3)"
+        assert [a.verdict for a in found.attempts if a.kinds == ("trade", "mark")] == [Verdict.PROVED] * 3
+        assert any(isinstance(e, SpotDeposit) for e in found.story.events)
 
     def test_a_control_policy_gives_no_story(self):
         """No false alarm: the fund then the venue pays every deficit; z3 finds no story of 2 events."""
@@ -155,7 +175,7 @@ class TestSeeded:
         assert seed.opening and isinstance(seed.tail[-1], tuple)  # deposits and trades, then a move
         result = seeded_search(policy, inv, seed, budget)
         assert result.outcome is Outcome.FOUND, result.stats
-        assert result.stats.examples <= budget.max_examples
+        assert result.stats.examples_to_first <= budget.max_examples
         steps = replay(policy, result.story)
         assert steps is not None and first_violation(policy, inv, steps) == result.step_index
         assert len(steps) - 1 == result.step_index
