@@ -69,6 +69,17 @@ def search_evidence(v: ClaimVerdict) -> str:
     return f"; search: {r.stats.examples} examples, {r.outcome.value}"
 
 
+def deep_evidence(v: ClaimVerdict) -> str:
+    """What the deep-story search tried when it found nothing (``--deep-stories``; empty otherwise):
+    the longest K z3 was asked about from a funded book, its units, and the seeded search's examples."""
+    d = v.deep
+    if d is None or d.found:
+        return ""
+    asked = max((a.events for a in d.attempts), default=0)
+    seeded = f", {d.examples:,} seeded examples" if d.examples else ""
+    return f"; deep stories: none in K ≤ {asked} from a funded book ({d.units:,} units{seeded})"
+
+
 def unconstrained_cash_note(book: Book, money: Money = QUANTA) -> str | None:
     """Why a story (z3's, typically) starts with the order book or the venue far below zero, or
     None when neither is negative."""
@@ -241,9 +252,10 @@ def evidence(v: ClaimVerdict) -> str:
         more = f" (+{len(v.more)} more)" if v.more else ""
         proof = proof_evidence(v) if v.violation.origin != "z3" else ""
         return f"{where(v.violation)}, step {v.violation.step_index + 1}{more}{proof}"
+    tried = search_evidence(v) + proof_evidence(v) + deep_evidence(v)
     if v.status is ClaimStatus.NOT_EXERCISED:
-        return f"path never taken in {v.steps_checked} scenario steps" + search_evidence(v) + proof_evidence(v)
-    return f"{v.steps_exercised} of {v.steps_checked} scenario steps" + search_evidence(v) + proof_evidence(v)
+        return f"path never taken in {v.steps_checked} scenario steps" + tried
+    return f"{v.steps_exercised} of {v.steps_checked} scenario steps" + tried
 
 
 def counts(report: PolicyReport) -> dict[ClaimStatus, int]:

@@ -216,3 +216,22 @@ class TestCheckDeepStories:
         shown = self._solvent(tmp_path, *shlex.split(command)[1:])
         assert shown.returncode == 1, shown.stderr
         assert "invariant claims-backed" in shown.stdout.splitlines()[0]
+
+    def test_a_control_holds_and_says_what_the_deep_search_tried(self):
+        """No false alarm from check: the control's claim holds, and its evidence names the K z3
+        was asked about from a funded book and the units it spent."""
+        from solvent.reports.story import evidence
+        from solvent.verdicts.check import ClaimStatus, check_policy
+
+        policy = load_policy(CONTROL / "fund-then-venue.toml")
+        report = check_policy(
+            policy,
+            invariants=["no-negative-equity"],
+            search_budget=SearchBudget(max_examples=20),
+            relational_properties=False,
+            deep_budget=SMALL,
+        )
+        (verdict,) = report.verdicts
+        assert verdict.status is ClaimStatus.HELD and not verdict.violations
+        assert verdict.deep is not None and not verdict.deep.found
+        assert f"deep stories: none in K ≤ 2 from a funded book ({verdict.deep.units:,} units)" in evidence(verdict)
