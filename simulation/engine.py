@@ -29,12 +29,16 @@ class SetupRejected(UnrunnableScenario):
 class Ran(NamedTuple):
     """A path's outcome and the engine that produced it: ``fast`` (every step on the fast engine)
     or ``exact`` (some or all of them on the exact one); where a path asked of the fast engine ran
-    steps on the exact one, why (``fallback``, shown in the report) and how many (``exact_steps``)."""
+    steps on the exact one, why (``fallback``, shown in the report) and how many (``exact_steps``);
+    ``whole_book``: the liquidations the fast engine ran on the whole book, a mechanism over other
+    traders reached (the exact engine's own ``liquidate`` there, the step on the arrays), as
+    (mechanism, count) pairs."""
 
     outcome: PathOutcome
     engine: str
     fallback: str | None = None
     exact_steps: int = 0
+    whole_book: tuple[tuple[str, int], ...] = ()
 
 
 PathEngine = Callable[[Policy, Population, Sequence[Event], int], Ran]

@@ -31,23 +31,26 @@ One semantics, split by what a step reads. A mark event does two kinds of work:
   is put back in book order with its score. A trader the queue changed is checked again when the
   sweep reaches it, as ``engine.sweep`` does.
 
-What reads or changes *other traders* otherwise is not covered: that step runs on the exact
-engine, on the whole book built from the arrays as they stood before it, the arrays take its book
-after it, and the path goes on fast; the path's result says why (``Ran.fallback``,
-``Ran.exact_steps``):
+- **A mechanism over other traders** (the liquidation runs on the whole book): a liquidation the
+  small book shows reaching a waterfall layer that charges other traders with a deficit left
+  (``socialized_loss``, ``haircut_ratio``, ``clawback``; ``adl`` where :func:`covers_adl` refuses
+  it), or a bankruptcy under ADL on the insurance fund's drawdown (okx: ADL may then run with no
+  deficit left) or under a socialized loss with ``cascade`` (drift, mango-v4: every other trader
+  left below zero is resolved in turn), is run again by the exact engine's own ``liquidate`` on
+  the whole book built from the arrays, and written back; the step stays on the arrays (the
+  settlement, the maintenance check, the other liquidations), and the traders it changed later
+  in the order are checked again when the sweep reaches them, as ``engine.sweep`` does. The path
+  counts those liquidations by mechanism (``Ran.whole_book``; the report's engine line).
 
-- a waterfall layer that charges other traders reached with a deficit left (``socialized_loss``,
-  ``haircut_ratio``, ``clawback``; ``adl`` where :func:`covers_adl` refuses it): the small book
-  shows it as that layer's ``LayerUsed`` record (or an ADL fill), and the step is discarded and
-  re-run on the whole book;
-- under ADL on the insurance fund's drawdown (okx), a step with a bankruptcy (ADL may then run
-  with no deficit left); under a socialized loss with ``cascade`` (drift, mango-v4), a step with a
-  bankruptcy (every other trader below zero is then resolved in turn, before the sweep reaches it);
+What the arrays do not hold runs on the exact engine, a step on the whole book built from the
+arrays as they stood before it; the arrays take its book after it, and the path goes on fast; the
+path's result says why (``Ran.fallback``, ``Ran.exact_steps``):
+
 - statically (:func:`covers`), a policy with a PnL-to-pool ADL (it runs over every account after
-  every sweep), or whose insurance fund holds what it takes over (``liquidation.fund_unwind_ppm``:
-  it unwinds at the start of every sweep): every step of its paths runs on the exact engine;
+  every sweep), percolator's PnL warm-up, a fund that holds what it takes over: every step of its
+  paths runs on the exact engine;
 - a balance or product that might leave int64 (checked on magnitudes before multiplying), a spot
-  balance, an event that is not a valid mark price.
+  balance, an event that is not a valid mark price, ADL fills not in the one run the queue writes.
 
 Equality is the contract: ``tests/simulation/test_sim_fast.py`` compares the book after every step,
 the liquidations' transfers and outcomes, and every path's :class:`PathOutcome` with the exact
@@ -535,10 +538,13 @@ def _deleverage(
     return indices, book, ctx, [*done[:first], *fills, *done[first + len(at) :]]
 
 
-def mark_step(policy: Policy, ab: ArrayBook, event: Event) -> tuple[np.ndarray, list[Any], list[Any], Any]:
+def mark_step(
+    policy: Policy, ab: ArrayBook, event: Event, whole: dict[str, int] | None = None
+) -> tuple[np.ndarray, list[Any], list[Any], Any]:
     """One mark event on the arrays: returns the new array, the liquidations' transfers and
     outcomes and the fund's window sum, leaving ``ab`` as it was (the caller commits).
-    ``Fallback`` if not covered."""
+    ``Fallback`` if not covered. ``whole``: counts the liquidations run on the whole book, by
+    mechanism."""
     if not isinstance(event, MarkPrice):
         raise Fallback(f"a {type(event).__name__} event")
     new = event.price_quote
@@ -566,7 +572,7 @@ def mark_step(policy: Policy, ab: ArrayBook, event: Event) -> tuple[np.ndarray, 
     ab.market = attrs.evolve(market, mark_quote=new, previous_mark_quote=old)
     ab.window_sum = sample
     try:
-        transfers, outcomes = _sweep(policy, ab, F, new)
+        transfers, outcomes = _sweep(policy, ab, F, new, {} if whole is None else whole)
     finally:
         ab.market, ab.window_sum = market, window_sum
     layer = policy.layer(HaircutRatio)
@@ -577,8 +583,12 @@ def mark_step(policy: Policy, ab: ArrayBook, event: Event) -> tuple[np.ndarray, 
     return F, transfers, outcomes, sample
 
 
-def _sweep(policy: Policy, ab: ArrayBook, F: np.ndarray, mark: int) -> tuple[list[Any], list[Any]]:
-    """``engine.sweep``: every trader below maintenance, in book order, liquidated on a small book."""
+def _sweep(
+    policy: Policy, ab: ArrayBook, F: np.ndarray, mark: int, whole: dict[str, int]
+) -> tuple[list[Any], list[Any]]:
+    """``engine.sweep``: every trader below maintenance, in book order, liquidated on a small book;
+    one that reaches a mechanism over other traders, on the whole book (``whole`` counts them by
+    mechanism)."""
     tr = ab.traders
     if policy.margin.maintenance_basis is MaintenanceBasis.ENTRY:
         _bound(_absmax(F[COST, tr]) * PPM)
@@ -609,13 +619,18 @@ def _sweep(policy: Policy, ab: ArrayBook, F: np.ndarray, mark: int) -> tuple[lis
         if adl and _adl_ran(done):
             indices, small, ctx, done = _deleverage(policy, ab, F, i, mark)
         reason = _others(done, adl)
-        if reason:
-            raise Fallback(reason)
-        if (drawdown or cascade) and any(isinstance(o, Bankrupt) for o in done):
+        if not reason and (drawdown or cascade) and any(isinstance(o, Bankrupt) for o in done):
             # ADL may also run on the fund's drawdown with no deficit left, and a cascading
             # socialized loss resolves every other trader below zero after a bankruptcy: both
             # over other traders
-            raise Fallback("ADL on insurance-fund drawdown" if drawdown else "socialized loss with cascade")
+            reason = "ADL on insurance-fund drawdown" if drawdown else "socialized loss with cascade"
+        if reason:
+            # a mechanism over other traders: this liquidation again, on the whole book
+            indices = list(range(len(ab.names)))
+            small = Book(ab.market, ab.accounts(indices, F), ab.net_deposits, ab.window_sum, ab.clock)
+            ctx = liquidate(policy, Ctx(small), ab.names[i])
+            done = [o.item for o in ctx.outcomes]
+            whole[reason] = whole.get(reason, 0) + 1
         ab.write(indices, ctx.book, F, small)
         changed = zip(indices, ctx.book.accounts, small.accounts, strict=True)
         later = [j for j, a, was in changed if j > i and a is not was and ab.is_trader[j]]
@@ -683,9 +698,11 @@ class FastPath:
         offset = len(population.setup)
         traders = ab.traders
         reasons: dict[str, int] = {}
+        whole: dict[str, int] = {}
         for i, event in enumerate(marks):
+            step_whole: dict[str, int] = {}
             try:
-                F, transfers, outcomes, window_sum = mark_step(policy, ab, event)
+                F, transfers, outcomes, window_sum = mark_step(policy, ab, event, step_whole)
             except Fallback as exc:
                 # this step on the exact engine, on the whole book built from the arrays; then on
                 reasons[exc.reason] = reasons.get(exc.reason, 0) + 1
@@ -700,6 +717,8 @@ class FastPath:
                     return Ran(rest, "exact", _reason({**reasons, "int64 bound": 1}), len(marks) - i)
                 continue
             ab.F = F
+            for reason, n in step_whole.items():
+                whole[reason] = whole.get(reason, 0) + n
             ab.market = attrs.evolve(ab.market, mark_quote=event.price_quote, previous_mark_quote=ab.market.mark_quote)
             ab.clock += 1
             ab.window_sum = window_sum
@@ -708,9 +727,10 @@ class FastPath:
             if on_step is not None:
                 on_step(offset + i, ab.to_book(), transfers, outcomes)
         outcome = tally.finish(index, ab.to_book(), population.capped)
+        counted = tuple(sorted(whole.items()))
         if reasons:
-            return Ran(outcome, "exact", _reason(reasons), sum(reasons.values()))
-        return Ran(outcome, "fast", None)
+            return Ran(outcome, "exact", _reason(reasons), sum(reasons.values()), counted)
+        return Ran(outcome, "fast", None, 0, counted)
 
     def _finish_exact(
         self, book: Book, marks: Sequence[Event], at: int, tally: Tally, index: int, on_step: OnStep | None

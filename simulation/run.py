@@ -90,7 +90,12 @@ def run_chunk(prepared: Prepared, seed: int, indices: Sequence[int], engine: Pat
     for i in indices:
         path = build(prepared, seed, i)
         ran = engine(prepared.policy, path.population, path.marks, i)
-        row = {"engine": ran.engine, "fallback": ran.fallback, "exact_steps": ran.exact_steps}
+        row = {
+            "engine": ran.engine,
+            "fallback": ran.fallback,
+            "exact_steps": ran.exact_steps,
+            "whole_book": [list(pair) for pair in ran.whole_book],
+        }
         out.append({**ran.outcome.to_data(), **row})
     return out
 
@@ -107,12 +112,16 @@ class EngineUse:
     #: mark events run on the exact engine where the fast one was asked, and all mark events
     exact_steps: int = 0
     steps: int = 0
+    #: liquidations the fast engine ran on the whole book (mechanism → liquidations)
+    whole_book: tuple[tuple[str, int], ...] = ()
 
     def add(self, rows: Sequence[dict[str, Any]]) -> EngineUse:
-        reasons = dict(self.reasons)
+        reasons, whole = dict(self.reasons), dict(self.whole_book)
         for r in rows:
             if r["fallback"] is not None:
                 reasons[r["fallback"]] = reasons.get(r["fallback"], 0) + 1
+            for mechanism, n in r.get("whole_book", ()):
+                whole[mechanism] = whole.get(mechanism, 0) + n
         fast_paths = sum(1 for r in rows if r["engine"] == "fast")
         return attrs.evolve(
             self,
@@ -121,11 +130,22 @@ class EngineUse:
             fast=self.fast + fast_paths,
             exact=self.exact + len(rows) - fast_paths,
             reasons=tuple(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
+            whole_book=tuple(sorted(whole.items(), key=lambda kv: (-kv[1], kv[0]))),
         )
 
     def line(self) -> str:
         """``engine: fast on 180 of 200 paths; 20 ran 31 of their mark events on the exact engine:
-        ADL layer (20)`` (the count after a reason is of paths)."""
+        ADL layer (20)`` (the count after a reason is of paths), then the liquidations the fast
+        engine ran on the whole book, if any (``; 12 liquidations on the whole book: socialized
+        loss layer (12)``, the count after a mechanism of liquidations)."""
+        line = self._paths()
+        if self.whole_book and self.asked != "exact":
+            total = sum(n for _, n in self.whole_book)
+            what = ", ".join(f"{mechanism} ({count:,})" for mechanism, count in self.whole_book)
+            line += f"; {total:,} liquidation{'s' if total != 1 else ''} on the whole book: {what}"
+        return line
+
+    def _paths(self) -> str:
         n = self.fast + self.exact
         why = ", ".join(f"{reason} ({count:,})" for reason, count in self.reasons)
         if self.asked == "exact":
@@ -198,7 +218,9 @@ def simulate(
 
 
 def _outcome(row: dict[str, Any]) -> PathOutcome:
-    return PathOutcome.from_data({k: v for k, v in row.items() if k not in ("engine", "fallback", "exact_steps")})
+    return PathOutcome.from_data(
+        {k: v for k, v in row.items() if k not in ("engine", "fallback", "exact_steps", "whole_book")}
+    )
 
 
 def widest(outcomes: Sequence[PathOutcome]) -> float:

@@ -113,7 +113,7 @@ def test_same_json_on_either_engine(preset: str, write) -> None:
     assert to_data(a) == to_data(b)
     assert a.engine.fast + a.engine.exact == 6
     # most steps ran fast (hyperliquid's backstop vault starts empty, so each of its bankruptcies
-    # reaches ADL; okx's bankruptcies may start ADL on the fund's drawdown: those steps run exact)
+    # reaches ADL)
     assert a.engine.exact_steps < a.engine.steps // 2
     assert (b.engine.asked, b.engine.exact) == ("exact", 6)
 
@@ -223,13 +223,54 @@ def test_adl_on_the_arrays_steps_like_the_exact_engine(ranking: str, price: str,
     assert served > 0 and left > 0
 
 
-def test_adl_on_the_fund_drawdown_still_runs_on_the_exact_engine(write) -> None:
-    """OKX's ADL may start on the fund's drawdown with no deficit left: a step with a bankruptcy
-    goes to the exact engine and says so; the outcome is the same."""
+def _without_warmup(policy):
+    """Percolator's haircut without its PnL warm-up (which the fast engine leaves to the exact one)."""
+    layers = (attrs.evolve(x, warmup_events=None) if isinstance(x, HaircutRatio) else x for x in policy.deficit)
+    return attrs.evolve(policy, deficit=tuple(layers))
+
+
+#: (policy, scenario, the mechanism over other traders its bankruptcies reach)
+OVER_OTHERS = [
+    ("drift", "gappy", "socialized loss with cascade"),
+    ("mango-v4", "no fund", "socialized loss layer"),
+    ("okx", "gappy", "ADL on insurance-fund drawdown"),
+    ("okx", "no fund", "ADL layer"),
+    ("okx-2018", "no fund", "clawback layer"),
+    ("percolator-gen-a", "gappy", "haircut layer"),
+]
+
+
+@pytest.mark.parametrize(("preset", "scenario", "mechanism"), OVER_OTHERS)
+def test_a_mechanism_over_other_traders_runs_on_the_whole_book(preset: str, scenario: str, mechanism: str, write):
+    """A liquidation whose deficit reaches a layer that charges other traders (a socialized loss,
+    a haircut, a clawback, OKX's ADL) or that may run over them (a cascading socialized loss, ADL on
+    the fund's drawdown) runs again on the whole book, the step staying on the arrays: every step
+    equals the exact engine's, no step ran exact, and the path counts those liquidations."""
+    policy = load_preset(preset)
+    if preset.startswith("percolator"):
+        policy = _without_warmup(policy)
+    prepared = prepare(policy, write(GAPPY if scenario == "gappy" else NO_FUND))
+    whole = 0
+    for i in range(3):
+        path = build(prepared, 7, i)
+        assert first_difference(prepared.policy, path.population, path.marks) is None
+        ran = fast_module.fast(prepared.policy, path.population, path.marks, i)
+        assert (ran.engine, ran.exact_steps) == ("fast", 0)
+        assert {m for m, _ in ran.whole_book} <= {mechanism}
+        whole += dict(ran.whole_book).get(mechanism, 0)
+    assert whole > 0
+
+
+def test_the_report_counts_the_liquidations_on_the_whole_book(write) -> None:
+    """OKX's ADL may start on the fund's drawdown with no deficit left: those liquidations run on
+    the whole book, every path on the fast engine, the line says how many; the outcome is the same."""
     prepared = _prepared("okx", NO_FUND, write)
     result = simulate(prepared, paths=3, seed=7)
-    assert result.engine.exact_steps > 0
-    assert set(dict(result.engine.reasons)) <= {"ADL layer", "ADL on insurance-fund drawdown"}
+    assert (result.engine.fast, result.engine.exact_steps) == (3, 0)
+    whole = dict(result.engine.whole_book)
+    assert set(whole) <= {"ADL layer", "ADL on insurance-fund drawdown"} and whole
+    total = sum(whole.values())
+    assert result.engine.line().startswith(f"engine: fast on all 3 paths; {total} liquidations on the whole book: ")
     assert to_data(result) == to_data(simulate(prepared, paths=3, seed=7, engine="exact"))
 
 
@@ -408,6 +449,10 @@ MUTATIONS = [
     ("np.maximum(up, 0) * mm", "np.maximum(up, 1) * mm"),  # ADL: binance's score of a loser
     ("np.searchsorted(covered, abs(own))", "np.searchsorted(covered, abs(own) // 2)"),  # ADL: the queue's reach
     ("AdlFill(name, ab.names[j], 0, gap, fair, num, den,", "AdlFill(name, ab.names[j], 0, gap, fair, den, num,"),
+    # a liquidation that reaches other traders: a layer that charges them, re-run on the whole book
+    ("reason = _others(done, adl)", "reason = None"),
+    # ... and a cascading socialized loss or ADL on the fund's drawdown after a bankruptcy
+    ("if not reason and (drawdown or cascade) and", "if not reason and (drawdown and cascade) and"),
 ]
 
 
@@ -453,6 +498,19 @@ def _boundary_story(write):
     # ADL with no fund: every bankruptcy goes down the queue of a two-sided book
     prepared = prepare(base, write(NO_FUND, name="adl.toml"))
     cases += [(prepared.policy, build(prepared, 7, i).population, build(prepared, 7, i).marks) for i in range(3)]
+    # mechanisms over other traders, on the whole book: a socialized loss (mango-v4 with no fund),
+    # a cascading one (drift) and ADL on the fund's drawdown (okx's, at 10% and one quantum, so
+    # that the fund's payments in a gap draw it down: ADL then runs with no deficit left)
+    okx = load_preset("okx")
+    drawn = attrs.evolve(okx.adl.fund_drawdown, drawdown_ppm=100_000, min_drawdown_quote=1)
+    okx = attrs.evolve(
+        okx, deficit=tuple(attrs.evolve(x, fund_drawdown=drawn) if x is okx.adl else x for x in okx.deficit)
+    )
+    gap = GAPPY.replace("insurance_fund_ppm = 50000", "insurance_fund_ppm = 300000")
+    for policy, text, at in ((load_preset("mango-v4"), NO_FUND, 7), (load_preset("drift"), GAPPY, 7), (okx, gap, 1)):
+        prepared = prepare(policy, write(text, name=f"{policy.name}.toml"))
+        paths = [build(prepared, at, i) for i in (1, 2)]
+        cases += [(prepared.policy, path.population, path.marks) for path in paths]
     return cases
 
 
