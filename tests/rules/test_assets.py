@@ -156,6 +156,39 @@ class TestLiquidation:
         assert s.after.account("liquidity").asset_balances == (1_000,)
         assert holds(POLICY, s, "conservation") and holds(POLICY, s, "spot-isolated")
 
+    def test_the_quanta_sold_round_up_so_the_sale_covers_what_is_owed(self) -> None:
+        s = step(POLICY, self.moved(), AssetPrice("USDe", 31))  # 27,900 − 28,800 < maintenance
+        # ⌈28,800 / 31⌉ = 930 (929.03…): 28,830 for the account, 30 more than owed, kept as cash
+        assert Transfer("alice@USDe", "liquidity@USDe", 930, Reason.COLLATERAL_SALE) in s.transfers
+        alice = s.after.account("alice")
+        assert (alice.cash_quote, alice.asset_balances) == (30, (70,))
+        assert not any(isinstance(o, Bankrupt) for o in s.outcomes)
+
+    def test_several_assets_are_sold_in_the_books_order_as_far_as_owed(self) -> None:
+        wbeth = Collateral("wBETH", initial_weight_ppm=500_000, maintenance_weight_ppm=600_000)
+        policy = attrs.evolve(POLICY, collateral=(USDE, wbeth))
+        b = new_book(
+            market="BTC", mark_quote=1_000, traders=("alice", "bob"), assets=(Asset("USDe", 100), Asset("wBETH", 50))
+        )
+        events = [
+            AssetDeposit("alice", "USDe", 100),  # 10,000 at par: 8,000 initial, 9,000 maintenance
+            AssetDeposit("alice", "wBETH", 1_000),  # 50,000: 25,000 initial, 30,000 maintenance
+            Deposit("bob", 10_000_000),
+            Trade("alice", "bob", 300, 1_000),  # initial margin 30,000 of 33,000
+            MarkPrice(900),  # −30,000 in cash: 9,000 + 30,000 − 30,000 = 9,000 < maintenance 13,500
+        ]
+        last = run(policy, b, events)[-1]
+        sales = [t for t in last.transfers if t.reason is Reason.COLLATERAL_SALE]
+        # owed 30,000: all 100 USDe (10,000) first, then ⌈20,000 / 50⌉ = 400 wBETH
+        assert sales == [
+            Transfer("alice@USDe", "liquidity@USDe", 100, Reason.COLLATERAL_SALE),
+            Transfer("liquidity", "alice", 10_000, Reason.COLLATERAL_SALE),
+            Transfer("alice@wBETH", "liquidity@wBETH", 400, Reason.COLLATERAL_SALE),
+            Transfer("liquidity", "alice", 20_000, Reason.COLLATERAL_SALE),
+        ]
+        assert last.after.account("alice").asset_balances == (0, 600)
+        assert last.after.account("alice").cash_quote == 0
+
     def test_a_sale_outside_the_accounts_own_liquidation_breaks_spot_isolated(self) -> None:
         s = step(POLICY, self.moved(), AssetPrice("USDe", 30))
         (liquidated,) = [o for o in s.outcomes if isinstance(o, Liquidated)]
