@@ -12,8 +12,10 @@ position in every market; events per second, best of ``--repeats``, and the rati
 the clearing lemmas), their verdict, units (deterministic) and seconds; then ``solvent prove``'s
 whole question for conservation at N = 2 (the lemmas and the direct check).
 
-Collateral assets (the issue's "3-asset" book) are stage 2 of docs/portfolio.md and not built: the
-book's one collateral is its settlement cash.
+*Collateral assets* (docs/portfolio.md decision 2): the same stream on a book of 3 markets and 3
+collateral assets (``examples/binance-multi-assets.toml``: USDC, BTC, ETH), each trader holding
+some of each, a fifth of the events oracle moves of an asset; and the all-N conservation lemmas
+with A = 1, 2, 3 assets and asset events.
 """
 
 from __future__ import annotations
@@ -22,21 +24,29 @@ import argparse
 import os
 import random
 import time
+from pathlib import Path
 
-from solvent.rules.book import Book, Market, new_book
+from solvent.rules.book import Asset, Book, Market, new_book
 from solvent.rules.engine import RejectedEvent, run, step
-from solvent.rules.events import Deposit, Funding, MarkPrice, Trade
+from solvent.rules.events import AssetDeposit, AssetPrice, Deposit, Funding, MarkPrice, Trade
+from solvent.rules.loading import load_policy
 from solvent.rules.presets import load_preset
+
+MULTI_ASSETS = Path(__file__).resolve().parents[1] / "examples" / "binance-multi-assets.toml"
+ASSET_PRICES = (100, 100, 40)  # USDC, BTC, ETH: quote quanta per asset quantum (the example's quanta)
 
 MARKS = (3_000_000, 200_000, 15_000)  # quote quanta per lot: three markets at different scales
 
 
-def opened_book(policy, traders: int, markets: int) -> Book:
-    """Every trader deposits and opens a position in every market against the next trader."""
+def opened_book(policy, traders: int, markets: int, assets: int = 0) -> Book:
+    """Every trader deposits (cash, and some of each collateral asset) and opens a position in
+    every market against the next trader."""
     names = tuple(f"t{i}" for i in range(traders))
     more = tuple(Market(f"M{i + 2}", MARKS[i + 1]) for i in range(markets - 1))
-    book = new_book(market="M1", mark_quote=MARKS[0], traders=names, more_markets=more)
+    held = tuple(Asset(c.name, p) for c, p in zip(policy.collateral[:assets], ASSET_PRICES, strict=False))
+    book = new_book(market="M1", mark_quote=MARKS[0], traders=names, more_markets=more, assets=held)
     events: list = [Deposit(n, 10**12) for n in names]
+    events += [AssetDeposit(n, a.name, 10**6) for n in names for a in held]
     for m in range(markets):
         market = "" if m == 0 else f"M{m + 1}"
         for i in range(0, traders - 1, 2):
@@ -48,6 +58,11 @@ def stream(rng: random.Random, book: Book, count: int) -> list:
     names = [a.name for a in book.traders]
     out = []
     for _ in range(count):
+        if book.assets and rng.random() < 0.2:
+            k = rng.randrange(len(book.assets))
+            price = ASSET_PRICES[k]
+            out.append(AssetPrice(book.assets[k].name, price + rng.randint(-price // 50, price // 50)))
+            continue
         m = rng.randrange(len(book.markets))
         market = "" if m == 0 else book.markets[m].name
         mark = MARKS[m]
@@ -63,12 +78,12 @@ def stream(rng: random.Random, book: Book, count: int) -> list:
 
 
 def engine(traders: int, repeats: int) -> None:
-    policy = load_preset("binance")
     base = None
-    print("| markets | traders | events | best events/s | vs one market |")
-    print("|---|---|---|---|---|")
-    for markets in (1, 2, 3):
-        book = opened_book(policy, traders, markets)
+    print("| markets | assets | traders | events | best events/s | vs one market |")
+    print("|---|---|---|---|---|---|")
+    for markets, assets in ((1, 0), (2, 0), (3, 0), (3, 3)):
+        policy = load_policy(MULTI_ASSETS) if assets else load_preset("binance")
+        book = opened_book(policy, traders, markets, assets)
         events = stream(random.Random(7), book, 300)
         best = 0.0
         for _ in range(repeats):
@@ -81,10 +96,13 @@ def engine(traders: int, repeats: int) -> None:
                     continue
             best = max(best, done / (time.perf_counter() - started))
         base = base or best
-        print(f"| {markets} | {traders} | {len(events)} | {best:,.0f} | {best / base:.2f} |", flush=True)
+        row = f"| {markets} | {assets} | {traders} | {len(events)} | {best:,.0f} | {best / base:.2f} |"
+        print(row, flush=True)
 
 
 def prover(effort_units: int) -> None:
+    import attrs
+
     import solvent.solver  # noqa: F401  (registers the z3 backend)
     from solvent.properties import catalog
     from solvent.solver import effort
@@ -106,6 +124,21 @@ def prover(effort_units: int) -> None:
                 units = sum(q.units for q in found.queries)
                 seconds = time.perf_counter() - started
                 print(f"| {preset} | {claim} | {markets} | {held} | {units:,} | {seconds:.1f} |", flush=True)
+    print()
+    print("| policy | claim | A | lemmas | units | seconds |")
+    print("|---|---|---|---|---|---|")
+    multi = load_policy(MULTI_ASSETS)
+    for assets in (1, 2, 3):
+        kinds = ("asset-price", "asset-deposit", "asset-withdraw")
+        bounds = Bounds(accounts=2, assets=assets, event_kinds=kinds, effort=effort_units)
+        bounds = attrs.evolve(bounds, asset_names=tuple(c.name for c in multi.collateral))
+        started = time.perf_counter()
+        with effort.question():
+            found = attempt(multi, catalog.get("conservation"), bounds)
+        held = "hold" if isinstance(found, Extension) else f"fail: {getattr(found, 'failed', '')[:50]}"
+        units = sum(q.units for q in found.queries)
+        seconds = time.perf_counter() - started
+        print(f"| binance-multi-assets | conservation | {assets} | {held} | {units:,} | {seconds:.1f} |", flush=True)
     print()
     print("| preset | M | solvent prove conservation, N = 2 | seconds |")
     print("|---|---|---|---|")
