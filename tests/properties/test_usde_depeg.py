@@ -98,3 +98,19 @@ def test_check_searches_and_proves_with_the_policys_collateral_on_the_book() -> 
     )
     (plain,) = prove_within(load_preset("binance"), ["spot-isolated"], ProofBudget(total=1, per_question=1)).values()
     assert plain.bounds.assets == 0 and plain.bounds.event_kinds == ("mark",)
+
+
+def test_the_json_report_is_valid_against_the_report_schema() -> None:
+    import json
+
+    from solvent.reports import json_report
+    from solvent.verdicts.check import check_policy
+
+    jsonschema = pytest.importorskip("jsonschema", reason="jsonschema is a test dependency")
+    report = check_policy(load_policy(EXAMPLE), scenarios=["usde-depeg-2025-10-10"])
+    schema = json.loads((EXAMPLE.parents[1] / "tests" / "schemas" / "solvent.report-1.schema.json").read_text())
+    data = json_report.report_data([report])
+    assert [e.message for e in jsonschema.Draft7Validator(schema).iter_errors(data)] == []
+    (finding,) = [f for f in data["policies"][0]["findings"] if "no-haircut" in f["invariants"]]
+    assert finding["steps"][-1]["event"] == {"type": "AssetPrice", "asset": "USDe", "price_quote": 65}
+    assert finding["story"]["book"]["assets"] == [{"name": "USDe", "price_quote": 100, "net_deposits": 0}]
