@@ -708,6 +708,12 @@ def size_columns(book: Book, contract: Contract = LINEAR) -> list[tuple[str, Cal
     ]
 
 
+def asset_columns(book: Book) -> list[tuple[str, Callable[[Account], Any]]]:
+    """The book's collateral asset columns: ``USDe (quanta)``, each account's balance of it in the
+    asset's quanta; none on a book without assets (its tables read as before)."""
+    return [(f"{a.name} (quanta)", lambda acc, i=i: acc.asset_balances[i]) for i, a in enumerate(book.assets)]
+
+
 def marks_text(before: Book, after: Book | None = None, contract: Contract = LINEAR, money: Money | None = None) -> str:
     """Each market's mark on a book of several (``after``: as ``before → after`` where it moved),
     in the venue's prices: ``marks in USD/contract: BTC 31,000, ETH 2,000 → 1,300``; empty for a
@@ -751,7 +757,7 @@ def book_changes(
     every: list[tuple[str, Callable[[Account], Any]]] = []
     for h, f in BOOK_COLUMNS:
         if f == "size_lots":
-            every += size_columns(before, contract)
+            every += size_columns(before, contract) + asset_columns(before)
         else:
             every.append((money.column(h) if h in MONEY_COLUMNS else h, lambda a, f=f: getattr(a, f)))
     # on a book of several markets every market's size column stays, as in the text report

@@ -17,6 +17,7 @@ from solvent.reports.money import QUANTA, Money, transfer_amount
 from solvent.reports.proof_text import render_thresholds
 from solvent.reports.story import (
     LABEL,
+    asset_columns,
     bankruptcies,
     deficit_sentence,
     describe_event,
@@ -130,6 +131,7 @@ def _accounts_table(book: Book, contract: Contract = LINEAR, money: Money = QUAN
         (money.column("cash"), lambda a: money.number(a.cash_quote, fixed=True)),
         (money.column("spot"), lambda a: cash(a.spot_quote)),
         *((header, size(get)) for header, get in size_columns(book, contract)),
+        *((header, size(get)) for header, get in asset_columns(book)),
         (money.column("principal"), lambda a: cash(a.principal_quote)),
         (money.column("debt"), lambda a: cash(a.debt_quote)),
     ]

@@ -78,6 +78,7 @@ def test_check_runs_it_and_a_policy_without_usde_is_bad_input() -> None:
     ok = runner.invoke(main, ["check", str(EXAMPLE), "--scenario", "usde-depeg-2025-10-10", "--no-search"])
     assert ok.exit_code == 0, ok.output
     assert "price of USDe USDT 1.00 → USDT 0.65 (−35.00%)" in ok.output
+    assert "USDe (quanta)" in ok.output  # the books show each account's balance of the asset
     bad = runner.invoke(main, ["check", "binance", "--scenario", "usde-depeg-2025-10-10", "--no-search"])
     assert bad.exit_code == 2
     assert "binance: the scenario usde-depeg-2025-10-10 needs a [[collateral]] table named USDe" in bad.output
