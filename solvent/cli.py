@@ -777,6 +777,20 @@ def prove(
     help="maintenance-for-leverage: the gap a position above maintenance must survive (ppm).",
 )
 @click.option(
+    "--moves",
+    type=click.IntRange(min=2, max=8),
+    default=2,
+    show_default=True,
+    help="partial-liquidation-extra-bad-debt: the mark moves in the cascade (K).",
+)
+@click.option(
+    "--move-ppm",
+    type=click.IntRange(min=1, max=1_000_000),
+    default=50_000,
+    show_default=True,
+    help="partial-liquidation-extra-bad-debt: each move of the cascade at most this (ppm of the mark before it).",
+)
+@click.option(
     "--accounts",
     type=click.IntRange(min=1, max=64),
     default=None,
@@ -825,6 +839,8 @@ def thresholds(
     gap_ppm: int,
     leverage: int,
     maintenance_gap_ppm: int,
+    moves: int,
+    move_ppm: int,
     accounts: int | None,
     effort_units: int,
     max_probes: int,
@@ -843,7 +859,9 @@ def thresholds(
     (smallest maintenance rate at --leverage for --maintenance-gap-ppm), penalty-bankrupts
     (smallest liquidation penalty at which every liquidation leaves the account nothing),
     vault-loss-for-gap (the backstop vault's worst loss in a --gap-ppm move, as a share of open
-    interest, from a vault holding no position).
+    interest, from a vault holding no position); asked by name,
+    partial-liquidation-extra-bad-debt (the most bad debt partial liquidation adds to whole
+    liquidation over --moves moves of at most --move-ppm, as a share of open interest).
 
     Exit 0 when every boundary was decided exactly, 3 when one is only bounded or unknown within
     its probes and effort, 2 bad input.
@@ -858,7 +876,9 @@ def thresholds(
     ids = [q.strip() for q in question_ids.split(",") if q.strip()]
     try:
         resolved = resolve_policy(policy)
-        known = questions(gap_ppm=gap_ppm, leverage=leverage, maintenance_gap_ppm=maintenance_gap_ppm)
+        known = questions(
+            gap_ppm=gap_ppm, leverage=leverage, maintenance_gap_ppm=maintenance_gap_ppm, moves=moves, move_ppm=move_ppm
+        )
         for q in ids:
             if q not in known:
                 raise KeyError(f"--question: unknown threshold question {q!r}; known: {', '.join(known)}")

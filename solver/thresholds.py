@@ -77,6 +77,10 @@ from solvent.solver.verdicts import TRIVIALLY, Counterexample, ObligationResult,
 DEFAULT_FUND_GAP_PPM = 200_000
 DEFAULT_LEVERAGE = 10
 DEFAULT_MAINTENANCE_GAP_PPM = 50_000
+#: partial-liquidation-extra-bad-debt: a cascade of two moves (the least in which a position left
+#: open by a partial liquidation can move again), each at most 5% (choice, docs/model.md)
+DEFAULT_CASCADE_MOVES = 2
+DEFAULT_CASCADE_MOVE_PPM = 50_000
 
 
 # --- the claims -----------------------------------------------------------------------------
@@ -155,6 +159,12 @@ class Setup:
     policy: Policy
     claim: Invariant
     bounds: Bounds
+    #: a claim that compares two runs of a story (partial against whole liquidation) brings its
+    #: own probe (``(setup) -> (ProofResult, None)``) and its own concrete judge of a story
+    #: (``(story) -> bool``: the story breaks the claim at this value); None: one
+    #: :class:`~solvent.solver.query.StoryQuery` and ``replay`` of the per-step claim
+    decide: Callable[[Setup], tuple[ProofResult, int | None]] | None = None
+    breaks: Callable[[Story], bool] | None = None
 
 
 @attrs.frozen
@@ -292,6 +302,64 @@ def _maintenance_setup(leverage: int, gap_ppm: int) -> Callable[[Policy, int, Bo
     return setup
 
 
+def _partial_setup(moves: int, move_ppm: int) -> Callable[[Policy, int, Bounds], Setup]:
+    """The extra bad debt of partial liquidation over ``moves`` mark moves of at most ``move_ppm``
+    each (``solvent.solver.partial_liquidation``): two runs of one story, judged together."""
+
+    def setup(policy: Policy, value: int, bounds: Bounds) -> Setup:
+        from solvent.solver import partial_liquidation as partial
+
+        def breaks(story: Story) -> bool:
+            try:
+                return partial.extra_of(policy, story).breaks(value)
+            except Exception:  # noqa: BLE001 - an event the engine refuses breaks nothing
+                return False
+
+        cascade = attrs.evolve(bounds, events=moves, max_move_ppm=move_ppm, event_kinds=("mark",))
+        return Setup(
+            policy,
+            partial.claim(value),
+            cascade,
+            decide=lambda s: partial.decide(s.policy, value, s.bounds),
+            breaks=breaks,
+        )
+
+    return setup
+
+
+def _partial_reach(policy: Policy, story: Story) -> int | None:
+    """The largest bound the story's extra bad debt breaks, from its two concrete runs."""
+    from solvent.solver.partial_liquidation import extra_of
+
+    return extra_of(policy, story).largest_broken()
+
+
+def _partial_applies(policy: Policy) -> str:
+    from solvent.solver.partial_liquidation import partial_applies
+
+    return partial_applies(policy)
+
+
+def _compare_partial(moves: int, move_ppm: int) -> Callable[[Policy, Any], str]:
+    def compare(policy: Policy, t: Any) -> str:
+        rule = policy.liquidation
+        if rule.partial_above_notional_quote is not None:
+            how = f"one order of {_pct(rule.partial_share_ppm)} of a position above {rule.partial_above_notional_quote:,} quanta of notional per event"
+        else:
+            how = f"{_pct(rule.partial_close_ppm)} of the position first, the rest only while still below maintenance"
+        cascade = f"{moves} moves of at most {_pct(move_ppm)} each"
+        if t.status is ThresholdStatus.ALL:
+            return f"this policy closes {how}: over {cascade} that adds no bad debt to what whole liquidation leaves"
+        if t.status is ThresholdStatus.EXACT and t.value is not None:
+            return (
+                f"this policy closes {how}: over {cascade} the position it leaves open can add up to "
+                f"{_pct(t.value)} of the long open interest in bad debt beyond what closing whole positions leaves"
+            )
+        return ""
+
+    return compare
+
+
 def _penalty_setup(policy: Policy, value: int, bounds: Bounds) -> Setup:
     variant = attrs.evolve(policy, liquidation=attrs.evolve(policy.liquidation, penalty_ppm=value))
     return Setup(variant, LIQUIDATION_LEAVES_NOTHING, attrs.evolve(bounds, event_kinds=("mark",)))
@@ -389,14 +457,20 @@ def questions(
     gap_ppm: int = DEFAULT_FUND_GAP_PPM,
     leverage: int = DEFAULT_LEVERAGE,
     maintenance_gap_ppm: int = DEFAULT_MAINTENANCE_GAP_PPM,
+    moves: int = DEFAULT_CASCADE_MOVES,
+    move_ppm: int = DEFAULT_CASCADE_MOVE_PPM,
 ) -> dict[str, Question]:
-    """The four threshold questions with their parameters."""
+    """The threshold questions with their parameters."""
     if not 0 < gap_ppm <= PPM:
         raise ValueError(f"'gap_ppm' must be in 1..{PPM}: {gap_ppm}")
     if not 0 < maintenance_gap_ppm <= PPM:
         raise ValueError(f"'maintenance_gap_ppm' must be in 1..{PPM}: {maintenance_gap_ppm}")
     if not 1 <= leverage <= PPM:
         raise ValueError(f"'leverage' must be in 1..{PPM}: {leverage}")
+    if not 0 < move_ppm <= PPM:
+        raise ValueError(f"'move_ppm' must be in 1..{PPM}: {move_ppm}")
+    if not 2 <= moves <= 8:
+        raise ValueError(f"'moves' must be in 2..8 (a cascade: a later move after a partial liquidation): {moves}")
     tiers = lambda p: p.margin.tiers  # noqa: E731
     return {
         "safe-move": Question(
@@ -464,10 +538,32 @@ def questions(
             applies=_vault_applies,
             compare=_compare_vault(gap_ppm),
         ),
+        "partial-liquidation-extra-bad-debt": Question(
+            "partial-liquidation-extra-bad-debt",
+            f"most bad debt partial liquidation adds to whole liquidation (share of open interest) over {moves} moves of at most {_pct(move_ppm)}",
+            Direction.SMALLEST,
+            True,
+            low=lambda p: 0,
+            high=lambda p: PPM,
+            setup=_partial_setup(moves, move_ppm),
+            # nothing added is the first guess; a refuted story then jumps to its own share
+            hints=lambda p, b: [0],
+            reach=_partial_reach,
+            applies=_partial_applies,
+            accounts=lambda p: 1,
+            accounts_note=(
+                "one trader against the book: the position a partial liquidation leaves open is one "
+                "account's; --accounts 2 asks about two traders"
+            ),
+            compare=_compare_partial(moves, move_ppm),
+        ),
     }
 
 
-QUESTION_IDS = ("safe-move", "fund-for-gap", "maintenance-for-leverage", "penalty-bankrupts", "vault-loss-for-gap")
+#: The questions asked by default (``solvent thresholds``, ``check --thresholds``, the gallery).
+DEFAULT_IDS = ("safe-move", "fund-for-gap", "maintenance-for-leverage", "penalty-bankrupts", "vault-loss-for-gap")
+#: Every question: the default ones and the cascade question, asked by name (two runs of K moves each).
+QUESTION_IDS = (*DEFAULT_IDS, "partial-liquidation-extra-bad-debt")
 
 
 def _pct(ppm: int | Fraction) -> str:
@@ -886,7 +982,7 @@ def _probe(
     s = question.setup(policy, value, bounds)
     t0 = time.perf_counter()
     with effort.question():  # each probe's answer independent of the probes before it
-        result, size = _decide(s)
+        result, size = (s.decide or _decide)(s)
     probe = Probe(value, result.verdict, time.perf_counter() - t0, result.reason[:200], units=result.units)
     if result.verdict is Verdict.VACUOUS:
         raise ValueError(f"threshold {question.id!r} at {value}: the assumptions conflict ({result.reason})")
@@ -1014,6 +1110,8 @@ def _reached(
             return False
         s = question.setup(policy, at, bounds)
         try:
+            if s.breaks is not None:
+                return s.breaks(cx.story)
             return replay(s.policy, s.claim, cx.story, s.bounds).violates
         except ValueError:  # the value makes an invalid policy (a validator refused it)
             return False
@@ -1052,9 +1150,9 @@ def _smallest_story(
     handful of checks, where one over Σ|x| itself took fifty on a 10¹⁵ story), on one purified
     query built at ``value`` with as many traders as the story has, within :data:`SHRINK_UNITS`. Every story
     returned was replayed at ``value``; without the story's size it is returned as found."""
-    if size is None:
-        return cx
     s = question.setup(policy, value, bounds)
+    if size is None or s.decide is not None:
+        return cx
     n = max(len(cx.story.book.traders), 1)
     try:
         query = StoryQuery(s.policy, s.claim, attrs.evolve(s.bounds, accounts=n), obligations=(s.claim,))
@@ -1083,7 +1181,7 @@ def thresholds(
     policy: Policy | str,
     bounds: Bounds | None = None,
     *,
-    ids: Sequence[str] = QUESTION_IDS,
+    ids: Sequence[str] = DEFAULT_IDS,
     max_probes: int = MAX_PROBES,
     minimize: bool = True,
     **params: int,
@@ -1140,6 +1238,9 @@ __all__ = [
     "SCHEMA",
     "to_data",
     "to_json",
+    "DEFAULT_CASCADE_MOVES",
+    "DEFAULT_CASCADE_MOVE_PPM",
+    "DEFAULT_IDS",
     "DEFAULT_FUND_GAP_PPM",
     "DEFAULT_LEVERAGE",
     "DEFAULT_MAINTENANCE_GAP_PPM",

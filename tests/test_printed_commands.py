@@ -283,3 +283,13 @@ def test_the_command_fmt_prints_runs(tmp_path: Path) -> None:
     assert _run_printed(tmp_path, printed).returncode == 0
     assert _solvent(tmp_path, ["fmt", "--check", "venue.toml"]).returncode == 0
     assert policy.read_text(encoding="utf-8") == 'name = "v"\n\n[units]\nquote = "0.01 USD"\nlot = "1 contract"\n'
+
+
+def test_the_partial_liquidation_threshold_runs_as_printed() -> None:
+    """The cascade question as the README prints it: Backpack's half-position steps add no bad
+    debt over two moves of at most 5% (proved at 0, one probe)."""
+    command = _documented("solvent thresholds backpack --question partial-liquidation")
+    done = _run_printed(ROOT, command)  # writes nothing
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "partial-liquidation-extra-bad-debt" in done.stdout
+    assert "holds across the whole range, even at 0 ppm" in done.stdout

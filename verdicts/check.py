@@ -42,7 +42,7 @@ from solvent.rules.presets import resolve_policy
 from solvent.solver.coverage import covered_failure
 from solvent.solver.deep_stories import DeepBudget, DeepStory, Seed, deep_story
 from solvent.solver.smallest_move import MoveBudget, told_at_least_move
-from solvent.solver.thresholds import QUESTION_IDS, Threshold, thresholds
+from solvent.solver.thresholds import DEFAULT_IDS, Threshold, thresholds
 from solvent.solver.verdicts import InconsistentProof, ProofResult
 from solvent.verdicts.proofs import ProofBudget, prove_within
 
@@ -328,7 +328,7 @@ def check_policy(
     answers: tuple[Threshold, ...] = ()
     if threshold_probes is not None:
         answers = tuple(
-            thresholds(policy, ids=threshold_ids or QUESTION_IDS, max_probes=threshold_probes, minimize=False)
+            thresholds(policy, ids=threshold_ids or DEFAULT_IDS, max_probes=threshold_probes, minimize=False)
         )
     return PolicyReport(
         policy, source or policy.name, verdicts, runs, findings_dir if search_budget else None, answers, search_budget

@@ -1,0 +1,102 @@
+"""The extra bad debt partial liquidation adds over a cascade of moves (solver/partial_liquidation.py).
+
+At the boundary: Hyperliquid's answer for two moves of at most 5% is proved at 33,250 ppm of the
+long open interest and refuted one ppm below by a story both policies replay on the concrete
+engine (the 80% of the position left open by a 20% order goes bankrupt on the second move; whole
+liquidation closed it on the first with nothing owed). The share arithmetic is checked at its
+own boundary, so a rounding mutated by one token fails.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import solvent.solver.thresholds as th
+from solvent.rules.arith import PPM
+from solvent.rules.outcomes import Bankrupt, Liquidated
+from solvent.rules.presets import load_preset
+from solvent.solver import partial_liquidation as partial
+from solvent.solver.effort import fresh_context
+from solvent.solver.thresholds import ThresholdStatus
+from solvent.solver.verdicts import Verdict
+
+HYPERLIQUID = load_preset("hyperliquid")
+QUESTION = "partial-liquidation-extra-bad-debt"
+ANSWER = 33_250  # ppm of the long open interest, two moves of at most 5%, one trader
+
+
+def _probe(policy, value: int, effort: int = 12_000_000):
+    q = th.questions()[QUESTION]
+    s = q.setup(policy, value, th.default_bounds(accounts=q.accounts(policy), effort=effort))
+    fresh_context()
+    result, _ = s.decide(s)
+    return s, result
+
+
+def test_the_twin_closes_whole_positions_and_nothing_else_changes() -> None:
+    whole = partial.whole_liquidation(HYPERLIQUID)
+    assert whole.liquidation.partial_above_notional_quote is None
+    assert whole.liquidation.partial_share_ppm == PPM and whole.liquidation.partial_close_ppm == PPM
+    assert whole.margin == HYPERLIQUID.margin and whole.deficit == HYPERLIQUID.deficit
+    assert whole.liquidation.takeover_below_ppm == HYPERLIQUID.liquidation.takeover_below_ppm
+
+
+def test_the_question_applies_only_where_a_liquidation_can_leave_part_of_a_position() -> None:
+    assert partial.partial_applies(HYPERLIQUID) == ""  # 20% orders above 100k USDC
+    assert partial.partial_applies(load_preset("backpack")) == ""  # half the position per step
+    binance = th.threshold("binance", QUESTION)
+    assert binance.status is ThresholdStatus.NOT_APPLICABLE
+    assert "whole position" in binance.note
+
+
+@pytest.mark.parametrize(("extra", "oi"), [(332_499_518, 9_999_990_000), (1, 3), (7, 7_000_000), (5, 0)])
+def test_the_largest_bound_a_story_breaks_is_one_below_its_share(extra: int, oi: int) -> None:
+    e = partial.Extra(extra, 0, oi)
+    largest = e.largest_broken()
+    assert largest is not None and e.breaks(largest)
+    assert largest == PPM or not e.breaks(largest + 1)
+    assert partial.Extra(3, 3, oi).largest_broken() is None  # nothing added breaks nothing
+
+
+def test_proved_at_the_answer_and_refuted_one_ppm_below_by_a_replayed_story() -> None:
+    _, at = _probe(HYPERLIQUID, ANSWER)
+    assert at.verdict is Verdict.PROVED, at.reason
+    s, below = _probe(HYPERLIQUID, ANSWER - 1)
+    assert below.verdict is Verdict.REFUTED and below.counterexample is not None, below.reason
+    story = below.counterexample.story
+    extra = partial.extra_of(HYPERLIQUID, story)
+    assert extra.breaks(ANSWER - 1) and not extra.breaks(ANSWER)
+    assert s.breaks(story)
+    # the mechanism: partial liquidation leaves part of the position open after the first move,
+    # which is bankrupt in the second; whole liquidation closes it in the first
+    _, partial_steps = partial._concrete_bad_debt(HYPERLIQUID, story)
+    _, whole_steps = partial._concrete_bad_debt(partial.whole_liquidation(HYPERLIQUID), story)
+    liquidated = {o.account for o in partial_steps[0].outcomes if isinstance(o, Liquidated)}
+    assert liquidated and all(partial_steps[0].after.account(n).size_lots != 0 for n in liquidated)
+    assert all(whole_steps[0].after.account(n).size_lots == 0 for n in liquidated)
+    assert any(isinstance(o, Bankrupt) and o.account in liquidated for o in partial_steps[1].outcomes)
+    assert extra.whole_quote < extra.partial_quote
+
+
+def test_the_answer_is_compared_with_the_policy_s_partial_rule() -> None:
+    q = th.questions()[QUESTION]
+    t = th.Threshold(
+        QUESTION, q.title, "hyperliquid", q.direction, ThresholdStatus.EXACT, proved_at=ANSWER, refuted_at=ANSWER - 1
+    )
+    words = q.compare(HYPERLIQUID, t)
+    assert "one order of 20% of a position above 10,000,000 quanta" in words
+    assert "up to 3.325% of the long open interest" in words
+
+
+def test_the_cli_asks_the_cascade_question_by_name() -> None:
+    from click.testing import CliRunner
+
+    from solvent.cli import main
+
+    result = CliRunner().invoke(
+        main,
+        ["thresholds", "backpack", "--question", QUESTION, "--moves", "2", "--move-ppm", "50000", "--effort", "8M"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "holds across the whole range, even at 0 ppm" in result.output
+    assert "N ≤ 1, K ≤ 2" in result.output
