@@ -15,7 +15,7 @@ figures from one run.
 ``--encodings`` compares how ``size × price`` is kept decidable: purified products (the default
 portfolio), exact nonlinear arithmetic, and a price grid, on bounded proofs.
 
-``--catalog`` (issue 18's target): every catalog claim on every bundled preset at ``--accounts`` N
+``--catalog`` (issue 18's target): every catalog claim on every bundled preset (or ``--presets``) at ``--accounts`` N
 (default 4) and one mark move, each in its own process, at ``--effort`` units (give 10000000 for
 "about 10 s"); prints each cell, then a summary per preset and every claim left undecided with
 its reason. Each cell's memory is capped (``MEMORY_CAP``), so a build that outgrows it is a row,
@@ -234,14 +234,15 @@ def compare_encodings(effort_units: int) -> None:
             print(f"| {preset} | {invariant} | {n} | " + " | ".join(shown) + " |", flush=True)
 
 
-def catalog_table(accounts: int, effort_units: int) -> list[dict[str, Any]]:
-    """Every catalog claim on every preset at N = ``accounts``, K = 1 (mark): the cells, then a
-    summary per preset and the undecided claims with their reasons."""
+def catalog_table(accounts: int, effort_units: int, presets: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """Every catalog claim on every preset (or those named) at N = ``accounts``, K = 1 (mark): the
+    cells, then a summary per preset and the undecided claims with their reasons."""
     from solvent.properties import catalog
     from solvent.rules.presets import preset_names
 
+    names = presets or tuple(preset_names())
     rows = []
-    for preset in preset_names():
+    for preset in names:
         for invariant in catalog.CATALOG.ids():
             row = run_cell(preset, invariant, accounts, 1, effort_units)
             print(f"{preset:13} {invariant:36} {row['verdict']:18} {row['seconds']:>7} s", flush=True)
@@ -249,7 +250,7 @@ def catalog_table(accounts: int, effort_units: int) -> list[dict[str, Any]]:
     print()
     print("| preset | proved | refuted | undecided | median s | worst s |")
     print("|---|---|---|---|---|---|")
-    for preset in preset_names():
+    for preset in names:
         mine = [r for r in rows if r["preset"] == preset]
         seconds = sorted(r["seconds"] for r in mine)
         decided = {v: sum(1 for r in mine if r["verdict"].startswith(v)) for v in ("proved", "refuted")}
@@ -268,7 +269,7 @@ def catalog_table(accounts: int, effort_units: int) -> list[dict[str, Any]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="only the two targets")
-    parser.add_argument("--presets", default=",".join(PRESETS))
+    parser.add_argument("--presets", default=None, help=f"comma-separated (default {','.join(PRESETS)}; with --catalog, every preset)")
     parser.add_argument("--effort", type=int, default=60_000_000, help="z3 resource units per solver question")
     parser.add_argument("--json", default=None, help="also write the rows here")
     parser.add_argument("--crosshair", action="store_true", help="add the hypothesis-crosshair baseline")
@@ -278,7 +279,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.catalog:
         load = os.getloadavg()
-        rows = catalog_table(args.accounts, args.effort)
+        rows = catalog_table(args.accounts, args.effort, tuple(args.presets.split(",")) if args.presets else ())
         print(f"load average (1, 5, 15 min) at the start {load}, at the end {os.getloadavg()}")
         if args.json:
             with open(args.json, "w") as fh:
@@ -289,7 +290,8 @@ def main() -> None:
         return
     rows = []
     load = {"start": os.getloadavg()}
-    for preset, invariant, n, k in cells(tuple(args.presets.split(",")), args.quick):
+    presets = tuple((args.presets or ",".join(PRESETS)).split(","))
+    for preset, invariant, n, k in cells(presets, args.quick):
         row = run_cell(preset, invariant, n, k, args.effort)
         print(
             f"{preset:13} {invariant:19} N={n:<2} K={k}  {row['verdict']:16} {row['seconds']:>8} s  {row['scope']}",
@@ -302,7 +304,7 @@ def main() -> None:
     print(f"load average (1, 5, 15 min) at the start {load['start']}, at the end {load['end']}")
     baseline = []
     if args.crosshair:
-        first = args.presets.split(",")[0]
+        first = presets[0]
         for preset, invariant in ((first, "no-negative-equity"), (first, "conservation")):
             b = crosshair_baseline(preset, invariant, seconds=120)
             z3_row = run_cell(preset, invariant, 2, 1, args.effort)
