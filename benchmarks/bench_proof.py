@@ -269,7 +269,9 @@ def catalog_table(accounts: int, effort_units: int, presets: tuple[str, ...] = (
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="only the two targets")
-    parser.add_argument("--presets", default=None, help=f"comma-separated (default {','.join(PRESETS)}; with --catalog, every preset)")
+    parser.add_argument(
+        "--presets", default=None, help=f"comma-separated (default {','.join(PRESETS)}; with --catalog, every preset)"
+    )
     parser.add_argument("--effort", type=int, default=60_000_000, help="z3 resource units per solver question")
     parser.add_argument("--json", default=None, help="also write the rows here")
     parser.add_argument("--crosshair", action="store_true", help="add the hypothesis-crosshair baseline")
