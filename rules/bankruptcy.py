@@ -48,7 +48,7 @@ from solvent.rules.waterfall import (
 )
 
 
-def _fee_to_close(policy: Policy) -> int:
+def fee_to_close_rate(policy: Policy) -> int:
     """The taker rate the bankruptcy price includes (``liquidation.fee_to_close``), else 0."""
     return policy.fees.taker_ppm if policy.liquidation.fee_to_close else 0
 
@@ -96,7 +96,7 @@ def _run_layer(
             run_adl = or_(run_adl, and_(has_position, is_drawn_down(layer.fund_drawdown, ctx.book)))
         ctx = ctx.branch(
             run_adl,
-            lambda c: deleverage(c, policy.margin, policy.rounding, layer, name, cp, price, _fee_to_close(policy)),
+            lambda c: deleverage(c, policy.margin, policy.rounding, layer, name, cp, price, fee_to_close_rate(policy)),
             lambda c: close_into_book(policy, c, name),
         )
         return ctx, remaining - remaining_deficit(policy, ctx, name), True
