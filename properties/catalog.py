@@ -26,7 +26,7 @@ from solvent.rules.events import AssetDeposit, AssetWithdraw, Deposit, SpotDepos
 from solvent.rules.ledger import HAIRCUT_REASONS, SPOT, Guarded, Reason, asset_balance
 from solvent.rules.liquidation import Trigger
 from solvent.rules.margin import counts_spot, equity
-from solvent.rules.outcomes import AdlFill, Bankrupt, LayerUsed, Liquidated, Residual
+from solvent.rules.outcomes import AdlFill, Bankrupt, LayerUsed, Liquidated, LoanExchanged, Residual
 from solvent.rules.policy import Policy
 
 
@@ -291,7 +291,12 @@ def _collateral_kept(view: StepView) -> list[Any]:
     for a0, a1 in zip(view.before.accounts, view.after.accounts, strict=True):
         if not a0.is_trader:
             continue
-        liquidated = any_(g.guard for g in view.outcomes_of(Liquidated) if g.item.account == a0.name)
+        # its own liquidation, or the auto exchange of its own loan, may sell its collateral
+        liquidated = any_(
+            g.guard
+            for g in (*view.outcomes_of(Liquidated), *view.outcomes_of(LoanExchanged))
+            if g.item.account == a0.name
+        )
         for i, asset in enumerate(view.before.assets):
             own = (
                 moved

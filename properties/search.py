@@ -38,7 +38,16 @@ from solvent.rules.engine import RejectedEvent, Step, run
 from solvent.rules.events import Deposit, MarkPrice, SpotDeposit, Trade
 from solvent.rules.ledger import HAIRCUT_REASONS
 from solvent.rules.margin import equity
-from solvent.rules.outcomes import AdlFill, Bankrupt, DebtCarried, DepositAbsorbed, LayerUsed, Liquidated, Residual
+from solvent.rules.outcomes import (
+    AdlFill,
+    Bankrupt,
+    DebtCarried,
+    DepositAbsorbed,
+    LayerUsed,
+    Liquidated,
+    LoanExchanged,
+    Residual,
+)
 from solvent.rules.policy import Policy
 
 
@@ -131,6 +140,7 @@ def _path_names(outcome: object) -> list[str]:
         Bankrupt: "bankruptcy",
         DebtCarried: "debt carried",
         DepositAbsorbed: "deposit absorbed",
+        LoanExchanged: "loan exchanged",
         Residual: "residual deficit",
     }
     return [names[type(outcome)]] if type(outcome) in names else []

@@ -22,7 +22,9 @@ Futures Wallet balance is not enough to cover the deficit",
 binance.com/en/futures/trading-rules/perpetual/multi-asset-info), asset by asset in the book's
 order. What is left of the deficit when every asset is sold is bad debt for the waterfall: a
 depeg can make it, because the weights that triggered the liquidation were taken at the price
-before the move.
+before the move. An account holding no position whose loan (negative cash) reaches its
+collateral's weighted value has its collateral sold the same way (``exchange_loan``, Binance's
+auto exchange at a loan-to-value of 1).
 
     need   = max(0, −(E − |S| × slip))                            (``bankruptcy.remaining_deficit``)
     sold_a = min(balance_a, ⌈need / price_a⌉), proceeds_a = sold_a × price_a
@@ -34,11 +36,12 @@ from typing import Any
 
 import attrs
 
-from solvent.rules.arith import Rounding, div, max_, min_, mul_ppm, safe_divisor, sum_
+from solvent.rules.arith import Rounding, and_, div, max_, min_, mul_ppm, safe_divisor, sum_
 from solvent.rules.book import Account, Asset, MarginMode, Role
 from solvent.rules.fields import ppm_field, quote_field
 from solvent.rules.ledger import Ctx, Reason, asset_balance
 from solvent.rules.margin import equity
+from solvent.rules.outcomes import LoanExchanged
 
 
 @attrs.frozen
@@ -128,6 +131,26 @@ def account_value(policy: Any, assets: tuple[Asset, ...], account: Account) -> A
     return equity(policy.margin, account) + oracle_value(assets, account)
 
 
+def loan_due(policy: Any, assets: tuple[Asset, ...], account: Account) -> Any:
+    """A cross account holding no position whose loan (negative cash) has reached the weighted
+    value of its collateral: loan-to-value at or above 1, margin equity at maintenance weights at
+    or below 0. Binance: "When you do not have existing positions or open orders, the system will
+    continuously calculate the LTV (loan to value). When LTV ≥ 1, auto-exchange will be
+    triggered" (binance.com/en/futures/trading-rules/perpetual/multi-asset-info). A position's
+    account is the liquidation's instead. Always false on a book without assets."""
+    if not assets or not counts_collateral(account):
+        return False
+    return and_(account.cash_quote < 0, margin_equity(policy, assets, account) <= 0)
+
+
+def exchange_loan(policy: Any, ctx: Ctx, name: str) -> Ctx:
+    """Sell ``name``'s collateral as far as its loan (``loan_due``), noting ``LoanExchanged``;
+    what the collateral cannot cover stays a negative balance (bad debt the venue holds)."""
+    owed = -ctx.account(name).cash_quote
+    ctx = ctx.note(LoanExchanged(name, owed))
+    return sell_collateral(policy, ctx, name, owed)
+
+
 def sell_collateral(policy: Any, ctx: Ctx, name: str, need: Any) -> Ctx:
     """Sell the account's collateral to the book (the liquidity account) at the oracle price, asset
     by asset in the book's order, no more than covers ``need`` settlement quanta: per asset
@@ -157,6 +180,8 @@ __all__ = [
     "check_collateral",
     "collateral_value",
     "counts_collateral",
+    "exchange_loan",
+    "loan_due",
     "margin_equity",
     "oracle_value",
     "sell_collateral",

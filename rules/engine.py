@@ -11,8 +11,8 @@ from typing import Any
 
 import attrs
 
-from solvent.rules.arith import PPM, abs_, implies, max_, min_, or_, sum_
-from solvent.rules.assets import account_value, margin_equity, sell_collateral
+from solvent.rules.arith import PPM, abs_, and_, implies, max_, min_, or_, sum_
+from solvent.rules.assets import account_value, exchange_loan, loan_due, margin_equity, sell_collateral
 from solvent.rules.bankruptcy import resolve
 from solvent.rules.book import Book, Role, is_on_tick
 from solvent.rules.clawback import open_window
@@ -424,11 +424,17 @@ def _close_solvent(policy: Policy, ctx: Ctx, name: str) -> Ctx:
 
 def sweep(policy: Policy, ctx: Ctx) -> Ctx:
     """Liquidate, in book order, every trader whose equity is below maintenance; first, where the
-    insurance fund holds what it took over, it closes its share of that into the book."""
+    insurance fund holds what it took over, it closes its share of that into the book. On a book
+    with collateral assets a trader left holding no position whose loan has reached its
+    collateral's weighted value has the collateral sold as far as owed (``assets.exchange_loan``)."""
     ctx = unwind_fund(policy.liquidation, ctx)
     for name in [a.name for a in ctx.book.traders]:
         ctx = convert_spot(policy.margin, ctx, name)
         ctx = ctx.branch(_triggered(policy, ctx, name), lambda c, n=name: liquidate(policy, c, n))
+        if ctx.book_field("assets"):  # a flat account's loan at its collateral's weighted value
+            a = ctx.account(name)
+            due = and_(open_lots(a) == 0, loan_due(policy, ctx.book_field("assets"), a))
+            ctx = ctx.branch(due, lambda c, n=name: exchange_loan(policy, c, n))
     return ctx
 
 

@@ -112,6 +112,16 @@ class DepositAbsorbed:
 
 
 @attrs.frozen
+class LoanExchanged:
+    """``account``, holding no position, owed ``owed_quote`` (negative cash) at or above its
+    collateral's weighted value, and its collateral was sold as far as owed (Binance's auto
+    exchange at a loan-to-value of 1, ``solvent.rules.assets``)."""
+
+    account: str
+    owed_quote: Any
+
+
+@attrs.frozen
 class Residual:
     """A deficit no layer paid: ``account`` is left below zero by ``amount_quote``."""
 
@@ -128,5 +138,6 @@ Outcome = (
     | PoolAdlFill
     | DebtCarried
     | DepositAbsorbed
+    | LoanExchanged
     | Residual
 )

@@ -25,7 +25,7 @@ from solvent.rules.ledger import Reason, Transfer
 from solvent.rules.liquidation import LiquidationRule, Trigger
 from solvent.rules.loading import dumps_policy, loads_policy
 from solvent.rules.margin import MarginRule, Tier
-from solvent.rules.outcomes import Bankrupt, Liquidated
+from solvent.rules.outcomes import Bankrupt, Liquidated, LoanExchanged
 from solvent.rules.policy import Policy
 from solvent.rules.waterfall import Adl, InsuranceFund, Ranking
 
@@ -196,6 +196,39 @@ class TestLiquidation:
         assert not holds(POLICY, forged, "spot-isolated")
 
 
+class TestFlatLoan:
+    """alice closes her long at 960 at a loss: flat, cash −28,800, a loan backed by 1,000 USDe.
+    Her collateral at the maintenance weight is 900 × price: the loan is due (loan-to-value 1)
+    at a USDe price of 32, not at 33."""
+
+    def flat(self) -> Book:
+        s = step(POLICY, TestLiquidation().moved(), Trade("bob", "alice", 720, 960))
+        alice = s.after.account("alice")
+        assert (alice.size_lots, alice.cash_quote, alice.asset_balances) == (0, -28_800, (1_000,))
+        return s.after
+
+    def test_above_the_loan_nothing_is_sold(self) -> None:
+        s = step(POLICY, self.flat(), AssetPrice("USDe", 33))  # 29,700 > 28,800
+        assert not any(isinstance(o, LoanExchanged) for o in s.outcomes)
+        assert s.after.account("alice").asset_balances == (1_000,)
+
+    def test_at_the_loan_the_collateral_is_exchanged_as_far_as_owed(self) -> None:
+        s = step(POLICY, self.flat(), AssetPrice("USDe", 32))  # 28,800 = 28,800: loan-to-value 1
+        assert LoanExchanged("alice", 28_800) in s.outcomes
+        assert Transfer("alice@USDe", "liquidity@USDe", 900, Reason.COLLATERAL_SALE) in s.transfers
+        alice = s.after.account("alice")
+        assert (alice.cash_quote, alice.asset_balances) == (0, (100,))
+        for claim in ("spot-isolated", "conservation", "claims-backed", "no-negative-equity"):
+            assert holds(POLICY, s, claim), claim
+
+    def test_a_gap_below_the_loan_leaves_it_unbacked(self) -> None:
+        s = step(POLICY, self.flat(), AssetPrice("USDe", 20))  # all 1,000 sold for 20,000
+        assert s.after.account("alice").cash_quote == -8_800
+        assert s.after.account("alice").asset_balances == (0,)
+        assert not holds(POLICY, s, "claims-backed")  # a real finding: the venue holds the 8,800
+        assert holds(POLICY, s, "conservation") and holds(POLICY, s, "spot-isolated")
+
+
 class TestOneAsset:
     def test_a_book_without_assets_writes_as_before(self) -> None:
         story = Story(new_book(mark_quote=1_000), (Deposit("alice", 5),))
@@ -230,6 +263,7 @@ class TestOneSemantics:
             ("moved", MarkPrice(900)),
             ("opened", AssetWithdraw("alice", "USDe", 100)),
             ("opened", AssetDeposit("bob", "USDe", 7)),
+            ("flat", AssetPrice("USDe", 32)),  # a flat account's loan exchanged
         ],
         ids=repr,
     )
@@ -237,7 +271,7 @@ class TestOneSemantics:
         from solvent.rules.engine import transition
         from solvent.solver.symbolic import constant_book, constant_event, evaluate_ctx, simplifier
 
-        concrete = opened() if start == "opened" else TestLiquidation().moved()
+        concrete = {"opened": opened, "moved": TestLiquidation().moved, "flat": TestFlatLoan().flat}[start]()
         expected = transition(POLICY, concrete, event)
         got = evaluate_ctx(transition(POLICY, constant_book(concrete), constant_event(event)), simplifier())
         assert got.after == expected.book
