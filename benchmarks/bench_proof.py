@@ -21,6 +21,10 @@ portfolio), exact nonlinear arithmetic, and a price grid, on bounded proofs.
 its reason. Each cell's memory is capped (``MEMORY_CAP``), so a build that outgrows it is a row,
 not a machine out of memory.
 
+``--adl-lemma``: the ADL lemma (``solvent.solver.adl_lemma``: ADL at the bankruptcy price leaves
+the bankrupt account at zero) on every preset that closes there, at 2, 3 and 4 traders, each at
+``--effort`` units: verdict, units, seconds.
+
 ``--crosshair`` adds a baseline: the same two claims, for the first of ``--presets``, searched on
 the concrete engine by hypothesis with the CrossHair backend (``pip install hypothesis-crosshair``, not a project
 dependency), and the time ratio to z3.
@@ -266,6 +270,37 @@ def catalog_table(accounts: int, effort_units: int, presets: tuple[str, ...] = (
     return rows
 
 
+def adl_lemma_table(effort_units: int) -> list[dict[str, Any]]:
+    """The ADL lemma per preset and book size (in this process: each call runs z3 in a child)."""
+    import solvent.solver  # noqa: F401  (registers the z3 backend)
+    from solvent.rules.presets import preset_names, resolve_policy
+    from solvent.solver import adl_lemma
+
+    rows = []
+    print("| preset | traders | verdict | units | seconds | load |")
+    print("|---|---|---|---|---|---|")
+    for preset in preset_names():
+        policy = resolve_policy(preset)
+        if adl_lemma.adl_layer(policy) is None:
+            continue
+        for traders in (2, 3, 4):
+            result = adl_lemma.check(policy, traders, effort_units)
+            row = {
+                "preset": preset,
+                "traders": traders,
+                "verdict": result.verdict.value,
+                "units": result.stats.units,
+                "seconds": round(result.stats.seconds, 2),
+                "load_1min": round(os.getloadavg()[0], 2),
+            }
+            print(
+                f"| {preset} | {traders} | {row['verdict']} | {row['units']:,} | {row['seconds']} | {row['load_1min']} |",
+                flush=True,
+            )
+            rows.append(row)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="only the two targets")
@@ -278,7 +313,14 @@ def main() -> None:
     parser.add_argument("--encodings", action="store_true", help="compare purified, exact and price-grid queries")
     parser.add_argument("--catalog", action="store_true", help="every claim on every preset at N = --accounts, K = 1")
     parser.add_argument("--accounts", type=int, default=4, help="N for --catalog")
+    parser.add_argument("--adl-lemma", action="store_true", help="the ADL lemma at 2-4 traders per preset")
     args = parser.parse_args()
+    if args.adl_lemma:
+        rows = adl_lemma_table(args.effort)
+        if args.json:
+            with open(args.json, "w") as fh:
+                json.dump({"rows": rows}, fh, indent=2)
+        return
     if args.catalog:
         load = os.getloadavg()
         rows = catalog_table(args.accounts, args.effort, tuple(args.presets.split(",")) if args.presets else ())
