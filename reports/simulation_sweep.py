@@ -60,6 +60,8 @@ def render_text(sweep: Sweep) -> str:
         if edge
         else f"sweep of {sweep.field} over {len(sweep.points)} values"
     )
+    if sweep.fixed is not None:
+        what += f" at {sweep.fixed[0]} = {show(sweep.fixed[1])}"
     counts = sorted({p.result.summary["paths"] for p in sweep.points})
     paths = f"{counts[0]:,}" if len(counts) == 1 else f"{counts[0]:,}–{counts[-1]:,}"
     lines = [
@@ -170,6 +172,50 @@ def heat_map(sweep: Sweep) -> str:
     return _svg(height, f"{sweep.field}: estimates by value", body, width=width)
 
 
+def grid_map(sweeps: Sequence[Sweep], label: str, where: tuple[str, ...], kind: str) -> str:
+    """A grid over two fields (:func:`solvent.simulation.sweep.grid`) for one estimate: a row per
+    value of the rows' field, a column per value of the columns', each cell shaded by its estimate
+    (a probability on 0–1, an amount on the grid's largest), and each row's z3 boundary (found on
+    that row's policy) as a dashed line where it falls between two columns."""
+    columns = sweeps[0].points
+    rows_field, columns_field = sweeps[0].fixed[0], sweeps[0].field
+    width = LABEL_W + len(columns) * CELL_W + 10
+    height = HEAD_H + 16 + len(sweeps) * CELL_H + 30
+    top_y = HEAD_H + 16
+    body = [
+        _text(LABEL_W + len(columns) * CELL_W / 2, 14, f"{label}: {columns_field} (columns)", anchor="middle", size=11)
+    ]
+    body.append(_text(LABEL_W - 6, top_y - 6, f"{rows_field} (rows)", anchor="end", size=10, weight="bold"))
+    for c, p in enumerate(columns):
+        body.append(_text(LABEL_W + (c + 0.5) * CELL_W, top_y - 6, show(p.value), anchor="middle", size=9))
+    cells = [[_at(p.result.summary, where) for p in s.points] for s in sweeps]
+    top = max((c["value"] for row in cells for c in row), default=0) if kind == "q" else 1
+    for r, (s, row) in enumerate(zip(sweeps, cells, strict=True)):
+        y = top_y + r * CELL_H
+        body.append(_text(LABEL_W - 6, y + CELL_H / 2 + 4, show(s.fixed[1]), anchor="end", size=10))
+        for c, cell in enumerate(row):
+            text = f"{cell['value']:.3f}" if kind == "p" else f"{cell['value']:,}"
+            bounds = (
+                f"[{cell['low']:.3f}, {cell['high']:.3f}]" if kind == "p" else f"[{cell['low']:,}, {cell['high']:,}]"
+            )
+            tip = f"{label} at {rows_field} = {show(s.fixed[1])}, {columns_field} = {show(s.points[c].value)}: "
+            x = LABEL_W + c * CELL_W
+            share = cell["value"] / top if top else 0.0
+            body.append(
+                f'<rect x="{x}" y="{y}" width="{CELL_W - 2}" height="{CELL_H - 2}" fill="{_shade(share)}">'
+                f"<title>{html.escape(tip + text + ' ' + bounds)}</title></rect>"
+            )
+            body.append(_text(x + CELL_W / 2 - 1, y + CELL_H / 2 + 3, text, anchor="middle", size=9))
+        edge = _boundary_x(s)
+        if edge is not None:
+            body.append(_line(edge, y - 1, edge, y + CELL_H - 1, "#1d4ed8", width=2, dash="5 3"))
+    if any(s.threshold is not None for s in sweeps):
+        t = next(s.threshold for s in sweeps if s.threshold is not None)
+        note = f"dashed: z3's {t['question']} boundary on each row's policy"
+        body.append(_text(LABEL_W, top_y + len(sweeps) * CELL_H + 18, note, size=10, fill="#1d4ed8"))
+    return _svg(height, f"{label} over {rows_field} and {columns_field}", body, width=width)
+
+
 def render_html(sweeps: Sequence[Sweep]) -> str:
     """One self-contained page: each sweep's heat map (with the z3 boundary where one is known) and
     its text table. No time, no random ids: the same bytes for the same run."""
@@ -184,20 +230,27 @@ def render_html(sweeps: Sequence[Sweep]) -> str:
         "</head><body>",
         f"<h1>{html.escape(title)}</h1>",
     ]
-    for s in sweeps:
-        parts += [f"<figure>{heat_map(s)}</figure>", f"<pre>{html.escape(render_text(s))}</pre>"]
+    if any(s.fixed is not None for s in sweeps):  # a grid: one map per estimate, then each row's table
+        parts += [f"<figure>{grid_map(sweeps, *row)}</figure>" for row in HEAT_ROWS]
+        parts += [f"<pre>{html.escape(render_text(s))}</pre>" for s in sweeps]
+    else:
+        for s in sweeps:
+            parts += [f"<figure>{heat_map(s)}</figure>", f"<pre>{html.escape(render_text(s))}</pre>"]
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
 
 def engine_lines(sweep: Sweep) -> str:
     """Which engine ran each point's paths (not in the JSON: the outcomes are the same on either)."""
-    return "".join(f"{sweep.field}={show(p.value)}: {p.result.engine.line()}\n" for p in sweep.points)
+    at = "" if sweep.fixed is None else f"{sweep.fixed[0]}={show(sweep.fixed[1])}, "
+    return "".join(f"{at}{sweep.field}={show(p.value)}: {p.result.engine.line()}\n" for p in sweep.points)
 
 
 def _sweep_data(sweep: Sweep) -> dict[str, Any]:
+    fixed = {} if sweep.fixed is None else {"fixed": {"field": sweep.fixed[0], "value": plain(sweep.fixed[1])}}
     return {
         "field": sweep.field,
+        **fixed,
         "note": sweep.note,
         "threshold": sweep.threshold,
         "points": [
@@ -233,4 +286,4 @@ def render_json(sweeps: Sequence[Sweep]) -> str:
     return json.dumps(to_data(sweeps), indent=2) + "\n"
 
 
-__all__ = ["SCHEMA", "engine_lines", "heat_map", "render_html", "render_json", "render_text", "to_data"]
+__all__ = ["SCHEMA", "engine_lines", "grid_map", "heat_map", "render_html", "render_json", "render_text", "to_data"]

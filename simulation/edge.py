@@ -143,17 +143,30 @@ def find_all(
     executor: Executor | None = None,
     **params: int,
 ) -> list[tuple[Question, Threshold]]:
-    """Each question's threshold (:func:`find_plain`), one task per question on ``executor`` (in
-    this process without one), in the order asked. Each spends its own count of units from a fresh
-    start (``effort.question``), so the answers are the same wherever they run; inside a Dask
-    worker, a daemonic process, the solver's hard-kill child is spawned (``solvent.solver.wall``)."""
+    """Each question's threshold on ``prepared`` (:func:`find_cells`), in the order asked."""
+    cells = [(prepared, q) for q in question_ids]
+    return find_cells(cells, effort=effort, probes=probes, executor=executor, **params)
+
+
+def find_cells(
+    cells: Sequence[tuple[Prepared, str]],
+    *,
+    effort: int = EFFORT,
+    probes: int = PROBES,
+    executor: Executor | None = None,
+    **params: int,
+) -> list[tuple[Question, Threshold]]:
+    """The threshold of each (variant, question) cell (:func:`find_plain`), one task per cell on
+    ``executor`` (in this process without one), in order. Each spends its own count of units from
+    a fresh start (``effort.question``), so the answers are the same wherever they run; inside a
+    Dask worker, a daemonic process, the solver's hard-kill child is spawned (``solvent.solver.wall``)."""
     table = questions(**params)
     if executor is None:
-        found = [find_plain(prepared, q, effort, probes, params) for q in question_ids]
+        found = [find_plain(p, q, effort, probes, params) for p, q in cells]
     else:
-        futures = [executor.submit(find_plain, prepared, q, effort, probes, params) for q in question_ids]
+        futures = [executor.submit(find_plain, p, q, effort, probes, params) for p, q in cells]
         found = [f.result() for f in futures]
-    return [(table[q], t) for q, t in zip(question_ids, found, strict=True)]
+    return [(table[q], t) for (_, q), t in zip(cells, found, strict=True)]
 
 
 @attrs.frozen
@@ -233,6 +246,7 @@ __all__ = [
     "edge",
     "find",
     "find_all",
+    "find_cells",
     "find_plain",
     "plan",
     "summary",

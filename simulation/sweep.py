@@ -15,7 +15,8 @@ Each point is a plain :func:`solvent.simulation.run.simulate` on the variant, wi
 path ``i`` draws the same book and prices at every value (a value that changes the book's
 drawing, such as the fund's share, changes only what it sets), so the differences between points
 are the parameter's, not the draws'. ``solvent.simulation.edge`` builds the points at fractions
-of a proved threshold instead of a list.
+of a proved threshold instead of a list. :func:`grid` runs two fields over a grid (``--sweep``
+twice): one sweep of the second field per value of the first, every cell checked first.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ from solvent.simulation.scenario import Scenario
 SCENARIO = "scenario."
 #: at most this many values in one sweep (a range written with a step too small is a typo)
 MAX_VALUES = 100
+#: at most this many points in a grid over two fields
+MAX_CELLS = 400
 #: fields that are not parameters: names, texts, where findings are kept, the run's own seed
 _NOT_SWEPT = ("name", "description", "sources", "accepts", "units", "seed", "paths", "prices.file")
 _SEGMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_\-]*)|\[(\d+)\]")
@@ -79,6 +82,8 @@ class Sweep:
     note: str = ""
     #: the policy every point varies (the scenario's slippage included)
     base: Policy | None = None
+    #: in a grid over two fields (:func:`grid`), the other field and the value this row holds
+    fixed: tuple[str, Any] | None = None
 
 
 # --- addressing a field --------------------------------------------------------------------------
@@ -398,12 +403,59 @@ def sweep(
     return Sweep(field, tuple(Point(v, r) for v, r in zip(values, results, strict=True)), base=prepared.policy)
 
 
+def grid_variants(
+    prepared: Prepared, rows: tuple[str, Sequence[Any]], columns: tuple[str, Sequence[Any]]
+) -> list[Prepared]:
+    """Each row's variant (``rows``' field set to its value), every cell of it checked (the columns'
+    field set on top) before anything runs. The two fields differ; at most :data:`MAX_CELLS` cells."""
+    (row_field, row_values), (column_field, column_values) = rows, columns
+    if resolve(prepared, row_field) == resolve(prepared, column_field):
+        raise SweepError(f"a grid sweeps two different fields: {row_field} twice")
+    if len(row_values) * len(column_values) > MAX_CELLS:
+        raise SweepError(
+            f"{len(row_values)} × {len(column_values)} = {len(row_values) * len(column_values):,} points; "
+            f"at most {MAX_CELLS} in a grid"
+        )
+    out = variants(prepared, row_field, row_values)
+    for row in out:
+        variants(row, column_field, column_values)
+    return out
+
+
+def grid(
+    prepared: Prepared,
+    rows: tuple[str, Sequence[Any]],
+    columns: tuple[str, Sequence[Any]],
+    *,
+    paths: int,
+    seed: int,
+    executor: Executor | None = None,
+    until: float | None = None,
+    batch: int = DEFAULT_BATCH,
+    engine: str = "fast",
+    row_variants: Sequence[Prepared] | None = None,
+) -> list[Sweep]:
+    """Two fields over a grid: one :func:`sweep` of the columns' field per value of the rows'
+    field, in order, every point with the same seeds (``row_variants``: :func:`grid_variants`
+    made already)."""
+    if row_variants is None:
+        row_variants = grid_variants(prepared, rows, columns)
+    run_args = {"paths": paths, "seed": seed, "executor": executor, "until": until, "batch": batch, "engine": engine}
+    return [
+        attrs.evolve(sweep(row, columns[0], columns[1], **run_args), base=prepared.policy, fixed=(rows[0], value))
+        for value, row in zip(rows[1], row_variants, strict=True)
+    ]
+
+
 __all__ = [
+    "MAX_CELLS",
     "MAX_VALUES",
     "Point",
     "Sweep",
     "SweepError",
     "fields",
+    "grid",
+    "grid_variants",
     "parse",
     "plain",
     "resolve",

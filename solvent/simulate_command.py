@@ -152,19 +152,21 @@ def _complete_question(ctx: click.Context, param: click.Parameter, incomplete: s
 )
 @click.option(
     "--sweep",
-    "sweep_spec",
-    default=None,
+    "sweep_specs",
+    multiple=True,
     metavar="FIELD=V1,V2,...",
     help="Run the same scenario and seeds at each value of one field: a policy field as its TOML writes it "
     "(liquidation.penalty_ppm, margin.tiers[0].maintenance_ppm, a layer by name: insurance_fund.cap_quote) "
-    "or scenario.<path> (scenario.book.insurance_fund_ppm); values V1,V2,... or START..STOP:STEP.",
+    "or scenario.<path> (scenario.book.insurance_fund_ppm); values V1,V2,... or START..STOP:STEP. "
+    "Twice: a grid over two fields (rows the first, columns the second).",
 )
 @click.option(
     "--boundary",
     is_flag=True,
     help="With --sweep of scenario.path.max_move_ppm, scenario.book.insurance_fund_ppm or liquidation.penalty_ppm: "
     "also find the threshold z3 proves for it (safe-move, fund-for-gap, penalty-bankrupts) and show it beside "
-    "the values (a line on the --format html heat map).",
+    "the values (a line on the --format html heat map; on a grid, one threshold per row, found on that row's "
+    "policy).",
 )
 @click.option(
     "--at-threshold",
@@ -214,7 +216,7 @@ def simulate(
     export_dir: Path | None,
     export_max: int,
     engine: str,
-    sweep_spec: str | None,
+    sweep_specs: tuple[str, ...],
     boundary: bool,
     threshold_ids: str | None,
     fractions: tuple,
@@ -239,6 +241,7 @@ def simulate(
     from solvent.simulation.scenario import UnrunnableScenario
     from solvent.verdicts.check import resolve as resolve_policy
 
+    sweep_spec = sweep_specs or None
     several = sweep_spec is not None or threshold_ids is not None
     if sweep_spec is not None and threshold_ids is not None:
         raise click.UsageError("--sweep and --at-threshold cannot be combined: run one, then the other")
@@ -296,6 +299,40 @@ def simulate(
     sys.exit(EXIT_OK)
 
 
+def _question_of(field: str) -> str:
+    """The threshold question that varies ``field`` (``--boundary``), or a usage error naming them."""
+    from solvent.simulation.edge import FIELDS
+
+    by_field = {f: question for question, f in FIELDS.items()}
+    if field not in by_field:
+        raise click.BadParameter(
+            f"no threshold question varies {field}; one of: {', '.join(by_field)}", param_hint="'--boundary'"
+        )
+    return by_field[field]
+
+
+def _grid_plan(prepared, specs: tuple[str, ...], boundary: bool, effort: int, probes: int, executor) -> tuple:  # noqa: ANN001
+    """``--sweep`` twice: the rows' and the columns' fields and values, every cell checked, and each
+    row's threshold (``--boundary``: the field a question varies goes along the columns), found on
+    that row's policy on the executor."""
+    from solvent.simulation.edge import FIELDS, find_cells
+    from solvent.simulation.sweep import grid_variants, parse, show
+
+    rows, columns = (parse(spec) for spec in specs)
+    varied = set(FIELDS.values())
+    if boundary and columns[0] not in varied and rows[0] in varied:
+        rows, columns = columns, rows
+    question = _question_of(columns[0]) if boundary else None
+    row_variants = grid_variants(prepared, rows, columns)
+    found = []
+    if question is not None:
+        cells = [(row, question) for row in row_variants]
+        found = [t for _, t in find_cells(cells, effort=effort, probes=probes, executor=executor)]
+        for value, t in zip(rows[1], found, strict=True):
+            click.echo(f"threshold {question} at {rows[0]}={show(value)}: {t.boundary}", err=True)
+    return rows, columns, row_variants, found
+
+
 def _write(text: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
@@ -307,7 +344,7 @@ def _write(text: str, output: Path | None) -> None:
 def _sweep(
     prepared,  # noqa: ANN001 (a solvent.simulation.paths.Prepared, imported when run)
     scenario_path: Path,
-    sweep_spec: str | None,
+    sweep_spec: tuple[str, ...] | None,
     boundary: bool,
     threshold_ids: str | None,
     fractions: tuple,
@@ -324,28 +361,29 @@ def _sweep(
     import attrs
 
     from solvent.reports.simulation_sweep import engine_lines, render_html, render_json, render_text
-    from solvent.simulation.edge import FIELDS, NoProvedValue, edge, find_all, plan, summary
-
-    QUESTION_OF = {field: question for question, field in FIELDS.items()}  # noqa: N806 (a table)
+    from solvent.simulation.edge import NoProvedValue, edge, find_all, plan, summary
     from solvent.simulation.executors import ExecutorError, executor_for
     from solvent.simulation.scenario import UnrunnableScenario
-    from solvent.simulation.sweep import SweepError, parse, sweep, variants
+    from solvent.simulation.sweep import SweepError, grid, parse, sweep, variants
 
     option = "--sweep" if sweep_spec is not None else "--at-threshold"
     try:
         with executor_for(workers, executor_url) as executor:
             try:
                 # every value checked and every threshold found (on the executor) before any path runs
-                if sweep_spec is not None:
-                    field, values = parse(sweep_spec)
+                if sweep_spec is not None and len(sweep_spec) > 2:
+                    raise click.BadParameter(
+                        f"at most two fields (a grid), given {len(sweep_spec)}", param_hint="'--sweep'"
+                    )
+                if sweep_spec is not None and len(sweep_spec) == 2:
+                    rows, columns, row_variants, found_rows = _grid_plan(
+                        prepared, sweep_spec, boundary, effort, probes, executor
+                    )
+                elif sweep_spec is not None:
+                    field, values = parse(sweep_spec[0])
                     variants(prepared, field, values)
                     if boundary:
-                        question = QUESTION_OF.get(field)
-                        if question is None:
-                            raise click.BadParameter(
-                                f"no threshold question varies {field}; one of: {', '.join(QUESTION_OF)}",
-                                param_hint="'--boundary'",
-                            )
+                        question = _question_of(field)
                         [found] = find_all(prepared, [question], effort=effort, probes=probes, executor=executor)
                         click.echo(f"threshold {question}: {found[1].boundary}", err=True)
                 else:
@@ -359,7 +397,11 @@ def _sweep(
             except NoProvedValue as exc:
                 click.echo(f"solvent: --at-threshold {exc}", err=True)
                 sys.exit(EXIT_UNDECIDED)
-            if sweep_spec is not None:
+            if sweep_spec is not None and len(sweep_spec) == 2:
+                sweeps = grid(prepared, rows, columns, executor=executor, row_variants=row_variants, **run)
+                if found_rows:
+                    sweeps = [attrs.evolve(s, threshold=summary(t)) for s, t in zip(sweeps, found_rows, strict=True)]
+            elif sweep_spec is not None:
                 sweeps = [sweep(prepared, field, values, executor=executor, **run)]
                 if boundary:
                     sweeps = [attrs.evolve(sweeps[0], threshold=summary(found[1]))]

@@ -161,8 +161,12 @@ def test_the_documented_sweeps_run_verbatim(tmp_path: Path) -> None:
             sweeps = json.loads(done.stdout)["sweeps"]
             assert sweeps and all(s["points"] for s in sweeps), command
         elif "--sweep" in args:
-            field, values = args[args.index("--sweep") + 1].split("=", 1)
-            assert f"sweep of {field} over {len(values.split(','))} values" in done.stdout, (command, done.stdout)
+            # a grid (--sweep twice) prints a table per row: the columns' field at each row's value
+            specs = [args[i + 1] for i, a in enumerate(args) if a == "--sweep"]
+            field, values = specs[-1].split("=", 1)
+            at = f" at {specs[0].split('=', 1)[0]} = " if len(specs) == 2 else ""
+            expected = f"sweep of {field} over {len(values.split(','))} values{at}"
+            assert expected in done.stdout, (command, done.stdout)
         else:
             for question in args[args.index("--at-threshold") + 1].split(","):
                 assert f"threshold {question}, " in done.stdout, (command, done.stdout)

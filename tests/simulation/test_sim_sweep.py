@@ -328,3 +328,95 @@ def test_the_edge_json_is_the_same_on_one_or_two_workers(write, tmp_path: Path) 
         texts.append(out.read_text())
     assert texts[0] == texts[1]
     assert json.loads(texts[0])["sweeps"][0]["threshold"]["units"] > 0
+
+
+class TestGrid:
+    """``--sweep`` twice: a grid over two fields, one row per value of the first (or of the field no
+    threshold question varies, with ``--boundary``), each cell the plain run of its variant."""
+
+    ARGS = (
+        "--sweep",
+        "scenario.path.max_move_ppm=2000,8000,16000",
+        "--sweep",
+        "fees.taker_ppm=0,2000",
+    )
+
+    def test_each_cell_is_its_variants_run_and_each_row_has_its_boundary(self, write, tmp_path: Path) -> None:
+        from solvent.simulation.run import simulate
+
+        scenario = write(JUMPY)
+        out = tmp_path / "grid.json"
+        done = invoke(
+            "simulate", "binance", "--scenario", str(scenario), "--paths", "6", "--boundary", "--format", "json",
+            "--output", str(out), *self.ARGS,
+        )  # fmt: skip
+        assert done.exit_code == 0, done.output
+        assert "threshold safe-move at fees.taker_ppm=2,000: 8,000 ppm (0.8%)" in done.output
+        data = json.loads(out.read_text())
+        rows = data["sweeps"]
+        # the field a question varies goes along the columns, though it was given first
+        assert [r["fixed"] for r in rows] == [
+            {"field": "fees.taker_ppm", "value": 0},
+            {"field": "fees.taker_ppm", "value": 2000},
+        ]
+        assert {r["field"] for r in rows} == {"scenario.path.max_move_ppm"}
+        assert [[p["value"] for p in r["points"]] for r in rows] == [[2000, 8000, 16000]] * 2
+        assert [(r["threshold"]["proved_at_ppm"], r["threshold"]["refuted_at_ppm"]) for r in rows] == [(8000, 8001)] * 2
+        prepared = prepare(BINANCE, scenario)
+        for r, fee in enumerate((0, 2000)):
+            for c, cap in enumerate((2000, 8000, 16000)):
+                cell = variant(variant(prepared, "fees.taker_ppm", fee), "scenario.path.max_move_ppm", cap)
+                alone = simulate(cell, paths=6, seed=data["seed"]).summary
+                assert rows[r]["points"][c]["summary"] == json.loads(json.dumps(alone))
+        # no bad debt with every move within the maintenance rate (0.4%), some beyond it, at either fee
+        bad = [[p["summary"]["probabilities"]["bad_debt"]["count"] for p in r["points"]] for r in rows]
+        assert all(row[0] == 0 and row[2] > 0 for row in bad)
+
+    def test_the_heat_maps_draw_each_rows_boundary_and_the_page_is_the_same_twice(self, write, tmp_path: Path):
+        from solvent.reports.simulation_sweep import CELL_W, HEAT_ROWS, LABEL_W
+
+        scenario = str(write(JUMPY))
+        pages = []
+        for name in ("a.html", "b.html"):
+            out = tmp_path / name
+            done = invoke(
+                "simulate", "binance", "--scenario", scenario, "--paths", "4", "--boundary", "--format", "html",
+                "--output", str(out), *self.ARGS,
+            )  # fmt: skip
+            assert done.exit_code == 0, done.output
+            pages.append(out.read_text())
+        assert pages[0] == pages[1]
+        page = pages[0]
+        assert page.count("<svg") == len(HEAT_ROWS)  # one map per estimate
+        edge = LABEL_W + 2 * CELL_W - 1  # after the 8,000 column, in each of the two rows
+        assert page.count(f'<line x1="{edge}" ') == 2 * len(HEAT_ROWS)
+        assert "safe-move boundary on each row" in page
+        assert page.count("sweep of scenario.path.max_move_ppm over 3 values at fees.taker_ppm = ") == 2
+
+    @pytest.mark.parametrize(
+        ("extra", "message"),
+        [
+            (("--sweep", "fees.taker_ppm=0,1"), "at most two fields (a grid), given 3"),
+            (("--sweep", "liquidation.penalty_ppm=0"), "'penalty_ppm' must be <= 1000000: 2000000"),
+        ],
+    )
+    def test_bad_grids_are_refused_before_any_path_runs(self, write, tmp_path: Path, extra, message) -> None:
+        scenario = str(write(JUMPY))
+        out = tmp_path / "never.json"
+        args = ["--sweep", "liquidation.penalty_ppm=0,2000000", *extra]
+        if "fees" in extra[1]:
+            args = ["--sweep", "liquidation.penalty_ppm=0,1", "--sweep", "scenario.book.insurance_fund_ppm=0", *extra]
+        else:
+            args = ["--sweep", "scenario.book.insurance_fund_ppm=0,1", "--sweep", "liquidation.penalty_ppm=0,2000000"]
+        done = invoke("simulate", "binance", "--scenario", scenario, "--format", "json", "--output", str(out), *args)
+        assert done.exit_code == 2 and message in done.output and "Traceback" not in done.output
+        assert not out.exists()
+
+    def test_the_same_field_twice_is_refused(self, write) -> None:
+        done = invoke(
+            "simulate", "binance", "--scenario", str(write(JUMPY)),
+            "--sweep", "liquidation.penalty_ppm=0,1", "--sweep", "liquidation.penalty_ppm=2,3",
+        )  # fmt: skip
+        assert (
+            done.exit_code == 2 and "a grid sweeps two different fields: liquidation.penalty_ppm twice" in done.output
+        )
