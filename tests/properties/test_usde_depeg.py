@@ -115,3 +115,11 @@ def test_the_json_report_is_valid_against_the_report_schema() -> None:
     (finding,) = [f for f in data["policies"][0]["findings"] if "no-haircut" in f["invariants"]]
     assert finding["steps"][-1]["event"] == {"type": "AssetPrice", "asset": "USDe", "price_quote": 65}
     assert finding["story"]["book"]["assets"] == [{"name": "USDe", "price_quote": 100, "net_deposits": 0}]
+
+
+def test_it_starts_well_formed_and_every_book_after_is_too(steps) -> None:
+    from solvent.rules.wellformed import reasons
+
+    policy = load_policy(EXAMPLE)
+    assert reasons(policy, steps[0].before) == []
+    assert all(reasons(policy, s.after, margin=None) == [] for s in steps)

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 
 from solvent.properties.scenarios import DEFAULT, SCENARIOS
 from solvent.properties.search import replay
+from solvent.properties.story import ScenarioError
 from solvent.properties.strategies import books, stories
 from solvent.rules.engine import Step, run
 from solvent.rules.events import MarkPrice, Trade
@@ -102,7 +103,11 @@ def test_each_scenario_starts_and_meets_its_gap_well_formed(preset):
     (every trader covering initial margin); incident replays start from one."""
     policy = load_preset(preset)
     for name, scenario in SCENARIOS.items():
-        story = scenario.build(policy)
+        try:
+            story = scenario.build(policy)
+        except ScenarioError:  # needs what the preset does not declare (a USDe collateral table)
+            assert name == "usde-depeg-2025-10-10" and not policy.collateral, name
+            continue
         assert reasons(policy, story.book) == [], name
         if name in DEFAULT:
             steps = run(policy, story.book, story.events)
