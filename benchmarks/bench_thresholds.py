@@ -12,7 +12,14 @@ cell reports the status, the boundary, the wall seconds, the probes made and the
 average is read before and after the run: the machine is shared and noisy, so compare figures
 from one run. Seconds are measured here only: no verdict depends on them.
 
+The checkout measured is the one this file is in (its root goes first on ``sys.path``, and the
+JSON names its commit): run as a script, Python would otherwise import whichever Solvent is
+installed, which on a shared machine is another checkout. Measure a fixed snapshot (``git
+archive COMMIT | tar -x -C DIR``), not a worktree that changes under the run: each cell imports
+the engine afresh in its child process.
+
 Target (issue 18): each question exact on every preset, median ≤ 5 s, worst ≤ 30 s.
+``--questions`` also takes ``vault-loss-for-gap`` and ``partial-liquidation-extra-bad-debt``.
 """
 
 from __future__ import annotations
@@ -22,8 +29,14 @@ import json
 import multiprocessing
 import os
 import statistics
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the checkout this file is in, not the installed one
 
 QUESTIONS = ("safe-move", "fund-for-gap", "maintenance-for-leverage", "penalty-bankrupts")
 
@@ -158,6 +171,10 @@ def main() -> None:
         print(markdown(rows, before))
         return
     presets = tuple(p for p in args.presets.split(",") if p) or _presets()
+    commit = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    print(f"measuring {ROOT} ({commit or 'not a git checkout'})", flush=True)
     load_before = os.getloadavg()
     rows = []
     for preset in presets:
@@ -183,7 +200,17 @@ def main() -> None:
         print(markdown(rows, before))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"rows": rows, "load_before": load_before, "load_after": load_after}, f, indent=1)
+            json.dump(
+                {
+                    "rows": rows,
+                    "root": str(ROOT),
+                    "commit": commit,
+                    "load_before": load_before,
+                    "load_after": load_after,
+                },
+                f,
+                indent=1,
+            )
 
 
 if __name__ == "__main__":
