@@ -234,6 +234,25 @@ def _safe_move_hints(policy: Policy, bounds: Bounds) -> list[int]:
     return [initial, continuous, max(continuous - 2 * PPM // bounds.min_price, 0)]
 
 
+def _maintenance_hints(leverage: int, gap_ppm: int) -> Callable[[Policy, Bounds], list[int]]:
+    """The gap ``g`` itself (a liquidation that costs nothing needs exactly the gap); with a
+    slippage ``s`` on market liquidations, also the rate at which a short at maintenance gapped up
+    by ``g`` and closed ``s`` above the new mark has nothing left, ``g + s(1 + g)``, and that plus
+    two roundings at the lowest price (Drift and Mango, 1% slippage at 10x and 5%: 60,500 and
+    60,700 ppm, their answer 60,595 between, where the gap alone left the bisection 18 probes)."""
+
+    def hints(policy: Policy, bounds: Bounds) -> list[int]:
+        top = initial_rate(leverage)
+        out = [min(gap_ppm, top)]
+        slip = policy.liquidation.slippage_ppm
+        if policy.liquidation.execution.value == "market" and slip > 0:
+            continuous = gap_ppm + slip * (PPM + gap_ppm) // PPM
+            out += [v for v in (continuous, continuous + 2 * PPM // bounds.min_price) if v <= top]
+        return out
+
+    return hints
+
+
 def _safe_move_setup(policy: Policy, value: int, bounds: Bounds) -> Setup:
     return Setup(policy, NO_BAD_DEBT, attrs.evolve(bounds, max_move_ppm=value, event_kinds=("mark",)))
 
@@ -511,7 +530,7 @@ def questions(
             low=lambda p: 0,
             high=lambda p: initial_rate(leverage),
             setup=_maintenance_setup(leverage, maintenance_gap_ppm),
-            hints=lambda p, b: [min(maintenance_gap_ppm, initial_rate(leverage))],
+            hints=_maintenance_hints(leverage, maintenance_gap_ppm),
             compare=_compare_maintenance(leverage, maintenance_gap_ppm),
         ),
         "penalty-bankrupts": Question(

@@ -315,3 +315,14 @@ def test_every_question_on_a_preset_is_decided_or_bounded_honestly(preset: str) 
             question = th.questions()[t.question]
             s = question.setup(policy, t.refuted_at, th.default_bounds())
             assert replay(s.policy, s.claim, t.counterexample.story, s.bounds).violates
+
+
+def test_maintenance_hints_bracket_a_slipping_liquidation_from_the_policy_s_own_slippage() -> None:
+    """g + s(1 + g) and two roundings above it at the lowest price: Drift's 1% slippage at 10x and
+    a 5% gap gives 60,500 and 60,700 ppm, between which its answer (60,595) lies; a policy whose
+    liquidation does not slip is hinted the gap alone."""
+    hints = th._maintenance_hints(10, 50_000)
+    assert hints(load_preset("drift"), th.default_bounds()) == [50_000, 60_500, 60_700]
+    assert hints(load_preset("binance"), th.default_bounds()) == [50_000]
+    # above the initial rate a hint is outside the question's range and left out
+    assert th._maintenance_hints(20, 50_000)(load_preset("drift"), th.default_bounds()) == [50_000]
