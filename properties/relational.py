@@ -73,7 +73,7 @@ from solvent.rules.book import Book, Role, on_tick
 from solvent.rules.engine import Step
 from solvent.rules.events import Deposit, Funding, MarkPrice
 from solvent.rules.ledger import HAIRCUT_REASONS
-from solvent.rules.margin import equity
+from solvent.rules.margin import equity, is_flat
 from solvent.rules.outcomes import Bankrupt, Liquidated, PoolAdlFill
 from solvent.rules.policy import Policy
 from solvent.rules.rounding import FundingRounding
@@ -246,27 +246,32 @@ def _cadence_sites(story: Story) -> list[int]:
 
 
 def _split_mark(story: Story, steps: Sequence[Step], i: int, knobs: Knobs) -> tuple[Any, Any] | None:
-    """MarkPrice(new) → MarkPrice(mid), MarkPrice(new), with mid strictly between the old and new mark."""
-    old, new = steps[i].before.market.mark_quote, story.events[i].price_quote
-    mid = _tick_toward(old + (new - old) * knobs.share_ppm // PPM, story.book.market.tick_quote, old)
+    """MarkPrice(new) → MarkPrice(mid), MarkPrice(new), with mid strictly between the old and new
+    mark, both in the event's market."""
+    event = story.events[i]
+    market = steps[i].before.markets[steps[i].before.market_index(event.market)]
+    old, new = market.mark_quote, event.price_quote
+    mid = _tick_toward(old + (new - old) * knobs.share_ppm // PPM, market.tick_quote, old)
     if not min(old, new) < mid < max(old, new):
         return None
-    return MarkPrice(mid), MarkPrice(new)
+    return attrs.evolve(event, price_quote=mid), event
 
 
-def _split_funding(rate: int, knobs: Knobs) -> tuple[Any, Any] | None:
-    """Funding(r) → Funding(r1), Funding(r − r1), both of r's sign (r1 rounded toward zero)."""
+def _split_funding(event: Funding, knobs: Knobs) -> tuple[Any, Any] | None:
+    """Funding(r) → Funding(r1), Funding(r − r1), both of r's sign (r1 rounded toward zero), both
+    in the event's market."""
+    rate = event.rate_ppm
     first = (abs(rate) * knobs.share_ppm // PPM) * (1 if rate > 0 else -1)
     if first == 0 or first == rate:
         return None
-    return Funding(first), Funding(rate - first)
+    return attrs.evolve(event, rate_ppm=first), attrs.evolve(event, rate_ppm=rate - first)
 
 
 def cadence_twin(policy: Policy, story: Story, steps: Sequence[Step], i: int, knobs: Knobs) -> Twin | None:
     """Split event ``i`` (a mark move or a funding payment) into two smaller ones."""
     event = story.events[i]
     parts = (
-        _split_mark(story, steps, i, knobs) if isinstance(event, MarkPrice) else _split_funding(event.rate_ppm, knobs)
+        _split_mark(story, steps, i, knobs) if isinstance(event, MarkPrice) else _split_funding(event, knobs)
     )
     if parts is None:
         return None
@@ -300,7 +305,7 @@ def undeclared_dust(policy: Policy, a: Book, b: Book, extra_payments: int) -> li
             continue
         for field, label in BALANCES:
             delta = getattr(y, field) - getattr(x, field)
-            dust = field == "cash_quote" and x.size_lots != 0 and -extra_payments <= delta <= 0
+            dust = field == "cash_quote" and not is_flat(x) and -extra_payments <= delta <= 0
             if delta and not dust:
                 out.append(f"{x.name} {label} {delta:+}")
             elif dust:

@@ -20,6 +20,15 @@ price, exactly as on a linear one.
   leverage; the mark rises 3%, then gaps down through the whale's bankruptcy price, so the ADL
   queue order matters.
 - ``flat-winner``: Carol takes a profit and goes flat before the crash; who pays the deficit?
+
+For a policy of several markets (``[[market]]`` tables, docs/portfolio.md) the stress scenarios
+run on a book of its markets, by their names, and one more runs by default:
+
+- ``cross-market-gap``: Alice is long near maximum leverage in the first two markets, each on its
+  own tiers (Carol short against her in the first, Bob in the second); the second market gaps
+  down by twice Alice's equity per lot, so her whole account is bankrupt by one market's move.
+  Carol, who holds nothing in the market that moved, is where "the other markets" are tested.
+  Named with ``--scenario`` it runs for any policy, on a book of two markets sharing the tiers.
 """
 
 from __future__ import annotations
@@ -34,7 +43,7 @@ from solvent.properties.incidents import INCIDENTS
 from solvent.properties.registry import Registry
 from solvent.properties.story import Scenario, Story
 from solvent.rules.arith import Rounding, mul_ppm
-from solvent.rules.book import Book, new_book
+from solvent.rules.book import Book, Market, new_book
 from solvent.rules.contract import lot_value, price_of, to_engine
 from solvent.rules.engine import run
 from solvent.rules.events import Deposit, Event, MarkPrice, Taker, Trade
@@ -80,8 +89,21 @@ def gap_price(policy: Policy, book: Book, name: str, price: int) -> int:
     return math.floor(exact) if lower else math.ceil(exact)
 
 
-def _seeded(policy: Policy, traders: tuple[str, ...], liquidity: int, fund: int) -> tuple[Book, list[Event]]:
-    book = new_book(mark_quote=lot_value(policy.contract, MARK), traders=traders)
+def market_names(policy: Policy, at_least: int = 1) -> tuple[str, ...]:
+    """The markets of a scenario's book: the policy's own (its ``[[market]]`` names), or ``PERP``
+    (then ``PERP2``…) where it declares fewer than ``at_least``."""
+    names = policy.market_names
+    if len(names) >= at_least:
+        return names
+    return ("PERP",) + tuple(f"PERP{i}" for i in range(2, at_least + 1))
+
+
+def _seeded(
+    policy: Policy, traders: tuple[str, ...], liquidity: int, fund: int, markets: int = 1
+) -> tuple[Book, list[Event]]:
+    names, mark = market_names(policy, markets), lot_value(policy.contract, MARK)
+    more = tuple(Market(name, mark) for name in names[1:])
+    book = new_book(market=names[0], mark_quote=mark, traders=traders, more_markets=more)
     events: list[Event] = [Deposit("liquidity", liquidity)]
     if fund:
         events.append(Deposit("insurance_fund", fund))
@@ -179,6 +201,24 @@ def flat_winner(policy: Policy) -> Story:
     return _story(policy, book, events)
 
 
+def cross_market_gap(policy: Policy) -> Story:
+    notional = LOTS * lot_value(policy.contract, MARK)
+    second = policy.focused(1)  # the second market's tiers, where the policy declares them
+    alice = leveraged_deposit(policy, LOTS, MARK) + leveraged_deposit(second, LOTS, MARK)
+    book, events = _seeded(policy, ("alice", "bob", "carol"), 20 * notional, max(alice // 4, 1), markets=2)
+    name = book.more_markets[0].name
+    events += [
+        Deposit("alice", alice),
+        Deposit("bob", _safe_deposit(second, LOTS, MARK)),
+        Deposit("carol", _safe_deposit(policy, LOTS, MARK)),
+        Trade("alice", "carol", LOTS, MARK, Taker.BUYER),
+        Trade("alice", "bob", LOTS, MARK, Taker.BUYER, market=name),
+    ]
+    before = _after(policy, book, events).focused(1)
+    events.append(MarkPrice(gap_price(second, before, "alice", MARK), market=name))
+    return _story(policy, book, events)
+
+
 #: The named stress scenarios, which ``solvent check`` runs by default.
 STRESS: tuple[Scenario, ...] = (
     Scenario("gap-crash", "a leveraged long meets a one-tick gap; the fund holds a quarter of the deficit", gap_crash),
@@ -197,15 +237,33 @@ def _registry() -> Registry[Scenario]:
     """Every scenario Solvent ships: the stress scenarios, then the incident replays
     (``solvent.properties.incidents.INCIDENTS``), which run when named with ``--scenario``."""
     registry: Registry[Scenario] = Registry("scenario", key=lambda s: s.name)
-    for scenario in (*STRESS, *INCIDENTS.values()):
+    for scenario in (*STRESS, *PORTFOLIO, *INCIDENTS.values()):
         registry.register(scenario, builtin=True)
     return registry
 
+
+#: Scenarios of a book of several markets, run by default for a policy that declares several
+#: (``defaults``), and for any policy when named.
+PORTFOLIO: tuple[Scenario, ...] = (
+    Scenario(
+        "cross-market-gap",
+        "a long in two markets; the second gaps through the whole account's equity",
+        cross_market_gap,
+    ),
+)
 
 SCENARIOS: Registry[Scenario] = _registry()
 
 #: The scenarios ``solvent check`` runs by default (the incident replays run when named).
 DEFAULT: tuple[str, ...] = tuple(s.name for s in STRESS)
+
+
+def defaults(policy: Policy) -> tuple[str, ...]:
+    """The scenarios ``solvent check`` runs for ``policy`` by default: the stress scenarios, and
+    for a policy of several markets the ones of a book of several (``PORTFOLIO``)."""
+    if len(policy.market_names) < 2:
+        return DEFAULT
+    return DEFAULT + tuple(s.name for s in PORTFOLIO)
 
 
 def get(name: str) -> Scenario:
@@ -217,4 +275,4 @@ def build(policy: Policy, name: str) -> Story:
     return get(name).build(policy)
 
 
-__all__: list[Any] = ["DEFAULT", "SCENARIOS", "STRESS", "Scenario", "Story", "build", "get"]
+__all__: list[Any] = ["DEFAULT", "PORTFOLIO", "SCENARIOS", "STRESS", "Scenario", "Story", "build", "defaults", "get"]

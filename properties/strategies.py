@@ -91,18 +91,24 @@ def books(
     max_mark: int = 100_000,
     markets: int = 1,
     assets: int | Sequence[str] = 0,
+    market_names: tuple[str, ...] = (),
 ) -> st.SearchStrategy[Book]:
     """An empty, well-formed book of 2–3 traders at a mark price; shrinks toward two traders and a low mark.
 
-    ``markets`` (1–3): the book's perpetual markets, ``PERP`` then ``PERP2``, ``PERP3``, each at a
-    mark of its own (docs/portfolio.md). ``assets``: the collateral assets (0–3; or their names,
+    ``markets`` (1–3): the book's perpetual markets, each at a mark of its own (docs/portfolio.md),
+    named ``market_names`` (a policy's) or else ``PERP`` then ``PERP2``, ``PERP3``. ``assets``: the collateral assets (0–3; or their names,
     e.g. a policy's ``[[collateral]]`` tables), ``ASSET``, ``ASSET2``… by default, each at an
     oracle price of 1 to 10,000 settlement quanta per asset quantum, held by nobody yet; shrinks
     toward a price of 1. With none the book is drawn exactly as before books had assets."""
     names = _asset_names(assets)
     if names:
         plain = books(
-            min_traders=min_traders, max_traders=max_traders, min_mark=min_mark, max_mark=max_mark, markets=markets
+            min_traders=min_traders,
+            max_traders=max_traders,
+            min_mark=min_mark,
+            max_mark=max_mark,
+            markets=markets,
+            market_names=market_names,
         )
         prices = st.lists(st.integers(1, 10_000), min_size=len(names), max_size=len(names))
         return st.builds(lambda b, p: _with_assets(b, names, p), plain, prices)
@@ -114,18 +120,22 @@ def books(
         raise InvalidArgument(f"min_mark={min_mark} must be >= 1")
     if not 1 <= markets <= 3:
         raise InvalidArgument(f"markets={markets} must be between 1 and 3")
+    market_names = market_names or ("PERP",) + tuple(f"PERP{i}" for i in range(2, markets + 1))
+    if len(market_names) != markets:
+        raise InvalidArgument(f"market_names={market_names!r} must name the {markets} markets")
     if markets == 1:  # drawn exactly as before books had several markets
         return st.builds(
-            lambda n, mark: new_book(mark_quote=mark, traders=NAMES[:n]),
+            lambda n, mark: new_book(market=market_names[0], mark_quote=mark, traders=NAMES[:n]),
             st.integers(min_traders, max_traders),
             st.integers(min_mark, max_mark),
         )
     marks = st.lists(st.integers(min_mark, max_mark), min_size=markets, max_size=markets)
     return st.builds(
         lambda n, m: new_book(
+            market=market_names[0],
             mark_quote=m[0],
             traders=NAMES[:n],
-            more_markets=tuple(Market(f"PERP{i + 2}", mark) for i, mark in enumerate(m[1:])),
+            more_markets=tuple(Market(name, mark) for name, mark in zip(market_names[1:], m[1:], strict=True)),
         ),
         st.integers(min_traders, max_traders),
         marks,
@@ -375,10 +385,16 @@ def play(policy: Policy, book: Book, actions: list[act.Action]) -> Story:
 
 @functools.lru_cache(maxsize=64)
 def _books(
-    min_traders: int, max_traders: int, markets: int = 1, assets: tuple[str, ...] = ()
+    min_traders: int,
+    max_traders: int,
+    markets: int = 1,
+    assets: tuple[str, ...] = (),
+    market_names: tuple[str, ...] = (),
 ) -> st.SearchStrategy[Book]:
     """:func:`books`, built once per size (hypothesis validates a new strategy on every draw)."""
-    return books(min_traders=min_traders, max_traders=max_traders, markets=markets, assets=assets)
+    return books(
+        min_traders=min_traders, max_traders=max_traders, markets=markets, assets=assets, market_names=market_names
+    )
 
 
 @functools.lru_cache(maxsize=64)
@@ -398,6 +414,16 @@ def _story_parts(
     )
 
 
+def story_markets(policy: Policy, markets: int | None = None) -> tuple[int, tuple[str, ...]]:
+    """How many markets a story's book holds and their names: the policy's own (its ``[[market]]``
+    tables; one market without), or ``markets`` named as :func:`books` names them unless the
+    policy declares exactly that many."""
+    declared = policy.market_names
+    if markets is None:
+        markets = max(1, len(declared))
+    return markets, declared if len(declared) == markets else ()
+
+
 @st.composite
 def stories(
     draw,
@@ -407,7 +433,7 @@ def stories(
     max_traders: int = 3,
     max_events: int = 8,
     take_profits: bool = False,
-    markets: int = 1,
+    markets: int | None = None,
     assets: int = 0,
 ) -> Story:
     """A book and the concrete events a policy accepts on it.
@@ -419,7 +445,8 @@ def stories(
     them may be a trader taking a profit and going flat, see :func:`events`). Shrinks toward two
     traders, fewer events, smaller amounts and smaller moves; :func:`solvent.properties.search.minimize`
     then removes every event and account the failure does not need. ``markets`` (1–3): a book of
-    that many markets (:func:`books`), each open, move, close and funding in one of them.
+    that many markets (:func:`books`), each open, move, close and funding in one of them; absent,
+    the markets the policy declares (its ``[[market]]`` tables, by their names; one without).
     ``assets`` (0–3): the book's collateral assets, named after the policy's ``[[collateral]]``
     tables first (so their weights apply), each trader depositing some of each before it opens,
     and asset deposits, oracle moves and withdrawals among the actions (:func:`events`).
@@ -429,7 +456,8 @@ def stories(
         tuple(c.name for c in policy.collateral)
         + tuple(n for n in names if n not in {c.name for c in policy.collateral})
     )[: len(names)]
-    book = draw(_books(min_traders, max_traders, markets, names))
+    markets, market_names = story_markets(policy, markets)
+    book = draw(_books(min_traders, max_traders, markets, names, market_names))
     n = len(book.traders)
     amounts, opens, plans, gaps, pays = _story_parts(n, max_events, take_profits, markets, len(names))
     funding = [

@@ -143,12 +143,18 @@ def _mirrored(event: Event, price: Callable[[Any], Any]) -> Event:
     trade's sides swapped (the taker keeps its side), the funding rate's sign flipped. The map is
     its own mirror image, so ``to_engine`` and ``from_engine`` differ only in ``price``."""
     if isinstance(event, MarkPrice):
-        return MarkPrice(price(event.price_quote))
+        return attrs.evolve(event, price_quote=price(event.price_quote))
     if isinstance(event, Trade):
-        return Trade(event.seller, event.buyer, event.lots, price(event.price_quote), _swap(event.taker))
+        return attrs.evolve(
+            event,
+            buyer=event.seller,
+            seller=event.buyer,
+            price_quote=price(event.price_quote),
+            taker=_swap(event.taker),
+        )
     if isinstance(event, Funding):
-        return Funding(-event.rate_ppm)
-    return event
+        return attrs.evolve(event, rate_ppm=-event.rate_ppm)
+    return event  # the market an event names is kept: each market's contract is the policy's
 
 
 def to_engine(contract: Contract, event: Event) -> Event:

@@ -582,11 +582,12 @@ def scenarios() -> None:
     """List the named stress scenarios."""
     import textwrap
 
-    from solvent.properties.scenarios import DEFAULT, SCENARIOS
+    from solvent.properties.scenarios import DEFAULT, PORTFOLIO, SCENARIOS
     from solvent.reports.terminal import width
 
+    portfolio = {s.name for s in PORTFOLIO}
     for s in SCENARIOS.values():
-        kind = "stress" if s.name in DEFAULT else "incident"
+        kind = "stress" if s.name in DEFAULT else "portfolio" if s.name in portfolio else "incident"
         line = f"{s.name:28} {kind:9} {s.summary}"
         click.echo("\n".join(textwrap.wrap(line, max(width(), 60), subsequent_indent=" " * 39)))
 
@@ -625,7 +626,7 @@ def invariants() -> None:
     type=click.IntRange(min=1, max=3),
     default=1,
     show_default=True,
-    help="Perpetual markets in the symbolic book (M); each mark, funding or trade event may act on any of them.",
+    help="Perpetual markets in the symbolic book (M); each mark, funding or trade event may act on any of them. A policy with [[market]] tables: its own markets, by name.",
 )
 @click.option(
     "--assets",
@@ -701,7 +702,7 @@ def prove(
     from solvent.properties import catalog
     from solvent.reports.proof_text import render
     from solvent.rules.loading import PolicyError
-    from solvent.solver.bounds import Bounds
+    from solvent.solver.bounds import Bounds, for_policy
     from solvent.solver.prove import prove as run_proof
     from solvent.solver.verdicts import Verdict
     from solvent.verdicts.check import resolve as resolve_policy
@@ -723,6 +724,7 @@ def prove(
             linearize=not exact,
             **{k: v for k, v in given.items() if v is not None},
         )
+        bounds = for_policy(bounds, resolved)  # a policy of several markets: on its markets
     except PolicyError as exc:
         _bad_input(str(exc))
     except KeyError as exc:

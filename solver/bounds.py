@@ -137,6 +137,9 @@ class Bounds:
     #: the assets' names, first ones first (``solver.prove`` names them after the policy's
     #: ``[[collateral]]`` tables, so their weights apply); the rest are ``ASSET``, ``ASSET2``…
     asset_names: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    #: the markets' names, a policy's ``[[market]]`` names (:func:`for_policy`); empty: ``PERP``,
+    #: ``PERP2``, ``PERP3``
+    market_labels: tuple[str, ...] = attrs.field(default=(), converter=tuple)
 
     def __attrs_post_init__(self) -> None:
         if self.max_price < self.min_price:
@@ -148,6 +151,8 @@ class Bounds:
         if self.assets == 0 and set(self.event_kinds) & set(ASSET_KINDS):
             kinds = ", ".join(k for k in self.event_kinds if k in ASSET_KINDS)
             raise ValueError(f"'assets' must be >= 1 for the event kinds {kinds}: 0")
+        if self.market_labels and len(self.market_labels) != self.markets:
+            raise ValueError(f"'market_labels' must name the {self.markets} markets: {self.market_labels}")
         if set(self.event_kinds) <= {"trade"} and self.accounts < 2:
             raise ValueError(
                 f"'accounts' must be >= 2 when every event is a trade (a trade has two sides): {self.accounts}"
@@ -160,8 +165,8 @@ class Bounds:
 
     @property
     def market_names(self) -> tuple[str, ...]:
-        """The symbolic book's markets: ``PERP``, then ``PERP2``, ``PERP3``."""
-        return ("PERP",) + tuple(f"PERP{i}" for i in range(2, self.markets + 1))
+        """The symbolic book's markets: ``market_labels``, or ``PERP``, then ``PERP2``, ``PERP3``."""
+        return self.market_labels or ("PERP",) + tuple(f"PERP{i}" for i in range(2, self.markets + 1))
 
     @property
     def collateral_names(self) -> tuple[str, ...]:
@@ -177,4 +182,30 @@ class Bounds:
         return names + tuple(f"t{i}" for i in range(len(names), self.accounts))
 
 
-__all__ = ["ASSET_KINDS", "Bounds", "EVENT_KINDS", "MAX_ASSETS", "MAX_MARKETS", "START_BOOKS", "START_MARGINS"]
+def for_policy(bounds: Bounds, policy: Any) -> Bounds:
+    """The bounds on a policy's own markets: a policy with ``[[market]]`` tables is proved on a
+    book of those markets, by their names (each on its own tiers), where the bounds ask for one
+    market (the default) or for as many as it declares. A policy declares its markets' tiers, so
+    a book of another count of markets is not its book: a ``ValueError`` says so. A policy
+    without tables is any count's (each market on its tiers)."""
+    declared = policy.market_names
+    if len(declared) < 2:
+        return bounds
+    if bounds.markets not in (1, len(declared)):
+        raise ValueError(
+            f"'markets' must be {len(declared)}, the markets the policy declares ({', '.join(declared)}), "
+            f"or 1: {bounds.markets}"
+        )
+    return attrs.evolve(bounds, markets=len(declared), market_labels=declared)
+
+
+__all__ = [
+    "ASSET_KINDS",
+    "Bounds",
+    "EVENT_KINDS",
+    "MAX_ASSETS",
+    "MAX_MARKETS",
+    "START_BOOKS",
+    "START_MARGINS",
+    "for_policy",
+]

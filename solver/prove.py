@@ -53,7 +53,7 @@ from solvent.properties.catalog import Invariant
 from solvent.rules.policy import Policy
 from solvent.rules.presets import resolve_policy
 from solvent.solver import effort
-from solvent.solver.bounds import Bounds
+from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.effort import OutOfEffort
 from solvent.solver.query import Answer, StoryQuery
 from solvent.solver.refinement import obligation_name
@@ -97,8 +97,8 @@ def prove(
     from solvent.solver import compositional as comp
 
     started = time.perf_counter()
-    bounds = Bounds() if bounds is None else bounds
     policy = resolve_policy(policy) if isinstance(policy, str) else policy
+    bounds = for_policy(Bounds() if bounds is None else bounds, policy)
     if bounds.assets and not bounds.asset_names:  # the policy's collateral first, so its weights apply
         bounds = attrs.evolve(bounds, asset_names=tuple(c.name for c in policy.collateral))
     invariant = invariant_id if isinstance(invariant_id, Invariant) else catalog.get(invariant_id)
@@ -223,10 +223,9 @@ def fixed_text(bounds: Bounds) -> str:
     """What every book and event of a proof share, beyond the scope line: the values the symbolic
     book holds fixed (``solver.story.symbolic_book`` starts from ``new_book``), the bounds on its
     numbers, and that a K-event proof covers only sequences whose K events are all accepted."""
+    tiers = "its [[market]] table's tiers" if bounds.market_labels else "the policy's tiers"
     markets = (
-        f"{bounds.markets} markets ({', '.join(bounds.market_names)}), each on the policy's tiers, "
-        if bounds.markets > 1
-        else ""
+        f"{bounds.markets} markets ({', '.join(bounds.market_names)}), each on {tiers}, " if bounds.markets > 1 else ""
     )
     if bounds.assets:
         markets += f"{bounds.assets} collateral asset{'s' if bounds.assets > 1 else ''} ({', '.join(bounds.collateral_names)}), "

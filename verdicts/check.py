@@ -23,7 +23,7 @@ import solvent.solver  # noqa: F401  (registers the z3 backend)
 from solvent.properties import catalog, findings, relational
 from solvent.properties.catalog import Invariant, StepView
 from solvent.properties.reachable import from_empty
-from solvent.properties.scenarios import DEFAULT, SCENARIOS, Story
+from solvent.properties.scenarios import SCENARIOS, Story, defaults
 from solvent.properties.search import (
     CI,
     DEEP,
@@ -277,7 +277,7 @@ def check_policy(
     (:func:`_deep_verdict`). Every budget is a count
     (examples, z3 resource units, probes), never seconds: the verdicts are the same on any machine.
     """
-    names = list(scenarios) if scenarios else list(DEFAULT)
+    names = list(scenarios) if scenarios else list(defaults(policy))
     for name in names:
         SCENARIOS.get(name)  # an unknown name: KeyError listing the known ones and the closest
     asked = list(invariants or ())

@@ -23,13 +23,19 @@ def test_conservation_and_open_interest_hold_on_two_market_stories(drawn) -> Non
     """Every step of a two-market story keeps money conserved and each market's open interest
     balanced; the stories do reach the second market (counted below)."""
     policy, story = drawn
+    if acted_on(policy, story, ("conservation", "open-interest-balance"), "PERP2"):
+        SEEN["second market"] += 1
+
+
+def acted_on(policy, story, claims: tuple[str, ...], market: str) -> bool:
+    """Play ``story``, assert every one of ``claims`` after every step; whether some event acted on
+    ``market``."""
     steps = played_steps(policy, story) or tuple(run(policy, story.book, list(story.events)))
     for s in steps:
         view = StepView.of(policy, s)
-        for claim in ("conservation", "open-interest-balance"):
+        for claim in claims:
             assert catalog.get(claim).holds(view), f"{claim} broken by {s.event!r} in {story!r}"
-    if any(getattr(s.event, "market", "") == "PERP2" for s in steps):
-        SEEN["second market"] += 1
+    return any(getattr(s.event, "market", "") == market for s in steps)
 
 
 def test_the_stories_reached_the_second_market() -> None:

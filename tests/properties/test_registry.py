@@ -120,8 +120,9 @@ class TestTheThreeRegistries:
 
     def test_scenarios_register_the_incidents_explicitly(self) -> None:
         """No import side effect: the scenarios module builds its registry from the stress
-        scenarios and ``incidents.INCIDENTS``, in that order."""
-        assert scenarios.SCENARIOS.ids() == [s.name for s in scenarios.STRESS] + list(incidents.INCIDENTS)
+        scenarios, those of a book of several markets and ``incidents.INCIDENTS``, in that order."""
+        names = [s.name for s in (*scenarios.STRESS, *scenarios.PORTFOLIO)]
+        assert scenarios.SCENARIOS.ids() == names + list(incidents.INCIDENTS)
         assert scenarios.DEFAULT == tuple(s.name for s in scenarios.STRESS)
 
     def test_a_user_invariant_is_registered_after_the_builtins_and_not_builtin(self) -> None:
