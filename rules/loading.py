@@ -421,12 +421,12 @@ def quantity(text: str) -> tuple[Fraction, str] | None:
     return (value, found[-1].group(2)) if value > 0 else None
 
 
-def price_grid(policy: Policy) -> tuple[Fraction, str] | None:
+def price_grid(policy: Policy, lot_text: str | None = None) -> tuple[Fraction, str] | None:
     """One step of the price grid the policy's quanta state, in the quote currency per unit of the
     lot's asset: linear, one quote quantum per lot (``0.01 USDT`` per ``0.001 BTC`` = 10 USDT per
     BTC); inverse, ``face × coin quanta per coin / value_quanta`` (XBTUSD in whole USD: 1). None
-    when the units do not say."""
-    quote, lot = quantity(policy.units.quote), quantity(policy.units.lot)
+    when the units do not say. ``lot_text``: another market's lot (a ``[[market]]`` table's)."""
+    quote, lot = quantity(policy.units.quote), quantity(lot_text or policy.units.lot)
     if quote is None or lot is None:
         return None
     if policy.contract.is_inverse:
@@ -437,26 +437,36 @@ def price_grid(policy: Policy) -> tuple[Fraction, str] | None:
 def price_grid_problems(policy: Policy) -> list[str]:
     """``units.tick`` against the price grid: one line (``... @ $.units.tick``) when the grid cannot
     state every venue price, a whole number of grid steps per tick; none when it can or no tick is
-    declared."""
-    if not policy.units.tick:
+    declared. Each later ``[[market]]`` table with a lot or a tick of its own is checked the same
+    way on its own grid (``... @ $.market[1].tick``)."""
+    out = _tick_problems(policy, policy.units.tick, policy.units.lot, "$.units.tick")
+    for i, spec in enumerate(policy.market[1:], start=1):
+        if spec.lot or spec.tick:
+            tick = spec.tick or policy.units.tick
+            out += _tick_problems(policy, tick, spec.lot or policy.units.lot, f"$.market[{i}].tick")
+    return out
+
+
+def _tick_problems(policy: Policy, tick_text: str, lot_text: str, at: str) -> list[str]:
+    if not tick_text:
         return []
-    tick, grid = quantity(policy.units.tick), price_grid(policy)
+    tick, grid = quantity(tick_text), price_grid(policy, lot_text)
     if tick is None or grid is None:
         return [
-            f"'tick' cannot be checked: no quantity in {policy.units.tick!r}, or none in units.quote "
-            f"{policy.units.quote!r} and units.lot {policy.units.lot!r} @ $.units.tick"
+            f"'tick' cannot be checked: no quantity in {tick_text!r}, or none in units.quote "
+            f"{policy.units.quote!r} and the lot {lot_text!r} @ {at}"
         ]
     (tick_value, currency), (step, grid_currency) = tick, grid
     if grid_currency and grid_currency != currency:
-        return [f"'tick' must be in the quote currency {grid_currency}: {policy.units.tick!r} @ $.units.tick"]
+        return [f"'tick' must be in the quote currency {grid_currency}: {tick_text!r} @ {at}"]
     steps = tick_value / step
     if steps.denominator == 1:
         return []
     how = "coarser than" if step > tick_value else "no whole fraction of"
     return [
         f"the price grid the quanta state, {_decimal_text(step)} {currency} a step, is {how} the venue's "
-        f"tick of {policy.units.tick} ({_decimal_text(steps)} steps a tick): the engine cannot state "
-        f"the venue's prices between its steps @ $.units.tick"
+        f"tick of {tick_text} ({_decimal_text(steps)} steps a tick): the engine cannot state "
+        f"the venue's prices between its steps @ {at}"
     ]
 
 

@@ -12,7 +12,7 @@ rates, notional floors, maintenance amounts, and whether the tiers are risk-limi
 lot and tick a market's prices are quoted in. Funding has no parameter per market: the rate is
 each ``Funding`` event's own, and how a payment rounds is the venue's (``[rounding]``).
 
-The first market's tiers are ``[margin]``'s, always: a one-market policy is the policy it was,
+The first market's tiers are ``[margin]``'s, and its lot and tick ``[units]``', always: a one-market policy is the policy it was,
 and a ``[[market]]`` table without tiers shares them. The engine reads market *m*'s own rules by
 focusing the policy on *m* (:meth:`solvent.rules.policy.Policy.focused`), as it focuses the book.
 """
@@ -38,9 +38,12 @@ class MarketSpec:
 
     #: The market's name as the book and the reports say it ("BTCUSDT", "ETH-PERP")
     name: str = attrs.field(validator=attrs.validators.min_len(1))
-    #: One lot of this market, as ``[units].lot`` ("0.01 ETH"); absent: ``[units].lot``
+    #: One lot of this market, as ``[units].lot`` ("0.01 ETH"); absent: ``[units].lot``. The
+    #: first market's is ``[units].lot``. Its price grid (one quote quantum per lot) is checked
+    #: against its tick as ``[units]``' is (a warning naming ``$.market[i].tick``)
     lot: str = ""
-    #: This market's price tick, as ``[units].tick`` ("0.01 USDT"); absent: ``[units].tick``
+    #: This market's price tick, as ``[units].tick`` ("0.01 USDT"); absent: ``[units].tick``. The
+    #: first market's is ``[units].tick``
     tick: str = ""
     #: This market's tiers are risk-limit steps (as ``[margin].risk_limit_steps``); only with ``tiers``
     risk_limit_steps: bool = attrs.field(default=False, validator=check_steps)

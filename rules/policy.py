@@ -37,6 +37,12 @@ def _check_markets(_inst: Any, _attribute: Any, markets: tuple) -> None:
             "'tiers' of the first market are [margin].tiers (a one-market policy's tiers); give them "
             "there, or list this market later: tiers given @ market[0].tiers"
         )
+    for key in ("lot", "tick"):
+        if markets and getattr(markets[0], key):
+            raise ValueError(
+                f"'{key}' of the first market is [units].{key}; give it there: "
+                f"{getattr(markets[0], key)!r} @ market[0].{key}"
+            )
 
 
 @attrs.frozen

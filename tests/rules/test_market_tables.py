@@ -291,13 +291,51 @@ def test_fmt_puts_market_tables_after_margin_with_their_keys_in_order() -> None:
     from solvent.policy_format import canonical
 
     text = (
-        'name = "two"\n\n[[market]]\nlot = "0.01 BTC"  # one lot\nname = "BTC"\n\n[[deficit]]\nlayer = "venue_absorbs"\n\n'
-        '[[market]]\nname = "ETH"\n\n[[market.tiers]]\nmaintenance_ppm = 100000\nfloor_notional_quote = 0\n'
+        'name = "two"\n\n[[market]]\nname = "BTC"\n\n[[deficit]]\nlayer = "venue_absorbs"\n\n'
+        '[[market]]\nlot = "0.01 ETH"  # one lot\nname = "ETH"\n\n[[market.tiers]]\nmaintenance_ppm = 100000\nfloor_notional_quote = 0\n'
         "initial_ppm = 200000\n\n[margin]\n\n[[margin.tiers]]\nfloor_notional_quote = 0\ninitial_ppm = 100000\n"
         "maintenance_ppm = 50000\n"
     )
     out = canonical(text)
     assert out.index("[margin]") < out.index("[[market]]") < out.index("[[deficit]]")
-    assert '[[market]]\nname = "BTC"\nlot = "0.01 BTC"  # one lot\n' in out
+    assert '[[market]]\nname = "ETH"\nlot = "0.01 ETH"  # one lot\n' in out
     assert "[[market.tiers]]\nfloor_notional_quote = 0\ninitial_ppm = 200000\nmaintenance_ppm = 100000\n" in out
     assert loads_policy(out) == loads_policy(text)
+
+
+class TestEachMarketsLotAndTick:
+    """A market's own lot and tick are checked against its own price grid: 0.01 USD a quantum per
+    0.01 ETH is a grid of 1 USD per ETH."""
+
+    def grid_problems(self, lot: str, tick: str) -> list[str]:
+        from solvent.rules.loading import price_grid_problems
+        from solvent.rules.policy import Units
+
+        policy = attrs.evolve(
+            POLICY,
+            units=Units(quote="0.01 USD", lot="0.001 BTC", tick="10 USD"),
+            market=(MarketSpec("BTC"), MarketSpec("ETH", lot=lot, tick=tick)),
+        )
+        return price_grid_problems(policy)
+
+    def test_a_tick_of_whole_grid_steps_is_stated(self) -> None:
+        assert self.grid_problems("0.01 ETH", "1 USD") == []
+        assert self.grid_problems("0.01 ETH", "2 USD") == []
+
+    def test_a_tick_finer_than_the_markets_grid_is_named_at_its_table(self) -> None:
+        (problem,) = self.grid_problems("0.01 ETH", "0.5 USD")
+        assert "1 USD a step, is coarser than the venue's tick of 0.5 USD" in problem
+        assert problem.endswith("@ $.market[1].tick")
+
+    def test_the_markets_lot_is_read_with_the_policys_tick(self) -> None:
+        """No tick of its own: [units]' 10 USD is whole steps of ETH's grid at 0.01 ETH a lot (1
+        USD), and too fine for its grid at 0.0001 ETH a lot (100 USD); BTC's grid (10 USD) is fine."""
+        assert self.grid_problems("0.01 ETH", "") == []
+        (problem,) = self.grid_problems("0.0001 ETH", "")
+        assert "100 USD a step" in problem and problem.endswith("@ $.market[1].tick")
+
+    @pytest.mark.parametrize("key", ["lot", "tick"])
+    def test_the_first_markets_lot_and_tick_are_units(self, key: str) -> None:
+        (error,) = errors(TWO.replace('name = "BTC"\n', f'name = "BTC"\n{key} = "1 USD"\n'))
+        assert error.startswith(f"'{key}' of the first market is [units].{key}; give it there: '1 USD'")
+        assert f"@ $.market[0].{key} (venue.toml:12:" in error
