@@ -163,7 +163,9 @@ class Policy:
             for spec, rule in zip(self.market, (self.margin, *self.more_margins), strict=True)
         ]
         specs[0], specs[index] = specs[index], specs[0]
-        specs[0] = attrs.evolve(specs[0], tiers=(), risk_limit_steps=False)
+        # the first table's tiers are ``margin``'s; its lot and tick (what reports say, never
+        # arithmetic) are ``units``', which the engine does not read, so they are left out
+        specs[0] = attrs.evolve(specs[0], tiers=(), risk_limit_steps=False, lot="", tick="")
         return attrs.evolve(self, margin=self.market_margin(self.market[index]), market=tuple(specs))
 
     def layer(self, cls: type) -> Any:

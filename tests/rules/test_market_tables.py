@@ -69,6 +69,11 @@ class TestFocusingThePolicy:
         assert again.margin == POLICY.margin and again.more_margins == POLICY.more_margins
         assert again.market_names == POLICY.market_names
 
+    def test_a_market_with_a_lot_of_its_own_is_focused_too(self) -> None:
+        policy = attrs.evolve(POLICY, market=(MarketSpec("BTC"), MarketSpec("ETH", lot="0.01 ETH", tiers=ETH_TIERS)))
+        f = policy.focused(1)
+        assert f.margin.tiers == ETH_TIERS and f.market_names == ("ETH", "BTC")
+
     def test_a_one_market_policy_is_the_same_in_every_market(self) -> None:
         one = Policy("one", FLAT)
         assert one.focused(2) is one and one.more_margins == () and one.market_names == ()
