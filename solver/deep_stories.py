@@ -90,17 +90,20 @@ class DeepBudget:
 
 @attrs.frozen
 class Attempt:
-    """One bounded question: K events of these kinds from a funded book, what z3 said, its units."""
+    """One bounded question: K events of these kinds from a funded book of ``accounts`` traders,
+    what z3 said, its units. PROVED here means only "no such story within these bounds"."""
 
     events: int
     kinds: tuple[str, ...]
     verdict: Verdict
     units: int
     reason: str = ""
+    accounts: int = 2
 
     @property
     def text(self) -> str:
-        said = {Verdict.REFUTED: "a story", Verdict.PROVED: "none exists"}.get(self.verdict, self.verdict.value)
+        none = f"none from a funded book of {self.accounts} traders"
+        said = {Verdict.REFUTED: "a story", Verdict.PROVED: none}.get(self.verdict, self.verdict.value)
         return f"K = {self.events} ({', '.join(self.kinds)}): {said}, {self.units:,} units"
 
 
@@ -164,7 +167,7 @@ def bounded_story(policy: Policy, invariant: Invariant | str, budget: DeepBudget
             result = prove(policy, inv, bounds, minimize=False, compositional=False, transfers=False)
             units = _units(result)
             spent += units
-            attempts.append(Attempt(k, kinds, result.verdict, units, result.reason))
+            attempts.append(Attempt(k, kinds, result.verdict, units, result.reason, budget.accounts))
             cx = result.counterexample
             if result.verdict is not Verdict.REFUTED or cx is None or cx.obligation != inv.id:
                 continue
