@@ -151,7 +151,14 @@ def _one_minimal(policy: Policy, inv: Invariant, story: Story, failing: int) -> 
 
 def bounded_story(policy: Policy, invariant: Invariant | str, budget: DeepBudget = DeepBudget()) -> DeepStory:
     """Bounded model checking from a funded book: the shortest story (fewest events, then the
-    cheaper kinds) z3 finds within the budget, rewritten from the empty book and 1-minimal."""
+    cheaper kinds) z3 finds within the budget, rewritten from the empty book and 1-minimal; asked
+    in a fresh process (:func:`_in_a_fresh_process`)."""
+    inv = catalog.get(invariant) if isinstance(invariant, str) else invariant
+    return _in_a_fresh_process(policy, inv, budget, False)[0]
+
+
+def _bounded_story(policy: Policy, invariant: Invariant | str, budget: DeepBudget) -> DeepStory:
+    """:func:`bounded_story` in this process."""
     inv = catalog.get(invariant) if isinstance(invariant, str) else invariant
     started = time.perf_counter()
     attempts: list[Attempt] = []
@@ -275,13 +282,63 @@ def seeded_search(
 
 def one_step_seed(policy: Policy, inv: Invariant, budget: DeepBudget) -> tuple[Seed | None, int]:
     """z3's one-mark-move counterexample from a well-formed book (the state a seed starts from),
-    and the units the question spent."""
+    and the units the question spent, asked in a fresh process (:func:`_in_a_fresh_process`)."""
+    _, seed, units = _in_a_fresh_process(policy, inv, attrs.evolve(budget, total=0), True)
+    return seed, units
+
+
+def _one_step_seed(policy: Policy, inv: Invariant, budget: DeepBudget) -> tuple[Seed | None, int]:
+    """:func:`one_step_seed` in this process."""
     bounds = Bounds(accounts=budget.accounts, events=1, event_kinds=("mark",), effort=budget.effort)
     result = prove(policy, inv, bounds, minimize=False, compositional=False, transfers=False)
     cx = result.counterexample
     if result.verdict is not Verdict.REFUTED or cx is None or cx.obligation != inv.id:
         return None, _units(result)
     return Seed.of(cx.story, cx.step_index), _units(result)
+
+
+def _z3_part(
+    policy: Policy, invariant: Invariant | str, budget: DeepBudget, want_seed: bool
+) -> tuple[DeepStory, Seed | None, int]:
+    """Bounded model checking, then (when it found nothing and ``want_seed``) z3's one-step seed."""
+    inv = catalog.get(invariant) if isinstance(invariant, str) else invariant
+    bounded = _bounded_story(policy, inv, budget)
+    if bounded.found or not want_seed:
+        return bounded, None, 0
+    start, units = _one_step_seed(policy, inv, budget)
+    return bounded, start, units
+
+
+def _in_a_fresh_process(policy: Policy, inv: Invariant, budget: DeepBudget, want_seed: bool) -> Any:
+    """:func:`_z3_part` in a fresh interpreter (``python -c``, not a fork): z3's models depend on
+    the questions its process asked before (the same question asked twice in one process gave two
+    different one-step counterexamples), so a deep story would depend on what else the process had
+    run (the other claims, the other policies, the tests before it). A fresh process makes it a
+    function of the policy, the claim and the budget. A claim registered in the caller's own code
+    is unknown to a fresh process: it is asked here instead."""
+    if not catalog.builtin(inv.id):
+        return _z3_part(policy, inv, budget, want_seed)
+    import pickle
+    import subprocess
+    import sys
+
+    asked = pickle.dumps((policy, inv.id, budget, want_seed))
+    code = "from solvent.solver.deep_stories import _answer_on_stdout; _answer_on_stdout()"
+    done = subprocess.run([sys.executable, "-c", code], input=asked, capture_output=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"the deep-story z3 process failed: {done.stderr.decode(errors='replace')[-2000:]}")
+    return pickle.loads(done.stdout)
+
+
+def _answer_on_stdout() -> None:
+    """The fresh process's side of :func:`_in_a_fresh_process`: the question on stdin, the answer on
+    stdout, both pickled."""
+    import pickle
+    import sys
+
+    policy, inv_id, budget, want_seed = pickle.loads(sys.stdin.buffer.read())
+    answer = _z3_part(policy, inv_id, budget, want_seed)
+    sys.stdout.buffer.write(pickle.dumps(answer))
 
 
 def deep_story(
@@ -293,10 +350,12 @@ def deep_story(
 ) -> DeepStory:
     """Bounded model checking first; if it finds nothing within its units, the search seeded with
     z3's one-step counterexample (``start`` when the caller has it, else asked here;
-    ``budget.examples`` examples; ``seed``: its random stream, else derandomized)."""
+    ``budget.examples`` examples; ``seed``: its random stream, else derandomized). z3's part runs
+    in fresh processes (:func:`_in_a_fresh_process`), the bounded questions in one, the seed's in
+    another, so each is the answer :func:`bounded_story` and :func:`one_step_seed` give alone."""
     inv = catalog.get(invariant) if isinstance(invariant, str) else invariant
     started = time.perf_counter()
-    bounded = bounded_story(policy, inv, budget)
+    bounded = attrs.evolve(bounded_story(policy, inv, budget), seconds=time.perf_counter() - started)
     if bounded.found or budget.examples <= 0:
         return bounded
     units = 0

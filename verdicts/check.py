@@ -40,7 +40,7 @@ from solvent.rules.loading import Claims
 from solvent.rules.policy import Policy
 from solvent.rules.presets import resolve_policy
 from solvent.solver.coverage import covered_failure
-from solvent.solver.deep_stories import DeepBudget, DeepStory, Seed, deep_story
+from solvent.solver.deep_stories import DeepBudget, DeepStory, deep_story
 from solvent.solver.smallest_move import MoveBudget, told_at_least_move
 from solvent.solver.thresholds import DEFAULT_IDS, Threshold, thresholds
 from solvent.solver.verdicts import InconsistentProof, ProofResult
@@ -447,16 +447,15 @@ def _deep_verdict(
 ) -> ClaimVerdict:
     """A deep-story search (``solvent.solver.deep_stories.deep_story``) for a catalog claim that no
     scenario, search or saved story broke and whose z3 story, if any, starts from a state rather
-    than the empty book; z3's one-step state seeds it when the proof had one. A story found is a
+    than the empty book (its z3 questions in fresh processes, so its story does not depend on what
+    the check asked before: ``deep_stories._in_a_fresh_process``). A story found is a
     violation with origin "deep", saved to the counterexample database like a searched one."""
     inv = verdict.invariant
     if inv.id not in catalog.CATALOG:
         return verdict
     if any(x.origin != "z3" or _from_empty_book(x.story) for x in verdict.violations):
         return verdict
-    cx = None if verdict.proof is None else verdict.proof.counterexample
-    start = Seed.of(cx.story, cx.step_index) if cx is not None and cx.obligation == inv.id else None
-    found = deep_story(policy, inv, budget, seed=seed, start=start)
+    found = deep_story(policy, inv, budget, seed=seed)
     verdict = attrs.evolve(verdict, deep=found)
     if found.story is None or found.step_index is None:
         return verdict
