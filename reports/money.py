@@ -105,10 +105,23 @@ class Money:
     price_quantum: Fraction = Fraction(1)
     price_decimals: int = 0
     contract: Contract = LINEAR
+    #: how the prices of a market with a lot of its own read (a ``[[market]]`` table's ``lot``),
+    #: by market name; every other market's read as these
+    markets: tuple[tuple[str, Money], ...] = ()
 
     @classmethod
     def of(cls, policy: Policy) -> Money:
-        return cls.from_units(policy.units, policy.contract)
+        money = cls.from_units(policy.units, policy.contract)
+        own = tuple(
+            (spec.name, cls.from_units(attrs.evolve(policy.units, lot=spec.lot), policy.contract))
+            for spec in policy.market[1:]
+            if spec.lot
+        )
+        return attrs.evolve(money, markets=own) if own else money
+
+    def in_market(self, name: str) -> Money:
+        """How prices in market ``name`` read: its own lot's (``USDT 2,000/ETH``), or these."""
+        return next((money for market, money in self.markets if market == name), self)
 
     @classmethod
     def from_units(cls, units: Units, contract: Contract = LINEAR) -> Money:

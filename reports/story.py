@@ -442,8 +442,8 @@ def describe_event(
     (−3.71%)`` or ``alice deposits USDT 88.01`` (``money``: the policy's currency; without it,
     quanta: ``mark 10,300 → 9,918``). On an inverse contract a trade names the contracts' buyer
     and a mark names the price, with the coin value per contract the engine settles on beside it."""
-    money = _money(contract, money)
     market = named_market(event, before)
+    money = _money(contract, money).in_market(market or getattr(event, "market", ""))
     if isinstance(event, ev.Deposit):
         return f"{event.account} deposits {money.amount(event.amount_quote)}"
     if isinstance(event, ev.Withdraw):
@@ -721,12 +721,16 @@ def marks_text(before: Book, after: Book | None = None, contract: Contract = LIN
     if not before.more_markets:
         return ""
     money = _money(contract, money)
+    own = bool(money.markets)  # a market with a lot of its own: each price says its unit
     parts = []
     for i, m in enumerate(before.markets):
-        old = money.price_number(m.mark_quote)
+        here = money.in_market(m.name)
+        show = here.price if own else here.price_number
         new = m.mark_quote if after is None else after.markets[i].mark_quote
-        parts.append(f"{m.name} {old}" if new == m.mark_quote else f"{m.name} {old} → {money.price_number(new)}")
-    unit = f" in {money.price_unit}" if money.price_unit else ""
+        parts.append(
+            f"{m.name} {show(m.mark_quote)}" if new == m.mark_quote else f"{m.name} {show(m.mark_quote)} → {show(new)}"
+        )
+    unit = f" in {money.price_unit}" if money.price_unit and not own else ""
     return f"marks{unit}: {', '.join(parts)}"
 
 

@@ -198,3 +198,17 @@ def test_adl_was_exercised_with_positions_elsewhere() -> None:
     print(
         f"{2 * EXAMPLES} stories: {ADL_SEEN['steps']} steps with ADL, {ADL_SEEN['held elsewhere']} winners holding another market"
     )
+
+
+def test_the_example_policy_checks_on_both_markets() -> None:
+    """``solvent check examples/two-markets.toml`` (the README's), scenarios only: every stress
+    scenario and the cross-market gap run on BTC and ETH, and it exits 0 or 1 (no traceback)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    args = ["check", "examples/two-markets.toml", "--no-search"]
+    done = subprocess.run([sys.executable, "-m", "solvent", *args], cwd=root, capture_output=True, text=True)
+    assert done.returncode in (0, 1), done.stderr
+    assert "scenario cross-market-gap: 8 steps" in done.stdout and "Traceback" not in done.stderr
