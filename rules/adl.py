@@ -51,12 +51,20 @@ from solvent.rules.arith import (
 )
 from solvent.rules.book import Account, Role, on_tick
 from solvent.rules.ledger import Ctx, Reason
-from solvent.rules.margin import MarginRule, equity, maintenance_margin, notional, position_pnl
+from solvent.rules.margin import (
+    MarginRule,
+    account_initial_margin,
+    account_maintenance,
+    equity,
+    maintenance_margin,
+    notional,
+    position_pnl,
+)
 from solvent.rules.outcomes import AdlFill, BookDeleveraged
-from solvent.rules.positions import close_against
+from solvent.rules.positions import _moved, close_against
 from solvent.rules.rounding import RoundingRule
 from solvent.rules.venue_formulas import bankruptcy_gap_per_lot, price_at_gap
-from solvent.rules.waterfall import Adl, AdlPrice, Ranking
+from solvent.rules.waterfall import Adl, AdlPrice, GapRounding, Ranking
 
 
 def score(ranking: Ranking, rule: MarginRule, rounding: RoundingRule, account: Account, mark: Any) -> Ratio:
@@ -88,6 +96,20 @@ class _Entry:
     den: Any
     index: int | Any
     lots: Any
+    #: the candidate's equity, position and further positions, where the layer checks that its
+    #: bankruptcy price overlaps (``overlap_only``); None otherwise
+    holding: Any = None
+
+
+@attrs.frozen
+class _Holding:
+    """What the overlap check reads of an offsetting account (numbers only, so a sorting network
+    can choose between two accounts' holdings under z3)."""
+
+    equity: Any
+    size_lots: Any
+    cost_quote: Any
+    more_positions: tuple[Any, ...] = ()
 
 
 def _opposite(size: Any, other: Any) -> Any:
@@ -172,6 +194,45 @@ def tick_gap(layer: Adl, gap: Any, tick: Any) -> Any:
     return on_tick(gap, tick, rounding=Rounding.CEIL)
 
 
+def fill_gap(deficit: Any, lots_left: Any, lots: Any) -> Any:
+    """What the winners pay over the mark for ``lots`` of a bankrupt position of ``lots_left`` lots
+    that is ``deficit`` below zero, rounded once for the fill (``gap_rounding = "per_fill"``).
+
+    Formula: ⌈D × q / L⌉ (D ≥ 0; 0 when q = 0): the fill's share of the deficit, rounded toward the
+    bankrupt account so closing the whole position at such fills leaves it at zero or above. dYdX
+    v4's bankruptcy quote for a partial delta, "-DNNV - TNC × |DMMR| / TMMR" rounded "towards
+    positive infinity" (liquidations.go ``GetBankruptcyPriceInQuoteQuantums``), with the lots'
+    share for the maintenance share.
+    """
+    return div(max_(deficit, 0) * lots, safe_divisor(lots_left), rounding=Rounding.CEIL)
+
+
+def overlaps(
+    rule: MarginRule, rounding: RoundingRule, holding: _Holding, delta: Any, paid: Any, mark: Any, others: Any = ()
+) -> Any:
+    """Whether an offsetting account may take its side of a fill that changes its position by
+    ``delta`` lots (toward zero) for ``paid`` over the mark (``overlap_only``): after the fill it
+    covers initial margin, or it is no riskier.
+
+    dYdX v4's rule for a subaccount update that leaves it below initial margin
+    (``IsValidStateTransitionForUndercollateralizedSubaccount``): valid iff maintenance does not
+    rise, neither maintenance is zero, and NC' / MMR' ≥ NC / MMR, i.e. NC' × MMR ≥ NC × MMR'. The
+    fill shrinks the offsetting position by ``|delta|`` and its equity by ``paid``, so its
+    maintenance never rises (it grows with the notional or the entry value), and a fill that
+    closes it whole makes the ratio test NC' ≥ 0, the initial margin of no position: the first
+    branch. Only a zero maintenance rate (no preset's) would differ: dYdX refuses it, this serves it.
+    """
+    size = holding.size_lots
+    new_size, new_cost = _moved(size, delta, holding.cost_quote, mark)
+    before = Account("offsetting", size_lots=size, cost_quote=holding.cost_quote, more_positions=holding.more_positions)
+    after = Account("offsetting", size_lots=new_size, cost_quote=new_cost, more_positions=holding.more_positions)
+    e0, e1 = holding.equity, holding.equity - paid
+    mm0 = account_maintenance(rule, rounding, before, mark, others)
+    mm1 = account_maintenance(rule, rounding, after, mark, others)
+    collateralized = e1 >= account_initial_margin(rule, rounding, after, mark, others)
+    return or_(collateralized, e1 * mm0 >= e0 * mm1)
+
+
 def taken(served: list[tuple[Any, Any]], indices: list[int]) -> list[Any]:
     """For each candidate index, what the queue took from it: Σ q over the served (index, q) pairs
     with that index. Under z3 the sorted indices are terms, so that is a sum of ``ite``s per
@@ -180,6 +241,16 @@ def taken(served: list[tuple[Any, Any]], indices: list[int]) -> list[Any]:
         by_index = dict(served)
         return [sum_((by_index[i],)) if i in by_index else 0 for i in indices]
     return [sum_(ite(index == i, q, 0) for index, q in served) for i in indices]
+
+
+def _close(ctx: Ctx, bankrupt: str, winner: str, lots: Any, price: Any, paid: Any, per_fill: bool) -> Ctx:
+    """Close ``lots`` of the bankrupt position against ``winner``: at the bankruptcy price per lot,
+    or (``per_fill``) at the mark with the fill's rounded share of the deficit, ``paid``, from the
+    winner to the bankrupt account."""
+    if not per_fill:
+        return close_against(ctx, bankrupt, winner, lots, price, Reason.ADL)
+    ctx = close_against(ctx, bankrupt, winner, lots, ctx.market.mark_quote, Reason.ADL)
+    return ctx.transfer(winner, bankrupt, paid, Reason.ADL)
 
 
 def deleverage(
@@ -221,27 +292,43 @@ def deleverage(
         gap = fair_gap if layer.price is AdlPrice.BANKRUPTCY else 0
     price = price_at_gap(mark, size, gap)
     candidates = [(i, a) for i, a in enumerate(book.accounts) if a.is_trader and a.name != bankrupt]
+    per_fill = layer.gap_rounding is GapRounding.PER_FILL
     entries = []
     for i, a in candidates:
         s = score(layer.ranking, rule, rounding, a, mark)
         eligible = _opposite(size, a.size_lots)
-        entries.append(_Entry(eligible, s.num, s.den, i, abs_(a.size_lots)))
+        holding = _Holding(equity(rule, a), a.size_lots, a.cost_quote, a.more_positions) if layer.overlap_only else None
+        entries.append(_Entry(eligible, s.num, s.den, i, abs_(a.size_lots), holding))
     remaining = lots
-    served = []
+    deficit = max_(-equity(rule, b), 0)  # what the fills still owe the bankrupt account (per_fill)
+    served, paid_by = [], []
     for entry in sort_queue(entries):
         q = when(entry.eligible, min_(remaining, entry.lots))
+        paid = fill_gap(deficit, remaining, q) if per_fill else q * gap if layer.overlap_only else 0
+        if layer.overlap_only:
+            # dYdX: an offsetting account the fill would leave riskier is skipped, not served
+            delta = ite(size > 0, q, -q)  # the offsetting account buys a bankrupt long, sells a short
+            ok = overlaps(rule, rounding, entry.holding, delta, paid, mark, book.more_markets)
+            q, paid = when(ok, q), when(ok, paid)
         remaining = remaining - q
+        if per_fill:
+            deficit = deficit - paid
         served.append((entry.index, q))
-    for (_, a), entry, q in zip(candidates, entries, taken(served, [i for i, _ in candidates]), strict=True):
+        paid_by.append((entry.index, paid))
+    indices = [i for i, _ in candidates]
+    paid_each = taken(paid_by, indices) if per_fill else [0] * len(indices)
+    fills = zip(candidates, entries, taken(served, indices), paid_each, strict=True)
+    for (_, a), entry, q, paid in fills:
         ctx = ctx.note(AdlFill(bankrupt, a.name, q, gap, fair_gap, entry.num, entry.den, a.size_lots, entry.eligible))
-        ctx = close_against(ctx, bankrupt, a.name, q, price, Reason.ADL)
+        ctx = _close(ctx, bankrupt, a.name, q, price, paid, per_fill)
     if layer.book_last:
         # the rest of the market, last and unranked: the book's opposing position at the same price
         book_name = ctx.system(Role.LIQUIDITY)
         resting = ctx.account(book_name).size_lots
         q = when(_opposite(size, resting), min_(remaining, abs_(resting)))
         ctx = ctx.note_if(q > 0, BookDeleveraged(bankrupt, book_name, q, gap))
-        ctx = close_against(ctx, bankrupt, book_name, q, price, Reason.ADL)
+        paid = fill_gap(deficit, remaining, q) if per_fill else q * gap
+        ctx = _close(ctx, bankrupt, book_name, q, price, paid, per_fill)
         remaining = remaining - q
     if fee_ppm and layer.price is AdlPrice.BANKRUPTCY:
         # the fee to close on the lots closed at the bankruptcy price, from what they brought in

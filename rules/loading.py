@@ -633,6 +633,8 @@ _WRITTEN_WHEN_SET = (
     ("liquidation", "fund_unwind_ppm", None),
     ("rounding", "collateral", "floor"),
     ("liquidation", "order", "all_at_once"),
+    ("adl", "gap_rounding", "per_lot"),
+    ("adl", "overlap_only", False),
 )
 
 

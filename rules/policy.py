@@ -99,6 +99,16 @@ class Policy:
     #: not fail ``solvent check``.
     accepts: tuple[str, ...] = attrs.field(default=(), converter=tuple)
 
+    def __attrs_post_init__(self) -> None:
+        for i, layer in enumerate(self.deficit):
+            per_fill = getattr(layer, "gap_rounding", None)
+            if self.liquidation.fee_to_close and per_fill is not None and per_fill.value == "per_fill":
+                raise ValueError(
+                    "'gap_rounding' = 'per_fill' shares the deficit at mark over the fills and cannot "
+                    "include liquidation.fee_to_close (a fee on a price per lot): per_fill "
+                    f"@ deficit[{i}].gap_rounding"
+                )
+
     def waterfall_summary(self) -> str:
         """The deficit waterfall in a few words, with the triggers that change when layers run:
         ``insurance_fund → adl (also on fund drawdown)``, plus a PnL-to-pool ADL when present."""

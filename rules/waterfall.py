@@ -73,6 +73,13 @@ class AdlPrice(enum.Enum):
     PREVIOUS_MARK = "previous_mark"
 
 
+class GapRounding(enum.Enum):
+    """Where an ADL at the bankruptcy price rounds: the gap per lot, or each fill's amount."""
+
+    PER_LOT = "per_lot"
+    PER_FILL = "per_fill"
+
+
 class Over(enum.Enum):
     """Who a socialized loss is spread over: winners by profit, or open positions per lot."""
 
@@ -153,8 +160,40 @@ class Adl:
     #: price is rounded once and every lot pays it. Only the bankruptcy price is rounded: with
     #: ``price = "mark"`` or ``"previous_mark"`` the winners' price is a mark, on the tick already.
     price_on_tick: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    #: How the bankruptcy price's rounding is taken. ``per_lot`` (the default): the gap per lot
+    #: ⌈−E / |S|⌉ is rounded up to a whole quote quantum once and every lot pays it, so with a fine
+    #: lot the winners pay up to one quantum a lot beyond the deficit (to the insurance fund).
+    #: ``per_fill``: each fill of ``q`` lots pays ⌈D × q / L⌉ over the mark, ``D`` the bankrupt
+    #: account's deficit and ``L`` its lots as they stand before that fill, so the winners pay the
+    #: deficit to within one quantum per fill, however fine the lot. dYdX v4
+    #: (docs/venues.md#dydx-v4-deleveraging): each deleveraging fill is a partial delta of the
+    #: position priced by ``GetBankruptcyPriceInQuoteQuantums`` from the account's current TNC,
+    #: "-DNNV - TNC × |DMMR| / TMMR", "rounded towards positive infinity" (liquidations.go), and
+    #: each offsetting subaccount takes only ``min(remaining, its position)``
+    #: (deleveraging.go ``OffsetSubaccountPerpetualPosition``); Solvent shares by lots, which is
+    #: dYdX's maintenance share for a one-market account whose maintenance rounds nothing. Needs
+    #: ``price = "bankruptcy"``, and neither ``price_on_tick`` (a price on the tick is a price
+    #: per lot) nor ``liquidation.fee_to_close``.
+    gap_rounding: GapRounding = attrs.field(
+        default=GapRounding.PER_LOT, validator=attrs.validators.instance_of(GapRounding)
+    )
+    #: A fill is made only where the offsetting account's bankruptcy price overlaps the bankrupt
+    #: account's: dYdX v4 applies a deleveraging match as a subaccount update that must leave the
+    #: offsetting account at or above initial margin, or no riskier (maintenance not higher and
+    #: not zero, net collateral over maintenance not lower; ``IsValidStateTransitionForUndercollateralizedSubaccount``),
+    #: and skips an offsetting subaccount whose update fails ("the subaccounts' bankruptcy prices do
+    #: not overlap", deleveraging.go ``OffsetSubaccountPerpetualPosition``), going on to the next.
+    #: So an account that is itself underwater, like a second bankrupt account on the other side
+    #: in the same block, is never made worse. ``false`` (the default): every opposing trader is
+    #: in the queue.
+    overlap_only: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
 
     def __attrs_post_init__(self) -> None:
+        if self.gap_rounding is GapRounding.PER_FILL and (self.price is not AdlPrice.BANKRUPTCY or self.price_on_tick):
+            raise ValueError(
+                "'gap_rounding' = 'per_fill' needs price = 'bankruptcy' without price_on_tick (it shares "
+                f"the deficit over the fills): price = '{self.price.value}', price_on_tick = {str(self.price_on_tick).lower()}"
+            )
         if self.fund_drawdown is not None and self.price is AdlPrice.PREVIOUS_MARK:
             raise ValueError(
                 "'fund_drawdown' needs price = 'bankruptcy' or 'mark': a drawdown may start ADL after "

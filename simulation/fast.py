@@ -428,10 +428,11 @@ def _others(outcomes: Sequence[Any], adl: bool = False) -> str | None:
 
 
 def covers_adl(policy: Policy) -> bool:
-    """The policy's ADL layer runs on the arrays (:func:`_deleverage`): any ranking and price, with
-    or without ``book_last``; not the OKX trigger on the fund's drawdown, which may deleverage with
-    no deficit left (that step goes to the exact engine)."""
-    return policy.adl is not None and policy.adl.fund_drawdown is None
+    """The policy's ADL layer runs on the arrays (:func:`_deleverage`): any ranking, price and
+    rounding, with or without ``book_last``; not the OKX trigger on the fund's drawdown, which may
+    deleverage with no deficit left, nor dYdX's overlap rule (``overlap_only``), which may skip an
+    account inside the prefix of the queue the arrays take (those steps go to the exact engine)."""
+    return policy.adl is not None and policy.adl.fund_drawdown is None and not policy.adl.overlap_only
 
 
 def _adl_ran(outcomes: Sequence[Any]) -> bool:

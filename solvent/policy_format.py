@@ -70,6 +70,8 @@ ORDER: dict[tuple[str, ...], tuple[str, ...]] = {
         "fund_drawdown",
         "book_last",
         "price_on_tick",
+        "gap_rounding",
+        "overlap_only",
         "over",
         "liquidator_pays",
         "cascade",

@@ -17,7 +17,7 @@ from solvent.rules.loading import dumps_policy, load_policy, loads_policy
 from solvent.rules.pool_adl import PnlToPoolAdl
 from solvent.rules.presets import load_preset, preset_names, preset_path
 from solvent.rules.venue_formulas import hyperliquid_maintenance_rate, maintenance_amount, rate_ppm
-from solvent.rules.waterfall import Adl, AdlPrice, BackstopVault, InsuranceFund, Over, Ranking, SocializedLoss
+from solvent.rules.waterfall import Adl, AdlPrice, BackstopVault, GapRounding, InsuranceFund, Over, Ranking, SocializedLoss
 
 #: The docs/venues.md section each new preset must cite first.
 SECTIONS = {
@@ -181,7 +181,10 @@ class TestDydxV4:
         )
         assert policy.rounding.fee is Rounding.FLOOR  # BigIntMulPpm rounds toward −∞
         # the fund pays a liquidation's whole delta or none of it (IsValidInsuranceFundDelta, issue 15)
-        assert policy.deficit == (InsuranceFund(all_or_nothing=True), Adl(Ranking.ORDER, AdlPrice.BANKRUPTCY))
+        assert policy.deficit == (
+            InsuranceFund(all_or_nothing=True),
+            Adl(Ranking.ORDER, AdlPrice.BANKRUPTCY, gap_rounding=GapRounding.PER_FILL, overlap_only=True),
+        )
 
     def test_says_block_limits_are_not_modelled(self) -> None:
         assert "block limits" in text_of("dydx-v4")

@@ -372,14 +372,18 @@ ADL_PRESETS = tuple(n for n in COVERED if fast_module.covers_adl(load_preset(n))
 def adl_stories(draw):
     """A preset with ADL on the arrays, its ranking, price and book_last drawn as well as its
     roundings and trigger, on a two-sided book with no fund, and drawn moves."""
-    from solvent.rules.waterfall import AdlPrice, Ranking
+    from solvent.rules.waterfall import AdlPrice, GapRounding, Ranking
 
     policy = _variant(load_preset(draw(st.sampled_from(ADL_PRESETS))), draw(st.data()))
+    price = draw(st.sampled_from(list(AdlPrice)))
+    per_fill = price is AdlPrice.BANKRUPTCY and not policy.adl.price_on_tick and not policy.liquidation.fee_to_close
     layer = attrs.evolve(
         policy.adl,
         ranking=draw(st.sampled_from(list(Ranking))),
-        price=draw(st.sampled_from(list(AdlPrice))),
+        price=price,
         book_last=draw(st.booleans()),
+        gap_rounding=draw(st.sampled_from(list(GapRounding))) if per_fill else GapRounding.PER_LOT,
+        overlap_only=False,  # a skipped account breaks the arrays' prefix of the queue (covers_adl)
     )
     policy = attrs.evolve(policy, deficit=tuple(layer if x is policy.adl else x for x in policy.deficit))
     moves = draw(st.lists(st.integers(-400_000, 300_000), min_size=1, max_size=6))
