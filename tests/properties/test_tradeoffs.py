@@ -47,7 +47,10 @@ TABLE = {
         (KEPT, KEPT, ACCEPTED),
         "alice's deficit is 349,999: 349,999 stays as her debt to the venue, which fronts it; her next deposit of 550,001 loses 349,999 to it",
     ),
-    "bybit": ((KEPT, ACCEPTED, KEPT), "alice's deficit is 11,099: insurance fund 2,750, adl 8,349"),
+    "bybit": (
+        (KEPT, ACCEPTED, KEPT),
+        "alice's deficit is 11,099: insurance fund 2,887, adl 8,212 (the winners pay 8,800)",
+    ),
     "drift": (
         (KEPT, ACCEPTED, KEPT),
         "alice's deficit is 117,899: insurance fund 27,500, fee pool empty, socialized loss 90,399",

@@ -29,7 +29,9 @@ from tests.rules.test_fidelity_round_two import assert_every_mutant_is_caught
 def policy(on_tick: bool = True):
     bybit = load_preset("bybit")
     layers = tuple(attrs.evolve(x, price_on_tick=on_tick) if isinstance(x, Adl) else x for x in bybit.deficit)
-    return attrs.evolve(bybit, deficit=layers)
+    # the tick alone: the preset's fee to close at its taker fee is test_fidelity_bybit_fee_to_close's
+    fees = attrs.evolve(bybit.fees, taker_ppm=0, maker_ppm=0)
+    return attrs.evolve(bybit, deficit=layers, fees=fees)
 
 
 def book(side: int = 1, alice_cash: int = 24, tick: int = 5) -> Book:

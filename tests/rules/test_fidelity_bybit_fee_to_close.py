@@ -1,7 +1,7 @@
 """Bybit's bankruptcy price includes the fee to close (issue 15): the taker fee on the position's
 notional at its bankruptcy price ("Estimated Fee to Close Position" = quantity × bankruptcy price ×
 taker fee, Bybit's UTA pages; docs/venues.md#bybit-liquidation). ``liquidation.fee_to_close``
-states it; the ``bybit`` preset declares it (its taker fee is 0 until a fee schedule is sourced).
+states it; the ``bybit`` preset declares it, at Bybit's non-VIP taker fee of 0.055% (docs/venues.md#bybit-fees).
 
 The worked example is the one a copy of Bybit's USDT-contract FAQ gives: 1 BTC long opened at
 10,000 USDT at 50x, taker fee 0.075%: initial margin 200, bankruptcy price 10,000 × (1 − 2%) =
@@ -95,6 +95,29 @@ class TestBybitFeeToClose:
 
     def test_the_fee_never_makes_a_deficit(self) -> None:
         assert liquidation.fee_to_close(TAKER, 1_000, True, 984, 300, liquidation.Rounding.CEIL) == 300
+
+
+class TestAtThePresetsOwnTakerFee:
+    """The preset's taker fee is Bybit's non-VIP 0.055% (docs/venues.md#bybit-fees), so the fee to
+    close matters on the preset itself: the FAQ's long on 207.35, liquidated at 9,840, pays
+    0.055% × 9,798.04 = 5.39 (its bankruptcy price with that fee: 9,840 − (47.35 − 5.39)) and the
+    fund takes 41.96; gapped to 9,700 the winner buys at 9,800 (a whole 10 USDT a BTC, the
+    preset's price quantum), the account pays the 5.39 and the 1.96 left is the fund's."""
+
+    def test_the_preset_charges_it(self) -> None:
+        bybit = load_preset("bybit")
+        assert (bybit.fees.taker_ppm, bybit.fees.maker_ppm) == (550, 200)
+        cash, gaps, fees = run(bybit, book(), 984)
+        assert cash == {"alice": 0, "insurance_fund": 4_196, "fee_account": 539} and gaps == []
+        assert fees == [Transfer("alice", "fee_account", 539, Reason.TRADING_FEE)]
+
+    def test_gapped_the_winner_buys_at_the_price_with_the_fee(self) -> None:
+        cash, gaps, _ = run(load_preset("bybit"), book(), 970)
+        assert gaps == [10] and cash == {"alice": 0, "insurance_fund": 196, "fee_account": 539}
+
+    def test_a_short_at_the_preset(self) -> None:
+        cash, _, _ = run(load_preset("bybit"), book(side=-1), 1_016)
+        assert cash == {"alice": 0, "insurance_fund": 4_203, "fee_account": 562}  # 0.055% × 10,202.03, rounded up
 
 
 def observe():

@@ -497,8 +497,10 @@ class TestBybitMaintenanceOnEntryValue:
     at 50x, MMR 0.5%, no extra margin: IM = 400, MM = 1 × 20,000 × 0.5% = 100,
     LP = 20,000 − (400 − 100) = 19,700 USDT. On the preset (0.01 USDT quanta, 0.001 BTC lots):
     1,000 lots at 2,000 quanta, 40,000 quanta of margin, MM 10,000. The position is closed at its
-    bankruptcy price, 20,000 × (1 − 1/50) = 19,600 ("Bankruptcy Price (USDT Contract)"), so the
-    100 USDT left is the fund's. The mirror image (a short at 20,000, LP 20,300) as well.
+    bankruptcy price, 20,000 × (1 − 1/50) = 19,600 ("Bankruptcy Price (USDT Contract)") moved by
+    the fee to close it at the preset's 0.055% taker fee: of the 100 USDT left, 10.79 is that fee
+    (0.055% × 1 BTC × 19,610.79, rounded up) and 89.21 the fund's. The mirror image (a short at
+    20,000, LP 20,300) as well.
 
     At the mark the maintenance would be 19,700 × 0.5% = 98.5 at Bybit's price, so a mark basis
     keeps the account at 19,700 and liquidates it a tick lower (LP 19,698.49 = 19,600 / 0.995)."""
@@ -529,8 +531,8 @@ class TestBybitMaintenanceOnEntryValue:
         s = self.run(1_970)
         assert self.liquidated(s) == [(10_000, 10_000)]  # equity 100 USDT = MM 100 USDT: "reaches 100%"
         assert [(t.source, t.destination, t.amount_quote) for t in s.transfers][-1:] == [
-            ("alice", "insurance_fund", 10_000)
-        ]  # closed at the bankruptcy price 19,600: the position margin is lost
+            ("alice", "insurance_fund", 8_921)
+        ]  # closed at the bankruptcy price with the fee to close (10.79): the position margin is lost
         assert self.liquidated(self.run(1_971)) == []  # one tick above: 110 USDT > 100
 
     def test_the_short_is_liquidated_at_bybits_price(self) -> None:

@@ -17,7 +17,16 @@ from solvent.rules.loading import dumps_policy, load_policy, loads_policy
 from solvent.rules.pool_adl import PnlToPoolAdl
 from solvent.rules.presets import load_preset, preset_names, preset_path
 from solvent.rules.venue_formulas import hyperliquid_maintenance_rate, maintenance_amount, rate_ppm
-from solvent.rules.waterfall import Adl, AdlPrice, BackstopVault, GapRounding, InsuranceFund, Over, Ranking, SocializedLoss
+from solvent.rules.waterfall import (
+    Adl,
+    AdlPrice,
+    BackstopVault,
+    GapRounding,
+    InsuranceFund,
+    Over,
+    Ranking,
+    SocializedLoss,
+)
 
 #: The docs/venues.md section each new preset must cite first.
 SECTIONS = {
