@@ -567,7 +567,9 @@ def describe_outcome(outcome: Any, contract: Contract = LINEAR, money: Money | N
     name = type(outcome).__name__
     if not attrs.has(type(outcome)):
         return f"{name}({outcome!r})"
-    fields = ", ".join(f"{k}={venue_value(k, v, contract, money)}" for k, v in attrs.asdict(outcome).items())
+    # an outcome's market is named on a book of several markets only (``""`` on one)
+    shown = {k: v for k, v in attrs.asdict(outcome).items() if not (k == "market" and v == "")}
+    fields = ", ".join(f"{k}={venue_value(k, v, contract, money)}" for k, v in shown.items())
     return f"{name}({fields})"
 
 

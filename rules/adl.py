@@ -60,7 +60,7 @@ from solvent.rules.margin import (
     notional,
     position_pnl,
 )
-from solvent.rules.outcomes import AdlFill, BookDeleveraged
+from solvent.rules.outcomes import AdlFill, BookDeleveraged, outcome_market
 from solvent.rules.positions import _moved, close_against
 from solvent.rules.rounding import RoundingRule
 from solvent.rules.venue_formulas import bankruptcy_gap_per_lot, price_at_gap
@@ -319,7 +319,10 @@ def deleverage(
     paid_each = taken(paid_by, indices) if per_fill else [0] * len(indices)
     fills = zip(candidates, entries, taken(served, indices), paid_each, strict=True)
     for (_, a), entry, q, paid in fills:
-        ctx = ctx.note(AdlFill(bankrupt, a.name, q, gap, fair_gap, entry.num, entry.den, a.size_lots, entry.eligible))
+        fill = AdlFill(
+            bankrupt, a.name, q, gap, fair_gap, entry.num, entry.den, a.size_lots, entry.eligible, outcome_market(book)
+        )
+        ctx = ctx.note(fill)
         ctx = _close(ctx, bankrupt, a.name, q, price, paid, per_fill)
     if layer.book_last:
         # the rest of the market, last and unranked: the book's opposing position at the same price

@@ -129,6 +129,7 @@ def omit_one_market_defaults(converter: Any) -> None:
     from cattrs.gen import make_dict_unstructure_fn, override
 
     from solvent.rules.book import Account, Book
+    from solvent.rules.outcomes import AdlFill, Liquidated
 
     later = {
         Account: ("more_positions", "funding_remainder_millionths", "asset_balances"),
@@ -136,6 +137,8 @@ def omit_one_market_defaults(converter: Any) -> None:
         Trade: ("market",),
         MarkPrice: ("market",),
         Funding: ("market",),
+        Liquidated: ("market",),
+        AdlFill: ("market",),
     }
     # accounts first: the book's hook takes the account's as it stands when it is made
     for cls, names in later.items():

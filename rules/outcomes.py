@@ -9,13 +9,16 @@ import attrs
 
 @attrs.frozen
 class Liquidated:
-    """``account`` was liquidated: its equity and maintenance margin when the trigger fired."""
+    """``account`` was liquidated: its equity and maintenance margin when the trigger fired;
+    ``size_lots`` and ``fill_price_quote`` are its position and fill in ``market``, the market whose
+    event found it below maintenance (named on a book of several markets; ``""`` on one)."""
 
     account: str
     equity_quote: Any
     maintenance_quote: Any
     size_lots: Any
     fill_price_quote: Any
+    market: str = ""
 
 
 @attrs.frozen
@@ -59,7 +62,8 @@ class AdlFill:
     ``gap_per_lot_quote`` is what the winner paid per lot relative to mark; ``fair_gap_per_lot_quote``
     is the bankrupt account's own gap (its deficit at mark per lot, rounded up). ``score`` is the
     winner's ranking score as ``(num, den)``; ``position_lots`` its position before the fill;
-    ``eligible`` whether it was in the queue at all.
+    ``eligible`` whether it was in the queue at all; ``market`` the market deleveraged (named on a
+    book of several markets; ``""`` on one).
     """
 
     bankrupt: str
@@ -71,6 +75,7 @@ class AdlFill:
     score_den: Any
     position_lots: Any
     eligible: Any
+    market: str = ""
 
 
 @attrs.frozen
@@ -141,3 +146,9 @@ Outcome = (
     | LoanExchanged
     | Residual
 )
+
+
+def outcome_market(book: Any) -> str:
+    """The market the rules act on (the book's first, as focused), as an outcome names it: ``""``
+    on a book of one market, whose outcomes read and digest as they always have."""
+    return book.market.name if book.more_markets else ""

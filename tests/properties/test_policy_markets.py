@@ -212,3 +212,20 @@ def test_the_example_policy_checks_on_both_markets() -> None:
     done = subprocess.run([sys.executable, "-m", "solvent", *args], cwd=root, capture_output=True, text=True)
     assert done.returncode in (0, 1), done.stderr
     assert "scenario cross-market-gap: 8 steps" in done.stdout and "Traceback" not in done.stderr
+
+
+def test_the_outcomes_of_a_several_market_book_name_their_market() -> None:
+    """The cross-market gap: alice's liquidation and bob's ADL fill name ETH, the market whose
+    move found her below maintenance (her size and fill are ETH's); a one-market story's outcomes
+    name none and are written as before."""
+    from solvent.reports.json_report import _outcome
+    from solvent.reports.story import describe_outcome
+
+    gap = run(TWO, (story := build(TWO, "cross-market-gap")).book, list(story.events))[-1]
+    (liq,) = [o for o in gap.outcomes if isinstance(o, Liquidated)]
+    assert (liq.market, liq.size_lots) == ("ETH", 100)
+    assert {o.market for o in gap.outcomes if isinstance(o, AdlFill)} == {"ETH"}
+    assert describe_outcome(liq).endswith(", market=ETH)") and _outcome(liq)["market"] == "ETH"
+    one = build(ONE, "gap-crash")
+    (alone,) = [o for s in run(ONE, one.book, list(one.events)) for o in s.outcomes if isinstance(o, Liquidated)]
+    assert alone.market == "" and "market" not in _outcome(alone) and "market" not in describe_outcome(alone)
