@@ -53,6 +53,7 @@ from typing import Any
 import attrs
 import z3
 
+from solvent.properties import catalog
 from solvent.properties.catalog import Invariant
 from solvent.rules.arith import PPM, sum_
 from solvent.rules.book import Book, Role
@@ -63,6 +64,7 @@ from solvent.rules.rounding import FundingRemainder
 from solvent.solver import effort
 from solvent.solver.bounds import Bounds
 from solvent.solver.linearize import Linearizer
+from solvent.solver.per_account import ONE_ACCOUNT, integer_atoms, one_account_argument
 from solvent.solver.story import slots, symbolic_book
 from solvent.solver.verdicts import QueryStats
 
@@ -81,6 +83,9 @@ class Extension:
     method: str
     lemmas: tuple[str, ...]
     queries: tuple[QueryStats, ...]
+    #: whether the argument covers any number of events (an invariant of the book, by induction)
+    #: or only the bounded one step (a claim about one step: ``solver.per_account``)
+    every_k: bool = True
 
 
 @attrs.frozen
@@ -107,6 +112,9 @@ def attempt(policy: Policy, invariant: Invariant, bounds: Bounds) -> Extension |
         lemmas = argument(policy, bounds, checker)
     except _Failed as failed:
         return Attempt(str(failed), tuple(checker.queries))
+    if invariant.id in ONE_ACCOUNT:
+        method = f"compositional, all N, one event: the claim reads the account the event names, proved from that account's own assumptions on the engine's own transition; assumes {UNIFORMITY}"
+        return Extension(method, tuple(lemmas), tuple(checker.queries), every_k=False)
     method = f"compositional, all N: per-account and per-transfer lemmas on the engine's own functions plus a linear aggregate; assumes {UNIFORMITY}"
     return Extension(method, tuple(lemmas), tuple(checker.queries))
 
@@ -145,6 +153,10 @@ class _Checker:
         shown = result if claims else "holds (every coefficient simplifies to 0)"
         self.queries.append(QueryStats(name, shown, time.perf_counter() - started, units=spent))
         return result
+
+    def fail(self, reason: str) -> None:
+        """The argument does not apply (no query asked): the verdict stays bounded."""
+        raise _Failed(reason)
 
     def valid(self, name: str, assumptions: list[Any], claim: Any) -> str:
         """``assumptions → claim`` for every value: unsat of the negation, else :class:`_Failed`."""
@@ -227,25 +239,6 @@ def _small_book(bounds: Bounds, traders: int = 2) -> Book:
     return book
 
 
-def _integer_atoms(term: Any) -> list[Any]:
-    """The uninterpreted integer constants in ``term`` (the abstraction's fresh integers and the
-    book's own variables), each once, in a fixed order (first met, depth first)."""
-    seen: set[int] = set()
-    out: list[Any] = []
-    stack = [term]
-    while stack:
-        e = stack.pop()
-        if e.get_id() in seen:
-            continue
-        seen.add(e.get_id())
-        if z3.is_const(e):
-            if z3.is_int(e) and not z3.is_int_value(e):
-                out.append(e)
-            continue
-        stack.extend(reversed(e.children()))
-    return out
-
-
 def coefficients(rough: Any) -> list[Any]:
     """An abstracted gap (:func:`abstracted`) split into its constant and its coefficients, those
     that do not simplify to 0: the gap is 0 for every value exactly when every piece is.
@@ -259,7 +252,7 @@ def coefficients(rough: Any) -> list[Any]:
     question for the case split of ``if``s, not for arithmetic, which is what z3 is then asked
     (docs/solver-notes.md#the-frame-lemma-is-an-identity-of-ifs). Measured on Binance's mark move:
     the frame lemma's four open gaps cost 9.5M units asked whole and 0.25M asked this way."""
-    atoms = _integer_atoms(rough)
+    atoms = integer_atoms(rough)
     zero = [(x, z3.IntVal(0)) for x in atoms]
     base = z3.simplify(z3.substitute(rough, *zero)) if atoms else z3.simplify(rough)
     pieces = [base]
@@ -537,9 +530,14 @@ def _conservation(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str
     return lemmas
 
 
+def _deposit_not_absorbed(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str]:
+    return one_account_argument(policy, catalog.get("deposit-not-absorbed"), bounds, checker.valid, checker.fail)
+
+
 ARGUMENTS: dict[str, Callable[[Policy, Bounds, _Checker], list[str]]] = {
     "conservation": _conservation,
     "open-interest-balance": _open_interest,
+    "deposit-not-absorbed": _deposit_not_absorbed,
 }
 
 __all__ = ["ARGUMENTS", "LEMMA_TRADERS", "Attempt", "Extension", "abstracted", "attempt", "coefficients", "extend"]

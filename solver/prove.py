@@ -176,7 +176,7 @@ def _extended(
             f"({len(extension.lemmas)} lemmas) but the direct bounded check refuted it with a replayed story: "
             f"{direct.reason or 'see the counterexample'}"
         )
-    scope = attrs.evolve(outcome.scope, accounts=None, events=None)
+    scope = attrs.evolve(outcome.scope, accounts=None, events=None if extension.every_k else outcome.scope.events)
     queries: tuple[QueryStats, ...] = ()
     small = None if on_lemma_book is None else _obligation(on_lemma_book, invariant.id)
     checked = f"and the invariant checked directly: {outcome.method}"
