@@ -26,9 +26,10 @@ class TestExtension:
         ext = extend(load_preset("drift"), catalog.get("open-interest-balance"), Bounds(effort=20_000_000))
         assert ext is not None and any(lemma.startswith("P (mark)") for lemma in ext.lemmas)
 
-    def test_per_account_claims_have_no_argument(self) -> None:
-        """No compositional argument is claimed where there is none: the verdict stays bounded."""
-        assert set(ARGUMENTS) == {"conservation", "open-interest-balance"}
+    def test_per_account_claims_have_no_argument_but_the_deposits(self) -> None:
+        """No compositional argument is claimed where there is none: the verdict stays bounded
+        (deposit-not-absorbed's, on the depositor alone: tests/solver/test_per_account.py)."""
+        assert set(ARGUMENTS) == {"conservation", "open-interest-balance", "deposit-not-absorbed"}
         assert extend(load_preset("backpack"), catalog.get("no-negative-equity"), Bounds()) is None
 
 
