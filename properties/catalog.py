@@ -443,7 +443,8 @@ def _no_haircut_while_fund_has_money(view: StepView, used: list[Guarded]) -> Any
     """No profit-taking layer pays while the insurance fund holds money: a policy that puts a
     haircut above its fund, or caps the fund per bankruptcy and haircuts past the cap (a fund that
     paid its cap is spent for the layer order, not for this promise: the winners are charged while
-    the fund keeps money back)."""
+    the fund keeps money back). A fund down to its declared floor (``floor_quote``, percolator's
+    ``I_floor``) is spent: the money it keeps is the floor the venue documents."""
     if not any(layer.kind == "insurance_fund" for layer in view.policy.deficit):
         return True
     fund_before = view.before.role(Role.INSURANCE_FUND).cash_quote

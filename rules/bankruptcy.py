@@ -81,6 +81,7 @@ def _run_layer(
             Reason.INSURANCE_FUND,
             layer.cap_quote,
             all_or_nothing=layer.all_or_nothing,
+            floor=layer.floor_quote,
         )
     if isinstance(layer, BackstopVault):
         return pay_from(ctx, Role.BACKSTOP_VAULT, name, remaining, Reason.BACKSTOP_VAULT)

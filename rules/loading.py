@@ -635,6 +635,7 @@ _WRITTEN_WHEN_SET = (
     ("liquidation", "order", "all_at_once"),
     ("adl", "gap_rounding", "per_lot"),
     ("adl", "overlap_only", False),
+    ("insurance_fund", "floor_quote", 0),
 )
 
 

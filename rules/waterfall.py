@@ -111,6 +111,12 @@ class InsuranceFund:
     #: ``ErrInsuranceFundHasInsufficientFunds``), and the subaccount left with negative TNC is
     #: deleveraged instead (deleveraging.go).
     all_or_nothing: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    #: What the fund keeps back: it pays a deficit only from its balance above this floor, and is
+    #: exhausted (for the layers below it) once down to it. 0 (the default): it pays down to zero.
+    #: Percolator Gen B (docs/venues.md#percolator-generations, spec v11.31 §4.11, §5.6): "Real
+    #: bankruptcy losses MUST first consume the Insurance Fund down to I_floor" (``use_insurance_buffer``
+    #: spends ``I − I_floor``); the engine's fuzz tests' ``default_params`` set ``insurance_floor: 0``.
+    floor_quote: int = quote_field(default=0)
 
 
 @attrs.frozen

@@ -65,6 +65,7 @@ ORDER: dict[tuple[str, ...], tuple[str, ...]] = {
         "layer",
         "cap_quote",
         "all_or_nothing",
+        "floor_quote",
         "ranking",
         "price",
         "fund_drawdown",

@@ -477,7 +477,12 @@ class TestDydxInsuranceFundGate:
             # the fee pool and the vault pay the same way, never all or nothing
             book = _evolve(new_book(mark_quote=100), alice={"cash_quote": -100}, fee_account={"cash_quote": 99})
             pool = insurance_fund.pay_from(Ctx(book), Role.FEE_ACCOUNT, "alice", 100, Reason.FEE_POOL)[1:]
-            return [(_cash(s.after), s.outcomes) for s in runs], pool
+            # a fund with a floor (percolator's I_floor) pays only what it holds above it
+            book = _evolve(new_book(mark_quote=100), alice={"cash_quote": -100}, insurance_fund={"cash_quote": 130})
+            floored = insurance_fund.pay_from(
+                Ctx(book), Role.INSURANCE_FUND, "alice", 100, Reason.INSURANCE_FUND, floor=40
+            )
+            return [(_cash(s.after), s.outcomes) for s in runs], pool, floored[1:]
 
         assert_every_mutant_is_caught(
             monkeypatch, insurance_fund, "pay_from", observe, at_least=6, importers=(bankruptcy,)

@@ -235,7 +235,6 @@ class TestPercolator:
     def test_what_each_leaves_out_is_shown(self) -> None:
         assert not_modelled("percolator-gen-b") == (
             "the lazy side indices",
-            "the insurance floor",
             "the lazy h",
             "the linear vesting",
             "the reserve of a bankruptcy's own event",
