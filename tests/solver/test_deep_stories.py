@@ -236,3 +236,20 @@ class TestCheckDeepStories:
         assert verdict.status is ClaimStatus.HELD and not verdict.violations
         assert verdict.deep is not None and not verdict.deep.found
         assert f"deep stories: none in K ≤ 2 from a funded book ({verdict.deep.units:,} units)" in evidence(verdict)
+
+    def test_without_a_findings_file_the_printed_check_shows_it(self, tmp_path):
+        """With no search (so no findings directory) the printed command is the check with
+        --deep-stories; run as printed, it shows the same claim failing."""
+        policy = str(PLANTED / "takeover-vault-unbacked.toml")
+        args = ("check", policy, "--invariant", "claims-backed", "--no-search", "--deep-stories")
+        done = self._solvent(tmp_path, *args, "--format", "json", "--output", "r.json")
+        assert done.returncode == 1, done.stderr
+        (report,) = json.loads((tmp_path / "r.json").read_text())["policies"]
+        (finding,) = report["findings"]
+        assert finding["origin"] == "deep"
+        command = finding["replay"]["command"]
+        assert command == f"solvent check {policy} --invariant claims-backed --deep-stories"
+        shown = self._solvent(tmp_path, *shlex.split(command)[1:], "--format", "json", "--output", "again.json")
+        assert shown.returncode == 1, shown.stderr
+        (again,) = json.loads((tmp_path / "again.json").read_text())["policies"]
+        assert [v["verdict"] for v in again["verdicts"]] == ["fails"]
