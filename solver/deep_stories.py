@@ -3,7 +3,7 @@ and by a search seeded with z3's answer.
 
 The random search (``solvent.properties.search``) meets a failure that needs five or more events
 rarely: a clawback that reaches principal needs deposits, a trade, a favourable move, the loser's
-withdrawal and then the gap, and the derandomized search met it only after about 2,600 examples.
+withdrawal and then the gap, and the derandomized search met it only after 4,456 examples.
 Two ways reach such stories on purpose, both running the one engine and replaying every story on
 it (nothing here is a second semantics):
 
