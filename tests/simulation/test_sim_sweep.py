@@ -420,3 +420,20 @@ class TestGrid:
         assert (
             done.exit_code == 2 and "a grid sweeps two different fields: liquidation.penalty_ppm twice" in done.output
         )
+
+    def test_a_grid_writes_the_same_json_on_one_or_two_workers(self, write, tmp_path: Path) -> None:
+        scenario = str(write(JUMPY))
+        texts = []
+        for workers in ("1", "2"):
+            out = tmp_path / f"w{workers}.json"
+            done = invoke(
+                "simulate", "binance", "--scenario", scenario, "--paths", "4", "--batch", "2", "--workers", workers,
+                "--sweep", "liquidation.penalty_ppm=0,10000", "--sweep", "scenario.book.insurance_fund_ppm=0,50000",
+                "--format", "json", "--output", str(out),
+            )  # fmt: skip
+            assert done.exit_code == 0, done.output
+            texts.append(out.read_text())
+        assert texts[0] == texts[1]
+        rows = json.loads(texts[0])["sweeps"]
+        assert [r["fixed"]["value"] for r in rows] == [0, 10000]
+        assert all(r["threshold"] is None for r in rows)
