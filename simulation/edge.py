@@ -159,7 +159,8 @@ def find_cells(
     """The threshold of each (variant, question) cell (:func:`find_plain`), one task per cell on
     ``executor`` (in this process without one), in order. Each spends its own count of units from
     a fresh start (``effort.question``), so the answers are the same wherever they run; inside a
-    Dask worker, a daemonic process, the solver's hard-kill child is spawned (``solvent.solver.wall``)."""
+    Dask worker, a daemonic process, the solver's hard-kill child is forked without ``multiprocessing``
+    (``solvent.solver.wall``)."""
     table = questions(**params)
     if executor is None:
         found = [find_plain(p, q, effort, probes, params) for p, q in cells]
