@@ -18,7 +18,7 @@ from typing import Any
 import attrs
 
 from solvent.properties.registry import Registry
-from solvent.rules.arith import abs_, all_, and_, any_, implies, max_, not_, or_, sum_, when
+from solvent.rules.arith import abs_, all_, and_, any_, implies, max_, min_, not_, or_, sum_, when
 from solvent.rules.assets import account_value
 from solvent.rules.book import Account, Book, Role
 from solvent.rules.engine import Step
@@ -221,12 +221,32 @@ def deficit_charged_once(view: StepView) -> Any:
         residual = sum_(
             when(g.guard, g.item.amount_quote) for g in view.outcomes_of(Residual) if g.item.account == name
         )
-        received = view.inflow(name, WATERFALL_REASONS) - view.outflow(name, {Reason.PRO_RATA_DUST})
+        received = (
+            view.inflow(name, WATERFALL_REASONS)
+            - view.outflow(name, {Reason.PRO_RATA_DUST, Reason.ADL_SURPLUS})
+            - _fee_to_close_paid(view, name)
+        )
         nonnegative = all_(implies(g.guard, g.item.covered_quote >= 0) for g in layers)
         checks.append(
             implies(b.guard, and_(covered + residual == b.item.deficit_quote, nonnegative, received <= covered))
         )
     return all_(checks)
+
+
+def _fee_to_close_paid(view: StepView, name: str) -> Any:
+    """The trading fee ``name`` paid after the waterfall began paying it, under a policy whose
+    bankruptcy price includes the fee to close (``liquidation.fee_to_close``, Bybit: the winners'
+    price covers it, so it passes through the bankrupt account and is not the deficit's)."""
+    if not view.policy.liquidation.fee_to_close:
+        return 0
+    paid, started = [], False
+    for g in view.transfers:
+        t = g.item
+        if t.destination == name and t.reason in WATERFALL_REASONS:
+            started = or_(started, g.guard)
+        elif t.source == name and t.reason is Reason.TRADING_FEE:
+            paid.append(when(and_(started, g.guard), t.amount_quote))
+    return sum_(paid)
 
 
 @invariant(
@@ -338,13 +358,19 @@ def _haircuts_keep_principal(view: StepView, name: str) -> Any:
     spent the profit, so a haircut that follows them does reach principal. Under a symbolic
     step the ledger is in path order on every path (``Ctx.branch`` keeps each branch's entries
     in order), so the running sum of guarded amounts is the equity on whichever path holds.
+
+    A payer that starts the step below its principal (its own earlier losses spent part of it)
+    is protected down to where it started, not up to a principal it no longer had: a haircut
+    that takes back only what the step paid it (Hyperliquid's ADL at the previous mark returns
+    the winner to its equity at that mark) touches profit only. The floor is the lower of the
+    principal and the equity before the step (docs/model.md#a-haircut-is-charged-for-what-it-took).
     """
     before = view.before.account(name)
     cash, spot = name, name + SPOT
     balances = {cash, spot} if counts_spot(view.policy.margin, before) else {cash}
-    principal = view.after.account(name).principal_quote
-    paying = not_(view.went_bankrupt(name))
     running = equity(view.policy.margin, before)
+    floor = min_(view.after.account(name).principal_quote, running)
+    paying = not_(view.went_bankrupt(name))
     checks = []
     for g in view.transfers:
         t = g.item
@@ -353,7 +379,7 @@ def _haircuts_keep_principal(view: StepView, name: str) -> Any:
             continue  # spot converted to cash: equity unchanged
         running = running + when(g.guard, delta)
         if t.source == cash and t.reason in HAIRCUT_REASONS:
-            checks.append(implies(and_(g.guard, paying, t.amount_quote > 0), running >= principal))
+            checks.append(implies(and_(g.guard, paying, t.amount_quote > 0), running >= floor))
     return all_(checks)
 
 

@@ -252,11 +252,15 @@ def cascade_2025_10_10(policy: Policy) -> Story:
     long, above 100k USDC, sends 20% to the book and keeps the rest with its margin restored
     (partial liquidation), which the next fall gaps below zero; the 40x and 8x longs gap below zero, the
     capped liquidator vault (choice: $2,000 left in it) pays what it can and ADL closes opposing
-    winners at the previous mark (Hyperliquid's first cross-margin ADL in over two years); the
-    3.19x long is just above zero at the bottom, below two thirds of maintenance, so the vault
-    takes it over with its margin and earns on the rebound (HLP earned an estimated $30-40M); the
-    late short sends 20% to the book on the rebound and keeps the rest; no deficit is left unpaid
-    (Hyperliquid reported zero bad debt).
+    winners at the previous mark (Hyperliquid's first cross-margin ADL in over two years), which
+    pays the 40x long's position more than its deficit: the excess is the vault's, which had
+    taken the account over. With it the vault covers the 20x long's deficit whole and holds that
+    position down the fall (the JELLY risk: the vault's own ADL threshold, a 2025 change, is not
+    modelled, so the vault's loss on it is carried). The 3.19x long is just above zero at the
+    bottom, below two thirds of maintenance, so the vault takes it over with its margin and earns
+    on the rebound (HLP earned an estimated $30-40M); the late short sends 20% to the book on the
+    rebound and keeps the rest; no trader's deficit is left unpaid (Hyperliquid reported zero bad
+    debt), though the capped vault here ends below zero.
     """
     start, bottom = CASCADE_PATH[0], CASCADE_PATH[-2]
     names = tuple(n for n, _, _, _ in CASCADE_LONGS) + ("short_a", "short_b", "late_short")

@@ -344,4 +344,11 @@ def deleverage(
         # whether the queue took the whole position or the book took the rest
         dust = max_(ctx.account(bankrupt).cash_quote, 0)
         ctx = ctx.transfer(bankrupt, ctx.system(Role.INSURANCE_FUND), dust, Reason.PRO_RATA_DUST)
+    elif layer.price is AdlPrice.PREVIOUS_MARK:
+        # At the previous mark the winners pay the whole move back, more than the deficit. The
+        # excess is not the bankrupt trader's: Hyperliquid's backstop has taken the account over
+        # with its margin ("the trader ends at zero", docs/venues.md#hyperliquid-liquidation), so
+        # what its position brings in at the previous mark is the liquidator vault's.
+        surplus = max_(ctx.account(bankrupt).cash_quote, 0)
+        ctx = ctx.transfer(bankrupt, ctx.system(Role.BACKSTOP_VAULT), surplus, Reason.ADL_SURPLUS)
     return ctx

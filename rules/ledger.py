@@ -63,6 +63,7 @@ class Reason(enum.Enum):
     HAIRCUT = "profit haircut"
     CLAWBACK = "clawback"
     PRO_RATA_DUST = "pro-rata rounding dust"
+    ADL_SURPLUS = "ADL at the previous mark beyond the deficit"
     DEBT_FRONTED = "debt fronted by lender"
     DEBT_REPAYMENT = "debt repayment"
 

@@ -310,19 +310,19 @@ class TestPrincipalAttribution:
 
     CLAIM = "principal-protected"
 
-    def view(self, *ledger: tuple[str, str, int, Reason]) -> StepView:
+    def view(self, *ledger: tuple[str, str, int, Reason], start: int = 1_300) -> StepView:
         p = policy((InsuranceFund(), Adl()))
         book = new_book(mark_quote=100, traders=("alice", "bob"))
-        bob = attrs.evolve(book.account("bob"), cash_quote=1_300, principal_quote=1_000)
+        bob = attrs.evolve(book.account("bob"), cash_quote=start, principal_quote=1_000)
         before = book.replace_account(book.index("bob"), bob)
         transfers = tuple(Guarded(True, Transfer(src, dst, amount, reason)) for src, dst, amount, reason in ledger)
-        cash = 1_300 + sum(a if dst == "bob" else -a if src == "bob" else 0 for src, dst, a, _ in ledger)
+        cash = start + sum(a if dst == "bob" else -a if src == "bob" else 0 for src, dst, a, _ in ledger)
         after = before.replace_account(before.index("bob"), attrs.evolve(bob, cash_quote=cash))
         outcomes = (Guarded(True, Bankrupt("alice", 1_000)),)
         return StepView(p, before, MarkPrice(100), after, transfers, outcomes)
 
-    def holds(self, *ledger) -> bool:
-        return bool(catalog.get(self.CLAIM).holds(self.view(*ledger)))
+    def holds(self, *ledger, start: int = 1_300) -> bool:
+        return bool(catalog.get(self.CLAIM).holds(self.view(*ledger, start=start)))
 
     ADL = ("bob", "alice", 300, Reason.ADL)
     PENALTY = ("bob", "insurance_fund", 50, Reason.LIQUIDATION_PENALTY)
@@ -350,6 +350,17 @@ class TestPrincipalAttribution:
     def test_a_settlement_loss_before_the_haircut_spends_the_profit(self):
         assert not self.holds(("bob", "clearing", 1, Reason.SETTLEMENT), self.ADL)
         assert self.holds(("clearing", "bob", 1, Reason.SETTLEMENT), ("bob", "alice", 301, Reason.ADL))
+
+    def test_a_payer_below_its_principal_may_give_back_the_steps_gain_and_no_more(self):
+        # bob starts at 900 (he lost 100 of his 1,000 on his own): the step pays him 60 and an ADL
+        # at the previous mark takes the 60 back; that is profit, so the claim holds; one more
+        # quantum is taken from the 900 he had, and fails (Hyperliquid, docs/model.md)
+        gain = ("clearing", "bob", 60, Reason.SETTLEMENT)
+        assert self.holds(gain, ("bob", "alice", 60, Reason.ADL), start=900)
+        assert not self.holds(gain, ("bob", "alice", 61, Reason.ADL), start=900)
+        # starting exactly at the principal the floor is the principal either way
+        assert self.holds(gain, ("bob", "alice", 60, Reason.ADL), start=1_000)
+        assert not self.holds(gain, ("bob", "alice", 61, Reason.ADL), start=1_000)
 
     def test_the_bankrupt_account_is_not_a_payer(self):
         assert self.holds(("alice", "bob", 10, Reason.ADL))

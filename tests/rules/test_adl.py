@@ -212,15 +212,26 @@ class TestDeleverage:
 
     def test_at_the_previous_mark_the_winners_give_back_the_whole_move(self) -> None:
         # price = "previous_mark": g = 100 − 80 = 20 (long), BP = 100: winners pay 10 × 20 = 200,
-        # more than the deficit; alice ends with 99 and nothing goes to the fund (Hyperliquid,
-        # docs/venues.md#hyperliquid-adl)
+        # more than the deficit of 101; alice ends at zero and the excess, 99, is the liquidator
+        # vault's, which took the account over (Hyperliquid, docs/venues.md#hyperliquid-adl)
         ctx = _adl(_book(), Adl(price=AdlPrice.PREVIOUS_MARK))
-        assert _state(ctx, "alice", "bob", "carol", "insurance_fund") == {
-            "alice": (0, 99),
+        assert _state(ctx, "alice", "bob", "carol", "insurance_fund", "backstop_vault") == {
+            "alice": (0, 0),
             "bob": (0, 280),
             "carol": (0, 20),
             "insurance_fund": (0, 0),
+            "backstop_vault": (0, 99),
         }
+        surplus = [t.item for t in ctx.entries if t.item.reason is Reason.ADL_SURPLUS]
+        assert [(t.source, t.destination, t.amount_quote) for t in surplus] == [("alice", "backstop_vault", 99)]
+
+    def test_at_the_previous_mark_a_book_close_below_zero_leaves_no_surplus(self) -> None:
+        # nobody opposite: the whole position goes to the counterparty at px (the mark), alice
+        # keeps her −101 and the vault gets nothing (the surplus is only what is above zero)
+        book = _book(bob={"size_lots": 0, "cost_quote": 0}, carol={"size_lots": 0, "cost_quote": 0})
+        ctx = _adl(book, Adl(price=AdlPrice.PREVIOUS_MARK))
+        assert _state(ctx, "alice", "backstop_vault") == {"alice": (0, -101), "backstop_vault": (0, 0)}
+        assert not [t for t in ctx.entries if t.item.reason is Reason.ADL_SURPLUS]
 
     def test_largest_value(self) -> None:
         # exact: E = −(2**60 + 1) on 2**20 lots: g = ⌈2**40 + 2**−20⌉ = 2**40 + 1; rounding 2**20 − 1
