@@ -115,6 +115,18 @@ class TestAtThePresetsOwnTakerFee:
         cash, gaps, _ = run(load_preset("bybit"), book(), 970)
         assert gaps == [10] and cash == {"alice": 0, "insurance_fund": 196, "fee_account": 539}
 
+    def test_the_fee_the_winners_cover_is_not_a_second_charge_of_the_deficit(self) -> None:
+        """deficit-charged-once: the ADL inflow (100.00) exceeds what the layer covered (92.65) by
+        the fee passed on (5.39) and the dust to the fund (1.96); neither is kept, so the deficit is
+        charged once. Without the fee passed on, 5.39 more than covered would have been kept."""
+        from solvent.properties import catalog
+
+        bybit = load_preset("bybit")
+        s = step(bybit, book(), MarkPrice(970))
+        assert catalog.get("deficit-charged-once").holds(catalog.StepView.of(bybit, s)) is True
+        kept = attrs.evolve(s, transfers=tuple(t for t in s.transfers if t.reason is not Reason.TRADING_FEE))
+        assert catalog.get("deficit-charged-once").holds(catalog.StepView.of(bybit, kept)) is False
+
     def test_a_short_at_the_preset(self) -> None:
         cash, _, _ = run(load_preset("bybit"), book(side=-1), 1_016)
         assert cash == {"alice": 0, "insurance_fund": 4_203, "fee_account": 562}  # 0.055% × 10,202.03, rounded up
