@@ -119,7 +119,8 @@ def _answer(r: dict[str, Any]) -> str:
 
 def markdown(rows: list[dict[str, Any]], before: list[dict[str, Any]] | None = None) -> str:
     """The README table: per preset, each question's answer, seconds, units and probes, with the
-    load average as the cell ended (and the earlier run's answer and seconds)."""
+    load average as the cell ended (and the earlier run's answer, seconds and units: the units,
+    unlike the seconds, compare across runs on a loaded machine)."""
     old = {(r["preset"], r["question"]): r for r in before or []}
     head = "| preset | question | answer | seconds | units | probes | load |" + (" before |" if before else "")
     lines = [head, "|---" * (head.count("|") - 1) + "|"]
@@ -131,7 +132,8 @@ def markdown(rows: list[dict[str, Any]], before: list[dict[str, Any]] | None = N
         )
         if before:
             b = old.get((r["preset"], r["question"]))
-            line += "" if b is None else f" {_answer(b)}, {b['seconds']} s |"
+            b_units = "" if b is None or b.get("units") is None else f", {b['units'] / 1e6:.1f}M"
+            line += "" if b is None else f" {_answer(b)}, {b['seconds']} s{b_units} |"
         lines.append(line)
     return "\n".join(lines)
 
