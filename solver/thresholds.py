@@ -16,7 +16,7 @@ whose parameter changes the policy (a maintenance rate, a penalty) is not; its a
 "proved at v, refuted at v ± 1", but that nothing beyond the searched interval flips back is an
 assumption of the bisection, and the answer says so (``Threshold.note``).
 
-The four questions (issue 4; exchange meaning first):
+The questions (issues 4 and 18; exchange meaning first):
 
 ``safe-move``
     The largest one-tick move of the mark (either way, in ppm of the mark before it) after which
@@ -39,6 +39,12 @@ The four questions (issue 4; exchange meaning first):
     notional at the mark) that bounds what a vault holding no position before the move loses in a
     move of at most ``gap_ppm`` (the deficits it pays, the positions and margin it takes over, its
     own settlement). Only for policies whose vault is a waterfall layer or takes positions over.
+``partial-liquidation-extra-bad-debt`` (asked by name, not in :data:`DEFAULT_IDS`)
+    The most bad debt partial liquidation adds over a cascade of ``moves`` mark moves of at most
+    ``move_ppm`` each: the smallest share (ppm of the long open interest's notional at the
+    starting mark) that bounds the bad debt under the policy less the bad debt under the same
+    policy with whole liquidation, on the same book and moves (``solvent.solver.partial_liquidation``,
+    two runs judged together). Only for policies whose liquidation can leave part of a position open.
 
 Defaults for the parameters (choice, documented in docs/model.md): ``gap_ppm`` 200,000 (a 20%
 one-tick gap, the order of BTC's fall on 12 March 2020 within hours, docs/venues.md#bitmex-march-2020) for
