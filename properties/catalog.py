@@ -18,7 +18,7 @@ from typing import Any
 import attrs
 
 from solvent.properties.registry import Registry
-from solvent.rules.arith import abs_, all_, and_, any_, implies, max_, min_, not_, or_, sum_, when
+from solvent.rules.arith import abs_, all_, and_, any_, implies, max_, not_, or_, sum_, when
 from solvent.rules.assets import account_value
 from solvent.rules.book import Account, Book, Role
 from solvent.rules.engine import Step
@@ -359,18 +359,18 @@ def _haircuts_keep_principal(view: StepView, name: str) -> Any:
     step the ledger is in path order on every path (``Ctx.branch`` keeps each branch's entries
     in order), so the running sum of guarded amounts is the equity on whichever path holds.
 
-    A payer that starts the step below its principal (its own earlier losses spent part of it)
-    is protected down to where it started, not up to a principal it no longer had: a haircut
-    that takes back only what the step paid it (Hyperliquid's ADL at the previous mark returns
-    the winner to its equity at that mark) touches profit only. The floor is the lower of the
-    principal and the equity before the step (docs/model.md#a-haircut-is-charged-for-what-it-took).
+    Principal is what the payer deposited, not where it stood when the step began: a payer its
+    own mark-to-market loss had taken below principal, and that the step's move brings back
+    above it, has recovered principal, not made profit, and a haircut of that recovery takes
+    principal (binance's whale scenario; Hyperliquid's ADL at the previous mark, which the
+    preset accepts, docs/model.md#a-haircut-is-charged-for-what-it-took).
     """
     before = view.before.account(name)
     cash, spot = name, name + SPOT
     balances = {cash, spot} if counts_spot(view.policy.margin, before) else {cash}
-    running = equity(view.policy.margin, before)
-    floor = min_(view.after.account(name).principal_quote, running)
+    principal = view.after.account(name).principal_quote
     paying = not_(view.went_bankrupt(name))
+    running = equity(view.policy.margin, before)
     checks = []
     for g in view.transfers:
         t = g.item
@@ -379,7 +379,7 @@ def _haircuts_keep_principal(view: StepView, name: str) -> Any:
             continue  # spot converted to cash: equity unchanged
         running = running + when(g.guard, delta)
         if t.source == cash and t.reason in HAIRCUT_REASONS:
-            checks.append(implies(and_(g.guard, paying, t.amount_quote > 0), running >= floor))
+            checks.append(implies(and_(g.guard, paying, t.amount_quote > 0), running >= principal))
     return all_(checks)
 
 

@@ -351,16 +351,13 @@ class TestPrincipalAttribution:
         assert not self.holds(("bob", "clearing", 1, Reason.SETTLEMENT), self.ADL)
         assert self.holds(("clearing", "bob", 1, Reason.SETTLEMENT), ("bob", "alice", 301, Reason.ADL))
 
-    def test_a_payer_below_its_principal_may_give_back_the_steps_gain_and_no_more(self):
-        # bob starts at 900 (he lost 100 of his 1,000 on his own): the step pays him 60 and an ADL
-        # at the previous mark takes the 60 back; that is profit, so the claim holds; one more
-        # quantum is taken from the 900 he had, and fails (Hyperliquid, docs/model.md)
-        gain = ("clearing", "bob", 60, Reason.SETTLEMENT)
+    def test_a_payer_below_its_principal_is_protected_up_to_it_not_to_where_it_started(self):
+        # bob starts at 900 (a mark-to-market loss of 100 of his 1,000): the step pays him 160 and
+        # an ADL takes 60 back (he ends at his principal: holds) or 61 (one quantum of recovered
+        # principal: fails), although either leaves him above where he started
+        gain = ("clearing", "bob", 160, Reason.SETTLEMENT)
         assert self.holds(gain, ("bob", "alice", 60, Reason.ADL), start=900)
         assert not self.holds(gain, ("bob", "alice", 61, Reason.ADL), start=900)
-        # starting exactly at the principal the floor is the principal either way
-        assert self.holds(gain, ("bob", "alice", 60, Reason.ADL), start=1_000)
-        assert not self.holds(gain, ("bob", "alice", 61, Reason.ADL), start=1_000)
 
     def test_the_bankrupt_account_is_not_a_payer(self):
         assert self.holds(("alice", "bob", 10, Reason.ADL))
