@@ -270,9 +270,7 @@ def _split_funding(event: Funding, knobs: Knobs) -> tuple[Any, Any] | None:
 def cadence_twin(policy: Policy, story: Story, steps: Sequence[Step], i: int, knobs: Knobs) -> Twin | None:
     """Split event ``i`` (a mark move or a funding payment) into two smaller ones."""
     event = story.events[i]
-    parts = (
-        _split_mark(story, steps, i, knobs) if isinstance(event, MarkPrice) else _split_funding(event, knobs)
-    )
+    parts = _split_mark(story, steps, i, knobs) if isinstance(event, MarkPrice) else _split_funding(event, knobs)
     if parts is None:
         return None
     events = story.events[:i] + parts + story.events[i + 1 :]

@@ -234,7 +234,10 @@ class TestCascade20251010:
         assert layers(second_gap) == ["backstop_vault"]
         bankrupt = next(o for o in second_gap.outcomes if isinstance(o, Bankrupt))
         assert second_gap.after.account("backstop_vault").cash_quote == surplus - bankrupt.deficit_quote
-        assert second_gap.after.account("backstop_vault").size_lots == second_gap.before.account(bankrupt.account).size_lots
+        assert (
+            second_gap.after.account("backstop_vault").size_lots
+            == second_gap.before.account(bankrupt.account).size_lots
+        )
 
     def test_three_ways_out(self, incidents) -> None:
         """Book close (keeps the rest), backstop takeover with margin, and bankruptcy, all in one cascade."""

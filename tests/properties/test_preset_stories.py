@@ -69,7 +69,10 @@ class TestHyperliquid:
         surplus = sum(t.amount_quote for t in crash.transfers if t.reason is Reason.ADL_SURPLUS)
         assert surplus == paid - bankrupt.deficit_quote
         assert crash.after.account("alice").cash_quote == 0
-        assert crash.after.account("backstop_vault").cash_quote - crash.before.account("backstop_vault").cash_quote == surplus
+        assert (
+            crash.after.account("backstop_vault").cash_quote - crash.before.account("backstop_vault").cash_quote
+            == surplus
+        )
         assert holds(policy, crash, "deficit-charged-once")
 
 
