@@ -39,7 +39,9 @@ from solvent.solver.verdicts import ProofResult
 #: bounded), and with 4M bybit's 10,001 ppm still was (bounded between 10,000 and 10,002).
 CHECK_MOVES = MoveBudget(probes=20, probe_units=5 * UNITS_PER_SECOND, total=24 * UNITS_PER_SECOND)
 
-#: Invariants with an all-N argument (``solvent.solver.compositional``): asked first.
+#: Invariants whose all-N argument costs lemmas (``solvent.solver.compositional``): asked first, while
+#: the budget is whole. ``deposit-not-absorbed`` has an all-N argument too (``solver.per_account``),
+#: one cheap query an event, and keeps its place in the catalog order.
 FIRST = ("conservation", "open-interest-balance")
 
 
