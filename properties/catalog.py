@@ -20,6 +20,7 @@ import attrs
 from solvent.properties.registry import Registry
 from solvent.rules.arith import abs_, all_, and_, any_, implies, max_, not_, or_, sum_, when
 from solvent.rules.assets import account_value
+from solvent.rules.bankruptcy import fee_to_close_rate
 from solvent.rules.book import Account, Book, Role
 from solvent.rules.engine import Step
 from solvent.rules.events import AssetDeposit, AssetWithdraw, Deposit, SpotDeposit
@@ -237,7 +238,7 @@ def _fee_to_close_paid(view: StepView, name: str) -> Any:
     """The trading fee ``name`` paid after the waterfall began paying it, under a policy whose
     bankruptcy price includes the fee to close (``liquidation.fee_to_close``, Bybit: the winners'
     price covers it, so it passes through the bankrupt account and is not the deficit's)."""
-    if not view.policy.liquidation.fee_to_close:
+    if not fee_to_close_rate(view.policy):  # the engine's own reading of the fields
         return 0
     paid, started = [], False
     for g in view.transfers:
