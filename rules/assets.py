@@ -28,6 +28,11 @@ auto exchange at a loan-to-value of 1).
 
     need   = max(0, −(E − |S| × slip))                            (``bankruptcy.remaining_deficit``)
     sold_a = min(balance_a, ⌈need / price_a⌉), proceeds_a = sold_a × price_a
+With a conversion discount (``sale_value_ppm`` = r < 1e6, Binance's 97.5%):
+    sold_a = min(balance_a, ⌈need × 1e6 / (price_a × r)⌉), proceeds_a = ⌊sold_a × price_a × r / 1e6⌋
+(rounded by ``rounding.collateral``, floor by default: the proceeds are never over-counted; with
+floor, ⌈·⌉ on the quanta sold still covers ``need``). An account left with a loan its collateral
+could not cover, holding no position, takes it down the waterfall (``bankruptcy.resolve_loan``).
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from typing import Any
 
 import attrs
 
-from solvent.rules.arith import Rounding, and_, div, max_, min_, mul_ppm, safe_divisor, sum_
+from solvent.rules.arith import PPM, Rounding, and_, div, max_, min_, mul_ppm, or_, safe_divisor, sum_
 from solvent.rules.book import Account, Asset, MarginMode, Role
 from solvent.rules.fields import ppm_field, quote_field
 from solvent.rules.ledger import Ctx, Reason, asset_balance
@@ -61,6 +66,13 @@ class Collateral:
     maintenance_weight_ppm: int = ppm_field()
     cap_quote: int | None = quote_field(default=None)
     quantum: str = attrs.field(default="", validator=attrs.validators.instance_of(str))
+    #: What a sale of the asset (on liquidation, or the auto exchange of a flat account's loan)
+    #: credits per unit of oracle value: 1,000,000 (the default) sells at the oracle price; less is
+    #: a conversion discount, the buyer (the order book) keeping the difference. Binance: "when
+    #: your BUSD balance is -20,000 BUSD ... 20,000 BUSD / 97.5% = 20,513 BUSD of the BTC will be
+    #: changed to BUSD" (binance.com/en/futures/trading-rules/perpetual/multi-asset-info): BTC
+    #: sold at 97.5% of its value, 975,000.
+    sale_value_ppm: int = ppm_field(min_value=1, default=PPM)
 
     def __attrs_post_init__(self) -> None:
         if not self.name:
@@ -143,6 +155,12 @@ def loan_due(policy: Any, assets: tuple[Asset, ...], account: Account) -> Any:
     return and_(account.cash_quote < 0, margin_equity(policy, assets, account) <= 0)
 
 
+def holds_collateral(policy: Any, assets: tuple[Asset, ...], account: Account) -> Any:
+    """The account holds a positive balance of an asset the policy lists (one a sale can sell)."""
+    held = [b > 0 for a, b in zip(assets, account.asset_balances, strict=True) if _rule(policy.collateral, a.name)]
+    return or_(*held) if held else False
+
+
 def exchange_loan(policy: Any, ctx: Ctx, name: str) -> Ctx:
     """Sell ``name``'s collateral as far as its loan (``loan_due``), noting ``LoanExchanged``;
     what the collateral cannot cover stays a negative balance (bad debt the venue holds)."""
@@ -152,26 +170,45 @@ def exchange_loan(policy: Any, ctx: Ctx, name: str) -> Ctx:
 
 
 def sell_collateral(policy: Any, ctx: Ctx, name: str, need: Any) -> Ctx:
-    """Sell the account's collateral to the book (the liquidity account) at the oracle price, asset
-    by asset in the book's order, no more than covers ``need`` settlement quanta: per asset
-    ``sold = min(balance, ⌈need / price⌉)`` (asset quanta to the book, ``sold × price`` to the
-    account, both ``Reason.COLLATERAL_SALE``)."""
+    """Sell the account's collateral to the book (the liquidity account) at the oracle price (less
+    the asset's conversion discount, ``sale_value_ppm``), asset by asset in the book's order, no
+    more than covers ``need`` settlement quanta: per asset ``sold = min(balance, ⌈need / price⌉)``
+    quanta (asset quanta to the book, ``sold × price`` to the account, both
+    ``Reason.COLLATERAL_SALE``; with a discount, the module's formula)."""
     assets = ctx.book_field("assets")
     if not assets or not counts_collateral(ctx.account(name)):
         return ctx
     book = ctx.system(Role.LIQUIDITY)
     for i, asset in enumerate(assets):
-        if _rule(policy.collateral, asset.name) is None:
+        rule = _rule(policy.collateral, asset.name)
+        if rule is None:
             continue
         price = asset.price_quote
         balance = ctx.account(name).asset_balances[i]
-        sold = min_(max_(balance, 0), div(max_(need, 0), safe_divisor(price), rounding=Rounding.CEIL))
+        sold = min_(max_(balance, 0), _quanta_for(max_(need, 0), price, rule.sale_value_ppm))
+        proceeds = _proceeds(policy, sold, price, rule.sale_value_ppm)
         ctx = ctx.transfer(
             asset_balance(name, asset.name), asset_balance(book, asset.name), sold, Reason.COLLATERAL_SALE
         )
-        ctx = ctx.transfer(book, name, sold * price, Reason.COLLATERAL_SALE)
-        need = need - sold * price
+        ctx = ctx.transfer(book, name, proceeds, Reason.COLLATERAL_SALE)
+        need = need - proceeds
     return ctx
+
+
+def _quanta_for(need: Any, price: Any, rate: int) -> Any:
+    """The fewest asset quanta whose sale credits at least ``need``: ⌈need / price⌉ at the oracle
+    price, ⌈need × 1e6 / (price × rate)⌉ at a discount."""
+    if rate == PPM:  # the oracle price: today's terms, unchanged under z3
+        return div(need, safe_divisor(price), rounding=Rounding.CEIL)
+    return div(need * PPM, safe_divisor(price * rate), rounding=Rounding.CEIL)
+
+
+def _proceeds(policy: Any, sold: Any, price: Any, rate: int) -> Any:
+    """What ``sold`` quanta credit: ``sold × price``, or ⌊sold × price × rate / 1e6⌋ at a discount
+    (``rounding.collateral``)."""
+    if rate == PPM:
+        return sold * price
+    return mul_ppm(sold * price, rate, rounding=policy.rounding.collateral)
 
 
 __all__ = [
@@ -181,6 +218,7 @@ __all__ = [
     "collateral_value",
     "counts_collateral",
     "exchange_loan",
+    "holds_collateral",
     "loan_due",
     "margin_equity",
     "oracle_value",

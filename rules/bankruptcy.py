@@ -68,10 +68,14 @@ def close_into_book(policy: Policy, ctx: Ctx, name: str) -> Ctx:
 
 
 def _run_layer(
-    policy: Policy, ctx: Ctx, name: str, layer: Any, remaining: Any, at_bankruptcy: Book
+    policy: Policy, ctx: Ctx, name: str, layer: Any, remaining: Any, at_bankruptcy: Book, *, flat: bool = False
 ) -> tuple[Ctx, Any, Any]:
     """Apply one layer; returns (ctx, covered, exhausted). ``at_bankruptcy`` is the book before the
-    bankrupt position was closed (the open interest a per-lot socialized loss is spread over)."""
+    bankrupt position was closed (the open interest a per-lot socialized loss is spread over).
+    ``flat``: the bankrupt account holds no position (a loan its collateral did not cover), so ADL,
+    which closes a position against the winners, has nothing to close and pays nothing."""
+    if flat and isinstance(layer, Adl):
+        return ctx, 0, True
     if isinstance(layer, InsuranceFund):
         return pay_from(
             ctx,
@@ -119,21 +123,22 @@ def _run_layer(
     raise TypeError(f"unknown waterfall layer {layer!r}")
 
 
-def resolve(policy: Policy, ctx: Ctx, name: str, resolving: tuple[str, ...] = ()) -> Ctx:
+def resolve(policy: Policy, ctx: Ctx, name: str, resolving: tuple[str, ...] = (), *, flat: bool = False) -> Ctx:
     """Pay ``name``'s deficit down the waterfall and close its position; then, under a socialized
     loss with ``cascade``, resolve every payer it left below zero. ``resolving``: the accounts whose
-    bankruptcy led to this one (never resolved again in the same chain, so the cascade ends)."""
+    bankruptcy led to this one (never resolved again in the same chain, so the cascade ends).
+    ``flat``: the account holds no position (:func:`resolve_loan`)."""
     ctx = convert_spot(policy.margin, ctx, name)
-    if ctx.book_field("assets"):  # collateral first (solvent.rules.assets); nothing left to sell after the sweep's
+    if ctx.book_field("assets") and not flat:  # collateral first (solvent.rules.assets); a flat loan's is sold
         ctx = sell_collateral(policy, ctx, name, remaining_deficit(policy, ctx, name))
     deficit = remaining_deficit(policy, ctx, name)
     ctx = ctx.note(Bankrupt(name, deficit))
     at_bankruptcy = ctx.book
-    if policy.adl is None:
+    if policy.adl is None and not flat:
         ctx = close_into_book(policy, ctx, name)
     remaining = deficit
     for index, layer in enumerate(policy.deficit):
-        ctx, covered, exhausted = _run_layer(policy, ctx, name, layer, remaining, at_bankruptcy)
+        ctx, covered, exhausted = _run_layer(policy, ctx, name, layer, remaining, at_bankruptcy, flat=flat)
         # a layer reached with a deficit left is recorded even when it paid nothing (an empty fund
         # was asked): "ADL only after the fund is exhausted" is then checkable per account, also
         # when an earlier bankruptcy in the same step drained the fund
@@ -141,6 +146,17 @@ def resolve(policy: Policy, ctx: Ctx, name: str, resolving: tuple[str, ...] = ()
         remaining = remaining - covered
     ctx = ctx.note_if(remaining > 0, Residual(name, remaining))
     return _cascade(policy, ctx, (*resolving, name))
+
+
+def resolve_loan(policy: Policy, ctx: Ctx, name: str) -> Ctx:
+    """A flat account's loan that its collateral, sold whole, did not cover (``assets.exchange_loan``)
+    is bad debt: it goes down the waterfall as a liquidated account's deficit does, measured the
+    same way (R = −E with no position), every layer in order except ADL, which has no position to
+    close (it is recorded as reached, paying nothing). Binance's auto exchange at a loan-to-value
+    of 1 sells the collateral; what a gap leaves short is the insurance fund's, as any bankrupt
+    account's balance is ("the Insurance Fund will balance the account back to 0",
+    docs/venues.md#binance-insurance-fund)."""
+    return resolve(policy, ctx, name, flat=True)
 
 
 def _cascade(policy: Policy, ctx: Ctx, resolving: tuple[str, ...]) -> Ctx:

@@ -12,8 +12,15 @@ from typing import Any
 import attrs
 
 from solvent.rules.arith import PPM, abs_, and_, implies, max_, min_, or_, sum_
-from solvent.rules.assets import account_value, exchange_loan, loan_due, margin_equity, sell_collateral
-from solvent.rules.bankruptcy import resolve
+from solvent.rules.assets import (
+    account_value,
+    exchange_loan,
+    holds_collateral,
+    loan_due,
+    margin_equity,
+    sell_collateral,
+)
+from solvent.rules.bankruptcy import resolve, resolve_loan
 from solvent.rules.book import Book, Role, is_on_tick
 from solvent.rules.clawback import open_window
 from solvent.rules.collateral import convert_spot
@@ -426,7 +433,9 @@ def sweep(policy: Policy, ctx: Ctx) -> Ctx:
     """Liquidate, in book order, every trader whose equity is below maintenance; first, where the
     insurance fund holds what it took over, it closes its share of that into the book. On a book
     with collateral assets a trader left holding no position whose loan has reached its
-    collateral's weighted value has the collateral sold as far as owed (``assets.exchange_loan``)."""
+    collateral's weighted value has the collateral sold as far as owed (``assets.exchange_loan``);
+    a loan the whole collateral did not cover goes down the waterfall (``bankruptcy.resolve_loan``),
+    once: the account holds no collateral after, so a later sweep does not resolve it again."""
     ctx = unwind_fund(policy.liquidation, ctx)
     for name in [a.name for a in ctx.book.traders]:
         ctx = convert_spot(policy.margin, ctx, name)
@@ -434,8 +443,17 @@ def sweep(policy: Policy, ctx: Ctx) -> Ctx:
         if ctx.book_field("assets"):  # a flat account's loan at its collateral's weighted value
             a = ctx.account(name)
             due = and_(open_lots(a) == 0, loan_due(policy, ctx.book_field("assets"), a))
-            ctx = ctx.branch(due, lambda c, n=name: exchange_loan(policy, c, n))
+            ctx = ctx.branch(due, lambda c, n=name: _exchange_loan(policy, c, n))
     return ctx
+
+
+def _exchange_loan(policy: Policy, ctx: Ctx, name: str) -> Ctx:
+    """Auto exchange of a flat account's loan; what the collateral it held could not cover is bad
+    debt for the waterfall."""
+    held = holds_collateral(policy, ctx.book_field("assets"), ctx.account(name))
+    ctx = exchange_loan(policy, ctx, name)
+    unbacked = and_(held, ctx.account(name).cash_quote < 0)
+    return ctx.branch(unbacked, lambda c: resolve_loan(policy, c, name))
 
 
 def after_sweep(policy: Policy, ctx: Ctx) -> Ctx:

@@ -643,14 +643,18 @@ _WRITTEN_WHEN_SET = (
 #: and ``[units]``' lot and tick is its name alone.
 _MARKET_DEFAULTS = {"tiers": [], "risk_limit_steps": False, "lot": "", "tick": ""}
 
+#: A ``[[collateral]]`` table's keys added after such tables were saved, written only when set.
+_COLLATERAL_DEFAULTS = {"sale_value_ppm": 1_000_000}
+
 
 def _leave_out_defaults(ordered: dict[str, Any]) -> None:
     if not ordered["market"]:
         ordered["market"] = None  # one market: the text (and digest) of a policy before [[market]]
-    for values in ordered["market"] or ():
-        for key, default in _MARKET_DEFAULTS.items():
-            if values.get(key, default) == default:
-                values.pop(key, None)
+    for tables, defaults in ((ordered["market"], _MARKET_DEFAULTS), (ordered["collateral"], _COLLATERAL_DEFAULTS)):
+        for values in tables or ():
+            for key, default in defaults.items():
+                if values.get(key, default) == default:
+                    values.pop(key, None)
     for table, key, default in _WRITTEN_WHEN_SET:
         tables = [layer for layer in ordered["deficit"] if layer.get(TAG) == table]
         if isinstance(ordered.get(table), dict):

@@ -86,7 +86,14 @@ ORDER: dict[tuple[str, ...], tuple[str, ...]] = {
     ),
     ("deficit", "fund_drawdown"): ("drawdown_ppm", "min_drawdown_quote", "window_events"),
     ("pnl_to_pool_adl",): ("max_factor_ppm", "min_factor_ppm", "ranking"),
-    ("collateral",): ("name", "quantum", "initial_weight_ppm", "maintenance_weight_ppm", "cap_quote"),
+    ("collateral",): (
+        "name",
+        "quantum",
+        "initial_weight_ppm",
+        "maintenance_weight_ppm",
+        "cap_quote",
+        "sale_value_ppm",
+    ),
     ("rounding",): ("fee", "margin", "pro_rata", "funding", "funding_remainder", "collateral"),
 }
 

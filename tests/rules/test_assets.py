@@ -17,15 +17,15 @@ import pytest
 from solvent.properties.catalog import StepView, get
 from solvent.properties.findings import story_from_data, story_to_data
 from solvent.properties.scenarios import Story
-from solvent.rules.assets import Collateral, account_value, collateral_value, margin_equity
+from solvent.rules.assets import Collateral, account_value, collateral_value, margin_equity, sell_collateral
 from solvent.rules.book import Asset, Book, new_book
 from solvent.rules.engine import RejectedEvent, run, step
 from solvent.rules.events import AssetDeposit, AssetPrice, AssetWithdraw, Deposit, MarkPrice, Trade
-from solvent.rules.ledger import Reason, Transfer
+from solvent.rules.ledger import Ctx, Reason, Transfer
 from solvent.rules.liquidation import LiquidationRule, Trigger
 from solvent.rules.loading import dumps_policy, loads_policy
 from solvent.rules.margin import MarginRule, Tier
-from solvent.rules.outcomes import Bankrupt, Liquidated, LoanExchanged
+from solvent.rules.outcomes import Bankrupt, LayerUsed, Liquidated, LoanExchanged, Residual
 from solvent.rules.policy import Policy
 from solvent.rules.waterfall import Adl, InsuranceFund, Ranking
 
@@ -221,12 +221,84 @@ class TestFlatLoan:
         for claim in ("spot-isolated", "conservation", "claims-backed", "no-negative-equity"):
             assert holds(POLICY, s, claim), claim
 
-    def test_a_gap_below_the_loan_leaves_it_unbacked(self) -> None:
+    def test_a_gap_below_the_loan_takes_what_is_unbacked_down_the_waterfall(self) -> None:
         s = step(POLICY, self.flat(), AssetPrice("USDe", 20))  # all 1,000 sold for 20,000
-        assert s.after.account("alice").cash_quote == -8_800
         assert s.after.account("alice").asset_balances == (0,)
-        assert not holds(POLICY, s, "claims-backed")  # a real finding: the venue holds the 8,800
-        assert holds(POLICY, s, "conservation") and holds(POLICY, s, "spot-isolated")
+        # 8,800 unbacked: the empty fund is asked, ADL has no position to close, the rest stays
+        assert Bankrupt("alice", 8_800) in s.outcomes
+        assert LayerUsed("alice", 0, "insurance_fund", 0, True) in s.outcomes
+        assert LayerUsed("alice", 1, "adl", 0, True) in s.outcomes
+        assert Residual("alice", 8_800) in s.outcomes
+        assert s.after.account("alice").cash_quote == -8_800
+        assert not holds(POLICY, s, "claims-backed")  # a real finding: nobody pays the 8,800
+        for claim in ("conservation", "spot-isolated", "deficit-charged-once", "flat-accounts-never-pay"):
+            assert holds(POLICY, s, claim), claim
+
+    @pytest.mark.parametrize(("fund", "paid", "left"), [(8_800, 8_800, 0), (8_799, 8_799, 1)])
+    def test_the_insurance_fund_pays_an_unbacked_loan_to_the_quantum(self, fund: int, paid: int, left: int) -> None:
+        b = self.flat()
+        fund_at = b.index("insurance_fund")
+        b = b.replace_account(fund_at, attrs.evolve(b.accounts[fund_at], cash_quote=fund))
+        b = b.with_fields(net_deposits_quote=b.net_deposits_quote + fund)
+        s = step(POLICY, b, AssetPrice("USDe", 20))
+        assert Transfer("insurance_fund", "alice", paid, Reason.INSURANCE_FUND) in s.transfers
+        assert s.after.account("alice").cash_quote == -left
+        assert holds(POLICY, s, "claims-backed") is (left == 0)
+        assert (Residual("alice", left) in s.outcomes) is (left > 0)
+        assert holds(POLICY, s, "conservation") and holds(POLICY, s, "deficit-charged-once")
+
+    def test_a_loan_the_collateral_covers_never_reaches_the_waterfall(self) -> None:
+        s = step(POLICY, self.flat(), AssetPrice("USDe", 29))  # 29,000 ≥ 28,800: 994 quanta sold
+        assert not any(isinstance(o, (Bankrupt, LayerUsed)) for o in s.outcomes)
+        assert s.after.account("alice").cash_quote == 26  # 994 × 29 = 28,826
+
+    def test_an_unbacked_loan_is_resolved_once(self) -> None:
+        first = step(POLICY, self.flat(), AssetPrice("USDe", 20))
+        again = step(POLICY, first.after, AssetPrice("USDe", 19))
+        assert not any(isinstance(o, (Bankrupt, LayerUsed, Residual)) for o in again.outcomes)
+
+
+class TestConversionDiscount:
+    """Binance's auto exchange converts at 97.5% ("20,000 BUSD / 97.5% = 20,513 BUSD of the BTC",
+    binance.com/en/futures/trading-rules/perpetual/multi-asset-info): ``sale_value_ppm``."""
+
+    POLICY = attrs.evolve(POLICY, collateral=(attrs.evolve(USDE, sale_value_ppm=975_000),))
+
+    def test_binances_example_sells_20513_of_value_for_20000(self) -> None:
+        b = new_book(market="BTC", mark_quote=1_000, traders=("alice", "bob"), assets=(Asset("BTC", 1),))
+        btc = Collateral("BTC", initial_weight_ppm=950_000, maintenance_weight_ppm=950_000, sale_value_ppm=975_000)
+        policy = attrs.evolve(POLICY, collateral=(btc,))
+        b = run(policy, b, [AssetDeposit("alice", "BTC", 100_000)])[-1].after
+        ctx = Ctx(b)
+        ctx = sell_collateral(policy, ctx, "alice", 20_000)
+        sold = [e.item for e in ctx.entries]
+        # ⌈20,000 / 0.975⌉ = 20,513 quanta at 1 each; ⌊20,513 × 0.975⌋ = 20,000 credited
+        assert sold == [
+            Transfer("alice@BTC", "liquidity@BTC", 20_513, Reason.COLLATERAL_SALE),
+            Transfer("liquidity", "alice", 20_000, Reason.COLLATERAL_SALE),
+        ]
+
+    def test_a_liquidation_sells_at_the_discount_and_one_quantum_less_would_not_cover(self) -> None:
+        s = step(self.POLICY, TestLiquidation().moved(), AssetPrice("USDe", 30))
+        # owed 28,800 at 30 × 97.5% = 29.25 a quantum: ⌈28,800 / 29.25⌉ = 985 (984.6…)
+        assert Transfer("alice@USDe", "liquidity@USDe", 985, Reason.COLLATERAL_SALE) in s.transfers
+        # ⌊985 × 30 × 0.975⌋ = ⌊28,811.25⌋ = 28,811; 984 would give 28,782 < 28,800
+        assert Transfer("liquidity", "alice", 28_811, Reason.COLLATERAL_SALE) in s.transfers
+        alice = s.after.account("alice")
+        assert (alice.cash_quote, alice.asset_balances) == (11, (15,))
+        assert holds(self.POLICY, s, "conservation") and holds(self.POLICY, s, "spot-isolated")
+
+    def test_the_discount_turns_a_covered_loan_into_bad_debt(self) -> None:
+        # at 29 the oracle value 29,000 covers the 28,800 loan; at 97.5% it fetches 28,275
+        s = step(self.POLICY, TestFlatLoan().flat(), AssetPrice("USDe", 29))
+        assert Bankrupt("alice", 525) in s.outcomes
+        assert holds(self.POLICY, s, "conservation")
+
+    def test_the_field_loads_and_writes_only_when_set(self) -> None:
+        text = dumps_policy(self.POLICY)
+        assert "sale_value_ppm = 975000" in text
+        assert loads_policy(text) == self.POLICY
+        assert "sale_value_ppm" not in dumps_policy(POLICY)
 
 
 class TestOneAsset:

@@ -72,7 +72,8 @@ def test_an_asset_balance_moved_without_a_ledger_entry_breaks_the_frame_lemma(mo
 
 def test_a_depeg_story_is_found_and_replayed() -> None:
     """A flat account whose settlement balance is a loan against USDe: the oracle falls below the
-    loan and the loan is unbacked (nothing liquidates a flat account in stage 2)."""
+    loan, the collateral is sold whole and the rest goes down the waterfall, whose fund is short
+    of it (ADL has no position to close: docs/portfolio.md)."""
     result = prove(POLICY, "claims-backed", bounds(event_kinds=("asset-price",)))
     assert result.verdict is Verdict.REFUTED
     story = result.counterexample.story
