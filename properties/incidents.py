@@ -123,9 +123,11 @@ def bitmex_2020_03(policy: Policy) -> Story:
     a one-tick gap. The fund starts at 36,000 XBT. On 12 March a 100x long (a, $1M) goes bankrupt
     and a ≈2.6x long (c, $1M) is liquidated just above zero, so its remaining margin goes to the
     fund; on 13 March b, long $31.3M at the most leverage the policy allows, is bankrupt by 2,606
-    XBT, the fund's largest daily decline. Bob, short against all three, keeps all his profit. The
-    largest unrealized loss on taken-over positions (5,652 XBT) has no counterpart: a takeover here
-    closes at once.
+    XBT, what the fund paid on its largest daily decline. Bob, short against all three, keeps all
+    his profit. Under a policy whose fund holds what it takes over (the ``bitmex`` preset's
+    ``fund_unwind_ppm``) the fund also carries the loss on a's and c's contracts, taken over on 12
+    March, through 13 March: 175.44 XBT, a counterpart at this story's scale to the 5,652 XBT
+    unrealized loss BitMEX reported on positions still to close.
     """
     v_open, v_mar12, v_mar13 = (lot_value(XBTUSD, p) for p in (BITMEX_OPEN, BITMEX_MAR12, BITMEX_MAR13))
     book = new_book(mark_quote=v_open, traders=("a", "b", "c", "bob"))

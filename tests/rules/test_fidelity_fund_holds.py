@@ -78,9 +78,10 @@ def fund_path(p, b: Book, marks: tuple[int, ...]) -> list[tuple[int, int]]:
 
 
 class TestTheFundHoldsWhatItTakesOver:
-    def test_the_preset_leaves_it_out(self) -> None:
-        # the bitmex preset closes a takeover at once (its header says why the field is left out)
-        assert load_preset("bitmex").liquidation.fund_unwind_ppm is None
+    def test_the_preset_declares_it(self) -> None:
+        # half of what it holds each sweep, a choice (the pace is not published); a depleted fund's
+        # position goes to ADL (tests/rules/test_fidelity_fund_bankruptcy.py)
+        assert load_preset("bitmex").liquidation.fund_unwind_ppm == 500_000
 
     def test_bitmexs_example_held_through_two_more_marks(self) -> None:
         assert fund_path(policy(), book(), (994, 985, 995)) == [(104_000, 1_000), (95_000, 500), (100_000, 250)]
@@ -145,11 +146,11 @@ def test_every_mutant_of_the_unwind_is_caught(monkeypatch) -> None:
 def _bitmex_text(execution: str = "bankruptcy") -> str:
     text = preset_path("bitmex").read_text()
     text = text.replace('execution = "bankruptcy"', f'execution = "{execution}"')
-    return text.replace("[fees]", "fund_unwind_ppm = 500000  # choice: half of what is held, each sweep\n\n[fees]", 1)
+    return text.replace("fund_unwind_ppm = 500000", "fund_unwind_ppm = 250000", 1)
 
 
 def test_a_policy_file_declares_it() -> None:
-    assert loads_policy(_bitmex_text(), source="venue.toml").liquidation.fund_unwind_ppm == 500_000
+    assert loads_policy(_bitmex_text(), source="venue.toml").liquidation.fund_unwind_ppm == 250_000
 
 
 def test_with_a_market_close_the_file_is_refused_at_the_field() -> None:

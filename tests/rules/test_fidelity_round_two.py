@@ -928,7 +928,8 @@ class TestNotModelled:
         assert not_modelled("bitmex") == (
             "the risk limit a trader chooses",
             "the FillOrKill step down to a lower risk limit before the takeover",
-            "the insurance fund holding a taken-over position over later events",
+            "the pace at which BitMEX closes what its fund holds",
+            "the bankruptcy price of each order the fund took over",
         )
         assert not_modelled("dydx-v4")[:2] == ("block limits", "the fillable price")  # a bulleted list
         assert not_modelled("mango-v4") == ("health with asset and liability weights across tokens", "token bankruptcy")

@@ -1,0 +1,40 @@
+"""The insurance fund's own bankruptcy (``rules/fund_bankruptcy.py``) on both interpreters: the
+concrete ``step`` and z3's ``transition`` (every input a free variable pinned to its value) give the
+same deleveraging of a depleted fund's position, in BitMEX's worked example as
+tests/rules/test_fidelity_fund_bankruptcy.py tells it."""
+
+from __future__ import annotations
+
+import pytest
+from test_engine_step import pinned_step_agrees
+
+import tests.rules.test_fidelity_fund_bankruptcy as example
+from solvent.rules.engine import run
+from solvent.rules.events import MarkPrice
+
+
+def _held(policy, b):
+    """The book after mark 994: the fund holding alice's 1,000 lots."""
+    return run(policy, b, [MarkPrice(994)])[-1].after
+
+
+CASES = {
+    # depleted at 985: bob pays 4 a lot, the fund ends flat at 0
+    "depleted": (example.BITMEX, lambda: example.book(1_000), (0, 0)),
+    # exactly zero: it keeps holding, half goes to the book
+    "at zero": (example.BITMEX, lambda: example.book(5_000), (0, 500)),
+    # one quantum below: 1 a lot, the fund keeps 999 of rounding
+    "one below": (example.BITMEX, lambda: example.book(4_999), (999, 0)),
+    # two winners, closed whole
+    "two winners": (example.BITMEX, lambda: example.book(1_000, bob=-600, carl=-400), (0, 0)),
+    # the book exempt: a residual of 1,600
+    "residual": (example.exempt_book(), lambda: example.book(1_000, bob=-600, resting=-400), (-1_600, 0)),
+}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_the_funds_bankruptcy_agrees_on_z3(name: str) -> None:
+    policy, book, fund = CASES[name]
+    got = pinned_step_agrees(policy, _held(policy, book()), MarkPrice(985)).got
+    f = got.after.account("insurance_fund")
+    assert (f.cash_quote, f.size_lots) == fund

@@ -1,0 +1,179 @@
+"""The insurance fund's own bankruptcy while it holds a taken-over position (issue 15): BitMEX
+deleverages what its liquidation engine holds once the fund is depleted ("The Insurance Fund is
+used to prevent ADL. If it is depleted for a given contract, ADL will occur",
+bitmex.com/app/autoDeleveraging; docs/venues.md#bitmex-adl, docs/model.md#the-funds-own-bankruptcy).
+
+BitMEX's liquidation example (long 1 contract at $100.00, liquidation price $99.50, bankruptcy price
+$99.00) a thousand times over, on the ``bitmex`` preset as shipped (``fund_unwind_ppm`` = 50%), as
+tests/rules/test_fidelity_fund_holds.py tells it, with a fund of 1,000 instead of 100,000:
+
+- Mark 994: alice (long 1,000 on 10,000) is below maintenance; the fund takes her position over
+  with the 4,000 left: 5,000, long 1,000.
+- Mark 985: the fund loses 9,000 on what it holds: −4,000, depleted. Its 1,000 lots are
+  deleveraged against bob, the short, at the fund's bankruptcy price 985 + ⌈4,000 / 1,000⌉ = 989:
+  bob pays 4,000, the fund ends flat at 0. (At the taken-over order's own bankruptcy price, 990,
+  bob would have paid 5,000.)
+- Boundaries: a fund of 5,000 ends that move at exactly 0 and keeps holding (half goes to the
+  book); a fund of 4,999 is 1 below zero: bob pays ⌈1 / 1,000⌉ = 1 a lot, and the fund keeps the
+  999 of rounding.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from solvent.properties import catalog
+from solvent.rules import fund_bankruptcy
+from solvent.rules.book import Book, new_book
+from solvent.rules.engine import run
+from solvent.rules.events import MarkPrice
+from solvent.rules.ledger import Reason
+from solvent.rules.outcomes import AdlFill, Bankrupt, LayerUsed, Residual
+from solvent.rules.presets import load_preset
+from tests.rules.test_fidelity_round_two import assert_every_mutant_is_caught
+
+BITMEX = load_preset("bitmex")
+
+
+def book(fund: int, bob: int = -1_000, carl: int = 0, resting: int = 0) -> Book:
+    """alice long 1,000 at 1,000 on 10,000; bob (and carl, and the book's ``resting`` lots) short
+    against her at 1,000, bob and carl on 1,000,000 each; the fund ``fund``."""
+    b = new_book(mark_quote=1_000, traders=("alice", "bob", "carl"))
+    rows = (
+        ("alice", 1_000, 10_000),
+        ("bob", bob, 1_000_000),
+        ("carl", carl, 1_000_000),
+        ("liquidity", resting, 0),
+        ("insurance_fund", 0, fund),
+    )
+    for name, lots, cash in rows:
+        i = b.index(name)
+        principal = cash if b.accounts[i].is_trader else 0
+        b = b.replace_account(
+            i,
+            attrs.evolve(
+                b.accounts[i], cash_quote=cash, principal_quote=principal, size_lots=lots, cost_quote=lots * 1_000
+            ),
+        )
+    return attrs.evolve(b, net_deposits_quote=sum(a.cash_quote for a in b.accounts))
+
+
+def fund_after(policy, b: Book, marks=(994, 985)) -> tuple[int, int, int]:
+    """The fund's (cash, lots) and bob's cash after ``marks``."""
+    after = run(policy, b, [MarkPrice(m) for m in marks])[-1].after
+    f = after.account("insurance_fund")
+    return f.cash_quote, f.size_lots, after.account("bob").cash_quote
+
+
+class TestTheFundsOwnBankruptcy:
+    def test_the_preset_declares_the_fund_holding(self) -> None:
+        assert BITMEX.liquidation.fund_unwind_ppm == 500_000
+
+    def test_bitmexs_example_with_a_small_fund(self) -> None:
+        steps = run(BITMEX, book(1_000), [MarkPrice(994), MarkPrice(985)])
+        assert steps[0].after.account("insurance_fund").cash_quote == 5_000
+        s = steps[1]
+        f = s.after.account("insurance_fund")
+        assert (f.cash_quote, f.size_lots) == (0, 0)
+        assert [(t.source, t.destination, t.amount_quote) for t in s.transfers if t.reason is Reason.ADL] == [
+            ("bob", "insurance_fund", 4_000)
+        ]
+        fills = [o for o in s.outcomes if isinstance(o, AdlFill) and o.lots]
+        assert [(o.bankrupt, o.winner, o.lots, o.gap_per_lot_quote) for o in fills] == [
+            ("insurance_fund", "bob", 1_000, 4)
+        ]
+        assert Bankrupt("insurance_fund", 4_000) in s.outcomes
+        layers = [(o.layer, o.covered_quote, o.exhausted) for o in s.outcomes if isinstance(o, LayerUsed)]
+        assert layers == [("insurance_fund", 0, True), ("adl", 4_000, True)]
+        assert s.after.total_cash_quote() == s.after.net_deposits_quote
+        assert sum(a.size_lots for a in s.after.accounts) == 0
+
+    def test_the_winner_pays_less_than_at_the_orders_own_bankruptcy_price(self) -> None:
+        # the order was taken over at 990 a lot; the fund's own price is 989 (its 1,000 went first)
+        cash, _, bob = fund_after(BITMEX, book(1_000))
+        before = run(BITMEX, book(1_000), [MarkPrice(994), MarkPrice(985)])[1].before.account("bob").cash_quote
+        paid = before + 9_000 - bob
+        assert (cash, paid) == (0, 4_000)
+        assert paid < 1_000 * (990 - 985)
+
+    def test_a_fund_at_exactly_zero_keeps_holding(self) -> None:
+        assert fund_after(BITMEX, book(5_000)) == (0, 500, 1_000_000 + 6_000 + 9_000)
+
+    def test_one_quantum_below_zero_is_deleveraged_and_keeps_the_rounding(self) -> None:
+        steps = run(BITMEX, book(4_999), [MarkPrice(994), MarkPrice(985)])
+        s = steps[1]
+        assert (s.after.account("insurance_fund").cash_quote, s.after.account("insurance_fund").size_lots) == (999, 0)
+        dust = [t for t in s.transfers if t.reason is Reason.PRO_RATA_DUST]
+        assert [(t.source, t.destination, t.amount_quote) for t in dust] == [("insurance_fund", "insurance_fund", 999)]
+
+    def test_the_queue_in_bitmexs_ranking_then_the_book(self) -> None:
+        """bob short 600 and carl short 400 at the same entry: each closed whole at the same price
+        (the book holds none)."""
+        steps = run(BITMEX, book(1_000, bob=-600, carl=-400), [MarkPrice(994), MarkPrice(985)])
+        fills = sorted(
+            (o.winner, o.lots, o.gap_per_lot_quote) for o in steps[1].outcomes if isinstance(o, AdlFill) and o.lots
+        )
+        assert fills == [("bob", 600, 4), ("carl", 400, 4)]
+        assert not any(isinstance(o, Residual) for o in steps[1].outcomes)
+
+    def test_what_nobody_takes_is_a_residual(self) -> None:
+        """bob short 600, the book 400, the book exempt from ADL (``book_last = false``): bob pays
+        4 a lot on 600, the 400 go to the book at the mark, and 1,600 of the fund's deficit is left."""
+        s = run(exempt_book(), book(1_000, bob=-600, resting=-400), [MarkPrice(994), MarkPrice(985)])[1]
+        f = s.after.account("insurance_fund")
+        assert (f.cash_quote, f.size_lots) == (-1_600, 0)
+        assert Residual("insurance_fund", 1_600) in s.outcomes
+        assert catalog.get("deficit-charged-once").holds(catalog.StepView.of(exempt_book(), s)) is True
+
+    def test_without_an_adl_layer_the_fund_stays_below_zero(self) -> None:
+        no_adl = attrs.evolve(BITMEX, deficit=BITMEX.deficit[:1])
+        assert fund_after(no_adl, book(1_000))[:2] == (-4_000, 500)
+
+    def test_the_claims_hold_where_they_failed_without_the_rule(self, monkeypatch) -> None:
+        """claims-backed and insurance-fund-non-negative: the fund depleted holding a position is
+        a claim without cash unless it is deleveraged; deficit-charged-once, waterfall-order and
+        adl-price-fair hold on the fund's own bankruptcy."""
+        ids = (
+            "claims-backed",
+            "insurance-fund-non-negative",
+            "deficit-charged-once",
+            "waterfall-order",
+            "adl-price-fair",
+        )
+
+        def judged() -> dict[str, bool]:
+            s = run(BITMEX, book(1_000), [MarkPrice(994), MarkPrice(985)])[1]
+            return {i: catalog.get(i).holds(catalog.StepView.of(BITMEX, s)) for i in ids}
+
+        assert judged() == dict.fromkeys(ids, True)
+        from solvent.rules import engine
+
+        monkeypatch.setattr(engine, "deleverage_fund", lambda policy, ctx: ctx)
+        got = judged()
+        assert (got["claims-backed"], got["insurance-fund-non-negative"]) == (False, False)
+
+
+def exempt_book():
+    """The preset with its ADL layer sparing the order book."""
+    return attrs.evolve(BITMEX, deficit=(BITMEX.deficit[0], attrs.evolve(BITMEX.deficit[1], book_last=False)))
+
+
+def observe():
+    """The boundary cases: at zero, one below, the example, two winners, no ADL layer."""
+    no_adl = attrs.evolve(BITMEX, deficit=BITMEX.deficit[:1])
+    out = [fund_after(BITMEX, book(f)) for f in (1_000, 4_999, 5_000, 5_001)]
+    out.append(fund_after(BITMEX, book(1_000, bob=-600, carl=-400)))
+    out.append(fund_after(no_adl, book(1_000)))
+    for policy, b in ((BITMEX, book(1_000)), (no_adl, book(1_000)), (exempt_book(), book(1_000, -600, 0, -400))):
+        s = run(policy, b, [MarkPrice(994), MarkPrice(985)])[1]
+        out.append(tuple(o for o in s.outcomes if isinstance(o, (Bankrupt, LayerUsed, Residual))))
+    return out
+
+
+def test_every_mutant_of_the_funds_bankruptcy_is_caught(monkeypatch) -> None:
+    from solvent.rules import engine
+
+    assert_every_mutant_is_caught(
+        monkeypatch, fund_bankruptcy, "deleverage_fund", observe, at_least=1, importers=(engine,)
+    )
+    assert_every_mutant_is_caught(monkeypatch, fund_bankruptcy, "_resolve", observe, at_least=1)
