@@ -357,6 +357,8 @@ def _liquidate(policy: Policy, ctx: Ctx, name: str) -> Ctx:
         _maintenance(policy, ctx, account),
         fill_price(rule, account, mark),
     )
+    if rule.order is Order.COLLATERAL_FIRST:
+        return _collateral_first(policy, ctx, name)
     if rule.order is Order.ALL_AT_ONCE or not ctx.book_field("more_markets"):
         return _close_all(policy, ctx, name)
     # one market at a time, in the policy's order, while the account's cash pays every slippage
@@ -372,6 +374,17 @@ def _liquidate(policy: Policy, ctx: Ctx, name: str) -> Ctx:
         ),
         lambda c: _close_all(policy, c, name),
     )
+
+
+def _collateral_first(policy: Policy, ctx: Ctx, name: str) -> Ctx:
+    """``liquidation.order = "collateral_first"``: the account's collateral sold as far as its
+    liability (negative cash), then, if the whole account is still below maintenance, every
+    position closed at once (Bybit's Unified Trading Account repays liabilities from the account's
+    assets before reducing positions)."""
+    if not ctx.book_field("assets"):
+        return _close_all(policy, ctx, name)
+    ctx = sell_collateral(policy, ctx, name, max_(-ctx.account(name).cash_quote, 0))
+    return ctx.branch(_triggered(policy, ctx, name), lambda c: _close_all(policy, c, name))
 
 
 def _close_all(policy: Policy, ctx: Ctx, name: str) -> Ctx:

@@ -68,11 +68,20 @@ class Order(enum.Enum):
     left open. Equal losses or maintenance: the market whose name sorts first goes first (the same
     on the book focused on any market, ``rules.liquidation_order``).
     An account that cannot pay the slippage of closing everything (bankrupt) is closed all at
-    once whatever the order: the deficit is the whole account's either way."""
+    once whatever the order: the deficit is the whole account's either way.
+    ``collateral_first``: on a book with collateral assets, the account's collateral is sold first
+    (at the oracle price less the asset's discount, in the book's order) as far as its liability,
+    the negative settlement balance, and the whole account is checked again; only if it is still
+    below maintenance are its positions closed, all at once. Bybit's Unified Trading Account
+    liquidation repays liabilities from the account's assets before any position is reduced
+    (Bybit help, "Liquidation Process (Unified Trading Account)", article 000001876;
+    docs/venues.md#which-position-goes-first). Without assets, or with no liability, it is
+    ``all_at_once``."""
 
     ALL_AT_ONCE = "all_at_once"
     LARGEST_LOSS_FIRST = "largest_loss_first"
     LARGEST_MAINTENANCE_FIRST = "largest_maintenance_first"
+    COLLATERAL_FIRST = "collateral_first"
 
 
 class Recipient(enum.Enum):
@@ -140,7 +149,8 @@ class LiquidationRule:
     fund_unwind_ppm: int | None = ppm_field(default=None, min_value=1)
     #: Which position of an account holding several markets is closed first (:class:`Order`):
     #: ``all_at_once`` (the default), ``largest_loss_first`` or ``largest_maintenance_first``,
-    #: re-checking the whole account after each order. An order other than all at once needs
+    #: re-checking the whole account after each order; ``collateral_first`` sells collateral assets
+    #: as far as the account's liability before any position. An order other than all at once needs
     #: ``execution = "market"`` (a bankruptcy-price or takeover execution hands the whole margin
     #: over, leaving nothing to keep another position open) and no
     #: ``partial_above_notional_quote``. Matters only on a book of several markets.

@@ -19,10 +19,10 @@ from solvent.properties.findings import story_from_data, story_to_data
 from solvent.properties.scenarios import Story
 from solvent.rules.assets import Collateral, account_value, collateral_value, margin_equity, sell_collateral
 from solvent.rules.book import Asset, Book, new_book
-from solvent.rules.engine import RejectedEvent, run, step
+from solvent.rules.engine import RejectedEvent, run, step, transition
 from solvent.rules.events import AssetDeposit, AssetPrice, AssetWithdraw, Deposit, MarkPrice, Trade
 from solvent.rules.ledger import Ctx, Reason, Transfer
-from solvent.rules.liquidation import LiquidationRule, Trigger
+from solvent.rules.liquidation import LiquidationRule, Order, Trigger
 from solvent.rules.loading import dumps_policy, loads_policy
 from solvent.rules.margin import MarginRule, Tier
 from solvent.rules.outcomes import Bankrupt, LayerUsed, Liquidated, LoanExchanged, Residual
@@ -359,3 +359,54 @@ class TestOneSemantics:
         assert {"USDe.price_quote", "USDe.net_deposits", "alice@USDe.balance"} <= {str(v) for v in made}
         assert z3.is_const(lifted.account("alice").asset_balances[0])
         assert z3.is_const(lifted.assets[0].price_quote)
+
+
+class TestCollateralFirst:
+    """``liquidation.order = "collateral_first"`` (Bybit's Unified Trading Account repays liabilities
+    from assets before reducing positions): at a mark of 960 alice owes 28,800 in cash against her
+    1,000 USDe and her maintenance is 720 × 960 × 5% = 34,560."""
+
+    POLICY = attrs.evolve(POLICY, liquidation=LiquidationRule(order=Order.COLLATERAL_FIRST))
+
+    def test_the_liability_is_repaid_from_collateral_and_the_position_stays_open(self) -> None:
+        s = step(self.POLICY, TestLiquidation().moved(), AssetPrice("USDe", 70))  # 63,000 × 90% − 28,800 < 34,560
+        assert any(isinstance(o, Liquidated) for o in s.outcomes)
+        # ⌈28,800 / 70⌉ = 412 quanta for 28,840; then 40 + 588 × 70 × 90% = 37,084 ≥ 34,560: kept open
+        assert [t for t in s.transfers if t.reason is Reason.COLLATERAL_SALE] == [
+            Transfer("alice@USDe", "liquidity@USDe", 412, Reason.COLLATERAL_SALE),
+            Transfer("liquidity", "alice", 28_840, Reason.COLLATERAL_SALE),
+        ]
+        alice = s.after.account("alice")
+        assert (alice.size_lots, alice.cash_quote, alice.asset_balances) == (720, 40, (588,))
+        for claim in ("conservation", "spot-isolated", "liquidation-only-below-maintenance", "claims-backed"):
+            assert holds(self.POLICY, s, claim), claim
+        # all at once (the default) closes the position at the same price
+        assert step(POLICY, TestLiquidation().moved(), AssetPrice("USDe", 70)).after.account("alice").size_lots == 0
+
+    @pytest.mark.parametrize(("price", "kept"), [(68, 720), (67, 0)])
+    def test_the_account_is_checked_again_after_the_sale(self, price: int, kept: int) -> None:
+        # 68: 424 sold for 28,832, then 32 + ⌊576 × 68 × 90%⌋ = 35,283 ≥ 34,560: kept
+        # 67: 430 sold for 28,810, then 10 + ⌊570 × 67 × 90%⌋ = 34,381 < 34,560: closed
+        s = step(self.POLICY, TestLiquidation().moved(), AssetPrice("USDe", price))
+        assert s.after.account("alice").size_lots == kept
+        assert holds(self.POLICY, s, "conservation")
+
+    def test_without_a_liability_nothing_is_sold_and_it_is_all_at_once(self) -> None:
+        b = opened()  # cash 0 at the mark it opened at
+        first, default = step(self.POLICY, b, AssetPrice("USDe", 39)), step(POLICY, b, AssetPrice("USDe", 39))
+        assert first.transfers == default.transfers and first.after == default.after
+
+    def test_the_symbolic_engine_agrees(self) -> None:
+        from solvent.solver.symbolic import constant_book, constant_event, evaluate_ctx, simplifier
+
+        for price in (70, 67, 30):
+            concrete, event = TestLiquidation().moved(), AssetPrice("USDe", price)
+            expected = transition(self.POLICY, concrete, event)
+            got = evaluate_ctx(transition(self.POLICY, constant_book(concrete), constant_event(event)), simplifier())
+            assert got.after == expected.book
+            assert got.transfers == tuple(e.item for e in expected.entries)
+            assert got.outcomes == tuple(o.item for o in expected.outcomes)
+
+    def test_the_order_loads_by_name(self) -> None:
+        text = dumps_policy(self.POLICY)
+        assert 'order = "collateral_first"' in text and loads_policy(text) == self.POLICY
