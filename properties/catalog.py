@@ -25,6 +25,7 @@ from solvent.rules.book import Account, Book, Role
 from solvent.rules.engine import Step
 from solvent.rules.events import AssetDeposit, AssetWithdraw, Deposit, SpotDeposit
 from solvent.rules.ledger import HAIRCUT_REASONS, SPOT, Guarded, Reason, asset_balance
+from solvent.rules.lending import lends_any, lent_rule
 from solvent.rules.liquidation import Trigger
 from solvent.rules.margin import counts_spot, equity
 from solvent.rules.outcomes import AdlFill, Bankrupt, LayerUsed, Liquidated, LoanExchanged, Residual
@@ -324,10 +325,26 @@ def _collateral_kept(view: StepView) -> list[Any]:
                 if (getattr(event, "account", None), getattr(event, "asset", None)) == (a0.name, asset.name)
                 else 0
             )
-            sold = view.outflow(asset_balance(a0.name, asset.name), {Reason.COLLATERAL_SALE})
-            checks = [a1.asset_balances[i] == a0.asset_balances[i] + own - sold, implies(sold != 0, liquidated)]
+            balance = asset_balance(a0.name, asset.name)
+            sold = view.outflow(balance, {Reason.COLLATERAL_SALE})
+            if lent_rule(view.policy, asset.name) is not None:
+                # a lent asset: its own interest, and on its own liquidation its borrow repaid or
+                # covered (by the fund, the depositors, the lenders), the cover's dust passed on;
+                # a deposit cut for another's borrow is not among them
+                interest = view.inflow(balance, {Reason.INTEREST}) - view.outflow(balance, {Reason.INTEREST})
+                covered = view.inflow(balance, _BORROW_COVER) - view.outflow(balance, {Reason.PRO_RATA_DUST})
+                changed = a0.asset_balances[i] + own - sold + interest + covered
+                checks = [a1.asset_balances[i] == changed, implies(or_(sold != 0, covered != 0), liquidated)]
+            else:
+                checks = [a1.asset_balances[i] == a0.asset_balances[i] + own - sold, implies(sold != 0, liquidated)]
             out.append(and_(*checks))
     return out
+
+
+#: what reaches a borrower's balance of a lent asset on its own liquidation (``rules.lending``)
+_BORROW_COVER = frozenset(
+    {Reason.BORROW_REPAYMENT, Reason.INSURANCE_FUND, Reason.DEPOSIT_INDEX_LOSS, Reason.LENDER_ADL}
+)
 
 
 @invariant(
@@ -343,10 +360,35 @@ def loss_bounded_by_collateral(view: StepView) -> Any:
     "principal-protected",
     "haircuts touch profit only, never deposited principal: no ADL, socialized loss, haircut or clawback transfer leaves its payer below its principal",
     Severity.HIGH,
-    exercised=lambda view: any_(_haircut_paid(view, a.name) > 0 for a in _traders(view.after)),
+    exercised=lambda view: any_(
+        or_(_haircut_paid(view, a.name) > 0, *_deposit_cuts(view, a.name)) for a in _traders(view.after)
+    ),
 )
 def principal_protected(view: StepView) -> Any:
-    return all_(_haircuts_keep_principal(view, a.name) for a in _traders(view.after))
+    """On a policy that lends a collateral asset, a deposit of it is principal too ("depositors'
+    principal is never haircut"): no depositor pays another account's unpaid borrow out of its
+    deposit through the deposit index (Drift's and Mango's token bankruptcy), and a lender
+    deleveraged (Backpack's lender ADL) is paid at least the oracle value of what it gave up, in
+    settlement cash (docs/portfolio.md, decision 6b)."""
+    kept = all_(_haircuts_keep_principal(view, a.name) for a in _traders(view.after))
+    if not lends_any(view.policy):
+        return kept
+    return and_(kept, *(not_(cut) for a in _traders(view.after) for cut in _deposit_cuts(view, a.name)))
+
+
+def _deposit_cuts(view: StepView, name: str) -> list[Any]:
+    """Per lent asset, whether ``name``'s deposit was cut for another's borrow in this step: a
+    deposit-index loss it paid, or a lender ADL that paid it less than the oracle value."""
+    out = []
+    for asset in view.after.assets:
+        if lent_rule(view.policy, asset.name) is None:
+            continue
+        balance = asset_balance(name, asset.name)
+        index_loss = view.outflow(balance, {Reason.DEPOSIT_INDEX_LOSS})
+        given = view.outflow(balance, {Reason.LENDER_ADL})
+        paid = view.inflow(name, {Reason.LENDER_ADL})
+        out.append(or_(index_loss > 0, paid < given * asset.price_quote))
+    return out
 
 
 def _haircuts_keep_principal(view: StepView, name: str) -> Any:

@@ -47,6 +47,7 @@ from solvent.rules.fields import ppm_field, quote_field
 from solvent.rules.ledger import Ctx, Reason, asset_balance
 from solvent.rules.margin import equity
 from solvent.rules.outcomes import LoanExchanged
+from solvent.rules.waterfall import TokenLayer
 
 
 @attrs.frozen
@@ -73,8 +74,38 @@ class Collateral:
     #: changed to BUSD" (binance.com/en/futures/trading-rules/perpetual/multi-asset-info): BTC
     #: sold at 97.5% of its value, 975,000.
     sale_value_ppm: int = ppm_field(min_value=1, default=PPM)
+    #: The venue lends depositors' balances of this asset (``solvent.rules.lending``): a balance
+    #: may go below zero (a borrow, valued with the liability weights), borrowers pay interest
+    #: (``InterestAccrual``) that depositors receive, and a borrow its borrower's liquidation cannot
+    #: repay goes down ``bankruptcy``. ``false`` (the default): balances never go below zero.
+    lends: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    #: What a borrow of the asset weighs against margin, at least 1e6 (a liability counted at
+    #: more than its oracle value): initial (borrowing, opening, withdrawing) and maintenance (the
+    #: trigger). Drift's ``initial_liability_weight`` / ``maintenance_liability_weight``, Mango's
+    #: ``init_liab_weight`` / ``maint_liab_weight``.
+    initial_liability_weight_ppm: int = ppm_field(min_value=PPM, max_value=10 * PPM, default=PPM)
+    maintenance_liability_weight_ppm: int = ppm_field(min_value=PPM, max_value=10 * PPM, default=PPM)
+    #: The venue's share of the interest borrowers pay, to the fee account in the asset's quanta
+    #: (Drift's insurance and protocol factors of a spot market; Mango's loan fee).
+    interest_fee_ppm: int = ppm_field(default=0)
+    #: The lent asset's own waterfall for a borrow its borrower's liquidation cannot repay, in
+    #: order (``waterfall.TokenLayer``: ``insurance_fund``, ``deposit_index``, ``lender_adl``);
+    #: what no layer covers stays a negative balance, the venue's bad debt in the asset.
+    bankruptcy: tuple[TokenLayer, ...] = attrs.field(default=(), converter=tuple)
 
     def __attrs_post_init__(self) -> None:
+        for i, layer in enumerate(self.bankruptcy):
+            if not isinstance(layer, TokenLayer):
+                raise ValueError(f"'bankruptcy' must hold token layers: {layer!r} @ bankruptcy[{i}]")
+        if len(set(self.bankruptcy)) != len(self.bankruptcy):
+            raise ValueError(f"'bankruptcy' must name each layer once: {[t.value for t in self.bankruptcy]}")
+        if self.bankruptcy and not self.lends:
+            raise ValueError("'bankruptcy' needs lends = true: only a lent asset has borrows to cover: false")
+        if self.initial_liability_weight_ppm < self.maintenance_liability_weight_ppm:
+            raise ValueError(
+                f"'initial_liability_weight_ppm' must be >= maintenance_liability_weight_ppm "
+                f"({self.maintenance_liability_weight_ppm}): {self.initial_liability_weight_ppm}"
+            )
         if not self.name:
             raise ValueError("'name' must name the asset: ''")
         if self.initial_weight_ppm > self.maintenance_weight_ppm:
@@ -115,8 +146,12 @@ def collateral_value(policy: Any, assets: tuple[Asset, ...], account: Account, *
         if rule is None:
             continue
         weight = rule.initial_weight_ppm if initial else rule.maintenance_weight_ppm
-        value = mul_ppm(balance * asset.price_quote, weight, rounding=policy.rounding.collateral)
+        deposit = max_(balance, 0) if rule.lends else balance
+        value = mul_ppm(deposit * asset.price_quote, weight, rounding=policy.rounding.collateral)
         values.append(value if rule.cap_quote is None else min_(value, rule.cap_quote))
+        if rule.lends:  # a borrow weighs its liability weight; the floor counts it at least whole
+            liability = rule.initial_liability_weight_ppm if initial else rule.maintenance_liability_weight_ppm
+            values.append(mul_ppm(min_(balance, 0) * asset.price_quote, liability, rounding=policy.rounding.collateral))
     return sum_(values)
 
 
@@ -152,7 +187,10 @@ def loan_due(policy: Any, assets: tuple[Asset, ...], account: Account) -> Any:
     account is the liquidation's instead. Always false on a book without assets."""
     if not assets or not counts_collateral(account):
         return False
-    return and_(account.cash_quote < 0, margin_equity(policy, assets, account) <= 0)
+    loan = account.cash_quote < 0
+    if any(t.lends for t in policy.collateral):  # a borrow of a lent asset is a loan too
+        loan = or_(loan, *(b < 0 for t, b in _lent(policy, assets, account)))
+    return and_(loan, margin_equity(policy, assets, account) <= 0)
 
 
 def holds_collateral(policy: Any, assets: tuple[Asset, ...], account: Account) -> Any:
@@ -161,10 +199,22 @@ def holds_collateral(policy: Any, assets: tuple[Asset, ...], account: Account) -
     return or_(*held) if held else False
 
 
-def exchange_loan(policy: Any, ctx: Ctx, name: str) -> Ctx:
-    """Sell ``name``'s collateral as far as its loan (``loan_due``), noting ``LoanExchanged``;
+def _lent(policy: Any, assets: tuple[Asset, ...], account: Account) -> list[tuple[Collateral, Any]]:
+    """The account's balance of each lent asset, beside the asset's table."""
+    return [
+        (rule, balance)
+        for asset, balance in zip(assets, account.asset_balances, strict=True)
+        if (rule := _rule(policy.collateral, asset.name)) is not None and rule.lends
+    ]
+
+
+def exchange_loan(policy: Any, ctx: Ctx, name: str, borrowed: Any = None) -> Ctx:
+    """Sell ``name``'s collateral as far as its loan (``loan_due``: its negative cash, plus
+    ``borrowed``, the oracle value of its borrows on a lending policy), noting ``LoanExchanged``;
     what the collateral cannot cover stays a negative balance (bad debt the venue holds)."""
     owed = -ctx.account(name).cash_quote
+    if borrowed is not None:
+        owed = owed + borrowed
     ctx = ctx.note(LoanExchanged(name, owed))
     return sell_collateral(policy, ctx, name, owed)
 
@@ -187,6 +237,8 @@ def sell_collateral(policy: Any, ctx: Ctx, name: str, need: Any) -> Ctx:
         balance = ctx.account(name).asset_balances[i]
         sold = min_(max_(balance, 0), _quanta_for(max_(need, 0), price, rule.sale_value_ppm))
         proceeds = _proceeds(policy, sold, price, rule.sale_value_ppm)
+        if rule.lends:  # non-negative by shape: with borrows, z3 meets balances of either sign here
+            sold, proceeds = max_(sold, 0), max_(proceeds, 0)
         ctx = ctx.transfer(
             asset_balance(name, asset.name), asset_balance(book, asset.name), sold, Reason.COLLATERAL_SALE
         )

@@ -91,6 +91,12 @@ def is_on_tick(price: Any, tick: Any) -> Any:
     return on_tick(price, tick, rounding=Rounding.FLOOR) == price
 
 
+#: 1.0 in the index quantum of a lent asset's deposit and borrow indices: 10^-10, Drift's
+#: ``SPOT_CUMULATIVE_INTEREST_PRECISION`` (github.com/drift-labs/protocol-v2,
+#: programs/drift/src/math/constants.rs), so an index step of one ppm of a ppm is still exact
+INDEX_ONE = 10_000_000_000
+
+
 @python_repr
 @attrs.frozen
 class Asset:
@@ -104,6 +110,11 @@ class Asset:
     name: str
     price_quote: Any = data()
     net_deposits: Any = data(default=0)
+    #: the cumulative deposit and borrow indices of a lent asset (``solvent.rules.lending``), in
+    #: units of ``INDEX_ONE`` (1.0): a record of every interest step and deposit-index loss, which
+    #: the balances themselves receive as ledger transfers (docs/portfolio.md, decision 6)
+    deposit_index: Any = data(default=INDEX_ONE)
+    borrow_index: Any = data(default=INDEX_ONE)
 
 
 @python_repr

@@ -21,7 +21,7 @@ from solvent.rules.assets import (
     sell_collateral,
 )
 from solvent.rules.bankruptcy import resolve, resolve_loan
-from solvent.rules.book import Book, Role, is_on_tick
+from solvent.rules.book import Book, MarginMode, Role, is_on_tick
 from solvent.rules.clawback import open_window
 from solvent.rules.collateral import convert_spot
 from solvent.rules.events import (
@@ -32,6 +32,7 @@ from solvent.rules.events import (
     Deposit,
     Event,
     Funding,
+    InterestAccrual,
     MarkPrice,
     SpotDeposit,
     Taker,
@@ -43,6 +44,7 @@ from solvent.rules.fund_bankruptcy import deleverage_fund
 from solvent.rules.fund_drawdown import sample
 from solvent.rules.haircut_ratio import settle_losses
 from solvent.rules.ledger import EXTERNAL, SPOT, Ctx, Reason, Transfer, asset_balance
+from solvent.rules.lending import accrue_interest, borrowed_value, lends_any, lent_rule, settle_borrows
 from solvent.rules.liquidation import (
     Execution,
     Order,
@@ -147,6 +149,12 @@ def requirements(policy: Policy, book: Book, event: Event) -> list[Requirement]:
         return [Requirement(event.amount > 0, "amount must be > 0")]
     if isinstance(event, AssetPrice):
         return [Requirement(event.price_quote > 0, "price_quote must be > 0")]
+    if isinstance(event, InterestAccrual):
+        lent = lent_rule(policy, event.asset) is not None
+        return [
+            Requirement(lent, f"the policy does not lend {event.asset} (no [[collateral]] lends = true)"),
+            Requirement(and_(event.rate_ppm >= 0, event.rate_ppm <= PPM), f"rate_ppm must be between 0 and {PPM}"),
+        ]
     if isinstance(event, AssetWithdraw):
         return _asset_withdraw_requirements(policy, book, event)
     if isinstance(event, Withdraw):
@@ -196,12 +204,20 @@ def _asset_withdraw_requirements(policy: Policy, book: Book, event: AssetWithdra
     k = book.asset_index(event.asset)
     balances = a.asset_balances
     after = attrs.evolve(a, asset_balances=balances[:k] + (balances[k] - event.amount,) + balances[k + 1 :])
+    if lent_rule(policy, event.asset) is not None and a.margin_mode is MarginMode.CROSS:
+        # a lent asset: beyond the balance is a borrow, as far as the venue holds the asset
+        held = Requirement(
+            event.amount <= book.assets[k].net_deposits,
+            f"amount must be <= the {event.asset} the venue holds (its net deposits): the rest is lent out",
+        )
+    else:
+        held = Requirement(event.amount <= balances[k], f"amount must be <= the {event.asset} balance")
     return [
         Requirement(event.amount > 0, "amount must be > 0"),
         Requirement(a.debt_quote == 0, "the account owes a debt; withdrawals wait until it is repaid")
         if policy.debt_carry is None or policy.debt_carry.deposits_repay_debt
         else Requirement(True, "a debt collected off the book does not block withdrawals"),
-        Requirement(event.amount <= balances[k], f"amount must be <= the {event.asset} balance"),
+        held,
         Requirement(
             _free_margin(policy, book, after) >= 0,
             "amount must leave free margin (equity with collateral at initial weights - initial margin) >= 0",
@@ -396,9 +412,16 @@ def _close_all(policy: Policy, ctx: Ctx, name: str) -> Ctx:
         ctx = close_other_markets(policy, ctx, name)
     if ctx.book_field("assets"):
         # collateral first: sold at the oracle price as far as the account would owe once closed
+        # (its borrows' oracle value counted), then its borrows repaid (``lending``)
         account = ctx.account(name)
         owed = abs_(account.size_lots) * slip_per_lot(rule, mark) - equity(policy.margin, account)
+        if lends_any(policy):
+            owed = owed + borrowed_value(policy, ctx.book_field("assets"), account.asset_balances)
         ctx = sell_collateral(policy, ctx, name, owed)
+        account = ctx.account(name)
+        ctx = settle_borrows(
+            policy, ctx, name, equity(policy.margin, account) - abs_(account.size_lots) * slip_per_lot(rule, mark)
+        )
     account = ctx.account(name)
     e = equity(policy.margin, account)
     bankrupt = e - abs_(account.size_lots) * slip_per_lot(rule, mark) < 0
@@ -464,9 +487,16 @@ def sweep(policy: Policy, ctx: Ctx) -> Ctx:
 
 def _exchange_loan(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     """Auto exchange of a flat account's loan; what the collateral it held could not cover is bad
-    debt for the waterfall."""
+    debt for the waterfall. On a lending policy its borrows count in what it owes and are repaid
+    with its cash, what that leaves going down each lent asset's own waterfall
+    (``lending.settle_borrows``)."""
     held = holds_collateral(policy, ctx.book_field("assets"), ctx.account(name))
-    ctx = exchange_loan(policy, ctx, name)
+    if lends_any(policy):
+        borrowed = borrowed_value(policy, ctx.book_field("assets"), ctx.account(name).asset_balances)
+        ctx = exchange_loan(policy, ctx, name, borrowed)
+        ctx = settle_borrows(policy, ctx, name, ctx.account(name).cash_quote)
+    else:
+        ctx = exchange_loan(policy, ctx, name)
     unbacked = and_(held, ctx.account(name).cash_quote < 0)
     return ctx.branch(unbacked, lambda c: resolve_loan(policy, c, name))
 
@@ -517,6 +547,8 @@ def _transition(policy: Policy, book: Book, event: Event) -> Ctx:
         ctx = _asset_deposit(ctx, event)
     elif isinstance(event, AssetWithdraw):
         ctx = _asset_withdraw(ctx, event)
+    elif isinstance(event, InterestAccrual):
+        ctx = after_sweep(policy, sweep(policy, accrue_interest(policy, ctx, event.asset, event.rate_ppm)))
     elif isinstance(event, Funding):
         ctx = after_sweep(
             policy,

@@ -113,10 +113,33 @@ class AssetWithdraw:
     amount: Any = data()
 
 
-Event = Deposit | Withdraw | SpotDeposit | Trade | MarkPrice | Funding | AssetPrice | AssetDeposit | AssetWithdraw
+@python_repr
+@attrs.frozen
+class InterestAccrual:
+    """One step of a lent asset's indices (``solvent.rules.lending``): every borrower of ``asset``
+    pays ``rate_ppm`` of its borrow as interest, the depositors receive it pro rata to their
+    deposits less the venue's share, then the liquidation sweep runs. The rate is the step's own,
+    as a funding rate is (a venue's utilization curve gives it: ``lending.borrow_rate_ppm``)."""
+
+    asset: str
+    rate_ppm: Any = data()
+
+
+Event = (
+    Deposit
+    | Withdraw
+    | SpotDeposit
+    | Trade
+    | MarkPrice
+    | Funding
+    | AssetPrice
+    | AssetDeposit
+    | AssetWithdraw
+    | InterestAccrual
+)
 
 #: the events that act on a collateral asset (they name it in ``asset``)
-ASSET_EVENTS = (AssetPrice, AssetDeposit, AssetWithdraw)
+ASSET_EVENTS = (AssetPrice, AssetDeposit, AssetWithdraw, InterestAccrual)
 
 
 def omit_one_market_defaults(converter: Any) -> None:
@@ -128,11 +151,12 @@ def omit_one_market_defaults(converter: Any) -> None:
     ``asset_balances`` likewise: a book with no collateral asset is written as before."""
     from cattrs.gen import make_dict_unstructure_fn, override
 
-    from solvent.rules.book import Account, Book
+    from solvent.rules.book import Account, Asset, Book
     from solvent.rules.outcomes import AdlFill, Liquidated
 
     later = {
         Account: ("more_positions", "funding_remainder_millionths", "asset_balances"),
+        Asset: ("deposit_index", "borrow_index"),
         Book: ("more_markets", "assets"),
         Trade: ("market",),
         MarkPrice: ("market",),
@@ -140,7 +164,7 @@ def omit_one_market_defaults(converter: Any) -> None:
         Liquidated: ("market",),
         AdlFill: ("market",),
     }
-    # accounts first: the book's hook takes the account's as it stands when it is made
+    # accounts and assets first: the book's hook takes the account's as it stands when it is made
     for cls, names in later.items():
         hook = make_dict_unstructure_fn(cls, converter, **{name: override(omit_if_default=True) for name in names})
         converter.register_unstructure_hook(cls, hook)

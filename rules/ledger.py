@@ -66,6 +66,10 @@ class Reason(enum.Enum):
     ADL_SURPLUS = "ADL at the previous mark beyond the deficit"
     DEBT_FRONTED = "debt fronted by lender"
     DEBT_REPAYMENT = "debt repayment"
+    INTEREST = "borrow interest, through the venue to depositors"
+    BORROW_REPAYMENT = "borrow repaid on liquidation, at the oracle price"
+    DEPOSIT_INDEX_LOSS = "unpaid borrow socialized onto the deposit index"
+    LENDER_ADL = "lender auto-deleveraged, paid in settlement cash"
 
 
 #: Transfers that are trading PnL (they count toward a clawback window's profit).

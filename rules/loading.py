@@ -636,15 +636,26 @@ _WRITTEN_WHEN_SET = (
     ("adl", "gap_rounding", "per_lot"),
     ("adl", "overlap_only", False),
     ("insurance_fund", "floor_quote", 0),
+    ("rounding", "interest", "ceil"),
+    ("rounding", "deposit_loss", "ceil"),
 )
 
-
+#: A ``[[collateral]]`` table's lending keys written only when set: a table that lends nothing is
+#: written (and digested) as before lending.
 #: A ``[[market]]`` table's keys written only when set: a market that shares ``[margin]``'s tiers
 #: and ``[units]``' lot and tick is its name alone.
 _MARKET_DEFAULTS = {"tiers": [], "risk_limit_steps": False, "lot": "", "tick": ""}
 
-#: A ``[[collateral]]`` table's keys added after such tables were saved, written only when set.
-_COLLATERAL_DEFAULTS = {"sale_value_ppm": 1_000_000}
+#: A ``[[collateral]]`` table's keys added after such tables were saved, written only when set
+#: (the conversion discount, lending): a table that uses none is written, and digested, as before.
+_COLLATERAL_DEFAULTS = {
+    "sale_value_ppm": 1_000_000,
+    "lends": False,
+    "initial_liability_weight_ppm": 1_000_000,
+    "maintenance_liability_weight_ppm": 1_000_000,
+    "interest_fee_ppm": 0,
+    "bankruptcy": [],
+}
 
 
 def _leave_out_defaults(ordered: dict[str, Any]) -> None:

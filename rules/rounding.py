@@ -94,6 +94,13 @@ class RoundingRule:
     the account's next payment (:class:`FundingRemainder`).
     ``collateral``: a collateral asset's weighted value, ``balance × price × weight / 1e6``
     (floor, the default: collateral is never over-counted; ``solvent.rules.assets``).
+    ``interest``: a borrower's interest on a lent asset, ``borrow × rate / 1e6`` (ceil, the
+    default: the borrower pays at least the rate; each depositor's share rounds down and the dust
+    goes to the fee account; ``solvent.rules.lending``).
+    ``deposit_loss``: a depositor's share of an unpaid borrow socialized onto the deposit index,
+    ``loss × deposit / deposits`` (ceil, the default: the borrow is covered whole, the excess of
+    under one quantum per depositor to the insurance fund; floor: the shares never exceed the
+    loss, what they leave stays unpaid).
     """
 
     fee: Rounding = attrs.field(default=Rounding.CEIL, validator=attrs.validators.instance_of(Rounding))
@@ -108,3 +115,5 @@ class RoundingRule:
         default=FundingRemainder.PAID_AS_DUST, validator=attrs.validators.instance_of(FundingRemainder)
     )
     collateral: Rounding = attrs.field(default=Rounding.FLOOR, validator=attrs.validators.instance_of(Rounding))
+    interest: Rounding = attrs.field(default=Rounding.CEIL, validator=attrs.validators.instance_of(Rounding))
+    deposit_loss: Rounding = attrs.field(default=Rounding.CEIL, validator=attrs.validators.instance_of(Rounding))

@@ -31,6 +31,18 @@ Where each layer lives (``bankruptcy.resolve`` runs them in order; docs/model.md
     debt_carry       rules/debt_carry.py       carry (a deposit's repayment: engine's deposit)
     venue_absorbs    rules/venue_absorbs.py    venue_pays
 
+A lent collateral asset has a waterfall of its own, for a borrow its borrower cannot repay
+(``[[collateral]] bankruptcy``, :class:`TokenLayer`, ``solvent.rules.lending``): the unpaid
+borrow is in the asset's quanta, so its layers pay in them.
+
+    layer            who pays                                                   venue
+    insurance_fund   the fund buys the asset for the borrower at the oracle     Drift, Mango (§7, §8)
+    deposit_index    every depositor of the asset, pro rata, by a cut of the    Drift, Mango (§7, §8)
+                     deposit index (``DEPOSIT_INDEX_LOSS``)
+    lender_adl       every lender of the asset gives up its tokens pro rata     Backpack (§10)
+                     and is paid their oracle value in settlement cash by the
+                     borrower (``LENDER_ADL``), "in USD terms"
+
 The three balance layers share one mechanism (a balance pays up to what it holds), so they share
 the insurance fund's module; the three profit-taking layers keep their weights in their own
 modules and share the pro-rata charge and its rounding (``[rounding] pro_rata``).
@@ -45,6 +57,29 @@ import attrs
 
 from solvent.rules.fields import META, _integer_in, count_field, quote_field
 from solvent.rules.fund_drawdown import FundDrawdown
+
+
+class TokenLayer(enum.Enum):
+    """A layer of a lent asset's own waterfall (``[[collateral]] bankruptcy``): who covers a
+    borrow of that asset that its borrower's liquidation could not repay, in the venue's order.
+
+    ``insurance_fund``: the insurance fund buys the missing quanta at the oracle price, as far as
+    its cash goes (Drift ``resolve_spot_bankruptcy``: "the fund pays min(borrow, IF_balance − 1)";
+    Mango ``token_liq_bankruptcy``: the USDC insurance vault pays for the liability;
+    docs/venues.md#drift-v2-bankruptcy, #mango-v4-bankruptcy).
+    ``deposit_index``: the rest is taken from the asset's depositors pro rata to their deposits,
+    through the deposit index (Drift: ``cumulative_deposit_interest`` cut by
+    ``cum_interest × loss / total_deposits``; Mango: ``deposit_index − remaining_loss /
+    total_indexed_deposits``; same sources). Rounded by ``rounding.deposit_loss``.
+    ``lender_adl``: the asset's lenders are deleveraged pro rata: each gives up its share of the
+    missing quanta and is paid their oracle value in settlement cash by the borrower, whose cash
+    may go below zero (Backpack: "ADL pays lenders the USD value instead of the token: a lender of
+    1 BTC at $100,000 receives $100,000 USDC", docs/venues.md#backpack-liquidation).
+    """
+
+    INSURANCE_FUND = "insurance_fund"
+    DEPOSIT_INDEX = "deposit_index"
+    LENDER_ADL = "lender_adl"
 
 
 class Ranking(enum.Enum):

@@ -193,6 +193,10 @@ def _marks(book: Book) -> str:
     return f"mark {m.mark_quote:,}, previous mark {m.previous_mark_quote:,}, tick {m.tick_quote:,}"
 
 
+def _lent(policy: Policy, name: str) -> bool:
+    return any(t.name == name and t.lends for t in policy.collateral)
+
+
 def _asset_rules() -> list[_Rule]:
     """What a book with collateral assets adds (docs/portfolio.md decisions 2 and 7)."""
     return [
@@ -202,8 +206,10 @@ def _asset_rules() -> list[_Rule]:
             detail=lambda p, b: ", ".join(f"{a.name} {a.price_quote:,}" for a in b.assets),
         ),
         _Rule(
-            "asset balances non-negative",
-            account=lambda p, b, a: all_(x >= 0 for x in a.asset_balances),
+            "asset balances non-negative (a lent asset's may be a borrow)",
+            account=lambda p, b, a: all_(
+                x >= 0 for x, asset in zip(a.asset_balances, b.assets, strict=True) if not _lent(p, asset.name)
+            ),
             applies=lambda p, a: a.role is not Role.CLEARING,
         ),
         _Rule(

@@ -633,14 +633,14 @@ def invariants() -> None:
     type=click.IntRange(min=0, max=3),
     default=0,
     show_default=True,
-    help="Collateral assets in the symbolic book besides settlement cash (A), named after the policy's [[collateral]] tables; asset-price, asset-deposit and asset-withdraw events act on any of them.",
+    help="Collateral assets in the symbolic book besides settlement cash (A), named after the policy's [[collateral]] tables; asset-price, asset-deposit, asset-withdraw and interest events act on any of them.",
 )
 @click.option(
     "--event-kinds",
     default="mark",
     show_default=True,
     metavar="KIND,...",
-    help="Kinds each event may be: mark, funding, deposit, withdraw, trade, spot-deposit, asset-price, asset-deposit, asset-withdraw.",
+    help="Kinds each event may be: mark, funding, deposit, withdraw, trade, spot-deposit, asset-price, asset-deposit, asset-withdraw, interest (a lent asset's index step).",
 )
 @click.option(
     "--effort",

@@ -93,8 +93,22 @@ ORDER: dict[tuple[str, ...], tuple[str, ...]] = {
         "maintenance_weight_ppm",
         "cap_quote",
         "sale_value_ppm",
+        "lends",
+        "initial_liability_weight_ppm",
+        "maintenance_liability_weight_ppm",
+        "interest_fee_ppm",
+        "bankruptcy",
     ),
-    ("rounding",): ("fee", "margin", "pro_rata", "funding", "funding_remainder", "collateral"),
+    ("rounding",): (
+        "fee",
+        "margin",
+        "pro_rata",
+        "funding",
+        "funding_remainder",
+        "collateral",
+        "interest",
+        "deposit_loss",
+    ),
 }
 
 

@@ -26,10 +26,12 @@ EVENT_KINDS = (
     "asset-price",
     "asset-deposit",
     "asset-withdraw",
+    "interest",
 )
 
-#: the kinds that act on a collateral asset (they need ``Bounds.assets`` >= 1)
-ASSET_KINDS = ("asset-price", "asset-deposit", "asset-withdraw")
+#: the kinds that act on a collateral asset (they need ``Bounds.assets`` >= 1); ``interest`` is a
+#: lent asset's index step (``rules.lending``), rejected on an asset the policy does not lend
+ASSET_KINDS = ("asset-price", "asset-deposit", "asset-withdraw", "interest")
 
 #: What the starting traders are assumed to satisfy (``Bounds.start_margin``).
 START_MARGINS = ("initial", "maintenance")

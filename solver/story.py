@@ -31,6 +31,7 @@ from solvent.rules.events import (
     AssetWithdraw,
     Deposit,
     Funding,
+    InterestAccrual,
     MarkPrice,
     SpotDeposit,
     Taker,
@@ -278,6 +279,9 @@ def _variants(kind: str, k: int, book: Book, bounds: Bounds, price: int | None) 
     if kind == "asset-price":
         asset_price = z3.Int(p + "asset_price_quote")
         return [Variant(AssetPrice(a.name, asset_price), f"price of {a.name}") for a in book.assets]
+    if kind == "interest":
+        rate = z3.Int(p + "rate_ppm")
+        return [Variant(InterestAccrual(a.name, rate), f"interest on {a.name}") for a in book.assets]
     if kind in ("asset-deposit", "asset-withdraw"):
         amount = z3.Int(p + "amount")
         if kind == "asset-deposit":

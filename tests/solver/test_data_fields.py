@@ -22,6 +22,7 @@ from solvent.rules.events import (
     AssetWithdraw,
     Deposit,
     Funding,
+    InterestAccrual,
     MarkPrice,
     SpotDeposit,
     Trade,
@@ -55,10 +56,12 @@ EXPECTED: dict[type, tuple[str, ...]] = {
     Funding: ("rate_ppm",),
     # collateral assets (docs/portfolio.md decision 2); an account's balances of them are a tuple
     # of data the solver lifts one by one (``solver.symbolic._lift_account``)
-    Asset: ("price_quote", "net_deposits"),
+    # a lent asset's indices (rules/lending.py) are data: a record of every index step
+    Asset: ("price_quote", "net_deposits", "deposit_index", "borrow_index"),
     AssetPrice: ("price_quote",),
     AssetDeposit: ("amount",),
     AssetWithdraw: ("amount",),
+    InterestAccrual: ("rate_ppm",),
 }
 
 

@@ -1,0 +1,234 @@
+"""Lending: a venue lends depositors' balances of a collateral asset to borrowers (docs/portfolio.md,
+decision 6; Backpack, Drift and Mango borrow/lend, docs/venues.md#backpack-settlement-and-borrowing,
+#drift-v2-bankruptcy, #mango-v4-bankruptcy).
+
+A ``[[collateral]]`` table with ``lends = true`` lets an account's balance of the asset go below
+zero: a withdrawal beyond the balance borrows from the other depositors, as far as the venue holds
+the asset (its net deposits) and the account's initial margin stays covered, the borrow weighed
+with the asset's liability weight (``assets.collateral_value``). A deposit into a negative balance
+repays it. Balances stay unscaled, in the asset's quanta; the venues keep scaled balances times a
+cumulative index, and Solvent turns every index step into ledger transfers, one per borrower and
+depositor, keeping the indices on the book (``Asset.deposit_index``, ``Asset.borrow_index``, in
+units of ``INDEX_ONE``) as the record of the steps.
+
+Interest (``InterestAccrual(asset, rate_ppm)``), per borrower and depositor of the asset:
+    interest_i = ⌈−b_i × rate / 1e6⌉              (``rounding.interest``; borrowers, b_i < 0)
+    I = Σ interest_i;  fee = ⌊I × interest_fee_ppm / 1e6⌋ to the fee account
+    share_j = ⌊(I − fee) × d_j / D⌋               (depositors, d_j > 0, D = Σ d_j; dust to the fee account)
+    borrow_index  += ⌈borrow_index × rate / 1e6⌉
+    deposit_index += ⌊deposit_index × Σ share_j / D⌋
+Drift accrues ``cumulative_borrow_interest`` and ``cumulative_deposit_interest`` from one borrow
+rate and the utilization, the deposit side's growth being the borrow side's times utilization
+less the protocol's cut (programs/drift/src/math/spot_balance.rs, ``calculate_accumulated_interest``);
+Mango likewise moves ``borrow_index`` and ``deposit_index`` (programs/mango-v4/src/state/bank.rs,
+``compute_index``). Every quantum the borrowers pay reaches a depositor or the fee account.
+
+A liquidated account repays its borrows: after its collateral is sold as far as it owes (the
+borrows' oracle value counted in what it owes), it buys back each borrowed asset from the book at
+the oracle price with the cash its positions leave (``repay_borrows``, ``BORROW_REPAYMENT``). What
+it cannot buy back goes down the asset's own waterfall, ``[[collateral]] bankruptcy``
+(``waterfall.TokenLayer``; ``cover_unpaid_borrows``):
+    insurance_fund   q = min(missing, ⌊fund cash / price⌋) bought for the borrower
+    deposit_index    L = min(missing, D); depositor j pays ⌈L × d_j / D⌉ (``rounding.deposit_loss``),
+                     the excess to the insurance fund; deposit_index −= ⌈deposit_index × L / D⌉
+    lender_adl       L = min(missing, D); lender j gives ⌈L × d_j / D⌉ quanta to the borrower and is
+                     paid their oracle value in settlement cash by it (its cash may go below zero)
+What none covers stays a negative balance: the venue's bad debt in the asset.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from solvent.rules.arith import PPM, Rounding, div, max_, min_, mul_ppm, safe_divisor, sum_
+from solvent.rules.assets import Collateral
+from solvent.rules.book import INDEX_ONE, Asset, Role
+from solvent.rules.ledger import Ctx, Reason, asset_balance
+from solvent.rules.waterfall import TokenLayer
+
+
+def lent_rule(policy: Any, name: str) -> Collateral | None:
+    """The ``[[collateral]]`` table of the named asset if the policy lends it, else None."""
+    return next((t for t in policy.collateral if t.name == name and t.lends), None)
+
+
+def lends_any(policy: Any) -> bool:
+    """Whether the policy lends any of its collateral assets (structural: a policy field)."""
+    return any(t.lends for t in policy.collateral)
+
+
+def borrowed_value(policy: Any, assets: tuple[Asset, ...], balances: tuple[Any, ...]) -> Any:
+    """The oracle value of an account's borrows of lent assets, in settlement quanta (exact)."""
+    return sum_(
+        -min_(balance, 0) * asset.price_quote
+        for asset, balance in zip(assets, balances, strict=True)
+        if lent_rule(policy, asset.name) is not None
+    )
+
+
+def _paid(amount: Any) -> Any:
+    """A transfer's amount that is a product or quotient of non-negative terms, stated so: the
+    same number on the concrete engine, and a sign z3 need not rediscover through the product
+    (its transfers must be proved non-negative, ``solver.symbolic.transfer_obligations``)."""
+    return max_(amount, 0)
+
+
+def _with_asset(ctx: Ctx, k: int, **changes: Any) -> Ctx:
+    assets = list(ctx.book_field("assets"))
+    assets[k] = attrs.evolve(assets[k], **changes)
+    return ctx.evolve_book(assets=tuple(assets))
+
+
+def _deposits(ctx: Ctx, k: int, but: str | None = None) -> list[tuple[str, Any]]:
+    """Every trader's deposit of asset ``k`` (its balance where positive, else 0), but ``but``'s."""
+    return [(a.name, max_(a.asset_balances[k], 0)) for a in ctx.book.traders if a.name != but]
+
+
+def accrue_interest(policy: Any, ctx: Ctx, asset_name: str, rate_ppm: Any) -> Ctx:
+    """One interest step of a lent asset: every borrower pays ``rate_ppm`` of its borrow (rounded by
+    ``rounding.interest``) to the venue (the fee account, in the asset), which keeps
+    ``interest_fee_ppm`` of it and pays the depositors the rest pro rata to their deposits (rounded
+    down, the dust kept); the indices record the step."""
+    k = ctx.book.asset_index(asset_name)
+    rule = lent_rule(policy, asset_name)
+    if rule is None:
+        return ctx
+    venue = asset_balance(ctx.system(Role.FEE_ACCOUNT), asset_name)
+    deposits = _deposits(ctx, k)
+    total = sum_(d for _, d in deposits)
+    paid: Any = 0
+    for a in ctx.book.traders:
+        owed = _paid(div(-min_(a.asset_balances[k], 0) * rate_ppm, PPM, rounding=policy.rounding.interest))
+        ctx = ctx.transfer(asset_balance(a.name, asset_name), venue, owed, Reason.INTEREST)
+        paid = paid + owed
+    fee = mul_ppm(paid, rule.interest_fee_ppm, rounding=Rounding.FLOOR)
+    given: Any = 0
+    for name, d in deposits:
+        share = _paid(div((paid - fee) * d, safe_divisor(total), rounding=Rounding.FLOOR))
+        ctx = ctx.transfer(venue, asset_balance(name, asset_name), share, Reason.INTEREST)
+        given = given + share
+    asset = ctx.book_field("assets")[k]
+    return _with_asset(
+        ctx,
+        k,
+        borrow_index=asset.borrow_index + div(asset.borrow_index * rate_ppm, PPM, rounding=policy.rounding.interest),
+        deposit_index=asset.deposit_index
+        + div(asset.deposit_index * given, safe_divisor(total), rounding=Rounding.FLOOR),
+    )
+
+
+def repay_borrows(policy: Any, ctx: Ctx, name: str, budget: Any) -> Ctx:
+    """Buy back ``name``'s borrows of lent assets from the book (the liquidity account) at the
+    oracle price, in the book's order, with at most ``budget`` settlement quanta of its cash:
+    ``q = min(borrow, ⌊budget / price⌋)`` quanta to the account, ``q × price`` to the book."""
+    book = ctx.system(Role.LIQUIDITY)
+    for k, asset in enumerate(ctx.book_field("assets")):
+        if lent_rule(policy, asset.name) is None:
+            continue
+        price = asset.price_quote
+        borrow = max_(-ctx.account(name).asset_balances[k], 0)
+        bought = _paid(min_(borrow, div(max_(budget, 0), safe_divisor(price), rounding=Rounding.FLOOR)))
+        ctx = ctx.transfer(
+            asset_balance(book, asset.name), asset_balance(name, asset.name), bought, Reason.BORROW_REPAYMENT
+        )
+        ctx = ctx.transfer(name, book, _paid(bought * price), Reason.BORROW_REPAYMENT)
+        budget = budget - bought * price
+    return ctx
+
+
+def cover_unpaid_borrows(policy: Any, ctx: Ctx, name: str) -> Ctx:
+    """What ``name`` still owes of each lent asset goes down that asset's ``bankruptcy`` layers in
+    order (``waterfall.TokenLayer``); what they leave stays a negative balance."""
+    for k, asset in enumerate(ctx.book_field("assets")):
+        rule = lent_rule(policy, asset.name)
+        if rule is None:
+            continue
+        for layer in rule.bankruptcy:
+            missing = max_(-ctx.account(name).asset_balances[k], 0)
+            if layer is TokenLayer.INSURANCE_FUND:
+                ctx = _fund_buys(ctx, k, name, missing)
+            elif layer is TokenLayer.DEPOSIT_INDEX:
+                ctx = _deposit_index_loss(policy, ctx, k, name, missing)
+            else:
+                ctx = _lender_adl(policy, ctx, k, name, missing)
+    return ctx
+
+
+def _fund_buys(ctx: Ctx, k: int, name: str, missing: Any) -> Ctx:
+    """The insurance fund buys the missing quanta for the borrower at the oracle price, as far as
+    its cash goes."""
+    asset = ctx.book_field("assets")[k]
+    fund, book = ctx.system(Role.INSURANCE_FUND), ctx.system(Role.LIQUIDITY)
+    cash = max_(ctx.account(fund).cash_quote, 0)
+    bought = _paid(min_(missing, div(cash, safe_divisor(asset.price_quote), rounding=Rounding.FLOOR)))
+    ctx = ctx.transfer(fund, book, _paid(bought * asset.price_quote), Reason.INSURANCE_FUND)
+    return ctx.transfer(asset_balance(book, asset.name), asset_balance(name, asset.name), bought, Reason.INSURANCE_FUND)
+
+
+def _shares(policy: Any, ctx: Ctx, k: int, name: str, missing: Any) -> tuple[list[tuple[str, Any]], Any, Any]:
+    """Each other depositor's share of ``min(missing, D)``, by ``rounding.deposit_loss``; returns
+    (shares, the loss taken L, D)."""
+    deposits = _deposits(ctx, k, but=name)
+    total = sum_(d for _, d in deposits)
+    loss = min_(missing, total)
+    rounding = policy.rounding.deposit_loss
+    return [(n, _paid(div(loss * d, safe_divisor(total), rounding=rounding))) for n, d in deposits], loss, total
+
+
+def _deposit_index_loss(policy: Any, ctx: Ctx, k: int, name: str, missing: Any) -> Ctx:
+    """Drift's and Mango's token bankruptcy: the depositors of the asset pay the unpaid borrow pro
+    rata to their deposits, and the deposit index falls by the same share."""
+    asset = ctx.book_field("assets")[k]
+    shares, loss, total = _shares(policy, ctx, k, name, missing)
+    charged: Any = 0
+    for depositor, share in shares:
+        ctx = ctx.transfer(
+            asset_balance(depositor, asset.name), asset_balance(name, asset.name), share, Reason.DEPOSIT_INDEX_LOSS
+        )
+        charged = charged + share
+    fund = asset_balance(ctx.system(Role.INSURANCE_FUND), asset.name)
+    ctx = ctx.transfer(asset_balance(name, asset.name), fund, max_(charged - loss, 0), Reason.PRO_RATA_DUST)
+    cut = div(asset.deposit_index * loss, safe_divisor(total), rounding=Rounding.CEIL)
+    return _with_asset(ctx, k, deposit_index=asset.deposit_index - cut)
+
+
+def _lender_adl(policy: Any, ctx: Ctx, k: int, name: str, missing: Any) -> Ctx:
+    """Backpack's lender ADL: each lender gives up its share of the unpaid borrow and the borrower
+    pays it their oracle value in settlement cash ("in USD terms")."""
+    asset = ctx.book_field("assets")[k]
+    shares, _loss, _total = _shares(policy, ctx, k, name, missing)
+    for lender, share in shares:
+        ctx = ctx.transfer(asset_balance(lender, asset.name), asset_balance(name, asset.name), share, Reason.LENDER_ADL)
+        ctx = ctx.transfer(name, lender, _paid(share * asset.price_quote), Reason.LENDER_ADL)
+    return ctx
+
+
+def settle_borrows(policy: Any, ctx: Ctx, name: str, budget: Any) -> Ctx:
+    """On liquidation: repay ``name``'s borrows with at most ``budget`` of its cash, then cover what
+    is left down each asset's own waterfall. Nothing on a policy that lends nothing."""
+    if not lends_any(policy):
+        return ctx
+    return cover_unpaid_borrows(policy, repay_borrows(policy, ctx, name, budget), name)
+
+
+def utilization_ppm(asset_index: int, book: Any) -> Any:
+    """Borrows over deposits of asset ``asset_index`` among the traders, in ppm (0 with no deposit)."""
+    balances = [a.asset_balances[asset_index] for a in book.traders]
+    borrows = sum_(-min_(b, 0) for b in balances)
+    deposits = sum_(max_(b, 0) for b in balances)
+    return div(borrows * PPM, safe_divisor(deposits), rounding=Rounding.FLOOR)
+
+
+__all__ = [
+    "INDEX_ONE",
+    "accrue_interest",
+    "borrowed_value",
+    "cover_unpaid_borrows",
+    "lends_any",
+    "lent_rule",
+    "repay_borrows",
+    "settle_borrows",
+    "utilization_ppm",
+]
