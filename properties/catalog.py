@@ -22,7 +22,7 @@ from solvent.rules.arith import abs_, all_, and_, any_, implies, max_, not_, or_
 from solvent.rules.assets import account_value
 from solvent.rules.bankruptcy import fee_to_close_rate
 from solvent.rules.book import Account, Book, Role
-from solvent.rules.engine import Step
+from solvent.rules.engine import Step, market_of
 from solvent.rules.events import AssetDeposit, AssetWithdraw, Deposit, SpotDeposit
 from solvent.rules.ledger import HAIRCUT_REASONS, SPOT, Guarded, Reason, asset_balance
 from solvent.rules.lending import lends_any, lent_rule
@@ -97,6 +97,11 @@ class Invariant:
     predicate: Predicate = attrs.field(repr=False)
     #: Whether a concrete step took the path this claim is about (for coverage, not verdicts).
     exercised: Predicate = attrs.field(default=lambda view: True, repr=False)
+    #: Whether ``solvent check`` judges the claim on a policy without being asked for it: a claim
+    #: about what only a book of several markets can do is judged on a policy that declares
+    #: ``[[market]]`` tables (so a one-market policy's report is the one it was). Asked by name
+    #: (``--invariant``), or in a search or proof, a claim is judged on any policy.
+    applies: Callable[[Policy], bool] = attrs.field(default=lambda policy: True, repr=False)
 
     def holds(self, view: StepView) -> Any:
         return self.predicate(view)
@@ -111,11 +116,18 @@ def register(invariant: Invariant) -> Invariant:
     return CATALOG.register(invariant)
 
 
-def invariant(id: str, claim: str, severity: Severity, *, exercised: Predicate | None = None):
+def invariant(
+    id: str,
+    claim: str,
+    severity: Severity,
+    *,
+    exercised: Predicate | None = None,
+    applies: Callable[[Policy], bool] | None = None,
+):
     """Decorator form of :func:`register` for a predicate function."""
 
     def wrap(fn: Predicate) -> Predicate:
-        register(Invariant(id, claim, severity, fn, exercised or (lambda view: True)))
+        register(Invariant(id, claim, severity, fn, exercised or (lambda view: True), applies or (lambda policy: True)))
         return fn
 
     return wrap
@@ -566,6 +578,35 @@ def adl_ranking_respected(view: StepView) -> Any:
             a_first = or_(higher, and_(tie, i < j))
             served_b = and_(ga.guard, gb.guard, a.eligible, b.eligible, a_first, b.lots > 0)
             checks.append(implies(served_b, a.lots == abs_(a.position_lots)))
+    return all_(checks)
+
+
+@invariant(
+    "adl-in-deficit-market-only",
+    "cross-market ADL touches only the market in deficit: a trader not itself liquidated keeps its position in every other market",
+    Severity.MEDIUM,
+    exercised=lambda view: (
+        bool(view.before.more_markets) and any_(and_(g.guard, g.item.lots > 0) for g in view.outcomes_of(AdlFill))
+    ),
+    applies=lambda policy: bool(policy.market),
+)
+def adl_in_deficit_market_only(view: StepView) -> Any:
+    """The market in deficit is the one whose event found the account bankrupt (an asset's price
+    move: the first market), where the engine resolves the whole account's deficit
+    (docs/portfolio.md decision 5: ADL ranks only that market's opposite side). A winner elsewhere
+    pays in that market alone; only a liquidated account's own positions close in the others."""
+    before, after = view.before, view.after
+    if not before.more_markets:
+        return True
+    moved = market_of(before, view.event)
+    checks = []
+    for a0 in before.traders:
+        liquidated = any_(g.guard for g in view.outcomes_of(Liquidated) if g.item.account == a0.name)
+        a1 = after.account(a0.name)
+        kept = [
+            a1.positions[k].size_lots == a0.positions[k].size_lots for k in range(len(before.markets)) if k != moved
+        ]
+        checks.append(implies(not_(liquidated), all_(kept)))
     return all_(checks)
 
 

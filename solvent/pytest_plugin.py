@@ -142,7 +142,10 @@ class PolicyFile(pytest.File):
         except PolicyError as exc:
             raise self.CollectError(str(exc)) from None
         self._report = None
-        for claim in [*catalog.ids(), *relational.ids()]:
+        # the claims ``solvent check`` judges on this policy (a several-market claim only where it
+        # declares its markets), then the relational properties
+        judged = [i for i in catalog.ids() if catalog.get(i).applies(self.policy)]
+        for claim in [*judged, *relational.ids()]:
             yield ClaimItem.from_parent(self, name=claim, claim=claim)
 
     def report(self):

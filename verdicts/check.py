@@ -287,7 +287,11 @@ def check_policy(
     if search_budget is None and any(i in relational.RELATIONAL for i in asked):
         first = next(i for i in asked if i in relational.RELATIONAL)
         raise KeyError(f"{first!r} is a relational property, judged by search only: run it without --no-search")
-    chosen = [catalog.get(i) for i in (asked or catalog.ids()) if i not in relational.RELATIONAL]
+    chosen = [
+        catalog.get(i)
+        for i in (asked or catalog.ids())
+        if i not in relational.RELATIONAL and (asked or catalog.get(i).applies(policy))
+    ]
     relational_ids = (
         [i for i in asked if i in relational.RELATIONAL]
         if asked

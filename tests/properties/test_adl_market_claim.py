@@ -1,0 +1,75 @@
+"""The catalog's ``adl-in-deficit-market-only`` (issue 13; docs/portfolio.md decision 5): on a book of
+several markets, a trader not itself liquidated keeps its position in every market but the one in
+deficit. Judged on the cross-market gap, broken by a step that moves a winner elsewhere, asked of
+z3 on the two-market policy, and judged by ``check`` only where the policy declares its markets."""
+
+from __future__ import annotations
+
+import attrs
+
+from solvent.properties.catalog import StepView, get
+from solvent.properties.scenarios import build
+from solvent.rules.book import Position
+from solvent.rules.engine import run
+from solvent.rules.events import Trade
+from solvent.rules.outcomes import AdlFill
+from tests.rules.test_market_tables import POLICY
+
+TWO = POLICY  # BTC and ETH, each on its own tiers; a fund, then ADL
+ONE = attrs.evolve(POLICY, market=())
+CLAIM = get("adl-in-deficit-market-only")
+
+
+def gap_with_bob_long_btc():
+    """The cross-market gap with bob, opposite alice in ETH, also long 10 BTC against carol."""
+    story = build(TWO, "cross-market-gap")
+    events = [*story.events[:-1], Trade("bob", "carol", 10, 10_000), story.events[-1]]
+    return run(TWO, story.book, events)[-1]
+
+
+def test_a_winner_deleveraged_in_eth_keeps_his_btc_and_the_claim_holds() -> None:
+    gap = gap_with_bob_long_btc()
+    assert [(o.winner, o.lots) for o in gap.outcomes if isinstance(o, AdlFill) and o.lots] == [("bob", 100)]
+    view = StepView.of(TWO, gap)
+    assert CLAIM.exercised(view) and CLAIM.holds(view)
+
+
+def test_a_winner_moved_in_the_other_market_breaks_it_by_one_lot() -> None:
+    gap = gap_with_bob_long_btc()
+    bob = gap.after.account("bob")
+    for lots in (9, 11):  # his 10 BTC, one lot either way
+        moved = attrs.evolve(bob, size_lots=lots)
+        forged = attrs.evolve(gap, after=gap.after.replace_account(gap.after.index("bob"), moved))
+        assert not CLAIM.holds(StepView.of(TWO, forged))
+    # the liquidated account's own positions close in every market: not the claim's business
+    alice = gap.after.account("alice")
+    assert [p.size_lots for p in gap.before.account("alice").positions] == [100, 100]
+    assert alice.size_lots == 0 and alice.more_positions == (Position(),)
+
+
+def test_a_one_market_step_is_not_its_business() -> None:
+    story = build(ONE, "gap-crash")
+    for s in run(ONE, story.book, list(story.events)):
+        assert CLAIM.holds(StepView.of(ONE, s)) and not CLAIM.exercised(StepView.of(ONE, s))
+
+
+def test_check_judges_it_where_the_policy_declares_markets() -> None:
+    assert CLAIM.applies(TWO) and not CLAIM.applies(ONE)
+    from solvent.verdicts.check import check_policy
+
+    two = check_policy(TWO)
+    one = check_policy(ONE)
+    assert "adl-in-deficit-market-only" in [v.invariant.id for v in two.verdicts]
+    assert "adl-in-deficit-market-only" not in [v.invariant.id for v in one.verdicts]
+    (verdict,) = [v for v in two.verdicts if v.invariant.id == "adl-in-deficit-market-only"]
+    assert verdict.status.value == "held"
+
+
+def test_z3_proves_it_on_the_two_market_book() -> None:
+    from solvent.solver.bounds import Bounds
+    from solvent.solver.prove import prove
+    from solvent.solver.verdicts import Verdict
+
+    result = prove(TWO, "adl-in-deficit-market-only", Bounds(accounts=2, effort=20_000_000))
+    assert result.verdict is Verdict.PROVED, result
+    assert "2 markets (BTC, ETH)" in result.scope.fixed
