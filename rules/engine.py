@@ -40,7 +40,6 @@ from solvent.rules.events import (
     Withdraw,
 )
 from solvent.rules.fees import charge_fee
-from solvent.rules.fund_bankruptcy import deleverage_fund
 from solvent.rules.fund_drawdown import sample
 from solvent.rules.haircut_ratio import settle_losses
 from solvent.rules.ledger import EXTERNAL, SPOT, Ctx, Reason, Transfer, asset_balance
@@ -67,6 +66,7 @@ from solvent.rules.margin import account_initial_margin, account_maintenance, co
 from solvent.rules.outcomes import DepositAbsorbed
 from solvent.rules.policy import Policy
 from solvent.rules.pool_adl import reduce_profits
+from solvent.rules.pool_bankruptcy import deleverage_pools
 from solvent.rules.positions import fill
 from solvent.rules.settlement import pay_funding, settle_mark
 from solvent.rules.waterfall import Clawback, Lender
@@ -473,8 +473,8 @@ def sweep(policy: Policy, ctx: Ctx) -> Ctx:
     collateral's weighted value has the collateral sold as far as owed (``assets.exchange_loan``);
     a loan the whole collateral did not cover goes down the waterfall (``bankruptcy.resolve_loan``),
     once: the account holds no collateral after, so a later sweep does not resolve it again. A fund
-    that holds a position below zero is deleveraged first (``fund_bankruptcy``)."""
-    ctx = unwind_fund(policy.liquidation, deleverage_fund(policy, ctx))
+    or vault that holds a position below zero is deleveraged first (``pool_bankruptcy``)."""
+    ctx = unwind_fund(policy.liquidation, deleverage_pools(policy, ctx))
     for name in [a.name for a in ctx.book.traders]:
         ctx = convert_spot(policy.margin, ctx, name)
         ctx = ctx.branch(_triggered(policy, ctx, name), lambda c, n=name: liquidate(policy, c, n))

@@ -268,6 +268,14 @@ def fund_holds(rule: LiquidationRule) -> bool:
     return rule.fund_unwind_ppm is not None
 
 
+def pools_holding(rule: LiquidationRule) -> tuple[Role, ...]:
+    """The system pools that hold the positions they take over: the backstop vault where the rule
+    hands it positions (a takeover execution or a takeover threshold), and the insurance fund
+    where it holds what it takes over (``fund_unwind_ppm``)."""
+    vault = rule.execution is Execution.TAKEOVER or rule.takeover_below_ppm is not None
+    return (*((Role.BACKSTOP_VAULT,) if vault else ()), *((Role.INSURANCE_FUND,) if fund_holds(rule) else ()))
+
+
 def unwind_lots(rule: LiquidationRule, fund_size_lots: Any) -> Any:
     """Lots of its held position the fund sends to the book at one sweep:
     min(⌈|S| × fund_unwind_ppm / 1e6⌉, |S|) (at least one lot while it holds any)."""

@@ -51,7 +51,7 @@ from solvent.rules.assets import margin_equity
 from solvent.rules.book import Account, Asset, Book, Market, Role, is_on_tick
 from solvent.rules.fields import data_fields
 from solvent.rules.haircut_ratio import settles_losses
-from solvent.rules.liquidation import Execution, fund_holds, is_triggered
+from solvent.rules.liquidation import is_triggered, pools_holding
 from solvent.rules.margin import (
     account_initial_margin,
     account_maintenance,
@@ -87,10 +87,7 @@ def holders(policy: Policy) -> tuple[Role, ...]:
     """Who may hold a position: traders, the order book, the backstop vault when the policy
     hands it positions (a takeover execution or a takeover threshold), and the insurance fund
     when it holds what it takes over (``liquidation.fund_unwind_ppm``)."""
-    rule = policy.liquidation
-    takes_over = rule.execution is Execution.TAKEOVER or getattr(rule, "takeover_below_ppm", None) is not None
-    out = (Role.TRADER, Role.LIQUIDITY, Role.BACKSTOP_VAULT) if takes_over else (Role.TRADER, Role.LIQUIDITY)
-    return (*out, Role.INSURANCE_FUND) if fund_holds(rule) else out
+    return (Role.TRADER, Role.LIQUIDITY, *pools_holding(policy.liquidation))
 
 
 def lends_off_book(policy: Policy) -> bool:

@@ -72,7 +72,7 @@ from solvent.rules.engine import RejectedEvent, liquidate, step
 from solvent.rules.events import Deposit, Event, MarkPrice, SpotDeposit, Taker, Trade, Withdraw
 from solvent.rules.haircut_ratio import settles_losses
 from solvent.rules.ledger import Ctx, Reason
-from solvent.rules.liquidation import Trigger, fund_holds
+from solvent.rules.liquidation import Trigger, fund_holds, pools_holding
 from solvent.rules.margin import MaintenanceBasis, counts_spot
 from solvent.rules.margin import equity as equity_of
 from solvent.rules.outcomes import AdlFill, Bankrupt, BookDeleveraged, LayerUsed, PoolAdlFill, PoolAdlTriggered
@@ -568,6 +568,13 @@ def mark_step(
     F[WINDOW] += pnl
     F[CASH, ab.clearing] -= total
     F[WINDOW, ab.clearing] -= total
+    if policy.adl is not None:
+        # pool_bankruptcy.deleverage_pools: a pool below zero holding what it took over is
+        # deleveraged over every opposing trader: that step on the exact engine
+        for role in pools_holding(policy.liquidation):
+            pool = ab.roles.index(role)
+            if F[SIZE, pool] and F[CASH, pool] < 0:
+                raise Fallback("a pool below zero holding a position")
     market, window_sum = ab.market, ab.window_sum
     sample = sampled(policy, ab, int(ab.F[CASH, ab.fund]))  # at the event's start, as transition does
     ab.market = attrs.evolve(market, mark_quote=new, previous_mark_quote=old)

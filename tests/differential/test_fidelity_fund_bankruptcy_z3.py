@@ -1,7 +1,8 @@
-"""The insurance fund's own bankruptcy (``rules/fund_bankruptcy.py``) on both interpreters: the
-concrete ``step`` and z3's ``transition`` (every input a free variable pinned to its value) give the
-same deleveraging of a depleted fund's position, in BitMEX's worked example as
-tests/rules/test_fidelity_fund_bankruptcy.py tells it."""
+"""A pool's own bankruptcy (``rules/pool_bankruptcy.py``) on both interpreters: the concrete
+``step`` and z3's ``transition`` (every input a free variable pinned to its value) give the same
+deleveraging of a depleted pool's position, in BitMEX's worked example for the insurance fund
+(tests/rules/test_fidelity_fund_bankruptcy.py) and the JELLY example for Hyperliquid's liquidator
+vault (tests/rules/test_fidelity_vault_adl.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 from test_engine_step import pinned_step_agrees
 
 import tests.rules.test_fidelity_fund_bankruptcy as example
+import tests.rules.test_fidelity_vault_adl as jelly
 from solvent.rules.engine import run
 from solvent.rules.events import MarkPrice
 
@@ -38,3 +40,20 @@ def test_the_funds_bankruptcy_agrees_on_z3(name: str) -> None:
     got = pinned_step_agrees(policy, _held(policy, book()), MarkPrice(985)).got
     f = got.after.account("insurance_fund")
     assert (f.cash_quote, f.size_lots) == fund
+
+
+VAULT_CASES = {
+    # below zero: deleveraged at the previous mark, back to its balance before the move
+    "vault below zero": (jelly.VAULT, (103_347_410, 0)),
+    # exactly zero: it keeps holding
+    "vault at zero": (435_449_910 - 3_347_410, (0, -jelly.WHALE)),
+}
+
+
+@pytest.mark.parametrize("name", VAULT_CASES)
+def test_the_vaults_adl_agrees_on_z3(name: str) -> None:
+    vault, expected = VAULT_CASES[name]
+    held = run(jelly.HYPERLIQUID, jelly.book(vault), [MarkPrice(9_658)])[-1].after
+    got = pinned_step_agrees(jelly.HYPERLIQUID, held, MarkPrice(20_000)).got
+    v = got.after.account("backstop_vault")
+    assert (v.cash_quote, v.size_lots) == expected

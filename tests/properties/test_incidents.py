@@ -256,7 +256,9 @@ class TestCascade20251010:
         assert surplus_to_vault == {"long_3x"}
         # the 20x long ($288,000 at $96, above 100k USDC) loses 20% in the book and keeps 2,400 lots
         # with its margin restored (partial liquidation, issue 15); the next fall gaps them below zero
-        assert bankrupt == {"long_40x", "long_20x", "long_8x"}
+        # and the vault, holding long_20x's 2,400 lots taken over at 9,000 on 60,000, loses 2,400 ×
+        # 800 at 8,200: below zero, it is deleveraged at the previous mark (rules/pool_bankruptcy.py)
+        assert bankrupt == {"long_40x", "long_20x", "long_8x", "backstop_vault"}
         first = next(s for s in steps if any(isinstance(o, Liquidated) and o.account == "long_20x" for o in s.outcomes))
         assert first.after.account("long_20x").size_lots == 2_400
         assert liquidated - bankrupt - surplus_to_vault == {"late_short"}

@@ -23,7 +23,7 @@ from __future__ import annotations
 import attrs
 
 from solvent.properties import catalog
-from solvent.rules import fund_bankruptcy
+from solvent.rules import pool_bankruptcy
 from solvent.rules.book import Book, new_book
 from solvent.rules.engine import run
 from solvent.rules.events import MarkPrice
@@ -38,7 +38,6 @@ BITMEX = load_preset("bitmex")
 def book(fund: int, bob: int = -1_000, carl: int = 0, resting: int = 0) -> Book:
     """alice long 1,000 at 1,000 on 10,000; bob (and carl, and the book's ``resting`` lots) short
     against her at 1,000, bob and carl on 1,000,000 each; the fund ``fund``."""
-    b = new_book(mark_quote=1_000, traders=("alice", "bob", "carl"))
     rows = (
         ("alice", 1_000, 10_000),
         ("bob", bob, 1_000_000),
@@ -46,13 +45,20 @@ def book(fund: int, bob: int = -1_000, carl: int = 0, resting: int = 0) -> Book:
         ("liquidity", resting, 0),
         ("insurance_fund", 0, fund),
     )
+    return opened(1_000, ("alice", "bob", "carl"), rows)
+
+
+def opened(entry: int, traders: tuple[str, ...], rows) -> Book:
+    """A book at mark ``entry`` where every (name, lots, cash) of ``rows`` holds ``lots`` opened at
+    it on ``cash`` (a trader's cash is its principal)."""
+    b = new_book(mark_quote=entry, traders=traders)
     for name, lots, cash in rows:
         i = b.index(name)
         principal = cash if b.accounts[i].is_trader else 0
         b = b.replace_account(
             i,
             attrs.evolve(
-                b.accounts[i], cash_quote=cash, principal_quote=principal, size_lots=lots, cost_quote=lots * 1_000
+                b.accounts[i], cash_quote=cash, principal_quote=principal, size_lots=lots, cost_quote=lots * entry
             ),
         )
     return attrs.evolve(b, net_deposits_quote=sum(a.cash_quote for a in b.accounts))
@@ -148,7 +154,7 @@ class TestTheFundsOwnBankruptcy:
         assert judged() == dict.fromkeys(ids, True)
         from solvent.rules import engine
 
-        monkeypatch.setattr(engine, "deleverage_fund", lambda policy, ctx: ctx)
+        monkeypatch.setattr(engine, "deleverage_pools", lambda policy, ctx: ctx)
         got = judged()
         assert (got["claims-backed"], got["insurance-fund-non-negative"]) == (False, False)
 
@@ -174,6 +180,6 @@ def test_every_mutant_of_the_funds_bankruptcy_is_caught(monkeypatch) -> None:
     from solvent.rules import engine
 
     assert_every_mutant_is_caught(
-        monkeypatch, fund_bankruptcy, "deleverage_fund", observe, at_least=1, importers=(engine,)
+        monkeypatch, pool_bankruptcy, "deleverage_pools", observe, at_least=1, importers=(engine,)
     )
-    assert_every_mutant_is_caught(monkeypatch, fund_bankruptcy, "_resolve", observe, at_least=1)
+    assert_every_mutant_is_caught(monkeypatch, pool_bankruptcy, "_resolve", observe, at_least=1)

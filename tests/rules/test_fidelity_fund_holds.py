@@ -133,14 +133,14 @@ def observe():
 
 
 def test_every_mutant_of_the_unwind_is_caught(monkeypatch) -> None:
-    from solvent.rules import bankruptcy, engine, wellformed
+    from solvent.rules import bankruptcy, engine
 
     # unwind_lots has no operator to swap; its rounding up is test_one_lot_at_least_until_it_is_gone
     assert_every_mutant_is_caught(monkeypatch, liquidation, "unwind_fund", observe, at_least=1, importers=(engine,))
     assert_every_mutant_is_caught(
         monkeypatch, liquidation, "counterparty", observe, at_least=1, importers=(bankruptcy,)
     )
-    assert_every_mutant_is_caught(monkeypatch, liquidation, "fund_holds", observe, at_least=1, importers=(wellformed,))
+    assert_every_mutant_is_caught(monkeypatch, liquidation, "fund_holds", observe, at_least=1)
 
 
 def _bitmex_text(execution: str = "bankruptcy") -> str:

@@ -1,0 +1,88 @@
+"""The bankruptcy of a pool that holds a taken-over position: the insurance fund or the backstop vault.
+
+Where a pool holds what it takes over (the insurance fund under ``liquidation.fund_unwind_ppm``,
+the backstop vault under a takeover execution or ``takeover_below_ppm``), its balance moves with
+the mark like a trader's cash, so a large enough move takes it below zero: the pool has spent all
+it had and owes the rest. Two venues state what happens then:
+
+- BitMEX: "The Insurance Fund is used to prevent ADL. If it is depleted for a given contract, ADL
+  will occur", and a position the liquidation engine took over that "cannot be filled by the time
+  the mark price reaches the bankruptcy price" is deleveraged against the opposing traders by
+  profit and leverage (bitmex.com/app/autoDeleveraging; support.bitmex.com "What is
+  Auto-Deleveraging": "and the Insurance Fund is depleted for the given contract";
+  bitmex.com/app/liquidation: the fund is spent "on aggressing the position in the market ... If
+  this still does not close the liquidated order, this will then lead to an Auto-Deleveraging
+  event"; docs/venues.md#bitmex-adl).
+- Hyperliquid, since the JELLY incident of March 2025: the liquidator vault has "a tight cap", and
+  "ADL will be triggered if the Liquidator loses above a certain threshold, instead of moving
+  collateral automatically from the other component vaults" (Hyperliquid's post, tglist.com copy;
+  docs/venues.md#hyperliquid-adl). The threshold is not published; here it is the vault's own
+  balance: ADL once the vault is below zero, so it never takes collateral it does not hold.
+
+Rule (:func:`deleverage_pools`, at the start of every sweep, before the fund's unwind): a pool
+holds a position and its balance is below zero, ``D = −balance``. It is bankrupt: its own layer
+(``insurance_fund`` or ``backstop_vault``) is spent, and the policy's ``adl`` layer closes the
+pool's whole position against the opposing traders in the layer's ranking, at the layer's price,
+the book last, exactly as for a bankrupt trader (``rules.adl.deleverage``): at ``price =
+"bankruptcy"`` the gap is ``⌈D / |S|⌉`` a lot, the pool's own bankruptcy price, and the rounding's
+excess (under one quantum a lot) stays with the pool; at ``"previous_mark"`` the winners pay the
+move back and the excess is the vault's, as for a trader the vault took over. What nobody opposite
+holds is closed into the book at the mark; a deficit left is a residual. Other layers are not
+asked (both venues' order is the pool, then ADL), and without an ``adl`` layer the pool stays
+below zero (``claims-backed`` reports it).
+
+Why the pool's bankruptcy price and not the taken-over order's: BitMEX closes the winners at "the
+bankruptcy price of the initial liquidated order", and uses the fund first; the engine's pool
+holds every position it took over as one (their orders' prices are not kept), and the price at
+which its balance is exactly zero is the one that spends the pool first and no more. Per lot it is
+never worse for a winner than the order's own bankruptcy price: the pool's deficit is at most the
+held lots' loss beyond that price (docs/model.md#the-funds-own-bankruptcy).
+"""
+
+from __future__ import annotations
+
+from solvent.rules.adl import deleverage
+from solvent.rules.arith import and_, max_
+from solvent.rules.bankruptcy import fee_to_close_rate
+from solvent.rules.book import Role
+from solvent.rules.ledger import Ctx
+from solvent.rules.liquidation import pools_holding
+from solvent.rules.outcomes import Bankrupt, LayerUsed, Residual
+from solvent.rules.policy import Policy
+from solvent.rules.waterfall import Adl, BackstopVault, InsuranceFund
+
+#: each pool's own waterfall layer
+OWN_LAYER = {Role.INSURANCE_FUND: InsuranceFund, Role.BACKSTOP_VAULT: BackstopVault}
+
+
+def deleverage_pools(policy: Policy, ctx: Ctx) -> Ctx:
+    """Where the policy has an ADL layer: every pool that holds what it takes over, holding a
+    position with a balance below zero, is deleveraged (module docstring); otherwise nothing."""
+    if policy.adl is None:
+        return ctx
+    for role in pools_holding(policy.liquidation):
+        pool = ctx.system(role)
+        held = ctx.account(pool)
+        depleted = and_(held.size_lots != 0, held.cash_quote < 0)
+        ctx = ctx.branch(depleted, lambda c, p=pool, r=role: _resolve(policy, c, p, OWN_LAYER[r]))
+    return ctx
+
+
+def _resolve(policy: Policy, ctx: Ctx, pool: str, own: type) -> Ctx:
+    deficit = -ctx.account(pool).cash_quote
+    ctx = ctx.note(Bankrupt(pool, deficit))
+    for index, layer in enumerate(policy.deficit):
+        if isinstance(layer, own):
+            # the pool itself, spent: recorded so that ADL below it reads as after the pool
+            ctx = ctx.note(LayerUsed(pool, index, layer.kind, 0, True))
+        elif isinstance(layer, Adl):
+            book = ctx.system(Role.LIQUIDITY)
+            mark = ctx.market.mark_quote
+            ctx = deleverage(ctx, policy.margin, policy.rounding, layer, pool, book, mark, fee_to_close_rate(policy))
+            left = max_(-ctx.account(pool).cash_quote, 0)
+            ctx = ctx.note(LayerUsed(pool, index, layer.kind, deficit - left, True))
+            return ctx.note_if(left > 0, Residual(pool, left))
+    return ctx
+
+
+__all__ = ["OWN_LAYER", "deleverage_pools"]
