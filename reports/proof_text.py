@@ -12,6 +12,7 @@ from solvent.reports.story import coin_moves_note, extreme_story_note, unconstra
 from solvent.rules.book import Book
 from solvent.rules.contract import LINEAR, Contract, contracts
 from solvent.rules.engine import Step
+from solvent.simulation.executors import CellError
 from solvent.solver.thresholds import ThresholdStatus
 from solvent.solver.verdicts import ProofResult, Verdict
 
@@ -117,12 +118,19 @@ def render(result: ProofResult, *, verbose: bool = False, contract: Contract = L
     return "\n".join(lines)
 
 
-def render_thresholds(results: list, *, verbose: bool = False, contract: Contract = LINEAR) -> str:
+def render_thresholds(
+    results: list, *, verbose: bool = False, contract: Contract = LINEAR, questions: list[str] | None = None
+) -> str:
     """Threshold answers (``solvent.solver.thresholds``): a table, then each refuting story
-    (``contract``: the policy's; on an inverse one the moves are of coin values, and it says so)."""
+    (``contract``: the policy's; on an inverse one the moves are of coin values, and it says so).
+    An answer may be a grid cell's ``CellError`` (``solvent.simulation.executors``): a row
+    ``error`` with its reason, the question read from ``questions`` in the same order."""
 
     rows = []
-    for t in results:
+    for i, t in enumerate(results):
+        if isinstance(t, CellError):
+            rows.append((questions[i] if questions else "", "error", str(t), "", "", ""))
+            continue
         proved = "" if t.proved_at is None else f"{t.proved_at:,}"
         refuted = "" if t.refuted_at is None else f"{t.refuted_at:,}"
         rows.append((t.question, t.status.value, t.boundary, proved, refuted, f"{t.seconds:.1f} s"))
@@ -133,11 +141,18 @@ def render_thresholds(results: list, *, verbose: bool = False, contract: Contrac
             tablefmt="simple",
         )
     ]
-    safe = next((t.value for t in results if t.question == "safe-move" and t.value is not None), None)
+    safe = next(
+        (
+            t.value
+            for t in results
+            if not isinstance(t, CellError) and t.question == "safe-move" and t.value is not None
+        ),
+        None,
+    )
     if contract.is_inverse:
         lines.append(coin_moves_note(contract, safe))
     for t in results:
-        if t.status is ThresholdStatus.NOT_APPLICABLE:
+        if isinstance(t, CellError) or t.status is ThresholdStatus.NOT_APPLICABLE:
             continue
         lines.append(f"\n{t.summary()}")
         lines.append(f"  claim: {t.claim}")

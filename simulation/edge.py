@@ -31,10 +31,11 @@ from typing import Any
 import attrs
 
 from solvent.rules.arith import PPM
+from solvent.simulation.executors import CellError, ExecutorError
+from solvent.simulation.grids import ThresholdCell, find_thresholds
 from solvent.simulation.paths import Prepared
 from solvent.simulation.run import DEFAULT_BATCH
 from solvent.simulation.sweep import Point, Sweep, SweepError, run, variant
-from solvent.solver.effort import question as fresh_question
 from solvent.solver.thresholds import (
     Direction,
     Question,
@@ -43,7 +44,6 @@ from solvent.solver.thresholds import (
     default_bounds,
     questions,
     side,
-    threshold,
 )
 
 #: the default fractions of the proved value, in percent
@@ -111,6 +111,14 @@ def at_fraction(t: Threshold, fraction: Fraction) -> int:
     return -(-exact.numerator // exact.denominator)
 
 
+def _cell(prepared: Prepared, question_id: str, effort: int, probes: int, params: dict[str, int]) -> ThresholdCell:
+    """The threshold cell of ``question_id`` on the policy simulated, with ``solvent thresholds``'
+    bounds (its own count of traders, ``effort`` units a probe)."""
+    question = questions(**params)[question_id]
+    bounds = default_bounds(accounts=question.accounts(prepared.policy) or 2, effort=effort)
+    return ThresholdCell(prepared.policy, question_id, bounds, probes, tuple(sorted(params.items())))
+
+
 def find(
     prepared: Prepared,
     question_id: str,
@@ -119,19 +127,10 @@ def find(
     probes: int = PROBES,
     **params: int,
 ) -> tuple[Question, Threshold]:
-    """The threshold on the policy simulated (its scenario's slippage included)."""
-    question = questions(**params)[question_id]
-    accounts = question.accounts(prepared.policy) or 2
-    bounds = default_bounds(accounts=accounts, effort=effort)
-    with fresh_question():  # the units it spends, in the JSON, as a fresh process would spend them
-        return question, threshold(prepared.policy, question, bounds, max_probes=probes)
-
-
-def find_plain(prepared: Prepared, question_id: str, effort: int, probes: int, params: dict[str, int]) -> Threshold:
-    """:func:`find`'s threshold as plain data a worker sends back: without its proof and its
-    counterexample (z3 objects do not pickle; a simulation reads the values and the probes only)."""
-    _, t = find(prepared, question_id, effort=effort, probes=probes, **params)
-    return attrs.evolve(t, proof=None, counterexample=None)
+    """The threshold on the policy simulated (its scenario's slippage included), found as a cell
+    of a threshold grid is (``solvent.simulation.grids.answer_threshold``)."""
+    [found] = find_cells([(prepared, question_id)], effort=effort, probes=probes, **params)
+    return found
 
 
 def find_all(
@@ -156,18 +155,17 @@ def find_cells(
     executor: Executor | None = None,
     **params: int,
 ) -> list[tuple[Question, Threshold]]:
-    """The threshold of each (variant, question) cell (:func:`find_plain`), one task per cell on
-    ``executor`` (in this process without one), in order. Each spends its own count of units from
-    a fresh start (``effort.question``), so the answers are the same wherever they run; inside a
-    Dask worker, a daemonic process, the solver's hard-kill child is forked without ``multiprocessing``
-    (``solvent.solver.wall``)."""
+    """The threshold of each (variant, question) cell, one task per cell on ``executor`` (in this
+    process without one), in order: a threshold grid (``solvent.simulation.grids``), whose cells
+    each spend their own count of units from a fresh start, so the answers are the same wherever
+    they run. A simulation needs every answer: a cell without one is an :class:`ExecutorError`
+    that names it."""
     table = questions(**params)
-    if executor is None:
-        found = [find_plain(p, q, effort, probes, params) for p, q in cells]
-    else:
-        futures = [executor.submit(find_plain, p, q, effort, probes, params) for p, q in cells]
-        found = [f.result() for f in futures]
-    return [(table[q], t) for (_, q), t in zip(cells, found, strict=True)]
+    answers = find_thresholds([_cell(p, q, effort, probes, params) for p, q in cells], executor)
+    for (p, q), a in zip(cells, answers, strict=True):
+        if isinstance(a, CellError):
+            raise ExecutorError(f"threshold {q} on {p.policy.name}: {a}")
+    return [(table[q], t) for (_, q), t in zip(cells, answers, strict=True)]
 
 
 @attrs.frozen
@@ -248,7 +246,6 @@ __all__ = [
     "find",
     "find_all",
     "find_cells",
-    "find_plain",
     "plan",
     "summary",
 ]

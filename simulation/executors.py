@@ -7,13 +7,24 @@
 
 Whatever runs them, path ``i`` draws from its own seed and the outcomes are put back in index
 order (``solvent.simulation.run``), so the choice changes the time taken, never the result.
+
+Grids of proofs and thresholds (``solvent prove`` and ``solvent thresholds`` over several cells,
+``solvent.simulation.grids``) run on the same executors through :func:`map_cells`: one task per
+cell, answers in the cells' order, and a cell that gives no answer (its task raised, or its worker
+was lost) comes back as a :class:`CellError` in its place instead of stopping the others, so the
+result table always prints (docs/executors.md).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import BrokenExecutor, CancelledError, Executor, ProcessPoolExecutor
+from typing import Any
+
+import attrs
+
+from solvent.rules.ledger import InternalError
 
 SCHEME = "dask://"
 
@@ -41,13 +52,20 @@ def dask_executor(address: str) -> Iterator[Executor]:
         client.close()
 
 
+def dask_address(url: str) -> str:
+    """``dask://HOST:PORT`` → ``HOST:PORT``; anything else is an :class:`ExecutorError` that says
+    the form expected (the one parser of ``--executor``, for every command that takes it)."""
+    host, _, port = url[len(SCHEME) :].rpartition(":") if url.startswith(SCHEME) else ("", "", "")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ExecutorError(f"'--executor' must be {SCHEME}HOST:PORT: {url!r} (PORT a number from 1 to 65535)")
+    return f"{host}:{port}"
+
+
 @contextlib.contextmanager
 def executor_for(workers: int = 1, url: str | None = None) -> Iterator[Executor | None]:
     """The executor the options ask for (None: run in this process)."""
     if url is not None:
-        if not url.startswith(SCHEME) or ":" not in url[len(SCHEME) :]:
-            raise ExecutorError(f"'--executor' must be {SCHEME}HOST:PORT: {url!r}")
-        with dask_executor(url[len(SCHEME) :]) as executor:
+        with dask_executor(dask_address(url)) as executor:
             yield executor
         return
     if workers <= 1:
@@ -57,4 +75,75 @@ def executor_for(workers: int = 1, url: str | None = None) -> Iterator[Executor 
         yield pool
 
 
-__all__ = ["ExecutorError", "executor_for"]
+# --- grids: one task per cell, every cell answered or said why not ------------------------------
+
+
+@attrs.frozen
+class CellError:
+    """A cell that gave no answer: its task raised (``kind`` "raised"; "internal" for Solvent's
+    own :class:`~solvent.rules.ledger.InternalError`) or its worker process was lost ("worker
+    lost": killed, out of memory, the cluster dropped it). ``message`` says which and why."""
+
+    kind: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"error: {self.message}"
+
+
+def _failure(exc: BaseException) -> CellError:
+    """What an exception from a cell's future means: a lost worker (a broken process pool, Dask's
+    ``KilledWorker``, a task cancelled because its scheduler went away) or the task's own
+    exception, named with its type."""
+    if isinstance(exc, BrokenExecutor | CancelledError) or type(exc).__name__ == "KilledWorker":
+        return CellError("worker lost", f"worker lost ({type(exc).__name__}: {str(exc)[:200]})")
+    kind = "internal" if isinstance(exc, InternalError) else "raised"
+    return CellError(kind, f"{type(exc).__name__}: {str(exc)[:300]}")
+
+
+def _in_this_process(task: Callable[[Any], Any], cell: Any) -> Any:
+    try:
+        return task(cell)
+    except Exception as exc:  # noqa: BLE001 (a cell's failure is its row of the table, not the run's end)
+        return _failure(exc)
+
+
+def _alone(task: Callable[[Any], Any], cell: Any) -> Any:
+    """``cell`` again in a pool of its own process: a cell that kills its worker is then told
+    apart from the cells that were lost with it."""
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        try:
+            return pool.submit(task, cell).result()
+        except Exception as exc:  # noqa: BLE001
+            return _failure(exc)
+
+
+def map_cells(task: Callable[[Any], Any], cells: Sequence[Any], executor: Executor | None = None) -> list[Any]:
+    """``task(cell)`` for every cell, one task each on ``executor`` (in this process without one),
+    answers in the cells' order; a cell without an answer is a :class:`CellError` in its place.
+
+    ``task`` must be a module-level function (pickled by reference) returning plain data (no z3
+    object: they do not pickle). When a local process pool breaks (a worker killed), every cell
+    it had not answered is run again, each in a process of its own, so only a cell that kills its
+    worker by itself is reported lost. A Dask scheduler reschedules a lost worker's tasks itself
+    and gives up on a task that kills workers (``KilledWorker``). The answers do not depend on
+    where a cell ran: each task starts its z3 questions from a fresh context and counts units,
+    never seconds (docs/executors.md)."""
+    if executor is None:
+        return [_in_this_process(task, cell) for cell in cells]
+    futures = [executor.submit(task, cell) for cell in cells]
+    answers: list[Any] = []
+    for future in futures:
+        try:
+            answers.append(future.result())
+        except Exception as exc:  # noqa: BLE001
+            answers.append(_failure(exc))
+    if isinstance(executor, ProcessPoolExecutor):
+        answers = [
+            _alone(task, cell) if isinstance(a, CellError) and a.kind == "worker lost" else a
+            for cell, a in zip(cells, answers, strict=True)
+        ]
+    return answers
+
+
+__all__ = ["CellError", "ExecutorError", "dask_address", "executor_for", "map_cells"]

@@ -99,8 +99,8 @@ def _questions() -> list[str]:
 PRESETS = Names("preset", _presets, files=True)
 #: ``--invariant`` and ``--accept`` of check and diff: an invariant or a relational property
 CLAIMS = Names("invariant", _invariants)
-#: ``prove --invariant``: an invariant of the catalog (z3 proves no relational property)
-INVARIANTS = Names("invariant", _catalog)
+#: ``prove --invariant``: invariants of the catalog, comma-separated (z3 proves no relational property)
+INVARIANTS = Names("invariant", _catalog, comma=True)
 SCENARIO_NAMES = Names("scenario", _scenarios)
 QUESTIONS = Names("threshold question", _questions, comma=True)
 

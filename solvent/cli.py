@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from solvent.choices import CLAIMS, INVARIANTS, PRESETS, QUESTIONS, SCENARIO_NAMES
+from solvent.executor_options import executor_options
 from solvent.reports.formats import FORMATS, ReportCommand
 from solvent.simulate_command import simulate
 
@@ -57,6 +58,27 @@ class Units(click.ParamType):
         if not self.minimum <= number <= MAX_UNITS:
             self.fail(f"{value!r} must be between {self.minimum:,} and {MAX_UNITS:,} units", param, ctx)
         return int(number)
+
+
+class Counts(click.ParamType):
+    """``3``, ``2,3,4``, ``2..4`` or ``1,3..5``: distinct counts within ``[low, high]``, in the order
+    given (``solvent.simulation.grids.parse_counts``); anything else is click's usage error naming
+    the option."""
+
+    name = "counts"
+
+    def __init__(self, low: int, high: int) -> None:
+        self.low, self.high = low, high
+
+    def convert(self, value, param, ctx):  # noqa: ANN001 (click's signature)
+        from solvent.simulation.grids import parse_counts
+
+        if isinstance(value, tuple):
+            return value
+        try:
+            return parse_counts(str(value), self.low, self.high)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 class Seconds(click.FloatRange):
@@ -606,21 +628,32 @@ def invariants() -> None:
 @click.argument("policy", metavar="POLICY_OR_PRESET", shell_complete=PRESETS.complete)
 @click.option(
     "--invariant",
-    "invariant_id",
+    "invariant_ids",
     required=True,
-    metavar="ID",
-    help="The invariant to prove (see `solvent invariants`).",
+    multiple=True,
+    metavar="ID[,ID...]",
+    help="The invariant to prove (see `solvent invariants`); several (comma-separated or repeated) make a grid.",
     callback=INVARIANTS.check,
     shell_complete=INVARIANTS.complete,
 )
 @click.option(
     "--accounts",
-    type=click.IntRange(min=1, max=64),
-    default=3,
+    "--traders",
+    "accounts",
+    type=Counts(1, 64),
+    default="3",
     show_default=True,
-    help="Traders in the symbolic book (N).",
+    metavar="N[,N...]",
+    help="Traders in the symbolic book (N); several (2,3,4 or 2..4) make a grid.",
 )
-@click.option("--events", type=click.IntRange(min=1, max=32), default=1, show_default=True, help="Events in a row (K).")
+@click.option(
+    "--events",
+    type=Counts(1, 32),
+    default="1",
+    show_default=True,
+    metavar="K[,K...]",
+    help="Events in a row (K); several (1,2 or 1..3) make a grid.",
+)
 @click.option(
     "--markets",
     type=click.IntRange(min=1, max=3),
@@ -675,11 +708,19 @@ def invariants() -> None:
 )
 @click.option("--exact", is_flag=True, help="Hand z3 the exact nonlinear query instead of purifying products.")
 @click.option("--verbose", is_flag=True, help="Show every query, lemma and assumption.")
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Also write every cell's verdict, units and replayed story as JSON (schema solvent.proof-grid/1).",
+)
+@executor_options("proof cells (each claim × N × K one task)")
 def prove(
     policy: str,
-    invariant_id: str,
-    accounts: int,
-    events: int,
+    invariant_ids: tuple[str, ...],
+    accounts: tuple[int, ...],
+    events: tuple[int, ...],
     markets: int,
     assets: int,
     event_kinds: str,
@@ -692,59 +733,117 @@ def prove(
     price_grid: str,
     exact: bool,
     verbose: bool,
+    json_path: str | None,
+    workers: int,
+    executor_url: str | None,
 ) -> None:
     """Prove or refute one invariant with z3 over every book of N traders and K events.
+
+    Several invariants, N or K make a grid: each (claim, N, K) cell is one task on --workers
+    local processes or a Dask --executor, the verdicts the same on any; each refutation's
+    replayed story prints, then the claim × (N, K) table (proved, refuted or undecided with the
+    units spent, or the error of a cell that gave none), which always prints; exit with the worst
+    cell's code (4 internal, 2 vacuous, 1 refuted, 3 undecided, 0 all proved).
 
     Exit 0 proved, 1 refuted (the counterexample is replayed on the concrete engine and shown),
     3 unknown or partial (the effort ran out, or z3 gave up), 2 bad input (including assumptions that
     contradict each other: a vacuous proof).
     """
     from solvent.properties import catalog
-    from solvent.reports.proof_text import render
     from solvent.rules.loading import PolicyError
+    from solvent.simulation.grids import ProofCell
     from solvent.solver.bounds import Bounds, for_policy
-    from solvent.solver.prove import prove as run_proof
-    from solvent.solver.verdicts import Verdict
     from solvent.verdicts.check import resolve as resolve_policy
 
+    claims = list(dict.fromkeys(c.strip() for ids in invariant_ids for c in ids.split(",") if c.strip()))
+    scopes = [(n, k) for n in accounts for k in events]
     try:
         resolved = resolve_policy(policy)
-        catalog.get(invariant_id)
+        for claim in claims:
+            catalog.get(claim)
         given = {"min_price": min_price, "max_price": max_price, "max_quote": max_quote, "max_lots": max_lots}
         grid = tuple(int(p) for p in price_grid.split(",") if p.strip())
-        bounds = Bounds(
-            accounts=accounts,
-            events=events,
-            markets=markets,
-            assets=assets,
-            event_kinds=tuple(k.strip() for k in event_kinds.split(",") if k.strip()),
-            effort=effort_units,
-            safety_s=safety_s,
-            price_grid=grid,
-            linearize=not exact,
-            **{k: v for k, v in given.items() if v is not None},
-        )
-        bounds = for_policy(bounds, resolved)  # a policy of several markets: on its markets
+        cells = [
+            ProofCell(
+                resolved,
+                claim,
+                # a policy of several markets: on its markets
+                for_policy(
+                    Bounds(
+                        accounts=n,
+                        events=k,
+                        markets=markets,
+                        assets=assets,
+                        event_kinds=tuple(x.strip() for x in event_kinds.split(",") if x.strip()),
+                        effort=effort_units,
+                        safety_s=safety_s,
+                        price_grid=grid,
+                        linearize=not exact,
+                        **{key: v for key, v in given.items() if v is not None},
+                    ),
+                    resolved,
+                ),
+            )
+            for claim in claims
+            for n, k in scopes
+        ]
     except PolicyError as exc:
         _bad_input(str(exc))
     except KeyError as exc:
         _bad_input(exc.args[0])
     except ValueError as exc:
         _bad_input(f"bounds: {exc}")
-    from solvent.solver.effort import question
-    from solvent.solver.smallest_move import told_at_least_move
+    _proof_grid(resolved, claims, scopes, cells, workers, executor_url, json_path, verbose)
 
-    with question():
-        result = run_proof(resolved, invariant_id, bounds)
-    result = told_at_least_move(resolved, catalog.get(invariant_id), result)
-    click.echo(render(result, verbose=verbose, contract=resolved.contract))
-    exit_unknown = 3  # a proof was asked for and neither proved nor refuted
-    codes = {Verdict.PROVED: EXIT_OK, Verdict.REFUTED: EXIT_FAIL, Verdict.VACUOUS: EXIT_BAD_INPUT}
-    sys.exit(codes.get(result.verdict, exit_unknown))
+
+def _proof_grid(
+    resolved,  # noqa: ANN001 (a Policy)
+    claims: list[str],
+    scopes: list[tuple[int, int]],
+    cells: list,
+    workers: int,
+    executor_url: str | None,
+    json_path: str | None,
+    verbose: bool,
+) -> None:
+    """Every cell on the executor. One cell prints as ``solvent prove`` always has; a grid prints
+    each refutation's story (every cell with ``--verbose``) and the claim × (N, K) table. Exit
+    with the worst cell's code."""
+    import json
+
+    from solvent.reports.grids import proof_grid_json, proof_grid_table, scope_label
+    from solvent.reports.proof_text import render
+    from solvent.simulation.executors import CellError
+    from solvent.simulation.grids import proof_exit, prove_cells
+
+    answers = _on_executor(workers, executor_url, lambda executor: prove_cells(cells, executor))
+    code = proof_exit(answers)
+    if len(cells) == 1:
+        [answer] = answers
+        if isinstance(answer, CellError):
+            click.echo(f"{claims[0]} on {resolved.name}: {answer}")
+        else:
+            click.echo(render(answer, verbose=verbose, contract=resolved.contract))
+    else:
+        for i, answer in enumerate(answers):
+            claim, (n, k) = claims[i // len(scopes)], scopes[i % len(scopes)]
+            if not isinstance(answer, CellError) and (verbose or answer.counterexample is not None):
+                click.echo(f"== {claim} at {scope_label(n, k)} ==")
+                click.echo(render(answer, verbose=verbose, contract=resolved.contract) + "\n")
+        shape = (
+            f"{len(claims)} claim{'s' if len(claims) > 1 else ''} x {len(scopes)} scope{'s' if len(scopes) > 1 else ''}"
+        )
+        click.echo(f"proofs on {resolved.name}: {shape} (N traders, K events; with the z3 units each spent)")
+        click.echo(proof_grid_table(claims, scopes, answers))
+    if json_path:
+        data = proof_grid_json(resolved.name, claims, scopes, answers, code)
+        Path(json_path).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    _internal_errors(answers)
+    sys.exit(code)
 
 
 @main.command()
-@click.argument("policy", metavar="POLICY_OR_PRESET", shell_complete=PRESETS.complete)
+@click.argument("policies", nargs=-1, required=True, metavar="POLICY_OR_PRESET...", shell_complete=PRESETS.complete)
 @click.option(
     "--question",
     "question_ids",
@@ -832,11 +931,13 @@ def prove(
     "json_path",
     type=click.Path(dir_okay=False, writable=True),
     default=None,
-    help="Also write the answers as JSON (schema solvent.thresholds/1).",
+    help="Also write the answers as JSON (schema solvent.thresholds/1; several policies: solvent.threshold-grid/1, "
+    "one thresholds/1 document per policy).",
 )
 @click.option("--verbose", is_flag=True, help="Show every probe.")
+@executor_options("threshold cells (each policy × question one task)")
 def thresholds(
-    policy: str,
+    policies: tuple[str, ...],
     question_ids: str,
     gap_ppm: int,
     leverage: int,
@@ -851,6 +952,8 @@ def thresholds(
     max_price: int | None,
     json_path: str | None,
     verbose: bool,
+    workers: int,
+    executor_url: str | None,
 ) -> None:
     """Find where a policy starts to fail, as exact numbers with a proof on each side.
 
@@ -865,47 +968,127 @@ def thresholds(
     partial-liquidation-extra-bad-debt (the most bad debt partial liquidation adds to whole
     liquidation over --moves moves of at most --move-ppm, as a share of open interest).
 
-    Exit 0 when every boundary was decided exactly, 3 when one is only bounded or unknown within
-    its probes and effort, 2 bad input.
-    """
-    import json
+    Several policies make a grid: each (policy, question) cell is one task on --workers local
+    processes or a Dask --executor, the answers the same on any; each policy's answers print as
+    for one, then the policy × question table (an exact answer, an interval with its reason, or
+    the error of a cell that gave none), which always prints.
 
-    from solvent.reports.proof_text import render_thresholds
+    Exit 0 when every boundary was decided exactly, 3 when one is only bounded or unknown within
+    its probes and effort (or a cell gave no answer), 2 bad input; a grid exits with its worst
+    cell's code.
+    """
     from solvent.rules.loading import PolicyError
-    from solvent.solver.thresholds import DECIDED, default_bounds, questions, threshold
+    from solvent.simulation.grids import ThresholdCell
+    from solvent.solver.thresholds import default_bounds, questions
     from solvent.verdicts.check import resolve as resolve_policy
 
     ids = [q.strip() for q in question_ids.split(",") if q.strip()]
+    params = {
+        "gap_ppm": gap_ppm,
+        "leverage": leverage,
+        "maintenance_gap_ppm": maintenance_gap_ppm,
+        "moves": moves,
+        "move_ppm": move_ppm,
+    }
     try:
-        resolved = resolve_policy(policy)
-        known = questions(
-            gap_ppm=gap_ppm, leverage=leverage, maintenance_gap_ppm=maintenance_gap_ppm, moves=moves, move_ppm=move_ppm
-        )
+        resolved = [resolve_policy(name) for name in policies]
+        known = questions(**params)
         for q in ids:
             if q not in known:
                 raise KeyError(f"--question: unknown threshold question {q!r}; known: {', '.join(known)}")
         given = {"min_price": min_price, "max_price": max_price}
         given = {k: v for k, v in given.items() if v is not None}
-        bounds = {
-            q: default_bounds(
-                accounts=accounts or known[q].accounts(resolved) or 2, effort=effort_units, safety_s=safety_s, **given
+        cells = [
+            ThresholdCell(
+                policy,
+                q,
+                default_bounds(
+                    accounts=accounts or known[q].accounts(policy) or 2, effort=effort_units, safety_s=safety_s, **given
+                ),
+                max_probes,
+                tuple(sorted(params.items())),
             )
+            for policy in resolved
             for q in ids
-        }
+        ]
     except PolicyError as exc:
         _bad_input(str(exc))
     except KeyError as exc:
         _bad_input(exc.args[0])
     except ValueError as exc:
         _bad_input(f"bounds: {exc}")
-    results = [threshold(resolved, known[q], bounds[q], max_probes=max_probes) for q in ids]
-    click.echo(render_thresholds(results, verbose=verbose, contract=resolved.contract))
-    if json_path:
-        from solvent.solver.thresholds import to_json
+    _threshold_grid(policies, resolved, ids, cells, workers, executor_url, json_path, verbose)
 
-        Path(json_path).write_text(json.dumps(to_json(resolved, results), indent=2) + "\n", encoding="utf-8")
-    exit_unknown = 3
-    sys.exit(EXIT_OK if all(t.status in DECIDED for t in results) else exit_unknown)
+
+def _on_executor(workers: int, executor_url: str | None, run):  # noqa: ANN001, ANN202
+    """``run(executor)`` on the executor the options ask for; one that cannot start is bad input."""
+    from solvent.simulation.executors import ExecutorError, executor_for
+
+    try:
+        with executor_for(workers, executor_url) as executor:
+            return run(executor)
+    except ExecutorError as exc:
+        _bad_input(str(exc))
+
+
+def _internal_errors(answers: list) -> None:  # noqa: ANN001
+    """A cell where Solvent contradicted itself, said as loudly as the command group says it
+    (``_Solvent.invoke``), after the table."""
+    from solvent.simulation.executors import CellError
+
+    for a in answers:
+        if isinstance(a, CellError) and a.kind == "internal":
+            click.echo(
+                f"solvent: INTERNAL ERROR ({a.message})\nThis is a bug in Solvent, not a verdict about the policy: "
+                "no result of this run can be trusted. Please report it with the command line above.",
+                err=True,
+            )
+
+
+def _threshold_grid(
+    sources: tuple[str, ...],
+    resolved: list,
+    ids: list[str],
+    cells: list,
+    workers: int,
+    executor_url: str | None,
+    json_path: str | None,
+    verbose: bool,
+) -> None:
+    """Every cell on the executor; each policy's answers, the grid table (several policies), the
+    JSON; exit with the worst cell's code."""
+    import json
+
+    from solvent.reports.grids import threshold_grid_json, threshold_grid_table, thresholds_json
+    from solvent.reports.proof_text import render_thresholds
+    from solvent.simulation.grids import find_thresholds, threshold_exit
+
+    answers = _on_executor(workers, executor_url, lambda executor: find_thresholds(cells, executor))
+    code = threshold_exit(answers)
+    width = len(ids)
+    rows = [answers[i * width : (i + 1) * width] for i in range(len(sources))]
+    for source, policy, row in zip(sources, resolved, rows, strict=True):
+        if len(sources) > 1:
+            click.echo(f"== {source} ==")
+        click.echo(render_thresholds(row, verbose=verbose, contract=policy.contract, questions=ids))
+        if len(sources) > 1:
+            click.echo()
+    if len(sources) > 1:
+        plural = "s" if width > 1 else ""
+        click.echo(
+            f"thresholds grid: {len(sources)} policies x {width} question{plural} (with the z3 units each spent)"
+        )
+        click.echo(threshold_grid_table(sources, ids, answers))
+    if json_path:
+        names = [p.name for p in resolved]
+        data = (
+            thresholds_json(names[0], ids, answers)
+            if len(sources) == 1
+            else threshold_grid_json(names, sources, ids, answers, code)
+        )
+        Path(json_path).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    _internal_errors(answers)
+    sys.exit(code)
 
 
 @main.command()

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import click
 
+from solvent.executor_options import executor_options
+
 EXIT_OK, EXIT_BAD_INPUT, EXIT_UNDECIDED = 0, 2, 3
 
 
@@ -116,16 +118,7 @@ def _complete_question(ctx: click.Context, param: click.Parameter, incomplete: s
     help="Paths per batch (--until decides after each).",
 )
 @click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=None, help="Seed; default: the scenario's.")
-@click.option(
-    "--workers", type=click.IntRange(min=1, max=1024), default=1, show_default=True, help="Local worker processes."
-)
-@click.option(
-    "--executor",
-    "executor_url",
-    default=None,
-    metavar="dask://HOST:PORT",
-    help="Run paths on a Dask scheduler instead.",
-)
+@executor_options("paths")
 @click.option(
     "--engine",
     type=click.Choice(["fast", "exact"]),

@@ -1,4 +1,5 @@
-"""Fixtures for the simulation tests: scenario files written under tmp_path."""
+"""Fixtures for the simulation tests: scenario files written under tmp_path, and Dask
+``LocalCluster`` s (skipped where Dask distributed is not installed)."""
 
 from pathlib import Path
 
@@ -18,3 +19,25 @@ def write(tmp_path: Path):
         return path
 
     return _write
+
+
+def _local_cluster(**options):  # noqa: ANN202
+    distributed = pytest.importorskip(
+        "distributed", reason="Dask distributed is not installed (pip install 'solvent[dask]' or '.[test]')"
+    )
+    return distributed.LocalCluster(protocol="tcp", host="127.0.0.1", dashboard_address=None, **options)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A cluster of one in-process worker with two threads (simulation paths)."""
+    with _local_cluster(n_workers=1, threads_per_worker=2, processes=False) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def process_cluster():
+    """A cluster of two worker processes, one thread each: as ``dask worker`` processes run,
+    daemonic (where the solver's hard-kill child must still be forked)."""
+    with _local_cluster(n_workers=2, threads_per_worker=1, processes=True) as c:
+        yield c

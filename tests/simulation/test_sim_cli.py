@@ -115,7 +115,8 @@ class TestBadInput:
         )
 
     def test_a_malformed_executor(self, write) -> None:
-        assert "'--executor' must be dask://HOST:PORT: 'tcp://x'" in bad(
+        # refused as the command line is read, by the parser the executor uses (one for every command)
+        assert "Invalid value for '--executor': must be dask://HOST:PORT: 'tcp://x'" in bad(
             "binance", "--scenario", str(write()), "--executor", "tcp://x"
         )
 

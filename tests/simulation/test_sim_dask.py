@@ -15,14 +15,6 @@ distributed = pytest.importorskip(
 )
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=2, processes=False, protocol="tcp", host="127.0.0.1", dashboard_address=None
-    ) as c:
-        yield c
-
-
 def test_a_local_cluster_gives_the_same_json_as_one_and_two_local_workers(cluster, write) -> None:
     prepared = prepare(load_preset("binance"), write())
     run = {"paths": 10, "seed": 9, "batch": 5, "chunk": 2}
@@ -45,7 +37,7 @@ def test_the_command_line_reaches_the_scheduler(cluster, write, tmp_path) -> Non
     assert (tmp_path / "local.json").read_text() == (tmp_path / "dask.json").read_text()
 
 
-def test_a_threshold_cell_runs_inside_a_daemonic_dask_worker(write) -> None:
+def test_a_threshold_cell_runs_inside_a_daemonic_dask_worker(process_cluster, write) -> None:
     """A Dask worker process is daemonic, where multiprocessing forbids the solver's hard-kill
     child (it raised 'daemonic processes are not allowed to have children'): the threshold cell
     --at-threshold runs (binance's safe move, whose probes run z3's exact nonlinear check in that
@@ -56,12 +48,7 @@ def test_a_threshold_cell_runs_inside_a_daemonic_dask_worker(write) -> None:
     prepared = prepare(load_preset("binance"), write())
     cell = {"effort": 30_000_000, "probes": 40}
     [(question, here)] = find_all(prepared, ["safe-move"], **cell)
-    with (
-        distributed.LocalCluster(
-            n_workers=1, threads_per_worker=1, processes=True, protocol="tcp", host="127.0.0.1", dashboard_address=None
-        ) as c,
-        distributed.Client(c) as client,
-    ):
+    with distributed.Client(process_cluster) as client:
         executor = client.get_executor()
         assert executor.submit(wall.may_fork).result() is False  # the worker is daemonic
         [(_, there)] = find_all(prepared, ["safe-move"], executor=executor, **cell)
