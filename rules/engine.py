@@ -474,14 +474,30 @@ def sweep(policy: Policy, ctx: Ctx) -> Ctx:
     a loan the whole collateral did not cover goes down the waterfall (``bankruptcy.resolve_loan``),
     once: the account holds no collateral after, so a later sweep does not resolve it again. A fund
     or vault that holds a position below zero is deleveraged first (``pool_bankruptcy``)."""
-    ctx = unwind_fund(policy.liquidation, deleverage_pools(policy, ctx))
+    ctx = before_turns(policy, ctx)
     for name in [a.name for a in ctx.book.traders]:
-        ctx = convert_spot(policy.margin, ctx, name)
-        ctx = ctx.branch(_triggered(policy, ctx, name), lambda c, n=name: liquidate(policy, c, n))
-        if ctx.book_field("assets"):  # a flat account's loan at its collateral's weighted value
-            a = ctx.account(name)
-            due = and_(open_lots(a) == 0, loan_due(policy, ctx.book_field("assets"), a))
-            ctx = ctx.branch(due, lambda c, n=name: _exchange_loan(policy, c, n))
+        ctx = liquidation_turn(policy, ctx, name)
+    return ctx
+
+
+def before_turns(policy: Policy, ctx: Ctx) -> Ctx:
+    """What the sweep does before the traders' turns: a fund or vault that holds a position below
+    zero is deleveraged (``pool_bankruptcy``), then the fund closes its share of what it took over
+    into the book."""
+    return unwind_fund(policy.liquidation, deleverage_pools(policy, ctx))
+
+
+def liquidation_turn(policy: Policy, ctx: Ctx, name: str) -> Ctx:
+    """One trader's turn in the sweep: its spot converted as its margin mode says, liquidated if
+    below (or at) maintenance, and on a book with collateral assets, a flat account's loan that has
+    reached its collateral's weighted value exchanged. The sweep runs it for every trader in book
+    order (``solver.per_account`` checks what one turn reads and writes)."""
+    ctx = convert_spot(policy.margin, ctx, name)
+    ctx = ctx.branch(_triggered(policy, ctx, name), lambda c: liquidate(policy, c, name))
+    if ctx.book_field("assets"):  # a flat account's loan at its collateral's weighted value
+        a = ctx.account(name)
+        due = and_(open_lots(a) == 0, loan_due(policy, ctx.book_field("assets"), a))
+        ctx = ctx.branch(due, lambda c: _exchange_loan(policy, c, name))
     return ctx
 
 
@@ -529,8 +545,30 @@ def transition(policy: Policy, book: Book, event: Event) -> Ctx:
     return ctx.with_book(ctx.book.focused(index))
 
 
+def opening(policy: Policy, book: Book) -> Ctx:
+    """The context every event starts from: the clawback window opened where it has lapsed, and
+    the insurance fund's drawdown sampled for an ADL that watches it."""
+    return Ctx(_sample_fund(policy, open_window(policy.layer(Clawback), book)))
+
+
+def settle(policy: Policy, ctx: Ctx, event: MarkPrice | AssetPrice | Funding) -> Ctx:
+    """What a price or funding event does before the sweep: every position settled to the new
+    mark, a collateral asset's oracle price moved, or funding paid between longs and shorts."""
+    if isinstance(event, MarkPrice):
+        return settle_mark(ctx, event.price_quote)
+    if isinstance(event, AssetPrice):
+        return _asset_price(ctx, event)
+    return pay_funding(ctx, event.rate_ppm, policy.rounding.funding, policy.rounding.funding_remainder)
+
+
+def closing(policy: Policy, ctx: Ctx) -> Ctx:
+    """What ends every event: realized losses re-based into capital (percolator) and the clock."""
+    ctx = settle_losses(policy, ctx)
+    return ctx.evolve_book(clock=ctx.book_field("clock") + 1)
+
+
 def _transition(policy: Policy, book: Book, event: Event) -> Ctx:
-    ctx = Ctx(_sample_fund(policy, open_window(policy.layer(Clawback), book)))
+    ctx = opening(policy, book)
     if isinstance(event, Deposit):
         ctx = _deposit(policy, ctx, event)
     elif isinstance(event, SpotDeposit):
@@ -539,25 +577,17 @@ def _transition(policy: Policy, book: Book, event: Event) -> Ctx:
         ctx = _withdraw(ctx, event)
     elif isinstance(event, Trade):
         ctx = _trade(policy, ctx, event)
-    elif isinstance(event, MarkPrice):
-        ctx = after_sweep(policy, sweep(policy, settle_mark(ctx, event.price_quote)))
-    elif isinstance(event, AssetPrice):
-        ctx = after_sweep(policy, sweep(policy, _asset_price(ctx, event)))
+    elif isinstance(event, (MarkPrice, AssetPrice, Funding)):
+        ctx = after_sweep(policy, sweep(policy, settle(policy, ctx, event)))
     elif isinstance(event, AssetDeposit):
         ctx = _asset_deposit(ctx, event)
     elif isinstance(event, AssetWithdraw):
         ctx = _asset_withdraw(ctx, event)
     elif isinstance(event, InterestAccrual):
         ctx = after_sweep(policy, sweep(policy, accrue_interest(policy, ctx, event.asset, event.rate_ppm)))
-    elif isinstance(event, Funding):
-        ctx = after_sweep(
-            policy,
-            sweep(policy, pay_funding(ctx, event.rate_ppm, policy.rounding.funding, policy.rounding.funding_remainder)),
-        )
     else:
         raise TypeError(f"not an event: {event!r}")
-    ctx = settle_losses(policy, ctx)  # percolator: realized losses re-base capital
-    return ctx.evolve_book(clock=ctx.book_field("clock") + 1)
+    return closing(policy, ctx)
 
 
 def step(policy: Policy, book: Book, event: Event) -> Step:
@@ -593,10 +623,15 @@ __all__ = [
     "RejectedEvent",
     "Requirement",
     "Step",
+    "before_turns",
+    "closing",
+    "liquidation_turn",
     "market_of",
+    "opening",
     "post_requirements",
     "requirements",
     "run",
+    "settle",
     "step",
     "transition",
 ]

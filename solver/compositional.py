@@ -64,7 +64,14 @@ from solvent.rules.rounding import FundingRemainder
 from solvent.solver import effort
 from solvent.solver.bounds import Bounds
 from solvent.solver.linearize import Linearizer
-from solvent.solver.per_account import ONE_ACCOUNT, integer_atoms, one_account_argument
+from solvent.solver.per_account import (
+    EACH_TRADER,
+    ONE_ACCOUNT,
+    THROUGH_SYSTEM,
+    each_trader_argument,
+    integer_atoms,
+    one_account_argument,
+)
 from solvent.solver.story import slots, symbolic_book
 from solvent.solver.verdicts import QueryStats
 
@@ -86,6 +93,8 @@ class Extension:
     #: whether the argument covers any number of events (an invariant of the book, by induction)
     #: or only the bounded one step (a claim about one step: ``solver.per_account``)
     every_k: bool = True
+    #: what the all-N verdict assumes of the engine, said in its scope (``Scope.assumes``)
+    assumes: str = ""
 
 
 @attrs.frozen
@@ -95,10 +104,17 @@ class Attempt:
 
     failed: str
     queries: tuple[QueryStats, ...]
+    #: False where the argument does not apply to this policy or these bounds (no lemma was false
+    #: or undecided: the engine couples the accounts, the bounds are not the argument's)
+    applies: bool = True
 
 
 class _Failed(Exception):
-    """A lemma did not hold or was not decided: the verdict stays bounded."""
+    """A lemma did not hold or was not decided, or the argument does not apply: the verdict stays bounded."""
+
+    def __init__(self, reason: str, applies: bool = True) -> None:
+        super().__init__(reason)
+        self.applies = applies
 
 
 def attempt(policy: Policy, invariant: Invariant, bounds: Bounds) -> Extension | Attempt | None:
@@ -111,7 +127,14 @@ def attempt(policy: Policy, invariant: Invariant, bounds: Bounds) -> Extension |
     try:
         lemmas = argument(policy, bounds, checker)
     except _Failed as failed:
-        return Attempt(str(failed), tuple(checker.queries))
+        return Attempt(str(failed), tuple(checker.queries), failed.applies)
+    if invariant.id in EACH_TRADER:
+        method = (
+            "compositional, all N, one event: each trader's liquidation turn changes and reads no other trader "
+            "(checked on the engine's own transition, settle and liquidation_turn), and the claim holds for one "
+            f"trader after its turn whatever the system accounts hold; assumes {THROUGH_SYSTEM}"
+        )
+        return Extension(method, tuple(lemmas), tuple(checker.queries), every_k=False, assumes=THROUGH_SYSTEM)
     if invariant.id in ONE_ACCOUNT:
         method = f"compositional, all N, one event: the claim reads the account the event names, proved from that account's own assumptions on the engine's own transition; assumes {UNIFORMITY}"
         return Extension(method, tuple(lemmas), tuple(checker.queries), every_k=False)
@@ -156,7 +179,7 @@ class _Checker:
 
     def fail(self, reason: str) -> None:
         """The argument does not apply (no query asked): the verdict stays bounded."""
-        raise _Failed(reason)
+        raise _Failed(reason, applies=False)
 
     def valid(self, name: str, assumptions: list[Any], claim: Any) -> str:
         """``assumptions → claim`` for every value: unsat of the negation, else :class:`_Failed`."""
@@ -171,8 +194,12 @@ class _Checker:
         solver.add(*terms, *lin.facts)
         solved = effort.solve(solver, self.bounds.effort, self.bounds.safety_net)
         self.queries.append(QueryStats(name, solved.result, time.perf_counter() - started, units=solved.units))
+        if solved.result == "sat":
+            raise _Failed(
+                f"{name}: z3 found a model of its negation (a lemma's model, not a story: the bounded check decides)"
+            )
         if solved.result != "unsat":
-            raise _Failed(name)
+            raise _Failed(f"{name}: undecided within its effort")
         return name
 
 
@@ -534,10 +561,18 @@ def _deposit_not_absorbed(policy: Policy, bounds: Bounds, checker: _Checker) -> 
     return one_account_argument(policy, catalog.get("deposit-not-absorbed"), bounds, checker.valid, checker.fail)
 
 
+def _each_trader(invariant_id: str) -> Callable[[Policy, Bounds, _Checker], list[str]]:
+    def argument(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str]:
+        return each_trader_argument(policy, catalog.get(invariant_id), bounds, checker.valid, checker.fail)
+
+    return argument
+
+
 ARGUMENTS: dict[str, Callable[[Policy, Bounds, _Checker], list[str]]] = {
     "conservation": _conservation,
     "open-interest-balance": _open_interest,
     "deposit-not-absorbed": _deposit_not_absorbed,
+    **{invariant_id: _each_trader(invariant_id) for invariant_id in EACH_TRADER},
 }
 
 __all__ = ["ARGUMENTS", "LEMMA_TRADERS", "Attempt", "Extension", "abstracted", "attempt", "coefficients", "extend"]

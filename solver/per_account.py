@@ -18,6 +18,37 @@ lemmas' two-trader book:
 
 Only one event at a time is covered (K = 1): a claim about one step is not an invariant of the
 book, so the argument says nothing about what K earlier events can reach.
+
+``no-negative-equity``, ``loss-bounded-by-collateral``, ``principal-protected`` and
+``flat-accounts-never-pay`` say something of every trader, each on its own (:data:`EACH_TRADER`:
+their predicates are a conjunction over the traders of a condition on that trader's account, its
+own transfers and the outcomes that name it). On a mark move or funding (the sweep's events) the
+engine runs ``opening``, ``settle``, ``before_turns`` (the fund's own deleveraging and unwind), one ``liquidation_turn`` per trader in book
+order, ``after_sweep`` and ``closing`` (``solvent.rules.engine``). The argument
+(docs/solver-notes.md#per-account-claims-for-every-n-the-design) checks, per event variant, on the
+engine's own functions:
+
+1. **Decomposition** (two traders): the engine's ``transition`` is exactly those phases in that
+   order (every balance, entry and outcome the same term), and the phases around the turns change
+   no trader, except ``settle``, which changes each trader from its own account, the market's and
+   the event's numbers alone.
+2. **Locality of a turn** (two traders, the system accounts replaced by fresh variables before the
+   turn): a trader's turn changes no other trader, its entries and outcomes name no other trader,
+   and nothing it computes reads another trader's numbers. So a trader's state after the step is
+   its own turn applied to its settled account and to whatever the system accounts (insurance
+   fund, vault, fee account, venue, book, clearing) hold when its turn comes; later turns do not
+   touch it.
+3. **Contract** (one trader, z3): the claim holds for that trader after its turn, for every value
+   of the system accounts' balances and positions, from the trader's own assumptions alone (its
+   bounds, well-formedness and margin; the event's bounds and acceptance).
+
+Every trader of a book of any size meets the contract's premise, and by 1 and 2 its part of the
+claim is the contract's claim at the system state its turn finds: so the claim holds for every N,
+given that each account's step depends on the others only through the system accounts (the
+uniformity of the engine's loop over the book's accounts). Where a layer moves money between
+traders (ADL's fills, a socialized loss, a clawback, the haircut ratio, a PnL-to-pool ADL after the
+sweep) step 1 or 2 fails, and the reason names the balance moved and by which entry: the verdict
+stays bounded.
 """
 
 from __future__ import annotations
@@ -28,14 +59,41 @@ from typing import Any
 import attrs
 import z3
 
-from solvent.properties.catalog import Invariant
+from solvent.properties.catalog import Invariant, StepView
+from solvent.properties.scenarios import Story
+from solvent.rules.book import Account, Book, Position
+from solvent.rules.engine import (
+    RejectedEvent,
+    after_sweep,
+    before_turns,
+    closing,
+    liquidation_turn,
+    opening,
+    requirements,
+    settle,
+    transition,
+)
+from solvent.rules.engine import run as engine_run
+from solvent.rules.events import Funding, MarkPrice
+from solvent.rules.ledger import ASSET, EXTERNAL, SPOT, Ctx
 from solvent.rules.policy import Policy
 from solvent.solver.assumptions import book_assumptions
-from solvent.solver.bounds import Bounds
+from solvent.solver.bounds import TRADER_NAMES, Bounds
 from solvent.solver.story import run, slots, symbolic_book, view
+from solvent.solver.symbolic import variable_book
 
 #: the claims whose truth on a step is about the account the event names (``event.account``)
 ONE_ACCOUNT = ("deposit-not-absorbed",)
+#: the claims that are a conjunction over the traders of a condition on one trader: its account
+#: before and after, its own transfers and the outcomes that name it (``properties.catalog``)
+EACH_TRADER = ("no-negative-equity", "loss-bounded-by-collateral", "principal-protected", "flat-accounts-never-pay")
+#: the assumption an all-N verdict of :func:`each_trader_argument` rests on, stated in its method line
+THROUGH_SYSTEM = (
+    "each trader's step depends on the others only through the system accounts "
+    "(insurance fund, vault, fee account, venue, book, clearing)"
+)
+#: the prefix of the fresh variables that stand for the system accounts when a turn begins
+FRESH = "turn."
 
 
 def _conjuncts(formula: Any) -> list[Any]:
@@ -116,4 +174,289 @@ def one_account_argument(
     return lemmas
 
 
-__all__ = ["ONE_ACCOUNT", "integer_atoms", "one_account_argument"]
+# --- each trader on its own -----------------------------------------------------------------
+
+
+def _same(x: Any, y: Any) -> bool:
+    """``x`` and ``y`` are the same value: the same z3 term (z3 shares equal terms), or records,
+    tuples and plain values equal part by part."""
+    if isinstance(x, z3.ExprRef) or isinstance(y, z3.ExprRef):
+        return isinstance(x, z3.ExprRef) and isinstance(y, z3.ExprRef) and x.eq(y)
+    if attrs.has(type(x)):
+        return type(x) is type(y) and all(_same(getattr(x, f.name), getattr(y, f.name)) for f in attrs.fields(type(x)))
+    if isinstance(x, tuple):
+        return isinstance(y, tuple) and len(x) == len(y) and all(_same(a, b) for a, b in zip(x, y, strict=True))
+    return x == y
+
+
+def _terms(x: Any) -> list[Any]:
+    """Every z3 term inside a record, a tuple or a term."""
+    if isinstance(x, z3.ExprRef):
+        return [x]
+    if attrs.has(type(x)):
+        return [t for f in attrs.fields(type(x)) for t in _terms(getattr(x, f.name))]
+    if isinstance(x, tuple):
+        return [t for v in x for t in _terms(v)]
+    return []
+
+
+def _owner(balance: str) -> str:
+    return balance.partition(ASSET)[0].removesuffix(SPOT)
+
+
+def _named(item: Any, traders: frozenset[str]) -> set[str]:
+    """The traders an entry, outcome or fill names (a balance of theirs, or their name in a field)."""
+    names = set()
+    for f in attrs.fields(type(item)):
+        value = getattr(item, f.name)
+        if isinstance(value, str) and value != EXTERNAL and _owner(value) in traders:
+            names.add(_owner(value))
+    return names
+
+
+def _foreign(terms: list[Any], own: tuple[str, ...]) -> list[str]:
+    """The variables among ``terms`` that start with none of ``own``, by name, sorted."""
+    names = {str(x) for t in terms if isinstance(t, z3.ExprRef) for x in integer_atoms(t)}
+    return sorted(n for n in names if not n.startswith(own))
+
+
+def _same_totals(a: Book, b: Book) -> bool:
+    """The two books hold the same market and totals (every field but the accounts)."""
+    return all(_same(getattr(a, f.name), getattr(b, f.name)) for f in attrs.fields(Book) if f.name != "accounts")
+
+
+def _b(t: Any) -> Any:
+    return z3.BoolVal(t) if type(t) is bool else t
+
+
+class _Phases:
+    """One event's context as it passes the phases of a sweep event, with what each added."""
+
+    def __init__(self, ctx: Ctx) -> None:
+        self.ctx = ctx
+
+    def run(self, phase: Callable[[Ctx], Ctx]) -> tuple[Ctx, Ctx]:
+        """Run ``phase``: (the context before, as a fresh copy, the context after)."""
+        before = self.ctx.book, len(self.ctx.entries), len(self.ctx.outcomes), len(self.ctx.fills)
+        self.ctx = phase(self.ctx)
+        return before, self.ctx
+
+
+def _added(ctx: Ctx, n_entries: int, n_outcomes: int, n_fills: int) -> list[Any]:
+    return [*ctx.entries[n_entries:], *ctx.outcomes[n_outcomes:], *ctx.fills[n_fills:]]
+
+
+def _traders_kept(phase: str, before: Any, ctx: Ctx, traders: frozenset[str], fail: Callable[[str], None]) -> None:
+    """The phase changed no trader's account and its entries, outcomes and fills name none."""
+    book, n, m, f = before
+    changed = sorted(t for t in traders if not _same(book.account(t), ctx.book.account(t)))
+    named = sorted({t for g in _added(ctx, n, m, f) for t in _named(g.item, traders)})
+    if changed or named:
+        fail(f"{phase} changes or names traders ({', '.join(changed or named)}): it couples their accounts")
+
+
+def _with_fresh_system(ctx: Ctx) -> Ctx:
+    """``ctx`` with every system account (balances, positions, every number) a fresh variable:
+    whatever the turns before left there."""
+    fresh, _ = variable_book(ctx.book, prefix=FRESH)
+    accounts = tuple(a if a.is_trader else b for a, b in zip(ctx.book.accounts, fresh.accounts, strict=True))
+    return ctx.with_book(ctx.book.with_balances(accounts))
+
+
+def _settled(policy: Policy, book: Book, event: Any) -> Ctx:
+    """The engine's phases up to the sweep's turns: opening, settle, before_turns."""
+    return before_turns(policy, settle(policy, opening(policy, book), event))
+
+
+def _decomposes(policy: Policy, book: Book, label: str, event: Any, fail: Callable[[str], None]) -> str:
+    """Step 1 of the module docstring, on ``book`` (two traders)."""
+    traders = frozenset(a.name for a in book.traders)
+    phases = _Phases(Ctx(book))
+    before, ctx = phases.run(lambda _: opening(policy, book))
+    _traders_kept(f"{label}: opening the event", before, ctx, traders, fail)
+    n_entries = len(ctx.entries)
+    before, ctx = phases.run(lambda c: settle(policy, c, event))
+    market = (*(f"s0.{m.name}." for m in book.markets), "s0.book.", "e1.")
+    for t in sorted(traders):
+        read = _foreign(_terms(ctx.account(t)), (f"s0.{t}.", *market))
+        if read:
+            fail(f"{label}: settling {t} reads {read[0]}: a trader's settlement reads more than its own account")
+        for g in ctx.entries[n_entries:]:
+            if len(_named(g.item, traders)) > 1:
+                fail(f"{label}: a settlement entry names two traders ({g.item.source} -> {g.item.destination})")
+    before, ctx = phases.run(lambda c: before_turns(policy, c))
+    _traders_kept(f"{label}: the fund's own deleveraging and unwind before the turns", before, ctx, traders, fail)
+    for t in [a.name for a in book.traders]:
+        phases.run(lambda c, t=t: liquidation_turn(policy, c, t))
+    before, ctx = phases.run(lambda c: after_sweep(policy, c))
+    _traders_kept(f"{label}: after the sweep ({_after_sweep_name(policy)})", before, ctx, traders, fail)
+    before, ctx = phases.run(lambda c: closing(policy, c))
+    _traders_kept(f"{label}: closing the event (re-basing realized losses)", before, ctx, traders, fail)
+    whole = transition(policy, book, event)
+    same = (
+        _same(whole.book, ctx.book)
+        and _same(whole.entries, ctx.entries)
+        and _same(whole.outcomes, ctx.outcomes)
+        and _same(whole.fills, ctx.fills)
+    )
+    if not same:
+        fail(
+            f"{label}: the engine's transition is not opening, settle, before_turns, one turn per trader, after_sweep, closing"
+        )
+    return (
+        f"decomposition ({label}): the engine's transition is settle, then one liquidation turn per trader in book "
+        "order; each trader's settlement reads only its own account, and the phases around the turns touch no trader"
+    )
+
+
+def _after_sweep_name(policy: Policy) -> str:
+    return "the PnL-to-pool ADL" if policy.pnl_to_pool_adl is not None else "nothing runs"
+
+
+def _turn_is_local(policy: Policy, book: Book, label: str, event: Any, fail: Callable[[str], None]) -> list[str]:
+    """Step 2 of the module docstring: each trader's turn on ``book`` (two traders), the system
+    accounts fresh, changes, names and reads no other trader."""
+    traders = frozenset(a.name for a in book.traders)
+    out = []
+    for t in [a.name for a in book.traders]:
+        ctx = _with_fresh_system(_settled(policy, book, event))
+        start = ctx.book
+        n, m, f = len(ctx.entries), len(ctx.outcomes), len(ctx.fills)
+        ctx = liquidation_turn(policy, ctx, t)
+        others = sorted(traders - {t})
+        moved = sorted(o for o in others if not _same(start.account(o), ctx.book.account(o)))
+        added = _added(ctx, n, m, f)
+        if moved:
+            why = sorted(
+                {
+                    g.item.reason.value
+                    for g in ctx.entries[n:]
+                    if hasattr(g.item, "reason") and _named(g.item, traders) - {t}
+                }
+            )
+            fail(
+                f"{label}: {t}'s turn moves {', '.join(moved)}'s account"
+                + (f" ({', '.join(why)} entries)" if why else "")
+                + ": a layer charges other traders for this trader's deficit, so no trader's claim is its own"
+            )
+        named = sorted({o for g in added for o in _named(g.item, traders) if o != t})
+        if named:
+            fail(f"{label}: {t}'s turn records entries or outcomes naming {', '.join(named)}")
+        if not _same_totals(start, ctx.book):
+            fail(f"{label}: {t}'s turn changes the market or the book's totals, which later turns read")
+        terms = _terms(ctx.book.account(t)) + [x for g in added for x in (_b(g.guard), *_terms(g.item))]
+        read = [x for x in _foreign(terms, (f"s0.{t}.", FRESH)) if x.startswith(tuple(f"s0.{o}." for o in others))]
+        if read:
+            fail(f"{label}: {t}'s turn reads {read[0]}, another trader's number (the ranking, a share of a total)")
+        out.append(
+            f"locality ({label}): {t}'s liquidation turn changes, names and reads no other trader, "
+            "whatever the system accounts hold"
+        )
+    return out
+
+
+def _contract(
+    policy: Policy,
+    invariant: Invariant,
+    bounds: Bounds,
+    label: str,
+    event: Any,
+    field_bounds: Any,
+    valid: Callable[[str, list[Any], Any], str],
+) -> str:
+    """Step 3 of the module docstring: one trader, its turn from fresh system accounts, the claim
+    valid from its own assumptions."""
+    one = attrs.evolve(bounds, accounts=1, events=1)
+    book, _ = symbolic_book(one)
+    [name] = [a.name for a in book.traders]
+    ctx = liquidation_turn(policy, _with_fresh_system(_settled(policy, book, event)), name)
+    ctx = closing(policy, after_sweep(policy, ctx))
+    claim = invariant.holds(StepView(policy, book, event, ctx.book, ctx.entries, ctx.outcomes))
+    own = (f"s0.{name}.", *(f"s0.{m.name}." for m in book.markets), "e1.")
+    premise = [c for a in book_assumptions(policy, book, one) for c in _conjuncts(a.holds)]
+    premise += _conjuncts(field_bounds) + [c for r in requirements(policy, book, event) for c in _conjuncts(r.holds)]
+    premise = [c for c in premise if _reads_only(c, own)]
+    title = f"{invariant.id} on {label}: holds for one trader after its turn, whatever the system accounts hold"
+    valid(title, premise, claim)
+    return f"contract ({label}): {invariant.id} holds for {name} after its own turn from its own assumptions, for every balance and position of the system accounts"
+
+
+def each_trader_argument(
+    policy: Policy,
+    invariant: Invariant,
+    bounds: Bounds,
+    valid: Callable[[str, list[Any], Any], str],
+    fail: Callable[[str], None],
+) -> list[str]:
+    """The lemmas of the per-trader argument in the module docstring, or ``fail(reason)`` where one
+    does not hold (``valid(name, assumptions, claim)``: z3 within the effort, failing when not unsat)."""
+    if bounds.markets != 1 or bounds.assets:
+        fail(f"{invariant.id}: the per-trader argument covers one market without collateral assets")
+    if bounds.events != 1:
+        fail(
+            f"{invariant.id}: the per-trader argument covers one event (K = 1), not K = {bounds.events}: "
+            "a later event starts from a book where a trader's own assumptions need not hold"
+        )
+    small = attrs.evolve(bounds, accounts=2, events=1)
+    book, _ = symbolic_book(small)
+    [slot] = slots(book, small)
+    lemmas = []
+    for variant in slot.variants:
+        event, label = variant.event, variant.label
+        if not isinstance(event, MarkPrice | Funding):
+            fail(f"{invariant.id} on {label}: the per-trader argument covers the sweep's events (mark moves, funding)")
+        lemmas.append(_decomposes(policy, book, label, event, fail))
+        lemmas += _turn_is_local(policy, book, label, event, fail)
+        lemmas.append(_contract(policy, invariant, small, label, event, slot.field_bounds, valid))
+    lemmas.append(
+        f"aggregate: {invariant.id} is the conjunction over the traders of the contract's claim, so it holds for any N"
+    )
+    return lemmas
+
+
+def with_empty_traders(book: Book, extra: int) -> Book:
+    """``book`` with ``extra`` more traders after its own, each flat with nothing in any balance."""
+    taken = {a.name for a in book.accounts}
+    names = [n for n in (*TRADER_NAMES, *(f"t{i}" for i in range(len(TRADER_NAMES), 64))) if n not in taken][:extra]
+    last = max(i for i, a in enumerate(book.accounts) if a.is_trader)
+    template = book.accounts[last]
+    empty = tuple(
+        Account(
+            n,
+            more_positions=tuple(Position() for _ in template.more_positions),
+            asset_balances=tuple(0 for _ in template.asset_balances),
+        )
+        for n in names
+    )
+    return attrs.evolve(book, accounts=book.accounts[: last + 1] + empty + book.accounts[last + 1 :])
+
+
+def still_refuted(policy: Policy, invariant: Invariant, story: Story, step_index: int, up_to: int = 8) -> int:
+    """The most traders (at most ``up_to``) at which ``story``, with flat empty traders added, is
+    replayed on the concrete engine and still breaks ``invariant`` at step ``step_index``: every
+    size from the story's own up to it is replayed. The story's own size when one more breaks it
+    no longer (an event rejected, or the claim holding)."""
+    n = len(story.book.traders)
+    reached = n
+    for extra in range(1, up_to - n + 1):
+        book = with_empty_traders(story.book, extra)
+        try:
+            steps = engine_run(policy, book, list(story.events))
+        except RejectedEvent:
+            return reached
+        if step_index >= len(steps) or invariant.holds(StepView.of(policy, steps[step_index])) is not False:
+            return reached
+        reached = n + extra
+    return reached
+
+
+__all__ = [
+    "EACH_TRADER",
+    "ONE_ACCOUNT",
+    "THROUGH_SYSTEM",
+    "each_trader_argument",
+    "integer_atoms",
+    "one_account_argument",
+    "still_refuted",
+    "with_empty_traders",
+]

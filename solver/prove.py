@@ -55,6 +55,7 @@ from solvent.rules.presets import resolve_policy
 from solvent.solver import effort
 from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.effort import OutOfEffort
+from solvent.solver.per_account import EACH_TRADER, ONE_ACCOUNT, still_refuted
 from solvent.solver.query import Answer, StoryQuery
 from solvent.solver.refinement import obligation_name
 from solvent.solver.verdicts import (
@@ -107,18 +108,38 @@ def prove(
     outcome = _small_scope_first(policy, invariant, bounds, transfers=transfers, smaller=smaller)
     if outcome.verdict is Verdict.REFUTED and minimize:
         outcome = _minimized(policy, invariant, bounds, outcome)
+    if outcome.verdict is Verdict.REFUTED and invariant.id in (*EACH_TRADER, *ONE_ACCOUNT):
+        outcome = _refuted_for_larger_books(policy, invariant, outcome)
     if isinstance(extension, comp.Extension):
         small = _on_lemma_book(policy, invariant, bounds, outcome, smaller, comp.LEMMA_TRADERS)
         outcome = _extended(outcome, invariant, extension, small)
     elif isinstance(extension, comp.Attempt):  # bounded only; the lemmas' work is counted and said
         outcome = attrs.evolve(
             outcome,
-            method=f"{outcome.method}; the all-N argument did not hold within the effort ({extension.failed})",
+            method=f"{outcome.method}; the all-N argument {'did not hold' if extension.applies else 'does not apply'} ({extension.failed})",
             queries=extension.queries + outcome.queries,
         )
     return attrs.evolve(
         outcome, seconds=time.perf_counter() - started, accepted=invariant.id in policy.accepts, bounds=bounds
     )
+
+
+def _refuted_for_larger_books(policy: Policy, invariant: Invariant, outcome: ProofResult) -> ProofResult:
+    """A per-account claim refuted on n traders, said to fail on every larger book where its story
+    with flat, empty traders added replays failing at the same step (each size up to 8 replayed on
+    the concrete engine; an account with nothing takes no part in a step)."""
+    cx = outcome.counterexample
+    if cx is None or cx.obligation != invariant.id:
+        return outcome
+    n = len(cx.story.book.traders)
+    reached = still_refuted(policy, invariant, cx.story, cx.step_index)
+    if reached <= n:
+        return outcome
+    note = (
+        f"refuted for every N ≥ {n}: the story with flat, empty traders added breaks it at the same step, "
+        f"replayed on the concrete engine at each N up to {reached}"
+    )
+    return attrs.evolve(outcome, method=f"{outcome.method}; {note}")
 
 
 def _obligation(outcome: ProofResult, name: str) -> ObligationResult:
@@ -176,7 +197,12 @@ def _extended(
             f"({len(extension.lemmas)} lemmas) but the direct bounded check refuted it with a replayed story: "
             f"{direct.reason or 'see the counterexample'}"
         )
-    scope = attrs.evolve(outcome.scope, accounts=None, events=None if extension.every_k else outcome.scope.events)
+    scope = attrs.evolve(
+        outcome.scope,
+        accounts=None,
+        events=None if extension.every_k else outcome.scope.events,
+        assumes=extension.assumes,
+    )
     queries: tuple[QueryStats, ...] = ()
     small = None if on_lemma_book is None else _obligation(on_lemma_book, invariant.id)
     checked = f"and the invariant checked directly: {outcome.method}"

@@ -74,10 +74,15 @@ class Scope:
     prices: str
     #: what the symbolic book fixes rather than ranges over, in words (empty: not stated)
     fixed: str = ""
+    #: what an all-N verdict assumes of the engine beyond its lemmas, in words (empty: only that
+    #: it treats accounts uniformly, stated in the method line)
+    assumes: str = ""
 
     @property
     def text(self) -> str:
         n = "all N" if self.accounts is None else f"N ≤ {self.accounts}"
+        if self.accounts is None and self.assumes:
+            n += f" given that {self.assumes}"
         k = "any K" if self.events is None else f"K ≤ {self.events}"
         return f"{n}, {k} ({', '.join(self.kinds)}), {self.prices}"
 

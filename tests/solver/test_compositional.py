@@ -26,11 +26,24 @@ class TestExtension:
         ext = extend(load_preset("drift"), catalog.get("open-interest-balance"), Bounds(effort=20_000_000))
         assert ext is not None and any(lemma.startswith("P (mark)") for lemma in ext.lemmas)
 
-    def test_per_account_claims_have_no_argument_but_the_deposits(self) -> None:
+    def test_per_account_claims_have_no_argument_but_the_deposits_and_each_traders(self) -> None:
         """No compositional argument is claimed where there is none: the verdict stays bounded
-        (deposit-not-absorbed's, on the depositor alone: tests/solver/test_per_account.py)."""
-        assert set(ARGUMENTS) == {"conservation", "open-interest-balance", "deposit-not-absorbed"}
+        (deposit-not-absorbed's, on the depositor alone: tests/solver/test_per_account.py; the
+        per-trader claims', one trader's contract where no layer couples the traders:
+        tests/solver/test_each_trader.py)."""
+        assert set(ARGUMENTS) == {
+            "conservation",
+            "open-interest-balance",
+            "deposit-not-absorbed",
+            "no-negative-equity",
+            "loss-bounded-by-collateral",
+            "principal-protected",
+            "flat-accounts-never-pay",
+        }
+        # backpack's contract fails (a carried deficit leaves the account below zero), binance's
+        # spot-isolated has no per-trader argument
         assert extend(load_preset("backpack"), catalog.get("no-negative-equity"), Bounds()) is None
+        assert extend(load_preset("binance"), catalog.get("spot-isolated"), Bounds()) is None
 
 
 class TestAbstraction:

@@ -1,0 +1,182 @@
+"""Per-trader claims for every N (solver/per_account.py, ``each_trader_argument``).
+
+no-negative-equity, loss-bounded-by-collateral, principal-protected and flat-accounts-never-pay
+are a conjunction over the traders. Where each trader's liquidation turn changes and reads no other
+trader (a waterfall of balances: a fund, the venue, a carried debt) the claim is proved for every N
+from one trader's contract, the assumption said in the verdict's scope; where a layer moves money
+between traders (ADL, a socialized loss, a clawback, the haircut ratio, the PnL-to-pool ADL) the
+argument does not apply and the reason names the entry that couples them. A one-token mutation of
+a rule the contract rests on (the penalty's cap, the deficit's sign) breaks the contract.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+import pytest
+
+import solvent.rules.bankruptcy as bankruptcy
+import solvent.rules.liquidation as liquidation
+from solvent.properties import catalog
+from solvent.rules.arith import abs_, max_, min_
+from solvent.rules.engine import run
+from solvent.rules.ledger import Reason
+from solvent.rules.margin import equity
+from solvent.rules.presets import resolve_policy
+from solvent.solver import compositional
+from solvent.solver.bounds import Bounds
+from solvent.solver.per_account import EACH_TRADER, THROUGH_SYSTEM, still_refuted, with_empty_traders
+from solvent.solver.prove import prove
+from solvent.solver.verdicts import Verdict
+from solvent.verdicts.proofs import ProofBudget, prove_within
+
+ONE_MOVE = Bounds(accounts=2, events=1, effort=10_000_000)
+
+
+def _attempt(policy, claim: str, bounds: Bounds = ONE_MOVE):
+    return compositional.attempt(
+        resolve_policy(policy) if isinstance(policy, str) else policy, catalog.get(claim), bounds
+    )
+
+
+def _with_penalty(name: str = "broker-reg-t"):
+    """The preset with a 1% liquidation penalty and fills 0.5% from mark, so the penalty's cap and
+    the slippage in the deficit are on the path the contract covers."""
+    policy = resolve_policy(name)
+    return attrs.evolve(policy, liquidation=attrs.evolve(policy.liquidation, penalty_ppm=10_000, slippage_ppm=5_000))
+
+
+@pytest.mark.parametrize("claim", EACH_TRADER)
+def test_a_venue_that_fronts_the_deficit_holds_each_claim_for_every_n_or_fails_its_contract(claim: str) -> None:
+    found = _attempt("broker-reg-t", claim)
+    if claim == "loss-bounded-by-collateral":  # the fronted deficit is a debt: §11, accepted by the preset
+        assert isinstance(found, compositional.Attempt) and found.applies
+        assert "holds for one trader after its turn" in found.failed and "z3 found a model" in found.failed
+        return
+    assert isinstance(found, compositional.Extension) and not found.every_k
+    assert found.assumes == THROUGH_SYSTEM
+    assert any(lemma.startswith("locality (mark): alice's") for lemma in found.lemmas)
+    assert any(lemma.startswith("locality (mark): bob's") for lemma in found.lemmas)
+    assert any(lemma.startswith("contract (mark)") for lemma in found.lemmas)
+
+
+@pytest.mark.parametrize(
+    ("preset", "why"),
+    [
+        ("binance", "alice's turn moves bob's account (auto-deleveraging"),
+        ("bitmex", "alice's turn moves bob's account (auto-deleveraging"),
+        ("bybit", "alice's turn moves bob's account (auto-deleveraging"),
+        ("okx", "alice's turn moves bob's account (auto-deleveraging"),
+        ("dydx-v4", "alice's turn moves bob's account (auto-deleveraging"),
+        ("hyperliquid", "alice's turn moves bob's account (auto-deleveraging"),
+        ("drift", "socialized loss"),
+        ("mango-v4", "socialized loss"),
+        ("okx-2018", "alice's turn moves bob's account (clawback entries)"),
+        ("gmx-v2", "after the sweep (the PnL-to-pool ADL) changes or names traders"),
+        ("percolator-gen-a", "closing the event (re-basing realized losses) changes or names traders"),
+        ("percolator-gen-b", "closing the event (re-basing realized losses) changes or names traders"),
+    ],
+)
+def test_where_a_layer_couples_the_traders_the_argument_says_which_and_asks_nothing(preset: str, why: str) -> None:
+    found = _attempt(preset, "no-negative-equity")
+    assert isinstance(found, compositional.Attempt) and not found.applies
+    assert why in found.failed
+    assert found.queries == ()  # no z3 question: the coupling is read off the engine's own run
+
+
+def test_backpack_keeps_the_winners_owed_so_only_its_haircut_claims_hold_for_every_n() -> None:
+    assert isinstance(_attempt("backpack", "principal-protected"), compositional.Extension)
+    assert isinstance(_attempt("backpack", "flat-accounts-never-pay"), compositional.Extension)
+    found = _attempt("backpack", "no-negative-equity")
+    assert isinstance(found, compositional.Attempt) and found.applies
+
+
+def test_proved_for_every_n_with_the_assumption_in_the_verdict() -> None:
+    result = prove("broker-reg-t", "no-negative-equity", ONE_MOVE, minimize=False)
+    claim = next(o for o in result.obligations if o.obligation == "no-negative-equity")
+    assert claim.verdict is Verdict.PROVED
+    assert claim.scope.accounts is None and claim.scope.events == 1
+    assert claim.scope.text.startswith(f"all N given that {THROUGH_SYSTEM}, K ≤ 1 (mark)")
+    assert result.method.startswith("compositional, all N, one event")
+    assert f"assumes {THROUGH_SYSTEM}" in result.method
+
+
+def test_check_shows_the_all_n_verdict_and_its_assumption() -> None:
+    policy = resolve_policy("broker-reg-t")
+    [result] = prove_within(policy, ["no-negative-equity"], ProofBudget(total=10_000_000)).values()
+    assert result.verdict is Verdict.PROVED
+    assert result.scope.accounts is None
+    assert f"given that {THROUGH_SYSTEM}" in result.scope.text
+
+
+def test_a_refutation_is_replayed_on_larger_books_with_empty_traders() -> None:
+    result = prove("gmx-v2", "no-negative-equity", ONE_MOVE, minimize=False)
+    assert result.verdict is Verdict.REFUTED
+    cx = result.counterexample
+    n = len(cx.story.book.traders)
+    assert f"refuted for every N ≥ {n}" in result.method and "up to 8" in result.method
+    policy = resolve_policy("gmx-v2")
+    padded = with_empty_traders(cx.story.book, 8 - n)
+    assert len(padded.traders) == 8
+    steps = run(policy, padded, list(cx.story.events))
+    assert catalog.get("no-negative-equity").holds(catalog.StepView.of(policy, steps[cx.step_index])) is False
+    assert still_refuted(policy, catalog.get("no-negative-equity"), cx.story, cx.step_index) == 8
+
+
+def test_two_events_and_deposits_are_not_covered() -> None:
+    two = _attempt("broker-reg-t", "no-negative-equity", Bounds(accounts=2, events=2, effort=10_000_000))
+    assert isinstance(two, compositional.Attempt) and "covers one event (K = 1), not K = 2" in two.failed
+    deposits = _attempt(
+        "broker-reg-t", "no-negative-equity", Bounds(accounts=2, events=1, event_kinds=("deposit",), effort=10_000_000)
+    )
+    assert isinstance(deposits, compositional.Attempt) and "covers the sweep's events" in deposits.failed
+
+
+def test_with_a_penalty_and_slippage_the_contract_still_holds() -> None:
+    found = _attempt(_with_penalty(), "no-negative-equity")
+    assert isinstance(found, compositional.Extension)
+
+
+def test_a_penalty_cap_mutated_from_min_to_max_breaks_the_contract(monkeypatch) -> None:
+    # venue_formulas.liquidation_fee_paid is min_(max_fee, max_(surplus, 0)): one token changed
+    monkeypatch.setattr(liquidation, "liquidation_fee_paid", lambda surplus, max_fee: max_(max_fee, max_(surplus, 0)))
+    found = _attempt(_with_penalty(), "no-negative-equity")
+    assert isinstance(found, compositional.Attempt) and found.applies
+    assert "no-negative-equity on mark: holds for one trader after its turn" in found.failed
+
+
+def test_a_deficit_with_the_slippage_sign_flipped_breaks_the_contract(monkeypatch) -> None:
+    def remaining_deficit(policy, ctx, name):  # bankruptcy.remaining_deficit with - (E - |S| slip) as - (E + |S| slip)
+        account = ctx.book.account(name)
+        slip = liquidation.slip_per_lot(policy.liquidation, ctx.book.market.mark_quote)
+        return max_(-(equity(policy.margin, account) + abs_(account.size_lots) * slip), 0)
+
+    monkeypatch.setattr(bankruptcy, "remaining_deficit", remaining_deficit)
+    found = _attempt(_with_penalty(), "no-negative-equity")
+    assert isinstance(found, compositional.Attempt) and found.applies
+    assert "holds for one trader after its turn" in found.failed
+
+
+def test_a_debt_shared_with_another_trader_breaks_locality(monkeypatch) -> None:
+    original = bankruptcy.carry
+
+    def shares_the_debt(ctx, layer, name, remaining):  # a quantum of the deficit charged to the next trader
+        ctx = original(ctx, layer, name, remaining)
+        other = next(a.name for a in ctx.book.traders if a.name != name)
+        return ctx.transfer(other, name, min_(remaining, 1), Reason.SOCIALIZED_LOSS)
+
+    monkeypatch.setattr(bankruptcy, "carry", shares_the_debt)
+    found = _attempt("broker-reg-t", "no-negative-equity")
+    assert isinstance(found, compositional.Attempt) and not found.applies
+    assert "alice's turn moves bob's account (socialized loss entries)" in found.failed
+
+
+def test_the_readme_command_proves_it_for_every_n() -> None:
+    from tests.test_printed_commands import _documented, _run_printed
+
+    command = _documented("solvent prove broker-reg-t --invariant no-negative-equity --accounts 2")
+    done = _run_printed(Path(__file__).resolve().parents[2], command)
+    assert done.returncode == 0, done.stderr
+    assert f"no-negative-equity on broker-reg-t: proved (all N given that {THROUGH_SYSTEM}, K ≤ 1 (mark)" in done.stdout
+    assert "compositional, all N, one event" in done.stdout
