@@ -21,6 +21,11 @@ portfolio), exact nonlinear arithmetic, and a price grid, on bounded proofs.
 its reason. Each cell's memory is capped (``MEMORY_CAP``), so a build that outgrows it is a row,
 not a machine out of memory.
 
+``--each-trader``: the per-trader all-N argument (``solvent.solver.per_account``) for every preset
+and each claim it covers, one mark move, at ``--effort`` units: held, did not hold, or does not
+apply (with the reason), its units and seconds, and where it held the whole ``prove`` at
+``--accounts`` N.
+
 ``--adl-lemma``: the ADL lemma (``solvent.solver.adl_lemma``: ADL at the bankruptcy price leaves
 the bankrupt account at zero) on every preset that closes there, at 2, 3 and 4 traders, each at
 ``--effort`` units: verdict, units, seconds.
@@ -301,6 +306,52 @@ def adl_lemma_table(effort_units: int) -> list[dict[str, Any]]:
     return rows
 
 
+def each_trader_table(effort_units: int, accounts: int) -> list[dict[str, Any]]:
+    """The per-trader all-N argument (``solvent.solver.per_account.each_trader_argument``) for every
+    preset and claim it covers, one mark move: whether it held, did not hold, or does not apply
+    (and why), its units and seconds; where it held, the whole ``prove`` at N = ``accounts`` too."""
+    import solvent.solver  # noqa: F401  (registers the z3 backend)
+    from solvent.properties import catalog
+    from solvent.rules.presets import preset_names, resolve_policy
+    from solvent.solver import compositional
+    from solvent.solver.bounds import Bounds
+    from solvent.solver.per_account import EACH_TRADER
+    from solvent.solver.prove import prove
+
+    rows = []
+    print(f"| preset | claim | all-N argument | units | s | prove N = {accounts} | units | s | load |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for preset in preset_names():
+        policy = resolve_policy(preset)
+        for claim in EACH_TRADER:
+            bounds = Bounds(accounts=accounts, events=1, effort=effort_units)
+            started = time.perf_counter()
+            found = compositional.attempt(policy, catalog.get(claim), bounds)
+            seconds = round(time.perf_counter() - started, 2)
+            units = sum(q.units for q in found.queries)
+            if isinstance(found, compositional.Extension):
+                verdict = "holds"
+            else:
+                verdict = ("did not hold: " if found.applies else "does not apply: ") + found.failed
+            row = {"preset": preset, "claim": claim, "argument": verdict, "units": units, "seconds": seconds}
+            if isinstance(found, compositional.Extension):
+                started = time.perf_counter()
+                result = prove(policy, claim, bounds, minimize=False)
+                row |= {
+                    "prove": f"{result.verdict.value} ({'all N' if result.scope.accounts is None else result.scope.text})",
+                    "prove_units": result.units,
+                    "prove_seconds": round(time.perf_counter() - started, 2),
+                }
+            row["load_1min"] = round(os.getloadavg()[0], 2)
+            print(
+                f"| {preset} | {claim} | {verdict} | {units:,} | {seconds} | {row.get('prove', '')} | "
+                f"{row.get('prove_units', '')} | {row.get('prove_seconds', '')} | {row['load_1min']} |",
+                flush=True,
+            )
+            rows.append(row)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="only the two targets")
@@ -314,7 +365,18 @@ def main() -> None:
     parser.add_argument("--catalog", action="store_true", help="every claim on every preset at N = --accounts, K = 1")
     parser.add_argument("--accounts", type=int, default=4, help="N for --catalog")
     parser.add_argument("--adl-lemma", action="store_true", help="the ADL lemma at 2-4 traders per preset")
+    parser.add_argument(
+        "--each-trader", action="store_true", help="the per-trader all-N argument per preset and claim (N = --accounts)"
+    )
     args = parser.parse_args()
+    if args.each_trader:
+        load = os.getloadavg()
+        rows = each_trader_table(args.effort, args.accounts)
+        print(f"load average (1, 5, 15 min) at the start {load}, at the end {os.getloadavg()}")
+        if args.json:
+            with open(args.json, "w") as fh:
+                json.dump({"rows": rows, "load_average": {"start": load, "end": os.getloadavg()}}, fh, indent=2)
+        return
     if args.adl_lemma:
         rows = adl_lemma_table(args.effort)
         if args.json:

@@ -66,9 +66,11 @@ from solvent.solver.bounds import Bounds
 from solvent.solver.linearize import Linearizer
 from solvent.solver.per_account import (
     EACH_TRADER,
+    FLAT_ASSUMES,
     ONE_ACCOUNT,
     THROUGH_SYSTEM,
     each_trader_argument,
+    flat_trader_argument,
     integer_atoms,
     one_account_argument,
 )
@@ -78,6 +80,7 @@ from solvent.solver.verdicts import QueryStats
 #: traders in the symbolic book the lemmas are checked on (``solver.prove`` checks the invariant
 #: directly on a book this size too, so the two speak about the same book)
 LEMMA_TRADERS = 2
+FLAT = "flat-accounts-never-pay"
 UNIFORMITY = "the engine treats accounts uniformly (loops over the book's accounts, looks them up by name)"
 CLEARING_REASONS = frozenset({Reason.SETTLEMENT, Reason.FUNDING, Reason.FUNDING_DUST, Reason.FUNDING_CARRY})
 SETTLING = frozenset({Reason.SETTLEMENT, Reason.FUNDING})
@@ -128,6 +131,13 @@ def attempt(policy: Policy, invariant: Invariant, bounds: Bounds) -> Extension |
         lemmas = argument(policy, bounds, checker)
     except _Failed as failed:
         return Attempt(str(failed), tuple(checker.queries), failed.applies)
+    if invariant.id in EACH_TRADER and checker.flat:
+        method = (
+            "compositional, all N, one event: no liquidation turn charges a trader with no position, checked on "
+            "the engine's own transition, settle and liquidation_turn with the system accounts fresh at each turn; "
+            f"assumes {FLAT_ASSUMES}"
+        )
+        return Extension(method, tuple(lemmas), tuple(checker.queries), every_k=False, assumes=FLAT_ASSUMES)
     if invariant.id in EACH_TRADER:
         method = (
             "compositional, all N, one event: each trader's liquidation turn changes and reads no other trader "
@@ -157,6 +167,8 @@ class _Checker:
     def __init__(self, bounds: Bounds) -> None:
         self.bounds = bounds
         self.queries: list[QueryStats] = []
+        #: set by the flat-trader argument when it, not the per-trader one, held
+        self.flat = False
 
     def pieces(self, name: str, claims: list[Any]) -> str:
         """Whether every one of ``claims`` is valid, each asked on its own with :func:`_case_split`
@@ -563,7 +575,20 @@ def _deposit_not_absorbed(policy: Policy, bounds: Bounds, checker: _Checker) -> 
 
 def _each_trader(invariant_id: str) -> Callable[[Policy, Bounds, _Checker], list[str]]:
     def argument(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str]:
-        return each_trader_argument(policy, catalog.get(invariant_id), bounds, checker.valid, checker.fail)
+        invariant = catalog.get(invariant_id)
+        try:
+            return each_trader_argument(policy, invariant, bounds, checker.valid, checker.fail)
+        except _Failed as coupled:
+            if invariant_id != FLAT or coupled.applies:
+                raise
+            try:
+                lemmas = flat_trader_argument(policy, invariant, bounds, checker.valid, checker.fail)
+            except _Failed as failed:
+                if str(failed) == str(coupled):
+                    raise
+                raise _Failed(f"{coupled}; and for flat traders: {failed}", failed.applies) from None
+            checker.flat = True
+            return lemmas
 
     return argument
 

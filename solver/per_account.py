@@ -48,7 +48,8 @@ given that each account's step depends on the others only through the system acc
 uniformity of the engine's loop over the book's accounts). Where a layer moves money between
 traders (ADL's fills, a socialized loss, a clawback, the haircut ratio, a PnL-to-pool ADL after the
 sweep) step 1 or 2 fails, and the reason names the balance moved and by which entry: the verdict
-stays bounded.
+stays bounded. ``flat-accounts-never-pay`` then has a narrower argument of its own
+(:func:`flat_trader_argument`): no turn charges a trader that holds no position.
 """
 
 from __future__ import annotations
@@ -92,6 +93,8 @@ THROUGH_SYSTEM = (
     "each trader's step depends on the others only through the system accounts "
     "(insurance fund, vault, fee account, venue, book, clearing)"
 )
+#: the assumption an all-N verdict of :func:`flat_trader_argument` rests on
+FLAT_ASSUMES = "each trader's turn treats every other trader as a two-trader book's turn treats the other"
 #: the prefix of the fresh variables that stand for the system accounts when a turn begins
 FRESH = "turn."
 
@@ -255,10 +258,10 @@ def _traders_kept(phase: str, before: Any, ctx: Ctx, traders: frozenset[str], fa
         fail(f"{phase} changes or names traders ({', '.join(changed or named)}): it couples their accounts")
 
 
-def _with_fresh_system(ctx: Ctx) -> Ctx:
-    """``ctx`` with every system account (balances, positions, every number) a fresh variable:
-    whatever the turns before left there."""
-    fresh, _ = variable_book(ctx.book, prefix=FRESH)
+def _with_fresh_system(ctx: Ctx, prefix: str = FRESH) -> Ctx:
+    """``ctx`` with every system account (balances, positions, every number) a fresh variable
+    named from ``prefix``: whatever the turns before left there."""
+    fresh, _ = variable_book(ctx.book, prefix=prefix)
     accounts = tuple(a if a.is_trader else b for a, b in zip(ctx.book.accounts, fresh.accounts, strict=True))
     return ctx.with_book(ctx.book.with_balances(accounts))
 
@@ -414,6 +417,76 @@ def each_trader_argument(
     return lemmas
 
 
+def _flat(book: Book, name: str) -> Book:
+    """``book`` with ``name`` holding no position in any market (size and cost 0)."""
+    account = book.account(name)
+    flat = tuple(attrs.evolve(p, size_lots=0, cost_quote=0) for p in account.positions)
+    account = attrs.evolve(account, size_lots=0, cost_quote=0, more_positions=flat[1:])
+    return book.with_balances(tuple(account if a.name == name else a for a in book.accounts))
+
+
+def flat_trader_argument(
+    policy: Policy,
+    invariant: Invariant,
+    bounds: Bounds,
+    valid: Callable[[str, list[Any], Any], str],
+    fail: Callable[[str], None],
+) -> list[str]:
+    """``flat-accounts-never-pay`` where a layer couples the traders (ADL, a socialized loss): the
+    claim speaks only of a trader that holds no position, and what must hold is that no turn
+    charges it. On two traders, bob flat (its size a concrete 0, so the engine's own branches on it
+    are decided as they are for any flat account) and alice free:
+
+    1. the engine's transition is settle then one turn per trader (as for :func:`each_trader_argument`);
+    2. the claim holds (z3) after those phases run with the system accounts fresh before *each*
+       turn, so for whatever the turns before left there, from each trader's own assumptions.
+
+    For N traders: a flat trader's own turn does nothing (it is not liquidated), and every other
+    trader's turn treats it as alice's turn treats flat bob, given that each trader's turn treats
+    every other trader as it treats the other trader of the two-trader book (the engine's loops
+    over the book's accounts: the ADL queue ranks each candidate by its own position, a flat one
+    serving no lots). One event (K = 1), as for the other per-account arguments."""
+    if bounds.markets != 1 or bounds.assets:
+        fail(f"{invariant.id}: the flat-trader argument covers one market without collateral assets")
+    if bounds.events != 1:
+        fail(f"{invariant.id}: the flat-trader argument covers one event (K = 1), not K = {bounds.events}")
+    small = attrs.evolve(bounds, accounts=2, events=1)
+    book, _ = symbolic_book(small)
+    [slot] = slots(book, small)
+    traders = [a.name for a in book.traders]
+    flat = _flat(book, traders[-1])
+    market = (*(f"s0.{m.name}." for m in book.markets), "e1.")
+    premise = [c for a in book_assumptions(policy, book, small) for c in _conjuncts(a.holds)]
+    lemmas = []
+    for variant in slot.variants:
+        event, label = variant.event, variant.label
+        if not isinstance(event, MarkPrice | Funding):
+            fail(f"{invariant.id} on {label}: the flat-trader argument covers the sweep's events (mark moves, funding)")
+        lemmas.append(_decomposes(policy, flat, label, event, fail))
+        ctx = _settled(policy, flat, event)
+        for t in traders:
+            ctx = liquidation_turn(policy, _with_fresh_system(ctx, f"{FRESH}{t}."), t)
+        ctx = closing(policy, after_sweep(policy, ctx))
+        claim = invariant.holds(StepView(policy, flat, event, ctx.book, ctx.entries, ctx.outcomes))
+        own = [
+            c
+            for c in premise
+            + _conjuncts(slot.field_bounds)
+            + [x for r in requirements(policy, flat, event) for x in _conjuncts(r.holds)]
+            if any(_reads_only(c, (f"s0.{t}.", *market)) for t in traders)
+        ]
+        title = (
+            f"{invariant.id} on {label}: no turn charges a flat trader, whatever the system accounts hold at each turn"
+        )
+        valid(title, own, claim)
+        lemmas.append(
+            f"flat trader ({label}): with {traders[-1]} flat, no turn charges it (nor {traders[0]} when flat), "
+            "for every balance and position of the system accounts at each turn"
+        )
+    lemmas.append(f"aggregate: {invariant.id} speaks only of flat traders, and no turn charges one, for any N")
+    return lemmas
+
+
 def with_empty_traders(book: Book, extra: int) -> Book:
     """``book`` with ``extra`` more traders after its own, each flat with nothing in any balance."""
     taken = {a.name for a in book.accounts}
@@ -454,7 +527,9 @@ __all__ = [
     "EACH_TRADER",
     "ONE_ACCOUNT",
     "THROUGH_SYSTEM",
+    "FLAT_ASSUMES",
     "each_trader_argument",
+    "flat_trader_argument",
     "integer_atoms",
     "one_account_argument",
     "still_refuted",

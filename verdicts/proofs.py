@@ -40,8 +40,11 @@ from solvent.solver.verdicts import ProofResult
 CHECK_MOVES = MoveBudget(probes=20, probe_units=5 * UNITS_PER_SECOND, total=24 * UNITS_PER_SECOND)
 
 #: Invariants whose all-N argument costs lemmas (``solvent.solver.compositional``): asked first, while
-#: the budget is whole. ``deposit-not-absorbed`` has an all-N argument too (``solver.per_account``),
-#: one cheap query an event, and keeps its place in the catalog order.
+#: the budget is whole. ``deposit-not-absorbed`` and the per-trader claims (no-negative-equity,
+#: loss-bounded-by-collateral, principal-protected, flat-accounts-never-pay) have all-N arguments
+#: too (``solver.per_account``): one cheap query an event where it applies (broker-reg-t's
+#: no-negative-equity: under 0.1M units), none where a layer couples the traders, so they keep
+#: their place in the catalog order.
 FIRST = ("conservation", "open-interest-balance")
 
 

@@ -180,3 +180,45 @@ def test_the_readme_command_proves_it_for_every_n() -> None:
     assert done.returncode == 0, done.stderr
     assert f"no-negative-equity on broker-reg-t: proved (all N given that {THROUGH_SYSTEM}, K ≤ 1 (mark)" in done.stdout
     assert "compositional, all N, one event" in done.stdout
+
+
+def test_where_adl_or_a_socialized_loss_couples_traders_a_flat_trader_is_still_never_charged_for_every_n() -> None:
+    from solvent.solver.per_account import FLAT_ASSUMES
+
+    for preset in ("binance", "mango-v4"):
+        found = _attempt(preset, "flat-accounts-never-pay")
+        assert isinstance(found, compositional.Extension), preset
+        assert found.assumes == FLAT_ASSUMES
+        assert "no liquidation turn charges a trader with no position" in found.method
+        assert any(lemma.startswith("flat trader (mark): with bob flat") for lemma in found.lemmas)
+
+
+def test_a_clawback_of_a_flat_winner_fails_the_flat_lemma() -> None:
+    found = _attempt("okx-2018", "flat-accounts-never-pay")  # §4: closed positions' profit is clawed back
+    assert isinstance(found, compositional.Attempt) and found.applies
+    assert "(clawback entries)" in found.failed and "no turn charges a flat trader" in found.failed
+
+
+def test_a_socialized_loss_weighted_by_the_wrong_account_breaks_the_flat_lemma(monkeypatch) -> None:
+    from solvent.rules import socialized_loss
+    from solvent.rules.pro_rata import charge, payers
+    from solvent.rules.waterfall import Over
+
+    def socialize(ctx, rule, rounding, layer, bankrupt, remaining, at_bankruptcy=None, liquidator=None):
+        # socialized_loss.socialize with one token changed: each payer weighted by the bankrupt's lots
+        at = ctx.book if at_bankruptcy is None else at_bankruptcy
+        weights = []
+        for account in payers(ctx.book, bankrupt):
+            if layer.over is Over.OPEN_INTEREST:
+                w = abs_(at.account(bankrupt).size_lots)
+                if layer.liquidator_pays and account.name == liquidator:
+                    w = w + abs_(at.account(bankrupt).size_lots)
+            else:
+                w = socialized_loss.profit(rule, account)
+            weights.append((account.name, w))
+        return charge(ctx, rounding, weights, bankrupt, remaining, capped=False, reason=Reason.SOCIALIZED_LOSS)
+
+    monkeypatch.setattr(bankruptcy, "socialize", socialize)
+    found = _attempt("mango-v4", "flat-accounts-never-pay")
+    assert isinstance(found, compositional.Attempt) and found.applies
+    assert "no turn charges a flat trader" in found.failed
