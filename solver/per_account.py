@@ -77,6 +77,7 @@ from solvent.rules.engine import (
 from solvent.rules.engine import run as engine_run
 from solvent.rules.events import Funding, MarkPrice
 from solvent.rules.ledger import ASSET, EXTERNAL, SPOT, Ctx
+from solvent.rules.outcomes import Bankrupt
 from solvent.rules.policy import Policy
 from solvent.solver.assumptions import book_assumptions
 from solvent.solver.bounds import TRADER_NAMES, Bounds
@@ -337,10 +338,15 @@ def _turn_is_local(policy: Policy, book: Book, label: str, event: Any, fail: Cal
                     if hasattr(g.item, "reason") and _named(g.item, traders) - {t}
                 }
             )
+            cascade = sorted(
+                {o for g in ctx.outcomes[m:] if isinstance(g.item, Bankrupt) for o in _named(g.item, traders) - {t}}
+            )
             fail(
                 f"{label}: {t}'s turn moves {', '.join(moved)}'s account"
                 + (f" ({', '.join(why)} entries)" if why else "")
-                + ": a layer charges other traders for this trader's deficit, so no trader's claim is its own"
+                + ": a layer charges other traders for this trader's deficit"
+                + (f" and resolves {', '.join(cascade)} in turn (a cascade)" if cascade else "")
+                + ", so no trader's claim is its own"
             )
         named = sorted({o for g in added for o in _named(g.item, traders) if o != t})
         if named:
