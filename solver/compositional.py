@@ -133,7 +133,7 @@ def attempt(policy: Policy, invariant: Invariant, bounds: Bounds) -> Extension |
         return Attempt(str(failed), tuple(checker.queries), failed.applies)
     if invariant.id in EACH_TRADER and checker.flat:
         method = (
-            "compositional, all N, one event: no liquidation turn (nor the fund's own deleveraging before them) "
+            "compositional, all N, one event: no liquidation turn (nor a pool's own deleveraging before them) "
             "charges a trader with no position, checked on "
             "the engine's own transition, settle and liquidation_turn with the system accounts fresh at each turn; "
             f"assumes {FLAT_ASSUMES}"

@@ -23,7 +23,7 @@ book, so the argument says nothing about what K earlier events can reach.
 ``flat-accounts-never-pay`` say something of every trader, each on its own (:data:`EACH_TRADER`:
 their predicates are a conjunction over the traders of a condition on that trader's account, its
 own transfers and the outcomes that name it). On a mark move or funding (the sweep's events) the
-engine runs ``opening``, ``settle``, ``before_turns`` (the fund's own deleveraging and unwind), one ``liquidation_turn`` per trader in book
+engine runs ``opening``, ``settle``, ``before_turns`` (a fund's or vault's own deleveraging, the fund's unwind), one ``liquidation_turn`` per trader in book
 order, ``after_sweep`` and ``closing`` (``solvent.rules.engine``). The argument
 (docs/solver-notes.md#per-account-claims-for-every-n-the-design) checks, per event variant, on the
 engine's own functions:
@@ -276,7 +276,7 @@ def _decomposes(
     policy: Policy, book: Book, label: str, event: Any, fail: Callable[[str], None], first_phase_charges: bool = False
 ) -> str:
     """Step 1 of the module docstring, on ``book`` (two traders). ``first_phase_charges``: the
-    phase before the turns (``before_turns``: the fund's own deleveraging) may charge traders, for
+    phase before the turns (``before_turns``: a fund's or vault's own deleveraging) may charge traders, for
     an argument that checks its claim on a run that includes that phase from a free book."""
     traders = frozenset(a.name for a in book.traders)
     phases = _Phases(Ctx(book))
@@ -294,7 +294,13 @@ def _decomposes(
                 fail(f"{label}: a settlement entry names two traders ({g.item.source} -> {g.item.destination})")
     before, ctx = phases.run(lambda c: before_turns(policy, c))
     if not first_phase_charges:
-        _traders_kept(f"{label}: the fund's own deleveraging and unwind before the turns", before, ctx, traders, fail)
+        _traders_kept(
+            f"{label}: a pool's own deleveraging (fund or vault) and the fund's unwind before the turns",
+            before,
+            ctx,
+            traders,
+            fail,
+        )
     for t in [a.name for a in book.traders]:
         phases.run(lambda c, t=t: liquidation_turn(policy, c, t))
     before, ctx = phases.run(lambda c: after_sweep(policy, c))
@@ -473,7 +479,7 @@ def flat_trader_argument(
         event, label = variant.event, variant.label
         if not isinstance(event, MarkPrice | Funding):
             fail(f"{invariant.id} on {label}: the flat-trader argument covers the sweep's events (mark moves, funding)")
-        # the fund's own deleveraging before the turns may charge traders: it runs in the checked
+        # a pool's own deleveraging before the turns may charge traders: it runs in the checked
         # run below, from a free book, and treats every trader as it treats alice and bob
         lemmas.append(_decomposes(policy, flat, label, event, fail, first_phase_charges=True))
         ctx = _settled(policy, flat, event)

@@ -65,11 +65,11 @@ def test_a_venue_that_fronts_the_deficit_holds_each_claim_for_every_n_or_fails_i
     ("preset", "why"),
     [
         ("binance", "alice's turn moves bob's account (auto-deleveraging"),
-        ("bitmex", "the fund's own deleveraging and unwind before the turns changes or names traders"),
+        ("bitmex", "a pool's own deleveraging (fund or vault) and the fund's unwind before the turns changes"),
         ("bybit", "alice's turn moves bob's account (auto-deleveraging"),
         ("okx", "alice's turn moves bob's account (auto-deleveraging"),
         ("dydx-v4", "alice's turn moves bob's account (auto-deleveraging"),
-        ("hyperliquid", "alice's turn moves bob's account (auto-deleveraging"),
+        ("hyperliquid", "a pool's own deleveraging (fund or vault) and the fund's unwind before the turns changes"),
         ("drift", "socialized loss"),
         ("mango-v4", "socialized loss"),
         ("okx-2018", "alice's turn moves bob's account (clawback entries)"),
@@ -186,7 +186,7 @@ def test_the_readme_command_proves_it_for_every_n() -> None:
 def test_where_adl_or_a_socialized_loss_couples_traders_a_flat_trader_is_still_never_charged_for_every_n() -> None:
     from solvent.solver.per_account import FLAT_ASSUMES
 
-    for preset in ("binance", "bitmex", "mango-v4"):  # bitmex: its fund's own deleveraging too
+    for preset in ("binance", "bitmex", "mango-v4"):  # bitmex: its fund's own deleveraging before the turns too
         found = _attempt(preset, "flat-accounts-never-pay")
         assert isinstance(found, compositional.Extension), preset
         assert found.assumes == FLAT_ASSUMES
