@@ -4,8 +4,10 @@ Run: ``python benchmarks/bench_proof.py`` (the full table: N × K, all presets, 
 ``python benchmarks/bench_proof.py --quick`` (the two targets only), ``--presets backpack,binance``,
 ``--effort 60000000`` (z3 resource units per solver question, solvent.solver.effort), ``--json PATH`` (also write the rows).
 
-Each cell is one ``solvent.solver.prove.prove`` call (``minimize=False``: the time to a verdict,
-not to the smallest counterexample), run in its own process and killed after
+Each cell is the cell of a ``solvent prove`` grid (``solvent.simulation.grids.answer_proof``, the
+one function both run: ``solvent.solver.prove.prove`` from a fresh z3 context; here with
+``minimize=False``: the time to a verdict, not to the smallest counterexample), run in its own
+process (so its seconds are its own, not shared with a neighbour's) and killed after
 a hard wall of ten minutes plus the question's reference time (z3 may stop counting its units). A cell
 reports the verdict, the wall time, and "timeout" when the process was killed. Events are mark
 moves (a full liquidation sweep and default waterfall each). Targets from issue 4: N = 8 with one
@@ -73,8 +75,9 @@ def _cell(
     compositional: bool = True,
 ) -> None:
     import solvent.solver  # noqa: F401  (registers the z3 backend)
+    from solvent.rules.presets import resolve_policy
+    from solvent.simulation.grids import ProofCell, answer_proof
     from solvent.solver.bounds import Bounds
-    from solvent.solver.prove import prove
 
     try:
         import resource
@@ -84,14 +87,16 @@ def _cell(
         pass
     started = time.perf_counter()
     bounds = Bounds(accounts=accounts, events=events, effort=effort_units, **ENCODINGS[encoding])
-    result = prove(preset, invariant, bounds, minimize=False, compositional=compositional)
+    # the cell a `solvent prove` grid runs (one code path), without the minimization
+    cell = ProofCell(resolve_policy(preset), invariant, bounds, minimize=False, compositional=compositional)
+    result = answer_proof(cell)
     out.put(
         {
             "verdict": result.verdict.value,
             "scope": result.scope.text,
             "seconds": round(time.perf_counter() - started, 2),
             "reason": result.reason[:300],
-            "units": sum(q.units for q in result.queries),
+            "units": result.units,
         }
     )
 

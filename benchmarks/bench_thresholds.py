@@ -20,6 +20,14 @@ the engine afresh in its child process.
 
 Target (issue 18): each question exact on every preset, median ≤ 5 s, worst ≤ 30 s.
 ``--questions`` also takes ``vault-loss-for-gap`` and ``partial-liquidation-extra-bad-debt``.
+
+``--grid`` (issue 14): the threshold grid ``solvent thresholds`` runs for several policies
+(``solvent.simulation.grids.find_thresholds``, one task per policy × question) over
+``--grid-presets`` (default three) × ``--questions`` (default safe-move and
+maintenance-for-leverage, cells of a few seconds each), first in this process (``--workers 1``),
+then on a pool of ``--workers`` processes (default 2), in one run: wall seconds of each, the
+ratio, CPU seconds (this process and its children), and the load average before and after. The
+two grids' answers must be identical, units and probes included (the benchmark stops if not).
 """
 
 from __future__ import annotations
@@ -148,6 +156,67 @@ def summary(rows: list[dict[str, Any]]) -> str:
     )
 
 
+GRID_PRESETS = ("backpack", "okx-2018", "broker-reg-t")
+GRID_QUESTIONS = ("safe-move", "maintenance-for-leverage")
+
+
+def grid(presets: tuple[str, ...], questions: tuple[str, ...], workers: int, effort_units: int, probes: int) -> None:
+    """The same threshold grid on one worker and on ``workers`` processes (see the docstring)."""
+    import resource
+    from concurrent.futures import ProcessPoolExecutor
+
+    import attrs
+
+    import solvent.solver  # noqa: F401  (registers the z3 backend)
+    from solvent.rules.presets import load_preset
+    from solvent.simulation.executors import CellError
+    from solvent.simulation.grids import ThresholdCell, find_thresholds
+    from solvent.solver.thresholds import default_bounds
+    from solvent.solver.thresholds import questions as known
+
+    def _timeless(a):  # noqa: ANN001, ANN202 (an answer without its seconds, which alone may differ)
+        if isinstance(a, CellError):
+            return a
+        return attrs.evolve(a, seconds=0.0, probes=tuple(attrs.evolve(p, seconds=0.0) for p in a.probes))
+
+    def cpu() -> float:
+        me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+    table = known()
+    cells = []
+    for preset in presets:
+        policy = load_preset(preset)
+        for q in questions:
+            bounds = default_bounds(accounts=table[q].accounts(policy) or 2, effort=effort_units)
+            cells.append(ThresholdCell(policy, q, bounds, probes))
+    print(f"threshold grid: {len(presets)} presets x {len(questions)} questions = {len(cells)} cells", flush=True)
+    runs = {}
+    for n in (1, workers):
+        load, t0, c0 = os.getloadavg(), time.perf_counter(), cpu()
+        if n == 1:
+            answers = find_thresholds(cells)
+        else:
+            with ProcessPoolExecutor(max_workers=n) as pool:
+                answers = find_thresholds(cells, pool)
+        wall, spent = time.perf_counter() - t0, cpu() - c0
+        runs[n] = (wall, [_timeless(a) for a in answers])
+        after = os.getloadavg()
+        units = sum(p.units for a in answers if not isinstance(a, CellError) for p in a.probes)
+        print(
+            f"{n} worker{'s' if n > 1 else ''}: {wall:.1f} s wall, {spent:.1f} CPU s, {units:,} units; "
+            f"load average {load[0]:.2f}/{load[1]:.2f} before, {after[0]:.2f}/{after[1]:.2f} after",
+            flush=True,
+        )
+    if runs[1][1] != runs[workers][1]:
+        raise SystemExit(f"the grids' answers differ between 1 and {workers} workers: a bug")
+    for cell, a in zip(cells, runs[1][1], strict=True):
+        print(f"  {cell.policy.name:13} {cell.question:25} {a if isinstance(a, CellError) else a.boundary}")
+    print(
+        f"ratio 1 worker / {workers} workers: {runs[1][0] / runs[workers][0]:.2f} (identical answers, units and probes)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--presets", default="", help="comma-separated (default: every preset)")
@@ -161,7 +230,20 @@ def main() -> None:
     parser.add_argument(
         "--table", default="", help="print the README table of an earlier --json (with --before) and stop"
     )
+    parser.add_argument("--grid", action="store_true", help="the threshold grid on 1 worker and on --workers")
+    parser.add_argument("--grid-presets", default=",".join(GRID_PRESETS))
+    parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
+    if args.grid:
+        questions = args.questions if args.questions != ",".join(QUESTIONS) else ",".join(GRID_QUESTIONS)
+        grid(
+            tuple(p for p in args.grid_presets.split(",") if p),
+            tuple(q for q in questions.split(",") if q),
+            args.workers,
+            args.effort,
+            args.probes,
+        )
+        return
     if args.table:
         with open(args.table) as f:
             rows = json.load(f)["rows"]

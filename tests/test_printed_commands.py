@@ -297,3 +297,35 @@ def test_the_partial_liquidation_threshold_runs_as_printed() -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     assert "partial-liquidation-extra-bad-debt" in done.stdout
     assert "holds across the whole range, even at 0 ppm" in done.stdout
+
+
+def _scale_out_commands() -> list[str]:
+    """The commands of the README's "Scale out" section, in its order."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("### Scale out") :]
+    section = section[: section.index("\n### ", 1)]
+    (block,) = re.findall(r"```sh\n(.*?)```", section, re.S)
+    return block.splitlines()
+
+
+def test_the_scale_out_commands_run_as_printed() -> None:
+    """The README's scale-out examples, one per command, run as printed on two worker processes:
+    the simulation's report, the threshold grid's policy x question table (backpack and
+    okx-2018 both 10%) and the proof grid's claim x (N, K) table (conservation proved for every
+    N; no-negative-equity refuted, replayed, and accepted by backpack's policy: exit 1)."""
+    commands = _scale_out_commands()
+    assert [shlex.split(c)[1] for c in commands] == ["simulate", "thresholds", "prove"]
+    assert all("--workers 2" in c for c in commands)
+    simulated, thresholds, proofs = (_run_printed(ROOT, c) for c in commands)
+    assert simulated.returncode == 0, simulated.stderr[-2000:]
+    assert "engine: fast on all 20 paths" in simulated.stdout
+    assert thresholds.returncode == 0, thresholds.stderr[-2000:]
+    table = thresholds.stdout[thresholds.stdout.index("thresholds grid: 2 policies x 1 question") :].splitlines()
+    assert [row.split()[0] for row in table[3:5]] == ["backpack", "okx-2018"]
+    assert all("100,000 ppm (10%)" in row for row in table[3:5])
+    assert proofs.returncode == 1, proofs.stderr[-2000:]
+    assert "counterexample (replayed on the concrete engine)" in proofs.stdout
+    table = proofs.stdout[proofs.stdout.index("proofs on backpack: 2 claims x 2 scopes") :].splitlines()
+    assert table[1].split()[:5] == ["claim", "N=1,", "K=1", "N=2,", "K=1"]
+    assert table[3].startswith("conservation") and table[3].count("proved, all N") == 2
+    assert table[4].startswith("no-negative-equity") and table[4].count("refuted (accepted by the policy)") == 2
