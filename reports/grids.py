@@ -50,9 +50,11 @@ def threshold_cell_text(t: Threshold | CellError, where: str, notes: _Notes) -> 
         return "error" + notes.mark(where, str(t))
     if t.status is ThresholdStatus.NOT_APPLICABLE:
         return "not applicable" + notes.mark(where, t.note)
-    if t.status in (ThresholdStatus.BOUNDED, ThresholdStatus.UNKNOWN):
-        return t.boundary.replace(" (undecided in between)", "") + notes.mark(where, t.note or t.status.value)
     units = sum(p.units for p in t.probes)
+    if t.status in (ThresholdStatus.BOUNDED, ThresholdStatus.UNKNOWN):
+        spent = f"{len(t.probes)} probe{'s' if len(t.probes) != 1 else ''}, {units_text(units)}"
+        why = f"{t.summary()} ({t.note or 'the probes allowed ran out'}; {spent})"
+        return t.boundary.replace(" (undecided in between)", "") + notes.mark(where, why)
     return f"{t.boundary}, {units_text(units)}"
 
 

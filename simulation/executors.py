@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import BrokenExecutor, CancelledError, Executor, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, CancelledError, Executor, ProcessPoolExecutor, as_completed
 from typing import Any
 
 import attrs
@@ -118,9 +118,15 @@ def _alone(task: Callable[[Any], Any], cell: Any) -> Any:
             return _failure(exc)
 
 
-def map_cells(task: Callable[[Any], Any], cells: Sequence[Any], executor: Executor | None = None) -> list[Any]:
+def map_cells(
+    task: Callable[[Any], Any],
+    cells: Sequence[Any],
+    executor: Executor | None = None,
+    done: Callable[[int, Any], None] | None = None,
+) -> list[Any]:
     """``task(cell)`` for every cell, one task each on ``executor`` (in this process without one),
     answers in the cells' order; a cell without an answer is a :class:`CellError` in its place.
+    ``done(index, answer)`` is called once per cell as its final answer arrives (progress).
 
     ``task`` must be a module-level function (pickled by reference) returning plain data (no z3
     object: they do not pickle). When a local process pool breaks (a worker killed), every cell
@@ -129,20 +135,29 @@ def map_cells(task: Callable[[Any], Any], cells: Sequence[Any], executor: Execut
     and gives up on a task that kills workers (``KilledWorker``). The answers do not depend on
     where a cell ran: each task starts its z3 questions from a fresh context and counts units,
     never seconds (docs/executors.md)."""
+    tell = done or (lambda index, answer: None)
+    answers: list[Any] = [None] * len(cells)
     if executor is None:
-        return [_in_this_process(task, cell) for cell in cells]
-    futures = [executor.submit(task, cell) for cell in cells]
-    answers: list[Any] = []
-    for future in futures:
+        for i, cell in enumerate(cells):
+            answers[i] = _in_this_process(task, cell)
+            tell(i, answers[i])
+        return answers
+    index = {executor.submit(task, cell): i for i, cell in enumerate(cells)}
+    lost = []
+    for future in as_completed(index):
+        i = index[future]
         try:
-            answers.append(future.result())
+            answers[i] = future.result()
         except Exception as exc:  # noqa: BLE001
-            answers.append(_failure(exc))
-    if isinstance(executor, ProcessPoolExecutor):
-        answers = [
-            _alone(task, cell) if isinstance(a, CellError) and a.kind == "worker lost" else a
-            for cell, a in zip(cells, answers, strict=True)
-        ]
+            answers[i] = _failure(exc)
+        if isinstance(executor, ProcessPoolExecutor) and isinstance(answers[i], CellError):
+            if answers[i].kind == "worker lost":
+                lost.append(i)
+                continue
+        tell(i, answers[i])
+    for i in sorted(lost):
+        answers[i] = _alone(task, cells[i])
+        tell(i, answers[i])
     return answers
 
 

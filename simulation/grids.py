@@ -21,8 +21,9 @@ its place, and the grid's exit code is its worst cell's (:func:`threshold_exit`,
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
+from typing import Any
 
 import attrs
 
@@ -98,14 +99,19 @@ def answer_proof(cell: ProofCell) -> ProofResult:
     return attrs.evolve(result, witness=None)
 
 
-def find_thresholds(cells: Sequence[ThresholdCell], executor: Executor | None = None) -> list[Threshold | CellError]:
-    """Every cell's threshold (:func:`answer_threshold`), in order, one task each."""
-    return map_cells(answer_threshold, cells, executor)
+def find_thresholds(
+    cells: Sequence[ThresholdCell], executor: Executor | None = None, done: Callable[[int, Any], None] | None = None
+) -> list[Threshold | CellError]:
+    """Every cell's threshold (:func:`answer_threshold`), in order, one task each (``done``: as
+    each arrives, ``executors.map_cells``)."""
+    return map_cells(answer_threshold, cells, executor, done)
 
 
-def prove_cells(cells: Sequence[ProofCell], executor: Executor | None = None) -> list[ProofResult | CellError]:
-    """Every cell's proof (:func:`answer_proof`), in order, one task each."""
-    return map_cells(answer_proof, cells, executor)
+def prove_cells(
+    cells: Sequence[ProofCell], executor: Executor | None = None, done: Callable[[int, Any], None] | None = None
+) -> list[ProofResult | CellError]:
+    """Every cell's proof (:func:`answer_proof`), in order, one task each (``done``: as each arrives)."""
+    return map_cells(answer_proof, cells, executor, done)
 
 
 def _error_exit(answer: CellError) -> int:

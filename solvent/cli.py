@@ -816,7 +816,8 @@ def _proof_grid(
     from solvent.simulation.executors import CellError
     from solvent.simulation.grids import proof_exit, prove_cells
 
-    answers = _on_executor(workers, executor_url, lambda executor: prove_cells(cells, executor))
+    labels = [f"{claim} at {scope_label(n, k)}" for claim in claims for n, k in scopes]
+    answers = _on_executor(workers, executor_url, lambda ex, done: prove_cells(cells, ex, done), labels)
     code = proof_exit(answers)
     if len(cells) == 1:
         [answer] = answers
@@ -1020,13 +1021,22 @@ def thresholds(
     _threshold_grid(policies, resolved, ids, cells, workers, executor_url, json_path, verbose)
 
 
-def _on_executor(workers: int, executor_url: str | None, run):  # noqa: ANN001, ANN202
-    """``run(executor)`` on the executor the options ask for; one that cannot start is bad input."""
-    from solvent.simulation.executors import ExecutorError, executor_for
+def _on_executor(workers: int, executor_url: str | None, run, labels: list[str]):  # noqa: ANN001, ANN202
+    """``run(executor, done)`` on the executor the options ask for (one that cannot start is bad
+    input); ``done(i, answer)`` shows cell ``i`` (named ``labels[i]``) answered, on standard error
+    (``reports.progress``; a single cell shows nothing, as a single question always has)."""
+    from solvent.reports.progress import progress
+    from solvent.simulation.executors import CellError, ExecutorError, executor_for
+
+    def short(answer) -> str:  # noqa: ANN001
+        if isinstance(answer, CellError):
+            return str(answer)
+        return getattr(answer, "boundary", None) or answer.verdict.value
 
     try:
-        with executor_for(workers, executor_url) as executor:
-            return run(executor)
+        with progress(len(labels), show=None if len(labels) > 1 else False) as tick:
+            with executor_for(workers, executor_url) as executor:
+                return run(executor, lambda i, answer: tick(f"{labels[i]}: {short(answer)}"))
     except ExecutorError as exc:
         _bad_input(str(exc))
 
@@ -1063,7 +1073,8 @@ def _threshold_grid(
     from solvent.reports.proof_text import render_thresholds
     from solvent.simulation.grids import find_thresholds, threshold_exit
 
-    answers = _on_executor(workers, executor_url, lambda executor: find_thresholds(cells, executor))
+    labels = [f"{source} {q}" for source in sources for q in ids]
+    answers = _on_executor(workers, executor_url, lambda ex, done: find_thresholds(cells, ex, done), labels)
     code = threshold_exit(answers)
     width = len(ids)
     rows = [answers[i * width : (i + 1) * width] for i in range(len(sources))]

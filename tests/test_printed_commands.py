@@ -323,6 +323,8 @@ def test_the_scale_out_commands_run_as_printed() -> None:
     table = thresholds.stdout[thresholds.stdout.index("thresholds grid: 2 policies x 1 question") :].splitlines()
     assert [row.split()[0] for row in table[3:5]] == ["backpack", "okx-2018"]
     assert all("100,000 ppm (10%)" in row for row in table[3:5])
+    # progress on standard error, a line as each cell is answered (a pipe: plain lines)
+    assert "solvent: [1/2] " in thresholds.stderr and "okx-2018 safe-move: 100,000 ppm (10%)" in thresholds.stderr
     assert proofs.returncode == 1, proofs.stderr[-2000:]
     assert "counterexample (replayed on the concrete engine)" in proofs.stdout
     table = proofs.stdout[proofs.stdout.index("proofs on backpack: 2 claims x 2 scopes") :].splitlines()

@@ -59,9 +59,11 @@ def test_a_cell_that_raises_is_an_error_in_its_place(workers) -> None:
 def test_a_cell_that_kills_its_worker_is_lost_alone() -> None:
     """The pool breaks for every cell it had not answered; each is run again in a process of its
     own, so only the cell that kills its worker by itself is reported lost."""
+    told = []
     with ProcessPoolExecutor(max_workers=2) as pool:
-        answers = map_cells(_toy, [1, 5, 2, 4, 6], pool)
+        answers = map_cells(_toy, [1, 5, 2, 4, 6], pool, done=lambda i, a: told.append((i, a)))
     assert [a for i, a in enumerate(answers) if i != 1] == [1, 4, 16, 36]
+    assert sorted(told, key=lambda t: t[0]) == list(enumerate(answers))  # once each, the final answer
     assert answers[1].kind == "worker lost" and answers[1].message.startswith("worker lost (BrokenProcessPool")
     assert str(answers[1]).startswith("error: worker lost")
 
