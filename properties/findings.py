@@ -26,7 +26,16 @@ from solvent.rules.policy import Policy
 SCHEMA = "solvent.finding/1"
 EVENT_TYPES = {
     cls.__name__: cls
-    for cls in (ev.Deposit, ev.Withdraw, ev.SpotDeposit, ev.Trade, ev.MarkPrice, ev.Funding, *ev.ASSET_EVENTS)
+    for cls in (
+        ev.Deposit,
+        ev.Withdraw,
+        ev.SpotDeposit,
+        ev.Trade,
+        ev.MarkPrice,
+        ev.Funding,
+        ev.FinalSettlement,
+        *ev.ASSET_EVENTS,
+    )
 }
 
 _converter = cattrs.Converter()

@@ -135,7 +135,7 @@ def _marks_by_market(book: Book, events: Sequence[Any]) -> list[list[Any]]:
     list for a one-market book; a move naming no market of the book is left out)."""
     marks = [[m.mark_quote] for m in book.markets]
     for e in events:
-        if isinstance(e, ev.MarkPrice):
+        if isinstance(e, (ev.MarkPrice, ev.FinalSettlement)):
             try:
                 marks[book.market_index(e.market)].append(e.price_quote)
             except KeyError:
@@ -471,6 +471,9 @@ def describe_event(
     if isinstance(event, ev.Funding):
         where = f" in {market}" if market else ""
         return f"funding{where} at {amount(from_engine(contract, event).rate_ppm)} ppm"
+    if isinstance(event, ev.FinalSettlement):
+        where = f" of {market}" if market else ""
+        return f"final settlement{where} at {money.price(event.price_quote)}: every position closed"
     if isinstance(event, (ev.AssetPrice, ev.AssetDeposit, ev.AssetWithdraw)):
         return _describe_asset_event(event, before, money)
     return repr(event)
@@ -498,7 +501,7 @@ def named_market(event: Any, before: Book | None) -> str:
     markets (the first market by its name too), or, with no book known, when the event names one;
     empty for a one-market book (whose stories read as they always have) and for events that act
     on no market (deposits, withdrawals)."""
-    if not isinstance(event, (ev.Trade, ev.MarkPrice, ev.Funding)):
+    if not isinstance(event, (ev.Trade, ev.MarkPrice, ev.Funding, ev.FinalSettlement)):
         return ""
     if before is None:
         return event.market

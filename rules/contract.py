@@ -39,7 +39,7 @@ from typing import Any
 import attrs
 
 from solvent.rules.arith import Rounding, div
-from solvent.rules.events import Event, Funding, MarkPrice, Taker, Trade
+from solvent.rules.events import Event, FinalSettlement, Funding, MarkPrice, Taker, Trade
 
 
 class ContractKind(enum.Enum):
@@ -142,7 +142,7 @@ def _mirrored(event: Event, price: Callable[[Any], Any]) -> Event:
     """The event seen from the other side of an inverse contract: its price through ``price``, the
     trade's sides swapped (the taker keeps its side), the funding rate's sign flipped. The map is
     its own mirror image, so ``to_engine`` and ``from_engine`` differ only in ``price``."""
-    if isinstance(event, MarkPrice):
+    if isinstance(event, (MarkPrice, FinalSettlement)):
         return attrs.evolve(event, price_quote=price(event.price_quote))
     if isinstance(event, Trade):
         return attrs.evolve(

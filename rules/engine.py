@@ -31,6 +31,7 @@ from solvent.rules.events import (
     AssetWithdraw,
     Deposit,
     Event,
+    FinalSettlement,
     Funding,
     InterestAccrual,
     MarkPrice,
@@ -40,6 +41,7 @@ from solvent.rules.events import (
     Withdraw,
 )
 from solvent.rules.fees import charge_fee
+from solvent.rules.final_settlement import settle_final
 from solvent.rules.fund_drawdown import sample
 from solvent.rules.haircut_ratio import settle_losses
 from solvent.rules.ledger import EXTERNAL, SPOT, Ctx, Reason, Transfer, asset_balance
@@ -177,7 +179,7 @@ def requirements(policy: Policy, book: Book, event: Event) -> list[Requirement]:
                 f"price_quote must be a multiple of the tick {book.market.tick_quote}",
             ),
         ]
-    if isinstance(event, MarkPrice):
+    if isinstance(event, (MarkPrice, FinalSettlement)):
         return [
             Requirement(event.price_quote > 0, "price_quote must be > 0"),
             Requirement(
@@ -585,6 +587,9 @@ def _transition(policy: Policy, book: Book, event: Event) -> Ctx:
         ctx = _asset_withdraw(ctx, event)
     elif isinstance(event, InterestAccrual):
         ctx = after_sweep(policy, sweep(policy, accrue_interest(policy, ctx, event.asset, event.rate_ppm)))
+    elif isinstance(event, FinalSettlement):
+        # no sweep: a market in final settlement allows no liquidation (rules.final_settlement)
+        ctx = settle_final(policy, settle_mark(ctx, event.price_quote))
     else:
         raise TypeError(f"not an event: {event!r}")
     return closing(policy, ctx)

@@ -73,6 +73,18 @@ class MarkPrice:
 
 @python_repr
 @attrs.frozen
+class FinalSettlement:
+    """``market`` (``""``: the book's first) is delisted at the settlement price ``price_quote``:
+    its positions settle to it, and every position is closed there (``rules.final_settlement``):
+    an account below zero is deleveraged at its bankruptcy price, every other one closed against
+    the opposite side at the settlement price. No liquidation runs."""
+
+    price_quote: Any = data()
+    market: str = ""
+
+
+@python_repr
+@attrs.frozen
 class Funding:
     """A funding payment in ``market`` (``""``: the book's first): at a positive rate longs pay
     shorts ``rate × notional``, else the reverse."""
@@ -136,6 +148,7 @@ Event = (
     | AssetDeposit
     | AssetWithdraw
     | InterestAccrual
+    | FinalSettlement
 )
 
 #: the events that act on a collateral asset (they name it in ``asset``)
@@ -161,6 +174,7 @@ def omit_one_market_defaults(converter: Any) -> None:
         Trade: ("market",),
         MarkPrice: ("market",),
         Funding: ("market",),
+        FinalSettlement: ("market",),
         Liquidated: ("market",),
         AdlFill: ("market",),
     }

@@ -70,6 +70,7 @@ class Reason(enum.Enum):
     BORROW_REPAYMENT = "borrow repaid on liquidation, at the oracle price"
     DEPOSIT_INDEX_LOSS = "unpaid borrow socialized onto the deposit index"
     LENDER_ADL = "lender auto-deleveraged, paid in settlement cash"
+    FINAL_SETTLEMENT = "closed at the final settlement price"
 
 
 #: Transfers that are trading PnL (they count toward a clawback window's profit).

@@ -109,6 +109,17 @@ class DebtCarried:
 
 
 @attrs.frozen
+class FinalSettled:
+    """At final settlement ``account``'s ``lots`` were closed against ``counterparty`` at the
+    settlement price ``price_quote`` (its equity was not below zero there)."""
+
+    account: str
+    counterparty: str
+    lots: Any
+    price_quote: Any
+
+
+@attrs.frozen
 class DepositAbsorbed:
     """Part of a deposit went to pay ``account``'s earlier debt instead of its withdrawable balance."""
 

@@ -1,0 +1,98 @@
+"""Final settlement: a delisted market closes every position at its settlement price.
+
+dYdX v4 (docs/venues.md#dydx-v4-deleveraging; paths in github.com/dydxprotocol/v4-chain): a market
+moved to ``STATUS_FINAL_SETTLEMENT`` is "deactivated and trading has ceased. All open positions will
+be closed by the protocol" (the clob pair status's comment); its stateful orders are cancelled
+(``protocol/x/clob/keeper/final_settlement.go``) and only deleveraging operations are allowed in it
+(``clob_pair.go``): a liquidation order there is refused ("Cannot liquidate in final settlement
+state", ``ErrLiquidationConflictsWithClobPairStatus``). Every subaccount with a position in it is
+deleveraged (``deleveraging.go``, ``GetSubaccountsWithPositionsInFinalSettlementMarkets``): one with
+negative TNC at its bankruptcy price, one with non-negative TNC at the oracle price
+(``CanDeleverageSubaccount``, ``getDeleveragingQuoteQuantumsDelta``), against offsetting
+subaccounts each taking ``min(remaining, its position)`` (``OffsetSubaccountPerpetualPosition``).
+
+Rule (:func:`settle_final`, the ``FinalSettlement`` event): the market's positions settle to the
+settlement price; then, for each trader in book order still holding a position there:
+
+- equity below zero: bankrupt, and the policy's ``adl`` layer closes the position against the
+  opposite side by its own rules (``rules.adl.deleverage``, at the layer's price: the bankruptcy
+  price for dYdX), the layer recorded used; no liquidation and no other layer (dYdX allows only
+  deleveraging in the market). Without an ``adl`` layer the policy's whole waterfall resolves it
+  (``rules.bankruptcy.resolve``), as for any bankruptcy.
+- otherwise: its lots are closed at the settlement price against the opposite positions, traders
+  in book order, then the order book (the rest of the market), each taking ``min(remaining, its
+  position)``; at the mark no cash moves.
+
+Open interest is balanced, so every position is closed. A later event may open the market again:
+the engine has no market status (dYdX refuses every order in it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from solvent.rules.adl import _opposite, deleverage
+from solvent.rules.arith import abs_, and_, max_, min_, when
+from solvent.rules.bankruptcy import fee_to_close_rate, resolve
+from solvent.rules.book import Role
+from solvent.rules.ledger import Ctx, Reason
+from solvent.rules.margin import equity
+from solvent.rules.outcomes import Bankrupt, FinalSettled, LayerUsed, Residual
+from solvent.rules.policy import Policy
+from solvent.rules.positions import close_against
+
+
+def settle_final(policy: Policy, ctx: Ctx) -> Ctx:
+    """Close every trader's position at the mark, the settlement price (module docstring): first
+    every account below zero, then, in book order, each one left (one that a deleveraging took
+    below zero is bankrupt in its turn)."""
+    names = [a.name for a in ctx.book.traders]
+    for name in names:
+        ctx = ctx.branch(_below_zero(policy, ctx, name), lambda c, n=name: _bankrupt(policy, c, n))
+    for name in names:
+        ctx = ctx.branch(
+            _below_zero(policy, ctx, name),
+            lambda c, n=name: _bankrupt(policy, c, n),
+            lambda c, n=name: _close(policy, c, n),
+        )
+    return ctx
+
+
+def _below_zero(policy: Policy, ctx: Ctx, name: str) -> Any:
+    account = ctx.account(name)
+    return and_(account.size_lots != 0, equity(policy.margin, account) < 0)
+
+
+def _bankrupt(policy: Policy, ctx: Ctx, name: str) -> Ctx:
+    """dYdX: deleveraged at the bankruptcy price, the only operation its final settlement allows."""
+    layer = policy.adl
+    if layer is None:
+        return resolve(policy, ctx, name)
+    deficit = -equity(policy.margin, ctx.account(name))
+    ctx = ctx.note(Bankrupt(name, deficit))
+    book, mark = ctx.system(Role.LIQUIDITY), ctx.market.mark_quote
+    ctx = deleverage(ctx, policy.margin, policy.rounding, layer, name, book, mark, fee_to_close_rate(policy))
+    left = max_(-equity(policy.margin, ctx.account(name)), 0)
+    ctx = ctx.note(LayerUsed(name, policy.deficit.index(layer), layer.kind, deficit - left, True))
+    return ctx.note_if(left > 0, Residual(name, left))
+
+
+def _close(policy: Policy, ctx: Ctx, name: str) -> Ctx:
+    """Close ``name``'s lots at the mark against the opposite positions, traders not below zero in
+    book order (dYdX's collateral check refuses to make an underwater subaccount's ratio worse)
+    and then the order book, each taking min(remaining, its position)."""
+    size = ctx.account(name).size_lots
+    remaining = abs_(size)
+    others = [a.name for a in ctx.book.traders if a.name != name] + [ctx.system(Role.LIQUIDITY)]
+    for other in others:
+        account = ctx.account(other)
+        theirs = account.size_lots
+        able = True if not account.is_trader else equity(policy.margin, account) >= 0
+        q = when(and_(able, _opposite(size, theirs)), min_(remaining, abs_(theirs)))
+        ctx = ctx.note_if(q > 0, FinalSettled(name, other, q, ctx.market.mark_quote))
+        ctx = close_against(ctx, name, other, q, ctx.market.mark_quote, Reason.FINAL_SETTLEMENT)
+        remaining = remaining - q
+    return ctx
+
+
+__all__ = ["settle_final"]
