@@ -72,6 +72,10 @@ def executor_for(workers: int = 1, url: str | None = None) -> Iterator[Executor 
         yield None
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
+        # the first task forks every worker now, while this process runs no thread of its own
+        # (a progress display's, started after): a fork copies only the forking thread, and a
+        # lock another thread held at that moment would stay held in the worker
+        pool.submit(int).result()
         yield pool
 
 

@@ -1034,8 +1034,8 @@ def _on_executor(workers: int, executor_url: str | None, run, labels: list[str])
         return getattr(answer, "boundary", None) or answer.verdict.value
 
     try:
-        with progress(len(labels), show=None if len(labels) > 1 else False) as tick:
-            with executor_for(workers, executor_url) as executor:
+        with executor_for(workers, executor_url) as executor:  # its workers started before the display
+            with progress(len(labels), show=None if len(labels) > 1 else False) as tick:
                 return run(executor, lambda i, answer: tick(f"{labels[i]}: {short(answer)}"))
     except ExecutorError as exc:
         _bad_input(str(exc))
