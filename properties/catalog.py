@@ -27,7 +27,7 @@ from solvent.rules.events import AssetDeposit, AssetWithdraw, Deposit, SpotDepos
 from solvent.rules.ledger import HAIRCUT_REASONS, SPOT, Guarded, Reason, asset_balance
 from solvent.rules.lending import lends_any, lent_rule
 from solvent.rules.liquidation import Trigger
-from solvent.rules.margin import counts_spot, equity
+from solvent.rules.margin import counts_spot, equity, open_lots
 from solvent.rules.outcomes import AdlFill, Bankrupt, LayerUsed, Liquidated, LoanExchanged, Residual
 from solvent.rules.policy import Policy
 
@@ -443,11 +443,14 @@ def _haircuts_keep_principal(view: StepView, name: str) -> Any:
     "an account with no open position never pays for another account's loss",
     Severity.HIGH,
     exercised=lambda view: (
-        any_(g.guard for g in view.outcomes_of(Bankrupt)) and any(a.size_lots == 0 for a in view.before.traders)
+        any_(g.guard for g in view.outcomes_of(Bankrupt)) and any(open_lots(a) == 0 for a in view.before.traders)
     ),
 )
 def flat_accounts_never_pay(view: StepView) -> Any:
-    return all_(implies(a.size_lots == 0, _haircut_paid(view, a.name) == 0) for a in _traders(view.before))
+    """Flat in every market (``margin.open_lots``; on one market, its size): an account short in
+    the market that moved and flat in the first is not flat, and ADL there is not a flat account
+    paying (the cross-market gap on a policy of several markets read it so)."""
+    return all_(implies(open_lots(a) == 0, _haircut_paid(view, a.name) == 0) for a in _traders(view.before))
 
 
 @invariant(

@@ -73,3 +73,40 @@ def test_z3_proves_it_on_the_two_market_book() -> None:
     result = prove(TWO, "adl-in-deficit-market-only", Bounds(accounts=2, effort=20_000_000))
     assert result.verdict is Verdict.PROVED, result
     assert "2 markets (BTC, ETH)" in result.scope.fixed
+
+
+def test_flat_accounts_never_pay_reads_every_market() -> None:
+    """bob, deleveraged in ETH, holds nothing in BTC (the first market): he is not flat, so his
+    ADL payment is not a flat account paying (a false alarm on every policy of several markets
+    while the claim read the first market only); made flat in every market, he is."""
+    gap = run(TWO, (story := build(TWO, "cross-market-gap")).book, list(story.events))[-1]
+    bob = gap.before.account("bob")
+    assert bob.size_lots == 0 and bob.more_positions[0].size_lots == -100
+    claim = get("flat-accounts-never-pay")
+    assert claim.holds(StepView.of(TWO, gap))
+    flat = attrs.evolve(bob, more_positions=(Position(),))
+    forged = attrs.evolve(gap, before=gap.before.replace_account(gap.before.index("bob"), flat))
+    assert not claim.holds(StepView.of(TWO, forged))
+
+
+def test_the_dydx_example_on_three_liquidity_tiers_checks_clean() -> None:
+    """``examples/dydx-v4-markets.toml``: BTC-USD, SOL-USD and MKR-USD on dYdX's Large-Cap,
+    Mid-Cap and Long-Tail tiers (mainnet genesis); every claim held or accepted as the preset's,
+    the cross-market gap deleveraged in SOL-USD only."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from solvent.rules.loading import load_policy
+
+    root = Path(__file__).resolve().parents[2]
+    policy = load_policy(root / "examples" / "dydx-v4-markets.toml")
+    assert policy.market_names == ("BTC-USD", "SOL-USD", "MKR-USD")
+    rates = [(m.tiers[0].initial_ppm, m.tiers[0].maintenance_ppm) for m in (policy.margin, *policy.more_margins)]
+    assert rates == [(50_000, 30_000), (100_000, 50_000), (200_000, 100_000)]
+    gap = run(policy, (story := build(policy, "cross-market-gap")).book, list(story.events))[-1]
+    assert {o.market for o in gap.outcomes if isinstance(o, AdlFill) and o.lots} == {"SOL-USD"}
+    args = ["check", "examples/dydx-v4-markets.toml", "--no-search"]
+    done = subprocess.run([sys.executable, "-m", "solvent", *args], cwd=root, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "adl-in-deficit-market-only          held" in done.stdout
