@@ -1,6 +1,6 @@
 """Books of several markets (issue 13): engine events per second and the prover's all-N lemmas.
 
-Run: ``python benchmarks/bench_markets.py [--traders 10] [--repeats 5] [--effort 60000000]``.
+Run: ``python benchmarks/bench_markets.py [--traders 10] [--repeats 5] [--effort 60000000] [--only engine|prover]``.
 
 *Engine*: a seeded stream of trades, mark moves and funding spread over the book's markets, on a
 book of ``--traders`` traders with 1, 2 and 3 markets (Binance's preset), each trader holding a
@@ -158,11 +158,14 @@ def main() -> None:
     parser.add_argument("--traders", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--effort", type=int, default=60_000_000, help="units per question (solver.effort)")
+    parser.add_argument("--only", choices=("engine", "prover"), help="run one of the two tables")
     args = parser.parse_args()
     print(f"load average at the start {os.getloadavg()}")
-    engine(args.traders, args.repeats)
-    print()
-    prover(args.effort)
+    if args.only != "prover":
+        engine(args.traders, args.repeats)
+        print()
+    if args.only != "engine":
+        prover(args.effort)
     print(f"load average at the end {os.getloadavg()}")
 
 

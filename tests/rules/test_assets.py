@@ -258,6 +258,36 @@ class TestFlatLoan:
         assert not any(isinstance(o, (Bankrupt, LayerUsed, Residual)) for o in again.outcomes)
 
 
+class TestFlatLoanOnZ3:
+    """z3 runs the same flat-loan steps: the exchange, the waterfall it may reach, the discount."""
+
+    @pytest.mark.parametrize(
+        ("policy", "price", "fund"),
+        [
+            (POLICY, 33, 0),  # nothing due
+            (POLICY, 32, 0),  # exchanged, covered
+            (POLICY, 20, 0),  # unbacked: the empty fund, ADL reached, a residual
+            (POLICY, 20, 8_799),  # the fund pays all but 1
+            (attrs.evolve(POLICY, collateral=(attrs.evolve(USDE, sale_value_ppm=975_000),)), 29, 0),
+        ],
+        ids=repr,
+    )
+    def test_the_symbolic_engine_agrees(self, policy: Policy, price: int, fund: int) -> None:
+        from solvent.solver.symbolic import constant_book, constant_event, evaluate_ctx, simplifier
+
+        concrete = TestFlatLoan().flat()
+        if fund:
+            at = concrete.index("insurance_fund")
+            concrete = concrete.replace_account(at, attrs.evolve(concrete.accounts[at], cash_quote=fund))
+            concrete = concrete.with_fields(net_deposits_quote=concrete.net_deposits_quote + fund)
+        event = AssetPrice("USDe", price)
+        expected = transition(policy, concrete, event)
+        got = evaluate_ctx(transition(policy, constant_book(concrete), constant_event(event)), simplifier())
+        assert got.after == expected.book
+        assert got.transfers == tuple(e.item for e in expected.entries)
+        assert got.outcomes == tuple(o.item for o in expected.outcomes)
+
+
 class TestConversionDiscount:
     """Binance's auto exchange converts at 97.5% ("20,000 BUSD / 97.5% = 20,513 BUSD of the BTC",
     binance.com/en/futures/trading-rules/perpetual/multi-asset-info): ``sale_value_ppm``."""
