@@ -16,7 +16,17 @@ from solvent.properties.story import Scenario, ScenarioError, Story
 from solvent.rules.arith import Rounding, div, mul_ppm
 from solvent.rules.book import new_book
 from solvent.rules.contract import Contract, ContractKind, engine_lots, lot_value, to_engine
-from solvent.rules.events import AssetDeposit, AssetPrice, Deposit, Event, MarkPrice, Taker, Trade, Withdraw
+from solvent.rules.events import (
+    AssetDeposit,
+    AssetPrice,
+    Deposit,
+    Event,
+    FinalSettlement,
+    MarkPrice,
+    Taker,
+    Trade,
+    Withdraw,
+)
 from solvent.rules.margin import initial_margin, maintenance_margin
 from solvent.rules.policy import Policy
 
@@ -209,8 +219,10 @@ def hyperliquid_jelly_2025(policy: Policy) -> Story:
     with the policy's initial margin. A 2% pump leaves the short below two thirds of its
     maintenance margin but above zero, so Hyperliquid's backstop (the liquidator vault, part of
     HLP; choice: $50M behind it) takes over the position and its margin; the price then runs more
-    than 4x to the $0.037555 at which the longs were settled. The vault's position loses ≈ $11.7M,
-    paid to the longs in full; no trader goes below zero, so ADL never runs.
+    than 4x, and the market is delisted at the $0.037555 at which the longs were settled (a
+    ``FinalSettlement``: every position closed there, the longs against the vault). The vault's
+    position loses ≈ $11.7M, paid to the longs in full; no trader goes below zero, so ADL never
+    runs.
     """
     lots = JELLY_LOTS
     book = new_book(mark_quote=JELLY_ENTRY, traders=("jelly_short", "jelly_long_1", "jelly_long_2"))
@@ -225,7 +237,7 @@ def hyperliquid_jelly_2025(policy: Policy) -> Story:
         Trade("jelly_long_2", "jelly_short", lots - half, JELLY_ENTRY, Taker.SELLER),
         MarkPrice(JELLY_PUMP),
         MarkPrice(JELLY_TOP),
-        MarkPrice(JELLY_SETTLE),
+        FinalSettlement(JELLY_SETTLE),
     ]
     return Story(book, tuple(events))
 

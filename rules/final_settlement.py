@@ -12,7 +12,8 @@ negative TNC at its bankruptcy price, one with non-negative TNC at the oracle pr
 subaccounts each taking ``min(remaining, its position)`` (``OffsetSubaccountPerpetualPosition``).
 
 Rule (:func:`settle_final`, the ``FinalSettlement`` event): the market's positions settle to the
-settlement price; then, for each trader in book order still holding a position there:
+settlement price; a pool below zero holding a taken-over position is deleveraged
+(``rules.pool_bankruptcy``); then, for each trader in book order still holding a position there:
 
 - equity below zero: bankrupt, and the policy's ``adl`` layer closes the position against the
   opposite side by its own rules (``rules.adl.deleverage``, at the layer's price: the bankruptcy
@@ -20,7 +21,8 @@ settlement price; then, for each trader in book order still holding a position t
   deleveraging in the market). Without an ``adl`` layer the policy's whole waterfall resolves it
   (``rules.bankruptcy.resolve``), as for any bankruptcy.
 - otherwise: its lots are closed at the settlement price against the opposite positions, traders
-  in book order, then the order book (the rest of the market), each taking ``min(remaining, its
+  not below zero in book order, then a pool holding what it took over (the backstop vault, the
+  fund), then the order book (the rest of the market), each taking ``min(remaining, its
   position)``; at the mark no cash moves.
 
 Open interest is balanced, so every position is closed. A later event may open the market again:
@@ -36,9 +38,11 @@ from solvent.rules.arith import abs_, and_, max_, min_, when
 from solvent.rules.bankruptcy import fee_to_close_rate, resolve
 from solvent.rules.book import Role
 from solvent.rules.ledger import Ctx, Reason
+from solvent.rules.liquidation import pools_holding
 from solvent.rules.margin import equity
 from solvent.rules.outcomes import Bankrupt, FinalSettled, LayerUsed, Residual
 from solvent.rules.policy import Policy
+from solvent.rules.pool_bankruptcy import deleverage_pools
 from solvent.rules.positions import close_against
 
 
@@ -46,6 +50,7 @@ def settle_final(policy: Policy, ctx: Ctx) -> Ctx:
     """Close every trader's position at the mark, the settlement price (module docstring): first
     every account below zero, then, in book order, each one left (one that a deleveraging took
     below zero is bankrupt in its turn)."""
+    ctx = deleverage_pools(policy, ctx)  # a pool below zero holding a position (rules.pool_bankruptcy)
     names = [a.name for a in ctx.book.traders]
     for name in names:
         ctx = ctx.branch(_below_zero(policy, ctx, name), lambda c, n=name: _bankrupt(policy, c, n))
@@ -79,11 +84,13 @@ def _bankrupt(policy: Policy, ctx: Ctx, name: str) -> Ctx:
 
 def _close(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     """Close ``name``'s lots at the mark against the opposite positions, traders not below zero in
-    book order (dYdX's collateral check refuses to make an underwater subaccount's ratio worse)
-    and then the order book, each taking min(remaining, its position)."""
+    book order (dYdX's collateral check refuses to make an underwater subaccount's ratio worse),
+    then the pools that hold what they took over, then the order book, each taking
+    min(remaining, its position)."""
     size = ctx.account(name).size_lots
     remaining = abs_(size)
-    others = [a.name for a in ctx.book.traders if a.name != name] + [ctx.system(Role.LIQUIDITY)]
+    pools = [ctx.system(role) for role in pools_holding(policy.liquidation)]
+    others = [a.name for a in ctx.book.traders if a.name != name] + pools + [ctx.system(Role.LIQUIDITY)]
     for other in others:
         account = ctx.account(other)
         theirs = account.size_lots

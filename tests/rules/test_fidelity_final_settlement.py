@@ -113,6 +113,20 @@ class TestDydxFinalSettlement:
         closes = [(o.account, o.counterparty) for o in counterparty_at_zero().outcomes if isinstance(o, FinalSettled)]
         assert closes == [("carl", "dave")]
 
+    def test_a_position_a_pool_holds_is_closed_too(self) -> None:
+        """Settled at 12,000 the vault (103,347,410) has lost 42,105 × 2,342 and the longs close
+        against it; settled at 20,000 it is below zero and deleveraged first, at the previous mark."""
+        s = vault_held(12_000)
+        closes = [(o.account, o.counterparty, o.lots) for o in s.outcomes if isinstance(o, FinalSettled)]
+        assert closes == [("alice", "backstop_vault", 30_000), ("bob", "backstop_vault", 12_105)]
+        assert s.after.account("backstop_vault").cash_quote == 103_347_410 - 42_105 * 2_342
+        assert all(a.size_lots == 0 for a in s.after.accounts)
+        s = vault_held(20_000)
+        assert Bankrupt("backstop_vault", 332_102_500) in s.outcomes
+        assert not any(isinstance(o, FinalSettled) for o in s.outcomes)
+        assert s.after.account("backstop_vault").cash_quote == 103_347_410
+        assert all(a.size_lots == 0 for a in s.after.accounts)
+
     def test_the_book_takes_what_no_trader_holds(self) -> None:
         """Carl short 1 BTC on $100,000 against the book (Dave flat): closed against the book."""
         b = opened(500, ("carl", "dave"), (("carl", -BTC, 50_000 * USD), ("liquidity", BTC, 0)))
@@ -154,13 +168,22 @@ def counterparty_at_zero() -> object:
     return step(DYDX, opened(500, ("carl", "dave"), rows), FinalSettlement(505))
 
 
+def vault_held(price: int) -> object:
+    """Hyperliquid's JELLY book (tests/rules/test_fidelity_vault_adl.py): the vault holds the
+    whale's short taken over at 9,658; the market is then settled at ``price``."""
+    from tests.rules import test_fidelity_vault_adl as jelly
+
+    held = step(jelly.HYPERLIQUID, jelly.book(), MarkPrice(9_658)).after
+    return step(jelly.HYPERLIQUID, held, FinalSettlement(price))
+
+
 def observe():
     """The boundaries: one quantum below zero, at zero, the oracle close, the fund not asked."""
     out = []
     for carl, price, fund in ((50_499, 505, 0), (50_500, 505, 0), (100_000, 500, 0), (50_499, 505, USD)):
         s = settled(carl, price, fund)
         out.append((tuple(s.after.accounts), tuple(s.outcomes)))
-    for s in (both_under(), spread(), pushed_under(), counterparty_at_zero()):
+    for s in (both_under(), spread(), pushed_under(), counterparty_at_zero(), vault_held(12_000), vault_held(20_000)):
         out.append((tuple(s.after.accounts), tuple(s.outcomes)))
     return out
 
@@ -180,6 +203,12 @@ def test_the_z3_transition_agrees() -> None:
 
     for carl, price in ((50_499, 505), (100_000, 500), (50_500, 505)):
         got = pinned_step_agrees(DYDX, book(carl), FinalSettlement(price)).got
+        assert all(a.size_lots == 0 for a in got.after.accounts)
+    from tests.rules import test_fidelity_vault_adl as jelly
+
+    held = step(jelly.HYPERLIQUID, jelly.book(), MarkPrice(9_658)).after
+    for price in (12_000, 20_000):  # the vault closed against, and deleveraged first
+        got = pinned_step_agrees(jelly.HYPERLIQUID, held, FinalSettlement(price)).got
         assert all(a.size_lots == 0 for a in got.after.accounts)
     assert attrs.has(FinalSettlement)
 
