@@ -173,12 +173,21 @@ def gap_with_fee(equity_quote: Any, lots: Any, long: Any, mark_quote: Any, fee_p
     Formula: closing |S| lots at BP = M + side × g brings in |S| × g and costs f × |S| × BP / 1e6;
     the two leave the account at zero when g = (−E × 1e6 + f × |S| × M) / (|S| × (1e6 − side × f)),
     rounded up (the account is not left below zero; the excess goes to the fund), and at least 0.
+
+    Written as the price over one common denominator (docs/solver-notes.md#bybits-fee-to-close-as-one-division):
+    with c = 1e6 − f for a long (at least 1) and 1e6 + f for a short, ``M + ⌈n / (|S| c)⌉`` is
+    ``⌈(n + M |S| c) / (|S| c)⌉`` exactly (M is an integer), so
+        long   BP = max(⌈(|S| M (c + f) − 1e6 E) / (|S| c)⌉, M)
+        short  BP = min(⌊1e6 (|S| M + E) / (|S| c)⌋, M)
+    and g = side × (BP − M): the same integers, with one division on each side and the short's
+    price non-negative exactly when E ≥ −|S| M, a fact linear in the book.
     """
     lots = safe_divisor(lots)
-    num = -equity_quote * PPM + fee_ppm * lots * mark_quote
-    up = div(num, lots * max(PPM - fee_ppm, 1), rounding=Rounding.CEIL)
-    down = div(num, lots * (PPM + fee_ppm), rounding=Rounding.CEIL)
-    return max_(ite(long, up, down), 0)
+    up_rate, down_rate = max(PPM - fee_ppm, 1), PPM + fee_ppm
+    notional = lots * mark_quote
+    above = div(notional * (up_rate + fee_ppm) - equity_quote * PPM, lots * up_rate, rounding=Rounding.CEIL)
+    below = div((notional + equity_quote) * PPM, lots * down_rate, rounding=Rounding.FLOOR)
+    return ite(long, max_(above, mark_quote) - mark_quote, mark_quote - min_(below, mark_quote))
 
 
 def tick_gap(layer: Adl, gap: Any, tick: Any) -> Any:

@@ -174,15 +174,84 @@ def _nonneg(e: z3.ExprRef, memo: dict[int, Any], depth: int) -> _Needed | None:
     elif kind in (z3.Z3_OP_ADD, z3.Z3_OP_MUL):
         result = _union(*(_nonneg(c, memo, depth + 1) for c in children))
     elif kind == z3.Z3_OP_IDIV:
-        if z3.is_int_value(children[1]) and children[1].as_long() > 0:
+        if _positive(children[1], depth + 1):
             result = _nonneg(children[0], memo, depth + 1)
     elif kind == z3.Z3_OP_UMINUS and children and z3.is_app_of(children[0], z3.Z3_OP_IDIV):
         # a ceiling: -((-n) div d) ≥ 0 when n ≥ 0 and d > 0
         n, d = children[0].children()
-        if z3.is_app_of(n, z3.Z3_OP_UMINUS) and z3.is_int_value(d) and d.as_long() > 0:
+        if z3.is_app_of(n, z3.Z3_OP_UMINUS) and _positive(d, depth + 1):
             result = _nonneg(n.children()[0], memo, depth + 1)
+    elif kind == z3.Z3_OP_SUB and len(children) == 2:
+        # what is left after taking at most all of it: a − b with every leaf of b's ``if`` tree 0
+        # (then a ≥ 0 is needed), a itself, or a term its path's conditions bound by a
+        result = _what_is_left(children[0], children[1], memo, depth + 1)
     memo[key] = (e, result)
     return result
+
+
+def _positive(d: z3.ExprRef, depth: int) -> bool:
+    """``d > 0`` by its shape: a positive numeral; a product of such divisors; or an ``if`` whose
+    branches are, or whose taken branch the condition says is positive (``safe_divisor``:
+    ``ite(x > 0, x, 1)``; ``x > c`` with ``c ≥ 0``, or ``x ≥ c`` with ``c ≥ 1``, picking ``x``)."""
+    if z3.is_int_value(d):
+        return d.as_long() > 0
+    if depth > 60 or not z3.is_app(d):
+        return False
+    kind = d.decl().kind()
+    if kind == z3.Z3_OP_MUL:
+        return all(_positive(c, depth + 1) for c in d.children())
+    if kind == z3.Z3_OP_ITE:
+        cond, then, other = d.children()
+        return _positive_when(cond, then, True, depth) and _positive_when(cond, other, False, depth)
+    return False
+
+
+def _positive_when(cond: z3.ExprRef, branch: z3.ExprRef, taken: bool, depth: int) -> bool:
+    if _positive(branch, depth + 1):
+        return True
+    relation = cond.decl().kind() if z3.is_app(cond) else -1
+    if relation not in _NEGATED or not z3.is_int_value(cond.arg(1)) or not branch.eq(cond.arg(0)):
+        return False
+    relation = relation if taken else _NEGATED[relation]
+    c = cond.arg(1).as_long()
+    return (relation == z3.Z3_OP_GT and c >= 0) or (relation == z3.Z3_OP_GE and c >= 1)
+
+
+def _what_is_left(whole: z3.ExprRef, taken: z3.ExprRef, memo: dict[int, Any], depth: int) -> _Needed | None:
+    """``whole − taken ≥ 0`` by shape: every leaf of ``taken``'s ``if`` tree is a numeral ≤ 0
+    (``whole ≥ 0`` then needed), ``whole`` itself, or a term ``t`` a condition on its path bounds
+    (``whole ≤ t`` false, ``whole > t``, ``t ≤ whole``...). The queue's lots left, ``R − min(R, l)``
+    taken only from an eligible entry, are of this shape at every step."""
+    needs: list[_Needed | None] = []
+    stack: list[tuple[z3.ExprRef, tuple[tuple[z3.ExprRef, bool], ...]]] = [(taken, ())]
+    while stack:
+        node, path = stack.pop()
+        if len(stack) + len(path) > 64:
+            return None
+        if node.eq(whole) or any(_bounded_by(c, held, whole, node) for c, held in path):
+            continue
+        if z3.is_app_of(node, z3.Z3_OP_ITE):
+            cond, then, other = node.children()
+            stack += [(then, (*path, (cond, True))), (other, (*path, (cond, False)))]
+        elif z3.is_int_value(node) and node.as_long() <= 0:
+            needs.append(_nonneg(whole, memo, depth + 1))
+        else:
+            return None
+    return _union(*needs)
+
+
+def _bounded_by(cond: z3.ExprRef, held: bool, whole: z3.ExprRef, part: z3.ExprRef) -> bool:
+    """``cond`` (if ``held``, else its negation) says ``part ≤ whole``."""
+    relation = cond.decl().kind() if z3.is_app(cond) else -1
+    if relation not in _NEGATED:
+        return False
+    relation = relation if held else _NEGATED[relation]
+    a, b = cond.arg(0), cond.arg(1)
+    if a.eq(part) and b.eq(whole):
+        return relation in (z3.Z3_OP_LE, z3.Z3_OP_LT)
+    if a.eq(whole) and b.eq(part):
+        return relation in (z3.Z3_OP_GE, z3.Z3_OP_GT)
+    return False
 
 
 def _union(*parts: _Needed | None) -> _Needed | None:

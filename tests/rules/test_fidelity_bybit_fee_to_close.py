@@ -20,6 +20,8 @@ preset's units (0.01 USDT, lots of 0.001 BTC) that is 1,000 lots at 1,000 quanta
 from __future__ import annotations
 
 import attrs
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from solvent.rules import adl, liquidation
 from solvent.rules.book import Book, new_book
@@ -145,3 +147,40 @@ def test_every_mutant_of_the_fee_to_close_is_caught(monkeypatch) -> None:
 
     assert_every_mutant_is_caught(monkeypatch, liquidation, "fee_to_close", observe, at_least=4, importers=(engine,))
     assert_every_mutant_is_caught(monkeypatch, adl, "gap_with_fee", observe, at_least=3)
+
+
+def _nested_gap(equity: int, lots: int, long: bool, mark: int, fee_ppm: int) -> int:
+    """The gap as first written (issue 18): ⌈(−E × 1e6 + f × |S| × M) / (|S| × (1e6 ∓ f))⌉, at least 0."""
+    lots = lots if lots > 0 else 1
+    rate = max(1_000_000 - fee_ppm, 1) if long else 1_000_000 + fee_ppm
+    return max(-((equity * 1_000_000 - fee_ppm * lots * mark) // (lots * rate)), 0)
+
+
+@settings(max_examples=3_000, database=None, derandomize=True)
+@given(
+    equity=st.one_of(st.integers(-(10**15), 10**15), st.integers(-50, 50)),
+    lots=st.one_of(st.integers(-3, 10), st.integers(0, 10**6)),
+    long=st.booleans(),
+    mark=st.one_of(st.integers(1, 100), st.integers(1, 10**9)),
+    fee_ppm=st.one_of(st.sampled_from([0, 1, 550, 750, 999_999, 1_000_000]), st.integers(0, 1_000_000)),
+)
+def test_the_price_over_one_denominator_is_the_nested_gap(equity, lots, long, mark, fee_ppm) -> None:
+    """``gap_with_fee`` writes the bankruptcy price as one division a side (issue 18, for the
+    prover); on the concrete engine it is the nested gap to the quantum, at every fee rate up to
+    100% (where the long's divisor is clamped to 1) and every lot count (0 and below: divisor 1)."""
+    assert adl.gap_with_fee(equity, lots, long, mark, fee_ppm) == _nested_gap(equity, lots, long, mark, fee_ppm)
+
+
+def test_the_price_over_one_denominator_at_the_quantum_boundaries() -> None:
+    """Equities either side of a gap of exactly 11 quanta a lot (7 lots at 1,000, the preset's
+    0.055%): each form gives the same gap, and the gap steps from 11 to 12 inside the range, so a
+    floor and a ceiling swapped, or the fee's side, would show."""
+    lots, mark = 7, 1_000
+    for long, rate in ((True, 999_450), (False, 1_000_550)):
+        boundary = -(11 * lots * rate - 550 * lots * mark) // 1_000_000  # −E × 1e6 ≈ 11 × |S| × rate − f|S|M
+        gaps = set()
+        for equity in range(boundary - 3, boundary + 4):
+            gap = adl.gap_with_fee(equity, lots, long, mark, 550)
+            assert gap == _nested_gap(equity, lots, long, mark, 550), (long, equity)
+            gaps.add(gap)
+        assert gaps == {11, 12}, (long, gaps)

@@ -14,7 +14,7 @@ import pytest
 import z3
 
 import solvent.solver  # noqa: F401  (registers the z3 backend)
-from solvent.rules.arith import Rounding, abs_, div, ite, max_, min_, mul_ppm, when
+from solvent.rules.arith import Rounding, abs_, div, ite, max_, min_, mul_ppm, safe_divisor, when
 from solvent.rules.presets import load_preset
 from solvent.solver.bounds import Bounds
 from solvent.solver.story import _nonnegative_when, _transfer_claim, run, slots, symbolic_book
@@ -63,6 +63,51 @@ class TestShapes:
         assert needed(min_(fee, max_(y - x, 0))) == ("m",)
         assert needed(div(when(y > 0, max_(x, 0) * m), 7, rounding=Rounding.FLOOR)) == ("m",)
 
+    def test_a_division_by_a_safe_divisor(self) -> None:
+        """``div`` by ``safe_divisor(d)`` (``ite(d > 0, d, 1)``), by a product of such divisors and
+        constants, floor and ceiling: non-negative once the numerator is (dYdX's per-fill gap
+        ``⌈D·q / L⌉``, Bybit's fee on the bankruptcy price)."""
+        divisor = safe_divisor(abs_(x)) * 999_450
+        assert needed(div(max_(y, 0) * abs_(m), safe_divisor(x), rounding=Rounding.CEIL)) == ()
+        assert needed(div(max_(y, 0), divisor, rounding=Rounding.FLOOR)) == ()
+        assert needed(div(max_(y, 0), ite(x >= 1, x, 2), rounding=Rounding.CEIL)) == ()
+
+    def test_what_is_left_after_taking_at_most_all_of_it(self) -> None:
+        """The ADL queue's lots left, ``R − when(c, min(R, l))``, step after step: non-negative
+        once the position is (``|s|`` is by its shape)."""
+        left = abs_(x)
+        for lots, eligible in ((abs_(y), y < 0), (abs_(m), m > 3)):
+            left = left - when(eligible, min_(left, lots))
+            assert needed(left) == ()
+        assert needed(left - ite(y < left, y, 0)) == ()  # y < left: left − y > 0
+        assert needed(left - ite(y > left, y, 0)) is None
+        assert needed(left - ite(abs_(y) < left, abs_(y), left)) == ()
+        assert needed(x - when(y > 0, min_(x, y))) == ("x",)
+
+    @pytest.mark.parametrize(
+        "amount",
+        [
+            div(max_(y, 0), x, rounding=Rounding.FLOOR),
+            div(max_(y, 0), ite(x > -1, x, 1), rounding=Rounding.CEIL),
+            div(max_(y, 0), ite(x >= 0, x, 1), rounding=Rounding.FLOOR),
+            div(max_(y, 0), safe_divisor(x) * -3, rounding=Rounding.FLOOR),
+            abs_(x) - when(y > 0, min_(abs_(m), y)),
+            abs_(x) - ite(abs_(x) <= y, y, abs_(x)),
+            abs_(x) - ite(abs_(x) < y, 0, -y + 1 + abs_(x)),
+        ],
+        ids=[
+            "symbolic-divisor",
+            "divisor-gt-minus-one",
+            "divisor-ge-zero",
+            "negative-factor",
+            "another-whole",
+            "taken-above-whole",
+            "sum-leaf",
+        ],
+    )
+    def test_near_misses_of_divisions_and_what_is_left(self, amount: z3.ArithRef) -> None:
+        assert needed(amount) is None
+
     @pytest.mark.parametrize(
         "amount",
         [x - y, ite(x < 2, -x, 0), ite(x >= 1, -x, 0), -3 * max_(x, 0), ite(x < 0, -y, x), ite(x > -2, -x, 0)],
@@ -101,7 +146,7 @@ def _free(e: z3.ExprRef) -> list[z3.ExprRef]:
     return list(seen.values())
 
 
-@pytest.mark.parametrize("preset", ["binance", "bitmex", "drift", "hyperliquid"])
+@pytest.mark.parametrize("preset", ["binance", "bitmex", "bybit", "drift", "dydx-v4", "hyperliquid"])
 def test_engine_amounts_the_check_accepts_are_non_negative(preset: str) -> None:
     """On the engine's own transfers (a mark move over two traders), every amount the check
     accepts evaluates ≥ 0 under random inputs that give the named variables non-negative values."""
@@ -132,5 +177,17 @@ def test_a_liquidation_step_leaves_only_the_price_to_check() -> None:
     bounds = Bounds(accounts=4)
     book, _ = symbolic_book(bounds)
     (slot_run,) = run(load_preset("binance"), book, slots(book, bounds))
+    claim = slot_run.transfers_ok()
+    assert z3.is_true(z3.simplify(claim == (z3.Int("e1.price_quote") >= 0))), str(claim)
+
+
+def test_dydx_per_fill_gaps_leave_only_the_price_to_check() -> None:
+    """dYdX v4 (its gap rounded per fill, ``⌈D·q / L⌉``, from offsetting accounts that may be
+    skipped): every transfer of a mark move over four traders is non-negative by its shape or once
+    the new price is. Issue 18: the per-fill division and the queue's lots left were whole
+    obligations, and the transfers ran out of units at N = 4 on every claim."""
+    bounds = Bounds(accounts=4)
+    book, _ = symbolic_book(bounds)
+    (slot_run,) = run(load_preset("dydx-v4"), book, slots(book, bounds))
     claim = slot_run.transfers_ok()
     assert z3.is_true(z3.simplify(claim == (z3.Int("e1.price_quote") >= 0))), str(claim)
