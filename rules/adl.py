@@ -174,20 +174,17 @@ def gap_with_fee(equity_quote: Any, lots: Any, long: Any, mark_quote: Any, fee_p
     the two leave the account at zero when g = (−E × 1e6 + f × |S| × M) / (|S| × (1e6 − side × f)),
     rounded up (the account is not left below zero; the excess goes to the fund), and at least 0.
 
-    Written as the price over one common denominator (docs/solver-notes.md#bybits-fee-to-close-as-one-division):
-    with c = 1e6 − f for a long (at least 1) and 1e6 + f for a short, ``M + ⌈n / (|S| c)⌉`` is
-    ``⌈(n + M |S| c) / (|S| c)⌉`` exactly (M is an integer), so
-        long   BP = max(⌈(|S| M (c + f) − 1e6 E) / (|S| c)⌉, M)
-        short  BP = min(⌊1e6 (|S| M + E) / (|S| c)⌋, M)
-    and g = side × (BP − M): the same integers, with one division on each side and the short's
-    price non-negative exactly when E ≥ −|S| M, a fact linear in the book.
+    A short's is written through its price, over one denominator
+    (docs/solver-notes.md#bybits-fee-to-close-as-one-division): with c = 1e6 + f,
+    ``M − ⌈n / (|S| c)⌉ = ⌊(M |S| c − n) / (|S| c)⌋`` exactly (M is an integer), so
+        short  BP = min(⌊1e6 × (|S| × M + E) / (|S| × c)⌋, M),  g = M − BP:
+    the same integers, and the price is non-negative exactly when E ≥ −|S| × M, a fact linear in
+    the book (a long's price, M + g, is at least M as written).
     """
     lots = safe_divisor(lots)
-    up_rate, down_rate = max(PPM - fee_ppm, 1), PPM + fee_ppm
-    notional = lots * mark_quote
-    above = div(notional * (up_rate + fee_ppm) - equity_quote * PPM, lots * up_rate, rounding=Rounding.CEIL)
-    below = div((notional + equity_quote) * PPM, lots * down_rate, rounding=Rounding.FLOOR)
-    return ite(long, max_(above, mark_quote) - mark_quote, mark_quote - min_(below, mark_quote))
+    up = div(-equity_quote * PPM + fee_ppm * lots * mark_quote, lots * max(PPM - fee_ppm, 1), rounding=Rounding.CEIL)
+    below = div((lots * mark_quote + equity_quote) * PPM, lots * (PPM + fee_ppm), rounding=Rounding.FLOOR)
+    return ite(long, max_(up, 0), mark_quote - min_(below, mark_quote))
 
 
 def tick_gap(layer: Adl, gap: Any, tick: Any) -> Any:

@@ -165,7 +165,7 @@ def _nested_gap(equity: int, lots: int, long: bool, mark: int, fee_ppm: int) -> 
     fee_ppm=st.one_of(st.sampled_from([0, 1, 550, 750, 999_999, 1_000_000]), st.integers(0, 1_000_000)),
 )
 def test_the_price_over_one_denominator_is_the_nested_gap(equity, lots, long, mark, fee_ppm) -> None:
-    """``gap_with_fee`` writes the bankruptcy price as one division a side (issue 18, for the
+    """``gap_with_fee`` writes a short's bankruptcy price as one division (issue 18, for the
     prover); on the concrete engine it is the nested gap to the quantum, at every fee rate up to
     100% (where the long's divisor is clamped to 1) and every lot count (0 and below: divisor 1)."""
     assert adl.gap_with_fee(equity, lots, long, mark, fee_ppm) == _nested_gap(equity, lots, long, mark, fee_ppm)
