@@ -291,10 +291,15 @@ def _small_scope_first(
         if smaller is not None:
             smaller[n] = outcome
         if outcome.verdict is Verdict.REFUTED:
+            # a refutation on fewer traders is one within the bounds; an obligation proved (or left
+            # undecided) there keeps the smaller book's scope: it says nothing of N itself
             return attrs.evolve(
                 outcome,
                 scope=scope_of(bounds),
-                obligations=tuple(attrs.evolve(o, scope=scope_of(bounds)) for o in outcome.obligations),
+                obligations=tuple(
+                    attrs.evolve(o, scope=scope_of(bounds)) if o.verdict is Verdict.REFUTED else o
+                    for o in outcome.obligations
+                ),
             )
     outcome = _bounded(policy, invariant, bounds, transfers=transfers)
     return attrs.evolve(outcome, queries=tuple(earlier) + outcome.queries)

@@ -87,6 +87,19 @@ class TestRefuted:
         assert replays_as_failure(result)
 
 
+    def test_an_obligation_proved_on_fewer_traders_keeps_their_scope(self) -> None:
+        """Refuted on one trader first (``_small_scope_first``): the refutation holds within N ≤ 3,
+        but the transfers obligation decided on that one trader's book covers one trader only, and
+        says so (it had been shown as N ≤ 3: a proof over a scope it was never asked on)."""
+        result = prove("backpack", "no-negative-equity", Bounds(accounts=3, effort=15_000_000))
+        assert result.verdict is Verdict.REFUTED and result.scope.accounts == 3
+        by_name = {o.obligation: o for o in result.obligations}
+        assert by_name["no-negative-equity"].scope.accounts == 3
+        transfers = by_name["non-negative-transfers"]
+        assert transfers.verdict is not Verdict.REFUTED
+        assert transfers.scope.accounts == len(result.counterexample.story.book.traders) == 1
+
+
 class TestVacuous:
     def test_contradictory_bounds(self) -> None:
         """A price grid outside the price range: no book satisfies the assumptions."""
