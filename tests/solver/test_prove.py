@@ -86,7 +86,6 @@ class TestRefuted:
         assert len(result.counterexample.story.book.traders) == 1
         assert replays_as_failure(result)
 
-
     def test_an_obligation_proved_on_fewer_traders_keeps_their_scope(self) -> None:
         """Refuted on one trader first (``_small_scope_first``): the refutation holds within N ≤ 3,
         but the transfers obligation decided on that one trader's book covers one trader only, and
