@@ -19,6 +19,7 @@ from solvent.rules.contract import Contract, ContractKind, engine_lots, lot_valu
 from solvent.rules.events import (
     AssetDeposit,
     AssetPrice,
+    AssetWithdraw,
     Deposit,
     Event,
     FinalSettlement,
@@ -201,6 +202,58 @@ def mango_2022(policy: Policy) -> Story:
     if free > 0:
         events.append(Withdraw("attacker", free))
     events.append(MarkPrice(MANGO_LOW))
+    return Story(book, tuple(events))
+
+
+# --- Mango Markets, 11 October 2022, as a collateral pump ------------------------------------
+
+MNGO, USDC = "MNGO", "USDC"
+MNGO_LOW, MNGO_SPIKE = 38_000, 910_000  # quote quanta (0.000001 USDC) per MNGO: $0.038, $0.91
+MNGO_BORROWED = 114_000_000_000_000  # ~$114M borrowed against the pumped MNGO and withdrawn
+MNGO_DEPOSITS = 60_000_000_000_000  # choice: $60M of USDC from each of two depositors, enough to lend it
+MNGO_FUND = 1_000_000_000_000  # choice: $1M in the insurance vault (reported only as insufficient)
+
+
+def mango_2022_collateral_pump(policy: Policy) -> Story:
+    """Mango Markets as a collateral pump (docs/venues.md#mango-markets-2022): MNGO's oracle price
+    went from about $0.038 to about $0.91 and roughly $110–117M was borrowed against it and
+    withdrawn, more than the insurance fund could cover.
+
+    Scale: 1 quote quantum = 0.000001 USDC (the ``mango-v4`` preset's), USDC lent at a price of 1 a
+    quantum, MNGO priced per whole MNGO. Two depositors lend $60M of USDC each. The attacker
+    deposits MNGO, sized so that at the spike its value at MNGO's initial weight lets him borrow
+    the reported $114M of USDC, which he withdraws. The oracle returns to $0.038: his MNGO is sold
+    for what it is worth (about $8M), which repays that much of the borrow; the insurance fund
+    buys what its $1M can, and the rest is taken from the USDC depositors through the deposit
+    index (token bankruptcy). The attacker's $67M return is not in the story. Needs a policy that
+    lends USDC and takes MNGO as collateral (the mango-v4 preset)."""
+    usdc = next((c for c in policy.collateral if c.name == USDC and c.lends), None)
+    mngo = next((c for c in policy.collateral if c.name == MNGO), None)
+    if usdc is None or mngo is None or mngo.initial_weight_ppm == 0:
+        raise ScenarioError(
+            "the scenario mango-2022-collateral-pump needs a [[collateral]] table named USDC with lends = true "
+            "and one named MNGO with a positive initial_weight_ppm (the mango-v4 preset); "
+            f"{policy.name!r} has {[c.name for c in policy.collateral] or 'none'}"
+        )
+    from solvent.rules.book import Asset
+
+    # MNGO whose value at the spike, at its initial weight, covers the borrow at USDC's liability weight
+    need = div(MNGO_BORROWED * usdc.initial_liability_weight_ppm, 1_000_000, rounding=Rounding.CEIL)
+    held = div(need * 1_000_000, MNGO_SPIKE * mngo.initial_weight_ppm, rounding=Rounding.CEIL)
+    book = new_book(
+        mark_quote=1_000_000,
+        traders=("attacker", "depositor_a", "depositor_b"),
+        assets=(Asset(USDC, 1), Asset(MNGO, MNGO_LOW)),
+    )
+    events: list[Event] = [
+        Deposit("insurance_fund", MNGO_FUND),
+        AssetDeposit("depositor_a", USDC, MNGO_DEPOSITS),
+        AssetDeposit("depositor_b", USDC, MNGO_DEPOSITS),
+        AssetDeposit("attacker", MNGO, held),
+        AssetPrice(MNGO, MNGO_SPIKE),
+        AssetWithdraw("attacker", USDC, MNGO_BORROWED),
+        AssetPrice(MNGO, MNGO_LOW),
+    ]
     return Story(book, tuple(events))
 
 
@@ -395,6 +448,11 @@ INCIDENTS: dict[str, Scenario] = {
             "Binance, 10 Oct 2025: USDe collateral prints $0.65; a long safe at par is liquidated into bad debt",
             usde_depeg_2025_10_10,
         ),
+        Scenario(
+            "mango-2022-collateral-pump",
+            "Mango, Oct 2022: MNGO $0.038 -> $0.91 on the oracle, $114M of USDC borrowed against it; depositors pay",
+            mango_2022_collateral_pump,
+        ),
     )
 }
 
@@ -405,6 +463,7 @@ __all__ = [
     "cascade_2025_10_10",
     "hyperliquid_jelly_2025",
     "mango_2022",
+    "mango_2022_collateral_pump",
     "okex_2018_clawback",
     "usde_depeg_2025_10_10",
 ]

@@ -29,6 +29,17 @@ run on a book of its markets, by their names, and one more runs by default:
   down by twice Alice's equity per lot, so her whole account is bankrupt by one market's move.
   Carol, who holds nothing in the market that moved, is where "the other markets" are tested.
   Named with ``--scenario`` it runs for any policy, on a book of two markets sharing the tiers.
+
+For a policy that lends a collateral asset (``[[collateral]] lends = true``, rules/lending.py) one
+more runs by default, the seed's question, "do spot holders pay perp losses?":
+
+- ``lenders-pay-perp-loss``: Carol deposits the first lent asset and holds no position. Alice
+  deposits cash, borrows some of Carol's asset against it (withdrawn, as a borrower does) and goes
+  long near maximum leverage against Bob; the mark gaps down by twice her equity per lot. Her
+  perp loss takes the cash that backed the borrow, so the borrow goes down the asset's own
+  waterfall: the fund, then Carol's deposit through the deposit index (Drift, Mango) or Carol
+  deleveraged into a USDC claim on Alice (Backpack's lender ADL). A policy that lends nothing
+  has no such scenario (bad input, exit 2, when named).
 """
 
 from __future__ import annotations
@@ -41,12 +52,12 @@ import attrs
 
 from solvent.properties.incidents import INCIDENTS
 from solvent.properties.registry import Registry
-from solvent.properties.story import Scenario, Story
+from solvent.properties.story import Scenario, ScenarioError, Story
 from solvent.rules.arith import Rounding, mul_ppm
-from solvent.rules.book import Book, Market, new_book
+from solvent.rules.book import Asset, Book, Market, new_book
 from solvent.rules.contract import lot_value, price_of, to_engine
 from solvent.rules.engine import run
-from solvent.rules.events import Deposit, Event, MarkPrice, Taker, Trade
+from solvent.rules.events import AssetDeposit, AssetWithdraw, Deposit, Event, MarkPrice, Taker, Trade
 from solvent.rules.margin import equity, initial_margin
 from solvent.rules.policy import Policy
 from solvent.rules.wellformed import reasons
@@ -219,6 +230,41 @@ def cross_market_gap(policy: Policy) -> Story:
     return _story(policy, book, events)
 
 
+#: the lent asset's price in ``lenders-pay-perp-loss``, quote quanta per asset quantum, and what
+#: Carol deposits of it (as a share of the position's notional, ten times it)
+LENT_PRICE = 100
+
+
+def lenders_pay_perp_loss(policy: Policy) -> Story:
+    rule = next((c for c in policy.collateral if c.lends), None)
+    if rule is None:
+        raise ScenarioError(
+            "the scenario lenders-pay-perp-loss needs a [[collateral]] table with lends = true (a lent asset); "
+            f"{policy.name!r} lends {[c.name for c in policy.collateral if c.lends] or 'nothing'}"
+        )
+    notional = LOTS * lot_value(policy.contract, MARK)
+    margin = leveraged_deposit(policy, LOTS, MARK)
+    # a borrow worth half the margin, covered at its initial liability weight by as much cash again
+    borrowed = max(margin // (2 * LENT_PRICE), 1)
+    cover = -(-borrowed * LENT_PRICE * rule.initial_liability_weight_ppm // 1_000_000)
+    book, events = _seeded(policy, ("alice", "bob", "carol"), 10 * notional, 1)
+    book = new_book(
+        market=book.market.name,
+        mark_quote=book.market.mark_quote,
+        traders=("alice", "bob", "carol"),
+        assets=(Asset(rule.name, LENT_PRICE),),
+    )
+    events += [
+        AssetDeposit("carol", rule.name, 10 * notional // LENT_PRICE),
+        Deposit("alice", margin + cover),
+        Deposit("bob", _safe_deposit(policy, LOTS, MARK)),
+        AssetWithdraw("alice", rule.name, borrowed),
+        Trade("alice", "bob", LOTS, MARK, Taker.BUYER),
+    ]
+    events.append(MarkPrice(gap_price(policy, _after(policy, book, events), "alice", MARK)))
+    return _story(policy, book, events)
+
+
 #: The named stress scenarios, which ``solvent check`` runs by default.
 STRESS: tuple[Scenario, ...] = (
     Scenario("gap-crash", "a leveraged long meets a one-tick gap; the fund holds a quarter of the deficit", gap_crash),
@@ -237,7 +283,7 @@ def _registry() -> Registry[Scenario]:
     """Every scenario Solvent ships: the stress scenarios, then the incident replays
     (``solvent.properties.incidents.INCIDENTS``), which run when named with ``--scenario``."""
     registry: Registry[Scenario] = Registry("scenario", key=lambda s: s.name)
-    for scenario in (*STRESS, *PORTFOLIO, *INCIDENTS.values()):
+    for scenario in (*STRESS, *PORTFOLIO, *LENDING, *INCIDENTS.values()):
         registry.register(scenario, builtin=True)
     return registry
 
@@ -252,6 +298,15 @@ PORTFOLIO: tuple[Scenario, ...] = (
     ),
 )
 
+#: Scenarios of a lending policy, run by default for a policy that lends a collateral asset.
+LENDING: tuple[Scenario, ...] = (
+    Scenario(
+        "lenders-pay-perp-loss",
+        "a borrower's perp loss takes the cash behind its borrow; the lenders cover it",
+        lenders_pay_perp_loss,
+    ),
+)
+
 SCENARIOS: Registry[Scenario] = _registry()
 
 #: The scenarios ``solvent check`` runs by default (the incident replays run when named).
@@ -260,10 +315,14 @@ DEFAULT: tuple[str, ...] = tuple(s.name for s in STRESS)
 
 def defaults(policy: Policy) -> tuple[str, ...]:
     """The scenarios ``solvent check`` runs for ``policy`` by default: the stress scenarios, and
-    for a policy of several markets the ones of a book of several (``PORTFOLIO``)."""
-    if len(policy.market_names) < 2:
-        return DEFAULT
-    return DEFAULT + tuple(s.name for s in PORTFOLIO)
+    for a policy of several markets the ones of a book of several (``PORTFOLIO``), for a policy
+    that lends a collateral asset the lending ones (``LENDING``)."""
+    out = DEFAULT
+    if len(policy.market_names) >= 2:
+        out += tuple(s.name for s in PORTFOLIO)
+    if any(c.lends for c in policy.collateral):
+        out += tuple(s.name for s in LENDING)
+    return out
 
 
 def get(name: str) -> Scenario:
@@ -275,4 +334,15 @@ def build(policy: Policy, name: str) -> Story:
     return get(name).build(policy)
 
 
-__all__: list[Any] = ["DEFAULT", "PORTFOLIO", "SCENARIOS", "STRESS", "Scenario", "Story", "build", "defaults", "get"]
+__all__: list[Any] = [
+    "DEFAULT",
+    "LENDING",
+    "PORTFOLIO",
+    "SCENARIOS",
+    "STRESS",
+    "Scenario",
+    "Story",
+    "build",
+    "defaults",
+    "get",
+]

@@ -24,8 +24,9 @@ from solvent.verdicts.check import ClaimStatus, check_policy
 
 #: incidents any policy can tell (the deposits are sized from its own initial margin)
 ANY_POLICY = ["okex-2018-clawback", "bitmex-2020-03", "mango-2022", "hyperliquid-jelly-2025", "cascade-2025-10-10"]
-#: incidents that need a collateral asset the policy declares (tests/properties/test_usde_depeg.py)
-WITH_COLLATERAL = ["usde-depeg-2025-10-10"]
+#: incidents that need a collateral asset the policy declares (tests/properties/test_usde_depeg.py,
+#: tests/properties/test_lending_stories.py)
+WITH_COLLATERAL = ["usde-depeg-2025-10-10", "mango-2022-collateral-pump"]
 INCIDENT_NAMES = ANY_POLICY + WITH_COLLATERAL
 
 
@@ -65,7 +66,7 @@ class TestRegistry:
 
     def test_scenarios_registers_them_explicitly(self, registered) -> None:
         assert list(registered.INCIDENTS) == INCIDENT_NAMES
-        portfolio = [s.name for s in scenarios_module.PORTFOLIO]
+        portfolio = [s.name for s in (*scenarios_module.PORTFOLIO, *scenarios_module.LENDING)]
         assert scenarios_module.SCENARIOS.ids() == [*scenarios_module.DEFAULT, *portfolio, *INCIDENT_NAMES]
         assert all(scenarios_module.SCENARIOS.builtin(name) for name in INCIDENT_NAMES)
         assert scenarios_module.get("mango-2022") is registered.INCIDENTS["mango-2022"]

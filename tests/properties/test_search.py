@@ -30,7 +30,7 @@ from solvent.properties.strategies import (
 )
 from solvent.rules.book import new_book
 from solvent.rules.engine import run
-from solvent.rules.events import Deposit, MarkPrice, Taker, Trade, Withdraw
+from solvent.rules.events import AssetDeposit, Deposit, MarkPrice, Taker, Trade, Withdraw
 from solvent.rules.loading import dumps_policy, load_policy
 from solvent.rules.margin import MarginRule, Tier
 from solvent.rules.policy import Policy
@@ -41,7 +41,13 @@ SMALL = SearchBudget(max_examples=150)
 
 
 def non_seed(story):
-    return [e for e in story.events if not (isinstance(e, Deposit) and e.account == "liquidity")]
+    """The story's events but the drawn start: the book's liquidity, and on a policy with collateral
+    tables (backpack lends SOL) each trader's deposit of each asset."""
+    return [
+        e
+        for e in story.events
+        if not (isinstance(e, Deposit) and e.account == "liquidity") and not isinstance(e, AssetDeposit)
+    ]
 
 
 class TestSearch:
@@ -207,7 +213,8 @@ class TestFindings:
 
     def test_round_trip_and_cli_replay(self, tmp_path):
         policy = load_preset("backpack")
-        result = search(policy, "deposit-not-absorbed", SMALL)
+        # backpack lends SOL: its stories draw SOL too, and this one is found at the 751st example
+        result = search(policy, "deposit-not-absorbed", SearchBudget(max_examples=1_000))
         path = findings.save(
             findings.Finding(policy, "deposit-not-absorbed", result.story, result.step_index), tmp_path / "f.json"
         )

@@ -932,7 +932,8 @@ class TestNotModelled:
             "the bankruptcy price of each order the fund took over",
         )
         assert not_modelled("dydx-v4")[:2] == ("block limits", "the fillable price")  # a bulleted list
-        assert not_modelled("mango-v4") == ("health with asset and liability weights across tokens", "token bankruptcy")
+        # token bankruptcy is modelled since the preset lends USDC and MNGO (rules/lending.py)
+        assert not_modelled("mango-v4") == ("health with asset and liability weights across perp markets",)
         assert not_modelled("binance") == ()
 
     def test_solvent_presets_lists_them(self) -> None:

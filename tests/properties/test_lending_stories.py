@@ -1,0 +1,100 @@
+"""Lending stories on the lending presets (issue 13; rules/lending.py): the seed's question, "do spot
+holders pay perp losses?", answered by a replayed story on every preset that lends, and Mango 2022
+told as a collateral pump (docs/venues.md#mango-markets-2022), with the published magnitudes."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+from solvent.properties.catalog import StepView, get
+from solvent.properties.scenarios import build, defaults
+from solvent.properties.story import ScenarioError
+from solvent.rules.engine import run
+from solvent.rules.ledger import Reason
+from solvent.rules.presets import load_preset
+
+USD = 10**6  # quote quanta of 0.000001 USDC in a dollar (the three presets' quote)
+
+
+def story_steps(preset: str, scenario: str):
+    policy = load_preset(preset)
+    story = build(policy, scenario)
+    return policy, run(policy, story.book, list(story.events))
+
+
+def holds(policy, step, claim: str) -> bool:
+    return get(claim).holds(StepView.of(policy, step))
+
+
+def paid(step, reason: Reason, source: str) -> int:
+    return sum(t.amount_quote for t in step.transfers if t.reason is reason and t.source == source)
+
+
+class TestLendersPayPerpLoss:
+    @pytest.mark.parametrize(
+        ("preset", "reason"),
+        [
+            ("backpack", Reason.LENDER_ADL),
+            ("drift", Reason.DEPOSIT_INDEX_LOSS),
+            ("mango-v4", Reason.DEPOSIT_INDEX_LOSS),
+        ],
+    )
+    def test_a_lender_with_no_position_pays_for_a_borrowers_perp_loss(self, preset: str, reason: Reason) -> None:
+        policy, steps = story_steps(preset, "lenders-pay-perp-loss")
+        gap = steps[-1]
+        lent = policy.collateral[0].name  # the first lent asset
+        taken = paid(gap, reason, f"carol@{lent}")
+        assert taken > 0 and gap.before.account("carol").size_lots == 0
+        assert not holds(policy, gap, "spot-isolated")  # refuted: the seed's claim, on a replayed story
+        assert holds(policy, gap, "conservation")
+        # in USD terms (Backpack) the lender is paid the oracle value; through the index it is not
+        assert holds(policy, gap, "principal-protected") is (reason is Reason.LENDER_ADL)
+        if reason is Reason.LENDER_ADL:
+            assert paid(gap, Reason.LENDER_ADL, "alice") == taken * gap.after.assets[0].price_quote
+
+    def test_it_runs_by_default_only_where_the_policy_lends(self) -> None:
+        assert "lenders-pay-perp-loss" in defaults(load_preset("backpack"))
+        assert "lenders-pay-perp-loss" not in defaults(load_preset("binance"))
+        with pytest.raises(ScenarioError, match="needs a \\[\\[collateral\\]\\] table with lends = true"):
+            build(load_preset("binance"), "lenders-pay-perp-loss")
+
+    def test_without_lending_the_lender_keeps_its_deposit(self) -> None:
+        """The same story where the venue lends nothing: the borrow cannot be made (rejected)."""
+        import attrs
+
+        from solvent.rules.engine import RejectedEvent
+
+        policy = load_preset("drift")
+        story = build(policy, "lenders-pay-perp-loss")
+        isolating = attrs.evolve(
+            policy, collateral=tuple(attrs.evolve(c, lends=False, bankruptcy=()) for c in policy.collateral)
+        )
+        with pytest.raises(RejectedEvent, match="the SOL balance"):
+            run(isolating, story.book, list(story.events))
+
+
+class TestMango2022CollateralPump:
+    def test_the_usdc_depositors_pay_what_the_pumped_mngo_borrowed(self) -> None:
+        policy, steps = story_steps("mango-v4", "mango-2022-collateral-pump")
+        borrow, crash = steps[-2], steps[-1]
+        assert paid(borrow, Reason.ASSET_WITHDRAWAL, "attacker@USDC") == 114_000_000 * USD  # ~$114M withdrawn
+        assert borrow.before.assets[1].price_quote == 910_000 and crash.after.assets[1].price_quote == 38_000
+        sold = sum(
+            t.amount_quote for t in crash.transfers if t.reason is Reason.COLLATERAL_SALE and t.source == "liquidity"
+        )
+        fund = paid(crash, Reason.INSURANCE_FUND, "insurance_fund")
+        cut = [paid(crash, Reason.DEPOSIT_INDEX_LOSS, f"{n}@USDC") for n in ("depositor_a", "depositor_b")]
+        assert round(Fraction(sold, USD)) == 7_934_066  # every MNGO sold at $0.038
+        assert fund == 1_000_000 * USD  # the whole vault: "more than the insurance fund could cover"
+        assert cut[0] == cut[1] and sold + fund + sum(cut) == 114_000_000 * USD  # the depositors pay the rest
+        assert crash.after.account("attacker").asset_balances == (0, 0)
+        assert not holds(policy, crash, "spot-isolated") and not holds(policy, crash, "principal-protected")
+        assert holds(policy, crash, "conservation")
+        # the deposit index fell by what the depositors lost of their 120M
+        assert crash.after.assets[0].deposit_index == 10**10 - -(-(10**10) * sum(cut) // (120_000_000 * USD))
+
+    def test_a_policy_without_the_tokens_is_told_what_is_missing(self) -> None:
+        with pytest.raises(ScenarioError, match="named USDC with lends = true"):
+            build(load_preset("drift"), "mango-2022-collateral-pump")
