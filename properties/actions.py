@@ -24,6 +24,7 @@ from solvent.rules.events import (
     Deposit,
     Event,
     Funding,
+    InterestAccrual,
     MarkPrice,
     SpotDeposit,
     Taker,
@@ -167,6 +168,27 @@ class TakeAsset:
     fraction_ppm: int
 
 
+@python_repr
+@attrs.frozen
+class BorrowAsset:
+    """``who`` withdraws ``fraction_ppm`` of what the venue holds of collateral asset number
+    ``asset`` (its net deposits): beyond its own balance, a borrow of a lent asset
+    (rules/lending.py; the engine refuses what the asset's table or initial margin does not allow)."""
+
+    who: int
+    asset: int
+    fraction_ppm: int
+
+
+@python_repr
+@attrs.frozen
+class AccrueInterest:
+    """One interest step of collateral asset number ``asset`` at ``rate_ppm`` (``InterestAccrual``)."""
+
+    asset: int
+    rate_ppm: int
+
+
 Action = (
     Pay
     | SeedFund
@@ -181,6 +203,8 @@ Action = (
     | PayAsset
     | MoveAsset
     | TakeAsset
+    | BorrowAsset
+    | AccrueInterest
 )
 
 
@@ -304,16 +328,21 @@ def resolve(policy: Policy, book: Book, action: Action) -> Event | None:
         )
         amount = mul_ppm(min(free, account.cash_quote), action.fraction_ppm, rounding=Rounding.FLOOR)
         return Withdraw(name, amount) if amount > 0 and account.debt_quote == 0 else None
-    if isinstance(action, (PayAsset, MoveAsset, TakeAsset)):
+    if isinstance(action, (PayAsset, MoveAsset, TakeAsset, BorrowAsset, AccrueInterest)):
         return _asset_event(book, action)
     raise TypeError(f"not an action: {action!r}")
 
 
-def _asset_event(book: Book, action: PayAsset | MoveAsset | TakeAsset) -> Event | None:
+def _asset_event(book: Book, action: PayAsset | MoveAsset | TakeAsset | BorrowAsset | AccrueInterest) -> Event | None:
     """The event an action on a collateral asset means (None on a book without assets)."""
     if not book.assets:
         return None
     asset = book.assets[action.asset % len(book.assets)]
+    if isinstance(action, AccrueInterest):
+        return InterestAccrual(asset.name, action.rate_ppm)
+    if isinstance(action, BorrowAsset):
+        amount = mul_ppm(max(asset.net_deposits, 0), action.fraction_ppm, rounding=Rounding.FLOOR)
+        return AssetWithdraw(_trader(book, action.who), asset.name, amount) if amount > 0 else None
     if isinstance(action, PayAsset):
         return AssetDeposit(_trader(book, action.who), asset.name, action.amount)
     if isinstance(action, MoveAsset):
@@ -326,7 +355,9 @@ def _asset_event(book: Book, action: PayAsset | MoveAsset | TakeAsset) -> Event 
 
 
 __all__: list[Any] = [
+    "AccrueInterest",
     "Action",
+    "BorrowAsset",
     "Close",
     "InMarket",
     "Move",

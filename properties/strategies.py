@@ -43,10 +43,10 @@ NAMES = ("alice", "bob", "carol", "dave", "erin", "frank")
 EXAMPLE_IMPORTS = (
     "from solvent.rules.book import Account, Asset, Book, MarginMode, Market, Role\n"
     "from solvent.rules.events import Deposit, Funding, MarkPrice, SpotDeposit, Taker, Trade, Withdraw\n"
-    "from solvent.rules.events import AssetDeposit, AssetPrice, AssetWithdraw\n"
+    "from solvent.rules.events import AssetDeposit, AssetPrice, AssetWithdraw, InterestAccrual\n"
     "from solvent.properties.story import Story\n"
     "from solvent.properties.actions import Close, Move, Open, Pay, PayFunding, PaySpot, SeedFund, Take, TakeProfit\n"
-    "from solvent.properties.actions import MoveAsset, PayAsset, TakeAsset\n"
+    "from solvent.properties.actions import MoveAsset, PayAsset, TakeAsset, BorrowAsset, AccrueInterest\n"
 )
 
 #: ppm in one basis point. Mark moves and trade premiums are ppm of the mark, drawn in whole
@@ -259,24 +259,41 @@ def _take_profits(traders: int) -> st.SearchStrategy[act.TakeProfit]:
     return st.builds(lambda p, bp: act.TakeProfit(p[0], p[1], _ppm(bp)), _pairs(traders), move_bps)
 
 
-def _asset_actions(traders: int, max_amount: int, assets: int) -> list[st.SearchStrategy[act.Action]]:
+def _asset_actions(
+    traders: int, max_amount: int, assets: int, lending: bool = False
+) -> list[st.SearchStrategy[act.Action]]:
     """Actions on collateral assets: a deposit, an oracle move (a drift of up to ±5%, or a depeg
-    of 10–90% down) and a withdrawal; none on a book without assets (so its draws are unchanged)."""
+    of 10–90% down) and a withdrawal; none on a book without assets (so its draws are unchanged).
+    With ``lending`` (the policy lends a collateral asset, rules/lending.py) a borrow of a share of
+    what the venue holds, an interest step of up to 20%, and a pump of up to 10x too."""
     if not assets:
         return []
     which = st.integers(0, assets - 1)
     who = st.integers(0, traders - 1)
     drift = st.integers(-500, 500)
     depeg = st.integers(-9_000, -1_000)
-    return [
+    out = [
         st.builds(act.PayAsset, who, which, st.integers(1, max_amount)),
         st.builds(lambda a, bp: act.MoveAsset(a, _ppm(bp)), which, st.one_of(drift, depeg)),
         st.builds(act.TakeAsset, who, which, st.integers(1, 1_000_000)),
     ]
+    if lending:
+        pump = st.integers(1_000, 90_000)  # +10% to +900%: a borrowed asset's oracle running up
+        out += [
+            st.builds(act.BorrowAsset, who, which, st.integers(1, 1_000_000)),
+            st.builds(act.AccrueInterest, which, st.integers(1, 200_000)),
+            st.builds(lambda a, bp: act.MoveAsset(a, _ppm(bp)), which, pump),
+        ]
+    return out
 
 
 def _actions(
-    traders: int, max_amount: int, take_profits: bool = False, markets: int = 1, assets: int = 0
+    traders: int,
+    max_amount: int,
+    take_profits: bool = False,
+    markets: int = 1,
+    assets: int = 0,
+    lending: bool = False,
 ) -> st.SearchStrategy[act.Action]:
     who = st.integers(0, traders - 1)
     amount = st.integers(1, max_amount)
@@ -300,7 +317,7 @@ def _actions(
         st.builds(act.Take, who, fraction),
         st.builds(act.PaySpot, who, amount),
         *([in_market(_take_profits(traders))] if take_profits else []),
-        *_asset_actions(traders, max_amount, assets),
+        *_asset_actions(traders, max_amount, assets, lending),
     )
 
 
@@ -313,6 +330,7 @@ def events(
     take_profits: bool = False,
     markets: int = 1,
     assets: int = 0,
+    lending: bool = False,
 ) -> st.SearchStrategy[list[act.Action]]:
     """State-relative actions (resolved to events by :func:`stories`); shrinks toward fewer, simpler ones.
 
@@ -322,10 +340,12 @@ def events(
     With ``markets`` > 1 every open, move, close and funding names a market
     (:class:`~solvent.properties.actions.InMarket`). With ``assets`` > 0 a deposit, an oracle
     move (a drift or a depeg) or a withdrawal of a collateral asset may come after them
-    (:class:`~solvent.properties.actions.PayAsset`, ``MoveAsset``, ``TakeAsset``).
+    (:class:`~solvent.properties.actions.PayAsset`, ``MoveAsset``, ``TakeAsset``); with
+    ``lending`` also a borrow, an interest step and a pump (``BorrowAsset``, ``AccrueInterest``).
     """
     _check_range("size", min_size, max_size)
-    return st.lists(_actions(traders, max_amount, take_profits, markets, assets), min_size=min_size, max_size=max_size)
+    actions = _actions(traders, max_amount, take_profits, markets, assets, lending)
+    return st.lists(actions, min_size=min_size, max_size=max_size)
 
 
 #: Memos of the pure engine, so that hypothesis's shrinking (which replays many stories sharing a
@@ -399,7 +419,12 @@ def _books(
 
 @functools.lru_cache(maxsize=64)
 def _story_parts(
-    traders: int, max_events: int, take_profits: bool = False, markets: int = 1, assets: int = 0
+    traders: int,
+    max_events: int,
+    take_profits: bool = False,
+    markets: int = 1,
+    assets: int = 0,
+    lending: bool = False,
 ) -> tuple[st.SearchStrategy, ...]:
     """The per-size sub-strategies of a story, built once (building them per draw cost ~25 ms)."""
     gap = st.builds(_move, _move_bps())
@@ -408,7 +433,14 @@ def _story_parts(
     return (
         st.integers(1, 10**6),
         _opens(traders),
-        events(traders=traders, max_size=max_events, take_profits=take_profits, markets=markets, assets=assets),
+        events(
+            traders=traders,
+            max_size=max_events,
+            take_profits=take_profits,
+            markets=markets,
+            assets=assets,
+            lending=lending,
+        ),
         st.none() | gap,
         st.none() | st.builds(act.Pay, st.integers(0, traders - 1), st.integers(1, 10**8)),
     )
@@ -459,7 +491,8 @@ def stories(
     markets, market_names = story_markets(policy, markets)
     book = draw(_books(min_traders, max_traders, markets, names, market_names))
     n = len(book.traders)
-    amounts, opens, plans, gaps, pays = _story_parts(n, max_events, take_profits, markets, len(names))
+    lending = any(c.lends for c in policy.collateral if c.name in names)
+    amounts, opens, plans, gaps, pays = _story_parts(n, max_events, take_profits, markets, len(names), lending)
     funding = [
         act.Pay(i, max(1, draw(amounts, label=f"deposit {i}") * book.market.mark_quote // 100)) for i in range(n)
     ]

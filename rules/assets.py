@@ -13,7 +13,10 @@ Formula, for an account in cross margin mode, over the book's assets (``Book.ass
                 (floor by default: collateral is never over-counted), then min(value_a, cap_a)
     E_margin  = E + Σ_a value_a       with the initial weights for initial margin (opening a
                 position, a withdrawal), the maintenance weights for the liquidation trigger
-An asset the policy does not list, and any asset of an isolated account, counts 0.
+An asset the policy does not list, and any asset of an isolated account, counts 0. A lent asset's
+negative balance (a borrow, ``solvent.rules.lending``) counts against the account at the asset's
+liability weight instead: ``⌊balance × price × liability_weight / 1e6⌋``, below zero, rounded by
+``rounding.collateral`` (floor: a borrow is never under-counted).
 
 On liquidation the account's collateral is sold to the book at the oracle price, no more than
 covers what the account would owe once its positions were closed (Binance's auto exchange: "When
@@ -84,6 +87,8 @@ class Collateral:
     #: trigger). Drift's ``initial_liability_weight`` / ``maintenance_liability_weight``, Mango's
     #: ``init_liab_weight`` / ``maint_liab_weight``.
     initial_liability_weight_ppm: int = ppm_field(min_value=PPM, max_value=10 * PPM, default=PPM)
+    #: What a borrow weighs at the liquidation trigger, at least 1e6 and at most the initial one
+    #: (Drift's ``maintenance_liability_weight``, Mango's ``maint_liab_weight``).
     maintenance_liability_weight_ppm: int = ppm_field(min_value=PPM, max_value=10 * PPM, default=PPM)
     #: The venue's share of the interest borrowers pay, to the fee account in the asset's quanta
     #: (Drift's insurance and protocol factors of a spot market; Mango's loan fee).

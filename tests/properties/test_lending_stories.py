@@ -98,3 +98,15 @@ class TestMango2022CollateralPump:
     def test_a_policy_without_the_tokens_is_told_what_is_missing(self) -> None:
         with pytest.raises(ScenarioError, match="named USDC with lends = true"):
             build(load_preset("drift"), "mango-2022-collateral-pump")
+
+
+def test_the_readmes_command_tells_the_collateral_pump() -> None:
+    """README: ``solvent check mango-v4 --scenario mango-2022-collateral-pump --no-search``."""
+    from click.testing import CliRunner
+
+    from solvent.cli import main
+
+    out = CliRunner().invoke(main, ["check", "mango-v4", "--scenario", "mango-2022-collateral-pump", "--no-search"])
+    assert out.exit_code == 0, out.output  # the depositors' loss is mango-v4's documented rule
+    assert "spot-isolated (accepted), principal-protected (accepted)" in out.output
+    assert "depositor_a@USDC  attacker@USDC   52,532,967,029,000 USDC" in out.output
