@@ -21,6 +21,7 @@ from solvent.rules.events import (
     AssetPrice,
     AssetWithdraw,
     Deposit,
+    FinalSettlement,
     Funding,
     InterestAccrual,
     MarkPrice,
@@ -62,6 +63,7 @@ EXPECTED: dict[type, tuple[str, ...]] = {
     AssetDeposit: ("amount",),
     AssetWithdraw: ("amount",),
     InterestAccrual: ("rate_ppm",),
+    FinalSettlement: ("price_quote",),  # a delisted market's settlement price (issue 15)
 }
 
 
