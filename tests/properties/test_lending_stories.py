@@ -110,3 +110,31 @@ def test_the_readmes_command_tells_the_collateral_pump() -> None:
     assert out.exit_code == 0, out.output  # the depositors' loss is mango-v4's documented rule
     assert "spot-isolated (accepted), principal-protected (accepted)" in out.output
     assert "depositor_a@USDC  attacker@USDC   52,532,967,029,000 USDC" in out.output
+
+
+@pytest.mark.parametrize(
+    ("preset", "newly"),
+    [
+        ("backpack", {"spot-isolated"}),  # its lenders are paid in USD terms: principal kept
+        ("drift", {"spot-isolated", "principal-protected"}),
+        ("mango-v4", {"spot-isolated", "principal-protected"}),
+    ],
+)
+def test_lending_changes_a_presets_findings_only_by_what_its_venue_documents(preset: str, newly: set[str]) -> None:
+    """Recorded (docs/portfolio.md decision 6a): the lending tables add lenders-pay-perp-loss to the
+    default scenarios, and the claims it breaks, each accepted by the preset with its source; no
+    claim fails that the venue does not give up."""
+    import attrs
+
+    from solvent.verdicts.check import ClaimStatus, check_policy
+
+    policy = load_preset(preset)
+
+    def broken(report) -> dict[str, ClaimStatus]:
+        return {
+            v.invariant.id: v.status for v in report.verdicts if v.status in (ClaimStatus.FAILS, ClaimStatus.ACCEPTED)
+        }
+
+    lending, before = broken(check_policy(policy)), broken(check_policy(attrs.evolve(policy, collateral=())))
+    assert set(lending) - set(before) == newly
+    assert set(lending.values()) == {ClaimStatus.ACCEPTED}
