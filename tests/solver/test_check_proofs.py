@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import attrs
 import pytest
 from click.testing import CliRunner
 
@@ -19,7 +20,10 @@ from solvent.verdicts.check import ClaimStatus, check_policy
 from solvent.verdicts.proofs import ProofBudget
 
 BINANCE = load_preset("binance")
-BACKPACK = load_preset("backpack")
+#: Backpack's debt carry, without its lending table: with it, check's z3 questions run on a book
+#: holding SOL (borrows, the lender ADL in every sweep) and neither of these two is decided within
+#: 60M units (docs/portfolio.md decision 6a); the debt carry is what these tests are about
+BACKPACK = attrs.evolve(load_preset("backpack"), collateral=())
 
 
 @pytest.fixture(scope="module")
