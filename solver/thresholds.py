@@ -67,6 +67,7 @@ from solvent.properties.scenarios import Story
 from solvent.rules.arith import PPM, all_, implies
 from solvent.rules.book import Role
 from solvent.rules.events import MarkPrice
+from solvent.rules.liquidation import pools_holding
 from solvent.rules.margin import MarginRule, Tier, equity
 from solvent.rules.outcomes import Bankrupt, LayerUsed, Liquidated
 from solvent.rules.policy import Policy
@@ -92,8 +93,20 @@ DEFAULT_CASCADE_MOVE_PPM = 50_000
 # --- the claims -----------------------------------------------------------------------------
 
 
+def _pools_flat(view: StepView) -> Any:
+    """No pool holds a position before the step (the insurance fund or backstop vault of a policy
+    that hands them what they take over, ``liquidation.pools_holding``): the questions are about
+    what the policy's rules do to traders' positions, and a pool already holding one loses with the
+    mark like any holder, and is deleveraged below zero (``rules.pool_bankruptcy``), whatever the
+    policy's margin, fund or penalty; so a book where one does is not what they bound, as for
+    ``vault-loss-for-gap``."""
+    return all_(view.before.role(role).size_lots == 0 for role in pools_holding(view.policy.liquidation))
+
+
 def _no_bad_debt(view: StepView) -> Any:
-    return all_(implies(g.guard, g.item.deficit_quote <= 0) for g in view.outcomes_of(Bankrupt))
+    return implies(
+        _pools_flat(view), all_(implies(g.guard, g.item.deficit_quote <= 0) for g in view.outcomes_of(Bankrupt))
+    )
 
 
 def _liquidation_leaves_nothing(view: StepView) -> Any:
@@ -104,10 +117,13 @@ def _liquidation_leaves_nothing(view: StepView) -> Any:
 
 
 def _no_haircut_layer(view: StepView) -> Any:
-    return all_(
-        implies(g.guard, g.item.covered_quote <= 0)
-        for g in view.outcomes_of(LayerUsed)
-        if g.item.layer in HAIRCUT_LAYERS
+    return implies(
+        _pools_flat(view),
+        all_(
+            implies(g.guard, g.item.covered_quote <= 0)
+            for g in view.outcomes_of(LayerUsed)
+            if g.item.layer in HAIRCUT_LAYERS
+        ),
     )
 
 

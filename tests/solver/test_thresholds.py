@@ -326,3 +326,23 @@ def test_maintenance_hints_bracket_a_slipping_liquidation_from_the_policy_s_own_
     assert hints(load_preset("binance"), th.default_bounds()) == [50_000]
     # above the initial rate a hint is outside the question's range and left out
     assert th._maintenance_hints(20, 50_000)(load_preset("drift"), th.default_bounds()) == [50_000]
+
+
+def test_a_pool_holding_a_position_is_not_what_the_questions_bound() -> None:
+    """safe-move and fund-for-gap speak about what the policy does to traders' positions: a fund
+    that already holds a taken-over position is bankrupt in any move against it (its own ADL,
+    rules/pool_bankruptcy.py), whatever the margin. The same depleting move (BitMEX's example,
+    tests/rules/test_fidelity_fund_bankruptcy.py) breaks no-bad-debt and no-haircut-layer from a
+    book where the fund is flat before it, and is not bounded from one where it holds."""
+    from solvent.properties.catalog import StepView
+    from solvent.rules.engine import run
+    from tests.rules import test_fidelity_fund_bankruptcy as fund
+
+    taken, depleted = run(fund.BITMEX, fund.book(1_000), [MarkPrice(994), MarkPrice(985)])
+    assert taken.before.account("insurance_fund").size_lots == 0
+    assert depleted.before.account("insurance_fund").size_lots == 1_000
+    held = StepView.of(fund.BITMEX, depleted)
+    assert th.NO_BAD_DEBT.holds(held) is True and th.NO_HAIRCUT_LAYER.holds(held) is True
+    flat = attrs.evolve(depleted, before=taken.before)  # the same outcomes, the fund flat before
+    view = StepView.of(fund.BITMEX, flat)
+    assert th.NO_BAD_DEBT.holds(view) is False and th.NO_HAIRCUT_LAYER.holds(view) is False
