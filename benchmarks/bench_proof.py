@@ -23,8 +23,8 @@ portfolio), exact nonlinear arithmetic, and a price grid, on bounded proofs.
 its reason. Each cell's memory is capped (``MEMORY_CAP``), so a build that outgrows it is a row,
 not a machine out of memory.
 
-``--each-trader``: the per-trader all-N argument (``solvent.solver.per_account``) for every preset
-and each claim it covers, one mark move, at ``--effort`` units: held, did not hold, or does not
+``--each-trader``: the per-trader and per-liquidation all-N arguments (``solvent.solver.per_account``)
+for every preset and each claim they cover, one mark move, at ``--effort`` units: held, did not hold, or does not
 apply (with the reason), its units and seconds, and where it held the whole ``prove`` at
 ``--accounts`` N.
 
@@ -320,7 +320,7 @@ def each_trader_table(effort_units: int, accounts: int) -> list[dict[str, Any]]:
     from solvent.rules.presets import preset_names, resolve_policy
     from solvent.solver import compositional
     from solvent.solver.bounds import Bounds
-    from solvent.solver.per_account import EACH_TRADER
+    from solvent.solver.per_account import EACH_LIQUIDATION, EACH_TRADER
     from solvent.solver.prove import prove
 
     rows = []
@@ -328,7 +328,7 @@ def each_trader_table(effort_units: int, accounts: int) -> list[dict[str, Any]]:
     print("|---|---|---|---|---|---|---|---|---|")
     for preset in preset_names():
         policy = resolve_policy(preset)
-        for claim in EACH_TRADER:
+        for claim in (*EACH_TRADER, *EACH_LIQUIDATION):
             bounds = Bounds(accounts=accounts, events=1, effort=effort_units)
             started = time.perf_counter()
             found = compositional.attempt(policy, catalog.get(claim), bounds)

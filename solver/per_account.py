@@ -89,13 +89,15 @@ ONE_ACCOUNT = ("deposit-not-absorbed",)
 #: the claims that are a conjunction over the traders of a condition on one trader: its account
 #: before and after, its own transfers and the outcomes that name it (``properties.catalog``)
 EACH_TRADER = ("no-negative-equity", "loss-bounded-by-collateral", "principal-protected", "flat-accounts-never-pay")
+#: the claims about each liquidation, judged on the numbers its outcome records
+EACH_LIQUIDATION = ("liquidation-only-below-maintenance",)
 #: the assumption an all-N verdict of :func:`each_trader_argument` rests on, stated in its method line
 THROUGH_SYSTEM = (
     "each trader's step depends on the others only through the system accounts "
     "(insurance fund, vault, fee account, venue, book, clearing)"
 )
 #: the assumption an all-N verdict of :func:`flat_trader_argument` rests on
-FLAT_ASSUMES = "each trader's turn treats every other trader as a two-trader book's turn treats the other"
+TURNS_ALIKE = "each trader's turn treats every other trader as a two-trader book's turn treats the other"
 #: the prefix of the fresh variables that stand for the system accounts when a turn begins
 FRESH = "turn."
 
@@ -239,8 +241,9 @@ class _Phases:
     def __init__(self, ctx: Ctx) -> None:
         self.ctx = ctx
 
-    def run(self, phase: Callable[[Ctx], Ctx]) -> tuple[Ctx, Ctx]:
-        """Run ``phase``: (the context before, as a fresh copy, the context after)."""
+    def run(self, phase: Callable[[Ctx], Ctx]) -> tuple[tuple[Book, int, int, int], Ctx]:
+        """Run ``phase``: (the book and the numbers of entries, outcomes and fills before it, the
+        context after it)."""
         before = self.ctx.book, len(self.ctx.entries), len(self.ctx.outcomes), len(self.ctx.fills)
         self.ctx = phase(self.ctx)
         return before, self.ctx
@@ -506,6 +509,62 @@ def flat_trader_argument(
     return lemmas
 
 
+def each_liquidation_argument(
+    policy: Policy,
+    invariant: Invariant,
+    bounds: Bounds,
+    valid: Callable[[str, list[Any], Any], str],
+    fail: Callable[[str], None],
+) -> list[str]:
+    """``liquidation-only-below-maintenance`` for every N: a claim about each liquidation, judged on
+    the equity and maintenance the outcome records. Whatever earlier turns did to a trader (an ADL
+    fill, a socialized charge), its own turn liquidates it only from the state it finds, so the
+    contract is asked from *any* state of each trader (only the value bounds kept, no margin, no
+    well-formedness) and of the system accounts (fresh before each turn). On two traders:
+
+    1. the engine's transition is settle then one turn per trader (:func:`each_trader_argument`'s
+       step 1; the phase before the turns, a pool's own deleveraging, runs in the checked run);
+    2. the claim holds (z3) after the phases run from bounded values alone, the system accounts
+       fresh before each turn. Alice's settled account ranges over every bounded state, and so
+       does bob's at his turn (alice untriggered leaves it as settled).
+
+    For N traders: every liquidation of the step is written by a phase or a turn that this covers
+    from any state, given that each trader's turn treats every other trader as a two-trader book's
+    turn treats the other. One event (K = 1)."""
+    if bounds.markets != 1 or bounds.assets:
+        fail(f"{invariant.id}: the per-liquidation argument covers one market without collateral assets")
+    if bounds.events != 1:
+        fail(f"{invariant.id}: the per-liquidation argument covers one event (K = 1), not K = {bounds.events}")
+    small = attrs.evolve(bounds, accounts=2, events=1)
+    book, _ = symbolic_book(small)
+    [slot] = slots(book, small)
+    traders = [a.name for a in book.traders]
+    kept = {"prices within bounds", "balances within bounds"}
+    bounded = [c for a in book_assumptions(policy, book, small) if a.name in kept for c in _conjuncts(a.holds)]
+    lemmas = []
+    for variant in slot.variants:
+        event, label = variant.event, variant.label
+        if not isinstance(event, MarkPrice | Funding):
+            fail(
+                f"{invariant.id} on {label}: the per-liquidation argument covers the sweep's events (mark moves, funding)"
+            )
+        lemmas.append(_decomposes(policy, book, label, event, fail, first_phase_charges=True))
+        ctx = _settled(policy, book, event)
+        for t in traders:
+            ctx = liquidation_turn(policy, _with_fresh_system(ctx, f"{FRESH}{t}."), t)
+        ctx = closing(policy, after_sweep(policy, ctx))
+        claim = invariant.holds(StepView(policy, book, event, ctx.book, ctx.entries, ctx.outcomes))
+        premise = bounded + _conjuncts(slot.field_bounds)
+        premise += [c for r in requirements(policy, book, event) for c in _conjuncts(r.holds)]
+        valid(f"{invariant.id} on {label}: every liquidation of a turn, from any bounded state", premise, claim)
+        lemmas.append(
+            f"each liquidation ({label}): every turn's liquidation records equity at or below maintenance as the "
+            "trigger found it, from any bounded state of the traders and any of the system accounts"
+        )
+    lemmas.append(f"aggregate: {invariant.id} is a claim about each liquidation, so it holds for any N")
+    return lemmas
+
+
 def with_empty_traders(book: Book, extra: int) -> Book:
     """``book`` with ``extra`` more traders after its own, each flat with nothing in any balance."""
     taken = {a.name for a in book.accounts}
@@ -543,10 +602,12 @@ def still_refuted(policy: Policy, invariant: Invariant, story: Story, step_index
 
 
 __all__ = [
+    "EACH_LIQUIDATION",
     "EACH_TRADER",
     "ONE_ACCOUNT",
     "THROUGH_SYSTEM",
-    "FLAT_ASSUMES",
+    "TURNS_ALIKE",
+    "each_liquidation_argument",
     "each_trader_argument",
     "flat_trader_argument",
     "integer_atoms",

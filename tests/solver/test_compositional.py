@@ -39,6 +39,7 @@ class TestExtension:
             "loss-bounded-by-collateral",
             "principal-protected",
             "flat-accounts-never-pay",
+            "liquidation-only-below-maintenance",
         }
         # backpack's contract fails (a carried deficit leaves the account below zero), binance's
         # spot-isolated has no per-trader argument

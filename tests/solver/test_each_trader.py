@@ -184,12 +184,12 @@ def test_the_readme_command_proves_it_for_every_n() -> None:
 
 
 def test_where_adl_or_a_socialized_loss_couples_traders_a_flat_trader_is_still_never_charged_for_every_n() -> None:
-    from solvent.solver.per_account import FLAT_ASSUMES
+    from solvent.solver.per_account import TURNS_ALIKE
 
     for preset in ("binance", "bitmex", "mango-v4"):  # bitmex: its fund's own deleveraging before the turns too
         found = _attempt(preset, "flat-accounts-never-pay")
         assert isinstance(found, compositional.Extension), preset
-        assert found.assumes == FLAT_ASSUMES
+        assert found.assumes == TURNS_ALIKE
         assert "charges a trader with no position" in found.method
         assert any(lemma.startswith("flat trader (mark): with bob flat") for lemma in found.lemmas)
 
@@ -223,3 +223,27 @@ def test_a_socialized_loss_weighted_by_the_wrong_account_breaks_the_flat_lemma(m
     found = _attempt("mango-v4", "flat-accounts-never-pay")
     assert isinstance(found, compositional.Attempt) and found.applies
     assert "no turn charges a flat trader" in found.failed
+
+
+def test_each_liquidation_records_equity_at_or_below_maintenance_for_every_n() -> None:
+    from solvent.solver.per_account import TURNS_ALIKE
+
+    for preset in ("binance", "okx-2018"):  # ADL, a clawback: whatever earlier turns did, from any state
+        found = _attempt(preset, "liquidation-only-below-maintenance")
+        assert isinstance(found, compositional.Extension), preset
+        assert found.assumes == TURNS_ALIKE and not found.every_k
+        assert any(lemma.startswith("each liquidation (mark)") for lemma in found.lemmas)
+    mango = _attempt("mango-v4", "liquidation-only-below-maintenance")  # 6.1M units: more than its quarter
+    assert isinstance(mango, compositional.Attempt) and "undecided within its effort" in mango.failed
+    assert sum(q.units for q in mango.queries) <= ONE_MOVE.effort // 4
+
+
+def test_a_trigger_mutated_from_at_or_below_to_at_or_above_breaks_the_liquidation_lemma(monkeypatch) -> None:
+    import solvent.rules.engine as engine
+    from solvent.rules.arith import and_
+
+    # liquidation.is_triggered's at-or-below branch, and_(size != 0, e <= mm), with <= turned to >=
+    monkeypatch.setattr(engine, "is_triggered", lambda rule, e, mm, size: and_(size != 0, e >= mm))
+    found = _attempt("binance", "liquidation-only-below-maintenance")
+    assert isinstance(found, compositional.Attempt) and found.applies
+    assert "every liquidation of a turn, from any bounded state: z3 found a model" in found.failed
