@@ -44,7 +44,8 @@ CHECK_MOVES = MoveBudget(probes=20, probe_units=5 * UNITS_PER_SECOND, total=24 *
 #: loss-bounded-by-collateral, principal-protected, flat-accounts-never-pay) have all-N arguments
 #: too (``solver.per_account``): one cheap query an event where it applies (broker-reg-t's
 #: no-negative-equity: under 0.1M units), none where a layer couples the traders, so they keep
-#: their place in the catalog order.
+#: their place in the catalog order; so does liquidation-only-below-maintenance, whose lemma gets
+#: at most a quarter of its question's effort.
 FIRST = ("conservation", "open-interest-balance")
 
 
