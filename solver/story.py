@@ -139,8 +139,10 @@ def _nonnegative_when(obligation: z3.BoolRef, memo: dict[int, Any] | None = None
     ``max(x, 0)`` and any ``ite`` whose branches are non-negative or guarded by the condition
     (``x ≥ c`` or ``x > c`` with ``c ≥ 0`` picking ``x``; ``x < c`` or ``x ≤ c`` with ``c ≤ 0``
     picking ``−x``, so ``|x|``); a minimum, sum or product of such amounts; a division of one by a
-    positive constant, rounded down or up (``−((−n) div d)``). A syntactic check, so it is cheap
-    and never wrong; an amount it cannot see through stays an obligation for the solver.
+    divisor positive by its shape (a positive constant, ``safe_divisor``, a product of such),
+    rounded down or up (``−((−n) div d)``); what is left of an amount after taking at most all of
+    it (``R − when(c, min(R, l))``, :func:`_what_is_left`). A syntactic check, so it is cheap and
+    never wrong; an amount it cannot see through stays an obligation for the solver.
     """
     amount_ok = obligation.arg(1) if z3.is_implies(obligation) else obligation
     if not (z3.is_ge(amount_ok) and z3.is_int_value(amount_ok.arg(1)) and amount_ok.arg(1).as_long() == 0):
