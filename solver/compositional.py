@@ -137,7 +137,7 @@ def attempt(policy: Policy, invariant: Invariant, bounds: Bounds) -> Extension |
         method = (
             "compositional, all N, one event: every liquidation a turn writes records equity at or below "
             "maintenance as its trigger found it, checked on the engine's own transition, settle and "
-            f"liquidation_turn from any bounded state, the system accounts fresh at each turn; assumes {TURNS_ALIKE}"
+            f"liquidation_turn from any state of the traders, the system accounts fresh at each turn; assumes {TURNS_ALIKE}"
         )
         return Extension(method, tuple(lemmas), tuple(checker.queries), every_k=False, assumes=TURNS_ALIKE)
     if invariant.id in EACH_TRADER and checker.flat:
@@ -606,7 +606,7 @@ def _each_trader(invariant_id: str) -> Callable[[Policy, Bounds, _Checker], list
 def _each_liquidation(invariant_id: str) -> Callable[[Policy, Bounds, _Checker], list[str]]:
     """The per-liquidation argument with a quarter of the question's effort (as the small-scope
     pass's search for a cheap refutation has), its queries counted in the question's: its contract
-    runs from any bounded state and costs 2K-6.4M units at N = 2 (mango-v4 6.1M, drift 6.4M), so
+    runs from any trader state and costs 1.5K-6.4M units at N = 2 (mango-v4 6.1M, drift 6.4M), so
     inside ``solvent check`` it decides where it is cheap and stays bounded, saying so, elsewhere."""
 
     def argument(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str]:

@@ -519,14 +519,15 @@ def each_liquidation_argument(
     """``liquidation-only-below-maintenance`` for every N: a claim about each liquidation, judged on
     the equity and maintenance the outcome records. Whatever earlier turns did to a trader (an ADL
     fill, a socialized charge), its own turn liquidates it only from the state it finds, so the
-    contract is asked from *any* state of each trader (only the value bounds kept, no margin, no
-    well-formedness) and of the system accounts (fresh before each turn). On two traders:
+    contract is asked from *any* state of each trader (no bound on its numbers, no margin, no
+    well-formedness; only the prices bounded) and of the system accounts (fresh before each turn).
+    On two traders:
 
     1. the engine's transition is settle then one turn per trader (:func:`each_trader_argument`'s
        step 1; the phase before the turns, a pool's own deleveraging, runs in the checked run);
-    2. the claim holds (z3) after the phases run from bounded values alone, the system accounts
-       fresh before each turn. Alice's settled account ranges over every bounded state, and so
-       does bob's at his turn (alice untriggered leaves it as settled).
+    2. the claim holds (z3) after the phases run from any trader state, the system accounts fresh
+       before each turn. Alice's settled account ranges over every state, and so does bob's at his
+       turn (alice untriggered leaves it as settled).
 
     For N traders: every liquidation of the step is written by a phase or a turn that this covers
     from any state, given that each trader's turn treats every other trader as a two-trader book's
@@ -539,8 +540,8 @@ def each_liquidation_argument(
     book, _ = symbolic_book(small)
     [slot] = slots(book, small)
     traders = [a.name for a in book.traders]
-    kept = {"prices within bounds", "balances within bounds"}
-    bounded = [c for a in book_assumptions(policy, book, small) if a.name in kept for c in _conjuncts(a.holds)]
+    kept = {"prices within bounds"}
+    prices = [c for a in book_assumptions(policy, book, small) if a.name in kept for c in _conjuncts(a.holds)]
     lemmas = []
     for variant in slot.variants:
         event, label = variant.event, variant.label
@@ -554,12 +555,12 @@ def each_liquidation_argument(
             ctx = liquidation_turn(policy, _with_fresh_system(ctx, f"{FRESH}{t}."), t)
         ctx = closing(policy, after_sweep(policy, ctx))
         claim = invariant.holds(StepView(policy, book, event, ctx.book, ctx.entries, ctx.outcomes))
-        premise = bounded + _conjuncts(slot.field_bounds)
+        premise = prices + _conjuncts(slot.field_bounds)
         premise += [c for r in requirements(policy, book, event) for c in _conjuncts(r.holds)]
-        valid(f"{invariant.id} on {label}: every liquidation of a turn, from any bounded state", premise, claim)
+        valid(f"{invariant.id} on {label}: every liquidation of a turn, from any trader state", premise, claim)
         lemmas.append(
             f"each liquidation ({label}): every turn's liquidation records equity at or below maintenance as the "
-            "trigger found it, from any bounded state of the traders and any of the system accounts"
+            "trigger found it, from any state of the traders and of the system accounts"
         )
     lemmas.append(f"aggregate: {invariant.id} is a claim about each liquidation, so it holds for any N")
     return lemmas

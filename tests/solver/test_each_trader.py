@@ -246,4 +246,4 @@ def test_a_trigger_mutated_from_at_or_below_to_at_or_above_breaks_the_liquidatio
     monkeypatch.setattr(engine, "is_triggered", lambda rule, e, mm, size: and_(size != 0, e >= mm))
     found = _attempt("binance", "liquidation-only-below-maintenance")
     assert isinstance(found, compositional.Attempt) and found.applies
-    assert "every liquidation of a turn, from any bounded state: z3 found a model" in found.failed
+    assert "every liquidation of a turn, from any trader state: z3 found a model" in found.failed
