@@ -110,3 +110,28 @@ def test_the_dydx_example_on_three_liquidity_tiers_checks_clean() -> None:
     done = subprocess.run([sys.executable, "-m", "solvent", *args], cwd=root, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-3000:]
     assert "adl-in-deficit-market-only          held" in done.stdout
+
+
+def test_the_hyperliquid_example_on_its_margin_tiers_checks_clean() -> None:
+    """``examples/hyperliquid-markets.toml``: BTC, ETH and SOL on Hyperliquid's mainnet margin tiers
+    (MMR half the initial rate at each tier's leverage, the deduction continuous at each floor:
+    ETH's 15x tier at 3.3334%, rounded up, with 1,333,400 USDC); every claim held or accepted as
+    the preset's."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from solvent.rules.loading import load_policy
+    from solvent.rules.margin import maintenance_margin
+
+    root = Path(__file__).resolve().parents[2]
+    policy = load_policy(root / "examples" / "hyperliquid-markets.toml")
+    assert policy.market_names == ("BTC", "ETH", "SOL")
+    eth, sol = policy.more_margins
+    # maintenance is continuous at each floor: 100M USDC of ETH at 2% either side, 70M of SOL at 2.5%
+    for rule, floor, rate in ((eth, 10_000_000_000, 20_000), (sol, 7_000_000_000, 25_000)):
+        assert maintenance_margin(rule, policy.rounding, 1, floor) == floor * rate // 1_000_000
+        assert maintenance_margin(rule, policy.rounding, 1, floor - 1) == -(-(floor - 1) * rate // 1_000_000)
+    args = ["check", "examples/hyperliquid-markets.toml", "--no-search"]
+    done = subprocess.run([sys.executable, "-m", "solvent", *args], cwd=root, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:]
