@@ -95,8 +95,8 @@ class RoundingRule:
     ``collateral``: a collateral asset's weighted value, ``balance × price × weight / 1e6``
     (floor, the default: collateral is never over-counted; ``solvent.rules.assets``).
     ``interest``: a borrower's interest on a lent asset, ``borrow × rate / 1e6`` (ceil, the
-    default: the borrower pays at least the rate; each depositor's share rounds down and the dust
-    goes to the fee account; ``solvent.rules.lending``).
+    default: the borrower pays at least the rate; the venue's share and each depositor's share
+    round down and the dust stays with the venue, the fee account; ``solvent.rules.lending``).
     ``deposit_loss``: a depositor's share of an unpaid borrow socialized onto the deposit index,
     ``loss × deposit / deposits`` (ceil, the default: the borrow is covered whole, the excess of
     under one quantum per depositor to the insurance fund; floor: the shares never exceed the
