@@ -20,7 +20,7 @@ import importlib.util
 import pkgutil
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, MutableSet, Sequence
 from pathlib import Path
 from random import Random
 from typing import Any
@@ -30,13 +30,14 @@ import hypothesis
 from hypothesis import HealthCheck, Phase, find, given, settings, target
 from hypothesis.errors import NoSuchExample
 
-from solvent.properties import catalog, progress
+from solvent.properties import catalog, draw_literals, progress
 from solvent.properties.catalog import Invariant, StepView
 from solvent.properties.scenarios import Story
 from solvent.properties.strategies import played_steps, stories
 from solvent.rules.engine import RejectedEvent, Step, run
 from solvent.rules.events import Deposit, MarkPrice, SpotDeposit, Trade
 from solvent.rules.ledger import HAIRCUT_REASONS
+from solvent.rules.lending import lends_any
 from solvent.rules.margin import equity
 from solvent.rules.outcomes import (
     AdlFill,
@@ -282,10 +283,11 @@ SEARCH_PACKAGES = ("solvent.properties", "solvent.rules")
 
 
 @functools.cache
-def _solvent_constants() -> Any:
+def _solvent_constants(lends: bool = True) -> Any:
     """The constants hypothesis would collect from the source of :data:`SEARCH_PACKAGES`, every
     module whether imported or not, read in module-name order (None where this hypothesis has no
-    such collector)."""
+    such collector). Without ``lends`` (a policy that lends nothing) the integers are
+    ``draw_literals.BEFORE_LENDING`` instead, in its order: that policy draws as before lending."""
     try:
         from hypothesis.internal.constants_ast import Constants, _constants_from_source
     except ImportError:  # pragma: no cover - other hypothesis versions
@@ -298,16 +300,41 @@ def _solvent_constants() -> Any:
     for name in sorted(names):
         spec = importlib.util.find_spec(name)
         origin = getattr(spec, "origin", None)
-        if origin and origin.endswith(".py"):
+        if origin and origin.endswith(".py") and name != draw_literals.__name__:
             try:
                 pool |= _constants_from_source(Path(origin).read_bytes(), limit=False)
             except TypeError:  # pragma: no cover - a private helper whose signature changed: no pin
                 return None
+    if not lends:
+        pool.integers = _InOrder(draw_literals.BEFORE_LENDING)
     return pool
 
 
+class _InOrder(MutableSet):
+    """A set that iterates in the order its members were given (hypothesis picks a literal by its
+    place in the pool's iteration, so the place is part of what a seed draws)."""
+
+    def __init__(self, members: Iterable[Any] = ()) -> None:
+        self._members = dict.fromkeys(members)
+
+    def __contains__(self, member: object) -> bool:
+        return member in self._members
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._members)
+
+    def __len__(self) -> int:
+        return len(self._members)
+
+    def add(self, member: Any) -> None:
+        self._members[member] = None
+
+    def discard(self, member: Any) -> None:
+        self._members.pop(member, None)
+
+
 @contextlib.contextmanager
-def same_draws_in_any_process() -> Iterator[None]:
+def same_draws_in_any_process(policy: Policy | None = None) -> Iterator[None]:
     """Hypothesis (6.131 on) mixes integer literals found in every local module loaded in
     ``sys.modules`` into its draws, so under one seed the stories drawn depended on which modules
     happened to be imported (a test run, a plugin, the CLI's imports). For the length of a search
@@ -319,7 +346,9 @@ def same_draws_in_any_process() -> Iterator[None]:
     nothing at the CI budget, and found their stories with Solvent's literals.) Where hypothesis
     has no such pool (older or newer internals) this does nothing; a finding's exact replay is
     its saved JSON file either way.
-    """
+
+    With a ``policy`` that lends nothing the pool leaves out :data:`LENDING_LITERALS`, so its
+    stories are drawn exactly as before lending (without one: the whole pool)."""
     try:
         from hypothesis.internal.conjecture import providers
     except ImportError:  # pragma: no cover - other hypothesis versions
@@ -327,7 +356,7 @@ def same_draws_in_any_process() -> Iterator[None]:
         return
     original = getattr(providers, "_get_local_constants", None)
     cache = getattr(providers, "CONSTANTS_CACHE", None)
-    pool = _solvent_constants()
+    pool = _solvent_constants(policy is None or lends_any(policy))
     if original is None or cache is None or not hasattr(cache, "cache") or pool is None:  # pragma: no cover
         yield
         return
@@ -401,7 +430,7 @@ def search_with(policy: Policy, inv: Invariant, budget: SearchBudget, strategy: 
 
     config = search_settings(budget)
     try:
-        with same_draws_in_any_process():
+        with same_draws_in_any_process(policy):
             found = find(strategy, breaks, settings=config, random=budget.random())
     except NoSuchExample:
         stats.seconds_total = time.perf_counter() - start
@@ -446,7 +475,7 @@ def scan(policy: Policy, invariants: Sequence[Invariant], budget: SearchBudget =
                 st.first_story = story
             own[inv.id] += time.perf_counter() - judging
 
-    with same_draws_in_any_process():
+    with same_draws_in_any_process(policy):
         budget.seeded(run_one)()
     elapsed = time.perf_counter() - start
     shared = max(0.0, elapsed - sum(own.values())) / max(1, len(stats))

@@ -20,6 +20,7 @@ import pytest
 from solvent.properties import search as search_module
 from solvent.properties.search import SEARCH_PACKAGES, SearchBudget, same_draws_in_any_process, search
 from solvent.rules.loading import load_policy
+from solvent.rules.presets import load_preset
 
 providers = pytest.importorskip("hypothesis.internal.conjecture.providers")
 
@@ -96,3 +97,21 @@ def test_without_the_guard_the_pool_changes_the_draws(monkeypatch) -> None:
     without = _search_with_pool(monkeypatch, frozenset(), guarded=False)
     with_numbers = _search_with_pool(monkeypatch, NUMBERS, guarded=False)
     assert _fingerprint(with_numbers) != _fingerprint(without)
+
+
+def test_a_policy_that_lends_nothing_draws_from_the_pool_before_lending() -> None:
+    """Lending's literals (the index's 1.0, the pump, the Mango incident's prices) moved every draw
+    of every policy and cost the search the planted haircut-last-layer bug: a policy that lends
+    nothing draws from the pool as it stood before lending, in hypothesis's order; one that lends
+    from the whole of today's source."""
+    from solvent.properties.draw_literals import BEFORE_LENDING
+    from solvent.rules.book import INDEX_ONE
+
+    plain = load_policy("tests/planted/haircut-last-layer.toml")
+    lending = load_preset("drift")
+    with same_draws_in_any_process(plain):
+        inside = providers._get_local_constants().integers
+        assert tuple(inside) == BEFORE_LENDING and INDEX_ONE not in inside
+    with same_draws_in_any_process(lending):
+        assert INDEX_ONE in providers._get_local_constants().integers
+    assert INDEX_ONE not in BEFORE_LENDING and 1_000_000 in BEFORE_LENDING
