@@ -655,7 +655,7 @@ def search_relational(policy: Policy, id: str, budget: SearchBudget = CI, *, shr
     story_strategy = stories(policy, max_traders=budget.max_traders, max_events=budget.max_events)
     strategy = st.tuples(story_strategy, st.integers(0, 63), twin_knobs())
     try:
-        with same_draws_in_any_process():
+        with same_draws_in_any_process(policy):
             story, _, k = find(strategy, breaks, settings=config, random=budget.random())
     except NoSuchExample:
         stats.seconds_total = time.perf_counter() - start
