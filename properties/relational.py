@@ -24,7 +24,7 @@ The catalog (docs/design.md#relational-properties):
 | id | twin | compared |
 | --- | --- | --- |
 | ``cadence-invariant`` | one mark move (or funding payment) split in two | every balance right after, if neither run liquidates there; a funding split may move the declared rounding dust (below) |
-| ``round-trip-neutral`` | a detour ``MarkPrice(x), MarkPrice(back)`` inserted | every balance against run A at the same point, if no liquidation |
+| ``round-trip-neutral`` | a detour ``MarkPrice(x), MarkPrice(back)`` inserted | every balance against run A at the same point, if no liquidation; spot the detour converted into the account's own cash is put back first (the policy's settlement rule, ``round_trip_compare``) |
 | ``more-fund-never-hurts`` | more in the insurance fund from the start | haircuts paid by traders, in total and per trader |
 | ``more-collateral-never-hurts`` | one trader holds more from the start | every other trader's final equity net of debt, and what it paid toward deficits |
 
@@ -72,7 +72,7 @@ from solvent.rules.arith import PPM, Rounding
 from solvent.rules.book import Book, Role, on_tick
 from solvent.rules.engine import Step
 from solvent.rules.events import Deposit, Funding, MarkPrice
-from solvent.rules.ledger import HAIRCUT_REASONS
+from solvent.rules.ledger import HAIRCUT_REASONS, SPOT, Reason
 from solvent.rules.margin import equity, is_flat
 from solvent.rules.outcomes import Bankrupt, Liquidated, PoolAdlFill
 from solvent.rules.policy import Policy
@@ -353,11 +353,38 @@ def round_trip_twin(policy: Policy, story: Story, steps: Sequence[Step], i: int,
 
 
 def round_trip_compare(policy: Policy, a: Sequence[Step], b: Sequence[Step], twin: Twin) -> Comparison:
+    """Every balance after the detour equals run A's, once the spot the detour converted into cash
+    is put back (:func:`_converted`): the policy's own settlement of a negative cash balance from
+    spot (``rules.collateral``; Drift's settle_pnl, Backpack's conversion) runs when the engine
+    next meets the account, so *which* of an account's two balances holds its money depends on the
+    path by the venue's documented rule, while the sum, and every other balance, must not."""
     if _liquidates(b, twin.b_window):
         return NOT_APPLICABLE
     book_a = _book_before(twin.story.book, a, twin.a_window[0])
-    found = _compare_books(policy, book_a, b[twin.b_window[1] - 1].after, twin.change)
+    book_b = _converted_back(b[twin.b_window[1] - 1].after, _converted(b, twin.b_window))
+    found = _compare_books(policy, book_a, book_b, twin.change)
     return Comparison(True, found and found + " No account was liquidated on the detour.")
+
+
+def _converted(steps: Sequence[Step], window: tuple[int, int]) -> dict[str, int]:
+    """Per account, the spot converted into its own cash in the window (``COLLATERAL_CONVERSION``)."""
+    out: dict[str, int] = {}
+    for s in steps[window[0] : window[1]]:
+        for t in s.transfers:
+            if t.reason is Reason.COLLATERAL_CONVERSION and t.source == t.destination + SPOT:
+                out[t.destination] = out.get(t.destination, 0) + t.amount_quote
+    return out
+
+
+def _converted_back(book: Book, converted: dict[str, int]) -> Book:
+    """``book`` with each account's converted spot moved from its cash back to its spot."""
+    accounts = tuple(
+        attrs.evolve(x, cash_quote=x.cash_quote - converted[x.name], spot_quote=x.spot_quote + converted[x.name])
+        if converted.get(x.name)
+        else x
+        for x in book.accounts
+    )
+    return book.with_balances(accounts) if converted else book
 
 
 # --- more-fund-never-hurts and more-collateral-never-hurts ----------------------------------

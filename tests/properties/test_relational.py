@@ -178,20 +178,42 @@ class TestRoundTripNeutral:
             assert got.applicable and got.explanation is None
         assert check_relational(policy(), story, ["round-trip-neutral"]) == []
 
-    def test_spot_converted_on_the_dip_stays_converted(self):
+    def test_spot_converted_on_the_dip_is_the_policys_settlement_not_a_leak(self):
         # alice: cash 100, spot 1,000, long 10 at 100. The mark dips to 80: she pays 200, cash is
-        # −100, equity 900 ≥ MM 40 (no liquidation), and the sweep converts 100 of spot to cash.
-        # Back at 100 she is paid 200: cash 200, spot 900 instead of cash 100, spot 1,000.
+        # −100, equity 900 ≥ MM 40 (no liquidation), and the sweep converts 100 of spot to cash
+        # (the policy's rule: Drift's settle_pnl, Backpack's conversion). Back at 100 she is paid
+        # 200: cash 200, spot 900 instead of cash 100, spot 1,000. With the 100 converted put back
+        # every balance is run A's: the claim holds (it was a false alarm on drift and backpack).
         p = policy(spot_collateral=True)
         story = pair(
             Deposit("alice", 100), SpotDeposit("alice", 1_000), Deposit("bob", 1_000), Trade("alice", "bob", 10, 100)
         )
+        twin = rel.round_trip_twin(p, story, replay(p, story), 5, Knobs(excursion_ppm=-200_000))
+        steps_b = replay(p, twin.story)
+        assert rel._converted(steps_b, twin.b_window) == {"alice": 100}
+        after = steps_b[twin.b_window[1] - 1].after
+        assert (cash(after, "alice"), after.account("alice").spot_quote) == (200, 900)
         got = judged(p, "round-trip-neutral", story, 5, Knobs(excursion_ppm=-200_000))
-        assert got.applicable
-        assert "alice cash 100 vs 200; alice spot 1000 vs 900" in got.explanation
-        assert "equity is the same in both runs" in got.explanation
-        # without spot collateral the same story holds
-        assert judged(policy(), "round-trip-neutral", story, 5, Knobs(excursion_ppm=-200_000)).explanation is None
+        assert got.applicable and got.explanation is None
+        # one quantum more (or less) in cash than the conversion moved is a leak, named
+        for delta in (1, -1):
+            end = twin.b_window[1] - 1
+            leaked = [*steps_b[:end], attrs.evolve(steps_b[end], after=_moved(after, ("alice", delta)))]
+            found = rel.round_trip_compare(p, replay(p, story), leaked, twin).explanation
+            assert f"alice cash 100 vs {100 + delta}" in found and "spot" not in found
+
+    def test_drift_search_story_holds_with_its_settlement_put_back(self):
+        """The story drift's search reported: alice, short 7 after a trade 2 below the mark, cash
+        −14 beside 203 of spot; the detour 116 → 117 converts 21 of spot, 117 → 116 pays her 7."""
+        p = load_preset("drift")
+        book = new_book(mark_quote=116)
+        story = Story(
+            book, (Deposit("bob", 177), SpotDeposit("alice", 203), Trade("bob", "alice", 7, 114, Taker.SELLER))
+        )
+        twin = rel.round_trip_twin(p, story, replay(p, story), 3, Knobs(excursion_ppm=8_700))
+        assert [e.price_quote for e in twin.story.events[3:]] == [117, 116]
+        assert rel._converted(replay(p, twin.story), twin.b_window) == {"alice": 21}
+        assert judged(p, "round-trip-neutral", story, 3, Knobs(excursion_ppm=8_700)).explanation is None
 
     @settings(max_examples=30)
     @given(story=stories(policy()), excursion_ppm=st.integers(-9_000, 20_000).filter(bool).map(lambda bp: bp * 100))
