@@ -62,3 +62,42 @@ def test_a_control_raises_no_alarm(tmp_path: Path, policy: Path) -> None:
 def test_a_control_raises_no_alarm_at_the_default_budget(tmp_path: Path, policy: Path) -> None:
     code, data = _check(tmp_path, policy)
     assert _alarms(data) == [] and code == 0
+
+
+def test_the_socialized_loss_control_resolves_a_payer_it_sinks() -> None:
+    """The deep search's story on ``fund-fee-pool-socialized`` (seed 2, example 1,313): bob (4 lots
+    long on 91) and alice (12 lots long on 632) both bought from carol at 100, and the mark falls
+    to 50. Bob is bankrupt by 108 past the fee pool; the uncapped per-lot charge takes alice, at her
+    maintenance, below zero. With ``cascade`` (Drift and Mango) she is liquidated and resolved in
+    turn and every trader ends at or above zero; without it she is left below zero: at -11 with
+    the book paying for bob's lots (12 of 32 lots: 41 of 108), at -17 as the control was before it
+    declared either field (12 of 28 lots: 47)."""
+    import attrs
+
+    from solvent.properties import catalog
+    from solvent.properties.scenarios import Story
+    from solvent.properties.search import first_violation, replay
+    from solvent.rules.book import new_book
+    from solvent.rules.events import Deposit, MarkPrice, Taker, Trade
+    from solvent.rules.loading import load_policy
+
+    policy = load_policy(Path(__file__).resolve().parent / "planted_control" / "fund-fee-pool-socialized.toml")
+    events = (
+        Deposit("alice", 632),
+        Deposit("bob", 91),
+        Deposit("carol", 233),
+        Trade("bob", "carol", 4, 100, Taker.SELLER),
+        Trade("alice", "carol", 12, 100, Taker.SELLER),
+        MarkPrice(50),
+    )
+    story = Story(new_book(mark_quote=100, traders=("alice", "bob", "carol")), events)
+    claim = catalog.get("no-negative-equity")
+    steps = replay(policy, story)
+    assert first_violation(policy, claim, steps) is None
+    assert [a.cash_quote for a in steps[-1].after.traders] == [0, 0, 965]  # alice and bob resolved, flat
+    layer = policy.deficit[-1]
+    for changes, alice in (({"cascade": False}, -11), ({"cascade": False, "liquidator_pays": False}, -17)):
+        sunk = attrs.evolve(policy, deficit=(*policy.deficit[:-1], attrs.evolve(layer, **changes)))
+        steps = replay(sunk, story)
+        assert first_violation(sunk, claim, steps) == 5
+        assert steps[-1].after.account("alice").cash_quote == alice
