@@ -308,13 +308,28 @@ def test_cli_bad_question_is_bad_input() -> None:
 @pytest.mark.deep
 @pytest.mark.parametrize("preset", ["drift", "hyperliquid", "okx-2018"])
 def test_every_question_on_a_preset_is_decided_or_bounded_honestly(preset: str) -> None:
+    """Each side an answer names carries its evidence: a proof where it says proved, a story that
+    replays where it says refuted. A bounded answer with one side only (refuted, z3 undecided at
+    every value tried on the other, as penalty-bankrupts on drift and hyperliquid since every step
+    runs the vault's own ADL, f66c7e1) carries no proof and says why: the undecided probes and z3's
+    reason, never a proof it does not have."""
     policy = load_preset(preset)
     for t in th.thresholds(policy, max_probes=40):
-        if t.status in (ThresholdStatus.EXACT, ThresholdStatus.BOUNDED):
-            assert t.proof is not None and t.proof.verdict is Verdict.PROVED
+        if t.proved_at is not None and t.status is not ThresholdStatus.NOT_APPLICABLE:
+            assert t.proof is not None and t.proof.verdict is Verdict.PROVED, t
+        else:
+            assert t.proof is None, t
+        if t.refuted_at is not None and t.status is not ThresholdStatus.NOT_APPLICABLE:
             question = th.questions()[t.question]
             s = question.setup(policy, t.refuted_at, th.default_bounds())
-            assert replay(s.policy, s.claim, t.counterexample.story, s.bounds).violates
+            assert replay(s.policy, s.claim, t.counterexample.story, s.bounds).violates, t
+        if t.status is ThresholdStatus.EXACT:
+            assert t.proved_at is not None and abs(t.proved_at - t.refuted_at) == 1, t
+        if t.status in (ThresholdStatus.BOUNDED, ThresholdStatus.UNKNOWN) and t.proved_at is None:
+            undecided = [p for p in t.probes if p.verdict not in (Verdict.PROVED, Verdict.REFUTED)]
+            assert undecided, t  # nothing proved because z3 left a value undecided, not for want of trying
+            assert f"z3 left {len(undecided)} value" in t.note and f"at {undecided[-1].value:,}" in t.note, t
+            assert "one side only" in t.boundary or t.status is ThresholdStatus.UNKNOWN, t
 
 
 def test_maintenance_hints_bracket_a_slipping_liquidation_from_the_policy_s_own_slippage() -> None:
