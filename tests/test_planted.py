@@ -33,7 +33,8 @@ import pytest
 from solvent.properties import catalog
 from solvent.properties.scenarios import Story
 from solvent.properties.search import Outcome, SearchBudget, SearchResult, fails, first_violation, replay, search
-from solvent.rules.events import Deposit
+from solvent.rules.book import new_book
+from solvent.rules.events import Deposit, MarkPrice, Taker, Trade, Withdraw
 from solvent.rules.loading import CONVERTER, load_policy
 from solvent.rules.policy import Policy
 from solvent.verdicts.check import ClaimStatus, check_policy
@@ -271,3 +272,49 @@ class TestControl:
         assert not [r.name for r in report.runs if r.rejected]
         for verdict in report.verdicts:
             assert verdict.status is ClaimStatus.HELD, (verdict.invariant.id, verdict.status, verdict.violation)
+
+
+def test_clawback_reaches_principal_two_ways() -> None:
+    """The two stories of ``tests/planted/clawback-reaches-principal.toml``, each failing
+    principal-protected at its last step and 1-minimal. The loser's withdrawal (alice, long 1 lot on
+    2, takes 3 of her gain at 105, then the mark gaps to 50): capping the clawback at window profit
+    repairs it. An earlier clawback (alice bankrupt at 95 is clawed back 4 from each short; at 98 bob
+    is bankrupt and carol, whose window PnL is 5 - 3 = 2 but whose gain went to that clawback, pays
+    1 of her principal of 4): the cap is not enough there, the haircut of profit over principal
+    (the header's fix) repairs both."""
+    plant = next(p for p in PLANTED if p.stem == "clawback-reaches-principal")
+    inv = catalog.get(plant.expect)
+    policy = plant.policy
+    capped = attrs.evolve(policy, deficit=(attrs.evolve(policy.deficit[0], cap_at_profit=True),))
+    withdrawal = Story(
+        new_book(mark_quote=100),
+        (
+            Deposit("alice", 2),
+            Deposit("bob", 10),
+            Trade("alice", "bob", 1, 100, Taker.SELLER),
+            MarkPrice(105),
+            Withdraw("alice", 3),
+            MarkPrice(50),
+        ),
+    )
+    earlier = Story(
+        new_book(mark_quote=100, traders=("alice", "bob", "carol")),
+        (
+            Deposit("alice", 4),
+            Deposit("bob", 2),
+            Deposit("carol", 4),
+            Trade("alice", "bob", 1, 100, Taker.SELLER),
+            Trade("alice", "carol", 1, 100, Taker.SELLER),
+            MarkPrice(95),
+            MarkPrice(98),
+        ),
+    )
+    for story, under_cap in ((withdrawal, None), (earlier, 6)):
+        last = len(story.events) - 1
+        assert first_violation(policy, inv, replay(policy, story)) == last
+        assert first_violation(capped, inv, replay(capped, story)) == under_cap
+        assert first_violation(fixed(plant), inv, replay(fixed(plant), story)) is None
+        for i in range(len(story.events)):
+            assert not fails(policy, inv, Story(story.book, story.events[:i] + story.events[i + 1 :])), i
+    carol = replay(policy, earlier)[-1].after.account("carol")
+    assert (carol.cash_quote, carol.principal_quote, carol.window_pnl_quote) == (1, 4, 2)
