@@ -30,6 +30,9 @@ POLICIES = {
     "drift": "drift",  # scenario, search and relational failures
     "capped": str(ROOT / "examples" / "binance-capped-fund.toml"),  # a z3 refutation (waterfall-order)
 }
+#: a venue's preset: its documented rules are not failures, so a command it prints never shows a
+#: FAILS row (drift's round-trip-neutral false alarm of 2026-12-03 showed one, and exit 1)
+NO_ALARM = {"drift"}
 
 
 def _solvent(cwd: Path, args: list[str]) -> subprocess.CompletedProcess:
@@ -55,7 +58,7 @@ def _printed(
 
 
 def _shows_the_failure(
-    cwd: Path, command: str, invariants: list[str], accepted: dict[str, bool], *, cheap: bool
+    cwd: Path, command: str, invariants: list[str], accepted: dict[str, bool], *, cheap: bool, no_alarm: bool
 ) -> None:
     args = shlex.split(command)[1:]
     if cheap and args[0] == "check" and "--scenario" in args:
@@ -76,6 +79,7 @@ def _shows_the_failure(
         # waterfall-order: ADL while the capped fund keeps money, docs/model.md#a-capped-fund-and-the-layer-order)
         # exits 1 as well: the exit code is the verdict table's, every row of it.
         unaccepted = [line for line in text.splitlines() if re.match(r"^[a-z][a-z0-9-]* +FAILS ", line)]
+        assert not (no_alarm and unaccepted), (command, unaccepted)
         assert done.returncode == (0 if all(accepted.values()) and not unaccepted else 1), (
             command,
             unaccepted,
@@ -91,7 +95,7 @@ def _run_all(tmp_path: Path, name: str, *, cheap: bool) -> None:
     printed = _printed(tmp_path, POLICIES[name])
     assert printed, "the check reported no failure to reproduce"
     for command, invariants, accepted in printed:
-        _shows_the_failure(tmp_path, command, invariants, accepted, cheap=cheap)
+        _shows_the_failure(tmp_path, command, invariants, accepted, cheap=cheap, no_alarm=name in NO_ALARM)
 
 
 @pytest.mark.parametrize("name", sorted(POLICIES))
