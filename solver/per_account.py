@@ -134,6 +134,26 @@ def _reads_only(term: Any, prefixes: tuple[str, ...]) -> bool:
     return all(str(x).startswith(prefixes) for x in integer_atoms(term))
 
 
+def _one_event_frame(
+    invariant: Invariant, bounds: Bounds, fail: Callable[[str], None], argument: str, traders: int = 2
+) -> tuple[Bounds, Any, Any]:
+    """The scope every per-account argument covers, and its small symbolic book: one market without
+    collateral assets, one event (K = 1), ``traders`` traders. A later event starts from a book the
+    first one reached, where a trader's own assumptions (its margin, its well-formedness) need not
+    hold any more. Returns ``(small bounds, book, the one event slot)``."""
+    if bounds.markets != 1 or bounds.assets:
+        fail(f"{invariant.id}: the {argument} argument covers one market without collateral assets")
+    if bounds.events != 1:
+        fail(
+            f"{invariant.id}: the {argument} argument covers one event (K = 1), not K = {bounds.events}: "
+            "a later event starts from a book where a trader's own assumptions need not hold"
+        )
+    small = attrs.evolve(bounds, accounts=traders, events=1)
+    book, _ = symbolic_book(small)
+    [slot] = slots(book, small)
+    return small, book, slot
+
+
 def one_account_argument(
     policy: Policy,
     invariant: Invariant,
@@ -144,15 +164,7 @@ def one_account_argument(
 ) -> list[str]:
     """The lemmas of the argument in the module docstring, or ``fail(reason)`` where one does not
     hold (``valid(name, assumptions, claim)``: z3 within the effort, failing when not unsat)."""
-    if bounds.markets != 1 or bounds.assets:
-        fail(f"{invariant.id}: the per-account argument covers one market without collateral assets")
-    if bounds.events != 1:
-        # a later event starts from a book the first one reached, where the depositor's own
-        # assumptions (its margin, its well-formedness) need not hold any more
-        fail(f"{invariant.id}: the per-account argument covers one event (K = 1), not K = {bounds.events}")
-    small = attrs.evolve(bounds, accounts=traders, events=1)
-    book, _ = symbolic_book(small)
-    [slot] = slots(book, small)
+    small, book, slot = _one_event_frame(invariant, bounds, fail, "per-account", traders)
     [step] = run(policy, book, [slot])
     market = tuple(f"s0.{m.name}." for m in book.markets)
     assumed = [c for a in book_assumptions(policy, book, small) for c in _conjuncts(a.holds)]
@@ -413,16 +425,7 @@ def each_trader_argument(
 ) -> list[str]:
     """The lemmas of the per-trader argument in the module docstring, or ``fail(reason)`` where one
     does not hold (``valid(name, assumptions, claim)``: z3 within the effort, failing when not unsat)."""
-    if bounds.markets != 1 or bounds.assets:
-        fail(f"{invariant.id}: the per-trader argument covers one market without collateral assets")
-    if bounds.events != 1:
-        fail(
-            f"{invariant.id}: the per-trader argument covers one event (K = 1), not K = {bounds.events}: "
-            "a later event starts from a book where a trader's own assumptions need not hold"
-        )
-    small = attrs.evolve(bounds, accounts=2, events=1)
-    book, _ = symbolic_book(small)
-    [slot] = slots(book, small)
+    small, book, slot = _one_event_frame(invariant, bounds, fail, "per-trader")
     lemmas = []
     for variant in slot.variants:
         event, label = variant.event, variant.label
@@ -466,13 +469,7 @@ def flat_trader_argument(
     every other trader as it treats the other trader of the two-trader book (the engine's loops
     over the book's accounts: the ADL queue ranks each candidate by its own position, a flat one
     serving no lots). One event (K = 1), as for the other per-account arguments."""
-    if bounds.markets != 1 or bounds.assets:
-        fail(f"{invariant.id}: the flat-trader argument covers one market without collateral assets")
-    if bounds.events != 1:
-        fail(f"{invariant.id}: the flat-trader argument covers one event (K = 1), not K = {bounds.events}")
-    small = attrs.evolve(bounds, accounts=2, events=1)
-    book, _ = symbolic_book(small)
-    [slot] = slots(book, small)
+    small, book, slot = _one_event_frame(invariant, bounds, fail, "flat-trader")
     traders = [a.name for a in book.traders]
     flat = _flat(book, traders[-1])
     market = (*(f"s0.{m.name}." for m in book.markets), "e1.")
@@ -532,13 +529,7 @@ def each_liquidation_argument(
     For N traders: every liquidation of the step is written by a phase or a turn that this covers
     from any state, given that each trader's turn treats every other trader as a two-trader book's
     turn treats the other. One event (K = 1)."""
-    if bounds.markets != 1 or bounds.assets:
-        fail(f"{invariant.id}: the per-liquidation argument covers one market without collateral assets")
-    if bounds.events != 1:
-        fail(f"{invariant.id}: the per-liquidation argument covers one event (K = 1), not K = {bounds.events}")
-    small = attrs.evolve(bounds, accounts=2, events=1)
-    book, _ = symbolic_book(small)
-    [slot] = slots(book, small)
+    small, book, slot = _one_event_frame(invariant, bounds, fail, "per-liquidation")
     traders = [a.name for a in book.traders]
     kept = {"prices within bounds"}
     prices = [c for a in book_assumptions(policy, book, small) if a.name in kept for c in _conjuncts(a.holds)]
