@@ -58,7 +58,7 @@ def _printed(
 
 
 def _shows_the_failure(
-    cwd: Path, command: str, invariants: list[str], accepted: dict[str, bool], *, cheap: bool, no_alarm: bool
+    cwd: Path, command: str, invariants: list[str], accepted: dict[str, bool], *, cheap: bool, no_alarm: bool = False
 ) -> None:
     args = shlex.split(command)[1:]
     if cheap and args[0] == "check" and "--scenario" in args:
