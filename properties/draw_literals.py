@@ -9,7 +9,9 @@ written down here, in the order the search met it before lending (the scan of ``
 and ``solvent.properties`` at 82c864e, as hypothesis iterated it): the tier floors, rates, marks
 and scenario prices of that code. A policy that lends nothing draws from it exactly as before; a
 literal joins only by an edit here, a deliberate change of every seed's stories. A policy that
-lends draws from the whole scan of today's source, lending's literals included.
+lends draws from :data:`WITH_LENDING`, the scan at 30f97e6 (where every search of a lending
+policy that the tests pin passes), frozen the same way: a literal added to the rules since (a
+rate curve's year in seconds, a collateral tier's floor) moves no lending policy's draws either.
 """
 
 from __future__ import annotations
@@ -78,5 +80,81 @@ BEFORE_LENDING: tuple[int, ...] = (
     91_000,
     1_400,
     42_105,
+    250,
+)
+
+#: the pool a policy that lends draws from, in hypothesis's iteration order: the scan of
+#: ``solvent.rules`` and ``solvent.properties`` at 30f97e6 (lending's literals in: the index's 1.0,
+#: 10^10; the pump's 90,000 and 910,000; the Mango incident's 38,000, 114e12, 60e12, 1e12)
+WITH_LENDING: tuple[int, ...] = (
+    11_400_000_000,
+    100_000_000,
+    114_000_000_000_000,
+    60_000_000_000_000,
+    1_000_000_000_000,
+    5_000_000_000,
+    4_096,
+    10_000_000_000,
+    8_200,
+    -500,
+    10_000,
+    -1_000,
+    9_500,
+    20_000,
+    500_000,
+    9_000,
+    300,
+    -2_000,
+    7_480,
+    3_130,
+    1_000_000,
+    200_000,
+    40_000,
+    4_168_515,
+    5_700,
+    31_271_750,
+    -3_000,
+    50_000,
+    -9_900,
+    100,
+    145_260,
+    38_000,
+    7_800,
+    91_000,
+    1_400,
+    42_105,
+    -5_000,
+    80_000,
+    9_600,
+    5_000,
+    8_844,
+    250_000,
+    90_000,
+    400,
+    -100,
+    36_000,
+    4_000,
+    100_000,
+    -7_000,
+    9_900,
+    910_000,
+    37_555,
+    3_000,
+    2_500,
+    200,
+    2_000,
+    -300,
+    3_800,
+    -9_000,
+    986,
+    7_900,
+    1_500,
+    1_250,
+    9_700,
+    7_400,
+    1_000,
+    -10_000,
+    6_900,
+    500,
     250,
 )

@@ -286,8 +286,10 @@ SEARCH_PACKAGES = ("solvent.properties", "solvent.rules")
 def _solvent_constants(lends: bool = True) -> Any:
     """The constants hypothesis would collect from the source of :data:`SEARCH_PACKAGES`, every
     module whether imported or not, read in module-name order (None where this hypothesis has no
-    such collector). Without ``lends`` (a policy that lends nothing) the integers are
-    ``draw_literals.BEFORE_LENDING`` instead, in its order: that policy draws as before lending."""
+    such collector). The integers are frozen in :mod:`solvent.properties.draw_literals`, in
+    hypothesis's order: ``BEFORE_LENDING`` without ``lends`` (a policy that lends nothing draws as
+    before lending), ``WITH_LENDING`` with it (a lending policy draws as at 30f97e6), so a literal
+    added to the rules since moves no draw."""
     try:
         from hypothesis.internal.constants_ast import Constants, _constants_from_source
     except ImportError:  # pragma: no cover - other hypothesis versions
@@ -305,8 +307,7 @@ def _solvent_constants(lends: bool = True) -> Any:
                 pool |= _constants_from_source(Path(origin).read_bytes(), limit=False)
             except TypeError:  # pragma: no cover - a private helper whose signature changed: no pin
                 return None
-    if not lends:
-        pool.integers = _InOrder(draw_literals.BEFORE_LENDING)
+    pool.integers = _InOrder(draw_literals.WITH_LENDING if lends else draw_literals.BEFORE_LENDING)
     return pool
 
 
@@ -347,8 +348,9 @@ def same_draws_in_any_process(policy: Policy | None = None) -> Iterator[None]:
     has no such pool (older or newer internals) this does nothing; a finding's exact replay is
     its saved JSON file either way.
 
-    With a ``policy`` that lends nothing the pool leaves out :data:`LENDING_LITERALS`, so its
-    stories are drawn exactly as before lending (without one: the whole pool)."""
+    With a ``policy`` that lends nothing the integers are ``draw_literals.BEFORE_LENDING``, so its
+    stories are drawn exactly as before lending; with one that lends (or without a policy),
+    ``draw_literals.WITH_LENDING``: either way a literal added to the rules moves no draw."""
     try:
         from hypothesis.internal.conjecture import providers
     except ImportError:  # pragma: no cover - other hypothesis versions

@@ -103,8 +103,9 @@ def test_a_policy_that_lends_nothing_draws_from_the_pool_before_lending() -> Non
     """Lending's literals (the index's 1.0, the pump, the Mango incident's prices) moved every draw
     of every policy and cost the search the planted haircut-last-layer bug: a policy that lends
     nothing draws from the pool as it stood before lending, in hypothesis's order; one that lends
-    from the whole of today's source."""
-    from solvent.properties.draw_literals import BEFORE_LENDING
+    from the pool as it stood at 30f97e6 (lending's literals in), frozen too, so a literal added to
+    the rules since (the seconds in a year of a rate curve) moves no lending policy's draws."""
+    from solvent.properties.draw_literals import BEFORE_LENDING, WITH_LENDING
     from solvent.rules.book import INDEX_ONE
 
     plain = load_policy("tests/planted/haircut-last-layer.toml")
@@ -113,5 +114,6 @@ def test_a_policy_that_lends_nothing_draws_from_the_pool_before_lending() -> Non
         inside = providers._get_local_constants().integers
         assert tuple(inside) == BEFORE_LENDING and INDEX_ONE not in inside
     with same_draws_in_any_process(lending):
-        assert INDEX_ONE in providers._get_local_constants().integers
+        inside = providers._get_local_constants().integers
+        assert tuple(inside) == WITH_LENDING and INDEX_ONE in inside
     assert INDEX_ONE not in BEFORE_LENDING and 1_000_000 in BEFORE_LENDING
