@@ -23,11 +23,11 @@ from solvent.rules.assets import account_value
 from solvent.rules.bankruptcy import fee_to_close_rate
 from solvent.rules.book import Account, Book, Role
 from solvent.rules.engine import Step, market_of
-from solvent.rules.events import AssetDeposit, AssetWithdraw, Deposit, SpotDeposit
+from solvent.rules.events import MARGIN_EVENTS, AddMargin, AssetDeposit, AssetWithdraw, Deposit, SpotDeposit
 from solvent.rules.ledger import HAIRCUT_REASONS, SPOT, Guarded, Reason, asset_balance
 from solvent.rules.lending import lends_any, lent_rule
 from solvent.rules.liquidation import Trigger
-from solvent.rules.margin import counts_spot, equity, open_lots
+from solvent.rules.margin import MODES, counts_spot, equity, open_lots
 from solvent.rules.outcomes import AdlFill, Bankrupt, LayerUsed, Liquidated, LoanExchanged, Residual
 from solvent.rules.policy import Policy
 
@@ -611,6 +611,70 @@ def adl_in_deficit_market_only(view: StepView) -> Any:
         ]
         checks.append(implies(not_(liquidated), all_(kept)))
     return all_(checks)
+
+
+def _allows_isolated(policy: Policy) -> bool:
+    """The policy declares its margin modes and isolated margin is among them somewhere."""
+    return policy.declares_modes and (
+        "isolated" in (policy.margin.modes or MODES) or any("isolated" in spec.modes for spec in policy.market)
+    )
+
+
+def _isolated_touched(view: StepView) -> Any:
+    """A margin move, or an isolated position liquidated, in this step."""
+    if isinstance(view.event, MARGIN_EVENTS):
+        return True
+    positions = {a.name for a in view.before.accounts if a.owner}
+    return any_(g.guard for g in view.outcomes_of(Liquidated) if g.item.account in positions)
+
+
+@invariant(
+    "isolated-loss-contained",
+    "an isolated position's loss stops at its margin: nothing moves between an account and its "
+    "isolated position but the account's own margin moves",
+    Severity.HIGH,
+    exercised=_isolated_touched,
+    applies=_allows_isolated,
+)
+def isolated_loss_contained(view: StepView) -> Any:
+    """docs/portfolio.md decision 3a: an isolated position is liquidated and made bankrupt on its
+    own margin, its deficit goes down the waterfall as any bankrupt account's, and its owner's
+    balances (cash, spot, collateral) pay it nothing: between the two, the only transfers are the
+    owner's own ``AddMargin`` and ``RemoveMargin`` of that position, of exactly their amount, with
+    the reason ``isolated margin`` (Binance, Bybit, OKX: the most an isolated position can lose is
+    the margin placed in it). The owner pays toward the deficit only as any other account of the
+    book may (a socialized loss on its profit elsewhere): ADL in the position's market cannot
+    reach it, its position there being the isolated one."""
+    before, event = view.before, view.event
+    checks = []
+    for position in before.accounts:
+        if not position.owner:
+            continue
+        owner = position.owner
+        own = _balances(before, owner)
+        held = _balances(before, position.name)
+        expected: Any = 0
+        if isinstance(event, MARGIN_EVENTS) and event.account == owner:
+            if before.isolated_account(owner, before.markets[market_of(before, event)].name) == position.name:
+                expected = event.amount_quote if isinstance(event, AddMargin) else -event.amount_quote
+        moved = []
+        for g in view.transfers:
+            t = g.item
+            if t.source in own and t.destination in held:
+                moved.append(when(g.guard, t.amount_quote))
+            elif t.source in held and t.destination in own:
+                moved.append(when(g.guard, -t.amount_quote))
+            else:
+                continue
+            if t.reason is not Reason.ISOLATED_MARGIN:  # a symbolic step keeps zero transfers, guarded
+                checks.append(when(g.guard, t.amount_quote) == 0)
+        checks.append(sum_(moved) == expected)
+    return all_(checks)
+
+
+def _balances(book: Book, name: str) -> set[str]:
+    """Every ledger name of an account's balances: its cash, its spot, each collateral asset's."""
+    return {name, name + SPOT, *(asset_balance(name, a.name) for a in book.assets)}
 
 
 def ids() -> list[str]:

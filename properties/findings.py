@@ -35,6 +35,7 @@ EVENT_TYPES = {
         ev.Funding,
         ev.FinalSettlement,
         *ev.ASSET_EVENTS,
+        *ev.MARGIN_EVENTS,
     )
 }
 

@@ -141,6 +141,10 @@ class Account:
     in the book's first market; ``more_positions`` the positions in its further markets, in order.
     ``asset_balances`` holds the account's balance of each of the book's collateral assets
     (``Book.assets``), in that asset's quanta, in the book's order (empty on a one-asset book).
+    ``owner`` and ``isolated_market`` make the account an isolated position (docs/portfolio.md,
+    decision 3a): the margin ``owner`` set aside for its position in the market of that name, held
+    apart from the owner's cross balances as a venue's isolated wallet is; empty for every other
+    account (:func:`isolated_name`, :mod:`solvent.rules.isolated`).
     ``funding_remainder_millionths`` is the part of the account's funding below one quantum, in
     millionths of a quantum, where the policy carries it to the next payment
     (``rounding.funding_remainder = "carried"``; always 0 otherwise): the account's exact balance is
@@ -161,6 +165,10 @@ class Account:
     more_positions: tuple[Position, ...] = attrs.field(default=(), converter=tuple)
     funding_remainder_millionths: Any = data(default=0)
     asset_balances: tuple[Any, ...] = attrs.field(default=(), converter=tuple)
+    #: the cross account whose isolated position this account is ("": an account of its own)
+    owner: str = ""
+    #: the market of that isolated position, by name ("" with no owner)
+    isolated_market: str = ""
 
     @property
     def is_trader(self) -> bool:
@@ -214,11 +222,35 @@ def _check_accounts(book: Book, _attribute: Any, accounts: tuple[Account, ...]) 
     if len(set(names)) != len(names):
         counts = collections.Counter(names)
         raise ValueError(f"'accounts' must have unique names: {sorted(n for n, c in counts.items() if c > 1)}")
+    _check_owners(accounts)
     roles = collections.Counter(a.role for a in accounts)
     for role in SYSTEM_ROLES:
         if roles[role] != 1:
             raise ValueError(f"'accounts' must hold exactly one {role.value} account: {roles[role]}")
     _CHECKED.add(accounts)
+
+
+def _check_owners(accounts: tuple[Account, ...]) -> None:
+    """An isolated position belongs to a cross trader of the same book, one per owner and market."""
+    by_name = {a.name: a for a in accounts}
+    seen = set()
+    for a in accounts:
+        if not a.owner and not a.isolated_market:
+            continue
+        owner = by_name.get(a.owner)
+        if owner is None or not owner.is_trader or owner.owner or not a.isolated_market or not a.is_trader:
+            raise ValueError(
+                f"account {a.name!r} must be an isolated position of a trader of the book, in a named market: "
+                f"owner {a.owner!r}, market {a.isolated_market!r}"
+            )
+        if (a.owner, a.isolated_market) in seen:
+            raise ValueError(f"{a.owner!r} must hold one isolated position per market: two in {a.isolated_market!r}")
+        seen.add((a.owner, a.isolated_market))
+
+
+def isolated_name(owner: str, market: str) -> str:
+    """The account name of ``owner``'s isolated position in ``market``: ``alice:BTC``."""
+    return f"{owner}:{market}"
 
 
 @python_repr
@@ -302,6 +334,16 @@ class Book:
         return {a.name: i for i, a in enumerate(self.accounts)}
 
     @functools.cached_property
+    def _isolated(self) -> dict[tuple[str, str], str]:
+        """(owner, market name) → the name of the owner's isolated position in that market."""
+        return {(a.owner, a.isolated_market): a.name for a in self.accounts if a.owner}
+
+    def isolated_account(self, owner: str, market: str) -> str | None:
+        """The name of ``owner``'s isolated position in the market named ``market``, or None (its
+        position there, if any, is cross)."""
+        return self._isolated.get((owner, market)) if self._isolated else None
+
+    @functools.cached_property
     def _role_positions(self) -> dict[Role, int]:
         """Role → position of the first account of that role."""
         out: dict[Role, int] = {}
@@ -365,7 +407,7 @@ class Book:
 def _cached_names(book: Book) -> set[str]:
     """The cached lookups ``book`` has built so far."""
     out = set()
-    for name in ("_positions", "_role_positions"):
+    for name in ("_positions", "_role_positions", "_isolated"):
         try:
             object.__getattribute__(book, name)
         except AttributeError:
@@ -383,18 +425,29 @@ def new_book(
     isolated: tuple[str, ...] = (),
     more_markets: tuple[Market, ...] = (),
     assets: tuple[Asset, ...] = (),
+    isolated_positions: tuple[tuple[str, str], ...] = (),
 ) -> Book:
     """An empty book: the named traders and one account per system role, all at zero, in one
-    market or (``more_markets``) several, holding no collateral asset (``assets``) yet."""
+    market or (``more_markets``) several, holding no collateral asset (``assets``) yet. Each
+    (trader, market name) of ``isolated_positions`` gives that trader an isolated position in that
+    market (``alice:BTC``, right after its owner), holding no margin yet."""
     flat = tuple(Position() for _ in more_markets)
     none = tuple(0 for _ in assets)
-    accounts = tuple(
-        Account(
-            name,
-            margin_mode=MarginMode.ISOLATED if name in isolated else MarginMode.CROSS,
-            more_positions=flat,
-            asset_balances=none,
+    accounts: tuple[Account, ...] = ()
+    for name in traders:
+        mode = MarginMode.ISOLATED if name in isolated else MarginMode.CROSS
+        accounts += (Account(name, margin_mode=mode, more_positions=flat, asset_balances=none),)
+        accounts += tuple(
+            Account(
+                isolated_name(name, m),
+                margin_mode=MarginMode.ISOLATED,
+                more_positions=flat,
+                asset_balances=none,
+                owner=name,
+                isolated_market=m,
+            )
+            for owner, m in isolated_positions
+            if owner == name
         )
-        for name in traders
-    ) + tuple(Account(role.value, role=role, more_positions=flat, asset_balances=none) for role in SYSTEM_ROLES)
+    accounts += tuple(Account(role.value, role=role, more_positions=flat, asset_balances=none) for role in SYSTEM_ROLES)
     return Book(Market(market, mark_quote, tick_quote), accounts, more_markets=more_markets, assets=assets)

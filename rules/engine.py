@@ -26,6 +26,8 @@ from solvent.rules.clawback import open_window
 from solvent.rules.collateral import convert_spot
 from solvent.rules.events import (
     ASSET_EVENTS,
+    MARGIN_EVENTS,
+    AddMargin,
     AssetDeposit,
     AssetPrice,
     AssetWithdraw,
@@ -35,6 +37,7 @@ from solvent.rules.events import (
     Funding,
     InterestAccrual,
     MarkPrice,
+    RemoveMargin,
     SpotDeposit,
     Taker,
     Trade,
@@ -44,6 +47,8 @@ from solvent.rules.fees import charge_fee
 from solvent.rules.final_settlement import settle_final
 from solvent.rules.fund_drawdown import sample
 from solvent.rules.haircut_ratio import settle_losses
+from solvent.rules.isolated import apply as move_isolated_margin
+from solvent.rules.isolated import mode_checks, position_of, route
 from solvent.rules.ledger import EXTERNAL, SPOT, Ctx, Reason, Transfer, asset_balance
 from solvent.rules.lending import accrue_interest, borrowed_value, lends_any, lent_rule, settle_borrows
 from solvent.rules.liquidation import (
@@ -107,6 +112,7 @@ class Step:
 
 
 def _check_names(book: Book, event: Any) -> None:
+    event = route(book, event)
     for field in ("account", "buyer", "seller"):
         name = getattr(event, field, None)
         if name is None:
@@ -119,7 +125,7 @@ def _check_names(book: Book, event: Any) -> None:
             ) from None
         if account.role is Role.CLEARING:
             raise RejectedEvent(event, f"{name!r} is the clearing account; nothing trades or deposits there")
-    if isinstance(event, (Trade, Withdraw, AssetWithdraw)):
+    if isinstance(event, (Trade, Withdraw, AssetWithdraw, *MARGIN_EVENTS)):
         for name in {getattr(event, f, None) for f in ("account", "buyer", "seller")} - {None}:
             account = book.account(name)
             if not account.is_trader:
@@ -130,6 +136,8 @@ def _check_names(book: Book, event: Any) -> None:
         market_of(book, event)
         if isinstance(event, ASSET_EVENTS):
             book.asset_index(event.asset)
+        if isinstance(event, MARGIN_EVENTS):
+            position_of(book, event)
     except KeyError as unknown:
         raise RejectedEvent(event, unknown.args[0]) from None
 
@@ -142,9 +150,19 @@ def market_of(book: Book, event: Any) -> int:
 
 def requirements(policy: Policy, book: Book, event: Event) -> list[Requirement]:
     """What must hold of the book before the event for it to be accepted, read on the book
-    focused on the event's market (every caller, the prover's included, gets the same answer)."""
+    focused on the event's market (every caller, the prover's included, gets the same answer).
+    What the policy's margin modes and the book's isolated positions require comes first
+    (``rules.isolated.mode_checks``)."""
+    event = route(book, event)
+    modes = [Requirement(holds, message) for holds, message in mode_checks(policy, book, event)]
     index = market_of(book, event)
     policy, book = policy.focused(index), book.focused(index)
+    return modes + _requirements(policy, book, event)
+
+
+def _requirements(policy: Policy, book: Book, event: Event) -> list[Requirement]:
+    if isinstance(event, MARGIN_EVENTS):
+        return _margin_requirements(policy, book, event)
     if isinstance(event, (Deposit, SpotDeposit)):
         return [Requirement(event.amount_quote > 0, "amount_quote must be > 0")]
     if isinstance(event, AssetDeposit):
@@ -192,6 +210,29 @@ def requirements(policy: Policy, book: Book, event: Event) -> list[Requirement]:
     raise TypeError(f"not an event: {event!r}")
 
 
+def _margin_requirements(policy: Policy, book: Book, event: AddMargin | RemoveMargin) -> list[Requirement]:
+    """A margin move is positive; an addition comes out of the owner's free margin (as a
+    withdrawal does), a removal leaves the isolated position's initial margin covered."""
+    owner, position = book.account(event.account), book.account(position_of(book, event))
+    amount = event.amount_quote
+    out = [Requirement(amount > 0, "amount_quote must be > 0 (add-margin adds, remove-margin removes)")]
+    if isinstance(event, AddMargin):
+        return out + [
+            Requirement(amount <= owner.cash_quote, "amount_quote must be <= the owner's cash balance"),
+            Requirement(
+                amount <= _free_margin(policy, book, owner),
+                "amount_quote must be <= the owner's free margin (equity - initial margin of its cross positions)",
+            ),
+        ]
+    return out + [
+        Requirement(amount <= position.cash_quote, f"amount_quote must be <= the margin of {position.name}"),
+        Requirement(
+            amount <= _free_margin(policy, book, position),
+            f"{position.name} would hold less than initial margin after the removal",
+        ),
+    ]
+
+
 def _free_margin(policy: Policy, book: Book, account: Any) -> Any:
     """Equity with collateral at its initial weights, less the initial margin of every position."""
     return margin_equity(policy, book.assets, account, initial=True) - account_initial_margin(
@@ -233,6 +274,7 @@ def post_requirements(policy: Policy, before: Book, after: Book, event: Event) -
     (:func:`solvent.rules.wellformed.opening_covered`); both books read focused on the event's market."""
     if not isinstance(event, Trade):
         return []
+    event = route(before, event)
     index = market_of(before, event)
     policy, before, after = policy.focused(index), before.focused(index), after.focused(index)
     out = []
@@ -539,7 +581,9 @@ def transition(policy: Policy, book: Book, event: Event) -> Ctx:
 
     An event on a market other than the book's first runs on the book focused on it
     (``Book.focused``): the same rules, with that market in first place, and the book turned back
-    after."""
+    after. A trade of an account that holds the market isolated is its isolated position's
+    (``rules.isolated.route``)."""
+    event = route(book, event)
     index = market_of(book, event)
     if index == 0:
         return _transition(policy, book, event)
@@ -585,6 +629,8 @@ def _transition(policy: Policy, book: Book, event: Event) -> Ctx:
         ctx = _asset_deposit(ctx, event)
     elif isinstance(event, AssetWithdraw):
         ctx = _asset_withdraw(ctx, event)
+    elif isinstance(event, MARGIN_EVENTS):
+        ctx = move_isolated_margin(ctx, event)
     elif isinstance(event, InterestAccrual):
         ctx = after_sweep(policy, sweep(policy, accrue_interest(policy, ctx, event.asset, event.rate_ppm)))
     elif isinstance(event, FinalSettlement):

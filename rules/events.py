@@ -137,6 +137,35 @@ class InterestAccrual:
     rate_ppm: Any = data()
 
 
+@python_repr
+@attrs.frozen
+class AddMargin:
+    """``account`` moves ``amount_quote`` of its cross cash into the margin of its isolated
+    position in ``market`` (``""``: the book's first): Binance's "Adjust Margin: Add", Bybit's
+    "Add Margin", OKX's "Add margin" to an isolated position (docs/portfolio.md, decision 3a). The
+    amount is positive: a removal is :class:`RemoveMargin`."""
+
+    account: str
+    amount_quote: Any = data()
+    market: str = ""
+
+
+@python_repr
+@attrs.frozen
+class RemoveMargin:
+    """``account`` moves ``amount_quote`` out of its isolated position's margin in ``market``
+    back to its cross cash; only what leaves the position's initial margin covered (Binance: the
+    margin that can be removed is what exceeds the initial margin; docs/portfolio.md, decision 3a)."""
+
+    account: str
+    amount_quote: Any = data()
+    market: str = ""
+
+
+#: the events that move margin between an account and its isolated position
+MARGIN_EVENTS = (AddMargin, RemoveMargin)
+
+
 Event = (
     Deposit
     | Withdraw
@@ -149,6 +178,8 @@ Event = (
     | AssetWithdraw
     | InterestAccrual
     | FinalSettlement
+    | AddMargin
+    | RemoveMargin
 )
 
 #: the events that act on a collateral asset (they name it in ``asset``)
@@ -168,13 +199,15 @@ def omit_one_market_defaults(converter: Any) -> None:
     from solvent.rules.outcomes import AdlFill, Liquidated
 
     later = {
-        Account: ("more_positions", "funding_remainder_millionths", "asset_balances"),
+        Account: ("more_positions", "funding_remainder_millionths", "asset_balances", "owner", "isolated_market"),
         Asset: ("deposit_index", "borrow_index"),
         Book: ("more_markets", "assets"),
         Trade: ("market",),
         MarkPrice: ("market",),
         Funding: ("market",),
         FinalSettlement: ("market",),
+        AddMargin: ("market",),
+        RemoveMargin: ("market",),
         Liquidated: ("market",),
         AdlFill: ("market",),
     }

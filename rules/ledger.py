@@ -71,6 +71,7 @@ class Reason(enum.Enum):
     DEPOSIT_INDEX_LOSS = "unpaid borrow socialized onto the deposit index"
     LENDER_ADL = "lender auto-deleveraged, paid in settlement cash"
     FINAL_SETTLEMENT = "closed at the final settlement price"
+    ISOLATED_MARGIN = "margin moved to or from an isolated position"
 
 
 #: Transfers that are trading PnL (they count toward a clawback window's profit).

@@ -621,6 +621,7 @@ _WRITTEN_WHEN_SET = (
     ("insurance_fund", "all_or_nothing", False),
     ("margin", "maintenance_basis", "mark"),
     ("margin", "risk_limit_steps", False),
+    ("margin", "modes", []),
     ("liquidation", "partial_above_notional_quote", None),
     ("liquidation", "partial_share_ppm", 1_000_000),
     ("haircut_ratio", "losses_settle_capital", False),
@@ -644,7 +645,7 @@ _WRITTEN_WHEN_SET = (
 #: written (and digested) as before lending.
 #: A ``[[market]]`` table's keys written only when set: a market that shares ``[margin]``'s tiers
 #: and ``[units]``' lot and tick is its name alone.
-_MARKET_DEFAULTS = {"tiers": [], "risk_limit_steps": False, "lot": "", "tick": ""}
+_MARKET_DEFAULTS = {"tiers": [], "risk_limit_steps": False, "lot": "", "tick": "", "modes": []}
 
 #: A ``[[collateral]]`` table's keys added after such tables were saved, written only when set
 #: (the conversion discount, lending): a table that uses none is written, and digested, as before.

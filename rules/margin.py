@@ -113,6 +113,19 @@ class MaintenanceBasis(enum.Enum):
     ENTRY = "entry"
 
 
+#: the margin modes a venue may offer for a position (``MarginRule.modes``, ``MarketSpec.modes``)
+MODES = ("cross", "isolated")
+
+
+def check_modes(_inst: Any, attribute: Any, modes: tuple[str, ...]) -> None:
+    """Each mode once, each one of :data:`MODES`; empty: not declared (both allowed)."""
+    for mode in modes:
+        if mode not in MODES:
+            raise ValueError(f"'{attribute.name}' must hold 'cross' and/or 'isolated': {mode!r}")
+    if len(set(modes)) != len(modes):
+        raise ValueError(f"'{attribute.name}' must name each mode once: {list(modes)}")
+
+
 @attrs.frozen
 class MarginRule:
     """Initial and maintenance requirements, and what counts as collateral."""
@@ -135,6 +148,12 @@ class MarginRule:
     #: 180 XBT needs 0.50% (0.90 XBT), raised to 230 XBT it is one step above the base risk limit
     #: and needs 1.00% and 1.50% of the whole position.
     risk_limit_steps: bool = attrs.field(default=False, validator=_check_steps)
+    #: The margin modes a position may take in every market (docs/portfolio.md, decision 3a):
+    #: ``["cross", "isolated"]`` as Binance, Bybit and OKX offer per symbol; ``["cross"]`` for a
+    #: venue without isolated margin; a ``[[market]]`` table's own ``modes`` overrides it (dYdX v4's
+    #: isolated markets, Hyperliquid's isolated-only assets: ``["isolated"]``). Absent: not
+    #: declared, both allowed, and ``solvent check`` draws no isolated position for the policy.
+    modes: tuple[str, ...] = attrs.field(default=(), converter=tuple, validator=check_modes)
 
 
 def continuous_tiers(tiers: Sequence[Tier]) -> tuple[Tier, ...]:

@@ -23,7 +23,7 @@ from typing import Any
 
 import attrs
 
-from solvent.rules.margin import Tier, check_steps, check_tiers
+from solvent.rules.margin import Tier, check_modes, check_steps, check_tiers
 
 
 def _check_own_tiers(inst: Any, attribute: Any, tiers: tuple[Tier, ...]) -> None:
@@ -51,6 +51,11 @@ class MarketSpec:
     #: ``risk_limit_steps``, a risk-limit step); absent: the market shares ``[margin].tiers``. The
     #: first market's tiers are always ``[margin]``'s, so its table does not give any.
     tiers: tuple[Tier, ...] = attrs.field(default=(), converter=tuple, validator=_check_own_tiers)
+    #: The margin modes a position in this market may take, as ``[margin].modes``: ``["isolated"]``
+    #: for an isolated-only market (dYdX v4's isolated markets, ``market_type`` ISOLATED in
+    #: ``protocol/x/perpetuals``; Hyperliquid's "strict isolated" assets), ``["cross"]`` for a market
+    #: without isolated margin; absent: ``[margin].modes``
+    modes: tuple[str, ...] = attrs.field(default=(), converter=tuple, validator=check_modes)
 
     def __attrs_post_init__(self) -> None:
         if self.risk_limit_steps and not self.tiers:

@@ -10,7 +10,7 @@ from solvent.rules.assets import Collateral, check_collateral
 from solvent.rules.contract import LINEAR, Contract
 from solvent.rules.fees import FeeRule
 from solvent.rules.liquidation import LiquidationRule
-from solvent.rules.margin import MarginRule
+from solvent.rules.margin import MODES, MarginRule
 from solvent.rules.market_spec import MarketSpec
 from solvent.rules.pool_adl import PnlToPoolAdl
 from solvent.rules.rounding import RoundingRule
@@ -142,6 +142,21 @@ class Policy:
     def market_names(self) -> tuple[str, ...]:
         """The names of the markets the policy declares, in order; empty for a one-market policy."""
         return tuple(spec.name for spec in self.market)
+
+    def modes_in(self, market: str) -> tuple[str, ...]:
+        """The margin modes a position in the market named ``market`` may take: its table's
+        ``modes``, else ``[margin].modes``, else (not declared) cross and isolated."""
+        for spec in self.market:
+            if spec.name == market and spec.modes:
+                return spec.modes
+        return self.margin.modes or MODES
+
+    @property
+    def declares_modes(self) -> bool:
+        """Whether the policy states which margin modes it allows (``[margin].modes`` or a market's
+        ``modes``): ``solvent check`` then draws isolated positions and judges
+        ``isolated-loss-contained`` where isolated margin is allowed."""
+        return bool(self.margin.modes) or any(spec.modes for spec in self.market)
 
     def market_margin(self, spec: MarketSpec) -> MarginRule:
         """The margin rule of a market: ``[margin]`` with the market's own tiers, where it has them."""

@@ -357,8 +357,30 @@ def _holds_here(rule: _Rule, policy: Policy, book: Book) -> Any:
 
 
 def conditions(policy: Policy, book: Book, *, margin: StartMargin | None = StartMargin.INITIAL) -> list[Condition]:
-    """The named conditions of a well-formed book, in a fixed order (see the module docstring)."""
-    return [Condition(rule.name, _holds(rule, policy, book)) for rule in _rules(policy, margin, bool(book.assets))]
+    """The named conditions of a well-formed book, in a fixed order (see the module docstring);
+    on a book with isolated positions, :func:`isolated_condition` last."""
+    out = [Condition(rule.name, _holds(rule, policy, book)) for rule in _rules(policy, margin, bool(book.assets))]
+    return out + isolated_condition(book)
+
+
+#: the name of the condition an isolated position's book meets (``isolated_condition``)
+ISOLATED_OWN_MARKET = "an isolated position holds its own market only, and its owner holds none there"
+
+
+def isolated_condition(book: Book) -> list[Condition]:
+    """A position is cross or isolated, never both (docs/portfolio.md, decision 3a): an isolated
+    position (``Account.owner``) holds nothing in any other market, and its owner nothing in its
+    market. Empty on a book without isolated positions, so its terms are the ones they were."""
+    checks = []
+    for a in book.accounts:
+        if not a.owner:
+            continue
+        k = book.market_index(a.isolated_market)
+        owner = book.account(a.owner)
+        checks += [p.size_lots == 0 for i, p in enumerate(a.positions) if i != k]
+        checks += [p.cost_quote == 0 for i, p in enumerate(a.positions) if i != k]
+        checks += [owner.positions[k].size_lots == 0, owner.positions[k].cost_quote == 0]
+    return [Condition(ISOLATED_OWN_MARKET, all_(checks))] if checks else []
 
 
 def well_formed(policy: Policy, book: Book, *, margin: StartMargin | None = StartMargin.INITIAL) -> Any:
@@ -387,7 +409,7 @@ def reasons(policy: Policy, book: Book, *, margin: StartMargin | None = StartMar
         assert rule.account is not None
         broken = [a for a in shown.accounts if rule.applies(policy, a) and not rule.account(policy, shown, a)]
         out.append(f"{rule.name}{where}: " + "; ".join(f"{a.name}: {rule.detail(policy, shown, a)}" for a in broken))
-    return out
+    return out + [c.name for c in isolated_condition(book) if not c.holds]
 
 
 __all__ = [

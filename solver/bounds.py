@@ -27,6 +27,7 @@ EVENT_KINDS = (
     "asset-deposit",
     "asset-withdraw",
     "interest",
+    "margin",
 )
 
 #: the kinds that act on a collateral asset (they need ``Bounds.assets`` >= 1); ``interest`` is a
@@ -142,6 +143,10 @@ class Bounds:
     #: the markets' names, a policy's ``[[market]]`` names (:func:`for_policy`); empty: ``PERP``,
     #: ``PERP2``, ``PERP3``
     market_labels: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    #: how many traders (the first ones) hold their position in the book's last market isolated
+    #: (docs/portfolio.md decision 3a): each an isolated position ``alice:PERP2`` of its own, with
+    #: its margin a variable; the event kind ``margin`` moves margin to or from it
+    isolated: int = attrs.field(default=0, validator=_at_least(0))
 
     def __attrs_post_init__(self) -> None:
         if self.max_price < self.min_price:
@@ -153,6 +158,10 @@ class Bounds:
         if self.assets == 0 and set(self.event_kinds) & set(ASSET_KINDS):
             kinds = ", ".join(k for k in self.event_kinds if k in ASSET_KINDS)
             raise ValueError(f"'assets' must be >= 1 for the event kinds {kinds}: 0")
+        if self.isolated == 0 and "margin" in self.event_kinds:
+            raise ValueError(
+                "'isolated' must be >= 1 for the event kind margin (a margin move needs an isolated position): 0"
+            )
         if self.market_labels and len(self.market_labels) != self.markets:
             raise ValueError(f"'market_labels' must name the {self.markets} markets: {self.market_labels}")
         if set(self.event_kinds) <= {"trade"} and self.accounts < 2:
@@ -176,6 +185,11 @@ class Bounds:
         given = self.asset_names[: self.assets]
         rest = [n for n in ("ASSET",) + tuple(f"ASSET{i}" for i in range(2, MAX_ASSETS + 2)) if n not in given]
         return given + tuple(rest[: self.assets - len(given)])
+
+    @property
+    def isolated_positions(self) -> tuple[tuple[str, str], ...]:
+        """(owner, market) of each isolated position: the first ``isolated`` traders, in the last market."""
+        return tuple((owner, self.market_names[-1]) for owner in self.traders[: self.isolated])
 
     @property
     def traders(self) -> tuple[str, ...]:

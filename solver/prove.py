@@ -255,8 +255,12 @@ def fixed_text(bounds: Bounds) -> str:
     )
     if bounds.assets:
         markets += f"{bounds.assets} collateral asset{'s' if bounds.assets > 1 else ''} ({', '.join(bounds.collateral_names)}), "
+    margined = "every trader cross-margined"
+    if bounds.isolated:
+        held = ", ".join(f"{owner}'s in {market}" for owner, market in bounds.isolated_positions)
+        margined = f"isolated positions ({held}) on their own margin, every other position cross-margined"
     return (
-        f"{markets}the clock at 0, a tick of 1 quantum, every trader cross-margined; |balances| ≤ {bounds.max_quote:,} "
+        f"{markets}the clock at 0, a tick of 1 quantum, {margined}; |balances| ≤ {bounds.max_quote:,} "
         f"quanta, |positions| ≤ {bounds.max_lots:,} lots, funding rates within ±{bounds.max_rate_ppm:,} ppm; "
         "sequences whose events are all accepted"
     )

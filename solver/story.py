@@ -26,6 +26,7 @@ from solvent.rules.arith import all_, and_, ite
 from solvent.rules.book import Account, Asset, Book, Market, Position, Role, new_book
 from solvent.rules.engine import RejectedEvent, Requirement, post_requirements, requirements, step, transition
 from solvent.rules.events import (
+    AddMargin,
     AssetDeposit,
     AssetPrice,
     AssetWithdraw,
@@ -33,6 +34,7 @@ from solvent.rules.events import (
     Funding,
     InterestAccrual,
     MarkPrice,
+    RemoveMargin,
     SpotDeposit,
     Taker,
     Trade,
@@ -310,7 +312,12 @@ def symbolic_book(bounds: Bounds, mark: int | None = None) -> tuple[Book, list[z
     more = tuple(Market(name, 1) for name in bounds.market_names[1:])
     assets = tuple(Asset(name, 1) for name in bounds.collateral_names)
     shape = new_book(
-        mark_quote=1, traders=bounds.traders, market=bounds.market_names[0], more_markets=more, assets=assets
+        mark_quote=1,
+        traders=bounds.traders,
+        market=bounds.market_names[0],
+        more_markets=more,
+        assets=assets,
+        isolated_positions=bounds.isolated_positions,
     )
     book, variables = variable_book(shape, prefix="s0.")
     if mark is not None:
@@ -361,6 +368,17 @@ def _variants(kind: str, k: int, book: Book, bounds: Bounds, price: int | None) 
             ]
         return [
             Variant(AssetWithdraw(n, a.name, amount), f"withdraw {a.name} {n}") for a in book.assets for n in traders
+        ]
+    if kind == "margin":
+        amount = z3.Int(p + "amount_quote")
+        first = book.market.name
+        return [
+            Variant(
+                cls(a.owner, amount, market="" if a.isolated_market == first else a.isolated_market), f"{verb} {a.name}"
+            )
+            for a in book.accounts
+            if a.owner
+            for cls, verb in ((AddMargin, "add margin to"), (RemoveMargin, "remove margin from"))
         ]
     raise ValueError(f"'event_kinds' must be among the known kinds: {kind!r}")
 

@@ -1,0 +1,134 @@
+"""Isolated margin per position: a position that holds its own margin (docs/portfolio.md, decision 3a).
+
+In exchange terms: a trader who puts a position in isolated mode sets aside an amount of its
+cross balance as that position's margin. The position is liquidated when its own margin (with its
+PnL) falls to its own maintenance, it goes bankrupt when that margin is gone, and its loss never
+reaches the trader's other balance or other positions; its liquidation price depends on its own
+margin only. Binance: "Isolated Margin Mode: the margin assigned to a position is restricted to a
+certain amount. If the margin falls below the Maintenance Margin level, the position is
+liquidated" (binance.com/en/support/faq/360038447311); Bybit: "In isolated margin mode, ... the
+position margin is independent of the available balance" and "Add Margin" to an isolated position
+(bybit.com/en/help-center/article/Isolated-Margin-Mode); OKX: "Isolated margin: the margin and
+PnL of each position are calculated independently" (okx.com/help/iv-isolated-margin-mode); dYdX v4
+holds each isolated position in a subaccount of its own (docs.dydx.exchange, "Isolated Markets":
+subaccounts 128 and up).
+
+Solvent does as dYdX v4 does: an isolated position is an account of the book
+(``Account.owner``, ``Account.isolated_market``, named ``alice:BTC``) whose cash is the
+position's margin. So every rule that measures an account (trigger, liquidation, bankruptcy, the
+waterfall, conservation) measures the position on its own margin, written once, the same on z3;
+and the owner's cross equity is its own cash, which holds none of the isolated margin. What links
+the two is written here:
+
+- *Routing*: a trade of the owner in that market is the isolated position's (:func:`route`): a
+  venue's margin mode is per (account, symbol), so a trader's position in a market is either
+  cross or isolated, never both.
+- *Margin moves*: ``AddMargin`` and ``RemoveMargin``, each one ledger transfer between the owner's
+  cash and the position's (``Reason.ISOLATED_MARGIN``), with the principal it carries; a removal
+  leaves the position's initial margin covered (Binance's "Adjust Margin": the margin that can be
+  removed is what exceeds the initial margin).
+- *What the policy allows*: each market's ``modes`` (:meth:`solvent.rules.policy.Policy.modes_in`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from solvent.rules.arith import min_
+from solvent.rules.book import Book
+from solvent.rules.events import AddMargin, RemoveMargin, Trade
+from solvent.rules.ledger import Ctx, Reason
+from solvent.rules.policy import Policy
+
+
+def market_name(book: Book, event: Any) -> str:
+    """The name of the market ``event`` acts on (its ``market``; ``""`` is the book's first)."""
+    return book.markets[book.market_index(getattr(event, "market", ""))].name
+
+
+def route(book: Book, event: Any) -> Any:
+    """The event as the engine runs it: a trade by an account that holds the traded market
+    isolated is its isolated position's trade. Every other event is unchanged. A pure renaming of
+    structural fields (the same on z3), and the identity on a book without isolated positions."""
+    if not isinstance(event, Trade) or not book._isolated:
+        return event
+    market = market_name(book, event)
+    buyer = book.isolated_account(event.buyer, market) or event.buyer
+    seller = book.isolated_account(event.seller, market) or event.seller
+    if (buyer, seller) == (event.buyer, event.seller):
+        return event
+    return attrs.evolve(event, buyer=buyer, seller=seller)
+
+
+def position_of(book: Book, event: AddMargin | RemoveMargin) -> str:
+    """The name of the isolated position a margin move acts on; ``KeyError`` saying what is missing."""
+    market = market_name(book, event)
+    name = book.isolated_account(event.account, market)
+    if name is None:
+        raise KeyError(
+            f"{event.account!r} holds no isolated position in {market}: its position there is cross "
+            f"(a book declares one with isolated = [{market!r}] for the trader)"
+        )
+    return name
+
+
+def mode_checks(policy: Policy, book: Book, event: Any) -> list[tuple[Any, str]]:
+    """What the policy's modes and the isolated positions require of an event (the event routed):
+    each a (holds, sentence) pair, constant booleans (the names are structural, so z3 sees the same)."""
+    out: list[tuple[Any, str]] = []
+    if isinstance(event, Trade):
+        market = market_name(book, event)
+        for name in (event.buyer, event.seller):
+            a = book.account(name)
+            if not a.is_trader:
+                continue
+            if a.owner:
+                out.append(
+                    (
+                        a.isolated_market == market,
+                        f"{name} is an isolated {a.isolated_market} position: it trades only there",
+                    )
+                )
+            mode = "isolated" if a.owner else "cross"
+            allowed = policy.modes_in(market)
+            out.append((mode in allowed, f"{market} allows {' and '.join(allowed)} margin only, not {mode} ({name})"))
+        return out
+    if isinstance(event, (AddMargin, RemoveMargin)):
+        market = market_name(book, event)
+        allowed = policy.modes_in(market)
+        out.append(("isolated" in allowed, f"{market} allows {' and '.join(allowed)} margin only, not isolated"))
+        return out
+    name = getattr(event, "account", None)
+    if name is not None and book.account(name).owner:
+        out.append(
+            (
+                False,
+                f"{name} is an isolated position: its margin moves only by add-margin and remove-margin from its owner",
+            )
+        )
+    return out
+
+
+def move_margin(ctx: Ctx, source: str, destination: str, amount: Any) -> Ctx:
+    """``amount`` moves from ``source``'s cash to ``destination``'s (an owner and its isolated
+    position, either way), with the principal it carries: the source keeps as principal at most
+    its cash after the move (as a withdrawal does), and what it gives up is the destination's."""
+    ctx = ctx.transfer(source, destination, amount, Reason.ISOLATED_MARGIN)
+    a = ctx.account(source)
+    kept = min_(a.principal_quote, a.cash_quote)
+    ctx = ctx.update_account(source, principal_quote=kept)
+    b = ctx.account(destination)
+    return ctx.update_account(destination, principal_quote=b.principal_quote + a.principal_quote - kept)
+
+
+def apply(ctx: Ctx, event: AddMargin | RemoveMargin) -> Ctx:
+    """The margin move itself: one ledger transfer (``Reason.ISOLATED_MARGIN``); nothing else moves."""
+    position = position_of(ctx.book, event)
+    if isinstance(event, AddMargin):
+        return move_margin(ctx, event.account, position, event.amount_quote)
+    return move_margin(ctx, position, event.account, event.amount_quote)
+
+
+__all__ = ["apply", "market_name", "mode_checks", "move_margin", "position_of", "route"]
