@@ -18,6 +18,7 @@ from solvent.rules.arith import PPM, Rounding, div, mul_ppm
 from solvent.rules.assets import margin_equity
 from solvent.rules.book import Book, on_tick
 from solvent.rules.events import (
+    AddMargin,
     AssetDeposit,
     AssetPrice,
     AssetWithdraw,
@@ -26,6 +27,7 @@ from solvent.rules.events import (
     Funding,
     InterestAccrual,
     MarkPrice,
+    RemoveMargin,
     SpotDeposit,
     Taker,
     Trade,
@@ -189,6 +191,19 @@ class AccrueInterest:
     rate_ppm: int
 
 
+@python_repr
+@attrs.frozen
+class MoveMargin:
+    """``who`` moves ``fraction_ppm`` of what it may move into (``add``) or out of its isolated
+    position in the market the action is in (:class:`InMarket`; nothing without one): into it, a
+    share of its cross free margin; out of it, a share of what exceeds the position's initial
+    margin (docs/portfolio.md decision 3a)."""
+
+    who: int
+    fraction_ppm: int
+    add: bool = True
+
+
 Action = (
     Pay
     | SeedFund
@@ -205,12 +220,30 @@ Action = (
     | TakeAsset
     | BorrowAsset
     | AccrueInterest
+    | MoveMargin
 )
 
 
 def _trader(book: Book, index: int) -> str:
-    traders = book.traders
+    """The trader at ``index`` (modulo), counting accounts of their own: an isolated position is
+    reached through its owner (a trade of the owner in its market is routed to it)."""
+    traders = [a for a in book.traders if not a.owner] if book._isolated else book.traders
     return traders[index % len(traders)].name
+
+
+def _holder(book: Book, name: str) -> str:
+    """The account that holds ``name``'s position in the book's (focused) market: its isolated
+    position there, or itself (``rules.isolated.route``)."""
+    return book.isolated_account(name, book.market.name) or name
+
+
+def _free(policy: Policy, book: Book, name: str) -> int:
+    """What ``name`` may take out: its cash, at most its equity less the initial margin of its positions."""
+    account = book.account(name)
+    free = margin_equity(policy, book.assets, account, initial=True) - account_initial_margin(
+        policy.margin, policy.rounding, account, book.market.mark_quote, book.more_markets, policy.more_margins
+    )
+    return min(free, account.cash_quote)
 
 
 def _to_tick_grid(book: Book, price: int) -> int:
@@ -273,7 +306,7 @@ class _Favour:
 
 
 def _favour(book: Book, action: _Favour) -> Event | None:
-    size = book.account(_trader(book, action.who)).size_lots
+    size = book.account(_holder(book, _trader(book, action.who))).size_lots
     mark = book.market.mark_quote
     move_ppm = action.move_ppm if size > 0 else -action.move_ppm
     price = _to_tick_grid(book, mark + mul_ppm(mark, move_ppm, rounding=Rounding.FLOOR))
@@ -300,14 +333,14 @@ def resolve(policy: Policy, book: Book, action: Action) -> Event | None:
         if buyer == seller:
             return None
         price = _to_tick_grid(book, mark + mul_ppm(mark, action.premium_ppm, rounding=Rounding.FLOOR))
-        most = max_lots(policy, book, buyer, seller, price, action.taker_is_buyer)
+        most = max_lots(policy, book, _holder(book, buyer), _holder(book, seller), price, action.taker_is_buyer)
         lots = div(most * action.use_pct, 100, rounding=Rounding.CEIL)
         if lots <= 0:
             return None
         return Trade(buyer, seller, lots, price, Taker.BUYER if action.taker_is_buyer else Taker.SELLER)
     if isinstance(action, Close):
         who, against = _trader(book, action.who), _trader(book, action.against)
-        size = book.account(who).size_lots
+        size = book.account(_holder(book, who)).size_lots
         lots = mul_ppm(abs(size), action.fraction_ppm, rounding=Rounding.CEIL)
         if who == against or lots == 0:
             return None
@@ -322,12 +355,19 @@ def resolve(policy: Policy, book: Book, action: Action) -> Event | None:
         return _favour(book, action)
     if isinstance(action, Take):
         name = _trader(book, action.who)
-        account = book.account(name)
-        free = margin_equity(policy, book.assets, account, initial=True) - account_initial_margin(
-            policy.margin, policy.rounding, account, mark, book.more_markets, policy.more_margins
+        amount = mul_ppm(_free(policy, book, name), action.fraction_ppm, rounding=Rounding.FLOOR)
+        return Withdraw(name, amount) if amount > 0 and book.account(name).debt_quote == 0 else None
+    if isinstance(action, MoveMargin):
+        owner = _trader(book, action.who)
+        position = book.isolated_account(owner, book.market.name)
+        if position is None:
+            return None
+        amount = mul_ppm(
+            _free(policy, book, owner if action.add else position), action.fraction_ppm, rounding=Rounding.FLOOR
         )
-        amount = mul_ppm(min(free, account.cash_quote), action.fraction_ppm, rounding=Rounding.FLOOR)
-        return Withdraw(name, amount) if amount > 0 and account.debt_quote == 0 else None
+        if amount <= 0:
+            return None
+        return AddMargin(owner, amount) if action.add else RemoveMargin(owner, amount)
     if isinstance(action, (PayAsset, MoveAsset, TakeAsset, BorrowAsset, AccrueInterest)):
         return _asset_event(book, action)
     raise TypeError(f"not an action: {action!r}")

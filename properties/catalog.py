@@ -27,7 +27,7 @@ from solvent.rules.events import MARGIN_EVENTS, AddMargin, AssetDeposit, AssetWi
 from solvent.rules.ledger import HAIRCUT_REASONS, SPOT, Guarded, Reason, asset_balance
 from solvent.rules.lending import lends_any, lent_rule
 from solvent.rules.liquidation import Trigger
-from solvent.rules.margin import MODES, counts_spot, equity, open_lots
+from solvent.rules.margin import counts_spot, equity, open_lots
 from solvent.rules.outcomes import AdlFill, Bankrupt, LayerUsed, Liquidated, LoanExchanged, Residual
 from solvent.rules.policy import Policy
 
@@ -614,10 +614,8 @@ def adl_in_deficit_market_only(view: StepView) -> Any:
 
 
 def _allows_isolated(policy: Policy) -> bool:
-    """The policy declares its margin modes and isolated margin is among them somewhere."""
-    return policy.declares_modes and (
-        "isolated" in (policy.margin.modes or MODES) or any("isolated" in spec.modes for spec in policy.market)
-    )
+    """The policy declares its margin modes and isolated margin is among them in some market."""
+    return bool(policy.isolated_markets(policy.market_names or ("PERP",)))
 
 
 def _isolated_touched(view: StepView) -> Any:

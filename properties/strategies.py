@@ -34,6 +34,7 @@ from solvent.rules.arith import PPM, Rounding, mul_ppm
 from solvent.rules.book import Account, Asset, Book, Market, new_book, on_tick
 from solvent.rules.engine import RejectedEvent, Step, step
 from solvent.rules.events import Deposit, MarkPrice
+from solvent.rules.isolated import with_isolated_positions
 from solvent.rules.policy import Policy
 from solvent.rules.wellformed import reasons
 
@@ -44,9 +45,10 @@ EXAMPLE_IMPORTS = (
     "from solvent.rules.book import Account, Asset, Book, MarginMode, Market, Role\n"
     "from solvent.rules.events import Deposit, Funding, MarkPrice, SpotDeposit, Taker, Trade, Withdraw\n"
     "from solvent.rules.events import AssetDeposit, AssetPrice, AssetWithdraw, InterestAccrual\n"
+    "from solvent.rules.events import AddMargin, RemoveMargin\n"
     "from solvent.properties.story import Story\n"
     "from solvent.properties.actions import Close, Move, Open, Pay, PayFunding, PaySpot, SeedFund, Take, TakeProfit\n"
-    "from solvent.properties.actions import MoveAsset, PayAsset, TakeAsset, BorrowAsset, AccrueInterest\n"
+    "from solvent.properties.actions import MoveAsset, PayAsset, TakeAsset, BorrowAsset, AccrueInterest, MoveMargin\n"
 )
 
 #: ppm in one basis point. Mark moves and trade premiums are ppm of the mark, drawn in whole
@@ -287,6 +289,11 @@ def _asset_actions(
     return out
 
 
+def _margin_moves(traders: int) -> st.SearchStrategy[act.MoveMargin]:
+    """A trader moving a share of what it may into or out of its isolated position."""
+    return st.builds(act.MoveMargin, st.integers(0, traders - 1), st.integers(1, 1_000_000), st.booleans())
+
+
 def _actions(
     traders: int,
     max_amount: int,
@@ -294,6 +301,7 @@ def _actions(
     markets: int = 1,
     assets: int = 0,
     lending: bool = False,
+    isolated: bool = False,
 ) -> st.SearchStrategy[act.Action]:
     who = st.integers(0, traders - 1)
     amount = st.integers(1, max_amount)
@@ -318,6 +326,7 @@ def _actions(
         st.builds(act.PaySpot, who, amount),
         *([in_market(_take_profits(traders))] if take_profits else []),
         *_asset_actions(traders, max_amount, assets, lending),
+        *([st.builds(act.InMarket, st.integers(0, markets - 1), _margin_moves(traders))] if isolated else []),
     )
 
 
@@ -331,6 +340,7 @@ def events(
     markets: int = 1,
     assets: int = 0,
     lending: bool = False,
+    isolated: bool = False,
 ) -> st.SearchStrategy[list[act.Action]]:
     """State-relative actions (resolved to events by :func:`stories`); shrinks toward fewer, simpler ones.
 
@@ -342,9 +352,11 @@ def events(
     move (a drift or a depeg) or a withdrawal of a collateral asset may come after them
     (:class:`~solvent.properties.actions.PayAsset`, ``MoveAsset``, ``TakeAsset``); with
     ``lending`` also a borrow, an interest step and a pump (``BorrowAsset``, ``AccrueInterest``).
+    With ``isolated`` (the book holds isolated positions) a margin move into or out of one, last
+    (:class:`~solvent.properties.actions.MoveMargin`).
     """
     _check_range("size", min_size, max_size)
-    actions = _actions(traders, max_amount, take_profits, markets, assets, lending)
+    actions = _actions(traders, max_amount, take_profits, markets, assets, lending, isolated)
     return st.lists(actions, min_size=min_size, max_size=max_size)
 
 
@@ -425,6 +437,7 @@ def _story_parts(
     markets: int = 1,
     assets: int = 0,
     lending: bool = False,
+    isolated: bool = False,
 ) -> tuple[st.SearchStrategy, ...]:
     """The per-size sub-strategies of a story, built once (building them per draw cost ~25 ms)."""
     gap = st.builds(_move, _move_bps())
@@ -440,6 +453,7 @@ def _story_parts(
             markets=markets,
             assets=assets,
             lending=lending,
+            isolated=isolated,
         ),
         st.none() | gap,
         st.none() | st.builds(act.Pay, st.integers(0, traders - 1), st.integers(1, 10**8)),
@@ -482,6 +496,10 @@ def stories(
     ``assets`` (0–3): the book's collateral assets, named after the policy's ``[[collateral]]``
     tables first (so their weights apply), each trader depositing some of each before it opens,
     and asset deposits, oracle moves and withdrawals among the actions (:func:`events`).
+    On a policy that declares isolated margin in some market (``Policy.isolated_markets``), each
+    trader may hold one such market isolated (docs/portfolio.md decision 3a): it moves a share of
+    its deposit into the position first, and margin moves are among the actions; a policy that
+    does not declare its modes is drawn exactly as before.
     """
     names = _asset_names(assets)
     names = (
@@ -492,7 +510,21 @@ def stories(
     book = draw(_books(min_traders, max_traders, markets, names, market_names))
     n = len(book.traders)
     lending = any(c.lends for c in policy.collateral if c.name in names)
-    amounts, opens, plans, gaps, pays = _story_parts(n, max_events, take_profits, markets, len(names), lending)
+    allowed = policy.isolated_markets(tuple(m.name for m in book.markets))
+    isolated: list[act.Action] = []
+    if allowed:
+        market = draw(st.sampled_from(allowed), label="isolated market")
+        owners = draw(st.lists(st.booleans(), min_size=n, max_size=n), label="isolated owners")
+        held = tuple((book.traders[i].name, book.markets[market].name) for i in range(n) if owners[i])
+        book = with_isolated_positions(book, held)
+        isolated = [
+            act.InMarket(market, act.MoveMargin(i, draw(st.integers(1, 1_000_000), label=f"isolated margin {i}")))
+            for i in range(n)
+            if owners[i]
+        ]
+    amounts, opens, plans, gaps, pays = _story_parts(
+        n, max_events, take_profits, markets, len(names), lending, bool(allowed)
+    )
     funding = [
         act.Pay(i, max(1, draw(amounts, label=f"deposit {i}") * book.market.mark_quote // 100)) for i in range(n)
     ]
@@ -506,6 +538,7 @@ def stories(
             for i in range(n)
             for k, a in enumerate(book.assets)
         ]
+    funding += isolated
     first_open = draw(opens, label="first open")
     plan = draw(plans)
     # the shape of most failures is open → gap → someone pays in; both tail actions shrink away

@@ -37,10 +37,33 @@ from typing import Any
 import attrs
 
 from solvent.rules.arith import min_
-from solvent.rules.book import Book
+from solvent.rules.book import Account, Book, MarginMode, Position, isolated_name
 from solvent.rules.events import AddMargin, RemoveMargin, Trade
 from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.policy import Policy
+
+
+def with_isolated_positions(book: Book, positions: tuple[tuple[str, str], ...]) -> Book:
+    """``book`` with an isolated position, flat and holding no margin, for each (owner, market
+    name) of ``positions``, right after its owner (as ``rules.book.new_book`` places them)."""
+    if not positions:
+        return book
+    accounts: list[Account] = []
+    for a in book.accounts:
+        accounts.append(a)
+        for owner, market in positions:
+            if owner == a.name:
+                accounts.append(
+                    Account(
+                        isolated_name(owner, market),
+                        margin_mode=MarginMode.ISOLATED,
+                        more_positions=tuple(Position() for _ in book.more_markets),
+                        asset_balances=tuple(0 for _ in book.assets),
+                        owner=owner,
+                        isolated_market=market,
+                    )
+                )
+    return attrs.evolve(book, accounts=tuple(accounts))
 
 
 def market_name(book: Book, event: Any) -> str:
@@ -131,4 +154,4 @@ def apply(ctx: Ctx, event: AddMargin | RemoveMargin) -> Ctx:
     return move_margin(ctx, position, event.account, event.amount_quote)
 
 
-__all__ = ["apply", "market_name", "mode_checks", "move_margin", "position_of", "route"]
+__all__ = ["with_isolated_positions", "apply", "market_name", "mode_checks", "move_margin", "position_of", "route"]

@@ -158,6 +158,14 @@ class Policy:
         ``isolated-loss-contained`` where isolated margin is allowed."""
         return bool(self.margin.modes) or any(spec.modes for spec in self.market)
 
+    def isolated_markets(self, names: tuple[str, ...]) -> tuple[int, ...]:
+        """Which of the markets ``names`` (a book's, in order) allow isolated margin, where the
+        policy declares its modes (:attr:`declares_modes`); none where it does not, so that a
+        policy written before modes draws and reports as it did."""
+        if not self.declares_modes:
+            return ()
+        return tuple(i for i, name in enumerate(names) if "isolated" in self.modes_in(name))
+
     def market_margin(self, spec: MarketSpec) -> MarginRule:
         """The margin rule of a market: ``[margin]`` with the market's own tiers, where it has them."""
         if not spec.tiers:
