@@ -16,7 +16,7 @@ import attrs
 
 from solvent.rules.arith import PPM, Rounding, div, mul_ppm
 from solvent.rules.assets import margin_equity
-from solvent.rules.book import Book, on_tick
+from solvent.rules.book import Book, Role, on_tick
 from solvent.rules.events import (
     AddMargin,
     AssetDeposit,
@@ -320,6 +320,8 @@ def resolve(policy: Policy, book: Book, action: Action) -> Event | None:
         event = resolve(policy.focused(index), book.focused(index), action.action)
         if index == 0 or event is None or not hasattr(event, "market"):
             return event
+        if isinstance(event, Deposit) and book.account(event.account).role is not Role.INSURANCE_FUND:
+            return event  # a deposit names a market only to fill that market's insurance fund
         return attrs.evolve(event, market=book.markets[index].name)
     mark = book.market.mark_quote
     if isinstance(action, Pay):

@@ -28,6 +28,7 @@ from solvent.rules.ledger import HAIRCUT_REASONS, SPOT, Guarded, Reason, asset_b
 from solvent.rules.lending import lends_any, lent_rule
 from solvent.rules.liquidation import Trigger
 from solvent.rules.margin import counts_spot, equity, open_lots
+from solvent.rules.market_funds import fund_balance, fund_balances
 from solvent.rules.outcomes import AdlFill, Bankrupt, LayerUsed, Liquidated, LoanExchanged, Residual
 from solvent.rules.policy import Policy
 
@@ -286,7 +287,11 @@ def no_negative_equity(view: StepView) -> Any:
 
 @invariant("insurance-fund-non-negative", "the insurance fund never goes below zero", Severity.HIGH)
 def insurance_fund_non_negative(view: StepView) -> Any:
-    return view.after.role(Role.INSURANCE_FUND).cash_quote >= 0
+    """Every market's fund, where the policy keeps one per market (``[waterfall] scope``)."""
+    fund = view.after.role(Role.INSURANCE_FUND)
+    if not fund.more_funds:
+        return fund.cash_quote >= 0
+    return all_(b >= 0 for b in fund_balances(view.after))
 
 
 @invariant(
@@ -531,7 +536,9 @@ def _no_haircut_while_fund_has_money(view: StepView, used: list[Guarded]) -> Any
     ``I_floor``) is spent: the money it keeps is the floor the venue documents."""
     if not any(layer.kind == "insurance_fund" for layer in view.policy.deficit):
         return True
-    fund_before = view.before.role(Role.INSURANCE_FUND).cash_quote
+    # the fund that pays: the one fund, or where it is kept per market, the fund of the market in
+    # deficit (the event's: solvent.rules.market_funds)
+    fund_before = fund_balance(view.before, market_of(view.before, view.event))
     checks = []
     for g in used:
         if g.item.layer not in HAIRCUT_LAYERS:
@@ -673,6 +680,29 @@ def isolated_loss_contained(view: StepView) -> Any:
 def _balances(book: Book, name: str) -> set[str]:
     """Every ledger name of an account's balances: its cash, its spot, each collateral asset's."""
     return {name, name + SPOT, *(asset_balance(name, a.name) for a in book.assets)}
+
+
+@invariant(
+    "market-fund-pays-own-market",
+    "a market's insurance fund pays only that market's deficits: a step in one market leaves every other market's fund no lower",
+    Severity.MEDIUM,
+    exercised=lambda view: bool(view.before.more_markets) and any_(g.guard for g in view.outcomes_of(Bankrupt)),
+    applies=lambda policy: bool(policy.market) and policy.waterfall.per_market,
+)
+def market_fund_pays_own_market(view: StepView) -> Any:
+    """A fund kept per market (``[waterfall] scope = "per_market"``: Binance per category of
+    contracts, OKX per underlying, Bybit per symbol; solvent.rules.market_funds) is not drawn on by a
+    bankruptcy in another market. The market in deficit is the event's, as for
+    ``adl-in-deficit-market-only``. On a pooled book of several markets the one fund is every
+    market's fund, so any payment from it lowers another market's fund: the claim is refuted there
+    by construction, the pooled venue's documented choice (dYdX v4's cross markets, Hyperliquid),
+    and ``solvent check`` judges it only on a policy that keeps its funds per market."""
+    before, after = view.before, view.after
+    if not before.more_markets:
+        return True
+    moved = market_of(before, view.event)
+    others = [k for k in range(len(before.markets)) if k != moved]
+    return all_(fund_balance(after, k) >= fund_balance(before, k) for k in others)
 
 
 def ids() -> list[str]:

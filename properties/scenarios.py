@@ -59,6 +59,7 @@ from solvent.rules.contract import lot_value, price_of, to_engine
 from solvent.rules.engine import run
 from solvent.rules.events import AssetDeposit, AssetWithdraw, Deposit, Event, MarkPrice, Taker, Trade
 from solvent.rules.margin import equity, initial_margin
+from solvent.rules.market_funds import fund_deposits, shaped_for
 from solvent.rules.policy import Policy
 from solvent.rules.wellformed import reasons
 
@@ -114,10 +115,10 @@ def _seeded(
 ) -> tuple[Book, list[Event]]:
     names, mark = market_names(policy, markets), lot_value(policy.contract, MARK)
     more = tuple(Market(name, mark) for name in names[1:])
-    book = new_book(market=names[0], mark_quote=mark, traders=traders, more_markets=more)
+    book = shaped_for(policy.waterfall, new_book(market=names[0], mark_quote=mark, traders=traders, more_markets=more))
     events: list[Event] = [Deposit("liquidity", liquidity)]
-    if fund:
-        events.append(Deposit("insurance_fund", fund))
+    # a fund kept per market is split over the markets (``[waterfall] fund_shares_ppm``)
+    events += fund_deposits(policy.waterfall, book, fund)
     return book, events
 
 

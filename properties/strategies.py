@@ -35,6 +35,7 @@ from solvent.rules.book import Account, Asset, Book, Market, new_book, on_tick
 from solvent.rules.engine import RejectedEvent, Step, step
 from solvent.rules.events import Deposit, MarkPrice
 from solvent.rules.isolated import with_isolated_positions
+from solvent.rules.market_funds import shaped_for
 from solvent.rules.policy import Policy
 from solvent.rules.wellformed import reasons
 
@@ -302,6 +303,7 @@ def _actions(
     assets: int = 0,
     lending: bool = False,
     isolated: bool = False,
+    fund_per_market: bool = False,
 ) -> st.SearchStrategy[act.Action]:
     who = st.integers(0, traders - 1)
     amount = st.integers(1, max_amount)
@@ -320,7 +322,9 @@ def _actions(
         in_market(st.builds(_move, move)),
         st.builds(act.Pay, who, amount),
         in_market(st.builds(lambda p, f: act.Close(p[0], p[1], f), pair, fraction)),
-        st.builds(act.SeedFund, amount, st.booleans()),
+        # a fund kept per market is topped up in a market of its own (drawn only then, so a pooled
+        # policy's search draws what it drew before funds per market)
+        (in_market if fund_per_market else lambda a: a)(st.builds(act.SeedFund, amount, st.booleans())),
         in_market(st.builds(act.PayFunding, st.integers(-10_000, 10_000))),
         st.builds(act.Take, who, fraction),
         st.builds(act.PaySpot, who, amount),
@@ -341,6 +345,7 @@ def events(
     assets: int = 0,
     lending: bool = False,
     isolated: bool = False,
+    fund_per_market: bool = False,
 ) -> st.SearchStrategy[list[act.Action]]:
     """State-relative actions (resolved to events by :func:`stories`); shrinks toward fewer, simpler ones.
 
@@ -353,10 +358,11 @@ def events(
     (:class:`~solvent.properties.actions.PayAsset`, ``MoveAsset``, ``TakeAsset``); with
     ``lending`` also a borrow, an interest step and a pump (``BorrowAsset``, ``AccrueInterest``).
     With ``isolated`` (the book holds isolated positions) a margin move into or out of one, last
-    (:class:`~solvent.properties.actions.MoveMargin`).
+    (:class:`~solvent.properties.actions.MoveMargin`). With ``fund_per_market`` (a policy that
+    keeps a fund per market) a fund top-up names a market too.
     """
     _check_range("size", min_size, max_size)
-    actions = _actions(traders, max_amount, take_profits, markets, assets, lending, isolated)
+    actions = _actions(traders, max_amount, take_profits, markets, assets, lending, isolated, fund_per_market)
     return st.lists(actions, min_size=min_size, max_size=max_size)
 
 
@@ -438,6 +444,7 @@ def _story_parts(
     assets: int = 0,
     lending: bool = False,
     isolated: bool = False,
+    fund_per_market: bool = False,
 ) -> tuple[st.SearchStrategy, ...]:
     """The per-size sub-strategies of a story, built once (building them per draw cost ~25 ms)."""
     gap = st.builds(_move, _move_bps())
@@ -454,6 +461,7 @@ def _story_parts(
             assets=assets,
             lending=lending,
             isolated=isolated,
+            fund_per_market=fund_per_market,
         ),
         st.none() | gap,
         st.none() | st.builds(act.Pay, st.integers(0, traders - 1), st.integers(1, 10**8)),
@@ -507,7 +515,7 @@ def stories(
         + tuple(n for n in names if n not in {c.name for c in policy.collateral})
     )[: len(names)]
     markets, market_names = story_markets(policy, markets)
-    book = draw(_books(min_traders, max_traders, markets, names, market_names))
+    book = shaped_for(policy.waterfall, draw(_books(min_traders, max_traders, markets, names, market_names)))
     n = len(book.traders)
     lending = any(c.lends for c in policy.collateral if c.name in names)
     allowed = policy.isolated_markets(tuple(m.name for m in book.markets))
@@ -523,7 +531,7 @@ def stories(
             if owners[i]
         ]
     amounts, opens, plans, gaps, pays = _story_parts(
-        n, max_events, take_profits, markets, len(names), lending, bool(allowed)
+        n, max_events, take_profits, markets, len(names), lending, bool(allowed), book.funds_per_market
     )
     funding = [
         act.Pay(i, max(1, draw(amounts, label=f"deposit {i}") * book.market.mark_quote // 100)) for i in range(n)

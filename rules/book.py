@@ -169,6 +169,11 @@ class Account:
     owner: str = ""
     #: the market of that isolated position, by name ("" with no owner)
     isolated_market: str = ""
+    #: The insurance fund's balance in each further market, in the book's order, where the policy
+    #: keeps a fund per market (``[waterfall] scope = "per_market"``, ``solvent.rules.market_funds``);
+    #: ``cash_quote`` is then the first market's fund. Empty on every other account, and on the
+    #: fund of a pooled book (one fund for every market)
+    more_funds: tuple[Any, ...] = attrs.field(default=(), converter=tuple)
 
     @property
     def is_trader(self) -> bool:
@@ -181,13 +186,21 @@ class Account:
 
     def focused(self, index: int) -> Account:
         """This account with its position in market ``index`` and in the first market swapped
-        (:meth:`Book.focused`); applied twice, the account itself."""
+        (:meth:`Book.focused`), and a fund kept per market its balance in them too; applied
+        twice, the account itself."""
         if index == 0:
             return self
         other = self.more_positions[index - 1]
         more = list(self.more_positions)
         more[index - 1] = Position(self.size_lots, self.cost_quote)
-        return attrs.evolve(self, size_lots=other.size_lots, cost_quote=other.cost_quote, more_positions=tuple(more))
+        changes: dict[str, Any] = {}
+        if self.more_funds:
+            funds = list(self.more_funds)
+            funds[index - 1], changes["cash_quote"] = self.cash_quote, funds[index - 1]
+            changes["more_funds"] = tuple(funds)
+        return attrs.evolve(
+            self, size_lots=other.size_lots, cost_quote=other.cost_quote, more_positions=tuple(more), **changes
+        )
 
 
 class _Checked:
@@ -283,6 +296,11 @@ class Book:
                 raise ValueError(
                     f"account {a.name!r} must hold one position per further market: "
                     f"{len(a.more_positions)} for {len(self.more_markets)}"
+                )
+            if a.more_funds and (a.role is not Role.INSURANCE_FUND or len(a.more_funds) != len(self.more_markets)):
+                raise ValueError(
+                    f"only the insurance fund holds a balance per further market: {a.name!r} holds "
+                    f"{len(a.more_funds)} for {len(self.more_markets)}"
                 )
 
     def _check_assets(self) -> None:
@@ -395,9 +413,18 @@ class Book:
             object.__setattr__(book, cached, getattr(self, cached))
         return book
 
+    @property
+    def funds_per_market(self) -> bool:
+        """Whether the insurance fund keeps a balance per market (``Account.more_funds``)."""
+        return bool(self.more_markets) and bool(self.role(Role.INSURANCE_FUND).more_funds)
+
     def total_cash_quote(self) -> Any:
-        """Σ cash + spot over every account except clearing (money the venue holds for someone)."""
-        return sum_(a.cash_quote + a.spot_quote for a in self.accounts if a.role is not Role.CLEARING)
+        """Σ cash + spot over every account except clearing (money the venue holds for someone),
+        a fund kept per market counted in every market."""
+        held = sum_(a.cash_quote + a.spot_quote for a in self.accounts if a.role is not Role.CLEARING)
+        if not self.funds_per_market:
+            return held  # the same sum (and z3 term) as before funds per market
+        return held + sum_(self.role(Role.INSURANCE_FUND).more_funds)
 
     def total_asset(self, index: int) -> Any:
         """Σ balance of collateral asset ``index`` over every account except clearing, in its quanta."""
@@ -426,11 +453,13 @@ def new_book(
     more_markets: tuple[Market, ...] = (),
     assets: tuple[Asset, ...] = (),
     isolated_positions: tuple[tuple[str, str], ...] = (),
+    fund_per_market: bool = False,
 ) -> Book:
     """An empty book: the named traders and one account per system role, all at zero, in one
     market or (``more_markets``) several, holding no collateral asset (``assets``) yet. Each
     (trader, market name) of ``isolated_positions`` gives that trader an isolated position in that
-    market (``alice:BTC``, right after its owner), holding no margin yet."""
+    market (``alice:BTC``, right after its owner), holding no margin yet. With ``fund_per_market`` the insurance fund holds a
+    balance in each market (``[waterfall] scope = "per_market"``)."""
     flat = tuple(Position() for _ in more_markets)
     none = tuple(0 for _ in assets)
     accounts: tuple[Account, ...] = ()
@@ -449,5 +478,15 @@ def new_book(
             for owner, m in isolated_positions
             if owner == name
         )
-    accounts += tuple(Account(role.value, role=role, more_positions=flat, asset_balances=none) for role in SYSTEM_ROLES)
+    funds = tuple(0 for _ in more_markets) if fund_per_market else ()
+    accounts += tuple(
+        Account(
+            role.value,
+            role=role,
+            more_positions=flat,
+            asset_balances=none,
+            more_funds=funds if role is Role.INSURANCE_FUND else (),
+        )
+        for role in SYSTEM_ROLES
+    )
     return Book(Market(market, mark_quote, tick_quote), accounts, more_markets=more_markets, assets=assets)

@@ -70,6 +70,7 @@ from solvent.rules.liquidation import (
 )
 from solvent.rules.liquidation_order import close_in_order
 from solvent.rules.margin import account_initial_margin, account_maintenance, counts_spot, equity, open_lots
+from solvent.rules.market_funds import check_scope, renamed_in_market
 from solvent.rules.outcomes import DepositAbsorbed
 from solvent.rules.policy import Policy
 from solvent.rules.pool_adl import reduce_profits
@@ -163,6 +164,12 @@ def requirements(policy: Policy, book: Book, event: Event) -> list[Requirement]:
 def _requirements(policy: Policy, book: Book, event: Event) -> list[Requirement]:
     if isinstance(event, MARGIN_EVENTS):
         return _margin_requirements(policy, book, event)
+    if isinstance(event, Deposit) and event.market:
+        fund = book.account(event.account).role is Role.INSURANCE_FUND
+        return [
+            Requirement(event.amount_quote > 0, "amount_quote must be > 0"),
+            Requirement(fund, "a deposit names a market only to fill that market's insurance fund"),
+        ]
     if isinstance(event, (Deposit, SpotDeposit)):
         return [Requirement(event.amount_quote > 0, "amount_quote must be > 0")]
     if isinstance(event, AssetDeposit):
@@ -584,11 +591,14 @@ def transition(policy: Policy, book: Book, event: Event) -> Ctx:
     after. A trade of an account that holds the market isolated is its isolated position's
     (``rules.isolated.route``)."""
     event = route(book, event)
+    check_scope(policy.waterfall, book)
     index = market_of(book, event)
     if index == 0:
         return _transition(policy, book, event)
     ctx = _transition(policy.focused(index), book.focused(index), event)
-    return ctx.with_book(ctx.book.focused(index))
+    # a fund kept per market: what the focused step paid to or from "the insurance fund" was
+    # market ``index``'s fund, and the ledger says so (solvent.rules.market_funds)
+    return ctx.with_book(ctx.book.focused(index)).renamed(renamed_in_market(book, index))
 
 
 def opening(policy: Policy, book: Book) -> Ctx:

@@ -23,10 +23,13 @@ class Taker(enum.Enum):
 @python_repr
 @attrs.frozen
 class Deposit:
-    """Money in from outside the venue to an account's margin balance."""
+    """Money in from outside the venue to an account's margin balance. ``market``: only for the
+    insurance fund, the market whose fund it fills where the policy keeps a fund per market
+    (``solvent.rules.market_funds``; ``""``: the book's first market, or the one pooled fund)."""
 
     account: str
     amount_quote: Any = data()
+    market: str = ""
 
 
 @python_repr
@@ -199,9 +202,17 @@ def omit_one_market_defaults(converter: Any) -> None:
     from solvent.rules.outcomes import AdlFill, Liquidated
 
     later = {
-        Account: ("more_positions", "funding_remainder_millionths", "asset_balances", "owner", "isolated_market"),
+        Account: (
+            "more_positions",
+            "funding_remainder_millionths",
+            "asset_balances",
+            "owner",
+            "isolated_market",
+            "more_funds",
+        ),
         Asset: ("deposit_index", "borrow_index"),
         Book: ("more_markets", "assets"),
+        Deposit: ("market",),
         Trade: ("market",),
         MarkPrice: ("market",),
         Funding: ("market",),

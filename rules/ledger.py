@@ -318,6 +318,26 @@ class Ctx:
         work.fills.append(Guarded(self.guard, fill))
         return self._next(work)
 
+    def renamed(self, names: dict[str, str]) -> Ctx:
+        """The same step with its ledger entries' balances renamed (``{"insurance_fund":
+        "insurance_fund#ETH"}``): what a step run on a focused book calls a balance, as the book
+        itself names it (``solvent.rules.market_funds``). Names only: no amount changes."""
+        if not names:
+            return self
+        work = self._live()
+        work.entries = [
+            Guarded(
+                g.guard,
+                attrs.evolve(
+                    g.item,
+                    source=names.get(g.item.source, g.item.source),
+                    destination=names.get(g.item.destination, g.item.destination),
+                ),
+            )
+            for g in work.entries
+        ]
+        return self._next(work)
+
     def with_book(self, book: Book) -> Ctx:
         work = self._live()
         work.head = work.book = book

@@ -39,6 +39,7 @@ from cattrs.v import format_exception as cattrs_format_exception
 from cattrs.v import transform_error
 
 from solvent.rules.contract import LINEAR
+from solvent.rules.market_funds import POOLED
 from solvent.rules.policy import Policy
 from solvent.rules.schema import expected, type_at
 from solvent.rules.toml_source import Position, SourceMap, format_path, parse_path
@@ -605,6 +606,7 @@ LAYOUT = (
     "market",
     "liquidation",
     "fees",
+    "waterfall",
     "deficit",
     "pnl_to_pool_adl",
     "collateral",
@@ -734,6 +736,10 @@ def dumps_policy(policy: Policy) -> str:
         ordered["contract"] = None
     if not policy.collateral:
         ordered["collateral"] = None  # no [[collateral]] table: the text (and digest) as before
+    if policy.waterfall == POOLED:
+        ordered["waterfall"] = None  # a pooled waterfall, the default: the text (and digest) as before
+    elif not policy.waterfall.fund_shares_ppm:
+        ordered["waterfall"].pop("fund_shares_ppm", None)
     if data:
         raise TypeError(f"dumps_policy has no place in its layout for {sorted(data)}: add them to LAYOUT")
     _leave_out_defaults(ordered)

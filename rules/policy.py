@@ -11,6 +11,7 @@ from solvent.rules.contract import LINEAR, Contract
 from solvent.rules.fees import FeeRule
 from solvent.rules.liquidation import LiquidationRule
 from solvent.rules.margin import MODES, MarginRule
+from solvent.rules.market_funds import POOLED, WaterfallScope
 from solvent.rules.market_spec import MarketSpec
 from solvent.rules.pool_adl import PnlToPoolAdl
 from solvent.rules.rounding import RoundingRule
@@ -98,8 +99,18 @@ class Policy:
     #: for a venue that deleverages winners). Their failures are reported, marked accepted, and do
     #: not fail ``solvent check``.
     accepts: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    #: ``[waterfall]``: one insurance fund for every market (``pooled``, the default) or one per
+    #: market (``per_market``; ``solvent.rules.market_funds``, docs/portfolio.md decision 5)
+    waterfall: WaterfallScope = attrs.field(default=POOLED, validator=attrs.validators.instance_of(WaterfallScope))
 
     def __attrs_post_init__(self) -> None:
+        shares = self.waterfall.fund_shares_ppm
+        if shares and len(shares) != len(self.market):
+            names = ", ".join(self.market_names) or "none: one market"
+            raise ValueError(
+                f"'waterfall' must give fund_shares_ppm one share per [[market]] table ({len(self.market)}: "
+                f"{names}): {len(shares)} shares"
+            )
         for i, layer in enumerate(self.deficit):
             per_fill = getattr(layer, "gap_rounding", None)
             if self.liquidation.fee_to_close and per_fill is not None and per_fill.value == "per_fill":

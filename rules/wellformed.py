@@ -68,6 +68,13 @@ from solvent.rules.waterfall import HaircutRatio, Lender
 POOLS = (Role.INSURANCE_FUND, Role.FEE_ACCOUNT, Role.BACKSTOP_VAULT)
 
 
+def _pool_non_negative(account: Any) -> Any:
+    """A pool's balance is not below zero, in every market where its fund is kept per market."""
+    if not account.more_funds:
+        return account.cash_quote >= 0
+    return all_(b >= 0 for b in (account.cash_quote, *account.more_funds))
+
+
 class StartMargin(enum.Enum):
     """What every trader's equity covers when the story starts."""
 
@@ -261,7 +268,9 @@ def _rules(policy: Policy, margin: StartMargin | None, assets: bool = False) -> 
             book=lambda p, b: b.total_cash_quote() == b.net_deposits_quote,
             detail=lambda p, b: f"Σ cash + spot {b.total_cash_quote():,}, net deposits {b.net_deposits_quote:,}",
         ),
-        _Rule("pools non-negative", account=lambda p, b, a: a.cash_quote >= 0, applies=lambda p, a: a.role in POOLS),
+        _Rule(
+            "pools non-negative", account=lambda p, b, a: _pool_non_negative(a), applies=lambda p, a: a.role in POOLS
+        ),
         _Rule("spot, principal, withdrawals and debts non-negative", account=lambda p, b, a: _counts_non_negative(a)),
     ]
     if not lends_off_book(policy):

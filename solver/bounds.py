@@ -147,6 +147,9 @@ class Bounds:
     #: (docs/portfolio.md decision 3a): each an isolated position ``alice:PERP2`` of its own, with
     #: its margin a variable; the event kind ``margin`` moves margin to or from it
     isolated: int = attrs.field(default=0, validator=_at_least(0))
+    #: the insurance fund holds a balance per market, each a variable (a policy whose
+    #: ``[waterfall] scope`` is ``per_market``, :func:`for_policy`); one fund otherwise
+    funds_per_market: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
 
     def __attrs_post_init__(self) -> None:
         if self.max_price < self.min_price:
@@ -203,7 +206,10 @@ def for_policy(bounds: Bounds, policy: Any) -> Bounds:
     book of those markets, by their names (each on its own tiers), where the bounds ask for one
     market (the default) or for as many as it declares. A policy declares its markets' tiers, so
     a book of another count of markets is not its book: a ``ValueError`` says so. A policy
-    without tables is any count's (each market on its tiers)."""
+    without tables is any count's (each market on its tiers). A policy that keeps a fund per
+    market is proved on a book whose fund holds a balance in each market."""
+    if policy.waterfall.per_market:
+        bounds = attrs.evolve(bounds, funds_per_market=True)
     declared = policy.market_names
     if len(declared) < 2:
         return bounds

@@ -59,6 +59,7 @@ from solvent.rules.arith import PPM, sum_
 from solvent.rules.book import Book, Role
 from solvent.rules.engine import transition
 from solvent.rules.ledger import ASSET, EXTERNAL, SPOT, Ctx, Reason, asset_balance, asset_of
+from solvent.rules.market_funds import fund_balance, fund_name
 from solvent.rules.policy import Policy
 from solvent.rules.rounding import FundingRemainder
 from solvent.solver import effort
@@ -408,6 +409,7 @@ def _frame_lemma(book: Book, variant: Any, ctx: Ctx, checker: _Checker) -> str:
         raise _Failed(name)
     known = {a.name for a in book.accounts} | {a.name + SPOT for a in book.accounts} | {EXTERNAL}
     known |= {asset_balance(a.name, x.name) for a in book.accounts for x in book.assets}
+    known |= {fund_name(book, k) for k in range(1, len(book.markets))}  # a fund kept per market
     stray = sorted({n for e in ctx.entries for n in (e.item.source, e.item.destination)} - known)
     if stray:
         checker.queries.append(QueryStats(name, f"entries name unknown balances {stray}", 0.0))
@@ -425,6 +427,11 @@ def _frame_lemma(book: Book, variant: Any, ctx: Ctx, checker: _Checker) -> str:
         )
         for a in book.accounts
         for i, x in enumerate(book.assets)
+    ]
+    gaps += [  # a fund kept per market: its balance in each further market (solvent.rules.market_funds)
+        z3.simplify(fund_balance(ctx.book, k) - fund_balance(book, k) - _moved(ctx, fund_name(book, k)))
+        for k in range(1, len(book.markets))
+        if book.funds_per_market
     ]
     return _gaps_vanish(name, gaps, checker)
 

@@ -318,6 +318,7 @@ def symbolic_book(bounds: Bounds, mark: int | None = None) -> tuple[Book, list[z
         more_markets=more,
         assets=assets,
         isolated_positions=bounds.isolated_positions,
+        fund_per_market=bounds.funds_per_market,
     )
     book, variables = variable_book(shape, prefix="s0.")
     if mark is not None:
@@ -521,6 +522,7 @@ def canonical_witness(policy: Policy, book: Book, story_slots: Sequence[Slot], b
             **{f: (cash if a.is_trader and f == "cash_quote" else 0) for f in data_fields(Account)},
             more_positions=flat,
             asset_balances=tuple(0 for _ in book.assets),
+            more_funds=tuple(0 for _ in a.more_funds),
         )
         for a in book.accounts
     )

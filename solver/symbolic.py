@@ -31,6 +31,7 @@ from solvent.rules.book import Book
 from solvent.rules.engine import Requirement, post_requirements, requirements, transition
 from solvent.rules.fields import data_fields
 from solvent.rules.ledger import Ctx, Guarded, InternalError, Transfer, asset_balance
+from solvent.rules.market_funds import MARKET_FUND
 from solvent.rules.policy import Policy
 from solvent.solver.z3_backend import as_bool_term, as_int_term, is_z3
 
@@ -73,6 +74,12 @@ def _lift_account(account: Any, book: Book, make: Callable[[str, str, int], z3.A
             for v, asset in zip(account.asset_balances, book.assets, strict=True)
         )
         lifted = attrs.evolve(lifted, asset_balances=balances)
+    if account.more_funds:  # the fund's balance in each further market, ``insurance_fund#ETH.cash_quote``
+        funds = tuple(
+            make(f"{account.name}{MARKET_FUND}{m.name}", "cash_quote", v) if type(v) is int else v
+            for v, m in zip(account.more_funds, book.more_markets, strict=True)
+        )
+        lifted = attrs.evolve(lifted, more_funds=funds)
     if not account.more_positions:
         return lifted
     positions = tuple(

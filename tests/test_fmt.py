@@ -197,6 +197,7 @@ def test_every_schema_key_has_its_place() -> None:
         ("market",): "MarketSpec",
         ("liquidation",): "LiquidationRule",
         ("fees",): "FeeRule",
+        ("waterfall",): "WaterfallScope",
         ("deficit", "fund_drawdown"): "FundDrawdown",
         ("pnl_to_pool_adl",): "PnlToPoolAdl",
         ("collateral",): "Collateral",

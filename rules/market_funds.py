@@ -1,0 +1,174 @@
+"""Whose insurance fund pays: one fund for every market (pooled) or a fund per market.
+
+``[waterfall] scope`` (docs/portfolio.md, decision 5; docs/venues.md for each venue's rule):
+
+- ``pooled`` (the default): one insurance fund backs every market. dYdX v4's cross markets share
+  one fund module account (docs/venues.md#dydx-v4-insurance-fund), and Hyperliquid's HLP vault
+  backs every market (docs/venues.md#hyperliquid-negative-balances).
+- ``per_market``: each market has a fund of its own, and a deficit found in one market is paid
+  by that market's fund, then by that market's ADL (or the later layers), never by another
+  market's fund. Binance keeps "several funds, each for a category of contracts"
+  (docs/venues.md#binance-insurance-fund), OKX one per "underlying" of its USDT perpetuals
+  (docs/venues.md#okx-insurance-fund), Bybit pools "per symbol" (docs/venues.md#bybit-insurance-fund);
+  Solvent's market is the finest of these (a category of one contract).
+
+Where the per-market balances live: on the insurance fund's own account, one balance per market
+(``Account.more_funds`` beside ``cash_quote``, the first market's), swapped by focusing exactly
+as every account's positions are (``Book.focused``). So every rule that reads or pays "the
+insurance fund" on a book focused on market *m* reads and pays market *m*'s fund, on the concrete
+engine and under z3, without a market index in any rule. A transfer a step on market *m* makes
+with the fund is written in the ledger under market *m*'s name for it, ``insurance_fund#ETH``
+(:func:`fund_name`; the first market's fund keeps the name ``insurance_fund``), so the ledger
+names each balance as the unfocused book holds it.
+
+Which market a cross account's deficit belongs to (the attribution rule, ``liquidated_market``):
+the market whose event found the account bankrupt. The engine closes the account's positions in
+the other markets into the book first, at their liquidation fills, and resolves what is left on
+the market that moved (``engine._close_all``), as Binance closes the positions it can and hands
+the last one to the fund at its bankruptcy price (docs/venues.md#binance-liquidation): the loss
+left at the end is the last position's, and it is that contract's fund that takes it. A collateral
+asset's price move, and a flat account's loan, resolve in the book's first market. No venue page
+we hold states how a cross account's deficit is split between funds; the alternative of sharing
+it by each position's maintenance margin (dYdX v4's bankruptcy quote of a partial delta,
+``-DNNV - TNC × |DMMR| / TMMR``, docs/venues.md#dydx-v4-deleveraging) is not built.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+import attrs
+
+from solvent.rules.arith import PPM
+from solvent.rules.book import Book, Role
+from solvent.rules.events import Deposit
+from solvent.rules.fields import enum_repr
+
+#: ``insurance_fund#ETH``: the insurance fund's balance in market ETH, where the fund is kept per
+#: market (the first market's is the fund's own name)
+MARKET_FUND = "#"
+
+
+class Scope(enum.Enum):
+    """One insurance fund for every market, or one per market (module docstring)."""
+
+    POOLED = "pooled"
+    PER_MARKET = "per_market"
+
+    __repr__ = enum_repr
+
+
+def _check_shares(_inst: Any, _attribute: Any, shares: tuple) -> None:
+    for i, share in enumerate(shares):
+        if type(share) is not int or not 0 <= share <= PPM:
+            raise ValueError(f"'fund_shares_ppm' must hold shares between 0 and {PPM}: {share!r} (share {i})")
+
+
+@attrs.frozen
+class WaterfallScope:
+    """``[waterfall]``: how far the deficit waterfall's insurance fund reaches."""
+
+    #: ``pooled`` (the default): one insurance fund for every market; ``per_market``: a fund per
+    #: market, a deficit paid by the fund of the market whose event found the account bankrupt and
+    #: then by that market's ADL (docs/portfolio.md, decision 5). On a one-market policy the two
+    #: are the same.
+    scope: Scope = attrs.field(default=Scope.POOLED, validator=attrs.validators.instance_of(Scope))
+    #: With ``per_market``: each ``[[market]]`` table's share of a fund the stress scenarios and
+    #: the search put in, in ppm, in the tables' order, adding up to 1,000,000 (each share rounded
+    #: down, the rest to the first market). Absent: equal shares.
+    fund_shares_ppm: tuple[int, ...] = attrs.field(default=(), converter=tuple, validator=_check_shares)
+
+    def __attrs_post_init__(self) -> None:
+        if self.fund_shares_ppm and self.scope is not Scope.PER_MARKET:
+            raise ValueError(
+                "'fund_shares_ppm' splits a fund kept per market; it needs scope = 'per_market': "
+                f"{list(self.fund_shares_ppm)} @ fund_shares_ppm"
+            )
+        if self.fund_shares_ppm and sum(self.fund_shares_ppm) != PPM:
+            raise ValueError(f"'fund_shares_ppm' must add up to {PPM:,}: {sum(self.fund_shares_ppm):,}")
+
+    @property
+    def per_market(self) -> bool:
+        return self.scope is Scope.PER_MARKET
+
+
+POOLED = WaterfallScope()
+
+
+def fund_name(book: Book, index: int) -> str:
+    """The ledger name of market ``index``'s insurance fund: the fund's own name for the first
+    market (and for every market of a pooled book), ``insurance_fund#<market>`` for a further
+    market's fund kept per market."""
+    fund = book.role(Role.INSURANCE_FUND).name
+    if index == 0 or not book.funds_per_market:
+        return fund
+    return f"{fund}{MARKET_FUND}{book.markets[index].name}"
+
+
+def fund_balance(book: Book, index: int) -> Any:
+    """The balance of market ``index``'s insurance fund (a pooled book's one fund for any index)."""
+    fund = book.role(Role.INSURANCE_FUND)
+    if index == 0 or not book.funds_per_market:
+        return fund.cash_quote
+    return fund.more_funds[index - 1]
+
+
+def fund_balances(book: Book) -> tuple[Any, ...]:
+    """Every market's fund balance in the book's order (one balance on a pooled book)."""
+    fund = book.role(Role.INSURANCE_FUND)
+    return (fund.cash_quote, *fund.more_funds)
+
+
+def renamed_in_market(book: Book, index: int) -> dict[str, str]:
+    """What a step run on the book focused on market ``index`` calls ``insurance_fund``, as the
+    ledger names it on the book itself (``{"insurance_fund": "insurance_fund#ETH"}``); empty
+    where nothing is renamed (the first market, a pooled book)."""
+    if index == 0 or not book.funds_per_market:
+        return {}
+    return {book.role(Role.INSURANCE_FUND).name: fund_name(book, index)}
+
+
+def split_fund(scope: WaterfallScope, markets: int, amount: int) -> tuple[int, ...]:
+    """A fund of ``amount`` split over ``markets`` markets by ``fund_shares_ppm`` (equal shares
+    where absent): each share rounded down, the rest to the first market, so the parts add up to
+    ``amount`` exactly. A pooled scope, or one market: the whole fund in one part."""
+    if not scope.per_market or markets < 2:
+        return (amount,)
+    shares = scope.fund_shares_ppm or tuple(PPM // markets for _ in range(markets))
+    parts = [amount * share // PPM for share in shares]
+    parts[0] += amount - sum(parts)
+    return tuple(parts)
+
+
+def check_scope(policy_scope: WaterfallScope, book: Book) -> None:
+    """The book holds the funds the policy keeps: one per market under ``per_market`` on a book of
+    several markets, one otherwise; ``ValueError`` saying which, else nothing."""
+    wants = policy_scope.per_market and bool(book.more_markets)
+    if wants != book.funds_per_market:
+        held = "a fund per market" if book.funds_per_market else "one fund"
+        raise ValueError(
+            f"the policy's [waterfall] scope is '{policy_scope.scope.value}' but the book holds {held} "
+            f"for its {len(book.markets)} markets (new_book(fund_per_market=...))"
+        )
+
+
+def shaped_for(scope: WaterfallScope, book: Book) -> Book:
+    """``book`` holding the funds ``scope`` keeps: where it keeps one per market on a book of
+    several markets and the book holds one, the fund holds its balance in the first market and
+    nothing yet in the others (money is never split here; a deposit names the market it fills)."""
+    if not scope.per_market or not book.more_markets or book.funds_per_market:
+        return book
+    i = book.index(book.role(Role.INSURANCE_FUND).name)
+    fund = attrs.evolve(book.accounts[i], more_funds=tuple(0 for _ in book.more_markets))
+    return book.replace_account(i, fund)
+
+
+def fund_deposits(scope: WaterfallScope, book: Book, amount: int) -> list[Deposit]:
+    """The deposits that put a fund of ``amount`` in: one, or one per market split by
+    :func:`split_fund` (a market whose share is 0 gets none), each naming its market."""
+    fund = book.role(Role.INSURANCE_FUND).name
+    if not book.funds_per_market:
+        return [Deposit(fund, amount)] if amount else []
+    parts = split_fund(scope, len(book.markets), amount)
+    return [Deposit(fund, part, market="" if k == 0 else book.markets[k].name) for k, part in enumerate(parts) if part]
