@@ -168,16 +168,32 @@ class ProofResult:
         """The effort spent (``solvent.solver.effort``): the same on any machine, unlike ``seconds``."""
         return sum(q.units for q in self.queries)
 
+    @property
+    def proved_scope(self) -> Scope:
+        """What the whole verdict covers: where its obligations were proved on different scopes
+        (an all-N claim beside non-negative transfers proved for N ≤ 2), the weakest of them, so a
+        headline never says more than every obligation it stands for."""
+        scopes = [o.scope for o in self.obligations if o.scope is not None] or [self.scope]
+        accounts = [s.accounts for s in scopes if s.accounts is not None]
+        events = [s.events for s in scopes if s.events is not None]
+        n = min(accounts) if accounts else None
+        return attrs.evolve(
+            self.scope,
+            accounts=n,
+            events=min(events) if events else None,
+            assumes=self.scope.assumes if n is None else "",
+        )
+
     def summary(self) -> str:
-        """One line: verdict, scope, time, and the reason when there is one."""
-        line = f"{self.invariant} on {self.policy}: {self.verdict.value} ({self.scope.text}) in {self.seconds:.2f} s"
-        others = [
-            o
-            for o in self.obligations
-            if o.obligation != self.invariant and o.scope is not None and o.scope != self.scope
-        ]
-        if others and self.verdict is Verdict.PROVED:
-            line += "; " + "; ".join(f"{o.obligation} {o.verdict.value} ({o.scope.text})" for o in others)
+        """One line: verdict, scope, time, and the reason when there is one. A proof whose
+        obligations hold on different scopes heads with the weakest (:attr:`proved_scope`), then
+        names each obligation proved beyond it with its own."""
+        proved = self.verdict is Verdict.PROVED
+        head = self.proved_scope if proved else self.scope
+        line = f"{self.invariant} on {self.policy}: {self.verdict.value} ({head.text}) in {self.seconds:.2f} s"
+        beyond = [o for o in self.obligations if o.scope is not None and o.scope != head]
+        if beyond and proved:
+            line += "; " + "; ".join(f"{o.obligation} {o.verdict.value} ({o.scope.text})" for o in beyond)
         return f"{line}: {self.reason}" if self.reason else line
 
 

@@ -291,7 +291,8 @@ def test_one_cell_prints_as_prove_always_has(tmp_path: Path) -> None:
     args = ("prove", "backpack", "--invariant", "conservation", "--accounts", "2", "--effort", "5M")
     alone, pooled = invoke(*args), invoke(*args, "--workers", "2")
     assert alone.exit_code == pooled.exit_code == 0
-    assert alone.output.startswith("conservation on backpack: proved (all N, any K (mark)")
+    assert alone.output.startswith("conservation on backpack: proved (N ≤ 2, K ≤ 1 (mark)")
+    assert "; conservation proved (all N, any K (mark)" in alone.output.splitlines()[0]
     assert "proofs on backpack" not in alone.output
     strip = [line.split(" in ")[0] for line in alone.output.splitlines()]
     assert strip == [line.split(" in ")[0] for line in pooled.output.splitlines()]

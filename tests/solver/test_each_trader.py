@@ -179,7 +179,8 @@ def test_the_readme_command_proves_it_for_every_n() -> None:
     command = _documented("solvent prove broker-reg-t --invariant no-negative-equity --accounts 2   # each trader")
     done = _run_printed(Path(__file__).resolve().parents[2], command)
     assert done.returncode == 0, done.stderr
-    assert f"no-negative-equity on broker-reg-t: proved (all N given that {THROUGH_SYSTEM}, K ≤ 1 (mark)" in done.stdout
+    assert "no-negative-equity on broker-reg-t: proved (N ≤ 2, K ≤ 1 (mark)" in done.stdout
+    assert f"; no-negative-equity proved (all N given that {THROUGH_SYSTEM}, K ≤ 1 (mark)" in done.stdout
     assert "compositional, all N, one event" in done.stdout
 
 
@@ -247,3 +248,38 @@ def test_a_trigger_mutated_from_at_or_below_to_at_or_above_breaks_the_liquidatio
     found = _attempt("binance", "liquidation-only-below-maintenance")
     assert isinstance(found, compositional.Attempt) and found.applies
     assert "every liquidation of a turn, from any trader state: z3 found a model" in found.failed
+
+
+def test_the_headline_takes_the_weaker_scope_and_the_detail_lines_state_both() -> None:
+    """An all-N claim proved beside non-negative transfers proved for N ≤ 2: the headline says N ≤ 2
+    (what every obligation holds for), then the claim with its own all-N scope; each obligation's
+    line keeps its own scope. A headline of one scope (a bounded proof) reads as before."""
+    from solvent.reports.proof_text import render
+    from solvent.solver.verdicts import ObligationResult, ProofResult, Scope, Verdict
+
+    bounded = Scope(2, 1, ("mark",), "prices 1..9")
+    every_n = Scope(None, 1, ("mark",), "prices 1..9", assumes="the turns are alike")
+    result = ProofResult(
+        "p",
+        "no-negative-equity",
+        Verdict.PROVED,
+        every_n,
+        0.5,
+        "compositional",
+        obligations=(
+            ObligationResult("no-negative-equity", Verdict.PROVED, "", every_n),
+            ObligationResult("non-negative-transfers", Verdict.PROVED, "", bounded),
+        ),
+    )
+    head, *rest = render(result).splitlines()
+    assert head == (
+        "no-negative-equity on p: proved (N ≤ 2, K ≤ 1 (mark), prices 1..9) in 0.50 s; "
+        "no-negative-equity proved (all N given that the turns are alike, K ≤ 1 (mark), prices 1..9)"
+    )
+    assert "  no-negative-equity: proved (all N given that the turns are alike, K ≤ 1 (mark), prices 1..9)" in rest
+    assert "  non-negative-transfers: proved (N ≤ 2, K ≤ 1 (mark), prices 1..9)" in rest
+    alone = attrs.evolve(result, scope=bounded, obligations=(ObligationResult("x", Verdict.PROVED, "", bounded),))
+    assert alone.summary() == "no-negative-equity on p: proved (N ≤ 2, K ≤ 1 (mark), prices 1..9) in 0.50 s"
+    # both obligations all N: the headline is all N (one event for the one, any for the other: K ≤ 1)
+    both = attrs.evolve(result, obligations=(ObligationResult("x", Verdict.PROVED, "", every_n),) * 2)
+    assert both.summary().startswith("no-negative-equity on p: proved (all N given that the turns are alike, K ≤ 1")
