@@ -28,6 +28,11 @@ for every preset and each claim they cover, one mark move, at ``--effort`` units
 apply (with the reason), its units and seconds, and where it held the whole ``prove`` at
 ``--accounts`` N.
 
+``--each-trader --claims no-negative-equity,loss-bounded-by-collateral --accounts 2``: the same
+for the claims the payer's argument covers (``solvent.solver.payer_lemma``, where ADL couples the
+traders). ``--share-lemma``: the payer's share lemma on every preset with a pro-rata layer weighed
+by profit (haircut, clawback, socialized loss over winners): verdict, units, seconds.
+
 ``--adl-lemma``: the ADL lemma (``solvent.solver.adl_lemma``: ADL at the bankruptcy price leaves
 the bankrupt account at zero) on every preset that closes there, at 2, 3 and 4 traders, each at
 ``--effort`` units: verdict, units, seconds.
@@ -311,10 +316,14 @@ def adl_lemma_table(effort_units: int) -> list[dict[str, Any]]:
     return rows
 
 
-def each_trader_table(effort_units: int, accounts: int) -> list[dict[str, Any]]:
-    """The per-trader all-N argument (``solvent.solver.per_account.each_trader_argument``) for every
-    preset and claim it covers, one mark move: whether it held, did not hold, or does not apply
-    (and why), its units and seconds; where it held, the whole ``prove`` at N = ``accounts`` too."""
+def each_trader_table(
+    effort_units: int, accounts: int, claims: tuple[str, ...] = (), presets: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
+    """The per-trader all-N argument (``solvent.solver.per_account.each_trader_argument``, and where
+    ADL couples the traders the payer's, ``solvent.solver.payer_lemma``) for every preset (or
+    ``presets``) and claim it covers (or ``claims``), one mark move: whether it held, did not hold,
+    or does not apply (and why), its units and seconds; where it held, the whole ``prove`` at N =
+    ``accounts`` too."""
     import solvent.solver  # noqa: F401  (registers the z3 backend)
     from solvent.properties import catalog
     from solvent.rules.presets import preset_names, resolve_policy
@@ -326,9 +335,9 @@ def each_trader_table(effort_units: int, accounts: int) -> list[dict[str, Any]]:
     rows = []
     print(f"| preset | claim | all-N argument | units | s | prove N = {accounts} | units | s | load |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for preset in preset_names():
+    for preset in presets or preset_names():
         policy = resolve_policy(preset)
-        for claim in (*EACH_TRADER, *EACH_LIQUIDATION):
+        for claim in claims or (*EACH_TRADER, *EACH_LIQUIDATION):
             bounds = Bounds(accounts=accounts, events=1, effort=effort_units)
             started = time.perf_counter()
             found = compositional.attempt(policy, catalog.get(claim), bounds)
@@ -343,7 +352,7 @@ def each_trader_table(effort_units: int, accounts: int) -> list[dict[str, Any]]:
                 started = time.perf_counter()
                 result = prove(policy, claim, bounds, minimize=False)
                 row |= {
-                    "prove": f"{result.verdict.value} ({'all N' if result.scope.accounts is None else result.scope.text})",
+                    "prove": f"{result.verdict.value} ({'all N' if result.proved_scope.accounts is None else result.proved_scope.text})",
                     "prove_units": result.units,
                     "prove_seconds": round(time.perf_counter() - started, 2),
                 }
@@ -351,6 +360,41 @@ def each_trader_table(effort_units: int, accounts: int) -> list[dict[str, Any]]:
             print(
                 f"| {preset} | {claim} | {verdict} | {units:,} | {seconds} | {row.get('prove', '')} | "
                 f"{row.get('prove_units', '')} | {row.get('prove_seconds', '')} | {row['load_1min']} |",
+                flush=True,
+            )
+            rows.append(row)
+    return rows
+
+
+def share_lemma_table(effort_units: int) -> list[dict[str, Any]]:
+    """The payer's share lemma (``solvent.solver.payer_lemma.share_check``) on every preset whose
+    waterfall has a pro-rata layer weighed by profit: each claim's verdict, units and seconds."""
+    from solvent.rules.presets import preset_names, resolve_policy
+    from solvent.solver.payer_lemma import share_check, share_claims, share_layer
+
+    rows = []
+    print("| preset | layer | claim | verdict | units | s | load |")
+    print("|---|---|---|---|---|---|---|")
+    for preset in preset_names():
+        policy = resolve_policy(preset)
+        layer = share_layer(policy)
+        if layer is None:
+            continue
+        for claim in share_claims(layer):
+            lemma = share_check(policy, claim, effort_units)
+            row = {
+                "preset": preset,
+                "layer": layer.kind,
+                "claim": claim,
+                "verdict": lemma.verdict.value,
+                "detail": lemma.detail,
+                "units": lemma.stats.units,
+                "seconds": round(lemma.stats.seconds, 2),
+                "load_1min": round(os.getloadavg()[0], 2),
+            }
+            print(
+                f"| {preset} | {layer.kind} | {claim} | {row['verdict']} | {row['units']:,} | {row['seconds']} | "
+                f"{row['load_1min']} |",
                 flush=True,
             )
             rows.append(row)
@@ -373,10 +417,25 @@ def main() -> None:
     parser.add_argument(
         "--each-trader", action="store_true", help="the per-trader all-N argument per preset and claim (N = --accounts)"
     )
+    parser.add_argument(
+        "--claims", default=None, help="comma-separated claims for --each-trader (default: all it covers)"
+    )
+    parser.add_argument(
+        "--share-lemma", action="store_true", help="the payer's share lemma on every preset with a pro-rata layer"
+    )
     args = parser.parse_args()
+    if args.share_lemma:
+        rows = share_lemma_table(args.effort)
+        if args.json:
+            with open(args.json, "w") as fh:
+                json.dump({"rows": rows}, fh, indent=2)
+        return
     if args.each_trader:
         load = os.getloadavg()
-        rows = each_trader_table(args.effort, args.accounts)
+        claims = tuple(args.claims.split(",")) if args.claims else ()
+        rows = each_trader_table(
+            args.effort, args.accounts, claims, tuple(args.presets.split(",")) if args.presets else ()
+        )
         print(f"load average (1, 5, 15 min) at the start {load}, at the end {os.getloadavg()}")
         if args.json:
             with open(args.json, "w") as fh:

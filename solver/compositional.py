@@ -45,6 +45,7 @@ N. Other invariants keep the bounded verdict.
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from collections.abc import Callable
@@ -65,6 +66,7 @@ from solvent.rules.rounding import FundingRemainder
 from solvent.solver import effort
 from solvent.solver.bounds import Bounds
 from solvent.solver.linearize import Linearizer
+from solvent.solver.payer_lemma import ADL_FILLS_ONLY, PAYER_CLAIMS, payer_argument
 from solvent.solver.per_account import (
     EACH_LIQUIDATION,
     EACH_TRADER,
@@ -149,6 +151,14 @@ def attempt(policy: Policy, invariant: Invariant, bounds: Bounds) -> Extension |
             f"assumes {TURNS_ALIKE}"
         )
         return Extension(method, tuple(lemmas), tuple(checker.queries), every_k=False, assumes=TURNS_ALIKE)
+    if invariant.id in EACH_TRADER and checker.payer:
+        method = (
+            "compositional, all N, one event: the payer's side of ADL (a bankrupt account that met its margin "
+            "closes the winners at a gap per lot at most the move, so a winner pays at most what its lots gained), "
+            "each trader's contract charged by any such fills before and after its own turn, checked on the engine's "
+            f"own transition, settle, liquidation_turn and resolve; assumes {ADL_FILLS_ONLY}"
+        )
+        return Extension(method, tuple(lemmas), tuple(checker.queries), every_k=False, assumes=ADL_FILLS_ONLY)
     if invariant.id in EACH_TRADER:
         method = (
             "compositional, all N, one event: each trader's liquidation turn changes and reads no other trader "
@@ -180,6 +190,8 @@ class _Checker:
         self.queries: list[QueryStats] = []
         #: set by the flat-trader argument when it, not the per-trader one, held
         self.flat = False
+        #: set by the payer's argument (ADL's winners' side) when it, not the per-trader one, held
+        self.payer = False
 
     def pieces(self, name: str, claims: list[Any]) -> str:
         """Whether every one of ``claims`` is valid, each asked on its own with :func:`_case_split`
@@ -204,17 +216,24 @@ class _Checker:
         """The argument does not apply (no query asked): the verdict stays bounded."""
         raise _Failed(reason, applies=False)
 
-    def valid(self, name: str, assumptions: list[Any], claim: Any) -> str:
-        """``assumptions → claim`` for every value: unsat of the negation, else :class:`_Failed`."""
+    def valid(self, name: str, assumptions: list[Any], claim: Any, *, exact: bool = False) -> str:
+        """``assumptions → claim`` for every value: unsat of the negation, else :class:`_Failed`.
+        Purified (products and quotients as fresh variables with their side facts: a sound
+        over-approximation) unless ``exact``: z3's exact integer arithmetic, for a lemma about one
+        function's products whose purified model is spurious (``solver.payer_lemma``)."""
         started = time.perf_counter()
         if claim is True:
             self.queries.append(QueryStats(name, "trivial", 0.0))
             return name
-        lin = Linearizer(prefix="lemma")
-        terms = lin.rewrite([z3.BoolVal(a) if type(a) is bool else a for a in assumptions] + [z3.Not(claim)])
-        lin.finish()
+        asked = [z3.BoolVal(a) if type(a) is bool else a for a in assumptions] + [z3.Not(claim)]
         solver = z3.Solver()
-        solver.add(*terms, *lin.facts)
+        if exact:
+            solver.add(*asked)
+        else:
+            lin = Linearizer(prefix="lemma")
+            terms = lin.rewrite(asked)
+            lin.finish()
+            solver.add(*terms, *lin.facts)
         solved = effort.solve(solver, self.bounds.effort, self.bounds.safety_net)
         self.queries.append(QueryStats(name, solved.result, time.perf_counter() - started, units=solved.units))
         if solved.result == "sat":
@@ -596,6 +615,8 @@ def _each_trader(invariant_id: str) -> Callable[[Policy, Bounds, _Checker], list
         try:
             return each_trader_argument(policy, invariant, bounds, checker.valid, checker.fail)
         except _Failed as coupled:
+            if invariant_id in PAYER_CLAIMS and not coupled.applies:
+                return _payer(policy, invariant, bounds, checker, coupled)
             if invariant_id != FLAT or coupled.applies:
                 raise
             try:
@@ -608,6 +629,18 @@ def _each_trader(invariant_id: str) -> Callable[[Policy, Bounds, _Checker], list
             return lemmas
 
     return argument
+
+
+def _payer(policy: Policy, invariant: Invariant, bounds: Bounds, checker: _Checker, coupled: _Failed) -> list[str]:
+    """Where a turn moves another trader's account, the payer's argument (``solver.payer_lemma``):
+    ADL's winners pay at most what they gained. Its failure says both reasons."""
+    try:
+        exact = functools.partial(checker.valid, exact=True)
+        lemmas = payer_argument(policy, invariant, bounds, exact, checker.fail, checker.queries.append)
+    except _Failed as failed:
+        raise _Failed(f"{coupled}; and the payer's side: {failed}", failed.applies) from None
+    checker.payer = True
+    return lemmas
 
 
 def _each_liquidation(invariant_id: str) -> Callable[[Policy, Bounds, _Checker], list[str]]:

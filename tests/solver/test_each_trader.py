@@ -79,7 +79,9 @@ def test_a_venue_that_fronts_the_deficit_holds_each_claim_for_every_n_or_fails_i
     ],
 )
 def test_where_a_layer_couples_the_traders_the_argument_says_which_and_asks_nothing(preset: str, why: str) -> None:
-    found = _attempt(preset, "no-negative-equity")
+    # principal-protected: a claim on each haircut transfer as it is paid, which the payer's
+    # argument (solver/payer_lemma.py, tests/solver/test_payer_lemma.py) does not cover
+    found = _attempt(preset, "principal-protected")
     assert isinstance(found, compositional.Attempt) and not found.applies
     assert why in found.failed
     assert found.queries == ()  # no z3 question: the coupling is read off the engine's own run

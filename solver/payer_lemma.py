@@ -1,0 +1,587 @@
+"""The payer's side: what a winner pays for another trader's bankruptcy is at most what it gained.
+
+Auto-deleveraging closes a winner against a bankrupt account at the bankrupt account's price
+(Binance §1, BitMEX §2, Bybit §3, OKX §4, dYdX §5 in docs/venues.md), in *that* trader's turn of the
+sweep, so a winner's equity after a mark move is not its own turn's alone and the per-trader
+argument of :mod:`solvent.solver.per_account` does not apply. In exchange terms the payer's lemma
+is: a bankrupt account that met its margin before the move is below zero by at most its own
+move, so its gap per lot, the price it closes the winners at beyond the mark, is at most the move;
+a winner closed for ``q`` lots at that gap pays ``q·g ≤ q·|ΔM|``, no more than those lots gained in
+the move. So whatever the number of bankrupts and their order, a winner keeps
+
+    slack = E − |S|·|ΔM|   (its equity less what its open lots gained in the move)
+
+at least where settlement put it, its equity before the move, and ends the step with equity at
+least that: at least zero for a trader that met its margin. A trader on the losing side is never
+in the queue (it holds the bankrupt account's side), so its state at its own turn is its settled
+one, which is what makes every bankrupt account's gap at most the move.
+
+The argument for ``no-negative-equity`` and ``loss-bounded-by-collateral`` (claims on each
+trader's account after the step) on one mark move, where the only layer that moves money between
+traders is ADL at the bankruptcy price, checked on the engine's own functions
+(docs/solver-notes.md#the-payers-side-lemma):
+
+1. **Decomposition** (:func:`solvent.solver.per_account._decomposes`, two traders): the engine's
+   transition is settle, one liquidation turn per trader, and phases around the turns that touch
+   no trader.
+2. **ADL is the only coupling** (two traders, the system accounts fresh at each turn): a turn
+   writes nothing that names another trader but ADL fills (``Reason.ADL`` entries, ``AdlFill``
+   outcomes), and changes neither the market nor the book's totals.
+3. **The charge** (z3, the engine's ``resolve`` on a two-trader book, every number free): for an
+   account resolved from a state that is its settled one after a margin-meeting start (its equity
+   at least its equity before the move, ``e₀``, plus its move, with ``e₀ ≥ 0`` and, where the
+   bankruptcy price includes the fee to close, ``e₀ × 10⁶ ≥ f × |S| × M₀``) or at or above zero,
+   the other trader's account changes only by a fill: its position shrinks toward zero by ``q ≤ |S|``
+   lots, its cash by what the fill pays, and nothing else of it; what the fill pays is at most
+   ``q·|ΔM|``, nothing for a trader not on the winning side of the move, and a trader on the losing
+   side is not served. Per position (one gap for every fill), the gap read off the ``AdlFill`` is in
+   ``[0, |ΔM|]``, and its term reads only the bankrupt account, the market and the event, so every
+   fill of every N has it; per fill (dYdX), each fill's share of what is left is at most ``q·|ΔM|``
+   and leaves the deficit per lot no larger (z3 on ``adl.fill_gap``).
+4. **The margin floor** (z3, one trader): a trader meeting its margin before the move has
+   ``e₀ ≥ 0`` and ``e₀ × 10⁶ ≥ f × |S| × M₀`` (the fee to close inside its margin).
+5. **The payer's contract** (z3, one trader): from its own assumptions, settled, then charged any
+   amount within 3 (its position shrunk toward zero by ``r``, its cash by ``c ≤ r·|ΔM|``, nothing
+   for a trader off the winning side), its own turn with the system accounts fresh, then charged
+   again within 3, the claim holds for it. Charges within 3 compose (``c₁ + c₂ ≤ (r₁ + r₂)·|ΔM|``),
+   so one charge before and one after its turn stand for all.
+
+By induction over the turns: a loser is never served (3), so at its turn it is settled and meets
+3's premise by 4; a winner is only charged within 3, so its equity stays at or above its slack,
+at least zero, and a resolved winner meets 3's premise too. So each trader's end is 5's, for any
+N, given that each turn moves another trader's account only by ADL fills, the queue ahead of a
+payer taking lots at the same gap (per fill: each fill's share of what is left), and a bankrupt
+account's lots bringing it the same whoever of the queue and the book takes them. One mark move
+(K = 1): a funding payment rounds each payer up and each receiver down, so a winner's gain is not
+the bankrupt account's per-lot loss; the argument says so and asks nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+import z3
+
+from solvent.properties.catalog import Invariant, StepView
+from solvent.properties.scenarios import Story
+from solvent.rules.adl import fill_gap
+from solvent.rules.arith import PPM, abs_, and_
+from solvent.rules.bankruptcy import fee_to_close_rate, resolve
+from solvent.rules.book import Book, Role
+from solvent.rules.clawback import claw_back
+from solvent.rules.engine import after_sweep, closing, liquidation_turn, requirements
+from solvent.rules.events import MarkPrice
+from solvent.rules.haircut_ratio import haircut
+from solvent.rules.ledger import HAIRCUT_REASONS, Ctx, Reason
+from solvent.rules.liquidation import pools_holding, slip_per_lot
+from solvent.rules.margin import equity
+from solvent.rules.outcomes import AdlFill, BookDeleveraged
+from solvent.rules.policy import Policy
+from solvent.rules.socialized_loss import socialize
+from solvent.rules.waterfall import (
+    Adl,
+    AdlPrice,
+    BackstopVault,
+    Clawback,
+    FeePool,
+    GapRounding,
+    HaircutRatio,
+    InsuranceFund,
+    Over,
+    SocializedLoss,
+)
+from solvent.solver import wall
+from solvent.solver.assumptions import book_assumptions
+from solvent.solver.bounds import Bounds
+from solvent.solver.effort import safety_net_s
+from solvent.solver.per_account import (
+    _added,
+    _conjuncts,
+    _decomposes,
+    _named,
+    _one_event_frame,
+    _reads_only,
+    _same_totals,
+    _settled,
+    _with_fresh_system,
+    integer_atoms,
+)
+from solvent.solver.story import decode, symbolic_book
+from solvent.solver.verdicts import QueryStats, SpuriousCounterexample, Verdict
+
+#: the claims on each trader's account after the step that the payer's argument covers
+PAYER_CLAIMS = ("no-negative-equity", "loss-bounded-by-collateral")
+#: the waterfall layers a payer's argument allows beside ADL: each pays the bankrupt account from a
+#: system account, never from a trader
+SYSTEM_LAYERS = (InsuranceFund, BackstopVault, FeePool)
+#: what an all-N verdict of :func:`payer_argument` assumes, said in its scope
+ADL_FILLS_ONLY = (
+    "each trader's step depends on the others only through the system accounts and ADL's fills at the "
+    "bankrupt account's price (a payer served after others closing at the same gap), and the queue and the "
+    "book, holding every lot opposite a bankrupt account while open interest balances, take its whole "
+    "position at that price as the book alone would"
+)
+#: the symbolic equity a bankrupt account had before the move (the charge lemma's ``e₀``)
+BEFORE = "payer.equity_before"
+
+
+def _move(book: Book) -> tuple[Any, Any, Any]:
+    """(M₀, d, |d|): the mark before the event, the move and its size, read off a settled market."""
+    m0 = book.market.previous_mark_quote
+    d = book.market.mark_quote - m0
+    return m0, d, z3.If(d >= 0, d, -d)
+
+
+def bankrupt_premise(policy: Policy, book: Book, name: str) -> Any:
+    """What the engine guarantees of an account ``resolve`` runs for, in a sweep after one mark move
+    (the charge lemma's premise): it is bankrupt at the liquidation's execution price, and either at
+    or above zero at mark (a winner, which no ADL runs for but a fund's drawdown) or settled from a
+    margin-meeting start, its equity at least ``e₀`` plus its move, ``e₀ ≥ 0`` and ``e₀ × 10⁶ ≥ f ×
+    |S| × M₀`` with ``f`` the fee to close its bankruptcy price includes (:func:`floor_lemma`)."""
+    m0, d, _ = _move(book)
+    account = book.account(name)
+    e, size = equity(policy.margin, account), account.size_lots
+    before = z3.Int(BEFORE)
+    fee = fee_to_close_rate(policy)
+    settled = z3.And(e >= before + size * d, before >= 0, before * PPM >= fee * abs_(size) * m0)
+    resolved = e - abs_(size) * slip_per_lot(policy.liquidation, book.market.mark_quote) < 0
+    return z3.And(resolved, z3.Or(e >= 0, settled))
+
+
+def _served(ctx: Ctx, payer: str) -> Any:
+    """The lots the queue took from ``payer`` (its ``AdlFill``, where the guard holds)."""
+    fills = [g for g in ctx.outcomes if isinstance(g.item, AdlFill) and g.item.winner == payer]
+    return sum((z3.If(g.guard, g.item.lots, 0) for g in fills), z3.IntVal(0)), fills
+
+
+def _paid(ctx: Ctx, payer: str, bankrupt: str) -> Any:
+    """What ``payer`` paid ``bankrupt`` in ADL entries (per fill: its share of the deficit)."""
+    entries = [g for g in ctx.entries if g.item.reason is Reason.ADL and g.item.source == payer]
+    return sum(
+        (z3.If(g.guard, g.item.amount_quote, 0) for g in entries if g.item.destination == bankrupt), z3.IntVal(0)
+    )
+
+
+def _gap_reads_no_payer(book: Book, fills: list[Any], bankrupt: str, fail: Callable[[str], None]) -> None:
+    """Every fill's gap per lot is one term of the bankrupt account's, the market's and the system
+    accounts' numbers (what the fund paid in first): no payer's, so a payer served after others, on
+    a book of any N, closes at the same gap."""
+    payers = tuple(f"s0.{a.name}." for a in book.traders if a.name != bankrupt)
+    for g in fills:
+        read = [str(x) for x in integer_atoms(z3.IntVal(0) + g.item.gap_per_lot_quote)]
+        foreign = [x for x in read if x.startswith(payers)]
+        if foreign:
+            fail(f"ADL's gap per lot reads {foreign[0]}: a fill's price depends on a payer's numbers")
+
+
+def charge_lemma(policy: Policy, valid: Callable[[str, list[Any], Any], str], fail: Callable[[str], None]) -> list[str]:
+    """Step 3 of the module docstring, on the engine's ``resolve`` (the waterfall a turn runs) for
+    alice on a two-trader book, bob the payer, every number free."""
+    layer = policy.adl
+    bounds = Bounds(accounts=2, events=1)
+    book, _ = symbolic_book(bounds)
+    bankrupt, payer = "alice", "bob"
+    market = book.market
+    premise = [market.mark_quote >= 1, market.previous_mark_quote >= 1, bankrupt_premise(policy, book, bankrupt)]
+    ctx = resolve(policy, Ctx(book), bankrupt)
+    _, d, move = _move(book)
+    before, after = book.account(payer), ctx.book.account(payer)
+    q, fills = _served(ctx, payer)
+    s = before.size_lots
+    toward_zero = z3.If(s > 0, s - q, s + q)
+    kept = [
+        after.spot_quote == before.spot_quote,
+        after.debt_quote == before.debt_quote,
+        after.principal_quote == before.principal_quote,
+        after.withdrawn_quote == before.withdrawn_quote,
+    ]
+    per_fill = layer.gap_rounding is GapRounding.PER_FILL
+    paid = _paid(ctx, payer, bankrupt) if per_fill else q * (fills[0].item.gap_per_lot_quote if fills else 0)
+    fill = z3.And(
+        q >= 0,
+        q <= abs_(s),
+        after.size_lots == toward_zero,
+        after.cash_quote == before.cash_quote - paid,
+        *kept,
+        z3.Implies(s * d < 0, q == 0),
+    )
+    lemmas = [
+        valid(
+            "payer's charge: a fill shrinks the payer's position toward zero and takes only its cash",
+            premise,
+            fill,
+        )
+    ]
+    if per_fill:
+        bound = z3.And(paid >= 0, paid <= q * move, z3.Implies(s * d <= 0, paid == 0))
+        lemmas.append(valid("payer's charge: its first fill pays at most its lots times the move", premise, bound))
+        lemmas.append(_ratio_lemma(valid))
+    else:
+        if not fills:
+            fail("ADL's queue records no fill for the payer")
+        gap = fills[0].item.gap_per_lot_quote
+        _gap_reads_no_payer(book, fills, bankrupt, fail)
+        bound = z3.Implies(q > 0, z3.And(gap >= 0, gap <= move, z3.Implies(s * d <= 0, gap == 0)))
+        lemmas.append(valid("payer's charge: the bankrupt account's gap per lot is at most the move", premise, bound))
+        g, n, m = z3.Ints("payer.gap payer.lots payer.move")
+        lemmas.append(
+            valid(
+                "payer's charge: q·g ≤ q·|ΔM| for 0 ≤ g ≤ |ΔM|, q ≥ 0",
+                [g >= 0, g <= m, n >= 0],
+                n * g <= n * m,
+            )
+        )
+    return [
+        "charge (z3, the engine's resolve, two traders, every number free): from a bankrupt account that met "
+        "its margin before the move, a payer's position shrinks toward zero by the lots it serves, its cash by "
+        "at most those lots times the move (nothing off the winning side), and nothing else of it changes; "
+        "a trader on the losing side is not served"
+        + (
+            "; per fill, each share of what is left is at most its lots times the move and leaves no more per lot"
+            if per_fill
+            else "; the gap per lot reads no payer's numbers (only the bankrupt account, the market and what the fund paid in), so every fill of any N has it"
+        ),
+        *lemmas,
+    ]
+
+
+def _ratio_lemma(valid: Callable[[str, list[Any], Any], str]) -> str:
+    """dYdX's per-fill share (``adl.fill_gap``): with the deficit left per lot at most the first's,
+    ``D·L₀ ≤ D₀·L``, and the first at most the move, ``D₀ ≤ L₀·|ΔM|``, a fill of ``q ≤ L`` lots pays at
+    most ``q·|ΔM|`` and leaves ``(D − paid)·L₀ ≤ D₀·(L − q)``: whatever fills came before, each pays
+    at most its lots times the move."""
+    d0, l0, d, n, q, move = z3.Ints("ratio.first_deficit ratio.first_lots ratio.deficit ratio.lots ratio.q ratio.move")
+    paid = fill_gap(d, n, q)
+    premise = [l0 > 0, n > 0, n <= l0, q >= 0, q <= n, d >= 0, d0 >= 0, d * l0 <= d0 * n, d0 <= l0 * move, move >= 0]
+    claim = z3.And(paid >= 0, paid <= q * move, (d - paid) * l0 <= d0 * (n - q))
+    return valid("payer's charge per fill: each fill's share pays at most its lots times the move", premise, claim)
+
+
+def floor_lemma(policy: Policy, valid: Callable[[str, list[Any], Any], str]) -> str:
+    """Step 4: a trader that meets the starting book's margin (its own assumptions) has equity ≥ 0
+    and ``e₀ × 10⁶ ≥ f × |S| × M₀``: the fee to close its bankruptcy price includes is inside its
+    margin."""
+    one = Bounds(accounts=1, events=1)
+    book, _ = symbolic_book(one)
+    [name] = [a.name for a in book.traders]
+    own = (f"s0.{name}.", *(f"s0.{m.name}." for m in book.markets))
+    premise = [c for a in book_assumptions(policy, book, one) for c in _conjuncts(a.holds) if _reads_only(c, own)]
+    account = book.account(name)
+    e = equity(policy.margin, account)
+    fee = fee_to_close_rate(policy)
+    claim = z3.And(e >= 0, e * PPM >= fee * abs_(account.size_lots) * book.market.mark_quote)
+    return valid(
+        "margin floor: a trader meeting its margin holds its fee to close and is not below zero", premise, claim
+    )
+
+
+def _charged(ctx: Ctx, name: str, prefix: str, d: Any, move: Any) -> tuple[Ctx, Any]:
+    """``ctx`` with ``name`` charged any amount the charge lemma allows: its position shrunk toward
+    zero by ``r`` lots, its cash by ``c ≤ r·|ΔM|`` (nothing where it is not on the winning side, and
+    no change at all on the losing side), its cost basis and clawback window any value. Returns the
+    context and the constraint."""
+    before = ctx.account(name)
+    size, cost, cash, window = z3.Ints(f"{prefix}size {prefix}cost {prefix}cash {prefix}window")
+    after = attrs.evolve(before, size_lots=size, cost_quote=cost, cash_quote=cash, window_pnl_quote=window)
+    s = before.size_lots
+    r = abs_(s) - abs_(size)
+    c = before.cash_quote - cash
+    constraint = z3.And(
+        s * size >= 0,
+        r >= 0,
+        c >= 0,
+        c <= r * move,
+        z3.Implies(s * d <= 0, c == 0),
+        z3.Implies(s * d < 0, r == 0),
+    )
+    accounts = tuple(after if a.name == name else a for a in ctx.book.accounts)
+    return ctx.with_book(ctx.book.with_balances(accounts)), constraint
+
+
+def _rest_of_market(ctx: Ctx, name: str) -> Any:
+    """The book's liquidity, fresh at ``name``'s turn, standing for the rest of the market (every
+    other trader and the book): it holds at least ``name``'s lots on the other side. With open
+    interest balanced (every long has a short; proved for every N) and only traders and the book
+    holding positions, the opposite side holds that many, and ADL's queue (every opposite trader,
+    eligible by its side alone) and then the book take them all, each lot at the bankrupt account's
+    price, as the book alone would."""
+    size = ctx.account(name).size_lots
+    book = ctx.account(ctx.system(Role.LIQUIDITY)).size_lots
+    return z3.And(size * book <= 0, abs_(book) >= abs_(size))
+
+
+def payer_contract(
+    policy: Policy,
+    invariant: Invariant,
+    label: str,
+    event: Any,
+    field_bounds: Any,
+    valid: Callable[[str, list[Any], Any], str],
+) -> str:
+    """Step 5: one trader, charged within the charge lemma before and after its own turn (the system
+    accounts fresh at its turn): the claim holds for it from its own assumptions."""
+    one = Bounds(accounts=1, events=1)
+    book, _ = symbolic_book(one)
+    [name] = [a.name for a in book.traders]
+    ctx = _settled(policy, book, event)
+    _, d, move = _move(ctx.book)
+    ctx, first = _charged(ctx, name, "payer.before.", d, move)
+    ctx = _with_fresh_system(ctx)
+    market = _rest_of_market(ctx, name)
+    ctx = liquidation_turn(policy, ctx, name)
+    ctx, then = _charged(ctx, name, "payer.after.", d, move)
+    ctx = closing(policy, after_sweep(policy, ctx))
+    claim = invariant.holds(StepView(policy, book, event, ctx.book, ctx.entries, ctx.outcomes))
+    own = (f"s0.{name}.", *(f"s0.{m.name}." for m in book.markets), "e1.")
+    premise = [c for a in book_assumptions(policy, book, one) for c in _conjuncts(a.holds)]
+    premise += _conjuncts(field_bounds) + [c for r in requirements(policy, book, event) for c in _conjuncts(r.holds)]
+    premise = [c for c in premise if _reads_only(c, own)] + [first, then, market]
+    title = f"{invariant.id} on {label}: holds for one trader charged within the charge lemma before and after its turn"
+    valid(title, premise, claim)
+    return (
+        f"payer's contract ({label}): {invariant.id} holds for {name} charged by any ADL fills before and after "
+        "its own turn, from its own assumptions, for every balance and position of the system accounts"
+    )
+
+
+def _adl_only(policy: Policy, book: Book, label: str, event: Any, fail: Callable[[str], None]) -> str:
+    """Step 2: each trader's turn on ``book`` (two traders, the system accounts fresh) writes nothing
+    naming another trader but ADL fills, and leaves the market and the book's totals."""
+    traders = frozenset(a.name for a in book.traders)
+    for t in sorted(traders):
+        ctx = _with_fresh_system(_settled(policy, book, event))
+        start = ctx.book
+        n, m, f = len(ctx.entries), len(ctx.outcomes), len(ctx.fills)
+        ctx = liquidation_turn(policy, ctx, t)
+        for g in _added(ctx, n, m, f):
+            others = _named(g.item, traders) - {t}
+            if not others:
+                continue
+            adl = isinstance(g.item, AdlFill | BookDeleveraged) or getattr(g.item, "reason", None) is Reason.ADL
+            if not adl:
+                what = getattr(getattr(g.item, "reason", None), "value", type(g.item).__name__)
+                fail(f"{label}: {t}'s turn records {what} naming {', '.join(sorted(others))}: not an ADL fill")
+        if not _same_totals(start, ctx.book):
+            fail(f"{label}: {t}'s turn changes the market or the book's totals, which later turns read")
+    return f"ADL only ({label}): each turn writes nothing naming another trader but ADL fills, whatever the system accounts hold"
+
+
+def applies(policy: Policy) -> str | None:
+    """Why the payer's argument does not apply to ``policy`` (None when it does)."""
+    layer = policy.adl
+    if layer is None:
+        return "the policy has no ADL layer"
+    if layer.price is not AdlPrice.BANKRUPTCY:
+        return f"its ADL closes winners at the {layer.price.value.replace('_', ' ')}, not the bankrupt account's price"
+    others = [lay.kind for lay in policy.deficit if not isinstance(lay, (Adl, *SYSTEM_LAYERS))]
+    if others:
+        return f"its waterfall also charges traders through {', '.join(others)}"
+    if policy.pnl_to_pool_adl is not None:
+        return "its PnL-to-pool ADL after the sweep charges every winner"
+    if layer.overlap_only:
+        return (
+            "its queue skips an offsetting account a fill would leave riskier (dYdX's overlap rule), so the queue "
+            "and the book need not take a bankrupt account's whole position"
+        )
+    pools = pools_holding(policy.liquidation)
+    if pools:
+        return (
+            f"its {' and '.join(r.value.replace('_', ' ') for r in pools)} "
+            f"{'hold' if len(pools) > 1 else 'holds'} positions ADL's queue does not reach, "
+            "so the queue and the book need not take a bankrupt account's whole position"
+        )
+    return None
+
+
+def _shares(policy: Policy, bounds: Bounds, record: Callable[[QueryStats], None]) -> str:
+    """The share lemma's verdicts on ``policy``'s pro-rata layer, as the reason the payer's argument
+    stops there: the per-payer lemma is decided, the composition over the sweep is built for ADL."""
+    layer = share_layer(policy)
+    said = []
+    for claim in share_claims(layer):
+        lemma = share_check(policy, claim, bounds.effort)
+        record(lemma.stats)
+        said.append(f"{lemma.claim}: {lemma.verdict.value}")
+        if lemma.verdict is Verdict.REFUTED:
+            said[-1] += f" ({lemma.detail}; replayed on the engine's {layer.kind})"
+            break
+    return (
+        f"the payer's share lemma on {layer.kind} (z3, the engine's own layer function, any N's weights): "
+        f"{'; '.join(said)}; the composition over the sweep's turns is built for ADL's fills, not this layer's shares"
+    )
+
+
+def payer_argument(
+    policy: Policy,
+    invariant: Invariant,
+    bounds: Bounds,
+    valid: Callable[[str, list[Any], Any], str],
+    fail: Callable[[str], None],
+    record: Callable[[QueryStats], None] = lambda stats: None,
+) -> list[str]:
+    """The lemmas of the module docstring's argument, or ``fail(reason)`` where the argument does not
+    apply (the lemmas' own ``valid`` raises where one does not hold). On a policy whose pro-rata
+    layer charges the payers, the reason carries its share lemma's verdicts (each query given to
+    ``record``, so its units count)."""
+    if invariant.id not in PAYER_CLAIMS:
+        fail(
+            f"{invariant.id}: the payer's argument covers {', '.join(PAYER_CLAIMS)} (claims on each account after the step)"
+        )
+    why = applies(policy)
+    if why is not None and share_layer(policy) is not None:
+        fail(f"{invariant.id}: {_shares(policy, bounds, record)}")
+    if why is not None:
+        fail(f"{invariant.id}: the payer's argument covers ADL at the bankruptcy price: {why}")
+    _, book, slot = _one_event_frame(invariant, bounds, fail, "payer's")
+    variants = [(v.event, v.label) for v in slot.variants]
+    for event, label in variants:
+        if not isinstance(event, MarkPrice):
+            fail(
+                f"{invariant.id} on {label}: the payer's argument covers mark moves (funding rounds each payer up "
+                "and each receiver down, so a winner's gain is not the bankrupt account's loss per lot)"
+            )
+    lemmas = []
+    for event, label in variants:
+        lemmas.append(_decomposes(policy, book, label, event, fail))
+        lemmas.append(_adl_only(policy, book, label, event, fail))
+    lemmas += charge_lemma(policy, valid, fail)
+    lemmas.append(floor_lemma(policy, valid))
+    for event, label in variants:
+        lemmas.append(payer_contract(policy, invariant, label, event, slot.field_bounds, valid))
+    lemmas.append(
+        f"aggregate: a loser is never served, so it meets the charge lemma's premise at its turn; a winner is only "
+        f"charged within it, so its equity stays at least its equity before the move; {invariant.id} is each "
+        "trader's contract, for any N"
+    )
+    return lemmas
+
+
+# --- the pro-rata layers: what each payer's share may take ---------------------------------
+
+
+@attrs.frozen
+class ShareLemma:
+    """The payer's lemma of one pro-rata layer (``haircut_ratio``, ``clawback``, ``socialized_loss``
+    over winners) on one policy: PROVED for every book of a bankrupt account and two payers (a trader
+    and the book), REFUTED with the concrete book on which the engine's own layer function takes
+    more than the claim allows (replayed), or UNKNOWN."""
+
+    policy: str
+    layer: str
+    claim: str
+    verdict: Verdict
+    stats: QueryStats
+    counterexample: Book | None = None
+    detail: str = ""
+
+
+#: what a payer's share may take, by layer: its profit over principal (``E − P``, which leaves it
+#: its principal, and so equity at or above zero), and for a clawback first its profit in the window
+SHARE_CLAIMS = {
+    "window": "a payer's share is at most its profit in the clawback window",
+    "principal": "a payer's share is at most its profit over principal, so it keeps its principal",
+}
+#: the deficit a pro-rata layer is asked to share (a free number in the share lemma)
+DEFICIT = "payer.deficit"
+
+
+def share_layer(policy: Policy) -> Any:
+    """The policy's first pro-rata layer that weighs payers by profit (the share lemma's subject):
+    a haircut, a clawback, or a socialized loss over winners; None where it has none."""
+    for layer in policy.deficit:
+        if isinstance(layer, HaircutRatio | Clawback):
+            return layer
+        if isinstance(layer, SocializedLoss) and layer.over is Over.WINNERS:
+            return layer
+    return None
+
+
+def share_claims(layer: Any) -> tuple[str, ...]:
+    """The share lemma's claims for ``layer``, weakest first (keys of :data:`SHARE_CLAIMS`)."""
+    return ("window", "principal") if isinstance(layer, Clawback) else ("principal",)
+
+
+def _charge_layer(policy: Policy, layer: Any, ctx: Ctx, bankrupt: str, remaining: Any) -> Ctx:
+    """The engine's own function for ``layer``, called as ``rules.bankruptcy`` calls it."""
+    if isinstance(layer, HaircutRatio):
+        return haircut(ctx, policy.margin, policy.rounding, bankrupt, remaining)[0]
+    if isinstance(layer, Clawback):
+        return claw_back(ctx, policy.rounding, layer, bankrupt, remaining)[0]
+    return socialize(ctx, policy.margin, policy.rounding, layer, bankrupt, remaining)[0]
+
+
+def _positive(x: Any) -> Any:
+    return z3.If(x > 0, x, 0) if isinstance(x, z3.ExprRef) else max(x, 0)
+
+
+def _share_question(policy: Policy, layer: Any, book: Book, deficit: Any, claim: str) -> tuple[Any, Any, Any]:
+    """(premise, claim, what bob paid) of the share lemma on ``book``: alice bankrupt with
+    ``deficit`` left for the layer, bob and the book's liquidity paying."""
+    ctx = _charge_layer(policy, layer, Ctx(book), "alice", deficit)
+    paid: Any = 0
+    for g in ctx.entries:
+        if g.item.source == "bob" and g.item.reason in HAIRCUT_REASONS:
+            paid = paid + (g.item.amount_quote if g.guard is True else z3.If(g.guard, g.item.amount_quote, 0))
+    bob = book.account("bob")
+    cap = bob.window_pnl_quote if claim == "window" else equity(policy.margin, bob) - bob.principal_quote
+    premise = [deficit >= 0, *(a.principal_quote >= 0 for a in book.accounts)]
+    return premise, and_(paid >= 0, paid <= _positive(cap)), paid
+
+
+def share_check(policy: Policy, claim: str = "principal", units: int = 10_000_000) -> ShareLemma:
+    """The share lemma (``claim``, a key of :data:`SHARE_CLAIMS`) of ``policy``'s pro-rata layer,
+    on the engine's own layer function: a bankrupt account and two payers, bob and the book, every
+    number free, so the total weight ranges over every value at least bob's (the share of a book of
+    any N: a payer's share reads only the deficit, its weight and the total). A model is decoded
+    into a concrete book and deficit and replayed on the concrete function; one it does not confirm
+    is a :class:`~solvent.solver.verdicts.SpuriousCounterexample`."""
+    layer = share_layer(policy)
+    if layer is None:
+        raise ValueError(f"{policy.name} has no pro-rata layer that weighs payers by profit")
+    started = time.perf_counter()
+    book, variables = symbolic_book(Bounds(accounts=2, effort=units))
+    deficit = z3.Int(DEFICIT)
+    premise, holds, _ = _share_question(policy, layer, book, deficit, claim)
+    answer = wall.check([*premise, z3.Not(holds)], [*variables, deficit], units, safety_net_s(units))
+    stats = QueryStats(f"share lemma ({layer.kind}, {claim})", answer.result, time.perf_counter() - started)
+    stats = attrs.evolve(stats, units=answer.units)
+    said = SHARE_CLAIMS[claim]
+    if answer.result == "unsat":
+        return ShareLemma(policy.name, layer.kind, said, Verdict.PROVED, stats)
+    if answer.result != "sat":
+        return ShareLemma(policy.name, layer.kind, said, Verdict.UNKNOWN, stats, detail=answer.reason)
+    evaluate = wall.evaluator(answer.values, [*variables, deficit])
+    concrete = decode(book, (), evaluate).book
+    owed = z3.simplify(evaluate(deficit)).as_long()
+    _, replayed, paid = _share_question(policy, layer, concrete, owed, claim)
+    if replayed is not False:
+        raise SpuriousCounterexample(
+            f"z3 found a book on which {policy.name}'s {layer.kind} takes more than a payer's share, and the "
+            f"concrete engine does not confirm it\nbook: {Story(concrete, ())!r}, deficit {owed}"
+        )
+    bob = concrete.account("bob")
+    detail = (
+        f"bob pays {paid} of a deficit of {owed} with equity {equity(policy.margin, bob)}, "
+        f"principal {bob.principal_quote} and window PnL {bob.window_pnl_quote}"
+    )
+    return ShareLemma(policy.name, layer.kind, said, Verdict.REFUTED, stats, concrete, detail)
+
+
+__all__ = [
+    "ADL_FILLS_ONLY",
+    "SHARE_CLAIMS",
+    "ShareLemma",
+    "PAYER_CLAIMS",
+    "applies",
+    "bankrupt_premise",
+    "charge_lemma",
+    "floor_lemma",
+    "payer_argument",
+    "payer_contract",
+    "share_check",
+    "share_claims",
+    "share_layer",
+]
