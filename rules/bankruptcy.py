@@ -33,6 +33,7 @@ from solvent.rules.margin import account_maintenance, equity, open_lots
 from solvent.rules.outcomes import Bankrupt, LayerUsed, Residual
 from solvent.rules.policy import Policy
 from solvent.rules.positions import close_against
+from solvent.rules.side_index import close_against_side
 from solvent.rules.socialized_loss import socialize
 from solvent.rules.venue_absorbs import venue_pays
 from solvent.rules.waterfall import (
@@ -43,6 +44,7 @@ from solvent.rules.waterfall import (
     FeePool,
     HaircutRatio,
     InsuranceFund,
+    Over,
     SocializedLoss,
     VenueAbsorbs,
 )
@@ -65,6 +67,15 @@ def close_into_book(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     price = fill_price(policy.liquidation, account, ctx.book.market.mark_quote)
     cp = counterparty(policy.liquidation, ctx)
     return close_against(ctx, name, cp, abs_(account.size_lots), price, Reason.LIQUIDATION_SLIPPAGE)
+
+
+def _close(policy: Policy, ctx: Ctx, name: str) -> Ctx:
+    """Close the bankrupt position before a waterfall without ADL: against the opposing side pro
+    rata under a per-lot charge of that side (percolator Gen B, ``side_index``), else into the book."""
+    layer = policy.layer(SocializedLoss)
+    if layer is not None and layer.over is Over.OPPOSING_SIDE:
+        return close_against_side(ctx, name, fill_price(policy.liquidation, ctx.account(name), ctx.market.mark_quote))
+    return close_into_book(policy, ctx, name)
 
 
 def _run_layer(
@@ -135,7 +146,7 @@ def resolve(policy: Policy, ctx: Ctx, name: str, resolving: tuple[str, ...] = ()
     ctx = ctx.note(Bankrupt(name, deficit))
     at_bankruptcy = ctx.book
     if policy.adl is None and not flat:
-        ctx = close_into_book(policy, ctx, name)
+        ctx = _close(policy, ctx, name)
     remaining = deficit
     for index, layer in enumerate(policy.deficit):
         ctx, covered, exhausted = _run_layer(policy, ctx, name, layer, remaining, at_bankruptcy, flat=flat)

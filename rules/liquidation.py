@@ -155,6 +155,16 @@ class LiquidationRule:
     #: over, leaving nothing to keep another position open) and no
     #: ``partial_above_notional_quote``. Matters only on a book of several markets.
     order: Order = attrs.field(default=Order.ALL_AT_ONCE, validator=attrs.validators.instance_of(Order))
+    #: The venue delists a market by final settlement as the engine's ``FinalSettlement`` event runs
+    #: it (``rules.final_settlement``): every position settles to the settlement price, an account
+    #: below zero is deleveraged at its bankruptcy price and every other one closed against the
+    #: opposite side at that price, with no liquidation. ``true``: the search draws a delisting at a
+    #: settlement price among its actions, so a story may end a market that way (dYdX v4,
+    #: docs/venues.md#dydx-v4-final-settlement: ``STATUS_FINAL_SETTLEMENT``, deleveraging.go,
+    #: final_settlement.go). ``false`` (the default): the venue's delisting rule is not modelled, and
+    #: the search draws none; a scenario that names a delisting (an incident's) still runs the
+    #: engine's rule.
+    final_settlement: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
 
     def __attrs_post_init__(self) -> None:
         if self.order is not Order.ALL_AT_ONCE:

@@ -641,6 +641,8 @@ _WRITTEN_WHEN_SET = (
     ("insurance_fund", "floor_quote", 0),
     ("rounding", "interest", "ceil"),
     ("rounding", "deposit_loss", "ceil"),
+    ("rounding", "side_index", "exact"),
+    ("liquidation", "final_settlement", False),
 )
 
 #: A ``[[collateral]]`` table's lending keys written only when set: a table that lends nothing is

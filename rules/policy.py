@@ -132,6 +132,8 @@ class Policy:
                 notes.append("book exempt")
             if getattr(layer, "all_or_nothing", False):
                 notes.append("all or nothing")
+            if getattr(getattr(layer, "over", None), "value", None) == "opposing_side":
+                notes.append("the opposing side per lot, its positions shrink")
             if getattr(layer, "liquidator_pays", False):
                 notes.append("liquidator's lots count")
             if getattr(layer, "cascade", False):

@@ -82,6 +82,21 @@ class FundingRemainder(enum.Enum):
     CARRIED = "carried"
 
 
+class SideIndex(enum.Enum):
+    """How a deficit charged per lot of the opposing side (``socialized_loss`` with ``over =
+    "opposing_side"``, ``solvent.rules.side_index``) rounds.
+
+    ``exact`` (the default): each position's share ``D × |s| / OI`` rounded once, as ``pro_rata``
+    says. ``k_up``: percolator Gen B's two roundings (spec v11.31 §5.6 step 7, §5.3, §4.8): the
+    charge per lot ``ΔK = ⌈D × 10^6 / OI⌉`` is rounded up at 10^-6 of a quantum (``ADL_ONE``), then
+    each position's ``⌈|s| × ΔK / 10^6⌉`` up to a whole quantum, so a share that is exactly a whole
+    number of quanta is one quantum more whenever ΔK rounded; the excess goes to the insurance fund.
+    """
+
+    EXACT = "exact"
+    K_UP = "k_up"
+
+
 @attrs.frozen
 class RoundingRule:
     """Rounding directions named by the policy.
@@ -101,6 +116,7 @@ class RoundingRule:
     ``loss × deposit / deposits`` (ceil, the default: the borrow is covered whole, the excess of
     under one quantum per depositor to the insurance fund; floor: the shares never exceed the
     loss, what they leave stays unpaid).
+    ``side_index``: a deficit charged per lot of the opposing side (:class:`SideIndex`).
     """
 
     fee: Rounding = attrs.field(default=Rounding.CEIL, validator=attrs.validators.instance_of(Rounding))
@@ -117,3 +133,4 @@ class RoundingRule:
     collateral: Rounding = attrs.field(default=Rounding.FLOOR, validator=attrs.validators.instance_of(Rounding))
     interest: Rounding = attrs.field(default=Rounding.CEIL, validator=attrs.validators.instance_of(Rounding))
     deposit_loss: Rounding = attrs.field(default=Rounding.CEIL, validator=attrs.validators.instance_of(Rounding))
+    side_index: SideIndex = attrs.field(default=SideIndex.EXACT, validator=attrs.validators.instance_of(SideIndex))

@@ -8,6 +8,9 @@ Weights over ``pro_rata.payers`` (the traders but the bankrupt one, and the orde
                             account that took the bankrupt position (the book) also weighs the
                             bankrupt account's |size| (Drift: Δ = loss / (|long| + |short|) after
                             the liquidator took the base, docs/venues.md#drift-v2-bankruptcy)
+    over = "opposing_side"  w = |size| of a position opposite to the bankrupt one, when it went
+                            bankrupt (percolator Gen B's K index: ``side_index.charge_per_lot``,
+                            rounded by ``rounding.side_index``)
 R is not capped. The charge itself, and its rounding, is ``pro_rata.charge``.
 """
 
@@ -21,6 +24,7 @@ from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.margin import MarginRule, profit
 from solvent.rules.pro_rata import charge, payers
 from solvent.rules.rounding import RoundingRule
+from solvent.rules.side_index import charge_per_lot
 from solvent.rules.waterfall import Over, SocializedLoss
 
 
@@ -39,6 +43,8 @@ def socialize(
     loss is spread over; ``liquidator``: the account the bankrupt position was closed into, if any
     (charged for those lots too under ``liquidator_pays``)."""
     at = ctx.book if at_bankruptcy is None else at_bankruptcy
+    if layer.over is Over.OPPOSING_SIDE:
+        return charge_per_lot(ctx, rounding, bankrupt, remaining, at)
     weights = []
     for account in payers(ctx.book, bankrupt):
         if layer.over is Over.OPEN_INTEREST:

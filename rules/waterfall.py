@@ -116,10 +116,13 @@ class GapRounding(enum.Enum):
 
 
 class Over(enum.Enum):
-    """Who a socialized loss is spread over: winners by profit, or open positions per lot."""
+    """Who a socialized loss is spread over: winners by profit, open positions per lot, or the
+    positions opposite to the bankrupt one per lot, which also take its position over pro rata
+    (percolator Gen B's side indices, ``solvent.rules.side_index``)."""
 
     WINNERS = "winners"
     OPEN_INTEREST = "open_interest"
+    OPPOSING_SIDE = "opposing_side"
 
 
 class Lender(enum.Enum):
@@ -279,6 +282,12 @@ class SocializedLoss:
     #: ``open_interest``, which counts long and short base lots, and runs only once a liquidator
     #: has taken the account's base over (``require_after_phase2_liquidation``).
     liquidator_pays: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    # ``over = "opposing_side"`` (percolator Gen B, spec v11.31 §5.6 ``enqueue_adl``; docs/venues.md
+    # #percolator-side-indices): the bankrupt position is closed at the mark against the opposing
+    # positions pro rata, which shrink (``A``), before the waterfall, instead of into the order
+    # book; the deficit is then charged per lot of the opposing side as it stood (``K``), rounded
+    # by ``rounding.side_index``. With no opposing position nothing is charged and the deficit
+    # passes to the next layer (the haircut, §5.6 steps 4-5). Needs a waterfall without ``adl``.
 
     def __attrs_post_init__(self) -> None:
         if self.liquidator_pays and self.over is not Over.OPEN_INTEREST:
@@ -395,6 +404,12 @@ def check_layers(layers: tuple) -> None:
         raise ValueError(
             "'matured_only' cannot share a waterfall with 'clawback': both keep their state in each "
             f"account's window PnL (the reserve, the clawback window's profit) @ deficit[{kinds.index('clawback')}]"
+        )
+    sides = [i for i, layer in enumerate(layers) if getattr(layer, "over", None) is Over.OPPOSING_SIDE]
+    if sides and "adl" in kinds:
+        raise ValueError(
+            "'over' = 'opposing_side' closes the bankrupt position against the opposing side itself, "
+            f"so it cannot share a waterfall with 'adl' @ deficit[{sides[0]}].over"
         )
     for i, layer in enumerate(layers[:-1]):
         if layer.terminal:

@@ -58,6 +58,7 @@ ORDER: dict[tuple[str, ...], tuple[str, ...]] = {
         "fee_to_close",
         "fund_unwind_ppm",
         "order",
+        "final_settlement",
     ),
     ("fees",): ("taker_ppm", "maker_ppm", "insurance_share_ppm"),
     ("waterfall",): ("scope", "fund_shares_ppm"),
@@ -109,6 +110,7 @@ ORDER: dict[tuple[str, ...], tuple[str, ...]] = {
         "collateral",
         "interest",
         "deposit_loss",
+        "side_index",
     ),
 }
 

@@ -29,7 +29,7 @@ CASES = {
         100,
     ),
     "gen b: the reserve is out of reach": (
-        lambda: load_preset("percolator-gen-b"),
+        examples.gen_b_haircut,  # the fund's remainder to h, as with no opposing position left
         lambda: examples.stressed_book(bob_reserve=40, fund=0),
         120,
     ),

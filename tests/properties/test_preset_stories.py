@@ -159,13 +159,14 @@ class TestDrift:
 
 
 class TestPercolator:
-    """Haircut ratio: winners' profit pays, principal never does; Gen B after its fund, Gen A (also
-    named percolator) with no fund layer (docs/venues.md#percolator-generations)."""
+    """Haircut ratio: winners' profit pays, principal never does; Gen B after its fund through its
+    side index (the opposing position per lot, here out of its profit), Gen A (also named
+    percolator) with no fund layer (docs/venues.md#percolator-generations)."""
 
     @pytest.mark.parametrize(
         ("name", "layers"),
         [
-            ("percolator-gen-b", ["insurance_fund", "haircut_ratio"]),
+            ("percolator-gen-b", ["insurance_fund", "socialized_loss"]),
             ("percolator-gen-a", ["haircut_ratio"]),
             ("percolator", ["haircut_ratio"]),
         ],

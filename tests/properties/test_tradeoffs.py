@@ -72,11 +72,12 @@ TABLE = {
     # okx-2018 is inverse too (USD 100 BTC futures, satoshi): $10,000 → $8,196 on the whole-USD
     # grid, 10^10 / 8,196 ≈ 1,220,107 satoshi a contract against 1,000,000 at entry
     "okx-2018": ((KEPT, ACCEPTED, KEPT), "alice's deficit is 11,010,699: insurance fund 2,750,000, clawback 8,260,699"),
-    # percolator's Gen A spends no fund on a deficit (spec v7 §3.1); Gen B pays from the fund first
+    # percolator's Gen A spends no fund on a deficit (spec v7 §3.1); Gen B pays from the fund first,
+    # then charges the opposing side per lot (its side index, spec v11.31 §5.6)
     "percolator-gen-a": ((KEPT, ACCEPTED, KEPT), "alice's deficit is 110,099: haircut ratio 110,099"),
     "percolator-gen-b": (
         (KEPT, ACCEPTED, KEPT),
-        "alice's deficit is 110,099: insurance fund 29,750, haircut ratio 80,349",
+        "alice's deficit is 110,099: insurance fund 29,750, socialized loss 80,349",
     ),
 }
 

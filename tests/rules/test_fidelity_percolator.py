@@ -34,6 +34,15 @@ def _with(name: str, **fields) -> object:
     return attrs.evolve(policy, deficit=layers)
 
 
+def gen_b_haircut():
+    """Gen B's waterfall as it runs when no opposing position is left (spec v11.31 §5.6 steps 4-5:
+    what the fund leaves is an uninsured loss that ``h`` carries): the preset without its per-lot
+    charge of the opposing side (tests/rules/test_fidelity_percolator_side_index.py), so a book
+    whose opposing side that charge would reach shows the matured-profit haircut."""
+    policy = load_preset("percolator-gen-b")
+    return attrs.evolve(policy, deficit=tuple(x for x in policy.deficit if x.kind != "socialized_loss"))
+
+
 def _haircuts(s) -> dict[str, int]:
     return {t.source: t.amount_quote for t in s.transfers if t.reason.value == "profit haircut"}
 
@@ -121,8 +130,8 @@ class TestGenerationB:
     the event's end): alice's 160 + 160 and bob's 40 from the move pay the 150, bob's reserve does
     not. Gen A's rule would weigh bob's reserve too."""
 
-    def run(self, name: str = "percolator-gen-b", **kw):
-        return step(load_preset(name), stressed_book(bob_reserve=40, fund=0, **kw), MarkPrice(120))
+    def run(self, **kw):
+        return step(gen_b_haircut(), stressed_book(bob_reserve=40, fund=0, **kw), MarkPrice(120))
 
     def test_the_reserve_is_out_of_reach(self) -> None:
         assert _haircuts(self.run()) == {"alice": 134, "bob": 17}  # ⌈150 × 320/360⌉, ⌈150 × 40/360⌉
@@ -139,6 +148,11 @@ class TestGenerationB:
 
     def test_the_fund_pays_first(self) -> None:
         s = step(load_preset("percolator-gen-b"), stressed_book(bob_reserve=40, fund=100), MarkPrice(120))
+        assert [(o.layer, o.covered_quote) for o in s.outcomes if isinstance(o, LayerUsed)] == [
+            ("insurance_fund", 100),
+            ("socialized_loss", 50),  # the opposing longs, per lot (side index); nothing left for h
+        ]
+        s = step(gen_b_haircut(), stressed_book(bob_reserve=40, fund=100), MarkPrice(120))
         assert [(o.layer, o.covered_quote) for o in s.outcomes if isinstance(o, LayerUsed)] == [
             ("insurance_fund", 100),
             ("haircut_ratio", 50),
@@ -203,7 +217,7 @@ def _observe() -> list:
         step(gen_a, TestGenerationA().book(), MarkPrice(120)),
         step(window_a, stressed_book(clock=1), MarkPrice(100)),
         step(window_a, stressed_book(clock=0), MarkPrice(100)),
-        step(gen_b, stressed_book(bob_reserve=40, fund=0), MarkPrice(120)),
+        step(gen_b_haircut(), stressed_book(bob_reserve=40, fund=0), MarkPrice(120)),
         step(window_b, stressed_book(bob_reserve=40, clock=1), MarkPrice(100)),
         step(window_b, stressed_book(bob_reserve=40, clock=0), MarkPrice(100)),
         *(step(gen_b, stressed_book(bob_reserve=40), MarkPrice(m)) for m in (90, 80, 70, 110)),

@@ -4,7 +4,9 @@ Insurance Fund down to I_floor" (spec v11.31 §5.6; ``use_insurance_buffer`` spe
 ``floor_quote``; the ``percolator-gen-b`` preset declares percolator's tests' default, 0.
 
 The worked example is the README's stressed book on Gen B (tests/rules/test_fidelity_percolator.py):
-the mark rises 100 → 120 and dave is bankrupt by 150; the fund holds 100.
+the mark rises 100 → 120 and dave is bankrupt by 150; the fund holds 100. What the fund leaves goes
+to the matured-profit haircut, as when no opposing position is left (``gen_b_haircut``; with the
+longs there the preset charges them per lot: tests/rules/test_fidelity_percolator_side_index.py).
 
 - No floor: the fund pays 100 and the matured-profit haircut 50.
 - I_floor 40: the fund pays the 60 above it and the haircut 90; the fund keeps 40.
@@ -24,12 +26,12 @@ from solvent.rules.events import MarkPrice
 from solvent.rules.outcomes import LayerUsed
 from solvent.rules.presets import load_preset
 from solvent.rules.waterfall import InsuranceFund
-from tests.rules.test_fidelity_percolator import stressed_book
+from tests.rules.test_fidelity_percolator import gen_b_haircut, stressed_book
 from tests.rules.test_fidelity_round_two import assert_every_mutant_is_caught
 
 
 def policy(floor: int):
-    gen_b = load_preset("percolator-gen-b")
+    gen_b = gen_b_haircut()  # the fund's remainder to h, as with no opposing position left
     layers = tuple(attrs.evolve(x, floor_quote=floor) if isinstance(x, InsuranceFund) else x for x in gen_b.deficit)
     return attrs.evolve(gen_b, deficit=layers)
 

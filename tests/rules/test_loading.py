@@ -129,7 +129,11 @@ def waterfalls(draw: st.DrawFn) -> tuple:
     middle = [cls for cls in LAYER_TYPES if not cls.terminal]
     chosen = draw(st.permutations(middle))[: draw(st.integers(min_value=0, max_value=len(middle)))]
     last = draw(st.none() | st.sampled_from([cls for cls in LAYER_TYPES if cls.terminal]))
-    return tuple(draw(LAYERS[cls]) for cls in [*chosen, *([last] if last else [])])
+    layers = tuple(draw(LAYERS[cls]) for cls in [*chosen, *([last] if last else [])])
+    if Adl in chosen:  # the opposing side takes the bankrupt position itself: never beside ADL
+        side = Over.OPPOSING_SIDE
+        layers = tuple(attrs.evolve(x, over=Over.WINNERS) if getattr(x, "over", None) is side else x for x in layers)
+    return layers
 
 
 #: What ``accepts`` may list: the catalog's invariants and the relational properties.
@@ -304,7 +308,7 @@ class TestShapeErrors:
             "policy.toml: 1 error(s)\n"
             "  unknown key 'foo' (allowed keys: trigger, execution, slippage_ppm, partial_close_ppm, "
             "penalty_ppm, penalty_recipient, takeover_below_ppm, partial_above_notional_quote, "
-            "partial_share_ppm, fee_to_close, fund_unwind_ppm, order) @ $.liquidation.foo (policy.toml:8:1)"
+            "partial_share_ppm, fee_to_close, fund_unwind_ppm, order, final_settlement) @ $.liquidation.foo (policy.toml:8:1)"
         )
 
     def test_unknown_key_in_a_layer_lists_the_tag(self) -> None:

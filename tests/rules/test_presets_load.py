@@ -12,6 +12,7 @@ import pytest
 from solvent.rules.liquidation import Execution, Recipient, Trigger
 from solvent.rules.loading import PolicyError, dumps_policy, load_policy, loads_policy
 from solvent.rules.presets import PRESETS_DIR, load_preset, not_modelled, preset_names, preset_path, resolve_policy
+from solvent.rules.rounding import SideIndex
 from solvent.rules.waterfall import (
     Adl,
     AdlPrice,
@@ -225,7 +226,9 @@ class TestPercolator:
     def test_generation_b(self) -> None:
         policy = load_preset("percolator-gen-b")
         layer = HaircutRatio(losses_settle_capital=True, warmup_events=100, matured_only=True)
-        assert policy.deficit == (InsuranceFund(), layer)
+        side = SocializedLoss(over=Over.OPPOSING_SIDE, cascade=True)  # spec v11.31 §5.6: K_opp, A_opp
+        assert policy.deficit == (InsuranceFund(), side, layer)
+        assert policy.rounding.side_index is SideIndex.K_UP
         assert "https://github.com/aeyakovenko/percolator" in policy.sources
 
     def test_percolator_is_another_name_for_gen_a(self) -> None:
@@ -234,7 +237,8 @@ class TestPercolator:
 
     def test_what_each_leaves_out_is_shown(self) -> None:
         assert not_modelled("percolator-gen-b") == (
-            "the lazy side indices",
+            "a solvent liquidation's shrink of the opposing side",
+            "the lazy reading of K and A by an account untouched over several liquidations",
             "the lazy h",
             "the linear vesting",
             "the reserve of a bankruptcy's own event",

@@ -1,0 +1,200 @@
+"""Percolator Gen B's side indices (issue 15; docs/venues.md#percolator-side-indices): a bankrupt
+position closes at the oracle against the opposing side pro rata, which shrinks (``A``), and what the
+insurance fund leaves is charged per lot of that side (``K``), rounded as percolator rounds
+(``rounding.side_index = "k_up"``; spec v11.31 §5.6 step 7, §5.3, §4.8; ``rules/side_index.py``).
+
+The worked example is percolator's own proof harness ``t5_23`` (src, kani proofs: two accounts trade
+2 × POS_SCALE at 100, then ``enqueue_adl(Short, q_close = POS_SCALE, D = 500)``: ``A_long`` falls
+below ``ADL_ONE``, ``OI_eff_long == POS_SCALE``, ``K_long`` moves), run through the engine: alice long
+2, bob and carol short 1 each, bob bankrupt by exactly 500 with an empty fund. ΔK = ⌈500 × 10^6 / 2⌉
+= 250,000,000 per lot (millionths of a quantum), alice pays ⌈2 × 250,000,000 / 10^6⌉ = 500 and
+keeps 1 lot, the spec's ``OI_eff_long == POS_SCALE``.
+"""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+
+from solvent.rules import side_index
+from solvent.rules.book import Book, new_book
+from solvent.rules.engine import step
+from solvent.rules.events import MarkPrice
+from solvent.rules.ledger import Ctx, Reason
+from solvent.rules.outcomes import Bankrupt, LayerUsed
+from solvent.rules.presets import load_preset
+from solvent.rules.rounding import SideIndex
+from solvent.rules.waterfall import Adl, Over, SocializedLoss, check_layers
+from tests.rules.test_fidelity_round_two import _evolve, assert_every_mutant_is_caught
+
+GEN_B = load_preset("percolator-gen-b")
+
+
+def exact():
+    """Gen B with each share rounded once (``side_index = "exact"``), for the rounding's boundary."""
+    return attrs.evolve(GEN_B, rounding=attrs.evolve(GEN_B.rounding, side_index=SideIndex.EXACT))
+
+
+def book(deficit: int, longs: dict[str, int], shorts: dict[str, int] | None = None, fund: int = 0) -> Book:
+    """Mark 100, moving to 110 in the test: bob short ``q`` (the sum of ``longs`` less the other
+    ``shorts``) on 10q − ``deficit``, so the move leaves him at −``deficit``; every long and other
+    short on 1,000; the book flat."""
+    shorts = shorts or {}
+    q = sum(longs.values()) - sum(shorts.values())
+    traders = ("bob", *longs, *shorts)
+    accounts = {"bob": {"cash_quote": 10 * q - deficit, "principal_quote": max(10 * q - deficit, 0),
+                        "size_lots": -q, "cost_quote": -100 * q}}  # fmt: skip
+    for name, lots in longs.items():
+        accounts[name] = {"cash_quote": 1_000, "principal_quote": 1_000, "size_lots": lots, "cost_quote": 100 * lots}
+    for name, lots in shorts.items():
+        accounts[name] = {"cash_quote": 1_000, "principal_quote": 1_000, "size_lots": -lots, "cost_quote": -100 * lots}
+    return _evolve(new_book(mark_quote=100, traders=traders), **accounts, insurance_fund={"cash_quote": fund})
+
+
+def run(policy, b: Book):
+    s = step(policy, b, MarkPrice(110))
+    charged = {t.source: t.amount_quote for t in s.transfers if t.reason is Reason.SOCIALIZED_LOSS}
+    dust = sum(t.amount_quote for t in s.transfers if t.reason is Reason.PRO_RATA_DUST)
+    sizes = {a.name: a.size_lots for a in s.after.accounts if a.size_lots}
+    return charged, dust, sizes, s
+
+
+class TestPercolatorsOwnExample:
+    """t5_23 through the engine: D = 500 over 2 opposing lots."""
+
+    def test_the_long_pays_500_and_keeps_one_lot(self) -> None:
+        charged, dust, sizes, s = run(GEN_B, book(500, {"alice": 2}, {"carol": 1}))
+        assert [o for o in s.outcomes if isinstance(o, Bankrupt)] == [Bankrupt("bob", 500)]
+        assert charged == {"alice": 500}  # ⌈2 × ⌈500 × 10^6 / 2⌉ / 10^6⌉
+        assert dust == 0
+        assert sizes == {"alice": 1, "carol": -1}  # OI_eff_long == POS_SCALE: alice shrank by bob's lot
+        assert s.after.account("bob").cash_quote == 0
+        layers = [(o.layer, o.covered_quote) for o in s.outcomes if isinstance(o, LayerUsed)]
+        assert layers == [("insurance_fund", 0), ("socialized_loss", 500)]  # nothing left for h
+
+    def test_the_fund_pays_first(self) -> None:
+        charged, _, _, s = run(GEN_B, book(500, {"alice": 2}, {"carol": 1}, fund=300))
+        assert charged == {"alice": 200}  # §5.6 step 2: D_rem = use_insurance_buffer(D)
+        assert s.after.account("insurance_fund").cash_quote == 0
+
+    def test_only_the_opposing_side_pays(self) -> None:
+        # carol, short beside bob, pays nothing; Drift's per-lot loss would charge her too
+        charged, _, _, _ = run(GEN_B, book(500, {"alice": 2}, {"carol": 1}))
+        assert "carol" not in charged
+
+
+class TestTheChargesRounding:
+    """k_up: ΔK rounds up at 10^-6 of a quantum a lot, then each share up to a quantum. At a ΔK that
+    is whole (3 over 3 lots) both roundings charge the exact share; one quantum of deficit less (2
+    over 3) and the ΔK rounding shows: k_up charges one lot-holder of 3 lots 2, where the share is 2
+    exactly, and the exact rounding 2; with 1 over 3 lots, k_up charges 2, exact 1."""
+
+    @pytest.mark.parametrize(
+        ("deficit", "k_up", "exact_share"),
+        [(3, 3, 3), (2, 3, 2), (1, 2, 1)],  # ⌈3 × ⌈D × 10^6 / 3⌉ / 10^6⌉ against ⌈D × 3 / 3⌉
+    )
+    def test_one_payer_of_three_lots(self, deficit: int, k_up: int, exact_share: int) -> None:
+        charged, dust, _, _ = run(GEN_B, book(deficit, {"alice": 3}))
+        assert (charged, dust) == ({"alice": k_up}, k_up - deficit)
+        charged, dust, _, _ = run(exact(), book(deficit, {"alice": 3}))
+        assert (charged, dust) == ({"alice": exact_share}, exact_share - deficit)
+
+    def test_three_payers_of_a_lot_each(self) -> None:
+        # ΔK = ⌈4 × 10^6 / 3⌉ = 1,333,334: each pays ⌈1.333334⌉ = 2, the fund keeps 2
+        charged, dust, _, _ = run(GEN_B, book(4, {"alice": 1, "dave": 1, "erin": 1}))
+        assert (charged, dust) == ({"alice": 2, "dave": 2, "erin": 2}, 2)
+        charged, dust, _, _ = run(GEN_B, book(3, {"alice": 1, "dave": 1, "erin": 1}))
+        assert (charged, dust) == ({"alice": 1, "dave": 1, "erin": 1}, 0)  # at the threshold: exact
+
+
+class TestTheShrink:
+    """Each opposing trader gives up ⌊|s| × q / OI⌋ lots; the book, the rest of the market, the rest."""
+
+    def test_the_whole_side_closes_when_q_is_its_open_interest(self) -> None:
+        _, _, sizes, _ = run(GEN_B, book(30, {"alice": 2, "dave": 1}))
+        assert sizes == {}
+
+    def test_what_a_lot_cannot_split_is_the_books(self) -> None:
+        # bob short 1 of 3 opposing lots: ⌊2/3⌋ = ⌊1/3⌋ = 0, the book takes the lot
+        _, _, sizes, _ = run(GEN_B, book(30, {"alice": 2, "dave": 1}, {"carol": 2}))
+        assert sizes == {"alice": 2, "dave": 1, "carol": -2, "liquidity": -1}
+
+    def test_at_a_whole_share_the_traders_shrink(self) -> None:
+        # bob short 2 of 4: alice 3 → ⌊3 × 2/4⌋ = 1 lot given, dave ⌊1 × 2/4⌋ = 0, the book 1
+        _, _, sizes, _ = run(GEN_B, book(30, {"alice": 3, "dave": 1}, {"carol": 2}))
+        assert sizes == {"alice": 2, "dave": 1, "carol": -2, "liquidity": -1}
+        _, _, sizes, _ = run(GEN_B, book(30, {"alice": 2, "dave": 2}, {"carol": 2}))
+        assert sizes == {"alice": 1, "dave": 1, "carol": -2}
+
+
+def test_the_opposing_side_cannot_share_a_waterfall_with_adl() -> None:
+    with pytest.raises(ValueError, match="cannot share a waterfall with 'adl'"):
+        check_layers((SocializedLoss(over=Over.OPPOSING_SIDE), Adl()))
+
+
+def observe() -> list:
+    out = []
+    for policy in (GEN_B, exact()):
+        for b in (
+            book(500, {"alice": 2}, {"carol": 1}),
+            book(500, {"alice": 2}, {"carol": 1}, fund=300),
+            book(1, {"alice": 3}),
+            book(3, {"alice": 3}),
+            book(4, {"alice": 1, "dave": 1, "erin": 1}),
+            book(30, {"alice": 2, "dave": 1}, {"carol": 2}),
+            book(30, {"alice": 3, "dave": 1}, {"carol": 2}),
+            book(30, {"alice": 2, "dave": 2}, {"carol": 2}),
+        ):
+            s = step(policy, b, MarkPrice(110))
+            out.append([(a.name, a.cash_quote, a.size_lots) for a in s.after.accounts])
+    out.append(_with_no_opposing_position())
+    return out
+
+
+def _with_no_opposing_position():
+    """A bankrupt account with no position (a flat loan) has no opposing side: nothing is charged
+    and the deficit passes on (spec v11.31 §5.6 steps 4-5)."""
+    b = book(7, {"alice": 3})
+    i = b.index("bob")
+    b = b.replace_account(i, attrs.evolve(b.accounts[i], size_lots=0, cost_quote=0))
+    ctx, paid = side_index.charge_per_lot(Ctx(b), GEN_B.rounding, "bob", 7, b)
+    return paid, [(t.item.source, t.item.amount_quote) for t in ctx.entries]
+
+
+def test_with_no_opposing_position_nothing_is_charged() -> None:
+    paid, transfers = _with_no_opposing_position()
+    assert paid == 0 and all(amount == 0 for _, amount in transfers)
+
+
+@pytest.mark.parametrize(
+    ("name", "importer"),
+    [("close_against_side", "bankruptcy"), ("charge_per_lot", "socialized_loss")],
+)
+def test_every_mutant_of_the_side_index_is_caught(monkeypatch, name: str, importer: str | None) -> None:
+    import importlib
+
+    importers = () if importer is None else (importlib.import_module(f"solvent.rules.{importer}"),)
+    assert_every_mutant_is_caught(monkeypatch, side_index, name, observe, at_least=1, importers=importers)
+
+
+Z3_BOOKS = {
+    "t5_23": lambda: book(500, {"alice": 2}, {"carol": 1}),
+    "k_rounds": lambda: book(1, {"alice": 3}),
+    "book_takes_the_rest": lambda: book(30, {"alice": 3, "dave": 1}, {"carol": 2}),
+}
+
+
+@pytest.mark.parametrize(
+    "case", [pytest.param(c, marks=pytest.mark.deep if c == "book_takes_the_rest" else ()) for c in Z3_BOOKS]
+)
+def test_the_z3_transition_agrees(case: str) -> None:
+    """The symbolic step with every input pinned equals the concrete one (the charge, its dust and
+    the shrink); the cheapest case in the default suite, the others under ``deep``."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "differential"))
+    from test_engine_step import pinned_step_agrees
+
+    got = pinned_step_agrees(GEN_B, Z3_BOOKS[case](), MarkPrice(110)).got
+    assert any(t.reason is Reason.SOCIALIZED_LOSS and t.amount_quote > 0 for t in got.transfers)
