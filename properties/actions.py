@@ -24,6 +24,7 @@ from solvent.rules.events import (
     AssetWithdraw,
     Deposit,
     Event,
+    FinalSettlement,
     Funding,
     InterestAccrual,
     MarkPrice,
@@ -93,6 +94,16 @@ class Close:
 @attrs.frozen
 class Move:
     """The mark moves by ``move_ppm`` of itself (−990,000 … +5,000,000 ppm): a tick, a gap or a spike."""
+
+    move_ppm: int
+
+
+@python_repr
+@attrs.frozen
+class Delist:
+    """The market is delisted at a settlement price ``move_ppm`` of the mark away from it: a
+    ``FinalSettlement`` (drawn only for a policy whose venue settles that way,
+    ``liquidation.final_settlement``)."""
 
     move_ppm: int
 
@@ -211,6 +222,7 @@ Action = (
     | Open
     | Close
     | Move
+    | Delist
     | PayFunding
     | Take
     | TakeProfit
@@ -351,6 +363,8 @@ def resolve(policy: Policy, book: Book, action: Action) -> Event | None:
     if isinstance(action, Move):
         price = _to_tick_grid(book, mark + mul_ppm(mark, action.move_ppm, rounding=Rounding.FLOOR))
         return MarkPrice(price) if price != mark else None
+    if isinstance(action, Delist):
+        return FinalSettlement(_to_tick_grid(book, mark + mul_ppm(mark, action.move_ppm, rounding=Rounding.FLOOR)))
     if isinstance(action, PayFunding):
         return Funding(action.rate_ppm) if action.rate_ppm else None
     if isinstance(action, _Favour):

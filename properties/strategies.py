@@ -304,6 +304,7 @@ def _actions(
     lending: bool = False,
     isolated: bool = False,
     fund_per_market: bool = False,
+    final_settlement: bool = False,
 ) -> st.SearchStrategy[act.Action]:
     who = st.integers(0, traders - 1)
     amount = st.integers(1, max_amount)
@@ -331,6 +332,9 @@ def _actions(
         *([in_market(_take_profits(traders))] if take_profits else []),
         *_asset_actions(traders, max_amount, assets, lending),
         *([st.builds(act.InMarket, st.integers(0, markets - 1), _margin_moves(traders))] if isolated else []),
+        # a delisting at a settlement price, only where the venue settles that way (so every
+        # other policy's draws are unchanged)
+        *([in_market(st.builds(act.Delist, st.builds(_ppm, move)))] if final_settlement else []),
     )
 
 
@@ -346,6 +350,7 @@ def events(
     lending: bool = False,
     isolated: bool = False,
     fund_per_market: bool = False,
+    final_settlement: bool = False,
 ) -> st.SearchStrategy[list[act.Action]]:
     """State-relative actions (resolved to events by :func:`stories`); shrinks toward fewer, simpler ones.
 
@@ -359,10 +364,14 @@ def events(
     ``lending`` also a borrow, an interest step and a pump (``BorrowAsset``, ``AccrueInterest``).
     With ``isolated`` (the book holds isolated positions) a margin move into or out of one, last
     (:class:`~solvent.properties.actions.MoveMargin`). With ``fund_per_market`` (a policy that
-    keeps a fund per market) a fund top-up names a market too.
+    keeps a fund per market) a fund top-up names a market too. With ``final_settlement`` a
+    delisting at a settlement price a drawn move from the mark, after them
+    (:class:`~solvent.properties.actions.Delist`, a ``FinalSettlement``).
     """
     _check_range("size", min_size, max_size)
-    actions = _actions(traders, max_amount, take_profits, markets, assets, lending, isolated, fund_per_market)
+    actions = _actions(
+        traders, max_amount, take_profits, markets, assets, lending, isolated, fund_per_market, final_settlement
+    )
     return st.lists(actions, min_size=min_size, max_size=max_size)
 
 
@@ -445,6 +454,7 @@ def _story_parts(
     lending: bool = False,
     isolated: bool = False,
     fund_per_market: bool = False,
+    final_settlement: bool = False,
 ) -> tuple[st.SearchStrategy, ...]:
     """The per-size sub-strategies of a story, built once (building them per draw cost ~25 ms)."""
     gap = st.builds(_move, _move_bps())
@@ -462,6 +472,7 @@ def _story_parts(
             lending=lending,
             isolated=isolated,
             fund_per_market=fund_per_market,
+            final_settlement=final_settlement,
         ),
         st.none() | gap,
         st.none() | st.builds(act.Pay, st.integers(0, traders - 1), st.integers(1, 10**8)),
@@ -507,7 +518,8 @@ def stories(
     On a policy that declares isolated margin in some market (``Policy.isolated_markets``), each
     trader may hold one such market isolated (docs/portfolio.md decision 3a): it moves a share of
     its deposit into the position first, and margin moves are among the actions; a policy that
-    does not declare its modes is drawn exactly as before.
+    does not declare its modes is drawn exactly as before. A policy whose venue delists by final
+    settlement (``liquidation.final_settlement``) may meet a delisting among them.
     """
     names = _asset_names(assets)
     names = (
@@ -530,8 +542,9 @@ def stories(
             for i in range(n)
             if owners[i]
         ]
+    delists = policy.liquidation.final_settlement
     amounts, opens, plans, gaps, pays = _story_parts(
-        n, max_events, take_profits, markets, len(names), lending, bool(allowed), book.funds_per_market
+        n, max_events, take_profits, markets, len(names), lending, bool(allowed), book.funds_per_market, delists
     )
     funding = [
         act.Pay(i, max(1, draw(amounts, label=f"deposit {i}") * book.market.mark_quote // 100)) for i in range(n)

@@ -673,7 +673,7 @@ def invariants() -> None:
     default="mark",
     show_default=True,
     metavar="KIND,...",
-    help="Kinds each event may be: mark, funding, deposit, withdraw, trade, spot-deposit, asset-price, asset-deposit, asset-withdraw, interest (a lent asset's index step).",
+    help="Kinds each event may be: mark, funding, deposit, withdraw, trade, spot-deposit, asset-price, asset-deposit, asset-withdraw, interest (a lent asset's index step), final-settlement (the market delisted at a settlement price, dYdX's final settlement).",
 )
 @click.option(
     "--effort",

@@ -28,6 +28,7 @@ EVENT_KINDS = (
     "asset-withdraw",
     "interest",
     "margin",
+    "final-settlement",
 )
 
 #: the kinds that act on a collateral asset (they need ``Bounds.assets`` >= 1); ``interest`` is a

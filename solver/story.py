@@ -31,6 +31,7 @@ from solvent.rules.events import (
     AssetPrice,
     AssetWithdraw,
     Deposit,
+    FinalSettlement,
     Funding,
     InterestAccrual,
     MarkPrice,
@@ -334,6 +335,9 @@ def _variants(kind: str, k: int, book: Book, bounds: Bounds, price: int | None) 
     if kind == "mark":
         price_quote = price if price is not None else z3.Int(p + "price_quote")
         return [Variant(MarkPrice(price_quote, market=m), "mark" + label) for m, label in markets]
+    if kind == "final-settlement":  # the market delisted at a settlement price (rules.final_settlement)
+        price_quote = price if price is not None else z3.Int(p + "price_quote")
+        return [Variant(FinalSettlement(price_quote, market=m), "final settlement" + label) for m, label in markets]
     if kind == "funding":
         rate = z3.Int(p + "rate_ppm")
         return [Variant(Funding(rate, market=m), "funding" + label) for m, label in markets]
