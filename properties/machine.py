@@ -143,6 +143,13 @@ def machine(
         def withdraw(self, who: int, fraction: int) -> None:
             self.act(act.Take(who, fraction))
 
+        if policy.liquidation.final_settlement:  # a rule only where the venue delists this way
+
+            @rule(move_bp=_move_bps())
+            def delist(self, move_bp: int) -> None:
+                """The market delisted at a settlement price ``move_bp`` from the mark."""
+                self.act(act.Delist(move_bp * PPM_PER_BP))
+
         @invariant()
         def catalog_holds(self) -> None:
             if self.last is None:

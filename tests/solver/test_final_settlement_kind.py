@@ -76,3 +76,17 @@ def test_no_other_preset_draws_one() -> None:
     declaring = [n for n in preset_names() if load_preset(n).liquidation.final_settlement]
     assert declaring == ["dydx-v4"]
     assert _drawn("binance", 30)["delisted"] == 0
+
+
+def test_the_state_machine_delists_where_the_venue_settles_that_way() -> None:
+    from solvent.properties.machine import machine
+
+    dydx = machine(load_preset("dydx-v4"), findings_dir=None)
+    binance = machine(load_preset("binance"), findings_dir=None)
+    assert "delist" in dir(dydx) and "delist" not in dir(binance)
+    m = dydx()
+    m.open_book(mark=1_000, worth=[10, 10, 10])
+    m.open_position(buyer=0, offset=1, use=100, taker=True)
+    m.delist(move_bp=-500)
+    assert isinstance(m.steps[-1].event, FinalSettlement)
+    assert all(a.size_lots == 0 for a in m.book.accounts)
