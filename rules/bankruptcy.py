@@ -33,7 +33,7 @@ from solvent.rules.margin import account_maintenance, equity, open_lots
 from solvent.rules.outcomes import Bankrupt, LayerUsed, Residual
 from solvent.rules.policy import Policy
 from solvent.rules.positions import close_against
-from solvent.rules.side_index import close_against_side
+from solvent.rules.side_index import close_against_side, shrinks_opposing_side
 from solvent.rules.socialized_loss import socialize
 from solvent.rules.venue_absorbs import venue_pays
 from solvent.rules.waterfall import (
@@ -44,7 +44,6 @@ from solvent.rules.waterfall import (
     FeePool,
     HaircutRatio,
     InsuranceFund,
-    Over,
     SocializedLoss,
     VenueAbsorbs,
 )
@@ -72,9 +71,10 @@ def close_into_book(policy: Policy, ctx: Ctx, name: str) -> Ctx:
 def _close(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     """Close the bankrupt position before a waterfall without ADL: against the opposing side pro
     rata under a per-lot charge of that side (percolator Gen B, ``side_index``), else into the book."""
-    layer = policy.layer(SocializedLoss)
-    if layer is not None and layer.over is Over.OPPOSING_SIDE:
-        return close_against_side(ctx, name, fill_price(policy.liquidation, ctx.account(name), ctx.market.mark_quote))
+    if shrinks_opposing_side(policy):
+        account = ctx.account(name)
+        price = fill_price(policy.liquidation, account, ctx.market.mark_quote)
+        return close_against_side(ctx, name, abs_(account.size_lots), price)
     return close_into_book(policy, ctx, name)
 
 

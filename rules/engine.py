@@ -77,6 +77,7 @@ from solvent.rules.pool_adl import reduce_profits
 from solvent.rules.pool_bankruptcy import deleverage_pools
 from solvent.rules.positions import fill
 from solvent.rules.settlement import pay_funding, settle_mark
+from solvent.rules.side_index import close_against_side, shrinks_opposing_side
 from solvent.rules.waterfall import Clawback, Lender
 from solvent.rules.wellformed import opening_covered
 
@@ -482,20 +483,22 @@ def _close_all(policy: Policy, ctx: Ctx, name: str) -> Ctx:
 def _close_solvent(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     rule = policy.liquidation
     size = ctx.account(name).size_lots
+    # percolator Gen B: the opposing side takes the lots pro rata (rules.side_index), not the book
+    closer = close_against_side if shrinks_opposing_side(policy) else None
 
     def eq(a: Any) -> Any:
         return equity(policy.margin, a)
 
     def close_rest(c: Ctx) -> Ctx:
-        return close_step(rule, policy.rounding.fee, c, name, abs_(c.account(name).size_lots), eq)
+        return close_step(rule, policy.rounding.fee, c, name, abs_(c.account(name).size_lots), eq, closer)
 
     if rule.partial_above_notional_quote is not None:
         # Hyperliquid: one order this event, a share of a large position; the rest waits
         lots = order_lots(rule, ctx.account(name).size_lots, ctx.market.mark_quote)
-        ctx = close_step(rule, policy.rounding.fee, ctx, name, lots, eq)
+        ctx = close_step(rule, policy.rounding.fee, ctx, name, lots, eq, closer)
     elif rule.partial_close_ppm < PPM:
         first = min_(partial_lots(rule, ctx.account(name).size_lots), abs_(ctx.account(name).size_lots))
-        ctx = close_step(rule, policy.rounding.fee, ctx, name, first, eq)
+        ctx = close_step(rule, policy.rounding.fee, ctx, name, first, eq, closer)
         a = ctx.account(name)
         mm = _maintenance(policy, ctx, a)
         e = margin_equity(policy, ctx.book_field("assets"), a)

@@ -310,15 +310,22 @@ def note_liquidated(ctx: Ctx, name: str, equity_quote: Any, maintenance_quote: A
     return ctx.note(Liquidated(name, equity_quote, maintenance_quote, size, price, outcome_market(ctx.book)))
 
 
-def close_step(rule: LiquidationRule, fee_rounding: Rounding, ctx: Ctx, name: str, lots: Any, equity_of) -> Ctx:
+def close_step(
+    rule: LiquidationRule, fee_rounding: Rounding, ctx: Ctx, name: str, lots: Any, equity_of, close_lots=None
+) -> Ctx:
     """Close ``lots`` at the fill price, then charge the penalty.
 
     The penalty never exceeds the equity left after the rest of the position would be closed at
     the fill price, so a solvent liquidation stays solvent through every partial step.
+    ``close_lots(ctx, name, lots, price)``: who takes the lots, where it is not the counterparty
+    (percolator Gen B's opposing side, ``rules.side_index``); absent: the counterparty.
     """
     mark = ctx.book.market.mark_quote
     price = fill_price(rule, ctx.book.account(name), mark)
-    ctx = close_against(ctx, name, counterparty(rule, ctx), lots, price, Reason.LIQUIDATION_SLIPPAGE)
+    if close_lots is None:
+        ctx = close_against(ctx, name, counterparty(rule, ctx), lots, price, Reason.LIQUIDATION_SLIPPAGE)
+    else:
+        ctx = close_lots(ctx, name, lots, price)
     max_fee = max_liquidation_fee(lots * mark, rule.penalty_ppm, rounding=fee_rounding)
     # dYdX's insurance-fund delta: never more than what is left after the rest of the position
     # pays its own slippage (the whole remaining surplus, not dYdX's per-fill share of it)

@@ -18,7 +18,9 @@ law eagerly, with percolator's roundings for an account attached at the side's c
     OI       = Σ |s_i| over the opposing positions (the traders', and the order book's, which stands
                for the rest of the market), before the close
     shrink   each opposing trader gives up ⌊|s_i| × q / OI⌋ lots at the mark; the order book takes
-             the rest of the q lots (no cash at the mark: settle-to-mark)
+             the rest of the q lots (no cash at the mark: settle-to-mark). A solvent liquidation's
+             close shrinks the opposing side the same way (§9.4 step 12, §9.5 step 11 with D = 0),
+             its penalty charged as any liquidation's (``liquidation.close_step``)
     charge   ``rounding.side_index``:
                k_up   ΔK = ⌈D × SCALE / OI⌉ with SCALE = ADL_ONE = 10^6, and each opposing
                       position pays ⌈|s_i| × ΔK / SCALE⌉ (percolator's two roundings, §5.6 step 7
@@ -49,6 +51,7 @@ from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.positions import close_against
 from solvent.rules.pro_rata import charge, payers
 from solvent.rules.rounding import RoundingRule, SideIndex
+from solvent.rules.waterfall import Over
 
 #: percolator's ``ADL_ONE`` (spec v11.31 §1.3: ``A`` at a fresh side): ``K`` per base unit (a lot)
 #: is kept in millionths of a quantum for an account attached at the side's current ``A``.
@@ -61,10 +64,16 @@ def opposing_lots(book: Book, bankrupt: str) -> list[tuple[str, Any]]:
     return [(a.name, when(_opposite(size, a.size_lots), abs_(a.size_lots))) for a in payers(book, bankrupt)]
 
 
-def close_against_side(ctx: Ctx, name: str, price: Any) -> Ctx:
-    """Close ``name``'s whole position at ``price`` against the opposing side pro rata: each opposing
-    trader gives up ⌊|s_i| × q / OI⌋ lots, the order book the rest (module docstring)."""
-    q = abs_(ctx.account(name).size_lots)
+def shrinks_opposing_side(policy: Any) -> bool:
+    """Whether the policy closes a liquidated position against the opposing side (a socialized loss
+    over ``opposing_side``): a bankrupt one before its waterfall, a solvent one in its close."""
+    return any(getattr(layer, "over", None) is Over.OPPOSING_SIDE for layer in policy.deficit)
+
+
+def close_against_side(ctx: Ctx, name: str, lots: Any, price: Any) -> Ctx:
+    """Close ``lots`` of ``name``'s position at ``price`` against the opposing side pro rata: each
+    opposing trader gives up ⌊|s_i| × q / OI⌋ lots, the order book the rest (module docstring)."""
+    q = lots
     lots = opposing_lots(ctx.book, name)
     oi = sum_(w for _, w in lots)
     book = ctx.system(Role.LIQUIDITY)
@@ -98,4 +107,4 @@ def charge_per_lot(
     return ctx, target
 
 
-__all__ = ["SCALE", "charge_per_lot", "close_against_side", "opposing_lots"]
+__all__ = ["SCALE", "charge_per_lot", "close_against_side", "opposing_lots", "shrinks_opposing_side"]

@@ -47,8 +47,8 @@ arrays as they stood before it; the arrays take its book after it, and the path 
 path's result says why (``Ran.fallback``, ``Ran.exact_steps``):
 
 - statically (:func:`covers`), a policy with a PnL-to-pool ADL (it runs over every account after
-  every sweep), percolator's PnL warm-up, a fund that holds what it takes over: every step of its
-  paths runs on the exact engine;
+  every sweep), percolator's PnL warm-up or side index (a liquidation's lots go to every opposing
+  position), a fund that holds what it takes over: every step of its paths runs on the exact engine;
 - a balance or product that might leave int64 (checked on magnitudes before multiplying), a spot
   balance, an event that is not a valid mark price, ADL fills not in the one run the queue writes.
 
@@ -78,6 +78,7 @@ from solvent.rules.margin import equity as equity_of
 from solvent.rules.outcomes import AdlFill, Bankrupt, BookDeleveraged, LayerUsed, PoolAdlFill, PoolAdlTriggered
 from solvent.rules.policy import Policy
 from solvent.rules.positions import _moved
+from solvent.rules.side_index import shrinks_opposing_side
 from solvent.rules.waterfall import Clawback, HaircutRatio, Ranking, SocializedLoss
 from solvent.rules.wellformed import opening_covered
 from solvent.simulation.engine import Ran, SetupRejected, exact
@@ -136,6 +137,8 @@ def covers(policy: Policy) -> str | None:
         reasons.append("percolator's PnL warm-up")
     if fund_holds(policy.liquidation):
         reasons.append("the insurance fund's held position")
+    if shrinks_opposing_side(policy):
+        reasons.append("percolator's side index (every liquidation shrinks the opposing positions)")
     return ", ".join(reasons) or None
 
 

@@ -147,6 +147,9 @@ def observe() -> list:
         ):
             s = step(policy, b, MarkPrice(110))
             out.append([(a.name, a.cash_quote, a.size_lots) for a in s.after.accounts])
+    for longs in ((6, 4), (7, 3)):  # a solvent liquidation's shrink
+        s = step(GEN_B, TestASolventLiquidationShrinksTheSideToo().book(*longs), MarkPrice(110))
+        out.append([(a.name, a.cash_quote, a.size_lots) for a in s.after.accounts])
     out.append(_with_no_opposing_position())
     return out
 
@@ -168,24 +171,29 @@ def test_with_no_opposing_position_nothing_is_charged() -> None:
 
 @pytest.mark.parametrize(
     ("name", "importer"),
-    [("close_against_side", "bankruptcy"), ("charge_per_lot", "socialized_loss")],
+    [("close_against_side", "bankruptcy engine"), ("charge_per_lot", "socialized_loss")],
 )
-def test_every_mutant_of_the_side_index_is_caught(monkeypatch, name: str, importer: str | None) -> None:
+def test_every_mutant_of_the_side_index_is_caught(monkeypatch, name: str, importer: str) -> None:
     import importlib
 
-    importers = () if importer is None else (importlib.import_module(f"solvent.rules.{importer}"),)
+    importers = tuple(importlib.import_module(f"solvent.rules.{m}") for m in importer.split())
     assert_every_mutant_is_caught(monkeypatch, side_index, name, observe, at_least=1, importers=importers)
 
 
 Z3_BOOKS = {
     "t5_23": lambda: book(500, {"alice": 2}, {"carol": 1}),
+    "solvent_shrink": lambda: TestASolventLiquidationShrinksTheSideToo().book(7, 3),
     "k_rounds": lambda: book(1, {"alice": 3}),
     "book_takes_the_rest": lambda: book(30, {"alice": 3, "dave": 1}, {"carol": 2}),
 }
 
 
 @pytest.mark.parametrize(
-    "case", [pytest.param(c, marks=pytest.mark.deep if c == "book_takes_the_rest" else ()) for c in Z3_BOOKS]
+    "case",
+    [
+        pytest.param(c, marks=pytest.mark.deep if c in ("book_takes_the_rest", "solvent_shrink") else ())
+        for c in Z3_BOOKS
+    ],
 )
 def test_the_z3_transition_agrees(case: str) -> None:
     """The symbolic step with every input pinned equals the concrete one (the charge, its dust and
@@ -197,4 +205,32 @@ def test_the_z3_transition_agrees(case: str) -> None:
     from test_engine_step import pinned_step_agrees
 
     got = pinned_step_agrees(GEN_B, Z3_BOOKS[case](), MarkPrice(110)).got
-    assert any(t.reason is Reason.SOCIALIZED_LOSS and t.amount_quote > 0 for t in got.transfers)
+    charged = any(t.reason is Reason.SOCIALIZED_LOSS and t.amount_quote > 0 for t in got.transfers)
+    assert charged is (case != "solvent_shrink")
+
+
+class TestASolventLiquidationShrinksTheSideToo:
+    """§9.4 step 12, §9.5 step 11 with D = 0: every liquidation's lots are the opposing side's. Mark
+    100 → 110: carol (short 5 on 90) is at 40 against a maintenance of 27.5, dave (short 5 on 70)
+    at 20, below it and solvent: his 5 lots close against the longs alice 6 and bob 4, who give up
+    ⌊6 × 5/10⌋ = 3 and ⌊4 × 5/10⌋ = 2; his penalty ⌈5 × 110 × 0.5%⌉ = 3 goes to the fund."""
+
+    def book(self, alice: int = 6, bob: int = 4) -> Book:
+        def acct(cash: int, lots: int) -> dict:
+            return {"cash_quote": cash, "principal_quote": cash, "size_lots": lots, "cost_quote": 100 * lots}
+
+        b = new_book(mark_quote=100, traders=("alice", "bob", "carol", "dave"))
+        return _evolve(b, alice=acct(1_000, alice), bob=acct(1_000, bob), carol=acct(90, -5), dave=acct(70, -5))
+
+    def test_the_longs_give_up_the_lots(self) -> None:
+        s = step(GEN_B, self.book(), MarkPrice(110))
+        assert [o.account for o in s.outcomes if type(o).__name__ == "Liquidated"] == ["dave"]
+        assert {a.name: a.size_lots for a in s.after.accounts if a.size_lots} == {"alice": 3, "bob": 2, "carol": -5}
+        assert s.after.account("dave").cash_quote == 17  # 70 − 50 − 3
+        assert not any(isinstance(o, Bankrupt) for o in s.outcomes)
+
+    def test_below_a_whole_share_the_book_takes_it(self) -> None:
+        # alice 7, bob 3: ⌊7 × 5/10⌋ = 3, ⌊3 × 5/10⌋ = 1, the book the fifth lot
+        s = step(GEN_B, self.book(7, 3), MarkPrice(110))
+        sizes = {a.name: a.size_lots for a in s.after.accounts if a.size_lots}
+        assert sizes == {"alice": 4, "bob": 2, "carol": -5, "liquidity": -1}  # the rest of the market sells it

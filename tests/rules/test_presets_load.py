@@ -237,7 +237,6 @@ class TestPercolator:
 
     def test_what_each_leaves_out_is_shown(self) -> None:
         assert not_modelled("percolator-gen-b") == (
-            "a solvent liquidation's shrink of the opposing side",
             "the lazy reading of K and A by an account untouched over several liquidations",
             "the lazy h",
             "the linear vesting",
