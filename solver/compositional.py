@@ -63,7 +63,7 @@ from solvent.rules.ledger import ASSET, EXTERNAL, SPOT, Ctx, Reason, asset_balan
 from solvent.rules.market_funds import fund_balance, fund_name
 from solvent.rules.policy import Policy
 from solvent.rules.rounding import FundingRemainder
-from solvent.solver import effort
+from solvent.solver import effort, wall
 from solvent.solver.bounds import Bounds
 from solvent.solver.linearize import Linearizer
 from solvent.solver.payer_lemma import ADL_FILLS_ONLY, PAYER_CLAIMS, payer_argument
@@ -226,15 +226,15 @@ class _Checker:
             self.queries.append(QueryStats(name, "trivial", 0.0))
             return name
         asked = [z3.BoolVal(a) if type(a) is bool else a for a in assumptions] + [z3.Not(claim)]
-        solver = z3.Solver()
-        if exact:
-            solver.add(*asked)
+        if exact:  # in a forked child, as SMT-LIB text: the answer does not depend on the queries before
+            solved = wall.check(asked, [], self.bounds.effort, self.bounds.safety_net)
         else:
             lin = Linearizer(prefix="lemma")
             terms = lin.rewrite(asked)
             lin.finish()
+            solver = z3.Solver()
             solver.add(*terms, *lin.facts)
-        solved = effort.solve(solver, self.bounds.effort, self.bounds.safety_net)
+            solved = effort.solve(solver, self.bounds.effort, self.bounds.safety_net)
         self.queries.append(QueryStats(name, solved.result, time.perf_counter() - started, units=solved.units))
         if solved.result == "sat":
             raise _Failed(

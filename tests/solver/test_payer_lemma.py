@@ -3,8 +3,8 @@
 ADL at the bankruptcy price closes a winner at a gap per lot that is at most the move, for a
 bankrupt account that met its margin, so the winner keeps what it had before the move: with that
 charge lemma, the margin floor and each trader's contract charged before and after its own turn,
-no-negative-equity and loss-bounded-by-collateral hold for every N on binance and okx (the verdict
-states the assumption). Where the argument does not fit the policy (dYdX's overlap rule, a pool
+no-negative-equity and loss-bounded-by-collateral hold for every N on binance, bybit and okx (the
+verdict states the assumption). Where the argument does not fit the policy (dYdX's overlap rule, a pool
 holding positions, ADL at the previous mark) it says why and asks nothing. The pro-rata layers get
 the share lemma on their own function: a haircut takes at most the payer's profit over principal;
 a clawback at most its window profit, which may exceed its profit over principal (refuted with a
@@ -58,10 +58,16 @@ def test_okx_winners_pay_at_most_what_they_gained_so_no_negative_equity_holds_fo
 
 
 @pytest.mark.parametrize(
-    "claim", ["no-negative-equity", pytest.param("loss-bounded-by-collateral", marks=pytest.mark.deep)]
+    ("preset", "claim"),
+    [
+        pytest.param("binance", "no-negative-equity", marks=pytest.mark.deep),
+        pytest.param("binance", "loss-bounded-by-collateral", marks=pytest.mark.deep),
+        pytest.param("bybit", "no-negative-equity", marks=pytest.mark.deep),  # its fee to close inside its margin
+        pytest.param("okx", "loss-bounded-by-collateral", marks=pytest.mark.deep),
+    ],
 )
-def test_binance_holds_both_claims_for_every_n(claim: str) -> None:
-    found = _attempt("binance", claim)
+def test_each_adl_preset_the_argument_fits_holds_for_every_n(preset: str, claim: str) -> None:
+    found = _attempt(preset, claim)
     assert isinstance(found, compositional.Extension), found
     assert found.assumes == ADL_FILLS_ONLY
 
