@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 import cattrs
 
+from solvent.properties.json_locate import json_path, locate
 from solvent.properties.scenarios import Story
 from solvent.rules import events as ev
 from solvent.rules.book import Book
@@ -144,7 +145,50 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 def load(path: Path) -> Finding:
-    return from_data(_read(path), str(path))
+    finding = from_data(_read(path), str(path))
+    check_isolated(finding.policy, finding.story, path)
+    return finding
+
+
+def isolated_problems(policy: Policy, story: Story) -> list[tuple[tuple[str | int, ...], str]]:
+    """What a story asks of isolated margin that the policy or the event does not allow, each with
+    the JSON path of the field (docs/portfolio.md decision 3a): an isolated position in a market
+    whose ``modes`` exclude isolated margin, a margin move that is not a positive amount."""
+    out: list[tuple[tuple[str | int, ...], str]] = []
+    for i, a in enumerate(story.book.accounts):
+        if a.owner and "isolated" not in policy.modes_in(a.isolated_market):
+            allowed = " and ".join(policy.modes_in(a.isolated_market))
+            out.append(
+                (
+                    ("story", "book", "accounts", i, "isolated_market"),
+                    f"'isolated_market' must be a market that allows isolated margin (the policy allows "
+                    f"{allowed} margin only in {a.isolated_market}): {a.isolated_market!r}",
+                )
+            )
+    for k, event in enumerate(story.events):
+        if isinstance(event, ev.MARGIN_EVENTS) and not event.amount_quote > 0:
+            way = "into" if isinstance(event, ev.AddMargin) else "out of"
+            other = "RemoveMargin" if isinstance(event, ev.AddMargin) else "AddMargin"
+            out.append(
+                (
+                    ("story", "events", k, "amount_quote"),
+                    f"'amount_quote' must be > 0 ({type(event).__name__} moves that much {way} the isolated "
+                    f"position; the other way is {other}): {event.amount_quote}",
+                )
+            )
+    return out
+
+
+def check_isolated(policy: Policy, story: Story, path: Path) -> None:
+    """A ``FindingError`` naming the file, the field's JSON path, its line and what was expected, for
+    the first of :func:`isolated_problems`."""
+    problems = isolated_problems(policy, story)
+    if not problems:
+        return
+    where, message = problems[0]
+    found = locate(Path(path).read_text(encoding="utf-8"), where)
+    at = f" ({path}:{found[0]}:{found[1]})" if found else ""
+    raise FindingError(f"{path}: {message} @ {json_path(where)}{at}")
 
 
 def load_story(path: Path) -> Story:

@@ -97,7 +97,9 @@ def _fresh_name(book: Book, name: str) -> str:
 
 def _empty_like(book: Book, maker: str | None) -> Book | None:
     """An empty book with ``book``'s market and accounts (names, roles, margin modes, in order),
-    and ``maker`` after its traders if one is given."""
+    and ``maker`` after its traders if one is given; None for a book with isolated positions."""
+    if any(a.owner for a in book.accounts):
+        return None  # an isolated position's margin comes from its owner by a margin move, not a deposit
     traders = tuple(a.name for a in book.traders) + ((maker,) if maker else ())
     isolated = tuple(a.name for a in book.traders if a.margin_mode is MarginMode.ISOLATED)
     market = book.market

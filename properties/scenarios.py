@@ -30,6 +30,13 @@ run on a book of its markets, by their names, and one more runs by default:
   Carol, who holds nothing in the market that moved, is where "the other markets" are tested.
   Named with ``--scenario`` it runs for any policy, on a book of two markets sharing the tiers.
 
+For a policy that declares isolated margin (``[margin].modes`` or a market's ``modes``,
+rules/isolated.py) one more runs by default:
+
+- ``isolated-gap``: Alice keeps ten times the position's notional in cross and puts just above
+  initial margin into an isolated long against Bob; the mark gaps down by twice that margin per
+  lot, so the isolated position is bankrupt on its own margin while Alice's cross cash is untouched.
+
 For a policy that lends a collateral asset (``[[collateral]] lends = true``, rules/lending.py) one
 more runs by default, the seed's question, "do spot holders pay perp losses?":
 
@@ -54,10 +61,11 @@ from solvent.properties.incidents import INCIDENTS
 from solvent.properties.registry import Registry
 from solvent.properties.story import Scenario, ScenarioError, Story
 from solvent.rules.arith import Rounding, mul_ppm
-from solvent.rules.book import Asset, Book, Market, new_book
+from solvent.rules.book import Asset, Book, Market, isolated_name, new_book
 from solvent.rules.contract import lot_value, price_of, to_engine
 from solvent.rules.engine import run
-from solvent.rules.events import AssetDeposit, AssetWithdraw, Deposit, Event, MarkPrice, Taker, Trade
+from solvent.rules.events import AddMargin, AssetDeposit, AssetWithdraw, Deposit, Event, MarkPrice, Taker, Trade
+from solvent.rules.isolated import with_isolated_positions
 from solvent.rules.margin import equity, initial_margin
 from solvent.rules.market_funds import fund_deposits, shaped_for
 from solvent.rules.policy import Policy
@@ -231,6 +239,39 @@ def cross_market_gap(policy: Policy) -> Story:
     return _story(policy, book, events)
 
 
+def isolated_gap(policy: Policy) -> Story:
+    """Alice holds ten times the position's notional in cross and puts just above initial margin
+    into an isolated position in the first market the policy allows it in (docs/portfolio.md
+    decision 3a), long near maximum leverage against Bob; the mark gaps down by twice the isolated
+    margin per lot. The position is bankrupt on its own margin and its deficit goes down the
+    waterfall; Alice's cross cash pays none of it."""
+    names = market_names(policy, 1)
+    allowed = policy.isolated_markets(names) or tuple(
+        i for i, name in enumerate(names) if "isolated" in policy.modes_in(name)
+    )
+    if not allowed:
+        raise ScenarioError(
+            f"the scenario isolated-gap needs a market that allows isolated margin; {policy.name!r} allows "
+            f"{' and '.join(policy.modes_in(names[0]))} margin only ([margin].modes)"
+        )
+    index = allowed[0]
+    name, own = names[index], policy.focused(index)  # the market's own tiers
+    market = "" if index == 0 else name
+    notional = LOTS * lot_value(policy.contract, MARK)
+    margin = leveraged_deposit(own, LOTS, MARK)
+    book, events = _seeded(policy, ("alice", "bob"), 10 * notional, max(margin // 4, 1))
+    book = with_isolated_positions(book, (("alice", name),))
+    events += [
+        Deposit("alice", 10 * notional + margin),
+        Deposit("bob", _safe_deposit(own, LOTS, MARK)),
+        AddMargin("alice", margin, market=market),
+        Trade("alice", "bob", LOTS, MARK, Taker.BUYER, market=market),
+    ]
+    after = _after(policy, book, events).focused(index)
+    events.append(MarkPrice(gap_price(own, after, isolated_name("alice", name), MARK), market=market))
+    return _story(policy, book, events)
+
+
 #: the lent asset's price in ``lenders-pay-perp-loss``, quote quanta per asset quantum, and what
 #: Carol deposits of it (as a share of the position's notional, ten times it)
 LENT_PRICE = 100
@@ -284,7 +325,7 @@ def _registry() -> Registry[Scenario]:
     """Every scenario Solvent ships: the stress scenarios, then the incident replays
     (``solvent.properties.incidents.INCIDENTS``), which run when named with ``--scenario``."""
     registry: Registry[Scenario] = Registry("scenario", key=lambda s: s.name)
-    for scenario in (*STRESS, *PORTFOLIO, *LENDING, *INCIDENTS.values()):
+    for scenario in (*STRESS, *PORTFOLIO, *ISOLATED, *LENDING, *INCIDENTS.values()):
         registry.register(scenario, builtin=True)
     return registry
 
@@ -296,6 +337,15 @@ PORTFOLIO: tuple[Scenario, ...] = (
         "cross-market-gap",
         "a long in two markets; the second gaps through the whole account's equity",
         cross_market_gap,
+    ),
+)
+
+#: Scenarios of isolated margin, run by default for a policy that declares it (``Policy.isolated_markets``).
+ISOLATED: tuple[Scenario, ...] = (
+    Scenario(
+        "isolated-gap",
+        "an isolated long gaps through its own margin while its owner holds ten times more in cross",
+        isolated_gap,
     ),
 )
 
@@ -323,6 +373,8 @@ def defaults(policy: Policy) -> tuple[str, ...]:
         out += tuple(s.name for s in PORTFOLIO)
     if any(c.lends for c in policy.collateral):
         out += tuple(s.name for s in LENDING)
+    if policy.isolated_markets(market_names(policy, 1)):
+        out += tuple(s.name for s in ISOLATED)
     return out
 
 
@@ -337,6 +389,7 @@ def build(policy: Policy, name: str) -> Story:
 
 __all__: list[Any] = [
     "DEFAULT",
+    "ISOLATED",
     "LENDING",
     "PORTFOLIO",
     "SCENARIOS",

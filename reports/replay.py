@@ -30,6 +30,7 @@ from solvent.reports.story import (
     describe_event,
     describe_outcome,
     extreme_story_note,
+    margin_modes_text,
     units_text,
     worth_showing,
 )
@@ -77,6 +78,8 @@ def render_text(r: Replayed, width: int = WIDTH) -> str:
     inv = catalog.get(f.invariant)
     lines = [f"policy {f.policy.name}, invariant {inv.id}: {inv.claim}"]
     lines += _fold([f"  {units_text(f.policy)}"], width)
+    modes = margin_modes_text(f.story.book)
+    lines += _fold([f"  {modes}"] if modes else [], width)
     events = [
         f"  {i + 1}. {describe_event(s.event, s.before, contract, money)}{'  <- fails here' if i == r.failing else ''}"
         for i, s in enumerate(r.steps)

@@ -426,6 +426,37 @@ def units_text(policy: Policy) -> str:
     return text
 
 
+def _in_mode(before: Book | None, name: str, event: Any) -> str:
+    """A trader's name in a trade, ``(isolated)`` beside it where the trade is its isolated
+    position's (``rules.isolated.route``); as it was on a book without isolated positions."""
+    if before is None or not any(a.owner for a in before.accounts):
+        return name
+    try:
+        market = before.markets[before.market_index(event.market)].name
+    except KeyError:
+        return name
+    return f"{name} (isolated)" if before.isolated_account(name, market) else name
+
+
+def margin_modes_text(book: Book) -> str | None:
+    """The margin mode of each position a story's book holds isolated, in words (docs/portfolio.md
+    decision 3a): ``margin: alice's PERP position is isolated (alice:PERP, on its own margin);
+    every other position is cross``. None on a book without isolated positions (whose stories read
+    as they always have)."""
+    held = [a for a in book.accounts if a.owner]
+    if not held:
+        return None
+    said = "; ".join(
+        f"{a.owner}'s {a.isolated_market} position is isolated ({a.name}, on its own margin)" for a in held
+    )
+    return f"margin: {said}; every other position is cross"
+
+
+def account_label(account: Account) -> str:
+    """An account's name in a book table: an isolated position's says so (``alice:PERP (isolated)``)."""
+    return f"{account.name} (isolated)" if account.owner else account.name
+
+
 def lots_word(contract: Contract = LINEAR) -> str:
     return "contracts" if contract.is_inverse else "lots"
 
@@ -455,7 +486,8 @@ def describe_event(
         taker = venue.buyer if venue.taker is ev.Taker.BUYER else venue.seller
         price = money.price(event.price_quote)
         what = market or lots_word(contract)
-        return f"{venue.buyer} buys {amount(venue.lots)} {what} from {venue.seller} at {price} ({taker} takes)"
+        buyer, seller = (_in_mode(before, name, event) for name in (venue.buyer, venue.seller))
+        return f"{buyer} buys {amount(venue.lots)} {what} from {seller} at {price} ({taker} takes)"
     if isinstance(event, ev.MarkPrice):
         new = money.price(event.price_quote)
         coin = f"; coin value {money.amount(event.price_quote)} per contract" if contract.is_inverse else ""
@@ -476,6 +508,11 @@ def describe_event(
         return f"final settlement{where} at {money.price(event.price_quote)}: every position closed"
     if isinstance(event, (ev.AssetPrice, ev.AssetDeposit, ev.AssetWithdraw)):
         return _describe_asset_event(event, before, money)
+    if isinstance(event, ev.MARGIN_EVENTS):
+        where = event.market or (before.market.name if before is not None else "the first market")
+        if isinstance(event, ev.AddMargin):
+            return f"{event.account} adds {money.amount(event.amount_quote)} to its isolated {where} position's margin"
+        return f"{event.account} takes {money.amount(event.amount_quote)} out of its isolated {where} position's margin"
     return repr(event)
 
 
@@ -777,7 +814,8 @@ def book_changes(
         if k == 0 or h in kept or any(get(b.account(a.name)) for b in (before, after) for a in accounts)
     ]
     rows = [
-        (a.name, [(get(before.account(a.name)), get(after.account(a.name))) for _, get in columns]) for a in accounts
+        (account_label(a), [(get(before.account(a.name)), get(after.account(a.name))) for _, get in columns])
+        for a in accounts
     ]
     return ["account", *(h for h, _ in columns)], rows
 

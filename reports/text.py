@@ -17,6 +17,7 @@ from solvent.reports.money import QUANTA, Money, transfer_amount
 from solvent.reports.proof_text import render_thresholds
 from solvent.reports.story import (
     LABEL,
+    account_label,
     asset_columns,
     bankruptcies,
     deficit_sentence,
@@ -25,6 +26,7 @@ from solvent.reports.story import (
     evidence,
     extreme_marks_note,
     holds_position,
+    margin_modes_text,
     marks_text,
     origin_label,
     reproduce,
@@ -127,7 +129,7 @@ def _accounts_table(book: Book, contract: Contract = LINEAR, money: Money = QUAN
 
     shown = [a for a in book.accounts if a.is_trader or a.cash_quote or holds_position(a)]
     columns: list[tuple[str, Callable[[Account], str]]] = [
-        ("account", lambda a: a.name),
+        ("account", account_label),
         (money.column("cash"), lambda a: money.number(a.cash_quote, fixed=True)),
         (money.column("spot"), lambda a: cash(a.spot_quote)),
         *((header, size(get)) for header, get in size_columns(book, contract)),
@@ -198,6 +200,7 @@ def story(violation: Violation, invariant_ids: list[str], report: PolicyReport, 
         extreme_marks_note(violation, money),
         unconstrained_cash_note(violation.story.book, money),
     )
+    notes += (margin_modes_text(violation.story.book),)
     lines += _fold([f"  {note}" for note in notes if note], width)
     if violation.note:
         lines += ["  what differs from the twin:", _indent(violation.note)]

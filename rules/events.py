@@ -144,9 +144,10 @@ class InterestAccrual:
 @attrs.frozen
 class AddMargin:
     """``account`` moves ``amount_quote`` of its cross cash into the margin of its isolated
-    position in ``market`` (``""``: the book's first): Binance's "Adjust Margin: Add", Bybit's
-    "Add Margin", OKX's "Add margin" to an isolated position (docs/portfolio.md, decision 3a). The
-    amount is positive: a removal is :class:`RemoveMargin`."""
+    position in ``market`` (``""``: the book's first): Bybit's "Extra Margin Added" in its isolated
+    liquidation price, OKX's "margin added to or reduced from this position"
+    (docs/venues.md#isolated-margin, docs/portfolio.md decision 3a). The amount is positive: a
+    removal is :class:`RemoveMargin`."""
 
     account: str
     amount_quote: Any = data()
@@ -157,8 +158,8 @@ class AddMargin:
 @attrs.frozen
 class RemoveMargin:
     """``account`` moves ``amount_quote`` out of its isolated position's margin in ``market``
-    back to its cross cash; only what leaves the position's initial margin covered (Binance: the
-    margin that can be removed is what exceeds the initial margin; docs/portfolio.md, decision 3a)."""
+    back to its cross cash; only what leaves the position's initial margin covered (Hyperliquid's
+    transfer rule, docs/venues.md#isolated-margin; docs/portfolio.md decision 3a)."""
 
     account: str
     amount_quote: Any = data()

@@ -4,14 +4,23 @@ In exchange terms: a trader who puts a position in isolated mode sets aside an a
 cross balance as that position's margin. The position is liquidated when its own margin (with its
 PnL) falls to its own maintenance, it goes bankrupt when that margin is gone, and its loss never
 reaches the trader's other balance or other positions; its liquidation price depends on its own
-margin only. Binance: "Isolated Margin Mode: the margin assigned to a position is restricted to a
-certain amount. If the margin falls below the Maintenance Margin level, the position is
-liquidated" (binance.com/en/support/faq/360038447311); Bybit: "In isolated margin mode, ... the
-position margin is independent of the available balance" and "Add Margin" to an isolated position
-(bybit.com/en/help-center/article/Isolated-Margin-Mode); OKX: "Isolated margin: the margin and
-PnL of each position are calculated independently" (okx.com/help/iv-isolated-margin-mode); dYdX v4
-holds each isolated position in a subaccount of its own (docs.dydx.exchange, "Isolated Markets":
-subaccounts 128 and up).
+margin only (docs/venues.md#isolated-margin):
+
+- Binance: the liquidation price of an isolated position is the one-way formula with the other
+  contracts' terms zero and ``WB`` the isolated wallet (faq b3c689c1f50a44cabb3a84e663b81d93);
+- Bybit: "the maximum amount a trader would lose from liquidation is limited to the position
+  margin placed for that open position" ("Liquidation Price Calculation under Isolated Mode
+  (Unified Trading Account)", bybit.com/en/help-center, read on the kbybit.com mirror);
+- OKX: an isolated position's margin balance is its "initial margin + margin added to or reduced
+  from this position" (okx.com/help-center/6997123251341, "Isolated margin mode");
+- dYdX v4: "Each isolated position is held in a separate subaccount", subaccounts 128 and up
+  (docs.dydx.exchange/api_integration-guides/how_to_isolated), and an isolated market
+  (``PERPETUAL_MARKET_TYPE_ISOLATED``) "can only be margined in isolated"
+  (docs.dydx.exchange/api_integration-trading/isolated_markets);
+- Hyperliquid: isolated margin "prevents liquidations in that asset from affecting other isolated
+  positions or cross positions"; "isolated-only" assets are isolated margin whose margin cannot be
+  removed (hyperliquid-docs/trading/margining, as docs.trade.xyz/trading/margin-and-leverage
+  restates it).
 
 Solvent does as dYdX v4 does: an isolated position is an account of the book
 (``Account.owner``, ``Account.isolated_market``, named ``alice:BTC``) whose cash is the
@@ -25,8 +34,8 @@ the two is written here:
   cross or isolated, never both.
 - *Margin moves*: ``AddMargin`` and ``RemoveMargin``, each one ledger transfer between the owner's
   cash and the position's (``Reason.ISOLATED_MARGIN``), with the principal it carries; a removal
-  leaves the position's initial margin covered (Binance's "Adjust Margin": the margin that can be
-  removed is what exceeds the initial margin).
+  leaves the position's initial margin covered (Hyperliquid: the margin left must be at least
+  ``max(initial margin required, 10% of the position value)``; its 10% floor is not modelled).
 - *What the policy allows*: each market's ``modes`` (:meth:`solvent.rules.policy.Policy.modes_in`).
 """
 

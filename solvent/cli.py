@@ -669,11 +669,18 @@ def invariants() -> None:
     help="Collateral assets in the symbolic book besides settlement cash (A), named after the policy's [[collateral]] tables; asset-price, asset-deposit, asset-withdraw and interest events act on any of them.",
 )
 @click.option(
+    "--isolated",
+    type=click.IntRange(min=0, max=12),
+    default=0,
+    show_default=True,
+    help="Traders (the first ones) whose position in the last market that allows isolated margin is isolated, on its own margin; the event kind margin moves margin to or from it.",
+)
+@click.option(
     "--event-kinds",
     default="mark",
     show_default=True,
     metavar="KIND,...",
-    help="Kinds each event may be: mark, funding, deposit, withdraw, trade, spot-deposit, asset-price, asset-deposit, asset-withdraw, interest (a lent asset's index step), final-settlement (the market delisted at a settlement price, dYdX's final settlement).",
+    help="Kinds each event may be: mark, funding, deposit, withdraw, trade, spot-deposit, asset-price, asset-deposit, asset-withdraw, interest (a lent asset's index step), final-settlement (the market delisted at a settlement price, dYdX's final settlement), margin (into or out of an isolated position: --isolated).",
 )
 @click.option(
     "--effort",
@@ -723,6 +730,7 @@ def prove(
     events: tuple[int, ...],
     markets: int,
     assets: int,
+    isolated: int,
     event_kinds: str,
     effort_units: int,
     safety_s: float | None,
@@ -774,6 +782,7 @@ def prove(
                         events=k,
                         markets=markets,
                         assets=assets,
+                        isolated=isolated,
                         event_kinds=tuple(x.strip() for x in event_kinds.split(",") if x.strip()),
                         effort=effort_units,
                         safety_s=safety_s,

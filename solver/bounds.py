@@ -151,6 +151,9 @@ class Bounds:
     #: the insurance fund holds a balance per market, each a variable (a policy whose
     #: ``[waterfall] scope`` is ``per_market``, :func:`for_policy`); one fund otherwise
     funds_per_market: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    #: the market those positions are in, by its index in the book (-1: the last); ``for_policy``
+    #: picks the last market the policy allows isolated margin in
+    isolated_market: int = -1
 
     def __attrs_post_init__(self) -> None:
         if self.max_price < self.min_price:
@@ -193,13 +196,26 @@ class Bounds:
     @property
     def isolated_positions(self) -> tuple[tuple[str, str], ...]:
         """(owner, market) of each isolated position: the first ``isolated`` traders, in the last market."""
-        return tuple((owner, self.market_names[-1]) for owner in self.traders[: self.isolated])
+        market = self.market_names[self.isolated_market]
+        return tuple((owner, market) for owner in self.traders[: self.isolated])
 
     @property
     def traders(self) -> tuple[str, ...]:
         """The traders' names: readable names first, then ``t12``, ``t13``…"""
         names = TRADER_NAMES[: self.accounts]
         return names + tuple(f"t{i}" for i in range(len(names), self.accounts))
+
+
+def _isolated_where_allowed(bounds: Bounds, policy: Any) -> Bounds:
+    """Isolated positions in the last of the book's markets the policy allows isolated margin in
+    (a ``ValueError`` where it allows it in none: such a book is not the policy's)."""
+    if not bounds.isolated:
+        return bounds
+    names = policy.market_names or bounds.market_names
+    allowed = [i for i, name in enumerate(names) if "isolated" in policy.modes_in(name)]
+    if not allowed:
+        raise ValueError(f"'isolated' must be 0: the policy allows isolated margin in none of {', '.join(names)}")
+    return attrs.evolve(bounds, isolated_market=allowed[-1])
 
 
 def for_policy(bounds: Bounds, policy: Any) -> Bounds:
@@ -211,6 +227,7 @@ def for_policy(bounds: Bounds, policy: Any) -> Bounds:
     market is proved on a book whose fund holds a balance in each market."""
     if policy.waterfall.per_market:
         bounds = attrs.evolve(bounds, funds_per_market=True)
+    bounds = _isolated_where_allowed(bounds, policy)
     declared = policy.market_names
     if len(declared) < 2:
         return bounds

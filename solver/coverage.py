@@ -28,7 +28,7 @@ import z3
 
 from solvent.properties.scenarios import Story
 from solvent.rules.engine import RejectedEvent, Step, step
-from solvent.rules.events import Deposit, Funding, MarkPrice, SpotDeposit, Trade, Withdraw
+from solvent.rules.events import AddMargin, Deposit, Funding, MarkPrice, RemoveMargin, SpotDeposit, Trade, Withdraw
 from solvent.rules.policy import Policy
 from solvent.solver.assumptions import book_assumptions, move_within
 from solvent.solver.bounds import Bounds
@@ -36,7 +36,7 @@ from solvent.solver.story import event_within, symbolic_book
 from solvent.solver.verdicts import ProofResult, Verdict
 
 KIND = {MarkPrice: "mark", Funding: "funding", Deposit: "deposit", SpotDeposit: "spot-deposit"}
-KIND |= {Withdraw: "withdraw", Trade: "trade"}
+KIND |= {Withdraw: "withdraw", Trade: "trade", AddMargin: "margin", RemoveMargin: "margin"}
 
 
 def covered_failure(policy: Policy, proof: ProofResult, story: Story, failing: int) -> int | None:
@@ -86,7 +86,7 @@ def _event_inside(s: Step, bounds: Bounds) -> bool:
 
 
 def _book_inside(policy: Policy, book: Any, bounds: Bounds, *, every_n: bool) -> bool:
-    traders = len(book.traders)
+    traders = len([a for a in book.traders if not a.owner])  # an isolated position is its owner's
     if not every_n and traders != bounds.accounts:
         return False
     try:

@@ -97,6 +97,10 @@ def prove_within(policy: Policy, invariant_ids: Sequence[str], budget: ProofBudg
             # (conservation with mark and asset-price events is undecided at 10M units already at
             # one asset, N = 2; docs/portfolio.md); the search draws every asset (up to 3)
             bounds = attrs.evolve(bounds, assets=1, event_kinds=("mark", "asset-price"))
+        if policy.isolated_markets(policy.market_names or ("PERP",)):
+            # a policy that declares isolated margin: the first trader's position in a market that
+            # allows it isolated, and a margin move beside the other events (docs/portfolio.md 3a)
+            bounds = attrs.evolve(bounds, isolated=1, event_kinds=(*bounds.event_kinds, "margin"))
         progress.report("z3", invariant_id, spent, budget.total, "units")
         with question():  # each answer independent of the questions asked before it
             result = prove(policy, invariant_id, bounds, minimize=False)

@@ -1,0 +1,70 @@
+"""The isolated-gap scenario and the example policy that declares isolated margin
+(examples/binance-isolated.toml; docs/portfolio.md decision 3a)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+import pytest
+from click.testing import CliRunner
+
+from solvent.cli import main
+from solvent.properties import catalog, scenarios
+from solvent.properties.catalog import StepView
+from solvent.properties.story import ScenarioError
+from solvent.rules.engine import run
+from solvent.rules.loading import load_policy
+from solvent.rules.outcomes import Bankrupt, Liquidated
+from solvent.rules.presets import load_preset
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "binance-isolated.toml"
+
+
+def test_the_isolated_position_goes_bankrupt_and_its_owner_pays_nothing() -> None:
+    policy = load_policy(EXAMPLE)
+    story = scenarios.build(policy, "isolated-gap")
+    steps = run(policy, story.book, list(story.events))
+    gap = steps[-1]
+    assert [o.account for o in gap.outcomes if isinstance(o, (Liquidated, Bankrupt))] == ["alice:PERP"] * 2
+    assert gap.after.account("alice").cash_quote == gap.before.account("alice").cash_quote
+    for s in steps:
+        view = StepView.of(policy, s)
+        for claim in ("isolated-loss-contained", "conservation", "no-negative-equity"):
+            assert catalog.get(claim).holds(view), (claim, s.event)
+
+
+def test_it_runs_by_default_only_where_the_policy_declares_isolated_margin() -> None:
+    assert "isolated-gap" in scenarios.defaults(load_policy(EXAMPLE))
+    assert "isolated-gap" not in scenarios.defaults(load_preset("binance"))
+    cross_only = load_preset("binance")
+    cross_only = attrs.evolve(cross_only, margin=attrs.evolve(cross_only.margin, modes=("cross",)))
+    with pytest.raises(ScenarioError, match="needs a market that allows isolated margin; 'binance' allows cross"):
+        scenarios.build(cross_only, "isolated-gap")
+
+
+def _readme(command: str, monkeypatch) -> str:
+    """Run the README's line for ``command`` as printed, from the repository root."""
+    root = EXAMPLE.parents[1]
+    line = next(
+        line.split("   #")[0].strip()
+        for line in (root / "README.md").read_text().splitlines()
+        if line.startswith(f"solvent {command} examples/binance-isolated.toml")
+    )
+    monkeypatch.chdir(root)
+    result = CliRunner().invoke(main, line.split()[1:])
+    assert result.exit_code == 0, (line, result.output)
+    return result.output
+
+
+def test_the_readme_check_holds_isolated_loss_contained_on_the_scenarios(monkeypatch) -> None:
+    out = _readme("check", monkeypatch)
+    assert "scenario isolated-gap: 7 steps" in out
+    row = next(line for line in out.splitlines() if line.startswith("isolated-loss-contained"))
+    assert "held" in row and "2 of " in row
+
+
+@pytest.mark.deep  # about 7 s beside other work; the same proof, direct: tests/solver/test_isolated_proof.py
+def test_the_readme_proof_proves_it_on_two_markets(monkeypatch) -> None:
+    out = _readme("prove", monkeypatch)
+    assert "proved" in out and "isolated positions (alice's in PERP2) on their own margin" in out
