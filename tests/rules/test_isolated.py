@@ -89,6 +89,21 @@ class TestMarginMoves:
         ]
         assert s.after.account("alice").principal_quote == 900
 
+    def test_the_whole_cross_cash_may_go_in_and_no_more(self, policy) -> None:
+        book = opened(policy, 300)  # alice's cross: 700, no cross position
+        assert step(policy, book, AddMargin("alice", 700)).after.account("alice").cash_quote == 0
+        with pytest.raises(RejectedEvent, match="must be > 0"):
+            step(policy, book, AddMargin("alice", 0))
+
+    def test_a_flat_isolated_position_gives_back_its_whole_margin_and_no_more(self, policy) -> None:
+        book = new_book(mark_quote=100, traders=("alice", "bob"), isolated_positions=ISOLATED)
+        book = run(policy, book, [Deposit("alice", 1_000), AddMargin("alice", 300)])[-1].after
+        assert step(policy, book, RemoveMargin("alice", 300)).after.account("alice").cash_quote == 1_000
+        with pytest.raises(RejectedEvent, match="must be <= the margin of alice:PERP"):
+            step(policy, book, RemoveMargin("alice", 301))
+        with pytest.raises(RejectedEvent, match="must be > 0"):
+            step(policy, book, RemoveMargin("alice", 0))
+
     def test_a_removal_below_initial_margin_is_refused(self, policy) -> None:
         with pytest.raises(RejectedEvent, match="alice:PERP would hold less than initial margin after the removal"):
             step(policy, opened(policy, 300), RemoveMargin("alice", 201))
