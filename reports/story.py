@@ -756,6 +756,19 @@ def asset_columns(book: Book) -> list[tuple[str, Callable[[Account], Any]]]:
     return [(f"{a.name} (quanta)", lambda acc, i=i: acc.asset_balances[i]) for i, a in enumerate(book.assets)]
 
 
+def fund_columns(book: Book, money: Money | None = None) -> list[tuple[str, Callable[[Account], Any]]]:
+    """Where the policy keeps a fund per market (``[waterfall] scope = "per_market"``): one column
+    per further market, ``fund ETH (USDT)``, the insurance fund's balance there (its ``cash`` is
+    the first market's fund); none on any other book (its tables read as before)."""
+    if not book.funds_per_market:
+        return []
+    money = money or QUANTA
+    return [
+        (money.column(f"fund {m.name}"), lambda acc, i=i: acc.more_funds[i] if acc.more_funds else 0)
+        for i, m in enumerate(book.more_markets)
+    ]
+
+
 def marks_text(before: Book, after: Book | None = None, contract: Contract = LINEAR, money: Money | None = None) -> str:
     """Each market's mark on a book of several (``after``: as ``before → after`` where it moved),
     in the venue's prices: ``marks in USD/contract: BTC 31,000, ETH 2,000 → 1,300``; empty for a
@@ -788,6 +801,12 @@ def by_attention(report: PolicyReport) -> list[ClaimVerdict]:
 MONEY_COLUMNS = frozenset({"cash", "spot", "principal", "debt"})
 
 
+def _is_money(header: str) -> bool:
+    """A money column: one of :data:`MONEY_COLUMNS`, or a market's fund (``fund ETH (USDT)``)."""
+    name = header.split(" (")[0]
+    return name in MONEY_COLUMNS or name.startswith("fund ")
+
+
 def book_changes(
     before: Book, after: Book, contract: Contract = LINEAR, money: Money | None = None
 ) -> tuple[list[str], list[tuple[str, list[tuple[Any, Any]]]]]:
@@ -804,6 +823,9 @@ def book_changes(
     for h, f in BOOK_COLUMNS:
         if f == "size_lots":
             every += size_columns(before, contract) + asset_columns(before)
+        elif f == "spot_quote":
+            every += fund_columns(before, money)
+            every.append((money.column(h), lambda a, f=f: getattr(a, f)))
         else:
             every.append((money.column(h) if h in MONEY_COLUMNS else h, lambda a, f=f: getattr(a, f)))
     # on a book of several markets every market's size column stays, as in the text report
@@ -824,8 +846,7 @@ def book_cells(headers: Sequence[str], cells: Sequence[tuple[Any, Any]], money: 
     """One row of :func:`book_changes` as text: money columns (after ``account``) in the currency."""
     money = money or QUANTA
     return [
-        change(pair, money if h.split(" (")[0] in MONEY_COLUMNS else QUANTA, fixed=True)
-        for h, pair in zip(headers[1:], cells, strict=True)
+        change(pair, money if _is_money(h) else QUANTA, fixed=True) for h, pair in zip(headers[1:], cells, strict=True)
     ]
 
 

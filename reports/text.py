@@ -25,6 +25,7 @@ from solvent.reports.story import (
     describe_outcome,
     evidence,
     extreme_marks_note,
+    fund_columns,
     holds_position,
     margin_modes_text,
     marks_text,
@@ -131,6 +132,7 @@ def _accounts_table(book: Book, contract: Contract = LINEAR, money: Money = QUAN
     columns: list[tuple[str, Callable[[Account], str]]] = [
         ("account", account_label),
         (money.column("cash"), lambda a: money.number(a.cash_quote, fixed=True)),
+        *((header, lambda a, get=get: cash(get(a))) for header, get in fund_columns(book, money)),
         (money.column("spot"), lambda a: cash(a.spot_quote)),
         *((header, size(get)) for header, get in size_columns(book, contract)),
         *((header, size(get)) for header, get in asset_columns(book)),

@@ -146,6 +146,8 @@ class Policy:
                 notes.append("matured profit only")
             parts.append(layer.kind + (f" ({', '.join(notes)})" if notes else ""))
         text = " → ".join(parts) or "(none)"
+        if self.waterfall.per_market and len(self.market) > 1:
+            text += "; a fund per market"
         pool = self.pnl_to_pool_adl
         if pool is not None:
             text += f"; ADL when PnL > {_percent(pool.max_factor_ppm)} of the pool (to {_percent(pool.min_factor_ppm)})"

@@ -7,6 +7,8 @@ transition, the claim proved and refuted), in the loader and in the search."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -291,3 +293,48 @@ def test_searched_per_market_stories_conserve_money_and_keep_each_fund() -> None
 
     judged()
     assert len(ran) == 40
+
+
+class TestTheBinanceExample:
+    """``examples/binance-markets.toml``: Binance on BTCUSDT and ETHUSDT, a fund per market
+    (docs/venues.md#binance-insurance-fund). The cross-market gap in ETHUSDT drains ETHUSDT's fund
+    and deleverages ETHUSDT; BTCUSDT's fund keeps its money. Pooled, the same story spends both."""
+
+    ROOT = Path(__file__).resolve().parents[2]
+
+    def policy(self):
+        from solvent.rules.loading import load_policy
+
+        return load_policy(self.ROOT / "examples" / "binance-markets.toml")
+
+    def test_eth_crash_drains_eth_fund_only_and_pooled_spends_both(self) -> None:
+        per = self.policy()
+        assert per.waterfall.per_market and per.market_names == ("BTCUSDT", "ETHUSDT")
+        pooled = attrs.evolve(per, waterfall=POOLED.waterfall)
+        paid = {}
+        for name, policy in (("per", per), ("pooled", pooled)):
+            story = build(policy, "cross-market-gap")
+            last = run(policy, story.book, list(story.events))[-1]
+            paid[name] = (
+                fund_balances(last.before),
+                fund_balances(last.after),
+                {o.layer: o.covered_quote for o in last.outcomes if isinstance(o, LayerUsed)},
+                adl_lots(last),
+            )
+        assert paid["per"] == (
+            (2_200, 2_200),
+            (2_200, 2),
+            {"insurance_fund": 2_200, "adl": 15_498},
+            [("bob", 100, "ETHUSDT")],
+        )
+        assert paid["pooled"] == ((4_400,), (2,), {"insurance_fund": 4_400, "adl": 13_298}, [("bob", 100, "ETHUSDT")])
+        assert per.waterfall_summary() == pooled.waterfall_summary() + "; a fund per market"
+
+    def test_the_readme_command_runs_as_printed_and_shows_each_fund(self) -> None:
+        from tests.test_printed_commands import _documented, _run_printed
+
+        command = _documented("solvent check examples/binance-markets.toml --scenario cross-market-gap")
+        done = _run_printed(self.ROOT, command)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert "insurance_fund#ETHUSDT  alice" in done.stdout and "fund ETHUSDT (USDT)" in done.stdout
+        assert "market-fund-pays-own-market" in done.stdout
