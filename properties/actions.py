@@ -35,8 +35,10 @@ from solvent.rules.events import (
     Withdraw,
 )
 from solvent.rules.fields import python_repr
+from solvent.rules.lending import lent_rule
 from solvent.rules.margin import account_initial_margin
 from solvent.rules.policy import Policy
+from solvent.rules.rate_curve import SECONDS_PER_YEAR
 
 MAX_LOTS = 1_000_000
 
@@ -196,10 +198,12 @@ class BorrowAsset:
 @python_repr
 @attrs.frozen
 class AccrueInterest:
-    """One interest step of collateral asset number ``asset`` at ``rate_ppm`` (``InterestAccrual``)."""
+    """One interest step of collateral asset number ``asset`` (``InterestAccrual``): ``size`` is the
+    step's rate in ppm for an asset without a rate curve, and the minutes it accrues for at the
+    curve's rate for one with (``size × 60`` seconds: up to 139 days for the search's draws)."""
 
     asset: int
-    rate_ppm: int
+    size: int
 
 
 @python_repr
@@ -385,17 +389,22 @@ def resolve(policy: Policy, book: Book, action: Action) -> Event | None:
             return None
         return AddMargin(owner, amount) if action.add else RemoveMargin(owner, amount)
     if isinstance(action, (PayAsset, MoveAsset, TakeAsset, BorrowAsset, AccrueInterest)):
-        return _asset_event(book, action)
+        return _asset_event(policy, book, action)
     raise TypeError(f"not an action: {action!r}")
 
 
-def _asset_event(book: Book, action: PayAsset | MoveAsset | TakeAsset | BorrowAsset | AccrueInterest) -> Event | None:
+def _asset_event(
+    policy: Policy, book: Book, action: PayAsset | MoveAsset | TakeAsset | BorrowAsset | AccrueInterest
+) -> Event | None:
     """The event an action on a collateral asset means (None on a book without assets)."""
     if not book.assets:
         return None
     asset = book.assets[action.asset % len(book.assets)]
     if isinstance(action, AccrueInterest):
-        return InterestAccrual(asset.name, action.rate_ppm)
+        rule = lent_rule(policy, asset.name)
+        if rule is not None and rule.rate_curve:
+            return InterestAccrual(asset.name, seconds=min(action.size * 60, SECONDS_PER_YEAR))
+        return InterestAccrual(asset.name, action.size)
     if isinstance(action, BorrowAsset):
         amount = mul_ppm(max(asset.net_deposits, 0), action.fraction_ppm, rounding=Rounding.FLOOR)
         return AssetWithdraw(_trader(book, action.who), asset.name, amount) if amount > 0 else None

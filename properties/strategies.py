@@ -268,7 +268,8 @@ def _asset_actions(
     """Actions on collateral assets: a deposit, an oracle move (a drift of up to ±5%, or a depeg
     of 10–90% down) and a withdrawal; none on a book without assets (so its draws are unchanged).
     With ``lending`` (the policy lends a collateral asset, rules/lending.py) a borrow of a share of
-    what the venue holds, an interest step of up to 20%, and a pump of up to 10x too."""
+    what the venue holds, an interest step (up to 20% of the borrow, or up to 139 days at the
+    asset's rate curve), and a pump of up to 10x too."""
     if not assets:
         return []
     which = st.integers(0, assets - 1)

@@ -50,6 +50,7 @@ from solvent.rules.fields import ppm_field, quote_field
 from solvent.rules.ledger import Ctx, Reason, asset_balance
 from solvent.rules.margin import equity
 from solvent.rules.outcomes import LoanExchanged
+from solvent.rules.rate_curve import RatePoint, check_rate_curve
 from solvent.rules.waterfall import TokenLayer
 
 
@@ -97,8 +98,19 @@ class Collateral:
     #: order (``waterfall.TokenLayer``: ``insurance_fund``, ``deposit_index``, ``lender_adl``);
     #: what no layer covers stays a negative balance, the venue's bad debt in the asset.
     bankruptcy: tuple[TokenLayer, ...] = attrs.field(default=(), converter=tuple)
+    #: The lent asset's borrow rate by its utilization (borrows over deposits), as
+    #: ``[[collateral.rate_curve]]`` points with ``utilization_ppm`` (0 first, 1000000 last,
+    #: increasing) and an annual ``rate_ppm`` (never falling), linear between
+    #: (``solvent.rules.rate_curve``): an ``InterestAccrual`` of the asset then names the seconds it
+    #: accrues for and takes its rate from here. Drift's optimal utilization, optimal and maximum
+    #: rate with its kinks above the optimum; Mango's util0/rate0, util1/rate1, max_rate. Absent:
+    #: each event names its own rate.
+    rate_curve: tuple[RatePoint, ...] = attrs.field(default=(), converter=tuple)
 
     def __attrs_post_init__(self) -> None:
+        check_rate_curve(self.rate_curve)
+        if self.rate_curve and not self.lends:
+            raise ValueError("'rate_curve' needs lends = true: only a lent asset has borrows to charge: false")
         for i, layer in enumerate(self.bankruptcy):
             if not isinstance(layer, TokenLayer):
                 raise ValueError(f"'bankruptcy' must hold token layers: {layer!r} @ bankruptcy[{i}]")

@@ -76,6 +76,7 @@ from solvent.rules.policy import Policy
 from solvent.rules.pool_adl import reduce_profits
 from solvent.rules.pool_bankruptcy import deleverage_pools
 from solvent.rules.positions import fill
+from solvent.rules.rate_curve import SECONDS_PER_YEAR
 from solvent.rules.settlement import pay_funding, settle_mark
 from solvent.rules.side_index import close_against_side, shrinks_opposing_side
 from solvent.rules.waterfall import Clawback, Lender
@@ -178,11 +179,7 @@ def _requirements(policy: Policy, book: Book, event: Event) -> list[Requirement]
     if isinstance(event, AssetPrice):
         return [Requirement(event.price_quote > 0, "price_quote must be > 0")]
     if isinstance(event, InterestAccrual):
-        lent = lent_rule(policy, event.asset) is not None
-        return [
-            Requirement(lent, f"the policy does not lend {event.asset} (no [[collateral]] lends = true)"),
-            Requirement(and_(event.rate_ppm >= 0, event.rate_ppm <= PPM), f"rate_ppm must be between 0 and {PPM}"),
-        ]
+        return _interest_requirements(policy, event)
     if isinstance(event, AssetWithdraw):
         return _asset_withdraw_requirements(policy, book, event)
     if isinstance(event, Withdraw):
@@ -239,6 +236,27 @@ def _margin_requirements(policy: Policy, book: Book, event: AddMargin | RemoveMa
             f"{position.name} would hold less than initial margin after the removal",
         ),
     ]
+
+
+def _interest_requirements(policy: Policy, event: InterestAccrual) -> list[Requirement]:
+    """An interest step names a lent asset and, by the asset's table, either the seconds it
+    accrues for at the asset's curve (a ``rate_curve``) or its own rate (none)."""
+    rule = lent_rule(policy, event.asset)
+    if rule is None:
+        return [Requirement(False, f"the policy does not lend {event.asset} (no [[collateral]] lends = true)")]
+    if rule.rate_curve:
+        return [
+            Requirement(
+                event.rate_ppm is None, f"{event.asset}'s rate comes from its rate_curve: give seconds, not rate_ppm"
+            ),
+            Requirement(
+                and_(event.seconds >= 1, event.seconds <= SECONDS_PER_YEAR),
+                f"seconds must be between 1 and {SECONDS_PER_YEAR} (a year)",
+            ),
+        ]
+    if event.rate_ppm is None:
+        return [Requirement(False, f"{event.asset} has no rate_curve: the step must give its rate_ppm")]
+    return [Requirement(and_(event.rate_ppm >= 0, event.rate_ppm <= PPM), f"rate_ppm must be between 0 and {PPM}")]
 
 
 def _free_margin(policy: Policy, book: Book, account: Any) -> Any:
@@ -645,7 +663,9 @@ def _transition(policy: Policy, book: Book, event: Event) -> Ctx:
     elif isinstance(event, MARGIN_EVENTS):
         ctx = move_isolated_margin(ctx, event)
     elif isinstance(event, InterestAccrual):
-        ctx = after_sweep(policy, sweep(policy, accrue_interest(policy, ctx, event.asset, event.rate_ppm)))
+        ctx = after_sweep(
+            policy, sweep(policy, accrue_interest(policy, ctx, event.asset, event.rate_ppm, event.seconds))
+        )
     elif isinstance(event, FinalSettlement):
         # no sweep: a market in final settlement allows no liquidation (rules.final_settlement)
         ctx = settle_final(policy, settle_mark(ctx, event.price_quote))

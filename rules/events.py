@@ -132,12 +132,15 @@ class AssetWithdraw:
 @attrs.frozen
 class InterestAccrual:
     """One step of a lent asset's indices (``solvent.rules.lending``): every borrower of ``asset``
-    pays ``rate_ppm`` of its borrow as interest, the depositors receive it pro rata to their
-    deposits less the venue's share, then the liquidation sweep runs. The rate is the step's own,
-    as a funding rate is (a venue's utilization curve gives it: ``lending.borrow_rate_ppm``)."""
+    pays interest on its borrow, the depositors receive it pro rata to their deposits less the
+    venue's share, then the liquidation sweep runs. On an asset with a ``rate_curve`` the step
+    accrues for ``seconds`` at the curve's annual rate for the book's utilization (``rate_ppm``
+    None: ``InterestAccrual("SOL", seconds=3_600)``, Backpack's hourly charge); on one without,
+    the step's rate is its own ``rate_ppm`` of the borrow, as a funding rate is."""
 
     asset: str
-    rate_ppm: Any = data()
+    rate_ppm: Any = data(default=None)
+    seconds: Any = data(default=0)
 
 
 @python_repr
@@ -220,6 +223,7 @@ def omit_one_market_defaults(converter: Any) -> None:
         FinalSettlement: ("market",),
         AddMargin: ("market",),
         RemoveMargin: ("market",),
+        InterestAccrual: ("seconds",),
         Liquidated: ("market",),
         AdlFill: ("market",),
     }

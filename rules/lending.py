@@ -11,11 +11,14 @@ cumulative index, and Solvent turns every index step into ledger transfers, one 
 depositor, keeping the indices on the book (``Asset.deposit_index``, ``Asset.borrow_index``, in
 units of ``INDEX_ONE``) as the record of the steps.
 
-Interest (``InterestAccrual(asset, rate_ppm)``), per borrower and depositor of the asset:
-    interest_i = ⌈−b_i × rate / 1e6⌉              (``rounding.interest``; borrowers, b_i < 0)
+Interest (``InterestAccrual``), per borrower and depositor of the asset, at a step rate f: the
+asset's curve's annual rate at the book's utilization over the event's ``seconds`` (``[[collateral]]
+rate_curve``, ``solvent.rules.rate_curve``: f = rate × seconds / (1e6 × 31,536,000)), or, for an
+asset without a curve, the event's own ``rate_ppm`` (f = rate_ppm / 1e6):
+    interest_i = ⌈−b_i × f⌉                       (``rounding.interest``; borrowers, b_i < 0)
     I = Σ interest_i;  fee = ⌊I × interest_fee_ppm / 1e6⌋ to the fee account
     share_j = ⌊(I − fee) × d_j / D⌋               (depositors, d_j > 0, D = Σ d_j; dust to the fee account)
-    borrow_index  += ⌈borrow_index × rate / 1e6⌉
+    borrow_index  += ⌈borrow_index × f⌉
     deposit_index += ⌊deposit_index × Σ share_j / D⌋
 Drift accrues ``cumulative_borrow_interest`` and ``cumulative_deposit_interest`` from one borrow
 rate and the utilization, the deposit side's growth being the borrow side's times utilization
@@ -46,6 +49,8 @@ from solvent.rules.arith import PPM, Rounding, div, max_, min_, mul_ppm, safe_di
 from solvent.rules.assets import Collateral
 from solvent.rules.book import INDEX_ONE, Asset, Role
 from solvent.rules.ledger import Ctx, Reason, asset_balance
+from solvent.rules.rate_curve import SECONDS_PER_YEAR, borrow_rate_ppm
+from solvent.rules.rate_curve import utilization_ppm as _utilization
 from solvent.rules.waterfall import TokenLayer
 
 
@@ -86,21 +91,36 @@ def _deposits(ctx: Ctx, k: int, but: str | None = None) -> list[tuple[str, Any]]
     return [(a.name, max_(a.asset_balances[k], 0)) for a in ctx.book.traders if a.name != but]
 
 
-def accrue_interest(policy: Any, ctx: Ctx, asset_name: str, rate_ppm: Any) -> Ctx:
-    """One interest step of a lent asset: every borrower pays ``rate_ppm`` of its borrow (rounded by
-    ``rounding.interest``) to the venue (the fee account, in the asset), which keeps
-    ``interest_fee_ppm`` of it and pays the depositors the rest pro rata to their deposits (rounded
-    down, the dust kept); the indices record the step."""
+def step_rate(policy: Any, book: Any, asset_name: str, rate_ppm: Any, seconds: Any) -> tuple[Any, Any]:
+    """The share of a borrow one interest step charges, as (numerator, denominator): the asset's
+    curve's annual rate at the book's utilization times ``seconds`` over a year's, where its table
+    has a ``rate_curve`` (``rate_ppm`` is then None), else the event's ``rate_ppm`` over 1e6 (a
+    step of the other form, which the engine's requirements refuse, charges its rate or nothing)."""
+    rule = lent_rule(policy, asset_name)
+    if rate_ppm is not None or rule is None or not rule.rate_curve:
+        return (0 if rate_ppm is None else rate_ppm), PPM
+    rate = borrow_rate_ppm(
+        rule.rate_curve, utilization_ppm(book.asset_index(asset_name), book), policy.rounding.borrow_rate
+    )
+    return rate * seconds, PPM * SECONDS_PER_YEAR
+
+
+def accrue_interest(policy: Any, ctx: Ctx, asset_name: str, rate_ppm: Any, seconds: Any = 0) -> Ctx:
+    """One interest step of a lent asset: every borrower pays the step's share of its borrow
+    (:func:`step_rate`, rounded by ``rounding.interest``) to the venue (the fee account, in the
+    asset), which keeps ``interest_fee_ppm`` of it and pays the depositors the rest pro rata to
+    their deposits (rounded down, the dust kept); the indices record the step."""
     k = ctx.book.asset_index(asset_name)
     rule = lent_rule(policy, asset_name)
     if rule is None:
         return ctx
+    num, den = step_rate(policy, ctx.book, asset_name, rate_ppm, seconds)
     venue = asset_balance(ctx.system(Role.FEE_ACCOUNT), asset_name)
     deposits = _deposits(ctx, k)
     total = sum_(d for _, d in deposits)
     paid: Any = 0
     for a in ctx.book.traders:
-        owed = _paid(div(-min_(a.asset_balances[k], 0) * rate_ppm, PPM, rounding=policy.rounding.interest))
+        owed = _paid(div(-min_(a.asset_balances[k], 0) * num, den, rounding=policy.rounding.interest))
         ctx = ctx.transfer(asset_balance(a.name, asset_name), venue, owed, Reason.INTEREST)
         paid = paid + owed
     fee = mul_ppm(paid, rule.interest_fee_ppm, rounding=Rounding.FLOOR)
@@ -113,7 +133,7 @@ def accrue_interest(policy: Any, ctx: Ctx, asset_name: str, rate_ppm: Any) -> Ct
     return _with_asset(
         ctx,
         k,
-        borrow_index=asset.borrow_index + div(asset.borrow_index * rate_ppm, PPM, rounding=policy.rounding.interest),
+        borrow_index=asset.borrow_index + div(asset.borrow_index * num, den, rounding=policy.rounding.interest),
         deposit_index=asset.deposit_index
         + div(asset.deposit_index * given, safe_divisor(total), rounding=Rounding.FLOOR),
     )
@@ -214,11 +234,9 @@ def settle_borrows(policy: Any, ctx: Ctx, name: str, budget: Any) -> Ctx:
 
 
 def utilization_ppm(asset_index: int, book: Any) -> Any:
-    """Borrows over deposits of asset ``asset_index`` among the traders, in ppm (0 with no deposit)."""
-    balances = [a.asset_balances[asset_index] for a in book.traders]
-    borrows = sum_(-min_(b, 0) for b in balances)
-    deposits = sum_(max_(b, 0) for b in balances)
-    return div(borrows * PPM, safe_divisor(deposits), rounding=Rounding.FLOOR)
+    """Borrows over deposits of asset ``asset_index`` among the traders, in ppm, at most 1e6
+    (``rate_curve.utilization_ppm``)."""
+    return _utilization([a.asset_balances[asset_index] for a in book.traders])
 
 
 __all__ = [
@@ -230,5 +248,6 @@ __all__ = [
     "lent_rule",
     "repay_borrows",
     "settle_borrows",
+    "step_rate",
     "utilization_ppm",
 ]

@@ -643,6 +643,7 @@ _WRITTEN_WHEN_SET = (
     ("rounding", "deposit_loss", "ceil"),
     ("rounding", "side_index", "exact"),
     ("liquidation", "final_settlement", False),
+    ("rounding", "borrow_rate", "floor"),
 )
 
 #: A ``[[collateral]]`` table's lending keys written only when set: a table that lends nothing is
@@ -660,6 +661,7 @@ _COLLATERAL_DEFAULTS = {
     "maintenance_liability_weight_ppm": 1_000_000,
     "interest_fee_ppm": 0,
     "bankruptcy": [],
+    "rate_curve": [],
 }
 
 

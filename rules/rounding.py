@@ -117,6 +117,9 @@ class RoundingRule:
     under one quantum per depositor to the insurance fund; floor: the shares never exceed the
     loss, what they leave stays unpaid).
     ``side_index``: a deficit charged per lot of the opposing side (:class:`SideIndex`).
+    ``borrow_rate``: a lent asset's annual rate read off its curve between two points,
+    ``r_i + (u − u_i) × (r_j − r_i) / (u_j − u_i)`` (floor, the default: Drift's ``safe_div`` in
+    ``calculate_borrow_rate``; ``solvent.rules.rate_curve``).
     """
 
     fee: Rounding = attrs.field(default=Rounding.CEIL, validator=attrs.validators.instance_of(Rounding))
@@ -134,3 +137,4 @@ class RoundingRule:
     interest: Rounding = attrs.field(default=Rounding.CEIL, validator=attrs.validators.instance_of(Rounding))
     deposit_loss: Rounding = attrs.field(default=Rounding.CEIL, validator=attrs.validators.instance_of(Rounding))
     side_index: SideIndex = attrs.field(default=SideIndex.EXACT, validator=attrs.validators.instance_of(SideIndex))
+    borrow_rate: Rounding = attrs.field(default=Rounding.FLOOR, validator=attrs.validators.instance_of(Rounding))

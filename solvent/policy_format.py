@@ -100,7 +100,9 @@ ORDER: dict[tuple[str, ...], tuple[str, ...]] = {
         "maintenance_liability_weight_ppm",
         "interest_fee_ppm",
         "bankruptcy",
+        "rate_curve",
     ),
+    ("collateral", "rate_curve"): ("utilization_ppm", "rate_ppm"),
     ("rounding",): (
         "fee",
         "margin",
@@ -111,6 +113,7 @@ ORDER: dict[tuple[str, ...], tuple[str, ...]] = {
         "interest",
         "deposit_loss",
         "side_index",
+        "borrow_rate",
     ),
 }
 

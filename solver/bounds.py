@@ -154,6 +154,9 @@ class Bounds:
     #: the market those positions are in, by its index in the book (-1: the last); ``for_policy``
     #: picks the last market the policy allows isolated margin in
     isolated_market: int = -1
+    #: the lent assets whose interest step accrues ``seconds`` at the policy's ``rate_curve``
+    #: (:func:`for_policy`); an ``interest`` event on any other asset names its own rate
+    curve_assets: tuple[str, ...] = attrs.field(default=(), converter=tuple)
 
     def __attrs_post_init__(self) -> None:
         if self.max_price < self.min_price:
@@ -224,10 +227,14 @@ def for_policy(bounds: Bounds, policy: Any) -> Bounds:
     market (the default) or for as many as it declares. A policy declares its markets' tiers, so
     a book of another count of markets is not its book: a ``ValueError`` says so. A policy
     without tables is any count's (each market on its tiers). A policy that keeps a fund per
-    market is proved on a book whose fund holds a balance in each market."""
+    market is proved on a book whose fund holds a balance in each market. The lent assets with a
+    rate curve are named in ``curve_assets`` (their interest events accrue seconds, not a rate)."""
     if policy.waterfall.per_market:
         bounds = attrs.evolve(bounds, funds_per_market=True)
     bounds = _isolated_where_allowed(bounds, policy)
+    curves = tuple(t.name for t in policy.collateral if t.lends and t.rate_curve)
+    if curves != bounds.curve_assets:
+        bounds = attrs.evolve(bounds, curve_assets=curves)
     declared = policy.market_names
     if len(declared) < 2:
         return bounds

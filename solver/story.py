@@ -43,6 +43,7 @@ from solvent.rules.events import (
 )
 from solvent.rules.ledger import Ctx, InternalError
 from solvent.rules.policy import Policy
+from solvent.rules.rate_curve import SECONDS_PER_YEAR
 from solvent.solver import effort
 from solvent.solver.bounds import Bounds
 from solvent.solver.symbolic import Evaluator, data_fields, evaluate, transfer_obligations, variable_book
@@ -363,8 +364,13 @@ def _variants(kind: str, k: int, book: Book, bounds: Bounds, price: int | None) 
         asset_price = z3.Int(p + "asset_price_quote")
         return [Variant(AssetPrice(a.name, asset_price), f"price of {a.name}") for a in book.assets]
     if kind == "interest":
-        rate = z3.Int(p + "rate_ppm")
-        return [Variant(InterestAccrual(a.name, rate), f"interest on {a.name}") for a in book.assets]
+        rate, seconds = z3.Int(p + "rate_ppm"), z3.Int(p + "seconds")
+        return [
+            Variant(InterestAccrual(a.name, seconds=seconds), f"interest on {a.name} by its curve")
+            if a.name in bounds.curve_assets
+            else Variant(InterestAccrual(a.name, rate), f"interest on {a.name}")
+            for a in book.assets
+        ]
     if kind in ("asset-deposit", "asset-withdraw"):
         amount = z3.Int(p + "amount")
         if kind == "asset-deposit":
@@ -406,17 +412,24 @@ def field_condition(field: str, value: Any, bounds: Bounds) -> Any:
         return and_(value >= 1, value <= bounds.max_lots)
     if field == "amount":  # a collateral asset's quanta, bounded as balances are
         return and_(value >= 1, value <= bounds.max_quote)
+    if field == "seconds":  # an interest step on a rate curve: up to a year
+        return and_(value >= 1, value <= SECONDS_PER_YEAR)
     return and_(value >= -bounds.max_rate_ppm, value <= bounds.max_rate_ppm)
 
 
-NUMBER_FIELDS = ("price_quote", "amount_quote", "lots", "rate_ppm", "amount")
+NUMBER_FIELDS = ("price_quote", "amount_quote", "lots", "rate_ppm", "amount", "seconds")
 #: the event fields :func:`field_condition` bounds below by a positive number
-POSITIVE_FIELDS = ("price_quote", "amount_quote", "lots", "amount")
+POSITIVE_FIELDS = ("price_quote", "amount_quote", "lots", "amount", "seconds")
 
 
 def event_within(event: Any, bounds: Bounds) -> Any:
-    """Every numeric field of the event lies within the bounds."""
-    return all_(field_condition(f, getattr(event, f), bounds) for f in NUMBER_FIELDS if hasattr(event, f))
+    """Every numeric field of the event lies within the bounds (an interest step on a curve has no
+    rate of its own, one without a curve no seconds: the field left unset is not bounded)."""
+    return all_(
+        field_condition(f, getattr(event, f), bounds)
+        for f in NUMBER_FIELDS
+        if getattr(event, f, None) is not None and not (f == "seconds" and getattr(event, "rate_ppm", None) is not None)
+    )
 
 
 def _field_bounds(variants: Sequence[Variant], bounds: Bounds) -> Any:
@@ -559,7 +572,7 @@ def canonical_witness(policy: Policy, book: Book, story_slots: Sequence[Slot], b
 
 
 def _plain(event: Any, mark: int) -> Any:
-    plain = {"price_quote": mark, "amount_quote": 1, "lots": 1, "rate_ppm": 0, "amount": 1}
+    plain = {"price_quote": mark, "amount_quote": 1, "lots": 1, "rate_ppm": 0, "amount": 1, "seconds": 1}
     return attrs.evolve(event, **{f: v for f, v in plain.items() if isinstance(getattr(event, f, None), z3.ExprRef)})
 
 

@@ -62,7 +62,7 @@ EXPECTED: dict[type, tuple[str, ...]] = {
     AssetPrice: ("price_quote",),
     AssetDeposit: ("amount",),
     AssetWithdraw: ("amount",),
-    InterestAccrual: ("rate_ppm",),
+    InterestAccrual: ("rate_ppm", "seconds"),
     FinalSettlement: ("price_quote",),  # a delisted market's settlement price (issue 15)
 }
 
