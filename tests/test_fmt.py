@@ -201,6 +201,7 @@ def test_every_schema_key_has_its_place() -> None:
         ("deficit", "fund_drawdown"): "FundDrawdown",
         ("pnl_to_pool_adl",): "PnlToPoolAdl",
         ("collateral",): "Collateral",
+        ("collateral", "rate_curve"): "RatePoint",
         ("rounding",): "RoundingRule",
     }
     layers = {"Adl", "BackstopVault", "Clawback", "DebtCarry", "FeePool", "HaircutRatio", "InsuranceFund"}

@@ -69,7 +69,8 @@ class TestLendersPayPerpLoss:
         policy = load_preset("drift")
         story = build(policy, "lenders-pay-perp-loss")
         isolating = attrs.evolve(
-            policy, collateral=tuple(attrs.evolve(c, lends=False, bankruptcy=()) for c in policy.collateral)
+            policy,
+            collateral=tuple(attrs.evolve(c, lends=False, bankruptcy=(), rate_curve=()) for c in policy.collateral),
         )
         with pytest.raises(RejectedEvent, match="the SOL balance"):
             run(isolating, story.book, list(story.events))
