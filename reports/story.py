@@ -513,6 +513,10 @@ def describe_event(
         if isinstance(event, ev.AddMargin):
             return f"{event.account} adds {money.amount(event.amount_quote)} to its isolated {where} position's margin"
         return f"{event.account} takes {money.amount(event.amount_quote)} out of its isolated {where} position's margin"
+    if isinstance(event, ev.InterestAccrual):
+        if event.rate_ppm is None:
+            return f"interest on {event.asset} for {amount(event.seconds)} s at its rate curve"
+        return f"interest on {event.asset} at {amount(event.rate_ppm)} ppm"
     return repr(event)
 
 

@@ -300,3 +300,10 @@ class TestPolicyText:
             "'rate_ppm' must be >= 70000 (the point before: a rate never falls as utilization rises): 60000 "
             f"@ $.collateral[0].rate_curve[2].rate_ppm ({path}:{line}:12)"
         ) in result.stderr
+
+
+def test_a_story_tells_an_interest_step_in_words() -> None:
+    from solvent.reports.story import describe_event
+
+    assert describe_event(InterestAccrual("SOL", seconds=3_600)) == "interest on SOL for 3,600 s at its rate curve"
+    assert describe_event(InterestAccrual("SOL", 125_000)) == "interest on SOL at 125,000 ppm"
