@@ -10,6 +10,8 @@ Drift and Mango state an initial and a maintenance asset weight apart.
 
 Formula, for an account in cross margin mode, over the book's assets (``Book.assets``):
     value_a   = ⌊balance_a × price_a × weight_a / 1e6⌋       rounded by ``rounding.collateral``
+                (an asset with ``value_tiers``: each tier's ratio on the part of the holding's
+                value inside it, ``solvent.rules.value_tiers``)
                 (floor by default: collateral is never over-counted), then min(value_a, cap_a)
     E_margin  = E + Σ_a value_a       with the initial weights for initial margin (opening a
                 position, a withdrawal), the maintenance weights for the liquidation trigger
@@ -51,6 +53,7 @@ from solvent.rules.ledger import Ctx, Reason, asset_balance
 from solvent.rules.margin import equity
 from solvent.rules.outcomes import LoanExchanged
 from solvent.rules.rate_curve import RatePoint, check_rate_curve
+from solvent.rules.value_tiers import ValueTier, check_value_tiers, tiered_value
 from solvent.rules.waterfall import TokenLayer
 
 
@@ -106,9 +109,24 @@ class Collateral:
     #: rate with its kinks above the optimum; Mango's util0/rate0, util1/rate1, max_rate. Absent:
     #: each event names its own rate.
     rate_curve: tuple[RatePoint, ...] = attrs.field(default=(), converter=tuple)
+    #: The asset counted by tiers of the holding's oracle value, as ``[[collateral.value_tiers]]``
+    #: with ``floor_value_quote`` (0 first, increasing) and ``ratio_ppm`` (never rising), each rate
+    #: on the part of the holding inside its tier (``solvent.rules.value_tiers``): OKX's discount
+    #: rate tiers. They replace the one weight for initial and maintenance margin, so both weights
+    #: must equal the first tier's ratio. Absent: the weights apply to the whole holding.
+    value_tiers: tuple[ValueTier, ...] = attrs.field(default=(), converter=tuple)
 
     def __attrs_post_init__(self) -> None:
         check_rate_curve(self.rate_curve)
+        check_value_tiers(self.value_tiers)
+        if self.value_tiers:
+            first = self.value_tiers[0].ratio_ppm
+            for key in ("initial_weight_ppm", "maintenance_weight_ppm"):
+                if getattr(self, key) != first:
+                    raise ValueError(
+                        f"'{key}' must be the first value tier's ratio_ppm ({first}) where value_tiers are "
+                        f"given: {getattr(self, key)}"
+                    )
         if self.rate_curve and not self.lends:
             raise ValueError("'rate_curve' needs lends = true: only a lent asset has borrows to charge: false")
         for i, layer in enumerate(self.bankruptcy):
@@ -164,7 +182,10 @@ def collateral_value(policy: Any, assets: tuple[Asset, ...], account: Account, *
             continue
         weight = rule.initial_weight_ppm if initial else rule.maintenance_weight_ppm
         deposit = max_(balance, 0) if rule.lends else balance
-        value = mul_ppm(deposit * asset.price_quote, weight, rounding=policy.rounding.collateral)
+        if rule.value_tiers:  # a rate per tier of the holding's value (OKX's discount rate tiers)
+            value = tiered_value(rule.value_tiers, deposit * asset.price_quote, policy.rounding.collateral)
+        else:
+            value = mul_ppm(deposit * asset.price_quote, weight, rounding=policy.rounding.collateral)
         values.append(value if rule.cap_quote is None else min_(value, rule.cap_quote))
         if rule.lends:  # a borrow weighs its liability weight; the floor counts it at least whole
             liability = rule.initial_liability_weight_ppm if initial else rule.maintenance_liability_weight_ppm

@@ -662,6 +662,7 @@ _COLLATERAL_DEFAULTS = {
     "interest_fee_ppm": 0,
     "bankruptcy": [],
     "rate_curve": [],
+    "value_tiers": [],
 }
 
 

@@ -101,8 +101,10 @@ ORDER: dict[tuple[str, ...], tuple[str, ...]] = {
         "interest_fee_ppm",
         "bankruptcy",
         "rate_curve",
+        "value_tiers",
     ),
     ("collateral", "rate_curve"): ("utilization_ppm", "rate_ppm"),
+    ("collateral", "value_tiers"): ("floor_value_quote", "ratio_ppm"),
     ("rounding",): (
         "fee",
         "margin",

@@ -202,6 +202,7 @@ def test_every_schema_key_has_its_place() -> None:
         ("pnl_to_pool_adl",): "PnlToPoolAdl",
         ("collateral",): "Collateral",
         ("collateral", "rate_curve"): "RatePoint",
+        ("collateral", "value_tiers"): "ValueTier",
         ("rounding",): "RoundingRule",
     }
     layers = {"Adl", "BackstopVault", "Clawback", "DebtCarry", "FeePool", "HaircutRatio", "InsuranceFund"}
