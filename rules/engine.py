@@ -50,7 +50,7 @@ from solvent.rules.haircut_ratio import settle_losses
 from solvent.rules.isolated import apply as move_isolated_margin
 from solvent.rules.isolated import mode_checks, position_of, route
 from solvent.rules.ledger import EXTERNAL, SPOT, Ctx, Reason, Transfer, asset_balance
-from solvent.rules.lending import accrue_interest, borrowed_value, lends_any, lent_rule, settle_borrows
+from solvent.rules.lending import SETTLEMENT, accrue_interest, borrowed_value, lends_any, lent_rule, settle_borrows
 from solvent.rules.liquidation import (
     Execution,
     Order,
@@ -137,7 +137,7 @@ def _check_names(book: Book, event: Any) -> None:
         raise RejectedEvent(event, f"buyer and seller are the same account {event.buyer!r}")
     try:
         market_of(book, event)
-        if isinstance(event, ASSET_EVENTS):
+        if isinstance(event, ASSET_EVENTS) and not (isinstance(event, InterestAccrual) and event.asset == SETTLEMENT):
             book.asset_index(event.asset)
         if isinstance(event, MARGIN_EVENTS):
             position_of(book, event)
@@ -241,6 +241,8 @@ def _margin_requirements(policy: Policy, book: Book, event: AddMargin | RemoveMa
 def _interest_requirements(policy: Policy, event: InterestAccrual) -> list[Requirement]:
     """An interest step names a lent asset and, by the asset's table, either the seconds it
     accrues for at the asset's curve (a ``rate_curve``) or its own rate (none)."""
+    if event.asset == SETTLEMENT:
+        return _settlement_interest_requirements(policy, event)
     rule = lent_rule(policy, event.asset)
     if rule is None:
         return [Requirement(False, f"the policy does not lend {event.asset} (no [[collateral]] lends = true)")]
@@ -257,6 +259,20 @@ def _interest_requirements(policy: Policy, event: InterestAccrual) -> list[Requi
     if event.rate_ppm is None:
         return [Requirement(False, f"{event.asset} has no rate_curve: the step must give its rate_ppm")]
     return [Requirement(and_(event.rate_ppm >= 0, event.rate_ppm <= PPM), f"rate_ppm must be between 0 and {PPM}")]
+
+
+def _settlement_interest_requirements(policy: Policy, event: InterestAccrual) -> list[Requirement]:
+    """An interest step on the settlement currency needs ``[settlement_lending]`` and names the
+    seconds it accrues for at its curve."""
+    if policy.settlement_lending is None:
+        return [Requirement(False, "the policy does not lend its settlement currency (no [settlement_lending])")]
+    return [
+        Requirement(event.rate_ppm is None, "the settlement rate comes from [settlement_lending]: give seconds"),
+        Requirement(
+            and_(event.seconds >= 1, event.seconds <= SECONDS_PER_YEAR),
+            f"seconds must be between 1 and {SECONDS_PER_YEAR} (a year)",
+        ),
+    ]
 
 
 def _free_margin(policy: Policy, book: Book, account: Any) -> Any:

@@ -48,10 +48,40 @@ import attrs
 from solvent.rules.arith import PPM, Rounding, div, max_, min_, mul_ppm, safe_divisor, sum_
 from solvent.rules.assets import Collateral
 from solvent.rules.book import INDEX_ONE, Asset, Role
+from solvent.rules.fields import ppm_field
 from solvent.rules.ledger import Ctx, Reason, asset_balance
-from solvent.rules.rate_curve import SECONDS_PER_YEAR, borrow_rate_ppm
+from solvent.rules.rate_curve import SECONDS_PER_YEAR, RatePoint, borrow_rate_ppm, check_rate_curve
 from solvent.rules.rate_curve import utilization_ppm as _utilization
 from solvent.rules.waterfall import TokenLayer
+
+#: The name an ``InterestAccrual`` gives the settlement currency itself (as ``""`` names the
+#: book's first market): a step on the traders' cash, under ``[settlement_lending]``.
+SETTLEMENT = ""
+
+
+@attrs.frozen
+class SettlementLending:
+    """The venue lends the settlement currency itself: a trader's negative cash balance is a borrow
+    from the traders holding positive cash, and bears interest at ``rate_curve``'s annual rate for
+    the utilization of cash (negative balances over positive ones), as a lent collateral asset's
+    borrow does. Backpack: when USDC runs short the venue "borrows USDC from the lending pool", "a
+    negative USDC balance is an interest-bearing borrow" (guide.backpack.exchange/es/trading/
+    liquidacion-y-realizacion); its lending pool may be borrowed for "USDC settlements for
+    perpetual futures trading" (guide.backpack.exchange/borrow-and-lend). Its liability weight is
+    1 (a negative balance counts whole in equity, as it always has), so margin and liquidation are
+    unchanged; what a liquidation leaves below zero stays owed (the policy's ``debt_carry``) and
+    bears interest too."""
+
+    #: The settlement currency's borrow rate by utilization, ``[[settlement_lending.rate_curve]]``
+    #: points as a lent asset's (``solvent.rules.rate_curve``), at least two.
+    rate_curve: tuple[RatePoint, ...] = attrs.field(converter=tuple)
+    #: The venue's share of the interest, to the fee account.
+    interest_fee_ppm: int = ppm_field(default=0)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.rate_curve:
+            raise ValueError("'rate_curve' must have at least 2 points (utilization 0 and 1000000): 0")
+        check_rate_curve(self.rate_curve)
 
 
 def lent_rule(policy: Any, name: str) -> Collateral | None:
@@ -105,30 +135,60 @@ def step_rate(policy: Any, book: Any, asset_name: str, rate_ppm: Any, seconds: A
     return rate * seconds, PPM * SECONDS_PER_YEAR
 
 
+def _charge(
+    policy: Any, ctx: Ctx, holders: list[tuple[str, Any]], venue: str, share: tuple[Any, Any], fee_ppm: int
+) -> tuple[Ctx, Any, Any]:
+    """One interest step over ``holders`` (each a balance's ledger name and the balance): every
+    negative balance pays ``−b × num / den`` (``rounding.interest``) to ``venue``, which keeps
+    ``fee_ppm`` of it and pays the rest to the positive balances pro rata (rounded down, the dust
+    kept). Returns the context, what the depositors were given and their total deposit."""
+    num, den = share
+    total = sum_(max_(b, 0) for _, b in holders)
+    paid: Any = 0
+    for name, balance in holders:
+        owed = _paid(div(-min_(balance, 0) * num, den, rounding=policy.rounding.interest))
+        ctx = ctx.transfer(name, venue, owed, Reason.INTEREST)
+        paid = paid + owed
+    fee = mul_ppm(paid, fee_ppm, rounding=Rounding.FLOOR)
+    given: Any = 0
+    for name, balance in holders:
+        got = _paid(div((paid - fee) * max_(balance, 0), safe_divisor(total), rounding=Rounding.FLOOR))
+        ctx = ctx.transfer(venue, name, got, Reason.INTEREST)
+        given = given + got
+    return ctx, given, total
+
+
+def accrue_settlement_interest(policy: Any, ctx: Ctx, seconds: Any) -> Ctx:
+    """One interest step on the settlement currency (``[settlement_lending]``): every trader with
+    negative cash pays its borrow times the curve's annual rate for the cash utilization over
+    ``seconds`` to the fee account, which keeps ``interest_fee_ppm`` and pays the rest to the
+    traders holding positive cash, pro rata (:func:`_charge`). No index is kept: the settlement
+    currency has no ``Asset`` record; the transfers are the step."""
+    rule = policy.settlement_lending
+    if rule is None:
+        return ctx
+    holders = [(a.name, a.cash_quote) for a in ctx.book.traders]
+    rate = borrow_rate_ppm(rule.rate_curve, _utilization([b for _, b in holders]), policy.rounding.borrow_rate)
+    share = (rate * seconds, PPM * SECONDS_PER_YEAR)
+    return _charge(policy, ctx, holders, ctx.system(Role.FEE_ACCOUNT), share, rule.interest_fee_ppm)[0]
+
+
 def accrue_interest(policy: Any, ctx: Ctx, asset_name: str, rate_ppm: Any, seconds: Any = 0) -> Ctx:
     """One interest step of a lent asset: every borrower pays the step's share of its borrow
     (:func:`step_rate`, rounded by ``rounding.interest``) to the venue (the fee account, in the
     asset), which keeps ``interest_fee_ppm`` of it and pays the depositors the rest pro rata to
-    their deposits (rounded down, the dust kept); the indices record the step."""
+    their deposits (rounded down, the dust kept); the indices record the step. ``asset_name``
+    ``""`` is the settlement currency (:func:`accrue_settlement_interest`)."""
+    if asset_name == SETTLEMENT:
+        return accrue_settlement_interest(policy, ctx, seconds)
     k = ctx.book.asset_index(asset_name)
     rule = lent_rule(policy, asset_name)
     if rule is None:
         return ctx
     num, den = step_rate(policy, ctx.book, asset_name, rate_ppm, seconds)
     venue = asset_balance(ctx.system(Role.FEE_ACCOUNT), asset_name)
-    deposits = _deposits(ctx, k)
-    total = sum_(d for _, d in deposits)
-    paid: Any = 0
-    for a in ctx.book.traders:
-        owed = _paid(div(-min_(a.asset_balances[k], 0) * num, den, rounding=policy.rounding.interest))
-        ctx = ctx.transfer(asset_balance(a.name, asset_name), venue, owed, Reason.INTEREST)
-        paid = paid + owed
-    fee = mul_ppm(paid, rule.interest_fee_ppm, rounding=Rounding.FLOOR)
-    given: Any = 0
-    for name, d in deposits:
-        share = _paid(div((paid - fee) * d, safe_divisor(total), rounding=Rounding.FLOOR))
-        ctx = ctx.transfer(venue, asset_balance(name, asset_name), share, Reason.INTEREST)
-        given = given + share
+    holders = [(asset_balance(a.name, asset_name), a.asset_balances[k]) for a in ctx.book.traders]
+    ctx, given, total = _charge(policy, ctx, holders, venue, (num, den), rule.interest_fee_ppm)
     asset = ctx.book_field("assets")[k]
     return _with_asset(
         ctx,
@@ -241,6 +301,9 @@ def utilization_ppm(asset_index: int, book: Any) -> Any:
 
 __all__ = [
     "INDEX_ONE",
+    "SETTLEMENT",
+    "SettlementLending",
+    "accrue_settlement_interest",
     "accrue_interest",
     "borrowed_value",
     "cover_unpaid_borrows",

@@ -610,6 +610,7 @@ LAYOUT = (
     "deficit",
     "pnl_to_pool_adl",
     "collateral",
+    "settlement_lending",
     "rounding",
 )
 
@@ -745,6 +746,8 @@ def dumps_policy(policy: Policy) -> str:
         ordered["waterfall"] = None  # a pooled waterfall, the default: the text (and digest) as before
     elif not policy.waterfall.fund_shares_ppm:
         ordered["waterfall"].pop("fund_shares_ppm", None)
+    if policy.settlement_lending is None:
+        ordered["settlement_lending"] = None  # no [settlement_lending]: the text (and digest) as before
     if data:
         raise TypeError(f"dumps_policy has no place in its layout for {sorted(data)}: add them to LAYOUT")
     _leave_out_defaults(ordered)

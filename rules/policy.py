@@ -9,6 +9,7 @@ import attrs
 from solvent.rules.assets import Collateral, check_collateral
 from solvent.rules.contract import LINEAR, Contract
 from solvent.rules.fees import FeeRule
+from solvent.rules.lending import SettlementLending
 from solvent.rules.liquidation import LiquidationRule
 from solvent.rules.margin import MODES, MarginRule
 from solvent.rules.market_funds import POOLED, WaterfallScope
@@ -95,6 +96,10 @@ class Policy:
     #: initial and maintenance weight and cap (``[[collateral]]`` tables, ``solvent.rules.assets``,
     #: docs/portfolio.md decision 2); empty: settlement cash only
     collateral: tuple[Collateral, ...] = attrs.field(default=(), converter=tuple, validator=check_collateral)
+    #: The venue lends its settlement currency: a negative cash balance is a borrow bearing interest
+    #: at this table's curve (``[settlement_lending]``, ``solvent.rules.lending.SettlementLending``;
+    #: Backpack's USDC). Absent: a negative balance bears none.
+    settlement_lending: SettlementLending | None = None
     #: Invariant ids the venue gives up by design (its documented trade-off, e.g. ``no-haircut``
     #: for a venue that deleverages winners). Their failures are reported, marked accepted, and do
     #: not fail ``solvent check``.

@@ -105,6 +105,8 @@ ORDER: dict[tuple[str, ...], tuple[str, ...]] = {
     ),
     ("collateral", "rate_curve"): ("utilization_ppm", "rate_ppm"),
     ("collateral", "value_tiers"): ("floor_value_quote", "ratio_ppm"),
+    ("settlement_lending",): ("interest_fee_ppm", "rate_curve"),
+    ("settlement_lending", "rate_curve"): ("utilization_ppm", "rate_ppm"),
     ("rounding",): (
         "fee",
         "margin",

@@ -155,7 +155,8 @@ class Bounds:
     #: picks the last market the policy allows isolated margin in
     isolated_market: int = -1
     #: the lent assets whose interest step accrues ``seconds`` at the policy's ``rate_curve``
-    #: (:func:`for_policy`); an ``interest`` event on any other asset names its own rate
+    #: (:func:`for_policy`), ``""`` for the settlement currency under ``[settlement_lending]``; an
+    #: ``interest`` event on any other asset names its own rate
     curve_assets: tuple[str, ...] = attrs.field(default=(), converter=tuple)
 
     def __attrs_post_init__(self) -> None:
@@ -233,6 +234,8 @@ def for_policy(bounds: Bounds, policy: Any) -> Bounds:
         bounds = attrs.evolve(bounds, funds_per_market=True)
     bounds = _isolated_where_allowed(bounds, policy)
     curves = tuple(t.name for t in policy.collateral if t.lends and t.rate_curve)
+    if getattr(policy, "settlement_lending", None) is not None:
+        curves += ("",)  # the settlement currency, as an InterestAccrual names it
     if curves != bounds.curve_assets:
         bounds = attrs.evolve(bounds, curve_assets=curves)
     declared = policy.market_names

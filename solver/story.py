@@ -365,12 +365,13 @@ def _variants(kind: str, k: int, book: Book, bounds: Bounds, price: int | None) 
         return [Variant(AssetPrice(a.name, asset_price), f"price of {a.name}") for a in book.assets]
     if kind == "interest":
         rate, seconds = z3.Int(p + "rate_ppm"), z3.Int(p + "seconds")
+        settlement = [Variant(InterestAccrual("", seconds=seconds), "interest on settlement cash")]
         return [
             Variant(InterestAccrual(a.name, seconds=seconds), f"interest on {a.name} by its curve")
             if a.name in bounds.curve_assets
             else Variant(InterestAccrual(a.name, rate), f"interest on {a.name}")
             for a in book.assets
-        ]
+        ] + (settlement if "" in bounds.curve_assets else [])
     if kind in ("asset-deposit", "asset-withdraw"):
         amount = z3.Int(p + "amount")
         if kind == "asset-deposit":

@@ -203,6 +203,8 @@ def test_every_schema_key_has_its_place() -> None:
         ("collateral",): "Collateral",
         ("collateral", "rate_curve"): "RatePoint",
         ("collateral", "value_tiers"): "ValueTier",
+        ("settlement_lending",): "SettlementLending",
+        ("settlement_lending", "rate_curve"): "RatePoint",
         ("rounding",): "RoundingRule",
     }
     layers = {"Adl", "BackstopVault", "Clawback", "DebtCarry", "FeePool", "HaircutRatio", "InsuranceFund"}

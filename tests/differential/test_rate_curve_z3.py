@@ -41,6 +41,14 @@ def test_the_curve_agrees_on_z3(name: str) -> None:
     pinned_step_agrees(example.policy(preset, asset), start, InterestAccrual(asset, seconds=seconds))
 
 
+@pytest.mark.parametrize("seconds", [3_600, example.YEAR])
+def test_settlement_interest_agrees_on_z3(seconds: int) -> None:
+    """Backpack's negative USDC is a borrow ([settlement_lending]): the step on the traders' cash."""
+    from tests.rules.test_settlement_lending import BACKPACK, TestTheBorrowBearsInterest
+
+    pinned_step_agrees(BACKPACK, TestTheBorrowBearsInterest.START, InterestAccrual("", seconds=seconds))
+
+
 def test_a_proof_draws_an_interest_step_on_a_curve_by_its_seconds() -> None:
     drift = load_preset("drift")
     bounds = for_policy(Bounds(accounts=2, assets=1, event_kinds=("interest",), asset_names=("SOL",)), drift)
@@ -52,6 +60,11 @@ def test_a_proof_draws_an_interest_step_on_a_curve_by_its_seconds() -> None:
     assert variant.event.rate_ppm is None and str(variant.event.seconds) == "e1.seconds"
     plain = attrs.evolve(drift, collateral=(attrs.evolve(drift.collateral[0], rate_curve=()),))
     assert for_policy(bounds, plain).curve_assets == ()
+    # backpack lends its settlement cash too: a variant on it beside SOL's curve
+    backpack = for_policy(bounds, load_preset("backpack"))
+    assert backpack.curve_assets == ("SOL", "")
+    (slot,) = slots(symbolic_book(backpack)[0], backpack)
+    assert [v.label for v in slot.variants] == ["interest on SOL by its curve", "interest on settlement cash"]
 
 
 @pytest.mark.deep
