@@ -97,6 +97,11 @@ class Collateral:
     #: The venue's share of the interest borrowers pay, to the fee account in the asset's quanta
     #: (Drift's insurance and protocol factors of a spot market; Mango's loan fee).
     interest_fee_ppm: int = ppm_field(default=0)
+    #: What a liquidated borrower pays the liquidator (the book) over the oracle price to buy back
+    #: a borrow of this lent asset, in ppm: Mango v4's token ``liquidation_fee`` (its test group's
+    #: 0.02: the liqee's 1,000 of collateral at 1 buy back 1,000 / 20 / 1.02 of a borrow priced
+    #: 20, programs/mango-v4/tests/cases/test_bankrupt_tokens.rs). 0: at the oracle price.
+    liquidation_fee_ppm: int = ppm_field(default=0)
     #: The lent asset's own waterfall for a borrow its borrower's liquidation cannot repay, in
     #: order (``waterfall.TokenLayer``: ``insurance_fund``, ``deposit_index``, ``lender_adl``);
     #: what no layer covers stays a negative balance, the venue's bad debt in the asset.
@@ -127,6 +132,11 @@ class Collateral:
                         f"'{key}' must be the first value tier's ratio_ppm ({first}) where value_tiers are "
                         f"given: {getattr(self, key)}"
                     )
+        if self.liquidation_fee_ppm and not self.lends:
+            raise ValueError(
+                f"'liquidation_fee_ppm' needs lends = true: only a lent asset's borrow is bought back: "
+                f"{self.liquidation_fee_ppm}"
+            )
         if self.rate_curve and not self.lends:
             raise ValueError("'rate_curve' needs lends = true: only a lent asset has borrows to charge: false")
         for i, layer in enumerate(self.bankruptcy):

@@ -95,12 +95,17 @@ def lends_any(policy: Any) -> bool:
 
 
 def borrowed_value(policy: Any, assets: tuple[Asset, ...], balances: tuple[Any, ...]) -> Any:
-    """The oracle value of an account's borrows of lent assets, in settlement quanta (exact)."""
-    return sum_(
-        -min_(balance, 0) * asset.price_quote
-        for asset, balance in zip(assets, balances, strict=True)
-        if lent_rule(policy, asset.name) is not None
-    )
+    """What buying back an account's borrows of lent assets would cost, in settlement quanta: the
+    oracle value, plus the asset's ``liquidation_fee_ppm`` where it has one (rounded up)."""
+    values = []
+    for asset, balance in zip(assets, balances, strict=True):
+        rule = lent_rule(policy, asset.name)
+        if rule is None:
+            continue
+        value = -min_(balance, 0) * asset.price_quote
+        fee = rule.liquidation_fee_ppm
+        values.append(value if fee == 0 else div(value * (PPM + fee), PPM, rounding=Rounding.CEIL))
+    return sum_(values)
 
 
 def _paid(amount: Any) -> Any:
@@ -200,21 +205,31 @@ def accrue_interest(policy: Any, ctx: Ctx, asset_name: str, rate_ppm: Any, secon
 
 
 def repay_borrows(policy: Any, ctx: Ctx, name: str, budget: Any) -> Ctx:
-    """Buy back ``name``'s borrows of lent assets from the book (the liquidity account) at the
-    oracle price, in the book's order, with at most ``budget`` settlement quanta of its cash:
-    ``q = min(borrow, ⌊budget / price⌋)`` quanta to the account, ``q × price`` to the book."""
+    """Buy back ``name``'s borrows of lent assets from the book (the liquidity account, the
+    liquidator) at the oracle price, in the book's order, with at most ``budget`` settlement quanta
+    of its cash: ``q = min(borrow, ⌊budget / price⌋)`` quanta to the account, ``q × price`` to the
+    book. With the asset's ``liquidation_fee_ppm`` f the liquidator takes the borrow at
+    ``price × (1 + f)`` (Mango's token liquidation fee): ``q = min(borrow, ⌊budget × 1e6 / (price ×
+    (1e6 + f))⌋)`` for ``⌈q × price × (1e6 + f) / 1e6⌉`` (``rounding.fee``)."""
     book = ctx.system(Role.LIQUIDITY)
     for k, asset in enumerate(ctx.book_field("assets")):
-        if lent_rule(policy, asset.name) is None:
+        rule = lent_rule(policy, asset.name)
+        if rule is None:
             continue
         price = asset.price_quote
         borrow = max_(-ctx.account(name).asset_balances[k], 0)
-        bought = _paid(min_(borrow, div(max_(budget, 0), safe_divisor(price), rounding=Rounding.FLOOR)))
+        if rule.liquidation_fee_ppm == 0:  # at the oracle price: the terms they always were
+            bought = _paid(min_(borrow, div(max_(budget, 0), safe_divisor(price), rounding=Rounding.FLOOR)))
+            cost = bought * price
+        else:
+            per = price * (PPM + rule.liquidation_fee_ppm)  # millionths of a quantum, per quantum bought
+            bought = _paid(min_(borrow, div(max_(budget, 0) * PPM, safe_divisor(per), rounding=Rounding.FLOOR)))
+            cost = div(bought * per, PPM, rounding=policy.rounding.fee)
         ctx = ctx.transfer(
             asset_balance(book, asset.name), asset_balance(name, asset.name), bought, Reason.BORROW_REPAYMENT
         )
-        ctx = ctx.transfer(name, book, _paid(bought * price), Reason.BORROW_REPAYMENT)
-        budget = budget - bought * price
+        ctx = ctx.transfer(name, book, _paid(cost), Reason.BORROW_REPAYMENT)
+        budget = budget - cost
     return ctx
 
 

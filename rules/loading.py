@@ -664,6 +664,7 @@ _COLLATERAL_DEFAULTS = {
     "bankruptcy": [],
     "rate_curve": [],
     "value_tiers": [],
+    "liquidation_fee_ppm": 0,
 }
 
 

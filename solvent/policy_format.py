@@ -99,6 +99,7 @@ ORDER: dict[tuple[str, ...], tuple[str, ...]] = {
         "initial_liability_weight_ppm",
         "maintenance_liability_weight_ppm",
         "interest_fee_ppm",
+        "liquidation_fee_ppm",
         "bankruptcy",
         "rate_curve",
         "value_tiers",
