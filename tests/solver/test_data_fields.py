@@ -17,6 +17,7 @@ import z3
 import solvent.rules
 from solvent.rules.book import Account, Asset, Book, Market, Position, new_book
 from solvent.rules.events import (
+    AddMargin,
     AssetDeposit,
     AssetPrice,
     AssetWithdraw,
@@ -25,6 +26,7 @@ from solvent.rules.events import (
     Funding,
     InterestAccrual,
     MarkPrice,
+    RemoveMargin,
     SpotDeposit,
     Trade,
     Withdraw,
@@ -64,6 +66,8 @@ EXPECTED: dict[type, tuple[str, ...]] = {
     AssetWithdraw: ("amount",),
     InterestAccrual: ("rate_ppm", "seconds"),
     FinalSettlement: ("price_quote",),  # a delisted market's settlement price (issue 15)
+    AddMargin: ("amount_quote",),  # a move of margin into an isolated position (docs/portfolio.md 3a)
+    RemoveMargin: ("amount_quote",),
 }
 
 
