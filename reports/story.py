@@ -515,7 +515,8 @@ def describe_event(
         return f"{event.account} takes {money.amount(event.amount_quote)} out of its isolated {where} position's margin"
     if isinstance(event, ev.InterestAccrual):
         if event.rate_ppm is None:
-            return f"interest on {event.asset} for {amount(event.seconds)} s at its rate curve"
+            what = event.asset or "settlement cash"
+            return f"interest on {what} for {amount(event.seconds)} s at its rate curve"
         return f"interest on {event.asset} at {amount(event.rate_ppm)} ppm"
     return repr(event)
 

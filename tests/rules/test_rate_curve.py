@@ -307,3 +307,4 @@ def test_a_story_tells_an_interest_step_in_words() -> None:
 
     assert describe_event(InterestAccrual("SOL", seconds=3_600)) == "interest on SOL for 3,600 s at its rate curve"
     assert describe_event(InterestAccrual("SOL", 125_000)) == "interest on SOL at 125,000 ppm"
+    assert describe_event(InterestAccrual("", seconds=60)) == "interest on settlement cash for 60 s at its rate curve"
