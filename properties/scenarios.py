@@ -242,8 +242,8 @@ def cross_market_gap(policy: Policy) -> Story:
 def isolated_gap(policy: Policy) -> Story:
     """Alice holds ten times the position's notional in cross and puts just above initial margin
     into an isolated position in the first market the policy allows it in (docs/portfolio.md
-    decision 3a), long near maximum leverage against Bob; the mark gaps down by twice the isolated
-    margin per lot. The position is bankrupt on its own margin and its deficit goes down the
+    decision 3a), long near maximum leverage against Bob (isolated too in an isolated-only market);
+    the mark gaps down by twice the isolated margin per lot. The position is bankrupt on its own margin and its deficit goes down the
     waterfall; Alice's cross cash pays none of it."""
     names = market_names(policy, 1)
     allowed = policy.isolated_markets(names) or tuple(
@@ -260,11 +260,15 @@ def isolated_gap(policy: Policy) -> Story:
     notional = LOTS * lot_value(policy.contract, MARK)
     margin = leveraged_deposit(own, LOTS, MARK)
     book, events = _seeded(policy, ("alice", "bob"), 10 * notional, max(margin // 4, 1))
-    book = with_isolated_positions(book, (("alice", name),))
+    # in an isolated-only market (dYdX v4's isolated markets) Bob's short is isolated too
+    bob_isolated = "cross" not in policy.modes_in(name)
+    book = with_isolated_positions(book, (("alice", name),) + ((("bob", name),) if bob_isolated else ()))
+    safe = _safe_deposit(own, LOTS, MARK)
     events += [
         Deposit("alice", 10 * notional + margin),
-        Deposit("bob", _safe_deposit(own, LOTS, MARK)),
+        Deposit("bob", safe),
         AddMargin("alice", margin, market=market),
+        *([AddMargin("bob", safe, market=market)] if bob_isolated else []),
         Trade("alice", "bob", LOTS, MARK, Taker.BUYER, market=market),
     ]
     after = _after(policy, book, events).focused(index)

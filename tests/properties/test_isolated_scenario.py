@@ -13,7 +13,10 @@ from solvent.cli import main
 from solvent.properties import catalog, scenarios
 from solvent.properties.catalog import StepView
 from solvent.properties.story import ScenarioError
+from solvent.rules.book import Role
 from solvent.rules.engine import run
+from solvent.rules.events import Deposit
+from solvent.rules.ledger import Reason
 from solvent.rules.loading import load_policy
 from solvent.rules.outcomes import Bankrupt, Liquidated
 from solvent.rules.presets import load_preset
@@ -68,3 +71,26 @@ def test_the_readme_check_holds_isolated_loss_contained_on_the_scenarios(monkeyp
 def test_the_readme_proof_proves_it_on_two_markets(monkeypatch) -> None:
     out = _readme("prove", monkeypatch)
     assert "proved" in out and "isolated positions (alice's in PERP2) on their own margin" in out
+
+
+def test_per_market_funds_an_isolated_market_is_paid_by_its_own_fund() -> None:
+    """dYdX v4: an isolated market has an insurance fund of its own (docs/venues.md#isolated-margin).
+    With ``[waterfall] scope = "per_market"``, BTC cross-only and ETH isolated-only, the isolated ETH position's
+    deficit is paid by ETH's fund alone; BTC's fund and alice's cross cash keep their money."""
+    from tests.rules.test_market_funds import PER
+
+    policy = attrs.evolve(
+        PER,
+        margin=attrs.evolve(PER.margin, modes=("cross",)),
+        market=(PER.market[0], attrs.evolve(PER.market[1], modes=("isolated",))),
+    )
+    story = scenarios.build(policy, "isolated-gap")
+    seed = Deposit("insurance_fund", 10**7, market="ETH")
+    events = [seed if isinstance(e, Deposit) and e.account == "insurance_fund" else e for e in story.events]
+    gap = run(policy, story.book, events)[-1]
+    (bankrupt,) = [o for o in gap.outcomes if isinstance(o, Bankrupt)]
+    assert bankrupt.account == "alice:ETH"
+    paid = [(t.source, t.destination, t.amount_quote) for t in gap.transfers if t.reason is Reason.INSURANCE_FUND]
+    assert paid == [("insurance_fund#ETH", "alice:ETH", bankrupt.deficit_quote)]
+    assert gap.after.account("alice").cash_quote == gap.before.account("alice").cash_quote
+    assert gap.after.role(Role.INSURANCE_FUND).cash_quote == gap.before.role(Role.INSURANCE_FUND).cash_quote
