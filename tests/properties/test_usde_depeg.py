@@ -38,6 +38,13 @@ def test_the_example_declares_binances_collateral_value_ratios() -> None:
         "BTC": (950_000, 950_000),
         "ETH": (950_000, 950_000),
         "USDe": (950_000, 950_000),
+        # the rest of Binance's 2021 table (faq 29b45c48…): 5% haircut on BNB, 10% on XRP, ADA, DOT, SOL
+        "BNB": (950_000, 950_000),
+        "XRP": (900_000, 900_000),
+        "ADA": (900_000, 900_000),
+        "DOT": (900_000, 900_000),
+        "SOL": (900_000, 900_000),
+        "BUSD": (1_000_000, 1_000_000),
     }
 
 
