@@ -45,7 +45,7 @@ from typing import Any
 
 import attrs
 
-from solvent.rules.arith import min_
+from solvent.rules.arith import all_, min_
 from solvent.rules.book import Account, Book, MarginMode, Position, isolated_name
 from solvent.rules.events import AddMargin, RemoveMargin, Trade
 from solvent.rules.ledger import Ctx, Reason
@@ -131,6 +131,10 @@ def mode_checks(policy: Policy, book: Book, event: Any) -> list[tuple[Any, str]]
         market = market_name(book, event)
         allowed = policy.modes_in(market)
         out.append(("isolated" in allowed, f"{market} allows {' and '.join(allowed)} margin only, not isolated"))
+        if isinstance(event, RemoveMargin) and not policy.margin_removable_in(market):
+            position = book.account(position_of(book, event))
+            flat = all_(p.size_lots == 0 for p in position.positions)
+            out.append((flat, f"margin cannot be removed from an open position in {market} (margin_removable = false)"))
         return out
     name = getattr(event, "account", None)
     if name is not None and book.account(name).owner:

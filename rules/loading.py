@@ -651,7 +651,14 @@ _WRITTEN_WHEN_SET = (
 #: written (and digested) as before lending.
 #: A ``[[market]]`` table's keys written only when set: a market that shares ``[margin]``'s tiers
 #: and ``[units]``' lot and tick is its name alone.
-_MARKET_DEFAULTS = {"tiers": [], "risk_limit_steps": False, "lot": "", "tick": "", "modes": []}
+_MARKET_DEFAULTS = {
+    "tiers": [],
+    "risk_limit_steps": False,
+    "lot": "",
+    "tick": "",
+    "modes": [],
+    "margin_removable": True,
+}
 
 #: A ``[[collateral]]`` table's keys added after such tables were saved, written only when set
 #: (the conversion discount, lending): a table that uses none is written, and digested, as before.

@@ -56,6 +56,12 @@ class MarketSpec:
     #: ``protocol/x/perpetuals``; Hyperliquid's "strict isolated" assets), ``["cross"]`` for a market
     #: without isolated margin; absent: ``[margin].modes``
     modes: tuple[str, ...] = attrs.field(default=(), converter=tuple, validator=check_modes)
+    #: Whether the owner of an isolated position in this market may take margin out of it while
+    #: the position is open (``RemoveMargin``). Hyperliquid's isolated-only assets: "margin cannot
+    #: be removed", it leaves pro rata as the position closes (docs/venues.md#isolated-margin);
+    #: here it stays in the position until the position is flat, then may be removed whole.
+    #: Absent: true.
+    margin_removable: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
 
     def __attrs_post_init__(self) -> None:
         if self.risk_limit_steps and not self.tiers:

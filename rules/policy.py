@@ -171,6 +171,11 @@ class Policy:
                 return spec.modes
         return self.margin.modes or MODES
 
+    def margin_removable_in(self, market: str) -> bool:
+        """Whether margin may leave an open isolated position in the market named ``market``: its
+        table's ``margin_removable`` (true without a table)."""
+        return all(spec.margin_removable for spec in self.market if spec.name == market)
+
     @property
     def declares_modes(self) -> bool:
         """Whether the policy states which margin modes it allows (``[margin].modes`` or a market's

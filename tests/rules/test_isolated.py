@@ -140,6 +140,18 @@ class TestModes:
         with pytest.raises(RejectedEvent, match="ETH allows isolated margin only, not cross"):
             step(policy, book, Trade("bob", "alice", 1, 100, market="ETH"))
 
+    def test_margin_stays_in_an_open_position_where_it_is_not_removable(self, make_policy) -> None:
+        # Hyperliquid's isolated-only assets: margin cannot be removed while the position is open
+        policy = make_policy(market=(MarketSpec("PERP", modes=("isolated",), margin_removable=False),))
+        both = (("alice", "PERP"), ("bob", "PERP"))
+        book = new_book(mark_quote=100, traders=("alice", "bob"), isolated_positions=both)
+        events = [Deposit("alice", 1_000), Deposit("bob", 1_000), AddMargin("alice", 300), AddMargin("bob", 300)]
+        book = run(policy, book, [*events, Trade("alice", "bob", 10, 100)])[-1].after
+        with pytest.raises(RejectedEvent, match="margin cannot be removed from an open position in PERP"):
+            step(policy, book, RemoveMargin("alice", 1))
+        flat = step(policy, book, Trade("bob", "alice", 10, 100)).after
+        assert step(policy, flat, RemoveMargin("alice", 300)).after.account("alice").cash_quote == 1_000
+
     def test_isolated_accounts_carry_the_mode(self, policy) -> None:
         book = opened(policy, 300)
         position = book.account("alice:PERP")
