@@ -198,6 +198,24 @@ class TestOneSemantics:
         assert got.transfers == tuple(e.item for e in expected.entries)
         assert got.outcomes == tuple(o.item for o in expected.outcomes)
 
+    def test_each_market_fund_is_a_variable_of_the_symbolic_book(self) -> None:
+        import z3
+
+        from solvent.solver.symbolic import variable_book
+
+        lifted, made = variable_book(gap(PER, 500, 700)[-2].after)
+        assert "insurance_fund#ETH.cash_quote" in {str(v) for v in made}
+        assert z3.is_const(lifted.role(Role.INSURANCE_FUND).more_funds[0])
+
+    def test_a_fund_below_zero_in_any_market_is_not_a_well_formed_start(self) -> None:
+        from solvent.rules.wellformed import reasons
+
+        b = gap(PER, 500, 700)[-2].after
+        assert "pools non-negative" not in " ".join(reasons(PER, b))
+        fund = b.role(Role.INSURANCE_FUND)
+        below = b.replace_account(b.index(fund.name), attrs.evolve(fund, more_funds=(-1,)))
+        assert "pools non-negative" in " ".join(reasons(PER, below))
+
     def test_z3_proves_the_own_market_claim_at_two_traders_and_two_markets(self) -> None:
         from solvent.solver.bounds import Bounds
         from solvent.solver.prove import prove
@@ -280,11 +298,15 @@ def test_searched_per_market_stories_conserve_money_and_keep_each_fund() -> None
     conserves money, no fund goes below zero, and a step in one market leaves the others' funds.
     40 derandomized stories (the count is asserted: a search that found nothing says how many)."""
     ran: list[int] = []
+    eth_fund_deposits: list[int] = []
 
     @settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck), database=None)
     @given(stories(PER, max_events=6))
     def judged(story) -> None:
         ran.append(len(story.events))
+        eth_fund_deposits.extend(
+            1 for e in story.events if isinstance(e, Deposit) and e.account == "insurance_fund" and e.market == "ETH"
+        )
         assert story.book.funds_per_market
         for s in run(PER, story.book, list(story.events)):
             view = StepView.of(PER, s)
@@ -292,7 +314,7 @@ def test_searched_per_market_stories_conserve_money_and_keep_each_fund() -> None
             assert get("insurance-fund-non-negative").holds(view) and OWN.holds(view)
 
     judged()
-    assert len(ran) == 40
+    assert len(ran) == 40 and eth_fund_deposits  # the search tops up ETH's own fund too
 
 
 class TestTheBinanceExample:
