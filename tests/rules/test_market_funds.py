@@ -23,6 +23,7 @@ from solvent.rules.loading import PolicyError, dumps_policy, loads_policy
 from solvent.rules.market_funds import Scope, WaterfallScope, fund_balance, fund_balances, shaped_for, split_fund
 from solvent.rules.outcomes import AdlFill, Bankrupt, LayerUsed
 from solvent.rules.presets import load_preset
+from solvent.rules.waterfall import Adl, InsuranceFund, Ranking
 from tests.rules.test_market_tables import POLICY, TWO
 
 POOLED = POLICY  # BTC and ETH, each on its own tiers; a fund, then ADL
@@ -179,6 +180,18 @@ class TestTheClaims:
         s = gap(PER, 10 * D, D - 1)[-1]
         assert fund_balance(s.before, 0) == 10 * D and adl_lots(s)
         assert get("waterfall-order").holds(StepView.of(PER, s))
+
+    def test_waterfall_order_fails_when_the_fund_in_deficit_keeps_money(self) -> None:
+        """A capped fund (cap 1,000 a bankruptcy): ETH's fund pays its cap and keeps the rest
+        while ETH's winners are deleveraged; the layer order holds (a fund that paid its cap is
+        spent for it), but no profit may be haircut while the fund holds money: waterfall-order
+        fails, reading ETH's fund, though BTC's fund is empty (a claim that read the first
+        market's fund would let it pass)."""
+        policy = attrs.evolve(PER, deficit=(InsuranceFund(cap_quote=1_000), Adl(Ranking.ORDER)))
+        s = gap(policy, 0, 10 * D)[-1]
+        assert adl_lots(s) == [("bob", 100, "ETH")]
+        assert fund_balances(s.after)[0] == 0 and fund_balances(s.after)[1] >= 10 * D - 1_000
+        assert not get("waterfall-order").holds(StepView.of(policy, s))
 
 
 class TestOneSemantics:
