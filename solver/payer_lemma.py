@@ -372,6 +372,13 @@ def _adl_only(policy: Policy, book: Book, label: str, event: Any, fail: Callable
 def applies(policy: Policy) -> str | None:
     """Why the payer's argument does not apply to ``policy`` (None when it does)."""
     layer = policy.adl
+    per_lot = policy.layer(SocializedLoss)
+    if per_lot is not None and per_lot.over is Over.OPEN_INTEREST:
+        return (
+            "its socialized loss is shared per lot of open interest (losers too), not by profit, so no share is "
+            "bounded by a gain"
+            + ("; a payer it sinks below zero is resolved in turn (the cascade)" if per_lot.cascade else "")
+        )
     if layer is None:
         return "the policy has no ADL layer"
     if layer.price is not AdlPrice.BANKRUPTCY:

@@ -79,6 +79,8 @@ def test_each_adl_preset_the_argument_fits_holds_for_every_n(preset: str, claim:
         ("bitmex", "its insurance fund holds positions ADL's queue does not reach"),
         ("hyperliquid", "its ADL closes winners at the previous mark, not the bankrupt account's price"),
         ("gmx-v2", "the policy has no ADL layer"),
+        ("drift", "its socialized loss is shared per lot of open interest (losers too), not by profit"),
+        ("mango-v4", "a payer it sinks below zero is resolved in turn (the cascade)"),
     ],
 )
 def test_where_the_argument_does_not_fit_it_says_why_and_asks_nothing(preset: str, why: str) -> None:
