@@ -18,7 +18,8 @@ from solvent.properties.scenarios import build
 from solvent.properties.strategies import stories
 from solvent.rules.book import Role, new_book
 from solvent.rules.engine import RejectedEvent, run, step, transition
-from solvent.rules.events import Deposit, MarkPrice
+from solvent.rules.events import Deposit, Funding, MarkPrice, Trade
+from solvent.rules.fees import FeeRule
 from solvent.rules.loading import PolicyError, dumps_policy, loads_policy
 from solvent.rules.market_funds import Scope, WaterfallScope, fund_balance, fund_balances, shaped_for, split_fund
 from solvent.rules.outcomes import AdlFill, Bankrupt, LayerUsed
@@ -195,18 +196,31 @@ class TestTheClaims:
 
 
 class TestOneSemantics:
-    @pytest.mark.parametrize("which", ["gap", "btc-move", "eth-fund-deposit"])
+    @pytest.mark.parametrize("which", ["gap", "btc-move", "eth-fund-deposit", "eth-trade-fee", "eth-funding"])
     def test_the_symbolic_engine_agrees_on_a_per_market_step(self, which: str) -> None:
+        """Five steps on the per-market book: the gap (ETH's fund pays, ETH deleverages), a BTC
+        move, a deposit into ETH's fund, an ETH trade whose fee shares go to ETH's fund, funding in
+        ETH: z3's evaluation of the same transition gives the same book, ledger and outcomes."""
         from solvent.solver.symbolic import constant_book, constant_event, evaluate_ctx, simplifier
 
+        policy = attrs.evolve(PER, fees=FeeRule(taker_ppm=500, maker_ppm=200, insurance_share_ppm=500_000))
         steps = gap(PER, 10 * D, D - 1)
         book, event = {
             "gap": (steps[-1].before, steps[-1].event),
             "btc-move": (steps[-1].before, MarkPrice(27_000)),
             "eth-fund-deposit": (steps[-1].before, Deposit("insurance_fund", 5, market="ETH")),
+            "eth-trade-fee": (steps[-2].before, Trade("carol", "bob", 3, 10_000, market="ETH")),
+            "eth-funding": (steps[-1].before, Funding(2_000, market="ETH")),
         }[which]
-        expected = transition(PER, book, event)
-        got = evaluate_ctx(transition(PER, constant_book(book), constant_event(event)), simplifier())
+        expected = transition(policy, book, event)
+        if which == "eth-trade-fee":
+            paid = [
+                (t.destination, t.amount_quote)
+                for t in (e.item for e in expected.entries)
+                if t.reason.name == "TRADING_FEE"
+            ]
+            assert ("insurance_fund#ETH", 7) in paid and all(d != "insurance_fund" for d, _ in paid)
+        got = evaluate_ctx(transition(policy, constant_book(book), constant_event(event)), simplifier())
         assert got.after == expected.book
         assert got.transfers == tuple(e.item for e in expected.entries)
         assert got.outcomes == tuple(o.item for o in expected.outcomes)
@@ -373,3 +387,13 @@ class TestTheBinanceExample:
         assert done.returncode == 0, done.stderr[-2000:]
         assert "insurance_fund#ETHUSDT  alice" in done.stdout and "fund ETHUSDT (USDT)" in done.stdout
         assert "market-fund-pays-own-market" in done.stdout
+
+    def test_the_readme_proof_runs_as_printed(self) -> None:
+        from tests.test_printed_commands import _documented, _run_printed
+
+        done = _run_printed(
+            self.ROOT, _documented("solvent prove examples/binance-markets.toml --invariant market-fund")
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert "market-fund-pays-own-market on binance-markets: proved (N ≤ 2, K ≤ 1 (mark)" in done.stdout
+        assert "2 markets (BTCUSDT, ETHUSDT)" in done.stdout
