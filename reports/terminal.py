@@ -68,7 +68,18 @@ def table(
     if sum(natural[k] for k in wrap) > room:
         for k in wrap:
             limits[k] = max(12, room * natural[k] // wanted)
-    return tabulate(rows, headers=headers, tablefmt="simple", maxcolwidths=limits, disable_numparse=True)
+    text = tabulate(rows, headers=headers, tablefmt="simple", maxcolwidths=limits, disable_numparse=True)
+    # a word longer than its column's share widens that column: take the overflow from the
+    # widest folded column that can still give it, and fold again
+    for _ in range(len(rows) + 8):
+        over = max(map(len, text.splitlines()), default=0) - width
+        shrinkable = [k for k in wrap if limits[k] is not None and limits[k] > 12]
+        if over <= 0 or not shrinkable:
+            break
+        k = max(shrinkable, key=lambda k: limits[k])
+        limits[k] = max(12, limits[k] - over)
+        text = tabulate(rows, headers=headers, tablefmt="simple", maxcolwidths=limits, disable_numparse=True)
+    return text
 
 
 def coloured(text: str) -> object:

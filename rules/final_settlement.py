@@ -25,8 +25,13 @@ settlement price; a pool below zero holding a taken-over position is deleveraged
   fund), then the order book (the rest of the market), each taking ``min(remaining, its
   position)``; at the mark no cash moves.
 
-Open interest is balanced, so every position is closed. A later event may open the market again:
-the engine has no market status (dYdX refuses every order in it).
+Open interest is balanced, so every position is closed. The engine keeps no market status after
+it: dYdX refuses every order while the market is in final settlement, and its only way out is a
+re-listing (``FINAL_SETTLEMENT → INITIALIZING → ACTIVE``, clob_pair.go
+``SupportedClobPairStatusTransitions``), which starts flat as this leaves it, so a later trade reads
+as one after a re-listing (docs/venues.md#dydx-v4-final-settlement). The search draws this event
+for a policy that declares ``liquidation.final_settlement``, and z3 takes it as the
+``final-settlement`` event kind.
 """
 
 from __future__ import annotations
