@@ -16,6 +16,7 @@ from solvent.rules.fields import bounds
 from solvent.rules.liquidation import Execution, LiquidationRule, Recipient, Trigger
 from solvent.rules.loading import PolicyError, dumps_policy, load_policy, loads_policy
 from solvent.rules.margin import MarginRule, Tier
+from solvent.rules.market_funds import Scope, WaterfallScope
 from solvent.rules.policy import Policy, Units
 from solvent.rules.rounding import FundingRounding, ProRata, RoundingRule
 from solvent.rules.waterfall import (
@@ -160,6 +161,7 @@ def policies() -> st.SearchStrategy[Policy]:
         description=st.text(),
         sources=st.lists(st.text()).map(tuple),
         accepts=st.lists(st.sampled_from(KNOWN)).map(tuple),
+        waterfall=st.builds(WaterfallScope, st.sampled_from(Scope)),
     )
 
 
