@@ -662,6 +662,9 @@ class Bankruptcy:
     layers: tuple[tuple[int, str, Any], ...]
     unpaid: Any
     carried: Any
+    #: the market whose own insurance fund the ``insurance_fund`` layer paid from, on a book that
+    #: keeps a fund per market (``[waterfall] scope = "per_market"``); ``""`` on any other book
+    fund_market: str = ""
 
 
 def bankruptcies(steps: Sequence[Step]) -> list[Bankruptcy]:
@@ -675,7 +678,8 @@ def bankruptcies(steps: Sequence[Step]) -> list[Bankruptcy]:
             )
             unpaid = sum(o.amount_quote for o in s.outcomes if isinstance(o, Residual) and o.account == b.account)
             carried = sum(o.amount_quote for o in s.outcomes if isinstance(o, DebtCarried) and o.account == b.account)
-            out.append(Bankruptcy(i, b.account, b.deficit_quote, layers, unpaid, carried))
+            fund = market_of(s.before, s.event).name if s.before.funds_per_market else ""
+            out.append(Bankruptcy(i, b.account, b.deficit_quote, layers, unpaid, carried, fund))
     return out
 
 
@@ -866,7 +870,11 @@ def change(pair: tuple[Any, Any], money: Money = QUANTA, *, fixed: bool = False)
 def deficit_sentence(b: Bankruptcy, money: Money = QUANTA) -> str:
     """``alice went bankrupt with a deficit of USDT 88.99; paid by 1. insurance_fund USDT 22.00,
     2. adl USDT 66.99.`` (in quanta without ``money``: ``a deficit of 8,899``)."""
-    parts = [f"{i + 1}. {layer} {money.amount(covered)}" for i, layer, covered in b.layers]
+
+    def named(layer: str) -> str:  # a fund kept per market says whose: ``insurance_fund (ETH)``
+        return f"{layer} ({b.fund_market})" if b.fund_market and layer == "insurance_fund" else layer
+
+    parts = [f"{i + 1}. {named(layer)} {money.amount(covered)}" for i, layer, covered in b.layers]
     if b.unpaid:
         parts.append(f"unpaid {money.amount(b.unpaid)}")
     return f"{b.account} went bankrupt with a deficit of {money.amount(b.deficit)}; paid by {', '.join(parts) or 'no layer'}."

@@ -386,6 +386,7 @@ class TestTheBinanceExample:
         done = _run_printed(self.ROOT, command)
         assert done.returncode == 0, done.stderr[-2000:]
         assert "insurance_fund#ETHUSDT  alice" in done.stdout and "fund ETHUSDT (USDT)" in done.stdout
+        assert "paid by 1. insurance_fund (ETHUSDT) USDT 22.00" in done.stdout
         assert "market-fund-pays-own-market" in done.stdout
 
     def test_the_readme_proof_runs_as_printed(self) -> None:
