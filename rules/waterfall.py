@@ -256,7 +256,8 @@ class SocializedLoss:
     #: What happens to a payer the charge leaves below zero. ``false`` (the default): nothing; its
     #: equity stays negative (a residual ``no-negative-equity`` reports). ``true``: it is bankrupt in
     #: turn, in the same step: every trader still holding a position with equity below zero once the
-    #: waterfall is done is liquidated (closed into the book at the liquidation fill) and its own
+    #: waterfall is done is liquidated (closed into the book at the liquidation fill; against the
+    #: opposing side under ``over = "opposing_side"``) and its own
     #: deficit runs down the same waterfall, whose socialized loss is then spread over the positions
     #: still open, and so on (each account at most once per chain, so it ends). Drift
     #: (docs/venues.md#drift-v2-bankruptcy): ``resolve_perp_bankruptcy`` socializes through the
