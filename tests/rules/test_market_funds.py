@@ -308,6 +308,21 @@ class TestTheLoader:
             or "fund_shares" in text.splitlines()[line - 1]
         )
 
+    def test_a_drawdown_window_per_market_is_not_built_and_says_so(self) -> None:
+        """OKX's ADL on the fund's drawdown watches one window; a fund per market on several markets
+        would need one each: refused where the policy declares several markets (and in a proof
+        of several markets), allowed on one market, where the scopes are the same."""
+        drawdown = '[[deficit]]\nlayer = "adl"\n\n[deficit.fund_drawdown]\ndrawdown_ppm = 300000\nwindow_events = 8\n'
+        text = self._policy('scope = "per_market"\n').replace('[[deficit]]\nlayer = "venue_absorbs"\n', drawdown)
+        with pytest.raises(PolicyError, match=r"fund_drawdown @ \$\.deficit\[1\]\.fund_drawdown \(venue\.toml:"):
+            loads_policy(text, source="venue.toml")
+        okx = attrs.evolve(load_preset("okx"), waterfall=WaterfallScope(Scope.PER_MARKET))
+        from solvent.solver.bounds import Bounds, for_policy
+
+        assert for_policy(Bounds(), okx).funds_per_market
+        with pytest.raises(ValueError, match="'markets' must be 1 for a policy whose ADL watches the fund's drawdown"):
+            for_policy(Bounds(markets=2), okx)
+
     def test_the_command_line_exits_2_and_writes_nothing(self, tmp_path) -> None:
         from click.testing import CliRunner
 
