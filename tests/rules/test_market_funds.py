@@ -340,15 +340,11 @@ def test_searched_per_market_stories_conserve_money_and_keep_each_fund() -> None
     conserves money, no fund goes below zero, and a step in one market leaves the others' funds.
     40 derandomized stories (the count is asserted: a search that found nothing says how many)."""
     ran: list[int] = []
-    eth_fund_deposits: list[int] = []
 
     @settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck), database=None)
     @given(stories(PER, max_events=6))
     def judged(story) -> None:
         ran.append(len(story.events))
-        eth_fund_deposits.extend(
-            1 for e in story.events if isinstance(e, Deposit) and e.account == "insurance_fund" and e.market == "ETH"
-        )
         assert story.book.funds_per_market
         for s in run(PER, story.book, list(story.events)):
             view = StepView.of(PER, s)
@@ -356,7 +352,29 @@ def test_searched_per_market_stories_conserve_money_and_keep_each_fund() -> None
             assert get("insurance-fund-non-negative").holds(view) and OWN.holds(view)
 
     judged()
-    assert len(ran) == 40 and eth_fund_deposits  # the search tops up ETH's own fund too
+    assert len(ran) == 40
+
+
+def test_the_search_tops_up_a_market_s_own_fund() -> None:
+    """Under per_market a fund top-up is drawn in a market of its own, and resolves to a deposit
+    naming it; a pooled policy's actions draw no such wrapper (its search as before)."""
+    from hypothesis import find
+
+    from solvent.properties import actions as act
+    from solvent.properties.strategies import events
+
+    def seeds_in_market(actions) -> bool:
+        return any(isinstance(a, act.InMarket) and isinstance(a.action, act.SeedFund) for a in actions)
+
+    found = find(events(traders=2, markets=2, fund_per_market=True), seeds_in_market, settings=settings(database=None))
+    (wrapped,) = [a for a in found if isinstance(a, act.InMarket)]
+    book = gap(PER, 1, 1)[2].after
+    event = act.resolve(PER, book, act.InMarket(1, wrapped.action))
+    assert event == Deposit("insurance_fund", wrapped.action.amount_quote, market="ETH") or event == Deposit(
+        "backstop_vault", wrapped.action.amount_quote
+    )
+    assert act.resolve(PER, book, act.InMarket(1, act.SeedFund(5))) == Deposit("insurance_fund", 5, market="ETH")
+    assert act.resolve(PER, book, act.InMarket(1, act.Pay(0, 5))) == Deposit("alice", 5)  # a trader's: no market
 
 
 class TestTheBinanceExample:
