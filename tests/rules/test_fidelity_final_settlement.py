@@ -226,3 +226,24 @@ def test_a_saved_story_keeps_the_event_and_reports_tell_it(tmp_path) -> None:
     assert findings.load(path).story.events == (FinalSettlement(505),)
     text = describe_event(FinalSettlement(505), book(50_499), money=Money.of(DYDX))
     assert text.startswith("final settlement at ") and text.endswith(": every position closed")
+
+
+class TestTheMarketAfterItsSettlement:
+    """The decision (docs/venues.md#dydx-v4-final-settlement): no market status. v4-chain's only way
+    out of STATUS_FINAL_SETTLEMENT is a re-listing (-> INITIALIZING -> ACTIVE), which starts flat as
+    the settlement leaves the market; a mark move after it moves no cash, and a trade opens
+    positions in the re-listed market, priced against the mark as any trade."""
+
+    def test_a_mark_move_after_it_moves_nothing(self) -> None:
+        after = settled(100_000, 500).after
+        moved = step(DYDX, after, MarkPrice(250))
+        assert moved.after.accounts == after.accounts
+        assert [t for t in moved.transfers if t.amount_quote] == []
+
+    def test_a_trade_after_it_opens_the_relisted_market(self) -> None:
+        from solvent.rules.events import Taker, Trade
+
+        after = settled(100_000, 500).after
+        traded = step(DYDX, after, Trade("dave", "carl", BTC, 500, Taker.BUYER))
+        sizes = {a.name: a.size_lots for a in traded.after.accounts if a.size_lots}
+        assert sizes == {"dave": BTC, "carl": -BTC}
