@@ -219,3 +219,17 @@ def test_a_clawback_without_its_cap_at_profit_is_refuted() -> None:
     assert lemma.verdict is Verdict.REFUTED
     bob = lemma.counterexample.account("bob")
     assert "bob pays" in lemma.detail and bob.window_pnl_quote >= 0
+
+
+def test_the_planted_clawback_reaches_principal_in_one_step_of_the_share_lemma() -> None:
+    """tests/planted/clawback-reaches-principal.toml: uncapped, its clawback takes more than the
+    window's profit, and capped it would still take more than the profit over principal (its
+    header's second story, seven events for the search): the share lemma finds both in one call."""
+    from pathlib import Path
+
+    from solvent.rules.loading import load_policy
+
+    planted = Path(__file__).resolve().parents[1] / "planted" / "clawback-reaches-principal.toml"
+    policy = load_policy(planted)
+    assert share_check(policy, "window").verdict is Verdict.REFUTED
+    assert share_check(policy, "principal").verdict is Verdict.REFUTED
