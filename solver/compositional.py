@@ -125,13 +125,16 @@ class _Failed(Exception):
         self.applies = applies
 
 
-def attempt(policy: Policy, invariant: Invariant, bounds: Bounds) -> Extension | Attempt | None:
+def attempt(policy: Policy, invariant: Invariant, bounds: Bounds, *, payer: bool = True) -> Extension | Attempt | None:
     """The all-N argument for ``invariant``: an :class:`Extension` when every lemma held, an
-    :class:`Attempt` when one did not, None when the invariant has no such argument."""
+    :class:`Attempt` when one did not, None when the invariant has no such argument. ``payer``:
+    where ADL couples the traders, also try the payer's argument (``solver.payer_lemma``; without
+    it the coupling's reason stands and no units are spent)."""
     argument = ARGUMENTS.get(invariant.id)
     if argument is None:
         return None
     checker = _Checker(bounds)
+    checker.payer_allowed = payer
     try:
         lemmas = argument(policy, bounds, checker)
     except _Failed as failed:
@@ -192,6 +195,8 @@ class _Checker:
         self.flat = False
         #: set by the payer's argument (ADL's winners' side) when it, not the per-trader one, held
         self.payer = False
+        #: whether the payer's argument may be tried (``attempt(payer=...)``)
+        self.payer_allowed = True
 
     def pieces(self, name: str, claims: list[Any]) -> str:
         """Whether every one of ``claims`` is valid, each asked on its own with :func:`_case_split`
@@ -615,7 +620,7 @@ def _each_trader(invariant_id: str) -> Callable[[Policy, Bounds, _Checker], list
         try:
             return each_trader_argument(policy, invariant, bounds, checker.valid, checker.fail)
         except _Failed as coupled:
-            if invariant_id in PAYER_CLAIMS and not coupled.applies:
+            if invariant_id in PAYER_CLAIMS and not coupled.applies and checker.payer_allowed:
                 return _payer(policy, invariant, bounds, checker, coupled)
             if invariant_id != FLAT or coupled.applies:
                 raise

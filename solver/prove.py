@@ -82,6 +82,7 @@ def prove(
     minimize: bool = True,
     compositional: bool = True,
     transfers: bool = True,
+    payer_first: bool = True,
 ) -> ProofResult:
     """Prove or refute ``invariant_id`` for ``policy`` within ``bounds`` (see the module docstring).
 
@@ -93,7 +94,10 @@ def prove(
     has an all-N argument (``solvent.solver.compositional``) its lemmas extend the direct bounded
     proof to every N. ``transfers``: also
     prove that no transfer moves a negative amount (an engine-level obligation; a threshold probe,
-    which asks about one claim only, leaves it out).
+    which asks about one claim only, leaves it out). ``payer_first``: where ADL couples the traders,
+    try the payer's all-N argument (``solver.payer_lemma``) before the bounded check; with False
+    it is tried only after the direct check proved the claim at N, the one case in which it can
+    change the verdict (``solvent check``, whose budget is shared among the claims).
     """
     from solvent.solver import compositional as comp
 
@@ -103,9 +107,12 @@ def prove(
     if bounds.assets and not bounds.asset_names:  # the policy's collateral first, so its weights apply
         bounds = attrs.evolve(bounds, asset_names=tuple(c.name for c in policy.collateral))
     invariant = invariant_id if isinstance(invariant_id, Invariant) else catalog.get(invariant_id)
-    extension = comp.attempt(policy, invariant, bounds) if compositional else None
+    extension = comp.attempt(policy, invariant, bounds, payer=payer_first) if compositional else None
     smaller: dict[int, ProofResult] = {}
     outcome = _small_scope_first(policy, invariant, bounds, transfers=transfers, smaller=smaller)
+    direct = _obligation(outcome, invariant.id).verdict
+    if isinstance(extension, comp.Attempt) and not payer_first and direct is Verdict.PROVED:
+        extension = comp.attempt(policy, invariant, bounds)  # proved at N: the payer's lemmas may extend it
     if outcome.verdict is Verdict.REFUTED and minimize:
         outcome = _minimized(policy, invariant, bounds, outcome)
     if outcome.verdict is Verdict.REFUTED and invariant.id in (*EACH_TRADER, *ONE_ACCOUNT):

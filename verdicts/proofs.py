@@ -103,7 +103,7 @@ def prove_within(policy: Policy, invariant_ids: Sequence[str], budget: ProofBudg
             bounds = attrs.evolve(bounds, isolated=1, event_kinds=(*bounds.event_kinds, "margin"))
         progress.report("z3", invariant_id, spent, budget.total, "units")
         with question():  # each answer independent of the questions asked before it
-            result = prove(policy, invariant_id, bounds, minimize=False)
+            result = prove(policy, invariant_id, bounds, minimize=False, payer_first=False)
         spent += result.units
         out[invariant_id] = result
     return out

@@ -233,3 +233,40 @@ def test_the_planted_clawback_reaches_principal_in_one_step_of_the_share_lemma()
     policy = load_policy(planted)
     assert share_check(policy, "window").verdict is Verdict.REFUTED
     assert share_check(policy, "principal").verdict is Verdict.REFUTED
+
+
+def test_inside_check_the_payers_lemmas_are_asked_only_after_the_direct_check_proved_the_claim(monkeypatch) -> None:
+    """``solvent check`` shares its budget among the claims: the payer's lemmas can change a verdict
+    only where the direct check at N proved the claim (they extend it to all N), so there
+    (``prove(payer_first=False)``) they are asked then and only then. Undecided: no lemma, no unit;
+    proved: the lemmas run and the verdict covers every N."""
+    import solvent.solver.prove as prove_module
+    from solvent.solver.verdicts import ObligationResult
+
+    asked = []
+    real_attempt = compositional.attempt
+
+    def attempt(policy, invariant, bounds, *, payer=True):
+        asked.append(payer)
+        return real_attempt(policy, invariant, bounds, payer=payer)
+
+    monkeypatch.setattr(compositional, "attempt", attempt)
+    tiny = Bounds(accounts=2, events=1, effort=1)
+    undecided = prove_module.prove("okx", "no-negative-equity", tiny, minimize=False, payer_first=False)
+    assert asked == [False] and not any("payer" in q.name for q in undecided.queries)
+    assert "the all-N argument does not apply" in undecided.method
+
+    def proved_at_n(policy, invariant, bounds, **_):  # the direct check, as if it had proved the claim at N = 2
+        done = attrs.evolve(undecided, verdict=Verdict.PROVED, reason="")
+        return attrs.evolve(
+            done,
+            obligations=tuple(ObligationResult(o.obligation, Verdict.PROVED, "", o.scope) for o in done.obligations),
+        )
+
+    asked.clear()
+    monkeypatch.setattr(prove_module, "_small_scope_first", proved_at_n)
+    extended = prove_module.prove("okx", "no-negative-equity", ONE_MOVE, minimize=False, payer_first=False)
+    assert asked == [False, True]
+    own = next(o for o in extended.obligations if o.obligation == "no-negative-equity")
+    assert own.verdict is Verdict.PROVED and own.scope.accounts is None and own.scope.assumes == ADL_FILLS_ONLY
+    assert any(q.name.startswith("payer's charge") for q in extended.queries)
