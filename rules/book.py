@@ -282,6 +282,10 @@ class Book:
     #: the collateral assets besides settlement cash (docs/portfolio.md, decision 2), in the order
     #: of every account's ``asset_balances``; empty: the one-asset book
     assets: tuple[Asset, ...] = attrs.field(default=(), converter=tuple)
+    #: where the insurance fund is kept per market (``Account.more_funds``): the drawdown window's
+    #: sum of each further market's fund, as ``insurance_window_sum_quote`` is the first market's
+    #: (``solvent.rules.fund_drawdown``); empty on every other book
+    more_window_sums: tuple[Any, ...] = attrs.field(default=(), converter=tuple)
 
     def __attrs_post_init__(self) -> None:
         if self.assets:
@@ -302,6 +306,11 @@ class Book:
                     f"only the insurance fund holds a balance per further market: {a.name!r} holds "
                     f"{len(a.more_funds)} for {len(self.more_markets)}"
                 )
+        if self.more_window_sums and len(self.more_window_sums) != len(self.more_markets):
+            raise ValueError(
+                f"'more_window_sums' must hold one sum per further market: {len(self.more_window_sums)} "
+                f"for {len(self.more_markets)}"
+            )
 
     def _check_assets(self) -> None:
         names = [a.name for a in self.assets]
@@ -343,7 +352,14 @@ class Book:
         more = list(self.more_markets)
         more[index - 1] = self.market
         accounts = tuple(a.focused(index) for a in self.accounts)
-        return self.with_balances(accounts).with_fields(market=self.more_markets[index - 1], more_markets=tuple(more))
+        changes: dict[str, Any] = {}
+        if self.more_window_sums:  # a fund kept per market: its drawdown window goes with it
+            sums = list(self.more_window_sums)
+            sums[index - 1], changes["insurance_window_sum_quote"] = self.insurance_window_sum_quote, sums[index - 1]
+            changes["more_window_sums"] = tuple(sums)
+        return self.with_balances(accounts).with_fields(
+            market=self.more_markets[index - 1], more_markets=tuple(more), **changes
+        )
 
     @functools.cached_property
     def _positions(self) -> dict[str, int]:
@@ -489,4 +505,10 @@ def new_book(
         )
         for role in SYSTEM_ROLES
     )
-    return Book(Market(market, mark_quote, tick_quote), accounts, more_markets=more_markets, assets=assets)
+    return Book(
+        Market(market, mark_quote, tick_quote),
+        accounts,
+        more_markets=more_markets,
+        assets=assets,
+        more_window_sums=funds,
+    )

@@ -215,7 +215,7 @@ def omit_one_market_defaults(converter: Any) -> None:
             "more_funds",
         ),
         Asset: ("deposit_index", "borrow_index"),
-        Book: ("more_markets", "assets"),
+        Book: ("more_markets", "assets", "more_window_sums"),
         Deposit: ("market",),
         Trade: ("market",),
         MarkPrice: ("market",),

@@ -40,11 +40,17 @@ class FundDrawdown:
 
 
 def sample(rule: FundDrawdown, book: Book) -> Book:
-    """The book with the fund's balance at the start of this event added to the window's sum."""
-    fund = book.role(Role.INSURANCE_FUND).cash_quote
+    """The book with the fund's balance at the start of this event added to the window's sum;
+    where the fund is kept per market (``Book.more_window_sums``), every market's fund to its own
+    window's sum, on every event (each market's fund is "the applicable fund" of its contracts,
+    docs/venues.md#okx-insurance-fund)."""
+    fund = book.role(Role.INSURANCE_FUND)
     first = book.clock % rule.window_events == 0
-    total = fund if first else book.insurance_window_sum_quote + fund
-    return attrs.evolve(book, insurance_window_sum_quote=total)
+    total = fund.cash_quote if first else book.insurance_window_sum_quote + fund.cash_quote
+    if not book.more_window_sums:
+        return attrs.evolve(book, insurance_window_sum_quote=total)
+    sums = tuple(f if first else s + f for s, f in zip(book.more_window_sums, fund.more_funds, strict=True))
+    return attrs.evolve(book, insurance_window_sum_quote=total, more_window_sums=sums)
 
 
 def reference(rule: FundDrawdown, book: Book) -> Any:

@@ -160,8 +160,9 @@ def shaped_for(scope: WaterfallScope, book: Book) -> Book:
     if not scope.per_market or not book.more_markets or book.funds_per_market:
         return book
     i = book.index(book.role(Role.INSURANCE_FUND).name)
-    fund = attrs.evolve(book.accounts[i], more_funds=tuple(0 for _ in book.more_markets))
-    return book.replace_account(i, fund)
+    zeros = tuple(0 for _ in book.more_markets)
+    fund = attrs.evolve(book.accounts[i], more_funds=zeros)
+    return book.replace_account(i, fund).with_fields(more_window_sums=zeros)
 
 
 def fund_deposits(scope: WaterfallScope, book: Book, amount: int) -> list[Deposit]:

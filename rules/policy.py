@@ -117,13 +117,6 @@ class Policy:
                 f"{names}): {len(shares)} shares"
             )
         for i, layer in enumerate(self.deficit):
-            drawdown = getattr(layer, "fund_drawdown", None) is not None
-            if drawdown and self.waterfall.per_market and len(self.market) > 1:
-                raise ValueError(
-                    "'fund_drawdown' watches one fund's drawdown window, and [waterfall] scope = 'per_market' "
-                    "keeps a fund per market, each of which would need its own window (not built; "
-                    f"docs/portfolio.md decision 5a): fund_drawdown @ deficit[{i}].fund_drawdown"
-                )
             per_fill = getattr(layer, "gap_rounding", None)
             if self.liquidation.fee_to_close and per_fill is not None and per_fill.value == "per_fill":
                 raise ValueError(

@@ -232,11 +232,6 @@ def for_policy(bounds: Bounds, policy: Any) -> Bounds:
     rate curve are named in ``curve_assets`` (their interest events accrue seconds, not a rate)."""
     if policy.waterfall.per_market:
         bounds = attrs.evolve(bounds, funds_per_market=True)
-        if bounds.markets > 1 and any(getattr(layer, "fund_drawdown", None) for layer in policy.deficit):
-            raise ValueError(
-                f"'markets' must be 1 for a policy whose ADL watches the fund's drawdown and whose [waterfall] "
-                f"scope is 'per_market' (each market's fund would need its own window; not built): {bounds.markets}"
-            )
     bounds = _isolated_where_allowed(bounds, policy)
     curves = tuple(t.name for t in policy.collateral if t.lends and t.rate_curve)
     if getattr(policy, "settlement_lending", None) is not None:

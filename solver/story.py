@@ -554,6 +554,7 @@ def canonical_witness(policy: Policy, book: Book, story_slots: Sequence[Slot], b
         net_deposits_quote=cash * len(book.traders),
         more_markets=more,
         assets=assets,
+        more_window_sums=tuple(0 for _ in book.more_window_sums),
     )
     current, events = start, []
     for slot in story_slots:

@@ -63,6 +63,12 @@ def _lift_book(book: Book, make: Callable[[str, str, int], z3.ArithRef]) -> Book
     if book.assets:
         assets = tuple(_lift_record(a, lambda f, v, n=a.name: make(n, f, v)) for a in book.assets)
         lifted = attrs.evolve(lifted, assets=assets)
+    if book.more_window_sums:  # each further market's fund's drawdown window, ``book#ETH.insurance_window_sum_quote``
+        sums = tuple(
+            make(f"book{MARKET_FUND}{m.name}", "insurance_window_sum_quote", v) if type(v) is int else v
+            for v, m in zip(book.more_window_sums, book.more_markets, strict=True)
+        )
+        lifted = attrs.evolve(lifted, more_window_sums=sums)
     return _lift_record(lifted, lambda f, v: make("book", f, v))
 
 

@@ -20,6 +20,7 @@ from solvent.rules.book import Role, new_book
 from solvent.rules.engine import RejectedEvent, run, step, transition
 from solvent.rules.events import Deposit, Funding, MarkPrice, Trade
 from solvent.rules.fees import FeeRule
+from solvent.rules.fund_drawdown import FundDrawdown
 from solvent.rules.loading import PolicyError, dumps_policy, loads_policy
 from solvent.rules.market_funds import Scope, WaterfallScope, fund_balance, fund_balances, shaped_for, split_fund
 from solvent.rules.outcomes import AdlFill, Bankrupt, LayerUsed
@@ -195,6 +196,42 @@ class TestTheClaims:
         assert not get("waterfall-order").holds(StepView.of(policy, s))
 
 
+class TestTheDrawdownPerMarket:
+    """OKX starts ADL when "the applicable insurance fund" falls below its window average less 30%
+    (docs/venues.md#okx-adl); with a fund per market each market's fund has its own window
+    (``Book.more_window_sums``), sampled on every event."""
+
+    DD = FundDrawdown(drawdown_ppm=300_000, window_events=1_000)
+
+    def policy(self, base):
+        return attrs.evolve(base, deficit=(InsuranceFund(), Adl(Ranking.ORDER, fund_drawdown=self.DD)))
+
+    def test_eth_fund_drawn_down_deleverages_eth_while_pooled_does_not(self) -> None:
+        per, pooled = (gap(self.policy(p), 10 * D, 3 * D // 2)[-1] for p in (PER, POOLED))
+        # ETH's fund (1.5 D) pays the whole deficit and is left below 70% of its window's average:
+        # ADL in ETH; BTC's fund and window untouched
+        assert fund_balances(per.after) == (10 * D, 3 * D // 2 - D) and adl_lots(per) == [("bob", 100, "ETH")]
+        assert per.after.more_window_sums[0] > 0 and per.before.insurance_window_sum_quote > 0
+        # pooled, the one fund of 11.5 D pays it and stays above its window's threshold: no ADL
+        assert adl_lots(pooled) == [] and fund_balances(pooled.after) == (10 * D + 3 * D // 2 - D,)
+
+    def test_each_window_is_sampled_on_every_event(self) -> None:
+        steps = gap(self.policy(PER), 10 * D, 3 * D // 2)
+        eth = [fund_balance(s.before, 1) for s in steps]  # the window sums what ETH's fund held at each start
+        last = steps[-1].after
+        assert last.focused(1).insurance_window_sum_quote == sum(eth) == last.more_window_sums[0]
+
+    def test_the_symbolic_engine_agrees_on_the_drawdown_step(self) -> None:
+        from solvent.solver.symbolic import constant_book, constant_event, evaluate_ctx, simplifier
+
+        policy = self.policy(PER)
+        s = gap(policy, 10 * D, 3 * D // 2)[-1]
+        expected = transition(policy, s.before, s.event)
+        got = evaluate_ctx(transition(policy, constant_book(s.before), constant_event(s.event)), simplifier())
+        assert got.after == expected.book
+        assert got.transfers == tuple(e.item for e in expected.entries)
+
+
 class TestOneSemantics:
     @pytest.mark.parametrize("which", ["gap", "btc-move", "eth-fund-deposit", "eth-trade-fee", "eth-funding"])
     def test_the_symbolic_engine_agrees_on_a_per_market_step(self, which: str) -> None:
@@ -307,21 +344,6 @@ class TestTheLoader:
             or "scope" in text.splitlines()[line - 1]
             or "fund_shares" in text.splitlines()[line - 1]
         )
-
-    def test_a_drawdown_window_per_market_is_not_built_and_says_so(self) -> None:
-        """OKX's ADL on the fund's drawdown watches one window; a fund per market on several markets
-        would need one each: refused where the policy declares several markets (and in a proof
-        of several markets), allowed on one market, where the scopes are the same."""
-        drawdown = '[[deficit]]\nlayer = "adl"\n\n[deficit.fund_drawdown]\ndrawdown_ppm = 300000\nwindow_events = 8\n'
-        text = self._policy('scope = "per_market"\n').replace('[[deficit]]\nlayer = "venue_absorbs"\n', drawdown)
-        with pytest.raises(PolicyError, match=r"fund_drawdown @ \$\.deficit\[1\]\.fund_drawdown \(venue\.toml:"):
-            loads_policy(text, source="venue.toml")
-        okx = attrs.evolve(load_preset("okx"), waterfall=WaterfallScope(Scope.PER_MARKET))
-        from solvent.solver.bounds import Bounds, for_policy
-
-        assert for_policy(Bounds(), okx).funds_per_market
-        with pytest.raises(ValueError, match="'markets' must be 1 for a policy whose ADL watches the fund's drawdown"):
-            for_policy(Bounds(markets=2), okx)
 
     def test_the_command_line_exits_2_and_writes_nothing(self, tmp_path) -> None:
         from click.testing import CliRunner
