@@ -169,11 +169,22 @@ class TestGenerationB:
     def test_the_reserve_matures_at_the_windows_end(self) -> None:
         policy = _with("percolator-gen-b", warmup_events=2)
         for clock, reserve in ((0, 40), (1, 0)):
-            bob = step(policy, stressed_book(bob_reserve=40, clock=clock), MarkPrice(100)).after.account("bob")
+            b = stressed_book(bob_reserve=40, clock=clock, dave_cash=51)  # dave above maintenance
+            bob = step(policy, b, MarkPrice(100)).after.account("bob")
             assert (bob.principal_quote, bob.window_pnl_quote) == (1_000 + reserve, reserve)
 
+    def test_liquidated_at_exactly_maintenance(self) -> None:
+        # spec v11.31 §9.3: liquidatable when Eq_net <= MM_req; dave on 50 is at his 5% of 1,000
+        # (MM_req floored, §9.1), on 51 one quantum above it
+        policy = load_preset("percolator-gen-b")
+        at = step(policy, stressed_book(), MarkPrice(100))
+        assert [o.account for o in at.outcomes if type(o).__name__ == "Liquidated"] == ["dave"]
+        assert {a.name: a.size_lots for a in at.after.accounts if a.size_lots} == {}  # the longs shrank by his 10
+        above = step(policy, stressed_book(dave_cash=51), MarkPrice(100))
+        assert not [o for o in above.outcomes if type(o).__name__ == "Liquidated"]
+
     def test_a_flat_accounts_matured_profit_converts(self) -> None:
-        book = stressed_book()
+        book = stressed_book(dave_cash=51)  # dave above maintenance: nobody is liquidated
         i = book.index("alice")
         flat = book.replace_account(i, attrs.evolve(book.accounts[i], size_lots=0, cost_quote=0))
         policy = load_preset("percolator-gen-b")
