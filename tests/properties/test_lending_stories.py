@@ -139,3 +139,21 @@ def test_lending_changes_a_presets_findings_only_by_what_its_venue_documents(pre
     lending, before = broken(check_policy(policy)), broken(check_policy(attrs.evolve(policy, collateral=())))
     assert set(lending) - set(before) == newly
     assert set(lending.values()) == {ClaimStatus.ACCEPTED}
+
+
+def test_the_searchs_interest_step_reads_minutes_on_a_curve_and_a_rate_without_one() -> None:
+    """The search draws one integer for an interest step (properties/actions.py AccrueInterest):
+    minutes at the asset's rate curve where its table has one (drift's SOL: 10 → 600 seconds),
+    the step's own rate in ppm where it has none; a year at most."""
+    import attrs
+
+    from solvent.properties.actions import AccrueInterest, resolve
+    from solvent.rules.book import Asset, new_book
+    from solvent.rules.events import InterestAccrual
+
+    drift = load_preset("drift")
+    book = new_book(market="PERP", mark_quote=1_000, traders=("alice", "bob"), assets=(Asset("SOL", 100),))
+    assert resolve(drift, book, AccrueInterest(0, 10)) == InterestAccrual("SOL", seconds=600)
+    assert resolve(drift, book, AccrueInterest(0, 10**9)) == InterestAccrual("SOL", seconds=31_536_000)
+    plain = attrs.evolve(drift, collateral=(attrs.evolve(drift.collateral[0], rate_curve=()),))
+    assert resolve(plain, book, AccrueInterest(0, 10)) == InterestAccrual("SOL", 10)
