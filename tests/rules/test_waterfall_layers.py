@@ -339,7 +339,7 @@ class TestSocializedLoss:
         ]
         assert cash(s, "alice") == 0
 
-    @pytest.mark.parametrize("over", list(Over))
+    @pytest.mark.parametrize("over", [o for o in Over if o is not Over.OPPOSING_SIDE])
     def test_the_book_as_the_only_counterparty_pays(self, make_policy, over):
         """bob's long is liquidated into the book at $94, so alice's short has the book as its only
         counterparty; the mark gaps to $250 and she is $200 short. Before the book took part, no
@@ -356,6 +356,20 @@ class TestSocializedLoss:
             Transfer("liquidity", "alice", 200, Reason.SOCIALIZED_LOSS)
         ]
         assert residual(s) == [] and cash(s, "alice") == 0
+
+    def test_over_the_opposing_side_the_liquidated_lots_are_the_opposing_sides(self, make_policy):
+        """The same story under ``over = "opposing_side"`` (percolator Gen B, rules/side_index.py):
+        bob's solvent liquidation at $94 closes his 2 lots against alice, the whole opposing side,
+        not into the book, so at $250 she holds nothing and nobody is bankrupt."""
+        policy = make_policy(deficit=[SocializedLoss(over=Over.OPPOSING_SIDE)])
+        events = [
+            Deposit("liquidity", 1_000), Deposit("alice", 100), Deposit("bob", 20), Trade("bob", "alice", 2, 100),
+            MarkPrice(94), MarkPrice(250),
+        ]  # fmt: skip
+        steps = run(policy, new_book(mark_quote=100, traders=("alice", "bob")), events)
+        assert {a.name: a.size_lots for a in steps[-2].after.accounts if a.size_lots} == {}
+        assert layer_transfers(steps[-1], Reason.SOCIALIZED_LOSS) == [] and residual(steps[-1]) == []
+        assert cash(steps[-1], "alice") == 112
 
     def test_winners_back_at_principal_pay_nothing(self, make_policy):
         policy = make_policy(deficit=[SocializedLoss(over=Over.WINNERS), VenueAbsorbs()])
