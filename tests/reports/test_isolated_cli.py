@@ -95,3 +95,12 @@ def test_a_market_mode_that_is_not_a_list_is_bad_input(tmp_path: Path) -> None:
     code, _, err = run("check", str(path), "--no-search")
     assert code == 2
     assert f"'modes' must be an array of strings: 'isolated' @ $.market[1].modes ({path}:" in err
+
+
+def test_isolated_positions_in_a_proof_where_the_policy_allows_none_is_bad_input(tmp_path: Path) -> None:
+    path = tmp_path / "venue.toml"
+    path.write_text(TWO_MARKETS.read_text().replace("[margin]\n", '[margin]\nmodes = ["cross"]\n', 1))
+    code, _, err = run("prove", str(path), "--invariant", "isolated-loss-contained", "--isolated", "1")
+    assert code == 2
+    assert "'isolated' must be 0: the policy allows isolated margin in none of BTC, ETH" in err
+    assert "Traceback" not in err
