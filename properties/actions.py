@@ -243,7 +243,7 @@ Action = (
 def _trader(book: Book, index: int) -> str:
     """The trader at ``index`` (modulo), counting accounts of their own: an isolated position is
     reached through its owner (a trade of the owner in its market is routed to it)."""
-    traders = [a for a in book.traders if not a.owner] if book._isolated else book.traders
+    traders = [a for a in book.traders if not a.owner] if book.has_isolated else book.traders
     return traders[index % len(traders)].name
 
 

@@ -372,6 +372,11 @@ class Book:
         """(owner, market name) → the name of the owner's isolated position in that market."""
         return {(a.owner, a.isolated_market): a.name for a in self.accounts if a.owner}
 
+    @property
+    def has_isolated(self) -> bool:
+        """Whether any account of the book is an isolated position."""
+        return bool(self._isolated)
+
     def isolated_account(self, owner: str, market: str) -> str | None:
         """The name of ``owner``'s isolated position in the market named ``market``, or None (its
         position there, if any, is cross)."""

@@ -84,7 +84,7 @@ def route(book: Book, event: Any) -> Any:
     """The event as the engine runs it: a trade by an account that holds the traded market
     isolated is its isolated position's trade. Every other event is unchanged. A pure renaming of
     structural fields (the same on z3), and the identity on a book without isolated positions."""
-    if not isinstance(event, Trade) or not book._isolated:
+    if not isinstance(event, Trade) or not book.has_isolated:
         return event
     market = market_name(book, event)
     buyer = book.isolated_account(event.buyer, market) or event.buyer
@@ -101,14 +101,16 @@ def position_of(book: Book, event: AddMargin | RemoveMargin) -> str:
     if name is None:
         raise KeyError(
             f"{event.account!r} holds no isolated position in {market}: its position there is cross "
-            f"(a book declares one with isolated = [{market!r}] for the trader)"
+            "(an isolated position is an account of the book whose owner and isolated_market name it)"
         )
     return name
 
 
 def mode_checks(policy: Policy, book: Book, event: Any) -> list[tuple[Any, str]]:
     """What the policy's modes and the isolated positions require of an event (the event routed):
-    each a (holds, sentence) pair, constant booleans (the names are structural, so z3 sees the same)."""
+    each a (holds, sentence) pair. Constant booleans (the names are structural, so z3 sees the
+    same), but for a removal from an open position where margin is not removable (a term on
+    its sizes)."""
     out: list[tuple[Any, str]] = []
     if isinstance(event, Trade):
         market = market_name(book, event)
@@ -141,7 +143,7 @@ def mode_checks(policy: Policy, book: Book, event: Any) -> list[tuple[Any, str]]
         out.append(
             (
                 False,
-                f"{name} is an isolated position: its margin moves only by add-margin and remove-margin from its owner",
+                f"{name} is an isolated position: its margin moves only by its owner's AddMargin and RemoveMargin",
             )
         )
     return out

@@ -119,7 +119,7 @@ class TestMarginMoves:
             opened(policy, 99)  # 10% of 1,000 is 100; the cross 901 does not count
 
     def test_the_isolated_position_neither_deposits_nor_withdraws(self, policy) -> None:
-        with pytest.raises(RejectedEvent, match="its margin moves only by add-margin and remove-margin"):
+        with pytest.raises(RejectedEvent, match="its margin moves only by its owner's AddMargin and RemoveMargin"):
             step(policy, opened(policy, 300), Withdraw("alice:PERP", 1))
 
     def test_a_margin_move_needs_an_isolated_position(self, policy) -> None:
