@@ -329,7 +329,7 @@ def _registry() -> Registry[Scenario]:
     """Every scenario Solvent ships: the stress scenarios, then the incident replays
     (``solvent.properties.incidents.INCIDENTS``), which run when named with ``--scenario``."""
     registry: Registry[Scenario] = Registry("scenario", key=lambda s: s.name)
-    for scenario in (*STRESS, *PORTFOLIO, *ISOLATED, *LENDING, *INCIDENTS.values()):
+    for scenario in (*STRESS, *PORTFOLIO, *LENDING, *ISOLATED, *INCIDENTS.values()):
         registry.register(scenario, builtin=True)
     return registry
 

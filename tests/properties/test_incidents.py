@@ -66,7 +66,9 @@ class TestRegistry:
 
     def test_scenarios_registers_them_explicitly(self, registered) -> None:
         assert list(registered.INCIDENTS) == INCIDENT_NAMES
-        portfolio = [s.name for s in (*scenarios_module.PORTFOLIO, *scenarios_module.LENDING)]
+        portfolio = [
+            s.name for s in (*scenarios_module.PORTFOLIO, *scenarios_module.LENDING, *scenarios_module.ISOLATED)
+        ]
         assert scenarios_module.SCENARIOS.ids() == [*scenarios_module.DEFAULT, *portfolio, *INCIDENT_NAMES]
         assert all(scenarios_module.SCENARIOS.builtin(name) for name in INCIDENT_NAMES)
         assert scenarios_module.get("mango-2022") is registered.INCIDENTS["mango-2022"]
