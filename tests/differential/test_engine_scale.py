@@ -100,7 +100,17 @@ def start(policy: Policy, rng: random.Random, traders: tuple[str, ...]) -> tuple
 #: fields added after the digests were written (a book's further markets and positions, an
 #: event's market): left out at their defaults, so a one-market story digests as it did
 LATER_FIELDS = frozenset(
-    {"more_markets", "more_positions", "market", "funding_remainder_millionths", "assets", "asset_balances"}
+    {
+        "more_markets",
+        "more_positions",
+        "market",
+        "funding_remainder_millionths",
+        "assets",
+        "asset_balances",
+        "owner",
+        "isolated_market",
+        "more_funds",
+    }
 )
 
 
