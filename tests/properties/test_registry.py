@@ -120,9 +120,9 @@ class TestTheThreeRegistries:
 
     def test_scenarios_register_the_incidents_explicitly(self) -> None:
         """No import side effect: the scenarios module builds its registry from the stress
-        scenarios, those of a book of several markets, those of a lending policy and
-        ``incidents.INCIDENTS``, in that order."""
-        names = [s.name for s in (*scenarios.STRESS, *scenarios.PORTFOLIO, *scenarios.LENDING)]
+        scenarios, those of a book of several markets, those of a lending policy, those of
+        isolated margin and ``incidents.INCIDENTS``, in that order."""
+        names = [s.name for s in (*scenarios.STRESS, *scenarios.PORTFOLIO, *scenarios.LENDING, *scenarios.ISOLATED)]
         assert scenarios.SCENARIOS.ids() == names + list(incidents.INCIDENTS)
         assert scenarios.DEFAULT == tuple(s.name for s in scenarios.STRESS)
 
