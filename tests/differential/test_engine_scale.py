@@ -110,6 +110,7 @@ LATER_FIELDS = frozenset(
         "owner",
         "isolated_market",
         "more_funds",
+        "more_window_sums",
     }
 )
 
