@@ -14,7 +14,9 @@ from one run. Seconds are measured here only: no verdict depends on them.
 
 The checkout measured is the one this file is in (its root goes first on ``sys.path``, and the
 JSON names its commit): run as a script, Python would otherwise import whichever Solvent is
-installed, which on a shared machine is another checkout. Measure a fixed snapshot (``git
+installed, which on a shared machine is another checkout. An editable install of another checkout
+wins over ``sys.path`` for the layers it maps, so the run stops unless the engine it imports is
+this checkout's (``_imports_this_checkout``). Measure a fixed snapshot (``git
 archive COMMIT | tar -x -C DIR``), not a worktree that changes under the run: each cell imports
 the engine afresh in its child process.
 
@@ -47,6 +49,22 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the checkout this file is in, not the installed one
 
 QUESTIONS = ("safe-move", "fund-for-gap", "maintenance-for-leverage", "penalty-bankrupts")
+
+
+def _imports_this_checkout() -> None:
+    """Stop unless ``import solvent`` gives this checkout's engine: an editable install of another
+    checkout maps ``solvent.solver`` and the other layers to its own folders whatever comes first
+    on ``sys.path`` (a snapshot measured from a worktree's virtual environment measured the
+    worktree, which changed under the run)."""
+    import solvent.solver
+
+    found = Path(solvent.solver.__file__).resolve().parent.parent
+    if found != ROOT:
+        raise SystemExit(
+            f"this benchmark is in {ROOT} but Python imports Solvent from {found}: run it with a Python "
+            f"whose Solvent is this checkout (python -m venv --system-site-packages V && "
+            f"V/bin/pip install -e {ROOT} --no-deps)"
+        )
 
 
 def _presets() -> tuple[str, ...]:
@@ -254,6 +272,7 @@ def main() -> None:
         print(summary(rows))
         print(markdown(rows, before))
         return
+    _imports_this_checkout()
     presets = tuple(p for p in args.presets.split(",") if p) or _presets()
     commit = subprocess.run(
         ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True

@@ -165,6 +165,13 @@ def render_thresholds(
         cx = t.counterexample
         if cx is not None:
             lines.append(f"  beyond the boundary (replayed on the concrete engine): {cx.detail}")
+            if t.empty is not None:
+                lines.append(
+                    f"    from an empty book ({_marks(t.empty)}), these deposits and trades give the starting book:"
+                )
+                lines += [f"      {i + 1}. {event!r}" for i, event in enumerate(t.opening)]
+            if t.story_note:
+                lines.append(f"    note: {t.story_note}")
             lines.append(f"    starting book ({_marks(cx.story.book)}):")
             lines.append(_indent(_accounts(cx.story.book, contract), "      "))
             for i, event in enumerate(cx.story.events):

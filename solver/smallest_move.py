@@ -39,16 +39,15 @@ from typing import Any
 import attrs
 
 from solvent.properties.catalog import Invariant
-from solvent.properties.scenarios import MARK, Story
+from solvent.properties.scenarios import Story
 from solvent.rules.arith import PPM
-from solvent.rules.book import Book, Role
-from solvent.rules.contract import lot_value
 from solvent.rules.events import MarkPrice
 from solvent.rules.policy import Policy
 from solvent.solver import effort
 from solvent.solver.assumptions import move_ppm_of
 from solvent.solver.bounds import Bounds
 from solvent.solver.effort import UNITS_PER_SECOND, OutOfEffort
+from solvent.solver.plain_book import breaks, least_ticks, scale_mark, tidy
 from solvent.solver.query import StoryQuery
 from solvent.solver.refinement import replay
 from solvent.solver.thresholds import (
@@ -175,11 +174,6 @@ def move_ppm(story: Story, index: int = 0) -> int | None:
     return move_ppm_of(story.book.market.mark_quote, event.price_quote)
 
 
-def scale_mark(policy: Policy) -> int:
-    """The policy's own scale: the lot value the named scenarios start from."""
-    return lot_value(policy.contract, MARK)
-
-
 def applies(cx: Counterexample | None, invariant: Invariant) -> bool:
     """A story this module minimizes: the invariant's own refutation by one mark move, on a book
     of one market (a book of several is told as z3 found it: the move, its market and the
@@ -192,127 +186,6 @@ def applies(cx: Counterexample | None, invariant: Invariant) -> bool:
         and isinstance(cx.story.events[0], MarkPrice)
         and not cx.story.book.more_markets
     )
-
-
-def _breaks(policy: Policy, invariant: Invariant, story: Story, bounds: Bounds) -> bool:
-    return replay(policy, invariant, story, bounds).violates
-
-
-def least_ticks(policy: Policy, invariant: Invariant, story: Story, bounds: Bounds) -> Story:
-    """The story with its one mark move cut to the fewest ticks (quanta) from its own book, in its
-    own direction, that still break ``invariant`` on the concrete engine: a bisection on the tick
-    count between 0 (no move) and the story's own, each candidate replayed. The story returned
-    breaks the claim, and the same story one tick smaller does not (unless its move is one tick)."""
-    event = story.events[0]
-    before = story.book.market.mark_quote
-    direction = 1 if event.price_quote > before else -1
-
-    def at(ticks: int) -> Story:
-        return attrs.evolve(story, events=(MarkPrice(before + direction * ticks),))
-
-    good, bad = abs(event.price_quote - before), 0  # breaks at ``good``; ``bad`` is below any break found
-    while good - bad > 1:
-        middle = (good + bad) // 2
-        if _breaks(policy, invariant, at(middle), bounds):
-            good = middle
-        else:
-            bad = middle
-    if bad == 0 and good > 0 and _breaks(policy, invariant, at(0), bounds):
-        return at(0)  # no move at all: the claim fails at the mark (never assumed otherwise)
-    return at(good)
-
-
-def tidy(policy: Policy, invariant: Invariant, story: Story, bounds: Bounds) -> Story:
-    """The story with the numbers z3 left at arbitrary values set to what a plain book holds,
-    one at a time, each change kept only if the concrete engine still fails the claim at the same
-    event: the previous mark at the mark, no window sums, PnL windows, withdrawals or debts, each
-    cost basis at the mark (``size × mark``), and a system account's negative cash at zero (the
-    net deposits following the cash). What the failure needs stays as z3 chose it. Then the book is
-    scaled down (:func:`_scaled_down`) and the same fields set again on the smaller book."""
-    plain = _plain_fields(policy, invariant, story, bounds)
-    smaller = attrs.evolve(plain, book=_scaled_down(policy, invariant, plain, bounds))
-    return _plain_fields(policy, invariant, smaller, bounds)
-
-
-def _plain_fields(policy: Policy, invariant: Invariant, story: Story, bounds: Bounds) -> Story:
-    book = story.book
-    mark = book.market.mark_quote
-
-    def still(candidate: Any) -> bool:
-        return _breaks(policy, invariant, attrs.evolve(story, book=candidate), bounds)
-
-    tries = [attrs.evolve(book, market=attrs.evolve(book.market, previous_mark_quote=mark))]
-    tries.append(attrs.evolve(book, insurance_window_sum_quote=0))
-    for candidate in tries:
-        if candidate != book and still(candidate):
-            book = candidate
-    for i in range(len(book.accounts)):
-        for field in ("window_pnl_quote", "withdrawn_quote", "debt_quote", "cost_quote", "cash_quote"):
-            account = book.accounts[i]
-            value = getattr(account, field)
-            if field == "cost_quote":
-                want = account.size_lots * mark
-            elif field == "cash_quote":
-                want = 0 if value < 0 and not account.is_trader else value
-            else:
-                want = 0
-            if want == value:
-                continue
-            accounts = book.accounts[:i] + (attrs.evolve(account, **{field: want}),) + book.accounts[i + 1 :]
-            candidate = attrs.evolve(book, accounts=accounts)
-            if field == "cash_quote":
-                candidate = attrs.evolve(candidate, net_deposits_quote=book.net_deposits_quote + want - value)
-            if still(candidate):
-                book = candidate
-    return attrs.evolve(story, book=book)
-
-
-#: The factors :func:`_scaled_down` divides a book by, largest first.
-SCALE_FACTORS = (10, 2)
-
-
-def _scaled_down(policy: Policy, invariant: Invariant, story: Story, bounds: Bounds) -> Any:
-    """The story's book with its numbers divided by 10, then by 2, as long as the engine still
-    fails the claim at the same event (a book z3 filled to its position bound, 1,000,000 lots,
-    where a few lots show the same failure): every account at once, else one account at a time
-    (positions, balances, cost bases, principals; the order book takes up what rounding leaves of
-    the open interest, the net deposits follow the balances). A division the book does not survive
-    (a margin no longer met, another tier, a payer left with nothing to pay) is not made."""
-    book = story.book
-    for factor in SCALE_FACTORS:
-        for _ in range(64):
-            names = [a.name for a in book.accounts if a.role is not Role.LIQUIDITY]
-            for chosen in [set(names), *({n} for n in names)]:
-                candidate = _divided(book, chosen, factor)
-                if candidate != book and _breaks(policy, invariant, attrs.evolve(story, book=candidate), bounds):
-                    book = candidate
-                    break
-            else:
-                break
-    return book
-
-
-def _divided(book: Book, names: set[str], factor: int) -> Book:
-    """``book`` with the accounts in ``names`` divided by ``factor`` (toward zero), the order book
-    taking up the open interest and the net deposits following the balances."""
-    accounts = tuple(
-        attrs.evolve(a, **{f: _toward_zero(getattr(a, f), factor) for f in _SCALED}) if a.name in names else a
-        for a in book.accounts
-    )
-    rest = sum(a.size_lots for a in accounts if a.role is not Role.LIQUIDITY)
-    mark = book.market.mark_quote
-    accounts = tuple(
-        attrs.evolve(a, size_lots=-rest, cost_quote=-rest * mark) if a.role is Role.LIQUIDITY else a for a in accounts
-    )
-    divided = attrs.evolve(book, accounts=accounts)
-    return attrs.evolve(divided, net_deposits_quote=divided.total_cash_quote())
-
-
-def _toward_zero(value: int, factor: int) -> int:
-    return value // factor if value >= 0 else -(-value // factor)
-
-
-_SCALED = ("cash_quote", "spot_quote", "size_lots", "cost_quote", "principal_quote", "withdrawn_quote", "debt_quote")
 
 
 def smallest_move(
@@ -361,7 +234,7 @@ def smallest_move(
         )
     status, proved = state.status, state.proved[0] if state.proved else None
     shown_ppm = move_ppm(final.story) or 0
-    if shown_ppm < found and _breaks(policy, invariant, final.story, attrs.evolve(scope, max_move_ppm=shown_ppm)):
+    if shown_ppm < found and breaks(policy, invariant, final.story, attrs.evolve(scope, max_move_ppm=shown_ppm)):
         # the story told is itself a refutation within the scope at a smaller move than the
         # bisection's (a tick bisection from its book can land between two probes)
         found = shown_ppm

@@ -65,8 +65,8 @@ import attrs
 from solvent.properties.catalog import HAIRCUT_LAYERS, Invariant, Severity, StepView
 from solvent.properties.scenarios import Story
 from solvent.rules.arith import PPM, all_, implies
-from solvent.rules.book import Role
-from solvent.rules.events import MarkPrice
+from solvent.rules.book import Book, Role
+from solvent.rules.events import Event, MarkPrice
 from solvent.rules.liquidation import pools_holding
 from solvent.rules.margin import MarginRule, Tier, equity
 from solvent.rules.outcomes import Bankrupt, LayerUsed, Liquidated
@@ -77,9 +77,18 @@ from solvent.solver import effort
 from solvent.solver.assumptions import move_ppm_of
 from solvent.solver.bounds import Bounds
 from solvent.solver.effort import UNITS_PER_SECOND, OutOfEffort, units_text
+from solvent.solver.plain_book import MARK_SPAN, plain_story, scale_mark
 from solvent.solver.query import Answer, StoryQuery
 from solvent.solver.refinement import replay
-from solvent.solver.verdicts import TRIVIALLY, Counterexample, ObligationResult, ProofResult, QueryStats, Verdict
+from solvent.solver.verdicts import (
+    TRIVIALLY,
+    Counterexample,
+    ObligationResult,
+    ProofResult,
+    QueryStats,
+    SpuriousCounterexample,
+    Verdict,
+)
 
 DEFAULT_FUND_GAP_PPM = 200_000
 DEFAULT_LEVERAGE = 10
@@ -436,18 +445,27 @@ def _against(t: Any, x: int) -> str:
     return {"safe": "on the proved side", "unsafe": "on the refuted side"}.get(side(t, x) or "", "")
 
 
-def _compare_penalty(policy: Policy, t: Any) -> str:
-    x = policy.liquidation.penalty_ppm
+def _placed(t: Any, x: int, head: str, safe: str, unsafe: str) -> str:
+    """``head`` (the policy's own value ``x`` in words) followed by where ``x`` lies against
+    ``t``'s boundary (:func:`_against`) and what that means (``safe`` or ``unsafe``); "" when
+    nothing was decided, and "undecided" when ``x`` lies between the decided values."""
     if t.status in (ThresholdStatus.NOT_APPLICABLE, ThresholdStatus.UNKNOWN):
         return ""
     where = _against(t, x)
     if not where:
-        return f"this policy charges {_pct(x)}: undecided against the boundary within the probes"
-    outcome = {
-        "safe": "so every liquidation leaves the account nothing",
-        "unsafe": "so a liquidation can leave the account some equity",
-    }[side(t, x)]
-    return f"this policy charges {_pct(x)}, {where}, {outcome}"
+        return f"{head}: undecided against the boundary within the probes"
+    return f"{head}, {where}, {safe if side(t, x) == 'safe' else unsafe}"
+
+
+def _compare_penalty(policy: Policy, t: Any) -> str:
+    x = policy.liquidation.penalty_ppm
+    return _placed(
+        t,
+        x,
+        f"this policy charges {_pct(x)}",
+        "so every liquidation leaves the account nothing",
+        "so a liquidation can leave the account some equity",
+    )
 
 
 def _tiers_allowing(policy: Policy, leverage: int) -> list[Tier]:
@@ -461,17 +479,13 @@ def _compare_maintenance(leverage: int, gap_ppm: int) -> Callable[[Policy, Any],
             loosest = min(tier.initial_ppm for tier in policy.margin.tiers)
             return f"this policy does not allow {leverage}x (its loosest initial rate is {_pct(loosest)})"
         x = min(tier.maintenance_ppm for tier in allowing)
-        if t.status in (ThresholdStatus.NOT_APPLICABLE, ThresholdStatus.UNKNOWN):
-            return ""
-        where = _against(t, x)
-        head = f"this policy keeps {_pct(x)} maintenance where it allows {leverage}x (its loosest such tier)"
-        if not where:
-            return f"{head}: undecided against the boundary within the probes"
-        outcome = {
-            "safe": f"so a {leverage}x position still above maintenance survives a {_pct(gap_ppm)} gap without bad debt",
-            "unsafe": f"so a {leverage}x position still above maintenance can go bankrupt on a {_pct(gap_ppm)} gap",
-        }[side(t, x)]
-        return f"{head}, {where}, {outcome}"
+        return _placed(
+            t,
+            x,
+            f"this policy keeps {_pct(x)} maintenance where it allows {leverage}x (its loosest such tier)",
+            f"so a {leverage}x position still above maintenance survives a {_pct(gap_ppm)} gap without bad debt",
+            f"so a {leverage}x position still above maintenance can go bankrupt on a {_pct(gap_ppm)} gap",
+        )
 
     return compare
 
@@ -480,12 +494,47 @@ def _compare_safe_move(policy: Policy, t: Any) -> str:
     x = min(tier.initial_ppm for tier in policy.margin.tiers)
     head = f"this policy's loosest initial rate is {_pct(x)} ({_leverage(x)})"
     if t.status is not ThresholdStatus.EXACT:
-        return ""
+        return _placed(
+            t,
+            x,
+            head,
+            "so a move as large as the margin leaves no bad debt",
+            "so a move as large as the margin can leave bad debt",
+        )
     if t.value == x:
         return f"{head}: exactly the answer, so a move as large as the margin is the last without bad debt"
     if t.value < x:
         return f"{head}: the answer is {x - t.value:,} ppm less, what a liquidation costs beyond the move (slippage, penalty, rounding)"
     return f"{head}: the answer is {t.value - x:,} ppm more, so a move larger than the margin still leaves no bad debt"
+
+
+def _compare_fund(gap_ppm: int) -> Callable[[Policy, Any], str]:
+    """The fund's share against what the policy's own margin leaves of the gap: a position opened
+    at the loosest initial rate ``i`` and gapped by ``g`` owes ``g − i`` of its notional beyond
+    its margin, which is what the fund must hold when liquidation costs nothing more."""
+
+    def compare(policy: Policy, t: Any) -> str:
+        i = min(tier.initial_ppm for tier in policy.margin.tiers)
+        x = max(gap_ppm - i, 0)
+        head = (
+            f"a {_pct(gap_ppm)} gap less this policy's loosest initial rate ({_pct(i)}) leaves "
+            f"{_pct(x)} of the notional beyond the margin"
+        )
+        if t.status is ThresholdStatus.EXACT:
+            if t.value == x:
+                return f"{head}: exactly the answer, so the fund must hold every loss beyond the margin"
+            if t.value > x:
+                return f"{head}: the answer is {t.value - x:,} ppm more, what a liquidation costs beyond the move (slippage, penalty, rounding)"
+            return f"{head}: the answer is {x - t.value:,} ppm less, what the liquidation recovers before the fund pays"
+        return _placed(
+            t,
+            x,
+            head,
+            "so a fund of that share keeps the gap from ADL and haircuts",
+            "so a fund of that share can leave a deficit to ADL or a haircut",
+        )
+
+    return compare
 
 
 def _leverage(initial_ppm: int) -> str:
@@ -543,6 +592,7 @@ def questions(
                 "the boundary within 400 s (session 2, Binance); --accounts 2 asks anyway"
             ),
             applies=lambda p: "" if p.layer(InsuranceFund) is not None else "the policy has no insurance fund layer",
+            compare=_compare_fund(gap_ppm),
         ),
         "maintenance-for-leverage": Question(
             "maintenance-for-leverage",
@@ -672,6 +722,12 @@ class Threshold:
     note: str = ""
     #: the answer against the policy's own parameter, in words ("" where none applies)
     comparison: str = ""
+    #: the counterexample's starting book is the one these deposits and trades reach from
+    #: ``empty`` (``solvent.solver.plain_book.opened``; None: a state they do not reach)
+    empty: Book | None = None
+    opening: tuple[Event, ...] = ()
+    #: what of the story beyond the boundary could not be made plain, in words ("" when all was)
+    story_note: str = ""
 
     @property
     def value(self) -> int | None:
@@ -1093,13 +1149,14 @@ def threshold(
         )
     proof = state.proved[1] if state.proved else None
     cx = state.refuted[1] if state.refuted else None
+    told = None if cx is None else Told(cx, note="shown as z3 found it (not minimized)")
     if (
         minimize
         and status in (ThresholdStatus.EXACT, ThresholdStatus.BOUNDED, ThresholdStatus.NONE)
         and cx is not None
         and not state.exhausted
     ):
-        cx = _smallest(question, policy, state.refuted[0], bounds, cx, size=sizes.get(id(cx)))
+        told = _smallest(question, policy, state.refuted[0], bounds, cx, size=sizes.get(id(cx)))
     if not question.monotone:
         notes.append(
             "the parameter changes the policy: each side is proved, but that no value beyond the boundary flips back is assumed by the bisection"
@@ -1114,7 +1171,10 @@ def threshold(
         proved_at=state.proved[0] if state.proved else None,
         refuted_at=state.refuted[0] if state.refuted else None,
         proof=proof,
-        counterexample=cx,
+        counterexample=None if told is None else told.counterexample,
+        empty=None if told is None else told.empty,
+        opening=() if told is None else told.opening,
+        story_note="" if told is None else told.note,
         probes=state.probes,
         seconds=time.perf_counter() - started,
         scope=scope,
@@ -1175,8 +1235,24 @@ def _reached(
 #: when that is less): it makes the story readable, it decides nothing.
 SHRINK_UNITS = 2 * UNITS_PER_SECOND
 
+#: The move a story beyond a boundary is first asked within, where its question bounds none
+#: (a choice: a one-tick move of 10% is what BTC did on 12 March 2020, docs/venues.md)
+NEAR_MOVE_PPM = 100_000
 
-def _smallest(*args: Any, **kwargs: Any) -> Counterexample:
+
+@attrs.frozen
+class Told:
+    """The story beyond a boundary as it is shown: the counterexample (one step from the book
+    ``opening`` reaches from ``empty``, when it is reached), and ``note``: what could not be made
+    plain or was not tried, in words (``solvent.solver.plain_book``)."""
+
+    counterexample: Counterexample
+    empty: Book | None = None
+    opening: tuple[Event, ...] = ()
+    note: str = ""
+
+
+def _smallest(*args: Any, **kwargs: Any) -> Told:
     """:func:`_smallest_story` asked as one question (``effort.question``: a fresh z3 context, the
     collector held off), so the story shown is the same in any process."""
     with effort.question():
@@ -1185,37 +1261,90 @@ def _smallest(*args: Any, **kwargs: Any) -> Counterexample:
 
 def _smallest_story(
     question: Question, policy: Policy, value: int, bounds: Bounds, cx: Counterexample, *, size: int | None = None
-) -> Counterexample:
-    """The counterexample at ``value`` shrunk to the least power of ten above its total magnitude
-    Σ|x| (for the report): a binary search over the decades below the story's own ``size`` (a
-    handful of checks, where one over Σ|x| itself took fifty on a 10¹⁵ story), on one purified
-    query built at ``value`` with as many traders as the story has, within :data:`SHRINK_UNITS`. Every story
-    returned was replayed at ``value``; without the story's size it is returned as found."""
+) -> Told:
+    """The counterexample at ``value`` as a person reads it, in two parts (docs/model.md):
+
+    1. **z3, near the policy's scale.** On one purified query built at ``value`` with as many
+       traders as the story has, within :data:`SHRINK_UNITS`: a story whose starting mark lies
+       within ``plain_book.MARK_SPAN`` times the policy's own (the scenarios' lot value), then
+       the least power of ten above its total magnitude Σ|x| (a binary search over the decades
+       below the story's own ``size``). Without a story near the scale, z3's own story is shrunk.
+    2. **On the concrete engine** (``plain_book.plain_story``, the path ``solvent prove``'s
+       stories take): numbers z3 left arbitrary set plain, bystanders emptied, the book divided
+       down and each balance cut to the least that fails, then the book rebuilt from an empty one
+       by deposits and trades at the mark, which the report shows as those events.
+
+    Every story returned breaks the claim at ``value`` within its bounds on the concrete engine
+    (replayed once more at the end: :class:`SpuriousCounterexample` if not). A question judged by
+    two runs (``Setup.decide``) is shown as found."""
+    import z3
+
     s = question.setup(policy, value, bounds)
-    if size is None or s.decide is not None:
-        return cx
+    if s.decide is not None:
+        return Told(cx, note="shown as z3 found it: the question compares two runs of the engine")
     n = max(len(cx.story.book.traders), 1)
+    notes = []
+    best = cx
     try:
         query = StoryQuery(s.policy, s.claim, attrs.evolve(s.bounds, accounts=n), obligations=(s.claim,))
     except OutOfEffort:
-        return cx  # the refutation stands as found; only its shrinking is skipped
-    budget = min(bounds.effort // 4, SHRINK_UNITS)
-    # a story with Σ|x| ≤ 10^high is known; none with Σ|x| ≤ 10^(low - 1) was found (proved
-    # absent unless ``settled`` is False: a decade left undecided is skipped, not proved empty)
-    best, low, high, spent, settled = cx, 0, len(str(size)), 0, True
-    while low < high and spent < budget:
-        middle = (low + high) // 2
-        # the purified (linear) phase only: z3's nonlinear arithmetic under a bound on Σ|x| spent
-        # a minute on 4M units where the linear query answers in a second (Binance's safe move)
-        answer = query.check_staged(s.claim, [("purified", budget - spent)], extra=query.size <= 10**middle)
-        spent += answer.stats.units
+        query = None  # the refutation stands as found; only its shrinking is skipped
+    if query is not None:
+        budget = min(bounds.effort // 4, SHRINK_UNITS)
+        scale, mark = scale_mark(s.policy), query.book.market.mark_quote
+        near = z3.And(mark >= max(scale // MARK_SPAN, 1), mark <= scale * MARK_SPAN)
+        tries = [near]
+        event = query.slots[0].variants[0].event if len(query.slots) == 1 else None
+        if isinstance(event, MarkPrice) and (s.bounds.max_move_ppm or PPM) > NEAR_MOVE_PPM:
+            # a question with no move bound of its own (the penalty's) first asks for a move a
+            # person has seen: dYdX's penalty story tripled the mark where 10% shows the same
+            price = event.price_quote
+            small = z3.And(price * PPM <= mark * (PPM + NEAR_MOVE_PPM), price * PPM >= mark * (PPM - NEAR_MOVE_PPM))
+            tries.insert(0, z3.And(near, small))
+        spent = 0
+        for extra in tries:
+            # the exact phase first, as a probe's (Binance's safe move at 8,001 ppm: a story from
+            # a mark of 826,720 in 0.2M exact units, none in 1M purified ones)
+            share = budget // (4 * len(tries))
+            answer = query.check_staged(s.claim, [("exact", share), ("purified", share)], extra=extra)
+            spent += answer.stats.units
+            if answer.verdict is Verdict.REFUTED:
+                break
         if answer.verdict is Verdict.REFUTED and answer.counterexample is not None and answer.size is not None:
-            best, high = answer.counterexample, min(middle, len(str(answer.size)))
+            best, size, within = answer.counterexample, answer.size, extra
         else:
-            settled = settled and answer.verdict is Verdict.PROVED
-            low = middle + 1
-    note = "least Σ|x| to a power of ten" if settled and low >= high else "smallest Σ|x| found within its effort"
-    return attrs.evolve(best, detail=f"{best.detail} ({n} trader{'s' if n > 1 else ''}, {note})")
+            within = z3.BoolVal(True)
+            if answer.verdict is Verdict.PROVED:  # a counterexample exists only beyond the scale
+                notes.append(
+                    f"z3 proved that no story starts within {MARK_SPAN}x of the policy's mark of {scale:,} quanta"
+                )
+        # a story with Σ|x| ≤ 10^high is known; none with Σ|x| ≤ 10^(low - 1) was found. The
+        # purified (linear) phase only: z3's nonlinear arithmetic under a bound on Σ|x| spent a
+        # minute on 4M units where the linear query answers in a second (Binance's safe move)
+        low, high = 0, len(str(size)) if size is not None else 0
+        while low < high and spent < budget:
+            middle = (low + high) // 2
+            extra = z3.And(within, query.size <= 10**middle)
+            answer = query.check_staged(s.claim, [("purified", budget - spent)], extra=extra)
+            spent += answer.stats.units
+            if answer.verdict is Verdict.REFUTED and answer.counterexample is not None and answer.size is not None:
+                best, high = answer.counterexample, min(middle, len(str(answer.size)))
+            else:
+                low = middle + 1
+    plain = plain_story(s.policy, s.claim, best.story, s.bounds)
+    final = replay(s.policy, s.claim, plain.story, s.bounds)
+    if not final.violates:
+        raise SpuriousCounterexample(
+            f"the story beyond the {question.id!r} boundary does not break {s.claim.id!r} at {value:,} on the "
+            f"concrete engine ({', '.join(final.outside) or final.rejected or 'the claim holds on replay'})\n"
+            f"policy: {policy.name}\nstory: {plain.story!r}"
+        )
+    notes += [plain.note] if plain.note else []
+    told = Counterexample(final.story, final.steps, final.failed_at, s.claim.id, final.detail)
+    traders = len(final.story.book.traders)
+    how = "from an empty book by deposits and trades" if plain.reached else "from a state"
+    told = attrs.evolve(told, detail=f"{final.detail} ({traders} trader{'s' if traders > 1 else ''}, {how})")
+    return Told(told, plain.empty, plain.opening, "; ".join(notes))
 
 
 def thresholds(
@@ -1255,7 +1384,13 @@ def to_data(t: Threshold) -> dict[str, Any]:
         "seconds": round(t.seconds, 3),
         "counterexample": None
         if cx is None
-        else {"detail": cx.detail, "step": cx.step_index, "story": story_to_data(cx.story)},
+        else {
+            "detail": cx.detail,
+            "step": cx.step_index,
+            "story": story_to_data(cx.story),
+            "note": t.story_note,
+            "from_empty": None if t.empty is None else story_to_data(Story(t.empty, t.opening)),
+        },
         "probes": [
             {
                 "value_ppm": p.value,

@@ -10,6 +10,7 @@ import attrs
 import pytest
 
 import solvent.solver.smallest_move as sm
+import solvent.solver.plain_book as plain_book
 from solvent.properties import catalog
 from solvent.properties.scenarios import Story
 from solvent.reports import json_report, markdown, text
@@ -214,7 +215,7 @@ def test_a_book_a_thousand_times_too_large_is_scaled_back(bybit) -> None:
     sizes = [abs(a.size_lots) for a in small.book.accounts]
     assert max(sizes) < 2_000
     names = {a.name for a in small.book.accounts if a.role.value != "liquidity"}
-    halved = attrs.evolve(small, book=sm._divided(small.book, names, 2))
+    halved = attrs.evolve(small, book=plain_book._divided(small.book, names, 2))
     assert halved.book == small.book or not _breaks(BYBIT, NO_HAIRCUT, halved)
 
 

@@ -120,6 +120,66 @@ def test_safe_move_against_the_loosest_initial_rate(answer: int, words: str) -> 
     assert words in compare(BINANCE, _answer("safe-move", answer))
 
 
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        (192_000, "exactly the answer, so the fund must hold every loss beyond the margin"),
+        (192_001, "the answer is 1 ppm more, what a liquidation costs beyond the move"),
+        (191_999, "the answer is 1 ppm less, what the liquidation recovers before the fund pays"),
+    ],
+)
+def test_fund_for_gap_against_the_gap_less_the_loosest_initial_rate(answer: int, words: str) -> None:
+    # Binance: a 20% gap less its 0.8% initial rate leaves 19.2% beyond the margin
+    compare = th.questions()["fund-for-gap"].compare
+    text = compare(BINANCE, _answer("fund-for-gap", answer))
+    assert text.startswith("a 20% gap less this policy's loosest initial rate (0.8%) leaves 19.2% of the notional")
+    assert words in text
+    assert "leaves 19% of" in th.questions(gap_ppm=198_000)["fund-for-gap"].compare(BINANCE, _answer("fund-for-gap", 1))
+
+
+def test_a_one_sided_or_bounded_answer_is_still_set_against_the_policy() -> None:
+    """Where no exact number was found, the policy's own value is placed on the side the probes
+    decided: the safe move's initial rate, the fund's gap less that rate, at and beside the ends."""
+    safe = th.questions()["safe-move"].compare
+    bounded = _answer("safe-move", 7_990, ThresholdStatus.BOUNDED)
+    bounded = attrs.evolve(bounded, refuted_at=8_010)
+    assert (
+        safe(BINANCE, bounded)
+        == "this policy's loosest initial rate is 0.8% (125x): undecided against the boundary within the probes"
+    )
+    assert "on the refuted side, so a move as large as the margin can leave bad debt" in safe(
+        BINANCE, attrs.evolve(bounded, refuted_at=8_000)
+    )
+    assert "on the proved side, so a move as large as the margin leaves no bad debt" in safe(
+        BINANCE, attrs.evolve(bounded, proved_at=8_000)
+    )
+    fund = th.questions()["fund-for-gap"].compare
+    none = Threshold("fund-for-gap", "t", "p", Direction.SMALLEST, ThresholdStatus.NONE, refuted_at=1_000_000)
+    assert fund(BINANCE, none).endswith(
+        "within the range where it always fails, so a fund of that share can leave a deficit to ADL or a haircut"
+    )
+    one_side = Threshold("fund-for-gap", "t", "p", Direction.SMALLEST, ThresholdStatus.BOUNDED, proved_at=192_000)
+    assert fund(BINANCE, one_side).endswith(
+        "on the proved side, so a fund of that share keeps the gap from ADL and haircuts"
+    )
+    assert fund(BINANCE, attrs.evolve(one_side, proved_at=192_001)).endswith(
+        "undecided against the boundary within the probes"
+    )
+
+
+@pytest.mark.parametrize("question", th.QUESTION_IDS)
+def test_every_question_sets_an_exact_answer_against_the_policy_where_a_parameter_applies(question: str) -> None:
+    """Each question whose parameter the policy has compares an exact answer with it: the initial
+    rate (safe move, fund), the maintenance rate, the penalty, the layer after the vault, the
+    partial-close share. Hyperliquid has a vault and partial liquidation, Binance a fund."""
+    policy = load_preset(
+        "hyperliquid" if question in ("vault-loss-for-gap", "partial-liquidation-extra-bad-debt") else "binance"
+    )
+    q = th.questions()[question]
+    assert q.applies(policy) == ""
+    assert q.compare(policy, _answer(question, 20_000)) != ""
+
+
 def test_the_text_report_prints_the_comparison() -> None:
     t = attrs.evolve(_answer("penalty-bankrupts", 20_000), comparison="this policy charges 2%, exactly it")
     assert "  against the policy: this policy charges 2%, exactly it" in render_thresholds([t])

@@ -61,6 +61,9 @@ def test_binance_fund_for_a_20pct_gap_is_gap_less_initial_rate() -> None:
     assert _beyond(t)
     assert t.claim.startswith("no deficit reaches ADL")
     assert "one trader against the book" in t.note and t.scope.startswith("N ≤ 1")
+    assert t.comparison.endswith(
+        "leaves 19.2% of the notional beyond the margin: exactly the answer, so the fund must hold every loss beyond the margin"
+    )
 
 
 def test_binance_maintenance_for_10x_and_a_5pct_gap() -> None:
@@ -134,7 +137,7 @@ def stand_in(monkeypatch):
         monkeypatch.setattr(prove_module, "prove", fake)
         monkeypatch.setattr(th, "_decide", lambda s: (fake(s.policy, s.claim, s.bounds), None))
         monkeypatch.setattr(th, "_reached", lambda q, p, value, *a: value)
-        monkeypatch.setattr(th, "_smallest", lambda q, p, value, b, cx, **kw: cx)
+        monkeypatch.setattr(th, "_smallest", lambda q, p, value, b, cx, **kw: th.Told(cx))
 
     return install
 
