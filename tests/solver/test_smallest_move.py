@@ -9,8 +9,8 @@ import json
 import attrs
 import pytest
 
-import solvent.solver.smallest_move as sm
 import solvent.solver.plain_book as plain_book
+import solvent.solver.smallest_move as sm
 from solvent.properties import catalog
 from solvent.properties.scenarios import Story
 from solvent.reports import json_report, markdown, text
