@@ -123,7 +123,7 @@ def test_both_sides_read_the_same_findings(tmp_path: Path) -> None:
     from solvent.verdicts.check import Judgement, side_by_side
 
     policy = load_preset("backpack")
-    judgement = Judgement(search=attrs.evolve(CI, max_examples=100), proofs=None, findings_dir=tmp_path / "findings")
+    judgement = Judgement(search=attrs.evolve(CI, max_examples=30), proofs=None, findings_dir=tmp_path / "findings")
     first, second = side_by_side(judgement, [(policy, "a"), (policy, "b")])
     origins = [[x.origin for x in v.violations] for v in first.verdicts]
     assert "search" in {o for row in origins for o in row}

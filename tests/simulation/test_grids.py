@@ -267,8 +267,9 @@ def _proof_grid(tmp_path: Path, name: str, *options: str) -> tuple[int, str, dic
 
 def test_a_proof_grid_is_the_same_on_one_two_workers_and_dask(process_cluster, tmp_path: Path) -> None:
     address = process_cluster.scheduler_address.removeprefix("tcp://")
+    # the pool of two processes is compared on the threshold grid above and on one proof cell below:
+    # here one process and the cluster (each cell refuted on backpack is minimized: 40 s a run)
     alone = _proof_grid(tmp_path, "alone")
-    pooled = _proof_grid(tmp_path, "pooled", "--workers", "2")
     on_dask = _proof_grid(tmp_path, "dask", "--executor", f"dask://{address}")
     code, output, data = alone
     assert data["schema"] == "solvent.proof-grid/1" and data["exit_code"] == code
@@ -282,7 +283,7 @@ def test_a_proof_grid_is_the_same_on_one_two_workers_and_dask(process_cluster, t
     assert table[4].startswith("no-negative-equity") and "refuted (accepted by the policy)" in table[4]
     verdicts = {c["verdict"] for c in data["cells"]}
     assert code == (1 if "refuted" in verdicts else 3 if verdicts - {"proved"} else 0)
-    for other in (pooled, on_dask):
+    for other in (on_dask,):
         assert other[0] == code
         assert _without_seconds(other[2]) == _without_seconds(data)
 

@@ -142,13 +142,8 @@ def test_a_z3_story_is_saved_and_replayed_first_next_time(tmp_path) -> None:
     saved = database_path(tmp_path, capped, "waterfall-order")
     assert load(saved).origin == "z3"
     assert f"solvent replay {saved}" in text.render(first)
-    again = check_policy(
-        capped,
-        invariants=["waterfall-order"],
-        search_budget=budget,
-        findings_dir=tmp_path,
-        proof_budget=ProofBudget(total=60_000_000),
-    )
+    # z3 off: the story can only come from the findings directory
+    again = check_policy(capped, invariants=["waterfall-order"], search_budget=budget, findings_dir=tmp_path)
     (w,) = [x for x in again.verdicts if x.invariant.id == "waterfall-order"]
-    assert w.violations[0].origin == "saved"  # replayed first; z3 may add a different story
+    assert w.status is ClaimStatus.FAILS and [x.origin for x in w.violations][:1] == ["saved"]
     assert w.violations[0].story.events == load(saved).story.events

@@ -199,6 +199,7 @@ class TestOnlyWhatIsAsked:
             == "this query was built without 'conservation': pass it in StoryQuery(..., obligations=...)"
         )
 
+    @pytest.mark.deep  # N = 8 at the default effort: minutes
     def test_a_normal_large_question_still_proves(self) -> None:
         """Binance, N = 8, one mark move, the default effort: the transfer signs are proved for
         N ≤ 8. Conservation's all-N lemmas hold, but the claim is made for every N only when the

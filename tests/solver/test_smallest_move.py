@@ -225,6 +225,7 @@ def test_the_html_report_says_it_too(report) -> None:
     assert "<strong>Smallest move for no-haircut: " in html_report.render([report])
 
 
+@pytest.mark.deep  # solvent prove at its own budget: 4 minutes of the suite under load
 def test_solvent_prove_tells_its_story_at_the_least_move() -> None:
     """The command check prints to show a z3 story again tells it the same way (on the preset, at
     ``solvent prove``'s own budget, which decides the boundary exactly)."""

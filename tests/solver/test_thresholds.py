@@ -150,12 +150,12 @@ def test_bisection_finds_the_boundary_in_logarithmic_probes(stand_in) -> None:
 
 
 def test_an_undecided_middle_is_reported_as_bounded_never_as_a_value(stand_in) -> None:
-    stand_in(lambda v: Verdict.PROVED if v <= 1_000 else Verdict.UNKNOWN if v < 1_100 else Verdict.REFUTED)
+    stand_in(lambda v: Verdict.PROVED if v <= 1_000 else Verdict.UNKNOWN if v < 1_010 else Verdict.REFUTED)
     t = threshold(BINANCE, "safe-move", max_probes=200)  # enough to probe every undecided value
     assert t.status is ThresholdStatus.BOUNDED and t.value is None
-    assert (t.proved_at, t.refuted_at) == (1_000, 1_100)
-    assert "between 1,000 and 1,100 ppm" in t.summary()
-    assert "z3 left 99 values undecided within 30M units each (at 1,002: unknown)" in t.note  # the reason is said
+    assert (t.proved_at, t.refuted_at) == (1_000, 1_010)
+    assert "between 1,000 and 1,010 ppm" in t.summary()
+    assert "z3 left 9 values undecided within 30M units each (at 1,002: unknown)" in t.note  # the reason is said
 
 
 def test_refuted_everywhere_is_none(stand_in) -> None:
