@@ -165,13 +165,32 @@ def markdown(rows: list[dict[str, Any]], before: list[dict[str, Any]] | None = N
 
 
 def summary(rows: list[dict[str, Any]]) -> str:
-    seconds = [r["seconds"] for r in rows]
-    exact = sum(r["status"] in ("exact", "all", "none", "not-applicable") for r in rows)
-    return (
-        f"{len(rows)} questions, {exact} decided exactly; median {statistics.median(seconds):.1f} s, "
-        f"worst {max(seconds):.1f} s ({max(rows, key=lambda r: r['seconds'])['preset']} "
-        f"{max(rows, key=lambda r: r['seconds'])['question']})"
+    """One line against the issue's target (each question exact, 5 s median, 30 s worst), over
+    the questions that apply: the seconds (this machine, at the loads beside the rows) and the
+    units (the same on any machine; about a second per million on the reference machine,
+    ``solvent.solver.effort.UNITS_PER_SECOND``) of the answers decided."""
+    asked = [r for r in rows if r["status"] != "not-applicable"]
+    if not asked:
+        return f"{len(rows)} cells, none applies"
+    seconds = [r["seconds"] for r in asked]
+    decided = [r for r in asked if r["status"] in ("exact", "all", "none")]
+    units = [r["units"] for r in decided if r.get("units") is not None]
+    worst = max(asked, key=lambda r: r["seconds"])
+    loads = [r["load"] for r in rows if r.get("load") is not None]
+    line = (
+        f"{len(rows)} cells, {len(asked)} questions that apply: {len(decided)} decided exactly; "
+        f"median {statistics.median(seconds):.1f} s, {sum(s <= 5 for s in seconds)} within 5 s, "
+        f"{sum(s <= 30 for s in seconds)} within 30 s, worst {worst['seconds']:.1f} s "
+        f"({worst['preset']} {worst['question']})"
     )
+    if units:
+        line += (
+            f"; the decided ones in a median of {statistics.median(units) / 1e6:.1f}M units, "
+            f"{sum(u <= 5_000_000 for u in units)} within 5M, {sum(u <= 30_000_000 for u in units)} within 30M"
+        )
+    if loads:
+        line += f"; load average {min(loads):.1f}-{max(loads):.1f}"
+    return line
 
 
 GRID_PRESETS = ("backpack", "okx-2018", "broker-reg-t")

@@ -357,3 +357,58 @@ def test_the_scale_out_commands_run_as_printed() -> None:
     assert table[1].split()[:5] == ["claim", "N=1,", "K=1", "N=2,", "K=1"]
     assert table[3].startswith("conservation") and table[3].count("proved, all N") == 2
     assert table[4].startswith("no-negative-equity") and table[4].count("refuted (accepted by the policy)") == 2
+
+
+# --- the README's thresholds table and the commands that build it ----------------------------------
+
+
+def _thresholds_section() -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("### Thresholds per preset") :]
+    after = re.search(r"\n##+ ", section)  # the next heading, if any: the section is the README's last
+    return section if after is None else section[: after.start()]
+
+
+def _bench_commands(section: str) -> list[str]:
+    """The ``python benchmarks/bench_thresholds.py ...`` commands the section prints, in order."""
+    return [" ".join(c.split()) for c in re.findall(r"`(python benchmarks/bench_thresholds\.py [^`]+)`", section)]
+
+
+def test_the_thresholds_table_is_what_its_command_prints() -> None:
+    """The README's thresholds table is the benchmark's own rendering of the committed rows: the
+    ``--table`` command the section prints, run as printed (no z3: it reads the JSON), prints the
+    summary line and every row of the table the section shows, character for character."""
+    section = _thresholds_section()
+    (table,) = [c for c in _bench_commands(section) if "--table" in c]
+    done = subprocess.run([sys.executable, *shlex.split(table)[1:]], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    printed = done.stdout.splitlines()
+    rows = [line for line in printed if line.startswith("| ")]
+    assert len(rows) > 80 and all(row in section for row in rows)
+    assert printed[0] in section  # the summary: questions, decided, median and worst seconds
+
+
+@pytest.mark.deep
+def test_the_thresholds_run_command_builds_such_rows(tmp_path: Path) -> None:
+    """The command that measured the table, as printed, on one preset (every preset takes about
+    forty minutes on the shared cores) and writing its rows to a scratch file instead of the
+    committed one: every question the table asks is answered in its own process."""
+    section = _thresholds_section()
+    (run,) = [c for c in _bench_commands(section) if "--table" not in c]
+    args = shlex.split(run)[1:]
+    args[args.index("--json") + 1] = str(tmp_path / "rows.json")
+    done = subprocess.run(
+        [sys.executable, *args, "--presets", "backpack"], cwd=ROOT, capture_output=True, text=True, timeout=1800
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = json.loads((tmp_path / "rows.json").read_text())["rows"]
+    asked = args[args.index("--questions") + 1].split(",")
+    assert [r["question"] for r in rows] == asked
+    assert {r["question"]: r["status"] for r in rows} == {
+        "safe-move": "exact",
+        "fund-for-gap": "not-applicable",
+        "maintenance-for-leverage": "exact",
+        "penalty-bankrupts": "exact",
+        "vault-loss-for-gap": "not-applicable",
+        "partial-liquidation-extra-bad-debt": "all",
+    }
