@@ -46,7 +46,6 @@ N. Other invariants keep the bounded verdict.
 from __future__ import annotations
 
 import functools
-import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -59,12 +58,16 @@ from solvent.properties.catalog import Invariant
 from solvent.rules.arith import PPM, sum_
 from solvent.rules.book import Book, Role
 from solvent.rules.engine import transition
-from solvent.rules.ledger import ASSET, EXTERNAL, SPOT, Ctx, Reason, asset_balance, asset_of
+from solvent.rules.ledger import ASSET, EXTERNAL, SPOT, Ctx, Reason, asset_balance
 from solvent.rules.market_funds import fund_balance, fund_name
 from solvent.rules.policy import Policy
 from solvent.rules.rounding import FundingRemainder
 from solvent.solver import effort, wall
 from solvent.solver.bounds import Bounds
+from solvent.solver.case_split import abstracted, coefficients, vanishes
+from solvent.solver.frames import bought as _bought
+from solvent.solver.frames import external as _external
+from solvent.solver.frames import moved as _moved
 from solvent.solver.linearize import Linearizer
 from solvent.solver.payer_lemma import ADL_FILLS_ONLY, PAYER_CLAIMS, payer_argument
 from solvent.solver.per_account import (
@@ -76,7 +79,6 @@ from solvent.solver.per_account import (
     each_liquidation_argument,
     each_trader_argument,
     flat_trader_argument,
-    integer_atoms,
     one_account_argument,
 )
 from solvent.solver.story import slots, symbolic_book
@@ -198,22 +200,28 @@ class _Checker:
         #: whether the payer's argument may be tried (``attempt(payer=...)``)
         self.payer_allowed = True
 
-    def pieces(self, name: str, claims: list[Any]) -> str:
-        """Whether every one of ``claims`` is valid, each asked on its own with :func:`_case_split`
-        within what is left of the effort the first one got: "unsat" when all are, "sat" at the
-        first with a counterexample, "unknown" when the effort runs out. One record, its units
-        summed."""
+    def pieces(self, name: str, pieces: list[Any]) -> str:
+        """Whether every one of ``pieces`` (integer terms) is 0 for every value, each asked on its
+        own within what is left of the effort the first one got: split on its conditions
+        (:func:`solvent.solver.case_split.vanishes`), and where that runs out, z3's case split
+        (:func:`_case_split`) with the rest. "unsat" when all are 0, "sat" at the first with a
+        counterexample, "unknown" when the effort runs out. One record, its units summed."""
         started = time.perf_counter()
         spent, result = 0, "unsat"
-        for claim in claims:
-            solver = _case_split()
-            solver.add(z3.Not(claim))
-            solved = effort.solve(solver, self.bounds.effort - spent, self.bounds.safety_net)
-            spent += solved.units
-            if solved.result != "unsat" or spent >= self.bounds.effort:
-                result = solved.result if solved.result != "unsat" else "unknown"
+        for piece in pieces:
+            split = vanishes(piece, self.bounds.effort - spent)
+            spent += split.units
+            solved_result = split.result
+            if solved_result == "unknown" and spent < self.bounds.effort:
+                solver = _case_split()
+                solver.add(piece != 0)
+                solved = effort.solve(solver, self.bounds.effort - spent, self.bounds.safety_net)
+                spent += solved.units
+                solved_result = solved.result
+            if solved_result != "unsat" or spent >= self.bounds.effort:
+                result = solved_result if solved_result != "unsat" else "unknown"
                 break
-        shown = result if claims else "holds (every coefficient simplifies to 0)"
+        shown = result if pieces else "holds (every coefficient simplifies to 0)"
         self.queries.append(QueryStats(name, shown, time.perf_counter() - started, units=spent))
         return result
 
@@ -250,90 +258,12 @@ class _Checker:
         return name
 
 
-_CONNECTIVES = frozenset(
-    {z3.Z3_OP_AND, z3.Z3_OP_OR, z3.Z3_OP_NOT, z3.Z3_OP_TRUE, z3.Z3_OP_FALSE, z3.Z3_OP_IMPLIES, z3.Z3_OP_XOR}
-)
-_LINEAR = frozenset({z3.Z3_OP_ADD, z3.Z3_OP_SUB, z3.Z3_OP_UMINUS})
-
-
-def abstracted(terms: list[Any]) -> list[Any]:
-    """Integer ``terms`` with every arithmetic comparison inside them replaced by a fresh Boolean
-    and every product, quotient or remainder of variables by a fresh integer (the same subterm,
-    the same variable, across all the terms).
-
-    What is kept is the Boolean structure of the ``if``s and the linear sums. A claim about the
-    abstracted terms that is valid is valid for the terms themselves (it holds for every value of
-    the abstracted atoms, the real ones included); the converse fails, so a counterexample to it
-    proves nothing and the exact claim is asked next.
-    """
-    memo: dict[int, tuple[Any, Any]] = {}  # id -> (the term, kept alive so its id is not reused; its image)
-    count = 0
-
-    def fresh(boolean: bool) -> Any:
-        nonlocal count
-        count += 1
-        return z3.Bool(f"abs.b{count}") if boolean else z3.Int(f"abs.i{count}")
-
-    def go(e: Any) -> Any:
-        key = e.get_id()
-        if key in memo:
-            return memo[key][1]
-        if z3.is_const(e) or z3.is_int_value(e):
-            out = e
-        else:
-            op = e.decl().kind()
-            args = e.children()
-            if op == z3.Z3_OP_ITE:
-                out = z3.If(go(args[0]), go(args[1]), go(args[2]))
-            elif z3.is_bool(e):
-                out = e.decl()(*[go(a) for a in args]) if op in _CONNECTIVES else fresh(True)
-            elif op in _LINEAR:
-                parts = [go(a) for a in args]
-                out = z3.Sum(*parts) if op == z3.Z3_OP_ADD else e.decl()(*parts)
-            elif op == z3.Z3_OP_MUL and sum(not z3.is_int_value(a) for a in args) <= 1:
-                out = e.decl()(*[go(a) for a in args])
-            else:
-                out = fresh(False)
-        memo[key] = (e, out)
-        return out
-
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, 200_000))
-    try:
-        return [go(z3.simplify(t)) for t in terms]
-    finally:
-        sys.setrecursionlimit(limit)
-
-
 # --- open interest ---------------------------------------------------------------------------
 
 
 def _small_book(bounds: Bounds, traders: int = 2) -> Book:
     book, _ = symbolic_book(attrs.evolve(bounds, accounts=traders))
     return book
-
-
-def coefficients(rough: Any) -> list[Any]:
-    """An abstracted gap (:func:`abstracted`) split into its constant and its coefficients, those
-    that do not simplify to 0: the gap is 0 for every value exactly when every piece is.
-
-    Once abstracted, a gap is linear in its integer atoms for every value of its Boolean atoms
-    (products and quotients of variables became atoms, and no ``if`` condition holds an integer),
-    so it is ``Σ c_x(b)·x + d(b)`` with the atoms ``x`` free and independent. A linear form that
-    vanishes on every integer point has every coefficient and its constant 0. By linearity
-    ``d(b)`` is the gap with every atom at 0, and ``c_x(b)`` the gap with ``x`` at 1 and the
-    others at 0, minus ``d(b)``. Each piece holds only Boolean atoms and integer constants: a
-    question for the case split of ``if``s, not for arithmetic, which is what z3 is then asked
-    (docs/solver-notes.md#the-frame-lemma-is-an-identity-of-ifs). Measured on Binance's mark move:
-    the frame lemma's four open gaps cost 9.5M units asked whole and 0.25M asked this way."""
-    atoms = integer_atoms(rough)
-    zero = [(x, z3.IntVal(0)) for x in atoms]
-    base = z3.simplify(z3.substitute(rough, *zero)) if atoms else z3.simplify(rough)
-    pieces = [base]
-    for i, x in enumerate(atoms):
-        unit = zero[:i] + [(x, z3.IntVal(1))] + zero[i + 1 :]
-        pieces.append(z3.simplify(z3.substitute(rough, *unit) - base))
-    return [p for p in pieces if not (z3.is_int_value(p) and p.as_long() == 0)]
 
 
 def _case_split() -> Any:
@@ -350,23 +280,13 @@ def _gaps_vanish(name: str, gaps: list[Any], checker: _Checker) -> str:
     open_gaps = [g for g in gaps if not (z3.is_int_value(g) and g.as_long() == 0)]
     for k, gap in enumerate(open_gaps):
         (rough,) = abstracted([gap])
-        answer = checker.pieces(
-            f"{name} ({k + 1} of {len(open_gaps)}, conditions abstracted)", [p == 0 for p in coefficients(rough)]
-        )
+        answer = checker.pieces(f"{name} ({k + 1} of {len(open_gaps)}, conditions abstracted)", coefficients(rough))
         if answer == "unknown":
             raise _Failed(name)  # the exact question is larger still: not asked within this effort
         if answer == "sat":
             checker.valid(f"{name} ({k + 1} of {len(open_gaps)})", [], gap == 0)
     checker.queries.append(QueryStats(name, f"holds ({len(gaps) - len(open_gaps)} simplify to it)", 0.0))
     return name
-
-
-def _bought(ctx: Ctx, name: str, market: str) -> Any:
-    """Lots the position ledger moved to ``name`` in ``market`` minus the lots it moved away."""
-    fills = [f for f in ctx.fills if f.item.market == market]
-    into = sum_(z3.If(_b(f.guard), f.item.lots, 0) for f in fills if f.item.buyer == name)
-    out = sum_(z3.If(_b(f.guard), f.item.lots, 0) for f in fills if f.item.seller == name)
-    return into - out
 
 
 def _position_frame(book: Book, variant: Any, ctx: Ctx, checker: _Checker) -> str:
@@ -412,13 +332,6 @@ def _open_interest(policy: Policy, bounds: Bounds, checker: _Checker) -> list[st
 def _owner(balance: str) -> str:
     """The account a balance name belongs to (``alice``, ``alice.spot`` and ``alice@USDe`` are all alice's)."""
     return balance.partition(ASSET)[0].removesuffix(SPOT)
-
-
-def _moved(ctx: Ctx, balance: str) -> Any:
-    """What the guarded ledger entries put into ``balance`` minus what they took out of it."""
-    into = sum_(z3.If(_b(e.guard), e.item.amount_quote, 0) for e in ctx.entries if e.item.destination == balance)
-    out = sum_(z3.If(_b(e.guard), e.item.amount_quote, 0) for e in ctx.entries if e.item.source == balance)
-    return into - out
 
 
 def _frame_lemma(book: Book, variant: Any, ctx: Ctx, checker: _Checker) -> str:
@@ -486,17 +399,6 @@ def _event_lemmas(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str
             out.append(_clearing_lemma(ctx, variant, clearing, checker))
             out += _flow_lemmas(policy, book, variant, ctx, checker)
     return out
-
-
-def _external(ctx: Ctx, asset: str) -> Any:
-    """Σ of the guarded transfers from outside the venue minus those to it, in ``asset`` (``""``:
-    settlement cash and spot)."""
-    return sum_(
-        z3.If(_b(e.guard), e.item.amount_quote, 0) * (1 if e.item.source == EXTERNAL else -1)
-        for e in ctx.entries
-        if EXTERNAL in (e.item.source, e.item.destination)
-        and asset_of(e.item.destination if e.item.source == EXTERNAL else e.item.source) == asset
-    )
 
 
 def _clearing_lemma(ctx: Ctx, variant: Any, clearing: str, checker: _Checker) -> str:

@@ -121,6 +121,24 @@ def check() -> None:
         raise OutOfEffort(meter.limit, meter.spent // BUILD_STEP)
 
 
+def charge(units: int) -> None:
+    """Charge ``units`` of Solvent's own work (counted by the caller in build steps) to the current
+    build, as :func:`check` charges one step; raise :class:`OutOfEffort` past its limit (no-op
+    outside :func:`building`)."""
+    meter = _current.get()
+    if meter is None:
+        return
+    meter.spent += units
+    if meter.spent > meter.limit:
+        raise OutOfEffort(meter.limit, meter.spent // BUILD_STEP)
+
+
+def left() -> int | None:
+    """The units the current build has left (None outside :func:`building`)."""
+    meter = _current.get()
+    return None if meter is None else meter.left
+
+
 def fresh_context() -> None:
     """Start the next question in a new z3 context.
 
@@ -236,8 +254,10 @@ __all__ = [
     "Solved",
     "UNITS_PER_SECOND",
     "building",
+    "charge",
     "check",
     "fresh_context",
+    "left",
     "question",
     "safety_net_s",
     "seconds_to_units",

@@ -40,9 +40,10 @@ from solvent.rules.policy import Policy
 from solvent.solver import effort, wall
 from solvent.solver.assumptions import Assumption, book_assumptions, move_within
 from solvent.solver.bounds import Bounds
+from solvent.solver.frames import frame
 from solvent.solver.linearize import Linearizer
 from solvent.solver.refinement import Replay, lemmas, obligation_name, replay
-from solvent.solver.story import canonical_witness, decode, event_variables, run, slots, symbolic_book
+from solvent.solver.story import canonical_witness, decode, event_variables, run, slots, symbolic_book, view
 from solvent.solver.symbolic import under_model
 from solvent.solver.verdicts import Counterexample, QueryStats, SpuriousCounterexample, Verdict
 
@@ -83,6 +84,13 @@ def _implies(a: Any, b: Any) -> Any:
     if a is True or b is True:
         return b
     return z3.Implies(_bool(a), _bool(b))
+
+
+#: invariants whose direct check is given the step's proved ledger frame (``solvent.solver.frames``)
+#: and is asked conjunct by conjunct, each conjunct proved handed to the next as a fact: the
+#: clearing account's balance first, then the totals, which cancel once the frame and an empty
+#: clearing account are facts (docs/solver-notes.md#the-frame-as-proved-facts)
+FRAMED = frozenset({"conservation"})
 
 
 class StoryQuery:
@@ -128,7 +136,19 @@ class StoryQuery:
         accepted = [r.accepted() for r in self.runs]
         self.assumptions += [Assumption(f"event {k + 1} accepted", acc) for k, acc in enumerate(accepted)]
         self.violations = {_key(o): _violation(accepted, self._holds(o)) for o in asked}
-        formulas = [_bool(a.holds) for a in self.assumptions] + list(self.violations.values())
+        framed = [o for o in asked if o is not None and o.id in FRAMED]
+        #: proved equations true of every value (the frames), added to every check
+        self.facts: list[Any] = self._frames() if framed else []
+        #: per framed obligation, its conjuncts: (violation, the conjunct as a fact once proved)
+        self.parts: dict[str | None, list[tuple[Any, Any]]] = {}
+        for o in framed:
+            parts = self._parts(o, accepted)
+            if len(parts) > 1:
+                self.parts[_key(o)] = parts
+        part_formulas = [f for parts in self.parts.values() for pair in parts for f in pair]
+        formulas = (
+            [_bool(a.holds) for a in self.assumptions] + list(self.violations.values()) + self.facts + part_formulas
+        )
         self.linearizer = Linearizer() if bounds.linearize else None
         books = [self.book, *(r.after for r in self.runs)]
         if all(o is None for o in asked):
@@ -136,12 +156,17 @@ class StoryQuery:
             # book whole, and its open-interest hint is the costliest part of a large build
             books.pop()
         rewritten = self._rewrite(formulas, books)
-        n = len(self.assumptions)
+        n, m, f = len(self.assumptions), len(self.violations), len(self.facts)
         self.assumption_terms = rewritten[:n]
-        self.goals = dict(zip(self.violations, rewritten[n:], strict=True))
+        self.goals = dict(zip(self.violations, rewritten[n : n + m], strict=True))
+        fact_terms = rewritten[n + m : n + m + f]
+        rest = iter(rewritten[n + m + f :])
+        #: the parts as the solver reads them (linearized like the goals)
+        self.part_goals = {key: [(next(rest), next(rest)) for _ in parts] for key, parts in self.parts.items()}
         self.solver = z3.Solver()
-        for a, f in zip(self.assumptions, self.assumption_terms, strict=True):
-            self.solver.assert_and_track(f, z3.Bool(f"assume: {a.name}"))
+        for a, t in zip(self.assumptions, self.assumption_terms, strict=True):
+            self.solver.assert_and_track(t, z3.Bool(f"assume: {a.name}"))
+        self.solver.add(*fact_terms)
         if self.linearizer is not None:
             self.solver.add(*self.linearizer.facts)
         numbers = self.variables + event_variables(self.slots)
@@ -165,6 +190,50 @@ class StoryQuery:
                 for k, r in enumerate(self.runs)
             ]
         return out
+
+    def _frames(self) -> list[Any]:
+        """Each event's ledger frame, the equations proved within a quarter of what the build has
+        left (``solvent.solver.frames``; their splits are charged to the build), each one guarded
+        by its variant being the slot's event."""
+        budget = max((effort.left() or self.bounds.effort) // 4, 1)
+        out: list[Any] = []
+        for r in self.runs:
+            for v, vr in enumerate(r.runs):
+                found = frame(r.before, vr.ctx, budget)
+                effort.charge(found.units)
+                budget -= found.units
+                if found.facts:
+                    out.append(_implies(r.slot.chosen(v), z3.And(*found.facts)))
+        return out
+
+    def _parts(self, obligation: Invariant, accepted: list[Any]) -> list[tuple[Any, Any]]:
+        """The obligation's top-level conjuncts, smallest first, the largest replaced by the whole
+        obligation: for each, its violation (as :func:`_violation`) and the fact it becomes once
+        proved (every accepted prefix of events keeps it). No parts where the variants'
+        conjuncts do not line up."""
+        per_run = []
+        for r in self.runs:
+            per_variant = [_conjuncts(obligation.holds(view(self.policy, r.before, vr))) for vr in r.runs]
+            if len({len(c) for c in per_variant}) != 1:
+                return []
+            per_run.append(
+                [
+                    all_(_implies(r.slot.chosen(v), c[j]) for v, c in enumerate(per_variant))
+                    for j in range(len(per_variant[0]))
+                ]
+            )
+        count = len(per_run[0]) if per_run else 0
+        parts = []
+        for j in range(count):
+            holds = [_bool(run_parts[j]) for run_parts in per_run]
+            fact = _bool(all_(_implies(z3.And(*[_bool(a) for a in accepted[: k + 1]]), h) for k, h in enumerate(holds)))
+            parts.append((_violation(accepted, holds), fact))
+        parts.sort(key=lambda p: _size(p[0]))
+        # the largest conjunct is asked as the whole obligation, with the others as facts (BitMEX:
+        # 0.25M units, where its totals alone took 6.3M; docs/solver-notes.md#the-frame-as-proved-facts)
+        if parts:
+            parts[-1] = (_violation(accepted, self._holds(obligation)), parts[-1][1])
+        return parts
 
     def _holds(self, obligation: Invariant | None) -> list[Any]:
         """Per event: the invariant holds after it (or, for ``None``, its transfers are non-negative)."""
@@ -205,9 +274,42 @@ class StoryQuery:
         key, name, goal = self._goal(invariant, extra)
         if goal is None:
             return Answer(Verdict.PROVED, QueryStats(name, "unsat (no symbolic case)", 0.0))
+        total = self.solve_units if units is None else units
+        if extra is None and key in self.parts:
+            return self._by_parts(name, key, invariant, total)
         if self.linearizer is None:
             return self._loop(name, goal, invariant, witness=False, budget=units)
-        return self._portfolio(name, key, goal, invariant, extra, self.solve_units if units is None else units)
+        return self._portfolio(name, key, goal, invariant, extra, total)
+
+    def _by_parts(self, name: str, key: str | None, invariant: Invariant | None, total: int) -> Answer:
+        """The obligation conjunct by conjunct (:meth:`_parts`), each within what the ones before
+        it left: a conjunct proved is added to the solver as a fact for the rest (it holds after
+        every accepted event, in every model of the assumptions); a refuted one is a refutation
+        of the whole (its story breaks the conjunct, so the invariant: the replay checks the
+        invariant itself); an undecided one leaves the whole undecided."""
+        started = time.perf_counter()
+        tried: list[Answer] = []
+        proved: list[tuple[Any, Any]] = []
+        for (violation, fact), (goal, fact_term) in zip(self.parts[key], self.part_goals[key], strict=True):
+            left = total - sum(a.stats.units for a in tried)
+            if left <= 0:
+                tried.append(_answer(Verdict.UNKNOWN, name, "out of effort", started, 0, "its effort ran out"))
+                break
+            if self.linearizer is None:
+                answer = self._loop(name, goal, invariant, witness=False, budget=left)
+            else:
+                answer = self._portfolio(name, key, goal, invariant, None, left, violation=violation, known=proved)
+            tried.append(answer)
+            if answer.verdict is not Verdict.PROVED:
+                break
+            self.solver.add(fact_term)  # true in every model of the assumptions: kept for every later check
+            proved.append((fact, fact_term))
+        answer = _combined(tried, started)
+        if answer.verdict is Verdict.PROVED:
+            units = ", ".join(effort.units_text(a.stats.units) for a in tried)
+            result = f"unsat ({len(tried)} conjuncts, each with the frame: {units})"
+            return attrs.evolve(answer, stats=attrs.evolve(answer.stats, result=result))
+        return answer
 
     def _goal(self, invariant: Invariant | None, extra: Any) -> tuple[str | None, str, Any]:
         """The obligation's key, name and goal (with ``extra`` conjoined); the goal is None where
@@ -222,7 +324,16 @@ class StoryQuery:
         return key, name, goal if extra is None else z3.And(goal, extra)
 
     def _portfolio(
-        self, name: str, key: str | None, goal: Any, invariant: Invariant | None, extra: Any, total: int
+        self,
+        name: str,
+        key: str | None,
+        goal: Any,
+        invariant: Invariant | None,
+        extra: Any,
+        total: int,
+        *,
+        violation: Any = None,
+        known: Sequence[tuple[Any, Any]] = (),
     ) -> Answer:
         """Purified with a few refinement rounds, then exact NIA, then purified again: each phase
         decides what the others stall on (linear proofs at large N; pro-rata rounding at small N).
@@ -235,7 +346,7 @@ class StoryQuery:
 
         tried.append(self._loop(name, goal, invariant, witness=False, budget=total // 3, max_rounds=6))
         if tried[-1].verdict is Verdict.UNKNOWN and left() > 1:
-            tried.append(self._exact_check(name, key, invariant, extra, left() // 2))
+            tried.append(self._exact_check(name, key, invariant, extra, left() // 2, violation, known))
         if tried[-1].verdict is Verdict.UNKNOWN and left() > 1:
             tried.append(self._loop(name, goal, invariant, witness=False, budget=left()))
         return _combined(tried, started)
@@ -284,7 +395,16 @@ class StoryQuery:
 
     # --- the refinement loop -----------------------------------------------------------------
 
-    def _exact_check(self, name: str, key: str | None, obligation: Invariant | None, extra: Any, budget: int) -> Answer:
+    def _exact_check(
+        self,
+        name: str,
+        key: str | None,
+        obligation: Invariant | None,
+        extra: Any,
+        budget: int,
+        violation: Any = None,
+        known: Sequence[tuple[Any, Any]] = (),
+    ) -> Answer:
         """The exact (nonlinear) query: z3's own NIA decides where purification was too weak.
 
         Run in a child process within ``budget`` units, killed by the wall-clock safety net if
@@ -292,7 +412,8 @@ class StoryQuery:
         one that does not replay as a violation is a disagreement.
         """
         started = time.perf_counter()
-        assertions = [_bool(a.holds) for a in self.assumptions] + [self.violations[key]]
+        assertions = [_bool(a.holds) for a in self.assumptions] + self.facts + [fact for fact, _ in known]
+        assertions.append(self.violations[key] if violation is None else violation)
         if extra is not None:
             assertions.append(extra)
         answer = wall.check(assertions, self.inputs, budget, self.bounds.safety_net)
@@ -450,6 +571,27 @@ def _answer(
 
 def _key(obligation: Invariant | None) -> str | None:
     return None if obligation is None else obligation.id
+
+
+def _conjuncts(formula: Any) -> list[Any]:
+    """A formula's top-level conjuncts (itself where it is not a conjunction)."""
+    if isinstance(formula, z3.BoolRef) and z3.is_and(formula):
+        return formula.children()
+    return [formula]
+
+
+def _size(formula: Any) -> int:
+    """Distinct subterms of ``formula`` (0 for a Python bool)."""
+    if not isinstance(formula, z3.ExprRef):
+        return 0
+    seen: set[int] = set()
+    stack = [formula]
+    while stack:
+        e = stack.pop()
+        if e.get_id() not in seen:
+            seen.add(e.get_id())
+            stack.extend(e.children())
+    return len(seen)
 
 
 def _violation(accepted: list[Any], holds: list[Any]) -> z3.BoolRef:
