@@ -64,7 +64,7 @@ from solvent.rules.policy import Policy
 from solvent.rules.rounding import FundingRemainder
 from solvent.solver import effort, wall
 from solvent.solver.bounds import Bounds
-from solvent.solver.case_split import abstracted, coefficients, vanishes
+from solvent.solver.case_split import abstracted, coefficients, split_budget, vanishes
 from solvent.solver.frames import bought as _bought
 from solvent.solver.frames import external as _external
 from solvent.solver.frames import moved as _moved
@@ -209,7 +209,7 @@ class _Checker:
         started = time.perf_counter()
         spent, result = 0, "unsat"
         for piece in pieces:
-            split = vanishes(piece, self.bounds.effort - spent)
+            split = vanishes(piece, min(self.bounds.effort - spent, split_budget(piece)))
             spent += split.units
             solved_result = split.result
             if solved_result == "unknown" and spent < self.bounds.effort:

@@ -52,7 +52,7 @@ from solvent.properties import catalog
 from solvent.properties.catalog import Invariant
 from solvent.rules.policy import Policy
 from solvent.rules.presets import resolve_policy
-from solvent.solver import effort
+from solvent.solver import case_split, effort
 from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.effort import OutOfEffort
 from solvent.solver.per_account import EACH_TRADER, ONE_ACCOUNT, still_refuted
@@ -102,6 +102,7 @@ def prove(
     from solvent.solver import compositional as comp
 
     started = time.perf_counter()
+    case_split.forget()  # a frame split in this call may be reused within it, never across calls
     policy = resolve_policy(policy) if isinstance(policy, str) else policy
     bounds = for_policy(Bounds() if bounds is None else bounds, policy)
     if bounds.assets and not bounds.asset_names:  # the policy's collateral first, so its weights apply
