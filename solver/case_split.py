@@ -36,6 +36,7 @@ from typing import Any
 import attrs
 import z3
 
+from solvent.solver import effort
 from solvent.solver.effort import BUILD_STEP
 from solvent.solver.per_account import integer_atoms
 
@@ -240,11 +241,31 @@ def coefficients(rough: Any) -> list[Any]:
     return [p for p in pieces if not (z3.is_int_value(p) and p.as_long() == 0)]
 
 
+def smt_case_split() -> Any:
+    """z3's solver for a piece: ``if``s lifted to fresh variables with their defining clauses
+    (z3's ``elim-term-ite``), then z3's SMT core, which does the case split as SAT search."""
+    return z3.Then("simplify", "elim-term-ite", "smt").solver()
+
+
+def decide(piece: Any, budget: int, safety_s: float | None = None) -> Split:
+    """Whether ``piece`` is 0 for every value of its conditions: split on them for at most
+    :func:`split_budget` units, then z3's case split (:func:`smt_case_split`) with what is left of
+    ``budget`` (its units counted the same way; ``safety_s``: the wall-clock safety net)."""
+    split = vanishes(piece, min(budget, split_budget(piece)))
+    if split.result != "unknown" or split.units >= budget:
+        return split
+    solver = smt_case_split()
+    solver.add(piece != 0)
+    left = budget - split.units
+    solved = effort.solve(solver, left, effort.safety_net_s(left) if safety_s is None else safety_s)
+    return Split(solved.result, split.units + solved.units)
+
+
 def identity_holds(gap: Any, budget: int) -> Split:
     """Whether the integer term ``gap`` is 0 for every value of its variables, decided as the frame
     lemma is (docs/solver-notes.md#the-frame-lemma-is-an-identity-of-ifs): every comparison and
     product :func:`abstracted`, the result split into its :func:`coefficients`, each piece
-    :func:`vanishes` within what is left of ``budget``. ``"unsat"`` means the gap is 0 for every
+    decided (:func:`decide`) within what is left of ``budget``. ``"unsat"`` means the gap is 0 for every
     value (valid for the abstraction, so for the real terms); ``"sat"`` only that the abstraction
     has a model (which may be spurious): the identity is not shown, nothing more."""
     if z3.is_int_value(gap):
@@ -252,11 +273,21 @@ def identity_holds(gap: Any, budget: int) -> Split:
     (rough,) = abstracted([gap])
     spent = 0
     for piece in coefficients(rough):
-        split = vanishes(piece, min(budget - spent, split_budget(piece)))
+        split = decide(piece, budget - spent)
         spent += split.units
         if split.result != "unsat":
             return Split(split.result, spent)
     return Split("unsat", spent)
 
 
-__all__ = ["Split", "abstracted", "coefficients", "forget", "identity_holds", "split_budget", "vanishes"]
+__all__ = [
+    "Split",
+    "abstracted",
+    "coefficients",
+    "decide",
+    "forget",
+    "identity_holds",
+    "smt_case_split",
+    "split_budget",
+    "vanishes",
+]

@@ -64,7 +64,7 @@ from solvent.rules.policy import Policy
 from solvent.rules.rounding import FundingRemainder
 from solvent.solver import effort, wall
 from solvent.solver.bounds import Bounds
-from solvent.solver.case_split import abstracted, coefficients, split_budget, vanishes
+from solvent.solver.case_split import abstracted, coefficients, decide
 from solvent.solver.frames import bought as _bought
 from solvent.solver.frames import external as _external
 from solvent.solver.frames import moved as _moved
@@ -203,23 +203,16 @@ class _Checker:
     def pieces(self, name: str, pieces: list[Any]) -> str:
         """Whether every one of ``pieces`` (integer terms) is 0 for every value, each asked on its
         own within what is left of the effort the first one got: split on its conditions
-        (:func:`solvent.solver.case_split.vanishes`), and where that runs out, z3's case split
-        (:func:`_case_split`) with the rest. "unsat" when all are 0, "sat" at the first with a
+        (:func:`solvent.solver.case_split.decide`: split on its conditions, then z3's case split
+        with the rest). "unsat" when all are 0, "sat" at the first with a
         counterexample, "unknown" when the effort runs out. One record, its units summed."""
         started = time.perf_counter()
         spent, result = 0, "unsat"
         for piece in pieces:
-            split = vanishes(piece, min(self.bounds.effort - spent, split_budget(piece)))
-            spent += split.units
-            solved_result = split.result
-            if solved_result == "unknown" and spent < self.bounds.effort:
-                solver = _case_split()
-                solver.add(piece != 0)
-                solved = effort.solve(solver, self.bounds.effort - spent, self.bounds.safety_net)
-                spent += solved.units
-                solved_result = solved.result
-            if solved_result != "unsat" or spent >= self.bounds.effort:
-                result = solved_result if solved_result != "unsat" else "unknown"
+            decided = decide(piece, self.bounds.effort - spent, self.bounds.safety_net)
+            spent += decided.units
+            if decided.result != "unsat" or spent >= self.bounds.effort:
+                result = decided.result if decided.result != "unsat" else "unknown"
                 break
         shown = result if pieces else "holds (every coefficient simplifies to 0)"
         self.queries.append(QueryStats(name, shown, time.perf_counter() - started, units=spent))
@@ -264,12 +257,6 @@ class _Checker:
 def _small_book(bounds: Bounds, traders: int = 2) -> Book:
     book, _ = symbolic_book(attrs.evolve(bounds, accounts=traders))
     return book
-
-
-def _case_split() -> Any:
-    """The solver for a piece: ``if``s lifted to fresh variables with their defining clauses
-    (z3's ``elim-term-ite``), then z3's SMT core, which does the case split as SAT search."""
-    return z3.Then("simplify", "elim-term-ite", "smt").solver()
 
 
 def _gaps_vanish(name: str, gaps: list[Any], checker: _Checker) -> str:

@@ -20,7 +20,10 @@ from solvent.solver.effort import BUILD_STEP, question
 from solvent.solver.frames import bought
 from solvent.solver.story import slots
 
-A, B, C = z3.Bools("a b c")
+
+def _abc() -> list[z3.BoolRef]:
+    """Three conditions in the current z3 context (a test before may have started a fresh one)."""
+    return z3.Bools("a b c")
 
 
 def _brute_force_zero(term: z3.ArithRef, conditions: list[z3.BoolRef]) -> bool:
@@ -34,6 +37,7 @@ def _brute_force_zero(term: z3.ArithRef, conditions: list[z3.BoolRef]) -> bool:
 class TestSplit:
     def test_a_sum_of_ifs_that_cancels_branch_by_branch_vanishes(self) -> None:
         """A position moved by its fills, each fill guarded, minus the fills: 0 on every branch."""
+        A, B, C = _abc()  # noqa: N806
         moved = z3.If(A, z3.If(B, 3, -1), 2) + z3.If(z3.And(A, B), 1, 0)
         fills = z3.If(A, z3.If(B, 4, -1), 2)
         split = vanishes(moved - fills, 1_000_000)
@@ -42,12 +46,14 @@ class TestSplit:
 
     def test_one_token_off_is_a_model(self) -> None:
         """The same gap with one fill of 4 written 5: not 0 where a and b both hold."""
+        A, B, C = _abc()  # noqa: N806
         moved = z3.If(A, z3.If(B, 3, -1), 2) + z3.If(z3.And(A, B), 1, 0)
         fills = z3.If(A, z3.If(B, 5, -1), 2)
         assert vanishes(moved - fills, 1_000_000).result == "sat"
 
     def test_one_quantum_beyond_is_a_model(self) -> None:
         """An identity plus 1 under one choice of three conditions is found."""
+        A, B, C = _abc()  # noqa: N806
         identity = z3.If(A, z3.If(B, 7, 0), z3.If(C, -2, 5)) - z3.If(z3.Not(A), z3.If(C, -2, 5), z3.If(B, 7, 0))
         assert vanishes(identity, 1_000_000).result == "unsat"
         beyond = identity + z3.If(z3.And(z3.Not(A), B, z3.Not(C)), 1, 0)
@@ -56,6 +62,7 @@ class TestSplit:
     def test_a_budget_short_of_one_split_is_unknown_and_a_second_ask_is_free(self) -> None:
         """Inclusion-exclusion over two conditions (simplify alone does not fold it): unknown
         within less than one split; decided with enough, and then remembered in this context."""
+        A, B, C = _abc()  # noqa: N806
         c, d = z3.Bools("incl.c incl.d")
         term = z3.If(c, 1, 0) + z3.If(d, 1, 0) - z3.If(z3.Or(c, d), 1, 0) - z3.If(z3.And(c, d), 1, 0)
         short = vanishes(term, BUILD_STEP - 1)
@@ -66,12 +73,14 @@ class TestSplit:
 
     def test_an_integer_variable_is_not_a_piece(self) -> None:
         """A term with an integer variable left is not decided by the split (never called 'sat')."""
+        A, B, C = _abc()  # noqa: N806
         x = z3.Int("x")
         assert vanishes(z3.If(A, x, 0) - z3.If(A, 1, 0), 1_000_000).result == "unknown"
 
     def test_agrees_with_every_assignment_on_random_terms(self) -> None:
         """200 random sums of nested ifs over three conditions (seeded), half built to cancel:
         the split says 0 exactly when every one of the 8 assignments gives 0."""
+        A, B, C = _abc()  # noqa: N806
         rng = random.Random(18)
         conditions = [A, B, C]
 

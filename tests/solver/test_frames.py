@@ -4,6 +4,7 @@ conjunct by conjunct with them (solver/query.py, FRAMED): BitMEX's direct check 
 
 from __future__ import annotations
 
+import pytest
 import z3
 
 from solvent.properties import catalog
@@ -67,3 +68,18 @@ def test_bitmex_conservation_is_proved_directly_at_n_2_within_3m_units() -> None
     assert answer.verdict is Verdict.PROVED, answer.reason
     assert "conjuncts, each with the frame" in answer.stats.result
     assert query.build_units + answer.stats.units <= 3_000_000
+
+
+@pytest.mark.deep
+def test_hyperliquid_conservation_is_proved_directly_at_n_2_within_20m_units() -> None:
+    """Undecided at 20M units without the frame (the totals need the clearing account empty after
+    the move, which z3 did not find inside the whole question); with it, proved at 20M spending
+    under 8M (deep: the frame's splits alone take 2.3M units)."""
+    policy = load_preset("hyperliquid")
+    invariant = catalog.get("conservation")
+    bounds = for_policy(Bounds(accounts=2, events=1, effort=20_000_000), policy)
+    with question():
+        query = StoryQuery(policy, invariant, bounds, obligations=(invariant,))
+        answer = query.check_obligation(invariant)
+    assert answer.verdict is Verdict.PROVED, answer.reason
+    assert query.build_units + answer.stats.units <= 8_000_000
