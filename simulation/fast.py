@@ -103,6 +103,11 @@ CASH, SPOT, SIZE, COST, PRINCIPAL, WITHDRAWN, DEBT, WINDOW = range(len(FIELDS))
 #: assets (``Account.asset_balances``: a simulated book deposits settlement currency only): an
 #: account built from the arrays leaves them at their default
 ONE_MARKET_FIELDS = frozenset({"more_positions", "funding_remainder_millionths", "asset_balances"})
+#: account fields the arrays leave at their default too, on a book with no isolated position
+#: (``Account.owner``, ``isolated_market``: docs/portfolio.md decision 3a) and no fund per market
+#: (``more_funds`` on the insurance fund: decision 5a; the book's ``more_window_sums`` beside it); a
+#: population book that sets any of them runs on the exact engine, and says so
+DEFAULT_FIELDS = frozenset({"owner", "isolated_market", "more_funds"})
 #: every magnitude an array operation may produce stays below this (int64 holds up to 2^63 − 1)
 LIMIT = 2**62
 #: waterfall layers that charge other traders: reached with a deficit, the step leaves the fast path
@@ -682,8 +687,12 @@ class FastPath:
         policy, population = self.policy, self.population
         static = covers(policy)
         names = tuple(f.name for f in attrs.fields(Account))[3:]
-        if names[: len(FIELDS)] != FIELDS or set(names[len(FIELDS) :]) - ONE_MARKET_FIELDS:
+        if names[: len(FIELDS)] != FIELDS or set(names[len(FIELDS) :]) - ONE_MARKET_FIELDS - DEFAULT_FIELDS:
             static = "an account field the arrays do not hold"
+        elif population.book.more_window_sums or any(
+            getattr(a, f) for a in population.book.accounts for f in DEFAULT_FIELDS
+        ):
+            static = "an isolated position or a fund per market"
         elif getattr(population.book, "more_markets", ()):
             static = "a book of several markets"
         elif getattr(population.book, "assets", ()):
