@@ -595,3 +595,24 @@ def test_a_refused_opening_is_refused_alike(write) -> None:
             engine(prepared.policy, population, path.marks, 0)
         messages.append(str(info.value))
     assert messages[0] == messages[1] and "t1 would hold less than initial margin" in messages[0]
+
+
+def test_an_isolated_position_in_the_population_runs_on_the_exact_engine(write) -> None:
+    """The arrays leave an isolated position's link to its owner (``Account.owner``,
+    ``isolated_market``) at its default: a population book that holds one runs on the exact engine
+    and says why, with the exact engine's outcome; the same book without it stays on the arrays."""
+    import attrs
+
+    from solvent.rules.book import Account
+
+    prepared = _prepared("binance", GAPPY, write)
+    path = build(prepared, 7, 0)
+    assert fast_module.fast(prepared.policy, path.population, path.marks, 0).fallback is None
+    book = path.population.book
+    # a trader who opens nothing on this path, with a flat isolated position beside it
+    solo = Account(name="solo")
+    isolated = Account(name=f"solo:{book.market.name}", owner="solo", isolated_market=book.market.name)
+    population = attrs.evolve(path.population, book=attrs.evolve(book, accounts=(*book.accounts, solo, isolated)))
+    ran = fast_module.fast(prepared.policy, population, path.marks, 0)
+    assert (ran.engine, ran.fallback) == ("exact", "an isolated position or a fund per market")
+    assert ran.outcome == exact(prepared.policy, population, path.marks, 0).outcome
