@@ -38,7 +38,7 @@ import z3
 
 from solvent.solver import effort
 from solvent.solver.effort import BUILD_STEP
-from solvent.solver.per_account import integer_atoms
+from solvent.solver.per_account import constants, integer_atoms
 
 
 @attrs.frozen
@@ -106,18 +106,7 @@ SPLITS_AT_LEAST = 50
 
 def split_budget(piece: Any) -> int:
     """The units :func:`vanishes` is worth on ``piece`` before z3's case split is the better bet."""
-    conditions = 0
-    seen: set[int] = set()
-    stack = [piece]
-    while stack:
-        e = stack.pop()
-        if e.get_id() in seen:
-            continue
-        seen.add(e.get_id())
-        if z3.is_const(e):
-            conditions += z3.is_bool(e) and not (z3.is_true(e) or z3.is_false(e))
-            continue
-        stack.extend(e.children())
+    conditions = sum(1 for e in constants(piece) if z3.is_bool(e) and not (z3.is_true(e) or z3.is_false(e)))
     return BUILD_STEP * (SPLITS_PER_CONDITION * conditions + SPLITS_AT_LEAST)
 
 

@@ -111,9 +111,8 @@ def _conjuncts(formula: Any) -> list[Any]:
     return [formula]
 
 
-def integer_atoms(term: Any) -> list[Any]:
-    """The uninterpreted integer constants in ``term`` (a book's or an event's variables, or an
-    abstraction's fresh integers), each once, in a fixed order (first met, depth first)."""
+def constants(term: Any) -> list[Any]:
+    """The constants (leaves) of ``term``, each once, in a fixed order (first met, depth first)."""
     seen: set[int] = set()
     out: list[Any] = []
     stack = [term]
@@ -123,11 +122,16 @@ def integer_atoms(term: Any) -> list[Any]:
             continue
         seen.add(e.get_id())
         if z3.is_const(e):
-            if z3.is_int(e) and not z3.is_int_value(e):
-                out.append(e)
+            out.append(e)
             continue
         stack.extend(reversed(e.children()))
     return out
+
+
+def integer_atoms(term: Any) -> list[Any]:
+    """The uninterpreted integer constants in ``term`` (a book's or an event's variables, or an
+    abstraction's fresh integers), each once, in a fixed order (first met, depth first)."""
+    return [e for e in constants(term) if z3.is_int(e) and not z3.is_int_value(e)]
 
 
 def _reads_only(term: Any, prefixes: tuple[str, ...]) -> bool:
