@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import enum
 import operator
+import sys
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -23,6 +25,8 @@ import attrs
 #: the largest book and the most paths a scenario may ask for (the exact engine's reach, with room)
 MAX_TRADERS = 100_000
 MAX_STEPS = 1_000_000
+#: a real parameter becomes a float where random draws are made: a larger one has no float
+FLOAT_MAX = Fraction(sys.float_info.max)
 
 
 class UnrunnableScenario(ValueError):
@@ -49,6 +53,11 @@ def number(*, gt: Any = None, ge: Any = None, le: Any = None, lt: Any = None, de
         for (op, holds), bound in zip(_COMPARISONS, (gt, ge, le, lt), strict=True):
             if bound is not None and not holds(value, bound):
                 raise ValueError(f"'{attribute.name}' must be {op} {bound}: {_show(value)}")
+        if abs(value) > FLOAT_MAX:
+            raise ValueError(
+                f"'{attribute.name}' must be a finite number, at most {sys.float_info.max:.6g} in size "
+                f"(it is drawn from as a float): {_show(value)}"
+            )
 
     return attrs.field(default=default, validator=check)
 
@@ -75,8 +84,11 @@ def _shown(value: Any) -> str:
 
 
 def _show(value: Any) -> str:
-    """A parameter as the user wrote it: ``0.5`` rather than ``Fraction(1, 2)``."""
-    if isinstance(value, Fraction) and value.denominator != 1:
+    """A parameter as the user wrote it: ``0.5`` rather than ``Fraction(1, 2)``, ``1e+30`` rather
+    than thirty-one digits (and ``1.00000e+400`` for one beyond a float)."""
+    if type(value) in (int, Fraction) and (Fraction(value).denominator != 1 or abs(value) >= 10**16):
+        if abs(value) > FLOAT_MAX:
+            return f"{Decimal(value.numerator) / Decimal(value.denominator):.6g}"
         return repr(float(value))
     return str(value)
 

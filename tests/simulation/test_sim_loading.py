@@ -63,6 +63,17 @@ class TestScenario:
     def test_impossible_distribution_parameters(self, old: str, new: str, message: str) -> None:
         assert errors(BASE.replace(old, new)) == [message]
 
+    def test_a_parameter_beyond_a_float_is_refused_not_a_traceback(self) -> None:
+        """A size parameter is drawn from as a float: 1e400 has none (it raised OverflowError in
+        the draw); a value out of bounds is shown as written, not as its 309 digits."""
+        assert errors(BASE.replace("median = 1000000", "median = 1e400")) == [
+            "'median' must be a finite number, at most 1.79769e+308 in size (it is drawn from as a float): "
+            "1.00000e+400 @ $.book.size.median (line 11)"
+        ]
+        assert errors(BASE.replace("volatility = 0.8", "volatility = 1e308")) == [
+            "'volatility' must be <= 100: 1e+308 @ $.prices.volatility (line 27)"
+        ]
+
     def test_pareto_needs_a_positive_alpha(self) -> None:
         text = BASE.replace(
             'distribution = "lognormal"\nmedian = 1000000\nsigma = 0.5',
