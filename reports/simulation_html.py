@@ -1,7 +1,7 @@
 """A simulation as one self-contained HTML page: the tables of the text report and three inline SVG
-plots (the bad-debt distribution with its VaR lines, the insurance fund's survival curve, a fan of
-the price paths). Deterministic like the text and JSON (no time, no random ids), drawn with the
-story plots' SVG helpers (``solvent.reports.plots``)."""
+plots (the bad-debt distribution with its VaR lines and their intervals, the insurance fund's
+survival curve with its 95% band, a fan of the price paths). Deterministic like the text and JSON
+(no time, no random ids), drawn with the story plots' SVG helpers (``solvent.reports.plots``)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from solvent.reports.plots import _line, _scale, _svg, _text, _ticks
 from solvent.reports.simulation import render_text
 from solvent.simulation.paths import venue_prices
 from solvent.simulation.run import Result
+from solvent.simulation.stats import wilson
 
 HEIGHT = 220
 LEFT, RIGHT, TOP, BOTTOM = 70, 540, 20, 185
@@ -32,16 +33,26 @@ def _axes(y_label: str, x_label: str) -> list[str]:
     ]
 
 
-def loss_distribution(values: Sequence[int], var95: int, var99: int) -> str:
-    """A histogram of bad debt per path, with the VaR lines."""
+#: the loss distribution's legend, under its axis: one line per VaR
+LOSS_HEIGHT = HEIGHT + 30
+
+
+def loss_distribution(values: Sequence[int], var95: dict, var99: dict) -> str:
+    """A histogram of bad debt per path over the paths that have some (those with none are a count
+    in the corner: drawn as a bar, they would flatten the tail this plot is for), with the VaR
+    lines, each VaR's 95% interval as a band, and a legend that gives both."""
+    positive = [v for v in values if v > 0]
     top = max(values) if values else 0
     width = max(1, -(-top // BINS))
     counts = [0] * BINS
-    for v in values:
+    for v in positive:
         counts[min(v // width, BINS - 1)] += 1
     x = _scale(0, width * BINS, LEFT, RIGHT)
     y = _scale(0, max(counts) or 1, BOTTOM, TOP)
     body = _axes("paths", "bad debt per path (quote quanta)")
+    none = len(values) - len(positive)
+    told = f"{none:,} of {len(values):,} paths have no bad debt" + (" (not drawn)" if positive else "")
+    body.append(_text(RIGHT, TOP + 3, told, anchor="end", size=9))
     for i, c in enumerate(counts):
         if c:
             body.append(
@@ -51,27 +62,46 @@ def loss_distribution(values: Sequence[int], var95: int, var99: int) -> str:
     for tick in _ticks(0, width * BINS):
         body.append(_text(x(tick), BOTTOM + 14, f"{tick:,}", anchor="middle", size=9))
     body.append(_text(LEFT - 6, TOP + 3, f"{max(counts):,}", anchor="end", size=9))
-    for row, (label, v, colour) in enumerate((("VaR 95%", var95, "#d97706"), ("VaR 99%", var99, "#dc2626"))):
+    for row, (label, q, colour) in enumerate((("VaR 95%", var95, "#d97706"), ("VaR 99%", var99, "#dc2626"))):
+        low, high = x(q["low"]), x(q["high"])
+        star = "" if q.get("covered", True) else "*: too few paths for 95% coverage"
         body += [
-            _line(x(v), TOP, x(v), BOTTOM, colour, dash="4 3"),
-            _text(x(v) - 3, TOP + 10 + 12 * row, label, anchor="end", size=9, fill=colour),
+            f'<rect x="{low:.1f}" y="{TOP}" width="{max(high - low, 1):.1f}" height="{BOTTOM - TOP}" fill="{colour}" '
+            f'fill-opacity="0.12"><title>{label} 95% interval</title></rect>',
+            _line(x(q["value"]), TOP, x(q["value"]), BOTTOM, colour, dash="4 3"),
+            _text(
+                LEFT - 60,
+                BOTTOM + 44 + 12 * row,
+                f"{label}: {q['value']:,}, 95% interval [{q['low']:,}, {q['high']:,}] shaded{star}",
+                size=9,
+                fill=colour,
+            ),
         ]
-    return _svg(HEIGHT, "bad debt per path", body)
+    return _svg(LOSS_HEIGHT, "bad debt per path", body)
 
 
 def fund_survival(exhausted_at: Sequence[int | None], marks: int) -> str:
-    """The share of paths whose insurance fund is not yet exhausted, after each mark event."""
+    """The share of paths whose insurance fund is not yet exhausted, after each mark event, with
+    its 95% Wilson interval at each as a band (a probability like the report's others)."""
     n = len(exhausted_at)
     down = sorted(m for m in exhausted_at if m is not None)
     x = _scale(0, max(marks, 1), LEFT, RIGHT)
     y = _scale(0, 1, BOTTOM, TOP)
-    points, alive, i = [f"{x(0):.1f},{y(1):.1f}"], n, 0
+    alive, i, shares = n, 0, [n]
     for t in range(marks):
         while i < len(down) and down[i] == t:
             alive, i = alive - 1, i + 1
-        points.append(f"{x(t + 1):.1f},{y(alive / n if n else 1):.1f}")
+        shares.append(alive)
+    points = [f"{x(t):.1f},{y(k / n if n else 1):.1f}" for t, k in enumerate(shares)]
+    bands = [wilson(k, n) for k in shares]
+    ring = [f"{x(t):.1f},{y(b[1]):.1f}" for t, b in enumerate(bands)]
+    ring += [f"{x(t):.1f},{y(b[0]):.1f}" for t, b in reversed(list(enumerate(bands)))]
     body = _axes("share of paths", "mark events")
+    body.append(
+        f'<polygon points="{" ".join(ring)}" fill="#bfdbfe" stroke="none"><title>95% interval</title></polygon>'
+    )
     body.append(f'<polyline points="{" ".join(points)}" fill="none" stroke="#2563eb" stroke-width="2"/>')
+    body.append(_text(RIGHT, BOTTOM - 6, "band: 95% interval (Wilson)", anchor="end", size=9))
     for share in (0, 0.5, 1):
         body.append(_text(LEFT - 6, y(share) + 3, f"{share:.0%}", anchor="end", size=9))
     body.append(_text(x(marks), BOTTOM + 14, f"{marks:,}", anchor="middle", size=9))
@@ -112,9 +142,7 @@ def render_html(result: Result, exported: list[str] | None = None) -> str:
     figures = [
         (
             "Bad debt per path",
-            loss_distribution(
-                [o.bad_debt_quote for o in result.outcomes], tails["var_95"]["value"], tails["var_99"]["value"]
-            ),
+            loss_distribution([o.bad_debt_quote for o in result.outcomes], tails["var_95"], tails["var_99"]),
         ),
         ("Insurance fund survival", fund_survival([o.fund_exhausted_mark for o in result.outcomes], marks)),
         ("Price paths", price_fan(result)),
@@ -125,7 +153,7 @@ def render_html(result: Result, exported: list[str] | None = None) -> str:
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{html.escape(title)}</title>",
         "<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#0f172a}"
-        "pre{font-size:12px;overflow-x:auto}figure{display:inline-block;margin:0 1em 1em 0}</style>",
+        "pre{font-size:12px;overflow-x:auto}body{padding:0 1em}figure{display:inline-block;margin:0 1em 1em 0}</style>",
         "</head><body>",
         f"<h1>{html.escape(title)}</h1>",
         *(f"<figure><figcaption>{html.escape(name)}</figcaption>{svg}</figure>" for name, svg in figures),

@@ -14,7 +14,7 @@ from typing import Any
 from tabulate import tabulate
 
 from solvent.properties.findings import policy_digest
-from solvent.reports.plots import _line, _svg, _text
+from solvent.reports.plots import _line, _svg, _text, text_width
 from solvent.reports.simulation import _interval
 from solvent.simulation.sweep import Point, Sweep, plain, show
 
@@ -118,10 +118,13 @@ def _shade(share: float) -> str:
     return f"rgb(255,{g},{g})"
 
 
-def _boundary_x(sweep: Sweep) -> float | None:
-    """Where the z3 boundary falls on the columns (increasing whole values): the edge between the
-    last column at or before it and the first after it, the boundary being the proved value or,
-    with a refuted value next to it, halfway between them. None where it is off the columns."""
+def _boundary(sweep: Sweep) -> tuple[float, str] | None:
+    """Where the z3 boundary falls on the columns (increasing whole values), and where that is in
+    words: the edge between the last column at or before it and the first after it, the boundary
+    being the proved value or, with a refuted value next to it, halfway between them. A boundary
+    at or after every column is drawn on the right edge of the last, one before every column on
+    the left edge of the first, and the words say so. None where there is no proved value or the
+    columns are not increasing whole values."""
     t = sweep.threshold
     values = [p.value for p in sweep.points]
     if t is None or t["proved_at_ppm"] is None or not all(type(v) is int for v in values):
@@ -131,7 +134,8 @@ def _boundary_x(sweep: Sweep) -> float | None:
     refuted = t["refuted_at_ppm"]
     at = t["proved_at_ppm"] if refuted is None else (t["proved_at_ppm"] + refuted) / 2
     k = sum(1 for v in values if v <= at)
-    return LABEL_W + k * CELL_W - 1 if 0 < k < len(values) else None
+    where = {0: ", before every column", len(values): ", at or after every column"}.get(k, "")
+    return LABEL_W + k * CELL_W - 1, where
 
 
 def heat_map(sweep: Sweep) -> str:
@@ -140,7 +144,8 @@ def heat_map(sweep: Sweep) -> str:
     n = len(sweep.points)
     width = LABEL_W + n * CELL_W + 10
     height = HEAD_H + len(HEAT_ROWS) * CELL_H + 30
-    body = [_text(LABEL_W + n * CELL_W / 2, 14, sweep.field, anchor="middle", size=11, weight="bold")]
+    body = [_text(4, 14, sweep.field, size=11, weight="bold")]
+    width = max(width, 8 + text_width(sweep.field, 11, weight="bold"))
     for c, p in enumerate(sweep.points):
         label = show(p.value) + (f" ({show(p.fraction)}%)" if p.fraction is not None else "")
         body.append(_text(LABEL_W + (c + 0.5) * CELL_W, HEAD_H - 8, label, anchor="middle", size=9))
@@ -163,12 +168,14 @@ def heat_map(sweep: Sweep) -> str:
                 f"<title>{html.escape(tip)}</title></rect>"
             )
             body.append(_text(x + CELL_W / 2 - 1, y + CELL_H / 2 + 3, text, anchor="middle", size=9))
-    edge = _boundary_x(sweep)
-    if edge is not None:
-        t = sweep.threshold
+    found = _boundary(sweep)
+    if found is not None:
+        (edge, where), t = found, sweep.threshold
         bottom = HEAD_H + len(HEAT_ROWS) * CELL_H
+        note = f"dashed: z3 boundary: {t['boundary']}{where}"
         body.append(_line(edge, HEAD_H - 4, edge, bottom, "#1d4ed8", width=2, dash="5 3"))
-        body.append(_text(edge, bottom + 16, f"z3 boundary: {t['boundary']}", anchor="middle", size=10, fill="#1d4ed8"))
+        body.append(_text(LABEL_W, bottom + 16, note, size=10, fill="#1d4ed8"))
+        width = max(width, LABEL_W + 8 + text_width(note, 10))
     return _svg(height, f"{sweep.field}: estimates by value", body, width=width)
 
 
@@ -179,13 +186,11 @@ def grid_map(sweeps: Sequence[Sweep], label: str, where: tuple[str, ...], kind: 
     that row's policy) as a dashed line where it falls between two columns."""
     columns = sweeps[0].points
     rows_field, columns_field = sweeps[0].fixed[0], sweeps[0].field
-    width = LABEL_W + len(columns) * CELL_W + 10
     height = HEAD_H + 16 + len(sweeps) * CELL_H + 30
     top_y = HEAD_H + 16
-    body = [
-        _text(LABEL_W + len(columns) * CELL_W / 2, 14, f"{label}: {columns_field} (columns)", anchor="middle", size=11)
-    ]
-    body.append(_text(LABEL_W - 6, top_y - 6, f"{rows_field} (rows)", anchor="end", size=10, weight="bold"))
+    axes = f"rows: {rows_field}; columns: {columns_field}"
+    body = [_text(4, 14, label, size=11, weight="bold"), _text(4, 30, axes, size=10)]
+    width = max(LABEL_W + len(columns) * CELL_W + 10, 8 + text_width(axes, 10), 8 + text_width(label, 11, "bold"))
     for c, p in enumerate(columns):
         body.append(_text(LABEL_W + (c + 0.5) * CELL_W, top_y - 6, show(p.value), anchor="middle", size=9))
     cells = [[_at(p.result.summary, where) for p in s.points] for s in sweeps]
@@ -206,13 +211,20 @@ def grid_map(sweeps: Sequence[Sweep], label: str, where: tuple[str, ...], kind: 
                 f"<title>{html.escape(tip + text + ' ' + bounds)}</title></rect>"
             )
             body.append(_text(x + CELL_W / 2 - 1, y + CELL_H / 2 + 3, text, anchor="middle", size=9))
-        edge = _boundary_x(s)
-        if edge is not None:
+        found = _boundary(s)
+        if found is not None:
+            edge, where = found
             body.append(_line(edge, y - 1, edge, y + CELL_H - 1, "#1d4ed8", width=2, dash="5 3"))
+            if where:  # off the columns: said beside the row, not only drawn on its edge
+                body.append(
+                    _text(LABEL_W + len(columns) * CELL_W + 6, y + CELL_H / 2 + 4, where[2:], size=9, fill="#1d4ed8")
+                )
+                width = max(width, LABEL_W + len(columns) * CELL_W + 12 + text_width(where[2:], 9))
     if any(s.threshold is not None for s in sweeps):
         t = next(s.threshold for s in sweeps if s.threshold is not None)
         note = f"dashed: z3's {t['question']} boundary on each row's policy"
         body.append(_text(LABEL_W, top_y + len(sweeps) * CELL_H + 18, note, size=10, fill="#1d4ed8"))
+        width = max(width, LABEL_W + 8 + text_width(note, 10))
     return _svg(height, f"{label} over {rows_field} and {columns_field}", body, width=width)
 
 

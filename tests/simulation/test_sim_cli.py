@@ -45,6 +45,16 @@ class TestReport:
             pages.append((tmp_path / name).read_text())
         assert pages[0] == pages[1]
         assert pages[0].count("<svg") == 3 and "VaR 99%" in pages[0] and "insurance fund not yet exhausted" in pages[0]
+        # the plots carry the estimates' intervals: each VaR's as the JSON gives it, and the survival band
+        out = tmp_path / "r.json"
+        done = invoke(
+            "simulate", "binance", "--scenario", scenario, "--paths", "5", "--format", "json", "--output", str(out)
+        )
+        tails = json.loads(out.read_text())["summary"]["tails"]["bad_debt_quote"]
+        for level in ("95", "99"):
+            q = tails[f"var_{level}"]
+            assert f"VaR {level}%: {q['value']:,}, 95% interval [{q['low']:,}, {q['high']:,}] shaded" in pages[0]
+        assert "band: 95% interval (Wilson)" in pages[0] and "paths have no bad debt" in pages[0]
 
 
 class TestExport:
@@ -123,3 +133,76 @@ class TestBadInput:
     @pytest.mark.parametrize("until", ["0", "nan", "2"])
     def test_an_impossible_until(self, write, until: str) -> None:
         bad("binance", "--scenario", str(write()), "--until", until)
+
+
+GARCH = BASE.replace("volatility = 0.8", "omega = 0.00001\nalpha = 0.3\nbeta = 0.7").replace('"gbm"', '"garch"')
+PARETO = BASE.replace(
+    'distribution = "lognormal"\nmedian = 1000000\nsigma = 0.5', 'distribution = "pareto"\nminimum = 5\nalpha = 0'
+)
+#: each kind of bad input the issue names: (scenario, CSV or None, the file named, the message after it)
+REFUSED = {
+    "csv missing column": (
+        CRASH,
+        "time,open,high,close\n1,1,1,1\n",
+        "crash.csv",
+        "crash.csv:1: missing column(s) 'low'",
+    ),
+    "csv non-monotone time": (
+        CRASH,
+        CRASH_CSV.replace("\n2,", "\n1,"),
+        "crash.csv",
+        "crash.csv:3: 'time' must be later than line 2's (1): 1 (candles in increasing time order)",
+    ),
+    "csv non-positive price": (
+        CRASH,
+        CRASH_CSV.replace(",5000,5000", ",0,5000"),
+        "crash.csv",
+        "crash.csv:3: 'low' must be a finite number > 0: '0'",
+    ),
+    "csv nan": (
+        CRASH,
+        CRASH_CSV.replace("2,10000", "2,nan"),
+        "crash.csv",
+        "crash.csv:3: 'open' must be a finite number > 0: 'nan'",
+    ),
+    "scenario nan": (
+        BASE.replace("volatility = 0.8", "volatility = nan"),
+        None,
+        "scenario.toml",
+        "'volatility' must be a finite number: nan @ $.prices.volatility (line 27)",
+    ),
+    "uniform high below low": (
+        BASE.replace("high = 10", "high = 1"),
+        None,
+        "scenario.toml",
+        "'high' must be >= low (2): 1 @ $.book.leverage.high (line 17)",
+    ),
+    "pareto alpha 0": (PARETO, None, "scenario.toml", "'alpha' must be > 0: 0 @ $.book.size.alpha (line 12)"),
+    "lognormal median beyond a float": (
+        BASE.replace("median = 1000000", "median = 1e400"),
+        None,
+        "scenario.toml",
+        "'median' must be a finite number, at most 1.79769e+308 in size (it is drawn from as a float): "
+        "1.00000e+400 @ $.book.size.median (line 11)",
+    ),
+    "garch not stationary": (
+        GARCH,
+        None,
+        "scenario.toml",
+        "'beta' must be < 1 - alpha (0.7) for a stationary GARCH(1,1): 0.7 @ $.prices.beta (line 29)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", REFUSED, ids=list(REFUSED))
+def test_bad_input_exits_2_naming_the_file_and_writes_nothing(write, tmp_path: Path, case: str) -> None:
+    """Every kind of bad input issue 14 names, through the command line with a report and an export
+    asked for: exit 2, no traceback, the file and its line or field with the expected form, and
+    neither the report nor the export folder written."""
+    scenario, csv, named, message = REFUSED[case]
+    path = write(scenario, **({"crash.csv": csv} if csv is not None else {}))
+    out, stories = tmp_path / "report.json", tmp_path / "stories"
+    told = bad("binance", "--scenario", str(path), "--format", "json", "--output", str(out), "--export", str(stories))
+    assert told.startswith(f"solvent: {tmp_path / named}: 1 error(s)\n"), told
+    assert message in told.replace(f"{tmp_path}/", "")
+    assert not out.exists() and not stories.exists()

@@ -312,6 +312,42 @@ def test_a_heat_map_with_the_z3_boundary_between_the_columns(write, tmp_path: Pa
     assert "P(fund exhausted)" in page and "threshold safe-move, largest one-tick move with no bad debt" in page
 
 
+@pytest.mark.parametrize(
+    ("proved", "refuted", "after", "where"),
+    [
+        (8000, 8001, 2, ""),  # between the 8,000 and 16,000 columns
+        (16000, 16001, 3, ", at or after every column"),  # the last column is on the proved side
+        (50000, None, 3, ", at or after every column"),
+        (1000, 1001, 0, ", before every column"),
+    ],
+)
+def test_a_boundary_off_the_columns_is_drawn_on_the_edge_and_said(write, proved, refuted, after, where) -> None:
+    """The dashed line falls after the last column at or before the boundary; where that is the last
+    column (or none), on the map's right (or left) edge, and the note says so (it was not drawn at
+    all: a --boundary sweep whose values stop at the proved value showed no boundary on its map).
+    Every text fits the drawing's width (SVG clips what overflows it)."""
+    import attrs
+
+    from solvent.reports.plots import text_width
+    from solvent.reports.simulation_sweep import CELL_W, LABEL_W, grid_map, heat_map
+
+    prepared = prepare(BINANCE, write(JUMPY))
+    base = sweep(prepared, "scenario.path.max_move_ppm", [2000, 8000, 16000], paths=2, seed=1)
+    told = {"proved_at_ppm": proved, "refuted_at_ppm": refuted, "boundary": f"{proved:,} ppm", "question": "safe-move"}
+    page = heat_map(attrs.evolve(base, threshold=told))
+    edge = LABEL_W + after * CELL_W - 1
+    assert f'<line x1="{edge}" ' in page
+    note = f"dashed: z3 boundary: {proved:,} ppm{where}"
+    assert f">{note}</text>" in page
+    width = float(page.split('viewBox="0 0 ')[1].split(" ")[0])
+    assert width >= LABEL_W + text_width(note, 10)
+    row = attrs.evolve(base, threshold=told, fixed=("scenario.book.insurance_fund_ppm", 0))
+    grid = grid_map([row], "P(bad debt)", ("probabilities", "bad_debt"), "p")
+    assert f'<line x1="{edge}" ' in grid and (where[2:] in grid if where else True)
+    axes = "rows: scenario.book.insurance_fund_ppm; columns: scenario.path.max_move_ppm"
+    assert f">{axes}</text>" in grid and float(grid.split('viewBox="0 0 ')[1].split(" ")[0]) >= text_width(axes, 10)
+
+
 def test_the_edge_json_is_the_same_on_one_or_two_workers(write, tmp_path: Path) -> None:
     """The threshold's effort units are in the JSON: each question is asked as a fresh process
     would ask it (effort.question), so a second run in the same process, after other work, on two
