@@ -1,6 +1,9 @@
 """The same run on a Dask cluster: identical JSON to one local worker and to two worker processes."""
 
+import os
+import time
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -55,3 +58,53 @@ def test_a_threshold_cell_runs_inside_a_daemonic_dask_worker(process_cluster, wr
     assert question.id == "safe-move"
     assert summary(there) == summary(here)
     assert (there.status.value, there.proved_at, there.refuted_at) == ("exact", 8000, 8001)
+
+
+def _hang(record: str):  # noqa: ANN202
+    """A stand-in for the child's z3 check that never answers: it notes its pid, sleeps, and notes
+    that it lived on if nobody killed it."""
+
+    def solve(*_args):  # noqa: ANN002, ANN202
+        Path(record).write_text(f"{os.getpid()}\n")
+        time.sleep(3)
+        with open(record, "a") as out:
+            out.write("lived on\n")
+
+    return solve
+
+
+def kill_in_this_process(record: str) -> tuple[bool, str, str, bool]:
+    """Module level, so a Dask worker can run it: the solver's hard-kill wrapper with a child that
+    hangs, in whatever process this is. Returns whether multiprocessing would let this process
+    fork, the answer, its reason, and whether the child's pid is gone once ``check`` returns."""
+    import z3
+
+    from solvent.solver import wall
+
+    solve, grace = wall._solve, wall.GRACE_S
+    wall._solve, wall.GRACE_S = _hang(record), 0.2
+    try:
+        x = z3.Int("x")
+        answer = wall.check([x > 1], [x], 1000, 0.1)
+    finally:
+        wall._solve, wall.GRACE_S = solve, grace
+    pid = int(Path(record).read_text().split()[0])
+    try:
+        os.kill(pid, 0)
+        gone = False
+    except ProcessLookupError:
+        gone = True
+    return wall.may_fork(), answer.result, answer.reason, gone
+
+
+def test_the_hard_kill_fires_inside_a_daemonic_dask_worker(process_cluster, tmp_path) -> None:
+    """The safety net itself, not only an answer, inside a Dask worker process (daemonic, where
+    multiprocessing forbids children): a child that never answers is killed at the safety net plus
+    the grace, the answer is unknown and says so, the child is reaped, and it never lived on past
+    the kill (with the kill removed, the wrapper waits for it and the record says it lived on)."""
+    record = tmp_path / "child.txt"
+    with distributed.Client(process_cluster) as client:
+        may_fork, result, reason, gone = client.get_executor().submit(kill_in_this_process, str(record)).result()
+    assert may_fork is False  # the worker is daemonic
+    assert result == "unknown" and reason.endswith("(the child was killed)")
+    assert gone and "lived on" not in record.read_text()

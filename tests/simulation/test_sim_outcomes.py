@@ -12,10 +12,12 @@ from solvent.rules.engine import run
 from solvent.rules.presets import load_preset
 from solvent.simulation import stats
 from solvent.simulation.paths import build
-from solvent.simulation.run import prepare, run_chunk, simulate
+from solvent.simulation.run import prepare, run_chunk, simulate, widest
 
 BINANCE = load_preset("binance")
 FLAT = BASE.replace("volatility = 0.8", "volatility = 0")
+#: 400% a year over six hours at up to 40x: bad debt on most paths, the fund exhausted on some
+VOLATILE = BASE.replace("volatility = 0.8", "volatility = 4").replace("high = 10", "high = 40")
 #: every trader long at 10x, then one candle that halves the price: each is bankrupt
 CRASH = (
     BASE.replace("long_share = 0.5", "long_share = 1")
@@ -92,6 +94,20 @@ class TestDeterminism:
             pooled = render_json(simulate(prepared, paths=12, seed=3, batch=6, chunk=2, executor=pool))
         assert pooled == alone
 
+    def test_until_stops_at_the_same_path_on_one_or_two_workers(self, write) -> None:
+        """A volatile book where things happen: after 30 paths the widest interval (bad debt, 25 of
+        30) is still above 0.3, after 40 it is below; the rule reads the batch's counts in index
+        order, so two worker processes, each given chunks of 3 paths, stop at the same path with
+        the same JSON as one."""
+        prepared = prepare(BINANCE, write(VOLATILE))
+        run = {"paths": 80, "seed": 3, "until": 0.3, "batch": 10, "chunk": 3}
+        alone = simulate(prepared, **run)
+        with ProcessPoolExecutor(max_workers=2) as pool:
+            pooled = simulate(prepared, executor=pool, **run)
+        assert (len(alone.outcomes), alone.batches) == (40, 4)
+        assert widest(alone.outcomes[:30]) > 0.3 >= widest(alone.outcomes)
+        assert render_json(pooled) == render_json(alone)
+
     def test_until_stops_by_counts(self, write) -> None:
         """Nothing happens on a flat path, so every probability is 0/n with Wilson upper bound
         z²/(n + z²): above 0.1 at 30 paths (0.113), below it at 40 (0.088)."""
@@ -113,6 +129,16 @@ class TestStats:
         assert q["value"] == 950
         # B ~ Bin(1000, 0.95): sd 6.9, so about ±13 ranks around 950
         assert q["covered"] and 934 <= q["low"] < 950 < q["high"] <= 966
+
+    def test_the_quantile_rank_rounds_up_between_ranks_and_not_at_one(self) -> None:
+        """q n = 9.5 of 10 paths: VaR 95% is the 10th smallest (the smallest with at least 95% of
+        paths at or below it), not the 9th; q n = 19 of 20 is the 19th exactly (0.95 × 20 is
+        19.000000000000004 in floats: a rank read without rounding it first would be the 20th)."""
+        assert stats.quantile(list(range(1, 11)), 0.95)["value"] == 10
+        assert stats.quantile(list(range(1, 21)), 0.95)["value"] == 19
+        assert stats.quantile(list(range(1, 21)), 0.99)["value"] == 20
+        es = stats.shortfall(list(range(1, 21)), 0.95, seed=0, key=0)
+        assert (es["sum"], es["count"], es["value"]) == (19 + 20, 2, 20)  # 19.5, half-even
 
     def test_expected_shortfall_is_the_tail_mean(self) -> None:
         values = list(range(1, 101))
