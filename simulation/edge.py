@@ -30,7 +30,7 @@ from typing import Any
 
 import attrs
 
-from solvent.rules.arith import PPM
+from solvent.rules.arith import PPM, Rounding, div
 from solvent.simulation.executors import CellError, ExecutorError
 from solvent.simulation.grids import ThresholdCell, find_thresholds
 from solvent.simulation.paths import Prepared
@@ -106,9 +106,8 @@ def summary(t: Threshold) -> dict[str, Any]:
 def at_fraction(t: Threshold, fraction: Fraction) -> int:
     """``fraction``% of the proved value, rounded toward the proved side."""
     exact = Fraction(t.proved_at) * fraction / 100
-    if t.direction is Direction.LARGEST:
-        return exact.numerator // exact.denominator
-    return -(-exact.numerator // exact.denominator)
+    toward = Rounding.FLOOR if t.direction is Direction.LARGEST else Rounding.CEIL
+    return div(exact.numerator, exact.denominator, rounding=toward)
 
 
 def _cell(prepared: Prepared, question_id: str, effort: int, probes: int, params: dict[str, int]) -> ThresholdCell:

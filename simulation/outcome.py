@@ -14,6 +14,7 @@ from typing import Any
 
 import attrs
 
+from solvent.rules.arith import PPM, Rounding, div
 from solvent.rules.book import Book, Role
 from solvent.rules.engine import Step
 from solvent.rules.ledger import HAIRCUT_REASONS, Reason
@@ -24,6 +25,8 @@ from solvent.rules.policy import Policy
 #: the transfers of a profit-taking layer other than ADL
 SOCIALIZED_REASONS = frozenset({Reason.SOCIALIZED_LOSS, Reason.HAIRCUT, Reason.CLAWBACK})
 ADL_REASONS = frozenset({Reason.ADL, Reason.POOL_ADL})
+#: the winners' haircut rate in ppm is rounded down: the report never overstates what they paid
+HAIRCUT_RATE_ROUNDING = Rounding.FLOOR
 
 
 @attrs.frozen
@@ -173,7 +176,7 @@ class Tally:
             if before > 0:
                 paid += self.haircut_by.get(a.name, 0)
                 gross += before
-        return paid * 1_000_000 // gross if gross > 0 else 0
+        return div(paid * PPM, gross, rounding=HAIRCUT_RATE_ROUNDING) if gross > 0 else 0
 
 
 def _payers_of(book: Book) -> Iterable[Any]:

@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from solvent.rules.arith import PPM
+from solvent.rules.arith import Rounding, mul_ppm
 from solvent.rules.contract import from_engine, to_engine
 from solvent.rules.events import Event, MarkPrice
 from solvent.rules.liquidation import Execution
@@ -75,6 +75,10 @@ class Path:
         return (*self.population.setup, *self.marks)
 
 
+#: a price band's half-width, ⌊cap_ppm × M / 10⁶⌋: down, so a capped move never exceeds the cap
+BAND_ROUNDING = Rounding.FLOOR
+
+
 def capped(marks: Sequence[int], start: int, cap_ppm: int | None) -> list[int]:
     """Engine marks that move at most ``cap_ppm`` of the previous mark per event, chasing ``marks``
     from ``start``: each mark is the target clamped to ``M ± ⌊cap_ppm × M / 10⁶⌋``, so
@@ -84,7 +88,7 @@ def capped(marks: Sequence[int], start: int, cap_ppm: int | None) -> list[int]:
         return list(marks)
     out, mark = [], start
     for target in marks:
-        band = cap_ppm * mark // PPM
+        band = mul_ppm(mark, cap_ppm, rounding=BAND_ROUNDING)
         mark = min(max(target, mark - band), mark + band)
         out.append(mark)
     return out
