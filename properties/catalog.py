@@ -528,6 +528,13 @@ def _spent(view: StepView, used: LayerUsed) -> Any:
 HAIRCUT_LAYERS = frozenset({"adl", "socialized_loss", "haircut_ratio", "clawback"})
 
 
+def _paying_fund(view: StepView) -> int:
+    """Which market's fund balance pays a deficit found by this step's event: the event's market's,
+    or under ``per_group`` the balance of the first market of its group (``Policy.fund_of``)."""
+    moved = market_of(view.before, view.event)
+    return view.policy.fund_of(moved) if view.before.funds_per_market else moved
+
+
 def _no_haircut_while_fund_has_money(view: StepView, used: list[Guarded]) -> Any:
     """No profit-taking layer pays while the insurance fund holds money: a policy that puts a
     haircut above its fund, or caps the fund per bankruptcy and haircuts past the cap (a fund that
@@ -536,9 +543,9 @@ def _no_haircut_while_fund_has_money(view: StepView, used: list[Guarded]) -> Any
     ``I_floor``) is spent: the money it keeps is the floor the venue documents."""
     if not any(layer.kind == "insurance_fund" for layer in view.policy.deficit):
         return True
-    # the fund that pays: the one fund, or where it is kept per market, the fund of the market in
-    # deficit (the event's: solvent.rules.market_funds)
-    fund_before = fund_balance(view.before, market_of(view.before, view.event))
+    # the fund that pays: the one fund, or where it is kept per market (or group), the fund of the
+    # market in deficit (the event's: solvent.rules.market_funds)
+    fund_before = fund_balance(view.before, _paying_fund(view))
     checks = []
     for g in used:
         if g.item.layer not in HAIRCUT_LAYERS:
@@ -696,12 +703,14 @@ def market_fund_pays_own_market(view: StepView) -> Any:
     ``adl-in-deficit-market-only``. On a pooled book of several markets the one fund is every
     market's fund, so any payment from it lowers another market's fund: the claim is refuted there
     by construction, the pooled venue's documented choice (dYdX v4's cross markets, Hyperliquid),
-    and ``solvent check`` judges it only on a policy that keeps its funds per market."""
+    and ``solvent check`` judges it only on a policy that keeps its funds per market. Under
+    ``per_group`` a market's fund is its group's (kept in the balance of the group's first market),
+    so a step may lower that one balance and no other."""
     before, after = view.before, view.after
     if not before.more_markets:
         return True
-    moved = market_of(before, view.event)
-    others = [k for k in range(len(before.markets)) if k != moved]
+    paying = _paying_fund(view)
+    others = [k for k in range(len(before.markets)) if k != paying]
     return all_(fund_balance(after, k) >= fund_balance(before, k) for k in others)
 
 

@@ -221,12 +221,22 @@ def flat_winner(policy: Policy) -> Story:
     return _story(policy, book, events)
 
 
+def _gap_market(policy: Policy) -> int:
+    """The market the cross-market gap moves: the second, or where the policy keeps a fund per
+    group of markets the first whose group's fund is kept in another market's balance (so the
+    story shows a group's one fund paying for a market other than the one it is kept under)."""
+    if policy.waterfall.grouped:
+        return next((i for i in range(1, len(policy.market)) if policy.fund_of(i) != i), 1)
+    return 1
+
+
 def cross_market_gap(policy: Policy) -> Story:
     notional = LOTS * lot_value(policy.contract, MARK)
-    second = policy.focused(1)  # the second market's tiers, where the policy declares them
+    index = _gap_market(policy)
+    second = policy.focused(index)  # the gapping market's tiers, where the policy declares them
     alice = leveraged_deposit(policy, LOTS, MARK) + leveraged_deposit(second, LOTS, MARK)
     book, events = _seeded(policy, ("alice", "bob", "carol"), 20 * notional, max(alice // 4, 1), markets=2)
-    name = book.more_markets[0].name
+    name = book.markets[index].name
     events += [
         Deposit("alice", alice),
         Deposit("bob", _safe_deposit(second, LOTS, MARK)),
@@ -234,7 +244,7 @@ def cross_market_gap(policy: Policy) -> Story:
         Trade("alice", "carol", LOTS, MARK, Taker.BUYER),
         Trade("alice", "bob", LOTS, MARK, Taker.BUYER, market=name),
     ]
-    before = _after(policy, book, events).focused(1)
+    before = _after(policy, book, events).focused(index)
     events.append(MarkPrice(gap_price(second, before, "alice", MARK), market=name))
     return _story(policy, book, events)
 

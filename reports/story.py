@@ -23,6 +23,8 @@ from solvent.rules import events as ev
 from solvent.rules.book import Account, Book, Market, Role
 from solvent.rules.contract import LINEAR, Contract, contracts, from_engine, price_moves, venue_price
 from solvent.rules.engine import Step, run
+from solvent.rules.ledger import Reason
+from solvent.rules.market_funds import MARKET_FUND
 from solvent.rules.outcomes import Bankrupt, DebtCarried, LayerUsed, Residual
 from solvent.rules.policy import Policy
 from solvent.solver.effort import units_text as effort_text
@@ -667,6 +669,18 @@ class Bankruptcy:
     fund_market: str = ""
 
 
+def _paying_fund_market(s: Step) -> str:
+    """The market whose fund balance paid this step's deficits, as the ledger names it
+    (``insurance_fund#ETH``; the fund's own name is the first market's): the event's market where
+    each market keeps its own fund, the first market of its group where a group shares one
+    (``rules.market_funds``); the event's market where the fund paid nothing."""
+    fund = s.before.role(Role.INSURANCE_FUND).name
+    for t in s.transfers:
+        if t.reason is Reason.INSURANCE_FUND and t.source.split(MARKET_FUND)[0] == fund:
+            return t.source.split(MARKET_FUND, 1)[1] if MARKET_FUND in t.source else s.before.market.name
+    return market_of(s.before, s.event).name
+
+
 def bankruptcies(steps: Sequence[Step]) -> list[Bankruptcy]:
     out = []
     for i, s in enumerate(steps):
@@ -678,7 +692,7 @@ def bankruptcies(steps: Sequence[Step]) -> list[Bankruptcy]:
             )
             unpaid = sum(o.amount_quote for o in s.outcomes if isinstance(o, Residual) and o.account == b.account)
             carried = sum(o.amount_quote for o in s.outcomes if isinstance(o, DebtCarried) and o.account == b.account)
-            fund = market_of(s.before, s.event).name if s.before.funds_per_market else ""
+            fund = _paying_fund_market(s) if s.before.funds_per_market else ""
             out.append(Bankruptcy(i, b.account, b.deficit_quote, layers, unpaid, carried, fund))
     return out
 

@@ -184,17 +184,17 @@ class Account:
         """The account's position in every market of its book, in the book's order."""
         return (Position(self.size_lots, self.cost_quote), *self.more_positions)
 
-    def focused(self, index: int) -> Account:
+    def focused(self, index: int, funds: bool = True) -> Account:
         """This account with its position in market ``index`` and in the first market swapped
-        (:meth:`Book.focused`), and a fund kept per market its balance in them too; applied
-        twice, the account itself."""
+        (:meth:`Book.focused`), and a fund kept per market its balance in them too (unless
+        ``funds`` is false); applied twice, the account itself."""
         if index == 0:
             return self
         other = self.more_positions[index - 1]
         more = list(self.more_positions)
         more[index - 1] = Position(self.size_lots, self.cost_quote)
         changes: dict[str, Any] = {}
-        if self.more_funds:
+        if self.more_funds and funds:
             funds = list(self.more_funds)
             funds[index - 1], changes["cash_quote"] = self.cash_quote, funds[index - 1]
             changes["more_funds"] = tuple(funds)
@@ -343,17 +343,20 @@ class Book:
                 return i
         raise KeyError(f"unknown market {name!r}; the book has {[m.name for m in self.markets]}")
 
-    def focused(self, index: int) -> Book:
+    def focused(self, index: int, funds: bool = True) -> Book:
         """The same book with market ``index`` first: that market and every account's position
         in it swapped with the first (a permutation of fields, no arithmetic, so the same under
-        z3). The rules act on the first market; applied twice, the book itself."""
+        z3), and a fund kept per market with its window swapped too unless ``funds`` is false
+        (``rules.liquidation.close_in_market``: what a liquidation pays while closing another
+        market goes to the fund that already stands first). The rules act on the first market;
+        applied twice, the book itself."""
         if index == 0:
             return self
         more = list(self.more_markets)
         more[index - 1] = self.market
-        accounts = tuple(a.focused(index) for a in self.accounts)
+        accounts = tuple(a.focused(index, funds) for a in self.accounts)
         changes: dict[str, Any] = {}
-        if self.more_window_sums:  # a fund kept per market: its drawdown window goes with it
+        if self.more_window_sums and funds:  # a fund kept per market: its drawdown window goes with it
             sums = list(self.more_window_sums)
             sums[index - 1], changes["insurance_window_sum_quote"] = self.insurance_window_sum_quote, sums[index - 1]
             changes["more_window_sums"] = tuple(sums)

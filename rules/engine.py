@@ -70,7 +70,7 @@ from solvent.rules.liquidation import (
 )
 from solvent.rules.liquidation_order import close_in_order
 from solvent.rules.margin import account_initial_margin, account_maintenance, counts_spot, equity, open_lots
-from solvent.rules.market_funds import check_scope, renamed_in_market
+from solvent.rules.market_funds import check_scope, focused_on, renamed_in_market, unfocused
 from solvent.rules.outcomes import DepositAbsorbed
 from solvent.rules.policy import Policy
 from solvent.rules.pool_adl import reduce_profits
@@ -630,12 +630,13 @@ def transition(policy: Policy, book: Book, event: Event) -> Ctx:
     event = route(book, event)
     check_scope(policy.waterfall, book)
     index = market_of(book, event)
+    lead = policy.fund_of(index) if book.funds_per_market else index
     if index == 0:
         return _transition(policy, book, event)
-    ctx = _transition(policy.focused(index), book.focused(index), event)
-    # a fund kept per market: what the focused step paid to or from "the insurance fund" was
-    # market ``index``'s fund, and the ledger says so (solvent.rules.market_funds)
-    return ctx.with_book(ctx.book.focused(index)).renamed(renamed_in_market(book, index))
+    ctx = _transition(policy.focused(index), focused_on(book, index, lead), event)
+    # a fund kept per market (or per group): what the focused step paid to or from "the insurance
+    # fund" was the fund of market ``index``'s group, and the ledger says so (rules.market_funds)
+    return ctx.with_book(unfocused(ctx.book, index, lead)).renamed(renamed_in_market(book, lead))
 
 
 def opening(policy: Policy, book: Book) -> Ctx:

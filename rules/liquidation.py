@@ -391,9 +391,14 @@ def close_in_market(policy: Any, ctx: Ctx, name: str, index: int, lots_of: Any) 
     """Close ``lots_of(account)`` of ``name``'s position in market ``index`` at that market's
     liquidation fill, with its penalty, on the book focused on it (and turned back after). The
     penalty leaves what every position still open in the other markets needs for its own
-    slippage, so an account solvent before stays solvent."""
+    slippage, so an account solvent before stays solvent.
+
+    Where the insurance fund is kept per market (or per group of markets), the funds are not
+    swapped: the penalty of every market a liquidation closes goes to the fund of the market whose
+    event liquidated the account, the fund that also takes its deficit, so one liquidation pays one
+    fund and the ledger names it (docs/portfolio.md, decision 5b)."""
     rule = policy.liquidation
-    ctx = ctx.with_book(ctx.book.focused(index))
+    ctx = ctx.with_book(ctx.book.focused(index, funds=False))
     markets = ctx.book_field("more_markets")
 
     def left(a: Any) -> Any:
@@ -403,4 +408,4 @@ def close_in_market(policy: Any, ctx: Ctx, name: str, index: int, lots_of: Any) 
         return equity(policy.margin, a) - rest
 
     ctx = close_step(rule, policy.rounding.fee, ctx, name, lots_of(ctx.account(name)), left)
-    return ctx.with_book(ctx.book.focused(index))
+    return ctx.with_book(ctx.book.focused(index, funds=False))

@@ -658,6 +658,7 @@ _MARKET_DEFAULTS = {
     "tick": "",
     "modes": [],
     "margin_removable": True,
+    "fund_group": "",
 }
 
 #: A ``[[collateral]]`` table's keys added after such tables were saved, written only when set

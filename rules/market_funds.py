@@ -11,6 +11,10 @@
   (docs/venues.md#binance-insurance-fund), OKX one per "underlying" of its USDT perpetuals
   (docs/venues.md#okx-insurance-fund), Bybit pools "per symbol" (docs/venues.md#bybit-insurance-fund);
   Solvent's market is the finest of these (a category of one contract).
+- ``per_group``: a fund per group of markets, each ``[[market]]`` table naming its group
+  (``fund_group``): Binance's "category of contracts", OKX's funds kept apart by "business line,
+  settlement currency and underlying". A deficit found in any market of a group is paid by the
+  group's one fund, then by ADL in the market in deficit (docs/portfolio.md, decision 5b).
 
 Where the per-market balances live: on the insurance fund's own account, one balance per market
 (``Account.more_funds`` beside ``cash_quote``, the first market's), swapped by focusing exactly
@@ -55,6 +59,7 @@ class Scope(enum.Enum):
 
     POOLED = "pooled"
     PER_MARKET = "per_market"
+    PER_GROUP = "per_group"
 
     __repr__ = enum_repr
 
@@ -71,8 +76,9 @@ class WaterfallScope:
 
     #: ``pooled`` (the default): one insurance fund for every market; ``per_market``: a fund per
     #: market, a deficit paid by the fund of the market whose event found the account bankrupt and
-    #: then by that market's ADL (docs/portfolio.md, decision 5). On a one-market policy the two
-    #: are the same.
+    #: then by that market's ADL (docs/portfolio.md, decision 5); ``per_group``: a fund per group of
+    #: markets, each ``[[market]]`` table naming its ``fund_group`` (decision 5b). On a one-market
+    #: policy the three are the same.
     scope: Scope = attrs.field(default=Scope.POOLED, validator=attrs.validators.instance_of(Scope))
     #: With ``per_market``: each ``[[market]]`` table's share of a fund the stress scenarios and
     #: the search put in, in ppm, in the tables' order, adding up to 1,000,000 (each share rounded
@@ -90,7 +96,14 @@ class WaterfallScope:
 
     @property
     def per_market(self) -> bool:
-        return self.scope is Scope.PER_MARKET
+        """Whether the book keeps a fund balance per market (``per_market``, and ``per_group``,
+        whose group's fund is kept in the balance of its first market: :func:`focused_on`)."""
+        return self.scope is not Scope.POOLED
+
+    @property
+    def grouped(self) -> bool:
+        """Whether markets share a fund by the ``fund_group`` their tables name."""
+        return self.scope is Scope.PER_GROUP
 
 
 POOLED = WaterfallScope()
@@ -127,6 +140,42 @@ def renamed_in_market(book: Book, index: int) -> dict[str, str]:
     if index == 0 or not book.funds_per_market:
         return {}
     return {book.role(Role.INSURANCE_FUND).name: fund_name(book, index)}
+
+
+def _slot(index: int, lead: int) -> int:
+    """Where market ``lead``'s fund balance stands on the book focused on market ``index``."""
+    return index if lead == 0 else 0 if lead == index else lead
+
+
+def _fund_first(book: Book, slot: int) -> Book:
+    """``book`` with the fund balance at ``slot`` and the first one swapped, with their drawdown
+    windows (a permutation of fields, the same under z3; applied twice, the book itself)."""
+    if slot == 0 or not book.funds_per_market:
+        return book
+    i = book.index(book.role(Role.INSURANCE_FUND).name)
+    fund = book.accounts[i]
+    funds = list(fund.more_funds)
+    funds[slot - 1], cash = fund.cash_quote, funds[slot - 1]
+    changes: dict[str, Any] = {}
+    if book.more_window_sums:
+        sums = list(book.more_window_sums)
+        sums[slot - 1], changes["insurance_window_sum_quote"] = book.insurance_window_sum_quote, sums[slot - 1]
+        changes["more_window_sums"] = tuple(sums)
+    moved = book.replace_account(i, attrs.evolve(fund, cash_quote=cash, more_funds=tuple(funds)))
+    return moved.with_fields(**changes) if changes else moved
+
+
+def focused_on(book: Book, index: int, lead: int) -> Book:
+    """The book focused on market ``index`` (``Book.focused``) with the fund that pays its
+    deficits standing first: the balance kept for market ``lead`` (``Policy.fund_of``: the market
+    itself, or the first market of its fund group). Every rule that reads "the insurance fund"
+    then reads the group's one fund, with no group index in any rule (decision 5b)."""
+    return _fund_first(book.focused(index), _slot(index, lead))
+
+
+def unfocused(book: Book, index: int, lead: int) -> Book:
+    """The inverse of :func:`focused_on`: the book as it was before focusing."""
+    return _fund_first(book, _slot(index, lead)).focused(index)
 
 
 def split_fund(scope: WaterfallScope, markets: int, amount: int) -> tuple[int, ...]:

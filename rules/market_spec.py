@@ -62,6 +62,11 @@ class MarketSpec:
     #: here it stays in the position until the position is flat, then may be removed whole.
     #: Absent: true.
     margin_removable: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
+    #: The insurance fund this market shares with the other markets naming the same group, where
+    #: ``[waterfall] scope = "per_group"`` (Binance's "category of contracts", OKX's funds per
+    #: "business line, settlement currency and underlying": docs/portfolio.md decision 5b); every
+    #: table names one there, and none under another scope. Absent: "".
+    fund_group: str = attrs.field(default="", validator=attrs.validators.instance_of(str))
 
     def __attrs_post_init__(self) -> None:
         if self.risk_limit_steps and not self.tiers:

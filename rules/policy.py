@@ -109,6 +109,7 @@ class Policy:
     waterfall: WaterfallScope = attrs.field(default=POOLED, validator=attrs.validators.instance_of(WaterfallScope))
 
     def __attrs_post_init__(self) -> None:
+        self._check_fund_groups()
         shares = self.waterfall.fund_shares_ppm
         if shares and len(shares) != len(self.market):
             names = ", ".join(self.market_names) or "none: one market"
@@ -124,6 +125,37 @@ class Policy:
                     "include liquidation.fee_to_close (a fee on a price per lot): per_fill "
                     f"@ deficit[{i}].gap_rounding"
                 )
+
+    def _check_fund_groups(self) -> None:
+        """Under ``per_group`` every ``[[market]]`` table names its fund group (no market falls
+        into a group by default: a forgotten line would merge or split funds silently); under
+        another scope none does."""
+        grouped = self.waterfall.grouped
+        if grouped and len(self.market) < 2:
+            raise ValueError(
+                "'scope' = 'per_group' shares a fund between the markets of [[market]] tables naming the "
+                f"same fund_group; this policy declares {len(self.market)} table(s): per_group"
+            )
+        for i, spec in enumerate(self.market):
+            if grouped and not spec.fund_group:
+                raise ValueError(
+                    f"'fund_group' must name the fund market {spec.name!r} shares, as [waterfall] scope is "
+                    f"'per_group' (a name, e.g. \"USDT-M\"): missing @ market[{i}].fund_group"
+                )
+            if spec.fund_group and not grouped:
+                raise ValueError(
+                    f"'fund_group' groups markets under [waterfall] scope = 'per_group'; the scope is "
+                    f"'{self.waterfall.scope.value}': {spec.fund_group!r} @ market[{i}].fund_group"
+                )
+
+    def fund_of(self, index: int) -> int:
+        """The market whose fund balance pays market ``index``'s deficits, by the book's order:
+        under ``per_group`` the first market of its ``fund_group`` (a group's one fund is kept in
+        that market's balance, ``rules.market_funds.focused_on``), else the market itself."""
+        if not self.waterfall.grouped:
+            return index
+        group = self.market[index].fund_group
+        return next(i for i, spec in enumerate(self.market) if spec.fund_group == group)
 
     def waterfall_summary(self) -> str:
         """The deficit waterfall in a few words, with the triggers that change when layers run:
@@ -151,7 +183,10 @@ class Policy:
                 notes.append("matured profit only")
             parts.append(layer.kind + (f" ({', '.join(notes)})" if notes else ""))
         text = " → ".join(parts) or "(none)"
-        if self.waterfall.per_market and len(self.market) > 1:
+        if self.waterfall.grouped:
+            groups = len({spec.fund_group for spec in self.market})
+            text += f"; a fund per group of markets ({groups} for {len(self.market)} markets)"
+        elif self.waterfall.per_market and len(self.market) > 1:
             text += "; a fund per market"
         pool = self.pnl_to_pool_adl
         if pool is not None:

@@ -161,7 +161,9 @@ def policies() -> st.SearchStrategy[Policy]:
         description=st.text(),
         sources=st.lists(st.text()).map(tuple),
         accepts=st.lists(st.sampled_from(KNOWN)).map(tuple),
-        waterfall=st.builds(WaterfallScope, st.sampled_from(Scope)),
+        # per_group needs [[market]] tables naming their groups, which these policies have none of
+        # (its round trip: tests/rules/test_fund_groups.py)
+        waterfall=st.builds(WaterfallScope, st.sampled_from([s for s in Scope if s is not Scope.PER_GROUP])),
     )
 
 

@@ -315,7 +315,7 @@ class TestTheLoader:
         [
             (
                 'scope = "per_markt"\n',
-                "'scope' must be one of 'pooled', 'per_market': 'per_markt' (did you mean 'per_market'?) @ $.waterfall.scope (venue.toml:",
+                "'scope' must be one of 'pooled', 'per_market', 'per_group': 'per_markt' (did you mean 'per_market'?) @ $.waterfall.scope (venue.toml:",
             ),
             (
                 'scope = "per_market"\nfund_shares_ppm = [500000, 300000, 200000]\n',
