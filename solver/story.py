@@ -526,8 +526,9 @@ def _slot_variables(slot: Slot, fields: Sequence[str]) -> list[z3.ArithRef]:
 def canonical_witness(policy: Policy, book: Book, story_slots: Sequence[Slot], bounds: Bounds) -> Story | None:
     """A plain concrete story inside the assumptions, if one of the simplest shapes works.
 
-    Every trader flat with ``max_quote // 2`` cash, the mark at its lowest allowed value (or the
-    grid point), and in each slot the first variant the concrete engine accepts with its numbers
+    Every trader flat with ``max_quote // 2`` cash, all of it deposited principal (a book of
+    deposits, as ``assumptions.funded`` writes one, where percolator Gen B's flat account holds its
+    equity as capital), the mark at its lowest allowed value (or the grid point), and in each slot the first variant the concrete engine accepts with its numbers
     set to the mark, one lot, one quantum, or a zero funding rate. ``None`` if a slot accepts
     none of these. It shows the assumptions are satisfiable without asking the solver.
     """
@@ -537,7 +538,9 @@ def canonical_witness(policy: Policy, book: Book, story_slots: Sequence[Slot], b
     accounts = tuple(
         attrs.evolve(
             a,
-            **{f: (cash if a.is_trader and f == "cash_quote" else 0) for f in data_fields(Account)},
+            **{
+                f: (cash if a.is_trader and f in ("cash_quote", "principal_quote") else 0) for f in data_fields(Account)
+            },
             more_positions=flat,
             asset_balances=tuple(0 for _ in book.assets),
             more_funds=tuple(0 for _ in a.more_funds),

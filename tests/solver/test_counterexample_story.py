@@ -53,6 +53,20 @@ class TestReadBack:
         story = canonical_witness(policy, book, slots(book, bounds), bounds)
         assert story is not None and len(story.events) == 2
 
+    def test_the_plain_witness_is_a_book_of_deposits(self) -> None:
+        """Every trader's cash is deposited principal, so percolator Gen B's rule "a flat account's
+        matured profit is capital" holds on it and z3 is not asked for a witness (with principal 0,
+        z3's witness ran out of 5.06M units at N = 2 and conservation was undecided; issue 15)."""
+        from solvent.rules.wellformed import reasons
+
+        policy = load_preset("percolator-gen-b")
+        bounds = Bounds(accounts=2)
+        book, _ = symbolic_book(bounds)
+        story = canonical_witness(policy, book, slots(book, bounds), bounds)
+        assert story is not None
+        assert all(a.principal_quote == a.cash_quote == bounds.max_quote // 2 for a in story.book.traders)
+        assert reasons(policy, story.book) == []
+
 
 class TestWall:
     def test_a_query_past_its_units_is_unknown_and_says_so(self) -> None:
