@@ -174,6 +174,11 @@ class Account:
     #: ``cash_quote`` is then the first market's fund. Empty on every other account, and on the
     #: fund of a pooled book (one fund for every market)
     more_funds: tuple[Any, ...] = attrs.field(default=(), converter=tuple)
+    #: The quanta of reserved profit the account releases into matured profit an event, where the
+    #: policy's haircut releases the reserve linearly (``haircut_ratio.release = "linear"``:
+    #: percolator Gen B's ``w_slope_i``, spec v11.31 §2.1, §4.9); 0 with no reserve, and on every
+    #: other policy's accounts
+    reserve_slope_quote: Any = data(default=0)
 
     @property
     def is_trader(self) -> bool:

@@ -46,7 +46,7 @@ from solvent.rules.events import (
 from solvent.rules.fees import charge_fee
 from solvent.rules.final_settlement import settle_final
 from solvent.rules.fund_drawdown import sample
-from solvent.rules.haircut_ratio import settle_losses
+from solvent.rules.haircut_ratio import release_reserves, settle_losses
 from solvent.rules.isolated import apply as move_isolated_margin
 from solvent.rules.isolated import mode_checks, position_of, route
 from solvent.rules.ledger import EXTERNAL, SPOT, Ctx, Reason, Transfer, asset_balance
@@ -640,9 +640,10 @@ def transition(policy: Policy, book: Book, event: Event) -> Ctx:
 
 
 def opening(policy: Policy, book: Book) -> Ctx:
-    """The context every event starts from: the clawback window opened where it has lapsed, and
-    the insurance fund's drawdown sampled for an ADL that watches it."""
-    return Ctx(_sample_fund(policy, open_window(policy.layer(Clawback), book)))
+    """The context every event starts from: the clawback window opened where it has lapsed, the
+    insurance fund's drawdown sampled for an ADL that watches it, and a linearly released reserve's
+    slot of it matured (percolator Gen B)."""
+    return release_reserves(policy, Ctx(_sample_fund(policy, open_window(policy.layer(Clawback), book))))
 
 
 def settle(policy: Policy, ctx: Ctx, event: MarkPrice | AssetPrice | Funding) -> Ctx:

@@ -213,6 +213,7 @@ def omit_one_market_defaults(converter: Any) -> None:
             "owner",
             "isolated_market",
             "more_funds",
+            "reserve_slope_quote",
         ),
         Asset: ("deposit_index", "borrow_index"),
         Book: ("more_markets", "assets", "more_window_sums"),

@@ -35,13 +35,13 @@ from typing import Any
 
 import attrs
 
-from solvent.rules.arith import ite, max_, min_
+from solvent.rules.arith import Rounding, div, ite, max_, min_
 from solvent.rules.book import Role
 from solvent.rules.ledger import PNL_REASONS, Ctx, Reason
 from solvent.rules.margin import MarginRule, equity, is_flat, profit
 from solvent.rules.pro_rata import charge, payers
 from solvent.rules.rounding import RoundingRule
-from solvent.rules.waterfall import HaircutRatio
+from solvent.rules.waterfall import HaircutRatio, Release
 
 
 def haircut(ctx: Ctx, rule: MarginRule, rounding: RoundingRule, bankrupt: str, remaining: Any) -> tuple[Ctx, Any]:
@@ -109,21 +109,71 @@ def step_pnl(ctx: Ctx, name: str) -> Any:
 
 def settle_reserves(policy: Any, ctx: Ctx) -> Ctx:
     """Gen B's end of an event (``matured_only``): capital, reserve and matured profit of each
-    trader and of the book, kept as principal = capital + reserve and window PnL = reserve."""
-    matures = window_ends(policy, ctx)
+    trader and of the book, kept as principal = capital + reserve and window PnL = reserve; under
+    ``release = "linear"`` the reserve's slope too (``linear_release``)."""
+    layer = policy.layer(HaircutRatio)
+    linear = layer.release is Release.LINEAR
+    matures = not linear and window_ends(policy, ctx)
     updates = []
     for account in ctx.book.accounts:
         if not (account.is_trader or account.role is Role.LIQUIDITY):
             continue
         e = equity(policy.margin, account)
         w = account.window_pnl_quote
-        reserve = min_(max_(w - step_pnl(ctx, account.name), 0), account.principal_quote)
-        capital = min_(account.principal_quote - reserve, max_(e, 0))  # losses settle into capital
+        started = min_(max_(w - step_pnl(ctx, account.name), 0), account.principal_quote)
+        capital = min_(account.principal_quote - started, max_(e, 0))  # losses settle into capital
         junior = max_(e - capital, 0)
-        reserve = 0 if matures else min_(max_(w, 0), junior)  # fresh gains reserved; losses take it first
+        slope = account.reserve_slope_quote
+        if linear:  # the slot's release was made as the event opened (release_reserves)
+            reserve = min_(max_(w, 0), junior)
+            slope = linear_slope(layer.warmup_events, started, reserve, slope)
+        else:
+            reserve = 0 if matures else min_(max_(w, 0), junior)  # fresh gains reserved; losses take it first
         flat = is_flat(account)
         capital = ite(flat, capital + junior - reserve, capital)  # a flat account's matured profit converts
-        updates.append((account.name, capital + reserve, reserve))
+        updates.append((account.name, capital + reserve, reserve, slope))
+    for name, principal, reserve, slope in updates:
+        changes = {"principal_quote": principal, "window_pnl_quote": reserve}
+        if linear:
+            changes["reserve_slope_quote"] = slope
+        ctx = ctx.update_account(name, **changes)
+    return ctx
+
+
+def releases_linearly(policy: Any) -> bool:
+    """Whether the policy's reserve matures linearly (``release = "linear"``, percolator Gen B)."""
+    layer = policy.layer(HaircutRatio)
+    return layer is not None and layer.release is Release.LINEAR
+
+
+def release_reserves(policy: Any, ctx: Ctx) -> Ctx:
+    """What opens every event under ``release = "linear"``: each trader and the book releases
+    ``min(R, w_slope)`` of its reserve into matured profit (spec v11.31 §4.9
+    ``advance_profit_warmup``, which a touch runs before the account's new PnL, §10.1 step 7; an
+    event is a slot in which every account is touched, so the elapsed slots are 1). No money
+    moves: principal (capital + reserve) and the reserve fall by the release, so the matured
+    profit ``E − principal`` grows by it; the slope is the event's end's to keep (§6.5) or drop
+    with the reserve (``linear_slope``)."""
+    if not releases_linearly(policy):
+        return ctx
+    updates = []
+    for account in ctx.book.accounts:
+        if not (account.is_trader or account.role is Role.LIQUIDITY):
+            continue
+        released = min_(max_(account.window_pnl_quote, 0), account.reserve_slope_quote)
+        updates.append((account.name, account.principal_quote - released, account.window_pnl_quote - released))
     for name, principal, reserve in updates:
         ctx = ctx.update_account(name, principal_quote=principal, window_pnl_quote=reserve)
     return ctx
+
+
+def linear_slope(warmup: int, kept: Any, reserve: Any, slope: Any) -> Any:
+    """The reserve's slope after an event, percolator Gen B's ``w_slope_i`` (spec v11.31 §4.9,
+    §6.4-6.5): ``kept`` is the reserve the release left, ``reserve`` the reserve once the event's
+    PnL joined it (gains) or took from it (losses, first), both after the slot's release
+    (``release_reserves``). A reserve that grew restarts over the
+    whole warm-up, ``max(1, ⌊R / T⌋)`` (``restart_warmup_after_reserve_increase``: new profit gets
+    no maturity the old slope had earned); one that did not keeps its slope (§6.5: a release or a
+    loss does not re-pace what is left); none left, no slope (§4.9 step 6)."""
+    restarted = max_(1, div(reserve, warmup, rounding=Rounding.FLOOR))
+    return ite(reserve > kept, restarted, ite(reserve == 0, 0, slope))

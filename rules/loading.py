@@ -645,6 +645,7 @@ _WRITTEN_WHEN_SET = (
     ("rounding", "side_index", "exact"),
     ("liquidation", "final_settlement", False),
     ("rounding", "borrow_rate", "floor"),
+    ("haircut_ratio", "release", "window_end"),
 )
 
 #: A ``[[collateral]]`` table's lending keys written only when set: a table that lends nothing is

@@ -115,6 +115,14 @@ class GapRounding(enum.Enum):
     PER_FILL = "per_fill"
 
 
+class Release(enum.Enum):
+    """How reserved profit matures (percolator Gen B's warm-up): all of a window's reserve at the
+    window's last event, or linearly, a slope's worth an event from the reserve's last increase."""
+
+    WINDOW_END = "window_end"
+    LINEAR = "linear"
+
+
 class Over(enum.Enum):
     """Who a socialized loss is spread over: winners by profit, open positions per lot, or the
     positions opposite to the bankrupt one per lot, which also take its position over pro rata
@@ -340,6 +348,14 @@ class HaircutRatio:
     #: so the policy may not also have a ``clawback`` layer, which reads that field. Needs
     #: ``warmup_events`` and ``losses_settle_capital``.
     matured_only: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    #: How the reserve matures, under ``matured_only``. ``"window_end"`` (the default): all of it at
+    #: the window's last event. ``"linear"`` (spec v11.31 §4.9, §6.3-6.5): each account releases
+    #: ``min(R, w_slope)`` of its reserve into matured profit an event (an event stands for a slot,
+    #: and Solvent touches every account at every event, so a touch's elapsed slots are 1), and a
+    #: reserve that grew restarts its slope at ``w_slope = max(1, ⌊R / T⌋)`` with ``T =
+    #: warmup_events`` (``restart_warmup_after_reserve_increase``); a release alone keeps the
+    #: slope (§6.5). The slope is the account's ``reserve_slope_quote``.
+    release: Release = attrs.field(default=Release.WINDOW_END, validator=attrs.validators.instance_of(Release))
 
     def __attrs_post_init__(self) -> None:
         if self.matured_only and (self.warmup_events is None or not self.losses_settle_capital):
@@ -347,6 +363,11 @@ class HaircutRatio:
                 "'matured_only' needs warmup_events and losses_settle_capital = true: profit matures "
                 "at the end of its warm-up window, and the reserve is kept beside a capital that "
                 "losses settle into: True"
+            )
+        if self.release is Release.LINEAR and not self.matured_only:
+            raise ValueError(
+                "release = 'linear' needs matured_only = true: it releases the reserve that Gen B keeps "
+                "(spec v11.31 §4.9): 'linear'"
             )
 
 

@@ -22,7 +22,8 @@ In exchange terms a book is well formed when:
 
 Under a haircut whose losses settle into capital (``haircut_ratio.losses_settle_capital``,
 percolator), every trader's and the book's principal is at most its equity, as the engine keeps it
-after every event.
+after every event; where it releases the reserve linearly (``release = "linear"``, percolator Gen
+B), an account has a positive slope exactly when it has a reserve.
 
 The order book's aggregate (``liquidity``, the rest of the market, whose margin the model does not
 track) starts with non-negative cash, not a margin requirement. Not required: the cash of the
@@ -50,7 +51,7 @@ from solvent.rules.arith import PPM, all_, and_, implies, is_concrete, max_, not
 from solvent.rules.assets import margin_equity
 from solvent.rules.book import Account, Asset, Book, Market, Role, is_on_tick
 from solvent.rules.fields import data_fields
-from solvent.rules.haircut_ratio import settles_losses
+from solvent.rules.haircut_ratio import releases_linearly, settles_losses
 from solvent.rules.liquidation import is_triggered, pools_holding
 from solvent.rules.margin import (
     account_initial_margin,
@@ -307,6 +308,19 @@ def _rules(policy: Policy, margin: StartMargin | None, assets: bool = False) -> 
                     account=lambda p, b, a: implies(
                         is_flat(a),
                         a.principal_quote == max_(equity(p.margin, a), 0),
+                    ),
+                    applies=lambda p, a: a.is_trader or a.role is Role.LIQUIDITY,
+                )
+            )
+        if releases_linearly(policy):
+            # percolator Gen B's slope (haircut_ratio.linear_slope, spec v11.31 §4.9): set to at least
+            # 1 whenever the reserve grows and kept while any is left; none without a reserve
+            rules.append(
+                _Rule(
+                    "a reserve has a slope, and only a reserve",
+                    account=lambda p, b, a: and_(
+                        a.reserve_slope_quote >= 0,
+                        (a.window_pnl_quote > 0) == (a.reserve_slope_quote > 0),
                     ),
                     applies=lambda p, a: a.is_trader or a.role is Role.LIQUIDITY,
                 )

@@ -107,7 +107,7 @@ ONE_MARKET_FIELDS = frozenset({"more_positions", "funding_remainder_millionths",
 #: (``Account.owner``, ``isolated_market``: docs/portfolio.md decision 3a) and no fund per market
 #: (``more_funds`` on the insurance fund: decision 5a; the book's ``more_window_sums`` beside it); a
 #: population book that sets any of them runs on the exact engine, and says so
-DEFAULT_FIELDS = frozenset({"owner", "isolated_market", "more_funds"})
+DEFAULT_FIELDS = frozenset({"owner", "isolated_market", "more_funds", "reserve_slope_quote"})
 #: every magnitude an array operation may produce stays below this (int64 holds up to 2^63 − 1)
 LIMIT = 2**62
 #: waterfall layers that charge other traders: reached with a deficit, the step leaves the fast path

@@ -111,6 +111,7 @@ LATER_FIELDS = frozenset(
         "isolated_market",
         "more_funds",
         "more_window_sums",
+        "reserve_slope_quote",
     }
 )
 

@@ -23,7 +23,7 @@ from solvent.rules.engine import run, step
 from solvent.rules.events import MarkPrice
 from solvent.rules.outcomes import LayerUsed
 from solvent.rules.presets import load_preset
-from solvent.rules.waterfall import Clawback, HaircutRatio, check_layers
+from solvent.rules.waterfall import Clawback, HaircutRatio, Release, check_layers
 from tests.rules.test_fidelity_round_two import _evolve, assert_every_mutant_is_caught
 
 
@@ -56,14 +56,16 @@ def stressed_book(
 ) -> Book:
     """Mark 100. alice long 8 with 160 of matured profit (cash 1,160 on capital 1,000); bob long 2
     on capital 1,000, with ``bob_reserve`` of profit still warming up (Gen B keeps it as principal
-    = capital + reserve and window PnL = reserve; with ``junior``, the same profit on capital 1,000,
-    as Gen A counts it); dave short 10 on ``dave_cash`` (50: at his maintenance, 5%). The insurance
-    fund holds ``fund``."""
+    = capital + reserve and window PnL = reserve, released at a slope of max(1, ⌊R / 100⌋) an
+    event under the preset's linear release: 1 for 40; with ``junior``, the same profit on capital
+    1,000, as Gen A counts it); dave short 10 on ``dave_cash`` (50: at his maintenance, 5%). The
+    insurance fund holds ``fund``."""
+    reserved = 0 if junior else bob_reserve
     book = _evolve(
         new_book(mark_quote=100, traders=("alice", "bob", "dave")),
         alice={"cash_quote": 1_160, "principal_quote": 1_000, "size_lots": 8, "cost_quote": 800},
-        bob={"cash_quote": 1_000 + bob_reserve, "principal_quote": 1_000 + (0 if junior else bob_reserve),
-             "window_pnl_quote": 0 if junior else bob_reserve, "size_lots": 2, "cost_quote": 200},
+        bob={"cash_quote": 1_000 + bob_reserve, "principal_quote": 1_000 + reserved, "window_pnl_quote": reserved,
+             "reserve_slope_quote": max(1, reserved // 100) if reserved else 0, "size_lots": 2, "cost_quote": 200},
         dave={"cash_quote": dave_cash, "principal_quote": dave_cash, "size_lots": -10, "cost_quote": -1_000},
         insurance_fund={"cash_quote": fund},
     )  # fmt: skip
@@ -127,24 +129,25 @@ class TestGenerationB:
     """The same move on Gen B with an empty fund: bob's 40 of profit from earlier events is still
     warming up (reserved), alice's 160 has matured. h reaches matured profit only (spec v11.31
     §3.3), and the profit the move itself makes is charged as matured (the reserve is booked at
-    the event's end): alice's 160 + 160 and bob's 40 from the move pay the 150, bob's reserve does
-    not. Gen A's rule would weigh bob's reserve too."""
+    the event's end): alice's 160 + 160 and bob's 40 from the move, with the 1 his reserve's slope
+    releases as the event opens (spec v11.31 §4.9), pay the 150; the 39 still reserved does not.
+    Gen A's rule would weigh bob's whole reserve too."""
 
     def run(self, **kw):
         return step(gen_b_haircut(), stressed_book(bob_reserve=40, fund=0, **kw), MarkPrice(120))
 
     def test_the_reserve_is_out_of_reach(self) -> None:
-        assert _haircuts(self.run()) == {"alice": 134, "bob": 17}  # ⌈150 × 320/360⌉, ⌈150 × 40/360⌉
+        assert _haircuts(self.run()) == {"alice": 133, "bob": 18}  # ⌈150 × 320/361⌉, ⌈150 × 41/361⌉
         gen_a = step(load_preset("percolator-gen-a"), stressed_book(bob_reserve=40, junior=True), MarkPrice(120))
         assert _haircuts(gen_a) == {"alice": 120, "bob": 30}  # Gen A: over 320 and 80
 
     def test_fresh_profit_is_reserved_at_the_events_end(self) -> None:
         after = self.run().after
-        # bob: reserve 40 + 40 fresh, less the 17 charged: 63 of profit, all of it reserved
-        assert (after.account("bob").principal_quote, after.account("bob").window_pnl_quote) == (1_063, 63)
-        # alice: 160 fresh reserved; 186 − 160 = 26 of matured profit left
+        # bob: 40 − 1 released + 40 fresh; the 18 charged leaves 62 of profit, all of it reserved
+        assert (after.account("bob").principal_quote, after.account("bob").window_pnl_quote) == (1_062, 62)
+        # alice: 160 fresh reserved; 187 − 160 = 27 of matured profit left
         alice = after.account("alice")
-        assert (alice.cash_quote, alice.principal_quote, alice.window_pnl_quote) == (1_186, 1_160, 160)
+        assert (alice.cash_quote, alice.principal_quote, alice.window_pnl_quote) == (1_187, 1_160, 160)
 
     def test_the_fund_pays_first(self) -> None:
         s = step(load_preset("percolator-gen-b"), stressed_book(bob_reserve=40, fund=100), MarkPrice(120))
@@ -158,16 +161,17 @@ class TestGenerationB:
             ("haircut_ratio", 50),
         ]
 
-    @pytest.mark.parametrize(("mark", "reserve", "capital"), [(90, 20, 1_000), (80, 0, 1_000), (70, 0, 980)])
+    @pytest.mark.parametrize(("mark", "reserve", "capital"), [(90, 19, 1_000), (80, 0, 1_000), (70, 0, 980)])
     def test_a_loss_takes_the_reserve_first(self, mark: int, reserve: int, capital: int) -> None:
-        # bob (long 2, reserve 40 on capital 1,000) loses 20, 40 or 60: the reserve goes first, then
-        # the loss settles into capital (spec v11.31 §4.4 set_pnl, §7.1)
+        # bob (long 2, reserve 40 on capital 1,000, 1 of it released as the event opens) loses 20,
+        # 40 or 60: the reserve goes first, then the loss settles into capital (spec v11.31 §4.4
+        # set_pnl, §7.1)
         after = step(load_preset("percolator-gen-b"), stressed_book(bob_reserve=40), MarkPrice(mark)).after
         bob = after.account("bob")
         assert (bob.principal_quote - bob.window_pnl_quote, bob.window_pnl_quote) == (capital, reserve)
 
     def test_the_reserve_matures_at_the_windows_end(self) -> None:
-        policy = _with("percolator-gen-b", warmup_events=2)
+        policy = _with("percolator-gen-b", warmup_events=2, release=Release.WINDOW_END)
         for clock, reserve in ((0, 40), (1, 0)):
             b = stressed_book(bob_reserve=40, clock=clock, dave_cash=51)  # dave above maintenance
             bob = step(policy, b, MarkPrice(100)).after.account("bob")
@@ -223,7 +227,8 @@ class TestGenerationB:
 
 def _observe() -> list:
     gen_a, gen_b = load_preset("percolator-gen-a"), load_preset("percolator-gen-b")
-    window_a, window_b = _with("percolator-gen-a", warmup_events=2), _with("percolator-gen-b", warmup_events=2)
+    window_a = _with("percolator-gen-a", warmup_events=2)
+    window_b = _with("percolator-gen-b", warmup_events=2, release=Release.WINDOW_END)
     runs = [
         step(gen_a, TestGenerationA().book(), MarkPrice(120)),
         step(window_a, stressed_book(clock=1), MarkPrice(100)),

@@ -48,7 +48,7 @@ def test_the_preset_declares_percolators_default() -> None:
 
 @pytest.mark.parametrize(
     ("floor", "fund_paid", "haircut", "kept"),
-    [(0, 100, 50, 1), (40, 60, 90, 40), (99, 1, 149, 100), (100, 0, 150, 101)],
+    [(0, 100, 50, 1), (40, 60, 90, 41), (99, 1, 149, 100), (100, 0, 150, 101)],
 )
 def test_the_fund_pays_down_to_its_floor(floor: int, fund_paid: int, haircut: int, kept: int) -> None:
     layers, fund = run(floor)

@@ -44,6 +44,7 @@ ACCOUNT = (
     "debt_quote",
     "window_pnl_quote",
     "funding_remainder_millionths",  # a carried funding remainder (rounding.funding_remainder)
+    "reserve_slope_quote",  # percolator Gen B's linear release of the reserve (haircut_ratio.release)
 )
 
 EXPECTED: dict[type, tuple[str, ...]] = {

@@ -75,7 +75,8 @@ def test_a_venue_that_fronts_the_deficit_holds_each_claim_for_every_n_or_fails_i
         ("okx-2018", "alice's turn moves bob's account (clawback entries)"),
         ("gmx-v2", "after the sweep (the PnL-to-pool ADL) changes or names traders"),
         ("percolator-gen-a", "closing the event (re-basing realized losses) changes or names traders"),
-        ("percolator-gen-b", "closing the event (re-basing realized losses) changes or names traders"),
+        # Gen B also releases each reserve's slope as the event opens (haircut_ratio.release_reserves)
+        ("percolator-gen-b", "opening the event changes or names traders"),
     ],
 )
 def test_where_a_layer_couples_the_traders_the_argument_says_which_and_asks_nothing(preset: str, why: str) -> None:
