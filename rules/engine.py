@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 
+from solvent.rules import transfer_floor
 from solvent.rules.arith import PPM, abs_, and_, implies, max_, min_, or_, sum_
 from solvent.rules.assets import (
     account_value,
@@ -192,6 +193,7 @@ def _requirements(policy: Policy, book: Book, event: Event) -> list[Requirement]
             else Requirement(True, "a debt collected off the book does not block withdrawals"),
             Requirement(event.amount_quote <= a.cash_quote, "amount_quote must be <= the cash balance"),
             Requirement(event.amount_quote <= free, "amount_quote must be <= free margin (equity - initial margin)"),
+            *(Requirement(holds, why) for holds, why in transfer_floor.checks(policy, book, a, event.amount_quote)),
         ]
     if isinstance(event, Trade):
         return [
@@ -217,7 +219,8 @@ def _requirements(policy: Policy, book: Book, event: Event) -> list[Requirement]
 
 def _margin_requirements(policy: Policy, book: Book, event: AddMargin | RemoveMargin) -> list[Requirement]:
     """A margin move is positive; an addition comes out of the owner's free margin (as a
-    withdrawal does), a removal leaves the isolated position's initial margin covered."""
+    withdrawal does), a removal leaves the isolated position's initial margin covered, and the
+    policy's transfer floor (``rules.transfer_floor``, Hyperliquid's 10% of notional)."""
     owner, position = book.account(event.account), book.account(position_of(book, event))
     amount = event.amount_quote
     out = [Requirement(amount > 0, "amount_quote must be > 0 (add-margin adds, remove-margin removes)")]
@@ -229,13 +232,17 @@ def _margin_requirements(policy: Policy, book: Book, event: AddMargin | RemoveMa
                 "amount_quote must be <= the owner's free margin (equity - initial margin of its cross positions)",
             ),
         ]
-    return out + [
-        Requirement(amount <= position.cash_quote, f"amount_quote must be <= the margin of {position.name}"),
-        Requirement(
-            amount <= _free_margin(policy, book, position),
-            f"{position.name} would hold less than initial margin after the removal",
-        ),
-    ]
+    return (
+        out
+        + [
+            Requirement(amount <= position.cash_quote, f"amount_quote must be <= the margin of {position.name}"),
+            Requirement(
+                amount <= _free_margin(policy, book, position),
+                f"{position.name} would hold less than initial margin after the removal",
+            ),
+        ]
+        + [Requirement(holds, why) for holds, why in transfer_floor.checks(policy, book, position, amount)]
+    )
 
 
 def _interest_requirements(policy: Policy, event: InterestAccrual) -> list[Requirement]:

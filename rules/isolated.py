@@ -34,8 +34,10 @@ the two is written here:
   cross or isolated, never both.
 - *Margin moves*: ``AddMargin`` and ``RemoveMargin``, each one ledger transfer between the owner's
   cash and the position's (``Reason.ISOLATED_MARGIN``), with the principal it carries; a removal
-  leaves the position's initial margin covered (Hyperliquid: the margin left must be at least
-  ``max(initial margin required, 10% of the position value)``; its 10% floor is not modelled).
+  leaves the position's initial margin covered, and where the policy sets ``[margin]
+  transfer_floor_ppm`` that share of the position's notional too (Hyperliquid: the margin left
+  must be at least ``max(initial margin required, 10% of the position value)``,
+  ``rules.transfer_floor``).
 - *What the policy allows*: each market's ``modes`` (:meth:`solvent.rules.policy.Policy.modes_in`).
 """
 

@@ -646,6 +646,7 @@ _WRITTEN_WHEN_SET = (
     ("liquidation", "final_settlement", False),
     ("rounding", "borrow_rate", "floor"),
     ("haircut_ratio", "release", "window_end"),
+    ("margin", "transfer_floor_ppm", 0),
 )
 
 #: A ``[[collateral]]`` table's lending keys written only when set: a table that lends nothing is

@@ -154,6 +154,13 @@ class MarginRule:
     #: isolated markets, Hyperliquid's isolated-only assets: ``["isolated"]``). Absent: not
     #: declared, both allowed, and ``solvent check`` draws no isolated position for the policy.
     modes: tuple[str, ...] = attrs.field(default=(), converter=tuple, validator=check_modes)
+    #: The share of its positions' notional (at mark, every market) that an account, or an
+    #: isolated position, must keep as margin after it takes margin out (a ``RemoveMargin`` or a
+    #: ``Withdraw``), besides initial margin: Hyperliquid's ``transfer_margin_required =
+    #: max(initial_margin_required, 0.1 * total_position_value)``, 100,000 ppm
+    #: (``rules.transfer_floor``, docs/venues.md#hyperliquid-margin). Absent: 0, no floor beyond
+    #: initial margin.
+    transfer_floor_ppm: int = ppm_field(default=0)
 
 
 def continuous_tiers(tiers: Sequence[Tier]) -> tuple[Tier, ...]:
