@@ -12,6 +12,8 @@ from test_sim_outcomes import CRASH, CRASH_CSV
 
 from solvent.cli import main
 
+ROOT = Path(__file__).resolve().parents[2]
+
 
 def invoke(*args: str):
     return CliRunner().invoke(main, list(args))
@@ -55,6 +57,52 @@ class TestReport:
             q = tails[f"var_{level}"]
             assert f"VaR {level}%: {q['value']:,}, 95% interval [{q['low']:,}, {q['high']:,}] shaded" in pages[0]
         assert "band: 95% interval (Wilson)" in pages[0] and "paths have no bad debt" in pages[0]
+
+
+def documented_runs() -> list[str]:
+    """The single runs the README and docs/simulation.md print (``solvent simulate`` without
+    ``--sweep`` or ``--at-threshold``, which tests/test_printed_commands.py runs) on a scenario
+    that exists in the repository (``my.toml`` stands for the reader's own)."""
+    commands: dict[str, None] = {}
+    for page in (ROOT / "README.md", ROOT / "docs" / "simulation.md"):
+        for block in page.read_text(encoding="utf-8").split("```sh\n")[1:]:
+            for line in block.split("```", 1)[0].splitlines():
+                command = line.split("   #", 1)[0].strip()
+                args = shlex.split(command)
+                if args[:2] != ["solvent", "simulate"] or "--sweep" in args or "--at-threshold" in args:
+                    continue
+                if (ROOT / args[args.index("--scenario") + 1]).exists():
+                    commands[command] = None
+    return list(commands)
+
+
+def _runs_as_printed(command: str) -> str:
+    done = invoke(*shlex.split(command)[1:])
+    assert done.exit_code == 0, (command, done.output[-2000:])
+    assert "probability that" in done.output and "engine: fast on all" in done.output, command
+    return done.output
+
+
+def test_the_documented_single_runs_run_as_printed(monkeypatch) -> None:
+    """Each runs from the repository and reports what its options ask; the crash day on one worker
+    and on two gives the same report. (The --until example, 250 paths, runs in the deep suite; the
+    scale-out section's 20 paths, in tests/test_printed_commands.py.)"""
+    monkeypatch.chdir(ROOT)
+    commands = documented_runs()
+    assert len(commands) >= 4 and sum("--until" in c for c in commands) == 1, commands
+    outputs = {c: _runs_as_printed(c) for c in commands if "--until" not in c and "--paths 20 " not in c}
+    crash = "solvent simulate binance --scenario examples/simulation/crash-day.toml"
+    assert outputs[crash] == outputs[crash + " --workers 2"]
+    assert "100 paths (seed 20200312)" in outputs[crash]
+
+
+@pytest.mark.deep
+def test_the_documented_until_run_stops_as_printed(monkeypatch) -> None:
+    """The --until example stops after the first batch of 50 whose widest interval is at most 0.1
+    (bad debt's: 0.1015 wide at 200 paths, 0.0861 at 250), not at its --paths 1000."""
+    monkeypatch.chdir(ROOT)
+    [until] = [c for c in documented_runs() if "--until" in c]
+    assert "stopped: every probability's 95% interval is at most 0.1 wide after 250 paths" in _runs_as_printed(until)
 
 
 class TestExport:

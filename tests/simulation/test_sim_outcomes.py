@@ -45,6 +45,31 @@ class TestBoundaries:
         assert {o.liquidations for o in result.outcomes} == {3}
         assert all(o.bankruptcies == 3 and o.bad_debt_quote > 0 for o in result.outcomes)
 
+    def test_each_output_is_what_the_engines_record_says_at_a_crash(self, write) -> None:
+        """Path 0 of the certain crash, read two ways: the outcome (from the step's transfers) against
+        the step's named outcomes. Every deficit is covered by the fund and then ADL, which takes
+        it from ``maker``, the one winner; the winners' haircut rate is what maker paid over its
+        profit before paying it, rounded down; the fund is exhausted at the second mark event."""
+        from solvent.rules.margin import equity
+        from solvent.rules.outcomes import AdlFill, Bankrupt, LayerUsed, Liquidated
+
+        prepared = prepare(BINANCE, write(CRASH, **{"crash.csv": CRASH_CSV}))
+        path = build(prepared, 1, 0)
+        steps = run(prepared.policy, path.population.book, path.events)
+        [o] = simulate(prepared, paths=1, seed=1).outcomes
+        crash = steps[-1].outcomes
+        lots = [x.size_lots for x in crash if isinstance(x, Liquidated)]
+        assert (o.liquidations, o.liquidated_notional_quote) == (3, 5000 * sum(lots))
+        deficits = sum(x.deficit_quote for x in crash if isinstance(x, Bankrupt))
+        assert o.bad_debt_quote == deficits == sum(x.covered_quote for x in crash if isinstance(x, LayerUsed)) > 0
+        paid = sum(x.lots * x.gap_per_lot_quote for x in crash if isinstance(x, AdlFill) and x.winner == "maker")
+        assert o.haircut_quote == o.adl_quote == paid > 0 and o.socialized_quote == 0
+        maker = steps[-1].after.account("maker")
+        profit = equity(prepared.policy.margin, maker) - path.population.deposits_quote["maker"] + paid
+        assert o.haircut_rate_ppm == paid * 1_000_000 // profit and 0 < o.haircut_rate_ppm < 1_000_000
+        assert (o.fund_exhausted, o.fund_exhausted_mark, o.adl) == (True, 1, True)
+        assert o.first_haircut_event == len(path.events) - 1 and o.first_negative_event is None
+
     def test_the_fund_pays_what_the_ledger_says(self, write) -> None:
         result = simulate(prepare(BINANCE, write(CRASH, **{"crash.csv": CRASH_CSV})), paths=4, seed=1)
         for o in result.outcomes:
@@ -60,6 +85,20 @@ class TestBoundaries:
         assert [o.liquidations for o in smooth.outcomes] == [o.liquidations for o in coarse.outcomes] == [3, 3, 3]
         assert all(o.bad_debt_quote > 0 for o in coarse.outcomes)
         assert [o.bad_debt_quote for o in smooth.outcomes] == [0, 0, 0]
+
+    def test_the_scenarios_slippage_reaches_the_liquidation(self, write) -> None:
+        """The same halving seen in 5% steps, where the sweep closes every 10x long with equity
+        left: at no slippage no path has bad debt; with the scenario's 5% slippage on every
+        liquidation fill (a 10x long near maintenance has far less than 5% of its notional left)
+        every path's liquidations end in bad debt."""
+        fine = CRASH.replace("cadence = 1", "cadence = 30")
+        runs = [
+            simulate(prepare(BINANCE, write(fine + extra, **{"crash.csv": CRASH_CSV})), paths=3, seed=1)
+            for extra in ("\n[liquidation]\nslippage_ppm = 0\n", "\n[liquidation]\nslippage_ppm = 50000\n")
+        ]
+        assert [r.prepared.policy.liquidation.slippage_ppm for r in runs] == [0, 50_000]
+        assert [o.bad_debt_quote for o in runs[0].outcomes] == [0, 0, 0]
+        assert all(o.liquidations == 3 and o.bad_debt_quote > 0 for o in runs[1].outcomes)
 
     @pytest.mark.parametrize("preset", ["bitmex", "drift", "gmx-v2"])
     def test_a_flat_price_liquidates_nobody_on_any_contract(self, write, preset: str) -> None:
