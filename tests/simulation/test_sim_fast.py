@@ -616,3 +616,29 @@ def test_an_isolated_position_in_the_population_runs_on_the_exact_engine(write) 
     ran = fast_module.fast(prepared.policy, population, path.marks, 0)
     assert (ran.engine, ran.fallback) == ("exact", "an isolated position or a fund per market")
     assert ran.outcome == exact(prepared.policy, population, path.marks, 0).outcome
+
+
+def test_a_fund_per_market_in_the_population_runs_on_the_exact_engine_and_says_why(write) -> None:
+    """A population book whose insurance fund is kept per market (``[waterfall] scope =
+    "per_market"`` or ``"per_group"``, docs/portfolio.md decisions 5a and 5b) holds a second
+    market's fund and its drawdown window, which the arrays do not: it runs on the exact engine,
+    says why (before its second market is named), and gives the exact engine's outcome."""
+    from solvent.rules.book import Market, Position
+    from solvent.rules.market_funds import Scope, WaterfallScope, shaped_for
+
+    prepared = _prepared("binance", GAPPY, write)
+    path = build(prepared, 7, 0)
+    book = path.population.book
+    two = attrs.evolve(
+        book,
+        more_markets=(Market("ETH", book.market.mark_quote),),
+        accounts=tuple(attrs.evolve(a, more_positions=(Position(),)) for a in book.accounts),
+    )
+    per = shaped_for(WaterfallScope(Scope.PER_MARKET), two)
+    assert per.funds_per_market and not two.funds_per_market
+    policy = attrs.evolve(prepared.policy, waterfall=WaterfallScope(Scope.PER_MARKET))
+    ran = fast_module.fast(policy, attrs.evolve(path.population, book=per), path.marks, 0)
+    assert (ran.engine, ran.fallback) == ("exact", "an isolated position or a fund per market")
+    assert ran.outcome == exact(policy, attrs.evolve(path.population, book=per), path.marks, 0).outcome
+    pooled = fast_module.fast(prepared.policy, attrs.evolve(path.population, book=two), path.marks, 0)
+    assert pooled.fallback == "a book of several markets"
