@@ -303,12 +303,19 @@ def _continuous(margin: dict[str, Any]) -> None:
         upper["maintenance_amount_quote"] = int(amount)
 
 
+#: an exact value in a validator's message, as Python writes it (``Fraction(1, 2)``)
+_FRACTION = re.compile(r"Fraction\((-?\d+), (\d+)\)")
+
+
 def _structured(converter: Any, data: Any, cl: type, spec: str) -> Any:
+    """``data`` read back as ``cl``; a refusal names the value as the option wrote it (``0.5``,
+    not ``Fraction(1, 2)``, which a file's error shows as its literal)."""
     try:
         return converter.structure(data, cl)
     except (BaseValidationError, ValueError) as exc:
         errors = errors_of(exc) if isinstance(exc, BaseValidationError) else [str(exc)]
-        raise SweepError(f"{spec}: " + "; ".join(errors)) from None
+        told = "; ".join(_FRACTION.sub(lambda m: show(Fraction(int(m[1]), int(m[2]))), e) for e in errors)
+        raise SweepError(f"{spec}: {told}") from None
 
 
 def resolve(prepared: Prepared, field: str) -> tuple[str, list[str | int]]:

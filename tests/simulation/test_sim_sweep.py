@@ -155,6 +155,8 @@ class TestCli:
             (["--sweep", "insurance_fund.initial_quote=1"], "scenario.book.insurance_fund_quote"),
             (["--sweep", "liquidation.penalty_ppm=2000000"], "'penalty_ppm' must be <= 1000000: 2000000"),
             (["--sweep", "liquidation.penalty_ppm=abc"], "'penalty_ppm' must be an integer number of ppm"),
+            # the value as written, as a file's error shows it (it was "Fraction(1, 2)")
+            (["--sweep", "liquidation.penalty_ppm=0.5"], "must be an integer number of ppm: 0.5 @ $.liquidation"),
             (["--sweep", "penalty"], "expected FIELD=V1,V2,..."),
             (["--sweep", "liquidation.execution=markt"], "did you mean 'market'?"),
             (["--at-threshold", "safe-mov"], "did you mean 'safe-move'?"),
