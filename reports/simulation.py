@@ -43,24 +43,31 @@ def _interval(entry: dict[str, Any]) -> str:
     return f"{entry['value']:,} [{_int(entry['low'])}, {_int(entry['high'])}]{mark}"
 
 
-def render_text(result: Result, exported: list[str] | None = None) -> str:
-    s = result.summary
-    prepared = result.prepared
+PROBABILITY_HEADERS = ("probability that", "paths", "estimate", "95% interval (Wilson)")
+TAIL_HEADERS = ("per path", "mean", "VaR 95%", "ES 95%", "VaR 99%", "ES 99%", "max")
+
+
+def heading(result: Result) -> list[str]:
+    """What ran: the policy, the scenario, the paths and how the run stopped."""
+    s, prepared = result.summary, result.prepared
     scenario = prepared.scenario
-    lines = [
+    return [
         f"policy {prepared.policy.name}, scenario {scenario.name}: {s['paths']:,} paths (seed {result.seed}), "
         f"{s['events']:,} mark events, {scenario.book.traders:,} traders each, price model {scenario.prices.kind}, "
         f"cadence {scenario.path.cadence}",
         f"stopped: {result.stopped}",
-        "",
     ]
-    rows = [
+
+
+def probability_rows(summary: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    return [
         (PROBABILITY_LABELS[name], f"{p['count']:,}", f"{p['value']:.4f}", f"[{p['low']:.4f}, {p['high']:.4f}]")
-        for name, p in s["probabilities"].items()
+        for name, p in summary["probabilities"].items()
     ]
-    lines.append(tabulate(rows, headers=("probability that", "paths", "estimate", "95% interval (Wilson)")))
-    lines.append("")
-    rows = [
+
+
+def tail_rows(summary: dict[str, Any]) -> list[tuple[str, ...]]:
+    return [
         (
             TAIL_LABELS[name],
             _interval(t["mean"]),
@@ -70,12 +77,15 @@ def render_text(result: Result, exported: list[str] | None = None) -> str:
             _interval(t["es_99"]),
             f"{t['max']:,}",
         )
-        for name, t in s["tails"].items()
+        for name, t in summary["tails"].items()
     ]
-    headers = ("per path", "mean", "VaR 95%", "ES 95%", "VaR 99%", "ES 99%", "max")
-    lines.append(tabulate(rows, headers=headers, disable_numparse=True))
-    lines += [
-        "",
+
+
+def notes(result: Result, exported: list[str] | None = None) -> list[str]:
+    """The units and how to read the intervals, the traders opened at the policy's margin, and the
+    command that replays each exported story."""
+    s, prepared = result.summary, result.prepared
+    lines = [
         f"Amounts in quote quanta ({prepared.policy.units.quote}); [low, high]: 95% intervals (VaR: order "
         "statistics, distribution-free; mean and ES: bootstrap, seeded); * fewer paths than that "
         "interval needs for 95% coverage (it spans the extreme paths).",
@@ -84,8 +94,16 @@ def render_text(result: Result, exported: list[str] | None = None) -> str:
         lines.append(
             f"{s['capped_traders']:,} drawn traders asked for more leverage than the policy allows; they opened at its initial margin."
         )
-    for path in exported or []:
-        lines.append(f"replay: solvent replay {path}")
+    return lines + [f"replay: solvent replay {path}" for path in exported or []]
+
+
+def render_text(result: Result, exported: list[str] | None = None) -> str:
+    s = result.summary
+    lines = [*heading(result), ""]
+    lines.append(tabulate(probability_rows(s), headers=PROBABILITY_HEADERS))
+    lines.append("")
+    lines.append(tabulate(tail_rows(s), headers=TAIL_HEADERS, disable_numparse=True))
+    lines += ["", *notes(result, exported)]
     return "\n".join(lines) + "\n"
 
 
@@ -108,4 +126,15 @@ def render_json(result: Result, exported: list[str] | None = None) -> str:
     return json.dumps(to_data(result, exported), indent=2) + "\n"
 
 
-__all__ = ["SCHEMA", "render_json", "render_text", "to_data"]
+__all__ = [
+    "PROBABILITY_HEADERS",
+    "SCHEMA",
+    "TAIL_HEADERS",
+    "heading",
+    "notes",
+    "probability_rows",
+    "render_json",
+    "render_text",
+    "tail_rows",
+    "to_data",
+]

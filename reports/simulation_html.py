@@ -10,8 +10,16 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from solvent.reports.html_report import table
 from solvent.reports.plots import _line, _scale, _svg, _text, _ticks
-from solvent.reports.simulation import render_text
+from solvent.reports.simulation import (
+    PROBABILITY_HEADERS,
+    TAIL_HEADERS,
+    heading,
+    notes,
+    probability_rows,
+    tail_rows,
+)
 from solvent.simulation.paths import venue_prices
 from solvent.simulation.run import Result
 from solvent.simulation.stats import wilson
@@ -136,6 +144,19 @@ def price_fan(result: Result) -> str:
     return _svg(HEIGHT, "price paths", body)
 
 
+def _tail_cells(summary: dict) -> list[tuple[str, ...]]:
+    """The text report's per-path rows with each estimate over its interval (two lines a cell, so
+    the table fits the page)."""
+    out = []
+    for row in tail_rows(summary):
+        cells = []
+        for cell in row[1:6]:
+            value, _, interval = cell.partition(" ")
+            cells.append(f'{html.escape(value)}<br><span class="iv">{html.escape(interval)}</span>')
+        out.append((row[0], *cells, row[6]))
+    return out
+
+
 def render_html(result: Result, exported: list[str] | None = None) -> str:
     tails = result.summary["tails"]["bad_debt_quote"]
     marks = max((o.mark_events for o in result.outcomes), default=0)
@@ -152,12 +173,18 @@ def render_html(result: Result, exported: list[str] | None = None) -> str:
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{html.escape(title)}</title>",
-        "<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#0f172a}"
-        "pre{font-size:12px;overflow-x:auto}body{padding:0 1em}figure{display:inline-block;margin:0 1em 1em 0}</style>",
+        "<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#0f172a}"
+        "figure{display:inline-block;margin:0 1em 1em 0}table{border-collapse:collapse;margin:6px 0 14px;font-size:13px}"
+        "th,td{padding:3px 10px;border-bottom:1px solid #e2e8f0;text-align:left;white-space:nowrap}"
+        "td.num{text-align:right;font-variant-numeric:tabular-nums}p.note{font-size:13px;color:#475569}"
+        "span.iv{font-size:11px;color:#64748b}</style>",
         "</head><body>",
         f"<h1>{html.escape(title)}</h1>",
         *(f"<figure><figcaption>{html.escape(name)}</figcaption>{svg}</figure>" for name, svg in figures),
-        f"<pre>{html.escape(render_text(result, exported))}</pre>",
+        *(f"<p>{html.escape(line)}</p>" for line in heading(result)),
+        table(PROBABILITY_HEADERS, probability_rows(result.summary), numeric=(1, 2)),
+        table(TAIL_HEADERS, _tail_cells(result.summary), numeric=range(1, len(TAIL_HEADERS)), raw=range(1, 6)),
+        *(f'<p class="note">{html.escape(line)}</p>' for line in notes(result, exported)),
         "</body></html>",
     ]
     return "\n".join(parts) + "\n"
