@@ -70,6 +70,30 @@ class TestBoundaries:
         assert (o.fund_exhausted, o.fund_exhausted_mark, o.adl) == (True, 1, True)
         assert o.first_haircut_event == len(path.events) - 1 and o.first_negative_event is None
 
+    def test_a_payer_bankrupt_in_the_same_step_is_not_a_winner_paying(self, write) -> None:
+        """Drift with no fund, a volatile book of 8: on path 6 a trader pays its share of a
+        socialized loss in the step that bankrupts it. What winners pay counts only payers not
+        bankrupt in that step (as no-haircut counts them): counting that one would add its share."""
+        from solvent.rules.ledger import HAIRCUT_REASONS
+        from solvent.rules.outcomes import Bankrupt
+
+        text = VOLATILE.replace("volatility = 4", "volatility = 6").replace("traders = 3", "traders = 8")
+        prepared = prepare(
+            load_preset("drift"), write(text.replace("insurance_fund_ppm = 10000", "insurance_fund_ppm = 0"))
+        )
+        path = build(prepared, 1, 6)
+        steps = run(prepared.policy, path.population.book, path.events)
+        payers = {a.name for a in path.population.book.accounts if a.is_trader or a.name == "liquidity"}
+        paid = {True: 0, False: 0}  # by whether the payer went bankrupt in the same step
+        for step in steps[len(path.population.setup) :]:
+            bankrupt = {x.account for x in step.outcomes if isinstance(x, Bankrupt)}
+            for t in step.transfers:
+                if t.reason in HAIRCUT_REASONS and t.source in payers:
+                    paid[t.source in bankrupt] += t.amount_quote
+        assert paid[True] > 0 and paid[False] > 0
+        [o] = run_chunk(prepared, 1, [6])
+        assert o["haircut_quote"] == paid[False]
+
     def test_the_fund_pays_what_the_ledger_says(self, write) -> None:
         result = simulate(prepare(BINANCE, write(CRASH, **{"crash.csv": CRASH_CSV})), paths=4, seed=1)
         for o in result.outcomes:
@@ -161,6 +185,8 @@ class TestStats:
         assert stats.wilson(40, 40)[1] == 1.0
         low, high = stats.wilson(5, 10)
         assert (round(low, 4), round(high, 4)) == (0.2366, 0.7634)
+        # one path either side of the edges is no longer pinned to 0 or 1 (Wilson's own bounds)
+        assert (round(stats.wilson(1, 10)[0], 4), round(stats.wilson(9, 10)[1], 4)) == (0.0179, 0.9821)
 
     def test_a_quantile_is_an_order_statistic_with_a_binomial_interval(self) -> None:
         values = list(range(1, 1001))
