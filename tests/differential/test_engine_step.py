@@ -410,8 +410,8 @@ def test_variables_are_named_after_owner_and_field() -> None:
     assert names[0] == "s0.PERP.mark_quote"
     assert "s0.alice.cash_quote" in names and "s0.book.net_deposits_quote" in names
     assert (
-        len(names) == len(set(names)) == 2 + 9 * len(book.accounts) + 2
-    )  # mark and previous mark, 9 per account (the funding remainder too), net deposits, fund window sum
+        len(names) == len(set(names)) == 2 + 10 * len(book.accounts) + 2
+    )  # mark and previous mark, 10 per account (the funding remainder and the reserve's slope too), net deposits, fund window sum
     assert vbook.clock == 0 and vbook.market.tick_quote == 1
     _, event_variables = variable_event(Trade("alice", "bob", 1, MARK))
     assert [str(v) for v in event_variables] == ["event.lots", "event.price_quote"]
