@@ -24,6 +24,7 @@ from solvent.rules.book import Book, Role
 from solvent.rules.clawback import claw_back
 from solvent.rules.collateral import convert_spot
 from solvent.rules.debt_carry import carry
+from solvent.rules.deleveraging_limit import deleverage_within_limit
 from solvent.rules.fund_drawdown import is_drawn_down
 from solvent.rules.haircut_ratio import haircut
 from solvent.rules.insurance_fund import pay_from
@@ -112,7 +113,14 @@ def _run_layer(
             run_adl = or_(run_adl, and_(has_position, is_drawn_down(layer.fund_drawdown, ctx.book)))
         ctx = ctx.branch(
             run_adl,
-            lambda c: deleverage(c, policy.margin, policy.rounding, layer, name, cp, price, fee_to_close_rate(policy)),
+            lambda c: deleverage_within_limit(
+                layer,
+                c,
+                name,
+                lambda d: deleverage(
+                    d, policy.margin, policy.rounding, layer, name, cp, price, fee_to_close_rate(policy)
+                ),
+            ),
             lambda c: close_into_book(policy, c, name),
         )
         return ctx, remaining - remaining_deficit(policy, ctx, name), True

@@ -647,6 +647,7 @@ _WRITTEN_WHEN_SET = (
     ("rounding", "borrow_rate", "floor"),
     ("haircut_ratio", "release", "window_end"),
     ("margin", "transfer_floor_ppm", 0),
+    ("adl", "max_deleveraged_per_event", None),
 )
 
 #: A ``[[collateral]]`` table's lending keys written only when set: a table that lends nothing is

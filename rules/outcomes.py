@@ -79,6 +79,16 @@ class AdlFill:
 
 
 @attrs.frozen
+class DeleverageAttempt:
+    """``account``, bankrupt, reached the ADL layer in an event whose deleveraging is limited
+    (``Adl.max_deleveraged_per_event``): deleveraged, or, with ``deferred``, left holding its
+    position below zero because the event had deleveraged its limit of accounts already."""
+
+    account: str
+    deferred: bool
+
+
+@attrs.frozen
 class PoolAdlTriggered:
     """A side's pending PnL ``pnl_quote`` exceeded the PnL-to-pool ADL's maximum factor of the pool
     value ``pool_quote`` (GMX v2, docs/venues.md#gmx-v2-adl); ``side`` is ``"long"`` or ``"short"``."""

@@ -239,6 +239,18 @@ class Adl:
     #: in the same block, is never made worse. ``false`` (the default): every opposing trader is
     #: in the queue.
     overlap_only: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    #: At most this many bankrupt accounts are deleveraged in one event, an event standing for a
+    #: block; the rest keep their positions, below zero, until a later event's sweep finds them
+    #: again (``rules.deleveraging_limit``). dYdX v4 attempts at most
+    #: ``MaxDeleveragingAttemptsPerBlock`` subaccounts a block, in the order of its list of unfilled
+    #: liquidations (github.com/dydxprotocol/v4-chain, protocol/x/clob/keeper/deleveraging.go
+    #: ``DeleverageSubaccounts``; default 10, protocol/x/clob/flags/flags.go, a node flag). Absent
+    #: (the default): every bankrupt account in the event.
+    max_deleveraged_per_event: int | None = attrs.field(
+        default=None,
+        validator=_integer_in("accounts", 1, None, optional=True),
+        metadata={META: {"unit": "count", "min": 1, "max": None}},
+    )
 
     def __attrs_post_init__(self) -> None:
         if self.gap_rounding is GapRounding.PER_FILL and (self.price is not AdlPrice.BANKRUPTCY or self.price_on_tick):

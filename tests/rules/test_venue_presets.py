@@ -192,7 +192,13 @@ class TestDydxV4:
         # the fund pays a liquidation's whole delta or none of it (IsValidInsuranceFundDelta, issue 15)
         assert policy.deficit == (
             InsuranceFund(all_or_nothing=True),
-            Adl(Ranking.ORDER, AdlPrice.BANKRUPTCY, gap_rounding=GapRounding.PER_FILL, overlap_only=True),
+            Adl(
+                Ranking.ORDER,
+                AdlPrice.BANKRUPTCY,
+                gap_rounding=GapRounding.PER_FILL,
+                overlap_only=True,
+                max_deleveraged_per_event=10,  # DefaultMaxDeleveragingAttemptsPerBlock (x/clob/flags/flags.go)
+            ),
         )
 
     def test_says_block_limits_are_not_modelled(self) -> None:
