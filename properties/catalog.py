@@ -611,7 +611,9 @@ def adl_in_deficit_market_only(view: StepView) -> Any:
     """The market in deficit is the one whose event found the account bankrupt (an asset's price
     move: the first market), where the engine resolves the whole account's deficit
     (docs/portfolio.md decision 5: ADL ranks only that market's opposite side). A winner elsewhere
-    pays in that market alone; only a liquidated account's own positions close in the others."""
+    pays in that market alone; only a liquidated account's own positions close in the others.
+    Where the policy splits the deficit by maintenance share (dYdX v4, decision 5c), every market
+    the bankrupt account held is in deficit for its share."""
     before, after = view.before, view.after
     if not before.more_markets:
         return True
@@ -620,11 +622,25 @@ def adl_in_deficit_market_only(view: StepView) -> Any:
     for a0 in before.traders:
         liquidated = any_(g.guard for g in view.outcomes_of(Liquidated) if g.item.account == a0.name)
         a1 = after.account(a0.name)
-        kept = [
-            a1.positions[k].size_lots == a0.positions[k].size_lots for k in range(len(before.markets)) if k != moved
-        ]
-        checks.append(implies(not_(liquidated), all_(kept)))
+        for k in range(len(before.markets)):
+            if k == moved:
+                continue
+            kept = a1.positions[k].size_lots == a0.positions[k].size_lots
+            # where the policy splits a deficit by maintenance share (dYdX v4), every market a
+            # bankrupt account held is in deficit for its share (docs/portfolio.md decision 5c)
+            checks.append(implies(and_(not_(liquidated), not_(_share_in(view, k))), kept))
     return all_(checks)
+
+
+def _share_in(view: StepView, k: int) -> Any:
+    """Under ``deficit_split = "maintenance_share"``: some account bankrupt in this step held a
+    position in market ``k`` before it (so market ``k`` took a share of its deficit)."""
+    if not view.policy.waterfall.by_maintenance:
+        return False
+    return any_(
+        and_(g.guard, view.before.account(g.item.account).positions[k].size_lots != 0)
+        for g in view.outcomes_of(Bankrupt)
+    )
 
 
 def _allows_isolated(policy: Policy) -> bool:

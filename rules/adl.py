@@ -268,24 +268,26 @@ def deleverage(
     counterparty: str,
     px: Any,
     fee_ppm: int = 0,
+    owed: Any = None,
 ) -> Ctx:
     """Close ``bankrupt``'s position against the queue; any lots left go to ``counterparty`` at ``px``.
 
     ``fee_ppm``: the taker rate of the fee to close that the bankruptcy price includes
     (``liquidation.fee_to_close``, Bybit); the bankrupt account pays it on the lots closed at that
-    price, and the winners' price covers it (:func:`gap_with_fee`)."""
+    price, and the winners' price covers it (:func:`gap_with_fee`).
+
+    ``owed``: the share of the account's deficit this position is closed for, where the deficit
+    is split between markets (``rules.deficit_split``, dYdX v4's bankruptcy price of one position
+    of a cross account); absent, the account's whole deficit (its equity below zero)."""
     book = ctx.book
     mark = book.market.mark_quote
     b = book.account(bankrupt)
     size = b.size_lots
     lots = abs_(size)
+    own = equity(rule, b) if owed is None else -owed  # the equity this position is closed to bring to zero
     # the caller runs ADL for equity < 0 at mark, so the gap is at least one quantum per lot,
     # unless the fund's drawdown triggered it
-    fair_gap = (
-        bankruptcy_gap_per_lot(equity(rule, b), size)
-        if not fee_ppm
-        else gap_with_fee(equity(rule, b), lots, size > 0, mark, fee_ppm)
-    )
+    fair_gap = bankruptcy_gap_per_lot(own, size) if not fee_ppm else gap_with_fee(own, lots, size > 0, mark, fee_ppm)
     if layer.fund_drawdown is not None:
         # a drawdown-triggered ADL may run after the fund paid it all (equity ≥ 0): then the
         # bankrupt account's price is the mark, never better for it
@@ -306,7 +308,7 @@ def deleverage(
         holding = _Holding(equity(rule, a), a.size_lots, a.cost_quote, a.more_positions) if layer.overlap_only else None
         entries.append(_Entry(eligible, s.num, s.den, i, abs_(a.size_lots), holding))
     remaining = lots
-    deficit = max_(-equity(rule, b), 0)  # what the fills still owe the bankrupt account (per_fill)
+    deficit = max_(-own, 0)  # what the fills still owe the bankrupt account (per_fill)
     served, paid_by = [], []
     for entry in sort_queue(entries):
         q = when(entry.eligible, min_(remaining, entry.lots))
@@ -347,8 +349,10 @@ def deleverage(
     ctx = close_against(ctx, bankrupt, counterparty, remaining, px, Reason.LIQUIDATION_SLIPPAGE)
     if layer.price is AdlPrice.BANKRUPTCY:
         # the account was below zero at mark, so anything above zero now is the per-lot rounding,
-        # whether the queue took the whole position or the book took the rest
-        dust = max_(ctx.account(bankrupt).cash_quote, 0)
+        # whether the queue took the whole position or the book took the rest (for a share of a
+        # split deficit: anything the fills brought in beyond the share)
+        cash = ctx.account(bankrupt).cash_quote
+        dust = max_(cash if owed is None else cash - b.cash_quote - owed, 0)
         ctx = ctx.transfer(bankrupt, ctx.system(Role.INSURANCE_FUND), dust, Reason.PRO_RATA_DUST)
     elif layer.price is AdlPrice.PREVIOUS_MARK:
         # At the previous mark the winners pay the whole move back, more than the deficit. The

@@ -79,6 +79,21 @@ def _close(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     return close_into_book(policy, ctx, name)
 
 
+def pay_insurance_fund(ctx: Ctx, layer: InsuranceFund, name: str, remaining: Any) -> tuple[Ctx, Any, Any]:
+    """The insurance-fund layer pays what it can of ``remaining`` (its cap, floor and all-or-nothing
+    gate as the layer states them); returns (ctx, covered, exhausted)."""
+    return pay_from(
+        ctx,
+        Role.INSURANCE_FUND,
+        name,
+        remaining,
+        Reason.INSURANCE_FUND,
+        layer.cap_quote,
+        all_or_nothing=layer.all_or_nothing,
+        floor=layer.floor_quote,
+    )
+
+
 def _run_layer(
     policy: Policy, ctx: Ctx, name: str, layer: Any, remaining: Any, at_bankruptcy: Book, *, flat: bool = False
 ) -> tuple[Ctx, Any, Any]:
@@ -89,16 +104,7 @@ def _run_layer(
     if flat and isinstance(layer, Adl):
         return ctx, 0, True
     if isinstance(layer, InsuranceFund):
-        return pay_from(
-            ctx,
-            Role.INSURANCE_FUND,
-            name,
-            remaining,
-            Reason.INSURANCE_FUND,
-            layer.cap_quote,
-            all_or_nothing=layer.all_or_nothing,
-            floor=layer.floor_quote,
-        )
+        return pay_insurance_fund(ctx, layer, name, remaining)
     if isinstance(layer, BackstopVault):
         return pay_from(ctx, Role.BACKSTOP_VAULT, name, remaining, Reason.BACKSTOP_VAULT)
     if isinstance(layer, FeePool):

@@ -11,7 +11,7 @@ from typing import Any
 
 import attrs
 
-from solvent.rules import transfer_floor
+from solvent.rules import deficit_split, transfer_floor
 from solvent.rules.arith import PPM, abs_, and_, implies, max_, min_, or_, sum_
 from solvent.rules.assets import (
     account_value,
@@ -498,7 +498,18 @@ def _collateral_first(policy: Policy, ctx: Ctx, name: str) -> Ctx:
 
 def _close_all(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     """Every position of ``name`` closed: the other markets' into the book, collateral sold as far
-    as owed, then the market that moved, solvent or down the waterfall."""
+    as owed, then the market that moved, solvent or down the waterfall. Where the policy splits a
+    deficit between markets (``[waterfall] deficit_split``, dYdX v4), an account below zero at the
+    mark is resolved market by market for its shares (``rules.deficit_split``)."""
+    if policy.waterfall.by_maintenance and ctx.book_field("more_markets"):
+        below_zero = equity(policy.margin, ctx.account(name)) < 0  # fills at the mark (validated)
+        return ctx.branch(
+            below_zero, lambda c: deficit_split.resolve(policy, c, name), lambda c: _close_each(policy, c, name)
+        )
+    return _close_each(policy, ctx, name)
+
+
+def _close_each(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     rule = policy.liquidation
     mark = ctx.market.mark_quote
     if ctx.book_field("more_markets"):

@@ -648,6 +648,8 @@ _WRITTEN_WHEN_SET = (
     ("haircut_ratio", "release", "window_end"),
     ("margin", "transfer_floor_ppm", 0),
     ("adl", "max_deleveraged_per_event", None),
+    ("rounding", "deficit_share", "ceil"),
+    ("waterfall", "deficit_split", "one_market"),
 )
 
 #: A ``[[collateral]]`` table's lending keys written only when set: a table that lends nothing is

@@ -64,6 +64,17 @@ class Scope(enum.Enum):
     __repr__ = enum_repr
 
 
+class DeficitSplit(enum.Enum):
+    """Which market's waterfall a bankrupt cross account's deficit goes down (decision 5c)."""
+
+    #: the whole deficit in the market whose event found the account (decision 5a)
+    ONE_MARKET = "one_market"
+    #: each market the account holds takes a share by its position's maintenance margin (dYdX v4)
+    MAINTENANCE_SHARE = "maintenance_share"
+
+    __repr__ = enum_repr
+
+
 def _check_shares(_inst: Any, _attribute: Any, shares: tuple) -> None:
     for i, share in enumerate(shares):
         if type(share) is not int or not 0 <= share <= PPM:
@@ -84,6 +95,15 @@ class WaterfallScope:
     #: the search put in, in ppm, in the tables' order, adding up to 1,000,000 (each share rounded
     #: down, the rest to the first market). Absent: equal shares.
     fund_shares_ppm: tuple[int, ...] = attrs.field(default=(), converter=tuple, validator=_check_shares)
+    #: How a bankrupt cross account's deficit is divided between its markets: ``one_market`` (the
+    #: default: all of it in the market whose event found the account, docs/portfolio.md decision
+    #: 5a) or ``maintenance_share`` (dYdX v4: each market's position takes ``⌈deficit × its
+    #: maintenance / the maintenance of every position left⌉``, ``rounding.deficit_share``, the
+    #: last the rest, each down its own market's waterfall; ``solvent.rules.deficit_split``,
+    #: decision 5c)
+    deficit_split: DeficitSplit = attrs.field(
+        default=DeficitSplit.ONE_MARKET, validator=attrs.validators.instance_of(DeficitSplit)
+    )
 
     def __attrs_post_init__(self) -> None:
         if self.fund_shares_ppm and self.scope is not Scope.PER_MARKET:
@@ -99,6 +119,11 @@ class WaterfallScope:
         """Whether the book keeps a fund balance per market (``per_market``, and ``per_group``,
         whose group's fund is kept in the balance of its first market: :func:`focused_on`)."""
         return self.scope is not Scope.POOLED
+
+    @property
+    def by_maintenance(self) -> bool:
+        """Whether the deficit is split between markets by maintenance share (dYdX v4)."""
+        return self.deficit_split is DeficitSplit.MAINTENANCE_SHARE
 
     @property
     def grouped(self) -> bool:

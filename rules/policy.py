@@ -110,6 +110,7 @@ class Policy:
 
     def __attrs_post_init__(self) -> None:
         self._check_fund_groups()
+        self._check_deficit_split()
         shares = self.waterfall.fund_shares_ppm
         if shares and len(shares) != len(self.market):
             names = ", ".join(self.market_names) or "none: one market"
@@ -147,6 +148,35 @@ class Policy:
                     f"'fund_group' groups markets under [waterfall] scope = 'per_group'; the scope is "
                     f"'{self.waterfall.scope.value}': {spec.fund_group!r} @ market[{i}].fund_group"
                 )
+
+    def _check_deficit_split(self) -> None:
+        """``deficit_split = "maintenance_share"`` is built for the waterfall dYdX v4 runs it with
+        (docs/portfolio.md decision 5c): one fund for every market, an insurance fund and ADL only,
+        fills at the oracle price, no collateral assets. Anything else is refused by name rather
+        than run on rules that were not written for it."""
+        if not self.waterfall.by_maintenance:
+            return
+        why = []
+        if self.waterfall.per_market:
+            why.append(f"a pooled waterfall (scope is '{self.waterfall.scope.value}')")
+        kinds = [layer.kind for layer in self.deficit]
+        if not set(kinds) <= {"insurance_fund", "adl"}:
+            why.append(f"layers insurance_fund and adl only (the waterfall has {', '.join(kinds)})")
+        if self.adl is not None and (self.adl.fund_drawdown is not None or self.adl.price.value != "bankruptcy"):
+            why.append("an ADL at the bankruptcy price without fund_drawdown")
+        rule = self.liquidation
+        if rule.slippage_ppm or rule.execution.value != "market" or rule.takeover_below_ppm is not None:
+            why.append("liquidation at the mark (execution = 'market', slippage_ppm = 0, no takeover)")
+        if rule.fee_to_close:
+            why.append("no fee_to_close")
+        if self.collateral or self.settlement_lending is not None or self.margin.spot_collateral:
+            why.append("no collateral assets, spot collateral or settlement lending")
+        if why:
+            raise ValueError(
+                "'waterfall' deficit_split = 'maintenance_share' is built for dYdX v4's waterfall and needs "
+                + "; ".join(why)
+                + ": maintenance_share"
+            )
 
     def fund_of(self, index: int) -> int:
         """The market whose fund balance pays market ``index``'s deficits, by the book's order:

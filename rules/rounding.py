@@ -120,6 +120,11 @@ class RoundingRule:
     ``borrow_rate``: a lent asset's annual rate read off its curve between two points,
     ``r_i + (u − u_i) × (r_j − r_i) / (u_j − u_i)`` (floor, the default: Drift's ``safe_div`` in
     ``calculate_borrow_rate``; ``solvent.rules.rate_curve``).
+    ``deficit_share``: one market's share of a bankrupt cross account's deficit under ``[waterfall]
+    deficit_split = "maintenance_share"``, ``deficit × maintenance / total maintenance`` (ceil, the
+    default: dYdX v4's bankruptcy quote rounds toward +∞, ``GetBankruptcyPriceInQuoteQuantums``;
+    the last market takes what is left, so the shares add up to the deficit;
+    ``solvent.rules.deficit_split``).
     """
 
     fee: Rounding = attrs.field(default=Rounding.CEIL, validator=attrs.validators.instance_of(Rounding))
@@ -138,3 +143,4 @@ class RoundingRule:
     deposit_loss: Rounding = attrs.field(default=Rounding.CEIL, validator=attrs.validators.instance_of(Rounding))
     side_index: SideIndex = attrs.field(default=SideIndex.EXACT, validator=attrs.validators.instance_of(SideIndex))
     borrow_rate: Rounding = attrs.field(default=Rounding.FLOOR, validator=attrs.validators.instance_of(Rounding))
+    deficit_share: Rounding = attrs.field(default=Rounding.CEIL, validator=attrs.validators.instance_of(Rounding))

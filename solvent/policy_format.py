@@ -61,7 +61,7 @@ ORDER: dict[tuple[str, ...], tuple[str, ...]] = {
         "final_settlement",
     ),
     ("fees",): ("taker_ppm", "maker_ppm", "insurance_share_ppm"),
-    ("waterfall",): ("scope", "fund_shares_ppm"),
+    ("waterfall",): ("scope", "fund_shares_ppm", "deficit_split"),
     # every layer's keys: ``layer`` first, then each kind's own, in the schema's order
     ("deficit",): (
         "layer",
@@ -119,6 +119,7 @@ ORDER: dict[tuple[str, ...], tuple[str, ...]] = {
         "deposit_loss",
         "side_index",
         "borrow_rate",
+        "deficit_share",
     ),
 }
 
