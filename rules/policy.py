@@ -162,8 +162,13 @@ class Policy:
         kinds = [layer.kind for layer in self.deficit]
         if not set(kinds) <= {"insurance_fund", "adl"}:
             why.append(f"layers insurance_fund and adl only (the waterfall has {', '.join(kinds)})")
-        if self.adl is not None and (self.adl.fund_drawdown is not None or self.adl.price.value != "bankruptcy"):
-            why.append("an ADL at the bankruptcy price without fund_drawdown")
+        adl = self.adl
+        if adl is not None and (
+            adl.fund_drawdown is not None
+            or adl.price.value != "bankruptcy"
+            or adl.max_deleveraged_per_event is not None
+        ):
+            why.append("an ADL at the bankruptcy price without fund_drawdown or max_deleveraged_per_event")
         rule = self.liquidation
         if rule.slippage_ppm or rule.execution.value != "market" or rule.takeover_below_ppm is not None:
             why.append("liquidation at the mark (execution = 'market', slippage_ppm = 0, no takeover)")
