@@ -14,6 +14,7 @@ from typing import Any
 from tabulate import tabulate
 
 from solvent.properties.findings import policy_digest
+from solvent.reports.html_report import table
 from solvent.reports.plots import _line, _svg, _text, text_width
 from solvent.reports.simulation import _interval
 from solvent.simulation.sweep import Point, Sweep, plain, show
@@ -50,11 +51,16 @@ def _row(point: Point, edge: bool) -> list[str]:
     return head + cells
 
 
-def render_text(sweep: Sweep) -> str:
+def _is_edge(sweep: Sweep) -> bool:
+    return any(p.fraction is not None for p in sweep.points)
+
+
+def heading(sweep: Sweep) -> list[str]:
+    """What ran: the policy, the scenario, the values, the threshold (if any), how the runs stopped."""
     first = sweep.points[0].result
     prepared = first.prepared
     scenario = prepared.scenario
-    edge = any(p.fraction is not None for p in sweep.points)
+    edge = _is_edge(sweep)
     what = (
         f"at {len(sweep.points)} fractions of a proved threshold"
         if edge
@@ -78,23 +84,61 @@ def render_text(sweep: Sweep) -> str:
             lines.append(f"  {t['comparison']}")
     if edge:
         lines.append(f"set as {sweep.field}" + (f" ({sweep.note})" if sweep.note else ""))
-    same_stop = all(p.result.stopped == first.stopped for p in sweep.points)
-    if same_stop:
+    if _same_stop(sweep):
         lines.append(f"stopped: {first.stopped}")
-    lines.append("")
+    return lines
+
+
+def _same_stop(sweep: Sweep) -> bool:
+    return all(p.result.stopped == sweep.points[0].result.stopped for p in sweep.points)
+
+
+def table_rows(sweep: Sweep) -> tuple[list[str], list[list[str]]]:
+    """The table's headers and one row per value."""
+    edge = _is_edge(sweep)
     headers = ["share", sweep.field, "side of the boundary"] if edge else [sweep.field]
     headers += [c[0] for c in COLUMNS]
-    lines.append(tabulate([_row(p, edge) for p in sweep.points], headers=headers, disable_numparse=True))
-    lines += [
-        "",
+    return headers, [_row(p, edge) for p in sweep.points]
+
+
+def notes(sweep: Sweep) -> list[str]:
+    """The units and how to read the intervals; each value's stop where they differ."""
+    prepared = sweep.points[0].result.prepared
+    lines = [
         f"Amounts in quote quanta ({prepared.policy.units.quote}); every value runs the same seeds (path i "
         "draws from the same streams at each). [low, high]: 95% intervals (probabilities: Wilson; VaR: "
         "order statistics, * fewer paths than 95% coverage needs).",
     ]
-    if not same_stop:
-        for p in sweep.points:
-            lines.append(f"{show(p.value)}: stopped: {p.result.stopped}")
+    if not _same_stop(sweep):
+        lines += [f"{show(p.value)}: stopped: {p.result.stopped}" for p in sweep.points]
+    return lines
+
+
+def render_text(sweep: Sweep) -> str:
+    headers, rows = table_rows(sweep)
+    lines = [*heading(sweep), "", tabulate(rows, headers=headers, disable_numparse=True), "", *notes(sweep)]
     return "\n".join(lines) + "\n"
+
+
+def html_table(sweep: Sweep) -> str:
+    """The text report as HTML: its heading, the table with each estimate over its interval (two
+    lines a cell, so it fits the page), its notes."""
+    headers, rows = table_rows(sweep)
+    first = len(headers) - len(COLUMNS)
+    cells = []
+    for row in rows:
+        shown = [html.escape(c) for c in row[:first]]
+        for c in row[first:]:
+            value, _, interval = c.partition(" ")
+            shown.append(f'{html.escape(value)}<br><span class="iv">{html.escape(interval)}</span>')
+        cells.append(shown)
+    return "\n".join(
+        [
+            *(f"<p>{html.escape(line)}</p>" for line in heading(sweep)),
+            table(headers, cells, numeric=range(first, len(headers)), raw=range(len(headers))),
+            *(f'<p class="note">{html.escape(line)}</p>' for line in notes(sweep)),
+        ]
+    )
 
 
 #: the heat map's rows: (label, where in the summary, kind)
@@ -237,17 +281,20 @@ def render_html(sweeps: Sequence[Sweep]) -> str:
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{html.escape(title)}</title>",
-        "<style>body{font-family:system-ui,sans-serif;max-width:1400px;margin:2em auto;color:#0f172a}"
-        "pre{font-size:12px;overflow-x:auto}figure{margin:0 0 1em 0}</style>",
+        "<style>body{font-family:system-ui,sans-serif;max-width:1400px;margin:2em auto;padding:0 1em;color:#0f172a}"
+        "figure{margin:0 0 1em 0}table{border-collapse:collapse;margin:6px 0 14px;font-size:13px}"
+        "th,td{padding:3px 10px;border-bottom:1px solid #e2e8f0;text-align:left;white-space:nowrap}"
+        "td.num{text-align:right;font-variant-numeric:tabular-nums}p.note{font-size:13px;color:#475569}"
+        "span.iv{font-size:11px;color:#64748b}</style>",
         "</head><body>",
         f"<h1>{html.escape(title)}</h1>",
     ]
     if any(s.fixed is not None for s in sweeps):  # a grid: one map per estimate, then each row's table
         parts += [f"<figure>{grid_map(sweeps, *row)}</figure>" for row in HEAT_ROWS]
-        parts += [f"<pre>{html.escape(render_text(s))}</pre>" for s in sweeps]
+        parts += [html_table(s) for s in sweeps]
     else:
         for s in sweeps:
-            parts += [f"<figure>{heat_map(s)}</figure>", f"<pre>{html.escape(render_text(s))}</pre>"]
+            parts += [f"<figure>{heat_map(s)}</figure>", html_table(s)]
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
@@ -298,4 +345,17 @@ def render_json(sweeps: Sequence[Sweep]) -> str:
     return json.dumps(to_data(sweeps), indent=2) + "\n"
 
 
-__all__ = ["SCHEMA", "engine_lines", "grid_map", "heat_map", "render_html", "render_json", "render_text", "to_data"]
+__all__ = [
+    "SCHEMA",
+    "engine_lines",
+    "grid_map",
+    "heading",
+    "heat_map",
+    "html_table",
+    "notes",
+    "render_html",
+    "render_json",
+    "render_text",
+    "table_rows",
+    "to_data",
+]
