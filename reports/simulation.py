@@ -12,6 +12,7 @@ from typing import Any
 from tabulate import tabulate
 
 from solvent.properties.findings import policy_digest
+from solvent.reports.money import QUANTA, Money
 from solvent.simulation.run import Result
 
 SCHEMA = "solvent.simulation/1"
@@ -34,13 +35,24 @@ TAIL_LABELS = {
 }
 
 
-def _int(x: float | int) -> str:
-    return f"{round(x):,}"
-
-
-def _interval(entry: dict[str, Any]) -> str:
+def _interval(entry: dict[str, Any], money: Money = QUANTA) -> str:
+    """``value [low, high]`` (``*`` where the interval lacks 95% coverage), amounts in ``money``'s
+    currency; a bootstrap end, a float, is first rounded to whole quanta."""
     mark = "" if entry.get("covered", True) else "*"
-    return f"{entry['value']:,} [{_int(entry['low'])}, {_int(entry['high'])}]{mark}"
+    low, high = (money.number(round(entry[end])) for end in ("low", "high"))
+    return f"{money.number(entry['value'])} [{low}, {high}]{mark}"
+
+
+def amounts(name: str, money: Money) -> Money:
+    """How a per-path measure reads: an amount of quote quanta (``*_quote``) in the policy's
+    currency, a count or a rate in ppm as it is."""
+    return money if name.endswith("_quote") else QUANTA
+
+
+def units_note(money: Money, quote: str) -> str:
+    """What the amounts are in: the currency (``Amounts in USDT``) or, where the policy's
+    ``[units]`` name none, quote quanta."""
+    return f"Amounts in {money.currency}" if money.readable else f"Amounts in quote quanta ({quote})"
 
 
 PROBABILITY_HEADERS = ("probability that", "paths", "estimate", "95% interval (Wilson)")
@@ -66,19 +78,15 @@ def probability_rows(summary: dict[str, Any]) -> list[tuple[str, str, str, str]]
     ]
 
 
-def tail_rows(summary: dict[str, Any]) -> list[tuple[str, ...]]:
-    return [
-        (
-            TAIL_LABELS[name],
-            _interval(t["mean"]),
-            _interval(t["var_95"]),
-            _interval(t["es_95"]),
-            _interval(t["var_99"]),
-            _interval(t["es_99"]),
-            f"{t['max']:,}",
-        )
-        for name, t in summary["tails"].items()
-    ]
+def tail_rows(summary: dict[str, Any], money: Money = QUANTA) -> list[tuple[str, ...]]:
+    """One row per measure: its mean, VaR and ES at 95% and 99% with their intervals, and its
+    maximum; amounts in ``money``'s currency."""
+    rows = []
+    for name, t in summary["tails"].items():
+        m = amounts(name, money)
+        cells = (_interval(t[k], m) for k in ("mean", "var_95", "es_95", "var_99", "es_99"))
+        rows.append((TAIL_LABELS[name], *cells, m.number(t["max"])))
+    return rows
 
 
 def notes(result: Result, exported: list[str] | None = None) -> list[str]:
@@ -86,8 +94,8 @@ def notes(result: Result, exported: list[str] | None = None) -> list[str]:
     command that replays each exported story."""
     s, prepared = result.summary, result.prepared
     lines = [
-        f"Amounts in quote quanta ({prepared.policy.units.quote}); [low, high]: 95% intervals (VaR: order "
-        "statistics, distribution-free; mean and ES: bootstrap, seeded); * fewer paths than that "
+        f"{units_note(Money.of(prepared.policy), prepared.policy.units.quote)}; [low, high]: 95% intervals (VaR: "
+        "order statistics, distribution-free; mean and ES: bootstrap, seeded); * fewer paths than that "
         "interval needs for 95% coverage (it spans the extreme paths).",
     ]
     if s["capped_traders"]:
@@ -102,7 +110,7 @@ def render_text(result: Result, exported: list[str] | None = None) -> str:
     lines = [*heading(result), ""]
     lines.append(tabulate(probability_rows(s), headers=PROBABILITY_HEADERS))
     lines.append("")
-    lines.append(tabulate(tail_rows(s), headers=TAIL_HEADERS, disable_numparse=True))
+    lines.append(tabulate(tail_rows(s, Money.of(result.prepared.policy)), headers=TAIL_HEADERS, disable_numparse=True))
     lines += ["", *notes(result, exported)]
     return "\n".join(lines) + "\n"
 
@@ -130,6 +138,7 @@ __all__ = [
     "PROBABILITY_HEADERS",
     "SCHEMA",
     "TAIL_HEADERS",
+    "amounts",
     "heading",
     "notes",
     "probability_rows",
@@ -137,4 +146,5 @@ __all__ = [
     "render_text",
     "tail_rows",
     "to_data",
+    "units_note",
 ]

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from solvent.reports.html_report import table
+from solvent.reports.money import QUANTA, Money
 from solvent.reports.plots import _line, _scale, _svg, _text, _ticks
 from solvent.reports.simulation import (
     PROBABILITY_HEADERS,
@@ -45,10 +46,11 @@ def _axes(y_label: str, x_label: str) -> list[str]:
 LOSS_HEIGHT = HEIGHT + 30
 
 
-def loss_distribution(values: Sequence[int], var95: dict, var99: dict) -> str:
+def loss_distribution(values: Sequence[int], var95: dict, var99: dict, money: Money = QUANTA) -> str:
     """A histogram of bad debt per path over the paths that have some (those with none are a count
     in the corner: drawn as a bar, they would flatten the tail this plot is for), with the VaR
-    lines, each VaR's 95% interval as a band, and a legend that gives both."""
+    lines, each VaR's 95% interval as a band, and a legend that gives both; amounts in ``money``'s
+    currency."""
     positive = [v for v in values if v > 0]
     top = max(values) if values else 0
     width = max(1, -(-top // BINS))
@@ -57,7 +59,7 @@ def loss_distribution(values: Sequence[int], var95: dict, var99: dict) -> str:
         counts[min(v // width, BINS - 1)] += 1
     x = _scale(0, width * BINS, LEFT, RIGHT)
     y = _scale(0, max(counts) or 1, BOTTOM, TOP)
-    body = _axes("paths", "bad debt per path (quote quanta)")
+    body = _axes("paths", money.column("bad debt per path") if money.readable else "bad debt per path (quote quanta)")
     none = len(values) - len(positive)
     told = f"{none:,} of {len(values):,} paths have no bad debt" + (" (not drawn)" if positive else "")
     body.append(_text(RIGHT, TOP + 3, told, anchor="end", size=9))
@@ -68,7 +70,7 @@ def loss_distribution(values: Sequence[int], var95: dict, var99: dict) -> str:
                 f'height="{BOTTOM - y(c):.1f}" fill="#2563eb"><title>{c} paths from {i * width:,}</title></rect>'
             )
     for tick in _ticks(0, width * BINS):
-        body.append(_text(x(tick), BOTTOM + 14, f"{tick:,}", anchor="middle", size=9))
+        body.append(_text(x(tick), BOTTOM + 14, money.number(tick), anchor="middle", size=9))
     body.append(_text(LEFT - 6, TOP + 3, f"{max(counts):,}", anchor="end", size=9))
     for row, (label, q, colour) in enumerate((("VaR 95%", var95, "#d97706"), ("VaR 99%", var99, "#dc2626"))):
         low, high = x(q["low"]), x(q["high"])
@@ -80,7 +82,8 @@ def loss_distribution(values: Sequence[int], var95: dict, var99: dict) -> str:
             _text(
                 LEFT - 60,
                 BOTTOM + 44 + 12 * row,
-                f"{label}: {q['value']:,}, 95% interval [{q['low']:,}, {q['high']:,}] shaded{star}",
+                f"{label}: {money.number(q['value'])}, 95% interval [{money.number(q['low'])}, "
+                f"{money.number(q['high'])}] shaded{star}",
                 size=9,
                 fill=colour,
             ),
@@ -129,7 +132,12 @@ def price_fan(result: Result) -> str:
     lo, hi = float(bands.min()), float(bands.max())
     x = _scale(0, bands.shape[1] - 1, LEFT, RIGHT)
     y = _scale(lo, hi, BOTTOM, TOP)
-    body = _axes("price (quanta per lot)", f"mark events ({count:,} paths)")
+    money = Money.of(prepared.policy)
+    # a linear contract's venue price is the engine's lot value, which the policy's units read
+    # (USDT/BTC); an inverse contract's fan stays in its own venue price
+    readable = money.readable and not prepared.policy.contract.is_inverse
+    unit = f"price ({money.price_unit})" if readable else "price (quanta per lot)"
+    body = _axes(unit, f"mark events ({count:,} paths)")
 
     def edge(row: np.ndarray) -> list[str]:
         return [f"{x(t):.1f},{y(v):.1f}" for t, v in enumerate(row)]
@@ -139,16 +147,17 @@ def price_fan(result: Result) -> str:
         body.append(f'<polygon points="{" ".join(ring)}" fill="{shade}" stroke="none"/>')
     body.append(f'<polyline points="{" ".join(edge(bands[2]))}" fill="none" stroke="#1d4ed8" stroke-width="2"/>')
     for tick in _ticks(lo, hi):
-        body.append(_text(LEFT - 6, y(tick) + 3, f"{tick:,}", anchor="end", size=9))
+        shown = money.price_number(tick) if readable and isinstance(tick, int) else f"{tick:,}"
+        body.append(_text(LEFT - 6, y(tick) + 3, shown, anchor="end", size=9))
     body.append(_text(RIGHT, TOP + 10, "median, 25–75%, 5–95%", anchor="end", size=9))
     return _svg(HEIGHT, "price paths", body)
 
 
-def _tail_cells(summary: dict) -> list[tuple[str, ...]]:
+def _tail_cells(summary: dict, money: Money) -> list[tuple[str, ...]]:
     """The text report's per-path rows with each estimate over its interval (two lines a cell, so
     the table fits the page)."""
     out = []
-    for row in tail_rows(summary):
+    for row in tail_rows(summary, money):
         cells = []
         for cell in row[1:6]:
             value, _, interval = cell.partition(" ")
@@ -163,7 +172,12 @@ def render_html(result: Result, exported: list[str] | None = None) -> str:
     figures = [
         (
             "Bad debt per path",
-            loss_distribution([o.bad_debt_quote for o in result.outcomes], tails["var_95"], tails["var_99"]),
+            loss_distribution(
+                [o.bad_debt_quote for o in result.outcomes],
+                tails["var_95"],
+                tails["var_99"],
+                Money.of(result.prepared.policy),
+            ),
         ),
         ("Insurance fund survival", fund_survival([o.fund_exhausted_mark for o in result.outcomes], marks)),
         ("Price paths", price_fan(result)),
@@ -183,7 +197,12 @@ def render_html(result: Result, exported: list[str] | None = None) -> str:
         *(f"<figure><figcaption>{html.escape(name)}</figcaption>{svg}</figure>" for name, svg in figures),
         *(f"<p>{html.escape(line)}</p>" for line in heading(result)),
         table(PROBABILITY_HEADERS, probability_rows(result.summary), numeric=(1, 2)),
-        table(TAIL_HEADERS, _tail_cells(result.summary), numeric=range(1, len(TAIL_HEADERS)), raw=range(1, 6)),
+        table(
+            TAIL_HEADERS,
+            _tail_cells(result.summary, Money.of(result.prepared.policy)),
+            numeric=range(1, len(TAIL_HEADERS)),
+            raw=range(1, 6),
+        ),
         *(f'<p class="note">{html.escape(line)}</p>' for line in notes(result, exported)),
         "</body></html>",
     ]

@@ -15,8 +15,9 @@ from tabulate import tabulate
 
 from solvent.properties.findings import policy_digest
 from solvent.reports.html_report import table
+from solvent.reports.money import Money
 from solvent.reports.plots import _line, _svg, _text, text_width
-from solvent.reports.simulation import _interval
+from solvent.reports.simulation import _interval, amounts, units_note
 from solvent.simulation.sweep import Point, Sweep, plain, show
 
 SCHEMA = "solvent.simulation.sweep/1"
@@ -45,10 +46,21 @@ def _probability(p: dict[str, Any]) -> str:
 
 
 def _row(point: Point, edge: bool) -> list[str]:
-    s = point.result.summary
+    s, money = point.result.summary, Money.of(point.result.prepared.policy)
     head = [f"{show(point.fraction)}%", show(point.value), SIDES[point.side]] if edge else [show(point.value)]
-    cells = [_probability(_at(s, w)) if kind == "p" else _interval(_at(s, w)) for _, w, kind in COLUMNS]
+    cells = [
+        _probability(_at(s, w)) if kind == "p" else _interval(_at(s, w), amounts(w[1], money)) for _, w, kind in COLUMNS
+    ]
     return head + cells
+
+
+def _cell_text(cell: dict[str, Any], kind: str, where: tuple[str, ...], money: Money) -> tuple[str, str]:
+    """A heat map cell's estimate and its interval: a probability to three places, an amount in
+    the policy's currency, a count or a rate as it is."""
+    if kind == "p":
+        return f"{cell['value']:.3f}", f"[{cell['low']:.3f}, {cell['high']:.3f}]"
+    m = amounts(where[1], money)
+    return m.number(cell["value"]), f"[{m.number(cell['low'])}, {m.number(cell['high'])}]"
 
 
 def _is_edge(sweep: Sweep) -> bool:
@@ -105,7 +117,7 @@ def notes(sweep: Sweep) -> list[str]:
     """The units and how to read the intervals; each value's stop where they differ."""
     prepared = sweep.points[0].result.prepared
     lines = [
-        f"Amounts in quote quanta ({prepared.policy.units.quote}); every value runs the same seeds (path i "
+        f"{units_note(Money.of(prepared.policy), prepared.policy.units.quote)}; every value runs the same seeds (path i "
         "draws from the same streams at each). [low, high]: 95% intervals (probabilities: Wilson; VaR: "
         "order statistics, * fewer paths than 95% coverage needs).",
     ]
@@ -186,6 +198,7 @@ def heat_map(sweep: Sweep) -> str:
     """Rows of estimates, one column per value, each cell shaded by its estimate (a probability on
     0–1, an amount on its row's largest), the z3 boundary as a dashed line where it is known."""
     n = len(sweep.points)
+    money = Money.of(sweep.points[0].result.prepared.policy)
     width = LABEL_W + n * CELL_W + 10
     height = HEAD_H + len(HEAT_ROWS) * CELL_H + 30
     body = [_text(4, 14, sweep.field, size=11, weight="bold")]
@@ -195,17 +208,14 @@ def heat_map(sweep: Sweep) -> str:
         body.append(_text(LABEL_W + (c + 0.5) * CELL_W, HEAD_H - 8, label, anchor="middle", size=9))
     for r, (label, where, kind) in enumerate(HEAT_ROWS):
         y = HEAD_H + r * CELL_H
+        label = amounts(where[1], money).column(label)  # an amount's row names its currency
         body.append(_text(LABEL_W - 6, y + CELL_H / 2 + 4, label, anchor="end", size=10))
         cells = [_at(p.result.summary, where) for p in sweep.points]
         top = max((c["value"] for c in cells), default=0) if kind == "q" else 1
         for c, cell in enumerate(cells):
             share = cell["value"] / top if top else 0.0
-            text = f"{cell['value']:.3f}" if kind == "p" else f"{cell['value']:,}"
-            tip = (
-                f"{label} at {show(sweep.points[c].value)}: {text} [{cell['low']:.3f}, {cell['high']:.3f}]"
-                if kind == "p"
-                else f"{label} at {show(sweep.points[c].value)}: {text} [{cell['low']:,}, {cell['high']:,}]"
-            )
+            text, bounds = _cell_text(cell, kind, where, money)
+            tip = f"{label} at {show(sweep.points[c].value)}: {text} {bounds}"
             x = LABEL_W + c * CELL_W
             body.append(
                 f'<rect x="{x}" y="{y}" width="{CELL_W - 2}" height="{CELL_H - 2}" fill="{_shade(share)}">'
@@ -214,9 +224,9 @@ def heat_map(sweep: Sweep) -> str:
             body.append(_text(x + CELL_W / 2 - 1, y + CELL_H / 2 + 3, text, anchor="middle", size=9))
     found = _boundary(sweep)
     if found is not None:
-        (edge, where), t = found, sweep.threshold
+        (edge, off), t = found, sweep.threshold
         bottom = HEAD_H + len(HEAT_ROWS) * CELL_H
-        note = f"dashed: z3 boundary: {t['boundary']}{where}"
+        note = f"dashed: z3 boundary: {t['boundary']}{off}"
         body.append(_line(edge, HEAD_H - 4, edge, bottom, "#1d4ed8", width=2, dash="5 3"))
         body.append(_text(LABEL_W, bottom + 16, note, size=10, fill="#1d4ed8"))
         width = max(width, LABEL_W + 8 + text_width(note, 10))
@@ -230,6 +240,8 @@ def grid_map(sweeps: Sequence[Sweep], label: str, where: tuple[str, ...], kind: 
     that row's policy) as a dashed line where it falls between two columns."""
     columns = sweeps[0].points
     rows_field, columns_field = sweeps[0].fixed[0], sweeps[0].field
+    money = Money.of(columns[0].result.prepared.policy)
+    label = amounts(where[1], money).column(label)  # an amount's map names its currency
     height = HEAD_H + 16 + len(sweeps) * CELL_H + 30
     top_y = HEAD_H + 16
     axes = f"rows: {rows_field}; columns: {columns_field}"
@@ -243,10 +255,7 @@ def grid_map(sweeps: Sequence[Sweep], label: str, where: tuple[str, ...], kind: 
         y = top_y + r * CELL_H
         body.append(_text(LABEL_W - 6, y + CELL_H / 2 + 4, show(s.fixed[1]), anchor="end", size=10))
         for c, cell in enumerate(row):
-            text = f"{cell['value']:.3f}" if kind == "p" else f"{cell['value']:,}"
-            bounds = (
-                f"[{cell['low']:.3f}, {cell['high']:.3f}]" if kind == "p" else f"[{cell['low']:,}, {cell['high']:,}]"
-            )
+            text, bounds = _cell_text(cell, kind, where, money)
             tip = f"{label} at {rows_field} = {show(s.fixed[1])}, {columns_field} = {show(s.points[c].value)}: "
             x = LABEL_W + c * CELL_W
             share = cell["value"] / top if top else 0.0
@@ -257,13 +266,13 @@ def grid_map(sweeps: Sequence[Sweep], label: str, where: tuple[str, ...], kind: 
             body.append(_text(x + CELL_W / 2 - 1, y + CELL_H / 2 + 3, text, anchor="middle", size=9))
         found = _boundary(s)
         if found is not None:
-            edge, where = found
+            edge, off = found
             body.append(_line(edge, y - 1, edge, y + CELL_H - 1, "#1d4ed8", width=2, dash="5 3"))
-            if where:  # off the columns: said beside the row, not only drawn on its edge
+            if off:  # off the columns: said beside the row, not only drawn on its edge
                 body.append(
-                    _text(LABEL_W + len(columns) * CELL_W + 6, y + CELL_H / 2 + 4, where[2:], size=9, fill="#1d4ed8")
+                    _text(LABEL_W + len(columns) * CELL_W + 6, y + CELL_H / 2 + 4, off[2:], size=9, fill="#1d4ed8")
                 )
-                width = max(width, LABEL_W + len(columns) * CELL_W + 12 + text_width(where[2:], 9))
+                width = max(width, LABEL_W + len(columns) * CELL_W + 12 + text_width(off[2:], 9))
     if any(s.threshold is not None for s in sweeps):
         t = next(s.threshold for s in sweeps if s.threshold is not None)
         note = f"dashed: z3's {t['question']} boundary on each row's policy"

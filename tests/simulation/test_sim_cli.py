@@ -11,6 +11,8 @@ from sim_base import BASE
 from test_sim_outcomes import CRASH, CRASH_CSV
 
 from solvent.cli import main
+from solvent.reports.money import Money
+from solvent.rules.presets import load_preset
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,6 +28,7 @@ class TestReport:
         assert done.exit_code == 0, done.output
         assert "policy binance, scenario small: 6 paths (seed 11)" in done.output
         assert "probability that" in done.output and "VaR 99%" in done.output
+        assert "Amounts in USDT;" in done.output  # the policy's currency, as every other report reads amounts
         out = tmp_path / "r.json"
         done = invoke(
             "simulate", "binance", "--scenario", scenario, "--paths", "6", "--format", "json", "--output", str(out)
@@ -53,9 +56,12 @@ class TestReport:
             "simulate", "binance", "--scenario", scenario, "--paths", "5", "--format", "json", "--output", str(out)
         )
         tails = json.loads(out.read_text())["summary"]["tails"]["bad_debt_quote"]
+        usdt = Money.of(load_preset("binance"))  # amounts read in the policy's currency: 0.01 USDT a quantum
         for level in ("95", "99"):
             q = tails[f"var_{level}"]
-            assert f"VaR {level}%: {q['value']:,}, 95% interval [{q['low']:,}, {q['high']:,}] shaded" in pages[0]
+            low, value, high = (usdt.number(q[k]) for k in ("low", "value", "high"))
+            assert f"VaR {level}%: {value}, 95% interval [{low}, {high}] shaded" in pages[0]
+        assert "bad debt per path (USDT)" in pages[0] and "price (USDT/BTC)" in pages[0]
         assert "band: 95% interval (Wilson)" in pages[0] and "paths have no bad debt" in pages[0]
 
 
