@@ -11,10 +11,17 @@ A failure shows its story: hypothesis's minimal run fails with the text the repo
 events, the book before, the transfers, who paid) and the command that replays it, ``solvent
 replay FILE``, the story saved in the counterexample database (``findings_dir``, default
 ``.solvent/findings``, where ``solvent check`` also replays it first).
+
+Its ``TestCase`` runs with hypothesis's literal pool pinned as every search of Solvent's pins it
+(``search.same_draws_in_any_process``): under a derandomized profile the same run then draws the
+same stories whatever modules the process has imported. A caller of
+``run_state_machine_as_test`` does the same by running it inside
+``same_draws_in_any_process(policy)``.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -26,6 +33,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from solvent.properties import actions as act
 from solvent.properties import catalog
 from solvent.properties.catalog import StepView
+from solvent.properties.search import same_draws_in_any_process
 from solvent.properties.story import Story
 from solvent.properties.strategies import LIQUIDITY_QUOTE, NAMES, PPM_PER_BP, _move_bps
 from solvent.rules.book import Book, new_book
@@ -168,6 +176,25 @@ def machine(
         def teardown(self) -> None:
             # target() may be called once per label per example: report the worst seen
             target(float(getattr(self, "worst_bad_debt", 0)), label="bad debt")
+
+        @classmethod
+        @functools.cache
+        def _to_test_case(cls) -> type:
+            """hypothesis's ``TestCase`` for this machine, run with the literal pool pinned (see
+            the module docstring). (``_to_test_case`` is how hypothesis builds ``.TestCase``;
+            tests/properties/test_search.py fails if a release stops calling it.)"""
+            plain = super()._to_test_case()
+
+            class Pinned(plain):
+                def runTest(self) -> None:  # noqa: N802 (unittest's name)
+                    with same_draws_in_any_process(policy):
+                        plain.runTest(self)
+
+                runTest.is_hypothesis_test = True
+                runTest._hypothesis_state_machine_class = cls
+
+            Pinned.__name__, Pinned.__qualname__ = plain.__name__, plain.__qualname__
+            return Pinned
 
     PolicyMachine.__name__ = f"Machine_{policy.name.replace('-', '_')}"
     return PolicyMachine

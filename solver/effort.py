@@ -145,14 +145,13 @@ def fresh_context() -> None:
     z3 keeps state in its context between questions (terms already built, simplifier caches), and
     a question's units depend on it: the same question asked after others spent 108,376 units
     where in a fresh process it spent 123,549. A verdict near its limit could then depend on what
-    ran before it in the process (a pytest run, a notebook, the gallery). So the front ends start
-    each question from z3's context as a fresh process has it: every invariant ``check`` asks
-    (``solvent.verdicts.proofs``), every threshold probe, and ``solvent prove``; its answer is
-    then the same whatever ran before. z3's Python API keeps its default context in the module
-    global ``z3.z3._main_ctx`` and builds a new one when that is ``None``. A z3 term built before
-    the reset cannot be mixed with one built after ("context mismatch"), so the reset is made only
-    where no caller holds terms: answers are decoded to integers. (``prove`` itself does not
-    reset: a caller holding its own z3 terms around it keeps them valid.)
+    ran before it in the process (a pytest run, a notebook, the gallery). So every question starts
+    from z3's context as a fresh process has it (:func:`question`, which ``solver.prove.prove``,
+    every threshold probe and every invariant ``check`` asks through); its answer is then the same
+    whatever ran before. z3's Python API keeps its default context in the module global
+    ``z3.z3._main_ctx`` and builds a new one when that is ``None``. A z3 term built before the
+    reset cannot be mixed with one built after ("context mismatch"): :func:`question` puts the
+    caller's context back when the answer is in, and answers are plain data (integers, stories).
     """
     import z3.z3 as api
 
@@ -161,10 +160,24 @@ def fresh_context() -> None:
     api._main_ctx = None
 
 
+def _current_context() -> object:
+    import z3.z3 as api
+
+    return api._main_ctx
+
+
+def _restore_context(ctx: object) -> None:
+    import z3.z3 as api
+
+    api._main_ctx = ctx
+
+
 @contextmanager
 def question() -> Iterator[None]:
     """One question, asked as a fresh process would ask it: a fresh z3 context
-    (:func:`fresh_context`) and no cyclic garbage collection until it is answered.
+    (:func:`fresh_context`) and no cyclic garbage collection until it is answered; then the
+    caller's own context back, so terms the caller built before stay usable (a question asked
+    inside another, as ``prove`` inside a threshold probe, leaves the outer one's terms valid).
 
     z3 numbers its terms and reuses the number of a term that was freed; its simplifier orders
     sums by those numbers, so the shape of a simplified term, and the units a query spends, can
@@ -176,12 +189,14 @@ def question() -> Iterator[None]:
     answer is in.
     """
     gc.collect()
+    caller = _current_context()
     fresh_context()
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        _restore_context(caller)
         if was_enabled:
             gc.enable()
 

@@ -99,6 +99,20 @@ def prove(
     it is tried only after the direct check proved the claim at N, the one case in which it can
     change the verdict (``solvent check``, whose budget is shared among the claims).
     """
+    with effort.question():  # the answer is the same whatever this process asked z3 before
+        return _answered(policy, invariant_id, bounds, minimize, compositional, transfers, payer_first)
+
+
+def _answered(
+    policy: Policy | str,
+    invariant_id: str | Invariant,
+    bounds: Bounds | None,
+    minimize: bool,
+    compositional: bool,
+    transfers: bool,
+    payer_first: bool,
+) -> ProofResult:
+    """:func:`prove`'s work, inside its own question (a fresh z3 context)."""
     from solvent.solver import compositional as comp
 
     started = time.perf_counter()

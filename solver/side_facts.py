@@ -77,15 +77,16 @@ class Terms:
         return self._int(z3.Z3_mk_ite(self.ctx.ref(), c.as_ast(), a.as_ast(), b.as_ast()))
 
 
-_TERMS: dict[int, Terms] = {}
+#: the builder of the context last asked for: one, so a question's context is not kept alive
+#: after the question (each question has its own, ``effort.question``)
+_TERMS: list[Terms] = []
 
 
 def terms(ctx: z3.Context) -> Terms:
-    """The :class:`Terms` builder of ``ctx`` (one per context)."""
-    key = id(ctx)
-    if key not in _TERMS or _TERMS[key].ctx is not ctx:
-        _TERMS[key] = Terms(ctx)
-    return _TERMS[key]
+    """The :class:`Terms` builder of ``ctx``."""
+    if not _TERMS or _TERMS[0].ctx is not ctx:
+        _TERMS[:] = [Terms(ctx)]
+    return _TERMS[0]
 
 
 def shared_factor_facts(

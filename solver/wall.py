@@ -13,7 +13,12 @@ allowed to have children``), and a Dask worker is one (distributed starts its wo
 default), as is a daemonic pool worker. A forked child shares the parent's loaded modules and its
 z3 state, so it answers as the child of any other process in the same state would, wherever it
 runs; the child only parses the text, checks it and writes the answer, then leaves with
-``os._exit``.
+``os._exit``. The text is parsed into the context the child inherits, where its terms meet the
+same terms the parent built for this question, under their numbers: that context is the
+question's own (``effort.question``, which every ``prove`` and every probe asks through), so the
+answer is a function of the question. (Parsed into a context of its own instead, the same text is
+another problem to z3's simplifier: OKX 2018's fund for a 20% gap at 10% went from proved to
+undecided within its units; docs/solver-notes.md#process-history.)
 """
 
 from __future__ import annotations

@@ -345,6 +345,32 @@ class TestStrategies:
 class TestStateMachine:
     """The state machine over the engine catches a policy that carries debt into the next deposit."""
 
+    @pytest.mark.parametrize("name", ["binance", "backpack"])
+    def test_the_machines_test_case_draws_from_the_pinned_literal_pool(self, name: str) -> None:
+        """``machine(policy).TestCase``, the documented way to run it, runs with hypothesis's
+        literal pool pinned to Solvent's (the lending one for a lending policy): its draws do not
+        follow the modules this process imported. Fails if hypothesis stops building ``TestCase``
+        through ``_to_test_case``, or the pin is dropped."""
+        from hypothesis.internal.conjecture import providers
+        from hypothesis.stateful import rule
+
+        from solvent.properties import search as search_module
+
+        policy = load_preset(name)
+        seen: list = []
+
+        class Probe(machine(policy, traders=2, invariants=["conservation"], findings_dir=None)):
+            @rule()
+            def look(self) -> None:
+                seen.append(providers._get_local_constants())
+
+        Probe.TestCase.settings = settings(max_examples=3, stateful_step_count=2, database=None, deadline=None)
+        Probe.TestCase().runTest()
+        pinned = search_module._solvent_constants(name == "backpack")
+        assert seen and all(pool is pinned for pool in seen)
+        assert providers._get_local_constants() is not pinned  # put back after the run
+        assert Probe.TestCase.__name__ == "Probe.TestCase"
+
     def test_backpack_machine_fails_and_tells_the_story(self, tmp_path):
         """The failure is the story the reports tell (events, book, transfers, who paid) and a
         replay command that shows the same failure (issue 16: it showed no story)."""

@@ -259,9 +259,9 @@ PROOF_GRID = (
 
 
 def _proof_grid(tmp_path: Path, name: str, *options: str) -> tuple[int, str, dict]:
-    """The grid run as a user runs it, in a fresh process. (Run in this test process, z3's stories
-    and units followed what the pytest worker had asked z3 before: a known defect, see
-    docs/solver-notes.md#process-history; a fresh process is what the command is.)"""
+    """The grid run as a user runs it, in a fresh process (once, z3's stories and units followed
+    what the pytest worker had asked z3 before: docs/solver-notes.md#process-history, fixed, and
+    guarded in tests/solver/test_effort.py; a fresh process is what the command is)."""
     import subprocess
     import sys
 
