@@ -10,7 +10,7 @@ from solvent.properties.findings import load
 from solvent.properties.search import first_violation, replay
 from solvent.rules.engine import run
 from solvent.rules.presets import load_preset, preset_names
-from solvent.simulation.export import export, worst_first
+from solvent.simulation.export import BROKEN, export, worst_first
 from solvent.simulation.paths import build
 from solvent.simulation.run import prepare, simulate
 
@@ -29,7 +29,11 @@ def test_every_preset_simulates_conserves_and_exports_replayable_stories(preset:
             steps = run(prepared.policy, path.population.book, path.events)
             assert first_violation(prepared.policy, catalog.get("conservation"), steps) is None
         for outcome in worst_first(result.outcomes)[:2]:
-            for file in export(prepared, 2, outcome, tmp_path / "stories"):
+            # the outcome's reading and the catalog's claims agree: a file for every claim it says broke
+            files = export(prepared, 2, outcome, tmp_path / "stories")
+            said = {i for i, field in BROKEN.items() if getattr(outcome, field) is not None}
+            assert {f.name.removeprefix(f"path-{outcome.index}-").removesuffix(".json") for f in files} == said
+            for file in files:
                 finding = load(file)
                 steps = replay(finding.policy, finding.story)
                 assert first_violation(finding.policy, catalog.get(finding.invariant), steps) == finding.step_index
