@@ -28,7 +28,7 @@ COLUMNS = (
     ("P(fund exhausted)", ("probabilities", "fund_exhausted"), "p"),
     ("P(ADL)", ("probabilities", "adl"), "p"),
     ("fund drawdown VaR 95%", ("tails", "fund_drawdown_quote", "var_95"), "q"),
-    ("VaR 99%", ("tails", "fund_drawdown_quote", "var_99"), "q"),
+    ("fund drawdown VaR 99%", ("tails", "fund_drawdown_quote", "var_99"), "q"),
     ("winners' haircut VaR 99% (ppm)", ("tails", "haircut_rate_ppm", "var_99"), "q"),
 )
 SIDES = {"safe": "proved side", "unsafe": "refuted side", None: "undecided"}
