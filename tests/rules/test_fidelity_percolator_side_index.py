@@ -25,6 +25,7 @@ from solvent.rules.outcomes import Bankrupt, LayerUsed
 from solvent.rules.presets import load_preset
 from solvent.rules.rounding import SideIndex
 from solvent.rules.waterfall import Adl, Over, SocializedLoss, check_layers
+from tests.rules.test_fidelity_percolator import stressed_book
 from tests.rules.test_fidelity_round_two import _evolve, assert_every_mutant_is_caught
 
 GEN_B = load_preset("percolator-gen-b")
@@ -234,3 +235,27 @@ class TestASolventLiquidationShrinksTheSideToo:
         s = step(GEN_B, self.book(7, 3), MarkPrice(110))
         sizes = {a.name: a.size_lots for a in s.after.accounts if a.size_lots}
         assert sizes == {"alice": 4, "bob": 2, "carol": -5, "liquidity": -1}  # the rest of the market sells it
+
+
+class TestWhereTheLazyHMatters:
+    """percolator applies ``h`` lazily, when profit converts (docs/venues.md#percolator-what-is-not-modelled);
+    Gen B reaches ``h`` only with no opposing position left (spec v11.31 §5.6 steps 4-5). On the
+    preset's books a bankrupt position always has one: open interest balances and the order book
+    (the rest of the market) is among the payers, so the per-lot charge takes all the fund leaves
+    and ``h`` is never reached; the laziness of ``h`` changes nothing there."""
+
+    def test_with_only_the_order_book_opposite_it_pays_per_lot(self) -> None:
+        # dave short 10 is 150 below zero at 120; alice and bob flat, the book long the 10 lots
+        book = _evolve(
+            stressed_book(fund=0),
+            alice={"size_lots": 0, "cost_quote": 0, "cash_quote": 1_000, "principal_quote": 1_000},
+            bob={"size_lots": 0, "cost_quote": 0},
+            liquidity={"size_lots": 10, "cost_quote": 1_000, "cash_quote": 10**6, "principal_quote": 10**6},
+        )
+        s = step(GEN_B, book, MarkPrice(120))
+        assert [(o.layer, o.covered_quote) for o in s.outcomes if isinstance(o, LayerUsed)] == [
+            ("insurance_fund", 0),
+            ("socialized_loss", 150),
+        ]
+        assert s.after.account("liquidity").cash_quote == 10**6 + 200 - 150  # its gain less the charge
+        assert (s.after.account("alice").cash_quote, s.after.account("bob").cash_quote) == (1_000, 1_000)
