@@ -24,6 +24,9 @@ Every timing is printed as wall-clock seconds and as CPU seconds (this process's
 children's, the pool's or the cluster's worker processes, counted once they have exited): on a
 machine shared with other work the wall clock measures the machine, the CPU time the engine. The
 load average is printed before and after each part: compare the ratios measured within one run.
+The efficiency runs also print the cores they kept busy on average (CPU s / wall s): a parallel
+efficiency means what it says only where the two workers kept close to two cores busy; on a
+loaded machine the one-worker run may have a core to itself while the two share what is left.
 """
 
 from __future__ import annotations
@@ -161,15 +164,15 @@ def efficiency(policy, tmp: Path, paths: int, workers: int, fund_ppm: int, dask:
     prepared = prepare(policy, path)
     print(f"\nload average before: {_load()}")
     t1, c1, one = _timed(prepared, paths, "fast", 1)
-    print(f"{paths} such paths: 1 worker {t1:.1f} s ({c1:.1f} CPU s)")
+    print(f"{paths} such paths: 1 worker {t1:.1f} s ({c1:.1f} CPU s, {c1 / t1:.2f} of a core)")
     runs = [("a process pool", False)] + ([("a Dask LocalCluster", True)] if dask else [])
     for label, on_dask in runs:
         tw, cw, many = _timed(prepared, paths, "fast", workers, dask=on_dask)
         if render_json(one) != render_json(many):
             raise SystemExit(f"the 1-worker report and {label}'s differ: a determinism bug")
         print(
-            f"  {workers} workers on {label}: {tw:.1f} s ({cw:.1f} CPU s): parallel efficiency "
-            f"T1 / ({workers} × T{workers}) = {t1 / (workers * tw):.0%} (identical reports)"
+            f"  {workers} workers on {label}: {tw:.1f} s ({cw:.1f} CPU s, {cw / tw:.2f} cores busy on average): "
+            f"parallel efficiency T1 / ({workers} × T{workers}) = {t1 / (workers * tw):.0%} (identical reports)"
         )
     print(f"load average after: {_load()}")
 
