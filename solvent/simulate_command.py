@@ -277,7 +277,9 @@ def simulate(
                 batch=batch,
                 engine=engine,
             )
-    except (ExecutorError, UnrunnableScenario) as exc:
+    except ExecutorError as exc:  # the option's fault, not the scenario's
+        _bad_input(str(exc))
+    except UnrunnableScenario as exc:
         _bad_input(f"{scenario_path}: {exc}")
     written: list[str] = []
     if export_dir is not None:
@@ -400,7 +402,9 @@ def _sweep(
                     sweeps = [attrs.evolve(sweeps[0], threshold=summary(found[1]))]
             else:
                 sweeps = [edge(prepared, p.threshold.question, planned=p, executor=executor, **run) for p in plans]
-    except (ExecutorError, UnrunnableScenario) as exc:
+    except ExecutorError as exc:  # the option's fault, not the scenario's
+        _bad_input(str(exc))
+    except UnrunnableScenario as exc:
         _bad_input(f"{scenario_path}: {exc}")
     if fmt in ("json", "html"):
         text = (render_json if fmt == "json" else render_html)(sweeps)

@@ -185,6 +185,22 @@ class TestBadInput:
             "binance", "--scenario", str(write()), "--executor", "tcp://x"
         )
 
+    @pytest.mark.parametrize("extra", [(), ("--sweep", "liquidation.penalty_ppm=0,1")])
+    def test_an_unreachable_scheduler_names_the_option_not_the_scenario(self, write, monkeypatch, extra) -> None:
+        """The scheduler's fault is the option's: the message names it, not the scenario file (it
+        was prefixed with the scenario's path, as if the file were wrong). The executor raises as
+        an unreachable scheduler does, without the ten seconds Dask waits for one."""
+        from solvent.simulation import executors
+
+        def unreachable(*_args, **_kwargs):  # noqa: ANN002, ANN003, ANN202
+            raise executors.ExecutorError("'--executor' cannot reach the Dask scheduler at 127.0.0.1:1: timed out")
+
+        monkeypatch.setattr(executors, "executor_for", unreachable)
+        path = write()
+        told = bad("binance", "--scenario", str(path), "--executor", "dask://127.0.0.1:1", *extra)
+        assert told.startswith("solvent: '--executor' cannot reach the Dask scheduler at 127.0.0.1:1"), told
+        assert str(path) not in told
+
     @pytest.mark.parametrize("until", ["0", "nan", "2"])
     def test_an_impossible_until(self, write, until: str) -> None:
         bad("binance", "--scenario", str(write()), "--until", until)
