@@ -95,12 +95,21 @@ class CellError:
         return f"error: {self.message}"
 
 
-def _failure(exc: BaseException) -> CellError:
-    """What an exception from a cell's future means: a lost worker (a broken process pool, Dask's
-    ``KilledWorker``, a task cancelled because its scheduler went away) or the task's own
-    exception, named with its type."""
+def worker_lost(exc: BaseException) -> str | None:
+    """``worker lost (<type>: <why>)`` when an exception from a future means its worker was lost
+    (a broken process pool, Dask's ``KilledWorker``, a task cancelled because its scheduler went
+    away), else None: the task's own exception."""
     if isinstance(exc, BrokenExecutor | CancelledError) or type(exc).__name__ == "KilledWorker":
-        return CellError("worker lost", f"worker lost ({type(exc).__name__}: {str(exc)[:200]})")
+        return f"worker lost ({type(exc).__name__}: {str(exc)[:200]})"
+    return None
+
+
+def _failure(exc: BaseException) -> CellError:
+    """What an exception from a cell's future means: a lost worker or the task's own exception,
+    named with its type."""
+    lost = worker_lost(exc)
+    if lost is not None:
+        return CellError("worker lost", lost)
     kind = "internal" if isinstance(exc, InternalError) else "raised"
     return CellError(kind, f"{type(exc).__name__}: {str(exc)[:300]}")
 
@@ -165,4 +174,4 @@ def map_cells(
     return answers
 
 
-__all__ = ["CellError", "ExecutorError", "dask_address", "executor_for", "map_cells"]
+__all__ = ["CellError", "ExecutorError", "dask_address", "executor_for", "map_cells", "worker_lost"]

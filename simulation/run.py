@@ -22,6 +22,7 @@ from solvent.rules.policy import Policy
 from solvent.simulation import stats
 from solvent.simulation.candles import CandleSeries, load_candles
 from solvent.simulation.engine import PathEngine, exact
+from solvent.simulation.executors import worker_lost
 from solvent.simulation.fast import fast
 from solvent.simulation.loading import ScenarioError, load_scenario
 from solvent.simulation.outcome import PathOutcome
@@ -202,7 +203,7 @@ def simulate(
             rows = [r for c in chunks for r in run_chunk(prepared, seed, c, engine)]
         else:
             futures = [executor.submit(run_chunk, prepared, seed, c, engine) for c in chunks]
-            rows = [r for f in futures for r in f.result()]
+            rows = [r for c, f in zip(chunks, futures, strict=True) for r in _answer(c, f)]
         use = use.add(rows)
         outcomes += sorted((_outcome(r) for r in rows), key=lambda o: o.index)
         batches += 1
@@ -215,6 +216,21 @@ def simulate(
                 f"reached --paths {paths:,} before every 95% interval was {until} wide (widest {widest(outcomes):.4f})"
             )
     return Result(prepared, seed, tuple(outcomes), stopped, batches, summarize(outcomes, seed), use)
+
+
+class LostPaths(RuntimeError):
+    """A chunk of paths whose worker was lost (killed, out of memory, dropped by its cluster): the
+    run has no answer for them, and a summary without them would be another run's."""
+
+
+def _answer(chunk: range, future: Any) -> list[dict[str, Any]]:
+    try:
+        return future.result()
+    except Exception as exc:
+        lost = worker_lost(exc)
+        if lost is None:
+            raise
+        raise LostPaths(f"paths {chunk.start:,} to {chunk.stop - 1:,} gave no answer: {lost}") from None
 
 
 def _outcome(row: dict[str, Any]) -> PathOutcome:
@@ -258,6 +274,7 @@ __all__ = [
     "ENGINES",
     "PROBABILITIES",
     "EngineUse",
+    "LostPaths",
     "Result",
     "TAILS",
     "check_candles",

@@ -24,6 +24,13 @@ from solvent.executor_options import executor_options
 EXIT_OK, EXIT_BAD_INPUT, EXIT_UNDECIDED = 0, 2, 3
 
 
+def _lost(message: str) -> None:
+    """A worker lost while running paths: no report (one without those paths would be another
+    run's), exit 3, the code of a grid cell that gave no answer."""
+    click.echo(f"solvent: {message}; nothing written (the same command gives the same paths: run it again)", err=True)
+    sys.exit(EXIT_UNDECIDED)
+
+
 def _bad_input(message: str) -> None:
     click.echo(f"solvent: {message}", err=True)
     sys.exit(EXIT_BAD_INPUT)
@@ -229,7 +236,7 @@ def simulate(
     from solvent.rules.loading import PolicyError
     from solvent.simulation.executors import ExecutorError, executor_for
     from solvent.simulation.export import export, worst_first
-    from solvent.simulation.run import prepare
+    from solvent.simulation.run import LostPaths, prepare
     from solvent.simulation.run import simulate as run_simulation
     from solvent.simulation.scenario import UnrunnableScenario
     from solvent.verdicts.check import resolve as resolve_policy
@@ -281,6 +288,8 @@ def simulate(
         _bad_input(str(exc))
     except UnrunnableScenario as exc:
         _bad_input(f"{scenario_path}: {exc}")
+    except LostPaths as exc:
+        _lost(str(exc))
     written: list[str] = []
     if export_dir is not None:
         for outcome in worst_first(result.outcomes)[:export_max]:
@@ -358,6 +367,7 @@ def _sweep(
     from solvent.reports.simulation_sweep import engine_lines, render_html, render_json, render_text
     from solvent.simulation.edge import NoProvedValue, edge, find_all, plan, summary
     from solvent.simulation.executors import ExecutorError, executor_for
+    from solvent.simulation.run import LostPaths
     from solvent.simulation.scenario import UnrunnableScenario
     from solvent.simulation.sweep import SweepError, grid, parse, sweep, variants
 
@@ -406,6 +416,8 @@ def _sweep(
         _bad_input(str(exc))
     except UnrunnableScenario as exc:
         _bad_input(f"{scenario_path}: {exc}")
+    except LostPaths as exc:
+        _lost(str(exc))
     if fmt in ("json", "html"):
         text = (render_json if fmt == "json" else render_html)(sweeps)
         click.echo("".join(engine_lines(s) for s in sweeps), err=True, nl=False)

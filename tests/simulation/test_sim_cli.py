@@ -2,6 +2,7 @@
 (exit 2, a message naming the file, field or line and the expected form, nothing written)."""
 
 import json
+import os
 import shlex
 from pathlib import Path
 
@@ -133,6 +134,11 @@ class TestExport:
             assert f"invariant {invariant}" in replayed.output and "<- fails here" in replayed.output
 
 
+def _dies(*_args) -> None:  # noqa: ANN002
+    """A chunk whose worker process exits (module level, so the pool's workers find it)."""
+    os._exit(9)
+
+
 def bad(*args: str) -> str:
     done = invoke("simulate", *args)
     assert done.exit_code == 2, done.output
@@ -200,6 +206,23 @@ class TestBadInput:
         told = bad("binance", "--scenario", str(path), "--executor", "dask://127.0.0.1:1", *extra)
         assert told.startswith("solvent: '--executor' cannot reach the Dask scheduler at 127.0.0.1:1"), told
         assert str(path) not in told
+
+    @pytest.mark.parametrize("extra", [(), ("--sweep", "liquidation.penalty_ppm=0,1")])
+    def test_a_lost_worker_is_said_with_nothing_written(self, write, tmp_path: Path, monkeypatch, extra) -> None:
+        """A worker process that dies running paths (here its chunk exits the process) leaves the
+        run without them: the message says which paths and why, exit 3, no report (it was a
+        BrokenProcessPool traceback)."""
+        from solvent.simulation import run
+
+        monkeypatch.setattr(run, "run_chunk", _dies)  # forked into the pool's workers with the patch
+        out = tmp_path / "r.json"
+        done = invoke(
+            "simulate", "binance", "--scenario", str(write()), "--paths", "4", "--workers", "2",
+            "--format", "json", "--output", str(out), *extra,
+        )  # fmt: skip
+        assert done.exit_code == 3 and "Traceback" not in done.output, done.output
+        assert "gave no answer: worker lost (BrokenProcessPool" in done.output and "nothing written" in done.output
+        assert not out.exists()
 
     @pytest.mark.parametrize("until", ["0", "nan", "2"])
     def test_an_impossible_until(self, write, until: str) -> None:
