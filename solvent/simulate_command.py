@@ -8,7 +8,8 @@ a threshold ``solvent thresholds`` proves (``solvent.simulation.edge``).
 Exit codes: 0 the run finished (whatever it found: a simulation estimates, it does not judge),
 2 bad input (the scenario, its CSV, an option; the message names the file, the field or line and
 the expected form; nothing is written), 3 a threshold asked for has no proved value within its
-effort and probes (nothing to take fractions of; nothing is written).
+effort and probes (nothing to take fractions of), or a worker process was lost running paths (the
+run has no answer for them); nothing is written.
 """
 
 from __future__ import annotations
