@@ -81,6 +81,29 @@ class Counts(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
+class Prices(click.ParamType):
+    """``--price-grid``: prices in quote quanta per lot, comma separated (``99000,100000``), each a
+    whole number at least 1, none repeated; anything else is click's usage error naming the
+    option (exit 2)."""
+
+    name = "prices"
+
+    def convert(self, value, param, ctx):  # noqa: ANN001 (click's signature)
+        if isinstance(value, tuple):
+            return value
+        prices = []
+        for part in str(value).split(","):
+            text = part.strip().replace("_", "")
+            if not text:
+                self.fail(f"{value!r} has an empty price between commas (e.g. 99000,100000)", param, ctx)
+            if not text.isdigit() or int(text) < 1:
+                self.fail(f"{part.strip()!r} is not a whole price of at least 1 quote quantum per lot", param, ctx)
+            if int(text) in prices:
+                self.fail(f"{part.strip()!r} is given twice", param, ctx)
+            prices.append(int(text))
+        return tuple(prices)
+
+
 class Seconds(click.FloatRange):
     """A wall-clock safety net in seconds: finite, > 0, at most a day (click's range lets nan through)."""
 
@@ -709,7 +732,8 @@ def invariants() -> None:
 @click.option("--max-lots", type=click.IntRange(min=1), default=None, help="Largest |position|, lots.")
 @click.option(
     "--price-grid",
-    default="",
+    type=Prices(),
+    default=None,
     metavar="P,...",
     help="Fix every price to these values (linear queries; the verdict covers only them).",
 )
@@ -738,7 +762,7 @@ def prove(
     max_price: int | None,
     max_quote: int | None,
     max_lots: int | None,
-    price_grid: str,
+    price_grid: tuple[int, ...] | None,
     exact: bool,
     verbose: bool,
     json_path: str | None,
@@ -770,7 +794,7 @@ def prove(
         for claim in claims:
             catalog.get(claim)
         given = {"min_price": min_price, "max_price": max_price, "max_quote": max_quote, "max_lots": max_lots}
-        grid = tuple(int(p) for p in price_grid.split(",") if p.strip())
+        grid = price_grid or ()
         cells = [
             ProofCell(
                 resolved,

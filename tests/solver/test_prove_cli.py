@@ -53,6 +53,32 @@ def test_bad_input_exits_2(args: tuple[str, ...], message: str) -> None:
     assert message in result.output
 
 
+@pytest.mark.parametrize(
+    ("grid", "message"),
+    [
+        ("abc", "'abc' is not a whole price of at least 1 quote quantum per lot"),
+        ("0", "'0' is not a whole price of at least 1 quote quantum per lot"),
+        ("-5", "'-5' is not a whole price of at least 1 quote quantum per lot"),
+        ("1.5", "'1.5' is not a whole price"),
+        ("100,,200", "'100,,200' has an empty price between commas"),
+        ("100,100", "'100' is given twice"),
+    ],
+)
+def test_a_bad_price_grid_is_bad_input_naming_the_option(grid: str, message: str) -> None:
+    """Before anything is built: exit 2, the option and what was expected, no traceback."""
+    result = run("backpack", "--invariant", "conservation", "--price-grid", grid)
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for '--price-grid': {message}" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_price_grid_reads_with_spaces_and_underscores() -> None:
+    """``' 10_000, 10_100'`` is the grid {10000, 10100}: the verdict says so."""
+    result = run("backpack", "--invariant", "conservation", "--accounts", "1", "--price-grid", " 10_000, 10_100")
+    assert result.exit_code == 0, result.output
+    assert "prices in {10000, 10100}" in result.output
+
+
 def test_vacuous_assumptions_exit_2() -> None:
     """A price grid outside the price range leaves no book to prove anything about."""
     result = run(
