@@ -560,10 +560,13 @@ class Linearizer:
                 self._split_lemmas(group)
         factors = {q.divisor.get_id(): q.divisor for q in self.quotients.values()}
         factors.update({q.var.get_id(): q.var for q in self.quotients.values()})
+        own = self._own_split()
         pairs = 0
         for key, f in factors.items():
             effort.check()
             members = [(product.var, other) for product, other in self._with_factor(key)]
+            if key in own:
+                members = [(big, other) for big, other in members if other.get_id() in own[key]]
             for big, _ in members:
                 self.facts += self._held(big.get_id())
             for i, (big_a, a) in enumerate(members):
@@ -575,6 +578,21 @@ class Linearizer:
                     if pairs % PAIRS_PER_STEP == 0:
                         effort.check()
                     self.facts += shared_factor_facts(f, big_a, a, big_b, b)
+
+    def _own_split(self) -> dict[int, set[int]]:
+        """Per divisor, the atoms its own split reads: its quotients and the factors of its numerators."""
+        by_var = {p.var.get_id(): p for p in self.products.values()}
+        own: dict[int, set[int]] = {}
+        for q in self.quotients.values():
+            mine = own.setdefault(q.divisor.get_id(), set())
+            mine.add(q.var.get_id())
+            for key, (_, x) in self._form(q.numerator)[0].items():
+                p = by_var.get(key)
+                if p is None:
+                    mine.add(key)
+                else:
+                    mine.update((p.left.get_id(), p.right.get_id()))
+        return own
 
     def _build(self, form: LinearForm, coefficient: int) -> z3.ArithRef:
         """The term ``Σ c·x + c0`` (times ``coefficient``), as ``z3.Sum`` and ``c * x`` build it."""

@@ -361,6 +361,7 @@ def _bounded(policy: Policy, invariant: Invariant, bounds: Bounds, *, transfers:
         queries.append(
             QueryStats(f"build {_point(prices)}".strip(), "built", query.build_seconds, units=query.build_units)
         )
+        queries += query.split_lemmas.stats  # their units are the build's, charged there
         linear = linear and query.exact
         names = names or tuple(a.name for a in query.assumptions)
         witness = query.check_assumptions()

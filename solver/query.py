@@ -42,6 +42,7 @@ from solvent.solver.assumptions import Assumption, book_assumptions, move_within
 from solvent.solver.bounds import Bounds
 from solvent.solver.frames import frame
 from solvent.solver.linearize import Linearizer
+from solvent.solver.pro_rata_lemma import Discharger
 from solvent.solver.refinement import Replay, lemmas, obligation_name, replay
 from solvent.solver.story import canonical_witness, decode, event_variables, run, slots, symbolic_book, view
 from solvent.solver.symbolic import under_model
@@ -118,6 +119,9 @@ class StoryQuery:
     ) -> None:
         started = time.perf_counter()
         self.policy, self.invariant, self.bounds = policy, invariant, bounds
+        #: the pro-rata split's lemma, proved on the engine's own split: each dust transfer that is
+        #: its instance is discharged (docs/solver-notes.md#the-pro-rata-split-as-a-proved-lemma)
+        self.split_lemmas = Discharger(policy.rounding)
         asked = (invariant, None) if obligations is None else tuple(obligations)
         with effort.building(bounds.effort) as meter:
             self._build(prices, asked)
@@ -238,7 +242,7 @@ class StoryQuery:
     def _holds(self, obligation: Invariant | None) -> list[Any]:
         """Per event: the invariant holds after it (or, for ``None``, its transfers are non-negative)."""
         if obligation is None:
-            return [_bool(r.transfers_ok()) for r in self.runs]
+            return [_bool(r.transfers_ok(self.split_lemmas)) for r in self.runs]
         return [_bool(r.obligation(self.policy, obligation)) for r in self.runs]
 
     def _rewrite(self, formulas: list[Any], books: Sequence[Book]) -> list[Any]:

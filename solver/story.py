@@ -14,7 +14,7 @@ concrete events (the story to replay).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
@@ -104,26 +104,38 @@ class SlotRun:
             for v, r in enumerate(self.runs)
         )
 
-    def transfers_ok(self) -> Any:
+    def transfers_ok(self, proved: Callable[[z3.BoolRef], bool] | None = None) -> Any:
         """Every transfer the chosen variant makes moves a non-negative amount.
 
         An amount that is non-negative by its shape alone is left out (nothing to prove). One that
         is non-negative by its shape once a few positive inputs are (a fee ``⌈|s|·M·r / 1e6⌉`` is
         when the price ``M`` is) is replaced by the small claim that those inputs are ``≥ 0``:
         a valid strengthening (``_nonnegative_when``), which the solver still checks against the
-        assumptions. Any other amount stays a whole obligation.
+        assumptions. ``proved``: whether an obligation is an instance of a lemma proved on the
+        engine's own function (``solver.pro_rata_lemma``: the pro-rata dust); it is left out
+        too. Any other amount stays a whole obligation.
         """
         memo: dict[int, Any] = {}
         positive = {v.get_id() for v in self.positive}
         return all_(
-            _implies(self.slot.chosen(v), all_(_transfer_claim(o, memo, positive) for o in transfer_obligations(r.ctx)))
+            _implies(
+                self.slot.chosen(v),
+                all_(_transfer_claim(o, memo, positive, proved) for o in transfer_obligations(r.ctx)),
+            )
             for v, r in enumerate(self.runs)
         )
 
 
-def _transfer_claim(obligation: z3.BoolRef, memo: dict[int, Any], positive: set[int]) -> Any:
+def _transfer_claim(
+    obligation: z3.BoolRef,
+    memo: dict[int, Any],
+    positive: set[int],
+    proved: Callable[[z3.BoolRef], bool] | None = None,
+) -> Any:
     """``True``, ``∧ x ≥ 0`` over positive inputs ``x`` that imply the obligation, or the obligation."""
     effort.check()
+    if proved is not None and proved(obligation):
+        return True
     needed = _nonnegative_when(obligation, memo)
     if needed is None or not {x.get_id() for x in needed} <= positive:
         return obligation
@@ -236,6 +248,8 @@ def _what_is_left(whole: z3.ExprRef, taken: z3.ExprRef, memo: dict[int, Any], de
             return None
         if node.eq(whole) or any(_bounded_by(c, held, whole, node) for c, held in path):
             continue
+        if depth < 8 and any(_below_taken(c, held, whole, node, memo, depth) for c, held in path):
+            continue
         if z3.is_app_of(node, z3.Z3_OP_ITE):
             cond, then, other = node.children()
             stack += [(then, (*path, (cond, True))), (other, (*path, (cond, False)))]
@@ -244,6 +258,27 @@ def _what_is_left(whole: z3.ExprRef, taken: z3.ExprRef, memo: dict[int, Any], de
         else:
             return None
     return _union(*needs)
+
+
+def _below_taken(
+    cond: z3.ExprRef, held: bool, whole: z3.ExprRef, part: z3.ExprRef, memo: dict[int, Any], depth: int
+) -> bool:
+    """``cond`` (if ``held``, else its negation) says ``part ≤ u`` for a term ``u`` that is itself
+    at most ``whole`` by :func:`_what_is_left`'s shapes, needing nothing: ``part ≤ u ≤ whole``.
+    A capped payment ``min(min(R, available), cap)``: its cap is taken only below ``min(R,
+    available)``, which is at most ``R``."""
+    relation = cond.decl().kind() if z3.is_app(cond) else -1
+    if relation not in _NEGATED:
+        return False
+    relation = relation if held else _NEGATED[relation]
+    a, b = cond.arg(0), cond.arg(1)
+    if a.eq(part) and relation in (z3.Z3_OP_LE, z3.Z3_OP_LT):
+        bound = b
+    elif b.eq(part) and relation in (z3.Z3_OP_GE, z3.Z3_OP_GT):
+        bound = a
+    else:
+        return False
+    return _what_is_left(whole, bound, memo, depth + 1) == {}
 
 
 def _bounded_by(cond: z3.ExprRef, held: bool, whole: z3.ExprRef, part: z3.ExprRef) -> bool:

@@ -1,0 +1,219 @@
+"""The pro-rata split's lemma: proved once on the engine's own split, then used by every question.
+
+A socialized loss, a haircut or a clawback spreads a deficit ``R`` over payers of weights ``w_i``
+with ``rules.pro_rata.charge``: each pays ``⌈T·w_i / W⌉`` (``W = Σ w_i``, ``T = R`` where
+``W > 0``, else 0) and, where the policy rounds shares up (``rounding.pro_rata =
+"up_dust_to_insurance_fund"``), the bankrupt account passes the excess ``Σ⌈T·w_i / W⌉ − T`` to
+the insurance fund as rounding dust. That the dust is never negative (the shares rounded up cover
+the target) is true for every integer ``R`` and every weights, whatever their signs: a ceiling is
+at least its quotient, and the quotients sum to ``T·W / W = T``.
+
+Inside a whole question the dust of every bankruptcy of the sweep and of its cascade is an
+obligation of the non-negative-transfers claim (Drift at N = 4: 64 of them, each a sum of
+quotients that share a divisor), and z3 re-derives the argument for each one from the purified
+products: the side facts of a split grow with the square of the products sharing its divisor,
+and the question ran out before it was built (docs/solver-notes.md#the-pro-rata-split-as-a-proved-lemma).
+Here the lemma is asked once per (rounding, number of payers, capped), on ``charge`` itself
+with every number a free variable (:func:`split_lemma`); a transfer of the question is then
+discharged when its amount *is* the lemma's dust with the question's own terms put for the free
+numbers (:func:`dust_instance`: the term rebuilt by substitution is the same z3 term, so the
+lemma's proof covers it). The same kind of step as ``solver.frames``' proved frame equations: a
+fact proved on the engine's functions, never assumed; a lemma that is not proved (refuted or
+undecided) discharges nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import lru_cache
+from typing import Any
+
+import attrs
+import z3
+
+from solvent.rules.ledger import Ctx, Reason
+from solvent.rules.pro_rata import charge
+from solvent.rules.rounding import ProRata, RoundingRule
+from solvent.solver import effort, wall
+from solvent.solver.bounds import Bounds
+from solvent.solver.linearize import Linearizer
+from solvent.solver.story import symbolic_book
+from solvent.solver.verdicts import QueryStats, SpuriousCounterexample, Verdict
+
+#: units the lemma gets (its own budget, not a question's: its verdict never depends on what
+#: ran before; a question that uses it is charged :attr:`SplitLemma.units` each time)
+LEMMA_UNITS = 2_000_000
+#: the free numbers' names
+REMAINING = "split.remaining"
+WEIGHT = "split.w{}"
+
+
+@attrs.frozen
+class SplitLemma:
+    """``Σ⌈T·w_i / W⌉ − T ≥ 0`` for ``payers`` free weights and a free deficit: its verdict."""
+
+    payers: int
+    capped: bool
+    verdict: Verdict
+    stats: QueryStats
+    #: on a refutation: (remaining, weights) that the concrete ``charge`` confirms
+    counterexample: tuple[int, tuple[int, ...]] | None = None
+
+    @property
+    def units(self) -> int:
+        return self.stats.units
+
+
+def _free(payers: int) -> tuple[z3.ArithRef, list[z3.ArithRef]]:
+    return z3.Int(REMAINING), [z3.Int(WEIGHT.format(i)) for i in range(payers)]
+
+
+def split_dust(rounding: RoundingRule, remaining: Any, weights: list[Any], *, capped: bool) -> Any:
+    """The rounding dust ``charge`` passes to the fund for ``remaining`` and ``weights`` (the
+    engine's own function on a book of ``len(weights)`` payers and one bankrupt account)."""
+    book, _ = symbolic_book(Bounds(accounts=len(weights) + 1, effort=1))
+    bankrupt, *payers = [a.name for a in book.traders]
+    ctx, _ = charge(
+        Ctx(book),
+        rounding,
+        list(zip(payers, weights, strict=True)),
+        bankrupt,
+        remaining,
+        capped=capped,
+        reason=Reason.SOCIALIZED_LOSS,
+    )
+    dust = [e.item.amount_quote for e in ctx.entries if e.item.reason is Reason.PRO_RATA_DUST]
+    return dust[0] if dust else 0
+
+
+@lru_cache(maxsize=64)
+def _verdict(rounding: RoundingRule, payers: int, capped: bool) -> SplitLemma:
+    """The lemma asked once per process per shape (it reads no policy field but the rounding):
+    purified with the split's own side facts first (``Linearizer``: linear, in process), then the
+    exact nonlinear question in a child. A model is replayed on the concrete ``charge``."""
+    started = time.perf_counter()
+    remaining, weights = _free(payers)
+    dust = split_dust(rounding, remaining, weights, capped=capped)
+    name = f"pro-rata split lemma ({payers} payers{', capped' if capped else ''}): the dust is never negative"
+    if type(dust) is int:
+        return SplitLemma(payers, capped, Verdict.PROVED, QueryStats(name, "unsat (no dust)", 0.0))
+    # each phase in a forked child from its SMT-LIB text, so its units do not depend on what this
+    # process asked before (docs/solver-notes.md#process-history)
+    lin = Linearizer(prefix="split")
+    (goal,) = lin.rewrite([dust < 0])
+    lin.finish()
+    safety = effort.safety_net_s(LEMMA_UNITS)
+    purified = wall.check([goal, *lin.facts], [], LEMMA_UNITS, safety)
+    spent, result = purified.units, f"{purified.result} (purified)"
+    if purified.result == "unsat":
+        stats = QueryStats(name, result, time.perf_counter() - started, units=spent)
+        return SplitLemma(payers, capped, Verdict.PROVED, stats)
+    answer = wall.check([dust < 0], [remaining, *weights], LEMMA_UNITS, safety)
+    spent += answer.units
+    stats = QueryStats(name, f"{result}, then {answer.result} (exact)", time.perf_counter() - started, units=spent)
+    if answer.result == "unsat":
+        return SplitLemma(payers, capped, Verdict.PROVED, stats)
+    if answer.result != "sat":
+        return SplitLemma(payers, capped, Verdict.UNKNOWN, stats)
+    r = answer.values.get(REMAINING, 0)
+    ws = tuple(answer.values.get(str(w), 0) for w in weights)
+    replayed = split_dust(rounding, r, list(ws), capped=capped)
+    if not replayed < 0:
+        raise SpuriousCounterexample(
+            f"z3 found a negative pro-rata dust for remaining {r} and weights {ws} that the concrete "
+            f"rules.pro_rata.charge does not confirm (it gives {replayed})"
+        )
+    return SplitLemma(payers, capped, Verdict.REFUTED, stats, (r, ws))
+
+
+def split_lemma(rounding: RoundingRule, payers: int, *, capped: bool = False) -> SplitLemma:
+    """The lemma for this rounding, number of payers and cap (asked once per process, in a z3
+    context of its own; the answer holds only integers and text)."""
+    import z3.z3 as api
+
+    saved = api._main_ctx
+    api._main_ctx = None
+    try:
+        return _verdict(rounding, payers, capped)
+    finally:
+        api._main_ctx = saved
+
+
+def _shares(charged: z3.ExprRef) -> list[z3.ExprRef] | None:
+    """The shares of ``0 + s_1 + … + s_k`` as ``sum_`` builds it (a left-nested sum from 0)."""
+    out = []
+    node = charged
+    while z3.is_add(node) and node.num_args() == 2:
+        out.append(node.arg(1))
+        node = node.arg(0)
+    if not (z3.is_int_value(node) and node.as_long() == 0):
+        return None
+    return out[::-1]
+
+
+def _weight(share: z3.ExprRef) -> z3.ExprRef | None:
+    """``w`` of a share ``±((±(T·w)) div d)``: the second factor of its numerator's product."""
+    node = share
+    for _ in range(4):
+        if z3.is_app_of(node, z3.Z3_OP_MUL) and node.num_args() == 2:
+            return node.arg(1)
+        if not z3.is_app(node) or node.num_args() == 0:
+            return None
+        node = node.arg(0)
+    return None
+
+
+def dust_instance(amount: Any, rounding: RoundingRule) -> tuple[Any, list[Any], bool] | None:
+    """``(remaining, weights, capped)`` when ``amount`` is, term for term, the dust ``charge``
+    makes of them (:func:`split_dust` substituted back gives the very same z3 term), else None."""
+    if not (z3.is_expr(amount) and z3.is_sub(amount) and amount.num_args() == 2):
+        return None
+    charged, target = amount.children()
+    shares = _shares(charged)
+    if not shares or not z3.is_app_of(target, z3.Z3_OP_ITE):
+        return None
+    weights = [_weight(s) for s in shares]
+    if any(w is None for w in weights):
+        return None
+    then = target.arg(1)
+    candidates = [(then, False)]
+    if z3.is_app_of(then, z3.Z3_OP_ITE):  # capped: min(R, W)
+        candidates.append((then.arg(1), True))
+    remaining, free = _free(len(weights))
+    for actual, capped in candidates:
+        lemma = split_dust(rounding, remaining, free, capped=capped)
+        if type(lemma) is not int and z3.substitute(lemma, (remaining, actual), *zip(free, weights)).eq(amount):
+            return actual, weights, capped
+    return None
+
+
+class Discharger:
+    """For one question: whether a transfer obligation ``guard → amount ≥ 0`` is the dust of a
+    pro-rata split whose lemma is proved (:func:`split_lemma`). Each lemma used is charged to the
+    question's build once (its units, :func:`effort.charge`) and listed in :attr:`used`."""
+
+    def __init__(self, rounding: RoundingRule) -> None:
+        self.rounding = rounding
+        self.used: dict[tuple[int, bool], SplitLemma] = {}
+
+    def __call__(self, obligation: z3.BoolRef) -> bool:
+        if self.rounding.pro_rata is not ProRata.UP_DUST_TO_INSURANCE_FUND:
+            return False
+        claim = obligation.arg(1) if z3.is_implies(obligation) else obligation
+        if not (z3.is_ge(claim) and z3.is_int_value(claim.arg(1)) and claim.arg(1).as_long() == 0):
+            return False
+        instance = dust_instance(claim.arg(0), self.rounding)
+        if instance is None:
+            return False
+        key = (len(instance[1]), instance[2])
+        if key not in self.used:
+            self.used[key] = split_lemma(self.rounding, *key[:1], capped=key[1])
+            effort.charge(self.used[key].units)
+        return self.used[key].verdict is Verdict.PROVED
+
+    @property
+    def stats(self) -> list[QueryStats]:
+        return [lemma.stats for lemma in self.used.values()]
+
+
+__all__ = ["LEMMA_UNITS", "Discharger", "SplitLemma", "dust_instance", "split_dust", "split_lemma"]
