@@ -18,7 +18,9 @@ ranking). z3's nonlinear integer arithmetic stalls on those at N ≥ 3 (docs/sol
   (:meth:`Linearizer.strengthen`).
 - **Links** for pro-rata splits: a divisor that is a sum ``D = Σ w`` is named, each
   ``y·D`` is tied to ``Σ y·w`` by distributivity, the quotients sharing ``D`` get ``D·Σq``, and
-  products sharing a divisor or quotient factor get sign lemmas for their sums and differences.
+  products sharing a divisor or quotient factor get sign lemmas for their sums and differences
+  (for a divisor, only the products with its own split's numbers: its quotients and the factors
+  of their numerators; docs/solver-notes.md#the-pro-rata-split-as-a-proved-lemma).
 - **Hints**: for a linear form the caller names (open interest ``Σ size``) each atom that
   multiplies its terms gets the aggregate product, with ``Σ size = 0 → y·Σ size = 0``. That is how
   "open interest is balanced" reaches "settlement nets to zero" without nonlinear reasoning.
@@ -545,7 +547,11 @@ class Linearizer:
         For quotients ``q_i = n_i div D`` sharing a divisor (a pro-rata split), the sum ``D·Σq_i``
         is added as a product; then, for every two products ``A = a·f`` and ``B = b·f`` with the
         same divisor or quotient factor ``f``, the signs of ``A ± B`` and ``a ± b`` agree when
-        ``f > 0`` and are opposite when ``f < 0`` (``A ± B = (a ± b)·f``).
+        ``f > 0`` and are opposite when ``f < 0`` (``A ± B = (a ± b)·f``). For a divisor, ``a``
+        and ``b`` are only the numbers its own split reads (:meth:`_own_split`): the divisor's
+        links make it a factor of every product of its summands anywhere in the query (Drift at
+        N = 4: 115 a divisor, 400,260 pairs, more than the question's 10M units to build, and
+        facts that cost z3 more than they gave at N = 2), where its split needs 640.
         """
         for d, name in list(self._names.values()):
             self._link(d, name)
@@ -580,13 +586,16 @@ class Linearizer:
                     self.facts += shared_factor_facts(f, big_a, a, big_b, b)
 
     def _own_split(self) -> dict[int, set[int]]:
-        """Per divisor, the atoms its own split reads: its quotients and the factors of its numerators."""
+        """Per divisor, the atoms its own split reads: its quotients (``⌊Σn/D⌋`` too) and the
+        factors of its numerators' monomials (the deficit's atoms and the weights ``w_i`` of
+        ``T·w_i``). A pair of products ``a·D``, ``b·D`` among these compares two shares, or a
+        share with the deficit; a pair outside them compares products the split never reads."""
         by_var = {p.var.get_id(): p for p in self.products.values()}
         own: dict[int, set[int]] = {}
         for q in self.quotients.values():
             mine = own.setdefault(q.divisor.get_id(), set())
             mine.add(q.var.get_id())
-            for key, (_, x) in self._form(q.numerator)[0].items():
+            for key in self._form(q.numerator)[0]:
                 p = by_var.get(key)
                 if p is None:
                     mine.add(key)

@@ -31,7 +31,7 @@ from typing import Any
 import attrs
 import z3
 
-from solvent.rules.ledger import Ctx, Reason
+from solvent.rules.ledger import Ctx, InternalError, Reason
 from solvent.rules.pro_rata import charge
 from solvent.rules.rounding import ProRata, RoundingRule
 from solvent.solver import effort, wall
@@ -56,8 +56,9 @@ class SplitLemma:
     capped: bool
     verdict: Verdict
     stats: QueryStats
-    #: on a refutation: (remaining, weights) that the concrete ``charge`` confirms
+    #: on a refutation: (remaining, weights), and the concrete ``charge``'s refusal of its dust
     counterexample: tuple[int, tuple[int, ...]] | None = None
+    detail: str = ""
 
     @property
     def units(self) -> int:
@@ -89,8 +90,9 @@ def split_dust(rounding: RoundingRule, remaining: Any, weights: list[Any], *, ca
 @lru_cache(maxsize=64)
 def _verdict(rounding: RoundingRule, payers: int, capped: bool) -> SplitLemma:
     """The lemma asked once per process per shape (it reads no policy field but the rounding):
-    purified with the split's own side facts first (``Linearizer``: linear, in process), then the
-    exact nonlinear question in a child. A model is replayed on the concrete ``charge``."""
+    purified with the split's own side facts (``Linearizer``): PROVED when unsat for every integer
+    deficit and weights. Otherwise a counterexample is looked for, exactly, where the engine's
+    ``charge`` runs (deficit and weights at least 0), and replayed on the concrete ``charge``."""
     started = time.perf_counter()
     remaining, weights = _free(payers)
     dust = split_dust(rounding, remaining, weights, capped=capped)
@@ -108,22 +110,40 @@ def _verdict(rounding: RoundingRule, payers: int, capped: bool) -> SplitLemma:
     if purified.result == "unsat":
         stats = QueryStats(name, result, time.perf_counter() - started, units=spent)
         return SplitLemma(payers, capped, Verdict.PROVED, stats)
-    answer = wall.check([dust < 0], [remaining, *weights], LEMMA_UNITS, safety)
-    spent += answer.units
-    stats = QueryStats(name, f"{result}, then {answer.result} (exact)", time.perf_counter() - started, units=spent)
-    if answer.result == "unsat":
+    exact = wall.check([dust < 0], [], LEMMA_UNITS, safety)
+    spent, result = spent + exact.units, f"{result}, then {exact.result} (exact)"
+    if exact.result == "unsat":
+        stats = QueryStats(name, result, time.perf_counter() - started, units=spent)
         return SplitLemma(payers, capped, Verdict.PROVED, stats)
-    if answer.result != "sat":
+    # a counterexample is looked for where the engine's ``charge`` runs (a transfer is never
+    # negative: the deficit and the weights at least 0), so that it replays on the concrete one
+    domain = [remaining >= 0, *(w >= 0 for w in weights)]
+    answer = wall.check([*domain, dust < 0], [remaining, *weights], LEMMA_UNITS, safety)
+    spent, result = spent + answer.units, f"{result}, then {answer.result} (exact, deficit and weights ≥ 0)"
+    stats = QueryStats(name, result, time.perf_counter() - started, units=spent)
+    if answer.result != "sat":  # unsat in the domain only is not the lemma the questions use
         return SplitLemma(payers, capped, Verdict.UNKNOWN, stats)
     r = answer.values.get(REMAINING, 0)
     ws = tuple(answer.values.get(str(w), 0) for w in weights)
-    replayed = split_dust(rounding, r, list(ws), capped=capped)
-    if not replayed < 0:
+    refused = _replay(rounding, r, ws, capped)
+    if refused is None:
         raise SpuriousCounterexample(
             f"z3 found a negative pro-rata dust for remaining {r} and weights {ws} that the concrete "
-            f"rules.pro_rata.charge does not confirm (it gives {replayed})"
+            f"rules.pro_rata.charge does not confirm (it gives {split_dust(rounding, r, list(ws), capped=capped)})"
         )
-    return SplitLemma(payers, capped, Verdict.REFUTED, stats, (r, ws))
+    return SplitLemma(payers, capped, Verdict.REFUTED, stats, (r, ws), refused)
+
+
+def _replay(rounding: RoundingRule, remaining: int, weights: tuple[int, ...], capped: bool) -> str | None:
+    """The concrete ``charge`` on these numbers: the engine's refusal of a negative dust transfer
+    (``InternalError``, as a whole question's replay reads it), or None where it pays one ≥ 0."""
+    try:
+        split_dust(rounding, remaining, list(weights), capped=capped)
+    except InternalError as exc:
+        if Reason.PRO_RATA_DUST.value in str(exc):
+            return str(exc)
+        raise
+    return None
 
 
 def split_lemma(rounding: RoundingRule, payers: int, *, capped: bool = False) -> SplitLemma:
@@ -182,7 +202,9 @@ def dust_instance(amount: Any, rounding: RoundingRule) -> tuple[Any, list[Any], 
     remaining, free = _free(len(weights))
     for actual, capped in candidates:
         lemma = split_dust(rounding, remaining, free, capped=capped)
-        if type(lemma) is not int and z3.substitute(lemma, (remaining, actual), *zip(free, weights)).eq(amount):
+        if type(lemma) is not int and z3.substitute(lemma, (remaining, actual), *zip(free, weights, strict=True)).eq(
+            amount
+        ):
             return actual, weights, capped
     return None
 

@@ -7,12 +7,14 @@ variable) equal to the original, i.e. ``unsat`` of ``rewritten != original``.
 
 from __future__ import annotations
 
+import pytest
 import z3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import solvent.solver  # noqa: F401  (registers the z3 backend)
 from solvent.rules.arith import Rounding, abs_, div, ite, max_, min_, mul_ppm, safe_divisor, sum_, when
+from solvent.solver import linearize
 from solvent.solver.linearize import Linearizer
 from solvent.solver.side_facts import product_facts, shared_factor_facts
 
@@ -114,6 +116,35 @@ class TestLinearProofs:
         lin = Linearizer()
         facts = lin.rewrite([r >= 0, sum_(shares) - target < 0])
         lin.finish()
+        solver = z3.Solver()
+        solver.add(*facts, *lin.facts)
+        assert solver.check() == z3.unsat
+
+    def test_a_split_gets_shared_factor_facts_only_against_its_own_numbers(self) -> None:
+        """Products of the divisor with atoms its split does not read (here ``mark × |s_i|``
+        elsewhere in the query, linked to ``mark × W``) get no pairwise facts: those grew with the
+        square of every product sharing the divisor (Drift at N = 4: 400,260 pairs, 640 now).
+        The split's own pairs stay, and the dust is still proved."""
+        r, mark = z3.Ints("remaining mark")
+        w = [abs_(z3.Int(f"x{i}")) for i in range(3)]
+        total = sum_(w)
+        target = when(total > 0, r)
+        shares = [div(target * x, safe_divisor(total), rounding=Rounding.CEIL) for x in w]
+        elsewhere = [mark * x + z3.Int(f"y{i}") * x for i, x in enumerate(w)]  # notional, other products
+        lin = Linearizer()
+        facts = lin.rewrite([r >= 0, sum_(shares) - target < 0, *(e > 0 for e in elsewhere)])
+        counted = []
+        original = linearize.shared_factor_facts
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(linearize, "shared_factor_facts", lambda f, *rest: counted.append(rest) or original(f, *rest))
+            lin.finish()
+        own = lin._own_split()
+        (divisor,) = {q.divisor.get_id() for q in lin.quotients.values()}
+        everyone = len(lin._with_factor(divisor))
+        assert len(own[divisor]) < everyone
+        assert len(counted) < everyone * (everyone - 1) // 2
+        for _, a, _, b in counted:
+            assert a.get_id() in own[divisor] and b.get_id() in own[divisor]
         solver = z3.Solver()
         solver.add(*facts, *lin.facts)
         assert solver.check() == z3.unsat

@@ -84,6 +84,19 @@ class TestShapes:
         assert needed(left - ite(abs_(y) < left, abs_(y), left)) == ()
         assert needed(x - when(y > 0, min_(x, y))) == ("x",)
 
+    def test_what_is_left_after_a_capped_payment(self) -> None:
+        """A fund that pays ``min(min(R, available), cap)`` (Drift's capped insurance fund, then
+        its fee pool pays from what is left): the cap is taken only below ``min(R, available)``,
+        itself at most ``R``. Near misses: a cap taken above it, or below a term not bounded by R."""
+        paid = min_(min_(x, max_(y, 0)), 100_000)
+        assert needed(x - paid) == ()
+        assert needed(min_(x - paid, max_(m, 0))) == ()
+        assert needed(x - ite(min_(x, y) >= 7, 7, min_(x, y))) == ()
+        assert needed(x - ite(min_(x, y) <= 7, min_(x, y), 7)) == ()
+        assert needed(x - ite(min_(x, y) > 7, min_(x, y), 7)) is None
+        assert needed(x - ite(max_(x, y) <= 7, max_(x, y), 7)) is None
+        assert needed(x - ite(m <= 7, m, 7)) is None
+
     @pytest.mark.parametrize(
         "amount",
         [
