@@ -25,6 +25,7 @@ undecided) discharges nothing.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
@@ -219,12 +220,32 @@ class Discharger:
         self.used: dict[tuple[int, bool], SplitLemma] = {}
 
     def __call__(self, obligation: z3.BoolRef) -> bool:
-        if self.rounding.pro_rata is not ProRata.UP_DUST_TO_INSURANCE_FUND:
-            return False
         claim = obligation.arg(1) if z3.is_implies(obligation) else obligation
         if not (z3.is_ge(claim) and z3.is_int_value(claim.arg(1)) and claim.arg(1).as_long() == 0):
             return False
-        instance = dust_instance(claim.arg(0), self.rounding)
+        return self.covers(claim.arg(0))
+
+    def facts(self, ctxs: Iterable[Ctx]) -> list[z3.BoolRef]:
+        """``dust ≥ 0`` for every dust transfer of ``ctxs`` that a proved lemma covers: true of
+        every value (the lemma holds for every deficit and weights, whatever the guard), so a
+        question given them keeps exactly its models (the fund's balance reads the dust)."""
+        out: list[z3.BoolRef] = []
+        seen: set[int] = set()
+        for ctx in ctxs:
+            for e in ctx.entries:
+                amount = e.item.amount_quote
+                if e.item.reason is not Reason.PRO_RATA_DUST or not z3.is_expr(amount) or amount.get_id() in seen:
+                    continue
+                seen.add(amount.get_id())
+                if self.covers(amount):
+                    out.append(amount >= 0)
+        return out
+
+    def covers(self, amount: Any) -> bool:
+        """Whether ``amount`` is the dust of a split whose lemma is proved."""
+        if self.rounding.pro_rata is not ProRata.UP_DUST_TO_INSURANCE_FUND:
+            return False
+        instance = dust_instance(amount, self.rounding)
         if instance is None:
             return False
         key = (len(instance[1]), instance[2])

@@ -143,6 +143,7 @@ class StoryQuery:
         framed = [o for o in asked if o is not None and o.id in FRAMED]
         #: proved equations true of every value (the frames), added to every check
         self.facts: list[Any] = self._frames() if framed else []
+        self.facts += self.split_lemmas.facts(vr.ctx for r in self.runs for vr in r.runs)
         #: per framed obligation, its conjuncts: (violation, the conjunct as a fact once proved)
         self.parts: dict[str | None, list[tuple[Any, Any]]] = {}
         for o in framed:
