@@ -184,9 +184,12 @@ def _weight(share: z3.ExprRef) -> z3.ExprRef | None:
     return None
 
 
-def dust_instance(amount: Any, rounding: RoundingRule) -> tuple[Any, list[Any], bool] | None:
+def dust_instance(
+    amount: Any, rounding: RoundingRule, built: dict[tuple[int, bool], Any] | None = None
+) -> tuple[Any, list[Any], bool] | None:
     """``(remaining, weights, capped)`` when ``amount`` is, term for term, the dust ``charge``
-    makes of them (:func:`split_dust` substituted back gives the very same z3 term), else None."""
+    makes of them (:func:`split_dust` substituted back gives the very same z3 term), else None.
+    ``built``: the lemma's terms by (payers, capped), kept by a caller that asks many times."""
     if not (z3.is_expr(amount) and z3.is_sub(amount) and amount.num_args() == 2):
         return None
     charged, target = amount.children()
@@ -201,11 +204,14 @@ def dust_instance(amount: Any, rounding: RoundingRule) -> tuple[Any, list[Any], 
     if z3.is_app_of(then, z3.Z3_OP_ITE):  # capped: min(R, W)
         candidates.append((then.arg(1), True))
     remaining, free = _free(len(weights))
+    built = {} if built is None else built
     for actual, capped in candidates:
-        lemma = split_dust(rounding, remaining, free, capped=capped)
-        if type(lemma) is not int and z3.substitute(lemma, (remaining, actual), *zip(free, weights, strict=True)).eq(
-            amount
-        ):
+        key = (len(weights), capped)
+        if key not in built:
+            built[key] = split_dust(rounding, remaining, free, capped=capped)
+        lemma = built[key]
+        pairs = [(remaining, actual), *zip(free, weights, strict=True)]
+        if type(lemma) is not int and z3.substitute(lemma, *pairs).eq(amount):
             return actual, weights, capped
     return None
 
@@ -218,6 +224,9 @@ class Discharger:
     def __init__(self, rounding: RoundingRule) -> None:
         self.rounding = rounding
         self.used: dict[tuple[int, bool], SplitLemma] = {}
+        self._built: dict[tuple[int, bool], Any] = {}
+        #: per amount asked (kept alive with it): whether a proved lemma covers it
+        self._asked: dict[int, tuple[Any, bool]] = {}
 
     def __call__(self, obligation: z3.BoolRef) -> bool:
         claim = obligation.arg(1) if z3.is_implies(obligation) else obligation
@@ -243,9 +252,15 @@ class Discharger:
 
     def covers(self, amount: Any) -> bool:
         """Whether ``amount`` is the dust of a split whose lemma is proved."""
-        if self.rounding.pro_rata is not ProRata.UP_DUST_TO_INSURANCE_FUND:
+        if self.rounding.pro_rata is not ProRata.UP_DUST_TO_INSURANCE_FUND or not z3.is_expr(amount):
             return False
-        instance = dust_instance(amount, self.rounding)
+        hit = self._asked.get(amount.get_id())
+        if hit is None:
+            hit = self._asked[amount.get_id()] = (amount, self._covers(amount))
+        return hit[1]
+
+    def _covers(self, amount: Any) -> bool:
+        instance = dust_instance(amount, self.rounding, self._built)
         if instance is None:
             return False
         key = (len(instance[1]), instance[2])
