@@ -506,8 +506,11 @@ def gallery(
         findings_dir=None,
         threshold_probes=threshold_probes if with_thresholds else None,
     )
-    with progress(len(preset_names())) as tick:
-        written = build(out_dir, judgement=judgement, tick=tick)
+    try:
+        with progress(len(preset_names())) as tick:  # DIR is made first: a bad one stops before any check
+            written = build(out_dir, judgement=judgement, tick=tick)
+    except OSError as exc:
+        _bad_input(f"cannot write the gallery to {out_dir}: {exc.strerror or exc}")
     click.echo("\n".join(str(p) for p in written))
 
 

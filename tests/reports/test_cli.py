@@ -219,6 +219,21 @@ class TestGallery:
         assert judgement.search.seed == 7 and judgement.search.max_examples == 5 and judgement.findings_dir is None
         assert run("gallery", str(tmp_path), "--seed", "-1")[0] == 2
 
+    def test_a_gallery_folder_that_cannot_be_made_is_bad_input_before_any_check(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """DIR under a file: exit 2 naming DIR and why, no traceback, and no preset was checked
+        (the folder is made first, so a gallery does not run for half an hour and then fail)."""
+        from solvent.verdicts import check as check_module
+
+        checked = []
+        monkeypatch.setattr(check_module.Judgement, "run", lambda self, *a, **k: checked.append(a))
+        (tmp_path / "a-file").write_text("")
+        code, out, err = run("gallery", str(tmp_path / "a-file" / "gallery"), "--no-search")
+        assert code == 2 and "Traceback" not in out + err
+        assert f"cannot write the gallery to {tmp_path / 'a-file' / 'gallery'}: Not a directory" in out + err
+        assert checked == []
+
     def test_a_seeded_gallery_says_so_and_draws_the_same_stories(self, tmp_path: Path) -> None:
         from solvent.reports.gallery import build
         from solvent.verdicts.check import Judgement
