@@ -638,8 +638,12 @@ def waterfall_paid(step: Step) -> list[Paid]:
     account itself (it still owes it); a residual deficit is paid by no one.
     """
     rows: list[Paid] = []
-    used = [o for o in step.outcomes if isinstance(o, LayerUsed) and o.covered_quote]
-    for o in used:
+    # a deficit split between markets uses a layer once per market; its payers are listed once
+    used = {}
+    for o in step.outcomes:
+        if isinstance(o, LayerUsed) and o.covered_quote:
+            used.setdefault((o.account, o.index), o)
+    for o in used.values():
         reason = LAYER_REASON.get(o.layer)
         payers: dict[str, Any] = {}
         for t in step.transfers:
@@ -667,6 +671,9 @@ class Bankruptcy:
     #: the market whose own insurance fund the ``insurance_fund`` layer paid from, on a book that
     #: keeps a fund per market (``[waterfall] scope = "per_market"``); ``""`` on any other book
     fund_market: str = ""
+    #: each layer's market, beside ``layers``, where the policy splits a deficit between markets
+    #: (``[waterfall] deficit_split``: a layer paid once per market); empty otherwise
+    layer_markets: tuple[str, ...] = ()
 
 
 def _paying_fund_market(s: Step) -> str:
@@ -693,7 +700,13 @@ def bankruptcies(steps: Sequence[Step]) -> list[Bankruptcy]:
             unpaid = sum(o.amount_quote for o in s.outcomes if isinstance(o, Residual) and o.account == b.account)
             carried = sum(o.amount_quote for o in s.outcomes if isinstance(o, DebtCarried) and o.account == b.account)
             fund = _paying_fund_market(s) if s.before.funds_per_market else ""
-            out.append(Bankruptcy(i, b.account, b.deficit_quote, layers, unpaid, carried, fund))
+            markets = tuple(
+                o.market
+                for o in s.outcomes
+                if isinstance(o, LayerUsed) and o.account == b.account and o.covered_quote and o.market
+            )
+            split = markets if len(markets) == len(layers) else ()
+            out.append(Bankruptcy(i, b.account, b.deficit_quote, layers, unpaid, carried, fund, split))
     return out
 
 
@@ -888,7 +901,12 @@ def deficit_sentence(b: Bankruptcy, money: Money = QUANTA) -> str:
     def named(layer: str) -> str:  # a fund kept per market says whose: ``insurance_fund (ETH)``
         return f"{layer} ({b.fund_market})" if b.fund_market and layer == "insurance_fund" else layer
 
-    parts = [f"{i + 1}. {named(layer)} {money.amount(covered)}" for i, layer, covered in b.layers]
+    # a deficit split between markets names each share's market: ``2. adl in BTC-USD USDC 0.08``
+    where = [f" in {m}" for m in b.layer_markets] or [""] * len(b.layers)
+    parts = [
+        f"{i + 1}. {named(layer)}{at} {money.amount(covered)}"
+        for (i, layer, covered), at in zip(b.layers, where, strict=True)
+    ]
     if b.unpaid:
         parts.append(f"unpaid {money.amount(b.unpaid)}")
     return f"{b.account} went bankrupt with a deficit of {money.amount(b.deficit)}; paid by {', '.join(parts) or 'no layer'}."

@@ -37,7 +37,7 @@ from solvent.rules.bankruptcy import close_into_book, pay_insurance_fund
 from solvent.rules.ledger import Ctx
 from solvent.rules.liquidation import counterparty, fill_price
 from solvent.rules.margin import equity, position_maintenance
-from solvent.rules.outcomes import Bankrupt, LayerUsed, Residual
+from solvent.rules.outcomes import Bankrupt, LayerUsed, Residual, outcome_market
 from solvent.rules.policy import Policy
 from solvent.rules.waterfall import Adl, InsuranceFund
 
@@ -88,7 +88,8 @@ def _resolve_share(policy: Policy, ctx: Ctx, name: str, share: Any) -> Ctx:
             before = ctx.account(name).cash_quote
             ctx = _deleverage_share(policy, ctx, name, layer, remaining)
             covered, exhausted = ctx.account(name).cash_quote - before, True
-        ctx = ctx.note_if(or_(covered != 0, remaining > 0), LayerUsed(name, index, layer.kind, covered, exhausted))
+        used = LayerUsed(name, index, layer.kind, covered, exhausted, outcome_market(ctx.book))
+        ctx = ctx.note_if(or_(covered != 0, remaining > 0), used)
         remaining = remaining - covered
     ctx = ctx.note_if(remaining > 0, Residual(name, remaining))
     if policy.adl is None:  # the fund alone: the position goes into the book at the mark

@@ -203,7 +203,7 @@ def omit_one_market_defaults(converter: Any) -> None:
     from cattrs.gen import make_dict_unstructure_fn, override
 
     from solvent.rules.book import Account, Asset, Book
-    from solvent.rules.outcomes import AdlFill, Liquidated
+    from solvent.rules.outcomes import AdlFill, LayerUsed, Liquidated
 
     later = {
         Account: (
@@ -227,6 +227,7 @@ def omit_one_market_defaults(converter: Any) -> None:
         InterestAccrual: ("seconds",),
         Liquidated: ("market",),
         AdlFill: ("market",),
+        LayerUsed: ("market",),
     }
     # accounts and assets first: the book's hook takes the account's as it stands when it is made
     for cls, names in later.items():

@@ -53,6 +53,9 @@ class LayerUsed:
     layer: str
     covered_quote: Any
     exhausted: Any
+    #: the market whose share of the deficit the layer paid, where the policy splits a deficit
+    #: between markets (``[waterfall] deficit_split``, ``rules.deficit_split``); ``""`` otherwise
+    market: str = ""
 
 
 @attrs.frozen

@@ -186,3 +186,18 @@ def test_the_dydx_example_deleverages_each_market_for_its_share() -> None:
     fills = adl(last)
     assert {m for m, *_ in fills} == {"BTC-USD", "SOL-USD"}
     assert sum(c for layer, c in covered(last) if layer == "adl") == bankrupt.deficit_quote
+
+
+def test_the_story_names_each_share_s_market_and_lists_each_payer_once() -> None:
+    from solvent.reports.story import bankruptcies, deficit_sentence, waterfall_paid
+
+    s = gapped(SPLIT)
+    (b,) = bankruptcies([s])
+    assert b.layer_markets == ("BTC", "ETH")
+    assert (
+        deficit_sentence(b)
+        == "alice went bankrupt with a deficit of 1,001; paid by 2. adl in BTC 501, 2. adl in ETH 500."
+    )
+    assert [(p.layer, p.payer, p.amount) for p in waterfall_paid(s)] == [("adl", "carol", 501), ("adl", "bob", 500)]
+    (one,) = bankruptcies([gapped(ONE)])
+    assert one.layer_markets == () and deficit_sentence(one).endswith("paid by 2. adl 1,001.")
