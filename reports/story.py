@@ -25,7 +25,7 @@ from solvent.rules.contract import LINEAR, Contract, contracts, from_engine, pri
 from solvent.rules.engine import Step, run
 from solvent.rules.ledger import Reason
 from solvent.rules.market_funds import MARKET_FUND
-from solvent.rules.outcomes import Bankrupt, DebtCarried, LayerUsed, Residual
+from solvent.rules.outcomes import Bankrupt, DebtCarried, DeleverageAttempt, LayerUsed, Residual
 from solvent.rules.policy import Policy
 from solvent.solver.effort import units_text as effort_text
 from solvent.verdicts.check import ClaimStatus, ClaimVerdict, PolicyReport, Violation
@@ -674,6 +674,9 @@ class Bankruptcy:
     #: each layer's market, beside ``layers``, where the policy splits a deficit between markets
     #: (``[waterfall] deficit_split``: a layer paid once per market); empty otherwise
     layer_markets: tuple[str, ...] = ()
+    #: the account kept its position below zero for a later event: the event had deleveraged its
+    #: limit of accounts (``adl.max_deleveraged_per_event``, dYdX's per-block limit)
+    deferred: bool = False
 
 
 def _paying_fund_market(s: Step) -> str:
@@ -706,7 +709,10 @@ def bankruptcies(steps: Sequence[Step]) -> list[Bankruptcy]:
                 if isinstance(o, LayerUsed) and o.account == b.account and o.covered_quote and o.market
             )
             split = markets if len(markets) == len(layers) else ()
-            out.append(Bankruptcy(i, b.account, b.deficit_quote, layers, unpaid, carried, fund, split))
+            deferred = any(
+                isinstance(o, DeleverageAttempt) and o.account == b.account and o.deferred for o in s.outcomes
+            )
+            out.append(Bankruptcy(i, b.account, b.deficit_quote, layers, unpaid, carried, fund, split, deferred))
     return out
 
 
@@ -909,7 +915,12 @@ def deficit_sentence(b: Bankruptcy, money: Money = QUANTA) -> str:
     ]
     if b.unpaid:
         parts.append(f"unpaid {money.amount(b.unpaid)}")
-    return f"{b.account} went bankrupt with a deficit of {money.amount(b.deficit)}; paid by {', '.join(parts) or 'no layer'}."
+    sentence = f"{b.account} went bankrupt with a deficit of {money.amount(b.deficit)}; paid by {', '.join(parts) or 'no layer'}."
+    if b.deferred:
+        sentence += (
+            " It keeps its position, below zero, for a later event: this one had deleveraged its limit of accounts."
+        )
+    return sentence
 
 
 def plural(n: int, noun: str) -> str:

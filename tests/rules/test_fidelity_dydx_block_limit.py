@@ -82,6 +82,16 @@ class TestTheBlockLimit:
         assert open_shorts(again) == {}
         assert attempts(again) == [("short10", False)]
 
+    def test_the_story_says_it_waits(self) -> None:
+        from solvent.reports.story import bankruptcies, deficit_sentence
+
+        told = [deficit_sentence(b) for b in bankruptcies([moved(11)])]
+        assert told[-1] == (
+            "short10 went bankrupt with a deficit of 500; paid by unpaid 500. It keeps its position, below zero,"
+            " for a later event: this one had deleveraged its limit of accounts."
+        )
+        assert not any("keeps its position" in t for t in told[:-1])
+
     def test_without_the_limit_all_eleven_go_at_once(self) -> None:
         assert open_shorts(moved(11, limited(None))) == {}
         assert attempts(moved(11, limited(None))) == []
