@@ -12,6 +12,8 @@ fit together, the docstring says which ones the story keeps.
 
 from __future__ import annotations
 
+from typing import Any
+
 from solvent.properties.story import Scenario, ScenarioError, Story
 from solvent.rules.arith import Rounding, div, mul_ppm
 from solvent.rules.book import new_book
@@ -365,6 +367,21 @@ USDE_MARK, USDE_LOTS = 10_000, 100  # a BTC-like market at $100.00 a lot, alice'
 USDE_LEVERAGE = 10
 
 
+def _usde_rule(policy: Policy, scenario: str) -> Any:
+    """The policy's USDe table, which a USDe scenario needs with a positive initial weight on a
+    linear contract; else the error naming what is missing."""
+    rule = next((c for c in policy.collateral if c.name == USDE), None)
+    if rule is None or rule.initial_weight_ppm == 0:
+        raise ScenarioError(
+            f"the scenario {scenario} needs a [[collateral]] table named {USDE} with a positive "
+            f"initial_weight_ppm (examples/binance-multi-assets.toml); {policy.name!r} has "
+            f"{[c.name for c in policy.collateral] or 'none'}"
+        )
+    if policy.contract.is_inverse:
+        raise ValueError(f"the scenario {scenario} needs a linear contract (USDe margins a USDT-settled market)")
+    return rule
+
+
 def usde_depeg_2025_10_10(policy: Policy) -> Story:
     """Binance, 10 October 2025 (docs/venues.md#binance-october-2025): USDe, held as collateral in
     Multi-Assets Mode, traded down to about $0.65 on Binance alone between 21:36 and 22:16 UTC.
@@ -377,17 +394,7 @@ def usde_depeg_2025_10_10(policy: Policy) -> Story:
     USDT, she is liquidated, every USDe she holds is sold at $0.65, and what is still owed goes
     down the waterfall: a depeg of the collateral alone makes bad debt. Needs a policy with a
     ``[[collateral]]`` table named USDe (examples/binance-multi-assets.toml)."""
-    rule = next((c for c in policy.collateral if c.name == USDE), None)
-    if rule is None or rule.initial_weight_ppm == 0:
-        raise ScenarioError(
-            f"the scenario usde-depeg-2025-10-10 needs a [[collateral]] table named {USDE} with a positive "
-            f"initial_weight_ppm (examples/binance-multi-assets.toml); {policy.name!r} has "
-            f"{[c.name for c in policy.collateral] or 'none'}"
-        )
-    if policy.contract.is_inverse:
-        raise ValueError(
-            "the scenario usde-depeg-2025-10-10 needs a linear contract (USDe margins a USDT-settled market)"
-        )
+    rule = _usde_rule(policy, "usde-depeg-2025-10-10")
     from solvent.rules.book import Asset
 
     notional = USDE_LOTS * USDE_MARK
@@ -406,6 +413,69 @@ def usde_depeg_2025_10_10(policy: Policy) -> Story:
         MarkPrice(USDE_MARK - drop),
         AssetPrice(USDE, USDE_LOW),
     ]
+    return Story(book, tuple(events))
+
+
+#: 10 October 2025, about 45 minutes (docs/venues.md#october-2025-cascade): BTC fell 12%, ETH 16%
+#: and SOL 31%, in ppm of the mark, for the first, second and third market of the story
+OCTOBER_2025_MOVES_PPM = (120_000, 160_000, 310_000)
+
+
+def usde_markets_2025_10_10(policy: Policy) -> Story:
+    """10 October 2025 across markets with a collateral depeg (docs/venues.md#october-2025-cascade,
+    #binance-october-2025): BTC −12%, ETH −16% and SOL −31% in about 45 minutes, then USDe printing
+    $0.65 on Binance.
+
+    Scale as ``usde-depeg-2025-10-10``: 1 quote quantum = $0.01, one USDe quantum = 1 USDe, every
+    market at $100.00 a lot (the moves are shares of the mark). alice holds only USDe and is long
+    100 lots in each of the policy's markets (up to three; a policy without ``[[market]]`` tables
+    gets PERP, PERP2 and PERP3 on its tiers) against bob. She holds enough USDe that after the three
+    falls, at par and at its maintenance weight, her equity is twice her maintenance: the crash
+    alone leaves her safe. Then USDe prints $0.65: she is liquidated in every market, her USDe sold
+    at $0.65, and what is still owed goes down the waterfall. Needs a ``[[collateral]]`` table named
+    USDe (examples/binance-multi-assets.toml)."""
+    from solvent.rules.book import Asset, Market
+    from solvent.rules.margin import position_maintenance
+    from solvent.rules.market_funds import fund_deposits, shaped_for
+
+    rule = _usde_rule(policy, "usde-markets-2025-10-10")
+    names = policy.market_names[:3] or ("PERP", "PERP2", "PERP3")
+    if len(names) < 2:
+        raise ScenarioError(
+            "the scenario usde-markets-2025-10-10 needs two markets or more ([[market]] tables), or none "
+            f"(then PERP, PERP2 and PERP3 on [margin]'s tiers); {policy.name!r} declares {list(names)}"
+        )
+    more = tuple(Market(name, USDE_MARK) for name in names[1:])
+    book = shaped_for(
+        policy.waterfall,
+        new_book(
+            market=names[0],
+            mark_quote=USDE_MARK,
+            traders=("alice", "bob"),
+            more_markets=more,
+            assets=(Asset(USDE, USDE_PAR),),
+        ),
+    )
+    falls = [mul_ppm(USDE_MARK, ppm, rounding=Rounding.FLOOR) for ppm in OCTOBER_2025_MOVES_PPM[: len(names)]]
+    rules = (policy.margin, *(policy.more_margins or (policy.margin,) * (len(names) - 1)))
+    mm = sum(
+        position_maintenance(r, policy.rounding, USDE_LOTS, USDE_LOTS * USDE_MARK, USDE_MARK - fall)
+        for r, fall in zip(rules, falls, strict=True)
+    )
+    losses = sum(USDE_LOTS * f for f in falls)
+    # at par, at the maintenance weight, she keeps twice her maintenance after the falls
+    units = div((losses + 2 * mm) * 1_000_000, USDE_PAR * rule.maintenance_weight_ppm, rounding=Rounding.CEIL)
+    events: list[Event] = [Deposit("liquidity", 10 * USDE_LOTS * USDE_MARK * len(names))]
+    events += fund_deposits(policy.waterfall, book, 1)
+    events += [
+        AssetDeposit("alice", USDE, units),
+        Deposit("bob", len(names) * margin_for(policy, USDE_LOTS, USDE_MARK, 1)),
+    ]
+    for i, name in enumerate(names):
+        events.append(Trade("alice", "bob", USDE_LOTS, USDE_MARK, Taker.BUYER, market="" if i == 0 else name))
+    for i, (name, fall) in enumerate(zip(names, falls, strict=True)):
+        events.append(MarkPrice(USDE_MARK - fall, market="" if i == 0 else name))
+    events.append(AssetPrice(USDE, USDE_LOW))
     return Story(book, tuple(events))
 
 
@@ -453,6 +523,11 @@ INCIDENTS: dict[str, Scenario] = {
             "Mango, Oct 2022: MNGO $0.038 -> $0.91 on the oracle, $114M of USDC borrowed against it; depositors pay",
             mango_2022_collateral_pump,
         ),
+        Scenario(
+            "usde-markets-2025-10-10",
+            "10 Oct 2025 across markets: BTC -12%, ETH -16%, SOL -31%, then USDe prints $0.65; a USDe-backed long safe after the crash ends in bad debt",
+            usde_markets_2025_10_10,
+        ),
     )
 }
 
@@ -466,4 +541,5 @@ __all__ = [
     "mango_2022_collateral_pump",
     "okex_2018_clawback",
     "usde_depeg_2025_10_10",
+    "usde_markets_2025_10_10",
 ]

@@ -26,7 +26,7 @@ from solvent.verdicts.check import ClaimStatus, check_policy
 ANY_POLICY = ["okex-2018-clawback", "bitmex-2020-03", "mango-2022", "hyperliquid-jelly-2025", "cascade-2025-10-10"]
 #: incidents that need a collateral asset the policy declares (tests/properties/test_usde_depeg.py,
 #: tests/properties/test_lending_stories.py)
-WITH_COLLATERAL = ["usde-depeg-2025-10-10", "mango-2022-collateral-pump"]
+WITH_COLLATERAL = ["usde-depeg-2025-10-10", "mango-2022-collateral-pump", "usde-markets-2025-10-10"]
 INCIDENT_NAMES = ANY_POLICY + WITH_COLLATERAL
 
 

@@ -96,6 +96,7 @@ def test_every_generated_book_is_well_formed():
 #: scenarios that need a [[collateral]] table a preset may not declare, and whether it declares it
 NEEDS_TABLES = {
     "usde-depeg-2025-10-10": lambda p: any(c.name == "USDe" for c in p.collateral),
+    "usde-markets-2025-10-10": lambda p: any(c.name == "USDe" for c in p.collateral),
     "mango-2022-collateral-pump": lambda p: {"USDC", "MNGO"} <= {c.name for c in p.collateral},
     "lenders-pay-perp-loss": lambda p: any(c.lends for c in p.collateral),
 }
