@@ -216,6 +216,10 @@ class Policy:
                 notes.append(f"profit warms up over {layer.warmup_events} events")
             if getattr(layer, "matured_only", False):
                 notes.append("matured profit only")
+            if getattr(getattr(layer, "release", None), "value", None) == "linear":
+                notes.append("released linearly")
+            if getattr(layer, "max_deleveraged_per_event", None) is not None:
+                notes.append(f"at most {layer.max_deleveraged_per_event} accounts an event")
             parts.append(layer.kind + (f" ({', '.join(notes)})" if notes else ""))
         text = " → ".join(parts) or "(none)"
         if self.waterfall.grouped:

@@ -67,6 +67,7 @@ def attempts(s) -> list[tuple[str, bool]]:
 class TestTheBlockLimit:
     def test_the_preset_declares_v4_chains_default(self) -> None:
         assert DYDX.adl.max_deleveraged_per_event == 10
+        assert DYDX.waterfall_summary() == "insurance_fund (all or nothing) → adl (at most 10 accounts an event)"
 
     def test_at_the_limit_every_bankrupt_account_is_deleveraged(self) -> None:
         s = moved(10)

@@ -87,6 +87,7 @@ def worked(policy=GEN_B) -> Book:
 class TestTheHarnessExample:
     def test_the_preset_declares_it(self) -> None:
         assert GEN_B.layer(HaircutRatio).release is Release.LINEAR
+        assert GEN_B.waterfall_summary().endswith("matured profit only, released linearly)")  # solvent presets
         assert load_preset("percolator-gen-a").layer(HaircutRatio).release is Release.WINDOW_END
 
     def test_the_gain_is_reserved_with_a_slope_of_a_hundredth(self) -> None:
