@@ -177,63 +177,106 @@ def _gap_reads_no_payer(book: Book, fills: list[Any], bankrupt: str, fail: Calla
             fail(f"ADL's gap per lot reads {foreign[0]}: a fill's price depends on a payer's numbers")
 
 
-def charge_lemma(policy: Policy, valid: Callable[[str, list[Any], Any], str], fail: Callable[[str], None]) -> list[str]:
-    """Step 3 of the module docstring, on the engine's ``resolve`` (the waterfall a turn runs) for
-    alice on a two-trader book, bob the payer, every number free."""
-    layer = policy.adl
-    bounds = Bounds(accounts=2, events=1)
-    book, _ = symbolic_book(bounds)
-    bankrupt, payer = "alice", "bob"
+@attrs.frozen
+class Charge:
+    """The charge lemma's question for one bankrupt account and one payer: the engine's ``resolve``
+    for ``bankrupt`` on a two-trader book whose every number is free (``book``), and what it reads
+    off the payer (step 3 of the module docstring). Each formula is over ``book``'s variables and
+    :data:`BEFORE` only, so an instance on other terms (``solver.payer_facts``) is a substitution."""
+
+    book: Book
+    bankrupt: str
+    payer: str
+    premise: tuple[Any, ...]
+    #: the payer's position shrinks toward zero by ``lots``, its cash by ``paid``, nothing else moves
+    fill: Any
+    #: per position: the gap per lot is within ``[0, |ΔM|]`` (0 off the winning side); per fill: what
+    #: the first fill pays is within ``[0, lots·|ΔM|]``
+    bound: Any
+    lots: Any
+    #: the gap per lot every fill closes at (None per fill, or where the queue records no fill)
+    gap: Any
+    move: Any
+    size: Any
+    per_fill: bool
+    fills: tuple[Any, ...]
+
+
+def charge_question(policy: Policy, bankrupt: str = "alice", payer: str = "bob") -> Charge:
+    """The charge lemma's question for ``bankrupt`` and ``payer`` on a fresh two-trader book."""
+    book, _ = symbolic_book(Bounds(accounts=2, events=1))
     market = book.market
-    premise = [market.mark_quote >= 1, market.previous_mark_quote >= 1, bankrupt_premise(policy, book, bankrupt)]
+    premise = (market.mark_quote >= 1, market.previous_mark_quote >= 1, bankrupt_premise(policy, book, bankrupt))
     ctx = resolve(policy, Ctx(book), bankrupt)
     _, d, move = _move(book)
     before, after = book.account(payer), ctx.book.account(payer)
     q, fills = _served(ctx, payer)
     s = before.size_lots
-    toward_zero = z3.If(s > 0, s - q, s + q)
     kept = [
         after.spot_quote == before.spot_quote,
         after.debt_quote == before.debt_quote,
         after.principal_quote == before.principal_quote,
         after.withdrawn_quote == before.withdrawn_quote,
     ]
-    per_fill = layer.gap_rounding is GapRounding.PER_FILL
-    paid = _paid(ctx, payer, bankrupt) if per_fill else q * (fills[0].item.gap_per_lot_quote if fills else 0)
+    per_fill = policy.adl.gap_rounding is GapRounding.PER_FILL
+    gap = None if per_fill or not fills else fills[0].item.gap_per_lot_quote
+    paid = _paid(ctx, payer, bankrupt) if per_fill else q * (0 if gap is None else gap)
     fill = z3.And(
         q >= 0,
         q <= abs_(s),
-        after.size_lots == toward_zero,
+        after.size_lots == z3.If(s > 0, s - q, s + q),
         after.cash_quote == before.cash_quote - paid,
         *kept,
         z3.Implies(s * d < 0, q == 0),
     )
+    if per_fill:
+        bound = z3.And(paid >= 0, paid <= q * move, z3.Implies(s * d <= 0, paid == 0))
+    else:
+        bound = z3.Implies(q > 0, z3.And(gap >= 0, gap <= move, z3.Implies(s * d <= 0, gap == 0)))
+    return Charge(book, bankrupt, payer, premise, fill, bound, q, gap, move, s, per_fill, tuple(fills))
+
+
+#: the arithmetic step of the charge lemma, over free integers: a gap within the move costs a payer
+#: at most its lots times the move, and lots within its position at most its position times the move
+ARITHMETIC = "payer's charge: q·g ≤ q·|ΔM| for 0 ≤ g ≤ |ΔM|, q ≥ 0"
+WITHIN_POSITION = "payer's charge: q·|ΔM| ≤ |s|·|ΔM| for 0 ≤ q ≤ |s|, |ΔM| ≥ 0"
+
+
+def arithmetic(which: str = ARITHMETIC) -> tuple[tuple[Any, ...], Any, tuple[Any, ...]]:
+    """(premise, claim, (lots, gap or size, move)) of one arithmetic step, over free integers."""
+    g, n, m = z3.Ints("payer.gap payer.lots payer.move")
+    if which == ARITHMETIC:
+        return (g >= 0, g <= m, n >= 0), n * g <= n * m, (n, g, m)
+    s = z3.Int("payer.size")
+    return (n >= 0, n <= abs_(s), m >= 0), n * m <= abs_(s) * m, (n, s, m)
+
+
+def charge_lemma(policy: Policy, valid: Callable[[str, list[Any], Any], str], fail: Callable[[str], None]) -> list[str]:
+    """Step 3 of the module docstring, on the engine's ``resolve`` (the waterfall a turn runs) for
+    alice on a two-trader book, bob the payer, every number free."""
+    charge = charge_question(policy)
+    premise = list(charge.premise)
     lemmas = [
         valid(
             "payer's charge: a fill shrinks the payer's position toward zero and takes only its cash",
             premise,
-            fill,
+            charge.fill,
         )
     ]
-    if per_fill:
-        bound = z3.And(paid >= 0, paid <= q * move, z3.Implies(s * d <= 0, paid == 0))
-        lemmas.append(valid("payer's charge: its first fill pays at most its lots times the move", premise, bound))
+    if charge.per_fill:
+        lemmas.append(
+            valid("payer's charge: its first fill pays at most its lots times the move", premise, charge.bound)
+        )
         lemmas.append(_ratio_lemma(valid))
     else:
-        if not fills:
+        if not charge.fills:
             fail("ADL's queue records no fill for the payer")
-        gap = fills[0].item.gap_per_lot_quote
-        _gap_reads_no_payer(book, fills, bankrupt, fail)
-        bound = z3.Implies(q > 0, z3.And(gap >= 0, gap <= move, z3.Implies(s * d <= 0, gap == 0)))
-        lemmas.append(valid("payer's charge: the bankrupt account's gap per lot is at most the move", premise, bound))
-        g, n, m = z3.Ints("payer.gap payer.lots payer.move")
+        _gap_reads_no_payer(charge.book, list(charge.fills), charge.bankrupt, fail)
         lemmas.append(
-            valid(
-                "payer's charge: q·g ≤ q·|ΔM| for 0 ≤ g ≤ |ΔM|, q ≥ 0",
-                [g >= 0, g <= m, n >= 0],
-                n * g <= n * m,
-            )
+            valid("payer's charge: the bankrupt account's gap per lot is at most the move", premise, charge.bound)
         )
+        arith_premise, arith_claim, _ = arithmetic()
+        lemmas.append(valid(ARITHMETIC, list(arith_premise), arith_claim))
     return [
         "charge (z3, the engine's resolve, two traders, every number free): from a bankrupt account that met "
         "its margin before the move, a payer's position shrinks toward zero by the lots it serves, its cash by "
@@ -241,7 +284,7 @@ def charge_lemma(policy: Policy, valid: Callable[[str, list[Any], Any], str], fa
         "a trader on the losing side is not served"
         + (
             "; per fill, each share of what is left is at most its lots times the move and leaves no more per lot"
-            if per_fill
+            if charge.per_fill
             else "; the gap per lot reads no payer's numbers (only the bankrupt account, the market and what the fund paid in), so every fill of any N has it"
         ),
         *lemmas,
@@ -260,10 +303,8 @@ def _ratio_lemma(valid: Callable[[str, list[Any], Any], str]) -> str:
     return valid("payer's charge per fill: each fill's share pays at most its lots times the move", premise, claim)
 
 
-def floor_lemma(policy: Policy, valid: Callable[[str, list[Any], Any], str]) -> str:
-    """Step 4: a trader that meets the starting book's margin (its own assumptions) has equity ≥ 0
-    and ``e₀ × 10⁶ ≥ f × |S| × M₀``: the fee to close its bankruptcy price includes is inside its
-    margin."""
+def floor_question(policy: Policy) -> tuple[Book, list[Any], Any]:
+    """Step 4's question on a fresh one-trader book: (book, the trader's own assumptions, the floor)."""
     one = Bounds(accounts=1, events=1)
     book, _ = symbolic_book(one)
     [name] = [a.name for a in book.traders]
@@ -273,9 +314,18 @@ def floor_lemma(policy: Policy, valid: Callable[[str, list[Any], Any], str]) -> 
     e = equity(policy.margin, account)
     fee = fee_to_close_rate(policy)
     claim = z3.And(e >= 0, e * PPM >= fee * abs_(account.size_lots) * book.market.mark_quote)
-    return valid(
-        "margin floor: a trader meeting its margin holds its fee to close and is not below zero", premise, claim
-    )
+    return book, premise, claim
+
+
+FLOOR = "margin floor: a trader meeting its margin holds its fee to close and is not below zero"
+
+
+def floor_lemma(policy: Policy, valid: Callable[[str, list[Any], Any], str]) -> str:
+    """Step 4: a trader that meets the starting book's margin (its own assumptions) has equity ≥ 0
+    and ``e₀ × 10⁶ ≥ f × |S| × M₀``: the fee to close its bankruptcy price includes is inside its
+    margin."""
+    _, premise, claim = floor_question(policy)
+    return valid(FLOOR, premise, claim)
 
 
 def _charged(ctx: Ctx, name: str, prefix: str, d: Any, move: Any) -> tuple[Ctx, Any]:
@@ -582,10 +632,17 @@ __all__ = [
     "SHARE_CLAIMS",
     "ShareLemma",
     "PAYER_CLAIMS",
+    "ARITHMETIC",
+    "FLOOR",
+    "WITHIN_POSITION",
+    "Charge",
     "applies",
+    "arithmetic",
     "bankrupt_premise",
     "charge_lemma",
+    "charge_question",
     "floor_lemma",
+    "floor_question",
     "payer_argument",
     "payer_contract",
     "share_check",

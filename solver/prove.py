@@ -52,9 +52,10 @@ from solvent.properties import catalog
 from solvent.properties.catalog import Invariant
 from solvent.rules.policy import Policy
 from solvent.rules.presets import resolve_policy
-from solvent.solver import case_split, effort
+from solvent.solver import case_split, effort, payer_direct
 from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.effort import OutOfEffort
+from solvent.solver.payer_lemma import ADL_FILLS_ONLY
 from solvent.solver.per_account import EACH_TRADER, ONE_ACCOUNT, still_refuted
 from solvent.solver.query import Answer, StoryQuery
 from solvent.solver.refinement import obligation_name
@@ -123,8 +124,9 @@ def _answered(
         bounds = attrs.evolve(bounds, asset_names=tuple(c.name for c in policy.collateral))
     invariant = invariant_id if isinstance(invariant_id, Invariant) else catalog.get(invariant_id)
     extension = comp.attempt(policy, invariant, bounds, payer=payer_first) if compositional else None
+    cases = _payer_cases(policy, bounds, extension)
     smaller: dict[int, ProofResult] = {}
-    outcome = _small_scope_first(policy, invariant, bounds, transfers=transfers, smaller=smaller)
+    outcome = _small_scope_first(policy, invariant, bounds, transfers=transfers, smaller=smaller, cases=cases)
     direct = _obligation(outcome, invariant.id).verdict
     if isinstance(extension, comp.Attempt) and not payer_first and direct is Verdict.PROVED:
         extension = comp.attempt(policy, invariant, bounds)  # proved at N: the payer's lemmas may extend it
@@ -133,7 +135,7 @@ def _answered(
     if outcome.verdict is Verdict.REFUTED and invariant.id in (*EACH_TRADER, *ONE_ACCOUNT):
         outcome = _refuted_for_larger_books(policy, invariant, outcome)
     if isinstance(extension, comp.Extension):
-        small = _on_lemma_book(policy, invariant, bounds, outcome, smaller, comp.LEMMA_TRADERS)
+        small = _on_lemma_book(policy, invariant, bounds, outcome, smaller, comp.LEMMA_TRADERS, cases)
         outcome = _extended(outcome, invariant, extension, small)
     elif isinstance(extension, comp.Attempt):  # bounded only; the lemmas' work is counted and said
         outcome = attrs.evolve(
@@ -144,6 +146,17 @@ def _answered(
     return attrs.evolve(
         outcome, seconds=time.perf_counter() - started, accepted=invariant.id in policy.accepts, bounds=bounds
     )
+
+
+def _payer_cases(policy: Policy, bounds: Bounds, extension: Any) -> payer_direct.ByCases | None:
+    """Where the payer's all-N argument held, its lemmas proved again as facts for the direct check
+    on the lemmas' two-trader book (``solver.payer_direct``); None elsewhere, or where a lemma does
+    not hold (the check is then asked as before)."""
+    from solvent.solver import compositional as comp
+
+    if not isinstance(extension, comp.Extension) or extension.assumes != ADL_FILLS_ONLY:
+        return None
+    return payer_direct.prepare(policy, attrs.evolve(bounds, accounts=comp.LEMMA_TRADERS, events=1))
 
 
 def _refuted_for_larger_books(policy: Policy, invariant: Invariant, outcome: ProofResult) -> ProofResult:
@@ -175,6 +188,7 @@ def _on_lemma_book(
     outcome: ProofResult,
     smaller: dict[int, ProofResult],
     n: int,
+    cases: payer_direct.ByCases | None = None,
 ) -> ProofResult | None:
     """The invariant checked directly on the lemmas' book size ``n``, when N is larger and the
     check at N was undecided: the small-scope pass's answer if it proved it (its queries are
@@ -185,7 +199,7 @@ def _on_lemma_book(
     quick = smaller.get(n)
     if quick is not None and _obligation(quick, invariant.id).verdict is Verdict.PROVED:
         return quick
-    again = _bounded(policy, invariant, attrs.evolve(bounds, accounts=n), transfers=False)
+    again = _bounded(policy, invariant, attrs.evolve(bounds, accounts=n), transfers=False, cases=cases)
     return attrs.evolve(again, queries=tuple(_tag_scope(q, n) for q in again.queries))
 
 
@@ -298,6 +312,7 @@ def _small_scope_first(
     *,
     transfers: bool = True,
     smaller: dict[int, ProofResult] | None = None,
+    cases: payer_direct.ByCases | None = None,
 ) -> ProofResult:
     """Refute on 1, 2, 3 traders first (cheap, and every measured counterexample lived there, docs/solver-notes.md#small-scope; a
     quarter of the effort each), then decide N itself. A refutation on fewer traders is a refutation within the bounds; a proof
@@ -327,7 +342,9 @@ def _small_scope_first(
                     for o in outcome.obligations
                 ),
             )
-    outcome = _bounded(policy, invariant, bounds, transfers=transfers)
+    # the payer's lemmas as facts speak of the lemmas' two-trader book (``solver.payer_facts``)
+    on_two = cases if cases is not None and bounds.accounts == 2 else None
+    outcome = _bounded(policy, invariant, bounds, transfers=transfers, cases=on_two)
     return attrs.evolve(outcome, queries=tuple(earlier) + outcome.queries)
 
 
@@ -343,16 +360,26 @@ def _slot_prices(bounds: Bounds) -> list[bool]:
     return [any(k in ("mark", "trade") for k in bounds.event_kinds) for _ in range(bounds.events)]
 
 
-def _bounded(policy: Policy, invariant: Invariant, bounds: Bounds, *, transfers: bool = True) -> ProofResult:
+def _bounded(
+    policy: Policy,
+    invariant: Invariant,
+    bounds: Bounds,
+    *,
+    transfers: bool = True,
+    cases: payer_direct.ByCases | None = None,
+) -> ProofResult:
+    """The bounded question; with ``cases``, the payer's lemmas as facts and each obligation asked
+    piece by piece (``solver.payer_direct``), their proofs' units counted here."""
     checked = (invariant,) + ((None,) if transfers else ())
     per_obligation: dict[str, list[Answer]] = {obligation_name(o): [] for o in checked}
     witnesses: list[Answer] = []
-    queries: list[QueryStats] = []
+    queries: list[QueryStats] = [] if cases is None else list(cases.queries)
+    facts = None if cases is None else cases.instances
     linear = True
     names: tuple[str, ...] = ()
     for prices in _grid_points(bounds, _slot_prices(bounds)):
         try:
-            query = StoryQuery(policy, invariant, bounds, prices, obligations=checked)
+            query = StoryQuery(policy, invariant, bounds, prices, obligations=checked, lemma_facts=facts)
         except OutOfEffort as stop:
             queries.append(QueryStats(f"build {_point(prices)}".strip(), "out of effort", 0.0, units=stop.limit))
             for name, answers in per_obligation.items():
@@ -370,7 +397,7 @@ def _bounded(policy: Policy, invariant: Invariant, bounds: Bounds, *, transfers:
         if witness.verdict is not Verdict.WITNESSED:
             continue
         for obligation in checked:
-            answer = query.check_obligation(obligation)
+            answer = query.check_obligation(obligation) if cases is None else cases.check(query, obligation)
             queries.append(_tag(answer.stats, prices))
             per_obligation[answer.stats.name].append(answer)
             if answer.verdict is Verdict.REFUTED:
@@ -378,6 +405,7 @@ def _bounded(policy: Policy, invariant: Invariant, bounds: Bounds, *, transfers:
         if any(a.verdict is Verdict.REFUTED for answers in per_obligation.values() for a in answers):
             break
     method = BOUNDED + (GRID if bounds.price_grid else "" if linear else PURIFIED)
+    method += payer_direct.METHOD if cases is not None else ""
     base = ProofResult(
         policy=policy.name,
         invariant=invariant.id,

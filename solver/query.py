@@ -27,7 +27,7 @@ will ask are built.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
@@ -44,7 +44,7 @@ from solvent.solver.frames import frame
 from solvent.solver.linearize import Linearizer
 from solvent.solver.pro_rata_lemma import Discharger
 from solvent.solver.refinement import Replay, lemmas, obligation_name, replay
-from solvent.solver.story import canonical_witness, decode, event_variables, run, slots, symbolic_book, view
+from solvent.solver.story import SlotRun, canonical_witness, decode, event_variables, run, slots, symbolic_book, view
 from solvent.solver.symbolic import under_model
 from solvent.solver.verdicts import Counterexample, QueryStats, SpuriousCounterexample, Verdict
 
@@ -101,7 +101,9 @@ class StoryQuery:
     a slot whose event has no price). ``obligations``: the questions :meth:`check_obligation` will
     be asked (the invariant, or ``None`` for the transfers; default both). Only those are built:
     linearizing an invariant over a liquidation sweep is most of a large query's build, and a
-    compositional proof asks about the transfers only.
+    compositional proof asks about the transfers only. ``lemma_facts``: given the symbolic book and
+    its runs, instances on these terms of lemmas proved for every value (``solver.payer_facts``),
+    added to every check as the frames are: true of every value, so the query keeps its models.
 
     Building counts against ``bounds.effort`` (``solvent.solver.effort``): a build whose steps
     cost more raises :class:`~solvent.solver.effort.OutOfEffort`, and each question then gets
@@ -116,12 +118,14 @@ class StoryQuery:
         prices: Sequence[int | None] = (),
         *,
         obligations: Sequence[Invariant | None] | None = None,
+        lemma_facts: Callable[[Book, list[SlotRun]], list[Any]] | None = None,
     ) -> None:
         started = time.perf_counter()
         self.policy, self.invariant, self.bounds = policy, invariant, bounds
         #: the pro-rata split's lemma, proved on the engine's own split: each dust transfer that is
         #: its instance is discharged (docs/solver-notes.md#the-pro-rata-split-as-a-proved-lemma)
         self.split_lemmas = Discharger(policy.rounding)
+        self._lemma_facts = lemma_facts
         asked = (invariant, None) if obligations is None else tuple(obligations)
         with effort.building(bounds.effort) as meter:
             self._build(prices, asked)
@@ -144,6 +148,8 @@ class StoryQuery:
         #: proved equations true of every value (the frames), added to every check
         self.facts: list[Any] = self._frames() if framed else []
         self.facts += self.split_lemmas.facts(vr.ctx for r in self.runs for vr in r.runs)
+        if self._lemma_facts is not None:  # lemmas proved for every value, instantiated on these terms
+            self.facts += self._lemma_facts(self.book, self.runs)
         #: per framed obligation, its conjuncts: (violation, the conjunct as a fact once proved)
         self.parts: dict[str | None, list[tuple[Any, Any]]] = {}
         for o in framed:

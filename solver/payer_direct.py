@@ -1,0 +1,161 @@
+"""The direct check of a payer's claim: the payer's lemmas as facts, asked trader by trader and case by case.
+
+Where the payer's argument held (:mod:`solvent.solver.payer_lemma`: no-negative-equity or
+loss-bounded-by-collateral for every N, given its assumption), ``solver.prove`` still asks the claim
+directly on the lemmas' two-trader book, so an all-N verdict never rests on the lemmas alone. Asked
+whole, that check ran out at 60M units on Binance, Bybit and OKX. This module asks the same question
+with two changes, neither of which changes its answer:
+
+1. **The lemmas as facts** (:mod:`solvent.solver.payer_facts`): proved first, in the same run, for
+   every value on the engine's own ``resolve``, then instantiated on the question's terms and added
+   to it as the frames are. Each instance is true of every value: the question keeps its models.
+2. **Pieces.** The claim is a conjunction over the traders (and the transfers obligation one over
+   the step's transfers); it fails exactly when one conjunct does, so each conjunct's failure is
+   asked on its own, and each in every case of which traders' accounts were resolved (each
+   ``Bankrupt`` outcome's guard true or false: the cases cover every book). The claim is proved when
+   every piece is unsat; a piece refuted is a refutation, its story replayed on the concrete engine
+   against the whole obligation; a piece left undecided leaves the obligation undecided and stops.
+
+Measured on Binance's no-negative-equity, N = 2, one mark move (docs/solver-notes.md#the-payers-lemmas-as-facts-of-the-direct-check):
+the piece where alice is resolved and bob is not (bob served by her ADL, never liquidated) is
+unknown at 10M units without the facts and unsat in 1.06M with them; the whole question with the
+facts but no pieces still ran out at 20M.
+
+The whole obligation is asked first, purified, with a small share (what is cheap whole, as most
+transfers obligations are, is not split). Then each piece is asked exactly with three quarters of
+what the pieces before it left, then purified with the rest: one piece undecided already leaves the
+obligation undecided, so no share is kept back for later ones. Exact first, because on these pieces
+z3's nonlinear arithmetic decides where the purified rounds do not converge (Binance: the eight
+pieces 12.0M units exact, 2.3-2.6M each purified for the two it decides at all).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from typing import Any
+
+import attrs
+import z3
+
+from solvent.properties.catalog import Invariant
+from solvent.rules.outcomes import Bankrupt
+from solvent.rules.policy import Policy
+from solvent.solver import effort, payer_facts
+from solvent.solver.bounds import Bounds
+from solvent.solver.compositional import _Checker, _Failed
+from solvent.solver.per_account import _conjuncts
+from solvent.solver.query import Answer, StoryQuery
+from solvent.solver.refinement import obligation_name
+from solvent.solver.story import SlotRun, view
+from solvent.solver.verdicts import QueryStats, Verdict
+
+#: the whole obligation is asked first, purified, within at most this many units (an eighth of the
+#: question's at most): what is cheap whole is not split
+WHOLE_FIRST = 1_000_000
+#: said in the method line of a check asked this way
+METHOD = (
+    "; the payer's lemmas as proved facts (instances on the question's terms), the claim asked trader by "
+    "trader and in each case of which accounts were resolved"
+)
+
+
+@attrs.frozen
+class ByCases:
+    """The payer's lemmas proved for one question (``facts``; ``queries``: their proofs, whose units
+    the question counts) and how the question is asked with them."""
+
+    policy: Policy
+    facts: payer_facts.PayerFacts
+    queries: tuple[QueryStats, ...]
+
+    def instances(self, book: Any, runs: list[SlotRun]) -> list[Any]:
+        """The lemmas' instances on a question's terms (``StoryQuery(lemma_facts=...)``)."""
+        return self.facts.instances(self.policy, book, runs)
+
+    def check(self, query: StoryQuery, obligation: Invariant | None) -> Answer:
+        """``obligation`` (the claim, or the transfers for None) decided piece by piece (see the
+        module docstring); on a question of more than one event or variant, asked whole."""
+        pieces = _pieces(self.policy, query, obligation)
+        if not pieces:
+            return query.check_obligation(obligation)
+        started = time.perf_counter()
+        total = query.solve_units
+        whole = query.check_staged(obligation, [("purified", min(total // 8, WHOLE_FIRST))])
+        if whole.verdict is not Verdict.UNKNOWN:
+            return whole
+        tried = [whole]
+        for extra in pieces:
+            left = total - sum(a.stats.units for a in tried)
+            if left <= 0:
+                reason = f"its effort ran out after {len(tried) - 1} of {len(pieces)} pieces"
+                stats = QueryStats(obligation_name(obligation), "out of effort", 0.0)
+                tried.append(Answer(Verdict.UNKNOWN, stats, reason))
+                break
+            tried.append(query.check_staged(obligation, [("exact", left - left // 4), ("purified", left // 4)], extra))
+            if tried[-1].verdict is not Verdict.PROVED:
+                break
+        return _combined(tried, len(pieces), started)
+
+
+def prepare(policy: Policy, bounds: Bounds) -> ByCases | None:
+    """The payer's lemmas proved for a question within ``bounds`` (each exact, within the bounds'
+    effort), or None where they do not apply or one does not hold (then the question is asked as
+    before, with no fact: a lemma is never assumed)."""
+    checker = _Checker(bounds)
+    try:
+        facts = payer_facts.prove(policy, lambda name, premise, claim: checker.valid(name, premise, claim, exact=True))
+    except _Failed:
+        return None
+    return None if facts is None else ByCases(policy, facts, tuple(checker.queries))
+
+
+def _pieces(policy: Policy, query: StoryQuery, obligation: Invariant | None) -> list[Any] | None:
+    """The extra conditions of the pieces: each conjunct failing, in each case of which traders'
+    accounts were resolved. None unless the question is one event of one variant."""
+    if len(query.runs) != 1 or len(query.runs[0].runs) != 1:
+        return None
+    slot: SlotRun = query.runs[0]
+    [run] = slot.runs
+    holds = (
+        slot.transfers_ok(query.split_lemmas)
+        if obligation is None
+        else obligation.holds(view(policy, slot.before, run))
+    )
+    conjuncts = [c for c in _conjuncts(holds) if not z3.is_true(c)]
+    resolved: dict[str, list[Any]] = {}
+    for g in run.ctx.outcomes:
+        if isinstance(g.item, Bankrupt):
+            resolved.setdefault(g.item.account, []).append(z3.BoolVal(g.guard) if type(g.guard) is bool else g.guard)
+    guards = [z3.Or(*resolved[a.name]) for a in slot.before.traders if a.name in resolved]
+    cases = [
+        z3.And(*(g if on else z3.Not(g) for g, on in zip(guards, signs, strict=True))) for signs in _signs(len(guards))
+    ]
+    return [z3.And(z3.Not(c), case) for c in conjuncts for case in cases]
+
+
+def _signs(n: int) -> list[tuple[bool, ...]]:
+    """Every assignment of ``n`` conditions, the all-false one first."""
+    return list(itertools.product((False, True), repeat=n))
+
+
+def _combined(tried: list[Answer], pieces: int, started: float) -> Answer:
+    """The obligation's answer: the first piece that was not proved (refuted or undecided), or
+    proved with every piece's units."""
+    units = sum(a.stats.units for a in tried)
+    last = tried[-1] if tried else None
+    if last is not None and last.verdict is not Verdict.PROVED:
+        stats = attrs.evolve(
+            last.stats,
+            seconds=time.perf_counter() - started,
+            units=units,
+            result=f"{last.stats.result} (piece {len(tried) - 1} of {pieces}, with the payer's lemmas as facts)",
+        )
+        return attrs.evolve(last, stats=stats)
+    each = ", ".join(effort.units_text(a.stats.units) for a in tried[1:])
+    name = tried[0].stats.name if tried else "no piece"
+    result = f"unsat ({pieces} pieces after the whole ran out, each with the payer's lemmas as facts: {each})"
+    return Answer(Verdict.PROVED, QueryStats(name, result, time.perf_counter() - started, units=units))
+
+
+__all__ = ["METHOD", "WHOLE_FIRST", "ByCases", "prepare"]

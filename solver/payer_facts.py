@@ -1,0 +1,218 @@
+"""The payer's lemmas as proved facts of a bounded question, instantiated on its own terms.
+
+The payer's argument (:mod:`solvent.solver.payer_lemma`) extends ``no-negative-equity`` and
+``loss-bounded-by-collateral`` to every N where ADL at the bankruptcy price is the one layer that
+moves money between traders; the all-N verdict also needs the direct check on the lemmas' two-trader
+book, and that check stayed undecided (Binance, Bybit, OKX: 60M units), because z3 has to find, inside
+the whole step, that a winner closed for ``q`` lots at a gap ``g`` pays ``q·g ≤ q·|ΔM|``: an inequality
+between products that share no factor. Asked of the engine's ``resolve`` on a book whose every number
+is free, the same facts take 0.1M units.
+
+So the lemmas are proved first, in the same run and on the engine's own functions, each for every value
+of a fresh book's variables:
+
+- **the charge** (for each bankrupt account and each payer of the two-trader book, both ways): from a
+  bankrupt account that met its margin before the move (its equity before the move is ``e₀``), the
+  payer's position shrinks toward zero by the ``q ≤ |S|`` lots it serves, its cash by ``q·g``, nothing
+  else of it moves, and ``0 ≤ g ≤ |ΔM|`` (0 off the winning side);
+- **the arithmetic** (free integers): ``q·g ≤ q·|ΔM|`` for ``0 ≤ g ≤ |ΔM|``, and ``q·|ΔM| ≤ |S|·|ΔM|``
+  for ``0 ≤ q ≤ |S|``;
+- **the margin floor** (one trader): its own assumptions give ``e₀ ≥ 0`` and the fee to close inside
+  its margin.
+
+A formula valid for every value of its variables is valid for every value of any terms put in their
+place, so each lemma is then instantiated (``z3.substitute``) on the question's own terms: the charge
+with the book a trader's ``resolve`` starts from in the question's sweep (settled, the turns before it
+run, its spot converted, as the engine's ``liquidation_turn`` does) and ``e₀`` the bankrupt account's
+equity in the question's starting book; the arithmetic on that instance's lots, gap, position and move;
+the floor on each trader's starting account. Each instance is true of every value, so the question
+keeps exactly its models (a refutation is still a replayed story); and because the engine builds the
+same z3 term from the same terms, the instance's conclusions name the question's own ``resolve``
+results (``tests/solver/test_payer_facts.py`` checks they do). Nothing is assumed: a lemma that does
+not hold (a mutated engine) leaves no facts, and the question is asked as before
+(docs/solver-notes.md#the-payers-lemmas-as-facts-of-the-direct-check).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import attrs
+import z3
+
+from solvent.rules.arith import abs_, sum_
+from solvent.rules.bankruptcy import resolve
+from solvent.rules.book import Book, Role
+from solvent.rules.collateral import convert_spot
+from solvent.rules.engine import liquidation_turn
+from solvent.rules.events import MarkPrice
+from solvent.rules.ledger import Ctx
+from solvent.rules.liquidation import slip_per_lot
+from solvent.rules.margin import equity
+from solvent.rules.policy import Policy
+from solvent.solver.bounds import Bounds
+from solvent.solver.payer_lemma import (
+    ARITHMETIC,
+    BEFORE,
+    FLOOR,
+    WITHIN_POSITION,
+    Charge,
+    applies,
+    arithmetic,
+    charge_question,
+    floor_question,
+)
+from solvent.solver.per_account import _settled, constants
+from solvent.solver.story import SlotRun, symbolic_book
+
+#: proves ``premise → claim`` for every value (raising where it does not hold), returning its name
+Valid = Callable[[str, list[Any], Any], str]
+
+
+def _pairs(free: Any, term: Any) -> Iterator[tuple[Any, Any]]:
+    """``(variable, term)`` for every field where ``free`` holds a z3 variable, walking a record,
+    a tuple or a value; a field ``free`` holds as a constant is not a variable of its lemmas."""
+    if isinstance(free, z3.ExprRef):
+        if z3.is_const(free) and not z3.is_int_value(free):
+            yield free, term if isinstance(term, z3.ExprRef) else z3.IntVal(term)
+    elif attrs.has(type(free)):
+        for f in attrs.fields(type(free)):
+            yield from _pairs(getattr(free, f.name), getattr(term, f.name))
+    elif isinstance(free, tuple):
+        for a, b in zip(free, term, strict=True):
+            yield from _pairs(a, b)
+
+
+def instance(formula: Any, pairs: list[tuple[Any, Any]]) -> Any:
+    """``formula`` with each variable replaced by its term (all at once); every variable of the
+    formula must be given one, so the instance speaks of the question's terms only."""
+    given = {v.get_id() for v, _ in pairs}
+    left = [str(x) for x in constants(formula) if z3.is_int(x) and not z3.is_int_value(x) and x.get_id() not in given]
+    if left:
+        raise ValueError(f"a lemma's variable has no term in the question: {left[0]}")
+    return z3.substitute(formula, *pairs)
+
+
+@attrs.frozen
+class PayerFacts:
+    """The payer's lemmas, each proved for every value (``formula`` is ``premise → claim``), ready
+    to be instantiated on a question's terms."""
+
+    #: per (bankrupt, payer): the charge question and its proved formula
+    charges: tuple[tuple[Charge, Any], ...]
+    #: the arithmetic steps: (proved formula, its (lots, gap or size, move) variables), by name
+    steps: tuple[tuple[str, Any, tuple[Any, ...]], ...]
+    #: the margin floor: its one-trader book and proved formula
+    floor: tuple[Book, Any]
+    #: per bankrupt account: the free book and proved formula of the bankrupt's side (ends at zero)
+    closed: tuple[tuple[str, Book, Any], ...]
+    lemmas: tuple[str, ...]
+
+    def instances(self, policy: Policy, book: Book, runs: list[SlotRun]) -> list[Any]:
+        """Every lemma's instance on the question's terms (``book`` and its runs; the one event of
+        a run a mark move): the floor for each trader, and for each trader's ``resolve`` in the
+        sweep the charge of each other trader and the arithmetic on it."""
+        out = []
+        floor_book, floor = self.floor
+        [alone] = floor_book.traders
+        for trader in book.traders:
+            mapped = [*_pairs(alone, trader), *_pairs(floor_book.markets, book.markets)]
+            out.append(instance(floor, mapped))
+        for slot in runs[:1]:
+            for run in slot.runs:
+                if isinstance(run.variant.event, MarkPrice):
+                    out += self._charged(policy, book, run.variant.event)
+        return out
+
+    def _charged(self, policy: Policy, book: Book, event: MarkPrice) -> list[Any]:
+        """The charge and arithmetic instances at each trader's ``resolve`` in the sweep of ``event``."""
+        out = []
+        ctx = _settled(policy, book, event)
+        for trader in [a.name for a in book.traders]:
+            starts = convert_spot(policy.margin, Ctx(ctx.book), trader).book  # where its resolve starts
+            for bankrupt, free, formula in self.closed:
+                if bankrupt == trader:
+                    out.append(instance(formula, list(_pairs(free, starts))))
+            for charge, formula in self.charges:
+                if charge.bankrupt != trader:
+                    continue
+                mapped = [*_pairs(charge.book, starts), (z3.Int(BEFORE), equity(policy.margin, book.account(trader)))]
+                out.append(instance(formula, mapped))
+                if charge.gap is None:
+                    continue
+                on = {
+                    ARITHMETIC: (charge.lots, charge.gap, charge.move),
+                    WITHIN_POSITION: (charge.lots, charge.size, charge.move),
+                }
+                for name, step, variables in self.steps:
+                    terms = [instance(t, mapped) for t in on[name]]
+                    out.append(instance(step, list(zip(variables, terms, strict=True))))
+            ctx = liquidation_turn(policy, ctx, trader)
+        return out
+
+
+def bankrupt_question(policy: Policy, bankrupt: str) -> tuple[Book, list[Any], Any]:
+    """The ADL lemma on the engine's ``resolve`` (the bankrupt's side; ``solver.adl_lemma`` asks it of
+    ``deleverage`` alone): on a fresh two-trader book, a trader holding a position and bankrupt at
+    the liquidation's execution price, with open interest balanced among the traders and the book
+    and no other account holding a position, ends its ``resolve`` with no cash and no position,
+    whatever the layers before ADL paid. ``(book, premise, claim)``."""
+    book, _ = symbolic_book(Bounds(accounts=2, events=1))
+    liquidity = book.role(Role.LIQUIDITY).name
+    holders = [a.size_lots for a in book.accounts if a.is_trader or a.name == liquidity]
+    account = book.account(bankrupt)
+    slip = abs_(account.size_lots) * slip_per_lot(policy.liquidation, book.market.mark_quote)
+    premise = [
+        book.market.mark_quote >= 1,
+        account.size_lots != 0,
+        equity(policy.margin, account) - slip < 0,
+        sum_(holders) == 0,
+        *(a.size_lots == 0 for a in book.accounts if not (a.is_trader or a.name == liquidity)),
+    ]
+    after = resolve(policy, Ctx(book), bankrupt).book.account(bankrupt)
+    return book, premise, z3.And(after.cash_quote == 0, after.size_lots == 0)
+
+
+CLOSED = "the bankrupt's side: resolved with its whole position taken, an account ends with no cash and no position"
+
+
+def prove(policy: Policy, valid: Valid) -> PayerFacts | None:
+    """The payer's lemmas on ``policy``, each proved by ``valid`` (exact z3, every number free): for
+    each bankrupt account and payer of the two-trader book, the arithmetic and the floor. None where
+    the payer's argument does not apply or ADL shares the deficit per fill (``valid`` raises where a
+    lemma does not hold: no fact is given then)."""
+    if applies(policy) is not None or policy.adl is None:
+        return None
+    charges = []
+    names = ("alice", "bob")
+    for bankrupt, payer in ((names[0], names[1]), (names[1], names[0])):
+        charge = charge_question(policy, bankrupt, payer)
+        if charge.per_fill or charge.gap is None:
+            return None
+        premise = list(charge.premise)
+        claim = z3.And(charge.fill, charge.bound)
+        valid(f"payer's charge as a fact ({bankrupt} bankrupt, {payer} paying): its fill and gap", premise, claim)
+        charges.append((charge, z3.Implies(z3.And(*premise), claim)))
+    steps = []
+    for name in (ARITHMETIC, WITHIN_POSITION):
+        premise, claim, variables = arithmetic(name)
+        valid(name, list(premise), claim)
+        steps.append((name, z3.Implies(z3.And(*premise), claim), variables))
+    closed = []
+    for bankrupt in names:
+        free, premise, claim = bankrupt_question(policy, bankrupt)
+        valid(f"{CLOSED} ({bankrupt})", premise, claim)
+        closed.append((bankrupt, free, z3.Implies(z3.And(*premise), claim)))
+    floor_book, premise, claim = floor_question(policy)
+    valid(FLOOR, premise, claim)
+    lemmas = (
+        "the payer's lemmas as facts (z3, exact, every number free; instantiated on the question's terms): "
+        "the charge of each payer at each trader's resolve, q·g ≤ q·|ΔM| ≤ |S|·|ΔM|, the bankrupt's side "
+        "(resolved with its whole position taken, an account ends at zero) and each trader's margin floor",
+    )
+    floor = (floor_book, z3.Implies(z3.And(*premise), claim))
+    return PayerFacts(tuple(charges), tuple(steps), floor, tuple(closed), lemmas)
+
+
+__all__ = ["CLOSED", "PayerFacts", "Valid", "bankrupt_question", "instance", "prove"]

@@ -1,0 +1,127 @@
+"""The payer's lemmas as facts of the direct check (solver/payer_facts.py, solver/payer_direct.py).
+
+The direct check that an all-N verdict of the payer's argument needs was undecided at N = 2 on
+Binance, Bybit and OKX. With the payer's lemmas proved on the engine's own ``resolve`` for every value,
+then instantiated on the question's own terms, and the claim asked trader by trader in each case of
+which accounts were resolved, it decides. The instances name the question's own ``resolve`` results
+(the engine builds the same term from the same terms); a piece left out would leave a model
+uncovered, so the pieces are checked to cover the question; a one-token change to the ADL price or
+to the fee to close flips the verdict.
+"""
+
+from __future__ import annotations
+
+import pytest
+import z3
+
+from solvent.properties import catalog
+from solvent.rules.arith import Rounding, abs_, div, max_, safe_divisor
+from solvent.rules.bankruptcy import resolve
+from solvent.rules.collateral import convert_spot
+from solvent.rules.ledger import Ctx
+from solvent.rules.outcomes import Bankrupt
+from solvent.rules.presets import resolve_policy
+from solvent.solver import payer_direct, payer_facts
+from solvent.solver.bounds import Bounds, for_policy
+from solvent.solver.payer_lemma import ADL_FILLS_ONLY
+from solvent.solver.per_account import _conjuncts, _settled
+from solvent.solver.prove import prove
+from solvent.solver.query import StoryQuery
+from solvent.solver.story import view
+from solvent.solver.verdicts import Verdict
+
+TWO = Bounds(accounts=2, events=1, effort=20_000_000)
+
+
+def _occurs(term: z3.ExprRef, within: z3.ExprRef) -> bool:
+    """Whether ``term`` is a subterm of ``within`` (z3 shares equal terms, so by id)."""
+    seen, stack = set(), [within]
+    while stack:
+        e = stack.pop()
+        if e.get_id() == term.get_id():
+            return True
+        if e.get_id() not in seen:
+            seen.add(e.get_id())
+            stack.extend(e.children())
+    return False
+
+
+def _question(preset: str, claim: str = "no-negative-equity") -> tuple[object, payer_direct.ByCases, StoryQuery]:
+    policy = resolve_policy(preset)
+    cases = payer_direct.prepare(policy, TWO)
+    assert cases is not None
+    invariant = catalog.get(claim)
+    query = StoryQuery(
+        policy, invariant, for_policy(TWO, policy), obligations=(invariant, None), lemma_facts=cases.instances
+    )
+    return policy, cases, query
+
+
+def test_each_charge_instance_names_the_questions_own_resolve_results() -> None:
+    policy, cases, query = _question("binance")
+    event = query.runs[0].runs[0].variant.event
+    starts = convert_spot(policy.margin, Ctx(_settled(policy, query.book, event).book), "alice").book
+    charge, formula = next((c, f) for c, f in cases.facts.charges if c.bankrupt == "alice")
+    free_cash = resolve(policy, Ctx(charge.book), "alice").book.account("bob").cash_quote
+    own_cash = resolve(policy, Ctx(starts), "alice").book.account("bob").cash_quote
+    mapped = list(payer_facts._pairs(charge.book, starts))
+    assert payer_facts.instance(free_cash, mapped).eq(own_cash)
+    # the question's fact holds that very term, and so does bob's balance after the step
+    assert any(_occurs(own_cash, fact) for fact in query.facts)
+    assert _occurs(own_cash, query.runs[0].after.account("bob").cash_quote)
+    # the floor for both traders; per resolve the charge, its two arithmetic steps and the bankrupt's side
+    assert len(query.facts) == 2 + 2 * 4  # and the bankrupt's side
+    assert [q.result for q in cases.queries] == ["unsat"] * 7
+
+
+def test_an_instance_needs_a_term_for_every_variable_of_its_lemma() -> None:
+    x, y = z3.Ints("x y")
+    assert payer_facts.instance(x + y, [(x, z3.IntVal(1)), (y, x)]).eq(1 + x)
+    with pytest.raises(ValueError, match="a lemma's variable has no term in the question: y"):
+        payer_facts.instance(x + y, [(x, z3.IntVal(1))])
+
+
+def test_the_pieces_cover_every_model_of_the_question() -> None:
+    """Each trader's equity failing, in each case of who was resolved: with every conjunct and every
+    resolution guard standing for a Boolean of its own, the claim failing implies some piece."""
+    policy, _, query = _question("binance")
+    invariant = catalog.get("no-negative-equity")
+    pieces = payer_direct._pieces(policy, query, invariant)
+    assert len(pieces) == 2 * 4  # each trader's equity, in each case of who was resolved
+    run = query.runs[0].runs[0]
+    conjuncts = _conjuncts(invariant.holds(view(policy, query.runs[0].before, run)))
+    guards = [g.guard for g in run.ctx.outcomes if isinstance(g.item, Bankrupt)]
+    assert len(conjuncts) == 2 and len(guards) == 2
+    stand_in = [(t, z3.Bool(f"b{k}")) for k, t in enumerate([*conjuncts, *guards])]
+    solver = z3.Solver()
+    solver.add(z3.Not(z3.substitute(z3.And(*conjuncts), *stand_in)))
+    solver.add(*(z3.Not(z3.substitute(p, *stand_in)) for p in pieces))
+    assert solver.check() == z3.unsat
+    solver = z3.Solver()  # and one piece fewer leaves a case uncovered
+    solver.add(z3.Not(z3.substitute(z3.And(*conjuncts), *stand_in)))
+    solver.add(*(z3.Not(z3.substitute(p, *stand_in)) for p in pieces[1:]))
+    assert solver.check() == z3.sat
+
+
+def test_where_the_payers_argument_does_not_apply_no_lemma_is_given() -> None:
+    assert payer_direct.prepare(resolve_policy("dydx-v4"), TWO) is None
+    assert payer_direct.prepare(resolve_policy("hyperliquid"), TWO) is None
+
+
+@pytest.mark.deep  # 12-25 s each
+@pytest.mark.parametrize(
+    ("preset", "claim"),
+    [("binance", "no-negative-equity"), ("binance", "loss-bounded-by-collateral"), ("okx", "no-negative-equity")],
+)
+def test_the_direct_check_with_the_payers_lemmas_proves_the_claim_for_every_n(preset: str, claim: str) -> None:
+    result = prove(preset, claim, TWO)
+    assert result.verdict is Verdict.PROVED, result.summary()
+    own = next(o for o in result.obligations if o.obligation == claim)
+    assert own.scope.accounts is None and own.scope.assumes == ADL_FILLS_ONLY
+    assert result.proved_scope.accounts == 2  # the transfers obligation at N = 2
+    assert payer_direct.METHOD in result.method
+
+
+def _gap_rounded_down(equity_quote, size_lots):
+    """The bankruptcy gap per lot rounded down instead of up: one token of rules.venue_formulas."""
+    return max_(div(-equity_quote, safe_divisor(abs_(size_lots)), rounding=Rounding.FLOOR), 0)
