@@ -194,7 +194,7 @@ def proof_rows(report: PolicyReport) -> list[tuple[str, str, str, str]]:
     """One row per invariant z3 was asked about: id, answer in words, scope, the effort it spent
     (units, not seconds: a report reads the same on any machine)."""
     return [
-        (v.invariant.id, proof_state(v), v.proof.scope.text, effort_text(v.proof.units))
+        (v.invariant.id, proof_state(v), v.proof.scopes_text()[0], effort_text(v.proof.units))
         for v in report.verdicts
         if v.proof is not None
     ]
@@ -239,8 +239,9 @@ def proof_evidence(v: ClaimVerdict) -> str:
         return "; z3: refuted (replayed)"
     if p.trivial:
         return f"; z3: proved trivially, no event of these kinds can break it ({p.scope.text})"
-    if state == "proved":
-        return f"; z3: proved ({p.scope.text})"
+    if state == "proved":  # the weakest obligation's scope first, as `solvent prove`'s headline
+        head, more = p.scopes_text()
+        return f"; z3: proved ({head}){more}"
     own = next((o for o in p.obligations if o.obligation == v.invariant.id), None)
     if own is not None and own.verdict.value == "proved":
         scope = own.scope.text if own.scope is not None else p.scope.text

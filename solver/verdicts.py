@@ -184,16 +184,20 @@ class ProofResult:
             assumes=self.scope.assumes if n is None else "",
         )
 
-    def summary(self) -> str:
-        """One line: verdict, scope, time, and the reason when there is one. A proof whose
-        obligations hold on different scopes heads with the weakest (:attr:`proved_scope`), then
-        names each obligation proved beyond it with its own."""
+    def scopes_text(self) -> tuple[str, str]:
+        """(the scope the verdict heads with, what follows it): a proof whose obligations hold on
+        different scopes heads with the weakest (:attr:`proved_scope`), then names each obligation
+        proved beyond it with its own ("; no-negative-equity proved (all N given that …)")."""
         proved = self.verdict is Verdict.PROVED
         head = self.proved_scope if proved else self.scope
-        line = f"{self.invariant} on {self.policy}: {self.verdict.value} ({head.text}) in {self.seconds:.2f} s"
         beyond = [o for o in self.obligations if o.scope is not None and o.scope != head]
-        if beyond and proved:
-            line += "; " + "; ".join(f"{o.obligation} {o.verdict.value} ({o.scope.text})" for o in beyond)
+        more = "; " + "; ".join(f"{o.obligation} {o.verdict.value} ({o.scope.text})" for o in beyond)
+        return head.text, more if beyond and proved else ""
+
+    def summary(self) -> str:
+        """One line: verdict, scope (:meth:`scopes_text`), time, and the reason when there is one."""
+        head, more = self.scopes_text()
+        line = f"{self.invariant} on {self.policy}: {self.verdict.value} ({head}) in {self.seconds:.2f} s{more}"
         return f"{line}: {self.reason}" if self.reason else line
 
 
