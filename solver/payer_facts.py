@@ -18,17 +18,22 @@ of a fresh book's variables:
 - **the arithmetic** (free integers): ``q·g ≤ q·|ΔM|`` for ``0 ≤ g ≤ |ΔM|``, and ``q·|ΔM| ≤ |S|·|ΔM|``
   for ``0 ≤ q ≤ |S|``;
 - **the margin floor** (one trader): its own assumptions give ``e₀ ≥ 0`` and the fee to close inside
-  its margin.
+  its margin;
+- **the bankrupt's side** (the ADL lemma of :mod:`solvent.solver.adl_lemma`, asked of ``resolve``
+  instead of ``deleverage`` alone, so whatever the layers before ADL paid): a trader holding a
+  position, bankrupt at the liquidation's execution price, with open interest balanced among the
+  traders and the book, ends with no cash and no position.
 
 A formula valid for every value of its variables is valid for every value of any terms put in their
 place, so each lemma is then instantiated (``z3.substitute``) on the question's own terms: the charge
-with the book a trader's ``resolve`` starts from in the question's sweep (settled, the turns before it
-run, its spot converted, as the engine's ``liquidation_turn`` does) and ``e₀`` the bankrupt account's
-equity in the question's starting book; the arithmetic on that instance's lots, gap, position and move;
-the floor on each trader's starting account. Each instance is true of every value, so the question
-keeps exactly its models (a refutation is still a replayed story); and because the engine builds the
-same z3 term from the same terms, the instance's conclusions name the question's own ``resolve``
-results (``tests/solver/test_payer_facts.py`` checks they do). Nothing is assumed: a lemma that does
+and the bankrupt's side with the book a trader's ``resolve`` starts from in the question's sweep
+(settled, the turns before it run, its spot converted, as the engine's ``liquidation_turn`` does) and
+``e₀`` the bankrupt account's equity in the question's starting book; the arithmetic on the charge
+instance's lots, gap, position and move; the floor on each trader's starting account. Each instance
+is true of every value, so the question keeps exactly its models (a refutation is still a replayed
+story); and because the engine builds the same z3 term from the same terms, the instance's
+conclusions name the question's own ``resolve`` results (``tests/solver/test_payer_facts.py``
+checks they do). Nothing is assumed: a lemma that does
 not hold (a mutated engine) leaves no facts, and the question is asked as before
 (docs/solver-notes.md#the-payers-lemmas-as-facts-of-the-direct-check).
 """
@@ -179,13 +184,19 @@ CLOSED = "the bankrupt's side: resolved with its whole position taken, an accoun
 
 def prove(policy: Policy, valid: Valid) -> PayerFacts | None:
     """The payer's lemmas on ``policy``, each proved by ``valid`` (exact z3, every number free): for
-    each bankrupt account and payer of the two-trader book, the arithmetic and the floor. None where
+    each bankrupt account of the two-trader book its side and each payer's charge, the arithmetic
+    and the floor. None where
     the payer's argument does not apply or ADL shares the deficit per fill (``valid`` raises where a
     lemma does not hold: no fact is given then)."""
     if applies(policy) is not None or policy.adl is None:
         return None
-    charges = []
     names = ("alice", "bob")
+    closed = []  # first: the lemma a wrong bankruptcy price breaks
+    for bankrupt in names:
+        free, premise, claim = bankrupt_question(policy, bankrupt)
+        valid(f"{CLOSED} ({bankrupt})", premise, claim)
+        closed.append((bankrupt, free, z3.Implies(z3.And(*premise), claim)))
+    charges = []
     for bankrupt, payer in ((names[0], names[1]), (names[1], names[0])):
         charge = charge_question(policy, bankrupt, payer)
         if charge.per_fill or charge.gap is None:
@@ -199,11 +210,6 @@ def prove(policy: Policy, valid: Valid) -> PayerFacts | None:
         premise, claim, variables = arithmetic(name)
         valid(name, list(premise), claim)
         steps.append((name, z3.Implies(z3.And(*premise), claim), variables))
-    closed = []
-    for bankrupt in names:
-        free, premise, claim = bankrupt_question(policy, bankrupt)
-        valid(f"{CLOSED} ({bankrupt})", premise, claim)
-        closed.append((bankrupt, free, z3.Implies(z3.And(*premise), claim)))
     floor_book, premise, claim = floor_question(policy)
     valid(FLOOR, premise, claim)
     lemmas = (

@@ -55,7 +55,7 @@ from solvent.rules.presets import resolve_policy
 from solvent.solver import case_split, effort, payer_direct
 from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.effort import OutOfEffort
-from solvent.solver.payer_lemma import ADL_FILLS_ONLY
+from solvent.solver.payer_lemma import PAYER_CLAIMS, applies
 from solvent.solver.per_account import EACH_TRADER, ONE_ACCOUNT, still_refuted
 from solvent.solver.query import Answer, StoryQuery
 from solvent.solver.refinement import obligation_name
@@ -124,7 +124,7 @@ def _answered(
         bounds = attrs.evolve(bounds, asset_names=tuple(c.name for c in policy.collateral))
     invariant = invariant_id if isinstance(invariant_id, Invariant) else catalog.get(invariant_id)
     extension = comp.attempt(policy, invariant, bounds, payer=payer_first) if compositional else None
-    cases = _payer_cases(policy, bounds, extension)
+    cases = _payer_cases(policy, invariant, bounds)
     smaller: dict[int, ProofResult] = {}
     outcome = _small_scope_first(policy, invariant, bounds, transfers=transfers, smaller=smaller, cases=cases)
     direct = _obligation(outcome, invariant.id).verdict
@@ -137,6 +137,8 @@ def _answered(
     if isinstance(extension, comp.Extension):
         small = _on_lemma_book(policy, invariant, bounds, outcome, smaller, comp.LEMMA_TRADERS, cases)
         outcome = _extended(outcome, invariant, extension, small)
+        if cases is not None:
+            outcome = attrs.evolve(outcome, lemmas=outcome.lemmas + cases.facts.lemmas)
     elif isinstance(extension, comp.Attempt):  # bounded only; the lemmas' work is counted and said
         outcome = attrs.evolve(
             outcome,
@@ -148,15 +150,17 @@ def _answered(
     )
 
 
-def _payer_cases(policy: Policy, bounds: Bounds, extension: Any) -> payer_direct.ByCases | None:
-    """Where the payer's all-N argument held, its lemmas proved again as facts for the direct check
-    on the lemmas' two-trader book (``solver.payer_direct``); None elsewhere, or where a lemma does
-    not hold (the check is then asked as before)."""
-    from solvent.solver import compositional as comp
-
-    if not isinstance(extension, comp.Extension) or extension.assumes != ADL_FILLS_ONLY:
+def _payer_cases(policy: Policy, invariant: Invariant, bounds: Bounds) -> payer_direct.ByCases | None:
+    """For a payer's claim on one mark move where the payer's argument fits the policy, its lemmas
+    proved again as facts for the direct check on the two-trader book (``solver.payer_direct``);
+    None elsewhere, or where a lemma does not hold (the check is then asked as before). The facts
+    are proved for every value, so they serve the direct check whether or not the all-N argument
+    was asked (``solvent check`` asks it only once the claim is proved at N)."""
+    one_move = bounds.events == 1 and set(bounds.event_kinds) == {"mark"} and bounds.markets == 1
+    one_move = one_move and not bounds.assets and not bounds.isolated
+    if invariant.id not in PAYER_CLAIMS or not one_move or applies(policy) is not None:
         return None
-    return payer_direct.prepare(policy, attrs.evolve(bounds, accounts=comp.LEMMA_TRADERS, events=1))
+    return payer_direct.prepare(policy, attrs.evolve(bounds, accounts=2, events=1))
 
 
 def _refuted_for_larger_books(policy: Policy, invariant: Invariant, outcome: ProofResult) -> ProofResult:

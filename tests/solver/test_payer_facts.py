@@ -14,8 +14,9 @@ from __future__ import annotations
 import pytest
 import z3
 
+import solvent.rules.adl as adl_module
 from solvent.properties import catalog
-from solvent.rules.arith import Rounding, abs_, div, max_, safe_divisor
+from solvent.rules.arith import PPM, Rounding, abs_, div, ite, max_, min_, safe_divisor
 from solvent.rules.bankruptcy import resolve
 from solvent.rules.collateral import convert_spot
 from solvent.rules.ledger import Ctx
@@ -125,3 +126,50 @@ def test_the_direct_check_with_the_payers_lemmas_proves_the_claim_for_every_n(pr
 def _gap_rounded_down(equity_quote, size_lots):
     """The bankruptcy gap per lot rounded down instead of up: one token of rules.venue_formulas."""
     return max_(div(-equity_quote, safe_divisor(abs_(size_lots)), rounding=Rounding.FLOOR), 0)
+
+
+def _fee_left_out_of_a_shorts_price(equity_quote, lots, long, mark_quote, fee_ppm):
+    """Bybit's gap with the fee to close subtracted where it is added, in the short's denominator:
+    one token of rules.adl.gap_with_fee."""
+    lots = safe_divisor(lots)
+    up = div(-equity_quote * PPM + fee_ppm * lots * mark_quote, lots * max(PPM - fee_ppm, 1), rounding=Rounding.CEIL)
+    below = div((lots * mark_quote + equity_quote) * PPM, lots * (PPM - fee_ppm), rounding=Rounding.FLOOR)
+    return ite(long, max_(up, 0), mark_quote - min_(below, mark_quote))
+
+
+MUTATIONS = [
+    pytest.param("binance", "bankruptcy_gap_per_lot", _gap_rounded_down, id="adl-price-rounded-down"),
+    pytest.param("bybit", "gap_with_fee", _fee_left_out_of_a_shorts_price, id="fee-to-close-sign"),
+]
+
+
+@pytest.mark.parametrize(("preset", "name", "mutated"), MUTATIONS)
+def test_a_one_token_change_to_the_adl_price_or_the_fee_to_close_leaves_no_fact(
+    monkeypatch, preset: str, name: str, mutated
+) -> None:
+    """The bankrupt's side no longer ends at zero, so its lemma fails and no fact is given."""
+    policy = resolve_policy(preset)
+    assert payer_direct.prepare(policy, TWO) is not None
+    monkeypatch.setattr(adl_module, name, mutated)
+    assert payer_direct.prepare(policy, TWO) is None
+
+
+@pytest.mark.deep  # 5-10 s each on an idle machine
+@pytest.mark.parametrize(("preset", "name", "mutated"), MUTATIONS)
+def test_a_one_token_change_to_the_adl_price_or_the_fee_to_close_flips_the_verdict(
+    monkeypatch, preset: str, name: str, mutated
+) -> None:
+    """Proved for every N as written (test above, and bybit's below); refuted with a replayed story
+    once the bankruptcy price rounds down, or once a short's price leaves the fee out."""
+    monkeypatch.setattr(adl_module, name, mutated)
+    result = prove(preset, "no-negative-equity", TWO)
+    assert result.verdict is Verdict.REFUTED, result.summary()
+    assert result.counterexample is not None and result.counterexample.obligation == "no-negative-equity"
+
+
+@pytest.mark.deep  # about 60 s: bybit's fee to close in its bankruptcy price
+def test_bybit_is_proved_for_every_n_with_its_transfers_at_n_2() -> None:
+    result = prove("bybit", "no-negative-equity", TWO)
+    assert result.verdict is Verdict.PROVED, result.summary()
+    assert result.proved_scope.accounts == 2
+    assert "no-negative-equity proved (all N given that" in result.summary()
