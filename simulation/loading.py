@@ -67,6 +67,15 @@ def _with_line(error: str, text: str) -> str:
     return error if line is None else f"{error} (line {line})"
 
 
+def placed_in(error: str, path: str | os.PathLike[str]) -> str:
+    """``error`` (ending ``@ $.<path>``) with the line of the scenario file that writes it: for a
+    problem found after loading, against the policy (``solvent.simulation.paths.with_scenario``)."""
+    try:
+        return _with_line(error, Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return error
+
+
 # --- reading -------------------------------------------------------------------------------------
 
 
@@ -92,4 +101,4 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     return loads_scenario(text, source=source)
 
 
-__all__ = ["CONVERTER", "ScenarioError", "line_of", "load_scenario", "loads_scenario"]
+__all__ = ["CONVERTER", "ScenarioError", "line_of", "load_scenario", "loads_scenario", "placed_in"]

@@ -9,6 +9,7 @@ batch, or how many paths run; and the price path does not change when the book's
 from __future__ import annotations
 
 from collections.abc import Sequence
+from fractions import Fraction
 from typing import Any
 
 import attrs
@@ -42,8 +43,25 @@ class Prepared:
         return start_price(self.scenario.prices, self.series)
 
 
+def same_quantity(a: str, b: str) -> bool:
+    """``"0.01 USDT"`` and ``"0.010  USDT"`` are one quantity: the same number and unit."""
+    (x, _, u), (y, _, v) = (s.strip().partition(" ") for s in (a, b))
+    try:
+        return Fraction(x) == Fraction(y) and u.strip() == v.strip()
+    except (ValueError, ZeroDivisionError):
+        return a.strip() == b.strip()
+
+
 def with_scenario(policy: Policy, scenario: Scenario) -> Policy:
-    """The policy with the scenario's liquidation overrides (slippage on a market close)."""
+    """The policy with the scenario's liquidation overrides (slippage on a market close), after
+    checking that the scenario is written in the policy's quanta (its ``[units]``, where given)."""
+    for key in ("quote", "lot"):
+        written, counted = getattr(scenario.units, key), getattr(policy.units, key)
+        if written is not None and not same_quantity(written, counted):
+            raise ScenarioPolicyError(
+                f"'{key}' is {written!r}, but {policy.name} counts in {counted!r}: the scenario's amounts and "
+                f"prices are quanta of another policy's units @ $.units.{key}"
+            )
     slippage = scenario.liquidation.slippage_ppm
     if slippage is None:
         return policy

@@ -24,7 +24,7 @@ from solvent.simulation.candles import CandleSeries, load_candles
 from solvent.simulation.engine import PathEngine, exact
 from solvent.simulation.executors import worker_lost
 from solvent.simulation.fast import fast
-from solvent.simulation.loading import ScenarioError, load_scenario
+from solvent.simulation.loading import ScenarioError, load_scenario, placed_in
 from solvent.simulation.outcome import PathOutcome
 from solvent.simulation.paths import Prepared, build, with_scenario
 from solvent.simulation.scenario import CandleMode, Candles, Scenario
@@ -64,7 +64,7 @@ def prepare(policy: Policy, scenario_path: str | Path) -> Prepared:
     try:
         return Prepared(with_scenario(policy, scenario), scenario, series)
     except ValueError as exc:
-        raise ScenarioError(str(scenario_path), [str(exc)]) from None
+        raise ScenarioError(str(scenario_path), [placed_in(str(exc), scenario_path)]) from None
 
 
 def check_candles(scenario: Scenario, series: CandleSeries, source: str) -> None:

@@ -280,6 +280,33 @@ class LiquidationSpec:
     slippage_ppm: int | None = integer(ge=0, le=999_999, default=None)
 
 
+def _quantity(_inst: Any, attribute: attrs.Attribute, value: Any) -> None:
+    """``"0.01 USDT"``: a positive decimal, a space, a unit, as a policy's ``[units]`` writes it."""
+    if value is None:
+        return
+    number, _, unit = str(value).strip().partition(" ")
+    try:
+        ok = isinstance(value, str) and Fraction(number) > 0 and bool(unit.strip())
+    except (ValueError, ZeroDivisionError):
+        ok = False
+    if not ok:
+        raise ValueError(
+            f"'{attribute.name}' must be a quantity as a policy's [units] writes it ('0.01 USDT'): {value!r}"
+        )
+
+
+@attrs.frozen(kw_only=True)
+class UnitsSpec:
+    """The policy quanta the scenario's amounts and prices are written in, as a policy's ``[units]``
+    writes them (``quote = "0.01 USDT"``, ``lot = "0.001 BTC"``). A scenario's sizes, fund and
+    start price are quanta of one policy's units and mean something else under another's (crash
+    day's start of 6,000 is 60,000 USDT per BTC on binance, a fraction of a cent on a policy that
+    counts micro-USDC), so a policy whose ``[units]`` differ is refused. Either may be left out."""
+
+    quote: str | None = attrs.field(default=None, validator=_quantity)
+    lot: str | None = attrs.field(default=None, validator=_quantity)
+
+
 @attrs.frozen(kw_only=True)
 class Scenario:
     """One Monte Carlo stress scenario. ``seed`` and ``paths`` are defaults the command line may
@@ -290,6 +317,7 @@ class Scenario:
     prices: PriceModel
     path: PathSpec = PathSpec()
     liquidation: LiquidationSpec = LiquidationSpec()
+    units: UnitsSpec = UnitsSpec()
     description: str = attrs.field(default="", validator=attrs.validators.instance_of(str))
     seed: int = integer(ge=0, le=2**63 - 1, default=0)
     paths: int = integer(ge=1, le=10_000_000, default=200)

@@ -224,6 +224,27 @@ class TestBadInput:
         assert "gave no answer: worker lost (BrokenProcessPool" in done.output and "nothing written" in done.output
         assert not out.exists()
 
+    def test_a_scenario_in_another_policys_quanta_is_refused(self, write, tmp_path: Path) -> None:
+        """A scenario's sizes, fund and prices are quanta of the policy its [units] name: binance's
+        0.01 USDT runs (written 0.010 USDT too), drift's micro-USDC is refused with the line, and
+        nothing is written; a scenario that names no units runs on any policy, as before."""
+        units = '[units]\nquote = "0.010 USDT"\nlot = "0.001 BTC"\n\n'
+        path = write(BASE.replace("[book]\n", units + "[book]\n"))
+        assert invoke("simulate", "binance", "--scenario", str(path), "--paths", "2").exit_code == 0
+        out = tmp_path / "r.json"
+        told = bad("drift", "--scenario", str(path), "--output", str(out))
+        assert (
+            "'quote' is '0.010 USDT', but drift counts in '0.000001 USDC': the scenario's amounts and prices are "
+            "quanta of another policy's units @ $.units.quote (line 5)"
+        ) in told
+        assert not out.exists()
+        assert invoke("simulate", "drift", "--scenario", str(write()), "--paths", "2").exit_code == 0
+        malformed = write(BASE.replace("[book]\n", '[units]\nquote = "USDT"\n\n[book]\n'))
+        assert (
+            "'quote' must be a quantity as a policy's [units] writes it ('0.01 USDT'): 'USDT' @ $.units.quote"
+            in bad("binance", "--scenario", str(malformed))
+        )
+
     @pytest.mark.parametrize("until", ["0", "nan", "2"])
     def test_an_impossible_until(self, write, until: str) -> None:
         bad("binance", "--scenario", str(write()), "--until", until)
