@@ -615,9 +615,11 @@ def describe_outcome(outcome: Any, contract: Contract = LINEAR, money: Money | N
     name = type(outcome).__name__
     if not attrs.has(type(outcome)):
         return f"{name}({outcome!r})"
-    # an outcome's market is named on a book of several markets only (``""`` on one)
+    # an outcome's market is named on a book of several markets only (``""`` on one); its prices
+    # read in that market's lot where it has one of its own (``USDT 87.23/lot``, not ``/BTC``)
     shown = {k: v for k, v in attrs.asdict(outcome).items() if not (k == "market" and v == "")}
-    fields = ", ".join(f"{k}={venue_value(k, v, contract, money)}" for k, v in shown.items())
+    here = money.in_market(shown["market"]) if money is not None and shown.get("market") else money
+    fields = ", ".join(f"{k}={venue_value(k, v, contract, here)}" for k, v in shown.items())
     return f"{name}({fields})"
 
 

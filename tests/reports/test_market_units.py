@@ -41,3 +41,18 @@ def test_one_lot_for_every_market_reads_as_before() -> None:
         assert Money.of(policy) == Money.from_units(policy.units, policy.contract)
     shared = Money.from_units(POLICY.units, POLICY.contract)
     assert marks_text(BOOK, None, POLICY.contract, shared) == "marks in USDT/BTC: BTC 100,000, ETH 100,000"
+
+
+def test_an_outcome_in_a_market_with_its_own_lot_reads_its_prices_in_it() -> None:
+    """A liquidation found in ETH gives its fill price per ETH, not per BTC (the first market's
+    lot); an outcome of the first market, or of one market, reads as before."""
+    from solvent.reports.story import describe_outcome
+    from solvent.rules.outcomes import Liquidated
+
+    money = Money.of(POLICY)
+    eth = describe_outcome(Liquidated("alice", -5, 10, 100, 3_399, market="ETH"), POLICY.contract, money)
+    assert eth.endswith("fill_price_quote=USDT 3,399/ETH, market=ETH)")
+    btc = describe_outcome(Liquidated("alice", -5, 10, 100, 3_399, market="BTC"), POLICY.contract, money)
+    assert btc.endswith("fill_price_quote=USDT 33,990/BTC, market=BTC)")
+    one = describe_outcome(Liquidated("alice", -5, 10, 100, 3_399), POLICY.contract, money)
+    assert one.endswith("fill_price_quote=USDT 33,990/BTC)")
