@@ -109,7 +109,7 @@ def test_where_the_payers_argument_does_not_apply_no_lemma_is_given() -> None:
     assert payer_direct.prepare(resolve_policy("hyperliquid"), TWO) is None
 
 
-@pytest.mark.deep  # 12-25 s each
+@pytest.mark.deep  # 5-9M units, 11-64 s each at load 10-14
 @pytest.mark.parametrize(
     ("preset", "claim"),
     [("binance", "no-negative-equity"), ("binance", "loss-bounded-by-collateral"), ("okx", "no-negative-equity")],
@@ -167,9 +167,37 @@ def test_a_one_token_change_to_the_adl_price_or_the_fee_to_close_flips_the_verdi
     assert result.counterexample is not None and result.counterexample.obligation == "no-negative-equity"
 
 
-@pytest.mark.deep  # about 60 s: bybit's fee to close in its bankruptcy price
+@pytest.mark.deep  # bybit's fee to close in its bankruptcy price: 23M units, 250 s at load 14
 def test_bybit_is_proved_for_every_n_with_its_transfers_at_n_2() -> None:
     result = prove("bybit", "no-negative-equity", TWO)
     assert result.verdict is Verdict.PROVED, result.summary()
     assert result.proved_scope.accounts == 2
     assert "no-negative-equity proved (all N given that" in result.summary()
+
+
+@pytest.mark.deep  # three questions, one in a fresh process: 494 s at load 12 on the 2 shared cores
+def test_the_direct_check_with_facts_answers_as_a_fresh_process_would_after_other_questions() -> None:
+    """The lemmas are proved again for each question and their instances built in its own z3
+    context: binance's proof after okx's spends, query for query, what a fresh process spends."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.solver.test_effort import _plain
+
+    prove("okx", "no-negative-equity", TWO)  # history
+    here = _plain(prove("binance", "no-negative-equity", TWO))
+    program = (
+        "import json\n"
+        "from solvent.solver.bounds import Bounds\n"
+        "from solvent.solver.prove import prove\n"
+        "from tests.solver.test_effort import _plain\n"
+        "bounds = Bounds(accounts=2, events=1, effort=20_000_000)\n"
+        "print(json.dumps(_plain(prove('binance', 'no-negative-equity', bounds))))\n"
+    )
+    fresh = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True, env=dict(os.environ)
+    ).stdout
+    assert here["verdict"] == repr(Verdict.PROVED)
+    assert json.loads(json.dumps(here)) == json.loads(fresh)
