@@ -237,9 +237,14 @@ def test_each_liquidation_records_equity_at_or_below_maintenance_for_every_n() -
         assert isinstance(found, compositional.Extension), preset
         assert found.assumes == TURNS_ALIKE and not found.every_k
         assert any(lemma.startswith("each liquidation (mark)") for lemma in found.lemmas)
-    mango = _attempt("mango-v4", "liquidation-only-below-maintenance")  # 6.1M units: more than its quarter
-    assert isinstance(mango, compositional.Attempt) and "undecided within its effort" in mango.failed
+    # a socialized loss's split with its own side facts only (docs/solver-notes.md#the-pro-rata-split-as-a-proved-lemma):
+    # mango's lemma holds within its quarter (1.65M units; 6.1M with every pair's facts), drift's stays undecided
+    mango = _attempt("mango-v4", "liquidation-only-below-maintenance")
+    assert isinstance(mango, compositional.Extension)
     assert sum(q.units for q in mango.queries) <= ONE_MOVE.effort // 4
+    drift = _attempt("drift", "liquidation-only-below-maintenance")
+    assert isinstance(drift, compositional.Attempt) and "undecided within its effort" in drift.failed
+    assert sum(q.units for q in drift.queries) <= ONE_MOVE.effort // 4
 
 
 def test_a_trigger_mutated_from_at_or_below_to_at_or_above_breaks_the_liquidation_lemma(monkeypatch) -> None:
