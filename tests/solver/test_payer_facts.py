@@ -22,7 +22,7 @@ from solvent.rules.collateral import convert_spot
 from solvent.rules.ledger import Ctx
 from solvent.rules.outcomes import Bankrupt
 from solvent.rules.presets import resolve_policy
-from solvent.solver import payer_direct, payer_facts
+from solvent.solver import payer_direct, payer_facts, wall
 from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.payer_lemma import ADL_FILLS_ONLY
 from solvent.solver.per_account import _conjuncts, _settled
@@ -58,8 +58,22 @@ def _question(preset: str, claim: str = "no-negative-equity") -> tuple[object, p
     return policy, cases, query
 
 
-def test_each_charge_instance_names_the_questions_own_resolve_results() -> None:
-    policy, cases, query = _question("binance")
+_BUILT: dict[int, tuple] = {}
+
+
+@pytest.fixture
+def binance():
+    """Binance's no-negative-equity question at N = 2, with the payer's lemmas as facts: built once
+    per z3 context (a ``prove`` in between starts a fresh one, whose terms do not mix with these)."""
+    key = id(z3.main_ctx())
+    if key not in _BUILT:
+        _BUILT.clear()
+        _BUILT[key] = _question("binance")
+    return _BUILT[key]
+
+
+def test_each_charge_instance_names_the_questions_own_resolve_results(binance) -> None:
+    policy, cases, query = binance
     event = query.runs[0].runs[0].variant.event
     starts = convert_spot(policy.margin, Ctx(_settled(policy, query.book, event).book), "alice").book
     charge, formula = next((c, f) for c, f in cases.facts.charges if c.bankrupt == "alice")
@@ -82,10 +96,10 @@ def test_an_instance_needs_a_term_for_every_variable_of_its_lemma() -> None:
         payer_facts.instance(x + y, [(x, z3.IntVal(1))])
 
 
-def test_the_pieces_cover_every_model_of_the_question() -> None:
+def test_the_pieces_cover_every_model_of_the_question(binance) -> None:
     """Each trader's equity failing, in each case of who was resolved: with every conjunct and every
     resolution guard standing for a Boolean of its own, the claim failing implies some piece."""
-    policy, _, query = _question("binance")
+    policy, _, query = binance
     invariant = catalog.get("no-negative-equity")
     pieces = payer_direct._pieces(policy, query, invariant)
     assert len(pieces) == 2 * 4  # each trader's equity, in each case of who was resolved
@@ -93,12 +107,13 @@ def test_the_pieces_cover_every_model_of_the_question() -> None:
     conjuncts = _conjuncts(invariant.holds(view(policy, query.runs[0].before, run)))
     guards = [g.guard for g in run.ctx.outcomes if isinstance(g.item, Bankrupt)]
     assert len(conjuncts) == 2 and len(guards) == 2
-    stand_in = [(t, z3.Bool(f"b{k}")) for k, t in enumerate([*conjuncts, *guards])]
-    solver = z3.Solver()
+    ctx = pieces[0].ctx  # the question's own context (a later question may have made a fresh one)
+    stand_in = [(t, z3.Bool(f"b{k}", ctx)) for k, t in enumerate([*conjuncts, *guards])]
+    solver = z3.Solver(ctx=ctx)
     solver.add(z3.Not(z3.substitute(z3.And(*conjuncts), *stand_in)))
     solver.add(*(z3.Not(z3.substitute(p, *stand_in)) for p in pieces))
     assert solver.check() == z3.unsat
-    solver = z3.Solver()  # and one piece fewer leaves a case uncovered
+    solver = z3.Solver(ctx=ctx)  # and one piece fewer leaves a case uncovered
     solver.add(z3.Not(z3.substitute(z3.And(*conjuncts), *stand_in)))
     solver.add(*(z3.Not(z3.substitute(p, *stand_in)) for p in pieces[1:]))
     assert solver.check() == z3.sat
@@ -144,13 +159,20 @@ MUTATIONS = [
 
 
 @pytest.mark.parametrize(("preset", "name", "mutated"), MUTATIONS)
-def test_a_one_token_change_to_the_adl_price_or_the_fee_to_close_leaves_no_fact(
+def test_a_one_token_change_to_the_adl_price_or_the_fee_to_close_breaks_the_bankrupts_side(
     monkeypatch, preset: str, name: str, mutated
 ) -> None:
-    """The bankrupt's side no longer ends at zero, so its lemma fails and no fact is given."""
+    """The bankrupt's side holds as written and no longer ends at zero once changed, so no fact
+    is given (``payer_direct.prepare``: the lemma that fails first)."""
     policy = resolve_policy(preset)
-    assert payer_direct.prepare(policy, TWO) is not None
+
+    def holds() -> bool:
+        _, premise, claim = payer_facts.bankrupt_question(policy, "alice")
+        return wall.check([*premise, z3.Not(claim)], [], 10_000_000, 60.0).result == "unsat"
+
+    assert holds()
     monkeypatch.setattr(adl_module, name, mutated)
+    assert not holds()
     assert payer_direct.prepare(policy, TWO) is None
 
 
