@@ -41,9 +41,10 @@ fails on; an exact model the engine does not confirm raises
 
 from __future__ import annotations
 
+import functools
 import itertools
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import attrs
@@ -124,7 +125,8 @@ def _answered(
         bounds = attrs.evolve(bounds, asset_names=tuple(c.name for c in policy.collateral))
     invariant = invariant_id if isinstance(invariant_id, Invariant) else catalog.get(invariant_id)
     extension = comp.attempt(policy, invariant, bounds, payer=payer_first) if compositional else None
-    cases = _payer_cases(policy, invariant, bounds)
+    # the payer's lemmas as facts speak of the lemmas' two-trader book: proved only where asked there
+    cases = _payer_cases(policy, invariant, bounds) if bounds.accounts == comp.LEMMA_TRADERS else None
     smaller: dict[int, ProofResult] = {}
     outcome = _small_scope_first(policy, invariant, bounds, transfers=transfers, smaller=smaller, cases=cases)
     direct = _obligation(outcome, invariant.id).verdict
@@ -135,10 +137,11 @@ def _answered(
     if outcome.verdict is Verdict.REFUTED and invariant.id in (*EACH_TRADER, *ONE_ACCOUNT):
         outcome = _refuted_for_larger_books(policy, invariant, outcome)
     if isinstance(extension, comp.Extension):
-        small = _on_lemma_book(policy, invariant, bounds, outcome, smaller, comp.LEMMA_TRADERS, cases)
+        facts = functools.partial(_payer_cases, policy, invariant, bounds)
+        small = _on_lemma_book(policy, invariant, bounds, outcome, smaller, comp.LEMMA_TRADERS, facts)
+        said = outcome.lemmas + (small.lemmas if small is not None else ())  # the facts, where used
         outcome = _extended(outcome, invariant, extension, small)
-        if cases is not None:
-            outcome = attrs.evolve(outcome, lemmas=outcome.lemmas + cases.facts.lemmas)
+        outcome = attrs.evolve(outcome, lemmas=outcome.lemmas + said)
     elif isinstance(extension, comp.Attempt):  # bounded only; the lemmas' work is counted and said
         outcome = attrs.evolve(
             outcome,
@@ -192,7 +195,7 @@ def _on_lemma_book(
     outcome: ProofResult,
     smaller: dict[int, ProofResult],
     n: int,
-    cases: payer_direct.ByCases | None = None,
+    cases: Callable[[], payer_direct.ByCases | None] = lambda: None,
 ) -> ProofResult | None:
     """The invariant checked directly on the lemmas' book size ``n``, when N is larger and the
     check at N was undecided: the small-scope pass's answer if it proved it (its queries are
@@ -203,7 +206,7 @@ def _on_lemma_book(
     quick = smaller.get(n)
     if quick is not None and _obligation(quick, invariant.id).verdict is Verdict.PROVED:
         return quick
-    again = _bounded(policy, invariant, attrs.evolve(bounds, accounts=n), transfers=False, cases=cases)
+    again = _bounded(policy, invariant, attrs.evolve(bounds, accounts=n), transfers=False, cases=cases())
     return attrs.evolve(again, queries=tuple(_tag_scope(q, n) for q in again.queries))
 
 
@@ -346,9 +349,7 @@ def _small_scope_first(
                     for o in outcome.obligations
                 ),
             )
-    # the payer's lemmas as facts speak of the lemmas' two-trader book (``solver.payer_facts``)
-    on_two = cases if cases is not None and bounds.accounts == 2 else None
-    outcome = _bounded(policy, invariant, bounds, transfers=transfers, cases=on_two)
+    outcome = _bounded(policy, invariant, bounds, transfers=transfers, cases=cases)
     return attrs.evolve(outcome, queries=tuple(earlier) + outcome.queries)
 
 
@@ -419,6 +420,7 @@ def _bounded(
         method=method,
         queries=tuple(queries),
         assumptions=names,
+        lemmas=() if cases is None else cases.facts.lemmas,
     )
     vacuous = [w for w in witnesses if w.verdict is Verdict.VACUOUS]
     if witnesses and len(vacuous) == len(witnesses):
