@@ -194,7 +194,7 @@ def proof_rows(report: PolicyReport) -> list[tuple[str, str, str, str]]:
     """One row per invariant z3 was asked about: id, answer in words, scope, the effort it spent
     (units, not seconds: a report reads the same on any machine)."""
     return [
-        (v.invariant.id, proof_state(v), v.proof.scopes_text()[0], effort_text(v.proof.units))
+        (v.invariant.id, proof_state(v), "".join(v.proof.scopes_text()), effort_text(v.proof.units))
         for v in report.verdicts
         if v.proof is not None
     ]

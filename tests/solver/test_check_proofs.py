@@ -65,7 +65,8 @@ def test_proofs_in_json_and_markdown_and_html(report) -> None:
     assert (proof["verdict"], proof["all_accounts"]) == ("proved", True)
     assert by_id["no-negative-equity"]["evidence"]["proof"]["verdict"] == "refuted"
     md = markdown.render([report])
-    assert "### Proofs (z3 on the engine's own rules)" in md and "| `conservation` | proved | all N" in md
+    assert "### Proofs (z3 on the engine's own rules)" in md and "| `conservation` | proved | N ≤ 2" in md
+    assert "; conservation proved (all N" in md  # the weakest obligation's scope first, then the claim's
     html = html_report.render([report])
     assert "<h3>Proofs (z3 on the engine's own rules)</h3>" in html and "conservation" in html.split("<h3>Proofs", 1)[1]
 
