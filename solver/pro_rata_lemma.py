@@ -155,7 +155,10 @@ def split_lemma(rounding: RoundingRule, payers: int, *, capped: bool = False) ->
     saved = api._main_ctx
     api._main_ctx = None
     try:
-        return _verdict(rounding, payers, capped)
+        # its build steps on a meter of their own: a question pays the lemma's units (the same
+        # whether this process asked it before or not), never the steps of its first asking
+        with effort.building(effort.MAX_UNITS):
+            return _verdict(rounding, payers, capped)
     finally:
         api._main_ctx = saved
 

@@ -153,3 +153,19 @@ def test_the_mutated_rounding_flips_drifts_transfers_to_refuted(monkeypatch) -> 
     verdicts = {o.obligation: o.verdict for o in result.obligations}
     assert verdicts["non-negative-transfers"] is Verdict.REFUTED, result.reason
     assert result.counterexample is not None
+
+
+def test_a_question_pays_the_same_whether_this_process_asked_the_lemma_before() -> None:
+    """The first asking builds the lemma's own terms; those steps are not the question's, which
+    pays the lemma's units either way (docs/solver-notes.md#process-history)."""
+
+    def spent() -> int:
+        with effort.question():
+            amounts = _dust_obligations(2)
+            with effort.building(10**9) as meter:
+                discharger = Discharger(DRIFT.rounding)
+                assert all(discharger.covers(a) for a in amounts)
+            return meter.spent
+
+    first = spent()  # the fixture cleared the cache: the lemma is asked here
+    assert first == spent() > 0
