@@ -124,7 +124,7 @@ def test_where_the_payers_argument_does_not_apply_no_lemma_is_given() -> None:
     assert payer_direct.prepare(resolve_policy("hyperliquid"), TWO) is None
 
 
-@pytest.mark.deep  # 5-9M units, 11-64 s each at load 10-14
+@pytest.mark.deep  # 5-9M units, 7-12 s each at load 3-5
 @pytest.mark.parametrize(
     ("preset", "claim"),
     [("binance", "no-negative-equity"), ("binance", "loss-bounded-by-collateral"), ("okx", "no-negative-equity")],
@@ -176,7 +176,7 @@ def test_a_one_token_change_to_the_adl_price_or_the_fee_to_close_breaks_the_bank
     assert payer_direct.prepare(policy, TWO) is None
 
 
-@pytest.mark.deep  # 5-10 s each on an idle machine
+@pytest.mark.deep  # 8 s and 25 s at load 3-5
 @pytest.mark.parametrize(("preset", "name", "mutated"), MUTATIONS)
 def test_a_one_token_change_to_the_adl_price_or_the_fee_to_close_flips_the_verdict(
     monkeypatch, preset: str, name: str, mutated
@@ -189,7 +189,7 @@ def test_a_one_token_change_to_the_adl_price_or_the_fee_to_close_flips_the_verdi
     assert result.counterexample is not None and result.counterexample.obligation == "no-negative-equity"
 
 
-@pytest.mark.deep  # bybit's fee to close in its bankruptcy price: 23M units, 250 s at load 14
+@pytest.mark.deep  # bybit's fee to close in its bankruptcy price: 23M units, 59 s at load 3-5
 def test_bybit_is_proved_for_every_n_with_its_transfers_at_n_2() -> None:
     result = prove("bybit", "no-negative-equity", TWO)
     assert result.verdict is Verdict.PROVED, result.summary()
