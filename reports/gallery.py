@@ -27,8 +27,15 @@ def _proved(report: PolicyReport) -> str:
     proofs = [v.proof for v in report.verdicts if v.proof is not None]
     proved = [p for p in proofs if p.proved and not p.trivial]
     trivial = sum(1 for p in proofs if p.trivial)
-    every_n = sum(1 for p in proved if p.scope.accounts is None)
-    notes = ([f"{every_n} for all N"] if every_n else []) + ([f"{trivial} more trivially"] if trivial else [])
+    # "for all N" only where every obligation is (the verdict's own head, ProofResult.proved_scope);
+    # a claim proved for all N beside transfers proved at N is counted apart
+    every_n = sum(1 for p in proved if p.proved_scope.accounts is None)
+    claim_n = sum(1 for p in proved if p.scope.accounts is None) - every_n
+    notes = (
+        ([f"{every_n} for all N"] if every_n else [])
+        + ([f"{claim_n} with the claim for all N"] if claim_n else [])
+        + ([f"{trivial} more trivially"] if trivial else [])
+    )
     return f"{len(proved)} of {len(proofs)}" + (f" ({'; '.join(notes)})" if notes else "")
 
 

@@ -126,8 +126,10 @@ def proof_cell_text(r: ProofResult | CellError, where: str, notes: _Notes) -> st
     if r.verdict is Verdict.REFUTED and r.accepted:
         word = "refuted (accepted by the policy)"  # a documented trade-off, not a failure
     text = f"{word}, {units_text(r.units)}"
-    if r.verdict is Verdict.PROVED and r.scope.accounts is None:
+    if r.verdict is Verdict.PROVED and r.proved_scope.accounts is None:
         text = f"{word}, all N, {units_text(r.units)}"
+    elif r.verdict is Verdict.PROVED and r.scope.accounts is None:  # the claim for all N, an obligation at N
+        text = f"{word}, the claim all N, {units_text(r.units)}"
     if r.verdict not in (Verdict.PROVED, Verdict.REFUTED):
         text += notes.mark(where, r.reason or r.verdict.value)
     return text

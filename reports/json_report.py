@@ -176,17 +176,31 @@ def search_data(r: SearchResult | None) -> dict[str, Any] | None:
 
 
 def proof_data(p: Any) -> dict[str, Any]:
-    """z3's verdict on one invariant: what it covers, how, how long, and why when not decided."""
+    """z3's verdict on one invariant: what it covers, how, how long, and why when not decided.
+
+    ``scope`` and ``all_accounts`` are the whole verdict's, as its text heads with them: a proof
+    whose obligations hold on different scopes covers the weakest (an all-N claim beside
+    non-negative transfers proved for N ≤ 2 is ``all_accounts: false``). ``claim_scope`` and
+    ``claim_all_accounts`` are the claim's own, and each obligation carries its scope."""
+    head = p.proved_scope if p.verdict.value == "proved" else p.scope
     return {
         "verdict": p.verdict.value,
-        "scope": p.scope.text,
+        "scope": head.text,
         "fixed": p.scope.fixed,
-        "all_accounts": p.scope.accounts is None,
+        "all_accounts": head.accounts is None,
+        "claim_scope": p.scope.text,
+        "claim_all_accounts": p.scope.accounts is None,
         "method": p.method,
         "seconds": round(p.seconds, 3),
         "reason": p.reason,
         "obligations": [
-            {"obligation": o.obligation, "verdict": o.verdict.value, "reason": o.reason} for o in p.obligations
+            {
+                "obligation": o.obligation,
+                "verdict": o.verdict.value,
+                "scope": None if o.scope is None else o.scope.text,
+                "reason": o.reason,
+            }
+            for o in p.obligations
         ],
     }
 

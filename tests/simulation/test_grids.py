@@ -286,11 +286,13 @@ def test_a_proof_grid_is_the_same_on_one_two_workers_and_dask(process_cluster, t
     assert data["schema"] == "solvent.proof-grid/1" and data["exit_code"] == code
     assert data["scopes"] == [{"accounts": 1, "events": 1}, {"accounts": 2, "events": 1}]
     cells = {(c["invariant"], c["accounts"]): c for c in data["cells"]}
-    assert cells["conservation", 2]["verdict"] == "proved" and cells["conservation", 2]["all_accounts"]
+    conservation = cells["conservation", 2]
+    assert conservation["verdict"] == "proved" and conservation["claim_all_accounts"]
+    assert not conservation["all_accounts"]  # its transfers' signs are proved for N ≤ 2
     assert all(c["units"] > 0 for c in data["cells"])
     table = output[output.index("proofs on backpack: 2 claims x 2 scopes") :].splitlines()
     assert table[1].split()[:3] == ["claim", "N=1,", "K=1"]
-    assert table[3].startswith("conservation") and "proved, all N" in table[3]
+    assert table[3].startswith("conservation") and "proved, the claim all N" in table[3]
     assert table[4].startswith("no-negative-equity") and "refuted (accepted by the policy)" in table[4]
     verdicts = {c["verdict"] for c in data["cells"]}
     assert code == (1 if "refuted" in verdicts else 3 if verdicts - {"proved"} else 0)

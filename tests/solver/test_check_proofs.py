@@ -62,7 +62,11 @@ def test_proofs_in_json_and_markdown_and_html(report) -> None:
     data = json.loads(json_report.render([report]))
     by_id = {v["invariant"]: v for v in data["policies"][0]["verdicts"]}
     proof = by_id["conservation"]["evidence"]["proof"]
-    assert (proof["verdict"], proof["all_accounts"]) == ("proved", True)
+    # the claim for every N, the transfers' signs at N = 2: the verdict as a whole covers N ≤ 2
+    assert (proof["verdict"], proof["claim_all_accounts"], proof["all_accounts"]) == ("proved", True, False)
+    scopes = {o["obligation"]: o["scope"] for o in proof["obligations"]}
+    assert scopes["conservation"].startswith("all N") and scopes["non-negative-transfers"].startswith("N ≤ 2")
+    assert proof["scope"] == scopes["non-negative-transfers"] and proof["claim_scope"].startswith("all N")
     assert by_id["no-negative-equity"]["evidence"]["proof"]["verdict"] == "refuted"
     md = markdown.render([report])
     assert "### Proofs (z3 on the engine's own rules)" in md and "| `conservation` | proved | N ≤ 2" in md
