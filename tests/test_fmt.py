@@ -129,8 +129,14 @@ def test_reordered_keys_and_tables_format_to_the_same_data_idempotently(path: Pa
 
 
 def _canonical_keys(data: dict) -> list[str]:
+    """The top level's keys in the writer's order, plain values before tables (as TOML must have
+    them: a scenario's ``seed`` and ``paths`` come before its ``[units]`` table)."""
     order = ORDER[()]
-    return sorted(data, key=lambda k: order.index(k) if k in order else len(order))
+
+    def is_table(value: object) -> bool:
+        return isinstance(value, dict) or (isinstance(value, list) and bool(value) and isinstance(value[0], dict))
+
+    return sorted(data, key=lambda k: (is_table(data[k]), order.index(k) if k in order else len(order)))
 
 
 def test_the_key_order_is_the_presets() -> None:

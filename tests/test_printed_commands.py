@@ -355,7 +355,7 @@ def test_the_scale_out_commands_run_as_printed() -> None:
     assert "counterexample (replayed on the concrete engine)" in proofs.stdout
     table = proofs.stdout[proofs.stdout.index("proofs on backpack: 2 claims x 2 scopes") :].splitlines()
     assert table[1].split()[:5] == ["claim", "N=1,", "K=1", "N=2,", "K=1"]
-    assert table[3].startswith("conservation") and table[3].count("proved, all N") == 2
+    assert table[3].startswith("conservation") and table[3].count("proved, the claim all N") == 2
     assert table[4].startswith("no-negative-equity") and table[4].count("refuted (accepted by the policy)") == 2
 
 

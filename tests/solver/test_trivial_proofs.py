@@ -42,7 +42,8 @@ def test_reports_say_trivially_and_summaries_do_not_count_it() -> None:
     evidence = {v.invariant.id: proof_evidence(v) for v in report.verdicts}
     assert "proved trivially" in evidence["adl-ranking-respected"]
     assert "trivially" not in evidence["conservation"]
-    assert _proved(report) == "1 of 2 (1 for all N; 1 more trivially)"
+    # conservation for every N, its transfers' signs at N = 2: counted apart from a whole all-N proof
+    assert _proved(report) == "1 of 2 (1 with the claim for all N; 1 more trivially)"
 
 
 def test_the_scope_says_what_every_book_holds_fixed() -> None:
