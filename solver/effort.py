@@ -188,17 +188,27 @@ def question() -> Iterator[None]:
     held off. So the garbage of earlier work is collected first, and the collector waits until the
     answer is in.
     """
-    gc.collect()
+    if not _ASKING:  # inside another question the collector is already held: its garbage waits
+        gc.collect()
     caller = _current_context()
     fresh_context()
     was_enabled = gc.isenabled()
     gc.disable()
+    _ASKING.append(caller)
     try:
         yield
     finally:
+        _ASKING.pop()
         _restore_context(caller)
         if was_enabled:
             gc.enable()
+
+
+#: the questions being asked, outermost first (a question inside another: ``prove`` inside a
+#: ``check`` question or a grid cell); only the outermost collects the garbage before it, as the
+#: front ends did before ``prove`` asked as a question of its own (a full collection costs 20-100
+#: ms in a large process, and ``check`` asks a question per claim)
+_ASKING: list[object] = []
 
 
 def spent_so_far(solver: z3.Solver) -> int:

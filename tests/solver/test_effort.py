@@ -278,6 +278,22 @@ class TestQuestion:
         gc.collect()
         assert again == alone
 
+    def test_only_the_outermost_question_collects(self, monkeypatch) -> None:  # noqa: ANN001
+        """``prove`` inside a ``check`` question: one full collection, not one per level."""
+        import gc
+
+        calls = []
+        monkeypatch.setattr(gc, "collect", lambda *a: calls.append(a) or 0)
+        with effort.question():
+            with effort.question():
+                pass
+            with effort.question():
+                pass
+        assert len(calls) == 1
+        with effort.question():
+            pass
+        assert len(calls) == 2
+
     def test_the_callers_context_is_back_after_the_question(self) -> None:
         """A term built before a question can be used with terms built after it: the question had
         its own context and put the caller's back (``prove`` inside a threshold probe)."""
