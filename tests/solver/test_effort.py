@@ -322,6 +322,27 @@ def _plain(result) -> dict:  # noqa: ANN001 (a ProofResult)
     return clean(attrs.asdict(result, recurse=True))
 
 
+def answered_in_a_fresh_process(policy: str, invariant: str, **bounds: int) -> dict:
+    """``prove(policy, invariant, Bounds(**bounds))`` asked in a fresh interpreter, as
+    :func:`_plain` data (what a question asked after others in this process must equal)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    program = (
+        "import json\n"
+        "from solvent.solver.bounds import Bounds\n"
+        "from solvent.solver.prove import prove\n"
+        "from tests.solver.test_effort import _plain\n"
+        f"print(json.dumps(_plain(prove({policy!r}, {invariant!r}, Bounds(**{bounds!r})))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True, env=dict(os.environ)
+    )
+    return json.loads(done.stdout)
+
+
 def test_prove_answers_as_a_fresh_process_would_after_other_questions() -> None:
     """``solver.prove.prove`` itself, called straight after another question in this process,
     gives field for field what a fresh process gives: the path through z3, the units of every
@@ -329,22 +350,9 @@ def test_prove_answers_as_a_fresh_process_would_after_other_questions() -> None:
     after conservation at N = 1, and "out of effort, then unknown (exact), then sat" in 224,190 in
     a fresh process, with another story (docs/solver-notes.md#process-history)."""
     import json
-    import os
-    import subprocess
-    import sys
 
-    bounds = Bounds(accounts=2, effort=5_000_000)
     prove("backpack", "conservation", Bounds(accounts=1, effort=5_000_000))  # history
-    here = _plain(prove("backpack", "no-negative-equity", bounds))
-    program = (
-        "import json\n"
-        "from solvent.solver.bounds import Bounds\n"
-        "from solvent.solver.prove import prove\n"
-        "from tests.solver.test_effort import _plain\n"
-        "print(json.dumps(_plain(prove('backpack', 'no-negative-equity', Bounds(accounts=2, effort=5_000_000)))))\n"
-    )
-    fresh = subprocess.run(
-        [sys.executable, "-c", program], capture_output=True, text=True, check=True, env=dict(os.environ)
-    ).stdout
+    here = _plain(prove("backpack", "no-negative-equity", Bounds(accounts=2, effort=5_000_000)))
+    fresh = answered_in_a_fresh_process("backpack", "no-negative-equity", accounts=2, effort=5_000_000)
     assert here["verdict"] == repr(Verdict.REFUTED) and here["counterexample"] is not None
-    assert json.loads(json.dumps(here)) == json.loads(fresh)
+    assert json.loads(json.dumps(here)) == fresh

@@ -202,24 +202,11 @@ def test_the_direct_check_with_facts_answers_as_a_fresh_process_would_after_othe
     """The lemmas are proved again for each question and their instances built in its own z3
     context: binance's proof after okx's spends, query for query, what a fresh process spends."""
     import json
-    import os
-    import subprocess
-    import sys
 
-    from tests.solver.test_effort import _plain
+    from tests.solver.test_effort import _plain, answered_in_a_fresh_process
 
     prove("okx", "no-negative-equity", TWO)  # history
     here = _plain(prove("binance", "no-negative-equity", TWO))
-    program = (
-        "import json\n"
-        "from solvent.solver.bounds import Bounds\n"
-        "from solvent.solver.prove import prove\n"
-        "from tests.solver.test_effort import _plain\n"
-        "bounds = Bounds(accounts=2, events=1, effort=20_000_000)\n"
-        "print(json.dumps(_plain(prove('binance', 'no-negative-equity', bounds))))\n"
-    )
-    fresh = subprocess.run(
-        [sys.executable, "-c", program], capture_output=True, text=True, check=True, env=dict(os.environ)
-    ).stdout
+    fresh = answered_in_a_fresh_process("binance", "no-negative-equity", accounts=2, events=1, effort=20_000_000)
     assert here["verdict"] == repr(Verdict.PROVED)
-    assert json.loads(json.dumps(here)) == json.loads(fresh)
+    assert json.loads(json.dumps(here)) == fresh
