@@ -65,12 +65,21 @@ from solvent.rules.liquidation import (
     note_liquidated,
     order_lots,
     partial_lots,
+    shortage_lots,
+    shortage_quote,
     slip_per_lot,
     takeover_rule,
     unwind_fund,
 )
 from solvent.rules.liquidation_order import close_in_order
-from solvent.rules.margin import account_initial_margin, account_maintenance, counts_spot, equity, open_lots
+from solvent.rules.margin import (
+    account_initial_margin,
+    account_maintenance,
+    counts_spot,
+    equity,
+    maintenance_rate,
+    open_lots,
+)
 from solvent.rules.market_funds import check_scope, focused_on, renamed_in_market, unfocused
 from solvent.rules.outcomes import DepositAbsorbed
 from solvent.rules.policy import Policy
@@ -544,7 +553,10 @@ def _close_solvent(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     def close_rest(c: Ctx) -> Ctx:
         return close_step(rule, policy.rounding.fee, c, name, abs_(c.account(name).size_lots), eq, closer)
 
-    if rule.partial_above_notional_quote is not None:
+    if rule.shortage_buffer_ppm is not None:
+        # Drift: one order for what covers the margin shortage plus the buffer
+        ctx = close_step(rule, policy.rounding.fee, ctx, name, _shortage_lots(policy, ctx, name), eq, closer)
+    elif rule.partial_above_notional_quote is not None:
         # Hyperliquid: one order this event, a share of a large position; the rest waits
         lots = order_lots(rule, ctx.account(name).size_lots, ctx.market.mark_quote)
         ctx = close_step(rule, policy.rounding.fee, ctx, name, lots, eq, closer)
@@ -570,6 +582,19 @@ def _close_solvent(policy: Policy, ctx: Ctx, name: str) -> Ctx:
         )
         ctx = ctx.transfer(name, ctx.system(Role.FEE_ACCOUNT), fee, Reason.TRADING_FEE)
     return hand_over_surplus(rule, ctx, name)
+
+
+def _shortage_lots(policy: Policy, ctx: Ctx, name: str) -> Any:
+    """Lots of ``name``'s position that cover its margin shortage plus the buffer
+    (``liquidation.shortage_buffer_ppm``, Drift's ``liquidate_perp``), on the whole account's
+    maintenance and equity, the buffer on every open position's notional."""
+    rule, a, mark = policy.liquidation, ctx.account(name), ctx.market.mark_quote
+    notional = abs_(a.size_lots) * mark + sum_(
+        abs_(p.size_lots) * m.mark_quote for p, m in zip(a.more_positions, ctx.book_field("more_markets"), strict=True)
+    )
+    e = margin_equity(policy, ctx.book_field("assets"), a)
+    shortage = shortage_quote(rule, e, _maintenance(policy, ctx, a), notional)
+    return shortage_lots(rule, a.size_lots, mark, maintenance_rate(policy.margin, a.size_lots, mark), shortage)
 
 
 def sweep(policy: Policy, ctx: Ctx) -> Ctx:

@@ -32,7 +32,7 @@ from typing import Any
 
 import attrs
 
-from solvent.rules.arith import PPM, Rounding, abs_, and_, div, ite, max_, min_, mul_ppm, sum_
+from solvent.rules.arith import PPM, Rounding, abs_, and_, div, ite, max_, min_, mul_ppm, safe_divisor, sum_
 from solvent.rules.book import Account, Role
 from solvent.rules.fields import ppm_field, quote_field
 from solvent.rules.ledger import Ctx, Reason, system
@@ -165,8 +165,46 @@ class LiquidationRule:
     #: the search draws none; a scenario that names a delisting (an incident's) still runs the
     #: engine's rule.
     final_settlement: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    #: A liquidation closes only what brings the account back to maintenance margin plus this
+    #: buffer (a share of the notional), not the whole position. Absent (the default): the whole
+    #: position (or the ``partial_close_ppm`` steps). Set: the margin shortage is
+    #: ``MM + ⌊N × buffer_ppm / 1e6⌋ − E`` (the requirement plus buffer over every open position,
+    #: less the equity) and one order closes ⌈shortage × 1e6 / (M × (MMR + buffer_ppm −
+    #: slippage_ppm − penalty_ppm))⌉ lots, at most the position (the whole position where the rate
+    #: is not positive), MMR being the maintenance rate of the position's tier. Each lot closed at
+    #: the fill frees its maintenance and buffer and costs its slippage and penalty, so the least
+    #: whole number of lots that covers the shortage leaves the account at or above maintenance
+    #: plus buffer. Drift v2 (docs/venues.md#drift-v2-liquidation): ``liquidate_perp`` takes
+    #: ``calculate_base_asset_amount_to_cover_margin_shortage(shortage, margin_ratio +
+    #: liquidation_margin_buffer_ratio, liquidator_fee, if_fee, oracle)``, rounded up to the order
+    #: step (``standardize_base_asset_amount_ceil``), the shortage being ``margin_requirement_plus_buffer
+    #: − total_collateral`` (``MarginCalculation.margin_shortage``, state/margin_calculation.rs,
+    #: each position adding ``liability_value × buffer / MARGIN_PRECISION``); the state's
+    #: ``liquidation_margin_buffer_ratio`` defaults to 2% (``DEFAULT_LIQUIDATION_MARGIN_BUFFER_RATIO``,
+    #: math/constants.rs, github.com/drift-labs/protocol-v2). Needs ``execution = "market"``, one
+    #: order (no ``partial_close_ppm`` steps, no ``partial_above_notional_quote``) and
+    #: ``order = "all_at_once"``; a bankrupt account still closes whole (its shortage exceeds
+    #: what the position frees).
+    shortage_buffer_ppm: int | None = ppm_field(default=None, min_value=0)
 
     def __attrs_post_init__(self) -> None:
+        if self.shortage_buffer_ppm is not None:
+            clash = [
+                text
+                for text, bad in (
+                    (f"execution = '{self.execution.value}'", self.execution is not Execution.MARKET),
+                    (f"partial_close_ppm = {self.partial_close_ppm}", self.partial_close_ppm != PPM),
+                    ("partial_above_notional_quote", self.partial_above_notional_quote is not None),
+                    (f"order = '{self.order.value}'", self.order is not Order.ALL_AT_ONCE),
+                )
+                if bad
+            ]
+            if clash:
+                raise ValueError(
+                    "'shortage_buffer_ppm' sizes one market order to the margin shortage and needs "
+                    "execution = 'market', partial_close_ppm = 1000000, no partial_above_notional_quote "
+                    f"and order = 'all_at_once': {clash[0]}"
+                )
         if self.order is not Order.ALL_AT_ONCE:
             if self.execution is not Execution.MARKET:
                 raise ValueError(
@@ -348,6 +386,27 @@ def order_lots(rule: LiquidationRule, size_lots: Any, mark_quote: Any) -> Any:
         return whole
     share = min_(mul_ppm(whole, rule.partial_share_ppm, rounding=Rounding.CEIL), whole)
     return ite(whole * mark_quote > rule.partial_above_notional_quote, share, whole)
+
+
+def shortage_quote(rule: LiquidationRule, equity_quote: Any, maintenance_quote: Any, notional_quote: Any) -> Any:
+    """The margin shortage with the buffer (``shortage_buffer_ppm``): MM + ⌊N × buffer / 1e6⌋ − E,
+    ``notional_quote`` being Σ |S| × M over the account's open positions (Drift's
+    ``margin_requirement_plus_buffer − total_collateral``)."""
+    return maintenance_quote + mul_ppm(notional_quote, rule.shortage_buffer_ppm, rounding=Rounding.FLOOR) - equity_quote
+
+
+def shortage_lots(rule: LiquidationRule, size_lots: Any, mark_quote: Any, mmr_ppm: Any, shortage: Any) -> Any:
+    """Lots one order closes to cover ``shortage`` (``shortage_buffer_ppm``):
+    min(|S|, max(1, ⌈shortage × 1e6 / (M × r)⌉)) with r = MMR + buffer − slippage − penalty, the
+    quote each lot frees per ppm of its notional; |S| where r ≤ 0 (Drift returns u64::MAX when
+    the margin ratio does not exceed the liquidator fee, math/liquidation.rs). Drift's
+    worked example (math/liquidation/tests.rs ``one_percent_liquidation_fee``): a $10 shortage at
+    a 10% ratio with buffer, a 1% fee and $100 a base is 10/9 base, rounded up to the step."""
+    whole = abs_(size_lots)
+    rate = mmr_ppm + rule.shortage_buffer_ppm - rule.slippage_ppm - rule.penalty_ppm
+    per = mark_quote * rate
+    lots = div(shortage * PPM, safe_divisor(per), rounding=Rounding.CEIL)
+    return ite(rate > 0, min_(whole, max_(lots, 1)), whole)
 
 
 def fee_to_close(taker_ppm: Any, lots: Any, long: Any, mark_quote: Any, margin_left: Any, rounding: Rounding) -> Any:

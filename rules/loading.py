@@ -648,6 +648,7 @@ _WRITTEN_WHEN_SET = (
     ("haircut_ratio", "release", "window_end"),
     ("margin", "transfer_floor_ppm", 0),
     ("adl", "max_deleveraged_per_event", None),
+    ("liquidation", "shortage_buffer_ppm", None),
     ("rounding", "deficit_share", "ceil"),
     ("waterfall", "deficit_split", "one_market"),
 )

@@ -247,6 +247,12 @@ def maintenance_margin(rule: MarginRule, rounding: RoundingRule, size_lots: Any,
     return tiered_maintenance_margin(n, mmr, _tier_field(rule, n, "maintenance_amount_quote"), rounding=rounding.margin)
 
 
+def maintenance_rate(rule: MarginRule, size_lots: Any, mark_quote: Any) -> Any:
+    """The maintenance rate (ppm) of the tier the position's notional at mark falls in (Drift's
+    ``get_margin_ratio`` of the position's size, what ``liquidation.shortage_buffer_ppm`` frees a lot at)."""
+    return _tier_field(rule, notional(size_lots, mark_quote), "maintenance_ppm")
+
+
 def _maintenance_of(rule: MarginRule, rounding: RoundingRule, size_lots: Any, cost_quote: Any, mark_quote: Any) -> Any:
     """One position's maintenance margin on the policy's ``maintenance_basis``."""
     if rule.maintenance_basis is MaintenanceBasis.ENTRY:

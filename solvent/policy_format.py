@@ -52,6 +52,7 @@ ORDER: dict[tuple[str, ...], tuple[str, ...]] = {
         "partial_close_ppm",
         "partial_above_notional_quote",
         "partial_share_ppm",
+        "shortage_buffer_ppm",
         "penalty_ppm",
         "penalty_recipient",
         "takeover_below_ppm",

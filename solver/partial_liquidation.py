@@ -56,10 +56,15 @@ CLAIM_ID = "partial-liquidation-extra-bad-debt-within"
 
 def partial_applies(policy: Policy) -> str:
     """ "" where the policy's liquidation can leave part of a position open (``partial_close_ppm``
-    below 100%, or one order of ``partial_share_ppm`` above ``partial_above_notional_quote``);
-    otherwise why the question does not apply."""
+    below 100%, one order of ``partial_share_ppm`` above ``partial_above_notional_quote``, or one
+    order sized to the margin shortage plus ``shortage_buffer_ppm``); otherwise why the question
+    does not apply."""
     rule = policy.liquidation
-    if rule.partial_close_ppm < PPM or rule.partial_above_notional_quote is not None:
+    if (
+        rule.partial_close_ppm < PPM
+        or rule.partial_above_notional_quote is not None
+        or rule.shortage_buffer_ppm is not None
+    ):
         return ""
     return "the policy closes the whole position in every liquidation"
 
@@ -68,7 +73,11 @@ def whole_liquidation(policy: Policy) -> Policy:
     """The same policy with every liquidation closing the whole position within its event: the
     partial-close fields at their whole-position values, everything else unchanged."""
     rule = attrs.evolve(
-        policy.liquidation, partial_close_ppm=PPM, partial_above_notional_quote=None, partial_share_ppm=PPM
+        policy.liquidation,
+        partial_close_ppm=PPM,
+        partial_above_notional_quote=None,
+        partial_share_ppm=PPM,
+        shortage_buffer_ppm=None,
     )
     return attrs.evolve(policy, liquidation=rule, name=f"{policy.name} (whole liquidation)")
 

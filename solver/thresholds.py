@@ -393,7 +393,9 @@ def _partial_applies(policy: Policy) -> str:
 def _compare_partial(moves: int, move_ppm: int) -> Callable[[Policy, Any], str]:
     def compare(policy: Policy, t: Any) -> str:
         rule = policy.liquidation
-        if rule.partial_above_notional_quote is not None:
+        if rule.shortage_buffer_ppm is not None:
+            how = f"one order that covers the margin shortage plus a buffer of {_pct(rule.shortage_buffer_ppm)} of notional"
+        elif rule.partial_above_notional_quote is not None:
             how = f"one order of {_pct(rule.partial_share_ppm)} of a position above {rule.partial_above_notional_quote:,} quanta of notional per event"
         else:
             how = f"{_pct(rule.partial_close_ppm)} of the position first, the rest only while still below maintenance"

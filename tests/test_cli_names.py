@@ -65,7 +65,7 @@ def test_a_bad_policy_file_names_file_field_line_and_the_closest_key(tmp_path: P
         f"  'initial_ppm' must be an integer number of ppm: 0.1 @ $.margin.tiers[0].initial_ppm ({path}:4:15)",
         "  unknown key 'penalty_pm' (did you mean 'penalty_ppm'?) (allowed keys: trigger, execution, slippage_ppm, "
         "partial_close_ppm, penalty_ppm, penalty_recipient, takeover_below_ppm, partial_above_notional_quote, "
-        "partial_share_ppm, fee_to_close, fund_unwind_ppm, order, final_settlement) "
+        "partial_share_ppm, fee_to_close, fund_unwind_ppm, order, final_settlement, shortage_buffer_ppm) "
         f"@ $.liquidation.penalty_pm ({path}:7:1)",
     ]
 

@@ -935,10 +935,7 @@ class TestNotModelled:
         # token bankruptcy is modelled since the preset lends USDC and MNGO (rules/lending.py)
         assert not_modelled("mango-v4") == ("health with asset and liability weights across perp markets",)
         assert not_modelled("binance") == ()
-        assert not_modelled("drift") == (
-            "the liquidation sized to the margin shortage plus its buffer",
-            "the liquidator fee ramp",
-        )
+        assert not_modelled("drift") == ("the liquidator fee ramp", "the liquidation spread over slots")
 
     def test_solvent_presets_lists_them(self) -> None:
         from click.testing import CliRunner

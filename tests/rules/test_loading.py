@@ -312,7 +312,8 @@ class TestShapeErrors:
             "policy.toml: 1 error(s)\n"
             "  unknown key 'foo' (allowed keys: trigger, execution, slippage_ppm, partial_close_ppm, "
             "penalty_ppm, penalty_recipient, takeover_below_ppm, partial_above_notional_quote, "
-            "partial_share_ppm, fee_to_close, fund_unwind_ppm, order, final_settlement) @ $.liquidation.foo (policy.toml:8:1)"
+            "partial_share_ppm, fee_to_close, fund_unwind_ppm, order, final_settlement, shortage_buffer_ppm) "
+            "@ $.liquidation.foo (policy.toml:8:1)"
         )
 
     def test_unknown_key_in_a_layer_lists_the_tag(self) -> None:

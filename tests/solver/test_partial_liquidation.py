@@ -44,6 +44,9 @@ def test_the_twin_closes_whole_positions_and_nothing_else_changes() -> None:
 def test_the_question_applies_only_where_a_liquidation_can_leave_part_of_a_position() -> None:
     assert partial.partial_applies(HYPERLIQUID) == ""  # 20% orders above 100k USDC
     assert partial.partial_applies(load_preset("backpack")) == ""  # half the position per step
+    drift = load_preset("drift")
+    assert partial.partial_applies(drift) == ""  # one order sized to the margin shortage plus buffer
+    assert partial.whole_liquidation(drift).liquidation.shortage_buffer_ppm is None
     binance = th.threshold("binance", QUESTION)
     assert binance.status is ThresholdStatus.NOT_APPLICABLE
     assert "whole position" in binance.note

@@ -1,0 +1,37 @@
+"""Drift's liquidation sized to the margin shortage plus its buffer on both interpreters: the
+concrete ``step`` and z3's ``transition`` (every input a free variable pinned to its value) give
+the same step for Drift's worked examples, the preset's exact boundary, and a rate not above zero
+(tests/rules/test_fidelity_drift_shortage.py)."""
+
+from __future__ import annotations
+
+import pytest
+from test_engine_step import pinned_step_agrees
+
+import tests.rules.test_fidelity_drift_shortage as examples
+from solvent.rules.events import MarkPrice
+
+CASES = {
+    "a 1% fee: 11,112 lots": (examples.example, 40_000_000, examples.LOTS, examples.MARK, 38_888),
+    "the preset at maintenance plus buffer exactly": (
+        lambda: examples.DRIFT,
+        20_000_000,
+        examples.LOTS,
+        examples.MARK,
+        20_000,
+    ),
+    "a rate of zero closes whole": (
+        lambda: examples.example(mmr_ppm=100_000, buffer_ppm=0, fee_ppm=0, if_fee_ppm=100_000),
+        2_000_000 - 1,
+        2_000_000,
+        10,
+        0,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_the_sizing_agrees_on_z3(name: str) -> None:
+    policy, cash, lots, mark, left = CASES[name]
+    got = pinned_step_agrees(policy(), examples.book(cash, lots, mark), MarkPrice(mark)).got
+    assert got.after.account("alice").size_lots == left
