@@ -39,9 +39,10 @@ from __future__ import annotations
 from typing import Any
 
 from solvent.rules.adl import _opposite, deleverage
-from solvent.rules.arith import abs_, and_, max_, min_, when
+from solvent.rules.arith import abs_, and_, max_, min_, not_, when
 from solvent.rules.bankruptcy import fee_to_close_rate, resolve
 from solvent.rules.book import Role
+from solvent.rules.deleveraging_limit import binds, deleverage_within_limit
 from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.liquidation import pools_holding
 from solvent.rules.margin import equity
@@ -54,9 +55,13 @@ from solvent.rules.positions import close_against
 def settle_final(policy: Policy, ctx: Ctx) -> Ctx:
     """Close every trader's position at the mark, the settlement price (module docstring): first
     every account below zero, then, in book order, each one left (one that a deleveraging took
-    below zero is bankrupt in its turn)."""
+    below zero is bankrupt in its turn). Under the ``adl`` layer's per-event limit, at most that
+    many accounts are attempted (:func:`_settle_within_limit`)."""
     ctx = deleverage_pools(policy, ctx)  # a pool below zero holding a position (rules.pool_bankruptcy)
     names = [a.name for a in ctx.book.traders]
+    layer = policy.adl
+    if layer is not None and binds(layer, ctx):
+        return _settle_within_limit(policy, layer, ctx, names)
     for name in names:
         ctx = ctx.branch(_below_zero(policy, ctx, name), lambda c, n=name: _bankrupt(policy, c, n))
     for name in names:
@@ -64,6 +69,37 @@ def settle_final(policy: Policy, ctx: Ctx) -> Ctx:
             _below_zero(policy, ctx, name),
             lambda c, n=name: _bankrupt(policy, c, n),
             lambda c, n=name: _close(policy, c, n),
+        )
+    return ctx
+
+
+def _settle_within_limit(policy: Policy, layer: Any, ctx: Ctx, names: list[str]) -> Ctx:
+    """Final settlement under ``Adl.max_deleveraged_per_event`` (dYdX v4's
+    ``MaxDeleveragingAttemptsPerBlock``): the event's list is every trader holding a position in
+    the market as the event opens, those below zero first (in book order, at their turn), then the
+    rest in book order, each once; every entry is an attempt, counted whether or not an earlier
+    attempt already closed its position as a counterparty (v4-chain counts each entry of
+    ``subaccountsToDeleverage``, and ``GetSubaccountsWithPositionsInFinalSettlementMarkets`` lists
+    every subaccount holding a position, read before the block). An entry past the limit keeps
+    its position, noted ``deferred``, for the next block: the market's next ``FinalSettlement``
+    event."""
+    held = {name: ctx.account(name).size_lots != 0 for name in names}
+    first = {}
+    for name in names:
+        below = _below_zero(policy, ctx, name)
+        first[name] = below
+        ctx = ctx.branch(
+            below,
+            lambda c, n=name: deleverage_within_limit(layer, c, n, lambda d, m=n: _bankrupt(policy, d, m)),
+        )
+
+    def turn(c: Ctx, n: str) -> Ctx:
+        return c.branch(_below_zero(policy, c, n), lambda d: _bankrupt(policy, d, n), lambda d: _close(policy, d, n))
+
+    for name in names:
+        ctx = ctx.branch(
+            and_(held[name], not_(first[name])),
+            lambda c, n=name: deleverage_within_limit(layer, c, n, lambda d, m=n: turn(d, m)),
         )
     return ctx
 

@@ -85,7 +85,9 @@ class AdlFill:
 class DeleverageAttempt:
     """``account``, bankrupt, reached the ADL layer in an event whose deleveraging is limited
     (``Adl.max_deleveraged_per_event``): deleveraged, or, with ``deferred``, left holding its
-    position below zero because the event had deleveraged its limit of accounts already."""
+    position below zero because the event had deleveraged its limit of accounts already. At final
+    settlement every account holding a position is an entry, solvent or not
+    (``rules.final_settlement``): closed, or, deferred, left holding it for the next one."""
 
     account: str
     deferred: bool
