@@ -21,6 +21,7 @@ from solvent.properties.json_locate import json_path, locate
 from solvent.properties.scenarios import Story
 from solvent.rules import events as ev
 from solvent.rules.book import Book
+from solvent.rules.isolated import mixed_modes
 from solvent.rules.loading import dumps_policy, loads_policy
 from solvent.rules.policy import Policy
 
@@ -153,7 +154,9 @@ def load(path: Path) -> Finding:
 def isolated_problems(policy: Policy, story: Story) -> list[tuple[tuple[str | int, ...], str]]:
     """What a story asks of isolated margin that the policy or the event does not allow, each with
     the JSON path of the field (docs/portfolio.md decision 3a): an isolated position in a market
-    whose ``modes`` exclude isolated margin, a margin move that is not a positive amount."""
+    whose ``modes`` exclude isolated margin, a trader holding a position in the market its isolated
+    position holds (cross and isolated at once: ``rules.isolated.mixed_modes``), a margin move that
+    is not a positive amount."""
     out: list[tuple[tuple[str | int, ...], str]] = []
     for i, a in enumerate(story.book.accounts):
         if a.owner and "isolated" not in policy.modes_in(a.isolated_market):
@@ -165,6 +168,20 @@ def isolated_problems(policy: Policy, story: Story) -> list[tuple[tuple[str | in
                     f"{allowed} margin only in {a.isolated_market}): {a.isolated_market!r}",
                 )
             )
+    for i, j, k in mixed_modes(story.book):
+        owner, position = story.book.accounts[i], story.book.accounts[j]
+        held = owner.positions[k]
+        field = "size_lots" if held.size_lots != 0 else "cost_quote"
+        where: tuple[str | int, ...] = ("story", "book", "accounts", i)
+        where += (field,) if k == 0 else ("more_positions", k - 1, field)
+        out.append(
+            (
+                where,
+                f"'{field}' must be 0: {owner.name}'s {story.book.markets[k].name} position is isolated "
+                f"({position.name}), and a trader holds a market cross or isolated, never both (a venue's "
+                f"margin mode is per symbol): {getattr(held, field)}",
+            )
+        )
     for k, event in enumerate(story.events):
         if isinstance(event, ev.MARGIN_EVENTS) and not event.amount_quote > 0:
             way = "into" if isinstance(event, ev.AddMargin) else "out of"

@@ -49,7 +49,7 @@ from solvent.rules.final_settlement import settle_final
 from solvent.rules.fund_drawdown import sample
 from solvent.rules.haircut_ratio import release_reserves, settle_losses
 from solvent.rules.isolated import apply as move_isolated_margin
-from solvent.rules.isolated import mode_checks, position_of, route
+from solvent.rules.isolated import check_one_mode, mode_checks, position_of, route
 from solvent.rules.ledger import EXTERNAL, SPOT, Ctx, Reason, Transfer, asset_balance
 from solvent.rules.lending import SETTLEMENT, accrue_interest, borrowed_value, lends_any, lent_rule, settle_borrows
 from solvent.rules.liquidation import (
@@ -669,9 +669,11 @@ def transition(policy: Policy, book: Book, event: Event) -> Ctx:
     An event on a market other than the book's first runs on the book focused on it
     (``Book.focused``): the same rules, with that market in first place, and the book turned back
     after. A trade of an account that holds the market isolated is its isolated position's
-    (``rules.isolated.route``)."""
+    (``rules.isolated.route``); a book holding one market both cross and isolated for one trader
+    is refused (``rules.isolated.check_one_mode``)."""
     event = route(book, event)
     check_scope(policy.waterfall, book)
+    check_one_mode(book)
     index = market_of(book, event)
     lead = policy.fund_of(index) if book.funds_per_market else index
     if index == 0:

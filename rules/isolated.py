@@ -39,6 +39,14 @@ the two is written here:
   must be at least ``max(initial margin required, 10% of the position value)``,
   ``rules.transfer_floor``).
 - *What the policy allows*: each market's ``modes`` (:meth:`solvent.rules.policy.Policy.modes_in`).
+- *One mode per (trader, market)*: a book where a trader holds a market both cross and isolated is
+  refused (:func:`mixed_modes`, :func:`check_one_mode`). Binance sets the margin type per symbol
+  (``POST /fapi/v1/marginType``) and Bybit per symbol too, in one-way and hedge mode alike
+  (``POST /v5/position/switch-isolated``: one ``tradeMode`` for the symbol, hedge mode only letting
+  buy and sell leverage differ under isolated), so neither can hold both. OKX (an order's
+  ``tdMode``), Coinbase International and Orderly can, and dYdX v4 by a second subaccount; Solvent
+  models those as two traders, not as one trader's two positions in one market
+  (docs/portfolio.md decision 3a, docs/venues.md#isolated-margin).
 """
 
 from __future__ import annotations
@@ -47,7 +55,7 @@ from typing import Any
 
 import attrs
 
-from solvent.rules.arith import all_, min_
+from solvent.rules.arith import all_, is_concrete, min_
 from solvent.rules.book import Account, Book, MarginMode, Position, isolated_name
 from solvent.rules.events import AddMargin, RemoveMargin, Trade
 from solvent.rules.ledger import Ctx, Reason
@@ -75,6 +83,39 @@ def with_isolated_positions(book: Book, positions: tuple[tuple[str, str], ...]) 
                     )
                 )
     return attrs.evolve(book, accounts=tuple(accounts))
+
+
+def mixed_modes(book: Book) -> list[tuple[int, int, int]]:
+    """Where a concrete book holds a market both cross and isolated: each (owner's index, isolated
+    position's index, market index) whose owner holds a position (size or cost basis) in the market
+    its isolated position holds. Empty on a book without isolated positions and on a symbolic book
+    (there the well-formed condition ``rules.wellformed.ISOLATED_OWN_MARKET`` assumes it away)."""
+    out: list[tuple[int, int, int]] = []
+    if not book.has_isolated:
+        return out
+    for j, a in enumerate(book.accounts):
+        if not a.owner:
+            continue
+        i = book.index(a.owner)
+        k = book.market_index(a.isolated_market)
+        held = book.accounts[i].positions[k]
+        if not is_concrete(held.size_lots, held.cost_quote):
+            continue
+        if held.size_lots != 0 or held.cost_quote != 0:
+            out.append((i, j, k))
+    return out
+
+
+def check_one_mode(book: Book) -> None:
+    """``ValueError`` naming the trader and the market where a concrete book holds one market both
+    cross and isolated (a venue's margin mode is per (account, symbol): :func:`mixed_modes`)."""
+    for i, j, k in mixed_modes(book):
+        owner, position = book.accounts[i], book.accounts[j]
+        raise ValueError(
+            f"{owner.name} holds {book.markets[k].name} both cross ({owner.positions[k].size_lots} lots) and "
+            f"isolated ({position.name}): a trader's margin mode is per market, so its position there is one "
+            "or the other (Binance's marginType and Bybit's switch-isolated are per symbol)"
+        )
 
 
 def market_name(book: Book, event: Any) -> str:
@@ -171,4 +212,14 @@ def apply(ctx: Ctx, event: AddMargin | RemoveMargin) -> Ctx:
     return move_margin(ctx, position, event.account, event.amount_quote)
 
 
-__all__ = ["with_isolated_positions", "apply", "market_name", "mode_checks", "move_margin", "position_of", "route"]
+__all__ = [
+    "with_isolated_positions",
+    "apply",
+    "check_one_mode",
+    "market_name",
+    "mixed_modes",
+    "mode_checks",
+    "move_margin",
+    "position_of",
+    "route",
+]

@@ -104,3 +104,23 @@ def test_isolated_positions_in_a_proof_where_the_policy_allows_none_is_bad_input
     assert code == 2
     assert "'isolated' must be 0: the policy allows isolated margin in none of BTC, ETH" in err
     assert "Traceback" not in err
+
+
+def test_a_market_held_both_cross_and_isolated_is_bad_input(tmp_path: Path) -> None:
+    # Binance's marginType and Bybit's switch-isolated are per symbol: one trader, one mode a market
+    policy = attrs.evolve(BINANCE, margin=attrs.evolve(BINANCE.margin, modes=("cross", "isolated")))
+    book = new_book(mark_quote=5_000, traders=("alice", "bob"), isolated_positions=(("alice", "PERP"),))
+    alice, bob = book.account("alice"), book.account("bob")
+    book = book.replace_account(book.index("alice"), attrs.evolve(alice, size_lots=-7, cost_quote=-35_000))
+    book = book.replace_account(book.index("bob"), attrs.evolve(bob, size_lots=7, cost_quote=35_000))
+    story = Story(book, (Deposit("alice", 10**6), AddMargin("alice", 100_000), MarkPrice(4_000)))
+    path = save(Finding(policy, "isolated-loss-contained", story, 2), tmp_path / "f.json")
+    code, _, err = run("replay", str(path))
+    line = _line_of(path, '"size_lots": -7')
+    assert code == 2
+    assert (
+        f"{path}: 'size_lots' must be 0: alice's PERP position is isolated (alice:PERP), and a trader holds a "
+        "market cross or isolated, never both (a venue's margin mode is per symbol): -7 "
+        f"@ $.story.book.accounts[0].size_lots ({path}:{line}:"
+    ) in err
+    assert "Traceback" not in err

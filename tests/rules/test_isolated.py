@@ -10,15 +10,18 @@ with 144 it is one quantum below and is liquidated, while alice's cross cash sta
 
 from __future__ import annotations
 
+import attrs
 import pytest
 
-from solvent.rules.book import MarginMode, Market, new_book
+from solvent.rules.book import MarginMode, Market, Position, new_book
 from solvent.rules.engine import RejectedEvent, run, step
 from solvent.rules.events import AddMargin, Deposit, MarkPrice, RemoveMargin, Trade, Withdraw
+from solvent.rules.isolated import mixed_modes
 from solvent.rules.ledger import Reason
 from solvent.rules.market_spec import MarketSpec
 from solvent.rules.outcomes import Bankrupt, Liquidated
 from solvent.rules.waterfall import InsuranceFund, VenueAbsorbs
+from solvent.rules.wellformed import ISOLATED_OWN_MARKET, reasons
 
 ISOLATED = (("alice", "PERP"),)
 
@@ -160,3 +163,66 @@ class TestModes:
             "PERP",
             MarginMode.ISOLATED,
         )
+
+
+def _both(policy, size: int, cost: int, *, market: str = "PERP"):
+    """The opened book with alice also holding ``size`` lots at cost ``cost`` in ``market`` herself
+    (cross), and bob the other side, so open interest still balances."""
+    eth = Market("ETH", 100)
+    book = opened(policy, 300, more_markets=(eth,))
+    k = book.market_index(market)
+
+    def moved(name: str, sign: int):
+        a = book.account(name)
+        if k == 0:
+            return attrs.evolve(a, size_lots=a.size_lots + sign * size, cost_quote=a.cost_quote + sign * cost)
+        more = list(a.more_positions)
+        more[k - 1] = Position(more[k - 1].size_lots + sign * size, more[k - 1].cost_quote + sign * cost)
+        return attrs.evolve(a, more_positions=tuple(more))
+
+    for name, sign in (("alice", 1), ("bob", -1)):
+        book = book.replace_account(book.index(name), moved(name, sign))
+    return book
+
+
+class TestOneModePerMarket:
+    """Binance and Bybit set the margin mode per symbol (docs/venues.md#isolated-margin), so a trader
+    holds a market cross or isolated, never both: a book that says otherwise is refused by the
+    engine, and is not well formed (decision 3a)."""
+
+    def test_a_short_held_cross_beside_the_isolated_position_is_refused(self, policy) -> None:
+        book = _both(policy, -1, -100)
+        with pytest.raises(ValueError, match=r"alice holds PERP both cross \(-1 lots\) and isolated \(alice:PERP\)"):
+            step(policy, book, MarkPrice(90))
+        assert ISOLATED_OWN_MARKET in reasons(policy, book, margin=None)
+
+    def test_a_long_held_cross_beside_the_isolated_position_is_refused(self, policy) -> None:
+        with pytest.raises(ValueError, match=r"alice holds PERP both cross \(1 lots\) and isolated"):
+            step(policy, _both(policy, 1, 100), MarkPrice(90))
+
+    def test_a_cost_basis_alone_is_a_position_held(self, policy) -> None:
+        with pytest.raises(ValueError, match=r"alice holds PERP both cross \(0 lots\)"):
+            step(policy, _both(policy, 0, 1), MarkPrice(90))
+
+    def test_the_same_trader_cross_in_another_market_runs(self, make_policy) -> None:
+        policy = make_policy(deficit=(InsuranceFund(), VenueAbsorbs()), market=(MarketSpec("PERP"), MarketSpec("ETH")))
+        book = _both(policy, 1, 100, market="ETH")
+        assert mixed_modes(book) == []
+        s = step(policy, book, MarkPrice(90))
+        assert s.after.account("alice").more_positions[0].size_lots == 1
+        assert ISOLATED_OWN_MARKET not in reasons(policy, book, margin=None)
+
+    def test_the_refusal_names_the_market_of_a_later_isolated_position(self, make_policy) -> None:
+        policy = make_policy(deficit=(InsuranceFund(), VenueAbsorbs()), market=(MarketSpec("PERP"), MarketSpec("ETH")))
+        eth = Market("ETH", 100)
+        book = new_book(
+            mark_quote=100, traders=("alice", "bob"), isolated_positions=(("alice", "ETH"),), more_markets=(eth,)
+        )
+        alice, bob = book.account("alice"), book.account("bob")
+        book = book.replace_account(book.index("alice"), attrs.evolve(alice, more_positions=(Position(2, 200),)))
+        book = book.replace_account(book.index("bob"), attrs.evolve(bob, more_positions=(Position(-2, -200),)))
+        assert [(book.accounts[i].name, book.accounts[j].name, k) for i, j, k in mixed_modes(book)] == [
+            ("alice", "alice:ETH", 1)
+        ]
+        with pytest.raises(ValueError, match=r"alice holds ETH both cross \(2 lots\) and isolated \(alice:ETH\)"):
+            step(policy, book, MarkPrice(90, market="ETH"))
