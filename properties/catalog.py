@@ -518,8 +518,13 @@ def waterfall_order(view: StepView) -> Any:
 
 def _spent(view: StepView, used: LayerUsed) -> Any:
     """The layer has nothing more to give this bankruptcy: its balance is at zero, or it paid the
-    per-bankruptcy cap its policy documents (``insurance_fund.cap_quote``)."""
-    cap = getattr(view.policy.deficit[used.index], "cap_quote", None)
+    per-bankruptcy cap its policy documents (``insurance_fund.cap_quote``, lowered to the
+    ``fund_cap_quote`` of the market it paid in: the market its outcome names, else the event's)."""
+    layer = view.policy.deficit[used.index]
+    cap = getattr(layer, "cap_quote", None)
+    if layer.kind == "insurance_fund":
+        market = used.market or view.before.markets[market_of(view.before, view.event)].name
+        cap = view.policy.fund_cap_in(market, cap)
     if cap is None:
         return used.exhausted
     return or_(used.exhausted, used.covered_quote >= cap)

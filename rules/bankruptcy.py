@@ -79,16 +79,20 @@ def _close(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     return close_into_book(policy, ctx, name)
 
 
-def pay_insurance_fund(ctx: Ctx, layer: InsuranceFund, name: str, remaining: Any) -> tuple[Ctx, Any, Any]:
+def pay_insurance_fund(
+    policy: Policy, ctx: Ctx, layer: InsuranceFund, name: str, remaining: Any
+) -> tuple[Ctx, Any, Any]:
     """The insurance-fund layer pays what it can of ``remaining`` (its cap, floor and all-or-nothing
-    gate as the layer states them); returns (ctx, covered, exhausted)."""
+    gate as the layer states them, the cap lowered to the ``fund_cap_quote`` of the market the book
+    is focused on where its table sets one: ``Policy.fund_cap_in``); returns (ctx, covered,
+    exhausted)."""
     return pay_from(
         ctx,
         Role.INSURANCE_FUND,
         name,
         remaining,
         Reason.INSURANCE_FUND,
-        layer.cap_quote,
+        policy.fund_cap_in(ctx.book.market.name, layer.cap_quote),
         all_or_nothing=layer.all_or_nothing,
         floor=layer.floor_quote,
     )
@@ -104,7 +108,7 @@ def _run_layer(
     if flat and isinstance(layer, Adl):
         return ctx, 0, True
     if isinstance(layer, InsuranceFund):
-        return pay_insurance_fund(ctx, layer, name, remaining)
+        return pay_insurance_fund(policy, ctx, layer, name, remaining)
     if isinstance(layer, BackstopVault):
         return pay_from(ctx, Role.BACKSTOP_VAULT, name, remaining, Reason.BACKSTOP_VAULT)
     if isinstance(layer, FeePool):

@@ -82,7 +82,7 @@ def _resolve_share(policy: Policy, ctx: Ctx, name: str, share: Any) -> Ctx:
     remaining = share
     for index, layer in enumerate(policy.deficit):
         if isinstance(layer, InsuranceFund):
-            ctx, covered, exhausted = pay_insurance_fund(ctx, layer, name, remaining)
+            ctx, covered, exhausted = pay_insurance_fund(policy, ctx, layer, name, remaining)
         else:
             assert isinstance(layer, Adl)  # Policy._check_deficit_split
             before = ctx.account(name).cash_quote

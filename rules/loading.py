@@ -665,6 +665,7 @@ _MARKET_DEFAULTS = {
     "modes": [],
     "margin_removable": True,
     "fund_group": "",
+    "fund_cap_quote": None,
 }
 
 #: A ``[[collateral]]`` table's keys added after such tables were saved, written only when set

@@ -23,6 +23,7 @@ from typing import Any
 
 import attrs
 
+from solvent.rules.fields import quote_field
 from solvent.rules.margin import Tier, check_modes, check_steps, check_tiers
 
 
@@ -67,6 +68,13 @@ class MarketSpec:
     #: "business line, settlement currency and underlying": docs/portfolio.md decision 5b); every
     #: table names one there, and none under another scope. Absent: "".
     fund_group: str = attrs.field(default="", validator=attrs.validators.instance_of(str))
+    #: The most the insurance fund pays toward one bankruptcy in this market, in quote quanta
+    #: (the deficit beyond it goes to the waterfall's next layer). Drift caps what its fund settles
+    #: for each perpetual market (``quote_max_insurance``, ``resolve_perp_bankruptcy``:
+    #: docs/venues.md#drift-v2-bankruptcy), each market its own number; Solvent caps each
+    #: bankruptcy, as the insurance-fund layer's ``cap_quote`` does in every market, and where both
+    #: are set the lower applies (docs/portfolio.md decision 5d). Absent: no cap of the market's own.
+    fund_cap_quote: int | None = quote_field(default=None, min_value=1)
 
     def __attrs_post_init__(self) -> None:
         if self.risk_limit_steps and not self.tiers:

@@ -110,6 +110,7 @@ class Policy:
 
     def __attrs_post_init__(self) -> None:
         self._check_fund_groups()
+        self._check_fund_caps()
         self._check_deficit_split()
         shares = self.waterfall.fund_shares_ppm
         if shares and len(shares) != len(self.market):
@@ -147,6 +148,18 @@ class Policy:
                 raise ValueError(
                     f"'fund_group' groups markets under [waterfall] scope = 'per_group'; the scope is "
                     f"'{self.waterfall.scope.value}': {spec.fund_group!r} @ market[{i}].fund_group"
+                )
+
+    def _check_fund_caps(self) -> None:
+        """A market's ``fund_cap_quote`` caps what the insurance fund pays there: the policy's
+        waterfall must have an insurance fund."""
+        if any(layer.kind == "insurance_fund" for layer in self.deficit):
+            return
+        for i, spec in enumerate(self.market):
+            if spec.fund_cap_quote is not None:
+                raise ValueError(
+                    f"'fund_cap_quote' caps what the insurance fund pays in market {spec.name!r}, and this "
+                    f"policy's [[deficit]] has no insurance_fund layer: {spec.fund_cap_quote} @ market[{i}].fund_cap_quote"
                 )
 
     def _check_deficit_split(self) -> None:
@@ -244,6 +257,13 @@ class Policy:
             if spec.name == market and spec.modes:
                 return spec.modes
         return self.margin.modes or MODES
+
+    def fund_cap_in(self, market: str, layer_cap: int | None = None) -> int | None:
+        """The most the insurance fund pays toward one bankruptcy in the market named ``market``:
+        the lower of the layer's ``cap_quote`` (``layer_cap``, every market's) and the market's
+        table's ``fund_cap_quote`` (docs/portfolio.md decision 5d); None where neither is set."""
+        caps = [c for c in (layer_cap, *(s.fund_cap_quote for s in self.market if s.name == market)) if c is not None]
+        return min(caps) if caps else None
 
     def margin_removable_in(self, market: str) -> bool:
         """Whether margin may leave an open isolated position in the market named ``market``: its

@@ -43,7 +43,17 @@ ORDER: dict[tuple[str, ...], tuple[str, ...]] = {
     ("contract",): ("kind", "value_quanta", "value_rounding", "price"),
     ("margin",): ("spot_collateral", "maintenance_basis", "risk_limit_steps", "modes", "transfer_floor_ppm", "tiers"),
     ("margin", "tiers"): ("floor_notional_quote", "initial_ppm", "maintenance_ppm", "maintenance_amount_quote"),
-    ("market",): ("name", "lot", "tick", "risk_limit_steps", "modes", "margin_removable", "fund_group", "tiers"),
+    ("market",): (
+        "name",
+        "lot",
+        "tick",
+        "risk_limit_steps",
+        "modes",
+        "margin_removable",
+        "fund_group",
+        "fund_cap_quote",
+        "tiers",
+    ),
     ("market", "tiers"): ("floor_notional_quote", "initial_ppm", "maintenance_ppm", "maintenance_amount_quote"),
     ("liquidation",): (
         "trigger",
