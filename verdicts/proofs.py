@@ -2,20 +2,24 @@
 
 ``solvent check`` judges every invariant on scenarios and by search; that evidence says "held",
 never "proved". :func:`prove_within` adds z3's verdicts where they come cheaply: each invariant is
-asked once, on every book of ``accounts`` traders and one mark move (the liquidation sweep and the
+asked on every book of ``accounts`` traders and one mark move (the liquidation sweep and the
 whole waterfall), with the invariants that have an all-N argument first (conservation,
-open-interest balance), each with at most ``per_question`` units (building the question
-included) and at most its fair share of the units left (what is left divided by the invariants
-not yet asked), so that every invariant is asked before the budget is spent; a question that
-decides early leaves its unspent units to the ones after it.
+open-interest balance). The units are shared in two rounds (``solvent.verdicts.allotment``): in
+the first, each invariant gets at most ``per_question`` units (building the question included)
+and at most its fair share of the units left (what is left divided by the invariants not yet
+asked), so that every invariant is asked before the budget is spent, and a question that decides
+early leaves its unspent units to the ones after it; in the second, what the first round left
+goes to the invariants it left undecided, in the same order, each asked again where its fair
+share of the rest is larger than what it had.
 
 Every budget is in deterministic units (``solvent.solver.effort``), and what a question spent is
 counted in the same units, so which invariants are asked, with how much, and what z3 answers is
 the same on an idle and on a loaded machine.
 
-What comes back is each :class:`~solvent.solver.verdicts.ProofResult` as it is: PROVED with its
-scope, REFUTED with a counterexample the concrete engine replayed, UNKNOWN/PARTIAL with the reason.
-An invariant the budget did not reach has no result at all (it is not "unknown": it was not asked).
+What comes back is each :class:`~solvent.solver.verdicts.ProofResult` as it is (an invariant asked
+twice: its second answer): PROVED with its scope, REFUTED with a counterexample the concrete
+engine replayed, UNKNOWN/PARTIAL with the reason. An invariant the budget did not reach has no
+result at all (it is not "unknown": it was not asked).
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ from solvent.rules.policy import Policy
 from solvent.solver.bounds import Bounds
 from solvent.solver.effort import MAX_UNITS, UNITS_PER_SECOND, question
 from solvent.solver.smallest_move import MoveBudget
-from solvent.solver.verdicts import ProofResult
+from solvent.solver.verdicts import ProofResult, Verdict
+from solvent.verdicts.allotment import Allotment, allot
 
 #: The minimization of each z3 story inside ``solvent check``: 20 probes (a bisection over 10⁶ ppm
 #: takes 20 halvings) of at most 5M units, 24M in all (``solvent prove`` gives its one story
@@ -47,6 +52,10 @@ CHECK_MOVES = MoveBudget(probes=20, probe_units=5 * UNITS_PER_SECOND, total=24 *
 #: their place in the catalog order; so does liquidation-only-below-maintenance, whose lemma gets
 #: at most a quarter of its question's effort.
 FIRST = ("conservation", "open-interest-balance")
+
+#: the verdicts that decide a claim; any other (undecided, partly proved) makes it a candidate for
+#: the second round (``verdicts.allotment``)
+DECIDED = frozenset({Verdict.PROVED, Verdict.REFUTED, Verdict.VACUOUS})
 
 
 def _units(_inst: object, attribute: attrs.Attribute, value: int) -> None:
@@ -78,19 +87,23 @@ class ProofBudget:
 
 def prove_within(policy: Policy, invariant_ids: Sequence[str], budget: ProofBudget) -> dict[str, ProofResult]:
     """z3's verdict for as many of ``invariant_ids`` as the budget allows (see the module docstring)."""
+    return proved_and_allotted(policy, invariant_ids, budget)[0]
+
+
+def proved_and_allotted(
+    policy: Policy, invariant_ids: Sequence[str], budget: ProofBudget
+) -> tuple[dict[str, ProofResult], tuple[Allotment, ...]]:
+    """:func:`prove_within`'s verdicts, and every question it asked (``verdicts.allotment``)."""
     import solvent.solver  # noqa: F401  (registers the z3 backend)
     from solvent.solver.prove import prove
 
     order = [i for i in FIRST if i in invariant_ids] + [i for i in invariant_ids if i not in FIRST]
     out: dict[str, ProofResult] = {}
     spent = 0
-    for k, invariant_id in enumerate(order):
-        left = budget.total - spent
-        if left <= 0:
-            break
-        # a fair share of what is left, so every invariant is asked
-        share = left // (len(order) - k)
-        bounds = Bounds(accounts=budget.accounts, events=1, effort=max(min(budget.per_question, share), 1))
+
+    def ask(invariant_id: str, units: int) -> tuple[bool, int]:
+        nonlocal spent
+        bounds = Bounds(accounts=budget.accounts, events=1, effort=units)
         if policy.collateral:
             # its first collateral asset on the book, and an oracle move of it beside the mark's: one
             # asset only, as every further one adds a product per account to each margin term
@@ -101,12 +114,16 @@ def prove_within(policy: Policy, invariant_ids: Sequence[str], budget: ProofBudg
             # a policy that declares isolated margin: the first trader's position in a market that
             # allows it isolated, and a margin move beside the other events (docs/portfolio.md 3a)
             bounds = attrs.evolve(bounds, isolated=1, event_kinds=(*bounds.event_kinds, "margin"))
-        progress.report("z3", invariant_id, spent, budget.total, "units")
+        again = " (again, with what the first round left)" if invariant_id in out else ""
+        progress.report("z3", invariant_id + again, spent, budget.total, "units")
         with question():  # each answer independent of the questions asked before it
             result = prove(policy, invariant_id, bounds, minimize=False, payer_first=False)
         spent += result.units
         out[invariant_id] = result
-    return out
+        return result.verdict in DECIDED, result.units
+
+    asked = allot(order, budget.total, budget.per_question, ask)
+    return out, asked
 
 
-__all__ = ["CHECK_MOVES", "FIRST", "ProofBudget", "prove_within"]
+__all__ = ["CHECK_MOVES", "DECIDED", "FIRST", "ProofBudget", "proved_and_allotted", "prove_within"]
