@@ -70,6 +70,8 @@ def settle_losses(policy: Any, ctx: Ctx) -> Ctx:
         if account.is_trader or account.role is Role.LIQUIDITY:
             capital = min_(account.principal_quote, max_(equity(policy.margin, account), 0))
             book = book.replace_account(i, attrs.evolve(account, principal_quote=capital))
+    if layer.release is Release.LINEAR:
+        return vest_linearly(policy, ctx.with_book(book))
     return vest(policy, ctx.with_book(book))
 
 
@@ -93,6 +95,26 @@ def vest(policy: Any, ctx: Ctx) -> Ctx:
             capital = max_(account.principal_quote, equity(policy.margin, account))
             book = book.replace_account(i, attrs.evolve(account, principal_quote=capital))
     return ctx.with_book(book)
+
+
+def vest_linearly(policy: Any, ctx: Ctx) -> Ctx:
+    """Gen A's end of an event under ``release = "linear"`` (spec v7 §5): each trader's and the
+    book's slope over its junior profit ``max(E − principal, 0)``, restarted at ``max(1, ⌊junior /
+    T⌋)`` where the event's trading PnL was a gain (new profit: percolator's
+    ``restart_on_new_profit``, after the slot's vesting, ``release_reserves``, converted what the
+    old slope had warmed), kept otherwise, none without junior profit (``linear_slope``)."""
+    layer = policy.layer(HaircutRatio)
+    updates = []
+    for account in ctx.book.accounts:
+        if not (account.is_trader or account.role is Role.LIQUIDITY):
+            continue
+        junior = max_(equity(policy.margin, account) - account.principal_quote, 0)
+        gain = max_(step_pnl(ctx, account.name), 0)
+        kept = max_(junior - gain, 0)
+        updates.append((account.name, linear_slope(layer.warmup_events, kept, junior, account.reserve_slope_quote)))
+    for name, slope in updates:
+        ctx = ctx.update_account(name, reserve_slope_quote=slope)
+    return ctx
 
 
 def step_pnl(ctx: Ctx, name: str) -> Any:
@@ -156,6 +178,8 @@ def release_reserves(policy: Any, ctx: Ctx) -> Ctx:
     with the reserve (``linear_slope``)."""
     if not releases_linearly(policy):
         return ctx
+    if not policy.layer(HaircutRatio).matured_only:
+        return _vest_slope(policy, ctx)
     updates = []
     for account in ctx.book.accounts:
         if not (account.is_trader or account.role is Role.LIQUIDITY):
@@ -164,6 +188,22 @@ def release_reserves(policy: Any, ctx: Ctx) -> Ctx:
         updates.append((account.name, account.principal_quote - released, account.window_pnl_quote - released))
     for name, principal, reserve in updates:
         ctx = ctx.update_account(name, principal_quote=principal, window_pnl_quote=reserve)
+    return ctx
+
+
+def _vest_slope(policy: Any, ctx: Ctx) -> Ctx:
+    """Gen A's opening under ``release = "linear"`` (spec v7 §5, an event a slot): each trader and
+    the book converts ``min(junior, w_slope)`` of its junior profit into capital, principal rising
+    by it; no money moves, and the haircut's weight ``E − principal`` falls by what vested."""
+    updates = []
+    for account in ctx.book.accounts:
+        if not (account.is_trader or account.role is Role.LIQUIDITY):
+            continue
+        # principal + min(junior, w_slope), junior = max(E − principal, 0)
+        p, e = account.principal_quote, equity(policy.margin, account)
+        updates.append((account.name, min_(p + account.reserve_slope_quote, max_(e, p))))
+    for name, principal in updates:
+        ctx = ctx.update_account(name, principal_quote=principal)
     return ctx
 
 

@@ -360,8 +360,14 @@ class HaircutRatio:
     #: so the policy may not also have a ``clawback`` layer, which reads that field. Needs
     #: ``warmup_events`` and ``losses_settle_capital``.
     matured_only: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
-    #: How the reserve matures, under ``matured_only``. ``"window_end"`` (the default): all of it at
-    #: the window's last event. ``"linear"`` (spec v11.31 §4.9, §6.3-6.5): each account releases
+    #: How profit warms up. ``"window_end"`` (the default): all of it at the window's last event.
+    #: ``"linear"`` without ``matured_only`` (Gen A, spec v7 §5: ``min(AvailGross, w_slope ×
+    #: elapsed)`` converts into capital, ``w_slope = max(1, ⌊AvailGross / T⌋)`` restarted on new
+    #: profit): each account's junior profit ``max(E − principal, 0)`` vests ``min(junior,
+    #: w_slope)`` into capital as every event opens (principal rises by it), and an event whose
+    #: trading PnL was a gain restarts the slope at ``max(1, ⌊junior / T⌋)`` of what is left
+    #: (``haircut_ratio.vest_linearly``). ``"linear"`` under ``matured_only`` (Gen B, spec v11.31
+    #: §4.9, §6.3-6.5): each account releases
     #: ``min(R, w_slope)`` of its reserve into matured profit an event (an event stands for a slot,
     #: and Solvent touches every account at every event, so a touch's elapsed slots are 1), and a
     #: reserve that grew restarts its slope at ``w_slope = max(1, ⌊R / T⌋)`` with ``T =
@@ -376,10 +382,11 @@ class HaircutRatio:
                 "at the end of its warm-up window, and the reserve is kept beside a capital that "
                 "losses settle into: True"
             )
-        if self.release is Release.LINEAR and not self.matured_only:
+        if self.release is Release.LINEAR and (self.warmup_events is None or not self.losses_settle_capital):
             raise ValueError(
-                "release = 'linear' needs matured_only = true: it releases the reserve that Gen B keeps "
-                "(spec v11.31 §4.9): 'linear'"
+                "release = 'linear' needs warmup_events and losses_settle_capital = true: it vests the "
+                "junior profit (Gen A, spec v7 §5) or releases the reserve (Gen B, spec v11.31 §4.9) a "
+                "slope's worth an event: 'linear'"
             )
 
 

@@ -312,7 +312,20 @@ def _rules(policy: Policy, margin: StartMargin | None, assets: bool = False) -> 
                     applies=lambda p, a: a.is_trader or a.role is Role.LIQUIDITY,
                 )
             )
-        if releases_linearly(policy):
+        if releases_linearly(policy) and not _matured_only(policy):
+            # percolator Gen A's slope (haircut_ratio.vest_linearly, spec v7 §5): restarted at at least
+            # 1 when new profit leaves junior profit, kept while any is left, none without it
+            rules.append(
+                _Rule(
+                    "junior profit has a slope, and only junior profit",
+                    account=lambda p, b, a: and_(
+                        a.reserve_slope_quote >= 0,
+                        (equity(p.margin, a) > a.principal_quote) == (a.reserve_slope_quote > 0),
+                    ),
+                    applies=lambda p, a: a.is_trader or a.role is Role.LIQUIDITY,
+                )
+            )
+        if releases_linearly(policy) and _matured_only(policy):
             # percolator Gen B's slope (haircut_ratio.linear_slope, spec v11.31 §4.9): set to at least
             # 1 whenever the reserve grows and kept while any is left; none without a reserve
             rules.append(

@@ -99,14 +99,19 @@ class TestGenerationA:
 
 
 class TestWarmupWindow:
-    """Gen A with a window of 2 events: alice's 160 of junior profit vests into capital at the end
+    """Gen A with its window vesting at once (``release = "window_end"``; the preset vests linearly,
+    tests/rules/test_fidelity_percolator_gen_a_vesting.py) and a window of 2 events: alice's 160 of junior profit vests into capital at the end
     of the window's last event (clock 1), not before (clock 0), and a window of 3 has not ended."""
 
     @pytest.mark.parametrize(
         ("warmup", "clock", "vested"), [(2, 1, True), (2, 0, False), (3, 1, False), (3, 2, True), (1, 0, True)]
     )
     def test_profit_vests_at_the_windows_last_event(self, warmup: int, clock: int, vested: bool) -> None:
-        s = step(_with("percolator-gen-a", warmup_events=warmup), stressed_book(clock=clock), MarkPrice(100))
+        s = step(
+            _with("percolator-gen-a", release=Release.WINDOW_END, warmup_events=warmup),
+            stressed_book(clock=clock),
+            MarkPrice(100),
+        )
         assert s.after.account("alice").principal_quote == (1_160 if vested else 1_000)
         dave = s.after.account("dave")  # at his maintenance, liquidated (spec v7 §9.2: <=), the penalty paid
         assert dave.principal_quote == dave.cash_quote == 45  # a loss settles into capital
@@ -114,14 +119,22 @@ class TestWarmupWindow:
     def test_a_vested_profit_is_capital_the_haircut_cannot_reach(self) -> None:
         # dave on 51, above his maintenance until the gap: bankrupt by 149 at clock 2
         events = [MarkPrice(100), MarkPrice(100), MarkPrice(120)]
-        steps = run(_with("percolator-gen-a", warmup_events=2), stressed_book(dave_cash=51), events)
+        steps = run(
+            _with("percolator-gen-a", release=Release.WINDOW_END, warmup_events=2), stressed_book(dave_cash=51), events
+        )
         # alice's 160 vested at clock 1; the bankruptcy finds 200 of junior profit: ⌈149 × 160/200⌉
         assert _haircuts(steps[-1]) == {"alice": 120, "bob": 30}
-        unvested = run(_with("percolator-gen-a", warmup_events=3), stressed_book(dave_cash=51), events)
+        unvested = run(
+            _with("percolator-gen-a", release=Release.WINDOW_END, warmup_events=3), stressed_book(dave_cash=51), events
+        )
         assert _haircuts(unvested[-1]) == {"alice": 133, "bob": 17}  # 149 over 320 and 40, rounded up
 
     def test_without_a_window_profit_never_vests(self) -> None:
-        steps = run(_with("percolator-gen-a", warmup_events=None), stressed_book(), [MarkPrice(100)] * 3)
+        steps = run(
+            _with("percolator-gen-a", release=Release.WINDOW_END, warmup_events=None),
+            stressed_book(),
+            [MarkPrice(100)] * 3,
+        )
         assert steps[-1].after.account("alice").principal_quote == 1_000
 
 
@@ -227,7 +240,7 @@ class TestGenerationB:
 
 def _observe() -> list:
     gen_a, gen_b = load_preset("percolator-gen-a"), load_preset("percolator-gen-b")
-    window_a = _with("percolator-gen-a", warmup_events=2)
+    window_a = _with("percolator-gen-a", release=Release.WINDOW_END, warmup_events=2)
     window_b = _with("percolator-gen-b", warmup_events=2, release=Release.WINDOW_END)
     runs = [
         step(gen_a, TestGenerationA().book(), MarkPrice(120)),
@@ -246,8 +259,20 @@ def _observe() -> list:
     runs.append(
         step(gen_b, book.replace_account(i, attrs.evolve(book.accounts[i], size_lots=0, cost_quote=0)), MarkPrice(100))
     )
-    runs.append(step(_with("percolator-gen-a", warmup_events=None), stressed_book(clock=1), MarkPrice(100)))
-    runs.append(step(_with("percolator-gen-a", warmup_events=3), stressed_book(clock=2), MarkPrice(100)))
+    runs.append(
+        step(
+            _with("percolator-gen-a", release=Release.WINDOW_END, warmup_events=None),
+            stressed_book(clock=1),
+            MarkPrice(100),
+        )
+    )
+    runs.append(
+        step(
+            _with("percolator-gen-a", release=Release.WINDOW_END, warmup_events=3),
+            stressed_book(clock=2),
+            MarkPrice(100),
+        )
+    )
     return [_state(r.after) for r in runs]
 
 

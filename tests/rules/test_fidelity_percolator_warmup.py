@@ -88,7 +88,7 @@ class TestTheHarnessExample:
     def test_the_preset_declares_it(self) -> None:
         assert GEN_B.layer(HaircutRatio).release is Release.LINEAR
         assert GEN_B.waterfall_summary().endswith("matured profit only, released linearly)")  # solvent presets
-        assert load_preset("percolator-gen-a").layer(HaircutRatio).release is Release.WINDOW_END
+        assert load_preset("percolator-gen-a").layer(HaircutRatio).release is Release.LINEAR  # Gen A vests linearly too
 
     def test_the_gain_is_reserved_with_a_slope_of_a_hundredth(self) -> None:
         assert reserve(worked()) == (50_000, 500, 0)  # max(1, ⌊50,000 / 100⌋)
@@ -153,9 +153,11 @@ class TestWellFormed:
         assert any(r.startswith("a reserve has a slope, and only a reserve: alice") for r in reasons(GEN_B, no_slope))
         assert not any("reserve has a slope" in r for r in reasons(released_at_window_end(), no_slope))
 
-    def test_linear_needs_the_reserve(self) -> None:
-        with pytest.raises(ValueError, match="release = 'linear' needs matured_only"):
-            HaircutRatio(losses_settle_capital=True, warmup_events=100, release=Release.LINEAR)
+    def test_linear_needs_a_warmup_and_settled_losses(self) -> None:
+        with pytest.raises(ValueError, match="release = 'linear' needs warmup_events and losses_settle_capital"):
+            HaircutRatio(losses_settle_capital=True, release=Release.LINEAR)
+        with pytest.raises(ValueError, match="release = 'linear' needs warmup_events and losses_settle_capital"):
+            HaircutRatio(warmup_events=100, release=Release.LINEAR)
 
     def test_a_policy_file_names_the_field(self) -> None:
         text = preset_path("percolator-gen-b").read_text().replace('release = "linear"', 'release = "lineal"')

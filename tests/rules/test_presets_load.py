@@ -220,8 +220,9 @@ class TestPercolator:
 
     def test_generation_a(self) -> None:
         policy = load_preset("percolator-gen-a")
-        # spec v7: a loss settles into capital (§6.1), profit vests over 100 slots (README example)
-        assert policy.deficit == (HaircutRatio(losses_settle_capital=True, warmup_events=100),)
+        # spec v7: a loss settles into capital (§6.1), profit vests over 100 slots (README example),
+        # linearly (§5: min(AvailGross, w_slope × elapsed))
+        assert policy.deficit == (HaircutRatio(losses_settle_capital=True, warmup_events=100, release=Release.LINEAR),)
         assert policy.liquidation.trigger is Trigger.AT_OR_BELOW_MAINTENANCE  # spec v7 §9.2: <=
 
     def test_generation_b(self) -> None:
@@ -242,7 +243,7 @@ class TestPercolator:
             "the lazy h",
             "the reserve of a bankruptcy's own event",
         )
-        assert not_modelled("percolator") == ("the lazy h", "the linear vesting", "fee debt and maintenance fees")
+        assert not_modelled("percolator") == ("the lazy h", "fee debt and maintenance fees")
 
 
 class TestBrokerRegT:

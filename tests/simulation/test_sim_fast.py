@@ -25,7 +25,7 @@ from solvent.rules.ledger import Reason
 from solvent.rules.liquidation import Execution, Trigger
 from solvent.rules.margin import MaintenanceBasis
 from solvent.rules.presets import load_preset, preset_names
-from solvent.rules.waterfall import HaircutRatio
+from solvent.rules.waterfall import HaircutRatio, Release
 from solvent.simulation import fast as fast_module
 from solvent.simulation.engine import exact
 from solvent.simulation.fast import covers
@@ -226,7 +226,10 @@ def test_adl_on_the_arrays_steps_like_the_exact_engine(ranking: str, price: str,
 
 def _without_warmup(policy):
     """Percolator's haircut without its PnL warm-up (which the fast engine leaves to the exact one)."""
-    layers = (attrs.evolve(x, warmup_events=None) if isinstance(x, HaircutRatio) else x for x in policy.deficit)
+    layers = (
+        attrs.evolve(x, warmup_events=None, release=Release.WINDOW_END) if isinstance(x, HaircutRatio) else x
+        for x in policy.deficit
+    )
     return attrs.evolve(policy, deficit=tuple(layers))
 
 

@@ -74,8 +74,9 @@ def test_a_venue_that_fronts_the_deficit_holds_each_claim_for_every_n_or_fails_i
         ("mango-v4", "socialized loss"),
         ("okx-2018", "alice's turn moves bob's account (clawback entries)"),
         ("gmx-v2", "after the sweep (the PnL-to-pool ADL) changes or names traders"),
-        ("percolator-gen-a", "closing the event (re-basing realized losses) changes or names traders"),
-        # Gen B also releases each reserve's slope as the event opens (haircut_ratio.release_reserves)
+        # both generations vest or release a slope's worth of each account's profit as the event
+        # opens (haircut_ratio.release_reserves), before closing it re-bases realized losses
+        ("percolator-gen-a", "opening the event changes or names traders"),
         ("percolator-gen-b", "opening the event changes or names traders"),
     ],
 )
