@@ -128,3 +128,19 @@ class TestTheLoader:
         assert message in error
         line = int(error.rsplit("venue.toml:", 1)[1].split(":")[0])
         assert "fund_cap_quote" in text.splitlines()[line - 1]
+
+
+class TestTheSplitDeficit:
+    """dYdX's split (decision 5c): each market's share goes down its own waterfall, so the fund's
+    all-or-nothing gate meets that market's cap: BTC's share is 501 and ETH's 500 of alice's 1,001."""
+
+    def test_a_cap_of_the_share_pays_it_and_one_below_declines_it(self) -> None:
+        from tests.rules.test_deficit_split import SPLIT, adl, covered, gapped
+
+        paid = gapped(capped(SPLIT, eth=500), fund=1_001)
+        assert adl(paid) == [] and covered(paid) == [("insurance_fund", 501), ("insurance_fund", 500)]
+        declined = gapped(capped(SPLIT, eth=499), fund=1_001)
+        assert covered(declined) == [("insurance_fund", 501), ("insurance_fund", 0), ("adl", 500)]
+        assert adl(declined) == [("ETH", "bob", 10, 50)]
+        btc = gapped(capped(SPLIT, btc=500), fund=1_001)
+        assert adl(btc) == [("BTC", "carol", 1, 501)]
