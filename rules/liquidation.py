@@ -170,11 +170,12 @@ class LiquidationRule:
     #: position (or the ``partial_close_ppm`` steps). Set: the margin shortage is
     #: ``MM + ⌊N × buffer_ppm / 1e6⌋ − E`` (the requirement plus buffer over every open position,
     #: less the equity) and one order closes ⌈shortage × 1e6 / (M × (MMR + buffer_ppm −
-    #: slippage_ppm − penalty_ppm))⌉ lots, at most the position (the whole position where the rate
-    #: is not positive), MMR being the maintenance rate of the position's tier. Each lot closed at
-    #: the fill frees its maintenance and buffer and costs its slippage and penalty, so the least
-    #: whole number of lots that covers the shortage leaves the account at or above maintenance
-    #: plus buffer. Drift v2 (docs/venues.md#drift-v2-liquidation): ``liquidate_perp`` takes
+    #: penalty_ppm) − slip × 1e6)⌉ lots, at most the position (the whole position where a lot frees
+    #: nothing), MMR being the maintenance rate of the position's tier and slip the fill's distance
+    #: a lot. Each lot closed at the fill frees its maintenance and buffer and costs its slippage
+    #: and penalty, so the least whole number of lots that covers the shortage leaves the account
+    #: at maintenance plus buffer or above it (below it only by the rounding up of maintenance and
+    #: penalty, a quantum each). Drift v2 (docs/venues.md#drift-v2-liquidation): ``liquidate_perp`` takes
     #: ``calculate_base_asset_amount_to_cover_margin_shortage(shortage, margin_ratio +
     #: liquidation_margin_buffer_ratio, liquidator_fee, if_fee, oracle)``, rounded up to the order
     #: step (``standardize_base_asset_amount_ceil``), the shortage being ``margin_requirement_plus_buffer
@@ -397,16 +398,17 @@ def shortage_quote(rule: LiquidationRule, equity_quote: Any, maintenance_quote: 
 
 def shortage_lots(rule: LiquidationRule, size_lots: Any, mark_quote: Any, mmr_ppm: Any, shortage: Any) -> Any:
     """Lots one order closes to cover ``shortage`` (``shortage_buffer_ppm``):
-    min(|S|, max(1, ⌈shortage × 1e6 / (M × r)⌉)) with r = MMR + buffer − slippage − penalty, the
-    quote each lot frees per ppm of its notional; |S| where r ≤ 0 (Drift returns u64::MAX when
-    the margin ratio does not exceed the liquidator fee, math/liquidation.rs). Drift's
-    worked example (math/liquidation/tests.rs ``one_percent_liquidation_fee``): a $10 shortage at
-    a 10% ratio with buffer, a 1% fee and $100 a base is 10/9 base, rounded up to the step."""
+    min(|S|, max(1, ⌈shortage × 1e6 / f⌉)) with f = M × (MMR + buffer − penalty) − slip × 1e6,
+    what a lot frees in millionths of a quantum (its maintenance and buffer, less its penalty and
+    the fill's distance from mark as the engine charges it, ``slip_per_lot``); |S| where f ≤ 0
+    (Drift returns u64::MAX when the margin ratio does not exceed the liquidator fee,
+    math/liquidation.rs). Drift's worked example (math/liquidation/tests.rs
+    ``one_percent_liquidation_fee``): a $10 shortage at a 10% ratio with buffer, a 1% fee and $100
+    a base is 10/9 base, rounded up to the step."""
     whole = abs_(size_lots)
-    rate = mmr_ppm + rule.shortage_buffer_ppm - rule.slippage_ppm - rule.penalty_ppm
-    per = mark_quote * rate
-    lots = div(shortage * PPM, safe_divisor(per), rounding=Rounding.CEIL)
-    return ite(rate > 0, min_(whole, max_(lots, 1)), whole)
+    freed = mark_quote * (mmr_ppm + rule.shortage_buffer_ppm - rule.penalty_ppm) - slip_per_lot(rule, mark_quote) * PPM
+    lots = div(shortage * PPM, safe_divisor(freed), rounding=Rounding.CEIL)
+    return ite(freed > 0, min_(whole, max_(lots, 1)), whole)
 
 
 def fee_to_close(taker_ppm: Any, lots: Any, long: Any, mark_quote: Any, margin_left: Any, rounding: Rounding) -> Any:

@@ -1,6 +1,7 @@
 """Drift's liquidation sized to the margin shortage plus its buffer on both interpreters: the
 concrete ``step`` and z3's ``transition`` (every input a free variable pinned to its value) give
-the same step for Drift's worked examples, the preset's exact boundary, and a rate not above zero
+the same step for Drift's worked examples, the preset's exact boundary, a mark whose 1% is not a
+whole quantum, and a rate not above zero
 (tests/rules/test_fidelity_drift_shortage.py)."""
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ CASES = {
         examples.MARK,
         20_000,
     ),
+    "a price off the fee's grid": (examples.example, 40_000_000, examples.LOTS, 10_001, examples.LOTS - 11_128),
     "a rate of zero closes whole": (
         lambda: examples.example(mmr_ppm=100_000, buffer_ppm=0, fee_ppm=0, if_fee_ppm=100_000),
         2_000_000 - 1,

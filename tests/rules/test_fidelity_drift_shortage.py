@@ -91,6 +91,27 @@ class TestDriftsWorkedExamples:
         assert room(policy, s.after) == 0  # exactly at maintenance plus buffer
 
 
+class TestAPriceOffTheFeesGrid:
+    """At a mark of 10,001 a lot's 1% is 100.01 and the engine charges ⌈100.01⌉ = 101 a lot: the
+    count uses the distance the engine charges, so the order is still the least whole number of
+    lots that leaves the account at maintenance plus buffer (Drift's rate formula, 11,116 lots,
+    would leave it 10,604 short)."""
+
+    def room_after(self, lots: int) -> int:
+        """alice's equity over maintenance plus buffer had the order closed ``lots`` lots."""
+        policy, a = example(), book(40_000_000, mark=10_001).account("alice")
+        left = attrs.evolve(a, size_lots=LOTS - lots, cash_quote=a.cash_quote - lots * 101)
+        mm = account_maintenance(policy.margin, policy.rounding, left, 10_001)
+        return left.cash_quote - mm - (LOTS - lots) * 10_001 * 10_000 // 10**6
+
+    def test_the_least_order_that_covers_it(self) -> None:
+        s = step(example(), book(40_000_000, mark=10_001), MarkPrice(10_001))
+        lots = LOTS - s.after.account("alice").size_lots
+        assert lots == 11_128
+        assert room(example(), s.after) == self.room_after(lots) == 185
+        assert self.room_after(lots - 1) == -714
+
+
 class TestThePreset:
     """The drift preset: maintenance 5%, Drift's default buffer 2%, fee and IF fee 1% each, so a lot
     frees 5% of its value. alice on $200 against $250 of maintenance and $100 of buffer is $150
@@ -133,6 +154,7 @@ def observe() -> tuple[int, ...]:
         closed(example(if_fee_ppm=10_000), 40_000_000),
         closed(DRIFT, 20_000_000),
         closed(example(mmr_ppm=100_000, buffer_ppm=0, fee_ppm=0, if_fee_ppm=100_000), 2_000_000 - 1, 2_000_000, 10),
+        closed(example(), 40_000_000, mark=10_001),
     )
 
 
