@@ -519,10 +519,27 @@ def _close_all(policy: Policy, ctx: Ctx, name: str) -> Ctx:
 
 
 def _close_each(policy: Policy, ctx: Ctx, name: str) -> Ctx:
-    rule = policy.liquidation
-    mark = ctx.market.mark_quote
     if ctx.book_field("more_markets"):
         ctx = close_other_markets(policy, ctx, name)
+    if policy.liquidation.shortage_buffer_ppm is None:
+        return _close_whole(policy, ctx, name)
+    # Drift's liquidate_perp: one order sized to the shortage on the account as it stands; an
+    # order short of the whole position touches no spot balance (controller/liquidation.rs:
+    # collateral and borrows move only in liquidate_spot, liquidate_perp_pnl_for_deposit and
+    # liquidate_borrow_for_perp_pnl, the last two once the perp's base is 0)
+    lots = _shortage_lots(policy, ctx, name)
+    return ctx.branch(
+        lots < abs_(ctx.account(name).size_lots),
+        lambda c: _close_part(policy, c, name, lots),
+        lambda c: _close_whole(policy, c, name),
+    )
+
+
+def _close_whole(policy: Policy, ctx: Ctx, name: str) -> Ctx:
+    """The whole position closed: collateral sold and borrows repaid first as far as the account
+    would owe once closed, then solvent into the book or bankrupt down the waterfall."""
+    rule = policy.liquidation
+    mark = ctx.market.mark_quote
     if ctx.book_field("assets"):
         # collateral first: sold at the oracle price as far as the account would owe once closed
         # (its borrows' oracle value counted), then its borrows repaid (``lending``)
@@ -541,6 +558,22 @@ def _close_each(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     return ctx.branch(bankrupt, lambda c: resolve(policy, c, name), lambda c: _close_solvent(policy, c, name))
 
 
+def _close_part(policy: Policy, ctx: Ctx, name: str, lots: Any) -> Ctx:
+    """Drift's sized order short of the whole position (``liquidation.shortage_buffer_ppm``): the
+    lots into the book, the penalty capped by what the account holds at its margin weights
+    (Drift's total collateral, its deposits counted), and nothing else: no collateral sold, no
+    borrow repaid, no bankruptcy (Drift's user is bankrupt only with no base left,
+    math/bankruptcy.rs)."""
+    assets = ctx.book_field("assets")
+    closer = close_against_side if shrinks_opposing_side(policy) else None
+
+    def eq(a: Any) -> Any:
+        return margin_equity(policy, assets, a)
+
+    ctx = close_step(policy.liquidation, policy.rounding.fee, ctx, name, lots, eq, closer)
+    return convert_spot(policy.margin, ctx, name)
+
+
 def _close_solvent(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     rule = policy.liquidation
     size = ctx.account(name).size_lots
@@ -553,10 +586,7 @@ def _close_solvent(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     def close_rest(c: Ctx) -> Ctx:
         return close_step(rule, policy.rounding.fee, c, name, abs_(c.account(name).size_lots), eq, closer)
 
-    if rule.shortage_buffer_ppm is not None:
-        # Drift: one order for what covers the margin shortage plus the buffer
-        ctx = close_step(rule, policy.rounding.fee, ctx, name, _shortage_lots(policy, ctx, name), eq, closer)
-    elif rule.partial_above_notional_quote is not None:
+    if rule.partial_above_notional_quote is not None:
         # Hyperliquid: one order this event, a share of a large position; the rest waits
         lots = order_lots(rule, ctx.account(name).size_lots, ctx.market.mark_quote)
         ctx = close_step(rule, policy.rounding.fee, ctx, name, lots, eq, closer)
