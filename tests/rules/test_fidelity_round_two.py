@@ -943,7 +943,11 @@ class TestNotModelled:
         # token bankruptcy is modelled since the preset lends USDC and MNGO (rules/lending.py)
         assert not_modelled("mango-v4") == ("health with asset and liability weights across perp markets",)
         assert not_modelled("binance") == ()
-        assert not_modelled("drift") == ("the liquidator fee ramp", "the liquidation spread over slots")
+        assert not_modelled("drift") == (
+            "the liquidator fee ramp",
+            "the liquidation spread over slots",
+            "the deposit taken for negative PnL sized to the flat account's shortage",
+        )
 
     def test_solvent_presets_lists_them(self) -> None:
         from click.testing import CliRunner
