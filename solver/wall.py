@@ -29,11 +29,13 @@ import os
 import select
 import signal
 import time
+import traceback
 from collections.abc import Sequence
 
 import attrs
 import z3
 
+from solvent.rules.ledger import InternalError
 from solvent.solver import effort
 
 GRACE_S = 1.0
@@ -73,18 +75,26 @@ def may_fork() -> bool:
     return not multiprocessing.current_process().daemon
 
 
+class WallChildError(InternalError):
+    """The forked child raised or died before its deadline (not the safety net): a defect."""
+
+
 def _forked(text: str, names: list[str], units: int, safety_s: float, deadline: float) -> tuple | None:
-    """The answer of a forked child, or None if it was killed at ``deadline`` (or died)."""
+    """The answer of a forked child, or None if it was killed at ``deadline``;
+    :class:`WallChildError` if it raised or died before."""
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: check, answer, leave without running the parent's exit handlers
         code = 0
         try:
             os.close(read)
+            try:
+                payload = json.dumps(_solve(text, names, units, safety_s))
+            except BaseException:  # noqa: BLE001 (told to the parent, which raises it)
+                code = 1
+                payload = json.dumps(["error", traceback.format_exc()])
             with os.fdopen(write, "w") as out:
-                out.write(json.dumps(_solve(text, names, units, safety_s)))
-        except BaseException:  # noqa: BLE001 (the parent sees no answer)
-            code = 1
+                out.write(payload)
         finally:
             os._exit(code)
     os.close(write)
@@ -101,16 +111,21 @@ def _forked(text: str, names: list[str], units: int, safety_s: float, deadline: 
             chunks.append(chunk)
     finally:
         os.close(read)
-        os.waitpid(pid, 0)
-    if not chunks:
-        return None
-    result, reason, values, spent = json.loads(b"".join(chunks))
+        _, status = os.waitpid(pid, 0)
+    answer = json.loads(b"".join(chunks)) if chunks else None
+    if answer is None or answer[0] == "error":
+        # the child died or raised before the deadline: a defect to see, never an unknown that
+        # would quietly change which story is shown (or a verdict)
+        why = answer[1] if answer is not None else f"it ended with wait status {status} and no answer"
+        raise WallChildError(f"the solver's child process failed: {why}")
+    result, reason, values, spent = answer
     return result, reason, values, spent
 
 
 def check(assertions: Sequence[z3.BoolRef], variables: Sequence[z3.ExprRef], units: int, safety_s: float) -> WallAnswer:
     """Check ``assertions`` in a forked child within ``units``; killed at ``safety_s`` plus a
-    second of grace (an UNKNOWN that says the safety net fired)."""
+    second of grace (an UNKNOWN that says the safety net fired). A child that raises or dies
+    before then is :class:`WallChildError`, never an UNKNOWN."""
     started = time.perf_counter()
     solver = z3.Solver()
     solver.add(*assertions)
@@ -133,4 +148,4 @@ def evaluator(values: dict[str, int], variables: Sequence[z3.ExprRef]):
     return evaluate
 
 
-__all__ = ["WallAnswer", "check", "evaluator", "may_fork"]
+__all__ = ["WallAnswer", "WallChildError", "check", "evaluator", "may_fork"]

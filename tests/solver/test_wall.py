@@ -59,3 +59,28 @@ def test_a_child_past_the_safety_net_is_killed_and_says_so(monkeypatch) -> None:
     x = z3.Int("x")
     answer = wall.check([x > 1], [x], 1000, 0.1)
     assert answer.result == "unknown" and "the child was killed" in answer.reason
+
+
+def test_a_child_that_raises_is_a_loud_error_not_an_unknown(monkeypatch) -> None:
+    """A child that raises before its deadline used to look like a safety-net kill: an unknown
+    that quietly changed which story was shown. It is an internal error with the child's traceback."""
+    import pytest
+
+    def boom(*args: object) -> None:
+        raise RuntimeError("boom in the child")
+
+    monkeypatch.setattr(wall, "_solve", boom)
+    x = z3.Int("x")
+    with pytest.raises(wall.WallChildError, match="boom in the child"):
+        wall.check([x > 1], [x], 1000, 30.0)
+
+
+def test_a_child_that_dies_without_an_answer_is_a_loud_error(monkeypatch) -> None:
+    import os
+
+    import pytest
+
+    monkeypatch.setattr(wall, "_solve", lambda *a: os._exit(3))
+    x = z3.Int("x")
+    with pytest.raises(wall.WallChildError, match="no answer"):
+        wall.check([x > 1], [x], 1000, 30.0)
