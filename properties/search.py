@@ -15,13 +15,9 @@ from __future__ import annotations
 import contextlib
 import enum
 import functools
-import importlib
-import importlib.util
-import pkgutil
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, MutableSet, Sequence
-from pathlib import Path
 from random import Random
 from typing import Any
 
@@ -275,40 +271,32 @@ def minimize(still_fails: Callable[[Story], bool], story: Story) -> Story:
         story = smaller
 
 
-#: The packages whose literals the search's draws may use: the engine's rules (tier floors, rates,
-#: the scenarios' marks, PPM) and the search's own strategies. Not the reports, the command line,
-#: the solver or the simulation: an edit there must not change which stories a seed draws (a new
-#: literal in the money formatting once made the search miss a planted bug it had found).
+#: The packages whose integer literals the search's draws may use, as frozen in
+#: :mod:`solvent.properties.draw_literals`: the engine's rules (tier floors, rates, the scenarios'
+#: marks, PPM) and the search's own strategies. Not the reports, the command line, the solver or
+#: the simulation: an edit there must not change which stories a seed draws (a new literal in the
+#: money formatting once made the search miss a planted bug it had found).
 SEARCH_PACKAGES = ("solvent.properties", "solvent.rules")
 
 
 @functools.cache
 def _solvent_constants(lends: bool = True) -> Any:
-    """The constants hypothesis would collect from the source of :data:`SEARCH_PACKAGES`, every
-    module whether imported or not, read in module-name order (None where this hypothesis has no
-    such collector). The integers are frozen in :mod:`solvent.properties.draw_literals`, in
-    hypothesis's order: ``BEFORE_LENDING`` without ``lends`` (a policy that lends nothing draws as
-    before lending), ``WITH_LENDING`` with it (a lending policy draws as at 30f97e6), so a literal
-    added to the rules since moves no draw."""
+    """The literal pool the search's draws use (None where this hypothesis has no such pool): the
+    integers frozen in :mod:`solvent.properties.draw_literals`, in hypothesis's order:
+    ``BEFORE_LENDING`` without ``lends`` (a policy that lends nothing draws as before lending),
+    ``WITH_LENDING`` with it (a lending policy draws as at 30f97e6), so a literal added to the
+    rules since moves no draw.
+
+    Only the integers: hypothesis takes a literal from the pool of the type it is drawing, and the
+    search's strategies draw integers only (no text, floats or bytes), so the other pools are
+    left empty. They used to be read from the source of :data:`SEARCH_PACKAGES` (65 modules
+    parsed: 3.4 s in every process that searched, 5-8 s under load, in every ``solvent check``
+    and every subprocess of the test suite), which changed no draw."""
     try:
-        from hypothesis.internal.constants_ast import Constants, _constants_from_source
+        from hypothesis.internal.constants_ast import Constants
     except ImportError:  # pragma: no cover - other hypothesis versions
         return None
-    names = []
-    for package in SEARCH_PACKAGES:
-        names.append(package)
-        names += [m.name for m in pkgutil.iter_modules(importlib.import_module(package).__path__, package + ".")]
-    pool = Constants()
-    for name in sorted(names):
-        spec = importlib.util.find_spec(name)
-        origin = getattr(spec, "origin", None)
-        if origin and origin.endswith(".py") and name != draw_literals.__name__:
-            try:
-                pool |= _constants_from_source(Path(origin).read_bytes(), limit=False)
-            except TypeError:  # pragma: no cover - a private helper whose signature changed: no pin
-                return None
-    pool.integers = _InOrder(draw_literals.WITH_LENDING if lends else draw_literals.BEFORE_LENDING)
-    return pool
+    return Constants(integers=_InOrder(draw_literals.WITH_LENDING if lends else draw_literals.BEFORE_LENDING))
 
 
 class _InOrder(MutableSet):
