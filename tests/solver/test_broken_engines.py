@@ -123,6 +123,12 @@ MUTANTS = [
     pytest.param(_receivers_round_up, "binance", "conservation", ("funding",), id="funding-rounding-flipped"),
 ]
 
+#: the mutants whose direct check means something at the test's effort: on the correct engine
+#: binance's conservation over funding events is PARTIAL at 20M units too (20,965,815 units, 41 s
+#: quiet, measured 2026-12-03), so "the mutant is not proved" could not fail there; the lemmas
+#: (``test_the_all_n_argument_fails``) are what catch the flipped funding rounding
+DIRECTLY_DECIDED = [m for m in MUTANTS if m.id != "funding-rounding-flipped"]
+
 
 class TestTheCorrectEngine:
     """The control: on the unmutated engine every lemma holds, and where z3 also decides the direct
@@ -201,7 +207,7 @@ class TestBrokenEngines:
         bounds = Bounds(accounts=2, event_kinds=kinds, **QUICK)
         assert extend(load_preset(preset), catalog.get(invariant), bounds) is None
 
-    @pytest.mark.parametrize(("mutate", "preset", "invariant", "kinds"), MUTANTS)
+    @pytest.mark.parametrize(("mutate", "preset", "invariant", "kinds"), DIRECTLY_DECIDED)
     def test_the_proof_is_not_proved(self, monkeypatch, mutate, preset, invariant, kinds) -> None:
         """And the claim is not PROVED (refuted, or undecided: the verdict is then UNKNOWN or PARTIAL
         beside the proved transfer signs): the direct bounded check is asked too."""
