@@ -290,8 +290,8 @@ def _solvent_constants(lends: bool = True) -> Any:
     Only the integers: hypothesis takes a literal from the pool of the type it is drawing, and the
     search's strategies draw integers only (no text, floats or bytes), so the other pools are
     left empty. They used to be read from the source of :data:`SEARCH_PACKAGES` (65 modules
-    parsed: 3.4 s in every process that searched, 5-8 s under load, in every ``solvent check``
-    and every subprocess of the test suite), which changed no draw."""
+    parsed: 1.1 s at load 5 in every process that searched, in every ``solvent check`` and every
+    subprocess of the test suite), which changed no draw."""
     try:
         from hypothesis.internal.constants_ast import Constants
     except ImportError:  # pragma: no cover - other hypothesis versions
