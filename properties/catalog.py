@@ -24,6 +24,7 @@ from solvent.rules.bankruptcy import fee_to_close_rate
 from solvent.rules.book import Account, Book, Role
 from solvent.rules.engine import Step, market_of
 from solvent.rules.events import MARGIN_EVENTS, AddMargin, AssetDeposit, AssetWithdraw, Deposit, SpotDeposit
+from solvent.rules.insurance_claim import settled
 from solvent.rules.ledger import HAIRCUT_REASONS, SPOT, Guarded, Reason, asset_balance
 from solvent.rules.lending import lends_any, lent_rule
 from solvent.rules.liquidation import Trigger
@@ -508,26 +509,50 @@ def no_haircut(view: StepView) -> Any:
 def waterfall_order(view: StepView) -> Any:
     used = list(view.outcomes_of(LayerUsed))
     checks = [_no_haircut_while_fund_has_money(view, used)]
-    for upper in used:
+    claims = _claims_through(view, used)
+    for upper, claim in zip(used, claims, strict=True):
         for lower in used:
             if upper.item.account == lower.item.account and upper.item.index < lower.item.index:
                 lower_used = and_(lower.guard, lower.item.covered_quote > 0)
-                checks.append(implies(and_(upper.guard, lower_used), _spent(view, upper.item)))
+                checks.append(implies(and_(upper.guard, lower_used), _spent(view, upper.item, claim)))
     return all_(checks)
 
 
-def _spent(view: StepView, used: LayerUsed) -> Any:
+def _paid_in(view: StepView, used: LayerUsed) -> str:
+    """The market a layer paid in: the market its outcome names, else the event's."""
+    return used.market or view.before.markets[market_of(view.before, view.event)].name
+
+
+def _claims_through(view: StepView, used: list[Guarded]) -> list[Any]:
+    """For each layer used, in the order they paid: where it is the insurance fund paying in a
+    market whose table caps the fund's total (``fund_cap_quote``, ``rules.insurance_claim``), that
+    market's running total once it had paid (the total before the step plus every payment of the
+    fund in that market so far in the step); None for every other layer."""
+    totals = {m.name: settled(m) for m in view.before.markets}
+    out: list[Any] = []
+    for g in used:
+        market = _paid_in(view, g.item)
+        if view.policy.deficit[g.item.index].kind != "insurance_fund" or view.policy.fund_cap_in(market) is None:
+            out.append(None)
+            continue
+        totals[market] = totals[market] + when(g.guard, g.item.covered_quote)
+        out.append(totals[market])
+    return out
+
+
+def _spent(view: StepView, used: LayerUsed, claim: Any = None) -> Any:
     """The layer has nothing more to give this bankruptcy: its balance is at zero, or it paid the
-    per-bankruptcy cap its policy documents (``insurance_fund.cap_quote``, lowered to the
-    ``fund_cap_quote`` of the market it paid in: the market its outcome names, else the event's)."""
+    per-bankruptcy cap its policy documents (``cap_quote``), or, the insurance fund, it has paid
+    its market's whole claim (``claim``, the market's running total through this payment, at
+    its ``fund_cap_quote``: Drift's ``quote_settled_insurance`` at ``quote_max_insurance``)."""
     layer = view.policy.deficit[used.index]
     cap = getattr(layer, "cap_quote", None)
-    if layer.kind == "insurance_fund":
-        market = used.market or view.before.markets[market_of(view.before, view.event)].name
-        cap = view.policy.fund_cap_in(market, cap)
-    if cap is None:
-        return used.exhausted
-    return or_(used.exhausted, used.covered_quote >= cap)
+    spent = [used.exhausted]
+    if cap is not None:
+        spent.append(used.covered_quote >= cap)
+    if claim is not None:
+        spent.append(claim >= view.policy.fund_cap_in(_paid_in(view, used)))
+    return or_(*spent)
 
 
 HAIRCUT_LAYERS = frozenset({"adl", "socialized_loss", "haircut_ratio", "clawback"})

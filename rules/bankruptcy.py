@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from solvent.rules import insurance_claim
 from solvent.rules.adl import deleverage
 from solvent.rules.arith import abs_, and_, max_, or_
 from solvent.rules.assets import sell_collateral
@@ -83,19 +84,21 @@ def pay_insurance_fund(
     policy: Policy, ctx: Ctx, layer: InsuranceFund, name: str, remaining: Any
 ) -> tuple[Ctx, Any, Any]:
     """The insurance-fund layer pays what it can of ``remaining`` (its cap, floor and all-or-nothing
-    gate as the layer states them, the cap lowered to the ``fund_cap_quote`` of the market the book
-    is focused on where its table sets one: ``Policy.fund_cap_in``); returns (ctx, covered,
-    exhausted)."""
-    return pay_from(
+    gate as the layer states them, the cap lowered to what the claim of the market the book is
+    focused on has left where its table caps the fund's total: ``rules.insurance_claim``, Drift's
+    ``quote_max_insurance − quote_settled_insurance``), and the market's running total grows by
+    what it paid; returns (ctx, covered, exhausted)."""
+    ctx, paid, exhausted = pay_from(
         ctx,
         Role.INSURANCE_FUND,
         name,
         remaining,
         Reason.INSURANCE_FUND,
-        policy.fund_cap_in(ctx.book.market.name, layer.cap_quote),
+        insurance_claim.cap_now(policy, ctx.market, layer.cap_quote),
         all_or_nothing=layer.all_or_nothing,
         floor=layer.floor_quote,
     )
+    return insurance_claim.record(policy, ctx, paid), paid, exhausted
 
 
 def _run_layer(

@@ -65,12 +65,19 @@ class Market:
 
     ``previous_mark_quote`` is the mark before the last move (Hyperliquid closes ADL'd positions
     at the previous mark, docs/venues.md#hyperliquid-adl); it starts equal to the mark.
+
+    ``fund_settled_quote`` is what the insurance fund has paid toward this market's bankruptcies
+    since the market opened, kept where the policy caps that total (``[[market]]
+    fund_cap_quote``: Drift's ``quote_settled_insurance`` beside ``quote_max_insurance``,
+    :mod:`solvent.rules.insurance_claim`); ``None`` on a market whose policy sets no such cap, so
+    every other book reads, digests and lifts into z3 as it did.
     """
 
     name: str
     mark_quote: Any = data()
     tick_quote: int = 1
     previous_mark_quote: Any = data(default=attrs.Factory(lambda self: self.mark_quote, takes_self=True))
+    fund_settled_quote: Any = data(default=None)
 
 
 def on_tick(price: Any, tick: Any, *, rounding: Rounding) -> Any:

@@ -11,7 +11,7 @@ from typing import Any
 
 import attrs
 
-from solvent.rules import deficit_split, transfer_floor
+from solvent.rules import deficit_split, insurance_claim, transfer_floor
 from solvent.rules.arith import PPM, abs_, and_, implies, max_, min_, or_, sum_
 from solvent.rules.assets import (
     account_value,
@@ -701,6 +701,7 @@ def transition(policy: Policy, book: Book, event: Event) -> Ctx:
     after. A trade of an account that holds the market isolated is its isolated position's
     (``rules.isolated.route``); a book holding one market both cross and isolated for one trader
     is refused (``rules.isolated.check_one_mode``)."""
+    book = insurance_claim.shaped_for(policy, book)
     event = route(book, event)
     check_scope(policy.waterfall, book)
     check_one_mode(book)

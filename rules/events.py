@@ -202,7 +202,7 @@ def omit_one_market_defaults(converter: Any) -> None:
     ``asset_balances`` likewise: a book with no collateral asset is written as before."""
     from cattrs.gen import make_dict_unstructure_fn, override
 
-    from solvent.rules.book import Account, Asset, Book
+    from solvent.rules.book import Account, Asset, Book, Market
     from solvent.rules.outcomes import AdlFill, LayerUsed, Liquidated
 
     later = {
@@ -216,6 +216,7 @@ def omit_one_market_defaults(converter: Any) -> None:
             "reserve_slope_quote",
         ),
         Asset: ("deposit_index", "borrow_index"),
+        Market: ("fund_settled_quote",),
         Book: ("more_markets", "assets", "more_window_sums"),
         Deposit: ("market",),
         Trade: ("market",),

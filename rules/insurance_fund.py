@@ -30,7 +30,7 @@ def pay_from(
     bankrupt: str,
     remaining: Any,
     reason: Reason,
-    cap: int | None = None,
+    cap: Any = None,
     *,
     all_or_nothing: bool = False,
     floor: int = 0,

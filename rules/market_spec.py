@@ -68,12 +68,14 @@ class MarketSpec:
     #: "business line, settlement currency and underlying": docs/portfolio.md decision 5b); every
     #: table names one there, and none under another scope. Absent: "".
     fund_group: str = attrs.field(default="", validator=attrs.validators.instance_of(str))
-    #: The most the insurance fund pays toward one bankruptcy in this market, in quote quanta
-    #: (the deficit beyond it goes to the waterfall's next layer). Drift caps what its fund settles
-    #: for each perpetual market (``quote_max_insurance``, ``resolve_perp_bankruptcy``:
-    #: docs/venues.md#drift-v2-bankruptcy), each market its own number; Solvent caps each
-    #: bankruptcy, as the insurance-fund layer's ``cap_quote`` does in every market, and where both
-    #: are set the lower applies (docs/portfolio.md decision 5d). Absent: no cap of the market's own.
+    #: The most the insurance fund pays toward this market's bankruptcies in total, since the
+    #: market opened, in quote quanta: once its payments here add up to it, the rest of every
+    #: deficit goes to the waterfall's next layer. Drift's ``quote_max_insurance`` per perpetual
+    #: market, counted against ``quote_settled_insurance`` (``resolve_perp_bankruptcy``:
+    #: docs/venues.md#drift-v2-bankruptcy); the book keeps the running total
+    #: (``Market.fund_settled_quote``, ``rules.insurance_claim``). The insurance-fund layer's
+    #: ``cap_quote`` still caps each bankruptcy, and the lower of the two applies (docs/portfolio.md
+    #: decisions 5d, 5e). Absent: no cap of the market's own.
     fund_cap_quote: int | None = quote_field(default=None, min_value=1)
 
     def __attrs_post_init__(self) -> None:

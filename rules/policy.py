@@ -258,12 +258,21 @@ class Policy:
                 return spec.modes
         return self.margin.modes or MODES
 
-    def fund_cap_in(self, market: str, layer_cap: int | None = None) -> int | None:
-        """The most the insurance fund pays toward one bankruptcy in the market named ``market``:
-        the lower of the layer's ``cap_quote`` (``layer_cap``, every market's) and the market's
-        table's ``fund_cap_quote`` (docs/portfolio.md decision 5d); None where neither is set."""
-        caps = [c for c in (layer_cap, *(s.fund_cap_quote for s in self.market if s.name == market)) if c is not None]
-        return min(caps) if caps else None
+    def fund_cap_in(self, market: str) -> int | None:
+        """The most the insurance fund pays toward the bankruptcies of the market named ``market``
+        in total, since the market opened: its table's ``fund_cap_quote`` (Drift's
+        ``quote_max_insurance``; docs/portfolio.md decisions 5d, 5e; ``rules.insurance_claim``);
+        None where the table sets none."""
+        for spec in self.market:
+            if spec.name == market:
+                return spec.fund_cap_quote
+        return None
+
+    @property
+    def fund_capped_markets(self) -> frozenset[str]:
+        """The markets whose tables cap the fund's total payments (``fund_cap_quote``): the book
+        keeps a running total on each (``Market.fund_settled_quote``)."""
+        return frozenset(spec.name for spec in self.market if spec.fund_cap_quote is not None)
 
     def margin_removable_in(self, market: str) -> bool:
         """Whether margin may leave an open isolated position in the market named ``market``: its

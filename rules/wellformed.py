@@ -9,6 +9,8 @@ In exchange terms a book is well formed when:
   policy hands it positions by a takeover, or the insurance fund, where it holds what it takes over
   at the bankruptcy price); open interest balances (every long has a short); each
   cost basis follows its position (zero when flat, the position's sign, at least a quantum a lot);
+- **claims**: where a market's table caps what the insurance fund pays toward its bankruptcies in
+  total (``fund_cap_quote``), what it has paid so far is between 0 and that cap;
 - **money**: the ``clearing`` account is empty (settlement nets to zero); every unit on the book was
   deposited (Σ cash + spot over every account but clearing = net deposits); collateral is never
   negative (spot balances, the insurance fund, the fee account and the backstop vault; principal,
@@ -52,6 +54,7 @@ from solvent.rules.assets import margin_equity
 from solvent.rules.book import Account, Asset, Book, Market, Role, is_on_tick
 from solvent.rules.fields import data_fields
 from solvent.rules.haircut_ratio import releases_linearly, settles_losses
+from solvent.rules.insurance_claim import within_cap
 from solvent.rules.liquidation import is_triggered, pools_holding
 from solvent.rules.margin import (
     account_initial_margin,
@@ -286,6 +289,19 @@ def _rules(policy: Policy, margin: StartMargin | None, assets: bool = False) -> 
             )
         )
     rules.append(_Rule("cost basis follows the position", account=lambda p, b, a: _cost_follows(a), per_market=True))
+    if policy.fund_capped_markets:
+        # what the fund has paid toward a market's bankruptcies never passes the market's cap
+        # (rules.insurance_claim: the engine pays at most what the claim has left)
+        rules.append(
+            _Rule(
+                "insurance claims within their caps",
+                book=lambda p, b: within_cap(p, b.market),
+                detail=lambda p, b: (
+                    f"{b.market.name}: {b.market.fund_settled_quote} paid of {p.fund_cap_in(b.market.name)}"
+                ),
+                per_market=True,
+            )
+        )
     if settles_losses(policy):
         # percolator settles a realized loss into capital at once (haircut_ratio.losses_settle_capital),
         # and the engine re-bases after every event: a principal above its equity is a loss not yet

@@ -151,6 +151,8 @@ def funded(book: Book) -> Assumption:
         if a.role in UNFUNDED:
             per_account.append(a.cash_quote == 0)
     marks = [m.previous_mark_quote == m.mark_quote for m in book.markets]
+    # a market's capped insurance claim (rules.insurance_claim): nothing paid yet on a new book
+    marks += [m.fund_settled_quote == 0 for m in book.markets if m.fund_settled_quote is not None]
     return Assumption(
         "a funded book: every account flat, its balance deposits only",
         all_([*per_account, *marks, book.net_deposits_quote == sum_(a.cash_quote for a in book.accounts)]),

@@ -158,6 +158,10 @@ class Bounds:
     #: (:func:`for_policy`), ``""`` for the settlement currency under ``[settlement_lending]``; an
     #: ``interest`` event on any other asset names its own rate
     curve_assets: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    #: the markets whose insurance claim is capped in total (a policy's ``[[market]]
+    #: fund_cap_quote``, :func:`for_policy`): each keeps its running total, a variable
+    #: (``Market.fund_settled_quote``, ``rules.insurance_claim``); none on every other policy
+    claim_markets: tuple[str, ...] = attrs.field(default=(), converter=tuple)
 
     def __attrs_post_init__(self) -> None:
         if self.max_price < self.min_price:
@@ -232,6 +236,9 @@ def for_policy(bounds: Bounds, policy: Any) -> Bounds:
     rate curve are named in ``curve_assets`` (their interest events accrue seconds, not a rate)."""
     if policy.waterfall.per_market:
         bounds = attrs.evolve(bounds, funds_per_market=True)
+    claims = tuple(spec.name for spec in policy.market if spec.fund_cap_quote is not None)
+    if claims != bounds.claim_markets:
+        bounds = attrs.evolve(bounds, claim_markets=claims)
     bounds = _isolated_where_allowed(bounds, policy)
     curves = tuple(t.name for t in policy.collateral if t.lends and t.rate_curve)
     if getattr(policy, "settlement_lending", None) is not None:

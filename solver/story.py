@@ -357,6 +357,11 @@ def symbolic_book(bounds: Bounds, mark: int | None = None) -> tuple[Book, list[z
         isolated_positions=bounds.isolated_positions,
         fund_per_market=bounds.funds_per_market,
     )
+    if bounds.claim_markets:  # a capped insurance claim's running total, a variable (rules.insurance_claim)
+        claimed = tuple(
+            attrs.evolve(m, fund_settled_quote=0) if m.name in bounds.claim_markets else m for m in shape.markets
+        )
+        shape = attrs.evolve(shape, market=claimed[0], more_markets=claimed[1:])
     book, variables = variable_book(shape, prefix="s0.")
     if mark is not None:
         book = attrs.evolve(book, market=attrs.evolve(book.market, mark_quote=mark))
@@ -558,6 +563,12 @@ def _slot_variables(slot: Slot, fields: Sequence[str]) -> list[z3.ArithRef]:
     return list(seen.values())
 
 
+def _none_paid(market: Market) -> int | None:
+    """A market's insurance claim at the start of a plain story: nothing paid yet (``None`` where it
+    keeps no running total)."""
+    return None if market.fund_settled_quote is None else 0
+
+
 def canonical_witness(policy: Policy, book: Book, story_slots: Sequence[Slot], bounds: Bounds) -> Story | None:
     """A plain concrete story inside the assumptions, if one of the simplest shapes works.
 
@@ -582,15 +593,17 @@ def canonical_witness(policy: Policy, book: Book, story_slots: Sequence[Slot], b
         )
         for a in book.accounts
     )
-    market = attrs.evolve(book.market, mark_quote=mark, previous_mark_quote=mark)
-    more = tuple(attrs.evolve(m, mark_quote=mark, previous_mark_quote=mark) for m in book.more_markets)
+    market, *more = (
+        attrs.evolve(m, mark_quote=mark, previous_mark_quote=mark, fund_settled_quote=_none_paid(m))
+        for m in book.markets
+    )
     assets = tuple(Asset(a.name, mark) for a in book.assets)  # priced as the mark, held by nobody yet
     start = attrs.evolve(
         book,
         market=market,
         accounts=accounts,
         net_deposits_quote=cash * len(book.traders),
-        more_markets=more,
+        more_markets=tuple(more),
         assets=assets,
         more_window_sums=tuple(0 for _ in book.more_window_sums),
     )

@@ -112,6 +112,7 @@ LATER_FIELDS = frozenset(
         "more_funds",
         "more_window_sums",
         "reserve_slope_quote",
+        "fund_settled_quote",
     }
 )
 
