@@ -48,7 +48,8 @@ ACCOUNT = (
 )
 
 EXPECTED: dict[type, tuple[str, ...]] = {
-    Market: ("mark_quote", "previous_mark_quote"),
+    # the insurance claim's running total is lifted only where it holds a number (a capped market)
+    Market: ("mark_quote", "previous_mark_quote", "fund_settled_quote"),
     Account: ACCOUNT,
     Position: ("size_lots", "cost_quote"),  # an account's position in a further market
     Book: ("net_deposits_quote", "insurance_window_sum_quote"),
@@ -95,11 +96,15 @@ def test_z3_varies_exactly_the_data_fields_of_a_book() -> None:
     book = new_book(mark_quote=1_000, traders=("alice",))
     lifted, made = variable_book(book, prefix="b.")
     names = [str(v) for v in made]
-    expected = [f"b.PERP.{f}" for f in EXPECTED[Market]]
+    # a market without a capped insurance claim keeps no running total (None): nothing to lift
+    expected = [f"b.PERP.{f}" for f in EXPECTED[Market] if f != "fund_settled_quote"]
     expected += [f"b.{a.name}.{f}" for a in book.accounts for f in ACCOUNT]
     expected += [f"b.book.{f}" for f in EXPECTED[Book]]
     assert sorted(names) == sorted(expected)
     assert lifted.market.tick_quote == 1 and lifted.clock == 0  # structural: still Python ints
+    claimed = book.with_fields(market=attrs.evolve(book.market, fund_settled_quote=0))
+    _, made = variable_book(claimed, prefix="b.")
+    assert sorted(str(v) for v in made) == sorted([*expected, "b.PERP.fund_settled_quote"])
 
 
 def test_z3_varies_exactly_the_data_fields_of_each_event() -> None:
