@@ -188,7 +188,9 @@ def extend(policy: Policy, invariant: Invariant, bounds: Bounds) -> Extension | 
 
 
 class _Checker:
-    """Runs each lemma's query (purified, within the bounds' effort) and records it."""
+    """Runs each lemma's query (purified) and records it: the lemmas share the bounds' effort, each
+    asked within what the ones before it left (:attr:`left`), so an argument spends at most
+    ``bounds.effort`` in all (docs/solver-notes.md#a-questions-effort-is-one-purse)."""
 
     def __init__(self, bounds: Bounds) -> None:
         self.bounds = bounds
@@ -200,18 +202,26 @@ class _Checker:
         #: whether the payer's argument may be tried (``attempt(payer=...)``)
         self.payer_allowed = True
 
+    @property
+    def left(self) -> int:
+        """The units the argument has left: its effort less what every lemma asked so far spent."""
+        return self.bounds.effort - sum(q.units for q in self.queries)
+
     def pieces(self, name: str, pieces: list[Any]) -> str:
         """Whether every one of ``pieces`` (integer terms) is 0 for every value, each asked on its
-        own within what is left of the effort the first one got: split on its conditions
+        own within what is left of the argument's effort (:attr:`left`): split on its conditions
         (:func:`solvent.solver.case_split.decide`: split on its conditions, then z3's case split
         with the rest). "unsat" when all are 0, "sat" at the first with a
         counterexample, "unknown" when the effort runs out. One record, its units summed."""
         started = time.perf_counter()
-        spent, result = 0, "unsat"
+        spent, result, units = 0, "unsat", self.left
         for piece in pieces:
-            decided = decide(piece, self.bounds.effort - spent, self.bounds.safety_net)
+            if units - spent <= 0:
+                result = "unknown"
+                break
+            decided = decide(piece, units - spent, self.bounds.safety_net)
             spent += decided.units
-            if decided.result != "unsat" or spent >= self.bounds.effort:
+            if decided.result != "unsat" or spent >= units:
                 result = decided.result if decided.result != "unsat" else "unknown"
                 break
         shown = result if pieces else "holds (every coefficient simplifies to 0)"
@@ -231,16 +241,20 @@ class _Checker:
         if claim is True:
             self.queries.append(QueryStats(name, "trivial", 0.0))
             return name
+        units = self.left
+        if units <= 0:
+            self.queries.append(QueryStats(name, "not asked (the argument's effort was spent)", 0.0))
+            raise _Failed(f"{name}: not asked, the argument's effort was spent by the lemmas before it")
         asked = [z3.BoolVal(a) if type(a) is bool else a for a in assumptions] + [z3.Not(claim)]
         if exact:  # in a forked child, as SMT-LIB text: the answer does not depend on the queries before
-            solved = wall.check(asked, [], self.bounds.effort, self.bounds.safety_net)
+            solved = wall.check(asked, [], units, self.bounds.safety_net)
         else:
             lin = Linearizer(prefix="lemma")
             terms = lin.rewrite(asked)
             lin.finish()
             solver = z3.Solver()
             solver.add(*terms, *lin.facts)
-            solved = effort.solve(solver, self.bounds.effort, self.bounds.safety_net)
+            solved = effort.solve(solver, units, self.bounds.safety_net)
         self.queries.append(QueryStats(name, solved.result, time.perf_counter() - started, units=solved.units))
         if solved.result == "sat":
             raise _Failed(
@@ -530,7 +544,11 @@ def _payer(policy: Policy, invariant: Invariant, bounds: Bounds, checker: _Check
     ADL's winners pay at most what they gained. Its failure says both reasons."""
     try:
         exact = functools.partial(checker.valid, exact=True)
-        lemmas = payer_argument(policy, invariant, bounds, exact, checker.fail, checker.queries.append)
+        if checker.left <= 0:
+            raise _Failed("not asked: the argument's effort was spent by the lemmas before it")
+        # what the lemmas before it left (its share lemmas are asked first, within that)
+        left = attrs.evolve(bounds, effort=checker.left)
+        lemmas = payer_argument(policy, invariant, left, exact, checker.fail, checker.queries.append)
     except _Failed as failed:
         raise _Failed(f"{coupled}; and the payer's side: {failed}", failed.applies) from None
     checker.payer = True
@@ -538,13 +556,14 @@ def _payer(policy: Policy, invariant: Invariant, bounds: Bounds, checker: _Check
 
 
 def _each_liquidation(invariant_id: str) -> Callable[[Policy, Bounds, _Checker], list[str]]:
-    """The per-liquidation argument with a quarter of the question's effort (as the small-scope
-    pass's search for a cheap refutation has), its queries counted in the question's: its contract
+    """The per-liquidation argument with a quarter of the argument's effort (inside
+    ``solver.prove``, whose lemmas get half of a question's effort, an eighth of the question's),
+    its queries counted in the question's: its contract
     runs from any trader state and costs 1.5K-6.4M units at N = 2 (mango-v4 6.1M, drift 6.4M), so
     inside ``solvent check`` it decides where it is cheap and stays bounded, saying so, elsewhere."""
 
     def argument(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str]:
-        quarter = _Checker(attrs.evolve(bounds, effort=max(bounds.effort // 4, 1)))
+        quarter = _Checker(attrs.evolve(bounds, effort=max(min(bounds.effort // 4, checker.left), 1)))
         try:
             return each_liquidation_argument(policy, catalog.get(invariant_id), bounds, quarter.valid, quarter.fail)
         finally:

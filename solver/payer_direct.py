@@ -73,14 +73,15 @@ class ByCases:
         """The lemmas' instances on a question's terms (``StoryQuery(lemma_facts=...)``)."""
         return self.facts.instances(self.policy, book, runs)
 
-    def check(self, query: StoryQuery, obligation: Invariant | None) -> Answer:
+    def check(self, query: StoryQuery, obligation: Invariant | None, units: int | None = None) -> Answer:
         """``obligation`` (the claim, or the transfers for None) decided piece by piece (see the
-        module docstring); on a question of more than one event or variant, asked whole."""
+        module docstring) within ``units`` (default: what the build left); on a question of more
+        than one event or variant, asked whole."""
         pieces = _pieces(self.policy, query, obligation)
         if not pieces:
-            return query.check_obligation(obligation)
+            return query.check_obligation(obligation, units=units)
         started = time.perf_counter()
-        total = query.solve_units
+        total = query.solve_units if units is None else units
         whole = query.check_staged(obligation, [("purified", min(total // 8, WHOLE_FIRST))])
         if whole.verdict is not Verdict.UNKNOWN:
             return whole
@@ -99,15 +100,21 @@ class ByCases:
 
 
 def prepare(policy: Policy, bounds: Bounds) -> ByCases | None:
-    """The payer's lemmas proved for a question within ``bounds`` (each exact, within the bounds'
-    effort), or None where they do not apply or one does not hold (then the question is asked as
-    before, with no fact: a lemma is never assumed)."""
+    """The payer's lemmas proved for a question within ``bounds`` (each exact, all of them within
+    the bounds' effort), or None where they do not apply or one does not hold (then the question is
+    asked as before, with no fact: a lemma is never assumed)."""
+    return prepared(policy, bounds)[0]
+
+
+def prepared(policy: Policy, bounds: Bounds) -> tuple[ByCases | None, tuple[QueryStats, ...]]:
+    """:func:`prepare`'s answer, and the lemmas' queries whether they held or not (a question
+    counts their units either way: ``solver.prove``)."""
     checker = _Checker(bounds)
     try:
         facts = payer_facts.prove(policy, lambda name, premise, claim: checker.valid(name, premise, claim, exact=True))
     except _Failed:
-        return None
-    return None if facts is None else ByCases(policy, facts, tuple(checker.queries))
+        return None, tuple(checker.queries)
+    return (None if facts is None else ByCases(policy, facts, tuple(checker.queries))), tuple(checker.queries)
 
 
 def _pieces(policy: Policy, query: StoryQuery, obligation: Invariant | None) -> list[Any] | None:
@@ -158,4 +165,4 @@ def _combined(tried: list[Answer], pieces: int, started: float) -> Answer:
     return Answer(Verdict.PROVED, QueryStats(name, result, time.perf_counter() - started, units=units))
 
 
-__all__ = ["METHOD", "WHOLE_FIRST", "ByCases", "prepare"]
+__all__ = ["METHOD", "WHOLE_FIRST", "ByCases", "prepare", "prepared"]

@@ -458,8 +458,13 @@ def _shares(policy: Policy, bounds: Bounds, record: Callable[[QueryStats], None]
     stops there: the per-payer lemma is decided, the composition over the sweep is built for ADL."""
     layer = share_layer(policy)
     said = []
+    spent = 0
     for claim in share_claims(layer):
-        lemma = share_check(policy, claim, bounds.effort)
+        if bounds.effort - spent <= 0:
+            said.append(f"{SHARE_CLAIMS[claim]}: not asked (the effort was spent)")
+            break
+        lemma = share_check(policy, claim, bounds.effort - spent)  # the claims share the effort
+        spent += lemma.stats.units
         record(lemma.stats)
         said.append(f"{lemma.claim}: {lemma.verdict.value}")
         if lemma.verdict is Verdict.REFUTED:

@@ -44,7 +44,7 @@ from __future__ import annotations
 import functools
 import itertools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import attrs
@@ -124,21 +124,47 @@ def _answered(
     if bounds.assets and not bounds.asset_names:  # the policy's collateral first, so its weights apply
         bounds = attrs.evolve(bounds, asset_names=tuple(c.name for c in policy.collateral))
     invariant = invariant_id if isinstance(invariant_id, Invariant) else catalog.get(invariant_id)
-    extension = comp.attempt(policy, invariant, bounds, payer=payer_first) if compositional else None
+    # one purse: every part of the question is given at most what the parts before it left
+    # (docs/solver-notes.md#a-questions-effort-is-one-purse); the all-N lemmas at most half
+    total = bounds.effort
+    extension = (
+        comp.attempt(policy, invariant, _within(bounds, max(total // 2, 1)), payer=payer_first)
+        if compositional
+        else None
+    )
+    lemmas = () if extension is None else extension.queries
     # the payer's lemmas as facts speak of the lemmas' two-trader book: proved only where asked there
-    cases = _payer_cases(policy, invariant, bounds) if bounds.accounts == comp.LEMMA_TRADERS else None
+    cases = functools.partial(_payer_cases, policy, invariant) if bounds.accounts == comp.LEMMA_TRADERS else None
+    # an all-N argument that held at a larger N keeps half of N's own share for its check on the
+    # lemmas' book, in case N's is undecided (``_on_lemma_book``)
+    held = isinstance(extension, comp.Extension) and bounds.accounts > comp.LEMMA_TRADERS
     smaller: dict[int, ProofResult] = {}
-    outcome = _small_scope_first(policy, invariant, bounds, transfers=transfers, smaller=smaller, cases=cases)
+    outcome = _small_scope_first(
+        policy,
+        invariant,
+        bounds,
+        units=total - _units(lemmas),
+        transfers=transfers,
+        smaller=smaller,
+        cases=cases,
+        hold_back=comp.LEMMA_TRADERS if held else None,
+    )
     direct = _obligation(outcome, invariant.id).verdict
     if isinstance(extension, comp.Attempt) and not payer_first and direct is Verdict.PROVED:
-        extension = comp.attempt(policy, invariant, bounds)  # proved at N: the payer's lemmas may extend it
+        left = total - _units(lemmas) - outcome.units
+        if left > 0:  # proved at N: the payer's lemmas may extend it, within what is left
+            first = extension.queries  # the first attempt's units were spent too
+            extension = comp.attempt(policy, invariant, _within(bounds, left))
+            extension = attrs.evolve(extension, queries=first + extension.queries)
+    lemmas = () if extension is None else extension.queries
     if outcome.verdict is Verdict.REFUTED and minimize:
-        outcome = _minimized(policy, invariant, bounds, outcome)
+        outcome = _minimized(policy, invariant, bounds, outcome, total - _units(lemmas) - outcome.units)
     if outcome.verdict is Verdict.REFUTED and invariant.id in (*EACH_TRADER, *ONE_ACCOUNT):
         outcome = _refuted_for_larger_books(policy, invariant, outcome)
     if isinstance(extension, comp.Extension):
-        facts = functools.partial(_payer_cases, policy, invariant, bounds)
-        small = _on_lemma_book(policy, invariant, bounds, outcome, smaller, comp.LEMMA_TRADERS, facts)
+        facts = functools.partial(_payer_cases, policy, invariant)
+        left = total - _units(lemmas) - outcome.units
+        small = _on_lemma_book(policy, invariant, bounds, outcome, smaller, comp.LEMMA_TRADERS, facts, left)
         said = outcome.lemmas + (small.lemmas if small is not None else ())  # the facts, where used
         outcome = _extended(outcome, invariant, extension, small)
         outcome = attrs.evolve(outcome, lemmas=outcome.lemmas + said)
@@ -153,17 +179,30 @@ def _answered(
     )
 
 
-def _payer_cases(policy: Policy, invariant: Invariant, bounds: Bounds) -> payer_direct.ByCases | None:
+def _units(queries: Iterable[QueryStats]) -> int:
+    """The units ``queries`` spent."""
+    return sum(q.units for q in queries)
+
+
+def _within(bounds: Bounds, units: int) -> Bounds:
+    """``bounds`` with an effort of ``units`` (at least 1), for one part of a question."""
+    return attrs.evolve(bounds, effort=max(units, 1))
+
+
+def _payer_cases(
+    policy: Policy, invariant: Invariant, bounds: Bounds
+) -> tuple[payer_direct.ByCases | None, tuple[QueryStats, ...]]:
     """For a payer's claim on one mark move where the payer's argument fits the policy, its lemmas
-    proved again as facts for the direct check on the two-trader book (``solver.payer_direct``);
-    None elsewhere, or where a lemma does not hold (the check is then asked as before). The facts
-    are proved for every value, so they serve the direct check whether or not the all-N argument
-    was asked (``solvent check`` asks it only once the claim is proved at N)."""
+    proved again as facts for the direct check on the two-trader book (``solver.payer_direct``),
+    within ``bounds.effort``, and their queries (counted whether they held or not); None elsewhere,
+    or where a lemma does not hold (the check is then asked as before). The facts are proved for
+    every value, so they serve the direct check whether or not the all-N argument was asked
+    (``solvent check`` asks it only once the claim is proved at N)."""
     one_move = bounds.events == 1 and set(bounds.event_kinds) == {"mark"} and bounds.markets == 1
     one_move = one_move and not bounds.assets and not bounds.isolated
     if invariant.id not in PAYER_CLAIMS or not one_move or applies(policy) is not None:
-        return None
-    return payer_direct.prepare(policy, attrs.evolve(bounds, accounts=2, events=1))
+        return None, ()
+    return payer_direct.prepared(policy, attrs.evolve(bounds, accounts=2, events=1))
 
 
 def _refuted_for_larger_books(policy: Policy, invariant: Invariant, outcome: ProofResult) -> ProofResult:
@@ -195,18 +234,22 @@ def _on_lemma_book(
     outcome: ProofResult,
     smaller: dict[int, ProofResult],
     n: int,
-    cases: Callable[[], payer_direct.ByCases | None] = lambda: None,
+    cases: Callable[[Bounds], tuple[payer_direct.ByCases | None, tuple[QueryStats, ...]]],
+    units: int,
 ) -> ProofResult | None:
     """The invariant checked directly on the lemmas' book size ``n``, when N is larger and the
     check at N was undecided: the small-scope pass's answer if it proved it (its queries are
-    already counted), else the question asked again there with the whole effort (one more
-    question: its queries are added to ``outcome``'s by ``_extended``)."""
+    already counted), else the question asked again there with the ``units`` the question has
+    left (one more question: its queries are added to ``outcome``'s by ``_extended``)."""
     if bounds.accounts <= n or _obligation(outcome, invariant.id).verdict is not Verdict.UNKNOWN:
         return None
     quick = smaller.get(n)
     if quick is not None and _obligation(quick, invariant.id).verdict is Verdict.PROVED:
         return quick
-    again = _bounded(policy, invariant, attrs.evolve(bounds, accounts=n), transfers=False, cases=cases())
+    if units <= 0:
+        return None
+    book = attrs.evolve(bounds, accounts=n)
+    again = _bounded(policy, invariant, book, units, transfers=False, cases=cases)
     return attrs.evolve(again, queries=tuple(_tag_scope(q, n) for q in again.queries))
 
 
@@ -246,7 +289,9 @@ def _extended(
         events=None if extension.every_k else outcome.scope.events,
         assumes=extension.assumes,
     )
-    queries: tuple[QueryStats, ...] = ()
+    # the lemmas' book asked again: its queries counted whatever it answered (a small-scope pass's
+    # answer is in ``outcome``'s already)
+    queries = () if on_lemma_book is None else tuple(q for q in on_lemma_book.queries if q not in outcome.queries)
     small = None if on_lemma_book is None else _obligation(on_lemma_book, invariant.id)
     checked = f"and the invariant checked directly: {outcome.method}"
     if direct.verdict is Verdict.PROVED:
@@ -254,7 +299,6 @@ def _extended(
     elif small is not None and small.verdict is Verdict.PROVED:
         n = on_lemma_book.scope.accounts
         claim = ObligationResult(invariant.id, Verdict.PROVED, "", scope)
-        queries = tuple(q for q in on_lemma_book.queries if q not in outcome.queries)
         checked = (
             f"and the invariant checked directly on the lemmas' book (N = {n}); "
             f"at N = {outcome.scope.accounts} the direct check was undecided ({direct.reason})"
@@ -317,24 +361,30 @@ def _small_scope_first(
     invariant: Invariant,
     bounds: Bounds,
     *,
+    units: int,
     transfers: bool = True,
     smaller: dict[int, ProofResult] | None = None,
-    cases: payer_direct.ByCases | None = None,
+    cases: Callable[[Bounds], tuple[payer_direct.ByCases | None, tuple[QueryStats, ...]]] | None = None,
+    hold_back: int | None = None,
 ) -> ProofResult:
-    """Refute on 1, 2, 3 traders first (cheap, and every measured counterexample lived there, docs/solver-notes.md#small-scope; a
-    quarter of the effort each), then decide N itself. A refutation on fewer traders is a refutation within the bounds; a proof
-    on fewer traders says nothing about N, so only N's own proof is reported (``smaller``, when
-    given, receives each smaller N's outcome: an all-N argument may use one, ``_extended``)."""
+    """Refute on 1, 2, 3 traders first (cheap, and every measured counterexample lived there,
+    docs/solver-notes.md#small-scope), then decide N itself, all within ``units``: the smaller books
+    share a quarter of them (each its fair share of what is left of that quarter), N's own pass
+    gets the rest (half of it with ``hold_back``, the lemmas' book size, unless the pass on that
+    book proved the claim: the other half is kept for asking it there again, ``_on_lemma_book``), the
+    payer's facts (``cases``, on the lemmas' book) within half of N's share. A refutation on fewer
+    traders is a refutation within the bounds; a proof on fewer traders says nothing about N, so
+    only N's own proof is reported (``smaller``, when given, receives each smaller N's outcome: an
+    all-N argument may use one, ``_extended``)."""
     earlier: list[QueryStats] = []
-    quick = max(bounds.effort // 4, 1)  # a search for a cheap refutation, not a proof
+    quarter = units // 4  # a search for a cheap refutation, not a proof
     smallest = 2 if set(bounds.event_kinds) <= {"trade"} else 1
-    for n in [n for n in (1, 2, 3) if smallest <= n < bounds.accounts]:
-        outcome = _bounded(
-            policy,
-            invariant,
-            attrs.evolve(bounds, accounts=n, effort=quick),
-            transfers=transfers,
-        )
+    sizes = [n for n in (1, 2, 3) if smallest <= n < bounds.accounts]
+    for k, n in enumerate(sizes):
+        quick = (quarter - _units(earlier)) // (len(sizes) - k)
+        if quick <= 0:
+            continue
+        outcome = _bounded(policy, invariant, attrs.evolve(bounds, accounts=n), quick, transfers=transfers)
         earlier += outcome.queries
         if smaller is not None:
             smaller[n] = outcome
@@ -349,7 +399,11 @@ def _small_scope_first(
                     for o in outcome.obligations
                 ),
             )
-    outcome = _bounded(policy, invariant, bounds, transfers=transfers, cases=cases)
+    own = units - _units(earlier)
+    kept = None if hold_back is None else (smaller or {}).get(hold_back)
+    if hold_back is not None and (kept is None or _obligation(kept, invariant.id).verdict is not Verdict.PROVED):
+        own -= own // 2
+    outcome = _bounded(policy, invariant, bounds, own, transfers=transfers, cases=cases)
     return attrs.evolve(outcome, queries=tuple(earlier) + outcome.queries)
 
 
@@ -369,40 +423,70 @@ def _bounded(
     policy: Policy,
     invariant: Invariant,
     bounds: Bounds,
+    units: int | None = None,
     *,
     transfers: bool = True,
-    cases: payer_direct.ByCases | None = None,
+    cases: Callable[[Bounds], tuple[payer_direct.ByCases | None, tuple[QueryStats, ...]]] | None = None,
 ) -> ProofResult:
-    """The bounded question; with ``cases``, the payer's lemmas as facts and each obligation asked
-    piece by piece (``solver.payer_direct``), their proofs' units counted here."""
+    """The bounded question within ``units`` (default ``bounds.effort``), every part within what
+    the parts before it left: the payer's lemmas as facts (``cases``: proved within half, then each
+    obligation asked piece by piece, ``solver.payer_direct``), then each price-grid point its fair
+    share of the rest; in one point the build, the witness, the claim (all but an eighth of what
+    is left when the transfers follow it) and the transfers (what is left)."""
+    units = bounds.effort if units is None else units
     checked = (invariant,) + ((None,) if transfers else ())
     per_obligation: dict[str, list[Answer]] = {obligation_name(o): [] for o in checked}
     witnesses: list[Answer] = []
-    queries: list[QueryStats] = [] if cases is None else list(cases.queries)
-    facts = None if cases is None else cases.instances
+    by_cases, queries = (None, ()) if cases is None else cases(_within(bounds, units // 2))
+    queries = list(queries)
+    facts = None if by_cases is None else by_cases.instances
     linear = True
     names: tuple[str, ...] = ()
-    for prices in _grid_points(bounds, _slot_prices(bounds)):
+    points = list(_grid_points(bounds, _slot_prices(bounds)))
+    for k, prices in enumerate(points):
+        share = (units - _units(queries)) // (len(points) - k)
+        if share <= 0:
+            for name, answers in per_obligation.items():
+                answers.append(Answer(Verdict.UNKNOWN, QueryStats(name, "out of effort", 0.0), _SPENT))
+            continue
         try:
-            query = StoryQuery(policy, invariant, bounds, prices, obligations=checked, lemma_facts=facts)
+            query = StoryQuery(
+                policy, invariant, _within(bounds, share), prices, obligations=checked, lemma_facts=facts
+            )
         except OutOfEffort as stop:
             queries.append(QueryStats(f"build {_point(prices)}".strip(), "out of effort", 0.0, units=stop.limit))
+            reason = stop.reason
+            if share < bounds.effort:  # a part of the question: its effort, and what was left for this part
+                reason = (
+                    f"building the question needed more than its {effort.units_text(bounds.effort)} "
+                    f"({effort.units_text(share)} of it left for N = {bounds.accounts}; {stop.steps:,} build steps)"
+                )
             for name, answers in per_obligation.items():
-                answers.append(Answer(Verdict.UNKNOWN, QueryStats(name, "out of effort (building)", 0.0), stop.reason))
+                answers.append(Answer(Verdict.UNKNOWN, QueryStats(name, "out of effort (building)", 0.0), reason))
             continue
         queries.append(
             QueryStats(f"build {_point(prices)}".strip(), "built", query.build_seconds, units=query.build_units)
         )
-        queries += query.split_lemmas.stats  # their units are the build's, charged there
+        # the split lemmas' units are the build's, charged there: listed, not counted twice
+        queries += [_counted_in_build(q) for q in query.split_lemmas.stats]
         linear = linear and query.exact
         names = names or tuple(a.name for a in query.assumptions)
-        witness = query.check_assumptions()
+        left = share - query.build_units
+        witness = query.check_assumptions(units=left) if left > 0 else _not_asked("assumptions")
+        left -= witness.stats.units
         witnesses.append(witness)
         queries.append(_tag(witness.stats, prices))
         if witness.verdict is not Verdict.WITNESSED:
             continue
         for obligation in checked:
-            answer = query.check_obligation(obligation) if cases is None else cases.check(query, obligation)
+            given = left - left // 8 if obligation is invariant and len(checked) > 1 else left
+            if given <= 0:
+                answer = _not_asked(obligation_name(obligation))
+            elif by_cases is None:
+                answer = query.check_obligation(obligation, units=given)
+            else:
+                answer = by_cases.check(query, obligation, units=given)
+            left -= answer.stats.units
             queries.append(_tag(answer.stats, prices))
             per_obligation[answer.stats.name].append(answer)
             if answer.verdict is Verdict.REFUTED:
@@ -410,7 +494,7 @@ def _bounded(
         if any(a.verdict is Verdict.REFUTED for answers in per_obligation.values() for a in answers):
             break
     method = BOUNDED + (GRID if bounds.price_grid else "" if linear else PURIFIED)
-    method += payer_direct.METHOD if cases is not None else ""
+    method += payer_direct.METHOD if by_cases is not None else ""
     base = ProofResult(
         policy=policy.name,
         invariant=invariant.id,
@@ -420,7 +504,7 @@ def _bounded(
         method=method,
         queries=tuple(queries),
         assumptions=names,
-        lemmas=() if cases is None else cases.facts.lemmas,
+        lemmas=() if by_cases is None else by_cases.facts.lemmas,
     )
     vacuous = [w for w in witnesses if w.verdict is Verdict.VACUOUS]
     if witnesses and len(vacuous) == len(witnesses):
@@ -441,6 +525,22 @@ def _bounded(
         counterexample=refuted.counterexample if refuted else None,
         witness=witness,
     )
+
+
+#: why a part of a question was not asked
+_SPENT = "its effort was spent by the parts of the question before it"
+
+
+def _not_asked(name: str) -> Answer:
+    """An obligation (or the witness) the question had no units left for: undecided, not asked."""
+    return Answer(Verdict.UNKNOWN, QueryStats(name, "out of effort (not asked)", 0.0), _SPENT)
+
+
+def _counted_in_build(stats: QueryStats) -> QueryStats:
+    """A split lemma's record, its units shown in the result but counted in the build's."""
+    if not stats.units:
+        return stats
+    return attrs.evolve(stats, result=f"{stats.result}; its {stats.units:,} units counted in the build", units=0)
 
 
 def _fold(name: str, answers: list[Answer], unknown_witness: list[Answer]) -> ObligationResult:
@@ -467,27 +567,44 @@ def _tag(stats: QueryStats, prices: tuple[int | None, ...]) -> QueryStats:
 # --- minimal counterexamples -------------------------------------------------------------------
 
 
-def _minimized(policy: Policy, invariant: Invariant, bounds: Bounds, outcome: ProofResult) -> ProofResult:
+def _minimized(policy: Policy, invariant: Invariant, bounds: Bounds, outcome: ProofResult, units: int) -> ProofResult:
     """The same refutation with the least total magnitude Σ|x| of the book's and events' numbers,
-    on as many traders as the refuting story has (the small-scope search found the fewest)."""
+    on as many traders as the refuting story has (the small-scope search found the fewest), within
+    what the question left (``units``), at most a quarter of its effort and 10M: the question
+    built again, the refutation found again and the bisection, each counted."""
     failing = invariant if outcome.counterexample.obligation == invariant.id else None
     n = max(len(outcome.counterexample.story.book.traders), 1)
     smaller = attrs.evolve(bounds, accounts=n)
-    budget = min(bounds.effort // 4, 10 * effort.UNITS_PER_SECOND)
+    budget = min(bounds.effort // 4, 10 * effort.UNITS_PER_SECOND, units)
+    asked: list[QueryStats] = []
     for prices in _grid_points(smaller, _slot_prices(smaller)):
+        if budget - _units(asked) <= 0:
+            break  # the refutation stands as found; only its shrinking is skipped
         try:
-            query = StoryQuery(policy, invariant, smaller, prices, obligations=(failing,))
-        except OutOfEffort:
-            continue  # the refutation stands as found; only its shrinking is skipped
-        answer = query.check_obligation(failing)
-        if answer.verdict is not Verdict.REFUTED:
+            query = StoryQuery(
+                policy, invariant, _within(smaller, budget - _units(asked)), prices, obligations=(failing,)
+            )
+        except OutOfEffort as stop:
+            asked.append(
+                QueryStats(f"minimize: build {_point(prices)}".strip(), "out of effort", 0.0, units=stop.limit)
+            )
             continue
-        least, proved = query.smaller(failing, answer, budget)
+        asked.append(
+            QueryStats(
+                f"minimize: build {_point(prices)}".strip(), "built", query.build_seconds, units=query.build_units
+            )
+        )
+        answer = query.check_obligation(failing, units=budget - _units(asked))
+        asked.append(attrs.evolve(answer.stats, name=f"minimize: {answer.stats.name}"))
+        if answer.verdict is not Verdict.REFUTED or budget - _units(asked) <= 0:
+            continue
+        least, proved, used = query.smaller(failing, answer, budget - _units(asked))
         note = "least Σ|x|" if proved else "smallest Σ|x| found within its effort"
         detail = f"{least.counterexample.detail} ({n} trader{'s' if n > 1 else ''}, {note})"
         cx = attrs.evolve(least.counterexample, detail=detail)
-        return attrs.evolve(outcome, counterexample=cx, queries=outcome.queries + (least.stats,))
-    return outcome
+        asked.append(attrs.evolve(least.stats, name=f"minimize: {least.stats.name}", units=used))
+        return attrs.evolve(outcome, counterexample=cx, queries=outcome.queries + tuple(asked))
+    return attrs.evolve(outcome, queries=outcome.queries + tuple(asked))
 
 
 __all__ = ["prove", "scope_of"]

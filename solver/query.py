@@ -278,15 +278,16 @@ class StoryQuery:
 
     # --- questions ---------------------------------------------------------------------------
 
-    def check_assumptions(self) -> Answer:
-        """VACUOUS (with the conflicting assumptions), UNKNOWN, or WITNESSED (a replayed story)."""
+    def check_assumptions(self, units: int | None = None) -> Answer:
+        """VACUOUS (with the conflicting assumptions), UNKNOWN, or WITNESSED (a replayed story),
+        within ``units`` (default: what the build left, :attr:`solve_units`)."""
         started = time.perf_counter()
         plain = canonical_witness(self.policy, self.book, self.slots, self.bounds)
         if plain is not None:
             rep = replay(self.policy, None, plain, self.bounds)
             if _witnessed(rep, len(self.slots)):
                 return _answer(Verdict.WITNESSED, "assumptions", "witness (plain story)", started, 0, replay=rep)
-        return self._loop("assumptions", None, None, witness=True, started=started)
+        return self._loop("assumptions", None, None, witness=True, started=started, budget=units)
 
     def check_obligation(self, invariant: Invariant | None, extra: Any = None, units: int | None = None) -> Answer:
         """PROVED (unsat), REFUTED (replayed), or UNKNOWN for the invariant (or transfers, ``None``),
@@ -397,9 +398,10 @@ class StoryQuery:
             return Answer(Verdict.UNKNOWN, QueryStats(name, "no stage", 0.0), "no stage was allowed")
         return _combined(tried, started)
 
-    def smaller(self, invariant: Invariant | None, answer: Answer, budget: int) -> tuple[Answer, bool]:
-        """A counterexample of least Σ|x| over the book's and events' numbers, and whether it is
-        proved least (every smaller bound was unsat) or only the least found within ``budget`` units.
+    def smaller(self, invariant: Invariant | None, answer: Answer, budget: int) -> tuple[Answer, bool, int]:
+        """A counterexample of least Σ|x| over the book's and events' numbers, whether it is
+        proved least (every smaller bound was unsat) or only the least found within ``budget``
+        units, and the units the search spent.
 
         The purified (linear) phase only, as a threshold's story is shrunk: under a bound on Σ|x|
         z3's nonlinear arithmetic keeps working long after its units are counted (BitMEX's
@@ -415,8 +417,8 @@ class StoryQuery:
             elif trial.verdict is Verdict.PROVED:
                 low = middle + 1
             else:
-                return best, False
-        return best, best.size is not None and low >= best.size
+                return best, False, spent
+        return best, best.size is not None and low >= best.size, spent
 
     # --- the refinement loop -----------------------------------------------------------------
 

@@ -1,0 +1,95 @@
+"""A question's effort is one purse: every part of ``prove`` is given what the parts before it left.
+
+``Bounds.effort`` (``solvent prove --effort``, ``solvent check --prove-effort``) is what one question
+may spend in all: the all-N lemmas (at most half), the smaller books' search for a cheap refutation
+(a quarter of what the lemmas left, shared), N's own pass (the rest: its build, its witness, the
+claim with all but an eighth, the transfers with what is left), the lemmas' book asked again and
+the minimization of a story (what is left). docs/solver-notes.md#a-questions-effort-is-one-purse.
+
+Each case below is a question that wants more than its effort, so every part runs to its share and
+the sum of the answer's query units meets the effort exactly, or falls short only by what a part
+did not need; with the old rule (each smaller book a quarter on top of N's whole effort, the
+transfers the build's whole rest again) each one spent more than it was given. Each takes under a
+second.
+"""
+
+from __future__ import annotations
+
+from solvent.properties import catalog
+from solvent.rules.presets import load_preset
+from solvent.solver import compositional
+from solvent.solver.bounds import Bounds
+from solvent.solver.prove import prove
+from solvent.solver.verdicts import TRANSFERS, Verdict
+
+
+def _spent(result) -> int:
+    return sum(q.units for q in result.queries)
+
+
+def test_the_smaller_book_is_paid_from_the_questions_effort() -> None:
+    """Binance claims-backed, N = 2, 600,000 units: one trader first with a quarter (150,000, not
+    enough to build its question), then two with the 450,000 left (not enough either): 600,000 in
+    all, where the old rule spent 150,000 + 600,000."""
+    result = prove("binance", "claims-backed", Bounds(accounts=2, events=1, effort=600_000), minimize=False)
+    builds = [q.units for q in result.queries if q.name == "build"]
+    assert builds == [150_000, 450_000], [(q.name, q.units) for q in result.queries]
+    assert _spent(result) == 600_000
+    assert result.verdict is Verdict.UNKNOWN
+    assert "needed more than its 600,000 units (450,000 units of it left for N = 2;" in result.reason, result.reason
+
+
+def test_the_transfers_get_what_the_claim_left() -> None:
+    """Binance claims-backed, N = 1 (no smaller book), 300,000 units: the build takes 230,800, the
+    claim all but an eighth of the 69,200 left (60,550, spent to the last unit), the transfer signs
+    the rest (56 of 8,650): 291,406 in all. The old rule gave the transfers the build's whole rest
+    again (300,056 in all)."""
+    result = prove("binance", "claims-backed", Bounds(accounts=1, events=1, effort=300_000), minimize=False)
+    units = {q.name: q.units for q in result.queries}
+    assert units["build"] == 230_800
+    assert units["claims-backed"] == 69_200 - 69_200 // 8 == 60_550
+    assert units[TRANSFERS] <= 69_200 // 8
+    assert _spent(result) <= 300_000
+    assert {o.obligation: o.verdict for o in result.obligations} == {
+        "claims-backed": Verdict.UNKNOWN,
+        TRANSFERS: Verdict.PROVED,
+    }
+
+
+def test_an_all_n_argument_keeps_half_of_ns_share_for_the_lemmas_book() -> None:
+    """Broker Reg T principal-protected, N = 3, 200,000 units: its per-trader lemma holds (trivially,
+    0 units); one and two traders share a quarter (25,000 each); N = 3 gets half of the 150,000
+    left, and the lemmas' book (N = 2) is asked again with the other half: 200,000 in all, each part
+    out of effort while building, the claim undecided."""
+    result = prove("broker-reg-t", "principal-protected", Bounds(accounts=3, events=1, effort=200_000), minimize=False)
+    builds = [(q.name, q.units) for q in result.queries if q.name.startswith("build")]
+    assert builds == [
+        ("build", 25_000),
+        ("build", 25_000),
+        ("build", 75_000),
+        ("build (on the lemmas' book, N = 2)", 75_000),
+    ], builds
+    assert _spent(result) == 200_000
+    assert result.verdict is Verdict.UNKNOWN
+
+
+def test_the_lemmas_share_their_effort() -> None:
+    """Conservation's lemmas on Broker Reg T within 40,000 units: F and C3 take 14,410 and C5 the
+    25,590 they left, undecided there; the argument fails within 40,000 (each lemma asked with
+    the whole 40,000, as before, spent 66K in all)."""
+    found = compositional.attempt(
+        load_preset("broker-reg-t"), catalog.get("conservation"), Bounds(accounts=2, events=1, effort=40_000)
+    )
+    assert isinstance(found, compositional.Attempt)
+    assert found.failed.startswith("C5 (mark)") and "undecided within its effort" in found.failed
+    assert sum(q.units for q in found.queries) == 40_000
+
+
+def test_a_story_is_shrunk_within_what_the_question_left() -> None:
+    """Broker Reg T loss-bounded-by-collateral, N = 2, 400,000 units, refuted: the minimization
+    rebuilds the question with the 52,399 units left (out of effort), so the story stands as found
+    and the question spent exactly 400,000, its minimization included."""
+    result = prove("broker-reg-t", "loss-bounded-by-collateral", Bounds(accounts=2, events=1, effort=400_000))
+    assert result.verdict is Verdict.REFUTED
+    assert [q.name for q in result.queries][-1] == "minimize: build"
+    assert _spent(result) == 400_000
