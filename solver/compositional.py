@@ -127,15 +127,18 @@ class _Failed(Exception):
         self.applies = applies
 
 
-def attempt(policy: Policy, invariant: Invariant, bounds: Bounds, *, payer: bool = True) -> Extension | Attempt | None:
+def attempt(
+    policy: Policy, invariant: Invariant, bounds: Bounds, *, payer: bool = True, units: int | None = None
+) -> Extension | Attempt | None:
     """The all-N argument for ``invariant``: an :class:`Extension` when every lemma held, an
     :class:`Attempt` when one did not, None when the invariant has no such argument. ``payer``:
     where ADL couples the traders, also try the payer's argument (``solver.payer_lemma``; without
-    it the coupling's reason stands and no units are spent)."""
+    it the coupling's reason stands and no units are spent). Every lemma together within ``units``
+    (default: the question's effort, ``bounds.effort``; ``solver.prove`` gives them half of it)."""
     argument = ARGUMENTS.get(invariant.id)
     if argument is None:
         return None
-    checker = _Checker(bounds)
+    checker = _Checker(bounds, units)
     checker.payer_allowed = payer
     try:
         lemmas = argument(policy, bounds, checker)
@@ -188,12 +191,13 @@ def extend(policy: Policy, invariant: Invariant, bounds: Bounds) -> Extension | 
 
 
 class _Checker:
-    """Runs each lemma's query (purified) and records it: the lemmas share the bounds' effort, each
-    asked within what the ones before it left (:attr:`left`), so an argument spends at most
-    ``bounds.effort`` in all (docs/solver-notes.md#a-questions-effort-is-one-purse)."""
+    """Runs each lemma's query (purified) and records it: the lemmas share ``units`` (default the
+    bounds' effort), each asked within what the ones before it left (:attr:`left`), so an argument
+    spends at most ``units`` in all (docs/solver-notes.md#a-questions-effort-is-one-purse)."""
 
-    def __init__(self, bounds: Bounds) -> None:
+    def __init__(self, bounds: Bounds, units: int | None = None) -> None:
         self.bounds = bounds
+        self.units = bounds.effort if units is None else units
         self.queries: list[QueryStats] = []
         #: set by the flat-trader argument when it, not the per-trader one, held
         self.flat = False
@@ -205,7 +209,7 @@ class _Checker:
     @property
     def left(self) -> int:
         """The units the argument has left: its effort less what every lemma asked so far spent."""
-        return self.bounds.effort - sum(q.units for q in self.queries)
+        return self.units - sum(q.units for q in self.queries)
 
     def pieces(self, name: str, pieces: list[Any]) -> str:
         """Whether every one of ``pieces`` (integer terms) is 0 for every value, each asked on its
@@ -556,14 +560,14 @@ def _payer(policy: Policy, invariant: Invariant, bounds: Bounds, checker: _Check
 
 
 def _each_liquidation(invariant_id: str) -> Callable[[Policy, Bounds, _Checker], list[str]]:
-    """The per-liquidation argument with a quarter of the argument's effort (inside
-    ``solver.prove``, whose lemmas get half of a question's effort, an eighth of the question's),
-    its queries counted in the question's: its contract
+    """The per-liquidation argument with a quarter of the question's effort (as the small-scope
+    passes share a quarter; within what the argument has left), its queries counted in the
+    question's: its contract
     runs from any trader state and costs 1.5K-6.4M units at N = 2 (mango-v4 6.1M, drift 6.4M), so
     inside ``solvent check`` it decides where it is cheap and stays bounded, saying so, elsewhere."""
 
     def argument(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str]:
-        quarter = _Checker(attrs.evolve(bounds, effort=max(min(bounds.effort // 4, checker.left), 1)))
+        quarter = _Checker(bounds, min(bounds.effort // 4, checker.left))
         try:
             return each_liquidation_argument(policy, catalog.get(invariant_id), bounds, quarter.valid, quarter.fail)
         finally:

@@ -127,11 +127,7 @@ def _answered(
     # one purse: every part of the question is given at most what the parts before it left
     # (docs/solver-notes.md#a-questions-effort-is-one-purse); the all-N lemmas at most half
     total = bounds.effort
-    extension = (
-        comp.attempt(policy, invariant, _within(bounds, max(total // 2, 1)), payer=payer_first)
-        if compositional
-        else None
-    )
+    extension = comp.attempt(policy, invariant, bounds, payer=payer_first, units=total // 2) if compositional else None
     lemmas = () if extension is None else extension.queries
     # the payer's lemmas as facts speak of the lemmas' two-trader book: proved only where asked there
     cases = functools.partial(_payer_cases, policy, invariant) if bounds.accounts == comp.LEMMA_TRADERS else None
@@ -154,7 +150,7 @@ def _answered(
         left = total - _units(lemmas) - outcome.units
         if left > 0:  # proved at N: the payer's lemmas may extend it, within what is left
             first = extension.queries  # the first attempt's units were spent too
-            extension = comp.attempt(policy, invariant, _within(bounds, left))
+            extension = comp.attempt(policy, invariant, bounds, units=left)
             extension = attrs.evolve(extension, queries=first + extension.queries)
     lemmas = () if extension is None else extension.queries
     if outcome.verdict is Verdict.REFUTED and minimize:

@@ -246,9 +246,9 @@ def test_inside_check_the_payers_lemmas_are_asked_only_after_the_direct_check_pr
     asked = []
     real_attempt = compositional.attempt
 
-    def attempt(policy, invariant, bounds, *, payer=True):
+    def attempt(policy, invariant, bounds, *, payer=True, units=None):
         asked.append(payer)
-        return real_attempt(policy, invariant, bounds, payer=payer)
+        return real_attempt(policy, invariant, bounds, payer=payer, units=units)
 
     monkeypatch.setattr(compositional, "attempt", attempt)
     tiny = Bounds(accounts=2, events=1, effort=1)
