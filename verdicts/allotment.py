@@ -33,8 +33,8 @@ import attrs
 @attrs.frozen
 class Allotment:
     """One question asked for ``claim``: in which round, the units it was ``given`` and ``spent``
-    (a question may spend a little more than it was given: its lemmas and pieces each stop at
-    their own limit), and whether it decided the claim."""
+    (at most what it was given: every part of a question is paid from its effort,
+    docs/solver-notes.md#a-questions-effort-is-one-purse), and whether it decided the claim."""
 
     claim: str
     round: int
