@@ -95,6 +95,13 @@ def charge_per_lot(
     weights = opposing_lots(at_bankruptcy, bankrupt)
     if rounding.side_index is SideIndex.EXACT:
         return charge(ctx, rounding, weights, bankrupt, remaining, capped=False, reason=Reason.SOCIALIZED_LOSS)
+    return charge_k_up(ctx, weights, bankrupt, remaining)
+
+
+def charge_k_up(ctx: Ctx, weights: list[tuple[str, Any]], bankrupt: str, remaining: Any) -> tuple[Ctx, Any]:
+    """``k_up`` (module docstring): ``ΔK = ⌈D × SCALE / OI⌉``, each payer of ``weights`` (its
+    opposing lots) pays ``⌈w × ΔK / SCALE⌉``, and what they pay beyond ``D`` goes from the
+    bankrupt account to the insurance fund as dust; returns (ctx, paid: ``D`` where ``OI > 0``)."""
     oi = sum_(w for _, w in weights)
     target = when(oi > 0, remaining)
     delta_k = div(target * SCALE, safe_divisor(oi), rounding=Rounding.CEIL)
@@ -107,4 +114,4 @@ def charge_per_lot(
     return ctx, target
 
 
-__all__ = ["SCALE", "charge_per_lot", "close_against_side", "opposing_lots", "shrinks_opposing_side"]
+__all__ = ["SCALE", "charge_k_up", "charge_per_lot", "close_against_side", "opposing_lots", "shrinks_opposing_side"]

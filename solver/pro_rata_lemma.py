@@ -34,7 +34,8 @@ import z3
 
 from solvent.rules.ledger import Ctx, InternalError, Reason
 from solvent.rules.pro_rata import charge
-from solvent.rules.rounding import ProRata, RoundingRule
+from solvent.rules.rounding import ProRata, RoundingRule, SideIndex
+from solvent.rules.side_index import charge_k_up
 from solvent.solver import effort, wall
 from solvent.solver.bounds import Bounds
 from solvent.solver.linearize import Linearizer
@@ -47,6 +48,9 @@ LEMMA_UNITS = 2_000_000
 #: the free numbers' names
 REMAINING = "split.remaining"
 WEIGHT = "split.w{}"
+#: ... and the side index's (``side_dust``)
+SIDE_REMAINING = "side.remaining"
+SIDE_WEIGHT = "side.w{}"
 
 
 @attrs.frozen
@@ -60,13 +64,17 @@ class SplitLemma:
     #: on a refutation: (remaining, weights), and the concrete ``charge``'s refusal of its dust
     counterexample: tuple[int, tuple[int, ...]] | None = None
     detail: str = ""
+    #: the side index's dust (``side_dust``: percolator Gen B's ``k_up``), not ``charge``'s
+    side: bool = False
 
     @property
     def units(self) -> int:
         return self.stats.units
 
 
-def _free(payers: int) -> tuple[z3.ArithRef, list[z3.ArithRef]]:
+def _free(payers: int, side: bool = False) -> tuple[z3.ArithRef, list[z3.ArithRef]]:
+    if side:
+        return z3.Int(SIDE_REMAINING), [z3.Int(SIDE_WEIGHT.format(i)) for i in range(payers)]
     return z3.Int(REMAINING), [z3.Int(WEIGHT.format(i)) for i in range(payers)]
 
 
@@ -88,18 +96,37 @@ def split_dust(rounding: RoundingRule, remaining: Any, weights: list[Any], *, ca
     return dust[0] if dust else 0
 
 
+def side_dust(remaining: Any, weights: list[Any]) -> Any:
+    """The rounding dust ``side_index.charge_k_up`` passes to the fund for ``remaining`` and the
+    opposing lots ``weights`` (the engine's own function on a book of ``len(weights)`` payers and
+    one bankrupt account): ``Σ⌈w_i·ΔK / 10^6⌉ − T`` with ``ΔK = ⌈T·10^6 / OI⌉``, ``OI = Σ w_i``,
+    ``T = R`` where ``OI > 0``, else 0. Never negative for any integers: each ceiling is at least
+    ``w_i·ΔK / 10^6``, they sum to ``OI·ΔK / 10^6``, and ``OI·ΔK ≥ T·10^6``."""
+    book, _ = symbolic_book(Bounds(accounts=len(weights) + 1, effort=1))
+    bankrupt, *payers = [a.name for a in book.traders]
+    ctx, _ = charge_k_up(Ctx(book), list(zip(payers, weights, strict=True)), bankrupt, remaining)
+    dust = [e.item.amount_quote for e in ctx.entries if e.item.reason is Reason.PRO_RATA_DUST]
+    return dust[0] if dust else 0
+
+
+def _dust(rounding: RoundingRule, remaining: Any, weights: list[Any], capped: bool, side: bool) -> Any:
+    return side_dust(remaining, weights) if side else split_dust(rounding, remaining, weights, capped=capped)
+
+
 @lru_cache(maxsize=64)
-def _verdict(rounding: RoundingRule, payers: int, capped: bool) -> SplitLemma:
+def _verdict(rounding: RoundingRule, payers: int, capped: bool, side: bool = False) -> SplitLemma:
     """The lemma asked once per process per shape (it reads no policy field but the rounding):
     purified with the split's own side facts (``Linearizer``): PROVED when unsat for every integer
     deficit and weights. Otherwise a counterexample is looked for, exactly, where the engine's
     ``charge`` runs (deficit and weights at least 0), and replayed on the concrete ``charge``."""
     started = time.perf_counter()
-    remaining, weights = _free(payers)
-    dust = split_dust(rounding, remaining, weights, capped=capped)
+    remaining, weights = _free(payers, side)
+    dust = _dust(rounding, remaining, weights, capped, side)
     name = f"pro-rata split lemma ({payers} payers{', capped' if capped else ''}): the dust is never negative"
+    if side:
+        name = f"side index lemma (k_up, {payers} payers): the dust is never negative"
     if type(dust) is int:
-        return SplitLemma(payers, capped, Verdict.PROVED, QueryStats(name, "unsat (no dust)", 0.0))
+        return SplitLemma(payers, capped, Verdict.PROVED, QueryStats(name, "unsat (no dust)", 0.0), side=side)
     # each phase in a forked child from its SMT-LIB text, so its units do not depend on what this
     # process asked before (docs/solver-notes.md#process-history)
     lin = Linearizer(prefix="split")
@@ -110,12 +137,12 @@ def _verdict(rounding: RoundingRule, payers: int, capped: bool) -> SplitLemma:
     spent, result = purified.units, f"{purified.result} (purified)"
     if purified.result == "unsat":
         stats = QueryStats(name, result, time.perf_counter() - started, units=spent)
-        return SplitLemma(payers, capped, Verdict.PROVED, stats)
+        return SplitLemma(payers, capped, Verdict.PROVED, stats, side=side)
     exact = wall.check([dust < 0], [], LEMMA_UNITS, safety)
     spent, result = spent + exact.units, f"{result}, then {exact.result} (exact)"
     if exact.result == "unsat":
         stats = QueryStats(name, result, time.perf_counter() - started, units=spent)
-        return SplitLemma(payers, capped, Verdict.PROVED, stats)
+        return SplitLemma(payers, capped, Verdict.PROVED, stats, side=side)
     # a counterexample is looked for where the engine's ``charge`` runs (a transfer is never
     # negative: the deficit and the weights at least 0), so that it replays on the concrete one
     domain = [remaining >= 0, *(w >= 0 for w in weights)]
@@ -123,23 +150,27 @@ def _verdict(rounding: RoundingRule, payers: int, capped: bool) -> SplitLemma:
     spent, result = spent + answer.units, f"{result}, then {answer.result} (exact, deficit and weights ≥ 0)"
     stats = QueryStats(name, result, time.perf_counter() - started, units=spent)
     if answer.result != "sat":  # unsat in the domain only is not the lemma the questions use
-        return SplitLemma(payers, capped, Verdict.UNKNOWN, stats)
-    r = answer.values.get(REMAINING, 0)
+        return SplitLemma(payers, capped, Verdict.UNKNOWN, stats, side=side)
+    r = answer.values.get(str(remaining), 0)
     ws = tuple(answer.values.get(str(w), 0) for w in weights)
-    refused = _replay(rounding, r, ws, capped)
+    refused = _replay(rounding, r, ws, capped, side)
     if refused is None:
+        function = "rules.side_index.charge_k_up" if side else "rules.pro_rata.charge"
         raise SpuriousCounterexample(
             f"z3 found a negative pro-rata dust for remaining {r} and weights {ws} that the concrete "
-            f"rules.pro_rata.charge does not confirm (it gives {split_dust(rounding, r, list(ws), capped=capped)})"
+            f"{function} does not confirm (it gives {_dust(rounding, r, list(ws), capped, side)})"
         )
-    return SplitLemma(payers, capped, Verdict.REFUTED, stats, (r, ws), refused)
+    return SplitLemma(payers, capped, Verdict.REFUTED, stats, (r, ws), refused, side=side)
 
 
-def _replay(rounding: RoundingRule, remaining: int, weights: tuple[int, ...], capped: bool) -> str | None:
-    """The concrete ``charge`` on these numbers: the engine's refusal of a negative dust transfer
-    (``InternalError``, as a whole question's replay reads it), or None where it pays one ≥ 0."""
+def _replay(
+    rounding: RoundingRule, remaining: int, weights: tuple[int, ...], capped: bool, side: bool = False
+) -> str | None:
+    """The concrete ``charge`` (or ``charge_k_up``) on these numbers: the engine's refusal of a
+    negative dust transfer (``InternalError``, as a whole question's replay reads it), or None
+    where it pays one ≥ 0."""
     try:
-        split_dust(rounding, remaining, list(weights), capped=capped)
+        _dust(rounding, remaining, list(weights), capped, side)
     except InternalError as exc:
         if Reason.PRO_RATA_DUST.value in str(exc):
             return str(exc)
@@ -147,9 +178,10 @@ def _replay(rounding: RoundingRule, remaining: int, weights: tuple[int, ...], ca
     return None
 
 
-def split_lemma(rounding: RoundingRule, payers: int, *, capped: bool = False) -> SplitLemma:
+def split_lemma(rounding: RoundingRule, payers: int, *, capped: bool = False, side: bool = False) -> SplitLemma:
     """The lemma for this rounding, number of payers and cap (asked once per process, in a z3
-    context of its own; the answer holds only integers and text)."""
+    context of its own; the answer holds only integers and text); with ``side``, the side index's
+    (``side_dust``: the rounding and the cap play no part)."""
     import z3.z3 as api
 
     saved = api._main_ctx
@@ -158,7 +190,7 @@ def split_lemma(rounding: RoundingRule, payers: int, *, capped: bool = False) ->
         # its build steps on a meter of their own: a question pays the lemma's units (the same
         # whether this process asked it before or not), never the steps of its first asking
         with effort.building(effort.MAX_UNITS):
-            return _verdict(rounding, payers, capped)
+            return _verdict(rounding, payers, capped, side)
     finally:
         api._main_ctx = saved
 
@@ -175,12 +207,13 @@ def _shares(charged: z3.ExprRef) -> list[z3.ExprRef] | None:
     return out[::-1]
 
 
-def _weight(share: z3.ExprRef) -> z3.ExprRef | None:
-    """``w`` of a share ``±((±(T·w)) div d)``: the second factor of its numerator's product."""
+def _weight(share: z3.ExprRef, factor: int = 1) -> z3.ExprRef | None:
+    """``w`` of a share ``±((±(T·w)) div d)``: the second factor of its numerator's product (the
+    first, ``factor=0``, for the side index's ``±((±(w·ΔK)) div 10^6)``)."""
     node = share
     for _ in range(4):
         if z3.is_app_of(node, z3.Z3_OP_MUL) and node.num_args() == 2:
-            return node.arg(1)
+            return node.arg(factor)
         if not z3.is_app(node) or node.num_args() == 0:
             return None
         node = node.arg(0)
@@ -219,6 +252,31 @@ def dust_instance(
     return None
 
 
+def side_instance(amount: Any, built: dict[Any, Any] | None = None) -> tuple[Any, list[Any]] | None:
+    """``(remaining, weights)`` when ``amount`` is, term for term, the dust ``charge_k_up`` makes of
+    them (:func:`side_dust` substituted back gives the very same z3 term), else None. ``built``:
+    the lemma's terms by ``("side", payers)``, kept by a caller that asks many times."""
+    if not (z3.is_expr(amount) and z3.is_sub(amount) and amount.num_args() == 2):
+        return None
+    charged, target = amount.children()
+    shares = _shares(charged)
+    if not shares or not z3.is_app_of(target, z3.Z3_OP_ITE):
+        return None
+    weights = [_weight(s, factor=0) for s in shares]
+    if any(w is None for w in weights):
+        return None
+    remaining, free = _free(len(weights), side=True)
+    built = {} if built is None else built
+    key = ("side", len(weights))
+    if key not in built:
+        built[key] = side_dust(remaining, free)
+    lemma = built[key]
+    pairs = [(remaining, target.arg(1)), *zip(free, weights, strict=True)]
+    if type(lemma) is not int and z3.substitute(lemma, *pairs).eq(amount):
+        return target.arg(1), weights
+    return None
+
+
 class Discharger:
     """For one question: whether a transfer obligation ``guard → amount ≥ 0`` is the dust of a
     pro-rata split whose lemma is proved (:func:`split_lemma`). Each lemma used is charged to the
@@ -226,8 +284,8 @@ class Discharger:
 
     def __init__(self, rounding: RoundingRule) -> None:
         self.rounding = rounding
-        self.used: dict[tuple[int, bool], SplitLemma] = {}
-        self._built: dict[tuple[int, bool], Any] = {}
+        self.used: dict[tuple[Any, ...], SplitLemma] = {}
+        self._built: dict[Any, Any] = {}
         #: per amount asked (kept alive with it): whether a proved lemma covers it
         self._asked: dict[int, tuple[Any, bool]] = {}
 
@@ -254,21 +312,30 @@ class Discharger:
         return out
 
     def covers(self, amount: Any) -> bool:
-        """Whether ``amount`` is the dust of a split whose lemma is proved."""
-        if self.rounding.pro_rata is not ProRata.UP_DUST_TO_INSURANCE_FUND or not z3.is_expr(amount):
+        """Whether ``amount`` is the dust of a split (or of the side index's charge) whose lemma is proved."""
+        split = self.rounding.pro_rata is ProRata.UP_DUST_TO_INSURANCE_FUND
+        side = self.rounding.side_index is SideIndex.K_UP
+        if not (split or side) or not z3.is_expr(amount):
             return False
         hit = self._asked.get(amount.get_id())
         if hit is None:
-            hit = self._asked[amount.get_id()] = (amount, self._covers(amount))
+            hit = self._asked[amount.get_id()] = (amount, self._covers(amount, split, side))
         return hit[1]
 
-    def _covers(self, amount: Any) -> bool:
-        instance = dust_instance(amount, self.rounding, self._built)
-        if instance is None:
-            return False
-        key = (len(instance[1]), instance[2])
+    def _covers(self, amount: Any, split: bool, side: bool) -> bool:
+        instance = dust_instance(amount, self.rounding, self._built) if split else None
+        if instance is not None:
+            key: tuple[Any, ...] = (len(instance[1]), instance[2])
+        else:
+            per_lot = side_instance(amount, self._built) if side else None
+            if per_lot is None:
+                return False
+            key = ("side", len(per_lot[1]))
         if key not in self.used:
-            self.used[key] = split_lemma(self.rounding, *key[:1], capped=key[1])
+            if key[0] == "side":
+                self.used[key] = split_lemma(self.rounding, key[1], side=True)
+            else:
+                self.used[key] = split_lemma(self.rounding, key[0], capped=key[1])
             effort.charge(self.used[key].units)
         return self.used[key].verdict is Verdict.PROVED
 
@@ -277,4 +344,13 @@ class Discharger:
         return [lemma.stats for lemma in self.used.values()]
 
 
-__all__ = ["LEMMA_UNITS", "Discharger", "SplitLemma", "dust_instance", "split_dust", "split_lemma"]
+__all__ = [
+    "LEMMA_UNITS",
+    "Discharger",
+    "SplitLemma",
+    "dust_instance",
+    "side_dust",
+    "side_instance",
+    "split_dust",
+    "split_lemma",
+]
