@@ -173,8 +173,8 @@ def test_conservation_is_proved_for_every_n_on_two_markets() -> None:
 def test_conservation_on_binance_is_proved_for_every_n_on_two_markets() -> None:
     """Binance (tiers, liquidation, fund, ADL) on two markets, mark moves in either: the all-N
     lemmas and the purified direct check at N = 2 (each market's open interest hinted) prove
-    conservation for every N within 20M units (18 s at load 6); undecided before the second
-    market's hint (20M exact 91 s, 60M purified 124 s)."""
+    conservation for every N within 20M units (28 s by solvent prove at load 5.4, 47 s in pytest
+    at load 7); undecided before the second market's hint (20M exact 91 s, 60M purified 124 s)."""
     result = prove("binance", "conservation", TWO, minimize=False)
     assert result.verdict is Verdict.PROVED, result.reason
     assert result.scope.accounts is None and result.scope.events is None
@@ -195,7 +195,8 @@ def test_conservation_on_binance_over_every_event_kind_is_proved_for_every_n_on_
 
 @pytest.mark.deep
 def test_conservation_on_binance_over_funding_is_proved_for_every_n() -> None:
-    """One market, funding events: proved for every N within 20M units (16 s at load 4.7), where it
+    """One market, funding events: proved for every N within 20M units (16 s at load 4.7, 13 s in
+    pytest at load 7), where it
     was partial at 20M before the notional hint (9b08dbe: 20,965,815 units)."""
     import attrs
 
