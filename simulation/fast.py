@@ -144,6 +144,10 @@ def covers(policy: Policy) -> str | None:
         reasons.append("the insurance fund's held position")
     if shrinks_opposing_side(policy):
         reasons.append("percolator's side index (every liquidation shrinks the opposing positions)")
+    if policy.fund_capped_markets:
+        # the running total is the market's (Market.fund_settled_quote), which the small books a
+        # liquidation runs on are built without and not written back from
+        reasons.append("an insurance claim capped per market (its running total)")
     return ", ".join(reasons) or None
 
 

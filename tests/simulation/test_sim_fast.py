@@ -164,6 +164,22 @@ def test_a_fund_that_holds_what_it_takes_over_falls_back(write) -> None:
     assert to_data(result) == to_data(simulate(prepared, paths=3, seed=1, engine="exact"))
 
 
+def test_a_capped_insurance_claim_falls_back(write) -> None:
+    """A market whose table caps the fund's total payments (``fund_cap_quote``, Drift's
+    ``quote_max_insurance``: docs/portfolio.md decision 5e) keeps the running total on the book's
+    market, which the arrays' small books do not carry: its paths run on the exact engine."""
+    from solvent.rules.market_spec import MarketSpec
+
+    policy = load_preset("binance")
+    capped = attrs.evolve(policy, market=(MarketSpec("PERP", fund_cap_quote=1_000),))
+    assert covers(policy) is None
+    assert covers(capped) == "an insurance claim capped per market (its running total)"
+    prepared = prepare(capped, write(GAPPY, **{"crash.csv": CRASH_CSV}))
+    result = simulate(prepared, paths=3, seed=1)
+    assert (result.engine.fast, result.engine.exact) == (0, 3)
+    assert to_data(result) == to_data(simulate(prepared, paths=3, seed=1, engine="exact"))
+
+
 def test_a_step_that_reaches_adl_runs_on_the_fast_engine(write) -> None:
     """Every trader long at 10x and the price halves, with no fund: the fund is empty, so the
     waterfall reaches ADL against the maker (short) and the book; the step runs on the arrays
