@@ -123,10 +123,12 @@ MUTANTS = [
     pytest.param(_receivers_round_up, "binance", "conservation", ("funding",), id="funding-rounding-flipped"),
 ]
 
-#: the mutants whose direct check means something at the test's effort: on the correct engine
-#: binance's conservation over funding events is PARTIAL at 20M units too (20,965,815 units, 41 s
-#: quiet, measured 2026-12-03), so "the mutant is not proved" could not fail there; the lemmas
-#: (``test_the_all_n_argument_fails``) are what catch the flipped funding rounding
+#: the mutants whose direct check the default suite asks: on the correct engine binance's
+#: conservation over funding events was PARTIAL at 20M units (20,965,815 units, 41 s quiet, measured
+#: 2026-12-03), so "the mutant is not proved" could not fail there; since the purified query hints
+#: the notional (``solver.query.hint_open_interest``) it is proved for all N (3.1 s) and the
+#: mutant refuted (11.3 s, load 2.3), asked under deep
+#: (``test_the_flipped_funding_rounding_is_refuted_directly``) as past the default suite's budget
 DIRECTLY_DECIDED = [m for m in MUTANTS if m.id != "funding-rounding-flipped"]
 
 
@@ -219,6 +221,22 @@ class TestBrokenEngines:
         claim = next(o for o in result.obligations if o.obligation == invariant)
         assert claim.verdict in (Verdict.REFUTED, Verdict.UNKNOWN), claim
         assert result.verdict is not Verdict.PROVED
+
+
+@pytest.mark.deep
+def test_the_flipped_funding_rounding_is_refuted_directly(monkeypatch) -> None:
+    """Binance over funding events: the correct engine's conservation is proved for every N, and
+    with receivers rounding up the direct check refutes it with a replayed story (not merely
+    leaves it unproved): the control and the mutant at the same 20M units."""
+    from solvent.solver import effort
+
+    control = prove("binance", "conservation", Bounds(accounts=2, event_kinds=("funding",), **QUICK))
+    assert control.verdict is Verdict.PROVED and control.scope.accounts is None, control.reason
+    _receivers_round_up(monkeypatch)
+    with effort.question():
+        result = prove("binance", "conservation", Bounds(accounts=2, event_kinds=("funding",), **QUICK), minimize=False)
+    claim = next(o for o in result.obligations if o.obligation == "conservation")
+    assert claim.verdict is Verdict.REFUTED and result.counterexample is not None, claim
 
 
 def _seller_position_written_back(monkeypatch: pytest.MonkeyPatch) -> None:
