@@ -313,6 +313,12 @@ class TestDiffJob:
         assert list((repo / "reports" / "diff").iterdir()) == []
 
 
+#: the search hook asked of one claim its search breaks, z3 left out: what the entry decides (the
+#: exit code from the verdict table, the accepted failure) does not need z3's second story of the
+#: same claim, whose minimization took 30 s a case; the conservation case keeps z3 (proved there)
+ONE_CLAIM_NO_Z3 = ("--prove-budget", "0", "--invariant")
+
+
 class TestPreCommit:
     """Each hook's entry, with the staged policy file appended as pre-commit does."""
 
@@ -344,8 +350,8 @@ class TestPreCommit:
         [
             ("solvent-check-scenarios", [], "preset", 0),
             ("solvent-check-scenarios", [], STRICT, 1),
-            ("solvent-check", ["--invariant", "principal-protected"], "preset", 0),
-            ("solvent-check", ["--invariant", "principal-protected"], STRICT, 1),
+            ("solvent-check", [*ONE_CLAIM_NO_Z3, "principal-protected"], "preset", 0),
+            ("solvent-check", [*ONE_CLAIM_NO_Z3, "principal-protected"], STRICT, 1),
             ("solvent-check", ["--invariant", "conservation"], STRICT, 0),
         ],
     )

@@ -276,7 +276,9 @@ class TestCiRecipes:
             findings.Finding(venue_v2.policy, known.invariant, known.story, known.step_index, "search"),
             findings.database_path(database, venue_v2.policy, known.invariant),
         )
-        code, out, _ = run(*args, "--invariant", known.invariant, str(ROOT / V2))
+        # the entry as written, of one claim and without z3: its second story of a claim the database
+        # already breaks (asked and minimized after the replay) is not what the hook is read for here
+        code, out, _ = run(*args, "--invariant", known.invariant, "--prove-budget", "0", str(ROOT / V2))
         assert code == 1
         assert "flat-accounts-never-pay — replayed from the findings directory, step 10" in out
 

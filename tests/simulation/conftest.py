@@ -41,3 +41,14 @@ def process_cluster():
     daemonic (where the solver's hard-kill child must still be forked)."""
     with _local_cluster(n_workers=2, threads_per_worker=1, processes=True) as c:
         yield c
+
+
+@pytest.fixture
+def disposable_cluster():
+    """Two worker processes for one test that kills them: its own, so the nannies' restarts
+    (slow on a loaded machine, and not promised at all) never decide whether the module's
+    ``process_cluster`` still has workers for the tests after. A grid run on a cluster left
+    without workers waits for one; a shared cluster a test had emptied hung the suite (CI run
+    of 2026-12-03: the threshold grid's Dask run waited on a scheduler with no workers)."""
+    with _local_cluster(n_workers=2, threads_per_worker=1, processes=True) as c:
+        yield c

@@ -68,12 +68,12 @@ def test_a_cell_that_kills_its_worker_is_lost_alone() -> None:
     assert str(answers[1]).startswith("error: worker lost")
 
 
-def test_on_dask_a_cell_that_kills_its_workers_is_lost_and_the_rest_answered(process_cluster) -> None:
+def test_on_dask_a_cell_that_kills_its_workers_is_lost_and_the_rest_answered(disposable_cluster) -> None:
     """Dask restarts a killed worker and runs the task again elsewhere; a task that kills every
-    worker it runs on ends as ``KilledWorker``: that cell is lost, the others are answered (the
-    cluster's nannies bring the workers back for the tests after)."""
+    worker it runs on ends as ``KilledWorker``: that cell is lost, the others are answered. On a
+    cluster of its own (``disposable_cluster``): the other Dask tests never wait on its restarts."""
     distributed = pytest.importorskip("distributed")
-    with distributed.Client(process_cluster) as client:
+    with distributed.Client(disposable_cluster) as client:
         answers = map_cells(_toy, [1, 5, 2, 3, 4], client.get_executor())
     assert [answers[i] for i in (0, 2, 4)] == [1, 4, 16]
     assert answers[1].kind == "worker lost" and answers[1].message.startswith("worker lost (KilledWorker")
