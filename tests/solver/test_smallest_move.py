@@ -129,14 +129,21 @@ def test_least_ticks_from_a_concrete_book(bybit) -> None:
     assert sm.least_ticks(BYBIT, NO_HAIRCUT, story, ANY_PRICE) == story
 
 
+#: a minimization of one probe (the least move from z3's own book, refuted at once) and of three:
+#: the machinery end to end, undecided below, at a tenth of the default budget's time
+ONE_PROBE = sm.MoveBudget(probes=1)
+THREE_PROBES = sm.MoveBudget(probes=3)
+
+
 def test_a_story_the_engine_does_not_confirm_is_a_loud_error(bybit, monkeypatch) -> None:
     """A minimizer that cut one tick too many would show a story that does not break the claim:
-    the final replay refuses it (SpuriousCounterexample), never a quiet verdict."""
+    the final replay refuses it (SpuriousCounterexample), never a quiet verdict. The final replay
+    comes after the bisection whatever it decided: one probe is enough to reach it."""
     original, _ = bybit
     real = sm.least_ticks
     monkeypatch.setattr(sm, "least_ticks", lambda *a: _one_tick_less(real(*a)))
     with pytest.raises(SpuriousCounterexample, match="does not break it on the concrete engine"):
-        sm.smallest_move(BYBIT, NO_HAIRCUT, original.counterexample, original.bounds)
+        sm.smallest_move(BYBIT, NO_HAIRCUT, original.counterexample, original.bounds, ONE_PROBE)
 
 
 def test_only_one_mark_move_stories(bybit) -> None:
@@ -245,6 +252,21 @@ def test_solvent_prove_tells_its_story_at_the_least_move() -> None:
     assert "MarkPrice(price_quote=9899)" in out or "MarkPrice(price_quote=10101)" in out
 
 
+def test_asked_again_the_same_story_and_units_within_three_probes(bybit) -> None:
+    """Every probe is its own question (a fresh z3 context, the collector held off): asked again
+    after other work in this process, a minimization of three probes (the least move from z3's
+    book, one ppm less, no move) tells the same story with the same units."""
+    original, _ = bybit
+    first = sm.smallest_move(BYBIT, NO_HAIRCUT, original.counterexample, original.bounds, THREE_PROBES)
+    _refuted(GMX, NO_NEGATIVE)  # other z3 work in between
+    again = sm.smallest_move(BYBIT, NO_HAIRCUT, original.counterexample, original.bounds, THREE_PROBES)
+    assert first.probes == 3 and first.units > 0
+    assert (again.units, again.probes, again.status) == (first.units, first.probes, first.status)
+    assert (again.move_ppm, again.proved_ppm) == (first.move_ppm, first.proved_ppm)
+    assert again.counterexample.story == first.counterexample.story
+
+
+@pytest.mark.deep  # the default budget's minimization twice more: 40 s of the suite under load
 def test_asked_again_the_same_story_and_units(bybit) -> None:
     """Every probe is its own question (a fresh z3 context, the collector held off): asked again
     after other work in this process, the minimization tells the same story with the same units."""
