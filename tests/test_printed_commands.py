@@ -94,12 +94,15 @@ def _shows_the_failure(
 #: what the cheap variant asks instead of ``--examples 40 --prove-budget 60M`` on all claims (the
 #: verbatim variant under ``deep`` asks that): drift's printed commands are scenario and search
 #: commands, the same with z3 off (its z3 decides none of its claims at check's budget and took 15
-#: minutes of the suite's 80 under load); the capped fund's are asked of the three claims its
-#: stories break, its z3 refutation (waterfall-order) among them
+#: minutes of the suite's 80 under load); the capped fund's are asked of the two claims whose
+#: findings print every kind of command (a scenario, a saved search story, a saved z3 story shared
+#: by two claims, a `solvent prove` of an unsaved z3 story), its z3 refutation (waterfall-order)
+#: among them. principal-protected's (a scenario and a saved story: kinds already run) is left to
+#: the verbatim run: its z3 story's minimization made this test the suite's slowest (173 s at load 5-8)
 CHEAP = {
     "drift": ("--examples", "40", "--prove-budget", "0"),
     "capped": ("--examples", "40", "--prove-budget", "60M")
-    + tuple(o for i in ("no-haircut", "waterfall-order", "principal-protected") for o in ("--invariant", i)),
+    + tuple(o for i in ("no-haircut", "waterfall-order") for o in ("--invariant", i)),
 }
 
 
