@@ -68,7 +68,7 @@ from solvent.solver.symbolic import (
 #: policies took 250 s of the default suite at load 5-8; 25 still reaches a liquidation and a
 #: bankruptcy on each (asserted), and the deep run asks 300.
 EXAMPLES, DEEP_EXAMPLES = 25, 300
-PER_POLICY = settings(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+PER_POLICY = settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def assert_same(symbolic: Any, concrete: Any, what: str) -> None:
