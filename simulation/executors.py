@@ -33,6 +33,11 @@ class ExecutorError(ValueError):
     """An executor that cannot be started: names the option and what was expected."""
 
 
+#: How long a run waits to reach its Dask scheduler before it is bad input (Dask's own default):
+#: time to connect, not a budget of any answer
+CONNECT_SECONDS = 10
+
+
 @contextlib.contextmanager
 def dask_executor(address: str) -> Iterator[Executor]:
     """An executor on the Dask scheduler at ``HOST:PORT``."""
@@ -43,7 +48,7 @@ def dask_executor(address: str) -> Iterator[Executor]:
             f"'--executor' {SCHEME}{address} needs Dask distributed: pip install 'solvent[dask]'"
         ) from None
     try:
-        client = Client(f"tcp://{address}", timeout=10)
+        client = Client(f"tcp://{address}", timeout=CONNECT_SECONDS)
     except (OSError, TimeoutError) as exc:
         raise ExecutorError(f"'--executor' cannot reach the Dask scheduler at {address}: {exc}") from None
     try:

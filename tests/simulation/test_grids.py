@@ -340,10 +340,13 @@ def test_a_bad_executor_option_is_refused(tmp_path: Path, command: str, option, 
 
 
 @pytest.mark.parametrize("command", ["thresholds", "prove"])
-def test_an_unreachable_scheduler_is_bad_input(tmp_path: Path, command: str) -> None:
-    """Nothing listens on port 1: the command says so before any cell runs (Dask's own ten
-    seconds to connect), exit 2, no JSON."""
+def test_an_unreachable_scheduler_is_bad_input(tmp_path: Path, command: str, monkeypatch) -> None:
+    """Nothing listens on port 1: the command says so before any cell runs, exit 2, no JSON
+    (after one second to connect here; a run waits ``CONNECT_SECONDS``, ten)."""
     pytest.importorskip("distributed")
+    from solvent.simulation import executors
+
+    monkeypatch.setattr(executors, "CONNECT_SECONDS", 1)
     out = tmp_path / "out.json"
     args = [command, "backpack", "--json", str(out), "--executor", "dask://127.0.0.1:1"]
     if command == "prove":
