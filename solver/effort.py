@@ -185,11 +185,18 @@ def question() -> Iterator[None]:
     cycles only when the cyclic collector runs, and when it runs depends on everything the process
     allocated before (a pytest run frees at other moments than a one-shot command). Measured: the
     same question spent 4,566 units in one process and 5,059 in another until the collector was
-    held off. So the garbage of earlier work is collected first, and the collector waits until the
-    answer is in.
+    held off. So the collector waits until the answer is in; the young garbage of earlier work
+    (generations 0 and 1: what the work just before left) is collected first.
+
+    Not a full collection: what the question's answer depends on is that nothing is freed *while*
+    it runs, and with the collector held nothing is, whatever older garbage is left (it belongs to
+    earlier questions' contexts, whose term numbers are not the fresh context's). A full
+    collection traverses every object of the process: in a long pytest worker 0.1-1 s a question,
+    and ``threshold`` asks 20-odd (a stand-in bisection with no z3 at all took 17-25 s of the
+    suite); the old generation is collected by Python's own schedule between questions.
     """
     if not _ASKING:  # inside another question the collector is already held: its garbage waits
-        gc.collect()
+        gc.collect(1)
     caller = _current_context()
     fresh_context()
     was_enabled = gc.isenabled()
@@ -205,8 +212,8 @@ def question() -> Iterator[None]:
 
 
 #: the questions being asked, outermost first (a question inside another: ``prove`` inside a
-#: ``check`` question or a grid cell); only the outermost collects the garbage before it, as the
-#: front ends did before ``prove`` asked as a question of its own (a full collection costs 20-100
+#: ``check`` question or a grid cell); only the outermost collects the young garbage before it, as the
+#: front ends did before ``prove`` asked as a question of its own (a full collection cost 20-100
 #: ms in a large process, and ``check`` asks a question per claim)
 _ASKING: list[object] = []
 
