@@ -176,6 +176,17 @@ prove_effort_option = click.option(
 )
 
 
+#: ``--least-move/--no-least-move``: whether check tells each z3 story at its least move
+least_move_option = click.option(
+    "--least-move/--no-least-move",
+    default=True,
+    show_default=True,
+    help="Tell each z3 story of one mark move at the least move that breaks its claim (up to 24M units "
+    "of its own per story, beside the budget); --no-least-move shows it as z3 found it: the same verdicts, "
+    "sooner.",
+)
+
+
 def threshold_probes_option(help: str):
     """``--threshold-probes``: proof attempts per threshold question with ``--thresholds``."""
     return click.option(
@@ -249,6 +260,7 @@ def main() -> None:
     + ". Default 60M, or 0 with --no-search."
 )
 @prove_effort_option
+@least_move_option
 @click.option(
     "--thresholds",
     "with_thresholds",
@@ -293,6 +305,7 @@ def check(
     findings_dir: Path,
     prove_budget: int | None,
     prove_effort: int,
+    least_move: bool,
     with_thresholds: bool,
     threshold_probes: int,
     threshold_questions: str,
@@ -316,6 +329,7 @@ def check(
         seed=seed,
         prove_budget=prove_budget,
         prove_effort=prove_effort,
+        least_move=least_move,
         findings_dir=findings_dir,
         scenarios=scenarios,
         invariants=invariants,
@@ -382,6 +396,7 @@ def _question_ids(text: str) -> tuple[str, ...] | None:
     "z3 effort per version, as for check (default 60M, or 0 with --no-search): invariants newly proved or lost."
 )
 @prove_effort_option
+@least_move_option
 @click.option(
     "--thresholds",
     "with_thresholds",
@@ -424,6 +439,7 @@ def diff(
     findings_dir: Path,
     prove_budget: int | None,
     prove_effort: int,
+    least_move: bool,
     with_thresholds: bool,
     threshold_probes: int,
     threshold_questions: str,
@@ -447,6 +463,7 @@ def diff(
         seed=seed,
         prove_budget=prove_budget,
         prove_effort=prove_effort,
+        least_move=least_move,
         findings_dir=findings_dir,
         scenarios=scenarios,
         invariants=invariants,

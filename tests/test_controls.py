@@ -53,7 +53,8 @@ def test_every_waterfall_family_has_a_control() -> None:
 
 @pytest.mark.parametrize("policy", CONTROLS, ids=[p.stem for p in CONTROLS])
 def test_a_control_raises_no_alarm(tmp_path: Path, policy: Path) -> None:
-    code, data = _check(tmp_path, policy, "--examples", "40", "--prove-budget", "12M")
+    # z3's stories of the claims a control accepts are shown as found: minimizing them moves no verdict
+    code, data = _check(tmp_path, policy, "--examples", "40", "--prove-budget", "12M", "--no-least-move")
     assert _alarms(data) == [] and code == 0
 
 

@@ -527,6 +527,7 @@ class Judgement:
         prove_effort: int | None = None,
         seed: int | None = None,
         deep_stories: bool = False,
+        least_move: bool = True,
         **rest: object,
     ) -> Judgement:
         """The judgement the command-line flags describe: ``--no-search`` runs scenarios only (and
@@ -534,7 +535,9 @@ class Judgement:
         the search's examples; ``--seed`` the stories it draws (default: derandomized, the same
         every run; ``--deep`` without a seed picks one, which the report prints so that the run can
         be repeated); ``--prove-budget 0`` asks z3 nothing; ``--deep-stories`` adds the deep-story
-        search (``DeepBudget()``) for the claims nothing else broke from an ordinary book."""
+        search (``DeepBudget()``) for the claims nothing else broke from an ordinary book;
+        ``--no-least-move`` (``least_move=False``) shows each z3 story as z3 found it, without the
+        minimization whose units are its own beside the budget: the same verdicts, other stories."""
         budget = None
         if search:
             budget = DEEP if deep else CI
@@ -547,7 +550,11 @@ class Judgement:
         default = ProofBudget()
         total = (default.total if search else 0) if prove_budget is None else prove_budget
         proofs = (
-            ProofBudget(total=total, per_question=default.per_question if prove_effort is None else prove_effort)
+            ProofBudget(
+                total=total,
+                per_question=default.per_question if prove_effort is None else prove_effort,
+                moves=default.moves if least_move else None,
+            )
             if total > 0
             else None
         )

@@ -295,3 +295,27 @@ class TestCiRecipes:
     def test_yaml_parses(self, name: str) -> None:
         yaml = pytest.importorskip("yaml", reason="PyYAML is not installed")
         assert yaml.safe_load((self.EXAMPLES / name).read_text())
+
+
+def test_no_least_move_tells_z3s_story_as_found_with_the_same_verdict(tmp_path: Path) -> None:
+    """``--no-least-move``: check's z3 refutation is replayed and fails the claim as before, its
+    story shown as z3 found it (no ``smallest_move``); the default minimizes with check's budget;
+    diff takes the option too."""
+    from solvent.verdicts.check import Judgement
+    from solvent.verdicts.proofs import CHECK_MOVES
+
+    assert Judgement.from_options().proofs.moves == CHECK_MOVES
+    assert Judgement.from_options(least_move=False).proofs.moves is None
+    capped = str(Path(__file__).resolve().parents[2] / "examples" / "binance-capped-fund.toml")
+    out = tmp_path / "r.json"
+    args = ["--no-search", "--invariant", "waterfall-order", "--prove-budget", "20M", "--no-least-move"]
+    args += ["--findings-dir", str(tmp_path / "f")]
+    code, _, _ = run("check", capped, *args, "--format", "json", "--output", str(out))
+    (report,) = json.loads(out.read_text())["policies"]
+    assert code == 1 and [(v["invariant"], v["verdict"]) for v in report["verdicts"]] == [("waterfall-order", "fails")]
+    (finding,) = [f for f in report["findings"] if f["origin"] == "z3"]
+    assert "smallest_move" not in json.dumps(finding) and "the least from its book" not in json.dumps(finding)
+    from solvent.reports.diff import NO_CHANGE
+
+    code, out_text, _ = run("diff", "binance", "binance", "--no-search", "--no-least-move")
+    assert code == 0 and out_text.splitlines()[1] == NO_CHANGE
