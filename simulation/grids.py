@@ -84,6 +84,9 @@ class ProofCell:
     #: does (a benchmark that times the verdict alone turns it off)
     minimize: bool = True
     compositional: bool = True
+    #: with ``minimize``: also tell a one-move refutation at its least move (``--no-least-move``:
+    #: shown as shrunk, sooner; the verdict is the same)
+    least_move: bool = True
 
 
 def answer_proof(cell: ProofCell) -> ProofResult:
@@ -94,7 +97,7 @@ def answer_proof(cell: ProofCell) -> ProofResult:
             result = prove(
                 cell.policy, cell.invariant, cell.bounds, minimize=cell.minimize, compositional=cell.compositional
             )
-        if cell.minimize:
+        if cell.minimize and cell.least_move:
             result = told_at_least_move(cell.policy, catalog.get(cell.invariant), result)
     return attrs.evolve(result, witness=None)
 

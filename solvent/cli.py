@@ -758,6 +758,13 @@ def invariants() -> None:
     help="Fix every price to these values (linear queries; the verdict covers only them).",
 )
 @click.option("--exact", is_flag=True, help="Hand z3 the exact nonlinear query instead of purifying products.")
+@click.option(
+    "--least-move/--no-least-move",
+    default=True,
+    show_default=True,
+    help="Tell a refutation of one mark move at the least move that breaks the claim (its own units, up to 40M); "
+    "--no-least-move shows it as z3 found it, shrunk: the same verdict, sooner.",
+)
 @click.option("--verbose", is_flag=True, help="Show every query, lemma and assumption.")
 @click.option(
     "--json",
@@ -784,6 +791,7 @@ def prove(
     max_lots: int | None,
     price_grid: tuple[int, ...] | None,
     exact: bool,
+    least_move: bool,
     verbose: bool,
     json_path: str | None,
     workers: int,
@@ -836,6 +844,7 @@ def prove(
                     ),
                     resolved,
                 ),
+                least_move=least_move,
             )
             for claim in claims
             for n, k in scopes
