@@ -153,20 +153,23 @@ def _drift(cascade: bool = True, liquidator_pays: bool = True):
 
 def _drift_book(alice_cash: int) -> Book:
     """Mark 100, every position opened there. alice (first in book order) short 10, bob short 100
-    on 1,000 (10x, the initial margin), carol long 110; the insurance fund holds 220."""
+    on 1,000 (10x, the initial margin), carol long 110; the insurance fund holds 221, of which it
+    may pay 220: Drift keeps one quantum in the vault (``floor_quote = 1``, resolve_perp_bankruptcy
+    pays at most ``IF_vault_balance − 1``)."""
     return _evolve(
         new_book(mark_quote=100, traders=("alice", "bob", "carol")),
         alice={"cash_quote": alice_cash, "principal_quote": alice_cash, "size_lots": -10, "cost_quote": -1_000},
         bob={"cash_quote": 1_000, "principal_quote": 1_000, "size_lots": -100, "cost_quote": -10_000},
         carol={"cash_quote": 2_000, "principal_quote": 2_000, "size_lots": 110, "cost_quote": 11_000},
-        insurance_fund={"cash_quote": 220},
+        insurance_fund={"cash_quote": 221},
     )
 
 
 class TestDriftSocializedLoss:
     """The worked example: the mark gaps 100 → 130 (+30%). bob pays 3,000 of settlement on 1,000 and
     is liquidated at 132 (Drift's liquidator fee, 1%, as the fill's distance: ⌈1.3⌉ = 2 a lot), so
-    his deficit is 2,000 + 200 = 2,200. The fund pays its 220 (resolve_perp_bankruptcy step 1), the
+    his deficit is 2,000 + 200 = 2,200. The fund pays 220 of its 221, keeping the one quantum
+    Drift leaves in the vault (resolve_perp_bankruptcy step 1), the
     fee pool is empty (step 2), and 1,980 is socialized (step 3) over every open lot:
     Δ = 1,980 / (|long| + |short|) = 1,980 / (carol 110 + alice 10 + the liquidator's 100) = 9 a lot,
     so alice pays 90, carol 990, and the liquidator (the book, which took bob's 100 lots) 900.
@@ -174,7 +177,7 @@ class TestDriftSocializedLoss:
     alice's equity after the gap is her cash − 300, at or above her maintenance (5% × 1,300 = 65),
     so the sweep leaves her alone; the charge of 90 decides. With 90 she ends at exactly zero; with
     89 she is at −1, and on Drift that account is liquidated and, flat with a negative quote,
-    resolved in turn: at 132 her deficit is 1 + 20 = 21, the fund and the fee pool are empty, and
+    resolved in turn: at 132 her deficit is 1 + 20 = 21, the fund is at its floor and the fee pool empty, and
     21 is spread over carol's 110 lots and the liquidator's 110 (bob's 100 and alice's 10):
     ⌈10.5⌉ = 11 each, the dust of 1 to the fund (``rounding.pro_rata``).
     """
@@ -202,7 +205,7 @@ class TestDriftSocializedLoss:
 
     def test_a_payer_left_at_zero_is_not_bankrupt(self) -> None:
         s = self.run(390)
-        assert _cash(s.after) == {"alice": 0, "carol": 4_310, "liquidity": -700}
+        assert _cash(s.after) == {"alice": 0, "carol": 4_310, "liquidity": -700, "insurance_fund": 1}
         assert s.after.account("alice").size_lots == -10
         assert [o.account for o in s.outcomes if isinstance(o, Liquidated)] == ["bob"]
 
@@ -217,7 +220,7 @@ class TestDriftSocializedLoss:
             LayerUsed("alice", 1, "fee_pool", 0, True),
             LayerUsed("alice", 2, "socialized_loss", 21, True),
         ]
-        assert _cash(s.after) == {"carol": 4_299, "liquidity": -691, "insurance_fund": 1}
+        assert _cash(s.after) == {"carol": 4_299, "liquidity": -691, "insurance_fund": 2}  # its floor and the dust
         assert s.after.account("alice").size_lots == 0
         assert all(a.cash_quote >= 0 for a in s.after.traders)
 
@@ -229,7 +232,9 @@ class TestDriftSocializedLoss:
     def test_the_z3_story_of_solvent_check_drift(self) -> None:
         """The one-step story z3 found (issue 15): alice (41 after the move, maintenance 23) was
         charged 42 of bob's 98 (3 of the 7 lots the book and she held) and left at −1. With the
-        liquidator's lot counted the share is 3 of 8, and alice keeps 4."""
+        liquidator's lot counted the share is 3 of 8. The fund holds 1, Drift's floor
+        (``IF_vault_balance − 1``): it pays nothing and the fee pool's 1 leaves 99 to socialize, so
+        alice keeps 3 (4 when the fund paid its last quantum, before the preset set the floor)."""
         book = _evolve(
             new_book(mark_quote=1, traders=("alice", "bob")),
             alice={"cash_quote": 497, "size_lots": -3, "cost_quote": -3},
@@ -239,13 +244,13 @@ class TestDriftSocializedLoss:
             fee_account={"cash_quote": 1},
         )
         s = step(load_preset("drift"), book, MarkPrice(153))
-        # bob's 98 over alice 3, the book 4 and the liquidator 1 (bob's lot): ⌈98 × 3/8⌉ = 37
+        # bob's 99 over alice 3, the book 4 and the liquidator 1 (bob's lot): ⌈99 × 3/8⌉ = 38
         assert [(t.source, t.amount_quote) for t in s.transfers if t.destination == "bob"][-2:] == [
-            ("alice", 37),
+            ("alice", 38),
             ("liquidity", 62),
         ]
         assert [o.account for o in s.outcomes if isinstance(o, Liquidated)] == ["bob"]
-        assert _cash(s.after)["alice"] == 4
+        assert _cash(s.after)["alice"] == 3
 
     def test_every_mutant_of_the_cascade_is_caught(self, monkeypatch) -> None:
         def observe():
