@@ -53,7 +53,7 @@ TABLE = {
     ),
     "drift": (
         (KEPT, ACCEPTED, KEPT),
-        "alice's deficit is 117,899: insurance fund 27,500, fee pool empty, socialized loss 90,399",
+        "alice's deficit is 117,899: insurance fund 27,499, fee pool empty, socialized loss 90,400",
     ),
     "dydx-v4": (
         (KEPT, ACCEPTED, KEPT),
