@@ -62,6 +62,7 @@ from solvent.solver.symbolic import (
     variable_book,
     variable_event,
 )
+from tests.z3_step import assert_same, assert_same_transition
 
 #: Examples per policy: the default suite's and the deep run's. An example costs 0.1-1 s (one
 #: symbolic step plus read-back; the ADL-ranking policies' steps are the dear ones): at 60 the six
@@ -69,12 +70,6 @@ from solvent.solver.symbolic import (
 #: bankruptcy on each (asserted), and the deep run asks 300.
 EXAMPLES, DEEP_EXAMPLES = 25, 300
 PER_POLICY = settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def assert_same(symbolic: Any, concrete: Any, what: str) -> None:
-    """Equal values with equal reprs (so an ``int`` never stands in for a ``bool`` or the reverse)."""
-    assert symbolic == concrete, f"{what} differ:\nz3:       {symbolic!r}\nconcrete: {concrete!r}"
-    assert repr(symbolic) == repr(concrete), f"{what} differ in type:\nz3:       {symbolic!r}\nconcrete: {concrete!r}"
 
 
 def both_ways(policy: Policy, book: Book, ev: Any) -> Evaluated | None:
@@ -96,9 +91,7 @@ def both_ways(policy: Policy, book: Book, ev: Any) -> Evaluated | None:
             evaluate_ctx(ctx, simplifier())
         return None
     got = evaluate_ctx(ctx, simplifier())
-    assert_same(got.after, expected.book, "books after")
-    assert_same(got.transfers, tuple(e.item for e in expected.entries), "transfers")
-    assert_same(got.outcomes, tuple(o.item for o in expected.outcomes), "outcomes")
+    assert_same_transition(got, expected)
     post = tuple(post_requirements(policy, book, expected.book, ev))
     spost = symbolic_post_requirements(policy, sbook, ctx.book, sev)
     assert_same(evaluate_requirements(spost, simplifier()), post, "post-requirements")

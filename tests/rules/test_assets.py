@@ -19,7 +19,7 @@ from solvent.properties.findings import story_from_data, story_to_data
 from solvent.properties.scenarios import Story
 from solvent.rules.assets import Collateral, account_value, collateral_value, margin_equity, sell_collateral
 from solvent.rules.book import Asset, Book, new_book
-from solvent.rules.engine import RejectedEvent, run, step, transition
+from solvent.rules.engine import RejectedEvent, run, step
 from solvent.rules.events import AssetDeposit, AssetPrice, AssetWithdraw, Deposit, MarkPrice, Trade
 from solvent.rules.ledger import Ctx, Reason, Transfer
 from solvent.rules.liquidation import LiquidationRule, Order, Trigger
@@ -273,7 +273,7 @@ class TestFlatLoanOnZ3:
         ids=repr,
     )
     def test_the_symbolic_engine_agrees(self, policy: Policy, price: int, fund: int) -> None:
-        from solvent.solver.symbolic import constant_book, constant_event, evaluate_ctx, simplifier
+        from tests.z3_step import z3_step_agrees
 
         concrete = TestFlatLoan().flat()
         if fund:
@@ -281,11 +281,7 @@ class TestFlatLoanOnZ3:
             concrete = concrete.replace_account(at, attrs.evolve(concrete.accounts[at], cash_quote=fund))
             concrete = concrete.with_fields(net_deposits_quote=concrete.net_deposits_quote + fund)
         event = AssetPrice("USDe", price)
-        expected = transition(policy, concrete, event)
-        got = evaluate_ctx(transition(policy, constant_book(concrete), constant_event(event)), simplifier())
-        assert got.after == expected.book
-        assert got.transfers == tuple(e.item for e in expected.entries)
-        assert got.outcomes == tuple(o.item for o in expected.outcomes)
+        z3_step_agrees(policy, concrete, event)
 
 
 class TestConversionDiscount:
@@ -370,15 +366,10 @@ class TestOneSemantics:
         ids=repr,
     )
     def test_the_symbolic_engine_agrees(self, start: str, event) -> None:
-        from solvent.rules.engine import transition
-        from solvent.solver.symbolic import constant_book, constant_event, evaluate_ctx, simplifier
+        from tests.z3_step import z3_step_agrees
 
         concrete = {"opened": opened, "moved": TestLiquidation().moved, "flat": TestFlatLoan().flat}[start]()
-        expected = transition(POLICY, concrete, event)
-        got = evaluate_ctx(transition(POLICY, constant_book(concrete), constant_event(event)), simplifier())
-        assert got.after == expected.book
-        assert got.transfers == tuple(e.item for e in expected.entries)
-        assert got.outcomes == tuple(o.item for o in expected.outcomes)
+        z3_step_agrees(POLICY, concrete, event)
 
     def test_asset_prices_and_balances_are_lifted_into_variables(self) -> None:
         import z3
@@ -427,15 +418,11 @@ class TestCollateralFirst:
         assert first.transfers == default.transfers and first.after == default.after
 
     def test_the_symbolic_engine_agrees(self) -> None:
-        from solvent.solver.symbolic import constant_book, constant_event, evaluate_ctx, simplifier
+        from tests.z3_step import z3_step_agrees
 
         for price in (70, 67, 30):
             concrete, event = TestLiquidation().moved(), AssetPrice("USDe", price)
-            expected = transition(self.POLICY, concrete, event)
-            got = evaluate_ctx(transition(self.POLICY, constant_book(concrete), constant_event(event)), simplifier())
-            assert got.after == expected.book
-            assert got.transfers == tuple(e.item for e in expected.entries)
-            assert got.outcomes == tuple(o.item for o in expected.outcomes)
+            z3_step_agrees(self.POLICY, concrete, event)
 
     def test_the_order_loads_by_name(self) -> None:
         text = dumps_policy(self.POLICY)
