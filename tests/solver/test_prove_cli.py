@@ -22,7 +22,10 @@ def test_proved_exits_0() -> None:
 
 
 def test_refuted_exits_1_and_prints_the_replayed_story() -> None:
-    result = run("backpack", "--invariant", "no-negative-equity", "--accounts", "1", "--effort", "30M")
+    # the story as shrunk, not bisected to its least move (that is test_smallest_move's)
+    result = run(
+        "backpack", "--invariant", "no-negative-equity", "--accounts", "1", "--effort", "30M", "--no-least-move"
+    )
     assert result.exit_code == 1, result.output
     assert "counterexample (replayed on the concrete engine)" in result.output
     assert "<- fails here" in result.output and "replay: Story(" in result.output
