@@ -199,7 +199,7 @@ def test_the_z3_transition_agrees() -> None:
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "differential"))
-    from test_engine_step import pinned_step_agrees
+    from tests.differential.test_engine_step import pinned_step_agrees
 
     for carl, price in ((50_499, 505), (100_000, 500), (50_500, 505)):
         got = pinned_step_agrees(DYDX, book(carl), FinalSettlement(price)).got

@@ -203,7 +203,7 @@ def test_the_z3_transition_agrees(case: str) -> None:
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "differential"))
-    from test_engine_step import pinned_step_agrees
+    from tests.differential.test_engine_step import pinned_step_agrees
 
     got = pinned_step_agrees(GEN_B, Z3_BOOKS[case](), MarkPrice(110)).got
     charged = any(t.reason is Reason.SOCIALIZED_LOSS and t.amount_quote > 0 for t in got.transfers)
