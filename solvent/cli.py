@@ -176,14 +176,17 @@ prove_effort_option = click.option(
 )
 
 
-#: ``--least-move/--no-least-move``: whether check tells each z3 story at its least move
-least_move_option = click.option(
-    "--least-move/--no-least-move",
-    default=True,
-    show_default=True,
-    help="Tell each z3 story of one mark move at the least move that breaks its claim (up to 24M units "
+def least_move_option(help: str):
+    """``--least-move/--no-least-move``: whether a z3 story of one mark move is told at the least
+    move that breaks its claim (default) or as z3 found it."""
+    return click.option("--least-move/--no-least-move", default=True, show_default=True, help=help)
+
+
+#: check's and diff's: each z3 story within check's minimization budget (``ProofBudget.moves``)
+CHECK_LEAST_MOVE = (
+    "Tell each z3 story of one mark move at the least move that breaks its claim (up to 24M units "
     "of its own per story, beside the budget); --no-least-move shows it as z3 found it: the same verdicts, "
-    "sooner.",
+    "sooner."
 )
 
 
@@ -260,7 +263,7 @@ def main() -> None:
     + ". Default 60M, or 0 with --no-search."
 )
 @prove_effort_option
-@least_move_option
+@least_move_option(CHECK_LEAST_MOVE)
 @click.option(
     "--thresholds",
     "with_thresholds",
@@ -396,7 +399,7 @@ def _question_ids(text: str) -> tuple[str, ...] | None:
     "z3 effort per version, as for check (default 60M, or 0 with --no-search): invariants newly proved or lost."
 )
 @prove_effort_option
-@least_move_option
+@least_move_option(CHECK_LEAST_MOVE)
 @click.option(
     "--thresholds",
     "with_thresholds",
@@ -758,12 +761,9 @@ def invariants() -> None:
     help="Fix every price to these values (linear queries; the verdict covers only them).",
 )
 @click.option("--exact", is_flag=True, help="Hand z3 the exact nonlinear query instead of purifying products.")
-@click.option(
-    "--least-move/--no-least-move",
-    default=True,
-    show_default=True,
-    help="Tell a refutation of one mark move at the least move that breaks the claim (its own units, up to 40M); "
-    "--no-least-move shows it as z3 found it, shrunk: the same verdict, sooner.",
+@least_move_option(
+    "Tell a refutation of one mark move at the least move that breaks the claim (its own units, up to 40M); "
+    "--no-least-move shows it as z3 found it, shrunk: the same verdict, sooner."
 )
 @click.option("--verbose", is_flag=True, help="Show every query, lemma and assumption.")
 @click.option(

@@ -220,21 +220,32 @@ def _weight(share: z3.ExprRef, factor: int = 1) -> z3.ExprRef | None:
     return None
 
 
-def dust_instance(
-    amount: Any, rounding: RoundingRule, built: dict[tuple[int, bool], Any] | None = None
-) -> tuple[Any, list[Any], bool] | None:
-    """``(remaining, weights, capped)`` when ``amount`` is, term for term, the dust ``charge``
-    makes of them (:func:`split_dust` substituted back gives the very same z3 term), else None.
-    ``built``: the lemma's terms by (payers, capped), kept by a caller that asks many times."""
+def _charged_shares(amount: Any, factor: int) -> tuple[Any, list[Any]] | None:
+    """``(target, weights)`` when ``amount`` reads ``charged − ite(…)`` with ``charged`` a sum of
+    shares whose weights :func:`_weight` finds (``factor``: which factor of a share's product is
+    its weight), the shape both the pro-rata split's dust and the side index's take; else None."""
     if not (z3.is_expr(amount) and z3.is_sub(amount) and amount.num_args() == 2):
         return None
     charged, target = amount.children()
     shares = _shares(charged)
     if not shares or not z3.is_app_of(target, z3.Z3_OP_ITE):
         return None
-    weights = [_weight(s) for s in shares]
+    weights = [_weight(s, factor=factor) for s in shares]
     if any(w is None for w in weights):
         return None
+    return target, weights
+
+
+def dust_instance(
+    amount: Any, rounding: RoundingRule, built: dict[tuple[int, bool], Any] | None = None
+) -> tuple[Any, list[Any], bool] | None:
+    """``(remaining, weights, capped)`` when ``amount`` is, term for term, the dust ``charge``
+    makes of them (:func:`split_dust` substituted back gives the very same z3 term), else None.
+    ``built``: the lemma's terms by (payers, capped), kept by a caller that asks many times."""
+    parts = _charged_shares(amount, factor=1)
+    if parts is None:
+        return None
+    target, weights = parts
     then = target.arg(1)
     candidates = [(then, False)]
     if z3.is_app_of(then, z3.Z3_OP_ITE):  # capped: min(R, W)
@@ -256,15 +267,10 @@ def side_instance(amount: Any, built: dict[Any, Any] | None = None) -> tuple[Any
     """``(remaining, weights)`` when ``amount`` is, term for term, the dust ``charge_k_up`` makes of
     them (:func:`side_dust` substituted back gives the very same z3 term), else None. ``built``:
     the lemma's terms by ``("side", payers)``, kept by a caller that asks many times."""
-    if not (z3.is_expr(amount) and z3.is_sub(amount) and amount.num_args() == 2):
+    parts = _charged_shares(amount, factor=0)
+    if parts is None:
         return None
-    charged, target = amount.children()
-    shares = _shares(charged)
-    if not shares or not z3.is_app_of(target, z3.Z3_OP_ITE):
-        return None
-    weights = [_weight(s, factor=0) for s in shares]
-    if any(w is None for w in weights):
-        return None
+    target, weights = parts
     remaining, free = _free(len(weights), side=True)
     built = {} if built is None else built
     key = ("side", len(weights))

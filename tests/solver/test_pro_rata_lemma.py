@@ -25,12 +25,8 @@ from solvent.solver.verdicts import Verdict
 DRIFT = load_preset("drift")
 
 
-@pytest.fixture(autouse=True)
-def _fresh_lemmas():
-    """Each test asks the lemma itself (a mutated ``charge`` must not meet a cached verdict)."""
-    pro_rata_lemma._verdict.cache_clear()
-    yield
-    pro_rata_lemma._verdict.cache_clear()
+#: each test asks the lemma itself (tests/solver/conftest.py)
+pytestmark = pytest.mark.usefixtures("fresh_split_lemmas")
 
 
 def _floor_for_ceil(monkeypatch: pytest.MonkeyPatch) -> None:

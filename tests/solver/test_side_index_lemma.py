@@ -25,12 +25,8 @@ from solvent.solver.verdicts import TRANSFERS, Verdict
 GEN_B = load_preset("percolator-gen-b")
 
 
-@pytest.fixture(autouse=True)
-def _fresh_lemmas():
-    """Each test asks the lemma itself (a mutated ``charge_k_up`` must not meet a cached verdict)."""
-    pro_rata_lemma._verdict.cache_clear()
-    yield
-    pro_rata_lemma._verdict.cache_clear()
+#: each test asks the lemma itself (tests/solver/conftest.py)
+pytestmark = pytest.mark.usefixtures("fresh_split_lemmas")
 
 
 @pytest.mark.parametrize("payers", [1, 2, 3])
