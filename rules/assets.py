@@ -106,6 +106,15 @@ class Collateral:
     #: order (``waterfall.TokenLayer``: ``insurance_fund``, ``deposit_index``, ``lender_adl``);
     #: what no layer covers stays a negative balance, the venue's bad debt in the asset.
     bankruptcy: tuple[TokenLayer, ...] = attrs.field(default=(), converter=tuple)
+    #: What the insurance fund keeps back when it buys a bankrupt borrow of this asset
+    #: (``bankruptcy``'s ``insurance_fund`` layer), in settlement quanta: it spends at most its
+    #: cash less this floor, ``q = min(missing, ⌊(cash − floor) / price⌋)``, and the rest of the
+    #: borrow goes down the next layer. Drift's ``resolve_spot_bankruptcy`` pays ``min(borrow,
+    #: IF_vault_balance − 1)``, "subtract 1 so insurance_fund_vault_balance always stays >= 1"
+    #: (programs/drift/src/controller/liquidation.rs, github.com/drift-labs/protocol-v2), as its
+    #: perp side does (``[[deficit]] insurance_fund floor_quote``). 0 (the default): the fund
+    #: spends all it holds.
+    fund_floor_quote: int = quote_field(default=0)
     #: The lent asset's borrow rate by its utilization (borrows over deposits), as
     #: ``[[collateral.rate_curve]]`` points with ``utilization_ppm`` (0 first, 1000000 last,
     #: increasing) and an annual ``rate_ppm`` (never falling), linear between
@@ -146,6 +155,11 @@ class Collateral:
             raise ValueError(f"'bankruptcy' must name each layer once: {[t.value for t in self.bankruptcy]}")
         if self.bankruptcy and not self.lends:
             raise ValueError("'bankruptcy' needs lends = true: only a lent asset has borrows to cover: false")
+        if self.fund_floor_quote and TokenLayer.INSURANCE_FUND not in self.bankruptcy:
+            raise ValueError(
+                f"'fund_floor_quote' needs \"insurance_fund\" in bankruptcy: only the fund keeps a floor: "
+                f"{self.fund_floor_quote}"
+            )
         if self.initial_liability_weight_ppm < self.maintenance_liability_weight_ppm:
             raise ValueError(
                 f"'initial_liability_weight_ppm' must be >= maintenance_liability_weight_ppm "

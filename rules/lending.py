@@ -31,7 +31,7 @@ borrows' oracle value counted in what it owes), it buys back each borrowed asset
 the oracle price with the cash its positions leave (``repay_borrows``, ``BORROW_REPAYMENT``). What
 it cannot buy back goes down the asset's own waterfall, ``[[collateral]] bankruptcy``
 (``waterfall.TokenLayer``; ``cover_unpaid_borrows``):
-    insurance_fund   q = min(missing, ⌊fund cash / price⌋) bought for the borrower
+    insurance_fund   q = min(missing, ⌊(fund cash − fund_floor_quote) / price⌋) bought for the borrower
     deposit_index    L = min(missing, D); depositor j pays ⌈L × d_j / D⌉ (``rounding.deposit_loss``),
                      the excess to the insurance fund; deposit_index −= ⌈deposit_index × L / D⌉
     lender_adl       L = min(missing, D); lender j gives ⌈L × d_j / D⌉ quanta to the borrower and is
@@ -243,7 +243,7 @@ def cover_unpaid_borrows(policy: Any, ctx: Ctx, name: str) -> Ctx:
         for layer in rule.bankruptcy:
             missing = max_(-ctx.account(name).asset_balances[k], 0)
             if layer is TokenLayer.INSURANCE_FUND:
-                ctx = _fund_buys(ctx, k, name, missing)
+                ctx = _fund_buys(ctx, k, name, missing, rule.fund_floor_quote)
             elif layer is TokenLayer.DEPOSIT_INDEX:
                 ctx = _deposit_index_loss(policy, ctx, k, name, missing)
             else:
@@ -251,12 +251,13 @@ def cover_unpaid_borrows(policy: Any, ctx: Ctx, name: str) -> Ctx:
     return ctx
 
 
-def _fund_buys(ctx: Ctx, k: int, name: str, missing: Any) -> Ctx:
+def _fund_buys(ctx: Ctx, k: int, name: str, missing: Any, floor: int) -> Ctx:
     """The insurance fund buys the missing quanta for the borrower at the oracle price, as far as
-    its cash goes."""
+    its cash above ``floor`` goes (Drift's spot fund keeps one unit: ``min(borrow, IF − 1)``)."""
     asset = ctx.book_field("assets")[k]
     fund, book = ctx.system(Role.INSURANCE_FUND), ctx.system(Role.LIQUIDITY)
-    cash = max_(ctx.account(fund).cash_quote, 0)
+    held = ctx.account(fund).cash_quote
+    cash = max_(held if floor == 0 else held - floor, 0)  # no floor: the term it always was
     bought = _paid(min_(missing, div(cash, safe_divisor(asset.price_quote), rounding=Rounding.FLOOR)))
     ctx = ctx.transfer(fund, book, _paid(bought * asset.price_quote), Reason.INSURANCE_FUND)
     return ctx.transfer(asset_balance(book, asset.name), asset_balance(name, asset.name), bought, Reason.INSURANCE_FUND)

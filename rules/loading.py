@@ -680,6 +680,7 @@ _COLLATERAL_DEFAULTS = {
     "rate_curve": [],
     "value_tiers": [],
     "liquidation_fee_ppm": 0,
+    "fund_floor_quote": 0,
 }
 
 

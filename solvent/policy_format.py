@@ -114,6 +114,7 @@ ORDER: dict[tuple[str, ...], tuple[str, ...]] = {
         "interest_fee_ppm",
         "liquidation_fee_ppm",
         "bankruptcy",
+        "fund_floor_quote",
         "rate_curve",
         "value_tiers",
     ),

@@ -70,7 +70,10 @@ class TestLendersPayPerpLoss:
         story = build(policy, "lenders-pay-perp-loss")
         isolating = attrs.evolve(
             policy,
-            collateral=tuple(attrs.evolve(c, lends=False, bankruptcy=(), rate_curve=()) for c in policy.collateral),
+            collateral=tuple(
+                attrs.evolve(c, lends=False, bankruptcy=(), rate_curve=(), fund_floor_quote=0)
+                for c in policy.collateral
+            ),
         )
         with pytest.raises(RejectedEvent, match="the SOL balance"):
             run(isolating, story.book, list(story.events))
