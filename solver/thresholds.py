@@ -319,16 +319,40 @@ def _vault_applies(policy: Policy) -> str:
 
 
 def _compare_vault(gap_ppm: int) -> Callable[[Policy, Any], str]:
+    """The vault's worst loss against the layer after it in the policy's waterfall: a vault with
+    less than the answer's share can be emptied by the gap, and what it cannot pay goes there. Said
+    for every decided side: the whole range (it never loses, or it can lose the whole open
+    interest), one side only, or an interval (its two ends)."""
+
     def compare(policy: Policy, t: Any) -> str:
-        if t.status not in (ThresholdStatus.EXACT, ThresholdStatus.BOUNDED) or t.proved_at is None:
-            return ""
         kinds = [layer.kind for layer in policy.deficit]
         after = kinds[kinds.index("backstop_vault") + 1 :] if "backstop_vault" in kinds else []
         then = f"the rest passes to {after[0]}" if after else "the rest is left unpaid (no layer after it)"
-        return (
-            f"a vault holding less than {_pct(t.proved_at)} of the long open interest can be emptied by a "
-            f"{_pct(gap_ppm)} gap, and {then}; with at least that share it pays every deficit such a gap brings"
+        gap = _pct(gap_ppm)
+        if t.status is ThresholdStatus.ALL:
+            return f"a vault holding no position loses nothing in a {gap} gap under this policy: whatever it holds, it is never emptied by such a gap"
+        if t.status is ThresholdStatus.NONE:
+            return f"a vault holding even the whole long open interest can be emptied by a {gap} gap, and {then}"
+        emptied = (
+            ""
+            if t.refuted_at is None
+            else f"a vault holding {_pct(t.refuted_at)} of the long open interest or less can be emptied by a {gap} gap, and {then}"
         )
+        if t.status is ThresholdStatus.EXACT:
+            return (
+                f"a vault holding less than {_pct(t.proved_at)} of the long open interest can be emptied by a "
+                f"{gap} gap, and {then}; with at least that share it pays every deficit such a gap brings"
+            )
+        if t.status is not ThresholdStatus.BOUNDED:
+            return ""
+        pays = (
+            "whether a larger share always pays every deficit such a gap brings is undecided within the probes"
+            if t.proved_at is None
+            else f"a vault holding at least {_pct(t.proved_at)} of it pays every deficit such a gap brings"
+        )
+        if not emptied:
+            emptied = f"whether a vault with less than {_pct(t.proved_at)} of the long open interest can be emptied by a {gap} gap is undecided within the probes"
+        return f"{emptied}; {pays}"
 
     return compare
 
@@ -406,6 +430,26 @@ def _compare_partial(moves: int, move_ppm: int) -> Callable[[Policy, Any], str]:
             return (
                 f"this policy closes {how}: over {cascade} the position it leaves open can add up to "
                 f"{_pct(t.value)} of the long open interest in bad debt beyond what closing whole positions leaves"
+            )
+        if t.status is ThresholdStatus.NONE:
+            return (
+                f"this policy closes {how}: over {cascade} the position it leaves open can add more bad debt "
+                "than the whole long open interest beyond what closing whole positions leaves"
+            )
+        if t.status is ThresholdStatus.BOUNDED:
+            more = "" if t.refuted_at is None else f"more than {_pct(t.refuted_at)}"
+            most = "" if t.proved_at is None else f"at most {_pct(t.proved_at)}"
+            amount = f"{more} and {most}" if more and most else more or most
+            rest = (
+                ""
+                if more and most
+                else " (no bound that always holds was proved within the probes)"
+                if more
+                else " (how near it comes to that was not decided within the probes)"
+            )
+            return (
+                f"this policy closes {how}: over {cascade} the position it leaves open can add {amount} of the "
+                f"long open interest in bad debt beyond what closing whole positions leaves{rest}"
             )
         return ""
 

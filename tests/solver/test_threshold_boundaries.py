@@ -198,3 +198,87 @@ def test_every_exact_answer_is_proved_at_and_refuted_beyond(preset: str) -> None
         s, past = _probe(policy, t.question, t.refuted_at, effort=30_000_000)
         assert past.verdict is Verdict.REFUTED, (t.question, past.reason)
         assert replay(s.policy, s.claim, past.counterexample.story, s.bounds).violates
+
+
+HYPERLIQUID = load_preset("hyperliquid")
+
+
+@pytest.mark.parametrize(
+    ("question", "status", "proved_at", "refuted_at", "words"),
+    [
+        (
+            "vault-loss-for-gap",
+            ThresholdStatus.BOUNDED,
+            None,
+            174_999,
+            "a vault holding 17.4999% of the long open interest or less can be emptied by a 20% gap, and the rest "
+            "passes to adl; whether a larger share always pays every deficit such a gap brings is undecided within the probes",
+        ),
+        (
+            "vault-loss-for-gap",
+            ThresholdStatus.BOUNDED,
+            180_000,
+            170_000,
+            "a vault holding 17% of the long open interest or less can be emptied by a 20% gap, and the rest passes "
+            "to adl; a vault holding at least 18% of it pays every deficit such a gap brings",
+        ),
+        (
+            "vault-loss-for-gap",
+            ThresholdStatus.BOUNDED,
+            180_000,
+            None,
+            "whether a vault with less than 18% of the long open interest can be emptied by a 20% gap is undecided "
+            "within the probes; a vault holding at least 18% of it pays every deficit such a gap brings",
+        ),
+        (
+            "vault-loss-for-gap",
+            ThresholdStatus.ALL,
+            0,
+            None,
+            "a vault holding no position loses nothing in a 20% gap under this policy: whatever it holds, it is "
+            "never emptied by such a gap",
+        ),
+        (
+            "vault-loss-for-gap",
+            ThresholdStatus.NONE,
+            None,
+            1_000_000,
+            "a vault holding even the whole long open interest can be emptied by a 20% gap, and the rest passes to adl",
+        ),
+        (
+            "partial-liquidation-extra-bad-debt",
+            ThresholdStatus.BOUNDED,
+            None,
+            33_249,
+            "can add more than 3.3249% of the long open interest in bad debt beyond what closing whole positions "
+            "leaves (no bound that always holds was proved within the probes)",
+        ),
+        (
+            "partial-liquidation-extra-bad-debt",
+            ThresholdStatus.BOUNDED,
+            40_000,
+            30_000,
+            "can add more than 3% and at most 4% of the long open interest",
+        ),
+        (
+            "partial-liquidation-extra-bad-debt",
+            ThresholdStatus.NONE,
+            None,
+            1_000_000,
+            "can add more bad debt than the whole long open interest",
+        ),
+    ],
+)
+def test_the_vault_and_partial_answers_are_set_against_the_policy_on_every_decided_side(
+    question: str, status: ThresholdStatus, proved_at, refuted_at, words: str
+) -> None:
+    """Issue 18: an answer is compared with the policy wherever a side was decided, not only when it
+    is exact. Hyperliquid's vault passes what it cannot pay to ADL; its partial rule is one order of
+    20% above 10,000,000 quanta. Before, a one-sided, all or none answer said nothing (the committed
+    bench row for Hyperliquid's vault had an empty comparison)."""
+    q = th.questions()[question]
+    t = Threshold(question, "t", "hyperliquid", q.direction, status, proved_at=proved_at, refuted_at=refuted_at)
+    text = q.compare(HYPERLIQUID, t)
+    assert words in text
+    if question == "partial-liquidation-extra-bad-debt":
+        assert text.startswith("this policy closes one order of 20% of a position above 10,000,000 quanta")
