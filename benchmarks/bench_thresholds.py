@@ -82,7 +82,11 @@ def _cell(preset: str, question: str, effort_units: int, probes: int, out: Any) 
     q = questions()[question]
     bounds = default_bounds(accounts=q.accounts(policy) or 2, effort=effort_units)
     started = time.perf_counter()
-    t = threshold(policy, q, bounds, max_probes=probes)
+
+    def so_far(state) -> None:  # noqa: ANN001 (a Bisection): what a kill would otherwise lose
+        out.put({"partial": _decided_so_far(state)})
+
+    t = threshold(policy, q, bounds, max_probes=probes, on_probe=so_far)
     seconds = time.perf_counter() - started
     units = [getattr(p, "units", None) for p in t.probes]
     out.put(
@@ -99,22 +103,44 @@ def _cell(preset: str, question: str, effort_units: int, probes: int, out: Any) 
     )
 
 
+def _decided_so_far(state: Any) -> dict[str, Any]:
+    """A search's state (``thresholds.Bisection``) as plain data: the value proved nearest the
+    boundary, the one refuted nearest it (by a replayed story), the probes and their units."""
+    return {
+        "proved_at_ppm": None if state.proved is None else state.proved[0],
+        "refuted_at_ppm": None if state.refuted is None else state.refuted[0],
+        "probes": len(state.probes),
+        "units": sum(p.units for p in state.probes),
+    }
+
+
 def run_cell(preset: str, question: str, effort_units: int, probes: int, wall: float) -> dict[str, Any]:
-    """One threshold in a child process, killed after ``wall`` seconds."""
+    """One threshold in a child process, killed after ``wall`` seconds. The child reports the
+    search's state after each probe, so a cell killed at the wall still says what it had decided
+    (``so_far``: the proved and refuted values, probes and units until then)."""
     ctx = multiprocessing.get_context("fork")
     out = ctx.Queue()
     proc = ctx.Process(target=_cell, args=(preset, question, effort_units, probes, out))
     started = time.perf_counter()
     proc.start()
-    result = None
+    result, partial = None, None
+
+    def take(message: dict[str, Any]) -> dict[str, Any] | None:
+        nonlocal partial
+        if "partial" in message:
+            partial = message["partial"]
+            return None
+        return message
+
     while proc.is_alive() and time.perf_counter() - started < wall:
         try:
-            result = out.get(timeout=0.5)
-            break
+            result = take(out.get(timeout=0.5))
         except Exception:  # noqa: BLE001 - queue.Empty: keep waiting
             continue
-    if result is None and not out.empty():
-        result = out.get()
+        if result is not None:
+            break
+    while result is None and not out.empty():
+        result = take(out.get())
     proc.join(5)
     row: dict[str, Any] = {"preset": preset, "question": question}
     if proc.is_alive():
@@ -127,6 +153,7 @@ def run_cell(preset: str, question: str, effort_units: int, probes: int, wall: f
             "boundary": "",
             "value_ppm": None,
             "seconds": round(time.perf_counter() - started, 2),
+            **({"so_far": partial, "probes": partial["probes"], "units": partial["units"]} if partial else {}),
         }
     return row | result
 
@@ -135,7 +162,17 @@ def _answer(r: dict[str, Any]) -> str:
     if r["status"] == "not-applicable":
         return "not applicable"
     if r["status"].startswith(("timeout", "error")):
-        return r["status"]
+        done = r.get("so_far")
+        sides = (
+            []
+            if done is None
+            else [
+                f"{word} {done[key]:,}"
+                for word, key in (("proved at", "proved_at_ppm"), ("refuted at", "refuted_at_ppm"))
+                if done[key] is not None
+            ]
+        )
+        return r["status"] + (f": {', '.join(sides)} before it" if sides else "")
     return (
         r["boundary"]
         .replace("holds across the whole range, even at", "all, even")

@@ -1144,6 +1144,7 @@ def threshold(
     *,
     max_probes: int = MAX_PROBES,
     minimize: bool = True,
+    on_probe: Callable[[Bisection], None] | None = None,
     **params: int,
 ) -> Threshold:
     """The exact boundary for ``question`` (an id of :func:`questions` or a :class:`Question`).
@@ -1151,7 +1152,9 @@ def threshold(
     ``bounds``: the scope of every probe (default: :func:`default_bounds`).
     ``max_probes``: stop after this many proof attempts and report what was decided (BOUNDED or
     UNKNOWN); each attempt has the bounds' effort. Both are counts, never seconds.
-    ``minimize``: shrink the final counterexample to its least total magnitude. ``params``:
+    ``minimize``: shrink the final counterexample to its least total magnitude. ``on_probe``: told
+    the search's state after each probe (a benchmark that stops a search part-way still reports
+    what it had decided: the proved and refuted values so far). ``params``:
     ``gap_ppm``, ``leverage``, ``maintenance_gap_ppm`` for :func:`questions`.
 
     The probes: each hint and the value just riskier, the riskiest end, the safest end (skipping
@@ -1182,8 +1185,12 @@ def threshold(
             break
         if _inside(value, question, policy) and not state.decided(value):
             state = _probe(question, policy, bounds, state, value, sizes)
+            if on_probe is not None:
+                on_probe(state)
     while not state.exhausted and (value := state.next_value()) is not None:
         state = _probe(question, policy, bounds, state, value, sizes)
+        if on_probe is not None:
+            on_probe(state)
 
     status = state.status
     undecided = [p for p in state.probes if p.verdict not in (Verdict.PROVED, Verdict.REFUTED)]

@@ -200,6 +200,36 @@ def test_the_probes_come_in_a_fixed_order(stand_in) -> None:
     assert [(p.value, p.verdict.value) for p in t.probes] == SAFE_MOVE_PROBES
 
 
+def _bench_thresholds():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_thresholds.py"
+    spec = importlib.util.spec_from_file_location("bench_thresholds", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_search_stopped_part_way_still_says_what_it_decided(stand_in) -> None:
+    """``on_probe`` is told the state after every probe: the benchmark keeps the last one, so a
+    cell killed at its wall reports the proved and refuted values it had (Binance's penalty was
+    "timeout (killed)" with nothing else, where its probes had proved 500,000 and refuted 437,499)."""
+    stand_in(lambda v: Verdict.PROVED if v <= 123_456 else Verdict.REFUTED)
+    seen: list[th.Bisection] = []
+    t = threshold(BINANCE, "safe-move", on_probe=seen.append)
+    assert [len(s.probes) for s in seen] == list(range(1, len(t.probes) + 1))
+    assert (seen[-1].proved[0], seen[-1].refuted[0]) == (t.proved_at, t.refuted_at) == (123_456, 123_457)
+    bench = _bench_thresholds()
+    third = bench._decided_so_far(seen[2])  # 8,000 and 8,001 proved, 999,999 refuted
+    assert third == {"proved_at_ppm": 8_001, "refuted_at_ppm": 999_999, "probes": 3, "units": 0}
+    killed = {"status": "timeout (killed)", "boundary": "", "so_far": third}
+    assert bench._answer(killed) == "timeout (killed): proved at 8,001, refuted at 999,999 before it"
+    assert bench._answer({"status": "timeout (killed)", "boundary": ""}) == "timeout (killed)"
+    one_side = {"status": "timeout (killed)", "so_far": {**third, "proved_at_ppm": None}}
+    assert bench._answer(one_side) == "timeout (killed): refuted at 999,999 before it"
+
+
 def _fund_question_on_the_move_bound() -> th.Question:
     """fund-for-gap (a SMALLEST question, hint 192,000) with its value where the stand-in reads it."""
     fund = th.questions()["fund-for-gap"]
