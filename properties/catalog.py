@@ -346,10 +346,11 @@ def _collateral_kept(view: StepView) -> list[Any]:
             balance = asset_balance(a0.name, asset.name)
             sold = view.outflow(balance, {Reason.COLLATERAL_SALE})
             if lent_rule(view.policy, asset.name) is not None:
-                # a lent asset: its own interest, and on its own liquidation its borrow repaid or
-                # covered (by the fund, the depositors, the lenders), the cover's dust passed on;
-                # a deposit cut for another's borrow is not among them
-                interest = view.inflow(balance, {Reason.INTEREST}) - view.outflow(balance, {Reason.INTEREST})
+                # a lent asset: its own interest and loan origination fee, and on its own
+                # liquidation its borrow repaid or covered (by the fund, the depositors, the
+                # lenders), the cover's dust passed on; a deposit cut for another's borrow is not
+                # among them
+                interest = view.inflow(balance, {Reason.INTEREST}) - view.outflow(balance, _OWN_CHARGES)
                 covered = view.inflow(balance, _BORROW_COVER) - view.outflow(balance, {Reason.PRO_RATA_DUST})
                 changed = a0.asset_balances[i] + own - sold + interest + covered
                 checks = [a1.asset_balances[i] == changed, implies(or_(sold != 0, covered != 0), liquidated)]
@@ -358,6 +359,9 @@ def _collateral_kept(view: StepView) -> list[Any]:
             out.append(and_(*checks))
     return out
 
+
+#: what a trader pays out of its own balance of a lent asset for its own borrow (``rules.lending``)
+_OWN_CHARGES = frozenset({Reason.INTEREST, Reason.LOAN_ORIGINATION_FEE})
 
 #: what reaches a borrower's balance of a lent asset on its own liquidation (``rules.lending``)
 _BORROW_COVER = frozenset(

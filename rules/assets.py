@@ -102,6 +102,14 @@ class Collateral:
     #: 0.02: the liqee's 1,000 of collateral at 1 buy back 1,000 / 20 / 1.02 of a borrow priced
     #: 20, programs/mango-v4/tests/cases/test_bankrupt_tokens.rs). 0: at the oracle price.
     liquidation_fee_ppm: int = ppm_field(default=0)
+    #: What a new borrow of this lent asset costs its borrower on top, in ppm of the quanta
+    #: borrowed: a withdrawal beyond the account's deposit owes ``⌈new borrow × f / 1e6⌉`` more
+    #: (``rounding.fee``), paid to the fee account in the asset, so the borrow is the amount
+    #: withdrawn plus the fee. Mango v4's token ``loan_origination_fee_rate``: ``withdraw_with_fee``
+    #: adds ``loan_origination_fee_rate × native_amount`` of the part borrowed to the borrow and to
+    #: the bank's ``collected_fees_native`` (programs/mango-v4/src/state/bank.rs); its test group
+    #: registers 0.0005 (programs/mango-v4/tests/program_test/mango_setup.rs). 0: no fee.
+    loan_origination_fee_ppm: int = ppm_field(default=0)
     #: The lent asset's own waterfall for a borrow its borrower's liquidation cannot repay, in
     #: order (``waterfall.TokenLayer``: ``insurance_fund``, ``deposit_index``, ``lender_adl``);
     #: what no layer covers stays a negative balance, the venue's bad debt in the asset.
@@ -145,6 +153,11 @@ class Collateral:
             raise ValueError(
                 f"'liquidation_fee_ppm' needs lends = true: only a lent asset's borrow is bought back: "
                 f"{self.liquidation_fee_ppm}"
+            )
+        if self.loan_origination_fee_ppm and not self.lends:
+            raise ValueError(
+                f"'loan_origination_fee_ppm' needs lends = true: only a lent asset can be borrowed: "
+                f"{self.loan_origination_fee_ppm}"
             )
         if self.rate_curve and not self.lends:
             raise ValueError("'rate_curve' needs lends = true: only a lent asset has borrows to charge: false")

@@ -51,7 +51,16 @@ from solvent.rules.haircut_ratio import release_reserves, settle_losses
 from solvent.rules.isolated import apply as move_isolated_margin
 from solvent.rules.isolated import check_one_mode, mode_checks, position_of, route
 from solvent.rules.ledger import EXTERNAL, SPOT, Ctx, Reason, Transfer, asset_balance
-from solvent.rules.lending import SETTLEMENT, accrue_interest, borrowed_value, lends_any, lent_rule, settle_borrows
+from solvent.rules.lending import (
+    SETTLEMENT,
+    accrue_interest,
+    borrowed_value,
+    charge_origination_fee,
+    lends_any,
+    lent_rule,
+    origination_fee,
+    settle_borrows,
+)
 from solvent.rules.liquidation import (
     Execution,
     Order,
@@ -304,7 +313,9 @@ def _asset_withdraw_requirements(policy: Policy, book: Book, event: AssetWithdra
     a = book.account(event.account)
     k = book.asset_index(event.asset)
     balances = a.asset_balances
-    after = attrs.evolve(a, asset_balances=balances[:k] + (balances[k] - event.amount,) + balances[k + 1 :])
+    # a new borrow owes its loan origination fee too (0 where the asset has none)
+    owed = event.amount + origination_fee(policy, event.asset, balances[k], event.amount)
+    after = attrs.evolve(a, asset_balances=balances[:k] + (balances[k] - owed,) + balances[k + 1 :])
     if lent_rule(policy, event.asset) is not None and a.margin_mode is MarginMode.CROSS:
         # a lent asset: beyond the balance is a borrow, as far as the venue holds the asset
         held = Requirement(
@@ -393,8 +404,12 @@ def _asset_deposit(ctx: Ctx, event: AssetDeposit) -> Ctx:
     return _move_asset(ctx, event.asset, EXTERNAL, event.account, event.amount, Reason.ASSET_DEPOSIT)
 
 
-def _asset_withdraw(ctx: Ctx, event: AssetWithdraw) -> Ctx:
-    return _move_asset(ctx, event.asset, event.account, EXTERNAL, event.amount, Reason.ASSET_WITHDRAWAL)
+def _asset_withdraw(policy: Policy, ctx: Ctx, event: AssetWithdraw) -> Ctx:
+    """The asset leaves the account; a new borrow of a lent asset pays its loan origination fee
+    (``lending.charge_origination_fee``), read on the balance before the withdrawal."""
+    balance = ctx.account(event.account).asset_balances[ctx.book.asset_index(event.asset)]
+    ctx = _move_asset(ctx, event.asset, event.account, EXTERNAL, event.amount, Reason.ASSET_WITHDRAWAL)
+    return charge_origination_fee(policy, ctx, event.account, event.asset, balance, event.amount)
 
 
 def _move_asset(ctx: Ctx, asset: str, source: str, destination: str, amount: Any, reason: Reason) -> Ctx:
@@ -753,7 +768,7 @@ def _transition(policy: Policy, book: Book, event: Event) -> Ctx:
     elif isinstance(event, AssetDeposit):
         ctx = _asset_deposit(ctx, event)
     elif isinstance(event, AssetWithdraw):
-        ctx = _asset_withdraw(ctx, event)
+        ctx = _asset_withdraw(policy, ctx, event)
     elif isinstance(event, MARGIN_EVENTS):
         ctx = move_isolated_margin(ctx, event)
     elif isinstance(event, InterestAccrual):

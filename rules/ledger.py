@@ -70,6 +70,7 @@ class Reason(enum.Enum):
     BORROW_REPAYMENT = "borrow repaid on liquidation, at the oracle price"
     DEPOSIT_INDEX_LOSS = "unpaid borrow socialized onto the deposit index"
     LENDER_ADL = "lender auto-deleveraged, paid in settlement cash"
+    LOAN_ORIGINATION_FEE = "loan origination fee on a new borrow, to the venue"
     FINAL_SETTLEMENT = "closed at the final settlement price"
     ISOLATED_MARGIN = "margin moved to or from an isolated position"
 

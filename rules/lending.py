@@ -204,6 +204,33 @@ def accrue_interest(policy: Any, ctx: Ctx, asset_name: str, rate_ppm: Any, secon
     )
 
 
+def origination_fee(policy: Any, asset_name: str, balance: Any, amount: Any) -> Any:
+    """What withdrawing ``amount`` of a lent asset from a balance of ``balance`` owes as a loan
+    origination fee (``[[collateral]] loan_origination_fee_ppm`` f): on the part that is a new
+    borrow, the amount beyond the deposit, ``⌈max(amount − max(balance, 0), 0) × f / 1e6⌉`` by
+    ``rounding.fee``. Mango v4's ``withdraw_with_fee`` charges ``loan_origination_fee_rate`` on
+    the native amount left to borrow once the deposit is used up (programs/mango-v4/src/state/
+    bank.rs). 0 where the asset is not lent or has no fee."""
+    rule = lent_rule(policy, asset_name)
+    if rule is None or rule.loan_origination_fee_ppm == 0:
+        return 0
+    borrowed = max_(amount - max_(balance, 0), 0)
+    return _paid(mul_ppm(borrowed, rule.loan_origination_fee_ppm, rounding=policy.rounding.fee))
+
+
+def charge_origination_fee(policy: Any, ctx: Ctx, name: str, asset_name: str, balance: Any, amount: Any) -> Ctx:
+    """``name``'s withdrawal of ``amount`` from a balance of ``balance`` of a lent asset pays its
+    :func:`origination_fee` to the fee account, in the asset: the borrow grows by the fee, as
+    Mango adds it to the borrow and to the bank's ``collected_fees_native``. Nothing (no ledger
+    entry) on an asset without the fee."""
+    rule = lent_rule(policy, asset_name)
+    if rule is None or rule.loan_origination_fee_ppm == 0:
+        return ctx
+    venue = asset_balance(ctx.system(Role.FEE_ACCOUNT), asset_name)
+    fee = origination_fee(policy, asset_name, balance, amount)
+    return ctx.transfer(asset_balance(name, asset_name), venue, fee, Reason.LOAN_ORIGINATION_FEE)
+
+
 def repay_borrows(policy: Any, ctx: Ctx, name: str, budget: Any) -> Ctx:
     """Buy back ``name``'s borrows of lent assets from the book (the liquidity account, the
     liquidator) at the oracle price, in the book's order, with at most ``budget`` settlement quanta
@@ -322,9 +349,11 @@ __all__ = [
     "accrue_settlement_interest",
     "accrue_interest",
     "borrowed_value",
+    "charge_origination_fee",
     "cover_unpaid_borrows",
     "lends_any",
     "lent_rule",
+    "origination_fee",
     "repay_borrows",
     "settle_borrows",
     "step_rate",

@@ -681,6 +681,7 @@ _COLLATERAL_DEFAULTS = {
     "value_tiers": [],
     "liquidation_fee_ppm": 0,
     "fund_floor_quote": 0,
+    "loan_origination_fee_ppm": 0,
 }
 
 

@@ -113,6 +113,7 @@ ORDER: dict[tuple[str, ...], tuple[str, ...]] = {
         "maintenance_liability_weight_ppm",
         "interest_fee_ppm",
         "liquidation_fee_ppm",
+        "loan_origination_fee_ppm",
         "bankruptcy",
         "fund_floor_quote",
         "rate_curve",
