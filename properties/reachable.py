@@ -10,6 +10,12 @@ trader, ``maker``, instead. Trades at the mark move no
 cash against the mark (settle-to-mark: a fill pays only ``lots × (price − mark)``); what fees they
 charge is paid by depositing that much more, measured by replaying the prefix once.
 
+An isolated position (an account of the book with an ``owner``, docs/portfolio.md decision 3a)
+is reached as a venue reaches it: its owner deposits the position's margin with its own cash and
+moves it in (``AddMargin``, before any trade, so the position's opening is covered by its own
+margin), and the owner's trade in that market is the position's (``rules.isolated.route``). Only
+an isolated position in the book's one market is rebuilt; a book of several markets is not.
+
 The rewritten book need not equal z3's: what deposits and trades cannot set (a negative balance,
 a debt, a withdrawal history, a cost basis away from the mark) is left at what they give. The
 rewrite is believed only if the engine says so: the new story is replayed and must break the same
@@ -29,7 +35,7 @@ from solvent.properties.scenarios import Story
 from solvent.properties.search import first_violation, replay
 from solvent.rules.book import Book, MarginMode, Role, new_book
 from solvent.rules.engine import Step
-from solvent.rules.events import Deposit, Event, SpotDeposit, Taker, Trade
+from solvent.rules.events import AddMargin, Deposit, Event, SpotDeposit, Taker, Trade
 from solvent.rules.policy import Policy
 
 
@@ -51,15 +57,20 @@ def from_empty(policy: Policy, invariant: Invariant, story: Story, failing: int)
     if plan is None:
         return None
     empty, deposits, trades = plan
+    margins = isolated_margins(book)
     for _ in range(2):  # once as asked, once more topped up by what the trades' fees took
-        prefix = opening_events(book, deposits, trades)
+        prefix = opening_events(book, deposits, trades, margins)
         steps = replay(policy, Story(empty, prefix))
         if steps is None:
             return None
         got = steps[-1].after if steps else empty
         short = {a.name: a.cash_quote - got.account(a.name).cash_quote for a in book.accounts}
-        if all(v == 0 for n, v in short.items() if n in deposits):
+        if all(v == 0 for n, v in short.items() if n in deposits or n in margins):
             break
+        for name in margins:  # an isolated position's fees: its owner deposits and moves that much more
+            owner = book.account(name).owner
+            short[owner] = short.get(owner, 0) + short.get(name, 0)
+        margins = {n: m + short.get(n, 0) for n, m in margins.items() if m + short.get(n, 0) > 0}
         deposits = {n: amount + short.get(n, 0) for n, amount in deposits.items() if amount + short.get(n, 0) > 0}
     rewritten = Story(empty, prefix + tuple(story.events[: failing + 1]))
     steps = replay(policy, rewritten)
@@ -73,10 +84,16 @@ def opening(book: Book) -> tuple[Book, dict[str, int], tuple[Trade, ...]] | None
     and the trades at the mark that open its positions (a system account's position held by the
     fully collateralized trader ``maker``); None when its open interest does not balance or its
     accounts are not those of a new book. What deposits and trades cannot set (a debt, a withdrawal
-    history, a cost basis away from the mark, a negative balance) they leave at what they give."""
+    history, a cost basis away from the mark, a negative balance) they leave at what they give.
+    An isolated position's margin is deposited by its owner (moved in by :func:`opening_events`)
+    and its position opened by its owner's trade, which the engine routes to it."""
     if sum(a.size_lots for a in book.accounts) != 0:
         return None
-    positions = {a.name: a.size_lots for a in book.accounts if a.size_lots != 0 and a.is_trader}
+    positions: dict[str, int] = {}
+    for a in book.accounts:
+        if a.size_lots != 0 and a.is_trader:
+            name = a.owner or a.name  # an isolated position trades in its owner's name
+            positions[name] = positions.get(name, 0) + a.size_lots
     held = sum(a.size_lots for a in book.accounts if not a.is_trader)
     maker = _fresh_name(book, "maker") if held else None
     if maker is not None:
@@ -84,7 +101,12 @@ def opening(book: Book) -> tuple[Book, dict[str, int], tuple[Trade, ...]] | None
     empty = _empty_like(book, maker)
     if empty is None:
         return None
-    deposits = {a.name: a.cash_quote for a in book.accounts if a.role is not Role.CLEARING and a.cash_quote > 0}
+    deposits = {
+        a.name: a.cash_quote for a in book.accounts if a.role is not Role.CLEARING and not a.owner and a.cash_quote > 0
+    }
+    for name, margin in isolated_margins(book).items():
+        owner = book.account(name).owner
+        deposits[owner] = deposits.get(owner, 0) + margin
     if maker is not None:  # fully collateralized: the whole notional, so it is no part of the story
         deposits[maker] = abs(held) * book.market.mark_quote + 1
     return empty, deposits, _trades(positions, book.market.mark_quote)
@@ -96,19 +118,23 @@ def _fresh_name(book: Book, name: str) -> str:
 
 
 def _empty_like(book: Book, maker: str | None) -> Book | None:
-    """An empty book with ``book``'s market and accounts (names, roles, margin modes, in order),
-    and ``maker`` after its traders if one is given; None for a book with isolated positions."""
-    if any(a.owner for a in book.accounts):
-        return None  # an isolated position's margin comes from its owner by a margin move, not a deposit
-    traders = tuple(a.name for a in book.traders) + ((maker,) if maker else ())
-    isolated = tuple(a.name for a in book.traders if a.margin_mode is MarginMode.ISOLATED)
+    """An empty book with ``book``'s market and accounts (names, roles, margin modes, isolated
+    positions, in order), and ``maker`` after its traders if one is given; None for a book with an
+    isolated position in a market other than its first (only one market is rebuilt)."""
     market = book.market
+    owned = [a for a in book.accounts if a.owner]
+    if any(a.isolated_market != market.name for a in owned):
+        return None
+    cross = [a for a in book.traders if not a.owner]
+    traders = tuple(a.name for a in cross) + ((maker,) if maker else ())
+    isolated = tuple(a.name for a in cross if a.margin_mode is MarginMode.ISOLATED)
     empty = new_book(
         market=market.name,
         mark_quote=market.mark_quote,
         traders=traders,
         tick_quote=market.tick_quote,
         isolated=isolated,
+        isolated_positions=tuple((a.owner, a.isolated_market) for a in owned),
     )
     if [(a.name, a.role) for a in empty.accounts if a.name != maker] != [(a.name, a.role) for a in book.accounts]:
         return None
@@ -132,11 +158,22 @@ def _trades(positions: dict[str, int], mark: int) -> tuple[Trade, ...]:
     return tuple(out)
 
 
-def opening_events(book: Book, deposits: dict[str, int], trades: Sequence[Trade]) -> tuple[Event, ...]:
-    """The deposits (cash, then ``book``'s spot balances) and the trades, in that order."""
+def isolated_margins(book: Book) -> dict[str, int]:
+    """Each isolated position's margin (its cash where positive), by the position's name."""
+    return {a.name: a.cash_quote for a in book.accounts if a.owner and a.cash_quote > 0}
+
+
+def opening_events(
+    book: Book, deposits: dict[str, int], trades: Sequence[Trade], margins: dict[str, int] | None = None
+) -> tuple[Event, ...]:
+    """The deposits (cash, then ``book``'s spot balances), each isolated position's margin moved
+    in by its owner (``margins``, by position name; default :func:`isolated_margins`), and the
+    trades, in that order."""
     cash = tuple(Deposit(n, amount) for n, amount in deposits.items())
     spot = tuple(SpotDeposit(a.name, a.spot_quote) for a in book.accounts if a.spot_quote > 0)
-    return cash + spot + tuple(trades)
+    moved = isolated_margins(book) if margins is None else margins
+    margin = tuple(AddMargin(book.account(n).owner, amount) for n, amount in moved.items())
+    return cash + spot + margin + tuple(trades)
 
 
-__all__ = ["Built", "from_empty", "opening", "opening_events"]
+__all__ = ["Built", "from_empty", "isolated_margins", "opening", "opening_events"]

@@ -11,8 +11,10 @@ import attrs
 from solvent.properties import catalog
 from solvent.properties.reachable import from_empty
 from solvent.properties.scenarios import Story
-from solvent.rules.book import Role, new_book
-from solvent.rules.events import Deposit, MarkPrice, Trade
+from solvent.rules.book import Market, Role, new_book
+from solvent.rules.events import AddMargin, Deposit, MarkPrice, Trade
+from solvent.rules.loading import load_policy
+from solvent.rules.margin import initial_margin
 from solvent.rules.presets import load_preset
 
 BINANCE = load_preset("binance")
@@ -75,3 +77,95 @@ def test_the_clearing_account_is_never_deposited_to() -> None:
     built = from_empty(BINANCE, NO_HAIRCUT, story, 0)
     clearing = story.book.role(Role.CLEARING).name
     assert all(getattr(e, "account", None) != clearing for e in built.story.events)
+
+
+# --- an isolated position (docs/portfolio.md decision 3a) -------------------------------------------
+
+ISOLATING = load_policy("examples/binance-isolated.toml")
+
+
+def _isolated_state(margin: int, cross: int = 500, market: str = "PERP") -> Story:
+    """alice holds 10 lots long at 1,000 isolated in ``market`` on ``margin`` of its own, and
+    ``cross`` of cross cash; bob is short with 10,000; a crash to 500 bankrupts the position."""
+    more = (Market("PERP2", 1_000),) if market != "PERP" else ()
+    book = new_book(
+        mark_quote=1_000, traders=("alice", "bob"), more_markets=more, isolated_positions=(("alice", market),)
+    )
+    cash = {"alice": cross, f"alice:{market}": margin, "bob": 10_000}
+    size = {f"alice:{market}": 10, "bob": -10}
+    accounts = list(book.accounts)
+    for i, a in enumerate(accounts):
+        lots, money = size.get(a.name, 0), cash.get(a.name, 0)
+        accounts[i] = attrs.evolve(a, size_lots=lots, cash_quote=money, principal_quote=money, cost_quote=lots * 1_000)
+    book = attrs.evolve(book, accounts=tuple(accounts), net_deposits_quote=sum(cash.values()))
+    return Story(book, (MarkPrice(500),))
+
+
+def test_an_isolated_position_is_funded_by_its_owner_and_opened_by_its_owners_trade() -> None:
+    """alice deposits her cross cash and the position's margin, moves the margin in, and her trade
+    opens the isolated position (the engine routes it): the book reached is z3's, her cross cash
+    apart, and the crash bankrupts the position alone."""
+    story = _isolated_state(2_000)
+    built = from_empty(ISOLATING, NO_HAIRCUT, story, 0)
+    assert built is not None
+    assert built.story.events == (
+        Deposit("alice", 2_500),
+        Deposit("bob", 10_000),
+        AddMargin("alice", 2_000),
+        Trade("alice", "bob", 10, 1_000),
+        MarkPrice(500),
+    )
+    reached = built.steps[built.prefix - 1].after
+    for name in ("alice", "alice:PERP", "bob"):
+        got, want = reached.account(name), story.book.account(name)
+        assert (got.cash_quote, got.size_lots, got.cost_quote) == (want.cash_quote, want.size_lots, want.cost_quote)
+    assert built.story.book.account("alice:PERP").owner == "alice"
+    assert built.steps[-1].after.account("alice").cash_quote == 500
+
+
+def test_the_isolated_positions_own_trading_fee_is_moved_in_by_its_owner() -> None:
+    """A taker fee of 0.05% on 10,000 is charged to the isolated position: its owner deposits and
+    moves in 5 more, so the position holds z3's 2,000 after its opening."""
+    fees = attrs.evolve(ISOLATING, fees=attrs.evolve(ISOLATING.fees, taker_ppm=500))
+    built = from_empty(fees, NO_HAIRCUT, _isolated_state(2_000), 0)
+    assert built is not None
+    assert AddMargin("alice", 2_005) in built.story.events and Deposit("alice", 2_505) in built.story.events
+    assert built.steps[built.prefix - 1].after.account("alice:PERP").cash_quote == 2_000
+
+
+def test_an_isolated_position_below_its_initial_margin_at_opening_is_not_offered() -> None:
+    """The position's opening needs its own initial margin, whatever its owner's cross cash: at
+    exactly that margin it is rebuilt, one quantum less (with cross cash to spare) it is not."""
+    margin = ISOLATING.margin
+    need = initial_margin(margin, ISOLATING.rounding, 10, 1_000)
+    assert from_empty(ISOLATING, NO_HAIRCUT, _isolated_state(need), 0) is not None
+    assert from_empty(ISOLATING, NO_HAIRCUT, _isolated_state(need - 1, cross=10_000), 0) is None
+
+
+def test_an_isolated_position_in_another_market_is_not_rebuilt() -> None:
+    """Only the book's one market is rebuilt: a position isolated in PERP2 leaves the story a state."""
+    assert from_empty(ISOLATING, NO_HAIRCUT, _isolated_state(2_000, market="PERP2"), 0) is None
+
+
+def test_a_z3_story_with_an_isolated_position_is_told_from_the_empty_book() -> None:
+    """z3 refutes no-haircut on a book whose one trader holds its position isolated (the order book
+    the other side); the story is rebuilt: alice's deposit, the maker's, the margin moved in, the
+    trade, then z3's move, failing at the same event."""
+    from solvent.solver.bounds import Bounds
+    from solvent.solver.prove import prove
+    from solvent.solver.verdicts import Verdict
+
+    result = prove(ISOLATING, "no-haircut", Bounds(accounts=1, isolated=1, effort=5_000_000), minimize=False)
+    assert result.verdict is Verdict.REFUTED
+    cx = result.counterexample
+    assert cx.story.book.account("alice:PERP").size_lots != 0
+    built = from_empty(ISOLATING, NO_HAIRCUT, cx.story, cx.step_index)
+    assert built is not None
+    kinds = [type(e).__name__ for e in built.story.events]
+    assert kinds == ["Deposit", "Deposit", "AddMargin", "Trade", "MarkPrice"]
+    position = built.steps[built.prefix - 1].after.account("alice:PERP")
+    assert (position.cash_quote, position.size_lots) == (
+        cx.story.book.account("alice:PERP").cash_quote,
+        cx.story.book.account("alice:PERP").size_lots,
+    )
+    assert built.failing == built.prefix + cx.step_index
