@@ -58,14 +58,14 @@ def fee_to_close_rate(policy: Policy) -> int:
 
 def remaining_deficit(policy: Policy, ctx: Ctx, name: str) -> Any:
     """R = max(0, −(E − |S| × slip)): the deficit if the rest were closed into the book now."""
-    account = ctx.book.account(name)
-    slip = slip_per_lot(policy.liquidation, ctx.book.market.mark_quote)
+    account = ctx.account(name)
+    slip = slip_per_lot(policy.liquidation, ctx.market.mark_quote)
     return max_(-(equity(policy.margin, account) - abs_(account.size_lots) * slip), 0)
 
 
 def close_into_book(policy: Policy, ctx: Ctx, name: str) -> Ctx:
-    account = ctx.book.account(name)
-    price = fill_price(policy.liquidation, account, ctx.book.market.mark_quote)
+    account = ctx.account(name)
+    price = fill_price(policy.liquidation, account, ctx.market.mark_quote)
     cp = counterparty(policy.liquidation, ctx)
     return close_against(ctx, name, cp, abs_(account.size_lots), price, Reason.LIQUIDATION_SLIPPAGE)
 
@@ -117,12 +117,12 @@ def _run_layer(
     if isinstance(layer, FeePool):
         return pay_from(ctx, Role.FEE_ACCOUNT, name, remaining, Reason.FEE_POOL)
     if isinstance(layer, Adl):
-        price = fill_price(policy.liquidation, ctx.book.account(name), ctx.book.market.mark_quote)
+        price = fill_price(policy.liquidation, ctx.account(name), ctx.market.mark_quote)
         cp = counterparty(policy.liquidation, ctx)
-        bankrupt_at_mark = equity(policy.margin, ctx.book.account(name)) < 0
+        bankrupt_at_mark = equity(policy.margin, ctx.account(name)) < 0
         run_adl = and_(remaining > 0, bankrupt_at_mark)
         if layer.fund_drawdown is not None:
-            has_position = ctx.book.account(name).size_lots != 0
+            has_position = ctx.account(name).size_lots != 0
             run_adl = or_(run_adl, and_(has_position, is_drawn_down(layer.fund_drawdown, ctx.book)))
         ctx = ctx.branch(
             run_adl,

@@ -35,7 +35,7 @@ import attrs
 from solvent.rules.arith import PPM, Rounding, abs_, and_, div, ite, max_, min_, mul_ppm, safe_divisor, sum_
 from solvent.rules.book import Account, Role
 from solvent.rules.fields import ppm_field, quote_field
-from solvent.rules.ledger import Ctx, Reason, system
+from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.margin import equity
 from solvent.rules.outcomes import Liquidated, outcome_market
 from solvent.rules.positions import close_against
@@ -309,7 +309,7 @@ def counterparty(rule: LiquidationRule, ctx: Ctx) -> str:
         role = Role.BACKSTOP_VAULT
     elif fund_holds(rule):
         role = Role.INSURANCE_FUND
-    return system(ctx.book, role)
+    return ctx.system(role)
 
 
 def fund_holds(rule: LiquidationRule) -> bool:
@@ -338,14 +338,14 @@ def unwind_fund(rule: LiquidationRule, ctx: Ctx) -> Ctx:
     it was settled by every mark move it held it through."""
     if not fund_holds(rule):
         return ctx
-    fund = system(ctx.book, Role.INSURANCE_FUND)
+    fund = ctx.system(Role.INSURANCE_FUND)
     lots = unwind_lots(rule, ctx.account(fund).size_lots)
-    book = system(ctx.book, Role.LIQUIDITY)
+    book = ctx.system(Role.LIQUIDITY)
     return close_against(ctx, fund, book, lots, ctx.market.mark_quote, Reason.LIQUIDATION_SLIPPAGE)
 
 
 def note_liquidated(ctx: Ctx, name: str, equity_quote: Any, maintenance_quote: Any, price: Any) -> Ctx:
-    size = ctx.book.account(name).size_lots
+    size = ctx.account(name).size_lots
     return ctx.note(Liquidated(name, equity_quote, maintenance_quote, size, price, outcome_market(ctx.book)))
 
 
@@ -359,8 +359,8 @@ def close_step(
     ``close_lots(ctx, name, lots, price)``: who takes the lots, where it is not the counterparty
     (percolator Gen B's opposing side, ``rules.side_index``); absent: the counterparty.
     """
-    mark = ctx.book.market.mark_quote
-    price = fill_price(rule, ctx.book.account(name), mark)
+    mark = ctx.market.mark_quote
+    price = fill_price(rule, ctx.account(name), mark)
     if close_lots is None:
         ctx = close_against(ctx, name, counterparty(rule, ctx), lots, price, Reason.LIQUIDATION_SLIPPAGE)
     else:
@@ -368,10 +368,10 @@ def close_step(
     max_fee = max_liquidation_fee(lots * mark, rule.penalty_ppm, rounding=fee_rounding)
     # dYdX's insurance-fund delta: never more than what is left after the rest of the position
     # pays its own slippage (the whole remaining surplus, not dYdX's per-fill share of it)
-    after = ctx.book.account(name)
+    after = ctx.account(name)
     left = equity_of(after) - abs_(after.size_lots) * slip_per_lot(rule, mark)
     penalty = liquidation_fee_paid(left, max_fee)
-    return ctx.transfer(name, system(ctx.book, rule.penalty_recipient.role), penalty, Reason.LIQUIDATION_PENALTY)
+    return ctx.transfer(name, ctx.system(rule.penalty_recipient.role), penalty, Reason.LIQUIDATION_PENALTY)
 
 
 def partial_lots(rule: LiquidationRule, size_lots: Any) -> Any:
@@ -433,8 +433,8 @@ def hand_over_surplus(rule: LiquidationRule, ctx: Ctx, name: str) -> Ctx:
     if rule.execution is Execution.MARKET:
         return ctx
     role = Role.INSURANCE_FUND if rule.execution is Execution.BANKRUPTCY else Role.BACKSTOP_VAULT
-    surplus = max_(ctx.book.account(name).cash_quote, 0)
-    return ctx.transfer(name, system(ctx.book, role), surplus, Reason.LIQUIDATION_SURPLUS)
+    surplus = max_(ctx.account(name).cash_quote, 0)
+    return ctx.transfer(name, ctx.system(role), surplus, Reason.LIQUIDATION_SURPLUS)
 
 
 def close_other_markets(policy: Any, ctx: Ctx, name: str) -> Ctx:

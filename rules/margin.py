@@ -228,9 +228,15 @@ def notional(size_lots: Any, mark_quote: Any) -> Any:
 
 
 def _tier_field(rule: MarginRule, notional_quote: Any, name: str) -> Any:
+    """The field ``name`` of the notional's tier: the last tier whose floor the notional reaches.
+    Floors rise (``_check_tiers``), so a floor a concrete notional does not reach ends the walk:
+    no later one is reached either (a symbolic notional is given the whole ``ite`` chain)."""
     value = getattr(rule.tiers[0], name)
     for tier in rule.tiers[1:]:
-        value = ite(notional_quote >= tier.floor_notional_quote, getattr(tier, name), value)
+        reached = notional_quote >= tier.floor_notional_quote
+        if reached is False:
+            break
+        value = ite(reached, getattr(tier, name), value)
     return value
 
 

@@ -21,6 +21,8 @@ from solvent.rules.ledger import Ctx, Reason
 def _moved(size: Any, delta: Any, cost: Any, price: Any) -> tuple[Any, Any]:
     new_size = size + delta
     adding = or_(size == 0, and_(size > 0, delta > 0), and_(size < 0, delta < 0))
+    if adding is True:  # concrete, opening or adding: the cost the ite below picks, without the other sides
+        return new_size, cost + delta * price
     crossed = or_(and_(size > 0, new_size < 0), and_(size < 0, new_size > 0))
     scaled = div(cost * abs_(new_size), safe_divisor(abs_(size)), rounding=Rounding.FLOOR)
     new_cost = ite(adding, cost + delta * price, ite(crossed, new_size * price, scaled))

@@ -61,7 +61,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 import numpy as np
@@ -82,7 +82,7 @@ from solvent.rules.side_index import shrinks_opposing_side
 from solvent.rules.waterfall import Clawback, HaircutRatio, Ranking, SocializedLoss
 from solvent.rules.wellformed import opening_covered
 from solvent.simulation.engine import Ran, SetupRejected, exact
-from solvent.simulation.outcome import PathOutcome, Tally
+from solvent.simulation.outcome import PathOutcome, Tally, pays_for_others
 from solvent.simulation.population import Population
 
 #: the account fields the arrays hold, in row order
@@ -244,6 +244,11 @@ class ArrayBook:
         self.system_set = frozenset(self.system)
         self.is_trader = [r is Role.TRADER for r in self.roles]
         self.traders = np.array([i for i, r in enumerate(self.roles) if r is Role.TRADER], dtype=np.intp)
+        #: the traders' columns: a slice where they are contiguous (a population book's are: the
+        #: traders, then the venue's accounts), so a read of them is a view rather than a copy
+        first = int(self.traders[0]) if len(self.traders) else 0
+        contiguous = np.array_equal(self.traders, np.arange(first, first + len(self.traders)))
+        self.columns: slice | np.ndarray = slice(first, first + len(self.traders)) if contiguous else self.traders
         self.clearing = self.roles.index(Role.CLEARING)
         self.fund = self.roles.index(Role.INSURANCE_FUND)
         self.liquidity = self.roles.index(Role.LIQUIDITY)
@@ -261,9 +266,9 @@ class ArrayBook:
         self.clock = book.clock
 
     def account_of(self, i: int, cols: list[list[int]]) -> Account:
-        return Account(
-            self.names[i], self.roles[i], self.modes[i], **{f: col[i] for f, col in zip(FIELDS, cols, strict=True)}
-        )
+        """Account ``i`` of the columns ``cols`` (the fields after name, role and margin mode are
+        :data:`FIELDS`, in that order: ``FastPath.run`` checks it)."""
+        return Account(self.names[i], self.roles[i], self.modes[i], *[col[i] for col in cols])
 
     def account(self, i: int, F: np.ndarray | None = None) -> Account:
         return self.accounts([i], self.F if F is None else F)[0]
@@ -279,19 +284,33 @@ class ArrayBook:
         accounts = self.accounts(list(range(len(self.names))), self.F if F is None else F)
         return Book(self.market, accounts, self.net_deposits, self.window_sum, self.clock)
 
-    def small(self, named: Sequence[int], F: np.ndarray) -> tuple[list[int], Book]:
-        """The named accounts and every venue account, in book order, as a small book."""
+    def small(
+        self, named: Sequence[int], F: np.ndarray, built: dict[int, Account] | None = None
+    ) -> tuple[list[int], Book]:
+        """The named accounts and every venue account, in book order, as a small book. ``built``:
+        accounts already built from ``F`` as it stands, by index (a sweep keeps the venue's accounts
+        there between liquidations, and puts in what each liquidation wrote back); it takes the
+        ones built here."""
         indices = sorted(self.system_set.union(named))
-        return indices, Book(self.market, self.accounts(indices, F), self.net_deposits, self.window_sum, self.clock)
+        if built is None:
+            accounts = self.accounts(indices, F)
+        else:
+            missing = [j for j in indices if j not in built]
+            if missing:
+                built.update(zip(missing, self.accounts(missing, F), strict=True))
+            accounts = tuple(built[j] for j in indices)
+        return indices, Book(self.market, accounts, self.net_deposits, self.window_sum, self.clock)
 
-    def write(self, indices: list[int], book: Book, F: np.ndarray, before: Book) -> None:
-        """Write a small book's accounts back (``Fallback`` if a value leaves int64)."""
+    def write(self, indices: list[int], book: Book, F: np.ndarray, before: Book) -> list[tuple[int, Account]]:
+        """Write a small book's accounts back (``Fallback`` if a value leaves int64); the accounts
+        written, by index (an account the step did not change is the same object)."""
+        changed = [(i, a) for i, a, was in zip(indices, book.accounts, before.accounts, strict=True) if a is not was]
         try:
-            for i, a, was in zip(indices, book.accounts, before.accounts, strict=True):
-                if a is not was:  # an account the step did not change is the same object
-                    F[:, i] = [getattr(a, f) for f in FIELDS]
+            for i, a in changed:
+                F[:, i] = [getattr(a, f) for f in FIELDS]
         except OverflowError:
             raise Fallback("int64 bound") from None
+        return changed
 
 
 # --- the engine --------------------------------------------------------------------------------
@@ -361,27 +380,30 @@ def _opening_trade(policy: Policy, ab: ArrayBook, cols: list[list[int]], event: 
         return False
     taker = b if event.taker is Taker.BUYER else s
     fund, fee_account = ab.fund, ab.fee_account
-    before = {i: [col[i] for col in cols] for i in (b, s)}
+    cash, size, cost, principal = cols[CASH], cols[SIZE], cols[COST], cols[PRINCIPAL]
+    # what the trade changes, to undo it (the two sides' balances, the fund's and the fee account's cash)
+    saved = [(col, i, col[i]) for col in (cash, size, cost, principal) for i in (b, s)]
+    saved += [(cash, fund, cash[fund]), (cash, fee_account, cash[fee_account])]
+    was = {b: size[b], s: size[s]}
     for i, delta in ((b, lots), (s, -lots)):
-        cols[SIZE][i], cols[COST][i] = _moved(cols[SIZE][i], delta, cols[COST][i], price)
+        size[i], cost[i] = _moved(size[i], delta, cost[i], price)
     for i in (taker, s if taker == b else b):
         fee = mul_ppm(lots * price, fees.taker_ppm if i == taker else fees.maker_ppm, rounding=rounding.fee)
         to_fund = mul_ppm(fee, fees.insurance_share_ppm, rounding=Rounding.FLOOR)
-        cols[CASH][i] -= fee
-        cols[CASH][fund] += to_fund
-        cols[CASH][fee_account] += fee - to_fund
-    if settles_losses(policy):
+        cash[i] -= fee
+        cash[fund] += to_fund
+        cash[fee_account] += fee - to_fund
+    if plan(policy).settles_capital:
         for i in (b, s):
-            equity = cols[CASH][i] + (cols[SPOT][i] if counts_spot(policy.margin, ab.account_of(i, cols)) else 0)
-            cols[PRINCIPAL][i] = min(cols[PRINCIPAL][i], max(equity, 0))
+            equity = cash[i] + (cols[SPOT][i] if counts_spot(policy.margin, ab.account_of(i, cols)) else 0)
+            principal[i] = min(principal[i], max(equity, 0))
     for i, delta in ((b, lots), (s, -lots)):
-        s0, after = before[i][SIZE], ab.account_of(i, cols)
+        s0, after = was[i], ab.account_of(i, cols)
         grows = abs(after.size_lots) > abs(s0) or after.size_lots * s0 < 0
         e = equity_of(policy.margin, after)
         if (grows and not opening_covered(policy, after, delta, price, mark)) or e < 0:
-            for j, values in before.items():  # undo: the exact step rejects it with its own message
-                for col, v in zip(cols, values, strict=True):
-                    col[j] = v
+            for col, j, v in saved:  # undo: the exact step rejects it with its own message
+                col[j] = v
             return False
     return True
 
@@ -416,10 +438,10 @@ def _array(cols: list[list[int]]) -> np.ndarray:
 def sampled(policy: Policy, ab: ArrayBook, fund: int) -> Any:
     """``fund_drawdown.sample`` at the start of an event: the window's running sum of the fund's
     balance (unchanged without ADL on a fund drawdown)."""
-    adl = policy.adl
-    if adl is None or adl.fund_drawdown is None:
+    window = plan(policy).drawdown_window
+    if window is None:
         return ab.window_sum
-    return fund if ab.clock % adl.fund_drawdown.window_events == 0 else ab.window_sum + fund
+    return fund if ab.clock % window == 0 else ab.window_sum + fund
 
 
 def _others(outcomes: Sequence[Any], adl: bool = False) -> str | None:
@@ -551,11 +573,69 @@ def _deleverage(
     return indices, book, ctx, [*done[:first], *fills, *done[first + len(at) :]]
 
 
-def mark_step(
-    policy: Policy, ab: ArrayBook, event: Event, whole: dict[str, int] | None = None
-) -> tuple[np.ndarray, list[Any], list[Any], Any]:
-    """One mark event on the arrays: returns the new array, the liquidations' transfers and
-    outcomes and the fund's window sum, leaving ``ab`` as it was (the caller commits).
+@attrs.frozen
+class Plan:
+    """What a mark step reads of the policy besides the arrays, read once per policy (a path asks
+    it at each of its hundreds of marks, a sweep at each liquidation): the clawback's window
+    (``clawback.open_window``) and the window of OKX's fund drawdown (``fund_drawdown.sample``),
+    whether losses settle capital (``haircut_ratio.settle_losses``), the pools that hold what
+    they take over where ADL may deleverage them (``pool_bankruptcy.deleverage_pools``), whether
+    a bankruptcy may reach other traders with no deficit left (OKX's ADL on the fund's drawdown;
+    a cascading socialized loss), whether ADL runs on the arrays (:func:`covers_adl`), and the
+    maintenance basis."""
+
+    clawback_window: int | None
+    drawdown_window: int | None
+    settles_capital: bool
+    pools: tuple[Role, ...]
+    drawdown: bool
+    cascade: bool
+    adl: bool
+    entry_basis: bool
+
+    @classmethod
+    def of(cls, policy: Policy) -> Plan:
+        clawback = policy.layer(Clawback)
+        social = policy.layer(SocializedLoss)
+        adl = policy.adl
+        return cls(
+            clawback_window=None if clawback is None else clawback.window_events,
+            drawdown_window=None if adl is None or adl.fund_drawdown is None else adl.fund_drawdown.window_events,
+            settles_capital=settles_losses(policy),
+            pools=() if adl is None else pools_holding(policy.liquidation),
+            drawdown=adl is not None and adl.fund_drawdown is not None,
+            cascade=social is not None and social.cascade,
+            adl=covers_adl(policy),
+            entry_basis=policy.margin.maintenance_basis is MaintenanceBasis.ENTRY,
+        )
+
+
+#: each policy's plan, by the policy's identity (a path's marks all run on one policy)
+_PLANS: dict[int, tuple[Policy, Plan]] = {}
+
+
+def plan(policy: Policy) -> Plan:
+    """:class:`Plan` of ``policy``, built once per policy."""
+    hit = _PLANS.get(id(policy))
+    if hit is None or hit[0] is not policy:
+        hit = (policy, Plan.of(policy))
+        _PLANS[id(policy)] = hit
+    return hit[1]
+
+
+class Stepped(NamedTuple):
+    """A mark step on the arrays, not yet committed: the new array, the liquidations' transfers
+    and outcomes, the fund's window sum and the market at the new mark."""
+
+    F: np.ndarray
+    transfers: list[Any]
+    outcomes: list[Any]
+    window_sum: Any
+    market: Any
+
+
+def mark_step(policy: Policy, ab: ArrayBook, event: Event, whole: dict[str, int] | None = None) -> Stepped:
+    """One mark event on the arrays, leaving ``ab`` as it was (the caller commits).
     ``Fallback`` if not covered. ``whole``: counts the liquidations run on the whole book, by
     mechanism."""
     if not isinstance(event, MarkPrice):
@@ -564,13 +644,15 @@ def mark_step(
     tick = ab.market.tick_quote
     if type(new) is not int or new <= 0 or new % tick:
         raise Fallback("a mark price the engine rejects")
+    p = plan(policy)
     F = ab.F.copy()
-    clawback = policy.layer(Clawback)
-    if clawback is not None and ab.clock != 0 and ab.clock % clawback.window_events == 0:
+    if p.clawback_window is not None and ab.clock != 0 and ab.clock % p.clawback_window == 0:
         F[WINDOW, :] = 0  # clawback.open_window
     old = ab.market.mark_quote
     size = F[SIZE]
     big = _absmax(size)
+    # every product below stays within int64: settlement's, and N × PPM of every position at the
+    # new mark (the sweep's maintenance check)
     _bound(big * abs(new - old) * len(ab.names) + max(_absmax(F[CASH]), _absmax(F[WINDOW])), big * max(new, old) * PPM)
     # settlement.settle_mark: every account but clearing is paid S × (M' − M); clearing nets it
     pnl = size * (new - old)
@@ -580,50 +662,51 @@ def mark_step(
     F[WINDOW] += pnl
     F[CASH, ab.clearing] -= total
     F[WINDOW, ab.clearing] -= total
-    if policy.adl is not None:
-        # pool_bankruptcy.deleverage_pools: a pool below zero holding what it took over is
-        # deleveraged over every opposing trader: that step on the exact engine
-        for role in pools_holding(policy.liquidation):
-            pool = ab.roles.index(role)
-            if F[SIZE, pool] and F[CASH, pool] < 0:
-                raise Fallback("a pool below zero holding a position")
+    # pool_bankruptcy.deleverage_pools: a pool below zero holding what it took over is
+    # deleveraged over every opposing trader: that step on the exact engine
+    for role in p.pools:
+        pool = ab.roles.index(role)
+        if F[SIZE, pool] and F[CASH, pool] < 0:
+            raise Fallback("a pool below zero holding a position")
     market, window_sum = ab.market, ab.window_sum
     sample = sampled(policy, ab, int(ab.F[CASH, ab.fund]))  # at the event's start, as transition does
-    ab.market = attrs.evolve(market, mark_quote=new, previous_mark_quote=old)
+    moved = attrs.evolve(market, mark_quote=new, previous_mark_quote=old)
+    ab.market = moved
     ab.window_sum = sample
     try:
-        transfers, outcomes = _sweep(policy, ab, F, new, {} if whole is None else whole)
+        transfers, outcomes = _sweep(policy, p, ab, F, new, {} if whole is None else whole)
     finally:
         ab.market, ab.window_sum = market, window_sum
-    layer = policy.layer(HaircutRatio)
-    if layer is not None and layer.losses_settle_capital:
+    if p.settles_capital:
         # haircut_ratio.settle_losses: traders' and the book's principal falls to max(equity, 0)
         idx = np.append(ab.traders, ab.liquidity)
         F[PRINCIPAL, idx] = np.minimum(F[PRINCIPAL, idx], np.maximum(_equity(policy, ab, F, idx), 0))
-    return F, transfers, outcomes, sample
+    return Stepped(F, transfers, outcomes, sample, moved)
 
 
 def _sweep(
-    policy: Policy, ab: ArrayBook, F: np.ndarray, mark: int, whole: dict[str, int]
+    policy: Policy, p: Plan, ab: ArrayBook, F: np.ndarray, mark: int, whole: dict[str, int]
 ) -> tuple[list[Any], list[Any]]:
     """``engine.sweep``: every trader below maintenance, in book order, liquidated on a small book;
     one that reaches a mechanism over other traders, on the whole book (``whole`` counts them by
-    mechanism)."""
+    mechanism). The caller has bounded N × PPM at the mark of every position (``mark_step``)."""
     tr = ab.traders
-    if policy.margin.maintenance_basis is MaintenanceBasis.ENTRY:
-        _bound(_absmax(F[COST, tr]) * PPM)
-    else:
-        _bound(_absmax(F[SIZE, tr]) * mark * PPM)
-    if _absmax(F[SPOT]):
+    cols = ab.columns  # the same traders, as a view where it can be
+    if p.entry_basis:
+        _bound(_absmax(F[COST, cols]) * PPM)
+    if F[SPOT].any():
         raise Fallback("a spot balance")
-    mm = maintenance(policy, F[SIZE, tr], F[COST, tr], mark)
-    hit = tr[triggered(policy, _equity(policy, ab, F, tr), mm, F[SIZE, tr])]
+    size = F[SIZE, cols]
+    mm = maintenance(policy, size, F[COST, cols], mark)
+    hit = tr[triggered(policy, _equity(policy, ab, F, cols), mm, size)]
     transfers: list[Any] = []
     outcomes: list[Any] = []
-    drawdown = policy.adl is not None and policy.adl.fund_drawdown is not None
-    social = policy.layer(SocializedLoss)
-    cascade = social is not None and social.cascade
-    adl = covers_adl(policy)
+    if not len(hit):
+        return transfers, outcomes
+    drawdown, cascade, adl = p.drawdown, p.cascade, p.adl
+    # the venue's accounts (and each account a liquidation wrote back) as built from F, kept
+    # between this sweep's liquidations: each small book holds every venue account
+    built: dict[int, Account] = {}
     # the sweep's queue, in book order: a trader ADL changed later in the order is checked again
     # when the sweep reaches it, as engine.sweep checks every trader then
     queue, live = hit.tolist(), set(hit.tolist())
@@ -633,7 +716,7 @@ def _sweep(
         if i not in live:
             continue
         live.discard(i)
-        indices, small = ab.small([i], F)
+        indices, small = ab.small([i], F, built)
         ctx = liquidate(policy, Ctx(small), ab.names[i])
         done = [o.item for o in ctx.outcomes]
         if adl and _adl_ran(done):
@@ -651,9 +734,9 @@ def _sweep(
             ctx = liquidate(policy, Ctx(small), ab.names[i])
             done = [o.item for o in ctx.outcomes]
             whole[reason] = whole.get(reason, 0) + 1
-        ab.write(indices, ctx.book, F, small)
-        changed = zip(indices, ctx.book.accounts, small.accounts, strict=True)
-        later = [j for j, a, was in changed if j > i and a is not was and ab.is_trader[j]]
+        changed = ab.write(indices, ctx.book, F, small)
+        built.update(changed)
+        later = [j for j, _ in changed if j > i and ab.is_trader[j]]
         if later:
             later = np.array(later, dtype=np.intp)
             mm = maintenance(policy, F[SIZE, later], F[COST, later], mark)
@@ -716,9 +799,9 @@ class FastPath:
             ) from None
         except Fallback as exc:
             return exact(policy, population, marks, index)._replace(fallback=exc.reason, exact_steps=len(marks))
-        book = ab.to_book()
         tally = Tally(policy, population.deposits_quote)
-        tally.start(book)
+        payers = frozenset(n for n, r in zip(ab.names, ab.roles, strict=True) if pays_for_others(r))
+        tally.begin(payers, ab.names[ab.fund], int(ab.F[CASH, ab.fund]))  # Tally.start, without building the book
         offset = len(population.setup)
         traders = ab.traders
         reasons: dict[str, int] = {}
@@ -726,7 +809,7 @@ class FastPath:
         for i, event in enumerate(marks):
             step_whole: dict[str, int] = {}
             try:
-                F, transfers, outcomes, window_sum = mark_step(policy, ab, event, step_whole)
+                F, transfers, outcomes, window_sum, market = mark_step(policy, ab, event, step_whole)
             except Fallback as exc:
                 # this step on the exact engine, on the whole book built from the arrays; then on
                 reasons[exc.reason] = reasons.get(exc.reason, 0) + 1
@@ -743,7 +826,7 @@ class FastPath:
             ab.F = F
             for reason, n in step_whole.items():
                 whole[reason] = whole.get(reason, 0) + n
-            ab.market = attrs.evolve(ab.market, mark_quote=event.price_quote, previous_mark_quote=ab.market.mark_quote)
+            ab.market = market
             ab.clock += 1
             ab.window_sum = window_sum
             below = lambda: bool((_equity(policy, ab, ab.F, traders) < 0).any())  # noqa: E731
@@ -793,6 +876,7 @@ __all__ = [
     "fast",
     "maintenance",
     "mark_step",
+    "plan",
     "scores",
     "triggered",
 ]

@@ -85,11 +85,17 @@ class Tally:
     fund: str = ""
 
     def start(self, book: Book) -> None:
-        self.payers = frozenset(a.name for a in _payers_of(book))
-        self.fund = book.role(Role.INSURANCE_FUND).name
-        fund = book.role(Role.INSURANCE_FUND).cash_quote
-        self.fund_peak = fund
-        self.outcome.update(fund_start_quote=fund, fund_end_quote=fund, fund_min_quote=fund)
+        fund = book.role(Role.INSURANCE_FUND)
+        self.begin(frozenset(a.name for a in _payers_of(book)), fund.name, fund.cash_quote)
+
+    def begin(self, payers: frozenset[str], fund: str, fund_quote: int) -> None:
+        """:meth:`start` from its parts (the fast engine has no book built there): the names of
+        the accounts that may pay for others (the traders and the order book), the insurance
+        fund's name and its balance."""
+        self.payers = payers
+        self.fund = fund
+        self.fund_peak = fund_quote
+        self.outcome.update(fund_start_quote=fund_quote, fund_end_quote=fund_quote, fund_min_quote=fund_quote)
 
     def add(self, at: int, step: Step) -> None:
         """Read one mark step (``at``: its index among the path's events)."""
@@ -179,12 +185,18 @@ class Tally:
         return div(paid * PPM, gross, rounding=HAIRCUT_RATE_ROUNDING) if gross > 0 else 0
 
 
+def pays_for_others(role: Role) -> bool:
+    """An account of this role may pay for another's deficit (a haircut, ADL): a trader or the
+    order book."""
+    return role is Role.TRADER or role is Role.LIQUIDITY
+
+
 def _payers_of(book: Book) -> Iterable[Any]:
-    return (a for a in book.accounts if a.is_trader or a.role is Role.LIQUIDITY)
+    return (a for a in book.accounts if pays_for_others(a.role))
 
 
 def _below_zero(policy: Policy, traders: Iterable[Any]) -> bool:
     return any(equity(policy.margin, a) < 0 for a in traders)
 
 
-__all__ = ["PathOutcome", "Tally"]
+__all__ = ["PathOutcome", "Tally", "pays_for_others"]
