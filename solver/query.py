@@ -215,17 +215,31 @@ class StoryQuery:
         out = book_assumptions(self.policy, self.book, bounds)
         out.append(Assumption("event numbers within bounds", all_(s.field_bounds for s in self.slots)))
         if bounds.max_move_ppm is not None:
-            out += [
-                Assumption(
-                    f"event {k + 1} moves the mark at most {bounds.max_move_ppm} ppm",
-                    all_(
-                        _implies(r.slot.chosen(v), move_within(r.before.market.mark_quote, vr.variant.event, bounds))
-                        for v, vr in enumerate(r.runs)
-                    ),
-                )
-                for k, r in enumerate(self.runs)
-            ]
+            out += self._moves(bounds.max_move_ppm)
         return out
+
+    def _moves(self, max_move_ppm: int) -> list[Assumption]:
+        """Per event: a mark event moves the price at most ``max_move_ppm`` of the mark before it
+        (``assumptions.move_within``, the engine's terms for the mark before and the event)."""
+        within = attrs.evolve(self.bounds, max_move_ppm=max_move_ppm)
+        return [
+            Assumption(
+                f"event {k + 1} moves the mark at most {max_move_ppm} ppm",
+                all_(
+                    _implies(r.slot.chosen(v), move_within(r.before.market.mark_quote, vr.variant.event, within))
+                    for v, vr in enumerate(r.runs)
+                ),
+            )
+            for k, r in enumerate(self.runs)
+        ]
+
+    def moves_within(self, max_move_ppm: int) -> z3.BoolRef:
+        """Every mark event moves the price at most ``max_move_ppm`` of the mark before it: the
+        assumption ``Bounds.max_move_ppm`` adds, as one formula to ask a query built without it
+        (``check_staged(..., extra=...)``), so one query serves a bisection over the bound
+        (``solver.smallest_move``). On one event it is linear (``|p' − p| · 10⁶ ≤ m · p``, the
+        mark before being the book's), so it needs no purification."""
+        return z3.And(*[_bool(a.holds) for a in self._moves(max_move_ppm)])
 
     def _frames(self) -> list[Any]:
         """Each event's ledger frame, the equations proved within a quarter of what the build has

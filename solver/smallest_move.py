@@ -33,6 +33,7 @@ move proved safe and one refuted with undecided moves between, or no proof below
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
@@ -48,16 +49,20 @@ from solvent.solver.assumptions import move_ppm_of
 from solvent.solver.bounds import Bounds
 from solvent.solver.effort import UNITS_PER_SECOND, OutOfEffort
 from solvent.solver.plain_book import breaks, least_ticks, scale_mark, tidy
+from solvent.solver.prove import BOUNDED, PURIFIED, scope_of
 from solvent.solver.query import StoryQuery
 from solvent.solver.refinement import replay
 from solvent.solver.thresholds import (
     DEFAULT_MIN_PRICE,
     Bisection,
     Direction,
+    Probe,
     Question,
     Setup,
     ThresholdStatus,
     _probe,
+    _reached,
+    staged_then_cells,
     stages,
 )
 from solvent.solver.verdicts import Counterexample, ProofResult, SpuriousCounterexample, Verdict
@@ -304,26 +309,134 @@ def _bisect(
     """The bisection over the move bound: first the least move from z3's own book (concrete, and
     a refutation z3 confirms at once when the book lies within the scope), one ppm less, no move at
     all, and the largest move; then halving between the safest refuted and the riskiest proved
-    move, within the budget's probes and units."""
+    move, within the budget's probes and units.
+
+    One query serves every probe (:class:`_MoveProbes`): the story is built and its assumptions
+    witnessed once, and each probe adds its move bound as a constraint. Where no story of the
+    scope with an unmoved mark is witnessed (so a bound might leave no book at all), each probe
+    is its own question as a threshold's is (``thresholds._probe``)."""
     question = _question(invariant)
     state = Bisection.over(question, policy, budget.probes)
     from_book = move_ppm(least_ticks(policy, invariant, cx.story, attrs.evolve(scope, min_price=1))) or PPM
-    spent = 0
+    with effort.question():  # one z3 context for the whole bisection: the same units in any process
+        probes = _MoveProbes.build(policy, invariant, scope)
+        if probes is not None:
+            return _bisect_with(question, state, from_book, budget, probes.spent, probes.per_probe, probes.probe)
     sizes: dict[int, int] = {}
 
+    def fresh(state: Bisection, value: int) -> Bisection:
+        return _probe(question, policy, scope, state, value, sizes)
+
+    return _bisect_with(question, state, from_book, budget, 0, scope.effort, fresh)
+
+
+def _bisect_with(
+    question: Question,
+    state: Bisection,
+    from_book: int,
+    budget: MoveBudget,
+    spent: int,
+    per_probe: int,
+    probe: Callable[[Bisection, int], Bisection],
+) -> tuple[Bisection, int]:
+    """The probes of :func:`_bisect`, each by ``probe`` (at most ``per_probe`` units), after
+    ``spent`` units; a probe is made only while it cannot take the total past the budget's."""
+
     def affordable() -> bool:
-        return not state.exhausted and spent + scope.effort <= budget.total
+        return not state.exhausted and spent + per_probe <= budget.total
 
     for value in (from_book, from_book - 1, 0, PPM):
         if not affordable():
             break
         if 0 <= value <= PPM and not state.decided(value):
-            state = _probe(question, policy, scope, state, value, sizes)
+            state = probe(state, value)
             spent += state.probes[-1].units
     while affordable() and (value := state.next_value()) is not None:
-        state = _probe(question, policy, scope, state, value, sizes)
+        state = probe(state, value)
         spent += state.probes[-1].units
     return state, spent
+
+
+@attrs.frozen
+class _MoveProbes:
+    """The bisection's probes on one query: ``query`` is the story of the scope with no move bound
+    (built, and its assumptions witnessed, once: ``spent`` units), and a probe at ``m`` asks it
+    with :meth:`StoryQuery.moves_within` ``(m)`` conjoined, the formula the scope's
+    ``max_move_ppm = m`` assumes, on the same engine terms. The bound only narrows the books; a
+    story with the mark unmoved is witnessed within every bound (checked on the engine at build),
+    so a probe's "proved" is never vacuous. Each probe has ``per_probe`` units, what a fresh
+    query's checks would have after its build and witness."""
+
+    policy: Policy
+    invariant: Invariant
+    scope: Bounds
+    query: StoryQuery
+    spent: int
+    per_probe: int
+
+    @classmethod
+    def build(cls, policy: Policy, invariant: Invariant, scope: Bounds) -> _MoveProbes | None:
+        """The query, or None where it cannot be built within the scope's effort or no story with
+        an unmoved mark is witnessed (then each probe is its own question)."""
+        try:
+            query = StoryQuery(policy, invariant, scope, obligations=(invariant,))
+        except OutOfEffort:
+            return None
+        witness = query.check_assumptions()
+        if witness.verdict is not Verdict.WITNESSED or witness.replay is None:
+            return None
+        story = witness.replay.story
+        unmoved = attrs.evolve(story, events=tuple(_unmoved(story.book.market.mark_quote, e) for e in story.events))
+        still = replay(policy, None, unmoved, attrs.evolve(scope, max_move_ppm=0))
+        if still.outside or still.rejected or (len(still.steps) < len(unmoved.events) and still.failed_at is None):
+            return None
+        spent = query.build_units + witness.stats.units
+        return cls(policy, invariant, scope, query, spent, query.solve_units - witness.stats.units)
+
+    def probe(self, state: Bisection, value: int) -> Bisection:
+        """``state`` after the probe at ``value`` (as ``thresholds._probe`` records one): a
+        refutation's story is replayed within the probe's own bounds (its move bound included),
+        then carried as far toward safety as it still breaks the claim."""
+        question = _question(self.invariant)
+        s = question.setup(self.policy, value, self.scope)
+        t0 = time.perf_counter()
+        self.query.solver.push()  # the probe's refinement lemmas go with it: each probe asks the built query afresh
+        try:
+            answer, queries, note = staged_then_cells(self.query, s, self.per_probe, self.query.moves_within(value))
+        finally:
+            self.query.solver.pop()
+        cx = answer.counterexample
+        if answer.verdict is Verdict.REFUTED and cx is not None:
+            confirmed = replay(self.policy, self.invariant, cx.story, s.bounds)
+            if not confirmed.violates:
+                raise SpuriousCounterexample(
+                    f"z3's story for {self.invariant.id!r} within a move of {value:,} ppm does not break it on the "
+                    f"concrete engine within that move ({', '.join(confirmed.outside) or confirmed.rejected or 'the claim holds on replay'})\n"
+                    f"policy: {self.policy.name}\nstory: {cx.story!r}"
+                )
+        seconds = time.perf_counter() - t0
+        result = ProofResult(
+            self.policy.name,
+            self.invariant.id,
+            answer.verdict,
+            scope_of(s.bounds),
+            seconds,
+            BOUNDED + ("" if self.query.exact else PURIFIED) + note,
+            reason="" if answer.verdict is Verdict.PROVED else answer.reason,
+            counterexample=cx,
+            queries=tuple(queries),
+            bounds=s.bounds,
+        )
+        probe = Probe(value, answer.verdict, seconds, result.reason[:200], units=result.units)
+        reached = None
+        if answer.verdict is Verdict.REFUTED and cx is not None:
+            reached = _reached(question, self.policy, value, cx, self.scope, state.safer, state.limit)
+        return state.record(probe, result, reached=reached)
+
+
+def _unmoved(mark: int, event: Any) -> Any:
+    """``event`` with the mark kept where it is (a mark event to the mark before it)."""
+    return MarkPrice(mark) if isinstance(event, MarkPrice) else event
 
 
 def _at_scale(

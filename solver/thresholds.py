@@ -1012,7 +1012,7 @@ def _edges_text(bounds: Bounds) -> str:
     return ", ".join(f"from {e:,}" for e in edges) + f" to {bounds.max_price:,} quanta"
 
 
-def _cell_by_cell(query: StoryQuery, s: Setup, units: int) -> tuple[Any, list[Any]]:
+def _cell_by_cell(query: StoryQuery, s: Setup, units: int, extra: Any = None) -> tuple[Any, list[Any]]:
     """The claim decided separately on each cell of starting marks (:func:`cell_edges`), each
     within at most :data:`CELL_SHARE` of the probe's effort and together within ``units``: a proof
     on every cell is a proof (the cells cover the price bounds), a replayed story in any cell a
@@ -1020,7 +1020,8 @@ def _cell_by_cell(query: StoryQuery, s: Setup, units: int) -> tuple[Any, list[An
     two at its geometric middle, the halves asked in its place, until the units run out; any other
     undecided cell ends the probe (UNKNOWN). One query serves every cell (the cell is an extra constraint on
     the starting mark), from the highest cell down, so the same probe makes the same checks in the
-    same order on any machine."""
+    same order on any machine. ``extra``: a constraint conjoined to every cell (a move bound asked
+    of a query built without it, :func:`staged_then_cells`)."""
     import z3
 
     edges = cell_edges(s.bounds)
@@ -1034,7 +1035,8 @@ def _cell_by_cell(query: StoryQuery, s: Setup, units: int) -> tuple[Any, list[An
         if share <= 0:
             todo.append((low, high))
             break
-        answer = query.check_staged(s.claim, stages(share), extra=z3.And(mark >= low, mark < high))
+        cell = z3.And(mark >= low, mark < high)
+        answer = query.check_staged(s.claim, stages(share), extra=cell if extra is None else z3.And(extra, cell))
         stats = attrs.evolve(answer.stats, name=f"{answer.stats.name} (mark {low:,}..{high - 1:,})")
         answers.append(attrs.evolve(answer, stats=stats))
         spent += answer.stats.units
@@ -1053,6 +1055,23 @@ def _cell_by_cell(query: StoryQuery, s: Setup, units: int) -> tuple[Any, list[An
     low, high = todo[-1]
     reason = f"the starting marks {low:,}..{high - 1:,} stayed undecided ({len(todo)} cells left) when the probe's units ran out"
     return Answer(Verdict.UNKNOWN, QueryStats(s.claim.id, "unknown (cells)", 0.0), reason), answers
+
+
+def staged_then_cells(query: StoryQuery, s: Setup, units: int, extra: Any = None) -> tuple[Any, list[Any], str]:
+    """A probe's checks on a built query within ``units``: the whole range of starting marks with
+    1/:data:`WHOLE_SHARE` of them (:func:`stages`), then, if z3 left it undecided, cell by cell
+    with the rest (:func:`_cell_by_cell`). ``extra``: a constraint conjoined to every check (the
+    probe's move bound on a query built without one, ``solver.smallest_move``). The answer, the
+    stats of every check, and the method's note when it was proved cell by cell ("" otherwise)."""
+    answer = query.check_staged(s.claim, stages(units // WHOLE_SHARE), extra=extra)
+    queries = [answer.stats]
+    note = ""
+    if answer.verdict is Verdict.UNKNOWN:
+        answer, cells = _cell_by_cell(query, s, units - answer.stats.units, extra)
+        queries += [a.stats for a in cells]
+        if answer.verdict is Verdict.PROVED:
+            note = f"; proved cell by cell over the starting mark ({answer.stats.result}; first cells {_edges_text(s.bounds)})"
+    return answer, queries, note
 
 
 def _decide(s: Setup) -> tuple[ProofResult, int | None]:
@@ -1092,14 +1111,11 @@ def _decide(s: Setup) -> tuple[ProofResult, int | None]:
     if witness.verdict is not Verdict.WITNESSED:
         return attrs.evolve(base, reason=f"assumptions: {witness.reason}", queries=tuple(queries)), None
     left = query.solve_units - witness.stats.units
-    answer = query.check_staged(s.claim, stages(left // WHOLE_SHARE))
-    queries.append(answer.stats)
-    if answer.verdict is Verdict.UNKNOWN:
-        answer, cells = _cell_by_cell(query, s, left - answer.stats.units)
-        queries += [a.stats for a in cells]
-        if answer.verdict is Verdict.PROVED:
-            method += f"; proved cell by cell over the starting mark ({answer.stats.result}; first cells {_edges_text(bounds)})"
-            base = attrs.evolve(base, method=method)
+    answer, checks, note = staged_then_cells(query, s, left)
+    queries += checks
+    if note:
+        method += note
+        base = attrs.evolve(base, method=method)
     reason = answer.reason
     if answer.verdict is Verdict.PROVED and answer.stats.result == "unsat (no symbolic case)":
         reason = TRIVIALLY
@@ -1488,6 +1504,7 @@ __all__ = [
     "initial_rate",
     "questions",
     "side",
+    "staged_then_cells",
     "vault_loss_within",
     "threshold",
     "thresholds",
