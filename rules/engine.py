@@ -58,7 +58,7 @@ from solvent.rules.lending import (
     charge_origination_fee,
     lends_any,
     lent_rule,
-    origination_fee,
+    owed_on_withdrawal,
     settle_borrows,
 )
 from solvent.rules.liquidation import (
@@ -313,8 +313,8 @@ def _asset_withdraw_requirements(policy: Policy, book: Book, event: AssetWithdra
     a = book.account(event.account)
     k = book.asset_index(event.asset)
     balances = a.asset_balances
-    # a new borrow owes its loan origination fee too (0 where the asset has none)
-    owed = event.amount + origination_fee(policy, event.asset, balances[k], event.amount)
+    # a new borrow owes its loan origination fee too (the amount alone where the asset has none)
+    owed = owed_on_withdrawal(policy, event.asset, balances[k], event.amount)
     after = attrs.evolve(a, asset_balances=balances[:k] + (balances[k] - owed,) + balances[k + 1 :])
     if lent_rule(policy, event.asset) is not None and a.margin_mode is MarginMode.CROSS:
         # a lent asset: beyond the balance is a borrow, as far as the venue holds the asset

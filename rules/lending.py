@@ -218,6 +218,16 @@ def origination_fee(policy: Any, asset_name: str, balance: Any, amount: Any) -> 
     return _paid(mul_ppm(borrowed, rule.loan_origination_fee_ppm, rounding=policy.rounding.fee))
 
 
+def owed_on_withdrawal(policy: Any, asset_name: str, balance: Any, amount: Any) -> Any:
+    """What a withdrawal of ``amount`` takes off the balance: the amount and its
+    :func:`origination_fee`; the amount itself, the term it always was, on an asset without the
+    fee (so z3's question on every other policy is unchanged)."""
+    rule = lent_rule(policy, asset_name)
+    if rule is None or rule.loan_origination_fee_ppm == 0:
+        return amount
+    return amount + origination_fee(policy, asset_name, balance, amount)
+
+
 def charge_origination_fee(policy: Any, ctx: Ctx, name: str, asset_name: str, balance: Any, amount: Any) -> Ctx:
     """``name``'s withdrawal of ``amount`` from a balance of ``balance`` of a lent asset pays its
     :func:`origination_fee` to the fee account, in the asset: the borrow grows by the fee, as
@@ -354,6 +364,7 @@ __all__ = [
     "lends_any",
     "lent_rule",
     "origination_fee",
+    "owed_on_withdrawal",
     "repay_borrows",
     "settle_borrows",
     "step_rate",
