@@ -49,6 +49,20 @@ def test_proved_at_the_answer_and_refuted_one_ppm_beyond(preset: str, question: 
     assert replay(s.policy, s.claim, past.counterexample.story, s.bounds).violates
 
 
+@pytest.mark.deep
+def test_percolator_gen_b_penalty_is_decided_at_its_maintenance_rate() -> None:
+    """Gen B's penalty-bankrupts, killed at the benchmark's wall in the previous table and exact
+    (50,000 ppm) in this one: proved at 50,000 (2.0M units) and refuted one ppm below, 49,999
+    (15.5M: the whole range of starting marks undecided in 14.7M, then the highest cell refuted),
+    each within the CLI's 30M units a probe. About 40 s at load 2."""
+    policy = load_preset("percolator-gen-b")
+    _, at = _probe(policy, "penalty-bankrupts", 50_000, effort=30_000_000)
+    assert at.verdict is Verdict.PROVED, at.reason
+    s, past = _probe(policy, "penalty-bankrupts", 49_999, effort=30_000_000)
+    assert past.verdict is Verdict.REFUTED and past.counterexample is not None, past.reason
+    assert replay(s.policy, s.claim, past.counterexample.story, s.bounds).violates
+
+
 # --- the answer against the policy's own parameter ---------------------------------------------
 
 
