@@ -703,6 +703,9 @@ def _sweep(
     outcomes: list[Any] = []
     if not len(hit):
         return transfers, outcomes
+    together = _together(policy, p, ab, F, hit.tolist())
+    if together is not None:
+        return together
     drawdown, cascade, adl = p.drawdown, p.cascade, p.adl
     # the venue's accounts (and each account a liquidation wrote back) as built from F, kept
     # between this sweep's liquidations: each small book holds every venue account
@@ -753,6 +756,35 @@ def _sweep(
         transfers += [e.item for e in ctx.entries]
         outcomes += done
     return transfers, outcomes
+
+
+def _together(
+    policy: Policy, p: Plan, ab: ArrayBook, F: np.ndarray, hit: list[int]
+) -> tuple[list[Any], list[Any]] | None:
+    """Every trader the check found, liquidated in book order on *one* small book of them and the
+    venue's accounts: a liquidation that reaches no other trader reads and changes only its trader
+    and the venue's accounts, so this is each of them on a small book of its own, in turn, with one
+    book built and written back instead of one each (a crash liquidates hundreds in one sweep).
+    ``None`` where a liquidation did reach others (:func:`_reaches_others`), with nothing written:
+    the sweep then runs them one at a time, each that does on the whole book or through ADL."""
+    indices, book = ab.small(hit, F)
+    ctx = Ctx(book)
+    for i in hit:
+        ctx = liquidate(policy, ctx, ab.names[i])
+    done = [o.item for o in ctx.outcomes]
+    if _reaches_others(p, done):
+        return None
+    ab.write(indices, ctx.book, F, book)
+    return [e.item for e in ctx.entries], done
+
+
+def _reaches_others(p: Plan, done: Sequence[Any]) -> bool:
+    """The liquidations' records show a mechanism over other traders: ADL, a layer that charges
+    them (:func:`_others`), or a bankruptcy where the policy may reach them with no deficit left
+    (ADL on the fund's drawdown, a cascading socialized loss)."""
+    if (p.adl and _adl_ran(done)) or _others(done, p.adl):
+        return True
+    return (p.drawdown or p.cascade) and any(isinstance(o, Bankrupt) for o in done)
 
 
 #: what a test sees of each step: its index, the book after it, its transfers but settlement's, its outcomes
