@@ -15,7 +15,8 @@ from typing import Any
 import attrs
 
 from solvent.rules.arith import and_, is_concrete, ite, not_
-from solvent.rules.book import Book, Role
+from solvent.rules.book import Account, Book, Role
+from solvent.rules.fields import data_fields
 
 EXTERNAL = "external"
 SPOT = ".spot"
@@ -134,6 +135,26 @@ class InternalError(AssertionError):
     """Solvent itself broke one of its own guarantees: a bug to report, never a policy finding."""
 
 
+#: an account's fields in order, and those that hold data (``fields.data``: no converter, no validator)
+_ACCOUNT_FIELDS = tuple(f.name for f in attrs.fields(Account))
+_ACCOUNT_DATA = frozenset(data_fields(Account))
+
+
+def _evolved(account: Any, changes: dict[str, Any]) -> Any:
+    """``attrs.evolve(account, **changes)``. Where every change is to a data field of an
+    :class:`Account` (none runs a converter or a validator, and an account has no post-init step),
+    the copy is made field by field, as ``__init__`` would make it from the same values, without
+    the keyword call evolve builds (a step changes an account at every transfer)."""
+    if type(account) is not Account or not _ACCOUNT_DATA.issuperset(changes):
+        return attrs.evolve(account, **changes)
+    copy = object.__new__(Account)
+    for name in _ACCOUNT_FIELDS:
+        object.__setattr__(copy, name, getattr(account, name))
+    for name, value in changes.items():
+        object.__setattr__(copy, name, value)
+    return copy
+
+
 class _Work:
     """The mutable state behind one step's contexts: the book as it started (``head``: the market,
     the totals, the clock and the name index), a working copy of its accounts made at the first
@@ -165,7 +186,7 @@ class _Work:
         i = self.head.index(name)
         if self.accounts is None:
             self.accounts = list(self.head.accounts)
-        self.accounts[i] = attrs.evolve(self.accounts[i], **changes)
+        self.accounts[i] = _evolved(self.accounts[i], changes)
         self.book = None
 
     def adjust(self, name: str, delta: Any, pnl: bool) -> None:
@@ -187,7 +208,7 @@ class _Work:
         changes = {field: getattr(account, field) + delta}
         if pnl:
             changes["window_pnl_quote"] = account.window_pnl_quote + delta
-        self.accounts[i] = attrs.evolve(account, **changes)
+        self.accounts[i] = _evolved(account, changes)
         self.book = None
 
 

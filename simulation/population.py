@@ -63,11 +63,12 @@ def draw(dist: Distribution, rng: np.random.Generator, n: int) -> np.ndarray:
     raise TypeError(f"not a distribution: {dist!r}")
 
 
-def _exact(x: float, what: str) -> Fraction:
-    """A finite float draw, exactly (a float is a dyadic rational)."""
+def _exact(x: float, what: str) -> tuple[int, int]:
+    """A finite float draw, exactly: its numerator and denominator in lowest terms (a float is a
+    dyadic rational; what ``Fraction(x)`` holds)."""
     if not math.isfinite(x) or x <= 0:
         raise UnrunnableScenario(f"a drawn {what} is {x}: the distribution's tail is too heavy (set 'cap')")
-    return Fraction(float(x))
+    return float(x).as_integer_ratio()
 
 
 def _fee(policy: Policy, notional: int, rate_ppm: int) -> int:
@@ -92,11 +93,13 @@ def populate(policy: Policy, spec: BookSpec, start: int, rng: np.random.Generato
     trades: list[Event] = []
     deposits: dict[str, int] = {}
     capped, maker_lots, maker_peak, maker_fees = 0, 0, 0, 0
-    for name, is_long, notional, leverage in zip(names, longs, notionals, leverages, strict=True):
-        value = _exact(notional, "size")
-        lots = max(div(value.numerator, value.denominator * mark, rounding=SIZE_ROUNDING), 1)
-        drawn = _exact(leverage, "leverage")
-        collateral = div(lots * mark * drawn.denominator, drawn.numerator, rounding=COLLATERAL_ROUNDING)
+    # the draws as Python floats and bools (the same values; numpy's scalars are slow one at a time)
+    draws = zip(names, longs.tolist(), notionals.tolist(), leverages.tolist(), strict=True)
+    for name, is_long, notional, leverage in draws:
+        value, per = _exact(notional, "size")
+        lots = max(div(value, per * mark, rounding=SIZE_ROUNDING), 1)
+        times, over = _exact(leverage, "leverage")
+        collateral = div(lots * mark * over, times, rounding=COLLATERAL_ROUNDING)
         floor = initial_margin(policy.margin, policy.rounding, lots, mark) + _fee(
             policy, lots * mark, policy.fees.taker_ppm
         )
