@@ -37,7 +37,7 @@ from solvent.rules.book import Account, Role
 from solvent.rules.fields import ppm_field, quote_field
 from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.margin import equity
-from solvent.rules.outcomes import Liquidated, outcome_market
+from solvent.rules.outcomes import Liquidated, market_named
 from solvent.rules.positions import close_against
 from solvent.rules.venue_formulas import liquidation_fee_paid, max_liquidation_fee
 
@@ -346,7 +346,8 @@ def unwind_fund(rule: LiquidationRule, ctx: Ctx) -> Ctx:
 
 def note_liquidated(ctx: Ctx, name: str, equity_quote: Any, maintenance_quote: Any, price: Any) -> Ctx:
     size = ctx.account(name).size_lots
-    return ctx.note(Liquidated(name, equity_quote, maintenance_quote, size, price, outcome_market(ctx.book)))
+    market = market_named(ctx.market, ctx.book_field("more_markets"))
+    return ctx.note(Liquidated(name, equity_quote, maintenance_quote, size, price, market))
 
 
 def close_step(

@@ -177,4 +177,10 @@ Outcome = (
 def outcome_market(book: Any) -> str:
     """The market the rules act on (the book's first, as focused), as an outcome names it: ``""``
     on a book of one market, whose outcomes read and digest as they always have."""
-    return book.market.name if book.more_markets else ""
+    return market_named(book.market, book.more_markets)
+
+
+def market_named(market: Any, more_markets: tuple[Any, ...]) -> str:
+    """:func:`outcome_market` from the book's first market and its further ones (what a step in
+    progress reads without building its book)."""
+    return market.name if more_markets else ""

@@ -379,32 +379,35 @@ def _opening_trade(policy: Policy, ab: ArrayBook, cols: list[list[int]], event: 
     if min(fees.taker_ppm, fees.maker_ppm, fees.insurance_share_ppm) < 0:
         return False
     taker = b if event.taker is Taker.BUYER else s
-    fund, fee_account = ab.fund, ab.fee_account
-    cash, size, cost, principal = cols[CASH], cols[SIZE], cols[COST], cols[PRINCIPAL]
-    # what the trade changes, to undo it (the two sides' balances, the fund's and the fee account's cash)
-    saved = [(col, i, col[i]) for col in (cash, size, cost, principal) for i in (b, s)]
-    saved += [(cash, fund, cash[fund]), (cash, fee_account, cash[fee_account])]
-    was = {b: size[b], s: size[s]}
+    notional = lots * price
+    # each side's fields (FIELDS order) as the trade leaves them, written to the columns once
+    # both pass the order-entry check (a refused trade changes nothing: the exact step rejects it)
+    rows = {i: [col[i] for col in cols] for i in (b, s)}
+    to_fund = to_fee = 0
     for i, delta in ((b, lots), (s, -lots)):
-        size[i], cost[i] = _moved(size[i], delta, cost[i], price)
-    for i in (taker, s if taker == b else b):
-        fee = mul_ppm(lots * price, fees.taker_ppm if i == taker else fees.maker_ppm, rounding=rounding.fee)
-        to_fund = mul_ppm(fee, fees.insurance_share_ppm, rounding=Rounding.FLOOR)
-        cash[i] -= fee
-        cash[fund] += to_fund
-        cash[fee_account] += fee - to_fund
-    if plan(policy).settles_capital:
-        for i in (b, s):
-            equity = cash[i] + (cols[SPOT][i] if counts_spot(policy.margin, ab.account_of(i, cols)) else 0)
-            principal[i] = min(principal[i], max(equity, 0))
+        row = rows[i]
+        row[SIZE], row[COST] = _moved(row[SIZE], delta, row[COST], price)
+        fee = mul_ppm(notional, fees.taker_ppm if i == taker else fees.maker_ppm, rounding=rounding.fee)
+        share = mul_ppm(fee, fees.insurance_share_ppm, rounding=Rounding.FLOOR)
+        row[CASH] -= fee
+        to_fund += share
+        to_fee += fee - share
+    settles = plan(policy).settles_capital
     for i, delta in ((b, lots), (s, -lots)):
-        s0, after = was[i], ab.account_of(i, cols)
+        row, s0 = rows[i], cols[SIZE][i]
+        after = Account(ab.names[i], ab.roles[i], ab.modes[i], *row)
+        if settles:
+            equity = row[CASH] + (row[SPOT] if counts_spot(policy.margin, after) else 0)
+            row[PRINCIPAL] = min(row[PRINCIPAL], max(equity, 0))
+            after = Account(ab.names[i], ab.roles[i], ab.modes[i], *row)
         grows = abs(after.size_lots) > abs(s0) or after.size_lots * s0 < 0
-        e = equity_of(policy.margin, after)
-        if (grows and not opening_covered(policy, after, delta, price, mark)) or e < 0:
-            for col, j, v in saved:  # undo: the exact step rejects it with its own message
-                col[j] = v
+        if (grows and not opening_covered(policy, after, delta, price, mark)) or equity_of(policy.margin, after) < 0:
             return False
+    for i, row in rows.items():
+        for col, v in zip(cols, row, strict=True):
+            col[i] = v
+    cols[CASH][ab.fund] += to_fund
+    cols[CASH][ab.fee_account] += to_fee
     return True
 
 
