@@ -180,10 +180,21 @@ def gap_with_fee(equity_quote: Any, lots: Any, long: Any, mark_quote: Any, fee_p
         short  BP = min(⌊1e6 × (|S| × M + E) / (|S| × c)⌋, M),  g = M − BP:
     the same integers, and the price is non-negative exactly when E ≥ −|S| × M, a fact linear in
     the book (a long's price, M + g, is at least M as written).
+
+    A short whose equity at price zero, Z = |S| × M + E, is below zero (an earlier ADL in the same
+    step bought its lots back above the mark: docs/solver-notes.md#bybits-second-fee-to-close-a-negative-price)
+    has no price ≥ 0 that leaves it at zero. Its price is then ⌊Z / |S|⌋ < 0 with no fee in it,
+    since no fee is paid on a price below zero (:func:`fee_to_close_at`); written in the same
+    division, ``⌊(1e6 × Z + f × min(Z, 0)) / (|S| × c)⌋``, so for Z ≥ 0 it is the price above.
+    (As first written the price there had the fee in it, and the fee on it was negative: the
+    ledger refused it and the engine stopped.)
     """
     lots = safe_divisor(lots)
     up = div(-equity_quote * PPM + fee_ppm * lots * mark_quote, lots * max(PPM - fee_ppm, 1), rounding=Rounding.CEIL)
-    below = div((lots * mark_quote + equity_quote) * PPM, lots * (PPM + fee_ppm), rounding=Rounding.FLOOR)
+    at_zero = lots * mark_quote + equity_quote  # a short's equity at price zero
+    # below zero the price is negative, no fee is paid on it (fee_to_close_at), and f × min(Z, 0)
+    # cancels it: ⌊Z × (1e6 + f) / (|S| × (1e6 + f))⌋ = ⌊Z / |S|⌋
+    below = div(at_zero * PPM + fee_ppm * min_(at_zero, 0), lots * (PPM + fee_ppm), rounding=Rounding.FLOOR)
     return ite(long, max_(up, 0), mark_quote - min_(below, mark_quote))
 
 
@@ -257,6 +268,29 @@ def _close(ctx: Ctx, bankrupt: str, winner: str, lots: Any, price: Any, paid: An
         return close_against(ctx, bankrupt, winner, lots, price, Reason.ADL)
     ctx = close_against(ctx, bankrupt, winner, lots, ctx.market.mark_quote, Reason.ADL)
     return ctx.transfer(winner, bankrupt, paid, Reason.ADL)
+
+
+def fee_to_close_at(fee_ppm: int, closed_lots: Any, price: Any, cash_quote: Any, rounding: Rounding) -> Any:
+    """The fee to close the bankrupt account pays on ``closed_lots`` closed at its bankruptcy price
+    ``price`` (Bybit, ``liquidation.fee_to_close``): the taker fee ``f × lots × BP / 1e6``, rounded
+    as ``rounding`` (the policy's fee rounding), from what the fills brought in, so at most the
+    account's cash, and never below zero (as ``liquidation.fee_to_close`` floors the solvent close's).
+
+    Formula: ``min(max(⌈f × q × BP / 1e6⌉, 0), max(cash, 0))``. The floor at zero is taken only
+    where ``BP < 0``: a short whose equity at price zero is below zero after an earlier ADL took
+    from it (docs/solver-notes.md#bybits-second-fee-to-close-a-negative-price). There the fee
+    formula is negative, and a fee is never paid backwards (the ledger refuses a negative transfer:
+    before the floor the engine stopped with an internal error on such a book); everywhere else it
+    is the same integer.
+    """
+    fee = div(fee_ppm * closed_lots * price, PPM, rounding=rounding)
+    return min_(max_(fee, 0), max_(cash_quote, 0))
+
+
+def _pay_fee_to_close(ctx: Ctx, rounding: RoundingRule, bankrupt: str, fee_ppm: int, closed: Any, price: Any) -> Ctx:
+    """The bankrupt account pays :func:`fee_to_close_at` to the fee account (a trading fee)."""
+    fee = fee_to_close_at(fee_ppm, closed, price, ctx.account(bankrupt).cash_quote, rounding.fee)
+    return ctx.transfer(bankrupt, ctx.system(Role.FEE_ACCOUNT), fee, Reason.TRADING_FEE)
 
 
 def deleverage(
@@ -342,10 +376,7 @@ def deleverage(
         ctx = _close(ctx, bankrupt, book_name, q, price, paid, per_fill)
         remaining = remaining - q
     if fee_ppm and layer.price is AdlPrice.BANKRUPTCY:
-        # the fee to close on the lots closed at the bankruptcy price, from what they brought in
-        fee = div(fee_ppm * (lots - remaining) * price, PPM, rounding=rounding.fee)
-        fee = min_(fee, max_(ctx.account(bankrupt).cash_quote, 0))
-        ctx = ctx.transfer(bankrupt, ctx.system(Role.FEE_ACCOUNT), fee, Reason.TRADING_FEE)
+        ctx = _pay_fee_to_close(ctx, rounding, bankrupt, fee_ppm, lots - remaining, price)
     ctx = close_against(ctx, bankrupt, counterparty, remaining, px, Reason.LIQUIDATION_SLIPPAGE)
     if layer.price is AdlPrice.BANKRUPTCY:
         # the account was below zero at mark, so anything above zero now is the per-lot rounding,

@@ -12,8 +12,10 @@ The lemma is asked of the engine's own ``deleverage`` (the same call the waterfa
 ``rules.bankruptcy``: the policy's ADL layer, liquidation counterparty, fill price and fee to
 close) on a symbolic book of ``traders`` traders plus the system accounts, every number a free
 integer: z3's exact integer arithmetic, in a child process within its effort
-(``solver.wall``). No assumption restricts the book, so a proof covers every value of every
-field; a counterexample is decoded into a concrete book and replayed on the concrete engine, and
+(``solver.wall``). No assumption restricts the book but that its mark is a price (at least 1,
+as every question assumes: "marks positive"), so a proof covers every value of every other
+field (a fee to close is never paid on a price below zero, ``rules.adl.fee_to_close_at``, so on a
+mark below zero a long's fee no longer brings it to zero); a counterexample is decoded into a concrete book and replayed on the concrete engine, and
 one the engine does not confirm is a :class:`~solvent.solver.verdicts.SpuriousCounterexample`.
 
 Why it exists (docs/solver-notes.md#adl-at-the-bankruptcy-price): the catalog's per-account
@@ -73,6 +75,7 @@ class Closed:
     """One ``deleverage`` call and what the lemma reads from it."""
 
     equity_quote: Any  # the bankrupt account's equity at mark before ADL
+    mark_quote: Any
     lots: Any  # |S|, its position
     served_lots: Any  # Σ lots the queue and the book took
     cash_after_quote: Any
@@ -80,8 +83,9 @@ class Closed:
     to_fund_quote: Any  # what the insurance fund received (the rounding excess)
 
     def claim(self) -> Any:
-        """Below zero at mark, a position, all of it served → cash 0 and position 0 after."""
-        whole = and_(self.equity_quote < 0, self.lots > 0, self.served_lots == self.lots)
+        """At a mark that is a price, below zero, a position, all of it served → cash 0 and
+        position 0 after."""
+        whole = and_(self.mark_quote >= 1, self.equity_quote < 0, self.lots > 0, self.served_lots == self.lots)
         left = and_(self.cash_after_quote == 0, self.size_after_lots == 0)
         if whole is False or left is True:
             return True
@@ -116,7 +120,13 @@ def close(policy: Policy, book: Book, bankrupt: str = BANKRUPT) -> Closed:
     fund = out.system(Role.INSURANCE_FUND)
     to_fund = out.account(fund).cash_quote - book.account(fund).cash_quote
     return Closed(
-        equity(policy.margin, account), abs_(account.size_lots), served, after.cash_quote, after.size_lots, to_fund
+        equity(policy.margin, account),
+        book.market.mark_quote,
+        abs_(account.size_lots),
+        served,
+        after.cash_quote,
+        after.size_lots,
+        to_fund,
     )
 
 

@@ -140,7 +140,13 @@ def observe():
     whole quantum (11.006 a lot for the long, 10.989 for the short: the divisor's side matters)."""
     cases = [(side, None, mark) for side, marks in ((1, (984, 970)), (-1, (1_016, 1_030))) for mark in marks]
     cases += [(1, 19_730, 970), (-1, 19_775, 1_030)]
-    return [run(policy(on), book(side, margin), mark) for on in (True, False) for side, margin, mark in cases]
+    runs = [run(policy(on), book(side, margin), mark) for on in (True, False) for side, margin, mark in cases]
+    # a short of 7 lots at 1,000 whose equity at price zero is −1, −100 and −7,000 (its price below
+    # zero, no fee in it: gaps 1,001, 1,015 and exactly 2,000, where the fee's share of the price
+    # would move it by a whole quantum), 0 (price 0) and +1 (price 0, the division rounding down)
+    equities = (-7_001, -7_100, -14_000, -7_000, -6_999)
+    shorts = [adl.gap_with_fee(equity, 7, False, 1_000, 550) for equity in equities]
+    return runs, shorts
 
 
 def test_every_mutant_of_the_fee_to_close_is_caught(monkeypatch) -> None:
@@ -151,8 +157,12 @@ def test_every_mutant_of_the_fee_to_close_is_caught(monkeypatch) -> None:
 
 
 def _nested_gap(equity: int, lots: int, long: bool, mark: int, fee_ppm: int) -> int:
-    """The gap as first written (issue 18): ⌈(−E × 1e6 + f × |S| × M) / (|S| × (1e6 ∓ f))⌉, at least 0."""
+    """The gap as first written (issue 18): ⌈(−E × 1e6 + f × |S| × M) / (|S| × (1e6 ∓ f))⌉, at least 0;
+    for a short below zero at price zero (|S| × M + E < 0), whose price is below zero and pays no
+    fee, the gap without the fee, ⌈−E / |S|⌉."""
     lots = lots if lots > 0 else 1
+    if not long and lots * mark + equity < 0:
+        return -(equity // lots)
     rate = max(1_000_000 - fee_ppm, 1) if long else 1_000_000 + fee_ppm
     return max(-((equity * 1_000_000 - fee_ppm * lots * mark) // (lots * rate)), 0)
 
