@@ -253,9 +253,9 @@ def test_solvent_prove_tells_its_story_at_the_least_move() -> None:
 
 
 def test_asked_again_the_same_story_and_units_within_three_probes(bybit) -> None:
-    """Every probe is its own question (a fresh z3 context, the collector held off): asked again
-    after other work in this process, a minimization of three probes (the least move from z3's
-    book, one ppm less, no move) tells the same story with the same units."""
+    """The bisection is its own question (one fresh z3 context for all its probes, the collector
+    held off): asked again after other work in this process, a minimization of three probes tells
+    the same story with the same units."""
     original, _ = bybit
     first = sm.smallest_move(BYBIT, NO_HAIRCUT, original.counterexample, original.bounds, THREE_PROBES)
     _refuted(GMX, NO_NEGATIVE)  # other z3 work in between
@@ -268,8 +268,9 @@ def test_asked_again_the_same_story_and_units_within_three_probes(bybit) -> None
 
 @pytest.mark.deep  # the default budget's minimization twice more: 40 s of the suite under load
 def test_asked_again_the_same_story_and_units(bybit) -> None:
-    """Every probe is its own question (a fresh z3 context, the collector held off): asked again
-    after other work in this process, the minimization tells the same story with the same units."""
+    """The bisection is its own question (one fresh z3 context for all its probes, the collector
+    held off): asked again after other work in this process, the minimization tells the same story
+    with the same units."""
     original, move = bybit
     _refuted(GMX, NO_NEGATIVE)  # other z3 work in between
     again = sm.smallest_move(BYBIT, NO_HAIRCUT, original.counterexample, original.bounds)
