@@ -772,11 +772,15 @@ def _together(
     the sweep then runs them one at a time, each that does on the whole book or through ADL."""
     indices, book = ab.small(hit, F)
     ctx = Ctx(book)
+    done: list[Any] = []
     for i in hit:
         ctx = liquidate(policy, ctx, ab.names[i])
-    done = [o.item for o in ctx.outcomes]
-    if _reaches_others(p, done):
-        return None
+        now = [o.item for o in ctx.outcomes[len(done) :]]
+        # checked after each: a liquidation that reaches ADL here would deleverage the other
+        # traders of this book, and the ones after it with them (a crash's whole sweep)
+        if _reaches_others(p, now):
+            return None
+        done += now
     ab.write(indices, ctx.book, F, book)
     return [e.item for e in ctx.entries], done
 

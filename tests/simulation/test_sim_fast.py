@@ -478,7 +478,7 @@ MUTATIONS = [
     # ... and a cascading socialized loss or ADL on the fund's drawdown after a bankruptcy
     ("if not reason and (drawdown or cascade) and", "if not reason and (drawdown and cascade) and"),
     # a sweep's liquidations on one small book together: kept where one reached other traders
-    ("    if _reaches_others(p, done):\n        return None", "    if False:\n        return None"),
+    ("        if _reaches_others(p, now):\n            return None", "        if False:\n            return None"),
     ("return (p.drawdown or p.cascade) and", "return (p.drawdown and p.cascade) and"),
 ]
 
