@@ -498,11 +498,11 @@ def new_book(
     balance in each market (``[waterfall] scope = "per_market"``)."""
     flat = tuple(Position() for _ in more_markets)
     none = tuple(0 for _ in assets)
-    accounts: tuple[Account, ...] = ()
+    accounts: list[Account] = []  # a list: a tuple grown one trader at a time is copied each time
     for name in traders:
         mode = MarginMode.ISOLATED if name in isolated else MarginMode.CROSS
-        accounts += (Account(name, margin_mode=mode, more_positions=flat, asset_balances=none),)
-        accounts += tuple(
+        accounts.append(Account(name, margin_mode=mode, more_positions=flat, asset_balances=none))
+        accounts += (
             Account(
                 isolated_name(name, m),
                 margin_mode=MarginMode.ISOLATED,
@@ -515,7 +515,7 @@ def new_book(
             if owner == name
         )
     funds = tuple(0 for _ in more_markets) if fund_per_market else ()
-    accounts += tuple(
+    accounts += (
         Account(
             role.value,
             role=role,
@@ -527,7 +527,7 @@ def new_book(
     )
     return Book(
         Market(market, mark_quote, tick_quote),
-        accounts,
+        tuple(accounts),
         more_markets=more_markets,
         assets=assets,
         more_window_sums=funds,
