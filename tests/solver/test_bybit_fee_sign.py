@@ -159,3 +159,18 @@ def test_a_shorts_price_below_zero_has_no_fee_in_it(equity: int, gap: int) -> No
     assert adl.gap_with_fee(equity, 7, False, 1_000, TAKER) == gap
     if 7_000 + equity < 0:
         assert gap == -(equity // 7)
+
+
+def test_a_price_that_changed_had_a_negative_fee_before() -> None:
+    """Where a short's whole position is closed at its price (as on a Bybit book), the price differs
+    from the one first written (the fee in it also below zero) only where the old fee on it was
+    below zero, so where the engine stopped: the same integers wherever it ran."""
+    mark, changed = 1_000, 0
+    for lots in range(1, 13):
+        for at_zero in range(-4_000, 0):
+            price = mark - adl.gap_with_fee(at_zero - lots * mark, lots, False, mark, TAKER)
+            before = min(at_zero * PPM // (lots * (PPM + TAKER)), mark)
+            if price != before:
+                changed += 1
+                assert _unfloored(TAKER, lots, before, 10**9, Rounding.CEIL) < 0, (lots, at_zero)
+    assert changed > 0
