@@ -167,6 +167,8 @@ def div(n: np.ndarray, d: int, rounding: Rounding) -> np.ndarray:
     return q + ((twice > d) | ((twice == d) & (q % 2 == 1)))
 
 
+#: the most policies (and tier tables) the caches below hold before they start again
+CACHED = 256
 #: each tier table's floors, maintenance rates and amounts as arrays, by the tiers' identity
 _TIER_ARRAYS: dict[int, tuple[Any, np.ndarray, np.ndarray, np.ndarray]] = {}
 
@@ -183,6 +185,8 @@ def _tier_arrays(tiers: tuple[Any, ...]) -> tuple[np.ndarray, np.ndarray, np.nda
                 for f in ("floor_notional_quote", "maintenance_ppm", "maintenance_amount_quote")
             ),
         )
+        if len(_TIER_ARRAYS) >= CACHED:
+            _TIER_ARRAYS.clear()  # a long run of many policies (tests, sweeps) keeps none alive for good
         _TIER_ARRAYS[id(tiers)] = hit
     return hit[1], hit[2], hit[3]
 
@@ -622,6 +626,8 @@ def plan(policy: Policy) -> Plan:
     hit = _PLANS.get(id(policy))
     if hit is None or hit[0] is not policy:
         hit = (policy, Plan.of(policy))
+        if len(_PLANS) >= CACHED:
+            _PLANS.clear()
         _PLANS[id(policy)] = hit
     return hit[1]
 
