@@ -309,6 +309,12 @@ def counterparty(rule: LiquidationRule, ctx: Ctx) -> str:
         role = Role.BACKSTOP_VAULT
     elif fund_holds(rule):
         role = Role.INSURANCE_FUND
+    return system(ctx, role)
+
+
+def system(ctx: Ctx, role: Role) -> str:
+    """Name of the step's system account of that role, read without building its book (every
+    account a liquidation pays or closes against is found through here)."""
     return ctx.system(role)
 
 
@@ -338,9 +344,9 @@ def unwind_fund(rule: LiquidationRule, ctx: Ctx) -> Ctx:
     it was settled by every mark move it held it through."""
     if not fund_holds(rule):
         return ctx
-    fund = ctx.system(Role.INSURANCE_FUND)
+    fund = system(ctx, Role.INSURANCE_FUND)
     lots = unwind_lots(rule, ctx.account(fund).size_lots)
-    book = ctx.system(Role.LIQUIDITY)
+    book = system(ctx, Role.LIQUIDITY)
     return close_against(ctx, fund, book, lots, ctx.market.mark_quote, Reason.LIQUIDATION_SLIPPAGE)
 
 
@@ -372,7 +378,7 @@ def close_step(
     after = ctx.account(name)
     left = equity_of(after) - abs_(after.size_lots) * slip_per_lot(rule, mark)
     penalty = liquidation_fee_paid(left, max_fee)
-    return ctx.transfer(name, ctx.system(rule.penalty_recipient.role), penalty, Reason.LIQUIDATION_PENALTY)
+    return ctx.transfer(name, system(ctx, rule.penalty_recipient.role), penalty, Reason.LIQUIDATION_PENALTY)
 
 
 def partial_lots(rule: LiquidationRule, size_lots: Any) -> Any:
@@ -435,7 +441,7 @@ def hand_over_surplus(rule: LiquidationRule, ctx: Ctx, name: str) -> Ctx:
         return ctx
     role = Role.INSURANCE_FUND if rule.execution is Execution.BANKRUPTCY else Role.BACKSTOP_VAULT
     surplus = max_(ctx.account(name).cash_quote, 0)
-    return ctx.transfer(name, ctx.system(role), surplus, Reason.LIQUIDATION_SURPLUS)
+    return ctx.transfer(name, system(ctx, role), surplus, Reason.LIQUIDATION_SURPLUS)
 
 
 def close_other_markets(policy: Any, ctx: Ctx, name: str) -> Ctx:

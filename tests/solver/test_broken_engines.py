@@ -44,10 +44,10 @@ def _penalty_into_clearing_spot(monkeypatch: pytest.MonkeyPatch) -> None:
     found by the wrong name: its spot balance is not counted as anyone's money)."""
     real = liquidation.system
 
-    def wrong(book: Any, role: Role) -> str:
+    def wrong(ctx: Ctx, role: Role) -> str:
         if role in (Role.INSURANCE_FUND, Role.FEE_ACCOUNT):
-            return book.role(Role.CLEARING).name + SPOT
-        return real(book, role)
+            return ctx.system(Role.CLEARING) + SPOT
+        return real(ctx, role)
 
     monkeypatch.setattr(liquidation, "system", wrong)
 
