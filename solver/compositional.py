@@ -64,7 +64,7 @@ from solvent.rules.policy import Policy
 from solvent.rules.rounding import FundingRemainder
 from solvent.solver import effort, wall
 from solvent.solver.bounds import Bounds
-from solvent.solver.case_split import abstracted, coefficients, decide
+from solvent.solver.case_split import abstracted, coefficients, decide, linear_form_vanishes, split_budget
 from solvent.solver.frames import bought as _bought
 from solvent.solver.frames import external as _external
 from solvent.solver.frames import moved as _moved
@@ -232,6 +232,16 @@ class _Checker:
         self.queries.append(QueryStats(name, shown, time.perf_counter() - started, units=spent))
         return result
 
+    def whole(self, name: str, rough: Any) -> bool:
+        """Whether the abstracted gap ``rough`` is 0 for every value, split whole on its conditions
+        (:func:`solvent.solver.case_split.linear_form_vanishes`) within its split budget and what
+        is left of the argument's effort; True when it is, else False (its coefficients are then
+        asked one by one, :meth:`pieces`). One record, its units counted."""
+        started = time.perf_counter()
+        split = linear_form_vanishes(rough, min(self.left, split_budget(rough)))
+        self.queries.append(QueryStats(name, split.result, time.perf_counter() - started, units=split.units))
+        return split.result == "unsat"
+
     def fail(self, reason: str) -> None:
         """The argument does not apply (no query asked): the verdict stays bounded."""
         raise _Failed(reason, applies=False)
@@ -285,6 +295,8 @@ def _gaps_vanish(name: str, gaps: list[Any], checker: _Checker) -> str:
     open_gaps = [g for g in gaps if not (z3.is_int_value(g) and g.as_long() == 0)]
     for k, gap in enumerate(open_gaps):
         (rough,) = abstracted([gap])
+        if checker.whole(f"{name} ({k + 1} of {len(open_gaps)}, conditions abstracted, split whole)", rough):
+            continue
         answer = checker.pieces(f"{name} ({k + 1} of {len(open_gaps)}, conditions abstracted)", coefficients(rough))
         if answer == "unknown":
             raise _Failed(name)  # the exact question is larger still: not asked within this effort
