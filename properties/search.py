@@ -353,10 +353,42 @@ def same_draws_in_any_process(policy: Policy | None = None) -> Iterator[None]:
     cache.cache.clear()
     providers._get_local_constants = lambda: pool
     try:
-        yield
+        with shrinking_without_a_clock():
+            yield
     finally:
         providers._get_local_constants = original
         cache.cache.clear()
+
+
+#: What a search's shrinking may take in seconds: in effect no limit, so that only hypothesis's
+#: count of successful shrinks (``MAX_SHRINKS``, 500) ends it.
+SHRINK_SECONDS = 10**9
+
+
+@contextlib.contextmanager
+def shrinking_without_a_clock() -> Iterator[None]:
+    """Hypothesis stops shrinking a failure after ``MAX_SHRINKING_SECONDS`` (300 s) of wall time
+    and shows the story it has by then (hypothesis/internal/conjecture/engine.py: "make it
+    monkeypatchable, for the rare users who need to keep on shrinking"). On a loaded machine a
+    long shrink would then end earlier than on an idle one and print another story: the story a
+    check shows would depend on machine load. For the length of a search the limit is
+    :data:`SHRINK_SECONDS`, so the shrink ends where its own counted limit (500 successful
+    shrinks) or its fixpoint ends it, on any machine. Where hypothesis has no such constant this
+    does nothing."""
+    try:
+        from hypothesis.internal.conjecture import engine
+    except ImportError:  # pragma: no cover - other hypothesis versions
+        yield
+        return
+    original = getattr(engine, "MAX_SHRINKING_SECONDS", None)
+    if original is None:  # pragma: no cover - other hypothesis versions
+        yield
+        return
+    engine.MAX_SHRINKING_SECONDS = SHRINK_SECONDS
+    try:
+        yield
+    finally:
+        engine.MAX_SHRINKING_SECONDS = original
 
 
 def search_settings(budget: SearchBudget, *, shrink: bool = True) -> settings:

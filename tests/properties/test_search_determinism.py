@@ -117,3 +117,61 @@ def test_a_policy_that_lends_nothing_draws_from_the_pool_before_lending() -> Non
         inside = providers._get_local_constants().integers
         assert tuple(inside) == WITH_LENDING and INDEX_ONE in inside
     assert INDEX_ONE not in BEFORE_LENDING and 1_000_000 in BEFORE_LENDING
+
+
+engine = pytest.importorskip("hypothesis.internal.conjecture.engine")
+
+
+class _LoadedClock:
+    """The clock of a machine so loaded that every reading is 1,000 s after the last: hypothesis's
+    shrinking deadline (300 s) passes at its first check. Only ``perf_counter`` (what the deadline
+    reads) jumps; the rest is the real ``time`` module."""
+
+    def __init__(self) -> None:
+        import time
+
+        self._time, self._now = time, 0.0
+
+    def perf_counter(self) -> float:
+        self._now += 1_000.0
+        return self._now
+
+    def __getattr__(self, name: str):  # noqa: ANN204
+        return getattr(self._time, name)
+
+
+def _plant_search(monkeypatch, *, loaded: bool, guarded: bool = True):
+    if loaded:
+        monkeypatch.setattr(engine, "time", _LoadedClock())
+    if not guarded:
+        monkeypatch.setattr(search_module, "shrinking_without_a_clock", contextlib.nullcontext)
+    try:
+        return search(load_policy(PLANT), "deposit-not-absorbed", SearchBudget(max_examples=2_000))
+    finally:
+        monkeypatch.undo()
+
+
+def test_a_search_lifts_hypothesis_shrinking_clock_and_restores_it() -> None:
+    assert engine.MAX_SHRINKING_SECONDS == 300  # hypothesis's own: wall seconds
+    with same_draws_in_any_process():
+        assert engine.MAX_SHRINKING_SECONDS == search_module.SHRINK_SECONDS >= 10**9
+    assert engine.MAX_SHRINKING_SECONDS == 300
+
+
+@pytest.mark.deep
+def test_the_story_shrinks_as_far_on_a_loaded_clock(monkeypatch) -> None:
+    """Hypothesis ends a shrink after 300 s of wall time; inside a search that limit is lifted
+    (``search.shrinking_without_a_clock``), so the story shown does not depend on machine load."""
+    idle = _plant_search(monkeypatch, loaded=False)
+    loaded = _plant_search(monkeypatch, loaded=True)
+    assert idle.story is not None and idle.stats.examples > 0
+    assert _fingerprint(loaded) == _fingerprint(idle)
+    assert engine.MAX_SHRINKING_SECONDS == 300  # restored after the search
+
+
+@pytest.mark.deep
+def test_without_lifting_the_limit_the_loaded_clock_changes_the_story(monkeypatch) -> None:
+    """The control: the comparison above can fail (the clock does cut an unguarded shrink)."""
+    idle = _plant_search(monkeypatch, loaded=False)
+    loaded = _plant_search(monkeypatch, loaded=True, guarded=False)
+    assert _fingerprint(loaded) != _fingerprint(idle)
