@@ -25,6 +25,7 @@ reference time, at least a minute), so on any sane machine it never fires before
 from __future__ import annotations
 
 import gc
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -195,20 +196,31 @@ def question() -> Iterator[None]:
     and ``threshold`` asks 20-odd (a stand-in bisection with no z3 at all took 17-25 s of the
     suite); the old generation is collected by Python's own schedule between questions.
     """
-    if not _ASKING:  # inside another question the collector is already held: its garbage waits
-        gc.collect(1)
-    caller = _current_context()
-    fresh_context()
-    was_enabled = gc.isenabled()
-    gc.disable()
-    _ASKING.append(caller)
-    try:
-        yield
-    finally:
-        _ASKING.pop()
-        _restore_context(caller)
-        if was_enabled:
-            gc.enable()
+    with _ONE_AT_A_TIME:
+        if not _ASKING:  # inside another question the collector is already held: its garbage waits
+            gc.collect(1)
+        caller = _current_context()
+        fresh_context()
+        was_enabled = gc.isenabled()
+        gc.disable()
+        _ASKING.append(caller)
+        try:
+            yield
+        finally:
+            _ASKING.pop()
+            _restore_context(caller)
+            if was_enabled:
+                gc.enable()
+
+
+#: One question at a time in a process. z3's Python API keeps the context every term is built in
+#: in one module global (``z3.z3._main_ctx``), and the collector switch is the process's: two
+#: questions asked at once from two threads (a Dask worker runs as many tasks at once as it has
+#: threads, several by default) would build their terms in one context and free each other's
+#: garbage, so each one's units, and a verdict near its limit, would depend on the other.
+#: Re-entrant: a question asked inside another (``prove`` inside a threshold probe) is the same
+#: thread's.
+_ONE_AT_A_TIME = threading.RLock()
 
 
 #: the questions being asked, outermost first (a question inside another: ``prove`` inside a

@@ -96,3 +96,38 @@ def test_a_story_is_shrunk_within_what_the_question_left() -> None:
     assert result.verdict is Verdict.REFUTED
     assert [q.name for q in result.queries][-1] == "minimize: build"
     assert _spent(result) == 400_000
+
+
+def test_two_threads_ask_one_question_at_a_time() -> None:
+    """A Dask worker runs several tasks at once on threads; z3's default context and the collector
+    switch are the process's, so a second thread's question waits for the first to be answered."""
+    import threading
+
+    inside = threading.Event()
+    release = threading.Event()
+    order: list[str] = []
+
+    def first() -> None:
+        with effort.question():
+            order.append("first in")
+            inside.set()
+            release.wait(5)
+            order.append("first out")
+
+    def second() -> None:
+        inside.wait(5)
+        with effort.question():
+            order.append("second in")
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    inside.wait(5)
+    threads[1].join(0.2)  # the second is waiting for the first question, not inside it
+    assert order == ["first in"]
+    release.set()
+    for t in threads:
+        t.join(5)
+    assert order == ["first in", "first out", "second in"]
+    with effort.question(), effort.question():  # the same thread may ask inside its own question
+        pass
