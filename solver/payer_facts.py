@@ -133,9 +133,7 @@ class PayerFacts:
     def _charged(self, policy: Policy, book: Book, event: MarkPrice) -> list[Any]:
         """The charge and arithmetic instances at each trader's ``resolve`` in the sweep of ``event``."""
         out = []
-        ctx = _settled(policy, book, event)
-        for trader in [a.name for a in book.traders]:
-            starts = convert_spot(policy.margin, Ctx(ctx.book), trader).book  # where its resolve starts
+        for trader, starts in resolve_starts(policy, book, event):
             for bankrupt, free, formula in self.closed:
                 if bankrupt == trader:
                     out.append(instance(formula, list(_pairs(free, starts))))
@@ -153,8 +151,17 @@ class PayerFacts:
                 for name, step, variables in self.steps:
                     terms = [instance(t, mapped) for t in on[name]]
                     out.append(instance(step, list(zip(variables, terms, strict=True))))
-            ctx = liquidation_turn(policy, ctx, trader)
         return out
+
+
+def resolve_starts(policy: Policy, book: Book, event: MarkPrice) -> Iterator[tuple[str, Book]]:
+    """Each trader of ``book`` in sweep order and the book its ``resolve`` starts from in the sweep
+    of ``event`` (settled, the turns before it run, its spot converted, as ``liquidation_turn`` does):
+    the terms a lemma on ``resolve`` is instantiated on."""
+    ctx = _settled(policy, book, event)
+    for trader in [a.name for a in book.traders]:
+        yield trader, convert_spot(policy.margin, Ctx(ctx.book), trader).book
+        ctx = liquidation_turn(policy, ctx, trader)
 
 
 def bankrupt_question(policy: Policy, bankrupt: str) -> tuple[Book, list[Any], Any]:
@@ -221,4 +228,4 @@ def prove(policy: Policy, valid: Valid) -> PayerFacts | None:
     return PayerFacts(tuple(charges), tuple(steps), floor, tuple(closed), lemmas)
 
 
-__all__ = ["CLOSED", "PayerFacts", "Valid", "bankrupt_question", "instance", "prove"]
+__all__ = ["CLOSED", "PayerFacts", "Valid", "bankrupt_question", "instance", "prove", "resolve_starts"]
