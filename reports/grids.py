@@ -58,28 +58,68 @@ def threshold_cell_text(t: Threshold | CellError, where: str, notes: _Notes) -> 
     return f"{t.boundary}, {units_text(units)}"
 
 
-def threshold_grid_table(sources: Sequence[str], ids: Sequence[str], answers: Sequence[Threshold | CellError]) -> str:
-    """The policy × question table of a threshold grid (``answers`` row by row), then its notes."""
+def threshold_keys(count: int, ids: Sequence[str]) -> list[tuple[int, str, str]]:
+    """(policy index, question, market) of each cell of a grid of ``count`` policies that asks
+    every question once, row by row: the keys when no question is asked per market."""
+    return [(i, q, "") for i in range(count) for q in ids]
+
+
+def _by_policy(
+    count: int, keys: Sequence[tuple[int, str, str]], answers: Sequence[Threshold | CellError]
+) -> list[list[tuple[str, str, Threshold | CellError]]]:
+    """Each policy's (question, market, answer) cells, in order."""
+    rows: list[list[tuple[str, str, Threshold | CellError]]] = [[] for _ in range(count)]
+    for (i, q, market), answer in zip(keys, answers, strict=True):
+        rows[i].append((q, market, answer))
+    return rows
+
+
+def threshold_grid_table(
+    sources: Sequence[str],
+    ids: Sequence[str],
+    answers: Sequence[Threshold | CellError],
+    keys: Sequence[tuple[int, str, str]] | None = None,
+) -> str:
+    """The policy × question table of a threshold grid (``answers`` row by row; ``keys``: each
+    cell's (policy index, question, market) when a question is asked per market, whose cell then
+    lists each market's answer), then its notes."""
+    keys = keys if keys is not None else threshold_keys(len(sources), ids)
     notes = _Notes()
     rows = []
-    for i, source in enumerate(sources):
-        row = answers[i * len(ids) : (i + 1) * len(ids)]
-        rows.append((source, *(threshold_cell_text(t, f"{source} {q}", notes) for q, t in zip(ids, row, strict=True))))
+    for source, cells in zip(sources, _by_policy(len(sources), keys, answers), strict=True):
+        texts = []
+        for q in ids:
+            mine = [(m, t) for qq, m, t in cells if qq == q]
+            parts = [
+                (f"{m}: " if m else "") + threshold_cell_text(t, f"{source} {q}" + (f" {m}" if m else ""), notes)
+                for m, t in mine
+            ]
+            texts.append("; ".join(parts))
+        rows.append((source, *texts))
     text = table(rows, ("policy", *ids), wrap=tuple(range(1, len(ids) + 1)))
     return f"{text}\n{notes}" if notes.lines else text
 
 
-def threshold_error_data(question: str, error: CellError) -> dict[str, Any]:
-    """A threshold cell without an answer, in the place of ``solvent.solver.thresholds.to_data``."""
-    return {"question": question, "status": "error", "error": error.message, "error_kind": error.kind}
+def threshold_error_data(question: str, error: CellError, market: str = "") -> dict[str, Any]:
+    """A threshold cell without an answer, in the place of ``solvent.solver.thresholds.to_data``
+    (with the market it was asked in, for a per-market question)."""
+    data = {"question": question, "status": "error", "error": error.message, "error_kind": error.kind}
+    return data | ({"market": market} if market else {})
 
 
-def thresholds_json(policy: str, ids: Sequence[str], answers: Sequence[Threshold | CellError]) -> dict[str, Any]:
+def thresholds_json(
+    policy: str,
+    ids: Sequence[str],
+    answers: Sequence[Threshold | CellError],
+    markets: Sequence[str] | None = None,
+) -> dict[str, Any]:
     """One policy's answers: ``solvent.thresholds/1`` (``solvent.solver.thresholds.to_json``), a
-    cell without an answer as :func:`threshold_error_data`."""
+    cell without an answer as :func:`threshold_error_data`. ``ids``: each answer's question;
+    ``markets``: each answer's market ("" or None: none)."""
+    markets = markets if markets is not None else [""] * len(answers)
     cells = [
-        threshold_error_data(q, t) if isinstance(t, CellError) else to_data(t)
-        for q, t in zip(ids, answers, strict=True)
+        threshold_error_data(q, t, m) if isinstance(t, CellError) else to_data(t)
+        for q, m, t in zip(ids, markets, answers, strict=True)
     ]
     return {"schema": THRESHOLDS_SCHEMA, "policy": policy, "thresholds": cells}
 
@@ -90,13 +130,15 @@ def threshold_grid_json(
     ids: Sequence[str],
     answers: Sequence[Threshold | CellError],
     code: int,
+    keys: Sequence[tuple[int, str, str]] | None = None,
 ) -> dict[str, Any]:
     """``solvent.threshold-grid/1``: each policy's ``solvent.thresholds/1`` document (with the
     name or file it was given as, ``source``), the questions, and the grid's exit code."""
+    keys = keys if keys is not None else threshold_keys(len(sources), ids)
     policies = []
-    for i, (name, source) in enumerate(zip(names, sources, strict=True)):
-        row = answers[i * len(ids) : (i + 1) * len(ids)]
-        policies.append(thresholds_json(name, ids, row) | {"source": source})
+    for name, source, cells in zip(names, sources, _by_policy(len(sources), keys, answers), strict=True):
+        doc = thresholds_json(name, [q for q, _, _ in cells], [t for _, _, t in cells], [m for _, m, _ in cells])
+        policies.append(doc | {"source": source})
     return {"schema": THRESHOLD_GRID_SCHEMA, "questions": list(ids), "exit_code": code, "policies": policies}
 
 
@@ -194,5 +236,6 @@ __all__ = [
     "proof_grid_table",
     "threshold_grid_json",
     "threshold_grid_table",
+    "threshold_keys",
     "thresholds_json",
 ]

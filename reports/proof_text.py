@@ -6,6 +6,8 @@ shown as the venue's contracts and the events are told again in the venue's term
 
 from __future__ import annotations
 
+from typing import Any
+
 from tabulate import tabulate
 
 from solvent.reports.story import coin_moves_note, extreme_story_note, unconstrained_cash_note, venue_terms_lines
@@ -119,25 +121,37 @@ def render(result: ProofResult, *, verbose: bool = False, contract: Contract = L
 
 
 def render_thresholds(
-    results: list, *, verbose: bool = False, contract: Contract = LINEAR, questions: list[str] | None = None
+    results: list,
+    *,
+    verbose: bool = False,
+    contract: Contract = LINEAR,
+    questions: list[str] | None = None,
+    markets: list[str] | None = None,
 ) -> str:
     """Threshold answers (``solvent.solver.thresholds``): a table, then each refuting story
     (``contract``: the policy's; on an inverse one the moves are of coin values, and it says so).
     An answer may be a grid cell's ``CellError`` (``solvent.simulation.executors``): a row
-    ``error`` with its reason, the question read from ``questions`` in the same order."""
+    ``error`` with its reason, the question (and market) read from ``questions`` (``markets``)
+    in the same order. A table with a question asked per market has a market column."""
 
+    def market_of(i: int, t: Any) -> str:
+        return (markets[i] if markets else "") if isinstance(t, CellError) else t.market
+
+    with_market = any(market_of(i, t) for i, t in enumerate(results))
     rows = []
     for i, t in enumerate(results):
+        where = (market_of(i, t),) if with_market else ()
         if isinstance(t, CellError):
-            rows.append((questions[i] if questions else "", "error", str(t), "", "", ""))
+            rows.append((questions[i] if questions else "", *where, "error", str(t), "", "", ""))
             continue
         proved = "" if t.proved_at is None else f"{t.proved_at:,}"
         refuted = "" if t.refuted_at is None else f"{t.refuted_at:,}"
-        rows.append((t.question, t.status.value, t.boundary, proved, refuted, f"{t.seconds:.1f} s"))
+        rows.append((t.question, *where, t.status.value, t.boundary, proved, refuted, f"{t.seconds:.1f} s"))
+    headers = ("question", *(("market",) if with_market else ()), "status", "boundary")
     lines = [
         tabulate(
             rows,
-            headers=("question", "status", "boundary", "proved at (ppm)", "refuted at (ppm)", "time"),
+            headers=(*headers, "proved at (ppm)", "refuted at (ppm)", "time"),
             tablefmt="simple",
         )
     ]

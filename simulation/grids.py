@@ -58,6 +58,8 @@ class ThresholdCell:
     max_probes: int
     #: the questions' parameters (``gap_ppm``, ``leverage``, ...; ``solvent.solver.thresholds.questions``)
     params: tuple[tuple[str, int], ...] = ()
+    #: the market a per-market question moves (``cross-market-safe-move``); "" for the others
+    market: str = ""
 
 
 def answer_threshold(cell: ThresholdCell) -> Threshold | CellError:
@@ -67,7 +69,8 @@ def answer_threshold(cell: ThresholdCell) -> Threshold | CellError:
     question = questions(**dict(cell.params))[cell.question]
     try:
         with _ONE_AT_A_TIME, effort.question():
-            found = threshold(cell.policy, question, cell.bounds, max_probes=cell.max_probes)
+            where = {"market": cell.market} if cell.market else {}  # a per-market question's market
+            found = threshold(cell.policy, question, cell.bounds, max_probes=cell.max_probes, **where)
     except ValueError as exc:
         return CellError("bad input", f"bad input: {exc}")
     return attrs.evolve(found, proof=None)

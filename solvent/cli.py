@@ -997,8 +997,15 @@ def _proof_grid(
     help="Also write the answers as JSON (schema solvent.thresholds/1; several policies: solvent.threshold-grid/1, "
     "one thresholds/1 document per policy).",
 )
+@click.option(
+    "--market",
+    "market_names",
+    default="",
+    metavar="NAME,...",
+    help="cross-market-safe-move: only the move in these markets (default: each market the policy declares, one row each).",
+)
 @click.option("--verbose", is_flag=True, help="Show every probe.")
-@executor_options("threshold cells (each policy × question one task)")
+@executor_options("threshold cells (each policy × question, × market for cross-market-safe-move, one task)")
 def thresholds(
     policies: tuple[str, ...],
     question_ids: str,
@@ -1014,6 +1021,7 @@ def thresholds(
     min_price: int | None,
     max_price: int | None,
     json_path: str | None,
+    market_names: str,
     verbose: bool,
     workers: int,
     executor_url: str | None,
@@ -1029,7 +1037,10 @@ def thresholds(
     vault-loss-for-gap (the backstop vault's worst loss in a --gap-ppm move, as a share of open
     interest, from a vault holding no position); asked by name,
     partial-liquidation-extra-bad-debt (the most bad debt partial liquidation adds to whole
-    liquidation over --moves moves of at most --move-ppm, as a share of open interest).
+    liquidation over --moves moves of at most --move-ppm, as a share of open interest), and
+    cross-market-safe-move (on a policy of several [[market]] tables: for each market, or those
+    --market names, the largest one-tick move of that market with no bad debt on a book of every
+    market, a cross account's equity and maintenance measured on the whole account).
 
     Several policies make a grid: each (policy, question) cell is one task on --workers local
     processes or a Dask --executor, the answers the same on any; each policy's answers print as
@@ -1042,10 +1053,11 @@ def thresholds(
     """
     from solvent.rules.loading import PolicyError
     from solvent.simulation.grids import ThresholdCell
-    from solvent.solver.thresholds import default_bounds, questions
+    from solvent.solver.thresholds import default_bounds, markets_asked, questions
     from solvent.verdicts.check import resolve as resolve_policy
 
     ids = [q.strip() for q in question_ids.split(",") if q.strip()]
+    only = tuple(m.strip() for m in market_names.split(",") if m.strip())
     params = {
         "gap_ppm": gap_ppm,
         "leverage": leverage,
@@ -1061,18 +1073,31 @@ def thresholds(
                 raise KeyError(f"--question: unknown threshold question {q!r}; known: {', '.join(known)}")
         given = {"min_price": min_price, "max_price": max_price}
         given = {k: v for k, v in given.items() if v is not None}
+        if only and not any(known[q].per_market for q in ids):
+            per_market = ", ".join(q for q, question in known.items() if question.per_market)
+            raise KeyError(f"--market: only {per_market} is asked per market, and --question asks {', '.join(ids)}")
+        keys = []
+        for i, policy in enumerate(resolved):
+            for q in ids:
+                try:
+                    keys += [(i, q, m) for m in markets_asked(policy, known[q], only if known[q].per_market else ())]
+                except ValueError as exc:
+                    raise KeyError(f"--market: {exc}") from None
         cells = [
             ThresholdCell(
-                policy,
+                resolved[i],
                 q,
                 default_bounds(
-                    accounts=accounts or known[q].accounts(policy) or 2, effort=effort_units, safety_s=safety_s, **given
+                    accounts=accounts or known[q].accounts(resolved[i]) or 2,
+                    effort=effort_units,
+                    safety_s=safety_s,
+                    **given,
                 ),
                 max_probes,
                 tuple(sorted(params.items())),
+                market=m,
             )
-            for policy in resolved
-            for q in ids
+            for i, q, m in keys
         ]
     except PolicyError as exc:
         _bad_input(str(exc))
@@ -1080,7 +1105,7 @@ def thresholds(
         _bad_input(exc.args[0])
     except ValueError as exc:
         _bad_input(f"bounds: {exc}")
-    _threshold_grid(policies, resolved, ids, cells, workers, executor_url, json_path, verbose)
+    _threshold_grid(policies, resolved, ids, keys, cells, workers, executor_url, json_path, verbose)
 
 
 def _on_executor(workers: int, executor_url: str | None, run, labels: list[str]):  # noqa: ANN001, ANN202
@@ -1121,43 +1146,46 @@ def _threshold_grid(
     sources: tuple[str, ...],
     resolved: list,
     ids: list[str],
+    keys: list[tuple[int, str, str]],
     cells: list,
     workers: int,
     executor_url: str | None,
     json_path: str | None,
     verbose: bool,
 ) -> None:
-    """Every cell on the executor; each policy's answers, the grid table (several policies), the
-    JSON; exit with the worst cell's code."""
+    """Every cell on the executor (``keys``: each cell's policy index, question and market); each
+    policy's answers, the grid table (several policies), the JSON; exit with the worst cell's code."""
     import json
 
     from solvent.reports.grids import threshold_grid_json, threshold_grid_table, thresholds_json
     from solvent.reports.proof_text import render_thresholds
     from solvent.simulation.grids import find_thresholds, threshold_exit
 
-    labels = [f"{source} {q}" for source in sources for q in ids]
+    labels = [f"{sources[i]} {q}" + (f" {m}" if m else "") for i, q, m in keys]
     answers = _on_executor(workers, executor_url, lambda ex, done: find_thresholds(cells, ex, done), labels)
     code = threshold_exit(answers)
-    width = len(ids)
-    rows = [answers[i * width : (i + 1) * width] for i in range(len(sources))]
-    for source, policy, row in zip(sources, resolved, rows, strict=True):
+    for i, (source, policy) in enumerate(zip(sources, resolved, strict=True)):
+        row = [a for k, a in zip(keys, answers, strict=True) if k[0] == i]
+        asked = [q for k, q, _ in keys if k == i]
         if len(sources) > 1:
             click.echo(f"== {source} ==")
-        click.echo(render_thresholds(row, verbose=verbose, contract=policy.contract, questions=ids))
+        markets = [m for k, _, m in keys if k == i]
+        click.echo(render_thresholds(row, verbose=verbose, contract=policy.contract, questions=asked, markets=markets))
         if len(sources) > 1:
             click.echo()
     if len(sources) > 1:
+        width = len(ids)
         plural = "s" if width > 1 else ""
         click.echo(
             f"thresholds grid: {len(sources)} policies x {width} question{plural} (with the z3 units each spent)"
         )
-        click.echo(threshold_grid_table(sources, ids, answers))
+        click.echo(threshold_grid_table(sources, ids, answers, keys))
     if json_path:
         names = [p.name for p in resolved]
         data = (
-            thresholds_json(names[0], ids, answers)
+            thresholds_json(names[0], [q for _, q, _ in keys], answers, [m for _, _, m in keys])
             if len(sources) == 1
-            else threshold_grid_json(names, sources, ids, answers, code)
+            else threshold_grid_json(names, sources, ids, answers, code, keys)
         )
         Path(json_path).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     _internal_errors(answers)

@@ -54,8 +54,9 @@ def _account_bounds(account: Account, bounds: Bounds) -> Any:
         [
             _within(account.cash_quote, -q, q),
             account.spot_quote <= q,
-            _within(account.size_lots, -lots, lots),
-            _within(account.cost_quote, -lots * bounds.max_price, lots * bounds.max_price),
+            # the position and cost basis in every market of the book (docs/portfolio.md)
+            *(_within(p.size_lots, -lots, lots) for p in account.positions),
+            *(_within(p.cost_quote, -lots * bounds.max_price, lots * bounds.max_price) for p in account.positions),
             account.principal_quote <= q,
             account.withdrawn_quote <= q,
             account.debt_quote <= q,
@@ -67,13 +68,15 @@ def _account_bounds(account: Account, bounds: Bounds) -> Any:
 def book_assumptions(policy: Policy, book: Book, bounds: Bounds) -> list[Assumption]:
     """The named assumptions on a starting book: the bounds, then the well-formed book
     (:func:`solvent.rules.wellformed.conditions` at ``bounds.start_margin``), then the fund floor."""
-    market = book.market
     out = [
         Assumption(
             "prices within bounds",
-            and_(
-                _within(market.mark_quote, bounds.min_price, bounds.max_price),
-                _within(market.previous_mark_quote, bounds.min_price, bounds.max_price),
+            all_(
+                and_(
+                    _within(market.mark_quote, bounds.min_price, bounds.max_price),
+                    _within(market.previous_mark_quote, bounds.min_price, bounds.max_price),
+                )
+                for market in book.markets
             ),
         ),
         Assumption("balances within bounds", all_(_account_bounds(a, bounds) for a in book.accounts)),
@@ -164,11 +167,14 @@ def long_open_interest(policy: Policy, book: Book) -> Any:
     return sum_(max_(a.size_lots, 0) * book.market.mark_quote for a in book.accounts if a.role in holders(policy))
 
 
-def move_within(before_mark: Any, event: Any, bounds: Bounds) -> Any:
-    """A mark event moves the price at most ``bounds.max_move_ppm`` of the mark before it (True for
-    other events, or when the bounds set no limit): ``|p' − p| · 10⁶ ≤ m · p``."""
+def move_within(before: Book, event: Any, bounds: Bounds) -> Any:
+    """A mark event moves the price of its market at most ``bounds.max_move_ppm`` of that
+    market's mark in the book ``before`` it (True for other events, or when the bounds set no
+    limit): ``|p' − p| · 10⁶ ≤ m · p``. The event's own market: on a book of several markets a
+    move in ETH is measured against ETH's mark, not the first market's."""
     if bounds.max_move_ppm is None or not isinstance(event, MarkPrice):
         return True
+    before_mark = before.markets[before.market_index(event.market)].mark_quote
     move = event.price_quote - before_mark
     return and_(move * PPM <= bounds.max_move_ppm * before_mark, -move * PPM <= bounds.max_move_ppm * before_mark)
 

@@ -162,6 +162,10 @@ class Bounds:
     #: fund_cap_quote``, :func:`for_policy`): each keeps its running total, a variable
     #: (``Market.fund_settled_quote``, ``rules.insurance_claim``); none on every other policy
     claim_markets: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    #: the markets an event may act on, by name (a mark move, a funding payment, a trade, a
+    #: final settlement); empty: every market of the book. A threshold across markets moves one
+    #: market of a book that holds them all (``solver.thresholds``, ``cross-market-safe-move``)
+    event_markets: tuple[str, ...] = attrs.field(default=(), converter=tuple)
 
     def __attrs_post_init__(self) -> None:
         if self.max_price < self.min_price:
@@ -179,6 +183,11 @@ class Bounds:
             )
         if self.market_labels and len(self.market_labels) != self.markets:
             raise ValueError(f"'market_labels' must name the {self.markets} markets: {self.market_labels}")
+        unknown = [m for m in self.event_markets if m not in self.market_names]
+        if unknown:
+            raise ValueError(
+                f"'event_markets' must name markets of the book ({', '.join(self.market_names)}): {unknown[0]!r}"
+            )
         if set(self.event_kinds) <= {"trade"} and self.accounts < 2:
             raise ValueError(
                 f"'accounts' must be >= 2 when every event is a trade (a trade has two sides): {self.accounts}"

@@ -32,7 +32,7 @@ from solvent.rules.events import AddMargin, Deposit, Funding, MarkPrice, RemoveM
 from solvent.rules.policy import Policy
 from solvent.solver.assumptions import book_assumptions, move_within
 from solvent.solver.bounds import Bounds
-from solvent.solver.story import event_within, symbolic_book
+from solvent.solver.story import event_within, market_within, symbolic_book
 from solvent.solver.verdicts import ProofResult, Verdict
 
 KIND = {MarkPrice: "mark", Funding: "funding", Deposit: "deposit", SpotDeposit: "spot-deposit"}
@@ -78,7 +78,8 @@ def _event_inside(s: Step, bounds: Bounds) -> bool:
         return False
     if (
         event_within(s.event, bounds) is not True
-        or move_within(s.before.market.mark_quote, s.event, bounds) is not True
+        or move_within(s.before, s.event, bounds) is not True
+        or not market_within(s.event, bounds)
     ):
         return False
     price = getattr(s.event, "price_quote", None)

@@ -176,9 +176,7 @@ class CascadeQuery:
                 held += [r.accepted() for r in runs]
             for r in partial:
                 held += [
-                    z3.Implies(
-                        _b(r.slot.chosen(v)), _b(move_within(r.before.market.mark_quote, vr.variant.event, bounds))
-                    )
+                    z3.Implies(_b(r.slot.chosen(v)), _b(move_within(r.before, vr.variant.event, bounds)))
                     for v, vr in enumerate(r.runs)
                 ]
 

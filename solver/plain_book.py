@@ -174,9 +174,23 @@ def _plain_fields(policy: Policy, invariant: Invariant, story: Story, bounds: Bo
 
     tries = [attrs.evolve(book, market=attrs.evolve(book.market, previous_mark_quote=mark))]
     tries.append(attrs.evolve(book, insurance_window_sum_quote=0))
+    if book.more_markets:  # a book of several markets: each further market's previous mark its mark
+        more = tuple(attrs.evolve(m, previous_mark_quote=m.mark_quote) for m in book.more_markets)
+        tries.append(attrs.evolve(book, more_markets=more))
     for candidate in tries:
         if candidate != book and still(candidate):
             book = candidate
+    for i in range(len(book.accounts)):  # a position in a further market: its cost basis at its mark
+        account = book.accounts[i]
+        positions = tuple(
+            attrs.evolve(p, cost_quote=p.size_lots * m.mark_quote)
+            for p, m in zip(account.more_positions, book.more_markets, strict=True)
+        )
+        if positions != account.more_positions:
+            changed = attrs.evolve(account, more_positions=positions)
+            candidate = attrs.evolve(book, accounts=book.accounts[:i] + (changed,) + book.accounts[i + 1 :])
+            if still(candidate):
+                book = candidate
     for i in range(len(book.accounts)):
         for field in ("window_pnl_quote", "withdrawn_quote", "debt_quote", "spot_quote", "cost_quote", "cash_quote"):
             account = book.accounts[i]

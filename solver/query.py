@@ -226,7 +226,7 @@ class StoryQuery:
             Assumption(
                 f"event {k + 1} moves the mark at most {max_move_ppm} ppm",
                 all_(
-                    _implies(r.slot.chosen(v), move_within(r.before.market.mark_quote, vr.variant.event, within))
+                    _implies(r.slot.chosen(v), move_within(r.before, vr.variant.event, within))
                     for v, vr in enumerate(r.runs)
                 ),
             )

@@ -23,7 +23,7 @@ from solvent.rules.policy import Policy
 from solvent.solver.assumptions import book_assumptions, move_within
 from solvent.solver.bounds import Bounds
 from solvent.solver.linearize import Product, Quotient
-from solvent.solver.story import event_within
+from solvent.solver.story import event_within, market_within
 from solvent.solver.verdicts import TRANSFERS
 
 
@@ -62,7 +62,9 @@ def replay(policy: Policy, invariant: Invariant | None, story: Story, bounds: Bo
         return Replay(story, (), None, outside)
     book, steps = story.book, []
     for i, event in enumerate(story.events):
-        if not move_within(book.market.mark_quote, event, bounds):
+        if not market_within(event, bounds):
+            return Replay(story, tuple(steps), None, (f"event {i + 1} in {', '.join(bounds.event_markets)}",))
+        if not move_within(book, event, bounds):
             return Replay(
                 story, tuple(steps), None, (f"event {i + 1} moves the mark at most {bounds.max_move_ppm} ppm",)
             )

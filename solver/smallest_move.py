@@ -42,6 +42,7 @@ import attrs
 from solvent.properties.catalog import Invariant
 from solvent.properties.scenarios import Story
 from solvent.rules.arith import PPM
+from solvent.rules.book import Book
 from solvent.rules.events import MarkPrice
 from solvent.rules.policy import Policy
 from solvent.solver import effort
@@ -176,7 +177,8 @@ def move_ppm(story: Story, index: int = 0) -> int | None:
     event = story.events[index] if index < len(story.events) else None
     if not isinstance(event, MarkPrice):
         return None
-    return move_ppm_of(story.book.market.mark_quote, event.price_quote)
+    book = story.book  # the move of the event's own market, against that market's mark
+    return move_ppm_of(book.markets[book.market_index(event.market)].mark_quote, event.price_quote)
 
 
 def applies(cx: Counterexample | None, invariant: Invariant) -> bool:
@@ -386,7 +388,7 @@ class _MoveProbes:
         if witness.verdict is not Verdict.WITNESSED or witness.replay is None:
             return None
         story = witness.replay.story
-        unmoved = attrs.evolve(story, events=tuple(_unmoved(story.book.market.mark_quote, e) for e in story.events))
+        unmoved = attrs.evolve(story, events=tuple(_unmoved(story.book, e) for e in story.events))
         still = replay(policy, None, unmoved, attrs.evolve(scope, max_move_ppm=0))
         if still.outside or still.rejected or (len(still.steps) < len(unmoved.events) and still.failed_at is None):
             return None
@@ -434,9 +436,11 @@ class _MoveProbes:
         return state.record(probe, result, reached=reached)
 
 
-def _unmoved(mark: int, event: Any) -> Any:
-    """``event`` with the mark kept where it is (a mark event to the mark before it)."""
-    return MarkPrice(mark) if isinstance(event, MarkPrice) else event
+def _unmoved(book: Book, event: Any) -> Any:
+    """``event`` with the mark kept where it is (a mark event to its market's mark in ``book``)."""
+    if not isinstance(event, MarkPrice):
+        return event
+    return MarkPrice(book.markets[book.market_index(event.market)].mark_quote, market=event.market)
 
 
 def _at_scale(

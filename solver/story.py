@@ -372,7 +372,7 @@ def _variants(kind: str, k: int, book: Book, bounds: Bounds, price: int | None) 
     p = f"e{k + 1}."
     traders = [a.name for a in book.traders]
     payees = [a.name for a in book.accounts if a.role is not Role.CLEARING]
-    markets = _markets(book)
+    markets = _markets(book, bounds.event_markets)
     if kind == "mark":
         price_quote = price if price is not None else z3.Int(p + "price_quote")
         return [Variant(MarkPrice(price_quote, market=m), "mark" + label) for m, label in markets]
@@ -435,12 +435,28 @@ def _variants(kind: str, k: int, book: Book, bounds: Bounds, price: int | None) 
     raise ValueError(f"'event_kinds' must be among the known kinds: {kind!r}")
 
 
-def _markets(book: Book) -> list[tuple[str, str]]:
+def _markets(book: Book, only: Sequence[str] = ()) -> list[tuple[str, str]]:
     """The markets an event may act on, as an event names them (``""``: the first) with the label
-    its variant shows (nothing for a one-market book, whose labels stay as they were)."""
+    its variant shows (nothing for a one-market book, whose labels stay as they were); ``only``:
+    those named (``Bounds.event_markets``), every market when empty."""
     if not book.more_markets:
         return [("", "")]
-    return [("" if i == 0 else m.name, f" in {m.name}") for i, m in enumerate(book.markets)]
+    return [
+        ("" if i == 0 else m.name, f" in {m.name}") for i, m in enumerate(book.markets) if not only or m.name in only
+    ]
+
+
+#: the events :func:`_markets` draws in each market (``Bounds.event_markets`` narrows them)
+MARKET_EVENTS = (MarkPrice, Funding, Trade, FinalSettlement)
+
+
+def market_within(event: Any, bounds: Bounds) -> bool:
+    """A mark move, funding payment, trade or final settlement acts on one of
+    ``bounds.event_markets`` (True for any other event, or when the bounds name none); ``""`` is
+    the book's first market. Concrete events only."""
+    if not bounds.event_markets or not isinstance(event, MARKET_EVENTS):
+        return True
+    return (event.market or bounds.market_names[0]) in bounds.event_markets
 
 
 def field_condition(field: str, value: Any, bounds: Bounds) -> Any:

@@ -64,7 +64,7 @@ import attrs
 
 from solvent.properties.catalog import HAIRCUT_LAYERS, Invariant, Severity, StepView
 from solvent.properties.scenarios import Story
-from solvent.rules.arith import PPM, all_, implies
+from solvent.rules.arith import PPM, all_, and_, implies
 from solvent.rules.book import Book, Role
 from solvent.rules.events import Event, MarkPrice
 from solvent.rules.liquidation import pools_holding
@@ -75,7 +75,7 @@ from solvent.rules.presets import resolve_policy
 from solvent.rules.waterfall import BackstopVault, InsuranceFund
 from solvent.solver import effort
 from solvent.solver.assumptions import move_ppm_of
-from solvent.solver.bounds import Bounds
+from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.effort import UNITS_PER_SECOND, OutOfEffort, units_text
 from solvent.solver.plain_book import MARK_SPAN, plain_story, scale_mark
 from solvent.solver.query import Answer, StoryQuery
@@ -118,6 +118,21 @@ def _no_bad_debt(view: StepView) -> Any:
     )
 
 
+def _holds_every_market(view: StepView, name: str) -> Any:
+    """The account ``name`` held a position in every market of the book before the step."""
+    return all_(p.size_lots != 0 for p in view.before.account(name).positions)
+
+
+def _no_cross_bad_debt(view: StepView) -> Any:
+    return implies(
+        _pools_flat(view),
+        all_(
+            implies(and_(g.guard, _holds_every_market(view, g.item.account)), g.item.deficit_quote <= 0)
+            for g in view.outcomes_of(Bankrupt)
+        ),
+    )
+
+
 def _liquidation_leaves_nothing(view: StepView) -> Any:
     return all_(
         implies(g.guard, equity(view.policy.margin, view.after.account(g.item.account)) <= 0)
@@ -147,6 +162,13 @@ NO_BAD_DEBT = Invariant(
     "no account is bankrupt after the step: no deficit enters the waterfall",
     Severity.HIGH,
     _no_bad_debt,
+)
+NO_CROSS_BAD_DEBT = Invariant(
+    "no-cross-bad-debt",
+    "no account that held a position in every market before the step is bankrupt after it: "
+    "no deficit enters the waterfall from a cross account holding them all",
+    Severity.HIGH,
+    _no_cross_bad_debt,
 )
 LIQUIDATION_LEAVES_NOTHING = Invariant(
     "liquidation-leaves-nothing",
@@ -219,6 +241,21 @@ class Question:
     accounts_note: str = ""
     #: the answer compared with the policy's own parameter, in words ("" where none applies)
     compare: Callable[[Policy, Any], str] = lambda policy, threshold: ""
+    #: asked once per market of the policy (``threshold(..., market=NAME)``), on a book of every
+    #: market it declares, the events in that market only (``Bounds.event_markets``)
+    per_market: bool = False
+
+
+def moving_margin(policy: Policy, bounds: Bounds) -> MarginRule:
+    """The margin rule of the market a question's events move: the one market of
+    ``bounds.event_markets`` on a book of the policy's markets (its ``[[market]]`` table's tiers),
+    else ``[margin]`` (the first market's, as every one-market question reads it)."""
+    if len(bounds.event_markets) == 1 and bounds.market_labels:
+        (name,) = bounds.event_markets
+        spec = next((m for m in policy.market if m.name == name), None)
+        if spec is not None:
+            return policy.market_margin(spec)
+    return policy.margin
 
 
 def _mark_move_ppm(policy: Policy, story: Story) -> int | None:
@@ -226,7 +263,8 @@ def _mark_move_ppm(policy: Policy, story: Story) -> int | None:
     event = next((e for e in story.events if isinstance(e, MarkPrice)), None)
     if event is None or len(story.events) != 1:
         return None
-    return move_ppm_of(story.book.market.mark_quote, event.price_quote)
+    book = story.book
+    return move_ppm_of(book.markets[book.market_index(event.market)].mark_quote, event.price_quote)
 
 
 def _fund_share_ppm(policy: Policy, story: Story) -> int | None:
@@ -256,7 +294,7 @@ def _safe_move_hints(policy: Policy, bounds: Bounds) -> list[int]:
     ``(i − s) / (1 + s)``, and that less two roundings at the lowest price (Drift: 89,108 and
     88,908 ppm for 10% and 1%; its answer lies between, where the initial rate alone left the
     bisection a dozen probes from it)."""
-    initial = min(t.initial_ppm for t in policy.margin.tiers)
+    initial = min(t.initial_ppm for t in moving_margin(policy, bounds).tiers)
     slip = policy.liquidation.slippage_ppm
     if policy.liquidation.execution.value != "market" or slip == 0 or slip >= initial:
         return [initial]
@@ -286,6 +324,12 @@ def _maintenance_hints(leverage: int, gap_ppm: int) -> Callable[[Policy, Bounds]
 
 def _safe_move_setup(policy: Policy, value: int, bounds: Bounds) -> Setup:
     return Setup(policy, NO_BAD_DEBT, attrs.evolve(bounds, max_move_ppm=value, event_kinds=("mark",)))
+
+
+def _cross_move_setup(policy: Policy, value: int, bounds: Bounds) -> Setup:
+    """The move of one market (``bounds.event_markets``) on a book of every market, judged on the
+    accounts that hold a position in each of them."""
+    return Setup(policy, NO_CROSS_BAD_DEBT, attrs.evolve(bounds, max_move_ppm=value, event_kinds=("mark",)))
 
 
 def _fund_setup(gap_ppm: int) -> Callable[[Policy, int, Bounds], Setup]:
@@ -538,7 +582,36 @@ def _compare_maintenance(leverage: int, gap_ppm: int) -> Callable[[Policy, Any],
 
 def _compare_safe_move(policy: Policy, t: Any) -> str:
     x = min(tier.initial_ppm for tier in policy.margin.tiers)
-    head = f"this policy's loosest initial rate is {_pct(x)} ({_leverage(x)})"
+    return _move_against_margin(t, x, f"this policy's loosest initial rate is {_pct(x)} ({_leverage(x)})")
+
+
+def _compare_cross_move(policy: Policy, t: Any) -> str:
+    """The move in one market against that market's own table: its loosest initial rate (the
+    margin a position there opens with) and that tier's maintenance rate. A cross account's other
+    markets' positions bring their own margin, so the one market's initial rate less what a
+    liquidation costs is the answer unless closing them costs more than their margin covers."""
+    spec = next((m for m in policy.market if m.name == t.market), None)
+    if spec is None:
+        return ""
+    loosest = min(policy.market_margin(spec).tiers, key=lambda tier: tier.initial_ppm)
+    x = loosest.initial_ppm
+    table = "its [[market]] table" if spec.tiers else "[margin]'s tiers, which it takes"
+    head = (
+        f"{t.market}'s loosest initial rate is {_pct(x)} ({_leverage(x)}), its maintenance rate "
+        f"{_pct(loosest.maintenance_ppm)} ({table})"
+    )
+    more = (
+        "what the margin of the account's positions in the other markets pays beyond it (the least such "
+        "position's margin against the largest notional this rate allows)"
+    )
+    return _move_against_margin(t, x, head, more)
+
+
+def _move_against_margin(
+    t: Any, x: int, head: str, more: str = "so a move larger than the margin still leaves no bad debt"
+) -> str:
+    """A safe move's answer against the initial rate ``x`` that ``head`` names (``more``: why an
+    answer above it is)."""
     if t.status is not ThresholdStatus.EXACT:
         return _placed(
             t,
@@ -551,7 +624,7 @@ def _compare_safe_move(policy: Policy, t: Any) -> str:
         return f"{head}: exactly the answer, so a move as large as the margin is the last without bad debt"
     if t.value < x:
         return f"{head}: the answer is {x - t.value:,} ppm less, what a liquidation costs beyond the move (slippage, penalty, rounding)"
-    return f"{head}: the answer is {t.value - x:,} ppm more, so a move larger than the margin still leaves no bad debt"
+    return f"{head}: the answer is {t.value - x:,} ppm more, {more}"
 
 
 def _compare_fund(gap_ppm: int) -> Callable[[Policy, Any], str]:
@@ -620,6 +693,29 @@ def questions(
             hints=_safe_move_hints,
             reach=_mark_move_ppm,
             compare=_compare_safe_move,
+        ),
+        "cross-market-safe-move": Question(
+            "cross-market-safe-move",
+            "largest one-tick move of one market with no bad debt, on a book of every market",
+            Direction.LARGEST,
+            True,
+            low=lambda p: 0,
+            high=lambda p: PPM - 1,
+            setup=_cross_move_setup,
+            hints=_safe_move_hints,
+            reach=_mark_move_ppm,
+            applies=lambda p: (
+                ""
+                if len(p.market_names) >= 2
+                else "the policy declares one market, no [[market]] tables: safe-move asks it"
+            ),
+            accounts=lambda p: 1,
+            accounts_note=(
+                "one cross account holding every market against the book: its bad debt is its own "
+                "equity less what closing its positions costs; --accounts 2 asks about two"
+            ),
+            compare=_compare_cross_move,
+            per_market=True,
         ),
         "fund-for-gap": Question(
             "fund-for-gap",
@@ -699,8 +795,9 @@ def questions(
 
 #: The questions asked by default (``solvent thresholds``, ``check --thresholds``, the gallery).
 DEFAULT_IDS = ("safe-move", "fund-for-gap", "maintenance-for-leverage", "penalty-bankrupts", "vault-loss-for-gap")
-#: Every question: the default ones and the cascade question, asked by name (two runs of K moves each).
-QUESTION_IDS = (*DEFAULT_IDS, "partial-liquidation-extra-bad-debt")
+#: Every question: the default ones, the cascade question (two runs of K moves each) and the move
+#: of one market on a book of every market (one answer per market), asked by name.
+QUESTION_IDS = (*DEFAULT_IDS, "partial-liquidation-extra-bad-debt", "cross-market-safe-move")
 
 
 def _pct(ppm: int | Fraction) -> str:
@@ -774,6 +871,8 @@ class Threshold:
     opening: tuple[Event, ...] = ()
     #: what of the story beyond the boundary could not be made plain, in words ("" when all was)
     story_note: str = ""
+    #: the market whose move a per-market question asked about ("" for every other question)
+    market: str = ""
 
     @property
     def value(self) -> int | None:
@@ -1025,7 +1124,7 @@ def _cell_by_cell(query: StoryQuery, s: Setup, units: int, extra: Any = None) ->
     import z3
 
     edges = cell_edges(s.bounds)
-    mark = query.book.market.mark_quote
+    mark = _moving_mark(query.book, s.bounds)
     todo = list(zip(edges, [*edges[1:], s.bounds.max_price + 1], strict=True))  # popped from the end: highest first
     answers: list[Answer] = []
     spent, proved = 0, 0
@@ -1055,6 +1154,14 @@ def _cell_by_cell(query: StoryQuery, s: Setup, units: int, extra: Any = None) ->
     low, high = todo[-1]
     reason = f"the starting marks {low:,}..{high - 1:,} stayed undecided ({len(todo)} cells left) when the probe's units ran out"
     return Answer(Verdict.UNKNOWN, QueryStats(s.claim.id, "unknown (cells)", 0.0), reason), answers
+
+
+def _moving_mark(book: Book, bounds: Bounds) -> Any:
+    """The starting mark of the market the events move (``Bounds.event_markets``, when it names
+    one), else the first market's: the price whose rounding region the cells split."""
+    if len(bounds.event_markets) == 1:
+        return book.markets[book.market_index(bounds.event_markets[0])].mark_quote
+    return book.market.mark_quote
 
 
 def staged_then_cells(query: StoryQuery, s: Setup, units: int, extra: Any = None) -> tuple[Any, list[Any], str]:
@@ -1161,6 +1268,7 @@ def threshold(
     max_probes: int = MAX_PROBES,
     minimize: bool = True,
     on_probe: Callable[[Bisection], None] | None = None,
+    market: str = "",
     **params: int,
 ) -> Threshold:
     """The exact boundary for ``question`` (an id of :func:`questions` or a :class:`Question`).
@@ -1170,7 +1278,8 @@ def threshold(
     UNKNOWN); each attempt has the bounds' effort. Both are counts, never seconds.
     ``minimize``: shrink the final counterexample to its least total magnitude. ``on_probe``: told
     the search's state after each probe (a benchmark that stops a search part-way still reports
-    what it had decided: the proved and refuted values so far). ``params``:
+    what it had decided: the proved and refuted values so far). ``market``: the market a
+    per-market question moves (``Question.per_market``; default the policy's first). ``params``:
     ``gap_ppm``, ``leverage``, ``maintenance_gap_ppm`` for :func:`questions`.
 
     The probes: each hint and the value just riskier, the riskiest end, the safest end (skipping
@@ -1190,9 +1299,18 @@ def threshold(
     if question.accounts_note and fewer is not None and bounds.accounts == fewer:
         notes.append(question.accounts_note)
     why_not = question.applies(policy)
+    title = question.title
+    if question.per_market and not why_not:
+        market, bounds = _on_every_market(policy, market, bounds)
+        others = [m for m in policy.market_names if m != market]
+        title = f"largest one-tick move of {market} with no bad debt, a cross account holding {', '.join(others)} too"
+    elif market and not question.per_market:
+        raise ValueError(
+            f"'market' is asked only of a per-market question (cross-market-safe-move), not {question.id!r}"
+        )
     if why_not:
-        blank = Threshold(question.id, question.title, policy.name, question.direction, ThresholdStatus.UNKNOWN)
-        return attrs.evolve(blank, status=ThresholdStatus.NOT_APPLICABLE, note=why_not)
+        blank = Threshold(question.id, title, policy.name, question.direction, ThresholdStatus.UNKNOWN)
+        return attrs.evolve(blank, status=ThresholdStatus.NOT_APPLICABLE, note=why_not, market=market)
 
     state = Bisection.over(question, policy, max_probes)
     sizes: dict[int, int] = {}
@@ -1230,10 +1348,11 @@ def threshold(
         notes.append(
             "the parameter changes the policy: each side is proved, but that no value beyond the boundary flips back is assumed by the bisection"
         )
-    scope = (proof.scope.text if proof is not None else "") or f"N ≤ {bounds.accounts}, K ≤ {bounds.events} (mark)"
+    moved = f"mark in {market}" if market else "mark"
+    scope = (proof.scope.text if proof is not None else "") or f"N ≤ {bounds.accounts}, K ≤ {bounds.events} ({moved})"
     answer = Threshold(
         question.id,
-        question.title,
+        title,
         policy.name,
         question.direction,
         status,
@@ -1249,8 +1368,21 @@ def threshold(
         scope=scope,
         claim=question.setup(policy, state.safe_end, bounds).claim.claim,
         note="; ".join(notes),
+        market=market,
     )
     return attrs.evolve(answer, comparison=question.compare(policy, answer))
+
+
+def _on_every_market(policy: Policy, market: str, bounds: Bounds) -> tuple[str, Bounds]:
+    """A per-market question's market (the policy's first when none is named) and its bounds: a
+    book of every market the policy declares, each on its own table (``bounds.for_policy``), the
+    events in ``market`` only (``Bounds.event_markets``). A name the policy does not declare is a
+    ``ValueError`` naming the markets it has."""
+    names = policy.market_names
+    market = market or names[0]
+    if market not in names:
+        raise ValueError(f"'market' must be one of the markets {policy.name} declares ({', '.join(names)}): {market!r}")
+    return market, attrs.evolve(for_policy(bounds, policy), event_markets=(market,))
 
 
 def _inside(value: int, question: Question, policy: Policy) -> bool:
@@ -1360,7 +1492,7 @@ def _smallest_story(
         query = None  # the refutation stands as found; only its shrinking is skipped
     if query is not None:
         budget = min(bounds.effort // 4, SHRINK_UNITS)
-        scale, mark = scale_mark(s.policy), query.book.market.mark_quote
+        scale, mark = scale_mark(s.policy), _moving_mark(query.book, s.bounds)
         near = z3.And(mark >= max(scale // MARK_SPAN, 1), mark <= scale * MARK_SPAN)
         tries = [near]
         event = query.slots[0].variants[0].event if len(query.slots) == 1 else None
@@ -1425,12 +1557,33 @@ def thresholds(
     minimize: bool = True,
     **params: int,
 ) -> list[Threshold]:
-    """Every threshold question (or those in ``ids``) for one policy."""
+    """Every threshold question (or those in ``ids``) for one policy; a per-market question once
+    for each market it declares (:func:`markets_asked`)."""
+    policy = resolve_policy(policy) if isinstance(policy, str) else policy
     table = questions(**params)
     unknown = [i for i in ids if i not in table]
     if unknown:
         raise KeyError(f"unknown threshold question {unknown[0]!r}; known: {', '.join(QUESTION_IDS)}")
-    return [threshold(policy, table[i], bounds, max_probes=max_probes, minimize=minimize) for i in ids]
+    return [
+        threshold(policy, table[i], bounds, max_probes=max_probes, minimize=minimize, market=market)
+        for i in ids
+        for market in markets_asked(policy, table[i])
+    ]
+
+
+def markets_asked(policy: Policy, question: Question, only: Sequence[str] = ()) -> tuple[str, ...]:
+    """The markets a question is asked in: for a per-market question on a policy of several
+    markets, each it declares (those in ``only`` when given, in the policy's order); ``("",)``
+    otherwise (one answer, no market). A name in ``only`` the policy does not declare is a
+    ``ValueError`` naming those it has."""
+    names = policy.market_names
+    unknown = [m for m in only if m not in names]
+    if unknown:
+        has = f"its markets: {', '.join(names)}" if names else "it declares no [[market]] tables: one market"
+        raise ValueError(f"'{unknown[0]}' is not a market of {policy.name} ({has})")
+    if not question.per_market or len(names) < 2:
+        return ("",)
+    return tuple(m for m in names if not only or m in only)
 
 
 def to_data(t: Threshold) -> dict[str, Any]:
@@ -1440,6 +1593,7 @@ def to_data(t: Threshold) -> dict[str, Any]:
     cx = t.counterexample
     return {
         "question": t.question,
+        **({"market": t.market} if t.market else {}),
         "title": t.title,
         "direction": t.direction.value,
         "status": t.status.value,
@@ -1495,6 +1649,7 @@ __all__ = [
     "LIQUIDATION_LEAVES_NOTHING",
     "NO_HAIRCUT_LAYER",
     "NO_BAD_DEBT",
+    "NO_CROSS_BAD_DEBT",
     "Probe",
     "QUESTION_IDS",
     "Question",
@@ -1502,6 +1657,8 @@ __all__ = [
     "Threshold",
     "default_bounds",
     "initial_rate",
+    "markets_asked",
+    "moving_margin",
     "questions",
     "side",
     "staged_then_cells",

@@ -83,6 +83,7 @@ class DiffRow:
 #: (a lower penalty that bankrupts every liquidation is neither safer nor riskier by itself).
 WORSE_WHEN = {
     "safe-move": "lower",
+    "cross-market-safe-move": "lower",
     "fund-for-gap": "higher",
     "maintenance-for-leverage": "higher",
     "penalty-bankrupts": None,
@@ -98,10 +99,10 @@ def thresholds_moved(old: PolicyReport, new: PolicyReport) -> list[DiffRow]:
     """
     from solvent.solver.thresholds import ThresholdStatus as T
 
-    before = {t.question: t for t in old.thresholds}
+    before = {(t.question, t.market): t for t in old.thresholds}  # a per-market question: one per market
     rows = []
     for t in new.thresholds:
-        o = before.get(t.question)
+        o = before.get((t.question, t.market))
         if o is None or (o.status, o.proved_at, o.refuted_at) == (t.status, t.proved_at, t.refuted_at):
             continue
         direction = WORSE_WHEN.get(t.question)

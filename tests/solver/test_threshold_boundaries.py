@@ -8,11 +8,14 @@ preset is in ``benchmarks/bench_thresholds.py`` and the deep test below.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import attrs
 import pytest
 
 import solvent.solver.thresholds as th
 from solvent.reports.proof_text import render_thresholds
+from solvent.rules.loading import loads_policy
 from solvent.rules.presets import load_preset
 from solvent.solver.effort import fresh_context
 from solvent.solver.refinement import replay
@@ -20,6 +23,7 @@ from solvent.solver.thresholds import Direction, Threshold, ThresholdStatus
 from solvent.solver.verdicts import Verdict
 
 BINANCE = load_preset("binance")
+TWO_MARKETS = Path(__file__).resolve().parents[2] / "examples" / "two-markets.toml"
 SMALL = 8_000_000  # units per probe
 
 
@@ -189,9 +193,12 @@ def test_every_question_sets_an_exact_answer_against_the_policy_where_a_paramete
     policy = load_preset(
         "hyperliquid" if question in ("vault-loss-for-gap", "partial-liquidation-extra-bad-debt") else "binance"
     )
+    answer = _answer(question, 20_000)
+    if question == "cross-market-safe-move":  # asked per market, of a policy of several
+        policy, answer = loads_policy(TWO_MARKETS.read_text(encoding="utf-8")), attrs.evolve(answer, market="ETH")
     q = th.questions()[question]
     assert q.applies(policy) == ""
-    assert q.compare(policy, _answer(question, 20_000)) != ""
+    assert q.compare(policy, answer) != ""
 
 
 def test_the_text_report_prints_the_comparison() -> None:
