@@ -183,19 +183,18 @@ def gap_with_fee(equity_quote: Any, lots: Any, long: Any, mark_quote: Any, fee_p
 
     A short whose equity at price zero, Z = |S| × M + E, is below zero (an earlier ADL in the same
     step bought its lots back above the mark: docs/solver-notes.md#bybits-second-fee-to-close-a-negative-price)
-    has no price ≥ 0 that leaves it at zero. Its price is then ⌊Z / |S|⌋ < 0 with no fee in it,
-    since no fee is paid on a price below zero (:func:`fee_to_close_at`); written in the same
-    division, ``⌊(1e6 × Z + f × min(Z, 0)) / (|S| × c)⌋``, so for Z ≥ 0 it is the price above.
-    (As first written the price there had the fee in it, and the fee on it was negative: the
-    ledger refused it and the engine stopped.)
+    has no price ≥ 0 that leaves it at zero. Its price is then 0, the least price a lot trades at
+    (``max(⌊…⌋, 0)``): the winners give up their lots for nothing, at most the lots' whole value at
+    mark, and the fee on it is 0; what is left, −Z, Bybit resets to zero (:func:`deleverage`,
+    docs/venues.md#bybit-negative-balances). For Z ≥ 0 the price is the one above.
     """
     lots = safe_divisor(lots)
     up = div(-equity_quote * PPM + fee_ppm * lots * mark_quote, lots * max(PPM - fee_ppm, 1), rounding=Rounding.CEIL)
     at_zero = lots * mark_quote + equity_quote  # a short's equity at price zero
-    # below zero the price is negative, no fee is paid on it (fee_to_close_at), and f × min(Z, 0)
-    # cancels it: ⌊Z × (1e6 + f) / (|S| × (1e6 + f))⌋ = ⌊Z / |S|⌋
-    below = div(at_zero * PPM + fee_ppm * min_(at_zero, 0), lots * (PPM + fee_ppm), rounding=Rounding.FLOOR)
-    return ite(long, max_(up, 0), mark_quote - min_(below, mark_quote))
+    below = div(at_zero * PPM, lots * (PPM + fee_ppm), rounding=Rounding.FLOOR)
+    # a price is never below zero: a short below zero at price zero closes at 0 (the rest, −Z, is
+    # reset by the venue in ``deleverage``)
+    return ite(long, max_(up, 0), mark_quote - max_(min_(below, mark_quote), 0))
 
 
 def tick_gap(layer: Adl, gap: Any, tick: Any) -> Any:
@@ -293,6 +292,18 @@ def _pay_fee_to_close(ctx: Ctx, rounding: RoundingRule, bankrupt: str, fee_ppm: 
     return ctx.transfer(bankrupt, ctx.system(Role.FEE_ACCOUNT), fee, Reason.TRADING_FEE)
 
 
+def _reset_below_price_zero(ctx: Ctx, bankrupt: str, size: Any, at_zero: Any) -> Ctx:
+    """Bybit: a short whose equity at price zero ``at_zero`` (Z = |S| × M + E) is below zero was
+    closed at price 0 (:func:`gap_with_fee`), which leaves it at Z; the venue resets that negative
+    balance to zero (``Reason.VENUE_ABSORBS``), as Bybit documents no debt carried by a trader and
+    no layer after ADL, and no Bybit trade is at a price below zero for the winners to pay
+    (docs/venues.md#bybit-negative-balances). Nothing where Z ≥ 0: the price then leaves the
+    account at zero or above (the dust to the fund)."""
+    below = and_(size < 0, at_zero < 0)
+    reset = when(below, max_(-ctx.account(bankrupt).cash_quote, 0))
+    return ctx.transfer(ctx.system(Role.VENUE), bankrupt, reset, Reason.VENUE_ABSORBS)
+
+
 def deleverage(
     ctx: Ctx,
     rule: MarginRule,
@@ -385,6 +396,8 @@ def deleverage(
         cash = ctx.account(bankrupt).cash_quote
         dust = max_(cash if owed is None else cash - b.cash_quote - owed, 0)
         ctx = ctx.transfer(bankrupt, ctx.system(Role.INSURANCE_FUND), dust, Reason.PRO_RATA_DUST)
+        if fee_ppm:
+            ctx = _reset_below_price_zero(ctx, bankrupt, size, lots * mark + own)
     elif layer.price is AdlPrice.PREVIOUS_MARK:
         # At the previous mark the winners pay the whole move back, more than the deficit. The
         # excess is not the bankrupt trader's: Hyperliquid's backstop has taken the account over

@@ -41,7 +41,7 @@ import z3
 from solvent.properties.catalog import Invariant
 from solvent.rules.outcomes import Bankrupt
 from solvent.rules.policy import Policy
-from solvent.solver import effort, payer_facts
+from solvent.solver import effort, payer_facts, resolution_facts
 from solvent.solver.bounds import Bounds
 from solvent.solver.compositional import _Checker, _Failed
 from solvent.solver.per_account import _conjuncts
@@ -66,8 +66,15 @@ class ByCases:
     the question counts) and how the question is asked with them."""
 
     policy: Policy
-    facts: payer_facts.PayerFacts
+    facts: payer_facts.PayerFacts | resolution_facts.ResolutionFacts
     queries: tuple[QueryStats, ...]
+
+    @property
+    def method(self) -> str:
+        """What the method line says of a check asked this way."""
+        if isinstance(self.facts, resolution_facts.ResolutionFacts):
+            return METHOD.replace("the payer's lemmas", "the resolution lemma")
+        return METHOD
 
     def instances(self, book: Any, runs: list[SlotRun]) -> list[Any]:
         """The lemmas' instances on a question's terms (``StoryQuery(lemma_facts=...)``)."""
@@ -106,12 +113,21 @@ def prepare(policy: Policy, bounds: Bounds) -> ByCases | None:
     return prepared(policy, bounds)[0]
 
 
-def prepared(policy: Policy, bounds: Bounds) -> tuple[ByCases | None, tuple[QueryStats, ...]]:
+def prepared(policy: Policy, bounds: Bounds, claim: str = "") -> tuple[ByCases | None, tuple[QueryStats, ...]]:
     """:func:`prepare`'s answer, and the lemmas' queries whether they held or not (a question
-    counts their units either way: ``solver.prove``)."""
+    counts their units either way: ``solver.prove``). For a claim about one resolution
+    (``resolution_facts.RESOLUTION_CLAIMS``) the facts are that claim's lemma on ``resolve``
+    instead of the payer's."""
     checker = _Checker(bounds)
+
+    def valid(name: str, premise: list[Any], formula: Any) -> str:
+        return checker.valid(name, premise, formula, exact=True)
+
     try:
-        facts = payer_facts.prove(policy, lambda name, premise, claim: checker.valid(name, premise, claim, exact=True))
+        if claim in resolution_facts.RESOLUTION_CLAIMS:
+            facts = resolution_facts.prove(policy, valid, claim)
+        else:
+            facts = payer_facts.prove(policy, valid)
     except _Failed:
         return None, tuple(checker.queries)
     return (None if facts is None else ByCases(policy, facts, tuple(checker.queries))), tuple(checker.queries)

@@ -15,8 +15,9 @@ of a fresh book's variables:
   bankrupt account that met its margin before the move (its equity before the move is ``e₀``), the
   payer's position shrinks toward zero by the ``q ≤ |S|`` lots it serves, its cash by ``q·g``, nothing
   else of it moves, and ``0 ≤ g ≤ |ΔM|`` (0 off the winning side);
-- **the arithmetic** (free integers): ``q·g ≤ q·|ΔM|`` for ``0 ≤ g ≤ |ΔM|``, and ``q·|ΔM| ≤ |S|·|ΔM|``
-  for ``0 ≤ q ≤ |S|``;
+- **the arithmetic** (free integers): ``q·g ≤ q·|ΔM|`` for ``0 ≤ g ≤ |ΔM|``, ``q·|ΔM| ≤ |S|·|ΔM|``
+  for ``0 ≤ q ≤ |S|``, and ``|S|·|ΔM| = S·ΔM`` where ``S·ΔM ≥ 0`` (the payer's settled gain, in the
+  terms settlement paid it: docs/solver-notes.md#the-payers-settled-gain);
 - **the margin floor** (one trader): its own assumptions give ``e₀ ≥ 0`` and the fee to close inside
   its margin;
 - **the bankrupt's side** (the ADL lemma of :mod:`solvent.solver.adl_lemma`, asked of ``resolve``
@@ -61,6 +62,7 @@ from solvent.solver.payer_lemma import (
     ARITHMETIC,
     BEFORE,
     FLOOR,
+    SETTLED_GAIN,
     WITHIN_POSITION,
     Charge,
     applies,
@@ -132,10 +134,11 @@ class PayerFacts:
 
     def _charged(self, policy: Policy, book: Book, event: MarkPrice) -> list[Any]:
         """The charge and arithmetic instances at each trader's ``resolve`` in the sweep of ``event``."""
-        out = []
-        ctx = _settled(policy, book, event)
-        for trader in [a.name for a in book.traders]:
-            starts = convert_spot(policy.margin, Ctx(ctx.book), trader).book  # where its resolve starts
+        # the settled gains after the other facts: the order the figures were measured in (z3's exact
+        # phase near a question's limit depends on it, docs/solver-notes.md#the-payers-settled-gain)
+        out: list[Any] = []
+        gains: list[Any] = []
+        for trader, starts in resolve_starts(policy, book, event):
             for bankrupt, free, formula in self.closed:
                 if bankrupt == trader:
                     out.append(instance(formula, list(_pairs(free, starts))))
@@ -149,12 +152,24 @@ class PayerFacts:
                 on = {
                     ARITHMETIC: (charge.lots, charge.gap, charge.move),
                     WITHIN_POSITION: (charge.lots, charge.size, charge.move),
+                    SETTLED_GAIN: (charge.size, charge.change),
                 }
                 for name, step, variables in self.steps:
                     terms = [instance(t, mapped) for t in on[name]]
-                    out.append(instance(step, list(zip(variables, terms, strict=True))))
-            ctx = liquidation_turn(policy, ctx, trader)
-        return out
+                    (gains if name == SETTLED_GAIN else out).append(
+                        instance(step, list(zip(variables, terms, strict=True)))
+                    )
+        return out + gains
+
+
+def resolve_starts(policy: Policy, book: Book, event: MarkPrice) -> Iterator[tuple[str, Book]]:
+    """Each trader of ``book`` in sweep order and the book its ``resolve`` starts from in the sweep
+    of ``event`` (settled, the turns before it run, its spot converted, as ``liquidation_turn`` does):
+    the terms a lemma on ``resolve`` is instantiated on."""
+    ctx = _settled(policy, book, event)
+    for trader in [a.name for a in book.traders]:
+        yield trader, convert_spot(policy.margin, Ctx(ctx.book), trader).book
+        ctx = liquidation_turn(policy, ctx, trader)
 
 
 def bankrupt_question(policy: Policy, bankrupt: str) -> tuple[Book, list[Any], Any]:
@@ -206,19 +221,19 @@ def prove(policy: Policy, valid: Valid) -> PayerFacts | None:
         valid(f"payer's charge as a fact ({bankrupt} bankrupt, {payer} paying): its fill and gap", premise, claim)
         charges.append((charge, z3.Implies(z3.And(*premise), claim)))
     steps = []
-    for name in (ARITHMETIC, WITHIN_POSITION):
+    for name in (ARITHMETIC, WITHIN_POSITION, SETTLED_GAIN):
         premise, claim, variables = arithmetic(name)
         valid(name, list(premise), claim)
-        steps.append((name, z3.Implies(z3.And(*premise), claim), variables))
+        steps.append((name, z3.Implies(z3.And(*premise) if len(premise) > 1 else premise[0], claim), variables))
     floor_book, premise, claim = floor_question(policy)
     valid(FLOOR, premise, claim)
     lemmas = (
         "the payer's lemmas as facts (z3, exact, every number free; instantiated on the question's terms): "
-        "the charge of each payer at each trader's resolve, q·g ≤ q·|ΔM| ≤ |S|·|ΔM|, the bankrupt's side "
+        "the charge of each payer at each trader's resolve, q·g ≤ q·|ΔM| ≤ |S|·|ΔM| = S·ΔM, the bankrupt's side "
         "(resolved with its whole position taken, an account ends at zero) and each trader's margin floor",
     )
     floor = (floor_book, z3.Implies(z3.And(*premise), claim))
     return PayerFacts(tuple(charges), tuple(steps), floor, tuple(closed), lemmas)
 
 
-__all__ = ["CLOSED", "PayerFacts", "Valid", "bankrupt_question", "instance", "prove"]
+__all__ = ["CLOSED", "PayerFacts", "Valid", "bankrupt_question", "instance", "prove", "resolve_starts"]

@@ -200,6 +200,8 @@ class Charge:
     size: Any
     per_fill: bool
     fills: tuple[Any, ...]
+    #: the move ΔM itself (``move`` is its size)
+    change: Any = None
 
 
 def charge_question(policy: Policy, bankrupt: str = "alice", payer: str = "bob") -> Charge:
@@ -233,20 +235,28 @@ def charge_question(policy: Policy, bankrupt: str = "alice", payer: str = "bob")
         bound = z3.And(paid >= 0, paid <= q * move, z3.Implies(s * d <= 0, paid == 0))
     else:
         bound = z3.Implies(q > 0, z3.And(gap >= 0, gap <= move, z3.Implies(s * d <= 0, gap == 0)))
-    return Charge(book, bankrupt, payer, premise, fill, bound, q, gap, move, s, per_fill, tuple(fills))
+    return Charge(book, bankrupt, payer, premise, fill, bound, q, gap, move, s, per_fill, tuple(fills), d)
 
 
 #: the arithmetic step of the charge lemma, over free integers: a gap within the move costs a payer
 #: at most its lots times the move, and lots within its position at most its position times the move
 ARITHMETIC = "payer's charge: q·g ≤ q·|ΔM| for 0 ≤ g ≤ |ΔM|, q ≥ 0"
 WITHIN_POSITION = "payer's charge: q·|ΔM| ≤ |s|·|ΔM| for 0 ≤ q ≤ |s|, |ΔM| ≥ 0"
+#: what settlement paid a payer on the winning side, in the terms the two steps above bound its
+#: charge by: ``|s|·|ΔM|`` is its settled gain ``s·ΔM`` (docs/solver-notes.md#the-payers-settled-gain)
+SETTLED_GAIN = "payer's gain: |s|·|ΔM| = s·ΔM where s·ΔM ≥ 0"
 
 
 def arithmetic(which: str = ARITHMETIC) -> tuple[tuple[Any, ...], Any, tuple[Any, ...]]:
-    """(premise, claim, (lots, gap or size, move)) of one arithmetic step, over free integers."""
+    """(premise, claim, variables) of one arithmetic step, over free integers: (lots, gap or size,
+    move) for the charge's two steps, (size, ΔM) for the settled gain (``|ΔM|`` written as
+    ``_move`` writes it, so an instance names the charge's own term)."""
     g, n, m = z3.Ints("payer.gap payer.lots payer.move")
     if which == ARITHMETIC:
         return (g >= 0, g <= m, n >= 0), n * g <= n * m, (n, g, m)
+    if which == SETTLED_GAIN:
+        s, d = z3.Ints("payer.size payer.change")
+        return (s * d >= 0,), abs_(s) * z3.If(d >= 0, d, -d) == s * d, (s, d)
     s = z3.Int("payer.size")
     return (n >= 0, n <= abs_(s), m >= 0), n * m <= abs_(s) * m, (n, s, m)
 
@@ -639,6 +649,7 @@ __all__ = [
     "PAYER_CLAIMS",
     "ARITHMETIC",
     "FLOOR",
+    "SETTLED_GAIN",
     "WITHIN_POSITION",
     "Charge",
     "applies",

@@ -60,6 +60,7 @@ from solvent.solver.payer_lemma import PAYER_CLAIMS, applies
 from solvent.solver.per_account import EACH_TRADER, ONE_ACCOUNT, still_refuted
 from solvent.solver.query import Answer, StoryQuery
 from solvent.solver.refinement import obligation_name
+from solvent.solver.resolution_facts import RESOLUTION_CLAIMS
 from solvent.solver.verdicts import (
     TRIVIALLY,
     InconsistentProof,
@@ -189,16 +190,17 @@ def _payer_cases(
     policy: Policy, invariant: Invariant, bounds: Bounds
 ) -> tuple[payer_direct.ByCases | None, tuple[QueryStats, ...]]:
     """For a payer's claim on one mark move where the payer's argument fits the policy, its lemmas
-    proved again as facts for the direct check on the two-trader book (``solver.payer_direct``),
+    proved again as facts for the direct check on the two-trader book (``solver.payer_direct``;
+    for a claim about one resolution, its own lemma on ``resolve``: ``solver.resolution_facts``),
     within ``bounds.effort``, and their queries (counted whether they held or not); None elsewhere,
     or where a lemma does not hold (the check is then asked as before). The facts are proved for
     every value, so they serve the direct check whether or not the all-N argument was asked
     (``solvent check`` asks it only once the claim is proved at N)."""
     one_move = bounds.events == 1 and set(bounds.event_kinds) == {"mark"} and bounds.markets == 1
     one_move = one_move and not bounds.assets and not bounds.isolated
-    if invariant.id not in PAYER_CLAIMS or not one_move or applies(policy) is not None:
+    if invariant.id not in (*PAYER_CLAIMS, *RESOLUTION_CLAIMS) or not one_move or applies(policy) is not None:
         return None, ()
-    return payer_direct.prepared(policy, attrs.evolve(bounds, accounts=2, events=1))
+    return payer_direct.prepared(policy, attrs.evolve(bounds, accounts=2, events=1), invariant.id)
 
 
 def _refuted_for_larger_books(policy: Policy, invariant: Invariant, outcome: ProofResult) -> ProofResult:
@@ -498,7 +500,7 @@ def _bounded(
         if any(a.verdict is Verdict.REFUTED for answers in per_obligation.values() for a in answers):
             break
     method = BOUNDED + (GRID if bounds.price_grid else "" if linear else PURIFIED)
-    method += payer_direct.METHOD if by_cases is not None else ""
+    method += by_cases.method if by_cases is not None else ""
     base = ProofResult(
         policy=policy.name,
         invariant=invariant.id,

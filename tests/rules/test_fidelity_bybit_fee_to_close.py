@@ -158,11 +158,11 @@ def test_every_mutant_of_the_fee_to_close_is_caught(monkeypatch) -> None:
 
 def _nested_gap(equity: int, lots: int, long: bool, mark: int, fee_ppm: int) -> int:
     """The gap as first written (issue 18): ⌈(−E × 1e6 + f × |S| × M) / (|S| × (1e6 ∓ f))⌉, at least 0;
-    for a short below zero at price zero (|S| × M + E < 0), whose price is below zero and pays no
-    fee, the gap without the fee, ⌈−E / |S|⌉."""
+    for a short below zero at price zero (|S| × M + E < 0), which closes at price 0 (a price is
+    never below zero; the venue resets what is left), the whole mark."""
     lots = lots if lots > 0 else 1
     if not long and lots * mark + equity < 0:
-        return -(equity // lots)
+        return mark
     rate = max(1_000_000 - fee_ppm, 1) if long else 1_000_000 + fee_ppm
     return max(-((equity * 1_000_000 - fee_ppm * lots * mark) // (lots * rate)), 0)
 

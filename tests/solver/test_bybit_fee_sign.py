@@ -17,13 +17,14 @@ import z3
 
 from solvent.properties import catalog
 from solvent.rules import adl
-from solvent.rules.arith import PPM, Rounding, div, max_, min_
+from solvent.rules.arith import PPM, Rounding, div, ite, max_, min_, safe_divisor
 from solvent.rules.book import Book, Role, new_book
 from solvent.rules.engine import step
 from solvent.rules.events import MarkPrice
-from solvent.rules.ledger import InternalError, Reason, Transfer
+from solvent.rules.ledger import Ctx, Reason, Transfer
 from solvent.rules.presets import load_preset
 from solvent.rules.wellformed import StartMargin, conditions
+from solvent.solver import adl_lemma
 from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.query import StoryQuery
 from solvent.solver.verdicts import Verdict
@@ -58,25 +59,74 @@ def test_the_book_is_well_formed_at_maintenance_only() -> None:
     assert failed == {StartMargin.MAINTENANCE: [], StartMargin.INITIAL: ["traders margin-compliant"]}
 
 
-def test_a_short_below_zero_at_price_zero_pays_no_fee_to_close(monkeypatch) -> None:
+def _price_unfloored(equity_quote, lots, long, mark_quote, fee_ppm):
+    """:func:`adl.gap_with_fee` with a short's price below zero kept, as before the floor (the
+    fee still out of it): ``max_(min_(below, M), 0)`` → ``min_(below, M)``, a one-token mutant."""
+    lots = safe_divisor(lots)
+    up = div(-equity_quote * PPM + fee_ppm * lots * mark_quote, lots * (PPM - fee_ppm), rounding=Rounding.CEIL)
+    at_zero = lots * mark_quote + equity_quote
+    below = div(at_zero * PPM + fee_ppm * min_(at_zero, 0), lots * (PPM + fee_ppm), rounding=Rounding.FLOOR)
+    return ite(long, max_(up, 0), mark_quote - min_(below, mark_quote))
+
+
+def test_a_short_below_zero_at_price_zero_closes_at_zero_and_the_venue_resets_it(monkeypatch) -> None:
     """A one-quantum fall: alice (−9,900) is closed against bob at her bankruptcy price 10,006 (7 a
     lot over the mark: the fee to close is in it), 70,000 from bob; bob is left short one lot on
-    −59,898 + 5,018 from the fund (alice's dust): −44,930 at price zero, so his bankruptcy price
-    is −44,930 (no fee is paid on a price below zero, so none is in it) and the order book's lot
-    pays him the gap, 54,929: he ends at zero. With the fee unfloored, ⌈0.055% × −44,930⌉ = −24
-    and the engine stops."""
+    −59,898 + 5,018 from the fund (alice's dust): −44,930 at price zero. He closes at price 0: the
+    order book's lot pays him 9,999, the lot's whole value at mark, no fee is paid on price 0, and
+    the venue resets the 44,930 left (docs/venues.md#bybit-negative-balances). With the price left
+    below zero (the rule before), the book's lot paid 54,929, more than it was worth."""
     s = step(BYBIT, _book(), MarkPrice(9_999))
     fees = [t for t in s.transfers if t.reason is Reason.TRADING_FEE]
     assert fees == [Transfer("alice", "fee_account", 55_033, Reason.TRADING_FEE)]  # ⌈0.055% × 10,000 × 10,006⌉
-    adl_paid = [t for t in s.transfers if t.reason is Reason.ADL]
+    paid = [t for t in s.transfers if t.reason in (Reason.ADL, Reason.VENUE_ABSORBS)]
     assert s.after.account("bob").cash_quote == 0 and s.after.account("bob").size_lots == 0
-    assert adl_paid == [
+    assert paid == [
+        Transfer("bob", "alice", 70_000, Reason.ADL),
+        Transfer("liquidity", "bob", 9_999, Reason.ADL),
+        Transfer("venue", "bob", 44_930, Reason.VENUE_ABSORBS),
+    ]
+    monkeypatch.setattr(adl, "gap_with_fee", _price_unfloored)
+    s = step(BYBIT, _book(), MarkPrice(9_999))
+    assert [t for t in s.transfers if t.reason in (Reason.ADL, Reason.VENUE_ABSORBS)] == [
         Transfer("bob", "alice", 70_000, Reason.ADL),
         Transfer("liquidity", "bob", 54_929, Reason.ADL),
     ]
-    monkeypatch.setattr(adl, "fee_to_close_at", _unfloored)
-    with pytest.raises(InternalError, match="negative transfer -24 bob->fee_account"):
-        step(BYBIT, _book(), MarkPrice(9_999))
+
+
+def _short(equity_quote: int, lots: int = 7, mark: int = 1_000) -> Book:
+    """alice short ``lots`` at ``mark`` on ``equity_quote``; the order book holds the other side."""
+    b = new_book(mark_quote=mark)
+    for name, fields in (
+        ("alice", {"cash_quote": equity_quote, "size_lots": -lots, "cost_quote": -lots * mark}),
+        (b.role(Role.LIQUIDITY).name, {"size_lots": lots, "cost_quote": lots * mark}),
+    ):
+        i = b.index(name)
+        b = b.replace_account(i, attrs.evolve(b.accounts[i], **fields))
+    return b
+
+
+@pytest.mark.parametrize(
+    ("equity", "book_pays", "to_fund", "venue_pays"),
+    [
+        (-6_999, 7_000, 1, 0),  # Z = +1: price ⌊1e6 / (7 × 1.00055e6)⌋ = 0, the 1 left is dust
+        (-7_000, 7_000, 0, 0),  # Z = 0: price 0 leaves it at exactly zero
+        (-7_001, 7_000, 0, 1),  # Z = −1: price 0, the venue resets the 1 left
+        (-21_000, 7_000, 0, 14_000),  # Z = −14,000: the book pays the lots' value, no more
+    ],
+)
+def test_who_pays_at_the_boundary_of_price_zero(equity: int, book_pays: int, to_fund: int, venue_pays: int) -> None:
+    """ADL of 7 lots short at a mark of 1,000 (Z = 7,000 + E), the queue empty and the book holding
+    the lots: the book pays at most the lots' value at mark (price 0), the account ends at zero,
+    and the venue pays only where Z < 0."""
+    closed = adl_lemma.close(BYBIT, _short(equity))
+    assert (closed.cash_after_quote, closed.size_after_lots, closed.to_fund_quote) == (0, 0, to_fund)
+    ctx = Ctx(_short(equity))
+    out = adl.deleverage(ctx, BYBIT.margin, BYBIT.rounding, BYBIT.adl, "alice", "insurance_fund", 1_000, TAKER)
+    moved = {(g.item.source, g.item.destination, g.item.reason): g.item.amount_quote for g in out.entries}
+    assert moved.get(("liquidity", "alice", Reason.ADL), 0) == book_pays
+    assert moved.get(("venue", "alice", Reason.VENUE_ABSORBS), 0) == venue_pays
+    assert not any(r is Reason.TRADING_FEE for _, _, r in moved)  # no fee on price 0
 
 
 @pytest.mark.parametrize(
@@ -129,12 +179,21 @@ def _pinned(query: StoryQuery) -> z3.BoolRef:
     return z3.And(*[names[k] == v for k, v in pin.items()], z3.Int("e1.price_quote") == 9_999)
 
 
-def test_the_unfloored_fee_is_refuted_with_a_replayed_story(monkeypatch) -> None:
-    """On books at maintenance, the one-token mutant (the floor dropped) is refuted by z3 on the
-    book above (pinned: the open question is unknown at 10M units either way, so it is not
-    asked), and the story replays on the mutated engine to its negative transfer; the floored fee
-    is proved on the same book."""
+def _price_as_first_written(equity_quote, lots, long, mark_quote, fee_ppm):
+    """:func:`adl.gap_with_fee` as first written: a short's price below zero, with the fee in it."""
+    lots = safe_divisor(lots)
+    up = div(-equity_quote * PPM + fee_ppm * lots * mark_quote, lots * (PPM - fee_ppm), rounding=Rounding.CEIL)
+    below = div((lots * mark_quote + equity_quote) * PPM, lots * (PPM + fee_ppm), rounding=Rounding.FLOOR)
+    return ite(long, max_(up, 0), mark_quote - min_(below, mark_quote))
+
+
+def test_the_negative_price_with_its_fee_is_refuted_with_a_replayed_story(monkeypatch) -> None:
+    """On books at maintenance, the rule as first written (a short's price below zero with the fee
+    in it, the fee unfloored) is refuted by z3 on the book above (pinned: the open question is
+    unknown at 10M units, so it is not asked), and the story replays on that engine to its negative
+    transfer; the rule now is proved on the same book."""
     monkeypatch.setattr(adl, "fee_to_close_at", _unfloored)
+    monkeypatch.setattr(adl, "gap_with_fee", _price_as_first_written)
     query = _transfers("maintenance")
     answer = query.check_obligation(None, extra=_pinned(query))
     assert answer.verdict is Verdict.REFUTED, answer.stats
@@ -144,33 +203,27 @@ def test_the_unfloored_fee_is_refuted_with_a_replayed_story(monkeypatch) -> None
     assert query.check_obligation(None, extra=_pinned(query)).verdict is Verdict.PROVED
 
 
-@pytest.mark.parametrize(
-    ("equity", "gap"),
-    [
-        (-6_999, 1_000),  # Z = +1: the price with the fee in it, ⌊1e6 / (7 × 1.00055e6)⌋ = 0
-        (-7_000, 1_000),  # Z = 0: price 0
-        (-7_001, 1_001),  # Z = −1: price ⌊−1 / 7⌋ = −1, no fee in it
-        (-21_000, 3_000),  # Z = −14,000: price −2,000; with the fee in it, ⌊−1,998.9⌋ = −1,999 (gap 2,999)
-    ],
-)
-def test_a_shorts_price_below_zero_has_no_fee_in_it(equity: int, gap: int) -> None:
-    """7 lots short at a mark of 1,000 (Z = 7,000 + E): where Z < 0 the gap is ⌈−E / 7⌉, the
-    gap without the fee, so closing at it leaves the account at zero with no fee to pay."""
-    assert adl.gap_with_fee(equity, 7, False, 1_000, TAKER) == gap
-    if 7_000 + equity < 0:
-        assert gap == -(equity // 7)
+@pytest.mark.parametrize("equity", [-6_999, -7_000, -7_001, -21_000])
+def test_a_shorts_price_is_never_below_zero(equity: int) -> None:
+    """7 lots short at a mark of 1,000 (Z = 7,000 + E): at Z = +1 the price with the fee in it is
+    ⌊1e6 / (7 × 1.00055e6)⌋ = 0, at Z = 0 it is 0, and below zero it stays 0 (the gap is the whole
+    mark); before, Z = −1 closed at −1 and Z = −14,000 at −2,000."""
+    assert adl.gap_with_fee(equity, 7, False, 1_000, TAKER) == 1_000
+    assert _price_unfloored(equity, 7, False, 1_000, TAKER) == 1_000 - min(0, (7_000 + equity) // 7)
 
 
-def test_a_price_that_changed_had_a_negative_fee_before() -> None:
-    """Where a short's whole position is closed at its price (as on a Bybit book), the price differs
-    from the one first written (the fee in it also below zero) only where the old fee on it was
-    below zero, so where the engine stopped: the same integers wherever it ran."""
+def test_a_price_changed_only_where_it_was_below_zero() -> None:
+    """Against the rule before (a short's price ⌊Z / |S|⌋ below zero): the same price wherever
+    Z ≥ 0, and 0 wherever Z < 0, over Z from −4,000 to 4,000 and 1-12 lots."""
     mark, changed = 1_000, 0
     for lots in range(1, 13):
-        for at_zero in range(-4_000, 0):
-            price = mark - adl.gap_with_fee(at_zero - lots * mark, lots, False, mark, TAKER)
-            before = min(at_zero * PPM // (lots * (PPM + TAKER)), mark)
-            if price != before:
+        for at_zero in range(-4_000, 4_001):
+            equity = at_zero - lots * mark
+            price = mark - adl.gap_with_fee(equity, lots, False, mark, TAKER)
+            before = mark - _price_unfloored(equity, lots, False, mark, TAKER)
+            if at_zero >= 0:
+                assert price == before, (lots, at_zero)
+            else:
+                assert (price, before < 0) == (0, True), (lots, at_zero)
                 changed += 1
-                assert _unfloored(TAKER, lots, before, 10**9, Rounding.CEIL) < 0, (lots, at_zero)
-    assert changed > 0
+    assert changed == 12 * 4_000

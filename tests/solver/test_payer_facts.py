@@ -24,7 +24,7 @@ from solvent.rules.outcomes import Bankrupt
 from solvent.rules.presets import resolve_policy
 from solvent.solver import payer_direct, payer_facts, wall
 from solvent.solver.bounds import Bounds, for_policy
-from solvent.solver.payer_lemma import ADL_FILLS_ONLY
+from solvent.solver.payer_lemma import ADL_FILLS_ONLY, SETTLED_GAIN, arithmetic
 from solvent.solver.per_account import _conjuncts, _settled
 from solvent.solver.prove import prove
 from solvent.solver.query import StoryQuery
@@ -84,9 +84,29 @@ def test_each_charge_instance_names_the_questions_own_resolve_results(binance) -
     # the question's fact holds that very term, and so does bob's balance after the step
     assert any(_occurs(own_cash, fact) for fact in query.facts)
     assert _occurs(own_cash, query.runs[0].after.account("bob").cash_quote)
-    # the floor for both traders; per resolve the charge, its two arithmetic steps and the bankrupt's side
-    assert len(query.facts) == 2 + 2 * 4  # and the bankrupt's side
-    assert [q.result for q in cases.queries] == ["unsat"] * 7
+    # the floor for both traders; per resolve the charge, its three arithmetic steps and the bankrupt's side
+    assert len(query.facts) == 2 + 2 * 5
+    assert [q.result for q in cases.queries] == ["unsat"] * 8
+
+
+def test_the_settled_gain_names_what_settlement_paid_the_payer(binance) -> None:
+    """The gain step's instance for bob paying alice's bankruptcy holds bob's settlement PnL term,
+    ``s·(M' − M)``, the very term the mark move's settlement transfers are built from: so the
+    charge's bound ``|s|·|ΔM|`` reaches what bob was paid."""
+    policy, cases, query = binance
+    event = query.runs[0].runs[0].variant.event
+    bob = query.book.account("bob")
+    pnl = bob.size_lots * (event.price_quote - query.book.market.mark_quote)
+    gains = [f for f in query.facts if z3.is_implies(f) and z3.is_ge(f.arg(0)) and f.arg(0).arg(0).eq(pnl)]
+    assert len(gains) == 1, "no gain fact on bob's settlement term"
+
+
+def test_the_settled_gain_is_proved_and_needs_its_premise() -> None:
+    """``|s|·|ΔM| = s·ΔM`` where ``s·ΔM ≥ 0``, proved by z3 for every integer; without the premise
+    (a payer on the losing side, s = 1 and ΔM = −1) it fails."""
+    premise, claim, _ = arithmetic(SETTLED_GAIN)
+    assert wall.check([*premise, z3.Not(claim)], [], 1_000_000, 30.0).result == "unsat"
+    assert wall.check([z3.Not(claim)], [], 1_000_000, 30.0).result == "sat"
 
 
 def test_an_instance_needs_a_term_for_every_variable_of_its_lemma() -> None:

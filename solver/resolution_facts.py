@@ -1,0 +1,114 @@
+"""A claim about one bankruptcy's resolution, proved of the engine's ``resolve`` and given to the step's question as facts.
+
+``adl-price-fair`` (an ADL'd winner pays the bankrupt account at most its lots times the fair gap)
+and ``deficit-charged-once`` (a bankrupt account's deficit is covered exactly once, by the layers
+and the residual, and it receives no more than they covered) speak of what one account's
+``rules.bankruptcy.resolve`` does: its fills, its layers, its transfers. Inside the step's question
+they were undecided on Bybit (docs/solver-notes.md#one-bankruptcys-resolution-as-facts): a fill is
+two guarded transfers each way round (``positions.fill``: the buyer pays ``max(q·(P − M), 0)``, the
+seller ``max(−q·(P − M), 0)``), so the step's sum for one account holds the transfers of its own
+``resolve`` and those of the other trader's, where the two swap roles and the one bankrupt there
+"pays" ``max(−q'·g', 0)``: 0 only through a product's sign (``q'·g' ≥ 0`` from ``q' ≥ 0`` and
+``g' ≥ 0``), which the purified products do not carry.
+
+So the claim is proved first of the engine's own ``resolve`` (the ADL lemma's way,
+:mod:`solvent.solver.adl_lemma`): on a fresh two-trader book whose every number is free, with only
+the mark a price (≥ 1, as every question assumes), a trader's ``resolve``
+
+- moves no ADL transfer out of the bankrupt account (each ``ADL`` entry it is the source of is 0
+  under its guard: the winners pay it, never the other way), and
+- keeps the claim itself on that one call: the catalog's own predicate applied to the entries and
+  outcomes of the call (one semantics, no second statement of the claim).
+
+Both are valid for every value, so each is instantiated (``payer_facts.instance``) on the book each
+trader's ``resolve`` starts from in the question's sweep (``payer_facts.resolve_starts``) and added
+to the question as a fact: the question keeps exactly its models, and a refutation is still a
+replayed story. What is left for z3 is linear: the step's sums for one account are its own call's
+(bounded by the fact, the call's guards conjoined with its turn's) plus the other call's, 0 by the
+fact. Where a lemma does not hold (a mutated engine) no fact is given and the question is asked as
+before.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import z3
+
+from solvent.properties import catalog
+from solvent.properties.catalog import StepView
+from solvent.rules.arith import and_, when
+from solvent.rules.bankruptcy import resolve
+from solvent.rules.book import Book
+from solvent.rules.events import MarkPrice
+from solvent.rules.ledger import Ctx, Reason
+from solvent.rules.policy import Policy
+from solvent.solver.bounds import Bounds
+from solvent.solver.payer_facts import Valid, _pairs, instance, resolve_starts
+from solvent.solver.payer_lemma import applies
+from solvent.solver.story import SlotRun, symbolic_book
+
+#: the claims about one resolution whose question gets these facts
+RESOLUTION_CLAIMS = ("deficit-charged-once", "adl-price-fair")
+#: the lemma's name, with the claim and the bankrupt account after it
+LEMMA = "one resolution: no ADL transfer leaves the bankrupt account, and the claim holds of the call"
+
+
+def resolution_question(policy: Policy, bankrupt: str, claim_id: str) -> tuple[Book, list[Any], Any]:
+    """The lemma on the engine's ``resolve`` for ``bankrupt`` on a fresh two-trader book (every
+    number free, the mark a price): ``(book, premise, claim)``."""
+    book, _ = symbolic_book(Bounds(accounts=2, events=1))
+    out = resolve(policy, Ctx(book), bankrupt)
+    reverse = [
+        when(g.guard, g.item.amount_quote) == 0
+        for g in out.entries
+        if g.item.reason is Reason.ADL and g.item.source == bankrupt
+    ]
+    call = StepView(policy, book, None, out.book, out.entries, out.outcomes)
+    claim = and_(*reverse, catalog.get(claim_id).holds(call))
+    return book, [book.market.mark_quote >= 1], z3.BoolVal(claim) if type(claim) is bool else claim
+
+
+@attrs.frozen
+class ResolutionFacts:
+    """The lemma, proved for each bankrupt account of the two-trader book (``formula`` is
+    ``premise → claim``), ready to be instantiated on a question's terms."""
+
+    calls: tuple[tuple[str, Book, Any], ...]
+    lemmas: tuple[str, ...]
+
+    def instances(self, policy: Policy, book: Book, runs: list[SlotRun]) -> list[Any]:
+        """The lemma's instance at each trader's ``resolve`` in the sweep of the question's one mark
+        move."""
+        out = []
+        for slot in runs[:1]:
+            for run in slot.runs:
+                if not isinstance(run.variant.event, MarkPrice):
+                    continue
+                for trader, starts in resolve_starts(policy, book, run.variant.event):
+                    out += [instance(f, list(_pairs(free, starts))) for b, free, f in self.calls if b == trader]
+        return out
+
+
+def prove(policy: Policy, valid: Valid, claim_id: str) -> ResolutionFacts | None:
+    """The lemma for ``claim_id`` on ``policy``, for each trader of the two-trader book, each proved
+    by ``valid`` (exact z3, every number free; it raises where the lemma does not hold: no fact is
+    given then). None where ADL does not close at the bankrupt account's price or the payer's
+    argument does not fit (the policies of :mod:`solvent.solver.payer_facts`: one sweep, ADL the
+    only layer that moves money between traders)."""
+    if claim_id not in RESOLUTION_CLAIMS or applies(policy) is not None or policy.adl is None:
+        return None
+    calls = []
+    for bankrupt in ("alice", "bob"):
+        free, premise, claim = resolution_question(policy, bankrupt, claim_id)
+        valid(f"{LEMMA} ({claim_id}, {bankrupt})", premise, claim)
+        calls.append((bankrupt, free, z3.Implies(z3.And(*premise), claim)))
+    lemmas = (
+        f"{claim_id} of each trader's resolve as a fact (z3, exact, every number free; instantiated on the "
+        "question's terms), with no ADL transfer leaving the bankrupt account",
+    )
+    return ResolutionFacts(tuple(calls), lemmas)
+
+
+__all__ = ["LEMMA", "RESOLUTION_CLAIMS", "ResolutionFacts", "prove", "resolution_question"]
