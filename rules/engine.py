@@ -148,7 +148,11 @@ def _check_names(book: Book, event: Any) -> None:
         if account.role is Role.CLEARING:
             raise RejectedEvent(event, f"{name!r} is the clearing account; nothing trades or deposits there")
     if isinstance(event, (Trade, Withdraw, AssetWithdraw, *MARGIN_EVENTS)):
-        for name in {getattr(event, f, None) for f in ("account", "buyer", "seller")} - {None}:
+        # in the event's field order: a set of the names iterated in the process's string-hash
+        # order, so a trade between two system accounts named one or the other by PYTHONHASHSEED
+        for name in dict.fromkeys(getattr(event, f, None) for f in ("account", "buyer", "seller")):
+            if name is None:
+                continue
             account = book.account(name)
             if not account.is_trader:
                 raise RejectedEvent(event, f"{name!r} is the {account.role.value} account, not a trader")

@@ -485,3 +485,31 @@ class TestFunding:
         assert_rejected(
             make_policy(), three, Funding(rate), "rate_ppm must be between -1000000 and 1000000", frozen_copy
         )
+
+
+def test_a_trade_between_two_system_accounts_names_the_buyer_in_any_process() -> None:
+    """The first of the event's accounts that is not a trader is the one the rejection names, in
+    every process: the names were once a set, iterated in the string-hash order of the process
+    (PYTHONHASHSEED 0-5 named the insurance fund, 6-8 the liquidity account)."""
+    import os
+    import subprocess
+    import sys
+
+    program = (
+        "from solvent.rules.book import new_book\n"
+        "from solvent.rules.engine import RejectedEvent, step\n"
+        "from solvent.rules.events import Trade\n"
+        "from solvent.rules.presets import load_preset\n"
+        "try:\n"
+        "    step(load_preset('binance'), new_book(mark_quote=100), Trade('insurance_fund', 'liquidity', 1, 100))\n"
+        "except RejectedEvent as exc:\n"
+        "    print(str(exc).rpartition('rejected: ')[2])\n"
+    )
+    said = subprocess.run(
+        [sys.executable, "-c", program],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONHASHSEED": "6"},
+    ).stdout.strip()
+    assert said == "'insurance_fund' is the insurance_fund account, not a trader"
