@@ -398,7 +398,8 @@ def search_settings(budget: SearchBudget, *, shrink: bool = True) -> settings:
     Built on the active hypothesis profile, whose other settings (verbosity, backend, ...) apply;
     these are overridden, because a verdict must be a function of the policy and the options:
     ``max_examples`` (the budget's, ``--examples``), ``derandomize`` (the budget's; a seed is
-    ``--seed``), ``database``, ``deadline``, ``phases`` and the health checks."""
+    ``--seed``), ``database``, ``deadline``, ``phases``, the health checks and
+    ``report_multiple_bugs`` (docs/model.md, hypothesis's two clocks)."""
     phases = (Phase.generate, Phase.target, Phase.shrink) if shrink else (Phase.generate, Phase.target)
     return settings(
         max_examples=budget.max_examples,
@@ -407,6 +408,11 @@ def search_settings(budget: SearchBudget, *, shrink: bool = True) -> settings:
         deadline=None,
         phases=phases,
         suppress_health_check=list(HealthCheck),
+        # generation ends at the first failure: with more than one bug reported, hypothesis keeps
+        # generating after it until 10 s of wall time have passed (engine.should_generate_more),
+        # so a loaded machine would shrink another failure. ``find`` (every search) forces this
+        # already; said here so that it holds whatever a release does to ``find``
+        report_multiple_bugs=False,
     )
 
 

@@ -175,3 +175,65 @@ def test_without_lifting_the_limit_the_loaded_clock_changes_the_story(monkeypatc
     idle = _plant_search(monkeypatch, loaded=False)
     loaded = _plant_search(monkeypatch, loaded=True, guarded=False)
     assert _fingerprint(loaded) != _fingerprint(idle)
+
+
+class _LoadedWallClock(_LoadedClock):
+    """Both of hypothesis's clocks jump 1,000 s a reading: ``monotonic`` too, which the 10 s it
+    keeps generating after a first failure reads (``report_multiple_bugs``)."""
+
+    def monotonic(self) -> float:
+        return self.perf_counter()
+
+
+def _first_failure(monkeypatch, config, *, loaded: bool) -> tuple[int, list[int]]:  # noqa: ANN001
+    """``hypothesis.find`` with a search's settings, as every search asks it: the example found and
+    every example tried, on the real clock or a loaded one."""
+    from hypothesis import find, strategies
+
+    tried: list[int] = []
+    if loaded:
+        monkeypatch.setattr(engine, "time", _LoadedWallClock())
+    try:
+        with same_draws_in_any_process():
+            found = find(strategies.integers(0, 10**6), lambda x: tried.append(x) or x >= 1_000, settings=config)
+    finally:
+        monkeypatch.undo()
+    return found, tried
+
+
+def test_generation_ends_at_the_first_failure_on_any_clock(monkeypatch) -> None:
+    """A search's settings say one bug (``report_multiple_bugs=False``, which ``find`` forces too):
+    hypothesis stops generating at the first failure instead of looking on for others until 10 s
+    have passed, so the failure it shrinks, and every example it tries, is the same on a loaded
+    clock as on the real one."""
+    config = search_module.search_settings(SearchBudget(max_examples=200))
+    assert config.report_multiple_bugs is False
+    idle = _first_failure(monkeypatch, config, loaded=False)
+    assert idle[0] == 1_000 and len(idle[1]) > 1
+    assert _first_failure(monkeypatch, config, loaded=True) == idle
+
+
+def test_with_several_bugs_reported_the_loaded_clock_ends_generation_early(monkeypatch) -> None:
+    """The control: with ``report_multiple_bugs`` on (a ``@given`` test under hypothesis's
+    defaults) the 10 s after the first failure decide how many more examples are generated."""
+    from hypothesis import given, settings, strategies
+
+    def run(loaded: bool) -> list[int]:
+        tried: list[int] = []
+
+        @settings(search_module.search_settings(SearchBudget(max_examples=200)), report_multiple_bugs=True)
+        @given(strategies.integers(0, 10**6))
+        def fails_from_a_thousand(x: int) -> None:
+            tried.append(x)
+            assert x < 1_000
+
+        if loaded:
+            monkeypatch.setattr(engine, "time", _LoadedWallClock())
+        try:
+            with same_draws_in_any_process(), pytest.raises(AssertionError):
+                fails_from_a_thousand()
+        finally:
+            monkeypatch.undo()
+        return tried
+
+    assert len(run(loaded=True)) < len(run(loaded=False))
