@@ -14,7 +14,9 @@ An isolated position (an account of the book with an ``owner``, docs/portfolio.m
 is reached as a venue reaches it: its owner deposits the position's margin with its own cash and
 moves it in (``AddMargin``, before any trade, so the position's opening is covered by its own
 margin), and the owner's trade in that market is the position's (``rules.isolated.route``). Only
-an isolated position in the book's one market is rebuilt; a book of several markets is not.
+an isolated position in the book's first market is rebuilt. On a book of several markets each
+market's positions open by trades in it at its own mark (not when a further market's fund holds
+money or a market keeps a capped claim's running total: those books stay states).
 
 The rewritten book need not equal z3's: what deposits and trades cannot set (a negative balance,
 a debt, a withdrawal history, a cost basis away from the mark) is left at what they give. The
@@ -33,7 +35,7 @@ import attrs
 from solvent.properties.catalog import Invariant
 from solvent.properties.scenarios import Story
 from solvent.properties.search import first_violation, replay
-from solvent.rules.book import Book, MarginMode, Role, new_book
+from solvent.rules.book import Book, MarginMode, Market, Role, new_book
 from solvent.rules.engine import Step
 from solvent.rules.events import AddMargin, Deposit, Event, SpotDeposit, Taker, Trade
 from solvent.rules.policy import Policy
@@ -80,24 +82,39 @@ def from_empty(policy: Policy, invariant: Invariant, story: Story, failing: int)
 
 
 def opening(book: Book) -> tuple[Book, dict[str, int], tuple[Trade, ...]] | None:
-    """The empty book like ``book`` (its market and accounts), the deposits that give its balances
+    """The empty book like ``book`` (its markets and accounts), the deposits that give its balances
     and the trades at the mark that open its positions (a system account's position held by the
     fully collateralized trader ``maker``); None when its open interest does not balance or its
     accounts are not those of a new book. What deposits and trades cannot set (a debt, a withdrawal
     history, a cost basis away from the mark, a negative balance) they leave at what they give.
     An isolated position's margin is deposited by its owner (moved in by :func:`opening_events`)
-    and its position opened by its owner's trade, which the engine routes to it."""
-    if sum(a.size_lots for a in book.accounts) != 0:
+    and its position opened by its owner's trade, which the engine routes to it. On a book of
+    several markets each market's positions are opened by trades in it at its own mark; a book
+    whose further markets' funds hold money, or whose markets keep a capped claim's running total,
+    is not rebuilt (None)."""
+    markets = book.markets
+    if any(sum(a.positions[i].size_lots for a in book.accounts) != 0 for i in range(len(markets))):
         return None
-    positions: dict[str, int] = {}
-    for a in book.accounts:
-        if a.size_lots != 0 and a.is_trader:
-            name = a.owner or a.name  # an isolated position trades in its owner's name
-            positions[name] = positions.get(name, 0) + a.size_lots
-    held = sum(a.size_lots for a in book.accounts if not a.is_trader)
-    maker = _fresh_name(book, "maker") if held else None
+    if book.more_markets and (
+        any(f != 0 for a in book.accounts for f in a.more_funds)
+        or any(m.fund_settled_quote is not None for m in markets)
+    ):
+        return None
+    per_market: list[dict[str, int]] = []
+    for i in range(len(markets)):
+        positions: dict[str, int] = {}
+        for a in book.accounts:
+            size = a.positions[i].size_lots
+            if size != 0 and a.is_trader:
+                name = a.owner or a.name  # an isolated position trades in its owner's name
+                positions[name] = positions.get(name, 0) + size
+        per_market.append(positions)
+    held = [sum(a.positions[i].size_lots for a in book.accounts if not a.is_trader) for i in range(len(markets))]
+    maker = _fresh_name(book, "maker") if any(held) else None
     if maker is not None:
-        positions[maker] = held  # what the system accounts hold, a trader holds (only traders trade)
+        for positions, lots in zip(per_market, held, strict=True):
+            if lots:
+                positions[maker] = lots  # what the system accounts hold, a trader holds (only traders trade)
     empty = _empty_like(book, maker)
     if empty is None:
         return None
@@ -108,8 +125,13 @@ def opening(book: Book) -> tuple[Book, dict[str, int], tuple[Trade, ...]] | None
         owner = book.account(name).owner
         deposits[owner] = deposits.get(owner, 0) + margin
     if maker is not None:  # fully collateralized: the whole notional, so it is no part of the story
-        deposits[maker] = abs(held) * book.market.mark_quote + 1
-    return empty, deposits, _trades(positions, book.market.mark_quote)
+        deposits[maker] = sum(abs(lots) * m.mark_quote for lots, m in zip(held, markets, strict=True)) + 1
+    trades = tuple(
+        trade
+        for i, (positions, m) in enumerate(zip(per_market, markets, strict=True))
+        for trade in _trades(positions, m.mark_quote, "" if i == 0 else m.name)
+    )
+    return empty, deposits, trades
 
 
 def _fresh_name(book: Book, name: str) -> str:
@@ -128,6 +150,7 @@ def _empty_like(book: Book, maker: str | None) -> Book | None:
     cross = [a for a in book.traders if not a.owner]
     traders = tuple(a.name for a in cross) + ((maker,) if maker else ())
     isolated = tuple(a.name for a in cross if a.margin_mode is MarginMode.ISOLATED)
+    more = tuple(Market(m.name, m.mark_quote, m.tick_quote, m.previous_mark_quote) for m in book.more_markets)
     empty = new_book(
         market=market.name,
         mark_quote=market.mark_quote,
@@ -135,14 +158,17 @@ def _empty_like(book: Book, maker: str | None) -> Book | None:
         tick_quote=market.tick_quote,
         isolated=isolated,
         isolated_positions=tuple((a.owner, a.isolated_market) for a in owned),
+        more_markets=more,
+        fund_per_market=book.funds_per_market,
     )
     if [(a.name, a.role) for a in empty.accounts if a.name != maker] != [(a.name, a.role) for a in book.accounts]:
         return None
     return attrs.evolve(empty, market=attrs.evolve(empty.market, previous_mark_quote=market.previous_mark_quote))
 
 
-def _trades(positions: dict[str, int], mark: int) -> tuple[Trade, ...]:
-    """Trades at the mark that open every position: longs buy from shorts, largest first."""
+def _trades(positions: dict[str, int], mark: int, market: str = "") -> tuple[Trade, ...]:
+    """Trades at the mark that open every position: longs buy from shorts, largest first
+    (``market``: the market traded, ``""`` the book's first)."""
     longs = sorted(((size, name) for name, size in positions.items() if size > 0), reverse=True)
     shorts = sorted(((-size, name) for name, size in positions.items() if size < 0), reverse=True)
     need = [list(x) for x in longs]
@@ -150,7 +176,7 @@ def _trades(positions: dict[str, int], mark: int) -> tuple[Trade, ...]:
     out, i, j = [], 0, 0
     while i < len(need) and j < len(have):
         lots = min(need[i][0], have[j][0])
-        out.append(Trade(need[i][1], have[j][1], lots, mark, Taker.BUYER))
+        out.append(Trade(need[i][1], have[j][1], lots, mark, Taker.BUYER, market=market))
         need[i][0] -= lots
         have[j][0] -= lots
         i += need[i][0] == 0

@@ -177,6 +177,11 @@ def _plain_fields(policy: Policy, invariant: Invariant, story: Story, bounds: Bo
     if book.more_markets:  # a book of several markets: each further market's previous mark its mark
         more = tuple(attrs.evolve(m, previous_mark_quote=m.mark_quote) for m in book.more_markets)
         tries.append(attrs.evolve(book, more_markets=more))
+        fund = book.role(Role.INSURANCE_FUND)
+        if any(f != 0 for f in fund.more_funds):  # a fund per market: the further markets' funds empty
+            emptied = attrs.evolve(fund, more_funds=tuple(0 for _ in fund.more_funds))
+            candidate = book.replace_account(book.index(fund.name), emptied)
+            tries.append(candidate.with_fields(net_deposits_quote=book.net_deposits_quote - sum(fund.more_funds)))
     for candidate in tries:
         if candidate != book and still(candidate):
             book = candidate

@@ -199,6 +199,26 @@ def test_dydx_markets_mkr_move_at_its_initial_rate_is_safe_and_one_ppm_beyond_is
         z3_step_agrees(policy, book, event)
 
 
+@pytest.mark.parametrize("which", ["binance-markets ETHUSDT", "dydx-v4-markets MKR-USD"])
+def test_the_story_beyond_is_told_from_an_empty_book_with_trades_in_each_market(which: str) -> None:
+    """The hand-check book one ppm beyond the boundary, made plain as a threshold's story is
+    (``plain_book.plain_story``): deposits, then trades at each market's own mark against a fully
+    collateralized maker, reach it from an empty book, and the move still breaks the claim."""
+    from solvent.properties.scenarios import Story
+    from solvent.solver.plain_book import plain_story
+
+    policy, (book, mark), market, beyond = {
+        "binance-markets ETHUSDT": (BINANCE_MARKETS, _binance_book(), "ETHUSDT", _binance_eth_boundary() + 1),
+        "dydx-v4-markets MKR-USD": (DYDX_MARKETS, _dydx_book(), "MKR-USD", 200_001),
+    }[which]
+    _, bounds = th._on_every_market(policy, market, th.default_bounds(accounts=1))
+    story = Story(book, (MarkPrice(_largest_within(mark, beyond), market=market),))
+    plain = plain_story(policy, th.NO_CROSS_BAD_DEBT, story, attrs.evolve(bounds, max_move_ppm=beyond))
+    assert plain.reached, plain.note
+    traded = {t.market or book.market.name for t in plain.opening if type(t).__name__ == "Trade"}
+    assert traded == {m.name for m in book.markets}
+
+
 # --- the machinery: a move measured in its own market, events in one market ---------------------
 
 
