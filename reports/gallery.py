@@ -50,8 +50,11 @@ def _threshold(report: PolicyReport, question: str) -> str:
     return t.boundary + (" of the coin value" if moves else "") + within
 
 
-def index(reports: Sequence[PolicyReport], *, searched: bool, seed: int | None = None) -> str:
-    """The gallery's index: one row per venue (``seed``: the search's, when it was not derandomized)."""
+def index(
+    reports: Sequence[PolicyReport], *, searched: bool, seed: int | None = None, presets: Sequence[str] | None = None
+) -> str:
+    """The gallery's index: one row per venue (``seed``: the search's, when it was not derandomized;
+    ``presets``: the presets named, when the gallery is not of every one)."""
     proofs = any(v.proof is not None for r in reports for v in r.verdicts)
     thresholds = any(r.thresholds for r in reports)
     rows = []
@@ -89,8 +92,10 @@ def index(reports: Sequence[PolicyReport], *, searched: bool, seed: int | None =
             + ("; z3 asked about every invariant within an effort budget" if proofs else "")
             + ("; thresholds proved on the safe side with a replayed story beyond" if thresholds else "")
             + ". Regenerate with `solvent gallery docs/gallery"
+            + ("" if searched else " --no-search")
             + (" --thresholds" if thresholds else "")
             + (f" --seed {seed}" if searched and seed is not None else "")
+            + "".join(f" --preset {name}" for name in presets or ())
             + "`.",
             "A policy's `accepts` lists what the venue gives up by design; those failures are reported but do not fail the check.",
             "*Held* means no counterexample was found, not that none exists.",
@@ -108,8 +113,9 @@ def build(
     presets: Sequence[str] | None = None,
     tick: Callable[[str], None] | None = None,
 ) -> list[Path]:
-    """Check each preset with ``judgement`` (default: what ``solvent check`` does, without saving
-    findings) and write ``NAME.md``, ``NAME.html`` and ``index.md`` into ``out_dir``."""
+    """Check each preset (``presets``, default every bundled one) with ``judgement`` (default: what
+    ``solvent check`` does, without saving findings) and write ``NAME.md``, ``NAME.html`` and
+    ``index.md`` into ``out_dir``; the index's regenerate command names the presets given."""
     judgement = Judgement(findings_dir=None) if judgement is None else judgement
     out_dir.mkdir(parents=True, exist_ok=True)
     reports = []
@@ -125,5 +131,7 @@ def build(
             written.append(path)
     path = out_dir / "index.md"
     seed = None if judgement.search is None else judgement.search.seed
-    path.write_text(index(reports, searched=judgement.search is not None, seed=seed), encoding="utf-8")
+    path.write_text(
+        index(reports, searched=judgement.search is not None, seed=seed, presets=presets), encoding="utf-8"
+    )
     return [*written, path]

@@ -97,6 +97,8 @@ def _questions() -> list[str]:
 
 #: A policy argument: a preset name (checked where it is resolved: it may also be a file)
 PRESETS = Names("preset", _presets, files=True)
+#: ``gallery --preset``: a bundled preset only (the gallery shows the bundled venues)
+BUNDLED = Names("preset", _presets)
 #: ``--invariant`` and ``--accept`` of check and diff: an invariant or a relational property
 CLAIMS = Names("invariant", _invariants)
 #: ``prove --invariant``: invariants of the catalog, comma-separated (z3 proves no relational property)
@@ -105,4 +107,4 @@ SCENARIO_NAMES = Names("scenario", _scenarios)
 QUESTIONS = Names("threshold question", _questions, comma=True)
 
 
-__all__ = ["CLAIMS", "INVARIANTS", "PRESETS", "QUESTIONS", "SCENARIO_NAMES", "Names", "closest", "unknown_message"]
+__all__ = ["BUNDLED", "CLAIMS", "INVARIANTS", "PRESETS", "QUESTIONS", "SCENARIO_NAMES", "Names", "closest", "unknown_message"]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from solvent.choices import CLAIMS, INVARIANTS, PRESETS, QUESTIONS, SCENARIO_NAMES
+from solvent.choices import BUNDLED, CLAIMS, INVARIANTS, PRESETS, QUESTIONS, SCENARIO_NAMES
 from solvent.executor_options import executor_options
 from solvent.reports.formats import FORMATS, ReportCommand
 from solvent.simulate_command import simulate
@@ -502,6 +502,15 @@ def diff(
 )
 @threshold_probes_option("Proof attempts per threshold question with --thresholds.")
 @seed_option("The search's seed for every preset, as for check (default: derandomized, the same every run).")
+@click.option(
+    "--preset",
+    "presets",
+    multiple=True,
+    metavar="NAME",
+    help="Only this bundled preset (repeatable; default: every one). The index lists those checked.",
+    callback=BUNDLED.check,
+    shell_complete=BUNDLED.complete,
+)
 def gallery(
     out_dir: Path,
     search: bool,
@@ -510,9 +519,10 @@ def gallery(
     with_thresholds: bool,
     threshold_probes: int,
     seed: int | None,
+    presets: tuple[str, ...],
 ) -> None:
-    """Check every bundled preset; write its Markdown and HTML report and an index into DIR
-    (default docs/gallery)."""
+    """Check every bundled preset (or those named by --preset); write its Markdown and HTML report
+    and an index into DIR (default docs/gallery)."""
     from solvent.reports.gallery import build
     from solvent.reports.progress import progress
     from solvent.rules.presets import preset_names
@@ -527,8 +537,9 @@ def gallery(
         threshold_probes=threshold_probes if with_thresholds else None,
     )
     try:
-        with progress(len(preset_names())) as tick:  # DIR is made first: a bad one stops before any check
-            written = build(out_dir, judgement=judgement, tick=tick)
+        names = list(dict.fromkeys(presets)) or preset_names()  # in the order named, each once
+        with progress(len(names)) as tick:  # DIR is made first: a bad one stops before any check
+            written = build(out_dir, judgement=judgement, presets=names if presets else None, tick=tick)
     except OSError as exc:
         _bad_input(f"cannot write the gallery to {out_dir}: {exc.strerror or exc}")
     click.echo("\n".join(str(p) for p in written))

@@ -315,6 +315,11 @@ def test_the_seeded_gallery_runs_as_printed(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     index = (tmp_path / "my-gallery" / "index.md").read_text(encoding="utf-8")
     assert "the CI search drawn from seed 7" in index
+    # the presets named, in the order named, and no other
+    written = sorted(p.name for p in (tmp_path / "my-gallery").iterdir())
+    assert written == ["backpack.html", "backpack.md", "binance.html", "binance.md", "index.md"], written
+    assert index.index("`binance`") < index.index("`backpack`")
+    assert "--seed 7 --preset binance --preset backpack`" in index
 
 
 def test_the_replay_command_runs_as_printed(tmp_path: Path) -> None:

@@ -212,7 +212,7 @@ class TestGallery:
         from solvent.reports import gallery
 
         seen = []
-        monkeypatch.setattr(gallery, "build", lambda out, judgement, tick: seen.append(judgement) or [])
+        monkeypatch.setattr(gallery, "build", lambda out, judgement, presets, tick: seen.append(judgement) or [])
         code, _, _ = run("gallery", str(tmp_path), "--seed", "7", "--examples", "5", "--prove-budget", "0")
         assert code == 0
         (judgement,) = seen
@@ -234,6 +234,18 @@ class TestGallery:
         assert f"cannot write the gallery to {tmp_path / 'a-file' / 'gallery'}: Not a directory" in out + err
         assert checked == []
 
+    def test_a_gallery_of_an_unknown_preset_is_bad_input_before_any_check(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from solvent.verdicts import check as check_module
+
+        checked: list = []
+        monkeypatch.setattr(check_module.Judgement, "run", lambda self, *a, **k: checked.append(a))
+        code, out, err = run("gallery", str(tmp_path / "g"), "--preset", "binance", "--preset", "binanse")
+        assert code == 2 and "Traceback" not in out + err
+        assert "--preset" in out + err and "unknown preset 'binanse' (did you mean 'binance'?)" in out + err
+        assert checked == [] and not (tmp_path / "g").exists()
+
     def test_a_seeded_gallery_says_so_and_draws_the_same_stories(self, tmp_path: Path) -> None:
         from solvent.reports.gallery import build
         from solvent.verdicts.check import Judgement
@@ -242,7 +254,7 @@ class TestGallery:
         first = build(tmp_path / "a", judgement=judgement, presets=["binance"])
         again = build(tmp_path / "b", judgement=judgement, presets=["binance"])
         index = (tmp_path / "a" / "index.md").read_text()
-        assert "the CI search drawn from seed 11" in index and "`solvent gallery docs/gallery --seed 11`" in index
+        assert "the CI search drawn from seed 11" in index and "`solvent gallery docs/gallery --seed 11 --preset binance`" in index
         assert [p.read_text() for p in first if p.suffix == ".md"] == [
             p.read_text() for p in again if p.suffix == ".md"
         ]
