@@ -131,7 +131,5 @@ def build(
             written.append(path)
     path = out_dir / "index.md"
     seed = None if judgement.search is None else judgement.search.seed
-    path.write_text(
-        index(reports, searched=judgement.search is not None, seed=seed, presets=presets), encoding="utf-8"
-    )
+    path.write_text(index(reports, searched=judgement.search is not None, seed=seed, presets=presets), encoding="utf-8")
     return [*written, path]

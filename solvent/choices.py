@@ -107,4 +107,14 @@ SCENARIO_NAMES = Names("scenario", _scenarios)
 QUESTIONS = Names("threshold question", _questions, comma=True)
 
 
-__all__ = ["BUNDLED", "CLAIMS", "INVARIANTS", "PRESETS", "QUESTIONS", "SCENARIO_NAMES", "Names", "closest", "unknown_message"]
+__all__ = [
+    "BUNDLED",
+    "CLAIMS",
+    "INVARIANTS",
+    "PRESETS",
+    "QUESTIONS",
+    "SCENARIO_NAMES",
+    "Names",
+    "closest",
+    "unknown_message",
+]

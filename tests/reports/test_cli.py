@@ -254,7 +254,10 @@ class TestGallery:
         first = build(tmp_path / "a", judgement=judgement, presets=["binance"])
         again = build(tmp_path / "b", judgement=judgement, presets=["binance"])
         index = (tmp_path / "a" / "index.md").read_text()
-        assert "the CI search drawn from seed 11" in index and "`solvent gallery docs/gallery --seed 11 --preset binance`" in index
+        assert (
+            "the CI search drawn from seed 11" in index
+            and "`solvent gallery docs/gallery --seed 11 --preset binance`" in index
+        )
         assert [p.read_text() for p in first if p.suffix == ".md"] == [
             p.read_text() for p in again if p.suffix == ".md"
         ]
