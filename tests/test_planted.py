@@ -148,7 +148,9 @@ def _ids(files: list[PolicyFile]) -> list[str]:
 
 def _searched(plant: PolicyFile) -> Any:
     """A test parameter carrying the file's ``deep`` and ``xfail`` marks for the search tests."""
-    marks = []
+    # one worker runs every test of a plant, so its search (``found``, cached per process) runs once
+    # (pyproject's ``--dist loadgroup``; with ``load`` two workers ran some searches twice)
+    marks = [pytest.mark.xdist_group(f"planted-{plant.stem}")]
     if plant.deep:
         marks.append(pytest.mark.deep)
     if plant.xfail:

@@ -66,6 +66,8 @@ def _fingerprint(result) -> tuple:
     return (result.outcome, result.story, result.step_index, st.examples, st.events, st.exercised_steps, dict(st.paths))
 
 
+#: examples a search runs: enough for the pool to steer an unguarded search (the control below)
+EXAMPLES = 300
 NUMBERS = frozenset((1, 2, 3, 5, 7, 10, 11, 20, 50, 99, 100, 101, 111, 200, 500, 997, 10_000, 99_999))
 
 
@@ -79,7 +81,7 @@ def _search_with_pool(monkeypatch, integers: frozenset[int], *, guarded: bool):
     if not guarded:
         monkeypatch.setattr(search_module, "same_draws_in_any_process", contextlib.nullcontext)
     try:
-        return search(load_policy(PLANT), "deposit-not-absorbed", SearchBudget(max_examples=2_000))
+        return search(load_policy(PLANT), "deposit-not-absorbed", SearchBudget(max_examples=EXAMPLES))
     finally:
         monkeypatch.undo()
         providers.CONSTANTS_CACHE.cache.clear()
@@ -146,7 +148,7 @@ def _plant_search(monkeypatch, *, loaded: bool, guarded: bool = True):
     if not guarded:
         monkeypatch.setattr(search_module, "shrinking_without_a_clock", contextlib.nullcontext)
     try:
-        return search(load_policy(PLANT), "deposit-not-absorbed", SearchBudget(max_examples=2_000))
+        return search(load_policy(PLANT), "deposit-not-absorbed", SearchBudget(max_examples=EXAMPLES))
     finally:
         monkeypatch.undo()
 

@@ -62,10 +62,11 @@ def test_scenarios_only(tmp_path: Path) -> None:
 
 
 def test_with_a_small_search_and_z3(tmp_path: Path) -> None:
-    """Both sides search (5 examples) and ask z3 (12M units a side; 60M took 76 s of the suite),
-    its stories shown as found (each side minimizing them is the same check run twice:
+    """Both sides search (5 examples) and ask z3 (4M units a side: 60M took 76 s of the suite, 12M
+    34 s; 4M still proves some claims and leaves others undecided, both compared), its stories
+    shown as found (each side minimizing them is the same check run twice:
     tests/test_reproducible.py)."""
-    options = ("--examples", "5", "--prove-budget", "12M", "--no-least-move")
+    options = ("--examples", "5", "--prove-budget", "4M", "--no-least-move")
     code, out = outputs(tmp_path, *options, "--findings-dir", str(tmp_path / "findings"))
     assert_no_change(code, out)
 
