@@ -178,53 +178,126 @@ _CONNECTIVES = frozenset(
     {z3.Z3_OP_AND, z3.Z3_OP_OR, z3.Z3_OP_NOT, z3.Z3_OP_TRUE, z3.Z3_OP_FALSE, z3.Z3_OP_IMPLIES, z3.Z3_OP_XOR}
 )
 _LINEAR = frozenset({z3.Z3_OP_ADD, z3.Z3_OP_SUB, z3.Z3_OP_UMINUS})
+#: comparisons :func:`abstraction` reads as one Boolean per test: ``a ≤ b`` (also written ``b ≥ a``)
+#: and ``a = b`` on integers (z3's simplifier, which every term meets first, writes ``a < b`` as
+#: ``¬(b ≤ a)``)
+_ORDER = {z3.Z3_OP_LE: 0, z3.Z3_OP_GE: 0, z3.Z3_OP_EQ: 1}
+#: connectives whose arguments :func:`abstraction` sorts (their order does not change the value)
+_COMMUTATIVE = frozenset({z3.Z3_OP_AND, z3.Z3_OP_OR, z3.Z3_OP_EQ, z3.Z3_OP_XOR})
 
 
 def abstracted(terms: list[Any]) -> list[Any]:
     """Integer ``terms`` with every arithmetic comparison inside them replaced by a fresh Boolean
     and every product, quotient or remainder of variables by a fresh integer (the same subterm,
-    the same variable, across all the terms).
+    the same variable, across all the terms; see :func:`abstraction`).
 
     What is kept is the Boolean structure of the ``if``s and the linear sums. A claim about the
     abstracted terms that is valid is valid for the terms themselves (it holds for every value of
     the abstracted atoms, the real ones included); the converse fails, so a counterexample to it
     proves nothing and the exact claim is asked next.
     """
-    memo: dict[int, tuple[Any, Any]] = {}  # id -> (the term, kept alive so its id is not reused; its image)
+    return abstraction(terms)[0]
+
+
+def abstraction(terms: list[Any]) -> tuple[list[Any], dict[str, Any]]:
+    """:func:`abstracted`'s terms, and what each fresh atom stands for (its name -> one real term
+    it replaced).
+
+    An atom is shared by every subterm that is the same once abstracted, not only by the same z3
+    term (congruence): its operation, and its arguments' abstractions, with the arguments of a
+    sum, a conjunction, a disjunction or an iff sorted, and a comparison read as a difference
+    (``X ≥ 0`` is ``0 ≤ X``, ``x ≥ 3 + y`` is ``y ≤ −3 + x``: ``y − x + 3 ≤ 0``; ``a = b`` is
+    ``b = a``). The engine computes one test in several places (a flat account's loan test reads
+    a margin equity built once in each of two branches), and z3's simplifier writes one test in
+    different shapes in different places (``max_(x·y, 0)``'s sign test a disjunction whose order
+    follows its surroundings); read as independent atoms, their conditions meet on a split path
+    that no value reaches (docs/solver-notes.md#one-test-one-atom). Sound: two subterms given one
+    atom have one value for every value of the variables (by induction, their arguments do), so
+    every value of the real terms is still a value of the atoms."""
+    # id -> (the term, kept alive so its id is not reused; its image; its canonical image): the
+    # image keeps the term's order of arguments (the split's order of conditions follows it), the
+    # canonical image sorts them, and only keys read it
+    memo: dict[int, tuple[Any, Any, Any]] = {}
+    atoms: dict[tuple[int, ...], tuple[Any, Any]] = {}  # an atom's key -> (what its key reads, kept alive; its atom)
+    meaning: dict[str, Any] = {}
     count = 0
 
-    def fresh(boolean: bool) -> Any:
+    def atom(e: Any, key: tuple[int, ...], kept: Any, boolean: bool) -> Any:
         nonlocal count
-        count += 1
-        return z3.Bool(f"abs.b{count}") if boolean else z3.Int(f"abs.i{count}")
+        if key not in atoms:
+            count += 1
+            fresh = z3.Bool(f"abs.b{count}") if boolean else z3.Int(f"abs.i{count}")
+            atoms[key] = (kept, fresh)
+            meaning[str(fresh)] = e
+        return atoms[key][1]
+
+    def ordered(parts: list[Any]) -> list[Any]:
+        return sorted(parts, key=lambda x: x.get_id())
+
+    def comparison(e: Any, op: int, args: list[Any]) -> Any:
+        if op not in _ORDER or len(args) != 2:
+            parts = [canon(a) for a in args]
+            return atom(e, (e.decl().get_id(), *(x.get_id() for x in parts)), parts, boolean=True)
+        a, b = (canon(x) for x in args)
+        if op == z3.Z3_OP_GE:
+            a, b = b, a
+        # ``a ≤ b`` read as ``a − b ≤ 0`` (z3's simplifier moves constants and terms across:
+        # ``x ≥ 3 + y`` and ``y ≤ −3 + x`` are one test), ``a = b`` as ``a − b = 0`` and as
+        # ``b − a = 0`` (one atom under both keys)
+        difference = z3.simplify(a - b)
+        if op == z3.Z3_OP_EQ:
+            other = z3.simplify(b - a)
+            either = (-1 - _ORDER[op], other.get_id())
+            if either not in atoms:
+                atoms[either] = (other, atom(e, (-1 - _ORDER[op], difference.get_id()), difference, boolean=True))
+            return atoms.setdefault((-1 - _ORDER[op], difference.get_id()), (difference, atoms[either][1]))[1]
+        return atom(e, (-1 - _ORDER[op], difference.get_id()), difference, boolean=True)
 
     def go(e: Any) -> Any:
+        return both(e)[0]
+
+    def canon(e: Any) -> Any:
+        return both(e)[1]
+
+    def both(e: Any) -> tuple[Any, Any]:
         key = e.get_id()
         if key in memo:
-            return memo[key][1]
+            return memo[key][1], memo[key][2]
         if z3.is_const(e) or z3.is_int_value(e):
-            out = e
+            out = same = e
         else:
             op = e.decl().kind()
             args = e.children()
             if op == z3.Z3_OP_ITE:
                 out = z3.If(go(args[0]), go(args[1]), go(args[2]))
+                same = z3.If(canon(args[0]), canon(args[1]), canon(args[2]))
             elif z3.is_bool(e):
-                out = e.decl()(*[go(a) for a in args]) if op in _CONNECTIVES else fresh(True)
+                # a Boolean equality (an iff) is a connective too: its sides are abstracted
+                iff = op in (z3.Z3_OP_EQ, z3.Z3_OP_DISTINCT) and z3.is_bool(args[0])
+                if op in _CONNECTIVES or iff:
+                    out = e.decl()(*[go(a) for a in args])
+                    parts = [canon(a) for a in args]
+                    same = e.decl()(*(ordered(parts) if op in _COMMUTATIVE else parts))
+                else:
+                    out = same = comparison(e, op, args)
             elif op in _LINEAR:
                 parts = [go(a) for a in args]
                 out = z3.Sum(*parts) if op == z3.Z3_OP_ADD else e.decl()(*parts)
+                parts = [canon(a) for a in args]
+                same = z3.Sum(*ordered(parts)) if op == z3.Z3_OP_ADD else e.decl()(*parts)
             elif op == z3.Z3_OP_MUL and sum(not z3.is_int_value(a) for a in args) <= 1:
                 out = e.decl()(*[go(a) for a in args])
+                same = e.decl()(*[canon(a) for a in args])
             else:
-                out = fresh(False)
-        memo[key] = (e, out)
-        return out
+                parts = [canon(a) for a in args]  # a product's factors as z3's simplifier orders them
+                out = same = atom(e, (e.decl().get_id(), *(x.get_id() for x in parts)), parts, boolean=False)
+        memo[key] = (e, out, same)
+        return out, same
 
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 200_000))
     try:
-        return [go(z3.simplify(t)) for t in terms]
+        return [go(z3.simplify(t)) for t in terms], meaning
     finally:
         sys.setrecursionlimit(limit)
 
@@ -297,6 +370,7 @@ def identity_holds(gap: Any, budget: int) -> Split:
 __all__ = [
     "Split",
     "abstracted",
+    "abstraction",
     "coefficients",
     "decide",
     "forget",
