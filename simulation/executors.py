@@ -52,9 +52,37 @@ def dask_executor(address: str) -> Iterator[Executor]:
     except (OSError, TimeoutError) as exc:
         raise ExecutorError(f"'--executor' cannot reach the Dask scheduler at {address}: {exc}") from None
     try:
-        yield client.get_executor()
+        paused = client.run(_sampling_profiler, False)
+        try:
+            yield client.get_executor()
+        finally:
+            with contextlib.suppress(Exception):  # a worker lost meanwhile has no profiler to restart
+                client.run(_sampling_profiler, True, workers=[w for w, was in paused.items() if was])
     finally:
         client.close()
+
+
+def _sampling_profiler(on: bool, dask_worker: Any = None) -> bool:
+    """Run on each Dask worker: start or stop its sampling profiler; whether it was running.
+
+    A Dask worker samples its task threads' stacks every 10 ms (``distributed.worker.profile``, on
+    by default) from its event loop's thread. A sampled frame keeps that function's locals alive
+    until the sampler lets go, z3 terms among them, so terms are released at moments that depend on
+    the machine's timing, from another thread; z3 gives a released term's number to the next term
+    built, and its simplifier orders sums by those numbers. A question's units then moved with the
+    worker's timing (backpack's conservation at N = 2: 1,061,875 units in a fresh process, 980,010
+    on a Dask worker), which the reproducible-verdicts rule forbids. So a run pauses the sampler on
+    every worker it finds at the start and restarts those it paused at the end
+    (docs/solver-notes.md#process-history, docs/executors.md)."""
+    callback = dask_worker.periodic_callbacks.get("profile") if dask_worker is not None else None
+    if callback is None:
+        return False
+    was = callback.is_running()
+    if on:
+        callback.start()
+    else:
+        callback.stop()
+    return was
 
 
 def dask_address(url: str) -> str:

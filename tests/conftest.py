@@ -32,3 +32,21 @@ def _no_inherited_columns(monkeypatch):
     set (``reports.terminal.width``), and a runner that sets it (pytest-xdist's workers do) would
     otherwise fold the output the tests compare. A test that wants a width sets its own."""
     monkeypatch.delenv("COLUMNS", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _draws_independent_of_the_tests_before(request):
+    """Hypothesis (6.131 on) mixes the integer literals of every local module in ``sys.modules`` into
+    its draws, the test modules among them, so a ``@given`` test drew other examples depending on
+    which test files its xdist worker had imported before it (a differential test then reached no
+    pool ADL under one schedule: clean CI at 2d6ec10). Every test draws from Solvent's own pinned
+    pool, as a search does (``properties.search.same_draws_in_any_process``), so its examples are
+    the same however the suite is scheduled. Tests of that pool itself opt out
+    (``@pytest.mark.hypothesis_pool_of_its_own``)."""
+    if request.node.get_closest_marker("hypothesis_pool_of_its_own"):
+        yield
+        return
+    from solvent.properties.search import same_draws_in_any_process
+
+    with same_draws_in_any_process():
+        yield

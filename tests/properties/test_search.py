@@ -345,6 +345,7 @@ class TestStrategies:
 class TestStateMachine:
     """The state machine over the engine catches a policy that carries debt into the next deposit."""
 
+    @pytest.mark.hypothesis_pool_of_its_own
     @pytest.mark.parametrize("name", ["binance", "backpack"])
     def test_the_machines_test_case_draws_from_the_pinned_literal_pool(self, name: str) -> None:
         """``machine(policy).TestCase``, the documented way to run it, runs with hypothesis's

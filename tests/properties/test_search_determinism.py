@@ -22,6 +22,9 @@ from solvent.properties.search import SEARCH_PACKAGES, SearchBudget, same_draws_
 from solvent.rules.loading import load_policy
 from solvent.rules.presets import load_preset
 
+#: these tests set hypothesis's pool of literals themselves (tests/conftest.py pins it for the rest)
+pytestmark = pytest.mark.hypothesis_pool_of_its_own
+
 providers = pytest.importorskip("hypothesis.internal.conjecture.providers")
 
 PLANT = "tests/planted/debt-carry-swallows-deposit.toml"

@@ -108,3 +108,31 @@ def test_the_hard_kill_fires_inside_a_daemonic_dask_worker(process_cluster, tmp_
     assert may_fork is False  # the worker is daemonic
     assert result == "unknown" and reason.endswith("(the child was killed)")
     assert gone and "lived on" not in record.read_text()
+
+
+def _profiling(dask_worker) -> bool:  # noqa: ANN001
+    return dask_worker.periodic_callbacks["profile"].is_running()
+
+
+def test_a_dask_run_pauses_each_workers_sampling_profiler_and_restarts_it(process_cluster) -> None:
+    """The sampler holds task frames (and their z3 terms) at moments set by the machine's timing,
+    which moved a question's units (docs/solver-notes.md#process-history): paused for the run on
+    every worker, running again afterwards; a worker whose sampler was off stays off."""
+    from distributed import Client
+
+    from solvent.simulation.executors import dask_executor
+
+    address = process_cluster.scheduler_address.removeprefix("tcp://")
+    with Client(process_cluster) as client:
+        workers = sorted(client.run(_profiling))
+        assert len(workers) == 2 and all(client.run(_profiling).values())
+        with dask_executor(address) as executor:
+            assert executor.submit(sum, [1, 2]).result() == 3
+            assert not any(client.run(_profiling).values())
+        assert all(client.run(_profiling).values())
+        # a sampler its owner turned off is not turned on by a run
+        client.run(lambda dask_worker: dask_worker.periodic_callbacks["profile"].stop(), workers=workers[:1])
+        with dask_executor(address):
+            pass
+        assert client.run(_profiling) == {workers[0]: False, workers[1]: True}
+        client.run(lambda dask_worker: dask_worker.periodic_callbacks["profile"].start(), workers=workers[:1])
