@@ -56,8 +56,10 @@ def dask_executor(address: str) -> Iterator[Executor]:
         try:
             yield client.get_executor()
         finally:
+            restart = [w for w, was in paused.items() if was]
             with contextlib.suppress(Exception):  # a worker lost meanwhile has no profiler to restart
-                client.run(_sampling_profiler, True, workers=[w for w, was in paused.items() if was])
+                if restart:  # (an empty list must not read as "every worker")
+                    client.run(_sampling_profiler, True, workers=restart)
     finally:
         client.close()
 

@@ -135,4 +135,9 @@ def test_a_dask_run_pauses_each_workers_sampling_profiler_and_restarts_it(proces
         with dask_executor(address):
             pass
         assert client.run(_profiling) == {workers[0]: False, workers[1]: True}
-        client.run(lambda dask_worker: dask_worker.periodic_callbacks["profile"].start(), workers=workers[:1])
+        # every sampler off: a run turns none on
+        client.run(lambda dask_worker: dask_worker.periodic_callbacks["profile"].stop())
+        with dask_executor(address):
+            pass
+        assert not any(client.run(_profiling).values())
+        client.run(lambda dask_worker: dask_worker.periodic_callbacks["profile"].start())
