@@ -234,6 +234,31 @@ class TestGallery:
         assert f"cannot write the gallery to {tmp_path / 'a-file' / 'gallery'}: Not a directory" in out + err
         assert checked == []
 
+    def test_the_index_regenerate_command_runs_as_printed_and_rebuilds_the_same_gallery(self, tmp_path: Path) -> None:
+        """The index prints the command that rebuilds it (its options and presets named); run as
+        printed, from a folder of its own, it writes the same reports and index."""
+        import re
+        import shlex
+        import subprocess
+        import sys
+
+        from solvent.reports.gallery import build
+        from solvent.verdicts.check import Judgement
+
+        first = tmp_path / "first"
+        build(first, judgement=Judgement(search=None, proofs=None, findings_dir=None), presets=["binance", "okx-2018"])
+        index = (first / "index.md").read_text(encoding="utf-8")
+        (command,) = re.findall(r"Regenerate with `([^`]+)`", index)
+        assert command == "solvent gallery docs/gallery --no-search --preset binance --preset okx-2018"
+        done = subprocess.run(
+            [sys.executable, "-m", "solvent", *shlex.split(command)[1:]], cwd=tmp_path, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        again = tmp_path / "docs" / "gallery"
+        assert sorted(p.name for p in again.iterdir()) == sorted(p.name for p in first.iterdir())
+        for p in first.iterdir():
+            assert (again / p.name).read_text(encoding="utf-8") == p.read_text(encoding="utf-8"), p.name
+
     def test_a_gallery_of_an_unknown_preset_is_bad_input_before_any_check(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
