@@ -52,7 +52,11 @@ def dask_executor(address: str) -> Iterator[Executor]:
     except (OSError, TimeoutError) as exc:
         raise ExecutorError(f"'--executor' cannot reach the Dask scheduler at {address}: {exc}") from None
     try:
-        paused = client.run(_sampling_profiler, False)
+        paused: dict[str, bool] = {}
+        # a worker that cannot be asked (lost while connecting) does not stop the run: its sampler
+        # stays as it was, which costs only the units' independence from its timing
+        with contextlib.suppress(Exception):
+            paused = client.run(_sampling_profiler, False)
         try:
             yield client.get_executor()
         finally:
