@@ -249,7 +249,7 @@ def _split_mark(story: Story, steps: Sequence[Step], i: int, knobs: Knobs) -> tu
     """MarkPrice(new) → MarkPrice(mid), MarkPrice(new), with mid strictly between the old and new
     mark, both in the event's market."""
     event = story.events[i]
-    market = steps[i].before.markets[steps[i].before.market_index(event.market)]
+    market = steps[i].before.market_named(event.market)
     old, new = market.mark_quote, event.price_quote
     mid = _tick_toward(old + (new - old) * knobs.share_ppm // PPM, market.tick_quote, old)
     if not min(old, new) < mid < max(old, new):

@@ -435,7 +435,7 @@ def _in_mode(before: Book | None, name: str, event: Any) -> str:
     if before is None or not any(a.owner for a in before.accounts):
         return name
     try:
-        market = before.markets[before.market_index(event.market)].name
+        market = before.market_named(event.market).name
     except KeyError:
         return name
     return f"{name} (isolated)" if before.isolated_account(name, market) else name
@@ -553,7 +553,7 @@ def named_market(event: Any, before: Book | None) -> str:
     if not before.more_markets:
         return ""
     try:
-        return before.markets[before.market_index(event.market)].name
+        return before.market_named(event.market).name
     except KeyError:
         return event.market
 
@@ -562,7 +562,7 @@ def market_of(book: Book, event: Any) -> Market:
     """The market of ``book`` that ``event`` acts on (the first for an event on no market, or on
     a market the book does not have: such an event is rejected before it is told)."""
     try:
-        return book.markets[book.market_index(getattr(event, "market", ""))]
+        return book.market_named(getattr(event, "market", ""))
     except KeyError:
         return book.market
 

@@ -346,6 +346,10 @@ class Book:
         """Every market of the book, the first one first."""
         return (self.market, *self.more_markets)
 
+    def market_named(self, name: str) -> Market:
+        """The named market (``""``: the first), as :meth:`market_index` finds it."""
+        return self.markets[self.market_index(name)]
+
     def market_index(self, name: str) -> int:
         """Position of the named market (``""``: the first); ``KeyError`` naming the markets otherwise."""
         if not name or name == self.market.name:

@@ -120,7 +120,7 @@ def check_one_mode(book: Book) -> None:
 
 def market_name(book: Book, event: Any) -> str:
     """The name of the market ``event`` acts on (its ``market``; ``""`` is the book's first)."""
-    return book.markets[book.market_index(getattr(event, "market", ""))].name
+    return book.market_named(getattr(event, "market", "")).name
 
 
 def route(book: Book, event: Any) -> Any:

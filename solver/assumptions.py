@@ -174,9 +174,14 @@ def move_within(before: Book, event: Any, bounds: Bounds) -> Any:
     move in ETH is measured against ETH's mark, not the first market's."""
     if bounds.max_move_ppm is None or not isinstance(event, MarkPrice):
         return True
-    before_mark = before.markets[before.market_index(event.market)].mark_quote
+    before_mark = before.market_named(event.market).mark_quote
     move = event.price_quote - before_mark
     return and_(move * PPM <= bounds.max_move_ppm * before_mark, -move * PPM <= bounds.max_move_ppm * before_mark)
+
+
+def mark_move_ppm(book: Book, event: MarkPrice) -> int:
+    """:func:`move_ppm_of` a mark event, against the mark of its own market in ``book``."""
+    return move_ppm_of(book.market_named(event.market).mark_quote, event.price_quote)
 
 
 def move_ppm_of(before_mark: int, price_quote: int) -> int:
@@ -192,6 +197,7 @@ __all__ = [
     "funded",
     "holders",
     "long_open_interest",
+    "mark_move_ppm",
     "move_ppm_of",
     "move_within",
 ]

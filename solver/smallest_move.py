@@ -46,7 +46,7 @@ from solvent.rules.book import Book
 from solvent.rules.events import MarkPrice
 from solvent.rules.policy import Policy
 from solvent.solver import effort
-from solvent.solver.assumptions import move_ppm_of
+from solvent.solver.assumptions import mark_move_ppm
 from solvent.solver.bounds import Bounds
 from solvent.solver.effort import UNITS_PER_SECOND, OutOfEffort
 from solvent.solver.plain_book import breaks, least_ticks, scale_mark, tidy
@@ -177,8 +177,7 @@ def move_ppm(story: Story, index: int = 0) -> int | None:
     event = story.events[index] if index < len(story.events) else None
     if not isinstance(event, MarkPrice):
         return None
-    book = story.book  # the move of the event's own market, against that market's mark
-    return move_ppm_of(book.markets[book.market_index(event.market)].mark_quote, event.price_quote)
+    return mark_move_ppm(story.book, event)
 
 
 def applies(cx: Counterexample | None, invariant: Invariant) -> bool:
@@ -440,7 +439,7 @@ def _unmoved(book: Book, event: Any) -> Any:
     """``event`` with the mark kept where it is (a mark event to its market's mark in ``book``)."""
     if not isinstance(event, MarkPrice):
         return event
-    return MarkPrice(book.markets[book.market_index(event.market)].mark_quote, market=event.market)
+    return MarkPrice(book.market_named(event.market).mark_quote, market=event.market)
 
 
 def _at_scale(

@@ -74,7 +74,7 @@ from solvent.rules.policy import Policy
 from solvent.rules.presets import resolve_policy
 from solvent.rules.waterfall import BackstopVault, InsuranceFund
 from solvent.solver import effort
-from solvent.solver.assumptions import move_ppm_of
+from solvent.solver.assumptions import mark_move_ppm
 from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.effort import UNITS_PER_SECOND, OutOfEffort, units_text
 from solvent.solver.plain_book import MARK_SPAN, plain_story, scale_mark
@@ -263,8 +263,7 @@ def _mark_move_ppm(policy: Policy, story: Story) -> int | None:
     event = next((e for e in story.events if isinstance(e, MarkPrice)), None)
     if event is None or len(story.events) != 1:
         return None
-    book = story.book
-    return move_ppm_of(book.markets[book.market_index(event.market)].mark_quote, event.price_quote)
+    return mark_move_ppm(story.book, event)
 
 
 def _fund_share_ppm(policy: Policy, story: Story) -> int | None:
@@ -1160,7 +1159,7 @@ def _moving_mark(book: Book, bounds: Bounds) -> Any:
     """The starting mark of the market the events move (``Bounds.event_markets``, when it names
     one), else the first market's: the price whose rounding region the cells split."""
     if len(bounds.event_markets) == 1:
-        return book.markets[book.market_index(bounds.event_markets[0])].mark_quote
+        return book.market_named(bounds.event_markets[0]).mark_quote
     return book.market.mark_quote
 
 
