@@ -58,16 +58,19 @@ from solvent.properties.catalog import Invariant
 from solvent.rules.arith import PPM, sum_
 from solvent.rules.book import Book, Role
 from solvent.rules.engine import transition
-from solvent.rules.ledger import ASSET, EXTERNAL, SPOT, Ctx, Reason, asset_balance
+from solvent.rules.ledger import EXTERNAL, SPOT, Ctx, Reason, asset_balance
 from solvent.rules.market_funds import fund_balance, fund_name
 from solvent.rules.policy import Policy
 from solvent.rules.rounding import FundingRemainder
 from solvent.solver import effort, wall
 from solvent.solver.bounds import Bounds
 from solvent.solver.case_split import abstracted, coefficients, decide, linear_form_vanishes, split_budget
+from solvent.solver.frames import SETTLING, settled_flows
 from solvent.solver.frames import bought as _bought
 from solvent.solver.frames import external as _external
+from solvent.solver.frames import flow as _flow_of
 from solvent.solver.frames import moved as _moved
+from solvent.solver.frames import owner as _owner_of
 from solvent.solver.linearize import Linearizer
 from solvent.solver.payer_lemma import ADL_FILLS_ONLY, PAYER_CLAIMS, payer_argument
 from solvent.solver.per_account import (
@@ -90,7 +93,6 @@ LEMMA_TRADERS = 2
 FLAT = "flat-accounts-never-pay"
 UNIFORMITY = "the engine treats accounts uniformly (loops over the book's accounts, looks them up by name)"
 CLEARING_REASONS = frozenset({Reason.SETTLEMENT, Reason.FUNDING, Reason.FUNDING_DUST, Reason.FUNDING_CARRY})
-SETTLING = frozenset({Reason.SETTLEMENT, Reason.FUNDING})
 
 
 @attrs.frozen
@@ -346,11 +348,6 @@ def _open_interest(policy: Policy, bounds: Bounds, checker: _Checker) -> list[st
 # --- conservation ----------------------------------------------------------------------------
 
 
-def _owner(balance: str) -> str:
-    """The account a balance name belongs to (``alice``, ``alice.spot`` and ``alice@USDe`` are all alice's)."""
-    return balance.partition(ASSET)[0].removesuffix(SPOT)
-
-
 def _frame_lemma(book: Book, variant: Any, ctx: Ctx, checker: _Checker) -> str:
     """F: the book after the event is the book before plus the guarded ledger entries, balance by
     balance, for every account (system accounts included), and no entry names a balance the book
@@ -433,7 +430,7 @@ def _clearing_lemma(ctx: Ctx, variant: Any, clearing: str, checker: _Checker) ->
     stray = [
         f"{e.item.reason.value} ({e.item.source} -> {e.item.destination})"
         for e in ctx.entries
-        if clearing in (_owner(e.item.source), _owner(e.item.destination))
+        if clearing in (_owner_of(e.item.source), _owner_of(e.item.destination))
         and (
             not settles
             or e.item.reason not in CLEARING_REASONS
@@ -450,36 +447,22 @@ def _b(x: Any) -> Any:
     return z3.BoolVal(x) if type(x) is bool else x
 
 
-def _flow(ctx: Ctx, name: str, clearing: str, reasons: frozenset[Reason]) -> Any:
-    """What ``name`` (any of its balances) paid into clearing minus what it received, for ``reasons``."""
-
-    def paid(src: str, dst: str) -> Any:
-        return sum_(
-            z3.If(_b(e.guard), e.item.amount_quote, 0)
-            for e in ctx.entries
-            if _owner(e.item.source) == src and _owner(e.item.destination) == dst and e.item.reason in reasons
-        )
-
-    return paid(name, clearing) - paid(clearing, name)
-
-
 def _flow_lemmas(policy: Policy, book: Book, variant: Any, ctx: Ctx, checker: _Checker) -> list[str]:
     from solvent.rules.events import Funding, MarkPrice
 
     clearing = book.role(Role.CLEARING).name
     event = variant.event
-    if isinstance(event, MarkPrice | Funding):
+    if isinstance(event, MarkPrice):  # one statement of C5, the bounded question's facts too
+        claim = z3.And(*[paid == expected for _, paid, expected in settled_flows(book, ctx, event)])
+        return [checker.valid("C5 (mark): each account's net flow into clearing is -s × (M' - M)", [], claim)]
+    if isinstance(event, Funding):
         book = book.focused(book.market_index(event.market))  # sizes and mark of the market it acts on
     others = [a for a in book.accounts if a.role is not Role.CLEARING]
-    if isinstance(event, MarkPrice):
-        move = event.price_quote - book.market.mark_quote
-        claim = z3.And(*[_flow(ctx, a.name, clearing, SETTLING) == -(a.size_lots * move) for a in others])
-        return [checker.valid("C5 (mark): each account's net flow into clearing is -s × (M' - M)", [], claim)]
     if isinstance(event, Funding) and policy.rounding.funding_remainder is FundingRemainder.CARRIED:
         # a carried remainder lets a payer pay less than s·M·r this time; what holds instead is that
         # the carry transfers (to and from the venue account) take the clearing balance, either sign
-        flows = [_flow(ctx, a.name, clearing, SETTLING) for a in others]
-        carry = _flow(
+        flows = [_flow_of(ctx, a.name, clearing, SETTLING) for a in others]
+        carry = _flow_of(
             ctx, clearing, book.role(policy.rounding.funding.dust_account).name, frozenset({Reason.FUNDING_CARRY})
         )
         before = book.role(Role.CLEARING).cash_quote + sum_(flows)
@@ -492,7 +475,7 @@ def _flow_lemmas(policy: Policy, book: Book, variant: Any, ctx: Ctx, checker: _C
         ]
     if isinstance(event, Funding):
         mark, rate = book.market.mark_quote, event.rate_ppm
-        flows = [_flow(ctx, a.name, clearing, SETTLING) for a in others]
+        flows = [_flow_of(ctx, a.name, clearing, SETTLING) for a in others]
         per_account = [PPM * f >= a.size_lots * mark * rate for f, a in zip(flows, others, strict=True)]
         dust = sum_(
             z3.If(_b(e.guard), e.item.amount_quote, 0) for e in ctx.entries if e.item.reason is Reason.FUNDING_DUST

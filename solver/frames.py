@@ -26,9 +26,15 @@ import attrs
 import z3
 
 from solvent.rules.arith import sum_
-from solvent.rules.book import Book
-from solvent.rules.ledger import EXTERNAL, SPOT, Ctx, asset_balance, asset_of
+from solvent.rules.book import Book, Role
+from solvent.rules.events import MarkPrice
+from solvent.rules.ledger import ASSET, EXTERNAL, SPOT, Ctx, Reason, asset_balance, asset_of
+from solvent.solver import effort
 from solvent.solver.case_split import identity_holds
+from solvent.solver.linearize import Linearizer
+
+#: the reasons of the transfers that settle positions through the clearing account
+SETTLING = frozenset({Reason.SETTLEMENT, Reason.FUNDING})
 
 
 def _b(x: Any) -> Any:
@@ -61,6 +67,68 @@ def external(ctx: Ctx, asset: str) -> Any:
     )
 
 
+def owner(balance: str) -> str:
+    """The account a balance name belongs to (``alice``, ``alice.spot`` and ``alice@USDe`` are all alice's)."""
+    return balance.partition(ASSET)[0].removesuffix(SPOT)
+
+
+def flow(ctx: Ctx, name: str, clearing: str, reasons: frozenset[Reason]) -> Any:
+    """What ``name`` (any of its balances) paid into clearing minus what it received, for ``reasons``."""
+
+    def paid(src: str, dst: str) -> Any:
+        return sum_(
+            z3.If(_b(e.guard), e.item.amount_quote, 0)
+            for e in ctx.entries
+            if owner(e.item.source) == src and owner(e.item.destination) == dst and e.item.reason in reasons
+        )
+
+    return paid(name, clearing) - paid(clearing, name)
+
+
+def settled_flows(before: Book, ctx: Ctx, event: MarkPrice) -> list[tuple[str, Any, Any]]:
+    """For a mark move, each account's (but clearing's) ``(name, flow, expected)``: its net flow
+    into the clearing account and ``−s·(M' − M)``, its size in the moved market times the move.
+    Conservation's C5 on a mark move is that the two are equal for every account
+    (``solver.compositional``); the same equations serve a bounded question as facts
+    (:func:`settlement`)."""
+    clearing = before.role(Role.CLEARING).name
+    book = before.focused(before.market_index(event.market))  # sizes and mark of the market it acts on
+    move = event.price_quote - book.market.mark_quote
+    return [
+        (a.name, flow(ctx, a.name, clearing, SETTLING), -(a.size_lots * move))
+        for a in book.accounts
+        if a.role is not Role.CLEARING
+    ]
+
+
+def settlement(before: Book, ctx: Ctx, event: Any, budget: int, safety_s: float) -> Frame:
+    """On a mark move, conservation's C5 on the question's own terms, account by account: what
+    the account paid into clearing minus what it received is ``−s·(M' − M)``, each equation
+    proved for every value (its negation unsat, products purified: a sound over-approximation)
+    within what is left of ``budget`` units; an equation not proved is left out. No facts for
+    other events. Why (docs/solver-notes.md#settlement-as-proved-facts): the engine pays
+    ``max_(−s·ΔM, 0)`` one way and ``max_(s·ΔM, 0)`` the other, and z3's simplifier writes the
+    second as a sign test, so ``flow = −s·ΔM`` needs each product's sign; asked alone it is a few
+    thousand units, inside the question over a lending sweep it was not decided in 8M."""
+    if not isinstance(event, MarkPrice):
+        return Frame((), 0, 0, 0)
+    facts, spent, asked = [], 0, 0
+    for _, paid, expected in settled_flows(before, ctx, event):
+        asked += 1
+        if spent >= budget:
+            continue
+        lin = Linearizer(prefix="settled")
+        terms = lin.rewrite([z3.Not(paid == expected)])
+        lin.finish()
+        solver = z3.Solver()
+        solver.add(*terms, *lin.facts)
+        solved = effort.solve(solver, budget - spent, safety_s)
+        spent += solved.units
+        if solved.result == "unsat":
+            facts.append(paid == expected)
+    return Frame(tuple(facts), spent, asked, len(facts), tuple(facts))
+
+
 @attrs.frozen
 class Frame:
     """The frame equations of one step that were proved, and what proving them cost."""
@@ -70,22 +138,37 @@ class Frame:
     #: equations asked, and how many of them held
     asked: int
     held: int
+    #: the facts that need no balance after the step to be read as its ``if`` tree: each asset's
+    #: totals (:func:`_totals`) and the settlement's flows (:func:`settlement`); also in ``facts``
+    sums: tuple[Any, ...] = ()
 
 
-def _equations(before: Book, ctx: Ctx) -> list[tuple[Any, Any, Any]]:
-    """``(after, before, entries)`` for every balance of every account (cash, spot, each collateral
-    asset) and for net deposits (settlement cash and each asset's)."""
+def balances_after(ctx: Ctx) -> list[Any]:
+    """Every balance of the book after the step (each account's cash, spot and asset balances)
+    and its net deposits: the terms a question may read as opaque once :attr:`Frame.sums` speak
+    of them."""
+    after = ctx.book
+    out = [after.net_deposits_quote, *(x.net_deposits for x in after.assets)]
+    for a in after.accounts:
+        out += [a.cash_quote, a.spot_quote, *a.asset_balances]
+    return out
+
+
+def _equations(before: Book, ctx: Ctx) -> list[tuple[str, Any, Any, Any]]:
+    """``(group, after, before, entries)`` for every balance of every account (cash, spot, each
+    collateral asset) and for net deposits (settlement cash and each asset's); ``group`` is the
+    asset the balance is counted in (``""``: settlement cash and spot)."""
     after = ctx.book
     out = []
     for a in before.accounts:
         now = after.account(a.name)
-        out.append((now.cash_quote, a.cash_quote, moved(ctx, a.name)))
-        out.append((now.spot_quote, a.spot_quote, moved(ctx, a.name + SPOT)))
+        out.append(("", now.cash_quote, a.cash_quote, moved(ctx, a.name)))
+        out.append(("", now.spot_quote, a.spot_quote, moved(ctx, a.name + SPOT)))
         for i, x in enumerate(before.assets):
-            out.append((now.asset_balances[i], a.asset_balances[i], moved(ctx, asset_balance(a.name, x.name))))
-    out.append((after.net_deposits_quote, before.net_deposits_quote, external(ctx, "")))
+            out.append((x.name, now.asset_balances[i], a.asset_balances[i], moved(ctx, asset_balance(a.name, x.name))))
+    out.append(("", after.net_deposits_quote, before.net_deposits_quote, external(ctx, "")))
     for i, x in enumerate(before.assets):
-        out.append((after.assets[i].net_deposits, x.net_deposits, external(ctx, x.name)))
+        out.append((x.name, after.assets[i].net_deposits, x.net_deposits, external(ctx, x.name)))
     return out
 
 
@@ -93,18 +176,59 @@ def frame(before: Book, ctx: Ctx, budget: int) -> Frame:
     """The frame equations of the step from ``before`` to ``ctx.book`` that hold for every value,
     each proved within what is left of ``budget`` units (an equation not proved is left out).
     Each gap is written as the frame lemma F writes it (``after − before − entries``), so a piece
-    F already split in this question is not split again (``case_split.vanishes``)."""
+    F already split in this question is not split again (``case_split.vanishes``).
+
+    Where every equation of an asset held (settlement cash and spot: ``""``), their sum is a fact
+    too (:func:`_totals`): Σ balances − net deposits is what it was before the step."""
     facts, spent, asked = [], 0, 0
-    for now, was, entries in _equations(before, ctx):
+    equations = _equations(before, ctx)
+    held: dict[str, list[bool]] = {}
+    for group, now, was, entries in equations:
         gap = z3.simplify(now - was - entries)
         asked += 1
-        if spent >= budget:
-            continue
-        split = identity_holds(gap, budget - spent)
-        spent += split.units
-        if split.result == "unsat":
+        ok = False
+        if spent < budget:
+            split = identity_holds(gap, budget - spent)
+            spent += split.units
+            ok = split.result == "unsat"
+        held.setdefault(group, []).append(ok)
+        if ok:
             facts.append(now == was + entries)
-    return Frame(tuple(facts), spent, asked, len(facts))
+    found = [_totals([e[1:] for e in equations if e[0] == group]) for group, ok in held.items() if all(ok)]
+    totals = tuple(t for t in found if t is not None)
+    return Frame(tuple(facts) + totals, spent, asked, len(facts), totals)
 
 
-__all__ = ["Frame", "bought", "external", "frame", "moved"]
+def _totals(equations: list[tuple[Any, Any, Any]]) -> Any:
+    """The sum of one asset's frame equations (every balance of it, then its net deposits), each
+    proved: ``Σ after − net deposits after == Σ before − net deposits before``, when its entries
+    cancel (each transfer between two balances of the book is in one account's entries with + and
+    in another's with −, so Σ entries − the external ones folds to 0 under z3's simplifier);
+    else None. A sum of proved equations, so true of every value: it asks nothing of z3. Why
+    (docs/solver-notes.md#settlement-as-proved-facts): the question's conjunct Σ cash + spot =
+    net deposits is this sum over a book of If trees, which z3 did not find within 12M units on
+    drift's lending sweep with each equation a fact."""
+    *balances, (nd_after, nd_before, external_entries) = equations
+    rest = sum_(entries for _, _, entries in balances) - external_entries
+    if z3.is_expr(rest):
+        rest = z3.simplify(rest)
+        rest = rest.as_long() if z3.is_int_value(rest) else None
+    if rest != 0:
+        return None
+    total = sum_(now for now, _, _ in balances) - nd_after == sum_(was for _, was, _ in balances) - nd_before
+    return total if z3.is_expr(total) else None  # nothing to say where every term is a number
+
+
+__all__ = [
+    "SETTLING",
+    "Frame",
+    "balances_after",
+    "bought",
+    "external",
+    "flow",
+    "frame",
+    "moved",
+    "owner",
+    "settled_flows",
+    "settlement",
+]
