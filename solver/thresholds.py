@@ -499,6 +499,23 @@ def _compare_partial(moves: int, move_ppm: int) -> Callable[[Policy, Any], str]:
     return compare
 
 
+#: Why penalty-bankrupts asks one trader against the book by default (docs/model.md, "How many
+#: traders"; docs/solver-notes.md#penalty-bankrupts-one-trader-a-liquidation): the claim is about
+#: each liquidation, and a lone trader's own liquidation is what its penalty is set against. A
+#: second trader adds only the paths where a layer charges it before its own turn (ADL closing part
+#: of its position, a socialized loss or a haircut). Measured on Binance at 480,000 ppm, two
+#: traders, the claim asked piece by piece with the payer's lemmas as facts: every piece proved
+#: within 7.8M units but the one where alice's ADL serves bob before his own liquidation (undecided
+#: at 15M; its notional above the top tier's floor alone, undecided within 5M on each starting
+#: tier); one trader decides the whole question (469,042 ppm) in 24M units, 21 probes.
+PENALTY_ACCOUNTS_NOTE = (
+    "one trader against the book: the penalty is set against a lone trader's own liquidation; a second "
+    "trader adds the paths where another's deficit charges it before its own turn (ADL, a socialized loss, "
+    "a haircut), where z3 left Binance's proof undecided (the piece where alice's ADL serves bob, 15M "
+    "units); --accounts 2 asks about two"
+)
+
+
 def _penalty_setup(policy: Policy, value: int, bounds: Bounds) -> Setup:
     variant = attrs.evolve(policy, liquidation=attrs.evolve(policy.liquidation, penalty_ppm=value))
     return Setup(variant, LIQUIDATION_LEAVES_NOTHING, attrs.evolve(bounds, event_kinds=("mark",)))
@@ -755,6 +772,8 @@ def questions(
             high=lambda p: PPM,
             setup=_penalty_setup,
             hints=lambda p, b: [max(t.maintenance_ppm for t in tiers(p))],
+            accounts=lambda p: 1,
+            accounts_note=PENALTY_ACCOUNTS_NOTE,
             compare=_compare_penalty,
         ),
         "vault-loss-for-gap": Question(
