@@ -516,6 +516,25 @@ PENALTY_ACCOUNTS_NOTE = (
 )
 
 
+def _penalty_hints(policy: Policy, bounds: Bounds) -> list[int]:
+    """Where a liquidated account's equity, at most its maintenance margin ``m`` of the notional,
+    is left after the close and set against a penalty on what was closed: the order's share ``f``
+    of the position (one order per event above a notional, Hyperliquid's 20%), so ``m / f``; less
+    the slippage ``s`` of a market liquidation, ``m − s`` (Drift's and Mango's 5% less 1%: 40,000
+    ppm, their answer, where the maintenance rate alone left the bisection 15 and 16 probes); then
+    ``m`` itself. The most specific first: a proof there and a refutation one ppm below decide the
+    question in two probes. Hints order the probes only; each side is still proved or replayed."""
+    m = max(t.maintenance_ppm for t in policy.margin.tiers)
+    rule = policy.liquidation
+    out = []
+    if rule.partial_above_notional_quote is not None and rule.partial_share_ppm < PPM:
+        out.append(min(-(-m * PPM // rule.partial_share_ppm), PPM))
+    slip = rule.slippage_ppm
+    if rule.execution.value == "market" and 0 < slip < m:
+        out.append(m - slip)
+    return [*out, m]
+
+
 def _penalty_setup(policy: Policy, value: int, bounds: Bounds) -> Setup:
     variant = attrs.evolve(policy, liquidation=attrs.evolve(policy.liquidation, penalty_ppm=value))
     return Setup(variant, LIQUIDATION_LEAVES_NOTHING, attrs.evolve(bounds, event_kinds=("mark",)))
@@ -771,7 +790,7 @@ def questions(
             low=lambda p: 0,
             high=lambda p: PPM,
             setup=_penalty_setup,
-            hints=lambda p, b: [max(t.maintenance_ppm for t in tiers(p))],
+            hints=_penalty_hints,
             accounts=lambda p: 1,
             accounts_note=PENALTY_ACCOUNTS_NOTE,
             compare=_compare_penalty,

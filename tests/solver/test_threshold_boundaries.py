@@ -41,6 +41,12 @@ def _probe(policy, question: str, value: int, effort: int = SMALL):
     [
         ("binance", "safe-move", 8_000, 8_001),  # LARGEST: one ppm more is beyond
         ("gmx-v2", "penalty-bankrupts", 10_000, 9_999),  # SMALLEST: one ppm less is beyond
+        # one trader against the book (the question's default): a short of 1,362 lots opened at 2x
+        # with 10^12 quanta, gapped to the top of the price bounds into the top tier (50% less
+        # 421,481,450 USDT), keeps 46.9041% of its notional above its maintenance; 1.6M + 0.9M units
+        ("binance", "penalty-bankrupts", 469_042, 469_041),
+        # its 5% maintenance less its 1% slippage, the hint (0.3M + 0.4M units)
+        ("mango-v4", "penalty-bankrupts", 40_000, 39_999),
     ],
 )
 def test_proved_at_the_answer_and_refuted_one_ppm_beyond(preset: str, question: str, answer: int, beyond: int) -> None:
@@ -64,6 +70,30 @@ def test_percolator_gen_b_penalty_is_decided_at_its_maintenance_rate() -> None:
     assert at.verdict is Verdict.PROVED, at.reason
     s, past = _probe(policy, "penalty-bankrupts", 49_999, effort=30_000_000)
     assert past.verdict is Verdict.REFUTED and past.counterexample is not None, past.reason
+    assert replay(s.policy, s.claim, past.counterexample.story, s.bounds).violates
+
+
+@pytest.mark.deep
+@pytest.mark.parametrize(
+    ("preset", "answer", "units"),
+    [
+        # 5% maintenance less 1% slippage: 1.9M units to prove, 1.6M to refute one ppm below
+        ("drift", 40_000, 8_000_000),
+        # 2.5% over the 20% order share less the second tier's amount at the bounds' largest
+        # notional: 4.1M units to prove 124,955; 124,954 refuted in 0.8M
+        ("hyperliquid", 124_955, 30_000_000),
+    ],
+)
+def test_penalty_decided_at_one_trader(preset: str, answer: int, units: int) -> None:
+    """penalty-bankrupts on one trader against the book (its default scope), undecided at two
+    traders before (Drift killed at the benchmark's wall, Hyperliquid one side only): proved at the
+    answer, a replayed story one ppm below."""
+    policy = load_preset(preset)
+    _, at = _probe(policy, "penalty-bankrupts", answer, effort=units)
+    assert at.verdict is Verdict.PROVED, at.reason
+    s, past = _probe(policy, "penalty-bankrupts", answer - 1, effort=units)
+    assert past.verdict is Verdict.REFUTED and past.counterexample is not None, past.reason
+    assert len(past.counterexample.story.book.traders) == 1
     assert replay(s.policy, s.claim, past.counterexample.story, s.bounds).violates
 
 

@@ -376,6 +376,34 @@ def test_maintenance_hints_bracket_a_slipping_liquidation_from_the_policy_s_own_
     assert th._maintenance_hints(20, 50_000)(load_preset("drift"), th.default_bounds()) == [50_000]
 
 
+def test_penalty_hints_come_from_the_policy_s_maintenance_slippage_and_order_share() -> None:
+    """A liquidated account keeps at most its maintenance rate m of the notional; a market
+    liquidation's slippage s takes m − s of it before the penalty (Drift and Mango: 5% − 1%), and an
+    order of a share f of the position is charged the penalty on that share only, m / f (Hyperliquid:
+    2.5% over 20%); the maintenance rate itself last, the only hint where neither applies."""
+    hints = th.questions()["penalty-bankrupts"].hints
+    assert hints(load_preset("drift"), th.default_bounds()) == [40_000, 50_000]
+    assert hints(load_preset("mango-v4"), th.default_bounds()) == [40_000, 50_000]
+    assert hints(load_preset("hyperliquid"), th.default_bounds()) == [125_000, 25_000]
+    assert hints(BINANCE, th.default_bounds()) == [500_000]
+    # a slippage as large as the maintenance rate leaves nothing to hint below it
+    slipping = attrs.evolve(BINANCE, liquidation=attrs.evolve(BINANCE.liquidation, slippage_ppm=500_000))
+    assert hints(slipping, th.default_bounds()) == [500_000]
+
+
+def test_penalty_asks_one_trader_by_default_and_says_so() -> None:
+    """The penalty is set against a lone trader's own liquidation (docs/model.md, "How many
+    traders"): the default scope is one trader, the note says why and how to ask two; a caller's
+    two traders are asked as given, with no such note."""
+    q = th.questions()["penalty-bankrupts"]
+    assert q.accounts(BINANCE) == 1
+    t = threshold("broker-reg-t", "penalty-bankrupts", max_probes=0)
+    assert th.PENALTY_ACCOUNTS_NOTE in t.note and "--accounts 2" in th.PENALTY_ACCOUNTS_NOTE
+    assert t.scope.startswith("N ≤ 1")
+    two = threshold("broker-reg-t", "penalty-bankrupts", th.default_bounds(accounts=2), max_probes=0)
+    assert th.PENALTY_ACCOUNTS_NOTE not in two.note and two.scope.startswith("N ≤ 2")
+
+
 def test_a_pool_holding_a_position_is_not_what_the_questions_bound() -> None:
     """safe-move and fund-for-gap speak about what the policy does to traders' positions: a fund
     that already holds a taken-over position is bankrupt in any move against it (its own ADL,
