@@ -50,6 +50,13 @@ from solvent.solver.refinement import obligation_name
 from solvent.solver.story import SlotRun, view
 from solvent.solver.verdicts import QueryStats, Verdict
 
+#: claims whose direct check is also asked this way, beside the payer's own
+#: (``payer_lemma.PAYER_CLAIMS``): ``claims-backed`` is ``no-negative-equity``'s conjunct for each
+#: trader (``catalog._value(...) >= 0``, the same predicate) and the system accounts' cash beside
+#: them, so the payer's facts serve its trader conjuncts as they serve that claim's, and its system
+#: accounts' conjuncts are pieces of their own. It has no all-N argument: only the direct check at
+#: N = 2 is asked with the facts (docs/solver-notes.md#claims-backed-with-the-payers-facts-issue-18)
+BESIDE_PAYER = ("claims-backed",)
 #: the whole obligation is asked first, purified, within at most this many units (an eighth of the
 #: question's at most): what is cheap whole is not split
 WHOLE_FIRST = 1_000_000
@@ -76,9 +83,27 @@ class ByCases:
             return METHOD.replace("the payer's lemmas", "the resolution lemma")
         return METHOD
 
+    #: the gap terms of the last :meth:`instances` call, by its book (read once by :meth:`abstracted`,
+    #: so the question's sweep is not run a second time to find them)
+    _gaps: dict[int, list[Any]] = attrs.field(factory=dict, eq=False, repr=False)
+
     def instances(self, book: Any, runs: list[SlotRun]) -> list[Any]:
         """The lemmas' instances on a question's terms (``StoryQuery(lemma_facts=...)``)."""
-        return self.facts.instances(self.policy, book, runs)
+        if not isinstance(self.facts, payer_facts.PayerFacts):
+            return self.facts.instances(self.policy, book, runs)
+        gaps: list[Any] = []
+        facts = self.facts.instances(self.policy, book, runs, gaps)
+        self._gaps[id(book)] = gaps
+        return facts
+
+    def abstracted(self, book: Any, runs: list[SlotRun]) -> list[Any]:
+        """The terms each piece is first asked with free (``StoryQuery(abstracted=...)``, after
+        ``lemma_facts``): each charge's gap per lot (``payer_facts.PayerFacts.gaps``); none for a
+        resolution lemma."""
+        if not isinstance(self.facts, payer_facts.PayerFacts):
+            return []
+        made = self._gaps.pop(id(book), None)
+        return self.facts.gaps(self.policy, book, runs) if made is None else made
 
     def check(self, query: StoryQuery, obligation: Invariant | None, units: int | None = None) -> Answer:
         """``obligation`` (the claim, or the transfers for None) decided piece by piece (see the
@@ -100,7 +125,11 @@ class ByCases:
                 stats = QueryStats(obligation_name(obligation), "out of effort", 0.0)
                 tried.append(Answer(Verdict.UNKNOWN, stats, reason))
                 break
-            tried.append(query.check_staged(obligation, [("exact", left - left // 4), ("purified", left // 4)], extra))
+            stages = [("exact", left - left // 4), ("purified", left // 4)]
+            if query.abstracted:  # the gaps free first, with half (it proves or passes: never refutes)
+                rest = left - left // 2
+                stages = [("abstracted", left // 2), ("exact", rest - rest // 4), ("purified", rest // 4)]
+            tried.append(query.check_staged(obligation, stages, extra))
             if tried[-1].verdict is not Verdict.PROVED:
                 break
         return _combined(tried, len(pieces), started)
@@ -181,4 +210,4 @@ def _combined(tried: list[Answer], pieces: int, started: float) -> Answer:
     return Answer(Verdict.PROVED, QueryStats(name, result, time.perf_counter() - started, units=units))
 
 
-__all__ = ["METHOD", "WHOLE_FIRST", "ByCases", "prepare", "prepared"]
+__all__ = ["BESIDE_PAYER", "METHOD", "WHOLE_FIRST", "ByCases", "prepare", "prepared"]

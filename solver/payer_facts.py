@@ -116,10 +116,11 @@ class PayerFacts:
     closed: tuple[tuple[str, Book, Any], ...]
     lemmas: tuple[str, ...]
 
-    def instances(self, policy: Policy, book: Book, runs: list[SlotRun]) -> list[Any]:
+    def instances(self, policy: Policy, book: Book, runs: list[SlotRun], gaps: list[Any] | None = None) -> list[Any]:
         """Every lemma's instance on the question's terms (``book`` and its runs; the one event of
         a run a mark move): the floor for each trader, and for each trader's ``resolve`` in the
-        sweep the charge of each other trader and the arithmetic on it."""
+        sweep the charge of each other trader and the arithmetic on it. ``gaps``, when given,
+        receives each charge's gap per lot as the question's term (:meth:`gaps`)."""
         out = []
         floor_book, floor = self.floor
         [alone] = floor_book.traders
@@ -129,10 +130,30 @@ class PayerFacts:
         for slot in runs[:1]:
             for run in slot.runs:
                 if isinstance(run.variant.event, MarkPrice):
-                    out += self._charged(policy, book, run.variant.event)
+                    out += self._charged(policy, book, run.variant.event, [] if gaps is None else gaps)
         return out
 
-    def _charged(self, policy: Policy, book: Book, event: MarkPrice) -> list[Any]:
+    def gaps(self, policy: Policy, book: Book, runs: list[SlotRun]) -> list[Any]:
+        """The gap per lot of each charge in the question, as the question's own terms (the charge
+        instances' ``g``): what :mod:`solvent.solver.payer_direct` abstracts first. The facts bound
+        each (``0 ≤ g ≤ |ΔM|``, ``q·g ≤ q·|ΔM|``); its definition (on Bybit the bankruptcy price
+        with its fee to close and two divisions) is what the payer's pieces need least."""
+        out: list[Any] = []
+        self.instances(policy, book, runs, out)
+        return out
+
+    def _charges_at(
+        self, policy: Policy, book: Book, trader: str, starts: Book
+    ) -> Iterator[tuple[Charge, Any, list[Any]]]:
+        """Each charge lemma of ``trader``'s ``resolve``, its formula and its variables' terms there
+        (``starts``: the book that ``resolve`` starts from in the sweep; ``e₀``: the bankrupt
+        account's equity in ``book``)."""
+        for charge, formula in self.charges:
+            if charge.bankrupt == trader:
+                e0 = equity(policy.margin, book.account(trader))
+                yield charge, formula, [*_pairs(charge.book, starts), (z3.Int(BEFORE), e0)]
+
+    def _charged(self, policy: Policy, book: Book, event: MarkPrice, gaps: list[Any]) -> list[Any]:
         """The charge and arithmetic instances at each trader's ``resolve`` in the sweep of ``event``."""
         # the settled gains after the other facts: the order the figures were measured in (z3's exact
         # phase near a question's limit depends on it, docs/solver-notes.md#the-payers-settled-gain)
@@ -142,13 +163,11 @@ class PayerFacts:
             for bankrupt, free, formula in self.closed:
                 if bankrupt == trader:
                     out.append(instance(formula, list(_pairs(free, starts))))
-            for charge, formula in self.charges:
-                if charge.bankrupt != trader:
-                    continue
-                mapped = [*_pairs(charge.book, starts), (z3.Int(BEFORE), equity(policy.margin, book.account(trader)))]
+            for charge, formula, mapped in self._charges_at(policy, book, trader, starts):
                 out.append(instance(formula, mapped))
                 if charge.gap is None:
                     continue
+                gaps.append(instance(charge.gap, mapped))
                 on = {
                     ARITHMETIC: (charge.lots, charge.gap, charge.move),
                     WITHIN_POSITION: (charge.lots, charge.size, charge.move),

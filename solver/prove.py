@@ -189,7 +189,8 @@ def _within(bounds: Bounds, units: int) -> Bounds:
 def _payer_cases(
     policy: Policy, invariant: Invariant, bounds: Bounds
 ) -> tuple[payer_direct.ByCases | None, tuple[QueryStats, ...]]:
-    """For a payer's claim on one mark move where the payer's argument fits the policy, its lemmas
+    """For a payer's claim (or ``claims-backed``, whose trader conjuncts are no-negative-equity's:
+    ``payer_direct.BESIDE_PAYER``) on one mark move where the payer's argument fits the policy, its lemmas
     proved again as facts for the direct check on the two-trader book (``solver.payer_direct``;
     for a claim about one resolution, its own lemma on ``resolve``: ``solver.resolution_facts``),
     within ``bounds.effort``, and their queries (counted whether they held or not); None elsewhere,
@@ -198,7 +199,8 @@ def _payer_cases(
     (``solvent check`` asks it only once the claim is proved at N)."""
     one_move = bounds.events == 1 and set(bounds.event_kinds) == {"mark"} and bounds.markets == 1
     one_move = one_move and not bounds.assets and not bounds.isolated
-    if invariant.id not in (*PAYER_CLAIMS, *RESOLUTION_CLAIMS) or not one_move or applies(policy) is not None:
+    asked = (*PAYER_CLAIMS, *payer_direct.BESIDE_PAYER, *RESOLUTION_CLAIMS)
+    if invariant.id not in asked or not one_move or applies(policy) is not None:
         return None, ()
     return payer_direct.prepared(policy, attrs.evolve(bounds, accounts=2, events=1), invariant.id)
 
@@ -446,6 +448,7 @@ def _bounded(
     by_cases, queries = (None, ()) if cases is None else cases(_within(bounds, units // 2))
     queries = list(queries)
     facts = None if by_cases is None else by_cases.instances
+    abstracted = None if by_cases is None else by_cases.abstracted
     linear = True
     names: tuple[str, ...] = ()
     points = list(_grid_points(bounds, _slot_prices(bounds)))
@@ -457,7 +460,13 @@ def _bounded(
             continue
         try:
             query = StoryQuery(
-                policy, invariant, _within(bounds, share), prices, obligations=checked, lemma_facts=facts
+                policy,
+                invariant,
+                _within(bounds, share),
+                prices,
+                obligations=checked,
+                lemma_facts=facts,
+                abstracted=abstracted,
             )
         except OutOfEffort as stop:
             queries.append(QueryStats(f"build {_point(prices)}".strip(), "out of effort", 0.0, units=stop.limit))

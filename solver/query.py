@@ -140,6 +140,7 @@ class StoryQuery:
         *,
         obligations: Sequence[Invariant | None] | None = None,
         lemma_facts: Callable[[Book, list[SlotRun]], list[Any]] | None = None,
+        abstracted: Callable[[Book, list[SlotRun]], list[Any]] | None = None,
     ) -> None:
         started = time.perf_counter()
         self.policy, self.invariant, self.bounds = policy, invariant, bounds
@@ -147,6 +148,7 @@ class StoryQuery:
         #: its instance is discharged (docs/solver-notes.md#the-pro-rata-split-as-a-proved-lemma)
         self.split_lemmas = Discharger(policy.rounding)
         self._lemma_facts = lemma_facts
+        self._abstracted = abstracted
         asked = (invariant, None) if obligations is None else tuple(obligations)
         with effort.building(bounds.effort) as meter:
             self._build(prices, asked)
@@ -175,6 +177,8 @@ class StoryQuery:
         self.facts: list[Any] = self._frames() if framed else []
         if self._lemma_facts is not None:  # lemmas proved for every value, instantiated on these terms
             self.facts += self._lemma_facts(self.book, self.runs)
+        #: terms an ``"abstracted"`` stage of :meth:`check_staged` replaces by fresh variables
+        self.abstracted: list[Any] = [] if self._abstracted is None else self._abstracted(self.book, self.runs)
         #: the proved split lemma's instances (``dust ≥ 0``), for the purified query only: the exact
         #: one reads the quotients as z3 defines them, and the facts cost its search more than they
         #: give (drift principal-protected at N = 2: refuted in 1.4M units without them, undecided
@@ -456,7 +460,8 @@ class StoryQuery:
 
     def check_staged(self, invariant: Invariant | None, stages: Sequence[tuple[str, int]], extra: Any = None) -> Answer:
         """The obligation decided by ``stages`` in order, each ``(phase, units)``: ``"exact"``
-        (z3's nonlinear arithmetic in a child process) or ``"purified"`` (linear, with a few
+        (z3's nonlinear arithmetic in a child process), ``"abstracted"`` (the exact query with
+        :attr:`abstracted`'s terms free: it proves, never refutes) or ``"purified"`` (linear, with a few
         refinement rounds whose lemmas stay for the later stages, all of ``Bounds.refinements`` in
         the last stage); the first stage that decides
         answers, and the units of every stage tried are counted. A threshold probe's schedule
@@ -469,7 +474,9 @@ class StoryQuery:
         started = time.perf_counter()
         tried: list[Answer] = []
         for i, (phase, units) in enumerate(stages):
-            if phase == "exact" and self.linearizer is not None:
+            if phase == "abstracted":
+                tried.append(self._abstracted_check(name, key, extra, units))
+            elif phase == "exact" and self.linearizer is not None:
                 tried.append(self._exact_check(name, key, invariant, extra, units))
             else:
                 rounds = None if i == len(stages) - 1 else 6  # the last stage: every refinement round
@@ -552,6 +559,30 @@ class StoryQuery:
             counterexample=cx,
             replay=rep,
             size=size,
+        )
+
+    def _abstracted_check(self, name: str, key: str | None, extra: Any, budget: int) -> Answer:
+        """The exact query with each of :attr:`abstracted`'s terms replaced by a fresh variable,
+        everywhere at once (its definition forgotten, what the proved facts say of the term kept,
+        now of the variable). A weaker question: every model of the query is a model of it with
+        each variable set to its term's value, so unsat here is unsat there. A model of it need
+        not be one of the query (a variable need not equal its term), so it never refutes: sat is
+        UNKNOWN, and the query is asked as it is after it (docs/solver-notes.md#the-gap-abstracted-issue-18)."""
+        started = time.perf_counter()
+        terms = [t for t in self.abstracted if not z3.is_int_value(t)]
+        if not terms:
+            return _answer(Verdict.UNKNOWN, name, "nothing to abstract", started, 0, "no term to abstract")
+        assertions = [_bool(a.holds) for a in self.assumptions] + self.facts + [self.violations[key]]
+        if extra is not None:
+            assertions.append(extra)
+        free = [(t, z3.Int(f"abstracted.{i}")) for i, t in enumerate(terms)]
+        weaker = [z3.substitute(f, *free) for f in assertions]
+        answer = wall.check(weaker, [], budget, self.bounds.safety_net)
+        if answer.result == "unsat":
+            return _answer(Verdict.PROVED, name, "unsat (exact, abstracted)", started, 0, units=answer.units)
+        reason = answer.reason or "the abstracted question has a model (its free terms need not equal their terms)"
+        return _answer(
+            Verdict.UNKNOWN, name, f"{answer.result} (exact, abstracted)", started, 0, reason, units=answer.units
         )
 
     def _loop(
