@@ -153,6 +153,27 @@ def _failure(exc: BaseException) -> CellError:
     return CellError(kind, f"{type(exc).__name__}: {str(exc)[:300]}")
 
 
+def _distinct(cells: Sequence[Any]) -> tuple[list[Any], list[list[int]]]:
+    """The distinct cells, in order of first appearance, and the indices of ``cells`` each stands
+    for. Cells are frozen values (a policy, a question, bounds, a budget in units), and a cell's
+    answer depends on nothing else (docs/executors.md), so two equal cells are one task: a grid
+    sweep whose rows vary only the scenario asks its row's threshold of one policy once, not once
+    a row. Cells that cannot be hashed are all kept."""
+    first: dict[Any, int] = {}
+    unique: list[Any] = []
+    where: list[list[int]] = []
+    for j, cell in enumerate(cells):
+        try:
+            i = first.setdefault(cell, len(unique))
+        except TypeError:
+            return list(cells), [[j] for j in range(len(cells))]
+        if i == len(unique):
+            unique.append(cell)
+            where.append([])
+        where[i].append(j)
+    return unique, where
+
+
 def _in_this_process(task: Callable[[Any], Any], cell: Any) -> Any:
     try:
         return task(cell)
@@ -188,6 +209,14 @@ def map_cells(
     where a cell ran: each task starts its z3 questions from a fresh context and counts units,
     never seconds (docs/executors.md)."""
     tell = done or (lambda index, answer: None)
+    unique, where = _distinct(cells)
+    if len(unique) < len(cells):  # a cell asked twice is answered once (its answer is a function of it)
+        shared = map_cells(task, unique, executor, lambda i, answer: [tell(j, answer) for j in where[i]])
+        out: list[Any] = [None] * len(cells)
+        for i, answer in enumerate(shared):
+            for j in where[i]:
+                out[j] = answer
+        return out
     answers: list[Any] = [None] * len(cells)
     if executor is None:
         for i, cell in enumerate(cells):

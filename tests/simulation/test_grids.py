@@ -68,6 +68,28 @@ def test_a_cell_that_kills_its_worker_is_lost_alone() -> None:
     assert str(answers[1]).startswith("error: worker lost")
 
 
+def test_a_cell_asked_twice_is_answered_once_in_each_place() -> None:
+    """Equal cells are one task (a grid sweep whose rows change only the scenario asks each row's
+    threshold of the same policy): the task runs once per distinct cell, every place gets its
+    answer, an error too, and progress is told once for every place."""
+    asked = []
+
+    def task(cell: int) -> int:
+        asked.append(cell)
+        return _toy(cell)
+
+    told = []
+    answers = map_cells(task, [2, 4, 2, 3, 2, 3], done=lambda i, a: told.append((i, a)))
+    assert asked == [2, 4, 3]
+    assert answers[:2] == [4, 16] and answers[2] == answers[4] == 4 and answers[3] == answers[5]
+    assert answers[3] == CellError("raised", "RuntimeError: cell three raised")
+    assert sorted(told, key=lambda t: t[0]) == list(enumerate(answers))
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        assert map_cells(_toy, [2, 4, 2, 3, 2, 3], pool) == answers
+    unhashable = [[1], [2], [1]]  # kept as they are, each asked
+    assert map_cells(lambda c: c[0] * 10, unhashable) == [10, 20, 10]
+
+
 def test_on_dask_a_cell_that_kills_its_workers_is_lost_and_the_rest_answered(disposable_cluster) -> None:
     """Dask restarts a killed worker and runs the task again elsewhere; a task that kills every
     worker it runs on ends as ``KilledWorker``: that cell is lost, the others are answered. On a
