@@ -19,7 +19,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CAPPED = ROOT / "examples" / "binance-capped-fund.toml"
-BUDGET = ["--examples", "15", "--prove-budget", "8M", "--prove-effort", "2M"]
+#: every z3 question of binance's check runs out of its share here (250,000 units of 4M): the answer
+#: most exposed to a machine's speed, were a budget counted in seconds (at 8M they ran out too; the
+#: test took 71 s at load 8 with 8M, 37 s at load 7 with 4M)
+BUDGET = ["--examples", "15", "--prove-budget", "4M", "--prove-effort", "1M"]
 
 
 def _timeless(data: Any) -> Any:
@@ -81,7 +84,8 @@ def test_the_same_command_gives_the_same_json_idle_and_loaded(name: str, tmp_pat
     loaded = _run(tmp_path / "loaded", *COMMANDS[name])
     assert idle == loaded
     if name == "check":  # the report really holds z3's answers, so the comparison covers them
-        assert '"proof"' in json.dumps(idle[1])
+        proofs = [v["evidence"].get("proof") for v in idle[1]["policies"][0]["verdicts"]]
+        assert sum(1 for p in proofs if p) >= 16, proofs
 
 
 def test_a_diff_run_twice_in_one_findings_folder_says_the_same(tmp_path: Path) -> None:
