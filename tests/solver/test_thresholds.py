@@ -376,19 +376,29 @@ def test_maintenance_hints_bracket_a_slipping_liquidation_from_the_policy_s_own_
     assert th._maintenance_hints(20, 50_000)(load_preset("drift"), th.default_bounds()) == [50_000]
 
 
-def test_penalty_hints_come_from_the_policy_s_maintenance_slippage_and_order_share() -> None:
-    """A liquidated account keeps at most its maintenance rate m of the notional; a market
-    liquidation's slippage s takes m − s of it before the penalty (Drift and Mango: 5% − 1%), and an
-    order of a share f of the position is charged the penalty on that share only, m / f (Hyperliquid:
-    2.5% over 20%); the maintenance rate itself last, the only hint where neither applies."""
+def test_penalty_hints_come_from_the_policy_s_tiers_slippage_and_order_share() -> None:
+    """A liquidated account keeps at most its maintenance margin: m − A/N of its notional in a
+    tier of rate m less an amount A, most at the largest notional N a trader reaches with the
+    bounds' cash C, N = (C + C/i + A)/(1 + m) (Binance's top tier: i = 100%, m = 50%, A =
+    42,148,145,000, C = 10¹²: N = (2·10¹² + A)/1.5, 469,041.3 ppm kept); a market liquidation's
+    slippage s takes s of it before the penalty (Drift and Mango: 5% − 1%), and an order of a
+    share f of the position is charged the penalty on that share only (Hyperliquid: 2.5% less
+    187,500,000 over N ≈ 2.0488·10¹³, over 20%). Each rounded up, then the same with m itself for
+    the kept share, then m; a value twice is asked once."""
     hints = th.questions()["penalty-bankrupts"].hints
-    assert hints(load_preset("drift"), th.default_bounds()) == [40_000, 50_000]
-    assert hints(load_preset("mango-v4"), th.default_bounds()) == [40_000, 50_000]
-    assert hints(load_preset("hyperliquid"), th.default_bounds()) == [125_000, 25_000]
-    assert hints(BINANCE, th.default_bounds()) == [500_000]
-    # a slippage as large as the maintenance rate leaves nothing to hint below it
+    bounds = th.default_bounds()
+    n = (2 * 10**12 + 42_148_145_000) / 1.5
+    assert abs(float(th._kept_share(BINANCE, bounds)) - (500_000 - 42_148_145_000 * 10**6 / n)) < 1e-6
+    assert hints(BINANCE, bounds) == [469_042, 500_000]
+    assert hints(load_preset("drift"), bounds) == [40_000, 50_000]
+    assert hints(load_preset("mango-v4"), bounds) == [40_000, 50_000]
+    assert hints(load_preset("hyperliquid"), bounds) == [124_955, 125_000, 25_000]
+    assert hints(load_preset("gmx-v2"), bounds) == [10_000]
+    # the kept share follows the bounds' cash: ten times the cash, a larger notional, nearer 50%
+    assert hints(BINANCE, attrs.evolve(bounds, max_quote=10**13))[0] == 496_846
+    # a slippage as large as what is kept leaves no hint below zero
     slipping = attrs.evolve(BINANCE, liquidation=attrs.evolve(BINANCE.liquidation, slippage_ppm=500_000))
-    assert hints(slipping, th.default_bounds()) == [500_000]
+    assert hints(slipping, bounds) == [0, 500_000]
 
 
 def test_penalty_asks_one_trader_by_default_and_says_so() -> None:
