@@ -183,14 +183,16 @@ def _answer(r: dict[str, Any]) -> str:
 def markdown(rows: list[dict[str, Any]], before: list[dict[str, Any]] | None = None) -> str:
     """The README table: per preset, each question's answer, seconds, units and probes, with the
     load average as the cell ended (and the earlier run's answer, seconds and units: the units,
-    unlike the seconds, compare across runs on a loaded machine)."""
+    unlike the seconds, compare across runs on a loaded machine). A row measured again later and
+    put in place of the run's own (its ``remeasured`` commit) says so beside its answer."""
     old = {(r["preset"], r["question"]): r for r in before or []}
     head = "| preset | question | answer | seconds | units | probes | load |" + (" before |" if before else "")
     lines = [head, "|---" * (head.count("|") - 1) + "|"]
     for r in rows:
         units = "" if r.get("units") is None else f"{r['units'] / 1e6:.1f}M"
+        again = f" (re-measured at {r['remeasured']})" if r.get("remeasured") else ""
         line = (
-            f"| {r['preset']} | {r['question']} | {_answer(r)} | {r['seconds']} | {units} | "
+            f"| {r['preset']} | {r['question']} | {_answer(r)}{again} | {r['seconds']} | {units} | "
             f"{r.get('probes') or ''} | {r.get('load', '')} |"
         )
         if before:

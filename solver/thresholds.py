@@ -500,14 +500,14 @@ def _compare_partial(moves: int, move_ppm: int) -> Callable[[Policy, Any], str]:
 
 
 #: Why penalty-bankrupts asks one trader against the book by default (docs/model.md, "How many
-#: traders"; docs/solver-notes.md#penalty-bankrupts-one-trader-a-liquidation): the claim is about
-#: each liquidation, and a lone trader's own liquidation is what its penalty is set against. A
-#: second trader adds only the paths where a layer charges it before its own turn (ADL closing part
-#: of its position, a socialized loss or a haircut). Measured on Binance at 480,000 ppm, two
-#: traders, the claim asked piece by piece with the payer's lemmas as facts: every piece proved
-#: within 7.8M units but the one where alice's ADL serves bob before his own liquidation (undecided
-#: at 15M; its notional above the top tier's floor alone, undecided within 5M on each starting
-#: tier); one trader decides the whole question (469,042 ppm) in 24M units, 21 probes.
+#: traders"; docs/solver-notes.md#penalty-bankrupts-one-trader-and-hints-from-the-tiers-issue-18):
+#: the claim is about each liquidation, and a lone trader's own liquidation is what its penalty is
+#: set against. A second trader adds only the paths where a layer charges it before its own turn
+#: (ADL closing part of its position, a socialized loss or a haircut). Measured on Binance at
+#: 480,000 ppm, two traders, the claim asked piece by piece with the payer's lemmas as facts: every
+#: piece proved within 7.8M units but the one where alice's ADL serves bob before his own
+#: liquidation (undecided at 15M; with his notional in the top tier alone, undecided within 5M on
+#: 10 of his 12 starting tiers); one trader decides the whole question (469,042 ppm).
 PENALTY_ACCOUNTS_NOTE = (
     "one trader against the book: the penalty is set against a lone trader's own liquidation; a second "
     "trader adds the paths where another's deficit charges it before its own turn (ADL, a socialized loss, "
