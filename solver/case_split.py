@@ -88,6 +88,22 @@ def forget() -> None:
     _CONTEXT[0] = None
 
 
+def remember(term: Any, result: str) -> None:
+    """Record that ``term`` (an integer term, as built: not simplified) is 0 for every value
+    (``"unsat"``) in this question: an equation proved once, by the frame lemma F on the lemmas'
+    book, and asked again of the same terms by a bounded question's frame (``solver.frames``),
+    where z3's simplifier, which orders a sum by its terms' numbers, may shape the gap otherwise
+    (docs/solver-notes.md#settlement-as-proved-facts)."""
+    if z3.is_expr(term):
+        _remembered(term)  # the context's memory (cleared where the context changed)
+        _FOUND[term.get_id()] = (term, result)
+
+
+def recalled(term: Any) -> str | None:
+    """What :func:`remember` recorded of ``term`` in this question, or None."""
+    return _remembered(term) if z3.is_expr(term) else None
+
+
 def _remembered(piece: Any) -> str | None:
     if _CONTEXT[0] is not piece.ctx:
         _FOUND.clear()
@@ -376,6 +392,8 @@ __all__ = [
     "forget",
     "identity_holds",
     "linear_form_vanishes",
+    "recalled",
+    "remember",
     "smt_case_split",
     "split_budget",
     "vanishes",

@@ -64,7 +64,7 @@ from solvent.rules.policy import Policy
 from solvent.rules.rounding import FundingRemainder
 from solvent.solver import effort, wall
 from solvent.solver.bounds import Bounds
-from solvent.solver.case_split import abstracted, coefficients, decide, linear_form_vanishes, split_budget
+from solvent.solver.case_split import abstracted, coefficients, decide, linear_form_vanishes, remember, split_budget
 from solvent.solver.frames import SETTLING, settled_flows
 from solvent.solver.frames import bought as _bought
 from solvent.solver.frames import external as _external
@@ -365,26 +365,25 @@ def _frame_lemma(book: Book, variant: Any, ctx: Ctx, checker: _Checker) -> str:
     if stray:
         checker.queries.append(QueryStats(name, f"entries name unknown balances {stray}", 0.0))
         raise _Failed(name)
-    gaps = [
-        z3.simplify(getattr(ctx.book.account(a.name), field) - getattr(a, field) - _moved(ctx, a.name + suffix))
+    raw = [
+        getattr(ctx.book.account(a.name), field) - getattr(a, field) - _moved(ctx, a.name + suffix)
         for a in book.accounts
         for field, suffix in (("cash_quote", ""), ("spot_quote", SPOT))
     ]
-    gaps += [  # every collateral asset balance too, in its own quanta (docs/portfolio.md decision 7)
-        z3.simplify(
-            ctx.book.account(a.name).asset_balances[i]
-            - a.asset_balances[i]
-            - _moved(ctx, asset_balance(a.name, x.name))
-        )
+    raw += [  # every collateral asset balance too, in its own quanta (docs/portfolio.md decision 7)
+        ctx.book.account(a.name).asset_balances[i] - a.asset_balances[i] - _moved(ctx, asset_balance(a.name, x.name))
         for a in book.accounts
         for i, x in enumerate(book.assets)
     ]
-    gaps += [  # a fund kept per market: its balance in each further market (solvent.rules.market_funds)
-        z3.simplify(fund_balance(ctx.book, k) - fund_balance(book, k) - _moved(ctx, fund_name(book, k)))
+    raw += [  # a fund kept per market: its balance in each further market (solvent.rules.market_funds)
+        fund_balance(ctx.book, k) - fund_balance(book, k) - _moved(ctx, fund_name(book, k))
         for k in range(1, len(book.markets))
         if book.funds_per_market
     ]
-    return _gaps_vanish(name, gaps, checker)
+    held = _gaps_vanish(name, [z3.simplify(g) if z3.is_expr(g) else z3.IntVal(g) for g in raw], checker)
+    for gap in raw:  # the same equations of a bounded question on this book are not asked again (solver.frames)
+        remember(gap, "unsat")
+    return held
 
 
 def _event_lemmas(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str]:
