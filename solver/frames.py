@@ -143,6 +143,51 @@ class Frame:
     sums: tuple[Any, ...] = ()
 
 
+def positions(before: Book, ctx: Ctx, budget: int) -> Frame:
+    """The position frame of the step, as the frame lemma P states it (``solver.compositional``):
+    every position after it is the position before plus its guarded fills (bought minus sold),
+    each equation proved for every value within what is left of ``budget`` units (one proved by P
+    on the same book in this question is not asked again); and where every equation of a market
+    held and the fills cancel (each fill's lots bought by one account and sold by another), their
+    sum: Σ sizes after = Σ sizes before, in that market (:attr:`Frame.sums`). Why: the direct
+    check of open-interest balance on drift's lending sweep (N = 2) was undecided within 1.09M
+    units; it is the sum, read with the sizes after opaque (docs/solver-notes.md#settlement-as-proved-facts)."""
+    facts, sums, spent, asked = [], [], 0, 0
+    after = ctx.book
+    for i, market in enumerate(m.name for m in before.markets):
+        equations = [
+            (after.account(a.name).positions[i].size_lots, a.positions[i].size_lots, bought(ctx, a.name, market))
+            for a in before.accounts
+        ]
+        held = True
+        for now, was, fills in equations:
+            raw = now - was - fills
+            asked += 1
+            ok = recalled(raw) == "unsat" or not z3.is_expr(raw) and raw == 0
+            if not ok and spent < budget and z3.is_expr(raw):
+                split = identity_holds(z3.simplify(raw), budget - spent)
+                spent += split.units
+                ok = split.result == "unsat"
+                if ok:
+                    remember(raw, "unsat")
+            held = held and ok
+            if ok and z3.is_expr(now == was + fills):
+                facts.append(now == was + fills)
+        rest = sum_(fills for _, _, fills in equations)
+        if held and (z3.simplify(rest).eq(z3.IntVal(0)) if z3.is_expr(rest) else rest == 0):
+            total = sum_(now for now, _, _ in equations) == sum_(was for _, was, _ in equations)
+            if z3.is_expr(total):
+                sums.append(total)
+    return Frame(tuple(facts) + tuple(sums), spent, asked, len(facts), tuple(sums))
+
+
+def sizes_after(ctx: Ctx) -> list[Any]:
+    """Every position's size after the step, in every market: what a question reads as opaque
+    once :func:`positions`'s sums speak of them."""
+    after = ctx.book
+    return [a.positions[i].size_lots for a in after.accounts for i in range(len(after.markets))]
+
+
 def balances_after(ctx: Ctx) -> list[Any]:
     """Every balance of the book after the step (each account's cash, spot and asset balances)
     and its net deposits: the terms a question may read as opaque once :attr:`Frame.sums` speak

@@ -40,7 +40,7 @@ from solvent.rules.policy import Policy
 from solvent.solver import effort, wall
 from solvent.solver.assumptions import Assumption, book_assumptions, move_within
 from solvent.solver.bounds import Bounds
-from solvent.solver.frames import balances_after, frame, settlement
+from solvent.solver.frames import Frame, balances_after, frame, positions, settlement, sizes_after
 from solvent.solver.linearize import Linearizer
 from solvent.solver.pro_rata_lemma import Discharger
 from solvent.solver.refinement import Replay, lemmas, obligation_name, replay
@@ -106,8 +106,10 @@ def _implies(a: Any, b: Any) -> Any:
 #: invariants whose direct check is given the step's proved ledger frame (``solvent.solver.frames``)
 #: and is asked conjunct by conjunct, each conjunct proved handed to the next as a fact: the
 #: clearing account's balance first, then the totals, which cancel once the frame and an empty
-#: clearing account are facts (docs/solver-notes.md#the-frame-as-proved-facts)
-FRAMED = frozenset({"conservation"})
+#: clearing account are facts (docs/solver-notes.md#the-frame-as-proved-facts); open-interest
+#: balance with the position frame (one conjunct a market), each asked first with the sizes after
+#: the event opaque (docs/solver-notes.md#settlement-as-proved-facts)
+FRAMED = frozenset({"conservation", "open-interest-balance"})
 #: a framed conjunct is asked with the balances after the event opaque first, within this share of
 #: what it has left (:meth:`StoryQuery._opaque_after`; measured on drift at N = 2: 2,710-27,674 units
 #: where it decides)
@@ -174,7 +176,7 @@ class StoryQuery:
         self.sums: list[Any] = []
         self.opaque: list[Any] = []
         #: proved equations true of every value (the frames), added to every check
-        self.facts: list[Any] = self._frames() if framed else []
+        self.facts: list[Any] = self._frames({o.id for o in framed}) if framed else []
         if self._lemma_facts is not None:  # lemmas proved for every value, instantiated on these terms
             self.facts += self._lemma_facts(self.book, self.runs)
         #: terms an ``"abstracted"`` stage of :meth:`check_staged` replaces by fresh variables
@@ -189,7 +191,7 @@ class StoryQuery:
         self.parts: dict[str | None, list[tuple[Any, Any]]] = {}
         for o in framed:
             parts = self._parts(o, accepted)
-            if len(parts) > 1:
+            if len(parts) > 1 or self.sums:  # one conjunct too, where it may be asked opaque first
                 self.parts[_key(o)] = parts
         part_formulas = [f for parts in self.parts.values() for pair in parts for f in pair]
         formulas = (
@@ -259,25 +261,40 @@ class StoryQuery:
         mark before being the book's), so it needs no purification."""
         return z3.And(*[_bool(a.holds) for a in self._moves(max_move_ppm)])
 
-    def _frames(self) -> list[Any]:
-        """Each event's ledger frame, the equations proved within a quarter of what the build has
-        left (``solvent.solver.frames``; their splits are charged to the build), each one guarded
-        by its variant being the slot's event."""
+    def _frames(self, framed: set[str]) -> list[Any]:
+        """Each event's frame for the ``framed`` obligations (conservation: the ledger frame and
+        the settlement's flows; open-interest balance: the position frame), the equations proved
+        within a quarter of what the build has left (``solvent.solver.frames``; their splits are
+        charged to the build), each one guarded by its variant being the slot's event."""
         budget = max((effort.left() or self.bounds.effort) // 4, 1)
         out: list[Any] = []
         for r in self.runs:
             for v, vr in enumerate(r.runs):
-                found = frame(r.before, vr.ctx, budget)
-                effort.charge(found.units)
-                budget -= found.units
-                settled = settlement(r.before, vr.ctx, vr.variant.event, budget, self.bounds.safety_net)
-                effort.charge(settled.units)
-                budget -= settled.units
-                if found.facts or settled.facts:
-                    out.append(_implies(r.slot.chosen(v), z3.And(*found.facts, *settled.facts)))
-                if found.sums or settled.sums:
-                    self.sums.append(_implies(r.slot.chosen(v), z3.And(*found.sums, *settled.sums)))
-                self.opaque += [b for b in balances_after(vr.ctx) if isinstance(b, z3.ExprRef)]
+                found: list[Frame] = []
+                if "conservation" in framed:
+                    found.append(frame(r.before, vr.ctx, budget - sum(f.units for f in found)))
+                    found.append(
+                        settlement(
+                            r.before,
+                            vr.ctx,
+                            vr.variant.event,
+                            budget - sum(f.units for f in found),
+                            self.bounds.safety_net,
+                        )
+                    )
+                    self.opaque += [b for b in balances_after(vr.ctx) if isinstance(b, z3.ExprRef)]
+                if "open-interest-balance" in framed:
+                    found.append(positions(r.before, vr.ctx, budget - sum(f.units for f in found)))
+                    self.opaque += [b for b in sizes_after(vr.ctx) if isinstance(b, z3.ExprRef)]
+                for f in found:
+                    effort.charge(f.units)
+                budget -= sum(f.units for f in found)
+                facts = [x for f in found for x in f.facts]
+                sums = [x for f in found for x in f.sums]
+                if facts:
+                    out.append(_implies(r.slot.chosen(v), z3.And(*facts)))
+                if sums:
+                    self.sums.append(_implies(r.slot.chosen(v), z3.And(*sums)))
         return out
 
     def _parts(self, obligation: Invariant, accepted: list[Any]) -> list[tuple[Any, Any]]:
@@ -391,7 +408,7 @@ class StoryQuery:
             units = ", ".join(
                 effort.units_text(a.stats.units) + (" opaque" if a.stats.result == OPAQUE else "") for a in tried
             )
-            result = f"unsat ({len(tried)} conjuncts, each with the frame: {units})"
+            result = f"unsat ({len(tried)} conjunct{'s' if len(tried) > 1 else ''}, each with the frame: {units})"
             return attrs.evolve(answer, stats=attrs.evolve(answer.stats, result=result))
         return answer
 
