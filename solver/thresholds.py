@@ -444,6 +444,31 @@ def _partial_setup(moves: int, move_ppm: int) -> Callable[[Policy, int, Bounds],
     return setup
 
 
+def _partial_hints(moves: int, move_ppm: int) -> Callable[[Policy, Bounds], list[int]]:
+    """Nothing added is the last guess (a refuted story then jumps to its own share). Before it,
+    for one order of a share ``f`` per event above a notional over two moves of at most ``g``:
+    a short gapped up by ``g`` to just above the equity at which a takeover replaces the market
+    order (``t`` of its maintenance ``m``; none: zero) has ``f`` closed and keeps ``1 − f`` open,
+    which the second move of ``g`` leaves ``(1 − f)·g`` of the first mark's notional short against
+    that equity, both grown by the first move: ``(1 + g)·((1 − f)·g − t·m)`` of the starting
+    notional, where whole liquidation closed it on the first move with nothing owed. ``m`` is the
+    loosest tier's (the most a position can lose before its liquidation). Hyperliquid (20%, 5%,
+    2/3 of 1.25%): 1.05 × (4% − 0.8333%) = 33,250 ppm, its answer, which the bisection from
+    nothing took 21-25 probes to reach (231M units)."""
+
+    def hints(policy: Policy, bounds: Bounds) -> list[int]:
+        rule = policy.liquidation
+        if moves != 2 or rule.partial_above_notional_quote is None:
+            return [0]
+        g, f = Fraction(move_ppm, PPM), Fraction(rule.partial_share_ppm, PPM)
+        t = Fraction(rule.takeover_below_ppm or 0, PPM)
+        m = Fraction(min(tier.maintenance_ppm for tier in policy.margin.tiers), PPM)
+        share = (1 + g) * ((1 - f) * g - t * m)
+        return [math.ceil(share * PPM), 0] if share > 0 else [0]
+
+    return hints
+
+
 def _partial_reach(policy: Policy, story: Story) -> int | None:
     """The largest bound the story's extra bad debt breaks, from its two concrete runs."""
     from solvent.solver.partial_liquidation import extra_of
@@ -843,8 +868,7 @@ def questions(
             low=lambda p: 0,
             high=lambda p: PPM,
             setup=_partial_setup(moves, move_ppm),
-            # nothing added is the first guess; a refuted story then jumps to its own share
-            hints=lambda p, b: [0],
+            hints=_partial_hints(moves, move_ppm),
             reach=_partial_reach,
             applies=_partial_applies,
             accounts=lambda p: 1,

@@ -9,6 +9,7 @@ own boundary, so a rounding mutated by one token fails.
 
 from __future__ import annotations
 
+import attrs
 import pytest
 
 import solvent.solver.thresholds as th
@@ -81,6 +82,20 @@ def test_proved_at_the_answer_and_refuted_one_ppm_below_by_a_replayed_story() ->
     assert all(whole_steps[0].after.account(n).size_lots == 0 for n in liquidated)
     assert any(isinstance(o, Bankrupt) and o.account in liquidated for o in partial_steps[1].outcomes)
     assert extra.whole_quote < extra.partial_quote
+
+
+def test_the_first_hint_is_the_share_a_short_left_open_owes_on_the_second_move() -> None:
+    """Hyperliquid: a short gapped 5% to just above the takeover (2/3 of its 1.25% maintenance)
+    has 20% closed; the 80% left open loses 5% more: 1.05 × (0.8 × 5% − 2/3 × 1.25%) = 3.325% of
+    the starting notional, the answer (the bisection from 0 took 21-25 probes). Without the
+    takeover the equity left may be nothing: 1.05 × 4% = 4.2%. Over three moves, or a policy whose
+    partial rule is not one order per event, nothing added is the only hint."""
+    hints = th.questions()[QUESTION].hints
+    assert hints(HYPERLIQUID, th.default_bounds()) == [ANSWER, 0]
+    no_takeover = attrs.evolve(HYPERLIQUID, liquidation=attrs.evolve(HYPERLIQUID.liquidation, takeover_below_ppm=None))
+    assert hints(no_takeover, th.default_bounds()) == [42_000, 0]
+    assert th.questions(moves=3)[QUESTION].hints(HYPERLIQUID, th.default_bounds()) == [0]
+    assert hints(load_preset("backpack"), th.default_bounds()) == [0]
 
 
 def test_the_answer_is_compared_with_the_policy_s_partial_rule() -> None:
