@@ -343,9 +343,9 @@ def test_cli_bad_question_is_bad_input() -> None:
 def test_every_question_on_a_preset_is_decided_or_bounded_honestly(preset: str) -> None:
     """Each side an answer names carries its evidence: a proof where it says proved, a story that
     replays where it says refuted. A bounded answer with one side only (refuted, z3 undecided at
-    every value tried on the other, as penalty-bankrupts on drift and hyperliquid since every step
-    runs the vault's own ADL, f66c7e1) carries no proof and says why: the undecided probes and z3's
-    reason, never a proof it does not have."""
+    every value tried on the other, as penalty-bankrupts on drift and hyperliquid were at two traders
+    since every step runs the vault's own ADL, f66c7e1, and Hyperliquid's vault is) carries no proof
+    and says why: the undecided probes and z3's reason, never a proof it does not have."""
     policy = load_preset(preset)
     for t in th.thresholds(policy, max_probes=40):
         if t.proved_at is not None and t.status is not ThresholdStatus.NOT_APPLICABLE:
