@@ -41,7 +41,7 @@ import z3
 from solvent.properties.catalog import Invariant
 from solvent.rules.outcomes import Bankrupt
 from solvent.rules.policy import Policy
-from solvent.solver import effort, payer_facts, resolution_facts
+from solvent.solver import effort, fund_facts, payer_facts, resolution_facts
 from solvent.solver.bounds import Bounds
 from solvent.solver.compositional import _Checker, _Failed
 from solvent.solver.per_account import _conjuncts
@@ -67,13 +67,17 @@ METHOD = (
 )
 
 
+#: said in the method line of a check asked with the fund's turn lemma (asked whole: one conjunct)
+FUND_METHOD = "; the fund's turn lemma as proved facts (an instance at each trader's turn), asked exact first"
+
+
 @attrs.frozen
 class ByCases:
     """The payer's lemmas proved for one question (``facts``; ``queries``: their proofs, whose units
     the question counts) and how the question is asked with them."""
 
     policy: Policy
-    facts: payer_facts.PayerFacts | resolution_facts.ResolutionFacts
+    facts: payer_facts.PayerFacts | resolution_facts.ResolutionFacts | fund_facts.FundFacts
     queries: tuple[QueryStats, ...]
 
     @property
@@ -81,6 +85,8 @@ class ByCases:
         """What the method line says of a check asked this way."""
         if isinstance(self.facts, resolution_facts.ResolutionFacts):
             return METHOD.replace("the payer's lemmas", "the resolution lemma")
+        if isinstance(self.facts, fund_facts.FundFacts):
+            return FUND_METHOD
         return METHOD
 
     #: the gap terms of the last :meth:`instances` call, by its book (read once by :meth:`abstracted`,
@@ -109,6 +115,11 @@ class ByCases:
         """``obligation`` (the claim, or the transfers for None) decided piece by piece (see the
         module docstring) within ``units`` (default: what the build left); on a question of more
         than one event or variant, asked whole."""
+        if isinstance(self.facts, fund_facts.FundFacts):  # the chain of turns: exact z3 follows it whole
+            if obligation is None:  # the transfers as before (drift's are discharged for the purified query)
+                return query.check_obligation(obligation, units=units)
+            total = query.solve_units if units is None else units
+            return query.check_staged(obligation, [("exact", total - total // 4), ("purified", total // 4)])
         pieces = _pieces(self.policy, query, obligation)
         if not pieces:
             return query.check_obligation(obligation, units=units)
@@ -146,7 +157,8 @@ def prepared(policy: Policy, bounds: Bounds, claim: str = "") -> tuple[ByCases |
     """:func:`prepare`'s answer, and the lemmas' queries whether they held or not (a question
     counts their units either way: ``solver.prove``). For a claim about one resolution
     (``resolution_facts.RESOLUTION_CLAIMS``) the facts are that claim's lemma on ``resolve``
-    instead of the payer's."""
+    instead of the payer's; for the fund's claim (``fund_facts.FUND_CLAIMS``) its turn lemma on a
+    book of ``bounds.accounts`` traders."""
     checker = _Checker(bounds)
 
     def valid(name: str, premise: list[Any], formula: Any) -> str:
@@ -155,6 +167,8 @@ def prepared(policy: Policy, bounds: Bounds, claim: str = "") -> tuple[ByCases |
     try:
         if claim in resolution_facts.RESOLUTION_CLAIMS:
             facts = resolution_facts.prove(policy, valid, claim)
+        elif claim in fund_facts.FUND_CLAIMS:
+            facts = fund_facts.prove(policy, valid, claim, bounds)
         else:
             facts = payer_facts.prove(policy, valid)
     except _Failed:
@@ -210,4 +224,4 @@ def _combined(tried: list[Answer], pieces: int, started: float) -> Answer:
     return Answer(Verdict.PROVED, QueryStats(name, result, time.perf_counter() - started, units=units))
 
 
-__all__ = ["BESIDE_PAYER", "METHOD", "WHOLE_FIRST", "ByCases", "prepare", "prepared"]
+__all__ = ["BESIDE_PAYER", "FUND_METHOD", "METHOD", "WHOLE_FIRST", "ByCases", "prepare", "prepared"]

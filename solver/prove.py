@@ -53,9 +53,10 @@ from solvent.properties import catalog
 from solvent.properties.catalog import Invariant
 from solvent.rules.policy import Policy
 from solvent.rules.presets import resolve_policy
-from solvent.solver import case_split, effort, payer_direct
+from solvent.solver import case_split, effort, fund_facts, payer_direct
 from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.effort import OutOfEffort
+from solvent.solver.fund_facts import FUND_CLAIMS
 from solvent.solver.payer_lemma import PAYER_CLAIMS, applies
 from solvent.solver.per_account import EACH_TRADER, ONE_ACCOUNT, still_refuted
 from solvent.solver.query import Answer, StoryQuery
@@ -131,7 +132,9 @@ def _answered(
     extension = comp.attempt(policy, invariant, bounds, payer=payer_first, units=total // 2) if compositional else None
     lemmas = () if extension is None else extension.queries
     # the payer's lemmas as facts speak of the lemmas' two-trader book: proved only where asked there
-    cases = functools.partial(_payer_cases, policy, invariant) if bounds.accounts == comp.LEMMA_TRADERS else None
+    # (the fund's turn lemma is proved on a book of N traders: asked at every N)
+    at_n = bounds.accounts == comp.LEMMA_TRADERS or invariant.id in FUND_CLAIMS
+    cases = functools.partial(_payer_cases, policy, invariant) if at_n else None
     # an all-N argument that held at a larger N keeps half of N's own share for its check on the
     # lemmas' book, in case N's is undecided (``_on_lemma_book``)
     held = isinstance(extension, comp.Extension) and bounds.accounts > comp.LEMMA_TRADERS
@@ -199,6 +202,9 @@ def _payer_cases(
     (``solvent check`` asks it only once the claim is proved at N)."""
     one_move = bounds.events == 1 and set(bounds.event_kinds) == {"mark"} and bounds.markets == 1
     one_move = one_move and not bounds.assets and not bounds.isolated
+    if invariant.id in FUND_CLAIMS:  # a lemma on each turn of the question's own N traders, in a small share
+        small = _within(bounds, bounds.effort // fund_facts.SHARE)
+        return payer_direct.prepared(policy, small, invariant.id) if one_move else (None, ())
     asked = (*PAYER_CLAIMS, *payer_direct.BESIDE_PAYER, *RESOLUTION_CLAIMS)
     if invariant.id not in asked or not one_move or applies(policy) is not None:
         return None, ()

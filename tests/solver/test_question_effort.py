@@ -28,13 +28,11 @@ def _spent(result) -> int:
 
 
 def test_the_smaller_book_is_paid_from_the_questions_effort() -> None:
-    """Binance insurance-fund-non-negative, N = 2, 600,000 units: one trader first with a quarter
+    """Binance waterfall-order, N = 2, 600,000 units: one trader first with a quarter
     (150,000, not enough to build its question), then two with the 450,000 left (not enough
     either): 600,000 in all, where the old rule spent 150,000 + 600,000. (claims-backed, asked here
     before, proves the payer's facts first at N = 2 since it is asked with them.)"""
-    result = prove(
-        "binance", "insurance-fund-non-negative", Bounds(accounts=2, events=1, effort=600_000), minimize=False
-    )
+    result = prove("binance", "waterfall-order", Bounds(accounts=2, events=1, effort=600_000), minimize=False)
     builds = [q.units for q in result.queries if q.name == "build"]
     assert builds == [150_000, 450_000], [(q.name, q.units) for q in result.queries]
     assert _spent(result) == 600_000

@@ -1,0 +1,121 @@
+"""The insurance fund through one liquidation turn, proved of the engine's own turn and given to a step's question as facts.
+
+``insurance-fund-non-negative`` reads the fund after a whole step: at N = 4 on Bybit the question
+builds in 1.49M units and then runs out in each of the three phases (undecided at 30M,
+docs/solver-notes.md#the-fund-turn-by-turn-issue-18), z3 having to follow the fund's balance through
+four traders' turns, each with its liquidation, waterfall and ADL. The claim is an induction over
+the sweep: a turn that starts with the fund at or above zero ends with it there. So that step is
+proved first, for each trader of a free book of the question's N traders (every number free, the
+mark a price), on the engine's own ``liquidation_turn``:
+
+    fund ≥ 0 before the turn  →  fund ≥ 0 after it
+
+(the fund pays ``min(deficit, balance)``, and what it keeps of a fill only raises it). Each is then
+instantiated (``payer_facts.instance``) on the book that trader's turn starts from in the question's
+sweep (settled, the turns before it run), and added to the question as a fact: an instance of a
+formula valid for every value is valid, so the question keeps exactly its models and a refutation
+is still a replayed story. What is left for z3 is the chain: the fund after the settlement, each
+turn's fact, the fund after the sweep. Where a turn's lemma does not hold (a mutated engine) no fact
+is given and the question is asked as before.
+
+Where it applies: one mark move on one market (so one fund), no collateral assets, no isolated
+positions; the facts are instantiated on every book size, so unlike the
+payer's they serve N = 4 too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+import z3
+
+from solvent.rules.book import Book, Role
+from solvent.rules.engine import liquidation_turn
+from solvent.rules.events import MarkPrice
+from solvent.rules.ledger import Ctx
+from solvent.rules.policy import Policy
+from solvent.solver.bounds import Bounds
+from solvent.solver.payer_facts import Valid, _pairs, instance
+from solvent.solver.per_account import _settled
+from solvent.solver.story import SlotRun, symbolic_book
+
+#: the claims whose question gets these facts
+FUND_CLAIMS = ("insurance-fund-non-negative",)
+#: the turn lemmas get at most this part of what a question gives its facts (``solver.prove``: half
+#: of N's share): Bybit's four at N = 4 take 0.14M, and on drift, where the first is unknown at 3.75M,
+#: a lemma that does not decide must not take the build's units (its transfers were proved at N = 4)
+SHARE = 8
+#: the lemma's name, with the trader whose turn it is after it
+LEMMA = "one liquidation turn keeps the insurance fund at or above zero"
+
+
+def turn_question(policy: Policy, accounts: int, trader: str) -> tuple[Book, list[Any], Any]:
+    """The lemma on the engine's ``liquidation_turn`` for ``trader`` on a fresh book of
+    ``accounts`` traders (every number free, the mark a price): ``(book, premise, claim)``."""
+    book, _ = symbolic_book(Bounds(accounts=accounts, events=1))
+    fund = book.role(Role.INSURANCE_FUND).name
+    after = liquidation_turn(policy, Ctx(book), trader).book.account(fund)
+    premise = [book.market.mark_quote >= 1, book.account(fund).cash_quote >= 0]
+    return book, premise, after.cash_quote >= 0
+
+
+@attrs.frozen
+class FundFacts:
+    """The lemma, proved for each trader's turn on a free book of the question's N traders
+    (``formula`` is ``premise → claim``), ready to be instantiated on a question's terms."""
+
+    book: Book
+    turns: tuple[tuple[str, Any], ...]
+    lemmas: tuple[str, ...]
+
+    def instances(self, policy: Policy, book: Book, runs: list[SlotRun]) -> list[Any]:
+        """The lemma's instance at each trader's turn in the sweep of the question's one mark move."""
+        lemma = dict(self.turns)
+        out = []
+        for slot in runs[:1]:
+            for run in slot.runs:
+                if isinstance(run.variant.event, MarkPrice):
+                    for trader, starts in turn_starts(policy, book, run.variant.event):
+                        out.append(instance(lemma[trader], list(_pairs(self.book, starts))))
+        return out
+
+
+def turn_starts(policy: Policy, book: Book, event: MarkPrice) -> Iterator[tuple[str, Book]]:
+    """Each trader of ``book`` in sweep order and the book its turn starts from in the sweep of
+    ``event`` (settled, the turns before it run)."""
+    ctx = _settled(policy, book, event)
+    for trader in [a.name for a in book.traders]:
+        yield trader, ctx.book
+        ctx = liquidation_turn(policy, ctx, trader)
+
+
+def applies(bounds: Bounds) -> bool:
+    """One mark move on one market (one fund), no collateral asset, no isolated position."""
+    one_move = bounds.events == 1 and set(bounds.event_kinds) == {"mark"} and bounds.markets == 1
+    return one_move and not bounds.assets and not bounds.isolated
+
+
+def prove(policy: Policy, valid: Valid, claim_id: str, bounds: Bounds) -> FundFacts | None:
+    """The lemma for each trader's turn on a free book of ``bounds.accounts`` traders, each proved
+    by ``valid`` (exact z3; it raises where the lemma does not hold: no fact is given then). None
+    where the claim is not the fund's or the question is not one mark move on one fund."""
+    if claim_id not in FUND_CLAIMS or not applies(bounds):
+        return None
+    free, _ = symbolic_book(Bounds(accounts=bounds.accounts, events=1))
+    turns = []
+    for trader in [a.name for a in free.traders]:
+        # a free book of the same size has the same variables (named by account and field), so
+        # each formula is over ``free``'s
+        _, premise, claim = turn_question(policy, bounds.accounts, trader)
+        valid(f"{LEMMA} ({trader}'s)", premise, claim)
+        turns.append((trader, z3.Implies(z3.And(*premise), claim)))
+    lemmas = (
+        f"{LEMMA}, for each trader's turn as a fact (z3, exact, every number free on a book of "
+        f"{bounds.accounts} traders; instantiated on the question's terms)",
+    )
+    return FundFacts(free, tuple(turns), lemmas)
+
+
+__all__ = ["FUND_CLAIMS", "LEMMA", "SHARE", "FundFacts", "applies", "prove", "turn_question", "turn_starts"]
