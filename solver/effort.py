@@ -34,6 +34,8 @@ from contextvars import ContextVar
 import attrs
 import z3
 
+from solvent.solver import held_terms
+
 #: z3 resource units per second of solving on the reference machine (2 cores, idle); sizes the
 #: defaults and the "about N s" in help texts, never a verdict.
 UNITS_PER_SECOND = 1_000_000
@@ -167,6 +169,14 @@ def _current_context() -> object:
     return api._main_ctx
 
 
+def _question_context() -> z3.Context:
+    """The fresh context of the question being opened, made now rather than at its first term, so
+    that its releases can be held from the start (:mod:`solvent.solver.held_terms`)."""
+    import z3.z3 as api
+
+    return api.main_ctx()
+
+
 def _restore_context(ctx: object) -> None:
     import z3.z3 as api
 
@@ -205,7 +215,8 @@ def question() -> Iterator[None]:
         gc.disable()
         _ASKING.append(caller)
         try:
-            yield
+            with held_terms.held(_question_context()):
+                yield
         finally:
             _ASKING.pop()
             _restore_context(caller)

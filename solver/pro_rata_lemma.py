@@ -181,18 +181,16 @@ def _replay(
 def split_lemma(rounding: RoundingRule, payers: int, *, capped: bool = False, side: bool = False) -> SplitLemma:
     """The lemma for this rounding, number of payers and cap (asked once per process, in a z3
     context of its own; the answer holds only integers and text); with ``side``, the side index's
-    (``side_dust``: the rounding and the cap play no part)."""
-    import z3.z3 as api
+    (``side_dust``: the rounding and the cap play no part).
 
-    saved = api._main_ctx
-    api._main_ctx = None
-    try:
+    Asked as a question (``effort.question``: a fresh context, the caller's put back after, and
+    its releases held until it is answered, ``solver.held_terms``), so its units are the same
+    whoever asks it first and whatever releases the asker's other threads make meanwhile."""
+    with effort.question():
         # its build steps on a meter of their own: a question pays the lemma's units (the same
         # whether this process asked it before or not), never the steps of its first asking
         with effort.building(effort.MAX_UNITS):
             return _verdict(rounding, payers, capped, side)
-    finally:
-        api._main_ctx = saved
 
 
 def _shares(charged: z3.ExprRef) -> list[z3.ExprRef] | None:

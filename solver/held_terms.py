@@ -1,0 +1,151 @@
+"""Nothing a question built is released before its answer is in.
+
+z3 numbers its terms and gives the number of a released term to the next one it makes (its id
+generator keeps a free list); its simplifier orders sums by those numbers, so the shape of a query,
+and the units it spends, depend on *when* terms were released while it was built. Python releases
+a z3 object in its ``__del__`` (``Z3_dec_ref`` and its kin), as soon as its last reference goes,
+and a reference can be held by something that has nothing to do with the question: a sampling
+profiler that keeps the frame of a function after it returned (Dask's worker samples every 10 ms,
+``distributed.worker.profile``; CPython 3.11 keeps a returned function's locals in its frame
+object) releases that function's terms when it lets go of the frame, at a moment the clock sets
+and from its own thread. Measured (docs/solver-notes.md#process-history): backpack's conservation
+at N = 1 spent 312,207 units in a fresh process and 325,382 with a stand-in that keeps the frame
+of each build step alive for five more steps; with a sampling thread 348,650.
+
+So inside :func:`solvent.solver.effort.question` every release the z3 Python API makes on the
+question's context (:data:`RELEASES`: every ``Z3_*_dec_ref`` its ``__del__`` methods call) is
+recorded instead of done, from whatever thread, and all are done in the order they came when the
+question ends, while its context is alive. A term made in a question then never gets the number
+of one Python released in it: z3 reuses only the numbers of what z3 releases itself, at the same
+points on every run. Releases on any other context pass straight through; a question asked inside
+another holds and releases only its own context's (the outer one's wait for the outer one).
+
+This also keeps z3's reference counts on the question's context from being changed by a second
+thread while the question's thread is inside z3 (ctypes releases the GIL), which z3 does not
+support. The cost is memory: what a question dropped is kept until its answer is in (Binance's
+no-negative-equity at N = 4, 10M units: peak RSS in docs/solver-notes.md#process-history).
+
+The releases are replaced once, in ``z3.z3``'s namespace (the ``__del__`` methods look their
+``Z3_*_dec_ref`` up there when they run); ``tests/solver/test_held_terms.py`` reads the installed
+z3's ``__del__`` methods and fails when one calls a release this module does not hold.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import attrs
+import z3.z3 as api
+
+#: every ``Z3_*_dec_ref`` a ``__del__`` of z3's Python API (``z3/z3.py``, z3 5.4.1) calls: terms
+#: (``AstRef``: sorts, declarations, expressions, patterns, quantifiers), parameters and their
+#: descriptions, goals, term vectors and maps, function entries and interpretations, models,
+#: statistics, solvers, fixedpoints, optimizers, tactic results, simplifiers, tactics, probes,
+#: parser contexts
+RELEASES: tuple[str, ...] = (
+    "Z3_dec_ref",
+    "Z3_params_dec_ref",
+    "Z3_param_descrs_dec_ref",
+    "Z3_goal_dec_ref",
+    "Z3_ast_vector_dec_ref",
+    "Z3_ast_map_dec_ref",
+    "Z3_func_entry_dec_ref",
+    "Z3_func_interp_dec_ref",
+    "Z3_model_dec_ref",
+    "Z3_stats_dec_ref",
+    "Z3_solver_dec_ref",
+    "Z3_fixedpoint_dec_ref",
+    "Z3_optimize_dec_ref",
+    "Z3_apply_result_dec_ref",
+    "Z3_simplifier_dec_ref",
+    "Z3_tactic_dec_ref",
+    "Z3_probe_dec_ref",
+    "Z3_parser_context_dec_ref",
+)
+
+#: calls a z3 ``__del__`` makes that are not a release of something a question built, passed
+#: through: the context's own deletion (it outlives its question: the question keeps it until its
+#: releases are done) and the datatype constructors' (scratch objects of ``CreateDatatypes``, no
+#: term numbers; Solvent declares no datatypes)
+NOT_HELD: tuple[str, ...] = ("Z3_del_context", "Z3_del_constructor", "Z3_del_constructor_list")
+
+
+def _address(ctx: Any) -> int | None:
+    """The C address of a context as a ``__del__`` passes it (``Context.ref()``, a ctypes pointer)."""
+    return getattr(ctx, "value", ctx)
+
+
+@attrs.define(eq=False)
+class _Hold:
+    """One question's held releases: its context (kept alive until they are done) and, in order,
+    the releases asked on it."""
+
+    context: api.Context
+    address: int | None
+    releases: list[tuple[Callable[..., Any], Any, Any]] = attrs.field(factory=list)
+    open: bool = True
+
+
+#: the questions holding releases, outermost first
+_HOLDS: list[_Hold] = []
+#: guards a hold's list and its ``open`` between the question's thread and any thread a release
+#: comes from; nothing inside it releases a z3 object (so a ``__del__`` never waits on itself)
+_LOCK = threading.Lock()
+
+
+def _holding(release: Callable[..., Any]) -> Callable[..., Any]:
+    def held(ctx: Any, handle: Any) -> None:
+        address = _address(ctx)
+        for hold in reversed(_HOLDS):
+            if hold.address == address:
+                with _LOCK:
+                    if hold.open:
+                        hold.releases.append((release, ctx, handle))
+                        return
+                break
+        release(ctx, handle)
+
+    held.solvent_holds = release  # type: ignore[attr-defined]
+    return held
+
+
+def install() -> None:
+    """Replace each of :data:`RELEASES` in ``z3.z3``'s namespace by one that holds it inside a
+    question (once: installing again changes nothing)."""
+    for name in RELEASES:
+        release = getattr(api, name)
+        if not hasattr(release, "solvent_holds"):
+            setattr(api, name, _holding(release))
+
+
+@contextmanager
+def held(context: api.Context) -> Iterator[None]:
+    """Within the block, releases on ``context`` (from any thread) wait; at its end they are done
+    in the order they came, while ``context`` is alive."""
+    install()
+    hold = _Hold(context, _address(context.ref()))
+    _HOLDS.append(hold)
+    try:
+        yield
+    finally:
+        _HOLDS.remove(hold)
+        with _LOCK:
+            hold.open = False
+            waiting, hold.releases = hold.releases, []
+        for release, ctx, handle in waiting:
+            release(ctx, handle)
+
+
+def waiting() -> tuple[int, ...]:
+    """How many releases each question being asked holds, outermost first (for tests and
+    measurements)."""
+    with _LOCK:
+        return tuple(len(h.releases) for h in _HOLDS)
+
+
+install()
+
+__all__ = ["NOT_HELD", "RELEASES", "held", "install", "waiting"]
