@@ -26,6 +26,7 @@ there).
 
 from __future__ import annotations
 
+from math import gcd
 from typing import Any
 
 import attrs
@@ -111,13 +112,15 @@ def tidy(policy: Policy, invariant: Invariant, story: Story, bounds: Bounds) -> 
     account's negative cash at zero (the net deposits following the cash). What the failure needs
     stays as z3 chose it. Then every trader the failure does not need is emptied
     (:func:`_emptied`), the book is scaled down (:func:`_scaled_down`), each balance cut to the
-    least that still fails (:func:`_least_balances`), and the same fields set again on the smaller
-    book."""
+    least that still fails (:func:`_least_balances`), the same fields set again on the smaller
+    book, and that book divided by a factor all its numbers share (:func:`_exactly_divided`: an
+    exact division keeps every field plain)."""
     plain = _plain_fields(policy, invariant, story, bounds)
     plain = attrs.evolve(plain, book=_emptied(policy, invariant, plain, bounds))
     smaller = attrs.evolve(plain, book=_scaled_down(policy, invariant, plain, bounds))
     smaller = attrs.evolve(smaller, book=_least_balances(policy, invariant, smaller, bounds))
-    return _plain_fields(policy, invariant, smaller, bounds)
+    smaller = _plain_fields(policy, invariant, smaller, bounds)
+    return attrs.evolve(smaller, book=_exactly_divided(policy, invariant, smaller, bounds))
 
 
 def _emptied(policy: Policy, invariant: Invariant, story: Story, bounds: Bounds) -> Book:
@@ -241,6 +244,54 @@ def _scaled_down(policy: Policy, invariant: Invariant, story: Story, bounds: Bou
             else:
                 break
     return book
+
+
+def _exactly_divided(policy: Policy, invariant: Invariant, story: Story, bounds: Bounds) -> Book:
+    """The book divided by a common factor of all its accounts' numbers (positions, balances, cost
+    bases, principals: :data:`_SCALED`), which no rounding touches, while the engine still fails
+    the claim at the same event: the factor itself, else each of its prime factors (up to
+    :data:`_PRIMES_UP_TO`, then what is left of it), largest first. Dividing by 10 and 2
+    (:func:`_scaled_down`), cutting the balances (:func:`_least_balances`) and setting each cost
+    basis at the mark can leave a book
+    whose numbers share another factor: Bybit's short of 199 lots with 19,900 quanta of cash
+    (exactly 1% of its notional at a mark of 10,000) is the short of one lot with 100 that one
+    division by 199 makes, where halving it rounds its margin off 1%."""
+    book = story.book
+    for _ in range(64):
+        names = {a.name for a in book.accounts if a.role is not Role.LIQUIDITY}
+        common = 0
+        for a in book.accounts:
+            if a.name in names:
+                for field in _SCALED:
+                    common = gcd(common, getattr(a, field))
+        if common <= 1:
+            return book
+        for factor in (common, *sorted(set(_prime_factors(common)) - {common}, reverse=True)):
+            candidate = _divided(book, names, factor)
+            if candidate != book and breaks(policy, invariant, attrs.evolve(story, book=candidate), bounds):
+                book = candidate
+                break
+        else:
+            return book
+    return book
+
+
+#: :func:`_exactly_divided` looks for a common factor's prime factors up to this
+_PRIMES_UP_TO = 1_000
+
+
+def _prime_factors(n: int) -> list[int]:
+    """``n``'s prime factors up to :data:`_PRIMES_UP_TO`, with what is left of ``n`` after them
+    (itself a product of larger primes) as one factor."""
+    out, p = [], 2
+    while p <= _PRIMES_UP_TO and p * p <= n:
+        while n % p == 0:
+            out.append(p)
+            n //= p
+        p += 1
+    if n > 1:
+        out.append(n)
+    return out
 
 
 def _divided(book: Book, names: set[str], factor: int, *, up: bool = False) -> Book:
