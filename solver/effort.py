@@ -205,6 +205,11 @@ def question() -> Iterator[None]:
     collection traverses every object of the process: in a long pytest worker 0.1-1 s a question,
     and ``threshold`` asks 20-odd (a stand-in bisection with no z3 at all took 17-25 s of the
     suite); the old generation is collected by Python's own schedule between questions.
+
+    Reference counts can free terms too, at moments another thread sets (a sampling profiler that
+    held a returned function's frame, and with it that function's terms, lets go of it): so every
+    release the z3 Python API makes on the question's context, from any thread, waits until the
+    answer is in (:mod:`solvent.solver.held_terms`), and is done, in order, as the question ends.
     """
     with _ONE_AT_A_TIME:
         if not _ASKING:  # inside another question the collector is already held: its garbage waits
