@@ -79,7 +79,9 @@ def _sampling_profiler(on: bool, dask_worker: Any = None) -> bool:
     worker's timing (backpack's conservation at N = 2: 1,061,875 units in a fresh process, 980,010
     on a Dask worker), which the reproducible-verdicts rule forbids. So a run pauses the sampler on
     every worker it finds at the start and restarts those it paused at the end
-    (docs/solver-notes.md#process-history, docs/executors.md)."""
+    (docs/solver-notes.md#process-history, docs/executors.md). Since the held releases
+    (``solver.held_terms``: a question's releases wait until it is answered, from any thread) the
+    pause is belt and braces, no longer what keeps the units the same."""
     callback = dask_worker.periodic_callbacks.get("profile") if dask_worker is not None else None
     if callback is None:
         return False
