@@ -32,6 +32,7 @@ z3's ``__del__`` methods and fails when one calls a release this module does not
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -94,6 +95,16 @@ _HOLDS: list[_Hold] = []
 #: guards a hold's list and its ``open`` between the question's thread and any thread a release
 #: comes from; nothing inside it releases a z3 object (so a ``__del__`` never waits on itself)
 _LOCK = threading.Lock()
+
+
+def _unlocked_in_the_child() -> None:
+    """A forked child (``solver.wall``'s exact check) gets a lock of its own: another thread of
+    the parent may have held it at the fork, and that thread is not in the child to let it go."""
+    global _LOCK
+    _LOCK = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_unlocked_in_the_child)
 
 
 def _holding(release: Callable[..., Any]) -> Callable[..., Any]:
