@@ -65,8 +65,7 @@ from solvent.rules.rounding import FundingRemainder
 from solvent.solver import effort, wall
 from solvent.solver.bounds import Bounds
 from solvent.solver.case_split import abstracted, coefficients, decide, linear_form_vanishes, remember, split_budget
-from solvent.solver.frames import SETTLING, settled_flows
-from solvent.solver.frames import bought as _bought
+from solvent.solver.frames import SETTLING, balance_equations, position_equations, settled_flows
 from solvent.solver.frames import external as _external
 from solvent.solver.frames import flow as _flow_of
 from solvent.solver.frames import moved as _moved
@@ -323,11 +322,7 @@ def _position_frame(book: Book, variant: Any, ctx: Ctx, checker: _Checker) -> st
         checker.queries.append(QueryStats(name, f"fills name unknown accounts or markets {stray}", 0.0))
         raise _Failed(name)
     # every market's positions against that market's fills (one market: the account's own size)
-    raw = [
-        ctx.book.account(a.name).positions[i].size_lots - a.positions[i].size_lots - _bought(ctx, a.name, market)
-        for i, market in enumerate(markets)
-        for a in book.accounts
-    ]
+    raw = [now - was - fills for i in range(len(markets)) for now, was, fills in position_equations(book, ctx, i)]
     held = _gaps_vanish(name, [z3.simplify(g) if z3.is_expr(g) else z3.IntVal(g) for g in raw], checker)
     for gap in raw:  # the same equations of a bounded question on this book are not asked again (solver.frames)
         remember(gap, "unsat")
@@ -366,16 +361,8 @@ def _frame_lemma(book: Book, variant: Any, ctx: Ctx, checker: _Checker) -> str:
     if stray:
         checker.queries.append(QueryStats(name, f"entries name unknown balances {stray}", 0.0))
         raise _Failed(name)
-    raw = [
-        getattr(ctx.book.account(a.name), field) - getattr(a, field) - _moved(ctx, a.name + suffix)
-        for a in book.accounts
-        for field, suffix in (("cash_quote", ""), ("spot_quote", SPOT))
-    ]
-    raw += [  # every collateral asset balance too, in its own quanta (docs/portfolio.md decision 7)
-        ctx.book.account(a.name).asset_balances[i] - a.asset_balances[i] - _moved(ctx, asset_balance(a.name, x.name))
-        for a in book.accounts
-        for i, x in enumerate(book.assets)
-    ]
+    # cash, spot and every collateral asset balance (in its own quanta, docs/portfolio.md decision 7)
+    raw = [now - was - entries for _, now, was, entries in balance_equations(book, ctx)]
     raw += [  # a fund kept per market: its balance in each further market (solvent.rules.market_funds)
         fund_balance(ctx.book, k) - fund_balance(book, k) - _moved(ctx, fund_name(book, k))
         for k in range(1, len(book.markets))

@@ -153,12 +153,8 @@ def positions(before: Book, ctx: Ctx, budget: int) -> Frame:
     check of open-interest balance on drift's lending sweep (N = 2) was undecided within 1.09M
     units; it is the sum, read with the sizes after opaque (docs/solver-notes.md#settlement-as-proved-facts)."""
     facts, sums, spent, asked = [], [], 0, 0
-    after = ctx.book
-    for i, market in enumerate(m.name for m in before.markets):
-        equations = [
-            (after.account(a.name).positions[i].size_lots, a.positions[i].size_lots, bought(ctx, a.name, market))
-            for a in before.accounts
-        ]
+    for i in range(len(before.markets)):
+        equations = position_equations(before, ctx, i)
         held = True
         for now, was, fills in equations:
             raw = now - was - fills
@@ -199,10 +195,11 @@ def balances_after(ctx: Ctx) -> list[Any]:
     return out
 
 
-def _equations(before: Book, ctx: Ctx) -> list[tuple[str, Any, Any, Any]]:
+def balance_equations(before: Book, ctx: Ctx) -> list[tuple[str, Any, Any, Any]]:
     """``(group, after, before, entries)`` for every balance of every account (cash, spot, each
-    collateral asset) and for net deposits (settlement cash and each asset's); ``group`` is the
-    asset the balance is counted in (``""``: settlement cash and spot)."""
+    collateral asset); ``group`` is the asset the balance is counted in (``""``: settlement cash
+    and spot). The frame lemma F (``solver.compositional``) and a question's frame (:func:`frame`)
+    state the same equations from here, so one proved by F is recalled by the other."""
     after = ctx.book
     out = []
     for a in before.accounts:
@@ -211,6 +208,24 @@ def _equations(before: Book, ctx: Ctx) -> list[tuple[str, Any, Any, Any]]:
         out.append(("", now.spot_quote, a.spot_quote, moved(ctx, a.name + SPOT)))
         for i, x in enumerate(before.assets):
             out.append((x.name, now.asset_balances[i], a.asset_balances[i], moved(ctx, asset_balance(a.name, x.name))))
+    return out
+
+
+def position_equations(before: Book, ctx: Ctx, index: int) -> list[tuple[Any, Any, Any]]:
+    """``(after, before, fills)`` for every account's position in market ``index``: the frame
+    lemma P's equations (``solver.compositional``), a question's position frame's too (:func:`positions`)."""
+    market = before.markets[index].name
+    after = ctx.book
+    return [
+        (after.account(a.name).positions[index].size_lots, a.positions[index].size_lots, bought(ctx, a.name, market))
+        for a in before.accounts
+    ]
+
+
+def _equations(before: Book, ctx: Ctx) -> list[tuple[str, Any, Any, Any]]:
+    """:func:`balance_equations`, then net deposits' (settlement cash and each asset's)."""
+    after = ctx.book
+    out = balance_equations(before, ctx)
     out.append(("", after.net_deposits_quote, before.net_deposits_quote, external(ctx, "")))
     for i, x in enumerate(before.assets):
         out.append((x.name, after.assets[i].net_deposits, x.net_deposits, external(ctx, x.name)))
