@@ -141,7 +141,8 @@ def test_binance_check_decides_three_claims_with_what_the_first_round_left() -> 
     """Measured (docs/solver-notes.md#a-questions-effort-is-one-purse): Binance's first round
     leaves three claims undecided; no-negative-equity, loss-bounded-by-collateral and, since it is
     asked with the payer's facts (docs/solver-notes.md#claims-backed-with-the-payers-facts-issue-18),
-    claims-backed are proved in the second with 10M each (6.88M, 7.08M and 7.29M spent); every
+    claims-backed are proved in the second with 10M each (4.6-10M spent, the all-N attempt after a
+    proof at N taking what is left); every
     question within what it was given, and the whole within the budget."""
     from solvent.properties import catalog
     from solvent.rules.presets import load_preset

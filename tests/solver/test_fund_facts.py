@@ -109,3 +109,16 @@ def test_with_a_fund_that_pays_more_than_it_holds_the_claim_is_refuted(monkeypat
     monkeypatch.setattr(bankruptcy_module, "pay_from", _pays_all)
     result = prove("bybit", "insurance-fund-non-negative", Bounds(accounts=2, events=1, effort=10_000_000))
     assert result.verdict is Verdict.REFUTED, result.summary()
+
+
+def test_claims_backed_gets_the_funds_turn_lemma_beside_the_payers() -> None:
+    """claims-backed's conjuncts include the fund's cash: its question gets the turn lemma at each
+    of the two traders' turns after the payer's facts (Binance's fund pieces cost 1.2M and more
+    without it); insurance-fund-non-negative gets the turn lemma alone."""
+    policy = resolve_policy("bybit")
+    bounds = for_policy(Bounds(accounts=2, events=1, effort=10_000_000), policy)
+    backed, queries = payer_direct.prepared(policy, bounds, "claims-backed")
+    assert backed is not None and isinstance(backed.fund, fund_facts.FundFacts)
+    assert [q.result for q in queries if q.name.startswith(fund_facts.LEMMA)] == ["unsat", "unsat"]
+    alone, _ = payer_direct.prepared(policy, bounds, "no-negative-equity")
+    assert alone is not None and alone.fund is None

@@ -132,6 +132,8 @@ def test_bybits_payer_claims_are_proved_within_checks_second_round(claim: str) -
     own = next(o for o in result.obligations if o.obligation == claim)
     assert own.verdict is Verdict.PROVED, result.summary()
     assert payer_direct.METHOD in result.method
+    # its pieces at once, not after a whole purified query that never decided (payer_direct.PIECES_AT_ONCE)
+    assert any("pieces not asked whole" in q.result for q in result.queries if q.name == claim)
 
 
 @pytest.mark.deep  # 7.6M units, 18 s at load 8
