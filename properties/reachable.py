@@ -81,10 +81,10 @@ def from_empty(policy: Policy, invariant: Invariant, story: Story, failing: int)
     return Built(rewritten, len(prefix), len(prefix) + failing, tuple(steps))
 
 
-def opening(book: Book) -> tuple[Book, dict[str, int], tuple[Trade, ...]] | None:
+def opening(book: Book, with_maker: bool = False) -> tuple[Book, dict[str, int], tuple[Trade, ...]] | None:
     """The empty book like ``book`` (its markets and accounts), the deposits that give its balances
     and the trades at the mark that open its positions (a system account's position held by the
-    fully collateralized trader ``maker``); None when its open interest does not balance or its
+    fully collateralized trader ``maker``, there also when ``with_maker``); None when its open interest does not balance or its
     accounts are not those of a new book. What deposits and trades cannot set (a debt, a withdrawal
     history, a cost basis away from the mark, a negative balance) they leave at what they give.
     An isolated position's margin is deposited by its owner (moved in by :func:`opening_events`)
@@ -110,7 +110,7 @@ def opening(book: Book) -> tuple[Book, dict[str, int], tuple[Trade, ...]] | None
                 positions[name] = positions.get(name, 0) + size
         per_market.append(positions)
     held = [sum(a.positions[i].size_lots for a in book.accounts if not a.is_trader) for i in range(len(markets))]
-    maker = _fresh_name(book, "maker") if any(held) else None
+    maker = _fresh_name(book, "maker") if any(held) or with_maker else None
     if maker is not None:
         for positions, lots in zip(per_market, held, strict=True):
             if lots:

@@ -57,7 +57,7 @@ from solvent.properties.strategies import LIQUIDITY_QUOTE, events
 from solvent.rules.arith import Rounding, div
 from solvent.rules.book import Book, on_tick
 from solvent.rules.engine import RejectedEvent, Step, step
-from solvent.rules.events import Deposit, Event, MarkPrice
+from solvent.rules.events import Deposit, Event, MarkPrice, Taker, Trade, Withdraw
 from solvent.rules.policy import Policy
 from solvent.solver.bounds import Bounds
 from solvent.solver.effort import UNITS_PER_SECOND
@@ -196,16 +196,34 @@ def _bounded_story(policy: Policy, invariant: Invariant | str, budget: DeepBudge
 class Seed:
     """A z3 counterexample as the search's starting point: the empty book, the events that build
     what they can of z3's starting book, and z3's events up to the failing one, each mark move as
-    the ratio (new mark, mark before) it made in z3's story."""
+    the ratio (new mark, mark before) it made in z3's story. ``profits``: the traders whose profit
+    the opening builds by a round trip (:func:`profit_parts`), by name."""
 
     book: Book
-    opening: tuple[Event, ...]
+    opening: tuple[Event | _Cash, ...]
     tail: tuple[Event | tuple[int, int], ...]
     traders: int
+    profits: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, story: Story, failing: int) -> Seed | None:
-        plan = opening(story.book)
+    def of(
+        cls, story: Story, failing: int, policy: Policy | None = None, invariant: Invariant | None = None
+    ) -> Seed | None:
+        """z3's state written as deposits and trades (``reachable.opening``). Given the policy and
+        the claim, and when that opening followed by z3's events does not break the claim: the
+        same with each trader's profit built too (:func:`profit_parts`), if that one does."""
+        plain = cls._of(story, failing, with_profits=False)
+        if plain is None or policy is None or invariant is None or _fails_as_written(policy, invariant, plain):
+            return plain
+        built = cls._of(story, failing, with_profits=True)
+        if built is None or not built.profits or not _fails_as_written(policy, invariant, built):
+            return plain
+        return built
+
+    @classmethod
+    def _of(cls, story: Story, failing: int, with_profits: bool) -> Seed | None:
+        profits = _profits(story.book) if with_profits else {}
+        plan = opening(story.book, with_maker=bool(profits))
         if plan is None:
             return None
         empty, deposits, trades = plan
@@ -217,7 +235,64 @@ class Seed:
                 mark = event.price_quote
             else:
                 tail.append(event)
-        return cls(empty, opening_events(story.book, deposits, trades), tuple(tail), len(empty.traders))
+        known = {a.name for a in story.book.accounts}
+        maker = next((a.name for a in empty.traders if a.name not in known), None)
+        if not profits or maker is None:
+            head = opening_events(story.book, deposits, trades)
+            return cls(empty, head, tuple(tail), len(empty.traders))
+        parts = profit_parts(story.book, profits, maker, deposits)
+        head = opening_events(story.book, deposits, ())  # the deposits, as profit_parts set them
+        return cls(empty, (*head, *parts, *trades), tuple(tail), len(empty.traders), tuple(profits))
+
+
+@attrs.frozen
+class _Cash:
+    """A part of a seed's opening: ``account``'s cash brought to ``cash_quote`` on the book it
+    meets, by a withdrawal of what it holds above it (a deposit of what it lacks), so that what
+    the round trip's fees took or a scaled deposit gave does not move the balance z3 chose."""
+
+    account: str
+    cash_quote: int
+
+
+def _profits(book: Book) -> dict[str, int]:
+    """Each trader's profit in z3's state that deposits and trades at the mark do not give: the
+    larger of its window PnL and its cash over its principal, on the tick grid (a fill's PnL is
+    lots × ticks); traders with none left out, and isolated positions (rebuilt by their owner)."""
+    tick = book.market.tick_quote
+    out = {}
+    for a in book.traders:
+        profit = max(a.window_pnl_quote, a.cash_quote - a.principal_quote, 0)
+        profit -= profit % tick
+        if profit > 0 and not a.owner:
+            out[a.name] = profit
+    return out
+
+
+def profit_parts(book: Book, profits: dict[str, int], maker: str, deposits: dict[str, int]) -> tuple[Any, ...]:
+    """The round trips that give each trader of ``profits`` its profit P as a venue would: it sells
+    one lot to ``maker`` at the mark plus P, which pays it P against the mark (settle-to-mark:
+    trading PnL, so window PnL too), and buys the lot back at the mark; then its cash is brought to
+    z3's (:class:`_Cash`), so the part of the profit z3's state no longer holds reads as withdrawn.
+    ``deposits`` is changed in place: the trader deposits at least one lot's notional (the trip's
+    initial margin, at most the notional), and ``maker`` enough for every trip besides its own."""
+    mark = book.market.mark_quote
+    parts: list[Any] = []
+    for name, profit in profits.items():
+        cash = book.account(name).cash_quote
+        deposits[name] = max(cash - profit, mark)
+        deposits[maker] = deposits.get(maker, 0) + 2 * (mark + profit)  # the profit, margin and fees
+        parts += [
+            Trade(maker, name, 1, mark + profit, Taker.BUYER),
+            Trade(name, maker, 1, mark, Taker.SELLER),
+            _Cash(name, max(cash, 0)),
+        ]
+    return tuple(parts)
+
+
+def _fails_as_written(policy: Policy, inv: Invariant, seed: Seed) -> bool:
+    """The seed's opening then z3's events, with nothing drawn between, break the claim."""
+    return fails(policy, inv, _played(policy, seed.book, (*seed.opening, *seed.tail)))
 
 
 def _played(policy: Policy, book: Book, parts: Sequence[Any]) -> Story:
@@ -227,7 +302,16 @@ def _played(policy: Policy, book: Book, parts: Sequence[Any]) -> Story:
     steps: list[Step] = []
     current = book
     for part in (Deposit("liquidity", LIQUIDITY_QUOTE), *parts):
-        if isinstance(part, tuple):
+        if isinstance(part, _Cash):
+            have = current.account(part.account).cash_quote
+            event = (
+                Withdraw(part.account, have - part.cash_quote)
+                if have > part.cash_quote
+                else Deposit(part.account, part.cash_quote - have)
+                if have < part.cash_quote
+                else None
+            )
+        elif isinstance(part, tuple):
             mark, tick = current.market.mark_quote, current.market.tick_quote
             scaled = div(mark * part[0], part[1], rounding=Rounding.FLOOR)
             price = max(on_tick(scaled, tick, rounding=Rounding.FLOOR), tick)
@@ -294,7 +378,7 @@ def _one_step_seed(policy: Policy, inv: Invariant, budget: DeepBudget) -> tuple[
     cx = result.counterexample
     if result.verdict is not Verdict.REFUTED or cx is None or cx.obligation != inv.id:
         return None, _units(result)
-    return Seed.of(cx.story, cx.step_index), _units(result)
+    return Seed.of(cx.story, cx.step_index, policy, inv), _units(result)
 
 
 def _z3_part(
