@@ -18,11 +18,19 @@ from solvent.properties.scenarios import Story
 from solvent.properties.search import Outcome, SearchBudget, fails, first_violation, replay, search
 from solvent.rules.book import Role, new_book
 from solvent.rules.engine import run
-from solvent.rules.events import Deposit, MarkPrice, SpotDeposit, Trade
+from solvent.rules.events import Deposit, MarkPrice, SpotDeposit, Taker, Trade, Withdraw
 from solvent.rules.loading import load_policy
 from solvent.solver.assumptions import funded
 from solvent.solver.bounds import Bounds
-from solvent.solver.deep_stories import KINDS, DeepBudget, Seed, bounded_story, one_step_seed, seeded_search
+from solvent.solver.deep_stories import (
+    KINDS,
+    DeepBudget,
+    Seed,
+    _played,
+    bounded_story,
+    one_step_seed,
+    seeded_search,
+)
 from solvent.solver.verdicts import Verdict
 
 TESTS = Path(__file__).resolve().parent.parent
@@ -163,32 +171,96 @@ class TestSeeded:
         assert seed.tail == ((80, 100), (40, 80))
 
     CLAWBACK = PLANTED / "clawback-reaches-principal.toml"
-    #: the examples both searches are given: the planted file's own budget (hypothesis draws
-    #: differently for another count). At 2,000, 3,000 and 4,000 the seeded search finds nothing
-    #: since the held releases (docs/solver-notes.md#process-history)
-    BUDGET = SearchBudget(max_examples=6_000)
 
-    @pytest.mark.deep  # 6,000 examples of each search: 4 minutes of CPU
-    def test_clawback_found_seeded_sooner_than_by_the_plain_search(self):
+    @staticmethod
+    def _state(mark: int, accounts: dict[str, dict[str, int]], traders=("alice", "bob")):
+        """A well-formed state as z3 gives one: an empty book with these fields set."""
+        book = new_book(mark_quote=mark, traders=traders)
+        changed = tuple(attrs.evolve(a, **accounts.get(a.name, {})) for a in book.accounts)
+        return attrs.evolve(book, accounts=changed)
+
+    def _flat_winner(self) -> Story:
+        """z3's one-step clawback state since the held releases (docs/solver-notes.md): alice flat
+        with a window profit of one quantum and no cash (she took it out), bob long 4 lots at 42
+        with 9 quanta, the order book short; then a fall to 40."""
+        state = self._state(
+            42,
+            {
+                "alice": {"window_pnl_quote": 1},
+                "bob": {
+                    "cash_quote": 9,
+                    "size_lots": 4,
+                    "cost_quote": 168,
+                    "principal_quote": 9,
+                    "window_pnl_quote": 10,
+                },
+                "liquidity": {"size_lots": -4, "cost_quote": -168, "window_pnl_quote": -7},
+            },
+        )
+        return Story(state, (MarkPrice(40),))
+
+    def test_a_flat_winners_window_profit_is_built_by_a_round_trip(self):
+        """Deposits and trades at the mark give alice no window profit, so the seed written that way
+        does not break principal-protected; with each trader's profit built (one lot sold to the
+        maker at the mark plus the profit, bought back at the mark, then cash brought to z3's) it
+        does, from the empty book, and the seeded search finds it at its first example."""
+        policy, inv = load_policy(self.CLAWBACK), catalog.get("principal-protected")
+        story = self._flat_winner()
+        plain = Seed.of(story, 0)
+        assert plain.profits == () and not any(getattr(e, "account", "") == "alice" for e in plain.opening)
+        assert not fails(policy, inv, _played(policy, plain.book, (*plain.opening, *plain.tail)))
+        seed = Seed.of(story, 0, policy, inv)
+        assert seed.profits == ("alice", "bob")
+        assert Trade("maker", "alice", 1, 43) in seed.opening  # one tick of profit: 43 against the mark 42
+        assert Trade("alice", "maker", 1, 42, Taker.SELLER) in seed.opening
+        played = _played(policy, seed.book, (*seed.opening, *seed.tail))
+        assert Withdraw("alice", 43) in played.events  # her deposit of a lot's notional and the profit
+        steps = replay(policy, played)
+        assert steps is not None and first_violation(policy, inv, steps) == len(steps) - 1
+        before_gap = steps[-2].after.account("alice")
+        assert (before_gap.size_lots, before_gap.cash_quote, before_gap.window_pnl_quote) == (0, 0, 1)
+        assert all(a.size_lots == 0 and a.cash_quote == 0 for a in seed.book.accounts)  # the empty book
+        result = seeded_search(policy, inv, seed, SearchBudget(max_examples=100))
+        assert result.outcome is Outcome.FOUND and result.stats.examples_to_first == 1, result.stats
+        found = replay(policy, result.story)
+        assert found is not None and first_violation(policy, inv, found) == result.step_index == len(found) - 1
+
+    def test_a_seed_that_fails_as_written_keeps_its_opening(self):
+        """z3's pro-rata state breaks no-negative-equity written as deposits and trades: no round
+        trip is added, though alice's and bob's cash is above their principal (z3 left it at 0)."""
+        policy, inv = load_policy(PLANTED / "pro-rata-rounds-down.toml"), catalog.get("no-negative-equity")
+        state = self._state(
+            2,
+            {
+                "alice": {"cash_quote": 5, "size_lots": 22, "cost_quote": 44},
+                "bob": {"cash_quote": 8, "size_lots": -11, "cost_quote": -22},
+                "liquidity": {"size_lots": -11, "cost_quote": -22},
+                "insurance_fund": {"cash_quote": 1},
+            },
+        )
+        story = Story(state, (MarkPrice(3),))
+        seed = Seed.of(story, 0, policy, inv)
+        assert seed == Seed.of(story, 0) and seed.profits == ()
+        assert fails(policy, inv, _played(policy, seed.book, (*seed.opening, *seed.tail)))
+        with_profits = Seed._of(story, 0, with_profits=True)  # what it would have been
+        assert with_profits.profits == ("alice", "bob") and with_profits.opening != seed.opening
+
+    @pytest.mark.deep  # a z3 question of about 5M units in a fresh process
+    def test_clawback_found_by_the_seeded_search_within_the_ci_budget(self):
         """z3's one-step counterexample (asked in a fresh process, so the same seed whatever ran
-        before) seeds the search: within the planted file's 6,000 examples it finds the clawback
-        reaching principal at an earlier example than the plain derandomized search does (2,646
-        against 4,456 at the held releases). z3's state itself does not fail when written as
-        deposits and trades (a flat winner's window profit is not something they build): the
-        search's own actions make the story."""
+        before), with the flat winner's window profit built by a round trip, breaks
+        principal-protected as written: the seeded search finds the clawback reaching principal at
+        its first example of the 2,000 (``DeepBudget().examples``; 2,646 of 6,000 before the
+        profit was built, the plain derandomized search at 4,456)."""
         policy = load_policy(self.CLAWBACK)
         inv = catalog.get("principal-protected")
-        budget = self.BUDGET
         seed, units = one_step_seed(policy, inv, DeepBudget())
         assert seed is not None and units > 0
-        assert seed.opening and isinstance(seed.tail[-1], tuple)  # deposits and trades, then a move
-        result = seeded_search(policy, inv, seed, budget)
-        assert result.outcome is Outcome.FOUND, result.stats
+        assert "alice" in seed.profits and isinstance(seed.tail[-1], tuple)  # a round trip, then z3's move
+        result = seeded_search(policy, inv, seed, SearchBudget(max_examples=DeepBudget().examples))
+        assert result.outcome is Outcome.FOUND and result.stats.examples_to_first == 1, result.stats
         steps = replay(policy, result.story)
-        assert steps is not None and first_violation(policy, inv, steps) == result.step_index
-        assert len(steps) - 1 == result.step_index
-        plain = search(policy, inv, budget)
-        assert plain.outcome is not Outcome.FOUND or plain.stats.examples_to_first > result.stats.examples_to_first
+        assert steps is not None and first_violation(policy, inv, steps) == result.step_index == len(steps) - 1
 
     PRO_RATA = PLANTED / "pro-rata-rounds-down.toml"
     #: what both searches are given here: the seeded one needs one example, the plain one more
