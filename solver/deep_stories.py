@@ -31,6 +31,7 @@ examples for the seeded search. The same policy and budget give the same story o
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -211,18 +212,21 @@ class Seed:
     ) -> Seed | None:
         """z3's state written as deposits and trades (``reachable.opening``). Given the policy and
         the claim, and when that opening followed by z3's events does not break the claim: the
-        same with each trader's profit built too (:func:`profit_parts`), if that one does."""
-        plain = cls._of(story, failing, with_profits=False)
+        same with the profits of the fewest traders (:func:`profit_parts`; among as many, the
+        first in the book's order) that make it break the claim, if any do."""
+        plain = cls._of(story, failing, {})
         if plain is None or policy is None or invariant is None or _fails_as_written(policy, invariant, plain):
             return plain
-        built = cls._of(story, failing, with_profits=True)
-        if built is None or not built.profits or not _fails_as_written(policy, invariant, built):
-            return plain
-        return built
+        every = _profits(story.book)
+        for size in range(1, len(every) + 1):
+            for names in itertools.combinations(every, size):
+                built = cls._of(story, failing, {n: every[n] for n in names})
+                if built is not None and _fails_as_written(policy, invariant, built):
+                    return built
+        return plain
 
     @classmethod
-    def _of(cls, story: Story, failing: int, with_profits: bool) -> Seed | None:
-        profits = _profits(story.book) if with_profits else {}
+    def _of(cls, story: Story, failing: int, profits: dict[str, int]) -> Seed | None:
         plan = opening(story.book, with_maker=bool(profits))
         if plan is None:
             return None
