@@ -95,6 +95,7 @@ def test_each_instance_names_the_fund_the_turn_starts_and_ends_with() -> None:
     assert last.eq(run.ctx.book.account(fund).cash_quote)
 
 
+@pytest.mark.deep  # 5.3M units: 5-14 s at load 5-9
 def test_the_fund_is_proved_at_four_traders_within_ten_million_units() -> None:
     """Bybit at N = 4, one mark move: undecided at 10M (and 30M) asked alone; with the turn facts
     proved, the claim itself in well under 0.1M units (5.4M in all, the N = 1-3 passes included)."""
