@@ -161,6 +161,30 @@ def _searched(plant: PolicyFile) -> Any:
 SEARCHED = [_searched(p) for p in PLANTED]
 
 
+def _dist_mode(args: list[str]) -> str | None:
+    """The ``--dist`` mode the controller ran with: the last one given, addopts first (a worker's own
+    option reads ``no``)."""
+    mode = None
+    for i, arg in enumerate(args):
+        if arg == "--dist" and i + 1 < len(args):
+            mode = args[i + 1]
+        elif arg.startswith("--dist="):
+            mode = arg.split("=", 1)[1]
+    return mode
+
+
+@pytest.mark.xdist_group("planted-no-waterfall")
+def test_a_plants_tests_share_one_worker(request) -> None:
+    """Under ``--dist loadgroup`` (pyproject's addopts) pytest-xdist gives a grouped test's id the
+    group's name, and runs the group on one worker: a plant's search runs once. pytest 9.2 with
+    pytest-xdist 3.8 dropped the grouping without a word (pytest-dev/pytest-xdist#1386), and a
+    clean CI then ran the slowest searches on both workers; this fails when grouping is lost."""
+    worker = getattr(request.config, "workerinput", None)
+    if worker is None or _dist_mode([*request.config.getini("addopts"), *worker["mainargv"][1:]]) != "loadgroup":
+        pytest.skip("not run by pytest-xdist with --dist loadgroup")
+    assert request.node.nodeid.endswith("@planted-no-waterfall"), request.node.nodeid
+
+
 class TestPlantedSet:
     """The planted set is large enough and every header names real invariants and a valid fix."""
 
