@@ -169,14 +169,6 @@ def _current_context() -> object:
     return api._main_ctx
 
 
-def _question_context() -> z3.Context:
-    """The fresh context of the question being opened, made now rather than at its first term, so
-    that its releases can be held from the start (:mod:`solvent.solver.held_terms`)."""
-    import z3.z3 as api
-
-    return api.main_ctx()
-
-
 def _restore_context(ctx: object) -> None:
     import z3.z3 as api
 
@@ -220,7 +212,7 @@ def question() -> Iterator[None]:
         gc.disable()
         _ASKING.append(caller)
         try:
-            with held_terms.held(_question_context()):
+            with held_terms.held(caller):
                 yield
         finally:
             _ASKING.pop()

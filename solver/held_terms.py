@@ -81,13 +81,18 @@ def _address(ctx: Any) -> int | None:
 
 @attrs.define(eq=False)
 class _Hold:
-    """One question's held releases: its context (kept alive until they are done) and, in order,
-    the releases asked on it."""
+    """One question's held releases: its context, once it has one (kept alive until they are
+    done), and, in order, the releases asked on it."""
 
-    context: api.Context
-    address: int | None
+    context: api.Context | None = None
+    address: int | None = None
     releases: list[tuple[Callable[..., Any], Any, Any]] = attrs.field(factory=list)
     open: bool = True
+
+    def bind(self, context: api.Context | None) -> None:
+        """The question's context is ``context`` (if it has none yet and ``context`` is one)."""
+        if self.context is None and context is not None:
+            self.context, self.address = context, _address(context.ref())
 
 
 #: the questions holding releases, outermost first
@@ -110,13 +115,13 @@ os.register_at_fork(after_in_child=_unlocked_in_the_child)
 def _holding(release: Callable[..., Any]) -> Callable[..., Any]:
     def held(ctx: Any, handle: Any) -> None:
         address = _address(ctx)
-        for hold in reversed(_HOLDS):
-            if hold.address == address:
-                with _LOCK:
-                    if hold.open:
-                        hold.releases.append((release, ctx, handle))
-                        return
-                break
+        with _LOCK:
+            if _HOLDS:  # the innermost question's context is z3's current one, once it is made
+                _HOLDS[-1].bind(api._main_ctx)
+            for hold in reversed(_HOLDS):
+                if hold.open and hold.address == address:
+                    hold.releases.append((release, ctx, handle))
+                    return
         release(ctx, handle)
 
     held.solvent_holds = release  # type: ignore[attr-defined]
@@ -133,19 +138,34 @@ def install() -> None:
 
 
 @contextmanager
-def held(context: api.Context) -> Iterator[None]:
-    """Within the block, releases on ``context`` (from any thread) wait; at its end they are done
-    in the order they came, while ``context`` is alive."""
+def held(enclosing: api.Context | None) -> Iterator[None]:
+    """Within the block, a question: releases on the context z3 makes current in it (from any
+    thread) wait; at its end z3's current context is ``enclosing`` again (the one current before
+    the question, which the caller had put aside) and the releases are done in the order they
+    came, while the question's context is alive.
+
+    The question's context is made when its first term is (``z3.z3.main_ctx``), not here: making
+    one costs z3 tens of milliseconds, and a question that never asks z3 (a stand-in probe) makes
+    none. So a question knows its context when a release comes and z3's current context is one
+    (only a term of it can be released), or when a question opens inside it (``enclosing`` is
+    then its context, if it has made one). Both happen under the lock, as does putting
+    ``enclosing`` back at the end, so a release never meets the moment between a question's end
+    and its caller's context put back."""
     install()
-    hold = _Hold(context, _address(context.ref()))
-    _HOLDS.append(hold)
+    hold = _Hold()
+    with _LOCK:
+        if _HOLDS:
+            _HOLDS[-1].bind(enclosing)
+        _HOLDS.append(hold)
     try:
         yield
     finally:
-        _HOLDS.remove(hold)
         with _LOCK:
+            hold.bind(api._main_ctx)
+            _HOLDS.remove(hold)
             hold.open = False
             waiting, hold.releases = hold.releases, []
+            api._main_ctx = enclosing
         for release, ctx, handle in waiting:
             release(ctx, handle)
 

@@ -183,3 +183,34 @@ def test_the_pro_rata_split_lemma_is_asked_as_a_question(monkeypatch) -> None:
     finally:
         pro_rata_lemma._verdict.cache_clear()
     assert asked == [0] and lemma.verdict is Verdict.PROVED
+
+
+def test_a_question_that_never_asks_z3_makes_no_context() -> None:
+    """Its context is made with its first term (making one costs z3 tens of milliseconds, and a
+    stand-in probe asks nothing of z3), and is held from then on."""
+    with effort.question():
+        assert api._main_ctx is None
+        dropped = z3.Int("t") + 7
+        numbers = _numbers(dropped)
+        del dropped
+        assert held_terms.waiting()[-1] >= 1
+        assert not _numbers(z3.Int("u") + 9) & numbers
+
+
+def test_an_outer_question_that_makes_its_context_after_an_inner_one_holds_its_releases() -> None:
+    """The outer question had no context when the inner one opened (it is made after the inner
+    one's end); the outer one's releases still wait for it, and the inner one's are done at its end."""
+    with effort.question():
+        with effort.question():
+            inner = [z3.Int("inner") + 2]
+            inner.clear()
+            assert held_terms.waiting()[0] == 0 and held_terms.waiting()[1] >= 1
+        assert held_terms.waiting() == (0,)
+        outer = [z3.Int("outer") + 1]
+        numbers = _numbers(outer[0])
+        thread = threading.Thread(target=outer.clear)
+        thread.start()
+        thread.join()
+        assert held_terms.waiting()[0] >= 1
+        assert not _numbers(z3.Int("later") + 3) & numbers
+    assert held_terms.waiting() == ()
