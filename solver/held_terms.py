@@ -97,16 +97,18 @@ class _Hold:
 
 #: the questions holding releases, outermost first
 _HOLDS: list[_Hold] = []
-#: guards a hold's list and its ``open`` between the question's thread and any thread a release
-#: comes from; nothing inside it releases a z3 object (so a ``__del__`` never waits on itself)
-_LOCK = threading.Lock()
+#: guards the holds, a hold's list and its ``open`` between the question's thread and any thread a
+#: release comes from. Re-entrant: any allocation inside it (a tuple, an iterator) may run the
+#: cyclic collector, whose finalizers release z3 objects through this same lock on the same thread
+#: (a plain lock deadlocked there: a test building terms outside a question, the collector on)
+_LOCK = threading.RLock()
 
 
 def _unlocked_in_the_child() -> None:
     """A forked child (``solver.wall``'s exact check) gets a lock of its own: another thread of
     the parent may have held it at the fork, and that thread is not in the child to let it go."""
     global _LOCK
-    _LOCK = threading.Lock()
+    _LOCK = threading.RLock()
 
 
 os.register_at_fork(after_in_child=_unlocked_in_the_child)

@@ -214,3 +214,23 @@ def test_an_outer_question_that_makes_its_context_after_an_inner_one_holds_its_r
         assert held_terms.waiting()[0] >= 1
         assert not _numbers(z3.Int("later") + 3) & numbers
     assert held_terms.waiting() == ()
+
+
+def test_a_release_by_the_collector_inside_the_lock_does_not_wait_on_itself() -> None:
+    """Any allocation while the holds' lock is held (a tuple, an iterator) may run the cyclic
+    collector, whose finalizers release z3 objects through the same lock on the same thread: the
+    lock is re-entrant (a plain one hung a test worker). Checked without blocking first, so that a
+    plain lock fails here instead of hanging."""
+    import gc
+
+    assert held_terms._LOCK.acquire(blocking=False)
+    try:
+        assert held_terms._LOCK.acquire(blocking=False)
+        held_terms._LOCK.release()
+    finally:
+        held_terms._LOCK.release()
+    cycle: list = [z3.Int("in_a_cycle") + 1]
+    cycle.append(cycle)
+    del cycle
+    with held_terms._LOCK:
+        assert gc.collect() > 0  # the finalizer releases the term through the lock held here
