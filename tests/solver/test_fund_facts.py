@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 import z3
+from term_support import occurs
 
 import solvent.rules.bankruptcy as bankruptcy_module
 from solvent.properties import catalog
@@ -30,18 +31,6 @@ FOUR = Bounds(accounts=4, events=1, effort=10_000_000)
 def _holds(policy, accounts: int, trader: str) -> str:
     _, premise, claim = fund_facts.turn_question(policy, accounts, trader)
     return wall.check([*premise, z3.Not(claim)], [], 5_000_000, 60.0).result
-
-
-def _occurs(term: z3.ExprRef, within: z3.ExprRef) -> bool:
-    seen, stack = set(), [within]
-    while stack:
-        e = stack.pop()
-        if e.get_id() == term.get_id():
-            return True
-        if e.get_id() not in seen:
-            seen.add(e.get_id())
-            stack.extend(e.children())
-    return False
 
 
 def _pays_all(ctx, role, bankrupt, remaining, reason, cap=None, *, all_or_nothing=False, floor=0):
@@ -88,9 +77,9 @@ def test_each_instance_names_the_fund_the_turn_starts_and_ends_with() -> None:
     assert len(query.facts) == 4
     fund = query.book.role(Role.INSURANCE_FUND).name
     for fact, (trader, book) in zip(query.facts, starts, strict=True):
-        assert _occurs(book.account(fund).cash_quote, fact)
+        assert occurs(book.account(fund).cash_quote, fact)
         end = liquidation_turn(policy, Ctx(book), trader).book.account(fund).cash_quote
-        assert _occurs(end, fact)
+        assert occurs(end, fact)
     last = liquidation_turn(policy, Ctx(starts[-1][1]), "dave").book.account(fund).cash_quote
     assert last.eq(run.ctx.book.account(fund).cash_quote)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import pytest
 import z3
+from term_support import occurs
 
 from solvent.properties import catalog
 from solvent.rules.bankruptcy import resolve
@@ -29,19 +30,6 @@ from solvent.solver.verdicts import Verdict
 TWO = Bounds(accounts=2, events=1, effort=20_000_000)
 
 _BUILT: dict[int, tuple] = {}
-
-
-def _occurs(term: z3.ExprRef, within: z3.ExprRef) -> bool:
-    """Whether ``term`` is a subterm of ``within`` (z3 shares equal terms, so by id)."""
-    seen, stack = set(), [within]
-    while stack:
-        e = stack.pop()
-        if e.get_id() == term.get_id():
-            return True
-        if e.get_id() not in seen:
-            seen.add(e.get_id())
-            stack.extend(e.children())
-    return False
 
 
 @pytest.fixture
@@ -78,8 +66,8 @@ def test_each_abstracted_term_is_a_charges_gap_as_the_question_builds_it(bybit) 
     for gap, (bankrupt, payer) in zip(query.abstracted, (("alice", "bob"), ("bob", "alice")), strict=True):
         fills = [o for o in resolve(policy, Ctx(starts[bankrupt]), bankrupt).outcomes if isinstance(o.item, AdlFill)]
         assert any(f.item.gap_per_lot_quote.eq(gap) for f in fills if f.item.winner == payer)
-        assert any(_occurs(gap, fact) for fact in query.facts)
-        assert _occurs(gap, run.ctx.book.account(payer).cash_quote)
+        assert any(occurs(gap, fact) for fact in query.facts)
+        assert occurs(gap, run.ctx.book.account(payer).cash_quote)
     again = cases.facts.gaps(policy, query.book, query.runs)
     assert [g.get_id() for g in again] == [g.get_id() for g in query.abstracted]
 
@@ -98,9 +86,9 @@ def test_the_abstracted_question_holds_no_gap_and_its_model_is_no_story(bybit, m
     answer = query.check_staged(catalog.get("claims-backed"), [("abstracted", 1_000)])
     assert answer.verdict is Verdict.UNKNOWN and answer.counterexample is None
     assert answer.stats.result == "sat (exact, abstracted)" and answer.stats.units == 7
-    assert asked and not any(_occurs(g, a) for g in query.abstracted for a in asked)
+    assert asked and not any(occurs(g, a) for g in query.abstracted for a in asked)
     free = z3.Int("abstracted.1", asked[0].ctx)
-    assert any(_occurs(free, a) for a in asked)
+    assert any(occurs(free, a) for a in asked)
 
 
 def test_a_payers_piece_is_proved_with_its_gap_free(bybit) -> None:

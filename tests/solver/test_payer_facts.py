@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import pytest
 import z3
+from term_support import occurs
 
 import solvent.rules.adl as adl_module
 from solvent.properties import catalog
@@ -32,19 +33,6 @@ from solvent.solver.story import view
 from solvent.solver.verdicts import Verdict
 
 TWO = Bounds(accounts=2, events=1, effort=20_000_000)
-
-
-def _occurs(term: z3.ExprRef, within: z3.ExprRef) -> bool:
-    """Whether ``term`` is a subterm of ``within`` (z3 shares equal terms, so by id)."""
-    seen, stack = set(), [within]
-    while stack:
-        e = stack.pop()
-        if e.get_id() == term.get_id():
-            return True
-        if e.get_id() not in seen:
-            seen.add(e.get_id())
-            stack.extend(e.children())
-    return False
 
 
 def _question(preset: str, claim: str = "no-negative-equity") -> tuple[object, payer_direct.ByCases, StoryQuery]:
@@ -82,8 +70,8 @@ def test_each_charge_instance_names_the_questions_own_resolve_results(binance) -
     mapped = list(payer_facts._pairs(charge.book, starts))
     assert payer_facts.instance(free_cash, mapped).eq(own_cash)
     # the question's fact holds that very term, and so does bob's balance after the step
-    assert any(_occurs(own_cash, fact) for fact in query.facts)
-    assert _occurs(own_cash, query.runs[0].after.account("bob").cash_quote)
+    assert any(occurs(own_cash, fact) for fact in query.facts)
+    assert occurs(own_cash, query.runs[0].after.account("bob").cash_quote)
     # the floor for both traders; per resolve the charge, its three arithmetic steps and the bankrupt's side
     assert len(query.facts) == 2 + 2 * 5
     assert [q.result for q in cases.queries] == ["unsat"] * 8
