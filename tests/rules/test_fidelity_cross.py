@@ -12,9 +12,12 @@ trigger is strict (TNC < TMMR: liquidatable only below maintenance), the preset'
 Binance (faq b3c689c1, docs/venues.md#binance-liquidation): the cross liquidation price of contract
 1 with other contracts open is ``LP = (WB − TMM1 + UPNL1 + cumB − side × |S| × EP) / (|S| × MMR −
 side × |S|)``, TMM1 and UPNL1 the other contracts' maintenance and unrealized PnL. The page defines
-them but the copies we hold give no worked numbers for a second contract, so the test sets the
-``binance`` preset's BTCUSDT tiers in two markets and asks the formula, fed the book's own WB,
-TMM1 and UPNL1, for the price where the engine's trigger flips.
+them; its worked cross example (two long positions, BTCUSDT and ETHUSDT, on a wallet of
+1,535,443.01 USDT) is an image on the page, and its figures are carried here from freqtrade's tests,
+which mark them "From calc example" (below): the engine, holding both positions at the example's
+marks, liquidates each at Binance's published price to the cent. A first test sets the ``binance``
+preset's BTCUSDT tiers in two markets and asks the formula, fed the book's own WB, TMM1 and UPNL1,
+for the price where the engine's trigger flips.
 """
 
 from __future__ import annotations
@@ -22,13 +25,14 @@ from __future__ import annotations
 from fractions import Fraction as F
 
 import attrs
+import pytest
 
 from solvent.rules.book import Market, new_book
 from solvent.rules.engine import run, step
 from solvent.rules.events import Deposit, MarkPrice, Trade
 from solvent.rules.liquidation import LiquidationRule, Trigger
-from solvent.rules.liquidation_price import binance_liquidation_price, brackets_of, dydx_liquidation_price
-from solvent.rules.margin import MarginRule, Tier
+from solvent.rules.liquidation_price import Bracket, binance_liquidation_price, brackets_of, dydx_liquidation_price
+from solvent.rules.margin import MarginRule, Tier, position_maintenance
 from solvent.rules.market_spec import MarketSpec
 from solvent.rules.outcomes import Liquidated
 from solvent.rules.policy import Policy
@@ -124,3 +128,118 @@ def test_binances_cross_price_with_a_second_contract_is_where_the_engine_liquida
     (liq,) = [o for o in hit.outcomes if isinstance(o, Liquidated)]
     # at 9,906: equity 56,000 ≤ 49,530 − 5,000 + 11,800 = 56,330; at 9,907: 57,000 > 56,335
     assert (liq.equity_quote, liq.maintenance_quote) == (56_000, 56_330)
+
+
+# Binance's own worked cross example (faq b3c689c1, "How to Calculate Liquidation Price of USDⓈ-M
+# Futures Contracts"; the page's figures are images, so the numbers are carried from freqtrade's
+# tests, which mark them "From calc example": github.com/freqtrade/freqtrade
+# tests/exchange/test_binance.py::test_liquidation_price_binance and
+# tests/leverage/test_liquidation_price.py). Cross margin, one-way, wallet balance 1,535,443.01 USDT:
+# long 109.488 BTCUSDT at 32,481.98, mark 31,967.27, MMR 2.5%, cum 16,300; long 3,683.979 ETHUSDT
+# at 1,456.84, mark 1,335.18, MMR 10%, cum 135,365. Published: ETH's LP 1,153.26 (TMM1 = BTC's
+# maintenance 71,200.81144, UPNL1 = BTC's −56,354.57) and BTC's LP 26,316.89 (TMM1 = ETH's
+# 356,512.508, UPNL1 = ETH's −448,192.89).
+# Units: a quote quantum of 0.00001 USDT and lots of 0.001 BTC and 0.001 ETH, so every published
+# price is a whole number of quanta a lot (USDT × 100) and the wallet is 153,544,301,000 quanta.
+# The example states only the bracket each position is in (MMR and cum); the bracket below it is
+# Solvent's stand-in, at the floor where Binance's recursion cum_n = cum_{n−1} + floor_n × (MMR_n −
+# MMR_{n−1}) gives that cum from a lower rate (BTC 0.5% below 815,000 USDT, ETH 5% below 2,707,300
+# USDT). Every notional the test reaches (BTC 2.88M to 3.56M USDT, ETH 4.25M to 5.37M) is above
+# the stand-in floors, so only the published brackets are read. The initial rates only let the
+# trades open (the example gives none).
+USDT = 100_000  # quanta per USDT
+BTC_BRACKETS = (Tier(0, 10_000, 5_000), Tier(815_000 * USDT, 50_000, 25_000, 16_300 * USDT))
+ETH_BRACKETS = (Tier(0, 100_000, 50_000), Tier(2_707_300 * USDT, 200_000, 100_000, 135_365 * USDT))
+BINANCE_EXAMPLE = attrs.evolve(
+    load_preset("binance"),
+    margin=attrs.evolve(load_preset("binance").margin, tiers=BTC_BRACKETS),
+    market=(MarketSpec("BTCUSDT"), MarketSpec("ETHUSDT", tiers=ETH_BRACKETS)),
+)
+
+
+def binance_example_book():
+    """The example's account on the engine: both positions opened at their entry prices out of
+    the wallet balance, then both marks moved to the example's."""
+    book = new_book(
+        market="BTCUSDT", mark_quote=3_248_198, traders=("alice", "bob"), more_markets=(Market("ETHUSDT", 145_684),)
+    )
+    events = [
+        Deposit("alice", 153_544_301_000),  # WB 1,535,443.01 USDT
+        Deposit("bob", 10**16),
+        Trade("alice", "bob", 109_488, 3_248_198),  # 109.488 BTC at 32,481.98
+        Trade("alice", "bob", 3_683_979, 145_684, market="ETHUSDT"),  # 3,683.979 ETH at 1,456.84
+        MarkPrice(3_196_727),  # 31,967.27
+        MarkPrice(133_518, market="ETHUSDT"),  # 1,335.18
+    ]
+    steps = run(BINANCE_EXAMPLE, book, events)
+    assert not any(isinstance(o, Liquidated) for s in steps for o in s.outcomes)
+    return steps[-1].after
+
+
+def test_binances_published_example_the_other_contracts_terms_on_the_engines_book() -> None:
+    """The engine's own maintenance and PnL of each position are the TMM1 and UPNL1 Binance
+    publishes for the other contract (to its last printed digit; maintenance rounded up)."""
+    book = binance_example_book()
+    alice = book.account("alice")
+    btc, eth = alice.positions
+    rounding = BINANCE_EXAMPLE.rounding
+    btc_mm = position_maintenance(BINANCE_EXAMPLE.margin, rounding, btc.size_lots, btc.cost_quote, 3_196_727)
+    eth_mm = position_maintenance(MarginRule(ETH_BRACKETS), rounding, eth.size_lots, eth.cost_quote, 133_518)
+    assert (btc_mm, eth_mm) == (7_120_081_145, 35_651_250_813)  # 71,200.81145 and 356,512.50813 USDT
+    # the exact values are 71,200.811444 and 356,512.508122 USDT: Binance prints them cut at 5 and 3
+    # decimals, the engine rounds them up to its quantum of 0.00001 USDT
+    assert 0 < F(btc_mm, USDT) - F("71200.81144") <= F(1, USDT)
+    assert 0 < F(eth_mm, USDT) - F("356512.508") <= F(1, 10**3)
+    btc_upnl = 109_488 * (3_196_727 - 3_248_198)  # −56,354.56848 USDT
+    eth_upnl = 3_683_979 * (133_518 - 145_684)  # −448,192.88514 USDT
+    assert round(F(btc_upnl, USDT), 2) == F("-56354.57") and round(F(eth_upnl, USDT), 2) == F("-448192.89")
+    assert alice.cash_quote == 153_544_301_000 + btc_upnl + eth_upnl  # WB + both UPNLs, settled to mark
+
+
+@pytest.mark.parametrize(
+    ("market", "published", "last_liquidated"),
+    [
+        # LP = 1,153.2565: Binance prints 1,153.26; the engine liquidates at 1,153.25, not 1,153.26
+        ("ETHUSDT", F("1153.26"), 115_325),
+        # LP = 26,316.8933: Binance prints 26,316.89; the engine liquidates there, not a cent above
+        ("BTCUSDT", F("26316.89"), 2_631_689),
+    ],
+)
+def test_binances_published_cross_price_is_where_the_engine_liquidates(
+    market: str, published: F, last_liquidated: int
+) -> None:
+    """Each contract's published cross liquidation price, the other contract held at its mark,
+    is within half a cent of where the engine's trigger (margin ratio at 100%, equity ≤ the
+    maintenance of both positions on their own brackets) flips: liquidated at the last cent at or
+    below the price, kept a cent above. A second position's maintenance counted twice or left out
+    moves the flip by tens of USDT (BTC's 71,200 USDT over ETH's 3,315.6 of slope is 21.47 USDT)."""
+    book = binance_example_book()
+    at, above = (
+        step(BINANCE_EXAMPLE, book, MarkPrice(last_liquidated, market=market)),
+        step(BINANCE_EXAMPLE, book, MarkPrice(last_liquidated + 1, market=market)),
+    )
+    assert any(isinstance(o, Liquidated) for o in at.outcomes)
+    assert not any(isinstance(o, Liquidated) for o in above.outcomes)
+    # the published figure is the flip's price rounded to the cent
+    assert F(last_liquidated, 100) <= published <= F(last_liquidated + 1, 100)
+    # and Binance's formula, fed the published inputs, gives the published figure
+    if market == "ETHUSDT":
+        lp = binance_liquidation_price(
+            F("1535443.01"),
+            F("3683.979"),
+            F("1456.84"),
+            (Bracket(0, F("0.10"), 135_365),),
+            other_maintenance=F("71200.81144"),
+            other_upnl=F("-56354.57"),
+        )
+    else:
+        lp = binance_liquidation_price(
+            F("1535443.01"),
+            F("109.488"),
+            F("32481.98"),
+            (Bracket(0, F("0.025"), 16_300),),
+            other_maintenance=F("356512.508"),
+            other_upnl=F("-448192.89"),
+        )
+    assert round(lp, 2) == published
+    assert F(last_liquidated, 100) <= lp < F(last_liquidated + 1, 100)
