@@ -17,8 +17,8 @@ figures from one run.
 ``--encodings`` compares how ``size × price`` is kept decidable: purified products (the default
 portfolio), exact nonlinear arithmetic, and a price grid, on bounded proofs.
 
-``--catalog`` (issue 18's target): every catalog claim on every bundled preset (or ``--presets``) at ``--accounts`` N
-(default 4) and one mark move, each in its own process, at ``--effort`` units (give 10000000 for
+``--catalog`` (issue 18's target): every catalog claim (or ``--claims``) on every bundled preset (or ``--presets``) at ``--accounts`` N
+(default 4) and ``--events`` K mark moves (default 1), each in its own process, at ``--effort`` units (give 10000000 for
 "about 10 s"); prints each cell, then a summary per preset and every claim left undecided with
 its reason. Each cell's memory is capped (``MEMORY_CAP``), so a build that outgrows it is a row,
 not a machine out of memory.
@@ -95,6 +95,8 @@ def _cell(
     # the cell a `solvent prove` grid runs (one code path), without the minimization
     cell = ProofCell(resolve_policy(preset), invariant, bounds, minimize=False, compositional=compositional)
     result = answer_proof(cell)
+    claim = next((o for o in result.obligations if o.obligation == invariant), None)
+    transfers = next((o for o in result.obligations if o.obligation != invariant), None)
     out.put(
         {
             "verdict": result.verdict.value,
@@ -102,6 +104,13 @@ def _cell(
             "seconds": round(time.perf_counter() - started, 2),
             "reason": result.reason[:300],
             "units": result.units,
+            # the claim's own obligation, apart from the transfers beside it: a claim proved for
+            # every N (or refuted) is decided at this N whatever the transfers obligation says
+            "claim": (claim.verdict.value if claim else result.verdict.value),
+            "claim_scope": (claim.scope.text if claim and claim.scope else result.scope.text),
+            "claim_reason": (claim.reason if claim else result.reason)[:300],
+            "transfers": transfers.verdict.value if transfers else "",
+            "transfers_reason": (transfers.reason if transfers else "")[:300],
         }
     )
 
@@ -253,35 +262,71 @@ def compare_encodings(effort_units: int) -> None:
             print(f"| {preset} | {invariant} | {n} | " + " | ".join(shown) + " |", flush=True)
 
 
-def catalog_table(accounts: int, effort_units: int, presets: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    """Every catalog claim on every preset (or those named) at N = ``accounts``, K = 1 (mark): the
-    cells, then a summary per preset and the undecided claims with their reasons."""
+def decided(row: dict[str, Any]) -> str:
+    """How a catalog cell counts: "proved" (every obligation), "claim proved" (the claim's own
+    obligation proved, at N or for every N, the non-negative-transfers obligation beside it open),
+    "refuted" (a replayed story), else "undecided"."""
+    if row["verdict"].startswith(("proved", "refuted")):
+        return row["verdict"].split()[0]
+    if row.get("claim") == "proved":
+        return "claim proved"
+    return "undecided"
+
+
+def stage(row: dict[str, Any]) -> str:
+    """Where an undecided cell ran out, read off its reasons: the build (the symbolic run and its
+    linearization), the claim's own z3 question, the transfers obligation, or the process (killed)."""
+    if not row["verdict"].startswith(("unknown", "partial")):
+        return row["verdict"]
+    said = f"{row.get('claim_reason', '')} {row.get('transfers_reason', '')} {row.get('reason', '')}"
+    parts = []
+    if row.get("claim") != "proved":
+        parts.append("the claim's build" if "building the question" in row.get("claim_reason", "") else "the claim")
+    if row.get("transfers") not in ("proved", ""):
+        parts.append("the transfers' build" if "building the question" in row.get("transfers_reason", "") else "the transfers")
+    if not parts:
+        parts.append("build" if "building the question" in said else "z3")
+    return " and ".join(parts)
+
+
+def catalog_table(
+    accounts: int, effort_units: int, presets: tuple[str, ...] = (), events: int = 1, claims: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
+    """Every catalog claim (or ``claims``) on every preset (or those named) at N = ``accounts``,
+    K = ``events`` mark moves: the cells, then a summary per preset (a claim proved for every N
+    counts as decided at any N, its transfers obligation at N shown apart) and the undecided
+    claims with their reasons and the stage that ran out."""
     from solvent.properties import catalog
     from solvent.rules.presets import preset_names
 
     names = presets or tuple(preset_names())
     rows = []
     for preset in names:
-        for invariant in catalog.CATALOG.ids():
-            row = run_cell(preset, invariant, accounts, 1, effort_units)
-            print(f"{preset:13} {invariant:36} {row['verdict']:18} {row['seconds']:>7} s", flush=True)
-            rows.append(row | {"load_1min": round(os.getloadavg()[0], 2)})
+        for invariant in claims or catalog.CATALOG.ids():
+            row = run_cell(preset, invariant, accounts, events, effort_units)
+            row |= {"load_1min": round(os.getloadavg()[0], 2), "counts": decided(row), "stage": stage(row)}
+            print(
+                f"{preset:13} {invariant:36} {row['verdict']:18} {row['counts']:13} {row.get('units', 0):>11,} "
+                f"{row['seconds']:>7} s  {row.get('claim_scope', '')[:40]}",
+                flush=True,
+            )
+            rows.append(row)
     print()
-    print("| preset | proved | refuted | undecided | median s | worst s |")
-    print("|---|---|---|---|---|---|")
+    print("| preset | proved | claim proved, transfers open | refuted | undecided | median s | worst s | units |")
+    print("|---|---|---|---|---|---|---|---|")
     for preset in names:
         mine = [r for r in rows if r["preset"] == preset]
         seconds = sorted(r["seconds"] for r in mine)
-        decided = {v: sum(1 for r in mine if r["verdict"].startswith(v)) for v in ("proved", "refuted")}
-        undecided = len(mine) - decided["proved"] - decided["refuted"]
+        count = {v: sum(1 for r in mine if r["counts"] == v) for v in ("proved", "claim proved", "refuted", "undecided")}
+        units = sum(r.get("units", 0) for r in mine)
         print(
-            f"| {preset} | {decided['proved']} | {decided['refuted']} | {undecided} | "
-            f"{seconds[len(seconds) // 2]} | {seconds[-1]} |"
+            f"| {preset} | {count['proved']} | {count['claim proved']} | {count['refuted']} | {count['undecided']} | "
+            f"{seconds[len(seconds) // 2]} | {seconds[-1]} | {units:,} |"
         )
     print()
     for r in rows:
-        if not r["verdict"].startswith(("proved", "refuted")):
-            print(f"- {r['preset']} {r['invariant']}: {r['verdict']}: {r['reason']}")
+        if r["counts"] in ("undecided", "claim proved"):
+            print(f"- {r['preset']} {r['invariant']}: {r['verdict']} ({r['stage']}): {r['reason']}")
     return rows
 
 
@@ -413,12 +458,13 @@ def main() -> None:
     parser.add_argument("--encodings", action="store_true", help="compare purified, exact and price-grid queries")
     parser.add_argument("--catalog", action="store_true", help="every claim on every preset at N = --accounts, K = 1")
     parser.add_argument("--accounts", type=int, default=4, help="N for --catalog")
+    parser.add_argument("--events", type=int, default=1, help="K (mark moves) for --catalog")
     parser.add_argument("--adl-lemma", action="store_true", help="the ADL lemma at 2-4 traders per preset")
     parser.add_argument(
         "--each-trader", action="store_true", help="the per-trader all-N argument per preset and claim (N = --accounts)"
     )
     parser.add_argument(
-        "--claims", default=None, help="comma-separated claims for --each-trader (default: all it covers)"
+        "--claims", default=None, help="comma-separated claims for --each-trader or --catalog (default: all)"
     )
     parser.add_argument(
         "--share-lemma", action="store_true", help="the payer's share lemma on every preset with a pro-rata layer"
@@ -449,7 +495,13 @@ def main() -> None:
         return
     if args.catalog:
         load = os.getloadavg()
-        rows = catalog_table(args.accounts, args.effort, tuple(args.presets.split(",")) if args.presets else ())
+        rows = catalog_table(
+            args.accounts,
+            args.effort,
+            tuple(args.presets.split(",")) if args.presets else (),
+            args.events,
+            tuple(args.claims.split(",")) if args.claims else (),
+        )
         print(f"load average (1, 5, 15 min) at the start {load}, at the end {os.getloadavg()}")
         if args.json:
             with open(args.json, "w") as fh:
