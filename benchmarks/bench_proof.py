@@ -290,7 +290,12 @@ def stage(row: dict[str, Any]) -> str:
 
 
 def catalog_table(
-    accounts: int, effort_units: int, presets: tuple[str, ...] = (), events: int = 1, claims: tuple[str, ...] = ()
+    accounts: int,
+    effort_units: int,
+    presets: tuple[str, ...] = (),
+    events: int = 1,
+    claims: tuple[str, ...] = (),
+    partial_json: str | None = None,
 ) -> list[dict[str, Any]]:
     """Every catalog claim (or ``claims``) on every preset (or those named) at N = ``accounts``,
     K = ``events`` mark moves: the cells, then a summary per preset (a claim proved for every N
@@ -311,6 +316,9 @@ def catalog_table(
                 flush=True,
             )
             rows.append(row)
+            if partial_json:  # the rows so far, so a run stopped part way keeps what it measured
+                with open(partial_json, "w") as fh:
+                    json.dump({"rows": rows}, fh, indent=2)
     print()
     print("| preset | proved | claim proved, transfers open | refuted | undecided | median s | worst s | units |")
     print("|---|---|---|---|---|---|---|---|")
@@ -501,6 +509,7 @@ def main() -> None:
             tuple(args.presets.split(",")) if args.presets else (),
             args.events,
             tuple(args.claims.split(",")) if args.claims else (),
+            args.json,
         )
         print(f"load average (1, 5, 15 min) at the start {load}, at the end {os.getloadavg()}")
         if args.json:
