@@ -147,11 +147,13 @@ def attempt(
         return Attempt(str(failed), tuple(checker.queries), failed.applies)
     if invariant.id in EACH_LIQUIDATION:
         method = (
-            "compositional, all N, one event: every liquidation a turn writes records equity at or below "
+            "compositional, all N, any K: every liquidation a turn writes records equity at or below "
             "maintenance as its trigger found it, checked on the engine's own transition, settle and "
-            f"liquidation_turn from any state of the traders, the system accounts fresh at each turn; assumes {TURNS_ALIKE}"
+            "liquidation_turn from any state of the traders with the prices within bounds (which every "
+            "accepted event of these kinds keeps), the system accounts fresh at each turn; "
+            f"assumes {TURNS_ALIKE}"
         )
-        return Extension(method, tuple(lemmas), tuple(checker.queries), every_k=False, assumes=TURNS_ALIKE)
+        return Extension(method, tuple(lemmas), tuple(checker.queries), every_k=True, assumes=TURNS_ALIKE)
     if invariant.id in EACH_TRADER and checker.flat:
         method = (
             "compositional, all N, one event: no liquidation turn (nor a pool's own deleveraging before them) "

@@ -139,15 +139,23 @@ def _reads_only(term: Any, prefixes: tuple[str, ...]) -> bool:
 
 
 def _one_event_frame(
-    invariant: Invariant, bounds: Bounds, fail: Callable[[str], None], argument: str, traders: int = 2
+    invariant: Invariant,
+    bounds: Bounds,
+    fail: Callable[[str], None],
+    argument: str,
+    traders: int = 2,
+    any_k: bool = False,
 ) -> tuple[Bounds, Any, Any]:
     """The scope every per-account argument covers, and its small symbolic book: one market without
     collateral assets, one event (K = 1), ``traders`` traders. A later event starts from a book the
     first one reached, where a trader's own assumptions (its margin, its well-formedness) need not
-    hold any more. Returns ``(small bounds, book, the one event slot)``."""
+    hold any more. ``any_k``: an argument whose lemma assumes nothing of the book before the event
+    but what every event of the sequence keeps (``each_liquidation_argument``: the prices within
+    bounds) is asked on the same one-event book at any K. Returns ``(small bounds, book, the one
+    event slot)``."""
     if bounds.markets != 1 or bounds.assets:
         fail(f"{invariant.id}: the {argument} argument covers one market without collateral assets")
-    if bounds.events != 1:
+    if bounds.events != 1 and not any_k:
         fail(
             f"{invariant.id}: the {argument} argument covers one event (K = 1), not K = {bounds.events}: "
             "a later event starts from a book where a trader's own assumptions need not hold"
@@ -532,8 +540,14 @@ def each_liquidation_argument(
 
     For N traders: every liquidation of the step is written by a phase or a turn that this covers
     from any state, given that each trader's turn treats every other trader as a two-trader book's
-    turn treats the other. One event (K = 1)."""
-    small, book, slot = _one_event_frame(invariant, bounds, fail, "per-liquidation")
+    turn treats the other. For any K: the lemma assumes of the book before the event only that its
+    mark and previous mark are within the price bounds (and of the event its own bounds and the
+    engine's acceptance), and every accepted mark move or funding within the bounds leaves a book
+    whose mark and previous mark are within them (the new mark is the event's price, the previous
+    one the mark before), so each step of a sequence of such events starts from a book the lemma
+    covers: the argument is asked on the one-event book whatever K is, and holds for every K
+    (docs/solver-notes.md#every-claim-at-n--8-and-at-k--3-issue-18)."""
+    small, book, slot = _one_event_frame(invariant, bounds, fail, "per-liquidation", any_k=True)
     traders = [a.name for a in book.traders]
     kept = {"prices within bounds"}
     prices = [c for a in book_assumptions(policy, book, small) if a.name in kept for c in _conjuncts(a.holds)]

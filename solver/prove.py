@@ -136,8 +136,11 @@ def _answered(
     at_n = bounds.accounts == comp.LEMMA_TRADERS or invariant.id in FUND_CLAIMS
     cases = functools.partial(_payer_cases, policy, invariant) if at_n else None
     # an all-N argument that held at a larger N keeps half of N's own share for its check on the
-    # lemmas' book, in case N's is undecided (``_on_lemma_book``)
-    held = isinstance(extension, comp.Extension) and bounds.accounts > comp.LEMMA_TRADERS
+    # lemmas' book, in case N's is undecided (``_on_lemma_book``); one that covers any K (an
+    # induction over events) does so at a larger K too: its lemmas' book is then one event long
+    held = isinstance(extension, comp.Extension) and (
+        bounds.accounts > comp.LEMMA_TRADERS or (extension.every_k and bounds.events > 1)
+    )
     smaller: dict[int, ProofResult] = {}
     outcome = _small_scope_first(
         policy,
@@ -164,7 +167,8 @@ def _answered(
     if isinstance(extension, comp.Extension):
         facts = functools.partial(_payer_cases, policy, invariant)
         left = total - _units(lemmas) - outcome.units
-        small = _on_lemma_book(policy, invariant, bounds, outcome, smaller, comp.LEMMA_TRADERS, facts, left)
+        k = 1 if extension.every_k else bounds.events  # an induction over events is checked on one
+        small = _on_lemma_book(policy, invariant, bounds, outcome, smaller, comp.LEMMA_TRADERS, facts, left, k)
         said = outcome.lemmas + (small.lemmas if small is not None else ())  # the facts, where used
         outcome = _extended(outcome, invariant, extension, small)
         outcome = attrs.evolve(outcome, lemmas=outcome.lemmas + said)
@@ -242,25 +246,36 @@ def _on_lemma_book(
     n: int,
     cases: Callable[[Bounds], tuple[payer_direct.ByCases | None, tuple[QueryStats, ...]]],
     units: int,
+    events: int | None = None,
 ) -> ProofResult | None:
-    """The invariant checked directly on the lemmas' book size ``n``, when N is larger and the
-    check at N was undecided: the small-scope pass's answer if it proved it (its queries are
-    already counted), else the question asked again there with the ``units`` the question has
+    """The invariant checked directly on the lemmas' book, ``n`` traders and ``events`` events
+    (default: the question's own K; 1 for an argument that covers any K by induction over events,
+    the book a one-event question's all-N verdict is checked on), when the question's book is larger
+    and the check there was undecided: the small-scope pass's answer if it proved it (its queries
+    are already counted), else the question asked again there with the ``units`` the question has
     left (one more question: its queries are added to ``outcome``'s by ``_extended``)."""
-    if bounds.accounts <= n or _obligation(outcome, invariant.id).verdict is not Verdict.UNKNOWN:
+    events = bounds.events if events is None else events
+    larger = bounds.accounts > n or bounds.events > events
+    if not larger or _obligation(outcome, invariant.id).verdict is not Verdict.UNKNOWN:
         return None
-    quick = smaller.get(n)
+    quick = smaller.get(n) if bounds.accounts > n else None
     if quick is not None and _obligation(quick, invariant.id).verdict is Verdict.PROVED:
         return quick
     if units <= 0:
         return None
-    book = attrs.evolve(bounds, accounts=n)
+    book = attrs.evolve(bounds, accounts=n, events=events)
     again = _bounded(policy, invariant, book, units, transfers=False, cases=cases)
-    return attrs.evolve(again, queries=tuple(_tag_scope(q, n) for q in again.queries))
+    k = events if events != bounds.events else None
+    return attrs.evolve(again, queries=tuple(_tag_scope(q, n, k) for q in again.queries))
 
 
-def _tag_scope(stats: QueryStats, n: int) -> QueryStats:
-    return attrs.evolve(stats, name=f"{stats.name} (on the lemmas' book, N = {n})")
+def _tag_scope(stats: QueryStats, n: int, k: int | None = None) -> QueryStats:
+    return attrs.evolve(stats, name=f"{stats.name} (on the lemmas' book, {_book_text(n, k)})")
+
+
+def _book_text(n: int | None, k: int | None = None) -> str:
+    """"N = n", and ", K = k" where the lemmas' book is shorter than the question's."""
+    return f"N = {n}" + ("" if k is None else f", K = {k}")
 
 
 def _extended(
@@ -303,16 +318,17 @@ def _extended(
     if direct.verdict is Verdict.PROVED:
         claim = ObligationResult(invariant.id, Verdict.PROVED, direct.reason, scope)
     elif small is not None and small.verdict is Verdict.PROVED:
-        n = on_lemma_book.scope.accounts
+        lemma_book, at = _books(outcome, on_lemma_book)
         claim = ObligationResult(invariant.id, Verdict.PROVED, "", scope)
         checked = (
-            f"and the invariant checked directly on the lemmas' book (N = {n}); "
-            f"at N = {outcome.scope.accounts} the direct check was undecided ({direct.reason})"
+            f"and the invariant checked directly on the lemmas' book ({lemma_book}); "
+            f"at {at} the direct check was undecided ({direct.reason})"
         )
     else:
-        reason = f"the all-N lemmas held, but the direct check at N = {outcome.scope.accounts} was undecided: {direct.reason}"
+        at = _books(outcome, on_lemma_book)[1] if on_lemma_book is not None else f"N = {outcome.scope.accounts}"
+        reason = f"the all-N lemmas held, but the direct check at {at} was undecided: {direct.reason}"
         if small is not None:
-            reason += f"; on the lemmas' book (N = {on_lemma_book.scope.accounts}) too: {small.reason}"
+            reason += f"; on the lemmas' book ({_books(outcome, on_lemma_book)[0]}) too: {small.reason}"
         claim = ObligationResult(invariant.id, Verdict.UNKNOWN, reason, outcome.scope)
         scope = outcome.scope
     obligations = (claim,) + tuple(o for o in outcome.obligations if o.obligation != invariant.id)
@@ -327,6 +343,15 @@ def _extended(
         lemmas=extension.lemmas,
         queries=extension.queries + outcome.queries + queries,
     )
+
+
+def _books(outcome: ProofResult, on_lemma_book: ProofResult) -> tuple[str, str]:
+    """The lemmas' book and the question's, as a verdict names them: "N = 2" and "N = 4", with
+    each one's K where the lemmas' book is shorter (an induction over events checked on one)."""
+    small, big = on_lemma_book.scope, outcome.scope
+    if small.events == big.events:
+        return _book_text(small.accounts), _book_text(big.accounts)
+    return _book_text(small.accounts, small.events), _book_text(big.accounts, big.events)
 
 
 def scope_of(bounds: Bounds) -> Scope:

@@ -236,7 +236,9 @@ def test_each_liquidation_records_equity_at_or_below_maintenance_for_every_n() -
     for preset in ("binance", "okx-2018"):  # ADL, a clawback: whatever earlier turns did, from any state
         found = _attempt(preset, "liquidation-only-below-maintenance")
         assert isinstance(found, compositional.Extension), preset
-        assert found.assumes == TURNS_ALIKE and not found.every_k
+        # from any trader state with the prices within bounds, which every accepted mark move keeps:
+        # any K (docs/solver-notes.md#every-claim-at-n--8-and-at-k--3-issue-18)
+        assert found.assumes == TURNS_ALIKE and found.every_k
         assert any(lemma.startswith("each liquidation (mark)") for lemma in found.lemmas)
     # a socialized loss's split with its own side facts only (docs/solver-notes.md#the-pro-rata-split-as-a-proved-lemma):
     # mango's lemma holds within its quarter (1.65M units; 6.1M with every pair's facts), drift's stays undecided

@@ -1,0 +1,88 @@
+"""An all-N argument by induction over events, checked directly on one event (issue 18: K = 3).
+
+Conservation's and open interest's lemmas hold of every event of the bounded kinds, so their
+verdict covers any K (``Extension.every_k``). Its direct check (``solver.prove._extended``: the
+all-N claim never rests on the lemmas alone) is the question at N and K; where that is undecided
+the lemmas' book is asked again, and for such an argument it is one event long: the same check a
+one-event question's "all N, any K" verdict rests on, so a longer question is never weaker than
+a one-event one (docs/solver-notes.md#every-claim-at-n--8-and-at-k--3-issue-18).
+"""
+
+from __future__ import annotations
+
+from solvent.properties import catalog
+from solvent.solver.bounds import Bounds
+from solvent.solver.compositional import Extension
+from solvent.solver.prove import _extended, prove, scope_of
+from solvent.solver.verdicts import TRANSFERS, ObligationResult, ProofResult, Verdict
+
+
+def _outcome(n: int, k: int, verdict: Verdict) -> ProofResult:
+    scope = scope_of(Bounds(accounts=n, events=k))
+    claim = ObligationResult("conservation", verdict, "its effort ran out", scope)
+    return ProofResult("binance", "conservation", verdict, scope, 0.0, "bounded", obligations=(claim,))
+
+
+def test_a_proof_on_one_event_stands_in_for_an_undecided_one_at_k() -> None:
+    """At N = 3, K = 3 the direct check ran out, on the lemmas' book of one event it proved the
+    claim: proved for every N and K, saying where it was checked; undecided there too, not made."""
+    ext = Extension("all N", ("F", "C3"), ())
+    at_three = _outcome(3, 3, Verdict.UNKNOWN)
+    extended = _extended(at_three, catalog.get("conservation"), ext, _outcome(2, 1, Verdict.PROVED))
+    assert extended.verdict is Verdict.PROVED
+    assert extended.scope.accounts is None and extended.scope.events is None
+    assert "on the lemmas' book (N = 2, K = 1)" in extended.method and "at N = 3, K = 3" in extended.method
+    still = _extended(at_three, catalog.get("conservation"), ext, _outcome(2, 1, Verdict.UNKNOWN))
+    assert still.verdict is Verdict.UNKNOWN and still.scope.accounts == 3 and still.scope.events == 3
+    assert "on the lemmas' book (N = 2, K = 1) too: its effort ran out" in still.reason
+    # the same K: the text names N only, as it did
+    same_k = _extended(_outcome(4, 1, Verdict.UNKNOWN), catalog.get("conservation"), ext, _outcome(2, 1, Verdict.PROVED))
+    assert "on the lemmas' book (N = 2); at N = 4 the direct check" in same_k.method
+
+
+def test_backpack_conservation_at_three_events_is_proved_on_one() -> None:
+    """Backpack, N = 2, K = 3, 1.2M units: the lemmas hold (about 0.1M); the three-event build at
+    N = 2 needs more than its half of what is left, the one-event question on the lemmas' book
+    proves the claim (about 0.35M): conservation proved for every N and K, the transfers obligation
+    (asked at K = 3 only) undecided. Before this, the question at N = 2 kept nothing back for the
+    lemmas' book and the claim was left undecided."""
+    result = prove("backpack", "conservation", Bounds(accounts=2, events=3, effort=1_200_000), minimize=False)
+    verdicts = {o.obligation: o for o in result.obligations}
+    claim = verdicts["conservation"]
+    assert claim.verdict is Verdict.PROVED, result.reason
+    assert claim.scope.accounts is None and claim.scope.events is None
+    assert verdicts[TRANSFERS].verdict is Verdict.UNKNOWN and result.verdict is Verdict.PARTIAL
+    asked = [q.name for q in result.queries]
+    assert "conservation (on the lemmas' book, N = 2, K = 1)" in asked, asked
+    assert "on the lemmas' book (N = 2, K = 1); at N = 2, K = 3 the direct check was undecided" in result.method
+    assert sum(q.units for q in result.queries) <= 1_200_000
+
+
+def test_each_liquidation_is_proved_for_any_k_on_the_one_event_book() -> None:
+    """liquidation-only-below-maintenance's lemma runs from any trader state with only the prices
+    bounded, which every accepted mark move keeps, so it is asked on the one-event book at K = 3
+    too and covers every K. Backpack, N = 2, K = 3, 1.5M units: the lemma (about 1.5K units), the
+    three-event build runs out, the one-event check on the lemmas' book proves the claim."""
+    result = prove(
+        "backpack", "liquidation-only-below-maintenance", Bounds(accounts=2, events=3, effort=1_500_000), minimize=False
+    )
+    claim = next(o for o in result.obligations if o.obligation == "liquidation-only-below-maintenance")
+    assert claim.verdict is Verdict.PROVED, result.reason
+    assert claim.scope.accounts is None and claim.scope.events is None
+    assert "compositional, all N, any K" in result.method
+    asked = [q.name for q in result.queries]
+    assert "liquidation-only-below-maintenance (on the lemmas' book, N = 2, K = 1)" in asked, asked
+
+
+def test_the_per_trader_contract_still_covers_one_event() -> None:
+    """no-negative-equity's per-trader contract assumes the trader's own margin before the event,
+    which a later event need not keep: at K = 3 the argument is not offered, and the claim keeps
+    its bounded scope."""
+    from solvent.properties import catalog as claims
+    from solvent.rules.presets import load_preset
+    from solvent.solver import compositional
+
+    found = compositional.attempt(
+        load_preset("broker-reg-t"), claims.get("no-negative-equity"), Bounds(accounts=2, events=3, effort=1_000_000)
+    )
+    assert isinstance(found, compositional.Attempt) and "covers one event (K = 1), not K = 3" in found.failed
