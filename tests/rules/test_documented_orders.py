@@ -117,3 +117,11 @@ def test_every_multi_market_or_multi_asset_example_states_its_order_with_a_reaso
     value, _, comment = lines[0].partition("  # ")
     assert value.split(" = ")[1].strip('"') == load_policy(path).liquidation.order.value
     assert len(comment) > 40 and ("§" in comment or "docs/" in comment), path.name
+
+
+@pytest.mark.parametrize("price", [99, 98])
+@pytest.mark.parametrize("policy", [BINANCE_MA, SWAPPED], ids=["all_at_once", "collateral_first"])
+def test_the_symbolic_engine_agrees_on_both_orders(policy: Policy, price: int) -> None:
+    from tests.z3_step import z3_step_agrees
+
+    z3_step_agrees(policy, underwater(), AssetPrice("BTC", price))

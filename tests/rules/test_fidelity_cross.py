@@ -243,3 +243,12 @@ def test_binances_published_cross_price_is_where_the_engine_liquidates(
         )
     assert round(lp, 2) == published
     assert F(last_liquidated, 100) <= lp < F(last_liquidated + 1, 100)
+
+
+@pytest.mark.parametrize(("market", "last_liquidated"), [("ETHUSDT", 115_325), ("BTCUSDT", 2_631_689)])
+def test_the_symbolic_engine_agrees_at_binances_published_prices(market: str, last_liquidated: int) -> None:
+    from tests.z3_step import z3_step_agrees
+
+    book = binance_example_book()
+    for price in (last_liquidated, last_liquidated + 1):
+        z3_step_agrees(BINANCE_EXAMPLE, book, MarkPrice(price, market=market))
