@@ -70,8 +70,9 @@ def test_binance_multi_assets_declares_positions_before_collateral() -> None:
 
 
 @pytest.mark.parametrize("policy", [BINANCE_MA, SWAPPED], ids=["all_at_once", "collateral_first"])
-def test_a_cent_above_the_trigger_neither_order_acts(policy: Policy) -> None:
-    s = step(policy, underwater(), AssetPrice("BTC", 99))  # equity 4,050 > 3,640
+def test_one_price_step_above_the_trigger_neither_order_acts(policy: Policy) -> None:
+    # one step of the BTC price is 1 USDT quantum per BTC quantum (1,000 USDT/BTC): 99 → equity 4,050 > 3,640
+    s = step(policy, underwater(), AssetPrice("BTC", 99))
     assert not any(isinstance(o, Liquidated) for o in s.outcomes) and not s.transfers
 
 
