@@ -259,6 +259,17 @@ def taken(served: list[tuple[Any, Any]], indices: list[int]) -> list[Any]:
     return [sum_(ite(index == i, q, 0) for index, q in served) for i in indices]
 
 
+def reach(ctx: Ctx, size: Any, bankrupt: str, pools: tuple[Role, ...]) -> Any:
+    """How many lots of a bankrupt position of ``size`` lots are not held opposite by a pool that
+    holds what it takes over: |S| − min(|S|, Σ |s| over the ``pools`` (other than the bankrupt
+    one) on the other side). ADL's queue never ranks a pool, so those lots go to the pool at the
+    liquidation fill; the rest are what the queue and the book close (BitMEX's insurance fund under
+    ``fund_unwind_ppm``, docs/model.md#the-gap-is-spread-over-the-lots-adl-can-close)."""
+    names = {ctx.system(role) for role in pools} - {bankrupt}
+    held = sum_(when(_opposite(size, ctx.account(n).size_lots), abs_(ctx.account(n).size_lots)) for n in sorted(names))
+    return abs_(size) - min_(abs_(size), held)
+
+
 def _close(ctx: Ctx, bankrupt: str, winner: str, lots: Any, price: Any, paid: Any, per_fill: bool) -> Ctx:
     """Close ``lots`` of the bankrupt position against ``winner``: at the bankruptcy price per lot,
     or (``per_fill``) at the mark with the fill's rounded share of the deficit, ``paid``, from the
@@ -314,6 +325,7 @@ def deleverage(
     px: Any,
     fee_ppm: int = 0,
     owed: Any = None,
+    pools: tuple[Role, ...] = (),
 ) -> Ctx:
     """Close ``bankrupt``'s position against the queue; any lots left go to ``counterparty`` at ``px``.
 
@@ -323,7 +335,13 @@ def deleverage(
 
     ``owed``: the share of the account's deficit this position is closed for, where the deficit
     is split between markets (``rules.deficit_split``, dYdX v4's bankruptcy price of one position
-    of a cross account); absent, the account's whole deficit (its equity below zero)."""
+    of a cross account); absent, the account's whole deficit (its equity below zero).
+
+    ``pools``: the system pools that hold the positions they take over
+    (``liquidation.pools_holding``: BitMEX's insurance fund, a takeover vault). ADL's queue never
+    reaches a pool's lots, which go to ``counterparty`` at ``px``; the gap is spread over the
+    other lots (:func:`reach`), so the pool's lots, closed at the fill, leave no share of the
+    deficit unpaid (docs/model.md#the-gap-is-spread-over-the-lots-adl-can-close)."""
     book = ctx.book
     mark = book.market.mark_quote
     b = book.account(bankrupt)
@@ -332,7 +350,12 @@ def deleverage(
     own = equity(rule, b) if owed is None else -owed  # the equity this position is closed to bring to zero
     # the caller runs ADL for equity < 0 at mark, so the gap is at least one quantum per lot,
     # unless the fund's drawdown triggered it
-    fair_gap = bankruptcy_gap_per_lot(own, size) if not fee_ppm else gap_with_fee(own, lots, size > 0, mark, fee_ppm)
+    # where a pool holds lots the queue cannot reach, the bankruptcy price is spread over the rest
+    spread = pools and layer.price is AdlPrice.BANKRUPTCY
+    gap_lots = reach(ctx, size, bankrupt, pools) if spread else lots
+    fair_gap = (
+        bankruptcy_gap_per_lot(own, gap_lots) if not fee_ppm else gap_with_fee(own, gap_lots, size > 0, mark, fee_ppm)
+    )
     if layer.fund_drawdown is not None:
         # a drawdown-triggered ADL may run after the fund paid it all (equity ≥ 0): then the
         # bankrupt account's price is the mark, never better for it

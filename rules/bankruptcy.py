@@ -30,7 +30,14 @@ from solvent.rules.fund_drawdown import is_drawn_down
 from solvent.rules.haircut_ratio import haircut
 from solvent.rules.insurance_fund import pay_from
 from solvent.rules.ledger import Ctx, Reason
-from solvent.rules.liquidation import close_other_markets, counterparty, fill_price, note_liquidated, slip_per_lot
+from solvent.rules.liquidation import (
+    close_other_markets,
+    counterparty,
+    fill_price,
+    note_liquidated,
+    pools_holding,
+    slip_per_lot,
+)
 from solvent.rules.margin import account_maintenance, equity, open_lots
 from solvent.rules.outcomes import Bankrupt, LayerUsed, Residual
 from solvent.rules.policy import Policy
@@ -131,7 +138,15 @@ def _run_layer(
                 c,
                 name,
                 lambda d: deleverage(
-                    d, policy.margin, policy.rounding, layer, name, cp, price, fee_to_close_rate(policy)
+                    d,
+                    policy.margin,
+                    policy.rounding,
+                    layer,
+                    name,
+                    cp,
+                    price,
+                    fee_to_close_rate(policy),
+                    pools=pools_holding(policy.liquidation),
                 ),
             ),
             lambda c: close_into_book(policy, c, name),

@@ -35,7 +35,7 @@ from solvent.rules.adl import deleverage
 from solvent.rules.arith import div, ite, max_, or_, safe_divisor
 from solvent.rules.bankruptcy import close_into_book, pay_insurance_fund
 from solvent.rules.ledger import Ctx
-from solvent.rules.liquidation import counterparty, fill_price
+from solvent.rules.liquidation import counterparty, fill_price, pools_holding
 from solvent.rules.margin import equity, position_maintenance
 from solvent.rules.outcomes import Bankrupt, LayerUsed, Residual, outcome_market
 from solvent.rules.policy import Policy
@@ -104,7 +104,17 @@ def _deleverage_share(policy: Policy, ctx: Ctx, name: str, layer: Adl, owed: Any
     cp = counterparty(policy.liquidation, ctx)
     return ctx.branch(
         owed > 0,
-        lambda c: deleverage(c, policy.margin, policy.rounding, layer, name, cp, price, owed=owed),
+        lambda c: deleverage(
+            c,
+            policy.margin,
+            policy.rounding,
+            layer,
+            name,
+            cp,
+            price,
+            owed=owed,
+            pools=pools_holding(policy.liquidation),
+        ),
         lambda c: close_into_book(policy, c, name),
     )
 

@@ -117,7 +117,10 @@ def _bankrupt(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     deficit = -equity(policy.margin, ctx.account(name))
     ctx = ctx.note(Bankrupt(name, deficit))
     book, mark = ctx.system(Role.LIQUIDITY), ctx.market.mark_quote
-    ctx = deleverage(ctx, policy.margin, policy.rounding, layer, name, book, mark, fee_to_close_rate(policy))
+    hold = pools_holding(policy.liquidation)
+    ctx = deleverage(
+        ctx, policy.margin, policy.rounding, layer, name, book, mark, fee_to_close_rate(policy), pools=hold
+    )
     left = max_(-equity(policy.margin, ctx.account(name)), 0)
     ctx = ctx.note(LayerUsed(name, policy.deficit.index(layer), layer.kind, deficit - left, True))
     return ctx.note_if(left > 0, Residual(name, left))

@@ -78,7 +78,10 @@ def _resolve(policy: Policy, ctx: Ctx, pool: str, own: type) -> Ctx:
         elif isinstance(layer, Adl):
             book = ctx.system(Role.LIQUIDITY)
             mark = ctx.market.mark_quote
-            ctx = deleverage(ctx, policy.margin, policy.rounding, layer, pool, book, mark, fee_to_close_rate(policy))
+            hold = pools_holding(policy.liquidation)
+            ctx = deleverage(
+                ctx, policy.margin, policy.rounding, layer, pool, book, mark, fee_to_close_rate(policy), pools=hold
+            )
             left = max_(-ctx.account(pool).cash_quote, 0)
             ctx = ctx.note(LayerUsed(pool, index, layer.kind, deficit - left, True))
             return ctx.note_if(left > 0, Residual(pool, left))
