@@ -218,6 +218,13 @@ class Setup:
     #: :class:`~solvent.solver.query.StoryQuery` and ``replay`` of the per-step claim
     decide: Callable[[Setup], tuple[ProofResult, int | None]] | None = None
     breaks: Callable[[Story], bool] | None = None
+    #: where a question's boundary is a one-quantum rounding near the lowest price (a market
+    #: liquidation's slippage, :func:`rounding_closeness`): each starting mark of the rounding
+    #: region and how far, by the rounding model, this value lies from failing there (≤ 0: a
+    #: story is expected there); the probe asks the closest marks alone first and splits an
+    #: undecided cell at its closest mark (:func:`_cell_by_cell`). A guide to where z3 looks,
+    #: never evidence: the cells still cover every mark. None: no model applies
+    closeness: Callable[[], dict[int, int]] | None = None
 
 
 @attrs.frozen
@@ -298,8 +305,12 @@ def _safe_move_hints(policy: Policy, bounds: Bounds) -> list[int]:
     if policy.liquidation.execution.value != "market" or slip == 0 or slip >= initial:
         return [initial]
     continuous = (initial - slip) * PPM // (PPM + slip)
+    # the rounding model's answer first: one ppm below the least move it leaves a position short
+    # in (Drift and Mango: 89,024, proved there and refuted one ppm beyond in two probes)
+    least = min(_least_failing_moves(bounds, initial, slip).values(), default=continuous + 1) - 1
     # a one-quantum rounding at the lowest price moves it by up to 10⁶ / min_price ppm, each way
-    return [initial, continuous, max(continuous - 2 * PPM // bounds.min_price, 0)]
+    out = [least, initial, continuous, max(continuous - 2 * PPM // bounds.min_price, 0)]
+    return [v for i, v in enumerate(out) if v not in out[:i]]
 
 
 def _maintenance_hints(leverage: int, gap_ppm: int) -> Callable[[Policy, Bounds], list[int]]:
@@ -315,14 +326,88 @@ def _maintenance_hints(leverage: int, gap_ppm: int) -> Callable[[Policy, Bounds]
         slip = policy.liquidation.slippage_ppm
         if policy.liquidation.execution.value == "market" and slip > 0:
             continuous = gap_ppm + slip * (PPM + gap_ppm) // PPM
-            out += [v for v in (continuous, continuous + 2 * PPM // bounds.min_price) if v <= top]
+            # the rounding model's answer first (Drift and Mango: 60,595, in two probes)
+            least = max(_least_safe_rates(bounds, gap_ppm, slip).values(), default=continuous)
+            out = [least] + [v for v in out if v != least] if least <= top else out
+            out += [v for v in (continuous, continuous + 2 * PPM // bounds.min_price) if v <= top and v not in out]
         return out
 
     return hints
 
 
+# --- the rounding model near the lowest price ------------------------------------------------
+#
+# A market liquidation fills ``⌈p′ · s⌉`` per lot beyond the new mark ``p′`` (``rules.liquidation``,
+# rounded against the account). Near the lowest price that rounding is up to 10⁶ / p′ ppm of the
+# notional, and it sets Drift's and Mango's safe move and maintenance rate: the answer is where one
+# more quantum of move first tips the rounding, at one starting mark. The model below is that
+# arithmetic for one position of many lots holding exactly its margin rate ``r`` (its cash over its
+# lots is then ``r·p``): a move of ``d`` quanta against it, then a close ``⌈(p ± d)·s⌉`` beyond the
+# new mark, leaves it short when ``r·p < 10⁶·(d + ⌈(p ± d)·s / 10⁶⌉)``. It ignores the rest of the
+# policy (fees, a penalty capped at what is left, a partial order), so it only guides the search:
+# which marks a probe asks alone first, where an undecided cell is split, and the first hint.
+
+
+def _slipping(policy: Policy) -> int:
+    """The slippage of a market liquidation, in ppm (0 where the fill is at the mark)."""
+    rule = policy.liquidation
+    return rule.slippage_ppm if rule.execution.value == "market" else 0
+
+
+def _rounding_marks(bounds: Bounds) -> range:
+    """The starting marks where a one-quantum rounding is large against the price: from the lowest
+    price to :data:`SPLIT_BELOW` times it (where :func:`_cell_by_cell` splits cells)."""
+    return range(bounds.min_price, min(bounds.min_price * SPLIT_BELOW, bounds.max_price + 1))
+
+
+def _slipped_loss(mark: int, move: int, slip_ppm: int) -> int:
+    """Per lot, what a position at ``mark`` loses to a move of ``move`` quanta against it and a
+    close ``⌈p′·s⌉`` beyond the new mark ``p′``: the worse of a short (mark up) and a long (down)."""
+    up = move + -(-(mark + move) * slip_ppm // PPM)
+    down = move + -(-max(mark - move, 0) * slip_ppm // PPM)
+    return max(up, down)
+
+
+def _least_failing_moves(bounds: Bounds, rate_ppm: int, slip_ppm: int) -> dict[int, int]:
+    """By the rounding model, for each starting mark ``p`` of the rounding region: the least move
+    bound (ppm) within which a position opened at ``rate_ppm`` is left short, ``⌈d·10⁶ / p⌉`` for the
+    least ``d`` quanta with ``r·p < 10⁶·loss(d)``. Drift and Mango (10%, 1%): least at p = 10,469
+    (d = 932, 89,025 ppm), where the continuous ``(i − s)/(1 + s)`` is 89,108."""
+    out = {}
+    for p in _rounding_marks(bounds):
+        d = max((rate_ppm - slip_ppm) * p // (PPM + slip_ppm) - 2, 0)
+        while rate_ppm * p >= PPM * _slipped_loss(p, d, slip_ppm):
+            d += 1
+        out[p] = -(-d * PPM // p)
+    return out
+
+
+def _least_safe_rates(bounds: Bounds, gap_ppm: int, slip_ppm: int) -> dict[int, int]:
+    """By the rounding model, for each starting mark ``p`` of the rounding region: the least margin
+    rate (ppm) that a position holding it keeps through a gap of ``gap_ppm`` (``D = ⌊g·p/10⁶⌋``
+    quanta) and the slipped close, ``⌈10⁶·loss(D) / p⌉``. Drift and Mango (5%, 1%): most at
+    p = 10,100 (60,595 ppm), their maintenance rate for 10x."""
+    out = {}
+    for p in _rounding_marks(bounds):
+        loss = _slipped_loss(p, gap_ppm * p // PPM, slip_ppm)
+        out[p] = -(-loss * PPM // p)
+    return out
+
+
 def _safe_move_setup(policy: Policy, value: int, bounds: Bounds) -> Setup:
-    return Setup(policy, NO_BAD_DEBT, attrs.evolve(bounds, max_move_ppm=value, event_kinds=("mark",)))
+    slip, rate = _slipping(policy), min(t.initial_ppm for t in moving_margin(policy, bounds).tiers)
+    closeness = None
+    if slip and slip < rate:
+
+        def closeness() -> dict[int, int]:
+            return {p: least - value for p, least in _least_failing_moves(bounds, rate, slip).items()}
+
+    return Setup(
+        policy,
+        NO_BAD_DEBT,
+        attrs.evolve(bounds, max_move_ppm=value, event_kinds=("mark",)),
+        closeness=closeness,
+    )
 
 
 def _cross_move_setup(policy: Policy, value: int, bounds: Bounds) -> Setup:
@@ -410,10 +495,18 @@ def _maintenance_setup(leverage: int, gap_ppm: int) -> Callable[[Policy, int, Bo
         tier = Tier(floor_notional_quote=0, initial_ppm=initial_rate(leverage), maintenance_ppm=value)
         margin = MarginRule(tiers=(tier,), spot_collateral=policy.margin.spot_collateral)
         variant = attrs.evolve(policy, margin=margin)
+        slip = _slipping(policy)
+        closeness = None
+        if slip:
+
+            def closeness() -> dict[int, int]:
+                return {p: value - least + 1 for p, least in _least_safe_rates(bounds, gap_ppm, slip).items()}
+
         return Setup(
             variant,
             NO_BAD_DEBT,
             attrs.evolve(bounds, max_move_ppm=gap_ppm, start_margin="maintenance", event_kinds=("mark",)),
+            closeness=closeness,
         )
 
     return setup
@@ -523,6 +616,20 @@ def _compare_partial(moves: int, move_ppm: int) -> Callable[[Policy, Any], str]:
 
     return compare
 
+
+#: Why safe-move and maintenance-for-leverage ask one trader against the book where a market
+#: liquidation's fill slips (docs/solver-notes.md#the-rounding-lattice-one-trader-and-the-closest-marks-issue-18):
+#: the claim is that no account is bankrupt after one move, and the step's first deficit is one
+#: account's own (its move, then its liquidation against the book; nothing another trader does in
+#: the step comes before a deficit), which a lone trader shows. There the boundary is a one-quantum
+#: rounding of the slippage at one starting mark near the lowest price, which z3 decides mark by
+#: mark on one trader (0.12-0.57M units a mark, Drift's safe move at 89,024) and not on two (4 of
+#: 13 marks alone undecided at 3.75M each).
+SLIPPAGE_ACCOUNTS_NOTE = (
+    "one trader against the book: a move's first deficit is one account's own liquidation, and where "
+    "the fill slips the boundary is a one-quantum rounding at one starting mark, which z3 decides on one "
+    "trader and not within its units on two; --accounts 2 asks about two"
+)
 
 #: Why penalty-bankrupts asks one trader against the book by default (docs/model.md, "How many
 #: traders"; docs/solver-notes.md#penalty-bankrupts-one-trader-and-hints-from-the-tiers-issue-18):
@@ -779,6 +886,8 @@ def questions(
             setup=_safe_move_setup,
             hints=_safe_move_hints,
             reach=_mark_move_ppm,
+            accounts=lambda p: 1 if _slipping(p) else None,
+            accounts_note=SLIPPAGE_ACCOUNTS_NOTE,
             compare=_compare_safe_move,
         ),
         "cross-market-safe-move": Question(
@@ -832,6 +941,8 @@ def questions(
             high=lambda p: initial_rate(leverage),
             setup=_maintenance_setup(leverage, maintenance_gap_ppm),
             hints=_maintenance_hints(leverage, maintenance_gap_ppm),
+            accounts=lambda p: 1 if _slipping(p) else None,
+            accounts_note=SLIPPAGE_ACCOUNTS_NOTE,
             compare=_compare_maintenance(leverage, maintenance_gap_ppm),
         ),
         "penalty-bankrupts": Question(
@@ -1199,6 +1310,58 @@ def _edges_text(bounds: Bounds) -> str:
     return ", ".join(f"from {e:,}" for e in edges) + f" to {bounds.max_price:,} quanta"
 
 
+#: With a rounding model (``Setup.closeness``), the marks asked alone first: those whose value lies
+#: within this many ppm of failing there (or beyond it), closest first, at most :data:`PINS`.
+#: Measured on Drift's safe move at 89,024 ppm (one trader): each such mark proved alone in
+#: 0.12-0.57M units, where a cell of 50-100 marks holding one stayed undecided at 3.75M, and the
+#: cells between them in 0.1-0.3M each.
+TIGHT_PPM = 10
+PINS = 16
+
+#: With a rounding model, a cell of several marks in the rounding region first gets this share
+#: (1/n) of a probe's effort (0.94M of 30M), then is split at its closest mark: a cell holding
+#: a near miss rarely decides whole, and its parts do in a fraction of that.
+ROUNDING_CELL_SHARE = 32
+
+
+def _pins(close: dict[int, int]) -> list[int]:
+    """The marks a probe asks alone first (:data:`TIGHT_PPM`, :data:`PINS`), closest first."""
+    near = sorted((abs(gap), p) for p, gap in close.items() if gap <= TIGHT_PPM)
+    return [p for _, p in near[:PINS]]
+
+
+def _split_at(low: int, high: int, close: dict[int, int]) -> list[tuple[int, int]]:
+    """The cell ``[low, high)`` split around its closest mark by the rounding model (the mark alone
+    last, so it is asked first), or at its geometric middle without one."""
+    inside = [(abs(close[p]), p) for p in range(low, high) if p in close]
+    if not inside:
+        middle = min(max(math.isqrt(low * high), low + 1), high - 1)
+        return [(low, middle), (middle, high)]
+    _, t = min(inside)
+    out = []
+    for a, b in ((low, t), (t + 1, high)):  # what is left on each side of it, halved
+        if b - a > 1:
+            out += [(a, (a + b) // 2), ((a + b) // 2, b)]
+        elif b > a:
+            out.append((a, b))
+    return out + [(t, t + 1)]
+
+
+def _cells(s: Setup, close: dict[int, int]) -> list[tuple[int, int]]:
+    """The cells a probe asks, as a stack (popped from the end): :func:`cell_edges`' cells from the
+    highest down, each pinned mark (:func:`_pins`) cut out as a cell of its own and asked before
+    them, closest first."""
+    edges = cell_edges(s.bounds)
+    cells = list(zip(edges, [*edges[1:], s.bounds.max_price + 1], strict=True))
+    pins = _pins(close)
+    for p in sorted(pins):
+        at = next(i for i, (low, high) in enumerate(cells) if low <= p < high)
+        low, high = cells[at]
+        cells[at : at + 1] = [c for c in ((low, p), (p, p + 1), (p + 1, high)) if c[0] < c[1]]
+    alone = [(p, p + 1) for p in pins]
+    return [c for c in cells if c not in alone] + alone[::-1]
+
+
 def _cell_by_cell(query: StoryQuery, s: Setup, units: int, extra: Any = None) -> tuple[Any, list[Any]]:
     """The claim decided separately on each cell of starting marks (:func:`cell_edges`), each
     within at most :data:`CELL_SHARE` of the probe's effort and together within ``units``: a proof
@@ -1208,17 +1371,24 @@ def _cell_by_cell(query: StoryQuery, s: Setup, units: int, extra: Any = None) ->
     undecided cell ends the probe (UNKNOWN). One query serves every cell (the cell is an extra constraint on
     the starting mark), from the highest cell down, so the same probe makes the same checks in the
     same order on any machine. ``extra``: a constraint conjoined to every cell (a move bound asked
-    of a query built without it, :func:`staged_then_cells`)."""
+    of a query built without it, :func:`staged_then_cells`).
+
+    With a rounding model (``Setup.closeness``) the marks closest to failing are asked alone first
+    (:func:`_cells`), a cell of several marks in the rounding region gets only
+    :data:`ROUNDING_CELL_SHARE` of the effort, and one left undecided is split around its closest
+    mark (:func:`_split_at`)."""
     import z3
 
-    edges = cell_edges(s.bounds)
+    close = s.closeness() if s.closeness is not None else {}
     mark = _moving_mark(query.book, s.bounds)
-    todo = list(zip(edges, [*edges[1:], s.bounds.max_price + 1], strict=True))  # popped from the end: highest first
+    todo = _cells(s, close)
     answers: list[Answer] = []
     spent, proved = 0, 0
     while todo:
         low, high = todo.pop()
-        share = min(units - spent, max(s.bounds.effort // CELL_SHARE, 1))
+        rounding = high <= s.bounds.min_price * SPLIT_BELOW
+        per = ROUNDING_CELL_SHARE if close and rounding and high - low > 1 else CELL_SHARE
+        share = min(units - spent, max(s.bounds.effort // per, 1))
         if share <= 0:
             todo.append((low, high))
             break
@@ -1231,9 +1401,8 @@ def _cell_by_cell(query: StoryQuery, s: Setup, units: int, extra: Any = None) ->
             return answers[-1], answers
         if answer.verdict is Verdict.PROVED:
             proved += 1
-        elif high - low > 1 and high <= s.bounds.min_price * SPLIT_BELOW:
-            middle = min(max(math.isqrt(low * high), low + 1), high - 1)
-            todo += [(low, middle), (middle, high)]
+        elif high - low > 1 and rounding:
+            todo += _split_at(low, high, close)
         else:  # a cell beyond the rounding region undecided: splitting it did not help (Drift's penalty)
             reason = f"the starting marks {low:,}..{high - 1:,} stayed undecided within {units_text(share)} ({answer.reason})"
             return Answer(Verdict.UNKNOWN, QueryStats(s.claim.id, "unknown (cells)", 0.0), reason), answers
@@ -1258,9 +1427,15 @@ def staged_then_cells(query: StoryQuery, s: Setup, units: int, extra: Any = None
     with the rest (:func:`_cell_by_cell`). ``extra``: a constraint conjoined to every check (the
     probe's move bound on a query built without one, ``solver.smallest_move``). The answer, the
     stats of every check, and the method's note when it was proved cell by cell ("" otherwise)."""
-    answer = query.check_staged(s.claim, stages(units // WHOLE_SHARE), extra=extra)
-    queries = [answer.stats]
-    note = ""
+    close = s.closeness() if s.closeness is not None else {}
+    if close and _pins(close):
+        # a value within a few ppm of the rounding model's lattice: the whole range holds the near
+        # miss and stays undecided (Drift's safe move at 89,024: 15M units, one trader), so the
+        # probe goes cell by cell at once, its closest marks first
+        answer, queries, note = Answer(Verdict.UNKNOWN, QueryStats(s.claim.id, "skipped", 0.0)), [], ""
+    else:
+        answer = query.check_staged(s.claim, stages(units // WHOLE_SHARE), extra=extra)
+        queries, note = [answer.stats], ""
     if answer.verdict is Verdict.UNKNOWN:
         answer, cells = _cell_by_cell(query, s, units - answer.stats.units, extra)
         queries += [a.stats for a in cells]

@@ -97,6 +97,40 @@ def test_penalty_decided_at_one_trader(preset: str, answer: int, units: int) -> 
     assert replay(s.policy, s.claim, past.counterexample.story, s.bounds).violates
 
 
+@pytest.mark.deep
+@pytest.mark.parametrize(
+    ("preset", "question", "answer", "beyond", "units"),
+    [
+        # the rounding model's lattice point: a short at 10,469 moved 932 quanta (89,024.74 ppm)
+        # is closed ⌈114.01⌉ = 115 a lot beyond 11,401. Drift: 25.2M units to prove 89,024 cell by
+        # cell (its 13 closest marks alone first), 0.7M to refute 89,025; Mango: 5.9M and 0.2M
+        ("drift", "safe-move", 89_024, 89_025, 30_000_000),
+        ("mango-v4", "safe-move", 89_024, 89_025, 30_000_000),
+        # a short at 5% maintenance at 10,100 gapped 505 quanta, closed ⌈106.05⌉ = 107 beyond:
+        # 612 a lot, 60,594.06 ppm. Drift: 12.7M to prove 60,595, 0.8M to refute 60,594; Mango:
+        # 1.5M and 0.2M
+        ("drift", "maintenance-for-leverage", 60_595, 60_594, 30_000_000),
+        ("mango-v4", "maintenance-for-leverage", 60_595, 60_594, 30_000_000),
+    ],
+)
+def test_a_slipping_liquidation_s_rounding_lattice_is_proved_and_refuted_one_ppm_beyond(
+    preset: str, question: str, answer: int, beyond: int, units: int
+) -> None:
+    """Drift's and Mango's safe move and maintenance rate for 10x, intervals or killed at the
+    benchmark's wall before (docs/solver-notes.md#the-rounding-lattice-one-trader-and-the-closest-marks-issue-18):
+    one trader against the book, proved at the rounding model's answer and refuted one ppm beyond
+    by a story the engine replays, starting at the model's mark."""
+    policy = load_preset(preset)
+    _, at = _probe(policy, question, answer, effort=units)
+    assert at.verdict is Verdict.PROVED, at.reason
+    s, past = _probe(policy, question, beyond, effort=units)
+    assert past.verdict is Verdict.REFUTED and past.counterexample is not None, past.reason
+    story = past.counterexample.story
+    assert len(story.book.traders) == 1
+    assert story.book.market.mark_quote == (10_469 if question == "safe-move" else 10_100)
+    assert replay(s.policy, s.claim, story, s.bounds).violates
+
+
 # --- the answer against the policy's own parameter ---------------------------------------------
 
 

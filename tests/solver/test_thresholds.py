@@ -366,11 +366,12 @@ def test_every_question_on_a_preset_is_decided_or_bounded_honestly(preset: str) 
 
 
 def test_maintenance_hints_bracket_a_slipping_liquidation_from_the_policy_s_own_slippage() -> None:
-    """g + s(1 + g) and two roundings above it at the lowest price: Drift's 1% slippage at 10x and
-    a 5% gap gives 60,500 and 60,700 ppm, between which its answer (60,595) lies; a policy whose
-    liquidation does not slip is hinted the gap alone."""
+    """The rounding model's answer, then g + s(1 + g) and two roundings above it at the lowest
+    price: Drift's 1% slippage at 10x and a 5% gap gives 60,500 and 60,700 ppm, between which its
+    answer (60,595) lies; a policy whose liquidation does not slip is hinted the gap alone."""
     hints = th._maintenance_hints(10, 50_000)
-    assert hints(load_preset("drift"), th.default_bounds()) == [50_000, 60_500, 60_700]
+    # the rounding model's answer first (60,595: test_the_rounding_model_by_hand)
+    assert hints(load_preset("drift"), th.default_bounds()) == [60_595, 50_000, 60_500, 60_700]
     assert hints(load_preset("binance"), th.default_bounds()) == [50_000]
     # above the initial rate a hint is outside the question's range and left out
     assert th._maintenance_hints(20, 50_000)(load_preset("drift"), th.default_bounds()) == [50_000]
@@ -432,3 +433,96 @@ def test_a_pool_holding_a_position_is_not_what_the_questions_bound() -> None:
     flat = attrs.evolve(depleted, before=taken.before)  # the same outcomes, the fund flat before
     view = StepView.of(fund.BITMEX, flat)
     assert th.NO_BAD_DEBT.holds(view) is False and th.NO_HAIRCUT_LAYER.holds(view) is False
+
+
+def test_the_rounding_model_by_hand() -> None:
+    """A market liquidation fills ⌈p′·s⌉ per lot beyond the new mark p′. Drift (10% initial, 5%
+    maintenance, 1% slippage), by hand: at a starting mark of 10,469 a short holding exactly 10% of
+    its notional (1,046.9 a lot) and moved up 932 quanta is closed at 11,401 + ⌈114.01⌉ = 11,516:
+    932 + 115 = 1,047 a lot, more than it holds; 931 quanta (to 11,400, slipping exactly 114) cost
+    1,045. So the least move it fails in there is ⌈932·10⁶ / 10,469⌉ = 89,025 ppm (932·10⁶ is
+    931,992,256 above 89,024 × 10,469), the least of any mark: the safe move's first hint is
+    89,024. A short at exactly 5% maintenance at 10,100 gapped 5% (505 quanta, to 10,605) is closed
+    ⌈106.05⌉ = 107 beyond it: 612 a lot, 60,594.06 ppm of 10,100, so it needs 60,595, the most of
+    any mark: the maintenance rate's first hint."""
+    bounds = th.default_bounds()
+    moves = th._least_failing_moves(bounds, 100_000, 10_000)
+    assert th._slipped_loss(10_469, 932, 10_000) == 1_047 and th._slipped_loss(10_469, 931, 10_000) == 1_045
+    assert moves[10_469] == 89_025
+    assert min(moves.values()) == 89_025 and [p for p, v in moves.items() if v == 89_025] == [10_469]
+    assert set(moves) == set(range(10_000, 20_000))  # the rounding region: the lowest price to twice it
+    rates = th._least_safe_rates(bounds, 50_000, 10_000)
+    assert th._slipped_loss(10_100, 505, 10_000) == 612 and rates[10_100] == 60_595
+    assert max(rates.values()) == 60_595
+    assert th._safe_move_hints(load_preset("drift"), bounds) == [89_024, 100_000, 89_108, 88_908]
+    assert th._safe_move_hints(load_preset("mango-v4"), bounds)[0] == 89_024
+    assert th._safe_move_hints(BINANCE, bounds) == [8_000]  # no slippage: no model
+    # the model is the policy's arithmetic on the concrete engine too: the short above moved to
+    # 11,401 fails within 89,025 and lies outside 89,024, where the most it may move (to 11,400)
+    # leaves it whole
+    drift = load_preset("drift")
+    setup = th.questions()["safe-move"].setup
+    at, past = setup(drift, 89_024, bounds), setup(drift, 89_025, bounds)
+    assert replay(past.policy, past.claim, _short_at_its_margin(drift, 10_469, 11_401), past.bounds).violates
+    assert replay(at.policy, at.claim, _short_at_its_margin(drift, 10_469, 11_401), at.bounds).outside
+    held = replay(at.policy, at.claim, _short_at_its_margin(drift, 10_469, 11_400), at.bounds)
+    assert not held.violates and not held.outside and not held.rejected
+
+
+def _short_at_its_margin(policy, mark: int, moved_to: int, lots: int = 1_000_000):
+    """One trader short ``lots`` at ``mark`` holding exactly its initial margin, the book long."""
+    from solvent.rules.book import Role, new_book
+    from solvent.rules.margin import initial_margin
+
+    book = new_book(mark_quote=mark, traders=("alice",))
+    im = initial_margin(policy.margin, policy.rounding, -lots, mark)
+    accounts = []
+    for a in book.accounts:
+        if a.name == "alice":
+            a = attrs.evolve(a, cash_quote=im, size_lots=-lots, cost_quote=-lots * mark)
+        elif a.role is Role.LIQUIDITY:
+            a = attrs.evolve(a, cash_quote=10**11, size_lots=lots, cost_quote=lots * mark)
+        accounts.append(a)
+    book = attrs.evolve(book, accounts=tuple(accounts), net_deposits_quote=im + 10**11)
+    return Story(book, (MarkPrice(moved_to),))
+
+
+def test_the_closest_marks_are_asked_alone_first_and_the_cells_still_cover_every_mark() -> None:
+    """With the rounding model a probe's cells are cell_edges' cells with the marks closest to
+    failing cut out and asked first, closest first (Drift's safe move at 89,024: 10,469 is 1 ppm
+    from failing, 10,379 2); the cells cover the price bounds exactly, so a proof on each is a
+    proof. An undecided cell of the rounding region is split around its closest mark, asked first,
+    the rest on each side halved; without a model, at the geometric middle as before."""
+    policy = load_preset("drift")
+    bounds = th.default_bounds(accounts=1)
+    s = th.questions()["safe-move"].setup(policy, 89_024, bounds)
+    close = s.closeness()
+    assert close[10_469] == 1 and close[10_379] == 2 and min(close.values()) == 1
+    pins = th._pins(close)
+    assert pins[:2] == [10_469, 10_379] and len(pins) == 13 and all(close[p] <= th.TIGHT_PPM for p in pins)
+    cells = th._cells(s, close)
+    assert cells[-1] == (10_469, 10_470) and cells[-2] == (10_379, 10_380)  # popped from the end
+    covered = sorted(cells)
+    assert covered[0][0] == bounds.min_price and covered[-1][1] == bounds.max_price + 1
+    assert all(a[1] == b[0] for a, b in zip(covered, covered[1:]))  # no gap, no overlap
+    # split around the closest mark inside (10,478 is 20 ppm from failing there), it asked first
+    parts = th._split_at(10_470, 10_479, close)
+    assert parts == [(10_470, 10_474), (10_474, 10_478), (10_478, 10_479)]
+    assert th._split_at(10_000, 10_100, {}) == [(10_000, 10_049), (10_049, 10_100)]
+    # no slippage, no model: the probe's cells are cell_edges' own
+    plain = th.questions()["safe-move"].setup(BINANCE, 8_000, bounds)
+    assert plain.closeness is None
+    edges = th.cell_edges(bounds)
+    assert th._cells(plain, {}) == list(zip(edges, [*edges[1:], bounds.max_price + 1], strict=True))
+
+
+def test_safe_move_and_maintenance_ask_one_trader_where_the_fill_slips() -> None:
+    """Where a market liquidation slips (Drift, Mango v4) both questions ask one trader against the
+    book by default and say so; elsewhere two, as before."""
+    for qid in ("safe-move", "maintenance-for-leverage"):
+        q = th.questions()[qid]
+        assert q.accounts(load_preset("drift")) == 1 and q.accounts(load_preset("mango-v4")) == 1
+        assert q.accounts(BINANCE) is None
+        t = threshold("drift", qid, max_probes=0)
+        assert th.SLIPPAGE_ACCOUNTS_NOTE in t.note and t.scope.startswith("N ≤ 1")
+        assert th.SLIPPAGE_ACCOUNTS_NOTE not in threshold("binance", qid, max_probes=0).note
