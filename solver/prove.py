@@ -151,6 +151,7 @@ def _answered(
         smaller=smaller,
         cases=cases,
         hold_back=comp.LEMMA_TRADERS if held else None,
+        lemmas_held=isinstance(extension, comp.Extension),
     )
     direct = _obligation(outcome, invariant.id).verdict
     if isinstance(extension, comp.Attempt) and not payer_first and direct is Verdict.PROVED:
@@ -405,6 +406,7 @@ def _small_scope_first(
     smaller: dict[int, ProofResult] | None = None,
     cases: Callable[[Bounds], tuple[payer_direct.ByCases | None, tuple[QueryStats, ...]]] | None = None,
     hold_back: int | None = None,
+    lemmas_held: bool = False,
 ) -> ProofResult:
     """Refute on 1, 2, 3 traders first (cheap, and every measured counterexample lived there,
     docs/solver-notes.md#small-scope), then decide N itself, all within ``units``: the smaller books
@@ -414,11 +416,18 @@ def _small_scope_first(
     payer's facts (``cases``, on the lemmas' book) within half of N's share. A refutation on fewer
     traders is a refutation within the bounds; a proof on fewer traders says nothing about N, so
     only N's own proof is reported (``smaller``, when given, receives each smaller N's outcome: an
-    all-N argument may use one, ``_extended``)."""
+    all-N argument may use one, ``_extended``).
+
+    ``lemmas_held``: the claim's all-N lemmas held, so a smaller book has no refutation to give (one
+    would be a bug in Solvent, which the direct check at N still catches: ``_extended``); only the
+    lemmas' book is asked first (``hold_back``, where N is larger: ``_on_lemma_book`` reads its
+    proof), and N's own pass gets the rest (docs/solver-notes.md#no-refutation-search-where-the-lemmas-held)."""
     earlier: list[QueryStats] = []
     quarter = units // 4  # a search for a cheap refutation, not a proof
     smallest = 2 if set(bounds.event_kinds) <= {"trade"} else 1
     sizes = [n for n in (1, 2, 3) if smallest <= n < bounds.accounts]
+    if lemmas_held:
+        sizes = [n for n in sizes if n == hold_back]
     for k, n in enumerate(sizes):
         quick = (quarter - _units(earlier)) // (len(sizes) - k)
         if quick <= 0:

@@ -194,13 +194,25 @@ class TestTheCorrectEngine:
         assert still.verdict is Verdict.UNKNOWN and still.scope.accounts == 4
         assert "on the lemmas' book (N = 2) too: its effort ran out" in still.reason
 
-    def test_binance_conservation_is_proved_for_all_n_when_asked_at_four(self) -> None:
-        """The direct check at N = 4 runs out within this effort; the one at N = 2 does not. (At 8M
-        the one at N = 4 is proved itself since its frames are decided up to congruence:
-        5,642,511 units in all; docs/solver-notes.md#one-test-one-atom.)"""
+    def test_binance_conservation_at_four_is_proved_by_the_check_at_four(self) -> None:
+        """The all-N lemmas held, so no smaller book is searched for a refutation but the lemmas'
+        (N = 2, whose proof ``_on_lemma_book`` may read): two builds, N = 2's and N = 4's, and the
+        check at N = 4 proves it within 5M itself (2,455,414 units in all at 34acd78 with this
+        change; before it, the passes at N = 1 and 3 took their share, the check at N = 4 ran out
+        and the all-N claim rested on the one at N = 2;
+        docs/solver-notes.md#no-refutation-search-where-the-lemmas-held)."""
         result = prove("binance", "conservation", Bounds(accounts=4, effort=5_000_000), minimize=False)
         assert result.verdict is Verdict.PROVED, result.reason
-        assert result.scope.accounts is None and "lemmas' book (N = 2)" in result.method
+        assert result.scope.accounts is None and "lemmas' book" not in result.method
+        assert [q.name for q in result.queries if q.name.startswith("build")] == ["build", "build"]
+
+    def test_binance_conservation_rests_on_the_lemmas_book_where_four_runs_out(self) -> None:
+        """Within 2.5M the N = 4 build runs out (its transfers undecided); the claim is proved for
+        every N by the lemmas and the direct check on their book (N = 2)."""
+        result = prove("binance", "conservation", Bounds(accounts=4, effort=2_500_000), minimize=False)
+        claim = next(o for o in result.obligations if o.obligation == "conservation")
+        assert claim.verdict is Verdict.PROVED and claim.scope.accounts is None, claim.reason
+        assert "lemmas' book (N = 2)" in result.method and result.verdict is Verdict.PARTIAL
 
 
 class TestBrokenEngines:

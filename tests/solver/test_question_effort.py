@@ -2,9 +2,10 @@
 
 ``Bounds.effort`` (``solvent prove --effort``, ``solvent check --prove-effort``) is what one question
 may spend in all: the all-N lemmas (at most half), the smaller books' search for a cheap refutation
-(a quarter of what the lemmas left, shared), N's own pass (the rest: its build, its witness, the
-claim with all but an eighth, the transfers with what is left), the lemmas' book asked again and
-the minimization of a story (what is left). docs/solver-notes.md#a-questions-effort-is-one-purse.
+(a quarter of what the lemmas left, shared; where they held, the lemmas' book's alone), N's own
+pass (the rest: its build, its witness, the claim with all but an eighth, the transfers with what
+is left), the lemmas' book asked again and the minimization of a story (what is left).
+docs/solver-notes.md#a-questions-effort-is-one-purse.
 
 Each case below is a question that wants more than its effort, so every part runs to its share and
 the sum of the answer's query units meets the effort exactly, or falls short only by what a part
@@ -59,14 +60,14 @@ def test_the_transfers_get_what_the_claim_left() -> None:
 
 def test_an_all_n_argument_keeps_half_of_ns_share_for_the_lemmas_book() -> None:
     """Broker Reg T principal-protected, N = 3, 200,000 units: its per-trader lemma holds (trivially,
-    0 units); one and two traders share a quarter (25,000 each); N = 3 gets half of the 150,000
-    left, and the lemmas' book (N = 2) is asked again with the other half: 200,000 in all, each part
-    out of effort while building, the claim undecided."""
+    0 units), so one trader is not searched for a refutation (none can be found where the lemmas
+    held) and the lemmas' book (N = 2) gets the whole quarter (50,000); N = 3 gets half of the
+    150,000 left, and the lemmas' book is asked again with the other half: 200,000 in all, each
+    part out of effort while building, the claim undecided."""
     result = prove("broker-reg-t", "principal-protected", Bounds(accounts=3, events=1, effort=200_000), minimize=False)
     builds = [(q.name, q.units) for q in result.queries if q.name.startswith("build")]
     assert builds == [
-        ("build", 25_000),
-        ("build", 25_000),
+        ("build", 50_000),
         ("build", 75_000),
         ("build (on the lemmas' book, N = 2)", 75_000),
     ], builds
