@@ -80,6 +80,7 @@ from solvent.solver.per_account import (
     TURNS_ALIKE,
     each_liquidation_argument,
     each_trader_argument,
+    flat_cases,
     flat_trader_argument,
     one_account_argument,
 )
@@ -182,6 +183,29 @@ def attempt(
         return Extension(method, tuple(lemmas), tuple(checker.queries), every_k=False)
     method = f"compositional, all N: per-account and per-transfer lemmas on the engine's own functions plus a linear aggregate; assumes {UNIFORMITY}"
     return Extension(method, tuple(lemmas), tuple(checker.queries))
+
+
+@attrs.frozen
+class FlatCases:
+    """``flat-accounts-never-pay``'s direct check at N by its flat cases (``per_account.flat_cases``):
+    whether every case held, its lemma lines, its queries (counted whatever it answered) and, where
+    a case did not hold, why."""
+
+    held: bool
+    lemmas: tuple[str, ...]
+    queries: tuple[QueryStats, ...]
+    failed: str = ""
+
+
+def flat_by_cases(policy: Policy, invariant: Invariant, bounds: Bounds, units: int) -> FlatCases:
+    """The direct check of ``flat-accounts-never-pay`` at ``bounds.accounts`` traders by its flat
+    cases, every case within what the ones before it left of ``units``."""
+    checker = _Checker(bounds, units)
+    try:
+        lemmas = flat_cases(policy, invariant, bounds, checker.valid, checker.fail)
+    except _Failed as failed:
+        return FlatCases(False, (), tuple(checker.queries), str(failed))
+    return FlatCases(True, tuple(lemmas), tuple(checker.queries))
 
 
 def extend(policy: Policy, invariant: Invariant, bounds: Bounds) -> Extension | None:

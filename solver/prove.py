@@ -58,7 +58,7 @@ from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.effort import OutOfEffort
 from solvent.solver.fund_facts import FUND_CLAIMS
 from solvent.solver.payer_lemma import PAYER_CLAIMS, applies
-from solvent.solver.per_account import EACH_TRADER, ONE_ACCOUNT, still_refuted
+from solvent.solver.per_account import EACH_TRADER, ONE_ACCOUNT, TURNS_ALIKE, still_refuted
 from solvent.solver.query import Answer, StoryQuery
 from solvent.solver.refinement import obligation_name
 from solvent.solver.resolution_facts import RESOLUTION_CLAIMS
@@ -76,6 +76,10 @@ from solvent.solver.verdicts import (
 BOUNDED = "bounded: the engine run symbolically on every book of N traders and K events"
 PURIFIED = "; products and quotients purified (sound over-approximation) with counterexample-guided refinement"
 GRID = "; prices fixed to grid points (linear)"
+FLAT_CASES = (
+    "bounded by flat cases: the claim fails only where some trader is flat, so the engine's transition "
+    "is asked once per trader with that trader's size and cost a concrete 0 (z3, exact), on every book of N traders"
+)
 
 
 def prove(
@@ -142,17 +146,27 @@ def _answered(
         bounds.accounts > comp.LEMMA_TRADERS or (extension.every_k and bounds.events > 1)
     )
     smaller: dict[int, ProofResult] = {}
-    outcome = _small_scope_first(
-        policy,
-        invariant,
-        bounds,
-        units=total - _units(lemmas),
-        transfers=transfers,
-        smaller=smaller,
-        cases=cases,
-        hold_back=comp.LEMMA_TRADERS if held else None,
-        lemmas_held=isinstance(extension, comp.Extension),
-    )
+    flat = None
+    if isinstance(extension, comp.Extension) and invariant.id == comp.FLAT and extension.assumes == TURNS_ALIKE:
+        # the flat-trader argument held: the direct check at N asked by its flat cases first, within
+        # half of what the lemmas left (docs/solver-notes.md#flat-accounts-never-pay-by-cases)
+        flat = comp.flat_by_cases(policy, invariant, bounds, (total - _units(lemmas)) // 2)
+    cased = () if flat is None else flat.queries  # the direct check's: counted in its outcome
+    if flat is not None and flat.held:
+        outcome = _by_flat_cases(policy, invariant, bounds, flat, total - _units(lemmas) - _units(cased), transfers)
+    else:
+        outcome = _small_scope_first(
+            policy,
+            invariant,
+            bounds,
+            units=total - _units(lemmas) - _units(cased),
+            transfers=transfers,
+            smaller=smaller,
+            cases=cases,
+            hold_back=comp.LEMMA_TRADERS if held else None,
+            lemmas_held=isinstance(extension, comp.Extension),
+        )
+    outcome = attrs.evolve(outcome, queries=cased + outcome.queries)
     direct = _obligation(outcome, invariant.id).verdict
     if isinstance(extension, comp.Attempt) and not payer_first and direct is Verdict.PROVED:
         left = total - _units(lemmas) - outcome.units
@@ -181,6 +195,28 @@ def _answered(
         )
     return attrs.evolve(
         outcome, seconds=time.perf_counter() - started, accepted=invariant.id in policy.accepts, bounds=bounds
+    )
+
+
+def _by_flat_cases(
+    policy: Policy, invariant: Invariant, bounds: Bounds, flat: Any, units: int, transfers: bool
+) -> ProofResult:
+    """``flat-accounts-never-pay`` proved at N by its flat cases (``compositional.flat_by_cases``):
+    the claim's obligation PROVED at N, and the transfers asked as the bounded question asks them
+    (a question built for them alone), within ``units``."""
+    claim = ObligationResult(invariant.id, Verdict.PROVED, "", scope_of(bounds))
+    method = f"{FLAT_CASES} ({'; '.join(flat.lemmas)})"
+    if not transfers:
+        return ProofResult(
+            policy.name, invariant.id, Verdict.PROVED, scope_of(bounds), 0.0, method, obligations=(claim,)
+        )
+    rest = _bounded(policy, invariant, bounds, units, transfers=True, claim=False)
+    if rest.verdict is Verdict.VACUOUS:
+        return rest
+    obligations = (claim, *rest.obligations)
+    verdict, reason = combine(list(obligations))
+    return attrs.evolve(
+        rest, verdict=verdict, reason=reason, obligations=obligations, method=f"{method}; the transfers: {rest.method}"
     )
 
 
@@ -475,14 +511,16 @@ def _bounded(
     *,
     transfers: bool = True,
     cases: Callable[[Bounds], tuple[payer_direct.ByCases | None, tuple[QueryStats, ...]]] | None = None,
+    claim: bool = True,
 ) -> ProofResult:
     """The bounded question within ``units`` (default ``bounds.effort``), every part within what
     the parts before it left: the payer's lemmas as facts (``cases``: proved within half, then each
     obligation asked piece by piece, ``solver.payer_direct``), then each price-grid point its fair
     share of the rest; in one point the build, the witness, the claim (all but an eighth of what
-    is left when the transfers follow it) and the transfers (what is left)."""
+    is left when the transfers follow it) and the transfers (what is left). ``claim=False``: the
+    transfers alone (the claim decided otherwise, ``_by_flat_cases``)."""
     units = bounds.effort if units is None else units
-    checked = (invariant,) + ((None,) if transfers else ())
+    checked = ((invariant,) if claim else ()) + ((None,) if transfers else ())
     per_obligation: dict[str, list[Answer]] = {obligation_name(o): [] for o in checked}
     witnesses: list[Answer] = []
     by_cases, queries = (None, ()) if cases is None else cases(_within(bounds, units // 2))

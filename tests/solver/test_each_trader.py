@@ -15,6 +15,7 @@ from pathlib import Path
 
 import attrs
 import pytest
+from mutant_support import socialize_weighted
 
 import solvent.rules.bankruptcy as bankruptcy
 import solvent.rules.liquidation as liquidation
@@ -206,25 +207,8 @@ def test_a_clawback_of_a_flat_winner_fails_the_flat_lemma() -> None:
 
 
 def test_a_socialized_loss_weighted_by_the_wrong_account_breaks_the_flat_lemma(monkeypatch) -> None:
-    from solvent.rules import socialized_loss
-    from solvent.rules.pro_rata import charge, payers
-    from solvent.rules.waterfall import Over
-
-    def socialize(ctx, rule, rounding, layer, bankrupt, remaining, at_bankruptcy=None, liquidator=None):
-        # socialized_loss.socialize with one token changed: each payer weighted by the bankrupt's lots
-        at = ctx.book if at_bankruptcy is None else at_bankruptcy
-        weights = []
-        for account in payers(ctx.book, bankrupt):
-            if layer.over is Over.OPEN_INTEREST:
-                w = abs_(at.account(bankrupt).size_lots)
-                if layer.liquidator_pays and account.name == liquidator:
-                    w = w + abs_(at.account(bankrupt).size_lots)
-            else:
-                w = socialized_loss.profit(rule, account)
-            weights.append((account.name, w))
-        return charge(ctx, rounding, weights, bankrupt, remaining, capped=False, reason=Reason.SOCIALIZED_LOSS)
-
-    monkeypatch.setattr(bankruptcy, "socialize", socialize)
+    # socialized_loss.socialize with one token changed: each payer weighted by the bankrupt's lots
+    socialize_weighted(monkeypatch, lambda at, book, payer, bankrupt: abs_(at.account(bankrupt).size_lots))
     found = _attempt("mango-v4", "flat-accounts-never-pay")
     assert isinstance(found, compositional.Attempt) and found.applies
     assert "no turn charges a flat trader" in found.failed
