@@ -16,6 +16,9 @@ well-formed book stays good"). Beside it:
 - with ``Bounds.start`` "funded", the book is one a venue's day could start from (:func:`funded`):
   every account flat with nothing behind its balance but deposits, so that a counterexample of K
   events is a whole story from an ordinary book (deposits, then trades and moves), not a state;
+- with ``Bounds.start`` "traded", only the traders have traded (:func:`traded`): the system
+  accounts as on a funded book, the traders any well-formed state (the deep-story search's seed,
+  written from the empty book by deposits, trades and round trips);
 - with ``Bounds.min_fund_ppm``, the insurance fund holds that share of the long open interest's
   notional at the mark, and the fee account and backstop vault start empty (so the fund alone is
   measured). (Mark moves within ``Bounds.max_move_ppm`` are an assumption on the events:
@@ -107,6 +110,8 @@ def book_assumptions(policy: Policy, book: Book, bounds: Bounds) -> list[Assumpt
     out += [Assumption(c.name, c.holds) for c in conditions(policy, book, margin=margin)]
     if bounds.start == "funded":
         out.append(funded(book))
+    if bounds.start == "traded":
+        out.append(traded(book))
     if bounds.min_fund_ppm is not None:
         fund = book.role(Role.INSURANCE_FUND).cash_quote
         long_notional = long_open_interest(policy, book)
@@ -139,20 +144,7 @@ def funded(book: Book) -> Assumption:
     deposits the sum of the balances, and one mark (no previous move). Every such book is the
     empty book after deposits (``solvent.properties.reachable.from_empty`` writes it so), so a
     story from it needs no "where did this book come from?"."""
-    per_account = []
-    for a in book.accounts:
-        per_account += [p.size_lots == 0 for p in a.positions] + [p.cost_quote == 0 for p in a.positions]
-        per_account += [
-            a.withdrawn_quote == 0,
-            a.debt_quote == 0,
-            a.window_pnl_quote == 0,
-            a.funding_remainder_millionths == 0,
-            a.spot_quote == 0,
-            a.cash_quote >= 0,
-            a.principal_quote == (0 if a.role in UNFUNDED else a.cash_quote),
-        ]
-        if a.role in UNFUNDED:
-            per_account.append(a.cash_quote == 0)
+    per_account = [c for a in book.accounts for c in _deposits_only(a)]
     marks = [m.previous_mark_quote == m.mark_quote for m in book.markets]
     # a market's capped insurance claim (rules.insurance_claim): nothing paid yet on a new book
     marks += [m.fund_settled_quote == 0 for m in book.markets if m.fund_settled_quote is not None]
@@ -160,6 +152,40 @@ def funded(book: Book) -> Assumption:
         "a funded book: every account flat, its balance deposits only",
         all_([*per_account, *marks, book.net_deposits_quote == sum_(a.cash_quote for a in book.accounts)]),
     )
+
+
+def traded(book: Book) -> Assumption:
+    """A book where only the traders have traded: every system account (the order book, the pools,
+    the venue) as on a funded book (:func:`funded`'s conditions for one account: flat, nothing
+    behind its balance but deposits, the venue, clearing and fee accounts empty); the traders any
+    well-formed state. A seed's opening (``solvent.properties.reachable.opening``) writes such a
+    book's system accounts exactly, by deposits; what a trader holds it writes by trades at the
+    mark and a round trip for a profit or a loss (``solvent.solver.deep_stories``), where a
+    well-formed book may also give the order book a position and a loss history that no deposit
+    or trade gives it (docs/solver-notes.md#a-seeds-loss-history-built-issue-18)."""
+    return Assumption(
+        "only the traders have traded: every system account flat, its balance deposits only",
+        all_([c for a in book.accounts if not a.is_trader for c in _deposits_only(a)]),
+    )
+
+
+def _deposits_only(a: Account) -> list[Any]:
+    """One account of a funded book: flat in every market, nothing withdrawn, owed, carried or in
+    the clawback window, no spot, a non-negative balance that is all principal (none for the
+    venue, clearing and fee accounts, ``UNFUNDED``)."""
+    out = [p.size_lots == 0 for p in a.positions] + [p.cost_quote == 0 for p in a.positions]
+    out += [
+        a.withdrawn_quote == 0,
+        a.debt_quote == 0,
+        a.window_pnl_quote == 0,
+        a.funding_remainder_millionths == 0,
+        a.spot_quote == 0,
+        a.cash_quote >= 0,
+        a.principal_quote == (0 if a.role in UNFUNDED else a.cash_quote),
+    ]
+    if a.role in UNFUNDED:
+        out.append(a.cash_quote == 0)
+    return out
 
 
 def long_open_interest(policy: Policy, book: Book) -> Any:
@@ -195,6 +221,7 @@ __all__ = [
     "UNFUNDED",
     "book_assumptions",
     "funded",
+    "traded",
     "holders",
     "long_open_interest",
     "mark_move_ppm",

@@ -39,8 +39,9 @@ ASSET_KINDS = ("asset-price", "asset-deposit", "asset-withdraw", "interest")
 START_MARGINS = ("initial", "maintenance")
 
 #: Which starting books a proof ranges over (``Bounds.start``): every well-formed book, or only a
-#: book just funded (every account flat, nothing behind it but deposits), as a venue's day starts.
-START_BOOKS = ("well-formed", "funded")
+#: book just funded (every account flat, nothing behind it but deposits), as a venue's day starts,
+#: or a book where only the traders have traded (the system accounts as a funded book's).
+START_BOOKS = ("well-formed", "funded", "traded")
 
 #: the most markets a symbolic book holds (docs/portfolio.md: M ≤ 3 at first)
 MAX_MARKETS = 3
@@ -130,7 +131,8 @@ class Bounds:
     #: the starting books: every "well-formed" one (a one-step counterexample may start from a
     #: state no story reaches), or only a "funded" one (flat, deposits only: ``assumptions.funded``),
     #: from which a K-event counterexample is a whole story from an ordinary book (bounded model
-    #: checking, ``solvent.solver.deep_stories``)
+    #: checking, ``solvent.solver.deep_stories``), or a "traded" one (the system accounts as a
+    #: funded book's, the traders any well-formed state: ``assumptions.traded``, a seed's state)
     start: str = attrs.field(default="well-formed", validator=attrs.validators.in_(START_BOOKS))
     #: perpetual markets in the symbolic book (docs/portfolio.md); each mark, funding or trade
     #: event may act on any of them

@@ -198,13 +198,15 @@ class Seed:
     """A z3 counterexample as the search's starting point: the empty book, the events that build
     what they can of z3's starting book, and z3's events up to the failing one, each mark move as
     the ratio (new mark, mark before) it made in z3's story. ``profits``: the traders whose profit
-    the opening builds by a round trip (:func:`profit_parts`), by name."""
+    the opening builds by a round trip (:func:`profit_parts`), by name; ``losses``: those whose
+    loss history it builds so (:func:`loss_parts`)."""
 
     book: Book
     opening: tuple[Event | _Cash, ...]
     tail: tuple[Event | tuple[int, int], ...]
     traders: int
     profits: tuple[str, ...] = ()
+    losses: tuple[str, ...] = ()
 
     @classmethod
     def of(
@@ -213,21 +215,32 @@ class Seed:
         """z3's state written as deposits and trades (``reachable.opening``). Given the policy and
         the claim, and when that opening followed by z3's events does not break the claim: the
         same with the profits of the fewest traders (:func:`profit_parts`; among as many, the
-        first in the book's order) that make it break the claim, if any do."""
+        first in the book's order) that make it break the claim, if any do; else the same with
+        the profits and loss histories (:func:`loss_parts`) of the fewest traders."""
         plain = cls._of(story, failing, {})
         if plain is None or policy is None or invariant is None or _fails_as_written(policy, invariant, plain):
             return plain
-        every = _profits(story.book)
-        for size in range(1, len(every) + 1):
-            for names in itertools.combinations(every, size):
-                built = cls._of(story, failing, {n: every[n] for n in names})
-                if built is not None and _fails_as_written(policy, invariant, built):
-                    return built
+        profits = _profits(story.book)
+        every = profits | {n: -loss for n, loss in _losses(story.book).items() if n not in profits}
+        for candidates in (profits, dict(sorted(every.items(), key=lambda kv: story.book.index(kv[0])))):
+            for size in range(1, len(candidates) + 1):
+                for names in itertools.combinations(candidates, size):
+                    if candidates is not profits and all(n in profits for n in names):
+                        continue  # asked with the profits alone
+                    built = cls._of(story, failing, {n: candidates[n] for n in names})
+                    if built is not None and _fails_as_written(policy, invariant, built):
+                        return built
         return plain
 
+    def fails_as_written(self, policy: Policy, invariant: Invariant) -> bool:
+        """Its opening then z3's events, nothing drawn between, break the claim."""
+        return _fails_as_written(policy, invariant, self)
+
     @classmethod
-    def _of(cls, story: Story, failing: int, profits: dict[str, int]) -> Seed | None:
-        plan = opening(story.book, with_maker=bool(profits))
+    def _of(cls, story: Story, failing: int, histories: dict[str, int]) -> Seed | None:
+        """The seed with each trader of ``histories`` given its profit (a positive amount) or its
+        loss history (a negative one) by a round trip."""
+        plan = opening(story.book, with_maker=bool(histories))
         if plan is None:
             return None
         empty, deposits, trades = plan
@@ -241,12 +254,15 @@ class Seed:
                 tail.append(event)
         known = {a.name for a in story.book.accounts}
         maker = next((a.name for a in empty.traders if a.name not in known), None)
-        if not profits or maker is None:
+        if not histories or maker is None:
             head = opening_events(story.book, deposits, trades)
             return cls(empty, head, tuple(tail), len(empty.traders))
+        profits = {n: v for n, v in histories.items() if v > 0}
+        losses = {n: -v for n, v in histories.items() if v < 0}
         parts = profit_parts(story.book, profits, maker, deposits)
-        head = opening_events(story.book, deposits, ())  # the deposits, as profit_parts set them
-        return cls(empty, (*head, *parts, *trades), tuple(tail), len(empty.traders), tuple(profits))
+        parts += loss_parts(story.book, losses, maker, deposits)
+        head = opening_events(story.book, deposits, ())  # the deposits, as the round trips set them
+        return cls(empty, (*head, *parts, *trades), tuple(tail), len(empty.traders), tuple(profits), tuple(losses))
 
 
 @attrs.frozen
@@ -257,6 +273,9 @@ class _Cash:
 
     account: str
     cash_quote: int
+    #: False: only a deposit of what it lacks (a withdrawal would bring the principal down to the
+    #: cash, and with it a loss history the round trip built)
+    withdraw: bool = True
 
 
 def _profits(book: Book) -> dict[str, int]:
@@ -294,6 +313,44 @@ def profit_parts(book: Book, profits: dict[str, int], maker: str, deposits: dict
     return tuple(parts)
 
 
+def _losses(book: Book) -> dict[str, int]:
+    """Each trader's loss history in z3's state that deposits and trades at the mark do not give
+    (they leave its principal at its cash): its principal above its cash, rounded up to the tick
+    grid; traders with none left out, and isolated positions."""
+    tick = book.market.tick_quote
+    out = {}
+    for a in book.traders:
+        loss = a.principal_quote - max(a.cash_quote, 0)
+        loss += -loss % tick
+        if loss > 0 and not a.owner:
+            out[a.name] = loss
+    return out
+
+
+def loss_parts(book: Book, losses: dict[str, int], maker: str, deposits: dict[str, int]) -> tuple[Any, ...]:
+    """The round trips that give each trader of ``losses`` a loss history L (its principal L above
+    its cash) as a venue would: it deposits its cash and L (at least one lot's notional and L, so
+    that the trip's margin is covered), buys one lot from ``maker`` at the mark plus L, which costs
+    it L against the mark (trading PnL, as :func:`profit_parts`' gain), and sells it back at the
+    mark; then its cash is brought up to z3's by a deposit where a fee took some (never down: a
+    withdrawal brings the principal down to the cash). ``maker`` is the taker of both fills (it
+    pays their fees) and withdraws the L it gained, so the trip leaves it no profit.
+    ``deposits`` is changed in place, as :func:`profit_parts` changes it."""
+    mark = book.market.mark_quote
+    parts: list[Any] = []
+    for name, loss in losses.items():
+        cash = max(book.account(name).cash_quote, 0)
+        deposits[name] = max(cash, mark) + loss
+        deposits[maker] = deposits.get(maker, 0) + 2 * mark  # margin for a lot, and the fees
+        parts += [
+            Trade(name, maker, 1, mark + loss, Taker.SELLER),
+            Trade(maker, name, 1, mark, Taker.BUYER),
+            Withdraw(maker, loss),
+            _Cash(name, cash, withdraw=False),
+        ]
+    return tuple(parts)
+
+
 def _fails_as_written(policy: Policy, inv: Invariant, seed: Seed) -> bool:
     """The seed's opening then z3's events, with nothing drawn between, break the claim."""
     return fails(policy, inv, _played(policy, seed.book, (*seed.opening, *seed.tail)))
@@ -310,7 +367,7 @@ def _played(policy: Policy, book: Book, parts: Sequence[Any]) -> Story:
             have = current.account(part.account).cash_quote
             event = (
                 Withdraw(part.account, have - part.cash_quote)
-                if have > part.cash_quote
+                if have > part.cash_quote and part.withdraw
                 else Deposit(part.account, part.cash_quote - have)
                 if have < part.cash_quote
                 else None
@@ -376,8 +433,24 @@ def one_step_seed(policy: Policy, inv: Invariant, budget: DeepBudget) -> tuple[S
 
 
 def _one_step_seed(policy: Policy, inv: Invariant, budget: DeepBudget) -> tuple[Seed | None, int]:
-    """:func:`one_step_seed` in this process."""
-    bounds = Bounds(accounts=budget.accounts, events=1, event_kinds=("mark",), effort=budget.effort)
+    """:func:`one_step_seed` in this process: z3's state from every well-formed book; where that
+    seed does not break the claim as written (:meth:`Seed.fails_as_written`), z3's state from a
+    book where only the traders have traded (``Bounds.start = "traded"``), whose system accounts
+    the opening writes exactly, kept if its seed does break the claim as written
+    (docs/solver-notes.md#a-seeds-loss-history-built-issue-18)."""
+    seed, units = _seed_from(policy, inv, budget, "well-formed")
+    if seed is None or seed.fails_as_written(policy, inv):
+        return seed, units
+    traded, more = _seed_from(policy, inv, budget, "traded")
+    if traded is not None and traded.fails_as_written(policy, inv):
+        return traded, units + more
+    return seed, units + more
+
+
+def _seed_from(policy: Policy, inv: Invariant, budget: DeepBudget, start: str) -> tuple[Seed | None, int]:
+    """z3's one-mark-move counterexample from a book of ``start`` (``Bounds.start``) as a seed, and
+    the units the question spent."""
+    bounds = Bounds(accounts=budget.accounts, events=1, event_kinds=("mark",), effort=budget.effort, start=start)
     result = prove(policy, inv, bounds, minimize=False, compositional=False, transfers=False)
     cx = result.counterexample
     if result.verdict is not Verdict.REFUTED or cx is None or cx.obligation != inv.id:
@@ -474,6 +547,7 @@ __all__ = [
     "Seed",
     "bounded_story",
     "deep_story",
+    "loss_parts",
     "one_step_seed",
     "seeded_search",
     "seeded_stories",
