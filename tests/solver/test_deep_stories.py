@@ -20,12 +20,13 @@ from solvent.rules.book import Role, new_book
 from solvent.rules.engine import run
 from solvent.rules.events import Deposit, MarkPrice, SpotDeposit, Taker, Trade, Withdraw
 from solvent.rules.loading import load_policy
-from solvent.solver.assumptions import funded
+from solvent.solver.assumptions import funded, traded
 from solvent.solver.bounds import Bounds
 from solvent.solver.deep_stories import (
     KINDS,
     DeepBudget,
     Seed,
+    _losses,
     _played,
     _profits,
     bounded_story,
@@ -92,6 +93,22 @@ class TestFundedBook:
         moved = attrs.evolve(after, market=attrs.evolve(after.market, previous_mark_quote=999))
         assert funded(moved).holds is False
         assert funded(attrs.evolve(after, net_deposits_quote=after.net_deposits_quote + 1)).holds is False
+
+    def test_only_the_traders_have_traded(self):
+        """``assumptions.traded``: a trade between traders, and a trader's loss history, keep it; the
+        order book holding a position, or a loss history (principal above its cash), does not."""
+        book, events = _deposited()
+        after = _after(book, (*events, Trade("alice", "bob", 1, 1_000)))
+        assert funded(after).holds is False and traded(after).holds is True
+        alice = after.account("alice")
+        losing = tuple(
+            attrs.evolve(a, principal_quote=alice.principal_quote + 1) if a is alice else a for a in after.accounts
+        )
+        assert traded(attrs.evolve(after, accounts=losing)).holds is True
+        for fields in ({"principal_quote": 1}, {"size_lots": 1, "cost_quote": 1_000}):
+            book_side = tuple(attrs.evolve(a, **fields) if a.role is Role.LIQUIDITY else a for a in after.accounts)
+            assert traded(attrs.evolve(after, accounts=book_side)).holds is False
+        assert Bounds(start="traded").start == "traded"
 
     def test_bounds_name_the_start(self):
         assert Bounds().start == "well-formed"
@@ -245,6 +262,75 @@ class TestSeeded:
         assert fails(policy, inv, _played(policy, seed.book, (*seed.opening, *seed.tail)))
         with_profits = Seed._of(story, 0, _profits(state))  # what it would have been
         assert with_profits.profits == ("alice", "bob") and with_profits.opening != seed.opening
+
+    HAIRCUT = PLANTED / "haircut-last-layer.toml"
+
+    def _losing_winner(self) -> Story:
+        """z3's one-step haircut-last-layer state from a book where only the traders have traded
+        (``Bounds.start = "traded"``, at 7d2d24e): alice long 2 lots at 999,827,325 with 41,005,923
+        quanta, bob short 2 with 39,993,093 over a principal of 1,060,323,334 (a loss history of
+        1,020,330,241), the fund 979,324,317; then a fall to 49."""
+        state = self._state(
+            999_827_325,
+            {
+                "alice": {"cash_quote": 41_005_923, "size_lots": 2, "cost_quote": 2 * 999_827_325},
+                "bob": {
+                    "cash_quote": 39_993_093,
+                    "size_lots": -2,
+                    "cost_quote": -2 * 999_827_325,
+                    "principal_quote": 1_060_323_334,
+                },
+                "liquidity": {"cash_quote": 18_383, "principal_quote": 18_383},
+                "insurance_fund": {"cash_quote": 979_324_317, "principal_quote": 979_324_317},
+            },
+        )
+        return Story(state, (MarkPrice(49),))
+
+    def test_a_winners_loss_history_is_built_by_a_round_trip(self):
+        """Deposits and trades at the mark leave bob's principal at his cash, so his gain in the fall
+        is all profit and the haircut pays alice's deficit: the seed as written does not break
+        no-negative-equity. With his loss history built (one lot bought from the maker at the mark
+        plus L, sold back at the mark, the maker withdrawing the L it gained, bob's cash never
+        brought down by a withdrawal) his profit is his gain less L, the haircut pays less than the
+        deficit left after the fund, and the seeded search finds it at its first example."""
+        policy, inv = load_policy(self.HAIRCUT), catalog.get("no-negative-equity")
+        story = self._losing_winner()
+        loss = 1_060_323_334 - 39_993_093
+        assert _losses(story.book) == {"bob": loss} and _profits(story.book) == {"alice": 41_005_923}
+        plain = Seed.of(story, 0)
+        assert not fails(policy, inv, _played(policy, plain.book, (*plain.opening, *plain.tail)))
+        seed = Seed.of(story, 0, policy, inv)
+        assert (seed.profits, seed.losses) == ((), ("bob",))  # alice's profit built alone does not fail
+        assert Trade("bob", "maker", 1, 999_827_325 + loss, Taker.SELLER) in seed.opening
+        assert Trade("maker", "bob", 1, 999_827_325, Taker.BUYER) in seed.opening
+        assert Withdraw("maker", loss) in seed.opening
+        played = _played(policy, seed.book, (*seed.opening, *seed.tail))
+        steps = replay(policy, played)
+        assert steps is not None and first_violation(policy, inv, steps) == len(steps) - 1
+        before = steps[-2].after
+        bob, maker = before.account("bob"), before.account("maker")
+        assert bob.principal_quote - bob.cash_quote >= loss and bob.size_lots == -2
+        assert maker.cash_quote <= maker.principal_quote  # the trip left the maker no profit
+        assert steps[-1].after.account("alice").cash_quote < 0
+        result = seeded_search(policy, inv, seed, SearchBudget(max_examples=100))
+        assert result.outcome is Outcome.FOUND and result.stats.examples_to_first == 1, result.stats
+        found = replay(policy, result.story)
+        assert found is not None and first_violation(policy, inv, found) == result.step_index == len(found) - 1
+
+    @pytest.mark.deep  # two z3 questions of about 1.3M units in a fresh process
+    def test_haircut_last_layer_found_by_the_seeded_search_within_the_ci_budget(self):
+        """z3's well-formed seed gives the order book a loss history the opening cannot write (it
+        does not fail as written), so a second question is asked from a book where only the traders
+        have traded: its seed (bob's loss history, built) fails as written, and the seeded search
+        finds the haircut leaving alice below zero at its first example (none in 2,000 before)."""
+        policy, inv = load_policy(self.HAIRCUT), catalog.get("no-negative-equity")
+        seed, units = one_step_seed(policy, inv, DeepBudget())
+        assert seed is not None and seed.losses and units > 0
+        assert all(a.size_lots == 0 and a.principal_quote == 0 for a in seed.book.accounts)  # the empty book
+        result = seeded_search(policy, inv, seed, SearchBudget(max_examples=DeepBudget().examples))
+        assert result.outcome is Outcome.FOUND and result.stats.examples_to_first == 1, result.stats
+        steps = replay(policy, result.story)
+        assert steps is not None and first_violation(policy, inv, steps) == result.step_index == len(steps) - 1
 
     @pytest.mark.deep  # a z3 question of about 5M units in a fresh process
     def test_clawback_found_by_the_seeded_search_within_the_ci_budget(self):
