@@ -317,6 +317,18 @@ class TestSeeded:
         found = replay(policy, result.story)
         assert found is not None and first_violation(policy, inv, found) == result.step_index == len(found) - 1
 
+    def test_a_loss_history_is_at_least_z3s_on_the_tick_grid(self):
+        """A fill's PnL is lots × ticks: a loss history of 15 quanta on a 10-quantum tick is built as
+        20 (at least z3's, so the winner's profit is at most z3's), one of 10 as 10; none where the
+        cash is the principal, and a negative cash counts as none."""
+        book = new_book(mark_quote=1_000, traders=("alice", "bob", "carol"), tick_quote=10)
+        fields = {"alice": (5, 20), "bob": (10, 20), "carol": (-5, 0)}
+        accounts = tuple(
+            attrs.evolve(a, cash_quote=fields[a.name][0], principal_quote=fields[a.name][1]) if a.name in fields else a
+            for a in book.accounts
+        )
+        assert _losses(attrs.evolve(book, accounts=accounts)) == {"alice": 20, "bob": 10}
+
     @pytest.mark.deep  # two z3 questions of about 1.3M units in a fresh process
     def test_haircut_last_layer_found_by_the_seeded_search_within_the_ci_budget(self):
         """z3's well-formed seed gives the order book a loss history the opening cannot write (it
