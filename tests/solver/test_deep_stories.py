@@ -267,7 +267,7 @@ class TestSeeded:
 
     def _losing_winner(self) -> Story:
         """z3's one-step haircut-last-layer state from a book where only the traders have traded
-        (``Bounds.start = "traded"``, at 7d2d24e, on main as ed125ad): alice long 2 lots at 999,827,325 with 41,005,923
+        (``Bounds.start = "traded"``, at 7d2d24e, its code on main unchanged): alice long 2 lots at 999,827,325 with 41,005,923
         quanta, bob short 2 with 39,993,093 over a principal of 1,060,323,334 (a loss history of
         1,020,330,241), the fund 979,324,317; then a fall to 49."""
         state = self._state(
