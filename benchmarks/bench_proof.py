@@ -289,6 +289,28 @@ def stage(row: dict[str, Any]) -> str:
     return " and ".join(parts)
 
 
+def catalog_summary(rows: list[dict[str, Any]]) -> None:
+    """The summary per preset of catalog cells (``catalog_table``'s rows, or a ``--json`` file of a
+    run stopped part way: ``--summary PATH``), then the cells left open with their reasons."""
+    names = list(dict.fromkeys(r["preset"] for r in rows))
+    print()
+    print("| preset | cells | proved | claim proved, transfers open | refuted | undecided | median s | worst s | units |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for preset in names:
+        mine = [r for r in rows if r["preset"] == preset]
+        seconds = sorted(r["seconds"] for r in mine)
+        count = {v: sum(1 for r in mine if r["counts"] == v) for v in ("proved", "claim proved", "refuted", "undecided")}
+        units = sum(r.get("units", 0) for r in mine)
+        print(
+            f"| {preset} | {len(mine)} | {count['proved']} | {count['claim proved']} | {count['refuted']} | "
+            f"{count['undecided']} | {seconds[len(seconds) // 2]} | {seconds[-1]} | {units:,} |"
+        )
+    print()
+    for r in rows:
+        if r["counts"] in ("undecided", "claim proved"):
+            print(f"- {r['preset']} {r['invariant']}: {r['verdict']} ({r['stage']}): {r['reason']}")
+
+
 def catalog_table(
     accounts: int,
     effort_units: int,
@@ -319,22 +341,7 @@ def catalog_table(
             if partial_json:  # the rows so far, so a run stopped part way keeps what it measured
                 with open(partial_json, "w") as fh:
                     json.dump({"rows": rows}, fh, indent=2)
-    print()
-    print("| preset | proved | claim proved, transfers open | refuted | undecided | median s | worst s | units |")
-    print("|---|---|---|---|---|---|---|---|")
-    for preset in names:
-        mine = [r for r in rows if r["preset"] == preset]
-        seconds = sorted(r["seconds"] for r in mine)
-        count = {v: sum(1 for r in mine if r["counts"] == v) for v in ("proved", "claim proved", "refuted", "undecided")}
-        units = sum(r.get("units", 0) for r in mine)
-        print(
-            f"| {preset} | {count['proved']} | {count['claim proved']} | {count['refuted']} | {count['undecided']} | "
-            f"{seconds[len(seconds) // 2]} | {seconds[-1]} | {units:,} |"
-        )
-    print()
-    for r in rows:
-        if r["counts"] in ("undecided", "claim proved"):
-            print(f"- {r['preset']} {r['invariant']}: {r['verdict']} ({r['stage']}): {r['reason']}")
+    catalog_summary(rows)
     return rows
 
 
@@ -467,6 +474,7 @@ def main() -> None:
     parser.add_argument("--catalog", action="store_true", help="every claim on every preset at N = --accounts, K = 1")
     parser.add_argument("--accounts", type=int, default=4, help="N for --catalog")
     parser.add_argument("--events", type=int, default=1, help="K (mark moves) for --catalog")
+    parser.add_argument("--summary", default=None, help="summarize a --catalog run's --json rows (one stopped part way too)")
     parser.add_argument("--adl-lemma", action="store_true", help="the ADL lemma at 2-4 traders per preset")
     parser.add_argument(
         "--each-trader", action="store_true", help="the per-trader all-N argument per preset and claim (N = --accounts)"
@@ -478,6 +486,10 @@ def main() -> None:
         "--share-lemma", action="store_true", help="the payer's share lemma on every preset with a pro-rata layer"
     )
     args = parser.parse_args()
+    if args.summary:
+        with open(args.summary) as fh:
+            catalog_summary(json.load(fh)["rows"])
+        return
     if args.share_lemma:
         rows = share_lemma_table(args.effort)
         if args.json:
