@@ -244,8 +244,8 @@ def _payer_cases(
     one_move = bounds.events == 1 and set(bounds.event_kinds) == {"mark"} and bounds.markets == 1
     one_move = one_move and not bounds.assets and not bounds.isolated
     if invariant.id in FUND_CLAIMS:  # a lemma on each turn of the question's own N traders, in a small share
-        small = _within(bounds, bounds.effort // fund_facts.SHARE)
-        return payer_direct.prepared(policy, small, invariant.id) if one_move else (None, ())
+        small = _within(bounds, bounds.effort // fund_facts.SHARE)  # at every move's turns (any K)
+        return payer_direct.prepared(policy, small, invariant.id) if fund_facts.applies(bounds) else (None, ())
     asked = (*PAYER_CLAIMS, *payer_direct.BESIDE_PAYER, *RESOLUTION_CLAIMS)
     if invariant.id not in asked or not one_move or applies(policy) is not None:
         return None, ()

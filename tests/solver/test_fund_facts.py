@@ -112,3 +112,38 @@ def test_claims_backed_gets_the_funds_turn_lemma_beside_the_payers() -> None:
     assert [q.result for q in queries if q.name.startswith(fund_facts.LEMMA)] == ["unsat", "unsat"]
     alone, _ = payer_direct.prepared(policy, bounds, "no-negative-equity")
     assert alone is not None and alone.fund is None
+
+
+def test_at_two_moves_each_moves_turns_get_an_instance_on_the_book_it_starts_from() -> None:
+    """K = 2 (issue 18's K = 3 target): the lemma holds of every book, so each move's turns get an
+    instance, the second move's on the book the first one left (its slot's ``before``): four facts
+    on two traders, each naming the fund its turn starts and ends with, and the last the question's
+    own fund after the second move (docs/solver-notes.md#every-claim-at-n--8-and-at-k--3-issue-18)."""
+    policy = resolve_policy("binance")
+    bounds = for_policy(Bounds(accounts=2, events=2, effort=20_000_000), policy)
+    assert fund_facts.applies(bounds)
+    cases, _ = payer_direct.prepared(policy, bounds, "insurance-fund-non-negative")
+    assert cases is not None and isinstance(cases.facts, fund_facts.FundFacts)
+    invariant = catalog.get("insurance-fund-non-negative")
+    query = StoryQuery(policy, invariant, bounds, obligations=(invariant,), lemma_facts=cases.instances)
+    assert len(query.facts) == 4
+    fund = query.book.role(Role.INSURANCE_FUND).name
+    second = query.runs[1]
+    [run] = second.runs
+    starts = list(fund_facts.turn_starts(policy, second.before, run.variant.event))
+    for fact, (trader, book) in zip(query.facts[2:], starts, strict=True):
+        assert occurs(book.account(fund).cash_quote, fact)
+        assert occurs(liquidation_turn(policy, Ctx(book), trader).book.account(fund).cash_quote, fact)
+    last = liquidation_turn(policy, Ctx(starts[-1][1]), "bob").book.account(fund).cash_quote
+    assert last.eq(run.ctx.book.account(fund).cash_quote)
+
+
+@pytest.mark.deep  # 9.8M units: 30 s at load 10
+def test_the_fund_is_proved_at_three_traders_and_three_moves() -> None:
+    """Binance at N = 3, K = 3 within 20M units: undecided with the facts at the first move only
+    (18.4M units spent, the claim out of effort in each phase); with every move's, proved, the
+    claim itself in about 0.16M units (9.85M in all, the N = 1-2 passes included)."""
+    result = prove("binance", "insurance-fund-non-negative", Bounds(accounts=3, events=3, effort=20_000_000), minimize=False)
+    assert result.verdict is Verdict.PROVED, result.summary()
+    assert payer_direct.FUND_METHOD in result.method
+    assert result.units <= 20_000_000
