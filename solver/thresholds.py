@@ -284,14 +284,20 @@ def _fund_share_ppm(policy: Policy, story: Story) -> int | None:
     return min(book.role(Role.INSURANCE_FUND).cash_quote * PPM // long, PPM)
 
 
-def _fund_question_accounts(policy: Policy) -> int | None:
-    """One trader when every profit-taking layer is an ADL that reaches the book (a lone trader's
-    deficit is then deleveraged against the book, which the claim sees); two otherwise, since a
-    socialized loss, haircut or clawback charges only traders and needs a winner among them."""
-    takers = [layer for layer in policy.deficit if layer.kind in HAIRCUT_LAYERS]
-    if takers and all(layer.kind == "adl" and getattr(layer, "book_last", False) for layer in takers):
-        return 1
-    return None
+#: Why fund-for-gap asks one trader against the book on every policy (docs/model.md, "How many
+#: traders"; docs/solver-notes.md#the-rounding-lattice-one-trader-and-the-closest-marks-issue-18):
+#: the book takes part in every layer that takes profit (docs/model.md#the-book-in-every-profit-taking-layer),
+#: so one trader's deficit beyond the fund reaches a socialized loss, haircut or clawback through
+#: the book as it reaches ADL, and each account's deficit is at most the gap less its margin of its
+#: own notional, at most the long open interest in all: one account shows the largest share. Two
+#: traders (the default where a layer other than ADL takes profit, before session 16) left Mango's
+#: and Percolator Gen B's proofs undecided within 30M units at every fund tried (one side only);
+#: one trader decides each in a few hundred thousand.
+FUND_ACCOUNTS_NOTE = (
+    "one trader against the book: the book takes part in every layer that takes profit, so one trader's "
+    "deficit beyond the fund reaches it, and one account shows the largest share of the open interest; "
+    "with two traders z3 left Mango's and Percolator Gen B's proofs undecided; --accounts 2 asks anyway"
+)
 
 
 def _safe_move_hints(policy: Policy, bounds: Bounds) -> list[int]:
@@ -631,6 +637,18 @@ SLIPPAGE_ACCOUNTS_NOTE = (
     "trader and not within its units on two; --accounts 2 asks about two"
 )
 
+#: Why vault-loss-for-gap asks one trader against the book (docs/solver-notes.md#the-rounding-lattice-one-trader-and-the-closest-marks-issue-18):
+#: each account the gap carries past its margin costs the vault at most its own deficit, and the
+#: accounts that lose are on one side, whose notional is at most the long open interest, so the
+#: share is largest for one account alone. Hyperliquid at two traders was one side only (175,000
+#: undecided within 30M units: the bankrupt account's cash read as ``max(c, 0)`` on every path);
+#: at one trader 175,000 is proved in 0.58M and 174,999 refuted in 1.1M.
+VAULT_ACCOUNTS_NOTE = (
+    "one trader against the book: each account a gap carries past its margin costs the vault at most its own "
+    "deficit, and those accounts' notional is at most the long open interest, so one account shows the largest "
+    "share; z3 left Hyperliquid's proof undecided at two traders; --accounts 2 asks about two"
+)
+
 #: Why penalty-bankrupts asks one trader against the book by default (docs/model.md, "How many
 #: traders"; docs/solver-notes.md#penalty-bankrupts-one-trader-and-hints-from-the-tiers-issue-18):
 #: the claim is about each liquidation, and a lone trader's own liquidation is what its penalty is
@@ -923,12 +941,8 @@ def questions(
             setup=_fund_setup(gap_ppm),
             hints=lambda p, b: [max(gap_ppm - min(t.initial_ppm for t in tiers(p)), 0)],
             reach=_fund_share_ppm,
-            accounts=_fund_question_accounts,
-            accounts_note=(
-                "one trader against the book: ADL reaches the book, so one trader already shows "
-                "it; with two traders on the same side and the book opposite z3 did not decide "
-                "the boundary within 400 s (session 2, Binance); --accounts 2 asks anyway"
-            ),
+            accounts=lambda p: 1,
+            accounts_note=FUND_ACCOUNTS_NOTE,
             applies=lambda p: "" if p.layer(InsuranceFund) is not None else "the policy has no insurance fund layer",
             compare=_compare_fund(gap_ppm),
         ),
@@ -969,6 +983,8 @@ def questions(
             # a bankrupt position's deficit is the gap less the margin it opened with
             hints=lambda p, b: [max(gap_ppm - min(t.initial_ppm for t in tiers(p)), 0)],
             applies=_vault_applies,
+            accounts=lambda p: 1,
+            accounts_note=VAULT_ACCOUNTS_NOTE,
             compare=_compare_vault(gap_ppm),
         ),
         "partial-liquidation-extra-bad-debt": Question(
@@ -1907,6 +1923,7 @@ __all__ = [
     "DEFAULT_LEVERAGE",
     "DEFAULT_MAINTENANCE_GAP_PPM",
     "DEFAULT_MIN_PRICE",
+    "FUND_ACCOUNTS_NOTE",
     "Bisection",
     "Direction",
     "LIQUIDATION_LEAVES_NOTHING",

@@ -18,6 +18,7 @@ from solvent.reports.proof_text import render_thresholds
 from solvent.rules.loading import loads_policy
 from solvent.rules.presets import load_preset
 from solvent.solver.effort import fresh_context
+from solvent.solver.effort import question as question_context
 from solvent.solver.refinement import replay
 from solvent.solver.thresholds import Direction, Threshold, ThresholdStatus
 from solvent.solver.verdicts import Verdict
@@ -97,6 +98,18 @@ def test_penalty_decided_at_one_trader(preset: str, answer: int, units: int) -> 
     assert replay(s.policy, s.claim, past.counterexample.story, s.bounds).violates
 
 
+def _asked(policy, question: str, value: int, effort: int):
+    """One probe as ``threshold`` makes it: a question of its own (``effort.question``). Drift's
+    proof at 89,024 spends 25.2-25.9M of its 30M units so; from ``fresh_context`` outside a question
+    (``_probe``) the same checks ran out of the 30M with 10 cells left: z3's search follows the
+    context's terms, so the test asks as the search does."""
+    q = th.questions()[question]
+    s = q.setup(policy, value, th.default_bounds(accounts=q.accounts(policy) or 2, effort=effort))
+    with question_context():
+        result, _size = th._decide(s)
+    return s, result
+
+
 @pytest.mark.deep
 @pytest.mark.parametrize(
     ("preset", "question", "answer", "beyond", "units"),
@@ -121,9 +134,9 @@ def test_a_slipping_liquidation_s_rounding_lattice_is_proved_and_refuted_one_ppm
     one trader against the book, proved at the rounding model's answer and refuted one ppm beyond
     by a story the engine replays, starting at the model's mark."""
     policy = load_preset(preset)
-    _, at = _probe(policy, question, answer, effort=units)
+    _, at = _asked(policy, question, answer, units)
     assert at.verdict is Verdict.PROVED, at.reason
-    s, past = _probe(policy, question, beyond, effort=units)
+    s, past = _asked(policy, question, beyond, units)
     assert past.verdict is Verdict.REFUTED and past.counterexample is not None, past.reason
     story = past.counterexample.story
     assert len(story.book.traders) == 1

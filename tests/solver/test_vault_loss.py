@@ -24,17 +24,21 @@ HYPERLIQUID = load_preset("hyperliquid")
 QUESTION = "vault-loss-for-gap"
 
 
-#: Twice a probe's default units: since ADL at the previous mark pays its excess over the deficit to
-#: the vault (6bd4ebd), the refutation one ppm below the answer needs more than the default 30M
+#: Twice a probe's default units: at two traders, since ADL at the previous mark pays its excess over
+#: the deficit to the vault (6bd4ebd), the refutation one ppm below the answer needed more than the
+#: default 30M; at one trader (the question's default since session 16) it takes 1.1M
 EFFORT = 60 * UNITS_PER_SECOND
-#: The proof at the answer stays undecided at 60M (below); the default suite asks it within 5M (an
-#: undecided probe spends all it is given: 5M is 5 s, 60M a minute under load) and the deep one at 60M
+#: At one trader the proof at the answer takes 0.58M units; at two it stays undecided at 60M (the
+#: deep test below): an undecided probe spends all it is given, 5M is 5 s, 60M a minute under load
 AT_ANSWER_EFFORT = 5 * UNITS_PER_SECOND
 
 
-def _probe(policy, value: int, effort: int = EFFORT):
-    """One probe as ``solvent thresholds --effort 60M`` makes it, a fresh question."""
-    s = th.questions()[QUESTION].setup(policy, value, th.default_bounds(effort=effort))
+def _probe(policy, value: int, effort: int = EFFORT, accounts: int | None = None):
+    """One probe as ``solvent thresholds --effort 60M`` makes it (one trader against the book, the
+    question's default, unless ``accounts`` says), a fresh question."""
+    q = th.questions()[QUESTION]
+    bounds = th.default_bounds(accounts=accounts or q.accounts(policy) or 2, effort=effort)
+    s = q.setup(policy, value, bounds)
     with question():
         result, _size = th._decide(s)
     return s, result
@@ -58,15 +62,17 @@ def _vault_loss(policy, story) -> tuple[int, int]:
 
 def test_hyperliquid_proved_at_its_answer_and_refuted_one_ppm_below(below) -> None:
     """Hyperliquid's loosest initial rate is 2.5% (40x): a position gapped 20% leaves a deficit of
-    17.5% of its notional, which the vault (the first layer) pays. No book of two traders makes a
-    flat vault lose more than 17.5% of the long open interest; one ppm less is refuted by a story
-    whose vault, flat before the move, loses more than 174,999 ppm of it.
+    17.5% of its notional, which the vault (the first layer) pays. No book of one trader against
+    the book makes a flat vault lose more than 17.5% of the long open interest (proved within 5M
+    units, 0.58M); one ppm less is refuted by a story whose vault, flat before the move, loses more
+    than 174,999 ppm of it.
 
-    The proof at 175,000 was decided at 30M units until the vault took ADL's excess at the previous
-    mark (6bd4ebd); since, it stays undecided even at 60M (docs/solver-notes.md). What is still
-    asserted of it: no story beats the answer (here within 5M units; at 60M in the deep test below)."""
-    _, at = _probe(HYPERLIQUID, 175_000, AT_ANSWER_EFFORT)
-    assert at.verdict is not Verdict.REFUTED, at.reason
+    At two traders the proof at 175,000 was decided at 30M units until the vault took ADL's excess
+    at the previous mark (6bd4ebd); since, it stays undecided there even at 60M (the deep test
+    below), which is why the question asks one trader (``th.VAULT_ACCOUNTS_NOTE``)."""
+    s_at, at = _probe(HYPERLIQUID, 175_000, AT_ANSWER_EFFORT)
+    assert at.verdict is Verdict.PROVED, at.reason
+    assert s_at.bounds.accounts == 1
     s, refuted = below
     assert refuted.verdict is Verdict.REFUTED and refuted.counterexample is not None, refuted.reason
     story = refuted.counterexample.story
@@ -77,8 +83,8 @@ def test_hyperliquid_proved_at_its_answer_and_refuted_one_ppm_below(below) -> No
 
 
 @pytest.mark.deep  # an undecided probe spends its 60M: a minute of the suite under load
-def test_hyperliquid_no_story_beats_the_answer_within_60m() -> None:
-    _, at = _probe(HYPERLIQUID, 175_000)
+def test_hyperliquid_no_story_of_two_traders_beats_the_answer_within_60m() -> None:
+    _, at = _probe(HYPERLIQUID, 175_000, accounts=2)
     assert at.verdict is not Verdict.REFUTED, at.reason
 
 
@@ -144,6 +150,7 @@ def test_solvent_thresholds_answers_it() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "vault-loss-for-gap  exact     180,000 ppm (18%)" in done.stdout
+    assert "one trader against the book: each account a gap carries past its margin" in " ".join(done.stdout.split())
     # gmx-v2's pool (the vault) is its only layer
     assert "can be emptied by a 20% gap, and the rest is left unpaid (no layer after it)" in " ".join(
         done.stdout.split()
