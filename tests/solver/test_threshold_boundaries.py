@@ -48,6 +48,12 @@ def _probe(policy, question: str, value: int, effort: int = SMALL):
         ("binance", "penalty-bankrupts", 469_042, 469_041),
         # its 5% maintenance less its 1% slippage, the hint (0.3M + 0.4M units)
         ("mango-v4", "penalty-bankrupts", 40_000, 39_999),
+        # one trader against the book (one side only at two traders): the rounding model's share,
+        # a short at 10% at 10,085 gapped 2,017 quanta and closed ⌈121.02⌉ = 122 beyond owes 2,139
+        # a lot, 212,097.2 ppm of 10,085, less its 10% (0.2M + 0.2M units)
+        ("mango-v4", "fund-for-gap", 112_098, 112_097),
+        # the 20% gap less Gen B's 10% initial rate (0.3M + 0.2M)
+        ("percolator-gen-b", "fund-for-gap", 100_000, 99_999),
     ],
 )
 def test_proved_at_the_answer_and_refuted_one_ppm_beyond(preset: str, question: str, answer: int, beyond: int) -> None:

@@ -457,6 +457,12 @@ def test_the_rounding_model_by_hand() -> None:
     assert th._safe_move_hints(load_preset("drift"), bounds) == [89_024, 100_000, 89_108, 88_908]
     assert th._safe_move_hints(load_preset("mango-v4"), bounds)[0] == 89_024
     assert th._safe_move_hints(BINANCE, bounds) == [8_000]  # no slippage: no model
+    # the fund for a 20% gap: a short at 10% at 10,085 gapped 2,017 quanta, closed ⌈121.02⌉ = 122
+    # beyond 12,102, owes 2,139 a lot: ⌈212,097.2⌉ − 100,000 of its notional beyond its margin
+    assert th._slipped_loss(10_085, 2_017, 10_000) == 2_139
+    fund = th.questions()["fund-for-gap"].hints
+    assert fund(load_preset("mango-v4"), bounds) == [112_098, 100_000]
+    assert fund(BINANCE, bounds) == [192_000]  # the gap less its 0.8%, no model
     # the model is the policy's arithmetic on the concrete engine too: the short above moved to
     # 11,401 fails within 89,025 and lies outside 89,024, where the most it may move (to 11,400)
     # leaves it whole
