@@ -196,6 +196,13 @@ class FlatCases:
     queries: tuple[QueryStats, ...]
     failed: str = ""
 
+    @property
+    def trivial(self) -> bool:
+        """Every case held because no event of these kinds writes a charge at all (the run made the
+        claim True before z3 was asked): the verdict says "trivially", as the bounded question's does."""
+        cases = [q for q in self.queries if "the engine's transition" in q.name]
+        return self.held and bool(cases) and all(q.result == "trivial" for q in cases)
+
 
 def flat_by_cases(policy: Policy, invariant: Invariant, bounds: Bounds, units: int) -> FlatCases:
     """The direct check of ``flat-accounts-never-pay`` at ``bounds.accounts`` traders by its flat

@@ -103,3 +103,24 @@ def test_with_the_socialized_loss_charging_flat_accounts_prove_does_not_prove_it
     result = prove("mango-v4", FLAT, Bounds(accounts=2, events=1, effort=3_000_000), minimize=False)
     assert result.verdict is not Verdict.PROVED
     assert "bounded by flat cases" not in result.method
+
+
+def test_where_no_charge_is_ever_written_the_cases_say_trivially() -> None:
+    """Backpack (its losses owed to the winners, no layer charges a payer's cash): every flat case's
+    run makes the claim True before z3 is asked, so the verdict stays "proved trivially" (as the
+    bounded question said before), now for every N."""
+    policy, bounds = _lending("backpack")
+    result = prove(policy, FLAT, bounds, minimize=False, payer_first=False)
+    assert result.verdict is Verdict.PROVED and result.trivial, result.reason
+    assert result.scope.accounts is None and "bounded by flat cases" in result.method
+    policy, bounds = _lending("drift")
+    assert not compositional.flat_by_cases(policy, catalog.get(FLAT), bounds, 3_000_000).trivial
+
+
+def test_the_cases_are_asked_on_the_lemmas_book_only() -> None:
+    """At N = 3 the flat lemma holds (mango-v4, no asset) but no case is asked: a case on a larger
+    book costs 1-3M units (drift at N = 4), where the bounded question decides."""
+    result = prove("mango-v4", FLAT, Bounds(accounts=3, events=1, effort=400_000), minimize=False)
+    assert any("no turn charges a flat trader" in q.name for q in result.queries)
+    assert not any("the engine's transition at N =" in q.name for q in result.queries)
+    assert "bounded by flat cases" not in result.method
