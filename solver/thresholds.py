@@ -1366,12 +1366,21 @@ def _pins(close: dict[int, int]) -> list[int]:
 
 
 def _split_at(low: int, high: int, close: dict[int, int]) -> list[tuple[int, int]]:
-    """The cell ``[low, high)`` split around its closest mark by the rounding model (the mark alone
-    last, so it is asked first), or at its geometric middle without one."""
+    """The cell ``[low, high)`` split by the rounding model: where it holds several marks within
+    twice :data:`TIGHT_PPM` of failing, each of them alone (the closest last, so asked first) and the
+    gaps between them whole; else around its closest mark, the rest on each side halved; without a
+    model, at its geometric middle. Drift's safe move at 89,024: 21.7M units (25.2M splitting
+    around the closest mark only: a cell of 10,470-10,568 holding three such marks was undecided
+    four times at 0.94M before it was cut down to them)."""
     inside = [(abs(close[p]), p) for p in range(low, high) if p in close]
     if not inside:
         middle = min(max(math.isqrt(low * high), low + 1), high - 1)
         return [(low, middle), (middle, high)]
+    near = sorted(p for gap, p in inside if gap <= 2 * TIGHT_PPM)
+    if len(near) > 1:  # every mark near failing alone (closest asked first), the gaps between whole
+        cuts = [low, *[x for p in near for x in (p, p + 1)], high]
+        gaps = [(a, b) for a, b in zip(cuts[::2], cuts[1::2], strict=True) if a < b]
+        return gaps + [(p, p + 1) for p in sorted(near, key=lambda p: (-abs(close[p]), -p))]
     _, t = min(inside)
     out = []
     for a, b in ((low, t), (t + 1, high)):  # what is left on each side of it, halved

@@ -515,6 +515,14 @@ def test_the_closest_marks_are_asked_alone_first_and_the_cells_still_cover_every
     parts = th._split_at(10_470, 10_479, close)
     assert parts == [(10_470, 10_474), (10_474, 10_478), (10_478, 10_479)]
     assert th._split_at(10_000, 10_100, {}) == [(10_000, 10_049), (10_049, 10_100)]
+    # a cell holding several marks within twice TIGHT_PPM of failing: each alone (the closest asked
+    # first), the gaps between them whole
+    near = sorted(p for p in range(10_470, 10_569) if abs(close[p]) <= 2 * th.TIGHT_PPM)
+    assert near == [10_478, 10_479, 10_568]
+    parts = th._split_at(10_470, 10_569, close)
+    assert parts[:2] == [(10_470, 10_478), (10_480, 10_568)]
+    assert sorted(parts[2:]) == [(p, p + 1) for p in near] and parts[-1] == (10_479, 10_480)
+    assert abs(close[10_479]) == min(abs(close[p]) for p in near)
     # no slippage, no model: the probe's cells are cell_edges' own
     plain = th.questions()["safe-move"].setup(BINANCE, 8_000, bounds)
     assert plain.closeness is None
