@@ -62,7 +62,7 @@ import z3
 
 from solvent.properties.catalog import Invariant, StepView
 from solvent.properties.scenarios import Story
-from solvent.rules.book import Account, Book, Position
+from solvent.rules.book import Account, Asset, Book, Position
 from solvent.rules.engine import (
     RejectedEvent,
     after_sweep,
@@ -671,6 +671,18 @@ def with_empty_traders(book: Book, extra: int) -> Book:
     return attrs.evolve(book, accounts=book.accounts[: last + 1] + empty + book.accounts[last + 1 :])
 
 
+def with_inert_assets(story: Story, names: tuple[str, ...], price: int) -> Story:
+    """``story`` written on a book that holds the collateral assets ``names`` too, each held by no
+    account (every balance 0, net deposits 0), at ``price`` quote quanta a quantum, its lending
+    indices at one: a book on which the assets take no part in a step that names none of them."""
+    book = story.book
+    if book.assets:
+        raise ValueError("the story's book already holds collateral assets")
+    assets = tuple(Asset(name, price) for name in names)
+    accounts = tuple(attrs.evolve(a, asset_balances=tuple(0 for _ in names)) for a in book.accounts)
+    return attrs.evolve(story, book=attrs.evolve(book, accounts=accounts, assets=assets))
+
+
 def still_refuted(policy: Policy, invariant: Invariant, story: Story, step_index: int, up_to: int = 8) -> int:
     """The most traders (at most ``up_to``) at which ``story``, with flat empty traders added, is
     replayed on the concrete engine and still breaks ``invariant`` at step ``step_index``: every
@@ -704,4 +716,5 @@ __all__ = [
     "one_account_argument",
     "still_refuted",
     "with_empty_traders",
+    "with_inert_assets",
 ]

@@ -54,16 +54,17 @@ from solvent.properties.catalog import Invariant
 from solvent.rules.policy import Policy
 from solvent.rules.presets import resolve_policy
 from solvent.solver import case_split, effort, fund_facts, payer_direct
-from solvent.solver.bounds import Bounds, for_policy
+from solvent.solver.bounds import ASSET_KINDS, Bounds, for_policy
 from solvent.solver.effort import OutOfEffort
 from solvent.solver.fund_facts import FUND_CLAIMS
 from solvent.solver.payer_lemma import PAYER_CLAIMS, applies
-from solvent.solver.per_account import EACH_TRADER, ONE_ACCOUNT, TURNS_ALIKE, still_refuted
+from solvent.solver.per_account import EACH_TRADER, ONE_ACCOUNT, TURNS_ALIKE, still_refuted, with_inert_assets
 from solvent.solver.query import Answer, StoryQuery
-from solvent.solver.refinement import obligation_name
+from solvent.solver.refinement import obligation_name, replay
 from solvent.solver.resolution_facts import RESOLUTION_CLAIMS
 from solvent.solver.verdicts import (
     TRIVIALLY,
+    Counterexample,
     InconsistentProof,
     ObligationResult,
     ProofResult,
@@ -470,6 +471,14 @@ def _small_scope_first(
     sizes = [n for n in (1, 2, 3) if smallest <= n < bounds.accounts]
     if lemmas_held:
         sizes = [n for n in sizes if n == hold_back]
+    elif bounds.assets:
+        # the smallest book without its collateral assets first, within the quarter (the books
+        # with them share what it left): a story there, the assets added back with no balance, is
+        # one of these bounds (docs/solver-notes.md#a-refutation-searched-without-the-asset-first)
+        found, spent = _without_assets(policy, invariant, attrs.evolve(bounds, accounts=smallest), quarter)
+        earlier += spent
+        if found is not None:
+            return found
     for k, n in enumerate(sizes):
         quick = (quarter - _units(earlier)) // (len(sizes) - k)
         if quick <= 0:
@@ -495,6 +504,39 @@ def _small_scope_first(
         own -= own // 2
     outcome = _bounded(policy, invariant, bounds, own, transfers=transfers, cases=cases)
     return attrs.evolve(outcome, queries=tuple(earlier) + outcome.queries)
+
+
+def _without_assets(
+    policy: Policy, invariant: Invariant, bounds: Bounds, units: int
+) -> tuple[ProofResult | None, tuple[QueryStats, ...]]:
+    """A refutation of ``invariant`` searched on ``bounds`` with no collateral asset on the book
+    (and no event acting on one), within ``units``: its story is then written on the asset book,
+    every account holding none of each asset (net deposits 0, the lowest price the bounds allow,
+    the lending indices at one), and replayed there on the concrete engine. A REFUTED result within
+    ``bounds`` where that replay breaks the claim; else None (nothing is said: the asset book is
+    asked as before). The queries are counted whatever they found."""
+    kinds = tuple(k for k in bounds.event_kinds if k not in ASSET_KINDS)
+    if not kinds or units <= 0:
+        return None, ()
+    bare = attrs.evolve(bounds, assets=0, asset_names=(), curve_assets=(), event_kinds=kinds)
+    outcome = _bounded(policy, invariant, bare, units, transfers=False)
+    cx = outcome.counterexample
+    if outcome.verdict is not Verdict.REFUTED or cx is None:
+        return None, outcome.queries
+    story = with_inert_assets(cx.story, bounds.collateral_names, bounds.min_price)
+    rep = replay(policy, invariant, story, bounds)
+    if not rep.violates:
+        return None, outcome.queries
+    lifted = Counterexample(rep.story, rep.steps, rep.failed_at, invariant.id, rep.detail)
+    scope = scope_of(bounds)
+    claim = ObligationResult(invariant.id, Verdict.REFUTED, rep.detail, scope)
+    method = (
+        f"{outcome.method}; found on the book without its collateral assets, then replayed with them held by no account"
+    )
+    result = attrs.evolve(
+        outcome, scope=scope, obligations=(claim,), counterexample=lifted, method=method, reason=rep.detail
+    )
+    return result, outcome.queries
 
 
 def _grid_points(bounds: Bounds, slot_has_price: list[bool]) -> Iterator[tuple[int | None, ...]]:
