@@ -475,7 +475,7 @@ def _small_scope_first(
         # the smallest book without its collateral assets first, within the quarter (the books
         # with them share what it left): a story there, the assets added back with no balance, is
         # one of these bounds (docs/solver-notes.md#a-refutation-searched-without-the-asset-first)
-        found, spent = _without_assets(policy, invariant, attrs.evolve(bounds, accounts=smallest), quarter)
+        found, spent = _without_assets(policy, invariant, bounds, smallest, quarter)
         earlier += spent
         if found is not None:
             return found
@@ -507,10 +507,11 @@ def _small_scope_first(
 
 
 def _without_assets(
-    policy: Policy, invariant: Invariant, bounds: Bounds, units: int
+    policy: Policy, invariant: Invariant, bounds: Bounds, accounts: int, units: int
 ) -> tuple[ProofResult | None, tuple[QueryStats, ...]]:
-    """A refutation of ``invariant`` searched on ``bounds`` with no collateral asset on the book
-    (and no event acting on one), within ``units``: its story is then written on the asset book,
+    """A refutation of ``invariant`` searched on ``bounds`` at ``accounts`` traders with no
+    collateral asset on the book (and no event acting on one), within ``units``: a refutation on
+    fewer traders is one within ``bounds``, and its scope. Its story is then written on the asset book,
     every account holding none of each asset (net deposits 0, the lowest price the bounds allow,
     the lending indices at one), and replayed there on the concrete engine. A REFUTED result within
     ``bounds`` where that replay breaks the claim; else None (nothing is said: the asset book is
@@ -518,7 +519,7 @@ def _without_assets(
     kinds = tuple(k for k in bounds.event_kinds if k not in ASSET_KINDS)
     if not kinds or units <= 0:
         return None, ()
-    bare = attrs.evolve(bounds, assets=0, asset_names=(), curve_assets=(), event_kinds=kinds)
+    bare = attrs.evolve(bounds, accounts=accounts, assets=0, asset_names=(), curve_assets=(), event_kinds=kinds)
     outcome = _bounded(policy, invariant, bare, units, transfers=False)
     cx = outcome.counterexample
     if outcome.verdict is not Verdict.REFUTED or cx is None:

@@ -35,6 +35,7 @@ def test_drift_spot_isolated_is_refuted_within_checks_share_as_its_accepted_stor
     policy, bounds = _check_question("drift")
     result = prove(policy, "spot-isolated", bounds, minimize=False, payer_first=False)
     assert result.verdict is Verdict.REFUTED and result.accepted
+    assert result.scope.accounts == 2  # found on one trader: a refutation within N <= 2
     assert "found on the book without its collateral assets" in result.method
     book = result.counterexample.story.book
     assert [a.name for a in book.assets] == ["SOL"] and all(a.asset_balances == (0,) for a in book.accounts)
