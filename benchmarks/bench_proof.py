@@ -115,6 +115,17 @@ def _cell(
     )
 
 
+def _load_once() -> None:
+    """Import what a cell runs in this process, before any cell is forked: a child then runs the
+    code the run started with, not what the worktree holds when the cell starts (a long run in a
+    worktree that is being edited or rebased measured each cell on the code of its own moment)."""
+    import solvent.solver  # noqa: F401  (registers the z3 backend)
+    import solvent.solver.compositional  # noqa: F401
+    import solvent.solver.prove  # noqa: F401
+    from solvent.rules.presets import resolve_policy  # noqa: F401
+    from solvent.simulation.grids import answer_proof  # noqa: F401
+
+
 def run_cell(
     preset: str,
     invariant: str,
@@ -125,6 +136,7 @@ def run_cell(
     compositional: bool = True,
 ) -> dict[str, Any]:
     """One proof in a child process, with a hard wall (ten minutes plus three times the reference time)."""
+    _load_once()
     ctx = multiprocessing.get_context("fork")
     out = ctx.Queue()
     proc = ctx.Process(
@@ -283,7 +295,9 @@ def stage(row: dict[str, Any]) -> str:
     if row.get("claim") != "proved":
         parts.append("the claim's build" if "building the question" in row.get("claim_reason", "") else "the claim")
     if row.get("transfers") not in ("proved", ""):
-        parts.append("the transfers' build" if "building the question" in row.get("transfers_reason", "") else "the transfers")
+        parts.append(
+            "the transfers' build" if "building the question" in row.get("transfers_reason", "") else "the transfers"
+        )
     if not parts:
         parts.append("build" if "building the question" in said else "z3")
     return " and ".join(parts)
@@ -294,12 +308,16 @@ def catalog_summary(rows: list[dict[str, Any]]) -> None:
     run stopped part way: ``--summary PATH``), then the cells left open with their reasons."""
     names = list(dict.fromkeys(r["preset"] for r in rows))
     print()
-    print("| preset | cells | proved | claim proved, transfers open | refuted | undecided | median s | worst s | units |")
+    print(
+        "| preset | cells | proved | claim proved, transfers open | refuted | undecided | median s | worst s | units |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for preset in names:
         mine = [r for r in rows if r["preset"] == preset]
         seconds = sorted(r["seconds"] for r in mine)
-        count = {v: sum(1 for r in mine if r["counts"] == v) for v in ("proved", "claim proved", "refuted", "undecided")}
+        count = {
+            v: sum(1 for r in mine if r["counts"] == v) for v in ("proved", "claim proved", "refuted", "undecided")
+        }
         units = sum(r.get("units", 0) for r in mine)
         print(
             f"| {preset} | {len(mine)} | {count['proved']} | {count['claim proved']} | {count['refuted']} | "
@@ -309,6 +327,21 @@ def catalog_summary(rows: list[dict[str, Any]]) -> None:
     for r in rows:
         if r["counts"] in ("undecided", "claim proved"):
             print(f"- {r['preset']} {r['invariant']}: {r['verdict']} ({r['stage']}): {r['reason']}")
+
+
+def _commit() -> str:
+    """The worktree's commit at the run's start (with "+changes" when it had uncommitted ones)."""
+    import subprocess
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, capture_output=True, text=True)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=here, capture_output=True, text=True
+        )
+    except OSError:
+        return ""
+    return head.stdout.strip() + ("+changes" if dirty.stdout.strip() else "")
 
 
 def catalog_table(
@@ -328,10 +361,12 @@ def catalog_table(
 
     names = presets or tuple(preset_names())
     rows = []
+    commit = _commit()
     for preset in names:
         for invariant in claims or catalog.CATALOG.ids():
             row = run_cell(preset, invariant, accounts, events, effort_units)
             row |= {"load_1min": round(os.getloadavg()[0], 2), "counts": decided(row), "stage": stage(row)}
+            row["commit"] = commit
             print(
                 f"{preset:13} {invariant:36} {row['verdict']:18} {row['counts']:13} {row.get('units', 0):>11,} "
                 f"{row['seconds']:>7} s  {row.get('claim_scope', '')[:40]}",
@@ -474,7 +509,9 @@ def main() -> None:
     parser.add_argument("--catalog", action="store_true", help="every claim on every preset at N = --accounts, K = 1")
     parser.add_argument("--accounts", type=int, default=4, help="N for --catalog")
     parser.add_argument("--events", type=int, default=1, help="K (mark moves) for --catalog")
-    parser.add_argument("--summary", default=None, help="summarize a --catalog run's --json rows (one stopped part way too)")
+    parser.add_argument(
+        "--summary", default=None, help="summarize a --catalog run's --json rows (one stopped part way too)"
+    )
     parser.add_argument("--adl-lemma", action="store_true", help="the ADL lemma at 2-4 traders per preset")
     parser.add_argument(
         "--each-trader", action="store_true", help="the per-trader all-N argument per preset and claim (N = --accounts)"

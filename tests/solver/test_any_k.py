@@ -36,7 +36,9 @@ def test_a_proof_on_one_event_stands_in_for_an_undecided_one_at_k() -> None:
     assert still.verdict is Verdict.UNKNOWN and still.scope.accounts == 3 and still.scope.events == 3
     assert "on the lemmas' book (N = 2, K = 1) too: its effort ran out" in still.reason
     # the same K: the text names N only, as it did
-    same_k = _extended(_outcome(4, 1, Verdict.UNKNOWN), catalog.get("conservation"), ext, _outcome(2, 1, Verdict.PROVED))
+    same_k = _extended(
+        _outcome(4, 1, Verdict.UNKNOWN), catalog.get("conservation"), ext, _outcome(2, 1, Verdict.PROVED)
+    )
     assert "on the lemmas' book (N = 2); at N = 4 the direct check" in same_k.method
 
 

@@ -143,7 +143,9 @@ def test_the_fund_is_proved_at_three_traders_and_three_moves() -> None:
     """Binance at N = 3, K = 3 within 20M units: undecided with the facts at the first move only
     (18.4M units spent, the claim out of effort in each phase); with every move's, proved, the
     claim itself in about 0.16M units (9.85M in all, the N = 1-2 passes included)."""
-    result = prove("binance", "insurance-fund-non-negative", Bounds(accounts=3, events=3, effort=20_000_000), minimize=False)
+    result = prove(
+        "binance", "insurance-fund-non-negative", Bounds(accounts=3, events=3, effort=20_000_000), minimize=False
+    )
     assert result.verdict is Verdict.PROVED, result.summary()
     assert payer_direct.FUND_METHOD in result.method
     assert result.units <= 20_000_000
