@@ -15,6 +15,7 @@ The expected numbers follow from the policy by hand, independently of the prover
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import attrs
@@ -510,7 +511,7 @@ def test_the_closest_marks_are_asked_alone_first_and_the_cells_still_cover_every
     assert cells[-1] == (10_469, 10_470) and cells[-2] == (10_379, 10_380)  # popped from the end
     covered = sorted(cells)
     assert covered[0][0] == bounds.min_price and covered[-1][1] == bounds.max_price + 1
-    assert all(a[1] == b[0] for a, b in zip(covered, covered[1:]))  # no gap, no overlap
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(covered))  # no gap, no overlap
     # split around the closest mark inside (10,478 is 20 ppm from failing there), it asked first
     parts = th._split_at(10_470, 10_479, close)
     assert parts == [(10_470, 10_474), (10_474, 10_478), (10_478, 10_479)]
