@@ -352,10 +352,13 @@ def deleverage(
     # unless the fund's drawdown triggered it
     # where a pool holds lots the queue cannot reach, the bankruptcy price is spread over the rest
     spread = pools and layer.price is AdlPrice.BANKRUPTCY
-    gap_lots = reach(ctx, size, bankrupt, pools) if spread else lots
-    fair_gap = (
-        bankruptcy_gap_per_lot(own, gap_lots) if not fee_ppm else gap_with_fee(own, gap_lots, size > 0, mark, fee_ppm)
-    )
+    if spread:
+        r = reach(ctx, size, bankrupt, pools)
+        fair_gap = bankruptcy_gap_per_lot(own, r) if not fee_ppm else gap_with_fee(own, r, size > 0, mark, fee_ppm)
+    else:  # the very terms every policy without pool lots built before (z3's questions unchanged)
+        fair_gap = (
+            bankruptcy_gap_per_lot(own, size) if not fee_ppm else gap_with_fee(own, lots, size > 0, mark, fee_ppm)
+        )
     if layer.fund_drawdown is not None:
         # a drawdown-triggered ADL may run after the fund paid it all (equity ≥ 0): then the
         # bankrupt account's price is the mark, never better for it
