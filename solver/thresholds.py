@@ -64,7 +64,7 @@ import attrs
 
 from solvent.properties.catalog import HAIRCUT_LAYERS, Invariant, Severity, StepView
 from solvent.properties.scenarios import Story
-from solvent.rules.arith import PPM, all_, and_, implies
+from solvent.rules.arith import PPM, Rounding, all_, and_, implies, mul_ppm
 from solvent.rules.book import Book, Role
 from solvent.rules.events import Event, MarkPrice
 from solvent.rules.liquidation import pools_holding
@@ -368,9 +368,10 @@ def _rounding_marks(bounds: Bounds) -> range:
 
 def _slipped_loss(mark: int, move: int, slip_ppm: int) -> int:
     """Per lot, what a position at ``mark`` loses to a move of ``move`` quanta against it and a
-    close ``⌈p′·s⌉`` beyond the new mark ``p′``: the worse of a short (mark up) and a long (down)."""
-    up = move + -(-(mark + move) * slip_ppm // PPM)
-    down = move + -(-max(mark - move, 0) * slip_ppm // PPM)
+    close ``⌈p′·s⌉`` beyond the new mark ``p′``: the worse of a short (mark up) and a long (down).
+    The slip is the engine's own rounding (``rules.liquidation.slip_per_lot``: ``mul_ppm``, up)."""
+    up = move + mul_ppm(mark + move, slip_ppm, rounding=Rounding.CEIL)
+    down = move + mul_ppm(max(mark - move, 0), slip_ppm, rounding=Rounding.CEIL)
     return max(up, down)
 
 
