@@ -25,11 +25,38 @@ refutation.
 The threshold (``solvent.solver.thresholds``, question ``partial-liquidation-extra-bad-debt``)
 is the smallest such bound: proved at it, and a replayed story one ppm below it in which partial
 liquidation adds more.
+
+**By lemmas, where one order covers the shortage** (Drift's ``shortage_buffer_ppm``; one trader,
+two moves: :func:`by_lemmas`). The product query of the two runs over both moves stayed undecided
+within 30M units on Drift at 0 ppm; it is cut after the first move into five one-step questions
+on the engine's own ``transition``, each small:
+
+- **L1** (the first move, both runs, from the probe's starting books): the partial run leaves no
+  more bad debt than the whole one (``d₁ᵖ ≤ d₁ʷ``); both marks after it lie in the price bounds
+  and are equal; where the trader's position is the same after both runs the two books are equal
+  in every field, and where it differs the partial run's trader is *left holding*
+  (:func:`left_holding`: its margin shortage with the buffer, the engine's own
+  ``shortage_quote``, at most :data:`SHORTAGE_SLACK` quanta, and its equity not negative).
+- **L2** (one move, the policy, from *any* book whose traders are left holding and whose mark lies
+  in the price bounds): no bad debt.
+- **L3** (one move, both runs, from *any* book whose mark lies in the price bounds): the partial run
+  leaves no more bad debt than the whole one, and the whole one none below zero.
+
+Together: if the books after the first move are equal, L3 on them gives ``d₂ᵖ ≤ d₂ʷ``; if not,
+the partial run's trader is left holding, so L2 gives ``d₂ᵖ = 0`` and L3 on the whole run's book
+``d₂ʷ ≥ 0``. With L1, ``d₁ᵖ + d₂ᵖ ≤ d₁ʷ + d₂ʷ``: partial liquidation adds no bad debt, so the claim
+holds at every bound ≥ 0. Each lemma's premises are the product query's (the second move bounded
+against the mark before it, accepted by both policies); L2 and L3 speak of every book, so nothing
+about the book after the first move is assumed that L1 does not prove. Only for one trader (a
+second trader's book after the first move is neither equal in both runs nor left holding) and two
+moves (after a second partial order the trader is left holding, but one that was only above
+maintenance is not: a third move can bankrupt it where whole liquidation left nothing open).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
@@ -37,9 +64,14 @@ import z3
 
 from solvent.properties.catalog import Invariant, Severity
 from solvent.properties.scenarios import Story
-from solvent.rules.arith import PPM, sum_, when
+from solvent.rules.arith import PPM, abs_, all_, sum_, when
+from solvent.rules.assets import margin_equity
+from solvent.rules.book import Book
 from solvent.rules.engine import RejectedEvent, step
+from solvent.rules.fields import data_fields
 from solvent.rules.ledger import InternalError
+from solvent.rules.liquidation import shortage_quote
+from solvent.rules.margin import account_maintenance
 from solvent.rules.outcomes import Bankrupt
 from solvent.rules.policy import Policy
 from solvent.solver import effort, wall
@@ -48,6 +80,7 @@ from solvent.solver.bounds import Bounds
 from solvent.solver.effort import OutOfEffort
 from solvent.solver.refinement import replay
 from solvent.solver.story import decode, event_variables, run, slots, symbolic_book
+from solvent.solver.symbolic import variable_book
 from solvent.solver.verdicts import Counterexample, ProofResult, QueryStats, SpuriousCounterexample, Verdict
 
 #: The claim's id in proofs and stories.
@@ -207,6 +240,213 @@ def _b(x: Any) -> Any:
     return z3.BoolVal(x) if type(x) is bool else x
 
 
+# --- by lemmas: the cascade cut after its first move ------------------------------------------
+
+#: How far below its maintenance plus buffer Drift's sized order may leave an account, in quanta:
+#: the order's lots are the least that cover the shortage, and only the rounding up of the
+#: maintenance (one quantum) and of the penalty (one) and the buffer's rounding down (one) stand
+#: between (``rules.liquidation.shortage_lots``)
+SHORTAGE_SLACK = 3
+
+
+def _holding_parts(policy: Policy, book: Book) -> list[Any]:
+    rule, market = policy.liquidation, book.market
+    out = []
+    for a in book.traders:
+        e = margin_equity(policy, book.assets, a)
+        mm = account_maintenance(policy.margin, policy.rounding, a, market.mark_quote, book.more_markets, policy.more_margins)
+        notional = abs_(a.size_lots) * market.mark_quote
+        out += [shortage_quote(rule, e, mm, notional) <= SHORTAGE_SLACK, e >= 0]
+    return out
+
+
+def left_holding(policy: Policy, book: Book) -> Any:
+    """Every trader of ``book`` is left holding: its margin shortage with the buffer (the engine's
+    ``shortage_quote``: maintenance plus the buffer's share of its notional, less its equity) at
+    most :data:`SHORTAGE_SLACK` quanta, and its equity not negative. What Drift's sized order
+    leaves (``rules.liquidation.shortage_lots``); one market, no collateral assets."""
+    rule, market = policy.liquidation, book.market
+    out = []
+    for a in book.traders:
+        e = margin_equity(policy, book.assets, a)
+        mm = account_maintenance(policy.margin, policy.rounding, a, market.mark_quote, book.more_markets, policy.more_margins)
+        notional = abs_(a.size_lots) * market.mark_quote
+        out += [shortage_quote(rule, e, mm, notional) <= SHORTAGE_SLACK, e >= 0]
+    return all_(out)
+
+
+def books_equal(a: Any, b: Any) -> Any:
+    """Every data field of two books (or records, or tuples of them) equal, the structural ones
+    the same (else False)."""
+    if isinstance(a, z3.ExprRef) or isinstance(b, z3.ExprRef):
+        return a == b
+    if attrs.has(type(a)):
+        if type(a) is not type(b):
+            return False
+        return all_(books_equal(getattr(a, f.name), getattr(b, f.name)) for f in attrs.fields(type(a)))
+    if isinstance(a, tuple):
+        return len(a) == len(b) and all_(books_equal(x, y) for x, y in zip(a, b, strict=True))
+    return a == b
+
+
+#: :func:`decide` asks the lemmas first, each within at most this share (1/n) of a probe's units
+#: and all within half of them (Drift at 0 ppm: 2.2M units in all, the costliest lemma 1.0M,
+#: against 30M / 4 = 7.5M); where they do not prove it, the product query has what they left
+LEMMA_SHARE = 4
+#: the method's words on a proof by :func:`by_lemmas`
+BY_LEMMAS = (
+    "by lemmas on one move each: the first move leaves equal books, or the partial run's trader at its "
+    "maintenance plus buffer, from which a move brings no bad debt; on any book partial adds none"
+)
+
+
+def lemmas_apply(policy: Policy, bounds: Bounds) -> bool:
+    """:func:`by_lemmas` speaks of one order sized to the shortage (``shortage_buffer_ppm``), one
+    trader, two mark moves, one market and no collateral assets."""
+    return (
+        policy.liquidation.shortage_buffer_ppm is not None
+        and bounds.accounts == 1
+        and bounds.events == 2
+        and tuple(bounds.event_kinds) == ("mark",)
+        and len(bounds.market_names) == 1
+        and not bounds.collateral_names
+    )
+
+
+@attrs.frozen
+class _Move:
+    """One mark move from ``book`` under each policy: the bad debt of each and the book after."""
+
+    held: tuple[Any, ...]
+    inputs: tuple[Any, ...]
+    bad_debt: tuple[Any, ...]
+    after: tuple[Book, ...]
+
+
+def _one_move(policies: Sequence[Policy], book: Book, variables: Sequence[Any], bounds: Bounds) -> _Move:
+    """One mark slot (``bounds`` with one event) from ``book``, run under each policy: its numbers
+    bounded, accepted by every policy, within the move bound of ``book``'s mark (the product
+    query's premises on each event)."""
+    one = attrs.evolve(bounds, events=1)
+    story_slots = slots(book, one)
+    runs = [run(p, book, story_slots) for p in policies]
+    held = [s.field_bounds for s in story_slots]
+    held += [r.accepted() for rs in runs for r in rs]
+    held += [
+        z3.Implies(_b(r.slot.chosen(v)), _b(move_within(r.before, vr.variant.event, one)))
+        for r in runs[0]
+        for v, vr in enumerate(r.runs)
+    ]
+    debts = tuple(
+        sum_(when(r.slot.chosen(v), bad_debt(vr.ctx.outcomes)) for r in rs for v, vr in enumerate(r.runs)) for rs in runs
+    )
+    inputs = tuple(variables) + tuple(event_variables(story_slots))
+    inputs += tuple(s.choice for s in story_slots if s.choice is not None)
+    return _Move(tuple(_b(h) for h in held), inputs, debts, tuple(rs[-1].after for rs in runs))
+
+
+def _mark_within(book: Book, bounds: Bounds) -> Any:
+    mark = book.market.mark_quote
+    return z3.And(mark >= bounds.min_price, mark <= bounds.max_price)
+
+
+def _zeroed(x: Any) -> Any:
+    """``x`` (a book, record or tuple of them) with every data field that is a term set to 0: its
+    structure (names, roles, the clock, absent fields) with the numbers left for
+    ``variable_book`` to make fresh."""
+    if attrs.has(type(x)):
+        data = set(data_fields(type(x)))
+        changes = {}
+        for f in attrs.fields(type(x)):
+            if not f.init:
+                continue
+            v = getattr(x, f.name)
+            if f.name in data and isinstance(v, z3.ExprRef):
+                changes[f.name] = 0
+            elif attrs.has(type(v)) or isinstance(v, tuple):
+                changes[f.name] = _zeroed(v)
+        return attrs.evolve(x, **changes)
+    if isinstance(x, tuple):
+        return tuple(0 if isinstance(v, z3.ExprRef) else _zeroed(v) for v in x)
+    return x
+
+
+def by_lemmas(policy: Policy, bounds: Bounds, units: int, total: int) -> tuple[bool, list[QueryStats], str]:
+    """Partial liquidation adds no bad debt over the two moves (so the claim holds at every bound
+    ≥ 0), proved by the lemmas of the module's docstring, each within at most ``units`` (its
+    building included) and all within ``total``: whether all were proved, each check's stats, and
+    why not. Call within ``effort.question()``. Only where :func:`lemmas_apply`."""
+    whole = whole_liquidation(policy)
+    stats: list[QueryStats] = []
+
+    def ask(name: str, premises: Sequence[Any], goal: Any, inputs: Sequence[Any], build: int) -> bool:
+        left = min(units, total - sum(q.units for q in stats)) - build
+        if left <= 0:
+            stats.append(QueryStats(name, "not asked (the lemmas' units ran out)", 0.0, units=build))
+            return False
+        answer = wall.check([*premises, z3.Not(_b(goal))], inputs, left, bounds.safety_net)
+        stats.append(QueryStats(name, answer.result, answer.seconds, units=answer.units + build))
+        return answer.result == "unsat"
+
+    with effort.building(units) as meter:
+        book, variables = symbolic_book(bounds)
+        start = [_b(a.holds) for a in book_assumptions(policy, book, bounds)]
+        first = _one_move((policy, whole), book, variables, bounds)
+    premises = [*start, *first.held]
+    witness = wall.check(premises, first.inputs, max(units - meter.spent, 1), bounds.safety_net)
+    stats.append(QueryStats("L1 premises (a witness)", witness.result, witness.seconds, units=witness.units + meter.spent))
+    if witness.result != "sat":
+        return False, stats, f"the premises of the first move: {witness.result} (no witness)"
+    (partial_debt, whole_debt), (after_p, after_w) = first.bad_debt, first.after
+    shape = _zeroed(after_p)
+    if shape != _zeroed(after_w):
+        return False, stats, "the books after the first move differ in structure"
+    size_p, size_w = after_p.traders[0].size_lots, after_w.traders[0].size_lots
+    marks = z3.And(_mark_within(after_p, bounds), after_p.market.mark_quote == after_w.market.mark_quote)
+    parts = _holding_parts(policy, after_p)
+    lemmas = [
+        ("L1 partial adds no bad debt on the first move", premises, partial_debt <= whole_debt),
+        ("L1 marks after the first move in bounds and equal", premises, marks),
+        ("L1 same position after both runs: the same book", [*premises, size_p == size_w], books_equal(after_p, after_w)),
+        *(
+            (f"L1 a position kept by the partial order: left holding ({i + 1}/{len(parts)})", [*premises, size_p != size_w], part)
+            for i, part in enumerate(parts)
+        ),
+    ]
+    for name, held, goal in lemmas:
+        if not ask(name, held, goal, first.inputs, 0):
+            return False, stats, f"{name}: {stats[-1].result}"
+    # the second move from any book of that structure (``variable_book``: every number fresh)
+    with effort.building(units) as meter:
+        x, xs = variable_book(shape, prefix="x.")
+        second = _one_move((policy,), x, xs, bounds)
+    premises = [_b(left_holding(policy, x)), _mark_within(x, bounds), *second.held]
+    if not ask("L2 left holding: no bad debt in a move", premises, second.bad_debt[0] == 0, second.inputs, meter.spent):
+        return False, stats, f"L2: {stats[-1].result}"
+    with effort.building(units) as meter:
+        y, ys = variable_book(shape, prefix="y.")
+        both = _one_move((policy, whole), y, ys, bounds)
+        alone = _one_move((whole,), y, ys, bounds)
+    partial_debt, whole_debt = both.bad_debt
+    if not ask(
+        "L3 any book: partial adds no bad debt in a move",
+        [_mark_within(y, bounds), *both.held],
+        partial_debt <= whole_debt,
+        both.inputs,
+        meter.spent,
+    ):
+        return False, stats, f"L3: {stats[-1].result}"
+    if not ask(
+        "L3 any book: whole liquidation's bad debt is not negative",
+        [_mark_within(y, bounds), *alone.held],
+        alone.bad_debt[0] >= 0,
+        alone.inputs,
+        0,
+    ):
+        return False, stats, f"L3: {stats[-1].result}"
+    return True, stats, ""
+
+
 def decide(policy: Policy, bound_ppm: int, bounds: Bounds) -> tuple[ProofResult, None]:
     """One probe at ``bound_ppm``: PROVED (unsat of the exact product query), REFUTED (a model
     replayed on the concrete engine under both policies and breaking the bound there), or UNKNOWN
@@ -216,17 +456,31 @@ def decide(policy: Policy, bound_ppm: int, bounds: Bounds) -> tuple[ProofResult,
     started = time.perf_counter()
     scope = scope_of(bounds)
     base = ProofResult(policy.name, CLAIM_ID, Verdict.UNKNOWN, scope, 0.0, BOUNDED + "; two runs (partial, whole)")
+    first: tuple[QueryStats, ...] = ()
+    if bound_ppm >= 0 and lemmas_apply(policy, bounds):
+        proved, stats_by_lemmas, why = by_lemmas(policy, bounds, bounds.effort // LEMMA_SHARE, bounds.effort // 2)
+        first = tuple(stats_by_lemmas)
+        if proved:
+            return attrs.evolve(
+                base,
+                verdict=Verdict.PROVED,
+                method=BOUNDED + "; " + BY_LEMMAS,
+                seconds=time.perf_counter() - started,
+                queries=first,
+            ), None
+        base = attrs.evolve(base, reason=f"by lemmas: {why}")
+    spent = sum(q.units for q in first)
     try:
-        query = CascadeQuery.build(policy, bounds)
+        query = CascadeQuery.build(policy, attrs.evolve(bounds, effort=max(bounds.effort - spent, 1)))
     except OutOfEffort as stop:
         return attrs.evolve(
-            base, reason=stop.reason, queries=(QueryStats("build", "out of effort", 0.0, units=stop.limit),)
+            base, reason=stop.reason, queries=(*first, QueryStats("build", "out of effort", 0.0, units=stop.limit))
         ), None
     built = QueryStats("build", "built", time.perf_counter() - started, units=query.build_units)
-    units = max(bounds.effort - query.build_units, 1)
+    units = max(bounds.effort - spent - query.build_units, 1)
     answer = wall.check([*query.assumptions, query.violation(bound_ppm)], query.inputs, units, bounds.safety_net)
     stats = QueryStats(CLAIM_ID, f"{answer.result} (exact)", answer.seconds, units=answer.units)
-    done = attrs.evolve(base, seconds=time.perf_counter() - started, queries=(built, stats))
+    done = attrs.evolve(base, seconds=time.perf_counter() - started, queries=(*first, built, stats))
     if answer.result == "unsat":
         # the assumptions alone must have a model, or "unsat" would prove nothing
         witness = wall.check(list(query.assumptions), query.inputs, units, bounds.safety_net)
