@@ -64,10 +64,10 @@ import attrs
 
 from solvent.properties.catalog import HAIRCUT_LAYERS, Invariant, Severity, StepView
 from solvent.properties.scenarios import Story
-from solvent.rules.arith import PPM, Rounding, all_, and_, implies, mul_ppm
+from solvent.rules.arith import PPM, Rounding, abs_, all_, and_, implies, mul_ppm
 from solvent.rules.book import Book, Role
 from solvent.rules.events import Event, MarkPrice
-from solvent.rules.liquidation import pools_holding
+from solvent.rules.liquidation import pools_holding, slip_per_lot
 from solvent.rules.margin import MarginRule, Tier, equity
 from solvent.rules.outcomes import Bankrupt, LayerUsed, Liquidated
 from solvent.rules.policy import Policy
@@ -225,6 +225,9 @@ class Setup:
     #: undecided cell at its closest mark (:func:`_cell_by_cell`). A guide to where z3 looks,
     #: never evidence: the cells still cover every mark. None: no model applies
     closeness: Callable[[], dict[int, int]] | None = None
+    #: where a market liquidation's fill slips: the lemma per lot (:class:`SlipLemma`) a probe
+    #: proves first and, proved, gives the query as a fact on every trader (None: none)
+    slip_lemma: SlipLemma | None = None
 
 
 @attrs.frozen
@@ -420,6 +423,80 @@ def _fund_hints(gap_ppm: int) -> Callable[[Policy, Bounds], list[int]]:
     return hints
 
 
+#: the units a probe gives its lemma per lot (:class:`SlipLemma`; linear arithmetic in two prices:
+#: Drift's safe move at 89,024 ppm proved in 17,670 units, refuted at 89,025 in 914)
+SLIP_LEMMA_UNITS = 1_000_000
+#: the method's words on a probe whose query held the proved lemma per lot
+SLIP_LEMMA_NOTE = "; with the lemma per lot on the slipped close (rate·p ≥ 10⁶·(|p′ − p| + slip(p′)), proved in linear arithmetic) as a fact on every trader"
+
+
+@attrs.frozen
+class SlipLemma:
+    """The rounding model (:func:`_least_failing_moves`) as a lemma z3 proves per probe: per lot,
+    a position holding ``rate_ppm`` of its notional at a starting mark ``p`` covers a move to ``p′``
+    of at most ``move_ppm`` and the close ``slip(p′)`` beyond the new mark (the engine's own
+    ``rules.liquidation.slip_per_lot``), for every ``p`` and ``p′`` within the price bounds:
+
+        |p′ − p|·10⁶ ≤ move·p  →  rate·p ≥ 10⁶·(|p′ − p| + slip(p′))
+
+    Two integer unknowns and a division by a constant: linear arithmetic, which z3 decides at once
+    (Drift at 10% and 89,024 ppm: 17,670 units; at 89,025 the model p = 10,469, p′ = 11,401, the
+    rounding model's near miss). Proved, every trader's instance multiplied by its ``|size|`` (a
+    product of two numbers ≥ 0) is a fact true of every value, which the probe's query gets
+    (``StoryQuery(lemma_facts=...)``): the query keeps exactly its models, and the margin a trader
+    holds (at least ``rate`` of its notional, rounded up) meets the lot-by-lot loss linearly, where
+    without it z3's nonlinear search met the rounding lattice near the lowest price mark by mark
+    (Drift's safe move at 89,024: 22-26M of its 30M units, cell by cell; with it the whole range
+    in 0.26M). Not proved (the value lies beyond the lattice): no fact, the probe as before."""
+
+    rate_ppm: int
+    move_ppm: int
+
+    def _terms(self, policy: Policy, bounds: Bounds, p: Any, p2: Any) -> tuple[Any, Any]:
+        """(premise, what a lot keeps: rate·p − 10⁶·(|p′ − p| + slip(p′)))."""
+        import z3
+
+        d = z3.If(p2 >= p, p2 - p, p - p2)
+        premise = z3.And(
+            p >= bounds.min_price,
+            p <= bounds.max_price,
+            p2 >= bounds.min_price,
+            p2 <= bounds.max_price,
+            d * PPM <= self.move_ppm * p,
+        )
+        return premise, self.rate_ppm * p - PPM * (d + slip_per_lot(policy.liquidation, p2))
+
+    def prove(self, policy: Policy, bounds: Bounds) -> Any:
+        """z3's answer on the lemma's negation (``unsat``: proved), within :data:`SLIP_LEMMA_UNITS`."""
+        import z3
+
+        from solvent.solver import wall
+
+        p, p2 = z3.Int("lemma.p"), z3.Int("lemma.p2")
+        premise, kept = self._terms(policy, bounds, p, p2)
+        return wall.check([premise, kept < 0], [p, p2], SLIP_LEMMA_UNITS, bounds.safety_net)
+
+    def facts(self, policy: Policy, bounds: Bounds) -> Callable[[Book, Sequence[Any]], list[Any]]:
+        """The proved lemma's instances on a query's terms: for each mark event of the first market
+        and each trader, ``premise → |size|·kept ≥ 0`` (none on a book of several markets)."""
+        import z3
+
+        def instances(book: Book, runs: Sequence[Any]) -> list[Any]:
+            if book.more_markets:
+                return []
+            out = []
+            for r in runs:
+                for vr in r.runs:
+                    event = vr.variant.event
+                    if not isinstance(event, MarkPrice) or event.market:
+                        continue
+                    premise, kept = self._terms(policy, bounds, r.before.market.mark_quote, event.price_quote)
+                    out += [z3.Implies(premise, abs_(a.size_lots) * kept >= 0) for a in r.before.traders]
+            return out
+
+        return instances
+
+
 def _safe_move_setup(policy: Policy, value: int, bounds: Bounds) -> Setup:
     slip, rate = _slipping(policy), min(t.initial_ppm for t in moving_margin(policy, bounds).tiers)
     closeness = None
@@ -433,6 +510,7 @@ def _safe_move_setup(policy: Policy, value: int, bounds: Bounds) -> Setup:
         NO_BAD_DEBT,
         attrs.evolve(bounds, max_move_ppm=value, event_kinds=("mark",)),
         closeness=closeness,
+        slip_lemma=SlipLemma(rate, value) if closeness is not None else None,
     )
 
 
@@ -533,6 +611,7 @@ def _maintenance_setup(leverage: int, gap_ppm: int) -> Callable[[Policy, int, Bo
             NO_BAD_DEBT,
             attrs.evolve(bounds, max_move_ppm=gap_ppm, start_margin="maintenance", event_kinds=("mark",)),
             closeness=closeness,
+            slip_lemma=SlipLemma(value, gap_ppm) if closeness is not None else None,
         )
 
     return setup
@@ -1466,14 +1545,18 @@ def _moving_mark(book: Book, bounds: Bounds) -> Any:
     return book.market.mark_quote
 
 
-def staged_then_cells(query: StoryQuery, s: Setup, units: int, extra: Any = None) -> tuple[Any, list[Any], str]:
+def staged_then_cells(
+    query: StoryQuery, s: Setup, units: int, extra: Any = None, *, whole_first: bool = False
+) -> tuple[Any, list[Any], str]:
     """A probe's checks on a built query within ``units``: the whole range of starting marks with
     1/:data:`WHOLE_SHARE` of them (:func:`stages`), then, if z3 left it undecided, cell by cell
     with the rest (:func:`_cell_by_cell`). ``extra``: a constraint conjoined to every check (the
     probe's move bound on a query built without one, ``solver.smallest_move``). The answer, the
-    stats of every check, and the method's note when it was proved cell by cell ("" otherwise)."""
+    stats of every check, and the method's note when it was proved cell by cell ("" otherwise).
+    ``whole_first``: the whole range is asked first even near the rounding model's lattice (the
+    query holds the proved lemma per lot, :class:`SlipLemma`)."""
     close = s.closeness() if s.closeness is not None else {}
-    if close and _pins(close):
+    if close and _pins(close) and not whole_first:
         # a value within a few ppm of the rounding model's lattice: the whole range holds the near
         # miss and stays undecided (Drift's safe move at 89,024: 15M units, one trader), so the
         # probe goes cell by cell at once, its closest marks first
@@ -1505,13 +1588,20 @@ def _decide(s: Setup) -> tuple[ProofResult, int | None]:
     bounds = s.bounds
     scope = scope_of(bounds)
     base = ProofResult(s.policy.name, s.claim.id, Verdict.UNKNOWN, scope, 0.0, BOUNDED)
+    lemma: list[QueryStats] = []
+    facts = None
+    if s.slip_lemma is not None:
+        proof = s.slip_lemma.prove(s.policy, bounds)
+        lemma.append(QueryStats("the lemma per lot (slipped close)", proof.result, proof.seconds, units=proof.units))
+        if proof.result == "unsat":
+            facts = s.slip_lemma.facts(s.policy, bounds)
     try:
-        query = StoryQuery(s.policy, s.claim, bounds, obligations=(s.claim,))
+        query = StoryQuery(s.policy, s.claim, bounds, obligations=(s.claim,), lemma_facts=facts)
     except OutOfEffort as stop:
         stats = QueryStats("build", "out of effort", 0.0, units=stop.limit)
-        return attrs.evolve(base, reason=stop.reason, queries=(stats,)), None
-    method = BOUNDED + ("" if query.exact else PURIFIED)
-    queries = [QueryStats("build", "built", query.build_seconds, units=query.build_units)]
+        return attrs.evolve(base, reason=stop.reason, queries=(*lemma, stats)), None
+    method = BOUNDED + ("" if query.exact else PURIFIED) + ("" if facts is None else SLIP_LEMMA_NOTE)
+    queries = [*lemma, QueryStats("build", "built", query.build_seconds, units=query.build_units)]
     witness = query.check_assumptions()
     queries.append(witness.stats)
     base = attrs.evolve(base, method=method, assumptions=tuple(a.name for a in query.assumptions))
@@ -1525,8 +1615,8 @@ def _decide(s: Setup) -> tuple[ProofResult, int | None]:
         ), None
     if witness.verdict is not Verdict.WITNESSED:
         return attrs.evolve(base, reason=f"assumptions: {witness.reason}", queries=tuple(queries)), None
-    left = query.solve_units - witness.stats.units
-    answer, checks, note = staged_then_cells(query, s, left)
+    left = query.solve_units - witness.stats.units - sum(q.units for q in lemma)
+    answer, checks, note = staged_then_cells(query, s, left, whole_first=facts is not None)
     queries += checks
     if note:
         method += note
