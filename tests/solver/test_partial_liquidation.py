@@ -120,3 +120,92 @@ def test_the_cli_asks_the_cascade_question_by_name() -> None:
     assert result.exit_code == 0, result.output
     assert "holds across the whole range, even at 0 ppm" in result.output
     assert "N ≤ 1, K ≤ 2" in result.output
+
+
+# --- Drift: one order sized to the shortage plus a 2% buffer ------------------------------------
+
+DRIFT = load_preset("drift")
+
+
+def _drift_with_buffer(ppm: int):
+    return attrs.evolve(DRIFT, liquidation=attrs.evolve(DRIFT.liquidation, shortage_buffer_ppm=ppm))
+
+
+def _short_cascade(policy, moves: tuple[int, ...], lots: int = 1_000, mark: int = 10_000):
+    """Alice short ``lots`` at ``mark`` holding exactly her initial margin, the book long; then the
+    mark events ``moves``."""
+    from solvent.properties.scenarios import Story
+    from solvent.rules.book import Role, new_book
+    from solvent.rules.events import MarkPrice
+    from solvent.rules.margin import initial_margin
+
+    book = new_book(mark_quote=mark, traders=("alice",))
+    im = initial_margin(policy.margin, policy.rounding, -lots, mark)
+    accounts = []
+    for a in book.accounts:
+        if a.name == "alice":
+            a = attrs.evolve(a, cash_quote=im, size_lots=-lots, cost_quote=-lots * mark)
+        elif a.role is Role.LIQUIDITY:
+            a = attrs.evolve(a, cash_quote=10**11, size_lots=lots, cost_quote=lots * mark)
+        accounts.append(a)
+    book = attrs.evolve(book, accounts=tuple(accounts), net_deposits_quote=im + 10**11)
+    return Story(book, tuple(MarkPrice(m) for m in moves))
+
+
+@pytest.mark.parametrize(
+    ("buffer", "left_open", "extra"),
+    [
+        (0, 920, 101_920),  # the order leaves her at maintenance: 5% more and the 1% slip sink it
+        (10_000, 690, 3_940),
+        (10_500, 681, 106),  # a buffer of the second move's slip, 1.05% of the moved mark, is not enough
+        (11_000, 673, 0),
+        (20_000, 552, 0),  # Drift's 2%: left at 7%, what a 5% move and a 1% slip cannot take
+    ],
+)
+def test_drift_s_buffer_keeps_what_a_second_move_takes(buffer: int, left_open: int, extra: int) -> None:
+    """Alice short 1,000 lots at 10,000 with her 10% margin, the mark up 5% twice: the first move
+    puts her below her 5% maintenance and Drift's order closes only what brings her back to
+    maintenance plus the buffer; the position left open meets the second move. With the preset's
+    2% buffer nothing is added (the lemmas prove it for every such story, below); with none, the
+    rest is bankrupt on the second move, where whole liquidation closed it on the first with
+    nothing owed."""
+    policy = _drift_with_buffer(buffer)
+    story = _short_cascade(policy, (10_500, 11_025))
+    _, steps = partial._concrete_bad_debt(policy, story)
+    assert steps[0].after.account("alice").size_lots == -left_open
+    e = partial.extra_of(policy, story)
+    assert (e.partial_quote, e.whole_quote) == (extra, 0)
+
+
+def test_drift_adds_bad_debt_on_a_third_move() -> None:
+    """The lemmas' scope is two moves: after Drift's order leaves her at 7% (552 lots), a 1.9% move
+    keeps her above maintenance, so no second order comes, and a third move of 5% sinks her, where
+    whole liquidation had closed her on the first (62,176 quanta, 6,217.6 ppm of the open
+    interest)."""
+    story = _short_cascade(DRIFT, (10_500, 10_700, 11_235))
+    e = partial.extra_of(DRIFT, story)
+    assert (e.partial_quote, e.whole_quote, e.open_interest_quote) == (62_176, 0, 10_000_000)
+    assert e.largest_broken() == 6_217
+
+
+def test_drift_adds_no_bad_debt_over_two_moves_proved_by_lemmas() -> None:
+    """Drift's answer over two moves of at most 5%, one trader: "all, even 0 ppm", proved at 0 by
+    the lemmas (``partial_liquidation.by_lemmas``) in one probe; the product query of the two runs
+    stayed undecided within 30M units. Each lemma's check is unsat and the first move's premises
+    have a witness."""
+    t = th.threshold("drift", QUESTION)
+    assert t.status is ThresholdStatus.ALL and t.proved_at == 0, t.note
+    assert len(t.probes) == 1 and t.probes[0].units < th.default_bounds().effort // 4
+    assert t.proof is not None and partial.BY_LEMMAS in t.proof.method
+    witness, *lemmas = t.proof.queries
+    assert witness.result == "sat" and len(lemmas) == 8
+    assert all(q.result == "unsat" for q in lemmas)
+    assert "adds no bad debt to what whole liquidation leaves" in t.comparison
+
+
+def test_the_lemmas_speak_of_one_trader_two_moves_and_a_sized_order() -> None:
+    bounds = th.questions()[QUESTION].setup(DRIFT, 0, th.default_bounds(accounts=1)).bounds
+    assert partial.lemmas_apply(DRIFT, bounds)
+    assert not partial.lemmas_apply(DRIFT, attrs.evolve(bounds, accounts=2))
+    assert not partial.lemmas_apply(DRIFT, attrs.evolve(bounds, events=3))
+    assert not partial.lemmas_apply(HYPERLIQUID, bounds)  # no sized order: the product query

@@ -26,6 +26,7 @@ from solvent.solver.verdicts import Verdict
 BINANCE = load_preset("binance")
 TWO_MARKETS = Path(__file__).resolve().parents[2] / "examples" / "two-markets.toml"
 SMALL = 8_000_000  # units per probe
+LATTICE = 3_000_000  # units per probe on a slipping liquidation's lattice, with the lemma per lot
 
 
 def _probe(policy, question: str, value: int, effort: int = SMALL):
@@ -105,10 +106,10 @@ def test_penalty_decided_at_one_trader(preset: str, answer: int, units: int) -> 
 
 
 def _asked(policy, question: str, value: int, effort: int):
-    """One probe as ``threshold`` makes it: a question of its own (``effort.question``). Drift's
-    proof at 89,024 spends 25.2-25.9M of its 30M units so; from ``fresh_context`` outside a question
-    (``_probe``) the same checks ran out of the 30M with 10 cells left: z3's search follows the
-    context's terms, so the test asks as the search does."""
+    """One probe as ``threshold`` makes it: a question of its own (``effort.question``). Before the
+    lemma per lot, Drift's proof at 89,024 spent 25.2-25.9M of its 30M units so, and from
+    ``fresh_context`` outside a question (``_probe``) the same checks ran out of the 30M with 10
+    cells left: z3's search follows the context's terms, so the test asks as the search does."""
     q = th.questions()[question]
     s = q.setup(policy, value, th.default_bounds(accounts=q.accounts(policy) or 2, effort=effort))
     with question_context():
@@ -116,37 +117,42 @@ def _asked(policy, question: str, value: int, effort: int):
     return s, result
 
 
-@pytest.mark.deep
 @pytest.mark.parametrize(
-    ("preset", "question", "answer", "beyond", "units"),
+    ("preset", "question", "answer", "beyond"),
     [
         # the rounding model's lattice point: a short at 10,469 moved 932 quanta (89,024.74 ppm)
-        # is closed ⌈114.01⌉ = 115 a lot beyond 11,401. Drift: 25.2M units to prove 89,024 cell by
-        # cell (its 13 closest marks alone first), 0.7M to refute 89,025; Mango: 5.9M and 0.2M
-        ("drift", "safe-move", 89_024, 89_025, 30_000_000),
-        ("mango-v4", "safe-move", 89_024, 89_025, 30_000_000),
+        # is closed ⌈114.01⌉ = 115 a lot beyond 11,401. With the lemma per lot proved (17,670
+        # units) the whole range of starting marks is proved at once: Drift 0.34M units to prove
+        # 89,024 (25.2M cell by cell before, deep), 0.34M to refute 89,025; Mango 0.22M and 0.18M
+        ("drift", "safe-move", 89_024, 89_025),
+        ("mango-v4", "safe-move", 89_024, 89_025),
         # a short at 5% maintenance at 10,100 gapped 505 quanta, closed ⌈106.05⌉ = 107 beyond:
-        # 612 a lot, 60,594.06 ppm. Drift: 12.7M to prove 60,595, 0.8M to refute 60,594; Mango:
-        # 1.5M and 0.2M
-        ("drift", "maintenance-for-leverage", 60_595, 60_594, 30_000_000),
-        ("mango-v4", "maintenance-for-leverage", 60_595, 60_594, 30_000_000),
+        # 612 a lot, 60,594.06 ppm. Drift: 0.31M to prove 60,595 (12.7M before), 0.32M to refute
+        # 60,594; Mango: 0.21M and 0.18M
+        ("drift", "maintenance-for-leverage", 60_595, 60_594),
+        ("mango-v4", "maintenance-for-leverage", 60_595, 60_594),
     ],
 )
 def test_a_slipping_liquidation_s_rounding_lattice_is_proved_and_refuted_one_ppm_beyond(
-    preset: str, question: str, answer: int, beyond: int, units: int
+    preset: str, question: str, answer: int, beyond: int
 ) -> None:
     """Drift's and Mango's safe move and maintenance rate for 10x, intervals or killed at the
     benchmark's wall before (docs/solver-notes.md#the-rounding-lattice-one-trader-and-the-closest-marks-issue-18):
-    one trader against the book, proved at the rounding model's answer and refuted one ppm beyond
-    by a story the engine replays, starting at the model's mark."""
+    one trader against the book, proved at the rounding model's answer with the lemma per lot as a
+    fact, within a tenth of the question's 30M units (3M a probe here), and refuted one ppm beyond,
+    where the lemma fails and gives nothing, by a story the engine replays, starting at the model's
+    mark."""
     policy = load_preset(preset)
-    _, at = _asked(policy, question, answer, units)
+    _, at = _asked(policy, question, answer, LATTICE)
     assert at.verdict is Verdict.PROVED, at.reason
-    s, past = _asked(policy, question, beyond, units)
+    assert th.SLIP_LEMMA_NOTE in at.method and at.queries[0].result == "unsat"
+    s, past = _asked(policy, question, beyond, LATTICE)
     assert past.verdict is Verdict.REFUTED and past.counterexample is not None, past.reason
+    assert th.SLIP_LEMMA_NOTE not in past.method and past.queries[0].result == "sat"
     story = past.counterexample.story
     assert len(story.book.traders) == 1
     assert story.book.market.mark_quote == (10_469 if question == "safe-move" else 10_100)
+    assert replay(s.policy, s.claim, story, s.bounds).violates
     assert replay(s.policy, s.claim, story, s.bounds).violates
 
 

@@ -494,6 +494,36 @@ def _short_at_its_margin(policy, mark: int, moved_to: int, lots: int = 1_000_000
     return Story(book, (MarkPrice(moved_to),))
 
 
+@pytest.mark.parametrize(
+    ("rate", "move", "proved", "mark", "moved_to"),
+    [
+        (100_000, 89_024, True, None, None),  # Drift's and Mango's safe move: the lattice's answer
+        (100_000, 89_025, False, 10_469, 11_401),  # one ppm beyond: the rounding model's near miss
+        (60_595, 50_000, True, None, None),  # their maintenance rate for 10x and a 5% gap
+        (60_594, 50_000, False, None, None),  # one ppm less: a short at the lattice gapped 5%
+    ],
+)
+def test_the_lemma_per_lot_is_the_rounding_model_proved_or_refuted_at_its_mark(
+    rate: int, move: int, proved: bool, mark: int | None, moved_to: int | None
+) -> None:
+    """The rounding model as a lemma z3 decides (``SlipLemma``): per lot, ``rate·p ≥ 10⁶·(|p′ − p| +
+    ⌈p′·s⌉)`` for every move within ``move``. Proved at the answer; one ppm beyond, z3's model is a
+    lot that owes more than it holds, near the lowest price (at 89,025 the model's only mark,
+    10,469)."""
+    from solvent.solver import effort
+
+    policy = load_preset("drift")
+    with effort.question():
+        answer = th.SlipLemma(rate, move).prove(policy, th.default_bounds())
+    assert answer.result == ("unsat" if proved else "sat")
+    assert answer.units < 200_000
+    if not proved:
+        p, p2 = answer.values["lemma.p"], answer.values["lemma.p2"]
+        assert mark is None or (p, p2) == (mark, moved_to)
+        assert 10_000 <= p < 20_000 and abs(p2 - p) * 1_000_000 <= move * p
+        assert rate * p < 1_000_000 * (abs(p2 - p) + -(-p2 * 10_000 // 1_000_000))
+
+
 def test_the_closest_marks_are_asked_alone_first_and_the_cells_still_cover_every_mark() -> None:
     """With the rounding model a probe's cells are cell_edges' cells with the marks closest to
     failing cut out and asked first, closest first (Drift's safe move at 89,024: 10,469 is 1 ppm
