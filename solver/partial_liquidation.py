@@ -250,11 +250,14 @@ SHORTAGE_SLACK = 3
 
 
 def _holding_parts(policy: Policy, book: Book) -> list[Any]:
+    """:func:`left_holding`'s conditions, two a trader (asked one by one in L1)."""
     rule, market = policy.liquidation, book.market
     out = []
     for a in book.traders:
         e = margin_equity(policy, book.assets, a)
-        mm = account_maintenance(policy.margin, policy.rounding, a, market.mark_quote, book.more_markets, policy.more_margins)
+        mm = account_maintenance(
+            policy.margin, policy.rounding, a, market.mark_quote, book.more_markets, policy.more_margins
+        )
         notional = abs_(a.size_lots) * market.mark_quote
         out += [shortage_quote(rule, e, mm, notional) <= SHORTAGE_SLACK, e >= 0]
     return out
@@ -265,14 +268,7 @@ def left_holding(policy: Policy, book: Book) -> Any:
     ``shortage_quote``: maintenance plus the buffer's share of its notional, less its equity) at
     most :data:`SHORTAGE_SLACK` quanta, and its equity not negative. What Drift's sized order
     leaves (``rules.liquidation.shortage_lots``); one market, no collateral assets."""
-    rule, market = policy.liquidation, book.market
-    out = []
-    for a in book.traders:
-        e = margin_equity(policy, book.assets, a)
-        mm = account_maintenance(policy.margin, policy.rounding, a, market.mark_quote, book.more_markets, policy.more_margins)
-        notional = abs_(a.size_lots) * market.mark_quote
-        out += [shortage_quote(rule, e, mm, notional) <= SHORTAGE_SLACK, e >= 0]
-    return all_(out)
+    return all_(_holding_parts(policy, book))
 
 
 def books_equal(a: Any, b: Any) -> Any:
@@ -338,7 +334,8 @@ def _one_move(policies: Sequence[Policy], book: Book, variables: Sequence[Any], 
         for v, vr in enumerate(r.runs)
     ]
     debts = tuple(
-        sum_(when(r.slot.chosen(v), bad_debt(vr.ctx.outcomes)) for r in rs for v, vr in enumerate(r.runs)) for rs in runs
+        sum_(when(r.slot.chosen(v), bad_debt(vr.ctx.outcomes)) for r in rs for v, vr in enumerate(r.runs))
+        for rs in runs
     )
     inputs = tuple(variables) + tuple(event_variables(story_slots))
     inputs += tuple(s.choice for s in story_slots if s.choice is not None)
@@ -394,7 +391,9 @@ def by_lemmas(policy: Policy, bounds: Bounds, units: int, total: int) -> tuple[b
         first = _one_move((policy, whole), book, variables, bounds)
     premises = [*start, *first.held]
     witness = wall.check(premises, first.inputs, max(units - meter.spent, 1), bounds.safety_net)
-    stats.append(QueryStats("L1 premises (a witness)", witness.result, witness.seconds, units=witness.units + meter.spent))
+    stats.append(
+        QueryStats("L1 premises (a witness)", witness.result, witness.seconds, units=witness.units + meter.spent)
+    )
     if witness.result != "sat":
         return False, stats, f"the premises of the first move: {witness.result} (no witness)"
     (partial_debt, whole_debt), (after_p, after_w) = first.bad_debt, first.after
@@ -407,9 +406,17 @@ def by_lemmas(policy: Policy, bounds: Bounds, units: int, total: int) -> tuple[b
     lemmas = [
         ("L1 partial adds no bad debt on the first move", premises, partial_debt <= whole_debt),
         ("L1 marks after the first move in bounds and equal", premises, marks),
-        ("L1 same position after both runs: the same book", [*premises, size_p == size_w], books_equal(after_p, after_w)),
+        (
+            "L1 same position after both runs: the same book",
+            [*premises, size_p == size_w],
+            books_equal(after_p, after_w),
+        ),
         *(
-            (f"L1 a position kept by the partial order: left holding ({i + 1}/{len(parts)})", [*premises, size_p != size_w], part)
+            (
+                f"L1 a position kept by the partial order: left holding ({i + 1}/{len(parts)})",
+                [*premises, size_p != size_w],
+                part,
+            )
             for i, part in enumerate(parts)
         ),
     ]
