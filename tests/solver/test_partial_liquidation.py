@@ -20,6 +20,7 @@ from solvent.solver import partial_liquidation as partial
 from solvent.solver.effort import fresh_context
 from solvent.solver.thresholds import ThresholdStatus
 from solvent.solver.verdicts import Verdict
+from tests.solver.test_thresholds import _short_at_its_margin
 
 HYPERLIQUID = load_preset("hyperliquid")
 QUESTION = "partial-liquidation-extra-bad-debt"
@@ -131,25 +132,10 @@ def _drift_with_buffer(ppm: int):
     return attrs.evolve(DRIFT, liquidation=attrs.evolve(DRIFT.liquidation, shortage_buffer_ppm=ppm))
 
 
-def _short_cascade(policy, moves: tuple[int, ...], lots: int = 1_000, mark: int = 10_000):
-    """Alice short ``lots`` at ``mark`` holding exactly her initial margin, the book long; then the
+def _short_cascade(policy, moves: tuple[int, ...]):
+    """Alice short 1,000 lots at 10,000 holding exactly her initial margin, the book long; then the
     mark events ``moves``."""
-    from solvent.properties.scenarios import Story
-    from solvent.rules.book import Role, new_book
-    from solvent.rules.events import MarkPrice
-    from solvent.rules.margin import initial_margin
-
-    book = new_book(mark_quote=mark, traders=("alice",))
-    im = initial_margin(policy.margin, policy.rounding, -lots, mark)
-    accounts = []
-    for a in book.accounts:
-        if a.name == "alice":
-            a = attrs.evolve(a, cash_quote=im, size_lots=-lots, cost_quote=-lots * mark)
-        elif a.role is Role.LIQUIDITY:
-            a = attrs.evolve(a, cash_quote=10**11, size_lots=lots, cost_quote=lots * mark)
-        accounts.append(a)
-    book = attrs.evolve(book, accounts=tuple(accounts), net_deposits_quote=im + 10**11)
-    return Story(book, tuple(MarkPrice(m) for m in moves))
+    return _short_at_its_margin(policy, 10_000, moves, lots=1_000)
 
 
 @pytest.mark.parametrize(

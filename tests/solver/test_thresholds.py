@@ -476,8 +476,9 @@ def test_the_rounding_model_by_hand() -> None:
     assert not held.violates and not held.outside and not held.rejected
 
 
-def _short_at_its_margin(policy, mark: int, moved_to: int, lots: int = 1_000_000):
-    """One trader short ``lots`` at ``mark`` holding exactly its initial margin, the book long."""
+def _short_at_its_margin(policy, mark: int, moved_to: int | tuple[int, ...], lots: int = 1_000_000):
+    """One trader short ``lots`` at ``mark`` holding exactly its initial margin, the book long; then
+    the mark moved to ``moved_to`` (several marks: one event each)."""
     from solvent.rules.book import Role, new_book
     from solvent.rules.margin import initial_margin
 
@@ -491,7 +492,8 @@ def _short_at_its_margin(policy, mark: int, moved_to: int, lots: int = 1_000_000
             a = attrs.evolve(a, cash_quote=10**11, size_lots=lots, cost_quote=lots * mark)
         accounts.append(a)
     book = attrs.evolve(book, accounts=tuple(accounts), net_deposits_quote=im + 10**11)
-    return Story(book, (MarkPrice(moved_to),))
+    marks = moved_to if isinstance(moved_to, tuple) else (moved_to,)
+    return Story(book, tuple(MarkPrice(m) for m in marks))
 
 
 @pytest.mark.parametrize(
