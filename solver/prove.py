@@ -149,6 +149,18 @@ def _answered(
         bounds.accounts > comp.LEMMA_TRADERS or (extension.every_k and bounds.events > 1)
     )
     smaller: dict[int, ProofResult] = {}
+    facts = functools.partial(_payer_cases, policy, invariant)
+    # an induction over events at K > 1 rests on the one-event question on the lemmas' book: asked
+    # first, within half of what the lemmas left, and the question at N and K gets all the rest
+    # (docs/solver-notes.md#the-one-event-book-first): where the one-event book is cheap, the
+    # K-event question keeps what it had before the induction was checked on one event, so one
+    # that decided then still does; where it is not, each gets half, as when it was asked last
+    one_event = None
+    if held and extension.every_k and bounds.events > 1:
+        one_event = _one_event_first(
+            policy, invariant, bounds, comp.LEMMA_TRADERS, facts, (total - _units(lemmas)) // 2
+        )
+        held = False  # nothing more held back for the lemmas' book: it was asked
     flat = None
     flat_lemma = isinstance(extension, comp.Extension) and extension.assumes == TURNS_ALIKE
     if flat_lemma and invariant.id == comp.FLAT and bounds.accounts <= comp.LEMMA_TRADERS:
@@ -166,13 +178,14 @@ def _answered(
             policy,
             invariant,
             bounds,
-            units=total - _units(lemmas) - _units(cased),
+            units=total - _units(lemmas) - _units(cased) - (0 if one_event is None else one_event.units),
             transfers=transfers,
             smaller=smaller,
             cases=cases,
             hold_back=comp.LEMMA_TRADERS if held else None,
             lemmas_held=isinstance(extension, comp.Extension),
         )
+        cased = () if one_event is None else one_event.queries  # counted in the direct check's outcome
     outcome = attrs.evolve(outcome, queries=cased + outcome.queries)
     direct = _obligation(outcome, invariant.id).verdict
     if isinstance(extension, comp.Attempt) and not payer_first and direct is Verdict.PROVED:
@@ -187,10 +200,12 @@ def _answered(
     if outcome.verdict is Verdict.REFUTED and invariant.id in (*EACH_TRADER, *ONE_ACCOUNT):
         outcome = _refuted_for_larger_books(policy, invariant, outcome)
     if isinstance(extension, comp.Extension):
-        facts = functools.partial(_payer_cases, policy, invariant)
         left = total - _units(lemmas) - outcome.units
         k = 1 if extension.every_k else bounds.events  # an induction over events is checked on one
-        small = _on_lemma_book(policy, invariant, bounds, outcome, smaller, comp.LEMMA_TRADERS, facts, left, k)
+        if one_event is not None:  # the lemmas' book was asked first: its answer, proved or not
+            small = one_event if _obligation(outcome, invariant.id).verdict is Verdict.UNKNOWN else None
+        else:
+            small = _on_lemma_book(policy, invariant, bounds, outcome, smaller, comp.LEMMA_TRADERS, facts, left, k)
         said = outcome.lemmas + (small.lemmas if small is not None else ())  # the facts, where used
         outcome = _extended(outcome, invariant, extension, small)
         outcome = attrs.evolve(outcome, lemmas=outcome.lemmas + said)
@@ -311,6 +326,23 @@ def _on_lemma_book(
     again = _bounded(policy, invariant, book, units, transfers=False, cases=cases)
     k = events if events != bounds.events else None
     return attrs.evolve(again, queries=tuple(_tag_scope(q, n, k) for q in again.queries))
+
+
+def _one_event_first(
+    policy: Policy,
+    invariant: Invariant,
+    bounds: Bounds,
+    n: int,
+    cases: Callable[[Bounds], tuple[payer_direct.ByCases | None, tuple[QueryStats, ...]]],
+    units: int,
+) -> ProofResult:
+    """The claim asked on the lemmas' book of one event (``n`` traders, K = 1) within ``units``,
+    before a K-event question whose all-N argument covers any K: the direct check that argument's
+    verdict rests on (``_extended``), as ``_on_lemma_book`` would ask it after. The transfers
+    obligation is the question's own, asked at N and K only. Its queries are named for that book."""
+    book = attrs.evolve(bounds, accounts=n, events=1)
+    asked = _bounded(policy, invariant, book, units, transfers=False, cases=cases)
+    return attrs.evolve(asked, queries=tuple(_tag_scope(q, n, 1) for q in asked.queries))
 
 
 def _tag_scope(stats: QueryStats, n: int, k: int | None = None) -> QueryStats:

@@ -63,8 +63,8 @@ def test_backpack_conservation_at_three_events_is_proved_on_one() -> None:
 def test_each_liquidation_is_proved_for_any_k_on_the_one_event_book() -> None:
     """liquidation-only-below-maintenance's lemma runs from any trader state with only the prices
     bounded, which every accepted mark move keeps, so it is asked on the one-event book at K = 3
-    too and covers every K. Backpack, N = 2, K = 3, 1.5M units: the lemma (about 1.5K units), the
-    three-event build runs out, the one-event check on the lemmas' book proves the claim."""
+    too and covers every K. Backpack, N = 2, K = 3, 1.5M units: the lemma (about 1.5K units), then
+    the one-event check on the lemmas' book, which proves the claim (0.29M)."""
     result = prove(
         "backpack", "liquidation-only-below-maintenance", Bounds(accounts=2, events=3, effort=1_500_000), minimize=False
     )
@@ -88,3 +88,27 @@ def test_the_per_trader_contract_still_covers_one_event() -> None:
         load_preset("broker-reg-t"), claims.get("no-negative-equity"), Bounds(accounts=2, events=3, effort=1_000_000)
     )
     assert isinstance(found, compositional.Attempt) and "covers one event (K = 1), not K = 3" in found.failed
+
+
+def test_the_one_event_book_is_asked_first_so_a_k_event_question_still_decides() -> None:
+    """Backpack's liquidation claim at N = 2, K = 3 within 1.5M units was decided (both obligations,
+    1.21M) before its induction was checked on one event; asking that check last, with half of the
+    question kept back for it, left the three-event build out of its half (749,225 units) and the
+    transfers open. The one-event question is now asked first (0.29M) and, having proved the claim,
+    the three-event question gets all the rest: its build (0.83M) fits and the transfers are proved
+    at N = 2, K = 3 (docs/solver-notes.md#the-one-event-book-first-issue-18). Fails with the stages
+    in the old order: the verdict is partial."""
+    result = prove(
+        "backpack", "liquidation-only-below-maintenance", Bounds(accounts=2, events=3, effort=1_500_000), minimize=False
+    )
+    verdicts = {o.obligation: o for o in result.obligations}
+    assert result.verdict is Verdict.PROVED, result.reason
+    claim = verdicts["liquidation-only-below-maintenance"]
+    assert claim.scope.accounts is None and claim.scope.events is None
+    transfers = verdicts[TRANSFERS]
+    assert transfers.verdict is Verdict.PROVED and (transfers.scope.accounts, transfers.scope.events) == (2, 3)
+    asked = [q.name for q in result.queries]
+    one_event = asked.index("liquidation-only-below-maintenance (on the lemmas' book, N = 2, K = 1)")
+    assert one_event < asked.index("build"), asked  # the one-event book first, then the K-event build
+    assert asked.count("build (on the lemmas' book, N = 2, K = 1)") == 1  # asked once, not again after
+    assert sum(q.units for q in result.queries) <= 1_500_000
