@@ -57,7 +57,8 @@ from solvent.properties import catalog
 from solvent.properties.catalog import Invariant
 from solvent.rules.arith import PPM, sum_
 from solvent.rules.book import Book, Role
-from solvent.rules.engine import transition
+from solvent.rules.engine import after_sweep, before_turns, closing, liquidation_turn, opening, settle, transition
+from solvent.rules.events import AssetPrice, Funding, MarkPrice
 from solvent.rules.ledger import EXTERNAL, SPOT, Ctx, Reason, asset_balance
 from solvent.rules.market_funds import fund_balance, fund_name
 from solvent.rules.policy import Policy
@@ -78,6 +79,7 @@ from solvent.solver.per_account import (
     ONE_ACCOUNT,
     THROUGH_SYSTEM,
     TURNS_ALIKE,
+    _same,
     each_liquidation_argument,
     each_trader_argument,
     flat_cases,
@@ -85,6 +87,7 @@ from solvent.solver.per_account import (
     one_account_argument,
 )
 from solvent.solver.story import slots, symbolic_book
+from solvent.solver.symbolic import variable_book
 from solvent.solver.verdicts import QueryStats
 
 #: traders in the symbolic book the lemmas are checked on (``solver.prove`` checks the invariant
@@ -321,16 +324,20 @@ def _small_book(bounds: Bounds, traders: int = 2) -> Book:
     return book
 
 
-def _gaps_vanish(name: str, gaps: list[Any], checker: _Checker) -> str:
+def _gaps_vanish(name: str, gaps: list[Any], checker: _Checker, by_phases: Callable[[], str] | None = None) -> str:
     """Every gap is 0 for every value: most simplify to 0; the rest are asked one at a time, first
     with every comparison and product abstracted (a sound over-approximation), split into its
     coefficients (:func:`coefficients`), then exactly when the abstraction has a counterexample
-    (which may be spurious). Out of effort fails the lemma."""
+    (which may be spurious). Out of effort fails the lemma. ``by_phases``: where a gap is not
+    decided by its whole split, the same equations proved phase by phase instead
+    (:func:`_positions_by_phases`), and its answer is the lemma's."""
     open_gaps = [g for g in gaps if not (z3.is_int_value(g) and g.as_long() == 0)]
     for k, gap in enumerate(open_gaps):
         (rough,) = abstracted([gap])
         if checker.whole(f"{name} ({k + 1} of {len(open_gaps)}, conditions abstracted, split whole)", rough):
             continue
+        if by_phases is not None:
+            return by_phases()
         answer = checker.pieces(f"{name} ({k + 1} of {len(open_gaps)}, conditions abstracted)", coefficients(rough))
         if answer == "unknown":
             raise _Failed(name)  # the exact question is larger still: not asked within this effort
@@ -340,9 +347,11 @@ def _gaps_vanish(name: str, gaps: list[Any], checker: _Checker) -> str:
     return name
 
 
-def _position_frame(book: Book, variant: Any, ctx: Ctx, checker: _Checker) -> str:
+def _position_frame(book: Book, variant: Any, ctx: Ctx, checker: _Checker, policy: Policy | None = None) -> str:
     """P: every position after the event is the position before plus the guarded fills of the
-    position ledger (bought minus sold), for every account, system accounts included."""
+    position ledger (bought minus sold), for every account, system accounts included. With
+    ``policy``, a gap its whole split does not decide sends the lemma to the engine's phases
+    (:func:`_positions_by_phases`)."""
     name = f"P ({variant.label}): every position after the event = before + its guarded fills"
     if tuple(a.name for a in ctx.book.accounts) != tuple(a.name for a in book.accounts):
         checker.queries.append(QueryStats(name, "accounts added, removed or reordered", 0.0))
@@ -356,10 +365,78 @@ def _position_frame(book: Book, variant: Any, ctx: Ctx, checker: _Checker) -> st
         raise _Failed(name)
     # every market's positions against that market's fills (one market: the account's own size)
     raw = [now - was - fills for i in range(len(markets)) for now, was, fills in position_equations(book, ctx, i)]
-    held = _gaps_vanish(name, [z3.simplify(g) if z3.is_expr(g) else z3.IntVal(g) for g in raw], checker)
+    phased = None if policy is None else functools.partial(_positions_by_phases, policy, book, variant, checker)
+    gaps = [z3.simplify(g) if z3.is_expr(g) else z3.IntVal(g) for g in raw]
+    held = _gaps_vanish(name, gaps, checker, phased)
     for gap in raw:  # the same equations of a bounded question on this book are not asked again (solver.frames)
         remember(gap, "unsat")
     return held
+
+
+#: the events whose transition is a sweep: settle, a pool's own deleveraging, the turns
+_SWEPT = (MarkPrice, Funding, AssetPrice)
+
+
+def _positions_by_phases(policy: Policy, book: Book, variant: Any, checker: _Checker) -> str:
+    """P for a sweep event, proved phase by phase (docs/solver-notes.md#the-position-frame-by-phases):
+
+    1. the engine's ``transition`` on ``book`` is, term for term, its phases in order: ``opening``,
+       ``settle``, ``before_turns`` (a pool's own deleveraging), one ``liquidation_turn`` per
+       trader in book order, ``after_sweep``, ``closing``; and each phase, run on the book the
+       phases before it left with nothing recorded, gives the same book and the same fills as in
+       that run (it reads the book, not the ledger);
+    2. each phase, run from a book whose every number is a fresh variable, moves every position by
+       exactly the fills it records (z3, as P's gaps are asked), so it does so from the book the
+       phases before it left (the symbolic run's premise: the engine computes the same function of
+       its book whatever terms the book holds);
+    3. so the event moves each position by the sum of every phase's fills: the event's fills.
+
+    Each phase's gap holds its own branches only, where the whole event's nests every earlier
+    phase's in its conditions (Hyperliquid's vault deleveraged before the turns, then each turn's
+    liquidation, takeover and ADL)."""
+    name = f"P ({variant.label}) by phases"
+    event = variant.event
+    if not isinstance(event, _SWEPT):
+        checker.queries.append(QueryStats(name, "not a sweep event", 0.0))
+        raise _Failed(f"{name}: {variant.label} is not a sweep event")
+    traders = [a.name for a in book.traders]
+    phases: list[tuple[str, Callable[[Ctx], Ctx]]] = [
+        ("opening", lambda c: opening(policy, c.book)),
+        ("settle", lambda c: settle(policy, c, event)),
+        ("before the turns", lambda c: before_turns(policy, c)),
+        *((f"{t}'s turn", functools.partial(_turn_of, policy, t)) for t in traders),
+        ("after the sweep", lambda c: after_sweep(policy, c)),
+        ("closing", lambda c: closing(policy, c)),
+    ]
+    ctx = Ctx(book)
+    for k, (label, phase) in enumerate(phases):
+        start, n = ctx.book, len(ctx.fills)
+        alone = phase(Ctx(start))
+        ctx = phase(ctx)
+        if not (_same(alone.book, ctx.book) and _same(alone.fills, ctx.fills[n:])):
+            checker.queries.append(QueryStats(name, f"{label} reads the ledger", 0.0))
+            raise _Failed(f"{name}: {label} reads what the phases before it recorded")
+        fresh, _ = variable_book(start, prefix=f"phase{k}.")
+        out = phase(Ctx(fresh))
+        if tuple(a.name for a in out.book.accounts) != tuple(a.name for a in fresh.accounts):
+            checker.queries.append(QueryStats(name, f"{label} adds, removes or reorders accounts", 0.0))
+            raise _Failed(name)
+        raw = [
+            now - was - fills
+            for i in range(len(fresh.markets))
+            for now, was, fills in position_equations(fresh, out, i)
+        ]
+        gaps = [z3.simplify(g) if z3.is_expr(g) else z3.IntVal(g) for g in raw]
+        _gaps_vanish(f"{name}: {label}, from any book", gaps, checker)
+    whole = transition(policy, book, event)
+    if not (_same(whole.book, ctx.book) and _same(whole.fills, ctx.fills)):
+        checker.queries.append(QueryStats(name, "the transition is not its phases", 0.0))
+        raise _Failed(f"{name}: the engine's transition is not its phases in order")
+    return name
+
+
+def _turn_of(policy: Policy, name: str, ctx: Ctx) -> Ctx:
+    return liquidation_turn(policy, ctx, name)
 
 
 def _open_interest(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str]:
@@ -369,7 +446,7 @@ def _open_interest(policy: Policy, bounds: Bounds, checker: _Checker) -> list[st
     lemmas = []
     for slot in slots(book, attrs.evolve(bounds, accounts=LEMMA_TRADERS, events=1)):
         for variant in slot.variants:
-            lemmas.append(_position_frame(book, variant, transition(policy, book, variant.event), checker))
+            lemmas.append(_position_frame(book, variant, transition(policy, book, variant.event), checker, policy))
     lemmas.append("aggregate: each fill changes Σ size by lots - lots = 0, so Σ size stays 0, for any N")
     return lemmas
 
