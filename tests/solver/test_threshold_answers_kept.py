@@ -1,13 +1,14 @@
 """Telling the story beyond a boundary changes no answer (issue 18).
 
 The README's thresholds table comes from two runs of ``benchmarks/bench_thresholds.py``, kept in
-``benchmarks/results/bench_thresholds_{before,after}.json``: main before this round's story
-minimization, and after it. Every question decided in both has the same answer (the machine's load
-killed different cells at the 150 s wall in each run, so a cell killed in one is not compared). The
-units are counts, the same on any machine for the same code, but main's engine changed between the
-two snapshots under other work (lending, isolated margin, Percolator Gen B's side indices), so
-they are reported beside the answers, not compared. One answer is also asked again here and
-compared with the committed rows.
+``benchmarks/results/bench_thresholds_{before,after}.json``: before, the table as it stood at
+3a5210f (c85a938's run with the rows re-measured in sessions 15 and 16); after, one run at bb2c8e2
+(session 17: the lemma per lot on a slipped close, Drift's cascade cut). Every question decided in
+both has the same answer (a cell killed at the 150 s wall, or one side only, is not compared:
+Drift's extra bad debt, one side only before, is "all, even 0 ppm" after). The units are counts,
+the same on any machine for the same code, but main's engine changed between the snapshots under
+other work, so they are reported beside the answers, not compared. One answer is also asked again
+here and compared with the committed rows.
 """
 
 from __future__ import annotations
