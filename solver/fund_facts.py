@@ -35,12 +35,13 @@ import z3
 
 from solvent.rules.book import Book, Role
 from solvent.rules.engine import liquidation_turn
-from solvent.rules.events import MarkPrice
+from solvent.rules.events import AssetPrice, MarkPrice
 from solvent.rules.ledger import Ctx
 from solvent.rules.policy import Policy
 from solvent.solver.bounds import Bounds
 from solvent.solver.payer_facts import Valid, _pairs, instance
 from solvent.solver.per_account import _settled
+from solvent.solver.pro_rata_lemma import Discharger
 from solvent.solver.story import SlotRun, symbolic_book
 
 #: the claims whose question gets these facts
@@ -53,14 +54,28 @@ SHARE = 8
 LEMMA = "one liquidation turn keeps the insurance fund at or above zero"
 
 
-def turn_question(policy: Policy, accounts: int, trader: str) -> tuple[Book, list[Any], Any]:
+def turn_question(
+    policy: Policy, accounts: int, trader: str, assets: tuple[str, ...] = ()
+) -> tuple[Book, list[Any], Any]:
     """The lemma on the engine's ``liquidation_turn`` for ``trader`` on a fresh book of
-    ``accounts`` traders (every number free, the mark a price): ``(book, premise, claim)``."""
-    book, _ = symbolic_book(Bounds(accounts=accounts, events=1))
+    ``accounts`` traders (every number free, the mark a price), holding the collateral ``assets``
+    (their balances, prices and lending numbers free too): ``(book, premise, claim)``."""
+    book, _ = symbolic_book(free_bounds(accounts, assets))
     fund = book.role(Role.INSURANCE_FUND).name
-    after = liquidation_turn(policy, Ctx(book), trader).book.account(fund)
-    premise = [book.market.mark_quote >= 1, book.account(fund).cash_quote >= 0]
-    return book, premise, after.cash_quote >= 0
+    turn = liquidation_turn(policy, Ctx(book), trader)
+    # each pro-rata dust the turn passes to the fund is ≥ 0: an instance of the split's proved
+    # lemma (``solver.pro_rata_lemma``), true of every value, so a premise that loses no book
+    dust = Discharger(policy.rounding).facts([turn])
+    premise = [book.market.mark_quote >= 1, book.account(fund).cash_quote >= 0, *dust]
+    return book, premise, turn.book.account(fund).cash_quote >= 0
+
+
+def free_bounds(accounts: int, assets: tuple[str, ...] = ()) -> Bounds:
+    """The lemma's free book: ``accounts`` traders, one event, and the question's collateral
+    ``assets`` (a book without them exactly as before: its questions build the same terms)."""
+    if not assets:
+        return Bounds(accounts=accounts, events=1)
+    return Bounds(accounts=accounts, events=1, assets=len(assets), asset_names=assets)
 
 
 @attrs.frozen
@@ -71,36 +86,47 @@ class FundFacts:
     book: Book
     turns: tuple[tuple[str, Any], ...]
     lemmas: tuple[str, ...]
+    #: each turn's pro-rata dust facts (``dust ≥ 0``, instances of the split's proved lemma), given
+    #: to the question beside the turn's instance: valid alone, and the exact phase, which gets no
+    #: split facts of its own, would otherwise have to prove them to use the turn's
+    dust: tuple[tuple[str, tuple[Any, ...]], ...] = ()
 
     def instances(self, policy: Policy, book: Book, runs: list[SlotRun]) -> list[Any]:
         """The lemma's instance at each trader's turn in the sweep of each of the question's mark
         moves (the first from ``book``, each later one from the book the one before it left: the
         lemma is valid for every value, so each instance is, whatever the earlier events did)."""
-        lemma = dict(self.turns)
+        lemma, dust = dict(self.turns), dict(self.dust)
         out = []
         for k, slot in enumerate(runs):
             before = book if k == 0 else slot.before
             for run in slot.runs:
-                if isinstance(run.variant.event, MarkPrice):
+                if isinstance(run.variant.event, (MarkPrice, AssetPrice)):
                     for trader, starts in turn_starts(policy, before, run.variant.event):
-                        out.append(instance(lemma[trader], list(_pairs(self.book, starts))))
+                        pairs = list(_pairs(self.book, starts))
+                        out.append(instance(lemma[trader], pairs))
+                        out += [instance(d, pairs) for d in dust.get(trader, ())]
         return out
 
 
-def turn_starts(policy: Policy, book: Book, event: MarkPrice) -> Iterator[tuple[str, Book]]:
+def turn_starts(policy: Policy, book: Book, event: MarkPrice | AssetPrice) -> Iterator[tuple[str, Book]]:
     """Each trader of ``book`` in sweep order and the book its turn starts from in the sweep of
     ``event`` (settled, the turns before it run)."""
     ctx = _settled(policy, book, event)
-    for trader in [a.name for a in book.traders]:
+    names = [a.name for a in book.traders]
+    for k, trader in enumerate(names):
         yield trader, ctx.book
-        ctx = liquidation_turn(policy, ctx, trader)
+        if k + 1 < len(names):  # the last turn's end is the question's own: not built again
+            ctx = liquidation_turn(policy, ctx, trader)
 
 
 def applies(bounds: Bounds) -> bool:
     """Mark moves (any number: the turn lemma holds of every book, so it is instantiated at each
-    move's turns) on one market (one fund), no collateral asset, no isolated position."""
-    moves = set(bounds.event_kinds) == {"mark"} and bounds.markets == 1
-    return moves and not bounds.assets and not bounds.isolated
+    move's turns) on one market (one fund), no isolated position; on a book with collateral assets
+    an asset's oracle move too (its sweep is the same turns, each from the book its settlement
+    left: the lemma is proved on a free book holding the same assets)."""
+    kinds = set(bounds.event_kinds)
+    moves = "mark" in kinds and kinds <= ({"mark", "asset-price"} if bounds.assets else {"mark"})
+    return moves and bounds.markets == 1 and not bounds.isolated
 
 
 def prove(policy: Policy, valid: Valid, claim_id: str, bounds: Bounds) -> FundFacts | None:
@@ -109,19 +135,21 @@ def prove(policy: Policy, valid: Valid, claim_id: str, bounds: Bounds) -> FundFa
     where the claim is not the fund's or the question is not one mark move on one fund."""
     if claim_id not in FUND_CLAIMS or not applies(bounds):
         return None
-    free, _ = symbolic_book(Bounds(accounts=bounds.accounts, events=1))
-    turns = []
+    assets = bounds.collateral_names if bounds.assets else ()
+    free, _ = symbolic_book(free_bounds(bounds.accounts, assets))
+    turns, dust = [], []
     for trader in [a.name for a in free.traders]:
         # a free book of the same size has the same variables (named by account and field), so
         # each formula is over ``free``'s
-        _, premise, claim = turn_question(policy, bounds.accounts, trader)
+        _, premise, claim = turn_question(policy, bounds.accounts, trader, assets)
         valid(f"{LEMMA} ({trader}'s)", premise, claim)
         turns.append((trader, z3.Implies(z3.And(*premise), claim)))
+        dust.append((trader, tuple(premise[2:])))  # turn_question's dust facts, after its two premises
     lemmas = (
         f"{LEMMA}, for each trader's turn as a fact (z3, exact, every number free on a book of "
         f"{bounds.accounts} traders; instantiated on the question's terms)",
     )
-    return FundFacts(free, tuple(turns), lemmas)
+    return FundFacts(free, tuple(turns), lemmas, tuple(dust))
 
 
 __all__ = ["FUND_CLAIMS", "LEMMA", "SHARE", "FundFacts", "applies", "prove", "turn_question", "turn_starts"]

@@ -171,8 +171,19 @@ def _answered(
         # the lemmas' book decides (docs/solver-notes.md#flat-accounts-never-pay-by-cases)
         flat = comp.flat_by_cases(policy, invariant, bounds, (total - _units(lemmas)) // FLAT_SHARE)
     cased = () if flat is None else flat.queries  # the direct check's: counted in its outcome
+    turned = None
+    if cases is not None and invariant.id in FUND_CLAIMS and fund_facts.applies(bounds):
+        # the fund's turn lemma first, within the quarter a search of smaller books would get: where
+        # it holds, N's own pass (every smaller book's story is one of N's, empty traders added)
+        # asks the claim with its facts and the rest of the units, and no smaller book is searched;
+        # where it does not, the search as before with what it left, and no fact
+        # (docs/solver-notes.md#the-fund-turn-by-turn-on-a-lending-book-issue-18)
+        turned = payer_direct.prepared(policy, _within(bounds, (total - _units(lemmas)) // 4), invariant.id)
+        cased, cases = turned[1], (lambda _b, proved=turned: (proved[0], ())) if turned[0] is not None else None
     if flat is not None and flat.held:
         outcome = _by_flat_cases(policy, invariant, bounds, flat, total - _units(lemmas) - _units(cased), transfers)
+    elif turned is not None and turned[0] is not None:
+        outcome = _bounded(policy, invariant, bounds, total - _units(lemmas) - _units(cased), transfers=transfers, cases=cases)
     else:
         outcome = _small_scope_first(
             policy,

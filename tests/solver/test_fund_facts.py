@@ -17,12 +17,14 @@ from solvent.properties import catalog
 from solvent.rules.arith import max_
 from solvent.rules.book import Role
 from solvent.rules.engine import liquidation_turn
-from solvent.rules.ledger import Ctx, system
+from solvent.rules.ledger import Ctx, Reason, asset_balance, system
+from solvent.rules.lending import cover_unpaid_borrows
 from solvent.rules.presets import resolve_policy
 from solvent.solver import fund_facts, payer_direct, wall
 from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.prove import prove
 from solvent.solver.query import StoryQuery
+from solvent.solver.story import symbolic_book
 from solvent.solver.verdicts import Verdict
 
 FOUR = Bounds(accounts=4, events=1, effort=10_000_000)
@@ -149,3 +151,86 @@ def test_the_fund_is_proved_at_three_traders_and_three_moves() -> None:
     assert result.verdict is Verdict.PROVED, result.summary()
     assert payer_direct.FUND_METHOD in result.method
     assert result.units <= 20_000_000
+
+
+# --- on a lending book (Drift's and Mango's check question: the collateral asset and its oracle move)
+
+#: ``solvent check``'s question on a policy that lends a collateral asset (``verdicts.proofs``): two
+#: traders, its first asset, a mark or an oracle move, within about its first-round share
+CHECK_BOOK = Bounds(accounts=2, events=1, effort=3_750_000, assets=1, event_kinds=("mark", "asset-price"))
+
+
+def test_the_fund_buys_an_unpaid_borrow_at_the_oracle_price() -> None:
+    """``lending._fund_buys`` states its payment as ``min(bought × price, cash)`` so that z3 sees
+    the fund pays at most its cash; the minimum never binds: on every book the fund's cash paid is
+    exactly the oracle value of the quanta it bought for the borrower (z3, exact, every number free,
+    the price ≥ 1). Rounding the quanta bought up (``Rounding.FLOOR`` → ``CEIL``) makes the minimum
+    bind and fails this."""
+    policy = resolve_policy("drift")
+    book, _ = symbolic_book(fund_facts.free_bounds(1, ("SOL",)))
+    ctx = cover_unpaid_borrows(policy, Ctx(book), "alice")
+    fund = book.role(Role.INSURANCE_FUND).name
+    paid = [g.item.amount_quote for g in ctx.entries if g.item.reason is Reason.INSURANCE_FUND and g.item.source == fund]
+    bought = [
+        g.item.amount_quote
+        for g in ctx.entries
+        if g.item.reason is Reason.INSURANCE_FUND and g.item.destination == asset_balance("alice", "SOL")
+    ]
+    assert len(paid) == len(bought) == 1
+    price = book.assets[0].price_quote
+    asked = [price >= 1, paid[0] != bought[0] * price]
+    assert wall.check(asked, [], 2_000_000, 60.0).result == "unsat"
+
+
+@pytest.mark.parametrize(("preset", "asset"), [("mango-v4", "USDC"), ("drift", "SOL")])
+def test_each_turn_keeps_the_fund_on_a_lending_book(preset: str, asset: str) -> None:
+    """The lemma on a free two-trader book holding the policy's first collateral asset (its
+    balances, oracle price and lending indices free): proved for both turns (measured 0.15-0.47M
+    units each; undecided within 5M before the fund's purchase was stated with its cash bound);
+    with a fund that pays the whole deficit it does not hold."""
+    policy = resolve_policy(preset)
+    for trader in ("alice", "bob"):
+        _, premise, claim = fund_facts.turn_question(policy, 2, trader, (asset,))
+        assert wall.check([*premise, z3.Not(claim)], [], 2_000_000, 60.0).result == "unsat", trader
+
+
+def test_the_pro_rata_dust_is_given_to_the_lemma_and_beside_each_instance() -> None:
+    """Drift rounds each socialized share up and passes the excess to the fund as dust: each dust
+    of a turn is ``≥ 0`` by the split's proved lemma (``solver.pro_rata_lemma``), a premise of the
+    turn's lemma (without it alice's turn was undecided within 5M units at N = 2; with it 46K) and
+    a fact of its own beside each instance (the question's exact phase gets no split facts)."""
+    policy = resolve_policy("drift")
+    bounds = for_policy(Bounds(accounts=2, events=1, effort=10_000_000), policy)
+    cases, _ = payer_direct.prepared(policy, bounds, "insurance-fund-non-negative")
+    assert cases is not None and isinstance(cases.facts, fund_facts.FundFacts)
+    dust = dict(cases.facts.dust)
+    assert set(dust) == {"alice", "bob"} and all(dust.values())
+    book, premise, claim = fund_facts.turn_question(policy, 2, "alice")
+    turn = liquidation_turn(policy, Ctx(book), "alice")
+    amounts = {g.item.amount_quote.get_id() for g in turn.entries if g.item.reason is Reason.PRO_RATA_DUST}
+    assert all(z3.is_ge(d) and d.arg(0).get_id() in amounts for d in premise[2:])
+    invariant = catalog.get("insurance-fund-non-negative")
+    query = StoryQuery(policy, invariant, bounds, obligations=(invariant,), lemma_facts=cases.instances)
+    assert len(query.facts) == 2 + len(dust["alice"]) + len(dust["bob"])
+
+
+def test_the_fund_is_proved_on_mangos_check_question() -> None:
+    """Mango v4 as ``solvent check`` asks it (two traders, USDC, a mark or an oracle move, 3.75M):
+    undecided before (the turn lemma refused the asset book); now the lemma first (0.37M units), no
+    smaller book searched, the claim with its facts in under 0.1M: proved in about 2.6M."""
+    result = prove("mango-v4", "insurance-fund-non-negative", CHECK_BOOK, minimize=False, payer_first=False)
+    assert result.verdict is Verdict.PROVED, result.summary()
+    assert payer_direct.FUND_METHOD in result.method
+    names = [q.name for q in result.queries]
+    assert names[0].startswith(fund_facts.LEMMA) and names[1].startswith(fund_facts.LEMMA)
+    assert [n for n in names if n.startswith("build")] == ["build"]  # N's own pass only
+    assert result.units <= CHECK_BOOK.effort
+
+
+def test_with_a_fund_that_pays_more_than_it_holds_mango_is_refuted(monkeypatch) -> None:
+    """The mutated fund: the lemma does not hold (undecided within its quarter), so no fact is
+    given and the smaller books are searched as before: refuted with a replayed story."""
+    monkeypatch.setattr(bankruptcy_module, "pay_from", _pays_all)
+    result = prove("mango-v4", "insurance-fund-non-negative", CHECK_BOOK, minimize=False, payer_first=False)
+    assert result.verdict is Verdict.REFUTED, result.summary()
+    assert result.counterexample is not None
