@@ -160,3 +160,62 @@ def test_the_searchs_interest_step_reads_minutes_on_a_curve_and_a_rate_without_o
     assert resolve(drift, book, AccrueInterest(0, 10**9)) == InterestAccrual("SOL", seconds=31_536_000)
     plain = attrs.evolve(drift, collateral=(attrs.evolve(drift.collateral[0], rate_curve=()),))
     assert resolve(plain, book, AccrueInterest(0, 10)) == InterestAccrual("SOL", 10)
+
+
+class TestSocializedLossSinksABorrower:
+    """Issue 18, found by hand where z3 (check's question, N = 2) and the search stayed silent: on
+    a lending book the socialized loss can leave a payer who borrowed the lent asset below zero.
+    Alice borrows 1,000 quanta of the asset (worth 100,000 quote quanta) against 1,150,000 of cash
+    and goes long 100 lots; Bob, later in the sweep, goes long 100 lots on 120,000; Carol shorts
+    both and lends the asset. The mark falls 90%: Alice keeps her maintenance (cash 250,000, the
+    borrow at its liability weight 110,000) and her turn passes; Bob is bankrupt and his deficit
+    is spread per lot, a quarter of it (195,250) to Alice. Her cash stays at 54,750, so the
+    cascade, which resolves a payer whose cash (``margin.equity``) went below zero, leaves her:
+    with the borrow at its oracle value her account is worth −45,250 after the step
+    (docs/solver-notes.md#a-socialized-loss-sinks-a-borrower-below-zero-issue-18)."""
+
+    @staticmethod
+    def _gap(preset: str, borrow: int = 1_000):
+        from solvent.rules.book import Asset, new_book
+        from solvent.rules.events import AssetDeposit, AssetWithdraw, Deposit, MarkPrice, Taker, Trade
+
+        policy = load_preset(preset)
+        asset = policy.collateral[0].name
+        book = new_book(market="PERP", mark_quote=10_000, traders=("alice", "bob", "carol"), assets=(Asset(asset, 100),))
+        events = [
+            Deposit("liquidity", 10_000_000),
+            Deposit("insurance_fund", 1),
+            AssetDeposit("carol", asset, 100_000),
+            Deposit("alice", 1_150_000),
+            Deposit("bob", 120_000),
+            Deposit("carol", 600_000),
+            *([AssetWithdraw("alice", asset, borrow)] if borrow else []),
+            Trade("alice", "carol", 100, 10_000, Taker.BUYER),
+            Trade("bob", "carol", 100, 10_000, Taker.BUYER),
+            MarkPrice(1_000),
+        ]
+        return policy, run(policy, book, events)[-1]
+
+    @pytest.mark.parametrize("preset", ["drift", "mango-v4"])
+    def test_the_payer_is_left_below_zero_with_its_cash_above_it(self, preset: str) -> None:
+        from solvent.rules.assets import account_value
+
+        policy, gap = self._gap(preset)
+        alice = gap.after.account("alice")
+        assert paid(gap, Reason.SOCIALIZED_LOSS, "alice") == 195_250
+        assert alice.cash_quote == 54_750 and alice.size_lots == 100 and alice.asset_balances == (-1_000,)
+        assert account_value(policy, gap.after.assets, alice) == -45_250
+        for claim in ("no-negative-equity", "loss-bounded-by-collateral", "claims-backed"):
+            assert not holds(policy, gap, claim), claim
+            assert claim not in policy.accepts  # not a failure the preset accepts
+        assert holds(policy, gap, "conservation")
+
+    @pytest.mark.parametrize("preset", ["drift", "mango-v4"])
+    def test_without_the_borrow_the_same_gap_breaks_none_of_them(self, preset: str) -> None:
+        """The same story with Alice borrowing nothing (her cash and position the same): she pays
+        the same share and the claims hold, so the borrow, which the cascade does not weigh, is
+        what breaks them."""
+        policy, gap = self._gap(preset, borrow=0)
+        assert paid(gap, Reason.SOCIALIZED_LOSS, "alice") == 195_250
+        for claim in ("no-negative-equity", "loss-bounded-by-collateral", "claims-backed"):
+            assert holds(policy, gap, claim), claim
