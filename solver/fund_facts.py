@@ -18,7 +18,10 @@ is still a replayed story. What is left for z3 is the chain: the fund after the 
 turn's fact, the fund after the sweep. Where a turn's lemma does not hold (a mutated engine) no fact
 is given and the question is asked as before.
 
-Where it applies: mark moves on one market (so one fund), no collateral assets, no isolated
+Where it applies: mark moves on one market (so one fund), and on a book with collateral assets
+their oracle moves too (the lemma then proved on a free book holding the same assets; each pro-rata
+dust the turn passes to the fund is a premise and, instantiated, a fact of its own:
+docs/solver-notes.md#the-fund-turn-by-turn-on-a-lending-book-issue-18), no isolated
 positions; the facts are instantiated on every book size, so unlike the
 payer's they serve N = 4 too, and at each move of a K-move question (the lemma holds of every book,
 so of the one an earlier move left: binance at N = 3, K = 3 proved in 9.85M units, undecided within
@@ -147,7 +150,7 @@ def prove(policy: Policy, valid: Valid, claim_id: str, bounds: Bounds) -> FundFa
         dust.append((trader, tuple(premise[2:])))  # turn_question's dust facts, after its two premises
     lemmas = (
         f"{LEMMA}, for each trader's turn as a fact (z3, exact, every number free on a book of "
-        f"{bounds.accounts} traders; instantiated on the question's terms)",
+        f"{bounds.accounts} traders{' holding ' + ', '.join(assets) if assets else ''}; instantiated on the question's terms)",
     )
     return FundFacts(free, tuple(turns), lemmas, tuple(dust))
 

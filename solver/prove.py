@@ -183,7 +183,9 @@ def _answered(
     if flat is not None and flat.held:
         outcome = _by_flat_cases(policy, invariant, bounds, flat, total - _units(lemmas) - _units(cased), transfers)
     elif turned is not None and turned[0] is not None:
-        outcome = _bounded(policy, invariant, bounds, total - _units(lemmas) - _units(cased), transfers=transfers, cases=cases)
+        outcome = _bounded(
+            policy, invariant, bounds, total - _units(lemmas) - _units(cased), transfers=transfers, cases=cases
+        )
     else:
         outcome = _small_scope_first(
             policy,

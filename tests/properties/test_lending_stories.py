@@ -181,7 +181,9 @@ class TestSocializedLossSinksABorrower:
 
         policy = load_preset(preset)
         asset = policy.collateral[0].name
-        book = new_book(market="PERP", mark_quote=10_000, traders=("alice", "bob", "carol"), assets=(Asset(asset, 100),))
+        book = new_book(
+            market="PERP", mark_quote=10_000, traders=("alice", "bob", "carol"), assets=(Asset(asset, 100),)
+        )
         events = [
             Deposit("liquidity", 10_000_000),
             Deposit("insurance_fund", 1),

@@ -170,7 +170,9 @@ def test_the_fund_buys_an_unpaid_borrow_at_the_oracle_price() -> None:
     book, _ = symbolic_book(fund_facts.free_bounds(1, ("SOL",)))
     ctx = cover_unpaid_borrows(policy, Ctx(book), "alice")
     fund = book.role(Role.INSURANCE_FUND).name
-    paid = [g.item.amount_quote for g in ctx.entries if g.item.reason is Reason.INSURANCE_FUND and g.item.source == fund]
+    paid = [
+        g.item.amount_quote for g in ctx.entries if g.item.reason is Reason.INSURANCE_FUND and g.item.source == fund
+    ]
     bought = [
         g.item.amount_quote
         for g in ctx.entries
