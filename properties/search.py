@@ -193,8 +193,13 @@ def _mentions(event: object, name: str) -> bool:
 
 
 def _without_trader(story: Story, name: str) -> Story:
-    accounts = tuple(a for a in story.book.accounts if a.name != name)
-    return Story(attrs.evolve(story.book, accounts=accounts), tuple(e for e in story.events if not _mentions(e, name)))
+    """The story without the trader ``name``, its isolated positions (an isolated position is an
+    account of the book whose owner must be one of its traders: docs/portfolio.md decision 3a) and
+    every event naming any of them."""
+    gone = {name} | {a.name for a in story.book.accounts if a.owner == name}
+    accounts = tuple(a for a in story.book.accounts if a.name not in gone)
+    events = tuple(e for e in story.events if not any(_mentions(e, n) for n in gone))
+    return Story(attrs.evolve(story.book, accounts=accounts), events)
 
 
 def _merged(story: Story) -> Iterator[Story]:

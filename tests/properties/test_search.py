@@ -30,7 +30,7 @@ from solvent.properties.strategies import (
 )
 from solvent.rules.book import new_book
 from solvent.rules.engine import run
-from solvent.rules.events import AssetDeposit, Deposit, MarkPrice, Taker, Trade, Withdraw
+from solvent.rules.events import AddMargin, AssetDeposit, Deposit, MarkPrice, Taker, Trade, Withdraw
 from solvent.rules.loading import dumps_policy, load_policy
 from solvent.rules.margin import MarginRule, Tier
 from solvent.rules.policy import Policy
@@ -206,6 +206,29 @@ class TestMinimize:
             ),
         )
         assert minimize(fails_bare, story).events[:2] == (Deposit("alice", 40), Deposit("bob", 40))
+
+    def test_a_trader_goes_with_its_isolated_position(self):
+        # alice, who holds an isolated position (alice:PERP) with 20 of margin moved in, plays no
+        # part in bob's bankruptcy: the story without her is the failure. Removing the owner alone
+        # would leave alice:PERP without a trader (a book that cannot exist: the check's search
+        # crashed on hyperliquid with `[margin] modes` declared); owner, position and every event
+        # naming either go together.
+        book = new_book(mark_quote=100, traders=("alice", "bob", "carol"), isolated_positions=(("alice", "PERP"),))
+        story = Story(
+            book,
+            (
+                Deposit("alice", 50),
+                AddMargin("alice", 20),
+                Deposit("bob", 40),
+                Deposit("carol", 40),
+                Trade("bob", "carol", 4, 100),
+                MarkPrice(88),
+            ),
+        )
+        assert fails_bare(story)
+        smaller = minimize(fails_bare, story)
+        assert [a.name for a in smaller.book.traders] == ["bob", "carol"]
+        assert smaller.events == (Deposit("bob", 40), Deposit("carol", 40), Trade("bob", "carol", 4, 100), MarkPrice(88))
 
 
 class TestFindings:
