@@ -228,7 +228,12 @@ class TestMinimize:
         assert fails_bare(story)
         smaller = minimize(fails_bare, story)
         assert [a.name for a in smaller.book.traders] == ["bob", "carol"]
-        assert smaller.events == (Deposit("bob", 40), Deposit("carol", 40), Trade("bob", "carol", 4, 100), MarkPrice(88))
+        assert smaller.events == (
+            Deposit("bob", 40),
+            Deposit("carol", 40),
+            Trade("bob", "carol", 4, 100),
+            MarkPrice(88),
+        )
 
 
 class TestFindings:
