@@ -167,6 +167,56 @@ def sort_network(entries: list[_Entry]) -> list[_Entry]:
     return out
 
 
+def _ahead(a: _Entry, b: _Entry) -> Any:
+    """Whether ``a`` is served before an eligible ``b``: :func:`_before` where ``b.eligible``
+    holds, both indices concrete and distinct, both denominators positive. ``a`` eligible, with the
+    higher score, or the same score and the lower index: one comparison of the cross-multiplied
+    scores (``≥`` where ``a`` comes first in the book, ``>`` where it comes after)."""
+    if a.index < b.index:
+        return and_(a.eligible, a.num * b.den >= b.num * a.den)
+    return and_(a.eligible, a.num * b.den > b.num * a.den)
+
+
+def queue_fills(entries: list[_Entry], lots: Any) -> list[Any]:
+    """What the queue takes from each entry (in the entries' own order) when ``lots`` (≥ 0) lots
+    are closed against it: walking down the queue in serving order (:func:`sort_queue`), each
+    eligible entry gives ``min(remaining, entry.lots)`` (``lots`` of each entry ≥ 0).
+
+    Concrete entries: that walk, on the sorted queue. Otherwise the same numbers by rank, without
+    sorting: before an entry, the walk has ``max(L − A, 0)`` left, where ``A`` is the lots of the
+    eligible entries served before it (by induction over the queue: ``r − min(r, l) = max(r − l,
+    0)`` and ``max(max(x, 0) − l, 0) = max(x − l, 0)`` for ``l ≥ 0``), so
+
+        q_i = [eligible_i] × min(max(L − Σ_{j ahead of i} lots_j, 0), lots_i)
+
+    with "ahead" :func:`_ahead`, one comparison of two entries' own scores. A sorting network
+    builds O(N²) ``ite`` terms of whole entries per queue, and :func:`taken` O(N²) more to find each
+    account's fill again; this builds O(N²) comparisons of the entries as they are, and z3 reads
+    each score as the engine wrote it instead of through nested swaps
+    (docs/solver-notes.md#the-adl-queue-by-rank-issue-18; equal to the walk: tests/rules/test_linear_engine.py,
+    tests/differential/test_adl_queue_z3.py)."""
+    if _sortable(entries) and is_concrete(lots):
+        remaining, by_index = lots, {}
+        for entry in sort_queue(entries):
+            q = when(entry.eligible, min_(remaining, entry.lots))
+            remaining = remaining - q
+            by_index[entry.index] = q
+        return [by_index[e.index] for e in entries]
+    return fills_by_rank(entries, lots)
+
+
+def fills_by_rank(entries: list[_Entry], lots: Any) -> list[Any]:
+    """:func:`queue_fills` by rank, on any entries with distinct concrete indices (the symbolic
+    path; on concrete entries it gives the walk's numbers, which the tests check)."""
+    if not all(type(e.index) is int for e in entries) or len({e.index for e in entries}) != len(entries):
+        raise ValueError("queue_fills needs distinct concrete indices (the book order of each candidate)")
+    out = []
+    for e in entries:
+        ahead = sum_(when(_ahead(other, e), other.lots) for other in entries if other is not e)
+        out.append(when(e.eligible, min_(max_(lots - ahead, 0), e.lots)))
+    return out
+
+
 def gap_with_fee(equity_quote: Any, lots: Any, long: Any, mark_quote: Any, fee_ppm: int) -> Any:
     """The bankruptcy gap per lot when the bankruptcy price includes the fee to close at it.
 
@@ -380,23 +430,36 @@ def deleverage(
         entries.append(_Entry(eligible, s.num, s.den, i, abs_(a.size_lots), holding))
     remaining = lots
     deficit = max_(-own, 0)  # what the fills still owe the bankrupt account (per_fill)
-    served, paid_by = [], []
-    for entry in sort_queue(entries):
-        q = when(entry.eligible, min_(remaining, entry.lots))
-        paid = fill_gap(deficit, remaining, q) if per_fill else q * gap if layer.overlap_only else 0
-        if layer.overlap_only:
-            # dYdX: an offsetting account the fill would leave riskier is skipped, not served
-            delta = ite(size > 0, q, -q)  # the offsetting account buys a bankrupt long, sells a short
-            ok = overlaps(rule, rounding, entry.holding, delta, paid, mark, book.more_markets)
-            q, paid = when(ok, q), when(ok, paid)
-        remaining = remaining - q
-        if per_fill:
-            deficit = deficit - paid
-        served.append((entry.index, q))
-        paid_by.append((entry.index, paid))
     indices = [i for i, _ in candidates]
-    paid_each = taken(paid_by, indices) if per_fill else [0] * len(indices)
-    fills = zip(candidates, entries, taken(served, indices), paid_each, strict=True)
+    if per_fill or layer.overlap_only or len(entries) < 2:
+        # a fill depends on the fills before it (the deficit left, an account skipped), or there is
+        # one candidate (nothing to rank: the terms the walk always built): the walk. By book order
+        # (``Ranking.ORDER``, every score alike) the queue is the eligible entries in book order,
+        # and an ineligible entry walked in between takes nothing and changes nothing (q = 0, so
+        # paid = 0): the candidates are walked as they are, without a sort
+        ordered = entries if layer.ranking is Ranking.ORDER else sort_queue(entries)
+        served, paid_by = [], []
+        for entry in ordered:
+            q = when(entry.eligible, min_(remaining, entry.lots))
+            paid = fill_gap(deficit, remaining, q) if per_fill else q * gap if layer.overlap_only else 0
+            if layer.overlap_only:
+                # dYdX: an offsetting account the fill would leave riskier is skipped, not served
+                delta = ite(size > 0, q, -q)  # the offsetting account buys a bankrupt long, sells a short
+                ok = overlaps(rule, rounding, entry.holding, delta, paid, mark, book.more_markets)
+                q, paid = when(ok, q), when(ok, paid)
+            remaining = remaining - q
+            if per_fill:
+                deficit = deficit - paid
+            served.append((entry.index, q))
+            paid_by.append((entry.index, paid))
+        q_each = taken(served, indices)
+        paid_each = taken(paid_by, indices) if per_fill else [0] * len(indices)
+    else:
+        # each fill is min(remaining, lots), in ranking order: by rank, without sorting (:func:`queue_fills`)
+        q_each = queue_fills(entries, lots)
+        remaining = lots - sum_(q_each)
+        paid_each = [0] * len(indices)
+    fills = zip(candidates, entries, q_each, paid_each, strict=True)
     for (_, a), entry, q, paid in fills:
         fill = AdlFill(
             bankrupt, a.name, q, gap, fair_gap, entry.num, entry.den, a.size_lots, entry.eligible, outcome_market(book)

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from solvent.rules.adl import _Entry, sort_network, sort_queue, taken
+from solvent.rules.adl import _Entry, fills_by_rank, queue_fills, sort_network, sort_queue, taken
 from solvent.rules.arith import ite, sum_
 from solvent.rules.book import Account, Book, Role, new_book
 from solvent.rules.ledger import EXTERNAL, Ctx, InternalError, Reason
@@ -127,3 +127,46 @@ class TestSortQueue:
         indices = [e.index for e in entries]
         expected = [sum_(ite(index == i, q, 0) for index, q in served) for i in indices]
         assert taken(served, indices) == expected
+
+
+def _walk(entries: list[_Entry], lots: int) -> list[int]:
+    """The queue as ADL walked it before issue 18's rank: the network's order, min(remaining,
+    lots) from each eligible entry, each fill found again by index (``taken``)."""
+    remaining, served = lots, []
+    for e in sort_network(entries):
+        q = min(remaining, e.lots) if e.eligible else 0
+        remaining -= q
+        served.append((e.index, q))
+    return taken(served, [e.index for e in entries])
+
+
+class TestQueueFills:
+    """ADL's fills by rank (``fills_by_rank``, what z3 is given) are the walk's, ties, ineligible
+    entries and a queue longer or shorter than the position included."""
+
+    @given(st.composite(_entries)(), st.integers(0, 30))
+    def test_by_rank_equals_the_walk(self, entries: list[_Entry], lots: int) -> None:
+        assert fills_by_rank(entries, lots) == _walk(entries, lots)
+
+    @given(st.composite(_entries)(), st.integers(0, 30))
+    def test_the_concrete_path_equals_the_walk(self, entries: list[_Entry], lots: int) -> None:
+        assert queue_fills(entries, lots) == _walk(entries, lots)
+
+    def test_a_tie_serves_the_first_in_book_order(self) -> None:
+        # 1/2 = 2/4: a tie; the entry first in the book (index 0) is served first, whichever
+        # comes first in the list: ``>=`` before a later index, ``>`` before an earlier one
+        first, second = _Entry(True, 1, 2, 0, 3), _Entry(True, 2, 4, 1, 3)
+        assert fills_by_rank([second, first], 4) == [1, 3]
+        assert fills_by_rank([first, second], 4) == [3, 1]
+
+    def test_a_higher_score_later_in_the_book_comes_first(self) -> None:
+        low, high = _Entry(True, 1, 3, 0, 3), _Entry(True, 1, 2, 1, 3)
+        assert fills_by_rank([low, high], 4) == [1, 3]
+
+    def test_an_ineligible_entry_takes_nothing_and_holds_nobody_back(self) -> None:
+        out, top = _Entry(False, 9, 1, 0, 5), _Entry(True, 1, 1, 1, 2)
+        assert fills_by_rank([out, top], 4) == [0, 2]
+
+    def test_symbolic_indices_are_refused(self) -> None:
+        with pytest.raises(ValueError, match="distinct concrete indices"):
+            fills_by_rank([_Entry(True, 1, 1, 0, 1), _Entry(True, 1, 1, 0, 1)], 1)
