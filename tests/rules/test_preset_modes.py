@@ -28,8 +28,8 @@ def with_modes(policy, modes=BOTH, name=None):
 def test_no_preset_declares_its_margin_modes(name: str) -> None:
     # Decision 3c: declaring them on binance turned 6 of check's z3 proofs undecided (claims-backed,
     # no-negative-equity and loss-bounded-by-collateral undecided even at 40M units a question),
-    # on bybit 4. Declare them on a preset only with that decision revisited (and the goldens,
-    # which pin binance's lines and claims, regenerated).
+    # on bybit 4, on drift every question but one. Declare them on a preset only with that
+    # decision revisited (and the goldens, which pin binance's lines and claims, regenerated).
     policy = load_preset(name)
     assert not policy.declares_modes, f"{name} declares [margin] modes: docs/portfolio.md decision 3c"
 
