@@ -167,14 +167,17 @@ def extra_of(policy: Policy, story: Story) -> Extra:
 
 def claim(bound_ppm: int) -> Invariant:
     """The claim at one bound, for the threshold's words and ids. It compares two runs of a whole
-    story, so it is judged by :func:`decide` and :func:`extra_of`, never on one step."""
+    story, so it is judged by :func:`decide` and :func:`extra_of`, never on one step. Its words name
+    no number, as the vault's (``thresholds.vault_loss_within``): a threshold prints the claim of its
+    range's safe end beside the answer, and "at most 1,000,000 ppm" beside "all, even 0 ppm" read as
+    a contradiction."""
 
     def one_step(view: Any) -> Any:
         raise TypeError(f"{CLAIM_ID} compares two runs of a story: judge it with extra_of")
 
     return Invariant(
         CLAIM_ID,
-        f"over the cascade, partial liquidation adds at most {bound_ppm:,} ppm of the long open interest's "
+        "over the cascade, partial liquidation adds at most the bound's share of the long open interest's "
         "notional in bad debt to what whole liquidation leaves",
         Severity.MEDIUM,
         one_step,

@@ -156,6 +156,28 @@ def test_a_slipping_liquidation_s_rounding_lattice_is_proved_and_refuted_one_ppm
     assert replay(s.policy, s.claim, story, s.bounds).violates
 
 
+@pytest.mark.parametrize(
+    ("slippage", "answer", "mark"),
+    [
+        (9_999, 89_025, 10_379),  # ⌈11,401 × 0.9999%⌉ = 114: 10,469's near miss is gone, 10,379's is next
+        (10_001, 89_019, 10_009),  # ⌈p′ × 1.0001%⌉ one quantum more at a mark just above 10⁴
+    ],
+)
+def test_drift_s_safe_move_moves_with_its_slippage_by_one_ppm(slippage: int, answer: int, mark: int) -> None:
+    """A policy parameter moved by one quantum moves the answer: Drift's safe move is 89,024 ppm at
+    its 1% slippage; at 0.9999% it is 89,025 and at 1.0001% 89,019, each proved with the lemma per
+    lot and refuted one ppm beyond by a story the engine replays from the rounding model's mark."""
+    drift = load_preset("drift")
+    policy = attrs.evolve(drift, liquidation=attrs.evolve(drift.liquidation, slippage_ppm=slippage))
+    assert th._safe_move_hints(policy, th.default_bounds())[0] == answer
+    _, at = _asked(policy, "safe-move", answer, LATTICE)
+    assert at.verdict is Verdict.PROVED and th.SLIP_LEMMA_NOTE in at.method, at.reason
+    s, past = _asked(policy, "safe-move", answer + 1, LATTICE)
+    assert past.verdict is Verdict.REFUTED and past.counterexample is not None, past.reason
+    assert past.counterexample.story.book.market.mark_quote == mark
+    assert replay(s.policy, s.claim, past.counterexample.story, s.bounds).violates
+
+
 # --- the answer against the policy's own parameter ---------------------------------------------
 
 
