@@ -66,6 +66,13 @@ def test_the_largest_bound_a_story_breaks_is_one_below_its_share(extra: int, oi:
 def test_proved_at_the_answer_and_refuted_one_ppm_below_by_a_replayed_story() -> None:
     _, at = _probe(HYPERLIQUID, ANSWER)
     assert at.verdict is Verdict.PROVED, at.reason
+    # the whole product query undecided within its quarter, then proved by cases on the first move
+    cases = {q.name: q.result for q in at.queries if q.name.startswith(partial.CLAIM_ID)}
+    assert cases == {
+        partial.CLAIM_ID: "unknown (exact)",
+        f"{partial.CLAIM_ID} ({partial.ALIKE})": "unsat (exact)",
+        f"{partial.CLAIM_ID} ({partial.KEPT_OPEN})": "unsat (exact)",
+    }
     # 30M units: since the liquidator vault's own ADL (rules/pool_bankruptcy.py) joined every step,
     # 12M leaves the refutation unknown (measured: refuted within 30M, 26 s at load 6.5)
     s, below = _probe(HYPERLIQUID, ANSWER - 1, effort=30_000_000)
