@@ -152,9 +152,9 @@ def _answered(
     facts = functools.partial(_payer_cases, policy, invariant)
     # an induction over events at K > 1 rests on the one-event question on the lemmas' book: asked
     # first, within half of what the lemmas left, and the question at N and K gets all the rest
-    # (docs/solver-notes.md#the-one-event-book-first): where the one-event book is cheap, the
-    # K-event question keeps what it had before the induction was checked on one event, so one
-    # that decided then still does; where it is not, each gets half, as when it was asked last
+    # (docs/solver-notes.md#the-one-event-book-first-issue-18): where it proved the claim, the
+    # K-event question asks the transfers alone (the claim's verdict cannot move); where it did
+    # not, each got half, as when it was asked last
     one_event = None
     if held and extension.every_k and bounds.events > 1:
         one_event = _one_event_first(
@@ -180,7 +180,11 @@ def _answered(
         # (docs/solver-notes.md#the-fund-turn-by-turn-on-a-lending-book-issue-18)
         turned = payer_direct.prepared(policy, _within(bounds, (total - _units(lemmas)) // 4), invariant.id)
         cased, cases = turned[1], (lambda _b, proved=turned: (proved[0], ())) if turned[0] is not None else None
-    if flat is not None and flat.held:
+    if one_event is not None and _obligation(one_event, invariant.id).verdict is Verdict.PROVED:
+        rest = total - _units(lemmas) - one_event.units
+        outcome = _transfers_at_k(policy, invariant, bounds, one_event, rest, transfers, cases)
+        cased = one_event.queries
+    elif flat is not None and flat.held:
         outcome = _by_flat_cases(policy, invariant, bounds, flat, total - _units(lemmas) - _units(cased), transfers)
     elif turned is not None and turned[0] is not None:
         outcome = _bounded(
@@ -198,7 +202,8 @@ def _answered(
             hold_back=comp.LEMMA_TRADERS if held else None,
             lemmas_held=isinstance(extension, comp.Extension),
         )
-        cased = () if one_event is None else one_event.queries  # counted in the direct check's outcome
+        if one_event is not None:  # counted in the direct check's outcome, beside any cases before
+            cased = one_event.queries + cased
     outcome = attrs.evolve(outcome, queries=cased + outcome.queries)
     direct = _obligation(outcome, invariant.id).verdict
     if isinstance(extension, comp.Attempt) and not payer_first and direct is Verdict.PROVED:
@@ -341,6 +346,36 @@ def _on_lemma_book(
     return attrs.evolve(again, queries=tuple(_tag_scope(q, n, k) for q in again.queries))
 
 
+#: the reason a claim proved first on the one-event book is not asked at N and K (``_transfers_at_k``)
+ON_ONE_EVENT = "not asked at K events: the one-event question on the lemmas' book proved it first"
+
+
+def _transfers_at_k(
+    policy: Policy,
+    invariant: Invariant,
+    bounds: Bounds,
+    one_event: ProofResult,
+    units: int,
+    transfers: bool,
+    cases: Callable[[Bounds], tuple[payer_direct.ByCases | None, tuple[QueryStats, ...]]] | None,
+) -> ProofResult:
+    """The question at N and K once the one-event question on the lemmas' book proved the claim
+    its all-N, any-K argument covers: the transfers obligation alone within ``units`` (a question
+    built for it, as ``_by_flat_cases`` asks it), the claim's obligation left to ``_extended`` with
+    :data:`ON_ONE_EVENT` (asked again at K it could only spend units: a refutation there would be a
+    bug in Solvent, never a verdict). Without ``transfers`` nothing more is asked."""
+    claim = ObligationResult(invariant.id, Verdict.UNKNOWN, ON_ONE_EVENT, scope_of(bounds))
+    if transfers:
+        rest = _bounded(policy, invariant, bounds, units, transfers=True, claim=False, cases=cases)
+        if rest.verdict is Verdict.VACUOUS:
+            return rest
+    else:
+        rest = attrs.evolve(one_event, queries=(), lemmas=(), counterexample=None, witness=None)
+    obligations = (claim, *(rest.obligations if transfers else ()))
+    verdict, reason = combine(list(obligations))
+    return attrs.evolve(rest, verdict=verdict, reason=reason, obligations=obligations, scope=scope_of(bounds))
+
+
 def _one_event_first(
     policy: Policy,
     invariant: Invariant,
@@ -413,6 +448,11 @@ def _extended(
             f"and the invariant checked directly on the lemmas' book ({lemma_book}); "
             f"at {at} the direct check was undecided ({direct.reason})"
         )
+        if direct.reason == ON_ONE_EVENT:
+            checked = (
+                f"and the invariant checked directly on the lemmas' book ({lemma_book}), asked first; "
+                f"at {at} the non-negative transfers only"
+            )
     else:
         at = _books(outcome, on_lemma_book)[1] if on_lemma_book is not None else f"N = {outcome.scope.accounts}"
         reason = f"the all-N lemmas held, but the direct check at {at} was undecided: {direct.reason}"

@@ -43,11 +43,11 @@ def test_a_proof_on_one_event_stands_in_for_an_undecided_one_at_k() -> None:
 
 
 def test_backpack_conservation_at_three_events_is_proved_on_one() -> None:
-    """Backpack, N = 2, K = 3, 1.2M units: the lemmas hold (about 0.1M); the three-event build at
-    N = 2 needs more than its half of what is left, the one-event question on the lemmas' book
-    proves the claim (about 0.35M): conservation proved for every N and K, the transfers obligation
-    (asked at K = 3 only) undecided. Before this, the question at N = 2 kept nothing back for the
-    lemmas' book and the claim was left undecided."""
+    """Backpack, N = 2, K = 3, 1.2M units: the lemmas hold (about 0.1M); the one-event question on
+    the lemmas' book, asked first, proves the claim (about 0.36M): conservation proved for every N
+    and K; the transfers obligation (asked at K = 3 only, alone) undecided, its three-event build
+    out of the 0.77M left. Before 0818024 the question at N = 2 kept nothing back for the lemmas'
+    book and the claim was left undecided."""
     result = prove("backpack", "conservation", Bounds(accounts=2, events=3, effort=1_200_000), minimize=False)
     verdicts = {o.obligation: o for o in result.obligations}
     claim = verdicts["conservation"]
@@ -56,7 +56,9 @@ def test_backpack_conservation_at_three_events_is_proved_on_one() -> None:
     assert verdicts[TRANSFERS].verdict is Verdict.UNKNOWN and result.verdict is Verdict.PARTIAL
     asked = [q.name for q in result.queries]
     assert "conservation (on the lemmas' book, N = 2, K = 1)" in asked, asked
-    assert "on the lemmas' book (N = 2, K = 1); at N = 2, K = 3 the direct check was undecided" in result.method
+    assert "on the lemmas' book (N = 2, K = 1), asked first; at N = 2, K = 3 the non-negative transfers only" in (
+        result.method
+    )
     assert sum(q.units for q in result.queries) <= 1_200_000
 
 
@@ -95,9 +97,10 @@ def test_the_one_event_book_is_asked_first_so_a_k_event_question_still_decides()
     1.21M) before its induction was checked on one event; asking that check last, with half of the
     question kept back for it, left the three-event build out of its half (749,225 units) and the
     transfers open. The one-event question is now asked first (0.29M) and, having proved the claim,
-    the three-event question gets all the rest: its build (0.83M) fits and the transfers are proved
-    at N = 2, K = 3 (docs/solver-notes.md#the-one-event-book-first-issue-18). Fails with the stages
-    in the old order: the verdict is partial."""
+    the three-event question asks the transfers alone with all the rest: its build (0.81M) fits and
+    the transfers are proved at N = 2, K = 3, 1.10M units in all
+    (docs/solver-notes.md#the-one-event-book-first-issue-18). Fails with the stages in the old
+    order: the verdict is partial."""
     result = prove(
         "backpack", "liquidation-only-below-maintenance", Bounds(accounts=2, events=3, effort=1_500_000), minimize=False
     )
@@ -111,4 +114,22 @@ def test_the_one_event_book_is_asked_first_so_a_k_event_question_still_decides()
     one_event = asked.index("liquidation-only-below-maintenance (on the lemmas' book, N = 2, K = 1)")
     assert one_event < asked.index("build"), asked  # the one-event book first, then the K-event build
     assert asked.count("build (on the lemmas' book, N = 2, K = 1)") == 1  # asked once, not again after
+    assert "liquidation-only-below-maintenance" not in asked  # the claim is not asked again at K = 3
+    assert "asked first; at N = 2, K = 3 the non-negative transfers only" in result.method
     assert sum(q.units for q in result.queries) <= 1_500_000
+
+
+def test_without_the_transfers_nothing_is_asked_at_k_once_the_one_event_book_proved_it() -> None:
+    """A question without the transfers obligation (a threshold probe's) whose claim the one-event
+    question proved: nothing is built at K = 3, and the claim is proved for every N and K."""
+    result = prove(
+        "backpack",
+        "liquidation-only-below-maintenance",
+        Bounds(accounts=2, events=3, effort=1_500_000),
+        minimize=False,
+        transfers=False,
+    )
+    assert result.verdict is Verdict.PROVED, result.reason
+    assert [o.obligation for o in result.obligations] == ["liquidation-only-below-maintenance"]
+    assert result.scope.accounts is None and result.scope.events is None
+    assert "build" not in [q.name for q in result.queries]
