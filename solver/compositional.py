@@ -651,15 +651,23 @@ def _payer(policy: Policy, invariant: Invariant, bounds: Bounds, checker: _Check
     return lemmas
 
 
+#: the part of a K-event question (K > 1) the per-liquidation argument gets (a quarter at K = 1)
+LIQUIDATION_SHARE_AT_K = 8
+
+
 def _each_liquidation(invariant_id: str) -> Callable[[Policy, Bounds, _Checker], list[str]]:
     """The per-liquidation argument with a quarter of the question's effort (as the small-scope
     passes share a quarter; within what the argument has left), its queries counted in the
     question's: its contract
     runs from any trader state and costs 1.5K-6.4M units at N = 2 (mango-v4 6.1M, drift 6.4M), so
-    inside ``solvent check`` it decides where it is cheap and stays bounded, saying so, elsewhere."""
+    inside ``solvent check`` it decides where it is cheap and stays bounded, saying so, elsewhere.
+    At K > 1 it gets an eighth: the K-event question it is asked beside costs more than a one-event
+    one, and where the lemma is not cheap (1.5K-72K units where it is) an eighth more for that
+    question decides more than a quarter for the lemma (docs/solver-notes.md#the-one-event-book-first-issue-18)."""
 
     def argument(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str]:
-        quarter = _Checker(bounds, min(bounds.effort // 4, checker.left))
+        share = LIQUIDATION_SHARE_AT_K if bounds.events > 1 else 4
+        quarter = _Checker(bounds, min(bounds.effort // share, checker.left))
         try:
             return each_liquidation_argument(policy, catalog.get(invariant_id), bounds, quarter.valid, quarter.fail)
         finally:

@@ -10,6 +10,8 @@ a one-event one (docs/solver-notes.md#every-claim-at-n--8-and-at-k--3-issue-18).
 
 from __future__ import annotations
 
+import pytest
+
 from solvent.properties import catalog
 from solvent.solver.bounds import Bounds
 from solvent.solver.compositional import Extension
@@ -133,3 +135,36 @@ def test_without_the_transfers_nothing_is_asked_at_k_once_the_one_event_book_pro
     assert [o.obligation for o in result.obligations] == ["liquidation-only-below-maintenance"]
     assert result.scope.accounts is None and result.scope.events is None
     assert "build" not in [q.name for q in result.queries]
+
+
+def test_the_liquidation_lemma_gets_an_eighth_of_a_k_event_question() -> None:
+    """Hyperliquid's per-liquidation lemma is not decided within a small share (it needs 5M and
+    more): at K = 1 it spends its quarter, at K = 3 an eighth, the rest left to the K-event question."""
+    from solvent.rules.presets import load_preset
+    from solvent.solver import compositional, effort
+
+    policy = load_preset("hyperliquid")
+    claim = catalog.get("liquidation-only-below-maintenance")
+    spent = {}
+    for k in (1, 3):
+        with effort.question():
+            found = compositional.attempt(policy, claim, Bounds(accounts=2, events=k, effort=800_000))
+        assert isinstance(found, compositional.Attempt) and "undecided" in found.failed
+        spent[k] = sum(q.units for q in found.queries)
+    assert spent == {1: 200_000, 3: 100_000}
+
+
+@pytest.mark.deep
+def test_hyperliquids_liquidation_claim_at_three_events_is_decided_again() -> None:
+    """Hyperliquid's liquidation claim at N = 2, K = 3 within 5M units: proved at N <= 2, K <= 3
+    before 0818024 (4.10M, the lemma not offered at K > 1), undecided after it (the lemma out of
+    its quarter, 1.25M, the bounded question out of the 3.75M left); with an eighth (0.625M) the
+    bounded question proves it (4.57M in all)."""
+    result = prove(
+        "hyperliquid",
+        "liquidation-only-below-maintenance",
+        Bounds(accounts=2, events=3, effort=5_000_000),
+        minimize=False,
+    )
+    assert result.verdict is Verdict.PROVED, result.reason
+    assert (result.scope.accounts, result.scope.events) == (2, 3)
