@@ -378,7 +378,7 @@ _SWEPT = (MarkPrice, Funding, AssetPrice)
 
 
 def _positions_by_phases(policy: Policy, book: Book, variant: Any, checker: _Checker) -> str:
-    """P for a sweep event, proved phase by phase (docs/solver-notes.md#the-position-frame-by-phases):
+    """P for a sweep event, proved phase by phase (docs/solver-notes.md#the-position-frame-by-phases-issue-18):
 
     1. the engine's ``transition`` on ``book`` is, term for term, its phases in order: ``opening``,
        ``settle``, ``before_turns`` (a pool's own deleveraging), one ``liquidation_turn`` per

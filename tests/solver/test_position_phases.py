@@ -4,7 +4,7 @@ Where a position's gap over the whole event is not decided by its whole split (H
 vault's own deleveraging before the turns nests in every turn's conditions), P is asked of each of
 the engine's phases from a book of fresh variables, after checking that the transition is those
 phases in order and that no phase reads the ledger the ones before it wrote
-(docs/solver-notes.md#the-position-frame-by-phases-hyperliquid).
+(docs/solver-notes.md#the-position-frame-by-phases-issue-18).
 """
 
 from __future__ import annotations
