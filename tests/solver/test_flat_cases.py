@@ -23,7 +23,7 @@ from solvent.solver import compositional
 from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.per_account import TURNS_ALIKE
 from solvent.solver.prove import prove
-from solvent.solver.verdicts import Verdict
+from solvent.solver.verdicts import QueryStats, Verdict
 
 FLAT = "flat-accounts-never-pay"
 
@@ -124,3 +124,18 @@ def test_the_cases_are_asked_on_the_lemmas_book_only() -> None:
     assert any("no turn charges a flat trader" in q.name for q in result.queries)
     assert not any("the engine's transition at N =" in q.name for q in result.queries)
     assert "bounded by flat cases" not in result.method
+
+
+def test_cases_that_did_not_hold_are_counted_in_the_question(monkeypatch) -> None:
+    """Where the flat cases are asked and do not all hold, the bounded question follows and the
+    cases' units stay in the result (a K > 1 change to ``prove._answered`` once dropped them: the
+    question then spent more than its effort)."""
+    asked = QueryStats("a flat case (stand-in)", "unknown", 0.0, units=123_457)
+    monkeypatch.setattr(
+        compositional, "flat_by_cases", lambda *_a, **_k: compositional.FlatCases(False, (), (asked,), "stand-in")
+    )
+    policy, bounds = _lending("backpack")
+    result = prove(policy, FLAT, bounds, minimize=False, payer_first=False)
+    assert asked in result.queries
+    assert "bounded by flat cases" not in result.method
+    assert sum(q.units for q in result.queries) <= bounds.effort
