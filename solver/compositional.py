@@ -329,15 +329,18 @@ def _gaps_vanish(name: str, gaps: list[Any], checker: _Checker, by_phases: Calla
     with every comparison and product abstracted (a sound over-approximation), split into its
     coefficients (:func:`coefficients`), then exactly when the abstraction has a counterexample
     (which may be spurious). Out of effort fails the lemma. ``by_phases``: where a gap is not
-    decided by its whole split, the same equations proved phase by phase instead
-    (:func:`_positions_by_phases`), and its answer is the lemma's."""
+    decided by its whole split, the same equations proved phase by phase first
+    (:func:`_positions_by_phases`); where that fails, the gap's pieces as before, with what it left."""
     open_gaps = [g for g in gaps if not (z3.is_int_value(g) and g.as_long() == 0)]
     for k, gap in enumerate(open_gaps):
         (rough,) = abstracted([gap])
         if checker.whole(f"{name} ({k + 1} of {len(open_gaps)}, conditions abstracted, split whole)", rough):
             continue
         if by_phases is not None:
-            return by_phases()
+            try:
+                return by_phases()
+            except _Failed:  # not a sweep, not its phases, or a phase undecided: the pieces, as before
+                by_phases = None
         answer = checker.pieces(f"{name} ({k + 1} of {len(open_gaps)}, conditions abstracted)", coefficients(rough))
         if answer == "unknown":
             raise _Failed(name)  # the exact question is larger still: not asked within this effort

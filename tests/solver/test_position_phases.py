@@ -110,3 +110,22 @@ def test_hyperliquids_open_interest_argument_holds_by_phases() -> None:
     assert isinstance(found, compositional.Extension), getattr(found, "failed", "")
     assert "P (mark) by phases" in found.lemmas
     assert sum(q.units for q in found.queries) <= 3_000_000
+
+
+def test_where_the_phases_fail_the_gap_is_asked_whole_as_before(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The phases are a first try, not the only one: where they fail (here a stand-in that always
+    does), the gap's pieces are asked as before with what is left, and the lemma still fails only
+    where those fail. Hyperliquid's open-interest argument within 0.6M: phases refused, then the
+    pieces (out of units, as on main)."""
+
+    def refused(*_a: Any) -> str:
+        raise _Failed("stand-in: not its phases")
+
+    monkeypatch.setattr(compositional, "_positions_by_phases", refused)
+    policy = load_preset("hyperliquid")
+    bounds = for_policy(Bounds(accounts=2, events=1, effort=600_000), policy)
+    with effort.question():
+        found = attempt(policy, catalog.get("open-interest-balance"), bounds, units=600_000)
+    assert isinstance(found, compositional.Attempt)
+    names = [q.name for q in found.queries]
+    assert any(n.endswith("(1 of 4, conditions abstracted)") for n in names), names  # the pieces were asked
