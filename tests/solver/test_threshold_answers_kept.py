@@ -2,7 +2,7 @@
 
 The README's thresholds table comes from two runs of ``benchmarks/bench_thresholds.py``, kept in
 ``benchmarks/results/bench_thresholds_{before,after}.json``: before, the table as it stood at
-3a5210f (c85a938's run with the rows re-measured in sessions 15 and 16); after, one run at bb2c8e2
+3a5210f (c85a938's run with the rows re-measured in sessions 15 and 16); after, one run at 9fdda9a
 (session 17: the lemma per lot on a slipped close, Drift's cascade cut). Every question decided in
 both has the same answer (a cell killed at the 150 s wall, or one side only, is not compared:
 Drift's extra bad debt, one side only before, is "all, even 0 ppm" after). The units are counts,
