@@ -53,7 +53,7 @@ from solvent.properties import catalog
 from solvent.properties.catalog import Invariant
 from solvent.rules.policy import Policy
 from solvent.rules.presets import resolve_policy
-from solvent.solver import case_split, effort, fund_facts, payer_direct
+from solvent.solver import case_split, effort, fund_facts, incremental, payer_direct
 from solvent.solver.bounds import ASSET_KINDS, Bounds, for_policy
 from solvent.solver.effort import OutOfEffort
 from solvent.solver.fund_facts import FUND_CLAIMS
@@ -638,6 +638,22 @@ def _slot_prices(bounds: Bounds) -> list[bool]:
 
 
 def _bounded(
+    policy: Policy,
+    invariant: Invariant,
+    bounds: Bounds,
+    units: int | None = None,
+    *,
+    transfers: bool = True,
+    cases: Callable[[Bounds], tuple[payer_direct.ByCases | None, tuple[QueryStats, ...]]] | None = None,
+    claim: bool = True,
+) -> ProofResult:
+    """The bounded question (see :func:`_bounded_here`), about a large book in a z3 context of its
+    own with its solvers told their logic (``solver.incremental``)."""
+    with incremental.asked(bounds.accounts):
+        return _bounded_here(policy, invariant, bounds, units, transfers=transfers, cases=cases, claim=claim)
+
+
+def _bounded_here(
     policy: Policy,
     invariant: Invariant,
     bounds: Bounds,

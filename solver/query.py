@@ -37,7 +37,7 @@ from solvent.properties.catalog import Invariant
 from solvent.rules.arith import all_, sum_
 from solvent.rules.book import Book
 from solvent.rules.policy import Policy
-from solvent.solver import effort, wall
+from solvent.solver import effort, incremental, wall
 from solvent.solver.assumptions import Assumption, book_assumptions, move_within
 from solvent.solver.bounds import Bounds
 from solvent.solver.frames import Frame, balances_after, frame, positions, settlement, sizes_after
@@ -219,7 +219,7 @@ class StoryQuery:
         self.part_goals = {key: [(next(rest), next(rest)) for _ in parts] for key, parts in self.parts.items()}
         self.sum_terms = [next(rest) for _ in self.sums]
         self.opaque_terms = list(rest)
-        self.solver = z3.Solver()
+        self.solver = incremental.solver()
         for a, t in zip(self.assumptions, self.assumption_terms, strict=True):
             self.solver.assert_and_track(t, z3.Bool(f"assume: {a.name}"))
         self.solver.add(*fact_terms)

@@ -36,7 +36,7 @@ import attrs
 import z3
 
 from solvent.rules.ledger import InternalError
-from solvent.solver import effort
+from solvent.solver import effort, incremental
 
 GRACE_S = 1.0
 
@@ -55,7 +55,7 @@ class WallAnswer:
 
 def _solve(text: str, names: list[str], units: int, safety_s: float) -> tuple[str, str, dict[str, int], int]:
     """The check itself, in the child: ``(result, reason, values, units spent)``."""
-    solver = z3.Solver()
+    solver = incremental.solver()  # the parent's choice: the child inherits its context variables
     solver.push()  # incremental mode: the SMT core with its nonlinear module (see query.py)
     solver.add(z3.parse_smt2_string(text))
     solved = effort.solve(solver, units, safety_s)
