@@ -52,8 +52,8 @@ def test_a_large_books_question_gets_a_context_of_its_own_and_its_logic(monkeypa
     assert not incremental._large.get()
 
 
-@pytest.mark.deep  # N = 8: about 45 s on a quiet machine; before the rule one check ran past 10 minutes
+@pytest.mark.deep  # N = 8: about 16 s at load 12; before the rule one check ran past 10 minutes
 def test_binance_adl_price_fair_at_eight_traders_answers_within_its_units() -> None:
     result = prove("binance", "adl-price-fair", Bounds(accounts=8, effort=12_000_000), minimize=False)
     assert result.verdict is Verdict.PARTIAL  # the transfers proved, the claim out of its units
-    assert result.units == 11_723_781
+    assert result.units == 11_497_881
