@@ -179,6 +179,12 @@ def _answered(
         # where it does not, the search as before with what it left, and no fact
         # (docs/solver-notes.md#the-fund-turn-by-turn-on-a-lending-book-issue-18)
         turned = payer_direct.prepared(policy, _within(bounds, (total - _units(lemmas)) // 4), invariant.id)
+    elif cases is not None and invariant.id in PAYER_CLAIMS and bounds.accounts == comp.LEMMA_TRADERS:
+        # the payer's facts the same way, on their own book (where they apply: else nothing asked)
+        # (docs/solver-notes.md#the-payers-facts-first-issue-18)
+        turned = cases(_within(bounds, (total - _units(lemmas)) // 4))
+        turned = None if turned[0] is None and not turned[1] else turned
+    if turned is not None:
         cased, cases = turned[1], (lambda _b, proved=turned: (proved[0], ())) if turned[0] is not None else None
     if one_event is not None and _obligation(one_event, invariant.id).verdict is Verdict.PROVED:
         rest = total - _units(lemmas) - one_event.units
