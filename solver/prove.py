@@ -171,8 +171,10 @@ def _answered(
         # the lemmas' book decides (docs/solver-notes.md#flat-accounts-never-pay-by-cases)
         flat = comp.flat_by_cases(policy, invariant, bounds, (total - _units(lemmas)) // FLAT_SHARE)
     cased = () if flat is None else flat.queries  # the direct check's: counted in its outcome
-    turned = None
-    if cases is not None and invariant.id in FUND_CLAIMS and fund_facts.applies(bounds):
+    turned = None  # (where an induction's one-event book was asked first, as it was before)
+    if one_event is not None:
+        pass
+    elif cases is not None and invariant.id in FUND_CLAIMS and fund_facts.applies(bounds):
         # the fund's turn lemma first, within the quarter a search of smaller books would get: where
         # it holds, N's own pass (every smaller book's story is one of N's, empty traders added)
         # asks the claim with its facts and the rest of the units, and no smaller book is searched;
