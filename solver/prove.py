@@ -171,8 +171,11 @@ def _answered(
         # the lemmas' book decides (docs/solver-notes.md#flat-accounts-never-pay-by-cases)
         flat = comp.flat_by_cases(policy, invariant, bounds, (total - _units(lemmas)) // FLAT_SHARE)
     cased = () if flat is None else flat.queries  # the direct check's: counted in its outcome
-    turned = None  # (where an induction's one-event book was asked first, as it was before)
-    if one_event is not None:
+    # not where an induction's one-event book was asked first, nor on a large book (its bounded
+    # question runs in a z3 context of its own, ``solver.incremental``, where facts built out here
+    # cannot go): there as before
+    turned = None
+    if one_event is not None or incremental.is_large(bounds.accounts):
         pass
     elif cases is not None and invariant.id in FUND_CLAIMS and fund_facts.applies(bounds):
         # the fund's turn lemma first, within the quarter a search of smaller books would get: where
