@@ -10,7 +10,12 @@ residual: the account is left below zero.
 
 A socialized loss with ``cascade`` (Drift, docs/venues.md#drift-v2-bankruptcy) may leave a payer
 below zero; once the waterfall is done, every such trader still holding a position is liquidated
-and resolved in turn, through the same waterfall, in the same step (``_bankrupt_in_turn``).
+and resolved in turn, through the same waterfall, in the same step (``_bankrupt_in_turn``). On a
+book with collateral assets "below zero" is the account's whole value at oracle prices
+(``assets.account_value``: cash, deposits, borrows), as Drift's total collateral and Mango's health
+count it, and the payer is liquidated as the sweep's whole close does it (``settle_collateral``:
+collateral sold, borrows repaid from its cash, the rest down each lent asset's own waterfall)
+before its deficit is resolved (issue 18, docs/solver-notes.md#a-socialized-loss-sinks-a-borrower-below-zero-issue-18).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from typing import Any
 from solvent.rules import insurance_claim
 from solvent.rules.adl import deleverage
 from solvent.rules.arith import abs_, and_, max_, or_
-from solvent.rules.assets import sell_collateral
+from solvent.rules.assets import account_value, margin_equity, sell_collateral
 from solvent.rules.book import Book, Role
 from solvent.rules.clawback import claw_back
 from solvent.rules.collateral import convert_spot
@@ -30,6 +35,7 @@ from solvent.rules.fund_drawdown import is_drawn_down
 from solvent.rules.haircut_ratio import haircut
 from solvent.rules.insurance_fund import pay_from
 from solvent.rules.ledger import Ctx, Reason
+from solvent.rules.lending import borrowed_value, lends_any, settle_borrows
 from solvent.rules.liquidation import (
     close_other_markets,
     counterparty,
@@ -68,6 +74,28 @@ def remaining_deficit(policy: Policy, ctx: Ctx, name: str) -> Any:
     account = ctx.account(name)
     slip = slip_per_lot(policy.liquidation, ctx.market.mark_quote)
     return max_(-(equity(policy.margin, account) - abs_(account.size_lots) * slip), 0)
+
+
+def settle_collateral(policy: Policy, ctx: Ctx, name: str) -> Ctx:
+    """Before a whole position closes on a book with collateral assets: the account's collateral
+    sold at the oracle price as far as it would owe once closed (its borrows' oracle value counted,
+    ``lending.borrowed_value``), then its borrows repaid with what its cash holds beyond the
+    closing's slippage, what that leaves going down each lent asset's own waterfall
+    (``lending.settle_borrows``). The sweep's whole close (``engine._close_whole``) and the
+    cascade's liquidation (``_bankrupt_in_turn``) both run it. Nothing on a book without assets."""
+    if not ctx.book_field("assets"):
+        return ctx
+    rule = policy.liquidation
+    mark = ctx.market.mark_quote
+    account = ctx.account(name)
+    owed = abs_(account.size_lots) * slip_per_lot(rule, mark) - equity(policy.margin, account)
+    if lends_any(policy):
+        owed = owed + borrowed_value(policy, ctx.book_field("assets"), account.asset_balances)
+    ctx = sell_collateral(policy, ctx, name, owed)
+    account = ctx.account(name)
+    return settle_borrows(
+        policy, ctx, name, equity(policy.margin, account) - abs_(account.size_lots) * slip_per_lot(rule, mark)
+    )
 
 
 def close_into_book(policy: Policy, ctx: Ctx, name: str) -> Ctx:
@@ -208,25 +236,35 @@ def resolve_loan(policy: Policy, ctx: Ctx, name: str) -> Ctx:
 
 def _cascade(policy: Policy, ctx: Ctx, resolving: tuple[str, ...]) -> Ctx:
     """Under ``socialized_loss`` with ``cascade``: every trader outside the chain that still holds a
-    position with equity below zero is bankrupt in turn (on Drift the socialized charge is a funding
-    payment booked with no cap, and the account it sinks is liquidated and resolved by
-    ``resolve_perp_bankruptcy`` in its turn, docs/venues.md#drift-v2-bankruptcy)."""
+    position with its value below zero is bankrupt in turn (on Drift the socialized charge is a
+    funding payment booked with no cap, and the account it sinks is liquidated and resolved by
+    ``resolve_perp_bankruptcy`` in its turn, docs/venues.md#drift-v2-bankruptcy). Its value is
+    ``assets.account_value``: equity on a book without collateral assets (the same terms), equity
+    plus deposits less borrows at oracle prices on one with them (Drift's total collateral, Mango's
+    health: a borrower the charge sinks below its borrow is sunk though its cash is not)."""
     layer = policy.layer(SocializedLoss)
     if layer is None or not layer.cascade:
         return ctx
+    assets = ctx.book_field("assets")
     for name in [a.name for a in ctx.book.traders if a.name not in resolving]:
         account = ctx.book.account(name)
-        below_zero = and_(open_lots(account) != 0, equity(policy.margin, account) < 0)
+        below_zero = and_(open_lots(account) != 0, account_value(policy, assets, account) < 0)
         ctx = ctx.branch(below_zero, lambda c, n=name: _bankrupt_in_turn(policy, c, n, resolving))
     return ctx
 
 
 def _bankrupt_in_turn(policy: Policy, ctx: Ctx, name: str, resolving: tuple[str, ...]) -> Ctx:
-    """Liquidate ``name``, below zero after another account's socialized loss, and resolve it."""
+    """Liquidate ``name``, below zero after another account's socialized loss, and resolve it: its
+    other markets closed first and, on a book with collateral assets, its collateral sold and its
+    borrows repaid as the sweep's whole close does (``settle_collateral``), then its deficit down
+    the waterfall (``resolve``). The liquidation is noted with the equity the sweep's would note
+    (``assets.margin_equity``: equity itself without assets)."""
     account = ctx.book.account(name)
     mark = ctx.book.market.mark_quote
     mm = account_maintenance(policy.margin, policy.rounding, account, mark, ctx.book.more_markets, policy.more_margins)
-    ctx = note_liquidated(ctx, name, equity(policy.margin, account), mm, fill_price(policy.liquidation, account, mark))
+    e = margin_equity(policy, ctx.book_field("assets"), account)
+    ctx = note_liquidated(ctx, name, e, mm, fill_price(policy.liquidation, account, mark))
     if ctx.book.more_markets:  # its other markets first, as the sweep's liquidation does
         ctx = close_other_markets(policy, ctx, name)
+    ctx = settle_collateral(policy, ctx, name)
     return resolve(policy, ctx, name, resolving)

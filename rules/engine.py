@@ -21,7 +21,7 @@ from solvent.rules.assets import (
     margin_equity,
     sell_collateral,
 )
-from solvent.rules.bankruptcy import resolve, resolve_loan
+from solvent.rules.bankruptcy import resolve, resolve_loan, settle_collateral
 from solvent.rules.book import Book, MarginMode, Role, is_on_tick
 from solvent.rules.clawback import open_window
 from solvent.rules.collateral import convert_spot
@@ -559,18 +559,7 @@ def _close_whole(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     would owe once closed, then solvent into the book or bankrupt down the waterfall."""
     rule = policy.liquidation
     mark = ctx.market.mark_quote
-    if ctx.book_field("assets"):
-        # collateral first: sold at the oracle price as far as the account would owe once closed
-        # (its borrows' oracle value counted), then its borrows repaid (``lending``)
-        account = ctx.account(name)
-        owed = abs_(account.size_lots) * slip_per_lot(rule, mark) - equity(policy.margin, account)
-        if lends_any(policy):
-            owed = owed + borrowed_value(policy, ctx.book_field("assets"), account.asset_balances)
-        ctx = sell_collateral(policy, ctx, name, owed)
-        account = ctx.account(name)
-        ctx = settle_borrows(
-            policy, ctx, name, equity(policy.margin, account) - abs_(account.size_lots) * slip_per_lot(rule, mark)
-        )
+    ctx = settle_collateral(policy, ctx, name)  # collateral sold, borrows repaid (a book with assets)
     account = ctx.account(name)
     e = equity(policy.margin, account)
     bankrupt = e - abs_(account.size_lots) * slip_per_lot(rule, mark) < 0

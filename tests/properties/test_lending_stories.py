@@ -164,18 +164,22 @@ def test_the_searchs_interest_step_reads_minutes_on_a_curve_and_a_rate_without_o
 
 class TestSocializedLossSinksABorrower:
     """Issue 18, found by hand where z3 (check's question, N = 2) and the search stayed silent: on
-    a lending book the socialized loss can leave a payer who borrowed the lent asset below zero.
-    Alice borrows 1,000 quanta of the asset (worth 100,000 quote quanta) against 1,150,000 of cash
-    and goes long 100 lots; Bob, later in the sweep, goes long 100 lots on 120,000; Carol shorts
-    both and lends the asset. The mark falls 90%: Alice keeps her maintenance (cash 250,000, the
-    borrow at its liability weight 110,000) and her turn passes; Bob is bankrupt and his deficit
-    is spread per lot, a quarter of it (195,250) to Alice. Her cash stays at 54,750, so the
-    cascade, which resolves a payer whose cash (``margin.equity``) went below zero, leaves her:
-    with the borrow at its oracle value her account is worth −45,250 after the step
+    a lending book the socialized loss can sink a payer who borrowed the lent asset though its cash
+    stays above zero. Alice borrows 1,000 quanta of the asset (worth 100,000 quote quanta) against
+    1,150,000 of cash and goes long 100 lots; Bob, later in the sweep, goes long 100 lots on
+    120,000; Carol shorts both and lends the asset. The mark falls 90%: Alice keeps her maintenance
+    (cash 250,000, the borrow at its liability weight 110,000 on Drift) and her turn passes; Bob is
+    bankrupt and his deficit is spread per lot, a quarter of it (195,250) to Alice. Her cash is
+    54,750 and her account, the borrow at its oracle value, −45,250: the cascade measures a payer on
+    its whole value (``assets.account_value``, Drift's total collateral, Mango's health), so she is
+    liquidated as the sweep would (borrow repaid from her cash, the rest down the asset's own
+    waterfall) and resolved in her turn (drift.toml §7, mango-v4.toml §8: the comments on
+    ``cascade``). Before the fix (the cascade read cash alone, ``margin.equity``) she was left at
+    −45,250 and three claims failed
     (docs/solver-notes.md#a-socialized-loss-sinks-a-borrower-below-zero-issue-18)."""
 
     @staticmethod
-    def _gap(preset: str, borrow: int = 1_000):
+    def _gap(preset: str, borrow: int = 1_000, cash: int = 1_150_000):
         from solvent.rules.book import Asset, new_book
         from solvent.rules.events import AssetDeposit, AssetWithdraw, Deposit, MarkPrice, Taker, Trade
 
@@ -188,7 +192,7 @@ class TestSocializedLossSinksABorrower:
             Deposit("liquidity", 10_000_000),
             Deposit("insurance_fund", 1),
             AssetDeposit("carol", asset, 100_000),
-            Deposit("alice", 1_150_000),
+            Deposit("alice", cash),
             Deposit("bob", 120_000),
             Deposit("carol", 600_000),
             *([AssetWithdraw("alice", asset, borrow)] if borrow else []),
@@ -198,26 +202,80 @@ class TestSocializedLossSinksABorrower:
         ]
         return policy, run(policy, book, events)[-1]
 
-    @pytest.mark.parametrize("preset", ["drift", "mango-v4"])
-    def test_the_payer_is_left_below_zero_with_its_cash_above_it(self, preset: str) -> None:
+    @staticmethod
+    def _alices(gap, asset: str) -> list[tuple[str, str, int, Reason]]:
+        """Every transfer of the step that moves Alice's cash or her asset balance, in order."""
+        mine = ("alice", f"alice@{asset}")
+        return [
+            (t.source, t.destination, t.amount_quote, t.reason)
+            for t in gap.transfers
+            if t.source in mine or t.destination in mine
+        ]
+
+    @pytest.mark.parametrize(("preset", "noted_equity"), [("drift", -55_250), ("mango-v4", -45_250)])
+    def test_the_sunk_borrower_is_liquidated_and_resolved(self, preset: str, noted_equity: int) -> None:
         from solvent.rules.assets import account_value
+        from solvent.rules.outcomes import Bankrupt, Liquidated
 
         policy, gap = self._gap(preset)
+        asset = policy.collateral[0].name
+        # her cash 54,750 less the close's slippage (100 lots x 10) buys back 537 quanta (53,700);
+        # the other 463 are the asset's own waterfall's: its fund keeps its one quantum (Drift's
+        # floor; Mango's fund paid Bob's layer), so the depositor, Carol, gives them up
+        assert self._alices(gap, asset) == [
+            ("alice", "clearing", 900_000, Reason.SETTLEMENT),
+            ("alice", "bob", 195_250, Reason.SOCIALIZED_LOSS),
+            (f"liquidity@{asset}", f"alice@{asset}", 537, Reason.BORROW_REPAYMENT),
+            ("alice", "liquidity", 53_700, Reason.BORROW_REPAYMENT),
+            (f"carol@{asset}", f"alice@{asset}", 463, Reason.DEPOSIT_INDEX_LOSS),
+            ("alice", "liquidity", 1_000, Reason.LIQUIDATION_SLIPPAGE),
+        ]
+        # noted as the sweep notes a liquidation: equity at maintenance weights (Drift's borrow
+        # weighs 1.1, Mango's 1.0 in this preset)
+        assert Liquidated("alice", noted_equity, 5_000, 100, 990) in gap.outcomes
+        assert Bankrupt("alice", 0) in gap.outcomes
         alice = gap.after.account("alice")
-        assert paid(gap, Reason.SOCIALIZED_LOSS, "alice") == 195_250
-        assert alice.cash_quote == 54_750 and alice.size_lots == 100 and alice.asset_balances == (-1_000,)
-        assert account_value(policy, gap.after.assets, alice) == -45_250
-        for claim in ("no-negative-equity", "loss-bounded-by-collateral", "claims-backed"):
-            assert not holds(policy, gap, claim), claim
-            assert claim not in policy.accepts  # not a failure the preset accepts
-        assert holds(policy, gap, "conservation")
+        assert (alice.cash_quote, alice.size_lots, alice.asset_balances) == (50, 0, (0,))
+        assert [account_value(policy, gap.after.assets, a) for a in gap.after.traders] == [50, 0, 11_963_200]
+        for claim in ("no-negative-equity", "loss-bounded-by-collateral", "claims-backed", "conservation"):
+            assert holds(policy, gap, claim), claim
 
     @pytest.mark.parametrize("preset", ["drift", "mango-v4"])
-    def test_without_the_borrow_the_same_gap_breaks_none_of_them(self, preset: str) -> None:
-        """The same story with Alice borrowing nothing (her cash and position the same): she pays
-        the same share and the claims hold, so the borrow, which the cascade does not weigh, is
-        what breaks them."""
-        policy, gap = self._gap(preset, borrow=0)
+    def test_a_borrower_one_quantum_short_of_sinking_is_left_alone(self, preset: str) -> None:
+        """With 45,250 more cash Alice ends at exactly 0 (cash 100,000, the borrow's oracle value
+        100,000): not below zero, so not liquidated, though on Drift her borrow at its liability
+        weight puts her margin equity at −10,000 (the cascade is for a sunk account; the sweep's
+        next turn judges maintenance). One quantum less and she is sunk and resolved."""
+        from solvent.rules.assets import account_value
+
+        policy, gap = self._gap(preset, cash=1_195_250)
+        alice = gap.after.account("alice")
         assert paid(gap, Reason.SOCIALIZED_LOSS, "alice") == 195_250
+        assert (alice.cash_quote, alice.size_lots, alice.asset_balances) == (100_000, 100, (-1_000,))
+        assert account_value(policy, gap.after.assets, alice) == 0
+        assert not any(getattr(o, "account", None) == "alice" for o in gap.outcomes)
+        for claim in ("no-negative-equity", "loss-bounded-by-collateral", "claims-backed"):
+            assert holds(policy, gap, claim), claim
+
+        policy, gap = self._gap(preset, cash=1_195_249)
+        alice = gap.after.account("alice")
+        assert (alice.size_lots, alice.asset_balances) == (0, (0,))
+        assert paid(gap, Reason.BORROW_REPAYMENT, "alice") == 98_900  # 989 quanta; 11 from Carol's deposit
+        assert account_value(policy, gap.after.assets, alice) == 99
+
+    @pytest.mark.parametrize("preset", ["drift", "mango-v4"])
+    def test_without_the_borrow_the_same_gap_is_unchanged(self, preset: str) -> None:
+        """The same story with Alice borrowing nothing (her cash and position the same): she pays
+        the same share, stays at 54,750 with her position, and nothing else of hers moves; the
+        claims hold."""
+        policy, gap = self._gap(preset, borrow=0)
+        asset = policy.collateral[0].name
+        assert self._alices(gap, asset) == [
+            ("alice", "clearing", 900_000, Reason.SETTLEMENT),
+            ("alice", "bob", 195_250, Reason.SOCIALIZED_LOSS),
+        ]
+        alice = gap.after.account("alice")
+        assert (alice.cash_quote, alice.size_lots, alice.asset_balances) == (54_750, 100, (0,))
+        assert not any(getattr(o, "account", None) == "alice" for o in gap.outcomes)
         for claim in ("no-negative-equity", "loss-bounded-by-collateral", "claims-backed"):
             assert holds(policy, gap, claim), claim
