@@ -179,7 +179,7 @@ class TestSocializedLossSinksABorrower:
     (docs/solver-notes.md#a-socialized-loss-sinks-a-borrower-below-zero-issue-18)."""
 
     @staticmethod
-    def _gap(preset: str, borrow: int = 1_000, cash: int = 1_150_000):
+    def _gap(preset: str, borrow: int = 1_000, cash: int = 1_150_000, deposit: int = 0):
         from solvent.rules.book import Asset, new_book
         from solvent.rules.events import AssetDeposit, AssetWithdraw, Deposit, MarkPrice, Taker, Trade
 
@@ -196,6 +196,7 @@ class TestSocializedLossSinksABorrower:
             Deposit("bob", 120_000),
             Deposit("carol", 600_000),
             *([AssetWithdraw("alice", asset, borrow)] if borrow else []),
+            *([AssetDeposit("alice", asset, deposit)] if deposit else []),
             Trade("alice", "carol", 100, 10_000, Taker.BUYER),
             Trade("bob", "carol", 100, 10_000, Taker.BUYER),
             MarkPrice(1_000),
@@ -278,4 +279,43 @@ class TestSocializedLossSinksABorrower:
         assert (alice.cash_quote, alice.size_lots, alice.asset_balances) == (54_750, 100, (0,))
         assert not any(getattr(o, "account", None) == "alice" for o in gap.outcomes)
         for claim in ("no-negative-equity", "loss-bounded-by-collateral", "claims-backed"):
+            assert holds(policy, gap, claim), claim
+
+    @pytest.mark.parametrize("preset", ["drift", "mango-v4"])
+    def test_a_payer_whose_deposit_covers_its_cash_is_left_alone(self, preset: str) -> None:
+        """Alice holds 2,000 quanta of the asset (200,000) and no borrow, her cash 1,000,000: the
+        charge takes her cash to −95,250, her account to 104,750. Not sunk, so not liquidated
+        (Drift's total collateral and Mango's health count the deposit; her margin equity at the
+        deposit's maintenance weight is far above her maintenance): she keeps her position and her
+        deposit. The cascade on cash alone liquidated her and sold her deposit."""
+        from solvent.rules.assets import account_value
+
+        policy, gap = self._gap(preset, borrow=0, cash=1_000_000, deposit=2_000)
+        alice = gap.after.account("alice")
+        assert (alice.cash_quote, alice.size_lots, alice.asset_balances) == (-95_250, 100, (2_000,))
+        assert account_value(policy, gap.after.assets, alice) == 104_750
+        assert not any(getattr(o, "account", None) == "alice" for o in gap.outcomes)
+        for claim in ("no-negative-equity", "loss-bounded-by-collateral", "claims-backed", "conservation"):
+            assert holds(policy, gap, claim), claim
+
+    @pytest.mark.parametrize("preset", ["drift", "mango-v4"])
+    def test_a_payer_whose_deposit_does_not_cover_it_sells_it_in_its_turn(self, preset: str) -> None:
+        """With 500 quanta (50,000) the charge sinks her to −45,250: liquidated, her deposit sold
+        whole at the oracle price before the waterfall (``settle_collateral``), her deficit (the
+        rest and the close's slippage, 46,250) spread per lot over the positions still open."""
+        from solvent.rules.outcomes import Bankrupt
+
+        policy, gap = self._gap(preset, borrow=0, cash=1_000_000, deposit=500)
+        asset = policy.collateral[0].name
+        assert self._alices(gap, asset)[:5] == [
+            ("alice", "clearing", 900_000, Reason.SETTLEMENT),
+            ("alice", "bob", 195_250, Reason.SOCIALIZED_LOSS),
+            (f"alice@{asset}", f"liquidity@{asset}", 500, Reason.COLLATERAL_SALE),
+            ("liquidity", "alice", 50_000, Reason.COLLATERAL_SALE),
+            ("alice", "liquidity", 1_000, Reason.LIQUIDATION_SLIPPAGE),
+        ]
+        assert Bankrupt("alice", 46_250) in gap.outcomes
+        alice = gap.after.account("alice")
+        assert (alice.cash_quote, alice.size_lots, alice.asset_balances) == (0, 0, (0,))
+        for claim in ("no-negative-equity", "loss-bounded-by-collateral", "claims-backed", "conservation"):
             assert holds(policy, gap, claim), claim
