@@ -25,7 +25,7 @@ from typing import Any
 from solvent.rules import insurance_claim
 from solvent.rules.adl import deleverage
 from solvent.rules.arith import abs_, and_, max_, or_
-from solvent.rules.assets import account_value, margin_equity, sell_collateral
+from solvent.rules.assets import account_value, sell_collateral
 from solvent.rules.book import Book, Role
 from solvent.rules.clawback import claw_back
 from solvent.rules.collateral import convert_spot
@@ -263,13 +263,14 @@ def _bankrupt_in_turn(policy: Policy, ctx: Ctx, name: str, resolving: tuple[str,
     """Liquidate ``name``, below zero after another account's socialized loss, and resolve it: its
     other markets closed first and, on a book with collateral assets, its collateral sold and its
     borrows repaid as the sweep's whole close does (``settle_collateral``), then its deficit down
-    the waterfall (``resolve``). The liquidation is noted with the equity the sweep's would note
-    (``assets.margin_equity``: equity itself without assets)."""
+    the waterfall (``resolve``). The liquidation is noted with the value the cascade's test read
+    (``assets.account_value``: below zero, so below the maintenance margin whatever the weights;
+    equity itself without assets, as before)."""
     account = ctx.book.account(name)
     mark = ctx.book.market.mark_quote
     mm = account_maintenance(policy.margin, policy.rounding, account, mark, ctx.book.more_markets, policy.more_margins)
-    e = margin_equity(policy, ctx.book_field("assets"), account)
-    ctx = note_liquidated(ctx, name, e, mm, fill_price(policy.liquidation, account, mark))
+    value = account_value(policy, ctx.book_field("assets"), account)
+    ctx = note_liquidated(ctx, name, value, mm, fill_price(policy.liquidation, account, mark))
     if ctx.book.more_markets:  # its other markets first, as the sweep's liquidation does
         ctx = close_other_markets(policy, ctx, name)
     ctx = settle_collateral(policy, ctx, name)
