@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from fractions import Fraction
 
 import attrs
 import pytest
@@ -389,8 +390,8 @@ def test_penalty_hints_come_from_the_policy_s_tiers_slippage_and_order_share() -
     the kept share, then m; a value twice is asked once."""
     hints = th.questions()["penalty-bankrupts"].hints
     bounds = th.default_bounds()
-    n = (2 * 10**12 + 42_148_145_000) / 1.5
-    assert abs(float(th._kept_share(BINANCE, bounds)) - (500_000 - 42_148_145_000 * 10**6 / n)) < 1e-6
+    n = Fraction(2 * 10**12 + 42_148_145_000) / Fraction(3, 2)
+    assert th._kept_share(BINANCE, bounds) == 500_000 - Fraction(42_148_145_000 * 10**6) / n  # exact, no float
     assert hints(BINANCE, bounds) == [469_042, 500_000]
     assert hints(load_preset("drift"), bounds) == [40_000, 50_000]
     assert hints(load_preset("mango-v4"), bounds) == [40_000, 50_000]
