@@ -658,127 +658,117 @@ def _bounded(
     cases: Callable[[Bounds], tuple[payer_direct.ByCases | None, tuple[QueryStats, ...]]] | None = None,
     claim: bool = True,
 ) -> ProofResult:
-    """The bounded question (see :func:`_bounded_here`), about a large book in a z3 context of its
-    own with its solvers told their logic (``solver.incremental``)."""
-    with incremental.asked(bounds.accounts):
-        return _bounded_here(policy, invariant, bounds, units, transfers=transfers, cases=cases, claim=claim)
-
-
-def _bounded_here(
-    policy: Policy,
-    invariant: Invariant,
-    bounds: Bounds,
-    units: int | None = None,
-    *,
-    transfers: bool = True,
-    cases: Callable[[Bounds], tuple[payer_direct.ByCases | None, tuple[QueryStats, ...]]] | None = None,
-    claim: bool = True,
-) -> ProofResult:
     """The bounded question within ``units`` (default ``bounds.effort``), every part within what
     the parts before it left: the payer's lemmas as facts (``cases``: proved within half, then each
     obligation asked piece by piece, ``solver.payer_direct``), then each price-grid point its fair
     share of the rest; in one point the build, the witness, the claim (all but an eighth of what
     is left when the transfers follow it) and the transfers (what is left). ``claim=False``: the
-    transfers alone (the claim decided otherwise, ``_by_flat_cases``)."""
-    units = bounds.effort if units is None else units
-    checked = ((invariant,) if claim else ()) + ((None,) if transfers else ())
-    per_obligation: dict[str, list[Answer]] = {obligation_name(o): [] for o in checked}
-    witnesses: list[Answer] = []
-    by_cases, queries = (None, ()) if cases is None else cases(_within(bounds, units // 2))
-    queries = list(queries)
-    facts = None if by_cases is None else by_cases.instances
-    abstracted = None if by_cases is None else by_cases.abstracted
-    linear = True
-    names: tuple[str, ...] = ()
-    points = list(_grid_points(bounds, _slot_prices(bounds)))
-    for k, prices in enumerate(points):
-        share = (units - _units(queries)) // (len(points) - k)
-        if share <= 0:
-            for name, answers in per_obligation.items():
-                answers.append(Answer(Verdict.UNKNOWN, QueryStats(name, "out of effort", 0.0), _SPENT))
-            continue
-        try:
-            query = StoryQuery(
-                policy,
-                invariant,
-                _within(bounds, share),
-                prices,
-                obligations=checked,
-                lemma_facts=facts,
-                abstracted=abstracted,
-            )
-        except OutOfEffort as stop:
-            queries.append(QueryStats(f"build {_point(prices)}".strip(), "out of effort", 0.0, units=stop.limit))
-            reason = stop.reason
-            if share < bounds.effort:  # a part of the question: its effort, and what was left for this part
-                reason = (
-                    f"building the question needed more than its {effort.units_text(bounds.effort)} "
-                    f"({effort.units_text(share)} of it left for N = {bounds.accounts}; {stop.steps:,} build steps)"
+    transfers alone (the claim decided otherwise, ``_by_flat_cases``). A question about a large
+    book is asked in a z3 context of its own, its solvers told their logic (``solver.incremental``)."""
+    with incremental.asked(bounds.accounts):
+        units = bounds.effort if units is None else units
+        checked = ((invariant,) if claim else ()) + ((None,) if transfers else ())
+        per_obligation: dict[str, list[Answer]] = {obligation_name(o): [] for o in checked}
+        witnesses: list[Answer] = []
+        by_cases, queries = (None, ()) if cases is None else cases(_within(bounds, units // 2))
+        queries = list(queries)
+        facts = None if by_cases is None else by_cases.instances
+        abstracted = None if by_cases is None else by_cases.abstracted
+        linear = True
+        names: tuple[str, ...] = ()
+        points = list(_grid_points(bounds, _slot_prices(bounds)))
+        for k, prices in enumerate(points):
+            share = (units - _units(queries)) // (len(points) - k)
+            if share <= 0:
+                for name, answers in per_obligation.items():
+                    answers.append(Answer(Verdict.UNKNOWN, QueryStats(name, "out of effort", 0.0), _SPENT))
+                continue
+            try:
+                query = StoryQuery(
+                    policy,
+                    invariant,
+                    _within(bounds, share),
+                    prices,
+                    obligations=checked,
+                    lemma_facts=facts,
+                    abstracted=abstracted,
                 )
-            for name, answers in per_obligation.items():
-                answers.append(Answer(Verdict.UNKNOWN, QueryStats(name, "out of effort (building)", 0.0), reason))
-            continue
-        queries.append(
-            QueryStats(f"build {_point(prices)}".strip(), "built", query.build_seconds, units=query.build_units)
-        )
-        # the split lemmas' units are the build's, charged there: listed, not counted twice
-        queries += [_counted_in_build(q) for q in query.split_lemmas.stats]
-        linear = linear and query.exact
-        names = names or tuple(a.name for a in query.assumptions)
-        left = share - query.build_units
-        witness = query.check_assumptions(units=left) if left > 0 else _not_asked("assumptions")
-        left -= witness.stats.units
-        witnesses.append(witness)
-        queries.append(_tag(witness.stats, prices))
-        if witness.verdict is not Verdict.WITNESSED:
-            continue
-        for obligation in checked:
-            given = left - left // 8 if obligation is invariant and len(checked) > 1 else left
-            if given <= 0:
-                answer = _not_asked(obligation_name(obligation))
-            elif by_cases is None:
-                answer = query.check_obligation(obligation, units=given)
-            else:
-                answer = by_cases.check(query, obligation, units=given)
-            left -= answer.stats.units
-            queries.append(_tag(answer.stats, prices))
-            per_obligation[answer.stats.name].append(answer)
-            if answer.verdict is Verdict.REFUTED:
+            except OutOfEffort as stop:
+                queries.append(QueryStats(f"build {_point(prices)}".strip(), "out of effort", 0.0, units=stop.limit))
+                reason = stop.reason
+                if share < bounds.effort:  # a part of the question: its effort, and what was left for this part
+                    reason = (
+                        f"building the question needed more than its {effort.units_text(bounds.effort)} "
+                        f"({effort.units_text(share)} of it left for N = {bounds.accounts}; {stop.steps:,} build steps)"
+                    )
+                for name, answers in per_obligation.items():
+                    answers.append(Answer(Verdict.UNKNOWN, QueryStats(name, "out of effort (building)", 0.0), reason))
+                continue
+            queries.append(
+                QueryStats(f"build {_point(prices)}".strip(), "built", query.build_seconds, units=query.build_units)
+            )
+            # the split lemmas' units are the build's, charged there: listed, not counted twice
+            queries += [_counted_in_build(q) for q in query.split_lemmas.stats]
+            linear = linear and query.exact
+            names = names or tuple(a.name for a in query.assumptions)
+            left = share - query.build_units
+            witness = query.check_assumptions(units=left) if left > 0 else _not_asked("assumptions")
+            left -= witness.stats.units
+            witnesses.append(witness)
+            queries.append(_tag(witness.stats, prices))
+            if witness.verdict is not Verdict.WITNESSED:
+                continue
+            for obligation in checked:
+                given = left - left // 8 if obligation is invariant and len(checked) > 1 else left
+                if given <= 0:
+                    answer = _not_asked(obligation_name(obligation))
+                elif by_cases is None:
+                    answer = query.check_obligation(obligation, units=given)
+                else:
+                    answer = by_cases.check(query, obligation, units=given)
+                left -= answer.stats.units
+                queries.append(_tag(answer.stats, prices))
+                per_obligation[answer.stats.name].append(answer)
+                if answer.verdict is Verdict.REFUTED:
+                    break
+            if any(a.verdict is Verdict.REFUTED for answers in per_obligation.values() for a in answers):
                 break
-        if any(a.verdict is Verdict.REFUTED for answers in per_obligation.values() for a in answers):
-            break
-    method = BOUNDED + (GRID if bounds.price_grid else "" if linear else PURIFIED)
-    method += by_cases.method if by_cases is not None else ""
-    base = ProofResult(
-        policy=policy.name,
-        invariant=invariant.id,
-        verdict=Verdict.UNKNOWN,
-        scope=scope_of(bounds),
-        seconds=0.0,
-        method=method,
-        queries=tuple(queries),
-        assumptions=names,
-        lemmas=() if by_cases is None else by_cases.facts.lemmas,
-    )
-    vacuous = [w for w in witnesses if w.verdict is Verdict.VACUOUS]
-    if witnesses and len(vacuous) == len(witnesses):
-        return attrs.evolve(base, verdict=Verdict.VACUOUS, reason=vacuous[0].reason, conflicting=vacuous[0].conflicting)
-    unknown_witness = [w for w in witnesses if w.verdict is Verdict.UNKNOWN]
-    results = [
-        attrs.evolve(_fold(name, answers, unknown_witness), scope=scope_of(bounds))
-        for name, answers in per_obligation.items()
-    ]
-    verdict, reason = combine(results)
-    refuted = next((a for answers in per_obligation.values() for a in answers if a.verdict is Verdict.REFUTED), None)
-    witness = next((w.replay.story for w in witnesses if w.replay is not None), None)
-    return attrs.evolve(
-        base,
-        verdict=verdict,
-        reason=reason,
-        obligations=tuple(results),
-        counterexample=refuted.counterexample if refuted else None,
-        witness=witness,
-    )
+        method = BOUNDED + (GRID if bounds.price_grid else "" if linear else PURIFIED)
+        method += by_cases.method if by_cases is not None else ""
+        base = ProofResult(
+            policy=policy.name,
+            invariant=invariant.id,
+            verdict=Verdict.UNKNOWN,
+            scope=scope_of(bounds),
+            seconds=0.0,
+            method=method,
+            queries=tuple(queries),
+            assumptions=names,
+            lemmas=() if by_cases is None else by_cases.facts.lemmas,
+        )
+        vacuous = [w for w in witnesses if w.verdict is Verdict.VACUOUS]
+        if witnesses and len(vacuous) == len(witnesses):
+            return attrs.evolve(
+                base, verdict=Verdict.VACUOUS, reason=vacuous[0].reason, conflicting=vacuous[0].conflicting
+            )
+        unknown_witness = [w for w in witnesses if w.verdict is Verdict.UNKNOWN]
+        results = [
+            attrs.evolve(_fold(name, answers, unknown_witness), scope=scope_of(bounds))
+            for name, answers in per_obligation.items()
+        ]
+        verdict, reason = combine(results)
+        refuted = next(
+            (a for answers in per_obligation.values() for a in answers if a.verdict is Verdict.REFUTED), None
+        )
+        witness = next((w.replay.story for w in witnesses if w.replay is not None), None)
+        return attrs.evolve(
+            base,
+            verdict=verdict,
+            reason=reason,
+            obligations=tuple(results),
+            counterexample=refuted.counterexample if refuted else None,
+            witness=witness,
+        )
 
 
 #: why a part of a question was not asked
