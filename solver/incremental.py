@@ -27,6 +27,7 @@ from contextvars import ContextVar
 
 import z3
 
+from solvent.rules.ledger import InternalError
 from solvent.solver import effort
 
 #: a book of more traders than this is a large one (see the module docstring)
@@ -55,7 +56,14 @@ def _alone() -> Iterator[None]:
 
 def asked(accounts: int):
     """The block asks a question about a book of ``accounts`` traders: a large one in a z3 context
-    of its own, its incremental solvers told their logic; a small one as it is."""
+    of its own, its incremental solvers told their logic; a small one as it is. Inside a large
+    question already (its facts proved first in its context: ``solver.prove._fund_first``) the
+    block stays in that context, so those facts can be given to the question; a small book's
+    question is never asked there (it would be told the logic its figures were not measured with)."""
+    if _large.get():
+        if not is_large(accounts):
+            raise InternalError(f"a question about {accounts} traders asked inside a large book's context")
+        return nullcontext()
     return _alone() if is_large(accounts) else nullcontext()
 
 

@@ -171,19 +171,20 @@ def _answered(
         # the lemmas' book decides (docs/solver-notes.md#flat-accounts-never-pay-by-cases)
         flat = comp.flat_by_cases(policy, invariant, bounds, (total - _units(lemmas)) // FLAT_SHARE)
     cased = () if flat is None else flat.queries  # the direct check's: counted in its outcome
-    # not where an induction's one-event book was asked first, nor on a large book (its bounded
-    # question runs in a z3 context of its own, ``solver.incremental``, where facts built out here
-    # cannot go): there as before
+    # not where an induction's one-event book was asked first (there as before)
     turned = None
-    if one_event is not None or incremental.is_large(bounds.accounts):
+    first = None  # N's own pass, asked with the fund's facts where its turn lemma held first
+    if one_event is not None:
         pass
     elif cases is not None and invariant.id in FUND_CLAIMS and fund_facts.applies(bounds):
         # the fund's turn lemma first, within the quarter a search of smaller books would get: where
         # it holds, N's own pass (every smaller book's story is one of N's, empty traders added)
         # asks the claim with its facts and the rest of the units, and no smaller book is searched;
         # where it does not, the search as before with what it left, and no fact
-        # (docs/solver-notes.md#the-fund-turn-by-turn-on-a-lending-book-issue-18)
-        turned = payer_direct.prepared(policy, _within(bounds, (total - _units(lemmas)) // 4), invariant.id)
+        # (docs/solver-notes.md#the-fund-turn-by-turn-on-a-lending-book-issue-18); on a large book
+        # the lemma is proved in N's own z3 context, where its facts are used (``_fund_first``)
+        first, cased = _fund_first(policy, invariant, bounds, total - _units(lemmas), transfers)
+        cases = None
     elif cases is not None and invariant.id in PAYER_CLAIMS and bounds.accounts == comp.LEMMA_TRADERS:
         # the payer's facts the same way, on their own book (where they apply: else nothing asked)
         # (docs/solver-notes.md#the-payers-facts-first-issue-18)
@@ -197,6 +198,8 @@ def _answered(
         cased = one_event.queries
     elif flat is not None and flat.held:
         outcome = _by_flat_cases(policy, invariant, bounds, flat, total - _units(lemmas) - _units(cased), transfers)
+    elif first is not None:
+        outcome = first
     elif turned is not None and turned[0] is not None:
         outcome = _bounded(
             policy, invariant, bounds, total - _units(lemmas) - _units(cased), transfers=transfers, cases=cases
@@ -247,6 +250,29 @@ def _answered(
     return attrs.evolve(
         outcome, seconds=time.perf_counter() - started, accepted=invariant.id in policy.accepts, bounds=bounds
     )
+
+
+def _fund_first(
+    policy: Policy, invariant: Invariant, bounds: Bounds, units: int, transfers: bool
+) -> tuple[ProofResult | None, tuple[QueryStats, ...]]:
+    """The fund's turn lemma (``solver.fund_facts``) proved within a quarter of ``units`` and, where
+    it held, N's own pass asked with its facts and the rest: ``(that pass, the lemma's queries)``;
+    ``(None, the lemma's queries)`` where it did not (the caller then searches as before, no fact).
+
+    On a large book (``incremental.is_large``) both run in the one z3 context of N's question,
+    its solvers told their logic (``incremental.asked``; ``_bounded``, asked inside it, stays in it):
+    a fact is a term of the context it was proved in, and only there can it be given to a question.
+    Only N's own question and the facts it needs go there; smaller books and the all-N lemmas keep
+    z3's default set-up. On a small book nothing changes: the same calls in the same order
+    (docs/solver-notes.md#a-check-that-did-not-look-at-its-limits)."""
+    with incremental.asked(bounds.accounts):
+        proved, queries = payer_direct.prepared(policy, _within(bounds, units // 4), invariant.id)
+        if proved is None:
+            return None, queries
+        outcome = _bounded(
+            policy, invariant, bounds, units - _units(queries), transfers=transfers, cases=lambda _b: (proved, ())
+        )
+    return outcome, queries
 
 
 def _by_flat_cases(
