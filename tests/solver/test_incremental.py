@@ -6,10 +6,12 @@ from __future__ import annotations
 import pytest
 import z3
 
-from solvent.solver import incremental
+import solvent.solver.prove as prove_module
+from solvent.rules.ledger import InternalError
+from solvent.solver import fund_facts, incremental, payer_direct
 from solvent.solver.bounds import Bounds
-from solvent.solver.prove import prove
-from solvent.solver.verdicts import Verdict
+from solvent.solver.prove import prove, scope_of
+from solvent.solver.verdicts import ProofResult, Verdict
 
 
 def _context() -> object:
@@ -57,3 +59,92 @@ def test_binance_adl_price_fair_at_eight_traders_answers_within_its_units() -> N
     result = prove("binance", "adl-price-fair", Bounds(accounts=8, effort=12_000_000), minimize=False)
     assert result.verdict is Verdict.PARTIAL  # the transfers proved, the claim out of its units
     assert result.units == 11_497_881
+
+
+# --- the fund's turn lemma first on a large book, proved inside N's own context ------------------
+
+
+def test_inside_a_large_question_a_large_book_stays_in_its_context_and_a_small_one_is_refused() -> None:
+    """The facts a large book's question needs are proved in its context before the question is
+    asked there (``prove._fund_first``): asked again inside it, the block stays in that context; a
+    small book's question is never asked in it (told a logic its figures were not measured with)."""
+    z3.Int("x")
+    with incremental.asked(5):
+        fact = z3.Int("y") > 0  # a term of the large context, as a proved fact is
+        inside = _context()
+        with incremental.asked(8):
+            assert _context() is inside
+            solver = incremental.solver()
+            solver.add(fact)
+            assert solver.check() == z3.sat
+        assert _context() is inside and incremental._large.get()
+        with pytest.raises(InternalError), incremental.asked(4):
+            pass
+
+
+def _recorded_bounded(monkeypatch) -> list[tuple[int, bool, bool, tuple[str, ...]]]:
+    """``prove._bounded`` replaced by a recorder: each call's book size, whether it ran inside a
+    large question, whether the facts ``cases`` gave it are terms of the context it ran in, and
+    their lemmas (the bounded question itself not asked: an undecided stand-in)."""
+    seen: list[tuple[int, bool, bool, tuple[str, ...]]] = []
+
+    def recorded(policy, invariant, bounds, units=None, *, transfers=True, cases=None, claim=True):
+        by_cases, _ = (None, ()) if cases is None else cases(bounds)
+        facts = () if by_cases is None else by_cases.facts.turns
+        here = all(formula.ctx is _context() for _, formula in facts) if facts else False
+        lemmas = () if by_cases is None else by_cases.facts.lemmas
+        seen.append((bounds.accounts, incremental._large.get(), here, lemmas))
+        return ProofResult(policy.name, invariant.id, Verdict.UNKNOWN, scope_of(bounds), 0.0, "stand-in")
+
+    monkeypatch.setattr(prove_module, "_bounded", recorded)
+    return seen
+
+
+def test_a_large_books_fund_question_gets_the_turn_lemma_proved_in_its_own_context(monkeypatch) -> None:
+    """OKX's insurance-fund-non-negative at N = 5: the turn lemma is proved first (five turns, the
+    first queries), inside the large question's context, and N's own question is the only one
+    asked (no smaller book searched), with the lemma's facts as terms of its context. Before (from
+    c28f15b) the lemma was not asked first on a large book: the smaller books were searched and
+    N's question proved it within a sixteenth of its share (okx at N = 8 undecided at 11.43M)."""
+    seen = _recorded_bounded(monkeypatch)
+    result = prove("okx", "insurance-fund-non-negative", Bounds(accounts=5, effort=8_000_000), minimize=False)
+    assert [(n, large, here) for n, large, here, _ in seen] == [(5, True, True)]
+    assert "a book of 5 traders" in seen[0][3][0]
+    lemma = [q for q in result.queries if q.name.startswith(fund_facts.LEMMA)]
+    assert [q.result for q in lemma] == ["unsat"] * 5
+    assert result.queries[: len(lemma)] == tuple(lemma)
+
+
+def test_a_small_books_fund_question_gets_the_turn_lemma_in_the_callers_context(monkeypatch) -> None:
+    """At N = 4 nothing about the large context: the same lemma first, N's question asked once,
+    outside any large question, the facts terms of the caller's context."""
+    seen = _recorded_bounded(monkeypatch)
+    prove("okx", "insurance-fund-non-negative", Bounds(accounts=4, effort=8_000_000), minimize=False)
+    assert [(n, large, here) for n, large, here, _ in seen] == [(4, False, True)]
+
+
+def test_a_small_books_fund_question_spends_what_it_spent() -> None:
+    """OKX's fund claim at N = 2 (10M): the turn lemma first and N's pass with its facts, in z3's own
+    set-up, to the unit as at 6ac0134, before a large book's fund question got its lemma in its
+    own context (the small-book path builds exactly the terms it built)."""
+    result = prove("okx", "insurance-fund-non-negative", Bounds(accounts=2, effort=10_000_000), minimize=False)
+    assert result.verdict is Verdict.PROVED
+    assert payer_direct.FUND_METHOD in result.method
+    assert result.units == 631_468
+
+
+@pytest.mark.deep  # N = 5: 3.29M units, about 25 s at load 10
+def test_a_large_books_fund_claim_is_proved_with_its_turn_lemma_first() -> None:
+    """OKX's insurance-fund-non-negative at N = 5 within 12M: proved, the turn lemma's five turns
+    first (0.23M), then N's own pass alone (one build, 2.92M; the claim exact, 0.14M), 3,290,571
+    units in all. At 6ac0134, the lemma not asked first on a large book: proved too, in 6,118,317,
+    after the search of one to three traders (2.83M, the three-trader claim out of its units) and
+    with the lemma proved inside N's pass instead."""
+    result = prove("okx", "insurance-fund-non-negative", Bounds(accounts=5, effort=12_000_000), minimize=False)
+    assert result.verdict is Verdict.PROVED, result.summary()
+    assert payer_direct.FUND_METHOD in result.method
+    assert any("a book of 5 traders" in lemma for lemma in result.lemmas)
+    names = [q.name for q in result.queries]
+    assert all(n.startswith(fund_facts.LEMMA) for n in names[:5])
+    assert [n for n in names if n.startswith("build")] == ["build"]  # N's own pass only
+    assert result.units <= 4_000_000
