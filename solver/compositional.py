@@ -63,7 +63,7 @@ from solvent.rules.ledger import EXTERNAL, SPOT, Ctx, Reason, asset_balance
 from solvent.rules.market_funds import fund_balance, fund_name
 from solvent.rules.policy import Policy
 from solvent.rules.rounding import FundingRemainder
-from solvent.solver import effort, wall
+from solvent.solver import adl_claims, effort, wall
 from solvent.solver.bounds import Bounds
 from solvent.solver.case_split import abstracted, coefficients, decide, linear_form_vanishes, remember, split_budget
 from solvent.solver.frames import SETTLING, balance_equations, position_equations, settled_flows
@@ -110,6 +110,10 @@ class Extension:
     every_k: bool = True
     #: what the all-N verdict assumes of the engine, said in its scope (``Scope.assumes``)
     assumes: str = ""
+    #: whether a direct check trivially true on the lemmas' book is trivially true at every N (not
+    #: where that book is too small to hold what the claim reads: two ADL fills of one bankrupt
+    #: account need three traders, ``solver.adl_claims``)
+    trivial_extends: bool = True
 
 
 @attrs.frozen
@@ -149,6 +153,21 @@ def attempt(
         lemmas = argument(policy, bounds, checker)
     except _Failed as failed:
         return Attempt(str(failed), tuple(checker.queries), failed.applies)
+    if invariant.id in adl_claims.ADL_CLAIMS:
+        method = (
+            "compositional, all N, any K: the claim of one bankrupt account's ADL call (the engine's resolve, and a "
+            "pool's own deleveraging), proved by z3 on a book of three candidates for the ranking and two for the "
+            "price with every number free; the step's claim the conjunction of its calls'; "
+            f"assumes {adl_claims.ASSUMES}"
+        )
+        return Extension(
+            method,
+            tuple(lemmas),
+            tuple(checker.queries),
+            every_k=True,
+            assumes=adl_claims.ASSUMES,
+            trivial_extends=False,
+        )
     if invariant.id in EACH_LIQUIDATION:
         method = (
             "compositional, all N, any K: every liquidation a turn writes records equity at or below "
@@ -679,12 +698,22 @@ def _each_liquidation(invariant_id: str) -> Callable[[Policy, Bounds, _Checker],
     return argument
 
 
+def _adl_claim(invariant_id: str) -> Callable[[Policy, Bounds, _Checker], list[str]]:
+    """ADL's two claims by lemmas on one call (``solver.adl_claims``)."""
+
+    def argument(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str]:
+        return adl_claims.argument(policy, catalog.get(invariant_id), bounds, checker.valid, checker.fail)
+
+    return argument
+
+
 ARGUMENTS: dict[str, Callable[[Policy, Bounds, _Checker], list[str]]] = {
     "conservation": _conservation,
     "open-interest-balance": _open_interest,
     "deposit-not-absorbed": _deposit_not_absorbed,
     **{invariant_id: _each_trader(invariant_id) for invariant_id in EACH_TRADER},
     **{invariant_id: _each_liquidation(invariant_id) for invariant_id in EACH_LIQUIDATION},
+    **{invariant_id: _adl_claim(invariant_id) for invariant_id in adl_claims.ADL_CLAIMS},
 }
 
 __all__ = ["ARGUMENTS", "LEMMA_TRADERS", "Attempt", "Extension", "abstracted", "attempt", "coefficients", "extend"]

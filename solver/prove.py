@@ -477,7 +477,11 @@ def _extended(
     small = None if on_lemma_book is None else _obligation(on_lemma_book, invariant.id)
     checked = f"and the invariant checked directly: {outcome.method}"
     if direct.verdict is Verdict.PROVED:
-        claim = ObligationResult(invariant.id, Verdict.PROVED, direct.reason, scope)
+        said = direct.reason
+        if said.startswith(TRIVIALLY) and not getattr(extension, "trivial_extends", True):
+            # trivially true on a book too small for what the claim reads: the lemmas prove it beyond
+            said, checked = "", f"{checked} (trivially there: {TRIVIALLY[len('trivially: ') :]})"
+        claim = ObligationResult(invariant.id, Verdict.PROVED, said, scope)
     elif small is not None and small.verdict is Verdict.PROVED:
         lemma_book, at = _books(outcome, on_lemma_book)
         claim = ObligationResult(invariant.id, Verdict.PROVED, "", scope)

@@ -1,0 +1,240 @@
+"""ADL's two claims for every N: ``adl-ranking-respected`` and ``adl-price-fair`` by lemmas on one call.
+
+Both claims speak only of what ADL records for one bankrupt account: its fills (``AdlFill``: the
+lots, the gap paid, the fair gap, the winner's score and eligibility) and the ``ADL`` transfers
+between the winner and the bankrupt account. Every such fill and transfer is made by one call of
+the engine's ``rules.adl.deleverage``, reached from a trader's ``rules.bankruptcy.resolve`` (in its
+liquidation turn) or from a pool's own deleveraging before the turns
+(``rules.pool_bankruptcy.deleverage_pools``: BitMEX's fund, Hyperliquid's vault, holding what they
+took over). Inside the step's question at N = 4 or 8 the N-trader build takes most of the units
+and the claim runs out in each phase; asked of the one call, on a book whose every number is free,
+each is decided in a fraction of a second (docs/solver-notes.md#the-adl-claims-for-every-n-by-lemmas-issue-18).
+
+The argument, for the ranked queues that fill by rank (``rules.adl.queue_fills``: no sequential
+fill, i.e. no ``gap_rounding = "per_fill"`` and no ``overlap_only``):
+
+1. **The call's lemma** (z3, exact, every number free, the mark a price ≥ 1): the engine's own
+   call (a trader's ``resolve``, and where the policy has pools holding what they take over, the
+   pools' deleveraging) on a book of three candidates for the ranking (a pair and a third) and of
+   two for the price (a candidate and one ahead of it), and the catalog's own predicate applied to
+   the call's entries and outcomes (one semantics). For the ranking, each candidate's score is
+   generalized to a free ratio num/den with den ≥ 1 (a sound generalization: the claim is then
+   proved for every score, so for the engine's), and a second lemma proves every recorded
+   denominator ≥ 1 for every value. For the price, the lemma also says that no ``ADL`` transfer
+   leaves the bankrupt account (the winners pay it, never the other way) and that every ``ADL``
+   entry names the call's bankrupt account.
+2. **Why three (two) candidates cover every N.** The queue serves each candidate
+   ``min(max(L − A, 0), lots)``, ``A`` the lots of the eligible candidates ranked ahead of it, each
+   pair compared on its own. *Ranking*: for a pair a ahead of b, the lemma holding for every value
+   of a third candidate's numbers says each other candidate that is ahead of a is ahead of b
+   (make its lots large) and b is not ahead of a, so at any N, ``A_b ≥ A_a + lots_a`` and a
+   served b leaves a served whole. *Price*: a fill's payment reads its own lots, the call's gap
+   and fair gap; the one candidate ahead of it, its lots free, gives it every lots-ahead ``A``, so
+   every served quantity ``[0, min(L, lots)]`` the queue can give it at any N.
+3. **The step.** A step's ``ADL`` transfers from a winner to a bankrupt account come from that
+   bankrupt account's call (every entry names the call's bankrupt account, none leaves it), and
+   the ranking pairs fills of one bankrupt account: so the step's claim is the conjunction of its
+   calls' claims.
+
+The lemmas quantify every number of the book the call starts from, so they hold at every step
+of any number of events (no assumption on the starting book), which is why the verdict covers any
+K. What they rest on is said in the scope (:data:`ASSUMES`): one call per bankrupt account a step,
+whose queue treats every candidate alike at any N. Where a lemma does not hold (Hyperliquid's price
+at the previous mark, a mutated ranking or fill) or the queue walks its candidates in turn
+(dYdX's fill per fill), nothing is extended and the claim is asked at the bounded N as before;
+``solver.prove`` also asks it directly there (the all-N claim never rests on the lemmas alone).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+import z3
+
+from solvent.properties import catalog
+from solvent.properties.catalog import Invariant, StepView
+from solvent.rules.arith import and_, when
+from solvent.rules.bankruptcy import resolve
+from solvent.rules.book import Book
+from solvent.rules.ledger import Ctx, Reason
+from solvent.rules.liquidation import pools_holding
+from solvent.rules.outcomes import AdlFill
+from solvent.rules.policy import Policy
+from solvent.rules.pool_bankruptcy import deleverage_pools
+from solvent.rules.waterfall import GapRounding
+from solvent.solver.bounds import Bounds
+from solvent.solver.story import symbolic_book
+
+#: the claims this argument covers
+ADL_CLAIMS = ("adl-ranking-respected", "adl-price-fair")
+RANKING, PRICE = ADL_CLAIMS
+#: candidates in the lemma's call: a pair and a third for the ranking, one ahead of a fill for the price
+CANDIDATES = {RANKING: 3, PRICE: 2}
+#: what the all-N verdict assumes of the engine (``Scope.assumes``)
+ASSUMES = (
+    "each bankrupt account's ADL is one call of the engine's queue a step (a trader's resolve, a pool's own "
+    "deleveraging), which treats every candidate alike at any N: a candidate's fill is its lots capped by what "
+    "the candidates ranked ahead of it left, each pair compared on its own (rules.adl.queue_fills)"
+)
+#: the prefix of the ranking lemma's free scores
+FREE = "adlq."
+
+Valid = Callable[..., str]
+
+
+@attrs.frozen
+class Call:
+    """One ADL call of the engine on a free book: what it started from and what it did."""
+
+    label: str
+    book: Book
+    ctx: Ctx
+    bankrupts: tuple[str, ...]
+
+    def view(self, policy: Policy) -> StepView:
+        return StepView(policy, self.book, None, self.ctx.book, self.ctx.entries, self.ctx.outcomes)
+
+
+def not_covered(policy: Policy, bounds: Bounds) -> str | None:
+    """Why the argument does not apply to ``policy`` within ``bounds`` (None where it does)."""
+    layer = policy.adl
+    if layer is None:
+        return "the policy has no ADL layer"
+    if layer.gap_rounding is GapRounding.PER_FILL or layer.overlap_only:
+        return (
+            "its ADL walks the candidates in turn (a gap rounded per fill, an offsetting account skipped where its "
+            "fill would leave it riskier): a fill depends on the fills before it, not on the lots ahead alone"
+        )
+    if bounds.markets != 1 or bounds.isolated or "final-settlement" in bounds.event_kinds:
+        return "one market, no isolated positions and no final settlement only (one ADL call per bankrupt account)"
+    return None
+
+
+def calls(policy: Policy, bounds: Bounds, candidates: int) -> list[Call]:
+    """The engine's ADL calls on a free book with ``candidates`` candidates: a trader's ``resolve``
+    (the book's first trader, ``candidates`` others), and where the policy has pools holding what
+    they take over, their own deleveraging (``candidates`` traders)."""
+    shape = attrs.evolve(bounds, events=1)
+    book, _ = symbolic_book(attrs.evolve(shape, accounts=candidates + 1))
+    bankrupt = book.traders[0].name
+    out = [
+        Call(f"{bankrupt}'s resolve, {candidates} candidates", book, resolve(policy, Ctx(book), bankrupt), (bankrupt,))
+    ]
+    pools = pools_holding(policy.liquidation)
+    if pools:
+        book, _ = symbolic_book(attrs.evolve(shape, accounts=candidates))
+        ctx = deleverage_pools(policy, Ctx(book))
+        names = tuple(book.role(role).name for role in pools)
+        out.append(Call(f"the pools' own deleveraging, {candidates} candidates", book, ctx, names))
+    return out
+
+
+def _b(x: Any) -> Any:
+    return z3.BoolVal(x) if type(x) is bool else x
+
+
+def _adl_entries_named(call: Call, fail: Callable[[str], None]) -> None:
+    """Every ``ADL`` entry of the call has one of its bankrupt accounts at one end (by name: the
+    entries' names are concrete); else the argument does not apply."""
+    stray = sorted(
+        f"{e.item.source} -> {e.item.destination}"
+        for e in call.ctx.entries
+        if e.item.reason is Reason.ADL and not {e.item.source, e.item.destination} & set(call.bankrupts)
+    )
+    if stray:
+        fail(f"{call.label}: ADL entries between two other accounts ({', '.join(stray)})")
+
+
+def price_question(policy: Policy, call: Call) -> tuple[list[Any], Any]:
+    """``(premise, claim)`` of the price lemma on ``call``: no ``ADL`` transfer leaves a bankrupt
+    account, and the catalog's ``adl-price-fair`` holds of the call."""
+    reverse = [
+        when(g.guard, g.item.amount_quote) == 0
+        for g in call.ctx.entries
+        if g.item.reason is Reason.ADL and g.item.source in call.bankrupts
+    ]
+    claim = and_(*reverse, catalog.get(PRICE).holds(call.view(policy)))
+    return [call.book.market.mark_quote >= 1], _b(claim)
+
+
+def ranking_question(policy: Policy, call: Call) -> tuple[list[Any], Any, list[Any]]:
+    """``(premise, claim, denominators)`` of the ranking lemma on ``call``: the catalog's
+    ``adl-ranking-respected`` of the call with every recorded score replaced by a free ratio whose
+    denominator is at least 1 (the premise), and the denominators the engine recorded (each proved
+    at least 1 by its own lemma)."""
+    claim = _b(catalog.get(RANKING).holds(call.view(policy)))
+    premise, dens, pairs = [call.book.market.mark_quote >= 1], [], []
+    for k, g in enumerate(call.view(policy).outcomes_of(AdlFill)):
+        fill = g.item
+        num, den = z3.Int(f"{FREE}num{k}"), z3.Int(f"{FREE}den{k}")
+        pairs += [(t, v) for t, v in ((fill.score_num, num), (fill.score_den, den)) if z3.is_expr(t)]
+        premise.append(den >= 1 if z3.is_expr(fill.score_den) else z3.BoolVal(fill.score_den >= 1))
+        dens.append(fill.score_den)
+    if pairs and z3.is_expr(claim):
+        claim = z3.substitute(claim, *pairs)
+    return premise, claim, dens
+
+
+def argument(
+    policy: Policy, invariant: Invariant, bounds: Bounds, valid: Valid, fail: Callable[[str], None]
+) -> list[str]:
+    """The all-N argument for ``invariant`` (one of :data:`ADL_CLAIMS`) on ``policy``: its lemmas'
+    names, each proved by ``valid`` (exact z3; it raises where a lemma does not hold), or
+    ``fail`` (it raises) where the argument does not apply (see the module)."""
+    reason = not_covered(policy, bounds)
+    if reason is not None:
+        fail(reason)
+    lemmas = []
+    for call in calls(policy, bounds, CANDIDATES[invariant.id]):
+        if not any(True for _ in call.view(policy).outcomes_of(AdlFill)):
+            fail(f"{call.label}: the call records no ADL fill")
+        if invariant.id == PRICE:
+            _adl_entries_named(call, fail)
+            premise, claim = price_question(policy, call)
+            lemmas.append(
+                valid(
+                    f"{PRICE} of {call.label}, every number free; no ADL transfer leaves the bankrupt account",
+                    premise,
+                    claim,
+                    exact=True,
+                )
+            )
+            continue
+        premise, claim, dens = ranking_question(policy, call)
+        lemmas.append(
+            valid(f"{RANKING} of {call.label}, every number free, every score a free ratio", premise, claim, exact=True)
+        )
+        lemmas.append(
+            valid(
+                f"{RANKING}: each score's denominator ≥ 1 in {call.label}, every number free",
+                premise[:1],
+                _b(and_(*(d >= 1 for d in dens))),
+                exact=True,
+            )
+        )
+    if invariant.id == PRICE:
+        lemmas.append(
+            "the step: every ADL transfer is made by its bankrupt account's one call and names that account; "
+            "a fill's payment reads its own lots, which the candidate ahead of it, its lots free, covers at any N"
+        )
+    else:
+        lemmas.append(
+            "the step: the ranking pairs fills of one bankrupt account's one call; a third candidate ahead of a "
+            "is ahead of b at any lots, so at any N the lots ahead of b cover a's and a's own"
+        )
+    return lemmas
+
+
+__all__ = [
+    "ADL_CLAIMS",
+    "ASSUMES",
+    "CANDIDATES",
+    "Call",
+    "argument",
+    "calls",
+    "not_covered",
+    "price_question",
+    "ranking_question",
+]
