@@ -30,7 +30,8 @@ class TestExtension:
         """No compositional argument is claimed where there is none: the verdict stays bounded
         (deposit-not-absorbed's, on the depositor alone: tests/solver/test_per_account.py; the
         per-trader claims', one trader's contract where no layer couples the traders:
-        tests/solver/test_each_trader.py)."""
+        tests/solver/test_each_trader.py; ADL's two claims, by lemmas on one call:
+        tests/solver/test_adl_claims.py)."""
         assert set(ARGUMENTS) == {
             "conservation",
             "open-interest-balance",
@@ -40,6 +41,8 @@ class TestExtension:
             "principal-protected",
             "flat-accounts-never-pay",
             "liquidation-only-below-maintenance",
+            "adl-ranking-respected",
+            "adl-price-fair",
         }
         # backpack's contract fails (a carried deficit leaves the account below zero), binance's
         # spot-isolated has no per-trader argument

@@ -1,0 +1,149 @@
+"""ADL's two claims for every N by lemmas on one call (solver/adl_claims.py).
+
+``adl-ranking-respected`` and ``adl-price-fair`` speak only of one bankrupt account's ADL call. The
+call's lemma is proved by exact z3 on the engine's own ``resolve`` (and the pools' own deleveraging
+where a fund or vault holds what it takes over) on a book of three (two) free candidates; the
+verdict then covers every N and K and says what it assumes. Hyperliquid's price at the previous
+mark breaks the price lemma (its claim stays refuted, with a replayed story); dYdX's sequential
+walk is not covered; an engine whose ties go to the later book index, or whose ADL price is a
+quantum a lot against the winners, breaks its lemma, and the verdict is then the bounded one.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import solvent.rules.adl as adl_module
+from solvent.properties import catalog
+from solvent.rules.arith import Ratio
+from solvent.rules.presets import resolve_policy
+from solvent.rules.venue_formulas import price_at_gap
+from solvent.solver import adl_claims, effort
+from solvent.solver import compositional as comp
+from solvent.solver.bounds import Bounds, for_policy
+from solvent.solver.prove import prove
+from solvent.solver.verdicts import TRIVIALLY, Verdict
+
+RANKED = ("binance", "okx", "bybit", "bitmex")
+UNITS = 5_000_000
+
+
+def _attempt(preset: str, claim_id: str) -> comp.Extension | comp.Attempt | None:
+    policy = resolve_policy(preset)
+    with effort.question():
+        return comp.attempt(policy, catalog.get(claim_id), for_policy(Bounds(accounts=4), policy), units=UNITS)
+
+
+@pytest.mark.parametrize("claim_id", adl_claims.ADL_CLAIMS)
+@pytest.mark.parametrize("preset", RANKED)
+def test_the_lemmas_hold_on_the_ranked_presets(preset: str, claim_id: str) -> None:
+    """Each call's lemma (and the ranking's denominators) proved by z3, 2K-0.3M units each; BitMEX
+    has its fund's own deleveraging as a second call."""
+    found = _attempt(preset, claim_id)
+    assert isinstance(found, comp.Extension), found
+    assert found.every_k and found.assumes == adl_claims.ASSUMES and not found.trivial_extends
+    asked = [q for q in found.queries if q.units]
+    assert asked and all(q.result == "unsat" for q in asked)
+    assert sum(q.units for q in asked) < 1_000_000
+    pools = [q for q in asked if "the pools' own deleveraging" in q.name]
+    assert bool(pools) is (preset == "bitmex")
+
+
+def test_hyperliquids_price_at_the_previous_mark_breaks_the_price_lemma() -> None:
+    """The winners pay the whole move back, more than the fair gap: z3 finds the call, and the
+    claim goes to the bounded question (the ranking lemma still holds there)."""
+    found = _attempt("hyperliquid", "adl-price-fair")
+    assert isinstance(found, comp.Attempt) and found.applies
+    assert "z3 found a model of its negation" in found.failed
+    assert isinstance(_attempt("hyperliquid", "adl-ranking-respected"), comp.Extension)
+
+
+def test_hyperliquid_still_refutes_the_price_with_a_replayed_story() -> None:
+    result = prove("hyperliquid", "adl-price-fair", Bounds(accounts=2, effort=4_000_000), minimize=False)
+    assert result.verdict is Verdict.REFUTED
+    assert result.counterexample is not None and result.counterexample.obligation == "adl-price-fair"
+    assert "the all-N argument did not hold" in result.method and result.scope.assumes == ""
+
+
+@pytest.mark.parametrize("claim_id", adl_claims.ADL_CLAIMS)
+def test_dydxs_sequential_walk_is_not_covered(claim_id: str) -> None:
+    found = _attempt("dydx-v4", claim_id)
+    assert isinstance(found, comp.Attempt) and not found.applies and found.queries == ()
+    assert "walks the candidates in turn" in found.failed
+
+
+def test_more_markets_are_not_covered() -> None:
+    policy = resolve_policy("binance")
+    assert adl_claims.not_covered(policy, Bounds(accounts=2)) is None
+    assert "one market" in adl_claims.not_covered(policy, Bounds(accounts=2, markets=2))
+
+
+def _ties_to_the_later_index(monkeypatch) -> None:
+    """One token of the queue changed: each candidate's book index negated where ``deleverage``
+    builds its entry, so a tie in score goes to the later account (both the concrete walk and the
+    symbolic queue read it)."""
+    entry = adl_module._Entry
+    monkeypatch.setattr(
+        adl_module,
+        "_Entry",
+        lambda eligible, num, den, index, lots, holding=None: entry(eligible, num, den, -index, lots, holding),
+    )
+
+
+def test_ties_to_the_later_index_break_the_ranking_lemma(monkeypatch) -> None:
+    _ties_to_the_later_index(monkeypatch)
+    found = _attempt("binance", "adl-ranking-respected")
+    assert isinstance(found, comp.Attempt) and found.applies
+    assert "adl-ranking-respected of alice's resolve, 3 candidates" in found.failed
+
+
+def test_a_price_against_the_winners_breaks_the_price_lemma(monkeypatch) -> None:
+    monkeypatch.setattr(adl_module, "price_at_gap", lambda mark, size, gap: price_at_gap(mark, size, gap + 1))
+    found = _attempt("binance", "adl-price-fair")
+    assert isinstance(found, comp.Attempt) and found.applies
+
+
+def test_the_verdict_says_every_n_and_k_and_what_it_assumes() -> None:
+    """Binance at N = 2: the direct check is trivially true there (one candidate for each bankrupt
+    account, so no pair of fills), which the all-N verdict does not call trivial: the lemmas prove
+    it beyond."""
+    result = prove("binance", "adl-ranking-respected", Bounds(accounts=2, effort=4_000_000), minimize=False)
+    assert result.verdict is Verdict.PROVED and not result.trivial
+    claim = next(o for o in result.obligations if o.obligation == "adl-ranking-respected")
+    assert claim.scope.accounts is None and claim.scope.events is None
+    assert claim.scope.assumes == adl_claims.ASSUMES
+    assert "each pair compared on its own (rules.adl.queue_fills)" in result.scope.assumes
+    assert result.method.startswith("compositional, all N, any K: the claim of one bankrupt account's ADL call")
+    assert f"(trivially there: {TRIVIALLY[len('trivially: ') :]})" in result.method
+    assert "2 candidates" not in result.method and any("3 candidates" in lemma for lemma in result.lemmas)
+
+
+def test_a_mutated_ranking_leaves_the_verdict_bounded(monkeypatch) -> None:
+    """With ties to the later index the lemma fails, so nothing is extended: the claim is asked at
+    N as before, and not proved (BitMEX's fund deleverages both traders at N = 2, a pair of fills
+    the bounded question holds; its z3 runs out there, 3.6M units)."""
+    _ties_to_the_later_index(monkeypatch)
+    result = prove("bitmex", "adl-ranking-respected", Bounds(accounts=2, effort=2_000_000), minimize=False)
+    assert result.verdict is not Verdict.PROVED
+    claim = next(o for o in result.obligations if o.obligation == "adl-ranking-respected")
+    assert claim.verdict is not Verdict.PROVED and claim.scope.accounts == 2
+    assert result.scope.assumes == "" and "the all-N argument did not hold" in result.method
+
+
+@pytest.mark.deep  # N = 3: about 20 s; the mutated queue at N = 3 is not proved (z3 out of its units)
+def test_a_mutated_ranking_is_not_proved_at_three_traders(monkeypatch) -> None:
+    _ties_to_the_later_index(monkeypatch)
+    result = prove("binance", "adl-ranking-respected", Bounds(accounts=3, effort=10_000_000), minimize=False)
+    claim = next(o for o in result.obligations if o.obligation == "adl-ranking-respected")
+    assert claim.verdict is not Verdict.PROVED and claim.scope.accounts == 3
+
+
+def test_a_denominator_that_can_be_zero_breaks_the_ranking(monkeypatch) -> None:
+    """The ranking lemma asks its claim of free ratios with den ≥ 1, which is only sound with the
+    engine's own denominators proved ≥ 1: a score one less in its denominator (0 for an account
+    whose cost and equity are 1) fails that lemma, and nothing is extended."""
+    real = adl_module.score
+    monkeypatch.setattr(adl_module, "score", lambda *args: (lambda s: Ratio(s.num, s.den - 1))(real(*args)))
+    found = _attempt("bybit", "adl-ranking-respected")
+    assert isinstance(found, comp.Attempt) and found.applies
+    assert "each score's denominator ≥ 1" in found.failed
