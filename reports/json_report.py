@@ -181,11 +181,14 @@ def proof_data(p: Any) -> dict[str, Any]:
     ``scope`` and ``all_accounts`` are the whole verdict's, as its text heads with them: a proof
     whose obligations hold on different scopes covers the weakest (an all-N claim beside
     non-negative transfers proved for N ≤ 2 is ``all_accounts: false``). ``claim_scope`` and
-    ``claim_all_accounts`` are the claim's own, and each obligation carries its scope."""
+    ``claim_all_accounts`` are the claim's own, and each obligation carries its scope. A claim
+    asked on several margin scopes (``solvent.solver.margin_scopes``) has ``scopes``: each one's
+    books, verdict and units (its own proof data); the rest is the joined verdict's."""
     head = p.proved_scope if p.verdict.value == "proved" else p.scope
+    scopes = [{"books": s.label, "units": s.result.units} | proof_data(s.result) for s in p.parts]
     return {
         "verdict": p.verdict.value,
-        "scope": head.text,
+        "scope": p.scopes_text()[0] if p.parts else head.text,
         "fixed": p.scope.fixed,
         "all_accounts": head.accounts is None,
         "claim_scope": p.scope.text,
@@ -202,6 +205,7 @@ def proof_data(p: Any) -> dict[str, Any]:
             }
             for o in p.obligations
         ],
+        **({"scopes": scopes} if scopes else {}),
     }
 
 

@@ -79,7 +79,14 @@ def render(result: ProofResult, *, verbose: bool = False, contract: Contract = L
     """The result as a person reads it (``verbose`` adds every query, lemma and assumption);
     ``contract`` is the policy's, for reading an inverse contract's story in its own terms."""
     lines = [result.summary(), f"  method: {result.method}"]
-    if result.scope.fixed:
+    for part in result.parts:  # one question per margin scope (solver.margin_scopes)
+        p = part.result
+        head, more = p.scopes_text()
+        reason = f" - {p.reason}" if p.reason else ""
+        lines.append(f"  on {part.label}: {p.verdict.value} ({head}){more}, {p.units:,} units{reason}")
+        if p.scope.fixed:
+            lines.append(f"    fixed in every book: {p.scope.fixed}")
+    if result.scope.fixed and not result.parts:
         lines.append(f"  fixed in every book: {result.scope.fixed}")
     for o in result.obligations:
         scope = f" ({o.scope.text})" if o.scope is not None else ""

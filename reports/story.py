@@ -175,12 +175,17 @@ def where(violation: Violation) -> str:
 def proof_state(v: ClaimVerdict) -> str:
     """z3's answer on one invariant, in words: proved, refuted (replayed), claim proved with the
     transfer signs undecided, or undecided."""
-    p = v.proof
+    return _proof_state(v.proof, v.invariant.id)
+
+
+def _proof_state(p: Any, claim: str) -> str:
+    if p.parts:  # one answer per margin scope: each in its own words, with the books it covers
+        return "; ".join(f"{_proof_state(part.result, claim)} on {part.label}" for part in p.parts)
     if p.trivial:
         return "proved trivially (no event of these kinds can break it)"
     if p.verdict.value in ("proved", "refuted"):
         return "refuted (replayed)" if p.verdict.value == "refuted" else "proved"
-    own = next((o for o in p.obligations if o.obligation == v.invariant.id), None)
+    own = next((o for o in p.obligations if o.obligation == claim), None)
     if own is not None and own.verdict.value == "proved":
         return "claim proved; transfer signs undecided"
     return "undecided"
@@ -234,6 +239,8 @@ def proof_evidence(v: ClaimVerdict) -> str:
     p = v.proof
     if p is None:
         return ""
+    if p.parts:  # one answer per margin scope (solver.margin_scopes): each with its books and scope
+        return "; z3: " + "; ".join(_scope_evidence(part.result, part.label, v.invariant.id) for part in p.parts)
     state = p.verdict.value
     if state == "refuted":
         return "; z3: refuted (replayed)"
@@ -247,6 +254,18 @@ def proof_evidence(v: ClaimVerdict) -> str:
         scope = own.scope.text if own.scope is not None else p.scope.text
         return f"; z3: the claim proved ({scope}), transfer signs undecided within {effort_text(p.units)}"
     return f"; z3: undecided within {effort_text(p.units)}"
+
+
+def _scope_evidence(p: Any, label: str, claim: str) -> str:
+    """One margin scope's answer: "proved on all-cross books (N ≤ 2, …)", "undecided on books with
+    an isolated position within 3.0M units"."""
+    state = _proof_state(p, claim)
+    if p.verdict.value == "proved":
+        head, more = p.scopes_text()
+        return f"{state} on {label} ({head}){more}"
+    if p.verdict.value == "refuted":
+        return f"{state} on {label} ({p.scope.text})"
+    return f"{state} on {label} within {effort_text(p.units)}"
 
 
 def evidence(v: ClaimVerdict) -> str:

@@ -128,8 +128,18 @@ class ObligationResult:
 
 
 @attrs.frozen
+class ScopeAnswer:
+    """z3's answer on one margin scope of a claim (``solvent.solver.margin_scopes``): ``label``
+    names the books it covers ("all-cross books", "books with an isolated position")."""
+
+    label: str
+    result: ProofResult
+
+
+@attrs.frozen
 class ProofResult:
-    """The outcome of :func:`solvent.solver.prove.prove`."""
+    """The outcome of :func:`solvent.solver.prove.prove`; for a policy that declares several
+    margin modes, the outcome of one question per margin scope (``parts``, :func:`joined`)."""
 
     policy: str
     invariant: str
@@ -149,6 +159,8 @@ class ProofResult:
     #: the bounds the proof was asked within (``solvent.solver.bounds.Bounds``): what
     #: ``solvent.solver.coverage`` checks a replayed story against
     bounds: Any = attrs.field(default=None, eq=False, repr=False)
+    #: one answer per margin scope, in the order asked (:func:`joined`); empty: one question
+    parts: tuple[ScopeAnswer, ...] = ()
 
     @property
     def proved(self) -> bool:
@@ -160,6 +172,8 @@ class ProofResult:
         ``deposit-not-absorbed`` on mark moves, an ADL claim on a policy with no ADL layer): true,
         and worth saying, but not evidence about the policy, so reports label it and summaries do
         not count it as a proof."""
+        if self.parts:
+            return self.proved and all(p.result.trivial for p in self.parts)
         own = next((o for o in self.obligations if o.obligation == self.invariant), None)
         return self.proved and own is not None and own.reason.startswith(TRIVIALLY)
 
@@ -172,7 +186,13 @@ class ProofResult:
     def proved_scope(self) -> Scope:
         """What the whole verdict covers: where its obligations were proved on different scopes
         (an all-N claim beside non-negative transfers proved for N ≤ 2), the weakest of them, so a
-        headline never says more than every obligation it stands for."""
+        headline never says more than every obligation it stands for; a verdict of several margin
+        scopes covers all N only where every scope's does."""
+        if self.parts:
+            heads = [p.result.proved_scope for p in self.parts]
+            every = all(h.accounts is None for h in heads)
+            n = None if every else min(h.accounts for h in heads if h.accounts is not None)
+            return attrs.evolve(heads[0], accounts=n, assumes=heads[0].assumes if every else "")
         scopes = [o.scope for o in self.obligations if o.scope is not None] or [self.scope]
         accounts = [s.accounts for s in scopes if s.accounts is not None]
         events = [s.events for s in scopes if s.events is not None]
@@ -187,7 +207,11 @@ class ProofResult:
     def scopes_text(self) -> tuple[str, str]:
         """(the scope the verdict heads with, what follows it): a proof whose obligations hold on
         different scopes heads with the weakest (:attr:`proved_scope`), then names each obligation
-        proved beyond it with its own ("; no-negative-equity proved (all N given that …)")."""
+        proved beyond it with its own ("; no-negative-equity proved (all N given that …)"). A
+        verdict of several margin scopes names each scope's with its label ("all-cross books: N ≤ 2
+        …; books with an isolated position: N ≤ 1 …")."""
+        if self.parts:
+            return "; ".join(f"{p.label}: {''.join(p.result.scopes_text())}" for p in self.parts), ""
         proved = self.verdict is Verdict.PROVED
         head = self.proved_scope if proved else self.scope
         beyond = [o for o in self.obligations if o.scope is not None and o.scope != head]
@@ -199,6 +223,52 @@ class ProofResult:
         head, more = self.scopes_text()
         line = f"{self.invariant} on {self.policy}: {self.verdict.value} ({head}) in {self.seconds:.2f} s{more}"
         return f"{line}: {self.reason}" if self.reason else line
+
+
+def scoped_verdict(verdicts: list[Verdict]) -> Verdict:
+    """The verdict of one claim asked on several margin scopes: refuted if any scope is (its story
+    replayed), vacuous if any is (a scope whose assumptions conflict proves nothing), proved only
+    if every scope is, partial where some are proved or partly proved, unknown otherwise."""
+    if Verdict.REFUTED in verdicts:
+        return Verdict.REFUTED
+    if Verdict.VACUOUS in verdicts:
+        return Verdict.VACUOUS
+    if verdicts and all(v is Verdict.PROVED for v in verdicts):
+        return Verdict.PROVED
+    if Verdict.PROVED in verdicts or Verdict.PARTIAL in verdicts:
+        return Verdict.PARTIAL
+    return Verdict.UNKNOWN
+
+
+def joined(parts: list[ScopeAnswer]) -> ProofResult:
+    """One claim's verdict over its margin scopes (:func:`scoped_verdict`), with each scope's answer
+    in ``parts``. Its queries are every scope's (its units their sum); its scope, method,
+    obligations, bounds and story are those of the scope that decides the headline: the first
+    refuting one (its replayed story is the claim's), else the first vacuous, else the first not
+    proved (so an undecided scope is never shown as a proof), else the first."""
+    if not parts:
+        raise ValueError("a claim asked on no margin scope has no verdict")
+    if len(parts) == 1:
+        return parts[0].result
+    verdict = scoped_verdict([p.result.verdict for p in parts])
+    lead = next(
+        (p.result for p in parts if p.result.verdict is verdict),
+        next((p.result for p in parts if p.result.verdict is not Verdict.PROVED), parts[0].result),
+    )
+    reason = ""
+    if verdict is not Verdict.PROVED:
+        reason = "; ".join(
+            f"{p.label}: {p.result.verdict.value}{' (' + p.result.reason + ')' if p.result.reason else ''}"
+            for p in parts
+        )
+    return attrs.evolve(
+        lead,
+        verdict=verdict,
+        reason=reason,
+        seconds=sum(p.result.seconds for p in parts),
+        queries=tuple(q for p in parts for q in p.result.queries),
+        parts=tuple(parts),
+    )
 
 
 def combine(results: list[ObligationResult]) -> tuple[Verdict, str]:
@@ -225,10 +295,13 @@ __all__ = [
     "ObligationResult",
     "ProofResult",
     "QueryStats",
+    "ScopeAnswer",
     "Scope",
     "InconsistentProof",
     "SpuriousCounterexample",
     "TRANSFERS",
     "Verdict",
     "combine",
+    "joined",
+    "scoped_verdict",
 ]

@@ -41,6 +41,9 @@ class Allotment:
     given: int
     spent: int
     decided: bool
+    #: the margin scope it was asked on (``solvent.solver.margin_scopes``), where a policy has two;
+    #: empty where it has one
+    scope: str = ""
 
 
 #: the question for a claim within ``units``: (decided, units spent)

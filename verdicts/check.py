@@ -393,17 +393,19 @@ def consistent(policy: Policy, verdict: ClaimVerdict) -> None:
     breaks a claim z3 called proved, inside the proof's scope (``solvent.solver.coverage``), means
     one of Solvent's own answers is wrong. Raise :class:`InconsistentProof` naming both, so the two
     are never printed side by side as if each could be true."""
-    proof = verdict.proof
-    if proof is None or not verdict.violations:
+    if verdict.proof is None or not verdict.violations:
         return
-    for v in verdict.violations:
-        start = covered_failure(policy, proof, v.story, v.step_index)
-        if start is not None:
-            raise InconsistentProof(
-                f"{policy.name}: z3 proved {verdict.invariant.id} ({proof.scope.text}), but the {v.origin} story "
-                f"{v.scenario!r} breaks it at step {v.step_index + 1}, and its events {start + 1}..{v.step_index + 1} "
-                "lie inside that proof's scope. One of the two is wrong: this is a bug in Solvent."
-            )
+    # a claim asked on several margin scopes: each scope's proof speaks for its own books
+    for proof in [p.result for p in verdict.proof.parts] or [verdict.proof]:
+        for v in verdict.violations:
+            start = covered_failure(policy, proof, v.story, v.step_index)
+            if start is not None:
+                raise InconsistentProof(
+                    f"{policy.name}: z3 proved {verdict.invariant.id} ({proof.scope.text}), but the {v.origin} story "
+                    f"{v.scenario!r} breaks it at step {v.step_index + 1}, and its events "
+                    f"{start + 1}..{v.step_index + 1} lie inside that proof's scope. One of the two is wrong: "
+                    "this is a bug in Solvent."
+                )
 
 
 def _proof_verdict(

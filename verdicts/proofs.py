@@ -32,8 +32,9 @@ from solvent.properties import progress
 from solvent.rules.policy import Policy
 from solvent.solver.bounds import Bounds
 from solvent.solver.effort import MAX_UNITS, UNITS_PER_SECOND, question
+from solvent.solver.margin_scopes import LABELS, margin_scopes, scope_bounds
 from solvent.solver.smallest_move import MoveBudget
-from solvent.solver.verdicts import ProofResult, Verdict
+from solvent.solver.verdicts import ProofResult, ScopeAnswer, Verdict, joined
 from solvent.verdicts.allotment import Allotment, allot
 
 #: The minimization of each z3 story inside ``solvent check``: 22 probes (no move and the largest,
@@ -72,7 +73,8 @@ def _units(_inst: object, attribute: attrs.Attribute, value: int) -> None:
 @attrs.frozen
 class ProofBudget:
     """How much proving ``solvent check`` may do per policy, in units (``solvent.solver.effort``):
-    ``total`` for the policy (60M: about a minute on the reference machine; with the 20 claims of
+    ``total`` for the policy, for each of its margin scopes (``solvent.solver.margin_scopes``: two
+    where it declares both modes, decision 3d) (60M: about a minute on the reference machine; with the 20 claims of
     the catalog each gets at least 3M, enough for z3 to refute the capped fund's waterfall order in
     ``examples/binance-capped-fund.toml``), at most ``per_question`` for one invariant."""
 
@@ -97,13 +99,65 @@ def prove_within(policy: Policy, invariant_ids: Sequence[str], budget: ProofBudg
 def proved_and_allotted(
     policy: Policy, invariant_ids: Sequence[str], budget: ProofBudget
 ) -> tuple[dict[str, ProofResult], tuple[Allotment, ...]]:
-    """:func:`prove_within`'s verdicts, and every question it asked (``verdicts.allotment``)."""
+    """:func:`prove_within`'s verdicts, and every question it asked (``verdicts.allotment``).
+
+    A policy of two margin scopes (``solvent.solver.margin_scopes``: it declares both modes) has
+    its claims asked on each, one allotment per scope of ``budget.total`` (the all-cross books
+    first, so their questions, verdicts and units are those of the same policy without its modes
+    declared; docs/portfolio.md decision 3d), and each claim's verdict joins its scopes' answers
+    (``solvent.solver.verdicts.joined``: proved only where every scope is, refuted where either is)."""
+    scopes = margin_scopes(policy)
+    answers: dict[str, list[ScopeAnswer]] = {}
+    asked: list[Allotment] = []
+    for k, scope in enumerate(scopes):
+        out, allotted = _one_scope(policy, invariant_ids, budget, scope, scopes, k * budget.total)
+        for claim, result in out.items():
+            answers.setdefault(claim, []).append(ScopeAnswer(LABELS[scope], result))
+        asked += [attrs.evolve(a, scope=scope) for a in allotted] if len(scopes) > 1 else allotted
+    for claim, parts in answers.items():
+        if len(parts) < len(scopes):  # a scope whose budget ran out before it: never "proved"
+            parts[:] = [
+                next((p for p in parts if p.label == LABELS[s]), None) or _not_asked(policy, claim, budget, s, scopes)
+                for s in scopes
+            ]
+    return {claim: joined(parts) for claim, parts in answers.items()}, tuple(asked)
+
+
+def _not_asked(policy: Policy, claim: str, budget: ProofBudget, scope: str, scopes: tuple[str, ...]) -> ScopeAnswer:
+    """The answer of a scope whose allotment was spent before it reached ``claim``: undecided, 0 units."""
+    from solvent.solver.bounds import for_policy
+    from solvent.solver.prove import scope_of
+
+    bounds = for_policy(scope_bounds(Bounds(accounts=budget.accounts, events=1, effort=1), scope, scopes), policy)
+    result = ProofResult(
+        policy.name,
+        claim,
+        Verdict.UNKNOWN,
+        scope_of(bounds),
+        0.0,
+        "not asked",
+        reason=f"not asked: the {budget.total:,} units of this scope were spent before it",
+    )
+    return ScopeAnswer(LABELS[scope], result)
+
+
+def _one_scope(
+    policy: Policy,
+    invariant_ids: Sequence[str],
+    budget: ProofBudget,
+    scope: str,
+    scopes: tuple[str, ...],
+    before: int,
+) -> tuple[dict[str, ProofResult], tuple[Allotment, ...]]:
+    """Every claim's answer on one margin scope, within ``budget.total`` (``before``: the units the
+    scopes asked before it spent, for the progress line only)."""
     import solvent.solver  # noqa: F401  (registers the z3 backend)
     from solvent.solver.prove import prove
 
     order = [i for i in FIRST if i in invariant_ids] + [i for i in invariant_ids if i not in FIRST]
     out: dict[str, ProofResult] = {}
     spent = 0
+    where = f" ({LABELS[scope]})" if len(scopes) > 1 else ""
 
     def ask(invariant_id: str, units: int) -> tuple[bool, int]:
         nonlocal spent
@@ -114,12 +168,11 @@ def proved_and_allotted(
             # (conservation with mark and asset-price events is undecided at 10M units already at
             # one asset, N = 2; docs/portfolio.md); the search draws every asset (up to 3)
             bounds = attrs.evolve(bounds, assets=1, event_kinds=("mark", "asset-price"))
-        if policy.isolated_markets(policy.market_names or ("PERP",)):
-            # a policy that declares isolated margin: the first trader's position in a market that
-            # allows it isolated, and a margin move beside the other events (docs/portfolio.md 3a)
-            bounds = attrs.evolve(bounds, isolated=1, event_kinds=(*bounds.event_kinds, "margin"))
+        # all-cross, or the first trader's position isolated in a market that allows it with a
+        # margin move beside the other events (docs/portfolio.md 3a, 3d)
+        bounds = scope_bounds(bounds, scope, scopes)
         again = " (again, with what the first round left)" if invariant_id in out else ""
-        progress.report("z3", invariant_id + again, spent, budget.total, "units")
+        progress.report("z3", invariant_id + where + again, before + spent, budget.total * len(scopes), "units")
         with question():  # each answer independent of the questions asked before it
             result = prove(policy, invariant_id, bounds, minimize=False, payer_first=False)
         spent += result.units
