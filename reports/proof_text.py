@@ -75,6 +75,15 @@ def _indent(text: str, pad: str = "    ") -> str:
     return "\n".join(pad + line for line in text.splitlines())
 
 
+def _obligations(result: ProofResult, pad: str) -> list[str]:
+    """Each obligation's verdict, with its scope and reason."""
+    return [
+        f"{pad}{o.obligation}: {o.verdict.value}{f' ({o.scope.text})' if o.scope is not None else ''}"
+        + (f" - {o.reason}" if o.reason else "")
+        for o in result.obligations
+    ]
+
+
 def render(result: ProofResult, *, verbose: bool = False, contract: Contract = LINEAR) -> str:
     """The result as a person reads it (``verbose`` adds every query, lemma and assumption);
     ``contract`` is the policy's, for reading an inverse contract's story in its own terms."""
@@ -86,11 +95,11 @@ def render(result: ProofResult, *, verbose: bool = False, contract: Contract = L
         lines.append(f"  on {part.label}: {p.verdict.value} ({head}){more}, {p.units:,} units{reason}")
         if p.scope.fixed:
             lines.append(f"    fixed in every book: {p.scope.fixed}")
-    if result.scope.fixed and not result.parts:
-        lines.append(f"  fixed in every book: {result.scope.fixed}")
-    for o in result.obligations:
-        scope = f" ({o.scope.text})" if o.scope is not None else ""
-        lines.append(f"  {o.obligation}: {o.verdict.value}{scope}{' - ' + o.reason if o.reason else ''}")
+        lines += _obligations(p, "    ")
+    if not result.parts:
+        if result.scope.fixed:
+            lines.append(f"  fixed in every book: {result.scope.fixed}")
+        lines += _obligations(result, "  ")
     if result.accepted:
         lines.append("  (the policy accepts this invariant's failure by design)")
     if result.verdict is Verdict.VACUOUS:

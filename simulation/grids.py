@@ -32,10 +32,11 @@ from solvent.rules.policy import Policy
 from solvent.simulation.executors import CellError, map_cells
 from solvent.solver import effort
 from solvent.solver.bounds import Bounds
+from solvent.solver.margin_scopes import LABELS, scope_bounds
 from solvent.solver.prove import prove
 from solvent.solver.smallest_move import told_at_least_move
 from solvent.solver.thresholds import DECIDED, Threshold, questions, threshold
-from solvent.solver.verdicts import ProofResult, Verdict
+from solvent.solver.verdicts import ProofResult, ScopeAnswer, Verdict, joined
 
 #: One cell at a time in a process: a question resets z3's process-wide default context and holds
 #: off the garbage collector (``effort.question``), so two cells in two threads of one process (a
@@ -90,16 +91,26 @@ class ProofCell:
     #: with ``minimize``: also tell a one-move refutation at its least move (``--no-least-move``:
     #: shown as shrunk, sooner; the verdict is the same)
     least_move: bool = True
+    #: the margin scopes to ask it on, each a question of its own within ``bounds.effort``
+    #: (``solvent.solver.margin_scopes``; empty or one: ``bounds`` as given)
+    scopes: tuple[str, ...] = ()
 
 
 def answer_proof(cell: ProofCell) -> ProofResult:
     """The cell's proof as ``solvent prove`` runs it (a refutation replayed on the concrete
-    engine and told at its least move), without the witness story's z3 values."""
+    engine and told at its least move), without the witness story's z3 values. A cell of several
+    margin scopes asks each (the effort per question, as ``--effort`` says) and joins their
+    answers (``solvent.solver.verdicts.joined``)."""
     with _ONE_AT_A_TIME:
-        with effort.question():
-            result = prove(
-                cell.policy, cell.invariant, cell.bounds, minimize=cell.minimize, compositional=cell.compositional
-            )
+        parts = []
+        for scope in cell.scopes if len(cell.scopes) > 1 else (None,):
+            bounds = cell.bounds if scope is None else scope_bounds(cell.bounds, scope, cell.scopes)
+            with effort.question():
+                answer = prove(
+                    cell.policy, cell.invariant, bounds, minimize=cell.minimize, compositional=cell.compositional
+                )
+            parts.append(ScopeAnswer(LABELS.get(scope or "", ""), answer))
+        result = joined(parts)
         if cell.minimize and cell.least_move:
             result = told_at_least_move(cell.policy, catalog.get(cell.invariant), result)
     return attrs.evolve(result, witness=None)

@@ -258,12 +258,21 @@ def main() -> None:
 @seed_option("The search's seed: the same seed draws the same stories (default: derandomized, the same every run).")
 @findings_dir_option("Counterexample database: saved stories are replayed first, new ones saved here.")
 @prove_budget_option(
-    "z3 proves or refutes what it can within this effort per policy (one mark move, 2 traders), in "
+    "z3 proves or refutes what it can within this effort per policy and margin scope (one mark move, 2 traders), in "
     + UNITS_HELP
     + ". Default 60M, or 0 with --no-search."
 )
 @prove_effort_option
 @least_move_option(CHECK_LEAST_MOVE)
+@click.option(
+    "--margin-scopes",
+    "margin_scopes",
+    default="",
+    metavar="SCOPE,...",
+    help="Ask z3 on these margin scopes only: all-cross (every trader cross-margined), isolated (one trader "
+    "fewer, the first's position isolated, with margin moves). Default: every scope the policy has (both "
+    "where it declares both margin modes, each its own --prove-budget; all-cross otherwise).",
+)
 @click.option(
     "--thresholds",
     "with_thresholds",
@@ -309,6 +318,7 @@ def check(
     prove_budget: int | None,
     prove_effort: int,
     least_move: bool,
+    margin_scopes: str,
     with_thresholds: bool,
     threshold_probes: int,
     threshold_questions: str,
@@ -333,6 +343,7 @@ def check(
         prove_budget=prove_budget,
         prove_effort=prove_effort,
         least_move=least_move,
+        margin_scopes=_margin_scopes(margin_scopes),
         findings_dir=findings_dir,
         scenarios=scenarios,
         invariants=invariants,
@@ -369,6 +380,19 @@ def _judgement(**options):
     from solvent.verdicts.check import Judgement
 
     return Judgement.from_options(**options)
+
+
+def _margin_scopes(text: str) -> tuple[str, ...]:
+    """``--margin-scopes all-cross,isolated`` as scope names, checked against the known scopes."""
+    from solvent.solver.margin_scopes import SCOPES
+
+    names = tuple(dict.fromkeys(s.strip() for s in text.split(",") if s.strip()))
+    for name in names:
+        if name not in SCOPES:
+            _bad_input(f"--margin-scopes: unknown margin scope {name!r}; known: {', '.join(SCOPES)}")
+    if text.strip() and not names:
+        _bad_input(f"--margin-scopes: no margin scope named in {text!r}; known: {', '.join(SCOPES)}")
+    return names
 
 
 def _question_ids(text: str) -> tuple[str, ...] | None:
@@ -728,9 +752,9 @@ def invariants() -> None:
 @click.option(
     "--isolated",
     type=click.IntRange(min=0, max=12),
-    default=0,
-    show_default=True,
-    help="Traders (the first ones) whose position in the last market that allows isolated margin is isolated, on its own margin; the event kind margin moves margin to or from it.",
+    default=None,
+    metavar="N",
+    help="Traders (the first ones) whose position in the last market that allows isolated margin is isolated, on its own margin; the event kind margin moves margin to or from it. Default: every trader cross, and on a policy that declares both margin modes each claim is asked on two books, all-cross and one trader fewer with the first's position isolated (margin moves added), proved only where both are; giving N (0: all cross) fixes the book's modes.",
 )
 @click.option(
     "--event-kinds",
@@ -792,7 +816,7 @@ def prove(
     events: tuple[int, ...],
     markets: int,
     assets: int,
-    isolated: int,
+    isolated: int | None,
     event_kinds: str,
     effort_units: int,
     safety_s: float | None,
@@ -824,12 +848,16 @@ def prove(
     from solvent.rules.loading import PolicyError
     from solvent.simulation.grids import ProofCell
     from solvent.solver.bounds import Bounds, for_policy
+    from solvent.solver.margin_scopes import margin_scopes
     from solvent.verdicts.check import resolve as resolve_policy
 
     claims = list(dict.fromkeys(c.strip() for ids in invariant_ids for c in ids.split(",") if c.strip()))
     scopes = [(n, k) for n in accounts for k in events]
     try:
         resolved = resolve_policy(policy)
+        # the book's margin modes: as given, or one question per margin scope where the policy has two
+        margins = margin_scopes(resolved) if isolated is None else ()
+        margins = margins if len(margins) > 1 else ()
         for claim in claims:
             catalog.get(claim)
         given = {"min_price": min_price, "max_price": max_price, "max_quote": max_quote, "max_lots": max_lots}
@@ -845,7 +873,7 @@ def prove(
                         events=k,
                         markets=markets,
                         assets=assets,
-                        isolated=isolated,
+                        isolated=isolated or 0,
                         event_kinds=tuple(x.strip() for x in event_kinds.split(",") if x.strip()),
                         effort=effort_units,
                         safety_s=safety_s,
@@ -856,6 +884,7 @@ def prove(
                     resolved,
                 ),
                 least_move=least_move,
+                scopes=margins,
             )
             for claim in claims
             for n, k in scopes

@@ -44,7 +44,7 @@ from solvent.solver.deep_stories import DeepBudget, DeepStory, deep_story
 from solvent.solver.smallest_move import MoveBudget, told_at_least_move
 from solvent.solver.thresholds import DEFAULT_IDS, Threshold, thresholds
 from solvent.solver.verdicts import InconsistentProof, ProofResult
-from solvent.verdicts.proofs import ProofBudget, prove_within
+from solvent.verdicts.proofs import ProofBudget, asked_scopes, prove_within
 
 
 class ClaimStatus(enum.Enum):
@@ -301,6 +301,8 @@ def check_policy(
     for i in accepted:
         if i not in relational.RELATIONAL:
             catalog.get(i)
+    if proof_budget is not None:
+        asked_scopes(policy, proof_budget)  # a margin scope the policy lacks: bad input, before any work
     runs = tuple(run_scenario(policy, n) for n in names)
     verdicts = tuple(judge(inv, policy, runs, inv.id in accepted) for inv in chosen)
     if search_budget is not None:
@@ -530,6 +532,7 @@ class Judgement:
         seed: int | None = None,
         deep_stories: bool = False,
         least_move: bool = True,
+        margin_scopes: tuple[str, ...] = (),
         **rest: object,
     ) -> Judgement:
         """The judgement the command-line flags describe: ``--no-search`` runs scenarios only (and
@@ -539,7 +542,9 @@ class Judgement:
         be repeated); ``--prove-budget 0`` asks z3 nothing; ``--deep-stories`` adds the deep-story
         search (``DeepBudget()``) for the claims nothing else broke from an ordinary book;
         ``--no-least-move`` (``least_move=False``) shows each z3 story as z3 found it, without the
-        minimization whose units are its own beside the budget: the same verdicts, other stories."""
+        minimization whose units are its own beside the budget: the same verdicts, other stories;
+        ``--margin-scopes`` (``margin_scopes``) asks z3 on those margin scopes only (default: every
+        scope the policy has, ``solvent.solver.margin_scopes``)."""
         budget = None
         if search:
             budget = DEEP if deep else CI
@@ -556,6 +561,7 @@ class Judgement:
                 total=total,
                 per_question=default.per_question if prove_effort is None else prove_effort,
                 moves=default.moves if least_move else None,
+                scopes=margin_scopes,
             )
             if total > 0
             else None

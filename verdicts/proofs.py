@@ -32,7 +32,7 @@ from solvent.properties import progress
 from solvent.rules.policy import Policy
 from solvent.solver.bounds import Bounds
 from solvent.solver.effort import MAX_UNITS, UNITS_PER_SECOND, question
-from solvent.solver.margin_scopes import LABELS, margin_scopes, scope_bounds
+from solvent.solver.margin_scopes import LABELS, SCOPES, margin_scopes, scope_bounds
 from solvent.solver.smallest_move import MoveBudget
 from solvent.solver.verdicts import ProofResult, ScopeAnswer, Verdict, joined
 from solvent.verdicts.allotment import Allotment, allot
@@ -85,10 +85,32 @@ class ProofBudget:
     #: shown as z3 found it). Its own units, beside ``total``: which claims are asked, and with how
     #: much, does not depend on how many stories z3 found.
     moves: MoveBudget | None = CHECK_MOVES
+    #: the margin scopes to ask (``solvent.solver.margin_scopes.SCOPES``, ``--margin-scopes``);
+    #: empty: every scope the policy has
+    scopes: tuple[str, ...] = attrs.field(default=(), converter=tuple)
 
     def __attrs_post_init__(self) -> None:
         if self.per_question < 1:
             raise ValueError(f"'per_question' must be >= 1 unit: {self.per_question}")
+        unknown = [s for s in self.scopes if s not in SCOPES]
+        if unknown:
+            raise ValueError(f"'scopes' must name margin scopes ({', '.join(SCOPES)}): {unknown[0]!r}")
+
+
+def asked_scopes(policy: Policy, budget: ProofBudget) -> tuple[str, ...]:
+    """The margin scopes ``solvent check`` asks on ``policy``: its own
+    (``solvent.solver.margin_scopes``), or those of them ``budget.scopes`` names (a ``KeyError``
+    naming the policy's scopes where it names none of them)."""
+    scopes = margin_scopes(policy)
+    if not budget.scopes:
+        return scopes
+    chosen = tuple(s for s in scopes if s in budget.scopes)
+    if not chosen:
+        raise KeyError(
+            f"{policy.name}: --margin-scopes {','.join(budget.scopes)} names none of the policy's margin scopes "
+            f"({', '.join(scopes)}; a policy has an isolated scope where its [margin] modes allow isolated margin)"
+        )
+    return chosen
 
 
 def prove_within(policy: Policy, invariant_ids: Sequence[str], budget: ProofBudget) -> dict[str, ProofResult]:
@@ -106,18 +128,18 @@ def proved_and_allotted(
     first, so their questions, verdicts and units are those of the same policy without its modes
     declared; docs/portfolio.md decision 3d), and each claim's verdict joins its scopes' answers
     (``solvent.solver.verdicts.joined``: proved only where every scope is, refuted where either is)."""
-    scopes = margin_scopes(policy)
+    scopes, own = asked_scopes(policy, budget), margin_scopes(policy)
     answers: dict[str, list[ScopeAnswer]] = {}
     asked: list[Allotment] = []
     for k, scope in enumerate(scopes):
-        out, allotted = _one_scope(policy, invariant_ids, budget, scope, scopes, k * budget.total)
+        out, allotted = _one_scope(policy, invariant_ids, budget, scope, own, k * budget.total, len(scopes))
         for claim, result in out.items():
             answers.setdefault(claim, []).append(ScopeAnswer(LABELS[scope], result))
-        asked += [attrs.evolve(a, scope=scope) for a in allotted] if len(scopes) > 1 else allotted
+        asked += [attrs.evolve(a, scope=scope) for a in allotted] if len(own) > 1 else allotted
     for claim, parts in answers.items():
         if len(parts) < len(scopes):  # a scope whose budget ran out before it: never "proved"
             parts[:] = [
-                next((p for p in parts if p.label == LABELS[s]), None) or _not_asked(policy, claim, budget, s, scopes)
+                next((p for p in parts if p.label == LABELS[s]), None) or _not_asked(policy, claim, budget, s, own)
                 for s in scopes
             ]
     return {claim: joined(parts) for claim, parts in answers.items()}, tuple(asked)
@@ -148,16 +170,18 @@ def _one_scope(
     scope: str,
     scopes: tuple[str, ...],
     before: int,
+    asking: int,
 ) -> tuple[dict[str, ProofResult], tuple[Allotment, ...]]:
-    """Every claim's answer on one margin scope, within ``budget.total`` (``before``: the units the
-    scopes asked before it spent, for the progress line only)."""
+    """Every claim's answer on ``scope``, one of the policy's ``scopes``, within ``budget.total``
+    (``before``: the units the scopes asked before it spent, and ``asking`` the scopes asked, for
+    the progress line only)."""
     import solvent.solver  # noqa: F401  (registers the z3 backend)
     from solvent.solver.prove import prove
 
     order = [i for i in FIRST if i in invariant_ids] + [i for i in invariant_ids if i not in FIRST]
     out: dict[str, ProofResult] = {}
     spent = 0
-    where = f" ({LABELS[scope]})" if len(scopes) > 1 else ""
+    where = f" ({LABELS[scope]})" if asking > 1 else ""
 
     def ask(invariant_id: str, units: int) -> tuple[bool, int]:
         nonlocal spent
@@ -172,7 +196,7 @@ def _one_scope(
         # margin move beside the other events (docs/portfolio.md 3a, 3d)
         bounds = scope_bounds(bounds, scope, scopes)
         again = " (again, with what the first round left)" if invariant_id in out else ""
-        progress.report("z3", invariant_id + where + again, before + spent, budget.total * len(scopes), "units")
+        progress.report("z3", invariant_id + where + again, before + spent, budget.total * asking, "units")
         with question():  # each answer independent of the questions asked before it
             result = prove(policy, invariant_id, bounds, minimize=False, payer_first=False)
         spent += result.units
@@ -183,4 +207,4 @@ def _one_scope(
     return out, asked
 
 
-__all__ = ["CHECK_MOVES", "DECIDED", "FIRST", "ProofBudget", "proved_and_allotted", "prove_within"]
+__all__ = ["CHECK_MOVES", "DECIDED", "FIRST", "ProofBudget", "asked_scopes", "proved_and_allotted", "prove_within"]
