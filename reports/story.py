@@ -272,7 +272,8 @@ def evidence(v: ClaimVerdict) -> str:
     """What a verdict rests on, in one line."""
     if v.violation is not None:
         more = f" (+{len(v.more)} more)" if v.more else ""
-        proof = proof_evidence(v) if v.violation.origin != "z3" else ""
+        # z3's own story names its scope where the claim was asked on several (solver.margin_scopes)
+        proof = proof_evidence(v) if v.violation.origin != "z3" or (v.proof is not None and v.proof.parts) else ""
         return f"{where(v.violation)}, step {v.violation.step_index + 1}{more}{proof}"
     tried = search_evidence(v) + proof_evidence(v) + deep_evidence(v)
     if v.status is ClaimStatus.NOT_EXERCISED:
