@@ -16,6 +16,11 @@ Every budget is in deterministic units (``solvent.solver.effort``), and what a q
 counted in the same units, so which invariants are asked, with how much, and what z3 answers is
 the same on an idle and on a loaded machine.
 
+A policy that declares both margin modes has two margin scopes (``solvent.solver.margin_scopes``):
+every claim is asked on all-cross books and on books with an isolated position, each scope its own
+allotment of ``total`` (docs/portfolio.md decision 3d), and the claim's verdict joins the two
+(``solvent.solver.verdicts.joined``: proved only where both are, refuted where either is).
+
 What comes back is each :class:`~solvent.solver.verdicts.ProofResult` as it is (an invariant asked
 twice: its second answer): PROVED with its scope, REFUTED with a counterexample the concrete
 engine replayed, UNKNOWN/PARTIAL with the reason. An invariant the budget did not reach has no
