@@ -50,6 +50,14 @@ def margin_scopes(policy: Any, markets: tuple[str, ...] = ()) -> tuple[str, ...]
     return (ISOLATED,)
 
 
+def without_modes(policy: Any) -> Any:
+    """``policy`` with no margin modes declared: the claims that apply to it are the ones the
+    all-cross scope asks (a claim about isolated positions only, ``isolated-loss-contained``, has
+    nothing to judge on all-cross books), so that scope asks what the policy without its modes asks."""
+    market = tuple(attrs.evolve(spec, modes=()) for spec in policy.market)
+    return attrs.evolve(policy, margin=attrs.evolve(policy.margin, modes=()), market=market)
+
+
 def scope_bounds(bounds: Bounds, scope: str, scopes: tuple[str, ...]) -> Bounds:
     """``bounds`` for the question of ``scope``, one of ``scopes`` (:func:`margin_scopes`)."""
     if scope == ALL_CROSS:
@@ -61,4 +69,4 @@ def scope_bounds(bounds: Bounds, scope: str, scopes: tuple[str, ...]) -> Bounds:
     return attrs.evolve(bounds, accounts=accounts, isolated=1, event_kinds=kinds)
 
 
-__all__ = ["ALL_CROSS", "ISOLATED", "LABELS", "SCOPES", "margin_scopes", "scope_bounds"]
+__all__ = ["ALL_CROSS", "ISOLATED", "LABELS", "SCOPES", "margin_scopes", "scope_bounds", "without_modes"]

@@ -33,11 +33,11 @@ from collections.abc import Sequence
 
 import attrs
 
-from solvent.properties import progress
+from solvent.properties import catalog, progress
 from solvent.rules.policy import Policy
 from solvent.solver.bounds import Bounds
 from solvent.solver.effort import MAX_UNITS, UNITS_PER_SECOND, question
-from solvent.solver.margin_scopes import LABELS, SCOPES, margin_scopes, scope_bounds
+from solvent.solver.margin_scopes import ALL_CROSS, LABELS, SCOPES, margin_scopes, scope_bounds, without_modes
 from solvent.solver.smallest_move import MoveBudget
 from solvent.solver.verdicts import ProofResult, ScopeAnswer, Verdict, joined
 from solvent.verdicts.allotment import Allotment, allot
@@ -142,12 +142,19 @@ def proved_and_allotted(
             answers.setdefault(claim, []).append(ScopeAnswer(LABELS[scope], result))
         asked += [attrs.evolve(a, scope=scope) for a in allotted] if len(own) > 1 else allotted
     for claim, parts in answers.items():
-        if len(parts) < len(scopes):  # a scope whose budget ran out before it: never "proved"
+        if len(parts) < len(scopes) and _on_every_scope(policy, claim, scopes):
+            # a scope whose budget ran out before it: never "proved"
             parts[:] = [
                 next((p for p in parts if p.label == LABELS[s]), None) or _not_asked(policy, claim, budget, s, own)
                 for s in scopes
             ]
     return {claim: joined(parts) for claim, parts in answers.items()}, tuple(asked)
+
+
+def _on_every_scope(policy: Policy, claim: str, scopes: tuple[str, ...]) -> bool:
+    """Whether ``claim`` is asked on each of ``scopes`` (a claim about isolated positions only is
+    not asked on all-cross books)."""
+    return ALL_CROSS not in scopes or claim not in catalog.CATALOG or catalog.get(claim).applies(without_modes(policy))
 
 
 def _not_asked(policy: Policy, claim: str, budget: ProofBudget, scope: str, scopes: tuple[str, ...]) -> ScopeAnswer:
@@ -183,6 +190,11 @@ def _one_scope(
     import solvent.solver  # noqa: F401  (registers the z3 backend)
     from solvent.solver.prove import prove
 
+    if scope == ALL_CROSS and len(scopes) > 1:
+        # what the policy without its modes asks, question for question (a claim about isolated
+        # positions only is asked on the isolated scope alone)
+        plain = without_modes(policy)
+        invariant_ids = [i for i in invariant_ids if i not in catalog.CATALOG or catalog.get(i).applies(plain)]
     order = [i for i in FIRST if i in invariant_ids] + [i for i in invariant_ids if i not in FIRST]
     out: dict[str, ProofResult] = {}
     spent = 0
