@@ -165,7 +165,7 @@ def asked() -> tuple:
     budget = ProofBudget(total=4_000_000, per_question=4_000_000)
     return (
         proved_and_allotted(BINANCE, ["deficit-charged-once"], budget),
-        proved_and_allotted(BINANCE_ISOLATED, ["deficit-charged-once"], budget),
+        proved_and_allotted(BINANCE_ISOLATED, ["deficit-charged-once", "isolated-loss-contained"], budget),
     )
 
 
@@ -181,11 +181,18 @@ def test_declaring_both_modes_asks_the_all_cross_question_unchanged_and_one_more
     assert isolated.result.bounds.accounts == 1
     assert isolated.result.bounds.isolated_positions == (("alice", "PERP"),)
     assert "margin" in isolated.result.scope.kinds
-    # each scope its own allotment of the total: the all-cross one as the plain policy's
-    assert [(a.claim, a.given, a.spent, a.scope) for a in declared_asked] == [
-        *((a.claim, a.given, a.spent, ALL_CROSS) for a in plain_asked),
-        ("deficit-charged-once", 4_000_000, isolated.result.units, ISOLATED),
+    # each scope its own allotment of the total: the all-cross one as the plain policy's, which
+    # does not ask isolated-loss-contained (nothing to judge on all-cross books); the isolated one
+    # asks both claims
+    assert [(a.claim, a.given, a.spent, a.scope) for a in declared_asked][: len(plain_asked)] == [
+        (a.claim, a.given, a.spent, ALL_CROSS) for a in plain_asked
     ]
+    first, second = declared_asked[len(plain_asked) :]
+    assert (first.claim, first.scope, first.given) == ("deficit-charged-once", ISOLATED, 2_000_000)
+    assert (second.claim, second.scope, second.given) == ("isolated-loss-contained", ISOLATED, 4_000_000 - first.spent)
+    contained = declared["isolated-loss-contained"]
+    assert contained.parts == ()  # asked on one scope: its answer as it is, on an isolated position
+    assert contained.bounds.isolated_positions == (("alice", "PERP"),)
     joined_result = declared["deficit-charged-once"]
     assert joined_result.units == before.units + isolated.result.units
     expected = Verdict.PROVED if isolated.result.verdict is Verdict.PROVED else Verdict.PARTIAL
