@@ -133,7 +133,7 @@ def test_the_same_allotment_in_two_processes_with_different_hash_seeds() -> None
     (printed,) = runs
     # the first round: 16, 18, 18, 18, 26, 51 given; 49 left for claims-backed (24, undecided) then
     # adl-price-fair (25)
-    assert "Allotment(claim='adl-price-fair', round=2, given=25, spent=24, decided=True)" in printed
+    assert "Allotment(claim='adl-price-fair', round=2, given=25, spent=24, decided=True, scope='')" in printed
 
 
 @pytest.mark.deep  # the z3 part of `solvent check binance`: about a minute and a half at load 5
