@@ -47,8 +47,9 @@ from solvent.solver.per_account import _settled
 from solvent.solver.pro_rata_lemma import Discharger
 from solvent.solver.story import SlotRun, symbolic_book
 
-#: the claims whose question gets these facts
-FUND_CLAIMS = ("insurance-fund-non-negative",)
+#: the claims whose question gets these facts (and claims-backed's system holders, the fund's cash among
+#: them: ``solver.claims_backed.SYSTEM``)
+FUND_CLAIMS = ("insurance-fund-non-negative", "claims-backed/system-holders")
 #: the turn lemmas get at most this part of what a question gives its facts (``solver.prove``: half
 #: of N's share): Bybit's four at N = 4 take 0.14M, and on drift, where the first is unknown at 3.75M,
 #: a lemma that does not decide must not take the build's units (its transfers were proved at N = 4)

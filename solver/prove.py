@@ -44,7 +44,7 @@ from __future__ import annotations
 import functools
 import itertools
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -53,7 +53,7 @@ from solvent.properties import catalog
 from solvent.properties.catalog import Invariant
 from solvent.rules.policy import Policy
 from solvent.rules.presets import resolve_policy
-from solvent.solver import case_split, effort, fund_facts, incremental, payer_direct
+from solvent.solver import case_split, claims_backed, effort, fund_facts, incremental, payer_direct
 from solvent.solver.bounds import ASSET_KINDS, Bounds, for_policy
 from solvent.solver.effort import OutOfEffort
 from solvent.solver.fund_facts import FUND_CLAIMS
@@ -94,6 +94,7 @@ def prove(
     compositional: bool = True,
     transfers: bool = True,
     payer_first: bool = True,
+    given: Mapping[str, ProofResult] | None = None,
 ) -> ProofResult:
     """Prove or refute ``invariant_id`` for ``policy`` within ``bounds`` (see the module docstring).
 
@@ -108,10 +109,12 @@ def prove(
     which asks about one claim only, leaves it out). ``payer_first``: where ADL couples the traders,
     try the payer's all-N argument (``solver.payer_lemma``) before the bounded check; with False
     it is tried only after the direct check proved the claim at N, the one case in which it can
-    change the verdict (``solvent check``, whose budget is shared among the claims).
+    change the verdict (``solvent check``, whose budget is shared among the claims). ``given``: other
+    claims' answers on the same bounds that this one may rest on (``solvent check``'s, for
+    ``claims-backed``'s parts: ``solver.claims_backed``); without them such a part is asked here.
     """
     with effort.question():  # the answer is the same whatever this process asked z3 before
-        return _answered(policy, invariant_id, bounds, minimize, compositional, transfers, payer_first)
+        return _answered(policy, invariant_id, bounds, minimize, compositional, transfers, payer_first, given)
 
 
 def _answered(
@@ -122,8 +125,11 @@ def _answered(
     compositional: bool,
     transfers: bool,
     payer_first: bool,
+    given: Mapping[str, ProofResult] | None = None,
+    parts: bool = True,
 ) -> ProofResult:
-    """:func:`prove`'s work, inside its own question (a fresh z3 context)."""
+    """:func:`prove`'s work, inside its own question (a fresh z3 context). ``parts``: a claim asked
+    by its parts first (``claims-backed``) is asked so; False once they were."""
     from solvent.solver import compositional as comp
 
     started = time.perf_counter()
@@ -133,6 +139,26 @@ def _answered(
     if bounds.assets and not bounds.asset_names:  # the policy's collateral first, so its weights apply
         bounds = attrs.evolve(bounds, asset_names=tuple(c.name for c in policy.collateral))
     invariant = invariant_id if isinstance(invariant_id, Invariant) else catalog.get(invariant_id)
+    if parts and compositional and invariant.id == claims_backed.CLAIM and bounds.events == 1:
+        # no-negative-equity's verdict and the system holders' question first; undecided, the whole
+        # question with what they left (docs/solver-notes.md#claims-backed-by-its-parts-issue-18)
+        def ask(claim: str | Invariant, book: Bounds, obligations: bool) -> ProofResult:
+            return prove(policy, claim, book, minimize=False, transfers=obligations and transfers, payer_first=payer_first)
+
+        split = claims_backed.by_parts(policy, bounds, bounds.effort, ask, given)
+        if split.result is not None:
+            return attrs.evolve(
+                split.result, seconds=time.perf_counter() - started, accepted=invariant.id in policy.accepts, bounds=bounds
+            )
+        rest = _within(bounds, bounds.effort - _units(split.queries))
+        whole = _answered(policy, invariant, rest, minimize, compositional, transfers, payer_first, parts=False)
+        return attrs.evolve(
+            whole,
+            method=f"{whole.method}; asked whole after its parts ({split.reason})",
+            queries=split.queries + whole.queries,
+            seconds=time.perf_counter() - started,
+            bounds=bounds,
+        )
     # one purse: every part of the question is given at most what the parts before it left
     # (docs/solver-notes.md#a-questions-effort-is-one-purse); the all-N lemmas at most half
     total = bounds.effort

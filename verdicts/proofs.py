@@ -63,6 +63,12 @@ CHECK_MOVES = MoveBudget(probes=22, probe_units=5 * UNITS_PER_SECOND, total=24 *
 #: at most a quarter of its question's effort.
 FIRST = ("conservation", "open-interest-balance")
 
+#: Invariants asked after every other, in this order: ``claims-backed`` rests on no-negative-equity's
+#: answer from the same check (``solvent.solver.claims_backed``), so it is asked once that answer is
+#: in, in each round; a fixed order, so which answer it rests on does not depend on the claims asked
+#: (docs/solver-notes.md#claims-backed-by-its-parts-issue-18).
+LAST = ("claims-backed",)
+
 #: the verdicts that decide a claim; any other (undecided, partly proved) makes it a candidate for
 #: the second round (``verdicts.allotment``)
 DECIDED = frozenset({Verdict.PROVED, Verdict.REFUTED, Verdict.VACUOUS})
@@ -195,7 +201,8 @@ def _one_scope(
         # positions only is asked on the isolated scope alone)
         plain = without_modes(policy)
         invariant_ids = [i for i in invariant_ids if i not in catalog.CATALOG or catalog.get(i).applies(plain)]
-    order = [i for i in FIRST if i in invariant_ids] + [i for i in invariant_ids if i not in FIRST]
+    middle = [i for i in invariant_ids if i not in FIRST and i not in LAST]
+    order = [i for i in FIRST if i in invariant_ids] + middle + [i for i in LAST if i in invariant_ids]
     out: dict[str, ProofResult] = {}
     spent = 0
     where = f" ({LABELS[scope]})" if asking > 1 else ""
@@ -215,7 +222,8 @@ def _one_scope(
         again = " (again, with what the first round left)" if invariant_id in out else ""
         progress.report("z3", invariant_id + where + again, before + spent, budget.total * asking, "units")
         with question():  # each answer independent of the questions asked before it
-            result = prove(policy, invariant_id, bounds, minimize=False, payer_first=False)
+            # the answers so far, of these bounds: what a claim asked by its parts may rest on
+            result = prove(policy, invariant_id, bounds, minimize=False, payer_first=False, given=dict(out))
         spent += result.units
         out[invariant_id] = result
         return result.verdict in DECIDED, result.units
@@ -224,4 +232,13 @@ def _one_scope(
     return out, asked
 
 
-__all__ = ["CHECK_MOVES", "DECIDED", "FIRST", "ProofBudget", "asked_scopes", "proved_and_allotted", "prove_within"]
+__all__ = [
+    "CHECK_MOVES",
+    "DECIDED",
+    "FIRST",
+    "LAST",
+    "ProofBudget",
+    "asked_scopes",
+    "proved_and_allotted",
+    "prove_within",
+]

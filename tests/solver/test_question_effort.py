@@ -45,8 +45,10 @@ def test_the_transfers_get_what_the_claim_left() -> None:
     """Binance claims-backed, N = 1 (no smaller book), 300,000 units: the build takes 230,800, the
     claim all but an eighth of the 69,200 left (60,550, spent to the last unit), the transfer signs
     the rest (56 of 8,650): 291,406 in all. The old rule gave the transfers the build's whole rest
-    again (300,056 in all)."""
-    result = prove("binance", "claims-backed", Bounds(accounts=1, events=1, effort=300_000), minimize=False)
+    again (300,056 in all). Asked whole (``compositional=False``: not by its parts first,
+    ``solver.claims_backed``), the question this test is about."""
+    bounds = Bounds(accounts=1, events=1, effort=300_000)
+    result = prove("binance", "claims-backed", bounds, minimize=False, compositional=False)
     units = {q.name: q.units for q in result.queries}
     assert units["build"] == 230_800
     assert units["claims-backed"] == 69_200 - 69_200 // 8 == 60_550

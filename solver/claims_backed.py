@@ -1,0 +1,251 @@
+"""``claims-backed`` decided by its parts: no-negative-equity's verdict and the system holders' own question.
+
+``claims-backed`` says every holder that is not the venue, the clearing account or the liquidity
+account has a non-negative value after the step: each trader (``catalog._value(...) >= 0``, the very
+predicate of ``no-negative-equity``) and each system holder's cash (the insurance fund's, the fee
+account's, the backstop vault's). Asked whole it was undecided on every ADL preset's N = 4, N = 8 and
+K = 3 question (README "Every claim on every preset, N = 4"): z3 follows every trader's equity and
+the fund's chain of turns in one query, where each half alone is decided by an argument of its own
+(the traders' by no-negative-equity's all-N lemmas, the fund's by its turn lemma as facts).
+
+So the claim is asked as the conjunction of two parts (docs/solver-notes.md#claims-backed-by-its-parts-issue-18):
+
+1. **The parts equal the claim** (z3, once per question): on a free book of the question's shape
+   (N traders, its markets and assets; every number free), ``claims-backed`` ⇔ ``no-negative-equity``
+   ∧ :data:`SYSTEM`, the catalog's own predicates read on the same view. The view holds only the
+   book after the step: a predicate that reads anything else (the entries, the book before) stops
+   the check, and the claim is asked whole as before. Valid for every value of the book's numbers,
+   so valid of the book any step leaves (its terms put for those numbers).
+2. **The traders' part** is ``no-negative-equity``'s verdict: in ``solvent check``, its own answer
+   from earlier in the same check (claims-backed is asked after it, in a fixed order:
+   ``verdicts.proofs.LAST``); in ``solvent prove``, asked inside this question's purse, on the lemmas'
+   book (two traders) where N is larger: an all-N verdict there covers N, any other says nothing of
+   N and leaves the part undecided.
+3. **The system holders' part** (:data:`SYSTEM`) is its own question at N, with the fund's turn
+   lemma as facts where it applies (``fund_facts.FUND_CLAIMS``), and the non-negative transfers
+   obligation beside it (claims-backed's own).
+
+Both parts proved: PROVED, the scope the narrower of the two (the traders' all-N assumption said).
+A part refuted: its story replayed on the concrete engine against ``claims-backed`` itself; only a
+replayed failure is REFUTED. Otherwise the parts say nothing and the whole question is asked with
+what they left (``solver.prove``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+import z3
+
+from solvent.properties import catalog
+from solvent.properties.catalog import Invariant, Severity, StepView
+from solvent.rules.arith import all_
+from solvent.rules.book import Role
+from solvent.solver.bounds import Bounds
+from solvent.solver.compositional import LEMMA_TRADERS, _Checker, _Failed
+from solvent.solver.refinement import replay
+from solvent.solver.story import symbolic_book
+from solvent.solver.verdicts import Counterexample, ObligationResult, ProofResult, QueryStats, Verdict, combine
+
+#: the claim asked by its parts
+CLAIM = "claims-backed"
+#: the sibling whose predicate is the claim's trader conjuncts
+TRADERS = "no-negative-equity"
+#: the holders neither a trader nor the venue, clearing or liquidity account
+_NOT_HOLDERS = (Role.VENUE, Role.CLEARING, Role.LIQUIDITY)
+#: the part's id (not in the catalog: a part of claims-backed, asked by it)
+SYSTEM_ID = "claims-backed/system-holders"
+#: the equivalence check's units at most (measured: 2-40 units on every bundled preset's N = 2 and
+#: N = 4 book: the two sides share their terms, so z3's simplifier decides it)
+EQUIVALENCE_UNITS = 200_000
+#: the system holders' question gets this part of the question where the traders' part is asked
+#: here too (``solvent prove``): half first, so that a refutation there (a fund paid below zero) is
+#: found with what the whole question had; the traders' part, where it is proved, gets the rest
+SYSTEM_SHARE = 2
+
+
+def _system_holders(view: StepView) -> Any:
+    """Every holder that is not a trader (nor the venue, clearing or liquidity account) holds a
+    non-negative cash balance after the step: the insurance fund, the fee account, the vault."""
+    book = view.after
+    return all_(a.cash_quote >= 0 for a in book.accounts if not a.is_trader and a.role not in _NOT_HOLDERS)
+
+
+SYSTEM = Invariant(
+    SYSTEM_ID,
+    "claims-backed's system holders: the insurance fund, fee account and vault hold no negative cash balance",
+    Severity.CRITICAL,
+    _system_holders,
+)
+
+
+class _Unread:
+    """A part of the step view the parts' predicates must not read (see :func:`equivalence`)."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise _Failed(f"a predicate of {CLAIM} or its parts reads the step beyond the book after it ({name})")
+
+    def __iter__(self) -> Any:
+        raise _Failed(f"a predicate of {CLAIM} or its parts reads the step's entries")
+
+
+def equivalence(policy: Any, bounds: Bounds, checker: _Checker) -> str:
+    """``claims-backed`` ⇔ ``no-negative-equity`` ∧ :data:`SYSTEM` for every value of a free book of
+    ``bounds``' shape (z3, exact), the catalog's own predicates read on a view that holds the book
+    after the step only; :class:`_Failed` where it does not hold or a predicate reads more."""
+    book, _ = symbolic_book(attrs.evolve(bounds, events=1))
+    unread = _Unread()
+    view = StepView(policy, unread, unread, book, unread, unread)  # type: ignore[arg-type]
+    whole, traders, system = (p(view) for p in (catalog.get(CLAIM).holds, catalog.get(TRADERS).holds, SYSTEM.holds))
+    as_z3 = [z3.BoolVal(x) if type(x) is bool else x for x in (whole, traders, system)]
+    name = f"{CLAIM} equals {TRADERS} and its system holders (every book of {bounds.accounts} traders)"
+    return checker.valid(name, [], as_z3[0] == z3.And(as_z3[1], as_z3[2]), exact=True)
+
+
+@attrs.frozen
+class Parts:
+    """What the parts answered: ``result`` the claim's verdict where they decide it (None: the
+    whole question is asked, with ``queries``' units spent), and why they did not."""
+
+    result: ProofResult | None
+    queries: tuple[QueryStats, ...]
+    reason: str
+
+
+def covers(result: ProofResult, bounds: Bounds) -> bool:
+    """Whether ``result``'s own claim obligation was proved on a scope that holds ``bounds``' books:
+    every N or at least N traders, every K or at least K events, the same event kinds and prices."""
+    own = next((o for o in result.obligations if o.obligation == result.invariant), None)
+    scope = result.scope if own is None or own.scope is None else own.scope
+    asked = scope_text(bounds)
+    return (
+        (own.verdict if own is not None else result.verdict) is Verdict.PROVED
+        and (scope.accounts is None or scope.accounts >= bounds.accounts)
+        and (scope.events is None or scope.events >= bounds.events)
+        and (scope.kinds, scope.prices) == asked
+    )
+
+
+def scope_text(bounds: Bounds) -> tuple[tuple[str, ...], str]:
+    from solvent.solver.prove import scope_of
+
+    scope = scope_of(bounds)
+    return scope.kinds, scope.prices
+
+
+def by_parts(
+    policy: Any,
+    bounds: Bounds,
+    units: int,
+    ask: Callable[[str | Invariant, Bounds, bool], ProofResult],
+    given: Mapping[str, ProofResult] | None = None,
+) -> Parts:
+    """``claims-backed`` within ``units`` by its parts (see the module docstring). ``ask(claim,
+    bounds, transfers)`` is ``solver.prove``'s question (a fresh one, in its own purse);
+    ``given``: answers a caller already has (``solvent check``'s, of the same bounds but effort)."""
+    checker = _Checker(bounds, units=min(units, EQUIVALENCE_UNITS))
+    try:
+        equivalence(policy, bounds, checker)
+    except _Failed as failed:
+        return Parts(None, tuple(checker.queries), f"the parts were not asked: {failed.args[0]}")
+    queries = list(checker.queries)
+    left = units - sum(q.units for q in queries)
+    traders = None if given is None else given.get(TRADERS)
+    said = "from this check's own answer"
+    if traders is not None:  # an answer the caller has: it decides whether the system part is asked
+        stop = _traders_stop(policy, bounds, traders, tuple(queries), said)
+        if stop is not None:
+            return stop
+    # the system holders at N: all that is left where the traders' answer is given, else half of it
+    share = left if traders is not None else left // SYSTEM_SHARE
+    system = ask(SYSTEM, attrs.evolve(bounds, effort=max(share, 1)), True)
+    queries += list(system.queries)
+    left -= system.units
+    if system.verdict is Verdict.REFUTED:
+        refuted = _replayed(policy, bounds, system, tuple(queries))
+        if refuted is not None:
+            return Parts(refuted, tuple(queries), "")
+    own = next((o for o in system.obligations if o.obligation == SYSTEM_ID), None)
+    if own is None or own.verdict is not Verdict.PROVED:
+        return Parts(None, tuple(queries), f"the system holders' question undecided: {system.reason}")
+    if traders is None:  # asked here, with the rest: on the lemmas' book where N is larger
+        n = min(bounds.accounts, LEMMA_TRADERS)
+        book = attrs.evolve(bounds, accounts=n, effort=max(left, 1))
+        traders = ask(TRADERS, book, False)
+        queries += [attrs.evolve(q, name=f"{q.name} ({TRADERS}, N = {n})") for q in traders.queries]
+        said = f"asked within this question on {n} traders"
+        stop = _traders_stop(policy, bounds, traders, tuple(queries), said)
+        if stop is not None:
+            return stop
+    t_own = next((o for o in traders.obligations if o.obligation == TRADERS), None)
+    t_scope = traders.scope if t_own is None or t_own.scope is None else t_own.scope
+    scope = attrs.evolve(own.scope, assumes=t_scope.assumes)
+    claim = ObligationResult(CLAIM, Verdict.PROVED, "", scope)
+    obligations = (claim, *(o for o in system.obligations if o.obligation != SYSTEM_ID))
+    verdict, reason = combine(list(obligations))
+    method = (
+        f"by its parts: {CLAIM} equals {TRADERS} and the system holders' cash (z3, valid on every book of "
+        f"{bounds.accounts} traders); {TRADERS} proved ({t_scope.text}; {said}: {traders.method}); the system holders "
+        f"proved ({own.scope.text}: {system.method})"
+    )
+    result = attrs.evolve(
+        system,
+        invariant=CLAIM,
+        verdict=verdict,
+        reason=reason,
+        scope=scope,
+        obligations=obligations,
+        method=method,
+        queries=tuple(queries),
+        lemmas=traders.lemmas + system.lemmas,
+    )
+    return Parts(result, tuple(queries), "")
+
+
+def _traders_stop(
+    policy: Any, bounds: Bounds, traders: ProofResult, queries: tuple[QueryStats, ...], said: str
+) -> Parts | None:
+    """What the traders' part ends with where it does not leave the claim to the system holders: its
+    refutation replayed against the claim, or the parts undecided; None where it covers ``bounds``."""
+    if traders.verdict is Verdict.REFUTED:
+        refuted = _replayed(policy, bounds, traders, queries)
+        if refuted is not None:
+            return Parts(refuted, queries, "")
+    if covers(traders, bounds):
+        return None
+    why = traders.reason or f"its scope {traders.proved_scope.text} does not hold N = {bounds.accounts}"
+    return Parts(None, queries, f"{TRADERS} ({said}) not proved here: {why}")
+
+
+def _replayed(
+    policy: Any, bounds: Bounds, part: ProofResult, queries: tuple[QueryStats, ...]
+) -> ProofResult | None:
+    """A part's refutation as ``claims-backed``'s: its story replayed on the concrete engine
+    against the claim itself; None where the replay does not break it."""
+    cx = part.counterexample
+    if cx is None:
+        return None
+    claim = catalog.get(CLAIM)
+    rep = replay(policy, claim, cx.story, bounds)
+    if not rep.violates:
+        return None
+    from solvent.solver.prove import scope_of
+
+    scope = scope_of(bounds)
+    story = Counterexample(rep.story, rep.steps, rep.failed_at, CLAIM, rep.detail)
+    return attrs.evolve(
+        part,
+        invariant=CLAIM,
+        verdict=Verdict.REFUTED,
+        reason=rep.detail,
+        scope=scope,
+        obligations=(ObligationResult(CLAIM, Verdict.REFUTED, rep.detail, scope),),
+        counterexample=story,
+        method=f"by its parts: {part.invariant} refuted, its story replayed against {CLAIM}; {part.method}",
+        queries=queries,
+    )
+
+
+__all__ = ["CLAIM", "SYSTEM", "SYSTEM_ID", "TRADERS", "Parts", "by_parts", "covers", "equivalence"]
