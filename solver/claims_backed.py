@@ -204,6 +204,27 @@ def by_parts(
     return Parts(result, tuple(queries), "")
 
 
+def undecided(policy: Any, bounds: Bounds, parts: Parts, seconds: float) -> ProofResult:
+    """The claim undecided where its parts spent the whole question (nothing left to ask it whole)."""
+    from solvent.solver.prove import scope_of
+
+    scope = scope_of(bounds)
+    reason = f"its parts spent its effort: {parts.reason}"
+    return ProofResult(
+        policy.name,
+        CLAIM,
+        Verdict.UNKNOWN,
+        scope,
+        seconds,
+        f"by its parts ({reason})",
+        reason=reason,
+        obligations=(ObligationResult(CLAIM, Verdict.UNKNOWN, reason, scope),),
+        queries=parts.queries,
+        accepted=CLAIM in policy.accepts,
+        bounds=bounds,
+    )
+
+
 def _traders_stop(
     policy: Any, bounds: Bounds, traders: ProofResult, queries: tuple[QueryStats, ...], said: str
 ) -> Parts | None:
@@ -248,4 +269,4 @@ def _replayed(
     )
 
 
-__all__ = ["CLAIM", "SYSTEM", "SYSTEM_ID", "TRADERS", "Parts", "by_parts", "covers", "equivalence"]
+__all__ = ["CLAIM", "SYSTEM", "SYSTEM_ID", "TRADERS", "Parts", "by_parts", "covers", "equivalence", "undecided"]

@@ -150,8 +150,10 @@ def _answered(
             return attrs.evolve(
                 split.result, seconds=time.perf_counter() - started, accepted=invariant.id in policy.accepts, bounds=bounds
             )
-        rest = _within(bounds, bounds.effort - _units(split.queries))
-        whole = _answered(policy, invariant, rest, minimize, compositional, transfers, payer_first, parts=False)
+        left = bounds.effort - _units(split.queries)
+        if left <= 0:  # the parts spent the purse: undecided, as they left it
+            return claims_backed.undecided(policy, bounds, split, time.perf_counter() - started)
+        whole = _answered(policy, invariant, _within(bounds, left), minimize, compositional, transfers, payer_first, parts=False)
         return attrs.evolve(
             whole,
             method=f"{whole.method}; asked whole after its parts ({split.reason})",

@@ -154,3 +154,12 @@ def test_okx_and_binance_at_four_traders() -> None:
         result = prove(preset, "claims-backed", Bounds(accounts=4, events=1, effort=10_000_000), minimize=False)
         assert result.verdict is Verdict.PROVED, result.summary()
         assert result.scope.accounts == 4 and result.method.startswith("by its parts:")
+
+
+@pytest.mark.parametrize("units", [1_000, 150_000, 1_500_000])
+def test_the_parts_keep_to_the_questions_purse(units: int) -> None:
+    """The parts and the whole question after them spend at most the question's effort (dYdX at
+    N = 4 spent 10,000,001 of 10M when the parts had spent it all and the whole was still asked)."""
+    result = prove("dydx-v4", "claims-backed", Bounds(accounts=2, events=1, effort=units), minimize=False)
+    assert result.units <= units
+    assert result.verdict in (Verdict.UNKNOWN, Verdict.PARTIAL)
