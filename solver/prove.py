@@ -243,6 +243,9 @@ def _answered(
             cases=cases,
             hold_back=comp.LEMMA_TRADERS if held else None,
             lemmas_held=isinstance(extension, comp.Extension),
+            # a claim about one resolution: its lemma's facts are cheap and decide the lemmas' book
+            # within its quarter (docs/solver-notes.md#the-adl-claims-for-every-n-by-lemmas-issue-18)
+            book_cases=facts if held and invariant.id in RESOLUTION_CLAIMS else None,
         )
         if one_event is not None:  # counted in the direct check's outcome, beside any cases before
             cased = one_event.queries + cased
@@ -604,6 +607,7 @@ def _small_scope_first(
     cases: Callable[[Bounds], tuple[payer_direct.ByCases | None, tuple[QueryStats, ...]]] | None = None,
     hold_back: int | None = None,
     lemmas_held: bool = False,
+    book_cases: Callable[[Bounds], tuple[payer_direct.ByCases | None, tuple[QueryStats, ...]]] | None = None,
 ) -> ProofResult:
     """Refute on 1, 2, 3 traders first (cheap, and every measured counterexample lived there,
     docs/solver-notes.md#small-scope), then decide N itself, all within ``units``: the smaller books
@@ -618,7 +622,8 @@ def _small_scope_first(
     ``lemmas_held``: the claim's all-N lemmas held, so a smaller book has no refutation to give (one
     would be a bug in Solvent, which the direct check at N still catches: ``_extended``); only the
     lemmas' book is asked first (``hold_back``, where N is larger: ``_on_lemma_book`` reads its
-    proof), and N's own pass gets the rest (docs/solver-notes.md#no-refutation-search-where-the-lemmas-held)."""
+    proof), and N's own pass gets the rest (docs/solver-notes.md#no-refutation-search-where-the-lemmas-held);
+    ``book_cases``: the facts that pass on the lemmas' book is asked with."""
     earlier: list[QueryStats] = []
     quarter = units // 4  # a search for a cheap refutation, not a proof
     smallest = 2 if set(bounds.event_kinds) <= {"trade"} else 1
@@ -637,7 +642,8 @@ def _small_scope_first(
         quick = (quarter - _units(earlier)) // (len(sizes) - k)
         if quick <= 0:
             continue
-        outcome = _bounded(policy, invariant, attrs.evolve(bounds, accounts=n), quick, transfers=transfers)
+        given = book_cases if n == hold_back else None
+        outcome = _bounded(policy, invariant, attrs.evolve(bounds, accounts=n), quick, transfers=transfers, cases=given)
         earlier += outcome.queries
         if smaller is not None:
             smaller[n] = outcome

@@ -147,3 +147,28 @@ def test_a_denominator_that_can_be_zero_breaks_the_ranking(monkeypatch) -> None:
     found = _attempt("bybit", "adl-ranking-respected")
     assert isinstance(found, comp.Attempt) and found.applies
     assert "each score's denominator ≥ 1" in found.failed
+
+
+def test_the_lemmas_book_is_asked_with_the_resolution_facts_first(monkeypatch) -> None:
+    """Where the lemmas held at a larger N, the pass on the lemmas' two-trader book is asked with
+    the resolution lemma's facts (cheap, and they decide it within its quarter: bybit's N = 8 build
+    then keeps its whole share, its transfers proved); N's own pass with none (they speak of the
+    two-trader book). The bounded question itself is not asked here: a recorder stands in."""
+    from solvent.solver import prove as prove_module
+    from solvent.solver.prove import scope_of
+    from solvent.solver.verdicts import ProofResult
+
+    seen: list[tuple[int, tuple[str, ...]]] = []
+
+    def recorded(policy, invariant, bounds, units=None, *, transfers=True, cases=None, claim=True):
+        by_cases, _ = (None, ()) if cases is None else cases(bounds)
+        seen.append((bounds.accounts, () if by_cases is None else by_cases.facts.lemmas))
+        return ProofResult(policy.name, invariant.id, Verdict.UNKNOWN, scope_of(bounds), 0.0, "stand-in")
+
+    monkeypatch.setattr(prove_module, "_bounded", recorded)
+    prove("bybit", "adl-price-fair", Bounds(accounts=3, effort=8_000_000), minimize=False)
+    assert [n for n, _ in seen] == [2, 3, 2]  # the lemmas' book, N, the lemmas' book again (undecided)
+    assert all(
+        lemmas and "adl-price-fair of each trader's resolve as a fact" in lemmas[0] for n, lemmas in seen if n == 2
+    )
+    assert seen[1][1] == ()
