@@ -7,6 +7,9 @@ requirements become assumptions instead of errors.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import attrs
@@ -644,9 +647,30 @@ def sweep(policy: Policy, ctx: Ctx) -> Ctx:
     once: the account holds no collateral after, so a later sweep does not resolve it again. A fund
     or vault that holds a position below zero is deleveraged first (``pool_bankruptcy``)."""
     ctx = before_turns(policy, ctx)
+    seen = _turn_starts.get()
     for name in [a.name for a in ctx.book.traders]:
+        if seen is not None:
+            seen.append((name, ctx.book))
         ctx = liquidation_turn(policy, ctx, name)
     return ctx
+
+
+#: where set, each sweep's turns are appended to it (:func:`turn_starts_recorded`)
+_turn_starts: ContextVar[list[tuple[str, Book]] | None] = ContextVar("solvent_turn_starts", default=None)
+
+
+@contextmanager
+def turn_starts_recorded() -> Iterator[list[tuple[str, Book]]]:
+    """Within the block, each turn of every sweep is recorded in the list yielded: the trader and
+    the book its turn starts from, in sweep order. The step itself is unchanged (the list is only
+    appended to): ``solver.story`` keeps them so that a fact about one turn is instantiated on the
+    books the step's own sweep reached, not on books built a second time (``solver.fund_facts``)."""
+    seen: list[tuple[str, Book]] = []
+    token = _turn_starts.set(seen)
+    try:
+        yield seen
+    finally:
+        _turn_starts.reset(token)
 
 
 def before_turns(policy: Policy, ctx: Ctx) -> Ctx:

@@ -105,7 +105,7 @@ class FundFacts:
             before = book if k == 0 else slot.before
             for run in slot.runs:
                 if isinstance(run.variant.event, (MarkPrice, AssetPrice)):
-                    for trader, starts in turn_starts(policy, before, run.variant.event):
+                    for trader, starts in _starts(policy, before, run):
                         pairs = list(_pairs(self.book, starts))
                         out.append(instance(lemma[trader], pairs))
                         out += [instance(d, pairs) for d in dust.get(trader, ())]
@@ -121,6 +121,17 @@ def turn_starts(policy: Policy, book: Book, event: MarkPrice | AssetPrice) -> It
         yield trader, ctx.book
         if k + 1 < len(names):  # the last turn's end is the question's own: not built again
             ctx = liquidation_turn(policy, ctx, trader)
+
+
+def _starts(policy: Policy, book: Book, run: SlotRun | Any) -> list[tuple[str, Book]]:
+    """Each trader's turn in the sweep of ``run`` (a variant's run from ``book``) and the book it
+    starts from: the books the run's own sweep reached (``VariantRun.turn_starts``, recorded as
+    the step was built: the same terms, not built a second time), or :func:`turn_starts` where the
+    run recorded no such sweep (one turn per trader of ``book``, in book order)."""
+    names = [a.name for a in book.traders]
+    if [t for t, _ in run.turn_starts] == names:
+        return list(run.turn_starts)
+    return list(turn_starts(policy, book, run.variant.event))
 
 
 def applies(bounds: Bounds) -> bool:

@@ -24,7 +24,15 @@ from solvent.properties.catalog import Invariant, StepView
 from solvent.properties.scenarios import Story
 from solvent.rules.arith import all_, and_, ite
 from solvent.rules.book import Account, Asset, Book, Market, Position, Role, new_book
-from solvent.rules.engine import RejectedEvent, Requirement, post_requirements, requirements, step, transition
+from solvent.rules.engine import (
+    RejectedEvent,
+    Requirement,
+    post_requirements,
+    requirements,
+    step,
+    transition,
+    turn_starts_recorded,
+)
 from solvent.rules.events import (
     AddMargin,
     AssetDeposit,
@@ -79,6 +87,9 @@ class VariantRun:
     ctx: Ctx
     accepted: Any
     requirements: tuple[Requirement, ...]
+    #: each sweep turn of the run: the trader and the book its turn started from, in sweep order
+    #: (``rules.engine.turn_starts_recorded``; ``solver.fund_facts`` instantiates its lemma on them)
+    turn_starts: tuple[tuple[str, Book], ...] = ()
 
 
 @attrs.frozen
@@ -540,11 +551,12 @@ def run(policy: Policy, book: Book, story_slots: Sequence[Slot]) -> list[SlotRun
         runs = []
         for variant in slot.variants:
             effort.check()
-            ctx = transition(policy, book, variant.event)
+            with turn_starts_recorded() as turns:
+                ctx = transition(policy, book, variant.event)
             reqs = tuple(requirements(policy, book, variant.event)) + tuple(
                 post_requirements(policy, book, ctx.book, variant.event)
             )
-            runs.append(VariantRun(variant, ctx, all_(r.holds for r in reqs), reqs))
+            runs.append(VariantRun(variant, ctx, all_(r.holds for r in reqs), reqs, tuple(turns)))
         after = _merge(slot, [r.ctx.book for r in runs])
         out.append(SlotRun(slot, book, tuple(runs), after, tuple(positive)))
         book = after
