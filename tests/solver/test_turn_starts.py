@@ -88,7 +88,9 @@ def test_recording_the_turns_leaves_the_step_as_it_is() -> None:
     book = new_book(mark_quote=100, traders=("alice", "bob"))
     for name, size, cash in (("alice", 10, 50), ("bob", -10, 10_000)):
         i = book.index(name)
-        book = book.replace_account(i, attrs.evolve(book.accounts[i], size_lots=size, cost_quote=size * 100, cash_quote=cash))
+        book = book.replace_account(
+            i, attrs.evolve(book.accounts[i], size_lots=size, cost_quote=size * 100, cash_quote=cash)
+        )
     event = MarkPrice(90)
     plain = engine.transition(policy, book, event)
     with engine.turn_starts_recorded() as seen:
