@@ -30,7 +30,7 @@ so of the one an earlier move left: binance at N = 3, K = 3 proved in 9.85M unit
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import attrs
@@ -41,6 +41,7 @@ from solvent.rules.engine import liquidation_turn
 from solvent.rules.events import AssetPrice, MarkPrice
 from solvent.rules.ledger import Ctx
 from solvent.rules.policy import Policy
+from solvent.solver import payer_facts
 from solvent.solver.bounds import Bounds
 from solvent.solver.payer_facts import Valid, _pairs, instance
 from solvent.solver.per_account import _settled
@@ -144,21 +145,40 @@ def applies(bounds: Bounds) -> bool:
     return moves and bounds.markets == 1 and not bounds.isolated
 
 
-def prove(policy: Policy, valid: Valid, claim_id: str, bounds: Bounds) -> FundFacts | None:
+#: said of a turn's lemma that is the first turn's with the accounts renamed (no query asked)
+RENAMED = "an instance of {first}'s, the accounts renamed in book order (the same z3 term): no query"
+
+
+def prove(
+    policy: Policy, valid: Valid, claim_id: str, bounds: Bounds, renamed: Callable[[str, str], None] | None = None
+) -> FundFacts | None:
     """The lemma for each trader's turn on a free book of ``bounds.accounts`` traders, each proved
     by ``valid`` (exact z3; it raises where the lemma does not hold: no fact is given then). None
-    where the claim is not the fund's or the question is not one mark move on one fund."""
+    where the claim is not the fund's or the question is not one mark move on one fund.
+
+    A later trader's lemma that is the first trader's with the accounts renamed in book order (the
+    same z3 term: the engine treats the two turns alike on this book) is proved by that renaming, a
+    substitution of variables into a valid formula, and no query is asked for it (``renamed``, when
+    given, is told its name and why: docs/solver-notes.md#a-turn-lemma-proved-once-for-every-trader);
+    any other is asked as before."""
     if claim_id not in FUND_CLAIMS or not applies(bounds):
         return None
     assets = bounds.collateral_names if bounds.assets else ()
     free, _ = symbolic_book(free_bounds(bounds.accounts, assets))
+    traders = [a.name for a in free.traders]
     turns, dust = [], []
-    for trader in [a.name for a in free.traders]:
+    for trader in traders:
         # a free book of the same size has the same variables (named by account and field), so
         # each formula is over ``free``'s
         _, premise, claim = turn_question(policy, bounds.accounts, trader, assets)
-        valid(f"{LEMMA} ({trader}'s)", premise, claim)
-        turns.append((trader, z3.Implies(z3.And(*premise), claim)))
+        formula = z3.Implies(z3.And(*premise), claim)
+        name = f"{LEMMA} ({trader}'s)"
+        if turns and payer_facts.renamed(turns[0][1], payer_facts.in_turn_order(traders, trader)).eq(formula):
+            if renamed is not None:
+                renamed(name, RENAMED.format(first=traders[0]))
+        else:
+            valid(name, premise, claim)
+        turns.append((trader, formula))
         dust.append((trader, tuple(premise[2:])))  # turn_question's dust facts, after its two premises
     lemmas = (
         f"{LEMMA}, for each trader's turn as a fact (z3, exact, every number free on a book of "
@@ -167,4 +187,4 @@ def prove(policy: Policy, valid: Valid, claim_id: str, bounds: Bounds) -> FundFa
     return FundFacts(free, tuple(turns), lemmas, tuple(dust))
 
 
-__all__ = ["FUND_CLAIMS", "LEMMA", "SHARE", "FundFacts", "applies", "prove", "turn_question", "turn_starts"]
+__all__ = ["FUND_CLAIMS", "LEMMA", "RENAMED", "SHARE", "FundFacts", "applies", "prove", "turn_question", "turn_starts"]

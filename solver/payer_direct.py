@@ -183,11 +183,14 @@ def prepared(policy: Policy, bounds: Bounds, claim: str = "") -> tuple[ByCases |
     def valid(name: str, premise: list[Any], formula: Any) -> str:
         return checker.valid(name, premise, formula, exact=True)
 
+    def renamed(name: str, how: str) -> None:  # a lemma proved as another's renaming: said, 0 units
+        checker.queries.append(QueryStats(name, how, 0.0))
+
     try:
         if claim in resolution_facts.RESOLUTION_CLAIMS:
             facts = resolution_facts.prove(policy, valid, claim)
         elif claim in fund_facts.FUND_CLAIMS:
-            facts = fund_facts.prove(policy, valid, claim, bounds)
+            facts = fund_facts.prove(policy, valid, claim, bounds, renamed)
         else:
             facts = payer_facts.prove(policy, valid)
     except _Failed:
@@ -195,7 +198,7 @@ def prepared(policy: Policy, bounds: Bounds, claim: str = "") -> tuple[ByCases |
     fund = None
     if facts is not None and claim in BESIDE_PAYER:  # claims-backed reads the fund's cash too
         try:
-            fund = fund_facts.prove(policy, valid, fund_facts.FUND_CLAIMS[0], bounds)
+            fund = fund_facts.prove(policy, valid, fund_facts.FUND_CLAIMS[0], bounds, renamed)
         except _Failed:  # not proved within what is left: the payer's facts alone
             fund = None
     if facts is None:

@@ -41,6 +41,7 @@ not hold (a mutated engine) leaves no facts, and the question is asked as before
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -99,6 +100,34 @@ def instance(formula: Any, pairs: list[tuple[Any, Any]]) -> Any:
     if left:
         raise ValueError(f"a lemma's variable has no term in the question: {left[0]}")
     return z3.substitute(formula, *pairs)
+
+
+def renamed(formula: Any, names: dict[str, str]) -> Any:
+    """``formula`` with its accounts renamed (``names``: each old account name to its new one, all at
+    once): every variable of an account (``s0.alice.cash_quote``, ``s0.alice@SOL.balance``) replaced
+    by the same variable of the account it is renamed to. A substitution of variables for
+    variables: where ``formula`` is valid, so is the result, whatever ``names`` says; where the result
+    *is* another lemma's formula (the same z3 term, ``.eq``), that lemma is proved with no query
+    (docs/solver-notes.md#a-turn-lemma-proved-once-for-every-trader)."""
+    if not names:
+        return formula
+    pattern = re.compile(r"(?<=\.)(" + "|".join(map(re.escape, names)) + r")(?=[.@])")
+    pairs = []
+    for v in constants(formula):
+        if z3.is_int_value(v) or z3.is_true(v) or z3.is_false(v):
+            continue
+        name = v.decl().name()
+        to = pattern.sub(lambda m: names[m.group(1)], name)
+        if to != name:
+            pairs.append((v, z3.Const(to, v.sort())))
+    return z3.substitute(formula, *pairs) if pairs else formula
+
+
+def in_turn_order(traders: list[str], trader: str) -> dict[str, str]:
+    """The renaming that takes the first trader's turn to ``trader``'s: the first becomes ``trader``
+    and the others keep their order (a book's sums and queues run in book order, so only a renaming
+    that keeps it can give the same term)."""
+    return dict(zip(traders, [trader, *(t for t in traders if t != trader)], strict=True))
 
 
 @attrs.frozen
@@ -255,4 +284,14 @@ def prove(policy: Policy, valid: Valid) -> PayerFacts | None:
     return PayerFacts(tuple(charges), tuple(steps), floor, tuple(closed), lemmas)
 
 
-__all__ = ["CLOSED", "PayerFacts", "Valid", "bankrupt_question", "instance", "prove", "resolve_starts"]
+__all__ = [
+    "CLOSED",
+    "PayerFacts",
+    "Valid",
+    "bankrupt_question",
+    "in_turn_order",
+    "instance",
+    "prove",
+    "renamed",
+    "resolve_starts",
+]
