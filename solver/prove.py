@@ -164,6 +164,11 @@ def _answered(
     # one purse: every part of the question is given at most what the parts before it left
     # (docs/solver-notes.md#a-questions-effort-is-one-purse); the all-N lemmas at most half
     total = bounds.effort
+    if payer_first and bounds.accounts == comp.LEMMA_TRADERS and _payer_fits(policy, invariant, bounds):
+        # on the lemmas' own book the payer's facts decide the direct check: it first, the all-N argument
+        # after a proof with what it left, as check asks
+        # (docs/solver-notes.md#the-direct-check-first-on-the-lemmas-book)
+        payer_first = False
     extension = comp.attempt(policy, invariant, bounds, payer=payer_first, units=total // 2) if compositional else None
     lemmas = () if extension is None else extension.queries
     # the payer's lemmas as facts speak of the lemmas' two-trader book: proved only where asked there
@@ -349,15 +354,21 @@ def _payer_cases(
     or where a lemma does not hold (the check is then asked as before). The facts are proved for
     every value, so they serve the direct check whether or not the all-N argument was asked
     (``solvent check`` asks it only once the claim is proved at N)."""
-    one_move = bounds.events == 1 and set(bounds.event_kinds) == {"mark"} and bounds.markets == 1
-    one_move = one_move and not bounds.assets and not bounds.isolated
     if invariant.id in FUND_CLAIMS:  # a lemma on each turn of the question's own N traders, in a small share
         small = _within(bounds, bounds.effort // fund_facts.SHARE)  # at every move's turns (any K)
         return payer_direct.prepared(policy, small, invariant.id) if fund_facts.applies(bounds) else (None, ())
     asked = (*PAYER_CLAIMS, *payer_direct.BESIDE_PAYER, *RESOLUTION_CLAIMS)
-    if invariant.id not in asked or not one_move or applies(policy) is not None:
+    if invariant.id not in asked or not _payer_fits(policy, invariant, bounds, asked):
         return None, ()
     return payer_direct.prepared(policy, attrs.evolve(bounds, accounts=2, events=1), invariant.id)
+
+
+def _payer_fits(policy: Policy, invariant: Invariant, bounds: Bounds, claims: tuple[str, ...] = PAYER_CLAIMS) -> bool:
+    """Whether the payer's facts serve ``invariant``'s direct check (one of ``claims``): one mark
+    move on one market, no collateral asset, no isolated position, a policy the payer's argument fits."""
+    one_move = bounds.events == 1 and set(bounds.event_kinds) == {"mark"} and bounds.markets == 1
+    one_move = one_move and not bounds.assets and not bounds.isolated
+    return invariant.id in claims and one_move and applies(policy) is None
 
 
 def _refuted_for_larger_books(policy: Policy, invariant: Invariant, outcome: ProofResult) -> ProofResult:
