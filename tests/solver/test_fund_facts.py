@@ -223,7 +223,8 @@ def test_the_fund_is_proved_on_mangos_check_question() -> None:
     """Mango v4 as ``solvent check`` asks it (two traders, USDC, a mark or an oracle move, 3.75M):
     undecided before (the turn lemma refused the asset book); now the lemma first, no smaller book
     searched, the claim with its facts in under 0.1M: proved. Its lemmas 0.37M units and 2,128,756
-    in all until issue 18's cascade repaid a sunk payer's borrow; 0.71M and 2,714,664 since."""
+    in all until issue 18's cascade repaid a sunk payer's borrow; 0.71M and 2,714,664 since; 0.47M and
+    2,471,443 with bob's turn lemma proved as alice's renamed (tests/solver/test_turn_renamed.py)."""
     result = prove("mango-v4", "insurance-fund-non-negative", CHECK_BOOK, minimize=False, payer_first=False)
     assert result.verdict is Verdict.PROVED, result.summary()
     assert payer_direct.FUND_METHOD in result.method
