@@ -41,6 +41,7 @@ import z3
 from z3.z3 import _to_ast_array
 
 from solvent.solver import effort
+from solvent.solver.nodes import Nodes, PlainNodes
 from solvent.solver.side_facts import product_magnitude_facts, product_sign_facts, shared_factor_facts, terms
 
 LinearForm = tuple[dict[int, tuple[int, z3.ArithRef]], int]
@@ -88,9 +89,11 @@ def _is_numeral(e: z3.ExprRef) -> bool:
     return z3.is_int_value(e)
 
 
-def _rebuild(e: z3.ExprRef, children: Sequence[z3.ExprRef], old: Sequence[z3.ExprRef] | None = None) -> z3.ExprRef:
-    """``e`` with its children replaced (``old``: its children, when the caller has them)."""
-    if all(a.eq(b) for a, b in zip(e.children() if old is None else old, children, strict=True)):
+def _rebuild(
+    e: z3.ExprRef, children: Sequence[z3.ExprRef], old: Sequence[z3.ExprRef], nodes: Nodes | PlainNodes
+) -> z3.ExprRef:
+    """``e`` with its children (``old``) replaced."""
+    if all(nodes.same(a, b) for a, b in zip(old, children, strict=True)):
         return e
     arr, size = _to_ast_array(list(children))
     return z3.z3._to_expr_ref(z3.Z3_update_term(e.ctx.ref(), e.as_ast(), size, arr), e.ctx)
@@ -103,8 +106,11 @@ class Linearizer:
     product gets one variable), then add :attr:`facts` to the solver.
     """
 
-    def __init__(self, prefix: str = "nl", leaf_limit: int = 4) -> None:
+    def __init__(self, prefix: str = "nl", leaf_limit: int = 4, nodes: Nodes | PlainNodes | None = None) -> None:
         self.prefix = prefix
+        #: how the nodes of the formulas are read: once a node, through z3's C API
+        #: (``solver.nodes``; ``PlainNodes``, z3's Python API, is the reference the tests compare)
+        self.nodes = Nodes() if nodes is None else nodes
         self.leaf_limit = leaf_limit
         self.facts: list[z3.BoolRef] = []
         #: facts held back until a model shows they are needed (see :meth:`strengthen`): per
@@ -126,8 +132,7 @@ class Linearizer:
         self._leaf_memo: dict[int, tuple[z3.ExprRef, list[z3.ExprRef] | None]] = {}
         self._leaf_cap = max(64, leaf_limit)
         self._flat_memo: dict[int, tuple[z3.ExprRef, bool]] = {}
-        #: per node (kept alive with it): its children; the nodes whose divisors are marked
-        self._kids: dict[int, tuple[z3.ExprRef, list[z3.ExprRef]]] = {}
+        #: the nodes whose divisors are marked
         self._marked: set[int] = set()
 
     # --- public --------------------------------------------------------------------------------
@@ -145,7 +150,7 @@ class Linearizer:
         visits = 0
         while stack:
             node, done = stack.pop()
-            key = node.get_id()
+            key = self._id(node)
             if key in self._memo:
                 continue
             visits += 1
@@ -154,14 +159,14 @@ class Linearizer:
             kids = self._children(node)
             if not done:
                 stack.append((node, True))
-                stack.extend((c, False) for c in kids if c.get_id() not in self._memo)
+                stack.extend((c, False) for c in kids if self._id(c) not in self._memo)
                 continue
-            children = [self._memo[c.get_id()][1] for c in kids]
+            children = [self._memo[self._id(c)][1] for c in kids]
             result = self._visit(node, children, kids)
             self._memo[key] = (node, result)
             if key in self._core_ids:
-                self._protected.add(result.get_id())
-        return self._memo[e.get_id()][1]
+                self._protected.add(self._id(result))
+        return self._memo[self._id(e)][1]
 
     def rewrite(self, formulas: Iterable[Any]) -> list[Any]:
         """:meth:`term` of each formula, after marking the divisors of every symbolic division.
@@ -180,25 +185,35 @@ class Linearizer:
         stack = [e]
         while stack:
             node = stack.pop()
-            if node.get_id() in seen:
+            if self._id(node) in seen:
                 continue
-            seen.add(node.get_id())
+            seen.add(self._id(node))
             if len(seen) % CHECK_EVERY == 0:
                 effort.check()
             kids = self._children(node)
-            if _kind(node) in (z3.Z3_OP_IDIV, z3.Z3_OP_MOD) and not _is_numeral(kids[1]):
+            if self._kind(node) in (z3.Z3_OP_IDIV, z3.Z3_OP_MOD) and not self._numeral(kids[1]):
                 for core in _divisor_cores(kids[1]):
-                    self._core_ids.add(core.get_id())
+                    self._core_ids.add(self._id(core))
                     self._keep.append(core)
             stack.extend(kids)
 
+    # --- reading nodes (``solver.nodes``: once a node, the same answers as z3's Python API) ------
+
+    def _id(self, e: z3.ExprRef) -> int:
+        return self.nodes.id(e)
+
+    def _kind(self, e: z3.ExprRef) -> int:
+        return self.nodes.kind(e)
+
+    def _numeral(self, e: z3.ExprRef) -> bool:
+        return self.nodes.numeral(e)
+
+    def _value(self, e: z3.ExprRef) -> int:
+        return self.nodes.value(e)
+
     def _children(self, node: z3.ExprRef) -> list[z3.ExprRef]:
-        """``node.children()``, built once per node (each formula is walked more than once)."""
-        key = node.get_id()
-        hit = self._kids.get(key)
-        if hit is None:
-            hit = self._kids[key] = (node, node.children())
-        return hit[1]
+        """``node.children()`` (read once per node: each formula is walked more than once)."""
+        return self.nodes.children(node)
 
     def hint(self, form: Any) -> None:
         """Multiply the linear form by every atom that already multiplies two or more of its atoms."""
@@ -224,7 +239,7 @@ class Linearizer:
     def _add_product_facts(self, p: z3.ArithRef, a: z3.ArithRef, b: z3.ArithRef) -> None:
         """Sign and zero facts now; magnitude and unit facts when a model needs them."""
         self.facts += product_sign_facts(p, a, b)
-        self.lazy[p.get_id()] = (p, a, b)
+        self.lazy[self._id(p)] = (p, a, b)
 
     def _held(self, key: int) -> list[z3.BoolRef]:
         """The held-back facts of the product variable with id ``key`` (once; then none)."""
@@ -235,7 +250,7 @@ class Linearizer:
         """The held-back facts about ``items`` (each given once): magnitudes, units, shared factors."""
         out: list[z3.BoolRef] = []
         for item in items:
-            out += self._held(item.var.get_id())
+            out += self._held(self._id(item.var))
         return out
 
     def mismatches(self, model: z3.ModelRef) -> list[Product | Quotient]:
@@ -253,17 +268,17 @@ class Linearizer:
     # --- rewriting -----------------------------------------------------------------------------
 
     def _visit(self, node: z3.ExprRef, children: list[z3.ExprRef], old: list[z3.ExprRef]) -> z3.ExprRef:
-        kind = _kind(node)
+        kind = self._kind(node)
         if kind == z3.Z3_OP_MUL:
             return self._multiply(children)
         if kind in (z3.Z3_OP_IDIV, z3.Z3_OP_MOD):
             n, d = children
-            if _is_numeral(n) and _is_numeral(d) and d.as_long() != 0:
-                q, r = _euclid(n.as_long(), d.as_long())
+            if self._numeral(n) and self._numeral(d) and self._value(d) != 0:
+                q, r = _euclid(self._value(n), self._value(d))
                 return z3.IntVal(q if kind == z3.Z3_OP_IDIV else r)
-            if not _is_numeral(d):
+            if not self._numeral(d):
                 return self._divide(kind, n, d)
-        return _rebuild(node, children, old)
+        return _rebuild(node, children, old, self.nodes)
 
     def _fresh(self, what: str) -> z3.ArithRef:
         self._count += 1
@@ -273,8 +288,8 @@ class Linearizer:
         coefficient = 1
         rest = []
         for f in factors:
-            if _is_numeral(f):
-                coefficient *= f.as_long()
+            if self._numeral(f):
+                coefficient *= self._value(f)
             else:
                 rest.append(f)
         if coefficient == 0:
@@ -283,9 +298,9 @@ class Linearizer:
             body = rest[0] if rest else z3.IntVal(1)
             return body if coefficient == 1 else coefficient * body
         for i, f in enumerate(rest):
-            if _kind(f) == z3.Z3_OP_ITE and self._distributes(f):
+            if self._kind(f) == z3.Z3_OP_ITE and self._distributes(f):
                 others = rest[:i] + rest[i + 1 :]
-                cond, then, other = f.children()
+                cond, then, other = self._children(f)
                 return terms(f.ctx).ite(
                     cond,
                     self._multiply([z3.IntVal(coefficient), *others, then]),
@@ -302,19 +317,19 @@ class Linearizer:
 
     def _distributes(self, ite: z3.ExprRef) -> bool:
         """Push a product into this ``ite``: it has few leaves, or a zero branch (never a divisor)."""
-        if ite.get_id() in self._protected:
+        if self._id(ite) in self._protected:
             return False
-        _, then, other = ite.children()
-        if (_is_numeral(then) and then.as_long() == 0) or (_is_numeral(other) and other.as_long() == 0):
+        _, then, other = self._children(ite)
+        if (self._numeral(then) and self._value(then) == 0) or (self._numeral(other) and self._value(other) == 0):
             return True
         numerals = self._leaves(ite, 64)
-        if numerals is not None and all(_is_numeral(leaf) for leaf in numerals):
+        if numerals is not None and all(self._numeral(leaf) for leaf in numerals):
             return True
         return self._leaves(ite, self.leaf_limit) is not None
 
     def _flat(self, ite: z3.ExprRef) -> bool:
         """An ``ite`` whose few leaves are numerals or short sums of non-``ite`` atoms (``|s|``, ``max(x, 0)``)."""
-        key = ite.get_id()
+        key = self._id(ite)
         if key in self._protected:
             return False
         hit = self._flat_memo.get(key)
@@ -330,7 +345,7 @@ class Linearizer:
             return False
         for leaf in leaves:
             atoms, _ = self._form(leaf)
-            if len(atoms) > 4 or any(_kind(x) == z3.Z3_OP_ITE for _, x in atoms.values()):
+            if len(atoms) > 4 or any(self._kind(x) == z3.Z3_OP_ITE for _, x in atoms.values()):
                 return False
         return True
 
@@ -343,45 +358,45 @@ class Linearizer:
         """All leaves of ``e``'s ``ite`` tree, or None when there are more than :attr:`_leaf_cap`
         (memoized per node: the same ``ite`` is asked about for every product it appears in)."""
         memo = self._leaf_memo
-        hit = memo.get(e.get_id())
+        hit = memo.get(self._id(e))
         if hit is not None:
             return hit[1]
         stack: list[tuple[z3.ExprRef, bool]] = [(e, False)]
         while stack:
             node, done = stack.pop()
-            key = node.get_id()
+            key = self._id(node)
             if key in memo:
                 continue
-            if _kind(node) != z3.Z3_OP_ITE:
+            if self._kind(node) != z3.Z3_OP_ITE:
                 memo[key] = (node, [node])
                 continue
-            _, then, other = node.children()
+            _, then, other = self._children(node)
             if not done:
                 stack.append((node, True))
-                stack.extend((c, False) for c in (then, other) if c.get_id() not in memo)
+                stack.extend((c, False) for c in (then, other) if self._id(c) not in memo)
                 continue
-            first, second = memo[other.get_id()][1], memo[then.get_id()][1]
+            first, second = memo[self._id(other)][1], memo[self._id(then)][1]
             both = (
                 None if first is None or second is None or len(first) + len(second) > self._leaf_cap else first + second
             )
             memo[key] = (node, both)
-        return memo[e.get_id()][1]
+        return memo[self._id(e)][1]
 
     def _divide(self, kind: int, n: z3.ArithRef, d: z3.ArithRef) -> z3.ArithRef:
         atoms, const = self._form(d)
         if const == 0 and len(atoms) == 1 and next(iter(atoms.values()))[0] == 1:
             d = next(iter(atoms.values()))[1]
-        if _kind(d) == z3.Z3_OP_ITE and any(_is_numeral(x) and x.as_long() != 0 for x in d.children()[1:]):
+        if self._kind(d) == z3.Z3_OP_ITE and any(self._numeral(x) and self._value(x) != 0 for x in self._children(d)[1:]):
             # ``safe_divisor``: the numeral branch is a division by a constant
-            cond, then, other = d.children()
+            cond, then, other = self._children(d)
             return z3.If(cond, self._divide(kind, n, then), self._divide(kind, n, other))
-        if _is_numeral(d):
+        if self._numeral(d):
             return n / d if kind == z3.Z3_OP_IDIV else n % d
         divisor = self._name(d)
-        key = (n.get_id(), divisor.get_id())
+        key = (self._id(n), self._id(divisor))
         if key not in self.quotients:
             q = self._fresh("q")
-            self._atoms_seen[q.get_id()] = q
+            self._atoms_seen[self._id(q)] = q
             self.quotients[key] = Quotient(q, n, divisor)
             m = self._build(self._times(self._form(q), self._form(divisor)), 1)
             self.facts += [
@@ -398,10 +413,10 @@ class Linearizer:
         atoms, const = self._form(d)
         if const == 0 and len(atoms) == 1 and next(iter(atoms.values()))[0] == 1:
             return next(iter(atoms.values()))[1]
-        key = d.get_id()
+        key = self._id(d)
         if key not in self._names:
             name = self._fresh("d")
-            self._atoms_seen[name.get_id()] = name
+            self._atoms_seen[self._id(name)] = name
             self.facts.append(name == d)
             self._names[key] = (d, name)
         return self._names[key][1]
@@ -409,28 +424,28 @@ class Linearizer:
     # --- linear forms and monomials ------------------------------------------------------------
 
     def _form(self, e: z3.ExprRef) -> LinearForm:
-        key = e.get_id()
+        key = self._id(e)
         if key in self._linear:
             return self._linear[key][1]
-        kind = _kind(e)
-        if _is_numeral(e):
-            form: LinearForm = ({}, e.as_long())
+        kind = self._kind(e)
+        if self._numeral(e):
+            form: LinearForm = ({}, self._value(e))
         elif kind == z3.Z3_OP_ADD:
             form = ({}, 0)
-            for c in e.children():
+            for c in self._children(e):
                 form = _add(form, self._form(c), 1)
         elif kind == z3.Z3_OP_SUB:
-            cs = e.children()
+            cs = self._children(e)
             form = self._form(cs[0])
             for c in cs[1:]:
                 form = _add(form, self._form(c), -1)
         elif kind == z3.Z3_OP_UMINUS:
-            form = _scale(self._form(e.children()[0]), -1)
-        elif kind == z3.Z3_OP_MUL and sum(1 for c in e.children() if not _is_numeral(c)) <= 1:
+            form = _scale(self._form(self._children(e)[0]), -1)
+        elif kind == z3.Z3_OP_MUL and sum(1 for c in self._children(e) if not self._numeral(c)) <= 1:
             coefficient, form = 1, ({}, 1)
-            for c in e.children():
-                if _is_numeral(c):
-                    coefficient *= c.as_long()
+            for c in self._children(e):
+                if self._numeral(c):
+                    coefficient *= self._value(c)
                 else:
                     form = self._form(c)
             form = _scale(form, coefficient)
@@ -445,7 +460,8 @@ class Linearizer:
         out: LinearForm = ({}, p0 * q0)
         for _, (c, x) in pa.items():
             for _, (d, y) in qa.items():
-                out = _add(out, ({self._monomial(x, y).get_id(): (1, self._monomial(x, y))}, 0), c * d)
+                m = self._monomial(x, y)
+                out = _add(out, ({self._id(m): (1, m)}, 0), c * d)
         if q0:
             out = _add(out, (pa, 0), q0)
         if p0:
@@ -455,19 +471,19 @@ class Linearizer:
     def _monomial(self, a: z3.ArithRef, b: z3.ArithRef) -> z3.ArithRef:
         """``a·b`` for two atoms: pushed into a small ``ite`` factor, else a purified variable."""
         for x, y in ((a, b), (b, a)):
-            if _kind(x) == z3.Z3_OP_ITE and self._flat(x):
-                cond, then, other = x.children()
+            if self._kind(x) == z3.Z3_OP_ITE and self._flat(x):
+                cond, then, other = self._children(x)
                 return terms(x.ctx).ite(
                     cond,
                     self._build(self._times(self._form(then), self._form(y)), 1),
                     self._build(self._times(self._form(other), self._form(y)), 1),
                 )
-        key = tuple(sorted((a.get_id(), b.get_id())))
+        key = tuple(sorted((self._id(a), self._id(b))))
         if key not in self.products:
             m = self._fresh("m")
-            self._atoms_seen[m.get_id()] = m
-            self._atoms_seen.setdefault(a.get_id(), a)
-            self._atoms_seen.setdefault(b.get_id(), b)
+            self._atoms_seen[self._id(m)] = m
+            self._atoms_seen.setdefault(self._id(a), a)
+            self._atoms_seen.setdefault(self._id(b), b)
             self._record(key, Product(m, a, b))
             self._add_product_facts(m, a, b)
         return self.products[key].var
@@ -478,7 +494,7 @@ class Linearizer:
 
     def _whole_product(self, left: z3.ArithRef, right: z3.ArithRef, expansion: LinearForm) -> None:
         """A product of two linear terms, kept whole (its own sign facts) and equal to its expansion."""
-        key = tuple(sorted((left.get_id(), right.get_id())))
+        key = tuple(sorted((self._id(left), self._id(right))))
         if key in self.products:
             return
         p = self._fresh("p")
@@ -488,7 +504,7 @@ class Linearizer:
 
     def _record(self, key: tuple[int, int], product: Product) -> None:
         self.products[key] = product
-        left, right = product.left.get_id(), product.right.get_id()
+        left, right = self._id(product.left), self._id(product.right)
         self._by_factor.setdefault(left, []).append((product, product.right))
         if right != left:
             self._by_factor.setdefault(right, []).append((product, product.left))
@@ -514,7 +530,7 @@ class Linearizer:
                     partners.setdefault(other, self._atoms_seen[other])
         for y in partners.values():
             self.facts.append(self._monomial(y, name) == self._build(self._times(self._form(y), lin), 1))
-        square = self._times(({name.get_id(): (1, name)}, 0), lin)
+        square = self._times(({self._id(name): (1, name)}, 0), lin)
         self.facts.append(self._monomial(name, name) == self._build(square, 1))
 
     def _split_lemmas(self, group: list[Quotient]) -> None:
@@ -531,8 +547,8 @@ class Linearizer:
         whole = self._divide(z3.Z3_OP_IDIV, total, divisor)
         parts = z3.Sum([q.var for q in group])
         self.facts.append(z3.Implies(divisor > 0, z3.And(parts <= whole, whole <= parts + len(group) - 1)))
-        for product, other in self._with_factor(divisor.get_id()):
-            if other.get_id() == whole.get_id():
+        for product, other in self._with_factor(self._id(divisor)):
+            if self._id(other) == self._id(whole):
                 continue
             for sign in (1, -1):
                 bound, value = sign * product.var, sign * other
@@ -557,24 +573,24 @@ class Linearizer:
             self._link(d, name)
         by_divisor: dict[int, list[Quotient]] = {}
         for quotient in self.quotients.values():
-            by_divisor.setdefault(quotient.divisor.get_id(), []).append(quotient)
+            by_divisor.setdefault(self._id(quotient.divisor), []).append(quotient)
         for group in by_divisor.values():
             if len(group) >= 2:
                 self._aggregate(group[0].divisor, self._form(z3.Sum([q.var for q in group])))
         for group in list(by_divisor.values()):
             if len(group) >= 2:
                 self._split_lemmas(group)
-        factors = {q.divisor.get_id(): q.divisor for q in self.quotients.values()}
-        factors.update({q.var.get_id(): q.var for q in self.quotients.values()})
+        factors = {self._id(q.divisor): q.divisor for q in self.quotients.values()}
+        factors.update({self._id(q.var): q.var for q in self.quotients.values()})
         own = self._own_split()
         pairs = 0
         for key, f in factors.items():
             effort.check()
             members = [(product.var, other) for product, other in self._with_factor(key)]
             if key in own:
-                members = [(big, other) for big, other in members if other.get_id() in own[key]]
+                members = [(big, other) for big, other in members if self._id(other) in own[key]]
             for big, _ in members:
-                self.facts += self._held(big.get_id())
+                self.facts += self._held(self._id(big))
             for i, (big_a, a) in enumerate(members):
                 for big_b, b in members[i + 1 :]:
                     # quadratic in the products sharing a factor (a pro-rata split over many
@@ -590,17 +606,17 @@ class Linearizer:
         factors of its numerators' monomials (the deficit's atoms and the weights ``w_i`` of
         ``T·w_i``). A pair of products ``a·D``, ``b·D`` among these compares two shares, or a
         share with the deficit; a pair outside them compares products the split never reads."""
-        by_var = {p.var.get_id(): p for p in self.products.values()}
+        by_var = {self._id(p.var): p for p in self.products.values()}
         own: dict[int, set[int]] = {}
         for q in self.quotients.values():
-            mine = own.setdefault(q.divisor.get_id(), set())
-            mine.add(q.var.get_id())
+            mine = own.setdefault(self._id(q.divisor), set())
+            mine.add(self._id(q.var))
             for key in self._form(q.numerator)[0]:
                 p = by_var.get(key)
                 if p is None:
                     mine.add(key)
                 else:
-                    mine.update((p.left.get_id(), p.right.get_id()))
+                    mine.update((self._id(p.left), self._id(p.right)))
         return own
 
     def _build(self, form: LinearForm, coefficient: int) -> z3.ArithRef:
