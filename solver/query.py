@@ -222,9 +222,9 @@ class StoryQuery:
         self.solver = incremental.solver()
         for a, t in zip(self.assumptions, self.assumption_terms, strict=True):
             self.solver.assert_and_track(t, z3.Bool(f"assume: {a.name}"))
-        self.solver.add(*fact_terms)
+        _add(self.solver, fact_terms)
         if self.linearizer is not None:
-            self.solver.add(*self.linearizer.facts)
+            _add(self.solver, self.linearizer.facts)
         numbers = self.variables + event_variables(self.slots)
         self.inputs = numbers + [slot.choice for slot in self.slots if slot.choice is not None]
         self.size = sum_(z3.If(v >= 0, v, -v) for v in numbers)
@@ -724,6 +724,18 @@ def _answer(
     **kw: Any,
 ) -> Answer:
     return Answer(verdict, QueryStats(name, result, time.perf_counter() - started, rounds, units), reason, **kw)
+
+
+def _add(solver: z3.Solver, formulas: list[Any]) -> None:
+    """``solver.add(*formulas)``, a Boolean term at a time straight to z3 (``add`` checks each
+    one's sort through three wrappers first: 9.6 of a profiled N = 8 build's 77 s,
+    docs/solver-notes.md#the-linearizers-seconds); anything else through ``add``."""
+    ref, handle = solver.ctx.ref(), solver.solver
+    for f in formulas:
+        if type(f) is z3.BoolRef and f.ctx is solver.ctx:
+            z3.Z3_solver_assert(ref, handle, f.as_ast())
+        else:
+            solver.add(f)
 
 
 def _key(obligation: Invariant | None) -> str | None:

@@ -77,6 +77,97 @@ class Terms:
         return self._int(z3.Z3_mk_ite(self.ctx.ref(), c.as_ast(), a.as_ast(), b.as_ast()))
 
 
+class Raw:
+    """The terms :class:`Terms` builds, as z3's bare term handles instead of Python wrappers: a
+    side fact's fifteen-odd subterms cost a wrapper each (made, counted, released at the question's
+    end, ``solver.held_terms``) where only the facts are kept (docs/solver-notes.md#the-linearizers-seconds).
+
+    Each subterm is made by the same C call in the same order as :class:`Terms` makes it, so z3
+    numbers it the same, and it is counted once (``Z3_inc_ref``) as a wrapper would count it; a
+    fact's count becomes its wrapper's (:meth:`facts`), every other count is released as a
+    wrapper's is (through ``z3.z3.Z3_dec_ref``, which a question holds until its answer is in,
+    ``solver.held_terms``). So every term has the count it had with :class:`Terms` while the
+    question runs: z3's rewriter caches a term's result only when the term is shared (its count
+    above one), so counts decide which terms z3 makes and frees, and the numbers it gives the next
+    ones (measured: releasing the subterms' counts at once kept okx's conservation at N = 2 the
+    same formulas with other ids). Arguments are term handles (``x.as_ast()``) of one context."""
+
+    def __init__(self, t: Terms) -> None:
+        self.t = t
+        self.ref = t.ctx.ref()
+        self._held: list[z3.Ast] = []
+
+    def _keep(self, ast: z3.Ast) -> z3.Ast:
+        _inc_ref(self.ref, ast)
+        self._held.append(ast)
+        return ast
+
+    def num(self, k: int) -> z3.Ast:
+        return self.t.num(k).as_ast()
+
+    def eq(self, a: z3.Ast, b: z3.Ast) -> z3.Ast:
+        return self._keep(z3.Z3_mk_eq(self.ref, a, b))
+
+    def gt(self, a: z3.Ast, b: z3.Ast) -> z3.Ast:
+        return self._keep(z3.Z3_mk_gt(self.ref, a, b))
+
+    def ge(self, a: z3.Ast, b: z3.Ast) -> z3.Ast:
+        return self._keep(z3.Z3_mk_ge(self.ref, a, b))
+
+    def lt(self, a: z3.Ast, b: z3.Ast) -> z3.Ast:
+        return self._keep(z3.Z3_mk_lt(self.ref, a, b))
+
+    def le(self, a: z3.Ast, b: z3.Ast) -> z3.Ast:
+        return self._keep(z3.Z3_mk_le(self.ref, a, b))
+
+    def implies(self, a: z3.Ast, b: z3.Ast) -> z3.Ast:
+        return self._keep(z3.Z3_mk_implies(self.ref, a, b))
+
+    def and_(self, *args: z3.Ast) -> z3.Ast:
+        return self._keep(z3.Z3_mk_and(self.ref, len(args), (z3.Ast * len(args))(*args)))
+
+    def or_(self, *args: z3.Ast) -> z3.Ast:
+        return self._keep(z3.Z3_mk_or(self.ref, len(args), (z3.Ast * len(args))(*args)))
+
+    def add(self, *args: z3.Ast) -> z3.Ast:
+        return self._keep(z3.Z3_mk_add(self.ref, len(args), (z3.Ast * len(args))(*args)))
+
+    def sub(self, a: z3.Ast, b: z3.Ast) -> z3.Ast:
+        return self._keep(z3.Z3_mk_sub(self.ref, 2, (z3.Ast * 2)(a, b)))
+
+    def neg(self, a: z3.Ast) -> z3.Ast:
+        return self._keep(z3.Z3_mk_unary_minus(self.ref, a))
+
+    def facts(self, made: list[z3.Ast]) -> list[z3.BoolRef]:
+        """``made`` wrapped as Boolean terms, each wrapper taking the count its term was made
+        with; every other count released as a wrapper releases it."""
+        held, self._held = self._held, []
+        out = []
+        for f in made:
+            held.remove(f)  # the last-made first would do as well: each fact was made once
+            w = z3.BoolRef.__new__(z3.BoolRef)
+            w.ast, w.ctx = f, self.t.ctx
+            out.append(w)
+        release = z3.z3.Z3_dec_ref  # looked up now: the one ``solver.held_terms`` installed
+        for ast in held:
+            release(self.ref, ast)
+        return out
+
+
+def _c_function(name: str):
+    """z3's C function ``name`` as its binding in ``z3.z3core`` calls it (kept in the binding's
+    ``_elems`` default), without the error check the binding makes after each call."""
+    import z3.z3core as core
+
+    elems = getattr(core, name).__defaults__[-1]
+    if not isinstance(elems, core.Elementaries):  # pragma: no cover - a z3 release that moved it fails tests/solver/test_nodes.py
+        raise RuntimeError(f"z3's binding of {name} no longer keeps its C function in its defaults")
+    return elems.f
+
+
+_inc_ref = _c_function("Z3_inc_ref")
+
+
 #: the builder of the context last asked for: one, so a question's context is not kept alive
 #: after the question (each question has its own, ``effort.question``)
 _TERMS: list[Terms] = []
@@ -93,7 +184,11 @@ def shared_factor_facts(
     f: z3.ArithRef, big_a: z3.ArithRef, a: z3.ArithRef, big_b: z3.ArithRef, b: z3.ArithRef
 ) -> list[z3.BoolRef]:
     """``A = a·f`` and ``B = b·f``: ``A ± B`` has the sign of ``(a ± b)`` times the sign of ``f``."""
-    t = terms(f.ctx)
+    t = Raw(terms(f.ctx))
+    return t.facts(_shared_factor(t, f.as_ast(), big_a.as_ast(), a.as_ast(), big_b.as_ast(), b.as_ast()))
+
+
+def _shared_factor(t: Raw, f: z3.Ast, big_a: z3.Ast, a: z3.Ast, big_b: z3.Ast, b: z3.Ast) -> list[z3.Ast]:
     zero = t.num(0)
     facts = []
     for whole, part in ((t.add(big_a, big_b), t.add(a, b)), (t.sub(big_a, big_b), t.sub(a, b))):
@@ -118,7 +213,11 @@ def product_facts(p: z3.ArithRef, a: z3.ArithRef, b: z3.ArithRef) -> list[z3.Boo
 
 def product_sign_facts(p: z3.ArithRef, a: z3.ArithRef, b: z3.ArithRef) -> list[z3.BoolRef]:
     """``p = 0`` exactly when a factor is 0; ``p > 0`` exactly when the factors share a sign."""
-    t = terms(p.ctx)
+    t = Raw(terms(p.ctx))
+    return t.facts(_product_sign(t, p.as_ast(), a.as_ast(), b.as_ast()))
+
+
+def _product_sign(t: Raw, p: z3.Ast, a: z3.Ast, b: z3.Ast) -> list[z3.Ast]:
     zero = t.num(0)
     return [
         t.eq(t.eq(p, zero), t.or_(t.eq(a, zero), t.eq(b, zero))),
@@ -128,7 +227,11 @@ def product_sign_facts(p: z3.ArithRef, a: z3.ArithRef, b: z3.ArithRef) -> list[z
 
 def product_magnitude_facts(p: z3.ArithRef, a: z3.ArithRef, b: z3.ArithRef) -> list[z3.BoolRef]:
     """Magnitudes (``|a| ≥ 1 → |p| ≥ |b|``), units (``a = ±1 → p = ±b``), and ``p ≥ 0`` for a square."""
-    t = terms(p.ctx)
+    t = Raw(terms(p.ctx))
+    return t.facts(_product_magnitude(t, p.as_ast(), a.as_ast(), b.as_ast(), a.eq(b)))
+
+
+def _product_magnitude(t: Raw, p: z3.Ast, a: z3.Ast, b: z3.Ast, square: bool) -> list[z3.Ast]:
     zero, one, minus_one = t.num(0), t.num(1), t.num(-1)
     facts = []
     for x, y in ((a, b), (b, a)):
@@ -141,9 +244,9 @@ def product_magnitude_facts(p: z3.ArithRef, a: z3.ArithRef, b: z3.ArithRef) -> l
             t.implies(t.eq(x, one), t.eq(p, y)),
             t.implies(t.eq(x, minus_one), t.eq(p, minus_y)),
         ]
-    if a.eq(b):
+    if square:
         facts.append(t.ge(p, zero))
     return facts
 
 
-__all__ = ["Terms", "product_facts", "product_magnitude_facts", "product_sign_facts", "shared_factor_facts", "terms"]
+__all__ = ["Raw", "Terms", "product_facts", "product_magnitude_facts", "product_sign_facts", "shared_factor_facts", "terms"]
