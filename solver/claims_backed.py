@@ -47,7 +47,7 @@ from solvent.solver.bounds import Bounds
 from solvent.solver.compositional import LEMMA_TRADERS, _Checker, _Failed
 from solvent.solver.refinement import replay
 from solvent.solver.story import symbolic_book
-from solvent.solver.verdicts import Counterexample, ObligationResult, ProofResult, QueryStats, Verdict, combine
+from solvent.solver.verdicts import TRANSFERS, Counterexample, ObligationResult, ProofResult, QueryStats, Verdict, combine
 
 #: the claim asked by its parts
 CLAIM = "claims-backed"
@@ -115,6 +115,9 @@ class Parts:
     result: ProofResult | None
     queries: tuple[QueryStats, ...]
     reason: str
+    #: the non-negative transfers obligation the system holders' question proved at N (claims-backed's
+    #: own obligation, the same engine on the same bounds): kept where the claim is asked whole after
+    transfers: ObligationResult | None = None
 
 
 def covers(result: ProofResult, bounds: Bounds) -> bool:
@@ -172,7 +175,8 @@ def by_parts(
             return Parts(refuted, tuple(queries), "")
     own = next((o for o in system.obligations if o.obligation == SYSTEM_ID), None)
     if own is None or own.verdict is not Verdict.PROVED:
-        return Parts(None, tuple(queries), f"the system holders' question undecided: {system.reason}")
+        moved = next((o for o in system.obligations if o.obligation == TRANSFERS and o.verdict is Verdict.PROVED), None)
+        return Parts(None, tuple(queries), f"the system holders' question undecided: {system.reason}", moved)
     if traders is None:  # asked here, with the rest: on the lemmas' book where N is larger
         n = min(bounds.accounts, LEMMA_TRADERS)
         book = attrs.evolve(bounds, accounts=n, effort=max(left, 1))
@@ -181,7 +185,8 @@ def by_parts(
         said = f"asked within this question on {n} traders"
         stop = _traders_stop(policy, bounds, traders, tuple(queries), said)
         if stop is not None:
-            return stop
+            moved = next((o for o in system.obligations if o.obligation == TRANSFERS and o.verdict is Verdict.PROVED), None)
+            return attrs.evolve(stop, transfers=moved if stop.result is None else None)
     t_own = next((o for o in traders.obligations if o.obligation == TRADERS), None)
     t_scope = traders.scope if t_own is None or t_own.scope is None else t_own.scope
     scope = attrs.evolve(own.scope, assumes=t_scope.assumes)
@@ -208,24 +213,40 @@ def by_parts(
 
 
 def undecided(policy: Any, bounds: Bounds, parts: Parts, seconds: float) -> ProofResult:
-    """The claim undecided where its parts spent the whole question (nothing left to ask it whole)."""
+    """The claim undecided where its parts spent the whole question (nothing left to ask it whole),
+    with the transfers obligation the system holders' question proved, if it did."""
     from solvent.solver.prove import scope_of
 
     scope = scope_of(bounds)
     reason = f"its parts spent its effort: {parts.reason}"
+    claim = ObligationResult(CLAIM, Verdict.UNKNOWN, reason, scope)
+    obligations = (claim,) if parts.transfers is None else (claim, parts.transfers)
+    verdict, why = combine(list(obligations))
     return ProofResult(
         policy.name,
         CLAIM,
-        Verdict.UNKNOWN,
+        verdict,
         scope,
         seconds,
         f"by its parts ({reason})",
-        reason=reason,
-        obligations=(ObligationResult(CLAIM, Verdict.UNKNOWN, reason, scope),),
+        reason=why,
+        obligations=obligations,
         queries=parts.queries,
         accepted=CLAIM in policy.accepts,
         bounds=bounds,
     )
+
+
+def with_transfers(whole: ProofResult, parts: Parts) -> ProofResult:
+    """The whole question's answer asked after the parts, its transfers obligation the one the
+    system holders' question proved where the whole one (with what the parts left) did not decide it."""
+    kept = parts.transfers
+    mine = next((o for o in whole.obligations if o.obligation == TRANSFERS), None)
+    if kept is None or mine is None or mine.verdict is not Verdict.UNKNOWN or whole.verdict is Verdict.VACUOUS:
+        return whole
+    obligations = tuple(kept if o is mine else o for o in whole.obligations)
+    verdict, reason = combine(list(obligations))
+    return attrs.evolve(whole, verdict=verdict, reason=reason, obligations=obligations)
 
 
 def _traders_stop(
@@ -272,4 +293,4 @@ def _replayed(
     )
 
 
-__all__ = ["CLAIM", "SYSTEM", "SYSTEM_ID", "TRADERS", "Parts", "by_parts", "covers", "equivalence", "undecided"]
+__all__ = ["CLAIM", "SYSTEM", "SYSTEM_ID", "TRADERS", "Parts", "by_parts", "covers", "equivalence", "undecided", "with_transfers"]

@@ -155,7 +155,7 @@ def _answered(
             return claims_backed.undecided(policy, bounds, split, time.perf_counter() - started)
         whole = _answered(policy, invariant, _within(bounds, left), minimize, compositional, transfers, payer_first, parts=False)
         return attrs.evolve(
-            whole,
+            claims_backed.with_transfers(whole, split),
             method=f"{whole.method}; asked whole after its parts ({split.reason})",
             queries=split.queries + whole.queries,
             seconds=time.perf_counter() - started,

@@ -163,3 +163,14 @@ def test_the_parts_keep_to_the_questions_purse(units: int) -> None:
     result = prove("dydx-v4", "claims-backed", Bounds(accounts=2, events=1, effort=units), minimize=False)
     assert result.units <= units
     assert result.verdict in (Verdict.UNKNOWN, Verdict.PARTIAL)
+
+
+def test_the_system_holders_transfers_proof_is_kept_where_the_claim_is_not_decided() -> None:
+    """Bybit, N = 2, 3M: the system holders are proved (and the transfer signs with them), the
+    traders' part is not, and the whole question gets what is left: its transfers obligation is the
+    one the system holders' question proved, not an undecided one asked again without units."""
+    result = prove("bybit", "claims-backed", Bounds(accounts=2, events=1, effort=3_000_000), minimize=False)
+    transfers = next(o for o in result.obligations if o.obligation == "non-negative-transfers")
+    claim = next(o for o in result.obligations if o.obligation == "claims-backed")
+    assert claim.verdict is Verdict.UNKNOWN and transfers.verdict is Verdict.PROVED
+    assert result.verdict is Verdict.PARTIAL and result.units <= 3_000_000
