@@ -34,7 +34,9 @@ fill, i.e. no ``gap_rounding = "per_fill"`` and no ``overlap_only``):
 3. **The step.** A step's ``ADL`` transfers from a winner to a bankrupt account come from that
    bankrupt account's call (every entry names the call's bankrupt account, none leaves it), and
    the ranking pairs fills of one bankrupt account: so the step's claim is the conjunction of its
-   calls' claims.
+   calls' claims, given one call per bankrupt account a step, in book order. That is checked on
+   the engine's own step at three traders (:func:`one_call_a_step`: the records' names and order,
+   and z3 for the guards where a call is built in more than one branch).
 
 The lemmas quantify every number of the book the call starts from, so they hold at every step
 of any number of events (no assumption on the starting book), which is why the verdict covers any
@@ -58,6 +60,7 @@ from solvent.properties.catalog import Invariant, StepView
 from solvent.rules.arith import and_, when
 from solvent.rules.bankruptcy import resolve
 from solvent.rules.book import Book
+from solvent.rules.engine import transition
 from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.liquidation import pools_holding
 from solvent.rules.outcomes import AdlFill
@@ -65,7 +68,7 @@ from solvent.rules.policy import Policy
 from solvent.rules.pool_bankruptcy import deleverage_pools
 from solvent.rules.waterfall import GapRounding
 from solvent.solver.bounds import Bounds
-from solvent.solver.story import symbolic_book
+from solvent.solver.story import slots, symbolic_book
 
 #: the claims this argument covers
 ADL_CLAIMS = ("adl-ranking-respected", "adl-price-fair")
@@ -75,8 +78,9 @@ CANDIDATES = {RANKING: 3, PRICE: 2}
 #: what the all-N verdict assumes of the engine (``Scope.assumes``)
 ASSUMES = (
     "each bankrupt account's ADL is one call of the engine's queue a step (a trader's resolve, a pool's own "
-    "deleveraging), which treats every candidate alike at any N: a candidate's fill is its lots capped by what "
-    "the candidates ranked ahead of it left, each pair compared on its own (rules.adl.queue_fills)"
+    "deleveraging; checked on the step at three traders), which treats every candidate alike at any N: a "
+    "candidate's fill is its lots capped by what the candidates ranked ahead of it left, each pair compared on "
+    "its own (rules.adl.queue_fills)"
 )
 #: the prefix of the ranking lemma's free scores
 FREE = "adlq."
@@ -147,6 +151,58 @@ def _adl_entries_named(call: Call, fail: Callable[[str], None]) -> None:
         fail(f"{call.label}: ADL entries between two other accounts ({', '.join(stray)})")
 
 
+#: traders in the step the calls are counted on (``one_call_a_step``)
+STEP_TRADERS = 3
+
+
+def one_call_a_step(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str], None]) -> list[str]:
+    """Checked on the engine's own step (``transition``, every event variant of the bounded kinds,
+    :data:`STEP_TRADERS` free traders): each bankrupt account's ``AdlFill`` records are calls of
+    one fill a candidate of its queue (every other trader; every trader for a pool) in book order,
+    the order the ranking's tie-break reads (no solver: the records' names are concrete), each
+    call's fills under one guard; where the engine builds an account's call in more than one branch
+    (Hyperliquid's liquidation with and without the vault's takeover), z3 proves the branches'
+    guards exclusive (``valid``), so a step runs one. Else the argument does not apply (``fail``)."""
+    one = attrs.evolve(bounds, accounts=STEP_TRADERS, events=1)
+    book, _ = symbolic_book(one)
+    traders = [a.name for a in book.traders]
+    lemmas = []
+    for slot in slots(book, one):
+        for variant in slot.variants:
+            fills = [g for g in transition(policy, book, variant.event).outcomes if isinstance(g.item, AdlFill)]
+            for bankrupt in dict.fromkeys(g.item.bankrupt for g in fills):
+                mine = [g for g in fills if g.item.bankrupt == bankrupt]
+                expected = [t for t in traders if t != bankrupt]
+                chunks = [mine[k : k + len(expected)] for k in range(0, len(mine), len(expected))]
+                alike = all(
+                    [g.item.winner for g in c] == expected and all(_same(g.guard, c[0].guard) for g in c)
+                    for c in chunks
+                )
+                if not alike:
+                    fail(
+                        f"the step ({variant.label}, {STEP_TRADERS} traders) records {bankrupt}'s ADL fills for "
+                        f"{', '.join(g.item.winner for g in mine)}: not calls of one fill a candidate in book order"
+                    )
+                for i in range(len(chunks)):
+                    for j in range(i + 1, len(chunks)):
+                        name = f"the step ({variant.label}): {bankrupt}'s ADL calls {i + 1} and {j + 1} of {len(chunks)} are exclusive"
+                        lemmas.append(
+                            valid(name, [], z3.Not(z3.And(_b(chunks[i][0].guard), _b(chunks[j][0].guard))), exact=True)
+                        )
+    return [
+        f"the step ({', '.join(bounds.event_kinds)}, {STEP_TRADERS} traders, the engine's transition): each "
+        "bankrupt account's fills are one call's, one a candidate, in book order",
+        *lemmas,
+    ]
+
+
+def _same(a: Any, b: Any) -> bool:
+    """The same guard: the same Python value, or the same z3 term."""
+    if z3.is_expr(a) and z3.is_expr(b):
+        return a.eq(b)
+    return a is b or (type(a) is bool and a == b)
+
+
 def price_question(policy: Policy, call: Call) -> tuple[list[Any], Any]:
     """``(premise, claim)`` of the price lemma on ``call``: no ``ADL`` transfer leaves a bankrupt
     account, and the catalog's ``adl-price-fair`` holds of the call."""
@@ -186,7 +242,7 @@ def argument(
     reason = not_covered(policy, bounds)
     if reason is not None:
         fail(reason)
-    lemmas = []
+    lemmas = one_call_a_step(policy, bounds, valid, fail)
     for call in calls(policy, bounds, CANDIDATES[invariant.id]):
         if not any(True for _ in call.view(policy).outcomes_of(AdlFill)):
             fail(f"{call.label}: the call records no ADL fill")
@@ -229,12 +285,14 @@ def argument(
 
 __all__ = [
     "ADL_CLAIMS",
+    "STEP_TRADERS",
     "ASSUMES",
     "CANDIDATES",
     "Call",
     "argument",
     "calls",
     "not_covered",
+    "one_call_a_step",
     "price_question",
     "ranking_question",
 ]

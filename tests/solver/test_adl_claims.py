@@ -11,11 +11,15 @@ quantum a lot against the winners, breaks its lemma, and the verdict is then the
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 import solvent.rules.adl as adl_module
 from solvent.properties import catalog
+from solvent.rules import engine
 from solvent.rules.arith import Ratio
+from solvent.rules.outcomes import AdlFill
 from solvent.rules.presets import resolve_policy
 from solvent.rules.venue_formulas import price_at_gap
 from solvent.solver import adl_claims, effort
@@ -172,3 +176,46 @@ def test_the_lemmas_book_is_asked_with_the_resolution_facts_first(monkeypatch) -
         lemmas and "adl-price-fair of each trader's resolve as a fact" in lemmas[0] for n, lemmas in seen if n == 2
     )
     assert seen[1][1] == ()
+
+
+def _step_checked(policy_name: str, monkeypatch, change) -> str:
+    """``one_call_a_step`` on ``policy_name`` with the engine's step changed by ``change`` (on its
+    ``AdlFill`` outcomes): the reason the argument failed, or "held"."""
+    policy = resolve_policy(policy_name)
+    bounds = for_policy(Bounds(accounts=2), policy)
+    real = engine.transition
+
+    def changed(policy, book, event):
+        ctx = real(policy, book, event)
+        fills = tuple(g for g in ctx.outcomes if isinstance(g.item, AdlFill))
+        others = tuple(g for g in ctx.outcomes if not isinstance(g.item, AdlFill))
+        return SimpleNamespace(outcomes=[*others, *change(fills)])  # all the check reads of the step
+
+    monkeypatch.setattr(adl_claims, "transition", changed)
+    checker = comp._Checker(bounds, UNITS)
+    with effort.question():
+        try:
+            adl_claims.one_call_a_step(policy, bounds, checker.valid, checker.fail)
+        except comp._Failed as failed:
+            return str(failed)
+    return "held"
+
+
+def test_the_step_holds_one_call_a_bankrupt_account_in_book_order(monkeypatch) -> None:
+    """Binance's step: each bankrupt account's fills are one call's, in book order. Recorded in
+    reverse, or one call recorded twice under the same guard (two calls that can both run), the
+    argument does not apply; Hyperliquid builds a trader's call in two branches, proved exclusive."""
+    assert _step_checked("binance", monkeypatch, lambda fills: fills) == "held"
+    reversed_order = _step_checked("binance", monkeypatch, lambda fills: fills[::-1])
+    assert "not calls of one fill a candidate in book order" in reversed_order
+    twice = _step_checked("binance", monkeypatch, lambda fills: fills + fills)
+    assert "ADL calls 1 and 2 of 2 are exclusive: z3 found a model of its negation" in twice
+    monkeypatch.undo()  # the engine's own step again
+    policy = resolve_policy("hyperliquid")
+    lemmas = adl_claims.one_call_a_step(
+        policy,
+        for_policy(Bounds(accounts=2), policy),
+        comp._Checker(Bounds(), UNITS).valid,
+        comp._Checker(Bounds()).fail,
+    )
+    assert sum("are exclusive" in lemma for lemma in lemmas) == 3
