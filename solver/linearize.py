@@ -111,6 +111,14 @@ class Linearizer:
         #: how the nodes of the formulas are read: once a node, through z3's C API
         #: (``solver.nodes``; ``PlainNodes``, z3's Python API, is the reference the tests compare)
         self.nodes = Nodes() if nodes is None else nodes
+        #: the reads (bound once: the linearizer asks them hundreds of thousands of times at N = 8):
+        #: a node's id, its operator (``-1`` for a non-application), whether it is an integer
+        #: numeral, its value, its children (read once per node: each formula is walked more than once)
+        self._id = self.nodes.id
+        self._kind = self.nodes.kind
+        self._numeral = self.nodes.numeral
+        self._value = self.nodes.value
+        self._children = self.nodes.children
         self.leaf_limit = leaf_limit
         self.facts: list[z3.BoolRef] = []
         #: facts held back until a model shows they are needed (see :meth:`strengthen`): per
@@ -197,23 +205,6 @@ class Linearizer:
                     self._keep.append(core)
             stack.extend(kids)
 
-    # --- reading nodes (``solver.nodes``: once a node, the same answers as z3's Python API) ------
-
-    def _id(self, e: z3.ExprRef) -> int:
-        return self.nodes.id(e)
-
-    def _kind(self, e: z3.ExprRef) -> int:
-        return self.nodes.kind(e)
-
-    def _numeral(self, e: z3.ExprRef) -> bool:
-        return self.nodes.numeral(e)
-
-    def _value(self, e: z3.ExprRef) -> int:
-        return self.nodes.value(e)
-
-    def _children(self, node: z3.ExprRef) -> list[z3.ExprRef]:
-        """``node.children()`` (read once per node: each formula is walked more than once)."""
-        return self.nodes.children(node)
 
     def hint(self, form: Any) -> None:
         """Multiply the linear form by every atom that already multiplies two or more of its atoms."""

@@ -83,15 +83,15 @@ class Nodes:
 
     def id(self, e: z3.ExprRef) -> int:
         """``e.get_id()``."""
-        return self._get(e).id
+        return (self._read.get(e.ast.value) or self._get(e)).id
 
     def kind(self, e: z3.ExprRef) -> int:
         """``e.decl().kind()`` for an application or numeral, else -1."""
-        return self._get(e).kind
+        return (self._read.get(e.ast.value) or self._get(e)).kind
 
     def numeral(self, e: z3.ExprRef) -> bool:
         """``z3.is_int_value(e)``."""
-        return self._get(e).numeral
+        return (self._read.get(e.ast.value) or self._get(e)).numeral
 
     def value(self, e: z3.ExprRef) -> int:
         """``e.as_long()`` of an integer numeral."""
