@@ -47,7 +47,15 @@ from solvent.solver.bounds import Bounds
 from solvent.solver.compositional import LEMMA_TRADERS, _Checker, _Failed
 from solvent.solver.refinement import replay
 from solvent.solver.story import symbolic_book
-from solvent.solver.verdicts import TRANSFERS, Counterexample, ObligationResult, ProofResult, QueryStats, Verdict, combine
+from solvent.solver.verdicts import (
+    TRANSFERS,
+    Counterexample,
+    ObligationResult,
+    ProofResult,
+    QueryStats,
+    Verdict,
+    combine,
+)
 
 #: the claim asked by its parts
 CLAIM = "claims-backed"
@@ -185,7 +193,9 @@ def by_parts(
         said = f"asked within this question on {n} traders"
         stop = _traders_stop(policy, bounds, traders, tuple(queries), said)
         if stop is not None:
-            moved = next((o for o in system.obligations if o.obligation == TRANSFERS and o.verdict is Verdict.PROVED), None)
+            moved = next(
+                (o for o in system.obligations if o.obligation == TRANSFERS and o.verdict is Verdict.PROVED), None
+            )
             return attrs.evolve(stop, transfers=moved if stop.result is None else None)
     t_own = next((o for o in traders.obligations if o.obligation == TRADERS), None)
     t_scope = traders.scope if t_own is None or t_own.scope is None else t_own.scope
@@ -264,9 +274,7 @@ def _traders_stop(
     return Parts(None, queries, f"{TRADERS} ({said}) not proved here: {why}")
 
 
-def _replayed(
-    policy: Any, bounds: Bounds, part: ProofResult, queries: tuple[QueryStats, ...]
-) -> ProofResult | None:
+def _replayed(policy: Any, bounds: Bounds, part: ProofResult, queries: tuple[QueryStats, ...]) -> ProofResult | None:
     """A part's refutation as ``claims-backed``'s: its story replayed on the concrete engine
     against the claim itself; None where the replay does not break it."""
     cx = part.counterexample
@@ -293,4 +301,15 @@ def _replayed(
     )
 
 
-__all__ = ["CLAIM", "SYSTEM", "SYSTEM_ID", "TRADERS", "Parts", "by_parts", "covers", "equivalence", "undecided", "with_transfers"]
+__all__ = [
+    "CLAIM",
+    "SYSTEM",
+    "SYSTEM_ID",
+    "TRADERS",
+    "Parts",
+    "by_parts",
+    "covers",
+    "equivalence",
+    "undecided",
+    "with_transfers",
+]

@@ -143,17 +143,24 @@ def _answered(
         # no-negative-equity's verdict and the system holders' question first; undecided, the whole
         # question with what they left (docs/solver-notes.md#claims-backed-by-its-parts-issue-18)
         def ask(claim: str | Invariant, book: Bounds, obligations: bool) -> ProofResult:
-            return prove(policy, claim, book, minimize=False, transfers=obligations and transfers, payer_first=payer_first)
+            return prove(
+                policy, claim, book, minimize=False, transfers=obligations and transfers, payer_first=payer_first
+            )
 
         split = claims_backed.by_parts(policy, bounds, bounds.effort, ask, given)
         if split.result is not None:
             return attrs.evolve(
-                split.result, seconds=time.perf_counter() - started, accepted=invariant.id in policy.accepts, bounds=bounds
+                split.result,
+                seconds=time.perf_counter() - started,
+                accepted=invariant.id in policy.accepts,
+                bounds=bounds,
             )
         left = bounds.effort - _units(split.queries)
         if left <= 0:  # the parts spent the purse: undecided, as they left it
             return claims_backed.undecided(policy, bounds, split, time.perf_counter() - started)
-        whole = _answered(policy, invariant, _within(bounds, left), minimize, compositional, transfers, payer_first, parts=False)
+        whole = _answered(
+            policy, invariant, _within(bounds, left), minimize, compositional, transfers, payer_first, parts=False
+        )
         return attrs.evolve(
             claims_backed.with_transfers(whole, split),
             method=f"{whole.method}; asked whole after its parts ({split.reason})",

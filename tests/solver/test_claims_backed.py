@@ -70,9 +70,17 @@ def test_a_part_that_reads_the_entries_is_not_split(monkeypatch) -> None:
         _equivalence(OKX, 2)
 
 
-@pytest.mark.parametrize(("role", "cash", "holds"), [(Role.FEE_ACCOUNT, 0, True), (Role.FEE_ACCOUNT, -1, False),
-                                                     (Role.BACKSTOP_VAULT, -1, False), (Role.INSURANCE_FUND, -1, False),
-                                                     (Role.LIQUIDITY, -1, True), (Role.VENUE, -1, True)])
+@pytest.mark.parametrize(
+    ("role", "cash", "holds"),
+    [
+        (Role.FEE_ACCOUNT, 0, True),
+        (Role.FEE_ACCOUNT, -1, False),
+        (Role.BACKSTOP_VAULT, -1, False),
+        (Role.INSURANCE_FUND, -1, False),
+        (Role.LIQUIDITY, -1, True),
+        (Role.VENUE, -1, True),
+    ],
+)
 def test_the_system_holders_at_their_boundary(role: Role, cash: int, holds: bool) -> None:
     book = new_book(mark_quote=100)
     index = next(i for i, a in enumerate(book.accounts) if a.role is role)
