@@ -123,10 +123,14 @@ def main() -> None:
                         f" {row['linearizer_cpu_s']:>17.2f} {row['load']:>5}"
                     )
                 ratio = fast["cpu_s"] / plain["cpu_s"] if plain["cpu_s"] else float("nan")
-                lin = fast["linearizer_cpu_s"] / plain["linearizer_cpu_s"] if plain["linearizer_cpu_s"] else float("nan")
+                lin = (
+                    fast["linearizer_cpu_s"] / plain["linearizer_cpu_s"] if plain["linearizer_cpu_s"] else float("nan")
+                )
                 verdict = "same units and facts" if same else "FAILED: the readers built different questions"
                 print(f"{'':<36} build CPU x{ratio:.2f}, linearizer CPU x{lin:.2f}; {verdict}")
-                rows.append({"preset": preset, "claim": claim, "accounts": n, "plain": plain, "nodes": fast, "same": same})
+                rows.append(
+                    {"preset": preset, "claim": claim, "accounts": n, "plain": plain, "nodes": fast, "same": same}
+                )
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)

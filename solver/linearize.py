@@ -205,7 +205,6 @@ class Linearizer:
                     self._keep.append(core)
             stack.extend(kids)
 
-
     def hint(self, form: Any) -> None:
         """Multiply the linear form by every atom that already multiplies two or more of its atoms."""
         if type(form) is int:
@@ -377,7 +376,9 @@ class Linearizer:
         atoms, const = self._form(d)
         if const == 0 and len(atoms) == 1 and next(iter(atoms.values()))[0] == 1:
             d = next(iter(atoms.values()))[1]
-        if self._kind(d) == z3.Z3_OP_ITE and any(self._numeral(x) and self._value(x) != 0 for x in self._children(d)[1:]):
+        if self._kind(d) == z3.Z3_OP_ITE and any(
+            self._numeral(x) and self._value(x) != 0 for x in self._children(d)[1:]
+        ):
             # ``safe_divisor``: the numeral branch is a division by a constant
             cond, then, other = self._children(d)
             return z3.If(cond, self._divide(kind, n, then), self._divide(kind, n, other))

@@ -4,7 +4,7 @@ The linearizer (``solvent.solver.linearize``) walks every formula of a question 
 node, many times over, its id, its operator, whether it is an integer numeral and its children.
 Through z3's Python API each of those is several C calls (each followed by an error check) and,
 for every child, a new Python wrapper whose class is found by three more calls: at N = 8 that was
-most of the build's seconds (docs/solver-notes.md#the-linearizers-seconds) and none of its terms.
+most of the build's seconds (docs/solver-notes.md#the-linearizers-seconds-issue-18) and none of its terms.
 
 :class:`Nodes` reads each node once through the C API and keeps what it read *with the node* (the
 node itself is held in the entry, so the address it is filed under cannot be given to another term
@@ -16,29 +16,30 @@ term for term and id for id (``tests/solver/test_nodes.py`` builds questions bot
 
 from __future__ import annotations
 
+from typing import Any
+
 import z3
 import z3.z3core as core
 
 
-
-def _raw(name: str):
+def c_function(name: str) -> Any:
     """z3's C function ``name`` without the error check its Python binding makes after each call
     (the binding keeps the function in its ``_elems`` default; a read of a live term cannot fail)."""
     elems = getattr(core, name).__defaults__[-1]
-    if not isinstance(elems, core.Elementaries):  # pragma: no cover - a z3 release that moved it fails tests/solver/test_nodes.py
+    if not isinstance(elems, core.Elementaries):  # pragma: no cover - z3 moved it: importing this fails
         raise RuntimeError(f"z3's binding of {name} no longer keeps its C function in its defaults")
     return elems.f
 
 
 class _Lib:
-    Z3_get_ast_kind = _raw("Z3_get_ast_kind")
-    Z3_get_ast_id = _raw("Z3_get_ast_id")
-    Z3_get_app_decl = _raw("Z3_get_app_decl")
-    Z3_get_decl_kind = _raw("Z3_get_decl_kind")
-    Z3_get_app_num_args = _raw("Z3_get_app_num_args")
-    Z3_get_app_arg = _raw("Z3_get_app_arg")
-    Z3_get_sort = _raw("Z3_get_sort")
-    Z3_get_sort_kind = _raw("Z3_get_sort_kind")
+    Z3_get_ast_kind = c_function("Z3_get_ast_kind")
+    Z3_get_ast_id = c_function("Z3_get_ast_id")
+    Z3_get_app_decl = c_function("Z3_get_app_decl")
+    Z3_get_decl_kind = c_function("Z3_get_decl_kind")
+    Z3_get_app_num_args = c_function("Z3_get_app_num_args")
+    Z3_get_app_arg = c_function("Z3_get_app_arg")
+    Z3_get_sort = c_function("Z3_get_sort")
+    Z3_get_sort_kind = c_function("Z3_get_sort_kind")
 
 
 _lib = _Lib
@@ -160,4 +161,4 @@ class PlainNodes:
         return a.eq(b)
 
 
-__all__ = ["Nodes", "PlainNodes"]
+__all__ = ["Nodes", "PlainNodes", "c_function"]

@@ -729,7 +729,7 @@ def _answer(
 def _add(solver: z3.Solver, formulas: list[Any]) -> None:
     """``solver.add(*formulas)``, a Boolean term at a time straight to z3 (``add`` checks each
     one's sort through three wrappers first: 9.6 of a profiled N = 8 build's 77 s,
-    docs/solver-notes.md#the-linearizers-seconds); anything else through ``add``."""
+    docs/solver-notes.md#the-linearizers-seconds-issue-18); anything else through ``add``."""
     ref, handle = solver.ctx.ref(), solver.solver
     for f in formulas:
         if type(f) is z3.BoolRef and f.ctx is solver.ctx:

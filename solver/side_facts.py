@@ -10,6 +10,8 @@ from __future__ import annotations
 import z3
 from z3.z3 import _to_ast_array
 
+from solvent.solver.nodes import c_function
+
 
 class Terms:
     """z3 terms built through the C API: the very terms z3's Python operators build (``a == b``,
@@ -80,7 +82,8 @@ class Terms:
 class Raw:
     """The terms :class:`Terms` builds, as z3's bare term handles instead of Python wrappers: a
     side fact's fifteen-odd subterms cost a wrapper each (made, counted, released at the question's
-    end, ``solver.held_terms``) where only the facts are kept (docs/solver-notes.md#the-linearizers-seconds).
+    end, ``solver.held_terms``) where only the facts are kept
+    (docs/solver-notes.md#the-linearizers-seconds-issue-18).
 
     Each subterm is made by the same C call in the same order as :class:`Terms` makes it, so z3
     numbers it the same, and it is counted once (``Z3_inc_ref``) as a wrapper would count it; a
@@ -154,18 +157,8 @@ class Raw:
         return out
 
 
-def _c_function(name: str):
-    """z3's C function ``name`` as its binding in ``z3.z3core`` calls it (kept in the binding's
-    ``_elems`` default), without the error check the binding makes after each call."""
-    import z3.z3core as core
-
-    elems = getattr(core, name).__defaults__[-1]
-    if not isinstance(elems, core.Elementaries):  # pragma: no cover - a z3 release that moved it fails tests/solver/test_nodes.py
-        raise RuntimeError(f"z3's binding of {name} no longer keeps its C function in its defaults")
-    return elems.f
-
-
-_inc_ref = _c_function("Z3_inc_ref")
+#: ``Z3_inc_ref`` without the error check after it (a count on a live term cannot fail)
+_inc_ref = c_function("Z3_inc_ref")
 
 
 #: the builder of the context last asked for: one, so a question's context is not kept alive
@@ -249,4 +242,12 @@ def _product_magnitude(t: Raw, p: z3.Ast, a: z3.Ast, b: z3.Ast, square: bool) ->
     return facts
 
 
-__all__ = ["Raw", "Terms", "product_facts", "product_magnitude_facts", "product_sign_facts", "shared_factor_facts", "terms"]
+__all__ = [
+    "Raw",
+    "Terms",
+    "product_facts",
+    "product_magnitude_facts",
+    "product_sign_facts",
+    "shared_factor_facts",
+    "terms",
+]

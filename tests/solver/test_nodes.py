@@ -100,9 +100,7 @@ def _engine_formulas() -> list[z3.BoolRef]:
     """A question's formulas, read node by node below."""
     policy = load_preset("binance")
     invariant = catalog.get("deficit-charged-once")
-    query = query_module.StoryQuery(
-        policy, invariant, for_policy(Bounds(accounts=2), policy), obligations=(invariant,)
-    )
+    query = query_module.StoryQuery(policy, invariant, for_policy(Bounds(accounts=2), policy), obligations=(invariant,))
     return [query_module._bool(a.holds) for a in query.assumptions] + list(query.violations.values())
 
 
