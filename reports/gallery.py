@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from solvent.reports import html_report, markdown
 from solvent.reports.story import counts
@@ -30,13 +31,19 @@ def _proved(report: PolicyReport) -> str:
     # "for all N" only where every obligation is (the verdict's own head, ProofResult.proved_scope);
     # a claim proved for all N beside transfers proved at N is counted apart
     every_n = sum(1 for p in proved if p.proved_scope.accounts is None)
-    claim_n = sum(1 for p in proved if p.scope.accounts is None) - every_n
+    # (on a policy of two margin scopes, the claim for all N on both)
+    claim_n = sum(1 for p in proved if all(q.scope.accounts is None for q in _scopes(p))) - every_n
     notes = (
         ([f"{every_n} for all N"] if every_n else [])
         + ([f"{claim_n} with the claim for all N"] if claim_n else [])
         + ([f"{trivial} more trivially"] if trivial else [])
     )
     return f"{len(proved)} of {len(proofs)}" + (f" ({'; '.join(notes)})" if notes else "")
+
+
+def _scopes(proof: Any) -> list[Any]:
+    """A proof's answer on each of its margin scopes (``solver.margin_scopes``), or the proof."""
+    return [part.result for part in proof.parts] or [proof]
 
 
 def _threshold(report: PolicyReport, question: str) -> str:

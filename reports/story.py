@@ -339,7 +339,8 @@ def replay_command(violation: Violation, report: PolicyReport) -> tuple[str, str
             return f"solvent replay {saved}", ""
         accounts = len(violation.story.book.traders)
         return (
-            f"solvent prove {report.source} --invariant {violation.invariant} --accounts {max(accounts, 1)}",
+            f"solvent prove {report.source} --invariant {violation.invariant} --accounts {max(accounts, 1)}"
+            + _margin_options(report, violation.invariant),
             "prints the replayed story",
         )
     saved = finding_file(violation, report)
@@ -349,6 +350,19 @@ def replay_command(violation: Violation, report: PolicyReport) -> tuple[str, str
         command, note = _searched(report, f"--invariant {violation.invariant}")
         return f"{command} --deep-stories", "z3's units and the seeded search's examples are counts: " + note
     return _searched(report, f"--invariant {violation.invariant}")
+
+
+def _margin_options(report: PolicyReport, invariant: str) -> str:
+    """Where check asked the claim on two margin scopes (``solver.margin_scopes``), the options that
+    fix ``solvent prove``'s book to the scope whose story it is: the isolated one's positions and
+    event kinds, or every trader cross."""
+    proof = next((v.proof for v in report.verdicts if v.invariant.id == invariant and v.proof is not None), None)
+    bounds = None if proof is None or not proof.parts else proof.bounds
+    if bounds is None:
+        return ""
+    if not bounds.isolated:
+        return " --isolated 0"
+    return f" --isolated {bounds.isolated} --event-kinds {','.join(bounds.event_kinds)}"
 
 
 def _searched(report: PolicyReport, invariants: str) -> tuple[str, str]:

@@ -355,14 +355,14 @@ class TestJunit:
         )
         facts = dict(line.split(": ", 1) for line in accepted[1:])
         assert facts["verdict"] == "accepted" and facts["severity"] == "high"
-        assert facts["rule"] == "rules/presets/binance.toml:122 (deficit[1].layer)"
+        assert facts["rule"] == "rules/presets/binance.toml:123 (deficit[1].layer)"
         monkeypatch.chdir(binance_strict_file.parent)  # the rule's file relative to the working directory
         facts = dict(
             line.split(": ", 1)
             for line in self._case(binance_strict, "principal-protected").find("system-out").text.splitlines()
         )
         assert facts["verdict"] == "fails" and facts["severity"] == "high" and facts["evidence"] == "whale, step 11"
-        assert facts["rule"] == "binance.toml:122 (deficit[1].layer)"
+        assert facts["rule"] == "binance.toml:123 (deficit[1].layer)"
         assert (
             self._case(binance, "conservation")
             .find("system-out")

@@ -1,7 +1,7 @@
-"""The presets declare no ``[margin] modes``; the examples beside them do (docs/portfolio.md
-decision 3c, measured). Declaring both modes leaves every cross question z3 asks unchanged, down to
-its units; what it changes is what ``solvent check`` asks (an isolated position in every z3
-question, margin moves in the search), and that is what the decision weighed."""
+"""The six cross presets declare ``[margin] modes = ["cross", "isolated"]``, each venue's truth
+(docs/portfolio.md decision 3c, revisited with 3d and measured). Declaring both modes leaves every
+cross question z3 asks unchanged, down to its units; what it adds is check's second margin scope
+(one trader and an isolated position, margin moves) and margin moves in the search."""
 
 from __future__ import annotations
 
@@ -24,14 +24,21 @@ def with_modes(policy, modes=BOTH, name=None):
     return attrs.evolve(policy, margin=attrs.evolve(policy.margin, modes=modes), name=name or policy.name)
 
 
+#: the presets of venues that margin one market cross and let a position be isolated (decision 3c)
+CROSS_PRESETS = ("binance", "bybit", "okx", "dydx-v4", "hyperliquid", "drift")
+
+
 @pytest.mark.parametrize("name", preset_names())
-def test_no_preset_declares_its_margin_modes(name: str) -> None:
-    # Decision 3c: declaring them on binance turned 6 of check's z3 proofs undecided (claims-backed,
-    # no-negative-equity and loss-bounded-by-collateral undecided even at 40M units a question),
-    # on bybit 4, on drift every question but one. Declare them on a preset only with that
-    # decision revisited (and the goldens, which pin binance's lines and claims, regenerated).
+def test_the_cross_presets_declare_both_margin_modes(name: str) -> None:
+    # Decision 3c, revisited with 3d: check asks each claim on all-cross books and on books with an
+    # isolated position, each scope its own allotment, so declaring the venue's truth keeps every
+    # cross proof (measured on the six). Any other preset declares modes only with that decision
+    # revisited for it (and the goldens regenerated).
     policy = load_preset(name)
-    assert not policy.declares_modes, f"{name} declares [margin] modes: docs/portfolio.md decision 3c"
+    if name in CROSS_PRESETS:
+        assert policy.margin.modes == BOTH, f"{name}: docs/portfolio.md decision 3c"
+    else:
+        assert not policy.declares_modes, f"{name} declares [margin] modes: docs/portfolio.md decision 3c"
 
 
 def test_binance_isolated_is_the_binance_preset_with_both_modes() -> None:
@@ -48,7 +55,7 @@ def test_declaring_both_modes_asks_the_same_cross_question(claim: str) -> None:
     not, so the same verdict in the same units (``solvent prove`` and bench_proof --catalog on a
     preset would not move if it declared them)."""
     bounds = Bounds(accounts=1, events=1, effort=10_000_000)
-    plain = prove(load_preset("binance"), claim, bounds, minimize=False)
+    plain = prove(with_modes(load_preset("binance"), modes=()), claim, bounds, minimize=False)
     declared = prove(with_modes(load_preset("binance")), claim, bounds, minimize=False)
     assert plain.verdict is Verdict.PROVED
     assert (declared.verdict, declared.units) == (plain.verdict, plain.units)

@@ -96,7 +96,20 @@ class TestBuildEffort:
         """Conservation is proved for every N by its lemmas; the transfer signs at N = 8 are not
         decided within 100k units, and the verdict says which part and why."""
         result = CliRunner().invoke(
-            main, ["prove", "binance", "--invariant", "conservation", "--accounts", "8", "--effort", "100k"]
+            # every trader cross (binance declares both margin modes: --isolated 0 fixes the book's)
+            main,
+            [
+                "prove",
+                "binance",
+                "--invariant",
+                "conservation",
+                "--accounts",
+                "8",
+                "--effort",
+                "100k",
+                "--isolated",
+                "0",
+            ],
         )
         assert result.exit_code == 3, result.output
         first = result.output.splitlines()[0]

@@ -243,7 +243,9 @@ def test_solvent_prove_tells_its_story_at_the_least_move() -> None:
 
     from solvent.cli import main
 
-    result = CliRunner().invoke(main, ["prove", "bybit", "--invariant", "no-haircut", "--accounts", "2"])
+    # bybit declares both margin modes: the story is the all-cross scope's, and the command says so
+    args = ["prove", "bybit", "--invariant", "no-haircut", "--accounts", "2", "--isolated", "0"]
+    result = CliRunner().invoke(main, args)
     assert result.exit_code == 1, result.output
     out = " ".join(result.output.split())
     assert "needs a move of at least 1.0001% (10,001 ppm of the mark)" in out
