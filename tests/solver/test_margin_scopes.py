@@ -279,3 +279,23 @@ def test_prove_asks_both_scopes_unless_the_book_s_modes_are_fixed() -> None:
     assert code == 0
     assert "on all-cross books" not in fixed
     assert "every trader cross-margined" in fixed
+
+
+def test_a_z3_story_s_command_fixes_prove_to_its_scope() -> None:
+    """check prints `solvent prove ... --accounts N` to show a z3 story again; where the claim was
+    asked on two scopes, the command names the scope the story is from."""
+    from types import SimpleNamespace
+
+    from solvent.reports.story import _margin_options
+
+    def report(lead_bounds: Bounds, parts: int) -> SimpleNamespace:
+        proof = attrs.evolve(_answer(R, 1, "").result, bounds=lead_bounds)
+        proof = attrs.evolve(proof, parts=tuple(_answer(R, 1, str(i)) for i in range(parts)))
+        verdict = SimpleNamespace(invariant=SimpleNamespace(id="no-haircut"), proof=proof)
+        return SimpleNamespace(verdicts=(verdict,))
+
+    cross = scope_bounds(Bounds(accounts=2), ALL_CROSS, (ALL_CROSS, ISOLATED))
+    isolated = scope_bounds(Bounds(accounts=2), ISOLATED, (ALL_CROSS, ISOLATED))
+    assert _margin_options(report(cross, 2), "no-haircut") == " --isolated 0"
+    assert _margin_options(report(isolated, 2), "no-haircut") == " --isolated 1 --event-kinds mark,margin"
+    assert _margin_options(report(cross, 0), "no-haircut") == ""  # one scope: the command as it was
