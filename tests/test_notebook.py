@@ -44,7 +44,7 @@ class TestReport:
     def test_markdown_and_text(self, report: Report) -> None:
         assert report._repr_markdown_().startswith("# Solvent report\n\n## `binance` passes")
         assert report.text().startswith("Policy binance (binance)")
-        assert repr(report) == "<solvent report: binance passes: 0 fail, 2 fail as accepted, 14 held, 0 not exercised>"
+        assert repr(report) == "<solvent report: binance passes: 0 fail, 2 fail as accepted, 15 held, 0 not exercised>"
 
 
 class TestProve:

@@ -39,7 +39,10 @@ def test_the_isolated_position_goes_bankrupt_and_its_owner_pays_nothing() -> Non
 
 def test_it_runs_by_default_only_where_the_policy_declares_isolated_margin() -> None:
     assert "isolated-gap" in scenarios.defaults(load_policy(EXAMPLE))
-    assert "isolated-gap" not in scenarios.defaults(load_preset("binance"))
+    assert "isolated-gap" in scenarios.defaults(load_preset("binance"))  # both modes, since decision 3d
+    plain = load_preset("binance")
+    plain = attrs.evolve(plain, margin=attrs.evolve(plain.margin, modes=()))
+    assert "isolated-gap" not in scenarios.defaults(plain)
     cross_only = load_preset("binance")
     cross_only = attrs.evolve(cross_only, margin=attrs.evolve(cross_only.margin, modes=("cross",)))
     with pytest.raises(ScenarioError, match="needs a market that allows isolated margin; 'binance' allows cross"):
