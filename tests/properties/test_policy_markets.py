@@ -51,7 +51,7 @@ def test_the_stories_reached_the_second_market() -> None:
 
 class TestScenarios:
     def test_a_policy_of_several_markets_adds_the_cross_market_gap(self) -> None:
-        assert defaults(ONE) == DEFAULT and defaults(load_preset("binance")) == DEFAULT
+        assert defaults(ONE) == DEFAULT and defaults(load_preset("bitmex")) == DEFAULT  # one market, no modes
         assert defaults(TWO) == (*DEFAULT, "cross-market-gap")
 
     def test_the_stress_scenarios_run_on_a_book_of_the_policys_markets(self) -> None:
