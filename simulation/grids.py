@@ -32,11 +32,10 @@ from solvent.rules.policy import Policy
 from solvent.simulation.executors import CellError, map_cells
 from solvent.solver import effort
 from solvent.solver.bounds import Bounds
-from solvent.solver.margin_scopes import LABELS, scope_bounds
-from solvent.solver.prove import prove
+from solvent.solver.margin_scopes import prove_on_scopes
 from solvent.solver.smallest_move import told_at_least_move
 from solvent.solver.thresholds import DECIDED, Threshold, questions, threshold
-from solvent.solver.verdicts import ProofResult, ScopeAnswer, Verdict, joined
+from solvent.solver.verdicts import ProofResult, Verdict
 
 #: One cell at a time in a process: a question resets z3's process-wide default context and holds
 #: off the garbage collector (``effort.question``), so two cells in two threads of one process (a
@@ -102,15 +101,14 @@ def answer_proof(cell: ProofCell) -> ProofResult:
     margin scopes asks each (the effort per question, as ``--effort`` says) and joins their
     answers (``solvent.solver.verdicts.joined``)."""
     with _ONE_AT_A_TIME:
-        parts = []
-        for scope in cell.scopes if len(cell.scopes) > 1 else (None,):
-            bounds = cell.bounds if scope is None else scope_bounds(cell.bounds, scope, cell.scopes)
-            with effort.question():
-                answer = prove(
-                    cell.policy, cell.invariant, bounds, minimize=cell.minimize, compositional=cell.compositional
-                )
-            parts.append(ScopeAnswer(LABELS.get(scope or "", ""), answer))
-        result = joined(parts)
+        result = prove_on_scopes(
+            cell.policy,
+            cell.invariant,
+            cell.bounds,
+            cell.scopes,
+            minimize=cell.minimize,
+            compositional=cell.compositional,
+        )
         if cell.minimize and cell.least_move:
             result = told_at_least_move(cell.policy, catalog.get(cell.invariant), result)
     return attrs.evolve(result, witness=None)

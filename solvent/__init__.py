@@ -86,8 +86,7 @@ def prove(
     from solvent.properties import catalog
     from solvent.reports.notebook import Proof
     from solvent.solver.bounds import Bounds
-    from solvent.solver.effort import question
-    from solvent.solver.prove import prove as run_proof
+    from solvent.solver.margin_scopes import margin_scopes, prove_on_scopes
 
     resolved = load(policy) if isinstance(policy, str) else policy
     catalog.get(invariant)  # an unknown id: KeyError naming the closest
@@ -99,8 +98,10 @@ def prove(
     limits = Bounds(accounts=accounts, events=events, event_kinds=kinds, effort=units, **bounds)
     from solvent.solver.smallest_move import told_at_least_move
 
-    with question():  # the answer does not depend on what the process asked z3 before
-        result = run_proof(resolved, invariant, limits)
+    # as `solvent prove`: a policy that declares both margin modes is asked on each margin scope
+    # unless ``isolated`` fixes the book's modes; each answer independent of what was asked before
+    scopes = margin_scopes(resolved) if "isolated" not in bounds else ()
+    result = prove_on_scopes(resolved, invariant, limits, scopes)
     result = told_at_least_move(resolved, catalog.get(invariant), result)  # a refutation told at its least move
     return Proof.of(result, resolved.contract)
 

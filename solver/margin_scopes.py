@@ -69,4 +69,29 @@ def scope_bounds(bounds: Bounds, scope: str, scopes: tuple[str, ...]) -> Bounds:
     return attrs.evolve(bounds, accounts=accounts, isolated=1, event_kinds=kinds)
 
 
-__all__ = ["ALL_CROSS", "ISOLATED", "LABELS", "SCOPES", "margin_scopes", "scope_bounds", "without_modes"]
+def prove_on_scopes(policy: Any, invariant: str, bounds: Bounds, scopes: tuple[str, ...], **options: Any) -> Any:
+    """``solver.prove.prove`` of ``invariant`` on each of ``scopes`` (each a question of its own,
+    within ``bounds.effort``, independent of what was asked before it), joined
+    (``solver.verdicts.joined``); with fewer than two scopes, the one question on ``bounds``."""
+    from solvent.solver.effort import question
+    from solvent.solver.prove import prove
+    from solvent.solver.verdicts import ScopeAnswer, joined
+
+    parts = []
+    for scope in scopes if len(scopes) > 1 else (None,):
+        asked = bounds if scope is None else scope_bounds(bounds, scope, scopes)
+        with question():
+            parts.append(ScopeAnswer(LABELS.get(scope or "", ""), prove(policy, invariant, asked, **options)))
+    return joined(parts)
+
+
+__all__ = [
+    "ALL_CROSS",
+    "ISOLATED",
+    "LABELS",
+    "SCOPES",
+    "margin_scopes",
+    "prove_on_scopes",
+    "scope_bounds",
+    "without_modes",
+]

@@ -301,3 +301,16 @@ def test_a_z3_story_s_command_fixes_prove_to_its_scope() -> None:
     assert _margin_options(report(cross, 2), "no-haircut") == " --isolated 0"
     assert _margin_options(report(isolated, 2), "no-haircut") == " --isolated 1 --event-kinds mark,margin"
     assert _margin_options(report(cross, 0), "no-haircut") == ""  # one scope: the command as it was
+
+
+@pytest.mark.xdist_group("margin-scopes")
+def test_the_python_api_asks_as_the_command_does() -> None:
+    """``solvent.prove`` asks both scopes of a policy with both modes, one where ``isolated`` is given."""
+    import solvent
+
+    both = solvent.prove(BINANCE_ISOLATED, "conservation", accounts=2, effort="4M")
+    assert [p.label for p in both.parts] == [LABELS[ALL_CROSS], LABELS[ISOLATED]]
+    fixed = solvent.prove(BINANCE_ISOLATED, "conservation", accounts=2, effort="4M", isolated=0)
+    cross = both.parts[0].result
+    assert fixed.parts == ()
+    assert (fixed.verdict, fixed.units) == (cross.verdict, cross.units)
