@@ -19,6 +19,7 @@ import time
 
 from solvent.properties import catalog
 from solvent.rules.presets import load_preset, preset_names
+from solvent.solver.margin_scopes import margin_scopes
 from solvent.verdicts.allotment import spent
 from solvent.verdicts.proofs import ProofBudget, proved_and_allotted
 
@@ -43,9 +44,13 @@ def main() -> None:
         ids = [i for i in catalog.ids() if catalog.get(i).applies(policy)]
         results, asked = proved_and_allotted(policy, ids, budget)
         seconds = time.perf_counter() - started
-        print(f"\n{name}\n| claim | round | given | spent | decided |\n| --- | --- | --- | --- | --- |")
+        scopes = margin_scopes(policy)  # two where the policy declares both margin modes, each its own budget
+        print(f"\n{name}\n| claim | scope | round | given | spent | decided |\n| --- | --- | --- | --- | --- | --- |")
         for a in asked:
-            print(f"| {a.claim} | {a.round} | {a.given:,} | {a.spent:,} | {'yes' if a.decided else 'no'} |")
+            print(
+                f"| {a.claim} | {a.scope or 'all-cross'} | {a.round} | {a.given:,} | {a.spent:,} "
+                f"| {'yes' if a.decided else 'no'} |"
+            )
         counts = {"proved": 0, "refuted": 0, "undecided": 0, "trivially": 0}
         for result in results.values():
             said = "trivially" if result.trivial else result.verdict.value
@@ -53,7 +58,7 @@ def main() -> None:
         print(
             f"{name}: proved {counts['proved']} of {len(ids)} (and {counts['trivially']} trivially), "
             f"refuted {counts['refuted']}, undecided {counts['undecided']}, not asked {len(ids) - len(results)}; "
-            f"z3 units {spent(asked):,} of {budget.total:,} in {len(asked)} questions; "
+            f"z3 units {spent(asked):,} of {budget.total * len(scopes):,} in {len(asked)} questions; "
             f"{seconds:.0f} s, load {load:.1f} -> {os.getloadavg()[0]:.1f}"
         )
 
