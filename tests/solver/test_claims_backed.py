@@ -151,8 +151,13 @@ def test_check_asks_claims_backed_after_the_claim_it_rests_on(monkeypatch) -> No
     monkeypatch.setattr("solvent.solver.prove.prove", fake)
     ids = ["claims-backed", "no-negative-equity", "conservation"]
     proofs.prove_within(OKX, ids, proofs.ProofBudget(total=3_000_000, moves=None))
-    assert [a for a, _ in asked] == ["conservation", "no-negative-equity", "claims-backed"]
+    # okx declares both margin modes (docs/portfolio.md 3d): the all-cross scope, then the isolated
+    # one, each in this order and each given only its own scope's answers
+    order = ["conservation", "no-negative-equity", "claims-backed"]
+    assert [a for a, _ in asked] == order + order
+    assert asked[2][1] == ("conservation", "no-negative-equity")
     assert asked[-1][1] == ("conservation", "no-negative-equity")
+    assert asked[3][1] == ()  # the isolated scope starts with nothing of the all-cross scope's
 
 
 @pytest.mark.deep

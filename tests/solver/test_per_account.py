@@ -111,6 +111,9 @@ def test_the_readme_command_proves_it_for_every_n() -> None:
     command = _documented("solvent prove binance --invariant deposit-not-absorbed --event-kinds deposit")
     done = _run_printed(Path(__file__).resolve().parents[2], command)
     assert done.returncode == 0, done.stderr
-    assert "deposit-not-absorbed on binance: proved (N ≤ " in done.stdout
+    # binance declares both margin modes (docs/portfolio.md 3d): each scope proved, each for every N
+    assert "deposit-not-absorbed on binance: proved (all-cross books: N ≤ " in done.stdout
     assert "; deposit-not-absorbed proved (all N, K ≤ 1 (deposit)" in done.stdout
+    assert "books with an isolated position: N ≤ " in done.stdout
+    assert "; deposit-not-absorbed proved (all N, K ≤ 1 (deposit, margin)" in done.stdout
     assert "compositional, all N, one event" in done.stdout
