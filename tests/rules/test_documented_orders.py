@@ -25,7 +25,7 @@ from pathlib import Path
 import attrs
 import pytest
 
-from solvent.rules.book import Asset, Book, new_book
+from solvent.rules.book import Asset, Book, Market, new_book
 from solvent.rules.engine import run, step
 from solvent.rules.events import AssetDeposit, AssetPrice, Deposit, MarkPrice, Trade
 from solvent.rules.ledger import Reason, Transfer
@@ -126,3 +126,92 @@ def test_the_symbolic_engine_agrees_on_both_orders(policy: Policy, price: int) -
     from tests.z3_step import z3_step_agrees
 
     z3_step_agrees(policy, underwater(), AssetPrice("BTC", price))
+
+
+# Two platforms that document an order among markets (docs/venues.md#which-position-goes-first):
+# MetaTrader 4's stop-out closes the most unprofitable position first (examples/mt4-stop-out.toml,
+# Axiory §A, MQL5 §M), cTrader's Fair Stop Out the position using the most margin, "irrespective of
+# profitability" (examples/ctrader-fair-stop-out.toml, §C, §E, §S). One book for both: alice buys
+# 100 micro lots of EURUSD at 1.10000 (110,000 quanta a lot) and 10 oz of XAUUSD at 2,000.00
+# (200,000) from the broker, then gold falls. Her EURUSD position has the larger margin and no
+# loss, her gold position the smaller margin and the whole loss: the two orders close different
+# positions, and each stops after one close with the other position left open.
+
+MT4 = load_policy(EXAMPLES / "mt4-stop-out.toml")
+CTRADER = load_policy(EXAMPLES / "ctrader-fair-stop-out.toml")
+
+
+def with_order(policy: Policy, order: Order) -> Policy:
+    return attrs.evolve(policy, liquidation=attrs.evolve(policy.liquidation, order=order))
+
+
+def two_symbols(policy: Policy, deposit: int) -> Book:
+    book = new_book(
+        market="EURUSD", mark_quote=110_000, traders=("alice", "broker"), more_markets=(Market("XAUUSD", 200_000),)
+    )
+    events = [
+        Deposit("alice", deposit),
+        Deposit("broker", 10**9),
+        Trade("alice", "broker", 100, 110_000),
+        Trade("alice", "broker", 10, 200_000, market="XAUUSD"),
+    ]
+    return run(policy, book, events)[-1].after
+
+
+def stop_out(policy: Policy, deposit: int, gold: int) -> tuple[list[tuple[int, int]], tuple[int, ...], int]:
+    """(each liquidation's equity and maintenance, alice's sizes, her cash) after gold moves to ``gold``."""
+    s = step(policy, two_symbols(policy, deposit), MarkPrice(gold, market="XAUUSD"))
+    alice = s.after.account("alice")
+    liquidations = [(o.equity_quote, o.maintenance_quote) for o in s.outcomes if isinstance(o, Liquidated)]
+    return liquidations, tuple(p.size_lots for p in alice.positions), alice.cash_quote
+
+
+def test_the_two_platforms_declare_their_documented_orders() -> None:
+    assert MT4.market_names == CTRADER.market_names == ("EURUSD", "XAUUSD")
+    assert MT4.liquidation.order is Order.LARGEST_LOSS_FIRST
+    assert CTRADER.liquidation.order is Order.LARGEST_MAINTENANCE_FIRST
+
+
+class TestMetaTrader4:
+    """Gold at 1,875.00 (187,500): alice has lost 125,000 on it. Used margin 1% of EURUSD's 11,000,000
+    and 2% of gold's 1,875,000; the stop-out level 20% of it: 22,000 + 7,500 = 29,500."""
+
+    def test_at_exactly_twenty_percent_there_is_no_stop_out(self) -> None:
+        assert stop_out(MT4, 154_500, 187_500) == ([], (100, 10), 29_500)  # "falls below 20%": equal is not below
+
+    def test_one_quantum_below_the_gold_position_with_the_loss_goes_first(self) -> None:
+        # 29,499 < 29,500: gold closed at the mark (its loss already settled), then 29,499 against
+        # EURUSD's 22,000 alone: restored, EURUSD stays open
+        assert stop_out(MT4, 154_499, 187_500) == ([(29_499, 29_500)], (100, 0), 29_499)
+
+    def test_the_margin_order_on_the_same_book_closes_eurusd_instead(self) -> None:
+        swapped = with_order(MT4, Order.LARGEST_MAINTENANCE_FIRST)
+        assert stop_out(swapped, 154_499, 187_500) == ([(29_499, 29_500)], (0, 10), 29_499)
+
+
+class TestCTraderFairStopOut:
+    """Gold at 1,900.00 (190,000): alice has lost 100,000 on it. Used margin 0.2% of EURUSD's
+    11,000,000 and 1% of gold's 1,900,000; the stop-out level 50% of it: 11,000 + 9,500 = 20,500."""
+
+    def test_one_quantum_above_the_level_there_is_no_stop_out(self) -> None:
+        assert stop_out(CTRADER, 120_501, 190_000) == ([], (100, 10), 20_501)
+
+    def test_at_the_level_the_position_using_the_most_margin_goes_whatever_its_profit(self) -> None:
+        # "falls to or below": 20,500 triggers; EURUSD (11,000 > 9,500) closed in full with no loss,
+        # then 20,500 against gold's 9,500 alone: restored, the losing gold position stays open
+        assert stop_out(CTRADER, 120_500, 190_000) == ([(20_500, 20_500)], (0, 10), 20_500)
+
+    def test_the_loss_order_on_the_same_book_closes_gold_instead(self) -> None:
+        swapped = with_order(CTRADER, Order.LARGEST_LOSS_FIRST)
+        assert stop_out(swapped, 120_500, 190_000) == ([(20_500, 20_500)], (100, 0), 20_500)
+
+
+@pytest.mark.parametrize(
+    ("policy", "deposit", "gold"),
+    [(MT4, 154_500, 187_500), (MT4, 154_499, 187_500), (CTRADER, 120_501, 190_000), (CTRADER, 120_500, 190_000)],
+    ids=["mt4-at-level", "mt4-below", "ctrader-above", "ctrader-at-level"],
+)
+def test_the_symbolic_engine_agrees_on_the_stop_outs(policy: Policy, deposit: int, gold: int) -> None:
+    from tests.z3_step import z3_step_agrees
+
+    z3_step_agrees(policy, two_symbols(policy, deposit), MarkPrice(gold, market="XAUUSD"))
