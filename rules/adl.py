@@ -49,7 +49,7 @@ from solvent.rules.arith import (
     sum_,
     when,
 )
-from solvent.rules.book import Account, Role, on_tick
+from solvent.rules.book import Account, Book, Role, on_tick
 from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.margin import (
     MarginRule,
@@ -365,6 +365,130 @@ def _reset_below_price_zero(ctx: Ctx, bankrupt: str, size: Any, at_zero: Any) ->
     return ctx.transfer(ctx.system(Role.VENUE), bankrupt, reset, Reason.VENUE_ABSORBS)
 
 
+def gaps_of(
+    ctx: Ctx, layer: Adl, bankrupt: str, own: Any, lots: Any, fee_ppm: int, pools: tuple[Role, ...]
+) -> tuple[Any, Any, Any]:
+    """``(fair_gap, gap, price)`` of :func:`deleverage`: the bankrupt account's fair gap per lot
+    (its bankruptcy price's distance from mark, its position closed to bring ``own``, the equity it
+    is closed for, to zero, ``lots`` its size; :func:`fair_gap_of`), the gap the winners are closed at (the fair gap,
+    0 at the mark, the move back at the previous mark) and the price at that gap."""
+    fair_gap = fair_gap_of(ctx, layer, bankrupt, own, lots, fee_ppm, pools)
+    book = ctx.book
+    mark = book.market.mark_quote
+    size = book.account(bankrupt).size_lots
+    if layer.price is AdlPrice.PREVIOUS_MARK:
+        previous = book.market.previous_mark_quote
+        gap = ite(size > 0, previous - mark, mark - previous)
+    else:
+        gap = fair_gap if layer.price is AdlPrice.BANKRUPTCY else 0
+    return fair_gap, gap, price_at_gap(mark, size, gap)
+
+
+def entry_of(rule: MarginRule, rounding: RoundingRule, layer: Adl, size: Any, mark: Any, i: int, a: Account) -> _Entry:
+    """Candidate ``a`` (book index ``i``) in the queue against a bankrupt position of ``size``
+    lots: its score, whether it holds the other side, and its holding where ``overlap_only``."""
+    s = score(layer.ranking, rule, rounding, a, mark)
+    eligible = _opposite(size, a.size_lots)
+    holding = _Holding(equity(rule, a), a.size_lots, a.cost_quote, a.more_positions) if layer.overlap_only else None
+    return _Entry(eligible, s.num, s.den, i, abs_(a.size_lots), holding)
+
+
+def fair_gap_of(ctx: Ctx, layer: Adl, bankrupt: str, own: Any, lots: Any, fee_ppm: int, pools: tuple[Role, ...]) -> Any:
+    """The bankrupt account's fair gap per lot (its bankruptcy price's distance from mark) for
+    :func:`deleverage`, its position (``lots``, its size) closed to bring ``own`` (the equity it is
+    closed for) to zero.
+
+    The caller runs ADL for equity < 0 at mark, so the gap is at least one quantum per lot, unless
+    the fund's drawdown triggered it. Where a pool holds lots the queue cannot reach, the
+    bankruptcy price is spread over the rest (:func:`reach`)."""
+    book = ctx.book
+    mark = book.market.mark_quote
+    size = book.account(bankrupt).size_lots
+    spread = pools and layer.price is AdlPrice.BANKRUPTCY
+    if spread:
+        r = reach(ctx, size, bankrupt, pools)
+        fair_gap = bankruptcy_gap_per_lot(own, r) if not fee_ppm else gap_with_fee(own, r, size > 0, mark, fee_ppm)
+    else:  # the very terms every policy without pool lots built before (z3's questions unchanged)
+        fair_gap = (
+            bankruptcy_gap_per_lot(own, size) if not fee_ppm else gap_with_fee(own, lots, size > 0, mark, fee_ppm)
+        )
+    if layer.fund_drawdown is not None:
+        # a drawdown-triggered ADL may run after the fund paid it all (equity ≥ 0): then the
+        # bankrupt account's price is the mark, never better for it
+        fair_gap = max_(fair_gap, 0)
+    return tick_gap(layer, fair_gap, book.market.tick_quote)  # Bybit: the venue's price is on its tick
+
+
+def walk_start(own: Any, lots: Any) -> tuple[Any, Any]:
+    """Where the walk down the queue starts (:func:`walk_step`): the whole position's ``lots`` left
+    to close, and what the fills still owe the bankrupt account (``per_fill``), its deficit
+    ``max(−own, 0)``."""
+    return lots, max_(-own, 0)
+
+
+def walk_step(
+    rule: MarginRule,
+    rounding: RoundingRule,
+    layer: Adl,
+    book: Book,
+    size: Any,
+    gap: Any,
+    entry: _Entry,
+    remaining: Any,
+    deficit: Any,
+) -> tuple[Any, Any, Any, Any]:
+    """One candidate of the walk down the queue (:func:`deleverage` where a fill depends on the
+    fills before it): ``(q, paid, remaining', deficit')``, the lots the candidate gives, what it
+    pays the bankrupt account over the mark, and what is left to close and still owed after it.
+
+    Each eligible entry gives ``min(remaining, lots)``; ``per_fill`` (dYdX), it pays the fill's
+    share of the deficit left, rounded once (:func:`fill_gap`); ``overlap_only`` (dYdX), an
+    offsetting account the fill would leave riskier is skipped, not served (:func:`overlaps`)."""
+    per_fill = layer.gap_rounding is GapRounding.PER_FILL
+    q = when(entry.eligible, min_(remaining, entry.lots))
+    paid = fill_gap(deficit, remaining, q) if per_fill else q * gap if layer.overlap_only else 0
+    if layer.overlap_only:
+        # dYdX: an offsetting account the fill would leave riskier is skipped, not served
+        delta = ite(size > 0, q, -q)  # the offsetting account buys a bankrupt long, sells a short
+        ok = overlaps(rule, rounding, entry.holding, delta, paid, book.market.mark_quote, book.more_markets)
+        q, paid = when(ok, q), when(ok, paid)
+    remaining = remaining - q
+    if per_fill:
+        deficit = deficit - paid
+    return q, paid, remaining, deficit
+
+
+def record_fill(
+    ctx: Ctx,
+    book: Book,
+    bankrupt: str,
+    winner: Account,
+    entry: _Entry,
+    q: Any,
+    gap: Any,
+    fair_gap: Any,
+    price: Any,
+    paid: Any,
+    per_fill: bool,
+) -> Ctx:
+    """Record one candidate's fill (``AdlFill``) and close its ``q`` lots against the bankrupt
+    account (:func:`_close`)."""
+    fill = AdlFill(
+        bankrupt,
+        winner.name,
+        q,
+        gap,
+        fair_gap,
+        entry.num,
+        entry.den,
+        winner.size_lots,
+        entry.eligible,
+        outcome_market(book),
+    )
+    ctx = ctx.note(fill)
+    return _close(ctx, bankrupt, winner.name, q, price, paid, per_fill)
+
+
 def deleverage(
     ctx: Ctx,
     rule: MarginRule,
@@ -398,38 +522,11 @@ def deleverage(
     size = b.size_lots
     lots = abs_(size)
     own = equity(rule, b) if owed is None else -owed  # the equity this position is closed to bring to zero
-    # the caller runs ADL for equity < 0 at mark, so the gap is at least one quantum per lot,
-    # unless the fund's drawdown triggered it
-    # where a pool holds lots the queue cannot reach, the bankruptcy price is spread over the rest
-    spread = pools and layer.price is AdlPrice.BANKRUPTCY
-    if spread:
-        r = reach(ctx, size, bankrupt, pools)
-        fair_gap = bankruptcy_gap_per_lot(own, r) if not fee_ppm else gap_with_fee(own, r, size > 0, mark, fee_ppm)
-    else:  # the very terms every policy without pool lots built before (z3's questions unchanged)
-        fair_gap = (
-            bankruptcy_gap_per_lot(own, size) if not fee_ppm else gap_with_fee(own, lots, size > 0, mark, fee_ppm)
-        )
-    if layer.fund_drawdown is not None:
-        # a drawdown-triggered ADL may run after the fund paid it all (equity ≥ 0): then the
-        # bankrupt account's price is the mark, never better for it
-        fair_gap = max_(fair_gap, 0)
-    fair_gap = tick_gap(layer, fair_gap, book.market.tick_quote)  # Bybit: the venue's price is on its tick
-    if layer.price is AdlPrice.PREVIOUS_MARK:
-        previous = book.market.previous_mark_quote
-        gap = ite(size > 0, previous - mark, mark - previous)
-    else:
-        gap = fair_gap if layer.price is AdlPrice.BANKRUPTCY else 0
-    price = price_at_gap(mark, size, gap)
+    fair_gap, gap, price = gaps_of(ctx, layer, bankrupt, own, lots, fee_ppm, pools)
     candidates = [(i, a) for i, a in enumerate(book.accounts) if a.is_trader and a.name != bankrupt]
     per_fill = layer.gap_rounding is GapRounding.PER_FILL
-    entries = []
-    for i, a in candidates:
-        s = score(layer.ranking, rule, rounding, a, mark)
-        eligible = _opposite(size, a.size_lots)
-        holding = _Holding(equity(rule, a), a.size_lots, a.cost_quote, a.more_positions) if layer.overlap_only else None
-        entries.append(_Entry(eligible, s.num, s.den, i, abs_(a.size_lots), holding))
-    remaining = lots
-    deficit = max_(-own, 0)  # what the fills still owe the bankrupt account (per_fill)
+    entries = [entry_of(rule, rounding, layer, size, mark, i, a) for i, a in candidates]
+    remaining, deficit = walk_start(own, lots)
     indices = [i for i, _ in candidates]
     if per_fill or layer.overlap_only or len(entries) < 2:
         # a fill depends on the fills before it (the deficit left, an account skipped), or there is
@@ -440,16 +537,7 @@ def deleverage(
         ordered = entries if layer.ranking is Ranking.ORDER else sort_queue(entries)
         served, paid_by = [], []
         for entry in ordered:
-            q = when(entry.eligible, min_(remaining, entry.lots))
-            paid = fill_gap(deficit, remaining, q) if per_fill else q * gap if layer.overlap_only else 0
-            if layer.overlap_only:
-                # dYdX: an offsetting account the fill would leave riskier is skipped, not served
-                delta = ite(size > 0, q, -q)  # the offsetting account buys a bankrupt long, sells a short
-                ok = overlaps(rule, rounding, entry.holding, delta, paid, mark, book.more_markets)
-                q, paid = when(ok, q), when(ok, paid)
-            remaining = remaining - q
-            if per_fill:
-                deficit = deficit - paid
+            q, paid, remaining, deficit = walk_step(rule, rounding, layer, book, size, gap, entry, remaining, deficit)
             served.append((entry.index, q))
             paid_by.append((entry.index, paid))
         q_each = taken(served, indices)
@@ -461,11 +549,7 @@ def deleverage(
         paid_each = [0] * len(indices)
     fills = zip(candidates, entries, q_each, paid_each, strict=True)
     for (_, a), entry, q, paid in fills:
-        fill = AdlFill(
-            bankrupt, a.name, q, gap, fair_gap, entry.num, entry.den, a.size_lots, entry.eligible, outcome_market(book)
-        )
-        ctx = ctx.note(fill)
-        ctx = _close(ctx, bankrupt, a.name, q, price, paid, per_fill)
+        ctx = record_fill(ctx, book, bankrupt, a, entry, q, gap, fair_gap, price, paid, per_fill)
     if layer.book_last:
         # the rest of the market, last and unranked: the book's opposing position at the same price
         book_name = ctx.system(Role.LIQUIDITY)

@@ -57,12 +57,14 @@ import z3
 
 from solvent.properties import catalog
 from solvent.properties.catalog import Invariant, StepView
-from solvent.rules.arith import and_, when
-from solvent.rules.bankruptcy import resolve
+from solvent.rules import adl
+from solvent.rules.arith import abs_, and_, max_, or_, when
+from solvent.rules.bankruptcy import fee_to_close_rate, resolve
 from solvent.rules.book import Book
 from solvent.rules.engine import transition
 from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.liquidation import pools_holding
+from solvent.rules.margin import equity
 from solvent.rules.outcomes import AdlFill
 from solvent.rules.policy import Policy
 from solvent.rules.pool_bankruptcy import deleverage_pools
@@ -75,6 +77,9 @@ ADL_CLAIMS = ("adl-ranking-respected", "adl-price-fair")
 RANKING, PRICE = ADL_CLAIMS
 #: candidates in the lemma's call: a pair and a third for the ranking, one ahead of a fill for the price
 CANDIDATES = {RANKING: 3, PRICE: 2}
+#: candidates in a walk's call (:func:`walks`): the induction covers the turns, the call's lemma
+#: ties them to ``deleverage`` (its start, its turns in book order, what it records)
+WALK_CANDIDATES = 1
 #: what the all-N verdict assumes of the engine (``Scope.assumes``)
 ASSUMES = (
     "each bankrupt account's ADL is one call of the engine's queue a step (a trader's resolve, a pool's own "
@@ -82,6 +87,36 @@ ASSUMES = (
     "candidate's fill is its lots capped by what the candidates ranked ahead of it left, each pair compared on "
     "its own (rules.adl.queue_fills)"
 )
+#: what the all-N verdict assumes where the queue walks its candidates in turn (:func:`walks`)
+ASSUMES_WALK = (
+    "each bankrupt account's ADL is one call of the engine's walk a step (a trader's resolve, a pool's own "
+    "deleveraging; checked on the step at three traders), which serves its candidates in turn, each from the lots "
+    "left and the deficit still owed after the turns before it (rules.adl.walk_step)"
+)
+#: the verdict's method line for the ranked queues and for a walk
+METHOD = (
+    "compositional, all N, any K: the claim of one bankrupt account's ADL call (the engine's resolve, and a "
+    "pool's own deleveraging), proved by z3 on a book of three candidates for the ranking and two for the "
+    "price with every number free; the step's claim the conjunction of its calls'"
+)
+METHOD_WALK = (
+    "compositional, all N, any K: the price of one bankrupt account's ADL walk by induction over its candidates "
+    "(z3, every number free: the walk starts within its invariant, and each candidate's turn from any state within "
+    "it records a fair fill and keeps it there), the call's lemma on one candidate; the step's claim the "
+    "conjunction of its calls'"
+)
+
+
+def assumes(policy: Policy) -> str:
+    """What the all-N verdict assumes of the engine on ``policy`` (``Scope.assumes``)."""
+    return ASSUMES_WALK if walks(policy) else ASSUMES
+
+
+def method(policy: Policy) -> str:
+    """The all-N verdict's method line on ``policy``, with what it assumes."""
+    return f"{METHOD_WALK if walks(policy) else METHOD}; assumes {assumes(policy)}"
+
+
 #: the prefix of the ranking lemma's free scores
 FREE = "adlq."
 
@@ -101,16 +136,32 @@ class Call:
         return StepView(policy, self.book, None, self.ctx.book, self.ctx.entries, self.ctx.outcomes)
 
 
-def not_covered(policy: Policy, bounds: Bounds) -> str | None:
-    """Why the argument does not apply to ``policy`` within ``bounds`` (None where it does)."""
+def walks(policy: Policy) -> bool:
+    """The policy's ADL walks its candidates in turn (``rules.adl.walk_step``: a gap rounded per
+    fill, an offsetting account skipped where its fill would leave it riskier), so a fill depends
+    on the fills before it, not on the lots ahead alone (dYdX v4)."""
+    layer = policy.adl
+    return layer is not None and (layer.gap_rounding is GapRounding.PER_FILL or layer.overlap_only)
+
+
+#: why the ranking's argument does not apply to a walk (:func:`walks`)
+WALK_RANKING = (
+    "its ADL walks the candidates in turn and skips an offsetting account whose fill would leave it riskier, so an "
+    "eligible account earlier in the queue may be left whole while a later one is served (the ranking's lemma is "
+    "refuted on a free book); where that needs a winner whose equity a lot is below the bankrupt account's deficit "
+    "a lot is not proved of every reachable book"
+)
+
+
+def not_covered(policy: Policy, bounds: Bounds, invariant_id: str = RANKING) -> str | None:
+    """Why the argument for ``invariant_id`` does not apply to ``policy`` within ``bounds`` (None
+    where it does). A walk (:func:`walks`) is covered for the price, by induction over the walk
+    (:func:`walk_lemmas`), not for the ranking."""
     layer = policy.adl
     if layer is None:
         return "the policy has no ADL layer"
-    if layer.gap_rounding is GapRounding.PER_FILL or layer.overlap_only:
-        return (
-            "its ADL walks the candidates in turn (a gap rounded per fill, an offsetting account skipped where its "
-            "fill would leave it riskier): a fill depends on the fills before it, not on the lots ahead alone"
-        )
+    if walks(policy) and invariant_id != PRICE:
+        return WALK_RANKING
     if bounds.markets != 1 or bounds.isolated or "final-settlement" in bounds.event_kinds:
         return "one market, no isolated positions and no final settlement only (one ADL call per bankrupt account)"
     return None
@@ -124,15 +175,21 @@ def calls(policy: Policy, bounds: Bounds, candidates: int) -> list[Call]:
     book, _ = symbolic_book(attrs.evolve(shape, accounts=candidates + 1))
     bankrupt = book.traders[0].name
     out = [
-        Call(f"{bankrupt}'s resolve, {candidates} candidates", book, resolve(policy, Ctx(book), bankrupt), (bankrupt,))
+        Call(
+            f"{bankrupt}'s resolve, {_candidates(candidates)}", book, resolve(policy, Ctx(book), bankrupt), (bankrupt,)
+        )
     ]
     pools = pools_holding(policy.liquidation)
     if pools:
         book, _ = symbolic_book(attrs.evolve(shape, accounts=candidates))
         ctx = deleverage_pools(policy, Ctx(book))
         names = tuple(book.role(role).name for role in pools)
-        out.append(Call(f"the pools' own deleveraging, {candidates} candidates", book, ctx, names))
+        out.append(Call(f"the pools' own deleveraging, {_candidates(candidates)}", book, ctx, names))
     return out
+
+
+def _candidates(n: int) -> str:
+    return f"{n} candidate{'' if n == 1 else 's'}"
 
 
 def _b(x: Any) -> Any:
@@ -233,17 +290,104 @@ def ranking_question(policy: Policy, call: Call) -> tuple[list[Any], Any, list[A
     return premise, claim, dens
 
 
+#: the prefix of the walk lemma's free state
+WALK = "adlw."
+
+
+@attrs.frozen
+class WalkStep:
+    """One candidate's turn of the walk (``rules.adl.walk_step``) on a free book of the bankrupt
+    account and one candidate, from a free state: what the induction over the walk asks."""
+
+    book: Book
+    ctx: Ctx
+    bankrupt: str
+    start: tuple[Any, Any]  # the walk's start (``rules.adl.walk_start``): lots left, deficit owed
+    state: tuple[Any, Any]  # the free state the candidate's turn starts from
+    after: tuple[Any, Any]  # the state after it
+    fair_gap: Any
+
+    def view(self, policy: Policy) -> StepView:
+        return StepView(policy, self.book, None, self.ctx.book, self.ctx.entries, self.ctx.outcomes)
+
+    def within(self, state: tuple[Any, Any]) -> Any:
+        """The walk's invariant: lots left ``r ≥ 0`` and what the fills still owe ``d ≥ 0``, with
+        ``d ≤ r × max(F, 0)`` (F the fair gap: no more owed a lot than the fair gap) while lots
+        are left (with none, no fill is made: a bankrupt account without a position)."""
+        r, d = state
+        return and_(r >= 0, d >= 0, or_(r == 0, d <= r * max_(self.fair_gap, 0)))
+
+
+def walk_step(policy: Policy, bounds: Bounds) -> WalkStep:
+    """The engine's walk on a free book (the bankrupt account the first trader, the candidate the
+    second, every number free): its start, computed as ``deleverage`` does (``gaps_of``,
+    ``walk_start``) from the bankrupt account's equity, and one candidate's turn (``walk_step``,
+    ``record_fill``) from a free state ``(r, d)``."""
+    layer = policy.adl
+    book, _ = symbolic_book(attrs.evolve(bounds, accounts=2, events=1))
+    bankrupt, winner = book.traders[0], book.traders[1]
+    rule, rounding, mark = policy.margin, policy.rounding, book.market.mark_quote
+    size = bankrupt.size_lots
+    own = equity(rule, bankrupt)
+    ctx = Ctx(book)
+    lots = abs_(size)
+    fair_gap, gap, price = adl.gaps_of(
+        ctx, layer, bankrupt.name, own, lots, fee_to_close_rate(policy), pools_holding(policy.liquidation)
+    )
+    entry = adl.entry_of(rule, rounding, layer, size, mark, 1, winner)
+    state = (z3.Int(f"{WALK}remaining"), z3.Int(f"{WALK}deficit"))
+    q, paid, *after = adl.walk_step(rule, rounding, layer, book, size, gap, entry, *state)
+    per_fill = layer.gap_rounding is GapRounding.PER_FILL
+    ctx = adl.record_fill(ctx, book, bankrupt.name, winner, entry, q, gap, fair_gap, price, paid, per_fill)
+    start = adl.walk_start(own, lots)
+    return WalkStep(book, ctx, bankrupt.name, start, state, tuple(after), fair_gap)
+
+
+def walk_lemmas(policy: Policy, bounds: Bounds, valid: Valid) -> list[str]:
+    """The price of a walk (:func:`walks`) by induction over the candidates: the walk starts within
+    its invariant (:meth:`WalkStep.within`), and any candidate's turn from any state within it
+    keeps it there, records a fill the catalog's ``adl-price-fair`` holds of, and moves no ``ADL``
+    money out of the bankrupt account. Whatever the candidates before it did (served, skipped or
+    ineligible), each fill of a walk of any length is then fair."""
+    step = walk_step(policy, bounds)
+    mark = step.book.market.mark_quote >= 1
+    reverse = [
+        when(g.guard, g.item.amount_quote) == 0
+        for g in step.ctx.entries
+        if g.item.reason is Reason.ADL and g.item.source == step.bankrupt
+    ]
+    turn = and_(*reverse, catalog.get(PRICE).holds(step.view(policy)), step.within(step.after))
+    return [
+        valid(
+            f"{PRICE}: the walk starts within its invariant, every number free",
+            [mark],
+            _b(step.within(step.start)),
+            exact=True,
+        ),
+        valid(
+            f"{PRICE}: a candidate's turn of the walk from any state within its invariant records a fair fill, pays "
+            "the bankrupt account nothing back and keeps the invariant, every number free",
+            [mark, _b(step.within(step.state))],
+            _b(turn),
+            exact=True,
+        ),
+    ]
+
+
 def argument(
     policy: Policy, invariant: Invariant, bounds: Bounds, valid: Valid, fail: Callable[[str], None]
 ) -> list[str]:
     """The all-N argument for ``invariant`` (one of :data:`ADL_CLAIMS`) on ``policy``: its lemmas'
     names, each proved by ``valid`` (exact z3; it raises where a lemma does not hold), or
     ``fail`` (it raises) where the argument does not apply (see the module)."""
-    reason = not_covered(policy, bounds)
+    reason = not_covered(policy, bounds, invariant.id)
     if reason is not None:
         fail(reason)
     lemmas = one_call_a_step(policy, bounds, valid, fail)
-    for call in calls(policy, bounds, CANDIDATES[invariant.id]):
+    walk = walks(policy)
+    if walk:
+        lemmas += walk_lemmas(policy, bounds, valid)
+    for call in calls(policy, bounds, WALK_CANDIDATES if walk else CANDIDATES[invariant.id]):
         if not any(True for _ in call.view(policy).outcomes_of(AdlFill)):
             fail(f"{call.label}: the call records no ADL fill")
         if invariant.id == PRICE:
@@ -270,7 +414,13 @@ def argument(
                 exact=True,
             )
         )
-    if invariant.id == PRICE:
+    if invariant.id == PRICE and walk:
+        lemmas.append(
+            "the step: every ADL transfer is made by its bankrupt account's one call and names that account; the "
+            "call walks its candidates in turn (rules.adl.walk_step), each turn from the state the turns before it "
+            "left, which stays within the walk's invariant, so each fill is fair at any N"
+        )
+    elif invariant.id == PRICE:
         lemmas.append(
             "the step: every ADL transfer is made by its bankrupt account's one call and names that account; "
             "a fill's payment reads its own lots, which the candidate ahead of it, its lots free, covers at any N"
@@ -287,12 +437,20 @@ __all__ = [
     "ADL_CLAIMS",
     "STEP_TRADERS",
     "ASSUMES",
+    "ASSUMES_WALK",
+    "WALK_CANDIDATES",
+    "WalkStep",
     "CANDIDATES",
     "Call",
     "argument",
+    "assumes",
     "calls",
     "not_covered",
+    "method",
     "one_call_a_step",
     "price_question",
     "ranking_question",
+    "walk_lemmas",
+    "walk_step",
+    "walks",
 ]

@@ -154,18 +154,12 @@ def attempt(
     except _Failed as failed:
         return Attempt(str(failed), tuple(checker.queries), failed.applies)
     if invariant.id in adl_claims.ADL_CLAIMS:
-        method = (
-            "compositional, all N, any K: the claim of one bankrupt account's ADL call (the engine's resolve, and a "
-            "pool's own deleveraging), proved by z3 on a book of three candidates for the ranking and two for the "
-            "price with every number free; the step's claim the conjunction of its calls'; "
-            f"assumes {adl_claims.ASSUMES}"
-        )
         return Extension(
-            method,
+            adl_claims.method(policy),
             tuple(lemmas),
             tuple(checker.queries),
             every_k=True,
-            assumes=adl_claims.ASSUMES,
+            assumes=adl_claims.assumes(policy),
             trivial_extends=False,
         )
     if invariant.id in EACH_LIQUIDATION:

@@ -69,11 +69,60 @@ def test_hyperliquid_still_refutes_the_price_with_a_replayed_story() -> None:
     assert "the all-N argument did not hold" in result.method and result.scope.assumes == ""
 
 
-@pytest.mark.parametrize("claim_id", adl_claims.ADL_CLAIMS)
-def test_dydxs_sequential_walk_is_not_covered(claim_id: str) -> None:
-    found = _attempt("dydx-v4", claim_id)
+def test_dydxs_walk_proves_the_price_by_induction() -> None:
+    """dYdX's walk (a gap per fill from the deficit left, an offsetting account skipped): the walk
+    starts within its invariant and each turn from any state within it records a fair fill and keeps
+    it (5K and 88K units), the call's lemma on one candidate (48K): every N and K."""
+    found = _attempt("dydx-v4", "adl-price-fair")
+    assert isinstance(found, comp.Extension), found
+    assert found.every_k and found.assumes == adl_claims.ASSUMES_WALK and not found.trivial_extends
+    asked = [q for q in found.queries if q.units]
+    assert [q.result for q in asked] == ["unsat"] * 3 and sum(q.units for q in asked) < 1_000_000
+    assert "the walk starts within its invariant" in asked[0].name and "turn of the walk" in asked[1].name
+    assert "alice's resolve, 1 candidate," in asked[2].name
+    assert found.method.startswith("compositional, all N, any K: the price of one bankrupt account's ADL walk")
+
+
+def test_dydxs_ranking_is_not_covered() -> None:
+    """The walk skips an offsetting account whose fill would leave it riskier, so an earlier
+    eligible account can be left whole while a later one is served: no argument, no units."""
+    found = _attempt("dydx-v4", "adl-ranking-respected")
     assert isinstance(found, comp.Attempt) and not found.applies and found.queries == ()
-    assert "walks the candidates in turn" in found.failed
+    assert found.failed == adl_claims.WALK_RANKING
+
+
+def _failed_lemma(preset: str, monkeypatch, name: str, mutant) -> str:
+    monkeypatch.setattr(adl_module, name, mutant)
+    found = _attempt(preset, "adl-price-fair")
+    assert isinstance(found, comp.Attempt) and found.applies, found
+    return found.failed
+
+
+def test_a_walk_a_quantum_a_lot_against_the_winners_breaks_its_turn(monkeypatch) -> None:
+    real = adl_module.fill_gap
+    failed = _failed_lemma("dydx-v4", monkeypatch, "fill_gap", lambda d, left, lots: real(d, left, lots) + lots)
+    assert "turn of the walk" in failed and "z3 found a model of its negation" in failed
+
+
+def test_a_walk_owing_a_quantum_more_breaks_its_start(monkeypatch) -> None:
+    real = adl_module.walk_start
+    failed = _failed_lemma(
+        "dydx-v4", monkeypatch, "walk_start", lambda own, lots: (lambda r, d: (r, d + 1))(*real(own, lots))
+    )
+    assert "the walk starts within its invariant" in failed
+
+
+def test_a_walk_that_forgets_what_was_paid_breaks_its_turn(monkeypatch) -> None:
+    """Each turn priced from the whole deficit, not what the turns before it left (the deficit
+    never decreased): a later fill pays more than its share."""
+    real = adl_module.walk_step
+    failed = _failed_lemma(
+        "dydx-v4",
+        monkeypatch,
+        "walk_step",
+        lambda *a: (lambda q, paid, r, d: (q, paid, r, a[-1]))(*real(*a)),
+    )
+    assert "turn of the walk" in failed
 
 
 def test_more_markets_are_not_covered() -> None:
