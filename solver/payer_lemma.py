@@ -429,8 +429,12 @@ def _adl_only(policy: Policy, book: Book, label: str, event: Any, fail: Callable
     return f"ADL only ({label}): each turn writes nothing naming another trader but ADL fills, whatever the system accounts hold"
 
 
-def applies(policy: Policy) -> str | None:
-    """Why the payer's argument does not apply to ``policy`` (None when it does)."""
+def applies(policy: Policy, whole: bool = True) -> str | None:
+    """Why the payer's argument does not apply to ``policy`` (None when it does). ``whole=False``:
+    every reason but the two that let the queue and the book leave part of a bankrupt position
+    untaken (dYdX's overlap rule, pools holding positions the queue does not reach), for an argument
+    that does not need the whole position taken (``solver.resolution_facts``' price, which gives a
+    pool's own deleveraging a fact of its own)."""
     layer = policy.adl
     per_lot = policy.layer(SocializedLoss)
     if per_lot is not None and per_lot.over is Over.OPEN_INTEREST:
@@ -448,16 +452,16 @@ def applies(policy: Policy) -> str | None:
         return f"its waterfall also charges traders through {', '.join(others)}"
     if policy.pnl_to_pool_adl is not None:
         return "its PnL-to-pool ADL after the sweep charges every winner"
-    if layer.overlap_only:
+    if layer.overlap_only and whole:
         return (
             "its queue skips an offsetting account a fill would leave riskier (dYdX's overlap rule), so the queue "
             "and the book need not take a bankrupt account's whole position"
         )
-    pools = pools_holding(policy.liquidation)
-    if pools:
+    held = pools_holding(policy.liquidation) if whole else ()
+    if held:
         return (
-            f"its {' and '.join(r.value.replace('_', ' ') for r in pools)} "
-            f"{'hold' if len(pools) > 1 else 'holds'} positions ADL's queue does not reach, "
+            f"its {' and '.join(r.value.replace('_', ' ') for r in held)} "
+            f"{'hold' if len(held) > 1 else 'holds'} positions ADL's queue does not reach, "
             "so the queue and the book need not take a bankrupt account's whole position"
         )
     return None

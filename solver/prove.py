@@ -53,7 +53,7 @@ from solvent.properties import catalog
 from solvent.properties.catalog import Invariant
 from solvent.rules.policy import Policy
 from solvent.rules.presets import resolve_policy
-from solvent.solver import case_split, claims_backed, effort, fund_facts, incremental, payer_direct
+from solvent.solver import case_split, claims_backed, effort, fund_facts, incremental, payer_direct, resolution_facts
 from solvent.solver.bounds import ASSET_KINDS, Bounds, for_policy
 from solvent.solver.effort import OutOfEffort
 from solvent.solver.fund_facts import FUND_CLAIMS
@@ -375,6 +375,8 @@ def _payer_fits(policy: Policy, invariant: Invariant, bounds: Bounds, claims: tu
     move on one market, no collateral asset, no isolated position, a policy the payer's argument fits."""
     one_move = bounds.events == 1 and set(bounds.event_kinds) == {"mark"} and bounds.markets == 1
     one_move = one_move and not bounds.assets and not bounds.isolated
+    if invariant.id in RESOLUTION_CLAIMS:  # a pool's own deleveraging has a fact of its own there
+        return invariant.id in claims and one_move and resolution_facts.fits(policy, invariant.id)
     return invariant.id in claims and one_move and applies(policy) is None
 
 

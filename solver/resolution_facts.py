@@ -20,6 +20,12 @@ the mark a price (≥ 1, as every question assumes), a trader's ``resolve``
 - keeps the claim itself on that one call: the catalog's own predicate applied to the entries and
   outcomes of the call (one semantics, no second statement of the claim).
 
+Where pools hold positions ADL's queue does not reach (BitMEX's fund, ``rules.liquidation.pools_holding``),
+``adl-price-fair`` gets a third fact: the same lemma of the pools' own deleveraging before the turns
+(``rules.pool_bankruptcy.deleverage_pools``, the pools the bankrupt accounts), instantiated on the
+book that call starts from in the question's step (opened and settled), so each ADL call of the
+step is covered (docs/solver-notes.md#bitmexs-price-with-the-resolution-facts).
+
 Both are valid for every value, so each is instantiated (``payer_facts.instance``) on the book each
 trader's ``resolve`` starts from in the question's sweep (``payer_facts.resolve_starts``) and added
 to the question as a fact: the question keeps exactly its models, and a refutation is still a
@@ -41,9 +47,12 @@ from solvent.properties.catalog import StepView
 from solvent.rules.arith import and_, when
 from solvent.rules.bankruptcy import resolve
 from solvent.rules.book import Book
+from solvent.rules.engine import opening, settle
 from solvent.rules.events import MarkPrice
 from solvent.rules.ledger import Ctx, Reason
+from solvent.rules.liquidation import pools_holding
 from solvent.rules.policy import Policy
+from solvent.rules.pool_bankruptcy import deleverage_pools
 from solvent.solver.bounds import Bounds
 from solvent.solver.payer_facts import Valid, _pairs, instance, resolve_starts
 from solvent.solver.payer_lemma import applies
@@ -55,15 +64,37 @@ RESOLUTION_CLAIMS = ("deficit-charged-once", "adl-price-fair")
 LEMMA = "one resolution: no ADL transfer leaves the bankrupt account, and the claim holds of the call"
 
 
+#: the claim whose facts also cover the pools' own deleveraging (:data:`POOLS`)
+PRICE = "adl-price-fair"
+#: what the lemmas' line adds where the pools' call has a fact too
+AND_POOLS = " and of the pools' own deleveraging"
+#: the name :class:`ResolutionFacts` gives the pools' own deleveraging among its calls
+POOLS = "the pools"
+
+
+def fits(policy: Policy, claim_id: str) -> bool:
+    """Whether these facts serve ``claim_id``'s question on ``policy``: where the payer's argument
+    fits (one sweep, ADL at the bankrupt account's price the only layer that moves money between
+    traders), and for ``adl-price-fair``, which does not need a bankrupt position taken whole, also
+    where the queue may leave part of it: dYdX's overlap rule, and pools holding what ADL's queue
+    does not reach (BitMEX's fund), whose own deleveraging is one more call, with a fact of its own."""
+    return applies(policy, whole=claim_id != PRICE) is None
+
+
 def resolution_question(policy: Policy, bankrupt: str, claim_id: str) -> tuple[Book, list[Any], Any]:
     """The lemma on the engine's ``resolve`` for ``bankrupt`` on a fresh two-trader book (every
-    number free, the mark a price): ``(book, premise, claim)``."""
+    number free, the mark a price): ``(book, premise, claim)``; for :data:`POOLS`, on the pools'
+    own deleveraging (``deleverage_pools``), every pool holding a position a bankrupt account."""
     book, _ = symbolic_book(Bounds(accounts=2, events=1))
-    out = resolve(policy, Ctx(book), bankrupt)
+    if bankrupt == POOLS:
+        out = deleverage_pools(policy, Ctx(book))
+        bankrupts = {book.role(role).name for role in pools_holding(policy.liquidation)}
+    else:
+        out, bankrupts = resolve(policy, Ctx(book), bankrupt), {bankrupt}
     reverse = [
         when(g.guard, g.item.amount_quote) == 0
         for g in out.entries
-        if g.item.reason is Reason.ADL and g.item.source == bankrupt
+        if g.item.reason is Reason.ADL and g.item.source in bankrupts
     ]
     call = StepView(policy, book, None, out.book, out.entries, out.outcomes)
     claim = and_(*reverse, catalog.get(claim_id).holds(call))
@@ -86,7 +117,11 @@ class ResolutionFacts:
             for run in slot.runs:
                 if not isinstance(run.variant.event, MarkPrice):
                     continue
-                for trader, starts in resolve_starts(policy, book, run.variant.event):
+                event = run.variant.event
+                if any(b == POOLS for b, _, _ in self.calls):  # the pools' call starts from the settled book
+                    starts = settle(policy, opening(policy, book), event).book
+                    out += [instance(f, list(_pairs(free, starts))) for b, free, f in self.calls if b == POOLS]
+                for trader, starts in resolve_starts(policy, book, event):
                     out += [instance(f, list(_pairs(free, starts))) for b, free, f in self.calls if b == trader]
         return out
 
@@ -97,18 +132,20 @@ def prove(policy: Policy, valid: Valid, claim_id: str) -> ResolutionFacts | None
     given then). None where ADL does not close at the bankrupt account's price or the payer's
     argument does not fit (the policies of :mod:`solvent.solver.payer_facts`: one sweep, ADL the
     only layer that moves money between traders)."""
-    if claim_id not in RESOLUTION_CLAIMS or applies(policy) is not None or policy.adl is None:
+    if claim_id not in RESOLUTION_CLAIMS or not fits(policy, claim_id) or policy.adl is None:
         return None
     calls = []
-    for bankrupt in ("alice", "bob"):
+    pools = (POOLS,) if pools_holding(policy.liquidation) else ()
+    for bankrupt in ("alice", "bob", *pools):
         free, premise, claim = resolution_question(policy, bankrupt, claim_id)
         valid(f"{LEMMA} ({claim_id}, {bankrupt})", premise, claim)
         calls.append((bankrupt, free, z3.Implies(z3.And(*premise), claim)))
     lemmas = (
-        f"{claim_id} of each trader's resolve as a fact (z3, exact, every number free; instantiated on the "
-        "question's terms), with no ADL transfer leaving the bankrupt account",
+        f"{claim_id} of each trader's resolve{AND_POOLS if pools else ''} as a fact "
+        "(z3, exact, every number free; instantiated on the question's terms), with no ADL transfer leaving the "
+        "bankrupt account",
     )
     return ResolutionFacts(tuple(calls), lemmas)
 
 
-__all__ = ["LEMMA", "RESOLUTION_CLAIMS", "ResolutionFacts", "prove", "resolution_question"]
+__all__ = ["LEMMA", "POOLS", "RESOLUTION_CLAIMS", "ResolutionFacts", "fits", "prove", "resolution_question"]

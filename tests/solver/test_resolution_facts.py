@@ -126,3 +126,63 @@ def test_an_unfair_price_is_refuted_with_a_replayed_story(monkeypatch) -> None:
     result = prove(BYBIT, "adl-price-fair", Bounds(accounts=2, events=1, effort=4_000_000), minimize=False)
     assert result.verdict is Verdict.REFUTED, result.reason
     assert "resolution lemma" not in result.method
+
+
+# --- where the queue may leave part of a position: BitMEX's fund, dYdX's overlap rule ---------------
+
+BITMEX = resolve_policy("bitmex")
+
+
+def _asked_on(policy, bankrupt: str) -> str:
+    _, given, claim = resolution_facts.resolution_question(policy, bankrupt, "adl-price-fair")
+    return wall.check([*given, z3.Not(claim)], [], UNITS, 60.0).result
+
+
+def test_the_price_fits_where_the_queue_may_leave_part_of_a_position() -> None:
+    """The price does not need a bankrupt position taken whole, so BitMEX (its fund holds lots the
+    queue does not reach) and dYdX (its overlap rule) get the price's facts; deficit-charged-once,
+    which reads the whole deficit covered, does not; Hyperliquid's price at the previous mark does
+    not (its lemma is false)."""
+    assert resolution_facts.fits(BITMEX, "adl-price-fair") and resolution_facts.fits(
+        resolve_policy("dydx-v4"), "adl-price-fair"
+    )
+    assert not resolution_facts.fits(BITMEX, "deficit-charged-once")
+    assert not resolution_facts.fits(resolve_policy("dydx-v4"), "deficit-charged-once")
+    assert not resolution_facts.fits(resolve_policy("hyperliquid"), "adl-price-fair")
+    assert resolution_facts.fits(BYBIT, "deficit-charged-once")
+
+
+def test_bitmexs_pools_own_deleveraging_is_a_call_with_its_own_fact() -> None:
+    """BitMEX's fund, below zero holding what it took over, deleverages the traders before the
+    turns: the lemma holds of that call too (every number free), so the step's question gets three
+    instances (each trader's resolve and the pools' call), on its own terms only, removing none of
+    its models."""
+    assert _asked_on(BITMEX, resolution_facts.POOLS) == "unsat"
+    bounds = for_policy(Bounds(accounts=2, events=1, effort=20_000_000), BITMEX)
+    cases, _ = payer_direct.prepared(BITMEX, bounds, "adl-price-fair")
+    assert cases is not None and isinstance(cases.facts, resolution_facts.ResolutionFacts)
+    assert [b for b, _, _ in cases.facts.calls] == ["alice", "bob", resolution_facts.POOLS]
+    assert resolution_facts.AND_POOLS in cases.facts.lemmas[0]
+    invariant = catalog.get("adl-price-fair")
+    query = StoryQuery(BITMEX, invariant, bounds, obligations=(invariant,), lemma_facts=cases.instances)
+    own = {v.get_id() for v in query.variables} | {query.runs[0].runs[0].variant.event.price_quote.get_id()}
+    instances = cases.instances(query.book, list(query.runs))
+    assert len(instances) == 3
+    for fact in instances:
+        assert {x.get_id() for x in _variables(fact)} <= own
+    assert query.check_assumptions().verdict is Verdict.WITNESSED
+
+
+def test_a_price_against_the_winners_breaks_the_pools_lemma(monkeypatch) -> None:
+    monkeypatch.setattr(adl_module, "price_at_gap", lambda mark, size, gap: price_at_gap(mark, size, gap + 1))
+    assert _asked_on(BITMEX, resolution_facts.POOLS) == "sat"
+
+
+def test_bitmexs_price_is_proved_on_the_lemmas_book_with_the_facts() -> None:
+    """BitMEX's adl-price-fair at N = 2: undecided before (1.14M a phase, its effort out), proved
+    with the three facts (3.05M units in all, the all-N lemmas included, within 10M)."""
+    result = prove("bitmex", "adl-price-fair", Bounds(accounts=2, effort=10_000_000), minimize=False)
+    assert result.verdict is Verdict.PROVED, result.reason
+    claim = next(o for o in result.obligations if o.obligation == "adl-price-fair")
+    assert claim.verdict is Verdict.PROVED and claim.scope.accounts is None
+    assert any(resolution_facts.AND_POOLS in lemma for lemma in result.lemmas)
