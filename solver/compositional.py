@@ -63,7 +63,7 @@ from solvent.rules.ledger import EXTERNAL, SPOT, Ctx, Reason, asset_balance
 from solvent.rules.market_funds import fund_balance, fund_name
 from solvent.rules.policy import Policy
 from solvent.rules.rounding import FundingRemainder
-from solvent.solver import adl_claims, effort, wall
+from solvent.solver import adl_claims, deficit_once, effort, wall
 from solvent.solver.bounds import Bounds
 from solvent.solver.case_split import abstracted, coefficients, decide, linear_form_vanishes, remember, split_budget
 from solvent.solver.frames import SETTLING, balance_equations, position_equations, settled_flows
@@ -161,6 +161,15 @@ def attempt(
             every_k=True,
             assumes=adl_claims.assumes(policy),
             trivial_extends=False,
+        )
+    if invariant.id == deficit_once.CLAIM:
+        method = (
+            "compositional, all N, any K: the claim of one bankrupt account's resolve, proved by z3 on a book of two "
+            "traders with every number free, extended to any N by a lemma on one ADL fill and the queue's order; the "
+            f"step's claim the conjunction of its calls'; assumes {deficit_once.ASSUMES}"
+        )
+        return Extension(
+            method, tuple(lemmas), tuple(checker.queries), every_k=True, assumes=deficit_once.ASSUMES, trivial_extends=False
         )
     if invariant.id in EACH_LIQUIDATION:
         method = (
@@ -701,6 +710,11 @@ def _adl_claim(invariant_id: str) -> Callable[[Policy, Bounds, _Checker], list[s
     return argument
 
 
+def _deficit_once(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str]:
+    """``deficit-charged-once`` by lemmas on one resolution (``solver.deficit_once``)."""
+    return deficit_once.argument(policy, bounds, checker.valid, checker.fail)
+
+
 ARGUMENTS: dict[str, Callable[[Policy, Bounds, _Checker], list[str]]] = {
     "conservation": _conservation,
     "open-interest-balance": _open_interest,
@@ -708,6 +722,7 @@ ARGUMENTS: dict[str, Callable[[Policy, Bounds, _Checker], list[str]]] = {
     **{invariant_id: _each_trader(invariant_id) for invariant_id in EACH_TRADER},
     **{invariant_id: _each_liquidation(invariant_id) for invariant_id in EACH_LIQUIDATION},
     **{invariant_id: _adl_claim(invariant_id) for invariant_id in adl_claims.ADL_CLAIMS},
+    deficit_once.CLAIM: _deficit_once,
 }
 
 __all__ = ["ARGUMENTS", "LEMMA_TRADERS", "Attempt", "Extension", "abstracted", "attempt", "coefficients", "extend"]

@@ -1,0 +1,295 @@
+"""``deficit-charged-once`` for every N and any K, by lemmas on one bankrupt account's resolution.
+
+In exchange terms the claim says that a bankrupt account's deficit ``D`` (what it owes once its
+position is closed) is paid exactly once: the waterfall's layers (the insurance fund, ADL's winners
+at the bankruptcy price, the venue) cover parts of it that add up, with what none of them covered
+(the residual), to ``D``; no layer covers a negative amount; and the account receives through the
+waterfall no more than the layers covered (the per-lot rounding excess goes on to the fund). It is
+a conjunction over the step's bankrupt accounts, each about its own call of the engine's
+``rules.bankruptcy.resolve``. Inside the step's question at N = 4 or 8 the N-trader build and the
+N − 1 fills of ADL's queue leave z3 undecided (docs/solver-notes.md#deficit-charged-once-for-every-n-and-k-issue-18);
+asked of one call on a book whose every number is free, it is decided in a fraction of a second.
+
+The argument, where ADL at the bankruptcy price is the one layer that moves money between traders
+(``solver.payer_lemma.applies``: Binance, OKX, Bybit) and the queue fills by rank (no fill per fill):
+
+1. **The call's lemma** (z3, exact, every number free, the mark a price ≥ 1): the engine's
+   ``resolve`` of each trader of a two-trader book satisfies the catalog's own predicate on the
+   call's entries and outcomes (one semantics), and no ``ADL`` transfer leaves the bankrupt
+   account (``solver.resolution_facts.resolution_question``). What that claim reads of the other
+   trader is its position alone (checked on the term's variables): the lots its one fill serves,
+   ``X = min(L, |s|)`` where it is opposite, every ``X`` in ``[0, L]`` as ``s`` is free.
+2. **Why one candidate covers every N.** The claim reads the bankrupt account's cash and position
+   and the system accounts (checked on the term's variables: not its cost basis), and ADL's fills
+   are the only part of the call that reads the other traders. Each fill at the call's one price
+   (its gap ``g ≥ 0``: lemma) moves the bankrupt account's cash by ``q·g`` and its position ``q``
+   lots toward zero, pays it ``q·g`` by ``ADL`` and takes nothing from it (lemma on the engine's
+   ``close_against``, for every ``q ≤`` its position). So after the queue's fills its state, and
+   its ``ADL`` sums, are the one-fill state at ``X = Σ q``; the rest of the call (the book, the fee
+   to close, the rest closed into the book, the dust to the fund, the later layers) reads that state
+   and ``L − X``. The queue serves ``q_i = [eligible] · min(max(L − A_i, 0), lots_i)``,
+   ``A_i`` the lots of the candidates ahead of ``i`` (``rules.adl.fills_by_rank``): each ``q_i ≥ 0``,
+   and ``Σ q_i ≤ L`` where "ahead" is a strict total order on the eligible candidates, which the
+   engine's comparison ``rules.adl._ahead`` is (lemmas on free scores with denominators ≥ 1, pairs
+   and triples, in every book order; and each score's denominator ≥ 1 from one account's fields).
+   So ``X`` is in ``[0, L]`` at any N and the call's claim is the two-trader call's at that ``X``.
+3. **The step.** The claim for account ``b`` sums, over the whole step, the layers, residuals and
+   waterfall transfers naming ``b``: those of its own call (at most one a step: its ``Bankrupt``
+   outcomes exclusive on the step at three traders) and, from another account's call, only
+   ``ADL`` transfers from that bankrupt account to ``b``, which lemma 2 makes 0 (checked on a call
+   with two candidates: every waterfall entry names the call's bankrupt account, and one into
+   another trader is ``ADL``). A fee ``b`` pays after such a transfer is a trading fee, never
+   negative (each question's transfers obligation): subtracting it leaves ``received`` smaller.
+
+Every lemma quantifies every number of the book the call starts from, so the claim holds at every
+step of any number of events. Where a lemma does not hold or the argument does not apply, nothing
+is extended and the claim is asked at the bounded N as before; ``solver.prove`` also asks it
+directly on the lemmas' book (the all-N claim never rests on the lemmas alone).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+import z3
+
+from solvent.properties.catalog import WATERFALL_REASONS
+from solvent.rules.adl import _ahead, _Entry, score
+from solvent.rules.arith import abs_, and_, ite, sum_, when
+from solvent.rules.bankruptcy import resolve
+from solvent.rules.book import Book
+from solvent.rules.engine import transition
+from solvent.rules.ledger import Ctx, Reason
+from solvent.rules.outcomes import AdlFill, Bankrupt
+from solvent.rules.policy import Policy
+from solvent.rules.positions import close_against
+from solvent.rules.venue_formulas import price_at_gap
+from solvent.rules.waterfall import GapRounding
+from solvent.solver.bounds import Bounds
+from solvent.solver.payer_lemma import applies
+from solvent.solver.per_account import constants
+from solvent.solver.resolution_facts import resolution_question
+from solvent.solver.story import slots, symbolic_book
+
+CLAIM = "deficit-charged-once"
+#: what the all-N verdict assumes of the engine (``Scope.assumes``)
+ASSUMES = (
+    "each bankrupt account is resolved at most once a step (checked on the step at three traders), and its "
+    "resolve reads the other traders only through ADL's fills at its one price, served by rank "
+    "(rules.adl.fills_by_rank: a candidate's fill is its lots capped by what the candidates ahead of it left)"
+)
+#: the reasons the claim's ``received`` reads (``catalog.deficit_charged_once``)
+READ = WATERFALL_REASONS | {Reason.PRO_RATA_DUST, Reason.ADL_SURPLUS}
+#: traders in the step the calls are counted on, and candidates in the call whose entries are read
+STEP_TRADERS = 3
+
+Valid = Callable[..., str]
+
+
+def not_covered(policy: Policy, bounds: Bounds) -> str | None:
+    """Why the argument does not apply to ``policy`` within ``bounds`` (None where it does)."""
+    reason = applies(policy)
+    if reason is not None:
+        return reason
+    if policy.adl.gap_rounding is GapRounding.PER_FILL:
+        return "its ADL rounds the gap per fill: a fill's payment depends on the fills before it, not on its lots alone"
+    if bounds.markets != 1 or bounds.isolated or bounds.assets or "final-settlement" in bounds.event_kinds:
+        return "one market, no isolated positions, no collateral assets and no final settlement only"
+    return None
+
+
+def _b(x: Any) -> Any:
+    return z3.BoolVal(x) if type(x) is bool else x
+
+
+def _names(term: Any) -> set[str]:
+    return {str(c) for c in constants(_b(term)) if z3.is_int(c) and not z3.is_int_value(c)}
+
+
+def _reads(book: Book, bankrupt: str, term: Any) -> list[str]:
+    """The variables of ``term`` the argument says it does not read: any field of another trader but
+    its position, and the bankrupt account's cost basis."""
+    bad = []
+    for name in sorted(_names(term)):
+        parts = name.split(".")
+        owner = parts[1] if len(parts) > 2 else ""
+        if owner == bankrupt and parts[-1] == "cost_quote":
+            bad.append(name)
+        elif owner in {a.name for a in book.traders} - {bankrupt} and parts[-1] != "size_lots":
+            bad.append(name)
+    return bad
+
+
+def call_lemmas(policy: Policy, valid: Valid, fail: Callable[[str], None]) -> list[str]:
+    """Lemma 1 and what it reads (see the module), and the call's gap ≥ 0 wherever it fills."""
+    lemmas = []
+    for bankrupt in ("alice", "bob"):
+        book, premise, claim = resolution_question(policy, bankrupt, CLAIM)
+        stray = _reads(book, bankrupt, claim)
+        if stray:
+            fail(f"the claim of {bankrupt}'s resolve reads {', '.join(stray)}: not the other traders' positions alone")
+        lemmas.append(
+            valid(
+                f"{CLAIM} of {bankrupt}'s resolve on two traders, every number free; no ADL transfer leaves it",
+                premise,
+                claim,
+                exact=True,
+            )
+        )
+        out = resolve(policy, Ctx(book), bankrupt)
+        fills = [g for g in out.outcomes if isinstance(g.item, AdlFill)]
+        if not fills:
+            fail(f"{bankrupt}'s resolve records no ADL fill")
+        gaps = and_(*(z3.Implies(_b(g.guard), _b(g.item.gap_per_lot_quote >= 0)) for g in fills))
+        stray = [n for n in _reads(book, bankrupt, gaps) if not n.endswith("cost_quote")]
+        if stray:
+            fail(f"{bankrupt}'s ADL gap reads {', '.join(stray)}")
+        lemmas.append(valid(f"{bankrupt}'s ADL gap per lot ≥ 0 wherever it fills", premise, _b(gaps), exact=True))
+    return lemmas
+
+
+def fill_question(book: Book) -> tuple[list[Any], Any, Ctx]:
+    """Lemma 2's one fill: the engine's ``close_against`` of ``q`` lots of the first trader's position
+    against the second at the price ``g`` from the mark against it (``price_at_gap``), ``0 ≤ q ≤``
+    its position, ``g ≥ 0``: ``(premise, claim, ctx)``."""
+    bankrupt, winner = (a.name for a in book.traders[:2])
+    q, g = z3.Int("fill.q"), z3.Int("fill.g")
+    size = book.account(bankrupt).size_lots
+    out = close_against(Ctx(book), bankrupt, winner, q, price_at_gap(book.market.mark_quote, size, g), Reason.ADL)
+    before, after = book.account(bankrupt), out.book.account(bankrupt)
+
+    def adl(end: str) -> Any:
+        return sum_(
+            when(e.guard, e.item.amount_quote)
+            for e in out.entries
+            if e.item.reason is Reason.ADL and getattr(e.item, end) == bankrupt
+        )
+
+    claim = and_(
+        after.cash_quote == before.cash_quote + q * g,
+        after.size_lots == ite(size > 0, size - q, size + q),
+        adl("destination") == q * g,
+        adl("source") == 0,
+    )
+    return [book.market.mark_quote >= 1, g >= 0, q >= 0, q <= abs_(size)], _b(claim), out
+
+
+def fill_lemma(valid: Valid, fail: Callable[[str], None]) -> str:
+    book, _ = symbolic_book(Bounds(accounts=2, events=1))
+    premise, claim, out = fill_question(book)
+    ends = {frozenset((e.item.source, e.item.destination)) for e in out.entries}
+    if ends != {frozenset(("alice", "bob"))}:
+        fail("one ADL fill moves money between other accounts than the bankrupt one and its winner")
+    return valid(
+        "one ADL fill of q ≤ |S| lots at gap g ≥ 0 (close_against): the bankrupt account's cash + q·g, its position "
+        "q lots toward zero, ADL in q·g, ADL out 0",
+        premise,
+        claim,
+        exact=True,
+    )
+
+
+def _entry(k: int, index: int) -> tuple[_Entry, list[Any]]:
+    num, den = z3.Int(f"q{k}.num"), z3.Int(f"q{k}.den")
+    lots = z3.Int(f"q{k}.lots")
+    return _Entry(z3.Bool(f"q{k}.eligible"), num, den, index, lots), [den >= 1, lots >= 0]
+
+
+def order_lemmas(policy: Policy, valid: Valid) -> list[str]:
+    """The queue's comparison ``_ahead`` a strict total order on eligible candidates (free scores,
+    denominators ≥ 1, in every book order), and each score's denominator ≥ 1 (one account)."""
+    premise: list[Any] = []
+    entries = []
+    for k in range(3):
+        e, p = _entry(k, k)
+        entries.append(e)
+        premise += p
+    pairs, triples = [], []
+    for a, b in itertools.permutations(entries, 2):  # eligible pairs: exactly one ahead
+        both = and_(a.eligible, b.eligible)
+        pairs.append(z3.Implies(both, _b(_ahead(a, b)) != _b(_ahead(b, a))))
+    for a, b, c in itertools.permutations(entries, 3):
+        triples.append(z3.Implies(_b(and_(_ahead(a, b), _ahead(b, c), c.eligible)), _b(_ahead(a, c))))
+    lemmas = [
+        valid("the queue's comparison (rules.adl._ahead): of two eligible candidates exactly one is ahead", premise, z3.And(*pairs), exact=True),
+        valid("the queue's comparison is transitive (three candidates, every book order)", premise, z3.And(*triples), exact=True),
+    ]
+    book, _ = symbolic_book(Bounds(accounts=1, events=1))
+    [account] = book.traders
+    s = score(policy.adl.ranking, policy.margin, policy.rounding, account, book.market.mark_quote)
+    lemmas.append(
+        valid("each candidate's score has a denominator ≥ 1 (rules.adl.score, one account)", [book.market.mark_quote >= 1], _b(s.den >= 1), exact=True)
+    )
+    return lemmas
+
+
+def step_lemmas(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str], None]) -> list[str]:
+    """Lemma 3: each account's ``Bankrupt`` outcomes exclusive in the engine's step (every event
+    variant of the bounded kinds, :data:`STEP_TRADERS` traders); and in a call with two candidates
+    every entry of a reason ``received`` reads names the call's bankrupt account, one into another
+    trader an ``ADL`` fill's."""
+    one = attrs.evolve(bounds, accounts=STEP_TRADERS, events=1)
+    book, _ = symbolic_book(one)
+    lemmas = []
+    for slot in slots(book, one):
+        for variant in slot.variants:
+            ctx = transition(policy, book, variant.event)
+            for account in book.traders:
+                mine = [_b(g.guard) for g in ctx.outcomes if isinstance(g.item, Bankrupt) and g.item.account == account.name]
+                if len(mine) > 1:
+                    apart = [z3.Not(z3.And(x, y)) for x, y in itertools.combinations(mine, 2)]
+                    lemmas.append(
+                        valid(f"the step ({variant.label}): {account.name} resolved at most once", [], z3.And(*apart), exact=True)
+                    )
+    book, _ = symbolic_book(attrs.evolve(one, accounts=STEP_TRADERS))
+    bankrupt = book.traders[0].name
+    out = resolve(policy, Ctx(book), bankrupt)
+    traders = {a.name for a in book.traders}
+    for e in out.entries:
+        t = e.item
+        if t.reason not in READ:
+            continue
+        if bankrupt not in (t.source, t.destination):
+            fail(f"{bankrupt}'s resolve moves {t.reason.value} between {t.source} and {t.destination}")
+        if t.destination in traders - {bankrupt} and t.reason is not Reason.ADL:
+            fail(f"{bankrupt}'s resolve pays {t.destination} by {t.reason.value}")
+    lemmas.append(
+        f"the step ({', '.join(bounds.event_kinds)}, {STEP_TRADERS} traders): each account resolved at most once; "
+        "every waterfall entry of a call names its bankrupt account, one into another trader an ADL fill's"
+    )
+    return lemmas
+
+
+def argument(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str], None]) -> list[str]:
+    """The all-N argument for ``deficit-charged-once`` on ``policy``: its lemmas' names, each proved by
+    ``valid`` (exact z3; it raises where a lemma does not hold), or ``fail`` (it raises) where the
+    argument does not apply (see the module)."""
+    reason = not_covered(policy, bounds)
+    if reason is not None:
+        fail(reason)
+    lemmas = step_lemmas(policy, bounds, valid, fail)
+    lemmas += call_lemmas(policy, valid, fail)
+    lemmas.append(fill_lemma(valid, fail))
+    lemmas += order_lemmas(policy, valid)
+    lemmas.append(
+        "the call at any N: its fills at one price serve X = Σ q ≤ L (each q ≥ 0, by rank in a strict total order), "
+        "so the bankrupt account's side is the one-candidate call's at X, which the two-trader lemma covers for "
+        "every X in [0, L]"
+    )
+    return lemmas
+
+
+__all__ = [
+    "ASSUMES",
+    "CLAIM",
+    "STEP_TRADERS",
+    "argument",
+    "call_lemmas",
+    "fill_question",
+    "not_covered",
+    "order_lemmas",
+    "step_lemmas",
+]
