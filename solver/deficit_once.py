@@ -69,6 +69,7 @@ from solvent.rules.positions import close_against
 from solvent.rules.venue_formulas import price_at_gap
 from solvent.rules.waterfall import GapRounding
 from solvent.solver.bounds import Bounds
+from solvent.solver.case_split import remember
 from solvent.solver.payer_lemma import applies
 from solvent.solver.per_account import constants
 from solvent.solver.resolution_facts import resolution_question
@@ -139,6 +140,8 @@ def call_lemmas(policy: Policy, valid: Valid, fail: Callable[[str], None]) -> li
                 exact=True,
             )
         )
+        # the resolution facts of the direct check on the lemmas' book are this formula: not asked again there
+        remember(z3.Implies(z3.And(*premise), claim), "unsat")
         out = resolve(policy, Ctx(book), bankrupt)
         fills = [g for g in out.outcomes if isinstance(g.item, AdlFill)]
         if not fills:

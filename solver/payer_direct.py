@@ -188,7 +188,7 @@ def prepared(policy: Policy, bounds: Bounds, claim: str = "") -> tuple[ByCases |
 
     try:
         if claim in resolution_facts.RESOLUTION_CLAIMS:
-            facts = resolution_facts.prove(policy, valid, claim)
+            facts = resolution_facts.prove(policy, valid, claim, renamed)
         elif claim in fund_facts.FUND_CLAIMS:
             facts = fund_facts.prove(policy, valid, claim, bounds, renamed)
         else:

@@ -37,6 +37,7 @@ before.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -54,6 +55,7 @@ from solvent.rules.liquidation import pools_holding
 from solvent.rules.policy import Policy
 from solvent.rules.pool_bankruptcy import deleverage_pools
 from solvent.solver.bounds import Bounds
+from solvent.solver.case_split import recalled
 from solvent.solver.payer_facts import Valid, _pairs, instance, resolve_starts
 from solvent.solver.payer_lemma import applies
 from solvent.solver.story import SlotRun, symbolic_book
@@ -62,6 +64,11 @@ from solvent.solver.story import SlotRun, symbolic_book
 RESOLUTION_CLAIMS = ("deficit-charged-once", "adl-price-fair")
 #: the lemma's name, with the claim and the bankrupt account after it
 LEMMA = "one resolution: no ADL transfer leaves the bankrupt account, and the claim holds of the call"
+#: said of a lemma the question proved already (``deficit-charged-once``'s all-N argument proves the
+#: same formula first, ``solver.deficit_once``): no query
+PROVED_BEFORE = (
+    "proved earlier in this question (the all-N argument's lemma on the same call, the same z3 term): no query"
+)
 
 
 #: the claim whose facts also cover the pools' own deleveraging (:data:`POOLS`)
@@ -126,20 +133,28 @@ class ResolutionFacts:
         return out
 
 
-def prove(policy: Policy, valid: Valid, claim_id: str) -> ResolutionFacts | None:
+def prove(
+    policy: Policy, valid: Valid, claim_id: str, said: Callable[[str, str], None] | None = None
+) -> ResolutionFacts | None:
     """The lemma for ``claim_id`` on ``policy``, for each trader of the two-trader book, each proved
     by ``valid`` (exact z3, every number free; it raises where the lemma does not hold: no fact is
     given then). None where ADL does not close at the bankrupt account's price or the payer's
     argument does not fit (the policies of :mod:`solvent.solver.payer_facts`: one sweep, ADL the
-    only layer that moves money between traders)."""
+    only layer that moves money between traders). A lemma this question proved already (the same
+    formula, ``case_split.recalled``) is not asked again: ``said`` records it with no units."""
     if claim_id not in RESOLUTION_CLAIMS or not fits(policy, claim_id) or policy.adl is None:
         return None
     calls = []
     pools = (POOLS,) if pools_holding(policy.liquidation) else ()
     for bankrupt in ("alice", "bob", *pools):
         free, premise, claim = resolution_question(policy, bankrupt, claim_id)
-        valid(f"{LEMMA} ({claim_id}, {bankrupt})", premise, claim)
-        calls.append((bankrupt, free, z3.Implies(z3.And(*premise), claim)))
+        formula = z3.Implies(z3.And(*premise), claim)
+        name = f"{LEMMA} ({claim_id}, {bankrupt})"
+        if said is not None and recalled(formula) == "unsat":
+            said(name, PROVED_BEFORE)
+        else:
+            valid(name, premise, claim)
+        calls.append((bankrupt, free, formula))
     lemmas = (
         f"{claim_id} of each trader's resolve{AND_POOLS if pools else ''} as a fact "
         "(z3, exact, every number free; instantiated on the question's terms), with no ADL transfer leaving the "
@@ -148,4 +163,13 @@ def prove(policy: Policy, valid: Valid, claim_id: str) -> ResolutionFacts | None
     return ResolutionFacts(tuple(calls), lemmas)
 
 
-__all__ = ["LEMMA", "POOLS", "RESOLUTION_CLAIMS", "ResolutionFacts", "fits", "prove", "resolution_question"]
+__all__ = [
+    "LEMMA",
+    "POOLS",
+    "PROVED_BEFORE",
+    "RESOLUTION_CLAIMS",
+    "ResolutionFacts",
+    "fits",
+    "prove",
+    "resolution_question",
+]
