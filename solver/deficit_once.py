@@ -57,7 +57,8 @@ import attrs
 import z3
 
 from solvent.properties.catalog import WATERFALL_REASONS
-from solvent.rules.adl import _ahead, _Entry, score
+from solvent.rules import adl as adl_rules
+from solvent.rules import positions
 from solvent.rules.arith import abs_, and_, ite, sum_, when
 from solvent.rules.bankruptcy import resolve
 from solvent.rules.book import Book
@@ -65,7 +66,6 @@ from solvent.rules.engine import transition
 from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.outcomes import AdlFill, Bankrupt
 from solvent.rules.policy import Policy
-from solvent.rules.positions import close_against
 from solvent.rules.venue_formulas import price_at_gap
 from solvent.rules.waterfall import GapRounding
 from solvent.solver.bounds import Bounds
@@ -161,7 +161,9 @@ def fill_question(book: Book) -> tuple[list[Any], Any, Ctx]:
     bankrupt, winner = (a.name for a in book.traders[:2])
     q, g = z3.Int("fill.q"), z3.Int("fill.g")
     size = book.account(bankrupt).size_lots
-    out = close_against(Ctx(book), bankrupt, winner, q, price_at_gap(book.market.mark_quote, size, g), Reason.ADL)
+    out = positions.close_against(
+        Ctx(book), bankrupt, winner, q, price_at_gap(book.market.mark_quote, size, g), Reason.ADL
+    )
     before, after = book.account(bankrupt), out.book.account(bankrupt)
 
     def adl(end: str) -> Any:
@@ -195,10 +197,10 @@ def fill_lemma(valid: Valid, fail: Callable[[str], None]) -> str:
     )
 
 
-def _entry(k: int, index: int) -> tuple[_Entry, list[Any]]:
+def _entry(k: int, index: int) -> tuple[adl_rules._Entry, list[Any]]:
     num, den = z3.Int(f"q{k}.num"), z3.Int(f"q{k}.den")
     lots = z3.Int(f"q{k}.lots")
-    return _Entry(z3.Bool(f"q{k}.eligible"), num, den, index, lots), [den >= 1, lots >= 0]
+    return adl_rules._Entry(z3.Bool(f"q{k}.eligible"), num, den, index, lots), [den >= 1, lots >= 0]
 
 
 def order_lemmas(policy: Policy, valid: Valid) -> list[str]:
@@ -213,18 +215,34 @@ def order_lemmas(policy: Policy, valid: Valid) -> list[str]:
     pairs, triples = [], []
     for a, b in itertools.permutations(entries, 2):  # eligible pairs: exactly one ahead
         both = and_(a.eligible, b.eligible)
-        pairs.append(z3.Implies(both, _b(_ahead(a, b)) != _b(_ahead(b, a))))
+        pairs.append(z3.Implies(both, _b(adl_rules._ahead(a, b)) != _b(adl_rules._ahead(b, a))))
     for a, b, c in itertools.permutations(entries, 3):
-        triples.append(z3.Implies(_b(and_(_ahead(a, b), _ahead(b, c), c.eligible)), _b(_ahead(a, c))))
+        ahead = adl_rules._ahead
+        triples.append(z3.Implies(_b(and_(ahead(a, b), ahead(b, c), c.eligible)), _b(ahead(a, c))))
     lemmas = [
-        valid("the queue's comparison (rules.adl._ahead): of two eligible candidates exactly one is ahead", premise, z3.And(*pairs), exact=True),
-        valid("the queue's comparison is transitive (three candidates, every book order)", premise, z3.And(*triples), exact=True),
+        valid(
+            "the queue's comparison (rules.adl._ahead): of two eligible candidates exactly one is ahead",
+            premise,
+            z3.And(*pairs),
+            exact=True,
+        ),
+        valid(
+            "the queue's comparison is transitive (three candidates, every book order)",
+            premise,
+            z3.And(*triples),
+            exact=True,
+        ),
     ]
     book, _ = symbolic_book(Bounds(accounts=1, events=1))
     [account] = book.traders
-    s = score(policy.adl.ranking, policy.margin, policy.rounding, account, book.market.mark_quote)
+    s = adl_rules.score(policy.adl.ranking, policy.margin, policy.rounding, account, book.market.mark_quote)
     lemmas.append(
-        valid("each candidate's score has a denominator ≥ 1 (rules.adl.score, one account)", [book.market.mark_quote >= 1], _b(s.den >= 1), exact=True)
+        valid(
+            "each candidate's score has a denominator ≥ 1 (rules.adl.score, one account)",
+            [book.market.mark_quote >= 1],
+            _b(s.den >= 1),
+            exact=True,
+        )
     )
     return lemmas
 
@@ -241,11 +259,18 @@ def step_lemmas(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[st
         for variant in slot.variants:
             ctx = transition(policy, book, variant.event)
             for account in book.traders:
-                mine = [_b(g.guard) for g in ctx.outcomes if isinstance(g.item, Bankrupt) and g.item.account == account.name]
+                mine = [
+                    _b(g.guard) for g in ctx.outcomes if isinstance(g.item, Bankrupt) and g.item.account == account.name
+                ]
                 if len(mine) > 1:
                     apart = [z3.Not(z3.And(x, y)) for x, y in itertools.combinations(mine, 2)]
                     lemmas.append(
-                        valid(f"the step ({variant.label}): {account.name} resolved at most once", [], z3.And(*apart), exact=True)
+                        valid(
+                            f"the step ({variant.label}): {account.name} resolved at most once",
+                            [],
+                            z3.And(*apart),
+                            exact=True,
+                        )
                     )
     book, _ = symbolic_book(attrs.evolve(one, accounts=STEP_TRADERS))
     bankrupt = book.traders[0].name

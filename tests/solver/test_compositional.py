@@ -31,7 +31,8 @@ class TestExtension:
         (deposit-not-absorbed's, on the depositor alone: tests/solver/test_per_account.py; the
         per-trader claims', one trader's contract where no layer couples the traders:
         tests/solver/test_each_trader.py; ADL's two claims, by lemmas on one call:
-        tests/solver/test_adl_claims.py)."""
+        tests/solver/test_adl_claims.py; deficit-charged-once, by lemmas on one resolution:
+        tests/solver/test_deficit_once.py)."""
         assert set(ARGUMENTS) == {
             "conservation",
             "open-interest-balance",
@@ -43,6 +44,7 @@ class TestExtension:
             "liquidation-only-below-maintenance",
             "adl-ranking-respected",
             "adl-price-fair",
+            "deficit-charged-once",
         }
         # backpack's contract fails (a carried deficit leaves the account below zero), binance's
         # spot-isolated has no per-trader argument

@@ -1,0 +1,175 @@
+"""``deficit-charged-once`` for every N and any K by lemmas on one resolution (solver/deficit_once.py).
+
+The claim of one bankrupt account's ``resolve`` is proved by exact z3 on a free two-trader book; a
+lemma on one ADL fill (the engine's ``close_against``) and the queue's order (``rules.adl._ahead``,
+a strict total order on free scores; each score's denominator ≥ 1) carry it to a queue of any
+length, and the step holds each account's resolution once. Where ADL is not the one layer between
+traders (Hyperliquid's price at the previous mark, dYdX's overlap rule, BitMEX's fund holding what
+it takes over) nothing is extended. Each lemma fails on a one-token mutant of the rule it reads, and
+the verdict is then the bounded one.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+import solvent.rules.adl as adl_module
+import solvent.rules.positions as positions
+from solvent.properties import catalog
+from solvent.rules import engine
+from solvent.rules.arith import Ratio, and_, max_, when
+from solvent.rules.outcomes import Bankrupt
+from solvent.rules.presets import resolve_policy
+from solvent.solver import compositional as comp
+from solvent.solver import deficit_once, effort, resolution_facts
+from solvent.solver.bounds import Bounds, for_policy
+from solvent.solver.prove import prove
+from solvent.solver.verdicts import Verdict
+
+CLAIM = deficit_once.CLAIM
+COVERED = ("binance", "okx", "bybit")
+UNITS = 5_000_000
+
+
+def _attempt(preset: str, **bounds: object) -> comp.Extension | comp.Attempt | None:
+    policy = resolve_policy(preset)
+    with effort.question():
+        return comp.attempt(policy, catalog.get(CLAIM), for_policy(Bounds(accounts=4, **bounds), policy), units=UNITS)
+
+
+@pytest.mark.parametrize("preset", COVERED)
+def test_the_lemmas_hold_where_adl_is_the_one_layer_between_traders(preset: str) -> None:
+    """Every lemma proved (binance 0.26M units in all, okx 0.46M, bybit 0.63M), the argument
+    covering any K; the two-trader call's lemma is remembered for the resolution facts."""
+    found = _attempt(preset)
+    assert isinstance(found, comp.Extension), found
+    assert found.every_k and found.assumes == deficit_once.ASSUMES and not found.trivial_extends
+    asked = [q for q in found.queries if q.units]
+    assert len(asked) == 8 and all(q.result == "unsat" for q in asked)
+    assert sum(q.units for q in asked) < 1_000_000
+    names = " ".join(found.lemmas)
+    for said in ("alice's resolve on two traders", "bob's resolve", "one ADL fill", "exactly one is ahead"):
+        assert said in names
+    assert "transitive" in names and "denominator ≥ 1" in names
+
+
+@pytest.mark.parametrize(
+    ("preset", "why"),
+    [
+        ("hyperliquid", "previous mark"),
+        ("dydx-v4", "overlap rule"),
+        ("bitmex", "holds positions ADL's queue does not reach"),
+        ("drift", "per lot of open interest"),
+        ("percolator-gen-b", "no ADL layer"),
+    ],
+)
+def test_where_another_layer_moves_money_between_traders_nothing_is_asked(preset: str, why: str) -> None:
+    found = _attempt(preset)
+    assert isinstance(found, comp.Attempt) and not found.applies and found.queries == ()
+    assert why in found.failed
+
+
+def test_more_markets_isolated_positions_and_assets_are_not_covered() -> None:
+    policy = resolve_policy("binance")
+    assert deficit_once.not_covered(policy, Bounds(accounts=2)) is None
+    assert "one market" in deficit_once.not_covered(policy, Bounds(accounts=2, markets=2))
+    assert "isolated" in deficit_once.not_covered(policy, Bounds(accounts=2, isolated=1))
+    assert "collateral assets" in deficit_once.not_covered(policy, Bounds(accounts=2, assets=1))
+
+
+def test_a_venue_reset_of_one_quantum_too_much_breaks_the_call_lemma(monkeypatch) -> None:
+    """Bybit's reset of a short below zero at price zero paying one quantum more than it is short:
+    the bankrupt account receives more than the layers covered; z3 finds the call."""
+    reset = adl_module._reset_below_price_zero
+
+    def more(ctx, bankrupt, size, at_zero):
+        out = reset(ctx, bankrupt, size, at_zero)
+        below = and_(size < 0, at_zero < 0)
+        return out.transfer(
+            out.system(adl_module.Role.VENUE), bankrupt, when(below, 1), adl_module.Reason.VENUE_ABSORBS
+        )
+
+    monkeypatch.setattr(adl_module, "_reset_below_price_zero", more)
+    found = _attempt("bybit")
+    assert isinstance(found, comp.Attempt) and found.applies
+    assert found.failed.startswith(f"{CLAIM} of alice's resolve on two traders")
+    assert "z3 found a model of its negation" in found.failed
+
+
+def test_a_fill_that_moves_the_position_one_lot_short_breaks_the_fill_lemma(monkeypatch) -> None:
+    """The seller's position moved by ``1 − q`` instead of ``−q`` (one token of ``positions.fill``):
+    the two-trader call still holds (it closes the rest into the book), the one-fill lemma does
+    not, so no queue of fills is said to add up to one."""
+
+    def fill(ctx, buyer, seller, lots, price, reason):
+        diff = lots * (price - ctx.market.mark_quote)
+        ctx = ctx.transfer(buyer, seller, max_(diff, 0), reason)
+        ctx = ctx.transfer(seller, buyer, max_(-diff, 0), reason)
+        ctx = ctx.record_fill(buyer, seller, lots, price, reason)
+        ctx = positions.move_position(ctx, buyer, lots, price)
+        return positions.move_position(ctx, seller, 1 - lots, price)
+
+    monkeypatch.setattr(positions, "fill", fill)
+    found = _attempt("binance")
+    assert isinstance(found, comp.Attempt) and found.applies
+    assert found.failed.startswith("one ADL fill of q ≤ |S| lots") and "z3 found a model" in found.failed
+
+
+def test_ties_both_ahead_break_the_order_lemma(monkeypatch) -> None:
+    """``_ahead`` with ``≥`` for every pair (one token: the later book index no longer loses a tie):
+    two eligible candidates of one score are each ahead of the other, the queue could serve both
+    whole, more than the bankrupt position."""
+    monkeypatch.setattr(adl_module, "_ahead", lambda a, b: and_(a.eligible, a.num * b.den >= b.num * a.den))
+    found = _attempt("binance")
+    assert isinstance(found, comp.Attempt) and found.applies
+    assert "exactly one is ahead: z3 found a model" in found.failed
+
+
+def test_a_denominator_that_can_be_zero_breaks_the_order(monkeypatch) -> None:
+    real = adl_module.score
+    monkeypatch.setattr(adl_module, "score", lambda *args: (lambda s: Ratio(s.num, s.den - 1))(real(*args)))
+    found = _attempt("okx")
+    assert isinstance(found, comp.Attempt) and found.applies
+    assert "denominator ≥ 1 (rules.adl.score, one account): z3 found a model" in found.failed
+
+
+def test_an_account_resolved_twice_in_a_step_breaks_the_step(monkeypatch) -> None:
+    """The step's ``Bankrupt`` outcomes recorded twice under the same guard: z3 finds both can hold."""
+    real = engine.transition
+
+    def twice(policy, book, event):
+        ctx = real(policy, book, event)
+        again = [g for g in ctx.outcomes if isinstance(g.item, Bankrupt)]
+        return SimpleNamespace(outcomes=[*ctx.outcomes, *again])
+
+    monkeypatch.setattr(deficit_once, "transition", twice)
+    policy = resolve_policy("binance")
+    checker = comp._Checker(Bounds(), UNITS)
+    with effort.question(), pytest.raises(comp._Failed, match="alice resolved at most once: z3 found a model"):
+        deficit_once.step_lemmas(policy, for_policy(Bounds(accounts=2), policy), checker.valid, checker.fail)
+
+
+def test_binance_is_proved_for_every_n_and_k() -> None:
+    """At N = 2 within 4M units (1.87M): the claim's scope names no N and no K and says what it
+    assumes, the lemmas' book asked with the resolution facts, whose lemma the argument proved
+    already (no query for it)."""
+    result = prove("binance", CLAIM, Bounds(accounts=2, effort=4_000_000), minimize=False)
+    assert result.verdict is Verdict.PROVED
+    claim = next(o for o in result.obligations if o.obligation == CLAIM)
+    assert claim.verdict is Verdict.PROVED
+    assert claim.scope.accounts is None and claim.scope.events is None
+    assert claim.scope.assumes == deficit_once.ASSUMES
+    assert result.method.startswith("compositional, all N, any K: the claim of one bankrupt account's resolve")
+    again = [q for q in result.queries if q.name.startswith(resolution_facts.LEMMA)]
+    assert len(again) == 2 and all(q.result == resolution_facts.PROVED_BEFORE and q.units == 0 for q in again)
+
+
+def test_a_mutated_call_leaves_the_verdict_bounded(monkeypatch) -> None:
+    """With the order broken nothing is extended: the claim keeps the bounded scope at N."""
+    monkeypatch.setattr(adl_module, "_ahead", lambda a, b: and_(a.eligible, a.num * b.den >= b.num * a.den))
+    result = prove("binance", CLAIM, Bounds(accounts=2, effort=3_000_000), minimize=False)
+    claim = next(o for o in result.obligations if o.obligation == CLAIM)
+    assert claim.scope.accounts == 2 and result.scope.assumes == ""
+    assert "the all-N argument did not hold" in result.method
