@@ -169,7 +169,12 @@ def attempt(
             f"step's claim the conjunction of its calls'; assumes {deficit_once.ASSUMES}"
         )
         return Extension(
-            method, tuple(lemmas), tuple(checker.queries), every_k=True, assumes=deficit_once.ASSUMES, trivial_extends=False
+            method,
+            tuple(lemmas),
+            tuple(checker.queries),
+            every_k=True,
+            assumes=deficit_once.ASSUMES,
+            trivial_extends=False,
         )
     if invariant.id in EACH_LIQUIDATION:
         method = (
