@@ -11,7 +11,9 @@ Drift and Mango state an initial and a maintenance asset weight apart.
 Formula, for an account in cross margin mode, over the book's assets (``Book.assets``):
     value_a   = ⌊balance_a × price_a × weight_a / 1e6⌋       rounded by ``rounding.collateral``
                 (an asset with ``value_tiers``: each tier's ratio on the part of the holding's
-                value inside it, ``solvent.rules.value_tiers``)
+                value inside it; with ``quantity_tiers``: on the part of the quantity inside it,
+                times the price; ``solvent.rules.value_tiers``; a lent asset's tiers count its
+                deposit, max(balance, 0))
                 (floor by default: collateral is never over-counted), then min(value_a, cap_a)
     E_margin  = E + Σ_a value_a       with the initial weights for initial margin (opening a
                 position, a withdrawal), the maintenance weights for the liquidation trigger
@@ -53,7 +55,7 @@ from solvent.rules.ledger import Ctx, Reason, asset_balance
 from solvent.rules.margin import equity
 from solvent.rules.outcomes import LoanExchanged
 from solvent.rules.rate_curve import RatePoint, check_rate_curve
-from solvent.rules.value_tiers import ValueTier, check_value_tiers, tiered_value
+from solvent.rules.value_tiers import QuantityTier, ValueTier, check_tiers, tiered_quantity, tiered_value
 from solvent.rules.waterfall import TokenLayer
 
 
@@ -137,16 +139,30 @@ class Collateral:
     #: rate tiers. They replace the one weight for initial and maintenance margin, so both weights
     #: must equal the first tier's ratio. Absent: the weights apply to the whole holding.
     value_tiers: tuple[ValueTier, ...] = attrs.field(default=(), converter=tuple)
+    #: The asset counted by tiers of the quantity held, as ``[[collateral.quantity_tiers]]`` with
+    #: ``floor_quanta`` (asset quanta: 0 first, increasing) and ``ratio_ppm`` (never rising), each
+    #: rate on the part of the quantity inside its tier, times the oracle price
+    #: (``solvent.rules.value_tiers``, the same brackets as ``value_tiers``): Bybit's collateral
+    #: value ratio by "Tier(Quantity)". The other form of ``value_tiers``: a table gives one or the
+    #: other, and both weights must equal the first tier's ratio. Absent: as ``value_tiers``.
+    quantity_tiers: tuple[QuantityTier, ...] = attrs.field(default=(), converter=tuple)
 
     def __attrs_post_init__(self) -> None:
         check_rate_curve(self.rate_curve)
-        check_value_tiers(self.value_tiers)
-        if self.value_tiers:
-            first = self.value_tiers[0].ratio_ppm
+        check_tiers(self.value_tiers, ValueTier)
+        check_tiers(self.quantity_tiers, QuantityTier)
+        if self.value_tiers and self.quantity_tiers:
+            raise ValueError(
+                "'quantity_tiers' is the other form of value_tiers (tiers by the quantity held, not its "
+                "value): give one or the other"
+            )
+        tiers, form = (self.value_tiers, "value") if self.value_tiers else (self.quantity_tiers, "quantity")
+        if tiers:
+            first = tiers[0].ratio_ppm
             for key in ("initial_weight_ppm", "maintenance_weight_ppm"):
                 if getattr(self, key) != first:
                     raise ValueError(
-                        f"'{key}' must be the first value tier's ratio_ppm ({first}) where value_tiers are "
+                        f"'{key}' must be the first {form} tier's ratio_ppm ({first}) where {form}_tiers are "
                         f"given: {getattr(self, key)}"
                     )
         if self.liquidation_fee_ppm and not self.lends:
@@ -221,6 +237,8 @@ def collateral_value(policy: Any, assets: tuple[Asset, ...], account: Account, *
         deposit = max_(balance, 0) if rule.lends else balance
         if rule.value_tiers:  # a rate per tier of the holding's value (OKX's discount rate tiers)
             value = tiered_value(rule.value_tiers, deposit * asset.price_quote, policy.rounding.collateral)
+        elif rule.quantity_tiers:  # a rate per tier of the quantity held (Bybit's collateral value ratio)
+            value = tiered_quantity(rule.quantity_tiers, deposit, asset.price_quote, policy.rounding.collateral)
         else:
             value = mul_ppm(deposit * asset.price_quote, weight, rounding=policy.rounding.collateral)
         values.append(value if rule.cap_quote is None else min_(value, rule.cap_quote))

@@ -59,6 +59,15 @@ def quote_field(*, min_value: int | None = 0, max_value: int | None = None, defa
     )
 
 
+def asset_field(*, min_value: int | None = 0, max_value: int | None = None, default: Any = attrs.NOTHING) -> Any:
+    """An amount of a collateral asset, in its quanta (the ``[[collateral]]`` table's ``quantum``)."""
+    return attrs.field(
+        default=default,
+        validator=_integer_in("asset quanta", min_value, max_value, optional=default is None),
+        metadata={META: {"unit": "asset", "min": min_value, "max": max_value}},
+    )
+
+
 def count_field(*, min_value: int = 0, max_value: int | None = None, default: Any = attrs.NOTHING) -> Any:
     """A whole count (events, steps)."""
     return attrs.field(

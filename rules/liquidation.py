@@ -76,7 +76,9 @@ class Order(enum.Enum):
     liquidation repays liabilities from the account's assets before any position is reduced
     (Bybit help, "Liquidation Process (Unified Trading Account)", article 000001876;
     docs/venues.md#which-position-goes-first). Without assets, or with no liability, it is
-    ``all_at_once``."""
+    ``all_at_once``. The one order besides ``all_at_once`` that a bankruptcy-price execution
+    takes: its positions close at once, as Bybit's liquidation engine takes them over at the
+    bankruptcy price once the assets have repaid the liabilities."""
 
     ALL_AT_ONCE = "all_at_once"
     LARGEST_LOSS_FIRST = "largest_loss_first"
@@ -152,8 +154,9 @@ class LiquidationRule:
     #: re-checking the whole account after each order; ``collateral_first`` sells collateral assets
     #: as far as the account's liability before any position. An order other than all at once needs
     #: ``execution = "market"`` (a bankruptcy-price or takeover execution hands the whole margin
-    #: over, leaving nothing to keep another position open) and no
-    #: ``partial_above_notional_quote``. Matters only on a book of several markets.
+    #: over, leaving nothing to keep another position open), but ``collateral_first`` also takes
+    #: ``"bankruptcy"`` (its positions close at once), and no ``partial_above_notional_quote``.
+    #: Matters only on a book of several markets, or, for ``collateral_first``, with assets.
     order: Order = attrs.field(default=Order.ALL_AT_ONCE, validator=attrs.validators.instance_of(Order))
     #: The venue delists a market by final settlement as the engine's ``FinalSettlement`` event runs
     #: it (``rules.final_settlement``): every position settles to the settlement price, an account
@@ -207,9 +210,13 @@ class LiquidationRule:
                     f"and order = 'all_at_once': {clash[0]}"
                 )
         if self.order is not Order.ALL_AT_ONCE:
-            if self.execution is not Execution.MARKET:
+            # collateral first sells collateral, then closes every position at once: a close at the
+            # bankruptcy price hands the margin over no differently than all at once (Bybit's UTA)
+            whole = self.order is Order.COLLATERAL_FIRST and self.execution is Execution.BANKRUPTCY
+            if self.execution is not Execution.MARKET and not whole:
+                also = " or 'bankruptcy'" if self.order is Order.COLLATERAL_FIRST else ""
                 raise ValueError(
-                    f"'order' = '{self.order.value}' needs execution = 'market' (a '{self.execution.value}' "
+                    f"'order' = '{self.order.value}' needs execution = 'market'{also} (a '{self.execution.value}' "
                     f"execution hands the whole margin over): '{self.order.value}'"
                 )
             if self.partial_above_notional_quote is not None:

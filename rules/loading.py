@@ -679,6 +679,7 @@ _COLLATERAL_DEFAULTS = {
     "bankruptcy": [],
     "rate_curve": [],
     "value_tiers": [],
+    "quantity_tiers": [],
     "liquidation_fee_ppm": 0,
     "fund_floor_quote": 0,
     "loan_origination_fee_ppm": 0,

@@ -118,9 +118,11 @@ ORDER: dict[tuple[str, ...], tuple[str, ...]] = {
         "fund_floor_quote",
         "rate_curve",
         "value_tiers",
+        "quantity_tiers",
     ),
     ("collateral", "rate_curve"): ("utilization_ppm", "rate_ppm"),
     ("collateral", "value_tiers"): ("floor_value_quote", "ratio_ppm"),
+    ("collateral", "quantity_tiers"): ("floor_quanta", "ratio_ppm"),
     ("settlement_lending",): ("interest_fee_ppm", "rate_curve"),
     ("settlement_lending", "rate_curve"): ("utilization_ppm", "rate_ppm"),
     ("rounding",): (

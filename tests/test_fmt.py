@@ -209,6 +209,7 @@ def test_every_schema_key_has_its_place() -> None:
         ("collateral",): "Collateral",
         ("collateral", "rate_curve"): "RatePoint",
         ("collateral", "value_tiers"): "ValueTier",
+        ("collateral", "quantity_tiers"): "QuantityTier",
         ("settlement_lending",): "SettlementLending",
         ("settlement_lending", "rate_curve"): "RatePoint",
         ("rounding",): "RoundingRule",
