@@ -112,7 +112,9 @@ def expected(type_: Any, field: attrs.Attribute | None = None) -> str:
     meta = field.metadata.get(META) if field is not None else None
     if meta:
         low, high = meta.get("min"), meta.get("max")
-        unit = {"ppm": "ppm", "quote": "quote quanta", "count": "events", "asset": "asset quanta"}.get(meta.get("unit"), meta.get("unit"))
+        unit = {"ppm": "ppm", "quote": "quote quanta", "count": "events", "asset": "asset quanta"}.get(
+            meta.get("unit"), meta.get("unit")
+        )
         span = f" from {low} to {high}" if high is not None else (f" >= {low}" if low is not None else "")
         return f"an integer number of {unit}{span}"
     if type_ is bool:

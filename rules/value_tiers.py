@@ -89,9 +89,7 @@ def check_tiers(tiers: tuple[Any, ...], cls: type = ValueTier) -> None:
     for i in range(1, len(tiers)):
         before, tier = tiers[i - 1], tiers[i]
         if tier.floor <= before.floor:
-            raise ValueError(
-                f"'{floor}' must be > {before.floor} (the tier before): {tier.floor} @ {key}[{i}].{floor}"
-            )
+            raise ValueError(f"'{floor}' must be > {before.floor} (the tier before): {tier.floor} @ {key}[{i}].{floor}")
         if tier.ratio_ppm > before.ratio_ppm:
             raise ValueError(
                 f"'ratio_ppm' must be <= {before.ratio_ppm} (the tier before: a larger holding never "

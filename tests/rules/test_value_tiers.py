@@ -24,6 +24,7 @@ import pytest
 from click.testing import CliRunner
 
 from solvent.cli import main
+from solvent.rules import value_tiers
 from solvent.rules.arith import Rounding
 from solvent.rules.assets import Collateral, collateral_value
 from solvent.rules.book import Asset, Book, new_book
@@ -33,7 +34,6 @@ from solvent.rules.loading import dumps_policy, load_policy, loads_policy
 from solvent.rules.margin import MarginRule, Tier
 from solvent.rules.outcomes import Liquidated
 from solvent.rules.policy import Policy
-from solvent.rules import value_tiers
 from solvent.rules.value_tiers import QuantityTier, ValueTier, check_tiers, tiered_quantity, tiered_value
 from solvent.rules.waterfall import Adl, InsuranceFund, Ranking
 
@@ -199,7 +199,7 @@ class TestQuantityTiers:
             (99_999, 1_000, 97_999_020),  # 99,999 × 1,000 × 0.98
             (100_000, 1_000, 98_000_000),  # 10 BTC, the first floor: "0 - 10" at 0.98, the slice above it empty
             (100_001, 1_000, 98_000_950),  # one quantum into ">10 - 20": + 1,000 × 0.95
-            (100_001, 999, 97_902_949),  # ⌊(98,000 + 0.95) × 999⌋: one rounding over the sum (per tier: 97,902,000 + 949)
+            (100_001, 999, 97_902_949),  # ⌊98,000.95 × 999⌋, one rounding (per tier: 97,902,000 + 949)
             (200_001, 1_000, 193_000_900),  # 98M + 95M + 1,000 × 0.9
             (500_000, 1_000, 448_000_000),  # 50 BTC: (9.8 + 9.5 + 9 + 8.5 + 8) BTC × 100,000 USDT
             (500_001, 1_000, 448_000_000),  # ">50" at 0: one quantum more counts nothing
@@ -278,7 +278,7 @@ BAD_FORMS = [
         "a floor repeated",
         lambda t: t.replace("floor_quanta = 200000  #", "floor_quanta = 100000  #"),
         "'floor_quanta' must be > 100000 (the tier before): 100000 @ $.collateral[0].quantity_tiers[2].floor_quanta",
-        "floor_quanta = 100000  # §V: \">20",
+        'floor_quanta = 100000  # §V: ">20',
     ),
     (
         "a fraction of a quantum",
