@@ -168,6 +168,13 @@ def _answered(
             seconds=time.perf_counter() - started,
             bounds=bounds,
         )
+    if compositional and bounds.accounts > comp.LEMMA_TRADERS and _payer_fits(policy, invariant, bounds):
+        # the payer's all-N route first: the lemmas' book's own question, then N with what it left
+        # (docs/solver-notes.md#the-lemmas-book-first-at-n--4-and-8-issue-18)
+        outcome = _lemmas_book_first(policy, invariant, bounds, minimize, transfers)
+        return attrs.evolve(
+            outcome, seconds=time.perf_counter() - started, accepted=invariant.id in policy.accepts, bounds=bounds
+        )
     # one purse: every part of the question is given at most what the parts before it left
     # (docs/solver-notes.md#a-questions-effort-is-one-purse); the all-N lemmas at most half
     total = bounds.effort
@@ -292,6 +299,89 @@ def _answered(
         )
     return attrs.evolve(
         outcome, seconds=time.perf_counter() - started, accepted=invariant.id in policy.accepts, bounds=bounds
+    )
+
+
+#: the part of a larger book's question (N > 2) kept for N where the payer's all-N route is asked
+#: first on the lemmas' book (``_lemmas_book_first``): an eighth; that question gets the rest
+AT_N_SHARE = 8
+
+
+def _lemmas_book_first(
+    policy: Policy, invariant: Invariant, bounds: Bounds, minimize: bool, transfers: bool
+) -> ProofResult:
+    """A payer's claim on a book larger than the lemmas' (N > 2) where the payer's facts fit: the
+    question of the lemmas' two-trader book first, as ``prove`` asks it there (its own z3 context,
+    the direct check with the payer's facts first, the all-N argument after a proof: the same
+    terms and units), within all but an eighth of the purse, without the transfers obligation (it
+    is N's own). Then:
+
+    - proved for every N there: the claim holds at N (N's books are among every N's); N asks the
+      non-negative transfers alone with what is left (the claim's verdict cannot move: a direct
+      refutation at N would be a bug in Solvent, never a verdict, the cross-check given up as
+      ``_transfers_at_k`` gives it up at K);
+    - refuted there: a story on two traders is one within N's bounds (as the small-scope search
+      reports it), said to hold for every larger book where it replays so;
+    - otherwise (undecided, or proved at N = 2 with the all-N argument not held): N's own bounded
+      question with what is left, the lemmas' book's answer said in its reason.
+
+    (docs/solver-notes.md#the-lemmas-book-first-at-n--4-and-8-issue-18)"""
+    from solvent.solver import compositional as comp
+
+    total = bounds.effort
+    n = comp.LEMMA_TRADERS
+    book = attrs.evolve(bounds, accounts=n, effort=max(total - total // AT_N_SHARE, 1))
+    small = prove(policy, invariant, book, minimize=minimize, transfers=False)
+    asked = tuple(_tag_scope(q, n) for q in small.queries)
+    left = total - small.units
+    own = _obligation(small, invariant.id)
+    if own.verdict is Verdict.REFUTED:
+        refuted = attrs.evolve(
+            small,
+            scope=scope_of(bounds),
+            obligations=tuple(
+                attrs.evolve(o, scope=scope_of(bounds)) if o.verdict is Verdict.REFUTED else o
+                for o in small.obligations
+            ),
+            queries=asked,
+        )
+        return _refuted_for_larger_books(policy, invariant, refuted)
+    every_n = own.verdict is Verdict.PROVED and own.scope is not None and own.scope.accounts is None
+    first = f"the lemmas' book (N = {n}) asked first"
+    if every_n:
+        claim = ObligationResult(invariant.id, Verdict.PROVED, own.reason, own.scope)
+        method = f"{small.method}; {first}, where the claim is proved for every N; at N = {bounds.accounts}"
+        if not transfers:
+            return attrs.evolve(small, obligations=(claim,), queries=asked, method=f"{method} nothing more asked")
+        rest = _bounded(policy, invariant, bounds, max(left, 0), transfers=True, claim=False)
+        if rest.verdict is Verdict.VACUOUS:
+            return attrs.evolve(rest, queries=asked + rest.queries)
+        obligations = (claim, *rest.obligations)
+        verdict, reason = combine(list(obligations))
+        return attrs.evolve(
+            rest,
+            verdict=verdict,
+            reason=reason,
+            scope=own.scope,
+            obligations=obligations,
+            method=f"{method} the non-negative transfers only: {rest.method}",
+            lemmas=small.lemmas + rest.lemmas,
+            queries=asked + rest.queries,
+        )
+    said = own.reason or f"proved at N ≤ {n} only: {small.method}"
+    outcome = _bounded(policy, invariant, bounds, max(left, 0), transfers=transfers)
+    at_n = _obligation(outcome, invariant.id)
+    if at_n.verdict is Verdict.UNKNOWN:
+        at_n = attrs.evolve(at_n, reason=f"{first}: {said}; at N = {bounds.accounts}: {at_n.reason}")
+    obligations = tuple(at_n if o.obligation == invariant.id else o for o in outcome.obligations)
+    verdict, reason = combine(list(obligations)) if obligations else (outcome.verdict, outcome.reason)
+    return attrs.evolve(
+        outcome,
+        verdict=verdict if outcome.verdict is not Verdict.VACUOUS else outcome.verdict,
+        reason=reason if outcome.verdict is not Verdict.VACUOUS else outcome.reason,
+        obligations=obligations,
+        method=f"{outcome.method}; {first}: {said}",
+        queries=asked + outcome.queries,
     )
 
 
