@@ -186,13 +186,21 @@ def attempt(
         )
         return Extension(method, tuple(lemmas), tuple(checker.queries), every_k=True, assumes=TURNS_ALIKE)
     if invariant.id in EACH_TRADER and checker.flat:
+        # at K > 1 asked from any state with the prices within bounds (``flat_trader_argument``): every K
+        any_k = bounds.events > 1
         method = (
-            "compositional, all N, one event: no liquidation turn (nor a pool's own deleveraging before them) "
-            "charges a trader with no position, checked on "
-            "the engine's own transition, settle and liquidation_turn with the system accounts fresh at each turn; "
-            f"assumes {TURNS_ALIKE}"
+            f"compositional, all N, {'any K' if any_k else 'one event'}: no liquidation turn (nor a pool's own "
+            "deleveraging before them) charges a trader with no position, checked on "
+            "the engine's own transition, settle and liquidation_turn with the system accounts fresh at each turn"
+            + (
+                ", from any state of the traders (a flat trader's cost basis free) with the prices within bounds, "
+                "which every accepted event of these kinds keeps"
+                if any_k
+                else ""
+            )
+            + f"; assumes {TURNS_ALIKE}"
         )
-        return Extension(method, tuple(lemmas), tuple(checker.queries), every_k=False, assumes=TURNS_ALIKE)
+        return Extension(method, tuple(lemmas), tuple(checker.queries), every_k=any_k, assumes=TURNS_ALIKE)
     if invariant.id in EACH_TRADER and checker.payer:
         method = (
             "compositional, all N, one event: the payer's side of ADL (a bankrupt account that met its margin "

@@ -102,6 +102,9 @@ THROUGH_SYSTEM = (
 TURNS_ALIKE = "each trader's turn treats every other trader as a two-trader book's turn treats the other"
 #: the prefix of the fresh variables that stand for the system accounts when a turn begins
 FRESH = "turn."
+#: the assumptions of the book before an event that every accepted event of the bounded kinds keeps
+#: (mark moves and funding: the new mark is the event's price, the previous one the mark before)
+_KEPT = frozenset({"prices within bounds"})
 
 
 def _conjuncts(formula: Any) -> list[Any]:
@@ -467,11 +470,13 @@ def each_trader_argument(
     return lemmas
 
 
-def _flat(book: Book, name: str) -> Book:
-    """``book`` with ``name`` holding no position in any market (size and cost 0)."""
+def _flat(book: Book, name: str, cost: bool = True) -> Book:
+    """``book`` with ``name`` holding no position in any market (size and cost 0; with ``cost``
+    False its cost basis is left free: any flat account, whatever an earlier step left there)."""
     account = book.account(name)
-    flat = tuple(attrs.evolve(p, size_lots=0, cost_quote=0) for p in account.positions)
-    account = attrs.evolve(account, size_lots=0, cost_quote=0, more_positions=flat[1:])
+    zero = {"size_lots": 0, "cost_quote": 0} if cost else {"size_lots": 0}
+    flat = tuple(attrs.evolve(p, **zero) for p in account.positions)
+    account = attrs.evolve(account, **zero, more_positions=flat[1:])
     return book.with_balances(tuple(account if a.name == name else a for a in book.accounts))
 
 
@@ -495,12 +500,23 @@ def flat_trader_argument(
     trader's turn treats it as alice's turn treats flat bob, given that each trader's turn treats
     every other trader as it treats the other trader of the two-trader book (the engine's loops
     over the book's accounts: the ADL queue ranks each candidate by its own position, a flat one
-    serving no lots). One event (K = 1), as for the other per-account arguments."""
-    small, book, slot = _one_event_frame(invariant, bounds, fail, "flat-trader", assets=True)
+    serving no lots). One event (K = 1), as for the other per-account arguments.
+
+    At K > 1 (``bounds.events``), from any state (docs/solver-notes.md#flat-accounts-never-pay-at-any-k-issue-18):
+    the premise is only what every accepted event keeps, as :func:`each_liquidation_argument`'s is
+    (the mark and previous mark within the price bounds; the event's own bounds and acceptance),
+    bob's cost basis free as well as every number of alice and of the system accounts: no margin,
+    no well-formedness, no balance bound. A flat trader before any step of a sequence is such a
+    bob, so the claim holds at each step whatever the steps before left: every K. One market
+    without collateral assets (an asset's oracle prices would need their own kept bounds)."""
+    any_k = bounds.events > 1
+    small, book, slot = _one_event_frame(invariant, bounds, fail, "flat-trader", assets=not any_k, any_k=any_k)
     traders = [a.name for a in book.traders]
-    flat = _flat(book, traders[-1])
+    flat = _flat(book, traders[-1], cost=not any_k)
     market = (*_shared(book), "e1.")
     premise = [c for a in book_assumptions(policy, book, small) for c in _conjuncts(a.holds)]
+    if any_k:
+        premise = [c for a in book_assumptions(policy, book, small) if a.name in _KEPT for c in _conjuncts(a.holds)]
     lemmas = []
     for variant in slot.variants:
         event, label = variant.event, variant.label
@@ -628,8 +644,7 @@ def each_liquidation_argument(
     (docs/solver-notes.md#every-claim-at-n--8-and-at-k--3-issue-18)."""
     small, book, slot = _one_event_frame(invariant, bounds, fail, "per-liquidation", any_k=True)
     traders = [a.name for a in book.traders]
-    kept = {"prices within bounds"}
-    prices = [c for a in book_assumptions(policy, book, small) if a.name in kept for c in _conjuncts(a.holds)]
+    prices = [c for a in book_assumptions(policy, book, small) if a.name in _KEPT for c in _conjuncts(a.holds)]
     lemmas = []
     for variant in slot.variants:
         event, label = variant.event, variant.label
