@@ -64,9 +64,19 @@ def test_with_a_collateral_asset_the_any_k_argument_does_not_apply() -> None:
     assert isinstance(found, compositional.Attempt) and not found.applies
 
 
+def test_binance_at_two_moves_is_proved_for_every_n_and_k() -> None:
+    """5 s at load 10: proved at N ≤ 2, K ≤ 2 before (1,459,128 units: the two-move question), for
+    every N and K after (1,436,922): the lemma, the one-event book first, the transfers at K = 2."""
+    result = prove("binance", "flat-accounts-never-pay", Bounds(accounts=2, events=2, effort=5_000_000), minimize=False)
+    assert result.verdict is Verdict.PROVED, result.summary()
+    own = next(o for o in result.obligations if o.obligation == "flat-accounts-never-pay")
+    assert own.scope.accounts is None and own.scope.events is None
+
+
+@pytest.mark.deep  # 3.1M units: 4-10 s at load 5-10
 def test_binance_at_three_traders_and_three_moves_is_proved_for_every_n_and_k() -> None:
-    """4 s at load 5: the lemma, the one-event book (N = 2, K = 1) first, then the transfers alone at
-    N = 3, K = 3 (partial before: the claim's three-event question out of units, 18.1M spent)."""
+    """The lemma, the one-event book (N = 2, K = 1) first, then the transfers alone at N = 3, K = 3
+    (partial before: the claim's three-event question out of units, 18.1M spent)."""
     result = prove(
         "binance", "flat-accounts-never-pay", Bounds(accounts=3, events=3, effort=20_000_000), minimize=False
     )
