@@ -372,7 +372,7 @@ def _lemmas_book_first(
     outcome = _bounded(policy, invariant, bounds, max(left, 0), transfers=transfers)
     at_n = _obligation(outcome, invariant.id)
     if at_n.verdict is Verdict.UNKNOWN:
-        at_n = attrs.evolve(at_n, reason=f"{first}: {said}; at N = {bounds.accounts}: {at_n.reason}")
+        at_n = attrs.evolve(at_n, reason=f"{at_n.reason}; {first}: {said}")
     obligations = tuple(at_n if o.obligation == invariant.id else o for o in outcome.obligations)
     verdict, reason = combine(list(obligations)) if obligations else (outcome.verdict, outcome.reason)
     return attrs.evolve(
