@@ -64,7 +64,7 @@ from solvent.rules.book import Book
 from solvent.rules.engine import transition
 from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.liquidation import pools_holding
-from solvent.rules.margin import equity
+from solvent.rules.margin import account_initial_margin, equity
 from solvent.rules.outcomes import AdlFill
 from solvent.rules.policy import Policy
 from solvent.rules.pool_bankruptcy import deleverage_pools
@@ -374,6 +374,44 @@ def walk_lemmas(policy: Policy, bounds: Bounds, valid: Valid) -> list[str]:
     ]
 
 
+def skip_question(policy: Policy, bounds: Bounds, floor: bool = True) -> tuple[list[Any], Any]:
+    """``(premise, claim)``: the walk's turn (``rules.adl.walk_step``) skips no candidate where the
+    bankrupt account (below zero at the mark) and the candidate, re-valued at a common price P (a free ghost price: the mark
+    the story started from), are worth at least 0 and at least the candidate's initial margin at P
+    (``floor``; else 0), from a walk state that owes no more a lot than the deficit did: the turn
+    with the overlap rule serves what the turn without it serves.
+
+    Half of an all-N argument for ``adl-ranking-respected`` on dYdX, not wired into a verdict: the
+    other half, that every step from a well-formed book keeps each position holder worth its
+    initial margin at the start mark (a mark move leaves that worth as it was, an ADL fill at most
+    the move a lot raises it, a liquidation leaves the account flat or deferred as it stood), is not
+    built (docs/solver-notes.md#dydxs-ranking-the-skip-and-a-ghost-price)."""
+    layer = policy.adl
+    book, _ = symbolic_book(attrs.evolve(bounds, accounts=2, events=1))
+    bankrupt, winner = book.traders[0], book.traders[1]
+    rule, rounding, mark = policy.margin, policy.rounding, book.market.mark_quote
+    size, own = bankrupt.size_lots, equity(rule, bankrupt)
+    lots = abs_(size)
+    _, gap, _ = adl.gaps_of(
+        Ctx(book), layer, bankrupt.name, own, lots, fee_to_close_rate(policy), pools_holding(policy.liquidation)
+    )
+    entry = adl.entry_of(rule, rounding, layer, size, mark, 1, winner)
+    r, d, ghost = z3.Int(f"{WALK}remaining"), z3.Int(f"{WALK}deficit"), z3.Int(f"{WALK}ghost_mark")
+    # the lots served (a skip serves none and pays nothing: the lots decide the paid too)
+    skipping = adl.walk_step(rule, rounding, layer, book, size, gap, entry, r, d)[0]
+    serving = adl.walk_step(rule, rounding, attrs.evolve(layer, overlap_only=False), book, size, gap, entry, r, d)[0]
+
+    def worth(account: Any) -> Any:
+        return equity(rule, account) + account.size_lots * (ghost - mark)
+
+    least = account_initial_margin(rule, rounding, winner, ghost) if floor else 0
+    owed = max_(-own, 0)
+    # ADL runs for an account below zero at the mark (``rules.bankruptcy``)
+    premise = [mark >= 1, ghost >= 1, own < 0, worth(bankrupt) >= 0, worth(winner) >= least]
+    premise += [r >= 0, r <= lots, d >= 0, d * lots <= owed * r]
+    return [_b(p) for p in premise], _b(skipping == serving)
+
+
 def argument(
     policy: Policy, invariant: Invariant, bounds: Bounds, valid: Valid, fail: Callable[[str], None]
 ) -> list[str]:
@@ -450,6 +488,7 @@ __all__ = [
     "one_call_a_step",
     "price_question",
     "ranking_question",
+    "skip_question",
     "walk_lemmas",
     "walk_step",
     "walks",

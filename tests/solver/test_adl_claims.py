@@ -14,6 +14,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+import z3
 
 import solvent.rules.adl as adl_module
 from solvent.properties import catalog
@@ -27,6 +28,7 @@ from solvent.solver import compositional as comp
 from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.prove import prove
 from solvent.solver.verdicts import TRIVIALLY, Verdict
+from tests.solver.test_resolution_facts import _variables
 
 RANKED = ("binance", "okx", "bybit", "bitmex")
 UNITS = 5_000_000
@@ -268,3 +270,40 @@ def test_the_step_holds_one_call_a_bankrupt_account_in_book_order(monkeypatch) -
         comp._Checker(Bounds()).fail,
     )
     assert sum("are exclusive" in lemma for lemma in lemmas) == 3
+
+
+def test_dydxs_walk_skips_nobody_worth_its_margin_at_a_common_price() -> None:
+    """Half of an all-N argument for dYdX's ranking (not wired into a verdict): a candidate worth
+    its initial margin, and a bankrupt account worth 0, at a common ghost price P (the start mark)
+    are never skipped: the turn with the overlap rule serves what the turn without it serves
+    (1.96M units)."""
+    from solvent.solver import wall
+
+    policy = resolve_policy("dydx-v4")
+    premise, claim = adl_claims.skip_question(policy, for_policy(Bounds(accounts=2), policy))
+    assert wall.check([*premise, z3.Not(claim)], [], 4_000_000, 300.0).result == "unsat"
+
+
+def test_worth_only_zero_at_the_common_price_is_skipped() -> None:
+    """Without the margin floor the premise admits a skip (z3's model, 1.33M units): each side worth
+    exactly 0 at P = 286, the mark 301, alice short 59 lots at cash −885 (15 a lot under), bob long
+    36 at cash 540 (15 a lot over); bob's turn takes the 27 lots left for the 405 still owed,
+    leaving 135 under the initial margin of 9 lots (⌈135.45⌉ = 136), and the ratio test refuses it
+    through the maintenance's rounding: 135 × 326 < 540 × 82. The premise holds there and the
+    claim does not."""
+    policy = resolve_policy("dydx-v4")
+    premise, claim = adl_claims.skip_question(policy, for_policy(Bounds(accounts=2), policy), floor=False)
+    values = {
+        "adlw.deficit": 405,
+        "adlw.ghost_mark": 286,
+        "adlw.remaining": 27,
+        "s0.PERP.mark_quote": 301,
+        "s0.alice.cash_quote": -885,
+        "s0.alice.size_lots": -59,
+        "s0.bob.cash_quote": 540,
+        "s0.bob.size_lots": 36,
+    }
+    formula = z3.And(*premise, z3.Not(claim))
+    pairs = [(v, z3.IntVal(values.get(str(v), 0))) for v in _variables(formula)]
+    assert z3.is_true(z3.simplify(z3.substitute(z3.And(*premise), *pairs)))
+    assert z3.is_false(z3.simplify(z3.substitute(claim, *pairs)))
