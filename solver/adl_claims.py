@@ -42,9 +42,16 @@ The lemmas quantify every number of the book the call starts from, so they hold 
 of any number of events (no assumption on the starting book), which is why the verdict covers any
 K. What they rest on is said in the scope (:data:`ASSUMES`): one call per bankrupt account a step,
 whose queue treats every candidate alike at any N. Where a lemma does not hold (Hyperliquid's price
-at the previous mark, a mutated ranking or fill) or the queue walks its candidates in turn
-(dYdX's fill per fill), nothing is extended and the claim is asked at the bounded N as before;
-``solver.prove`` also asks it directly there (the all-N claim never rests on the lemmas alone).
+at the previous mark, a mutated ranking or fill), nothing is extended and the claim is asked at the
+bounded N as before; ``solver.prove`` also asks it directly there (the all-N claim never rests on
+the lemmas alone).
+
+Where the queue walks its candidates in turn (dYdX's fill per fill and overlap rule, :func:`walks`),
+the price is proved by induction over the walk instead (:func:`walk_lemmas`: the walk starts within
+its invariant, and each candidate's turn from any state within it records a fair fill and keeps it;
+:data:`ASSUMES_WALK`), and the ranking is not covered: the walk skips an offsetting account a fill
+would leave riskier (:data:`WALK_RANKING`; half of an argument that no skip is reachable is
+:func:`skip_question`, docs/solver-notes.md#dydxs-ranking-the-skip-and-a-ghost-price).
 """
 
 from __future__ import annotations
