@@ -199,7 +199,14 @@ def _run_layer(
 
 
 def resolve(
-    policy: Policy, ctx: Ctx, name: str, resolving: tuple[str, ...] = (), *, flat: bool = False, sold: bool = False
+    policy: Policy,
+    ctx: Ctx,
+    name: str,
+    resolving: tuple[str, ...] = (),
+    *,
+    flat: bool = False,
+    sold: bool = False,
+    alone: bool = False,
 ) -> Ctx:
     """Pay ``name``'s deficit down the waterfall and close its position; then, under a socialized
     loss with ``cascade``, resolve every payer it left below zero. ``resolving``: the accounts whose
@@ -207,7 +214,8 @@ def resolve(
     ``flat``: the account holds no position (:func:`resolve_loan`). ``sold``: its collateral was
     sold already by :func:`settle_collateral` (the cascade's liquidation), which leaves either none
     or a deficit of 0, so the sale here could sell nothing; it is not built (fewer terms for z3:
-    the fund's turn lemma on Mango's two-trader lending book 1.16M -> 0.71M units)."""
+    the fund's turn lemma on Mango's two-trader lending book 1.16M -> 0.71M units). ``alone``: no
+    cascade after it (the cascade's own resolutions: :func:`_cascade` goes on with the next)."""
     ctx = convert_spot(policy.margin, ctx, name)
     # collateral first (solvent.rules.assets); a flat loan's was sold by the auto exchange
     if ctx.book_field("assets") and not (flat or sold):
@@ -226,7 +234,7 @@ def resolve(
         ctx = ctx.note_if(or_(covered != 0, remaining > 0), LayerUsed(name, index, layer.kind, covered, exhausted))
         remaining = remaining - covered
     ctx = ctx.note_if(remaining > 0, Residual(name, remaining))
-    return _cascade(policy, ctx, (*resolving, name))
+    return ctx if alone else _cascade(policy, ctx, (*resolving, name))
 
 
 def resolve_loan(policy: Policy, ctx: Ctx, name: str) -> Ctx:
@@ -247,19 +255,49 @@ def _cascade(policy: Policy, ctx: Ctx, resolving: tuple[str, ...]) -> Ctx:
     ``resolve_perp_bankruptcy`` in its turn, docs/venues.md#drift-v2-bankruptcy). Its value is
     ``assets.account_value``: equity on a book without collateral assets (the same terms), equity
     plus deposits less borrows at oracle prices on one with them (Drift's total collateral, Mango's
-    health: a borrower the charge sinks below its borrow is sunk though its cash is not)."""
+    health: a borrower the charge sinks below its borrow is sunk though its cash is not).
+
+    In turn: while a trader is below zero, the first in book order is resolved, its own socialized
+    loss charged, and the book is read again (at most once per trader: its resolution closes the
+    account's position, so it is not below zero with a position again). That is the order the
+    cascade took when each account it resolved cascaded in turn, book order at each level: the
+    cascade from the first account below zero leaves no trader below zero, so the rest of the level
+    it started from finds none (docs/solver-notes.md#the-cascade-in-turn-issue-18). As a loop the
+    symbolic run builds each step once (N - 1 steps of N - 1 candidates) where the chains built
+    every order of the traders: at N = 4, 10 resolutions a turn instead of 16."""
     layer = policy.layer(SocializedLoss)
     if layer is None or not layer.cascade:
         return ctx
-    assets = ctx.book_field("assets")
-    for name in [a.name for a in ctx.book.traders if a.name not in resolving]:
-        account = ctx.book.account(name)
-        below_zero = and_(open_lots(account) != 0, account_value(policy, assets, account) < 0)
-        ctx = ctx.branch(below_zero, lambda c, n=name: _bankrupt_in_turn(policy, c, n, resolving))
+    names = [a.name for a in ctx.book.traders if a.name not in resolving]
+    for _ in names:
+        assets = ctx.book_field("assets")
+        below = []
+        for name in names:
+            account = ctx.book.account(name)
+            below.append((name, and_(open_lots(account) != 0, account_value(policy, assets, account) < 0)))
+        ctx, resolved = _first_below(policy, ctx, below, resolving)
+        if not resolved:
+            return ctx
     return ctx
 
 
-def _bankrupt_in_turn(policy: Policy, ctx: Ctx, name: str, resolving: tuple[str, ...]) -> Ctx:
+def _first_below(
+    policy: Policy, ctx: Ctx, below: list[tuple[str, Any]], resolving: tuple[str, ...]
+) -> tuple[Ctx, bool]:
+    """The first of ``below`` (name, below zero, in book order, each read on the same book) that is
+    below zero is liquidated and resolved alone (:func:`_bankrupt_in_turn`); returns (ctx, whether
+    one may have been: False only where every test is a plain False)."""
+    tests = [(name, sunk) for name, sunk in below if sunk is not False]
+
+    def first(c: Ctx, k: int) -> Ctx:
+        name, sunk = tests[k]
+        rest = (lambda d: first(d, k + 1)) if k + 1 < len(tests) else None
+        return c.branch(sunk, lambda d: _bankrupt_in_turn(policy, d, name, resolving, alone=True), rest)
+
+    return (first(ctx, 0), True) if tests else (ctx, False)
+
+
+def _bankrupt_in_turn(policy: Policy, ctx: Ctx, name: str, resolving: tuple[str, ...], *, alone: bool = False) -> Ctx:
     """Liquidate ``name``, below zero after another account's socialized loss, and resolve it: its
     other markets closed first and, on a book with collateral assets, its collateral sold and its
     borrows repaid as the sweep's whole close does (``settle_collateral``), then its deficit down
@@ -274,4 +312,4 @@ def _bankrupt_in_turn(policy: Policy, ctx: Ctx, name: str, resolving: tuple[str,
     if ctx.book.more_markets:  # its other markets first, as the sweep's liquidation does
         ctx = close_other_markets(policy, ctx, name)
     ctx = settle_collateral(policy, ctx, name)
-    return resolve(policy, ctx, name, resolving, sold=True)
+    return resolve(policy, ctx, name, resolving, sold=True, alone=alone)

@@ -252,9 +252,43 @@ class TestDriftSocializedLoss:
         assert [o.account for o in s.outcomes if isinstance(o, Liquidated)] == ["bob"]
         assert _cash(s.after)["alice"] == 3
 
+    @staticmethod
+    def two_in_turn():
+        """The mark 100 → 60 on three longs (alice 1 lot on 48, bob 12 on 247, carol 11 on 387; the
+        book short 24, the fund 9). bob is bankrupt in his turn (245); his loss, spread over every
+        open lot, charges alice 5 (her 8 left after the move: 3) and carol 55. carol, below zero
+        since the move (−53), is the first trader below zero and resolved in turn; her loss charges
+        alice 5 more, −2: the book read again, alice is resolved after her, in the same cascade."""
+        book = _evolve(
+            new_book(mark_quote=100, traders=("alice", "bob", "carol")),
+            alice={"cash_quote": 48, "principal_quote": 48, "size_lots": 1, "cost_quote": 100},
+            bob={"cash_quote": 247, "principal_quote": 247, "size_lots": 12, "cost_quote": 1_200},
+            carol={"cash_quote": 387, "principal_quote": 387, "size_lots": 11, "cost_quote": 1_100},
+            liquidity={"size_lots": -24, "cost_quote": -2_400},
+            insurance_fund={"cash_quote": 9},
+        )
+        return step(_drift(), book, MarkPrice(60))
+
+    def test_a_cascade_resolves_the_next_trader_it_sinks(self) -> None:
+        s = self.two_in_turn()
+        assert [o for o in s.outcomes if isinstance(o, Bankrupt)] == [
+            Bankrupt("bob", 245),
+            Bankrupt("carol", 119),
+            Bankrupt("alice", 3),
+        ]
+        assert [(t.source, t.amount_quote) for t in s.transfers if t.destination in ("bob", "carol")][-6:] == [
+            ("alice", 5),
+            ("carol", 55),
+            ("liquidity", 178),
+            ("insurance_fund", 1),
+            ("alice", 5),
+            ("liquidity", 114),
+        ]
+        assert [a.size_lots for a in s.after.traders] == [0, 0, 0]
+
     def test_every_mutant_of_the_cascade_is_caught(self, monkeypatch) -> None:
         def observe():
-            runs = (self.run(390), self.run(389), self.run(389, cascade=False))
+            runs = (self.run(390), self.run(389), self.run(389, cascade=False), self.two_in_turn())
             return [(_cash(s.after), s.outcomes) for s in runs]
 
         assert_every_mutant_is_caught(monkeypatch, bankruptcy, "_cascade", observe, at_least=6)
@@ -380,9 +414,44 @@ class TestMangoSocializedLoss:
         assert self.socialized(s, "bob") == {"alice": 100, "maker": 50, "liquidity": 150}
         assert _cash(s.after) == {"alice": 99, "maker": 53, "liquidity": -144, "insurance_fund": 1}
 
+    @staticmethod
+    def two_in_turn():
+        """The mark 100 → 60 on three longs (alice 4 lots on 201, bob 13 on 212, carol 11 on 329; the
+        book short 28, the fund 48). bob is bankrupt in his turn (321): the fund pays its 48 and the
+        rest charges alice 20 (41 after the move: 21) and carol 54; carol, below zero since the move,
+        is resolved first, and her loss charges alice 24: −3, resolved after her in the same cascade."""
+        book = _evolve(
+            new_book(mark_quote=100, traders=("alice", "bob", "carol")),
+            alice={"cash_quote": 201, "principal_quote": 201, "size_lots": 4, "cost_quote": 400},
+            bob={"cash_quote": 212, "principal_quote": 212, "size_lots": 13, "cost_quote": 1_300},
+            carol={"cash_quote": 329, "principal_quote": 329, "size_lots": 11, "cost_quote": 1_100},
+            liquidity={"size_lots": -28, "cost_quote": -2_800},
+            insurance_fund={"cash_quote": 48},
+        )
+        return step(_mango(), book, MarkPrice(60))
+
+    def test_a_cascade_resolves_the_next_trader_it_sinks(self) -> None:
+        s = self.two_in_turn()
+        assert [o for o in s.outcomes if isinstance(o, Bankrupt)] == [
+            Bankrupt("bob", 321),
+            Bankrupt("carol", 176),
+            Bankrupt("alice", 7),
+        ]
+        assert [t.amount_quote for t in s.transfers if t.source == "alice" and t.reason.value == "socialized loss"] == [
+            20,
+            24,
+        ]
+        assert _cash(s.after) == {"liquidity": 790}
+
     def test_every_mutant_of_the_rules_is_caught_on_mangos_example(self, monkeypatch) -> None:
         def observe():
-            runs = (self.run(245), self.run(244), self.run(244, cascade=False), self.run(245, liquidator_pays=False))
+            runs = (
+                self.run(245),
+                self.run(244),
+                self.run(244, cascade=False),
+                self.run(245, liquidator_pays=False),
+                self.two_in_turn(),
+            )
             return [(_cash(s.after), s.outcomes) for s in runs]
 
         assert_every_mutant_is_caught(monkeypatch, bankruptcy, "_cascade", observe, at_least=6)
