@@ -64,15 +64,17 @@ from solvent.rules.bankruptcy import resolve
 from solvent.rules.book import Book
 from solvent.rules.engine import transition
 from solvent.rules.ledger import Ctx, Reason
+from solvent.rules.liquidation import pools_holding
 from solvent.rules.outcomes import AdlFill, Bankrupt
 from solvent.rules.policy import Policy
+from solvent.rules.pool_bankruptcy import deleverage_pools
 from solvent.rules.venue_formulas import price_at_gap
 from solvent.rules.waterfall import GapRounding
 from solvent.solver.bounds import Bounds
 from solvent.solver.case_split import remember
 from solvent.solver.payer_lemma import applies
 from solvent.solver.per_account import constants
-from solvent.solver.resolution_facts import resolution_question
+from solvent.solver.resolution_facts import POOLS, resolution_question
 from solvent.solver.story import slots, symbolic_book
 
 CLAIM = "deficit-charged-once"
@@ -92,11 +94,14 @@ Valid = Callable[..., str]
 
 def not_covered(policy: Policy, bounds: Bounds) -> str | None:
     """Why the argument does not apply to ``policy`` within ``bounds`` (None where it does)."""
-    reason = applies(policy)
+    reason = applies(policy, whole=False)  # the queue and the book may leave part of a position (lemma 1)
     if reason is not None:
         return reason
-    if policy.adl.gap_rounding is GapRounding.PER_FILL:
-        return "its ADL rounds the gap per fill: a fill's payment depends on the fills before it, not on its lots alone"
+    if policy.adl.overlap_only or policy.adl.gap_rounding is GapRounding.PER_FILL:
+        return (
+            "its ADL walks the candidates in turn (a gap rounded per fill, an offsetting account skipped where its "
+            "fill would leave it riskier): a fill's payment depends on the fills before it, not on its lots alone"
+        )
     if bounds.markets != 1 or bounds.isolated or bounds.assets or "final-settlement" in bounds.event_kinds:
         return "one market, no isolated positions, no collateral assets and no final settlement only"
     return None
@@ -151,7 +156,32 @@ def call_lemmas(policy: Policy, valid: Valid, fail: Callable[[str], None]) -> li
         if stray:
             fail(f"{bankrupt}'s ADL gap reads {', '.join(stray)}")
         lemmas.append(valid(f"{bankrupt}'s ADL gap per lot ≥ 0 wherever it fills", premise, _b(gaps), exact=True))
+    if pools_holding(policy.liquidation):
+        lemmas += _pools_lemmas(policy, valid, fail)
     return lemmas
+
+
+def _pools_lemmas(policy: Policy, valid: Valid, fail: Callable[[str], None]) -> list[str]:
+    """Lemma 1 for the pools' own deleveraging before the turns (``deleverage_pools``: BitMEX's
+    fund, a bankrupt account of its own whose queue is every trader), on a book of one trader: its
+    one candidate's fill serves every ``X`` in ``[0, L]``, as the two-trader book's does a trader's."""
+    book, premise, claim = resolution_question(policy, POOLS, CLAIM, accounts=1)
+    pools = {book.role(role).name for role in pools_holding(policy.liquidation)}
+    stray = sorted({n for p in pools for n in _reads(book, p, claim)})
+    if stray:
+        fail(f"the claim of the pools' own deleveraging reads {', '.join(stray)}")
+    out = deleverage_pools(policy, Ctx(book))
+    fills = [g for g in out.outcomes if isinstance(g.item, AdlFill)]
+    gaps = and_(*(z3.Implies(_b(g.guard), _b(g.item.gap_per_lot_quote >= 0)) for g in fills))
+    return [
+        valid(
+            f"{CLAIM} of the pools' own deleveraging beside one trader, every number free; no ADL transfer leaves a pool",
+            premise,
+            claim,
+            exact=True,
+        ),
+        valid("the pools' ADL gap per lot ≥ 0 wherever it fills", premise, _b(gaps), exact=True),
+    ]
 
 
 def fill_question(book: Book) -> tuple[list[Any], Any, Ctx]:
@@ -258,37 +288,48 @@ def step_lemmas(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[st
     for slot in slots(book, one):
         for variant in slot.variants:
             ctx = transition(policy, book, variant.event)
-            for account in book.traders:
-                mine = [
-                    _b(g.guard) for g in ctx.outcomes if isinstance(g.item, Bankrupt) and g.item.account == account.name
-                ]
+            resolved = [g for g in ctx.outcomes if isinstance(g.item, Bankrupt)]
+            for account in dict.fromkeys(g.item.account for g in resolved):
+                mine = [_b(g.guard) for g in resolved if g.item.account == account]
                 if len(mine) > 1:
                     apart = [z3.Not(z3.And(x, y)) for x, y in itertools.combinations(mine, 2)]
                     lemmas.append(
                         valid(
-                            f"the step ({variant.label}): {account.name} resolved at most once",
+                            f"the step ({variant.label}): {account} resolved at most once",
                             [],
                             z3.And(*apart),
                             exact=True,
                         )
                     )
     book, _ = symbolic_book(attrs.evolve(one, accounts=STEP_TRADERS))
-    bankrupt = book.traders[0].name
-    out = resolve(policy, Ctx(book), bankrupt)
-    traders = {a.name for a in book.traders}
-    for e in out.entries:
-        t = e.item
-        if t.reason not in READ:
-            continue
-        if bankrupt not in (t.source, t.destination):
-            fail(f"{bankrupt}'s resolve moves {t.reason.value} between {t.source} and {t.destination}")
-        if t.destination in traders - {bankrupt} and t.reason is not Reason.ADL:
-            fail(f"{bankrupt}'s resolve pays {t.destination} by {t.reason.value}")
+    pools = {book.role(role).name for role in pools_holding(policy.liquidation)}
+    others = {a.name for a in book.traders} | pools  # every account a Bankrupt outcome may name
+    first = book.traders[0].name
+    _read_by_others(f"{first}'s resolve", resolve(policy, Ctx(book), first), {first}, others, fail)
+    if pools:
+        _read_by_others("the pools' own deleveraging", deleverage_pools(policy, Ctx(book)), pools, others, fail)
     lemmas.append(
         f"the step ({', '.join(bounds.event_kinds)}, {STEP_TRADERS} traders): each account resolved at most once; "
         "every waterfall entry of a call names its bankrupt account, one into another trader an ADL fill's"
     )
     return lemmas
+
+
+def _read_by_others(label: str, out: Ctx, bankrupts: set[str], others: set[str], fail: Callable[[str], None]) -> None:
+    """Of a call's entries, what another account's conjunct of the claim reads (its waterfall
+    inflows, its dust and surplus outflows) is only an ``ADL`` transfer from the call's bankrupt
+    account (0 by the fill lemma); else the argument does not apply (``fail``)."""
+    for e in out.entries:
+        t = e.item
+        if t.reason not in READ:
+            continue
+        if not bankrupts & {t.source, t.destination}:
+            fail(f"{label} moves {t.reason.value} between {t.source} and {t.destination}")
+        into = t.destination in others - bankrupts and t.reason in WATERFALL_REASONS
+        if into and not (t.reason is Reason.ADL and t.source in bankrupts):
+            fail(f"{label} pays {t.destination} by {t.reason.value}")
+        if t.source in others - bankrupts and t.reason not in WATERFALL_REASONS:
+            fail(f"{label} takes {t.reason.value} from {t.source}")
 
 
 def argument(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str], None]) -> list[str]:

@@ -85,14 +85,20 @@ def fits(policy: Policy, claim_id: str) -> bool:
     traders), and for ``adl-price-fair``, which does not need a bankrupt position taken whole, also
     where the queue may leave part of it: dYdX's overlap rule, and pools holding what ADL's queue
     does not reach (BitMEX's fund), whose own deleveraging is one more call, with a fact of its own."""
-    return applies(policy, whole=claim_id != PRICE) is None
+    if claim_id == PRICE:
+        return applies(policy, whole=False) is None
+    # deficit-charged-once where pools hold what the queue does not reach too (BitMEX's fund: each
+    # call's claim and the pools' own, docs/solver-notes.md#deficit-charged-once-for-every-n-and-k-issue-18),
+    # not where the queue skips an offsetting account (dYdX: its per-fill walk)
+    return applies(policy, whole=False) is None and not policy.adl.overlap_only
 
 
-def resolution_question(policy: Policy, bankrupt: str, claim_id: str) -> tuple[Book, list[Any], Any]:
+def resolution_question(policy: Policy, bankrupt: str, claim_id: str, accounts: int = 2) -> tuple[Book, list[Any], Any]:
     """The lemma on the engine's ``resolve`` for ``bankrupt`` on a fresh two-trader book (every
     number free, the mark a price): ``(book, premise, claim)``; for :data:`POOLS`, on the pools'
-    own deleveraging (``deleverage_pools``), every pool holding a position a bankrupt account."""
-    book, _ = symbolic_book(Bounds(accounts=2, events=1))
+    own deleveraging (``deleverage_pools``), every pool holding a position a bankrupt account.
+    ``accounts``: the book's traders (``solver.deficit_once`` asks the pools' call beside one)."""
+    book, _ = symbolic_book(Bounds(accounts=accounts, events=1))
     if bankrupt == POOLS:
         out = deleverage_pools(policy, Ctx(book))
         bankrupts = {book.role(role).name for role in pools_holding(policy.liquidation)}

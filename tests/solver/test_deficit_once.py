@@ -29,7 +29,7 @@ from solvent.solver.prove import prove
 from solvent.solver.verdicts import Verdict
 
 CLAIM = deficit_once.CLAIM
-COVERED = ("binance", "okx", "bybit")
+COVERED = ("binance", "okx", "bybit", "bitmex")
 UNITS = 5_000_000
 
 
@@ -41,13 +41,16 @@ def _attempt(preset: str, **bounds: object) -> comp.Extension | comp.Attempt | N
 
 @pytest.mark.parametrize("preset", COVERED)
 def test_the_lemmas_hold_where_adl_is_the_one_layer_between_traders(preset: str) -> None:
-    """Every lemma proved (binance 0.26M units in all, okx 0.46M, bybit 0.63M), the argument
-    covering any K; the two-trader call's lemma is remembered for the resolution facts."""
+    """Every lemma proved (binance 0.26M units in all, okx 0.46M, bybit 0.63M, bitmex 0.37M), the
+    argument covering any K; BitMEX's fund, holding what it takes over, deleverages the traders
+    before the turns: a call of its own, with its own lemma (on a book of one trader)."""
     found = _attempt(preset)
     assert isinstance(found, comp.Extension), found
     assert found.every_k and found.assumes == deficit_once.ASSUMES and not found.trivial_extends
     asked = [q for q in found.queries if q.units]
-    assert len(asked) == 8 and all(q.result == "unsat" for q in asked)
+    pools = [q for q in asked if "the pools'" in q.name]
+    assert len(pools) == (2 if preset == "bitmex" else 0)
+    assert len(asked) == 8 + len(pools) and all(q.result == "unsat" for q in asked)
     assert sum(q.units for q in asked) < 1_000_000
     names = " ".join(found.lemmas)
     for said in ("alice's resolve on two traders", "bob's resolve", "one ADL fill", "exactly one is ahead"):
@@ -59,8 +62,7 @@ def test_the_lemmas_hold_where_adl_is_the_one_layer_between_traders(preset: str)
     ("preset", "why"),
     [
         ("hyperliquid", "previous mark"),
-        ("dydx-v4", "overlap rule"),
-        ("bitmex", "holds positions ADL's queue does not reach"),
+        ("dydx-v4", "walks the candidates in turn"),
         ("drift", "per lot of open interest"),
         ("percolator-gen-b", "no ADL layer"),
     ],
