@@ -212,6 +212,16 @@ class TestQuantityTiers:
         assert collateral_value(p, b.assets, alice, initial=True) == counted
         assert collateral_value(p, b.assets, alice, initial=False) == counted
 
+    def test_opening_is_covered_to_the_quantum_one_quantum_above_the_floor(self) -> None:
+        # 10% initial margin at a mark of 1,000: 100 a lot; 10 BTC + 1 quantum count 98,000,950,
+        # which covers 980,009 lots (98,000,900) and not 980,010 (98,001,000); at 10 BTC (98,000,000)
+        # 980,000 and not one more
+        for quanta, lots in ((100_001, 980_009), (100_000, 980_000)):
+            p, b = funded(self.BTC, 1_000, quanta)
+            step(p, b, Trade("alice", "bob", lots, 1_000))
+            with pytest.raises(RejectedEvent, match="initial margin"):
+                step(p, b, Trade("alice", "bob", lots + 1, 1_000))
+
     @pytest.mark.parametrize("quanta", [0, 1, 99_999, 100_000, 100_001, 333_333, 500_000, 500_001, 10**7])
     @pytest.mark.parametrize("price", [1, 999, 1_000, 123_457])
     def test_a_quantity_tier_is_a_value_tier_whose_floors_move_with_the_price(self, quanta: int, price: int) -> None:
