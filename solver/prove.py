@@ -183,7 +183,16 @@ def _answered(
         # after a proof with what it left, as check asks
         # (docs/solver-notes.md#the-direct-check-first-on-the-lemmas-book)
         payer_first = False
-    extension = comp.attempt(policy, invariant, bounds, payer=payer_first, units=total // 2) if compositional else None
+    # a book smaller than the lemmas' (the isolated margin scope's one trader and its isolated
+    # position, where the lemmas' book holds two traders beside it: three trading accounts) asks
+    # its direct check first, with every unit, and the all-N argument after a proof, with what
+    # it left (docs/solver-notes.md#the-isolated-scopes-direct-check-first-issue-13-item-21)
+    later = compositional and _lemmas_after(bounds, comp.LEMMA_TRADERS)
+    extension = (
+        comp.attempt(policy, invariant, bounds, payer=payer_first, units=total // 2)
+        if compositional and not later
+        else None
+    )
     lemmas = () if extension is None else extension.queries
     # the payer's lemmas as facts speak of the lemmas' two-trader book: proved only where asked there
     # (the fund's turn lemma is proved on a book of N traders: asked at every N)
@@ -276,6 +285,8 @@ def _answered(
             first = extension.queries  # the first attempt's units were spent too
             extension = comp.attempt(policy, invariant, bounds, units=left)
             extension = attrs.evolve(extension, queries=first + extension.queries)
+    if later and direct is Verdict.PROVED and total - _units(lemmas) - outcome.units > 0:
+        extension = comp.attempt(policy, invariant, bounds, units=total - outcome.units)
     lemmas = () if extension is None else extension.queries
     if outcome.verdict is Verdict.REFUTED and minimize:
         outcome = _minimized(policy, invariant, bounds, outcome, total - _units(lemmas) - outcome.units)
@@ -297,6 +308,8 @@ def _answered(
             method=f"{outcome.method}; the all-N argument {'did not hold' if extension.applies else 'does not apply'} ({extension.failed})",
             queries=extension.queries + outcome.queries,
         )
+    elif later and invariant.id in comp.ARGUMENTS:  # the direct check first did not prove it
+        outcome = attrs.evolve(outcome, method=f"{outcome.method}; {LEMMAS_NOT_ASKED}")
     return attrs.evolve(
         outcome, seconds=time.perf_counter() - started, accepted=invariant.id in policy.accepts, bounds=bounds
     )
@@ -385,6 +398,12 @@ def _lemmas_book_first(
     )
 
 
+#: why a book smaller than its lemmas' has no all-N verdict where its direct check was not proved
+LEMMAS_NOT_ASKED = (
+    "the all-N argument not asked: on a book smaller than its lemmas' it is asked after a direct proof, with what that left"
+)
+
+
 def _fund_first(
     policy: Policy, invariant: Invariant, bounds: Bounds, units: int, transfers: bool
 ) -> tuple[ProofResult | None, tuple[QueryStats, ...]]:
@@ -428,6 +447,15 @@ def _by_flat_cases(
     return attrs.evolve(
         rest, verdict=verdict, reason=reason, obligations=obligations, method=f"{method}; the transfers: {rest.method}"
     )
+
+
+def _lemmas_after(bounds: Bounds, traders: int) -> bool:
+    """Whether the question's book is smaller than the one its all-N lemmas are checked on: an
+    isolated position's book of fewer than ``traders`` (``compositional.LEMMA_TRADERS``: the lemmas'
+    book holds that many traders beside the isolated position, so one more trading account than
+    the question's). Its direct check is then asked first; the all-N-book questions of every
+    all-cross book are asked as before."""
+    return bool(bounds.isolated) and bounds.accounts < traders
 
 
 def _units(queries: Iterable[QueryStats]) -> int:
