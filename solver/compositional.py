@@ -76,6 +76,7 @@ from solvent.solver.payer_lemma import ADL_FILLS_ONLY, PAYER_CLAIMS, payer_argum
 from solvent.solver.per_account import (
     EACH_LIQUIDATION,
     EACH_TRADER,
+    MARGIN,
     ONE_ACCOUNT,
     THROUGH_SYSTEM,
     TURNS_ALIKE,
@@ -84,6 +85,7 @@ from solvent.solver.per_account import (
     each_trader_argument,
     flat_cases,
     flat_trader_argument,
+    margin_move_argument,
     one_account_argument,
 )
 from solvent.solver.story import slots, symbolic_book
@@ -95,6 +97,11 @@ from solvent.solver.verdicts import QueryStats
 LEMMA_TRADERS = 2
 FLAT = "flat-accounts-never-pay"
 UNIFORMITY = "the engine treats accounts uniformly (loops over the book's accounts, looks them up by name)"
+#: what a per-trader argument's method line adds where margin moves were covered by their own lemma
+MOVES = (
+    "; a margin move by its own lemma: each trader's part of the claim (an owner with its isolated position) "
+    "reads only its own accounts and holds from their own assumptions"
+)
 CLEARING_REASONS = frozenset({Reason.SETTLEMENT, Reason.FUNDING, Reason.FUNDING_DUST, Reason.FUNDING_CARRY})
 
 
@@ -200,6 +207,7 @@ def attempt(
             )
             + f"; assumes {TURNS_ALIKE}"
         )
+        method += MOVES if checker.margin else ""
         return Extension(method, tuple(lemmas), tuple(checker.queries), every_k=any_k, assumes=TURNS_ALIKE)
     if invariant.id in EACH_TRADER and checker.payer:
         method = (
@@ -208,6 +216,7 @@ def attempt(
             "each trader's contract charged by any such fills before and after its own turn, checked on the engine's "
             f"own transition, settle, liquidation_turn and resolve; assumes {ADL_FILLS_ONLY}"
         )
+        method += MOVES if checker.margin else ""
         return Extension(method, tuple(lemmas), tuple(checker.queries), every_k=False, assumes=ADL_FILLS_ONLY)
     if invariant.id in EACH_TRADER:
         method = (
@@ -215,6 +224,7 @@ def attempt(
             "(checked on the engine's own transition, settle and liquidation_turn), and the claim holds for one "
             f"trader after its turn whatever the system accounts hold; assumes {THROUGH_SYSTEM}"
         )
+        method += MOVES if checker.margin else ""
         return Extension(method, tuple(lemmas), tuple(checker.queries), every_k=False, assumes=THROUGH_SYSTEM)
     if invariant.id in ONE_ACCOUNT:
         method = f"compositional, all N, one event: the claim reads the account the event names, proved from that account's own assumptions on the engine's own transition; assumes {UNIFORMITY}"
@@ -277,6 +287,8 @@ class _Checker:
         self.payer = False
         #: whether the payer's argument may be tried (``attempt(payer=...)``)
         self.payer_allowed = True
+        #: set by the per-trader arguments when margin moves were covered by their own lemma
+        self.margin = False
 
     @property
     def left(self) -> int:
@@ -653,6 +665,20 @@ def _deposit_not_absorbed(policy: Policy, bounds: Bounds, checker: _Checker) -> 
 
 def _each_trader(invariant_id: str) -> Callable[[Policy, Bounds, _Checker], list[str]]:
     def argument(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str]:
+        invariant = catalog.get(invariant_id)
+        if MARGIN in bounds.event_kinds:
+            # a margin move (the isolated margin scope) by its own lemma, first (it is cheap); the
+            # other kinds by the argument below, on the same book
+            # (docs/solver-notes.md#the-isolated-traders-own-lemma-issue-13-item-21)
+            moves = margin_move_argument(
+                policy, invariant, attrs.evolve(bounds, event_kinds=(MARGIN,)), checker.valid, checker.fail
+            )
+            checker.margin = True
+            rest = tuple(k for k in bounds.event_kinds if k != MARGIN)
+            return moves + (trader_argument(policy, attrs.evolve(bounds, event_kinds=rest), checker) if rest else [])
+        return trader_argument(policy, bounds, checker)
+
+    def trader_argument(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str]:
         invariant = catalog.get(invariant_id)
         try:
             return each_trader_argument(policy, invariant, bounds, checker.valid, checker.fail)

@@ -222,6 +222,65 @@ def one_account_argument(
     return lemmas
 
 
+#: the event kind that moves margin between an owner and its isolated position
+MARGIN = "margin"
+
+
+def margin_move_argument(
+    policy: Policy,
+    invariant: Invariant,
+    bounds: Bounds,
+    valid: Callable[[str, list[Any], Any], str],
+    fail: Callable[[str], None],
+    traders: int = 2,
+) -> list[str]:
+    """A per-trader claim on a margin move (docs/solver-notes.md#the-isolated-traders-own-lemma-issue-13-item-21):
+    on the lemmas' book (``traders`` cross traders, the first one's position isolated), for each
+    move the claim's conjuncts are grouped by the trader they read: a cross trader with its
+    isolated positions (``alice`` and ``alice:PERP``) is one group, and a conjunct that reads two
+    groups fails the argument. Each group's conjuncts must hold (z3) from that group's own
+    assumptions, the market's and the event's alone (the rest dropped: a weaker premise). The
+    mover's group is the owner and its isolated position; every other trader of any book is
+    ``bob`` here, its part the same formula of its own numbers; so the claim holds on a margin
+    move for every N (one event, K = 1, as for the other per-account arguments)."""
+    small, book, slot = _one_event_frame(invariant, bounds, fail, "margin-move", traders)
+    [step] = run(policy, book, [slot])
+    market = (*tuple(f"s0.{m.name}." for m in book.markets), f"e{slot.index + 1}.")
+    groups = {
+        t.name: (f"s0.{t.name}.", *(f"s0.{a.name}." for a in book.accounts if a.owner == t.name))
+        for t in book.traders
+        if not t.owner
+    }
+    assumed = [c for a in book_assumptions(policy, book, small) for c in _conjuncts(a.holds)]
+    lemmas = []
+    for variant_run in step.runs:
+        label = variant_run.variant.label
+        claim = invariant.holds(view(policy, book, variant_run))
+        if claim is True:
+            lemmas.append(f"{invariant.id} on {label}: true whatever the book (the event's kind decides it)")
+            continue
+        parts: dict[str, list[Any]] = {name: [] for name in groups}
+        for conjunct in _conjuncts(claim):
+            owner = next((n for n, own in groups.items() if _reads_only(conjunct, (*own, *market))), None)
+            if owner is None:
+                fail(f"{invariant.id} on {label}: a conjunct of the claim reads more than one trader's accounts")
+            parts[owner].append(conjunct)
+        premise = assumed + _conjuncts(slot.field_bounds) + _conjuncts(variant_run.accepted)
+        for name, conjuncts in parts.items():
+            own = (*groups[name], *market)
+            mine = [c for c in premise if _reads_only(c, own)]
+            valid(
+                f"{invariant.id} on {label}: {name}'s part holds from its own assumptions alone",
+                mine,
+                z3.And(*conjuncts) if conjuncts else True,
+            )
+        lemmas.append(
+            f"{invariant.id} on {label}: each trader's part reads only its own accounts (an owner with its "
+            "isolated position), the market and the event, and holds from their own assumptions, for any other traders"
+        )
+    return lemmas
+
+
 # --- each trader on its own -----------------------------------------------------------------
 
 
@@ -728,6 +787,8 @@ __all__ = [
     "flat_cases",
     "flat_trader_argument",
     "integer_atoms",
+    "MARGIN",
+    "margin_move_argument",
     "one_account_argument",
     "still_refuted",
     "with_empty_traders",

@@ -1,0 +1,115 @@
+"""The isolated margin scope's proofs (issues 13 item 21 and 18; docs/solver-notes.md#two-margin-scopes-in-solvent-check-issue-13-item-21):
+its book (one trader, its position isolated, margin moves) is smaller than the book its all-N
+lemmas are checked on (two traders beside the isolated position), so its direct check is asked
+first and the lemmas after a proof; a margin move is covered in the per-trader arguments by its
+own lemma (each trader's part of the claim from its own accounts), and a one-token mutant of the
+engine's margin removal gives that lemma a model."""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+
+from solvent.properties import catalog
+from solvent.rules import isolated
+from solvent.rules.ledger import Reason
+from solvent.rules.presets import load_preset
+from solvent.solver import compositional as comp
+from solvent.solver.bounds import Bounds, for_policy
+from solvent.solver.margin_scopes import ISOLATED, SCOPES, scope_bounds
+from solvent.solver.prove import LEMMAS_NOT_ASKED, _lemmas_after, prove
+from solvent.solver.verdicts import Verdict
+
+BINANCE = load_preset("binance")
+
+
+def scope(accounts: int = 2, effort: int = 4_000_000, **changes) -> Bounds:  # noqa: ANN003
+    """The isolated scope of check's book of ``accounts`` traders, one mark move."""
+    return attrs.evolve(scope_bounds(Bounds(accounts=accounts, events=1, effort=effort), ISOLATED, SCOPES), **changes)
+
+
+def test_only_a_book_smaller_than_its_lemmas_asks_its_direct_check_first() -> None:
+    """The isolated scope of check's two traders is one trader and its isolated position: fewer
+    traders than the lemmas' book; at three traders (two and the isolated position) it is the
+    lemmas' own book, and an all-cross book is never asked this way."""
+    assert _lemmas_after(scope(2), comp.LEMMA_TRADERS)
+    assert not _lemmas_after(scope(3), comp.LEMMA_TRADERS)
+    assert not _lemmas_after(Bounds(accounts=1), comp.LEMMA_TRADERS)
+    assert not _lemmas_after(Bounds(accounts=2), comp.LEMMA_TRADERS)
+
+
+def _attempt(claim: str, kinds: tuple[str, ...] = ("margin",)) -> comp.Extension | comp.Attempt | None:
+    bounds = for_policy(scope(event_kinds=kinds), BINANCE)
+    return comp.attempt(BINANCE, catalog.get(claim), bounds, units=bounds.effort)
+
+
+def test_a_margin_move_is_covered_by_each_trader_s_own_part() -> None:
+    held = _attempt("no-negative-equity")
+    assert isinstance(held, comp.Extension), getattr(held, "failed", "")
+    assert held.method.endswith(comp.MOVES)
+    parts = [q.name for q in held.queries]
+    for move in ("add margin to alice:PERP", "remove margin from alice:PERP"):
+        assert f"no-negative-equity on {move}: alice's part holds from its own assumptions alone" in parts
+        assert f"no-negative-equity on {move}: bob's part holds from its own assumptions alone" in parts
+    assert all(q.result == "unsat" for q in held.queries)
+
+
+def test_a_margin_move_that_takes_one_quantum_more_from_the_owner_gives_the_lemma_a_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The margin move mutated to take one quantum more from the owner than it gives (the move's
+    ``amount`` paid as ``amount + 1``): an owner that moves all its cash ends below zero, and the
+    isolated trader's own lemma has a model (alice's part), so the argument does not hold; the
+    bounded question refutes it with a story the concrete engine replays."""
+    real = isolated.move_margin
+
+    def one_more(ctx, source, destination, amount):  # noqa: ANN001, ANN202
+        ctx = real(ctx, source, destination, amount)
+        owner, position = (source, destination) if ":" in destination else (destination, source)
+        return ctx.transfer(owner, position, 1, Reason.ISOLATED_MARGIN)
+
+    monkeypatch.setattr(isolated, "move_margin", one_more)
+    failed = _attempt("no-negative-equity")
+    assert isinstance(failed, comp.Attempt)
+    assert failed.failed.startswith("no-negative-equity on add margin to alice:PERP: alice's part")
+    assert "z3 found a model" in failed.failed
+    bounds = for_policy(scope(event_kinds=("margin",)), BINANCE)
+    refuted = prove(BINANCE, "no-negative-equity", bounds, minimize=False)
+    assert refuted.verdict is Verdict.REFUTED
+    (event,) = refuted.counterexample.story.events  # replayed on the concrete engine
+    assert type(event).__name__ == "AddMargin"
+    assert refuted.method.endswith(LEMMAS_NOT_ASKED)  # refuted first: no lemma asked after
+
+
+@pytest.mark.deep
+def test_the_isolated_scope_proves_a_per_trader_claim_for_every_n() -> None:
+    """binance's no-negative-equity on the isolated scope of check's book, within check's share of
+    about 3.5M units: the direct check at N = 1 first, then the lemmas (the margin moves' own, the
+    payer's on the mark move) on two traders beside the isolated position: proved for every N."""
+    result = prove(BINANCE, "no-negative-equity", scope(effort=3_500_000), minimize=False, payer_first=False)
+    assert result.verdict is Verdict.PROVED, result.reason
+    assert result.scope.accounts is None
+    assert comp.MOVES in result.method
+
+
+@pytest.mark.deep
+def test_hyperliquid_conservation_on_the_isolated_scope_is_proved_within_check_s_share() -> None:
+    """Undecided there before (the lemmas' book of three trading accounts first, within half of
+    the share, then too little for the direct check); now proved at N = 1, the lemmas (11.6M
+    units on that book) not held within what the direct check left."""
+    result = prove(
+        load_preset("hyperliquid"), "conservation", scope(effort=3_500_000), minimize=False, payer_first=False
+    )
+    assert result.verdict is Verdict.PROVED, result.reason
+    assert result.scope.accounts == 1
+    assert "the all-N argument did not hold" in result.method
+
+
+def test_a_direct_check_not_proved_first_leaves_the_lemmas_unasked() -> None:
+    """binance's conservation on the isolated scope within too little for its direct check: the
+    verdict is undecided at N = 1, no lemma was asked, and the method line says why."""
+    result = prove(BINANCE, "conservation", scope(effort=200_000), minimize=False, payer_first=False)
+    assert result.verdict is not Verdict.PROVED
+    assert result.scope.accounts == 1
+    assert LEMMAS_NOT_ASKED in result.method
+    assert not any(q.name.startswith(("F (", "P (", "C3 (")) for q in result.queries)
