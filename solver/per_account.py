@@ -243,11 +243,14 @@ def margin_move_argument(
     mover's group is the owner and its isolated position; every other trader of any book is
     ``bob`` here, its part the same formula of its own numbers; so the claim holds on a margin
     move for every N (one event, K = 1, as for the other per-account arguments)."""
-    small, book, slot = _one_event_frame(invariant, bounds, fail, "margin-move", traders)
+    small, book, slot = _one_event_frame(invariant, bounds, fail, "margin-move", traders, assets=True)
     [step] = run(policy, book, [slot])
-    market = (*tuple(f"s0.{m.name}." for m in book.markets), f"e{slot.index + 1}.")
+    shared = (*book.markets, *book.assets)  # their prices and totals: every trader reads them
+    market = (*tuple(f"s0.{m.name}." for m in shared), f"e{slot.index + 1}.")
     groups = {
-        t.name: (f"s0.{t.name}.", *(f"s0.{a.name}." for a in book.accounts if a.owner == t.name))
+        t.name: tuple(
+            f"s0.{a.name}{sep}" for a in book.accounts if t.name in (a.name, a.owner) for sep in (".", ASSET)
+        )
         for t in book.traders
         if not t.owner
     }
