@@ -248,9 +248,7 @@ def margin_move_argument(
     shared = (*book.markets, *book.assets)  # their prices and totals: every trader reads them
     market = (*tuple(f"s0.{m.name}." for m in shared), f"e{slot.index + 1}.")
     groups = {
-        t.name: tuple(
-            f"s0.{a.name}{sep}" for a in book.accounts if t.name in (a.name, a.owner) for sep in (".", ASSET)
-        )
+        t.name: tuple(f"s0.{a.name}{sep}" for a in book.accounts if t.name in (a.name, a.owner) for sep in (".", ASSET))
         for t in book.traders
         if not t.owner
     }

@@ -399,9 +399,7 @@ def _lemmas_book_first(
 
 
 #: why a book smaller than its lemmas' has no all-N verdict where its direct check was not proved
-LEMMAS_NOT_ASKED = (
-    "the all-N argument not asked: on a book smaller than its lemmas' it is asked after a direct proof, with what that left"
-)
+LEMMAS_NOT_ASKED = "the all-N argument not asked: on a book smaller than its lemmas' it is asked after a direct proof, with what that left"
 
 
 def _fund_first(
