@@ -661,7 +661,7 @@ def flat_cases(
             accepted = [*requirements(policy, flat, event), *post_requirements(policy, flat, ctx.book, event)]
             claim = invariant.holds(StepView(policy, flat, event, ctx.book, ctx.entries, ctx.outcomes))
             valid(  # a claim the run makes True (no charge of any kind is written) is said trivial
-                f"{invariant.id} on {label}, {t} flat: the engine's transition at N = {len(book.traders)}",
+                f"{invariant.id} on {label}, {t} flat: the engine's transition at N = {bounds.accounts}",
                 premise + [c for r in accepted for c in _conjuncts(r.holds)],
                 claim if claim is True else _b(claim),
                 exact=True,

@@ -219,7 +219,9 @@ def _answered(
         held = False  # nothing more held back for the lemmas' book: it was asked
     flat = None
     flat_lemma = isinstance(extension, comp.Extension) and extension.assumes == TURNS_ALIKE
-    if flat_lemma and invariant.id == comp.FLAT and bounds.accounts <= comp.LEMMA_TRADERS:
+    # (and where the direct check comes first, on the isolated scope's book: its cases are a bounded
+    # check of their own, drift's four 62K units in all where the whole claim needed more than 1.4M)
+    if (flat_lemma or later) and invariant.id == comp.FLAT and bounds.accounts <= comp.LEMMA_TRADERS:
         # the flat-trader argument held: the direct check at N asked by its flat cases first, within
         # an eighth of what the lemmas left, so that where a case is not decided the bounded question
         # has what it had; on the lemmas' book only: at N = 4 a case costs 1-3M units and more (drift
