@@ -17,7 +17,7 @@ from solvent.rules.presets import load_preset
 from solvent.solver import compositional as comp
 from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.margin_scopes import ISOLATED, SCOPES, scope_bounds
-from solvent.solver.prove import LEMMAS_NOT_ASKED, _lemmas_after, prove
+from solvent.solver.prove import FLAT_CASES, LEMMAS_NOT_ASKED, _lemmas_after, prove
 from solvent.solver.verdicts import Verdict
 
 BINANCE = load_preset("binance")
@@ -113,3 +113,31 @@ def test_a_direct_check_not_proved_first_leaves_the_lemmas_unasked() -> None:
     assert result.scope.accounts == 1
     assert LEMMAS_NOT_ASKED in result.method
     assert not any(q.name.startswith(("F (", "P (", "C3 (")) for q in result.queries)
+
+
+def test_flat_accounts_on_the_isolated_scope_are_asked_by_their_cases_first() -> None:
+    """The direct check of flat-accounts-never-pay on one trader and its isolated position by its
+    flat cases (each trading account flat in turn), then the flat-trader argument: all N."""
+    result = prove(BINANCE, "flat-accounts-never-pay", scope(effort=3_500_000), minimize=False, payer_first=False)
+    assert result.verdict is Verdict.PROVED, result.reason
+    assert result.scope.accounts is None
+    assert FLAT_CASES in result.method
+    names = [q.name for q in result.queries]
+    for t in ("alice", "alice:PERP"):
+        assert f"flat-accounts-never-pay on mark, {t} flat: the engine's transition at N = 1" in names
+
+
+@pytest.mark.deep
+def test_drift_flat_accounts_on_the_isolated_scope_are_proved_within_check_s_share() -> None:
+    """Undecided before within 3.5M (the lemmas first, then a build that needed more than was
+    left); its flat cases decide the direct check in about 62K units."""
+    result = prove(
+        load_preset("drift"),
+        "flat-accounts-never-pay",
+        scope(effort=3_500_000, assets=1, event_kinds=("mark", "asset-price", "margin")),
+        minimize=False,
+        payer_first=False,
+    )
+    assert result.verdict is Verdict.PROVED, result.reason
+    assert result.scope.accounts == 1
+    assert result.method.startswith(FLAT_CASES)
