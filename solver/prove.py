@@ -31,8 +31,10 @@ Where an invariant has an all-N argument (``solvent.solver.compositional``: cons
 open-interest balance), its lemmas extend the invariant to every N and every number of events
 of the bounded kinds; the bounded queries still ask the invariant itself, so an all-N verdict
 rests on the lemmas *and* a direct check at N (a direct refutation after the lemmas held is an
-:class:`~solvent.solver.verdicts.InconsistentProof`, a bug in Solvent). The result states the
-scope of each obligation.
+:class:`~solvent.solver.verdicts.InconsistentProof`, a bug in Solvent). Where the direct check at N
+is undecided, or (a payer's claim at N > 2 whose facts fit: ``_lemmas_book_first``) asked only on
+the lemmas' book, it is the check on the lemmas' two-trader book, the same symbolic book the lemmas
+speak of. The result states the scope of each obligation.
 
 Guarantees: PROVED only when every query was unsat; REFUTED only with a story the concrete engine
 fails on; an exact model the engine does not confirm raises
