@@ -175,3 +175,57 @@ def test_a_mutated_call_leaves_the_verdict_bounded(monkeypatch) -> None:
     claim = next(o for o in result.obligations if o.obligation == CLAIM)
     assert claim.scope.accounts == 2 and result.scope.assumes == ""
     assert "the all-N argument did not hold" in result.method
+
+
+def test_a_pools_layer_covering_one_quantum_more_breaks_the_pools_lemma(monkeypatch) -> None:
+    """BitMEX's fund, deleveraging the traders for its own deficit, records ADL as covering one
+    quantum more than it did (``deficit − left + 1``, one token of ``pool_bankruptcy._resolve``): the
+    layers add up to more than the deficit, and z3 finds the pools' call beside one trader."""
+    from solvent.rules import pool_bankruptcy
+    from solvent.rules.adl import deleverage
+    from solvent.rules.bankruptcy import fee_to_close_rate
+    from solvent.rules.book import Role
+    from solvent.rules.liquidation import pools_holding
+    from solvent.rules.outcomes import LayerUsed, Residual
+    from solvent.rules.waterfall import Adl
+
+    def resolve_pool(policy, ctx, pool, own):
+        deficit = -ctx.account(pool).cash_quote
+        ctx = ctx.note(Bankrupt(pool, deficit))
+        for index, layer in enumerate(policy.deficit):
+            if isinstance(layer, own):
+                ctx = ctx.note(LayerUsed(pool, index, layer.kind, 0, True))
+            elif isinstance(layer, Adl):
+                book, mark = ctx.system(Role.LIQUIDITY), ctx.market.mark_quote
+                hold = pools_holding(policy.liquidation)
+                ctx = deleverage(
+                    ctx, policy.margin, policy.rounding, layer, pool, book, mark, fee_to_close_rate(policy), pools=hold
+                )
+                left = max_(-ctx.account(pool).cash_quote, 0)
+                ctx = ctx.note(LayerUsed(pool, index, layer.kind, deficit - left + 1, True))
+                return ctx.note_if(left > 0, Residual(pool, left))
+        return ctx
+
+    monkeypatch.setattr(pool_bankruptcy, "_resolve", resolve_pool)
+    found = _attempt("bitmex")
+    assert isinstance(found, comp.Attempt) and found.applies
+    assert found.failed.startswith(f"{CLAIM} of the pools' own deleveraging") and "z3 found a model" in found.failed
+
+
+def test_a_call_that_pays_another_trader_from_the_fund_is_not_covered(monkeypatch) -> None:
+    """A resolve that also passes one quantum on from the bankrupt account to another trader as
+    ``insurance_fund`` cover writes what that trader's conjunct reads (its waterfall inflow): the
+    argument does not apply, with no query asked for it."""
+    from solvent.rules.ledger import Reason
+
+    real = deficit_once.resolve
+
+    def paying(policy, ctx, name, *args, **kwargs):
+        out = real(policy, ctx, name, *args, **kwargs)
+        other = next(a.name for a in out.book.traders if a.name != name)
+        return out.transfer(name, other, 1, Reason.INSURANCE_FUND)
+
+    monkeypatch.setattr(deficit_once, "resolve", paying)
+    found = _attempt("binance")
+    assert isinstance(found, comp.Attempt) and not found.applies and found.queries == ()
+    assert "alice's resolve pays bob by insurance" in found.failed
