@@ -102,6 +102,10 @@ def not_covered(policy: Policy, bounds: Bounds) -> str | None:
             "its ADL walks the candidates in turn (a gap rounded per fill, an offsetting account skipped where its "
             "fill would leave it riskier): a fill's payment depends on the fills before it, not on its lots alone"
         )
+    if policy.adl.max_deleveraged_per_event is not None:
+        return (
+            "its ADL defers an account once the event reached its limit: a call depends on the step's calls before it"
+        )
     if bounds.markets != 1 or bounds.isolated or bounds.assets or "final-settlement" in bounds.event_kinds:
         return "one market, no isolated positions, no collateral assets and no final settlement only"
     return None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import attrs
 import pytest
 
 import solvent.rules.adl as adl_module
@@ -79,6 +80,9 @@ def test_more_markets_isolated_positions_and_assets_are_not_covered() -> None:
     assert "one market" in deficit_once.not_covered(policy, Bounds(accounts=2, markets=2))
     assert "isolated" in deficit_once.not_covered(policy, Bounds(accounts=2, isolated=1))
     assert "collateral assets" in deficit_once.not_covered(policy, Bounds(accounts=2, assets=1))
+    layers = tuple(attrs.evolve(x, max_deleveraged_per_event=2) if x is policy.adl else x for x in policy.deficit)
+    limited = attrs.evolve(policy, deficit=layers)
+    assert "reached its limit" in deficit_once.not_covered(limited, Bounds(accounts=2))
 
 
 def test_a_venue_reset_of_one_quantum_too_much_breaks_the_call_lemma(monkeypatch) -> None:
