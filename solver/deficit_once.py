@@ -11,14 +11,17 @@ N − 1 fills of ADL's queue leave z3 undecided (docs/solver-notes.md#deficit-ch
 asked of one call on a book whose every number is free, it is decided in a fraction of a second.
 
 The argument, where ADL at the bankruptcy price is the one layer that moves money between traders
-(``solver.payer_lemma.applies``: Binance, OKX, Bybit) and the queue fills by rank (no fill per fill):
+(``solver.payer_lemma.applies(whole=False)``: Binance, OKX, Bybit, BitMEX) and the queue fills by
+rank (no fill per fill, no overlap rule, no limit of accounts an event):
 
 1. **The call's lemma** (z3, exact, every number free, the mark a price ≥ 1): the engine's
    ``resolve`` of each trader of a two-trader book satisfies the catalog's own predicate on the
    call's entries and outcomes (one semantics), and no ``ADL`` transfer leaves the bankrupt
    account (``solver.resolution_facts.resolution_question``). What that claim reads of the other
    trader is its position alone (checked on the term's variables): the lots its one fill serves,
-   ``X = min(L, |s|)`` where it is opposite, every ``X`` in ``[0, L]`` as ``s`` is free.
+   ``X = min(L, |s|)`` where it is opposite, every ``X`` in ``[0, L]`` as ``s`` is free. Where a
+   pool holds what it takes over (BitMEX's fund), its own deleveraging before the turns is a call
+   too, a bankrupt account whose queue is every trader: its lemma is asked beside one trader.
 2. **Why one candidate covers every N.** The claim reads the bankrupt account's cash and position
    and the system accounts (checked on the term's variables: not its cost basis), and ADL's fills
    are the only part of the call that reads the other traders. Each fill at the call's one price
