@@ -383,40 +383,128 @@ def walk_lemmas(policy: Policy, bounds: Bounds, valid: Valid) -> list[str]:
 
 def skip_question(policy: Policy, bounds: Bounds, floor: bool = True) -> tuple[list[Any], Any]:
     """``(premise, claim)``: the walk's turn (``rules.adl.walk_step``) skips no candidate where the
-    bankrupt account (below zero at the mark) and the candidate, re-valued at a common price P (a free ghost price: the mark
-    the story started from), are worth at least 0 and at least the candidate's initial margin at P
-    (``floor``; else 0), from a walk state that owes no more a lot than the deficit did: the turn
-    with the overlap rule serves what the turn without it serves.
+    bankrupt account (below zero at the mark) and the candidate, re-valued at a common price P (a
+    free ghost price: the mark the story started from), are worth at least 0 and at least the
+    candidate's initial margin at P (``floor``; else 0), from a walk state that owes no more a lot
+    than the deficit did (:class:`Ghost`): the turn with the overlap rule serves what the turn
+    without it serves.
 
-    Half of an all-N argument for ``adl-ranking-respected`` on dYdX, not wired into a verdict: the
-    other half, that every step from a well-formed book keeps each position holder worth its
-    initial margin at the start mark (a mark move leaves that worth as it was, an ADL fill at most
-    the move a lot raises it, a liquidation leaves the account flat or deferred as it stood), is not
-    built (docs/solver-notes.md#dydxs-ranking-the-skip-and-a-ghost-price)."""
-    layer = policy.adl
-    book, _ = symbolic_book(attrs.evolve(bounds, accounts=2, events=1))
-    bankrupt, winner = book.traders[0], book.traders[1]
-    rule, rounding, mark = policy.margin, policy.rounding, book.market.mark_quote
-    size, own = bankrupt.size_lots, equity(rule, bankrupt)
-    lots = abs_(size)
-    _, gap, _ = adl.gaps_of(
-        Ctx(book), layer, bankrupt.name, own, lots, fee_to_close_rate(policy), pools_holding(policy.liquidation)
-    )
-    entry = adl.entry_of(rule, rounding, layer, size, mark, 1, winner)
-    r, d, ghost = z3.Int(f"{WALK}remaining"), z3.Int(f"{WALK}deficit"), z3.Int(f"{WALK}ghost_mark")
+    The first lemma of a half-built all-N argument for ``adl-ranking-respected`` on dYdX, not wired
+    into a verdict (:func:`kept_question` and :func:`ranking_walk_question` the others): what is not
+    built is that every step from a well-formed book keeps each position holder worth its initial
+    margin at the start mark on the engine's whole step at any N
+    (docs/solver-notes.md#dydxs-ranking-the-skip-and-a-ghost-price)."""
+    g = Ghost.of(policy, bounds, 1)
+    state = (z3.Int(f"{WALK}remaining"), z3.Int(f"{WALK}deficit"))
     # the lots served (a skip serves none and pays nothing: the lots decide the paid too)
-    skipping = adl.walk_step(rule, rounding, layer, book, size, gap, entry, r, d)[0]
-    serving = adl.walk_step(rule, rounding, attrs.evolve(layer, overlap_only=False), book, size, gap, entry, r, d)[0]
-
-    def worth(account: Any) -> Any:
-        return equity(rule, account) + account.size_lots * (ghost - mark)
-
-    least = account_initial_margin(rule, rounding, winner, ghost) if floor else 0
-    owed = max_(-own, 0)
-    # ADL runs for an account below zero at the mark (``rules.bankruptcy``)
-    premise = [mark >= 1, ghost >= 1, own < 0, worth(bankrupt) >= 0, worth(winner) >= least]
-    premise += [r >= 0, r <= lots, d >= 0, d * lots <= owed * r]
+    skipping = g.turn(0, state)[0]
+    serving = g.turn(0, state, attrs.evolve(policy.adl, overlap_only=False))[0]
+    candidate = g.candidates[0]
+    worth = g.covered(candidate) if floor else g.worth(candidate) >= 0
+    premise = [*g.premise(), worth, g.owes_no_more(state)]
     return [_b(p) for p in premise], _b(skipping == serving)
+
+
+@attrs.frozen
+class Ghost:
+    """dYdX's walk on a free book of the bankrupt account and ``len(candidates)`` candidates, with
+    a free ghost price P (the mark the story started from) and the walk's state owing no more a lot
+    than the deficit did: the setting of the ranking's half-built argument
+    (docs/solver-notes.md#dydxs-ranking-the-skip-and-a-ghost-price)."""
+
+    policy: Policy
+    book: Book
+    bankrupt: Any
+    candidates: tuple[Any, ...]
+    ghost: Any
+    gaps: tuple[Any, Any, Any]  # fair gap, gap, price
+    entries: tuple[Any, ...]
+
+    @staticmethod
+    def of(policy: Policy, bounds: Bounds, candidates: int) -> Ghost:
+        book, _ = symbolic_book(attrs.evolve(bounds, accounts=candidates + 1, events=1))
+        bankrupt, *others = book.traders
+        rule, rounding, layer = policy.margin, policy.rounding, policy.adl
+        own, size = equity(rule, bankrupt), bankrupt.size_lots
+        gaps = adl.gaps_of(
+            Ctx(book),
+            layer,
+            bankrupt.name,
+            own,
+            abs_(size),
+            fee_to_close_rate(policy),
+            pools_holding(policy.liquidation),
+        )
+        mark = book.market.mark_quote
+        entries = tuple(adl.entry_of(rule, rounding, layer, size, mark, i + 1, a) for i, a in enumerate(others))
+        return Ghost(policy, book, bankrupt, tuple(others), z3.Int(f"{WALK}ghost_mark"), gaps, entries)
+
+    def worth(self, account: Any) -> Any:
+        """The account re-valued at the ghost price: ``E + s × (P − M)``."""
+        return equity(self.policy.margin, account) + account.size_lots * (self.ghost - self.book.market.mark_quote)
+
+    def covered(self, account: Any) -> Any:
+        """Worth at least its initial margin at the ghost price."""
+        p = self.policy
+        return self.worth(account) >= account_initial_margin(p.margin, p.rounding, account, self.ghost)
+
+    def owes_no_more(self, state: tuple[Any, Any]) -> Any:
+        """The walk's state owes no more a lot than the deficit did: ``d × L ≤ D × r``, ``0 ≤ r ≤ L``."""
+        r, d = state
+        lots = abs_(self.bankrupt.size_lots)
+        owed = max_(-equity(self.policy.margin, self.bankrupt), 0)
+        return and_(r >= 0, r <= lots, d >= 0, d * lots <= owed * r)
+
+    def premise(self) -> list[Any]:
+        """A price, the bankrupt account below zero at the mark and worth at least 0 at P."""
+        own = equity(self.policy.margin, self.bankrupt)
+        return [self.book.market.mark_quote >= 1, self.ghost >= 1, own < 0, self.worth(self.bankrupt) >= 0]
+
+    def turn(self, k: int, state: tuple[Any, Any], layer: Any = None) -> tuple[Any, Any, Any, Any]:
+        """Candidate ``k``'s turn of the walk from ``state`` (under ``layer``, default the policy's
+        ADL layer): ``(q, paid, r', d')``."""
+        p, size = self.policy, self.bankrupt.size_lots
+        layer = p.adl if layer is None else layer
+        return adl.walk_step(p.margin, p.rounding, layer, self.book, size, self.gaps[1], self.entries[k], *state)
+
+    def record(self, ctx: Ctx, k: int, q: Any, paid: Any) -> Ctx:
+        fair, gap, price = self.gaps
+        per_fill = self.policy.adl.gap_rounding is GapRounding.PER_FILL
+        return adl.record_fill(
+            ctx, self.book, self.bankrupt.name, self.candidates[k], self.entries[k], q, gap, fair, price, paid, per_fill
+        )
+
+
+def kept_question(policy: Policy, bounds: Bounds, long: bool) -> tuple[list[Any], Any]:
+    """``(premise, claim)``: a candidate worth its initial margin at the ghost price stays so after
+    its turn of the walk (``walk_step``, ``record_fill``), and the walk's state still owes no more a
+    lot than the deficit did; for a bankrupt ``long`` account or a short one (asked apart: 0.13M and
+    6.37M units, together undecided within 8M). The ranking's half-built argument's second lemma."""
+    g = Ghost.of(policy, bounds, 1)
+    state = (z3.Int(f"{WALK}remaining"), z3.Int(f"{WALK}deficit"))
+    q, paid, *after = g.turn(0, state)
+    winner = g.record(Ctx(g.book), 0, q, paid).book.account(g.candidates[0].name)
+    side = g.bankrupt.size_lots > 0 if long else g.bankrupt.size_lots < 0
+    premise = [*g.premise(), side, g.covered(g.candidates[0]), g.owes_no_more(state)]
+    return [_b(p) for p in premise], _b(and_(g.covered(winner), g.owes_no_more(tuple(after))))
+
+
+def ranking_walk_question(policy: Policy, bounds: Bounds, long: bool) -> tuple[list[Any], Any]:
+    """``(premise, claim)``: the catalog's ``adl-ranking-respected`` of two turns of the walk, the
+    earlier candidate worth its initial margin at the ghost price, the later one's turn from any
+    state the turns between them can leave (fewer lots left, owing no more a lot than the deficit
+    did), for a bankrupt ``long`` account or a short one (asked apart). The ranking's half-built
+    argument's third lemma."""
+    g = Ghost.of(policy, bounds, 2)
+    first = (z3.Int(f"{WALK}remaining"), z3.Int(f"{WALK}deficit"))
+    later = (z3.Int(f"{WALK}remaining_later"), z3.Int(f"{WALK}deficit_later"))
+    qa, pa, left, _ = g.turn(0, first)
+    qb, pb, _, _ = g.turn(1, later)
+    ctx = g.record(g.record(Ctx(g.book), 0, qa, pa), 1, qb, pb)
+    view = StepView(policy, g.book, None, ctx.book, ctx.entries, ctx.outcomes)
+    premise = [*g.premise(), g.covered(g.candidates[0]), g.owes_no_more(first), g.owes_no_more(later)]
+    premise += [later[0] <= left, g.bankrupt.size_lots > 0 if long else g.bankrupt.size_lots < 0]
+    return [_b(p) for p in premise], _b(catalog.get(RANKING).holds(view))
 
 
 def argument(
@@ -494,7 +582,10 @@ __all__ = [
     "method",
     "one_call_a_step",
     "price_question",
+    "Ghost",
+    "kept_question",
     "ranking_question",
+    "ranking_walk_question",
     "skip_question",
     "walk_lemmas",
     "walk_step",
