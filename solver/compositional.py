@@ -63,7 +63,7 @@ from solvent.rules.ledger import EXTERNAL, SPOT, Ctx, Reason, asset_balance
 from solvent.rules.market_funds import fund_balance, fund_name
 from solvent.rules.policy import Policy
 from solvent.rules.rounding import FundingRemainder
-from solvent.solver import adl_claims, deficit_once, effort, wall
+from solvent.solver import adl_claims, deficit_once, effort, wall, waterfall_claims
 from solvent.solver.bounds import Bounds
 from solvent.solver.case_split import abstracted, coefficients, decide, linear_form_vanishes, remember, split_budget
 from solvent.solver.frames import SETTLING, balance_equations, position_equations, settled_flows
@@ -181,6 +181,21 @@ def attempt(
             tuple(checker.queries),
             every_k=True,
             assumes=deficit_once.ASSUMES,
+            trivial_extends=False,
+        )
+    if invariant.id == waterfall_claims.CLAIM:
+        method = (
+            "compositional, all N, any K: the claim of one bankrupt account's waterfall call (the engine's resolve, "
+            "and a pool's own deleveraging), proved by z3 with every number free, the book before the step free and "
+            "ADL's cover free up to what it was handed; the step's claim the conjunction of its calls'; "
+            f"assumes {waterfall_claims.ASSUMES}"
+        )
+        return Extension(
+            method,
+            tuple(lemmas),
+            tuple(checker.queries),
+            every_k=True,
+            assumes=waterfall_claims.ASSUMES,
             trivial_extends=False,
         )
     if invariant.id in EACH_LIQUIDATION:
@@ -754,6 +769,11 @@ def _deficit_once(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str
     return deficit_once.argument(policy, bounds, checker.valid, checker.fail)
 
 
+def _waterfall_claim(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str]:
+    """waterfall-order by a lemma on one call (``solver.waterfall_claims``)."""
+    return waterfall_claims.argument(policy, catalog.get(waterfall_claims.CLAIM), bounds, checker.valid, checker.fail)
+
+
 ARGUMENTS: dict[str, Callable[[Policy, Bounds, _Checker], list[str]]] = {
     "conservation": _conservation,
     "open-interest-balance": _open_interest,
@@ -762,6 +782,7 @@ ARGUMENTS: dict[str, Callable[[Policy, Bounds, _Checker], list[str]]] = {
     **{invariant_id: _each_liquidation(invariant_id) for invariant_id in EACH_LIQUIDATION},
     **{invariant_id: _adl_claim(invariant_id) for invariant_id in adl_claims.ADL_CLAIMS},
     deficit_once.CLAIM: _deficit_once,
+    waterfall_claims.CLAIM: _waterfall_claim,
 }
 
 __all__ = ["ARGUMENTS", "LEMMA_TRADERS", "Attempt", "Extension", "abstracted", "attempt", "coefficients", "extend"]

@@ -352,8 +352,9 @@ def view(policy: Policy, before: Book, run: VariantRun) -> StepView:
 # --- building --------------------------------------------------------------------------------
 
 
-def symbolic_book(bounds: Bounds, mark: int | None = None) -> tuple[Book, list[z3.ArithRef]]:
-    """A book of ``bounds.accounts`` traders and the system accounts, every data field a variable.
+def symbolic_book(bounds: Bounds, mark: int | None = None, prefix: str = "s0.") -> tuple[Book, list[z3.ArithRef]]:
+    """A book of ``bounds.accounts`` traders and the system accounts, every data field a variable
+    named with ``prefix`` (another prefix: a second book, free of the first).
 
     With ``mark`` (a price grid point) the starting mark is that constant instead.
     """
@@ -373,7 +374,7 @@ def symbolic_book(bounds: Bounds, mark: int | None = None) -> tuple[Book, list[z
             attrs.evolve(m, fund_settled_quote=0) if m.name in bounds.claim_markets else m for m in shape.markets
         )
         shape = attrs.evolve(shape, market=claimed[0], more_markets=claimed[1:])
-    book, variables = variable_book(shape, prefix="s0.")
+    book, variables = variable_book(shape, prefix=prefix)
     if mark is not None:
         book = attrs.evolve(book, market=attrs.evolve(book.market, mark_quote=mark))
     return book, variables

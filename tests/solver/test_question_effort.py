@@ -32,8 +32,11 @@ def test_the_smaller_book_is_paid_from_the_questions_effort() -> None:
     """Binance waterfall-order, N = 2, 600,000 units: one trader first with a quarter
     (150,000, not enough to build its question), then two with the 450,000 left (not enough
     either): 600,000 in all, where the old rule spent 150,000 + 600,000. (claims-backed, asked here
-    before, proves the payer's facts first at N = 2 since it is asked with them.)"""
-    result = prove("binance", "waterfall-order", Bounds(accounts=2, events=1, effort=600_000), minimize=False)
+    before, proves the payer's facts first at N = 2 since it is asked with them.) Asked bounded
+    (``compositional=False``): waterfall-order's all-N lemma holds on binance, and where the lemmas
+    held no smaller book is searched for a refutation, the search this test is about."""
+    bounds = Bounds(accounts=2, events=1, effort=600_000)
+    result = prove("binance", "waterfall-order", bounds, minimize=False, compositional=False)
     builds = [q.units for q in result.queries if q.name == "build"]
     assert builds == [150_000, 450_000], [(q.name, q.units) for q in result.queries]
     assert _spent(result) == 600_000

@@ -1,0 +1,277 @@
+"""``waterfall-order`` for every N, by a lemma on one call of the waterfall.
+
+The claim speaks only of the ``LayerUsed`` records each bankrupt account's deficit leaves as it
+goes down the waterfall (which layer paid how much, whether it was spent) and of the insurance
+fund's balance before the step: a lower layer used only after every layer above it is spent for
+that account, and no haircut layer paying while the fund held money before the step unless the
+fund was exhausted for that account first. Every such record is made by one call of the engine:
+a trader's ``rules.bankruptcy.resolve`` (in its liquidation turn) or a pool's own deleveraging
+before the turns (``rules.pool_bankruptcy.deleverage_pools``). Inside the step's question at N = 4,
+8, or K = 3 the N-trader build takes most of the units and the claim runs out in each phase; asked
+of the one call on a free book it is a small exact question
+(docs/solver-notes.md#waterfall-order-for-every-n-by-a-lemma-on-one-call-session-19).
+
+The argument, for a waterfall of pools (insurance fund, backstop vault, fee pool) with ADL, if
+any, last; no cascade (each account's records are its own call's), no capped fund claim (its
+running total would read the calls before), one market, no collateral asset, no isolated
+position, no final settlement:
+
+1. **The call's lemma** (z3, exact, every number free, the mark a price ≥ 1): the engine's own
+   call (a trader's ``resolve`` with two candidates; where the policy has pools holding what they
+   take over, the pools' deleveraging) and the catalog's own predicate applied to the call's
+   records, with two generalizations, each sound (the claim proved for every value of what is
+   made free is proved for the engine's):
+
+   - *the book before the step free*: the predicate reads the fund's balance before the step; the
+     view's "before" is a second free book, unrelated to the one the call starts from, so the
+     lemma holds whatever the step did before this call (an earlier bankruptcy that drained the
+     fund included);
+   - *ADL's cover free*: each ADL record's covered amount is replaced by a free integer at most
+     the deficit that layer was handed (the account's deficit less what the layers above it
+     covered), so the lemma holds whatever the queue served at any N. That the engine's ADL covers
+     at most what it was handed is a second lemma on the same call, and holds at any N because the
+     layer covers that deficit less what the account still owes after it
+     (``rules.bankruptcy._run_layer``), which is ``remaining_deficit``, at least 0 on every book (a
+     third lemma, every number free).
+
+2. **Why the call at two candidates covers every N.** After the generalization the claim's terms
+   name no candidate's numbers (checked on the terms: only the bankrupt account's, the pools', the
+   market's, the free cover's and the free "before" book's): the layers above ADL read the bankrupt
+   account and the pools alone, so a call at any N builds the same records for them.
+3. **The step.** The step's records of one account are one call's (checked on the engine's step at
+   three traders, every event variant of the bounded kinds: each account's records split into runs
+   of increasing layer index, one run a call, and where there are several, z3 proves their guards
+   exclusive, so a step makes one), and the predicate pairs records of one account: the step's
+   claim is the conjunction of its calls'.
+
+The lemmas quantify every number of the book the call starts from and of the book before the step,
+so they hold at every step of any story: the verdict covers any K. ``solver.prove`` still asks the
+claim directly (at N, and on the lemmas' two-trader book where N's is undecided): the all-N claim
+never rests on the lemmas alone. Where a lemma does not hold (a mutated waterfall) nothing is
+extended and the bounded question decides, with a story replayed on the concrete engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+import z3
+
+from solvent.properties import catalog
+from solvent.properties.catalog import Invariant, StepView
+from solvent.rules.arith import and_, or_
+from solvent.rules.bankruptcy import remaining_deficit, resolve
+from solvent.rules.book import Book
+from solvent.rules.engine import transition
+from solvent.rules.ledger import Ctx
+from solvent.rules.liquidation import pools_holding
+from solvent.rules.outcomes import Bankrupt, LayerUsed
+from solvent.rules.policy import Policy
+from solvent.rules.pool_bankruptcy import deleverage_pools
+from solvent.solver.bounds import Bounds
+from solvent.solver.story import slots, symbolic_book
+
+CLAIM = "waterfall-order"
+#: the layers the argument covers: pools paying from their own balance, and ADL (the queue) last
+POOLS = ("insurance_fund", "backstop_vault", "fee_pool")
+QUEUE = "adl"
+#: candidates beside the bankrupt account in the lemma's call (the cover is free, so the queue's
+#: size does not reach the claim; two make the queue's own lemma a real one)
+CANDIDATES = 2
+#: traders in the step the calls are counted on (as ``adl_claims.STEP_TRADERS``)
+STEP_TRADERS = 3
+#: the prefix of the lemma's free numbers: the book before the step, each ADL record's cover
+FREE = "wfo."
+#: what the all-N verdict assumes of the engine (``Scope.assumes``)
+ASSUMES = (
+    "each bankrupt account's deficit goes down the waterfall in one call of the engine a step (a trader's "
+    "resolve, a pool's own deleveraging; checked on the step at three traders), whose layers above ADL read "
+    "only that account and the pools at any N, and whose ADL covers at most the deficit it was handed (that "
+    "deficit less what the account still owes after it, rules.bankruptcy._run_layer)"
+)
+
+Valid = Callable[..., str]
+
+
+@attrs.frozen
+class Call:
+    """One call of the waterfall on a free book: what it started from and what it recorded."""
+
+    label: str
+    book: Book
+    ctx: Ctx
+    accounts: tuple[str, ...]
+    #: the bounds the book was built from (the free book before the step is built the same way)
+    shape: Bounds
+
+
+def not_covered(policy: Policy, bounds: Bounds) -> str | None:
+    """Why the argument does not apply to ``policy`` within ``bounds`` (None where it does)."""
+    kinds = [layer.kind for layer in policy.deficit]
+    if not kinds:
+        return "the policy has no waterfall"
+    if any(k not in (*POOLS, QUEUE) for k in kinds) or QUEUE in kinds[:-1]:
+        return (
+            "its waterfall has a layer that reads other traders besides ADL, or a layer after ADL "
+            f"({', '.join(kinds)}): the argument covers pools with ADL last"
+        )
+    if any(policy.fund_cap_in(m) is not None for m in bounds.market_names):
+        return "a capped fund claim: its running total reads every call before this one in the step"
+    if bounds.markets != 1 or bounds.isolated or bounds.assets or "final-settlement" in bounds.event_kinds:
+        return (
+            "one market, no collateral asset, no isolated position and no final settlement only "
+            "(one waterfall call per bankrupt account)"
+        )
+    return None
+
+
+def calls(policy: Policy, bounds: Bounds) -> list[Call]:
+    """The engine's waterfall calls on a free book: a trader's ``resolve`` (the book's first
+    trader, :data:`CANDIDATES` others), and where the policy has pools holding what they take over,
+    their own deleveraging."""
+    shape = attrs.evolve(bounds, events=1, accounts=CANDIDATES + 1)
+    book, _ = symbolic_book(shape)
+    bankrupt = book.traders[0].name
+    out = [
+        Call(
+            f"{bankrupt}'s resolve, {CANDIDATES} candidates",
+            book,
+            resolve(policy, Ctx(book), bankrupt),
+            (bankrupt,),
+            shape,
+        )
+    ]
+    pools = pools_holding(policy.liquidation)
+    if pools:
+        ctx = deleverage_pools(policy, Ctx(book))
+        names = tuple(book.role(role).name for role in pools)
+        out.append(Call("the pools' own deleveraging", book, ctx, names, shape))
+    return out
+
+
+def _b(x: Any) -> Any:
+    return z3.BoolVal(x) if type(x) is bool else x
+
+
+def question(policy: Policy, call: Call) -> tuple[list[Any], Any, Any]:
+    """``(premise, claim, queue)`` of the call's lemma: the catalog's ``waterfall-order`` of the call
+    seen from a free book before the step, each ADL record's cover replaced by a free integer at
+    most what that layer was handed (the premise, with the mark a price ≥ 1); ``queue``: that the
+    engine's own covers are at most what each was handed (the second lemma)."""
+    before, _ = symbolic_book(call.shape, prefix=f"{FREE}before.")
+    view = StepView(policy, before, None, call.ctx.book, call.ctx.entries, call.ctx.outcomes)
+    claim = _b(catalog.get(CLAIM).holds(view))
+    premise, pairs, bounded = [call.book.market.mark_quote >= 1], [], []
+    deficits = {g.item.account: g.item.deficit_quote for g in view.outcomes_of(Bankrupt)}
+    above: dict[str, Any] = {}
+    for k, g in enumerate(view.outcomes_of(LayerUsed)):
+        used = g.item
+        handed = deficits[used.account] - above.get(used.account, 0)
+        above[used.account] = above.get(used.account, 0) + used.covered_quote
+        if used.layer != QUEUE:
+            continue
+        bounded.append(used.covered_quote <= handed)
+        if z3.is_expr(used.covered_quote):
+            free = z3.Int(f"{FREE}covered{k}")
+            pairs.append((used.covered_quote, free))
+            premise.append(free <= handed)
+    if pairs and z3.is_expr(claim):
+        claim = z3.substitute(claim, *pairs)
+    return premise, claim, _b(and_(*bounded))
+
+
+def strangers(call: Call, claim: Any) -> list[str]:
+    """The candidates' numbers ``claim`` still names (none where the argument applies)."""
+    if not z3.is_expr(claim):
+        return []
+    own = {f"s0.{name}." for name in call.accounts}
+    traders = {a.name for a in call.book.traders} - set(call.accounts)
+    names: set[str] = set()
+    seen: set[int] = set()
+    todo = [claim]
+    while todo:
+        t = todo.pop()
+        if t.get_id() in seen:
+            continue
+        seen.add(t.get_id())
+        if z3.is_const(t) and t.decl().kind() == z3.Z3_OP_UNINTERPRETED:
+            names.add(str(t))
+        todo.extend(t.children())
+    return sorted(n for n in names if any(n.startswith(f"s0.{c}.") for c in traders) and not n.startswith(tuple(own)))
+
+
+def one_call_a_step(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str], None]) -> list[str]:
+    """Checked on the engine's own step (``transition``, every event variant of the bounded kinds,
+    :data:`STEP_TRADERS` free traders): each account's ``LayerUsed`` records are runs of increasing
+    layer index, one run a call (no solver: the indices are concrete); where an account has more
+    than one run, z3 proves their guards pairwise exclusive (``valid``), so a step makes one call."""
+    one = attrs.evolve(bounds, accounts=STEP_TRADERS, events=1)
+    book, _ = symbolic_book(one)
+    lemmas = []
+    for slot in slots(book, one):
+        for variant in slot.variants:
+            records = [g for g in transition(policy, book, variant.event).outcomes if isinstance(g.item, LayerUsed)]
+            for account in dict.fromkeys(g.item.account for g in records):
+                runs: list[list[Any]] = []
+                for g in (r for r in records if r.item.account == account):
+                    if runs and g.item.index > runs[-1][-1].item.index:
+                        runs[-1].append(g)
+                    else:
+                        runs.append([g])
+                for i in range(len(runs)):
+                    for j in range(i + 1, len(runs)):
+                        either = [_b(or_(*(g.guard for g in run))) for run in (runs[i], runs[j])]
+                        name = f"the step ({variant.label}): {account}'s waterfall calls {i + 1} and {j + 1} of {len(runs)} are exclusive"
+                        lemmas.append(valid(name, [], z3.Not(z3.And(*either)), exact=True))
+    return [
+        f"the step ({', '.join(bounds.event_kinds)}, {STEP_TRADERS} traders, the engine's transition): each "
+        "account's waterfall records are one call's",
+        *lemmas,
+    ]
+
+
+def argument(
+    policy: Policy, invariant: Invariant, bounds: Bounds, valid: Valid, fail: Callable[[str], None]
+) -> list[str]:
+    """The all-N argument for ``waterfall-order`` on ``policy``: its lemmas' names, each proved by
+    ``valid`` (exact z3; it raises where a lemma does not hold), or ``fail`` (it raises) where the
+    argument does not apply (see the module)."""
+    reason = not_covered(policy, bounds)
+    if reason is not None:
+        fail(reason)
+    lemmas = one_call_a_step(policy, bounds, valid, fail)
+    for call in calls(policy, bounds):
+        if not any(True for _ in call.ctx.outcomes if isinstance(_.item, LayerUsed)):
+            fail(f"{call.label}: the call records no waterfall layer")
+        premise, claim, queue = question(policy, call)
+        stray = strangers(call, claim)
+        if stray:
+            fail(f"{call.label}: the claim reads the candidates' numbers ({', '.join(stray[:4])})")
+        lemmas.append(
+            valid(
+                f"{CLAIM} of {call.label}, every number free, the book before the step free, ADL's cover free up to "
+                "what it was handed",
+                premise,
+                claim,
+                exact=True,
+            )
+        )
+        lemmas.append(
+            valid(f"{call.label}: ADL covers at most the deficit it was handed", premise[:1], queue, exact=True)
+        )
+    # what any ADL call leaves the account owing, on every book (the cover is what it was handed less this)
+    book, _ = symbolic_book(attrs.evolve(bounds, events=1, accounts=1))
+    owed = remaining_deficit(policy, Ctx(book), book.traders[0].name)
+    lemmas.append(
+        valid("what an account still owes after ADL is at least 0, every number free", [], _b(owed >= 0), exact=True)
+    )
+    lemmas.append(
+        "the step: each account's records are its one call's, and the claim pairs records of one account; the "
+        "call's claim reads no candidate's numbers once ADL's cover is free, so it holds at any N"
+    )
+    return lemmas
+
+
+__all__ = ["ASSUMES", "CLAIM", "argument", "calls", "not_covered", "one_call_a_step", "question", "strangers"]

@@ -1,0 +1,196 @@
+"""waterfall-order for every N by a lemma on one call of the waterfall (solver/waterfall_claims.py).
+
+The claim reads only each bankrupt account's layer records and the fund before the step. The call's
+lemma is proved by exact z3 on the engine's own ``resolve`` (and the pools' own deleveraging where
+a fund or vault holds what it takes over), with the book before the step free and ADL's cover free
+up to what it was handed; the verdict then covers every N and K and says what it assumes. dYdX's
+fund that declines a deficit it cannot pay whole breaks the lemma (its claim stays refuted by the
+bounded question); a fund reporting "exhausted" one quantum late, or an ADL covering a quantum more
+than it was handed, breaks a lemma; a waterfall with a pro-rata layer, a capped fund claim or a
+second market is not covered.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+import solvent.rules.bankruptcy as bankruptcy_module
+from solvent.properties import catalog
+from solvent.rules import engine
+from solvent.rules.insurance_fund import pay_from
+from solvent.rules.ledger import system
+from solvent.rules.outcomes import LayerUsed
+from solvent.rules.presets import resolve_policy
+from solvent.solver import compositional as comp
+from solvent.solver import effort, waterfall_claims
+from solvent.solver.bounds import Bounds, for_policy
+from solvent.solver.prove import prove
+from solvent.solver.verdicts import Verdict
+
+POOLED = ("binance", "okx", "bybit", "bitmex", "hyperliquid")
+UNITS = 5_000_000
+
+
+def _attempt(preset: str, bounds: Bounds | None = None) -> comp.Extension | comp.Attempt | None:
+    policy = resolve_policy(preset)
+    with effort.question():
+        return comp.attempt(
+            policy, catalog.get(waterfall_claims.CLAIM), for_policy(bounds or Bounds(accounts=4), policy), units=UNITS
+        )
+
+
+@pytest.mark.parametrize("preset", POOLED)
+def test_the_lemmas_hold_on_the_pooled_presets(preset: str) -> None:
+    """Each call's lemma, the queue's cover and what an account still owes proved by z3, 2-30K units
+    each; BitMEX and Hyperliquid have their pool's own deleveraging as a second call, and
+    Hyperliquid's step builds a trader's call in two branches, proved exclusive."""
+    found = _attempt(preset)
+    assert isinstance(found, comp.Extension), found
+    assert found.every_k and found.assumes == waterfall_claims.ASSUMES and not found.trivial_extends
+    asked = [q for q in found.queries if q.units]
+    assert asked and all(q.result == "unsat" for q in asked)
+    assert sum(q.units for q in asked) < 500_000
+    assert any(q.name.startswith("waterfall-order of alice's resolve") for q in asked)
+    pools = [q for q in found.queries if "the pools' own deleveraging" in q.name]
+    assert bool(pools) is (preset in ("bitmex", "hyperliquid"))
+    exclusive = [q for q in found.queries if "are exclusive" in q.name]
+    assert bool(exclusive) is (preset == "hyperliquid")
+
+
+def test_dydxs_fund_that_declines_breaks_the_lemma() -> None:
+    """dYdX's fund pays a deficit whole or not at all: declining, it keeps money and is not spent,
+    and ADL below it runs (its documented rule, waterfall-order refuted): z3 finds the call."""
+    found = _attempt("dydx-v4")
+    assert isinstance(found, comp.Attempt) and found.applies
+    assert "waterfall-order of alice's resolve" in found.failed and "z3 found a model of its negation" in found.failed
+
+
+@pytest.mark.parametrize(
+    ("preset", "why"),
+    [("mango-v4", "socialized_loss"), ("drift", "fee_pool, socialized_loss"), ("okx-2018", "clawback")],
+)
+def test_a_layer_reading_other_traders_is_not_covered(preset: str, why: str) -> None:
+    found = _attempt(preset)
+    assert isinstance(found, comp.Attempt) and not found.applies and found.queries == ()
+    assert why in found.failed and "pools with ADL last" in found.failed
+
+
+def test_a_fund_capped_per_bankruptcy_breaks_the_call_lemma() -> None:
+    """examples/binance-capped-fund.toml: the fund pays at most 1,000 USDT a bankrupt account, and
+    ADL charges the winners while it keeps money (waterfall-order refuted there, as the claim says):
+    the per-bankruptcy cap is the call's own, so the lemma, not the scope, says so."""
+    capped = resolve_policy(str(Path(__file__).resolve().parents[2] / "examples" / "binance-capped-fund.toml"))
+    assert waterfall_claims.not_covered(capped, for_policy(Bounds(accounts=2), capped)) is None
+    with effort.question():
+        found = comp.attempt(
+            capped, catalog.get(waterfall_claims.CLAIM), for_policy(Bounds(accounts=4), capped), units=UNITS
+        )
+    assert isinstance(found, comp.Attempt) and found.applies and "z3 found a model" in found.failed
+
+
+def test_a_second_market_is_not_covered() -> None:
+    binance = resolve_policy("binance")
+    assert waterfall_claims.not_covered(binance, Bounds(accounts=2)) is None
+    assert "one market" in waterfall_claims.not_covered(binance, Bounds(accounts=2, markets=2))
+
+
+def test_a_fund_spent_one_quantum_late_breaks_the_call_lemma(monkeypatch) -> None:
+    """One token of ``pay_from``: the fund counted exhausted below its floor (``<``) instead of at
+    it (``<=``). A fund paid down to 0 with a deficit left is then "not spent" while ADL covers the
+    rest: the call's lemma has a model."""
+
+    def late(ctx, role, bankrupt, remaining, reason, cap=None, *, all_or_nothing=False, floor=0):
+        paid_ctx, pay, _ = pay_from(
+            ctx, role, bankrupt, remaining, reason, cap, all_or_nothing=all_or_nothing, floor=floor
+        )
+        return paid_ctx, pay, paid_ctx.book.account(system(paid_ctx.book, role)).cash_quote < floor
+
+    monkeypatch.setattr(bankruptcy_module, "pay_from", late)
+    found = _attempt("binance")
+    assert isinstance(found, comp.Attempt) and found.applies
+    assert "waterfall-order of alice's resolve" in found.failed and "z3 found a model" in found.failed
+
+
+def test_an_empty_fund_left_unrecorded_breaks_the_call_lemma_through_the_book_before(monkeypatch) -> None:
+    """``resolve`` records a layer reached with a deficit left even when it paid nothing; with the
+    record kept only where it paid (``or_(covered != 0, remaining > 0)`` read as its first operand),
+    a fund an earlier bankruptcy of the step drained leaves no record, and ADL then pays while the
+    fund held money before the step. Only the free book before the step shows it: seen from the
+    book the call starts from, the fund is empty and the lemma would hold."""
+    monkeypatch.setattr(bankruptcy_module, "or_", lambda first, *_rest: first)
+    found = _attempt("binance")
+    assert isinstance(found, comp.Attempt) and found.applies
+    assert "waterfall-order of alice's resolve" in found.failed and "z3 found a model" in found.failed
+
+
+def test_an_adl_covering_more_than_it_was_handed_breaks_the_queue_lemma(monkeypatch) -> None:
+    """What the account still owes one quantum less (``remaining_deficit`` − 1): ADL's cover, the
+    deficit handed less that, is a quantum more than it was handed, so the lemma its free cover rests
+    on fails."""
+    real = bankruptcy_module.remaining_deficit
+    monkeypatch.setattr(bankruptcy_module, "remaining_deficit", lambda policy, ctx, name: real(policy, ctx, name) - 1)
+    found = _attempt("okx")
+    assert isinstance(found, comp.Attempt) and found.applies
+    assert "ADL covers at most the deficit it was handed" in found.failed
+
+
+def _step_checked(policy_name: str, monkeypatch, change) -> str:
+    """``one_call_a_step`` on ``policy_name`` with the engine's step changed by ``change`` (on its
+    ``LayerUsed`` records): the reason the argument failed, or "held"."""
+    policy = resolve_policy(policy_name)
+    bounds = for_policy(Bounds(accounts=2), policy)
+    real = engine.transition
+
+    def changed(policy, book, event):
+        ctx = real(policy, book, event)
+        used = tuple(g for g in ctx.outcomes if isinstance(g.item, LayerUsed))
+        others = tuple(g for g in ctx.outcomes if not isinstance(g.item, LayerUsed))
+        return SimpleNamespace(outcomes=[*others, *change(used)])  # all the check reads of the step
+
+    monkeypatch.setattr(waterfall_claims, "transition", changed)
+    checker = comp._Checker(bounds, UNITS)
+    with effort.question():
+        try:
+            waterfall_claims.one_call_a_step(policy, bounds, checker.valid, checker.fail)
+        except comp._Failed as failed:
+            return str(failed)
+    return "held"
+
+
+def test_the_step_holds_one_call_a_bankrupt_account(monkeypatch) -> None:
+    """Binance's step: each account's records are one call's. One call recorded twice under the
+    same guard (two calls that can both run), and the argument does not apply."""
+    assert _step_checked("binance", monkeypatch, lambda used: used) == "held"
+    twice = _step_checked("binance", monkeypatch, lambda used: used + used)
+    assert "waterfall calls 1 and 2 of 2 are exclusive: z3 found a model of its negation" in twice
+
+
+def test_the_verdict_says_every_n_and_k_and_what_it_assumes() -> None:
+    """OKX at N = 2: the direct check proves the claim there, the lemmas beyond."""
+    result = prove("okx", "waterfall-order", Bounds(accounts=2, effort=4_000_000), minimize=False)
+    assert result.verdict is Verdict.PROVED
+    claim = next(o for o in result.obligations if o.obligation == "waterfall-order")
+    assert claim.scope.accounts is None and claim.scope.events is None
+    assert claim.scope.assumes == waterfall_claims.ASSUMES
+    assert result.method.startswith("compositional, all N, any K: the claim of one bankrupt account's waterfall call")
+
+
+def test_a_broken_lemma_leaves_the_verdict_bounded(monkeypatch) -> None:
+    """dYdX: the lemma has a model, nothing is extended, and the bounded question refutes the
+    claim with a story replayed on the concrete engine."""
+    result = prove("dydx-v4", "waterfall-order", Bounds(accounts=2, effort=4_000_000), minimize=False)
+    assert result.verdict is Verdict.REFUTED and result.counterexample is not None
+    assert "the all-N argument did not hold" in result.method and result.scope.assumes == ""
+
+
+@pytest.mark.deep  # N = 4 and K = 3: 9.0M and 2.7M units, about 15 s together
+def test_okx_is_proved_at_four_traders_and_three_moves() -> None:
+    """Undecided before at N = 4 (its three phases out of units) and at K = 3: the direct check on
+    the lemmas' book decides, the lemmas extend it."""
+    for bounds in (Bounds(accounts=4, effort=10_000_000), Bounds(accounts=3, events=3, effort=20_000_000)):
+        result = prove("okx", "waterfall-order", bounds, minimize=False)
+        assert result.verdict is Verdict.PROVED, result.reason
+        assert result.scope.accounts is None and result.scope.events is None
