@@ -81,6 +81,11 @@ PURIFIED = "; products and quotients purified (sound over-approximation) with co
 GRID = "; prices fixed to grid points (linear)"
 #: the flat cases get at most this part of what the lemmas left of a question (``_answered``)
 FLAT_SHARE = 8
+#: claims about each account on its own (a refutation replays with flat, empty traders added):
+#: where no all-N argument held on a book larger than the lemmas' (or at K > 1), the smaller books
+#: are searched smallest first, one event first, with half of the question
+#: (docs/solver-notes.md#a-refutation-on-the-fewest-traders-first-session-19)
+SMALLEST_FIRST = (*EACH_TRADER, *ONE_ACCOUNT, "no-haircut")
 FLAT_CASES = (
     "bounded by flat cases: the claim fails only where some trader is flat, so the engine's transition "
     "is asked once per trader with that trader's size and cost a concrete 0 (z3, exact), on every book of N traders"
@@ -275,6 +280,9 @@ def _answered(
             cases=cases,
             hold_back=comp.LEMMA_TRADERS if held else None,
             lemmas_held=isinstance(extension, comp.Extension),
+            smallest_first=invariant.id in SMALLEST_FIRST
+            and not isinstance(extension, comp.Extension)
+            and (bounds.accounts > comp.LEMMA_TRADERS or bounds.events > 1),
             # a claim about one resolution: its lemma's facts are cheap and decide the lemmas' book
             # within its quarter (docs/solver-notes.md#the-adl-claims-for-every-n-by-lemmas-issue-18)
             book_cases=facts if held and invariant.id in RESOLUTION_CLAIMS else None,
@@ -748,6 +756,7 @@ def _small_scope_first(
     hold_back: int | None = None,
     lemmas_held: bool = False,
     book_cases: Callable[[Bounds], tuple[payer_direct.ByCases | None, tuple[QueryStats, ...]]] | None = None,
+    smallest_first: bool = False,
 ) -> ProofResult:
     """Refute on 1, 2, 3 traders first (cheap, and every measured counterexample lived there,
     docs/solver-notes.md#small-scope), then decide N itself, all within ``units``: the smaller books
@@ -763,9 +772,15 @@ def _small_scope_first(
     would be a bug in Solvent, which the direct check at N still catches: ``_extended``); only the
     lemmas' book is asked first (``hold_back``, where N is larger: ``_on_lemma_book`` reads its
     proof), and N's own pass gets the rest (docs/solver-notes.md#no-refutation-search-where-the-lemmas-held);
-    ``book_cases``: the facts that pass on the lemmas' book is asked with."""
+    ``book_cases``: the facts that pass on the lemmas' book is asked with.
+
+    ``smallest_first``: a claim about each account on its own (:data:`SMALLEST_FIRST`) with no all-N
+    argument, on a book larger than the lemmas' or over K > 1 events: the smaller books share half of
+    ``units``, asked smallest first, each with all the ones before it left, and at K > 1 each size
+    on one event before K (a story of fewer events is one within the bounds, as one of fewer
+    traders is); N's own pass gets the rest."""
     earlier: list[QueryStats] = []
-    quarter = units // 4  # a search for a cheap refutation, not a proof
+    quarter = units // (2 if smallest_first else 4)  # a search for a cheap refutation, not a proof
     smallest = 2 if set(bounds.event_kinds) <= {"trade"} else 1
     sizes = [n for n in (1, 2, 3) if smallest <= n < bounds.accounts]
     if lemmas_held:
@@ -778,14 +793,18 @@ def _small_scope_first(
         earlier += spent
         if found is not None:
             return found
-    for k, n in enumerate(sizes):
-        quick = (quarter - _units(earlier)) // (len(sizes) - k)
+    books = [attrs.evolve(bounds, accounts=n) for n in sizes]
+    if smallest_first and bounds.events > 1:
+        books = [attrs.evolve(bounds, accounts=n, events=1) for n in (*sizes, bounds.accounts)] + books
+    for k, book in enumerate(books):
+        n = book.accounts
+        quick = (quarter - _units(earlier)) // (1 if smallest_first else len(books) - k)
         if quick <= 0:
             continue
         given = book_cases if n == hold_back else None
-        outcome = _bounded(policy, invariant, attrs.evolve(bounds, accounts=n), quick, transfers=transfers, cases=given)
+        outcome = _bounded(policy, invariant, book, quick, transfers=transfers, cases=given)
         earlier += outcome.queries
-        if smaller is not None:
+        if smaller is not None and book.events == bounds.events:
             smaller[n] = outcome
         if outcome.verdict is Verdict.REFUTED:
             # a refutation on fewer traders is one within the bounds; an obligation proved (or left
@@ -1022,7 +1041,9 @@ def _minimized(policy: Policy, invariant: Invariant, bounds: Bounds, outcome: Pr
     built again, the refutation found again and the bisection, each counted."""
     failing = invariant if outcome.counterexample.obligation == invariant.id else None
     n = max(len(outcome.counterexample.story.book.traders), 1)
-    smaller = attrs.evolve(bounds, accounts=n)
+    # on as many events too, where the search found it on one event first (``smallest_first``)
+    k = min(len(outcome.counterexample.story.events), bounds.events) or bounds.events
+    smaller = attrs.evolve(bounds, accounts=n, events=k)
     budget = min(bounds.effort // 4, 10 * effort.UNITS_PER_SECOND, units)
     asked: list[QueryStats] = []
     for prices in _grid_points(smaller, _slot_prices(smaller)):

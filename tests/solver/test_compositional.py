@@ -32,7 +32,8 @@ class TestExtension:
         per-trader claims', one trader's contract where no layer couples the traders:
         tests/solver/test_each_trader.py; ADL's two claims, by lemmas on one call:
         tests/solver/test_adl_claims.py; deficit-charged-once, by lemmas on one resolution:
-        tests/solver/test_deficit_once.py)."""
+        tests/solver/test_deficit_once.py; waterfall-order, by a lemma on one waterfall call:
+        tests/solver/test_waterfall_claims.py)."""
         assert set(ARGUMENTS) == {
             "conservation",
             "open-interest-balance",
@@ -45,6 +46,7 @@ class TestExtension:
             "adl-ranking-respected",
             "adl-price-fair",
             "deficit-charged-once",
+            "waterfall-order",
         }
         # backpack's contract fails (a carried deficit leaves the account below zero), binance's
         # spot-isolated has no per-trader argument
