@@ -83,7 +83,7 @@ GRID = "; prices fixed to grid points (linear)"
 FLAT_SHARE = 8
 #: claims about each account on its own (a refutation replays with flat, empty traders added):
 #: where no all-N argument held on a book larger than the lemmas' (or at K > 1), the smaller books
-#: are searched smallest first, one event first, with half of the question
+#: are searched smallest first, one event first, with a third of the question
 #: (docs/solver-notes.md#a-refutation-on-the-fewest-traders-first-session-19)
 SMALLEST_FIRST = (*EACH_TRADER, *ONE_ACCOUNT, "no-haircut")
 FLAT_CASES = (
@@ -775,12 +775,12 @@ def _small_scope_first(
     ``book_cases``: the facts that pass on the lemmas' book is asked with.
 
     ``smallest_first``: a claim about each account on its own (:data:`SMALLEST_FIRST`) with no all-N
-    argument, on a book larger than the lemmas' or over K > 1 events: the smaller books share half of
-    ``units``, asked smallest first, each with all the ones before it left, and at K > 1 each size
+    argument, on a book larger than the lemmas' or over K > 1 events: the smaller books share a third
+    of ``units``, asked smallest first, each with all the ones before it left, and at K > 1 each size
     on one event before K (a story of fewer events is one within the bounds, as one of fewer
     traders is); N's own pass gets the rest."""
     earlier: list[QueryStats] = []
-    quarter = units // (2 if smallest_first else 4)  # a search for a cheap refutation, not a proof
+    quarter = units // (3 if smallest_first else 4)  # a search for a cheap refutation, not a proof
     smallest = 2 if set(bounds.event_kinds) <= {"trade"} else 1
     sizes = [n for n in (1, 2, 3) if smallest <= n < bounds.accounts]
     if lemmas_held:
