@@ -60,17 +60,18 @@ import attrs
 import z3
 
 from solvent.properties import catalog
-from solvent.properties.catalog import Invariant, StepView
+from solvent.properties.catalog import Invariant
 from solvent.rules.arith import and_, or_
 from solvent.rules.bankruptcy import remaining_deficit, resolve
-from solvent.rules.book import Book
 from solvent.rules.engine import transition
 from solvent.rules.ledger import Ctx
 from solvent.rules.liquidation import pools_holding
 from solvent.rules.outcomes import Bankrupt, LayerUsed
 from solvent.rules.policy import Policy
 from solvent.rules.pool_bankruptcy import deleverage_pools
+from solvent.solver.adl_claims import Call
 from solvent.solver.bounds import Bounds
+from solvent.solver.per_account import constants
 from solvent.solver.story import slots, symbolic_book
 
 CLAIM = "waterfall-order"
@@ -95,18 +96,6 @@ ASSUMES = (
 Valid = Callable[..., str]
 
 
-@attrs.frozen
-class Call:
-    """One call of the waterfall on a free book: what it started from and what it recorded."""
-
-    label: str
-    book: Book
-    ctx: Ctx
-    accounts: tuple[str, ...]
-    #: the bounds the book was built from (the free book before the step is built the same way)
-    shape: Bounds
-
-
 def not_covered(policy: Policy, bounds: Bounds) -> str | None:
     """Why the argument does not apply to ``policy`` within ``bounds`` (None where it does)."""
     kinds = [layer.kind for layer in policy.deficit]
@@ -128,40 +117,38 @@ def not_covered(policy: Policy, bounds: Bounds) -> str | None:
 
 
 def calls(policy: Policy, bounds: Bounds) -> list[Call]:
-    """The engine's waterfall calls on a free book: a trader's ``resolve`` (the book's first
-    trader, :data:`CANDIDATES` others), and where the policy has pools holding what they take over,
-    their own deleveraging."""
-    shape = attrs.evolve(bounds, events=1, accounts=CANDIDATES + 1)
-    book, _ = symbolic_book(shape)
+    """The engine's waterfall calls on a free book (:func:`shape`): a trader's ``resolve`` (the
+    book's first trader, :data:`CANDIDATES` others), and where the policy has pools holding what
+    they take over, their own deleveraging (``Call.bankrupts``: the accounts whose records it makes)."""
+    book, _ = symbolic_book(shape(bounds))
     bankrupt = book.traders[0].name
     out = [
-        Call(
-            f"{bankrupt}'s resolve, {CANDIDATES} candidates",
-            book,
-            resolve(policy, Ctx(book), bankrupt),
-            (bankrupt,),
-            shape,
-        )
+        Call(f"{bankrupt}'s resolve, {CANDIDATES} candidates", book, resolve(policy, Ctx(book), bankrupt), (bankrupt,))
     ]
     pools = pools_holding(policy.liquidation)
     if pools:
         ctx = deleverage_pools(policy, Ctx(book))
-        names = tuple(book.role(role).name for role in pools)
-        out.append(Call("the pools' own deleveraging", book, ctx, names, shape))
+        out.append(Call("the pools' own deleveraging", book, ctx, tuple(book.role(role).name for role in pools)))
     return out
+
+
+def shape(bounds: Bounds) -> Bounds:
+    """The bounds the lemma's books are built from: one event, the bankrupt account and its
+    candidates (the free book before the step is built the same way, with its own names)."""
+    return attrs.evolve(bounds, events=1, accounts=CANDIDATES + 1)
 
 
 def _b(x: Any) -> Any:
     return z3.BoolVal(x) if type(x) is bool else x
 
 
-def question(policy: Policy, call: Call) -> tuple[list[Any], Any, Any]:
+def question(policy: Policy, call: Call, bounds: Bounds) -> tuple[list[Any], Any, Any]:
     """``(premise, claim, queue)`` of the call's lemma: the catalog's ``waterfall-order`` of the call
     seen from a free book before the step, each ADL record's cover replaced by a free integer at
     most what that layer was handed (the premise, with the mark a price ≥ 1); ``queue``: that the
     engine's own covers are at most what each was handed (the second lemma)."""
-    before, _ = symbolic_book(call.shape, prefix=f"{FREE}before.")
-    view = StepView(policy, before, None, call.ctx.book, call.ctx.entries, call.ctx.outcomes)
+    before, _ = symbolic_book(shape(bounds), prefix=f"{FREE}before.")
+    view = attrs.evolve(call.view(policy), before=before)
     claim = _b(catalog.get(CLAIM).holds(view))
     premise, pairs, bounded = [call.book.market.mark_quote >= 1], [], []
     deficits = {g.item.account: g.item.deficit_quote for g in view.outcomes_of(Bankrupt)}
@@ -186,20 +173,10 @@ def strangers(call: Call, claim: Any) -> list[str]:
     """The candidates' numbers ``claim`` still names (none where the argument applies)."""
     if not z3.is_expr(claim):
         return []
-    own = {f"s0.{name}." for name in call.accounts}
-    traders = {a.name for a in call.book.traders} - set(call.accounts)
-    names: set[str] = set()
-    seen: set[int] = set()
-    todo = [claim]
-    while todo:
-        t = todo.pop()
-        if t.get_id() in seen:
-            continue
-        seen.add(t.get_id())
-        if z3.is_const(t) and t.decl().kind() == z3.Z3_OP_UNINTERPRETED:
-            names.add(str(t))
-        todo.extend(t.children())
-    return sorted(n for n in names if any(n.startswith(f"s0.{c}.") for c in traders) and not n.startswith(tuple(own)))
+    own = tuple(f"s0.{name}." for name in call.bankrupts)
+    others = tuple(f"s0.{a.name}." for a in call.book.traders if a.name not in call.bankrupts)
+    names = (str(c) for c in constants(claim) if c.decl().kind() == z3.Z3_OP_UNINTERPRETED)
+    return sorted(n for n in names if n.startswith(others) and not n.startswith(own))
 
 
 def one_call_a_step(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str], None]) -> list[str]:
@@ -243,9 +220,9 @@ def argument(
         fail(reason)
     lemmas = one_call_a_step(policy, bounds, valid, fail)
     for call in calls(policy, bounds):
-        if not any(True for _ in call.ctx.outcomes if isinstance(_.item, LayerUsed)):
+        if not any(True for _ in call.view(policy).outcomes_of(LayerUsed)):
             fail(f"{call.label}: the call records no waterfall layer")
-        premise, claim, queue = question(policy, call)
+        premise, claim, queue = question(policy, call, bounds)
         stray = strangers(call, claim)
         if stray:
             fail(f"{call.label}: the claim reads the candidates' numbers ({', '.join(stray[:4])})")
@@ -274,4 +251,4 @@ def argument(
     return lemmas
 
 
-__all__ = ["ASSUMES", "CLAIM", "argument", "calls", "not_covered", "one_call_a_step", "question", "strangers"]
+__all__ = ["ASSUMES", "CLAIM", "argument", "calls", "not_covered", "one_call_a_step", "question", "shape", "strangers"]
