@@ -282,6 +282,7 @@ def _answered(
             lemmas_held=isinstance(extension, comp.Extension),
             smallest_first=invariant.id in SMALLEST_FIRST
             and not isinstance(extension, comp.Extension)
+            and not later
             and (bounds.accounts > comp.LEMMA_TRADERS or bounds.events > 1),
             # a claim about one resolution: its lemma's facts are cheap and decide the lemmas' book
             # within its quarter (docs/solver-notes.md#the-adl-claims-for-every-n-by-lemmas-issue-18)
