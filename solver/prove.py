@@ -55,7 +55,16 @@ from solvent.properties import catalog
 from solvent.properties.catalog import Invariant
 from solvent.rules.policy import Policy
 from solvent.rules.presets import resolve_policy
-from solvent.solver import case_split, claims_backed, effort, fund_facts, incremental, payer_direct, resolution_facts
+from solvent.solver import (
+    case_split,
+    claims_backed,
+    deficit_once,
+    effort,
+    fund_facts,
+    incremental,
+    payer_direct,
+    resolution_facts,
+)
 from solvent.solver.bounds import ASSET_KINDS, Bounds, for_policy
 from solvent.solver.effort import OutOfEffort
 from solvent.solver.fund_facts import FUND_CLAIMS
@@ -175,9 +184,10 @@ def _answered(
             seconds=time.perf_counter() - started,
             bounds=bounds,
         )
-    if compositional and bounds.accounts > comp.LEMMA_TRADERS and _payer_fits(policy, invariant, bounds):
+    if compositional and bounds.accounts > comp.LEMMA_TRADERS and _lemmas_book_fits(policy, invariant, bounds):
         # the payer's all-N route first: the lemmas' book's own question, then N with what it left
-        # (docs/solver-notes.md#the-lemmas-book-first-at-n--4-and-8-issue-18)
+        # (docs/solver-notes.md#the-lemmas-book-first-at-n--4-and-8-issue-18); deficit-charged-once's
+        # the same way where its all-N argument applies (docs/solver-notes.md#deficit-charged-once-for-every-n-and-k-issue-18)
         outcome = _lemmas_book_first(policy, invariant, bounds, minimize, transfers)
         return attrs.evolve(
             outcome, seconds=time.perf_counter() - started, accepted=invariant.id in policy.accepts, bounds=bounds
@@ -507,6 +517,16 @@ def _payer_fits(policy: Policy, invariant: Invariant, bounds: Bounds, claims: tu
     if invariant.id in RESOLUTION_CLAIMS:  # a pool's own deleveraging has a fact of its own there
         return invariant.id in claims and one_move and resolution_facts.fits(policy, invariant.id)
     return invariant.id in claims and one_move and applies(policy) is None
+
+
+def _lemmas_book_fits(policy: Policy, invariant: Invariant, bounds: Bounds) -> bool:
+    """Whether ``_lemmas_book_first`` asks ``invariant`` at N > 2: a payer's claim whose facts fit,
+    or ``deficit-charged-once`` where its resolution facts fit and its all-N argument applies
+    (``solver.deficit_once``: the lemmas' book proves it for every N, so N asks the transfers alone)."""
+    if invariant.id == deficit_once.CLAIM:
+        claims = (deficit_once.CLAIM,)
+        return _payer_fits(policy, invariant, bounds, claims) and deficit_once.not_covered(policy, bounds) is None
+    return _payer_fits(policy, invariant, bounds)
 
 
 def _refuted_for_larger_books(policy: Policy, invariant: Invariant, outcome: ProofResult) -> ProofResult:

@@ -233,3 +233,17 @@ def test_a_call_that_pays_another_trader_from_the_fund_is_not_covered(monkeypatc
     found = _attempt("binance")
     assert isinstance(found, comp.Attempt) and not found.applies and found.queries == ()
     assert "alice's resolve pays bob by insurance" in found.failed
+
+
+def test_at_n_4_the_lemmas_book_is_asked_first_and_n_asks_the_transfers_alone() -> None:
+    """OKX at N = 4 within 4M units (2.70M): the lemmas' book's question first (N = 2, its facts,
+    the all-N argument) proves the claim for every N; N's own question asks the non-negative
+    transfers alone (before: the bounded N = 4 question first, undecided in 6M, 9.12M within 10M)."""
+    result = prove("okx", CLAIM, Bounds(accounts=4, effort=4_000_000), minimize=False)
+    assert result.verdict is Verdict.PROVED
+    claim = next(o for o in result.obligations if o.obligation == CLAIM)
+    assert claim.scope.accounts is None and claim.scope.assumes == deficit_once.ASSUMES
+    transfers = next(o for o in result.obligations if o.obligation != CLAIM)
+    assert transfers.verdict is Verdict.PROVED and transfers.scope.accounts == 4
+    on_n = [q for q in result.queries if "lemmas' book" not in q.name and q.name == CLAIM]
+    assert on_n == [] and any(q.name == f"{CLAIM} (on the lemmas' book, N = 2)" for q in result.queries)
