@@ -141,3 +141,34 @@ def test_drift_flat_accounts_on_the_isolated_scope_are_proved_within_check_s_sha
     assert result.verdict is Verdict.PROVED, result.reason
     assert result.scope.accounts == 1
     assert result.method.startswith(FLAT_CASES)
+
+
+def test_conservation_on_the_isolated_scope_is_proved_for_every_n() -> None:
+    """binance's conservation on the isolated scope within check's share: the direct check at
+    N = 1, then the lemmas on two traders beside alice's isolated position (the margin moves'
+    frame among them): every N and any K of these kinds."""
+    result = prove(BINANCE, "conservation", scope(effort=3_500_000), minimize=False, payer_first=False)
+    assert result.verdict is Verdict.PROVED, result.reason
+    assert (result.scope.accounts, result.scope.events) == (None, None)
+    names = " ".join(q.name for q in result.queries)
+    for move in ("add margin to alice:PERP", "remove margin from alice:PERP"):
+        assert f"F ({move}): every balance after the event = before + its guarded ledger entries" in names
+    assert "the all-N argument" not in result.method  # it held: no "did not hold", no "not asked"
+
+
+def test_a_margin_move_that_credits_a_quantum_off_the_ledger_breaks_the_frame_lemma(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The move's destination credited one quantum more than the ledger transfer says: the frame
+    lemma of the margin move (F) has a model, so conservation's argument does not hold there."""
+    real = isolated.move_margin
+
+    def off_ledger(ctx, source, destination, amount):  # noqa: ANN001, ANN202
+        ctx = real(ctx, source, destination, amount)
+        return ctx.update_account(destination, cash_quote=ctx.account(destination).cash_quote + 1)
+
+    assert isinstance(_attempt("conservation"), comp.Extension)
+    monkeypatch.setattr(isolated, "move_margin", off_ledger)
+    failed = _attempt("conservation")
+    assert isinstance(failed, comp.Attempt)
+    assert failed.failed.startswith("F (add margin to alice:PERP): every balance after the event")
