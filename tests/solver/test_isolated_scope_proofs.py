@@ -130,7 +130,9 @@ def test_flat_accounts_on_the_isolated_scope_are_asked_by_their_cases_first() ->
 @pytest.mark.deep
 def test_drift_flat_accounts_on_the_isolated_scope_are_proved_within_check_s_share() -> None:
     """Undecided before within 3.5M (the lemmas first, then a build that needed more than was
-    left); its flat cases decide the direct check in about 62K units."""
+    left); its flat cases decide the direct check in about 62K units, and the flat-trader argument
+    on two traders beside the isolated position holds in what is left (0.55M since the cascade in
+    turn, ccf0de9: 1.98M units in all), so for every N."""
     result = prove(
         load_preset("drift"),
         "flat-accounts-never-pay",
@@ -139,7 +141,7 @@ def test_drift_flat_accounts_on_the_isolated_scope_are_proved_within_check_s_sha
         payer_first=False,
     )
     assert result.verdict is Verdict.PROVED, result.reason
-    assert result.scope.accounts == 1
+    assert result.scope.accounts is None
     assert result.method.startswith(FLAT_CASES)
 
 
