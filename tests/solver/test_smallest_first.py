@@ -1,0 +1,45 @@
+"""A refutation on the fewest traders, and on one event, first (solver/prove.py, ``SMALLEST_FIRST``).
+
+For a claim about each account on its own with no all-N argument, on a book larger than the
+lemmas' or over K > 1 events, the smaller books share a third of the question, smallest first,
+each with all the ones before it left, and at K > 1 each size on one event first
+(docs/solver-notes.md#a-refutation-on-the-fewest-traders-first-session-19). BitMEX's no-haircut at
+N = 4 and Hyperliquid's at K = 3 were undecided with their whole purse (9.26M and 18.75M units);
+each has a story on one trader and one event.
+"""
+
+from __future__ import annotations
+
+from solvent.solver import prove as prove_module
+from solvent.solver.bounds import Bounds
+from solvent.solver.prove import prove
+from solvent.solver.verdicts import Verdict
+
+
+def test_bitmex_no_haircut_at_four_traders_is_refuted_on_one() -> None:
+    """Its fund's own deleveraging charges one trader: the one-trader book, given the search's
+    third, finds the story (0.93M units); with a third of a quarter it ran out (0.83M)."""
+    result = prove("bitmex", "no-haircut", Bounds(accounts=4, effort=10_000_000), minimize=False)
+    assert result.verdict is Verdict.REFUTED
+    assert result.scope.accounts == 4 and len(result.counterexample.story.book.traders) == 1
+    assert result.units < 1_500_000
+
+
+def test_hyperliquid_no_haircut_over_three_moves_is_refuted_on_one_event() -> None:
+    """A story of one event is one within K ≤ 3: found on one trader and one move, the scope the
+    question's (N ≤ 3, K ≤ 3)."""
+    result = prove("hyperliquid", "no-haircut", Bounds(accounts=3, events=3, effort=20_000_000), minimize=False)
+    assert result.verdict is Verdict.REFUTED
+    assert result.scope.accounts == 3 and result.scope.events == 3
+    story = result.counterexample.story
+    assert len(story.events) == 1 and len(story.book.traders) == 1
+    assert result.units < 1_000_000
+
+
+def test_the_rule_is_for_per_account_claims_beyond_the_lemmas_book() -> None:
+    """Which claims: each account's own (a refutation replays with empty traders added); never a
+    claim about the whole book, whose refutation search is as before."""
+    assert {"principal-protected", "no-haircut", "no-negative-equity", "deposit-not-absorbed"} <= set(
+        prove_module.SMALLEST_FIRST
+    )
+    assert not {"conservation", "waterfall-order", "claims-backed"} & set(prove_module.SMALLEST_FIRST)
