@@ -38,13 +38,18 @@ def move_position(ctx: Ctx, name: str, delta_lots: Any, price_quote: Any) -> Ctx
 
 def fill(ctx: Ctx, buyer: str, seller: str, lots: Any, price_quote: Any, reason: Reason) -> Ctx:
     """``buyer`` buys ``lots`` (≥ 0) from ``seller`` at ``price_quote``, paid against the mark."""
+    ctx = _paid(ctx, buyer, seller, lots, price_quote, reason)
+    ctx = move_position(ctx, buyer, lots, price_quote)
+    return move_position(ctx, seller, -lots, price_quote)
+
+
+def _paid(ctx: Ctx, buyer: str, seller: str, lots: Any, price_quote: Any, reason: Reason) -> Ctx:
+    """A fill's cash against the mark and its record, before its lots move (:func:`fill`)."""
     mark = ctx.market.mark_quote
     diff = lots * (price_quote - mark)
     ctx = ctx.transfer(buyer, seller, max_(diff, 0), reason)
     ctx = ctx.transfer(seller, buyer, max_(-diff, 0), reason)
-    ctx = ctx.record_fill(buyer, seller, lots, price_quote, reason)
-    ctx = move_position(ctx, buyer, lots, price_quote)
-    return move_position(ctx, seller, -lots, price_quote)
+    return ctx.record_fill(buyer, seller, lots, price_quote, reason)
 
 
 def _unchanged_by_nothing(ctx: Ctx, names: tuple[str, str], price_quote: Any) -> bool:
@@ -55,13 +60,32 @@ def _unchanged_by_nothing(ctx: Ctx, names: tuple[str, str], price_quote: Any) ->
     return is_concrete(price_quote, ctx.market.mark_quote, *(v for a in accounts for v in (a.size_lots, a.cost_quote)))
 
 
-def close_against(ctx: Ctx, name: str, counterparty: str, lots: Any, price_quote: Any, reason: Reason) -> Ctx:
-    """Close ``lots`` (≥ 0) of ``name``'s position against ``counterparty`` at ``price_quote``."""
+def close_against(
+    ctx: Ctx, name: str, counterparty: str, lots: Any, price_quote: Any, reason: Reason, *, moved_once: bool = False
+) -> Ctx:
+    """Close ``lots`` (≥ 0) of ``name``'s position against ``counterparty`` at ``price_quote``.
+
+    ``moved_once``: the two positions are moved after the side's branch, once each by its signed
+    lots (``name`` by −lots where it is long, +lots where short; ``counterparty`` the opposite),
+    where each branch's fill moved both: the same step for every value (a position's move is a
+    function of its size, cost, lots and price, so the move by ``ite(long, −l, l)`` is the branch's
+    ``ite`` of the two moves; the cash and the fill record stay in the branch, and two accounts'
+    moves commute). Built once instead of twice: the opposing side's shrink
+    (``side_index.close_against_side``) closes against every trader (docs/solver-notes.md#the-opposing-sides-shrink-moved-once-issue-18)."""
     if type(lots) is int and lots == 0 and _unchanged_by_nothing(ctx, (name, counterparty), price_quote):
         return ctx
     long = ctx.account(name).size_lots > 0
-    return ctx.branch(
+    if not moved_once:
+        return ctx.branch(
+            long,
+            lambda c: fill(c, counterparty, name, lots, price_quote, reason),
+            lambda c: fill(c, name, counterparty, lots, price_quote, reason),
+        )
+    ctx = ctx.branch(
         long,
-        lambda c: fill(c, counterparty, name, lots, price_quote, reason),
-        lambda c: fill(c, name, counterparty, lots, price_quote, reason),
+        lambda c: _paid(c, counterparty, name, lots, price_quote, reason),
+        lambda c: _paid(c, name, counterparty, lots, price_quote, reason),
     )
+    given = ite(long, -lots, lots)
+    ctx = move_position(ctx, name, given, price_quote)
+    return move_position(ctx, counterparty, -given, price_quote)

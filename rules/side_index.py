@@ -82,9 +82,9 @@ def close_against_side(ctx: Ctx, name: str, lots: Any, price: Any) -> Ctx:
         if other == book:
             continue
         d = div(w * q, safe_divisor(oi), rounding=Rounding.FLOOR)
-        ctx = close_against(ctx, name, other, d, price, Reason.LIQUIDATION_SLIPPAGE)
+        ctx = close_against(ctx, name, other, d, price, Reason.LIQUIDATION_SLIPPAGE, moved_once=True)
         given = given + d
-    return close_against(ctx, name, book, q - given, price, Reason.LIQUIDATION_SLIPPAGE)
+    return close_against(ctx, name, book, q - given, price, Reason.LIQUIDATION_SLIPPAGE, moved_once=True)
 
 
 def charge_per_lot(
