@@ -89,3 +89,8 @@ def close_against(
     given = ite(long, -lots, lots)
     ctx = move_position(ctx, name, given, price_quote)
     return move_position(ctx, counterparty, -given, price_quote)
+
+
+def close_against_once(ctx: Ctx, name: str, counterparty: str, lots: Any, price_quote: Any, reason: Reason) -> Ctx:
+    """:func:`close_against` with its two positions moved once (``moved_once``)."""
+    return close_against(ctx, name, counterparty, lots, price_quote, reason, moved_once=True)

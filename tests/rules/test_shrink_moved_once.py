@@ -2,7 +2,8 @@
 ``moved_once``; percolator Gen B's ``side_index.close_against_side``) against the close whose two
 branches each move both positions: the same step on random Gen B books, the same accounts for every
 value on a free book (z3), and fewer build steps
-(docs/solver-notes.md#the-opposing-sides-shrink-moved-once-issue-18)."""
+(docs/solver-notes.md#the-opposing-sides-shrink-moved-once-issue-18). And the opposing lots a
+bankruptcy reads twice on one book are read once (``side_index.opposing_lots``)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from solvent.solver import effort
 from solvent.solver.symbolic import variable_book
 
 
-def _both_moves(ctx, name, counterparty, lots, price, reason, *, moved_once=False):
+def _both_moves(ctx, name, counterparty, lots, price, reason):
     return positions.close_against(ctx, name, counterparty, lots, price, reason)
 
 
@@ -33,7 +34,7 @@ def test_the_same_step_on_random_books(monkeypatch) -> None:
     prices = (50, 70, 90, 95, 105, 110, 130, 150)
     cases = [(_book(rng, rng.choice((2, 3, 4))), MarkPrice(rng.choice(prices))) for _ in range(200)]
     once = [step(policy, book, event) for book, event in cases]
-    monkeypatch.setattr(side_index, "close_against", _both_moves)
+    monkeypatch.setattr(side_index, "close_against_once", _both_moves)
     assert [step(policy, book, event) for book, event in cases] == once
 
     # not vacuous: in many of them a trader not liquidated gave up lots to the shrink
@@ -65,6 +66,26 @@ def test_every_account_is_the_same_for_every_value(field: str) -> None:
             z3.Or([getattr(a, field) != getattr(b, field) for a, b in zip(once.accounts, twice.accounts, strict=True)])
         )
         assert solver.check() == z3.unsat
+
+
+def test_the_opposing_lots_are_read_once_a_book() -> None:
+    with effort.question():
+        book, _ = variable_book(new_book(mark_quote=100, traders=("alice", "bob", "carol")))
+        with effort.building(10**9) as meter:
+            first = side_index.opposing_lots(book, "alice")
+        with effort.building(10**9) as again:
+            assert side_index.opposing_lots(book, "alice") == first
+        assert meter.spent > 0 and again.spent == 0
+        other, _ = variable_book(new_book(mark_quote=100, traders=("alice", "bob", "carol")))
+        with effort.building(10**9) as meter:
+            side_index.opposing_lots(other, "alice")  # another book: read again
+            side_index.opposing_lots(other, "bob")  # another bankrupt account: read again
+        assert meter.spent == 2 * first_cost(first)
+
+
+def first_cost(lots) -> int:
+    """Five steps a payer: the two sides' test (two ands and an or), ``when`` and ``abs``."""
+    return 5 * len(lots) * effort.BUILD_STEP
 
 
 def test_a_shrink_builds_fewer_steps() -> None:
