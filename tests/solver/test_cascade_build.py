@@ -20,3 +20,13 @@ def test_drifts_fund_is_proved_at_four_traders_within_ten_million_units() -> Non
     result = prove("drift", "insurance-fund-non-negative", FOUR, minimize=False)
     assert result.verdict is Verdict.PROVED, result.summary()
     assert result.units <= FOUR.effort
+
+
+@pytest.mark.deep  # 8.4M units: 7 s of wall at load 5
+def test_gen_bs_spot_isolated_is_proved_at_four_traders_within_ten_million_units() -> None:
+    """percolator Gen B's spot-isolated at N = 4: its build was 31,761 steps where 7.5M units (18,750
+    steps) were left for N = 4, so the question was never asked; with the cascade's loop, the
+    shrink moved once and the opposing lots read once, 14,859 steps, and the claim is proved."""
+    result = prove("percolator-gen-b", "spot-isolated", FOUR, minimize=False)
+    assert result.verdict is Verdict.PROVED, result.summary()
+    assert result.units <= FOUR.effort
