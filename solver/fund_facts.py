@@ -36,17 +36,19 @@ from typing import Any
 import attrs
 import z3
 
+from solvent.properties.catalog import Invariant
 from solvent.rules.book import Book, Role
 from solvent.rules.engine import liquidation_turn
 from solvent.rules.events import AssetPrice, MarkPrice
 from solvent.rules.ledger import Ctx
 from solvent.rules.policy import Policy
-from solvent.solver import payer_facts
+from solvent.solver import effort, payer_facts, story
+from solvent.solver.assumptions import book_assumptions
 from solvent.solver.bounds import Bounds
 from solvent.solver.payer_facts import Valid, _pairs, instance
-from solvent.solver.per_account import _settled
+from solvent.solver.per_account import _KEPT, _conjuncts, _settled
 from solvent.solver.pro_rata_lemma import Discharger
-from solvent.solver.story import SlotRun, symbolic_book
+from solvent.solver.story import SlotRun, slots, symbolic_book
 
 #: the claims whose question gets these facts (and claims-backed's system holders, the fund's cash among
 #: them: ``solver.claims_backed.SYSTEM``)
@@ -187,4 +189,135 @@ def prove(
     return FundFacts(free, tuple(turns), lemmas, tuple(dust))
 
 
-__all__ = ["FUND_CLAIMS", "LEMMA", "RENAMED", "SHARE", "FundFacts", "applies", "prove", "turn_question", "turn_starts"]
+#: the claim the induction over events proves (claims-backed's system holders are asked at K = 1 only)
+FUND = FUND_CLAIMS[0]
+#: what the induction assumes of the book before each event and proves of the book after it
+KEPT = "the insurance fund at or above zero and holding no position, the marks within the price bounds"
+
+
+def inducts(claim_id: str, bounds: Bounds) -> bool:
+    """Whether the fund's claim at K > 1 is asked by induction over events (:func:`induction`):
+    mark moves only on one market (the kept premise bounds the marks; a collateral asset's oracle
+    price would need bounds of its own kept), no isolated position, no collateral asset."""
+    kinds = set(bounds.event_kinds)
+    one_market = bounds.markets == 1 and not bounds.assets and not bounds.isolated
+    return claim_id == FUND and bounds.events > 1 and kinds == {"mark"} and one_market
+
+
+@attrs.frozen
+class StepBook:
+    """The induction's one-step book: a symbolic book of the question's N traders, its one mark
+    move run by the engine, the fund's turn lemma instantiated at each turn, and the units its
+    build took (``effort.BUILD_STEP`` a step)."""
+
+    book: Book
+    slot: Any
+    steps: list[SlotRun]
+    instances: list[Any]
+    build_units: int
+
+
+def step_book(policy: Policy, bounds: Bounds, facts: FundFacts, units: int) -> StepBook:
+    """Build :class:`StepBook` within ``units`` (``effort.OutOfEffort`` past them)."""
+    one = attrs.evolve(bounds, events=1)
+    with effort.building(max(units, 1)) as meter:
+        book, _ = symbolic_book(one)
+        [slot] = slots(book, one)
+        steps = story.run(policy, book, [slot])
+        instances = facts.instances(policy, book, steps)
+    return StepBook(book, slot, steps, instances, meter.spent)
+
+
+def _kept(policy: Policy, bounds: Bounds, book: Book, *, flat: bool = True, fund: bool = True) -> list[Any]:
+    """:data:`KEPT` of ``book`` (``flat``/``fund`` False: without the fund's flatness or its cash
+    bound, which the tests show the step needs)."""
+    account = book.role(Role.INSURANCE_FUND)
+    one = attrs.evolve(bounds, events=1)
+    prices = [c for a in book_assumptions(policy, book, one) if a.name in _KEPT for c in _conjuncts(a.holds)]
+    cash = [account.cash_quote >= 0] if fund else []
+    return prices + cash + ([p.size_lots == 0 for p in account.positions] if flat else [])
+
+
+def start_question(policy: Policy, bounds: Bounds) -> tuple[list[Any], Any]:
+    """The induction's first lemma: the question's starting assumptions (``bounds``, every one, on
+    its symbolic starting book) and :data:`KEPT` of the same book."""
+    book, _ = symbolic_book(attrs.evolve(bounds, events=1))
+    start = [c for a in book_assumptions(policy, book, bounds) for c in _conjuncts(a.holds)]
+    return start, z3.And(*_kept(policy, bounds, book))
+
+
+def step_question(
+    policy: Policy, invariant: Invariant, bounds: Bounds, built: StepBook, *, flat: bool = True, fund: bool = True
+) -> tuple[list[Any], Any]:
+    """The induction's step: :data:`KEPT` before the move (``flat``/``fund``: :func:`_kept`), the
+    event's bounds, the engine's acceptance and the turn lemma's instances; the claim after the
+    move and :data:`KEPT` of the book after it."""
+    [after] = built.steps
+    premise = _kept(policy, bounds, built.book, flat=flat, fund=fund)
+    premise += _conjuncts(built.slot.field_bounds) + [after.accepted(), *built.instances]
+    # the premise again after the move (its fund's cash is the claim's own, here one market's one fund)
+    stays = _kept(policy, bounds, after.after)
+    return premise, z3.And(after.obligation(policy, invariant), *stays)
+
+
+def induction(
+    policy: Policy,
+    invariant: Invariant,
+    bounds: Bounds,
+    facts: FundFacts,
+    valid: Valid,
+    left: Callable[[], int],
+    built: Callable[[int], None],
+) -> tuple[str, ...]:
+    """``insurance-fund-non-negative`` after every event of any sequence of accepted mark moves, on
+    a book of ``bounds.accounts`` traders (docs/solver-notes.md#bitmexs-payer-facts-and-the-last-bybit-and-okx-cells-session-20):
+
+    1. **the start** (z3, exact): the question's starting book (its every assumption) meets
+       :data:`KEPT`: the fund's cash ``≥ 0`` ("pools non-negative"), its position 0 (it is not among
+       the policy's position holders), the marks within the bounds;
+    2. **the step** (z3, exact, the fund's turn lemma instantiated at each turn): from *any* book of
+       N traders that meets :data:`KEPT` (no other premise: no margin, no well-formedness, no
+       balance bound; the event's own bounds and the engine's acceptance), one accepted mark move
+       leaves the claim true and the book after it meeting :data:`KEPT` again (the fund flat, the
+       new mark the event's price and the previous one the mark before, within the bounds).
+
+    So each event starts from a book that meets :data:`KEPT` (the first from the start, each later
+    one from what the one before left) and the claim holds after every one: any K. ``valid`` raises
+    where a lemma does not hold or is not decided (the bounded question is then asked as before);
+    the step's book is built after the start held, within ``left()`` units (``effort.OutOfEffort``
+    past them), and ``built`` is told what the build spent. Returns the lemmas' lines."""
+    first = f"{invariant.id} by induction over events: the starting book meets the step's premise ({KEPT})"
+    valid(first, *start_question(policy, bounds))
+    book = step_book(policy, bounds, facts, left())
+    built(book.build_units)
+    step = (
+        f"{invariant.id} by induction over events: one accepted mark move from any book of {bounds.accounts} traders "
+        f"meeting {KEPT} keeps the claim and that premise"
+    )
+    valid(step, *step_question(policy, invariant, bounds, book))
+    return (
+        f"{first} (z3, exact)",
+        f"{step} (z3, exact, the premise nothing else of the book; {LEMMA} instantiated at each turn)",
+        "induction: every event of a sequence starts from a book meeting the premise, so the claim holds after each, any K",
+    )
+
+
+__all__ = [
+    "FUND",
+    "FUND_CLAIMS",
+    "KEPT",
+    "LEMMA",
+    "RENAMED",
+    "SHARE",
+    "FundFacts",
+    "StepBook",
+    "applies",
+    "induction",
+    "inducts",
+    "prove",
+    "start_question",
+    "step_book",
+    "step_question",
+    "turn_question",
+    "turn_starts",
+]

@@ -442,10 +442,92 @@ def _fund_first(
         proved, queries = payer_direct.prepared(policy, _within(bounds, units // 4), invariant.id)
         if proved is None:
             return None, queries
+        if fund_facts.inducts(invariant.id, bounds):  # K > 1: the claim by induction over events first
+            held, queries = _fund_induction(policy, invariant, bounds, proved, units // 4, queries)
+            if held is not None:
+                return _fund_transfers(policy, invariant, bounds, held, units - _units(queries), transfers), queries
         outcome = _bounded(
             policy, invariant, bounds, units - _units(queries), transfers=transfers, cases=lambda _b: (proved, ())
         )
     return outcome, queries
+
+
+#: the method line of the fund's claim proved by induction over events (``_fund_induction``)
+FUND_INDUCTION = (
+    "by induction over events at N = {n}: the fund's turn lemma as facts, the claim and its premise kept by one "
+    "accepted mark move from any book meeting {kept}, which the starting book meets (z3, exact)"
+)
+
+
+def _fund_induction(
+    policy: Policy,
+    invariant: Invariant,
+    bounds: Bounds,
+    proved: payer_direct.ByCases,
+    units: int,
+    queries: tuple[QueryStats, ...],
+) -> tuple[tuple[str, ...] | None, tuple[QueryStats, ...]]:
+    """``fund_facts.induction`` within what the turn lemma left of ``units`` (its one-step build,
+    then its two queries within what the build left): the lemmas' lines where both held, else
+    None; the queries so far and its own
+    (docs/solver-notes.md#bitmexs-payer-facts-and-the-last-bybit-and-okx-cells-session-20)."""
+    from solvent.solver.compositional import _Checker, _Failed
+
+    left = units - _units(queries)
+    if left <= 0:
+        return None, queries
+    checker = _Checker(bounds, left)
+
+    def built(spent: int) -> None:  # the one-step book's build, counted as a query's units are
+        checker.queries.append(
+            QueryStats("the fund's induction over events: its one-step build", "built", 0.0, units=spent)
+        )
+
+    try:
+        lemmas = fund_facts.induction(
+            policy,
+            invariant,
+            bounds,
+            proved.facts,
+            lambda n, premise, claim: checker.valid(n, premise, claim, exact=True),
+            lambda: checker.left,
+            built,
+        )
+    except OutOfEffort as stop:
+        stopped = QueryStats(
+            "the fund's induction over events: its one-step build", "out of effort", 0.0, units=stop.limit
+        )
+        return None, (*queries, *checker.queries, stopped)
+    except _Failed:
+        return None, (*queries, *checker.queries)
+    return lemmas, (*queries, *checker.queries)
+
+
+def _fund_transfers(
+    policy: Policy, invariant: Invariant, bounds: Bounds, held: tuple[str, ...], units: int, transfers: bool
+) -> ProofResult:
+    """The fund's claim proved for every K at N by ``held``; the non-negative transfers asked at N
+    and K within ``units`` (a question built for them alone, as ``_transfers_at_k`` asks them)."""
+    scope = attrs.evolve(scope_of(bounds), events=None)
+    claim = ObligationResult(invariant.id, Verdict.PROVED, "", scope)
+    method = FUND_INDUCTION.format(n=bounds.accounts, kept=fund_facts.KEPT)
+    if not transfers:
+        return ProofResult(
+            policy.name, invariant.id, Verdict.PROVED, scope, 0.0, method, obligations=(claim,), lemmas=held
+        )
+    rest = _bounded(policy, invariant, bounds, max(units, 1), transfers=True, claim=False)
+    if rest.verdict is Verdict.VACUOUS:
+        return rest
+    obligations = (claim, *rest.obligations)
+    verdict, reason = combine(list(obligations))
+    return attrs.evolve(
+        rest,
+        verdict=verdict,
+        reason=reason,
+        obligations=obligations,
+        method=f"{method}; the non-negative transfers at N = {bounds.accounts}, K = {bounds.events}: {rest.method}",
+        lemmas=held + rest.lemmas,
+    )
 
 
 def _by_flat_cases(

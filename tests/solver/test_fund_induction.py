@@ -1,0 +1,103 @@
+"""insurance-fund-non-negative at K > 1 by induction over events (solver/fund_facts.py ``induction``).
+
+The step: from any book of N traders whose fund is at or above zero and holds no position, its marks
+within the bounds, one accepted mark move keeps the claim and that premise (z3, exact, the fund's
+turn lemma instantiated at each turn); the start: the question's starting book meets the premise.
+OKX at N = 3, K = 3 was undecided within 20M (17.8M spent, the claim out of units in both phases);
+proved so for any K at N = 3 in 2.84M, the claim's lemmas about 25K of it
+(docs/solver-notes.md#bitmexs-payer-facts-and-the-last-bybit-and-okx-cells-session-20).
+"""
+
+from __future__ import annotations
+
+import pytest
+import z3
+
+from solvent.properties import catalog
+from solvent.rules.book import Role
+from solvent.rules.presets import resolve_policy
+from solvent.solver import fund_facts, payer_direct, wall
+from solvent.solver.bounds import Bounds, for_policy
+from solvent.solver.prove import FUND_INDUCTION, prove
+from solvent.solver.verdicts import Verdict
+
+FUND = catalog.get("insurance-fund-non-negative")
+
+
+def _built(preset: str, accounts: int, events: int = 2):
+    policy = resolve_policy(preset)
+    bounds = for_policy(Bounds(accounts=accounts, events=events, effort=5_000_000), policy)
+    cases, _ = payer_direct.prepared(policy, bounds, FUND.id)
+    assert cases is not None
+    return policy, bounds, fund_facts.step_book(policy, bounds, cases.facts, 5_000_000)
+
+
+def _answer(premise, claim) -> str:
+    return wall.check([*premise, z3.Not(claim)], [], 5_000_000, 60.0).result
+
+
+def test_the_step_holds_and_needs_both_halves_of_its_premise() -> None:
+    """OKX, two traders: the step is valid; without the fund's cash bound z3 finds a book (a fund
+    below zero stays there), and without its flatness too (a fund holding a position pays its
+    settlement: what lets the claim hold from any state is that OKX's fund never takes one)."""
+    policy, bounds, built = _built("okx", 2)
+    assert _answer(*fund_facts.step_question(policy, FUND, bounds, built)) == "unsat"
+    assert _answer(*fund_facts.step_question(policy, FUND, bounds, built, fund=False)) == "sat"
+    assert _answer(*fund_facts.step_question(policy, FUND, bounds, built, flat=False)) == "sat"
+
+
+def test_the_step_proves_the_premise_again_after_the_move() -> None:
+    """What the step proves of the book after the move implies the catalog's claim there and the
+    premise again: the fund's cash and flatness, the new mark and the previous one within bounds."""
+    policy, bounds, built = _built("binance", 2)
+    _, claim = fund_facts.step_question(policy, FUND, bounds, built)
+    [after] = built.steps
+    book = after.after
+    fund = book.role(Role.INSURANCE_FUND)
+    market = book.market
+    for consequence in (
+        after.obligation(policy, FUND),
+        fund.cash_quote >= 0,
+        fund.size_lots == 0,
+        market.mark_quote >= bounds.min_price,
+        market.previous_mark_quote <= bounds.max_price,
+    ):
+        assert _answer([claim], consequence) == "unsat"
+
+
+def test_bitmexs_fund_holds_positions_so_the_start_does_not_meet_the_premise() -> None:
+    """BitMEX's fund takes over what it liquidates (a position holder): its starting book may hold a
+    position, so the start lemma has a model and no induction is claimed."""
+    policy, bounds, built = _built("bitmex", 2)
+    assert _answer(*fund_facts.start_question(policy, bounds)) == "sat"
+    okx, okx_bounds, okx_built = _built("okx", 2)
+    assert _answer(*fund_facts.start_question(okx, okx_bounds)) == "unsat"
+
+
+def test_the_induction_is_asked_at_k_above_one_on_mark_moves_only() -> None:
+    assert fund_facts.inducts(FUND.id, Bounds(accounts=3, events=3))
+    assert not fund_facts.inducts(FUND.id, Bounds(accounts=3, events=1))
+    assert not fund_facts.inducts("claims-backed/system-holders", Bounds(accounts=3, events=3))
+    assert not fund_facts.inducts(FUND.id, Bounds(accounts=3, events=3, event_kinds=("mark", "funding")))
+
+
+def test_okx_at_two_moves_is_proved_for_any_k_and_the_transfers_at_k() -> None:
+    """OKX, N = 2, K = 2 within 10M: the claim proved for any K at N = 2 (1,167,728 units in all:
+    the turn lemma 3,303, the one-step build 348,000, the start 1,602, the step 6,833, then the
+    transfers at K = 2, their build 807,600)."""
+    result = prove("okx", FUND.id, Bounds(accounts=2, events=2, effort=10_000_000), minimize=False)
+    assert result.verdict is Verdict.PROVED, result.summary()
+    assert result.method.startswith(FUND_INDUCTION.format(n=2, kept=fund_facts.KEPT))
+    claim = next(o for o in result.obligations if o.obligation == FUND.id)
+    assert claim.scope.events is None and claim.scope.accounts == 2
+    transfers = next(o for o in result.obligations if o.obligation != FUND.id)
+    assert transfers.verdict is Verdict.PROVED and transfers.scope.events == 2
+    assert result.units == 1_167_728
+
+
+@pytest.mark.deep  # 2.84M units: 4 s at load 5
+def test_okx_at_three_traders_and_three_moves_is_proved() -> None:
+    """The K = 3 table's cell: undecided within 20M at f3323ad (17,787,525 units); 2,842,353 now."""
+    result = prove("okx", FUND.id, Bounds(accounts=3, events=3, effort=20_000_000), minimize=False)
+    assert result.verdict is Verdict.PROVED, result.summary()
+    assert result.units <= 3_000_000
