@@ -68,7 +68,8 @@ from solvent.rules import adl
 from solvent.rules.arith import abs_, and_, max_, or_, when
 from solvent.rules.bankruptcy import fee_to_close_rate, resolve
 from solvent.rules.book import Book
-from solvent.rules.engine import transition
+from solvent.rules.engine import liquidation_turn, settle, transition
+from solvent.rules.events import MarkPrice
 from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.liquidation import pools_holding
 from solvent.rules.margin import account_initial_margin, equity
@@ -76,6 +77,7 @@ from solvent.rules.outcomes import AdlFill
 from solvent.rules.policy import Policy
 from solvent.rules.pool_bankruptcy import deleverage_pools
 from solvent.rules.waterfall import GapRounding
+from solvent.rules.wellformed import StartMargin, well_formed
 from solvent.solver.bounds import Bounds
 from solvent.solver.story import slots, symbolic_book
 
@@ -114,14 +116,30 @@ METHOD_WALK = (
 )
 
 
-def assumes(policy: Policy) -> str:
-    """What the all-N verdict assumes of the engine on ``policy`` (``Scope.assumes``)."""
+#: the verdict's method line for the ranking of a walk (:func:`walk_ranking_lemmas`)
+METHOD_WALK_RANKING = (
+    "compositional, all N, any K: the ranking of one bankrupt account's ADL walk, by a ghost invariant (every "
+    "position holder worth its initial margin at the mark the story started from: true at the start, kept by a "
+    "mark's settlement, by a trader's own liquidation turn and by each fill of a walk) under which no candidate is "
+    "skipped, so an earlier eligible candidate is taken whole before a later one is served (z3, every number "
+    "free); the step's claim the conjunction of its calls'"
+)
+
+
+def assumes(policy: Policy, invariant_id: str = PRICE) -> str:
+    """What the all-N verdict for ``invariant_id`` assumes of the engine on ``policy`` (``Scope.assumes``)."""
+    if walks(policy) and invariant_id == RANKING:
+        return f"{ASSUMES_WALK}; {ASSUMES_GHOST}"
     return ASSUMES_WALK if walks(policy) else ASSUMES
 
 
-def method(policy: Policy) -> str:
-    """The all-N verdict's method line on ``policy``, with what it assumes."""
-    return f"{METHOD_WALK if walks(policy) else METHOD}; assumes {assumes(policy)}"
+def method(policy: Policy, invariant_id: str = PRICE) -> str:
+    """The all-N verdict's method line for ``invariant_id`` on ``policy``, with what it assumes."""
+    if walks(policy) and invariant_id == RANKING:
+        line = METHOD_WALK_RANKING
+    else:
+        line = METHOD_WALK if walks(policy) else METHOD
+    return f"{line}; assumes {assumes(policy, invariant_id)}"
 
 
 #: the prefix of the ranking lemma's free scores
@@ -151,13 +169,31 @@ def walks(policy: Policy) -> bool:
     return layer is not None and (layer.gap_rounding is GapRounding.PER_FILL or layer.overlap_only)
 
 
-#: why the ranking's argument does not apply to a walk (:func:`walks`)
+#: why the ranking's argument does not apply to a walk (:func:`walks`) outside the ghost invariant's bounds
 WALK_RANKING = (
     "its ADL walks the candidates in turn and skips an offsetting account whose fill would leave it riskier, so an "
     "eligible account earlier in the queue may be left whole while a later one is served (the ranking's lemma is "
-    "refuted on a free book); where that needs a winner whose equity a lot is below the bankrupt account's deficit "
-    "a lot is not proved of every reachable book"
+    "refuted on a free book); the argument that no reachable book has such a skip (every position holder worth its "
+    "initial margin at the mark the story started from) does not cover these bounds"
 )
+#: what the ranking's all-N verdict assumes on a walk (:func:`walk_ranking_lemmas`), beside :data:`ASSUMES_WALK`
+ASSUMES_GHOST = (
+    "a step changes a trader's account only by the mark's settlement, its own liquidation turn and its fills in "
+    "other accounts' ADL walks (every transfer and fill between two traders an ADL one: checked on the step at three "
+    "traders), so every position holder stays worth its initial margin at the mark the story started from"
+)
+
+
+def ghost_not_covered(bounds: Bounds) -> str | None:
+    """Why the ranking's argument on a walk (:func:`walk_ranking_lemmas`) does not apply within
+    ``bounds`` (None where it does): it rests on every position holder staying worth its initial
+    margin at the mark the story started from, which a trade, funding or a withdrawal can break and
+    a start at maintenance does not give."""
+    if set(bounds.event_kinds) - {"mark"}:
+        return "the ghost invariant is proved for mark moves only"
+    if bounds.start_margin != "initial":
+        return "the ghost invariant needs every trader to start at its initial margin"
+    return None
 
 
 def not_covered(policy: Policy, bounds: Bounds, invariant_id: str = RANKING) -> str | None:
@@ -168,7 +204,9 @@ def not_covered(policy: Policy, bounds: Bounds, invariant_id: str = RANKING) -> 
     if layer is None:
         return "the policy has no ADL layer"
     if walks(policy) and invariant_id != PRICE:
-        return WALK_RANKING
+        ghost = ghost_not_covered(bounds)
+        if ghost is not None:
+            return f"{WALK_RANKING}: {ghost}"
     if bounds.markets != 1 or bounds.isolated or "final-settlement" in bounds.event_kinds:
         return "one market, no isolated positions and no final settlement only (one ADL call per bankrupt account)"
     return None
@@ -489,6 +527,78 @@ def kept_question(policy: Policy, bounds: Bounds, long: bool) -> tuple[list[Any]
     return [_b(p) for p in premise], _b(and_(g.covered(winner), g.owes_no_more(tuple(after))))
 
 
+def kept_parts(policy: Policy, bounds: Bounds, long: bool) -> list[tuple[str, list[Any], Any]]:
+    """:func:`kept_question` asked by its two conjuncts, each ``(what, premise, claim)``: the winner
+    still worth its initial margin at P, and the walk still owing no more a lot. Asked apart they
+    cost 0.9-1.4M and 0.05-0.06M units; asked together a bankrupt short's took 6.37M."""
+    g = Ghost.of(policy, bounds, 1)
+    state = (z3.Int(f"{WALK}remaining"), z3.Int(f"{WALK}deficit"))
+    q, paid, *after = g.turn(0, state)
+    winner = g.record(Ctx(g.book), 0, q, paid).book.account(g.candidates[0].name)
+    side = g.bankrupt.size_lots > 0 if long else g.bankrupt.size_lots < 0
+    premise = [_b(p) for p in (*g.premise(), side, g.covered(g.candidates[0]), g.owes_no_more(state))]
+    return [
+        ("the winner still worth its initial margin at P", premise, _b(g.covered(winner))),
+        ("the walk still owes no more a lot than the deficit did", premise, _b(g.owes_no_more(tuple(after)))),
+    ]
+
+
+def worth_kept(policy: Policy, account: Any, mark: Any, ghost: Any) -> Any:
+    """The ghost invariant of one trader (:class:`Ghost`): it holds no position, or it is worth at
+    least its initial margin at the ghost price, re-valued there from ``mark``: ``E + s (P − M)``."""
+    p = policy
+    worth = equity(p.margin, account) + account.size_lots * (ghost - mark)
+    return or_(account.size_lots == 0, worth >= account_initial_margin(p.margin, p.rounding, account, ghost))
+
+
+def _ghost_book(bounds: Bounds) -> tuple[Book, Any]:
+    book, _ = symbolic_book(attrs.evolve(bounds, accounts=LEMMA_BOOK, events=1))
+    return book, z3.Int(f"{WALK}ghost_mark")
+
+
+#: traders of the book the ghost invariant's step lemmas are asked on
+LEMMA_BOOK = 2
+
+
+def start_question(policy: Policy, bounds: Bounds) -> tuple[list[Any], Any]:
+    """``(premise, claim)``: a well-formed book at initial margin (``rules.wellformed``, the
+    question's start) has every trader within the ghost invariant at its own mark (P = M)."""
+    book, _ = _ghost_book(bounds)
+    mark = book.market.mark_quote
+    premise = [mark >= 1, _b(well_formed(policy, book, margin=StartMargin.INITIAL))]
+    return premise, _b(and_(*(worth_kept(policy, a, mark, mark) for a in book.traders)))
+
+
+def settle_question(policy: Policy, bounds: Bounds) -> tuple[list[Any], Any]:
+    """``(premise, claim)``: a mark move's settlement (the engine's ``settle``) leaves every
+    trader's position and its worth at any ghost price as they were."""
+    book, ghost = _ghost_book(bounds)
+    new = z3.Int(f"{WALK}new_mark")
+    after = settle(policy, Ctx(book), MarkPrice(new)).book
+    mark = book.market.mark_quote
+    kept = []
+    for a in book.traders:
+        b = after.account(a.name)
+        worth = equity(policy.margin, a) + a.size_lots * (ghost - mark)
+        kept += [b.size_lots == a.size_lots, equity(policy.margin, b) + b.size_lots * (ghost - new) == worth]
+    return [mark >= 1, new >= 1, ghost >= 1], _b(and_(*kept))
+
+
+def turn_question(policy: Policy, bounds: Bounds) -> tuple[list[Any], Any]:
+    """``(premise, claim)``: the engine's liquidation turn of the first trader on a two-trader book
+    (its liquidation, the fund, its ADL walk against the other) keeps both traders within the ghost
+    invariant, and leaves the trader flat or as it stood."""
+    book, ghost = _ghost_book(bounds)
+    alice = book.traders[0]
+    after = liquidation_turn(policy, Ctx(book), alice.name).book
+    mark = book.market.mark_quote
+    kept = [worth_kept(policy, after.account(a.name), mark, ghost) for a in book.traders]
+    a2 = after.account(alice.name)
+    same = and_(a2.size_lots == alice.size_lots, a2.cash_quote == alice.cash_quote, a2.cost_quote == alice.cost_quote)
+    premise = [mark >= 1, ghost >= 1, *(_b(worth_kept(policy, a, mark, ghost)) for a in book.traders)]
+    return premise, _b(and_(*kept, or_(a2.size_lots == 0, same)))
+
+
 def ranking_walk_question(policy: Policy, bounds: Bounds, long: bool) -> tuple[list[Any], Any]:
     """``(premise, claim)``: the catalog's ``adl-ranking-respected`` of two turns of the walk, the
     earlier candidate worth its initial margin at the ghost price, the later one's turn from any
@@ -507,6 +617,86 @@ def ranking_walk_question(policy: Policy, bounds: Bounds, long: bool) -> tuple[l
     return [_b(p) for p in premise], _b(catalog.get(RANKING).holds(view))
 
 
+def traders_meet_by_adl(policy: Policy, bounds: Bounds, fail: Callable[[str], None]) -> str:
+    """Checked on the engine's own step (``transition``, every event variant of the bounded kinds,
+    :data:`STEP_TRADERS` free traders), by name, no solver: every transfer and every fill between
+    two traders is an ``ADL`` one, so a trader's account is changed in another trader's turn only by
+    its fills of that trader's walk (``fail`` otherwise)."""
+    one = attrs.evolve(bounds, accounts=STEP_TRADERS, events=1)
+    book, _ = symbolic_book(one)
+    traders = {a.name for a in book.traders}
+    for slot in slots(book, one):
+        for variant in slot.variants:
+            ctx = transition(policy, book, variant.event)
+            pairs = [(g.item.source, g.item.destination, g.item.reason) for g in ctx.entries]
+            pairs += [(g.item.buyer, g.item.seller, g.item.reason) for g in ctx.fills]
+            stray = sorted({f"{a} -> {b} ({r.name})" for a, b, r in pairs if {a, b} <= traders and r is not Reason.ADL})
+            if stray:
+                fail(
+                    f"the step ({variant.label}) moves money or lots between two traders outside ADL: {', '.join(stray)}"
+                )
+    return (
+        f"the step ({', '.join(bounds.event_kinds)}, {STEP_TRADERS} traders, the engine's transition): every transfer "
+        "and fill between two traders is an ADL one"
+    )
+
+
+def walk_ranking_lemmas(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str], None]) -> list[str]:
+    """The ranking of a walk (:func:`walks`) by a ghost invariant (:func:`worth_kept`: every
+    position holder worth at least its initial margin at the mark the story started from, P):
+
+    - it holds at the start (:func:`start_question`), a mark's settlement keeps it
+      (:func:`settle_question`), and a trader's own liquidation turn on a two-trader book keeps it
+      and leaves the trader flat or as it stood (:func:`turn_question`);
+    - in another trader's turn a trader is changed only by its fill of that walk
+      (:func:`traders_meet_by_adl`), which keeps it, and keeps the walk owing no more a lot than the
+      deficit did, from any state that does (:func:`kept_parts`, for a bankrupt long and a short);
+    - so every candidate a walk reaches is flat (ineligible) or worth its margin at P, and the
+      catalog's ranking holds of any two turns of the walk: the earlier candidate's, and the later
+      one's from any state the turns between can leave (:func:`ranking_walk_question`).
+
+    Each turn's state stays within what the lemmas quantify whatever the turns before it did, so
+    the claim holds of a walk of any length, at every step of any story (any N and K)."""
+    lemmas = [traders_meet_by_adl(policy, bounds, fail)]
+    two = attrs.evolve(bounds, accounts=LEMMA_BOOK, events=1)
+    three = attrs.evolve(bounds, accounts=3, events=1)
+    for name, question in (
+        ("a well-formed book at initial margin is within the ghost invariant at its own mark", start_question),
+        ("a mark's settlement keeps every position and its worth at any ghost price", settle_question),
+        (
+            "a trader's own liquidation turn (two traders) keeps both within the ghost invariant and leaves it flat "
+            "or as it stood",
+            turn_question,
+        ),
+    ):
+        premise, claim = question(policy, two)
+        lemmas.append(valid(f"{RANKING}: {name}, every number free", premise, claim, exact=True))
+    for long in (True, False):
+        side = "a bankrupt long" if long else "a bankrupt short"
+        for what, premise, claim in kept_parts(policy, two, long):
+            lemmas.append(
+                valid(
+                    f"{RANKING}: a winner's turn of {side}'s walk: {what}, every number free",
+                    premise,
+                    claim,
+                    exact=True,
+                )
+            )
+    for long in (True, False):
+        side = "a bankrupt long" if long else "a bankrupt short"
+        premise, claim = ranking_walk_question(policy, three, long)
+        lemmas.append(
+            valid(
+                f"{RANKING} of two turns of {side}'s walk, the earlier candidate within the ghost invariant, the later "
+                "from any state the turns between can leave, every number free",
+                premise,
+                claim,
+                exact=True,
+            )
+        )
+    return lemmas
+
+
 def argument(
     policy: Policy, invariant: Invariant, bounds: Bounds, valid: Valid, fail: Callable[[str], None]
 ) -> list[str]:
@@ -518,11 +708,15 @@ def argument(
         fail(reason)
     lemmas = one_call_a_step(policy, bounds, valid, fail)
     walk = walks(policy)
-    if walk:
+    if walk and invariant.id == PRICE:
         lemmas += walk_lemmas(policy, bounds, valid)
+    elif walk:
+        lemmas += walk_ranking_lemmas(policy, bounds, valid, fail)
     for call in calls(policy, bounds, WALK_CANDIDATES if walk else CANDIDATES[invariant.id]):
         if not any(True for _ in call.view(policy).outcomes_of(AdlFill)):
             fail(f"{call.label}: the call records no ADL fill")
+        if walk and invariant.id == RANKING:
+            continue  # the walk's turns are the lemmas' (above); the call records them in book order
         if invariant.id == PRICE:
             _adl_entries_named(call, fail)
             premise, claim = price_question(policy, call)
@@ -558,6 +752,13 @@ def argument(
             "the step: every ADL transfer is made by its bankrupt account's one call and names that account; "
             "a fill's payment reads its own lots, which the candidate ahead of it, its lots free, covers at any N"
         )
+    elif walk:
+        lemmas.append(
+            "the step: the ranking pairs fills of one bankrupt account's one call, its walk in book order; every "
+            "candidate it reaches is flat or within the ghost invariant (kept from the start by every settlement, "
+            "turn and fill), and each turn starts from a state the turns before it left, so at any N an earlier "
+            "eligible candidate is taken whole before a later one is served"
+        )
     else:
         lemmas.append(
             "the step: the ranking pairs fills of one bankrupt account's one call; a third candidate ahead of a "
@@ -588,6 +789,16 @@ __all__ = [
     "ranking_walk_question",
     "skip_question",
     "walk_lemmas",
+    "walk_ranking_lemmas",
     "walk_step",
+    "worth_kept",
+    "kept_parts",
+    "start_question",
+    "settle_question",
+    "turn_question",
+    "traders_meet_by_adl",
+    "ghost_not_covered",
+    "ASSUMES_GHOST",
+    "METHOD_WALK_RANKING",
     "walks",
 ]

@@ -162,11 +162,11 @@ def attempt(
         return Attempt(str(failed), tuple(checker.queries), failed.applies)
     if invariant.id in adl_claims.ADL_CLAIMS:
         return Extension(
-            adl_claims.method(policy),
+            adl_claims.method(policy, invariant.id),
             tuple(lemmas),
             tuple(checker.queries),
             every_k=True,
-            assumes=adl_claims.assumes(policy),
+            assumes=adl_claims.assumes(policy, invariant.id),
             trivial_extends=False,
         )
     if invariant.id == deficit_once.CLAIM:
