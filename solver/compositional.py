@@ -170,17 +170,25 @@ def attempt(
             trivial_extends=False,
         )
     if invariant.id == deficit_once.CLAIM:
+        walk = deficit_once.walk_not_covered(policy, bounds) != "not a walk"
+        assumed = deficit_once.ASSUMES_WALK if walk else deficit_once.ASSUMES
         method = (
             "compositional, all N, any K: the claim of one bankrupt account's resolve, proved by z3 on a book of two "
-            "traders with every number free, extended to any N by a lemma on one ADL fill and the queue's order; the "
-            f"step's claim the conjunction of its calls'; assumes {deficit_once.ASSUMES}"
+            + (
+                "traders with every number free and its walk's payment any a walk of any length can make, extended "
+                "to any N by induction over the walk (each turn within its invariant) and a lemma on one ADL fill; "
+                if walk
+                else "traders with every number free, extended to any N by a lemma on one ADL fill and the queue's "
+                "order; "
+            )
+            + f"the step's claim the conjunction of its calls'; assumes {assumed}"
         )
         return Extension(
             method,
             tuple(lemmas),
             tuple(checker.queries),
             every_k=True,
-            assumes=deficit_once.ASSUMES,
+            assumes=assumed,
             trivial_extends=False,
         )
     if invariant.id == waterfall_claims.CLAIM:

@@ -62,12 +62,13 @@ import z3
 from solvent.properties.catalog import WATERFALL_REASONS
 from solvent.rules import adl as adl_rules
 from solvent.rules import positions
-from solvent.rules.arith import abs_, and_, ite, sum_, when
+from solvent.rules.arith import abs_, and_, ite, max_, or_, sum_, when
 from solvent.rules.bankruptcy import resolve
 from solvent.rules.book import Book
 from solvent.rules.engine import transition
 from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.liquidation import pools_holding
+from solvent.rules.margin import equity
 from solvent.rules.outcomes import AdlFill, Bankrupt
 from solvent.rules.policy import Policy
 from solvent.rules.pool_bankruptcy import deleverage_pools
@@ -339,10 +340,191 @@ def _read_by_others(label: str, out: Ctx, bankrupts: set[str], others: set[str],
             fail(f"{label} takes {t.reason.value} from {t.source}")
 
 
+#: what the all-N verdict assumes where ADL walks its candidates in turn (dYdX v4, :func:`walk_argument`)
+ASSUMES_WALK = (
+    "each bankrupt account is resolved at most once a step (checked on the step at three traders), and its "
+    "resolve reads the other traders only through its ADL walk (rules.adl.walk_step), which serves its candidates "
+    "in turn, each from the lots left and the deficit still owed after the turns before it, at the mark with the "
+    "fill's rounded share of the deficit"
+)
+#: the prefix of the walk's free payment (:func:`walk_call_lemmas`)
+PAID = "dco."
+
+
+def walk_not_covered(policy: Policy, bounds: Bounds) -> str | None:
+    """Why :func:`walk_argument` does not apply to ``policy`` within ``bounds`` (None where it does)."""
+    layer = policy.adl
+    if layer is None or not (layer.overlap_only or layer.gap_rounding is GapRounding.PER_FILL):
+        return "not a walk"
+    if layer.gap_rounding is not GapRounding.PER_FILL or not layer.book_last:
+        return "the walk's induction covers a gap rounded per fill, the book deleveraged last"
+    if any(
+        getattr(d, "kind", None) == "insurance_fund" and not getattr(d, "all_or_nothing", False) for d in policy.deficit
+    ):
+        return "a fund that pays part of a deficit before the walk (the walk's deficit is then not the account's own)"
+    if bounds.markets != 1 or bounds.isolated or bounds.assets or "final-settlement" in bounds.event_kinds:
+        return "one market, no isolated positions, no collateral assets and no final settlement only"
+    return None
+
+
+def _walk_payment(out: Ctx, bankrupt: str, winner: str, fail: Callable[[str], None]) -> Any:
+    """The term of the walk's payment from ``winner`` to ``bankrupt`` in a call with one candidate:
+    the amount of its per-fill ``ADL`` transfer, ``Σ`` over the candidate's one served turn
+    (``rules.adl.taken``: ``0 + paid``)."""
+    found = [
+        e.item.amount_quote
+        for e in out.entries
+        if e.item.reason is Reason.ADL and e.item.source == winner and e.item.destination == bankrupt
+    ]
+    paid = [
+        t.arg(1)
+        for t in found
+        if z3.is_add(t) and t.num_args() == 2 and z3.is_int_value(t.arg(0)) and t.arg(0).as_long() == 0
+    ]
+    if len(paid) != 1:
+        fail(f"{bankrupt}'s walk: its one candidate's payment is not one transfer of the turn's rounded share")
+    return paid[0]
+
+
+def walk_call_lemmas(policy: Policy, valid: Valid, fail: Callable[[str], None]) -> list[str]:
+    """The call's lemma for a walk: the engine's ``resolve`` of each trader of a two-trader book, its
+    one candidate's payment replaced by a free ``Y`` (``z3.substitute``) wherever the call reads it
+    (the transfer, the deficit left for the book), ``Y`` any payment a walk of any length can make
+    for ``X`` lots served (the one fill's lots): ``0 ≤ Y ≤ D``, none without a lot served, and the
+    state left ``(L − X, D − Y)`` within the walk's invariant (``adl_claims.WalkStep.within``), D
+    the account's deficit at the mark (the fund pays all or nothing before the walk, so the walk
+    starts from it). The catalog's claim holds of every such call, and no ADL transfer leaves it."""
+    lemmas = []
+    for bankrupt, winner in (("alice", "bob"), ("bob", "alice")):
+        book, premise, claim = resolution_question(policy, bankrupt, CLAIM)
+        out = resolve(policy, Ctx(book), bankrupt)
+        paid = _walk_payment(out, bankrupt, winner, fail)
+        fills = [g for g in out.outcomes if isinstance(g.item, AdlFill) and g.item.bankrupt == bankrupt]
+        if len(fills) != 1:
+            fail(f"{bankrupt}'s resolve records {len(fills)} ADL fills on two traders: not one walk of one candidate")
+        fill = fills[0]
+        y = z3.Int(f"{PAID}{bankrupt}.paid")
+        free = z3.substitute(claim, (paid, y))
+        if free.eq(claim) or not any(str(c) == str(y) for c in constants(free)):
+            fail(f"{bankrupt}'s walk: the claim does not read its one candidate's payment")
+        x = z3.substitute(_b(fill.item.lots), (paid, y))
+        before = book.account(bankrupt)
+        lots = abs_(before.size_lots)
+        owed = z3.If(equity(policy.margin, before) < 0, -equity(policy.margin, before), 0)
+        fair = z3.substitute(_b(fill.item.fair_gap_per_lot_quote), (paid, y))
+        left = (lots - x, owed - y)
+        state = and_(
+            x >= 0,
+            x <= lots,
+            y >= 0,
+            y <= owed,
+            z3.Implies(x == 0, y == 0),
+            left[0] >= 0,
+            left[1] >= 0,
+            or_(left[0] == 0, left[1] <= left[0] * max_(fair, 0)),
+        )
+        walked = z3.Implies(_b(fill.guard), _b(state))
+        lemmas.append(
+            valid(
+                f"{CLAIM} of {bankrupt}'s resolve on two traders, its walk's payment any Y a walk of any length leaves "
+                "within the walk's invariant for the lots served, every number free; no ADL transfer leaves it",
+                [*premise, walked],
+                free,
+                exact=True,
+            )
+        )
+    return lemmas
+
+
+def deferred_lemma(policy: Policy, valid: Valid) -> str:
+    """Where the policy limits the accounts ADL deleverages an event (``rules.deleveraging_limit``,
+    binding on books of more traders than the limit: dYdX's 10), a bankrupt account past the limit
+    keeps its position (``deferred``): the engine's ``resolve`` of a trader of a two-trader book with
+    the limit at 1 and one attempt made before it (the same branch, ``attempts ≥ limit``) satisfies
+    the claim, every number free."""
+    from solvent.rules.outcomes import DeleverageAttempt
+
+    book, _ = symbolic_book(Bounds(accounts=2, events=1))
+    limited = attrs.evolve(
+        policy,
+        deficit=tuple(attrs.evolve(d, max_deleveraged_per_event=1) if d is policy.adl else d for d in policy.deficit),
+    )
+    ctx = Ctx(book).note(DeleverageAttempt("bob", False))
+    out = resolve(limited, ctx, "alice")
+    from solvent.properties import catalog
+    from solvent.properties.catalog import StepView
+
+    view = StepView(limited, book, None, out.book, out.entries, out.outcomes)
+    deferred = [g for g in out.outcomes if isinstance(g.item, DeleverageAttempt) and g.item.deferred]
+    claim = and_(*(when(g.guard, g.item.amount_quote) == 0 for g in out.entries if g.item.reason is Reason.ADL))
+    claim = and_(claim, catalog.get(CLAIM).holds(view), len(deferred) > 0)
+    return valid(
+        f"{CLAIM} of a deferred account's resolve (past the event's limit of accounts deleveraged: the limit at 1, "
+        "one attempt before it, two traders), every number free",
+        [book.market.mark_quote >= 1],
+        _b(claim),
+        exact=True,
+    )
+
+
+def walk_sums_lemma(policy: Policy, bounds: Bounds, valid: Valid) -> str:
+    """One turn of the walk (``adl_claims.walk_step``) from any state within its invariant serves
+    ``0 ≤ q ≤ r`` lots for a payment ``paid ≥ 0``, nothing without a lot: so a walk of any length
+    serves ``X = Σ q ≤ L`` for ``Y = Σ paid`` with ``0 ≤ Y ≤ D``, none without a lot, and leaves
+    ``(L − X, D − Y)``, within the invariant by the price's induction."""
+    from solvent.solver import adl_claims
+
+    step = adl_claims.walk_step(policy, bounds)
+    q = next(g.item.lots for g in step.ctx.outcomes if isinstance(g.item, AdlFill))
+    r, d = step.state
+    r2, d2 = step.after
+    paid = d - d2
+    claim = and_(q >= 0, q <= r, paid >= 0, z3.Implies(_b(q == 0), _b(paid == 0)), r2 == r - q)
+    return valid(
+        f"{CLAIM}: a turn of the walk from any state within its invariant serves 0 ≤ q ≤ r lots for a payment ≥ 0, "
+        "none without a lot, every number free",
+        [step.book.market.mark_quote >= 1, _b(step.within(step.state))],
+        _b(claim),
+        exact=True,
+    )
+
+
+def walk_argument(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str], None]) -> list[str]:
+    """The all-N argument where ADL walks its candidates in turn (dYdX v4): by induction over the walk.
+    Each turn from a state within the walk's invariant keeps it (the price's lemmas,
+    ``adl_claims.walk_lemmas``) and serves ``0 ≤ q ≤ r`` lots for a payment ``≥ 0``
+    (:func:`walk_sums_lemma`); each fill moves the bankrupt account's cash by its payment and its
+    position ``q`` lots toward zero, at the mark (:func:`fill_lemma` at gap 0, the payment its own
+    ``ADL`` transfer). So after a walk of any length the bankrupt account's side is one fill's of
+    ``X = Σ q`` lots paying ``Y = Σ paid``, and the rest of the call (the book last, the rest into
+    the book, the dust) reads that and ``(L − X, D − Y)``: the two-trader call with its payment free
+    (:func:`walk_call_lemmas`) covers every such pair."""
+    from solvent.solver import adl_claims
+
+    reason = walk_not_covered(policy, bounds)
+    if reason is not None:
+        fail(reason)
+    lemmas = step_lemmas(policy, bounds, valid, fail)
+    lemmas += adl_claims.walk_lemmas(policy, bounds, valid)
+    lemmas.append(walk_sums_lemma(policy, bounds, valid))
+    lemmas += walk_call_lemmas(policy, valid, fail)
+    if policy.adl.max_deleveraged_per_event is not None:
+        lemmas.append(deferred_lemma(policy, valid))
+    lemmas.append(fill_lemma(valid, fail))
+    lemmas.append(
+        "the call at any N: its walk serves X = Σ q ≤ L for Y = Σ paid, each turn within the walk's invariant, so "
+        "the bankrupt account's side is the one-candidate call's at (X, Y), which the two-trader lemma covers for "
+        "every such pair"
+    )
+    return lemmas
+
+
 def argument(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str], None]) -> list[str]:
     """The all-N argument for ``deficit-charged-once`` on ``policy``: its lemmas' names, each proved by
     ``valid`` (exact z3; it raises where a lemma does not hold), or ``fail`` (it raises) where the
     argument does not apply (see the module)."""
+    if walk_not_covered(policy, bounds) != "not a walk":
+        return walk_argument(policy, bounds, valid, fail)
     reason = not_covered(policy, bounds)
     if reason is not None:
         fail(reason)

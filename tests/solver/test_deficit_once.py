@@ -4,7 +4,7 @@ The claim of one bankrupt account's ``resolve`` is proved by exact z3 on a free 
 lemma on one ADL fill (the engine's ``close_against``) and the queue's order (``rules.adl._ahead``,
 a strict total order on free scores; each score's denominator ≥ 1) carry it to a queue of any
 length, and the step holds each account's resolution once. Where ADL is not the one layer between
-traders (Hyperliquid's price at the previous mark, dYdX's overlap rule, BitMEX's fund holding what
+traders (Hyperliquid's price at the previous mark, Drift's loss per lot; BitMEX's fund holding what
 it takes over) nothing is extended. Each lemma fails on a one-token mutant of the rule it reads, and
 the verdict is then the bounded one.
 """
@@ -63,7 +63,6 @@ def test_the_lemmas_hold_where_adl_is_the_one_layer_between_traders(preset: str)
     ("preset", "why"),
     [
         ("hyperliquid", "previous mark"),
-        ("dydx-v4", "walks the candidates in turn"),
         ("drift", "per lot of open interest"),
         ("percolator-gen-b", "no ADL layer"),
     ],
