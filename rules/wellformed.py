@@ -49,8 +49,9 @@ from typing import Any
 
 import attrs
 
-from solvent.rules.arith import PPM, all_, and_, implies, is_concrete, max_, not_, sum_
-from solvent.rules.assets import margin_equity
+from solvent.rules.arith import PPM, abs_, all_, and_, implies, is_concrete, max_, not_, sum_
+from solvent.rules.assets import account_value, margin_equity
+from solvent.rules.bankruptcy import fee_to_close_rate
 from solvent.rules.book import Account, Asset, Book, Market, Role, is_on_tick
 from solvent.rules.fields import data_fields
 from solvent.rules.haircut_ratio import releases_linearly, settles_losses
@@ -84,6 +85,12 @@ class StartMargin(enum.Enum):
 
     INITIAL = "initial"
     MAINTENANCE = "maintenance"
+    #: worth at least zero (its equity, its collateral at oracle prices) with the fee to close its
+    #: bankruptcy price includes inside that worth: the premise a sequence of mark moves keeps
+    #: (docs/solver-notes.md#the-per-trader-claims-at-k--3-by-induction-session-20). Not "not
+    #: liquidatable": a trader at initial margin may be liquidatable where both margins round up
+    #: to one quantum (equity 1 = initial = maintenance, triggered at or below maintenance)
+    SOLVENT = "solvent"
 
 
 @attrs.frozen
@@ -126,9 +133,17 @@ def covers_margin(
     others: Sequence[Market] = (),
     assets: Sequence[Asset] = (),
 ) -> Any:
-    """The trader covers initial margin at the mark, or (``MAINTENANCE``) is not liquidatable;
-    in a book of several markets (``others``: its further markets) over every position, with its
-    collateral assets (``assets``: the book's) at their initial or maintenance weights."""
+    """The trader covers initial margin at the mark, or (``MAINTENANCE``) is not liquidatable, or
+    (``SOLVENT``) is worth at least zero (``assets.account_value``: its equity and its collateral
+    at oracle prices) and that worth holds the fee to close its bankruptcy price includes on its
+    notional at the mark (``v × 10⁶ ≥ f × Σ|S|·M``); in a book of several markets (``others``: its
+    further markets) over every position, with its collateral assets (``assets``: the book's) at
+    their initial or maintenance weights."""
+    if margin is StartMargin.SOLVENT:
+        value = account_value(policy, tuple(assets), account)
+        marks = (mark, *(m.mark_quote for m in others))
+        notional = sum_(abs_(p.size_lots) * m for p, m in zip(account.positions, marks, strict=False))
+        return and_(value >= 0, value * PPM >= fee_to_close_rate(policy) * notional)
     if margin is StartMargin.MAINTENANCE:
         mm = account_maintenance(policy.margin, policy.rounding, account, mark, others, policy.more_margins)
         e = margin_equity(policy, tuple(assets), account)
@@ -236,11 +251,15 @@ def _asset_rules() -> list[_Rule]:
     ]
 
 
+#: the one book rule that reads only the market (``trader_conditions`` keeps it with a trader's own)
+MARKS = "marks positive and on the tick"
+
+
 def _rules(policy: Policy, margin: StartMargin | None, assets: bool = False) -> list[_Rule]:
     rules = [
         *(_asset_rules() if assets else ()),
         _Rule(
-            "marks positive and on the tick",
+            MARKS,
             book=lambda p, b: and_(
                 b.market.mark_quote > 0,
                 b.market.previous_mark_quote > 0,
@@ -355,11 +374,11 @@ def _rules(policy: Policy, margin: StartMargin | None, assets: bool = False) -> 
                 )
             )
     if margin is not None:
-        name = (
-            "traders margin-compliant"
-            if margin is StartMargin.INITIAL
-            else "traders not liquidatable (above maintenance)"
-        )
+        name = {
+            StartMargin.INITIAL: "traders margin-compliant",
+            StartMargin.MAINTENANCE: "traders not liquidatable (above maintenance)",
+            StartMargin.SOLVENT: "traders worth at least zero, their fee to close within it",
+        }[margin]
         rules.append(
             _Rule(
                 name,
@@ -415,6 +434,21 @@ def conditions(policy: Policy, book: Book, *, margin: StartMargin | None = Start
     return out + isolated_condition(book)
 
 
+def trader_conditions(policy: Policy, book: Book, name: str, *, margin: StartMargin | None) -> list[Condition]:
+    """The conditions of a well-formed book that speak of one trader ``name`` alone (each rule on
+    an account that applies to it, in every market where the rule is per market) and of the marks
+    (positive and on the tick): a trader's own well-formedness, which ``solver.induction`` proves
+    each mark move keeps. Not the book's totals (open interest, conservation) nor other accounts."""
+    out = []
+    for rule in _rules(policy, margin, bool(book.assets)):
+        focused = [book.focused(i) for i in range(len(book.markets))] if rule.per_market and book.more_markets else [book]
+        if rule.book is not None and rule.name == MARKS:
+            out.append(Condition(rule.name, all_(rule.book(policy, b) for b in focused)))
+        elif rule.account is not None and rule.applies(policy, book.account(name)):
+            out.append(Condition(rule.name, all_(rule.account(policy, b, b.account(name)) for b in focused)))
+    return out
+
+
 #: the name of the condition an isolated position's book meets (``isolated_condition``)
 ISOLATED_OWN_MARKET = "an isolated position holds its own market only, and its owner holds none there"
 
@@ -468,6 +502,7 @@ __all__ = [
     "POOLS",
     "Condition",
     "StartMargin",
+    "trader_conditions",
     "conditions",
     "covers_margin",
     "holders",

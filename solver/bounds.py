@@ -36,7 +36,7 @@ EVENT_KINDS = (
 ASSET_KINDS = ("asset-price", "asset-deposit", "asset-withdraw", "interest")
 
 #: What the starting traders are assumed to satisfy (``Bounds.start_margin``).
-START_MARGINS = ("initial", "maintenance")
+START_MARGINS = ("initial", "maintenance", "solvent")
 
 #: Which starting books a proof ranges over (``Bounds.start``): every well-formed book, or only a
 #: book just funded (every account flat, nothing behind it but deposits), as a venue's day starts,
@@ -99,7 +99,8 @@ class Bounds:
     (``solvent.solver.thresholds``): ``max_move_ppm`` (each mark event moves the price by at most
     that share of the mark before it, either way), ``start_margin`` ("initial": every trader covers
     initial margin, as just after opening; "maintenance": only maintenance margin, as a position
-    that drifted toward its liquidation price) and ``min_fund_ppm`` (the insurance fund holds at
+    that drifted toward its liquidation price; "solvent": not liquidatable and worth at least zero,
+    the premise a sequence of mark moves keeps) and ``min_fund_ppm`` (the insurance fund holds at
     least that share of the long open interest's notional at the starting mark).
     """
 
@@ -124,7 +125,8 @@ class Bounds:
     #: every mark event moves the price at most this far from the mark before it (ppm), or any move
     max_move_ppm: int | None = attrs.field(default=None, validator=attrs.validators.optional(_at_least(0)))
     #: what the starting traders satisfy: "initial" margin (just opened) or only "maintenance"
-    #: (not yet liquidatable: positions that have drifted toward their liquidation price)
+    #: (not yet liquidatable: positions that have drifted toward their liquidation price), or
+    #: "solvent" (not liquidatable and worth at least zero: ``solver.induction``'s premise)
     start_margin: str = attrs.field(default="initial", validator=attrs.validators.in_(START_MARGINS))
     #: the insurance fund holds at least this share (ppm) of the open interest's notional at the mark
     min_fund_ppm: int | None = attrs.field(default=None, validator=attrs.validators.optional(_at_least(0)))

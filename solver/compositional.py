@@ -63,7 +63,7 @@ from solvent.rules.ledger import EXTERNAL, SPOT, Ctx, Reason, asset_balance
 from solvent.rules.market_funds import fund_balance, fund_name
 from solvent.rules.policy import Policy
 from solvent.rules.rounding import FundingRemainder
-from solvent.solver import adl_claims, deficit_once, effort, wall, waterfall_claims
+from solvent.solver import adl_claims, deficit_once, effort, induction, wall, waterfall_claims
 from solvent.solver.bounds import Bounds
 from solvent.solver.case_split import abstracted, coefficients, decide, linear_form_vanishes, remember, split_budget
 from solvent.solver.frames import SETTLING, balance_equations, position_equations, settled_flows
@@ -117,6 +117,10 @@ class Extension:
     every_k: bool = True
     #: what the all-N verdict assumes of the engine, said in its scope (``Scope.assumes``)
     assumes: str = ""
+    #: the start margin of the one-event book an induction over events is checked on directly
+    #: (``Bounds.start_margin``; None: the question's own): an induction on a premise each event
+    #: keeps is checked from that premise (``solver.induction``)
+    one_event_start: str | None = None
     #: whether a direct check trivially true on the lemmas' book is trivially true at every N (not
     #: where that book is too small to hold what the claim reads: two ADL fills of one bankrupt
     #: account need three traders, ``solver.adl_claims``)
@@ -232,6 +236,23 @@ def attempt(
         )
         method += MOVES if checker.margin else ""
         return Extension(method, tuple(lemmas), tuple(checker.queries), every_k=any_k, assumes=TURNS_ALIKE)
+    if invariant.id in EACH_TRADER and checker.payer and checker.induction:
+        method = (
+            "compositional, all N, any K: by induction over mark moves on a premise of each trader "
+            f"({induction.SAYS}): the start meets it, each move keeps it (the payer's contract with the premise as "
+            "its claim), and from it each move keeps the claim (the payer's side of ADL: a bankrupt account that met "
+            "the premise closes the winners at a gap per lot at most the move, each trader's contract charged by any "
+            "such fills before and after its own turn), checked on the engine's own transition, settle, "
+            f"liquidation_turn and resolve; assumes {ADL_FILLS_ONLY}; {induction.ASSUMES}"
+        )
+        return Extension(
+            method,
+            tuple(lemmas),
+            tuple(checker.queries),
+            every_k=True,
+            assumes=f"{ADL_FILLS_ONLY}; {induction.ASSUMES}",
+            one_event_start=induction.PREMISE,
+        )
     if invariant.id in EACH_TRADER and checker.payer:
         method = (
             "compositional, all N, one event: the payer's side of ADL (a bankrupt account that met its margin "
@@ -312,6 +333,9 @@ class _Checker:
         self.payer_allowed = True
         #: set by the per-trader arguments when margin moves were covered by their own lemma
         self.margin = False
+        #: set by the payer's argument at K > 1 when it held by induction over the moves
+        #: (``solver.induction``)
+        self.induction = False
 
     @property
     def left(self) -> int:
@@ -731,7 +755,12 @@ def _payer(policy: Policy, invariant: Invariant, bounds: Bounds, checker: _Check
             raise _Failed("not asked: the argument's effort was spent by the lemmas before it")
         # what the lemmas before it left (its share lemmas are asked first, within that)
         left = attrs.evolve(bounds, effort=checker.left)
-        lemmas = payer_argument(policy, invariant, left, exact, checker.fail, checker.queries.append)
+        if bounds.events > 1:  # K mark moves: by induction on a premise each move keeps
+            opened = functools.partial(_open_interest, policy, checker=checker)
+            lemmas = induction.argument(policy, invariant, left, exact, checker.fail, checker.queries.append, opened)
+            checker.induction = True
+        else:
+            lemmas = payer_argument(policy, invariant, left, exact, checker.fail, checker.queries.append)
     except _Failed as failed:
         raise _Failed(f"{coupled}; and the payer's side: {failed}", failed.applies) from None
     checker.payer = True

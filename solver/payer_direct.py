@@ -192,7 +192,7 @@ def prepared(policy: Policy, bounds: Bounds, claim: str = "") -> tuple[ByCases |
         elif claim in fund_facts.FUND_CLAIMS:
             facts = fund_facts.prove(policy, valid, claim, bounds, renamed)
         else:
-            facts = payer_facts.prove(policy, valid)
+            facts = payer_facts.prove(policy, valid, bounds.start_margin)
     except _Failed:
         return None, tuple(checker.queries)
     fund = None

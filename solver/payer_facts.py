@@ -245,7 +245,7 @@ def bankrupt_question(policy: Policy, bankrupt: str) -> tuple[Book, list[Any], A
 CLOSED = "the bankrupt's side: resolved with its whole position taken, an account ends with no cash and no position"
 
 
-def prove(policy: Policy, valid: Valid) -> PayerFacts | None:
+def prove(policy: Policy, valid: Valid, start_margin: str = "initial") -> PayerFacts | None:
     """The payer's lemmas on ``policy``, each proved by ``valid`` (exact z3, every number free): for
     each bankrupt account of the two-trader book its side and each payer's charge, the arithmetic
     and the floor. None where
@@ -273,7 +273,7 @@ def prove(policy: Policy, valid: Valid) -> PayerFacts | None:
         premise, claim, variables = arithmetic(name)
         valid(name, list(premise), claim)
         steps.append((name, z3.Implies(z3.And(*premise) if len(premise) > 1 else premise[0], claim), variables))
-    floor_book, premise, claim = floor_question(policy)
+    floor_book, premise, claim = floor_question(policy, start_margin)  # the question's own start
     valid(FLOOR, premise, claim)
     lemmas = (
         "the payer's lemmas as facts (z3, exact, every number free; instantiated on the question's terms): "

@@ -313,13 +313,27 @@ def _ratio_lemma(valid: Callable[[str, list[Any], Any], str]) -> str:
     return valid("payer's charge per fill: each fill's share pays at most its lots times the move", premise, claim)
 
 
-def floor_question(policy: Policy) -> tuple[Book, list[Any], Any]:
-    """Step 4's question on a fresh one-trader book: (book, the trader's own assumptions, the floor)."""
-    one = Bounds(accounts=1, events=1)
+#: a trader's own assumptions on a one-trader book, as a lemma's premise (``Assumed``): by default
+#: the starting book's (``book_assumptions`` at the bounds' start margin, the value bounds with them)
+Assumed = Callable[[Policy, Book, Bounds], list[Any]]
+
+
+def starting(policy: Policy, book: Book, bounds: Bounds) -> list[Any]:
+    """The default :data:`Assumed`: every conjunct of the starting book's assumptions."""
+    return [c for a in book_assumptions(policy, book, bounds) for c in _conjuncts(a.holds)]
+
+
+def floor_question(
+    policy: Policy, start_margin: str = "initial", assumed: Assumed = starting
+) -> tuple[Book, list[Any], Any]:
+    """Step 4's question on a fresh one-trader book: (book, the trader's own assumptions, the floor).
+    ``start_margin``: the margin the trader starts with (``Bounds.start_margin``; "solvent" where
+    the question's book is a later step's, ``solver.induction``); ``assumed``: what of it is assumed."""
+    one = Bounds(accounts=1, events=1, start_margin=start_margin)
     book, _ = symbolic_book(one)
     [name] = [a.name for a in book.traders]
     own = (f"s0.{name}.", *(f"s0.{m.name}." for m in book.markets))
-    premise = [c for a in book_assumptions(policy, book, one) for c in _conjuncts(a.holds) if _reads_only(c, own)]
+    premise = [c for c in assumed(policy, book, one) if _reads_only(c, own)]
     account = book.account(name)
     e = equity(policy.margin, account)
     fee = fee_to_close_rate(policy)
@@ -330,11 +344,13 @@ def floor_question(policy: Policy) -> tuple[Book, list[Any], Any]:
 FLOOR = "margin floor: a trader meeting its margin holds its fee to close and is not below zero"
 
 
-def floor_lemma(policy: Policy, valid: Callable[[str, list[Any], Any], str]) -> str:
+def floor_lemma(
+    policy: Policy, valid: Callable[[str, list[Any], Any], str], start_margin: str = "initial", assumed: Assumed = starting
+) -> str:
     """Step 4: a trader that meets the starting book's margin (its own assumptions) has equity ≥ 0
     and ``e₀ × 10⁶ ≥ f × |S| × M₀``: the fee to close its bankruptcy price includes is inside its
     margin."""
-    _, premise, claim = floor_question(policy)
+    _, premise, claim = floor_question(policy, start_margin, assumed)
     return valid(FLOOR, premise, claim)
 
 
@@ -380,10 +396,13 @@ def payer_contract(
     event: Any,
     field_bounds: Any,
     valid: Callable[[str, list[Any], Any], str],
+    start_margin: str = "initial",
+    assumed: Assumed = starting,
 ) -> str:
     """Step 5: one trader, charged within the charge lemma before and after its own turn (the system
-    accounts fresh at its turn): the claim holds for it from its own assumptions."""
-    one = Bounds(accounts=1, events=1)
+    accounts fresh at its turn): the claim holds for it from its own assumptions (its margin
+    ``start_margin``, ``assumed`` of it). ``invariant`` may be a premise to keep (``solver.induction``)."""
+    one = Bounds(accounts=1, events=1, start_margin=start_margin)
     book, _ = symbolic_book(one)
     [name] = [a.name for a in book.traders]
     ctx = _settled(policy, book, event)
@@ -396,7 +415,7 @@ def payer_contract(
     ctx = closing(policy, after_sweep(policy, ctx))
     claim = invariant.holds(StepView(policy, book, event, ctx.book, ctx.entries, ctx.outcomes))
     own = (f"s0.{name}.", *(f"s0.{m.name}." for m in book.markets), "e1.")
-    premise = [c for a in book_assumptions(policy, book, one) for c in _conjuncts(a.holds)]
+    premise = assumed(policy, book, one)
     premise += _conjuncts(field_bounds) + [c for r in requirements(policy, book, event) for c in _conjuncts(r.holds)]
     premise = [c for c in premise if _reads_only(c, own)] + [first, then, market]
     title = f"{invariant.id} on {label}: holds for one trader charged within the charge lemma before and after its turn"
@@ -497,6 +516,7 @@ def payer_argument(
     valid: Callable[[str, list[Any], Any], str],
     fail: Callable[[str], None],
     record: Callable[[QueryStats], None] = lambda stats: None,
+    assumed: Assumed = starting,
 ) -> list[str]:
     """The lemmas of the module docstring's argument, or ``fail(reason)`` where the argument does not
     apply (the lemmas' own ``valid`` raises where one does not hold). On a policy whose pro-rata
@@ -524,9 +544,11 @@ def payer_argument(
         lemmas.append(_decomposes(policy, book, label, event, fail))
         lemmas.append(_adl_only(policy, book, label, event, fail))
     lemmas += charge_lemma(policy, valid, fail)
-    lemmas.append(floor_lemma(policy, valid))
+    lemmas.append(floor_lemma(policy, valid, bounds.start_margin, assumed))
     for event, label in variants:
-        lemmas.append(payer_contract(policy, invariant, label, event, slot.field_bounds, valid))
+        lemmas.append(
+            payer_contract(policy, invariant, label, event, slot.field_bounds, valid, bounds.start_margin, assumed)
+        )
     lemmas.append(
         f"aggregate: a loser is never served, so it meets the charge lemma's premise at its turn; a winner is only "
         f"charged within it, so its equity stays at least its equity before the move; {invariant.id} is each "

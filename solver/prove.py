@@ -62,6 +62,7 @@ from solvent.solver import (
     effort,
     fund_facts,
     incremental,
+    induction,
     payer_direct,
     resolution_facts,
 )
@@ -155,7 +156,8 @@ def _answered(
     if bounds.assets and not bounds.asset_names:  # the policy's collateral first, so its weights apply
         bounds = attrs.evolve(bounds, asset_names=tuple(c.name for c in policy.collateral))
     invariant = invariant_id if isinstance(invariant_id, Invariant) else catalog.get(invariant_id)
-    if parts and compositional and invariant.id == claims_backed.CLAIM and bounds.events == 1:
+    by_parts_at_k = bounds.events == 1 or induction.fits(policy, bounds)  # nne for any K there (solver.induction)
+    if parts and compositional and invariant.id == claims_backed.CLAIM and by_parts_at_k:
         # no-negative-equity's verdict and the system holders' question first; undecided, the whole
         # question with what they left (docs/solver-notes.md#claims-backed-by-its-parts-issue-18)
         def ask(claim: str | Invariant, book: Bounds, obligations: bool) -> ProofResult:
@@ -231,7 +233,13 @@ def _answered(
     one_event = None
     if held and extension.every_k and bounds.events > 1:
         one_event = _one_event_first(
-            policy, invariant, bounds, comp.LEMMA_TRADERS, facts, (total - _units(lemmas)) // 2
+            policy,
+            invariant,
+            bounds,
+            comp.LEMMA_TRADERS,
+            facts,
+            (total - _units(lemmas)) // 2,
+            extension.one_event_start,  # an induction on a premise: checked from it (solver.induction)
         )
         held = False  # nothing more held back for the lemmas' book: it was asked
     flat = None
@@ -702,12 +710,17 @@ def _one_event_first(
     n: int,
     cases: Callable[[Bounds], tuple[payer_direct.ByCases | None, tuple[QueryStats, ...]]],
     units: int,
+    start_margin: str | None = None,
 ) -> ProofResult:
     """The claim asked on the lemmas' book of one event (``n`` traders, K = 1) within ``units``,
     before a K-event question whose all-N argument covers any K: the direct check that argument's
     verdict rests on (``_extended``), as ``_on_lemma_book`` would ask it after. The transfers
-    obligation is the question's own, asked at N and K only. Its queries are named for that book."""
+    obligation is the question's own, asked at N and K only. Its queries are named for that book.
+    ``start_margin``: where the argument is an induction on a premise each event keeps
+    (``solver.induction``), the book starts from that premise, the step the induction repeats."""
     book = attrs.evolve(bounds, accounts=n, events=1)
+    if start_margin is not None:
+        book = attrs.evolve(book, start_margin=start_margin)
     asked = _bounded(policy, invariant, book, units, transfers=False, cases=cases)
     return attrs.evolve(asked, queries=tuple(_tag_scope(q, n, 1) for q in asked.queries))
 
