@@ -441,7 +441,9 @@ def trader_conditions(policy: Policy, book: Book, name: str, *, margin: StartMar
     each mark move keeps. Not the book's totals (open interest, conservation) nor other accounts."""
     out = []
     for rule in _rules(policy, margin, bool(book.assets)):
-        focused = [book.focused(i) for i in range(len(book.markets))] if rule.per_market and book.more_markets else [book]
+        focused = (
+            [book.focused(i) for i in range(len(book.markets))] if rule.per_market and book.more_markets else [book]
+        )
         if rule.book is not None and rule.name == MARKS:
             out.append(Condition(rule.name, all_(rule.book(policy, b) for b in focused)))
         elif rule.account is not None and rule.applies(policy, book.account(name)):

@@ -755,7 +755,7 @@ def _payer(policy: Policy, invariant: Invariant, bounds: Bounds, checker: _Check
             raise _Failed("not asked: the argument's effort was spent by the lemmas before it")
         # what the lemmas before it left (its share lemmas are asked first, within that)
         left = attrs.evolve(bounds, effort=checker.left)
-        if bounds.events > 1:  # K mark moves: by induction on a premise each move keeps
+        if induction.fits(policy, bounds):  # K mark moves: by induction on a premise each move keeps
             opened = functools.partial(_open_interest, policy, checker=checker)
             lemmas = induction.argument(policy, invariant, left, exact, checker.fail, checker.queries.append, opened)
             checker.induction = True

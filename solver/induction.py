@@ -134,13 +134,16 @@ def argument(
     _, book, slot = _one_event_frame(invariant, one, fail, "induction's")
     if not all(isinstance(v.event, MarkPrice) for v in slot.variants):
         fail(f"{invariant.id}: the induction over moves covers mark moves (the payer's argument's events)")
+    if applies(policy) is not None:
+        fail(f"{invariant.id}: the payer's argument covers ADL at the bankruptcy price: {applies(policy)}")
     lemmas = [start_lemma(policy, bounds, valid)]
-    lemmas += payer_argument(policy, invariant, one, valid, fail, record, assumed)
+    # the premise kept first: where it fails (a lemma's model) the claim's lemmas are not asked
     kept = premise_claim(policy)
     for variant in slot.variants:
         lemmas.append(
             payer_contract(policy, kept, variant.label, variant.event, slot.field_bounds, valid, PREMISE, assumed)
         )
+    lemmas += payer_argument(policy, invariant, one, valid, fail, record, assumed)
     lemmas += open_interest(attrs.evolve(bounds, events=1))
     lemmas.append(
         f"induction over mark moves: the premise ({SAYS}) holds at the start and each move keeps it for each "

@@ -345,7 +345,10 @@ FLOOR = "margin floor: a trader meeting its margin holds its fee to close and is
 
 
 def floor_lemma(
-    policy: Policy, valid: Callable[[str, list[Any], Any], str], start_margin: str = "initial", assumed: Assumed = starting
+    policy: Policy,
+    valid: Callable[[str, list[Any], Any], str],
+    start_margin: str = "initial",
+    assumed: Assumed = starting,
 ) -> str:
     """Step 4: a trader that meets the starting book's margin (its own assumptions) has equity ≥ 0
     and ``e₀ × 10⁶ ≥ f × |S| × M₀``: the fee to close its bankruptcy price includes is inside its

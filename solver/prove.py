@@ -785,9 +785,11 @@ def _extended(
             f"at {at} the direct check was undecided ({direct.reason})"
         )
         if direct.reason == ON_ONE_EVENT:
+            start = getattr(extension, "one_event_start", None)
             checked = (
-                f"and the invariant checked directly on the lemmas' book ({lemma_book}), asked first; "
-                f"at {at} the non-negative transfers only"
+                f"and the invariant checked directly on the lemmas' book ({lemma_book}"
+                + (f", its traders starting {start}: the induction's step" if start else "")
+                + f"), asked first; at {at} the non-negative transfers only"
             )
     else:
         at = _books(outcome, on_lemma_book)[1] if on_lemma_book is not None else f"N = {outcome.scope.accounts}"

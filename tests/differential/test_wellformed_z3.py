@@ -27,7 +27,7 @@ from solvent.solver.symbolic import constant_book, data_fields, holds, pin, simp
 from solvent.solver.z3_backend import as_bool_term
 
 PRESETS = ("binance", "backpack", "hyperliquid", "broker-reg-t")
-MARGINS = (StartMargin.INITIAL, StartMargin.MAINTENANCE, None)
+MARGINS = (StartMargin.INITIAL, StartMargin.MAINTENANCE, StartMargin.SOLVENT, None)
 FIELDS = data_fields(Account)
 EXAMPLES = 40
 

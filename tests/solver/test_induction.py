@@ -1,0 +1,166 @@
+"""The payer's claims over K mark moves by induction on a premise each move keeps (``solver.induction``;
+docs/solver-notes.md#the-per-trader-claims-at-k--3-by-induction-session-20).
+
+The premise of a trader (``StartMargin.SOLVENT``): worth at least zero, the fee to close its
+bankruptcy price includes within that worth, and its own well-formedness. Binance's
+no-negative-equity at N = 3, K = 3 within 20M units: partial before (18,666,390 units, the claim out
+of units in its three phases), proved for every N and any K after (5,422,411).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import attrs
+import pytest
+
+import solvent.rules.adl as adl_module
+import solvent.rules.wellformed as wellformed
+from solvent.properties import catalog
+from solvent.rules.assets import account_value
+from solvent.rules.book import Account
+from solvent.rules.presets import resolve_policy
+from solvent.rules.wellformed import StartMargin, covers_margin
+from solvent.solver import compositional, induction
+from solvent.solver.bounds import Bounds
+from solvent.solver.compositional import _Checker, _Failed
+from solvent.solver.payer_lemma import ADL_FILLS_ONLY, payer_contract
+from solvent.solver.per_account import _one_event_frame
+from solvent.solver.prove import prove
+from solvent.solver.verdicts import TRANSFERS, Verdict
+from tests.solver.test_payer_facts import _gap_rounded_down
+
+UNITS = 10_000_000
+KEPT = "solvent-premise-kept on mark: holds for one trader charged within the charge lemma before and after its turn"
+
+
+def _valid(units: int = UNITS):
+    """A lemma's check as the argument asks it: exact z3 (``compositional._payer``)."""
+    return functools.partial(_Checker(Bounds(effort=units)).valid, exact=True)
+
+
+def _contract(preset: str, claim: catalog.Invariant) -> str:
+    """The payer's contract of ``claim`` from the premise, no value bound assumed (``induction.assumed``)."""
+    policy = resolve_policy(preset)
+    one = Bounds(accounts=2, events=1, start_margin=induction.PREMISE)
+    _, _, slot = _one_event_frame(claim, one, lambda why: pytest.fail(why), "induction's")
+    [variant] = slot.variants
+    return payer_contract(
+        policy, claim, variant.label, variant.event, slot.field_bounds, _valid(), induction.PREMISE, induction.assumed
+    )
+
+
+@pytest.mark.parametrize("preset", ["binance", "okx", "bybit"])
+def test_a_trader_at_initial_margin_meets_the_premise(preset: str) -> None:
+    assert induction.start_lemma(resolve_policy(preset), Bounds(), _valid()).startswith("start (initial margin)")
+
+
+def test_a_maintenance_start_does_not_meet_the_premise() -> None:
+    """ "Maintenance" says nothing of a flat trader's balance: z3 finds a flat trader below zero."""
+    with pytest.raises(_Failed, match="z3 found a model"):
+        induction.start_lemma(resolve_policy("binance"), Bounds(start_margin="maintenance"), _valid())
+
+
+def test_initial_margin_does_not_mean_not_liquidatable() -> None:
+    """Why the premise is not "not liquidatable": on Binance a long of 2 lots at the mark 2 with
+    equity 1 covers initial margin (1 quantum, rounded up) and sits at maintenance (1 quantum),
+    which Binance triggers at or below. One quantum more equity and it is not liquidatable."""
+    policy = resolve_policy("binance")
+    at = Account("alice", cash_quote=1, size_lots=2, cost_quote=3)  # equity 1
+    assert covers_margin(policy, at, 2, StartMargin.INITIAL)
+    assert not covers_margin(policy, at, 2, StartMargin.MAINTENANCE)
+    assert covers_margin(policy, attrs.evolve(at, cash_quote=2), 2, StartMargin.MAINTENANCE)
+    assert covers_margin(policy, at, 2, StartMargin.SOLVENT)
+
+
+def test_the_premise_at_its_boundary() -> None:
+    """Worth exactly its fee to close holds; a quantum less does not (Bybit's 550 ppm taker rate on
+    1,000 lots at the mark 1,000: 550 quanta); on Binance, whose price leaves the fee out, worth 0."""
+    bybit, binance = resolve_policy("bybit"), resolve_policy("binance")
+    flat = Account("alice", cash_quote=550, size_lots=1_000, cost_quote=1_000_000)
+    assert covers_margin(bybit, flat, 1_000, StartMargin.SOLVENT)
+    assert not covers_margin(bybit, attrs.evolve(flat, cash_quote=549), 1_000, StartMargin.SOLVENT)
+    assert covers_margin(binance, attrs.evolve(flat, cash_quote=0), 1_000, StartMargin.SOLVENT)
+    assert not covers_margin(binance, attrs.evolve(flat, cash_quote=-1), 1_000, StartMargin.SOLVENT)
+
+
+@pytest.mark.parametrize("preset", ["binance", "okx"])
+def test_a_mark_move_keeps_the_premise(preset: str) -> None:
+    assert "solvent-premise-kept" in _contract(preset, induction.premise_claim(resolve_policy(preset)))
+
+
+def test_bybits_premise_is_not_kept_by_a_move() -> None:
+    """A finding, not a refutation: Bybit measures maintenance on the entry value and its bankruptcy
+    price includes the fee to close at the mark, so a trader not liquidated after a move need not
+    hold its fee to close at the new mark (z3: a lemma's model)."""
+    with pytest.raises(_Failed, match="z3 found a model"):
+        _contract("bybit", induction.premise_claim(resolve_policy("bybit")))
+
+
+def test_a_premise_one_quantum_weaker_does_not_give_the_claim(monkeypatch) -> None:
+    """The premise's "worth at least zero" as "at least −1": the contract of no-negative-equity from
+    it has a model (a trader that starts at −1 and is not liquidated ends at −1)."""
+    real = covers_margin
+
+    def weaker(policy, account, mark, margin, others=(), assets=()):
+        if margin is StartMargin.SOLVENT:  # Binance's price leaves the fee out: worth alone
+            return account_value(policy, tuple(assets), account) >= -1
+        return real(policy, account, mark, margin, others, assets)
+
+    claim = catalog.get("no-negative-equity")
+    assert "payer's contract" in _contract("binance", claim)
+    monkeypatch.setattr(wellformed, "covers_margin", weaker)
+    with pytest.raises(_Failed, match="z3 found a model"):
+        _contract("binance", claim)
+
+
+def test_the_argument_at_three_moves_holds_on_binance_and_stops_on_bybit() -> None:
+    claim = catalog.get("no-negative-equity")
+    three = Bounds(accounts=3, events=3, effort=UNITS)
+    found = compositional.attempt(resolve_policy("binance"), claim, three)
+    assert isinstance(found, compositional.Extension), found.failed
+    assert found.every_k and found.one_event_start == induction.PREMISE
+    assert found.assumes == f"{ADL_FILLS_ONLY}; {induction.ASSUMES}"
+    assert KEPT in [q.name for q in found.queries]
+    stopped = compositional.attempt(resolve_policy("bybit"), claim, three)
+    assert isinstance(stopped, compositional.Attempt) and "solvent-premise-kept" in stopped.failed
+    # not where the payer's argument does not apply: nothing asked of the premise
+    other = compositional.attempt(resolve_policy("hyperliquid"), claim, three)
+    assert isinstance(other, compositional.Attempt) and not any("premise" in q.name for q in other.queries)
+
+
+def test_a_one_token_change_to_the_adl_price_stops_the_argument(monkeypatch) -> None:
+    """The bankruptcy gap per lot rounded down (one token of rules.venue_formulas): the induction's
+    lemmas no longer all hold, so no verdict beyond the bounded one rests on them."""
+    monkeypatch.setattr(adl_module, "bankruptcy_gap_per_lot", _gap_rounded_down)
+    found = compositional.attempt(
+        resolve_policy("binance"), catalog.get("no-negative-equity"), Bounds(accounts=3, events=3, effort=UNITS)
+    )
+    assert isinstance(found, compositional.Attempt) and found.applies
+
+
+def test_binance_is_proved_for_every_n_and_k_at_two_moves() -> None:
+    result = prove("binance", "no-negative-equity", Bounds(accounts=2, events=2, effort=8_000_000), minimize=False)
+    assert result.verdict is Verdict.PROVED, result.summary()
+    own = next(o for o in result.obligations if o.obligation == "no-negative-equity")
+    assert own.scope.accounts is None and own.scope.events is None
+    assert induction.ASSUMES in own.scope.assumes
+    assert f"its traders starting {induction.PREMISE}" in result.method
+    asked = [q.name for q in result.queries]
+    assert "no-negative-equity (on the lemmas' book, N = 2, K = 1)" in asked
+    transfers = next(o for o in result.obligations if o.obligation == TRANSFERS)
+    assert transfers.verdict is Verdict.PROVED and transfers.scope.events == 2
+    assert result.units <= 8_000_000
+
+
+def test_a_question_from_the_premise_is_the_one_move_argument() -> None:
+    """At one move from the premise the payer's argument is asked as at initial margin (its step)."""
+    result = prove(
+        "okx",
+        "no-negative-equity",
+        Bounds(accounts=2, events=1, start_margin="solvent", effort=6_000_000),
+        minimize=False,
+    )
+    own = next(o for o in result.obligations if o.obligation == "no-negative-equity")
+    assert own.verdict is Verdict.PROVED and own.scope.accounts is None and own.scope.events == 1
+    assert own.scope.assumes == ADL_FILLS_ONLY
