@@ -18,9 +18,12 @@ import solvent.rules.adl as adl_module
 import solvent.rules.wellformed as wellformed
 from solvent.properties import catalog
 from solvent.rules.assets import account_value
-from solvent.rules.book import Account
+from solvent.rules.book import Account, Book, Role, new_book
+from solvent.rules.engine import step
+from solvent.rules.events import MarkPrice
+from solvent.rules.ledger import Reason
 from solvent.rules.presets import resolve_policy
-from solvent.rules.wellformed import StartMargin, covers_margin
+from solvent.rules.wellformed import StartMargin, conditions, covers_margin
 from solvent.solver import compositional, induction
 from solvent.solver.bounds import Bounds
 from solvent.solver.compositional import _Checker, _Failed
@@ -95,6 +98,46 @@ def test_bybits_premise_is_not_kept_by_a_move() -> None:
     hold its fee to close at the new mark (z3: a lemma's model)."""
     with pytest.raises(_Failed, match="z3 found a model"):
         _contract("bybit", induction.premise_claim(resolve_policy("bybit")))
+
+
+def _bybit_two_moves() -> tuple[Book, Book, Book, tuple]:
+    """Bybit from an initial-margin book at the mark 1: alice long 10,000 lots and bob short 10,001,
+    both opened at 1, alice on 200, bob on 10,001 × 9,999 + 52; the order book holds the other long
+    lot. Two moves: to 10,000, then to 10,001. (The books, and the second step's transfers.)"""
+    b = new_book(mark_quote=1)
+    bob_cash = 10_001 * 9_999 + 52
+    for name, fields in (
+        ("alice", {"cash_quote": 200, "principal_quote": 200, "size_lots": 10_000, "cost_quote": 10_000}),
+        ("bob", {"cash_quote": bob_cash, "principal_quote": bob_cash, "size_lots": -10_001, "cost_quote": -10_001}),
+        (b.role(Role.LIQUIDITY).name, {"size_lots": 1, "cost_quote": 1}),
+    ):
+        i = b.index(name)
+        b = b.replace_account(i, attrs.evolve(b.accounts[i], **fields))
+    start = attrs.evolve(b, net_deposits_quote=200 + bob_cash)
+    bybit = resolve_policy("bybit")
+    first = step(bybit, start, MarkPrice(10_000)).after
+    second = step(bybit, first, MarkPrice(10_001))
+    return start, first, second.after, second.transfers
+
+
+def test_bybits_premise_fails_one_move_after_an_initial_book_and_the_payers_bound_with_it() -> None:
+    """The finding behind Bybit's lemma model, on the concrete engine: after a move from 1 to 10,000
+    bob holds 52, above maintenance on his entry value (51) but far under his fee to close at the
+    mark (550 ppm of 100,010,000: 55,005), so the premise fails; at the next move of 1 his
+    bankruptcy price is 7 a lot over the mark and alice pays 70,000 for 10,000 lots that gained
+    10,000: the one-move payer's bound (a winner pays at most what its lots gained) fails at a later
+    move. no-negative-equity holds (alice gained 99,990,000 in the first move): not a refutation."""
+    bybit = resolve_policy("bybit")
+    start, first, end, transfers = _bybit_two_moves()
+    assert not [c.name for c in conditions(bybit, start, margin=StartMargin.INITIAL) if not c.holds]
+    bob = first.account("bob")
+    assert (bob.cash_quote, bob.size_lots) == (52, -10_001)
+    failed = [c.name for c in conditions(bybit, first, margin=StartMargin.SOLVENT) if not c.holds]
+    assert failed == ["traders worth at least zero, their fee to close within it"]
+    assert not [c.name for c in conditions(bybit, first, margin=StartMargin.MAINTENANCE) if not c.holds]
+    paid = sum(t.amount_quote for t in transfers if t.source == "alice" and t.reason is Reason.ADL)
+    assert paid == 70_000 > 10_000 * (10_001 - 10_000)
+    assert all(a.cash_quote >= 0 for a in end.traders)
 
 
 def test_a_premise_one_quantum_weaker_does_not_give_the_claim(monkeypatch) -> None:
