@@ -12,14 +12,37 @@ Formula (cost basis C, size S, change Δ at price P):
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from solvent.rules.arith import Rounding, abs_, and_, div, is_concrete, ite, max_, or_, safe_divisor
 from solvent.rules.ledger import Ctx, Reason
 
 
+#: set by a symbolic question that reads no cost basis after its event (``solver.unread``): a
+#: function giving a fresh term for each moved position's cost basis; None (always in the concrete
+#: engine): the cost basis is built
+_unread_cost: ContextVar[Callable[[], Any] | None] = ContextVar("solvent_unread_cost", default=None)
+
+
+@contextmanager
+def cost_unread(fresh: Callable[[], Any]) -> Iterator[None]:
+    """Within: a symbolic move's cost basis is ``fresh()``, not built (its size is built as always).
+    Only for a caller that checks no formula it asks reads one (``solvent.solver.unread``)."""
+    token = _unread_cost.set(fresh)
+    try:
+        yield
+    finally:
+        _unread_cost.reset(token)
+
+
 def _moved(size: Any, delta: Any, cost: Any, price: Any) -> tuple[Any, Any]:
     new_size = size + delta
+    fresh = _unread_cost.get()
+    if fresh is not None and not is_concrete(size, delta, cost, price):
+        return new_size, fresh()
     adding = or_(size == 0, and_(size > 0, delta > 0), and_(size < 0, delta < 0))
     if adding is True:  # concrete, opening or adding: the cost the ite below picks, without the other sides
         return new_size, cost + delta * price

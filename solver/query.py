@@ -26,6 +26,7 @@ will ask are built.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -37,7 +38,8 @@ from solvent.properties.catalog import Invariant
 from solvent.rules.arith import all_, sum_
 from solvent.rules.book import Book
 from solvent.rules.policy import Policy
-from solvent.solver import effort, incremental, wall
+from solvent.rules.positions import cost_unread
+from solvent.solver import effort, incremental, unread, wall
 from solvent.solver.assumptions import Assumption, book_assumptions, move_within
 from solvent.solver.bounds import Bounds
 from solvent.solver.frames import Frame, balances_after, frame, positions, settlement, sizes_after
@@ -152,19 +154,30 @@ class StoryQuery:
         self._lemma_facts = lemma_facts
         self._abstracted = abstracted
         asked = (invariant, None) if obligations is None else tuple(obligations)
+        #: each moved position's cost basis as a fresh variable, where no formula asked reads one
+        #: (``solver.unread``); None: every cost basis built
+        self.unread: unread.Fresh | None = unread.Fresh() if unread.fits(policy) else None
         with effort.building(bounds.effort) as meter:
-            self._build(prices, asked)
+            if not self._build(prices, asked):
+                # a formula reads a cost basis after all: built again with every cost basis built
+                # (the first build's steps stay spent: the same on every run)
+                self.unread = None
+                self.split_lemmas = Discharger(policy.rounding)
+                self._build(prices, asked)
         self.build_seconds = time.perf_counter() - started
         #: the units the build spent (its steps at ``effort.BUILD_STEP`` each)
         self.build_units = meter.spent
         #: each question's units once the build is paid for (refinement included)
         self.solve_units = max(bounds.effort - meter.spent, 1)
 
-    def _build(self, prices: Sequence[int | None], asked: Sequence[Invariant | None]) -> None:
+    def _build(self, prices: Sequence[int | None], asked: Sequence[Invariant | None]) -> bool:
+        """Build the question; False (and nothing asserted) where a formula reads a cost basis
+        left unbuilt (:attr:`unread`)."""
         bounds = self.bounds
         self.book, self.variables = symbolic_book(bounds, prices[0] if prices else None)
         self.slots = slots(self.book, bounds, prices[1:])
-        self.runs = run(self.policy, self.book, self.slots)
+        with cost_unread(self.unread) if self.unread is not None else contextlib.nullcontext():
+            self.runs = run(self.policy, self.book, self.slots)
         self.assumptions: list[Assumption] = self._assumptions()
         accepted = [r.accepted() for r in self.runs]
         self.assumptions += [Assumption(f"event {k + 1} accepted", acc) for k, acc in enumerate(accepted)]
@@ -203,6 +216,8 @@ class StoryQuery:
             + self.sums
             + self.opaque
         )
+        if self.unread is not None and unread.occurs(formulas, self.unread.made):
+            return False
         self.linearizer = Linearizer() if bounds.linearize else None
         books = [self.book, *(r.after for r in self.runs)]
         if all(o is None for o in asked):
@@ -228,6 +243,7 @@ class StoryQuery:
         numbers = self.variables + event_variables(self.slots)
         self.inputs = numbers + [slot.choice for slot in self.slots if slot.choice is not None]
         self.size = sum_(z3.If(v >= 0, v, -v) for v in numbers)
+        return True
 
     def _assumptions(self) -> list[Assumption]:
         """The book's assumptions, the event numbers' bounds and each mark event's largest move."""
@@ -443,6 +459,8 @@ class StoryQuery:
         if key not in self.goals:
             raise ValueError(f"this query was built without {name!r}: pass it in StoryQuery(..., obligations=...)")
         goal = self.goals[key]
+        if extra is not None and self.unread is not None and unread.occurs([extra], self.unread.made):
+            raise ValueError("an extra formula reads a cost basis this query left unbuilt (solver.unread)")
         if z3.is_false(z3.simplify(goal)):
             return key, name, None
         return key, name, goal if extra is None else z3.And(goal, extra)
