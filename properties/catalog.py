@@ -229,20 +229,28 @@ def open_interest_balance(view: StepView) -> Any:
     exercised=_any_outcome(Bankrupt),
 )
 def deficit_charged_once(view: StepView) -> Any:
+    """What the layers covered, the residual and what the account received are sums over the
+    step's outcomes and transfers naming the account, whichever of its resolutions is read: each
+    is built once per account (a cascade resolves an account in several branches: percolator Gen
+    B's N = 4 mark move records 36 resolutions of 4 traders), the same terms."""
     checks = []
+    sums: dict[str, tuple[Any, Any, Any, Any]] = {}
     for b in view.outcomes_of(Bankrupt):
         name = b.item.account
-        layers = [g for g in view.outcomes_of(LayerUsed) if g.item.account == name]
-        covered = sum_(when(g.guard, g.item.covered_quote) for g in layers)
-        residual = sum_(
-            when(g.guard, g.item.amount_quote) for g in view.outcomes_of(Residual) if g.item.account == name
-        )
-        received = (
-            view.inflow(name, WATERFALL_REASONS)
-            - view.outflow(name, {Reason.PRO_RATA_DUST, Reason.ADL_SURPLUS})
-            - _fee_to_close_paid(view, name)
-        )
-        nonnegative = all_(implies(g.guard, g.item.covered_quote >= 0) for g in layers)
+        if name not in sums:
+            layers = [g for g in view.outcomes_of(LayerUsed) if g.item.account == name]
+            covered = sum_(when(g.guard, g.item.covered_quote) for g in layers)
+            residual = sum_(
+                when(g.guard, g.item.amount_quote) for g in view.outcomes_of(Residual) if g.item.account == name
+            )
+            received = (
+                view.inflow(name, WATERFALL_REASONS)
+                - view.outflow(name, {Reason.PRO_RATA_DUST, Reason.ADL_SURPLUS})
+                - _fee_to_close_paid(view, name)
+            )
+            nonnegative = all_(implies(g.guard, g.item.covered_quote >= 0) for g in layers)
+            sums[name] = (covered, residual, received, nonnegative)
+        covered, residual, received, nonnegative = sums[name]
         checks.append(
             implies(b.guard, and_(covered + residual == b.item.deficit_quote, nonnegative, received <= covered))
         )
@@ -511,14 +519,21 @@ def no_haircut(view: StepView) -> Any:
     exercised=lambda view: _layers_for_one_account(view) > 1,
 )
 def waterfall_order(view: StepView) -> Any:
+    """Each layer's "used" and "spent" are built once and read by every pair they are in (the same
+    terms: a cascade records many layers per account, percolator Gen B's N = 4 mark move 108)."""
     used = list(view.outcomes_of(LayerUsed))
     checks = [_no_haircut_while_fund_has_money(view, used)]
     claims = _claims_through(view, used)
+    paid: dict[int, Any] = {}
     for upper, claim in zip(used, claims, strict=True):
-        for lower in used:
+        spent = None
+        for k, lower in enumerate(used):
             if upper.item.account == lower.item.account and upper.item.index < lower.item.index:
-                lower_used = and_(lower.guard, lower.item.covered_quote > 0)
-                checks.append(implies(and_(upper.guard, lower_used), _spent(view, upper.item, claim)))
+                if k not in paid:
+                    paid[k] = and_(lower.guard, lower.item.covered_quote > 0)
+                if spent is None:
+                    spent = _spent(view, upper.item, claim)
+                checks.append(implies(and_(upper.guard, paid[k]), spent))
     return all_(checks)
 
 
