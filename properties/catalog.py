@@ -30,7 +30,7 @@ from solvent.rules.lending import lends_any, lent_rule
 from solvent.rules.liquidation import Trigger
 from solvent.rules.margin import counts_spot, equity, open_lots
 from solvent.rules.market_funds import fund_balance, fund_balances
-from solvent.rules.outcomes import AdlFill, Bankrupt, LayerUsed, Liquidated, LoanExchanged, Residual
+from solvent.rules.outcomes import AdlFill, Bankrupt, DeleverageAttempt, LayerUsed, Liquidated, LoanExchanged, Residual
 from solvent.rules.policy import Policy
 
 
@@ -84,6 +84,16 @@ class StepView:
 
     def went_bankrupt(self, name: str) -> Any:
         return any_(g.guard for g in self.outcomes_of(Bankrupt) if g.item.account == name)
+
+    def deferred(self, name: str) -> Any:
+        """Whether this step left ``name`` for a later event by the venue's documented limit: dYdX v4
+        deleverages at most ``Adl.max_deleveraged_per_event`` bankrupt accounts a block, and final
+        settlement defers an account it cannot close (``rules.deleveraging_limit``,
+        ``rules.final_settlement``). Such an account keeps its position and its deficit; its waterfall
+        has not run, so the claims about what the waterfall leaves read it at its resolution
+        (decision: docs/model.md#an-account-deferred-to-a-later-block). ``False`` where the step
+        noted no deferral, so on every other book the claims' terms are unchanged."""
+        return any_(g.guard for g in self.outcomes_of(DeleverageAttempt) if g.item.deferred and g.item.account == name)
 
 
 Predicate = Callable[[StepView], Any]
@@ -283,7 +293,9 @@ def claims_backed(view: StepView) -> Any:
     prices is a loan the collateral secures (Binance multi-assets: a negative USDT balance)."""
     book = view.after
     holders = [a for a in book.accounts if a.role not in (Role.VENUE, Role.CLEARING, Role.LIQUIDITY)]
-    return all_((_value(view, book, a) if a.is_trader else a.cash_quote) >= 0 for a in holders)
+    return all_(
+        or_(view.deferred(a.name), _value(view, book, a) >= 0) if a.is_trader else a.cash_quote >= 0 for a in holders
+    )
 
 
 # --- protection of users --------------------------------------------------------------------
@@ -291,7 +303,9 @@ def claims_backed(view: StepView) -> Any:
 
 @invariant("no-negative-equity", "after the waterfall, no account's equity is below zero", Severity.HIGH)
 def no_negative_equity(view: StepView) -> Any:
-    return all_(_value(view, view.after, a) >= 0 for a in _traders(view.after))
+    """An account the step deferred to a later block (:meth:`StepView.deferred`) is not yet through
+    its waterfall, and is read when it is."""
+    return all_(or_(view.deferred(a.name), _value(view, view.after, a) >= 0) for a in _traders(view.after))
 
 
 @invariant("insurance-fund-non-negative", "the insurance fund never goes below zero", Severity.HIGH)
@@ -383,7 +397,11 @@ _BORROW_COVER = frozenset(
     Severity.HIGH,
 )
 def loss_bounded_by_collateral(view: StepView) -> Any:
-    return all_(_value(view, view.after, a) - a.debt_quote >= 0 for a in _traders(view.after))
+    """An account the step deferred to a later block is read at its resolution, as in
+    ``no-negative-equity``."""
+    return all_(
+        or_(view.deferred(a.name), _value(view, view.after, a) - a.debt_quote >= 0) for a in _traders(view.after)
+    )
 
 
 @invariant(

@@ -43,6 +43,8 @@ from solvent.properties import catalog
 from solvent.properties.catalog import Invariant, Severity, StepView
 from solvent.rules.arith import all_
 from solvent.rules.book import Role
+from solvent.rules.ledger import Guarded
+from solvent.rules.outcomes import DeleverageAttempt
 from solvent.solver.bounds import Bounds
 from solvent.solver.compositional import LEMMA_TRADERS, _Checker, _Failed
 from solvent.solver.refinement import replay
@@ -108,7 +110,10 @@ def equivalence(policy: Any, bounds: Bounds, checker: _Checker) -> str:
     after the step only; :class:`_Failed` where it does not hold or a predicate reads more."""
     book, _ = symbolic_book(attrs.evolve(bounds, events=1))
     unread = _Unread()
-    view = StepView(policy, unread, unread, book, unread, unread)  # type: ignore[arg-type]
+    # each trader free to have been deferred to a later block or not (``StepView.deferred``, which both
+    # sides read): the equivalence holds for every pattern of deferrals a step may note
+    deferrals = tuple(Guarded(z3.Bool(f"deferred.{a.name}"), DeleverageAttempt(a.name, True)) for a in book.traders)
+    view = StepView(policy, unread, unread, book, unread, deferrals)  # type: ignore[arg-type]
     whole, traders, system = (p(view) for p in (catalog.get(CLAIM).holds, catalog.get(TRADERS).holds, SYSTEM.holds))
     as_z3 = [z3.BoolVal(x) if type(x) is bool else x for x in (whole, traders, system)]
     name = f"{CLAIM} equals {TRADERS} and its system holders (every book of {bounds.accounts} traders)"
