@@ -45,6 +45,7 @@ from solvent.rules.arith import all_
 from solvent.rules.book import Role
 from solvent.rules.ledger import Guarded
 from solvent.rules.outcomes import DeleverageAttempt
+from solvent.solver import fund_facts
 from solvent.solver.bounds import Bounds
 from solvent.solver.compositional import LEMMA_TRADERS, _Checker, _Failed
 from solvent.solver.refinement import replay
@@ -91,6 +92,30 @@ SYSTEM = Invariant(
     "claims-backed's system holders: the insurance fund, fee account and vault hold no negative cash balance",
     Severity.CRITICAL,
     _system_holders,
+)
+
+#: the fund's own claim, one of the system holders (at K > 1 it has an induction over events:
+#: ``fund_facts.inducts``)
+FUND = "insurance-fund-non-negative"
+#: the other pools' part's id (not in the catalog: a part of the system holders, asked by them)
+POOLS_ID = "claims-backed/other-pools"
+
+
+def _other_pools(view: StepView) -> Any:
+    """The system holders but the insurance fund: the fee account and the vault hold no negative cash."""
+    book = view.after
+    return all_(
+        a.cash_quote >= 0
+        for a in book.accounts
+        if not a.is_trader and a.role not in (*_NOT_HOLDERS, Role.INSURANCE_FUND)
+    )
+
+
+POOLS = Invariant(
+    POOLS_ID,
+    "claims-backed's system holders but the insurance fund: the fee account and vault hold no negative cash balance",
+    Severity.CRITICAL,
+    _other_pools,
 )
 
 
@@ -179,9 +204,12 @@ def by_parts(
             return stop
     # the system holders at N: all that is left where the traders' answer is given, else three quarters
     share = left if traders is not None else left - left // SYSTEM_SHARE
-    system = ask(SYSTEM, attrs.evolve(bounds, effort=max(share, 1)), True)
-    queries += list(system.queries)
-    left -= system.units
+    asked = len(checker.queries)
+    by_fund = _by_fund(policy, bounds, share, ask, checker) if fund_facts.inducts(FUND, bounds) else None
+    split = checker.queries[asked:]  # the split's own check (z3, a few units), counted before its parts
+    system = by_fund or ask(SYSTEM, attrs.evolve(bounds, effort=max(share - _spent(split), 1)), True)
+    queries += split + list(system.queries)
+    left -= system.units + _spent(split)
     if system.verdict is Verdict.REFUTED:
         refuted = _replayed(policy, bounds, system, tuple(queries))
         if refuted is not None:
@@ -225,6 +253,76 @@ def by_parts(
         lemmas=traders.lemmas + system.lemmas,
     )
     return Parts(result, tuple(queries), "")
+
+
+def _by_fund(
+    policy: Any,
+    bounds: Bounds,
+    units: int,
+    ask: Callable[[str | Invariant, Bounds, bool], ProofResult],
+    checker: _Checker,
+) -> ProofResult | None:
+    """At K > 1 mark moves, where the fund's claim has its induction over events
+    (``fund_facts.inducts``): the system holders as the fund's claim (first, within half of
+    ``units``) and the other pools' (:data:`POOLS`, with the transfers, within the rest), once z3
+    shows the two together are the system holders' predicate on a free book. Asked whole, the system
+    holders at N = 3, K = 3 ran out on OKX (11.1M units exact), where the fund's induction decides it
+    and the fee account's question is small
+    (docs/solver-notes.md#the-per-trader-claims-at-k--3-by-induction-session-20). A result shaped as
+    the system holders' question's (its obligation :data:`SYSTEM_ID`); None where the split does not
+    hold (the system holders are then asked whole, as before)."""
+    book, _ = symbolic_book(attrs.evolve(bounds, events=1))
+    unread = _Unread()
+    view = StepView(policy, unread, unread, book, unread, unread)  # type: ignore[arg-type]
+    try:
+        whole, fund, pools = (
+            z3.BoolVal(x) if type(x) is bool else x
+            for x in (SYSTEM.holds(view), catalog.get(FUND).holds(view), POOLS.holds(view))
+        )
+        name = f"{SYSTEM_ID} equals {FUND} and the other pools (every book of {bounds.accounts} traders)"
+        checker.valid(name, [], whole == z3.And(fund, pools), exact=True)
+    except _Failed:
+        return None
+    units -= checker.queries[-1].units
+    first = ask(FUND, attrs.evolve(bounds, effort=max(units // 2, 1)), False)
+    asked = list(first.queries)
+    own = next((o for o in first.obligations if o.obligation == FUND), None)
+    if first.verdict is Verdict.REFUTED:
+        return attrs.evolve(first, queries=tuple(asked))
+    if own is None or own.verdict is not Verdict.PROVED:
+        reason = f"{FUND}: {own.reason if own is not None else first.reason}"
+        claim = ObligationResult(SYSTEM_ID, Verdict.UNKNOWN, reason, first.scope)
+        return attrs.evolve(first, verdict=Verdict.UNKNOWN, reason=reason, obligations=(claim,), queries=tuple(asked))
+    rest = ask(POOLS, attrs.evolve(bounds, effort=max(units - first.units, 1)), True)
+    asked += list(rest.queries)
+    if rest.verdict is Verdict.REFUTED or rest.verdict is Verdict.VACUOUS:
+        return attrs.evolve(rest, queries=tuple(asked))
+    pools_own = next((o for o in rest.obligations if o.obligation == POOLS_ID), None)
+    proved = pools_own is not None and pools_own.verdict is Verdict.PROVED
+    scope = pools_own.scope if proved and pools_own.scope is not None else rest.scope  # the narrower: N and K
+    reason = "" if proved else f"{POOLS_ID}: {pools_own.reason if pools_own is not None else rest.reason}"
+    claim = ObligationResult(SYSTEM_ID, Verdict.PROVED if proved else Verdict.UNKNOWN, reason, scope)
+    obligations = (claim, *(o for o in rest.obligations if o.obligation != POOLS_ID))
+    verdict, why = combine(list(obligations))
+    method = (
+        f"by the fund and the other pools ({name}, z3): {FUND} proved ({own.scope.text}: {first.method}); "
+        f"the fee account and vault: {rest.method}"
+    )
+    return attrs.evolve(
+        rest,
+        invariant=SYSTEM_ID,
+        verdict=verdict,
+        reason=why,
+        scope=scope,
+        obligations=obligations,
+        method=method,
+        lemmas=first.lemmas + rest.lemmas,
+        queries=tuple(asked),
+    )
+
+
+def _spent(queries: list[QueryStats]) -> int:
+    return sum(q.units for q in queries)
 
 
 def undecided(policy: Any, bounds: Bounds, parts: Parts, seconds: float) -> ProofResult:
@@ -308,6 +406,7 @@ def _replayed(policy: Any, bounds: Bounds, part: ProofResult, queries: tuple[Que
 
 __all__ = [
     "CLAIM",
+    "POOLS",
     "SYSTEM",
     "SYSTEM_ID",
     "TRADERS",

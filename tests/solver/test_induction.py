@@ -207,3 +207,42 @@ def test_a_question_from_the_premise_is_the_one_move_argument() -> None:
     own = next(o for o in result.obligations if o.obligation == "no-negative-equity")
     assert own.verdict is Verdict.PROVED and own.scope.accounts is None and own.scope.events == 1
     assert own.scope.assumes == ADL_FILLS_ONLY
+
+
+def test_claims_backed_at_two_moves_by_the_fund_and_the_other_pools() -> None:
+    """claims-backed at K > 1 by its parts: no-negative-equity for any K (the induction), the system
+    holders as the fund's claim (its own induction over events) and the fee account's and vault's.
+    OKX at N = 3, K = 3, 20M: undecided before (the system holders whole out of units, 11.1M),
+    proved in 7,512,387 units."""
+    result = prove("okx", "claims-backed", Bounds(accounts=2, events=2, effort=12_000_000), minimize=False)
+    assert result.verdict is Verdict.PROVED, result.summary()
+    asked = [q.name for q in result.queries]
+    split = (
+        "claims-backed/system-holders equals insurance-fund-non-negative and the other pools (every book of 2 traders)"
+    )
+    assert split in asked
+    assert any(name.startswith("insurance-fund-non-negative by induction over events") for name in asked)
+    assert "claims-backed/other-pools" in asked
+    assert "by the fund and the other pools" in result.method
+    own = next(o for o in result.obligations if o.obligation == "claims-backed")
+    assert own.scope.events == 2 and induction.ASSUMES in own.scope.assumes
+
+
+def test_other_pools_that_leave_out_the_fee_account_are_not_the_system_holders(monkeypatch) -> None:
+    """The split is asked only where z3 shows the fund and the other pools are the system holders:
+    with the fee account left out of the other pools (one role more excluded) it is not, and the
+    system holders are asked whole (no part asked)."""
+    from solvent.rules.arith import all_
+    from solvent.solver import claims_backed
+
+    def ask(*_args):
+        raise AssertionError("no part is asked where the split does not hold")
+
+    def fewer(view):
+        excluded = (Role.VENUE, Role.CLEARING, Role.LIQUIDITY, Role.INSURANCE_FUND, Role.FEE_ACCOUNT)
+        return all_(a.cash_quote >= 0 for a in view.after.accounts if not a.is_trader and a.role not in excluded)
+
+    bounds = Bounds(accounts=2, events=2, effort=1_000_000)
+    okx = resolve_policy("okx")
+    monkeypatch.setattr(claims_backed, "POOLS", attrs.evolve(claims_backed.POOLS, predicate=fewer))
+    assert claims_backed._by_fund(okx, bounds, 1_000_000, ask, _Checker(bounds)) is None
