@@ -63,7 +63,7 @@ from solvent.rules.ledger import EXTERNAL, SPOT, Ctx, Reason, asset_balance
 from solvent.rules.market_funds import fund_balance, fund_name
 from solvent.rules.policy import Policy
 from solvent.rules.rounding import FundingRemainder
-from solvent.solver import adl_claims, deficit_once, effort, induction, wall, waterfall_claims
+from solvent.solver import adl_claims, deficit_once, effort, haircut_claims, induction, wall, waterfall_claims
 from solvent.solver.bounds import Bounds
 from solvent.solver.case_split import abstracted, coefficients, decide, linear_form_vanishes, remember, split_budget
 from solvent.solver.frames import SETTLING, balance_equations, position_equations, settled_flows
@@ -236,6 +236,10 @@ def attempt(
         )
         method += MOVES if checker.margin else ""
         return Extension(method, tuple(lemmas), tuple(checker.queries), every_k=any_k, assumes=TURNS_ALIKE)
+    if invariant.id in EACH_TRADER and checker.haircut:
+        return Extension(
+            haircut_claims.METHOD, tuple(lemmas), tuple(checker.queries), every_k=False, assumes=haircut_claims.ASSUMES
+        )
     if invariant.id in EACH_TRADER and checker.payer and checker.induction:
         method = (
             "compositional, all N, any K: by induction over mark moves on a premise of each trader "
@@ -336,6 +340,8 @@ class _Checker:
         #: set by the payer's argument at K > 1 when it held by induction over the moves
         #: (``solver.induction``)
         self.induction = False
+        #: set by principal-protected's haircut argument when it held (``solver.haircut_claims``)
+        self.haircut = False
 
     @property
     def left(self) -> int:
@@ -730,6 +736,8 @@ def _each_trader(invariant_id: str) -> Callable[[Policy, Bounds, _Checker], list
         try:
             return each_trader_argument(policy, invariant, bounds, checker.valid, checker.fail)
         except _Failed as coupled:
+            if invariant_id == haircut_claims.CLAIM and haircut_claims.not_covered(policy, bounds) is None:
+                return _haircut(policy, bounds, checker, coupled)
             if invariant_id in PAYER_CLAIMS and not coupled.applies and checker.payer_allowed:
                 return _payer(policy, invariant, bounds, checker, coupled)
             if invariant_id != FLAT or coupled.applies:
@@ -744,6 +752,17 @@ def _each_trader(invariant_id: str) -> Callable[[Policy, Bounds, _Checker], list
             return lemmas
 
     return argument
+
+
+def _haircut(policy: Policy, bounds: Bounds, checker: _Checker, coupled: _Failed) -> list[str]:
+    """Where the haircut ratio is the one layer charging traders, principal-protected by the turn's
+    lemma and the step's facts (``solver.haircut_claims``). Its failure says both reasons."""
+    try:
+        lemmas = haircut_claims.argument(policy, bounds, checker.valid, checker.fail)
+    except _Failed as failed:
+        raise _Failed(f"{coupled}; and the haircut's side: {failed}", failed.applies) from None
+    checker.haircut = True
+    return lemmas
 
 
 def _payer(policy: Policy, invariant: Invariant, bounds: Bounds, checker: _Checker, coupled: _Failed) -> list[str]:

@@ -76,8 +76,8 @@ def test_a_venue_that_fronts_the_deficit_holds_each_claim_for_every_n_or_fails_i
         ("okx-2018", "alice's turn moves bob's account (clawback entries)"),
         ("gmx-v2", "after the sweep (the PnL-to-pool ADL) changes or names traders"),
         # both generations vest or release a slope's worth of each account's profit as the event
-        # opens (haircut_ratio.release_reserves), before closing it re-bases realized losses
-        ("percolator-gen-a", "opening the event changes or names traders"),
+        # opens (haircut_ratio.release_reserves), before closing it re-bases realized losses; Gen A's
+        # principal-protected then holds by the haircut's own argument (tests/solver/test_haircut_claims.py)
         ("percolator-gen-b", "opening the event changes or names traders"),
     ],
 )
@@ -88,6 +88,15 @@ def test_where_a_layer_couples_the_traders_the_argument_says_which_and_asks_noth
     assert isinstance(found, compositional.Attempt) and not found.applies
     assert why in found.failed
     assert found.queries == ()  # no z3 question: the coupling is read off the engine's own run
+
+
+def test_gen_a_couples_at_opening_and_its_haircut_argument_holds() -> None:
+    found = _attempt("percolator-gen-a", "principal-protected")
+    assert isinstance(found, compositional.Extension)
+    assert found.method.startswith("compositional, all N, one event: each haircut a trader pays")
+    # the other per-trader claims stop at the warm-up's opening, as before
+    found = _attempt("percolator-gen-a", "no-negative-equity")
+    assert isinstance(found, compositional.Attempt) and "opening the event changes or names traders" in found.failed
 
 
 def test_backpack_keeps_the_winners_owed_so_only_its_haircut_claims_hold_for_every_n() -> None:

@@ -1,0 +1,227 @@
+"""``principal-protected`` for every N where the one layer that charges traders is the haircut ratio.
+
+The claim: every haircut transfer a trader pays (``HAIRCUT_REASONS``) leaves its equity, followed
+through the step's ledger in order from its equity before the step, at or above its principal
+after the step (``catalog._haircuts_keep_principal``), for every trader not itself bankrupt in the
+step. Percolator Gen A (``rules/presets/percolator-gen-a.toml``: spec v7 §3, a deficit written off
+into ``h``, capital senior) charges traders only through its haircut ratio, inside the turn of the
+bankrupt account (``rules.haircut_ratio.haircut``: each payer ``⌈D·w/W⌉`` of its junior profit
+``w = max(E − principal, 0)``, capped at the total). Its per-trader argument
+(``solver.per_account``) stops because the warm-up's vesting (``opening``) and the haircut couple
+the traders; the bounded question at N = 4 runs out in z3 (1.8M units a phase, 10M).
+
+The argument, on the engine's own functions (one semantics):
+
+1. **The turn's lemma** (z3, exact, every number free; premise: every principal ≥ 0): in one
+   trader's ``liquidation_turn`` on a book of two traders and the system accounts, each haircut
+   transfer another trader pays (and one the turn's own trader pays, unless it is bankrupt in it)
+   leaves that trader's cash, followed through the turn's entries from its cash when the turn
+   starts, at or above its principal when the turn starts. A payer's share reads the deficit, its
+   own weight and the total weight (the share lemma's generalization,
+   ``solver.payer_lemma.share_check``); the book's liquidity account pays beside it with its numbers
+   free, so the total ranges over every value at least the payer's own: the turn of a book of any N
+   is covered.
+2. **The step** (checked on the engine's own step at three traders, every event variant of the
+   bounded kinds, from the question's assumptions): the step is ``opening``, ``settle``,
+   ``before_turns``, one ``liquidation_turn`` per trader in book order, ``after_sweep`` and
+   ``closing`` (the same book, entries and outcomes as ``transition``); no haircut entry is made
+   outside the turns; at each turn's start every trader's cash is its cash before the step plus
+   its guarded entries so far (the claim's running equity: equity is cash here, no spot counted),
+   every account's principal is ≥ 0 (the turn lemma's premise: the liquidity account pays too),
+   and each trader's is at least its principal after the step (``closing`` only lowers it:
+   ``settle_losses``).
+
+So at every haircut transfer the claim's running equity is the turn lemma's, at least the
+principal at the turn's start, at least the principal after the step: the claim holds for every
+trader of a book of any N. One event (the step's facts are checked from the question's start).
+``solver.prove`` still asks the claim directly (at N, and on the lemmas' two-trader book where N's
+is undecided): the all-N claim never rests on the lemmas alone
+(docs/solver-notes.md#percolator-at-n--4-session-20).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import z3
+
+from solvent.rules.arith import all_, and_, any_, implies, not_, when
+from solvent.rules.book import Book
+from solvent.rules.engine import after_sweep, before_turns, closing, liquidation_turn, opening, settle, transition
+from solvent.rules.ledger import HAIRCUT_REASONS, Ctx
+from solvent.rules.lending import lends_any
+from solvent.rules.outcomes import Bankrupt
+from solvent.rules.policy import Policy
+from solvent.rules.waterfall import HaircutRatio
+from solvent.solver.assumptions import book_assumptions
+from solvent.solver.bounds import Bounds
+from solvent.solver.per_account import _same
+from solvent.solver.story import slots, symbolic_book
+
+CLAIM = "principal-protected"
+#: the layers that pay from their own balance; with the haircut ratio, the only ones allowed
+POOLS = ("insurance_fund", "backstop_vault", "fee_pool")
+#: the event kinds the step's decomposition covers (the sweep's)
+KINDS = ("mark", "funding")
+#: traders in the step the facts are checked on
+STEP_TRADERS = 3
+#: what the all-N verdict assumes of the engine (``Scope.assumes``)
+ASSUMES = (
+    "each trader's turn treats every other trader as a three-trader book's turn treats the others, and a "
+    "haircut payer's share reads only the deficit, its own weight and the total weight"
+)
+
+Valid = Callable[..., str]
+
+
+def not_covered(policy: Policy, bounds: Bounds) -> str | None:
+    """Why the argument does not apply to ``policy`` within ``bounds`` (None where it does)."""
+    kinds = [layer.kind for layer in policy.deficit]
+    if not any(isinstance(layer, HaircutRatio) for layer in policy.deficit):
+        return "the policy has no haircut-ratio layer"
+    if any(k not in (*POOLS, "haircut_ratio") for k in kinds):
+        return f"its waterfall charges traders through more than the haircut ratio ({', '.join(kinds)})"
+    if lends_any(policy) or policy.margin.spot_collateral or policy.pnl_to_pool_adl is not None:
+        return "a lent asset, spot collateral or a PnL-to-pool ADL: a trader's equity or charges read more than its cash"
+    if bounds.events != 1 or not set(bounds.event_kinds) <= set(KINDS):
+        return "one mark move or funding payment (the sweep's step) only"
+    if bounds.markets != 1 or bounds.isolated or bounds.assets:
+        return "one market, no collateral asset and no isolated position only"
+    return None
+
+
+def _b(x: Any) -> Any:
+    return z3.BoolVal(x) if type(x) is bool else x
+
+
+def _running(start: Any, who: str, entries: Any) -> Any:
+    """``who``'s cash followed through ``entries`` in order from ``start`` (each guarded)."""
+    running = start
+    for g in entries:
+        t = g.item
+        if t.destination == who and t.source == who:
+            continue
+        delta = (t.amount_quote if t.destination == who else 0) - (t.amount_quote if t.source == who else 0)
+        running = running + when(g.guard, delta)
+    return running
+
+
+def turn_claim(policy: Policy, book: Book, trader: str) -> Any:
+    """The turn lemma's claim on ``book``: after each haircut transfer of ``trader``'s turn, its
+    payer's cash (from the turn's start) is at least its principal at the turn's start, for every
+    payer not bankrupt in the turn."""
+    ctx = liquidation_turn(policy, Ctx(book), trader)
+    checks = []
+    for payer in (a.name for a in book.traders):
+        start = book.account(payer)
+        bankrupt = any_(g.guard for g in ctx.outcomes if isinstance(g.item, Bankrupt) and g.item.account == payer)
+        running = start.cash_quote
+        for g in ctx.entries:
+            running = _running(running, payer, [g])
+            t = g.item
+            if t.source == payer and t.reason in HAIRCUT_REASONS:
+                checks.append(implies(and_(g.guard, not_(bankrupt), t.amount_quote > 0), running >= start.principal_quote))
+    return all_(checks)
+
+
+def turn_lemma(policy: Policy, valid: Valid) -> str:
+    """Step 1 of the module docstring, on two free traders and the system accounts."""
+    book, _ = symbolic_book(Bounds(accounts=2))
+    premise = [a.principal_quote >= 0 for a in book.accounts]
+    claim = turn_claim(policy, book, book.traders[0].name)
+    return valid(
+        "the turn: each haircut a trader pays in another's turn leaves its cash at or above its principal "
+        "(two traders and the book's liquidity paying, every number free)",
+        premise,
+        _b(claim),
+        exact=True,
+    )
+
+
+def step_facts(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str], None]) -> list[str]:
+    """Step 2 of the module docstring, on :data:`STEP_TRADERS` free traders from the question's
+    assumptions, every event variant of the bounded kinds."""
+    one = Bounds(
+        accounts=STEP_TRADERS,
+        events=1,
+        event_kinds=bounds.event_kinds,
+        max_quote=bounds.max_quote,
+        max_lots=bounds.max_lots,
+        min_price=bounds.min_price,
+        max_price=bounds.max_price,
+        max_rate_ppm=bounds.max_rate_ppm,
+        start_margin=bounds.start_margin,
+        start=bounds.start,
+    )
+    book, _ = symbolic_book(one)
+    premise = [_b(a.holds) for a in book_assumptions(policy, book, one)]
+    traders = [a.name for a in book.traders]
+    lemmas = []
+    for slot in slots(book, one):
+        for variant in slot.variants:
+            ctx = before_turns(policy, settle(policy, opening(policy, book), variant.event))
+            first = len(ctx.entries)
+            starts = []
+            for name in traders:
+                starts.append((ctx.book, len(ctx.entries)))
+                ctx = liquidation_turn(policy, ctx, name)
+            last = len(ctx.entries)
+            ctx = closing(policy, after_sweep(policy, ctx))
+            whole = transition(policy, book, variant.event)
+            if not (_same(whole.book, ctx.book) and _same(whole.entries, ctx.entries) and _same(whole.outcomes, ctx.outcomes)):
+                fail(f"the step ({variant.label}): the engine's transition is not the sweep's phases with a turn per trader")
+            outside = [
+                g.item.reason.value
+                for i, g in enumerate(ctx.entries)
+                if not first <= i < last and g.item.reason in HAIRCUT_REASONS
+            ]
+            if outside:
+                fail(f"the step ({variant.label}): a haircut entry ({outside[0]}) is made outside the traders' turns")
+            ledger, floor, kept = [], [], []
+            for start, k in starts:
+                # the turn lemma's premise, every account's principal at least 0 (the liquidity account pays too)
+                floor += [a.principal_quote >= 0 for a in start.accounts]
+                for p in traders:
+                    ledger.append(start.account(p).cash_quote == _running(book.account(p).cash_quote, p, ctx.entries[:k]))
+                    kept.append(ctx.book.account(p).principal_quote <= start.account(p).principal_quote)
+            said = f"the step ({variant.label}, {STEP_TRADERS} traders)"
+            lemmas.append(valid(f"{said}: each trader's cash at each turn's start is its ledger's", premise, _b(all_(ledger)), exact=True))
+            lemmas.append(
+                valid(f"{said}: every account's principal at each turn's start is at least 0", premise, _b(all_(floor)), exact=True)
+            )
+            lemmas.append(
+                valid(f"{said}: each principal after the step is at most its principal at each turn's start", premise, _b(all_(kept)), exact=True)
+            )
+    return [
+        f"the step ({', '.join(bounds.event_kinds)}, {STEP_TRADERS} traders, the engine's transition): opening, settle, "
+        "the turns in book order, closing; every haircut is made inside a turn",
+        *lemmas,
+    ]
+
+
+def argument(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str], None]) -> list[str]:
+    """The lemmas of the module docstring, or ``fail(reason)`` where the argument does not apply
+    (``valid`` raises where a lemma does not hold)."""
+    why = not_covered(policy, bounds)
+    if why is not None:
+        fail(f"{CLAIM}: the haircut's argument: {why}")
+    lemmas = [turn_lemma(policy, valid)]
+    lemmas += step_facts(policy, bounds, valid, fail)
+    lemmas.append(
+        f"aggregate: every haircut transfer is made in a turn, where the claim's running equity is the turn "
+        f"lemma's, at or above the principal at the turn's start, at or above the principal after the step: "
+        f"{CLAIM} holds for every trader, for any N"
+    )
+    return lemmas
+
+
+METHOD = (
+    "compositional, all N, one event: each haircut a trader pays in another trader's turn leaves its cash at or "
+    "above its principal (z3 on the engine's own liquidation_turn, two traders and the book's liquidity paying, every "
+    "number free), and on the step (the engine's transition at three traders) every haircut is made in a turn, the "
+    "claim's running equity at a turn's start is the trader's cash and its principal only falls after it; "
+    f"assumes {ASSUMES}"
+)
+
+__all__ = ["ASSUMES", "CLAIM", "METHOD", "argument", "not_covered", "step_facts", "turn_claim", "turn_lemma"]

@@ -1,0 +1,81 @@
+"""principal-protected for every N where the haircut ratio is the one layer charging traders
+(``solver.haircut_claims``: percolator Gen A): the turn's lemma and the step's facts hold on the
+engine's own functions, and fail where the haircut or the closing is mutated by one token
+(docs/solver-notes.md#percolator-at-n--4-session-20)."""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+
+from solvent.properties import catalog
+from solvent.rules import haircut_ratio
+import solvent.rules.engine as engine
+from solvent.rules.arith import max_
+from solvent.rules.margin import equity
+from solvent.rules.presets import load_preset
+from solvent.solver import compositional as comp
+from solvent.solver import haircut_claims
+from solvent.solver.bounds import Bounds
+
+GEN_A = "percolator-gen-a"
+PP = catalog.get("principal-protected")
+
+
+def _attempt(preset: str, accounts: int = 4, **bounds):
+    return comp.attempt(load_preset(preset), PP, Bounds(accounts=accounts, effort=10_000_000, **bounds), units=5_000_000)
+
+
+def test_gen_a_holds_for_every_n() -> None:
+    result = _attempt(GEN_A)
+    assert isinstance(result, comp.Extension), result
+    assert not result.every_k and result.assumes == haircut_claims.ASSUMES
+    assert [q.result for q in result.queries] == ["unsat"] * 4  # the turn, and the step's three facts
+    assert sum(q.units for q in result.queries) < 1_000_000
+
+
+@pytest.mark.parametrize(
+    ("preset", "why"),
+    [
+        ("percolator-gen-b", "more than the haircut ratio"),  # its socialized loss over the opposing side
+        ("binance", "no haircut-ratio layer"),
+    ],
+)
+def test_not_covered(preset: str, why: str) -> None:
+    assert why in haircut_claims.not_covered(load_preset(preset), Bounds(accounts=4))
+    assert not isinstance(_attempt(preset), comp.Extension)
+
+
+def test_one_event_and_one_market_only() -> None:
+    policy = load_preset(GEN_A)
+    assert "one mark move" in haircut_claims.not_covered(policy, Bounds(accounts=4, events=2))
+    assert "one mark move" in haircut_claims.not_covered(policy, Bounds(accounts=4, event_kinds=("mark", "trade")))
+    assert haircut_claims.not_covered(policy, Bounds(accounts=4, event_kinds=("mark", "funding"))) is None
+
+
+def test_a_haircut_weighted_by_equity_fails_the_turn(monkeypatch) -> None:
+    """Weights by equity where the engine's are profit over principal (one token): a payer's share may
+    take principal, and the turn's lemma has a model."""
+    monkeypatch.setattr(haircut_ratio, "profit", lambda rule, account: max_(equity(rule, account), 0))
+    result = _attempt(GEN_A)
+    assert isinstance(result, comp.Attempt)
+    assert "the turn" in result.failed and "model of its negation" in result.failed
+
+
+def test_a_closing_that_raises_principal_fails_the_step(monkeypatch) -> None:
+    """A closing that first raises principal to equity (``max`` where ``settle_losses`` takes ``min``):
+    principal may rise after the haircut, and the step's last fact has a model."""
+    original = haircut_ratio.settle_losses
+
+    def raised(policy, ctx):
+        book = ctx.book
+        for i, account in enumerate(book.accounts):
+            if account.is_trader:
+                capital = max_(account.principal_quote, max_(equity(policy.margin, account), 0))
+                book = book.replace_account(i, attrs.evolve(account, principal_quote=capital))
+        return original(policy, ctx.with_book(book))
+
+    monkeypatch.setattr(engine, "settle_losses", raised)
+    result = _attempt(GEN_A)
+    assert isinstance(result, comp.Attempt)
+    assert "principal after the step" in result.failed
