@@ -44,6 +44,14 @@ rank (no fill per fill, no overlap rule, no limit of accounts an event):
    another trader is ``ADL``). A fee ``b`` pays after such a transfer is a trading fee, never
    negative (each question's transfers obligation): subtracting it leaves ``received`` smaller.
 
+Where ADL walks its candidates in turn (dYdX v4: a gap rounded per fill, the overlap rule, a limit
+of accounts an event), :func:`walk_argument` carries the call to every N by induction over the walk
+instead: each turn keeps the walk's invariant and serves ``0 ≤ q ≤ r`` lots for a payment ``≥ 0``,
+so a walk of any length leaves the bankrupt account as one fill of ``X`` lots paying ``Y`` would, and
+the two-trader call with its one payment free (any ``Y`` within the invariant) covers every such
+pair; a deferred account's call (past the limit) has its own lemma
+(docs/solver-notes.md#deficit-charged-once-by-induction-over-the-walk).
+
 Every lemma quantifies every number of the book the call starts from, so the claim holds at every
 step of any number of events. Where a lemma does not hold or the argument does not apply, nothing
 is extended and the claim is asked at the bounded N as before; ``solver.prove`` also asks it
@@ -59,7 +67,8 @@ from typing import Any
 import attrs
 import z3
 
-from solvent.properties.catalog import WATERFALL_REASONS
+from solvent.properties import catalog
+from solvent.properties.catalog import WATERFALL_REASONS, StepView
 from solvent.rules import adl as adl_rules
 from solvent.rules import positions
 from solvent.rules.arith import abs_, and_, ite, max_, or_, sum_, when
@@ -69,11 +78,12 @@ from solvent.rules.engine import transition
 from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.liquidation import pools_holding
 from solvent.rules.margin import equity
-from solvent.rules.outcomes import AdlFill, Bankrupt
+from solvent.rules.outcomes import AdlFill, Bankrupt, DeleverageAttempt
 from solvent.rules.policy import Policy
 from solvent.rules.pool_bankruptcy import deleverage_pools
 from solvent.rules.venue_formulas import price_at_gap
 from solvent.rules.waterfall import GapRounding
+from solvent.solver import adl_claims
 from solvent.solver.bounds import Bounds
 from solvent.solver.case_split import remember
 from solvent.solver.payer_lemma import applies
@@ -442,8 +452,6 @@ def deferred_lemma(policy: Policy, valid: Valid) -> str:
     keeps its position (``deferred``): the engine's ``resolve`` of a trader of a two-trader book with
     the limit at 1 and one attempt made before it (the same branch, ``attempts ≥ limit``) satisfies
     the claim, every number free."""
-    from solvent.rules.outcomes import DeleverageAttempt
-
     book, _ = symbolic_book(Bounds(accounts=2, events=1))
     limited = attrs.evolve(
         policy,
@@ -451,9 +459,6 @@ def deferred_lemma(policy: Policy, valid: Valid) -> str:
     )
     ctx = Ctx(book).note(DeleverageAttempt("bob", False))
     out = resolve(limited, ctx, "alice")
-    from solvent.properties import catalog
-    from solvent.properties.catalog import StepView
-
     view = StepView(limited, book, None, out.book, out.entries, out.outcomes)
     deferred = [g for g in out.outcomes if isinstance(g.item, DeleverageAttempt) and g.item.deferred]
     claim = and_(*(when(g.guard, g.item.amount_quote) == 0 for g in out.entries if g.item.reason is Reason.ADL))
@@ -472,8 +477,6 @@ def walk_sums_lemma(policy: Policy, bounds: Bounds, valid: Valid) -> str:
     ``0 ≤ q ≤ r`` lots for a payment ``paid ≥ 0``, nothing without a lot: so a walk of any length
     serves ``X = Σ q ≤ L`` for ``Y = Σ paid`` with ``0 ≤ Y ≤ D``, none without a lot, and leaves
     ``(L − X, D − Y)``, within the invariant by the price's induction."""
-    from solvent.solver import adl_claims
-
     step = adl_claims.walk_step(policy, bounds)
     q = next(g.item.lots for g in step.ctx.outcomes if isinstance(g.item, AdlFill))
     r, d = step.state
@@ -499,8 +502,6 @@ def walk_argument(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[
     ``X = Σ q`` lots paying ``Y = Σ paid``, and the rest of the call (the book last, the rest into
     the book, the dust) reads that and ``(L − X, D − Y)``: the two-trader call with its payment free
     (:func:`walk_call_lemmas`) covers every such pair."""
-    from solvent.solver import adl_claims
-
     reason = walk_not_covered(policy, bounds)
     if reason is not None:
         fail(reason)
@@ -542,6 +543,12 @@ def argument(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str],
 
 __all__ = [
     "ASSUMES",
+    "ASSUMES_WALK",
+    "deferred_lemma",
+    "walk_argument",
+    "walk_call_lemmas",
+    "walk_not_covered",
+    "walk_sums_lemma",
     "CLAIM",
     "STEP_TRADERS",
     "argument",
