@@ -434,6 +434,17 @@ def walk_call_lemmas(policy: Policy, valid: Valid, fail: Callable[[str], None]) 
             or_(left[0] == 0, left[1] <= left[0] * max_(fair, 0)),
         )
         walked = z3.Implies(_b(fill.guard), _b(state))
+        # the premise is the walk's own: the engine's walk of its one candidate meets it (its payment for Y), so
+        # the free payment generalizes the call, and D is the deficit the engine's walk starts from
+        lemmas.append(
+            valid(
+                f"{bankrupt}'s walk of one candidate (the engine's own payment) meets the free payment's premise, "
+                "every number free",
+                premise,
+                z3.substitute(walked, (y, paid)),
+                exact=True,
+            )
+        )
         lemmas.append(
             valid(
                 f"{CLAIM} of {bankrupt}'s resolve on two traders, its walk's payment any Y a walk of any length leaves "

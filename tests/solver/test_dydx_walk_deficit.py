@@ -36,13 +36,14 @@ def _attempt(**bounds: object) -> comp.Extension | comp.Attempt | None:
 
 
 def test_the_walk_carries_the_claim_to_every_n() -> None:
-    """Seven lemmas unsat (0.20M units at N = 4: the two calls with a free payment 29K and 49K, the
-    deferred account's 4K), the verdict any K and what it assumes."""
+    """Nine lemmas unsat (0.35M units at N = 4: the two calls with a free payment 29K and 49K, the
+    engine's own walk meeting their premise 74K and 69K, the deferred account's 4K), the verdict
+    any K and what it assumes."""
     found = _attempt()
     assert isinstance(found, comp.Extension), found
     assert found.every_k and found.assumes == deficit_once.ASSUMES_WALK and not found.trivial_extends
     asked = [q for q in found.queries if q.units]
-    assert [q.result for q in asked] == ["unsat"] * 7, [(q.name, q.result) for q in asked]
+    assert [q.result for q in asked] == ["unsat"] * 9, [(q.name, q.result) for q in asked]
     assert sum(q.units for q in asked) < 1_000_000
     names = " | ".join(q.name for q in asked)
     for said in (
@@ -62,6 +63,8 @@ def test_the_payment_premise_is_what_the_call_lemma_needs() -> None:
     answers = []
 
     def valid(name, premise, claim, exact=True):
+        if "meets the free payment's premise" in name:
+            return name
         with_it = wall.check([*premise, z3.Not(claim)], [], 3_000_000, 300.0).result
         without = wall.check([*premise[:-1], z3.Not(claim)], [], 3_000_000, 300.0).result
         answers.append((with_it, without))
@@ -70,6 +73,16 @@ def test_the_payment_premise_is_what_the_call_lemma_needs() -> None:
     with effort.question():
         deficit_once.walk_call_lemmas(DYDX, valid, pytest.fail)
     assert answers == [("unsat", "sat"), ("unsat", "sat")]
+
+
+def test_a_premise_owing_a_quantum_more_than_the_walk_starts_from_is_caught(monkeypatch) -> None:
+    """The argument's own deficit one quantum more than the engine's walk starts from (its equity
+    read a quantum lower): the engine's own walk no longer meets the premise, and nothing is extended."""
+    real = deficit_once.equity
+    monkeypatch.setattr(deficit_once, "equity", lambda rule, account: real(rule, account) - 1)
+    found = _attempt()
+    assert isinstance(found, comp.Attempt) and found.applies, found
+    assert "meets the free payment's premise" in found.failed and "z3 found a model" in found.failed
 
 
 def _broken(monkeypatch, module, name: str, mutant) -> str:
