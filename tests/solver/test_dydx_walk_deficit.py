@@ -133,7 +133,7 @@ def test_a_walk_is_not_the_ranked_queues_argument() -> None:
 
 
 def test_prove_says_every_n_and_k() -> None:
-    """``prove`` at N = 2 (1.07M units): the lemmas, then the direct check on their book."""
+    """``prove`` at N = 2 (1.21M units): the lemmas, then the direct check on their book."""
     from solvent.solver.prove import prove
     from solvent.solver.verdicts import Verdict
 
