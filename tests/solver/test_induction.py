@@ -164,7 +164,15 @@ def test_the_argument_at_three_moves_holds_on_binance_and_stops_on_bybit() -> No
     assert isinstance(found, compositional.Extension), found.failed
     assert found.every_k and found.one_event_start == induction.PREMISE
     assert found.assumes == f"{ADL_FILLS_ONLY}; {induction.ASSUMES}"
-    assert KEPT in [q.name for q in found.queries]
+    asked = [q.name for q in found.queries]
+    assert KEPT in asked  # each of the four steps asked: the premise kept, the start, the claim, open interest
+    assert any(name.startswith("start: a trader meeting initial margin meets the premise") for name in asked)
+    assert (
+        "no-negative-equity on mark: holds for one trader charged within the charge lemma before and after its turn"
+        in asked
+    )
+    assert any(name.startswith("P (mark): every position after the event") for name in asked)
+    assert all(q.result in ("unsat", "trivial") or q.result.startswith("holds") for q in found.queries)
     stopped = compositional.attempt(resolve_policy("bybit"), claim, three)
     assert isinstance(stopped, compositional.Attempt) and "solvent-premise-kept" in stopped.failed
     # not where the payer's argument does not apply: nothing asked of the premise
