@@ -59,22 +59,41 @@ FUND_CLAIMS = ("insurance-fund-non-negative", "claims-backed/system-holders")
 SHARE = 8
 #: the lemma's name, with the trader whose turn it is after it
 LEMMA = "one liquidation turn keeps the insurance fund at or above zero"
+#: the lemma for claims-backed's system holders: every one of them, the fund first
+HOLDERS_LEMMA = "one liquidation turn keeps every system holder (the fund, the fee account, the vault) at or above zero"
+#: the roles that are not claims-backed's holders (``solver.claims_backed``: the venue, the
+#: clearing and the liquidity accounts); every other non-trader account is one
+NOT_HOLDERS = (Role.VENUE, Role.CLEARING, Role.LIQUIDITY)
+
+
+def holders(book: Book, claim_id: str) -> list[str]:
+    """The accounts whose cash the turn lemma of ``claim_id`` keeps at or above zero: the fund
+    alone, or for claims-backed's system holders (``FUND_CLAIMS[1]``) the fund then every other
+    non-trader account that is not in :data:`NOT_HOLDERS`, in book order."""
+    fund = book.role(Role.INSURANCE_FUND).name
+    if claim_id != FUND_CLAIMS[1]:
+        return [fund]
+    others = [a.name for a in book.accounts if not a.is_trader and a.role not in NOT_HOLDERS and a.name != fund]
+    return [fund, *others]
 
 
 def turn_question(
-    policy: Policy, accounts: int, trader: str, assets: tuple[str, ...] = ()
+    policy: Policy, accounts: int, trader: str, assets: tuple[str, ...] = (), claim_id: str = FUND_CLAIMS[0]
 ) -> tuple[Book, list[Any], Any]:
     """The lemma on the engine's ``liquidation_turn`` for ``trader`` on a fresh book of
     ``accounts`` traders (every number free, the mark a price), holding the collateral ``assets``
-    (their balances, prices and lending numbers free too): ``(book, premise, claim)``."""
+    (their balances, prices and lending numbers free too): ``(book, premise, claim)``. For
+    claims-backed's system holders every holder's cash (:func:`holders`) in the premise and the
+    claim, where the fund's own question keeps the fund's alone (its terms as they were)."""
     book, _ = symbolic_book(free_bounds(accounts, assets))
-    fund = book.role(Role.INSURANCE_FUND).name
+    kept = holders(book, claim_id)
     turn = liquidation_turn(policy, Ctx(book), trader)
     # each pro-rata dust the turn passes to the fund is ≥ 0: an instance of the split's proved
     # lemma (``solver.pro_rata_lemma``), true of every value, so a premise that loses no book
     dust = Discharger(policy.rounding).facts([turn])
-    premise = [book.market.mark_quote >= 1, book.account(fund).cash_quote >= 0, *dust]
-    return book, premise, turn.book.account(fund).cash_quote >= 0
+    premise = [book.market.mark_quote >= 1, *(book.account(h).cash_quote >= 0 for h in kept), *dust]
+    after = [turn.book.account(h).cash_quote >= 0 for h in kept]
+    return book, premise, after[0] if len(after) == 1 else z3.And(*after)
 
 
 def free_bounds(accounts: int, assets: tuple[str, ...] = ()) -> Bounds:
@@ -168,22 +187,24 @@ def prove(
     assets = bounds.collateral_names if bounds.assets else ()
     free, _ = symbolic_book(free_bounds(bounds.accounts, assets))
     traders = [a.name for a in free.traders]
+    kept = len(holders(free, claim_id))
+    lemma = LEMMA if claim_id == FUND_CLAIMS[0] else HOLDERS_LEMMA
     turns, dust = [], []
     for trader in traders:
         # a free book of the same size has the same variables (named by account and field), so
         # each formula is over ``free``'s
-        _, premise, claim = turn_question(policy, bounds.accounts, trader, assets)
+        _, premise, claim = turn_question(policy, bounds.accounts, trader, assets, claim_id)
         formula = z3.Implies(z3.And(*premise), claim)
-        name = f"{LEMMA} ({trader}'s)"
+        name = f"{lemma} ({trader}'s)"
         if turns and payer_facts.renamed(turns[0][1], payer_facts.in_turn_order(traders, trader)).eq(formula):
             if renamed is not None:
                 renamed(name, RENAMED.format(first=traders[0]))
         else:
             valid(name, premise, claim)
         turns.append((trader, formula))
-        dust.append((trader, tuple(premise[2:])))  # turn_question's dust facts, after its two premises
+        dust.append((trader, tuple(premise[1 + kept :])))  # turn_question's dust facts, after the mark and cash
     lemmas = (
-        f"{LEMMA}, for each trader's turn as a fact (z3, exact, every number free on a book of "
+        f"{lemma}, for each trader's turn as a fact (z3, exact, every number free on a book of "
         f"{bounds.accounts} traders{' holding ' + ', '.join(assets) if assets else ''}; instantiated on the question's terms)",
     )
     return FundFacts(free, tuple(turns), lemmas, tuple(dust))
@@ -309,9 +330,12 @@ __all__ = [
     "LEMMA",
     "RENAMED",
     "SHARE",
+    "HOLDERS_LEMMA",
+    "NOT_HOLDERS",
     "FundFacts",
     "StepBook",
     "applies",
+    "holders",
     "induction",
     "inducts",
     "prove",
