@@ -199,15 +199,15 @@ def attempt(
         method = (
             "compositional, all N, any K: the claim of one bankrupt account's waterfall call (the engine's resolve, "
             "and a pool's own deleveraging), proved by z3 with every number free, the book before the step free and "
-            "ADL's cover free up to what it was handed; the step's claim the conjunction of its calls'; "
-            f"assumes {waterfall_claims.ASSUMES}"
+            f"{waterfall_claims.last_layer(policy)}'s cover free up to what it was handed; the step's claim the "
+            f"conjunction of its calls'; assumes {waterfall_claims.assumes(policy)}"
         )
         return Extension(
             method,
             tuple(lemmas),
             tuple(checker.queries),
             every_k=True,
-            assumes=waterfall_claims.ASSUMES,
+            assumes=waterfall_claims.assumes(policy),
             trivial_extends=False,
         )
     if invariant.id in EACH_LIQUIDATION:

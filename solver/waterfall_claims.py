@@ -12,7 +12,8 @@ of the one call on a free book it is a small exact question
 (docs/solver-notes.md#waterfall-order-for-every-n-by-a-lemma-on-one-call-session-19).
 
 The argument, for a waterfall of pools (insurance fund, backstop vault, fee pool) with ADL, if
-any, last; no cascade (each account's records are its own call's), no capped fund claim (its
+any, last, or a socialized loss last whose shares round up (its cover is then ``pro_rata.charge``'s
+target; a cascade's resolutions are each a call of their own, session 20); no capped fund claim (its
 running total would read the calls before), one market, no collateral asset, no isolated
 position, no final settlement:
 
@@ -33,6 +34,12 @@ position, no final settlement:
      layer covers that deficit less what the account still owes after it
      (``rules.bankruptcy._run_layer``), which is ``remaining_deficit``, at least 0 on every book (a
      third lemma, every number free).
+   - *a socialized loss's cover free* the same way. That the engine's covers at most what it was
+     handed is proved on the call with every condition of the cover that reads a candidate made a
+     free boolean (:func:`conditions_freed`): the cover (up rounding) is the deficit handed where the
+     payers' total weight is above 0 and 0 elsewhere, so freed it names no candidate and the call
+     at any N builds an instance of it. Under a cascade the call is ``resolve(..., alone=True)``:
+     each payer the cascade resolves in turn is such a call on the book it starts from.
 
 2. **Why the call at two candidates covers every N.** After the generalization the claim's terms
    name no candidate's numbers (checked on the terms: only the bankrupt account's, the pools', the
@@ -69,6 +76,8 @@ from solvent.rules.liquidation import pools_holding
 from solvent.rules.outcomes import Bankrupt, LayerUsed
 from solvent.rules.policy import Policy
 from solvent.rules.pool_bankruptcy import deleverage_pools
+from solvent.rules.rounding import ProRata
+from solvent.rules.waterfall import Over, SocializedLoss
 from solvent.solver.adl_claims import Call
 from solvent.solver.bounds import Bounds
 from solvent.solver.per_account import constants
@@ -78,6 +87,11 @@ CLAIM = "waterfall-order"
 #: the layers the argument covers: pools paying from their own balance, and ADL (the queue) last
 POOLS = ("insurance_fund", "backstop_vault", "fee_pool")
 QUEUE = "adl"
+#: a socialized loss last (Mango v4): charged pro rata over the other traders, so its cover is
+#: made free as ADL's is (docs/solver-notes.md#the-socialized-loss-for-every-n-session-20)
+SOCIALIZED = "socialized_loss"
+#: the last layers whose cover is made free (each reads the other traders)
+LAST = (QUEUE, SOCIALIZED)
 #: candidates beside the bankrupt account in the lemma's call (the cover is free, so the queue's
 #: size does not reach the claim; two make the queue's own lemma a real one)
 CANDIDATES = 2
@@ -92,6 +106,19 @@ ASSUMES = (
     "only that account and the pools at any N, and whose ADL covers at most the deficit it was handed (that "
     "deficit less what the account still owes after it, rules.bankruptcy._run_layer)"
 )
+#: the same for a socialized loss last, resolved in turn by the cascade (Mango v4)
+ASSUMES_SOCIALIZED = (
+    "each bankrupt account's deficit goes down the waterfall in one call of the engine a step (its resolve, in "
+    "its liquidation turn or in the cascade's turn after another's socialized loss; checked on the step at three "
+    "traders), whose layers above the socialized loss read only that account and the pools at any N, and whose "
+    "socialized loss covers at most the deficit it was handed (pro_rata.charge's target, shares rounded up: that "
+    "deficit where the payers weigh anything, else 0)"
+)
+
+
+def assumes(policy: Policy) -> str:
+    """What the all-N verdict assumes of ``policy``'s engine (its last layer's wording)."""
+    return ASSUMES_SOCIALIZED if policy.deficit and policy.deficit[-1].kind == SOCIALIZED else ASSUMES
 
 Valid = Callable[..., str]
 
@@ -101,11 +128,14 @@ def not_covered(policy: Policy, bounds: Bounds) -> str | None:
     kinds = [layer.kind for layer in policy.deficit]
     if not kinds:
         return "the policy has no waterfall"
-    if any(k not in (*POOLS, QUEUE) for k in kinds) or QUEUE in kinds[:-1]:
+    if any(k not in (*POOLS, *LAST) for k in kinds) or any(k in LAST for k in kinds[:-1]):
         return (
-            "its waterfall has a layer that reads other traders besides ADL, or a layer after ADL "
-            f"({', '.join(kinds)}): the argument covers pools with ADL last"
+            "its waterfall has a layer that reads other traders besides ADL or a socialized loss, or a layer "
+            f"after one ({', '.join(kinds)}): the argument covers pools with ADL last, or a socialized loss last"
         )
+    reason = _socialized_not_covered(policy)
+    if reason is not None:
+        return reason
     if any(policy.fund_cap_in(m) is not None for m in bounds.market_names):
         return "a capped fund claim: its running total reads every call before this one in the step"
     if bounds.markets != 1 or bounds.isolated or bounds.assets or "final-settlement" in bounds.event_kinds:
@@ -116,15 +146,45 @@ def not_covered(policy: Policy, bounds: Bounds) -> str | None:
     return None
 
 
+def _socialized_not_covered(policy: Policy) -> str | None:
+    """Why a socialized loss last is not covered (None where it is, or where there is none): its
+    cover must be ``pro_rata.charge``'s target, the deficit it was handed where any payer weighs
+    something and 0 where none does, so that it is at most what it was handed at any N."""
+    layer = policy.layer(SocializedLoss)
+    if layer is None:
+        return None
+    if layer.over is Over.OPPOSING_SIDE:
+        return (
+            "its socialized loss is charged per lot of the opposing side (side indices, rules.side_index): its "
+            "cover reads the opposing positions' rounding, not covered"
+        )
+    if policy.rounding.pro_rata is not ProRata.UP_DUST_TO_INSURANCE_FUND:
+        return (
+            "its socialized loss's shares are rounded down: its cover is the sum of the shares, which reads every "
+            "payer, not covered"
+        )
+    return None
+
+
+def cascades(policy: Policy) -> bool:
+    """The policy's socialized loss resolves the payers it sinks below zero in turn
+    (``rules.bankruptcy._cascade``): each such resolution is a call of its own."""
+    layer = policy.layer(SocializedLoss)
+    return layer is not None and layer.cascade
+
+
 def calls(policy: Policy, bounds: Bounds) -> list[Call]:
     """The engine's waterfall calls on a free book (:func:`shape`): a trader's ``resolve`` (the
     book's first trader, :data:`CANDIDATES` others), and where the policy has pools holding what
-    they take over, their own deleveraging (``Call.bankrupts``: the accounts whose records it makes)."""
+    they take over, their own deleveraging (``Call.bankrupts``: the accounts whose records it makes).
+    Under a cascade the call is ``resolve(..., alone=True)``: the cascade after it resolves each
+    payer it sank in a call of that same kind (``bankruptcy._bankrupt_in_turn``), whose records are
+    that payer's, so each is this lemma's call on the book it starts from."""
     book, _ = symbolic_book(shape(bounds))
     bankrupt = book.traders[0].name
-    out = [
-        Call(f"{bankrupt}'s resolve, {CANDIDATES} candidates", book, resolve(policy, Ctx(book), bankrupt), (bankrupt,))
-    ]
+    alone = cascades(policy)
+    label = f"{bankrupt}'s resolve, {CANDIDATES} candidates" + (" (one call of the cascade)" if alone else "")
+    out = [Call(label, book, resolve(policy, Ctx(book), bankrupt, alone=alone), (bankrupt,))]
     pools = pools_holding(policy.liquidation)
     if pools:
         ctx = deleverage_pools(policy, Ctx(book))
@@ -136,6 +196,11 @@ def shape(bounds: Bounds) -> Bounds:
     """The bounds the lemma's books are built from: one event, the bankrupt account and its
     candidates (the free book before the step is built the same way, with its own names)."""
     return attrs.evolve(bounds, events=1, accounts=CANDIDATES + 1)
+
+
+def last_layer(policy: Policy) -> str:
+    """The last layer's name in a lemma's title: ADL, or the socialized loss."""
+    return "the socialized loss" if policy.deficit[-1].kind == SOCIALIZED else "ADL"
 
 
 def _b(x: Any) -> Any:
@@ -157,7 +222,7 @@ def question(policy: Policy, call: Call, bounds: Bounds) -> tuple[list[Any], Any
         used = g.item
         handed = deficits[used.account] - above.get(used.account, 0)
         above[used.account] = above.get(used.account, 0) + used.covered_quote
-        if used.layer != QUEUE:
+        if used.layer not in LAST:
             continue
         bounded.append(used.covered_quote <= handed)
         if z3.is_expr(used.covered_quote):
@@ -167,6 +232,48 @@ def question(policy: Policy, call: Call, bounds: Bounds) -> tuple[list[Any], Any
     if pairs and z3.is_expr(claim):
         claim = z3.substitute(claim, *pairs)
     return premise, claim, _b(and_(*bounded))
+
+
+def socialized_covers(call: Call, policy: Policy, bounds: Bounds) -> list[Any]:
+    """For each socialized-loss record of the call: its cover at most what it was handed, with every
+    condition in the cover that reads a candidate made a free boolean (:func:`conditions_freed`). The
+    cover is ``pro_rata.charge``'s target (up rounding: the deficit handed where the payers' total
+    weight is above 0, else 0); freed, the term names no candidate (:func:`strangers`), so the call
+    at any N builds an instance of it: proved for every value of the freed conditions, the bound
+    holds at any N."""
+    view = call.view(policy)
+    deficits = {g.item.account: g.item.deficit_quote for g in view.outcomes_of(Bankrupt)}
+    above: dict[str, Any] = {}
+    out = []
+    for k, g in enumerate(view.outcomes_of(LayerUsed)):
+        used = g.item
+        handed = deficits[used.account] - above.get(used.account, 0)
+        above[used.account] = above.get(used.account, 0) + used.covered_quote
+        if used.layer == SOCIALIZED:
+            out.append(_b(conditions_freed(call, _b(used.covered_quote <= handed), k)))
+    return out
+
+
+def conditions_freed(call: Call, term: Any, k: int) -> Any:
+    """``term`` with the condition of every ``If`` that reads a candidate's number replaced by a free
+    boolean (``FREE`` + ``weighs``): the term then holds for every value of those conditions."""
+    if not z3.is_expr(term):
+        return term
+    pairs: list[tuple[Any, Any]] = []
+    seen: set[int] = set()
+    todo = [term]
+    while todo:
+        t = todo.pop()
+        if t.get_id() in seen:
+            continue
+        seen.add(t.get_id())
+        if z3.is_app_of(t, z3.Z3_OP_ITE) and strangers(call, t.arg(0)):
+            if not any(t.arg(0).eq(c) for c, _ in pairs):
+                pairs.append((t.arg(0), z3.Bool(f"{FREE}weighs{k}.{len(pairs)}")))
+            todo.extend((t.arg(1), t.arg(2)))
+        else:
+            todo.extend(t.children())
+    return z3.substitute(term, *pairs) if pairs else term
 
 
 def strangers(call: Call, claim: Any) -> list[str]:
@@ -228,7 +335,7 @@ def argument(
             fail(f"{call.label}: the claim reads the candidates' numbers ({', '.join(stray[:4])})")
         lemmas.append(
             valid(
-                f"{CLAIM} of {call.label}, every number free, the book before the step free, ADL's cover free up to "
+                f"{CLAIM} of {call.label}, every number free, the book before the step free, {last_layer(policy)}'s cover free up to "
                 "what it was handed",
                 premise,
                 claim,
@@ -236,8 +343,23 @@ def argument(
             )
         )
         lemmas.append(
-            valid(f"{call.label}: ADL covers at most the deficit it was handed", premise[:1], queue, exact=True)
+            valid(
+                f"{call.label}: {last_layer(policy)} covers at most the deficit it was handed", premise[:1], queue, exact=True
+            )
         )
+        for k, cover in enumerate(socialized_covers(call, policy, bounds)):
+            stray = strangers(call, cover)
+            if stray:
+                fail(f"{call.label}: the socialized loss's cover reads the candidates' numbers ({', '.join(stray[:4])})")
+            lemmas.append(
+                valid(
+                    f"{call.label}: the socialized loss covers at most the deficit it was handed, whatever its payers "
+                    f"weigh (record {k + 1}, the weights' conditions free: so at any N)",
+                    premise[:1],
+                    cover,
+                    exact=True,
+                )
+            )
     # what any ADL call leaves the account owing, on every book (the cover is what it was handed less this)
     book, _ = symbolic_book(attrs.evolve(bounds, events=1, accounts=1))
     owed = remaining_deficit(policy, Ctx(book), book.traders[0].name)
@@ -251,4 +373,20 @@ def argument(
     return lemmas
 
 
-__all__ = ["ASSUMES", "CLAIM", "argument", "calls", "not_covered", "one_call_a_step", "question", "shape", "strangers"]
+__all__ = [
+    "ASSUMES",
+    "ASSUMES_SOCIALIZED",
+    "CLAIM",
+    "argument",
+    "assumes",
+    "calls",
+    "cascades",
+    "conditions_freed",
+    "last_layer",
+    "not_covered",
+    "one_call_a_step",
+    "question",
+    "shape",
+    "socialized_covers",
+    "strangers",
+]

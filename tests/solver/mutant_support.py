@@ -32,3 +32,30 @@ def socialize_weighted(monkeypatch: Any, weight: Callable[[Any, Any, str, str], 
         return charge(ctx, rounding, weights, bankrupt, remaining, capped=False, reason=Reason.SOCIALIZED_LOSS)
 
     monkeypatch.setattr(bankruptcy, "socialize", socialize)
+
+
+def charge_returns_shares(monkeypatch: Any) -> None:
+    """Plant ``pro_rata.charge`` (as ``socialized_loss`` calls it) with one token changed: under up
+    rounding it returns ``charged`` (the sum of the rounded-up shares) instead of ``target``."""
+    from solvent.rules import socialized_loss
+    from solvent.rules.arith import Rounding, div, min_, safe_divisor, sum_, when
+    from solvent.rules.book import Role
+    from solvent.rules.rounding import ProRata
+
+    def charge(ctx, rounding, weights, bankrupt, remaining, *, capped, reason):
+        total_weight = sum_(w for _, w in weights)
+        target = min_(remaining, total_weight) if capped else remaining
+        target = when(total_weight > 0, target)
+        up = rounding.pro_rata is ProRata.UP_DUST_TO_INSURANCE_FUND
+        direction = Rounding.CEIL if up else Rounding.FLOOR
+        charged: Any = 0
+        for name, w in weights:
+            share = div(target * w, safe_divisor(total_weight), rounding=direction)
+            ctx = ctx.transfer(name, bankrupt, share, reason)
+            charged = charged + share
+        if up:
+            ctx = ctx.transfer(bankrupt, ctx.system(Role.INSURANCE_FUND), charged - target, Reason.PRO_RATA_DUST)
+            return ctx, charged  # the mutant: target
+        return ctx, charged
+
+    monkeypatch.setattr(socialized_loss, "charge", charge)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
+import attrs
 import pytest
 
 import solvent.rules.bankruptcy as bankruptcy_module
@@ -24,11 +25,14 @@ from solvent.rules.insurance_fund import pay_from
 from solvent.rules.ledger import system
 from solvent.rules.outcomes import LayerUsed
 from solvent.rules.presets import resolve_policy
+from solvent.rules.rounding import ProRata
 from solvent.solver import compositional as comp
 from solvent.solver import effort, waterfall_claims
 from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.prove import prove
 from solvent.solver.verdicts import Verdict
+
+from mutant_support import charge_returns_shares
 
 POOLED = ("binance", "okx", "bybit", "bitmex", "hyperliquid")
 UNITS = 5_000_000
@@ -70,12 +74,77 @@ def test_dydxs_fund_that_declines_breaks_the_lemma() -> None:
 
 @pytest.mark.parametrize(
     ("preset", "why"),
-    [("mango-v4", "socialized_loss"), ("drift", "fee_pool, socialized_loss"), ("okx-2018", "clawback")],
+    [
+        ("okx-2018", "clawback): the argument covers pools with ADL last, or a socialized loss last"),
+        ("percolator-gen-b", "socialized_loss, haircut_ratio): the argument covers pools with ADL last"),
+    ],
 )
 def test_a_layer_reading_other_traders_is_not_covered(preset: str, why: str) -> None:
+    """okx-2018's clawback; Gen B's haircut after its socialized loss."""
     found = _attempt(preset)
     assert isinstance(found, comp.Attempt) and not found.applies and found.queries == ()
-    assert why in found.failed and "pools with ADL last" in found.failed
+    assert why in found.failed
+
+
+def test_mangos_socialized_loss_last_is_covered() -> None:
+    """Mango v4: the fund, then a socialized loss resolved in turn by the cascade. The call is one
+    resolve alone (the cascade's each is another); the step at three traders builds five calls
+    for each account (its own turn and the cascade's turns), pairwise exclusive; the socialized
+    loss's cover, its weights' condition free, is at most what it was handed
+    (docs/solver-notes.md#the-socialized-loss-for-every-n-session-20)."""
+    found = _attempt("mango-v4")
+    assert isinstance(found, comp.Extension), found
+    assert found.every_k and found.assumes == waterfall_claims.ASSUMES_SOCIALIZED
+    asked = [q for q in found.queries if q.units]
+    assert asked and all(q.result == "unsat" for q in asked)
+    names = [q.name for q in found.queries]
+    assert sum("are exclusive" in n for n in names) == 30  # 3 accounts x C(5, 2)
+    assert any(n.startswith("waterfall-order of alice's resolve, 2 candidates (one call of the cascade)") for n in names)
+    assert any("the socialized loss covers at most the deficit it was handed, whatever its payers weigh" in n for n in names)
+    assert "the socialized loss's cover free" in found.method
+
+
+def test_drifts_fund_capped_per_bankruptcy_breaks_the_call_lemma() -> None:
+    """Drift's socialized loss last is covered, but its fund pays at most ``cap_quote`` a bankruptcy
+    (§7 step 1), so the socialized loss charges while the fund keeps money: the call's lemma has a
+    model, as the preset accepts (waterfall-order refuted by the bounded question)."""
+    found = _attempt("drift")
+    assert isinstance(found, comp.Attempt) and found.applies
+    assert "waterfall-order of alice's resolve" in found.failed and "z3 found a model" in found.failed
+
+
+def test_a_socialized_loss_rounded_down_or_per_opposing_lot_is_not_covered() -> None:
+    mango = resolve_policy("mango-v4")
+    bounds = for_policy(Bounds(accounts=2), mango)
+    assert waterfall_claims.not_covered(mango, bounds) is None
+    down = attrs.evolve(mango, rounding=attrs.evolve(mango.rounding, pro_rata=ProRata.DOWN_REMAINDER_TO_NEXT_LAYER))
+    assert "rounded down" in waterfall_claims.not_covered(down, bounds)
+
+
+def test_a_socialized_cover_that_reads_the_shares_is_not_covered(monkeypatch) -> None:
+    """One token of ``pro_rata.charge``: under up rounding it returns the sum of the rounded-up
+    shares (``charged``) instead of the deficit it charged (``target``). The cover then reads each
+    payer's weight, and exceeds what it was handed by the dust: a lemma fails."""
+    charge_returns_shares(monkeypatch)
+    found = _attempt("mango-v4")
+    assert isinstance(found, comp.Attempt) and found.applies
+    assert "the socialized loss covers at most the deficit it was handed" in found.failed
+
+
+def test_mangos_fund_spent_one_quantum_late_breaks_the_call_lemma(monkeypatch) -> None:
+    """``pay_from``'s ``<=`` read as ``<`` on Mango: a fund paid down to 0 with a deficit left is
+    "not spent" while the socialized loss charges the rest: the call's lemma has a model."""
+
+    def late(ctx, role, bankrupt, remaining, reason, cap=None, *, all_or_nothing=False, floor=0):
+        paid_ctx, pay, _ = pay_from(
+            ctx, role, bankrupt, remaining, reason, cap, all_or_nothing=all_or_nothing, floor=floor
+        )
+        return paid_ctx, pay, paid_ctx.book.account(system(paid_ctx.book, role)).cash_quote < floor
+
+    monkeypatch.setattr(bankruptcy_module, "pay_from", late)
+    found = _attempt("mango-v4")
+    assert isinstance(found, comp.Attempt) and found.applies
+    assert "waterfall-order of alice's resolve" in found.failed and "z3 found a model" in found.failed
 
 
 def test_a_fund_capped_per_bankruptcy_breaks_the_call_lemma() -> None:
