@@ -46,7 +46,7 @@ from __future__ import annotations
 import functools
 import itertools
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -914,6 +914,7 @@ def _small_scope_first(
     books = [attrs.evolve(bounds, accounts=n) for n in sizes]
     if smallest_first and bounds.events > 1:
         books = [attrs.evolve(bounds, accounts=n, events=1) for n in (*sizes, bounds.accounts)] + books
+    unproved: list[Bounds] = []  # the one-event smaller books where the claim was not proved
     for k, book in enumerate(books):
         n = book.accounts
         quick = (quarter - _units(earlier)) // (1 if smallest_first else len(books) - k)
@@ -925,22 +926,62 @@ def _small_scope_first(
         if smaller is not None and book.events == bounds.events:
             smaller[n] = outcome
         if outcome.verdict is Verdict.REFUTED:
-            # a refutation on fewer traders is one within the bounds; an obligation proved (or left
-            # undecided) there keeps the smaller book's scope: it says nothing of N itself
-            return attrs.evolve(
-                outcome,
-                scope=scope_of(bounds),
-                obligations=tuple(
-                    attrs.evolve(o, scope=scope_of(bounds)) if o.verdict is Verdict.REFUTED else o
-                    for o in outcome.obligations
-                ),
-            )
+            return _refuted_within(outcome, bounds)
+        if book.events == 1 and _obligation(outcome, invariant.id).verdict is not Verdict.PROVED:
+            unproved.append(book)
+    if smallest_first and invariant.id in policy.accepts and not bounds.price_grid:
+        # a claim the policy accepts as failing, not refuted on the smaller books: its story searched
+        # there on two prices, a linear question, within a third of what N's own pass would get
+        # (docs/solver-notes.md#the-socialized-loss-for-every-n-session-20)
+        share = (units - _units(earlier)) // GRID_SHARE
+        spent = _units(earlier)
+        for book in unproved:
+            left = share - (_units(earlier) - spent)
+            if left <= 0 or GRID_FIRST[-1] * book.min_price > book.max_price:
+                continue
+            found = _on_grid(policy, invariant, book, left)
+            if found.verdict is Verdict.REFUTED:  # counted with every smaller book's search before it
+                return attrs.evolve(_refuted_within(found, bounds), queries=tuple(earlier) + found.queries)
+            earlier += found.queries
     own = units - _units(earlier)
     kept = None if hold_back is None else (smaller or {}).get(hold_back)
     if hold_back is not None and (kept is None or _obligation(kept, invariant.id).verdict is not Verdict.PROVED):
         own -= own // 2
     outcome = _bounded(policy, invariant, bounds, own, transfers=transfers, cases=cases)
     return attrs.evolve(outcome, queries=tuple(earlier) + outcome.queries)
+
+
+def _refuted_within(outcome: ProofResult, bounds: Bounds) -> ProofResult:
+    """A refutation on fewer traders (or on a price grid) is one within ``bounds``; an obligation
+    proved (or left undecided) there keeps the smaller book's scope: it says nothing of N itself."""
+    return attrs.evolve(
+        outcome,
+        scope=scope_of(bounds),
+        obligations=tuple(
+            attrs.evolve(o, scope=scope_of(bounds)) if o.verdict is Verdict.REFUTED else o for o in outcome.obligations
+        ),
+    )
+
+
+#: the prices (multiples of the bounds' least price) of the grid a claim the policy accepts as failing
+#: is searched on, on the smaller books where it was not decided: a move that halves or doubles the mark
+GRID_FIRST = (2, 4)
+#: the part of what N's own pass would get that the grid's search takes: a third
+GRID_SHARE = 3
+
+
+def _on_grid(policy: Policy, invariant: Invariant, book: Bounds, units: int) -> ProofResult:
+    """``invariant`` asked on ``book`` (one event) with the book's mark and the move's price on
+    :data:`GRID_FIRST`, a doubling then a halving (a linear question: the products of sizes and
+    prices are sums), for a refutation only (no transfers): a story there is a story of ``book``
+    (its prices within the bounds), replayed on the concrete engine; anything else says nothing.
+    For the claims a policy accepts as failing (its venue documents the story), where the search on
+    the smaller books is for a refutation only (``smallest_first``) and did not find it: Drift's
+    principal-protected at N = 2 was undecided within 10M units of the purified and exact question,
+    and is refuted on the grid in 0.6M (docs/solver-notes.md#the-socialized-loss-for-every-n-session-20)."""
+    low, high = (p * book.min_price for p in GRID_FIRST)
+    moves = ((low, high), (high, low))
+    return _bounded(policy, invariant, attrs.evolve(book, price_grid=(low, high)), units, transfers=False, points=moves)
 
 
 def _without_assets(
@@ -998,13 +1039,15 @@ def _bounded(
     transfers: bool = True,
     cases: Callable[[Bounds], tuple[payer_direct.ByCases | None, tuple[QueryStats, ...]]] | None = None,
     claim: bool = True,
+    points: Sequence[tuple[int | None, ...]] | None = None,
 ) -> ProofResult:
     """The bounded question within ``units`` (default ``bounds.effort``), every part within what
     the parts before it left: the payer's lemmas as facts (``cases``: proved within half, then each
     obligation asked piece by piece, ``solver.payer_direct``), then each price-grid point its fair
     share of the rest; in one point the build, the witness, the claim (all but an eighth of what
     is left when the transfers follow it) and the transfers (what is left). ``claim=False``: the
-    transfers alone (the claim decided otherwise, ``_by_flat_cases``). A question about a large
+    transfers alone (the claim decided otherwise, ``_by_flat_cases``). ``points``: the grid's points to
+    ask, where not every one of ``bounds.price_grid``'s (``_on_grid_first``). A question about a large
     book is asked in a z3 context of its own, its solvers told their logic (``solver.incremental``)."""
     with incremental.asked(bounds.accounts):
         units = bounds.effort if units is None else units
@@ -1017,7 +1060,7 @@ def _bounded(
         abstracted = None if by_cases is None else by_cases.abstracted
         linear = True
         names: tuple[str, ...] = ()
-        points = list(_grid_points(bounds, _slot_prices(bounds)))
+        points = list(_grid_points(bounds, _slot_prices(bounds)) if points is None else points)
         for k, prices in enumerate(points):
             share = (units - _units(queries)) // (len(points) - k)
             if share <= 0:
