@@ -49,9 +49,12 @@ the lemmas alone).
 Where the queue walks its candidates in turn (dYdX's fill per fill and overlap rule, :func:`walks`),
 the price is proved by induction over the walk instead (:func:`walk_lemmas`: the walk starts within
 its invariant, and each candidate's turn from any state within it records a fair fill and keeps it;
-:data:`ASSUMES_WALK`), and the ranking is not covered: the walk skips an offsetting account a fill
-would leave riskier (:data:`WALK_RANKING`; half of an argument that no skip is reachable is
-:func:`skip_question`, docs/solver-notes.md#dydxs-ranking-the-skip-and-a-ghost-price).
+:data:`ASSUMES_WALK`), and the ranking by a ghost invariant (:func:`walk_ranking_lemmas`): the walk skips an offsetting
+account a fill would leave riskier, which no reachable book allows while every position holder stays
+worth its initial margin at the mark the story started from (:func:`worth_kept`: true at the start,
+kept by a mark's settlement, a trader's own turn and each fill of a walk; :data:`ASSUMES_GHOST`; mark
+moves from initial margin only, else :data:`WALK_RANKING`;
+docs/solver-notes.md#dydxs-walk-the-remaining-claims-session-20).
 """
 
 from __future__ import annotations
@@ -427,11 +430,9 @@ def skip_question(policy: Policy, bounds: Bounds, floor: bool = True) -> tuple[l
     than the deficit did (:class:`Ghost`): the turn with the overlap rule serves what the turn
     without it serves.
 
-    The first lemma of a half-built all-N argument for ``adl-ranking-respected`` on dYdX, not wired
-    into a verdict (:func:`kept_question` and :func:`ranking_walk_question` the others): what is not
-    built is that every step from a well-formed book keeps each position holder worth its initial
-    margin at the start mark on the engine's whole step at any N
-    (docs/solver-notes.md#dydxs-ranking-the-skip-and-a-ghost-price)."""
+    Session 19's first lemma of the ranking's argument on dYdX; not asked by
+    :func:`walk_ranking_lemmas` (1.96M units), whose two-turn lemma runs the earlier candidate's
+    turn with the overlap rule itself (docs/solver-notes.md#dydxs-ranking-the-skip-and-a-ghost-price)."""
     g = Ghost.of(policy, bounds, 1)
     state = (z3.Int(f"{WALK}remaining"), z3.Int(f"{WALK}deficit"))
     # the lots served (a skip serves none and pays nothing: the lots decide the paid too)
@@ -447,7 +448,7 @@ def skip_question(policy: Policy, bounds: Bounds, floor: bool = True) -> tuple[l
 class Ghost:
     """dYdX's walk on a free book of the bankrupt account and ``len(candidates)`` candidates, with
     a free ghost price P (the mark the story started from) and the walk's state owing no more a lot
-    than the deficit did: the setting of the ranking's half-built argument
+    than the deficit did: the setting of the ranking's argument on a walk (:func:`walk_ranking_lemmas`)
     (docs/solver-notes.md#dydxs-ranking-the-skip-and-a-ghost-price)."""
 
     policy: Policy
@@ -517,7 +518,7 @@ def kept_question(policy: Policy, bounds: Bounds, long: bool) -> tuple[list[Any]
     """``(premise, claim)``: a candidate worth its initial margin at the ghost price stays so after
     its turn of the walk (``walk_step``, ``record_fill``), and the walk's state still owes no more a
     lot than the deficit did; for a bankrupt ``long`` account or a short one (asked apart: 0.13M and
-    6.37M units, together undecided within 8M). The ranking's half-built argument's second lemma."""
+    6.37M units, together undecided within 8M); the argument asks it by its parts (:func:`kept_parts`)."""
     g = Ghost.of(policy, bounds, 1)
     state = (z3.Int(f"{WALK}remaining"), z3.Int(f"{WALK}deficit"))
     q, paid, *after = g.turn(0, state)
@@ -603,8 +604,8 @@ def ranking_walk_question(policy: Policy, bounds: Bounds, long: bool) -> tuple[l
     """``(premise, claim)``: the catalog's ``adl-ranking-respected`` of two turns of the walk, the
     earlier candidate worth its initial margin at the ghost price, the later one's turn from any
     state the turns between them can leave (fewer lots left, owing no more a lot than the deficit
-    did), for a bankrupt ``long`` account or a short one (asked apart). The ranking's half-built
-    argument's third lemma."""
+    did), for a bankrupt ``long`` account or a short one (asked apart). The last lemma of the
+    ranking's argument on a walk (:func:`walk_ranking_lemmas`)."""
     g = Ghost.of(policy, bounds, 2)
     first = (z3.Int(f"{WALK}remaining"), z3.Int(f"{WALK}deficit"))
     later = (z3.Int(f"{WALK}remaining_later"), z3.Int(f"{WALK}deficit_later"))
