@@ -164,9 +164,11 @@ def _split(piece: Any, budget: int, *, linear_leaves: bool) -> Split:
     try:
         found = zero(z3.simplify(piece))
     except _OutOfSplits:
+        effort.count(min(spent, budget))  # Solvent's own steps, counted as a z3 check's units are
         return Split("unknown", min(spent, budget))
     result = "unsat" if found else "sat"
     _FOUND[piece.get_id()] = (piece, result)
+    effort.count(spent)
     return Split(result, spent)
 
 

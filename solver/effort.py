@@ -88,6 +88,45 @@ class Meter:
 _current: ContextVar[Meter | None] = ContextVar("solvent_effort_meter", default=None)
 
 
+@attrs.define
+class Tally:
+    """Every unit charged while :func:`tallied` was open: each z3 check asked outside a build (its
+    resource count), and each outermost build's steps (a build that ran out counted at its limit, as
+    its record says; a check or a lemma inside a build is charged to the build). A question's
+    result lists its queries; their units must add up to this (docs/solver-notes.md#units-counted-on-every-path-and-the-isolated-scopes-facts-session-20)."""
+
+    units: int = 0
+
+
+_tally: ContextVar[Tally | None] = ContextVar("solvent_effort_tally", default=None)
+
+
+@contextmanager
+def tallied() -> Iterator[Tally]:
+    """Within the block, every unit charged is added up in the :class:`Tally` it yields (a check
+    that no path of a question drops the queries it spent)."""
+    tally = Tally()
+    token = _tally.set(tally)
+    try:
+        yield tally
+    finally:
+        _tally.reset(token)
+
+
+def _count(units: int) -> None:
+    """Count ``units`` spent outside any build (inside one they are the build's, charged to it)."""
+    tally = _tally.get()
+    if tally is not None and _current.get() is None:
+        tally.units += units
+
+
+def count(units: int) -> None:
+    """Count ``units`` spent other than by this process's z3 checks and builds: a check in a child
+    process (``solver.wall``: its own tally is the child's), Solvent's own case splits
+    (``solver.case_split``, a build step a split)."""
+    _count(units)
+
+
 class OutOfEffort(Exception):
     """Building a question needed more units than its budget (an undecided question, not an error)."""
 
@@ -102,15 +141,19 @@ class OutOfEffort(Exception):
 
 
 @contextmanager
-def building(limit: int) -> Iterator[Meter]:
+def building(limit: int, *, counted: bool = True) -> Iterator[Meter]:
     """Within the block, :func:`check` charges each build step and raises :class:`OutOfEffort`
-    once the steps cost more than ``limit`` units."""
+    once the steps cost more than ``limit`` units. ``counted=False``: a meter of its own whose steps
+    no question pays as such (a process-wide lemma's first asking: the questions that use it are
+    charged its fixed units, :func:`charge`)."""
     meter = Meter(limit)
     token = _current.set(meter)
     try:
         yield meter
     finally:
         _current.reset(token)
+        if counted:
+            _count(min(meter.spent, meter.limit))  # counted where this build is the outermost
 
 
 def check() -> None:
@@ -125,11 +168,13 @@ def check() -> None:
 
 
 def charge(units: int) -> None:
-    """Charge ``units`` of Solvent's own work (counted by the caller in build steps) to the current
-    build, as :func:`check` charges one step; raise :class:`OutOfEffort` past its limit (no-op
-    outside :func:`building`)."""
+    """Charge ``units`` of Solvent's own work (counted by the caller in build steps, or a proved
+    lemma's fixed units) to the current build, as :func:`check` charges one step; raise
+    :class:`OutOfEffort` past its limit. Outside :func:`building` only tallied (:func:`tallied`):
+    the caller lists them in a query of its own."""
     meter = _current.get()
     if meter is None:
+        _count(units)  # outside a build: spent all the same (its caller lists it)
         return
     meter.spent += units
     if meter.spent > meter.limit:
@@ -281,6 +326,7 @@ def solve(solver: z3.Solver, units: int, safety_s: float) -> Solved:
     result = solver.check()
     seconds = time.perf_counter() - started
     spent = spent_so_far(solver) - before
+    _count(spent)
     if result == z3.sat:
         return Solved("sat", spent, "", seconds)
     if result == z3.unsat:
@@ -304,10 +350,12 @@ __all__ = [
     "Meter",
     "OutOfEffort",
     "Solved",
+    "Tally",
     "UNITS_PER_SECOND",
     "building",
     "charge",
     "check",
+    "count",
     "fresh_context",
     "left",
     "question",
@@ -315,5 +363,6 @@ __all__ = [
     "seconds_to_units",
     "solve",
     "spent_so_far",
+    "tallied",
     "units_text",
 ]

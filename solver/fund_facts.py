@@ -49,6 +49,7 @@ from solvent.solver.payer_facts import Valid, _pairs, instance
 from solvent.solver.per_account import _KEPT, _conjuncts, _settled
 from solvent.solver.pro_rata_lemma import Discharger
 from solvent.solver.story import SlotRun, slots, symbolic_book
+from solvent.solver.verdicts import QueryStats
 
 #: the claims whose question gets these facts (and claims-backed's system holders, the fund's cash among
 #: them: ``solver.claims_backed.SYSTEM``)
@@ -78,19 +79,25 @@ def holders(book: Book, claim_id: str) -> list[str]:
 
 
 def turn_question(
-    policy: Policy, accounts: int, trader: str, assets: tuple[str, ...] = (), claim_id: str = FUND_CLAIMS[0]
+    policy: Policy,
+    accounts: int,
+    trader: str,
+    assets: tuple[str, ...] = (),
+    claim_id: str = FUND_CLAIMS[0],
+    paid: dict[tuple[Any, ...], Any] | None = None,
 ) -> tuple[Book, list[Any], Any]:
     """The lemma on the engine's ``liquidation_turn`` for ``trader`` on a fresh book of
     ``accounts`` traders (every number free, the mark a price), holding the collateral ``assets``
     (their balances, prices and lending numbers free too): ``(book, premise, claim)``. For
     claims-backed's system holders every holder's cash (:func:`holders`) in the premise and the
-    claim, where the fund's own question keeps the fund's alone (its terms as they were)."""
+    claim, where the fund's own question keeps the fund's alone (its terms as they were). ``paid``:
+    the split lemmas the question already paid for (``pro_rata_lemma.Discharger``), shared by its turns."""
     book, _ = symbolic_book(free_bounds(accounts, assets))
     kept = holders(book, claim_id)
     turn = liquidation_turn(policy, Ctx(book), trader)
     # each pro-rata dust the turn passes to the fund is ≥ 0: an instance of the split's proved
     # lemma (``solver.pro_rata_lemma``), true of every value, so a premise that loses no book
-    dust = Discharger(policy.rounding).facts([turn])
+    dust = Discharger(policy.rounding, paid).facts([turn])
     premise = [book.market.mark_quote >= 1, *(book.account(h).cash_quote >= 0 for h in kept), *dust]
     after = [turn.book.account(h).cash_quote >= 0 for h in kept]
     return book, premise, after[0] if len(after) == 1 else z3.And(*after)
@@ -171,7 +178,12 @@ RENAMED = "an instance of {first}'s, the accounts renamed in book order (the sam
 
 
 def prove(
-    policy: Policy, valid: Valid, claim_id: str, bounds: Bounds, renamed: Callable[[str, str], None] | None = None
+    policy: Policy,
+    valid: Valid,
+    claim_id: str,
+    bounds: Bounds,
+    renamed: Callable[[str, str], None] | None = None,
+    used: Callable[[QueryStats], None] | None = None,
 ) -> FundFacts | None:
     """The lemma for each trader's turn on a free book of ``bounds.accounts`` traders, each proved
     by ``valid`` (exact z3; it raises where the lemma does not hold: no fact is given then). None
@@ -181,7 +193,11 @@ def prove(
     same z3 term: the engine treats the two turns alike on this book) is proved by that renaming, a
     substitution of variables into a valid formula, and no query is asked for it (``renamed``, when
     given, is told its name and why: docs/solver-notes.md#a-turn-lemma-proved-once-for-every-trader);
-    any other is asked as before."""
+    any other is asked as before.
+
+    The pro-rata split's lemma behind a turn's dust facts (``solver.pro_rata_lemma``) is paid once
+    (its units, as a question's build pays it) and told to ``used``, when given, as it is first used
+    (docs/solver-notes.md#units-counted-on-every-path-and-the-isolated-scopes-facts-session-20)."""
     if claim_id not in FUND_CLAIMS or not applies(bounds):
         return None
     assets = bounds.collateral_names if bounds.assets else ()
@@ -190,10 +206,14 @@ def prove(
     kept = len(holders(free, claim_id))
     lemma = LEMMA if claim_id == FUND_CLAIMS[0] else HOLDERS_LEMMA
     turns, dust = [], []
+    paid: dict[tuple[Any, ...], Any] = {}
     for trader in traders:
         # a free book of the same size has the same variables (named by account and field), so
         # each formula is over ``free``'s
-        _, premise, claim = turn_question(policy, bounds.accounts, trader, assets, claim_id)
+        known = set(paid)
+        _, premise, claim = turn_question(policy, bounds.accounts, trader, assets, claim_id, paid)
+        for key in (k for k in paid if k not in known and used is not None):
+            used(paid[key].stats)
         formula = z3.Implies(z3.And(*premise), claim)
         name = f"{lemma} ({trader}'s)"
         if turns and payer_facts.renamed(turns[0][1], payer_facts.in_turn_order(traders, trader)).eq(formula):

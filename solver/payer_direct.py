@@ -186,11 +186,14 @@ def prepared(policy: Policy, bounds: Bounds, claim: str = "") -> tuple[ByCases |
     def renamed(name: str, how: str) -> None:  # a lemma proved as another's renaming: said, 0 units
         checker.queries.append(QueryStats(name, how, 0.0))
 
+    def used(stats: QueryStats) -> None:  # the split's lemma behind a turn's dust facts: its units paid here
+        checker.queries.append(stats)
+
     try:
         if claim in resolution_facts.RESOLUTION_CLAIMS:
             facts = resolution_facts.prove(policy, valid, claim, renamed)
         elif claim in fund_facts.FUND_CLAIMS:
-            facts = fund_facts.prove(policy, valid, claim, bounds, renamed)
+            facts = fund_facts.prove(policy, valid, claim, bounds, renamed, used)
         else:
             facts = payer_facts.prove(policy, valid, bounds.start_margin)
     except _Failed:
@@ -198,7 +201,7 @@ def prepared(policy: Policy, bounds: Bounds, claim: str = "") -> tuple[ByCases |
     fund = None
     if facts is not None and claim in BESIDE_PAYER:  # claims-backed reads the fund's cash too
         try:
-            fund = fund_facts.prove(policy, valid, fund_facts.FUND_CLAIMS[0], bounds, renamed)
+            fund = fund_facts.prove(policy, valid, fund_facts.FUND_CLAIMS[0], bounds, renamed, used)
         except _Failed:  # not proved within what is left: the payer's facts alone
             fund = None
     if facts is None:

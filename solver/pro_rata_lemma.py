@@ -189,7 +189,7 @@ def split_lemma(rounding: RoundingRule, payers: int, *, capped: bool = False, si
     with effort.question():
         # its build steps on a meter of their own: a question pays the lemma's units (the same
         # whether this process asked it before or not), never the steps of its first asking
-        with effort.building(effort.MAX_UNITS):
+        with effort.building(effort.MAX_UNITS, counted=False):
             return _verdict(rounding, payers, capped, side)
 
 
@@ -286,9 +286,12 @@ class Discharger:
     pro-rata split whose lemma is proved (:func:`split_lemma`). Each lemma used is charged to the
     question's build once (its units, :func:`effort.charge`) and listed in :attr:`used`."""
 
-    def __init__(self, rounding: RoundingRule) -> None:
+    def __init__(self, rounding: RoundingRule, paid: dict[tuple[Any, ...], SplitLemma] | None = None) -> None:
         self.rounding = rounding
         self.used: dict[tuple[Any, ...], SplitLemma] = {}
+        #: the lemmas the question already paid for, shared by the dischargers of one question's parts
+        #: (``fund_facts``: one per trader's turn): each charged once (default: this one's own)
+        self.paid = self.used if paid is None else paid
         self._built: dict[Any, Any] = {}
         #: per amount asked (kept alive with it): whether a proved lemma covers it
         self._asked: dict[int, tuple[Any, bool]] = {}
@@ -340,7 +343,9 @@ class Discharger:
                 self.used[key] = split_lemma(self.rounding, key[1], side=True)
             else:
                 self.used[key] = split_lemma(self.rounding, key[0], capped=key[1])
-            effort.charge(self.used[key].units)
+            if self.paid is self.used or key not in self.paid:
+                self.paid[key] = self.used[key]
+                effort.charge(self.used[key].units)
         return self.used[key].verdict is Verdict.PROVED
 
     @property

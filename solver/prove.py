@@ -275,12 +275,17 @@ def _answered(
         turned = None if turned[0] is None and not turned[1] else turned
     if turned is not None:
         cased, cases = turned[1], (lambda _b, proved=turned: (proved[0], ())) if turned[0] is not None else None
+    # the one-event book's queries are spent whichever branch follows (beside the flat cases', where
+    # both were asked: flat-accounts-never-pay on two traders over K > 1 events)
+    ahead = () if one_event is None else one_event.queries
     if one_event is not None and _obligation(one_event, invariant.id).verdict is Verdict.PROVED:
-        rest = total - _units(lemmas) - one_event.units
+        rest = total - _units(lemmas) - _units(ahead) - _units(cased)
         outcome = _transfers_at_k(policy, invariant, bounds, one_event, rest, transfers, cases)
-        cased = one_event.queries
+        cased = ahead + cased
     elif flat is not None and flat.held:
-        outcome = _by_flat_cases(policy, invariant, bounds, flat, total - _units(lemmas) - _units(cased), transfers)
+        left = total - _units(lemmas) - _units(ahead) - _units(cased)
+        outcome = _by_flat_cases(policy, invariant, bounds, flat, left, transfers)
+        cased = ahead + cased
     elif first is not None:
         outcome = first
     elif turned is not None and turned[0] is not None:
@@ -292,7 +297,7 @@ def _answered(
             policy,
             invariant,
             bounds,
-            units=total - _units(lemmas) - _units(cased) - (0 if one_event is None else one_event.units),
+            units=total - _units(lemmas) - _units(cased) - _units(ahead),
             transfers=transfers,
             smaller=smaller,
             cases=cases,
@@ -306,8 +311,7 @@ def _answered(
             # within its quarter (docs/solver-notes.md#the-adl-claims-for-every-n-by-lemmas-issue-18)
             book_cases=facts if held and invariant.id in RESOLUTION_CLAIMS else None,
         )
-        if one_event is not None:  # counted in the direct check's outcome, beside any cases before
-            cased = one_event.queries + cased
+        cased = ahead + cased  # counted in the direct check's outcome, beside any cases before
     outcome = attrs.evolve(outcome, queries=cased + outcome.queries)
     direct = _obligation(outcome, invariant.id).verdict
     if isinstance(extension, comp.Attempt) and not payer_first and direct is Verdict.PROVED:
@@ -926,7 +930,8 @@ def _small_scope_first(
         if smaller is not None and book.events == bounds.events:
             smaller[n] = outcome
         if outcome.verdict is Verdict.REFUTED:
-            return _refuted_within(outcome, bounds)
+            # every book searched before it counted too (``earlier`` holds this one's queries last)
+            return attrs.evolve(_refuted_within(outcome, bounds), queries=tuple(earlier))
         if book.events == 1 and _obligation(outcome, invariant.id).verdict is not Verdict.PROVED:
             unproved.append(book)
     if smallest_first and invariant.id in policy.accepts and not bounds.price_grid:

@@ -135,6 +135,7 @@ def check(assertions: Sequence[z3.BoolRef], variables: Sequence[z3.ExprRef], uni
     if answer is None:
         return WallAnswer("unknown", effort.safety_net_reason(elapsed) + " (the child was killed)", seconds=elapsed)
     result, reason, values, spent = answer
+    effort.count(spent)  # the child's own tally is not the caller's
     return WallAnswer(result, reason, values, elapsed, spent)
 
 
