@@ -196,7 +196,7 @@ def prove(
     any other is asked as before.
 
     The pro-rata split's lemma behind a turn's dust facts (``solver.pro_rata_lemma``) is paid once
-    (its units, as a question's build pays it) and told to ``used``, when given, as it is first used
+    (its units, as a question's build pays it) and told to ``used``, when given, after the turns
     (docs/solver-notes.md#units-counted-on-every-path-and-the-isolated-scopes-facts-session-20)."""
     if claim_id not in FUND_CLAIMS or not applies(bounds):
         return None
@@ -207,22 +207,23 @@ def prove(
     lemma = LEMMA if claim_id == FUND_CLAIMS[0] else HOLDERS_LEMMA
     turns, dust = [], []
     paid: dict[tuple[Any, ...], Any] = {}
-    for trader in traders:
-        # a free book of the same size has the same variables (named by account and field), so
-        # each formula is over ``free``'s
-        known = set(paid)
-        _, premise, claim = turn_question(policy, bounds.accounts, trader, assets, claim_id, paid)
-        for key in (k for k in paid if k not in known and used is not None):
-            used(paid[key].stats)
-        formula = z3.Implies(z3.And(*premise), claim)
-        name = f"{lemma} ({trader}'s)"
-        if turns and payer_facts.renamed(turns[0][1], payer_facts.in_turn_order(traders, trader)).eq(formula):
-            if renamed is not None:
-                renamed(name, RENAMED.format(first=traders[0]))
-        else:
-            valid(name, premise, claim)
-        turns.append((trader, formula))
-        dust.append((trader, tuple(premise[1 + kept :])))  # turn_question's dust facts, after the mark and cash
+    try:
+        for trader in traders:
+            # a free book of the same size has the same variables (named by account and field), so
+            # each formula is over ``free``'s
+            _, premise, claim = turn_question(policy, bounds.accounts, trader, assets, claim_id, paid=paid)
+            formula = z3.Implies(z3.And(*premise), claim)
+            name = f"{lemma} ({trader}'s)"
+            if turns and payer_facts.renamed(turns[0][1], payer_facts.in_turn_order(traders, trader)).eq(formula):
+                if renamed is not None:
+                    renamed(name, RENAMED.format(first=traders[0]))
+            else:
+                valid(name, premise, claim)
+            turns.append((trader, formula))
+            dust.append((trader, tuple(premise[1 + kept :])))  # turn_question's dust facts, after the mark and cash
+    finally:  # the split lemmas the turns used, paid whether every turn held or not
+        for split in paid.values() if used is not None else ():
+            used(split.stats)
     lemmas = (
         f"{lemma}, for each trader's turn as a fact (z3, exact, every number free on a book of "
         f"{bounds.accounts} traders{' holding ' + ', '.join(assets) if assets else ''}; instantiated on the question's terms)",

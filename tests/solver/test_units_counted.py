@@ -1,0 +1,137 @@
+"""Every unit a question spends is in its result (docs/solver-notes.md#units-counted-on-every-path-and-the-isolated-scopes-facts-session-20).
+
+``solvent check`` shares its budget by what each answer says it spent (``result.units``, the sum of
+its queries' units: ``verdicts.allotment``), so a path of ``prove`` that drops queries it asked
+understates the spend and gives the next claim more. ``effort.tallied`` adds up every unit charged
+while it is open, independently of the queries (each z3 check outside a build, each outermost
+build's steps, each case split and each lemma charged outside a build); on every path below the two
+agree to the unit. Before session 20 a refutation found on a smaller book returned that book's
+queries only (binance principal-protected at N = 4: 1,104,522 units said, 1,347,651 spent), and the
+fund's turn lemma used the pro-rata split's lemma without paying it (okx-2018's fund at N = 4:
+480,391 said, 502,653 spent).
+"""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+import z3
+
+from solvent.rules.presets import resolve_policy
+from solvent.solver import effort
+from solvent.solver.bounds import Bounds
+from solvent.solver.margin_scopes import margin_scopes, scope_bounds
+from solvent.solver.prove import prove
+from solvent.solver.verdicts import Verdict
+
+
+def _spent(policy, claim: str, bounds: Bounds, **options):
+    with effort.question(), effort.tallied() as tally:
+        result = prove(policy, claim, bounds, **options)
+    return result, tally.units
+
+
+def _check_bounds(preset: str, scope: str = "all-cross", units: int = 3_750_000) -> tuple[object, Bounds]:
+    """``solvent check``'s question on ``preset`` (two traders, one move; its first asset; ``scope``)."""
+    policy = resolve_policy(preset)
+    bounds = Bounds(accounts=2, events=1, effort=units)
+    if policy.collateral:
+        bounds = attrs.evolve(bounds, assets=1, event_kinds=("mark", "asset-price"))
+    return policy, scope_bounds(bounds, scope, margin_scopes(policy))
+
+
+class TestTheTally:
+    def test_a_check_outside_a_build_is_counted(self) -> None:
+        x = z3.Int("x")
+        solver = z3.Solver()
+        solver.add(x * x == 2 * x + 3, x > 0)
+        with effort.tallied() as tally:
+            solved = effort.solve(solver, 100_000, 60.0)
+        assert solved.result == "sat" and solved.units > 0
+        assert tally.units == solved.units
+
+    def test_only_the_outermost_build_is_counted_and_a_lemmas_own_meter_not_at_all(self) -> None:
+        with effort.tallied() as tally:
+            with effort.building(10_000):
+                effort.check()
+                with effort.building(10_000):  # a build inside a build: its steps are the outer one's only
+                    effort.check()
+                effort.charge(800)  # a lemma's fixed units, charged to the build
+            assert tally.units == 0  # nothing counted twice: only the outermost meter, at its exit
+            with effort.building(10_000, counted=False):  # a process-wide lemma's first asking
+                effort.check()
+        assert tally.units == 0
+
+    def test_steps_charged_to_an_outermost_build_are_counted_once(self) -> None:
+        with effort.tallied() as tally:
+            with effort.building(10_000):
+                effort.check()
+                effort.charge(800)
+        assert tally.units == effort.BUILD_STEP + 800
+
+    def test_a_build_out_of_units_is_counted_at_its_limit_as_its_record_says(self) -> None:
+        with effort.tallied() as tally, pytest.raises(effort.OutOfEffort):
+            with effort.building(1_000):
+                for _ in range(10):
+                    effort.check()
+        assert tally.units == 1_000
+
+    def test_a_charge_outside_a_build_is_counted(self) -> None:
+        with effort.tallied() as tally:
+            effort.charge(1_234)
+        assert tally.units == 1_234
+
+
+@pytest.mark.parametrize(
+    ("preset", "claim", "accounts", "events", "units"),
+    [
+        # a refutation on two traders after the one-trader book (``_small_scope_first``'s early return)
+        ("binance", "principal-protected", 4, 1, 10_000_000),
+        # the fund's turn lemma with the pro-rata split's lemma behind its dust facts
+        ("okx-2018", "insurance-fund-non-negative", 4, 1, 10_000_000),
+        # claims-backed by its parts, refuted through no-negative-equity on the lemmas' book
+        ("okx-2018", "claims-backed", 4, 1, 10_000_000),
+        # the all-N lemmas' case splits, then the direct check
+        ("binance", "conservation", 2, 1, 3_750_000),
+        # the one-event book first, then the transfers at K
+        ("binance", "flat-accounts-never-pay", 2, 3, 20_000_000),
+    ],
+)
+def test_a_result_lists_every_unit_its_question_spent(
+    preset: str, claim: str, accounts: int, events: int, units: int
+) -> None:
+    result, spent = _spent(preset, claim, Bounds(accounts=accounts, events=events, effort=units), minimize=False)
+    assert result.verdict is not Verdict.UNKNOWN
+    assert result.units == spent
+    assert spent <= units  # one purse
+
+
+def test_the_smaller_books_searched_before_a_refutation_are_counted() -> None:
+    """binance principal-protected at N = 4: refuted on two traders, after the one-trader book was
+    searched; both books' builds are in the result (the first was dropped before session 20)."""
+    result, spent = _spent("binance", "principal-protected", Bounds(accounts=4, effort=10_000_000), minimize=False)
+    assert result.verdict is Verdict.REFUTED and len(result.counterexample.story.book.traders) == 2
+    builds = [q for q in result.queries if q.name.startswith("build")]
+    assert len(builds) == 2  # N = 1's (no story there) and N = 2's
+    assert result.units == spent
+
+
+def test_the_split_lemma_behind_the_funds_turn_is_paid() -> None:
+    result, spent = _spent("okx-2018", "insurance-fund-non-negative", Bounds(accounts=4, effort=10_000_000))
+    lemma = [q for q in result.queries if q.name.startswith("pro-rata split lemma") and q.units > 0]
+    assert result.verdict is Verdict.PROVED and len(lemma) == 1  # paid once for the four turns
+    assert result.units == spent
+
+
+@pytest.mark.parametrize(
+    ("preset", "claim", "scope"),
+    [
+        ("drift", "spot-isolated", "all-cross"),  # found on the book without its asset, then replayed with it
+        ("binance", "flat-accounts-never-pay", "isolated"),  # the direct check first, the lemmas after
+    ],
+)
+def test_checks_questions_count_what_they_spent(preset: str, claim: str, scope: str) -> None:
+    policy, bounds = _check_bounds(preset, scope)
+    result, spent = _spent(policy, claim, bounds, minimize=False, payer_first=False)
+    assert result.verdict in (Verdict.PROVED, Verdict.REFUTED)
+    assert result.units == spent
