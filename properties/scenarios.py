@@ -64,9 +64,20 @@ from solvent.rules.arith import Rounding, mul_ppm
 from solvent.rules.book import Asset, Book, Market, isolated_name, new_book
 from solvent.rules.contract import lot_value, price_of, to_engine
 from solvent.rules.engine import run
-from solvent.rules.events import AddMargin, AssetDeposit, AssetWithdraw, Deposit, Event, MarkPrice, Taker, Trade
+from solvent.rules.assets import margin_equity
+from solvent.rules.events import (
+    AddMargin,
+    AssetDeposit,
+    AssetPrice,
+    AssetWithdraw,
+    Deposit,
+    Event,
+    MarkPrice,
+    Taker,
+    Trade,
+)
 from solvent.rules.isolated import with_isolated_positions
-from solvent.rules.margin import equity, initial_margin
+from solvent.rules.margin import equity, initial_margin, maintenance_margin
 from solvent.rules.market_funds import fund_deposits, shaped_for
 from solvent.rules.policy import Policy
 from solvent.rules.wellformed import reasons
@@ -321,6 +332,66 @@ def lenders_pay_perp_loss(policy: Policy) -> Story:
     return _story(policy, book, events)
 
 
+#: ``flat-loan-crash``: the asset alice deposits, in long margins at its initial weight, and the
+#: share of the asset's price its oracle move takes (ppm)
+LOAN_COLLATERAL, LOAN_CRASH_PPM = 10, 100_000
+
+
+def flat_loan_crash(policy: Policy) -> Story:
+    rule = _loan_asset(policy)
+    notional = LOTS * lot_value(policy.contract, MARK)
+    margin = leveraged_deposit(policy, LOTS, MARK)
+    price = _coin_price(policy, rule)
+    # ten times the long's margin at the asset's initial weight: the long opens on the asset alone
+    units = -(-LOAN_COLLATERAL * margin * 1_000_000 // (price * rule.initial_weight_ppm))
+    book, events = _seeded(policy, ("alice", "bob"), 10 * notional, 1)
+    book = new_book(market=book.market.name, mark_quote=book.market.mark_quote, traders=("alice", "bob"), assets=(Asset(rule.name, price),))
+    events += [
+        AssetDeposit("alice", rule.name, units),
+        Deposit("bob", _safe_deposit(policy, LOTS, MARK)),
+        Trade("alice", "bob", LOTS, MARK, Taker.BUYER),
+    ]
+    # the mark falls until her equity is her maintenance and two fees: not liquidated, her loss
+    # booked in the settlement currency (a negative balance: the loan)
+    opened = _after(policy, book, events)
+    alice = opened.account("alice")
+    mark = lot_value(policy.contract, MARK)
+    keep = maintenance_margin(policy.margin, policy.rounding, LOTS, mark) + 2 * _fee(policy, notional)
+    drop = max((margin_equity(policy, opened.assets, alice) - keep) // LOTS, 1)
+    low = math.ceil(Fraction(price_of(policy.contract, mark - drop)))
+    events += [MarkPrice(low), Trade("bob", "alice", LOTS, low, Taker.SELLER)]  # she closes: flat, owing
+    crash = price - max(mul_ppm(price, LOAN_CRASH_PPM, rounding=Rounding.FLOOR), 1)
+    events.append(AssetPrice(rule.name, crash))
+    return _story(policy, book, events)
+
+
+def _coin_price(policy: Policy, rule: Any) -> int:
+    """The asset's price per quantum at the perp's starting mark where its quantum and the policy's
+    lot are amounts of the same coin ("0.0001 BTC" beside a lot of "0.001 BTC": the mark's value of
+    a tenth of a lot), so the story's BTC is the market's; else ``LENT_PRICE``."""
+    try:
+        (amount, coin), (lot, lot_coin) = rule.quantum.split(), policy.units.lot.split()
+        per_quantum = Fraction(amount) / Fraction(lot) * lot_value(policy.contract, MARK)
+    except (ValueError, ZeroDivisionError):
+        return LENT_PRICE
+    return int(per_quantum) if coin == lot_coin == rule.name and per_quantum == int(per_quantum) >= 1 else LENT_PRICE
+
+
+def _loan_asset(policy: Policy) -> Any:
+    """The asset behind ``flat-loan-crash``'s loan: the policy's BTC table where it has one (the
+    finding's asset), else its first; a positive initial weight and not lent (a lent asset's
+    borrow is ``lenders-pay-perp-loss``'s story)."""
+    usable = [c for c in policy.collateral if c.initial_weight_ppm > 0 and not c.lends]
+    rule = next((c for c in usable if c.name == "BTC"), usable[0] if usable else None)
+    if rule is None:
+        raise ScenarioError(
+            "the scenario flat-loan-crash needs a [[collateral]] table with a positive initial_weight_ppm "
+            "and lends = false (examples/bybit-multi-collateral.toml); "
+            f"{policy.name!r} has {[c.name for c in policy.collateral] or 'none'}"
+        )
+    return rule
+
+
 #: The named stress scenarios, which ``solvent check`` runs by default.
 STRESS: tuple[Scenario, ...] = (
     Scenario("gap-crash", "a leveraged long meets a one-tick gap; the fund holds a quarter of the deficit", gap_crash),
@@ -339,7 +410,7 @@ def _registry() -> Registry[Scenario]:
     """Every scenario Solvent ships: the stress scenarios, then the incident replays
     (``solvent.properties.incidents.INCIDENTS``), which run when named with ``--scenario``."""
     registry: Registry[Scenario] = Registry("scenario", key=lambda s: s.name)
-    for scenario in (*STRESS, *PORTFOLIO, *LENDING, *ISOLATED, *INCIDENTS.values()):
+    for scenario in (*STRESS, *PORTFOLIO, *LENDING, *ISOLATED, *COLLATERAL, *INCIDENTS.values()):
         registry.register(scenario, builtin=True)
     return registry
 
@@ -369,6 +440,15 @@ LENDING: tuple[Scenario, ...] = (
         "lenders-pay-perp-loss",
         "a borrower's perp loss takes the cash behind its borrow; the lenders cover it",
         lenders_pay_perp_loss,
+    ),
+)
+
+#: Scenarios of collateral assets, run only when named (``--scenario``).
+COLLATERAL: tuple[Scenario, ...] = (
+    Scenario(
+        "flat-loan-crash",
+        "a flat account's loan backed by an asset; the asset falls 10% and no position is left to deleverage",
+        flat_loan_crash,
     ),
 )
 
@@ -403,6 +483,7 @@ def build(policy: Policy, name: str) -> Story:
 
 __all__: list[Any] = [
     "DEFAULT",
+    "COLLATERAL",
     "ISOLATED",
     "LENDING",
     "PORTFOLIO",

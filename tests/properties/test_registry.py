@@ -121,8 +121,9 @@ class TestTheThreeRegistries:
     def test_scenarios_register_the_incidents_explicitly(self) -> None:
         """No import side effect: the scenarios module builds its registry from the stress
         scenarios, those of a book of several markets, those of a lending policy, those of
-        isolated margin and ``incidents.INCIDENTS``, in that order."""
-        names = [s.name for s in (*scenarios.STRESS, *scenarios.PORTFOLIO, *scenarios.LENDING, *scenarios.ISOLATED)]
+        isolated margin, those of collateral assets and ``incidents.INCIDENTS``, in that order."""
+        groups = (*scenarios.STRESS, *scenarios.PORTFOLIO, *scenarios.LENDING, *scenarios.ISOLATED, *scenarios.COLLATERAL)
+        names = [s.name for s in groups]
         assert scenarios.SCENARIOS.ids() == names + list(incidents.INCIDENTS)
         assert scenarios.DEFAULT == tuple(s.name for s in scenarios.STRESS)
 

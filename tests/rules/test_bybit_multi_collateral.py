@@ -56,8 +56,10 @@ COMMAND = "solvent check examples/bybit-multi-collateral.toml --no-search"
 
 def test_the_example_is_the_bybit_preset_with_btc_collateral_and_collateral_first() -> None:
     bybit = load_preset("bybit")
-    back = attrs.evolve(ALL_AT_ONCE, name=bybit.name, sources=bybit.sources, collateral=())
+    back = attrs.evolve(ALL_AT_ONCE, name=bybit.name, sources=bybit.sources, collateral=(), accepts=bybit.accepts)
     assert back == bybit
+    # beside the preset's two, the UTA loan's shortfall is the trader's (the header; scenario flat-loan-crash)
+    assert BYBIT_MC.accepts == (*bybit.accepts, "no-negative-equity", "loss-bounded-by-collateral", "claims-backed")
     (btc,) = BYBIT_MC.collateral
     assert (btc.name, btc.lends, btc.initial_weight_ppm, btc.maintenance_weight_ppm) == ("BTC", False, 980_000, 980_000)
     assert [(t.floor_quanta, t.ratio_ppm) for t in btc.quantity_tiers] == [

@@ -42,25 +42,28 @@ def _check_bounds(preset: str, scope: str = "all-cross", units: int = 3_750_000)
 
 class TestTheTally:
     def test_a_check_outside_a_build_is_counted(self) -> None:
-        x = z3.Int("x")
-        solver = z3.Solver()
-        solver.add(x * x == 2 * x + 3, x > 0)
-        with effort.tallied() as tally:
+        with effort.question(), effort.tallied() as tally:  # a context of its own: no term left behind
+            x = z3.Int("x")
+            solver = z3.Solver()
+            solver.add(x * x == 2 * x + 3, x > 0)
             solved = effort.solve(solver, 100_000, 60.0)
-        assert solved.result == "sat" and solved.units > 0
-        assert tally.units == solved.units
+            result, units = solved.result, solved.units
+            del x, solver, solved
+        assert result == "sat" and units > 0
+        assert tally.units == units
 
     def test_only_the_outermost_build_is_counted_and_a_lemmas_own_meter_not_at_all(self) -> None:
         with effort.tallied() as tally:
             with effort.building(10_000):
                 effort.check()
-                with effort.building(10_000):  # a build inside a build: its steps are the outer one's only
+                with effort.building(10_000):  # a meter inside a build: its steps are not the build's
                     effort.check()
+                assert tally.units == 0  # nothing counted until the outermost meter ends
                 effort.charge(800)  # a lemma's fixed units, charged to the build
-            assert tally.units == 0  # nothing counted twice: only the outermost meter, at its exit
+            assert tally.units == effort.BUILD_STEP + 800  # the outer meter's: its step and the charge
             with effort.building(10_000, counted=False):  # a process-wide lemma's first asking
                 effort.check()
-        assert tally.units == 0
+        assert tally.units == effort.BUILD_STEP + 800
 
     def test_steps_charged_to_an_outermost_build_are_counted_once(self) -> None:
         with effort.tallied() as tally:
