@@ -85,14 +85,16 @@ def turn_question(
     assets: tuple[str, ...] = (),
     claim_id: str = FUND_CLAIMS[0],
     paid: dict[tuple[Any, ...], Any] | None = None,
+    shape: Bounds | None = None,
 ) -> tuple[Book, list[Any], Any]:
     """The lemma on the engine's ``liquidation_turn`` for ``trader`` on a fresh book of
     ``accounts`` traders (every number free, the mark a price), holding the collateral ``assets``
     (their balances, prices and lending numbers free too): ``(book, premise, claim)``. For
     claims-backed's system holders every holder's cash (:func:`holders`) in the premise and the
     claim, where the fund's own question keeps the fund's alone (its terms as they were). ``paid``:
-    the split lemmas the question already paid for (``pro_rata_lemma.Discharger``), shared by its turns."""
-    book, _ = symbolic_book(free_bounds(accounts, assets))
+    the split lemmas the question already paid for (``pro_rata_lemma.Discharger``), shared by its turns;
+    ``shape``: the question's bounds, whose isolated positions the free book holds too (:func:`free_bounds`)."""
+    book, _ = symbolic_book(free_bounds(accounts, assets, shape))
     kept = holders(book, claim_id)
     turn = liquidation_turn(policy, Ctx(book), trader)
     # each pro-rata dust the turn passes to the fund is ≥ 0: an instance of the split's proved
@@ -103,12 +105,20 @@ def turn_question(
     return book, premise, after[0] if len(after) == 1 else z3.And(*after)
 
 
-def free_bounds(accounts: int, assets: tuple[str, ...] = ()) -> Bounds:
+def free_bounds(accounts: int, assets: tuple[str, ...] = (), shape: Bounds | None = None) -> Bounds:
     """The lemma's free book: ``accounts`` traders, one event, and the question's collateral
-    ``assets`` (a book without them exactly as before: its questions build the same terms)."""
+    ``assets`` (a book without them exactly as before: its questions build the same terms); where
+    the question's bounds (``shape``) hold isolated positions, the same ones, in the same market (each
+    an account with a turn of its own in the sweep: its turn's lemma is proved there too)."""
     if not assets:
-        return Bounds(accounts=accounts, events=1)
-    return Bounds(accounts=accounts, events=1, assets=len(assets), asset_names=assets)
+        free = Bounds(accounts=accounts, events=1)
+    else:
+        free = Bounds(accounts=accounts, events=1, assets=len(assets), asset_names=assets)
+    if shape is None or not shape.isolated:
+        return free
+    return attrs.evolve(
+        free, isolated=shape.isolated, isolated_market=shape.isolated_market, market_labels=shape.market_labels
+    )
 
 
 @attrs.frozen
@@ -165,12 +175,18 @@ def _starts(policy: Policy, book: Book, run: SlotRun | Any) -> list[tuple[str, B
 
 def applies(bounds: Bounds) -> bool:
     """Mark moves (any number: the turn lemma holds of every book, so it is instantiated at each
-    move's turns) on one market (one fund), no isolated position; on a book with collateral assets
-    an asset's oracle move too (its sweep is the same turns, each from the book its settlement
-    left: the lemma is proved on a free book holding the same assets)."""
+    move's turns) on one market (one fund); on a book with collateral assets an asset's oracle
+    move too (its sweep is the same turns, each from the book its settlement left: the lemma is
+    proved on a free book holding the same assets); on a book with isolated positions margin moves
+    too (the free book holds the same positions, each with a turn of its own whose lemma is proved
+    there; a margin move's variant gets no instance: its claim is asked without one)
+    (docs/solver-notes.md#units-counted-on-every-path-and-the-isolated-scopes-facts-session-20)."""
     kinds = set(bounds.event_kinds)
-    moves = "mark" in kinds and kinds <= ({"mark", "asset-price"} if bounds.assets else {"mark"})
-    return moves and bounds.markets == 1 and not bounds.isolated
+    allowed = {"mark", "asset-price"} if bounds.assets else {"mark"}
+    if bounds.isolated:  # a margin move runs no turn: it gets no instance (the fact is not needed there)
+        allowed |= {"margin"}
+    moves = "mark" in kinds and kinds <= allowed
+    return moves and bounds.markets == 1
 
 
 #: said of a turn's lemma that is the first turn's with the accounts renamed (no query asked)
@@ -201,7 +217,7 @@ def prove(
     if claim_id not in FUND_CLAIMS or not applies(bounds):
         return None
     assets = bounds.collateral_names if bounds.assets else ()
-    free, _ = symbolic_book(free_bounds(bounds.accounts, assets))
+    free, _ = symbolic_book(free_bounds(bounds.accounts, assets, bounds))
     traders = [a.name for a in free.traders]
     kept = len(holders(free, claim_id))
     lemma = LEMMA if claim_id == FUND_CLAIMS[0] else HOLDERS_LEMMA
@@ -211,7 +227,9 @@ def prove(
         for trader in traders:
             # a free book of the same size has the same variables (named by account and field), so
             # each formula is over ``free``'s
-            _, premise, claim = turn_question(policy, bounds.accounts, trader, assets, claim_id, paid=paid)
+            _, premise, claim = turn_question(
+                policy, bounds.accounts, trader, assets, claim_id, paid=paid, shape=bounds
+            )
             formula = z3.Implies(z3.And(*premise), claim)
             name = f"{lemma} ({trader}'s)"
             if turns and payer_facts.renamed(turns[0][1], payer_facts.in_turn_order(traders, trader)).eq(formula):
