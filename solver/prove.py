@@ -440,7 +440,9 @@ LEMMAS_NOT_ASKED = "the all-N argument not asked: on a book smaller than its lem
 def _fund_first(
     policy: Policy, invariant: Invariant, bounds: Bounds, units: int, transfers: bool
 ) -> tuple[ProofResult | None, tuple[QueryStats, ...]]:
-    """The fund's turn lemma (``solver.fund_facts``) proved within a quarter of ``units`` and, where
+    """The fund's turn lemma (``solver.fund_facts``) proved within a quarter of ``units`` (half on one
+    trader, where no smaller book is searched:
+    docs/solver-notes.md#units-counted-on-every-path-and-the-isolated-scopes-facts-session-20) and, where
     it held, N's own pass asked with its facts and the rest: ``(that pass, the lemma's queries)``;
     ``(None, the lemma's queries)`` where it did not (the caller then searches as before, no fact).
 
@@ -451,7 +453,10 @@ def _fund_first(
     z3's default set-up. On a small book nothing changes: the same calls in the same order
     (docs/solver-notes.md#a-check-that-did-not-look-at-its-limits)."""
     with incremental.asked(bounds.accounts):
-        proved, queries = payer_direct.prepared(policy, _within(bounds, units // 4), invariant.id)
+        # a quarter, what a search of smaller books would get; on one trader, where no smaller book
+        # is searched, half (what ``_bounded`` gives its facts): the isolated scope's book
+        share = units // 2 if bounds.accounts == 1 else units // 4
+        proved, queries = payer_direct.prepared(policy, _within(bounds, share), invariant.id)
         if proved is None:
             return None, queries
         if fund_facts.inducts(invariant.id, bounds):  # K > 1: the claim by induction over events first

@@ -138,3 +138,51 @@ def test_checks_questions_count_what_they_spent(preset: str, claim: str, scope: 
     result, spent = _spent(policy, claim, bounds, minimize=False, payer_first=False)
     assert result.verdict in (Verdict.PROVED, Verdict.REFUTED)
     assert result.units == spent
+
+
+# --- the fund's turn lemma on the isolated scope's book -------------------------------------------
+
+
+def test_the_funds_turn_lemma_is_proved_for_the_isolated_positions_turn_too() -> None:
+    """On the isolated scope's book (alice cross, alice:PERP isolated, margin moves) the free book
+    holds the same isolated position, so its turn has a lemma of its own, proved (here as alice's
+    renamed: the same term), and a margin move's variant gets no instance."""
+    from solvent.solver import fund_facts, payer_direct
+
+    policy, bounds = _check_bounds("binance", "isolated")
+    assert bounds.isolated == 1 and "margin" in bounds.event_kinds and fund_facts.applies(bounds)
+    cases, queries = payer_direct.prepared(policy, bounds, "insurance-fund-non-negative")
+    assert cases is not None and [t for t, _ in cases.facts.turns] == ["alice", "alice:PERP"]
+    assert [q.name for q in queries] == [f"{fund_facts.LEMMA} (alice's)", f"{fund_facts.LEMMA} (alice:PERP's)"]
+
+
+def test_a_fund_paying_more_than_it_holds_gives_the_isolated_book_no_fact(monkeypatch) -> None:
+    """The facts are proved on the isolated book, never assumed: with the fund paying the whole
+    deficit (one token of ``pay_from``) alice's turn lemma has a model, and no fact is given."""
+    import solvent.rules.bankruptcy as bankruptcy_module
+    from solvent.rules.arith import max_
+    from solvent.rules.ledger import system
+    from solvent.solver import payer_direct
+
+    def pays_all(ctx, role, bankrupt, remaining, reason, cap=None, *, all_or_nothing=False, floor=0):
+        source = system(ctx.book, role)
+        pay = max_(remaining, 0)
+        ctx = ctx.transfer(source, bankrupt, pay, reason)
+        return ctx, pay, ctx.book.account(source).cash_quote <= floor
+
+    monkeypatch.setattr(bankruptcy_module, "pay_from", pays_all)
+    policy, bounds = _check_bounds("binance", "isolated")
+    cases, queries = payer_direct.prepared(policy, bounds, "insurance-fund-non-negative")
+    assert cases is None and queries[0].result.startswith("sat")
+
+
+def test_drifts_isolated_fund_is_proved_within_checks_share() -> None:
+    """Drift's isolated scope (one trader, alice:PERP, SOL and its oracle move, margin moves): the fund
+    claim was undecided within check's 3.39M share (the direct check alone). With the turn lemmas
+    (alice's 0.77M, alice:PERP's 0.12M) proved first within half of the question (one trader: no
+    smaller book to search) the claim is proved with its facts: 2,330,648 units."""
+    policy, bounds = _check_bounds("drift", "isolated", units=3_400_000)
+    result, spent = _spent(policy, "insurance-fund-non-negative", bounds, minimize=False, payer_first=False)
+    assert result.verdict is Verdict.PROVED and result.scope.accounts == 1, result.summary()
+    assert "the fund's turn lemma as proved facts" in result.method
+    assert result.units == spent == 2_330_648
