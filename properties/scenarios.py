@@ -61,10 +61,10 @@ from solvent.properties.incidents import INCIDENTS
 from solvent.properties.registry import Registry
 from solvent.properties.story import Scenario, ScenarioError, Story
 from solvent.rules.arith import Rounding, mul_ppm
+from solvent.rules.assets import margin_equity
 from solvent.rules.book import Asset, Book, Market, isolated_name, new_book
 from solvent.rules.contract import lot_value, price_of, to_engine
 from solvent.rules.engine import run
-from solvent.rules.assets import margin_equity
 from solvent.rules.events import (
     AddMargin,
     AssetDeposit,
@@ -345,7 +345,12 @@ def flat_loan_crash(policy: Policy) -> Story:
     # ten times the long's margin at the asset's initial weight: the long opens on the asset alone
     units = -(-LOAN_COLLATERAL * margin * 1_000_000 // (price * rule.initial_weight_ppm))
     book, events = _seeded(policy, ("alice", "bob"), 10 * notional, 1)
-    book = new_book(market=book.market.name, mark_quote=book.market.mark_quote, traders=("alice", "bob"), assets=(Asset(rule.name, price),))
+    book = new_book(
+        market=book.market.name,
+        mark_quote=book.market.mark_quote,
+        traders=("alice", "bob"),
+        assets=(Asset(rule.name, price),),
+    )
     events += [
         AssetDeposit("alice", rule.name, units),
         Deposit("bob", _safe_deposit(policy, LOTS, MARK)),

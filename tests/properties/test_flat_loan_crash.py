@@ -60,7 +60,9 @@ def test_on_bybit_the_loan_left_after_the_sale_stays_on_the_flat_account() -> No
     assert (alice.size_lots, alice.cash_quote, alice.asset_balances) == (0, -109_941, (118,))
     assert before.after.assets[0].price_quote == 1_000
     assert crash.event == AssetPrice("BTC", 900)  # BTC falls 10%
-    sold = sum(t.amount_quote for t in crash.transfers if t.reason is Reason.COLLATERAL_SALE and t.source == "liquidity")
+    sold = sum(
+        t.amount_quote for t in crash.transfers if t.reason is Reason.COLLATERAL_SALE and t.source == "liquidity"
+    )
     assert sold == 118 * 900  # every quantum, at the oracle price (Bybit sells at it)
     (bankrupt,) = [o for o in crash.outcomes if isinstance(o, Bankrupt)]
     assert bankrupt.deficit_quote == 109_941 - 106_200
@@ -78,7 +80,9 @@ def test_on_binance_the_same_story_is_a_finding() -> None:
     steps = _steps(policy, build(policy, "flat-loan-crash"))
     crash = steps[-1]
     assert crash.event == AssetPrice("BTC", 90)  # 0.00001 BTC quanta: 100 quote quanta at 100,000 USDT
-    sold = sum(t.amount_quote for t in crash.transfers if t.reason is Reason.COLLATERAL_SALE and t.source == "liquidity")
+    sold = sum(
+        t.amount_quote for t in crash.transfers if t.reason is Reason.COLLATERAL_SALE and t.source == "liquidity"
+    )
     assert sold == 927 * 90 * 975 // 1000  # BTC sells at 97.5% of its value (the example's sale_value_ppm)
     assert crash.after.account("alice").cash_quote == -(84_000 - sold - 1)  # the fund's quantum
     assert _fails(policy, crash) == FAILS

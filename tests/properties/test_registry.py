@@ -122,7 +122,13 @@ class TestTheThreeRegistries:
         """No import side effect: the scenarios module builds its registry from the stress
         scenarios, those of a book of several markets, those of a lending policy, those of
         isolated margin, those of collateral assets and ``incidents.INCIDENTS``, in that order."""
-        groups = (*scenarios.STRESS, *scenarios.PORTFOLIO, *scenarios.LENDING, *scenarios.ISOLATED, *scenarios.COLLATERAL)
+        groups = (
+            *scenarios.STRESS,
+            *scenarios.PORTFOLIO,
+            *scenarios.LENDING,
+            *scenarios.ISOLATED,
+            *scenarios.COLLATERAL,
+        )
         names = [s.name for s in groups]
         assert scenarios.SCENARIOS.ids() == names + list(incidents.INCIDENTS)
         assert scenarios.DEFAULT == tuple(s.name for s in scenarios.STRESS)
