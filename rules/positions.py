@@ -20,7 +20,6 @@ from typing import Any
 from solvent.rules.arith import Rounding, abs_, and_, div, is_concrete, ite, max_, or_, safe_divisor
 from solvent.rules.ledger import Ctx, Reason
 
-
 #: set by a symbolic question that reads no cost basis after its event (``solver.unread``): a
 #: function giving a fresh term for each moved position's cost basis; None (always in the concrete
 #: engine): the cost basis is built

@@ -83,7 +83,9 @@ def not_covered(policy: Policy, bounds: Bounds) -> str | None:
     if any(k not in (*POOLS, "haircut_ratio") for k in kinds):
         return f"its waterfall charges traders through more than the haircut ratio ({', '.join(kinds)})"
     if lends_any(policy) or policy.margin.spot_collateral or policy.pnl_to_pool_adl is not None:
-        return "a lent asset, spot collateral or a PnL-to-pool ADL: a trader's equity or charges read more than its cash"
+        return (
+            "a lent asset, spot collateral or a PnL-to-pool ADL: a trader's equity or charges read more than its cash"
+        )
     if bounds.events != 1 or not set(bounds.event_kinds) <= set(KINDS):
         return "one mark move or funding payment (the sweep's step) only"
     if bounds.markets != 1 or bounds.isolated or bounds.assets:
@@ -121,7 +123,9 @@ def turn_claim(policy: Policy, book: Book, trader: str) -> Any:
             running = _running(running, payer, [g])
             t = g.item
             if t.source == payer and t.reason in HAIRCUT_REASONS:
-                checks.append(implies(and_(g.guard, not_(bankrupt), t.amount_quote > 0), running >= start.principal_quote))
+                checks.append(
+                    implies(and_(g.guard, not_(bankrupt), t.amount_quote > 0), running >= start.principal_quote)
+                )
     return all_(checks)
 
 
@@ -169,8 +173,14 @@ def step_facts(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str
             last = len(ctx.entries)
             ctx = closing(policy, after_sweep(policy, ctx))
             whole = transition(policy, book, variant.event)
-            if not (_same(whole.book, ctx.book) and _same(whole.entries, ctx.entries) and _same(whole.outcomes, ctx.outcomes)):
-                fail(f"the step ({variant.label}): the engine's transition is not the sweep's phases with a turn per trader")
+            if not (
+                _same(whole.book, ctx.book)
+                and _same(whole.entries, ctx.entries)
+                and _same(whole.outcomes, ctx.outcomes)
+            ):
+                fail(
+                    f"the step ({variant.label}): the engine's transition is not the sweep's phases with a turn per trader"
+                )
             outside = [
                 g.item.reason.value
                 for i, g in enumerate(ctx.entries)
@@ -183,15 +193,34 @@ def step_facts(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str
                 # the turn lemma's premise, every account's principal at least 0 (the liquidity account pays too)
                 floor += [a.principal_quote >= 0 for a in start.accounts]
                 for p in traders:
-                    ledger.append(start.account(p).cash_quote == _running(book.account(p).cash_quote, p, ctx.entries[:k]))
+                    ledger.append(
+                        start.account(p).cash_quote == _running(book.account(p).cash_quote, p, ctx.entries[:k])
+                    )
                     kept.append(ctx.book.account(p).principal_quote <= start.account(p).principal_quote)
             said = f"the step ({variant.label}, {STEP_TRADERS} traders)"
-            lemmas.append(valid(f"{said}: each trader's cash at each turn's start is its ledger's", premise, _b(all_(ledger)), exact=True))
             lemmas.append(
-                valid(f"{said}: every account's principal at each turn's start is at least 0", premise, _b(all_(floor)), exact=True)
+                valid(
+                    f"{said}: each trader's cash at each turn's start is its ledger's",
+                    premise,
+                    _b(all_(ledger)),
+                    exact=True,
+                )
             )
             lemmas.append(
-                valid(f"{said}: each principal after the step is at most its principal at each turn's start", premise, _b(all_(kept)), exact=True)
+                valid(
+                    f"{said}: every account's principal at each turn's start is at least 0",
+                    premise,
+                    _b(all_(floor)),
+                    exact=True,
+                )
+            )
+            lemmas.append(
+                valid(
+                    f"{said}: each principal after the step is at most its principal at each turn's start",
+                    premise,
+                    _b(all_(kept)),
+                    exact=True,
+                )
             )
     return [
         f"the step ({', '.join(bounds.event_kinds)}, {STEP_TRADERS} traders, the engine's transition): opening, settle, "

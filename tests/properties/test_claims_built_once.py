@@ -10,7 +10,13 @@ from typing import Any
 import pytest
 
 from solvent.properties import catalog
-from solvent.properties.catalog import WATERFALL_REASONS, _claims_through, _fee_to_close_paid, _no_haircut_while_fund_has_money, _spent
+from solvent.properties.catalog import (
+    WATERFALL_REASONS,
+    _claims_through,
+    _fee_to_close_paid,
+    _no_haircut_while_fund_has_money,
+    _spent,
+)
 from solvent.rules.arith import all_, and_, implies, sum_, when
 from solvent.rules.ledger import Reason
 from solvent.rules.outcomes import Bankrupt, LayerUsed, Residual
@@ -26,14 +32,18 @@ def _charged_once_per_resolution(view: Any) -> Any:
         name = b.item.account
         layers = [g for g in view.outcomes_of(LayerUsed) if g.item.account == name]
         covered = sum_(when(g.guard, g.item.covered_quote) for g in layers)
-        residual = sum_(when(g.guard, g.item.amount_quote) for g in view.outcomes_of(Residual) if g.item.account == name)
+        residual = sum_(
+            when(g.guard, g.item.amount_quote) for g in view.outcomes_of(Residual) if g.item.account == name
+        )
         received = (
             view.inflow(name, WATERFALL_REASONS)
             - view.outflow(name, {Reason.PRO_RATA_DUST, Reason.ADL_SURPLUS})
             - _fee_to_close_paid(view, name)
         )
         nonnegative = all_(implies(g.guard, g.item.covered_quote >= 0) for g in layers)
-        checks.append(implies(b.guard, and_(covered + residual == b.item.deficit_quote, nonnegative, received <= covered)))
+        checks.append(
+            implies(b.guard, and_(covered + residual == b.item.deficit_quote, nonnegative, received <= covered))
+        )
     return all_(checks)
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import attrs
 import pytest
 
+import solvent.rules.engine as engine
 from solvent.properties import catalog
 from solvent.rules import haircut_ratio
-import solvent.rules.engine as engine
 from solvent.rules.arith import max_
 from solvent.rules.margin import equity
 from solvent.rules.presets import load_preset
@@ -23,7 +23,9 @@ PP = catalog.get("principal-protected")
 
 
 def _attempt(preset: str, accounts: int = 4, **bounds):
-    return comp.attempt(load_preset(preset), PP, Bounds(accounts=accounts, effort=10_000_000, **bounds), units=5_000_000)
+    return comp.attempt(
+        load_preset(preset), PP, Bounds(accounts=accounts, effort=10_000_000, **bounds), units=5_000_000
+    )
 
 
 def test_gen_a_holds_for_every_n() -> None:
