@@ -277,11 +277,14 @@ class StepBook:
     build_units: int
 
 
-def step_book(policy: Policy, bounds: Bounds, facts: FundFacts, units: int) -> StepBook:
-    """Build :class:`StepBook` within ``units`` (``effort.OutOfEffort`` past them)."""
+def step_book(policy: Policy, bounds: Bounds, facts: FundFacts, units: int, clock: int = 0) -> StepBook:
+    """Build :class:`StepBook` within ``units`` (``effort.OutOfEffort`` past them), its book's
+    clock at ``clock`` (the events before it: a concrete number the engine branches on, e.g. OKX's
+    fund-drawdown window, so each value a question reaches is its own step)."""
     one = attrs.evolve(bounds, events=1)
     with effort.building(max(units, 1)) as meter:
         book, _ = symbolic_book(one)
+        book = attrs.evolve(book, clock=clock)
         [slot] = slots(book, one)
         steps = story.run(policy, book, [slot])
         instances = facts.instances(policy, book, steps)
@@ -342,23 +345,34 @@ def induction(
        new mark the event's price and the previous one the mark before, within the bounds).
 
     So each event starts from a book that meets :data:`KEPT` (the first from the start, each later
-    one from what the one before left) and the claim holds after every one: any K. ``valid`` raises
+    one from what the one before left) and the claim holds after every one. The engine branches on
+    the book's clock (a concrete count of the events before: OKX's fund-drawdown window, a clawback
+    window, a warm-up), so the step is built and proved at each clock the question reaches, 0 to
+    K − 1: the verdict covers K ≤ ``bounds.events``, not any K. ``valid`` raises
     where a lemma does not hold or is not decided (the bounded question is then asked as before);
-    the step's book is built after the start held, within ``left()`` units (``effort.OutOfEffort``
-    past them), and ``built`` is told what the build spent. Returns the lemmas' lines."""
+    each step's book is built after the lemmas before it held, within ``left()`` units
+    (``effort.OutOfEffort`` past them), and ``built`` is told what each build spent. Returns the
+    lemmas' lines."""
     first = f"{invariant.id} by induction over events: the starting book meets the step's premise ({KEPT})"
     valid(first, *start_question(policy, bounds))
-    book = step_book(policy, bounds, facts, left())
-    built(book.build_units)
-    step = (
-        f"{invariant.id} by induction over events: one accepted mark move from any book of {bounds.accounts} traders "
-        f"meeting {KEPT} keeps the claim and that premise"
-    )
-    valid(step, *step_question(policy, invariant, bounds, book))
+    steps = []
+    for clock in range(bounds.events):  # the k-th event runs at clock k: each a step of its own
+        book = step_book(policy, bounds, facts, left(), clock)
+        built(book.build_units)
+        step = (
+            f"{invariant.id} by induction over events: one accepted mark move at clock {clock} from any book of "
+            f"{bounds.accounts} traders meeting {KEPT} keeps the claim and that premise"
+        )
+        valid(step, *step_question(policy, invariant, bounds, book))
+        steps.append(step)
     return (
         f"{first} (z3, exact)",
-        f"{step} (z3, exact, the premise nothing else of the book; {LEMMA} instantiated at each turn)",
-        "induction: every event of a sequence starts from a book meeting the premise, so the claim holds after each, any K",
+        *(
+            f"{step} (z3, exact, the premise nothing else of the book; {LEMMA} instantiated at each turn)"
+            for step in steps
+        ),
+        f"induction: each of the {bounds.events} events starts from a book meeting the premise at its clock, so the "
+        "claim holds after each",
     )
 
 

@@ -471,8 +471,9 @@ def _fund_first(
 
 #: the method line of the fund's claim proved by induction over events (``_fund_induction``)
 FUND_INDUCTION = (
-    "by induction over events at N = {n}: the fund's turn lemma as facts, the claim and its premise kept by one "
-    "accepted mark move from any book meeting {kept}, which the starting book meets (z3, exact)"
+    "by induction over the K = {k} events at N = {n}: the fund's turn lemma as facts, the claim and its premise kept "
+    "by one accepted mark move at each event's clock from any book meeting {kept}, which the starting book meets "
+    "(z3, exact)"
 )
 
 
@@ -523,11 +524,11 @@ def _fund_induction(
 def _fund_transfers(
     policy: Policy, invariant: Invariant, bounds: Bounds, held: tuple[str, ...], units: int, transfers: bool
 ) -> ProofResult:
-    """The fund's claim proved for every K at N by ``held``; the non-negative transfers asked at N
+    """The fund's claim proved at N and K by ``held`` (its induction over the K events); the non-negative transfers asked at N
     and K within ``units`` (a question built for them alone, as ``_transfers_at_k`` asks them)."""
-    scope = attrs.evolve(scope_of(bounds), events=None)
+    scope = scope_of(bounds)
     claim = ObligationResult(invariant.id, Verdict.PROVED, "", scope)
-    method = FUND_INDUCTION.format(n=bounds.accounts, kept=fund_facts.KEPT)
+    method = FUND_INDUCTION.format(k=bounds.events, n=bounds.accounts, kept=fund_facts.KEPT)
     if not transfers:
         return ProofResult(
             policy.name, invariant.id, Verdict.PROVED, scope, 0.0, method, obligations=(claim,), lemmas=held

@@ -2,9 +2,10 @@
 
 The step: from any book of N traders whose fund is at or above zero and holds no position, its marks
 within the bounds, one accepted mark move keeps the claim and that premise (z3, exact, the fund's
-turn lemma instantiated at each turn); the start: the question's starting book meets the premise.
-OKX at N = 3, K = 3 was undecided within 20M (17.8M spent, the claim out of units in both phases);
-proved so for any K at N = 3 in 2.84M, the claim's lemmas about 25K of it
+turn lemma instantiated at each turn), at each clock the question reaches (the engine branches on
+the book's clock: OKX's fund-drawdown window); the start: the question's starting book meets the
+premise. OKX at N = 3, K = 3 was undecided within 20M (17.8M spent, the claim out of units in both
+phases); proved so in 4.62M (three one-step builds of 0.63M, the steps 16K, 0.30M and 0.21M)
 (docs/solver-notes.md#bitmexs-payer-facts-and-the-last-bybit-and-okx-cells-session-20).
 """
 
@@ -81,23 +82,26 @@ def test_the_induction_is_asked_at_k_above_one_on_mark_moves_only() -> None:
     assert not fund_facts.inducts(FUND.id, Bounds(accounts=3, events=3, event_kinds=("mark", "funding")))
 
 
-def test_okx_at_two_moves_is_proved_for_any_k_and_the_transfers_at_k() -> None:
-    """OKX, N = 2, K = 2 within 10M: the claim proved for any K at N = 2 (1,167,728 units in all:
-    the turn lemma 3,303, the one-step build 348,000, the start 1,602, the step 6,833, then the
-    transfers at K = 2, their build 807,600)."""
+def test_okx_at_two_moves_is_proved_by_a_step_at_each_clock_and_the_transfers_at_k() -> None:
+    """OKX, N = 2, K = 2 within 10M: the claim proved at N = 2, K = 2 (1,550,640 units in all:
+    the turn lemma 3,303, the start 1,602, a one-step build of 348,000 and its step at each clock,
+    6,833 at clock 0 and 34,912 at clock 1, then the transfers at K = 2, their build 807,600). The two steps are different
+    questions: OKX's fund-drawdown window reads the clock."""
     result = prove("okx", FUND.id, Bounds(accounts=2, events=2, effort=10_000_000), minimize=False)
     assert result.verdict is Verdict.PROVED, result.summary()
-    assert result.method.startswith(FUND_INDUCTION.format(n=2, kept=fund_facts.KEPT))
+    assert result.method.startswith(FUND_INDUCTION.format(k=2, n=2, kept=fund_facts.KEPT))
     claim = next(o for o in result.obligations if o.obligation == FUND.id)
-    assert claim.scope.events is None and claim.scope.accounts == 2
+    assert claim.scope.events == 2 and claim.scope.accounts == 2
+    steps = [q for q in result.queries if "one accepted mark move at clock" in q.name]
+    assert [q.result for q in steps] == ["unsat", "unsat"] and steps[0].units != steps[1].units
     transfers = next(o for o in result.obligations if o.obligation != FUND.id)
     assert transfers.verdict is Verdict.PROVED and transfers.scope.events == 2
-    assert result.units == 1_167_728
+    assert result.units == 1_550_640
 
 
-@pytest.mark.deep  # 2.84M units: 4 s at load 5
+@pytest.mark.deep  # 4.62M units: 8 s at load 15
 def test_okx_at_three_traders_and_three_moves_is_proved() -> None:
-    """The K = 3 table's cell: undecided within 20M at f3323ad (17,787,525 units); 2,842,353 now."""
+    """The K = 3 table's cell: undecided within 20M at f3323ad (17,787,525 units); 4,615,892 now."""
     result = prove("okx", FUND.id, Bounds(accounts=3, events=3, effort=20_000_000), minimize=False)
     assert result.verdict is Verdict.PROVED, result.summary()
-    assert result.units <= 3_000_000
+    assert result.units <= 5_000_000
