@@ -1,0 +1,52 @@
+"""The engine's transition depends on the book's clock where a rule counts events (session 20, helper D).
+
+The book's clock (the number of events before) is concrete, and the engine branches on it in Python:
+OKX's fund-drawdown window (``[deficit.fund_drawdown] window_events = 8``), a clawback window, a
+warm-up. So a lemma proved on a free book at clock 0 speaks of the first event's transition only.
+The fund's induction over events proves its step at each clock a question reaches
+(``fund_facts.induction``, tests/solver/test_fund_induction.py). The arguments that claim any K from
+a clock-0 lemma do not yet (docs/solver-notes.md#bitmexs-payer-facts-and-the-last-bybit-and-okx-cells-session-20):
+these tests pin where the transition moves with the clock, for whoever builds that.
+"""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+import z3
+
+from solvent.rules.bankruptcy import resolve
+from solvent.rules.engine import liquidation_turn
+from solvent.rules.ledger import Ctx
+from solvent.rules.presets import resolve_policy
+from solvent.solver import effort
+from solvent.solver.bounds import Bounds
+from solvent.solver.story import symbolic_book
+
+
+def _terms(policy, book, clock: int) -> list:
+    at = attrs.evolve(book, clock=clock)
+    turn = liquidation_turn(policy, Ctx(at), "alice").book
+    called = resolve(policy, Ctx(at), "alice").book
+    return [a.cash_quote for a in (*turn.accounts, *called.accounts)] + [a.size_lots for a in turn.accounts]
+
+
+def _same(left: list, right: list) -> bool:
+    def one(x, y) -> bool:
+        if isinstance(x, z3.ExprRef) or isinstance(y, z3.ExprRef):
+            return isinstance(x, z3.ExprRef) and isinstance(y, z3.ExprRef) and x.eq(y)
+        return x == y
+
+    return all(one(x, y) for x, y in zip(left, right, strict=True))
+
+
+@pytest.mark.parametrize(("preset", "moves"), [("okx", (1, 2, 7)), ("binance", ()), ("bybit", ())])
+def test_which_clocks_change_a_turn(preset: str, moves: tuple[int, ...]) -> None:
+    """OKX's turn and resolve at clocks 1-7 are other terms than at clock 0, and at clock 8 (the
+    window's next start) the same; binance's and bybit's read no clock."""
+    policy = resolve_policy(preset)
+    with effort.question():
+        book, _ = symbolic_book(Bounds(accounts=2, events=1))
+        first = _terms(policy, book, 0)
+        for clock in (1, 2, 7, 8):
+            assert _same(_terms(policy, book, clock), first) is (clock not in moves), clock
