@@ -40,10 +40,17 @@ def _same(left: list, right: list) -> bool:
     return all(one(x, y) for x, y in zip(left, right, strict=True))
 
 
-@pytest.mark.parametrize(("preset", "moves"), [("okx", (1, 2, 7)), ("binance", ()), ("bybit", ())])
+@pytest.mark.parametrize(
+    ("preset", "moves"),
+    [
+        ("okx", (1, 2, 7)),
+        *((p, ()) for p in ("binance", "bybit", "bitmex", "dydx-v4", "hyperliquid", "percolator-gen-a")),
+    ],
+)
 def test_which_clocks_change_a_turn(preset: str, moves: tuple[int, ...]) -> None:
     """OKX's turn and resolve at clocks 1-7 are other terms than at clock 0, and at clock 8 (the
-    window's next start) the same; binance's and bybit's read no clock."""
+    window's next start) the same; the other flagships' and percolator Gen A's read no clock there
+    (Gen A's warm-up is read at the event's end, ``rules/haircut_ratio.py``, not in a turn)."""
     policy = resolve_policy(preset)
     with effort.question():
         book, _ = symbolic_book(Bounds(accounts=2, events=1))
