@@ -105,3 +105,13 @@ def test_okx_at_three_traders_and_three_moves_is_proved() -> None:
     result = prove("okx", FUND.id, Bounds(accounts=3, events=3, effort=20_000_000), minimize=False)
     assert result.verdict is Verdict.PROVED, result.summary()
     assert result.units <= 5_000_000
+
+
+@pytest.mark.deep  # 9.6M units: 30 s at load 15
+def test_okxs_claims_backed_at_three_moves_has_room_for_the_funds_steps() -> None:
+    """claims-backed at N = 3, K = 3 asks the fund's claim within half of its share
+    (``claims_backed._by_fund``): with the turn lemma and the induction in a quarter of that, the
+    third one-step build ran out (undecided, 19,107,838 units); in half, proved in 9,645,108."""
+    result = prove("okx", "claims-backed", Bounds(accounts=3, events=3, effort=20_000_000), minimize=False)
+    assert result.verdict is Verdict.PROVED, result.summary()
+    assert result.units <= 12_000_000
