@@ -63,7 +63,16 @@ from solvent.rules.ledger import EXTERNAL, SPOT, Ctx, Reason, asset_balance
 from solvent.rules.market_funds import fund_balance, fund_name
 from solvent.rules.policy import Policy
 from solvent.rules.rounding import FundingRemainder
-from solvent.solver import adl_claims, deficit_once, effort, haircut_claims, induction, wall, waterfall_claims
+from solvent.solver import (
+    adl_claims,
+    deficit_once,
+    deficit_socialized,
+    effort,
+    haircut_claims,
+    induction,
+    wall,
+    waterfall_claims,
+)
 from solvent.solver.bounds import Bounds
 from solvent.solver.case_split import abstracted, coefficients, decide, linear_form_vanishes, remember, split_budget
 from solvent.solver.frames import SETTLING, balance_equations, position_equations, settled_flows
@@ -171,6 +180,20 @@ def attempt(
             tuple(checker.queries),
             every_k=True,
             assumes=adl_claims.assumes(policy, invariant.id),
+            trivial_extends=False,
+        )
+    if invariant.id == deficit_once.CLAIM and deficit_socialized.not_covered(policy, bounds) is None:
+        method = (
+            "compositional, all N, any K: the claim of one bankrupt account's resolve, proved by z3 on a book of "
+            "three traders with every number free, each socialized-loss share and the payers' total weight free, so "
+            f"it names no other trader; the step's claim the conjunction of its calls'; assumes {deficit_socialized.ASSUMES}"
+        )
+        return Extension(
+            method,
+            tuple(lemmas),
+            tuple(checker.queries),
+            every_k=True,
+            assumes=deficit_socialized.ASSUMES,
             trivial_extends=False,
         )
     if invariant.id == deficit_once.CLAIM:

@@ -295,11 +295,14 @@ def order_lemmas(policy: Policy, valid: Valid) -> list[str]:
     return lemmas
 
 
-def step_lemmas(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str], None]) -> list[str]:
+def step_lemmas(
+    policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str], None], *, alone: bool = False
+) -> list[str]:
     """Lemma 3: each account's ``Bankrupt`` outcomes exclusive in the engine's step (every event
     variant of the bounded kinds, :data:`STEP_TRADERS` traders); and in a call with two candidates
     every entry of a reason ``received`` reads names the call's bankrupt account, one into another
-    trader an ``ADL`` fill's."""
+    trader an ``ADL`` fill's. ``alone``: the call without the cascade after it (each account the
+    cascade resolves is a call of its own, ``solver.deficit_socialized``)."""
     one = attrs.evolve(bounds, accounts=STEP_TRADERS, events=1)
     book, _ = symbolic_book(one)
     lemmas = []
@@ -323,7 +326,7 @@ def step_lemmas(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[st
     pools = {book.role(role).name for role in pools_holding(policy.liquidation)}
     others = {a.name for a in book.traders} | pools  # every account a Bankrupt outcome may name
     first = book.traders[0].name
-    _read_by_others(f"{first}'s resolve", resolve(policy, Ctx(book), first), {first}, others, fail)
+    _read_by_others(f"{first}'s resolve", resolve(policy, Ctx(book), first, alone=alone), {first}, others, fail)
     if pools:
         _read_by_others("the pools' own deleveraging", deleverage_pools(policy, Ctx(book)), pools, others, fail)
     lemmas.append(
@@ -537,6 +540,10 @@ def argument(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str],
     argument does not apply (see the module)."""
     if walk_not_covered(policy, bounds) != "not a walk":
         return walk_argument(policy, bounds, valid, fail)
+    from solvent.solver import deficit_socialized  # it reads this module's step lemmas
+
+    if deficit_socialized.not_covered(policy, bounds) != "not a socialized loss last":
+        return deficit_socialized.argument(policy, bounds, valid, fail)
     reason = not_covered(policy, bounds)
     if reason is not None:
         fail(reason)

@@ -37,6 +37,13 @@ def socialize_weighted(monkeypatch: Any, weight: Callable[[Any, Any, str, str], 
 def charge_returns_shares(monkeypatch: Any) -> None:
     """Plant ``pro_rata.charge`` (as ``socialized_loss`` calls it) with one token changed: under up
     rounding it returns ``charged`` (the sum of the rounded-up shares) instead of ``target``."""
+    charge_mutated(monkeypatch, returns_shares=True)
+
+
+def charge_mutated(monkeypatch: Any, *, returns_shares: bool = False, dust_reversed: bool = False) -> None:
+    """Plant ``pro_rata.charge`` (as ``socialized_loss`` calls it) with one token changed under up
+    rounding: ``returns_shares``, it returns ``charged`` instead of ``target``; ``dust_reversed``, the
+    dust it passes to the fund is ``target - charged`` instead of ``charged - target``."""
     from solvent.rules import socialized_loss
     from solvent.rules.arith import Rounding, div, min_, safe_divisor, sum_, when
     from solvent.rules.book import Role
@@ -54,8 +61,9 @@ def charge_returns_shares(monkeypatch: Any) -> None:
             ctx = ctx.transfer(name, bankrupt, share, reason)
             charged = charged + share
         if up:
-            ctx = ctx.transfer(bankrupt, ctx.system(Role.INSURANCE_FUND), charged - target, Reason.PRO_RATA_DUST)
-            return ctx, charged  # the mutant: target
+            dust = target - charged if dust_reversed else charged - target
+            ctx = ctx.transfer(bankrupt, ctx.system(Role.INSURANCE_FUND), dust, Reason.PRO_RATA_DUST)
+            return ctx, charged if returns_shares else target
         return ctx, charged
 
     monkeypatch.setattr(socialized_loss, "charge", charge)

@@ -5,8 +5,10 @@ per lot, winners and losers alike), is refuted on the two-trader book with its p
 two (a linear question) after the smaller books' own search found nothing: its story is replayed on
 the concrete engine and breaks the claim. The grid is searched only for a claim the policy accepts
 as failing, and only where the smaller books' search did not refute it (other cells keep their
-units). Mango's waterfall-order for every N is in tests/solver/test_waterfall_claims.py; the
-per-liquidation lemma asked exact in tests/solver/test_each_trader.py.
+units). deficit-charged-once for every N by a lemma on one resolve whose socialized-loss shares
+and payers' total weight are free (solver/deficit_socialized.py). Mango's waterfall-order for every
+N is in tests/solver/test_waterfall_claims.py; the per-liquidation lemma asked exact in
+tests/solver/test_each_trader.py.
 """
 
 from __future__ import annotations
@@ -16,11 +18,16 @@ import pytest
 
 from solvent.properties import catalog
 from solvent.rules.presets import resolve_policy
+from solvent.rules.rounding import ProRata
+from solvent.solver import compositional as comp
+from solvent.solver import deficit_socialized, effort
 from solvent.solver import prove as prove_module
 from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.prove import prove
 from solvent.solver.refinement import replay
 from solvent.solver.verdicts import Verdict
+
+from mutant_support import charge_mutated
 
 FOUR = Bounds(accounts=4, effort=10_000_000)
 
@@ -66,3 +73,45 @@ def test_a_refutation_on_the_smaller_books_is_not_searched_on_the_grid(monkeypat
     monkeypatch.setattr(prove_module, "_on_grid", lambda *a, **k: asked.append(a) or real(*a, **k))
     result = prove("okx", "principal-protected", FOUR, minimize=False)
     assert result.verdict is Verdict.REFUTED and not asked
+
+
+def _deficit_once(preset: str, policy=None) -> comp.Extension | comp.Attempt | None:
+    policy = policy or resolve_policy(preset)
+    with effort.question():
+        return comp.attempt(
+            policy, catalog.get("deficit-charged-once"), for_policy(FOUR, policy), units=5_000_000
+        )
+
+
+@pytest.mark.parametrize("preset", ["drift", "mango-v4"])
+def test_deficit_charged_once_holds_for_every_n(preset: str) -> None:
+    """The call's lemma (shares and total weight free, so it names no other trader) and each account
+    resolved at most once in the step at three traders (five resolutions an account, the cascade's
+    included), 0.13-0.22M units in all."""
+    found = _deficit_once(preset)
+    assert isinstance(found, comp.Extension), found
+    assert found.every_k and found.assumes == deficit_socialized.ASSUMES
+    asked = [q for q in found.queries if q.units]
+    assert [q.result for q in asked] == ["unsat"] * 4
+    assert asked[0].name.startswith("deficit-charged-once of alice's resolve, 2 candidates (one call of the cascade)")
+    assert sum(q.units for q in asked) < 1_000_000
+
+
+def test_a_dust_passed_the_wrong_way_breaks_the_call_lemma(monkeypatch) -> None:
+    """One token of ``pro_rata.charge``: the dust the bankrupt account passes to the fund is
+    ``target - charged`` instead of ``charged - target``; it then keeps more than the layers covered."""
+    charge_mutated(monkeypatch, dust_reversed=True)
+    found = _deficit_once("mango-v4")
+    assert isinstance(found, comp.Attempt) and found.applies
+    assert "deficit-charged-once of alice's resolve" in found.failed and "z3 found a model" in found.failed
+
+
+def test_a_socialized_loss_not_last_or_rounded_down_is_not_this_argument() -> None:
+    bounds = Bounds(accounts=4)
+    assert deficit_socialized.not_covered(resolve_policy("binance"), bounds) == "not a socialized loss last"
+    assert deficit_socialized.not_covered(resolve_policy("percolator-gen-b"), bounds) == "not a socialized loss last"
+    mango = resolve_policy("mango-v4")
+    assert deficit_socialized.not_covered(mango, for_policy(bounds, mango)) is None
+    down = attrs.evolve(mango, rounding=attrs.evolve(mango.rounding, pro_rata=ProRata.DOWN_REMAINDER_TO_NEXT_LAYER))
+    assert "rounded down" in deficit_socialized.not_covered(down, bounds)
+    assert "collateral" in deficit_socialized.not_covered(mango, attrs.evolve(bounds, assets=1))
