@@ -120,6 +120,7 @@ def assumes(policy: Policy) -> str:
     """What the all-N verdict assumes of ``policy``'s engine (its last layer's wording)."""
     return ASSUMES_SOCIALIZED if policy.deficit and policy.deficit[-1].kind == SOCIALIZED else ASSUMES
 
+
 Valid = Callable[..., str]
 
 
@@ -347,13 +348,18 @@ def argument(
         )
         lemmas.append(
             valid(
-                f"{call.label}: {last_layer(policy)} covers at most the deficit it was handed", premise[:1], queue, exact=True
+                f"{call.label}: {last_layer(policy)} covers at most the deficit it was handed",
+                premise[:1],
+                queue,
+                exact=True,
             )
         )
         for k, cover in enumerate(socialized_covers(call, policy, bounds)):
             stray = strangers(call, cover)
             if stray:
-                fail(f"{call.label}: the socialized loss's cover reads the candidates' numbers ({', '.join(stray[:4])})")
+                fail(
+                    f"{call.label}: the socialized loss's cover reads the candidates' numbers ({', '.join(stray[:4])})"
+                )
             lemmas.append(
                 valid(
                     f"{call.label}: the socialized loss covers at most the deficit it was handed, whatever its payers "

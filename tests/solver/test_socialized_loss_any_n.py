@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import attrs
 import pytest
+from mutant_support import charge_mutated
 
 from solvent.properties import catalog
 from solvent.rules.presets import resolve_policy
@@ -26,8 +27,6 @@ from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.prove import prove
 from solvent.solver.refinement import replay
 from solvent.solver.verdicts import Verdict
-
-from mutant_support import charge_mutated
 
 FOUR = Bounds(accounts=4, effort=10_000_000)
 
@@ -78,9 +77,7 @@ def test_a_refutation_on_the_smaller_books_is_not_searched_on_the_grid(monkeypat
 def _deficit_once(preset: str, policy=None) -> comp.Extension | comp.Attempt | None:
     policy = policy or resolve_policy(preset)
     with effort.question():
-        return comp.attempt(
-            policy, catalog.get("deficit-charged-once"), for_policy(FOUR, policy), units=5_000_000
-        )
+        return comp.attempt(policy, catalog.get("deficit-charged-once"), for_policy(FOUR, policy), units=5_000_000)
 
 
 @pytest.mark.parametrize("preset", ["drift", "mango-v4"])

@@ -17,6 +17,7 @@ from types import SimpleNamespace
 
 import attrs
 import pytest
+from mutant_support import charge_returns_shares
 
 import solvent.rules.bankruptcy as bankruptcy_module
 from solvent.properties import catalog
@@ -31,8 +32,6 @@ from solvent.solver import effort, waterfall_claims
 from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.prove import prove
 from solvent.solver.verdicts import Verdict
-
-from mutant_support import charge_returns_shares
 
 POOLED = ("binance", "okx", "bybit", "bitmex", "hyperliquid")
 UNITS = 5_000_000
@@ -99,8 +98,12 @@ def test_mangos_socialized_loss_last_is_covered() -> None:
     assert asked and all(q.result == "unsat" for q in asked)
     names = [q.name for q in found.queries]
     assert sum("are exclusive" in n for n in names) == 30  # 3 accounts x C(5, 2)
-    assert any(n.startswith("waterfall-order of alice's resolve, 2 candidates (one call of the cascade)") for n in names)
-    assert any("the socialized loss covers at most the deficit it was handed, whatever its payers weigh" in n for n in names)
+    assert any(
+        n.startswith("waterfall-order of alice's resolve, 2 candidates (one call of the cascade)") for n in names
+    )
+    assert any(
+        "the socialized loss covers at most the deficit it was handed, whatever its payers weigh" in n for n in names
+    )
     assert "the socialized loss's cover free" in found.method
 
 
