@@ -47,6 +47,15 @@ more runs by default, the seed's question, "do spot holders pay perp losses?":
   waterfall: the fund, then Carol's deposit through the deposit index (Drift, Mango) or Carol
   deleveraged into a USDC claim on Alice (Backpack's lender ADL). A policy that lends nothing
   has no such scenario (bad input, exit 2, when named).
+
+For a policy with a collateral asset it does not lend, one more runs when named:
+
+- ``flat-loan-crash``: Alice deposits BTC only (the policy's BTC table, else its first asset not
+  lent), ten long margins' worth at its initial weight, goes long against Bob, loses until her
+  equity is her maintenance and two fees, and sells back: flat, her loss a negative settlement
+  balance (a loan backed by her BTC). BTC's oracle price falls 10%: she is liquidated, her BTC
+  sold, and what the sale leaves of the loan goes down the waterfall, where no position is left
+  for ADL to close (docs/portfolio.md#a-flat-accounts-loan-through-its-collateral).
 """
 
 from __future__ import annotations
