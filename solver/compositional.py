@@ -70,6 +70,7 @@ from solvent.solver import (
     effort,
     haircut_claims,
     induction,
+    sweep_invariant,
     wall,
     waterfall_claims,
 )
@@ -198,9 +199,14 @@ def attempt(
         )
     if invariant.id == deficit_once.CLAIM:
         walk = deficit_once.walk_not_covered(policy, bounds) != "not a walk"
+        # at the previous mark (Hyperliquid) the call's lemma rests on the sweep's invariant, proved
+        # for one move from a well-formed start (solver.sweep_invariant): one event
+        any_k = not sweep_invariant.applies(policy)
         assumed = deficit_once.ASSUMES_WALK if walk else deficit_once.ASSUMES
+        assumed = assumed if any_k else f"{assumed}; {sweep_invariant.ASSUMES}"
         method = (
-            "compositional, all N, any K: the claim of one bankrupt account's resolve, proved by z3 on a book of two "
+            f"compositional, all N, {'any K' if any_k else 'one event'}: the claim of one bankrupt account's resolve, "
+            "proved by z3 on a book of two "
             + (
                 "traders with every number free and its walk's payment any a walk of any length can make, extended "
                 "to any N by induction over the walk (each turn within its invariant) and a lemma on one ADL fill; "
@@ -214,7 +220,7 @@ def attempt(
             method,
             tuple(lemmas),
             tuple(checker.queries),
-            every_k=True,
+            every_k=any_k,
             assumes=assumed,
             trivial_extends=False,
         )

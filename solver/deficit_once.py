@@ -83,7 +83,7 @@ from solvent.rules.policy import Policy
 from solvent.rules.pool_bankruptcy import deleverage_pools
 from solvent.rules.venue_formulas import price_at_gap
 from solvent.rules.waterfall import GapRounding
-from solvent.solver import adl_claims
+from solvent.solver import adl_claims, sweep_invariant
 from solvent.solver.bounds import Bounds
 from solvent.solver.case_split import remember
 from solvent.solver.payer_lemma import applies
@@ -108,7 +108,9 @@ Valid = Callable[..., str]
 
 def not_covered(policy: Policy, bounds: Bounds) -> str | None:
     """Why the argument does not apply to ``policy`` within ``bounds`` (None where it does)."""
-    reason = applies(policy, whole=False)  # the queue and the book may leave part of a position (lemma 1)
+    # the queue and the book may leave part of a position (lemma 1); at the previous mark (Hyperliquid)
+    # the call's lemma carries the sweep's invariant as a premise (solver.sweep_invariant)
+    reason = applies(policy, whole=False, previous_mark=True)
     if reason is not None:
         return reason
     if policy.adl.overlap_only or policy.adl.gap_rounding is GapRounding.PER_FILL:
@@ -551,6 +553,10 @@ def argument(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str],
     lemmas += call_lemmas(policy, valid, fail)
     lemmas.append(fill_lemma(valid, fail))
     lemmas += order_lemmas(policy, valid)
+    if sweep_invariant.applies(policy):
+        # the call's lemma assumed the bankrupt account worth ≥ 0 at the previous mark: an invariant
+        # of one move's sweep from a well-formed start (one event: ``compositional`` says so)
+        lemmas += sweep_invariant.prove(policy, valid, fail).lemmas
     lemmas.append(
         "the call at any N: its fills at one price serve X = Σ q ≤ L (each q ≥ 0, by rank in a strict total order), "
         "so the bankrupt account's side is the one-candidate call's at X, which the two-trader lemma covers for "

@@ -451,7 +451,7 @@ def _adl_only(policy: Policy, book: Book, label: str, event: Any, fail: Callable
     return f"ADL only ({label}): each turn writes nothing naming another trader but ADL fills, whatever the system accounts hold"
 
 
-def applies(policy: Policy, whole: bool = True) -> str | None:
+def applies(policy: Policy, whole: bool = True, previous_mark: bool = False) -> str | None:
     """Why the payer's argument does not apply to ``policy`` (None when it does). ``whole=False``:
     every reason but the two that let the queue and the book leave part of a bankrupt position
     untaken (dYdX's overlap rule, pools holding positions the queue does not reach), for an argument
@@ -467,7 +467,7 @@ def applies(policy: Policy, whole: bool = True) -> str | None:
         )
     if layer is None:
         return "the policy has no ADL layer"
-    if layer.price is not AdlPrice.BANKRUPTCY:
+    if layer.price is not AdlPrice.BANKRUPTCY and not (previous_mark and layer.price is AdlPrice.PREVIOUS_MARK):
         return f"its ADL closes winners at the {layer.price.value.replace('_', ' ')}, not the bankrupt account's price"
     others = [lay.kind for lay in policy.deficit if not isinstance(lay, (Adl, *SYSTEM_LAYERS))]
     if others:

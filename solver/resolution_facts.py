@@ -54,6 +54,7 @@ from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.liquidation import pools_holding
 from solvent.rules.policy import Policy
 from solvent.rules.pool_bankruptcy import deleverage_pools
+from solvent.solver import sweep_invariant
 from solvent.solver.bounds import Bounds
 from solvent.solver.case_split import recalled
 from solvent.solver.payer_facts import Valid, _pairs, instance, resolve_starts
@@ -71,6 +72,8 @@ PROVED_BEFORE = (
 )
 
 
+#: the claim whose call lemma rests on the sweep's invariant where ADL closes at the previous mark
+ONCE = "deficit-charged-once"
 #: the claim whose facts also cover the pools' own deleveraging (:data:`POOLS`)
 PRICE = "adl-price-fair"
 #: what the lemmas' line adds where the pools' call has a fact too
@@ -87,6 +90,8 @@ def fits(policy: Policy, claim_id: str) -> bool:
     does not reach (BitMEX's fund), whose own deleveraging is one more call, with a fact of its own."""
     if claim_id == PRICE:
         return applies(policy, whole=False) is None
+    if sweep_invariant.applies(policy):  # Hyperliquid: the call's lemma with the sweep's invariant
+        return applies(policy, whole=False, previous_mark=True) is None and not policy.adl.overlap_only
     # deficit-charged-once where pools hold what the queue does not reach too (BitMEX's fund: each
     # call's claim and the pools' own, docs/solver-notes.md#deficit-charged-once-for-every-n-and-k-issue-18),
     # not where the queue skips an offsetting account (dYdX: its per-fill walk)
@@ -111,7 +116,11 @@ def resolution_question(policy: Policy, bankrupt: str, claim_id: str, accounts: 
     ]
     call = StepView(policy, book, None, out.book, out.entries, out.outcomes)
     claim = and_(*reverse, catalog.get(claim_id).holds(call))
-    return book, [book.market.mark_quote >= 1], z3.BoolVal(claim) if type(claim) is bool else claim
+    premise = [book.market.mark_quote >= 1]
+    if claim_id == ONCE and sweep_invariant.applies(policy):
+        # ADL at the previous mark: the bankrupt account worth ≥ 0 there (the sweep's invariant)
+        premise += sweep_invariant.premise(book, tuple(sorted(bankrupts)))
+    return book, premise, z3.BoolVal(claim) if type(claim) is bool else claim
 
 
 @attrs.frozen
@@ -121,6 +130,8 @@ class ResolutionFacts:
 
     calls: tuple[tuple[str, Book, Any], ...]
     lemmas: tuple[str, ...]
+    #: where the call's lemma rests on the sweep's invariant (ADL at the previous mark): its facts
+    sweep: sweep_invariant.SweepFacts | None = None
 
     def instances(self, policy: Policy, book: Book, runs: list[SlotRun]) -> list[Any]:
         """The lemma's instance at each trader's ``resolve`` in the sweep of the question's one mark
@@ -136,6 +147,8 @@ class ResolutionFacts:
                     out += [instance(f, list(_pairs(free, starts))) for b, free, f in self.calls if b == POOLS]
                 for trader, starts in resolve_starts(policy, book, event):
                     out += [instance(f, list(_pairs(free, starts))) for b, free, f in self.calls if b == trader]
+        if self.sweep is not None:
+            out += self.sweep.instances(policy, book, runs)
         return out
 
 
@@ -151,6 +164,11 @@ def prove(
     if claim_id not in RESOLUTION_CLAIMS or not fits(policy, claim_id) or policy.adl is None:
         return None
     calls = []
+    sweep = None
+    if claim_id == ONCE and sweep_invariant.applies(policy):
+        sweep = sweep_invariant.prove(
+            policy, lambda name, premise, claim, exact=True: valid(name, premise, claim), said=said
+        )
     pools = (POOLS,) if pools_holding(policy.liquidation) else ()
     for bankrupt in ("alice", "bob", *pools):
         free, premise, claim = resolution_question(policy, bankrupt, claim_id)
@@ -166,7 +184,9 @@ def prove(
         "(z3, exact, every number free; instantiated on the question's terms), with no ADL transfer leaving the "
         "bankrupt account",
     )
-    return ResolutionFacts(tuple(calls), lemmas)
+    if sweep is not None:
+        lemmas += (f"the bankrupt account worth ≥ 0 at the previous mark: {'; '.join(sweep.lemmas)}",)
+    return ResolutionFacts(tuple(calls), lemmas, sweep)
 
 
 __all__ = [

@@ -1,0 +1,303 @@
+"""Hyperliquid's sweep invariant: a bankrupt account is worth ≥ 0 at the previous mark when it is resolved.
+
+Hyperliquid's ADL closes the winners at the previous mark (``[[deficit]] price = "previous_mark"``,
+``rules.adl.gaps_of``: the gap per lot is ``M_prev − M`` against a bankrupt long, ``M − M_prev``
+against a short). So a bankrupt account receives from its winners only where the move went against
+it: a long bankrupt after a *rise* would pay them. On a free book that happens (z3: a long at cash
+−2, the mark up from 0 to 1), which is why ``deficit-charged-once``'s call lemma
+(``solver.deficit_once``) did not hold there. It holds with one more premise, the bankrupt
+account's worth at the previous mark
+
+    W = cash − S·(M − M_prev) ≥ 0        (S its position, M the mark, M_prev the previous mark)
+
+and the previous mark a price (≥ 1): then a bankrupt long (cash < 0 at M) has ``M < M_prev``.
+
+This module proves that premise is an invariant of one mark move's sweep, for every N, from the
+start assumption, by lemmas on the engine's own functions (each exact z3, every number free):
+
+1. **the move's settlement** (``engine.settle`` after ``opening``) pays each account
+   ``S·(M' − M)`` and makes ``M`` the previous mark: an account's W after it is its cash before
+   the move. A well-formed start gives every trader cash ≥ its initial margin ≥ 0 and every pool
+   (the backstop vault) cash ≥ 0, so W ≥ 0 for each when the sweep starts;
+2. **the pools' own deleveraging before the turns** (``engine.before_turns``: the vault below zero
+   deleveraged at the previous mark) leaves each trader's W unchanged;
+3. **another trader's turn** (``engine.liquidation_turn``: into the book, taken over by the vault,
+   or resolved with ADL against this trader at the previous mark) leaves this trader's W unchanged;
+4. **one ADL fill at the previous mark** (``positions.close_against`` of ``q`` lots at
+   ``price_at_gap(M, S_b, g_prev)``) leaves the winner's W unchanged, for every ``q``: what a turn
+   at any N does to each winner, whose fills lemma 3 sees one at a time
+   (``solver.deficit_once``'s step lemma checks a call's entries into other traders are ADL fills).
+
+So at each resolve in the sweep (the trader's own turn: its resolve starts from its turn's book,
+``payer_facts.resolve_starts``), the bankrupt trader's W is its cash before the move, ≥ 0; and the
+pools' call before the turns starts from the settled book, where the vault's W is its cash before
+the move, ≥ 0. The invariant is proved of one move from a well-formed start: at K > 1 a later
+move starts from the book the earlier ones left, which the start assumption does not describe, so
+the all-N verdict that rests on it covers one event (helper A's inductive premise would carry it).
+
+For the direct check the same lemmas are given to the question as facts (:class:`SweepFacts`),
+instantiated on the books the question's own sweep reaches, beside the call's lemma with its
+premise (``solver.resolution_facts``): z3 chains the equalities to the start's cash.
+(docs/solver-notes.md#hyperliquids-sweep-invariant-session-20)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+import z3
+
+from solvent.rules import positions
+from solvent.rules.book import Book
+from solvent.rules.engine import before_turns, liquidation_turn, opening, settle
+from solvent.rules.events import MarkPrice
+from solvent.rules.ledger import Ctx, Reason
+from solvent.rules.liquidation import pools_holding
+from solvent.rules.policy import Policy
+from solvent.rules.venue_formulas import price_at_gap
+from solvent.rules.waterfall import AdlPrice
+from solvent.rules.wellformed import StartMargin, covers_margin
+from solvent.solver.bounds import Bounds
+from solvent.solver.case_split import recalled, remember
+from solvent.solver.payer_facts import _pairs, instance
+from solvent.solver.story import SlotRun, symbolic_book
+
+Valid = Callable[..., str]
+
+#: the all-N verdict's assumption where the call's lemma rests on this invariant
+ASSUMES = (
+    "the bankrupt account's worth at the previous mark is ≥ 0 at its resolve (proved for one mark move from a "
+    "well-formed start: settlement, the pools' deleveraging, other traders' turns and ADL fills at the previous "
+    "mark keep it; solver.sweep_invariant)"
+)
+#: the free price of the settlement lemma's move
+PRICE = "sweep.move_price"
+
+
+def applies(policy: Policy) -> bool:
+    """Whether the policy's ADL closes winners at the previous mark (the invariant's premise is needed)."""
+    return policy.adl is not None and policy.adl.price is AdlPrice.PREVIOUS_MARK
+
+
+def worth(book: Book, name: str) -> Any:
+    """``name``'s worth at the previous mark: its cash less its position's PnL over the last move,
+    ``cash − S·(M − M_prev)`` (settle-to-mark: the cash holds the move's PnL)."""
+    account, market = book.account(name), book.market
+    return account.cash_quote - account.size_lots * (market.mark_quote - market.previous_mark_quote)
+
+
+def premise(book: Book, names: tuple[str, ...]) -> list[Any]:
+    """The call lemma's extra premise: the previous mark a price, each of ``names`` worth ≥ 0 there."""
+    return [book.market.previous_mark_quote >= 1, *(worth(book, n) >= 0 for n in names)]
+
+
+def pools(policy: Policy, book: Book) -> tuple[str, ...]:
+    """The pools that hold positions (Hyperliquid's backstop vault), bankrupt accounts of the pools' call."""
+    return tuple(book.role(role).name for role in pools_holding(policy.liquidation))
+
+
+def _prices(book: Book) -> list[Any]:
+    return [book.market.mark_quote >= 1, book.market.previous_mark_quote >= 1]
+
+
+@attrs.frozen
+class SweepFacts:
+    """The lemmas' formulas on their free books (``premise → claim``), ready to be instantiated on a
+    question's terms (:meth:`instances`), and their names."""
+
+    start: tuple[Book, Any]  # (free one-trader book, formula): a trader covering its initial margin has cash ≥ 0
+    settled: tuple[Book, Any, Any]  # (free book, free price, formula over every account of the book)
+    phase: tuple[Book, Any]  # (free book, formula): before_turns keeps each trader's W
+    turns: tuple[tuple[str, Book, Any], ...]  # (trader whose turn it is, free book, formula: the other's W kept)
+    lemmas: tuple[str, ...]
+
+    def instances(self, policy: Policy, book: Book, runs: list[SlotRun]) -> list[Any]:
+        """Each lemma on the books the question's one mark move reaches (a two-trader question)."""
+        if len(book.traders) != 2:
+            return []
+        free, formula = self.start
+        [alone] = free.traders
+        out = [instance(formula, [*_pairs(alone, t), *_pairs(free.markets, book.markets)]) for t in book.traders]
+        for slot in runs[:1]:
+            for run in slot.runs:
+                event = run.variant.event
+                if not isinstance(event, MarkPrice):
+                    continue
+                free, price, formula = self.settled
+                out.append(instance(formula, [*_pairs(free, book), (price, _int(event.price_quote))]))
+                ctx = settle(policy, opening(policy, book), event)
+                free, formula = self.phase
+                out.append(instance(formula, list(_pairs(free, ctx.book))))
+                ctx = before_turns(policy, ctx)
+                for trader in [a.name for a in book.traders]:
+                    out += [instance(f, list(_pairs(fb, ctx.book))) for t, fb, f in self.turns if t == trader]
+                    ctx = liquidation_turn(policy, ctx, trader)
+        return out
+
+
+#: said of a lemma this question proved already (the all-N argument asks the same formulas first)
+PROVED_BEFORE = "proved earlier in this question (the all-N argument's lemma, the same z3 term): no query"
+
+
+def _ask(valid: Valid, said: Callable[[str, str], None] | None, name: str, pre: list[Any], claim: Any) -> str:
+    """``valid`` on ``pre → claim`` (exact), or no query where this question proved the same formula."""
+    formula = z3.Implies(z3.And(*pre), claim)
+    if said is not None and recalled(formula) == "unsat":
+        said(name, PROVED_BEFORE)
+        return name
+    valid(name, pre, claim, exact=True)
+    remember(formula, "unsat")
+    return name
+
+
+def _int(x: Any) -> Any:
+    return x if isinstance(x, z3.ExprRef) else z3.IntVal(x)
+
+
+def start_lemma(
+    policy: Policy, valid: Valid, said: Callable[[str, str], None] | None = None
+) -> tuple[str, tuple[Book, Any]]:
+    """The start: a trader covering its initial margin at the mark (the well-formed start's margin
+    condition, ``wellformed.covers_margin``) has cash ≥ 0 (one trader, every number free)."""
+    book, _ = symbolic_book(Bounds(accounts=1, events=1))
+    [trader] = book.traders
+    pre = [book.market.mark_quote >= 1, covers_margin(policy, trader, book.market.mark_quote, StartMargin.INITIAL)]
+    claim = trader.cash_quote >= 0
+    name = _ask(
+        valid,
+        said,
+        "the start: a trader covering its initial margin at the mark (wellformed.covers_margin) has cash ≥ 0",
+        pre,
+        claim,
+    )
+    return name, (book, z3.Implies(z3.And(*pre), claim))
+
+
+def settle_lemma(
+    policy: Policy, valid: Valid, said: Callable[[str, str], None] | None = None
+) -> tuple[str, tuple[Book, Any, Any]]:
+    """Lemma 1: the move's settlement makes each account's W its cash before the move."""
+    book, _ = symbolic_book(Bounds(accounts=2, events=1))
+    price = z3.Int(PRICE)
+    after = settle(policy, opening(policy, book), MarkPrice(price)).book
+    names = [a.name for a in book.traders] + list(pools(policy, book))
+    claim = z3.And(*(worth(after, n) == book.account(n).cash_quote for n in names))
+    pre = [*_prices(book), price >= 1]
+    name = _ask(
+        valid,
+        said,
+        "the move's settlement (engine.settle): each trader's and pool's worth at the previous mark is its cash "
+        "before the move",
+        pre,
+        claim,
+    )
+    return name, (book, price, z3.Implies(z3.And(*pre), claim))
+
+
+def phase_lemma(
+    policy: Policy, valid: Valid, said: Callable[[str, str], None] | None = None
+) -> tuple[str, tuple[Book, Any]]:
+    """Lemma 2: the pools' own deleveraging before the turns keeps each trader's W."""
+    book, _ = symbolic_book(Bounds(accounts=2, events=1))
+    after = before_turns(policy, Ctx(book)).book
+    claim = z3.And(*(worth(after, a.name) == worth(book, a.name) for a in book.traders))
+    pre = _prices(book)
+    name = _ask(
+        valid,
+        said,
+        "the pools' own deleveraging before the turns (engine.before_turns) keeps each trader's worth at the "
+        "previous mark",
+        pre,
+        claim,
+    )
+    return name, (book, z3.Implies(z3.And(*pre), claim))
+
+
+def turn_lemmas(
+    policy: Policy, valid: Valid, said: Callable[[str, str], None] | None = None
+) -> tuple[list[str], tuple[tuple[str, Book, Any], ...]]:
+    """Lemma 3: a trader's turn keeps the other trader's W (two traders, every number free)."""
+    book, _ = symbolic_book(Bounds(accounts=2, events=1))
+    names, turns = [], []
+    pre = _prices(book)
+    for a, b in (("alice", "bob"), ("bob", "alice")):
+        after = liquidation_turn(policy, Ctx(book), a).book
+        claim = worth(after, b) == worth(book, b)
+        names.append(
+            _ask(
+                valid,
+                said,
+                f"{a}'s turn (engine.liquidation_turn) keeps {b}'s worth at the previous mark",
+                pre,
+                claim,
+            )
+        )
+        turns.append((a, book, z3.Implies(z3.And(*pre), claim)))
+    return names, tuple(turns)
+
+
+def fill_lemma(valid: Valid, fail: Callable[[str], None]) -> str:
+    """Lemma 4: one ADL fill of ``q`` lots at the previous mark keeps the winner's W, for every ``q``."""
+    book, _ = symbolic_book(Bounds(accounts=2, events=1))
+    bankrupt, winner = (a.name for a in book.traders[:2])
+    q = z3.Int("fill.q")
+    market = book.market
+    size = book.account(bankrupt).size_lots
+    gap = z3.If(
+        size > 0, market.previous_mark_quote - market.mark_quote, market.mark_quote - market.previous_mark_quote
+    )
+    out = positions.close_against(
+        Ctx(book), bankrupt, winner, q, price_at_gap(market.mark_quote, size, gap), Reason.ADL
+    )
+    ends = {frozenset((e.item.source, e.item.destination)) for e in out.entries}
+    if ends - {frozenset((bankrupt, winner))}:
+        fail("one ADL fill moves money between other accounts than the bankrupt one and its winner")
+    return valid(
+        "one ADL fill of q lots at the previous mark (positions.close_against at price_at_gap) keeps the winner's "
+        "worth at the previous mark, for every q",
+        [*_prices(book), q >= 0],
+        worth(out.book, winner) == worth(book, winner),
+        exact=True,
+    )
+
+
+def prove(
+    policy: Policy,
+    valid: Valid,
+    fail: Callable[[str], None] | None = None,
+    said: Callable[[str, str], None] | None = None,
+) -> SweepFacts:
+    """Every lemma of the invariant on ``policy``, each proved by ``valid`` (it raises where one does
+    not hold); the facts for a question's direct check. ``fail``: the all-N argument's (it also asks
+    lemma 4, the fill at any N); ``said``: where given, a lemma this question proved already (the same
+    formula, ``case_split.recalled``) is recorded there, not asked again."""
+    start_name, start = start_lemma(policy, valid, said)
+    settled_name, settled = settle_lemma(policy, valid, said)
+    phase_name, phase = phase_lemma(policy, valid, said)
+    turn_names, turns = turn_lemmas(policy, valid, said)
+    names = [start_name, settled_name, phase_name, *turn_names]
+    if fail is not None:
+        names.append(fill_lemma(valid, fail))
+    names.append(
+        "so at each resolve of the move's sweep the bankrupt account's worth at the previous mark is its cash "
+        "before the move, ≥ 0 on a well-formed start (a trader's initial margin, a pool's non-negative balance)"
+    )
+    return SweepFacts(start, settled, phase, turns, tuple(names))
+
+
+__all__ = [
+    "ASSUMES",
+    "SweepFacts",
+    "applies",
+    "fill_lemma",
+    "phase_lemma",
+    "pools",
+    "premise",
+    "prove",
+    "settle_lemma",
+    "start_lemma",
+    "turn_lemmas",
+    "worth",
+]
