@@ -51,7 +51,7 @@ from solvent.rules.book import Book
 from solvent.rules.engine import opening, settle
 from solvent.rules.events import MarkPrice
 from solvent.rules.ledger import Ctx, Reason
-from solvent.rules.liquidation import pools_holding
+from solvent.rules.liquidation import pools_holding, takeover_rule
 from solvent.rules.policy import Policy
 from solvent.rules.pool_bankruptcy import deleverage_pools
 from solvent.solver import sweep_invariant
@@ -82,6 +82,17 @@ AND_POOLS = " and of the pools' own deleveraging"
 POOLS = "the pools"
 
 
+def call_policy(policy: Policy) -> Policy:
+    """The policy a bankrupt trader's ``resolve`` runs under in the engine's turn: under a takeover
+    threshold (``liquidation.takeover_below_ppm``, Hyperliquid) an account below zero is taken over
+    by the backstop vault (``engine.liquidate``: ``takeover_rule``, the rest of its position closed
+    to the vault), since below zero is below any share of a maintenance ≥ 0; the market rule's
+    ``resolve`` is not reached (``solver.sweep_invariant.unreached_lemma``). Else ``policy``."""
+    if policy.liquidation.takeover_below_ppm is None:
+        return policy
+    return attrs.evolve(policy, liquidation=takeover_rule(policy.liquidation))
+
+
 def fits(policy: Policy, claim_id: str) -> bool:
     """Whether these facts serve ``claim_id``'s question on ``policy``: where the payer's argument
     fits (one sweep, ADL at the bankrupt account's price the only layer that moves money between
@@ -108,7 +119,7 @@ def resolution_question(policy: Policy, bankrupt: str, claim_id: str, accounts: 
         out = deleverage_pools(policy, Ctx(book))
         bankrupts = {book.role(role).name for role in pools_holding(policy.liquidation)}
     else:
-        out, bankrupts = resolve(policy, Ctx(book), bankrupt), {bankrupt}
+        out, bankrupts = resolve(call_policy(policy), Ctx(book), bankrupt), {bankrupt}
     reverse = [
         when(g.guard, g.item.amount_quote) == 0
         for g in out.entries
@@ -195,6 +206,7 @@ __all__ = [
     "PROVED_BEFORE",
     "RESOLUTION_CLAIMS",
     "ResolutionFacts",
+    "call_policy",
     "fits",
     "prove",
     "resolution_question",

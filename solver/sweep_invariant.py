@@ -50,17 +50,20 @@ import attrs
 import z3
 
 from solvent.rules import positions
+from solvent.rules.assets import margin_equity
 from solvent.rules.book import Book
-from solvent.rules.engine import before_turns, liquidation_turn, opening, settle
+from solvent.rules.engine import _liquidate, _maintenance, before_turns, liquidation_turn, opening, settle
 from solvent.rules.events import MarkPrice
 from solvent.rules.ledger import Ctx, Reason
-from solvent.rules.liquidation import pools_holding
+from solvent.rules.liquidation import is_taken_over, pools_holding
+from solvent.rules.outcomes import Bankrupt
 from solvent.rules.policy import Policy
 from solvent.rules.venue_formulas import price_at_gap
 from solvent.rules.waterfall import AdlPrice
 from solvent.rules.wellformed import StartMargin, covers_margin
 from solvent.solver.bounds import Bounds
 from solvent.solver.case_split import recalled, remember
+from solvent.solver.fund_facts import _starts
 from solvent.solver.payer_facts import _pairs, instance
 from solvent.solver.story import SlotRun, symbolic_book
 
@@ -127,13 +130,12 @@ class SweepFacts:
                     continue
                 free, price, formula = self.settled
                 out.append(instance(formula, [*_pairs(free, book), (price, _int(event.price_quote))]))
-                ctx = settle(policy, opening(policy, book), event)
+                settled = settle(policy, opening(policy, book), event).book  # the pools' call's start too
                 free, formula = self.phase
-                out.append(instance(formula, list(_pairs(free, ctx.book))))
-                ctx = before_turns(policy, ctx)
-                for trader in [a.name for a in book.traders]:
-                    out += [instance(f, list(_pairs(fb, ctx.book))) for t, fb, f in self.turns if t == trader]
-                    ctx = liquidation_turn(policy, ctx, trader)
+                out.append(instance(formula, list(_pairs(free, settled))))
+                # each turn at the book the question's own sweep reached (recorded: not built again)
+                for trader, starts in _starts(policy, book, run):
+                    out += [instance(f, list(_pairs(fb, starts))) for t, fb, f in self.turns if t == trader]
         return out
 
 
@@ -238,6 +240,33 @@ def turn_lemmas(
     return names, tuple(turns)
 
 
+def unreached_lemma(policy: Policy, valid: Valid) -> str:
+    """Under a takeover threshold, the market rule's liquidation (``engine._liquidate`` under
+    ``policy``, the branch ``engine.liquidate`` takes when the account is not taken over) resolves
+    no account: not taken over, its equity is ≥ ``takeover_below_ppm`` of a maintenance ≥ 0, so not
+    below zero at its fill. So the only ``resolve`` of a trader's turn runs under the takeover rule
+    (``resolution_facts.call_policy``), the call the lemmas speak of (one trader, every number free)."""
+    book, _ = symbolic_book(Bounds(accounts=1, events=1))
+    [trader] = book.traders
+    ctx = Ctx(book)
+    e = margin_equity(policy, ctx.book_field("assets"), trader)
+    mm = _maintenance(policy, ctx, trader)
+    out = _liquidate(policy, ctx, trader.name)
+    guards = [g.guard for g in out.outcomes if isinstance(g.item, Bankrupt)]
+    claim = z3.And(*(z3.Not(_bool(g)) for g in guards)) if guards else z3.BoolVal(True)
+    return valid(
+        "not taken over, a trader's liquidation under the market rule (engine._liquidate) resolves nothing: "
+        "the bankrupt trader's resolve runs under the takeover rule",
+        [book.market.mark_quote >= 1, z3.Not(_bool(is_taken_over(policy.liquidation, e, mm)))],
+        claim,
+        exact=True,
+    )
+
+
+def _bool(x: Any) -> Any:
+    return z3.BoolVal(x) if type(x) is bool else x
+
+
 def fill_lemma(valid: Valid, fail: Callable[[str], None]) -> str:
     """Lemma 4: one ADL fill of ``q`` lots at the previous mark keeps the winner's W, for every ``q``."""
     book, _ = symbolic_book(Bounds(accounts=2, events=1))
@@ -280,6 +309,8 @@ def prove(
     names = [start_name, settled_name, phase_name, *turn_names]
     if fail is not None:
         names.append(fill_lemma(valid, fail))
+        if policy.liquidation.takeover_below_ppm is not None:
+            names.append(unreached_lemma(policy, valid))
     names.append(
         "so at each resolve of the move's sweep the bankrupt account's worth at the previous mark is its cash "
         "before the move, ≥ 0 on a well-formed start (a trader's initial margin, a pool's non-negative balance)"
@@ -299,5 +330,6 @@ __all__ = [
     "settle_lemma",
     "start_lemma",
     "turn_lemmas",
+    "unreached_lemma",
     "worth",
 ]
