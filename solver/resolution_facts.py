@@ -48,6 +48,7 @@ from solvent.properties.catalog import StepView
 from solvent.rules.arith import and_, when
 from solvent.rules.bankruptcy import resolve
 from solvent.rules.book import Book
+from solvent.rules.collateral import convert_spot
 from solvent.rules.engine import opening, settle
 from solvent.rules.events import MarkPrice
 from solvent.rules.ledger import Ctx, Reason
@@ -57,6 +58,7 @@ from solvent.rules.pool_bankruptcy import deleverage_pools
 from solvent.solver import sweep_invariant
 from solvent.solver.bounds import Bounds
 from solvent.solver.case_split import recalled
+from solvent.solver.fund_facts import _starts as fund_starts
 from solvent.solver.payer_facts import Valid, _pairs, instance, resolve_starts
 from solvent.solver.payer_lemma import applies
 from solvent.solver.story import SlotRun, symbolic_book
@@ -156,11 +158,19 @@ class ResolutionFacts:
                 if any(b == POOLS for b, _, _ in self.calls):  # the pools' call starts from the settled book
                     starts = settle(policy, opening(policy, book), event).book
                     out += [instance(f, list(_pairs(free, starts))) for b, free, f in self.calls if b == POOLS]
-                for trader, starts in resolve_starts(policy, book, event):
+                for trader, starts in self._resolve_starts(policy, book, run):
                     out += [instance(f, list(_pairs(free, starts))) for b, free, f in self.calls if b == trader]
         if self.sweep is not None:
             out += self.sweep.instances(policy, book, runs)
         return out
+
+    def _resolve_starts(self, policy: Policy, book: Book, run: Any) -> list[tuple[str, Book]]:
+        """Each trader's resolve start in ``run``'s sweep: with the sweep's invariant, the turn
+        starts the question's own sweep recorded (its spot converted, as ``liquidation_turn`` does:
+        the same terms, the sweep not built a second time); else ``payer_facts.resolve_starts``."""
+        if self.sweep is None:
+            return list(resolve_starts(policy, book, run.variant.event))
+        return [(t, convert_spot(policy.margin, Ctx(b), t).book) for t, b in fund_starts(policy, book, run)]
 
 
 def prove(
