@@ -4,8 +4,8 @@ The claim of one bankrupt account's ``resolve`` is proved by exact z3 on a free 
 lemma on one ADL fill (the engine's ``close_against``) and the queue's order (``rules.adl._ahead``,
 a strict total order on free scores; each score's denominator ≥ 1) carry it to a queue of any
 length, and the step holds each account's resolution once. Where ADL is not the one layer between
-traders (Hyperliquid's price at the previous mark, Drift's loss per lot; BitMEX's fund holding what
-it takes over) nothing is extended. Each lemma fails on a one-token mutant of the rule it reads, and
+traders (percolator Gen B: no ADL layer) nothing is extended; Hyperliquid's price at the previous mark is covered at one move with the sweep's invariant
+(tests/solver/test_sweep_invariant.py). Each lemma fails on a one-token mutant of the rule it reads, and
 the verdict is then the bounded one.
 """
 
@@ -62,10 +62,10 @@ def test_the_lemmas_hold_where_adl_is_the_one_layer_between_traders(preset: str)
 @pytest.mark.parametrize(
     ("preset", "why"),
     [
-        ("hyperliquid", "previous mark"),
         ("percolator-gen-b", "no ADL layer"),
     ],
-)  # drift and mango-v4: a socialized loss last, covered by solver/deficit_socialized.py (test_socialized_loss_any_n.py)
+)  # drift and mango-v4: a socialized loss last, covered by solver/deficit_socialized.py (test_socialized_loss_any_n.py);
+# hyperliquid: at one move with the sweep's invariant (test_sweep_invariant.py)
 def test_where_another_layer_moves_money_between_traders_nothing_is_asked(preset: str, why: str) -> None:
     found = _attempt(preset)
     assert isinstance(found, comp.Attempt) and not found.applies and found.queries == ()

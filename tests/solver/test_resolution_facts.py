@@ -143,14 +143,16 @@ def test_the_price_fits_where_the_queue_may_leave_part_of_a_position() -> None:
     queue does not reach) and dYdX (its overlap rule) get the price's facts; deficit-charged-once gets
     them on BitMEX too (its lemma holds of each trader's resolve and of the pools' call: what the
     queue leaves is closed into the book, the deficit still covered once; solver/deficit_once.py),
-    not on dYdX (its per-fill walk); Hyperliquid's price at the previous mark does not (its lemma is
-    false)."""
+    not on dYdX (its per-fill walk); Hyperliquid's price at the previous mark does not get the price's
+    (its lemma is false) but gets deficit-charged-once's, with the sweep's invariant as its premise
+    (solver/sweep_invariant.py)."""
     assert resolution_facts.fits(BITMEX, "adl-price-fair") and resolution_facts.fits(
         resolve_policy("dydx-v4"), "adl-price-fair"
     )
     assert resolution_facts.fits(BITMEX, "deficit-charged-once")
     assert not resolution_facts.fits(resolve_policy("dydx-v4"), "deficit-charged-once")
     assert not resolution_facts.fits(resolve_policy("hyperliquid"), "adl-price-fair")
+    assert resolution_facts.fits(resolve_policy("hyperliquid"), "deficit-charged-once")
     assert resolution_facts.fits(BYBIT, "deficit-charged-once")
 
 
