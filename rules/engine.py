@@ -460,11 +460,49 @@ def liquidate(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     e = margin_equity(policy, ctx.book_field("assets"), account)
     mm = _maintenance(policy, ctx, account)
     taken = attrs.evolve(policy, liquidation=takeover_rule(rule))
+    if _below_zero_is_taken_over(policy, ctx):
+        # Below zero at a fill at the mark is below any share of a maintenance ≥ 0 (tiers are
+        # continuous from 0, rates ≥ 0: rules.margin), so such an account is taken over, and one not
+        # taken over is at or above zero, solvent at its fill. The same outcomes as the branch below,
+        # with the one resolve a turn can reach: the symbolic step builds one resolve a turn, not two
+        # (docs/solver-notes.md#hyperliquids-sweep-invariant-session-20; tests/rules/test_takeover_branch.py)
+        return ctx.branch(
+            e < 0,
+            lambda c: _liquidate(taken, c, name),
+            lambda c: c.branch(
+                is_taken_over(rule, e, mm),
+                lambda c2: _liquidate_solvent(taken, c2, name),
+                lambda c2: _liquidate_solvent(policy, c2, name),
+            ),
+        )
     return ctx.branch(
         is_taken_over(rule, e, mm),
         lambda c: _liquidate(taken, c, name),
         lambda c: _liquidate(policy, c, name),
     )
+
+
+def _below_zero_is_taken_over(policy: Policy, ctx: Ctx) -> bool:
+    """Whether, under a takeover threshold, an account's close at its fill is bankrupt exactly when
+    its equity is below zero, on either rule: one market, no collateral assets, the market close
+    at the mark (no slippage) and closed whole (no shortage-sized order)."""
+    rule = policy.liquidation
+    simple = rule.slippage_ppm == 0 and rule.shortage_buffer_ppm is None and rule.order is not Order.COLLATERAL_FIRST
+    return simple and not ctx.book_field("more_markets") and not ctx.book_field("assets")
+
+
+def _liquidate_solvent(policy: Policy, ctx: Ctx, name: str) -> Ctx:
+    """:func:`_liquidate` of an account at or above zero at its fill (one market, no assets: see
+    :func:`_below_zero_is_taken_over`): noted, then closed solvent; its resolve is not reached."""
+    account = ctx.account(name)
+    ctx = note_liquidated(
+        ctx,
+        name,
+        margin_equity(policy, ctx.book_field("assets"), account),
+        _maintenance(policy, ctx, account),
+        fill_price(policy.liquidation, account, ctx.market.mark_quote),
+    )
+    return _close_solvent(policy, ctx, name)
 
 
 def _maintenance(policy: Policy, ctx: Ctx, account: Any) -> Any:
