@@ -89,7 +89,9 @@ def call_policy(policy: Policy) -> Policy:
     threshold (``liquidation.takeover_below_ppm``, Hyperliquid) an account below zero is taken over
     by the backstop vault (``engine.liquidate``: ``takeover_rule``, the rest of its position closed
     to the vault), since below zero is below any share of a maintenance ≥ 0; the market rule's
-    ``resolve`` is not reached (``solver.sweep_invariant.unreached_lemma``). Else ``policy``."""
+    ``resolve`` is not reached (``solver.sweep_invariant.unreached_lemma``; the engine branches on
+    below zero first and builds no other resolve, ``engine._below_zero_is_taken_over``). Else
+    ``policy``."""
     if policy.liquidation.takeover_below_ppm is None:
         return policy
     return attrs.evolve(policy, liquidation=takeover_rule(policy.liquidation))
