@@ -260,7 +260,9 @@ def _step_checked(policy_name: str, monkeypatch, change) -> str:
 def test_the_step_holds_one_call_a_bankrupt_account_in_book_order(monkeypatch) -> None:
     """Binance's step: each bankrupt account's fills are one call's, in book order. Recorded in
     reverse, or one call recorded twice under the same guard (two calls that can both run), the
-    argument does not apply; Hyperliquid builds a trader's call in two branches, proved exclusive."""
+    argument does not apply. Hyperliquid's engine builds one call a turn (its takeover branch on below
+    zero first: nothing to prove exclusive); in the two-branch shape (the market rule's and the
+    takeover rule's ``_liquidate``, the shortcut off) its two calls a turn are proved exclusive."""
     assert _step_checked("binance", monkeypatch, lambda fills: fills) == "held"
     reversed_order = _step_checked("binance", monkeypatch, lambda fills: fills[::-1])
     assert "not calls of one fill a candidate in book order" in reversed_order
@@ -268,13 +270,18 @@ def test_the_step_holds_one_call_a_bankrupt_account_in_book_order(monkeypatch) -
     assert "ADL calls 1 and 2 of 2 are exclusive: z3 found a model of its negation" in twice
     monkeypatch.undo()  # the engine's own step again
     policy = resolve_policy("hyperliquid")
-    lemmas = adl_claims.one_call_a_step(
-        policy,
-        for_policy(Bounds(accounts=2), policy),
-        comp._Checker(Bounds(), UNITS).valid,
-        comp._Checker(Bounds()).fail,
-    )
-    assert sum("are exclusive" in lemma for lemma in lemmas) == 3
+
+    def one_call_a_step() -> list[str]:
+        return adl_claims.one_call_a_step(
+            policy,
+            for_policy(Bounds(accounts=2), policy),
+            comp._Checker(Bounds(), UNITS).valid,
+            comp._Checker(Bounds()).fail,
+        )
+
+    assert sum("are exclusive" in lemma for lemma in one_call_a_step()) == 0
+    monkeypatch.setattr(engine, "_below_zero_is_taken_over", lambda policy, ctx: False)
+    assert sum("are exclusive" in lemma for lemma in one_call_a_step()) == 3
 
 
 def test_dydxs_walk_skips_nobody_worth_its_margin_at_a_common_price() -> None:

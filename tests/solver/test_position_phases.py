@@ -116,7 +116,8 @@ def test_where_the_phases_fail_the_gap_is_asked_whole_as_before(monkeypatch: pyt
     """The phases are a first try, not the only one: where they fail (here a stand-in that always
     does), the gap's pieces are asked as before with what is left, and the lemma still fails only
     where those fail. Hyperliquid's open-interest argument within 0.6M: phases refused, then the
-    pieces (out of units, as on main)."""
+    pieces, which hold (65,600 units) since its engine builds one resolve a turn; in the two-branch
+    shape (the engine's shortcut off) they ran out of units, as before it."""
 
     def refused(*_a: Any) -> str:
         raise _Failed("stand-in: not its phases")
@@ -124,8 +125,15 @@ def test_where_the_phases_fail_the_gap_is_asked_whole_as_before(monkeypatch: pyt
     monkeypatch.setattr(compositional, "_positions_by_phases", refused)
     policy = load_preset("hyperliquid")
     bounds = for_policy(Bounds(accounts=2, events=1, effort=600_000), policy)
-    with effort.question():
-        found = attempt(policy, catalog.get("open-interest-balance"), bounds, units=600_000)
-    assert isinstance(found, compositional.Attempt)
-    names = [q.name for q in found.queries]
-    assert any(n.endswith("(1 of 4, conditions abstracted)") for n in names), names  # the pieces were asked
+
+    def asked() -> Any:
+        with effort.question():
+            found = attempt(policy, catalog.get("open-interest-balance"), bounds, units=600_000)
+        names = [q.name for q in found.queries]
+        assert any("(1 of 4, conditions abstracted" in n for n in names), names  # the pieces were asked
+        return found
+
+    found = asked()
+    assert isinstance(found, compositional.Extension) and "P (mark) by phases" not in found.lemmas
+    monkeypatch.setattr(engine, "_below_zero_is_taken_over", lambda policy, ctx: False)
+    assert isinstance(asked(), compositional.Attempt)
