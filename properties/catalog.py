@@ -194,6 +194,7 @@ WATERFALL_REASONS = frozenset(
         Reason.HAIRCUT,
         Reason.CLAWBACK,
         Reason.DEBT_FRONTED,
+        Reason.FUND_TAKEOVER,
     }
 )
 

@@ -40,6 +40,7 @@ from solvent.rules.liquidation import (
     close_other_markets,
     counterparty,
     fill_price,
+    fund_holds,
     note_liquidated,
     pools_holding,
     slip_per_lot,
@@ -136,6 +137,21 @@ def pay_insurance_fund(
     return insurance_claim.record(policy, ctx, paid), paid, exhausted
 
 
+def fund_takes_over(policy: Policy, ctx: Ctx, name: str) -> Ctx:
+    """On a policy whose insurance fund holds what it takes over (``liquidation.fund_unwind_ppm``,
+    BitMEX): what the account still owes once ADL has closed its position (the lots nobody opposite
+    could take went to the fund, at the mark) is the fund's, paid whatever the fund holds, below
+    zero if need be (``Reason.FUND_TAKEOVER``): BitMEX's engine takes the position over at the
+    bankruptcy price and "its loss against the mark is the insurance fund's", and the fund "never
+    turns to a trader with a negative balance" (docs/venues.md#bitmex-liquidation,
+    #bitmex-insurance-fund). The account ends at zero and leaves no residual; a fund below zero
+    holding a position is deleveraged at the next sweep (``rules.pool_bankruptcy``). Part of the
+    ADL layer's close, so that layer's record covers it
+    (docs/model.md#a-deficit-nobody-opposite-can-take-on-a-fund-that-holds-what-it-takes-over)."""
+    owed = remaining_deficit(policy, ctx, name)
+    return ctx.transfer(ctx.system(Role.INSURANCE_FUND), name, owed, Reason.FUND_TAKEOVER)
+
+
 def _run_layer(
     policy: Policy, ctx: Ctx, name: str, layer: Any, remaining: Any, at_bankruptcy: Book, *, flat: bool = False
 ) -> tuple[Ctx, Any, Any]:
@@ -179,6 +195,8 @@ def _run_layer(
             ),
             lambda c: close_into_book(policy, c, name),
         )
+        if fund_holds(policy.liquidation):
+            ctx = fund_takes_over(policy, ctx, name)
         return ctx, remaining - remaining_deficit(policy, ctx, name), True
     if isinstance(layer, SocializedLoss):
         # without ADL the position was closed into the book (or the vault) before the waterfall

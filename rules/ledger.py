@@ -65,6 +65,7 @@ class Reason(enum.Enum):
     CLAWBACK = "clawback"
     PRO_RATA_DUST = "pro-rata rounding dust"
     ADL_SURPLUS = "ADL at the previous mark beyond the deficit"
+    FUND_TAKEOVER = "insurance fund takeover at the bankruptcy price, below its floor"
     DEBT_FRONTED = "debt fronted by lender"
     DEBT_REPAYMENT = "debt repayment"
     INTEREST = "borrow interest, through the venue to depositors"

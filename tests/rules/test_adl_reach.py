@@ -80,13 +80,19 @@ def test_the_gap_is_spread_over_the_lots_the_book_holds() -> None:
 
 
 def test_spread_over_the_whole_position_it_left_one_quantum_unpaid(monkeypatch) -> None:
-    """The rule reverted (the pools' lots counted as if ADL reached them) brings z3's story back."""
+    """The rule reverted (the pools' lots counted as if ADL reached them) brings z3's story back:
+    1 XBt unpaid after ADL. Since session 20 that quantum is the fund's (``fund_takes_over``, the
+    fund takes the position over at the bankruptcy price), so alice ends at 0 and the fund, which
+    paid all its 309 already, at −1: the mutant still breaks a claim, the fund's."""
     real = adl.deleverage
     monkeypatch.setattr(bankruptcy, "deleverage", lambda *a, **k: real(*a, **{**k, "pools": ()}))
     s = step(BITMEX, book(), MarkPrice(price_quote=10_103))
-    assert [o.amount_quote for o in s.outcomes if isinstance(o, Residual)] == [1]
-    assert {a.name: a.cash_quote for a in s.after.accounts}["alice"] == -1
-    assert not get("no-negative-equity").holds(StepView.of(BITMEX, s))
+    assert not [o for o in s.outcomes if isinstance(o, Residual)]
+    assert _paid(s, "insurance_fund", Reason.FUND_TAKEOVER) == 1
+    cash = {a.name: a.cash_quote for a in s.after.accounts}
+    assert (cash["alice"], cash["insurance_fund"]) == (0, -1)
+    assert not get("insurance-fund-non-negative").holds(StepView.of(BITMEX, s))
+    assert not get("claims-backed").holds(StepView.of(BITMEX, s))
 
 
 def test_where_the_book_holds_every_opposing_lot_nothing_changes() -> None:

@@ -14,12 +14,18 @@ back to the fund as dust. Bob owes 1,980: the fund pays its 660; every lot oppos
 fund's own (the book and alice are flat), so ADL reaches none, his position closes into the fund
 at the mark, and 1,320 is left: a ``Residual``, bob at −1,320.
 
-So ``no-negative-equity``, ``loss-bounded-by-collateral`` and ``claims-backed`` fail, and BitMEX's
-preset accepts none of them (its ``accepts``: no-haircut, principal-protected). The loss is real:
-bob's counterparty for those lots is the fund, whose gain on them already went to alice; it ends
-either on bob (the engine's residual) or on the fund (which would break insurance-fund-non-negative).
-Which one BitMEX's rule puts it on is the lead's to decide (docs/solver-notes.md#bitmexs-payer-facts-and-the-last-bybit-and-okx-cells-session-20);
-this test pins the story as a counterexample the prover would accept.
+Before session 20's fix bob ended at −1,320 as a ``Residual``: ``no-negative-equity``,
+``loss-bounded-by-collateral`` and ``claims-backed`` failed, and BitMEX's preset accepts none of them.
+The loss is real: bob's counterparty for those lots is the fund, whose gain on them already went to
+alice; it ends either on bob or on the fund. The lead's decision
+(docs/model.md#a-deficit-nobody-opposite-can-take-on-a-fund-that-holds-what-it-takes-over) puts it
+on the fund, as BitMEX does ("its loss against the mark is the insurance fund's"), and session 20
+built it (``rules.bankruptcy.fund_takes_over``): the deficit left once ADL closed the position is the
+fund's, paid below its floor as ``Reason.FUND_TAKEOVER`` within the ADL layer's record. Bob ends at
+0 and the fund at −1,320 holding nothing (its 10 lots were the ones closed against bob), so nobody
+deleverages it: ``insurance-fund-non-negative`` fails (BitMEX accepts it: the fund bears the loss
+against the mark) and ``claims-backed`` fails for the fund's part (not accepted: the venue holds no
+cash for it); the per-trader claims hold on this story.
 """
 
 from __future__ import annotations
@@ -30,7 +36,8 @@ from solvent.properties import catalog
 from solvent.properties.story import Story
 from solvent.rules.book import Account, Book, Market, Role
 from solvent.rules.events import MarkPrice
-from solvent.rules.outcomes import Residual
+from solvent.rules.ledger import Reason
+from solvent.rules.outcomes import LayerUsed, Residual
 from solvent.rules.presets import resolve_policy
 from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.refinement import replay
@@ -64,34 +71,93 @@ STORY = Story(_book(), (MarkPrice(price_quote=10_300),))
 BOUNDS = for_policy(Bounds(accounts=2, events=1), BITMEX)
 
 
-@pytest.mark.parametrize("claim", ["no-negative-equity", "loss-bounded-by-collateral", "claims-backed"])
-def test_the_story_breaks_the_claim_within_the_provers_bounds(claim: str) -> None:
+@pytest.mark.parametrize("claim", ["no-negative-equity", "loss-bounded-by-collateral"])
+def test_the_per_trader_claims_hold_on_the_story(claim: str) -> None:
+    result = replay(BITMEX, catalog.get(claim), STORY, BOUNDS)
+    assert result.outside == () and not result.rejected
+    assert not result.violates, claim
+
+
+@pytest.mark.parametrize("claim", ["insurance-fund-non-negative", "claims-backed"])
+def test_the_story_breaks_the_funds_claims_within_the_provers_bounds(claim: str) -> None:
     result = replay(BITMEX, catalog.get(claim), STORY, BOUNDS)
     assert result.outside == () and not result.rejected
     assert result.violates, claim
-    assert claim not in BITMEX.accepts
+    # the fund bearing the loss against the mark is BitMEX's design; a system holder below zero
+    # with no cash behind it is still reported
+    assert (claim in BITMEX.accepts) == (claim == "insurance-fund-non-negative")
 
 
-def test_the_residual_is_bobs_and_the_fund_stays_at_zero() -> None:
-    result = replay(BITMEX, catalog.get("no-negative-equity"), STORY, BOUNDS)
-    [step] = result.steps
-    after = {a.name: a for a in step.after.accounts}
-    assert (after["bob"].cash_quote, after["bob"].size_lots) == (-1_320, 0)
-    assert (after["insurance_fund"].cash_quote, after["alice"].cash_quote) == (0, 0)
-    assert [o.amount_quote for o in step.outcomes if isinstance(o, Residual)] == [1_320]
-    assert catalog.get("insurance-fund-non-negative").holds(_view(step))
+def _after(story: Story):
+    [step] = replay(BITMEX, catalog.get("no-negative-equity"), story, BOUNDS).steps
+    return step, {a.name: a for a in step.after.accounts}
+
+
+def _taken_over(step) -> list[int]:
+    return [
+        t.amount_quote
+        for t in step.transfers
+        if (t.source, t.destination, t.reason) == ("insurance_fund", "bob", Reason.FUND_TAKEOVER)
+    ]
+
+
+def test_the_deficit_is_the_funds_and_bob_ends_at_zero() -> None:
+    step, after = _after(STORY)
+    assert (after["bob"].cash_quote, after["bob"].size_lots) == (0, 0)
+    assert (after["insurance_fund"].cash_quote, after["insurance_fund"].size_lots) == (-1_320, 0)
+    assert after["alice"].cash_quote == 0
+    assert _taken_over(step) == [1_320]
+    assert not [o for o in step.outcomes if isinstance(o, Residual)]
+    # bob's deficit 1,980: the fund's layer 660, the ADL layer (the takeover within it) 1,320
+    bobs = [(o.layer, o.covered_quote) for o in step.outcomes if isinstance(o, LayerUsed) and o.account == "bob"]
+    assert bobs == [("insurance_fund", 660), ("adl", 1_320)]
+    for claim in ("conservation", "deficit-charged-once", "waterfall-order", "open-interest-balance"):
+        assert catalog.get(claim).holds(_view(step)), claim
+    assert not catalog.get("insurance-fund-non-negative").holds(_view(step))
+
+
+@pytest.mark.parametrize(("more", "paid"), [(1_320, 0), (1_319, 1), (0, 1_320)])
+def test_the_fund_pays_what_bob_still_owes_to_the_quantum(more: int, paid: int) -> None:
+    """The boundary: bob with 1,320 more cash (his deficit after the fund's 660) owes nothing after
+    ADL, so the fund pays nothing and stays at zero; with 1,319 more it pays 1 and ends at −1."""
+    step, after = _after(Story(_book(bob_cash=1_020 + more), STORY.events))
+    assert after["bob"].cash_quote == 0
+    assert after["insurance_fund"].cash_quote == -paid
+    assert sum(_taken_over(step)) == paid
+    assert catalog.get("insurance-fund-non-negative").holds(_view(step)) == (paid == 0)
     assert catalog.get("conservation").holds(_view(step))
 
 
-def test_with_the_deficit_covered_the_claim_holds() -> None:
-    """The boundary: bob with 1,320 more cash (his deficit after the fund's 660) ends at zero."""
-    story = Story(_book(bob_cash=1_020 + 1_320), STORY.events)
-    assert not replay(BITMEX, catalog.get("no-negative-equity"), story, BOUNDS).violates
-    story = Story(_book(bob_cash=1_020 + 1_319), STORY.events)
-    assert replay(BITMEX, catalog.get("no-negative-equity"), story, BOUNDS).violates
+def test_without_the_takeover_the_residual_is_bobs(monkeypatch) -> None:
+    """The rule removed (the fund pays nothing after ADL): the story before session 20's fix, bob at
+    −1,320 as a residual, ``no-negative-equity`` broken (the tests above fail on this mutant)."""
+    from solvent.rules import bankruptcy
+
+    monkeypatch.setattr(bankruptcy, "fund_takes_over", lambda policy, ctx, name: ctx)
+    step, after = _after(STORY)
+    assert after["bob"].cash_quote == -1_320 and after["insurance_fund"].cash_quote == 0
+    assert [o.amount_quote for o in step.outcomes if isinstance(o, Residual)] == [1_320]
+    assert replay(BITMEX, catalog.get("no-negative-equity"), STORY, BOUNDS).violates
 
 
 def _view(step):
     from solvent.properties.catalog import StepView
 
     return StepView.of(BITMEX, step)
+
+
+def test_a_takeover_paying_more_than_owed_breaks_deficit_charged_once(monkeypatch) -> None:
+    """The takeover is waterfall cover the account receives (``catalog.WATERFALL_REASONS``): a fund
+    paying one quantum beyond what bob owes after ADL is received beyond what the layers covered."""
+    from solvent.rules import bankruptcy
+
+    def over(policy, ctx, name):
+        owed = bankruptcy.remaining_deficit(policy, ctx, name)
+        return ctx.transfer(ctx.system(Role.INSURANCE_FUND), name, owed + 1, Reason.FUND_TAKEOVER)
+
+    monkeypatch.setattr(bankruptcy, "fund_takes_over", over)
+    step, after = _after(STORY)
+    # one quantum more to each bankrupt account, alice (owing nothing after ADL) and bob
+    assert (after["alice"].cash_quote, after["bob"].cash_quote, after["insurance_fund"].cash_quote) == (1, 1, -1_322)
+    assert catalog.get("conservation").holds(_view(step))
+    assert not catalog.get("deficit-charged-once").holds(_view(step))
