@@ -6,7 +6,8 @@ reduces R by what it can; ADL closes the position itself, every other layer pays
 runs only against an account whose equity at mark is below zero (dYdX requires TNC < 0,
 docs/venues.md#dydx-v4-deleveraging, #invariants-the-mechanisms-suggest): a deficit made only of slippage is closed into the book instead. Where
 the policy has no ADL layer the position is closed into the book first. What no layer pays is a
-residual: the account is left below zero.
+residual: the account is left below zero. Where the insurance fund holds what it takes over
+(BitMEX), what ADL leaves is the fund's, below zero if need be (:func:`fund_takes_over`).
 
 A socialized loss with ``cascade`` (Drift, docs/venues.md#drift-v2-bankruptcy) may leave a payer
 below zero; once the waterfall is done, every such trader still holding a position is liquidated

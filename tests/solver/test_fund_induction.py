@@ -68,9 +68,15 @@ def test_the_step_proves_the_premise_again_after_the_move() -> None:
 
 def test_bitmexs_fund_holds_positions_so_the_start_does_not_meet_the_premise() -> None:
     """BitMEX's fund takes over what it liquidates (a position holder): its starting book may hold a
-    position, so the start lemma has a model and no induction is claimed."""
-    policy, bounds, built = _built("bitmex", 2)
+    position, so the start lemma has a model and no induction is claimed. Nor is the turn lemma
+    proved since session 20: a turn's deficit that ADL leaves is the fund's, below zero if need be
+    (``rules.bankruptcy.fund_takes_over``), so the fund's claim on bitmex gets no facts at all."""
+    policy = resolve_policy("bitmex")
+    bounds = for_policy(Bounds(accounts=2, events=2, effort=5_000_000), policy)
     assert _answer(*fund_facts.start_question(policy, bounds)) == "sat"
+    cases, queries = payer_direct.prepared(policy, bounds, FUND.id)
+    assert cases is None
+    assert [q.result for q in queries if q.name.startswith(fund_facts.LEMMA)] == ["sat"]
     okx, okx_bounds, okx_built = _built("okx", 2)
     assert _answer(*fund_facts.start_question(okx, okx_bounds)) == "unsat"
 
