@@ -137,6 +137,15 @@ def not_covered(policy: Policy, bounds: Bounds) -> str | None:
     reason = _socialized_not_covered(policy)
     if reason is not None:
         return reason
+    if kinds[-1] == SOCIALIZED and any(getattr(x, "cap_quote", None) is not None for x in policy.deficit):
+        # Drift §7 step 1: the socialized loss then charges the winners while the fund keeps money, which the
+        # claim refutes; the lemma's model would only cost units before the bounded question's story (and
+        # the terms it builds move that question's unit counts: drift at N = 3, K = 3 refuted in 4,412,620
+        # without it, undecided in 18,685,169 after it)
+        return (
+            "its fund pays at most a cap a bankruptcy before the socialized loss charges (the claim's 'no haircut "
+            "while the fund holds money' fails by design): not covered, the bounded question decides"
+        )
     if any(policy.fund_cap_in(m) is not None for m in bounds.market_names):
         return "a capped fund claim: its running total reads every call before this one in the step"
     if bounds.markets != 1 or bounds.isolated or bounds.assets or "final-settlement" in bounds.event_kinds:
