@@ -29,6 +29,10 @@ ADL_REASONS = frozenset({Reason.ADL, Reason.POOL_ADL})
 HAIRCUT_RATE_ROUNDING = Rounding.FLOOR
 
 
+#: the transfers in which the insurance fund pays a bankrupt account's deficit
+FUND_PAYS = frozenset({Reason.INSURANCE_FUND, Reason.FUND_TAKEOVER})
+
+
 @attrs.frozen
 class PathOutcome:
     """One path's result: plain ints and bools (what a worker sends back), amounts in quote quanta.
@@ -132,7 +136,8 @@ class Tally:
         o = self.outcome
         bankrupt = {x.account for x in outcomes if isinstance(x, Bankrupt)}
         for t in transfers:
-            if t.reason is Reason.INSURANCE_FUND and t.source == self.fund:
+            # the fund's cover within its balance, and its takeover of what ADL left (BitMEX), below zero
+            if t.reason in FUND_PAYS and t.source == self.fund:
                 o["fund_paid_quote"] = o.get("fund_paid_quote", 0) + t.amount_quote
             if t.reason not in HAIRCUT_REASONS or t.source in bankrupt or t.source not in self.payers:
                 continue

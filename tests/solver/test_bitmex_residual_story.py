@@ -161,3 +161,16 @@ def test_a_takeover_paying_more_than_owed_breaks_deficit_charged_once(monkeypatc
     assert (after["alice"].cash_quote, after["bob"].cash_quote, after["insurance_fund"].cash_quote) == (1, 1, -1_322)
     assert catalog.get("conservation").holds(_view(step))
     assert not catalog.get("deficit-charged-once").holds(_view(step))
+
+
+def test_the_simulation_counts_the_takeover_as_the_funds_payment() -> None:
+    """``fund_paid_quote`` reads what the fund paid toward deficits: its layer's 7,600 to alice and
+    660 to bob, and the takeover's 1,320 (so the fund's fall is within what it paid)."""
+    from solvent.simulation.outcome import Tally
+
+    step, after = _after(STORY)
+    tally = Tally(BITMEX, {})
+    tally.start(step.before)
+    tally.add(0, step)
+    assert tally.outcome["fund_paid_quote"] == 7_600 + 660 + 1_320
+    assert tally.outcome["fund_end_quote"] == -1_320
