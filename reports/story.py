@@ -681,10 +681,11 @@ def waterfall_paid(step: Step) -> list[Paid]:
         if isinstance(o, LayerUsed) and o.covered_quote:
             used.setdefault((o.account, o.index), o)
     for o in used.values():
-        reason = LAYER_REASON.get(o.layer)
+        # the ADL layer's record covers the fund's takeover of what ADL left (BitMEX, ``fund_takes_over``)
+        reasons = {LAYER_REASON.get(o.layer), *((Reason.FUND_TAKEOVER,) if o.layer == "adl" else ())}
         payers: dict[str, Any] = {}
         for t in step.transfers:
-            if t.reason is reason and t.destination == o.account:
+            if t.reason in reasons and t.destination == o.account:
                 payers[t.source] = payers.get(t.source, 0) + t.amount_quote
         if not payers:
             payers = {f"{o.account} (owes it)" if o.layer == "debt_carry" else o.layer: o.covered_quote}

@@ -174,3 +174,13 @@ def test_the_simulation_counts_the_takeover_as_the_funds_payment() -> None:
     tally.add(0, step)
     assert tally.outcome["fund_paid_quote"] == 7_600 + 660 + 1_320
     assert tally.outcome["fund_end_quote"] == -1_320
+
+
+def test_the_story_report_names_the_fund_as_the_takeovers_payer() -> None:
+    """``reports.story.waterfall_paid``: bob's ADL layer was paid by the fund's takeover, not by
+    anyone ADL reached (without the takeover's reason the row would read "adl" paying itself)."""
+    from solvent.reports.story import waterfall_paid
+
+    step, _ = _after(STORY)
+    bobs = [(p.layer, p.payer, p.amount) for p in waterfall_paid(step) if p.bankrupt == "bob"]
+    assert bobs == [("insurance_fund", "insurance_fund", 660), ("adl", "insurance_fund", 1_320)]
