@@ -65,6 +65,7 @@ from solvent.rules.policy import Policy
 from solvent.rules.rounding import FundingRemainder
 from solvent.solver import (
     adl_claims,
+    clock,
     deficit_once,
     deficit_socialized,
     effort,
@@ -135,6 +136,9 @@ class Extension:
     #: where that book is too small to hold what the claim reads: two ADL fills of one bankrupt
     #: account need three traders, ``solver.adl_claims``)
     trivial_extends: bool = True
+    #: the events the argument covers where it is an induction (``every_k``) whose lemmas were asked
+    #: at clocks 0..K-1 only (the policy reads the book's clock, ``solver.clock``); None: any K
+    events: int | None = None
 
 
 @attrs.frozen
@@ -170,10 +174,57 @@ def attempt(
         return None
     checker = _Checker(bounds, units)
     checker.payer_allowed = payer
+    # where the policy reads the book's clock, every lemma is asked again at each clock the
+    # question's events run at (0..K-1): a free book at clock 0 speaks of the first event only
+    # (solver/clock.py; docs/solver-notes.md#any-k-at-every-clock-session-20)
+    asked = clock.clocks(policy, bounds.events)
     try:
-        lemmas = argument(policy, bounds, checker)
+        lemmas, held = [], None
+        for at in asked:
+            with clock.at(at):
+                said = argument(policy, bounds, checker)
+            lemmas += said if len(asked) == 1 else [f"at clock {at}: {line}" for line in said]
+            # one argument at every clock (the flat-trader one at clock 0 and the payer's at 1
+            # would each cover their own clock only: the verdict names one method)
+            if held is not None and _routes(checker) != held:
+                raise _Failed(f"the argument that held at clock {at} is not the one that held at clock 0")
+            held = _routes(checker)
+            checker.flat = checker.payer = checker.margin = checker.induction = checker.haircut = False
+        checker.flat, checker.payer, checker.margin, checker.induction, checker.haircut = held
     except _Failed as failed:
-        return Attempt(str(failed), tuple(checker.queries), failed.applies)
+        where = f" (at clock {at} of 0..{asked[-1]}: the policy reads the book's clock)" if len(asked) > 1 else ""
+        return Attempt(f"{failed}{where}", tuple(checker.queries), failed.applies)
+    extension = _extension(policy, invariant, bounds, checker, lemmas)
+    if not clock.reads_clock(policy):
+        return extension
+    # the lemmas were asked at clocks 0..K-1 only: the verdict covers K events, not any K
+    return attrs.evolve(
+        extension,
+        method=extension.method.replace(", any K:", f", K ≤ {bounds.events}:").replace(
+            "compositional, all N:", f"compositional, all N, K ≤ {bounds.events}:"
+        )
+        + f"; {clock_said(policy, bounds.events)}",
+        events=bounds.events,
+    )
+
+
+def _routes(checker: Any) -> tuple[bool, ...]:
+    """Which argument held (the flags ``_extension`` reads)."""
+    return (checker.flat, checker.payer, checker.margin, checker.induction, checker.haircut)
+
+
+def clock_said(policy: Policy, events: int) -> str:
+    """What a verdict whose lemmas were asked at each clock says of it."""
+    asked = "clock 0" if events <= 1 else f"each clock 0..{events - 1}"
+    return (
+        f"the policy reads the book's clock (windows of {', '.join(map(str, clock.windows(policy)))} events): "
+        f"every lemma asked at {asked}, the clocks of the question's {events} event{'s' if events > 1 else ''}, "
+        f"so K ≤ {events}, not any K"
+    )
+
+
+def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: Any, lemmas: list[str]) -> Extension:
+    """The :class:`Extension` ``invariant``'s argument gives where every lemma held."""
     if invariant.id in adl_claims.ADL_CLAIMS:
         return Extension(
             adl_claims.method(policy, invariant.id),

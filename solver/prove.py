@@ -778,7 +778,9 @@ def _extended(
     scope = attrs.evolve(
         outcome.scope,
         accounts=None,
-        events=None if extension.every_k else outcome.scope.events,
+        # an induction covers any K, unless its lemmas were asked at the question's clocks only
+        # (a policy that reads the book's clock: solver.clock)
+        events=(getattr(extension, "events", None) if extension.every_k else outcome.scope.events),
         assumes=extension.assumes,
     )
     # the lemmas' book asked again: its queries counted whatever it answered (a small-scope pass's

@@ -52,7 +52,7 @@ from solvent.rules.events import (
 from solvent.rules.ledger import Ctx, InternalError
 from solvent.rules.policy import Policy
 from solvent.rules.rate_curve import SECONDS_PER_YEAR
-from solvent.solver import effort
+from solvent.solver import clock, effort
 from solvent.solver.bounds import Bounds
 from solvent.solver.symbolic import Evaluator, data_fields, evaluate, transfer_obligations, variable_book
 
@@ -356,7 +356,8 @@ def symbolic_book(bounds: Bounds, mark: int | None = None, prefix: str = "s0.") 
     """A book of ``bounds.accounts`` traders and the system accounts, every data field a variable
     named with ``prefix`` (another prefix: a second book, free of the first).
 
-    With ``mark`` (a price grid point) the starting mark is that constant instead.
+    With ``mark`` (a price grid point) the starting mark is that constant instead. The book's clock
+    is 0, or the one ``solver.clock.at`` sets (a lemma about a later event's transition).
     """
     more = tuple(Market(name, 1) for name in bounds.market_names[1:])
     assets = tuple(Asset(name, 1) for name in bounds.collateral_names)
@@ -375,6 +376,8 @@ def symbolic_book(bounds: Bounds, mark: int | None = None, prefix: str = "s0.") 
         )
         shape = attrs.evolve(shape, market=claimed[0], more_markets=claimed[1:])
     book, variables = variable_book(shape, prefix=prefix)
+    if clock.current():  # inside ``clock.at``: a lemma asked at a later event's clock (solver.clock)
+        book = attrs.evolve(book, clock=clock.current())
     if mark is not None:
         book = attrs.evolve(book, market=attrs.evolve(book.market, mark_quote=mark))
     return book, variables

@@ -244,12 +244,19 @@ def test_the_step_holds_one_call_a_bankrupt_account(monkeypatch) -> None:
 
 
 def test_the_verdict_says_every_n_and_k_and_what_it_assumes() -> None:
-    """OKX at N = 2: the direct check proves the claim there, the lemmas beyond."""
+    """OKX at N = 2: the direct check proves the claim there, the lemmas beyond: every N, and K ≤ 1,
+    not any K (OKX's fund-drawdown window reads the book's clock and the lemmas were asked at clock
+    0 only: docs/solver-notes.md#any-k-at-every-clock-session-20); binance, whose transition reads
+    no clock, any K."""
     result = prove("okx", "waterfall-order", Bounds(accounts=2, effort=4_000_000), minimize=False)
     assert result.verdict is Verdict.PROVED
     claim = next(o for o in result.obligations if o.obligation == "waterfall-order")
-    assert claim.scope.accounts is None and claim.scope.events is None
+    assert claim.scope.accounts is None and claim.scope.events == 1
     assert claim.scope.assumes == waterfall_claims.ASSUMES
+    assert result.method.startswith("compositional, all N, K ≤ 1: the claim of one bankrupt account's waterfall call")
+    result = prove("binance", "waterfall-order", Bounds(accounts=2, effort=4_000_000), minimize=False)
+    claim = next(o for o in result.obligations if o.obligation == "waterfall-order")
+    assert claim.verdict is Verdict.PROVED and claim.scope.accounts is None and claim.scope.events is None
     assert result.method.startswith("compositional, all N, any K: the claim of one bankrupt account's waterfall call")
 
 
@@ -268,4 +275,5 @@ def test_okx_is_proved_at_four_traders_and_three_moves() -> None:
     for bounds in (Bounds(accounts=4, effort=10_000_000), Bounds(accounts=3, events=3, effort=20_000_000)):
         result = prove("okx", "waterfall-order", bounds, minimize=False)
         assert result.verdict is Verdict.PROVED, result.reason
-        assert result.scope.accounts is None and result.scope.events is None
+        # OKX reads the book's clock: the lemmas asked at the question's clocks, K ≤ K (solver.clock)
+        assert result.scope.accounts is None and result.scope.events == bounds.events

@@ -1,0 +1,132 @@
+"""Any-K verdicts at every clock (session 20, helper I; docs/solver-notes.md#any-k-at-every-clock-session-20).
+
+``solver.clock.windows`` names the rules that read the book's clock, from the policy's fields; a
+policy with none builds the same transition, turn and resolve at every clock (so a lemma on a free
+book at clock 0 speaks of every event), and one with a window builds other terms at a clock the
+window names (so ``windows`` is not a guess). Where the policy reads the clock, the all-N arguments
+ask every lemma at each clock 0..K-1 and their verdict says K events, not any K.
+"""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+import z3
+
+import solvent
+from solvent.properties import catalog
+from solvent.rules.bankruptcy import resolve
+from solvent.rules.engine import liquidation_turn, transition
+from solvent.rules.events import MarkPrice
+from solvent.rules.ledger import Ctx
+from solvent.rules.presets import preset_names, resolve_policy
+from solvent.rules.waterfall import HaircutRatio, Release
+from solvent.solver import clock, effort
+from solvent.solver import compositional as comp
+from solvent.solver.bounds import Bounds
+from solvent.solver.story import symbolic_book
+from solvent.solver.verdicts import Verdict
+
+#: the clocks a policy without a window is checked at (1-3: any window of 2 or 3; 7, 8: OKX's
+#: window; 99, 100: percolator's warm-up)
+CLOCKS = (1, 2, 3, 7, 8, 99, 100)
+
+
+def _flat(value: object) -> list:
+    if isinstance(value, dict):
+        return [x for v in value.values() for x in _flat(v)]
+    if isinstance(value, (list, tuple)):
+        return [x for v in value for x in _flat(v)]
+    return [value]
+
+
+def _terms(policy, book, at: int) -> list:
+    """Every data field of the books the event's transition, alice's turn and her resolve return
+    from ``book`` at clock ``at`` (the clock itself left out: it is the input)."""
+    book = attrs.evolve(book, clock=at)
+    books = (
+        transition(policy, book, MarkPrice(z3.Int("e1.mark"))).book,
+        liquidation_turn(policy, Ctx(book), "alice").book,
+        resolve(policy, Ctx(book), "alice").book,
+    )
+    return [x for b in books for x in _flat(attrs.asdict(attrs.evolve(b, clock=0), recurse=True))]
+
+
+def _same(left: list, right: list) -> bool:
+    def one(x, y) -> bool:
+        if isinstance(x, z3.ExprRef) or isinstance(y, z3.ExprRef):
+            return isinstance(x, z3.ExprRef) and isinstance(y, z3.ExprRef) and x.eq(y)
+        return x == y
+
+    return len(left) == len(right) and all(one(x, y) for x, y in zip(left, right, strict=True))
+
+
+@pytest.mark.parametrize("preset", preset_names())
+def test_a_policy_without_a_window_reads_no_clock(preset: str) -> None:
+    """Where ``windows`` names none, every clock builds the clock-0 terms; where it names W, a clock
+    the rule branches at (1 for a window's sample count, W - 1 for a warm-up's end, W for a
+    clawback's reset) builds other terms."""
+    policy = resolve_policy(preset)
+    with effort.question():
+        book, _ = symbolic_book(Bounds(accounts=2, events=1))
+        first = _terms(policy, book, 0)
+        found = clock.windows(policy)
+        if not found:
+            for at in CLOCKS:
+                assert _same(_terms(policy, book, at), first), (preset, at)
+        else:
+            assert any(not _same(_terms(policy, book, at), first) for w in found for at in {1, w - 1, w}), preset
+
+
+def test_which_presets_read_the_clock() -> None:
+    """OKX's fund-drawdown window and okx-2018's clawback window; no other preset (percolator's warm-up
+    releases linearly on both generations: the clock unread; with ``release = "window_end"`` it reads it)."""
+    read = {p: clock.windows(resolve_policy(p)) for p in preset_names() if clock.reads_clock(resolve_policy(p))}
+    assert read == {"okx": (8,), "okx-2018": (10080,)}
+    gen_a = resolve_policy("percolator-gen-a")
+    layers = tuple(
+        attrs.evolve(layer, release=Release.WINDOW_END) if isinstance(layer, HaircutRatio) else layer
+        for layer in gen_a.deficit
+    )
+    windowed = attrs.evolve(gen_a, deficit=layers)
+    assert clock.windows(windowed) == (100,)
+    with effort.question():
+        book, _ = symbolic_book(Bounds(accounts=2, events=1))
+        assert not _same(_terms(windowed, book, 99), _terms(windowed, book, 0))
+        assert _same(_terms(windowed, book, 98), _terms(windowed, book, 0))
+    assert clock.clocks(resolve_policy("okx"), 3) == (0, 1, 2)
+    assert clock.clocks(resolve_policy("okx"), 1) == (0,)
+    assert clock.clocks(resolve_policy("binance"), 3) == (0,)
+
+
+def test_free_books_at_a_clock() -> None:
+    with effort.question():
+        assert symbolic_book(Bounds(accounts=1))[0].clock == 0
+        with clock.at(5):
+            assert symbolic_book(Bounds(accounts=1))[0].clock == 5
+        assert symbolic_book(Bounds(accounts=1))[0].clock == 0
+
+
+@pytest.mark.xdist_group("okx_clock")
+def test_okx_lemmas_asked_at_each_clock_and_k_said() -> None:
+    """On okx at K = 3 every lemma is asked at clocks 0, 1 and 2 and the verdict covers K ≤ 3, not any K
+    (a clock loop dropped, or its K left out of the scope, fails here); at K = 1, K ≤ 1."""
+    okx = resolve_policy("okx")
+    found = comp.attempt(okx, catalog.get("open-interest-balance"), Bounds(accounts=2, events=3, effort=20_000_000))
+    assert isinstance(found, comp.Extension)
+    assert found.events == 3
+    for at in (0, 1, 2):
+        assert any(line.startswith(f"at clock {at}: P (mark)") for line in found.lemmas), at
+    assert found.method.startswith("compositional, all N, K ≤ 3:") and ", any K" not in found.method
+    proof = solvent.prove("okx", "open-interest-balance", accounts=2, events=1, effort="20M")
+    assert proof.verdict is Verdict.PROVED
+    assert proof.scope.accounts is None and proof.scope.events == 1
+
+
+def test_binance_lemmas_once_and_any_k() -> None:
+    """A policy that reads no clock: the lemmas once, at clock 0, and any K."""
+    found = comp.attempt(
+        resolve_policy("binance"), catalog.get("open-interest-balance"), Bounds(accounts=2, events=3, effort=20_000_000)
+    )
+    assert isinstance(found, comp.Extension)
+    assert found.events is None and not any(line.startswith("at clock") for line in found.lemmas)
