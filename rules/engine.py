@@ -462,18 +462,14 @@ def liquidate(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     taken = attrs.evolve(policy, liquidation=takeover_rule(rule))
     if _below_zero_is_taken_over(policy, ctx):
         # Below zero at a fill at the mark is below any share of a maintenance ≥ 0 (tiers are
-        # continuous from 0, rates ≥ 0: rules.margin), so such an account is taken over, and one not
-        # taken over is at or above zero, solvent at its fill. The same outcomes as the branch below,
-        # with the one resolve a turn can reach: the symbolic step builds one resolve a turn, not two
+        # continuous from 0, rates ≥ 0: rules.margin), so an account not taken over is at or above
+        # zero, solvent at its fill: the same outcomes as the branch below, without the market
+        # rule's resolve, which it cannot reach; the symbolic step builds one resolve a turn, not two
         # (docs/solver-notes.md#hyperliquids-sweep-invariant-session-20; tests/rules/test_takeover_branch.py)
         return ctx.branch(
-            e < 0,
+            is_taken_over(rule, e, mm),
             lambda c: _liquidate(taken, c, name),
-            lambda c: c.branch(
-                is_taken_over(rule, e, mm),
-                lambda c2: _liquidate_solvent(taken, c2, name),
-                lambda c2: _liquidate_solvent(policy, c2, name),
-            ),
+            lambda c: _liquidate_solvent(policy, c, name),
         )
     return ctx.branch(
         is_taken_over(rule, e, mm),
