@@ -91,8 +91,10 @@ def test_hyperliquid_no_story_of_two_traders_beats_the_answer_within_60m() -> No
 def test_a_vault_holding_a_position_is_not_what_is_bounded(below) -> None:
     """The claim is about what the waterfall and the takeovers cost a flat vault: a vault already
     long loses with the mark like any holder, which the bound does not speak about. The same story
-    with the vault long 10 lots (taken from the order book) ends the step differently, and the
-    claim at a zero bound holds of it; flat, it does not."""
+    with the vault long 10 lots (taken from the order book, with their notional at the mark in cash,
+    so a move does not sink it below zero: a vault below zero would be deleveraged at the previous
+    mark and its lots' move given back) ends the step differently, and the claim at a zero bound
+    holds of it; flat, it does not."""
     claim = th.vault_loss_within(0)
     story = below[1].counterexample.story
     assert not claim.holds(_view(HYPERLIQUID, story))
@@ -100,7 +102,7 @@ def test_a_vault_holding_a_position_is_not_what_is_bounded(below) -> None:
 
     def shifted(a):
         if a.role is Role.BACKSTOP_VAULT:
-            return attrs.evolve(a, size_lots=10, cost_quote=10 * mark)
+            return attrs.evolve(a, size_lots=10, cost_quote=10 * mark, cash_quote=a.cash_quote + 10 * mark)
         if a.role is Role.LIQUIDITY:
             return attrs.evolve(a, size_lots=a.size_lots - 10, cost_quote=a.cost_quote - 10 * mark)
         return a
