@@ -116,7 +116,7 @@ def test_where_the_phases_fail_the_gap_is_asked_whole_as_before(monkeypatch: pyt
     """The phases are a first try, not the only one: where they fail (here a stand-in that always
     does), the gap's pieces are asked as before with what is left, and the lemma still fails only
     where those fail. Hyperliquid's open-interest argument within 0.6M: phases refused, then the
-    pieces, which hold (65,600 units) since its engine builds one resolve a turn; in the two-branch
+    pieces, which hold (67,200 units) since its engine builds one resolve a turn; in the two-branch
     shape (the engine's shortcut off) they ran out of units, as before it."""
 
     def refused(*_a: Any) -> str:
