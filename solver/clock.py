@@ -16,9 +16,9 @@ engine branches on in Python. Three rules read it, each through ``clock mod W`` 
 A lemma proved on a free book (``story.symbolic_book``, clock 0) therefore speaks of the first
 event's transition only where the policy has one of these: the transitions at clocks 1, 2, ... are
 other terms (tests/solver/test_clock_turns.py). An argument that claims K events from such lemmas
-must ask them at each clock 0..K-1 (``clocks``); ``compositional.attempt`` does, building every free
-book of the argument at that clock (``at``), and its verdict then says K, not any K
-(docs/solver-notes.md#any-k-at-every-clock-session-20).
+must ask them at each clock 0..K-1, or at clocks whose transitions are every clock's (``every``) to
+claim any K; ``compositional.attempt`` does (``clocks`` says which), building every free book of the
+argument at that clock (``at``) (docs/solver-notes.md#any-k-at-every-clock-session-20).
 
 ``windows`` is derived from the policy's fields; tests/solver/test_clock_turns.py pins, on every
 bundled preset and example, that a policy with no window builds the same terms at every clock, so a
@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import math
 from collections.abc import Iterator
 
 from solvent.rules.policy import Policy
@@ -58,11 +59,39 @@ def reads_clock(policy: Policy) -> bool:
     return bool(windows(policy))
 
 
-def clocks(policy: Policy, events: int) -> tuple[int, ...]:
-    """The clocks a lemma about one event must be asked at for a question of ``events`` events: the
-    k-th event runs at clock k - 1, so 0..K-1 where the policy reads the clock, else clock 0 alone
-    (every clock builds the same terms)."""
-    return tuple(range(max(events, 1))) if reads_clock(policy) else (0,)
+#: the most clocks an argument is asked at to cover every clock (``every``): okx's window of 8 is
+#: 8 argument runs; okx-2018's clawback window of 10,080 is out of reach (its K asked instead)
+EVERY_CAP = 16
+
+
+def every(policy: Policy) -> tuple[int, ...] | None:
+    """Clocks whose transitions are every clock's: each rule reads only ``clock mod W`` (W dividing
+    P, the windows' least common multiple) and, the clawback, ``clock == 0``. So clock c builds the
+    terms of c mod P, 0..P-1; with a clawback, a positive c those of the positive ((c - 1) mod P) + 1,
+    so 0..P. None where that is more than ``EVERY_CAP`` clocks (or the policy reads no clock)."""
+    found = windows(policy)
+    if not found:
+        return None
+    period = math.lcm(*found)
+    clawback = any(isinstance(layer, Clawback) for layer in policy.deficit)
+    count = period + 1 if clawback else period
+    return tuple(range(count)) if count <= EVERY_CAP else None
+
+
+def clocks(policy: Policy, events: int) -> tuple[tuple[int, ...], bool]:
+    """The clocks a lemma about one event is asked at for a question of ``events`` events, and
+    whether they cover every clock (the verdict any K). No clock read: clock 0 alone, any K (every
+    clock builds the same terms). Otherwise, one event: clock 0 (the start), K <= 1, as asked before
+    (a K = 1 question's units unchanged); more: every clock's representatives (``every``), any K,
+    where they are few, else the question's own, 0..K-1 (the k-th event runs at clock k - 1), K <= K."""
+    if not reads_clock(policy):
+        return (0,), True
+    if events <= 1:
+        return (0,), False
+    covering = every(policy)
+    if covering is not None:
+        return covering, True
+    return tuple(range(events)), False
 
 
 def current() -> int:

@@ -174,10 +174,11 @@ def attempt(
         return None
     checker = _Checker(bounds, units)
     checker.payer_allowed = payer
-    # where the policy reads the book's clock, every lemma is asked again at each clock the
-    # question's events run at (0..K-1): a free book at clock 0 speaks of the first event only
+    # where the policy reads the book's clock, every lemma is asked again at each clock whose
+    # transition a K-event question can reach (every clock's representatives where they are few,
+    # else 0..K-1): a free book at clock 0 speaks of the first event only
     # (solver/clock.py; docs/solver-notes.md#any-k-at-every-clock-session-20)
-    asked = clock.clocks(policy, bounds.events)
+    asked, covered = clock.clocks(policy, bounds.events)
     try:
         lemmas, held = [], None
         for at in asked:
@@ -197,13 +198,17 @@ def attempt(
     extension = _extension(policy, invariant, bounds, checker, lemmas)
     if not clock.reads_clock(policy):
         return extension
+    if covered:  # asked at every clock's representatives: any K stands, said how
+        return attrs.evolve(
+            extension, method=f"{extension.method}; {clock_said(policy, bounds.events, asked, every=True)}"
+        )
     # the lemmas were asked at clocks 0..K-1 only: the verdict covers K events, not any K
     return attrs.evolve(
         extension,
         method=extension.method.replace(", any K:", f", K ≤ {bounds.events}:").replace(
             "compositional, all N:", f"compositional, all N, K ≤ {bounds.events}:"
         )
-        + f"; {clock_said(policy, bounds.events)}",
+        + f"; {clock_said(policy, bounds.events, asked)}",
         events=bounds.events,
     )
 
@@ -213,13 +218,16 @@ def _routes(checker: Any) -> tuple[bool, ...]:
     return (checker.flat, checker.payer, checker.margin, checker.induction, checker.haircut)
 
 
-def clock_said(policy: Policy, events: int) -> str:
-    """What a verdict whose lemmas were asked at each clock says of it."""
-    asked = "clock 0" if events <= 1 else f"each clock 0..{events - 1}"
+def clock_said(policy: Policy, events: int, asked: tuple[int, ...], every: bool = False) -> str:
+    """What a verdict whose lemmas were asked at ``asked`` clocks says of it (``every``: those clocks'
+    transitions are every clock's, ``clock.every``)."""
+    windows = f"the policy reads the book's clock (windows of {', '.join(map(str, clock.windows(policy)))} events)"
+    at = "clock 0" if len(asked) == 1 else f"each clock 0..{asked[-1]}"
+    if every:
+        return f"{windows}: every lemma asked at {at}, whose transitions are every clock's, so any K"
     return (
-        f"the policy reads the book's clock (windows of {', '.join(map(str, clock.windows(policy)))} events): "
-        f"every lemma asked at {asked}, the clocks of the question's {events} event{'s' if events > 1 else ''}, "
-        f"so K ≤ {events}, not any K"
+        f"{windows}: every lemma asked at {at}, the clocks of the question's {events} "
+        f"event{'s' if events > 1 else ''}, so K ≤ {events}, not any K"
     )
 
 

@@ -20,7 +20,7 @@ from solvent.rules.engine import liquidation_turn, transition
 from solvent.rules.events import MarkPrice
 from solvent.rules.ledger import Ctx
 from solvent.rules.presets import preset_names, resolve_policy
-from solvent.rules.waterfall import HaircutRatio, Release
+from solvent.rules.waterfall import Clawback, HaircutRatio, Release
 from solvent.solver import clock, effort
 from solvent.solver import compositional as comp
 from solvent.solver.bounds import Bounds
@@ -94,9 +94,9 @@ def test_which_presets_read_the_clock() -> None:
         book, _ = symbolic_book(Bounds(accounts=2, events=1))
         assert not _same(_terms(windowed, book, 99), _terms(windowed, book, 0))
         assert _same(_terms(windowed, book, 98), _terms(windowed, book, 0))
-    assert clock.clocks(resolve_policy("okx"), 3) == (0, 1, 2)
-    assert clock.clocks(resolve_policy("okx"), 1) == (0,)
-    assert clock.clocks(resolve_policy("binance"), 3) == (0,)
+    assert clock.clocks(resolve_policy("okx"), 3) == (tuple(range(8)), True)
+    assert clock.clocks(resolve_policy("okx"), 1) == ((0,), False)
+    assert clock.clocks(resolve_policy("binance"), 3) == ((0,), True)
 
 
 def test_free_books_at_a_clock() -> None:
@@ -108,19 +108,55 @@ def test_free_books_at_a_clock() -> None:
 
 
 @pytest.mark.xdist_group("okx_clock")
-def test_okx_lemmas_asked_at_each_clock_and_k_said() -> None:
-    """On okx at K = 3 every lemma is asked at clocks 0, 1 and 2 and the verdict covers K ≤ 3, not any K
-    (a clock loop dropped, or its K left out of the scope, fails here); at K = 1, K ≤ 1."""
+def test_okx_lemmas_asked_at_every_clock_for_any_k() -> None:
+    """On okx at K = 3 every lemma is asked at clocks 0..7, whose transitions are every clock's
+    (the window of 8 read as clock mod 8): any K; at K = 1 at clock 0 only (units as before), K ≤ 1.
+    A clock loop dropped, or a clock of the eight left out, fails here."""
     okx = resolve_policy("okx")
     found = comp.attempt(okx, catalog.get("open-interest-balance"), Bounds(accounts=2, events=3, effort=20_000_000))
+    assert isinstance(found, comp.Extension)
+    assert found.events is None
+    for at in range(8):
+        assert any(line.startswith(f"at clock {at}: P (mark)") for line in found.lemmas), at
+    assert not any(line.startswith("at clock 8:") for line in found.lemmas)
+    assert "every lemma asked at each clock 0..7, whose transitions are every clock's, so any K" in found.method
+    proof = solvent.prove("okx", "open-interest-balance", accounts=2, events=1, effort="20M")
+    assert proof.verdict is Verdict.PROVED
+    assert proof.scope.accounts is None and proof.scope.events == 1
+    assert not any(line.startswith("at clock") for line in proof.lemmas)
+
+
+@pytest.mark.xdist_group("okx_clock")
+def test_a_long_window_asks_the_questions_clocks_and_says_k() -> None:
+    """okx-2018's clawback window (10,080 events) is too long to ask at every clock: at K = 3 the
+    lemmas at clocks 0, 1, 2 and the verdict K ≤ 3, not any K (a dropped loop or K left out of the
+    scope fails here)."""
+    old = resolve_policy("okx-2018")
+    assert clock.every(old) is None and clock.clocks(old, 3) == ((0, 1, 2), False)
+    found = comp.attempt(old, catalog.get("open-interest-balance"), Bounds(accounts=2, events=3, effort=20_000_000))
     assert isinstance(found, comp.Extension)
     assert found.events == 3
     for at in (0, 1, 2):
         assert any(line.startswith(f"at clock {at}: P (mark)") for line in found.lemmas), at
     assert found.method.startswith("compositional, all N, K ≤ 3:") and ", any K" not in found.method
-    proof = solvent.prove("okx", "open-interest-balance", accounts=2, events=1, effort="20M")
-    assert proof.verdict is Verdict.PROVED
-    assert proof.scope.accounts is None and proof.scope.events == 1
+
+
+def test_every_clocks_representatives() -> None:
+    """A window of 8 alone: clocks 0..7 (clock 8 builds clock 0's terms, test_clock_turns); with a
+    clawback (which also reads clock == 0), 0..P: clock P's reset is not clock 0's."""
+    okx = resolve_policy("okx")
+    assert clock.every(okx) == tuple(range(8))
+    layers = tuple(
+        attrs.evolve(x, window_events=4) if isinstance(x, Clawback) else x for x in resolve_policy("okx-2018").deficit
+    )
+    short = attrs.evolve(resolve_policy("okx-2018"), deficit=layers)
+    assert clock.every(short) == (0, 1, 2, 3, 4)
+    with effort.question():
+        book, _ = symbolic_book(Bounds(accounts=2, events=1))
+        assert not _same(_terms(short, book, 4), _terms(short, book, 0))
+        assert _same(_terms(short, book, 8), _terms(short, book, 4))
+        assert _same(_terms(short, book, 5), _terms(short, book, 1))
+        assert _same(_terms(okx, book, 9), _terms(okx, book, 1))
 
 
 def test_binance_lemmas_once_and_any_k() -> None:
