@@ -67,7 +67,13 @@ class TestRegistry:
     def test_scenarios_registers_them_explicitly(self, registered) -> None:
         assert list(registered.INCIDENTS) == INCIDENT_NAMES
         portfolio = [
-            s.name for s in (*scenarios_module.PORTFOLIO, *scenarios_module.LENDING, *scenarios_module.ISOLATED)
+            s.name
+            for s in (
+                *scenarios_module.PORTFOLIO,
+                *scenarios_module.LENDING,
+                *scenarios_module.ISOLATED,
+                *scenarios_module.COLLATERAL,
+            )
         ]
         assert scenarios_module.SCENARIOS.ids() == [*scenarios_module.DEFAULT, *portfolio, *INCIDENT_NAMES]
         assert all(scenarios_module.SCENARIOS.builtin(name) for name in INCIDENT_NAMES)
