@@ -1,0 +1,208 @@
+"""A finding (session 21, helper C): BitMEX's per-trader claims are false on the engine at N = 3.
+
+Found by hand while building the payer's argument with the fund's lots and the takeover
+(docs/solver-notes.md#bitmexs-payer-claims-with-the-takeover-session-21), then replayed on the
+concrete engine within the prover's own bounds and every starting assumption. ADL spreads the gap
+over the lots its queue can reach (``rules.adl.reach``: the bankrupt position less the lots the
+fund holds opposite it, docs/model.md#the-gap-is-spread-over-the-lots-adl-can-close), and that
+rule is fair only while the fund still has the gain those lots made on the move. Two bankruptcies
+in one sweep spend it on the first while the queue, which walks the whole position, leaves the
+fund's lots open for the second; the second's gap per lot then passes the move, and the winner
+ADL reaches pays more than its lots gained:
+
+- **N = 3, nothing in reach** (:func:`three`): alice short 25 and bob short 10 at 10,000, each at
+  its initial margin (2,518 and 1,020 XBt); charlie long 35 on 3,518; the fund long 20 it took
+  over, no cash; the book short 20. The mark goes to 11,000. The fund gains 20,000 and sends
+  ⌈20 / 2⌉ = 10 lots to the book. Alice owes 22,482: the fund pays its 20,000, and ADL spreads the
+  2,482 left over 25 − 10 = 15 lots, 166 a lot; charlie, first in the queue, takes all 25 lots
+  (4,150), so the fund keeps its 10 and gets 1,668 back as dust. Bob owes 8,980: the fund pays
+  its 1,668; the fund's 10 lots cover bob's 10, so the reach is 0 and the gap is the whole 7,312
+  *a lot* (``bankruptcy_gap_per_lot`` over ``safe_divisor(0)`` = 1). Charlie still holds 10 lots
+  opposite, so the queue takes them at that gap: 73,120 for lots that gained 10,000; the 65,808
+  above bob's deficit goes to the fund as dust. Charlie ends at −38,752, the fund at +65,808.
+- **N = 4, two lots in reach** (:func:`four`): dave long 50 first in the queue takes all of alice's
+  50, so the fund keeps 8 of its lots with 986 of cash; bob's 1,980 less the fund's 986 is spread
+  over 10 − 8 = 2 lots, 497 a lot against a move of 300: charlie, long 2 on 204, pays 994 and ends
+  at −190.
+
+``no-negative-equity``, ``loss-bounded-by-collateral`` and ``claims-backed`` fail (and
+``principal-protected``, which BitMEX accepts). BitMEX accepts none of the first three, and no
+BitMEX rule charges a winner beyond the move: it closes them "at the bankruptcy price of the
+initial liquidated order" (bitmex.com/app/autoDeleveraging), bob's own here (198 a lot at N = 4,
+898 at N = 3, each within the move). So this is a finding for the lead, not a preset's ``accepts``.
+
+The alternative measured beside it (:func:`test_without_the_spread_the_fund_carries_it`): since
+session 20 the fund takes over what ADL leaves (``bankruptcy.fund_takes_over``, below zero if need
+be), so the spread's reason (no fund below zero for the quantum its lots leave) is gone: with the
+gap over the whole position each winner pays at most the move a lot, and what the fund's lots leave
+is the fund's. Not built here: an engine rule, the lead's decision.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from solvent.properties import catalog
+from solvent.properties.catalog import StepView
+from solvent.properties.story import Story
+from solvent.rules import adl, bankruptcy
+from solvent.rules.book import Account, Book, Market, Role
+from solvent.rules.events import MarkPrice
+from solvent.rules.ledger import Reason
+from solvent.rules.outcomes import AdlFill
+from solvent.rules.presets import resolve_policy
+from solvent.solver.bounds import Bounds, for_policy
+from solvent.solver.refinement import replay
+
+BITMEX = resolve_policy("bitmex")
+MARK = 10_000
+FAILING = ("no-negative-equity", "loss-bounded-by-collateral", "claims-backed", "principal-protected")
+
+
+def _trader(name: str, cash: int, size: int) -> Account:
+    return Account(name=name, cash_quote=cash, size_lots=size, cost_quote=size * MARK, principal_quote=cash)
+
+
+def _book(traders: tuple[Account, ...], fund_lots: int) -> Book:
+    """``traders``, the fund long ``fund_lots`` with no cash, and the book holding the rest."""
+    book_lots = -sum(t.size_lots for t in traders) - fund_lots
+    accounts = (
+        *traders,
+        Account(name="liquidity", role=Role.LIQUIDITY, size_lots=book_lots, cost_quote=book_lots * MARK),
+        Account(name="insurance_fund", role=Role.INSURANCE_FUND, size_lots=fund_lots, cost_quote=fund_lots * MARK),
+        Account(name="fee_account", role=Role.FEE_ACCOUNT),
+        Account(name="backstop_vault", role=Role.BACKSTOP_VAULT),
+        Account(name="venue", role=Role.VENUE),
+        Account(name="clearing", role=Role.CLEARING),
+    )
+    return Book(
+        market=Market(name="PERP", mark_quote=MARK, previous_mark_quote=MARK),
+        accounts=accounts,
+        net_deposits_quote=sum(t.cash_quote for t in traders),
+    )
+
+
+def three(charlie: int = 3_518) -> Story:
+    traders = (_trader("alice", 2_518, -25), _trader("bob", 1_020, -10), _trader("charlie", charlie, 35))
+    return Story(_book(traders, 20), (MarkPrice(price_quote=11_000),))
+
+
+def four(charlie: int = 204) -> Story:
+    traders = (
+        _trader("dave", 5_036, 50),
+        _trader("alice", 5_036, -50),
+        _trader("bob", 1_020, -10),
+        _trader("charlie", charlie, 2),
+    )
+    return Story(_book(traders, 16), (MarkPrice(price_quote=10_300),))
+
+
+def _bounds(story: Story) -> Bounds:
+    return for_policy(Bounds(accounts=len(story.book.traders), events=1), BITMEX)
+
+
+def _replayed(story: Story, claim: str):
+    result = replay(BITMEX, catalog.get(claim), story, _bounds(story))
+    # within the prover's bounds and every starting assumption: a story z3 could give
+    assert result.outside == () and not result.rejected
+    return result
+
+
+def _after(story: Story):
+    [step] = _replayed(story, "conservation").steps
+    return step, {a.name: a for a in step.after.accounts}
+
+
+def _adl(step, bankrupt: str) -> list[tuple[str, int, int]]:
+    return [
+        (o.winner, o.lots, o.gap_per_lot_quote)
+        for o in step.outcomes
+        if isinstance(o, AdlFill) and o.bankrupt == bankrupt and o.lots
+    ]
+
+
+@pytest.mark.parametrize("claim", FAILING)
+@pytest.mark.parametrize("story", [three, four])
+def test_the_story_breaks_the_per_trader_claims_within_the_provers_bounds(story, claim: str) -> None:
+    assert _replayed(story(), claim).violates, claim
+    # a finding: BitMEX accepts principal-protected (a winner may pay beyond what it made) only
+    assert (claim in BITMEX.accepts) == (claim == "principal-protected")
+
+
+@pytest.mark.parametrize("claim", ["conservation", "open-interest-balance", "insurance-fund-non-negative"])
+@pytest.mark.parametrize("story", [three, four])
+def test_the_money_is_all_there(story, claim: str) -> None:
+    """The loss is not lost: it moved from charlie to the fund (N = 3) or to alice's deficit (N = 4)."""
+    assert not _replayed(story(), claim).violates, claim
+
+
+def test_nothing_in_reach_charges_the_whole_deficit_a_lot() -> None:
+    step, after = _after(three())
+    # alice: the fund's 20,000, then 2,482 over the 15 lots in reach, on charlie's 25
+    assert _adl(step, "alice") == [("charlie", 25, 166)]
+    # bob: 8,980 less the fund's 1,668 dust; the fund's 10 lots cover his 10, so reach 0: 7,312 a lot
+    assert _adl(step, "bob") == [("charlie", 10, 7_312)]
+    assert (after["charlie"].cash_quote, after["charlie"].size_lots) == (-38_752, 0)
+    assert (after["insurance_fund"].cash_quote, after["insurance_fund"].size_lots) == (65_808, 10)
+    assert (after["alice"].cash_quote, after["bob"].cash_quote) == (0, 0)
+    dust = [t.amount_quote for t in step.transfers if t.source == "bob" and t.reason is Reason.PRO_RATA_DUST]
+    assert dust == [65_808]
+
+
+def test_two_lots_in_reach_charge_above_the_move() -> None:
+    step, after = _after(four())
+    assert _adl(step, "alice") == [("dave", 50, 123)]  # ⌈5,164 / 42⌉: dave first, the fund keeps 8
+    assert _adl(step, "bob") == [("charlie", 2, 497)]  # ⌈(1,980 − 986) / 2⌉ against a move of 300
+    assert (after["charlie"].cash_quote, after["charlie"].size_lots) == (-190, 0)
+    assert after["insurance_fund"].cash_quote == 0
+
+
+@pytest.mark.parametrize(("story", "short"), [(three, 38_752), (four, 190)])
+@pytest.mark.parametrize("more", [0, 1])
+def test_charlie_ends_below_zero_to_the_quantum(story, short: int, more: int) -> None:
+    """The boundary: with ``short`` more cash charlie ends at exactly zero and the three claims hold;
+    one quantum less and he ends at −1 and they fail (his ranking and the fills do not move)."""
+    base = story()
+    [charlie] = [a for a in base.book.traders if a.name == "charlie"]
+    grown = story(charlie=charlie.cash_quote + short - more)
+    _, after = _after(grown)
+    assert after["charlie"].cash_quote == -more
+    for claim in FAILING[:3]:
+        assert bool(_replayed(grown, claim).violates) == bool(more), claim
+
+
+def _no_spread(monkeypatch) -> None:
+    """The engine with the gap over the whole position: the lots the fund holds opposite counted in reach."""
+    monkeypatch.setattr(adl, "reach", lambda ctx, size, bankrupt, pools: adl.abs_(size))
+
+
+@pytest.mark.parametrize("story", [three, four])
+def test_without_the_spread_the_fund_carries_it(story, monkeypatch) -> None:
+    """The alternative (not built): the gap over the whole position, each winner within the move a
+    lot, and what the fund's lots leave taken over by the fund. The per-trader claims hold on both
+    stories; the fund's (which BitMEX accepts) fails at N = 4, and so does claims-backed's fund part."""
+    _no_spread(monkeypatch)
+    step, after = _after(story())
+    move = story().events[0].price_quote - MARK
+    for bankrupt in ("alice", "bob"):
+        assert all(gap <= move for _, _, gap in _adl(step, bankrupt))
+    assert min(a.cash_quote for a in step.after.traders) == 0
+    view = StepView.of(BITMEX, step)
+    for claim in ("no-negative-equity", "loss-bounded-by-collateral", "conservation", "deficit-charged-once"):
+        assert catalog.get(claim).holds(view), claim
+    if story is four:
+        taken = [t.amount_quote for t in step.transfers if t.reason is Reason.FUND_TAKEOVER and t.amount_quote]
+        assert taken == [1_554]  # bob's 1,944 after the fund's 36, less charlie's 2 × 195
+        assert (after["insurance_fund"].cash_quote, after["insurance_fund"].size_lots) == (-1_554, 0)  # its 36 of dust paid to bob first
+        assert not catalog.get("insurance-fund-non-negative").holds(view)
+
+
+def test_without_the_spread_or_the_takeover_bob_is_left_below_zero(monkeypatch) -> None:
+    """Mutating the takeover away as well: the fund's 8 lots closed at the mark leave bob's 1,554
+    unpaid, and no-negative-equity fails on him instead (the takeover is what carries it)."""
+    _no_spread(monkeypatch)
+    monkeypatch.setattr(bankruptcy, "fund_takes_over", lambda policy, ctx, name: ctx)
+    _, after = _after(four())
+    assert after["bob"].cash_quote == -1_554
+    assert _replayed(four(), "no-negative-equity").violates
+
