@@ -71,6 +71,7 @@ from solvent.solver import (
     effort,
     haircut_claims,
     induction,
+    side_claims,
     sweep_invariant,
     wall,
     waterfall_claims,
@@ -320,6 +321,7 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
                 if any_k
                 else ""
             )
+            + (f"; {side_claims.SAID}" if side_claims.applies(policy) else "")
             + f"; assumes {TURNS_ALIKE}"
         )
         method += MOVES if checker.margin else ""

@@ -76,11 +76,13 @@ from solvent.rules.engine import (
     transition,
 )
 from solvent.rules.engine import run as engine_run
+from solvent.rules.fields import data_fields
 from solvent.rules.events import AssetPrice, Funding, MarkPrice
 from solvent.rules.ledger import ASSET, EXTERNAL, SPOT, Ctx
 from solvent.rules.margin import open_lots
 from solvent.rules.outcomes import Bankrupt
 from solvent.rules.policy import Policy
+from solvent.solver import side_claims
 from solvent.solver.assumptions import book_assumptions
 from solvent.solver.bounds import TRADER_NAMES, Bounds
 from solvent.solver.story import run, slots, symbolic_book, view
@@ -102,6 +104,8 @@ THROUGH_SYSTEM = (
 TURNS_ALIKE = "each trader's turn treats every other trader as a two-trader book's turn treats the other"
 #: the prefix of the fresh variables that stand for the system accounts when a turn begins
 FRESH = "turn."
+#: the prefix of the fresh book a phase around the turns is run again on (:func:`_each_own`)
+EACH_OWN = "own."
 #: the assumptions of the book before an event that every accepted event of the bounded kinds keeps
 #: (mark moves and funding: the new mark is the event's price, the previous one the mark before)
 _KEPT = frozenset({"prices within bounds"})
@@ -377,16 +381,73 @@ def _settled(policy: Policy, book: Book, event: Any) -> Ctx:
     return before_turns(policy, settle(policy, opening(policy, book), event))
 
 
+def _zeroed(record: Any) -> Any:
+    """``record`` (an account or a position) with every data field 0, its further positions, asset
+    balances and market funds too: a template ``variable_book`` lifts whole (it lifts integers only,
+    and keeps a field that is already a term)."""
+    changes: dict[str, Any] = {name: 0 for name in data_fields(type(record))}
+    if getattr(record, "more_positions", ()):
+        changes["more_positions"] = tuple(_zeroed(p) for p in record.more_positions)
+    for name in ("asset_balances", "more_funds"):
+        if getattr(record, name, ()):
+            changes[name] = tuple(0 for _ in getattr(record, name))
+    return attrs.evolve(record, **changes)
+
+
+def _fresh(book: Book, prefix: str) -> Book:
+    """``book``'s shape with every account's every number a fresh variable named from ``prefix``
+    (the market's and the book's kept as they are: a phase's reads of them are not the question)."""
+    fresh, _ = variable_book(book.with_balances(tuple(_zeroed(a) for a in book.accounts)), prefix=prefix)
+    return book.with_balances(fresh.accounts)
+
+
+def _each_own(
+    phase: str, before: Any, ctx: Ctx, traders: frozenset[str], redo: Callable[[Ctx], Ctx], fail: Callable[[str], None]
+) -> None:
+    """The phase (``redo``, run again from ``before``'s book made fresh) changes each trader from its
+    own account and the entries naming it alone, and adds no entry, outcome or fill naming a trader:
+    run from a book whose every number is a fresh variable, each trader's account after it reads no
+    other trader's variable, and is the very same term when the entries naming no trader but it are
+    dropped (percolator's opening release and closing re-basing: per account, the end of the event
+    reading each trader's own trading PnL from the ledger, ``haircut_ratio.step_pnl``)."""
+    book, n, m, f = before
+    named = sorted({t for g in _added(ctx, n, m, f) for t in _named(g.item, traders)})
+    if named:
+        fail(f"{phase} names traders ({', '.join(named)}) in its entries, outcomes or fills: it couples their accounts")
+    entries = ctx.entries[:n]
+    fresh = _fresh(book, EACH_OWN)
+    whole = redo(Ctx(fresh, entries))
+    for t in sorted(traders):
+        own = (f"{EACH_OWN}{t}.",)
+        others = tuple(f"{EACH_OWN}{o}." for o in traders - {t})
+        read = [x for x in _foreign(_terms(whole.account(t)), own) if x.startswith(others)]
+        alone = redo(Ctx(fresh, tuple(g for g in entries if t in _named(g.item, traders))))
+        if read or not _same(whole.account(t), alone.account(t)):
+            why = read[0] if read else "the entries of another trader"
+            fail(f"{phase} changes {t} from {why}: it couples the traders' accounts")
+
+
 def _decomposes(
-    policy: Policy, book: Book, label: str, event: Any, fail: Callable[[str], None], first_phase_charges: bool = False
+    policy: Policy,
+    book: Book,
+    label: str,
+    event: Any,
+    fail: Callable[[str], None],
+    first_phase_charges: bool = False,
+    each_own: bool = False,
 ) -> str:
     """Step 1 of the module docstring, on ``book`` (two traders). ``first_phase_charges``: the
     phase before the turns (``before_turns``: a fund's or vault's own deleveraging) may charge traders, for
-    an argument that checks its claim on a run that includes that phase from a free book."""
+    an argument that checks its claim on a run that includes that phase from a free book. ``each_own``:
+    opening and closing may change each trader from its own account and its own entries alone
+    (:func:`_each_own`), for an argument that checks its claim on a run that includes them."""
     traders = frozenset(a.name for a in book.traders)
     phases = _Phases(Ctx(book))
     before, ctx = phases.run(lambda _: opening(policy, book))
-    _traders_kept(f"{label}: opening the event", before, ctx, traders, fail)
+    if each_own:
+        _each_own(f"{label}: opening the event", before, ctx, traders, lambda c: opening(policy, c.book), fail)
+    else:
+        _traders_kept(f"{label}: opening the event", before, ctx, traders, fail)
     n_entries = len(ctx.entries)
     before, ctx = phases.run(lambda c: settle(policy, c, event))
     market = (*_shared(book), "s0.book.", "e1.")
@@ -411,7 +472,10 @@ def _decomposes(
     before, ctx = phases.run(lambda c: after_sweep(policy, c))
     _traders_kept(f"{label}: after the sweep ({_after_sweep_name(policy)})", before, ctx, traders, fail)
     before, ctx = phases.run(lambda c: closing(policy, c))
-    _traders_kept(f"{label}: closing the event (re-basing realized losses)", before, ctx, traders, fail)
+    if each_own:
+        _each_own(f"{label}: closing the event", before, ctx, traders, lambda c: closing(policy, c), fail)
+    else:
+        _traders_kept(f"{label}: closing the event (re-basing realized losses)", before, ctx, traders, fail)
     whole = transition(policy, book, event)
     same = (
         _same(whole.book, ctx.book)
@@ -578,6 +642,7 @@ def flat_trader_argument(
     if any_k:
         premise = [c for a in book_assumptions(policy, book, small) if a.name in _KEPT for c in _conjuncts(a.holds)]
     lemmas = []
+    per_lot = side_claims.applies(policy)
     for variant in slot.variants:
         event, label = variant.event, variant.label
         if not isinstance(event, MarkPrice | Funding | AssetPrice):
@@ -587,10 +652,14 @@ def flat_trader_argument(
             )
         # a pool's own deleveraging before the turns may charge traders: it runs in the checked
         # run below, from a free book, and treats every trader as it treats alice and bob
-        lemmas.append(_decomposes(policy, flat, label, event, fail, first_phase_charges=True))
+        lemmas.append(_decomposes(policy, flat, label, event, fail, first_phase_charges=True, each_own=True))
         ctx = _settled(policy, flat, event)
+        balanced = []  # where a layer charges per opposing lot: each turn starts with open interest balanced
         for t in traders:
-            ctx = liquidation_turn(policy, _with_fresh_system(ctx, f"{FRESH}{t}."), t)
+            ctx = _with_fresh_system(ctx, f"{FRESH}{t}.")
+            if per_lot:
+                balanced += side_claims.balanced(policy, ctx.book)
+            ctx = liquidation_turn(policy, ctx, t)
         ctx = closing(policy, after_sweep(policy, ctx))
         claim = invariant.holds(StepView(policy, flat, event, ctx.book, ctx.entries, ctx.outcomes))
         own = [
@@ -599,13 +668,16 @@ def flat_trader_argument(
             + _conjuncts(slot.field_bounds)
             + [x for r in requirements(policy, flat, event) for x in _conjuncts(r.holds)]
             if any(_reads_only(c, (*_own(t), *market)) for t in traders)
-        ]
+        ] + balanced
         title = (
             f"{invariant.id} on {label}: no turn charges a flat trader, whatever the system accounts hold at each turn"
         )
         # on a book with a collateral asset, exact: purified, the lending sweep's products left it
         # undecided within 10M units on drift, where exact z3 proves it in 0.22M an event
-        valid(title, own, claim, **({"exact": True} if book.assets else {}))
+        # exact where a layer charges per opposing lot (percolator Gen B): purified 5.98M units, exact 0.11M
+        if per_lot:
+            side_claims.holders_only(policy, ctx, fail)
+        valid(title, own, claim, **({"exact": True} if book.assets or per_lot else {}))
         lemmas.append(
             f"flat trader ({label}): with {traders[-1]} flat, no turn charges it (nor {traders[0]} when flat), "
             "for every balance and position of the system accounts at each turn"
@@ -712,7 +784,7 @@ def each_liquidation_argument(
             fail(
                 f"{invariant.id} on {label}: the per-liquidation argument covers the sweep's events (mark moves, funding)"
             )
-        lemmas.append(_decomposes(policy, book, label, event, fail, first_phase_charges=True))
+        lemmas.append(_decomposes(policy, book, label, event, fail, first_phase_charges=True, each_own=True))
         ctx = _settled(policy, book, event)
         for t in traders:
             ctx = liquidation_turn(policy, _with_fresh_system(ctx, f"{FRESH}{t}."), t)

@@ -1,0 +1,119 @@
+"""percolator Gen B's per-liquidation and flat-trader claims for every N (session 21).
+
+Gen B opens every event by releasing a slope's worth of each account's reserve
+(``haircut_ratio.release_reserves``) and closes it by re-basing each account's capital and reserve
+on its own trading PnL (``settle_reserves``): both change every trader, each from its own account
+and the entries naming it. The per-liquidation and flat-trader arguments check their claim on a
+run that includes both phases, so they accept a phase that is per account (``per_account._each_own``)
+where the per-trader contract still asks that the phases touch no trader. The flat-trader lemma on
+a per-lot charge of the opposing side starts each turn from a book with open interest balanced
+(``solver.side_claims``): from fresh system accounts with nothing said of their positions z3 built
+a bankrupt account with nobody opposite, whose deficit fell through to the haircut of a flat
+trader's matured profit, a book no event reaches. Each argument fails a one-token mutant of the
+rule it rests on.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import solvent.rules.haircut_ratio as haircut_ratio
+import solvent.rules.side_index as side_index
+from solvent.properties import catalog
+from solvent.rules.arith import ite
+from solvent.rules.ledger import PNL_REASONS
+from solvent.rules.presets import resolve_policy
+from solvent.rules.pro_rata import payers
+from solvent.solver import compositional, side_claims
+from solvent.solver.bounds import Bounds
+from solvent.solver.per_account import TURNS_ALIKE
+
+ONE_MOVE = Bounds(accounts=4, events=1, effort=10_000_000)
+FLAT = "flat-accounts-never-pay"
+LIQUIDATION = "liquidation-only-below-maintenance"
+
+
+def _attempt(preset: str, claim: str):
+    return compositional.attempt(resolve_policy(preset), catalog.get(claim), ONE_MOVE)
+
+
+@pytest.mark.parametrize("preset", ["percolator-gen-b", "percolator-gen-a"])
+def test_each_liquidation_holds_for_every_n_past_the_per_account_opening_and_closing(preset: str) -> None:
+    found = _attempt(preset, LIQUIDATION)
+    assert isinstance(found, compositional.Extension), getattr(found, "failed", found)
+    assert found.assumes == TURNS_ALIKE and found.every_k
+    assert any(lemma.startswith("each liquidation (mark)") for lemma in found.lemmas)
+    [turn] = [q for q in found.queries if "every liquidation of a turn" in q.name]
+    assert turn.result == "unsat"
+
+
+def test_a_flat_trader_is_never_charged_on_gen_b_for_every_n() -> None:
+    found = _attempt("percolator-gen-b", FLAT)
+    assert isinstance(found, compositional.Extension), getattr(found, "failed", found)
+    assert found.assumes == TURNS_ALIKE and not found.every_k
+    assert side_claims.SAID in found.method
+    [lemma] = [q for q in found.queries if "no turn charges a flat trader" in q.name]
+    # asked exact: 106,714 units at 6080291's build (purified, 5.98M)
+    assert lemma.result == "unsat" and lemma.units < 1_000_000, lemma
+
+
+def test_without_open_interest_balanced_at_each_turn_the_flat_lemma_has_a_model(monkeypatch) -> None:
+    # nobody opposite the bankrupt account: the deficit reaches the haircut of flat bob's matured profit
+    monkeypatch.setattr(side_claims, "balanced", lambda policy, book: [])
+    found = _attempt("percolator-gen-b", FLAT)
+    assert isinstance(found, compositional.Attempt) and found.applies
+    assert "no turn charges a flat trader" in found.failed and "z3 found a model" in found.failed
+
+
+def test_a_per_lot_charge_weighing_every_payer_alike_breaks_the_flat_lemma(monkeypatch) -> None:
+    # side_index.opposing_lots with one token changed: each payer's weight 1, not its opposing lots
+    monkeypatch.setattr(side_index, "opposing_lots", lambda book, bankrupt: [(a.name, 1) for a in payers(book, bankrupt)])
+    found = _attempt("percolator-gen-b", FLAT)
+    assert isinstance(found, compositional.Attempt) and found.applies
+    assert "z3 found a model" in found.failed
+
+
+def test_a_closing_that_reads_every_traders_pnl_is_not_per_account(monkeypatch) -> None:
+    # haircut_ratio.step_pnl without its "name in (source, destination)": every PnL entry counted
+    def step_pnl(ctx, name):
+        total = 0
+        for entry in ctx.entries:
+            t = entry.item
+            if t.reason in PNL_REASONS and t.source != t.destination:
+                total = total + ite(entry.guard, t.amount_quote if t.destination == name else -t.amount_quote, 0)
+        return total
+
+    monkeypatch.setattr(haircut_ratio, "step_pnl", step_pnl)
+    found = _attempt("percolator-gen-b", LIQUIDATION)
+    assert isinstance(found, compositional.Attempt) and not found.applies
+    assert "mark: closing the event changes" in found.failed and "it couples the traders' accounts" in found.failed
+    assert found.queries == ()
+
+
+def test_an_opening_that_releases_by_another_accounts_slope_is_not_per_account(monkeypatch) -> None:
+    import solvent.rules.engine as engine
+    from solvent.rules.arith import max_, min_
+
+    def release_reserves(policy, ctx):
+        # haircut_ratio.release_reserves with one token changed: the first trader's slope for every account
+        first = ctx.book.traders[0].reserve_slope_quote
+        updates = []
+        for account in ctx.book.accounts:
+            if not (account.is_trader or account.role.value == "liquidity"):
+                continue
+            released = min_(max_(account.window_pnl_quote, 0), first)
+            updates.append((account.name, account.principal_quote - released, account.window_pnl_quote - released))
+        for name, principal, reserve in updates:
+            ctx = ctx.update_account(name, principal_quote=principal, window_pnl_quote=reserve)
+        return ctx
+
+    monkeypatch.setattr(engine, "release_reserves", release_reserves)
+    found = _attempt("percolator-gen-b", LIQUIDATION)
+    assert isinstance(found, compositional.Attempt) and not found.applies
+    assert "mark: opening the event changes bob from own.alice.reserve_slope_quote" in found.failed, found.failed
+
+
+def test_the_per_trader_contract_still_stops_at_the_opening() -> None:
+    # each_trader_argument asks that the phases around the turns touch no trader: unchanged
+    found = _attempt("percolator-gen-b", "principal-protected")
+    assert isinstance(found, compositional.Attempt) and "opening the event changes or names traders" in found.failed
