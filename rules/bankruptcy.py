@@ -289,15 +289,22 @@ def _cascade(policy: Policy, ctx: Ctx, resolving: tuple[str, ...]) -> Ctx:
         return ctx
     names = [a.name for a in ctx.book.traders if a.name not in resolving]
     for _ in names:
-        assets = ctx.book_field("assets")
-        below = []
-        for name in names:
-            account = ctx.book.account(name)
-            below.append((name, and_(open_lots(account) != 0, account_value(policy, assets, account) < 0)))
-        ctx, resolved = _first_below(policy, ctx, below, resolving)
+        ctx, resolved = _first_below(policy, ctx, sunk(policy, ctx, names), resolving)
         if not resolved:
             return ctx
     return ctx
+
+
+def sunk(policy: Policy, ctx: Ctx, names: list[str]) -> list[tuple[str, Any]]:
+    """The cascade's test, read on one book for each of ``names`` in book order: (name, whether it
+    still holds a position with its value below zero). One function so that the prover's lemmas on
+    the loop read the engine's own test (``solver.cascade_invariant``)."""
+    assets = ctx.book_field("assets")
+    below = []
+    for name in names:
+        account = ctx.book.account(name)
+        below.append((name, and_(open_lots(account) != 0, account_value(policy, assets, account) < 0)))
+    return below
 
 
 def _first_below(

@@ -65,6 +65,7 @@ from solvent.rules.policy import Policy
 from solvent.rules.rounding import FundingRemainder
 from solvent.solver import (
     adl_claims,
+    cascade_invariant,
     clock,
     deficit_once,
     deficit_socialized,
@@ -192,7 +193,8 @@ def attempt(
                 raise _Failed(f"the argument that held at clock {at} is not the one that held at clock 0")
             held = _routes(checker)
             checker.flat = checker.payer = checker.margin = checker.induction = checker.haircut = False
-        checker.flat, checker.payer, checker.margin, checker.induction, checker.haircut = held
+            checker.cascade = False
+        checker.flat, checker.payer, checker.margin, checker.induction, checker.haircut, checker.cascade = held
     except _Failed as failed:
         where = f" (at clock {at} of 0..{asked[-1]}: the policy reads the book's clock)" if len(asked) > 1 else ""
         return Attempt(f"{failed}{where}", tuple(checker.queries), failed.applies)
@@ -216,7 +218,7 @@ def attempt(
 
 def _routes(checker: Any) -> tuple[bool, ...]:
     """Which argument held (the flags ``_extension`` reads)."""
-    return (checker.flat, checker.payer, checker.margin, checker.induction, checker.haircut)
+    return (checker.flat, checker.payer, checker.margin, checker.induction, checker.haircut, checker.cascade)
 
 
 def clock_said(policy: Policy, events: int, asked: tuple[int, ...], every: bool = False) -> str:
@@ -326,6 +328,14 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
         )
         method += MOVES if checker.margin else ""
         return Extension(method, tuple(lemmas), tuple(checker.queries), every_k=any_k, assumes=TURNS_ALIKE)
+    if invariant.id in EACH_TRADER and checker.cascade:
+        return Extension(
+            cascade_invariant.METHOD,
+            tuple(lemmas),
+            tuple(checker.queries),
+            every_k=False,
+            assumes=cascade_invariant.ASSUMES,
+        )
     if invariant.id in EACH_TRADER and checker.haircut:
         return Extension(
             haircut_claims.METHOD, tuple(lemmas), tuple(checker.queries), every_k=False, assumes=haircut_claims.ASSUMES
@@ -432,6 +442,8 @@ class _Checker:
         self.induction = False
         #: set by principal-protected's haircut argument when it held (``solver.haircut_claims``)
         self.haircut = False
+        #: set by the socialized loss's cascade invariant when it held (``solver.cascade_invariant``)
+        self.cascade = False
 
     @property
     def left(self) -> int:
@@ -828,6 +840,8 @@ def _each_trader(invariant_id: str) -> Callable[[Policy, Bounds, _Checker], list
         except _Failed as coupled:
             if invariant_id == haircut_claims.CLAIM and haircut_claims.not_covered(policy, bounds) is None:
                 return _haircut(policy, bounds, checker, coupled)
+            if invariant_id in cascade_invariant.CLAIMS and cascade_invariant.not_covered(policy, bounds) is None:
+                return _cascade(policy, bounds, checker, coupled)
             if invariant_id in PAYER_CLAIMS and not coupled.applies and checker.payer_allowed:
                 return _payer(policy, invariant, bounds, checker, coupled)
             if invariant_id != FLAT or coupled.applies:
@@ -852,6 +866,17 @@ def _haircut(policy: Policy, bounds: Bounds, checker: _Checker, coupled: _Failed
     except _Failed as failed:
         raise _Failed(f"{coupled}; and the haircut's side: {failed}", failed.applies) from None
     checker.haircut = True
+    return lemmas
+
+
+def _cascade(policy: Policy, bounds: Bounds, checker: _Checker, coupled: _Failed) -> list[str]:
+    """Where a socialized loss per lot with a cascade couples the traders, the cascade's invariant
+    (``solver.cascade_invariant``). Its failure says both reasons."""
+    try:
+        lemmas = cascade_invariant.argument(policy, bounds, checker.valid, checker.fail)
+    except _Failed as failed:
+        raise _Failed(f"{coupled}; and the cascade's invariant: {failed}", failed.applies) from None
+    checker.cascade = True
     return lemmas
 
 
