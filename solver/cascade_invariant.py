@@ -26,7 +26,8 @@ a lemma on the engine's own functions (one semantics), z3 exact, every number fr
    sunk (and the book stayed as it was, 2 holding) or every trader is flat; a trader the loop resolved
    keeps its value at least 0 (1), a flat one its value.
 4. **A trader's turn** (``engine.liquidation_turn`` with the cascade left out, three traders, from any
-   book whose flat traders are worth at least 0): the trader ends worth at least 0; every other trader
+   book whose flat traders are worth at least 0): the trader ends worth at least 0, and flat where it
+   was resolved (so the loop after it charges it nothing); every other trader
    keeps its size, its debt, and, where it holds no position or where nobody was resolved in the turn,
    its value. The turn with the cascade is that turn followed, where it resolved the trader, by the loop
    of 3 from the chain of that trader (``bankruptcy.resolve``'s last line; its resolve is the turn's
@@ -240,7 +241,12 @@ def turn_lemmas(policy: Policy, valid: Valid) -> list[str]:
         kept.append(implies(or_(_flat(book, name), not_(resolved)), same))
     debts = all_(after.account(a.name).debt_quote == a.debt_quote for a in book.traders)
     return [
-        valid(f"{said}: {trader} ends worth at least 0", premise, _b(_value(policy, after, trader) >= 0), exact=True),
+        valid(
+            f"{said}: {trader} ends worth at least 0, and flat where it was resolved",
+            premise,
+            _b(and_(_value(policy, after, trader) >= 0, implies(resolved, _flat(after, trader)))),
+            exact=True,
+        ),
         valid(
             f"{said}: every other trader keeps its size and its debt, and its value where it is flat or nobody was "
             "resolved",

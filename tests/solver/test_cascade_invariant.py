@@ -1,13 +1,14 @@
 """The socialized loss's cascade invariant (``solver.cascade_invariant``): no-negative-equity and
-loss-bounded-by-collateral for every N on Drift and Mango v4, by the cascade loop's iteration, exit
-and loop whole, a turn without the cascade and the step's start, each a lemma on the engine's own
+loss-bounded-by-collateral for every N on Drift and Mango v4, by the cascade loop's iteration and
+exit, a turn without the cascade and the step's start, each a lemma on the engine's own
 functions (docs/solver-notes.md#the-socialized-losss-cascade-invariant-session-21).
 
-Mutants: a socialized loss that charges a flat trader (its lots plus one), the cascade's test one
-quantum off (``value < -1``), the loop one iteration short, a turn that leaves its own trader below
-zero (no cover from the socialized loss), each fails a lemma. The decomposition the verdict assumes
-(a turn with the cascade is the turn without it followed, where it resolved its trader, by the loop)
-is checked on the concrete engine on random books.
+Mutants: a socialized loss that charges a flat trader (its lots plus one) fails the iteration; the
+cascade's test one quantum off (``value < -1``) fails its exit; the loop one iteration short fails the
+loop whole at three traders (kept for the tests, not the verdict's); a socialized loss without the
+liquidator's lots (the payers may weigh nothing) leaves the resolved trader below zero. The
+decomposition the verdict assumes (a turn with the cascade is the turn without it followed, where it
+resolved its trader, by the loop) is checked on the concrete engine on random books.
 """
 
 from __future__ import annotations
