@@ -163,6 +163,9 @@ class _Failed(Exception):
         self.applies = applies
 
 
+# a question of its own when called outside one (a test, a benchmark's table): its units then do not
+# depend on what the process asked z3 before (docs/solver-notes.md#units-independent-of-process-history-session-21)
+@effort.own_question()
 def attempt(
     policy: Policy, invariant: Invariant, bounds: Bounds, *, payer: bool = True, units: int | None = None
 ) -> Extension | Attempt | None:
@@ -400,6 +403,7 @@ class FlatCases:
         return self.held and bool(cases) and all(q.result == "trivial" for q in cases)
 
 
+@effort.own_question()  # as attempt's
 def flat_by_cases(policy: Policy, invariant: Invariant, bounds: Bounds, units: int) -> FlatCases:
     """The direct check of ``flat-accounts-never-pay`` at ``bounds.accounts`` traders by its flat
     cases, every case within what the ones before it left of ``units``."""

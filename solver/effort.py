@@ -266,6 +266,30 @@ def question() -> Iterator[None]:
                 gc.enable()
 
 
+
+def asking() -> bool:
+    """Whether a question is being asked in this process (:func:`question`)."""
+    return bool(_ASKING)
+
+
+@contextmanager
+def own_question() -> Iterator[None]:
+    """The block is a question of its own (:func:`question`) unless it runs inside one, where it
+    is a part of that question and changes nothing. For the solver's public entry points that a
+    caller may use directly, outside ``prove`` (``compositional.attempt``: a test, a benchmark's
+    ``--each-trader`` table): outside a question they would build their terms in the process's
+    shared z3 context, whose state depends on everything the process asked before (Drift's
+    per-liquidation lemma spent 10,260 units alone and 10,357 after three other presets' in one
+    process; docs/solver-notes.md#units-independent-of-process-history-session-21). Inside a
+    question (``prove``) their units are the question's, as before. (The lock first: with it held,
+    a question being asked is this thread's, never another thread's it would build into.)"""
+    with _ONE_AT_A_TIME:
+        if _ASKING:
+            yield
+            return
+        with question():
+            yield
+
 #: One question at a time in a process. z3's Python API keeps the context every term is built in
 #: in one module global (``z3.z3._main_ctx``), and the collector switch is the process's: two
 #: questions asked at once from two threads (a Dask worker runs as many tasks at once as it has
@@ -352,12 +376,14 @@ __all__ = [
     "Solved",
     "Tally",
     "UNITS_PER_SECOND",
+    "asking",
     "building",
     "charge",
     "check",
     "count",
     "fresh_context",
     "left",
+    "own_question",
     "question",
     "safety_net_s",
     "seconds_to_units",

@@ -54,7 +54,17 @@ class WallAnswer:
 
 
 def _solve(text: str, names: list[str], units: int, safety_s: float) -> tuple[str, str, dict[str, int], int]:
-    """The check itself, in the child: ``(result, reason, values, units spent)``."""
+    """The check itself, in the child: ``(result, reason, values, units spent)``.
+
+    Inside a question (the parent was asking one at the fork) the text is parsed into the
+    question's context, which the child inherits: its answer is a function of the question.
+    Outside one (a caller of ``check`` that asked no question) the inherited context is the
+    process's shared one, full of whatever the process built and checked before, and z3's answer
+    moved with it (two factors of 391: 19,268 units in a fresh process, 981 or 1,001 after other
+    checks); so it is parsed into a fresh context, and the answer is a function of the text
+    (docs/solver-notes.md#units-independent-of-process-history-session-21)."""
+    if not effort.asking():
+        effort.fresh_context()
     solver = incremental.solver()  # the parent's choice: the child inherits its context variables
     solver.push()  # incremental mode: the SMT core with its nonlinear module (see query.py)
     solver.add(z3.parse_smt2_string(text))
