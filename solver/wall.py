@@ -16,7 +16,9 @@ runs; the child only parses the text, checks it and writes the answer, then leav
 ``os._exit``. The text is parsed into the context the child inherits, where its terms meet the
 same terms the parent built for this question, under their numbers: that context is the
 question's own (``effort.question``, which every ``prove`` and every probe asks through), so the
-answer is a function of the question. (Parsed into a context of its own instead, the same text is
+answer is a function of the question. A check asked outside any question (a test, a benchmark
+calling the solver's parts straight) is parsed into a fresh context instead, so its answer is a
+function of its text, not of what the process built before (:func:`_solve`). (Parsed into a context of its own instead, the same text is
 another problem to z3's simplifier: OKX 2018's fund for a 20% gap at 10% went from proved to
 undecided within its units; docs/solver-notes.md#process-history.)
 """
