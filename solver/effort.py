@@ -266,7 +266,6 @@ def question() -> Iterator[None]:
                 gc.enable()
 
 
-
 def asking() -> bool:
     """Whether a question is being asked in this process (:func:`question`)."""
     return bool(_ASKING)
@@ -289,6 +288,7 @@ def own_question() -> Iterator[None]:
             return
         with question():
             yield
+
 
 #: One question at a time in a process. z3's Python API keeps the context every term is built in
 #: in one module global (``z3.z3._main_ctx``), and the collector switch is the process's: two

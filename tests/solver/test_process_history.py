@@ -36,14 +36,14 @@ def factor_cell() -> list:
 def drift_liquidation_lemma() -> list:
     """Drift's all-N liquidation argument asked straight (as tests and ``bench_proof --each-trader``
     ask it), outside any question: every query's name, answer and units."""
-    found = compositional.attempt(
-        resolve_policy("drift"), catalog.get("liquidation-only-below-maintenance"), ONE_MOVE
-    )
+    found = compositional.attempt(resolve_policy("drift"), catalog.get("liquidation-only-below-maintenance"), ONE_MOVE)
     return [[q.name, q.result, q.units] for q in found.queries]
 
 
 def _in_a_fresh_process(function: str) -> list:
-    program = f"import json\nfrom tests.solver.test_process_history import {function}\nprint(json.dumps({function}()))\n"
+    program = (
+        f"import json\nfrom tests.solver.test_process_history import {function}\nprint(json.dumps({function}()))\n"
+    )
     done = subprocess.run(
         [sys.executable, "-c", program], capture_output=True, text=True, check=True, env=dict(os.environ)
     )
