@@ -92,19 +92,11 @@ def totals_freed(call: Call, term: Any) -> Any:
     ``If`` (the payers' total weight: ``when(total > 0, target)``, ``safe_divisor(total)``), replaced
     by a free integer, the same one wherever that side occurs."""
     sides: list[Any] = []
-    seen: set[int] = set()
-    todo = [term]
-    while todo:
-        t = todo.pop()
-        if t.get_id() in seen:
-            continue
-        seen.add(t.get_id())
-        if z3.is_app_of(t, z3.Z3_OP_ITE) and waterfall_claims.strangers(call, t.arg(0)):
-            condition = t.arg(0)
-            for side in condition.children() if condition.num_args() == 2 else ():
-                if z3.is_arith(side) and waterfall_claims.strangers(call, side) and not any(side.eq(x) for x in sides):
-                    sides.append(side)
-        todo.extend(t.children())
+    for t in waterfall_claims.stranger_ifs(call, term, into_conditions=True):
+        condition = t.arg(0)
+        for side in condition.children() if condition.num_args() == 2 else ():
+            if z3.is_arith(side) and waterfall_claims.strangers(call, side) and not any(side.eq(x) for x in sides):
+                sides.append(side)
     # the innermost such sides only (a side that holds another, ``remaining − when(total > 0, …) > 0``,
     # is not a total: it keeps its own terms, the total inside it freed)
     inner = [x for x in sides if not any(y is not x and _holds(x, y) for y in sides)]

@@ -60,7 +60,7 @@ extended and the bounded question decides, with a story replayed on the concrete
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import attrs
@@ -270,6 +270,20 @@ def conditions_freed(call: Call, term: Any, k: int) -> Any:
     if not z3.is_expr(term):
         return term
     pairs: list[tuple[Any, Any]] = []
+    for t in stranger_ifs(call, term, into_conditions=False):  # a freed condition is not walked into
+        if not any(t.arg(0).eq(c) for c, _ in pairs):
+            pairs.append((t.arg(0), z3.Bool(f"{FREE}weighs{k}.{len(pairs)}")))
+    return z3.substitute(term, *pairs) if pairs else term
+
+
+def stranger_ifs(call: Call, term: Any, *, into_conditions: bool) -> Iterator[Any]:
+    """Every ``If`` in ``term`` whose condition reads a candidate's number (:func:`strangers`), each
+    term visited once, in one fixed order: a stack of subterms, children pushed in order (so the
+    last child is walked first). ``into_conditions``: whether the walk goes on into such an ``If``'s
+    condition (``deficit_socialized.totals_freed`` frees the sides of a comparison, and a total
+    inside one is its own) or only into its two branches (:func:`conditions_freed` frees the whole
+    condition). The callers name their free variables in this order, and the names are terms whose
+    numbers order z3's sums: the order is part of every unit count these lemmas spend."""
     seen: set[int] = set()
     todo = [term]
     while todo:
@@ -278,12 +292,10 @@ def conditions_freed(call: Call, term: Any, k: int) -> Any:
             continue
         seen.add(t.get_id())
         if z3.is_app_of(t, z3.Z3_OP_ITE) and strangers(call, t.arg(0)):
-            if not any(t.arg(0).eq(c) for c, _ in pairs):
-                pairs.append((t.arg(0), z3.Bool(f"{FREE}weighs{k}.{len(pairs)}")))
-            todo.extend((t.arg(1), t.arg(2)))
+            yield t
+            todo.extend(t.children() if into_conditions else (t.arg(1), t.arg(2)))
         else:
             todo.extend(t.children())
-    return z3.substitute(term, *pairs) if pairs else term
 
 
 def strangers(call: Call, claim: Any) -> list[str]:
@@ -408,5 +420,6 @@ __all__ = [
     "question",
     "shape",
     "socialized_covers",
+    "stranger_ifs",
     "strangers",
 ]
