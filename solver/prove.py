@@ -401,20 +401,16 @@ def _lemmas_book_first(
         method = f"{small.method}; {first}, where the claim is proved for every N; at N = {bounds.accounts}"
         if not transfers:
             return attrs.evolve(small, obligations=(claim,), queries=asked, method=f"{method} nothing more asked")
-        rest = _bounded(policy, invariant, bounds, max(left, 0), transfers=True, claim=False)
-        if rest.verdict is Verdict.VACUOUS:
-            return attrs.evolve(rest, queries=asked + rest.queries)
-        obligations = (claim, *rest.obligations)
-        verdict, reason = combine(list(obligations))
-        return attrs.evolve(
-            rest,
-            verdict=verdict,
-            reason=reason,
+        return _then_transfers(
+            policy,
+            invariant,
+            bounds,
+            claim,
+            max(left, 0),
+            f"{method} the non-negative transfers only: ",
+            lemmas=small.lemmas,
+            queries=asked,
             scope=own.scope,
-            obligations=obligations,
-            method=f"{method} the non-negative transfers only: {rest.method}",
-            lemmas=small.lemmas + rest.lemmas,
-            queries=asked + rest.queries,
         )
     said = own.reason or f"proved at N ≤ {n} only: {small.method}"
     outcome = _bounded(policy, invariant, bounds, max(left, 0), transfers=transfers)
@@ -538,19 +534,8 @@ def _fund_transfers(
         return ProofResult(
             policy.name, invariant.id, Verdict.PROVED, scope, 0.0, method, obligations=(claim,), lemmas=held
         )
-    rest = _bounded(policy, invariant, bounds, max(units, 1), transfers=True, claim=False)
-    if rest.verdict is Verdict.VACUOUS:
-        return rest
-    obligations = (claim, *rest.obligations)
-    verdict, reason = combine(list(obligations))
-    return attrs.evolve(
-        rest,
-        verdict=verdict,
-        reason=reason,
-        obligations=obligations,
-        method=f"{method}; the non-negative transfers at N = {bounds.accounts}, K = {bounds.events}: {rest.method}",
-        lemmas=held + rest.lemmas,
-    )
+    said = f"{method}; the non-negative transfers at N = {bounds.accounts}, K = {bounds.events}: "
+    return _then_transfers(policy, invariant, bounds, claim, max(units, 1), said, lemmas=held)
 
 
 def _by_flat_cases(
@@ -565,13 +550,41 @@ def _by_flat_cases(
         return ProofResult(
             policy.name, invariant.id, Verdict.PROVED, scope_of(bounds), 0.0, method, obligations=(claim,)
         )
+    return _then_transfers(policy, invariant, bounds, claim, units, f"{method}; the transfers: ")
+
+
+def _then_transfers(
+    policy: Policy,
+    invariant: Invariant,
+    bounds: Bounds,
+    claim: ObligationResult,
+    units: int,
+    said: str,
+    *,
+    lemmas: tuple[str, ...] = (),
+    queries: tuple[QueryStats, ...] = (),
+    scope: Scope | None = None,
+) -> ProofResult:
+    """The claim's obligation decided already (``claim``: by the lemmas' book, the fund's induction,
+    the flat cases); the non-negative transfers asked at ``bounds`` within ``units``, in a question
+    built for them alone. The answer is that question's with ``claim`` beside its obligations, its
+    method ``said`` followed by the question's, ``lemmas`` and ``queries`` (what was asked before)
+    ahead of its own, and ``scope`` where given. A vacuous question stands as it is, with
+    ``queries`` ahead of its own."""
     rest = _bounded(policy, invariant, bounds, units, transfers=True, claim=False)
     if rest.verdict is Verdict.VACUOUS:
-        return rest
+        return attrs.evolve(rest, queries=queries + rest.queries)
     obligations = (claim, *rest.obligations)
     verdict, reason = combine(list(obligations))
     return attrs.evolve(
-        rest, verdict=verdict, reason=reason, obligations=obligations, method=f"{method}; the transfers: {rest.method}"
+        rest,
+        verdict=verdict,
+        reason=reason,
+        obligations=obligations,
+        method=f"{said}{rest.method}",
+        lemmas=lemmas + rest.lemmas,
+        queries=queries + rest.queries,
+        **({} if scope is None else {"scope": scope}),
     )
 
 
