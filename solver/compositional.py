@@ -73,6 +73,7 @@ from solvent.solver import (
     haircut_claims,
     induction,
     side_claims,
+    side_fund,
     sweep_invariant,
     wall,
     waterfall_claims,
@@ -175,6 +176,8 @@ def attempt(
     it the coupling's reason stands and no units are spent). Every lemma together within ``units``
     (default: the question's effort, ``bounds.effort``; ``solver.prove`` gives them half of it)."""
     argument = ARGUMENTS.get(invariant.id)
+    if argument is None and invariant.id == side_fund.CLAIM and side_fund.not_covered(policy, bounds) is None:
+        argument = _side_fund  # percolator Gen B's fund, entry by entry (solver.side_fund)
     if argument is None:
         return None
     checker = _Checker(bounds, units)
@@ -302,6 +305,15 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
             tuple(checker.queries),
             every_k=True,
             assumes=waterfall_claims.assumes(policy),
+            trivial_extends=False,
+        )
+    if invariant.id == side_fund.CLAIM:
+        return Extension(
+            side_fund.METHOD,
+            tuple(lemmas),
+            tuple(checker.queries),
+            every_k=True,
+            assumes=side_fund.ASSUMES,
             trivial_extends=False,
         )
     if invariant.id in EACH_LIQUIDATION:
@@ -942,6 +954,11 @@ def _adl_claim(invariant_id: str) -> Callable[[Policy, Bounds, _Checker], list[s
 def _deficit_once(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str]:
     """``deficit-charged-once`` by lemmas on one resolution (``solver.deficit_once``)."""
     return deficit_once.argument(policy, bounds, checker.valid, checker.fail)
+
+
+def _side_fund(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str]:
+    """percolator Gen B's ``insurance-fund-non-negative`` by its entries (``solver.side_fund``)."""
+    return side_fund.argument(policy, bounds, checker.valid, checker.fail)
 
 
 def _waterfall_claim(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str]:

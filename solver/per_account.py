@@ -76,8 +76,8 @@ from solvent.rules.engine import (
     transition,
 )
 from solvent.rules.engine import run as engine_run
-from solvent.rules.fields import data_fields
 from solvent.rules.events import AssetPrice, Funding, MarkPrice
+from solvent.rules.fields import data_fields
 from solvent.rules.ledger import ASSET, EXTERNAL, SPOT, Ctx
 from solvent.rules.margin import open_lots
 from solvent.rules.outcomes import Bankrupt

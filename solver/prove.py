@@ -65,6 +65,7 @@ from solvent.solver import (
     induction,
     payer_direct,
     resolution_facts,
+    side_fund,
 )
 from solvent.solver.bounds import ASSET_KINDS, Bounds, for_policy
 from solvent.solver.effort import OutOfEffort
@@ -644,6 +645,10 @@ def _lemmas_book_fits(policy: Policy, invariant: Invariant, bounds: Bounds) -> b
     if invariant.id == deficit_once.CLAIM:
         claims = (deficit_once.CLAIM,)
         return _payer_fits(policy, invariant, bounds, claims) and deficit_once.not_covered(policy, bounds) is None
+    if invariant.id == side_fund.CLAIM and side_fund.not_covered(policy, bounds) is None:
+        # percolator Gen B's fund, entry by entry: the lemmas' book proves it for every N
+        # (docs/solver-notes.md#percolator-gen-bs-cells-session-21), so N asks the transfers alone
+        return True
     return _payer_fits(policy, invariant, bounds)
 
 

@@ -21,7 +21,6 @@ from solvent.rules.policy import Policy
 from solvent.rules.side_index import shrinks_opposing_side
 from solvent.rules.wellformed import holders
 
-
 #: what the flat-trader lemma's method line adds on such a policy
 SAID = (
     "each turn from a book with open interest balanced and only traders and the order book holding positions "

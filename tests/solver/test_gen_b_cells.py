@@ -67,7 +67,9 @@ def test_without_open_interest_balanced_at_each_turn_the_flat_lemma_has_a_model(
 
 def test_a_per_lot_charge_weighing_every_payer_alike_breaks_the_flat_lemma(monkeypatch) -> None:
     # side_index.opposing_lots with one token changed: each payer's weight 1, not its opposing lots
-    monkeypatch.setattr(side_index, "opposing_lots", lambda book, bankrupt: [(a.name, 1) for a in payers(book, bankrupt)])
+    monkeypatch.setattr(
+        side_index, "opposing_lots", lambda book, bankrupt: [(a.name, 1) for a in payers(book, bankrupt)]
+    )
     found = _attempt("percolator-gen-b", FLAT)
     assert isinstance(found, compositional.Attempt) and found.applies
     assert "z3 found a model" in found.failed
@@ -117,3 +119,91 @@ def test_the_per_trader_contract_still_stops_at_the_opening() -> None:
     # each_trader_argument asks that the phases around the turns touch no trader: unchanged
     found = _attempt("percolator-gen-b", "principal-protected")
     assert isinstance(found, compositional.Attempt) and "opening the event changes or names traders" in found.failed
+
+
+# --- insurance-fund-non-negative, entry by entry (solver/side_fund.py) ---------------------------
+
+FUND = "insurance-fund-non-negative"
+
+
+def test_gen_b_keeps_its_fund_at_or_above_zero_for_every_n_and_k() -> None:
+    from solvent.solver import side_fund
+
+    found = _attempt("percolator-gen-b", FUND)
+    assert isinstance(found, compositional.Extension), getattr(found, "failed", found)
+    assert found.every_k and found.method == side_fund.METHOD and found.assumes == side_fund.ASSUMES
+    assert [q.result for q in found.queries if q.units] == ["unsat"] * len([q for q in found.queries if q.units])
+    assert any("through alice's resolve" in q.name for q in found.queries)
+    assert sum(q.units for q in found.queries) < 1_000_000  # 13,808 units at 6080291's build
+
+
+@pytest.mark.parametrize("preset", ["percolator-gen-a", "binance", "mango-v4"])
+def test_the_fund_argument_is_gen_bs_alone(preset: str) -> None:
+    assert _attempt(preset, FUND) is None  # no argument asked, as before
+
+
+def test_a_fund_layer_paying_the_whole_deficit_breaks_the_resolve_lemma(monkeypatch) -> None:
+    import solvent.rules.bankruptcy as bankruptcy
+    from solvent.rules.book import Role
+    from solvent.rules.ledger import Reason
+
+    def pay_insurance_fund(policy, ctx, layer, name, remaining):
+        # bankruptcy.pay_insurance_fund without pay_from's "at most what the fund holds"
+        ctx = ctx.transfer(ctx.system(Role.INSURANCE_FUND), name, remaining, Reason.INSURANCE_FUND)
+        return ctx, remaining, True
+
+    monkeypatch.setattr(bankruptcy, "pay_insurance_fund", pay_insurance_fund)
+    found = _attempt("percolator-gen-b", FUND)
+    assert isinstance(found, compositional.Attempt) and found.applies
+    assert "through alice's resolve" in found.failed and "z3 found a model" in found.failed
+
+
+def test_per_lot_shares_rounded_down_break_the_dust_lemmas(monkeypatch) -> None:
+    from solvent.rules.arith import Rounding, div, safe_divisor, sum_, when
+    from solvent.rules.book import Role
+    from solvent.rules.ledger import Reason
+
+    def charge_k_up(ctx, weights, bankrupt, remaining):
+        # side_index.charge_k_up with one token changed: each share rounded down (FLOOR for CEIL)
+        oi = sum_(w for _, w in weights)
+        target = when(oi > 0, remaining)
+        delta_k = div(target * side_index.SCALE, safe_divisor(oi), rounding=Rounding.CEIL)
+        charged = 0
+        for name, w in weights:
+            share = div(w * delta_k, side_index.SCALE, rounding=Rounding.FLOOR)
+            ctx = ctx.transfer(name, bankrupt, share, Reason.SOCIALIZED_LOSS)
+            charged = charged + share
+        ctx = ctx.transfer(bankrupt, ctx.system(Role.INSURANCE_FUND), charged - target, Reason.PRO_RATA_DUST)
+        return ctx, target
+
+    monkeypatch.setattr(side_index, "charge_k_up", charge_k_up)
+    found = _attempt("percolator-gen-b", FUND)
+    assert isinstance(found, compositional.Attempt) and found.applies
+    assert "the per-lot charge's shares are ⌈w·K/S⌉" in found.failed and "z3 found a model" in found.failed
+
+
+def test_gen_b_proves_its_fund_at_n_4_with_the_transfers() -> None:
+    from solvent.solver.prove import prove
+    from solvent.solver.verdicts import Verdict
+
+    result = prove("percolator-gen-b", FUND, ONE_MOVE, minimize=False)
+    assert result.verdict is Verdict.PROVED, result.reason
+    claim = next(o for o in result.obligations if o.obligation == FUND)
+    assert claim.scope.accounts is None  # all N
+    assert "the lemmas' book (N = 2) asked first" in result.method
+
+
+# --- deficit-charged-once: the call's lemma holds, the step's exclusivity is what is left ----------
+
+
+def test_gen_b_deficit_call_lemma_names_no_candidate_and_holds() -> None:
+    import z3
+
+    from solvent.solver import side_deficit, wall, waterfall_claims
+
+    policy = resolve_policy("percolator-gen-b")
+    call, premise, claim = side_deficit.deficit_question(policy, ONE_MOVE)
+    assert waterfall_claims.strangers(call, claim) == []
+    assert wall.check([*premise, z3.Not(claim)], [], 1_000_000, ONE_MOVE.safety_net).result == "unsat"
+    # without the haircut's total weight freed the claim still reads the candidates' profits
+    assert side_deficit.deficit_not_covered(resolve_policy("mango-v4"), ONE_MOVE) is not None
