@@ -48,6 +48,7 @@ from typing import Any
 import attrs
 import z3
 
+from solvent.rules.adl import walk_start
 from solvent.rules.arith import abs_, sum_
 from solvent.rules.bankruptcy import resolve
 from solvent.rules.book import Book, Role
@@ -58,6 +59,7 @@ from solvent.rules.ledger import Ctx
 from solvent.rules.liquidation import slip_per_lot
 from solvent.rules.margin import equity
 from solvent.rules.policy import Policy
+from solvent.solver.adl_claims import WALK
 from solvent.solver.bounds import Bounds
 from solvent.solver.payer_lemma import (
     ARITHMETIC,
@@ -71,6 +73,7 @@ from solvent.solver.payer_lemma import (
     charge_question,
     floor_question,
 )
+from solvent.solver.payer_ghost import ghost_premise, skip_lemmas, skips
 from solvent.solver.per_account import _settled, constants
 from solvent.solver.story import SlotRun, symbolic_book
 
@@ -194,6 +197,18 @@ class PayerFacts:
                     out.append(instance(formula, list(_pairs(free, starts))))
             for charge, formula, mapped in self._charges_at(policy, book, trader, starts):
                 out.append(instance(formula, mapped))
+                if charge.per_fill:  # each fill's share bounded by the lemma itself: q·|ΔM| ≤ |S|·|ΔM| = S·ΔM
+                    on = {
+                        WITHIN_POSITION: (charge.lots, charge.size, charge.move),
+                        SETTLED_GAIN: (charge.size, charge.change),
+                    }
+                    for name, step, variables in self.steps:
+                        if name in on:
+                            terms = [instance(t, mapped) for t in on[name]]
+                            (gains if name == SETTLED_GAIN else out).append(
+                                instance(step, list(zip(variables, terms, strict=True)))
+                            )
+                    continue
                 if charge.gap is None:
                     continue
                 gaps.append(instance(charge.gap, mapped))
@@ -238,8 +253,28 @@ def bankrupt_question(policy: Policy, bankrupt: str) -> tuple[Book, list[Any], A
         sum_(holders) == 0,
         *(a.size_lots == 0 for a in book.accounts if not (a.is_trader or a.name == liquidity)),
     ]
+    if skips(policy):  # dYdX's overlap rule: the other trader within the ghost invariant, so not skipped
+        premise += ghost_premise(policy, book, bankrupt)
     after = resolve(policy, Ctx(book), bankrupt).book.account(bankrupt)
     return book, premise, z3.And(after.cash_quote == 0, after.size_lots == 0)
+
+
+def skip_instances(policy: Policy, skip: tuple[Any, ...], book: Book, bankrupt: str) -> list[Any]:
+    """The skip lemmas (:func:`skip_lemmas`, the first trader bankrupt) for ``bankrupt`` on the
+    free two-trader ``book``: renamed where it is the second trader (a renaming of a valid formula
+    is valid), the ghost price the mark before the move, the walk's state its start
+    (``rules.adl.walk_start`` of the bankrupt account as it stands)."""
+    first = book.traders[0].name
+    other = next(a.name for a in book.traders if a.name != bankrupt)
+    account = book.account(bankrupt)
+    remaining, deficit = walk_start(equity(policy.margin, account), abs_(account.size_lots))
+    pairs = [
+        (z3.Int(f"{WALK}ghost_mark"), book.market.previous_mark_quote),
+        (z3.Int(f"{WALK}remaining"), remaining),
+        (z3.Int(f"{WALK}deficit"), deficit),
+    ]
+    names = {} if bankrupt == first else {first: bankrupt, bankrupt: other}
+    return [z3.substitute(renamed(f, names), *pairs) for f in skip]
 
 
 CLOSED = "the bankrupt's side: resolved with its whole position taken, an account ends with no cash and no position"
@@ -249,20 +284,29 @@ def prove(policy: Policy, valid: Valid, start_margin: str = "initial") -> PayerF
     """The payer's lemmas on ``policy``, each proved by ``valid`` (exact z3, every number free): for
     each bankrupt account of the two-trader book its side and each payer's charge, the arithmetic
     and the floor. None where
-    the payer's argument does not apply or ADL shares the deficit per fill (``valid`` raises where a
-    lemma does not hold: no fact is given then)."""
-    if applies(policy) is not None or policy.adl is None:
+    the payer's argument does not apply (``valid`` raises where a lemma does not hold: no fact is
+    given then). Where ADL shares the deficit per fill (dYdX) the charge bounds each payment by the
+    lots times the move, and the arithmetic takes it on from there (``q·|ΔM| ≤ |S|·|ΔM| = S·ΔM``);
+    where the queue may skip (dYdX's overlap rule) the bankrupt's side is asked with the other
+    trader within the ghost invariant at the mark before the move, the skip lemma's instance given
+    (``solver.payer_ghost``; docs/solver-notes.md#dydxs-payer-claims-session-21)."""
+    if policy.adl is None or applies(policy, ghost=skips(policy)) is not None:
         return None
     names = ("alice", "bob")
+    # dYdX's overlap rule: no candidate within the ghost invariant is skipped, proved first (by the
+    # bankrupt account's side) and given to the bankrupt's side as its instance at the walk's start
+    skip = skip_lemmas(policy, valid) if skips(policy) else ()
     closed = []  # first: the lemma a wrong bankruptcy price breaks
     for bankrupt in names:
         free, premise, claim = bankrupt_question(policy, bankrupt)
-        valid(f"{CLOSED} ({bankrupt})", premise, claim)
+        helped = [*premise, *skip_instances(policy, skip, free, bankrupt)]
+        valid(f"{CLOSED} ({bankrupt})", helped, claim)
+        # valid without the skip's instances, which are valid themselves: the fact needs no more
         closed.append((bankrupt, free, z3.Implies(z3.And(*premise), claim)))
     charges = []
     for bankrupt, payer in ((names[0], names[1]), (names[1], names[0])):
         charge = charge_question(policy, bankrupt, payer)
-        if charge.per_fill or charge.gap is None:
+        if not charge.per_fill and charge.gap is None:
             return None
         premise = list(charge.premise)
         claim = z3.And(charge.fill, charge.bound)

@@ -93,7 +93,7 @@ from solvent.rules.waterfall import (
     Over,
     SocializedLoss,
 )
-from solvent.solver import wall
+from solvent.solver import adl_claims, payer_ghost, wall
 from solvent.solver.assumptions import book_assumptions
 from solvent.solver.bounds import Bounds
 from solvent.solver.effort import safety_net_s
@@ -451,12 +451,14 @@ def _adl_only(policy: Policy, book: Book, label: str, event: Any, fail: Callable
     return f"ADL only ({label}): each turn writes nothing naming another trader but ADL fills, whatever the system accounts hold"
 
 
-def applies(policy: Policy, whole: bool = True, previous_mark: bool = False) -> str | None:
+def applies(policy: Policy, whole: bool = True, previous_mark: bool = False, ghost: bool = False) -> str | None:
     """Why the payer's argument does not apply to ``policy`` (None when it does). ``whole=False``:
     every reason but the two that let the queue and the book leave part of a bankrupt position
     untaken (dYdX's overlap rule, pools holding positions the queue does not reach), for an argument
     that does not need the whole position taken (``solver.resolution_facts``' price, which gives a
-    pool's own deleveraging a fact of its own)."""
+    pool's own deleveraging a fact of its own). ``ghost``: every reason but dYdX's overlap rule, for
+    an argument that proves no reachable candidate is skipped (the ghost invariant,
+    docs/solver-notes.md#dydxs-payer-claims-session-21)."""
     layer = policy.adl
     per_lot = policy.layer(SocializedLoss)
     if per_lot is not None and per_lot.over is Over.OPEN_INTEREST:
@@ -474,7 +476,7 @@ def applies(policy: Policy, whole: bool = True, previous_mark: bool = False) -> 
         return f"its waterfall also charges traders through {', '.join(others)}"
     if policy.pnl_to_pool_adl is not None:
         return "its PnL-to-pool ADL after the sweep charges every winner"
-    if layer.overlap_only and whole:
+    if layer.overlap_only and whole and not ghost:
         return (
             "its queue skips an offsetting account a fill would leave riskier (dYdX's overlap rule), so the queue "
             "and the book need not take a bankrupt account's whole position"
@@ -487,6 +489,27 @@ def applies(policy: Policy, whole: bool = True, previous_mark: bool = False) -> 
             "so the queue and the book need not take a bankrupt account's whole position"
         )
     return None
+
+
+def ghost_covers(policy: Policy, bounds: Bounds) -> bool:
+    """Whether the payer's argument applies to ``policy`` within ``bounds`` once dYdX's overlap rule
+    is covered by the ghost invariant (every position holder worth its initial margin at the mark
+    the story started from, so no candidate a walk reaches is skipped: ``adl_claims``), and the
+    overlap rule is the one reason it did not."""
+    return (
+        applies(policy) is not None
+        and policy.adl is not None
+        and policy.adl.overlap_only
+        and applies(policy, ghost=True) is None
+        and adl_claims.walks(policy)
+        and adl_claims.ghost_not_covered(bounds) is None
+    )
+
+
+def fits(policy: Policy, bounds: Bounds) -> bool:
+    """Whether the payer's argument applies to ``policy`` within ``bounds`` (:func:`applies`, or
+    :func:`ghost_covers`)."""
+    return applies(policy) is None or ghost_covers(policy, bounds)
 
 
 def _shares(policy: Policy, bounds: Bounds, record: Callable[[QueryStats], None]) -> str:
@@ -529,7 +552,9 @@ def payer_argument(
         fail(
             f"{invariant.id}: the payer's argument covers {', '.join(PAYER_CLAIMS)} (claims on each account after the step)"
         )
-    why = applies(policy)
+    # dYdX's overlap rule: covered by the ghost invariant, its lemmas asked first (solver.payer_ghost)
+    ghost = ghost_covers(policy, bounds)
+    why = None if ghost else applies(policy)
     if why is not None and share_layer(policy) is not None:
         fail(f"{invariant.id}: {_shares(policy, bounds, record)}")
     if why is not None:
@@ -542,7 +567,7 @@ def payer_argument(
                 f"{invariant.id} on {label}: the payer's argument covers mark moves (funding rounds each payer up "
                 "and each receiver down, so a winner's gain is not the bankrupt account's loss per lot)"
             )
-    lemmas = []
+    lemmas = payer_ghost.lemmas(policy, bounds, valid, fail) if ghost else []
     for event, label in variants:
         lemmas.append(_decomposes(policy, book, label, event, fail))
         lemmas.append(_adl_only(policy, book, label, event, fail))

@@ -71,6 +71,7 @@ from solvent.solver.bounds import ASSET_KINDS, Bounds, for_policy
 from solvent.solver.effort import OutOfEffort
 from solvent.solver.fund_facts import FUND_CLAIMS
 from solvent.solver.payer_lemma import PAYER_CLAIMS, applies
+from solvent.solver.payer_lemma import fits as payer_fits
 from solvent.solver.per_account import EACH_TRADER, ONE_ACCOUNT, TURNS_ALIKE, still_refuted, with_inert_assets
 from solvent.solver.query import Answer, StoryQuery
 from solvent.solver.refinement import obligation_name, replay
@@ -635,7 +636,11 @@ def _payer_fits(policy: Policy, invariant: Invariant, bounds: Bounds, claims: tu
     one_move = one_move and not bounds.assets and not bounds.isolated
     if invariant.id in RESOLUTION_CLAIMS:  # a pool's own deleveraging has a fact of its own there
         return invariant.id in claims and one_move and resolution_facts.fits(policy, invariant.id)
-    return invariant.id in claims and one_move and applies(policy) is None
+    # dYdX's overlap rule covered by the ghost invariant: for the payer's claims (and claims-backed
+    # beside them) only (docs/solver-notes.md#dydxs-payer-claims-session-21)
+    payers = (*PAYER_CLAIMS, *payer_direct.BESIDE_PAYER)
+    fits = payer_fits(policy, bounds) if invariant.id in payers else applies(policy) is None
+    return invariant.id in claims and one_move and fits
 
 
 def _lemmas_book_fits(policy: Policy, invariant: Invariant, bounds: Bounds) -> bool:
