@@ -86,7 +86,8 @@ from solvent.solver.frames import flow as _flow_of
 from solvent.solver.frames import moved as _moved
 from solvent.solver.frames import owner as _owner_of
 from solvent.solver.linearize import Linearizer
-from solvent.solver.payer_lemma import ADL_FILLS_ONLY, PAYER_CLAIMS, payer_argument
+from solvent.solver import payer_ghost
+from solvent.solver.payer_lemma import ADL_FILLS_ONLY, PAYER_CLAIMS, ghost_covers, payer_argument
 from solvent.solver.per_account import (
     EACH_LIQUIDATION,
     EACH_TRADER,
@@ -373,14 +374,16 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
             one_event_start=induction.PREMISE,
         )
     if invariant.id in EACH_TRADER and checker.payer:
+        # dYdX's overlap rule covered by the ranking's ghost invariant (solver.payer_ghost)
+        assumes = f"{ADL_FILLS_ONLY}; {payer_ghost.ASSUMES}" if ghost_covers(policy, bounds) else ADL_FILLS_ONLY
         method = (
             "compositional, all N, one event: the payer's side of ADL (a bankrupt account that met its margin "
             "closes the winners at a gap per lot at most the move, so a winner pays at most what its lots gained), "
             "each trader's contract charged by any such fills before and after its own turn, checked on the engine's "
-            f"own transition, settle, liquidation_turn and resolve; assumes {ADL_FILLS_ONLY}"
+            f"own transition, settle, liquidation_turn and resolve; assumes {assumes}"
         )
         method += MOVES if checker.margin else ""
-        return Extension(method, tuple(lemmas), tuple(checker.queries), every_k=False, assumes=ADL_FILLS_ONLY)
+        return Extension(method, tuple(lemmas), tuple(checker.queries), every_k=False, assumes=assumes)
     if invariant.id in EACH_TRADER:
         method = (
             "compositional, all N, one event: each trader's liquidation turn changes and reads no other trader "

@@ -73,7 +73,16 @@ from solvent.solver.payer_lemma import (
     charge_question,
     floor_question,
 )
-from solvent.solver.payer_ghost import ghost_premise, skip_lemmas, skips
+from solvent.solver import effort
+from solvent.solver.payer_ghost import (
+    ghost_premise,
+    skip_formulas,
+    skip_lemmas,
+    skips,
+    turn_formula,
+    turn_lemma,
+    turn_proved,
+)
 from solvent.solver.per_account import _settled, constants
 from solvent.solver.story import SlotRun, symbolic_book
 
@@ -147,6 +156,9 @@ class PayerFacts:
     #: per bankrupt account: the free book and proved formula of the bankrupt's side (ends at zero)
     closed: tuple[tuple[str, Book, Any], ...]
     lemmas: tuple[str, ...]
+    #: where the queue may skip (dYdX): the ghost turn lemma's free book and proved formula, its ghost
+    #: price the mark before the move at each trader's turn (``solver.payer_ghost.turn_formula``)
+    turn: tuple[Book, Any] | None = None
 
     def instances(self, policy: Policy, book: Book, runs: list[SlotRun], gaps: list[Any] | None = None) -> list[Any]:
         """Every lemma's instance on the question's terms (``book`` and its runs; the one event of
@@ -191,6 +203,12 @@ class PayerFacts:
         # phase near a question's limit depends on it, docs/solver-notes.md#the-payers-settled-gain)
         out: list[Any] = []
         gains: list[Any] = []
+        if self.turn is not None:  # the first trader's turn keeps the ghost (the later ones' turns follow it)
+            free, formula = self.turn
+            first, before = next(turn_starts(policy, book, event))
+            if first == free.traders[0].name:
+                mapped = [*_pairs(free, before), (z3.Int(f"{WALK}ghost_mark"), before.market.previous_mark_quote)]
+                out.append(instance(formula, mapped))
         for trader, starts in resolve_starts(policy, book, event):
             for bankrupt, free, formula in self.closed:
                 if bankrupt == trader:
@@ -232,6 +250,15 @@ def resolve_starts(policy: Policy, book: Book, event: MarkPrice) -> Iterator[tup
     ctx = _settled(policy, book, event)
     for trader in [a.name for a in book.traders]:
         yield trader, convert_spot(policy.margin, Ctx(ctx.book), trader).book
+        ctx = liquidation_turn(policy, ctx, trader)
+
+
+def turn_starts(policy: Policy, book: Book, event: MarkPrice) -> Iterator[tuple[str, Book]]:
+    """Each trader of ``book`` in sweep order and the book its liquidation turn starts from in the
+    sweep of ``event`` (settled, the turns before it run)."""
+    ctx = _settled(policy, book, event)
+    for trader in [a.name for a in book.traders]:
+        yield trader, ctx.book
         ctx = liquidation_turn(policy, ctx, trader)
 
 
@@ -298,9 +325,14 @@ def prove(policy: Policy, valid: Valid, start_margin: str = "initial") -> PayerF
     skip = skip_lemmas(policy, valid) if skips(policy) else ()
     closed = []  # first: the lemma a wrong bankruptcy price breaks
     for bankrupt in names:
+        if skip:  # asked in a fresh z3 context, the skip's formulas built again there (solver.payer_ghost)
+            with effort.question():
+                free, premise, claim = bankrupt_question(policy, bankrupt)
+                helped = [*premise, *skip_instances(policy, skip_formulas(policy), free, bankrupt)]
+                valid(f"{CLOSED} ({bankrupt})", helped, claim)
         free, premise, claim = bankrupt_question(policy, bankrupt)
-        helped = [*premise, *skip_instances(policy, skip, free, bankrupt)]
-        valid(f"{CLOSED} ({bankrupt})", helped, claim)
+        if not skip:
+            valid(f"{CLOSED} ({bankrupt})", premise, claim)
         # valid without the skip's instances, which are valid themselves: the fact needs no more
         closed.append((bankrupt, free, z3.Implies(z3.And(*premise), claim)))
     charges = []
@@ -325,7 +357,13 @@ def prove(policy: Policy, valid: Valid, start_margin: str = "initial") -> PayerF
         "(resolved with its whole position taken, an account ends at zero) and each trader's margin floor",
     )
     floor = (floor_book, z3.Implies(z3.And(*premise), claim))
-    return PayerFacts(tuple(charges), tuple(steps), floor, tuple(closed), lemmas)
+    turn = None
+    if skip:  # the ghost turn lemma, proved by the all-N argument in this question or here, alone
+        if not turn_proved(policy):
+            with effort.question():
+                turn_lemma(policy, lambda name, premise, claim, exact=True: valid(name, premise, claim))
+        turn = turn_formula(policy)
+    return PayerFacts(tuple(charges), tuple(steps), floor, tuple(closed), lemmas, turn)
 
 
 __all__ = [

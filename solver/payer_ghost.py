@@ -29,14 +29,14 @@ import attrs
 import z3
 
 from solvent.properties.catalog import StepView
-from solvent.rules.arith import and_, or_, when
+from solvent.rules.arith import abs_, and_, or_, when
 from solvent.rules.bankruptcy import resolve
 from solvent.rules.book import Book
 from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.margin import equity
 from solvent.rules.outcomes import DeleverageAttempt
 from solvent.rules.policy import Policy
-from solvent.solver import adl_claims
+from solvent.solver import adl_claims, effort
 from solvent.solver.bounds import Bounds
 from solvent.solver.story import symbolic_book
 
@@ -75,20 +75,100 @@ def ghost_premise(policy: Policy, book: Book, bankrupt: str) -> list[Any]:
     return [ghost >= 1, worth >= 0, *(_b(o) for o in others)]
 
 
+#: the skip lemmas proved in the question being asked: (policy, formulas) (:func:`forget`)
+_PROVED: list[tuple[Policy, tuple[Any, ...]]] = []
+
+
+def forget() -> None:
+    """Start a question with no skip lemma remembered (``solver.prove`` at each question's start):
+    what one question proved is reused within it only, so its units never depend on an earlier one."""
+    _PROVED.clear()
+    _TURNS.clear()
+
+
 def skip_lemmas(policy: Policy, valid: Valid) -> tuple[Any, ...]:
     """``adl_claims.skip_question`` on a free two-trader book (the bankrupt account first, the
     candidate second, any walk state owing no more a lot than the deficit did), proved for a
-    bankrupt long and a bankrupt short apart (0.75M and 0.32-1.5M units on dydx-v4; 1.96M asked
-    together): each proved formula ``premise → claim``."""
+    bankrupt long and a bankrupt short apart, and apart whether the walk asks the candidate for its
+    whole position or part of it (0.24M, 0.04M, 0.06M and 0.04M units on dydx-v4, in any order;
+    by side alone 0.07-2.4M as the question's history went, and 1.96M asked whole): each proved
+    formula ``premise → claim``. Proved once a question: the all-N
+    argument's and the direct check's facts are the same formulas (the second use asks nothing)."""
+    for proved, formulas in _PROVED:
+        if proved is policy:
+            return formulas
+    for i in range(len(SKIP_CASES)):
+        with effort.question():  # each case in a fresh z3 context: its units whatever was built before
+            name, premise, claim = _skip_cases(policy)[i]
+            valid(name, premise, claim)
+    out = skip_formulas(policy)
+    _PROVED.append((policy, out))
+    return out
+
+
+#: the turn lemma proved in the question being asked (:func:`turn_lemma`; :func:`forget` clears it)
+_TURNS: list[Policy] = []
+
+
+def turn_lemma(policy: Policy, valid: Valid) -> str:
+    """``adl_claims.turn_question`` (a trader's own liquidation turn on a two-trader book keeps both
+    within the ghost invariant and leaves it flat or as it stood), proved once a question: the
+    all-N argument asks it, the direct check's facts use its formula (:func:`turn_formula`)."""
+    name = (
+        "payer's ghost: a trader's own liquidation turn (two traders) keeps both within the ghost invariant and "
+        "leaves it flat or as it stood, every number free"
+    )
+    if any(p is policy for p in _TURNS):
+        return name
+    premise, claim = adl_claims.turn_question(policy, Bounds(accounts=adl_claims.LEMMA_BOOK, events=1))
+    said = valid(name, premise, claim, exact=True)
+    _TURNS.append(policy)
+    return said
+
+
+def turn_proved(policy: Policy) -> bool:
+    """Whether :func:`turn_lemma` was proved in this question."""
+    return any(p is policy for p in _TURNS)
+
+
+def turn_formula(policy: Policy) -> tuple[Book, Any]:
+    """:func:`turn_lemma`'s free book and formula ``premise → claim``, built in the current z3 context
+    (its ghost price ``adlw.ghost_mark``); nothing asked."""
+    bounds = Bounds(accounts=adl_claims.LEMMA_BOOK, events=1)
+    premise, claim = adl_claims.turn_question(policy, bounds)
+    book, _ = symbolic_book(bounds)
+    return book, z3.Implies(z3.And(*premise), claim)
+
+
+def skip_formulas(policy: Policy) -> tuple[Any, ...]:
+    """The skip lemma's cases as formulas ``premise → claim``, built in the current z3 context (a
+    formula :func:`skip_lemmas` proved valid is valid wherever it is built); nothing asked."""
+    return tuple(z3.Implies(z3.And(*premise), claim) for _, premise, claim in _skip_cases(policy))
+
+
+#: the skip lemma's four cases: the bankrupt account's side × the walk asking the candidate for its
+#: whole position or part of it
+SKIP_CASES = (
+    ("a bankrupt long", "its whole position"),
+    ("a bankrupt long", "part of its position"),
+    ("a bankrupt short", "its whole position"),
+    ("a bankrupt short", "part of its position"),
+)
+
+
+def _skip_cases(policy: Policy) -> list[tuple[str, list[Any], Any]]:
+    """The skip question's cases (:data:`SKIP_CASES`), each ``(name, premise, claim)``."""
     two = Bounds(accounts=2, events=1)
     ghost = adl_claims.Ghost.of(policy, two, 1)
     premise, claim = adl_claims.skip_question(policy, two)
     size = ghost.bankrupt.size_lots
-    out = []
-    for side, on in (("a bankrupt long", size > 0), ("a bankrupt short", size < 0)):
-        valid(f"{SKIP} ({side}), every number free", [*premise, on], claim)
-        out.append(z3.Implies(z3.And(*premise, on), claim))
-    return tuple(out)
+    left, lots = z3.Int(f"{adl_claims.WALK}remaining"), abs_(ghost.candidates[0].size_lots)
+    sides = {"a bankrupt long": size > 0, "a bankrupt short": size < 0}
+    parts = {"its whole position": left >= lots, "part of its position": left < lots}
+    return [
+        (f"{SKIP} ({side}, the candidate asked for {part}), every number free", [*premise, sides[side], parts[part]], claim)
+        for side, part in SKIP_CASES
+    ]
 
 
 def deferred_question(policy: Policy) -> tuple[list[Any], Any]:
@@ -127,14 +207,10 @@ def lemmas(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str], N
     for name, question in (
         ("a well-formed book at initial margin is within the ghost invariant at its own mark", adl_claims.start_question),
         ("a mark's settlement keeps every position and its worth at any ghost price", adl_claims.settle_question),
-        (
-            "a trader's own liquidation turn (two traders) keeps both within the ghost invariant and leaves it flat "
-            "or as it stood",
-            adl_claims.turn_question,
-        ),
     ):
         premise, claim = question(policy, two)
         out.append(valid(f"payer's ghost: {name}, every number free", premise, claim, exact=True))
+    out.append(turn_lemma(policy, valid))
     for long in (True, False):
         side = "a bankrupt long" if long else "a bankrupt short"
         for what, premise, claim in adl_claims.kept_parts(policy, two, long):
@@ -160,4 +236,4 @@ def lemmas(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str], N
     return out
 
 
-__all__ = ["ASSUMES", "SKIP", "deferred_question", "ghost_premise", "lemmas", "skip_lemmas", "skips"]
+__all__ = ["ASSUMES", "SKIP", "SKIP_CASES", "deferred_question", "forget", "ghost_premise", "lemmas", "skip_formulas", "skip_lemmas", "skips", "turn_formula", "turn_lemma", "turn_proved"]

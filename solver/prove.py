@@ -64,6 +64,7 @@ from solvent.solver import (
     incremental,
     induction,
     payer_direct,
+    payer_ghost,
     resolution_facts,
     side_fund,
 )
@@ -72,6 +73,7 @@ from solvent.solver.effort import OutOfEffort
 from solvent.solver.fund_facts import FUND_CLAIMS
 from solvent.solver.payer_lemma import PAYER_CLAIMS, applies
 from solvent.solver.payer_lemma import fits as payer_fits
+from solvent.solver.payer_lemma import ghost_covers as payer_ghost_covers
 from solvent.solver.per_account import EACH_TRADER, ONE_ACCOUNT, TURNS_ALIKE, still_refuted, with_inert_assets
 from solvent.solver.query import Answer, StoryQuery
 from solvent.solver.refinement import obligation_name, replay
@@ -153,6 +155,7 @@ def _answered(
 
     started = time.perf_counter()
     case_split.forget()  # a frame split in this call may be reused within it, never across calls
+    payer_ghost.forget()  # so may a skip lemma (dYdX's payer claims)
     policy = resolve_policy(policy) if isinstance(policy, str) else policy
     bounds = for_policy(Bounds() if bounds is None else bounds, policy)
     if bounds.assets and not bounds.asset_names:  # the policy's collateral first, so its weights apply
@@ -199,7 +202,10 @@ def _answered(
     # one purse: every part of the question is given at most what the parts before it left
     # (docs/solver-notes.md#a-questions-effort-is-one-purse); the all-N lemmas at most half
     total = bounds.effort
-    if payer_first and bounds.accounts == comp.LEMMA_TRADERS and _payer_fits(policy, invariant, bounds):
+    # (not where the overlap rule is covered by the ghost: its all-N argument first proves the skip
+    # lemma the facts then reuse, docs/solver-notes.md#dydxs-payer-claims-session-21)
+    ghost_first = payer_ghost_covers(policy, bounds)
+    if payer_first and bounds.accounts == comp.LEMMA_TRADERS and _payer_fits(policy, invariant, bounds) and not ghost_first:
         # on the lemmas' own book the payer's facts decide the direct check: it first, the all-N argument
         # after a proof with what it left, as check asks
         # (docs/solver-notes.md#the-direct-check-first-on-the-lemmas-book)
@@ -210,7 +216,7 @@ def _answered(
     # it left (docs/solver-notes.md#the-isolated-scopes-direct-check-first-issue-13-item-21)
     later = compositional and _lemmas_after(bounds, comp.LEMMA_TRADERS)
     extension = (
-        comp.attempt(policy, invariant, bounds, payer=payer_first, units=total // 2)
+        _attempt(policy, invariant, bounds, payer_first, total // 2, alone=ghost_first)
         if compositional and not later
         else None
     )
@@ -350,6 +356,19 @@ def _answered(
     return attrs.evolve(
         outcome, seconds=time.perf_counter() - started, accepted=invariant.id in policy.accepts, bounds=bounds
     )
+
+
+def _attempt(policy: Policy, invariant: Invariant, bounds: Bounds, payer: bool, units: int, alone: bool) -> Any:
+    """``compositional.attempt``; ``alone``: in a z3 context of its own (``effort.question``), so
+    the direct check built after it spends what it would without it (dYdX's payer claims, where the
+    argument is asked first: docs/solver-notes.md#dydxs-payer-claims-session-21). Its answer is
+    plain data (names and units), so nothing of its context is needed after it."""
+    from solvent.solver import compositional as comp
+
+    if not alone:
+        return comp.attempt(policy, invariant, bounds, payer=payer, units=units)
+    with effort.question():
+        return comp.attempt(policy, invariant, bounds, payer=payer, units=units)
 
 
 #: the part of a larger book's question (N > 2) kept for N where the payer's all-N route is asked
