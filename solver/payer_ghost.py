@@ -201,6 +201,7 @@ def lemmas(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str], N
     """The lemmas of the module docstring (each exact z3, every number free; ``fail`` where the
     argument does not apply): the ghost invariant kept by every step (start, settlement, a trader's
     own turn, a winner's fill), the skip, the walk's invariant, one call a step, the deferral."""
+    forget()  # the argument proves its lemmas itself; the direct check's facts after it reuse them
     out = [adl_claims.traders_meet_by_adl(policy, bounds, fail)]
     out += adl_claims.one_call_a_step(policy, bounds, valid, fail)
     two = attrs.evolve(bounds, accounts=adl_claims.LEMMA_BOOK, events=1)
