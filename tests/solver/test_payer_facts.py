@@ -129,8 +129,9 @@ def test_the_pieces_cover_every_model_of_the_question(binance) -> None:
 
 
 def test_where_the_payers_argument_does_not_apply_no_lemma_is_given() -> None:
-    assert payer_direct.prepare(resolve_policy("dydx-v4"), TWO) is None
+    # dydx-v4's overlap rule is covered by the ghost invariant now (tests/solver/test_payer_ghost.py)
     assert payer_direct.prepare(resolve_policy("hyperliquid"), TWO) is None
+    assert payer_direct.prepare(resolve_policy("bitmex"), TWO) is None
 
 
 @pytest.mark.deep  # 5-9M units, 7-12 s each at load 3-5

@@ -75,7 +75,6 @@ def test_each_adl_preset_the_argument_fits_holds_for_every_n(preset: str, claim:
 @pytest.mark.parametrize(
     ("preset", "why", "events"),
     [
-        ("dydx-v4", "its queue skips an offsetting account a fill would leave riskier (dYdX's overlap rule)", 1),
         ("bitmex", "its insurance fund holds positions ADL's queue does not reach", 1),
         ("hyperliquid", "its ADL closes winners at the previous mark, not the bankrupt account's price", 1),
         ("gmx-v2", "the policy has no ADL layer", 1),
@@ -89,6 +88,17 @@ def test_where_the_argument_does_not_fit_it_says_why_and_asks_nothing(preset: st
     policy = resolve_policy(preset)
     found = compositional.attempt(policy, catalog.get("no-negative-equity"), attrs.evolve(ONE_MOVE, events=events))
     assert isinstance(found, compositional.Attempt) and not found.applies
+    assert "the payer's side" in found.failed and why in found.failed
+    assert found.queries == ()
+
+
+def test_outside_the_ghost_invariant_dydx_still_says_why_and_asks_nothing() -> None:
+    """dYdX's overlap rule is covered only where the ranking's ghost invariant holds (mark moves
+    from an initial-margin start: solver/payer_ghost.py); with funding it is the reason, as before."""
+    bounds = attrs.evolve(ONE_MOVE, event_kinds=("mark", "funding"))
+    found = compositional.attempt(resolve_policy("dydx-v4"), catalog.get("no-negative-equity"), bounds)
+    assert isinstance(found, compositional.Attempt) and not found.applies
+    why = "its queue skips an offsetting account a fill would leave riskier (dYdX's overlap rule)"
     assert "the payer's side" in found.failed and why in found.failed
     assert found.queries == ()
 
