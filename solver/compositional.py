@@ -72,6 +72,7 @@ from solvent.solver import (
     effort,
     haircut_claims,
     induction,
+    payer_ghost,
     side_claims,
     side_fund,
     sweep_invariant,
@@ -86,7 +87,6 @@ from solvent.solver.frames import flow as _flow_of
 from solvent.solver.frames import moved as _moved
 from solvent.solver.frames import owner as _owner_of
 from solvent.solver.linearize import Linearizer
-from solvent.solver import payer_ghost
 from solvent.solver.payer_lemma import ADL_FILLS_ONLY, PAYER_CLAIMS, ghost_covers, payer_argument
 from solvent.solver.per_account import (
     EACH_LIQUIDATION,

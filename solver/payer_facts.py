@@ -59,8 +59,18 @@ from solvent.rules.ledger import Ctx
 from solvent.rules.liquidation import slip_per_lot
 from solvent.rules.margin import equity
 from solvent.rules.policy import Policy
+from solvent.solver import effort
 from solvent.solver.adl_claims import WALK
 from solvent.solver.bounds import Bounds
+from solvent.solver.payer_ghost import (
+    ghost_premise,
+    skip_formulas,
+    skip_lemmas,
+    skips,
+    turn_formula,
+    turn_lemma,
+    turn_proved,
+)
 from solvent.solver.payer_lemma import (
     ARITHMETIC,
     BEFORE,
@@ -72,16 +82,6 @@ from solvent.solver.payer_lemma import (
     arithmetic,
     charge_question,
     floor_question,
-)
-from solvent.solver import effort
-from solvent.solver.payer_ghost import (
-    ghost_premise,
-    skip_formulas,
-    skip_lemmas,
-    skips,
-    turn_formula,
-    turn_lemma,
-    turn_proved,
 )
 from solvent.solver.per_account import _settled, constants
 from solvent.solver.story import SlotRun, symbolic_book

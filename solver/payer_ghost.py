@@ -166,7 +166,11 @@ def _skip_cases(policy: Policy) -> list[tuple[str, list[Any], Any]]:
     sides = {"a bankrupt long": size > 0, "a bankrupt short": size < 0}
     parts = {"its whole position": left >= lots, "part of its position": left < lots}
     return [
-        (f"{SKIP} ({side}, the candidate asked for {part}), every number free", [*premise, sides[side], parts[part]], claim)
+        (
+            f"{SKIP} ({side}, the candidate asked for {part}), every number free",
+            [*premise, sides[side], parts[part]],
+            claim,
+        )
         for side, part in SKIP_CASES
     ]
 
@@ -206,7 +210,10 @@ def lemmas(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str], N
     out += adl_claims.one_call_a_step(policy, bounds, valid, fail)
     two = attrs.evolve(bounds, accounts=adl_claims.LEMMA_BOOK, events=1)
     for name, question in (
-        ("a well-formed book at initial margin is within the ghost invariant at its own mark", adl_claims.start_question),
+        (
+            "a well-formed book at initial margin is within the ghost invariant at its own mark",
+            adl_claims.start_question,
+        ),
         ("a mark's settlement keeps every position and its worth at any ghost price", adl_claims.settle_question),
     ):
         premise, claim = question(policy, two)
@@ -215,7 +222,14 @@ def lemmas(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str], N
     for long in (True, False):
         side = "a bankrupt long" if long else "a bankrupt short"
         for what, premise, claim in adl_claims.kept_parts(policy, two, long):
-            out.append(valid(f"payer's ghost: a winner's turn of {side}'s walk: {what}, every number free", premise, claim, exact=True))
+            out.append(
+                valid(
+                    f"payer's ghost: a winner's turn of {side}'s walk: {what}, every number free",
+                    premise,
+                    claim,
+                    exact=True,
+                )
+            )
     skip_lemmas(policy, lambda name, premise, claim: out.append(valid(name, premise, claim, exact=True)))
     out += adl_claims.walk_lemmas(policy, bounds, valid)
     premise, claim = deferred_question(policy)
@@ -237,4 +251,18 @@ def lemmas(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str], N
     return out
 
 
-__all__ = ["ASSUMES", "SKIP", "SKIP_CASES", "deferred_question", "forget", "ghost_premise", "lemmas", "skip_formulas", "skip_lemmas", "skips", "turn_formula", "turn_lemma", "turn_proved"]
+__all__ = [
+    "ASSUMES",
+    "SKIP",
+    "SKIP_CASES",
+    "deferred_question",
+    "forget",
+    "ghost_premise",
+    "lemmas",
+    "skip_formulas",
+    "skip_lemmas",
+    "skips",
+    "turn_formula",
+    "turn_lemma",
+    "turn_proved",
+]

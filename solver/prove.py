@@ -205,7 +205,12 @@ def _answered(
     # (not where the overlap rule is covered by the ghost: its all-N argument first proves the skip
     # lemma the facts then reuse, docs/solver-notes.md#dydxs-payer-claims-session-21)
     ghost_first = payer_ghost_covers(policy, bounds)
-    if payer_first and bounds.accounts == comp.LEMMA_TRADERS and _payer_fits(policy, invariant, bounds) and not ghost_first:
+    if (
+        payer_first
+        and bounds.accounts == comp.LEMMA_TRADERS
+        and _payer_fits(policy, invariant, bounds)
+        and not ghost_first
+    ):
         # on the lemmas' own book the payer's facts decide the direct check: it first, the all-N argument
         # after a proof with what it left, as check asks
         # (docs/solver-notes.md#the-direct-check-first-on-the-lemmas-book)

@@ -17,8 +17,8 @@ import z3
 
 import solvent.rules.adl as adl_module
 import solvent.rules.deleveraging_limit as limit_module
-from solvent.rules.arith import or_
 from solvent.properties import catalog
+from solvent.rules.arith import or_
 from solvent.rules.outcomes import DeleverageAttempt
 from solvent.rules.presets import resolve_policy
 from solvent.solver import adl_claims, effort, payer_facts, payer_ghost, payer_lemma, wall
@@ -157,7 +157,13 @@ def test_the_argument_holds_for_every_n_and_says_what_it_assumes() -> None:
     asked = [q for q in found.queries if q.units]
     assert all(q.result == "unsat" for q in asked), [(q.name, q.result) for q in asked]
     names = " | ".join(q.name for q in asked)
-    for part in (payer_ghost.SKIP, "own liquidation turn", "deferred account", "payer's contract", "still owes no more"):
+    for part in (
+        payer_ghost.SKIP,
+        "own liquidation turn",
+        "deferred account",
+        "payer's contract",
+        "still owes no more",
+    ):
         assert part in names or any(part in lemma for lemma in found.lemmas), part
 
 
