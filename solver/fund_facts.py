@@ -42,7 +42,7 @@ from solvent.rules.engine import liquidation_turn
 from solvent.rules.events import AssetPrice, MarkPrice
 from solvent.rules.ledger import Ctx
 from solvent.rules.policy import Policy
-from solvent.solver import effort, payer_facts, story
+from solvent.solver import clock, effort, payer_facts, story
 from solvent.solver.assumptions import book_assumptions
 from solvent.solver.bounds import Bounds
 from solvent.solver.payer_facts import Valid, _pairs, instance
@@ -323,6 +323,16 @@ def step_question(
     return premise, z3.And(after.obligation(policy, invariant), *stays)
 
 
+@attrs.frozen
+class Induction:
+    """What :func:`induction` proved: its lemmas' lines, and whether its step was proved at clocks
+    that stand for every clock (the claim after any number of events), else at the question's own
+    (after each of its K)."""
+
+    lines: tuple[str, ...]
+    every_k: bool
+
+
 def induction(
     policy: Policy,
     invariant: Invariant,
@@ -330,8 +340,9 @@ def induction(
     facts: FundFacts,
     valid: Valid,
     left: Callable[[], int],
-    built: Callable[[int], None],
-) -> tuple[str, ...]:
+    built: Callable[[int, str], None],
+    held: Callable[[str, list[Any], Any], bool] | None = None,
+) -> Induction:
     """``insurance-fund-non-negative`` after every event of any sequence of accepted mark moves, on
     a book of ``bounds.accounts`` traders (docs/solver-notes.md#bitmexs-payer-facts-and-the-last-bybit-and-okx-cells-session-20):
 
@@ -347,33 +358,92 @@ def induction(
     So each event starts from a book that meets :data:`KEPT` (the first from the start, each later
     one from what the one before left) and the claim holds after every one. The engine branches on
     the book's clock (a concrete count of the events before: OKX's fund-drawdown window, a clawback
-    window, a warm-up), so the step is built and proved at each clock the question reaches, 0 to
-    K − 1: the verdict covers K ≤ ``bounds.events``, not any K. ``valid`` raises
-    where a lemma does not hold or is not decided (the bounded question is then asked as before);
-    each step's book is built after the lemmas before it held, within ``left()`` units
-    (``effort.OutOfEffort`` past them), and ``built`` is told what each build spent. Returns the
-    lemmas' lines."""
+    window, a warm-up), so the step is built and proved at clocks that cover the events
+    (:func:`clocks`): where the policy reads no clock, clock 0, whose step is every clock's (any K);
+    where its transitions repeat within a few clocks (``clock.every``: OKX's window of 8, clocks
+    0..7), the question's own clocks 0..K − 1 among them first, then the others (any K), but only
+    where the largest step so far, once per clock left, fits in ``left()``, and a step there that
+    does not hold (``held`` says so, never raises) or whose build runs out leaves the verdict at
+    K ≤ ``bounds.events``, as it was before them; otherwise each clock the question reaches, 0 to
+    K − 1 (okx-2018's clawback window of 10,080): K ≤ ``bounds.events``.
+    (docs/solver-notes.md#the-funds-induction-at-any-k-session-21). ``valid`` raises where a lemma
+    does not hold or is not decided (the bounded question is then asked as before); each step's
+    book is built after the lemmas before it held, within ``left()`` units (``effort.OutOfEffort``
+    past them), and ``built`` is told what each build spent and how it ended ("built", or "out of
+    effort" for a build beyond the question's own clocks that ran out). ``held`` (default: ``valid``,
+    raising) asks those beyond. Returns the lemmas' lines and whether they cover any K."""
     first = f"{invariant.id} by induction over events: the starting book meets the step's premise ({KEPT})"
     valid(first, *start_question(policy, bounds))
-    steps = []
-    for clock in range(bounds.events):  # the k-th event runs at clock k: each a step of its own
-        book = step_book(policy, bounds, facts, left(), clock)
-        built(book.build_units)
-        step = (
-            f"{invariant.id} by induction over events: one accepted mark move at clock {clock} from any book of "
+    asked, every_k = clocks(policy, bounds)
+    own = tuple(at for at in asked if at < bounds.events)  # the k-th event runs at clock k - 1
+    beyond = asked[len(own) :]
+    steps, largest = [], 0
+
+    def step(at: int) -> tuple[str, StepBook]:
+        book = step_book(policy, bounds, facts, left(), at)
+        built(book.build_units, "built")
+        return (
+            f"{invariant.id} by induction over events: one accepted mark move at clock {at} from any book of "
             f"{bounds.accounts} traders meeting {KEPT} keeps the claim and that premise"
+        ), book
+
+    for at in own:
+        before = left()
+        name, book = step(at)
+        valid(name, *step_question(policy, invariant, bounds, book))
+        steps.append(name)
+        largest = max(largest, before - left())
+    if beyond and len(beyond) * largest > left():
+        every_k = False  # not asked: the question's own clocks stand, K ≤ K
+    for at in beyond if every_k else ():
+        try:
+            name, book = step(at)
+        except effort.OutOfEffort as stop:
+            built(stop.limit, "out of effort")
+            every_k = False
+            break
+        if not (held or _raising(valid))(name, *step_question(policy, invariant, bounds, book)):
+            every_k = False
+            break
+        steps.append(name)
+    if not every_k:
+        steps = steps[: len(own)]
+        last = (
+            f"induction: each of the {bounds.events} events starts from a book meeting the premise at its clock, so the "
+            "claim holds after each"
         )
-        valid(step, *step_question(policy, invariant, bounds, book))
-        steps.append(step)
-    return (
+    else:
+        ends = (
+            "the policy reads no clock: every clock's step is clock 0's"
+            if not clock.reads_clock(policy)
+            else f"the policy reads the book's clock (windows of {', '.join(map(str, clock.windows(policy)))} events): "
+            f"the transitions at clocks 0..{asked[-1]} are every clock's"
+        )
+        last = (
+            f"induction: every event starts from a book meeting the premise ({ends}), so the claim holds after any "
+            "number of them"
+        )
+    lines = (
         f"{first} (z3, exact)",
-        *(
-            f"{step} (z3, exact, the premise nothing else of the book; {LEMMA} instantiated at each turn)"
-            for step in steps
-        ),
-        f"induction: each of the {bounds.events} events starts from a book meeting the premise at its clock, so the "
-        "claim holds after each",
+        *(f"{s} (z3, exact, the premise nothing else of the book; {LEMMA} instantiated at each turn)" for s in steps),
+        last,
     )
+    return Induction(lines, every_k)
+
+
+def _raising(valid: Valid) -> Callable[[str, list[Any], Any], bool]:
+    def held(name: str, premise: list[Any], claim: Any) -> bool:
+        valid(name, premise, claim)
+        return True
+
+    return held
+
+
+def clocks(policy: Policy, bounds: Bounds) -> tuple[tuple[int, ...], bool]:
+    """The clocks :func:`induction` proves its step at, and whether they stand for every clock (the
+    claim then holds after any number of events): ``clock.clocks``, as the all-N arguments ask their
+    lemmas (docs/solver-notes.md#the-funds-induction-at-any-k-session-21)."""
+    return clock.clocks(policy, bounds.events)
 
 
 __all__ = [
@@ -386,8 +456,10 @@ __all__ = [
     "HOLDERS_LEMMA",
     "NOT_HOLDERS",
     "FundFacts",
+    "Induction",
     "StepBook",
     "applies",
+    "clocks",
     "holders",
     "induction",
     "inducts",

@@ -502,6 +502,12 @@ FUND_INDUCTION = (
     "by one accepted mark move at each event's clock from any book meeting {kept}, which the starting book meets "
     "(z3, exact)"
 )
+#: ... where the step was proved at clocks that stand for every clock (``fund_facts.clocks``): any K
+FUND_INDUCTION_ANY_K = (
+    "by induction over any number of events at N = {n}: the fund's turn lemma as facts, the claim and its premise "
+    "kept by one accepted mark move at every clock ({at}) from any book meeting {kept}, which the starting book meets "
+    "(z3, exact)"
+)
 
 
 def _fund_induction(
@@ -511,9 +517,9 @@ def _fund_induction(
     proved: payer_direct.ByCases,
     units: int,
     queries: tuple[QueryStats, ...],
-) -> tuple[tuple[str, ...] | None, tuple[QueryStats, ...]]:
+) -> tuple[fund_facts.Induction | None, tuple[QueryStats, ...]]:
     """``fund_facts.induction`` within what the turn lemma left of ``units`` (its one-step build,
-    then its two queries within what the build left): the lemmas' lines where both held, else
+    then its two queries within what the build left): its lemmas where both held, else
     None; the queries so far and its own
     (docs/solver-notes.md#bitmexs-payer-facts-and-the-last-bybit-and-okx-cells-session-20)."""
     from solvent.solver.compositional import _Checker, _Failed
@@ -523,10 +529,17 @@ def _fund_induction(
         return None, queries
     checker = _Checker(bounds, left)
 
-    def built(spent: int) -> None:  # the one-step book's build, counted as a query's units are
+    def built(spent: int, result: str) -> None:  # the one-step book's build, counted as a query's units are
         checker.queries.append(
-            QueryStats("the fund's induction over events: its one-step build", "built", 0.0, units=spent)
+            QueryStats("the fund's induction over events: its one-step build", result, 0.0, units=spent)
         )
+
+    def held(name: str, premise: list[Any], claim: Any) -> bool:  # a step beyond the question's clocks
+        try:
+            checker.valid(name, premise, claim, exact=True)
+        except _Failed:
+            return False
+        return True
 
     try:
         lemmas = fund_facts.induction(
@@ -537,6 +550,7 @@ def _fund_induction(
             lambda n, premise, claim: checker.valid(n, premise, claim, exact=True),
             lambda: checker.left,
             built,
+            held,
         )
     except OutOfEffort as stop:
         stopped = QueryStats(
@@ -549,19 +563,28 @@ def _fund_induction(
 
 
 def _fund_transfers(
-    policy: Policy, invariant: Invariant, bounds: Bounds, held: tuple[str, ...], units: int, transfers: bool
+    policy: Policy, invariant: Invariant, bounds: Bounds, held: fund_facts.Induction, units: int, transfers: bool
 ) -> ProofResult:
-    """The fund's claim proved at N and K by ``held`` (its induction over the K events); the non-negative transfers asked at N
-    and K within ``units`` (a question built for them alone, as ``_transfers_at_k`` asks them)."""
+    """The fund's claim proved at N and K by ``held`` (its induction over the K events; over any
+    number where its step was proved at clocks that stand for every clock, ``fund_facts.clocks``:
+    the claim's scope any K); the non-negative transfers asked at N and K within ``units`` (a
+    question built for them alone, as ``_transfers_at_k`` asks them)."""
     scope = scope_of(bounds)
+    asked, every_k = fund_facts.clocks(policy, bounds)[0], held.every_k
+    if every_k:  # the step at every clock's representatives: the claim after any number of events
+        scope = attrs.evolve(scope, events=None)
+        at = "clock 0, every clock's" if len(asked) == 1 else f"clocks 0..{asked[-1]}, every clock's"
+        method = FUND_INDUCTION_ANY_K.format(n=bounds.accounts, at=at, kept=fund_facts.KEPT)
+    else:
+        method = FUND_INDUCTION.format(k=bounds.events, n=bounds.accounts, kept=fund_facts.KEPT)
     claim = ObligationResult(invariant.id, Verdict.PROVED, "", scope)
-    method = FUND_INDUCTION.format(k=bounds.events, n=bounds.accounts, kept=fund_facts.KEPT)
     if not transfers:
         return ProofResult(
-            policy.name, invariant.id, Verdict.PROVED, scope, 0.0, method, obligations=(claim,), lemmas=held
+            policy.name, invariant.id, Verdict.PROVED, scope, 0.0, method, obligations=(claim,), lemmas=held.lines
         )
     said = f"{method}; the non-negative transfers at N = {bounds.accounts}, K = {bounds.events}: "
-    return _then_transfers(policy, invariant, bounds, claim, max(units, 1), said, lemmas=held)
+    wider = scope if every_k else None  # the headline takes the transfers' N and K (reports.proof_text)
+    return _then_transfers(policy, invariant, bounds, claim, max(units, 1), said, lemmas=held.lines, scope=wider)
 
 
 def _by_flat_cases(

@@ -7,6 +7,11 @@ the book's clock: OKX's fund-drawdown window); the start: the question's startin
 premise. OKX at N = 3, K = 3 was undecided within 20M (17.8M spent, the claim out of units in both
 phases); proved so in 4.62M (three one-step builds of 0.63M, the steps 16K, 0.30M and 0.21M)
 (docs/solver-notes.md#bitmexs-payer-facts-and-the-last-bybit-and-okx-cells-session-20).
+
+Since session 21 the step is proved at clocks that stand for every clock where they are few
+(``fund_facts.clocks``, ``clock.every``): clock 0 alone where the policy reads no clock, OKX's
+clocks 0..7 (its window of 8), and the claim then holds after any number of events (any K)
+(docs/solver-notes.md#the-funds-induction-at-any-k-session-21).
 """
 
 from __future__ import annotations
@@ -17,9 +22,9 @@ import z3
 from solvent.properties import catalog
 from solvent.rules.book import Role
 from solvent.rules.presets import resolve_policy
-from solvent.solver import fund_facts, payer_direct, wall
+from solvent.solver import effort, fund_facts, payer_direct, wall
 from solvent.solver.bounds import Bounds, for_policy
-from solvent.solver.prove import FUND_INDUCTION, prove
+from solvent.solver.prove import FUND_INDUCTION, FUND_INDUCTION_ANY_K, prove
 from solvent.solver.verdicts import Verdict
 
 FUND = catalog.get("insurance-fund-non-negative")
@@ -88,29 +93,88 @@ def test_the_induction_is_asked_at_k_above_one_on_mark_moves_only() -> None:
     assert not fund_facts.inducts(FUND.id, Bounds(accounts=3, events=3, event_kinds=("mark", "funding")))
 
 
-def test_okx_at_two_moves_is_proved_by_a_step_at_each_clock_and_the_transfers_at_k() -> None:
-    """OKX, N = 2, K = 2 within 10M: the claim proved at N = 2, K = 2 (1,550,640 units in all:
-    the turn lemma 3,303, the start 1,602, a one-step build of 348,000 and its step at each clock,
-    6,833 at clock 0 and 34,912 at clock 1, then the transfers at K = 2, their build 807,600). The two steps are different
-    questions: OKX's fund-drawdown window reads the clock."""
+def test_okx_at_two_moves_is_proved_for_any_k_by_a_step_at_each_clock_of_its_window() -> None:
+    """OKX, N = 2, K = 2 within 10M: the claim proved at N = 2 for any K (3,869,950 units in all: the
+    turn lemma 3,303, the start 1,602, eight one-step builds of 348,000 and the step at each clock of
+    OKX's window of 8, 6,833 at clock 0, 34,912 at clock 1, then 35,745, 36,080, 51,479, 35,848,
+    36,078 and 36,080, then the transfers at K = 2, their build 807,600 and 390). Clock 8 builds
+    clock 0's terms (``clock.every``), so no event's step is left out. The steps are different
+    questions: OKX's fund-drawdown window reads the clock. Session 20 asked clocks 0 and 1 only:
+    K ≤ 2 in 1,550,640 units (the first two steps the same to the unit)."""
     result = prove("okx", FUND.id, Bounds(accounts=2, events=2, effort=10_000_000), minimize=False)
+    assert result.verdict is Verdict.PROVED, result.summary()
+    assert result.method.startswith(
+        FUND_INDUCTION_ANY_K.format(n=2, at="clocks 0..7, every clock's", kept=fund_facts.KEPT)
+    )
+    claim = next(o for o in result.obligations if o.obligation == FUND.id)
+    assert claim.scope.events is None and claim.scope.accounts == 2
+    steps = [q for q in result.queries if "one accepted mark move at clock" in q.name]
+    assert [q.name.split(" at clock ")[1].split()[0] for q in steps] == [str(c) for c in range(8)]
+    assert [q.result for q in steps] == ["unsat"] * 8 and steps[0].units != steps[1].units
+    assert [q.units for q in steps[:2]] == [6_833, 34_912]
+    transfers = next(o for o in result.obligations if o.obligation != FUND.id)
+    assert transfers.verdict is Verdict.PROVED and transfers.scope.events == 2
+    # the headline takes the transfers' K, the claim's own line any K
+    assert "(N ≤ 2, K ≤ 2 (mark)" in result.summary() and "proved (N ≤ 2, any K (mark)" in result.summary()
+    assert result.units == 3_869_950
+
+
+def test_where_the_other_clocks_do_not_fit_the_question_keeps_its_own_k() -> None:
+    """OKX, N = 2, K = 2 within 3M: the induction's share (half) fits the question's own two clocks
+    but not six more of the largest step so far (382,912 units each): they are not asked, and the
+    answer is session 20's to the unit (K ≤ 2, 1,550,640 units)."""
+    result = prove("okx", FUND.id, Bounds(accounts=2, events=2, effort=3_000_000), minimize=False)
     assert result.verdict is Verdict.PROVED, result.summary()
     assert result.method.startswith(FUND_INDUCTION.format(k=2, n=2, kept=fund_facts.KEPT))
     claim = next(o for o in result.obligations if o.obligation == FUND.id)
-    assert claim.scope.events == 2 and claim.scope.accounts == 2
+    assert claim.scope.events == 2
     steps = [q for q in result.queries if "one accepted mark move at clock" in q.name]
-    assert [q.result for q in steps] == ["unsat", "unsat"] and steps[0].units != steps[1].units
-    transfers = next(o for o in result.obligations if o.obligation != FUND.id)
-    assert transfers.verdict is Verdict.PROVED and transfers.scope.events == 2
-    assert result.units == 1_550_640
+    assert len(steps) == 2 and result.units == 1_550_640
+
+
+def test_a_policy_that_reads_no_clock_needs_the_step_at_clock_0_only() -> None:
+    """Binance reads no clock: every clock builds clock 0's terms (tests/solver/test_clock_turns.py),
+    so one step stands for every event: any K, one build and one step where K = 2 asked two."""
+    result = prove("binance", FUND.id, Bounds(accounts=2, events=2, effort=10_000_000), minimize=False)
+    assert result.verdict is Verdict.PROVED, result.summary()
+    assert result.method.startswith(FUND_INDUCTION_ANY_K.format(n=2, at="clock 0, every clock's", kept=fund_facts.KEPT))
+    claim = next(o for o in result.obligations if o.obligation == FUND.id)
+    assert claim.scope.events is None
+    steps = [q for q in result.queries if "one accepted mark move at clock" in q.name]
+    assert [q.result for q in steps] == ["unsat"] and "at clock 0 " in steps[0].name
+
+
+def test_a_step_beyond_the_questions_clocks_that_fails_leaves_k_as_asked(monkeypatch) -> None:
+    """A step at a clock beyond the question's own that does not hold (here clock 5's claim made
+    false: one token) does not fail the induction: the claim stands for the question's K, and the
+    failed step's units are counted. Asked at K = 2 the steps at clocks 0 and 1 are the proof."""
+    real = fund_facts.step_question
+
+    def step_question(policy, invariant, bounds, built, **kw):  # noqa: ANN001, ANN003
+        premise, claim = real(policy, invariant, bounds, built, **kw)
+        return (premise, z3.BoolVal(False)) if built.book.clock == 5 else (premise, claim)
+
+    monkeypatch.setattr(fund_facts, "step_question", step_question)
+    with effort.tallied() as tally:
+        result = prove("okx", FUND.id, Bounds(accounts=2, events=2, effort=10_000_000), minimize=False)
+    assert result.verdict is Verdict.PROVED, result.summary()
+    claim = next(o for o in result.obligations if o.obligation == FUND.id)
+    assert claim.scope.events == 2
+    assert not any("at clock 5" in line for line in result.lemmas)
+    steps = [q for q in result.queries if "one accepted mark move at clock" in q.name]
+    assert [q.result for q in steps][-1] == "sat" and "at clock 5 " in steps[-1].name
+    assert result.units == tally.units  # every unit spent is listed, the failed step's too
 
 
 @pytest.mark.deep  # 4.62M units: 8 s at load 15
 def test_okx_at_three_traders_and_three_moves_is_proved() -> None:
-    """The K = 3 table's cell: undecided within 20M at f3323ad (17,787,525 units); 4,615,892 now."""
+    """The K = 3 table's cell: undecided within 20M at f3323ad (17,787,525 units); 4,615,892 at
+    session 20's end (K ≤ 3); for any K since session 21, the step at OKX's eight clocks (UNITS)."""
     result = prove("okx", FUND.id, Bounds(accounts=3, events=3, effort=20_000_000), minimize=False)
     assert result.verdict is Verdict.PROVED, result.summary()
-    assert result.units <= 5_000_000
+    claim = next(o for o in result.obligations if o.obligation == FUND.id)
+    assert claim.scope.events is None
+    assert result.units <= 10_000_000
 
 
 @pytest.mark.deep  # 9.6M units: 30 s at load 15
