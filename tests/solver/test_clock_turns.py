@@ -3,10 +3,14 @@
 The book's clock (the number of events before) is concrete, and the engine branches on it in Python:
 OKX's fund-drawdown window (``[deficit.fund_drawdown] window_events = 8``), a clawback window, a
 warm-up. So a lemma proved on a free book at clock 0 speaks of the first event's transition only.
-The fund's induction over events proves its step at each clock a question reaches
-(``fund_facts.induction``, tests/solver/test_fund_induction.py). The arguments that claim any K from
-a clock-0 lemma do not yet (docs/solver-notes.md#bitmexs-payer-facts-and-the-last-bybit-and-okx-cells-session-20):
-these tests pin where the transition moves with the clock, for whoever builds that.
+An argument that claims any K asks its lemmas at clocks whose transitions are every clock's
+(``solver/clock.py``: ``clock.every``, clock 0 alone where no rule reads the clock; session 20,
+docs/solver-notes.md#any-k-at-every-clock-session-20), else at the question's own clocks 0..K-1 and
+says K ≤ K: ``compositional.attempt`` for the all-N arguments (tests/solver/test_clock_any_k.py),
+and since session 21 the fund's induction over events (``fund_facts.induction``,
+tests/solver/test_fund_induction.py; docs/solver-notes.md#the-funds-induction-at-any-k-session-21).
+These tests pin where the transition moves with the clock, and that a policy with no window builds
+the same terms at every clock, which those arguments rest on.
 """
 
 from __future__ import annotations

@@ -166,10 +166,10 @@ def test_a_step_beyond_the_questions_clocks_that_fails_leaves_k_as_asked(monkeyp
     assert result.units == tally.units  # every unit spent is listed, the failed step's too
 
 
-@pytest.mark.deep  # 4.62M units: 8 s at load 15
+@pytest.mark.deep  # 9.05M units: 31 s at load 16
 def test_okx_at_three_traders_and_three_moves_is_proved() -> None:
     """The K = 3 table's cell: undecided within 20M at f3323ad (17,787,525 units); 4,615,892 at
-    session 20's end (K ≤ 3); for any K since session 21, the step at OKX's eight clocks (UNITS)."""
+    session 20's end (K ≤ 3); for any K since session 21, the step at OKX's eight clocks (9,050,126)."""
     result = prove("okx", FUND.id, Bounds(accounts=3, events=3, effort=20_000_000), minimize=False)
     assert result.verdict is Verdict.PROVED, result.summary()
     claim = next(o for o in result.obligations if o.obligation == FUND.id)
