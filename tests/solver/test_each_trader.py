@@ -234,8 +234,9 @@ def test_each_liquidation_records_equity_at_or_below_maintenance_for_every_n() -
         assert found.assumes == TURNS_ALIKE and found.every_k
         assert any(lemma.startswith("each liquidation (mark)") for lemma in found.lemmas)
     # a socialized loss with its cascade, and BitMEX's fund deleveraging before the turns: the lemma asked
-    # exact holds in 4-22K units each (the exact child's count reads the process's z3 state: 10,323 on
-    # drift alone); purified it was undecided within 2.5M on drift and bitmex (mango's 1.66M)
+    # exact holds in 4-22K units each (10,323 on drift, whatever this process asked before: ``attempt``
+    # is a question of its own since session 21, tests/solver/test_process_history.py); purified it
+    # was undecided within 2.5M on drift and bitmex (mango's 1.66M)
     # (docs/solver-notes.md#the-socialized-loss-for-every-n-session-20)
     for preset in ("mango-v4", "drift", "bitmex"):
         found = _attempt(preset, "liquidation-only-below-maintenance")
