@@ -73,6 +73,7 @@ from solvent.solver import (
     haircut_claims,
     induction,
     payer_ghost,
+    payer_previous,
     side_claims,
     side_fund,
     sweep_invariant,
@@ -373,6 +374,16 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
             assumes=f"{ADL_FILLS_ONLY}; {induction.ASSUMES}",
             one_event_start=induction.PREMISE,
         )
+    if invariant.id in EACH_TRADER and checker.payer and payer_previous.fits(policy):
+        method = (
+            "compositional, all N, one event: the payer's side of ADL at the previous mark (a winner closed there "
+            "pays what its closed lots gained; the backstop vault's own deleveraging charges it no more, and the vault, "
+            "worth ≥ 0 at the previous mark at every turn, pays for the lots it holds opposite), each trader's contract "
+            "charged by any such fills before and after its own turn, checked on the engine's own transition, settle, "
+            f"before_turns, liquidation_turn and resolve; assumes {payer_previous.ASSUMES}"
+        )
+        method += MOVES if checker.margin else ""
+        return Extension(method, tuple(lemmas), tuple(checker.queries), every_k=False, assumes=payer_previous.ASSUMES)
     if invariant.id in EACH_TRADER and checker.payer:
         # dYdX's overlap rule covered by the ranking's ghost invariant (solver.payer_ghost)
         assumes = f"{ADL_FILLS_ONLY}; {payer_ghost.ASSUMES}" if ghost_covers(policy, bounds) else ADL_FILLS_ONLY
@@ -912,6 +923,8 @@ def _payer(policy: Policy, invariant: Invariant, bounds: Bounds, checker: _Check
             opened = functools.partial(_open_interest, policy, checker=checker)
             lemmas = induction.argument(policy, invariant, left, exact, checker.fail, checker.queries.append, opened)
             checker.induction = True
+        elif payer_previous.fits(policy):  # ADL at the previous mark, a vault holding what it takes over
+            lemmas = payer_previous.argument(policy, invariant, left, exact, checker.fail, checker.queries.append)
         else:
             lemmas = payer_argument(policy, invariant, left, exact, checker.fail, checker.queries.append)
     except _Failed as failed:

@@ -41,7 +41,7 @@ import z3
 from solvent.properties.catalog import Invariant
 from solvent.rules.outcomes import Bankrupt
 from solvent.rules.policy import Policy
-from solvent.solver import effort, fund_facts, payer_facts, resolution_facts
+from solvent.solver import effort, fund_facts, payer_facts, payer_previous, resolution_facts
 from solvent.solver.bounds import Bounds
 from solvent.solver.compositional import _Checker, _Failed
 from solvent.solver.per_account import _conjuncts
@@ -194,6 +194,8 @@ def prepared(policy: Policy, bounds: Bounds, claim: str = "") -> tuple[ByCases |
             facts = resolution_facts.prove(policy, valid, claim, renamed)
         elif claim in fund_facts.FUND_CLAIMS:
             facts = fund_facts.prove(policy, valid, claim, bounds, renamed, used)
+        elif payer_previous.fits(policy):  # ADL at the previous mark, the vault holding what it takes over
+            facts = payer_previous.facts(policy, valid, bounds.start_margin, renamed)
         else:
             facts = payer_facts.prove(policy, valid, bounds.start_margin)
     except _Failed:

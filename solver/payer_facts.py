@@ -42,7 +42,7 @@ not hold (a mutated engine) leaves no facts, and the question is asked as before
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import attrs
@@ -174,8 +174,14 @@ class PayerFacts:
         for slot in runs[:1]:
             for run in slot.runs:
                 if isinstance(run.variant.event, MarkPrice):
-                    out += self._charged(policy, book, run.variant.event, [] if gaps is None else gaps)
+                    starts = self._resolve_starts(policy, book, run)
+                    out += self._charged(policy, book, run.variant.event, [] if gaps is None else gaps, starts)
         return out
+
+    def _resolve_starts(self, policy: Policy, book: Book, run: Any) -> Iterable[tuple[str, Book]] | None:
+        """Each trader's ``resolve`` start in ``run``'s sweep, or None for :func:`resolve_starts` of its
+        event, built as :meth:`_charged` reads it (the terms in the order the figures were measured in)."""
+        return None
 
     def gaps(self, policy: Policy, book: Book, runs: list[SlotRun]) -> list[Any]:
         """The gap per lot of each charge in the question, as the question's own terms (the charge
@@ -197,8 +203,16 @@ class PayerFacts:
                 e0 = equity(policy.margin, book.account(trader))
                 yield charge, formula, [*_pairs(charge.book, starts), (z3.Int(BEFORE), e0)]
 
-    def _charged(self, policy: Policy, book: Book, event: MarkPrice, gaps: list[Any]) -> list[Any]:
-        """The charge and arithmetic instances at each trader's ``resolve`` in the sweep of ``event``."""
+    def _charged(
+        self,
+        policy: Policy,
+        book: Book,
+        event: MarkPrice,
+        gaps: list[Any],
+        starts: Iterable[tuple[str, Book]] | None = None,
+    ) -> list[Any]:
+        """The charge and arithmetic instances at each trader's ``resolve`` in the sweep of ``event``
+        (``starts``: each trader and the book its ``resolve`` starts from, where given)."""
         # the settled gains after the other facts: the order the figures were measured in (z3's exact
         # phase near a question's limit depends on it, docs/solver-notes.md#the-payers-settled-gain)
         out: list[Any] = []
@@ -209,11 +223,11 @@ class PayerFacts:
             if first == free.traders[0].name:
                 mapped = [*_pairs(free, before), (z3.Int(f"{WALK}ghost_mark"), before.market.previous_mark_quote)]
                 out.append(instance(formula, mapped))
-        for trader, starts in resolve_starts(policy, book, event):
+        for trader, start in resolve_starts(policy, book, event) if starts is None else starts:
             for bankrupt, free, formula in self.closed:
                 if bankrupt == trader:
-                    out.append(instance(formula, list(_pairs(free, starts))))
-            for charge, formula, mapped in self._charges_at(policy, book, trader, starts):
+                    out.append(instance(formula, list(_pairs(free, start))))
+            for charge, formula, mapped in self._charges_at(policy, book, trader, start):
                 out.append(instance(formula, mapped))
                 if charge.per_fill:  # each fill's share bounded by the lemma itself: q·|ΔM| ≤ |S|·|ΔM| = S·ΔM
                     on = {

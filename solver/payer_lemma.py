@@ -72,7 +72,7 @@ from solvent.rules.arith import PPM, abs_, and_
 from solvent.rules.bankruptcy import fee_to_close_rate, resolve
 from solvent.rules.book import Book, Role
 from solvent.rules.clawback import claw_back
-from solvent.rules.engine import after_sweep, closing, liquidation_turn, requirements
+from solvent.rules.engine import after_sweep, closing, liquidation_turn, opening, requirements, settle
 from solvent.rules.events import MarkPrice
 from solvent.rules.haircut_ratio import haircut
 from solvent.rules.ledger import HAIRCUT_REASONS, Ctx, Reason
@@ -380,6 +380,24 @@ def _charged(ctx: Ctx, name: str, prefix: str, d: Any, move: Any) -> tuple[Ctx, 
     return ctx.with_book(ctx.book.with_balances(accounts)), constraint
 
 
+def _rest_with_vault(ctx: Ctx, name: str) -> Any:
+    """:func:`_rest_of_market` where the backstop vault holds positions and ADL closes at the previous
+    mark (``solver.payer_previous``): the book stands for every other trader and the book, and it
+    and the vault together hold at least ``name``'s lots on the other side (open interest balanced
+    among traders, book and vault), the vault worth ≥ 0 at the previous mark (kept through the
+    sweep: ``sweep_invariant.vault_kept``). The lots the vault holds are closed to it at the
+    mark, so what they bring the bankrupt account short of the previous mark is the vault's to pay,
+    out of the worth it holds."""
+    size = ctx.account(name).size_lots
+    book = ctx.account(ctx.system(Role.LIQUIDITY)).size_lots
+    vault = ctx.account(ctx.system(Role.BACKSTOP_VAULT))
+    held = vault.size_lots
+    m = ctx.market
+    worth = vault.cash_quote - held * (m.mark_quote - m.previous_mark_quote)  # sweep_invariant.worth
+    opposite = z3.If(size * held < 0, abs_(held), 0)
+    return z3.And(size * book <= 0, abs_(book) + opposite >= abs_(size), worth >= 0)
+
+
 def _rest_of_market(ctx: Ctx, name: str) -> Any:
     """The book's liquidity, fresh at ``name``'s turn, standing for the rest of the market (every
     other trader and the book): it holds at least ``name``'s lots on the other side. With open
@@ -401,18 +419,22 @@ def payer_contract(
     valid: Callable[[str, list[Any], Any], str],
     start_margin: str = "initial",
     assumed: Assumed = starting,
+    previous_mark: bool = False,
 ) -> str:
     """Step 5: one trader, charged within the charge lemma before and after its own turn (the system
     accounts fresh at its turn): the claim holds for it from its own assumptions (its margin
-    ``start_margin``, ``assumed`` of it). ``invariant`` may be a premise to keep (``solver.induction``)."""
+    ``start_margin``, ``assumed`` of it). ``invariant`` may be a premise to keep (``solver.induction``).
+    ``previous_mark`` (``solver.payer_previous``): from the settled book without the pools' own
+    deleveraging (it charges the trader within the first charge), the vault at its turn fresh but
+    worth ≥ 0 at the previous mark and holding with the book the lots opposite (:func:`_rest_with_vault`)."""
     one = Bounds(accounts=1, events=1, start_margin=start_margin)
     book, _ = symbolic_book(one)
     [name] = [a.name for a in book.traders]
-    ctx = _settled(policy, book, event)
+    ctx = settle(policy, opening(policy, book), event) if previous_mark else _settled(policy, book, event)
     _, d, move = _move(ctx.book)
     ctx, first = _charged(ctx, name, "payer.before.", d, move)
     ctx = _with_fresh_system(ctx)
-    market = _rest_of_market(ctx, name)
+    market = _rest_with_vault(ctx, name) if previous_mark else _rest_of_market(ctx, name)
     ctx = liquidation_turn(policy, ctx, name)
     ctx, then = _charged(ctx, name, "payer.after.", d, move)
     ctx = closing(policy, after_sweep(policy, ctx))
@@ -451,14 +473,18 @@ def _adl_only(policy: Policy, book: Book, label: str, event: Any, fail: Callable
     return f"ADL only ({label}): each turn writes nothing naming another trader but ADL fills, whatever the system accounts hold"
 
 
-def applies(policy: Policy, whole: bool = True, previous_mark: bool = False, ghost: bool = False) -> str | None:
+def applies(
+    policy: Policy, whole: bool = True, previous_mark: bool = False, ghost: bool = False, vault: bool = False
+) -> str | None:
     """Why the payer's argument does not apply to ``policy`` (None when it does). ``whole=False``:
     every reason but the two that let the queue and the book leave part of a bankrupt position
     untaken (dYdX's overlap rule, pools holding positions the queue does not reach), for an argument
     that does not need the whole position taken (``solver.resolution_facts``' price, which gives a
     pool's own deleveraging a fact of its own). ``ghost``: every reason but dYdX's overlap rule, for
     an argument that proves no reachable candidate is skipped (the ghost invariant,
-    docs/solver-notes.md#dydxs-payer-claims-session-21)."""
+    docs/solver-notes.md#dydxs-payer-claims-session-21). ``vault``: the backstop vault's holdings are no bar
+    (``solver.payer_previous``: the vault's worth at the previous mark, kept through the sweep,
+    stands for the lots it holds opposite a bankrupt account)."""
     layer = policy.adl
     per_lot = policy.layer(SocializedLoss)
     if per_lot is not None and per_lot.over is Over.OPEN_INTEREST:
@@ -482,6 +508,8 @@ def applies(policy: Policy, whole: bool = True, previous_mark: bool = False, gho
             "and the book need not take a bankrupt account's whole position"
         )
     held = pools_holding(policy.liquidation) if whole else ()
+    if vault:  # the backstop vault's lots: its worth at the previous mark carried (solver.payer_previous)
+        held = tuple(r for r in held if r is not Role.BACKSTOP_VAULT)
     if held:
         return (
             f"its {' and '.join(r.value.replace('_', ' ') for r in held)} "

@@ -65,6 +65,7 @@ from solvent.solver import (
     induction,
     payer_direct,
     payer_ghost,
+    payer_previous,
     resolution_facts,
     side_fund,
 )
@@ -687,6 +688,8 @@ def _payer_fits(policy: Policy, invariant: Invariant, bounds: Bounds, claims: tu
     # beside them) only (docs/solver-notes.md#dydxs-payer-claims-session-21)
     payers = (*PAYER_CLAIMS, *payer_direct.BESIDE_PAYER)
     fits = payer_fits(policy, bounds) if invariant.id in payers else applies(policy) is None
+    # ADL at the previous mark, the vault holding what it takes over (solver.payer_previous)
+    fits = fits or payer_previous.fits(policy)
     return invariant.id in claims and one_move and fits
 
 

@@ -193,7 +193,10 @@ def test_without_the_spread_the_fund_carries_it(story, monkeypatch) -> None:
     if story is four:
         taken = [t.amount_quote for t in step.transfers if t.reason is Reason.FUND_TAKEOVER and t.amount_quote]
         assert taken == [1_554]  # bob's 1,944 after the fund's 36, less charlie's 2 × 195
-        assert (after["insurance_fund"].cash_quote, after["insurance_fund"].size_lots) == (-1_554, 0)  # its 36 of dust paid to bob first
+        assert (after["insurance_fund"].cash_quote, after["insurance_fund"].size_lots) == (
+            -1_554,
+            0,
+        )  # its 36 of dust paid to bob first
         assert not catalog.get("insurance-fund-non-negative").holds(view)
 
 
@@ -205,4 +208,3 @@ def test_without_the_spread_or_the_takeover_bob_is_left_below_zero(monkeypatch) 
     _, after = _after(four())
     assert after["bob"].cash_quote == -1_554
     assert _replayed(four(), "no-negative-equity").violates
-
