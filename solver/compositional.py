@@ -357,6 +357,23 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
         return Extension(
             haircut_claims.METHOD, tuple(lemmas), tuple(checker.queries), every_k=False, assumes=haircut_claims.ASSUMES
         )
+    if invariant.id in EACH_TRADER and checker.payer and checker.induction and payer_previous.fits(policy):
+        assumed = f"{payer_previous.ASSUMES}; {payer_previous.INDUCTION_ASSUMES}"
+        method = (
+            "compositional, all N, any K: by induction over mark moves on a premise of each trader "
+            f"({induction.SAYS}) and the vault's cash ≥ 0: the start meets them, each move keeps them (the payer's "
+            "contract with the premise as its claim, the vault's lemmas), and from them each move keeps the claim "
+            "(the payer's side of ADL at the previous mark, the vault's worth carried through the sweep), checked on "
+            f"the engine's own transition, settle, before_turns, liquidation_turn and resolve; assumes {assumed}"
+        )
+        return Extension(
+            method,
+            tuple(lemmas),
+            tuple(checker.queries),
+            every_k=True,
+            assumes=assumed,
+            one_event_start=induction.PREMISE,
+        )
     if invariant.id in EACH_TRADER and checker.payer and checker.induction:
         method = (
             "compositional, all N, any K: by induction over mark moves on a premise of each trader "
@@ -922,6 +939,12 @@ def _payer(policy: Policy, invariant: Invariant, bounds: Bounds, checker: _Check
         if induction.fits(policy, bounds):  # K mark moves: by induction on a premise each move keeps
             opened = functools.partial(_open_interest, policy, checker=checker)
             lemmas = induction.argument(policy, invariant, left, exact, checker.fail, checker.queries.append, opened)
+            checker.induction = True
+        elif payer_previous.induction_fits(policy, bounds):  # the same at the previous mark (Hyperliquid)
+            opened = functools.partial(_open_interest, policy, checker=checker)
+            lemmas = payer_previous.induction_argument(
+                policy, invariant, left, exact, checker.fail, checker.queries.append, opened
+            )
             checker.induction = True
         elif payer_previous.fits(policy):  # ADL at the previous mark, a vault holding what it takes over
             lemmas = payer_previous.argument(policy, invariant, left, exact, checker.fail, checker.queries.append)

@@ -49,7 +49,8 @@ from solvent.rules.events import MarkPrice
 from solvent.rules.ledger import Ctx
 from solvent.rules.margin import equity
 from solvent.rules.policy import Policy
-from solvent.solver import sweep_invariant
+from solvent.rules.wellformed import StartMargin
+from solvent.solver import induction, sweep_invariant
 from solvent.solver.bounds import Bounds
 from solvent.solver.fund_facts import _starts
 from solvent.solver.payer_facts import CLOSED, PayerFacts, _pairs, instance
@@ -59,6 +60,7 @@ from solvent.solver.payer_lemma import (
     PAYER_CLAIMS,
     SETTLED_GAIN,
     WITHIN_POSITION,
+    Assumed,
     _adl_only,
     applies,
     arithmetic,
@@ -67,6 +69,7 @@ from solvent.solver.payer_lemma import (
     floor_lemma,
     floor_question,
     payer_contract,
+    starting,
 )
 from solvent.solver.per_account import _decomposes, _one_event_frame
 from solvent.solver.resolution_facts import call_policy
@@ -95,9 +98,11 @@ def argument(
     valid: Callable[..., str],
     fail: Callable[[str], None],
     record: Callable[[QueryStats], None] = lambda stats: None,
+    assumed: Assumed = starting,
 ) -> list[str]:
     """The lemmas of the module docstring, or ``fail(reason)`` where the argument does not apply
-    (``valid`` raises where a lemma does not hold)."""
+    (``valid`` raises where a lemma does not hold). ``assumed``: a trader's own assumptions at
+    ``bounds.start_margin`` (the induction's premise, :func:`induction_argument`)."""
     if invariant.id not in PAYER_CLAIMS:
         fail(f"{invariant.id}: the payer's argument covers {', '.join(PAYER_CLAIMS)}")
     why = applies(policy, previous_mark=True, vault=True)
@@ -118,24 +123,87 @@ def argument(
     for event, label in variants:
         lemmas.append(
             payer_contract(
-                policy, invariant, label, event, slot.field_bounds, valid, bounds.start_margin, previous_mark=True
+                policy, invariant, label, event, slot.field_bounds, valid, bounds.start_margin, assumed, True
             )
         )
     lemmas += charge_lemma(call_policy(policy), valid, fail)
     lemmas += sweep_invariant.pools_charge_lemma(policy, valid)
-    lemmas.append(floor_lemma(policy, valid, bounds.start_margin))
+    lemmas.append(floor_lemma(policy, valid, bounds.start_margin, assumed))
 
     # the invariants' lemmas the direct check's facts proved just before (the same formulas) are
     # recalled, not asked again (``case_split.recalled``: 0 units, said in the queries)
     def said(name: str, how: str) -> None:
         record(QueryStats(name, how, 0.0))
 
-    lemmas += list(sweep_invariant.prove(policy, valid, fail, said).lemmas)
+    margin = StartMargin(bounds.start_margin)
+    lemmas += list(sweep_invariant.prove(policy, valid, fail, said, margin).lemmas)
     lemmas += sweep_invariant.vault_kept(policy, valid, said)[0]
     lemmas.append(
         f"aggregate: the vault's call before the turns and each turn charge a winner only by fills at the previous "
         f"mark (what its lots gained); a loser is never served, so it meets the charge lemma's premise at its turn; "
         f"the vault is worth ≥ 0 at the previous mark at every turn; {invariant.id} is each trader's contract, for any N"
+    )
+    return lemmas
+
+
+def induction_fits(policy: Policy, bounds: Bounds) -> bool:
+    """Whether a K-event question (K > 1) is one :func:`induction_argument` may decide: mark moves on
+    one market, no collateral asset, no isolated position, a policy this argument fits."""
+    moves = set(bounds.event_kinds) == {"mark"} and bounds.markets == 1 and not bounds.assets and not bounds.isolated
+    return bounds.events > 1 and moves and bounds.start_margin != induction.PREMISE and fits(policy)
+
+
+#: what an all-N, any-K verdict by :func:`induction_argument` assumes beyond the one move's
+INDUCTION_ASSUMES = (
+    f"{induction.ASSUMES}, and the vault's cash ≥ 0 at each move's start (kept by each move: "
+    "sweep_invariant.vault_cash_kept)"
+)
+
+
+def induction_argument(
+    policy: Policy,
+    invariant: Invariant,
+    bounds: Bounds,
+    valid: Callable[..., str],
+    fail: Callable[[str], None],
+    record: Callable[[QueryStats], None],
+    open_interest: Callable[[Bounds], list[str]],
+) -> list[str]:
+    """A payer's claim over K mark moves, by induction (``solver.induction``'s, at the previous mark):
+    the premise P of each trader (worth ≥ 0: on Hyperliquid its cash, the fee to close 0), the vault's
+    cash ≥ 0 and open interest balanced hold at the start and each move keeps them; from them each
+    move keeps the claim (:func:`argument` with P as each trader's start and the sweep's start lemma
+    read from P). The sweep's invariant then holds at every move: each trader's and the vault's worth
+    at the previous mark after settlement is its cash before the move, ≥ 0."""
+    if invariant.id not in PAYER_CLAIMS:
+        fail(f"{invariant.id}: the induction over moves covers {', '.join(PAYER_CLAIMS)}")
+    one = attrs.evolve(bounds, events=1, start_margin=induction.PREMISE)
+    _, _, slot = _one_event_frame(invariant, one, fail, "induction's")
+    if not all(isinstance(v.event, MarkPrice) for v in slot.variants):
+        fail(f"{invariant.id}: the induction over moves covers mark moves (the payer's argument's events)")
+    lemmas = [induction.start_lemma(policy, bounds, valid)]
+    kept = induction.premise_claim(policy)  # P kept first: where it fails the rest is not asked
+    for variant in slot.variants:
+        lemmas.append(
+            payer_contract(
+                policy,
+                kept,
+                variant.label,
+                variant.event,
+                slot.field_bounds,
+                valid,
+                induction.PREMISE,
+                induction.assumed,
+                True,
+            )
+        )
+    lemmas += sweep_invariant.vault_cash_kept(policy, valid)
+    lemmas += argument(policy, invariant, one, valid, fail, record, induction.assumed)
+    lemmas += open_interest(attrs.evolve(bounds, events=1))
+    lemmas.append(
+        f"induction over mark moves: the premise ({induction.SAYS}), the vault's cash ≥ 0 and open interest "
+        f"balanced hold at the start and each move keeps them; from them each move keeps {invariant.id} (the "
+        f"payer's argument at the previous mark), so {invariant.id} holds after every move, for any N and any K"
     )
     return lemmas
 
@@ -240,7 +308,7 @@ def facts(
     floor_book, premise, claim = floor_question(policy, start_margin)
     valid(FLOOR, premise, claim)
     exact = lambda name, pre, claim, exact=True: valid(name, pre, claim)  # noqa: E731
-    sweep = sweep_invariant.prove(policy, exact, said=said)
+    sweep = sweep_invariant.prove(policy, exact, said=said, margin=StartMargin(start_margin))
     _, vault = sweep_invariant.vault_kept(policy, exact, said)
     lemmas = (
         "the payer's lemmas at the previous mark as facts (z3, exact, every number free; instantiated on the "
@@ -252,4 +320,14 @@ def facts(
     return PreviousMarkFacts(tuple(charges), tuple(steps), floor, tuple(closed), lemmas, sweep, vault)
 
 
-__all__ = ["ASSUMES", "PreviousMarkFacts", "argument", "closed_question", "facts", "fits"]
+__all__ = [
+    "ASSUMES",
+    "INDUCTION_ASSUMES",
+    "PreviousMarkFacts",
+    "argument",
+    "closed_question",
+    "facts",
+    "fits",
+    "induction_argument",
+    "induction_fits",
+]

@@ -53,7 +53,16 @@ from solvent.rules import positions
 from solvent.rules.arith import abs_, sum_
 from solvent.rules.assets import margin_equity
 from solvent.rules.book import Book, Role
-from solvent.rules.engine import _liquidate, _maintenance, before_turns, liquidation_turn, opening, settle
+from solvent.rules.engine import (
+    _liquidate,
+    _maintenance,
+    after_sweep,
+    before_turns,
+    closing,
+    liquidation_turn,
+    opening,
+    settle,
+)
 from solvent.rules.events import MarkPrice
 from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.liquidation import is_taken_over, pools_holding
@@ -161,18 +170,24 @@ def _int(x: Any) -> Any:
 
 
 def start_lemma(
-    policy: Policy, valid: Valid, said: Callable[[str, str], None] | None = None
+    policy: Policy,
+    valid: Valid,
+    said: Callable[[str, str], None] | None = None,
+    margin: StartMargin = StartMargin.INITIAL,
 ) -> tuple[str, tuple[Book, Any]]:
     """The start: a trader covering its initial margin at the mark (the well-formed start's margin
-    condition, ``wellformed.covers_margin``) has cash ≥ 0 (one trader, every number free)."""
+    condition, ``wellformed.covers_margin``) has cash ≥ 0 (one trader, every number free).
+    ``margin``: the start's margin (``StartMargin.SOLVENT`` where a later move's book meets the
+    induction's premise, ``solver.payer_previous``)."""
     book, _ = symbolic_book(Bounds(accounts=1, events=1))
     [trader] = book.traders
-    pre = [book.market.mark_quote >= 1, covers_margin(policy, trader, book.market.mark_quote, StartMargin.INITIAL)]
+    pre = [book.market.mark_quote >= 1, covers_margin(policy, trader, book.market.mark_quote, margin)]
     claim = trader.cash_quote >= 0
+    covering = "covering its initial margin" if margin is StartMargin.INITIAL else f"meeting the {margin.value} start"
     name = _ask(
         valid,
         said,
-        "the start: a trader covering its initial margin at the mark (wellformed.covers_margin) has cash ≥ 0",
+        f"the start: a trader {covering} at the mark (wellformed.covers_margin) has cash ≥ 0",
         pre,
         claim,
     )
@@ -379,6 +394,51 @@ def vault_kept(
     return names, tuple(formulas)
 
 
+def vault_cash_kept(policy: Policy, valid: Valid) -> list[str]:
+    """A mark move keeps the vault's cash ≥ 0 (two traders, every number free), so a later move starts
+    with the vault worth ≥ 0 at its previous mark (settlement: its cash before the move), as the first
+    does (``solver.payer_previous``'s induction over moves): its own deleveraging leaves it at or
+    above zero where it is worth ≥ 0 and open interest balances (every lot closed at the previous mark
+    brings it its worth); a trader's turn keeps it (it pays a deficit at most up to its balance); and
+    what runs after the turns (``after_sweep``, ``closing``) keeps it."""
+    book, _ = symbolic_book(Bounds(accounts=2, events=1))
+    names: list[str] = []
+    holding = pools(policy, book)
+    for vault in holding:
+        cash = book.account(vault).cash_quote >= 0
+        after = before_turns(policy, Ctx(book)).book
+        names += _cased(
+            valid,
+            None,
+            "the vault's own deleveraging (engine.before_turns) leaves its cash ≥ 0 where it is worth ≥ 0 at the "
+            "previous mark, open interest balanced",
+            [*_prices(book), worth(book, vault) >= 0, *_oi_balanced(book, holding)],
+            after.account(vault).cash_quote >= 0,
+            _pool_cases(policy, book),
+        )
+        first = None
+        for trader in (a.name for a in book.traders):
+            turned = liquidation_turn(policy, Ctx(book), trader).book
+            formula = z3.Implies(z3.And(*_prices(book), cash), turned.account(vault).cash_quote >= 0)
+            title = f"{trader}'s turn (engine.liquidation_turn) keeps the vault's cash ≥ 0"
+            order = in_turn_order([a.name for a in book.traders], trader)
+            if first is not None and renamed(first, order).eq(formula):
+                names.append(f"{title}: {RENAMED_TURN}")
+                continue
+            names.append(valid(title, [*_prices(book), cash], turned.account(vault).cash_quote >= 0, exact=True))
+            first = formula
+        ended = closing(policy, after_sweep(policy, Ctx(book))).book
+        names.append(
+            valid(
+                "after the turns (engine.after_sweep, engine.closing) the vault's cash is kept ≥ 0",
+                [*_prices(book), cash],
+                ended.account(vault).cash_quote >= 0,
+                exact=True,
+            )
+        )
+    return names
+
+
 def _turn_cases(policy: Policy, book: Book, trader: str) -> list[tuple[str, list[Any]]]:
     """The cases a trader's turn lemma on the vault is asked in, one query each (together every
     book): at or above zero at the mark (no resolve), and below zero long, short or flat. Asked
@@ -447,12 +507,13 @@ def prove(
     valid: Valid,
     fail: Callable[[str], None] | None = None,
     said: Callable[[str, str], None] | None = None,
+    margin: StartMargin = StartMargin.INITIAL,
 ) -> SweepFacts:
     """Every lemma of the invariant on ``policy``, each proved by ``valid`` (it raises where one does
     not hold); the facts for a question's direct check. ``fail``: the all-N argument's (it also asks
     lemma 4, the fill at any N); ``said``: where given, a lemma this question proved already (the same
     formula, ``case_split.recalled``) is recorded there, not asked again."""
-    start_name, start = start_lemma(policy, valid, said)
+    start_name, start = start_lemma(policy, valid, said, margin)
     settled_name, settled = settle_lemma(policy, valid, said)
     phase_name, phase = phase_lemma(policy, valid, said)
     turn_names, turns = turn_lemmas(policy, valid, said)
@@ -484,6 +545,7 @@ __all__ = [
     "start_lemma",
     "turn_lemmas",
     "unreached_lemma",
+    "vault_cash_kept",
     "vault_kept",
     "worth",
 ]
