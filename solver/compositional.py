@@ -270,10 +270,14 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
     if invariant.id == deficit_once.CLAIM:
         walk = deficit_once.walk_not_covered(policy, bounds) != "not a walk"
         # at the previous mark (Hyperliquid) the call's lemma rests on the sweep's invariant, proved
-        # for one move from a well-formed start (solver.sweep_invariant): one event
-        any_k = not sweep_invariant.applies(policy)
+        # for one move from a well-formed start (solver.sweep_invariant): one event, or any K where
+        # the induction's premise carries it over the moves (payer_previous.premise_lemmas)
+        any_k = not sweep_invariant.applies(policy) or checker.induction
         assumed = deficit_once.ASSUMES_WALK if walk else deficit_once.ASSUMES
-        assumed = assumed if any_k else f"{assumed}; {sweep_invariant.ASSUMES}"
+        if sweep_invariant.applies(policy):  # at every move by the induction's premise (K > 1)
+            assumed = f"{assumed}; {sweep_invariant.ASSUMES}"
+            if checker.induction:
+                assumed = f"{assumed}; at every move: {payer_previous.ASSUMES}; {payer_previous.INDUCTION_ASSUMES}"
         method = (
             f"compositional, all N, {'any K' if any_k else 'one event'}: the claim of one bankrupt account's resolve, "
             "proved by z3 on a book of two "
@@ -293,6 +297,8 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
             every_k=any_k,
             assumes=assumed,
             trivial_extends=False,
+            # the induction's step checked directly from its premise (its one-event book)
+            **({"one_event_start": induction.PREMISE} if checker.induction else {}),
         )
     if invariant.id == waterfall_claims.CLAIM:
         method = (
@@ -991,8 +997,19 @@ def _adl_claim(invariant_id: str) -> Callable[[Policy, Bounds, _Checker], list[s
 
 
 def _deficit_once(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str]:
-    """``deficit-charged-once`` by lemmas on one resolution (``solver.deficit_once``)."""
-    return deficit_once.argument(policy, bounds, checker.valid, checker.fail)
+    """``deficit-charged-once`` by lemmas on one resolution (``solver.deficit_once``). At the previous
+    mark (Hyperliquid) over K > 1 moves, also the induction's lemmas on the premise the sweep's
+    invariant rests on (``payer_previous.premise_lemmas``): it then holds at every move."""
+    lemmas = deficit_once.argument(policy, bounds, checker.valid, checker.fail)
+    if sweep_invariant.applies(policy) and payer_previous.induction_fits(policy, bounds):
+        exact = functools.partial(checker.valid, exact=True)
+        opened = functools.partial(_open_interest, policy, checker=checker)
+        invariant = catalog.get(deficit_once.CLAIM)
+        lemmas += payer_previous.premise_lemmas(
+            policy, invariant, bounds, exact, checker.fail, checker.queries.append, opened
+        )
+        checker.induction = True
+    return lemmas
 
 
 def _side_fund(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str]:

@@ -99,11 +99,13 @@ def argument(
     fail: Callable[[str], None],
     record: Callable[[QueryStats], None] = lambda stats: None,
     assumed: Assumed = starting,
+    contract: bool = True,
 ) -> list[str]:
     """The lemmas of the module docstring, or ``fail(reason)`` where the argument does not apply
     (``valid`` raises where a lemma does not hold). ``assumed``: a trader's own assumptions at
-    ``bounds.start_margin`` (the induction's premise, :func:`induction_argument`)."""
-    if invariant.id not in PAYER_CLAIMS:
+    ``bounds.start_margin`` (the induction's premise, :func:`induction_argument`). ``contract=False``:
+    every lemma but the claim's own contract (what the premise kept rests on, :func:`premise_lemmas`)."""
+    if contract and invariant.id not in PAYER_CLAIMS:
         fail(f"{invariant.id}: the payer's argument covers {', '.join(PAYER_CLAIMS)}")
     why = applies(policy, previous_mark=True, vault=True)
     if why is not None or not sweep_invariant.applies(policy):
@@ -120,7 +122,7 @@ def argument(
         lemmas.append(_decomposes(policy, book, label, event, fail, first_phase_charges=True))
         lemmas.append(_adl_only(policy, book, label, event, fail))
     # the contract first: the costliest lemma, and the one a mutant of the vault's lots breaks
-    for event, label in variants:
+    for event, label in variants if contract else ():
         lemmas.append(
             payer_contract(
                 policy, invariant, label, event, slot.field_bounds, valid, bounds.start_margin, assumed, True
@@ -177,6 +179,30 @@ def induction_argument(
     at the previous mark after settlement is its cash before the move, ≥ 0."""
     if invariant.id not in PAYER_CLAIMS:
         fail(f"{invariant.id}: the induction over moves covers {', '.join(PAYER_CLAIMS)}")
+    lemmas = premise_lemmas(policy, invariant, bounds, valid, fail, record, open_interest, claim=True)
+    lemmas.append(
+        f"induction over mark moves: the premise ({induction.SAYS}), the vault's cash ≥ 0 and open interest "
+        f"balanced hold at the start and each move keeps them; from them each move keeps {invariant.id} (the "
+        f"payer's argument at the previous mark), so {invariant.id} holds after every move, for any N and any K"
+    )
+    return lemmas
+
+
+def premise_lemmas(
+    policy: Policy,
+    invariant: Invariant,
+    bounds: Bounds,
+    valid: Callable[..., str],
+    fail: Callable[[str], None],
+    record: Callable[[QueryStats], None],
+    open_interest: Callable[[Bounds], list[str]],
+    claim: bool = False,
+) -> list[str]:
+    """The induction's lemmas on the premise (:func:`induction_argument`): its start, each trader's
+    premise kept (the payer's contract with it as the claim), the vault's cash kept, what those rest
+    on (the one-move argument from the premise; with ``claim``, the claim's own contract too) and open
+    interest after every move. So the sweep's invariant holds at every move's sweep: the base of
+    ``deficit-charged-once``'s call lemma at any K (``compositional._deficit_once``)."""
     one = attrs.evolve(bounds, events=1, start_margin=induction.PREMISE)
     _, _, slot = _one_event_frame(invariant, one, fail, "induction's")
     if not all(isinstance(v.event, MarkPrice) for v in slot.variants):
@@ -198,13 +224,8 @@ def induction_argument(
             )
         )
     lemmas += sweep_invariant.vault_cash_kept(policy, valid)
-    lemmas += argument(policy, invariant, one, valid, fail, record, induction.assumed)
+    lemmas += argument(policy, invariant, one, valid, fail, record, induction.assumed, contract=claim)
     lemmas += open_interest(attrs.evolve(bounds, events=1))
-    lemmas.append(
-        f"induction over mark moves: the premise ({induction.SAYS}), the vault's cash ≥ 0 and open interest "
-        f"balanced hold at the start and each move keeps them; from them each move keeps {invariant.id} (the "
-        f"payer's argument at the previous mark), so {invariant.id} holds after every move, for any N and any K"
-    )
     return lemmas
 
 
@@ -330,4 +351,5 @@ __all__ = [
     "fits",
     "induction_argument",
     "induction_fits",
+    "premise_lemmas",
 ]
