@@ -130,7 +130,8 @@ def test_the_pieces_cover_every_model_of_the_question(binance) -> None:
 
 def test_where_the_payers_argument_does_not_apply_no_lemma_is_given() -> None:
     # dydx-v4's overlap rule is covered by the ghost invariant now (tests/solver/test_payer_ghost.py)
-    assert payer_direct.prepare(resolve_policy("hyperliquid"), TWO) is None
+    # hyperliquid's are its own (ADL at the previous mark: solver.payer_previous.facts); these refuse it
+    assert payer_facts.prove(resolve_policy("hyperliquid"), lambda *asked: pytest.fail(f"asked {asked[0]}")) is None
     assert payer_direct.prepare(resolve_policy("bitmex"), TWO) is None
 
 

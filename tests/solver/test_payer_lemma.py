@@ -76,7 +76,8 @@ def test_each_adl_preset_the_argument_fits_holds_for_every_n(preset: str, claim:
     ("preset", "why", "events"),
     [
         ("bitmex", "its insurance fund holds positions ADL's queue does not reach", 1),
-        ("hyperliquid", "its ADL closes winners at the previous mark, not the bankrupt account's price", 1),
+        # hyperliquid (ADL at the previous mark, its vault holding what it takes over) has an argument of
+        # its own: tests/solver/test_payer_previous.py
         ("gmx-v2", "the policy has no ADL layer", 1),
         # at one event the socialized loss's cascade invariant holds there (solver/cascade_invariant.py,
         # tests/solver/test_cascade_invariant.py); over two events the payer's argument is asked and says why not

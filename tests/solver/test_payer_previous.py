@@ -57,7 +57,9 @@ def test_the_argument_fits_hyperliquid_and_no_other_preset() -> None:
     for name in ("binance", "okx", "bybit", "bitmex", "dydx-v4", "drift"):
         assert not payer_previous.fits(resolve_policy(name)), name
     # the plain payer's argument still refuses hyperliquid: its vault's lots, its previous-mark price
-    assert payer_lemma.applies(HYPERLIQUID) is not None
+    assert "closes winners at the previous mark" in payer_lemma.applies(HYPERLIQUID)
+    assert "backstop vault holds positions" in payer_lemma.applies(HYPERLIQUID, previous_mark=True)
+    assert payer_lemma.applies(HYPERLIQUID, previous_mark=True, vault=True) is None
 
 
 def test_the_argument_holds_for_every_n_at_one_move() -> None:
@@ -219,3 +221,45 @@ def test_proved_for_every_n_on_the_lemmas_book(claim: str) -> None:
     assert result.scope.accounts is None and result.scope.events == 1
     assert payer_previous.ASSUMES in result.scope.assumes
     assert any("proved earlier in this question" in str(q.result) for q in result.queries)
+
+
+def test_a_move_keeps_the_vaults_cash() -> None:
+    """The induction's premise on the vault (its cash ≥ 0 at each move's start, so its worth at the
+    previous mark after settlement is ≥ 0 at every move): its own deleveraging from its worth with open
+    interest balanced, each turn, and what runs after the turns keep it (about 0.43M units)."""
+    checker = _checker()
+    with effort.question():
+        names = sweep_invariant.vault_cash_kept(HYPERLIQUID, checker.valid)
+    assert any("bob's turn" in n and "renamed" in n for n in names)
+    assert all(q.result == "unsat" for q in checker.queries)
+
+
+def test_the_vaults_own_deleveraging_leaves_it_below_zero_without_its_worth() -> None:
+    with effort.question():
+        book, _ = symbolic_book(Bounds(accounts=2, events=1))
+        vaults = sweep_invariant.pools(HYPERLIQUID, book)
+        [vault] = vaults
+        after = before_turns(HYPERLIQUID, Ctx(book)).book
+        balanced = [*sweep_invariant._prices(book), *sweep_invariant._oi_balanced(book, vaults)]
+        claim = after.account(vault).cash_quote >= 0
+        assert _asked([*balanced, sweep_invariant.worth(book, vault) >= -1], claim) == "sat"
+        assert _asked([*balanced, sweep_invariant.worth(book, vault) >= 0], claim) == "unsat"
+
+
+def test_the_induction_fits_k_moves_only() -> None:
+    assert payer_previous.induction_fits(HYPERLIQUID, Bounds(accounts=3, events=3))
+    assert not payer_previous.induction_fits(HYPERLIQUID, Bounds(accounts=3, events=1))
+    assert not payer_previous.induction_fits(resolve_policy("binance"), Bounds(accounts=3, events=3))
+
+
+@pytest.mark.deep
+@pytest.mark.parametrize("claim", ["no-negative-equity", "deficit-charged-once"])
+def test_proved_for_every_n_and_k_at_three_moves(claim: str) -> None:
+    """N = 3, K = 3 (20M): by induction over the moves on each trader's worth, the vault's cash and
+    open interest (no-negative-equity 10.6M units, deficit-charged-once 8.69M; undecided before:
+    18.74M and 20M), the one-event book asked from the premise."""
+    bounds = for_policy(Bounds(accounts=3, events=3, effort=20_000_000), HYPERLIQUID)
+    result = prove(HYPERLIQUID, catalog.get(claim), bounds, minimize=False)
+    assert result.verdict is Verdict.PROVED, result.reason
+    assert result.scope.accounts is None and result.scope.events is None
+    assert payer_previous.INDUCTION_ASSUMES in result.scope.assumes
