@@ -175,8 +175,9 @@ def test_the_argument_at_three_moves_holds_on_binance_and_stops_on_bybit() -> No
     assert all(q.result in ("unsat", "trivial") or q.result.startswith("holds") for q in found.queries)
     stopped = compositional.attempt(resolve_policy("bybit"), claim, three)
     assert isinstance(stopped, compositional.Attempt) and "solvent-premise-kept" in stopped.failed
-    # not where the payer's argument does not apply: nothing asked of the premise
-    other = compositional.attempt(resolve_policy("hyperliquid"), claim, three)
+    # not where the payer's argument does not apply: nothing asked of the premise (hyperliquid's
+    # previous-mark argument has its own induction: tests/solver/test_payer_previous.py)
+    other = compositional.attempt(resolve_policy("dydx-v4"), claim, three)
     assert isinstance(other, compositional.Attempt) and not any("premise" in q.name for q in other.queries)
 
 
