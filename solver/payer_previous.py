@@ -338,7 +338,7 @@ def facts(
         "it ends at zero), each trader's margin floor, the sweep's invariant and the vault's worth kept",
     )
     floor = (floor_book, z3.Implies(z3.And(*premise), claim))
-    return PreviousMarkFacts(tuple(charges), tuple(steps), floor, tuple(closed), lemmas, sweep, vault)
+    return PreviousMarkFacts(tuple(charges), tuple(steps), floor, tuple(closed), lemmas, sweep=sweep, vault=vault)
 
 
 __all__ = [
