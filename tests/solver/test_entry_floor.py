@@ -1,0 +1,96 @@
+"""Bybit's fee-to-close floor from maintenance on the entry value (``solver.entry_floor``;
+docs/solver-notes.md#bybit-at-k--3-and-n--8-session-21).
+
+A long that is not liquidatable and whose cash at its entry prices (``ρ = cash − (S·M − cost)``) is
+at least zero holds its fee to close (z3, exact, on ``wellformed.covers_margin``); a short does not.
+The one-sided premise this gives is the route for Bybit's per-trader claims at K > 1.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+
+from solvent.rules.presets import resolve_policy
+from solvent.rules.wellformed import StartMargin, conditions, covers_margin
+from solvent.solver import entry_floor
+from solvent.solver.bounds import Bounds
+from solvent.solver.compositional import _Checker, _Failed
+from tests.solver.test_induction import _bybit_two_moves
+
+UNITS = 10_000_000
+
+
+def _valid():
+    return functools.partial(_Checker(Bounds(effort=UNITS)).valid, exact=True)
+
+
+def test_a_long_not_liquidatable_with_its_entry_cash_holds_its_fee_to_close_on_bybit() -> None:
+    assert entry_floor.floor_lemma(resolve_policy("bybit"), _valid(), "long")
+
+
+def test_a_short_does_not_on_bybit() -> None:
+    """The asymmetry: a short's PnL runs against it as the mark rises, so ρ ≥ 0 does not bound its
+    cash against its notional at the mark."""
+    with pytest.raises(_Failed, match="z3 found a model"):
+        entry_floor.floor_lemma(resolve_policy("bybit"), _valid(), "short")
+
+
+def test_the_long_lemma_at_its_boundary() -> None:
+    """ρ may fall to −8 × cost and the floor still holds (maintenance 0.5% of the entry value against
+    550 ppm of the notional: the boundary is 8.08); at −9 × cost z3 finds a long below it."""
+    bybit = resolve_policy("bybit")
+    assert entry_floor.floor_lemma(bybit, _valid(), "long", slack=8)
+    with pytest.raises(_Failed, match="z3 found a model"):
+        entry_floor.floor_lemma(bybit, _valid(), "long", slack=9)
+
+
+def test_without_a_fee_to_close_both_sides_hold_on_binance() -> None:
+    """Binance's bankruptcy price includes no fee: the floor is worth ≥ 0, which maintenance gives
+    either side. The asymmetry is Bybit's fee to close at the mark against maintenance at entry."""
+    binance = resolve_policy("binance")
+    for side in entry_floor.SIDES:
+        assert entry_floor.floor_lemma(binance, _valid(), side)
+
+
+def test_a_mutated_floor_check_is_caught(monkeypatch) -> None:
+    """The floor one quantum stronger (``v × 10⁶ ≥ f × |S| × M + 1``) is not implied at ρ ≥ 0 with
+    slack: a lemma that cannot fail would pass this too."""
+    real = covers_margin
+
+    def stronger(policy, account, mark, margin, others=(), assets=()):
+        held = real(policy, account, mark, margin, others, assets)
+        if margin is StartMargin.SOLVENT:
+            return held if isinstance(held, bool) else held & (account.cash_quote * 1_000_000 >= 550 * mark * 10**9)
+        return held
+
+    monkeypatch.setattr(entry_floor, "covers_margin", stronger)
+    with pytest.raises(_Failed, match="z3 found a model"):
+        entry_floor.floor_lemma(resolve_policy("bybit"), _valid(), "long")
+
+
+def test_settlement_keeps_the_entry_cash_and_the_short_loses_its_floor_on_the_engine() -> None:
+    """On the concrete engine (session 20's two-move book): the first move (1 → 10,000) liquidates
+    nobody, and each trader's ρ is what it was; bob (short) then sits under his fee to close, alice
+    (long) holds hers, as the lemma says of each side."""
+    bybit = resolve_policy("bybit")
+    start, first, _, _ = _bybit_two_moves()
+    for name in ("alice", "bob"):
+        before, after = start.account(name), first.account(name)
+        assert after.size_lots == before.size_lots
+        assert entry_floor.entry_cash(after, first.market.mark_quote) == entry_floor.entry_cash(
+            before, start.market.mark_quote
+        )
+    alice, bob = first.account("alice"), first.account("bob")
+    mark = first.market.mark_quote
+    assert entry_floor.entry_cash(alice, mark) >= 0 and covers_margin(bybit, alice, mark, StartMargin.MAINTENANCE)
+    assert covers_margin(bybit, alice, mark, StartMargin.SOLVENT)
+    assert covers_margin(bybit, bob, mark, StartMargin.MAINTENANCE)
+    assert not covers_margin(bybit, bob, mark, StartMargin.SOLVENT)
+    assert [c.name for c in conditions(bybit, first, margin=StartMargin.SOLVENT) if not c.holds]
+
+
+def test_an_unknown_side_is_refused() -> None:
+    with pytest.raises(ValueError, match="side must be one of long, short"):
+        entry_floor.floor_question(resolve_policy("bybit"), "flat")
