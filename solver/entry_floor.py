@@ -33,8 +33,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from solvent.rules.wellformed import StartMargin, covers_margin
+import attrs
+import z3
+
+from solvent.rules.arith import PPM, abs_
+from solvent.rules.bankruptcy import fee_to_close_rate, resolve
+from solvent.rules.book import Role
+from solvent.rules.ledger import Ctx
+from solvent.rules.margin import equity
 from solvent.rules.policy import Policy
+from solvent.rules.wellformed import StartMargin, covers_margin
 from solvent.solver.bounds import Bounds
 from solvent.solver.story import symbolic_book
 
@@ -81,4 +89,74 @@ def floor_lemma(policy: Policy, valid: Callable[[str, list[Any], Any], str], sid
     return valid(title, premise, claim)
 
 
-__all__ = ["SIDES", "entry_cash", "floor_lemma", "floor_question"]
+#: the pairwise premises :func:`cross_charge_question` is asked with
+PAIRS = ("payer-floor", "per-lot", "per-lot-tick")
+
+
+def cross_charge_question(policy: Policy, pair: str = "per-lot-tick") -> tuple[list[Any], Any]:
+    """(premise, claim) on the engine's ``resolve`` for alice, bankrupt after one mark move, and bob
+    the payer opposite her on the winning side, every number free (two traders, the fund, the fee
+    account and the vault at or above zero and holding no position, the marks 1..10⁹): alice worth
+    ``a₀ ≥ 0`` at the previous mark ``M₀`` and not liquidatable there, *without* her floor; bob worth
+    ``b₀ ≥ 0`` at ``M₀``. The claim: bob's cash after the resolution is at least zero. ``pair``:
+
+    - ``payer-floor``: bob at his own floor (the per-trader premise for the payer alone);
+    - ``per-lot``: ``b₀/|S_b| × (1 + f) + a₀/|S_a| ≥ f × M₀`` (the two worths per lot against the
+      fee per lot the bankruptcy price puts in, exact prices);
+    - ``per-lot-tick``: ``b₀/|S_b| × (1 − f) + a₀/|S_a| ≥ f × M₀ + (1 − f)`` (the same with the
+      worse side's factor and one tick a lot: Bybit rounds the price to the tick in the bankrupt
+      account's favour), each in integers over ``10⁶ × |S_a| × |S_b|``."""
+    if pair not in PAIRS:
+        raise ValueError(f"pair must be one of {', '.join(PAIRS)}, not {pair!r}")
+    book, _ = symbolic_book(Bounds(accounts=2, events=1))
+    m1, m0 = book.market.mark_quote, book.market.previous_mark_quote
+    d = m1 - m0
+    alice, bob = book.account("alice"), book.account("bob")
+    sa, sb = alice.size_lots, bob.size_lots
+    a0, b0 = z3.Ints("cross.alice_before cross.bob_before")
+    f = fee_to_close_rate(policy)
+    pools = [a for a in book.accounts if a.role in (Role.INSURANCE_FUND, Role.FEE_ACCOUNT, Role.BACKSTOP_VAULT)]
+    premise = [
+        m1 >= 1,
+        m0 >= 1,
+        m1 <= 10**9,
+        m0 <= 10**9,
+        sa * sb < 0,
+        sb * d > 0,
+        equity(policy.margin, alice) < 0,
+        equity(policy.margin, alice) >= a0 + sa * d,
+        a0 >= 0,
+        b0 >= 0,
+        equity(policy.margin, bob) == b0 + sb * d,
+        covers_margin(policy, attrs.evolve(alice, cash_quote=a0), m0, StartMargin.MAINTENANCE),
+        *(z3.If(s > 0, c >= s, c <= s) for s, c in ((sa, alice.cost_quote), (sb, bob.cost_quote))),
+        *(a.spot_quote == 0 for a in (alice, bob)),
+        *(a.debt_quote == 0 for a in (alice, bob)),
+        *(a.cash_quote >= 0 for a in pools),
+        *(a.size_lots == 0 for a in pools if a.role is not Role.FEE_ACCOUNT),
+    ]
+    if pair == "payer-floor":
+        premise.append(b0 * PPM >= f * abs_(sb) * m0)
+    elif pair == "per-lot":
+        premise.append(b0 * (PPM + f) * abs_(sa) + a0 * PPM * abs_(sb) >= f * m0 * abs_(sa) * abs_(sb))
+    else:
+        premise.append(b0 * (PPM - f) * abs_(sa) + a0 * PPM * abs_(sb) >= (f * m0 + PPM - f) * abs_(sa) * abs_(sb))
+    after = resolve(policy, Ctx(book), "alice").book.account("bob")
+    return premise, after.cash_quote >= 0
+
+
+def cross_charge_lemma(policy: Policy, valid: Callable[[str, list[Any], Any], str], pair: str = "per-lot-tick") -> str:
+    """:func:`cross_charge_question` asked by ``valid`` (exact z3; it raises where z3 finds a model)."""
+    premise, claim = cross_charge_question(policy, pair)
+    return valid(f"a payer ends at or above zero charged by a bankrupt account below its floor ({pair})", premise, claim)
+
+
+__all__ = [
+    "PAIRS",
+    "SIDES",
+    "cross_charge_lemma",
+    "cross_charge_question",
+    "entry_cash",
+    "floor_lemma",
+    "floor_question",
+]

@@ -94,3 +94,19 @@ def test_settlement_keeps_the_entry_cash_and_the_short_loses_its_floor_on_the_en
 def test_an_unknown_side_is_refused() -> None:
     with pytest.raises(ValueError, match="side must be one of long, short"):
         entry_floor.floor_question(resolve_policy("bybit"), "flat")
+
+
+@pytest.mark.parametrize("pair", ["payer-floor", "per-lot"])
+def test_a_payer_charged_by_a_bankrupt_account_below_its_floor_needs_more_than_these(pair: str) -> None:
+    """On the engine's ``resolve`` (Bybit, two traders, every number free): a bankrupt account worth
+    at least zero and not liquidatable at the previous mark but below its own floor charges the
+    payer its fee per lot beyond the move, and the price's tick beside it. The payer's own floor
+    does not cover that (z3's model); nor do the two worths per lot against the fee per lot without
+    the tick (a model at the boundary: the long's price rounded up to the tick)."""
+    with pytest.raises(_Failed, match="z3 found a model"):
+        entry_floor.cross_charge_lemma(resolve_policy("bybit"), _valid(), pair)
+
+
+def test_an_unknown_pair_is_refused() -> None:
+    with pytest.raises(ValueError, match="pair must be one of"):
+        entry_floor.cross_charge_question(resolve_policy("bybit"), "none")
