@@ -43,11 +43,15 @@ from solvent.properties import catalog
 from solvent.properties.catalog import Invariant, Severity, StepView
 from solvent.rules.arith import all_
 from solvent.rules.book import Role
-from solvent.rules.ledger import Guarded
+from solvent.rules.engine import after_sweep, closing, liquidation_turn
+from solvent.rules.ledger import Ctx, Guarded
 from solvent.rules.outcomes import DeleverageAttempt
 from solvent.solver import fund_facts
 from solvent.solver.bounds import Bounds
+from solvent.solver.assumptions import book_assumptions
 from solvent.solver.compositional import LEMMA_TRADERS, _Checker, _Failed
+from solvent.solver.payer_lemma import ADL_FILLS_ONLY
+from solvent.solver.per_account import _conjuncts, _decomposes, _one_event_frame, _reads_only, _settled
 from solvent.solver.refinement import replay
 from solvent.solver.story import symbolic_book
 from solvent.solver.verdicts import (
@@ -78,6 +82,13 @@ EQUIVALENCE_UNITS = 200_000
 #: holders 8.58M, 7.00M of it the build, no-negative-equity 2.74M: proved in 11.32M of 12M, where
 #: half each left the build out of units); the traders' part gets all the system holders left
 SYSTEM_SHARE = 4
+#: the system holders' all-N argument (:func:`holders_every_n`) gets at most this part of their share
+EVERY_N_SHARE = 8
+#: what the system holders' all-N argument assumes, said in the verdict's scope
+EVERY_N_ASSUMES = (
+    "the phases around the turns write the system holders as on two traders (a holder's settlement reads only "
+    f"its own account), and in each turn {ADL_FILLS_ONLY}"
+)
 
 
 def _system_holders(view: StepView) -> Any:
@@ -207,7 +218,10 @@ def by_parts(
     asked = len(checker.queries)
     by_fund = _by_fund(policy, bounds, share, ask, checker) if fund_facts.inducts(FUND, bounds) else None
     split = checker.queries[asked:]  # the split's own check (z3, a few units), counted before its parts
-    system = by_fund or ask(SYSTEM, attrs.evolve(bounds, effort=max(share - _spent(split), 1)), True)
+    tried: list[QueryStats] = []  # the all-N argument's lemmas, where it was asked (counted either way)
+    every = None if by_fund is not None or bounds.events != 1 else _every_n(policy, bounds, share, tried)
+    split += tried
+    system = by_fund or every or ask(SYSTEM, attrs.evolve(bounds, effort=max(share - _spent(split), 1)), True)
     queries += split + list(system.queries)
     left -= system.units + _spent(split)
     if system.verdict is Verdict.REFUTED:
@@ -232,7 +246,8 @@ def by_parts(
             return attrs.evolve(stop, transfers=moved if stop.result is None else None)
     t_own = next((o for o in traders.obligations if o.obligation == TRADERS), None)
     t_scope = traders.scope if t_own is None or t_own.scope is None else t_own.scope
-    scope = attrs.evolve(own.scope, assumes=t_scope.assumes)
+    said_by = [a for a in (t_scope.assumes, own.scope.assumes) if a]
+    scope = attrs.evolve(own.scope, assumes="; ".join(dict.fromkeys(said_by)) or t_scope.assumes)
     claim = ObligationResult(CLAIM, Verdict.PROVED, "", scope)
     obligations = (claim, *(o for o in system.obligations if o.obligation != SYSTEM_ID))
     verdict, reason = combine(list(obligations))
@@ -318,6 +333,121 @@ def _by_fund(
         method=method,
         lemmas=first.lemmas + rest.lemmas,
         queries=tuple(asked),
+    )
+
+
+def holders_every_n(policy: Any, bounds: Bounds, checker: _Checker) -> tuple[str, ...]:
+    """The system holders' cash at or above zero after one mark move for every N, by induction over
+    the sweep's turns (each lemma z3, exact, on two traders; :class:`_Failed` where one does not hold
+    or the question is not one this argument covers; docs/solver-notes.md#bybit-at-k--3-and-n--8-session-21):
+
+    1. *decomposition* (``per_account._decomposes``): the step is opening, settle, before the turns,
+       one liquidation turn per trader, after the sweep, closing; the phases around the turns touch
+       no trader;
+    2. *before the turns*: from the question's own assumptions on the holders (``pools non-negative``
+       and what they may hold), every holder's cash is at or above zero after opening, settle and
+       the phase before the turns, and each such term reads only that holder's own account and the
+       market, so it is the same term on a book of any N;
+    3. *each turn* (``fund_facts.HOLDERS_LEMMA``, on a free book of two traders, every number free;
+       bob's turn by renaming): a turn that starts with every holder at or above zero ends with them
+       there. On N traders a turn's waterfall reads the others only through ADL's fills, and the queue
+       and the book take the bankrupt position as the book alone would (the payer's argument's own
+       assumption, ``payer_lemma.ADL_FILLS_ONLY``), so the holders' cash after it is that of the
+       two-trader turn whose other side is the book's;
+    4. *after the sweep*: the phases after the turns write no entry to or from a holder.
+
+    So the holders start at or above zero, the phases before the turns keep them there, each turn
+    keeps them there and nothing after the turns writes them: after the step for every N. The
+    question's start assumption "pools non-negative" is the induction's base."""
+    if bounds.events != 1 or bounds.accounts <= LEMMA_TRADERS or not fund_facts.applies(bounds):
+        raise _Failed(f"{SYSTEM_ID}: the all-N argument covers one mark move on a book larger than two traders")
+    if bounds.assets or bounds.isolated:
+        raise _Failed(f"{SYSTEM_ID}: the all-N argument covers a book without collateral assets or isolated positions")
+
+    def fail(why: str) -> None:
+        raise _Failed(why)
+
+    small, book, slot = _one_event_frame(SYSTEM, attrs.evolve(bounds, events=1), fail, "system holders' all-N")
+    names = fund_facts.holders(book, SYSTEM_ID)
+    reads = (*(f"s0.{h}." for h in names), *(f"s0.{m.name}." for m in book.markets), "e1.")
+    start = [c for a in book_assumptions(policy, book, small) for c in _conjuncts(a.holds) if _reads_only(c, reads)]
+    lemmas = []
+    for variant in slot.variants:
+        lemmas.append(_decomposes(policy, book, variant.label, variant.event, fail))
+        ctx = _settled(policy, book, variant.event)
+        cash = [ctx.book.account(h).cash_quote for h in names]
+        foreign = [h for h, c in zip(names, cash, strict=True) if not _reads_only(c, reads)]
+        if foreign:
+            fail(f"{SYSTEM_ID}: before the turns, {foreign[0]}'s cash reads more than its own account and the market")
+        lemmas.append(
+            checker.valid(
+                f"before the turns ({variant.label}): every system holder at or above zero",
+                start,
+                z3.And(*(c >= 0 for c in cash)),
+                exact=True,
+            )
+        )
+        swept = ctx
+        for trader in book.traders:
+            swept = liquidation_turn(policy, swept, trader.name)
+        n = len(swept.entries)
+        after = closing(policy, after_sweep(policy, swept))
+        written = [g.item for g in after.entries[n:] if g.item.source in names or g.item.destination in names]
+        if written:
+            fail(f"{SYSTEM_ID}: after the sweep ({variant.label}) an entry writes {written[0].source} -> {written[0].destination}")
+    facts = fund_facts.prove(
+        policy,
+        lambda name, premise, claim: checker.valid(name, premise, claim, exact=True),
+        SYSTEM_ID,
+        small,
+        renamed=lambda name, why: checker.queries.append(QueryStats(name, why, 0.0)),
+        used=checker.queries.append,  # the pro-rata split lemmas behind the dust facts, paid once
+    )
+    if facts is None:
+        fail(f"{SYSTEM_ID}: the turn lemma does not apply")
+    return (
+        *lemmas,
+        *facts.lemmas,
+        "the system holders by induction over the sweep's turns: at or above zero at the start (the question's "
+        "assumption), after the phases before the turns, after each turn, and nothing after the turns writes them: "
+        "for every N, one mark move",
+    )
+
+
+def _every_n(
+    policy: Any, bounds: Bounds, units: int, queries: list[QueryStats]
+) -> ProofResult | None:
+    """The system holders' question answered by :func:`holders_every_n` (within an
+    :data:`EVERY_N_SHARE` of ``units``) and the non-negative transfers at N asked alone (a question
+    built for them, without the claim's terms: bybit at N = 8 3,995,600 units against 4,474,000 with a
+    claim); None where the argument does not hold (its queries, spent, are added to ``queries``)."""
+    from solvent.solver.prove import _bounded, scope_of
+
+    checker = _Checker(bounds, units=max(units // EVERY_N_SHARE, 1))
+    try:
+        lemmas = holders_every_n(policy, bounds, checker)
+    except _Failed:
+        queries += checker.queries
+        return None
+    queries += checker.queries
+    left = max(units - _spent(checker.queries), 1)
+    rest = _bounded(policy, SYSTEM, attrs.evolve(bounds, effort=left), left, transfers=True, claim=False)
+    scope = attrs.evolve(scope_of(bounds), assumes=EVERY_N_ASSUMES)
+    claim = ObligationResult(SYSTEM_ID, Verdict.PROVED, "", scope)
+    obligations = (claim, *rest.obligations)
+    verdict, reason = combine(list(obligations))
+    return attrs.evolve(
+        rest,
+        invariant=SYSTEM_ID,
+        verdict=verdict,
+        reason=reason,
+        scope=scope,
+        obligations=obligations,
+        method=(
+            f"for every N by induction over the sweep's turns (z3, exact, on two traders; {EVERY_N_ASSUMES}); "
+            f"the non-negative transfers at N = {bounds.accounts}: {rest.method}"
+        ),
+        lemmas=lemmas + rest.lemmas,
     )
 
 

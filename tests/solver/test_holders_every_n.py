@@ -1,0 +1,118 @@
+"""claims-backed's system holders for every N by induction over the sweep's turns
+(``claims_backed.holders_every_n``; docs/solver-notes.md#bybit-at-k--3-and-n--8-session-21).
+
+Bybit's claims-backed at N = 8 (12M units) was undecided: its system holders' question at N = 8
+(the build with the claim 4,473,600, the exact claim 447,922) and no-negative-equity on two traders
+(7,308,813 with its contract's 2,300,505) needed 12,359,748. The holders by the turn lemma on two
+traders (17,446 units) and the transfers at N asked alone (the build 3,995,600): proved, 11,321,911.
+"""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+from test_fund_facts import _pays_all
+
+import solvent.rules.bankruptcy as bankruptcy_module
+import solvent.solver.claims_backed as claims_backed_module
+from solvent.rules.ledger import Reason
+from solvent.rules.presets import resolve_policy
+from solvent.solver import claims_backed, effort
+from solvent.solver.bounds import Bounds, for_policy
+from solvent.solver.compositional import _Checker, _Failed
+from solvent.solver.prove import prove, scope_of
+from solvent.solver.verdicts import ObligationResult, ProofResult, Verdict
+
+UNITS = 2_000_000
+
+
+def _bounds(preset: str, accounts: int, **changes) -> Bounds:
+    return for_policy(Bounds(accounts=accounts, events=1, effort=UNITS, **changes), resolve_policy(preset))
+
+
+def _argument(preset: str, accounts: int = 4, **changes) -> tuple[tuple[str, ...], _Checker]:
+    bounds = _bounds(preset, accounts, **changes)
+    with effort.question():
+        checker = _Checker(bounds, units=UNITS)
+        return claims_backed.holders_every_n(resolve_policy(preset), bounds, checker), checker
+
+
+@pytest.mark.parametrize("preset", ["bybit", "binance", "okx"])
+def test_the_holders_are_kept_for_every_n(preset: str) -> None:
+    """Three lemmas on two traders: the phases before the turns, alice's turn (z3), bob's by renaming
+    (bybit 1,468 + 15,976 units, binance 1,468 + 11,619, okx 1,468 + 3,374)."""
+    lemmas, checker = _argument(preset)
+    assert lemmas[0].startswith("decomposition (mark)")
+    assert lemmas[-1].startswith("the system holders by induction over the sweep's turns")
+    asked = [(q.name.split(" (")[0], q.result.split(" ")[0]) for q in checker.queries]
+    turn = "one liquidation turn keeps every system holder"
+    assert asked == [("before the turns", "unsat"), (turn, "unsat"), (turn, "an")]
+    assert sum(q.units for q in checker.queries) < 100_000
+
+
+def test_a_fund_that_pays_the_whole_deficit_stops_the_argument(monkeypatch) -> None:
+    """One token of the fund's payment (``min(deficit, balance)`` → the whole deficit): the turn lemma
+    has a model (the fund below zero after a turn), so the argument does not hold."""
+    monkeypatch.setattr(bankruptcy_module, "pay_from", _pays_all)
+    with pytest.raises(_Failed, match="z3 found a model"):
+        _argument("bybit")
+
+
+def test_a_phase_after_the_sweep_that_writes_a_holder_stops_the_argument(monkeypatch) -> None:
+    """closing() moving a quantum from the fee account to the clearing account: a phase outside the
+    turns that writes a holder is not one the induction covers."""
+    real = claims_backed_module.closing
+
+    def leaks(policy, ctx):
+        ctx = real(policy, ctx)
+        book = ctx.book
+        fee, clearing = (next(a.name for a in book.accounts if a.role.name == r) for r in ("FEE_ACCOUNT", "CLEARING"))
+        return ctx.transfer(fee, clearing, 1, Reason.TRADING_FEE)
+
+    monkeypatch.setattr(claims_backed_module, "closing", leaks)
+    with pytest.raises(_Failed, match="after the sweep .* an entry writes fee_account -> clearing"):
+        _argument("bybit")
+
+
+@pytest.mark.parametrize(
+    ("changes", "why"),
+    [
+        ({"accounts": 2}, "a book larger than two traders"),
+        ({"events": 3}, "one mark move"),
+    ],
+)
+def test_the_argument_covers_one_move_on_a_book_larger_than_its_lemmas(changes: dict, why: str) -> None:
+    bounds = attrs.evolve(_bounds("bybit", 4), **changes)
+    with pytest.raises(_Failed, match=why):
+        claims_backed.holders_every_n(resolve_policy("bybit"), bounds, _Checker(bounds, units=UNITS))
+
+
+def _traders_proved(bounds: Bounds) -> ProofResult:
+    """no-negative-equity proved for every N (an answer ``solvent check`` would give claims-backed)."""
+    scope = attrs.evolve(scope_of(bounds), accounts=None, assumes="the traders' own assumption")
+    own = ObligationResult(claims_backed.TRADERS, Verdict.PROVED, "", scope)
+    return ProofResult("bybit", claims_backed.TRADERS, Verdict.PROVED, scope, 0.0, "", obligations=(own,))
+
+
+def test_claims_backed_at_eight_traders_asks_no_system_holders_question_at_n() -> None:
+    """Bybit, N = 8, the traders' answer given: the holders by the argument, the transfers at N built
+    without the claim (3,995,600 units), no system holders' question at N; both assumptions said."""
+    bounds = Bounds(accounts=8, events=1, effort=6_000_000)
+    given = {claims_backed.TRADERS: _traders_proved(for_policy(bounds, resolve_policy("bybit")))}
+    result = prove("bybit", "claims-backed", bounds, minimize=False, given=given)
+    assert result.verdict is Verdict.PROVED, result.summary()
+    assert result.scope.accounts == 8
+    assert "the traders' own assumption" in result.scope.assumes
+    assert claims_backed.EVERY_N_ASSUMES in result.scope.assumes
+    assert not any(q.name == claims_backed.SYSTEM_ID for q in result.queries)
+    builds = [q.units for q in result.queries if q.name == "build"]
+    assert builds == [3_995_600]
+    assert result.units < 4_100_000
+
+
+@pytest.mark.deep
+def test_bybit_claims_backed_at_eight_traders_within_the_minute() -> None:
+    """The N = 8 table's cell: undecided (12,000,000) before, proved (11,321,911) with this argument."""
+    result = prove("bybit", "claims-backed", Bounds(accounts=8, events=1, effort=12_000_000), minimize=False)
+    assert result.verdict is Verdict.PROVED, result.summary()
+    assert result.units == 11_321_911
