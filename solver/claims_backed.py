@@ -44,11 +44,11 @@ from solvent.properties.catalog import Invariant, Severity, StepView
 from solvent.rules.arith import all_
 from solvent.rules.book import Role
 from solvent.rules.engine import after_sweep, closing, liquidation_turn
-from solvent.rules.ledger import Ctx, Guarded
+from solvent.rules.ledger import Guarded
 from solvent.rules.outcomes import DeleverageAttempt
 from solvent.solver import fund_facts
-from solvent.solver.bounds import Bounds
 from solvent.solver.assumptions import book_assumptions
+from solvent.solver.bounds import Bounds
 from solvent.solver.compositional import LEMMA_TRADERS, _Checker, _Failed
 from solvent.solver.payer_lemma import ADL_FILLS_ONLY
 from solvent.solver.per_account import _conjuncts, _decomposes, _one_event_frame, _reads_only, _settled
@@ -394,7 +394,9 @@ def holders_every_n(policy: Any, bounds: Bounds, checker: _Checker) -> tuple[str
         after = closing(policy, after_sweep(policy, swept))
         written = [g.item for g in after.entries[n:] if g.item.source in names or g.item.destination in names]
         if written:
-            fail(f"{SYSTEM_ID}: after the sweep ({variant.label}) an entry writes {written[0].source} -> {written[0].destination}")
+            fail(
+                f"{SYSTEM_ID}: after the sweep ({variant.label}) an entry writes {written[0].source} -> {written[0].destination}"
+            )
     facts = fund_facts.prove(
         policy,
         lambda name, premise, claim: checker.valid(name, premise, claim, exact=True),
@@ -414,14 +416,12 @@ def holders_every_n(policy: Any, bounds: Bounds, checker: _Checker) -> tuple[str
     )
 
 
-def _every_n(
-    policy: Any, bounds: Bounds, units: int, queries: list[QueryStats]
-) -> ProofResult | None:
+def _every_n(policy: Any, bounds: Bounds, units: int, queries: list[QueryStats]) -> ProofResult | None:
     """The system holders' question answered by :func:`holders_every_n` (within an
     :data:`EVERY_N_SHARE` of ``units``) and the non-negative transfers at N asked alone (a question
     built for them, without the claim's terms: bybit at N = 8 3,995,600 units against 4,474,000 with a
     claim); None where the argument does not hold (its queries, spent, are added to ``queries``)."""
-    from solvent.solver.prove import _bounded, scope_of
+    from solvent.solver.prove import _then_transfers, scope_of
 
     checker = _Checker(bounds, units=max(units // EVERY_N_SHARE, 1))
     try:
@@ -430,25 +430,14 @@ def _every_n(
         queries += checker.queries
         return None
     queries += checker.queries
-    left = max(units - _spent(checker.queries), 1)
-    rest = _bounded(policy, SYSTEM, attrs.evolve(bounds, effort=left), left, transfers=True, claim=False)
     scope = attrs.evolve(scope_of(bounds), assumes=EVERY_N_ASSUMES)
-    claim = ObligationResult(SYSTEM_ID, Verdict.PROVED, "", scope)
-    obligations = (claim, *rest.obligations)
-    verdict, reason = combine(list(obligations))
-    return attrs.evolve(
-        rest,
-        invariant=SYSTEM_ID,
-        verdict=verdict,
-        reason=reason,
-        scope=scope,
-        obligations=obligations,
-        method=(
-            f"for every N by induction over the sweep's turns (z3, exact, on two traders; {EVERY_N_ASSUMES}); "
-            f"the non-negative transfers at N = {bounds.accounts}: {rest.method}"
-        ),
-        lemmas=lemmas + rest.lemmas,
+    said = (
+        f"for every N by induction over the sweep's turns (z3, exact, on two traders; {EVERY_N_ASSUMES}); "
+        f"the non-negative transfers at N = {bounds.accounts}: "
     )
+    claim = ObligationResult(SYSTEM_ID, Verdict.PROVED, "", scope)
+    left = max(units - _spent(checker.queries), 1)
+    return _then_transfers(policy, SYSTEM, bounds, claim, left, said, lemmas=lemmas, scope=scope)
 
 
 def _spent(queries: list[QueryStats]) -> int:

@@ -85,7 +85,9 @@ def floor_question(policy: Policy, side: str = "long", slack: int = 0) -> tuple[
 def floor_lemma(policy: Policy, valid: Callable[[str, list[Any], Any], str], side: str = "long", slack: int = 0) -> str:
     """:func:`floor_question` asked by ``valid`` (exact z3; it raises where z3 finds a model)."""
     premise, claim = floor_question(policy, side, slack)
-    title = f"a {side} not liquidatable with its cash at entry prices at least {-slack} × its cost holds its fee to close"
+    title = (
+        f"a {side} not liquidatable with its cash at entry prices at least {-slack} × its cost holds its fee to close"
+    )
     return valid(title, premise, claim)
 
 
@@ -148,7 +150,9 @@ def cross_charge_question(policy: Policy, pair: str = "per-lot-tick") -> tuple[l
 def cross_charge_lemma(policy: Policy, valid: Callable[[str, list[Any], Any], str], pair: str = "per-lot-tick") -> str:
     """:func:`cross_charge_question` asked by ``valid`` (exact z3; it raises where z3 finds a model)."""
     premise, claim = cross_charge_question(policy, pair)
-    return valid(f"a payer ends at or above zero charged by a bankrupt account below its floor ({pair})", premise, claim)
+    return valid(
+        f"a payer ends at or above zero charged by a bankrupt account below its floor ({pair})", premise, claim
+    )
 
 
 __all__ = [
