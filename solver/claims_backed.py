@@ -51,6 +51,7 @@ from solvent.solver.assumptions import book_assumptions
 from solvent.solver.bounds import Bounds
 from solvent.solver.compositional import LEMMA_TRADERS, _Checker, _Failed
 from solvent.solver.payer_lemma import ADL_FILLS_ONLY
+from solvent.solver.payer_lemma import applies as payer_applies
 from solvent.solver.per_account import _conjuncts, _decomposes, _one_event_frame, _reads_only, _settled
 from solvent.solver.refinement import replay
 from solvent.solver.story import symbolic_book
@@ -358,11 +359,17 @@ def holders_every_n(policy: Any, bounds: Bounds, checker: _Checker) -> tuple[str
 
     So the holders start at or above zero, the phases before the turns keep them there, each turn
     keeps them there and nothing after the turns writes them: after the step for every N. The
-    question's start assumption "pools non-negative" is the induction's base."""
+    question's start assumption "pools non-negative" is the induction's base. Only where the payer's
+    argument fits (``payer_lemma.applies``: ADL at the bankruptcy price the only layer that charges
+    traders, no pool holding lots the queue cannot reach): its assumption describes no other engine
+    (a socialized loss per lot, a haircut or a clawback reads every trader in a turn)."""
     if bounds.events != 1 or bounds.accounts <= LEMMA_TRADERS or not fund_facts.applies(bounds):
         raise _Failed(f"{SYSTEM_ID}: the all-N argument covers one mark move on a book larger than two traders")
     if bounds.assets or bounds.isolated:
         raise _Failed(f"{SYSTEM_ID}: the all-N argument covers a book without collateral assets or isolated positions")
+    why = payer_applies(policy)
+    if why is not None:  # its assumption is the payer's: it describes only a policy that argument fits
+        raise _Failed(f"{SYSTEM_ID}: the all-N argument assumes the payer's coupling (ADL's fills only): {why}")
 
     def fail(why: str) -> None:
         raise _Failed(why)

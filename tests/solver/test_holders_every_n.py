@@ -116,3 +116,11 @@ def test_bybit_claims_backed_at_eight_traders_within_the_minute() -> None:
     result = prove("bybit", "claims-backed", Bounds(accounts=8, events=1, effort=12_000_000), minimize=False)
     assert result.verdict is Verdict.PROVED, result.summary()
     assert result.units == 11_321_911
+
+
+@pytest.mark.parametrize("preset", ["mango-v4", "percolator-gen-a", "okx-2018"])
+def test_the_argument_is_not_asked_where_the_payers_coupling_does_not_describe_the_engine(preset: str) -> None:
+    """Its turn step assumes a turn reads the others only through ADL's fills: a socialized loss per
+    lot, a haircut or a clawback reads every trader, so there the system holders are asked at N."""
+    with pytest.raises(_Failed, match="assumes the payer's coupling"):
+        _argument(preset)
