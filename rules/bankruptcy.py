@@ -153,6 +153,18 @@ def fund_takes_over(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     return ctx.transfer(ctx.system(Role.INSURANCE_FUND), name, owed, Reason.FUND_TAKEOVER)
 
 
+def spread_over(policy: Policy) -> tuple[Role, ...]:
+    """The pools whose opposing lots a trader's ADL spreads its gap around (``rules.adl.reach``):
+    those that hold what they take over, except where the fund takes over what ADL leaves
+    (:func:`fund_takes_over`, BitMEX). There the gap is over the whole position, each winner's within
+    the move a lot, and what the fund's lots, closed at the mark, leave unpaid is the fund's: the
+    spread charged the winners it reached for the fund's lots, beyond the move where the fund had
+    already spent their gain on an earlier bankruptcy of the sweep, and the whole deficit a lot where
+    the fund's lots covered the position (tests/solver/test_bitmex_payer_story.py,
+    docs/model.md#the-gap-is-spread-over-the-lots-adl-can-close)."""
+    return () if fund_holds(policy.liquidation) else pools_holding(policy.liquidation)
+
+
 def _run_layer(
     policy: Policy, ctx: Ctx, name: str, layer: Any, remaining: Any, at_bankruptcy: Book, *, flat: bool = False
 ) -> tuple[Ctx, Any, Any]:
@@ -191,7 +203,7 @@ def _run_layer(
                     cp,
                     price,
                     fee_to_close_rate(policy),
-                    pools=pools_holding(policy.liquidation),
+                    pools=spread_over(policy),
                 ),
             ),
             lambda c: close_into_book(policy, c, name),

@@ -2,8 +2,8 @@
 (``rules.bankruptcy.fund_takes_over``, BitMEX), on both interpreters: the concrete ``step`` and z3's
 ``transition`` (every input a free variable pinned to its value) give the same takeover payment,
 the same layers and the same books, on helper D's story (tests/solver/test_bitmex_residual_story.py:
-bob's 1,320 left after ADL, the fund at −1,320) and at its boundary (1,319 and 1,320 more for bob:
-1 quantum, then nothing for the fund to pay)."""
+bob's 1,980 left after ADL, the fund at −2,040 since session 21's gap over the whole position) and
+at its boundary (1,979 and 1,980 more for bob: 1 quantum, then nothing more for the fund to pay)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ import tests.solver.test_bitmex_residual_story as story
 from solvent.rules.ledger import Reason
 
 
-@pytest.mark.parametrize(("more", "paid"), [(0, 1_320), (1_319, 1), (1_320, 0)])
+@pytest.mark.parametrize(("more", "paid"), [(0, 1_980), (1_979, 1), (1_980, 0)])
 def test_the_fund_takes_over_on_z3(more: int, paid: int) -> None:
     got = pinned_step_agrees(story.BITMEX, story._book(bob_cash=1_020 + more), story.STORY.events[0]).got
-    takeover = [t.amount_quote for t in got.transfers if t.reason is Reason.FUND_TAKEOVER]
+    takeover = [t.amount_quote for t in got.transfers if t.reason is Reason.FUND_TAKEOVER and t.destination == "bob"]
     assert sum(takeover) == paid
-    assert (got.after.account("bob").cash_quote, got.after.account("insurance_fund").cash_quote) == (0, -paid)
+    assert (got.after.account("bob").cash_quote, got.after.account("insurance_fund").cash_quote) == (0, -60 - paid)

@@ -15,6 +15,12 @@ ADL's queue reaches the book's 306 lots only; the fund's last lot goes to the fu
   bankruptcy price's rounding does. BitMEX's own price for these winners is the liquidated
   order's bankruptcy price before its fund paid anything, ⌈616 / 307⌉ = 3 a lot: never less
   (docs/model.md#the-gap-is-spread-over-the-lots-adl-can-close).
+- Since session 20 a deficit ADL leaves is the fund's (``bankruptcy.fund_takes_over``), and since
+  session 21 a trader's ADL on such a policy spreads over the whole position again
+  (``bankruptcy.spread_over``): the spread charged winners beyond the move where the fund had spent
+  its lots' gain on an earlier bankruptcy (tests/solver/test_bitmex_payer_story.py). The quantum
+  the fund's lot leaves is now the fund's: alice at 0, the fund at −1. ``reach`` still serves a
+  pool that holds where no fund takes over.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from solvent.rules.book import Account, Book, Market, Role
 from solvent.rules.engine import step
 from solvent.rules.events import MarkPrice
 from solvent.rules.ledger import Ctx, Reason
+from solvent.rules.liquidation import pools_holding
 from solvent.rules.outcomes import BookDeleveraged, Residual
 from solvent.rules.presets import load_preset
 
@@ -57,42 +64,41 @@ def _paid(s, source: str, reason: Reason) -> int:
     return sum(t.amount_quote for t in s.transfers if t.source == source and t.reason is reason)
 
 
-def test_the_gap_is_spread_over_the_lots_the_book_holds() -> None:
+def test_the_fund_takes_over_the_quantum_its_lot_leaves() -> None:
+    """Since session 21 (``bankruptcy.spread_over``): the gap over the whole position, ⌈307 / 307⌉ =
+    1 a lot; the book's 306 lots pay 306, the fund's last lot, closed at the mark, leaves 1, and the
+    fund takes it over (``fund_takes_over``): alice at 0, the fund at −1 holding nothing."""
     s = step(BITMEX, book(), MarkPrice(price_quote=10_103))
     after = {a.name: a for a in s.after.accounts}
     assert _paid(s, "insurance_fund", Reason.INSURANCE_FUND) == 309
     [fill] = [o for o in s.outcomes if isinstance(o, BookDeleveraged)]
+    assert (fill.lots, fill.gap_per_lot_quote) == (306, 1)
+    assert _paid(s, "liquidity", Reason.ADL) == 306
+    assert _paid(s, "insurance_fund", Reason.FUND_TAKEOVER) == 1
+    assert _paid(s, "alice", Reason.PRO_RATA_DUST) == 0
+    assert after["alice"].cash_quote == 0 and after["alice"].size_lots == 0
+    assert after["insurance_fund"].size_lots == 0 and after["insurance_fund"].cash_quote == -1
+    assert not [o for o in s.outcomes if isinstance(o, Residual)]
+    view = StepView.of(BITMEX, s)
+    for claim in ("no-negative-equity", "loss-bounded-by-collateral", "adl-price-fair", "conservation"):
+        assert get(claim).holds(view), claim
+    for claim in ("insurance-fund-non-negative", "claims-backed"):  # the fund's loss against the mark
+        assert not get(claim).holds(view), claim
+
+
+def test_the_spread_of_sessions_16_to_20(monkeypatch) -> None:
+    """The rule before session 21 (the gap spread over the lots ADL reaches, ``adl.reach``): ⌈307 /
+    306⌉ = 2 a lot, the book pays 612, alice ends at 0 and the 305 above her deficit goes to the
+    fund. The same engine with ``spread_over`` mutated back to every pool that holds."""
+    monkeypatch.setattr(bankruptcy, "spread_over", lambda policy: pools_holding(policy.liquidation))
+    s = step(BITMEX, book(), MarkPrice(price_quote=10_103))
+    after = {a.name: a for a in s.after.accounts}
+    [fill] = [o for o in s.outcomes if isinstance(o, BookDeleveraged)]
     assert (fill.lots, fill.gap_per_lot_quote) == (306, 2)  # ⌈307 / 306⌉
     assert _paid(s, "liquidity", Reason.ADL) == 612
     assert _paid(s, "alice", Reason.PRO_RATA_DUST) == 305
-    assert after["alice"].cash_quote == 0 and after["alice"].size_lots == 0
-    assert after["insurance_fund"].size_lots == 0 and after["insurance_fund"].cash_quote == 305
-    assert not [o for o in s.outcomes if isinstance(o, Residual)]
-    view = StepView.of(BITMEX, s)
-    for claim in (
-        "no-negative-equity",
-        "claims-backed",
-        "loss-bounded-by-collateral",
-        "adl-price-fair",
-        "conservation",
-    ):
-        assert get(claim).holds(view), claim
-
-
-def test_spread_over_the_whole_position_it_left_one_quantum_unpaid(monkeypatch) -> None:
-    """The rule reverted (the pools' lots counted as if ADL reached them) brings z3's story back:
-    1 XBt unpaid after ADL. Since session 20 that quantum is the fund's (``fund_takes_over``, the
-    fund takes the position over at the bankruptcy price), so alice ends at 0 and the fund, which
-    paid all its 309 already, at −1: the mutant still breaks a claim, the fund's."""
-    real = adl.deleverage
-    monkeypatch.setattr(bankruptcy, "deleverage", lambda *a, **k: real(*a, **{**k, "pools": ()}))
-    s = step(BITMEX, book(), MarkPrice(price_quote=10_103))
-    assert not [o for o in s.outcomes if isinstance(o, Residual)]
-    assert _paid(s, "insurance_fund", Reason.FUND_TAKEOVER) == 1
-    cash = {a.name: a.cash_quote for a in s.after.accounts}
-    assert (cash["alice"], cash["insurance_fund"]) == (0, -1)
-    assert not get("insurance-fund-non-negative").holds(StepView.of(BITMEX, s))
-    assert not get("claims-backed").holds(StepView.of(BITMEX, s))
+    assert _paid(s, "insurance_fund", Reason.FUND_TAKEOVER) == 0
+    assert after["alice"].cash_quote == 0 and after["insurance_fund"].cash_quote == 305
 
 
 def test_where_the_book_holds_every_opposing_lot_nothing_changes() -> None:

@@ -1,4 +1,4 @@
-"""A finding (session 21, helper C): BitMEX's per-trader claims are false on the engine at N = 3.
+"""A finding (session 21, helper C): BitMEX's per-trader claims were false on the engine at N = 3.
 
 Found by hand while building the payer's argument with the fund's lots and the takeover
 (docs/solver-notes.md#bitmexs-payer-claims-with-the-takeover-session-21), then replayed on the
@@ -31,11 +31,14 @@ BitMEX rule charges a winner beyond the move: it closes them "at the bankruptcy 
 initial liquidated order" (bitmex.com/app/autoDeleveraging), bob's own here (198 a lot at N = 4,
 898 at N = 3, each within the move). So this is a finding for the lead, not a preset's ``accepts``.
 
-The alternative measured beside it (:func:`test_without_the_spread_the_fund_carries_it`): since
-session 20 the fund takes over what ADL leaves (``bankruptcy.fund_takes_over``, below zero if need
-be), so the spread's reason (no fund below zero for the quantum its lots leave) is gone: with the
-gap over the whole position each winner pays at most the move a lot, and what the fund's lots leave
-is the fund's. Not built here: an engine rule, the lead's decision.
+The fix (``bankruptcy.spread_over``, session 21): since session 20 the fund takes over what ADL
+leaves (``bankruptcy.fund_takes_over``, below zero if need be), so the spread's reason (no fund below
+zero for the quantum its lots leave) is gone. A trader's ADL on such a policy spreads the gap over
+the whole position again: each winner pays at most the move a lot (the payer's charge lemma on
+bitmex, sat before, is unsat), and what the fund's lots, closed at the mark, leave is the fund's
+(docs/solver-notes.md#bitmexs-payer-claims-with-the-takeover-session-21). The stories below are
+asked of both: the engine (the claims hold) and the engine with ``spread_over`` mutated back to the
+rule of sessions 16-20 (:func:`_spread_back`, the finding).
 """
 
 from __future__ import annotations
@@ -45,10 +48,11 @@ import pytest
 from solvent.properties import catalog
 from solvent.properties.catalog import StepView
 from solvent.properties.story import Story
-from solvent.rules import adl, bankruptcy
+from solvent.rules import bankruptcy
 from solvent.rules.book import Account, Book, Market, Role
 from solvent.rules.events import MarkPrice
 from solvent.rules.ledger import Reason
+from solvent.rules.liquidation import pools_holding
 from solvent.rules.outcomes import AdlFill
 from solvent.rules.presets import resolve_policy
 from solvent.solver.bounds import Bounds, for_policy
@@ -121,22 +125,46 @@ def _adl(step, bankrupt: str) -> list[tuple[str, int, int]]:
     ]
 
 
+def _spread_back(monkeypatch) -> None:
+    """The rule of sessions 16-20: a trader's ADL spreads its gap over the lots the queue reaches
+    (every pool that holds what it takes over left out, ``adl.reach``)."""
+    monkeypatch.setattr(bankruptcy, "spread_over", lambda policy: pools_holding(policy.liquidation))
+
+
 @pytest.mark.parametrize("claim", FAILING)
 @pytest.mark.parametrize("story", [three, four])
-def test_the_story_breaks_the_per_trader_claims_within_the_provers_bounds(story, claim: str) -> None:
+def test_the_spread_broke_the_per_trader_claims_within_the_provers_bounds(story, claim: str, monkeypatch) -> None:
+    _spread_back(monkeypatch)
     assert _replayed(story(), claim).violates, claim
     # a finding: BitMEX accepts principal-protected (a winner may pay beyond what it made) only
     assert (claim in BITMEX.accepts) == (claim == "principal-protected")
 
 
-@pytest.mark.parametrize("claim", ["conservation", "open-interest-balance", "insurance-fund-non-negative"])
-@pytest.mark.parametrize("story", [three, four])
-def test_the_money_is_all_there(story, claim: str) -> None:
-    """The loss is not lost: it moved from charlie to the fund (N = 3) or to alice's deficit (N = 4)."""
+HOLDING = (*FAILING[:3], "adl-price-fair", "deficit-charged-once", "waterfall-order")
+
+
+@pytest.mark.parametrize(
+    ("story", "claim"),
+    # claims-backed at N = 4 fails for the fund's part alone (the takeover's 1,554 below zero,
+    # test_two_lots_in_reach_now_the_fund_takes_over_what_its_lots_leave)
+    [(story, claim) for story in (three, four) for claim in HOLDING if (story, claim) != (four, "claims-backed")],
+)
+def test_the_claims_hold_on_the_stories_now(story, claim: str) -> None:
     assert not _replayed(story(), claim).violates, claim
 
 
-def test_nothing_in_reach_charges_the_whole_deficit_a_lot() -> None:
+@pytest.mark.parametrize("claim", ["conservation", "open-interest-balance"])
+@pytest.mark.parametrize("spread", [False, True])
+@pytest.mark.parametrize("story", [three, four])
+def test_the_money_is_all_there(story, spread: bool, claim: str, monkeypatch) -> None:
+    """Either way the loss is not lost: it is charlie's (the spread), or the fund's (the takeover)."""
+    if spread:
+        _spread_back(monkeypatch)
+    assert not _replayed(story(), claim).violates, claim
+
+
+def test_nothing_in_reach_charged_the_whole_deficit_a_lot(monkeypatch) -> None:
+    _spread_back(monkeypatch)
     step, after = _after(three())
     # alice: the fund's 20,000, then 2,482 over the 15 lots in reach, on charlie's 25
     assert _adl(step, "alice") == [("charlie", 25, 166)]
@@ -149,7 +177,8 @@ def test_nothing_in_reach_charges_the_whole_deficit_a_lot() -> None:
     assert dust == [65_808]
 
 
-def test_two_lots_in_reach_charge_above_the_move() -> None:
+def test_two_lots_in_reach_charged_above_the_move(monkeypatch) -> None:
+    _spread_back(monkeypatch)
     step, after = _after(four())
     assert _adl(step, "alice") == [("dave", 50, 123)]  # ⌈5,164 / 42⌉: dave first, the fund keeps 8
     assert _adl(step, "bob") == [("charlie", 2, 497)]  # ⌈(1,980 − 986) / 2⌉ against a move of 300
@@ -159,11 +188,11 @@ def test_two_lots_in_reach_charge_above_the_move() -> None:
 
 @pytest.mark.parametrize(("story", "short"), [(three, 38_752), (four, 190)])
 @pytest.mark.parametrize("more", [0, 1])
-def test_charlie_ends_below_zero_to_the_quantum(story, short: int, more: int) -> None:
+def test_charlie_ended_below_zero_to_the_quantum(story, short: int, more: int, monkeypatch) -> None:
     """The boundary: with ``short`` more cash charlie ends at exactly zero and the three claims hold;
     one quantum less and he ends at −1 and they fail (his ranking and the fills do not move)."""
-    base = story()
-    [charlie] = [a for a in base.book.traders if a.name == "charlie"]
+    _spread_back(monkeypatch)
+    [charlie] = [a for a in story().book.traders if a.name == "charlie"]
     grown = story(charlie=charlie.cash_quote + short - more)
     _, after = _after(grown)
     assert after["charlie"].cash_quote == -more
@@ -171,39 +200,36 @@ def test_charlie_ends_below_zero_to_the_quantum(story, short: int, more: int) ->
         assert bool(_replayed(grown, claim).violates) == bool(more), claim
 
 
-def _no_spread(monkeypatch) -> None:
-    """The engine with the gap over the whole position: the lots the fund holds opposite counted in reach."""
-    monkeypatch.setattr(adl, "reach", lambda ctx, size, bankrupt, pools: adl.abs_(size))
+def test_nothing_in_reach_now_each_pays_within_the_move() -> None:
+    """N = 3 now: alice's 2,482 over her 25 lots (100 a lot), bob's 8,962 over his 10 (897 a lot,
+    the move 1,000): charlie pays 11,470 for 35 lots that gained 35,000; the fund keeps its 10 lots
+    and the 26 of dust."""
+    step, after = _after(three())
+    assert _adl(step, "alice") == [("charlie", 25, 100)]
+    assert _adl(step, "bob") == [("charlie", 10, 897)]
+    assert (after["charlie"].cash_quote, after["charlie"].size_lots) == (27_048, 0)
+    assert (after["insurance_fund"].cash_quote, after["insurance_fund"].size_lots) == (8, 10)
+    assert not [t for t in step.transfers if t.reason is Reason.FUND_TAKEOVER and t.amount_quote]
 
 
-@pytest.mark.parametrize("story", [three, four])
-def test_without_the_spread_the_fund_carries_it(story, monkeypatch) -> None:
-    """The alternative (not built): the gap over the whole position, each winner within the move a
-    lot, and what the fund's lots leave taken over by the fund. The per-trader claims hold on both
-    stories; the fund's (which BitMEX accepts) fails at N = 4, and so does claims-backed's fund part."""
-    _no_spread(monkeypatch)
-    step, after = _after(story())
-    move = story().events[0].price_quote - MARK
-    for bankrupt in ("alice", "bob"):
-        assert all(gap <= move for _, _, gap in _adl(step, bankrupt))
-    assert min(a.cash_quote for a in step.after.traders) == 0
+def test_two_lots_in_reach_now_the_fund_takes_over_what_its_lots_leave() -> None:
+    """N = 4 now: bob's 1,944 (after the fund's 36 of dust) over his 10 lots, 195 a lot: charlie's 2
+    pay 390, the fund's 8, closed at the mark, leave 1,554, and the fund takes them over."""
+    step, after = _after(four())
+    assert _adl(step, "alice") == [("dave", 50, 104)]  # ⌈5,164 / 50⌉
+    assert _adl(step, "bob") == [("charlie", 2, 195)]  # ⌈1,944 / 10⌉, the move 300
+    taken = [(t.destination, t.amount_quote) for t in step.transfers if t.reason is Reason.FUND_TAKEOVER]
+    assert [x for x in taken if x[1]] == [("bob", 1_554)]
+    assert (after["charlie"].cash_quote, after["bob"].cash_quote) == (414, 0)
+    assert (after["insurance_fund"].cash_quote, after["insurance_fund"].size_lots) == (-1_554, 0)
     view = StepView.of(BITMEX, step)
-    for claim in ("no-negative-equity", "loss-bounded-by-collateral", "conservation", "deficit-charged-once"):
-        assert catalog.get(claim).holds(view), claim
-    if story is four:
-        taken = [t.amount_quote for t in step.transfers if t.reason is Reason.FUND_TAKEOVER and t.amount_quote]
-        assert taken == [1_554]  # bob's 1,944 after the fund's 36, less charlie's 2 × 195
-        assert (after["insurance_fund"].cash_quote, after["insurance_fund"].size_lots) == (
-            -1_554,
-            0,
-        )  # its 36 of dust paid to bob first
-        assert not catalog.get("insurance-fund-non-negative").holds(view)
+    assert not catalog.get("insurance-fund-non-negative").holds(view)  # accepted: the fund's loss
+    assert not catalog.get("claims-backed").holds(view)  # not accepted: no cash behind it
 
 
-def test_without_the_spread_or_the_takeover_bob_is_left_below_zero(monkeypatch) -> None:
-    """Mutating the takeover away as well: the fund's 8 lots closed at the mark leave bob's 1,554
-    unpaid, and no-negative-equity fails on him instead (the takeover is what carries it)."""
-    _no_spread(monkeypatch)
+def test_without_the_takeover_bob_is_left_below_zero(monkeypatch) -> None:
+    """The takeover mutated away: the fund's 8 lots closed at the mark leave bob's 1,554 unpaid, and
+    no-negative-equity fails on him instead (the takeover is what carries it)."""
     monkeypatch.setattr(bankruptcy, "fund_takes_over", lambda policy, ctx, name: ctx)
     _, after = _after(four())
     assert after["bob"].cash_quote == -1_554

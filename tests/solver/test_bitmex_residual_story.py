@@ -26,6 +26,13 @@ fund's, paid below its floor as ``Reason.FUND_TAKEOVER`` within the ADL layer's 
 deleverages it: ``insurance-fund-non-negative`` fails (BitMEX accepts it: the fund bears the loss
 against the mark) and ``claims-backed`` fails for the fund's part (not accepted: the venue holds no
 cash for it); the per-trader claims hold on this story.
+
+Since session 21 (helper C, ``rules.bankruptcy.spread_over``) a trader's ADL on BitMEX spreads its gap
+over the whole position, not over the lots the queue reaches: the spread charged the winners for
+the fund's lots beyond the move (tests/solver/test_bitmex_payer_story.py), and what the fund's lots,
+closed at the mark, leave unpaid is the fund's takeover anyway. Here alice's 2,364 is 48 a lot on
+her 50: the book's 48 lots pay 2,304 and the fund's 2 leave 60, which the fund takes over (it is at
+−60); bob's fund layer pays nothing, and his whole 1,980 is taken over: the fund ends at −2,040.
 """
 
 from __future__ import annotations
@@ -104,39 +111,40 @@ def _taken_over(step) -> list[int]:
 def test_the_deficit_is_the_funds_and_bob_ends_at_zero() -> None:
     step, after = _after(STORY)
     assert (after["bob"].cash_quote, after["bob"].size_lots) == (0, 0)
-    assert (after["insurance_fund"].cash_quote, after["insurance_fund"].size_lots) == (-1_320, 0)
+    assert (after["insurance_fund"].cash_quote, after["insurance_fund"].size_lots) == (-2_040, 0)
     assert after["alice"].cash_quote == 0
-    assert _taken_over(step) == [1_320]
+    assert _taken_over(step) == [1_980]
     assert not [o for o in step.outcomes if isinstance(o, Residual)]
-    # bob's deficit 1,980: the fund's layer 660, the ADL layer (the takeover within it) 1,320
+    # bob's deficit 1,980: the fund's layer nothing (it is at −60 after alice's), the ADL layer (the
+    # takeover within it) all of it
     bobs = [(o.layer, o.covered_quote) for o in step.outcomes if isinstance(o, LayerUsed) and o.account == "bob"]
-    assert bobs == [("insurance_fund", 660), ("adl", 1_320)]
+    assert bobs == [("insurance_fund", 0), ("adl", 1_980)]
     for claim in ("conservation", "deficit-charged-once", "waterfall-order", "open-interest-balance"):
         assert catalog.get(claim).holds(_view(step)), claim
     assert not catalog.get("insurance-fund-non-negative").holds(_view(step))
 
 
-@pytest.mark.parametrize(("more", "paid"), [(1_320, 0), (1_319, 1), (0, 1_320)])
+@pytest.mark.parametrize(("more", "paid"), [(1_980, 0), (1_979, 1), (0, 1_980)])
 def test_the_fund_pays_what_bob_still_owes_to_the_quantum(more: int, paid: int) -> None:
-    """The boundary: bob with 1,320 more cash (his deficit after the fund's 660) owes nothing after
-    ADL, so the fund pays nothing and stays at zero; with 1,319 more it pays 1 and ends at −1."""
+    """The boundary: bob with 1,980 more cash (his whole deficit) owes nothing after ADL, so the fund
+    pays him nothing and stays at the −60 alice's lots left it; with 1,979 more it pays 1."""
     step, after = _after(Story(_book(bob_cash=1_020 + more), STORY.events))
     assert after["bob"].cash_quote == 0
-    assert after["insurance_fund"].cash_quote == -paid
+    assert after["insurance_fund"].cash_quote == -60 - paid
     assert sum(_taken_over(step)) == paid
-    assert catalog.get("insurance-fund-non-negative").holds(_view(step)) == (paid == 0)
+    assert not catalog.get("insurance-fund-non-negative").holds(_view(step))
     assert catalog.get("conservation").holds(_view(step))
 
 
 def test_without_the_takeover_the_residual_is_bobs(monkeypatch) -> None:
-    """The rule removed (the fund pays nothing after ADL): the story before session 20's fix, bob at
-    −1,320 as a residual, ``no-negative-equity`` broken (the tests above fail on this mutant)."""
+    """The rule removed (the fund pays nothing after ADL): bob at −1,980 and alice at −60 as
+    residuals, ``no-negative-equity`` broken (the tests above fail on this mutant)."""
     from solvent.rules import bankruptcy
 
     monkeypatch.setattr(bankruptcy, "fund_takes_over", lambda policy, ctx, name: ctx)
     step, after = _after(STORY)
-    assert after["bob"].cash_quote == -1_320 and after["insurance_fund"].cash_quote == 0
-    assert [o.amount_quote for o in step.outcomes if isinstance(o, Residual)] == [1_320]
+    assert after["bob"].cash_quote == -1_980 and after["insurance_fund"].cash_quote == 0
+    assert [o.amount_quote for o in step.outcomes if isinstance(o, Residual)] == [60, 1_980]
     assert replay(BITMEX, catalog.get("no-negative-equity"), STORY, BOUNDS).violates
 
 
@@ -158,22 +166,22 @@ def test_a_takeover_paying_more_than_owed_breaks_deficit_charged_once(monkeypatc
     monkeypatch.setattr(bankruptcy, "fund_takes_over", over)
     step, after = _after(STORY)
     # one quantum more to each bankrupt account, alice (owing nothing after ADL) and bob
-    assert (after["alice"].cash_quote, after["bob"].cash_quote, after["insurance_fund"].cash_quote) == (1, 1, -1_322)
+    assert (after["alice"].cash_quote, after["bob"].cash_quote, after["insurance_fund"].cash_quote) == (1, 1, -2_042)
     assert catalog.get("conservation").holds(_view(step))
     assert not catalog.get("deficit-charged-once").holds(_view(step))
 
 
 def test_the_simulation_counts_the_takeover_as_the_funds_payment() -> None:
-    """``fund_paid_quote`` reads what the fund paid toward deficits: its layer's 7,600 to alice and
-    660 to bob, and the takeover's 1,320 (so the fund's fall is within what it paid)."""
+    """``fund_paid_quote`` reads what the fund paid toward deficits: its layer's 7,600 to alice, and
+    the takeovers' 60 (alice) and 1,980 (bob) (so the fund's fall is within what it paid)."""
     from solvent.simulation.outcome import Tally
 
     step, after = _after(STORY)
     tally = Tally(BITMEX, {})
     tally.start(step.before)
     tally.add(0, step)
-    assert tally.outcome["fund_paid_quote"] == 7_600 + 660 + 1_320
-    assert tally.outcome["fund_end_quote"] == -1_320
+    assert tally.outcome["fund_paid_quote"] == 7_600 + 60 + 1_980
+    assert tally.outcome["fund_end_quote"] == -2_040
 
 
 def test_the_story_report_names_the_fund_as_the_takeovers_payer() -> None:
@@ -183,4 +191,4 @@ def test_the_story_report_names_the_fund_as_the_takeovers_payer() -> None:
 
     step, _ = _after(STORY)
     bobs = [(p.layer, p.payer, p.amount) for p in waterfall_paid(step) if p.bankrupt == "bob"]
-    assert bobs == [("insurance_fund", "insurance_fund", 660), ("adl", "insurance_fund", 1_320)]
+    assert bobs == [("adl", "insurance_fund", 1_980)]
