@@ -88,7 +88,7 @@ from solvent.solver.frames import flow as _flow_of
 from solvent.solver.frames import moved as _moved
 from solvent.solver.frames import owner as _owner_of
 from solvent.solver.linearize import Linearizer
-from solvent.solver.payer_lemma import ADL_FILLS_ONLY, PAYER_CLAIMS, ghost_covers, payer_argument
+from solvent.solver.payer_lemma import ADL_FILLS_ONLY, PAYER_CLAIMS, fills_only, ghost_covers, payer_argument
 from solvent.solver.per_account import (
     EACH_LIQUIDATION,
     EACH_TRADER,
@@ -409,7 +409,7 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
         return Extension(method, tuple(lemmas), tuple(checker.queries), every_k=False, assumes=payer_previous.ASSUMES)
     if invariant.id in EACH_TRADER and checker.payer:
         # dYdX's overlap rule covered by the ranking's ghost invariant (solver.payer_ghost)
-        assumes = f"{ADL_FILLS_ONLY}; {payer_ghost.ASSUMES}" if ghost_covers(policy, bounds) else ADL_FILLS_ONLY
+        assumes = f"{ADL_FILLS_ONLY}; {payer_ghost.ASSUMES}" if ghost_covers(policy, bounds) else fills_only(policy)
         method = (
             "compositional, all N, one event: the payer's side of ADL (a bankrupt account that met its margin "
             "closes the winners at a gap per lot at most the move, so a winner pays at most what its lots gained), "

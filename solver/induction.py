@@ -53,7 +53,7 @@ from solvent.rules.policy import Policy
 from solvent.rules.wellformed import StartMargin, trader_conditions
 from solvent.solver.assumptions import book_assumptions
 from solvent.solver.bounds import Bounds
-from solvent.solver.payer_lemma import PAYER_CLAIMS, applies, payer_argument, payer_contract
+from solvent.solver.payer_lemma import PAYER_CLAIMS, applies, payer_argument, payer_contract, takes_over
 from solvent.solver.per_account import _conjuncts, _one_event_frame, _reads_only
 from solvent.solver.story import symbolic_book
 from solvent.solver.verdicts import QueryStats
@@ -111,7 +111,10 @@ def fits(policy: Policy, bounds: Bounds) -> bool:
     (``payer_lemma.applies``). ``solver.prove`` asks ``claims-backed`` by its parts there as at K = 1
     (its traders' part is no-negative-equity, which the induction covers)."""
     moves = set(bounds.event_kinds) == {"mark"} and bounds.markets == 1 and not bounds.assets and not bounds.isolated
-    return bounds.events > 1 and moves and bounds.start_margin != PREMISE and applies(policy) is None
+    # not where the fund takes over (BitMEX): the fund's own deleveraging is a charge within the move
+    # only from a fund not below zero before it, which the takeover need not leave for the next move
+    plain = applies(policy) is None and not takes_over(policy)
+    return bounds.events > 1 and moves and bounds.start_margin != PREMISE and plain
 
 
 def argument(
@@ -136,6 +139,11 @@ def argument(
         fail(f"{invariant.id}: the induction over moves covers mark moves (the payer's argument's events)")
     if applies(policy) is not None:
         fail(f"{invariant.id}: the payer's argument covers ADL at the bankruptcy price: {applies(policy)}")
+    if takes_over(policy):
+        fail(
+            f"{invariant.id}: the fund takes over what ADL leaves, below zero if need be, and its own deleveraging "
+            "at the next move is a charge within that move only from a fund not below zero: one move"
+        )
     lemmas = [start_lemma(policy, bounds, valid)]
     # the premise kept first: where it fails (a lemma's model) the claim's lemmas are not asked
     kept = premise_claim(policy)

@@ -53,7 +53,7 @@ from solvent.rules.arith import abs_, sum_
 from solvent.rules.bankruptcy import resolve
 from solvent.rules.book import Book, Role
 from solvent.rules.collateral import convert_spot
-from solvent.rules.engine import liquidation_turn
+from solvent.rules.engine import liquidation_turn, opening, settle
 from solvent.rules.events import MarkPrice
 from solvent.rules.ledger import Ctx
 from solvent.rules.liquidation import slip_per_lot
@@ -75,6 +75,7 @@ from solvent.solver.payer_lemma import (
     ARITHMETIC,
     BEFORE,
     FLOOR,
+    FUND_BEFORE,
     SETTLED_GAIN,
     WITHIN_POSITION,
     Charge,
@@ -82,6 +83,8 @@ from solvent.solver.payer_lemma import (
     arithmetic,
     charge_question,
     floor_question,
+    pool_charge_question,
+    takes_over,
 )
 from solvent.solver.per_account import _settled, constants
 from solvent.solver.story import SlotRun, symbolic_book
@@ -159,6 +162,9 @@ class PayerFacts:
     #: where the queue may skip (dYdX): the ghost turn lemma's free book and proved formula, its ghost
     #: price the mark before the move at each trader's turn (``solver.payer_ghost.turn_formula``)
     turn: tuple[Book, Any] | None = None
+    #: per payer: the fund's own deleveraging before the turns as a charge (where the fund takes
+    #: over, ``payer_lemma.takes_over``): its question and proved formula
+    pool_charges: tuple[tuple[Charge, Any], ...] = ()
 
     def instances(self, policy: Policy, book: Book, runs: list[SlotRun], gaps: list[Any] | None = None) -> list[Any]:
         """Every lemma's instance on the question's terms (``book`` and its runs; the one event of
@@ -175,6 +181,7 @@ class PayerFacts:
             for run in slot.runs:
                 if isinstance(run.variant.event, MarkPrice):
                     starts = self._resolve_starts(policy, book, run)
+                    out += self._pool_charged(policy, book, run.variant.event, [] if gaps is None else gaps)
                     out += self._charged(policy, book, run.variant.event, [] if gaps is None else gaps, starts)
         return out
 
@@ -182,6 +189,27 @@ class PayerFacts:
         """Each trader's ``resolve`` start in ``run``'s sweep, or None for :func:`resolve_starts` of its
         event, built as :meth:`_charged` reads it (the terms in the order the figures were measured in)."""
         return None
+
+    def _pool_charged(self, policy: Policy, book: Book, event: MarkPrice, gaps: list[Any]) -> list[Any]:
+        """The fund's charge instances at its own deleveraging before the turns (the book it starts
+        from: the question's, settled; ``c₀``: the fund's equity in the question's starting book),
+        and the arithmetic on each."""
+        if not self.pool_charges:
+            return []
+        settled = settle(policy, opening(policy, book), event).book
+        c0 = equity(policy.margin, book.role(Role.INSURANCE_FUND))
+        out: list[Any] = []
+        for charge, formula in self.pool_charges:
+            mapped = [*_pairs(charge.book, settled), (z3.Int(FUND_BEFORE), c0)]
+            out.append(instance(formula, mapped))
+            gaps.append(instance(charge.gap, mapped))
+            # ``q·g ≤ q·|ΔM|`` alone: the other two steps as well made the direct check dearer
+            # (bitmex, N = 2: its claim 14.4M -> 16.2M units)
+            for name, step, variables in self.steps:
+                if name == ARITHMETIC:
+                    terms = [instance(t, mapped) for t in (charge.lots, charge.gap, charge.move)]
+                    out.append(instance(step, list(zip(variables, terms, strict=True))))
+        return out
 
     def gaps(self, policy: Policy, book: Book, runs: list[SlotRun]) -> list[Any]:
         """The gap per lot of each charge in the question, as the question's own terms (the charge
@@ -291,9 +319,12 @@ def bankrupt_question(policy: Policy, bankrupt: str) -> tuple[Book, list[Any], A
         book.market.mark_quote >= 1,
         account.size_lots != 0,
         equity(policy.margin, account) - slip < 0,
-        sum_(holders) == 0,
-        *(a.size_lots == 0 for a in book.accounts if not (a.is_trader or a.name == liquidity)),
     ]
+    if not takes_over(policy):  # the fund takes over what the queue and the book leave: nobody need hold them
+        premise += [
+            sum_(holders) == 0,
+            *(a.size_lots == 0 for a in book.accounts if not (a.is_trader or a.name == liquidity)),
+        ]
     if skips(policy):  # dYdX's overlap rule: the other trader within the ghost invariant, so not skipped
         premise += ghost_premise(policy, book, bankrupt)
     after = resolve(policy, Ctx(book), bankrupt).book.account(bankrupt)
@@ -363,6 +394,16 @@ def prove(policy: Policy, valid: Valid, start_margin: str = "initial") -> PayerF
         premise, claim, variables = arithmetic(name)
         valid(name, list(premise), claim)
         steps.append((name, z3.Implies(z3.And(*premise) if len(premise) > 1 else premise[0], claim), variables))
+    pool_charges = []
+    if takes_over(policy):  # the fund's own deleveraging before the turns, a charge of its own
+        for payer in names:
+            charge = pool_charge_question(policy, payer)
+            if charge.gap is None:
+                return None
+            premise = list(charge.premise)
+            claim = z3.And(charge.fill, charge.bound)
+            valid(f"the fund's deleveraging charges {payer} within the move, as a fact", premise, claim)
+            pool_charges.append((charge, z3.Implies(z3.And(*premise), claim)))
     floor_book, premise, claim = floor_question(policy, start_margin)  # the question's own start
     valid(FLOOR, premise, claim)
     lemmas = (
@@ -377,7 +418,7 @@ def prove(policy: Policy, valid: Valid, start_margin: str = "initial") -> PayerF
             with effort.question():
                 turn_lemma(policy, lambda name, premise, claim, exact=True: valid(name, premise, claim))
         turn = turn_formula(policy)
-    return PayerFacts(tuple(charges), tuple(steps), floor, tuple(closed), lemmas, turn)
+    return PayerFacts(tuple(charges), tuple(steps), floor, tuple(closed), lemmas, turn, tuple(pool_charges))
 
 
 __all__ = [

@@ -72,11 +72,11 @@ from solvent.rules.arith import PPM, abs_, and_
 from solvent.rules.bankruptcy import fee_to_close_rate, resolve
 from solvent.rules.book import Book, Role
 from solvent.rules.clawback import claw_back
-from solvent.rules.engine import after_sweep, closing, liquidation_turn, opening, requirements, settle
+from solvent.rules.engine import after_sweep, before_turns, closing, liquidation_turn, opening, requirements, settle
 from solvent.rules.events import MarkPrice
 from solvent.rules.haircut_ratio import haircut
 from solvent.rules.ledger import HAIRCUT_REASONS, Ctx, Reason
-from solvent.rules.liquidation import pools_holding, slip_per_lot
+from solvent.rules.liquidation import fund_holds, pools_holding, slip_per_lot
 from solvent.rules.margin import equity
 from solvent.rules.outcomes import AdlFill, BookDeleveraged
 from solvent.rules.policy import Policy
@@ -124,6 +124,21 @@ ADL_FILLS_ONLY = (
     "book, holding every lot opposite a bankrupt account while open interest balances, take its whole "
     "position at that price as the book alone would"
 )
+#: what an all-N verdict of :func:`payer_argument` assumes on a policy whose fund takes over what ADL
+#: leaves (:func:`takes_over`, BitMEX), said in its scope
+ADL_FILLS_OR_FUND = (
+    "each trader's step depends on the others only through the system accounts and ADL's fills at the "
+    "bankrupt account's price (a payer served after others closing at the same gap, the fund's own deleveraging "
+    "before the turns too); what the queue and the book leave of a bankrupt position is the fund's at that price "
+    "(its takeover), and the fund is not below zero before the move (the starting book's: one event)"
+)
+
+
+def fills_only(policy: Policy) -> str:
+    """What an all-N verdict of :func:`payer_argument` on ``policy`` assumes."""
+    return ADL_FILLS_OR_FUND if takes_over(policy) else ADL_FILLS_ONLY
+
+
 #: the symbolic equity a bankrupt account had before the move (the charge lemma's ``e₀``)
 BEFORE = "payer.equity_before"
 
@@ -236,6 +251,85 @@ def charge_question(policy: Policy, bankrupt: str = "alice", payer: str = "bob")
     else:
         bound = z3.Implies(q > 0, z3.And(gap >= 0, gap <= move, z3.Implies(s * d <= 0, gap == 0)))
     return Charge(book, bankrupt, payer, premise, fill, bound, q, gap, move, s, per_fill, tuple(fills), d)
+
+
+def takes_over(policy: Policy) -> bool:
+    """The fund is the one pool that holds what it takes over, and it takes over what ADL leaves
+    (``rules.bankruptcy.fund_takes_over``, BitMEX): a trader's ADL is then over its whole position
+    (``bankruptcy.spread_over``), and the fund's own deleveraging before the turns is a charge on the
+    traders like a trader's (:func:`pool_charge_question`)."""
+    return fund_holds(policy.liquidation) and pools_holding(policy.liquidation) == (Role.INSURANCE_FUND,)
+
+
+#: the fund's cash before the move (the pool charge lemma's ``c₀ ≥ 0``: the starting book's pools
+#: are not below zero)
+FUND_BEFORE = "payer.fund_before"
+
+
+def pool_charge_question(policy: Policy, payer: str = "bob") -> Charge:
+    """The charge lemma for the fund's own deleveraging before the turns (``before_turns``:
+    ``pool_bankruptcy.deleverage_pools``, then the fund's unwind into the book), on a fresh two-trader
+    book: from the fund's settled start (its equity at least ``c₀`` plus its move, ``c₀ ≥ 0``: at
+    K = 1 the starting book's fund is not below zero), ``payer``'s position shrinks toward zero by the
+    lots it serves, its cash by ``q·g`` with ``0 ≤ g ≤ |ΔM|`` (0 off the winning side), and nothing
+    else of it changes. The fund's gap is ``⌈D / |S|⌉`` with ``D ≤ |S|·|ΔM|``: the fund only goes
+    below zero on the losing side of the move."""
+    book, _ = symbolic_book(Bounds(accounts=2, events=1))
+    market = book.market
+    fund = book.role(Role.INSURANCE_FUND)
+    _, d, move = _move(book)
+    c0 = z3.Int(FUND_BEFORE)
+    premise = (
+        market.mark_quote >= 1,
+        market.previous_mark_quote >= 1,
+        c0 >= 0,
+        equity(policy.margin, fund) >= c0 + fund.size_lots * d,
+    )
+    ctx = before_turns(policy, Ctx(book))
+    before, after = book.account(payer), ctx.book.account(payer)
+    q, fills = _served(ctx, payer)
+    s = before.size_lots
+    gap = fills[0].item.gap_per_lot_quote if fills else None
+    paid = q * (0 if gap is None else gap)
+    fill = z3.And(
+        q >= 0,
+        q <= abs_(s),
+        after.size_lots == z3.If(s > 0, s - q, s + q),
+        after.cash_quote == before.cash_quote - paid,
+        after.spot_quote == before.spot_quote,
+        after.debt_quote == before.debt_quote,
+        after.principal_quote == before.principal_quote,
+        after.withdrawn_quote == before.withdrawn_quote,
+        z3.Implies(s * d < 0, q == 0),
+    )
+    bound = z3.Implies(q > 0, z3.And(gap >= 0, gap <= move, z3.Implies(s * d <= 0, gap == 0)))
+    return Charge(book, fund.name, payer, premise, fill, bound, q, gap, move, s, False, tuple(fills), d)
+
+
+def pool_charge_lemma(
+    policy: Policy, valid: Callable[[str, list[Any], Any], str], fail: Callable[[str], None]
+) -> list[str]:
+    """The fund's own deleveraging before the turns charges each trader within the charge lemma
+    (:func:`pool_charge_question`, both traders of the two-trader book), so the payer's contract
+    starts from settlement and counts it among the charges before its turn."""
+    lemmas = []
+    for payer in ("alice", "bob"):
+        charge = pool_charge_question(policy, payer)
+        if not charge.fills:
+            fail("the fund's own deleveraging records no fill for a trader")
+        _gap_reads_no_payer(charge.book, list(charge.fills), charge.bankrupt, fail)
+        premise = list(charge.premise)
+        lemmas.append(
+            valid(
+                f"the fund's deleveraging charges {payer} within the move", premise, z3.And(charge.fill, charge.bound)
+            )
+        )
+    return [
+        "the fund's charge (z3, the engine's before_turns, two traders, every number free): from the fund's settled "
+        "start, its own deleveraging shrinks a trader's position toward zero by the lots it serves and takes at most "
+        "those lots times the move of its cash (nothing off the winning side); its gap reads no payer's numbers",
+        *lemmas,
+    ]
 
 
 #: the arithmetic step of the charge lemma, over free integers: a gap within the move costs a payer
@@ -430,11 +524,16 @@ def payer_contract(
     one = Bounds(accounts=1, events=1, start_margin=start_margin)
     book, _ = symbolic_book(one)
     [name] = [a.name for a in book.traders]
-    ctx = settle(policy, opening(policy, book), event) if previous_mark else _settled(policy, book, event)
+    pools = takes_over(policy)
+    # where the fund's own deleveraging charges traders (:func:`pool_charge_lemma`), the charge before
+    # the turn stands for it too: the contract starts from settlement
+    ctx = settle(policy, opening(policy, book), event) if previous_mark or pools else _settled(policy, book, event)
     _, d, move = _move(ctx.book)
     ctx, first = _charged(ctx, name, "payer.before.", d, move)
     ctx = _with_fresh_system(ctx)
-    market = _rest_with_vault(ctx, name) if previous_mark else _rest_of_market(ctx, name)
+    # where the fund takes over what the queue and the book leave, the bankrupt account ends at zero
+    # whoever holds the lots opposite: nothing is assumed of them
+    market = _rest_with_vault(ctx, name) if previous_mark else z3.BoolVal(True) if pools else _rest_of_market(ctx, name)
     ctx = liquidation_turn(policy, ctx, name)
     ctx, then = _charged(ctx, name, "payer.after.", d, move)
     ctx = closing(policy, after_sweep(policy, ctx))
@@ -510,6 +609,12 @@ def applies(
     held = pools_holding(policy.liquidation) if whole else ()
     if vault:  # the backstop vault's lots: its worth at the previous mark carried (solver.payer_previous)
         held = tuple(r for r in held if r is not Role.BACKSTOP_VAULT)
+    if takes_over(policy):
+        # what the queue and the book leave of the position is the fund's (``bankruptcy.fund_takes_over``):
+        # the bankrupt account ends at zero whoever takes its lots, and the gap is over the whole
+        # position (``bankruptcy.spread_over``), so each fill is within the move
+        # (docs/solver-notes.md#bitmexs-payer-claims-with-the-takeover-session-21)
+        held = ()
     if held:
         return (
             f"its {' and '.join(r.value.replace('_', ' ') for r in held)} "
@@ -596,9 +701,12 @@ def payer_argument(
                 "and each receiver down, so a winner's gain is not the bankrupt account's loss per lot)"
             )
     lemmas = payer_ghost.lemmas(policy, bounds, valid, fail) if ghost else []
+    pools = takes_over(policy)  # the fund's own deleveraging before the turns charges traders
     for event, label in variants:
-        lemmas.append(_decomposes(policy, book, label, event, fail))
+        lemmas.append(_decomposes(policy, book, label, event, fail, first_phase_charges=pools))
         lemmas.append(_adl_only(policy, book, label, event, fail))
+    if pools:
+        lemmas += pool_charge_lemma(policy, valid, fail)
     lemmas += charge_lemma(policy, valid, fail)
     lemmas.append(floor_lemma(policy, valid, bounds.start_margin, assumed))
     for event, label in variants:
@@ -726,6 +834,7 @@ def share_check(policy: Policy, claim: str = "principal", units: int = 10_000_00
 
 __all__ = [
     "ADL_FILLS_ONLY",
+    "ADL_FILLS_OR_FUND",
     "SHARE_CLAIMS",
     "ShareLemma",
     "PAYER_CLAIMS",

@@ -75,7 +75,6 @@ def test_each_adl_preset_the_argument_fits_holds_for_every_n(preset: str, claim:
 @pytest.mark.parametrize(
     ("preset", "why", "events"),
     [
-        ("bitmex", "its insurance fund holds positions ADL's queue does not reach", 1),
         # hyperliquid (ADL at the previous mark, its vault holding what it takes over) has an argument of
         # its own: tests/solver/test_payer_previous.py
         ("gmx-v2", "the policy has no ADL layer", 1),

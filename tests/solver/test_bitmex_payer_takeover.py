@@ -1,0 +1,129 @@
+"""BitMEX's payer claims with the takeover: the payer's argument for every N (session 21, helper C).
+
+With the fund taking over what ADL leaves (``rules.bankruptcy.fund_takes_over``) and a trader's ADL
+over its whole position (``bankruptcy.spread_over``), the payer's argument
+(``solver.payer_lemma``) holds on bitmex: a bankrupt account ends at zero whoever holds the lots
+opposite, so nothing is assumed of them (``_rest_of_market`` is not asked), and the fund's own
+deleveraging before the turns is one more charge within the move (``pool_charge_question``), from
+a fund not below zero before the move. Each piece is needed: without the takeover the payer's own
+turn leaves it below zero; with the spread of sessions 16-20 the charge has a model (a gap above
+the move); without the fund's cash before the move the fund's charge has one
+(docs/solver-notes.md#bitmexs-payer-claims-with-the-takeover-session-21).
+"""
+
+from __future__ import annotations
+
+import pytest
+import z3
+
+from solvent.properties import catalog
+from solvent.rules import bankruptcy
+from solvent.rules.liquidation import pools_holding
+from solvent.rules.presets import resolve_policy
+from solvent.solver import compositional, effort, induction
+from solvent.solver.bounds import Bounds
+from solvent.solver.payer_lemma import (
+    ADL_FILLS_OR_FUND,
+    FUND_BEFORE,
+    applies,
+    charge_question,
+    fills_only,
+    pool_charge_question,
+    takes_over,
+)
+
+BITMEX = resolve_policy("bitmex")
+ONE_MOVE = Bounds(accounts=2, events=1, effort=10_000_000)
+#: z3's resource limit for a lemma asked here on its own (each is decided within a tenth of it)
+LIMIT = 20_000_000
+
+
+def _attempt(claim: str = "no-negative-equity"):
+    return compositional.attempt(BITMEX, catalog.get(claim), ONE_MOVE)
+
+
+def _sat(question) -> z3.CheckSatResult:
+    """Whether ``question()`` (premise, claim), built inside a fresh z3 context, has a model of the
+    premise and the claim's negation."""
+    with effort.question():
+        premise, claim = question()
+        solver = z3.Solver()
+        solver.set("rlimit", LIMIT)
+        solver.add(*premise)
+        solver.add(z3.Not(claim))
+        return solver.check()
+
+
+def _charge(charge) -> tuple[list, object]:
+    return list(charge.premise), z3.And(charge.fill, charge.bound)
+
+
+def test_only_bitmex_takes_over() -> None:
+    assert takes_over(BITMEX) and applies(BITMEX) is None
+    for preset in ("binance", "bybit", "okx", "hyperliquid", "dydx-v4"):
+        assert not takes_over(resolve_policy(preset)), preset
+        assert fills_only(resolve_policy(preset)) != ADL_FILLS_OR_FUND
+
+
+@pytest.mark.parametrize("claim", ["no-negative-equity", "loss-bounded-by-collateral"])
+def test_the_payers_argument_holds_on_bitmex_for_every_n(claim: str) -> None:
+    found = _attempt(claim)
+    assert isinstance(found, compositional.Extension), found
+    assert found.assumes == ADL_FILLS_OR_FUND and not found.every_k
+    names = [q.name for q in found.queries]
+    for payer in ("alice", "bob"):
+        assert f"the fund's deleveraging charges {payer} within the move" in names
+    assert "payer's charge: the bankrupt account's gap per lot is at most the move" in names
+    assert all(q.result == "unsat" for q in found.queries)
+    assert 0 < sum(q.units for q in found.queries) < 10_000_000
+
+
+def test_without_the_takeover_the_argument_does_not_hold(monkeypatch) -> None:
+    """The takeover mutated away: a bankrupt payer whose lots the book does not hold (nothing is
+    assumed of who holds them) is left below zero, and the payer's contract has a model."""
+    monkeypatch.setattr(bankruptcy, "fund_takes_over", lambda policy, ctx, name: ctx)
+    found = _attempt()
+    assert isinstance(found, compositional.Attempt) and found.applies
+    assert "holds for one trader charged" in found.failed
+
+
+@pytest.mark.parametrize(("bankrupt", "payer"), [("alice", "bob"), ("bob", "alice")])
+def test_the_gap_over_the_whole_position_is_within_the_move(bankrupt: str, payer: str) -> None:
+    assert _sat(lambda: _charge(charge_question(BITMEX, bankrupt, payer))) == z3.unsat
+
+
+def test_with_the_spread_back_a_gap_passes_the_move(monkeypatch) -> None:
+    """The spread of sessions 16-20 (``spread_over`` mutated back to every pool that holds): the
+    charge has a model, a winner's gap per lot above the move where the fund holds lots opposite."""
+    monkeypatch.setattr(bankruptcy, "spread_over", lambda policy: pools_holding(policy.liquidation))
+    assert _sat(lambda: _charge(charge_question(BITMEX, "bob", "alice"))) == z3.sat
+
+
+@pytest.mark.parametrize("payer", ["alice", "bob"])
+def test_the_funds_own_deleveraging_charges_within_the_move(payer: str) -> None:
+    def question():
+        charge = pool_charge_question(BITMEX, payer)
+        assert charge.fills and charge.bankrupt == "insurance_fund"
+        return _charge(charge)
+
+    assert _sat(question) == z3.unsat
+
+
+def test_the_funds_charge_needs_its_cash_before_the_move() -> None:
+    """The fund's cash before the move mutated to any value (``c₀ ≥ 0`` dropped): a fund already
+    below zero spreads more than the move over its lots, and the charge has a model. That is why
+    the argument is one move on bitmex: the takeover may leave the fund below zero for the next."""
+
+    def question():
+        premise, claim = _charge(pool_charge_question(BITMEX, "bob"))
+        kept = [p for p in premise if not z3.eq(p, z3.Int(FUND_BEFORE) >= 0)]
+        assert len(kept) == len(premise) - 1
+        return kept, claim
+
+    assert _sat(question) == z3.sat
+
+
+def test_no_induction_over_moves_on_bitmex() -> None:
+    three = Bounds(accounts=3, events=3, event_kinds=("mark",))
+    assert not induction.fits(BITMEX, three)
+    assert induction.fits(resolve_policy("binance"), three)
