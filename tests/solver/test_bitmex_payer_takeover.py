@@ -13,6 +13,7 @@ the move); without the fund's cash before the move the fund's charge has one
 
 from __future__ import annotations
 
+import attrs
 import pytest
 import z3
 
@@ -127,3 +128,43 @@ def test_no_induction_over_moves_on_bitmex() -> None:
     three = Bounds(accounts=3, events=3, event_kinds=("mark",))
     assert not induction.fits(BITMEX, three)
     assert induction.fits(resolve_policy("binance"), three)
+
+
+def _grid_story(fund_cash: int):
+    """The fund's cell on the grid of a doubling (``prove._on_grid``'s prices, 2 → 4), N = 2: alice
+    short 10 and bob short 2 on 1 each, the fund long 4 on ``fund_cash``, the book long 8."""
+    from solvent.properties.story import Story
+    from solvent.rules.book import Account, Book, Market, Role
+    from solvent.rules.events import MarkPrice
+
+    def trader(name: str, size: int) -> Account:
+        return Account(name=name, cash_quote=1, size_lots=size, cost_quote=size * 2, principal_quote=1)
+
+    accounts = (
+        trader("alice", -10),
+        trader("bob", -2),
+        Account(name="liquidity", role=Role.LIQUIDITY, size_lots=8, cost_quote=16),
+        Account(name="insurance_fund", role=Role.INSURANCE_FUND, cash_quote=fund_cash, size_lots=4, cost_quote=8),
+        *(Account(name=r.value, role=r) for r in (Role.FEE_ACCOUNT, Role.BACKSTOP_VAULT, Role.VENUE, Role.CLEARING)),
+    )
+    book = Book(market=Market(name="PERP", mark_quote=2, previous_mark_quote=2), accounts=accounts)
+    return Story(attrs.evolve(book, net_deposits_quote=2 + fund_cash), (MarkPrice(price_quote=4),))
+
+
+@pytest.mark.parametrize(("fund_cash", "fund_after"), [(3, -1), (4, 0)])
+def test_the_funds_claim_fails_on_the_grid_with_two_traders(fund_cash: int, fund_after: int) -> None:
+    """The fund pays alice its 11 (3 and its 4 lots' 8); the book's 10 lots pay 1 a lot for her 8
+    left, 2 back to the fund as dust, and the fund keeps 2 lots; bob owes 3, the fund pays its 2, and
+    only the fund's 2 lots are opposite him: it takes the last 1 over and ends at −1. One more of the
+    fund's cash and it ends at 0. The prover does not find it (z3's search, not the grid)."""
+    from solvent.solver.bounds import for_policy
+    from solvent.solver.refinement import replay
+
+    story = _grid_story(fund_cash)
+    bounds = for_policy(Bounds(accounts=2, events=1, price_grid=(2, 4)), BITMEX)
+    result = replay(BITMEX, catalog.get("insurance-fund-non-negative"), story, bounds)
+    assert result.outside == () and not result.rejected
+    [step] = result.steps
+    assert {a.name: a.cash_quote for a in step.after.accounts}["insurance_fund"] == fund_after
+    assert bool(result.violates) == (fund_after < 0)
+    assert "insurance-fund-non-negative" in BITMEX.accepts
