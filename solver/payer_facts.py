@@ -181,8 +181,8 @@ class PayerFacts:
             for run in slot.runs:
                 if isinstance(run.variant.event, MarkPrice):
                     starts = self._resolve_starts(policy, book, run)
-                    out += self._pool_charged(policy, book, run.variant.event, [] if gaps is None else gaps)
                     out += self._charged(policy, book, run.variant.event, [] if gaps is None else gaps, starts)
+                    out += self._pool_charged(policy, book, run.variant.event, [] if gaps is None else gaps)
         return out
 
     def _resolve_starts(self, policy: Policy, book: Book, run: Any) -> Iterable[tuple[str, Book]] | None:
