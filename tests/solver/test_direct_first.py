@@ -44,8 +44,8 @@ def test_on_the_lemmas_book_the_direct_check_is_asked_first(monkeypatch, claim: 
     ("preset", "claim", "accounts"),
     [
         # (bybit at N = 3 and 4: the lemmas' book's own question first, tests/solver/test_lemmas_book_first.py)
-        ("bitmex", "no-negative-equity", 2),  # the payer's argument does not fit (its fund holds positions)
-        ("bitmex", "no-negative-equity", 4),
+        ("gmx-v2", "no-negative-equity", 2),  # the payer's argument does not fit (no ADL layer)
+        ("gmx-v2", "no-negative-equity", 4),
         ("bybit", "principal-protected", 2),  # not a payer's claim
     ],
 )

@@ -38,7 +38,12 @@ def _asked(monkeypatch, preset: str, claim: str, bounds: Bounds) -> list[tuple[i
 
 @pytest.mark.parametrize("accounts", [3, 4, 8])
 @pytest.mark.parametrize(
-    ("preset", "claim"), [("bybit", "no-negative-equity"), ("binance", "loss-bounded-by-collateral")]
+    ("preset", "claim"),
+    [
+        ("bybit", "no-negative-equity"),
+        ("binance", "loss-bounded-by-collateral"),
+        ("bitmex", "no-negative-equity"),  # the fund takes over (session 21): its facts fit
+    ],
 )
 def test_the_lemmas_book_is_asked_first_with_seven_eighths(monkeypatch, preset: str, claim: str, accounts: int) -> None:
     calls = _asked(monkeypatch, preset, claim, Bounds(accounts=accounts, events=1, effort=8_000))
@@ -49,7 +54,7 @@ def test_the_lemmas_book_is_asked_first_with_seven_eighths(monkeypatch, preset: 
     ("preset", "claim", "bounds"),
     [
         ("bybit", "no-negative-equity", Bounds(accounts=2, events=1, effort=8_000)),  # the lemmas' book itself
-        ("bitmex", "no-negative-equity", Bounds(accounts=4, events=1, effort=8_000)),  # the facts do not fit
+        ("gmx-v2", "no-negative-equity", Bounds(accounts=4, events=1, effort=8_000)),  # the facts do not fit
         ("bybit", "principal-protected", Bounds(accounts=4, events=1, effort=8_000)),  # not a payer's claim
         ("bybit", "no-negative-equity", Bounds(accounts=4, events=2, effort=8_000)),  # two moves: no fact
     ],

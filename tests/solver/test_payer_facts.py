@@ -132,7 +132,7 @@ def test_where_the_payers_argument_does_not_apply_no_lemma_is_given() -> None:
     # dydx-v4's overlap rule is covered by the ghost invariant now (tests/solver/test_payer_ghost.py)
     # hyperliquid's are its own (ADL at the previous mark: solver.payer_previous.facts); these refuse it
     assert payer_facts.prove(resolve_policy("hyperliquid"), lambda *asked: pytest.fail(f"asked {asked[0]}")) is None
-    assert payer_direct.prepare(resolve_policy("bitmex"), TWO) is None
+    assert payer_direct.prepare(resolve_policy("gmx-v2"), TWO) is None  # no ADL layer (bitmex fits since session 21)
 
 
 @pytest.mark.deep  # 5-9M units, 7-12 s each at load 3-5
