@@ -95,7 +95,7 @@ def floor_lemma(policy: Policy, valid: Callable[[str, list[Any], Any], str], sid
 PAIRS = ("payer-floor", "per-lot", "per-lot-tick")
 
 
-def cross_charge_question(policy: Policy, pair: str = "per-lot-tick") -> tuple[list[Any], Any]:
+def cross_charge_question(policy: Policy, pair: str = "per-lot-tick", side: str | None = None) -> tuple[list[Any], Any]:
     """(premise, claim) on the engine's ``resolve`` for alice, bankrupt after one mark move, and bob
     the payer opposite her on the winning side, every number free (two traders, the fund, the fee
     account and the vault at or above zero and holding no position, the marks 1..10⁹): alice worth
@@ -105,9 +105,13 @@ def cross_charge_question(policy: Policy, pair: str = "per-lot-tick") -> tuple[l
     - ``payer-floor``: bob at his own floor (the per-trader premise for the payer alone);
     - ``per-lot``: ``b₀/|S_b| × (1 + f) + a₀/|S_a| ≥ f × M₀`` (the two worths per lot against the
       fee per lot the bankruptcy price puts in, exact prices);
-    - ``per-lot-tick``: ``b₀/|S_b| × (1 − f) + a₀/|S_a| ≥ f × M₀ + (1 − f)`` (the same with the
-      worse side's factor and one tick a lot: Bybit rounds the price to the tick in the bankrupt
-      account's favour), each in integers over ``10⁶ × |S_a| × |S_b|``."""
+    - ``per-lot-tick``: ``b₀/|S_b| × (1 − f) + a₀/|S_a| ≥ f × M₀ + (1 + f)`` (the same with the
+      worse side's factor on each term and one tick a lot: Bybit rounds the price to the tick in
+      the bankrupt account's favour), each in integers over ``10⁶ × |S_a| × |S_b|``.
+
+    ``side``: alice's side (``long`` or ``short``), or either (None): z3 decides each side's
+    question within a few hundred thousand units (asked as one, with the tick's factor 1 − f, it
+    was undecided within 30M)."""
     if pair not in PAIRS:
         raise ValueError(f"pair must be one of {', '.join(PAIRS)}, not {pair!r}")
     book, _ = symbolic_book(Bounds(accounts=2, events=1))
@@ -137,21 +141,28 @@ def cross_charge_question(policy: Policy, pair: str = "per-lot-tick") -> tuple[l
         *(a.cash_quote >= 0 for a in pools),
         *(a.size_lots == 0 for a in pools if a.role is not Role.FEE_ACCOUNT),
     ]
+    if side is not None:
+        if side not in SIDES:
+            raise ValueError(f"side must be one of {', '.join(SIDES)}, not {side!r}")
+        premise.append(sa > 0 if side == "long" else sa < 0)
     if pair == "payer-floor":
         premise.append(b0 * PPM >= f * abs_(sb) * m0)
     elif pair == "per-lot":
         premise.append(b0 * (PPM + f) * abs_(sa) + a0 * PPM * abs_(sb) >= f * m0 * abs_(sa) * abs_(sb))
     else:
-        premise.append(b0 * (PPM - f) * abs_(sa) + a0 * PPM * abs_(sb) >= (f * m0 + PPM - f) * abs_(sa) * abs_(sb))
+        premise.append(b0 * (PPM - f) * abs_(sa) + a0 * PPM * abs_(sb) >= (f * m0 + PPM + f) * abs_(sa) * abs_(sb))
     after = resolve(policy, Ctx(book), "alice").book.account("bob")
     return premise, after.cash_quote >= 0
 
 
-def cross_charge_lemma(policy: Policy, valid: Callable[[str, list[Any], Any], str], pair: str = "per-lot-tick") -> str:
+def cross_charge_lemma(
+    policy: Policy, valid: Callable[[str, list[Any], Any], str], pair: str = "per-lot-tick", side: str | None = None
+) -> str:
     """:func:`cross_charge_question` asked by ``valid`` (exact z3; it raises where z3 finds a model)."""
-    premise, claim = cross_charge_question(policy, pair)
+    premise, claim = cross_charge_question(policy, pair, side)
+    said = pair if side is None else f"{pair}, the bankrupt account {side}"
     return valid(
-        f"a payer ends at or above zero charged by a bankrupt account below its floor ({pair})", premise, claim
+        f"a payer ends at or above zero charged by a bankrupt account below its floor ({said})", premise, claim
     )
 
 

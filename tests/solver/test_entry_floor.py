@@ -110,3 +110,42 @@ def test_a_payer_charged_by_a_bankrupt_account_below_its_floor_needs_more_than_t
 def test_an_unknown_pair_is_refused() -> None:
     with pytest.raises(ValueError, match="pair must be one of"):
         entry_floor.cross_charge_question(resolve_policy("bybit"), "none")
+
+
+@pytest.mark.parametrize("side", entry_floor.SIDES)
+def test_the_pairs_worths_with_a_tick_a_lot_pay_the_charge(side: str) -> None:
+    """The pair premise with each side's worse factor and a tick a lot is enough on the engine's
+    ``resolve``, for either side of the bankrupt account (z3, exact; a long bankrupt 553,753 units
+    with the tick's factor 1 − f, a short one 424,294 with 1 + f, which the long's side needs too)."""
+    assert entry_floor.cross_charge_lemma(resolve_policy("bybit"), _valid(), "per-lot-tick", side)
+
+
+def test_the_pair_premise_with_the_ticks_factor_one_f_short_is_not_enough_for_a_short_bankrupt(monkeypatch) -> None:
+    """``f × M₀ + (1 − f)`` on the right (the long side's factor on the tick): the short side is then
+    undecided or has a model, never valid within the test's units: the tick's factor is 1 + f."""
+    real = entry_floor.cross_charge_question
+
+    def weaker(policy, pair="per-lot-tick", side=None):
+        premise, claim = real(policy, pair, side)
+        *rest, _ = premise
+        import z3
+
+        from solvent.rules.arith import PPM, abs_
+
+        sa, sb = z3.Int("s0.alice.size_lots"), z3.Int("s0.bob.size_lots")
+        a0, b0 = z3.Ints("cross.alice_before cross.bob_before")
+        m0 = z3.Int("s0.PERP.previous_mark_quote")
+        f = 550
+        return [
+            *rest,
+            b0 * (PPM - f) * abs_(sa) + a0 * PPM * abs_(sb) >= (f * m0 + PPM - f) * abs_(sa) * abs_(sb),
+        ], claim
+
+    monkeypatch.setattr(entry_floor, "cross_charge_question", weaker)
+    with pytest.raises(_Failed):
+        entry_floor.cross_charge_lemma(
+            resolve_policy("bybit"),
+            functools.partial(_Checker(Bounds(effort=3_000_000)).valid, exact=True),
+            "per-lot-tick",
+            "short",
+        )
