@@ -409,7 +409,14 @@ def prove(policy: Policy, valid: Valid, start_margin: str = "initial") -> PayerF
     lemmas = (
         "the payer's lemmas as facts (z3, exact, every number free; instantiated on the question's terms): "
         "the charge of each payer at each trader's resolve, q·g ≤ q·|ΔM| ≤ |S|·|ΔM| = S·ΔM, the bankrupt's side "
-        "(resolved with its whole position taken, an account ends at zero) and each trader's margin floor",
+        "(resolved with its whole position taken, an account ends at zero) and each trader's margin floor"
+        + (
+            "; the queue's overlap rule covered by the ranking's ghost invariant: the bankrupt's side with the other "
+            "trader within it at the mark before the move (the skip lemma's instance given), and the ghost turn "
+            "lemma at the first trader's turn"
+            if skip
+            else ""
+        ),
     )
     floor = (floor_book, z3.Implies(z3.And(*premise), claim))
     turn = None
