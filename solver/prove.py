@@ -205,7 +205,7 @@ def _answered(
     total = bounds.effort
     # (not where the overlap rule is covered by the ghost: its all-N argument first proves the skip
     # lemma the facts then reuse, docs/solver-notes.md#dydxs-payer-claims-session-21)
-    ghost_first = payer_ghost_covers(policy, bounds)
+    ghost_first = invariant.id in (*PAYER_CLAIMS, *payer_direct.BESIDE_PAYER) and payer_ghost_covers(policy, bounds)
     if (
         payer_first
         and bounds.accounts == comp.LEMMA_TRADERS
