@@ -635,7 +635,9 @@ def ghost_covers(policy: Policy, bounds: Bounds) -> bool:
         and policy.adl.overlap_only
         and applies(policy, ghost=True) is None
         and adl_claims.walks(policy)
-        and adl_claims.ghost_not_covered(bounds) is None
+        # the ghost's bounds (mark moves, an initial-margin start), one market, no isolated position,
+        # no final settlement: where the ranking's argument on the walk holds
+        and adl_claims.not_covered(policy, bounds, adl_claims.RANKING) is None
     )
 
 

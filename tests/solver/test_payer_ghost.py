@@ -44,6 +44,8 @@ def test_the_overlap_rule_is_covered_by_the_ghost_only_where_it_holds() -> None:
     assert payer_lemma.ghost_covers(DYDX, one) and payer_lemma.fits(DYDX, one)
     funding = for_policy(Bounds(accounts=2, event_kinds=("mark", "funding")), DYDX)
     assert not payer_lemma.ghost_covers(DYDX, funding)
+    two_markets = for_policy(Bounds(accounts=2, markets=2), DYDX)  # the deficit split by market: another call
+    assert not payer_lemma.ghost_covers(DYDX, two_markets)
     binance = resolve_policy("binance")
     assert not payer_lemma.ghost_covers(binance, one) and payer_lemma.fits(binance, one)
 
