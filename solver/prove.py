@@ -206,6 +206,8 @@ def _answered(
     # (not where the overlap rule is covered by the ghost: its all-N argument first proves the skip
     # lemma the facts then reuse, docs/solver-notes.md#dydxs-payer-claims-session-21)
     ghost_first = invariant.id in (*PAYER_CLAIMS, *payer_direct.BESIDE_PAYER) and payer_ghost_covers(policy, bounds)
+    if ghost_first and bounds.accounts == comp.LEMMA_TRADERS:
+        payer_first = True  # check's order too (it asks the direct check first elsewhere)
     if (
         payer_first
         and bounds.accounts == comp.LEMMA_TRADERS
