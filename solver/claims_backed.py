@@ -50,7 +50,7 @@ from solvent.solver import fund_facts
 from solvent.solver.assumptions import book_assumptions
 from solvent.solver.bounds import Bounds
 from solvent.solver.compositional import LEMMA_TRADERS, _Checker, _Failed
-from solvent.solver.payer_lemma import ADL_FILLS_ONLY
+from solvent.solver.payer_lemma import ADL_FILLS_ONLY, takes_over
 from solvent.solver.payer_lemma import applies as payer_applies
 from solvent.solver.per_account import _conjuncts, _decomposes, _one_event_frame, _reads_only, _settled
 from solvent.solver.refinement import replay
@@ -368,6 +368,8 @@ def holders_every_n(policy: Any, bounds: Bounds, checker: _Checker) -> tuple[str
     if bounds.assets or bounds.isolated:
         raise _Failed(f"{SYSTEM_ID}: the all-N argument covers a book without collateral assets or isolated positions")
     why = payer_applies(policy)
+    if why is None and takes_over(policy):  # bitmex: the takeover takes the fund below zero in a turn
+        why = "its fund takes over what ADL leaves, below zero if need be (the holders are not kept at zero)"
     if why is not None:  # its assumption is the payer's: it describes only a policy that argument fits
         raise _Failed(f"{SYSTEM_ID}: the all-N argument assumes the payer's coupling (ADL's fills only): {why}")
 

@@ -168,3 +168,15 @@ def test_the_funds_claim_fails_on_the_grid_with_two_traders(fund_cash: int, fund
     assert {a.name: a.cash_quote for a in step.after.accounts}["insurance_fund"] == fund_after
     assert bool(result.violates) == (fund_after < 0)
     assert "insurance-fund-non-negative" in BITMEX.accepts
+
+
+def test_claims_backed_holders_are_not_argued_for_every_n_on_bitmex() -> None:
+    """claims-backed's system holders for every N (``claims_backed.holders_every_n``) borrow the
+    payer's coupling; on bitmex the takeover takes the fund below zero within a turn, so the argument
+    is not asked there (the claim is false: the stories above)."""
+    from solvent.solver import claims_backed
+    from solvent.solver.compositional import _Checker, _Failed
+
+    bounds = Bounds(accounts=4, events=1, effort=1_000_000)
+    with pytest.raises(_Failed, match="its fund takes over what ADL leaves"):
+        claims_backed.holders_every_n(BITMEX, bounds, _Checker(bounds, 1_000_000))
