@@ -370,8 +370,13 @@ def _traders_kept(phase: str, before: Any, ctx: Ctx, traders: frozenset[str], fa
 
 def _with_fresh_system(ctx: Ctx, prefix: str = FRESH) -> Ctx:
     """``ctx`` with every system account (balances, positions, every number) a fresh variable
-    named from ``prefix``: whatever the turns before left there."""
-    fresh, _ = variable_book(ctx.book, prefix=prefix)
+    named from ``prefix``: whatever the turns before left there. Each system account is zeroed
+    first (:func:`_zeroed`): ``variable_book`` lifts integers only and keeps a field that is
+    already a term, so without it a second turn's "fresh" system accounts were what the first turn
+    left (a term over the first turn's variables, a narrower set than every value; found by helper
+    F in session 21, every lemma held either way)."""
+    template = ctx.book.with_balances(tuple(a if a.is_trader else _zeroed(a) for a in ctx.book.accounts))
+    fresh, _ = variable_book(template, prefix=prefix)
     accounts = tuple(a if a.is_trader else b for a, b in zip(ctx.book.accounts, fresh.accounts, strict=True))
     return ctx.with_book(ctx.book.with_balances(accounts))
 
