@@ -177,11 +177,14 @@ def test_okx_at_three_traders_and_three_moves_is_proved() -> None:
     assert result.units <= 10_000_000
 
 
-@pytest.mark.deep  # 9.6M units: 30 s at load 15
+@pytest.mark.deep  # 14.1M units: 45 s at load 15
 def test_okxs_claims_backed_at_three_moves_has_room_for_the_funds_steps() -> None:
     """claims-backed at N = 3, K = 3 asks the fund's claim within half of its share
     (``claims_backed._by_fund``): with the turn lemma and the induction in a quarter of that, the
-    third one-step build ran out (undecided, 19,107,838 units); in half, proved in 9,645,108."""
+    third one-step build ran out (undecided, 19,107,838 units); in half, proved in 9,645,108.
+    Since the per-trader lemmas are asked at OKX's eight clocks (session 20, solver/clock.py) the
+    traders' part spends about 4.5M more: 14,102,957 at dfb3987 and after session 21's any-K fund
+    induction (its extra clocks do not fit here), still proved within the 20M."""
     result = prove("okx", "claims-backed", Bounds(accounts=3, events=3, effort=20_000_000), minimize=False)
     assert result.verdict is Verdict.PROVED, result.summary()
-    assert result.units <= 12_000_000
+    assert result.units <= 15_000_000
