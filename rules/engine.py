@@ -50,7 +50,7 @@ from solvent.rules.events import (
 from solvent.rules.fees import charge_fee
 from solvent.rules.final_settlement import settle_final
 from solvent.rules.fund_drawdown import sample
-from solvent.rules.haircut_ratio import release_reserves, settle_losses
+from solvent.rules.haircut_ratio import fee_from_capital, release_reserves, settle_losses
 from solvent.rules.isolated import apply as move_isolated_margin
 from solvent.rules.isolated import check_one_mode, mode_checks, position_of, route
 from solvent.rules.ledger import EXTERNAL, SPOT, Ctx, Reason, Transfer, asset_balance
@@ -611,11 +611,12 @@ def _close_part(policy: Policy, ctx: Ctx, name: str, lots: Any) -> Ctx:
     math/bankruptcy.rs)."""
     assets = ctx.book_field("assets")
     closer = close_against_side if shrinks_opposing_side(policy) else None
+    capital = fee_from_capital(policy)
 
     def eq(a: Any) -> Any:
         return margin_equity(policy, assets, a)
 
-    ctx = close_step(policy.liquidation, policy.rounding.fee, ctx, name, lots, eq, closer)
+    ctx = close_step(policy.liquidation, policy.rounding.fee, ctx, name, lots, eq, closer, from_capital=capital)
     return convert_spot(policy.margin, ctx, name)
 
 
@@ -624,20 +625,21 @@ def _close_solvent(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     size = ctx.account(name).size_lots
     # percolator Gen B: the opposing side takes the lots pro rata (rules.side_index), not the book
     closer = close_against_side if shrinks_opposing_side(policy) else None
+    capital = fee_from_capital(policy)
 
     def eq(a: Any) -> Any:
         return equity(policy.margin, a)
 
     def close_rest(c: Ctx) -> Ctx:
-        return close_step(rule, policy.rounding.fee, c, name, abs_(c.account(name).size_lots), eq, closer)
+        return close_step(rule, policy.rounding.fee, c, name, abs_(c.account(name).size_lots), eq, closer, from_capital=capital)
 
     if rule.partial_above_notional_quote is not None:
         # Hyperliquid: one order this event, a share of a large position; the rest waits
         lots = order_lots(rule, ctx.account(name).size_lots, ctx.market.mark_quote)
-        ctx = close_step(rule, policy.rounding.fee, ctx, name, lots, eq, closer)
+        ctx = close_step(rule, policy.rounding.fee, ctx, name, lots, eq, closer, from_capital=capital)
     elif rule.partial_close_ppm < PPM:
         first = min_(partial_lots(rule, ctx.account(name).size_lots), abs_(ctx.account(name).size_lots))
-        ctx = close_step(rule, policy.rounding.fee, ctx, name, first, eq, closer)
+        ctx = close_step(rule, policy.rounding.fee, ctx, name, first, eq, closer, from_capital=capital)
         a = ctx.account(name)
         mm = _maintenance(policy, ctx, a)
         e = margin_equity(policy, ctx.book_field("assets"), a)

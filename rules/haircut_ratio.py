@@ -50,6 +50,15 @@ def haircut(ctx: Ctx, rule: MarginRule, rounding: RoundingRule, bankrupt: str, r
     return charge(ctx, rounding, weights, bankrupt, remaining, capped=True, reason=Reason.HAIRCUT)
 
 
+def fee_from_capital(policy: Any) -> bool:
+    """Whether a liquidation penalty is charged from capital (principal), at most the principal:
+    Gen A's haircut ratio (spec v7 §9.3 "charged from principal to insurance"; the junior profit
+    moved into the senior fund would be a senior claim the vault's residual no longer backs).
+    Gen B (``matured_only``) keeps the penalty from cash, as before."""
+    layer = policy.layer(HaircutRatio)
+    return layer is not None and not layer.matured_only
+
+
 def settles_losses(policy: Any) -> bool:
     """Whether the policy's haircut counts profit from capital that realized losses reduced."""
     layer = policy.layer(HaircutRatio)

@@ -35,6 +35,7 @@ import attrs
 from solvent.rules.arith import PPM, Rounding, abs_, and_, div, ite, max_, min_, mul_ppm, safe_divisor, sum_
 from solvent.rules.book import Account, Role
 from solvent.rules.fields import ppm_field, quote_field
+from solvent.rules.haircut_ratio import fee_from_capital
 from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.margin import equity
 from solvent.rules.outcomes import Liquidated, market_named
@@ -364,7 +365,15 @@ def note_liquidated(ctx: Ctx, name: str, equity_quote: Any, maintenance_quote: A
 
 
 def close_step(
-    rule: LiquidationRule, fee_rounding: Rounding, ctx: Ctx, name: str, lots: Any, equity_of, close_lots=None
+    rule: LiquidationRule,
+    fee_rounding: Rounding,
+    ctx: Ctx,
+    name: str,
+    lots: Any,
+    equity_of,
+    close_lots=None,
+    *,
+    from_capital: bool = False,
 ) -> Ctx:
     """Close ``lots`` at the fill price, then charge the penalty.
 
@@ -372,6 +381,9 @@ def close_step(
     the fill price, so a solvent liquidation stays solvent through every partial step.
     ``close_lots(ctx, name, lots, price)``: who takes the lots, where it is not the counterparty
     (percolator Gen B's opposing side, ``rules.side_index``); absent: the counterparty.
+    ``from_capital`` (percolator Gen A, ``haircut_ratio.fee_from_capital``): the penalty is charged
+    from the account's capital, at most its principal, and lowers the principal by as much, so
+    its junior profit ``E − principal`` is untouched (spec v7 §9.3; docs/model.md#percolator-gen-as-fee-from-capital-and-a-haircut-without-dust-session-21).
     """
     mark = ctx.market.mark_quote
     price = fill_price(rule, ctx.account(name), mark)
@@ -385,6 +397,9 @@ def close_step(
     after = ctx.account(name)
     left = equity_of(after) - abs_(after.size_lots) * slip_per_lot(rule, mark)
     penalty = liquidation_fee_paid(left, max_fee)
+    if from_capital:
+        penalty = min_(penalty, after.principal_quote)
+        ctx = ctx.update_account(name, principal_quote=after.principal_quote - penalty)
     return ctx.transfer(name, system(ctx, rule.penalty_recipient.role), penalty, Reason.LIQUIDATION_PENALTY)
 
 
@@ -482,5 +497,6 @@ def close_in_market(policy: Any, ctx: Ctx, name: str, index: int, lots_of: Any) 
         )
         return equity(policy.margin, a) - rest
 
-    ctx = close_step(rule, policy.rounding.fee, ctx, name, lots_of(ctx.account(name)), left)
+    capital = fee_from_capital(policy)
+    ctx = close_step(rule, policy.rounding.fee, ctx, name, lots_of(ctx.account(name)), left, from_capital=capital)
     return ctx.with_book(ctx.book.focused(index, funds=False))

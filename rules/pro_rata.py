@@ -3,8 +3,9 @@
 this one spreads the deficit over the weights.
 
 Formula: share_i = R × w_i / W, rounded per ``rounding.pro_rata`` (up: the excess Σshare − R goes
-to the insurance fund as dust; down: the unpaid remainder passes to the next layer); R is capped at
-W where the layer takes profit only. The weights (in ``socialized_loss``, ``haircut_ratio`` and
+to the insurance fund as dust; down: the unpaid remainder passes to the next layer; exact in
+order: down, then the remainder one quantum each to the first payers whose share had a fraction,
+so the shares add up to R); R is capped at W where the layer takes profit only. The weights (in ``socialized_loss``, ``haircut_ratio`` and
 ``clawback``) are over every trader except the bankrupt one, and the order book's resting liquidity
 (the ``liquidity`` account), which stands for the rest of the market as it does in ADL
 (``payers``; docs/model.md, "The book in every profit-taking layer"):
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from solvent.rules.arith import Rounding, div, min_, safe_divisor, sum_, when
+from solvent.rules.arith import Rounding, and_, div, min_, safe_divisor, sum_, when
 from solvent.rules.book import Account, Book, Role
 from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.rounding import ProRata, RoundingRule
@@ -54,6 +55,8 @@ def charge(
     target = when(total_weight > 0, target)
     up = rounding.pro_rata is ProRata.UP_DUST_TO_INSURANCE_FUND
     direction = Rounding.CEIL if up else Rounding.FLOOR
+    if rounding.pro_rata is ProRata.EXACT_IN_ORDER:
+        return _exact_in_order(ctx, weights, bankrupt, target, total_weight, reason), target
     charged: Any = 0
     for name, w in weights:
         share = div(target * w, safe_divisor(total_weight), rounding=direction)
@@ -63,3 +66,22 @@ def charge(
         ctx = ctx.transfer(bankrupt, ctx.system(Role.INSURANCE_FUND), charged - target, Reason.PRO_RATA_DUST)
         return ctx, target
     return ctx, charged
+
+
+def _exact_in_order(
+    ctx: Ctx, weights: list[tuple[str, Any]], bankrupt: str, target: Any, total_weight: Any, reason: Reason
+) -> Ctx:
+    """``ProRata.EXACT_IN_ORDER``: each share ⌊T·w/W⌋, then one quantum more for each of the first
+    r = T − Σ⌊T·w/W⌋ payers in book order whose share had a fraction (T·w mod W ≠ 0), so the
+    shares add up to T exactly (r is less than the number of such payers: their fractions sum to
+    r, each under one)."""
+    divisor = safe_divisor(total_weight)
+    floors = [div(target * w, divisor, rounding=Rounding.FLOOR) for _, w in weights]
+    left = target - sum_(floors)
+    extra_before: Any = 0  # payers with a fraction so far
+    for (name, w), floor in zip(weights, floors, strict=True):
+        fraction = floor * divisor != target * w
+        extra = when(and_(fraction, extra_before < left), 1)
+        ctx = ctx.transfer(name, bankrupt, floor + extra, reason)
+        extra_before = extra_before + when(fraction, 1)
+    return ctx
