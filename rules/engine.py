@@ -631,7 +631,9 @@ def _close_solvent(policy: Policy, ctx: Ctx, name: str) -> Ctx:
         return equity(policy.margin, a)
 
     def close_rest(c: Ctx) -> Ctx:
-        return close_step(rule, policy.rounding.fee, c, name, abs_(c.account(name).size_lots), eq, closer, from_capital=capital)
+        return close_step(
+            rule, policy.rounding.fee, c, name, abs_(c.account(name).size_lots), eq, closer, from_capital=capital
+        )
 
     if rule.partial_above_notional_quote is not None:
         # Hyperliquid: one order this event, a share of a large position; the rest waits

@@ -20,7 +20,12 @@ The argument, on the engine's own functions (one semantics):
    own weight and the total weight (the share lemma's generalization,
    ``solver.payer_lemma.share_check``); the book's liquidity account pays beside it with its numbers
    free, so the total ranges over every value at least the payer's own: the turn of a book of any N
-   is covered.
+   is covered. Split exactly in book order (``ProRata.EXACT_IN_ORDER``, Gen A's since session 21)
+   a share also reads the payers before it, but it is ``⌊D·w/W⌋`` or, only where ``D·w mod W ≠ 0``,
+   ``⌈D·w/W⌉``; on the lemma's book the trader is the first payer, so wherever its share has a
+   fraction the remainder (at least that fraction, a whole number) reaches it and it pays the
+   ceiling: the share of a book of any N is at most the lemma's for the same deficit, weight and
+   total, and a smaller share leaves more cash.
 2. **The step** (checked on the engine's own step at three traders, every event variant of the
    bounded kinds, from the question's assumptions): the step is ``opening``, ``settle``,
    ``before_turns``, one ``liquidation_turn`` per trader in book order, ``after_sweep`` and
@@ -69,7 +74,8 @@ STEP_TRADERS = 3
 #: what the all-N verdict assumes of the engine (``Scope.assumes``)
 ASSUMES = (
     "each trader's turn treats every other trader as a three-trader book's turn treats the others, and a "
-    "haircut payer's share reads only the deficit, its own weight and the total weight"
+    "haircut payer's share reads only the deficit, its own weight and the total weight (split exactly in book "
+    "order, at most its share on a two-payer book where it comes first)"
 )
 
 Valid = Callable[..., str]
