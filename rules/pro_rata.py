@@ -4,8 +4,8 @@ this one spreads the deficit over the weights.
 
 Formula: share_i = R × w_i / W, rounded per ``rounding.pro_rata`` (up: the excess Σshare − R goes
 to the insurance fund as dust; down: the unpaid remainder passes to the next layer; exact in
-order: payer i pays ⌊R·S_i/W⌋ − ⌊R·S_(i+1)/W⌋ over the weights S_i from i to the last, so the
-shares add up to R, each its floor or ceiling, the ceilings first in book order); R is capped at W where the layer takes profit only. The weights (in ``socialized_loss``, ``haircut_ratio`` and
+order: down, then the remainder one quantum each to the first payers whose share had a fraction,
+so the shares add up to R); R is capped at W where the layer takes profit only. The weights (in ``socialized_loss``, ``haircut_ratio`` and
 ``clawback``) are over every trader except the bankrupt one, and the order book's resting liquidity
 (the ``liquidity`` account), which stands for the rest of the market as it does in ADL
 (``payers``; docs/model.md, "The book in every profit-taking layer"):
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from solvent.rules.arith import Rounding, div, min_, safe_divisor, sum_, when
+from solvent.rules.arith import Rounding, and_, div, min_, safe_divisor, sum_, when
 from solvent.rules.book import Account, Book, Role
 from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.rounding import ProRata, RoundingRule
@@ -71,20 +71,17 @@ def charge(
 def _exact_in_order(
     ctx: Ctx, weights: list[tuple[str, Any]], bankrupt: str, target: Any, total_weight: Any, reason: Reason
 ) -> Ctx:
-    """``ProRata.EXACT_IN_ORDER``: payer i pays ⌊T·S_i/W⌋ − ⌊T·S_(i+1)/W⌋, S_i the weight of i and of
-    every payer after it in book order (S_1 = W): the shares telescope to ⌊T·W/W⌋ = T exactly, each
-    is ⌊T·w_i/W⌋ or ⌈T·w_i/W⌉ (a zero weight pays 0), and the quanta the floors leave fall to the
-    payers first in book order (the first of two pays the ceiling)."""
+    """``ProRata.EXACT_IN_ORDER``: each share ⌊T·w/W⌋, then one quantum more for each of the first
+    r = T − Σ⌊T·w/W⌋ payers in book order whose share had a fraction (T·w mod W ≠ 0), so the
+    shares add up to T exactly (r is less than the number of such payers: their fractions sum to
+    r, each under one)."""
     divisor = safe_divisor(total_weight)
-    products = [target * w for _, w in weights]
-    shares: list[Any] = []
-    tail: Any = 0  # T·S_(i+1)
-    below: Any = 0  # ⌊T·S_(i+1)/W⌋
-    for product in reversed(products):
-        tail = tail + product
-        upto = div(tail, divisor, rounding=Rounding.FLOOR)
-        shares.append(upto - below)
-        below = upto
-    for (name, _), share in zip(weights, reversed(shares), strict=True):
-        ctx = ctx.transfer(name, bankrupt, share, reason)
+    floors = [div(target * w, divisor, rounding=Rounding.FLOOR) for _, w in weights]
+    left = target - sum_(floors)
+    extra_before: Any = 0  # payers with a fraction so far
+    for (name, w), floor in zip(weights, floors, strict=True):
+        fraction = floor * divisor != target * w
+        extra = when(and_(fraction, extra_before < left), 1)
+        ctx = ctx.transfer(name, bankrupt, floor + extra, reason)
+        extra_before = extra_before + when(fraction, 1)
     return ctx

@@ -21,10 +21,11 @@ class ProRata(enum.Enum):
     ``up_dust_to_insurance_fund``: each share rounded up, the excess over the deficit goes to the
     insurance fund (docs/solver-notes.md#rounding-leaks: this restores conservation). ``down_remainder_to_next_layer``: each
     share rounded down, the unpaid remainder passes to the next waterfall layer.
-    ``exact_in_order``: payer i pays ``⌊T·S_i/W⌋ − ⌊T·S_(i+1)/W⌋``, ``S_i`` the weight of i and of
-    every payer after it in book order: the shares telescope to the target exactly, no dust moves
-    and nothing passes on; each share is ``⌊T·w_i/W⌋`` or ``⌈T·w_i/W⌉`` (so at most ``w_i`` where
-    ``T ≤ W``), the quanta the floors leave falling to the payers first in book order
+    ``exact_in_order``: each share rounded down, then the remainder ``r = T − Σ⌊T·w_i/W⌋`` paid one
+    quantum each by the first ``r`` payers in book order whose share had a fraction
+    (``T·w_i mod W ≠ 0``): the shares add up to the target exactly, no dust moves and nothing passes
+    on; each share is ``⌊T·w_i/W⌋`` or ``⌈T·w_i/W⌉`` (the fractions sum to ``r``, each under one, so
+    more than ``r`` payers have one when ``r > 0``); the split reads the payers before each one
     (docs/model.md#percolator-gen-as-fee-from-capital-and-a-haircut-without-dust-session-21).
     """
 

@@ -122,16 +122,13 @@ class TestWarmupWindow:
         steps = run(
             _with("percolator-gen-a", release=Release.WINDOW_END, warmup_events=2), stressed_book(dave_cash=51), events
         )
-        # alice's 160 vested at clock 1; the bankruptcy finds 200 of junior profit: 119.2 and 29.8, alice
-        # first in book order pays the ceiling 120 and bob the rest, 29 (exact_in_order: no dust)
+        # alice's 160 vested at clock 1; the bankruptcy finds 200 of junior profit: ⌊149 × 160/200⌋ = 119
+        # and ⌊149 × 40/200⌋ = 29, the remainder 1 to alice, the first payer with a fraction (exact_in_order)
         assert _haircuts(steps[-1]) == {"alice": 120, "bob": 29}
         unvested = run(
             _with("percolator-gen-a", release=Release.WINDOW_END, warmup_events=3), stressed_book(dave_cash=51), events
         )
-        assert _haircuts(unvested[-1]) == {
-            "alice": 133,
-            "bob": 16,
-        }  # 149 over 320 and 40: 132.4 and 16.6, alice first pays the ceiling
+        assert _haircuts(unvested[-1]) == {"alice": 133, "bob": 16}  # 149 over 320 and 40: 132 + 16, alice the 1 left
 
     def test_without_a_window_profit_never_vests(self) -> None:
         steps = run(

@@ -1,8 +1,8 @@
 """``ProRata.EXACT_IN_ORDER`` (percolator Gen A's haircut since session 21) at its boundaries
 (docs/model.md#percolator-gen-as-fee-from-capital-and-a-haircut-without-dust-session-21).
 
-The split: payer i pays ⌊T·S_i/W⌋ − ⌊T·S_(i+1)/W⌋, S_i the weight of i and every payer after it in
-book order; the shares add up to T (they telescope), each its floor or ceiling, no dust.
+The split: each share ⌊T·w/W⌋, then the remainder r = T − Σ⌊T·w/W⌋ one quantum each to the first r
+payers in book order whose share had a fraction (T·w mod W ≠ 0); the shares add up to T, no dust.
 (The fee from capital is tested on the story book, tests/solver/test_gen_a_payer_stories.py.)
 
 Under z3: tests/differential/test_pro_rata_exact_z3.py (the same cases, both interpreters).
@@ -45,17 +45,16 @@ CASES = [
     (6, [2, 4, 6], [1, 2, 3]),
     # r = 0 at D = W: each pays its whole weight
     (7, [3, 4], [3, 4]),
-    # r = payers − 1 = 2 quanta the floors leave (⌊2/3⌋ = 0 each): the running floors ⌊2·S/3⌋ over
-    # S = 3, 2, 1 are 2, 1, 0, so the first two pay one each
+    # r = payers − 1 = 2: ⌊2/3⌋ = 0 each, the first two with a fraction pay one more
     (2, [1, 1, 1], [1, 1, 0]),
-    # a zero weight pays nothing (its running floor equals the next): the quanta go to the next payers
+    # a zero weight is skipped (no fraction): the remainder goes to the next payers
     (2, [0, 1, 1, 1], [0, 1, 1, 0]),
-    # a payer whose share is exact pays just it: D 3 over W 6, S = 6, 4, 3, 2, running floors
-    # 3, 2, 1, 1: shares 1 (3·2/6 exact), 1 (⌈0.5⌉), 0 (⌊0.5⌋), 1 (exact)
+    # a payer whose share is exact is skipped though its weight is not zero: D 3 over W 6, the
+    # first's 3·2/6 = 1 exact, the second's 3/6 has a fraction and takes the remainder r = 1
     (3, [2, 1, 1, 2], [1, 1, 0, 1]),
-    # the dust story's split (tests/solver/test_gen_a_payer_stories.py): 8 over five weights 9, the
-    # running floors ⌊8·S/45⌋ over S = 45, 36, 27, 18, 9 are 8, 6, 4, 3, 1: shares 2, 2, 1, 2, 1
-    (8, [9, 9, 9, 9, 9], [2, 2, 1, 2, 1]),
+    # the dust story's split (tests/solver/test_gen_a_payer_stories.py): 8 over five weights 9,
+    # ⌊72/45⌋ = 1 each, r = 3 to the first three
+    (8, [9, 9, 9, 9, 9], [2, 2, 2, 1, 1]),
     # capped at W: a deficit above the weights takes exactly each weight
     (100, [3, 4], [3, 4]),
 ]

@@ -17,8 +17,8 @@ each a well-formed book inside the prover's default bounds, one mark move:
 2. **The pro-rata rounding dust went to the fund** (five traders short, five long). Each haircut
    rounded every payer's share up and sent the excess to the senior fund, so the fifth bankruptcy
    found 5 for its 8 (-3). Now (§3.4: the slack is the vault's, not the senior fund's) the split is
-   ``exact_in_order``: payer i pays ⌊D·S_i/W⌋ − ⌊D·S_(i+1)/W⌋ over the weights from i on, which
-   add up to D; each deficit of 8 is paid exactly and nothing reaches the fund.
+   ``exact_in_order``: shares floored, the remainder a quantum each to the first payers with a
+   fraction; each deficit of 8 is paid exactly and nothing reaches the fund.
 
 Each old rule is restated here as a mutant of the engine (the fee from cash; the shares rounded up
 with the dust to the fund) and breaks the claims on its story: the fix is what keeps them."""
@@ -174,12 +174,12 @@ class TestTheDustStory:
     def test_every_deficit_is_paid_exactly(self) -> None:
         s = step(GEN_A, dust_book(), MarkPrice(1))
         assert [o.deficit_quote for o in s.outcomes if isinstance(o, Bankrupt)] == [8] * 5
-        # the first: 8 over five weights of 9, the running floors ⌊8·S/45⌋ over S = 45, 36, 27, 18, 9
-        # are 8, 6, 4, 3, 1: 2, 2, 1, 2, 1; every later one over the profit left, paid exactly too
+        # the first: 8 over five weights of 9, ⌊72/45⌋ = 1 each and the remainder 3 to the first three
+        # payers in book order (w0, w1, w2); every later one over the profit left, paid exactly too
         for i in range(5):
             assert sum(_paid(s, Reason.HAIRCUT, destination=f"b{i}")) == 8
-        assert _paid(s, Reason.HAIRCUT, destination="b0") == [2, 2, 1, 2, 1]
-        assert _paid(s, Reason.HAIRCUT, destination="b4") == [1, 2, 2, 1, 2]
+        assert _paid(s, Reason.HAIRCUT, destination="b0") == [2, 2, 2, 1, 1]
+        assert _paid(s, Reason.HAIRCUT, destination="b4") == [1, 2, 1, 2, 2]
         assert _paid(s, Reason.PRO_RATA_DUST) == []
         assert not any(isinstance(o, Residual) for o in s.outcomes)
         assert [c for c in CLAIMS if _holds(s, c)] == list(CLAIMS)
