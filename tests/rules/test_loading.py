@@ -335,6 +335,18 @@ class TestShapeErrors:
             "'payers_down_shortfall_from_fee_account': 'ceil' @ $.rounding.funding (policy.toml:8:11)"
         )
 
+    def test_pro_rata_names_its_three_choices(self) -> None:
+        """``exact_in_order`` (session 21) is read, and a bad value lists it with the others."""
+        assert (
+            loads_policy(MINIMAL + '[rounding]\npro_rata = "exact_in_order"\n').rounding.pro_rata
+            is ProRata.EXACT_IN_ORDER
+        )
+        assert error_of(MINIMAL + '[rounding]\npro_rata = "exact"\n') == (
+            "policy.toml: 1 error(s)\n"
+            "  'pro_rata' must be one of 'up_dust_to_insurance_fund', 'down_remainder_to_next_layer', "
+            "'exact_in_order': 'exact' @ $.rounding.pro_rata (policy.toml:8:12)"
+        )
+
     def test_funding_rounding_reads_its_choice(self) -> None:
         policy = loads_policy(MINIMAL + '[rounding]\nfunding = "payers_up_dust_to_insurance_fund"\n')
         assert policy.rounding.funding is FundingRounding.PAYERS_UP_DUST_TO_INSURANCE_FUND
