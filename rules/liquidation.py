@@ -398,7 +398,7 @@ def close_step(
     left = equity_of(after) - abs_(after.size_lots) * slip_per_lot(rule, mark)
     penalty = liquidation_fee_paid(left, max_fee)
     if from_capital:
-        penalty = min_(penalty, after.principal_quote)
+        penalty = min_(penalty, max_(after.principal_quote, 0))
         ctx = ctx.update_account(name, principal_quote=after.principal_quote - penalty)
     return ctx.transfer(name, system(ctx, rule.penalty_recipient.role), penalty, Reason.LIQUIDATION_PENALTY)
 
