@@ -56,7 +56,7 @@ def charge(
     up = rounding.pro_rata is ProRata.UP_DUST_TO_INSURANCE_FUND
     direction = Rounding.CEIL if up else Rounding.FLOOR
     if rounding.pro_rata is ProRata.EXACT_IN_ORDER:
-        return _exact_in_order(ctx, weights, bankrupt, target, total_weight, reason), target
+        return _exact_in_order(ctx, weights, bankrupt, target, total_weight, reason)
     charged: Any = 0
     for name, w in weights:
         share = div(target * w, safe_divisor(total_weight), rounding=direction)
@@ -70,18 +70,21 @@ def charge(
 
 def _exact_in_order(
     ctx: Ctx, weights: list[tuple[str, Any]], bankrupt: str, target: Any, total_weight: Any, reason: Reason
-) -> Ctx:
+) -> tuple[Ctx, Any]:
     """``ProRata.EXACT_IN_ORDER``: each share ⌊T·w/W⌋, then one quantum more for each of the first
     r = T − Σ⌊T·w/W⌋ payers in book order whose share had a fraction (T·w mod W ≠ 0), so the
     shares add up to T exactly (r is less than the number of such payers: their fractions sum to
-    r, each under one)."""
+    r, each under one). Returns (ctx, the shares' sum): that is T, and what the layer reports
+    paid is what the payers paid, term for term (as the rounding down reports it)."""
     divisor = safe_divisor(total_weight)
     floors = [div(target * w, divisor, rounding=Rounding.FLOOR) for _, w in weights]
     left = target - sum_(floors)
     extra_before: Any = 0  # payers with a fraction so far
+    charged: Any = 0
     for (name, w), floor in zip(weights, floors, strict=True):
         fraction = floor * divisor != target * w
-        extra = when(and_(fraction, extra_before < left), 1)
-        ctx = ctx.transfer(name, bankrupt, floor + extra, reason)
+        share = floor + when(and_(fraction, extra_before < left), 1)
+        ctx = ctx.transfer(name, bankrupt, share, reason)
+        charged = charged + share
         extra_before = extra_before + when(fraction, 1)
-    return ctx
+    return ctx, charged
