@@ -168,7 +168,11 @@ def step_facts(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str
     premise = [_b(a.holds) for a in book_assumptions(policy, book, one)]
     traders = [a.name for a in book.traders]
     lemmas = []
+    base = premise
     for slot in slots(book, one):
+        # the event's numbers within the bounds too (a mark of at least the least price: a penalty,
+        # charged from capital under Gen A, is then never negative and never raises a principal)
+        premise = [*base, _b(slot.field_bounds)]
         for variant in slot.variants:
             ctx = before_turns(policy, settle(policy, opening(policy, book), variant.event))
             first = len(ctx.entries)
