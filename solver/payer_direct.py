@@ -41,7 +41,7 @@ import z3
 from solvent.properties.catalog import Invariant
 from solvent.rules.outcomes import Bankrupt
 from solvent.rules.policy import Policy
-from solvent.solver import effort, fund_facts, payer_facts, payer_previous, resolution_facts
+from solvent.solver import cascade_facts, effort, fund_facts, payer_facts, payer_previous, resolution_facts
 from solvent.solver.bounds import Bounds
 from solvent.solver.compositional import _Checker, _Failed
 from solvent.solver.per_account import _conjuncts
@@ -78,6 +78,11 @@ METHOD = (
 PIECES_AT_ONCE = "a payer's claim is asked in pieces at once: asked whole it never decided"
 #: said in the method line of a check asked with the fund's turn lemma (asked whole: one conjunct)
 FUND_METHOD = "; the fund's turn lemma as proved facts (an instance at each trader's turn), asked exact first"
+#: said in the method line of a check asked with the turn with the cascade as facts (asked whole)
+CASCADE_METHOD = (
+    "; each trader's turn with the cascade as proved facts (its three parts, an instance at each trader's turn), "
+    "asked exact first"
+)
 
 
 @attrs.frozen
@@ -86,7 +91,7 @@ class ByCases:
     the question counts) and how the question is asked with them."""
 
     policy: Policy
-    facts: payer_facts.PayerFacts | resolution_facts.ResolutionFacts | fund_facts.FundFacts
+    facts: payer_facts.PayerFacts | resolution_facts.ResolutionFacts | fund_facts.FundFacts | cascade_facts.CascadeFacts
     queries: tuple[QueryStats, ...]
     #: the fund's turn lemma beside the payer's, for claims-backed (whose conjuncts include the
     #: fund's cash): its instances follow the payer's
@@ -99,6 +104,8 @@ class ByCases:
             return METHOD.replace("the payer's lemmas", "the resolution lemma")
         if isinstance(self.facts, fund_facts.FundFacts):
             return FUND_METHOD
+        if isinstance(self.facts, cascade_facts.CascadeFacts):
+            return CASCADE_METHOD
         return METHOD
 
     #: the gap terms of the last :meth:`instances` call, by its book (read once by :meth:`abstracted`,
@@ -129,7 +136,9 @@ class ByCases:
         """``obligation`` (the claim, or the transfers for None) decided piece by piece (see the
         module docstring) within ``units`` (default: what the build left); on a question of more
         than one event or variant, asked whole."""
-        if isinstance(self.facts, fund_facts.FundFacts):  # the chain of turns: exact z3 follows it whole
+        if isinstance(self.facts, (fund_facts.FundFacts, cascade_facts.CascadeFacts)):
+            # the chain of turns: exact z3 follows it whole (drift's no-negative-equity on two traders with
+            # the cascade's facts: 23,077 units)
             if obligation is None:  # the transfers as before (drift's are discharged for the purified query)
                 return query.check_obligation(obligation, units=units)
             total = query.solve_units if units is None else units
@@ -194,6 +203,8 @@ def prepared(policy: Policy, bounds: Bounds, claim: str = "") -> tuple[ByCases |
             facts = resolution_facts.prove(policy, valid, claim, renamed)
         elif claim in fund_facts.FUND_CLAIMS:
             facts = fund_facts.prove(policy, valid, claim, bounds, renamed, used)
+        elif cascade_facts.fits(policy, bounds, claim):  # a socialized loss with a cascade (drift, mango-v4)
+            facts = cascade_facts.prove(policy, valid, renamed)
         elif payer_previous.fits(policy):  # ADL at the previous mark, the vault holding what it takes over
             facts = payer_previous.facts(policy, valid, bounds.start_margin, renamed)
         else:
@@ -260,4 +271,4 @@ def _combined(tried: list[Answer], pieces: int, started: float) -> Answer:
     return Answer(Verdict.PROVED, QueryStats(name, result, time.perf_counter() - started, units=units))
 
 
-__all__ = ["BESIDE_PAYER", "FUND_METHOD", "METHOD", "WHOLE_FIRST", "ByCases", "prepare", "prepared"]
+__all__ = ["BESIDE_PAYER", "CASCADE_METHOD", "FUND_METHOD", "METHOD", "WHOLE_FIRST", "ByCases", "prepare", "prepared"]
