@@ -15,8 +15,12 @@ traders (every number free, the mark a price), from a book where every flat trad
 3. every other trader worth at least 0 before the turn is worth at least 0 after it (the turn's own
    trader is 1's).
 
-Each part is asked on its own (asked as one claim on Drift it was undecided within 8M units, its parts
-1.06M, 1.08M and 1.44M: z3 need not follow the three conclusions' cases at once). The second trader's
+Each part is asked on its own, each in a fresh z3 context (so its units are the same whatever the
+question built before it: inside ``prove``'s context, after the cascade invariant's lemmas, the
+first part spent 2.09M units and was undecided, where fresh it is unsat in 1.06M). Asked as one claim
+on Drift the turn was undecided within 8M units; 2 and 3 speak of the other trader only (the turn's
+own is 1's), which is what the induction over the turns needs: Drift's parts 1,059,782, 167,604 and
+666,461 units (with 3 over every trader, undecided within 4M). The second trader's
 parts are the first's with the accounts renamed (``payer_facts.renamed``): a renaming of a valid
 formula is valid, so they are not asked (they speak of the turn on the book in the renamed order,
 which is not the same z3 term as the second trader's own turn; z3 relates the two). Each is then instantiated
@@ -42,7 +46,7 @@ from solvent.rules.engine import liquidation_turn
 from solvent.rules.events import MarkPrice
 from solvent.rules.ledger import Ctx
 from solvent.rules.policy import Policy
-from solvent.solver import cascade_invariant
+from solvent.solver import cascade_invariant, effort
 from solvent.solver.bounds import Bounds
 from solvent.solver.fund_facts import _starts
 from solvent.solver.payer_facts import _pairs, in_turn_order, instance, renamed
@@ -128,14 +132,19 @@ class CascadeFacts:
 def prove(policy: Policy, valid: Valid, said: Callable[[str, str], None]) -> CascadeFacts:
     """Every part for the first trader (``valid`` raises where one does not hold or is not decided);
     the second trader's are the first's renamed (``said``, no query)."""
+    lemmas = []
+    for k, part in enumerate(PARTS):
+        with effort.question():  # each part in a fresh z3 context: its units whatever was built before
+            free, _ = symbolic_book(Bounds(accounts=TRADERS))
+            first = free.traders[0].name
+            premise, claims = parts(policy, free, first)
+            lemmas.append(valid(f"{first}'s turn with the cascade ({TRADERS} traders, {PREMISE}): {part}", premise, claims[k]))
+    # the formulas built again in the caller's context, where they are instantiated (nothing asked)
     free, _ = symbolic_book(Bounds(accounts=TRADERS))
     names = [a.name for a in free.traders]
     first = names[0]
     premise, claims = parts(policy, free, first)
-    lemmas, formulas = [], []
-    for part, claim in zip(PARTS, claims, strict=True):
-        lemmas.append(valid(f"{first}'s turn with the cascade ({TRADERS} traders, {PREMISE}): {part}", premise, claim))
-        formulas.append(z3.Implies(z3.And(*premise), claim))
+    formulas = [z3.Implies(z3.And(*premise), claim) for claim in claims]
     turns = [(first, tuple(formulas))]
     for trader in names[1:]:
         names_to = in_turn_order(names, trader)
