@@ -310,7 +310,6 @@ def _answered(
             policy, invariant, bounds, total - _units(lemmas) - _units(cased), transfers=transfers, cases=cases
         )
     else:
-        cascade = bounds.events == 1 and cascade_facts.fits(policy, attrs.evolve(bounds, accounts=2), invariant.id)
         outcome = _small_scope_first(
             policy,
             invariant,
@@ -327,10 +326,7 @@ def _answered(
             and (bounds.accounts > comp.LEMMA_TRADERS or bounds.events > 1),
             # a claim about one resolution: its lemma's facts are cheap and decide the lemmas' book
             # within its quarter (docs/solver-notes.md#the-adl-claims-for-every-n-by-lemmas-issue-18)
-            # and so are the cascade's turn facts where N is larger: the lemmas' book first, with half
-            # (docs/solver-notes.md#drifts-direct-check-session-21)
-            book_cases=facts if held and (invariant.id in RESOLUTION_CLAIMS or cascade) else None,
-            book_share=2 if held and cascade else 4,
+            book_cases=facts if held and invariant.id in RESOLUTION_CLAIMS else None,
         )
         cased = ahead + cased  # counted in the direct check's outcome, beside any cases before
     outcome = attrs.evolve(outcome, queries=cased + outcome.queries)
@@ -714,6 +710,10 @@ def _lemmas_book_fits(policy: Policy, invariant: Invariant, bounds: Bounds) -> b
         # percolator Gen B's fund, entry by entry: the lemmas' book proves it for every N
         # (docs/solver-notes.md#percolator-gen-bs-cells-session-21), so N asks the transfers alone
         return True
+    if bounds.events == 1 and cascade_facts.fits(policy, attrs.evolve(bounds, accounts=2), invariant.id):
+        # the cascade invariant's claims with each turn's facts (drift, mango-v4): the lemmas' book proves
+        # them for every N (docs/solver-notes.md#drifts-direct-check-session-21), so N asks the transfers alone
+        return True
     return _payer_fits(policy, invariant, bounds)
 
 
@@ -975,7 +975,6 @@ def _small_scope_first(
     lemmas_held: bool = False,
     book_cases: Callable[[Bounds], tuple[payer_direct.ByCases | None, tuple[QueryStats, ...]]] | None = None,
     smallest_first: bool = False,
-    book_share: int = 4,
 ) -> ProofResult:
     """Refute on 1, 2, 3 traders first (cheap, and every measured counterexample lived there,
     docs/solver-notes.md#small-scope), then decide N itself, all within ``units``: the smaller books
@@ -991,9 +990,7 @@ def _small_scope_first(
     would be a bug in Solvent, which the direct check at N still catches: ``_extended``); only the
     lemmas' book is asked first (``hold_back``, where N is larger: ``_on_lemma_book`` reads its
     proof), and N's own pass gets the rest (docs/solver-notes.md#no-refutation-search-where-the-lemmas-held);
-    ``book_cases``: the facts that pass on the lemmas' book is asked with; ``book_share``: with
-    ``lemmas_held``, that pass gets ``units // book_share`` (a quarter, half for the cascade's turn
-    facts, which alone take 1.89M on drift: docs/solver-notes.md#drifts-direct-check-session-21).
+    ``book_cases``: the facts that pass on the lemmas' book is asked with.
 
     ``smallest_first``: a claim about each account on its own (:data:`SMALLEST_FIRST`) with no all-N
     argument, on a book larger than the lemmas' or over K > 1 events: the smaller books share a third
@@ -1001,7 +998,7 @@ def _small_scope_first(
     on one event before K (a story of fewer events is one within the bounds, as one of fewer
     traders is); N's own pass gets the rest."""
     earlier: list[QueryStats] = []
-    quarter = units // (3 if smallest_first else book_share if lemmas_held else 4)  # a cheap refutation, not a proof
+    quarter = units // (3 if smallest_first else 4)  # a search for a cheap refutation, not a proof
     smallest = 2 if set(bounds.event_kinds) <= {"trade"} else 1
     sizes = [n for n in (1, 2, 3) if smallest <= n < bounds.accounts]
     if lemmas_held:
