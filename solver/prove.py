@@ -288,7 +288,10 @@ def _answered(
     elif cases is not None and invariant.id in PAYER_CLAIMS and bounds.accounts == comp.LEMMA_TRADERS:
         # the payer's facts the same way, on their own book (where they apply: else nothing asked)
         # (docs/solver-notes.md#the-payers-facts-first-issue-18)
-        turned = cases(_within(bounds, (total - _units(lemmas)) // 4))
+        # (the cascade's turn facts within half: drift's three parts take 1.89M units, more than the quarter
+        # its 8.75M leaves them after the lemmas, docs/solver-notes.md#drifts-direct-check-session-21)
+        cascade = cascade_facts.fits(policy, attrs.evolve(bounds, events=1), invariant.id) and bounds.events == 1
+        turned = cases(_within(bounds, (total - _units(lemmas)) // (2 if cascade else 4)))
         turned = None if turned[0] is None and not turned[1] else turned
     if turned is not None:
         cased, cases = turned[1], (lambda _b, proved=turned: (proved[0], ())) if turned[0] is not None else None
