@@ -206,9 +206,12 @@ def test_mangos_claims_are_proved_for_every_n_at_four_traders(claim: str) -> Non
 
 
 @pytest.mark.deep
-def test_drifts_lemmas_hold_and_its_direct_check_does_not_decide_at_four_traders() -> None:
-    """Drift's direct check (at N = 4 and on the lemmas' two-trader book) is undecided within 10M:
-    the verdict stays bounded, saying the lemmas held (docs/solver-notes.md#what-stops-drift)."""
-    result = prove("drift", "no-negative-equity", FOUR, minimize=False)
-    assert result.verdict is Verdict.PARTIAL
-    assert "the all-N lemmas held, but the direct check at N = 4 was undecided" in result.reason
+@pytest.mark.parametrize("claim", cascade_invariant.CLAIMS)
+def test_drifts_claims_are_proved_for_every_n_at_four_traders(claim: str) -> None:
+    """Drift's direct check on the lemmas' two-trader book decides with each turn's facts
+    (``solver.cascade_facts``), asked first: the claim for every N, N = 4 asking the transfers alone
+    (undecided within 10M before, docs/solver-notes.md#drifts-direct-check-session-21)."""
+    result = prove("drift", claim, FOUR, minimize=False)
+    assert result.verdict is Verdict.PROVED, result.reason
+    assert cascade_invariant.METHOD[:60] in result.method
+    assert "the lemmas' book (N = 2) asked first, where the claim is proved for every N" in result.method
