@@ -138,7 +138,9 @@ def prove(policy: Policy, valid: Valid, said: Callable[[str, str], None]) -> Cas
             free, _ = symbolic_book(Bounds(accounts=TRADERS))
             first = free.traders[0].name
             premise, claims = parts(policy, free, first)
-            lemmas.append(valid(f"{first}'s turn with the cascade ({TRADERS} traders, {PREMISE}): {part}", premise, claims[k]))
+            lemmas.append(
+                valid(f"{first}'s turn with the cascade ({TRADERS} traders, {PREMISE}): {part}", premise, claims[k])
+            )
     # the formulas built again in the caller's context, where they are instantiated (nothing asked)
     free, _ = symbolic_book(Bounds(accounts=TRADERS))
     names = [a.name for a in free.traders]
