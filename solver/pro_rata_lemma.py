@@ -38,6 +38,7 @@ from solvent.rules.rounding import ProRata, RoundingRule, SideIndex
 from solvent.rules.side_index import charge_k_up
 from solvent.solver import effort, wall
 from solvent.solver.bounds import Bounds
+from solvent.solver.exact_split_lemma import ExactSplits
 from solvent.solver.linearize import Linearizer
 from solvent.solver.story import symbolic_book
 from solvent.solver.verdicts import QueryStats, SpuriousCounterexample, Verdict
@@ -293,6 +294,10 @@ class Discharger:
         #: (``fund_facts``: one per trader's turn): each charged once (default: this one's own)
         self.paid = self.used if paid is None else paid
         self._built: dict[Any, Any] = {}
+        #: the exact split's lemma (``solver.exact_split_lemma``: ``Σ shares = T``), where the
+        #: policy's pro_rata is exact_in_order (no dust transfer to discharge there): its facts go
+        #: to every phase of a question (``Query``), the exact one too
+        self.exact = ExactSplits(rounding, self.paid)
         #: per amount asked (kept alive with it): whether a proved lemma covers it
         self._asked: dict[int, tuple[Any, bool]] = {}
 
@@ -350,7 +355,7 @@ class Discharger:
 
     @property
     def stats(self) -> list[QueryStats]:
-        return [lemma.stats for lemma in self.used.values()]
+        return [lemma.stats for lemma in self.used.values()] + self.exact.stats
 
 
 __all__ = [

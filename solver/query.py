@@ -200,6 +200,9 @@ class StoryQuery:
         #: at 10M with them)
         ctxs = [vr.ctx for r in self.runs for vr in r.runs]
         self.split_facts = self.split_lemmas.facts(ctxs) if bounds.linearize else []
+        #: the exact split's sum and bounds (``solver.exact_split_lemma``), to every phase: the
+        #: exact one needs the sum as much as the purified one (it is a counting argument)
+        self.facts += self.split_lemmas.exact.facts(ctxs)
         #: per framed obligation, its conjuncts: (violation, the conjunct as a fact once proved)
         self.parts: dict[str | None, list[tuple[Any, Any]]] = {}
         for o in framed:
