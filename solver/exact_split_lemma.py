@@ -108,8 +108,9 @@ def _expr(x: Any) -> Any:
 def split(rounding: RoundingRule, remaining: Any, weights: list[Any], *, capped: bool) -> Split:
     """The engine's ``charge`` (exact in order) on a book of ``len(weights)`` payers and one
     bankrupt account: its share transfers and reported paid, with the target, divisor, floors and
-    ``extra_before`` counters rebuilt as ``charge`` builds them (checked: each share is the floor
-    plus the engine's own extra quantum, :func:`_check_terms`)."""
+    the counters ``c_j`` of payers with a fraction named for the steps (terms of the proof only:
+    the conclusions read the engine's shares and paid, and the steps tie the engine's extra
+    quanta ``share_i − f_i`` to these counters, so a wrong name here fails a step)."""
     book, _ = symbolic_book(Bounds(accounts=len(weights) + 1, effort=1))
     bankrupt, *payers = [a.name for a in book.traders]
     ctx, paid = charge(
