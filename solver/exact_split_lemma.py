@@ -23,7 +23,10 @@ f_i·d`` the remainders and ``c_j`` the engine's ``extra_before`` before payer `
    ``L = 0`` or ``L < C``), instantiated at ``left``, ``d``, ``Σ m_i``, ``c_k``;
 5. by induction over the payers, the extras so far ``E_j = min(c_j, left)`` (the engine's
    ``extra_before < left`` gives one more exactly while ``c_j < left``);
-6. the sum (``Σ f_i + min(c_k, left) = Σ f_i + left = T``) and each payer's bounds.
+6. the sum (``Σ f_i + min(c_k, left) = Σ f_i + left = T``);
+7. a share's bounds on free numbers (a floor plus a quantum in {0, 1} only where it had a
+   fraction, ``T ≤ W`` where capped), instantiated at each payer's terms (four payers 53,127
+   units in all, where asking the bounds on the split's terms cost 80K a payer).
 
 Each step's query is on ``k``'s terms, but none holds more than one payer's nonlinear terms
 beyond what the steps before it settled, so its cost grows slowly with ``k`` (one z3 search over
@@ -187,11 +190,28 @@ def steps(s: Split, capped: bool) -> list[tuple[str, list[Any], list[Any]]]:
     ext = [sum_(extras[:j]) == min_(c[j], left) for j in range(k + 1)]
     out += [(f"E_{j + 1} = min(c_{j + 1}, left)", [left >= 0, ext[j]], [ext[j + 1]]) for j in range(k)]
     out.append(("Σ shares = T", [*counted, ext[k]], [sum_(s.shares) == s.target, _expr(s.paid) == s.target]))
+    # each share's bounds: on free numbers once (a floor plus an extra quantum only where the
+    # floor had a fraction), then at each payer's terms (its premises checked there)
+    big_t, big_dd, w, f, e, big_w = (z3.Int(f"exact.share.{x}") for x in "TDwfeW")
+    premises = [
+        big_dd > 0,
+        f == div(big_t * w, big_dd, rounding=Rounding.FLOOR),
+        z3.Or(e == 0, e == 1),
+        z3.Implies(e == 1, f * big_dd != big_t * w),
+        big_t >= 0,
+        w >= 0,
+        w <= big_w,
+        z3.Implies(big_w > 0, big_dd == big_w),
+        z3.Implies(big_w <= 0, big_t == 0),
+    ] + ([z3.Implies(big_w > 0, big_t <= big_w)] if capped else [])
+    ceiling = -div(-(big_t * w), big_dd, rounding=Rounding.FLOOR)
+    conclusions = [f + e >= 0, f + e <= ceiling] + ([f + e <= w] if capped else [])
+    out.append(("a share's bounds (free numbers)", premises, conclusions))
+    at = z3.Implies(z3.And(premises), z3.And(conclusions))
     for i in range(k):
+        pairs = [(big_t, s.target), (big_dd, d), (w, s.weights[i]), (f, s.floors[i]), (e, extras[i]), (big_w, sum_(s.weights))]
         each = [s.shares[i] >= 0, s.shares[i] <= s.ceiling(i)] + ([s.shares[i] <= s.weights[i]] if capped else [])
-        out.append((f"share {i} bounds", [s.domain(), bounds[i], counted[0], extras[i] >= 0, extras[i] <= 1], each))
-    # extras in [0, 1]: the engine's when(.., 1); asked before the bounds that use it
-    out.insert(-k, ("each extra in [0, 1]", [], [z3.And(e >= 0, e <= 1) for e in extras]))
+        out.append((f"share {i}'s bounds", [z3.substitute(at, *pairs), s.domain()], each))
     return out
 
 
