@@ -117,7 +117,12 @@ def split(rounding: RoundingRule, remaining: Any, weights: list[Any], *, capped:
     book, _ = symbolic_book(Bounds(accounts=len(weights) + 1, effort=1))
     bankrupt, *payers = [a.name for a in book.traders]
     ctx, paid = charge(
-        Ctx(book), rounding, list(zip(payers, weights, strict=True)), bankrupt, remaining, capped=capped,
+        Ctx(book),
+        rounding,
+        list(zip(payers, weights, strict=True)),
+        bankrupt,
+        remaining,
+        capped=capped,
         reason=Reason.HAIRCUT,
     )
     shares = [e.item.amount_quote for e in ctx.entries if e.item.reason is Reason.HAIRCUT]
@@ -209,7 +214,14 @@ def steps(s: Split, capped: bool) -> list[tuple[str, list[Any], list[Any]]]:
     out.append(("a share's bounds (free numbers)", premises, conclusions))
     at = z3.Implies(z3.And(premises), z3.And(conclusions))
     for i in range(k):
-        pairs = [(big_t, s.target), (big_dd, d), (w, s.weights[i]), (f, s.floors[i]), (e, extras[i]), (big_w, sum_(s.weights))]
+        pairs = [
+            (big_t, s.target),
+            (big_dd, d),
+            (w, s.weights[i]),
+            (f, s.floors[i]),
+            (e, extras[i]),
+            (big_w, sum_(s.weights)),
+        ]
         each = [s.shares[i] >= 0, s.shares[i] <= s.ceiling(i)] + ([s.shares[i] <= s.weights[i]] if capped else [])
         out.append((f"share {i}'s bounds", [z3.substitute(at, *pairs), s.domain()], each))
     return out
@@ -222,9 +234,7 @@ def _verdict(rounding: RoundingRule, payers: int, capped: bool) -> ExactLemma:
     asked: list[QueryStats] = []
     for name, premises, conclusions in steps(s, capped):
         started = time.perf_counter()
-        answer = wall.check(
-            [*premises, z3.Not(z3.And(conclusions))], [], STEP_UNITS, effort.safety_net_s(STEP_UNITS)
-        )
+        answer = wall.check([*premises, z3.Not(z3.And(conclusions))], [], STEP_UNITS, effort.safety_net_s(STEP_UNITS))
         asked.append(QueryStats(name, answer.result, time.perf_counter() - started, units=answer.units))
         if answer.result != "unsat":
             return ExactLemma(payers, capped, Verdict.UNKNOWN, tuple(asked), f"step '{name}': {answer.result}")
@@ -285,8 +295,14 @@ def _substituted(s: Split, pairs: list[tuple[Any, Any]]) -> Split:
         return z3.substitute(x, *pairs) if z3.is_expr(x) else x
 
     return Split(
-        sub(s.remaining), [sub(w) for w in s.weights], [sub(x) for x in s.shares], sub(s.paid), sub(s.target),
-        sub(s.divisor), [sub(f) for f in s.floors], [sub(c) for c in s.before],
+        sub(s.remaining),
+        [sub(w) for w in s.weights],
+        [sub(x) for x in s.shares],
+        sub(s.paid),
+        sub(s.target),
+        sub(s.divisor),
+        [sub(f) for f in s.floors],
+        [sub(c) for c in s.before],
     )
 
 

@@ -97,7 +97,12 @@ def test_the_lemma_terms_are_the_engines_split(remaining: int, weights: list[int
     book, _ = symbolic_book(Bounds(accounts=len(weights) + 1, effort=1))
     bankrupt, *payers = [a.name for a in book.traders]
     ctx, paid = pro_rata.charge(
-        Ctx(book), GEN_A.rounding, list(zip(payers, weights, strict=True)), bankrupt, remaining, capped=capped,
+        Ctx(book),
+        GEN_A.rounding,
+        list(zip(payers, weights, strict=True)),
+        bankrupt,
+        remaining,
+        capped=capped,
         reason=Reason.HAIRCUT,
     )
     concrete = {e.item.source: e.item.amount_quote for e in ctx.entries if e.item.reason is Reason.HAIRCUT}
