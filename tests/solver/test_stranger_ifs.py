@@ -21,16 +21,25 @@ CALL = SimpleNamespace(
     bankrupts=("alice",),
     book=SimpleNamespace(traders=[SimpleNamespace(name=n) for n in ("alice", "bob", "carol")]),
 )
-A, B, C = (z3.Int(f"s0.{n}.cash") for n in ("alice", "bob", "carol"))
-BOB = B > 0  # reads another trader
-CAROL = C > 0
-INNER = z3.If(CAROL, A, A + 1)
-#: Bob's If holds Carol's in its then-branch; a second If on Carol beside it, and one on Alice (own)
-TERM = z3.If(BOB, INNER, A - 1) + z3.If(A > 0, A, 0) + z3.If(C + B > 3, A * 2, A * 3)
+
+
+def _cash() -> tuple[z3.ArithRef, z3.ArithRef, z3.ArithRef]:
+    """Alice's, Bob's and Carol's cash, built when a test runs: in z3's context of the moment, the
+    one the walks' fresh variables are made in (terms built at import stay in the context of that
+    moment, which an earlier test in the worker may have replaced: a sort mismatch in ``substitute``)."""
+    a, b, c = (z3.Int(f"s0.{n}.cash") for n in ("alice", "bob", "carol"))
+    return a, b, c
+
+
+def _term() -> z3.ArithRef:
+    """Bob's If holds Carol's in its then-branch; a second If on Carol beside it, and one on Alice (own)."""
+    a, b, c = _cash()
+    inner = z3.If(c > 0, a, a + 1)
+    return z3.If(b > 0, inner, a - 1) + z3.If(a > 0, a, 0) + z3.If(c + b > 3, a * 2, a * 3)
 
 
 def _conditions(into: bool) -> list[str]:
-    return [str(t.arg(0)) for t in waterfall_claims.stranger_ifs(CALL, TERM, into_conditions=into)]
+    return [str(t.arg(0)) for t in waterfall_claims.stranger_ifs(CALL, _term(), into_conditions=into)]
 
 
 def test_the_walk_is_a_stack_the_last_child_first_and_alices_own_if_is_not_a_strangers() -> None:
@@ -41,14 +50,15 @@ def test_the_walk_is_a_stack_the_last_child_first_and_alices_own_if_is_not_a_str
 
 
 def test_conditions_freed_names_each_condition_in_the_walks_order() -> None:
-    freed = waterfall_claims.conditions_freed(CALL, TERM, 0)
+    a, _, _ = _cash()
+    freed = waterfall_claims.conditions_freed(CALL, _term(), 0)
     names = {str(c) for c in get_vars(freed)}
     assert {f"{waterfall_claims.FREE}weighs0.{k}" for k in range(3)} <= names
     assert "s0.bob.cash" not in names and "s0.carol.cash" not in names
     # the first condition walked (C + B > 3) is weighs0.0, Bob's weighs0.1, Carol's weighs0.2
-    assert _condition_of(freed, A * 2) == f"{waterfall_claims.FREE}weighs0.0"
-    assert _condition_of(freed, A - 1) == f"{waterfall_claims.FREE}weighs0.1"
-    assert _condition_of(freed, A + 1) == f"{waterfall_claims.FREE}weighs0.2"
+    assert _condition_of(freed, a * 2) == f"{waterfall_claims.FREE}weighs0.0"
+    assert _condition_of(freed, a - 1) == f"{waterfall_claims.FREE}weighs0.1"
+    assert _condition_of(freed, a + 1) == f"{waterfall_claims.FREE}weighs0.2"
 
 
 def _condition_of(term: z3.ExprRef, otherwise: z3.ExprRef) -> str:
@@ -63,8 +73,9 @@ def _condition_of(term: z3.ExprRef, otherwise: z3.ExprRef) -> str:
 
 
 def test_totals_freed_walks_into_a_condition_and_frees_its_sides() -> None:
-    total = B + C
-    inside = z3.If(A - z3.If(total > 0, A, 0) > 0, A, 0)  # a total inside a condition is its own
+    a, b, c = _cash()
+    total = b + c
+    inside = z3.If(a - z3.If(total > 0, a, 0) > 0, a, 0)  # a total inside a condition is its own
     freed = deficit_socialized.totals_freed(CALL, inside)
     names = {str(c) for c in get_vars(freed)}
     assert f"{deficit_socialized.FREE}total0" in names and not names & {"s0.bob.cash", "s0.carol.cash"}
