@@ -313,8 +313,9 @@ def reach(ctx: Ctx, size: Any, bankrupt: str, pools: tuple[Role, ...]) -> Any:
     """How many lots of a bankrupt position of ``size`` lots are not held opposite by a pool that
     holds what it takes over: |S| − min(|S|, Σ |s| over the ``pools`` (other than the bankrupt
     one) on the other side). ADL's queue never ranks a pool, so those lots go to the pool at the
-    liquidation fill; the rest are what the queue and the book close (BitMEX's insurance fund under
-    ``fund_unwind_ppm``, docs/model.md#the-gap-is-spread-over-the-lots-adl-can-close)."""
+    liquidation fill; the rest are what the queue and the book close (a pool that holds lots where
+    no fund takes over what ADL leaves: ``bankruptcy.spread_over``; BitMEX's fund was one until
+    session 21, docs/model.md#superseded-in-session-21-the-gap-is-over-the-whole-position-again)."""
     names = {ctx.system(role) for role in pools} - {bankrupt}
     held = sum_(when(_opposite(size, ctx.account(n).size_lots), abs_(ctx.account(n).size_lots)) for n in sorted(names))
     return abs_(size) - min_(abs_(size), held)
@@ -511,8 +512,8 @@ def deleverage(
     is split between markets (``rules.deficit_split``, dYdX v4's bankruptcy price of one position
     of a cross account); absent, the account's whole deficit (its equity below zero).
 
-    ``pools``: the system pools that hold the positions they take over
-    (``liquidation.pools_holding``: BitMEX's insurance fund, a takeover vault). ADL's queue never
+    ``pools``: the system pools around whose lots the gap is spread (``bankruptcy.spread_over``: a
+    pool that holds what it takes over where no fund takes over what ADL leaves). ADL's queue never
     reaches a pool's lots, which go to ``counterparty`` at ``px``; the gap is spread over the
     other lots (:func:`reach`), so the pool's lots, closed at the fill, leave no share of the
     deficit unpaid (docs/model.md#the-gap-is-spread-over-the-lots-adl-can-close)."""
