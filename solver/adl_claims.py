@@ -76,7 +76,7 @@ from solvent.rules.events import MarkPrice
 from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.liquidation import pools_holding
 from solvent.rules.margin import account_initial_margin, equity
-from solvent.rules.outcomes import AdlFill
+from solvent.rules.outcomes import AdlFill, DeleverageAttempt
 from solvent.rules.policy import Policy
 from solvent.rules.pool_bankruptcy import deleverage_pools
 from solvent.rules.waterfall import GapRounding
@@ -768,6 +768,22 @@ def argument(
     return lemmas
 
 
+def deferred_resolve(policy: Policy) -> tuple[Any, Any, StepView]:
+    """``(book, out, view)``: the engine's ``resolve`` of alice on a free two-trader book, with the
+    policy's limit of accounts ADL deleverages an event (``rules.deleveraging_limit``) at 1 and one
+    attempt (bob's) made before hers, so the branch ``attempts ≥ limit`` is the one taken; ``view``
+    reads the step for the catalog's claims. Shared by ``deficit_once.deferred_lemma`` and
+    ``payer_ghost.deferred_question`` (the same terms in the same order)."""
+    book, _ = symbolic_book(Bounds(accounts=2, events=1))
+    limited = attrs.evolve(
+        policy,
+        deficit=tuple(attrs.evolve(d, max_deleveraged_per_event=1) if d is policy.adl else d for d in policy.deficit),
+    )
+    ctx = Ctx(book).note(DeleverageAttempt("bob", False))
+    out = resolve(limited, ctx, "alice")
+    return book, out, StepView(limited, book, None, out.book, out.entries, out.outcomes)
+
+
 __all__ = [
     "ADL_CLAIMS",
     "STEP_TRADERS",
@@ -802,4 +818,5 @@ __all__ = [
     "ASSUMES_GHOST",
     "METHOD_WALK_RANKING",
     "walks",
+    "deferred_resolve",
 ]

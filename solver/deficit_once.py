@@ -68,7 +68,7 @@ import attrs
 import z3
 
 from solvent.properties import catalog
-from solvent.properties.catalog import WATERFALL_REASONS, StepView
+from solvent.properties.catalog import WATERFALL_REASONS
 from solvent.rules import adl as adl_rules
 from solvent.rules import positions
 from solvent.rules.arith import abs_, and_, ite, max_, or_, sum_, when
@@ -468,14 +468,7 @@ def deferred_lemma(policy: Policy, valid: Valid) -> str:
     keeps its position (``deferred``): the engine's ``resolve`` of a trader of a two-trader book with
     the limit at 1 and one attempt made before it (the same branch, ``attempts ≥ limit``) satisfies
     the claim, every number free."""
-    book, _ = symbolic_book(Bounds(accounts=2, events=1))
-    limited = attrs.evolve(
-        policy,
-        deficit=tuple(attrs.evolve(d, max_deleveraged_per_event=1) if d is policy.adl else d for d in policy.deficit),
-    )
-    ctx = Ctx(book).note(DeleverageAttempt("bob", False))
-    out = resolve(limited, ctx, "alice")
-    view = StepView(limited, book, None, out.book, out.entries, out.outcomes)
+    book, out, view = adl_claims.deferred_resolve(policy)
     deferred = [g for g in out.outcomes if isinstance(g.item, DeleverageAttempt) and g.item.deferred]
     claim = and_(*(when(g.guard, g.item.amount_quote) == 0 for g in out.entries if g.item.reason is Reason.ADL))
     claim = and_(claim, catalog.get(CLAIM).holds(view), len(deferred) > 0)

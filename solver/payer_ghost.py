@@ -28,13 +28,10 @@ from typing import Any
 import attrs
 import z3
 
-from solvent.properties.catalog import StepView
 from solvent.rules.arith import abs_, and_, or_, when
-from solvent.rules.bankruptcy import resolve
 from solvent.rules.book import Book
-from solvent.rules.ledger import Ctx, Reason
+from solvent.rules.ledger import Reason
 from solvent.rules.margin import equity
-from solvent.rules.outcomes import DeleverageAttempt
 from solvent.rules.policy import Policy
 from solvent.solver import adl_claims, effort
 from solvent.solver.bounds import Bounds
@@ -181,14 +178,7 @@ def deferred_question(policy: Policy) -> tuple[list[Any], Any]:
     ``attempts ≥ limit``) moves no ADL money and leaves the other trader as it stood, and the account
     ends flat (the fund paid its deficit whole) or noted deferred, which the payer's claims skip
     (``StepView.deferred``), every number free."""
-    book, _ = symbolic_book(Bounds(accounts=2, events=1))
-    limited = attrs.evolve(
-        policy,
-        deficit=tuple(attrs.evolve(d, max_deleveraged_per_event=1) if d is policy.adl else d for d in policy.deficit),
-    )
-    ctx = Ctx(book).note(DeleverageAttempt("bob", False))
-    out = resolve(limited, ctx, "alice")
-    view = StepView(limited, book, None, out.book, out.entries, out.outcomes)
+    book, out, view = adl_claims.deferred_resolve(policy)
     bob, after = book.account("bob"), out.book.account("bob")
     claim = and_(
         *(when(g.guard, g.item.amount_quote) == 0 for g in out.entries if g.item.reason is Reason.ADL),
