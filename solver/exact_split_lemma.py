@@ -108,23 +108,32 @@ def _expr(x: Any) -> Any:
     return z3.IntVal(x) if type(x) is int else x
 
 
-def split(rounding: RoundingRule, remaining: Any, weights: list[Any], *, capped: bool) -> Split:
-    """The engine's ``charge`` (exact in order) on a book of ``len(weights)`` payers and one
-    bankrupt account: its share transfers and reported paid, with the target, divisor, floors and
-    the counters ``c_j`` of payers with a fraction named for the steps (terms of the proof only:
-    the conclusions read the engine's shares and paid, and the steps tie the engine's extra
-    quanta ``share_i − f_i`` to these counters, so a wrong name here fails a step)."""
+def charge_on_free_book(
+    rounding: RoundingRule, remaining: Any, weights: list[Any], *, capped: bool, reason: Reason
+) -> tuple[Ctx, Any]:
+    """The engine's own ``pro_rata.charge`` of ``remaining`` over ``weights`` on a free book of
+    ``len(weights)`` payers and one bankrupt account (the first trader): ``(ctx, paid)``. The split
+    lemmas here and in ``solver.pro_rata_lemma`` read their shares and dust off its entries."""
     book, _ = symbolic_book(Bounds(accounts=len(weights) + 1, effort=1))
     bankrupt, *payers = [a.name for a in book.traders]
-    ctx, paid = charge(
+    return charge(
         Ctx(book),
         rounding,
         list(zip(payers, weights, strict=True)),
         bankrupt,
         remaining,
         capped=capped,
-        reason=Reason.HAIRCUT,
+        reason=reason,
     )
+
+
+def split(rounding: RoundingRule, remaining: Any, weights: list[Any], *, capped: bool) -> Split:
+    """The engine's ``charge`` (exact in order) on a book of ``len(weights)`` payers and one
+    bankrupt account: its share transfers and reported paid, with the target, divisor, floors and
+    the counters ``c_j`` of payers with a fraction named for the steps (terms of the proof only:
+    the conclusions read the engine's shares and paid, and the steps tie the engine's extra
+    quanta ``share_i − f_i`` to these counters, so a wrong name here fails a step)."""
+    ctx, paid = charge_on_free_book(rounding, remaining, weights, capped=capped, reason=Reason.HAIRCUT)
     shares = [e.item.amount_quote for e in ctx.entries if e.item.reason is Reason.HAIRCUT]
     total = sum_(weights)
     target = when(total > 0, min_(remaining, total) if capped else remaining)
@@ -366,4 +375,14 @@ class ExactSplits:
         return [lemma.stats for lemma in self.used.values()]
 
 
-__all__ = ["ExactLemma", "ExactSplits", "Split", "exact_lemma", "instance", "runs", "split", "steps"]
+__all__ = [
+    "ExactLemma",
+    "ExactSplits",
+    "Split",
+    "charge_on_free_book",
+    "exact_lemma",
+    "instance",
+    "runs",
+    "split",
+    "steps",
+]

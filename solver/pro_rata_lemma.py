@@ -33,12 +33,11 @@ import attrs
 import z3
 
 from solvent.rules.ledger import Ctx, InternalError, Reason
-from solvent.rules.pro_rata import charge
 from solvent.rules.rounding import ProRata, RoundingRule, SideIndex
 from solvent.rules.side_index import charge_k_up
 from solvent.solver import effort, wall
 from solvent.solver.bounds import Bounds
-from solvent.solver.exact_split_lemma import ExactSplits
+from solvent.solver.exact_split_lemma import ExactSplits, charge_on_free_book
 from solvent.solver.linearize import Linearizer
 from solvent.solver.story import symbolic_book
 from solvent.solver.verdicts import QueryStats, SpuriousCounterexample, Verdict
@@ -82,17 +81,7 @@ def _free(payers: int, side: bool = False) -> tuple[z3.ArithRef, list[z3.ArithRe
 def split_dust(rounding: RoundingRule, remaining: Any, weights: list[Any], *, capped: bool) -> Any:
     """The rounding dust ``charge`` passes to the fund for ``remaining`` and ``weights`` (the
     engine's own function on a book of ``len(weights)`` payers and one bankrupt account)."""
-    book, _ = symbolic_book(Bounds(accounts=len(weights) + 1, effort=1))
-    bankrupt, *payers = [a.name for a in book.traders]
-    ctx, _ = charge(
-        Ctx(book),
-        rounding,
-        list(zip(payers, weights, strict=True)),
-        bankrupt,
-        remaining,
-        capped=capped,
-        reason=Reason.SOCIALIZED_LOSS,
-    )
+    ctx, _ = charge_on_free_book(rounding, remaining, weights, capped=capped, reason=Reason.SOCIALIZED_LOSS)
     dust = [e.item.amount_quote for e in ctx.entries if e.item.reason is Reason.PRO_RATA_DUST]
     return dust[0] if dust else 0
 
