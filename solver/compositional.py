@@ -244,11 +244,14 @@ def clock_said(policy: Policy, events: int, asked: tuple[int, ...], every: bool 
 
 def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: Any, lemmas: list[str]) -> Extension:
     """The :class:`Extension` ``invariant``'s argument gives where every lemma held."""
+
+    def made(method: str, **how: Any) -> Extension:
+        # every argument's extension: its method line, the lemmas that held and the checker's queries
+        return Extension(method, tuple(lemmas), tuple(checker.queries), **how)
+
     if invariant.id in adl_claims.ADL_CLAIMS:
-        return Extension(
+        return made(
             adl_claims.method(policy, invariant.id),
-            tuple(lemmas),
-            tuple(checker.queries),
             every_k=True,
             assumes=adl_claims.assumes(policy, invariant.id),
             trivial_extends=False,
@@ -259,10 +262,8 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
             "three traders with every number free, each socialized-loss share and the payers' total weight free, so "
             f"it names no other trader; the step's claim the conjunction of its calls'; assumes {deficit_socialized.ASSUMES}"
         )
-        return Extension(
+        return made(
             method,
-            tuple(lemmas),
-            tuple(checker.queries),
             every_k=True,
             assumes=deficit_socialized.ASSUMES,
             trivial_extends=False,
@@ -290,10 +291,8 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
             )
             + f"the step's claim the conjunction of its calls'; assumes {assumed}"
         )
-        return Extension(
+        return made(
             method,
-            tuple(lemmas),
-            tuple(checker.queries),
             every_k=any_k,
             assumes=assumed,
             trivial_extends=False,
@@ -307,19 +306,15 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
             f"{waterfall_claims.last_layer(policy)}'s cover free up to what it was handed; the step's claim the "
             f"conjunction of its calls'; assumes {waterfall_claims.assumes(policy)}"
         )
-        return Extension(
+        return made(
             method,
-            tuple(lemmas),
-            tuple(checker.queries),
             every_k=True,
             assumes=waterfall_claims.assumes(policy),
             trivial_extends=False,
         )
     if invariant.id == side_fund.CLAIM:
-        return Extension(
+        return made(
             side_fund.METHOD,
-            tuple(lemmas),
-            tuple(checker.queries),
             every_k=True,
             assumes=side_fund.ASSUMES,
             trivial_extends=False,
@@ -332,7 +327,7 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
             "accepted event of these kinds keeps), the system accounts fresh at each turn; "
             f"assumes {TURNS_ALIKE}"
         )
-        return Extension(method, tuple(lemmas), tuple(checker.queries), every_k=True, assumes=TURNS_ALIKE)
+        return made(method, every_k=True, assumes=TURNS_ALIKE)
     if invariant.id in EACH_TRADER and checker.flat:
         # at K > 1 asked from any state with the prices within bounds (``flat_trader_argument``): every K
         any_k = bounds.events > 1
@@ -350,19 +345,15 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
             + f"; assumes {TURNS_ALIKE}"
         )
         method += MOVES if checker.margin else ""
-        return Extension(method, tuple(lemmas), tuple(checker.queries), every_k=any_k, assumes=TURNS_ALIKE)
+        return made(method, every_k=any_k, assumes=TURNS_ALIKE)
     if invariant.id in EACH_TRADER and checker.cascade:
-        return Extension(
+        return made(
             cascade_invariant.METHOD,
-            tuple(lemmas),
-            tuple(checker.queries),
             every_k=False,
             assumes=cascade_invariant.ASSUMES,
         )
     if invariant.id in EACH_TRADER and checker.haircut:
-        return Extension(
-            haircut_claims.METHOD, tuple(lemmas), tuple(checker.queries), every_k=False, assumes=haircut_claims.ASSUMES
-        )
+        return made(haircut_claims.METHOD, every_k=False, assumes=haircut_claims.ASSUMES)
     if invariant.id in EACH_TRADER and checker.payer and checker.induction and payer_previous.fits(policy):
         assumed = f"{payer_previous.ASSUMES}; {payer_previous.INDUCTION_ASSUMES}"
         method = (
@@ -372,10 +363,8 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
             "(the payer's side of ADL at the previous mark, the vault's worth carried through the sweep), checked on "
             f"the engine's own transition, settle, before_turns, liquidation_turn and resolve; assumes {assumed}"
         )
-        return Extension(
+        return made(
             method,
-            tuple(lemmas),
-            tuple(checker.queries),
             every_k=True,
             assumes=assumed,
             one_event_start=induction.PREMISE,
@@ -389,10 +378,8 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
             "such fills before and after its own turn), checked on the engine's own transition, settle, "
             f"liquidation_turn and resolve; assumes {ADL_FILLS_ONLY}; {induction.ASSUMES}"
         )
-        return Extension(
+        return made(
             method,
-            tuple(lemmas),
-            tuple(checker.queries),
             every_k=True,
             assumes=f"{ADL_FILLS_ONLY}; {induction.ASSUMES}",
             one_event_start=induction.PREMISE,
@@ -406,7 +393,7 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
             f"before_turns, liquidation_turn and resolve; assumes {payer_previous.ASSUMES}"
         )
         method += MOVES if checker.margin else ""
-        return Extension(method, tuple(lemmas), tuple(checker.queries), every_k=False, assumes=payer_previous.ASSUMES)
+        return made(method, every_k=False, assumes=payer_previous.ASSUMES)
     if invariant.id in EACH_TRADER and checker.payer:
         # dYdX's overlap rule covered by the ranking's ghost invariant (solver.payer_ghost)
         assumes = f"{ADL_FILLS_ONLY}; {payer_ghost.ASSUMES}" if ghost_covers(policy, bounds) else fills_only(policy)
@@ -417,7 +404,7 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
             f"own transition, settle, liquidation_turn and resolve; assumes {assumes}"
         )
         method += MOVES if checker.margin else ""
-        return Extension(method, tuple(lemmas), tuple(checker.queries), every_k=False, assumes=assumes)
+        return made(method, every_k=False, assumes=assumes)
     if invariant.id in EACH_TRADER:
         method = (
             "compositional, all N, one event: each trader's liquidation turn changes and reads no other trader "
@@ -425,12 +412,12 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
             f"trader after its turn whatever the system accounts hold; assumes {THROUGH_SYSTEM}"
         )
         method += MOVES if checker.margin else ""
-        return Extension(method, tuple(lemmas), tuple(checker.queries), every_k=False, assumes=THROUGH_SYSTEM)
+        return made(method, every_k=False, assumes=THROUGH_SYSTEM)
     if invariant.id in ONE_ACCOUNT:
         method = f"compositional, all N, one event: the claim reads the account the event names, proved from that account's own assumptions on the engine's own transition; assumes {UNIFORMITY}"
-        return Extension(method, tuple(lemmas), tuple(checker.queries), every_k=False)
+        return made(method, every_k=False)
     method = f"compositional, all N: per-account and per-transfer lemmas on the engine's own functions plus a linear aggregate; assumes {UNIFORMITY}"
-    return Extension(method, tuple(lemmas), tuple(checker.queries))
+    return made(method)
 
 
 @attrs.frozen
