@@ -155,6 +155,14 @@ def _same_form(name: str, out: Ctx, reason: Reason, shares: list[Any], target: A
     return valid(f"{name}, its dust their sum less T (two payers, every number free)", [], claim, exact=True)
 
 
+def _ceiling_times_divisor(name: str, divisor: Any, dividend: Any, valid: Valid) -> str:
+    """``divisor·⌈dividend/divisor⌉ ≥ dividend`` for every value of their variables (z3, exact): a
+    share rounded up, times what it was divided by, covers what was divided. ``divisor`` is given
+    before ``dividend`` and each is built once, in that order, by the caller (the order its terms are
+    made in is the order the lemma's query numbers them: docs/solver-notes.md#clean-ups-units-unchanged-session-22)."""
+    return valid(name, [], divisor * div(dividend, divisor, rounding=Rounding.CEIL) >= dividend, exact=True)
+
+
 def _dust(policy: Policy, valid: Valid) -> list[str]:
     """Lemma 2b: each pro-rata layer's dust is at least 0 at any number of payers."""
     book, _ = symbolic_book(Bounds(accounts=2, events=1))
@@ -170,14 +178,7 @@ def _dust(policy: Policy, valid: Valid) -> list[str]:
     name = "the per-lot charge's shares are ⌈w·K/S⌉ with K = ⌈T·S/OI⌉"
     lemmas.append(_same_form(name, out, Reason.SOCIALIZED_LOSS, per_lot, target, valid))
     x, kk = z3.Ints(f"{FREE}x {FREE}k")
-    lemmas.append(
-        valid(
-            "a per-lot share times S is at least w·K (every w, K)",
-            [],
-            SCALE * div(x * kk, SCALE, rounding=Rounding.CEIL) >= x * kk,
-            exact=True,
-        )
-    )
+    lemmas.append(_ceiling_times_divisor("a per-lot share times S is at least w·K (every w, K)", SCALE, x * kk, valid))
     o = z3.Int(f"{FREE}oi")
     kt = div(when(o > 0, t) * SCALE, safe_divisor(o), rounding=Rounding.CEIL)
     lemmas.append(
@@ -192,14 +193,8 @@ def _dust(policy: Policy, valid: Valid) -> list[str]:
     name = "the haircut's shares are ⌈T·w/W⌉ with T = min(R, W) where W > 0, else 0"
     lemmas.append(_same_form(name, out, Reason.HAIRCUT, shares, capped, valid))
     ww, tt = z3.Ints(f"{FREE}W {FREE}T")
-    lemmas.append(
-        valid(
-            "a haircut share times its divisor is at least T·w (every T, w, W)",
-            [],
-            safe_divisor(ww) * div(tt * x, safe_divisor(ww), rounding=Rounding.CEIL) >= tt * x,
-            exact=True,
-        )
-    )
+    said = "a haircut share times its divisor is at least T·w (every T, w, W)"
+    lemmas.append(_ceiling_times_divisor(said, safe_divisor(ww), tt * x, valid))
     # over any number of payers: the sums of the per-share facts (linear in the abstract sums)
     s_sum, wk, w_sum, tw = z3.Ints(f"{FREE}shares {FREE}wk {FREE}weights {FREE}tw")
     per_lot = z3.Implies(z3.And(SCALE * s_sum >= wk, wk >= SCALE * t), s_sum - t >= 0)
