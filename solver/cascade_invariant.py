@@ -59,7 +59,7 @@ from solvent.rules import bankruptcy
 from solvent.rules.arith import all_, and_, any_, implies, not_, or_
 from solvent.rules.assets import account_value
 from solvent.rules.book import Book
-from solvent.rules.engine import after_sweep, before_turns, closing, liquidation_turn, opening, settle, transition
+from solvent.rules.engine import liquidation_turn
 from solvent.rules.haircut_ratio import settles_losses
 from solvent.rules.ledger import Ctx
 from solvent.rules.liquidation import pools_holding
@@ -72,13 +72,10 @@ from solvent.solver.assumptions import book_assumptions
 from solvent.solver.bounds import Bounds
 from solvent.solver.per_account import _same
 from solvent.solver.story import slots, symbolic_book
+from solvent.solver.sweep_step import POOLS, not_one_step, phases
 
 #: the claims the argument covers (a trader's value, and its value less its debt, at least 0)
 CLAIMS = ("no-negative-equity", "loss-bounded-by-collateral")
-#: the layers that may come before the socialized loss: each pays from its own balance
-POOLS = ("insurance_fund", "backstop_vault", "fee_pool")
-#: the event kinds the step's decomposition covers (the sweep's)
-KINDS = ("mark", "funding")
 #: traders in the books the lemmas are asked on
 TRADERS = 3
 #: what the all-N verdict assumes of the engine (``Scope.assumes``)
@@ -105,11 +102,7 @@ def not_covered(policy: Policy, bounds: Bounds) -> str | None:
         return "a pool holding what it takes over, a fee to close or a PnL-to-pool ADL"
     if settles_losses(policy) or lends_off_book(policy):
         return "losses settled into capital, or a debt carried off the book"
-    if bounds.events != 1 or not set(bounds.event_kinds) <= set(KINDS):
-        return "one mark move or funding payment (the sweep's step) only"
-    if bounds.markets != 1 or bounds.isolated or bounds.assets:
-        return "one market, no collateral asset and no isolated position only"
-    return None
+    return not_one_step(bounds)
 
 
 def without_cascade(policy: Policy) -> Policy:
@@ -267,21 +260,10 @@ def step_facts(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str
     lemmas = []
     for slot in slots(book, one):
         for variant in slot.variants:
-            ctx = before_turns(policy, settle(policy, opening(policy, book), variant.event))
-            first = ctx.book
-            for name in names:
-                ctx = liquidation_turn(policy, ctx, name)
-            turned = ctx.book
-            ctx = closing(policy, after_sweep(policy, ctx))
-            whole = transition(policy, book, variant.event)
-            if not (_same(whole.book, ctx.book) and _same(whole.entries, ctx.entries)):
-                fail(
-                    f"the step ({variant.label}): the engine's transition is not the sweep's phases with a turn per trader"
-                )
+            run = phases(policy, book, variant, names, fail)
+            first, turned, end = run.first, run.turned, run.end.book
             fields = ("cash_quote", "size_lots", "cost_quote", "debt_quote", "spot_quote")
-            if not all(
-                _same(getattr(turned.account(n), f), getattr(ctx.book.account(n), f)) for n in names for f in fields
-            ):
+            if not all(_same(getattr(turned.account(n), f), getattr(end.account(n), f)) for n in names for f in fields):
                 fail(f"the step ({variant.label}): after_sweep or closing changes a trader's account")
             start = all_(
                 and_(implies(_flat(first, n), _value(policy, first, n) >= 0), first.account(n).debt_quote == 0)

@@ -53,7 +53,7 @@ import z3
 
 from solvent.rules.arith import all_, and_, any_, implies, not_, when
 from solvent.rules.book import Book
-from solvent.rules.engine import after_sweep, before_turns, closing, liquidation_turn, opening, settle, transition
+from solvent.rules.engine import liquidation_turn
 from solvent.rules.ledger import HAIRCUT_REASONS, Ctx
 from solvent.rules.lending import lends_any
 from solvent.rules.outcomes import Bankrupt
@@ -61,14 +61,10 @@ from solvent.rules.policy import Policy
 from solvent.rules.waterfall import HaircutRatio
 from solvent.solver.assumptions import book_assumptions
 from solvent.solver.bounds import Bounds
-from solvent.solver.per_account import _same
 from solvent.solver.story import slots, symbolic_book
+from solvent.solver.sweep_step import POOLS, not_one_step, phases
 
 CLAIM = "principal-protected"
-#: the layers that pay from their own balance; with the haircut ratio, the only ones allowed
-POOLS = ("insurance_fund", "backstop_vault", "fee_pool")
-#: the event kinds the step's decomposition covers (the sweep's)
-KINDS = ("mark", "funding")
 #: traders in the step the facts are checked on
 STEP_TRADERS = 3
 #: what the all-N verdict assumes of the engine (``Scope.assumes``)
@@ -92,11 +88,7 @@ def not_covered(policy: Policy, bounds: Bounds) -> str | None:
         return (
             "a lent asset, spot collateral or a PnL-to-pool ADL: a trader's equity or charges read more than its cash"
         )
-    if bounds.events != 1 or not set(bounds.event_kinds) <= set(KINDS):
-        return "one mark move or funding payment (the sweep's step) only"
-    if bounds.markets != 1 or bounds.isolated or bounds.assets:
-        return "one market, no collateral asset and no isolated position only"
-    return None
+    return not_one_step(bounds)
 
 
 def _b(x: Any) -> Any:
@@ -174,23 +166,8 @@ def step_facts(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str
         # charged from capital under Gen A, is then never negative and never raises a principal)
         premise = [*base, _b(slot.field_bounds)]
         for variant in slot.variants:
-            ctx = before_turns(policy, settle(policy, opening(policy, book), variant.event))
-            first = len(ctx.entries)
-            starts = []
-            for name in traders:
-                starts.append((ctx.book, len(ctx.entries)))
-                ctx = liquidation_turn(policy, ctx, name)
-            last = len(ctx.entries)
-            ctx = closing(policy, after_sweep(policy, ctx))
-            whole = transition(policy, book, variant.event)
-            if not (
-                _same(whole.book, ctx.book)
-                and _same(whole.entries, ctx.entries)
-                and _same(whole.outcomes, ctx.outcomes)
-            ):
-                fail(
-                    f"the step ({variant.label}): the engine's transition is not the sweep's phases with a turn per trader"
-                )
+            run = phases(policy, book, variant, traders, fail)
+            first, starts, last, ctx = run.first_entries, run.starts, run.turned_entries, run.end
             outside = [
                 g.item.reason.value
                 for i, g in enumerate(ctx.entries)
