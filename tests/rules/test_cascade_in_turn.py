@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import random
 
-import attrs
 import pytest
 
 from solvent.rules import bankruptcy
 from solvent.rules.arith import and_
 from solvent.rules.assets import account_value
-from solvent.rules.book import Book, new_book
 from solvent.rules.engine import step, transition
 from solvent.rules.events import MarkPrice
 from solvent.rules.margin import open_lots
@@ -26,6 +24,7 @@ from solvent.rules.waterfall import SocializedLoss
 from solvent.solver import effort
 from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.story import slots, symbolic_book
+from tests.cascade_books import random_book
 
 PRESETS = ("drift", "mango-v4", "percolator-gen-b")
 
@@ -44,32 +43,12 @@ def chains(policy, ctx, resolving):
     return ctx
 
 
-def _book(rng: random.Random, traders: int) -> Book:
-    """Mark 100, each trader a random position opened there on random cash (its principal), the
-    order book holding the other side, a small insurance fund."""
-    book = new_book(mark_quote=100, traders=tuple(f"t{i}" for i in range(traders)))
-    total = 0
-    for i in range(traders):
-        size, cash = rng.randint(-20, 20), rng.randint(0, 400)
-        total += size
-        k = book.index(f"t{i}")
-        account = attrs.evolve(
-            book.accounts[k], size_lots=size, cost_quote=100 * size, cash_quote=cash, principal_quote=cash
-        )
-        book = book.replace_account(k, account)
-    k = book.index("liquidity")
-    book = book.replace_account(k, attrs.evolve(book.accounts[k], size_lots=-total, cost_quote=-100 * total))
-    k = book.index("insurance_fund")
-    book = book.replace_account(k, attrs.evolve(book.accounts[k], cash_quote=rng.randint(0, 50)))
-    return attrs.evolve(book, net_deposits_quote=sum(a.cash_quote + a.spot_quote for a in book.accounts))
-
-
 @pytest.mark.parametrize("preset", PRESETS)
 def test_the_loop_is_the_recursion(preset: str, monkeypatch) -> None:
     policy = load_preset(preset)
     rng = random.Random(f"cascade {preset}")
     prices = (60, 70, 80, 90, 110, 120, 130, 140)
-    cases = [(_book(rng, rng.choice((3, 4, 5))), MarkPrice(rng.choice(prices))) for _ in range(150)]
+    cases = [(random_book(rng, rng.choice((3, 4, 5))), MarkPrice(rng.choice(prices))) for _ in range(150)]
     loop = [step(policy, book, event) for book, event in cases]
     monkeypatch.setattr(bankruptcy, "_cascade", chains)
     recursion = [step(policy, book, event) for book, event in cases]

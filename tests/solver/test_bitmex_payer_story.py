@@ -44,12 +44,12 @@ rule of sessions 16-20 (:func:`_spread_back`, the finding).
 from __future__ import annotations
 
 import pytest
+from bitmex_support import book, trader
 
 from solvent.properties import catalog
 from solvent.properties.catalog import StepView
 from solvent.properties.story import Story
 from solvent.rules import bankruptcy
-from solvent.rules.book import Account, Book, Market, Role
 from solvent.rules.events import MarkPrice
 from solvent.rules.ledger import Reason
 from solvent.rules.liquidation import pools_holding
@@ -59,46 +59,22 @@ from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.refinement import replay
 
 BITMEX = resolve_policy("bitmex")
-MARK = 10_000
 FAILING = ("no-negative-equity", "loss-bounded-by-collateral", "claims-backed", "principal-protected")
 
 
-def _trader(name: str, cash: int, size: int) -> Account:
-    return Account(name=name, cash_quote=cash, size_lots=size, cost_quote=size * MARK, principal_quote=cash)
-
-
-def _book(traders: tuple[Account, ...], fund_lots: int) -> Book:
-    """``traders``, the fund long ``fund_lots`` with no cash, and the book holding the rest."""
-    book_lots = -sum(t.size_lots for t in traders) - fund_lots
-    accounts = (
-        *traders,
-        Account(name="liquidity", role=Role.LIQUIDITY, size_lots=book_lots, cost_quote=book_lots * MARK),
-        Account(name="insurance_fund", role=Role.INSURANCE_FUND, size_lots=fund_lots, cost_quote=fund_lots * MARK),
-        Account(name="fee_account", role=Role.FEE_ACCOUNT),
-        Account(name="backstop_vault", role=Role.BACKSTOP_VAULT),
-        Account(name="venue", role=Role.VENUE),
-        Account(name="clearing", role=Role.CLEARING),
-    )
-    return Book(
-        market=Market(name="PERP", mark_quote=MARK, previous_mark_quote=MARK),
-        accounts=accounts,
-        net_deposits_quote=sum(t.cash_quote for t in traders),
-    )
-
-
 def three(charlie: int = 3_518) -> Story:
-    traders = (_trader("alice", 2_518, -25), _trader("bob", 1_020, -10), _trader("charlie", charlie, 35))
-    return Story(_book(traders, 20), (MarkPrice(price_quote=11_000),))
+    traders = (trader("alice", 2_518, -25), trader("bob", 1_020, -10), trader("charlie", charlie, 35))
+    return Story(book(traders, 20), (MarkPrice(price_quote=11_000),))
 
 
 def four(charlie: int = 204) -> Story:
     traders = (
-        _trader("dave", 5_036, 50),
-        _trader("alice", 5_036, -50),
-        _trader("bob", 1_020, -10),
-        _trader("charlie", charlie, 2),
+        trader("dave", 5_036, 50),
+        trader("alice", 5_036, -50),
+        trader("bob", 1_020, -10),
+        trader("charlie", charlie, 2),
     )
-    return Story(_book(traders, 16), (MarkPrice(price_quote=10_300),))
+    return Story(book(traders, 16), (MarkPrice(price_quote=10_300),))
 
 
 def _bounds(story: Story) -> Bounds:

@@ -38,10 +38,11 @@ her 50: the book's 48 lots pay 2,304 and the fund's 2 leave 60, which the fund t
 from __future__ import annotations
 
 import pytest
+from bitmex_support import book, trader
 
 from solvent.properties import catalog
 from solvent.properties.story import Story
-from solvent.rules.book import Account, Book, Market, Role
+from solvent.rules.book import Book, Role
 from solvent.rules.events import MarkPrice
 from solvent.rules.ledger import Reason
 from solvent.rules.outcomes import LayerUsed, Residual
@@ -50,28 +51,11 @@ from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.refinement import replay
 
 BITMEX = resolve_policy("bitmex")
-MARK = 10_000
 
 
 def _book(bob_cash: int = 1_020) -> Book:
-    def trader(name: str, cash: int, size: int) -> Account:
-        return Account(name=name, cash_quote=cash, size_lots=size, cost_quote=size * MARK, principal_quote=cash)
-
-    accounts = (
-        trader("alice", 5_036, -50),
-        trader("bob", bob_cash, -10),
-        Account(name="liquidity", role=Role.LIQUIDITY, size_lots=35, cost_quote=35 * MARK),
-        Account(name="insurance_fund", role=Role.INSURANCE_FUND, cash_quote=100, size_lots=25, cost_quote=25 * MARK),
-        Account(name="fee_account", role=Role.FEE_ACCOUNT),
-        Account(name="backstop_vault", role=Role.BACKSTOP_VAULT),
-        Account(name="venue", role=Role.VENUE),
-        Account(name="clearing", role=Role.CLEARING),
-    )
-    return Book(
-        market=Market(name="PERP", mark_quote=MARK, previous_mark_quote=MARK),
-        accounts=accounts,
-        net_deposits_quote=5_036 + bob_cash + 100,
-    )
+    """Alice short 50 and bob short 10 at the mark, the fund long 25 with 100 of cash, the book long 35."""
+    return book((trader("alice", 5_036, -50), trader("bob", bob_cash, -10)), fund_lots=25, fund_cash=100)
 
 
 STORY = Story(_book(), (MarkPrice(price_quote=10_300),))

@@ -21,7 +21,6 @@ from mutant_support import socialize_weighted
 
 from solvent.rules import bankruptcy
 from solvent.rules.arith import abs_
-from solvent.rules.book import Book, new_book
 from solvent.rules.engine import before_turns, liquidation_turn, opening, settle
 from solvent.rules.events import MarkPrice
 from solvent.rules.ledger import Ctx
@@ -33,6 +32,7 @@ from solvent.solver import compositional as comp
 from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.prove import prove
 from solvent.solver.verdicts import Verdict
+from tests.cascade_books import random_book
 
 FOUR = Bounds(accounts=4, effort=10_000_000)
 PRESETS = ("drift", "mango-v4")
@@ -144,26 +144,6 @@ def test_where_the_argument_does_not_apply() -> None:
     assert "one mark move" in cascade_invariant.not_covered(mango, attrs.evolve(bounds, events=2))
 
 
-def _book(rng: random.Random, traders: int) -> Book:
-    """Mark 100, each trader a random position opened there on random cash, the order book holding
-    the other side, a small insurance fund."""
-    book = new_book(mark_quote=100, traders=tuple(f"t{i}" for i in range(traders)))
-    total = 0
-    for i in range(traders):
-        size, cash = rng.randint(-20, 20), rng.randint(0, 400)
-        total += size
-        k = book.index(f"t{i}")
-        account = attrs.evolve(
-            book.accounts[k], size_lots=size, cost_quote=100 * size, cash_quote=cash, principal_quote=cash
-        )
-        book = book.replace_account(k, account)
-    k = book.index("liquidity")
-    book = book.replace_account(k, attrs.evolve(book.accounts[k], size_lots=-total, cost_quote=-100 * total))
-    k = book.index("insurance_fund")
-    book = book.replace_account(k, attrs.evolve(book.accounts[k], cash_quote=rng.randint(0, 50)))
-    return attrs.evolve(book, net_deposits_quote=sum(a.cash_quote + a.spot_quote for a in book.accounts))
-
-
 @pytest.mark.parametrize("preset", PRESETS)
 def test_a_turn_is_the_turn_without_the_cascade_then_the_loop(preset: str) -> None:
     """What the verdict assumes of the turn, on the concrete engine: each turn of the sweep equals the
@@ -174,7 +154,7 @@ def test_a_turn_is_the_turn_without_the_cascade_then_the_loop(preset: str) -> No
     rng = random.Random(f"cascade invariant {preset}")
     cascades = 0
     for _ in range(120):
-        book = _book(rng, rng.choice((3, 4, 5)))
+        book = random_book(rng, rng.choice((3, 4, 5)))
         start = before_turns(policy, settle(policy, opening(policy, book), MarkPrice(rng.choice((60, 70, 80, 130)))))
         now = start.book
         for name in [a.name for a in now.traders]:

@@ -18,7 +18,7 @@ import z3
 import solvent.rules.adl as adl_module
 import solvent.rules.pool_bankruptcy as pool_module
 from solvent.properties import catalog
-from solvent.rules.book import Role
+from solvent.rules.book import Book, Role
 from solvent.rules.engine import before_turns, liquidation_turn
 from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.margin import equity
@@ -185,12 +185,17 @@ def test_a_turn_keeps_the_vaults_worth_only_from_a_trader_worth_zero_or_more() -
         assert _asked([*pre, sweep_invariant.worth(book, "alice") >= -1, *long], claim) == "sat"
 
 
+def _vaults_own_deleveraging() -> tuple[Book, tuple[str, ...], Book]:
+    """On a free two-trader book (asked inside a question): the book, Hyperliquid's vaults, and the
+    book after the vaults' own deleveraging before the turns (``engine.before_turns``)."""
+    book, _ = symbolic_book(Bounds(accounts=2, events=1))
+    return book, sweep_invariant.pools(HYPERLIQUID, book), before_turns(HYPERLIQUID, Ctx(book)).book
+
+
 def test_the_vaults_own_deleveraging_keeps_its_worth_only_with_open_interest_balanced() -> None:
     with effort.question():
-        book, _ = symbolic_book(Bounds(accounts=2, events=1))
-        vaults = sweep_invariant.pools(HYPERLIQUID, book)
+        book, vaults, after = _vaults_own_deleveraging()
         [vault] = vaults
-        after = before_turns(HYPERLIQUID, Ctx(book)).book
         pre = [*sweep_invariant._prices(book), sweep_invariant.worth(book, vault) >= 0]
         claim = sweep_invariant.worth(after, vault) >= 0
         assert _asked(pre, claim) == "sat"
@@ -236,10 +241,8 @@ def test_a_move_keeps_the_vaults_cash() -> None:
 
 def test_the_vaults_own_deleveraging_leaves_it_below_zero_without_its_worth() -> None:
     with effort.question():
-        book, _ = symbolic_book(Bounds(accounts=2, events=1))
-        vaults = sweep_invariant.pools(HYPERLIQUID, book)
+        book, vaults, after = _vaults_own_deleveraging()
         [vault] = vaults
-        after = before_turns(HYPERLIQUID, Ctx(book)).book
         balanced = [*sweep_invariant._prices(book), *sweep_invariant._oi_balanced(book, vaults)]
         claim = after.account(vault).cash_quote >= 0
         assert _asked([*balanced, sweep_invariant.worth(book, vault) >= -1], claim) == "sat"
