@@ -75,6 +75,7 @@ from solvent.solver import (
     payer_ghost,
     payer_previous,
     side_claims,
+    side_deficit,
     side_fund,
     sweep_invariant,
     wall,
@@ -256,6 +257,21 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
             assumes=adl_claims.assumes(policy, invariant.id),
             trivial_extends=False,
         )
+    if invariant.id == deficit_once.CLAIM and side_deficit.deficit_not_covered(policy, bounds) is None:
+        method = (
+            "compositional, all N, any K: the claim of one bankrupt account's resolve, proved by z3 on a book of "
+            "three traders with every number free, each share of the per-lot charge and of the haircut free and the "
+            "open interest and the haircut's total weight free, so it names no other trader; the step's claim the "
+            f"conjunction of its calls'; assumes {side_deficit.ASSUMES}"
+        )
+        return Extension(
+            method,
+            tuple(lemmas),
+            tuple(checker.queries),
+            every_k=True,
+            assumes=side_deficit.ASSUMES,
+            trivial_extends=False,
+        )
     if invariant.id == deficit_once.CLAIM and deficit_socialized.not_covered(policy, bounds) is None:
         method = (
             "compositional, all N, any K: the claim of one bankrupt account's resolve, proved by z3 on a book of "
@@ -298,6 +314,15 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
             trivial_extends=False,
             # the induction's step checked directly from its premise (its one-event book)
             **({"one_event_start": induction.PREMISE} if checker.induction else {}),
+        )
+    if invariant.id == waterfall_claims.CLAIM and side_deficit.deficit_not_covered(policy, bounds) is None:
+        return Extension(
+            side_deficit.WATERFALL_METHOD,
+            tuple(lemmas),
+            tuple(checker.queries),
+            every_k=True,
+            assumes=side_deficit.WATERFALL_ASSUMES,
+            trivial_extends=False,
         )
     if invariant.id == waterfall_claims.CLAIM:
         method = (

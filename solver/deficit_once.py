@@ -535,8 +535,10 @@ def argument(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str],
     argument does not apply (see the module)."""
     if walk_not_covered(policy, bounds) != "not a walk":
         return walk_argument(policy, bounds, valid, fail)
-    from solvent.solver import deficit_socialized  # it reads this module's step lemmas
+    from solvent.solver import deficit_socialized, side_deficit  # they read this module's step lemmas
 
+    if side_deficit.deficit_not_covered(policy, bounds) is None:  # percolator Gen B (solver.side_deficit)
+        return side_deficit.argument(policy, bounds, valid, fail)
     if deficit_socialized.not_covered(policy, bounds) != "not a socialized loss last":
         return deficit_socialized.argument(policy, bounds, valid, fail)
     reason = not_covered(policy, bounds)

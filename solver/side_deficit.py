@@ -15,22 +15,28 @@ whatever its shares are, so:
    called: :func:`weights_recorded`), and every side of a condition that reads a candidate free
    (the opposing open interest, ``deficit_socialized.totals_freed``). So generalized the claim names
    no candidate's number (checked), and the call at any N builds an instance of it.
-2. **The step** (``deficit_once.step_lemmas``): each account resolved at most once a step, and every
-   entry of a reason the claim reads names the call's bankrupt account. Not proved: on Gen B's step at
-   three traders z3 does not decide that an account's own turn and a cascade's resolution of it are
-   exclusive (10M units undecided; pair by pair 2M each undecided), so the argument is not wired and
-   the call's lemma (1) stands alone, tested (docs/solver-notes.md#percolator-gen-bs-cells-session-21).
-   ``deficit_not_covered`` is also the scope of ``solver.side_fund``.
+2. **The step** (``solver.side_once``): each account resolved at most once a step, by the sweep's
+   turns (a resolve leaves its account flat, a flat account is neither triggered nor in the cascade,
+   no close of another account gives it a position: lemmas on the engine's close and on each turn
+   from a free book of three traders); and every entry of a reason the claim reads names the call's
+   bankrupt account, one into another trader none (``deficit_once._read_by_others``), so another
+   account's conjunct reads nothing of this call. On the whole step z3 did not decide the
+   exclusivity (session 21: 2M units a pair undecided); by the turns it costs about 0.65M units.
 
-docs/solver-notes.md#percolator-gen-bs-cells-session-21.
+``deficit_not_covered`` is also the scope of ``solver.side_fund``.
+
+docs/solver-notes.md#percolator-gen-bs-cells-session-21,
+docs/solver-notes.md#percolator-gen-bs-remaining-cells-session-22.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
+import attrs
 import z3
 
 import solvent.rules.haircut_ratio as haircut_ratio
@@ -39,11 +45,29 @@ from solvent.rules.arith import sum_
 from solvent.rules.bankruptcy import resolve
 from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.policy import Policy
-from solvent.solver import deficit_once, deficit_socialized, side_claims, waterfall_claims
+from solvent.solver import deficit_once, deficit_socialized, side_claims, side_once, waterfall_claims
 from solvent.solver.adl_claims import Call
 from solvent.solver.bounds import Bounds
 from solvent.solver.story import symbolic_book
 
+#: what the all-N verdict assumes of the engine (``Scope.assumes``)
+ASSUMES = (
+    f"{side_once.SAID}; and its resolve reads the other traders only through the per-lot charge's shares and the "
+    "haircut's shares and their total weight, whose sums less the dust it passes on to the fund are the layers' "
+    "targets (shares rounded up)"
+)
+#: what the all-N ``waterfall-order`` verdict assumes of the engine (``Scope.assumes``)
+WATERFALL_ASSUMES = (
+    f"{side_once.SAID}; and each call's layers read the other traders only through the per-lot charge's open "
+    "interest and shares and the haircut's shares and total weight"
+)
+#: the all-N ``waterfall-order`` verdict's method
+WATERFALL_METHOD = (
+    "compositional, all N, any K: the claim of one bankrupt account's waterfall call (the engine's resolve, one call "
+    "of the cascade), proved by z3 on a book of three traders with every number free, the book before the step free, "
+    "each share of the per-lot charge and of the haircut free and the open interest and the haircut's total weight "
+    f"free, so it names no other trader; the step's claim the conjunction of its calls'; assumes {WATERFALL_ASSUMES}"
+)
 #: Gen B's waterfall, in order (rules/presets/percolator-gen-b.toml)
 LAYERS = ("insurance_fund", "socialized_loss", "haircut_ratio")
 #: the prefix of the call's free numbers: the shares of both pro-rata layers, the haircut's total weight
@@ -90,12 +114,20 @@ def deficit_question(policy: Policy, bounds: Bounds) -> tuple[Call, list[Any], A
     haircut's total weight a free integer (what reads the payers' profits), and every side of a
     condition that reads a candidate's number free (the opposing open interest,
     ``deficit_socialized.totals_freed``)."""
+    return freed_question(policy, bounds, deficit_once.CLAIM)
+
+
+def freed_question(policy: Policy, bounds: Bounds, claim_id: str, before: Any = None) -> tuple[Call, list[Any], Any]:
+    """:func:`deficit_question` for the catalog's ``claim_id``; ``before``: the view's book before the
+    step (``waterfall-order`` reads the fund's balance there: a second free book, whatever the step did
+    before this call)."""
     book, _ = symbolic_book(waterfall_claims.shape(bounds))
     bankrupt = book.traders[0].name
     with weights_recorded() as totals:
         out = resolve(policy, Ctx(book), bankrupt, alone=True)
     call = Call(f"{bankrupt}'s resolve, {waterfall_claims.CANDIDATES} candidates", book, out, (bankrupt,))
-    claim = catalog.get(deficit_once.CLAIM).holds(call.view(policy))
+    view = call.view(policy) if before is None else attrs.evolve(call.view(policy), before=before)
+    claim = catalog.get(claim_id).holds(view)
     claim = z3.BoolVal(claim) if type(claim) is bool else claim
     shares = [e.item.amount_quote for e in out.entries if e.item.reason in (Reason.SOCIALIZED_LOSS, Reason.HAIRCUT)]
     pairs = [(x, z3.Int(f"{FREE}share{k}")) for k, x in enumerate(shares) if z3.is_expr(x)]
@@ -105,3 +137,65 @@ def deficit_question(policy: Policy, bounds: Bounds) -> tuple[Call, list[Any], A
     weights = [(t, z3.Int(f"{FREE}weight{k}")) for k, t in enumerate(freed)]
     claim = z3.substitute(claim, *weights) if weights else claim
     return call, [book.market.mark_quote >= 1], deficit_socialized.totals_freed(call, claim)
+
+
+def argument(policy: Policy, bounds: Bounds, valid: Any, fail: Callable[[str], None]) -> list[str]:
+    """The all-N argument for ``deficit-charged-once`` on Gen B (see the module): the lemmas' names,
+    each proved by ``valid`` (exact z3), or ``fail`` where the argument does not apply."""
+    reason = deficit_not_covered(policy, bounds)
+    if reason is not None:
+        fail(reason)
+    call, premise, claim = deficit_question(policy, bounds)
+    stray = waterfall_claims.strangers(call, claim)
+    if stray:
+        fail(f"{call.label}: the claim reads the candidates' numbers ({', '.join(stray[:4])})")
+    lemmas = [
+        valid(
+            f"{deficit_once.CLAIM} of {call.label} (one call of the cascade), every number free, each share of the "
+            "per-lot charge and of the haircut free, the haircut's total weight and the opposing open interest free",
+            premise,
+            claim,
+            exact=True,
+        )
+    ]
+    lemmas += side_once.at_most_once(policy, bounds, side_once.bankrupts, valid, fail, "resolutions")
+    book, _ = symbolic_book(attrs.evolve(bounds, accounts=side_once.STEP_TRADERS, events=1))
+    first = book.traders[0].name
+    out = resolve(policy, Ctx(book), first, alone=True)
+    deficit_once._read_by_others(f"{first}'s resolve", out, {first}, {a.name for a in book.traders}, fail)
+    lemmas.append(
+        "every waterfall entry of a call names its bankrupt account, none into another trader (checked on one call "
+        "at three traders); the call at any N: its claim, each share, the total weight and the open interest free, "
+        "names no candidate, so the call at any number of payers is an instance of it"
+    )
+    return lemmas
+
+
+def waterfall_argument(policy: Policy, bounds: Bounds, valid: Any, fail: Callable[[str], None]) -> list[str]:
+    """The all-N argument for ``waterfall-order`` on Gen B: the claim of one resolve (``alone``) seen
+    from a free book before the step, freed as :func:`deficit_question` frees its claim, and each
+    account's waterfall records one call's a step (``solver.side_once`` on the runs of its records)."""
+    reason = deficit_not_covered(policy, bounds)
+    if reason is not None:
+        fail(reason)
+    before, _ = symbolic_book(waterfall_claims.shape(bounds), prefix=f"{waterfall_claims.FREE}before.")
+    call, premise, claim = freed_question(policy, bounds, waterfall_claims.CLAIM, before)
+    stray = waterfall_claims.strangers(call, claim)
+    if stray:
+        fail(f"{call.label}: the claim reads the candidates' numbers ({', '.join(stray[:4])})")
+    lemmas = [
+        valid(
+            f"{waterfall_claims.CLAIM} of {call.label} (one call of the cascade), every number free, the book before "
+            "the step free, each share of the per-lot charge and of the haircut free, the haircut's total weight and "
+            "the opposing open interest free",
+            premise,
+            claim,
+            exact=True,
+        )
+    ]
+    lemmas += side_once.at_most_once(policy, bounds, side_once.runs, valid, fail, "waterfall calls")
+    lemmas.append(
+        "the step: each account's records are its one call's, and the claim pairs records of one account; the call's "
+        "claim, its shares, total weight and open interest free, names no candidate, so it holds at any N"
+    )
+    return lemmas

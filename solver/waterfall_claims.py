@@ -344,6 +344,10 @@ def argument(
     """The all-N argument for ``waterfall-order`` on ``policy``: its lemmas' names, each proved by
     ``valid`` (exact z3; it raises where a lemma does not hold), or ``fail`` (it raises) where the
     argument does not apply (see the module)."""
+    from solvent.solver import side_deficit  # it reads this module's call and names
+
+    if side_deficit.deficit_not_covered(policy, bounds) is None:  # percolator Gen B (solver.side_deficit)
+        return side_deficit.waterfall_argument(policy, bounds, valid, fail)
     reason = not_covered(policy, bounds)
     if reason is not None:
         fail(reason)

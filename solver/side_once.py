@@ -1,0 +1,259 @@
+"""Each account's waterfall reached at most once a step on percolator Gen B, by the sweep's turns.
+
+``deficit-charged-once`` and ``waterfall-order`` are proved per call of the waterfall
+(``solver.side_deficit``, ``solver.waterfall_claims``); what carries a call's claim to the step is
+that each account is resolved at most once a step. Asked of the whole step at three traders, z3 does
+not decide it on Gen B (session 21: 2M units a pair undecided, 51.9M spent on the 30 pairs): Gen B
+closes a bankrupt or liquidated position against the opposing side pro rata
+(``side_index.close_against_side``), and that the bankrupt account ends flat rests on
+``Σ ⌊wᵢ·q/OI⌋ ≤ q``, a sum of quotients z3 does not see through inside the step's terms.
+
+The reason is structural: a resolve leaves its account flat, the trigger and the cascade's test ask
+for a position, and no close of another account gives a flat account one. Argued by the sweep's
+turns (``rules.engine.liquidation_turn``), each lemma on the engine's own functions from a free book
+of :data:`STEP_TRADERS` traders, exact:
+
+1. **The close** (``side_index.close_against_side``, every number free): closing ``q = |s|`` lots of
+   an account leaves it flat, and every trader flat before it is flat after.
+2. **A turn** of each trader ``T``, for each account ``X`` (the turn's own build, the close's
+   instances on the books each of its closes started from given as premises: each is lemma 1 on
+   that book, so true):
+   a. ``X``'s records in the turn are pairwise exclusive (one call of the waterfall a turn);
+   b. where any record of ``X`` in the turn holds, ``X`` is flat at the turn's end;
+   c. where ``X`` is flat at the turn's start, no record of ``X`` holds and it is flat at the end.
+3. **The step** (the engine's ``transition`` at :data:`STEP_TRADERS` traders, every event variant
+   of the bounded kinds, checked on its build, no solver): every record of the step is made inside
+   one of the sweep's turns, and each turn starts from the book the turn before it left.
+
+So a record of ``X`` in turn ``i`` leaves ``X`` flat (2b), flat at the start of every later turn
+(2c), where no record of ``X`` holds: with 2a, ``X``'s records in a step are pairwise exclusive.
+The records are ``Bankrupt`` outcomes (``deficit-charged-once``) or the runs of ``LayerUsed``
+records (``waterfall-order``, as ``waterfall_claims.one_call_a_step`` groups them).
+
+docs/solver-notes.md#percolator-gen-bs-remaining-cells-session-22.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import attrs
+import z3
+
+import solvent.rules.bankruptcy as bankruptcy
+import solvent.rules.engine as engine
+from solvent.rules import side_index
+from solvent.rules.arith import abs_, or_
+from solvent.rules.book import Book
+from solvent.rules.engine import transition
+from solvent.rules.ledger import Ctx
+from solvent.rules.outcomes import Bankrupt, LayerUsed
+from solvent.rules.policy import Policy
+from solvent.solver.bounds import Bounds
+from solvent.solver.story import slots, symbolic_book
+
+#: traders of the free book the lemmas and the step are asked on (as ``deficit_once.STEP_TRADERS``)
+STEP_TRADERS = 3
+#: what the all-N verdicts say of the step (``Scope.assumes``' first part)
+SAID = (
+    "each account's waterfall reached at most once a step (checked on the step at three traders by its "
+    "turns: a resolve leaves its account flat, a flat account is neither triggered nor in the cascade, "
+    "and no close of another account gives it a position)"
+)
+
+Valid = Callable[..., str]
+#: a turn's records, grouped: ``(account, guard)`` for each call's records (:func:`bankrupts`, :func:`runs`)
+Groups = Callable[[Sequence[Any]], list[tuple[str, Any]]]
+
+
+def _b(x: Any) -> Any:
+    return z3.BoolVal(x) if type(x) is bool else x
+
+
+def bankrupts(outcomes: Sequence[Any]) -> list[tuple[str, Any]]:
+    """Each ``Bankrupt`` outcome: its account and guard (one a call of the waterfall)."""
+    return [(g.item.account, _b(g.guard)) for g in outcomes if isinstance(g.item, Bankrupt)]
+
+
+def runs(outcomes: Sequence[Any]) -> list[tuple[str, Any]]:
+    """Each account's ``LayerUsed`` records split into runs of increasing layer index, one run a
+    call (``waterfall_claims.one_call_a_step``'s grouping): its account and the run's guard."""
+    records = [g for g in outcomes if isinstance(g.item, LayerUsed)]
+    out = []
+    for account in dict.fromkeys(g.item.account for g in records):
+        grouped: list[list[Any]] = []
+        for g in (r for r in records if r.item.account == account):
+            if grouped and g.item.index > grouped[-1][-1].item.index:
+                grouped[-1].append(g)
+            else:
+                grouped.append([g])
+        out += [(account, _b(or_(*(g.guard for g in run)))) for run in grouped]
+    return out
+
+
+@contextmanager
+def closes_recorded() -> Iterator[list[tuple[Book, str, Any, Book]]]:
+    """Within the block, each call of ``side_index.close_against_side`` the engine makes (a
+    bankrupt position's close, a solvent liquidation's) is appended to the list yielded as
+    ``(book before, account, lots, book after)``; the engine's own function is called as before."""
+    seen: list[tuple[Book, str, Any, Book]] = []
+    close = side_index.close_against_side
+
+    def recorded(ctx: Ctx, name: str, lots: Any, price: Any) -> Ctx:
+        before = ctx.book
+        out = close(ctx, name, lots, price)
+        seen.append((before, name, lots, out.book))
+        return out
+
+    patched = [m for m in (bankruptcy, engine) if getattr(m, "close_against_side", None) is close]
+    for m in patched:
+        m.close_against_side = recorded  # type: ignore[attr-defined]
+    try:
+        yield seen
+    finally:
+        for m in patched:
+            m.close_against_side = close  # type: ignore[attr-defined]
+
+
+def _flat(book: Book, name: str) -> Any:
+    return _b(book.account(name).size_lots == 0)
+
+
+def close_facts(book: Book, name: str) -> Any:
+    """Lemma 1's claim on ``book`` for ``name``: its ``q = |s|`` lots closed against the opposing side
+    at any price leave it flat, and every trader flat before is flat after (the order book takes
+    what the traders do not: it is not a trader)."""
+    price = z3.Int("close.price")
+    out = side_index.close_against_side(Ctx(book), name, abs_(book.account(name).size_lots), price)
+    kept = [z3.Implies(_flat(book, a.name), _flat(out.book, a.name)) for a in book.traders]
+    return z3.And(_flat(out.book, name), *kept)
+
+
+def instances(calls: Sequence[tuple[Book, str, Any, Book]]) -> list[Any]:
+    """Lemma 1 on each recorded close's own books: true, so a premise of a turn's lemmas."""
+    out = []
+    for before, name, lots, after in calls:
+        out.append(z3.Implies(_b(lots == abs_(before.account(name).size_lots)), _flat(after, name)))
+        out += [z3.Implies(_flat(before, a.name), _flat(after, a.name)) for a in before.traders]
+    return out
+
+
+def turn_lemmas(policy: Policy, bounds: Bounds, groups: Groups, valid: Valid, what: str) -> list[str]:
+    """Lemmas 1 and 2 (see the module) on a free book of :data:`STEP_TRADERS` traders."""
+    book, _ = symbolic_book(attrs.evolve(bounds, accounts=STEP_TRADERS, events=1))
+    names = [a.name for a in book.traders]
+    lemmas = [
+        valid(
+            f"the close of {name}'s position against the opposing side (side_index.close_against_side), every "
+            "number free, at any price: its |s| lots leave it flat, and every flat trader stays flat",
+            [],
+            close_facts(book, name),
+            exact=True,
+        )
+        for name in names
+    ]
+    for turn in names:
+        with closes_recorded() as calls:
+            out = engine.liquidation_turn(policy, Ctx(book), turn)
+        facts = instances(calls)
+        found = groups(out.outcomes)
+        for name in names:
+            mine = [g for account, g in found if account == name]
+            if len(mine) > 1:
+                apart = z3.And(*(z3.Not(z3.And(x, y)) for x, y in itertools.combinations(mine, 2)))
+                lemmas.append(valid(f"{turn}'s turn: {name}'s {what} pairwise exclusive", [], apart, exact=True))
+            if mine:
+                flat = z3.Implies(z3.Or(*mine), _flat(out.book, name))
+                lemmas.append(
+                    valid(f"{turn}'s turn: {name}'s {what} leave it flat", facts, flat, exact=True)
+                )
+            kept = z3.And(*(z3.Not(g) for g in mine), _flat(out.book, name))
+            lemmas.append(
+                valid(
+                    f"{turn}'s turn from {name} flat: no {what} of {name}, and it stays flat",
+                    [*facts, _flat(book, name)],
+                    kept,
+                    exact=True,
+                )
+            )
+    return lemmas
+
+
+@contextmanager
+def turns_recorded() -> Iterator[list[tuple[Book, Book, tuple[Any, ...]]]]:
+    """Within the block, each call of the engine's ``liquidation_turn`` is appended to the list
+    yielded as ``(book it started from, book it left, outcomes it added)``."""
+    seen: list[tuple[Book, Book, tuple[Any, ...]]] = []
+    turn = engine.liquidation_turn
+
+    def recorded(policy: Policy, ctx: Ctx, name: str) -> Ctx:
+        before, count = ctx.book, len(ctx.outcomes)
+        out = turn(policy, ctx, name)
+        seen.append((before, out.book, out.outcomes[count:]))
+        return out
+
+    engine.liquidation_turn = recorded  # type: ignore[assignment]
+    try:
+        yield seen
+    finally:
+        engine.liquidation_turn = turn  # type: ignore[assignment]
+
+
+def step_check(policy: Policy, bounds: Bounds, groups: Groups, fail: Callable[[str], None], what: str) -> str:
+    """Lemma 3 (see the module): on the engine's step at :data:`STEP_TRADERS` traders, every event
+    variant of the bounded kinds, each of ``groups``' records is made inside one of the sweep's
+    turns, and each turn starts from the book the turn before it left (no solver)."""
+    one = attrs.evolve(bounds, accounts=STEP_TRADERS, events=1)
+    book, _ = symbolic_book(one)
+    for slot in slots(book, one):
+        for variant in slot.variants:
+            with turns_recorded() as turns:
+                ctx = transition(policy, book, variant.event)
+            made: list[Any] = []
+            for k, (start, _, added) in enumerate(turns):
+                if k and start is not turns[k - 1][1]:
+                    fail(f"the step ({variant.label}): a turn does not start from the book the turn before it left")
+                made += groups(added)
+            if _by_account(groups(ctx.outcomes)) != _by_account(made):
+                fail(f"the step ({variant.label}): a {what.rstrip('s')} is made outside the sweep's turns")
+    return (
+        f"the step ({', '.join(bounds.event_kinds)}, {STEP_TRADERS} traders, the engine's transition): every "
+        f"{what.rstrip('s')} is made in a sweep's turn, each turn from the book the turn before left"
+    )
+
+
+def _by_account(found: list[tuple[str, Any]]) -> dict[str, list[int]]:
+    """Each account's guards, in order, as z3's term ids (one term, one id)."""
+    out: dict[str, list[int]] = {}
+    for account, guard in found:
+        out.setdefault(account, []).append(_b(guard).get_id())
+    return out
+
+
+def at_most_once(policy: Policy, bounds: Bounds, groups: Groups, valid: Valid, fail: Callable[[str], None], what: str) -> list[str]:
+    """The module's argument: each account's ``groups`` records pairwise exclusive in a step."""
+    lemmas = [step_check(policy, bounds, groups, fail, what)]
+    lemmas += turn_lemmas(policy, bounds, groups, valid, what)
+    lemmas.append(
+        f"so each account's {what} in a step are pairwise exclusive: one in turn i leaves it flat, flat at every "
+        "later turn's start, where it has none"
+    )
+    return lemmas
+
+
+__all__ = [
+    "SAID",
+    "STEP_TRADERS",
+    "at_most_once",
+    "bankrupts",
+    "close_facts",
+    "closes_recorded",
+    "instances",
+    "runs",
+    "step_check",
+    "turn_lemmas",
+    "turns_recorded",
+]
