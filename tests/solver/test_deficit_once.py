@@ -62,10 +62,11 @@ def test_the_lemmas_hold_where_adl_is_the_one_layer_between_traders(preset: str)
 @pytest.mark.parametrize(
     ("preset", "why"),
     [
-        ("percolator-gen-b", "no ADL layer"),
+        ("percolator-gen-a", "no ADL layer"),
     ],
 )  # drift and mango-v4: a socialized loss last, covered by solver/deficit_socialized.py (test_socialized_loss_any_n.py);
-# hyperliquid: at one move with the sweep's invariant (test_sweep_invariant.py)
+# hyperliquid: at one move with the sweep's invariant (test_sweep_invariant.py); percolator-gen-b: by its
+# per-call lemma and its turns (solver/side_deficit.py, solver/side_once.py: test_gen_b_once.py)
 def test_where_another_layer_moves_money_between_traders_nothing_is_asked(preset: str, why: str) -> None:
     found = _attempt(preset)
     assert isinstance(found, comp.Attempt) and not found.applies and found.queries == ()

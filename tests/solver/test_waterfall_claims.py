@@ -77,11 +77,12 @@ def test_dydxs_fund_that_declines_breaks_the_lemma() -> None:
     ("preset", "why"),
     [
         ("okx-2018", "clawback): the argument covers pools with ADL last, or a socialized loss last"),
-        ("percolator-gen-b", "socialized_loss, haircut_ratio): the argument covers pools with ADL last"),
+        ("percolator-gen-a", "haircut_ratio): the argument covers pools with ADL last"),
     ],
 )
 def test_a_layer_reading_other_traders_is_not_covered(preset: str, why: str) -> None:
-    """okx-2018's clawback; Gen B's haircut after its socialized loss."""
+    """okx-2018's clawback; Gen A's haircut after its fund (Gen B's haircut after its per-lot charge is
+    covered by its own argument: solver/side_deficit.py, test_gen_b_once.py)."""
     found = _attempt(preset)
     assert isinstance(found, comp.Attempt) and not found.applies and found.queries == ()
     assert why in found.failed
