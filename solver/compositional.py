@@ -264,14 +264,7 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
             "open interest and the haircut's total weight free, so it names no other trader; the step's claim the "
             f"conjunction of its calls'; assumes {side_deficit.ASSUMES}"
         )
-        return Extension(
-            method,
-            tuple(lemmas),
-            tuple(checker.queries),
-            every_k=True,
-            assumes=side_deficit.ASSUMES,
-            trivial_extends=False,
-        )
+        return made(method, every_k=True, assumes=side_deficit.ASSUMES, trivial_extends=False)
     if invariant.id == deficit_once.CLAIM and deficit_socialized.not_covered(policy, bounds) is None:
         method = (
             "compositional, all N, any K: the claim of one bankrupt account's resolve, proved by z3 on a book of "
@@ -316,13 +309,8 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
             **({"one_event_start": induction.PREMISE} if checker.induction else {}),
         )
     if invariant.id == waterfall_claims.CLAIM and side_deficit.deficit_not_covered(policy, bounds) is None:
-        return Extension(
-            side_deficit.WATERFALL_METHOD,
-            tuple(lemmas),
-            tuple(checker.queries),
-            every_k=True,
-            assumes=side_deficit.WATERFALL_ASSUMES,
-            trivial_extends=False,
+        return made(
+            side_deficit.WATERFALL_METHOD, every_k=True, assumes=side_deficit.WATERFALL_ASSUMES, trivial_extends=False
         )
     if invariant.id == waterfall_claims.CLAIM:
         method = (

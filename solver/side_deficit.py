@@ -31,9 +31,8 @@ docs/solver-notes.md#percolator-gen-bs-remaining-cells-session-22.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -139,25 +138,33 @@ def freed_question(policy: Policy, bounds: Bounds, claim_id: str, before: Any = 
     return call, [book.market.mark_quote >= 1], deficit_socialized.totals_freed(call, claim)
 
 
-def argument(policy: Policy, bounds: Bounds, valid: Any, fail: Callable[[str], None]) -> list[str]:
-    """The all-N argument for ``deficit-charged-once`` on Gen B (see the module): the lemmas' names,
-    each proved by ``valid`` (exact z3), or ``fail`` where the argument does not apply."""
+def _call_lemma(
+    policy: Policy, bounds: Bounds, valid: Any, fail: Callable[[str], None], claim_id: str, before: Any = None
+) -> str:
+    """The claim ``claim_id`` of one resolve, freed (:func:`freed_question`), proved by ``valid``; ``fail``
+    where Gen B's argument does not apply or the freed claim still names a candidate."""
     reason = deficit_not_covered(policy, bounds)
     if reason is not None:
         fail(reason)
-    call, premise, claim = deficit_question(policy, bounds)
+    call, premise, claim = freed_question(policy, bounds, claim_id, before)
     stray = waterfall_claims.strangers(call, claim)
     if stray:
         fail(f"{call.label}: the claim reads the candidates' numbers ({', '.join(stray[:4])})")
-    lemmas = [
-        valid(
-            f"{deficit_once.CLAIM} of {call.label} (one call of the cascade), every number free, each share of the "
-            "per-lot charge and of the haircut free, the haircut's total weight and the opposing open interest free",
-            premise,
-            claim,
-            exact=True,
-        )
-    ]
+    return valid(
+        f"{claim_id} of {call.label} (one call of the cascade), every number free"
+        + (", the book before the step free" if before is not None else "")
+        + ", each share of the per-lot charge and of the haircut free, the haircut's total weight and the opposing "
+        "open interest free",
+        premise,
+        claim,
+        exact=True,
+    )
+
+
+def argument(policy: Policy, bounds: Bounds, valid: Any, fail: Callable[[str], None]) -> list[str]:
+    """The all-N argument for ``deficit-charged-once`` on Gen B (see the module): the lemmas' names,
+    each proved by ``valid`` (exact z3), or ``fail`` where the argument does not apply."""
+    lemmas = [_call_lemma(policy, bounds, valid, fail, deficit_once.CLAIM)]
     lemmas += side_once.at_most_once(policy, bounds, side_once.bankrupts, valid, fail, "resolutions")
     book, _ = symbolic_book(attrs.evolve(bounds, accounts=side_once.STEP_TRADERS, events=1))
     first = book.traders[0].name
@@ -175,24 +182,8 @@ def waterfall_argument(policy: Policy, bounds: Bounds, valid: Any, fail: Callabl
     """The all-N argument for ``waterfall-order`` on Gen B: the claim of one resolve (``alone``) seen
     from a free book before the step, freed as :func:`deficit_question` frees its claim, and each
     account's waterfall records one call's a step (``solver.side_once`` on the runs of its records)."""
-    reason = deficit_not_covered(policy, bounds)
-    if reason is not None:
-        fail(reason)
     before, _ = symbolic_book(waterfall_claims.shape(bounds), prefix=f"{waterfall_claims.FREE}before.")
-    call, premise, claim = freed_question(policy, bounds, waterfall_claims.CLAIM, before)
-    stray = waterfall_claims.strangers(call, claim)
-    if stray:
-        fail(f"{call.label}: the claim reads the candidates' numbers ({', '.join(stray[:4])})")
-    lemmas = [
-        valid(
-            f"{waterfall_claims.CLAIM} of {call.label} (one call of the cascade), every number free, the book before "
-            "the step free, each share of the per-lot charge and of the haircut free, the haircut's total weight and "
-            "the opposing open interest free",
-            premise,
-            claim,
-            exact=True,
-        )
-    ]
+    lemmas = [_call_lemma(policy, bounds, valid, fail, waterfall_claims.CLAIM, before)]
     lemmas += side_once.at_most_once(policy, bounds, side_once.runs, valid, fail, "waterfall calls")
     lemmas.append(
         "the step: each account's records are its one call's, and the claim pairs records of one account; the call's "

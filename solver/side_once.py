@@ -52,6 +52,7 @@ from solvent.rules.engine import transition
 from solvent.rules.ledger import Ctx
 from solvent.rules.outcomes import Bankrupt, LayerUsed
 from solvent.rules.policy import Policy
+from solvent.solver import waterfall_claims
 from solvent.solver.bounds import Bounds
 from solvent.solver.story import slots, symbolic_book
 
@@ -80,18 +81,11 @@ def bankrupts(outcomes: Sequence[Any]) -> list[tuple[str, Any]]:
 
 def runs(outcomes: Sequence[Any]) -> list[tuple[str, Any]]:
     """Each account's ``LayerUsed`` records split into runs of increasing layer index, one run a
-    call (``waterfall_claims.one_call_a_step``'s grouping): its account and the run's guard."""
+    call (``waterfall_claims.call_runs``, as ``one_call_a_step`` groups them): its account and the
+    run's guard."""
     records = [g for g in outcomes if isinstance(g.item, LayerUsed)]
-    out = []
-    for account in dict.fromkeys(g.item.account for g in records):
-        grouped: list[list[Any]] = []
-        for g in (r for r in records if r.item.account == account):
-            if grouped and g.item.index > grouped[-1][-1].item.index:
-                grouped[-1].append(g)
-            else:
-                grouped.append([g])
-        out += [(account, _b(or_(*(g.guard for g in run)))) for run in grouped]
-    return out
+    grouped = waterfall_claims.call_runs(records)
+    return [(account, _b(or_(*(g.guard for g in run)))) for account, found in grouped.items() for run in found]
 
 
 @contextmanager
@@ -167,9 +161,7 @@ def turn_lemmas(policy: Policy, bounds: Bounds, groups: Groups, valid: Valid, wh
                 lemmas.append(valid(f"{turn}'s turn: {name}'s {what} pairwise exclusive", [], apart, exact=True))
             if mine:
                 flat = z3.Implies(z3.Or(*mine), _flat(out.book, name))
-                lemmas.append(
-                    valid(f"{turn}'s turn: {name}'s {what} leave it flat", facts, flat, exact=True)
-                )
+                lemmas.append(valid(f"{turn}'s turn: {name}'s {what} leave it flat", facts, flat, exact=True))
             kept = z3.And(*(z3.Not(g) for g in mine), _flat(out.book, name))
             lemmas.append(
                 valid(
@@ -233,7 +225,9 @@ def _by_account(found: list[tuple[str, Any]]) -> dict[str, list[int]]:
     return out
 
 
-def at_most_once(policy: Policy, bounds: Bounds, groups: Groups, valid: Valid, fail: Callable[[str], None], what: str) -> list[str]:
+def at_most_once(
+    policy: Policy, bounds: Bounds, groups: Groups, valid: Valid, fail: Callable[[str], None], what: str
+) -> list[str]:
     """The module's argument: each account's ``groups`` records pairwise exclusive in a step."""
     lemmas = [step_check(policy, bounds, groups, fail, what)]
     lemmas += turn_lemmas(policy, bounds, groups, valid, what)

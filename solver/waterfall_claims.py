@@ -308,6 +308,20 @@ def strangers(call: Call, claim: Any) -> list[str]:
     return sorted(n for n in names if n.startswith(others) and not n.startswith(own))
 
 
+def call_runs(records: list[Any]) -> dict[str, list[list[Any]]]:
+    """Each account's ``LayerUsed`` records (guarded, in the step's order) split into runs of
+    increasing layer index, one run a call of the waterfall (its records start at the layer it was
+    handed first), accounts in the order they first appear."""
+    out: dict[str, list[list[Any]]] = {}
+    for g in records:
+        runs = out.setdefault(g.item.account, [])
+        if runs and g.item.index > runs[-1][-1].item.index:
+            runs[-1].append(g)
+        else:
+            runs.append([g])
+    return out
+
+
 def one_call_a_step(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str], None]) -> list[str]:
     """Checked on the engine's own step (``transition``, every event variant of the bounded kinds,
     :data:`STEP_TRADERS` free traders): each account's ``LayerUsed`` records are runs of increasing
@@ -319,13 +333,7 @@ def one_call_a_step(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable
     for slot in slots(book, one):
         for variant in slot.variants:
             records = [g for g in transition(policy, book, variant.event).outcomes if isinstance(g.item, LayerUsed)]
-            for account in dict.fromkeys(g.item.account for g in records):
-                runs: list[list[Any]] = []
-                for g in (r for r in records if r.item.account == account):
-                    if runs and g.item.index > runs[-1][-1].item.index:
-                        runs[-1].append(g)
-                    else:
-                        runs.append([g])
+            for account, runs in call_runs(records).items():
                 for i in range(len(runs)):
                     for j in range(i + 1, len(runs)):
                         either = [_b(or_(*(g.guard for g in run))) for run in (runs[i], runs[j])]
@@ -415,6 +423,7 @@ __all__ = [
     "CLAIM",
     "argument",
     "assumes",
+    "call_runs",
     "calls",
     "cascades",
     "conditions_freed",

@@ -16,8 +16,8 @@ import pytest
 import solvent.rules.engine as engine
 import solvent.rules.side_index as side_index
 from solvent.properties import catalog
-from solvent.rules.liquidation import is_triggered
 from solvent.rules.assets import margin_equity
+from solvent.rules.liquidation import is_triggered
 from solvent.rules.presets import resolve_policy
 from solvent.rules.pro_rata import payers
 from solvent.solver import compositional, side_deficit, side_once
