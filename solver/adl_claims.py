@@ -81,7 +81,7 @@ from solvent.rules.policy import Policy
 from solvent.rules.pool_bankruptcy import deleverage_pools
 from solvent.rules.waterfall import GapRounding
 from solvent.rules.wellformed import StartMargin, well_formed
-from solvent.solver.bounds import Bounds
+from solvent.solver.bounds import GHOST_START, Bounds
 from solvent.solver.story import slots, symbolic_book
 
 #: the claims this argument covers
@@ -194,7 +194,8 @@ def ghost_not_covered(bounds: Bounds) -> str | None:
     a start at maintenance does not give."""
     if set(bounds.event_kinds) - {"mark"}:
         return "the ghost invariant is proved for mark moves only"
-    if bounds.start_margin != "initial":
+    # the induction's premise across accounts states it (solver.ghost_start)
+    if bounds.start_margin not in ("initial", GHOST_START):
         return "the ghost invariant needs every trader to start at its initial margin"
     return None
 

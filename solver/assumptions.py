@@ -106,7 +106,8 @@ def book_assumptions(policy: Policy, book: Book, bounds: Bounds) -> list[Assumpt
                 all_(_within(a.net_deposits, -q * len(book.accounts), q * len(book.accounts)) for a in book.assets),
             ),
         ]
-    margin = StartMargin(bounds.start_margin)
+    # "solvent-ghost": the solvent start; its ghost price is the question's (``solver.ghost_start``)
+    margin = StartMargin(bounds.start_margin.removesuffix("-ghost"))
     out += [Assumption(c.name, c.holds) for c in conditions(policy, book, margin=margin)]
     if bounds.start == "funded":
         out.append(funded(book))

@@ -36,7 +36,10 @@ EVENT_KINDS = (
 ASSET_KINDS = ("asset-price", "asset-deposit", "asset-withdraw", "interest")
 
 #: What the starting traders are assumed to satisfy (``Bounds.start_margin``).
-START_MARGINS = ("initial", "maintenance", "solvent")
+START_MARGINS = ("initial", "maintenance", "solvent", "solvent-ghost")
+#: the induction's premise where ADL's queue may skip: solvent, and every trader within the ghost
+#: invariant at one price the book shares (``solver.ghost_start``)
+GHOST_START = START_MARGINS[-1]
 
 #: Which starting books a proof ranges over (``Bounds.start``): every well-formed book, or only a
 #: book just funded (every account flat, nothing behind it but deposits), as a venue's day starts,
@@ -126,7 +129,9 @@ class Bounds:
     max_move_ppm: int | None = attrs.field(default=None, validator=attrs.validators.optional(_at_least(0)))
     #: what the starting traders satisfy: "initial" margin (just opened) or only "maintenance"
     #: (not yet liquidatable: positions that have drifted toward their liquidation price), or
-    #: "solvent" (not liquidatable and worth at least zero: ``solver.induction``'s premise)
+    #: "solvent" (not liquidatable and worth at least zero: ``solver.induction``'s premise), or
+    #: "solvent-ghost" (solvent, and every trader flat or worth its initial margin at one ghost price
+    #: shared by the book: ``solver.ghost_start``, the induction's premise where the queue may skip)
     start_margin: str = attrs.field(default="initial", validator=attrs.validators.in_(START_MARGINS))
     #: the insurance fund holds at least this share (ppm) of the open interest's notional at the mark
     min_fund_ppm: int | None = attrs.field(default=None, validator=attrs.validators.optional(_at_least(0)))
@@ -277,5 +282,6 @@ __all__ = [
     "MAX_MARKETS",
     "START_BOOKS",
     "START_MARGINS",
+    "GHOST_START",
     "for_policy",
 ]

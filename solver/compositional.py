@@ -383,19 +383,26 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
             one_event_start=induction.PREMISE,
         )
     if invariant.id in EACH_TRADER and checker.payer and checker.induction:
+        # where the queue may skip (dYdX), the premise carries the ghost price across accounts
+        # (solver.ghost_start): its lemmas keep the whole position taken at every move
+        ghost = induction.ghost(policy, bounds)
+        assumes = f"{ADL_FILLS_ONLY}; {payer_ghost.ASSUMES}" if ghost else ADL_FILLS_ONLY
+        assumes = f"{assumes}; {induction.assumes(ghost)}"
         method = (
             "compositional, all N, any K: by induction over mark moves on a premise of each trader "
-            f"({induction.SAYS}): the start meets it, each move keeps it (the payer's contract with the premise as "
-            "its claim), and from it each move keeps the claim (the payer's side of ADL: a bankrupt account that met "
+            f"({induction.says(ghost)}): the start meets it, each move keeps it (the payer's contract with the premise as "
+            "its claim"
+            + ("; the ghost part by the ghost lemmas on the engine's settle, liquidation_turn and walk" if ghost else "")
+            + "), and from it each move keeps the claim (the payer's side of ADL: a bankrupt account that met "
             "the premise closes the winners at a gap per lot at most the move, each trader's contract charged by any "
             "such fills before and after its own turn), checked on the engine's own transition, settle, "
-            f"liquidation_turn and resolve; assumes {ADL_FILLS_ONLY}; {induction.ASSUMES}"
+            f"liquidation_turn and resolve; assumes {assumes}"
         )
         return made(
             method,
             every_k=True,
-            assumes=f"{ADL_FILLS_ONLY}; {induction.ASSUMES}",
-            one_event_start=induction.PREMISE,
+            assumes=assumes,
+            one_event_start=induction.start(policy, bounds),
         )
     if invariant.id in EACH_TRADER and checker.payer and payer_previous.fits(policy):
         method = (

@@ -52,8 +52,16 @@ from solvent.rules.events import MarkPrice
 from solvent.rules.policy import Policy
 from solvent.rules.wellformed import StartMargin, trader_conditions
 from solvent.solver.assumptions import book_assumptions
-from solvent.solver.bounds import Bounds
-from solvent.solver.payer_lemma import PAYER_CLAIMS, applies, payer_argument, payer_contract, takes_over
+from solvent.solver import ghost_start
+from solvent.solver.bounds import GHOST_START, Bounds
+from solvent.solver.payer_lemma import (
+    PAYER_CLAIMS,
+    applies,
+    ghost_covers,
+    payer_argument,
+    payer_contract,
+    takes_over,
+)
 from solvent.solver.per_account import _conjuncts, _one_event_frame, _reads_only
 from solvent.solver.story import symbolic_book
 from solvent.solver.verdicts import QueryStats
@@ -64,6 +72,16 @@ PREMISE = StartMargin.SOLVENT.value
 SAYS = "every trader worth at least zero with its fee to close within it, and its own well-formedness"
 #: what an all-N, any-K verdict by this argument assumes beyond the payer's argument's own
 ASSUMES = f"induction over mark moves on the premise {SAYS}"
+
+
+def says(ghost: bool) -> str:
+    """What the premise says: :data:`SAYS`, and where the queue may skip its part across accounts."""
+    return f"{SAYS}; and {ghost_start.SAYS}" if ghost else SAYS
+
+
+def assumes(ghost: bool) -> str:
+    """What an all-N, any-K verdict by this argument assumes: :data:`ASSUMES`, with the ghost's premise."""
+    return f"induction over mark moves on the premise {says(ghost)}" if ghost else ASSUMES
 
 
 #: a trader's own condition P leaves out: the charge lemma says nothing of a payer's cost basis after
@@ -113,8 +131,22 @@ def fits(policy: Policy, bounds: Bounds) -> bool:
     moves = set(bounds.event_kinds) == {"mark"} and bounds.markets == 1 and not bounds.assets and not bounds.isolated
     # not where the fund takes over (BitMEX): the fund's own deleveraging is a charge within the move
     # only from a fund not below zero before it, which the takeover need not leave for the next move
-    plain = applies(policy) is None and not takes_over(policy)
-    return bounds.events > 1 and moves and bounds.start_margin != PREMISE and plain
+    # (where the queue may skip, dYdX, the premise carries the ghost price across accounts: ``ghost``)
+    plain = (applies(policy) is None or ghost(policy, bounds)) and not takes_over(policy)
+    return bounds.events > 1 and moves and bounds.start_margin not in (PREMISE, GHOST_START) and plain
+
+
+def ghost(policy: Policy, bounds: Bounds) -> bool:
+    """Whether the induction's premise carries the ghost price across accounts (``solver.ghost_start``):
+    the queue may skip (dYdX's overlap rule), which the ranking's ghost invariant covers within the
+    question's bounds (``payer_lemma.ghost_covers``: mark moves from an initial-margin start)."""
+    return ghost_covers(policy, bounds)
+
+
+def start(policy: Policy, bounds: Bounds) -> str:
+    """The start margin of the induction's step (its one-event book, checked directly): the premise,
+    with the ghost price across accounts where :func:`ghost`."""
+    return GHOST_START if ghost(policy, bounds) else PREMISE
 
 
 def argument(
@@ -131,13 +163,14 @@ def argument(
     the one-event book (``compositional._open_interest``)."""
     if invariant.id not in PAYER_CLAIMS:
         fail(f"{invariant.id}: the induction over moves covers {', '.join(PAYER_CLAIMS)}")
-    if bounds.start_margin == PREMISE:
+    if bounds.start_margin in (PREMISE, GHOST_START):
         fail(f"{invariant.id}: the question already starts from the premise: the one-move argument is its step")
     one = attrs.evolve(bounds, events=1, start_margin=PREMISE)
     _, book, slot = _one_event_frame(invariant, one, fail, "induction's")
     if not all(isinstance(v.event, MarkPrice) for v in slot.variants):
         fail(f"{invariant.id}: the induction over moves covers mark moves (the payer's argument's events)")
-    if applies(policy) is not None:
+    skips = ghost(policy, bounds)  # the premise's ghost price across accounts (solver.ghost_start)
+    if applies(policy) is not None and not skips:
         fail(f"{invariant.id}: the payer's argument covers ADL at the bankruptcy price: {applies(policy)}")
     if takes_over(policy):
         fail(
@@ -151,14 +184,32 @@ def argument(
         lemmas.append(
             payer_contract(policy, kept, variant.label, variant.event, slot.field_bounds, valid, PREMISE, assumed)
         )
-    lemmas += payer_argument(policy, invariant, one, valid, fail, record, assumed)
+    # with the ghost: its lemmas first (the start at the story's first mark, kept by every settlement, turn
+    # and fill at the same price for every trader; the skip), so the queue and the book take a
+    # bankrupt position whole at every move, as the contract above assumes
+    lemmas += payer_argument(policy, invariant, one, valid, fail, record, assumed, ghost=skips)
     lemmas += open_interest(attrs.evolve(bounds, events=1))
     lemmas.append(
-        f"induction over mark moves: the premise ({SAYS}) holds at the start and each move keeps it for each "
-        f"trader (its contract, any N); from it each move keeps {invariant.id} (the payer's argument), so "
+        f"induction over mark moves: the premise ({says(skips)}) holds at the start and each move keeps it for each "
+        f"trader (its contract, any N{'; the ghost part by the ghost lemmas, at the same price for every trader' if skips else ''}); "
+        f"from it each move keeps {invariant.id} (the payer's argument), so "
         f"{invariant.id} holds after every move, for any N and any K"
     )
     return lemmas
 
 
-__all__ = ["ASSUMES", "PREMISE", "SAYS", "argument", "assumed", "fits", "own", "premise_claim", "start_lemma"]
+__all__ = [
+    "ASSUMES",
+    "PREMISE",
+    "SAYS",
+    "argument",
+    "assumed",
+    "assumes",
+    "fits",
+    "ghost",
+    "own",
+    "premise_claim",
+    "says",
+    "start",
+    "start_lemma",
+]

@@ -59,7 +59,7 @@ from solvent.rules.ledger import Ctx
 from solvent.rules.liquidation import slip_per_lot
 from solvent.rules.margin import equity
 from solvent.rules.policy import Policy
-from solvent.solver import effort
+from solvent.solver import effort, ghost_start
 from solvent.solver.adl_claims import WALK
 from solvent.solver.bounds import Bounds
 from solvent.solver.payer_ghost import (
@@ -165,6 +165,15 @@ class PayerFacts:
     #: per payer: the fund's own deleveraging before the turns as a charge (where the fund takes
     #: over, ``payer_lemma.takes_over``): its question and proved formula
     pool_charges: tuple[tuple[Charge, Any], ...] = ()
+    #: the question starts from the induction's premise across accounts (``solver.ghost_start``): the
+    #: ghost price the bankrupt's side and the turn lemma read is the question's own, not the mark
+    #: before the move (at K = 1 the two are one: the story's start)
+    ghost: bool = False
+
+    def _ghost(self, previous: Any) -> Any:
+        """The term a lemma's ghost price takes in the question: the question's ghost price from the
+        ghost start, else ``previous`` (the mark before the move: the story's start at K = 1)."""
+        return ghost_start.price() if self.ghost else previous
 
     def instances(self, policy: Policy, book: Book, runs: list[SlotRun], gaps: list[Any] | None = None) -> list[Any]:
         """Every lemma's instance on the question's terms (``book`` and its runs; the one event of
@@ -249,12 +258,17 @@ class PayerFacts:
             free, formula = self.turn
             first, before = next(turn_starts(policy, book, event))
             if first == free.traders[0].name:
-                mapped = [*_pairs(free, before), (z3.Int(f"{WALK}ghost_mark"), before.market.previous_mark_quote)]
+                ghost = self._ghost(before.market.previous_mark_quote)
+                mapped = [*_pairs(free, before), (z3.Int(f"{WALK}ghost_mark"), ghost)]
                 out.append(instance(formula, mapped))
         for trader, start in resolve_starts(policy, book, event) if starts is None else starts:
             for bankrupt, free, formula in self.closed:
                 if bankrupt == trader:
-                    out.append(instance(formula, list(_pairs(free, start))))
+                    pairs = list(_pairs(free, start))
+                    if self.ghost:  # its ghost price (the free book's mark before the move) the question's
+                        previous = free.market.previous_mark_quote
+                        pairs = [(v, ghost_start.price() if v.eq(previous) else t) for v, t in pairs]
+                    out.append(instance(formula, pairs))
             for charge, formula, mapped in self._charges_at(policy, book, trader, start):
                 out.append(instance(formula, mapped))
                 if charge.per_fill:  # each fill's share bounded by the lemma itself: q·|ΔM| ≤ |S|·|ΔM| = S·ΔM
@@ -425,7 +439,8 @@ def prove(policy: Policy, valid: Valid, start_margin: str = "initial") -> PayerF
             with effort.question():
                 turn_lemma(policy, lambda name, premise, claim, exact=True: valid(name, premise, claim))
         turn = turn_formula(policy)
-    return PayerFacts(tuple(charges), tuple(steps), floor, tuple(closed), lemmas, turn, tuple(pool_charges))
+    ghost = start_margin == ghost_start.GHOST_START
+    return PayerFacts(tuple(charges), tuple(steps), floor, tuple(closed), lemmas, turn, tuple(pool_charges), ghost)
 
 
 __all__ = [

@@ -678,17 +678,20 @@ def payer_argument(
     fail: Callable[[str], None],
     record: Callable[[QueryStats], None] = lambda stats: None,
     assumed: Assumed = starting,
+    ghost: bool | None = None,
 ) -> list[str]:
     """The lemmas of the module docstring's argument, or ``fail(reason)`` where the argument does not
     apply (the lemmas' own ``valid`` raises where one does not hold). On a policy whose pro-rata
     layer charges the payers, the reason carries its share lemma's verdicts (each query given to
-    ``record``, so its units count)."""
+    ``record``, so its units count). ``ghost``: whether dYdX's overlap rule is covered by the ghost
+    invariant (default :func:`ghost_covers` of ``bounds``; ``solver.induction`` says it for its step,
+    whose one-event bounds start from its premise, the ghost price across accounts in it)."""
     if invariant.id not in PAYER_CLAIMS:
         fail(
             f"{invariant.id}: the payer's argument covers {', '.join(PAYER_CLAIMS)} (claims on each account after the step)"
         )
     # dYdX's overlap rule: covered by the ghost invariant, its lemmas asked first (solver.payer_ghost)
-    ghost = ghost_covers(policy, bounds)
+    ghost = ghost_covers(policy, bounds) if ghost is None else ghost
     why = None if ghost else applies(policy)
     if why is not None and share_layer(policy) is not None:
         fail(f"{invariant.id}: {_shares(policy, bounds, record)}")

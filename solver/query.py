@@ -39,7 +39,7 @@ from solvent.rules.arith import all_, sum_
 from solvent.rules.book import Book
 from solvent.rules.policy import Policy
 from solvent.rules.positions import cost_unread
-from solvent.solver import effort, incremental, unread, wall
+from solvent.solver import effort, ghost_start, incremental, unread, wall
 from solvent.solver.assumptions import Assumption, book_assumptions, move_within
 from solvent.solver.bounds import Bounds
 from solvent.solver.frames import Frame, balances_after, frame, positions, settlement, sizes_after
@@ -245,6 +245,8 @@ class StoryQuery:
             _add(self.solver, self.linearizer.facts)
         numbers = self.variables + event_variables(self.slots)
         self.inputs = numbers + [slot.choice for slot in self.slots if slot.choice is not None]
+        if self.bounds.start_margin == ghost_start.GHOST_START:  # its value read back to check a model's book
+            self.inputs.append(ghost_start.price())
         self.size = sum_(z3.If(v >= 0, v, -v) for v in numbers)
         return True
 
@@ -252,6 +254,8 @@ class StoryQuery:
         """The book's assumptions, the event numbers' bounds and each mark event's largest move."""
         bounds = self.bounds
         out = book_assumptions(self.policy, self.book, bounds)
+        if bounds.start_margin == ghost_start.GHOST_START:  # the premise across accounts (solver.ghost_start)
+            out.append(ghost_start.assumption(self.policy, self.book, bounds))
         out.append(Assumption("event numbers within bounds", all_(s.field_bounds for s in self.slots)))
         if bounds.max_move_ppm is not None:
             out += self._moves(bounds.max_move_ppm)
@@ -577,7 +581,7 @@ class StoryQuery:
         if answer.result != "sat":
             return _answer(Verdict.UNKNOWN, name, "unknown (exact)", started, 0, answer.reason, units=spent)
         evaluate = wall.evaluator(answer.values, self.inputs)
-        rep = replay(self.policy, obligation, decode(self.book, self.slots, evaluate), self.bounds)
+        rep = self._replay(obligation, decode(self.book, self.slots, evaluate), evaluate)
         if not rep.violates:
             raise SpuriousCounterexample(
                 f"z3 found an exact model for {name!r} that the concrete engine does not confirm "
@@ -680,7 +684,7 @@ class StoryQuery:
                     return _answer(Verdict.UNKNOWN, name, result, started, rounds, solved.reason, units=spent)
                 model = self.solver.model()
                 story = decode(self.book, self.slots, under_model(model))
-                rep = replay(self.policy, obligation, story, self.bounds)
+                rep = self._replay(obligation, story, under_model(model))
                 if witness and _witnessed(rep, len(self.slots)):
                     return _answer(
                         Verdict.WITNESSED, name, "sat (witness replayed)", started, rounds, units=spent, replay=rep
@@ -718,6 +722,16 @@ class StoryQuery:
             )
         finally:
             self.solver.pop()
+
+    def _replay(self, obligation: Invariant | None, story: Any, evaluate: Callable[[Any], Any]) -> Replay:
+        """``refinement.replay`` of a model's story; from the ghost start (``solver.ghost_start``)
+        its book must also meet the premise across accounts at the model's ghost price."""
+        rep = replay(self.policy, obligation, story, self.bounds)
+        if self.bounds.start_margin == ghost_start.GHOST_START:
+            ghost = z3.simplify(evaluate(ghost_start.price())).as_long()
+            if not ghost_start.holds(self.policy, story.book, self.bounds, ghost):
+                rep = attrs.evolve(rep, outside=(*rep.outside, ghost_start.NAME))
+        return rep
 
     def _refine(self, model: z3.ModelRef, rep: Replay, name: str, rounds: int) -> list[z3.BoolRef]:
         """Facts excluding a spurious model; raises when the model was exact (a Solvent bug)."""
