@@ -392,7 +392,11 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
             "compositional, all N, any K: by induction over mark moves on a premise of each trader "
             f"({induction.says(ghost)}): the start meets it, each move keeps it (the payer's contract with the premise as "
             "its claim"
-            + ("; the ghost part by the ghost lemmas on the engine's settle, liquidation_turn and walk" if ghost else "")
+            + (
+                "; the ghost part by the ghost lemmas on the engine's settle, liquidation_turn and walk"
+                if ghost
+                else ""
+            )
             + "), and from it each move keeps the claim (the payer's side of ADL: a bankrupt account that met "
             "the premise closes the winners at a gap per lot at most the move, each trader's contract charged by any "
             "such fills before and after its own turn), checked on the engine's own transition, settle, "

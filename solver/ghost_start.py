@@ -41,6 +41,7 @@ from solvent.rules.policy import Policy
 from solvent.solver.adl_claims import worth_kept
 from solvent.solver.assumptions import Assumption
 from solvent.solver.bounds import GHOST_START, Bounds
+
 #: the question's ghost price, a free variable (one per question: every trader reads the same)
 GHOST_MARK = "s0.ghost_mark"
 #: the assumption's name
@@ -68,9 +69,7 @@ def assumption(policy: Policy, book: Book, bounds: Bounds) -> Assumption:
     """The premise's part across accounts on a question's starting book: the ghost price within the
     price bounds and every trader within the ghost invariant at it."""
     ghost = price()
-    return Assumption(
-        NAME, and_(ghost >= bounds.min_price, ghost <= bounds.max_price, within(policy, book, ghost))
-    )
+    return Assumption(NAME, and_(ghost >= bounds.min_price, ghost <= bounds.max_price, within(policy, book, ghost)))
 
 
 def holds(policy: Policy, book: Book, bounds: Bounds, ghost: int) -> bool:

@@ -51,8 +51,8 @@ from solvent.rules.book import Book
 from solvent.rules.events import MarkPrice
 from solvent.rules.policy import Policy
 from solvent.rules.wellformed import StartMargin, trader_conditions
-from solvent.solver.assumptions import book_assumptions
 from solvent.solver import ghost_start
+from solvent.solver.assumptions import book_assumptions
 from solvent.solver.bounds import GHOST_START, Bounds
 from solvent.solver.payer_lemma import (
     PAYER_CLAIMS,

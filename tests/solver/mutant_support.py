@@ -67,3 +67,21 @@ def charge_mutated(monkeypatch: Any, *, returns_shares: bool = False, dust_rever
         return ctx, charged
 
     monkeypatch.setattr(socialized_loss, "charge", charge)
+
+
+def overlap_both_required(monkeypatch: Any) -> None:
+    """Plant ``rules.adl.overlaps`` with one token changed: ``or_`` → ``and_`` (the fill must leave
+    the offsetting account collateralized *and* no riskier, where dYdX asks either)."""
+    import solvent.rules.adl as adl_module
+    from solvent.rules.arith import or_
+
+    real = adl_module.overlaps
+
+    def overlaps(*args, **kwargs):
+        monkeypatch.setattr(adl_module, "or_", adl_module.and_)
+        try:
+            return real(*args, **kwargs)
+        finally:
+            monkeypatch.setattr(adl_module, "or_", or_)
+
+    monkeypatch.setattr(adl_module, "overlaps", overlaps)

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import pytest
 import z3
+from mutant_support import overlap_both_required
 
-import solvent.rules.adl as adl_module
 import solvent.rules.deleveraging_limit as limit_module
 from solvent.properties import catalog
-from solvent.rules.arith import or_
 from solvent.rules.outcomes import DeleverageAttempt
 from solvent.rules.presets import resolve_policy
 from solvent.solver import adl_claims, effort, payer_facts, payer_ghost, payer_lemma, wall
@@ -61,18 +60,8 @@ def test_each_skip_case_holds(case: int) -> None:
 
 
 def _both_tests_required(monkeypatch) -> None:
-    """Plant ``rules.adl.overlaps`` with one token changed: ``or_`` → ``and_`` (the fill must leave
-    the offsetting account collateralized *and* no riskier, where dYdX asks either)."""
-    real = adl_module.overlaps
-
-    def overlaps(*args, **kwargs):
-        monkeypatch.setattr(adl_module, "or_", adl_module.and_)
-        try:
-            return real(*args, **kwargs)
-        finally:
-            monkeypatch.setattr(adl_module, "or_", or_)
-
-    monkeypatch.setattr(adl_module, "overlaps", overlaps)
+    """``rules.adl.overlaps`` with one token changed: ``or_`` → ``and_`` (``mutant_support``)."""
+    overlap_both_required(monkeypatch)
 
 
 def test_a_stricter_overlap_rule_skips_a_candidate_within_the_ghost(monkeypatch) -> None:

@@ -1,0 +1,166 @@
+"""dYdX's payer claims at K > 1: the induction's premise across accounts (solver/ghost_start.py;
+docs/solver-notes.md#dydx-at-k--3-session-22).
+
+At K = 1 the payer's argument on dYdX reads the ranking's ghost invariant at the story's first mark.
+Over K moves the induction's step starts from a premise, and a premise of each trader on its own
+(worth at least zero) lets the queue skip a candidate: the premise carries one ghost price shared
+by the book, every trader flat or worth its initial margin at it. Shared, not each trader's own: a
+bankrupt account and a candidate within the ghost at two different prices give the skip lemma a
+model. One token off in the skip rule and the K-move argument stops; the premise's floor and its
+shared price are pinned at their boundary on a concrete book.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import attrs
+import pytest
+import z3
+from mutant_support import overlap_both_required
+
+from solvent.properties import catalog
+from solvent.rules.arith import and_, or_
+from solvent.rules.book import new_book
+from solvent.rules.margin import equity
+from solvent.rules.presets import resolve_policy
+from solvent.solver import adl_claims, effort, ghost_start, induction, payer_ghost, wall
+from solvent.solver import compositional as comp
+from solvent.solver import prove as prove_module
+from solvent.solver.bounds import GHOST_START, Bounds, for_policy
+from solvent.solver.prove import prove
+from solvent.solver.verdicts import Verdict
+
+DYDX = resolve_policy("dydx-v4")
+K3 = for_policy(Bounds(accounts=3, events=3), DYDX)
+
+
+@pytest.fixture(autouse=True)
+def _nothing_remembered():
+    """Each test proves its own skip and turn lemmas (a mutant must not reuse the real engine's)."""
+    payer_ghost.forget()
+    yield
+    payer_ghost.forget()
+
+
+def _book(bob_cash: int):
+    """At the mark 100: alice long 20 lots on 100 (her initial margin at 100: ⌈20 × 100 × 5%⌉ = 100),
+    bob short 20 on ``bob_cash``. Re-valued at P, alice is worth 100 + 20(P − 100) against a margin of
+    P, so within the ghost from P = 100 up; bob ``bob_cash`` − 20(P − 100) against P, so up to
+    (bob_cash + 2,000) / 21."""
+    b = new_book(mark_quote=100)
+    for name, size, cash in (("alice", 20, 100), ("bob", -20, bob_cash)):
+        i = b.index(name)
+        b = b.replace_account(i, attrs.evolve(b.accounts[i], cash_quote=cash, size_lots=size, cost_quote=size * 100))
+    return b
+
+
+def test_the_premise_is_one_price_shared_at_its_boundary() -> None:
+    """Bob on 100: both within the ghost at P = 100, the mark. Bob on 99, one quantum less: bob is
+    within it at 99 (his own price), alice at 100 (hers), and no price holds both."""
+    b = for_policy(Bounds(), DYDX)
+    assert ghost_start.holds(DYDX, _book(100), b, 100)
+    assert not ghost_start.holds(DYDX, _book(100), b, 99)  # alice below her margin at 99: 80 < 99
+    short = _book(99)
+    assert adl_claims.worth_kept(DYDX, short.account("bob"), 100, 99) is True
+    assert adl_claims.worth_kept(DYDX, short.account("alice"), 100, 100) is True
+    assert not any(ghost_start.holds(DYDX, short, b, p) for p in range(1, 1_001))
+    assert not ghost_start.holds(DYDX, _book(100), attrs.evolve(b, max_price=99), 100)  # P within the bounds
+
+
+def test_a_flat_trader_is_within_at_any_price() -> None:
+    b = new_book(mark_quote=100)
+    i = b.index("alice")
+    b = b.replace_account(i, attrs.evolve(b.accounts[i], cash_quote=-5))
+    assert ghost_start.holds(DYDX, b, for_policy(Bounds(), DYDX), 7)
+
+
+def test_two_ghost_prices_let_the_queue_skip() -> None:
+    """The skip lemma with the candidate within the ghost at a price of its own (not the bankrupt
+    account's) has a model (0.19M units): the premise has to share its price across accounts."""
+    with effort.question():
+        premise, claim = adl_claims.skip_question(DYDX, Bounds(accounts=2, events=1))
+        ghost, other = z3.Int(f"{adl_claims.WALK}ghost_mark"), z3.Int("own_ghost_mark")
+        candidate = premise[4]  # the candidate covered at P (``skip_question``'s premise order)
+        assert not z3.substitute(candidate, (ghost, other)).eq(candidate)  # it reads P
+        own = [*premise[:4], z3.substitute(candidate, (ghost, other)), premise[5], other >= 1]
+        assert wall.check([*own, z3.Not(claim)], [], 4_000_000, 300.0).result == "sat"
+
+
+def test_the_induction_takes_dydx_with_the_ghost_and_says_so() -> None:
+    """K = 3 mark moves from an initial-margin book: the induction fits dYdX where the ghost covers
+    its queue, and its step is checked from the premise across accounts; not where it does not."""
+    assert induction.fits(DYDX, K3) and induction.ghost(DYDX, K3)
+    assert induction.start(DYDX, K3) == GHOST_START
+    funding = for_policy(Bounds(accounts=3, events=3, event_kinds=("mark", "funding")), DYDX)
+    assert not induction.fits(DYDX, funding)
+    binance = resolve_policy("binance")
+    assert induction.fits(binance, K3) and induction.start(binance, K3) == induction.PREMISE
+    assert ghost_start.SAYS in induction.assumes(True) and ghost_start.SAYS not in induction.assumes(False)
+    assert induction.assumes(False) == induction.ASSUMES
+
+
+def _attempt() -> comp.Extension | comp.Attempt | None:
+    with effort.question():
+        return comp.attempt(DYDX, catalog.get("no-negative-equity"), K3, units=6_000_000)
+
+
+def test_the_argument_holds_for_any_k_on_the_shared_premise() -> None:
+    found = _attempt()
+    assert isinstance(found, comp.Extension), found
+    assert found.every_k and found.one_event_start == GHOST_START
+    assert payer_ghost.ASSUMES in found.assumes and ghost_start.SAYS in found.assumes
+    asked = [q for q in found.queries if q.units]
+    assert all(q.result == "unsat" for q in asked), [(q.name, q.result) for q in asked]
+    names = " | ".join(q.name for q in asked)
+    for part in (payer_ghost.SKIP, "own liquidation turn", "solvent-premise-kept", "at initial margin is within"):
+        assert part in names, part
+
+
+def test_a_stricter_overlap_rule_stops_the_argument_at_k3(monkeypatch) -> None:
+    """``or_`` → ``and_`` in ``rules.adl.overlaps`` (the fill must leave the offsetting account
+    collateralized *and* no riskier): a skip case has a model, nothing is extended."""
+    overlap_both_required(monkeypatch)
+    found = _attempt()
+    assert isinstance(found, comp.Attempt) and found.applies, found
+    assert "z3 found a model of its negation" in found.failed or "undecided" in found.failed
+
+
+def _floor_at_zero(policy, book, ghost):
+    """The premise one token weaker: each trader worth at least 0 at P, not its initial margin."""
+    mark = book.market.mark_quote
+    return and_(
+        *(or_(a.size_lots == 0, equity(policy.margin, a) + a.size_lots * (ghost - mark) >= 0) for a in book.traders)
+    )
+
+
+def _step(units: int = 8_000_000):
+    """The induction's step checked directly: the lemmas' book (N = 2, K = 1) from the premise across
+    accounts, with the payer's facts, as ``prove`` asks it first at K = 3."""
+    invariant = catalog.get("no-negative-equity")
+    with effort.question():
+        facts = functools.partial(prove_module._payer_cases, DYDX, invariant)
+        return prove_module._one_event_first(DYDX, invariant, K3, 2, facts, units, GHOST_START)
+
+
+@pytest.mark.deep
+def test_the_step_from_the_premise_is_proved() -> None:
+    """6.18M units (the skip and turn lemmas proved by the facts themselves here)."""
+    assert _step().verdict is Verdict.PROVED
+
+
+@pytest.mark.deep
+def test_the_step_from_a_weaker_premise_is_not(monkeypatch) -> None:
+    monkeypatch.setattr(ghost_start, "within", _floor_at_zero)
+    assert _step().verdict is not Verdict.PROVED
+
+
+@pytest.mark.deep
+@pytest.mark.parametrize("claim", ["no-negative-equity", "loss-bounded-by-collateral"])
+def test_prove_at_k3_proves_every_n_and_k(claim: str) -> None:
+    """N = 3, K = 3 within 20M: proved for every N and K (9,278,674 units for no-negative-equity)."""
+    result = prove("dydx-v4", claim, Bounds(accounts=3, events=3, effort=20_000_000), minimize=False)
+    assert result.verdict is Verdict.PROVED, result.method
+    own = next(o for o in result.obligations if o.obligation == claim)
+    assert own.scope.accounts is None and own.scope.events is None
+    assert ghost_start.SAYS in result.scope.assumes and payer_ghost.ASSUMES in result.scope.assumes
