@@ -387,7 +387,7 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
         # (solver.ghost_start): its lemmas keep the whole position taken at every move
         ghost = induction.ghost(policy, bounds)
         assumes = f"{ADL_FILLS_ONLY}; {payer_ghost.ASSUMES}" if ghost else ADL_FILLS_ONLY
-        assumes = f"{assumes}; {induction.assumes(ghost)}"
+        assumes = f"{assumes}; {induction.assumes(ghost, induction.limit(policy))}"
         method = (
             "compositional, all N, any K: by induction over mark moves on a premise of each trader "
             f"({induction.says(ghost)}): the start meets it, each move keeps it (the payer's contract with the premise as "

@@ -79,9 +79,30 @@ def says(ghost: bool) -> str:
     return f"{SAYS}; and {ghost_start.SAYS}" if ghost else SAYS
 
 
-def assumes(ghost: bool) -> str:
-    """What an all-N, any-K verdict by this argument assumes: :data:`ASSUMES`, with the ghost's premise."""
-    return f"induction over mark moves on the premise {says(ghost)}" if ghost else ASSUMES
+def assumes(ghost: bool, limit: int | None = None) -> str:
+    """What an all-N, any-K verdict by this argument assumes: :data:`ASSUMES`, with the ghost's premise,
+    and where the policy deleverages at most ``limit`` accounts a move (dYdX's block limit), that no
+    account is deferred before the last move (:func:`deferral`)."""
+    said = f"induction over mark moves on the premise {says(ghost)}" if ghost else ASSUMES
+    return said if limit is None else f"{said}; {deferral(limit)}"
+
+
+def deferral(limit: int) -> str:
+    """The assumption a block limit adds. A deferred account (``rules.deleveraging_limit``) keeps its
+    position below zero into the next move: it is outside the premise there, and its deficit at that
+    move is not bounded by that move, which the charge lemma reads. The claims skip it at the step
+    that defers it (docs/model.md#an-account-deferred-to-a-later-block); the step that resolves it
+    later is not covered by the one-move lemmas. No account is deferred on a book of at most
+    ``limit`` traders."""
+    return (
+        f"no account deferred to a later move by the limit of {limit} accounts deleveraged a move (every book of at "
+        f"most {limit} traders): a deferred account starts the next move below zero, outside the premise"
+    )
+
+
+def limit(policy: Policy) -> int | None:
+    """The accounts the policy deleverages at most a move (dYdX's block limit), or None."""
+    return None if policy.adl is None else policy.adl.max_deleveraged_per_event
 
 
 #: a trader's own condition P leaves out: the charge lemma says nothing of a payer's cost basis after
@@ -205,8 +226,10 @@ __all__ = [
     "argument",
     "assumed",
     "assumes",
+    "deferral",
     "fits",
     "ghost",
+    "limit",
     "own",
     "premise_claim",
     "says",

@@ -97,7 +97,9 @@ def test_the_induction_takes_dydx_with_the_ghost_and_says_so() -> None:
     binance = resolve_policy("binance")
     assert induction.fits(binance, K3) and induction.start(binance, K3) == induction.PREMISE
     assert ghost_start.SAYS in induction.assumes(True) and ghost_start.SAYS not in induction.assumes(False)
-    assert induction.assumes(False) == induction.ASSUMES
+    assert induction.assumes(False) == induction.ASSUMES and induction.limit(binance) is None
+    # dYdX's block limit: a deferred account starts the next move below zero, outside the premise
+    assert induction.limit(DYDX) == 10 and induction.deferral(10) in induction.assumes(True, 10)
 
 
 def _attempt() -> comp.Extension | comp.Attempt | None:
@@ -110,6 +112,7 @@ def test_the_argument_holds_for_any_k_on_the_shared_premise() -> None:
     assert isinstance(found, comp.Extension), found
     assert found.every_k and found.one_event_start == GHOST_START
     assert payer_ghost.ASSUMES in found.assumes and ghost_start.SAYS in found.assumes
+    assert induction.deferral(10) in found.assumes
     asked = [q for q in found.queries if q.units]
     assert all(q.result == "unsat" for q in asked), [(q.name, q.result) for q in asked]
     names = " | ".join(q.name for q in asked)
@@ -164,3 +167,4 @@ def test_prove_at_k3_proves_every_n_and_k(claim: str) -> None:
     own = next(o for o in result.obligations if o.obligation == claim)
     assert own.scope.accounts is None and own.scope.events is None
     assert ghost_start.SAYS in result.scope.assumes and payer_ghost.ASSUMES in result.scope.assumes
+    assert induction.deferral(10) in result.scope.assumes
