@@ -71,6 +71,7 @@ from solvent.solver import (
     deficit_socialized,
     effort,
     haircut_claims,
+    haircut_payer,
     induction,
     payer_ghost,
     payer_previous,
@@ -202,8 +203,16 @@ def attempt(
                 raise _Failed(f"the argument that held at clock {at} is not the one that held at clock 0")
             held = _routes(checker)
             checker.flat = checker.payer = checker.margin = checker.induction = checker.haircut = False
-            checker.cascade = False
-        checker.flat, checker.payer, checker.margin, checker.induction, checker.haircut, checker.cascade = held
+            checker.cascade = checker.junior = False
+        (
+            checker.flat,
+            checker.payer,
+            checker.margin,
+            checker.induction,
+            checker.haircut,
+            checker.cascade,
+            checker.junior,
+        ) = held
     except _Failed as failed:
         where = f" (at clock {at} of 0..{asked[-1]}: the policy reads the book's clock)" if len(asked) > 1 else ""
         return Attempt(f"{failed}{where}", tuple(checker.queries), failed.applies)
@@ -227,7 +236,15 @@ def attempt(
 
 def _routes(checker: Any) -> tuple[bool, ...]:
     """Which argument held (the flags ``_extension`` reads)."""
-    return (checker.flat, checker.payer, checker.margin, checker.induction, checker.haircut, checker.cascade)
+    return (
+        checker.flat,
+        checker.payer,
+        checker.margin,
+        checker.induction,
+        checker.haircut,
+        checker.cascade,
+        checker.junior,
+    )
 
 
 def clock_said(policy: Policy, events: int, asked: tuple[int, ...], every: bool = False) -> str:
@@ -364,6 +381,10 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
             cascade_invariant.METHOD,
             every_k=False,
             assumes=cascade_invariant.ASSUMES,
+        )
+    if invariant.id in EACH_TRADER and checker.junior:
+        return Extension(
+            haircut_payer.METHOD, tuple(lemmas), tuple(checker.queries), every_k=False, assumes=haircut_payer.ASSUMES
         )
     if invariant.id in EACH_TRADER and checker.haircut:
         return made(haircut_claims.METHOD, every_k=False, assumes=haircut_claims.ASSUMES)
@@ -508,6 +529,8 @@ class _Checker:
         self.haircut = False
         #: set by the socialized loss's cascade invariant when it held (``solver.cascade_invariant``)
         self.cascade = False
+        #: set by Gen A's junior cover when it held (``solver.haircut_payer``)
+        self.junior = False
 
     @property
     def left(self) -> int:
@@ -906,6 +929,8 @@ def _each_trader(invariant_id: str) -> Callable[[Policy, Bounds, _Checker], list
                 return _haircut(policy, bounds, checker, coupled)
             if invariant_id in cascade_invariant.CLAIMS and cascade_invariant.not_covered(policy, bounds) is None:
                 return _cascade(policy, bounds, checker, coupled)
+            if invariant_id in haircut_payer.CLAIMS and haircut_payer.not_covered(policy, bounds) is None:
+                return _junior_cover(policy, bounds, checker, coupled)
             if invariant_id in PAYER_CLAIMS and not coupled.applies and checker.payer_allowed:
                 return _payer(policy, invariant, bounds, checker, coupled)
             if invariant_id != FLAT or coupled.applies:
@@ -930,6 +955,22 @@ def _haircut(policy: Policy, bounds: Bounds, checker: _Checker, coupled: _Failed
     except _Failed as failed:
         raise _Failed(f"{coupled}; and the haircut's side: {failed}", failed.applies) from None
     checker.haircut = True
+    return lemmas
+
+
+def _junior_cover(policy: Policy, bounds: Bounds, checker: _Checker, coupled: _Failed) -> list[str]:
+    """Where Gen A's haircut ratio is the one layer charging traders, the payer's claims by the sweep's
+    junior cover (``solver.haircut_payer``). Its failure says both reasons."""
+
+    def said(name: str, how: str) -> None:  # a part proved as another's renaming: 0 units
+        checker.queries.append(QueryStats(name, how, 0.0))
+
+    try:
+        exact = functools.partial(checker.valid, exact=True)
+        lemmas = haircut_payer.argument(policy, bounds, exact, checker.fail, said)
+    except _Failed as failed:
+        raise _Failed(f"{coupled}; and the sweep's junior cover: {failed}", failed.applies) from None
+    checker.junior = True
     return lemmas
 
 

@@ -41,7 +41,15 @@ import z3
 from solvent.properties.catalog import Invariant
 from solvent.rules.outcomes import Bankrupt
 from solvent.rules.policy import Policy
-from solvent.solver import cascade_facts, effort, fund_facts, payer_facts, payer_previous, resolution_facts
+from solvent.solver import (
+    cascade_facts,
+    effort,
+    fund_facts,
+    haircut_payer,
+    payer_facts,
+    payer_previous,
+    resolution_facts,
+)
 from solvent.solver.bounds import Bounds
 from solvent.solver.compositional import _Checker, _Failed
 from solvent.solver.per_account import _conjuncts
@@ -84,6 +92,12 @@ CASCADE_METHOD = (
     "asked exact first"
 )
 
+#: said in the method line of a check asked with Gen A's junior cover as facts (asked whole)
+JUNIOR_METHOD = (
+    "; the sweep's junior cover as proved facts (the settlement's claims, and each trader's turn's five parts, "
+    "an instance at each trader's turn), asked exact first"
+)
+
 
 @attrs.frozen
 class ByCases:
@@ -91,7 +105,13 @@ class ByCases:
     the question counts) and how the question is asked with them."""
 
     policy: Policy
-    facts: payer_facts.PayerFacts | resolution_facts.ResolutionFacts | fund_facts.FundFacts | cascade_facts.CascadeFacts
+    facts: (
+        payer_facts.PayerFacts
+        | resolution_facts.ResolutionFacts
+        | fund_facts.FundFacts
+        | cascade_facts.CascadeFacts
+        | haircut_payer.HaircutFacts
+    )
     queries: tuple[QueryStats, ...]
     #: the fund's turn lemma beside the payer's, for claims-backed (whose conjuncts include the
     #: fund's cash): its instances follow the payer's
@@ -106,6 +126,8 @@ class ByCases:
             return FUND_METHOD
         if isinstance(self.facts, cascade_facts.CascadeFacts):
             return CASCADE_METHOD
+        if isinstance(self.facts, haircut_payer.HaircutFacts):
+            return JUNIOR_METHOD
         return METHOD
 
     #: the gap terms of the last :meth:`instances` call, by its book (read once by :meth:`abstracted`,
@@ -136,7 +158,7 @@ class ByCases:
         """``obligation`` (the claim, or the transfers for None) decided piece by piece (see the
         module docstring) within ``units`` (default: what the build left); on a question of more
         than one event or variant, asked whole."""
-        if isinstance(self.facts, (fund_facts.FundFacts, cascade_facts.CascadeFacts)):
+        if isinstance(self.facts, (fund_facts.FundFacts, cascade_facts.CascadeFacts, haircut_payer.HaircutFacts)):
             # the chain of turns: exact z3 follows it whole (drift's no-negative-equity on two traders with
             # the cascade's facts: 23,077 units)
             if obligation is None:  # the transfers as before (drift's are discharged for the purified query)
@@ -205,6 +227,8 @@ def prepared(policy: Policy, bounds: Bounds, claim: str = "") -> tuple[ByCases |
             facts = fund_facts.prove(policy, valid, claim, bounds, renamed, used)
         elif cascade_facts.fits(policy, bounds, claim):  # a socialized loss with a cascade (drift, mango-v4)
             facts = cascade_facts.prove(policy, valid, renamed)
+        elif haircut_payer.fits(policy, bounds, claim):  # Gen A's haircut: the sweep's junior cover, by turns
+            facts = haircut_payer.facts(policy, bounds, valid, renamed)
         elif payer_previous.fits(policy):  # ADL at the previous mark, the vault holding what it takes over
             facts = payer_previous.facts(policy, valid, bounds.start_margin, renamed)
         else:

@@ -62,6 +62,7 @@ from solvent.solver import (
     deficit_once,
     effort,
     fund_facts,
+    haircut_payer,
     incremental,
     induction,
     payer_direct,
@@ -680,6 +681,8 @@ def _payer_cases(
     lemmas_book = attrs.evolve(bounds, accounts=2, events=1)
     if bounds.events == 1 and cascade_facts.fits(policy, lemmas_book, invariant.id):  # each turn with the cascade
         return payer_direct.prepared(policy, lemmas_book, invariant.id)
+    if bounds.events == 1 and haircut_payer.fits(policy, lemmas_book, invariant.id):  # Gen A's junior cover, by turns
+        return payer_direct.prepared(policy, lemmas_book, invariant.id)
     asked = (*PAYER_CLAIMS, *payer_direct.BESIDE_PAYER, *RESOLUTION_CLAIMS)
     if invariant.id not in asked or not _payer_fits(policy, invariant, bounds, asked):
         return None, ()
@@ -712,6 +715,10 @@ def _lemmas_book_fits(policy: Policy, invariant: Invariant, bounds: Bounds) -> b
     if invariant.id == side_fund.CLAIM and side_fund.not_covered(policy, bounds) is None:
         # percolator Gen B's fund, entry by entry: the lemmas' book proves it for every N
         # (docs/solver-notes.md#percolator-gen-bs-cells-session-21), so N asks the transfers alone
+        return True
+    if bounds.events == 1 and haircut_payer.fits(policy, attrs.evolve(bounds, accounts=2), invariant.id):
+        # Gen A's payer claims with each turn's facts: the lemmas' book proves them for every N
+        # (docs/solver-notes.md#percolator-gen-as-payer-claims-for-every-n-session-22), so N asks the transfers alone
         return True
     if bounds.events == 1 and cascade_facts.fits(policy, attrs.evolve(bounds, accounts=2), invariant.id):
         # the cascade invariant's claims with each turn's facts (drift, mango-v4): the lemmas' book proves

@@ -1,0 +1,401 @@
+"""``no-negative-equity`` and ``loss-bounded-by-collateral`` for every N on Percolator Gen A: the
+sweep's junior cover.
+
+Gen A (``rules/presets/percolator-gen-a.toml``, spec v7 §3 and §6.1) charges traders only through its
+haircut ratio: a bankrupt account's deficit ``D`` is paid by every other trader and the book pro rata
+to their junior profit ``w = max(E − principal, 0)``, capped at the total ``W``, split exactly in book
+order (``ProRata.EXACT_IN_ORDER``: the shares add up to ``min(D, W)``, each within its payer's ``w``,
+``solver.exact_split_lemma``). A bankrupt account ends at or above zero exactly when, at its turn,
+the others' junior profit covers its deficit: a fact of the whole sweep, which no one turn shows
+(docs/solver-notes.md#percolator-gen-as-payer-claims-for-every-n-session-22).
+
+**The invariant.** At each turn's start, with ``def = max(−E, 0)`` and the sums over every trader
+and the book's liquidity account (which pays too)::
+
+    J = Σ w  ≥  Σ def over the traders whose turn has not come
+
+and every trader whose turn has passed is at or above zero, every principal at or above zero, every
+flat trader at or above zero.
+
+- **Settlement** (each account of a free two-trader book from the question's assumptions, exact z3,
+  on the engine's ``opening``, ``settle`` and ``before_turns``): each account's ``w − def`` (the
+  book's: ``w``) is at least its settled gain ``S·ΔM``, its principal at least 0, a flat trader at or
+  above 0, and its position kept. A well-formed start has ``0 ≤ principal ≤ max(E, 0)``, so a
+  winner's gain is junior profit and a loser's deficit at most its loss. Open interest balances
+  (``Σ S = 0`` over the traders and the book: the start's, the phases keep each position), so
+  ``Σ S·ΔM = ΔM·Σ S = 0`` and ``J ≥ Σ def`` at the first turn.
+- **A turn** (exact z3 on the engine's ``liquidation_turn``, a free book of two traders and the
+  book, every number free, from every principal at or above 0 and the mark at least 1; the second
+  trader's turn is the first's with the accounts renamed, valid as it is): (1) where ``J`` covers
+  the turn's trader's deficit and it is at or above 0 if flat, it ends at or above 0; (2) ``J``
+  falls by at most that trader's deficit; (3) no other trader's deficit grows; (4) no other
+  trader's position moves; (5) every principal stays at or above 0. Its payers are the other trader
+  and the book, the book's junior profit standing for the rest of a larger book's: the haircut pays
+  ``min(D, W)`` whatever the number of payers, each share within its payer's ``w`` (the exact split's
+  lemma, proved for each number of payers a question holds), and Gen A's penalty comes from capital
+  (``close_step(from_capital=)``), so a solvent liquidation leaves ``E − principal``.
+- **The close** (exact z3 on ``after_sweep`` and ``closing``, two traders): every trader's cash is
+  kept (the end of the event re-bases principals and slopes only).
+
+By induction over the turns in book order: (2) and (3) keep ``J ≥ Σ def`` over the traders still
+to come, (1) puts each trader at or above 0 at its turn (a bankrupt trader holds no junior profit),
+(3) keeps it there through the later turns, (4) keeps a flat trader flat for its own turn, and the
+close keeps every cash; the claims read each trader's cash after the step (equity is cash here; no
+debt). So both hold for every trader of a book of any N, one mark move.
+
+The same parts, instantiated on the turns the direct check's own sweep reached (``HaircutFacts``),
+decide the direct check on the lemmas' two-trader book, which z3 alone does not decide within 10M
+(8.28M units spent at N = 2 without them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+import z3
+
+from solvent.rules.arith import all_, implies, max_, sum_
+from solvent.rules.book import Book, Role
+from solvent.rules.engine import after_sweep, closing, liquidation_turn, transition
+from solvent.rules.events import MarkPrice
+from solvent.rules.haircut_ratio import fee_from_capital
+from solvent.rules.ledger import Ctx
+from solvent.rules.margin import equity, is_flat, profit
+from solvent.rules.policy import Policy
+from solvent.rules.rounding import ProRata
+from solvent.solver import haircut_claims
+from solvent.solver.assumptions import book_assumptions
+from solvent.solver.bounds import Bounds
+from solvent.solver.case_split import recalled, remember
+from solvent.solver.fund_facts import _starts
+from solvent.solver.payer_facts import _pairs, instance
+from solvent.solver.per_account import _same, _settled
+from solvent.solver.story import SlotRun, slots, symbolic_book
+
+#: the claims the argument decides (each reads a trader's equity after the step; Gen A lends nothing)
+CLAIMS = ("no-negative-equity", "loss-bounded-by-collateral")
+#: the free book's traders (the lemmas' book)
+TRADERS = 2
+#: traders on which the step's decomposition is checked (structurally: no query)
+STEP_TRADERS = 3
+#: the turn's parts, by name (see the module docstring)
+PARTS = (
+    "where the junior profit covers its deficit (and a flat trader is at or above 0), its trader ends at or above 0",
+    "the junior profit falls by at most its trader's deficit",
+    "no other trader's deficit grows",
+    "no other trader's position moves",
+    "every principal stays at or above 0",
+)
+#: the premise of every part
+PREMISE = "every principal at or above 0, the mark at least 1"
+#: said of the second trader's parts (a renaming of a valid formula is valid)
+RENAMED = "the first trader's ({first}'s) renamed, the accounts swapped: valid as it is, no query"
+#: what the all-N verdict assumes of the engine (``Scope.assumes``)
+ASSUMES = (
+    "each trader's turn treats the other payers as the two-trader book's turn treats the other trader and the book "
+    "(the book's junior profit standing for the rest): the haircut pays min(D, W) whatever the number of payers, "
+    "each share within its payer's junior profit (the exact split's lemma, proved for each number of payers a "
+    "question holds); each account settles as on the two-trader book (its settlement reads its own account)"
+)
+METHOD = (
+    "compositional, all N, one event: the sweep's junior cover (every trader's and the book's junior profit at least "
+    "the deficits of the traders whose turn has not come), by induction over the turns: settlement puts each "
+    "account's junior profit less its deficit at or above its settled gain, which open interest sums to 0; each turn "
+    "lowers the junior profit by at most its trader's deficit, grows no other deficit and, covered, leaves its trader "
+    "at or above 0 (z3, exact, on the engine's own opening, settle, liquidation_turn and closing, every number free); "
+    f"assumes {ASSUMES}"
+)
+
+Valid = Callable[..., str]
+
+
+def not_covered(policy: Policy, bounds: Bounds) -> str | None:
+    """Why the argument does not apply to ``policy`` within ``bounds`` (None where it does)."""
+    why = haircut_claims.not_covered(policy, bounds)
+    if why is not None:
+        return why
+    if not fee_from_capital(policy):
+        return "its liquidation penalty is charged from cash (junior profit), not from capital"
+    if policy.rounding.pro_rata is not ProRata.EXACT_IN_ORDER:
+        return f"its haircut rounds {policy.rounding.pro_rata.value}, not exactly in book order"
+    if set(bounds.event_kinds) != {"mark"}:
+        return "mark moves only (a funding payment rounds its payers and receivers apart)"
+    return None
+
+
+def fits(policy: Policy, bounds: Bounds, claim: str) -> bool:
+    """Whether the turn's facts serve ``claim``'s direct check within ``bounds``: one of :data:`CLAIMS`,
+    one mark move on the lemmas' book, where the argument applies."""
+    if claim not in CLAIMS or bounds.accounts != TRADERS or bounds.events != 1:
+        return False
+    return not_covered(policy, bounds) is None
+
+
+def _b(x: Any) -> Any:
+    return z3.BoolVal(x) if type(x) is bool else x
+
+
+def _term(x: Any) -> Any:
+    return x if isinstance(x, z3.ExprRef) else z3.IntVal(x)
+
+
+def junior(policy: Policy, book: Book) -> Any:
+    """``J``: the junior profit of every trader and of the book's liquidity account."""
+    return sum_(profit(policy.margin, a) for a in _payers(book))
+
+
+def deficit(policy: Policy, book: Book, name: str) -> Any:
+    """``def``: how far ``name``'s equity is below zero (0 at or above it)."""
+    return max_(-equity(policy.margin, book.account(name)), 0)
+
+
+def _payers(book: Book) -> list[Any]:
+    return [a for a in book.accounts if a.is_trader or a.role is Role.LIQUIDITY]
+
+
+def turn_parts(policy: Policy, free: Book, trader: str) -> tuple[list[Any], list[Any]]:
+    """The premise and the five claims (:data:`PARTS`) of ``trader``'s turn on ``free``."""
+    after = liquidation_turn(policy, Ctx(free), trader).book
+    others = [a.name for a in free.traders if a.name != trader]
+    own = free.account(trader)
+    premise = [free.market.mark_quote >= 1, *(a.principal_quote >= 0 for a in _payers(free))]
+    covered = [
+        junior(policy, free) >= deficit(policy, free, trader),
+        implies(is_flat(own), equity(policy.margin, own) >= 0),
+    ]
+    claims = [
+        implies(z3.And(*map(_b, covered)), equity(policy.margin, after.account(trader)) >= 0),
+        junior(policy, after) >= junior(policy, free) - deficit(policy, free, trader),
+        all_(deficit(policy, after, o) <= deficit(policy, free, o) for o in others),
+        all_(after.account(o).size_lots == free.account(o).size_lots for o in others),
+        all_(a.principal_quote >= 0 for a in _payers(after)),
+    ]
+    return [_b(p) for p in premise], [_b(c) for c in claims]
+
+
+def settled_parts(
+    policy: Policy, book: Book, bounds: Bounds, event: Any, field_bounds: Any
+) -> tuple[list[Any], list[tuple[str, Any]]]:
+    """The premise (the question's assumptions on ``book``, the event's numbers within bounds) and
+    the settlement's claims, by name, for each account of ``book`` after ``opening``, ``settle`` and
+    ``before_turns``."""
+    premise = [_b(a.holds) for a in book_assumptions(policy, book, bounds)] + [_b(field_bounds)]
+    ctx = _settled(policy, book, event)
+    settled = ctx.book
+    move = settled.market.mark_quote - settled.market.previous_mark_quote
+    claims = []
+    for a in _payers(settled):
+        net = profit(policy.margin, a) - (deficit(policy, settled, a.name) if a.is_trader else 0)
+        claims.append(
+            (f"{a.name}'s junior profit less its deficit at least its settled gain", net >= a.size_lots * move)
+        )
+        claims.append((f"{a.name}'s principal at or above 0", a.principal_quote >= 0))
+        claims.append((f"{a.name}'s position kept", a.size_lots == book.account(a.name).size_lots))
+        if a.is_trader:
+            claims.append((f"{a.name} at or above 0 where flat", implies(is_flat(a), equity(policy.margin, a) >= 0)))
+    claims.append(
+        (
+            "open interest balanced (Σ size over the traders and the book is 0)",
+            sum_(a.size_lots for a in _payers(settled)) == 0,
+        )
+    )
+    return premise, [(n, _b(c)) for n, c in claims]
+
+
+def close_parts(policy: Policy, free: Book) -> Any:
+    """After the last turn, ``after_sweep`` and ``closing`` keep every trader's cash."""
+    ctx = closing(policy, after_sweep(policy, Ctx(free)))
+    return _b(all_(ctx.book.account(a.name).cash_quote == a.cash_quote for a in free.traders))
+
+
+def _one_event(bounds: Bounds, accounts: int) -> Bounds:
+    return attrs.evolve(bounds, accounts=accounts, events=1, event_kinds=("mark",))
+
+
+def decomposes(policy: Policy, bounds: Bounds, fail: Callable[[str], None]) -> str:
+    """The engine's transition is opening, settle, before_turns, one liquidation turn per trader in
+    book order, after_sweep and closing (structurally, on :data:`STEP_TRADERS` traders: no query)."""
+    one = _one_event(bounds, STEP_TRADERS)
+    book, _ = symbolic_book(one)
+    for slot in slots(book, one):
+        for variant in slot.variants:
+            ctx = _settled(policy, book, variant.event)
+            for a in book.traders:
+                ctx = liquidation_turn(policy, ctx, a.name)
+            ctx = closing(policy, after_sweep(policy, ctx))
+            whole = transition(policy, book, variant.event)
+            if not all(_same(x, y) for x, y in ((whole.book, ctx.book), (whole.entries, ctx.entries))):
+                fail(
+                    f"the step ({variant.label}): the engine's transition is not the sweep's phases with a turn per trader"
+                )
+    return (
+        f"the step (mark, {STEP_TRADERS} traders, the engine's transition): opening, settle, before_turns, one turn "
+        "per trader in book order, after_sweep, closing (the same book and entries)"
+    )
+
+
+#: said of a lemma this question proved already (the direct check's facts ask the same formulas first)
+PROVED_BEFORE = "proved earlier in this question (the direct check's fact, the same z3 term): no query"
+
+
+def _ask(valid: Valid, said: Callable[[str, str], None], name: str, premise: list[Any], claim: Any) -> str:
+    """``valid`` on ``premise → claim``, or no query where this question proved the same formula."""
+    formula = z3.Implies(z3.And(*premise), claim)
+    if recalled(formula) == "unsat":
+        said(name, PROVED_BEFORE)
+        return f"{name} ({PROVED_BEFORE})"
+    valid(name, premise, claim)
+    remember(formula, "unsat")
+    return name
+
+
+def _turn_lemmas(policy: Policy, valid: Valid, said: Callable[[str, str], None], every: bool = False) -> list[str]:
+    """Every part of the first trader's turn; the others' renamed, or with ``every`` each asked of
+    its own turn (the terms the direct check's own sweep builds)."""
+    lemmas = []
+    free, _ = symbolic_book(Bounds(accounts=TRADERS))
+    names = [a.name for a in free.traders]
+    for trader in names if every else names[:1]:
+        premise, claims = turn_parts(policy, free, trader)
+        for part, claim in zip(PARTS, claims, strict=True):
+            name = f"{trader}'s turn ({TRADERS} traders and the book, {PREMISE}): {part}"
+            lemmas.append(_ask(valid, said, name, premise, claim))
+    if every:
+        return lemmas
+    first = names[0]
+    for trader in names[1:]:
+        for part in PARTS:
+            name = f"{trader}'s turn ({TRADERS} traders and the book, {PREMISE}): {part}"
+            said(name, RENAMED.format(first=first))
+            lemmas.append(f"{name} ({RENAMED.format(first=first)})")
+    return lemmas
+
+
+def _settle_lemmas(policy: Policy, bounds: Bounds, valid: Valid, said: Callable[[str, str], None]) -> list[str]:
+    """The settlement's claims on a free two-trader book from the question's assumptions."""
+    one = _one_event(bounds, TRADERS)
+    lemmas = []
+    book, _ = symbolic_book(one)
+    for slot in slots(book, one):
+        for variant in slot.variants:
+            premise, claims = settled_parts(policy, book, one, variant.event, slot.field_bounds)
+            for name, claim in claims:
+                lemmas.append(_ask(valid, said, f"settlement ({variant.label}): {name}", premise, claim))
+    return lemmas
+
+
+#: the sum's arithmetic on free integers (a ring identity), by the number of accounts
+SUM = "Σ S = 0 gives Σ S·ΔM = 0 (free integers, {k} accounts)"
+
+
+def sum_lemma(k: int) -> tuple[list[Any], Any, tuple[Any, ...]]:
+    """(premise, claim, variables) of :data:`SUM` on ``k`` free sizes and a free move."""
+    sizes = [z3.Int(f"junior.size{i}") for i in range(k)]
+    move = z3.Int("junior.move")
+    return [sum_(sizes) == 0], sum_(s * move for s in sizes) == 0, (*sizes, move)
+
+
+def argument(
+    policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str], None], said: Callable[[str, str], None]
+) -> list[str]:
+    """The lemmas of the module docstring, or ``fail(reason)`` where the argument does not apply
+    (``valid`` raises where a lemma does not hold or is not decided)."""
+    why = not_covered(policy, bounds)
+    if why is not None:
+        fail(f"the sweep's junior cover: {why}")
+    if bounds.events != 1:
+        fail("the sweep's junior cover: one mark move (its settlement lemma reads the well-formed start)")
+    lemmas = [decomposes(policy, bounds, fail)]
+    lemmas += _settle_lemmas(policy, bounds, valid, said)
+    lemmas += _turn_lemmas(policy, valid, said)
+    free, _ = symbolic_book(Bounds(accounts=TRADERS))
+    name = f"the close ({TRADERS} traders): after_sweep and closing keep every trader's cash"
+    lemmas.append(_ask(valid, said, name, [], close_parts(policy, free)))
+    lemmas.append(
+        "aggregate: settlement gives J ≥ Σ def at the first turn (each account's w − def ≥ S·ΔM, Σ S·ΔM = ΔM·Σ S = 0); "
+        "each turn keeps it over the traders still to come and, covered, leaves its trader at or above 0; later turns "
+        "grow no deficit and the close keeps every cash: each trader ends at or above 0, for any N"
+    )
+    return lemmas
+
+
+@attrs.frozen
+class HaircutFacts:
+    """The turn's parts for each trader of a free two-trader book and the settlement's claims, each
+    proved for every value (``premise → claim``), ready to be instantiated on a question's terms."""
+
+    book: Book
+    turns: tuple[tuple[str, tuple[Any, ...]], ...]
+    #: the settlement's formulas per variant label, with the free event they speak of
+    settled: tuple[tuple[str, Any, tuple[Any, ...]], ...]
+    #: :func:`sum_lemma`'s proved formula and its variables (the traders' and the book's sizes, the move)
+    sums: tuple[Any, tuple[Any, ...]]
+    lemmas: tuple[str, ...]
+
+    def instances(self, policy: Policy, book: Book, runs: list[SlotRun]) -> list[Any]:
+        """The settlement's instance on the question's start and event, and each part's instance at
+        each trader's turn in the sweep of the question's mark move."""
+        formulas = dict(self.turns)
+        settled = {label: (event, fs) for label, event, fs in self.settled}
+        out = []
+        for slot in runs[:1]:
+            for run in slot.runs:
+                if not isinstance(run.variant.event, MarkPrice):
+                    continue
+                if run.variant.label in settled:
+                    event, fs = settled[run.variant.label]
+                    pairs = [*_pairs(self.book, book), *_pairs(event, run.variant.event)]
+                    out += [instance(f, pairs) for f in fs]
+                starts = _starts(policy, book, run)
+                for trader, start in starts:
+                    pairs = list(_pairs(self.book, start))
+                    out += [instance(f, pairs) for f in formulas[trader]]
+                # Σ S·ΔM = 0 on the settled book (the first turn's start): J covers every deficit there
+                settled_book = starts[0][1]
+                formula, variables = self.sums
+                move = settled_book.market.mark_quote - settled_book.market.previous_mark_quote
+                terms = [*(a.size_lots for a in _payers(settled_book)), move]
+                out.append(z3.substitute(formula, *zip(variables, map(_term, terms), strict=True)))
+        return out
+
+
+def facts(policy: Policy, bounds: Bounds, valid: Valid, said: Callable[[str, str], None]) -> HaircutFacts:
+    """The turn's parts and the settlement's claims proved (``valid`` raises where one does not hold
+    or is not decided), then built again in the caller's context as formulas to instantiate."""
+    lemmas = _settle_lemmas(policy, bounds, valid, said) + _turn_lemmas(policy, valid, said, every=True)
+    one = _one_event(bounds, TRADERS)
+    free, _ = symbolic_book(one)
+    k = len(_payers(free))
+    premise, claim, variables = sum_lemma(k)
+    lemmas.append(_ask(valid, said, SUM.format(k=k), premise, claim))
+    sums = (z3.Implies(z3.And(*premise), claim), variables)
+    settled = []
+    for slot in slots(free, one):
+        for variant in slot.variants:
+            premise, claims = settled_parts(policy, free, one, variant.event, slot.field_bounds)
+            whole = z3.And(*premise)
+            settled.append((variant.label, variant.event, tuple(z3.Implies(whole, c) for _, c in claims)))
+    turns = []
+    for trader in [a.name for a in free.traders]:
+        premise, claims = turn_parts(policy, free, trader)
+        turns.append((trader, tuple(z3.Implies(z3.And(*premise), claim) for claim in claims)))
+    return HaircutFacts(free, tuple(turns), tuple(settled), sums, tuple(lemmas))
+
+
+__all__ = [
+    "ASSUMES",
+    "CLAIMS",
+    "METHOD",
+    "PARTS",
+    "HaircutFacts",
+    "argument",
+    "close_parts",
+    "decomposes",
+    "facts",
+    "fits",
+    "not_covered",
+    "settled_parts",
+    "turn_parts",
+]
