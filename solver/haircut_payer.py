@@ -97,7 +97,8 @@ ASSUMES = (
     "each trader's turn treats the other payers as the two-trader book's turn treats the other trader and the book "
     "(the book's junior profit standing for the rest): the haircut pays min(D, W) whatever the number of payers, "
     "each share within its payer's junior profit (the exact split's lemma, proved for each number of payers a "
-    "question holds); each account settles as on the two-trader book (its settlement reads its own account)"
+    "question holds); each account settles, and the close keeps each trader's cash, as on the two-trader book (each "
+    "reads its own account)"
 )
 METHOD = (
     "compositional, all N, one event: the sweep's junior cover (every trader's and the book's junior profit at least "

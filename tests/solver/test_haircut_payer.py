@@ -1,0 +1,104 @@
+"""percolator-gen-a's payer claims for every N by the sweep's junior cover (``solver.haircut_payer``):
+the settlement's and each turn's parts hold on the engine's own functions, decide the direct check on
+two traders as facts, and fail where the haircut's cap or the penalty's source is mutated by one token
+(docs/solver-notes.md#percolator-gen-as-payer-claims-for-every-n-session-22)."""
+
+from __future__ import annotations
+
+import pytest
+
+import solvent.rules.engine as engine
+from solvent.properties import catalog
+from solvent.rules import haircut_ratio
+from solvent.rules.presets import load_preset
+from solvent.solver import compositional as comp
+from solvent.solver import haircut_payer, payer_direct
+from solvent.solver.bounds import Bounds
+from solvent.solver.prove import prove
+from solvent.solver.verdicts import Verdict
+
+GEN_A = "percolator-gen-a"
+NNE = "no-negative-equity"
+
+
+def _attempt(claim: str = NNE, accounts: int = 4):
+    bounds = Bounds(accounts=accounts, effort=10_000_000)
+    return comp.attempt(load_preset(GEN_A), catalog.get(claim), bounds, units=3_000_000)
+
+
+@pytest.mark.parametrize("claim", haircut_payer.CLAIMS)
+def test_gen_a_holds_for_every_n(claim: str) -> None:
+    result = _attempt(claim)
+    assert isinstance(result, comp.Extension), result
+    assert result.method == haircut_payer.METHOD and result.assumes == haircut_payer.ASSUMES
+    assert not result.every_k
+    asked = [q for q in result.queries if "renamed" not in q.result]
+    assert asked and {q.result for q in asked} == {"unsat"}
+    # the settlement's 12 claims (four of each trader, three of the book's, open interest), alice's five
+    # parts and the close; bob's five renamed
+    assert len(asked) == 18 and len(result.queries) == 23
+    assert sum(q.units for q in result.queries) < 1_000_000
+
+
+def test_the_direct_check_on_two_traders_proves_every_n() -> None:
+    """z3 alone ran out at N = 2 (8.28M of 10M); with the parts as facts the claim itself is small."""
+    result = prove(GEN_A, NNE, Bounds(accounts=2, effort=10_000_000), minimize=False)
+    assert result.verdict is Verdict.PROVED
+    own = next(o for o in result.obligations if o.obligation == NNE)
+    assert own.scope is not None and own.scope.accounts is None  # every N
+    claim = [q for q in result.queries if q.name == NNE]
+    assert [q.result for q in claim] == ["unsat (exact)"] and claim[0].units < 100_000
+    assert result.units < 2_000_000
+
+
+def test_the_facts_are_given_on_the_lemmas_book() -> None:
+    found, queries = payer_direct.prepared(load_preset(GEN_A), Bounds(accounts=2, effort=5_000_000), NNE)
+    assert found is not None and isinstance(found.facts, haircut_payer.HaircutFacts)
+    assert found.method == payer_direct.JUNIOR_METHOD
+    # both traders' turns asked on their own (the terms the question builds), the sum's arithmetic
+    assert len(queries) == 12 + 10 + 1 and {q.result for q in queries} == {"unsat"}
+
+
+@pytest.mark.parametrize(
+    ("preset", "bounds", "why"),
+    [
+        ("percolator-gen-b", Bounds(accounts=4), "more than the haircut ratio"),
+        ("binance", Bounds(accounts=4), "no haircut-ratio layer"),
+        (GEN_A, Bounds(accounts=4, events=2), "one mark move"),
+        (GEN_A, Bounds(accounts=4, event_kinds=("mark", "funding")), "mark moves only"),
+    ],
+)
+def test_not_covered(preset: str, bounds: Bounds, why: str) -> None:
+    assert why in haircut_payer.not_covered(load_preset(preset), bounds)
+    assert not haircut_payer.fits(load_preset(preset), bounds, NNE)
+
+
+def fee_from_cash(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The penalty from cash (junior profit first), the principal untouched: session 21's old rule."""
+    monkeypatch.setattr(engine, "fee_from_capital", lambda policy: False)
+
+
+def uncapped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The haircut not capped at the payers' total junior profit (``capped=True`` read False)."""
+    charge = haircut_ratio.charge
+
+    def mutated(ctx, rounding, weights, bankrupt, remaining, capped, reason):
+        return charge(ctx, rounding, weights, bankrupt, remaining, capped=False, reason=reason)
+
+    monkeypatch.setattr(haircut_ratio, "charge", mutated)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "part"),
+    [
+        (fee_from_cash, haircut_payer.PARTS[1]),  # the penalty takes junior profit a later deficit needs
+        (uncapped, haircut_payer.PARTS[2]),  # a payer charged past its profit sinks below zero
+    ],
+)
+def test_a_mutated_engine_fails_a_part(monkeypatch: pytest.MonkeyPatch, mutate, part: str) -> None:
+    mutate(monkeypatch)
+    result = _attempt()
+    assert isinstance(result, comp.Attempt)
+    assert part in result.failed and "model of its negation" in result.failed
+    found, _ = payer_direct.prepared(load_preset(GEN_A), Bounds(accounts=2, effort=5_000_000), NNE)
+    assert found is None  # no fact is given from a part that does not hold
