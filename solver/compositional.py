@@ -383,9 +383,7 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
             assumes=cascade_invariant.ASSUMES,
         )
     if invariant.id in EACH_TRADER and checker.junior:
-        return Extension(
-            haircut_payer.METHOD, tuple(lemmas), tuple(checker.queries), every_k=False, assumes=haircut_payer.ASSUMES
-        )
+        return made(haircut_payer.METHOD, every_k=False, assumes=haircut_payer.ASSUMES)
     if invariant.id in EACH_TRADER and checker.haircut:
         return made(haircut_claims.METHOD, every_k=False, assumes=haircut_claims.ASSUMES)
     if invariant.id in EACH_TRADER and checker.payer and checker.induction and payer_previous.fits(policy):
