@@ -71,7 +71,7 @@ from solvent.solver.bounds import Bounds
 from solvent.solver.case_split import recalled, remember
 from solvent.solver.fund_facts import _starts
 from solvent.solver.payer_facts import _pairs, instance
-from solvent.solver.per_account import _same, _settled
+from solvent.solver.per_account import _conjuncts, _own, _reads_only, _same, _settled, _shared
 from solvent.solver.story import SlotRun, slots, symbolic_book
 
 #: the claims the argument decides (each reads a trader's equity after the step; Gen A lends nothing)
@@ -178,31 +178,37 @@ def turn_parts(policy: Policy, free: Book, trader: str) -> tuple[list[Any], list
 
 def settled_parts(
     policy: Policy, book: Book, bounds: Bounds, event: Any, field_bounds: Any
-) -> tuple[list[Any], list[tuple[str, Any]]]:
-    """The premise (the question's assumptions on ``book``, the event's numbers within bounds) and
-    the settlement's claims, by name, for each account of ``book`` after ``opening``, ``settle`` and
-    ``before_turns``."""
-    premise = [_b(a.holds) for a in book_assumptions(policy, book, bounds)] + [_b(field_bounds)]
-    ctx = _settled(policy, book, event)
-    settled = ctx.book
+) -> list[tuple[str, list[Any], Any]]:
+    """The settlement's claims for each account of ``book`` after ``opening``, ``settle`` and
+    ``before_turns``, each ``(name, premise, claim)``: an account's own claims from the question's
+    assumptions that read only that account, the market and the event (so each is the same lemma
+    for an account of a book of any N); open interest from all of them. Where an account's claim
+    reads another account (its settlement coupled), the claim says so and no lemma of it is built."""
+    whole = [c for a in book_assumptions(policy, book, bounds) for c in _conjuncts(a.holds)]
+    whole += _conjuncts(field_bounds)
+    shared = (*_shared(book), "e1.")
+    settled = _settled(policy, book, event).book
     move = settled.market.mark_quote - settled.market.previous_mark_quote
-    claims = []
+    out = []
     for a in _payers(settled):
+        own = (*_own(a.name), *shared)
+        premise = [c for c in whole if _reads_only(c, own)]
         net = profit(policy.margin, a) - (deficit(policy, settled, a.name) if a.is_trader else 0)
-        claims.append(
-            (f"{a.name}'s junior profit less its deficit at least its settled gain", net >= a.size_lots * move)
-        )
-        claims.append((f"{a.name}'s principal at or above 0", a.principal_quote >= 0))
-        claims.append((f"{a.name}'s position kept", a.size_lots == book.account(a.name).size_lots))
+        claims = [
+            (f"{a.name}'s junior profit less its deficit at least its settled gain", net >= a.size_lots * move),
+            (f"{a.name}'s principal at or above 0", a.principal_quote >= 0),
+            (f"{a.name}'s position kept", a.size_lots == book.account(a.name).size_lots),
+        ]
         if a.is_trader:
             claims.append((f"{a.name} at or above 0 where flat", implies(is_flat(a), equity(policy.margin, a) >= 0)))
-    claims.append(
-        (
-            "open interest balanced (Σ size over the traders and the book is 0)",
-            sum_(a.size_lots for a in _payers(settled)) == 0,
-        )
-    )
-    return premise, [(n, _b(c)) for n, c in claims]
+        for name, claim in claims:
+            if not _reads_only(claim, own):
+                claim = z3.BoolVal(False)  # coupled: never proved, so the argument fails here
+                name = f"{name} (its settlement reads another account)"
+            out.append((name, premise, _b(claim)))
+    balanced = sum_(a.size_lots for a in _payers(settled)) == 0
+    out.append(("open interest balanced (Σ size over the traders and the book is 0)", whole, _b(balanced)))
+    return out
 
 
 def close_parts(policy: Policy, free: Book) -> Any:
@@ -281,8 +287,7 @@ def _settle_lemmas(policy: Policy, bounds: Bounds, valid: Valid, said: Callable[
     book, _ = symbolic_book(one)
     for slot in slots(book, one):
         for variant in slot.variants:
-            premise, claims = settled_parts(policy, book, one, variant.event, slot.field_bounds)
-            for name, claim in claims:
+            for name, premise, claim in settled_parts(policy, book, one, variant.event, slot.field_bounds):
                 lemmas.append(_ask(valid, said, f"settlement ({variant.label}): {name}", premise, claim))
     return lemmas
 
@@ -375,9 +380,8 @@ def facts(policy: Policy, bounds: Bounds, valid: Valid, said: Callable[[str, str
     settled = []
     for slot in slots(free, one):
         for variant in slot.variants:
-            premise, claims = settled_parts(policy, free, one, variant.event, slot.field_bounds)
-            whole = z3.And(*premise)
-            settled.append((variant.label, variant.event, tuple(z3.Implies(whole, c) for _, c in claims)))
+            parts = settled_parts(policy, free, one, variant.event, slot.field_bounds)
+            settled.append((variant.label, variant.event, tuple(z3.Implies(z3.And(*p), c) for _, p, c in parts)))
     turns = []
     for trader in [a.name for a in free.traders]:
         premise, claims = turn_parts(policy, free, trader)
