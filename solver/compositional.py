@@ -202,17 +202,8 @@ def attempt(
             if held is not None and _routes(checker) != held:
                 raise _Failed(f"the argument that held at clock {at} is not the one that held at clock 0")
             held = _routes(checker)
-            checker.flat = checker.payer = checker.margin = checker.induction = checker.haircut = False
-            checker.cascade = checker.junior = False
-        (
-            checker.flat,
-            checker.payer,
-            checker.margin,
-            checker.induction,
-            checker.haircut,
-            checker.cascade,
-            checker.junior,
-        ) = held
+            _set_routes(checker, (False,) * len(ROUTES))
+        _set_routes(checker, held)
     except _Failed as failed:
         where = f" (at clock {at} of 0..{asked[-1]}: the policy reads the book's clock)" if len(asked) > 1 else ""
         return Attempt(f"{failed}{where}", tuple(checker.queries), failed.applies)
@@ -234,17 +225,18 @@ def attempt(
     )
 
 
+#: the checker's flags saying which argument held (``_extension`` reads them)
+ROUTES = ("flat", "payer", "margin", "induction", "haircut", "cascade", "junior")
+
+
 def _routes(checker: Any) -> tuple[bool, ...]:
     """Which argument held (the flags ``_extension`` reads)."""
-    return (
-        checker.flat,
-        checker.payer,
-        checker.margin,
-        checker.induction,
-        checker.haircut,
-        checker.cascade,
-        checker.junior,
-    )
+    return tuple(getattr(checker, name) for name in ROUTES)
+
+
+def _set_routes(checker: Any, held: tuple[bool, ...]) -> None:
+    for name, value in zip(ROUTES, held, strict=True):
+        setattr(checker, name, value)
 
 
 def clock_said(policy: Policy, events: int, asked: tuple[int, ...], every: bool = False) -> str:
