@@ -165,6 +165,8 @@ def _answered(
         bounds = attrs.evolve(bounds, asset_names=tuple(c.name for c in policy.collateral))
     invariant = invariant_id if isinstance(invariant_id, Invariant) else catalog.get(invariant_id)
     by_parts_at_k = bounds.events == 1 or induction.fits(policy, bounds)  # nne for any K there (solver.induction)
+    # hyperliquid's too: nne by the induction at the previous mark, the system holders over moves (claims_backed)
+    by_parts_at_k = by_parts_at_k or payer_previous.induction_fits(policy, bounds)
     if parts and compositional and invariant.id == claims_backed.CLAIM and by_parts_at_k:
         # no-negative-equity's verdict and the system holders' question first; undecided, the whole
         # question with what they left (docs/solver-notes.md#claims-backed-by-its-parts-issue-18)

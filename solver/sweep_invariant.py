@@ -406,16 +406,7 @@ def vault_cash_kept(policy: Policy, valid: Valid) -> list[str]:
     holding = pools(policy, book)
     for vault in holding:
         cash = book.account(vault).cash_quote >= 0
-        after = before_turns(policy, Ctx(book)).book
-        names += _cased(
-            valid,
-            None,
-            "the vault's own deleveraging (engine.before_turns) leaves its cash ≥ 0 where it is worth ≥ 0 at the "
-            "previous mark, open interest balanced",
-            [*_prices(book), worth(book, vault) >= 0, *_oi_balanced(book, holding)],
-            after.account(vault).cash_quote >= 0,
-            _pool_cases(policy, book),
-        )
+        names += vault_restored(policy, valid, book, vault)
         first = None
         for trader in (a.name for a in book.traders):
             turned = liquidation_turn(policy, Ctx(book), trader).book
@@ -437,6 +428,33 @@ def vault_cash_kept(policy: Policy, valid: Valid) -> list[str]:
             )
         )
     return names
+
+
+#: the vault's restore: its own deleveraging brings it back to or above zero (:func:`vault_restored`)
+RESTORED = (
+    "the vault's own deleveraging (engine.before_turns) leaves its cash ≥ 0 where it is worth ≥ 0 at the "
+    "previous mark, open interest balanced"
+)
+
+
+def vault_restored(policy: Policy, valid: Valid, book: Book, vault: str) -> list[str]:
+    """The vault's restore on ``book`` (a free two-trader book): where it is worth ≥ 0 at the previous
+    mark and open interest balances among the traders, the book and the pools holding what they take
+    over, its own deleveraging before the turns leaves its cash ≥ 0 (below zero, every lot it holds is
+    closed at the previous mark by the queue and the book, which brings it its worth). Asked in the
+    vault's four cases (:func:`_pool_cases`), one exact query each (hyperliquid 0.43M units in all);
+    the names. Settlement may take the vault below zero (it holds what it took over); this is what
+    brings it back before any trader's turn (``claims_backed.holders_every_n``, :func:`vault_cash_kept`)."""
+    holding = pools(policy, book)
+    after = before_turns(policy, Ctx(book)).book
+    return _cased(
+        valid,
+        None,
+        RESTORED,
+        [*_prices(book), worth(book, vault) >= 0, *_oi_balanced(book, holding)],
+        after.account(vault).cash_quote >= 0,
+        _pool_cases(policy, book),
+    )
 
 
 def _turn_cases(policy: Policy, book: Book, trader: str) -> list[tuple[str, list[Any]]]:
@@ -532,6 +550,7 @@ def prove(
 __all__ = [
     "ASSUMES",
     "PHASE",
+    "RESTORED",
     "SweepFacts",
     "applies",
     "charged_by_pools",
@@ -547,5 +566,6 @@ __all__ = [
     "unreached_lemma",
     "vault_cash_kept",
     "vault_kept",
+    "vault_restored",
     "worth",
 ]

@@ -1,0 +1,187 @@
+"""Hyperliquid's claims-backed: its system holders for every N, the vault's restore among the lemmas
+(``claims_backed.holders_every_n`` where ``payer_previous.fits``;
+docs/solver-notes.md#hyperliquids-claims-backed-session-22).
+
+The backstop vault holds what it takes over, so settlement may take it below zero; its own
+deleveraging before the turns (``engine.before_turns``) closes its position at the previous mark and
+brings it back to its worth there, its cash before the move. Each lemma is exact z3 on two traders;
+the tests show the restore is what the argument rests on (a vault that is not deleveraged, or one
+closed a quantum short of the previous mark, stops it) and that it needs the vault's worth.
+"""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+import z3
+
+import solvent.rules.engine as engine_module
+import solvent.rules.pool_bankruptcy as pool_module
+from solvent.rules.book import Role
+from solvent.rules.engine import before_turns
+from solvent.rules.ledger import Ctx, Reason
+from solvent.rules.presets import resolve_policy
+from solvent.solver import claims_backed, effort, sweep_invariant, wall
+from solvent.solver.bounds import Bounds, for_policy
+from solvent.solver.compositional import _Checker, _Failed
+from solvent.solver.prove import prove
+from solvent.solver.story import symbolic_book
+from solvent.solver.verdicts import Verdict
+
+HYPERLIQUID = resolve_policy("hyperliquid")
+UNITS = 3_000_000
+RESTORED = sweep_invariant.RESTORED
+
+
+def _bounds(accounts: int = 4) -> Bounds:
+    return for_policy(Bounds(accounts=accounts, events=1, effort=UNITS), HYPERLIQUID)
+
+
+def _argument(accounts: int = 4) -> tuple[tuple[str, ...], _Checker]:
+    bounds = _bounds(accounts)
+    with effort.question():
+        checker = _Checker(bounds, units=UNITS)
+        return claims_backed.holders_every_n(HYPERLIQUID, bounds, checker), checker
+
+
+def test_the_holders_are_kept_for_every_n_with_the_vaults_restore() -> None:
+    """The phases before the turns (the fund and fee account, the vault's worth after settlement, no
+    position moved: 2,571 units), the vault's restore in its four cases (117 + 139,943 + 288,295 + 280),
+    alice's turn (2,868), bob's by renaming: 434,074 units at N = 4 and 8 alike (two traders)."""
+    lemmas, checker = _argument(4)
+    assert lemmas[0].startswith("decomposition (mark)")
+    assert "the vault, which settlement may take below zero" in lemmas[-1]
+    assert sum(1 for lemma in lemmas if lemma.startswith(RESTORED)) == 4
+    assert all(claims_backed.EVERY_N_ASSUMES_PREVIOUS in lemma for lemma in lemmas if lemma.startswith(RESTORED))
+    turn = "one liquidation turn keeps every system holder (the fund, the fee account, the vault) at or above zero"
+    expected = [
+        ("before the turns (mark): the fund and the fee account at or above zero, the vault worth ≥ 0", "unsat"),
+        *[
+            (f"{RESTORED} (the vault {case})", "unsat")
+            for case in ("at or above zero", "below zero, long", "below zero, short", "below zero, flat")
+        ],
+        (f"{turn} (alice's)", "unsat"),
+        (f"{turn} (bob's)", "an instance of alice's"),
+    ]
+    assert len(checker.queries) == len(expected)
+    for q, (name, result) in zip(checker.queries, expected, strict=True):
+        assert q.name.startswith(name) and q.result.startswith(result), (q.name, q.result)
+    units = [q.units for q in checker.queries]
+    assert 200_000 < sum(units) < 600_000, units
+    _, at_eight = _argument(8)
+    assert [q.units for q in at_eight.queries] == units  # the same two-trader lemmas at any N
+
+
+def test_a_vault_left_below_zero_stops_the_argument(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The vault's restore removed (``before_turns`` without the pools' own deleveraging): the vault
+    may start the turns below zero, and the restore lemma has a model."""
+    monkeypatch.setattr(engine_module, "deleverage_pools", lambda policy, ctx: ctx)
+    with pytest.raises(_Failed, match="leaves its cash ≥ 0 .* z3 found a model"):
+        _argument()
+
+
+def _a_quantum_short(deleverage):
+    """The vault's own call, one token off: it ends a quantum poorer than its fills leave it (a
+    quantum of what its lots brought in at the previous mark sent on to the book)."""
+
+    def call(ctx, rule, rounding, layer, bankrupt, counterparty, *args, **kwargs):
+        held = ctx.account(bankrupt).size_lots
+        out = deleverage(ctx, rule, rounding, layer, bankrupt, counterparty, *args, **kwargs)
+        return out.transfer(bankrupt, counterparty, z3.If(held != 0, 1, 0), Reason.ADL)
+
+    return call
+
+
+def test_a_vault_restored_a_quantum_short_stops_the_argument(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One token of the vault's own deleveraging (``pool_bankruptcy.deleverage`` leaving it a quantum
+    short): where its worth at the previous mark was zero its cash after is −1: the restore has a model."""
+    monkeypatch.setattr(pool_module, "deleverage", _a_quantum_short(pool_module.deleverage))
+    with pytest.raises(_Failed, match="leaves its cash ≥ 0 .* z3 found a model"):
+        _argument()
+
+
+def test_the_restore_needs_the_vaults_worth() -> None:
+    """Without "worth ≥ 0 at the previous mark" (settlement's: its cash before the move) the vault's
+    own deleveraging may leave it below zero (below zero, long: a model); with it, it holds."""
+    with effort.question():
+        book, _ = symbolic_book(Bounds(accounts=2, events=1))
+        [vault] = sweep_invariant.pools(HYPERLIQUID, book)
+        after = before_turns(HYPERLIQUID, Ctx(book)).book
+        held = book.account(vault)
+        long = [held.cash_quote < 0, held.size_lots > 0]
+        pre = [*sweep_invariant._prices(book), *sweep_invariant._oi_balanced(book, (vault,)), *long]
+        claim = after.account(vault).cash_quote >= 0
+        ask = lambda premise: wall.check([*premise, z3.Not(claim)], [], UNITS, 120.0).result  # noqa: E731
+        assert ask(pre) == "sat"
+        assert ask([*pre, sweep_invariant.worth(book, vault) >= 0]) == "unsat"
+
+
+def test_the_argument_is_not_the_plain_payers_on_hyperliquid() -> None:
+    """The plain turn step's assumption (only traders and the book hold positions) is false on
+    Hyperliquid's books: the scope says the previous mark's, the vault's lots and its own call in it."""
+    assert claims_backed.EVERY_N_ASSUMES != claims_backed.EVERY_N_ASSUMES_PREVIOUS
+    assert "the vault's own deleveraging" in claims_backed.EVERY_N_ASSUMES_PREVIOUS
+    assert "the rest closed to the vault" in claims_backed.EVERY_N_ASSUMES_PREVIOUS
+
+
+@pytest.mark.deep
+@pytest.mark.parametrize(("accounts", "units", "spent"), [(4, 10_000_000, 7_933_345), (8, 12_000_000, 10_814_132)])
+def test_claims_backed_on_hyperliquid_by_its_parts(accounts: int, units: int, spent: int) -> None:
+    """The N = 4 and N = 8 tables' cells: undecided (9,904,026; 12,000,000) before, proved with the
+    system holders for every N, no-negative-equity on two traders, the transfers at N last."""
+    result = prove("hyperliquid", "claims-backed", Bounds(accounts=accounts, events=1, effort=units), minimize=False)
+    assert result.verdict is Verdict.PROVED, result.summary()
+    assert claims_backed.EVERY_N_ASSUMES_PREVIOUS in result.scope.assumes
+    assert result.units == spent
+
+
+def test_the_holders_are_kept_over_mark_moves() -> None:
+    """K = 3 at N = 3: the premise each move starts from (the start meets it: 1,123 units; a move keeps the
+    marks prices and the other system accounts flat: 95; open-interest-balance's frame: 4 × 16-18K),
+    then the one move's lemmas from that premise (the phases before the turns 1,401, the restore, the
+    turn): 396,893 units in all."""
+    bounds = for_policy(Bounds(accounts=3, events=3, effort=UNITS), HYPERLIQUID)
+    with effort.question():
+        checker = _Checker(bounds, units=UNITS)
+        lemmas = claims_backed.holders_every_n(HYPERLIQUID, bounds, checker)
+    assert lemmas[0].startswith(f"the system holders over moves: the start meets {claims_backed.MOVES_PREMISE}")
+    assert "by induction over the 3 mark moves" in lemmas[-1]
+    assert sum(1 for lemma in lemmas if lemma.startswith(RESTORED)) == 4
+    assert all(q.result == "unsat" or not q.units for q in checker.queries)
+    assert sum(q.units for q in checker.queries) < 600_000
+
+
+def test_over_moves_the_argument_needs_hyperliquids_induction() -> None:
+    """At K > 1 only where the payer's induction at the previous mark fits (hyperliquid); bybit's
+    system holders at K = 3 are asked as before (the fund's induction, the other pools at N)."""
+    bounds = for_policy(Bounds(accounts=3, events=3, effort=UNITS), resolve_policy("bybit"))
+    with pytest.raises(_Failed, match="one mark move"):
+        claims_backed.holders_every_n(resolve_policy("bybit"), bounds, _Checker(bounds, units=UNITS))
+
+
+def test_a_move_that_hands_the_fund_a_position_stops_the_induction(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The premise over moves: every account but the traders, the book and the vault flat. A move that
+    left the fund a lot (one token: the transition closing with a fill of one lot to the fund) is not
+    one the induction covers: the kept lemma has a model."""
+    real = claims_backed.transition
+
+    def handing(policy, book, event):
+        after = real(policy, book, event).book
+        fund = after.role(Role.INSURANCE_FUND).name
+        moved = (a if a.name != fund else attrs.evolve(a, size_lots=a.size_lots + 1) for a in after.accounts)
+        return Ctx(after.with_balances(tuple(moved)))
+
+    monkeypatch.setattr(claims_backed, "transition", handing)
+    bounds = for_policy(Bounds(accounts=3, events=3, effort=UNITS), HYPERLIQUID)
+    with effort.question(), pytest.raises(_Failed, match="without a position.* z3 found a model"):
+        claims_backed.holders_every_n(HYPERLIQUID, bounds, _Checker(bounds, units=UNITS))
+
+
+@pytest.mark.deep
+def test_claims_backed_on_hyperliquid_over_three_moves() -> None:
+    """The K = 3 table's cell: undecided (18,525,671) before; proved with the system holders over moves,
+    no-negative-equity's induction on two traders, the transfers at N = 3 and K = 3 last."""
+    result = prove("hyperliquid", "claims-backed", Bounds(accounts=3, events=3, effort=20_000_000), minimize=False)
+    assert result.verdict is Verdict.PROVED, result.summary()
+    assert claims_backed.EVERY_N_ASSUMES_PREVIOUS in result.scope.assumes
+    assert result.units == 10_838_913
