@@ -415,7 +415,8 @@ def holders_every_n(policy: Any, bounds: Bounds, checker: _Checker) -> tuple[str
     for variant in slot.variants:
         lemmas.append(_decomposes(policy, book, variant.label, variant.event, fail, first_phase_charges=previous))
         if previous:
-            lemmas += _restored(policy, book, variant, names, premise if moves else start, reads, checker, fail)
+            pre = [*(premise if moves else start), *_conjuncts(slot.field_bounds)]  # the move's price too
+            lemmas += _restored(policy, book, variant, names, pre, reads, checker, fail)
             _after_sweep_writes_none(policy, book, variant, names, fail)
             continue
         ctx = _settled(policy, book, variant.event)
@@ -557,8 +558,8 @@ def _restored(
 
     a. *settlement* (z3, exact, two traders): from the question's own assumptions on the holders, the
        fund and the fee account are at or above zero after opening, settle and the vault's call, the
-       vault is worth ≥ 0 at the previous mark after settlement (its cash before the move), and no
-       account's position moves; each such term reads only that account's own fields and the market,
+       vault is worth ≥ 0 at the previous mark after settlement (its cash before the move), no
+       account's position moves, and the marks are prices (the move's within its bounds); each such term reads only that account's own fields and the market,
        so it is the same term on a book of any N (the start's "open interest balanced" and "only
        traders, the book and the vault hold positions" then hold of the settled book at any N);
     b. *the vault's restore* (``sweep_invariant.vault_restored``, z3, exact, two traders by the vault's
@@ -570,6 +571,10 @@ def _restored(
     vaults = sweep_invariant.pools(policy, book)
     settled = settle(policy, opening(policy, book), variant.event).book
     worth = [sweep_invariant.worth(settled, v) for v in vaults]
+    prices = [
+        settled.market.mark_quote >= 1,
+        settled.market.previous_mark_quote >= 1,
+    ]  # the restore's and turns' premise
     sizes = [settled.account(a.name).size_lots for a in book.accounts]
     ctx = before_turns(policy, Ctx(settled))
     others = [h for h in names if h not in vaults]
@@ -587,9 +592,9 @@ def _restored(
     lemmas = [
         checker.valid(
             f"before the turns ({variant.label}): the fund and the fee account at or above zero, the vault worth ≥ 0 "
-            "at the previous mark after settlement, no position moved by settlement",
+            "at the previous mark after settlement, no position moved by settlement, the marks prices",
             start,
-            z3.And(*(c >= 0 for c in cash), *(w >= 0 for w in worth), *kept),
+            z3.And(*(c >= 0 for c in cash), *(w >= 0 for w in worth), *kept, *prices),
             exact=True,
         )
     ]
