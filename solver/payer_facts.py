@@ -76,6 +76,7 @@ from solvent.solver.payer_lemma import (
     BEFORE,
     FLOOR,
     FUND_BEFORE,
+    KEPT_SLACK,
     SETTLED_GAIN,
     WITHIN_POSITION,
     Charge,
@@ -165,6 +166,9 @@ class PayerFacts:
     #: per payer: the fund's own deleveraging before the turns as a charge (where the fund takes
     #: over, ``payer_lemma.takes_over``): its question and proved formula
     pool_charges: tuple[tuple[Charge, Any], ...] = ()
+    #: where the fund takes over: the slack step (:data:`payer_lemma.KEPT_SLACK`), proved formula and
+    #: variables, instantiated on every charge (the fund's and each resolve's)
+    slack: tuple[Any, tuple[Any, ...]] | None = None
     #: the question starts from the induction's premise across accounts (``solver.ghost_start``): the
     #: ghost price the bankrupt's side and the turn lemma read is the question's own, not the mark
     #: before the move (at K = 1 the two are one: the story's start)
@@ -190,8 +194,22 @@ class PayerFacts:
             for run in slot.runs:
                 if isinstance(run.variant.event, MarkPrice):
                     starts = self._resolve_starts(policy, book, run)
-                    out += self._charged(policy, book, run.variant.event, [] if gaps is None else gaps, starts)
-                    out += self._pool_charged(policy, book, run.variant.event, [] if gaps is None else gaps)
+                    mapped: list[tuple[Charge, list[Any]]] = []  # each charge's terms, for the slack step
+                    out += self._charged(policy, book, run.variant.event, [] if gaps is None else gaps, starts, mapped)
+                    out += self._pool_charged(policy, book, run.variant.event, [] if gaps is None else gaps, mapped)
+                    out += self._kept(mapped)
+        return out
+
+    def _kept(self, charged: list[tuple[Charge, list[Any]]]) -> list[Any]:
+        """The slack step's instance on every charge (where the fund takes over), on the terms its
+        charge instance was given: the fund's on the settled book, each resolve's at its start."""
+        if self.slack is None:
+            return []
+        step, variables = self.slack
+        out = []
+        for charge, mapped in charged:
+            terms = (*charge.cash, charge.size, charge.after_size, charge.lots, charge.gap, charge.change)
+            out.append(instance(step, list(zip(variables, [instance(t, mapped) for t in terms], strict=True))))
         return out
 
     def _resolve_starts(self, policy: Policy, book: Book, run: Any) -> Iterable[tuple[str, Book]] | None:
@@ -199,7 +217,9 @@ class PayerFacts:
         event, built as :meth:`_charged` reads it (the terms in the order the figures were measured in)."""
         return None
 
-    def _pool_charged(self, policy: Policy, book: Book, event: MarkPrice, gaps: list[Any]) -> list[Any]:
+    def _pool_charged(
+        self, policy: Policy, book: Book, event: MarkPrice, gaps: list[Any], charged: list[Any] | None = None
+    ) -> list[Any]:
         """The fund's charge instances at its own deleveraging before the turns (the book it starts
         from: the question's, settled; ``c₀``: the fund's equity in the question's starting book),
         and the arithmetic on each."""
@@ -211,6 +231,8 @@ class PayerFacts:
         for charge, formula in self.pool_charges:
             mapped = [*_pairs(charge.book, settled), (z3.Int(FUND_BEFORE), c0)]
             out.append(instance(formula, mapped))
+            if charged is not None:
+                charged.append((charge, mapped))
             gaps.append(instance(charge.gap, mapped))
             # ``q·g ≤ q·|ΔM|`` alone: the other two steps as well made the direct check dearer
             # (bitmex, N = 2: its claim 14.4M -> 16.2M units)
@@ -247,6 +269,7 @@ class PayerFacts:
         event: MarkPrice,
         gaps: list[Any],
         starts: Iterable[tuple[str, Book]] | None = None,
+        charged: list[Any] | None = None,
     ) -> list[Any]:
         """The charge and arithmetic instances at each trader's ``resolve`` in the sweep of ``event``
         (``starts``: each trader and the book its ``resolve`` starts from, where given)."""
@@ -271,6 +294,8 @@ class PayerFacts:
                     out.append(instance(formula, pairs))
             for charge, formula, mapped in self._charges_at(policy, book, trader, start):
                 out.append(instance(formula, mapped))
+                if charged is not None:
+                    charged.append((charge, mapped))
                 if charge.per_fill:  # each fill's share bounded by the lemma itself: q·|ΔM| ≤ |S|·|ΔM| = S·ΔM
                     on = {
                         WITHIN_POSITION: (charge.lots, charge.size, charge.move),
@@ -418,6 +443,11 @@ def prove(policy: Policy, valid: Valid, start_margin: str = "initial") -> PayerF
             claim = z3.And(charge.fill, charge.bound)
             valid(f"the fund's deleveraging charges {payer} within the move, as a fact", premise, claim)
             pool_charges.append((charge, z3.Implies(z3.And(*premise), claim)))
+    slack = None
+    if takes_over(policy):  # the payer's slack kept by each charge, the fund's and each resolve's
+        premise, claim, variables = arithmetic(KEPT_SLACK)
+        valid(KEPT_SLACK, list(premise), claim)
+        slack = (z3.Implies(z3.And(*premise), claim), variables)
     floor_book, premise, claim = floor_question(policy, start_margin)  # the question's own start
     valid(FLOOR, premise, claim)
     lemmas = (
@@ -440,7 +470,9 @@ def prove(policy: Policy, valid: Valid, start_margin: str = "initial") -> PayerF
                 turn_lemma(policy, lambda name, premise, claim, exact=True: valid(name, premise, claim))
         turn = turn_formula(policy)
     ghost = start_margin == ghost_start.GHOST_START
-    return PayerFacts(tuple(charges), tuple(steps), floor, tuple(closed), lemmas, turn, tuple(pool_charges), ghost)
+    return PayerFacts(
+        tuple(charges), tuple(steps), floor, tuple(closed), lemmas, turn, tuple(pool_charges), slack=slack, ghost=ghost
+    )
 
 
 __all__ = [

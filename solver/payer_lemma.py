@@ -217,6 +217,10 @@ class Charge:
     fills: tuple[Any, ...]
     #: the move ΔM itself (``move`` is its size)
     change: Any = None
+    #: the payer's account before and after the fill (its cash, for :data:`KEPT_SLACK`)
+    cash: tuple[Any, Any] | None = None
+    #: the payer's position after the fill
+    after_size: Any = None
 
 
 def charge_question(policy: Policy, bankrupt: str = "alice", payer: str = "bob") -> Charge:
@@ -250,7 +254,10 @@ def charge_question(policy: Policy, bankrupt: str = "alice", payer: str = "bob")
         bound = z3.And(paid >= 0, paid <= q * move, z3.Implies(s * d <= 0, paid == 0))
     else:
         bound = z3.Implies(q > 0, z3.And(gap >= 0, gap <= move, z3.Implies(s * d <= 0, gap == 0)))
-    return Charge(book, bankrupt, payer, premise, fill, bound, q, gap, move, s, per_fill, tuple(fills), d)
+    cash = (before.cash_quote, after.cash_quote)
+    return Charge(
+        book, bankrupt, payer, premise, fill, bound, q, gap, move, s, per_fill, tuple(fills), d, cash, after.size_lots
+    )
 
 
 def takes_over(policy: Policy) -> bool:
@@ -303,7 +310,10 @@ def pool_charge_question(policy: Policy, payer: str = "bob") -> Charge:
         z3.Implies(s * d < 0, q == 0),
     )
     bound = z3.Implies(q > 0, z3.And(gap >= 0, gap <= move, z3.Implies(s * d <= 0, gap == 0)))
-    return Charge(book, fund.name, payer, premise, fill, bound, q, gap, move, s, False, tuple(fills), d)
+    cash = (before.cash_quote, after.cash_quote)
+    return Charge(
+        book, fund.name, payer, premise, fill, bound, q, gap, move, s, False, tuple(fills), d, cash, after.size_lots
+    )
 
 
 def pool_charge_lemma(
@@ -339,6 +349,8 @@ WITHIN_POSITION = "payer's charge: q·|ΔM| ≤ |s|·|ΔM| for 0 ≤ q ≤ |s|, 
 #: what settlement paid a payer on the winning side, in the terms the two steps above bound its
 #: charge by: ``|s|·|ΔM|`` is its settled gain ``s·ΔM`` (docs/solver-notes.md#the-payers-settled-gain)
 SETTLED_GAIN = "payer's gain: |s|·|ΔM| = s·ΔM where s·ΔM ≥ 0"
+#: a fill within the charge lemma keeps the payer's slack, its cash less its open lots' settled gain
+KEPT_SLACK = "payer's slack: c' − s'·ΔM ≥ c − s·ΔM for a fill of q lots at a gap within the move"
 
 
 def arithmetic(which: str = ARITHMETIC) -> tuple[tuple[Any, ...], Any, tuple[Any, ...]]:
@@ -351,6 +363,18 @@ def arithmetic(which: str = ARITHMETIC) -> tuple[tuple[Any, ...], Any, tuple[Any
     if which == SETTLED_GAIN:
         s, d = z3.Ints("payer.size payer.change")
         return (s * d >= 0,), abs_(s) * z3.If(d >= 0, d, -d) == s * d, (s, d)
+    if which == KEPT_SLACK:  # the charge's fill and bound, as charge_question writes them
+        c, c1, s, s1, d = z3.Ints("payer.cash payer.cash_after payer.size payer.size_after payer.change")
+        move = z3.If(d >= 0, d, -d)
+        premise = (
+            n >= 0,
+            n <= abs_(s),
+            s1 == z3.If(s > 0, s - n, s + n),
+            c1 == c - n * g,
+            z3.Implies(s * d < 0, n == 0),
+            z3.Implies(n > 0, z3.And(g >= 0, g <= move, z3.Implies(s * d <= 0, g == 0))),
+        )
+        return premise, c1 - s1 * d >= c - s * d, (c, c1, s, s1, n, g, d)
     s = z3.Int("payer.size")
     return (n >= 0, n <= abs_(s), m >= 0), n * m <= abs_(s) * m, (n, s, m)
 
