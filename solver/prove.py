@@ -74,7 +74,7 @@ from solvent.solver import (
 from solvent.solver.bounds import ASSET_KINDS, Bounds, for_policy
 from solvent.solver.effort import OutOfEffort
 from solvent.solver.fund_facts import FUND_CLAIMS
-from solvent.solver.payer_lemma import PAYER_CLAIMS, applies
+from solvent.solver.payer_lemma import PAYER_CLAIMS, applies, takes_over
 from solvent.solver.payer_lemma import fits as payer_fits
 from solvent.solver.payer_lemma import ghost_covers as payer_ghost_covers
 from solvent.solver.per_account import EACH_TRADER, ONE_ACCOUNT, TURNS_ALIKE, still_refuted, with_inert_assets
@@ -333,6 +333,8 @@ def _answered(
             # a claim about one resolution: its lemma's facts are cheap and decide the lemmas' book
             # within its quarter (docs/solver-notes.md#the-adl-claims-for-every-n-by-lemmas-issue-18)
             book_cases=facts if held and invariant.id in RESOLUTION_CLAIMS else None,
+            # the fund's cash where its takeover may take it below zero: that story first, on a grid
+            takeover_grid=invariant.id in FUND_CLAIMS and takes_over(policy),
         )
         cased = ahead + cased  # counted in the direct check's outcome, beside any cases before
     outcome = attrs.evolve(outcome, queries=cased + outcome.queries)
@@ -987,6 +989,7 @@ def _small_scope_first(
     lemmas_held: bool = False,
     book_cases: Callable[[Bounds], tuple[payer_direct.ByCases | None, tuple[QueryStats, ...]]] | None = None,
     smallest_first: bool = False,
+    takeover_grid: bool = False,
 ) -> ProofResult:
     """Refute on 1, 2, 3 traders first (cheap, and every measured counterexample lived there,
     docs/solver-notes.md#small-scope), then decide N itself, all within ``units``: the smaller books
@@ -1008,10 +1011,22 @@ def _small_scope_first(
     argument, on a book larger than the lemmas' or over K > 1 events: the smaller books share a third
     of ``units``, asked smallest first, each with all the ones before it left, and at K > 1 each size
     on one event before K (a story of fewer events is one within the bounds, as one of fewer
-    traders is); N's own pass gets the rest."""
+    traders is); N's own pass gets the rest.
+
+    ``takeover_grid``: a claim on the fund's cash where the fund takes over what ADL leaves, below
+    zero if need be (``payer_lemma.takes_over``: bitmex's ``insurance-fund-non-negative`` and
+    ``claims-backed``'s system holders): the takeover's story is searched first on the smallest book,
+    one event, on the grid's doubling and halving (:func:`_on_grid`), within :data:`TAKEOVER_SHARE`
+    of ``units`` (docs/solver-notes.md#bitmexs-four-cells-at-n--4-session-22)."""
     earlier: list[QueryStats] = []
-    quarter = units // (3 if smallest_first else 4)  # a search for a cheap refutation, not a proof
     smallest = 2 if set(bounds.event_kinds) <= {"trade"} else 1
+    if takeover_grid and not bounds.price_grid and GRID_FIRST[-1] * bounds.min_price <= bounds.max_price:
+        one = attrs.evolve(bounds, accounts=smallest, events=1)
+        found = _on_grid(policy, invariant, one, units // TAKEOVER_SHARE)
+        if found.verdict is Verdict.REFUTED:
+            return attrs.evolve(_refuted_within(found, bounds), queries=found.queries)
+        earlier += found.queries
+    quarter = units // (3 if smallest_first else 4)  # a search for a cheap refutation, not a proof
     sizes = [n for n in (1, 2, 3) if smallest <= n < bounds.accounts]
     if lemmas_held:
         sizes = [n for n in sizes if n == hold_back]
@@ -1081,6 +1096,9 @@ def _refuted_within(outcome: ProofResult, bounds: Bounds) -> ProofResult:
 GRID_FIRST = (2, 4)
 #: the part of what N's own pass would get that the grid's search takes: a third
 GRID_SHARE = 3
+#: the part of a question the fund's takeover story is searched in first, on the smallest book's grid
+#: (``_small_scope_first``'s ``takeover_grid``): a third
+TAKEOVER_SHARE = 3
 
 
 def _on_grid(policy: Policy, invariant: Invariant, book: Bounds, units: int) -> ProofResult:

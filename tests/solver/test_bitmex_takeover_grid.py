@@ -1,0 +1,79 @@
+"""BitMEX's fund below zero, found: the takeover's story searched first on the smallest book's grid
+(session 22, helper A).
+
+Where the fund takes over what ADL leaves (``payer_lemma.takes_over``), ``insurance-fund-non-negative``
+and ``claims-backed``'s system holders are false (the fund pays its cash as cover, then its own lots,
+closed at the mark, leave their share of the gap, which it takes over below zero). z3 did not find it
+within a question at N = 4 (10M units: the smaller books off the grid and N's own question ran out).
+``prove._small_scope_first`` now asks those claims first on one trader, one event, on the grid's
+doubling and halving (``prove._on_grid``: a linear question), within a third of the question; a story
+there is replayed on the concrete engine and is one of N's
+(docs/solver-notes.md#bitmexs-four-cells-at-n--4-session-22).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from solvent.properties import catalog
+from solvent.rules import bankruptcy
+from solvent.rules.ledger import Reason
+from solvent.rules.presets import resolve_policy
+from solvent.solver.bounds import Bounds, for_policy
+from solvent.solver.prove import prove
+from solvent.solver.refinement import replay
+from solvent.solver.verdicts import Verdict
+
+BITMEX = resolve_policy("bitmex")
+N4 = Bounds(accounts=4, events=1, effort=10_000_000)
+
+_FOUND: dict[str, object] = {}
+
+
+def _found(claim: str):
+    if claim not in _FOUND:
+        _FOUND[claim] = prove(BITMEX, claim, N4)
+    return _FOUND[claim]
+
+
+def test_the_funds_claim_is_refuted_at_n_4_and_accepted() -> None:
+    result = _found("insurance-fund-non-negative")
+    assert result.verdict is Verdict.REFUTED and result.accepted, result.reason
+    assert result.units < N4.effort
+    names = [q.name for q in result.queries]
+    assert any(name.endswith("at prices 2, 4") for name in names), names  # found on the grid, first
+    story = result.counterexample.story
+    assert len(story.book.traders) == 1  # one trader: the smallest book
+    [step] = result.counterexample.steps
+    after = {a.name: a.cash_quote for a in step.after.accounts}
+    assert after["insurance_fund"] < 0
+    assert any(t.reason is Reason.FUND_TAKEOVER and t.amount_quote > 0 for t in step.transfers)
+
+
+def test_claims_backed_is_refuted_at_n_4_by_its_system_holders() -> None:
+    """Not accepted (the lead's session 20 decision: a fund below zero is a liability no cash backs):
+    the system holders' part refuted on the grid, its story replayed against claims-backed itself."""
+    result = _found("claims-backed")
+    assert result.verdict is Verdict.REFUTED and not result.accepted, result.reason
+    assert result.units < N4.effort
+    [step] = result.counterexample.steps
+    assert {a.name: a.cash_quote for a in step.after.accounts}["insurance_fund"] < 0
+
+
+def test_without_the_takeover_the_story_keeps_the_fund_at_zero(monkeypatch) -> None:
+    """The story found, replayed on an engine whose fund does not take over what ADL leaves (the
+    takeover mutated away): the fund is not below zero, so it is the takeover the story shows."""
+    story = _found("insurance-fund-non-negative").counterexample.story
+    bounds = for_policy(Bounds(accounts=1, events=1), BITMEX)
+    fund = catalog.get("insurance-fund-non-negative")
+    assert replay(BITMEX, fund, story, bounds).violates
+    monkeypatch.setattr(bankruptcy, "fund_takes_over", lambda policy, ctx, name: ctx)
+    assert not replay(BITMEX, fund, story, bounds).violates
+
+
+@pytest.mark.parametrize("preset", ["binance", "okx"])
+def test_no_other_preset_searches_the_takeover_grid_first(preset: str) -> None:
+    """binance's and okx's fund claim (the fund's turn lemma proves it) asks no grid point."""
+    result = prove(preset, "insurance-fund-non-negative", Bounds(accounts=2, events=1, effort=4_000_000))
+    assert result.verdict is Verdict.PROVED, result.reason
+    assert not any("at prices" in q.name for q in result.queries)
