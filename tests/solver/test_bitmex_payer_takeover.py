@@ -156,7 +156,8 @@ def test_the_funds_claim_fails_on_the_grid_with_two_traders(fund_cash: int, fund
     """The fund pays alice its 11 (3 and its 4 lots' 8); the book's 10 lots pay 1 a lot for her 8
     left, 2 back to the fund as dust, and the fund keeps 2 lots; bob owes 3, the fund pays its 2, and
     only the fund's 2 lots are opposite him: it takes the last 1 over and ends at −1. One more of the
-    fund's cash and it ends at 0. The prover does not find it (z3's search, not the grid)."""
+    fund's cash and it ends at 0. Since session 22 the prover finds a story on one trader's grid
+    (tests/solver/test_bitmex_takeover_grid.py)."""
     from solvent.solver.bounds import for_policy
     from solvent.solver.refinement import replay
 
