@@ -418,7 +418,8 @@ def each_trader_table(
     ADL couples the traders the payer's, ``solvent.solver.payer_lemma``) for every preset (or
     ``presets``) and claim it covers (or ``claims``), one mark move: whether it held, did not hold,
     or does not apply (and why), its units and seconds; where it held, the whole ``prove`` at N =
-    ``accounts`` too."""
+    ``accounts`` too: its headline verdict and scope, and its claim's own (the claim proved for every N
+    where the non-negative transfers beside it are proved at N only: the headline takes their scope)."""
     import solvent.solver  # noqa: F401  (registers the z3 backend)
     from solvent.properties import catalog
     from solvent.rules.presets import preset_names, resolve_policy
@@ -428,8 +429,10 @@ def each_trader_table(
     from solvent.solver.prove import prove
 
     rows = []
-    print(f"| preset | claim | all-N argument | units | s | prove N = {accounts} | units | s | load |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print(
+        f"| preset | claim | all-N argument | units | s | prove N = {accounts} | the claim's own | units | s | load |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for preset in presets or preset_names():
         policy = resolve_policy(preset)
         for claim in claims or (*EACH_TRADER, *EACH_LIQUIDATION):
@@ -446,14 +449,20 @@ def each_trader_table(
             if isinstance(found, compositional.Extension):
                 started = time.perf_counter()
                 result = prove(policy, claim, bounds, minimize=False)
+                own = next((o for o in result.obligations if o.obligation == claim), None)
+                own_scope = own.scope if own is not None and own.scope is not None else result.proved_scope
                 row |= {
                     "prove": f"{result.verdict.value} ({'all N' if result.proved_scope.accounts is None else result.proved_scope.text})",
+                    "prove_claim": (
+                        f"{own.verdict.value if own is not None else result.verdict.value} "
+                        f"({'all N' if own_scope.accounts is None else own_scope.text})"
+                    ),
                     "prove_units": result.units,
                     "prove_seconds": round(time.perf_counter() - started, 2),
                 }
             row["load_1min"] = round(os.getloadavg()[0], 2)
             print(
-                f"| {preset} | {claim} | {verdict} | {units:,} | {seconds} | {row.get('prove', '')} | "
+                f"| {preset} | {claim} | {verdict} | {units:,} | {seconds} | {row.get('prove', '')} | {row.get('prove_claim', '')} | "
                 f"{row.get('prove_units', '')} | {row.get('prove_seconds', '')} | {row['load_1min']} |",
                 flush=True,
             )
