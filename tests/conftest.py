@@ -50,3 +50,14 @@ def _draws_independent_of_the_tests_before(request):
 
     with same_draws_in_any_process():
         yield
+
+
+@pytest.fixture(autouse=True)
+def _z3_context_put_back(request):
+    """A test that leaves z3's global context replaced fails, and the next test on its worker finds
+    the context it expects (``tests/z3_context.py``: a term made at a module's import and one made
+    in a context a test left behind do not mix)."""
+    from tests.z3_context import kept
+
+    with kept(request.node.nodeid):
+        yield

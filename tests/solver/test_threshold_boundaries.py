@@ -17,7 +17,6 @@ import solvent.solver.thresholds as th
 from solvent.reports.proof_text import render_thresholds
 from solvent.rules.loading import loads_policy
 from solvent.rules.presets import load_preset
-from solvent.solver.effort import fresh_context
 from solvent.solver.effort import question as question_context
 from solvent.solver.refinement import replay
 from solvent.solver.thresholds import Direction, Threshold, ThresholdStatus
@@ -30,11 +29,17 @@ LATTICE = 3_000_000  # units per probe on a slipping liquidation's lattice, with
 
 
 def _probe(policy, question: str, value: int, effort: int = SMALL):
+    """One probe as ``threshold`` makes it: a question of its own (``effort.question``: a fresh z3
+    context, the caller's put back when the answer is in). Until session 22 most of these probes
+    called ``fresh_context()`` outside a question and left that context behind, so a later test's
+    terms made at its module's import met terms of another context on the same worker
+    (tests/z3_context.py); and z3's search follows the context's terms: before the lemma per lot,
+    Drift's proof at 89,024 spent 25.2-25.9M of its 30M units as a question, and ran out of the 30M
+    with 10 cells left from ``fresh_context`` alone, so the tests ask as the search does."""
     q = th.questions()[question]
-    bounds = th.default_bounds(accounts=q.accounts(policy) or 2, effort=effort)
-    s = q.setup(policy, value, bounds)
-    fresh_context()
-    result, _size = th._decide(s)
+    s = q.setup(policy, value, th.default_bounds(accounts=q.accounts(policy) or 2, effort=effort))
+    with question_context():
+        result, _size = th._decide(s)
     return s, result
 
 
@@ -53,7 +58,7 @@ def _probe(policy, question: str, value: int, effort: int = SMALL):
         # a short at 10% at 10,085 gapped 2,017 quanta and closed ⌈121.02⌉ = 122 beyond owes 2,139
         # a lot, 212,097.2 ppm of 10,085, less its 10% (0.2M + 0.2M units)
         ("mango-v4", "fund-for-gap", 112_098, 112_097),
-        # the 20% gap less Gen B's 10% initial rate (0.3M + 0.2M)
+        # the 20% gap less Gen B's 10% initial rate (0.21M + 0.15M units as a question)
         ("percolator-gen-b", "fund-for-gap", 100_000, 99_999),
     ],
 )
@@ -70,9 +75,10 @@ def test_proved_at_the_answer_and_refuted_one_ppm_beyond(preset: str, question: 
 @pytest.mark.deep
 def test_percolator_gen_b_penalty_is_decided_at_its_maintenance_rate() -> None:
     """Gen B's penalty-bankrupts, killed at the benchmark's wall in the previous table and exact
-    (50,000 ppm) in this one: proved at 50,000 (2.0M units) and refuted one ppm below, 49,999
-    (15.5M: the whole range of starting marks undecided in 14.7M, then the highest cell refuted),
-    each within the CLI's 30M units a probe. About 40 s at load 2."""
+    (50,000 ppm) in this one: proved at 50,000 and refuted one ppm below, 49,999, each within the
+    CLI's 30M units a probe (2.0M and 15.5M when measured first, the whole range of starting marks
+    undecided in 14.7M, then the highest cell refuted; 145,552 and 258,383 units as a question at
+    246bc47, session 22)."""
     policy = load_preset("percolator-gen-b")
     _, at = _probe(policy, "penalty-bankrupts", 50_000, effort=30_000_000)
     assert at.verdict is Verdict.PROVED, at.reason
@@ -85,10 +91,13 @@ def test_percolator_gen_b_penalty_is_decided_at_its_maintenance_rate() -> None:
 @pytest.mark.parametrize(
     ("preset", "answer", "units"),
     [
-        # 5% maintenance less 1% slippage: 1.9M units to prove, 1.6M to refute one ppm below
+        # 5% maintenance less 1% slippage: 1.9M units to prove, 1.6M to refute one ppm below (as a
+        # question: 1,853,532 and 1,631,411; from fresh_context outside one, as _probe asked until
+        # session 22, 39,999 was undecided within the 8M: 5.09M spent)
         ("drift", 40_000, 8_000_000),
         # 2.5% over the 20% order share less the second tier's amount at the bounds' largest
-        # notional: 4.1M units to prove 124,955; 124,954 refuted in 0.8M
+        # notional: 4.1M units to prove 124,955 and 124,954 refuted in 0.8M when measured first;
+        # 1,256,105 and 444,307 as a question at 246bc47
         ("hyperliquid", 124_955, 30_000_000),
     ],
 )
@@ -103,18 +112,6 @@ def test_penalty_decided_at_one_trader(preset: str, answer: int, units: int) -> 
     assert past.verdict is Verdict.REFUTED and past.counterexample is not None, past.reason
     assert len(past.counterexample.story.book.traders) == 1
     assert replay(s.policy, s.claim, past.counterexample.story, s.bounds).violates
-
-
-def _asked(policy, question: str, value: int, effort: int):
-    """One probe as ``threshold`` makes it: a question of its own (``effort.question``). Before the
-    lemma per lot, Drift's proof at 89,024 spent 25.2-25.9M of its 30M units so, and from
-    ``fresh_context`` outside a question (``_probe``) the same checks ran out of the 30M with 10
-    cells left: z3's search follows the context's terms, so the test asks as the search does."""
-    q = th.questions()[question]
-    s = q.setup(policy, value, th.default_bounds(accounts=q.accounts(policy) or 2, effort=effort))
-    with question_context():
-        result, _size = th._decide(s)
-    return s, result
 
 
 @pytest.mark.parametrize(
@@ -143,10 +140,10 @@ def test_a_slipping_liquidation_s_rounding_lattice_is_proved_and_refuted_one_ppm
     where the lemma fails and gives nothing, by a story the engine replays, starting at the model's
     mark."""
     policy = load_preset(preset)
-    _, at = _asked(policy, question, answer, LATTICE)
+    _, at = _probe(policy, question, answer, LATTICE)
     assert at.verdict is Verdict.PROVED, at.reason
     assert th.SLIP_LEMMA_NOTE in at.method and at.queries[0].result == "unsat"
-    s, past = _asked(policy, question, beyond, LATTICE)
+    s, past = _probe(policy, question, beyond, LATTICE)
     assert past.verdict is Verdict.REFUTED and past.counterexample is not None, past.reason
     assert th.SLIP_LEMMA_NOTE not in past.method and past.queries[0].result == "sat"
     story = past.counterexample.story
@@ -170,9 +167,9 @@ def test_drift_s_safe_move_moves_with_its_slippage_by_one_ppm(slippage: int, ans
     drift = load_preset("drift")
     policy = attrs.evolve(drift, liquidation=attrs.evolve(drift.liquidation, slippage_ppm=slippage))
     assert th._safe_move_hints(policy, th.default_bounds())[0] == answer
-    _, at = _asked(policy, "safe-move", answer, LATTICE)
+    _, at = _probe(policy, "safe-move", answer, LATTICE)
     assert at.verdict is Verdict.PROVED and th.SLIP_LEMMA_NOTE in at.method, at.reason
-    s, past = _asked(policy, "safe-move", answer + 1, LATTICE)
+    s, past = _probe(policy, "safe-move", answer + 1, LATTICE)
     assert past.verdict is Verdict.REFUTED and past.counterexample is not None, past.reason
     assert past.counterexample.story.book.market.mark_quote == mark
     assert replay(s.policy, s.claim, past.counterexample.story, s.bounds).violates

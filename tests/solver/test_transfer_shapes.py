@@ -20,16 +20,9 @@ from solvent.solver.bounds import Bounds
 from solvent.solver.story import _nonnegative_when, _transfer_claim, run, slots, symbolic_book
 from solvent.solver.symbolic import transfer_obligations
 
+#: built at import, in z3's global context: no test leaves that context replaced (tests/conftest.py,
+#: tests/z3_context.py), so these terms meet the ones each test builds
 x, y, m = z3.Ints("x y m")
-
-
-@pytest.fixture(autouse=True)
-def _the_context_of_these_terms():
-    """These terms are built at import; a front end asked before may have started a fresh z3
-    context (``solvent.solver.effort.fresh_context``), and terms of two contexts do not mix."""
-    import z3.z3 as api
-
-    api._main_ctx = x.ctx
 
 
 def needed(amount: object) -> tuple[str, ...] | None:
