@@ -47,7 +47,7 @@ from solvent.rules.book import Role
 from solvent.rules.engine import after_sweep, before_turns, closing, liquidation_turn, opening, settle, transition
 from solvent.rules.ledger import Ctx, Guarded
 from solvent.rules.outcomes import DeleverageAttempt
-from solvent.solver import clock, fund_facts, payer_previous, sweep_invariant
+from solvent.solver import cascade_holders, clock, fund_facts, payer_previous, sweep_invariant
 from solvent.solver.assumptions import book_assumptions
 from solvent.solver.bounds import Bounds
 from solvent.solver.compositional import LEMMA_TRADERS, _Checker, _Failed
@@ -388,15 +388,20 @@ def holders_every_n(policy: Any, bounds: Bounds, checker: _Checker) -> tuple[str
     question's start assumption "pools non-negative" is the induction's base. Only where the payer's
     argument fits (``payer_lemma.applies``: ADL at the bankruptcy price the only layer that charges
     traders, no pool holding lots the queue cannot reach): its assumption describes no other engine
-    (a socialized loss per lot, a haircut or a clawback reads every trader in a turn)."""
+    (a socialized loss per lot, a haircut or a clawback reads every trader in a turn). Or, under a
+    socialized loss per lot with a cascade where the cascade invariant applies (Drift, Mango v4),
+    step 3 is the socialized loss's own (``solver.cascade_holders``: the turn without the cascade and
+    one iteration of the loop, each on three traders, the loop by induction over its iterations;
+    docs/solver-notes.md#drifts-claims-backed-and-bybits-principal-protected-at-n--8-session-22)."""
     moves = bounds.events > 1 and payer_previous.induction_fits(policy, bounds) and not clock.reads_clock(policy)
     if (bounds.events != 1 and not moves) or bounds.accounts <= LEMMA_TRADERS or not fund_facts.applies(bounds):
         raise _Failed(f"{SYSTEM_ID}: the all-N argument covers one mark move on a book larger than two traders")
     if bounds.assets or bounds.isolated:
         raise _Failed(f"{SYSTEM_ID}: the all-N argument covers a book without collateral assets or isolated positions")
     previous = payer_previous.fits(policy)  # hyperliquid: the vault holds what it takes over (its restore below)
-    why = None if previous else payer_applies(policy)
-    if why is None and takes_over(policy):  # bitmex: the takeover takes the fund below zero in a turn
+    cascade = not previous and _by_cascade(policy, bounds)  # drift, mango-v4: the socialized loss's turn step
+    why = None if previous or cascade else payer_applies(policy)
+    if why is None and not cascade and takes_over(policy):  # bitmex: the takeover takes the fund below zero in a turn
         why = "its fund takes over what ADL leaves, below zero if need be (the holders are not kept at zero)"
     if why is not None:  # its assumption is the payer's: it describes only a policy that argument fits
         raise _Failed(f"{SYSTEM_ID}: the all-N argument assumes the payer's coupling (ADL's fills only): {why}")
@@ -433,16 +438,21 @@ def holders_every_n(policy: Any, bounds: Bounds, checker: _Checker) -> tuple[str
             )
         )
         _after_sweep_writes_none(policy, book, variant, names, fail, ctx)
-    facts = fund_facts.prove(
-        policy,
-        lambda name, premise, claim: checker.valid(name, premise, claim, exact=True),
-        SYSTEM_ID,
-        small,
-        renamed=lambda name, why: checker.queries.append(QueryStats(name, why, 0.0)),
-        used=checker.queries.append,  # the pro-rata split lemmas behind the dust facts, paid once
-    )
-    if facts is None:
-        fail(f"{SYSTEM_ID}: the turn lemma does not apply")
+    exact = functools.partial(checker.valid, exact=True)
+    if cascade:  # the turn without the cascade, then the loop (solver.cascade_holders), each on three traders
+        turns = cascade_holders.turn_lemmas(policy, exact, SYSTEM_ID, used=checker.queries.append)
+    else:
+        facts = fund_facts.prove(
+            policy,
+            exact,
+            SYSTEM_ID,
+            small,
+            renamed=lambda name, why: checker.queries.append(QueryStats(name, why, 0.0)),
+            used=checker.queries.append,  # the pro-rata split lemmas behind the dust facts, paid once
+        )
+        if facts is None:
+            fail(f"{SYSTEM_ID}: the turn lemma does not apply")
+        turns = facts.lemmas
     restore = (
         "; the vault, which settlement may take below zero (it holds what it took over), worth ≥ 0 at the previous "
         "mark after settlement and brought back to or above zero by its own deleveraging, open interest balanced"
@@ -458,7 +468,7 @@ def holders_every_n(policy: Any, bounds: Bounds, checker: _Checker) -> tuple[str
     )
     return (
         *lemmas,
-        *facts.lemmas,
+        *turns,
         "the system holders by induction over the sweep's turns: at or above zero at the start (the question's "
         f"assumption), after the phases before the turns{restore}, after each turn, and nothing after the turns "
         f"writes them: for every N{over}",
@@ -643,14 +653,38 @@ def _every_n(policy: Any, bounds: Bounds, lemmas: tuple[str, ...], units: int) -
     claim's terms: bybit at N = 8 3,995,600 units against 4,474,000 with a claim)."""
     from solvent.solver.prove import _then_transfers, scope_of
 
-    assumes = EVERY_N_ASSUMES_PREVIOUS if payer_previous.fits(policy) else EVERY_N_ASSUMES
+    assumes = every_n_assumes(policy, bounds)
+    on = "two traders, each turn's parts on three" if EVERY_N_ASSUMES_CASCADE in assumes else "two traders"
     scope = attrs.evolve(scope_of(bounds), assumes=assumes)
     said = (
-        f"for every N by induction over the sweep's turns (z3, exact, on two traders; {assumes}); "
+        f"for every N by induction over the sweep's turns (z3, exact, on {on}; {assumes}); "
         f"the non-negative transfers at N = {bounds.accounts}: "
     )
     claim = ObligationResult(SYSTEM_ID, Verdict.PROVED, "", scope)
     return _then_transfers(policy, SYSTEM, bounds, claim, max(units, 1), said, lemmas=lemmas, scope=scope)
+
+
+def _by_cascade(policy: Any, bounds: Bounds) -> bool:
+    """Whether the turn step is the socialized loss's (``solver.cascade_holders``: a loss per lot with
+    a cascade, Drift and Mango v4), not the payer's fund lemma."""
+    return payer_applies(policy) is not None and cascade_holders.applies(policy, bounds) is None
+
+
+#: what the system holders' all-N argument assumes under a socialized loss per lot with a cascade
+#: (:func:`_by_cascade`), after the phases around the turns
+EVERY_N_ASSUMES_CASCADE = cascade_holders.ASSUMES
+
+
+def every_n_assumes(policy: Any, bounds: Bounds) -> str:
+    """What :func:`holders_every_n` assumes on ``policy``, said in the verdict's scope."""
+    if payer_previous.fits(policy):
+        return EVERY_N_ASSUMES_PREVIOUS
+    if _by_cascade(policy, bounds):
+        return (
+            "the phases around the turns write the system holders as on two traders (a holder's settlement reads "
+            f"only its own account), and {EVERY_N_ASSUMES_CASCADE}"
+        )
+    return EVERY_N_ASSUMES
 
 
 def _spent(queries: list[QueryStats]) -> int:

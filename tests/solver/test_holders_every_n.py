@@ -118,9 +118,10 @@ def test_bybit_claims_backed_at_eight_traders_within_the_minute() -> None:
     assert result.units == 11_321_911
 
 
-@pytest.mark.parametrize("preset", ["mango-v4", "percolator-gen-a", "okx-2018"])
+@pytest.mark.parametrize("preset", ["percolator-gen-a", "okx-2018"])
 def test_the_argument_is_not_asked_where_the_payers_coupling_does_not_describe_the_engine(preset: str) -> None:
-    """Its turn step assumes a turn reads the others only through ADL's fills: a socialized loss per
-    lot, a haircut or a clawback reads every trader, so there the system holders are asked at N."""
+    """Its turn step assumes a turn reads the others only through ADL's fills: a haircut or a clawback
+    reads every trader, so there the system holders are asked at N. (A socialized loss per lot with a
+    cascade, Mango's and Drift's, has a turn step of its own: tests/solver/test_cascade_holders.py.)"""
     with pytest.raises(_Failed, match="assumes the payer's coupling"):
         _argument(preset)

@@ -1,0 +1,137 @@
+"""claims-backed's system holders through a turn under a socialized loss per lot with a cascade
+(Drift v2, Mango v4): the turn step of ``claims_backed.holders_every_n`` where the payer's coupling
+(ADL's fills only) does not describe the engine.
+
+``claims_backed.holders_every_n`` proves the system holders (the insurance fund, the fee account,
+the vault) at or above zero after one mark move for every N, by induction over the sweep's turns.
+Its turn step there is ``fund_facts.HOLDERS_LEMMA`` on two traders, which stands for a turn on N
+traders only where the turn reads the others through ADL's fills (``payer_lemma.ADL_FILLS_ONLY``).
+Under Drift's and Mango's socialized loss a resolution charges every open position per lot and the
+cascade's loop resolves, in the same turn, every payer the charge sank below zero
+(``rules.bankruptcy._cascade``). The turn step here is the socialized loss's own decomposition
+(``cascade_invariant.ASSUMES``: the turn with the cascade is the turn without it followed, where it
+resolved its trader, by the loop, one iteration per trader), each part a lemma on the engine's own
+functions, z3 exact, on a free book of three traders (every number free, the mark a price):
+
+1. **the turn without the cascade** (``engine.liquidation_turn`` on
+   ``cascade_invariant.without_cascade(policy)``, the first trader's): every holder at or above zero
+   before it is at or above zero after it (the pools pay at most what they hold above their floors,
+   ``insurance_fund.pay_from``; the liquidation's penalty and the split's dust are paid *to* the fund);
+2. **one iteration of the loop** (``bankruptcy._first_below`` on the engine's own test
+   ``bankruptcy.sunk``): the same, whichever trader is the first sunk one, and with none sunk the
+   book is unchanged;
+3. **the loop, by induction over its iterations** (``_cascade`` runs at most one per trader outside
+   the chain, each from the book the one before left): every holder stays at or above zero.
+
+Each pro-rata split's dust ``Σ⌈T·wᵢ/W⌉ − T`` the turn or the iteration passes to the fund is given
+as ``dust ≥ 0``, an instance of the split's proved lemma (``pro_rata_lemma.Discharger``, as
+``fund_facts.turn_question`` gives it), true of every value: the premise loses no book. A book of N
+traders has splits over more payers; each share rounded up is at least its quotient, so the dust is
+at or above zero over any number of payers (:data:`ASSUMES` says so: the lemma is proved at the
+three-trader book's count). Measured (docs/solver-notes.md#drifts-claims-backed-and-bybits-principal-protected-at-n--8-session-22):
+Drift 27,672 + 26,017 units, Mango 2,409 + 10,055, the split's lemma (3 payers) 14,512 beside them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import z3
+
+from solvent.rules import bankruptcy
+from solvent.rules.book import Book
+from solvent.rules.engine import liquidation_turn
+from solvent.rules.ledger import Ctx
+from solvent.rules.policy import Policy
+from solvent.solver import cascade_invariant, fund_facts
+from solvent.solver.bounds import Bounds
+from solvent.solver.pro_rata_lemma import Discharger
+from solvent.solver.story import symbolic_book
+from solvent.solver.verdicts import QueryStats
+
+#: the free book's traders: the cascade invariant's (its assumption speaks of a three-trader book)
+TRADERS = cascade_invariant.TRADERS
+#: what the turn step assumes of the engine, beside the cascade invariant's own assumption
+ASSUMES = (
+    f"{cascade_invariant.ASSUMES}; a resolution writes the system holders as on three traders but for its "
+    "split's rounding dust to the fund, at or above 0 over any number of payers (each share rounded up: "
+    "Σ⌈T·wᵢ/W⌉ ≥ T)"
+)
+#: the two lemmas' names (the trader's name after the first)
+TURN = "the turn without the cascade ({trader}'s, {n} traders, every number free) keeps every system holder at or above zero"
+ITERATION = (
+    "one iteration of the cascade's loop ({n} traders, the engine's test: the first trader sunk below zero is "
+    "resolved, or none and nothing changes) keeps every system holder at or above zero"
+)
+#: the loop's induction, said (no query: it is the iterations' lemma applied once per iteration)
+LOOP = (
+    "the cascade's loop, by induction over its iterations (at most one per trader outside the chain, each from "
+    "the book the one before left): every system holder stays at or above zero"
+)
+
+Valid = Callable[[str, list[Any], Any], str]
+
+
+def applies(policy: Policy, bounds: Bounds) -> str | None:
+    """Why the turn step here does not describe ``policy``'s turn (None where it does): the cascade
+    invariant's own conditions (``cascade_invariant.not_covered``)."""
+    return cascade_invariant.not_covered(policy, bounds)
+
+
+def _question(policy: Policy, build: Callable[[Book], Ctx], claim_id: str, paid: dict[Any, Any]) -> tuple[list[Any], Any]:
+    """(premise, claim) of a lemma on a fresh book of :data:`TRADERS` traders: the mark a price,
+    every holder's cash at or above zero and each dust fact before ``build``'s run, every holder's
+    cash at or above zero after it."""
+    book, _ = symbolic_book(Bounds(accounts=TRADERS, events=1))
+    kept = fund_facts.holders(book, claim_id)
+    ctx = build(book)
+    dust = Discharger(policy.rounding, paid).facts([ctx])
+    premise = [book.market.mark_quote >= 1, *(book.account(h).cash_quote >= 0 for h in kept), *dust]
+    return premise, z3.And(*(ctx.book.account(h).cash_quote >= 0 for h in kept))
+
+
+def turn_question(policy: Policy, claim_id: str, paid: dict[Any, Any]) -> tuple[list[Any], Any]:
+    """Lemma 1's (premise, claim): the first trader's turn with the cascade left out."""
+    return _question(
+        policy,
+        lambda book: liquidation_turn(cascade_invariant.without_cascade(policy), Ctx(book), book.traders[0].name),
+        claim_id,
+        paid,
+    )
+
+
+def iteration_question(policy: Policy, claim_id: str, paid: dict[Any, Any]) -> tuple[list[Any], Any]:
+    """Lemma 2's (premise, claim): one iteration of the loop on the engine's own test."""
+
+    def iteration(book: Book) -> Ctx:
+        names = [a.name for a in book.traders]
+        ctx, _ = bankruptcy._first_below(policy, Ctx(book), bankruptcy.sunk(policy, Ctx(book), names), ())
+        return ctx
+
+    return _question(policy, iteration, claim_id, paid)
+
+
+def turn_lemmas(
+    policy: Policy, valid: Valid, claim_id: str, used: Callable[[QueryStats], None] | None = None
+) -> tuple[str, ...]:
+    """Lemmas 1 and 2 (``valid`` raises where one does not hold or is not decided) and the loop's
+    induction, said; the split lemmas behind the dust facts are paid once and told to ``used``."""
+    paid: dict[Any, Any] = {}
+    first = symbolic_book(Bounds(accounts=TRADERS, events=1))[0].traders[0].name
+    try:
+        turn = valid(TURN.format(trader=first, n=TRADERS), *turn_question(policy, claim_id, paid))
+        iteration = valid(ITERATION.format(n=TRADERS), *iteration_question(policy, claim_id, paid))
+    finally:  # the split lemmas the lemmas used, paid whether both held or not
+        for split in paid.values() if used is not None else ():
+            used(split.stats)
+    return (
+        f"{turn} (z3, exact)",
+        f"{iteration} (z3, exact)",
+        LOOP,
+        "each trader's turn is its turn without the cascade followed, where it resolved the trader, by the loop "
+        f"(the cascade invariant's decomposition): every system holder at or above zero after it ({ASSUMES})",
+    )
+
+
+__all__ = ["ASSUMES", "ITERATION", "LOOP", "TRADERS", "TURN", "applies", "iteration_question", "turn_lemmas", "turn_question"]

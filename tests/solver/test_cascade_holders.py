@@ -1,0 +1,169 @@
+"""claims-backed's system holders for every N under a socialized loss per lot with a cascade
+(``solver.cascade_holders``, the turn step of ``claims_backed.holders_every_n`` on Drift and Mango v4;
+docs/solver-notes.md#drifts-claims-backed-and-bybits-principal-protected-at-n--8-session-22).
+
+Drift's claims-backed at N = 4 (10M units) was undecided: its system holders' question at N ran out
+(the fund's turn lemma at N = 4 907,272 + 832,283 units, the third turn's undecided), then the whole
+question's build. The holders by the turn without the cascade and one iteration of the loop, each on
+three traders (27,672 + 26,011 units), the transfers at N asked alone: proved, 7,009,742.
+
+Mutants: a pool paying the whole deficit (``min(deficit, balance)`` → the deficit) fails both lemmas;
+the split's dust passed *from* the fund (its sign) fails the iteration. What the argument assumes of
+a turn (the turn without the cascade, then the loop) and its conclusion (every holder at or above 0
+after every turn) are checked on the concrete engine on random books of three to five traders.
+"""
+
+from __future__ import annotations
+
+import random
+
+import attrs
+import pytest
+import z3
+from test_cascade_invariant import _book
+from test_fund_facts import _pays_all
+
+import solvent.rules.bankruptcy as bankruptcy_module
+import solvent.rules.pro_rata as pro_rata_module
+from solvent.rules import bankruptcy
+from solvent.rules.engine import before_turns, liquidation_turn, opening, settle
+from solvent.rules.events import MarkPrice
+from solvent.rules.ledger import Ctx
+from solvent.rules.outcomes import Bankrupt
+from solvent.rules.presets import resolve_policy
+from solvent.solver import cascade_holders, cascade_invariant, claims_backed, effort, fund_facts, wall
+from solvent.solver.bounds import Bounds, for_policy
+from solvent.solver.compositional import _Checker, _Failed
+from solvent.solver.prove import prove
+from solvent.solver.verdicts import Verdict
+
+UNITS = 2_000_000
+PRESETS = ("drift", "mango-v4")
+SYSTEM = claims_backed.SYSTEM_ID
+
+
+def _bounds(preset: str, accounts: int = 4) -> Bounds:
+    return for_policy(Bounds(accounts=accounts, events=1, effort=UNITS), resolve_policy(preset))
+
+
+def _argument(preset: str) -> tuple[tuple[str, ...], _Checker]:
+    bounds = _bounds(preset)
+    with effort.question():
+        checker = _Checker(bounds, units=UNITS)
+        return claims_backed.holders_every_n(resolve_policy(preset), bounds, checker), checker
+
+
+def _check(premise: list, claim) -> str:
+    return wall.check([*premise, z3.Not(claim)], [], UNITS, 60.0).result
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_the_holders_are_kept_for_every_n_through_the_cascade(preset: str) -> None:
+    """The phases before the turns, the turn without the cascade and one iteration of the loop, each z3
+    exact; the split's lemma (three payers) behind the dust facts paid once. Drift 1,468 + 27,672 +
+    26,011 + 14,512 units, Mango 1,636 + 2,409 + 10,051 + 14,512."""
+    lemmas, checker = _argument(preset)
+    assert lemmas[0].startswith("decomposition (mark)")
+    assert lemmas[-1].startswith("the system holders by induction over the sweep's turns")
+    assert cascade_holders.LOOP in lemmas
+    asked = [(q.name.split(" (")[0], q.result) for q in checker.queries]
+    assert asked == [
+        ("before the turns", "unsat"),
+        (cascade_holders.TURN.format(trader="alice", n=3).split(" (")[0], "unsat"),
+        (cascade_holders.ITERATION.format(n=3).split(" (")[0], "unsat"),
+        ("pro-rata split lemma", "unsat (purified)"),
+    ]
+    assert sum(q.units for q in checker.queries) < 150_000
+
+
+def test_only_the_socialized_loss_with_its_cascade_takes_this_turn_step() -> None:
+    """Drift and Mango (a loss per lot, the cascade): this step; bybit: the payer's fund lemma; Gen A
+    and okx-2018 (a haircut, a clawback): neither, the argument stops."""
+    for preset in PRESETS:
+        policy = resolve_policy(preset)
+        assert claims_backed._by_cascade(policy, _bounds(preset))
+        assert cascade_holders.ASSUMES in claims_backed.every_n_assumes(policy, _bounds(preset))
+    bybit = resolve_policy("bybit")
+    assert not claims_backed._by_cascade(bybit, _bounds("bybit"))
+    assert claims_backed.every_n_assumes(bybit, _bounds("bybit")) == claims_backed.EVERY_N_ASSUMES
+    for preset in ("percolator-gen-a", "okx-2018"):
+        with pytest.raises(_Failed, match="assumes the payer's coupling"):
+            _argument(preset)
+
+
+@pytest.mark.parametrize("question", [cascade_holders.turn_question, cascade_holders.iteration_question])
+def test_a_pool_paying_the_whole_deficit_breaks_each_lemma(monkeypatch, question) -> None:
+    """One token of ``insurance_fund.pay_from`` (``min(deficit, balance)`` → the deficit): the fund and
+    the fee pool may be paid below zero, in the turn and in the loop's resolution alike."""
+    policy = resolve_policy("drift")
+    assert _check(*question(policy, SYSTEM, {})) == "unsat"
+    monkeypatch.setattr(bankruptcy_module, "pay_from", _pays_all)
+    assert _check(*question(policy, SYSTEM, {})) == "sat"
+
+
+def test_the_dust_paid_from_the_fund_breaks_the_iteration(monkeypatch) -> None:
+    """The split's dust the other way (the fund pays it to the bankrupt account): the fund may end
+    below zero after a resolution of the loop."""
+    policy = resolve_policy("drift")
+    real = pro_rata_module.Ctx.transfer
+
+    def reversed_dust(self, source, destination, amount, reason):
+        if reason is pro_rata_module.Reason.PRO_RATA_DUST:
+            source, destination = destination, source
+        return real(self, source, destination, amount, reason)
+
+    monkeypatch.setattr(pro_rata_module.Ctx, "transfer", reversed_dust)
+    assert _check(*cascade_holders.iteration_question(policy, SYSTEM, {})) == "sat"
+
+
+def test_the_lemmas_need_every_holder_at_or_above_zero_before() -> None:
+    """Without the holders' premise z3 finds a book (a pool already below zero stays there)."""
+    policy = resolve_policy("drift")
+    premise, claim = cascade_holders.turn_question(policy, SYSTEM, {})
+    assert _check([premise[0]], claim) == "sat"
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_every_holder_stays_at_or_above_zero_through_every_turn_and_iteration(preset: str) -> None:
+    """The argument's parts on the concrete engine, random books of three to five traders (more than
+    the lemmas'), the fund and the fee account holding a little or nothing: each turn is the turn without
+    the cascade then the loop, and every holder is at or above zero after the turn without the cascade,
+    after each iteration of the loop and after the turn."""
+    policy = resolve_policy(preset)
+    off = cascade_invariant.without_cascade(policy)
+    rng = random.Random(f"cascade holders {preset}")
+    iterations = 0
+    for _ in range(120):
+        book = _book(rng, rng.choice((3, 4, 5)))
+        k = book.index("fee_account")
+        book = book.replace_account(k, attrs.evolve(book.accounts[k], cash_quote=rng.choice((0, 1, 7, 40))))
+        book = attrs.evolve(book, net_deposits_quote=sum(a.cash_quote + a.spot_quote for a in book.accounts))
+        names = fund_facts.holders(book, SYSTEM)
+        start = before_turns(policy, settle(policy, opening(policy, book), MarkPrice(rng.choice((60, 70, 80, 130)))))
+        now = start.book
+        for name in [a.name for a in now.traders]:
+            whole = liquidation_turn(policy, Ctx(now), name)
+            parts = liquidation_turn(off, Ctx(now), name)
+            assert all(parts.book.account(h).cash_quote >= 0 for h in names)
+            if any(isinstance(g.item, Bankrupt) and g.item.account == name for g in parts.outcomes):
+                rest = [a.name for a in parts.book.traders if a.name != name]
+                for _ in rest:  # the loop, one iteration at a time (bankruptcy._cascade's own)
+                    parts, resolved = bankruptcy._first_below(
+                        policy, parts, bankruptcy.sunk(policy, parts, rest), (name,)
+                    )
+                    iterations += resolved
+                    assert all(parts.book.account(h).cash_quote >= 0 for h in names)
+            assert (whole.book, whole.entries, whole.outcomes) == (parts.book, parts.entries, parts.outcomes)
+            now = whole.book
+    assert iterations >= 5  # not vacuous: resolutions inside the loop
+
+
+def test_drifts_claims_backed_at_four_traders_is_proved_by_its_parts() -> None:
+    """The N = 4 table's cell: undecided (10,000,000) before, proved (7,009,742) with the holders for
+    every N; no system holders' question at N; the cascade's assumption said in the verdict."""
+    result = prove("drift", "claims-backed", Bounds(accounts=4, events=1, effort=10_000_000), minimize=False)
+    assert result.verdict is Verdict.PROVED, result.summary()
+    assert result.scope.accounts == 4
+    assert cascade_holders.ASSUMES in result.scope.assumes
+    assert not any(q.name == SYSTEM for q in result.queries)
+    assert result.units == 7_009_742
