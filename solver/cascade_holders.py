@@ -79,7 +79,9 @@ def applies(policy: Policy, bounds: Bounds) -> str | None:
     return cascade_invariant.not_covered(policy, bounds)
 
 
-def _question(policy: Policy, build: Callable[[Book], Ctx], claim_id: str, paid: dict[Any, Any]) -> tuple[list[Any], Any]:
+def _question(
+    policy: Policy, build: Callable[[Book], Ctx], claim_id: str, paid: dict[Any, Any]
+) -> tuple[list[Any], Any]:
     """(premise, claim) of a lemma on a fresh book of :data:`TRADERS` traders: the mark a price,
     every holder's cash at or above zero and each dust fact before ``build``'s run, every holder's
     cash at or above zero after it."""
@@ -134,4 +136,14 @@ def turn_lemmas(
     )
 
 
-__all__ = ["ASSUMES", "ITERATION", "LOOP", "TRADERS", "TURN", "applies", "iteration_question", "turn_lemmas", "turn_question"]
+__all__ = [
+    "ASSUMES",
+    "ITERATION",
+    "LOOP",
+    "TRADERS",
+    "TURN",
+    "applies",
+    "iteration_question",
+    "turn_lemmas",
+    "turn_question",
+]

@@ -20,7 +20,6 @@ import random
 import attrs
 import pytest
 import z3
-from test_cascade_invariant import _book
 from test_fund_facts import _pays_all
 
 import solvent.rules.bankruptcy as bankruptcy_module
@@ -36,6 +35,7 @@ from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.compositional import _Checker, _Failed
 from solvent.solver.prove import prove
 from solvent.solver.verdicts import Verdict
+from tests.cascade_books import random_book
 
 UNITS = 2_000_000
 PRESETS = ("drift", "mango-v4")
@@ -134,7 +134,7 @@ def test_every_holder_stays_at_or_above_zero_through_every_turn_and_iteration(pr
     rng = random.Random(f"cascade holders {preset}")
     iterations = 0
     for _ in range(120):
-        book = _book(rng, rng.choice((3, 4, 5)))
+        book = random_book(rng, rng.choice((3, 4, 5)))
         k = book.index("fee_account")
         book = book.replace_account(k, attrs.evolve(book.accounts[k], cash_quote=rng.choice((0, 1, 7, 40))))
         book = attrs.evolve(book, net_deposits_quote=sum(a.cash_quote + a.spot_quote for a in book.accounts))
