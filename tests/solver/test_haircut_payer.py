@@ -1,6 +1,7 @@
 """percolator-gen-a's payer claims for every N by the sweep's junior cover (``solver.haircut_payer``):
 the settlement's and each turn's parts hold on the engine's own functions, decide the direct check on
-two traders as facts, and fail where the haircut's cap or the penalty's source is mutated by one token
+two traders as facts, and fail where the haircut's cap, the penalty's cap or its source is mutated by one
+token
 (docs/solver-notes.md#percolator-gen-as-payer-claims-for-every-n-session-22)."""
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ import pytest
 
 import solvent.rules.engine as engine
 from solvent.properties import catalog
-from solvent.rules import haircut_ratio
+from solvent.rules import haircut_ratio, liquidation
+from solvent.rules.arith import max_
 from solvent.rules.presets import load_preset
 from solvent.solver import compositional as comp
 from solvent.solver import haircut_payer, payer_direct
@@ -78,6 +80,13 @@ def fee_from_cash(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(engine, "fee_from_capital", lambda policy: False)
 
 
+def fee_cap_read_max(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The penalty's cap ``min(penalty, max(principal, 0))`` read ``max``: at least the principal, past
+    the surplus. (``min_`` in ``rules/liquidation.py``; on Gen A's path its one use is this cap: Gen A's
+    fund holds nothing to unwind, and no bankruptcy price with a fee to close is computed.)"""
+    monkeypatch.setattr(liquidation, "min_", max_)
+
+
 def uncapped(monkeypatch: pytest.MonkeyPatch) -> None:
     """The haircut not capped at the payers' total junior profit (``capped=True`` read False)."""
     charge = haircut_ratio.charge
@@ -92,6 +101,7 @@ def uncapped(monkeypatch: pytest.MonkeyPatch) -> None:
     ("mutate", "part"),
     [
         (fee_from_cash, haircut_payer.PARTS[1]),  # the penalty takes junior profit a later deficit needs
+        (fee_cap_read_max, haircut_payer.PARTS[0]),  # a penalty past the surplus leaves its trader below zero
         (uncapped, haircut_payer.PARTS[2]),  # a payer charged past its profit sinks below zero
     ],
 )
