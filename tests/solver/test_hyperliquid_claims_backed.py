@@ -18,7 +18,8 @@ import z3
 import solvent.rules.engine as engine_module
 import solvent.rules.pool_bankruptcy as pool_module
 from solvent.rules.book import Role
-from solvent.rules.engine import before_turns
+from solvent.rules.engine import before_turns, run
+from solvent.rules.events import MarkPrice
 from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.presets import resolve_policy
 from solvent.solver import claims_backed, effort, sweep_invariant, wall
@@ -27,6 +28,7 @@ from solvent.solver.compositional import _Checker, _Failed
 from solvent.solver.prove import prove
 from solvent.solver.story import symbolic_book
 from solvent.solver.verdicts import Verdict
+from tests.rules.test_fidelity_fund_bankruptcy import opened
 
 HYPERLIQUID = resolve_policy("hyperliquid")
 UNITS = 3_000_000
@@ -185,3 +187,36 @@ def test_claims_backed_on_hyperliquid_over_three_moves() -> None:
     assert result.verdict is Verdict.PROVED, result.summary()
     assert claims_backed.EVERY_N_ASSUMES_PREVIOUS in result.scope.assumes
     assert result.units == 10_838_763
+
+
+def _vault_after_a_drop(vault_cash: int, book_lots: int = -60) -> tuple[int, int]:
+    """A concrete book of four traders at mark 1,000: the vault long 100 lots (taken over) on
+    ``vault_cash``, alice and bob short 30 and 20, carol long 10, the book short ``book_lots``'s
+    opposite; the mark drops to 900 (the vault loses 10,000). The vault's (cash, lots) after the move."""
+    rows = (
+        ("alice", -30, 1_000_000),
+        ("bob", -20, 1_000_000),
+        ("carol", 10, 1_000_000),
+        ("dave", 0, 1_000_000),
+        ("liquidity", book_lots, 0),
+        ("backstop_vault", 100, vault_cash),
+    )
+    after = run(HYPERLIQUID, opened(1_000, ("alice", "bob", "carol", "dave"), rows), [MarkPrice(900)])[-1].after
+    vault = after.account("backstop_vault")
+    return vault.cash_quote, vault.size_lots
+
+
+@pytest.mark.parametrize(("cash", "after"), [(0, (0, 0)), (9_999, (9_999, 0)), (10_000, (0, 100))])
+def test_the_restore_on_four_traders_ends_at_the_vaults_worth(cash: int, after: tuple[int, int]) -> None:
+    """The engine on N = 4 (concrete): below zero after settlement (cash − 10,000 < 0), the vault's own ADL
+    closes its 100 lots at the previous mark against alice's 30, bob's 20 and the book's 50, and it ends
+    at its worth there, its cash before the move (0 at the boundary: worth exactly zero); at exactly zero
+    after settlement nothing runs and it keeps holding."""
+    assert _vault_after_a_drop(cash) == after
+
+
+def test_the_restore_needs_open_interest_balanced_on_four_traders() -> None:
+    """Open interest unbalanced (the book short 49: one lot opposite the vault nobody holds, a book no
+    well-formed start or step gives): that lot is closed at the mark, and the vault worth 0 ends at −100."""
+    assert _vault_after_a_drop(0, book_lots=-49) == (-100, 0)
+    assert _vault_after_a_drop(100, book_lots=-49) == (0, 0)
