@@ -23,7 +23,9 @@ of :data:`STEP_TRADERS` traders, exact:
    c. where ``X`` is flat at the turn's start, no record of ``X`` holds and it is flat at the end.
 3. **The step** (the engine's ``transition`` at :data:`STEP_TRADERS` traders, every event variant
    of the bounded kinds, checked on its build, no solver): every record of the step is made inside
-   one of the sweep's turns, and each turn starts from the book the turn before it left.
+   one of the sweep's turns, each turn starts from the book the turn before it left, and each turn
+   builds the very records and sizes (term for term) that the turn run alone from that book builds,
+   so lemma 2 on a free book speaks of it.
 
 So a record of ``X`` in turn ``i`` leaves ``X`` flat (2b), flat at the start of every later turn
 (2c), where no record of ``X`` holds: with 2a, ``X``'s records in a step are pairwise exclusive.
@@ -127,9 +129,12 @@ def close_facts(book: Book, name: str) -> Any:
 
 
 def instances(calls: Sequence[tuple[Book, str, Any, Book]]) -> list[Any]:
-    """Lemma 1 on each recorded close's own books: true, so a premise of a turn's lemmas."""
+    """Lemma 1 on each recorded close's own books: true, so a premise of a turn's lemmas (a close of
+    an account lemma 1 was not asked of, not a trader, gives none)."""
     out = []
     for before, name, lots, after in calls:
+        if name not in {a.name for a in before.traders}:
+            continue
         out.append(z3.Implies(_b(lots == abs_(before.account(name).size_lots)), _flat(after, name)))
         out += [z3.Implies(_flat(before, a.name), _flat(after, a.name)) for a in before.traders]
     return out
@@ -175,16 +180,16 @@ def turn_lemmas(policy: Policy, bounds: Bounds, groups: Groups, valid: Valid, wh
 
 
 @contextmanager
-def turns_recorded() -> Iterator[list[tuple[Book, Book, tuple[Any, ...]]]]:
+def turns_recorded() -> Iterator[list[tuple[str, Book, Book, tuple[Any, ...]]]]:
     """Within the block, each call of the engine's ``liquidation_turn`` is appended to the list
-    yielded as ``(book it started from, book it left, outcomes it added)``."""
-    seen: list[tuple[Book, Book, tuple[Any, ...]]] = []
+    yielded as ``(its trader, book it started from, book it left, outcomes it added)``."""
+    seen: list[tuple[str, Book, Book, tuple[Any, ...]]] = []
     turn = engine.liquidation_turn
 
     def recorded(policy: Policy, ctx: Ctx, name: str) -> Ctx:
         before, count = ctx.book, len(ctx.outcomes)
         out = turn(policy, ctx, name)
-        seen.append((before, out.book, out.outcomes[count:]))
+        seen.append((name, before, out.book, out.outcomes[count:]))
         return out
 
     engine.liquidation_turn = recorded  # type: ignore[assignment]
@@ -205,9 +210,19 @@ def step_check(policy: Policy, bounds: Bounds, groups: Groups, fail: Callable[[s
             with turns_recorded() as turns:
                 ctx = transition(policy, book, variant.event)
             made: list[Any] = []
-            for k, (start, _, added) in enumerate(turns):
-                if k and start is not turns[k - 1][1]:
+            for k, (name, start, end, added) in enumerate(turns):
+                if k and start is not turns[k - 1][2]:
                     fail(f"the step ({variant.label}): a turn does not start from the book the turn before it left")
+                # the turn is the lemmas' turn on the book it started from: the same records and sizes, term
+                # for term, as the turn run alone from that book (it reads nothing of the step but the book)
+                alone = engine.liquidation_turn(policy, Ctx(start), name)
+                if _by_account(groups(alone.outcomes)) != _by_account(groups(added)) or any(
+                    not _same(alone.book.account(a.name).size_lots, end.account(a.name).size_lots)
+                    for a in start.traders
+                ):
+                    fail(
+                        f"the step ({variant.label}): {name}'s turn is not its turn alone from the book it started from"
+                    )
                 made += groups(added)
             if _by_account(groups(ctx.outcomes)) != _by_account(made):
                 fail(f"the step ({variant.label}): a {what.rstrip('s')} is made outside the sweep's turns")
@@ -215,6 +230,11 @@ def step_check(policy: Policy, bounds: Bounds, groups: Groups, fail: Callable[[s
         f"the step ({', '.join(bounds.event_kinds)}, {STEP_TRADERS} traders, the engine's transition): every "
         f"{what.rstrip('s')} is made in a sweep's turn, each turn from the book the turn before left"
     )
+
+
+def _same(x: Any, y: Any) -> bool:
+    """Whether two numbers are the same term (or the same int)."""
+    return x.eq(y) if z3.is_expr(x) and z3.is_expr(y) else (not z3.is_expr(x) and not z3.is_expr(y) and x == y)
 
 
 def _by_account(found: list[tuple[str, Any]]) -> dict[str, list[int]]:
