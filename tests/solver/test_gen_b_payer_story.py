@@ -10,8 +10,9 @@ remaining deficit and takes his lot. Bob paid half of the first deficit and all 
 than his gain on the move; flat, the cascade (which asks for a position) does not resolve him, and he
 ends below zero. Percolator shrinks every opposing position by one factor (spec v11.31 §5.6:
 ``A_opp := ⌊A_old × OI_post / OI⌋``): bob would hold half a lot for the second charge and pay half of
-it. No venue rule explains the outcome: the claims stay in the catalog unaccepted, and the story is
-the lead's to decide (a shrink that rounds the traders' lots, not the order book's).
+it; and a flat account left below zero is written off (v11.11 §7.3: ``absorb_protocol_loss``, the
+fund then ``h``, and ``PNL_i`` set to 0), a path Solvent's Gen B does not have. No venue rule explains
+the outcome: the claims stay in the catalog unaccepted, and the story is the lead's to decide.
 """
 
 from __future__ import annotations
