@@ -475,22 +475,24 @@ def floor_lemma(
     return valid(FLOOR, premise, claim)
 
 
-def _charged(ctx: Ctx, name: str, prefix: str, d: Any, move: Any) -> tuple[Ctx, Any]:
+def _charged(ctx: Ctx, name: str, prefix: str, d: Any, move: Any, free: bool = False) -> tuple[Ctx, Any]:
     """``ctx`` with ``name`` charged any amount the charge lemma allows: its position shrunk toward
     zero by ``r`` lots, its cash by ``c ≤ r·|ΔM|`` (nothing where it is not on the winning side, and
-    no change at all on the losing side), its cost basis and clawback window any value. Returns the
-    context and the constraint."""
+    no change at all on the losing side), its cost basis and clawback window any value. ``free``:
+    no bound on ``c`` (``solver.start_mark``'s engine lemmas, which state what they need of the
+    charges themselves). Returns the context and the constraint."""
     before = ctx.account(name)
     size, cost, cash, window = z3.Ints(f"{prefix}size {prefix}cost {prefix}cash {prefix}window")
     after = attrs.evolve(before, size_lots=size, cost_quote=cost, cash_quote=cash, window_pnl_quote=window)
     s = before.size_lots
     r = abs_(s) - abs_(size)
     c = before.cash_quote - cash
+    bound = [] if free else [c <= r * move]
     constraint = z3.And(
         s * size >= 0,
         r >= 0,
         c >= 0,
-        c <= r * move,
+        *bound,
         z3.Implies(s * d <= 0, c == 0),
         z3.Implies(s * d < 0, r == 0),
     )
