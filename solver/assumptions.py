@@ -106,9 +106,16 @@ def book_assumptions(policy: Policy, book: Book, bounds: Bounds) -> list[Assumpt
                 all_(_within(a.net_deposits, -q * len(book.accounts), q * len(book.accounts)) for a in book.assets),
             ),
         ]
-    # "solvent-ghost": the solvent start; its ghost price is the question's (``solver.ghost_start``)
-    margin = StartMargin(bounds.start_margin.removesuffix("-ghost"))
-    out += [Assumption(c.name, c.holds) for c in conditions(policy, book, margin=margin)]
+    if bounds.start_margin == "start-mark":  # solver.start_mark's premise: its own condition, a ghost first mark
+        from solvent.solver import start_mark
+
+        out += [Assumption(c.name, c.holds) for c in conditions(policy, book, margin=None)]
+        out.append(Assumption(start_mark.NAMED, start_mark.book_premise(policy, book)))
+        out.append(Assumption(start_mark.ORDER_BOOK, book.role(Role.LIQUIDITY).cash_quote >= 0))
+    else:
+        # "solvent-ghost": the solvent start; its ghost price is the question's (``solver.ghost_start``)
+        margin = StartMargin(bounds.start_margin.removesuffix("-ghost"))
+        out += [Assumption(c.name, c.holds) for c in conditions(policy, book, margin=margin)]
     if bounds.start == "funded":
         out.append(funded(book))
     if bounds.start == "traded":

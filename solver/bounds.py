@@ -36,7 +36,7 @@ EVENT_KINDS = (
 ASSET_KINDS = ("asset-price", "asset-deposit", "asset-withdraw", "interest")
 
 #: What the starting traders are assumed to satisfy (``Bounds.start_margin``).
-START_MARGINS = ("initial", "maintenance", "solvent", "solvent-ghost")
+START_MARGINS = ("initial", "maintenance", "solvent", "start-mark", "solvent-ghost")
 #: the induction's premise where ADL's queue may skip: solvent, and every trader within the ghost
 #: invariant at one price the book shares (``solver.ghost_start``)
 GHOST_START = START_MARGINS[-1]
@@ -103,7 +103,8 @@ class Bounds:
     that share of the mark before it, either way), ``start_margin`` ("initial": every trader covers
     initial margin, as just after opening; "maintenance": only maintenance margin, as a position
     that drifted toward its liquidation price; "solvent": not liquidatable and worth at least zero,
-    the premise a sequence of mark moves keeps) and ``min_fund_ppm`` (the insurance fund holds at
+    the premise a sequence of mark moves keeps; "start-mark": worth at least zero and at least an
+    initial-margin holder of its lots from the story's first mark, ``solver.start_mark``'s premise) and ``min_fund_ppm`` (the insurance fund holds at
     least that share of the long open interest's notional at the starting mark).
     """
 

@@ -78,6 +78,7 @@ from solvent.solver import (
     side_claims,
     side_deficit,
     side_fund,
+    start_mark,
     sweep_invariant,
     wall,
     waterfall_claims,
@@ -392,6 +393,18 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
             every_k=True,
             assumes=assumed,
             one_event_start=induction.PREMISE,
+        )
+    if invariant.id in EACH_TRADER and checker.payer and checker.induction and start_mark.fits(policy, bounds):
+        method = (
+            "compositional, all N, any K: by induction over mark moves on a premise of each trader read against the "
+            f"story's first mark ({start_mark.SAYS}): the start meets it; a bankrupt account that met it closes a "
+            "winner at a gap per lot within the move plus what the premise gives a lot of the winner's side (the "
+            "engine's resolve, then over integers); each trader's step, charged so before and after its own turn, "
+            "keeps it and the claim (the engine's settle, liquidation_turn, after_sweep and closing, then over "
+            f"integers); assumes {ADL_FILLS_ONLY}; {start_mark.ASSUMES}"
+        )
+        return made(
+            method, every_k=True, assumes=f"{ADL_FILLS_ONLY}; {start_mark.ASSUMES}", one_event_start=start_mark.START
         )
     if invariant.id in EACH_TRADER and checker.payer and checker.induction:
         # where the queue may skip (dYdX), the premise carries the ghost price across accounts
@@ -984,7 +997,11 @@ def _payer(policy: Policy, invariant: Invariant, bounds: Bounds, checker: _Check
             raise _Failed("not asked: the argument's effort was spent by the lemmas before it")
         # what the lemmas before it left (its share lemmas are asked first, within that)
         left = attrs.evolve(bounds, effort=checker.left)
-        if induction.fits(policy, bounds):  # K mark moves: by induction on a premise each move keeps
+        if start_mark.fits(policy, bounds):  # the same on a premise read against the first mark (Bybit)
+            opened = functools.partial(_open_interest, policy, checker=checker)
+            lemmas = start_mark.argument(policy, invariant, left, exact, checker.fail, opened)
+            checker.induction = True
+        elif induction.fits(policy, bounds):  # K mark moves: by induction on a premise each move keeps
             opened = functools.partial(_open_interest, policy, checker=checker)
             lemmas = induction.argument(policy, invariant, left, exact, checker.fail, checker.queries.append, opened)
             checker.induction = True

@@ -49,6 +49,7 @@ from solvent.solver import (
     payer_facts,
     payer_previous,
     resolution_facts,
+    start_mark,
 )
 from solvent.solver.bounds import Bounds
 from solvent.solver.compositional import _Checker, _Failed
@@ -231,6 +232,8 @@ def prepared(policy: Policy, bounds: Bounds, claim: str = "") -> tuple[ByCases |
             facts = haircut_payer.facts(policy, bounds, valid, renamed)
         elif payer_previous.fits(policy):  # ADL at the previous mark, the vault holding what it takes over
             facts = payer_previous.facts(policy, valid, bounds.start_margin, renamed)
+        elif bounds.start_margin == start_mark.START:  # the one-event book from Bybit's premise (no floor)
+            facts = start_mark.facts(policy, valid)
         else:
             facts = payer_facts.prove(policy, valid, bounds.start_margin)
     except _Failed:

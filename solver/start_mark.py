@@ -68,6 +68,10 @@ SAYS = (
 )
 #: the one-event book's start margin (``Bounds.start_margin``): every trader meets the premise
 START = "start-mark"
+#: the start's assumption on a book (``solver.assumptions``), and the order book's beside it, as
+#: ``rules.wellformed`` states it with a start margin
+NAMED = "traders worth at least zero and at least an initial-margin holder of their lots from the first mark"
+ORDER_BOOK = "the order book starts with non-negative cash"
 #: what an all-N, any-K verdict by this argument assumes beyond the payer's argument's own
 ASSUMES = f"induction over mark moves on the premise {SAYS}"
 #: a trader's own conditions the premise leaves out (as ``induction.NOT_KEPT``)
@@ -107,6 +111,29 @@ def own(policy: Policy, book: Book, name: str) -> list[Any]:
     ms = start_mark(book)
     kept = [c for cond in conditions if cond.name not in NOT_KEPT for c in _conjuncts(cond.holds)]
     return [*kept, ms >= 1, equity(policy.margin, account) >= 0, reach(policy, account, book.market.mark_quote, ms)]
+
+
+def book_premise(policy: Policy, book: Book) -> Any:
+    """R for every trader of ``book``, as the one-event book's start (``Bounds.start_margin`` =
+    :data:`START`; ``solver.assumptions``): on a symbolic book with the ghost ``Mₛ ≥ 1`` free; on a
+    concrete book, whether some ``Mₛ ≥ 1`` makes every trader meet it (each trader's :func:`reach`
+    is ``a × Mₛ ≤ b``, an interval of ``Mₛ``)."""
+    traders = list(book.traders)
+    mark = book.market.mark_quote
+    if not isinstance(mark, int):
+        ms = start_mark(book)
+        return all_([ms >= 1, *(c for t in traders for c in (equity(policy.margin, t) >= 0, reach(policy, t, mark, ms)))])
+    low, high = 1, None
+    for t in traders:
+        s, e = t.size_lots, equity(policy.margin, t)
+        if e < 0:
+            return False
+        a, b = abs(s) * initial_rate(policy) - PPM * s, e * PPM - PPM * s * mark
+        if a > 0:
+            high = b // a if high is None else min(high, b // a)
+        elif a < 0:
+            low = max(low, -(b // -a))
+    return high is None or low <= high
 
 
 def start_question(policy: Policy, bounds: Bounds) -> tuple[list[Any], Any]:
@@ -177,6 +204,71 @@ def allowance_question(policy: Policy, side: str) -> tuple[list[Any], Any]:
     y = initial_rate(policy) * ms + PPM * sign * (m0 - ms)
     premise = [g >= 0, move >= 0, m0 >= 1, ms >= 1, (g - move - 1) * factor < f * m0 - z3.If(y > 0, y, 0)]
     return premise, g * PPM <= move * PPM + allowance(policy, z3.IntVal(-sign), m0, ms)
+
+
+def _facts_base() -> type:
+    from solvent.solver.payer_facts import PayerFacts
+
+    return PayerFacts
+
+
+@attrs.frozen
+class StartMarkFacts(_facts_base()):  # type: ignore[misc]
+    """:func:`facts`: the payer's facts' place in ``solver.payer_direct`` (its pieces, its gaps
+    abstracted first), each instance on the question's terms and the ghost ``Mₛ`` its own."""
+
+    sides: tuple[tuple[str, Any, Any], ...] = ()
+    per_lot: Any = None
+    allowances: tuple[tuple[str, Any], ...] = ()
+    payers: tuple[tuple[str, Any], ...] = ()
+    scaled: Any = None
+
+    def instances(self, policy: Policy, book: Book, runs: list[Any], gaps: list[Any] | None = None) -> list[Any]:
+        from solvent.rules.events import MarkPrice
+        from solvent.solver.payer_facts import _pairs, instance, resolve_starts
+        from solvent.solver.payer_lemma import BEFORE
+
+        gaps = [] if gaps is None else gaps
+        out: list[Any] = []
+        ms, f, rate = start_mark(book), fee_to_close_rate(policy), initial_rate(policy)
+        p, q, w, y, n = z3.Ints("lot.excess lot.fee lot.worth lot.reach lot.lots")
+        g, mv, m0v, msv = z3.Ints("mark.gap mark.move mark.previous mark.start")
+        fv = z3.Ints("facts.before facts.lots facts.previous facts.mark facts.start facts.taken1 facts.taken2 facts.closed1 facts.closed2")
+        sg, sq, sb = z3.Ints("scaled.gap scaled.lots scaled.bound")
+        for slot in runs[:1]:
+            for run in slot.runs:
+                if not isinstance(run.variant.event, MarkPrice):
+                    continue
+                for trader, start in resolve_starts(policy, book, run.variant.event):
+                    for bankrupt, free, formula in self.closed:
+                        if bankrupt == trader:
+                            out.append(instance(formula, list(_pairs(free, start))))
+                    e0 = equity(policy.margin, book.account(trader))
+                    for side, charge, formula in self.sides:
+                        if charge.bankrupt != trader:
+                            continue
+                        mapped = [*_pairs(charge.book, start), (z3.Int(BEFORE), e0)]
+                        out.append(instance(formula, mapped))
+                        gap, lots, move = (instance(t, mapped) for t in (charge.gap, charge.lots, charge.move))
+                        if side == "long":
+                            gaps.append(gap)
+                        m0, m1 = start.market.previous_mark_quote, start.market.mark_quote
+                        size = start.account(trader).size_lots
+                        sign = 1 if side == "long" else -1
+                        factor = PPM - f if side == "long" else PPM + f
+                        reach_y = rate * ms + PPM * sign * (m0 - ms)
+                        terms = [(gap - move - 1) * factor, f * m0, PPM * e0, reach_y, abs_(size)]
+                        out.append(z3.substitute(self.per_lot, *zip((p, q, w, y, n), terms, strict=True)))
+                        out.append(z3.substitute(dict(self.allowances)[side], (g, gap), (mv, move), (m0v, m0), (msv, ms)))
+                        other = "short" if side == "long" else "long"
+                        payer = book.account(charge.payer)
+                        bound = move * PPM + allowance(policy, z3.IntVal(-sign), m0, ms)
+                        out.append(z3.substitute(self.scaled, (sg, gap), (sq, lots), (sb, bound)))
+                        v0 = equity(policy.margin, payer)
+                        held = -sign * payer.size_lots
+                        terms = [v0, held, m0, m1, ms, lots * gap, z3.IntVal(0), lots, z3.IntVal(0)]
+                        out.append(z3.substitute(dict(self.payers)[other], *zip(fv, terms, strict=True)))
+        return out
 
 
 @attrs.frozen
@@ -329,6 +421,66 @@ def facts_question(policy: Policy, side: str) -> tuple[list[Any], Any]:
     return premise, z3.And(z3.Implies(winning, v0 + s * d - c1 >= 0), z3.Implies(winning, v0 + s * d - c1 - c2 >= 0))
 
 
+def scaled_question() -> tuple[list[Any], Any, tuple[Any, ...]]:
+    """Over free integers: a bound per lot is a bound on ``q`` lots (``g × 10⁶ ≤ b``, ``q ≥ 0`` give
+    ``q × g × 10⁶ ≤ q × b``): the payer's charge from its gap, as the direct check's fact."""
+    g, q, b = z3.Ints("scaled.gap scaled.lots scaled.bound")
+    return [g * PPM <= b, q >= 0], q * g * PPM <= q * b, (g, q, b)
+
+
+def _implied(premise: list[Any], claim: Any) -> Any:
+    return z3.Implies(z3.And(*premise), claim)
+
+
+def facts(policy: Policy, valid: Callable[[str, list[Any], Any], str]) -> Any:
+    """The lemmas as facts of the direct check on the one-event book from the premise
+    (``solver.payer_direct``, ``StartMarkFacts``), each proved by ``valid`` first: the bankrupt's side
+    (``payer_facts.bankrupt_question``), 2a for each bankrupt account and side, 2b, 2c per side, the
+    scaling, and the facts lemma per side. None where the argument does not fit."""
+    from solvent.solver.payer_facts import CLOSED, bankrupt_question
+
+    closed = []
+    for bankrupt in ("alice", "bob"):
+        free, premise, claim = bankrupt_question(policy, bankrupt)
+        valid(f"{CLOSED} ({bankrupt})", premise, claim)
+        closed.append((bankrupt, free, _implied(premise, claim)))
+    sides = []
+    for bankrupt, payer in (("alice", "bob"), ("bob", "alice")):
+        for side in ("long", "short"):
+            premise, claim, charge = gap_question(policy, side, bankrupt, payer)
+            valid(f"start mark's charge as a fact ({bankrupt} bankrupt {side}, {payer} paying)", premise, claim)
+            sides.append((side, charge, _implied(premise, claim)))
+    premise, claim = per_lot_question()
+    valid("start mark's charge per lot, as a fact", premise, claim)
+    per_lot = _implied(premise, claim)
+    allowances, payers = {}, {}
+    for side in ("long", "short"):
+        premise, claim = allowance_question(policy, side)
+        valid(f"start mark's allowance ({side} bankrupt), as a fact", premise, claim)
+        allowances[side] = _implied(premise, claim)
+        premise, claim = facts_question(policy, side)
+        valid(f"start mark's charges ({side} payer), as a fact", premise, claim)
+        payers[side] = _implied(premise, claim)
+    premise, claim, _ = scaled_question()
+    valid("start mark's charge on its lots, as a fact", premise, claim)
+    return StartMarkFacts(
+        charges=(),
+        steps=(),
+        floor=(None, z3.BoolVal(True)),
+        closed=tuple(closed),
+        lemmas=(
+            "the start mark's lemmas as facts (z3, exact, every number free; instantiated on the question's terms): "
+            "the bankrupt's side, each bankrupt account's gap within the move plus its shortfall and a tick, per lot, "
+            "within the payer's allowance, on the payer's lots, and the payer worth at least zero after it",
+        ),
+        sides=tuple(sides),
+        per_lot=per_lot,
+        allowances=tuple(allowances.items()),
+        payers=tuple(payers.items()),
+        scaled=_implied(*scaled_question()[:2]),
+    )
+
+
 def fits(policy: Policy, bounds: Bounds) -> bool:
     """Whether :func:`argument` is the one :mod:`solvent.solver.induction` asks for ``policy`` at K > 1:
     where the induction fits and the bankruptcy price includes a fee to close (Bybit), whose floor a
@@ -456,6 +608,7 @@ __all__ = [
     "Contract",
     "allowance",
     "allowance_question",
+    "book_premise",
     "argument",
     "charge_lemmas",
     "contract",
