@@ -24,7 +24,7 @@ from solvent.rules.events import MarkPrice
 from solvent.rules.ledger import Reason
 from solvent.rules.presets import resolve_policy
 from solvent.rules.wellformed import StartMargin, conditions, covers_margin
-from solvent.solver import compositional, induction
+from solvent.solver import compositional, induction, start_mark
 from solvent.solver.bounds import Bounds
 from solvent.solver.compositional import _Checker, _Failed
 from solvent.solver.payer_lemma import ADL_FILLS_ONLY, payer_contract
@@ -157,7 +157,7 @@ def test_a_premise_one_quantum_weaker_does_not_give_the_claim(monkeypatch) -> No
         _contract("binance", claim)
 
 
-def test_the_argument_at_three_moves_holds_on_binance_and_stops_on_bybit() -> None:
+def test_the_argument_at_three_moves_holds_on_binance_and_bybit_takes_the_start_mark() -> None:
     claim = catalog.get("no-negative-equity")
     three = Bounds(accounts=3, events=3, effort=UNITS)
     found = compositional.attempt(resolve_policy("binance"), claim, three)
@@ -173,8 +173,11 @@ def test_the_argument_at_three_moves_holds_on_binance_and_stops_on_bybit() -> No
     )
     assert any(name.startswith("P (mark): every position after the event") for name in asked)
     assert all(q.result in ("unsat", "trivial") or q.result.startswith("holds") for q in found.queries)
-    stopped = compositional.attempt(resolve_policy("bybit"), claim, three)
-    assert isinstance(stopped, compositional.Attempt) and "solvent-premise-kept" in stopped.failed
+    # Bybit's floor is not kept (test_bybits_premise_is_not_kept_by_a_move): its induction is on the
+    # start-mark premise instead (solver.start_mark, tests/solver/test_start_mark.py)
+    bybit = compositional.attempt(resolve_policy("bybit"), claim, three)
+    assert isinstance(bybit, compositional.Extension) and bybit.one_event_start == start_mark.START
+    assert KEPT not in [q.name for q in bybit.queries]
     # not where the payer's argument does not apply: nothing asked of the premise (hyperliquid's
     # previous-mark argument has its own induction: tests/solver/test_payer_previous.py; dYdX's
     # queue is covered by the ghost over mark moves, its premise carrying the ghost price:
