@@ -46,18 +46,39 @@ from typing import Any
 import attrs
 import z3
 
-from solvent.properties.catalog import Invariant, Severity, StepView
+from solvent.properties.catalog import Invariant, StepView
 from solvent.rules.arith import PPM, abs_, all_
-from solvent.rules.bankruptcy import fee_to_close_rate, resolve
+from solvent.rules.bankruptcy import fee_to_close_rate
 from solvent.rules.book import Book
-from solvent.rules.ledger import Ctx
+from solvent.rules.engine import after_sweep, closing, liquidation_turn, requirements
+from solvent.rules.events import MarkPrice
 from solvent.rules.liquidation import slip_per_lot
 from solvent.rules.margin import equity
 from solvent.rules.policy import Policy
+from solvent.rules.waterfall import GapRounding
 from solvent.rules.wellformed import trader_conditions
+from solvent.solver import induction
 from solvent.solver.assumptions import book_assumptions
 from solvent.solver.bounds import Bounds
-from solvent.solver.per_account import _conjuncts, _reads_only
+from solvent.solver.payer_facts import CLOSED, PayerFacts, _pairs, bankrupt_question, instance, resolve_starts
+from solvent.solver.payer_lemma import (
+    BEFORE,
+    PAYER_CLAIMS,
+    _adl_only,
+    _charged,
+    _gap_reads_no_payer,
+    _move,
+    _rest_of_market,
+)
+from solvent.solver.payer_lemma import charge_question as plain_charge
+from solvent.solver.per_account import (
+    _conjuncts,
+    _decomposes,
+    _one_event_frame,
+    _reads_only,
+    _settled,
+    _with_fresh_system,
+)
 from solvent.solver.story import symbolic_book
 
 #: the premise's name in a verdict
@@ -122,7 +143,9 @@ def book_premise(policy: Policy, book: Book) -> Any:
     mark = book.market.mark_quote
     if not isinstance(mark, int):
         ms = start_mark(book)
-        return all_([ms >= 1, *(c for t in traders for c in (equity(policy.margin, t) >= 0, reach(policy, t, mark, ms)))])
+        return all_(
+            [ms >= 1, *(c for t in traders for c in (equity(policy.margin, t) >= 0, reach(policy, t, mark, ms)))]
+        )
     low, high = 1, None
     for t in traders:
         s, e = t.size_lots, equity(policy.margin, t)
@@ -154,9 +177,7 @@ def gap_question(policy: Policy, side: str, bankrupt: str = "alice", payer: str 
     ghost) closes every lot at a gap ``g ≥ 0`` within the move plus its own shortfall below the fee
     to close and one tick: ``(g − |ΔM| − 1) × (10⁶ ± f) × |S| < f × M₀ × |S| − 10⁶ × v₀`` (``+`` for a
     short bankrupt account, whose price is rounded down, ``−`` for a long, rounded up)."""
-    from solvent.solver.payer_lemma import BEFORE, charge_question as plain
-
-    charge = plain(policy, bankrupt, payer)
+    charge = plain_charge(policy, bankrupt, payer)
     book = charge.book
     m0 = book.market.previous_mark_quote
     d = book.market.mark_quote - m0
@@ -206,14 +227,8 @@ def allowance_question(policy: Policy, side: str) -> tuple[list[Any], Any]:
     return premise, g * PPM <= move * PPM + allowance(policy, z3.IntVal(-sign), m0, ms)
 
 
-def _facts_base() -> type:
-    from solvent.solver.payer_facts import PayerFacts
-
-    return PayerFacts
-
-
 @attrs.frozen
-class StartMarkFacts(_facts_base()):  # type: ignore[misc]
+class StartMarkFacts(PayerFacts):
     """:func:`facts`: the payer's facts' place in ``solver.payer_direct`` (its pieces, its gaps
     abstracted first), each instance on the question's terms and the ghost ``Mₛ`` its own."""
 
@@ -224,16 +239,14 @@ class StartMarkFacts(_facts_base()):  # type: ignore[misc]
     scaled: Any = None
 
     def instances(self, policy: Policy, book: Book, runs: list[Any], gaps: list[Any] | None = None) -> list[Any]:
-        from solvent.rules.events import MarkPrice
-        from solvent.solver.payer_facts import _pairs, instance, resolve_starts
-        from solvent.solver.payer_lemma import BEFORE
-
         gaps = [] if gaps is None else gaps
         out: list[Any] = []
         ms, f, rate = start_mark(book), fee_to_close_rate(policy), initial_rate(policy)
         p, q, w, y, n = z3.Ints("lot.excess lot.fee lot.worth lot.reach lot.lots")
         g, mv, m0v, msv = z3.Ints("mark.gap mark.move mark.previous mark.start")
-        fv = z3.Ints("facts.before facts.lots facts.previous facts.mark facts.start facts.taken1 facts.taken2 facts.closed1 facts.closed2")
+        fv = z3.Ints(
+            "facts.before facts.lots facts.previous facts.mark facts.start facts.taken1 facts.taken2 facts.closed1 facts.closed2"
+        )
         sg, sq, sb = z3.Ints("scaled.gap scaled.lots scaled.bound")
         for slot in runs[:1]:
             for run in slot.runs:
@@ -259,7 +272,9 @@ class StartMarkFacts(_facts_base()):  # type: ignore[misc]
                         reach_y = rate * ms + PPM * sign * (m0 - ms)
                         terms = [(gap - move - 1) * factor, f * m0, PPM * e0, reach_y, abs_(size)]
                         out.append(z3.substitute(self.per_lot, *zip((p, q, w, y, n), terms, strict=True)))
-                        out.append(z3.substitute(dict(self.allowances)[side], (g, gap), (mv, move), (m0v, m0), (msv, ms)))
+                        out.append(
+                            z3.substitute(dict(self.allowances)[side], (g, gap), (mv, move), (m0v, m0), (msv, ms))
+                        )
                         other = "short" if side == "long" else "long"
                         payer = book.account(charge.payer)
                         bound = move * PPM + allowance(policy, z3.IntVal(-sign), m0, ms)
@@ -303,10 +318,6 @@ def contract(policy: Policy, event: Any, field_bounds: Any) -> Contract:
     (``payer_lemma._charged`` with ``free``), its premise the trader's own well-formedness and worth at least zero (R
     without :func:`reach`: the arithmetic lemma reads it) and what the arithmetic lemma gives of the
     charges: a trader on the winning side (or flat) is worth at least zero after each."""
-    from solvent.rules.engine import after_sweep, closing, liquidation_turn, requirements
-    from solvent.solver.payer_lemma import _charged, _move, _rest_of_market
-    from solvent.solver.per_account import _settled, _with_fresh_system
-
     one = Bounds(accounts=1, events=1)
     book, _ = symbolic_book(one)
     [name] = [a.name for a in book.traders]
@@ -334,14 +345,31 @@ def contract(policy: Policy, event: Any, field_bounds: Any) -> Contract:
         z3.Implies(winning, e0 + s * d - taken[0] - taken[1] >= 0),
     ]
     own_reads = (f"s0.{name}.", *(f"s0.{m.name}." for m in book.markets), "e1.")
-    wellformed = [c for cond in trader_conditions(policy, book, name, margin=None) if cond.name not in NOT_KEPT for c in _conjuncts(cond.holds)]
+    wellformed = [
+        c
+        for cond in trader_conditions(policy, book, name, margin=None)
+        if cond.name not in NOT_KEPT
+        for c in _conjuncts(cond.holds)
+    ]
     premise = [*wellformed, e0 >= 0, *_conjuncts(field_bounds)]
     premise += [c for r in requirements(policy, book, event) for c in _conjuncts(r.holds)]
     premise = [c for c in premise if _reads_only(c, own_reads)] + [first, then, market]
     view = StepView(policy, book, event, ctx.book, ctx.entries, ctx.outcomes)
     return Contract(
-        tuple(premise), tuple(kept), view, name, s, move, d, taken, closed, e0, equity(policy.margin, after),
-        after.size_lots, charged.size_lots, turned.size_lots,
+        tuple(premise),
+        tuple(kept),
+        view,
+        name,
+        s,
+        move,
+        d,
+        taken,
+        closed,
+        e0,
+        equity(policy.margin, after),
+        after.size_lots,
+        charged.size_lots,
+        turned.size_lots,
     )
 
 
@@ -356,7 +384,12 @@ def shape(policy: Policy, run: Contract) -> Any:
     :data:`NOT_KEPT`), worth at least zero, and either flat or its equity before the move plus what
     settlement paid it less the two charges, on its position less the lots they closed."""
     after = run.view.after
-    wellformed = [c for cond in trader_conditions(policy, after, run.name, margin=None) if cond.name not in NOT_KEPT for c in _conjuncts(cond.holds)]
+    wellformed = [
+        c
+        for cond in trader_conditions(policy, after, run.name, margin=None)
+        if cond.name not in NOT_KEPT
+        for c in _conjuncts(cond.holds)
+    ]
     s, s1 = run.size, run.size_after
     moved = z3.And(
         run.after == run.before + s * run.change - run.taken[0] - run.taken[1],
@@ -380,7 +413,12 @@ def kept_question(policy: Policy, side: str) -> tuple[list[Any], Any]:
     d = m1 - m0
     r = initial_rate(policy)
     premise = [
-        n >= 0, n1 >= 0, m0 >= 1, m1 >= 1, ms >= 1, v0 >= 0,
+        n >= 0,
+        n1 >= 0,
+        m0 >= 1,
+        m1 >= 1,
+        ms >= 1,
+        v0 >= 0,
         v0 * PPM >= n * r * ms + PPM * s * (m0 - ms),
         *_charges(policy, sign, n, m0, ms, d, (c1, c2), (r1, r2)),
         v1 >= 0,
@@ -389,7 +427,9 @@ def kept_question(policy: Policy, side: str) -> tuple[list[Any], Any]:
     return premise, v1 * PPM >= n1 * r * ms + PPM * s1 * (m1 - ms)
 
 
-def _charges(policy: Policy, sign: int, n: Any, m0: Any, ms: Any, d: Any, taken: tuple[Any, Any], closed: tuple[Any, Any]) -> list[Any]:
+def _charges(
+    policy: Policy, sign: int, n: Any, m0: Any, ms: Any, d: Any, taken: tuple[Any, Any], closed: tuple[Any, Any]
+) -> list[Any]:
     """Two charges within the move and the allowance of a trader of ``sign`` holding ``n`` lots
     (nothing off the winning side), closing at most its lots between them."""
     move = z3.If(d >= 0, d, -d)
@@ -397,7 +437,13 @@ def _charges(policy: Policy, sign: int, n: Any, m0: Any, ms: Any, d: Any, taken:
     s = sign * n
     out = []
     for c, k in zip(taken, closed, strict=True):
-        out += [c >= 0, k >= 0, c * PPM <= k * (move * PPM + extra), z3.Implies(s * d <= 0, c == 0), z3.Implies(s * d < 0, k == 0)]
+        out += [
+            c >= 0,
+            k >= 0,
+            c * PPM <= k * (move * PPM + extra),
+            z3.Implies(s * d <= 0, c == 0),
+            z3.Implies(s * d < 0, k == 0),
+        ]
     return [*out, closed[0] + closed[1] <= n]
 
 
@@ -413,7 +459,11 @@ def facts_question(policy: Policy, side: str) -> tuple[list[Any], Any]:
     sign = 1 if side == "long" else -1
     s, d = sign * n, m1 - m0
     premise = [
-        n >= 0, m0 >= 1, m1 >= 1, ms >= 1, v0 >= 0,
+        n >= 0,
+        m0 >= 1,
+        m1 >= 1,
+        ms >= 1,
+        v0 >= 0,
         v0 * PPM >= n * initial_rate(policy) * ms + PPM * s * (m0 - ms),
         *_charges(policy, sign, n, m0, ms, d, (c1, c2), (r1, r2)),
     ]
@@ -437,8 +487,6 @@ def facts(policy: Policy, valid: Callable[[str, list[Any], Any], str]) -> Any:
     (``solver.payer_direct``, ``StartMarkFacts``), each proved by ``valid`` first: the bankrupt's side
     (``payer_facts.bankrupt_question``), 2a for each bankrupt account and side, 2b, 2c per side, the
     scaling, and the facts lemma per side. None where the argument does not fit."""
-    from solvent.solver.payer_facts import CLOSED, bankrupt_question
-
     closed = []
     for bankrupt in ("alice", "bob"):
         free, premise, claim = bankrupt_question(policy, bankrupt)
@@ -485,9 +533,6 @@ def fits(policy: Policy, bounds: Bounds) -> bool:
     """Whether :func:`argument` is the one :mod:`solvent.solver.induction` asks for ``policy`` at K > 1:
     where the induction fits and the bankruptcy price includes a fee to close (Bybit), whose floor a
     move does not keep; one gap per position (the charge's bound is on it)."""
-    from solvent.solver import induction
-    from solvent.solver.payer_lemma import GapRounding
-
     per_position = policy.adl is not None and policy.adl.gap_rounding is not GapRounding.PER_FILL
     return induction.fits(policy, bounds) and fee_to_close_rate(policy) > 0 and per_position
 
@@ -504,13 +549,37 @@ def contract_lemmas(
     facts (integers, per side), the step's shape and the claim (engine, from the facts), the premise
     kept (integers, per side, from the shape)."""
     run = contract(policy, event, field_bounds)
-    out = [valid(f"start mark's turn ({label}): a trader's own turn leaves its position or closes it", list(run.premise), turn_claim(run))]
+    out = [
+        valid(
+            f"start mark's turn ({label}): a trader's own turn leaves its position or closes it",
+            list(run.premise),
+            turn_claim(run),
+        )
+    ]
     for side in ("long", "short"):
         premise, claim = facts_question(policy, side)
-        out.append(valid(f"start mark's charges ({side}): a winner charged within the charge is worth at least zero after each", premise, claim))
+        out.append(
+            valid(
+                f"start mark's charges ({side}): a winner charged within the charge is worth at least zero after each",
+                premise,
+                claim,
+            )
+        )
     facts = [*run.premise, *run.facts]
-    out.append(valid(f"start mark's step ({label}): a trader's step from the premise, charged, is flat or what settlement left less its charges", facts, shape(policy, run)))
-    out.append(valid(f"{invariant.id} on {label}: holds for one trader charged within the charge before and after its turn", facts, invariant.holds(run.view)))
+    out.append(
+        valid(
+            f"start mark's step ({label}): a trader's step from the premise, charged, is flat or what settlement left less its charges",
+            facts,
+            shape(policy, run),
+        )
+    )
+    out.append(
+        valid(
+            f"{invariant.id} on {label}: holds for one trader charged within the charge before and after its turn",
+            facts,
+            invariant.holds(run.view),
+        )
+    )
     for side in ("long", "short"):
         premise, claim = kept_question(policy, side)
         out.append(valid(f"start mark's premise kept ({side}): from the step's shape and the charges", premise, claim))
@@ -523,10 +592,10 @@ def contract_lemmas(
     ]
 
 
-def charge_lemmas(policy: Policy, valid: Callable[[str, list[Any], Any], str], fail: Callable[[str], None]) -> list[str]:
+def charge_lemmas(
+    policy: Policy, valid: Callable[[str, list[Any], Any], str], fail: Callable[[str], None]
+) -> list[str]:
     """Step 2 of the module docstring: 2a on the engine per side, 2b and 2c over free integers."""
-    from solvent.solver.payer_lemma import _gap_reads_no_payer
-
     lemmas = []
     for side in ("long", "short"):
         premise, claim, charge = gap_question(policy, side)
@@ -573,10 +642,6 @@ def argument(
 ) -> list[str]:
     """The lemmas of the module docstring for a payer's claim at K > 1 mark moves, or ``fail(reason)``
     (``valid`` raises where one does not hold)."""
-    from solvent.rules.events import MarkPrice
-    from solvent.solver.payer_lemma import PAYER_CLAIMS, _adl_only
-    from solvent.solver.per_account import _decomposes, _one_event_frame
-
     if invariant.id not in PAYER_CLAIMS:
         fail(f"{invariant.id}: the induction over moves covers {', '.join(PAYER_CLAIMS)}")
     one = attrs.evolve(bounds, events=1)
@@ -585,7 +650,11 @@ def argument(
         fail(f"{invariant.id}: the induction over moves covers mark moves (the payer's argument's events)")
     lemmas = []
     premise, claim = start_question(policy, bounds)
-    lemmas.append(valid(f"start: a trader meeting {bounds.start_margin} margin at the first mark meets the premise", premise, claim))
+    lemmas.append(
+        valid(
+            f"start: a trader meeting {bounds.start_margin} margin at the first mark meets the premise", premise, claim
+        )
+    )
     for variant in slot.variants:
         lemmas.append(_decomposes(policy, book, variant.label, variant.event, fail))
         lemmas.append(_adl_only(policy, book, variant.label, variant.event, fail))
