@@ -220,3 +220,19 @@ def test_the_restore_needs_open_interest_balanced_on_four_traders() -> None:
     well-formed start or step gives): that lot is closed at the mark, and the vault worth 0 ends at −100."""
     assert _vault_after_a_drop(0, book_lots=-49) == (-100, 0)
     assert _vault_after_a_drop(100, book_lots=-49) == (0, 0)
+
+
+@pytest.mark.deep
+def test_the_restore_holds_on_three_traders_directly() -> None:
+    """What the argument carries to N by its assumption, asked directly of the engine on a free book of
+    three traders (exact, the vault's four cases): it holds, the queue's fills by rank over two
+    candidates beside the book (8.53M units: long 6,648,409, short 1,877,406; at four traders the short
+    case runs out within 20M, which is why the argument is on two)."""
+    with effort.question():
+        book, _ = symbolic_book(Bounds(accounts=3, events=1))
+        [vault] = sweep_invariant.pools(HYPERLIQUID, book)
+        checker = _Checker(for_policy(Bounds(accounts=3, events=1, effort=20_000_000), HYPERLIQUID), units=20_000_000)
+        names = sweep_invariant.vault_restored(HYPERLIQUID, checker.valid, book, vault)
+    assert len(names) == 4
+    assert [q.result for q in checker.queries] == ["unsat"] * 4
+    assert [q.units for q in checker.queries] == [117, 6_648_409, 1_877_406, 282]
