@@ -39,7 +39,7 @@ ASSET_KINDS = ("asset-price", "asset-deposit", "asset-withdraw", "interest")
 START_MARGINS = ("initial", "maintenance", "solvent", "start-mark", "solvent-ghost")
 #: the induction's premise where ADL's queue may skip: solvent, and every trader within the ghost
 #: invariant at one price the book shares (``solver.ghost_start``)
-GHOST_START = START_MARGINS[-1]
+GHOST_START = "solvent-ghost"
 
 #: Which starting books a proof ranges over (``Bounds.start``): every well-formed book, or only a
 #: book just funded (every account flat, nothing behind it but deposits), as a venue's day starts,
