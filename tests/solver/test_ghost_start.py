@@ -20,9 +20,13 @@ import z3
 from mutant_support import overlap_both_required
 
 from solvent.properties import catalog
+from solvent.properties.catalog import StepView
 from solvent.rules.arith import and_, or_
-from solvent.rules.book import new_book
+from solvent.rules.book import Book, new_book
+from solvent.rules.engine import step
+from solvent.rules.events import MarkPrice
 from solvent.rules.margin import equity
+from solvent.rules.outcomes import DeleverageAttempt
 from solvent.rules.presets import resolve_policy
 from solvent.solver import adl_claims, effort, ghost_start, induction, payer_ghost, wall
 from solvent.solver import compositional as comp
@@ -168,3 +172,32 @@ def test_prove_at_k3_proves_every_n_and_k(claim: str) -> None:
     assert own.scope.accounts is None and own.scope.events is None
     assert ghost_start.SAYS in result.scope.assumes and payer_ghost.ASSUMES in result.scope.assumes
     assert induction.deferral(10) in result.scope.assumes
+
+
+def _shorts_and_a_winner() -> Book:
+    """11 shorts of 100 lots at the mark 500, each on exactly its initial margin (2,500), and one
+    long of 1,100 on exactly its own (27,500): the book of tests/solver/test_dydx_block_limit_claims.py
+    with the winner at its margin."""
+    names = tuple(f"short{i:02}" for i in range(11))
+    b = new_book(mark_quote=500, traders=(*names, "winner"))
+    rows = {n: {"cash_quote": 2_500, "size_lots": -100, "cost_quote": -50_000} for n in names}
+    rows["winner"] = {"cash_quote": 27_500, "size_lots": 1_100, "cost_quote": 550_000}
+    for name, fields in rows.items():
+        i = b.index(name)
+        b = b.replace_account(i, attrs.evolve(b.accounts[i], principal_quote=fields["cash_quote"], **fields))
+    return attrs.evolve(b, net_deposits_quote=sum(a.cash_quote for a in b.accounts))
+
+
+@pytest.mark.parametrize("second", [560, 1_000])
+def test_the_block_limits_case_on_the_engine(second: int) -> None:
+    """What the verdict assumes away, on the concrete engine: the rise to 530 defers the eleventh
+    short (−500, its position kept, outside the premise at the next move); the second move resolves
+    it, the winner paying its deficit, and the three claims hold of that step. Evidence, not a proof
+    (docs/solver-notes.md#dydx-at-k--3-session-22: 3,123 such two-move stories, none failing)."""
+    first = step(DYDX, _shorts_and_a_winner(), MarkPrice(530))
+    deferred = [g.account for g in first.outcomes if isinstance(g, DeleverageAttempt) and g.deferred]
+    assert deferred == ["short10"] and first.after.account("short10").cash_quote == -500
+    then = step(DYDX, first.after, MarkPrice(second))
+    assert then.after.account("short10").size_lots == 0 and then.after.account("winner").cash_quote >= 0
+    for claim in ("no-negative-equity", "loss-bounded-by-collateral", "claims-backed"):
+        assert catalog.get(claim).holds(StepView.of(DYDX, then)), claim
