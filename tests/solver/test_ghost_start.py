@@ -21,6 +21,7 @@ from mutant_support import overlap_both_required
 
 from solvent.properties import catalog
 from solvent.properties.catalog import StepView
+from solvent.properties.story import Story
 from solvent.rules.arith import and_, or_
 from solvent.rules.book import Book, new_book
 from solvent.rules.engine import step
@@ -33,6 +34,7 @@ from solvent.solver import compositional as comp
 from solvent.solver import prove as prove_module
 from solvent.solver.bounds import GHOST_START, Bounds, for_policy
 from solvent.solver.prove import prove
+from solvent.solver.query import StoryQuery
 from solvent.solver.verdicts import Verdict
 
 DYDX = resolve_policy("dydx-v4")
@@ -201,3 +203,19 @@ def test_the_block_limits_case_on_the_engine(second: int) -> None:
     assert then.after.account("short10").size_lots == 0 and then.after.account("winner").cash_quote >= 0
     for claim in ("no-negative-equity", "loss-bounded-by-collateral", "claims-backed"):
         assert catalog.get(claim).holds(StepView.of(DYDX, then)), claim
+
+
+def test_a_models_book_is_checked_at_the_models_ghost_price() -> None:
+    """From the ghost start a question states the premise across accounts with its own free P, and a
+    model's book counts only where it meets it at the model's P (``StoryQuery._replay``): bob on 100
+    is within at P = 100 and outside at P = 99 (alice below her margin there)."""
+    bounds = for_policy(Bounds(accounts=2, events=1, start_margin=GHOST_START, effort=10_000_000), DYDX)
+    with effort.question():
+        query = StoryQuery(DYDX, catalog.get("no-negative-equity"), bounds)
+        assert ghost_start.NAME in [a.name for a in query.assumptions]
+        assert any(v.eq(ghost_start.price()) for v in query.inputs)
+        story = Story(_book(100), (MarkPrice(100),))
+        assert ghost_start.NAME not in query._replay(None, story, lambda term: z3.IntVal(100)).outside
+        assert ghost_start.NAME in query._replay(None, story, lambda term: z3.IntVal(99)).outside
+        plain = StoryQuery(DYDX, catalog.get("no-negative-equity"), attrs.evolve(bounds, start_margin="solvent"))
+        assert ghost_start.NAME not in [a.name for a in plain.assumptions]
