@@ -47,7 +47,7 @@ from solvent.rules.book import Role
 from solvent.rules.engine import after_sweep, before_turns, closing, liquidation_turn, opening, settle, transition
 from solvent.rules.ledger import Ctx, Guarded
 from solvent.rules.outcomes import DeleverageAttempt
-from solvent.solver import cascade_holders, clock, fund_facts, payer_previous, sweep_invariant
+from solvent.solver import cascade_holders, clock, fund_facts, payer_previous, start_mark, sweep_invariant
 from solvent.solver.assumptions import book_assumptions
 from solvent.solver.bounds import Bounds
 from solvent.solver.compositional import LEMMA_TRADERS, _Checker, _Failed
@@ -229,7 +229,7 @@ def by_parts(
     share = left if traders is not None else left - left // SYSTEM_SHARE
     tried: list[QueryStats] = []  # the all-N argument's lemmas, where it was asked (counted either way)
     # at K > 1 only where the argument covers the moves (hyperliquid: the vault's restore, every holder over moves)
-    every_n = bounds.events == 1 or payer_previous.induction_fits(policy, bounds)
+    every_n = bounds.events == 1 or _over_moves(policy, bounds)
     every = _every_n_lemmas(policy, bounds, share, tried) if every_n else None
     asked = len(checker.queries)
     by_fund = (
@@ -363,6 +363,14 @@ def _by_fund(
     )
 
 
+def _over_moves(policy: Any, bounds: Bounds) -> bool:
+    """Whether the system holders' all-N argument is asked over K > 1 mark moves (its premise kept by
+    each move, :func:`_moves_premise`): where the traders' part has its own induction over moves
+    with the payer's coupling, at the previous mark (hyperliquid, ``payer_previous``) or on Bybit's
+    start-mark premise (``solver.start_mark``)."""
+    return payer_previous.induction_fits(policy, bounds) or start_mark.fits(policy, bounds)
+
+
 def holders_every_n(policy: Any, bounds: Bounds, checker: _Checker) -> tuple[str, ...]:
     """The system holders' cash at or above zero after one mark move for every N, by induction over
     the sweep's turns (each lemma z3, exact, on two traders; :class:`_Failed` where one does not hold
@@ -393,7 +401,7 @@ def holders_every_n(policy: Any, bounds: Bounds, checker: _Checker) -> tuple[str
     step 3 is the socialized loss's own (``solver.cascade_holders``: the turn without the cascade and
     one iteration of the loop, each on three traders, the loop by induction over its iterations;
     docs/solver-notes.md#drifts-claims-backed-and-bybits-principal-protected-at-n--8-session-22)."""
-    moves = bounds.events > 1 and payer_previous.induction_fits(policy, bounds) and not clock.reads_clock(policy)
+    moves = bounds.events > 1 and _over_moves(policy, bounds) and not clock.reads_clock(policy)
     if (bounds.events != 1 and not moves) or bounds.accounts <= LEMMA_TRADERS or not fund_facts.applies(bounds):
         raise _Failed(f"{SYSTEM_ID}: the all-N argument covers one mark move on a book larger than two traders")
     if bounds.assets or bounds.isolated:
@@ -432,7 +440,7 @@ def holders_every_n(policy: Any, bounds: Bounds, checker: _Checker) -> tuple[str
         lemmas.append(
             checker.valid(
                 f"before the turns ({variant.label}): every system holder at or above zero",
-                start,
+                premise if moves else start,
                 z3.And(*(c >= 0 for c in cash)),
                 exact=True,
             )

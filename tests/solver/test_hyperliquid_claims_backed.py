@@ -154,11 +154,12 @@ def test_the_holders_are_kept_over_mark_moves() -> None:
 
 
 def test_over_moves_the_argument_needs_hyperliquids_induction() -> None:
-    """At K > 1 only where the payer's induction at the previous mark fits (hyperliquid); bybit's
-    system holders at K = 3 are asked as before (the fund's induction, the other pools at N)."""
-    bounds = for_policy(Bounds(accounts=3, events=3, effort=UNITS), resolve_policy("bybit"))
+    """At K > 1 only where the traders' part has its own induction with the payer's coupling (hyperliquid's
+    at the previous mark; Bybit's start-mark, tests/solver/test_start_mark.py); binance's system holders
+    at K = 3 are asked as before (the fund's induction, the other pools at N)."""
+    bounds = for_policy(Bounds(accounts=3, events=3, effort=UNITS), resolve_policy("binance"))
     with pytest.raises(_Failed, match="one mark move"):
-        claims_backed.holders_every_n(resolve_policy("bybit"), bounds, _Checker(bounds, units=UNITS))
+        claims_backed.holders_every_n(resolve_policy("binance"), bounds, _Checker(bounds, units=UNITS))
 
 
 def test_a_move_that_hands_the_fund_a_position_stops_the_induction(monkeypatch: pytest.MonkeyPatch) -> None:

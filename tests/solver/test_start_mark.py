@@ -221,3 +221,17 @@ def test_the_one_event_book_from_the_premise_is_its_own_start() -> None:
     assert start_mark.NAMED in names and start_mark.ORDER_BOOK in names
     assert "traders margin-compliant" not in names
     assert book.role(Role.LIQUIDITY).name in {a.name for a in book.accounts}
+
+
+def test_claims_backed_at_three_moves_by_the_traders_and_the_holders_over_moves() -> None:
+    """claims-backed on Bybit at N = 3, K = 3 by its parts: no-negative-equity by the start-mark
+    induction (its lemmas' book, N = 2), the system holders for every N over the moves
+    (``claims_backed.holders_every_n``, its premise kept by each move), the transfers at N and K."""
+    result = prove("bybit", "claims-backed", Bounds(accounts=3, events=3, effort=20_000_000), minimize=False)
+    assert result.verdict is Verdict.PROVED, result.summary()
+    own = next(o for o in result.obligations if o.obligation == "claims-backed")
+    assert start_mark.ASSUMES in own.scope.assumes
+    asked = [q.name for q in result.queries]
+    assert any(name.startswith("the system holders over moves: the start meets") for name in asked)
+    assert any(name.startswith("start mark's premise kept (short)") for name in asked)
+    assert result.units <= 20_000_000
