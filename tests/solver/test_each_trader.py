@@ -25,7 +25,7 @@ from solvent.rules.engine import run
 from solvent.rules.ledger import Reason
 from solvent.rules.margin import equity
 from solvent.rules.presets import resolve_policy
-from solvent.solver import compositional
+from solvent.solver import compositional, haircut_payer
 from solvent.solver.bounds import Bounds
 from solvent.solver.per_account import EACH_TRADER, THROUGH_SYSTEM, still_refuted, with_empty_traders
 from solvent.solver.prove import prove
@@ -94,9 +94,14 @@ def test_gen_a_couples_at_opening_and_its_haircut_argument_holds() -> None:
     found = _attempt("percolator-gen-a", "principal-protected")
     assert isinstance(found, compositional.Extension)
     assert found.method.startswith("compositional, all N, one event: each haircut a trader pays")
-    # the other per-trader claims stop at the warm-up's opening, as before
-    found = _attempt("percolator-gen-a", "no-negative-equity")
+    # the per-trader argument stops at the warm-up's opening, as before (flat-accounts-never-pay: then its
+    # flat-trader lemma has a model too)
+    found = _attempt("percolator-gen-a", "flat-accounts-never-pay")
     assert isinstance(found, compositional.Attempt) and "opening the event changes or names traders" in found.failed
+    # where it stops, the payer's two claims hold by the sweep's junior cover (solver/haircut_payer.py,
+    # tests/solver/test_haircut_payer.py; docs/solver-notes.md#percolator-gen-as-payer-claims-for-every-n-session-22)
+    found = _attempt("percolator-gen-a", "no-negative-equity")
+    assert isinstance(found, compositional.Extension) and found.method == haircut_payer.METHOD
 
 
 def test_backpack_keeps_the_winners_owed_so_only_its_haircut_claims_hold_for_every_n() -> None:
