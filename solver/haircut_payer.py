@@ -17,8 +17,9 @@ and the book's liquidity account (which pays too)::
 and every trader whose turn has passed is at or above zero, every principal at or above zero, every
 flat trader at or above zero.
 
-- **Settlement** (each account of a free two-trader book from the question's assumptions, exact z3,
-  on the engine's ``opening``, ``settle`` and ``before_turns``): each account's ``w − def`` (the
+- **Settlement** (each account of a free two-trader book from the question's assumptions that read
+  only that account, the market and the event, exact z3, on the engine's ``opening``, ``settle`` and
+  ``before_turns``; a claim that reads another account is never proved): each account's ``w − def`` (the
   book's: ``w``) is at least its settled gain ``S·ΔM``, its principal at least 0, a flat trader at or
   above 0, and its position kept. A well-formed start has ``0 ≤ principal ≤ max(E, 0)``, so a
   winner's gain is junior profit and a loser's deficit at most its loss. Open interest balances
@@ -43,9 +44,12 @@ to come, (1) puts each trader at or above 0 at its turn (a bankrupt trader holds
 close keeps every cash; the claims read each trader's cash after the step (equity is cash here; no
 debt). So both hold for every trader of a book of any N, one mark move.
 
-The same parts, instantiated on the turns the direct check's own sweep reached (``HaircutFacts``),
-decide the direct check on the lemmas' two-trader book, which z3 alone does not decide within 10M
-(8.28M units spent at N = 2 without them).
+The same parts, instantiated on the turns the direct check's own sweep reached (``HaircutFacts``: each
+trader's parts asked of its own turn, the settlement's on the question's start and event, and
+``Σ S = 0 → Σ S·ΔM = 0`` on the settled sizes and move), decide the direct check on the lemmas'
+two-trader book, which z3 alone does not decide within 10M (8.28M units spent at N = 2 without them;
+with them the claim is one exact query of about 23K units). The argument asked after them recalls what
+they proved (``case_split.recalled``).
 """
 
 from __future__ import annotations
