@@ -105,6 +105,8 @@ def _implies(a: Any, b: Any) -> Any:
     return z3.Implies(_bool(a), _bool(b))
 
 
+#: the part of an obligation's units its exact query gets where it is asked first (``exact_first``)
+EXACT_FIRST_SHARE = 2
 #: invariants whose direct check is given the step's proved ledger frame (``solvent.solver.frames``)
 #: and is asked conjunct by conjunct, each conjunct proved handed to the next as a fact: the
 #: clearing account's balance first, then the totals, which cancel once the frame and an empty
@@ -384,9 +386,14 @@ class StoryQuery:
                 return _answer(Verdict.WITNESSED, "assumptions", "witness (plain story)", started, 0, replay=rep)
         return self._loop("assumptions", None, None, witness=True, started=started, budget=units)
 
-    def check_obligation(self, invariant: Invariant | None, extra: Any = None, units: int | None = None) -> Answer:
+    def check_obligation(
+        self, invariant: Invariant | None, extra: Any = None, units: int | None = None, *, exact_first: bool = False
+    ) -> Answer:
         """PROVED (unsat), REFUTED (replayed), or UNKNOWN for the invariant (or transfers, ``None``),
-        within ``units`` (default: what the build left, :attr:`solve_units`)."""
+        within ``units`` (default: what the build left, :attr:`solve_units`). ``exact_first``: the
+        exact query first, within :data:`EXACT_FIRST_SHARE` of them, then the portfolio with the rest
+        (a refutation searched on a smaller book in a z3 context of its own: ``solver.prove``'s
+        smallest-first search, docs/solver-notes.md#drifts-claims-backed-and-bybits-principal-protected-at-n--8-session-22)."""
         key, name, goal = self._goal(invariant, extra)
         if goal is None:
             return Answer(Verdict.PROVED, QueryStats(name, "unsat (no symbolic case)", 0.0))
@@ -395,6 +402,13 @@ class StoryQuery:
             return self._by_parts(name, key, invariant, total)
         if self.linearizer is None:
             return self._loop(name, goal, invariant, witness=False, budget=units)
+        if exact_first:
+            started = time.perf_counter()
+            first = self._exact_check(name, key, invariant, extra, total // EXACT_FIRST_SHARE)
+            if first.verdict is not Verdict.UNKNOWN or total - first.stats.units <= 1:
+                return _combined([first], started)
+            rest = self._portfolio(name, key, goal, invariant, extra, total - first.stats.units)
+            return _combined([first, rest], started)
         return self._portfolio(name, key, goal, invariant, extra, total)
 
     def _by_parts(self, name: str, key: str | None, invariant: Invariant | None, total: int) -> Answer:

@@ -43,3 +43,41 @@ def test_the_rule_is_for_per_account_claims_beyond_the_lemmas_book() -> None:
         prove_module.SMALLEST_FIRST
     )
     assert not {"conservation", "waterfall-order", "claims-backed"} & set(prove_module.SMALLEST_FIRST)
+
+
+def _story_query(result) -> tuple[int, str]:
+    """The two-trader book's claim query that found the story: (units, z3's answers)."""
+    found = [q for q in result.queries if q.name == "principal-protected" and "sat (exact, replayed)" in q.result]
+    assert len(found) == 1, [(q.name, q.result, q.units) for q in result.queries]
+    return found[0].units, found[0].result
+
+
+def test_bybit_principal_protected_is_refuted_at_the_same_count_at_four_and_eight_traders() -> None:
+    """Each smaller book a question of its own, its claim asked exact first: the two-trader story is
+    found at 949,352 units whatever the search's share (3.06M at N = 4, 3.73M at N = 8). Before, the
+    same book's portfolio found it at N = 4 (999,336 units) and ran out at N = 8 (partial, 11,973,577)
+    (docs/solver-notes.md#drifts-claims-backed-and-bybits-principal-protected-at-n--8-session-22)."""
+    four = prove("bybit", "principal-protected", Bounds(accounts=4, effort=10_000_000), minimize=False)
+    eight = prove("bybit", "principal-protected", Bounds(accounts=8, effort=12_000_000), minimize=False)
+    for result, n in ((four, 4), (eight, 8)):
+        assert result.verdict is Verdict.REFUTED, result.summary()
+        assert result.scope.accounts == n and len(result.counterexample.story.book.traders) == 2
+    assert _story_query(four) == _story_query(eight) == (949_352, "sat (exact, replayed)")
+
+
+def test_the_exact_query_first_is_one_event_only(monkeypatch) -> None:
+    """At K > 1 the smaller books are asked as before (in the question's context, the portfolio first):
+    Hyperliquid's no-haircut over three moves asks no claim exact first."""
+    asked = []
+    real = prove_module._bounded
+
+    def spy(*args, **kwargs):
+        asked.append(kwargs.get("exact_first", False))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(prove_module, "_bounded", spy)
+    prove("hyperliquid", "no-haircut", Bounds(accounts=3, events=3, effort=20_000_000), minimize=False)
+    assert asked and not any(asked)
+    asked.clear()
+    prove("bybit", "no-haircut", Bounds(accounts=4, effort=10_000_000), minimize=False)
+    assert asked[0] is True  # the one-trader book, one mark move
