@@ -77,3 +77,17 @@ def test_no_other_preset_searches_the_takeover_grid_first(preset: str) -> None:
     result = prove(preset, "insurance-fund-non-negative", Bounds(accounts=2, events=1, effort=4_000_000))
     assert result.verdict is Verdict.PROVED, result.reason
     assert not any("at prices" in q.name for q in result.queries)
+
+
+def test_the_grid_is_asked_exact_first_so_the_share_does_not_move_the_story() -> None:
+    """Each grid point's claim asked exact first (``_bounded(exact_first=True)``): the first point is
+    refuted by the exact stage, and a question of 8M or 12M spends the same units finding it as one of
+    10M (the purified third the portfolio asks first made the story come and go with the share)."""
+    result = _found("insurance-fund-non-negative")
+    [point] = [q for q in result.queries if q.name == "insurance-fund-non-negative at prices 2, 4"]
+    assert point.result == "sat (exact, replayed)"
+    for effort in (8_000_000, 12_000_000):
+        other = prove(BITMEX, "insurance-fund-non-negative", Bounds(accounts=4, events=1, effort=effort))
+        assert other.verdict is Verdict.REFUTED
+        found = [q.units for q in other.queries if not q.name.startswith("minimize")]  # the shrink gets the rest
+        assert found == [q.units for q in result.queries if not q.name.startswith("minimize")]
