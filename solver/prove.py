@@ -1194,10 +1194,10 @@ def _bounded(
     is left when the transfers follow it) and the transfers (what is left). ``claim=False``: the
     transfers alone (the claim decided otherwise, ``_by_flat_cases``). ``points``: the grid's points to
     ask, where not every one of ``bounds.price_grid``'s (``_on_grid_first``). ``exact_first``: the claim
-    asked exact with three quarters, then purified (no refinement round before the exact stage: the
-    fund's takeover story on bitmex's grid is found in 0.24-0.32M exact at any share, where the
-    portfolio's purified third first moved it in and out of reach, ``TAKEOVER_SHARE``). A question about
-    a large book is asked in a z3 context of its own, its solvers told their logic (``solver.incremental``)."""
+    asked exact first (``StoryQuery.check_obligation``'s: no refinement round before the exact stage,
+    so a story is found at the same count whatever the share: the smaller books' search, and the fund's
+    takeover on bitmex's grid, ``TAKEOVER_SHARE``). A question about a large book is asked in a z3
+    context of its own, its solvers told their logic (``solver.incremental``)."""
     with incremental.asked(bounds.accounts):
         units = bounds.effort if units is None else units
         checked = ((invariant,) if claim else ()) + ((None,) if transfers else ())
@@ -1255,8 +1255,6 @@ def _bounded(
                 given = left - left // 8 if obligation is invariant and len(checked) > 1 else left
                 if given <= 0:
                     answer = _not_asked(obligation_name(obligation))
-                elif by_cases is None and exact_first and obligation is invariant:
-                    answer = query.check_staged(obligation, [("exact", given - given // 4), ("purified", given // 4)])
                 elif by_cases is None:
                     first = exact_first and obligation is invariant  # the claim's story, not the transfers'
                     answer = query.check_obligation(obligation, units=given, exact_first=first)
