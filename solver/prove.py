@@ -334,7 +334,7 @@ def _answered(
             # within its quarter (docs/solver-notes.md#the-adl-claims-for-every-n-by-lemmas-issue-18)
             book_cases=facts if held and invariant.id in RESOLUTION_CLAIMS else None,
             # the fund's cash where its takeover may take it below zero: that story first, on a grid
-            takeover_grid=invariant.id in FUND_CLAIMS and takes_over(policy),
+            takeover_grid=invariant.id in (*FUND_CLAIMS, claims_backed.CLAIM) and takes_over(policy),
         )
         cased = ahead + cased  # counted in the direct check's outcome, beside any cases before
     outcome = attrs.evolve(outcome, queries=cased + outcome.queries)

@@ -91,3 +91,13 @@ def test_the_grid_is_asked_exact_first_so_the_share_does_not_move_the_story() ->
         assert other.verdict is Verdict.REFUTED
         found = [q.units for q in other.queries if not q.name.startswith("minimize")]  # the shrink gets the rest
         assert found == [q.units for q in result.queries if not q.name.startswith("minimize")]
+
+
+def test_claims_backed_asked_whole_at_k_3_searches_the_grid_first() -> None:
+    """At K = 3 claims-backed is asked whole (its parts need an induction over moves, which bitmex has
+    not: the fund below zero after a move is its design); whole, it searches the takeover's grid first
+    too, and a one-move story is one of K = 3's (it was undecided within 20M units)."""
+    result = prove(BITMEX, "claims-backed", Bounds(accounts=3, events=3, effort=20_000_000), minimize=False)
+    assert result.verdict is Verdict.REFUTED, result.reason
+    assert result.units < 2_000_000
+    assert any(q.name.endswith("at prices 2, 4") for q in result.queries)
