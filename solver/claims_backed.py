@@ -47,7 +47,15 @@ from solvent.rules.book import Role
 from solvent.rules.engine import after_sweep, before_turns, closing, liquidation_turn, opening, settle, transition
 from solvent.rules.ledger import Ctx, Guarded
 from solvent.rules.outcomes import DeleverageAttempt
-from solvent.solver import cascade_holders, clock, fund_facts, payer_previous, start_mark, sweep_invariant
+from solvent.solver import (
+    cascade_holders,
+    clock,
+    fund_facts,
+    payer_previous,
+    queue_fills_lemma,
+    start_mark,
+    sweep_invariant,
+)
 from solvent.solver.assumptions import book_assumptions
 from solvent.solver.bounds import Bounds
 from solvent.solver.compositional import LEMMA_TRADERS, _Checker, _Failed
@@ -94,12 +102,12 @@ EVERY_N_ASSUMES = (
 #: the same where the backstop vault holds what it takes over and ADL closes at the previous mark
 #: (``payer_previous.fits``: Hyperliquid): the vault's own call before the turns is one more call the
 #: queue and the book serve, and the lots the vault holds are not the book's
+#: (until session 22 it also said the queue and the book take the lots they hold opposite as the book alone
+#: would, the rest closed to the vault: now a lemma, ``solver.queue_fills_lemma``, asked in :func:`_restored`)
 EVERY_N_ASSUMES_PREVIOUS = (
     "the phases around the turns write the system holders as on two traders (a holder's settlement reads only "
     "its own account), and in the vault's own deleveraging and in each turn the bankrupt account (the vault or a "
-    "trader) reads the other traders only through ADL's fills at the previous mark, the queue and the book "
-    "taking the lots they hold opposite it at that price as the book alone would, the rest closed to the vault "
-    "(open interest balanced among traders, book and vault)"
+    "trader) reads the other traders only through ADL's fills at the previous mark"
 )
 
 
@@ -583,9 +591,11 @@ def _restored(
     b. *the vault's restore* (``sweep_invariant.vault_restored``, z3, exact, two traders by the vault's
        four cases): worth ≥ 0 at the previous mark, open interest balanced, its own deleveraging leaves
        its cash ≥ 0. On N traders that call reads the traders only through ADL's fills at the previous
-       mark, and the queue and the book take the lots they hold opposite the vault as the book alone
-       would (:data:`EVERY_N_ASSUMES_PREVIOUS`), so its cash after is that of a two-trader call whose
-       other side is the book's: an instance of the lemma."""
+       mark (:data:`EVERY_N_ASSUMES_PREVIOUS`), and the queue and the book take the lots they hold
+       opposite the vault as the book alone would (``solver.queue_fills_lemma``, proved for every N:
+       the queue's fills add up to ``min(L, Σ eligible lots)``, the book takes ``min(L − X, B)``), so
+       its cash after is that of a two-trader call whose other side is the book's: an instance of the
+       lemma."""
     vaults = sweep_invariant.pools(policy, book)
     settled = settle(policy, opening(policy, book), variant.event).book
     worth = [sweep_invariant.worth(settled, v) for v in vaults]
@@ -618,11 +628,15 @@ def _restored(
     ]
     for vault in vaults:
         lemmas += [
-            f"{name}: on N traders by {EVERY_N_ASSUMES_PREVIOUS}"
+            f"{name}: on N traders by {EVERY_N_ASSUMES_PREVIOUS}, and {queue_fills_lemma.PROVES}"
             for name in sweep_invariant.vault_restored(
                 policy, functools.partial(checker.valid, exact=True), book, vault
             )
         ]
+    if vaults:
+        # the queue and the book close what they hold opposite the vault as the book alone would (any N)
+        exact = functools.partial(checker.valid, exact=True)
+        lemmas += queue_fills_lemma.lemma(policy, exact, fail, queue_fills_lemma.sizes(len(book.traders)))
     return lemmas
 
 

@@ -50,7 +50,7 @@ from solvent.rules.ledger import Ctx
 from solvent.rules.margin import equity
 from solvent.rules.policy import Policy
 from solvent.rules.wellformed import StartMargin
-from solvent.solver import induction, sweep_invariant
+from solvent.solver import induction, queue_fills_lemma, sweep_invariant
 from solvent.solver.bounds import Bounds
 from solvent.solver.fund_facts import _starts
 from solvent.solver.payer_facts import CLOSED, PayerFacts, _pairs, instance
@@ -77,11 +77,11 @@ from solvent.solver.story import SlotRun, symbolic_book
 from solvent.solver.verdicts import QueryStats
 
 #: what the all-N verdict assumes, said in its scope (the payer's ADL_FILLS_ONLY, at the previous mark)
+#: (the queue and the book taking the lots they hold opposite as the book alone would, the rest closed to
+#: the vault, was said here until session 22; it is now a lemma, ``solver.queue_fills_lemma``)
 ASSUMES = (
     "each trader's step depends on the others only through the system accounts and ADL's fills at the previous "
-    "mark (a payer served after others closing at the same gap), and the queue and the book take the lots they "
-    "hold opposite a bankrupt account at that price as the book alone would, the rest closed to the vault "
-    "(open interest balanced among traders, book and vault); " + sweep_invariant.ASSUMES
+    "mark (a payer served after others closing at the same gap); " + sweep_invariant.ASSUMES
 )
 
 
@@ -140,6 +140,8 @@ def argument(
     margin = StartMargin(bounds.start_margin)
     lemmas += list(sweep_invariant.prove(policy, valid, fail, said, margin).lemmas)
     lemmas += sweep_invariant.vault_kept(policy, valid, said)[0]
+    # what the queue and the book close of a bankrupt account at any N (it was assumed before session 22)
+    lemmas += queue_fills_lemma.lemma(policy, valid, fail, queue_fills_lemma.sizes(bounds.accounts))
     lemmas.append(
         f"aggregate: the vault's call before the turns and each turn charge a winner only by fills at the previous "
         f"mark (what its lots gained); a loser is never served, so it meets the charge lemma's premise at its turn; "

@@ -22,7 +22,7 @@ from solvent.rules.engine import before_turns, run
 from solvent.rules.events import MarkPrice
 from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.presets import resolve_policy
-from solvent.solver import claims_backed, effort, sweep_invariant, wall
+from solvent.solver import claims_backed, effort, queue_fills_lemma, sweep_invariant, wall
 from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.compositional import _Checker, _Failed
 from solvent.solver.prove import prove
@@ -49,7 +49,9 @@ def _argument(accounts: int = 4) -> tuple[tuple[str, ...], _Checker]:
 def test_the_holders_are_kept_for_every_n_with_the_vaults_restore() -> None:
     """The phases before the turns (the fund and fee account, the vault's worth after settlement, no
     position moved, the marks prices: 2,614 units), the vault's restore in its four cases (117 + 139,943 +
-    288,295 + 280), alice's turn (2,868), bob's by renaming: 434,117 units at N = 4 and 8 alike (two traders)."""
+    288,295 + 280), the queue's fills for every N (29,504: what the restore's instance at N rests on, an
+    assumption before session 22), alice's turn (2,868), bob's by renaming: 463,621 units at N = 4 and 8
+    alike (two traders)."""
     lemmas, checker = _argument(4)
     assert lemmas[0].startswith("decomposition (mark)")
     assert "the vault, which settlement may take below zero" in lemmas[-1]
@@ -62,6 +64,11 @@ def test_the_holders_are_kept_for_every_n_with_the_vaults_restore() -> None:
             (f"{RESTORED} (the vault {case})", "unsat")
             for case in ("at or above zero", "below zero, long", "below zero, short", "below zero, flat")
         ],
+        # the queue and the book close what they hold opposite the vault as the book alone would, any N
+        # (solver.queue_fills_lemma: the order, then its steps; tests/solver/test_queue_fills_lemma.py)
+        *[("the queue's comparison", "unsat")] * 2,
+        ("each candidate's score has a denominator ≥ 1", "unsat"),
+        *[(queue_fills_lemma.NAME, "unsat")] * 10,
         (f"{turn} (alice's)", "unsat"),
         (f"{turn} (bob's)", "an instance of alice's"),
     ]
@@ -69,7 +76,7 @@ def test_the_holders_are_kept_for_every_n_with_the_vaults_restore() -> None:
     for q, (name, result) in zip(checker.queries, expected, strict=True):
         assert q.name.startswith(name) and q.result.startswith(result), (q.name, q.result)
     units = [q.units for q in checker.queries]
-    assert 200_000 < sum(units) < 600_000, units
+    assert sum(units) == 463_621, units
     _, at_eight = _argument(8)
     assert [q.units for q in at_eight.queries] == units  # the same two-trader lemmas at any N
 
@@ -123,14 +130,20 @@ def test_the_argument_is_not_the_plain_payers_on_hyperliquid() -> None:
     Hyperliquid's books: the scope says the previous mark's, the vault's lots and its own call in it."""
     assert claims_backed.EVERY_N_ASSUMES != claims_backed.EVERY_N_ASSUMES_PREVIOUS
     assert "the vault's own deleveraging" in claims_backed.EVERY_N_ASSUMES_PREVIOUS
-    assert "the rest closed to the vault" in claims_backed.EVERY_N_ASSUMES_PREVIOUS
+    # what the queue and the book close is a lemma since session 22, no longer assumed; the restore says so
+    assert "the rest closed to the vault" not in claims_backed.EVERY_N_ASSUMES_PREVIOUS
+    lemmas, _ = _argument(4)
+    restored = [lemma for lemma in lemmas if lemma.startswith(RESTORED)]
+    assert restored and all(queue_fills_lemma.PROVES in lemma for lemma in restored)
+    assert f"{queue_fills_lemma.NAME}: for every N, {queue_fills_lemma.PROVES}" in lemmas
 
 
 @pytest.mark.deep
-@pytest.mark.parametrize(("accounts", "units", "spent"), [(4, 10_000_000, 7_933_388), (8, 12_000_000, 10_814_175)])
+@pytest.mark.parametrize(("accounts", "units", "spent"), [(4, 10_000_000, 7_992_396), (8, 12_000_000, 10_873_183)])
 def test_claims_backed_on_hyperliquid_by_its_parts(accounts: int, units: int, spent: int) -> None:
     """The N = 4 and N = 8 tables' cells: undecided (9,904,026; 12,000,000) before, proved with the
-    system holders for every N, no-negative-equity on two traders, the transfers at N last."""
+    system holders for every N, no-negative-equity on two traders, the transfers at N last (7,933,388 and
+    10,814,175 before the queue's lemma; +59,008 with it, 29,504 in each part's argument)."""
     result = prove("hyperliquid", "claims-backed", Bounds(accounts=accounts, events=1, effort=units), minimize=False)
     assert result.verdict is Verdict.PROVED, result.summary()
     assert claims_backed.EVERY_N_ASSUMES_PREVIOUS in result.scope.assumes
@@ -187,7 +200,7 @@ def test_claims_backed_on_hyperliquid_over_three_moves() -> None:
     result = prove("hyperliquid", "claims-backed", Bounds(accounts=3, events=3, effort=20_000_000), minimize=False)
     assert result.verdict is Verdict.PROVED, result.summary()
     assert claims_backed.EVERY_N_ASSUMES_PREVIOUS in result.scope.assumes
-    assert result.units == 10_838_763
+    assert result.units == 10_897_771  # 10,838,763 before the queue's lemma (+29,504 in each part)
 
 
 def _vault_after_a_drop(vault_cash: int, book_lots: int = -60) -> tuple[int, int]:
