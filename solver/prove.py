@@ -1011,10 +1011,10 @@ def _small_scope_first(
     argument, on a book larger than the lemmas' or over K > 1 events: the smaller books share a third
     of ``units``, asked smallest first, each with all the ones before it left, and at K > 1 each size
     on one event before K (a story of fewer events is one within the bounds, as one of fewer
-    traders is); N's own pass gets the rest. At one mark move each smaller book is a question of its
-    own (``effort.question``), its claim asked exact first (``StoryQuery.check_obligation``'s
+    traders is); N's own pass gets the rest. Each book of that search is a question of its own
+    (``effort.question``), its claim asked exact first (``StoryQuery.check_obligation``'s
     ``exact_first``): a story is then found at the same count whatever the search's share above it
-    (bybit's principal-protected: 949,352 units at N = 4 and N = 8 alike).
+    (bybit's principal-protected: 949,352 units at N = 4, N = 8 and N = 3 over K = 3 alike).
 
     ``takeover_grid``: a claim on the fund's cash where the fund takes over what ADL leaves, below
     zero if need be (``payer_lemma.takes_over``: bitmex's ``insurance-fund-non-negative`` and
@@ -1051,12 +1051,11 @@ def _small_scope_first(
         if quick <= 0:
             continue
         given = book_cases if n == hold_back else None
-        if smallest_first and bounds.events == 1:
+        if smallest_first:
             # each smaller book a question of its own (a fresh z3 context), its claim asked exact first:
             # its answer a function of the book and its units, not of the books asked before it, so a
-            # story is found at the same count whatever N's question gives the search above it; one
-            # mark move only (K > 1 not measured so: as before)
-            # (docs/solver-notes.md#drifts-claims-backed-and-bybits-principal-protected-at-n--8-session-22)
+            # story is found at the same count whatever N's question gives the search above it, at
+            # any N and K (docs/solver-notes.md#drifts-claims-backed-and-bybits-principal-protected-at-n--8-session-22)
             with effort.question():
                 outcome = _bounded(policy, invariant, book, quick, transfers=transfers, cases=given, exact_first=True)
         else:

@@ -65,19 +65,13 @@ def test_bybit_principal_protected_is_refuted_at_the_same_count_at_four_and_eigh
     assert _story_query(four) == _story_query(eight) == (949_352, "sat (exact, replayed)")
 
 
-def test_the_exact_query_first_is_one_event_only(monkeypatch) -> None:
-    """At K > 1 the smaller books are asked as before (in the question's context, the portfolio first):
-    Hyperliquid's no-haircut over three moves asks no claim exact first."""
-    asked = []
-    real = prove_module._bounded
-
-    def spy(*args, **kwargs):
-        asked.append(kwargs.get("exact_first", False))
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(prove_module, "_bounded", spy)
-    prove("hyperliquid", "no-haircut", Bounds(accounts=3, events=3, effort=20_000_000), minimize=False)
-    assert asked and not any(asked)
-    asked.clear()
-    prove("bybit", "no-haircut", Bounds(accounts=4, effort=10_000_000), minimize=False)
-    assert asked[0] is True  # the one-trader book, one mark move
+def test_over_three_moves_the_story_is_found_at_the_same_count() -> None:
+    """At K > 1 the search asks each size on one event first (a story of one event is one within the
+    bounds): each of those books a question of its own too, so bybit's two-trader story over N ≤ 3,
+    K ≤ 3 is found at the count it has at N = 4 and 8, on one event (3,957,953 units before, 1,812,545
+    now, as at N = 4 and 8)."""
+    result = prove("bybit", "principal-protected", Bounds(accounts=3, events=3, effort=20_000_000), minimize=False)
+    assert result.verdict is Verdict.REFUTED, result.summary()
+    assert result.scope.accounts == 3 and result.scope.events == 3
+    assert len(result.counterexample.story.events) == 1
+    assert _story_query(result) == (949_352, "sat (exact, replayed)")
