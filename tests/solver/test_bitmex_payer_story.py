@@ -112,8 +112,10 @@ def _spread_back(monkeypatch) -> None:
 def test_the_spread_broke_the_per_trader_claims_within_the_provers_bounds(story, claim: str, monkeypatch) -> None:
     _spread_back(monkeypatch)
     assert _replayed(story(), claim).violates, claim
-    # a finding: BitMEX accepts principal-protected (a winner may pay beyond what it made) only
-    assert (claim in BITMEX.accepts) == (claim == "principal-protected")
+    # a finding: of the per-trader claims BitMEX accepts principal-protected (a winner may pay
+    # beyond what it made) only; claims-backed is accepted for the fund's takeover below zero
+    # (session 22), which these stories are not: their unbacked claims are a trader's
+    assert (claim in BITMEX.accepts) == (claim in ("principal-protected", "claims-backed"))
 
 
 HOLDING = (*FAILING[:3], "adl-price-fair", "deficit-charged-once", "waterfall-order")

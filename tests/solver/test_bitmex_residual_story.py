@@ -15,7 +15,7 @@ fund's own (the book and alice are flat), so ADL reaches none, his position clos
 at the mark, and 1,320 is left: a ``Residual``, bob at −1,320.
 
 Before session 20's fix bob ended at −1,320 as a ``Residual``: ``no-negative-equity``,
-``loss-bounded-by-collateral`` and ``claims-backed`` failed, and BitMEX's preset accepts none of them.
+``loss-bounded-by-collateral`` and ``claims-backed`` failed, and BitMEX's preset accepted none of them.
 The loss is real: bob's counterparty for those lots is the fund, whose gain on them already went to
 alice; it ends either on bob or on the fund. The lead's decision
 (docs/model.md#a-deficit-nobody-opposite-can-take-on-a-fund-that-holds-what-it-takes-over) puts it
@@ -24,8 +24,9 @@ built it (``rules.bankruptcy.fund_takes_over``): the deficit left once ADL close
 fund's, paid below its floor as ``Reason.FUND_TAKEOVER`` within the ADL layer's record. Bob ends at
 0 and the fund at −1,320 holding nothing (its 10 lots were the ones closed against bob), so nobody
 deleverages it: ``insurance-fund-non-negative`` fails (BitMEX accepts it: the fund bears the loss
-against the mark) and ``claims-backed`` fails for the fund's part (not accepted: the venue holds no
-cash for it); the per-trader claims hold on this story.
+against the mark) and ``claims-backed`` fails for the fund's part (accepted since session 22: the
+same takeover, docs/model.md#superseded-in-session-22-claims-backed-accepted-on-bitmex); the
+per-trader claims hold on this story.
 
 Since session 21 (helper C, ``rules.bankruptcy.spread_over``) a trader's ADL on BitMEX spreads its gap
 over the whole position, not over the lots the queue reaches: the spread charged the winners for
@@ -74,9 +75,9 @@ def test_the_story_breaks_the_funds_claims_within_the_provers_bounds(claim: str)
     result = replay(BITMEX, catalog.get(claim), STORY, BOUNDS)
     assert result.outside == () and not result.rejected
     assert result.violates, claim
-    # the fund bearing the loss against the mark is BitMEX's design; a system holder below zero
-    # with no cash behind it is still reported
-    assert (claim in BITMEX.accepts) == (claim == "insurance-fund-non-negative")
+    # the fund bearing the loss against the mark is BitMEX's design, and the claims it leaves
+    # unbacked are that same fund's (session 22's decision): both accepted, with that source
+    assert claim in BITMEX.accepts
 
 
 def _after(story: Story):

@@ -51,10 +51,11 @@ def test_the_funds_claim_is_refuted_at_n_4_and_accepted() -> None:
 
 
 def test_claims_backed_is_refuted_at_n_4_by_its_system_holders() -> None:
-    """Not accepted (the lead's session 20 decision: a fund below zero is a liability no cash backs):
-    the system holders' part refuted on the grid, its story replayed against claims-backed itself."""
+    """The system holders' part refuted on the grid, its story replayed against claims-backed itself;
+    accepted since session 22 (the unbacked claim is the fund's takeover below zero, the state
+    insurance-fund-non-negative accepts: docs/model.md#superseded-in-session-22-claims-backed-accepted-on-bitmex)."""
     result = _found("claims-backed")
-    assert result.verdict is Verdict.REFUTED and not result.accepted, result.reason
+    assert result.verdict is Verdict.REFUTED and result.accepted, result.reason
     assert result.units < N4.effort
     [step] = result.counterexample.steps
     assert {a.name: a.cash_quote for a in step.after.accounts}["insurance_fund"] < 0
