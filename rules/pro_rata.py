@@ -24,6 +24,7 @@ both, so the lots the rest of the market held are what the book is charged for).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from solvent.rules.arith import Rounding, and_, div, min_, safe_divisor, sum_, when
@@ -71,20 +72,29 @@ def charge(
 def _exact_in_order(
     ctx: Ctx, weights: list[tuple[str, Any]], bankrupt: str, target: Any, total_weight: Any, reason: Reason
 ) -> tuple[Ctx, Any]:
-    """``ProRata.EXACT_IN_ORDER``: each share ⌊T·w/W⌋, then one quantum more for each of the first
-    r = T − Σ⌊T·w/W⌋ payers in book order whose share had a fraction (T·w mod W ≠ 0), so the
-    shares add up to T exactly (r is less than the number of such payers: their fractions sum to
-    r, each under one). Returns (ctx, the shares' sum): that is T, and what the layer reports
+    """``ProRata.EXACT_IN_ORDER`` (:func:`exact_split`) as transfers: one ``reason`` transfer from each
+    payer to ``bankrupt``. Returns (ctx, the shares' sum): that is T, and what the layer reports
     paid is what the payers paid, term for term (as the rounding down reports it)."""
+    charged: Any = 0
+    for name, share in exact_split(weights, target, total_weight):
+        ctx = ctx.transfer(name, bankrupt, share, reason)
+        charged = charged + share
+    return ctx, charged
+
+
+def exact_split(weights: list[tuple[str, Any]], target: Any, total_weight: Any) -> Iterator[tuple[str, Any]]:
+    """``ProRata.EXACT_IN_ORDER``'s split of ``target`` (T) over ``weights`` (W = ``total_weight``, their
+    sum): each share ⌊T·w/W⌋, then one quantum more for each of the first r = T − Σ⌊T·w/W⌋ payers in
+    book order whose share had a fraction (T·w mod W ≠ 0), so the shares add up to T exactly where
+    W > 0 (r is less than the number of such payers: their fractions sum to r, each under one), and
+    are all 0 where W = 0. Yields (name, share) in order, each share built when it is asked for (so a
+    caller's terms between two shares are built where they were before this was a function of its
+    own). Also the lots a close takes from each opposing position (``side_index.lots_taken``)."""
     divisor = safe_divisor(total_weight)
     floors = [div(target * w, divisor, rounding=Rounding.FLOOR) for _, w in weights]
     left = target - sum_(floors)
     extra_before: Any = 0  # payers with a fraction so far
-    charged: Any = 0
     for (name, w), floor in zip(weights, floors, strict=True):
         fraction = floor * divisor != target * w
-        share = floor + when(and_(fraction, extra_before < left), 1)
-        ctx = ctx.transfer(name, bankrupt, share, reason)
-        charged = charged + share
+        yield name, floor + when(and_(fraction, extra_before < left), 1)
         extra_before = extra_before + when(fraction, 1)
-    return ctx, charged

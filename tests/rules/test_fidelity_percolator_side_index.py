@@ -109,23 +109,64 @@ class TestTheChargesRounding:
 
 
 class TestTheShrink:
-    """Each opposing trader gives up ⌊|s| × q / OI⌋ lots; the book, the rest of the market, the rest."""
+    """One exact split of the q lots over the opposing holders by ``|s|`` (``side_index.lots_taken``,
+    ``ProRata.EXACT_IN_ORDER``): each gives up ⌊|s| × q / OI⌋, then a lot more for each of the first in
+    book order whose share had a fraction until the lots add up to q; the order book's is the rest."""
 
     def test_the_whole_side_closes_when_q_is_its_open_interest(self) -> None:
         _, _, sizes, _ = run(GEN_B, book(30, {"alice": 2, "dave": 1}))
         assert sizes == {}
 
-    def test_what_a_lot_cannot_split_is_the_books(self) -> None:
-        # bob short 1 of 3 opposing lots: ⌊2/3⌋ = ⌊1/3⌋ = 0, the book takes the lot
+    def test_a_lot_no_share_makes_whole_goes_to_the_first_with_a_fraction(self) -> None:
+        # bob short 1 of 3 opposing lots: ⌊2/3⌋ = ⌊1/3⌋ = 0, one lot left: alice's (first, 2/3)
         _, _, sizes, _ = run(GEN_B, book(30, {"alice": 2, "dave": 1}, {"carol": 2}))
-        assert sizes == {"alice": 2, "dave": 1, "carol": -2, "liquidity": -1}
+        assert sizes == {"alice": 1, "dave": 1, "carol": -2}
 
     def test_at_a_whole_share_the_traders_shrink(self) -> None:
-        # bob short 2 of 4: alice 3 → ⌊3 × 2/4⌋ = 1 lot given, dave ⌊1 × 2/4⌋ = 0, the book 1
+        # bob short 2 of 4: alice 3 → ⌊3 × 2/4⌋ = 1, dave ⌊1 × 2/4⌋ = 0, the lot left alice's: 2 and 0
         _, _, sizes, _ = run(GEN_B, book(30, {"alice": 3, "dave": 1}, {"carol": 2}))
-        assert sizes == {"alice": 2, "dave": 1, "carol": -2, "liquidity": -1}
+        assert sizes == {"alice": 1, "dave": 1, "carol": -2}
         _, _, sizes, _ = run(GEN_B, book(30, {"alice": 2, "dave": 2}, {"carol": 2}))
         assert sizes == {"alice": 1, "dave": 1, "carol": -2}
+
+    def test_the_order_book_takes_its_share_of_the_split(self) -> None:
+        # bob short 2 against alice long 2 and the order book long 2 (dave flat): 1 lot each, and
+        # each pays for its lot, ΔK = 15 a lot
+        b = _evolve(
+            book(30, {"alice": 2, "dave": 2}, {"carol": 2}),
+            dave={"size_lots": 0, "cost_quote": 0},
+            liquidity={"size_lots": 2, "cost_quote": 200},
+        )
+        charged, dust, sizes, _ = run(GEN_B, b)
+        assert sizes == {"alice": 1, "carol": -2, "liquidity": 1}
+        assert (charged, dust) == ({"alice": 15, "liquidity": 15}, 0)
+
+
+class TestTheChargeFollowsTheLotsTaken:
+    """The deficit is charged in proportion to the lots each holder gave up (``side_index.charge_per_lot``
+    on ``lots_taken``): ``k_up`` ΔK = ⌈D × 10^6 / q⌉ a lot taken, ``exact`` D split by the lots taken."""
+
+    def test_q_equal_to_the_open_interest_charges_every_lot(self) -> None:
+        # q = 3 = OI: ΔK = 10^7, alice ⌈2 × 10⌉ = 20 and dave 10, and no lot is left
+        for policy in (GEN_B, exact()):
+            charged, dust, sizes, _ = run(policy, book(30, {"alice": 2, "dave": 1}))
+            assert (charged, dust, sizes) == ({"alice": 20, "dave": 10}, 0, {})
+
+    @pytest.mark.parametrize("policy", [GEN_B, exact()], ids=["k_up", "exact"])
+    def test_one_lot_positions_one_gives_the_lot_and_pays_the_whole_deficit(self, policy) -> None:
+        # bob short 1 against three longs of one lot (and carol short 2): alice, the first with a
+        # fraction, gives the lot and pays D = 4; the per-lot charge of the side as it stood was 2 each
+        charged, dust, sizes, _ = run(policy, book(4, {"alice": 1, "dave": 1, "erin": 1}, {"carol": 2}))
+        assert {k: v for k, v in charged.items() if v} == {"alice": 4}
+        assert dust == 0
+        assert sizes == {"dave": 1, "erin": 1, "carol": -2}
+
+    def test_a_payer_who_gives_up_no_lot_pays_nothing(self) -> None:
+        # dave (1 of 4 opposing lots, q = 2) gives up none: ⌊2/4⌋ = 0 and the lot left is alice's
+        charged, _, sizes, s = run(GEN_B, book(30, {"alice": 3, "dave": 1}, {"carol": 2}))
+        assert sizes["dave"] == 1
+        assert charged.get("dave", 0) == 0 and charged["alice"] == 30
+        assert s.after.account("dave").cash_quote == 1_000 + 10  # his gain on the move, nothing paid
 
 
 def test_the_opposing_side_cannot_share_a_waterfall_with_adl() -> None:
@@ -145,6 +186,8 @@ def observe() -> list:
             book(30, {"alice": 2, "dave": 1}, {"carol": 2}),
             book(30, {"alice": 3, "dave": 1}, {"carol": 2}),
             book(30, {"alice": 2, "dave": 2}, {"carol": 2}),
+            book(30, {"alice": 2, "dave": 1}),
+            book(4, {"alice": 1, "dave": 1, "erin": 1}, {"carol": 2}),
         ):
             s = step(policy, b, MarkPrice(110))
             out.append([(a.name, a.cash_quote, a.size_lots) for a in s.after.accounts])
@@ -152,6 +195,7 @@ def observe() -> list:
         s = step(GEN_B, TestASolventLiquidationShrinksTheSideToo().book(*longs), MarkPrice(110))
         out.append([(a.name, a.cash_quote, a.size_lots) for a in s.after.accounts])
     out.append(_with_no_opposing_position())
+    out.append(_with_nobody_opposite())
     return out
 
 
@@ -165,6 +209,22 @@ def _with_no_opposing_position():
     return paid, [(t.item.source, t.item.amount_quote) for t in ctx.entries]
 
 
+def _with_nobody_opposite():
+    """A bankrupt short with no position opposite (a book whose open interest does not balance, which
+    no event reaches): the order book takes its lots, and no loss (§5.6 steps 4-5: the deficit passes on)."""
+    b = book(7, {"alice": 3})
+    b = _evolve(b, alice={"size_lots": 0, "cost_quote": 0})
+    ctx, paid = side_index.charge_per_lot(Ctx(b), GEN_B.rounding, "bob", 7, b)
+    taken = side_index.lots_taken(b, "bob", 3)
+    return paid, [(t.item.source, t.item.amount_quote) for t in ctx.entries], taken
+
+
+def test_with_nobody_opposite_the_order_book_takes_the_lots_and_no_loss() -> None:
+    paid, transfers, taken = _with_nobody_opposite()
+    assert paid == 0 and all(amount == 0 for _, amount in transfers)
+    assert taken == [("alice", 0), ("liquidity", 3)]
+
+
 def test_with_no_opposing_position_nothing_is_charged() -> None:
     paid, transfers = _with_no_opposing_position()
     assert paid == 0 and all(amount == 0 for _, amount in transfers)
@@ -172,12 +232,13 @@ def test_with_no_opposing_position_nothing_is_charged() -> None:
 
 @pytest.mark.parametrize(
     ("name", "importer"),
-    [("close_against_side", "bankruptcy engine"), ("charge_per_lot", "socialized_loss")],
+    [("lots_taken", ""), ("charge_per_lot", "socialized_loss")],
 )
 def test_every_mutant_of_the_side_index_is_caught(monkeypatch, name: str, importer: str) -> None:
     import importlib
 
     importers = tuple(importlib.import_module(f"solvent.rules.{m}") for m in importer.split())
+    # close_against_side and charge_per_lot call lots_taken through the module: patched there
     assert_every_mutant_is_caught(monkeypatch, side_index, name, observe, at_least=1, importers=importers)
 
 
@@ -185,16 +246,13 @@ Z3_BOOKS = {
     "t5_23": lambda: book(500, {"alice": 2}, {"carol": 1}),
     "solvent_shrink": lambda: TestASolventLiquidationShrinksTheSideToo().book(7, 3),
     "k_rounds": lambda: book(1, {"alice": 3}),
-    "book_takes_the_rest": lambda: book(30, {"alice": 3, "dave": 1}, {"carol": 2}),
+    "split_in_order": lambda: book(30, {"alice": 3, "dave": 1}, {"carol": 2}),
 }
 
 
 @pytest.mark.parametrize(
     "case",
-    [
-        pytest.param(c, marks=pytest.mark.deep if c in ("book_takes_the_rest", "solvent_shrink") else ())
-        for c in Z3_BOOKS
-    ],
+    [pytest.param(c, marks=pytest.mark.deep if c in ("split_in_order", "solvent_shrink") else ()) for c in Z3_BOOKS],
 )
 def test_the_z3_transition_agrees(case: str) -> None:
     """The symbolic step with every input pinned equals the concrete one (the charge, its dust and
@@ -214,7 +272,7 @@ class TestASolventLiquidationShrinksTheSideToo:
     """§9.4 step 12, §9.5 step 11 with D = 0: every liquidation's lots are the opposing side's. Mark
     100 → 110: carol (short 5 on 90) is at 40 against a maintenance of 27.5, dave (short 5 on 70)
     at 20, below it and solvent: his 5 lots close against the longs alice 6 and bob 4, who give up
-    ⌊6 × 5/10⌋ = 3 and ⌊4 × 5/10⌋ = 2; his penalty ⌈5 × 110 × 0.5%⌉ = 3 goes to the fund."""
+    ⌊6 × 5/10⌋ = 3 and ⌊4 × 5/10⌋ = 2 (the exact split, whole here); his penalty ⌈5 × 110 × 0.5%⌉ = 3 goes to the fund."""
 
     def book(self, alice: int = 6, bob: int = 4) -> Book:
         def acct(cash: int, lots: int) -> dict:
@@ -230,11 +288,11 @@ class TestASolventLiquidationShrinksTheSideToo:
         assert s.after.account("dave").cash_quote == 17  # 70 − 50 − 3
         assert not any(isinstance(o, Bankrupt) for o in s.outcomes)
 
-    def test_below_a_whole_share_the_book_takes_it(self) -> None:
-        # alice 7, bob 3: ⌊7 × 5/10⌋ = 3, ⌊3 × 5/10⌋ = 1, the book the fifth lot
+    def test_below_a_whole_share_the_first_with_a_fraction_gives_the_lot(self) -> None:
+        # alice 7, bob 3: ⌊7 × 5/10⌋ = 3, ⌊3 × 5/10⌋ = 1, the fifth lot alice's (first, 3.5)
         s = step(GEN_B, self.book(7, 3), MarkPrice(110))
         sizes = {a.name: a.size_lots for a in s.after.accounts if a.size_lots}
-        assert sizes == {"alice": 4, "bob": 2, "carol": -5, "liquidity": -1}  # the rest of the market sells it
+        assert sizes == {"alice": 3, "bob": 2, "carol": -5}  # the order book takes none
 
 
 class TestWhereTheLazyHMatters:

@@ -35,12 +35,13 @@ def fresh_lemmas():
 
 
 def _mutated(monkeypatch: pytest.MonkeyPatch, old: str, new: str) -> None:
-    """``rules.pro_rata._exact_in_order`` with one token of its own text changed."""
-    source = textwrap.dedent(inspect.getsource(pro_rata._exact_in_order))
+    """``rules.pro_rata.exact_split`` (the split ``_exact_in_order`` transfers) with one token of its
+    own text changed."""
+    source = textwrap.dedent(inspect.getsource(pro_rata.exact_split))
     assert source.count(old) == 1, old
     namespace = dict(vars(pro_rata))
     exec(compile(source.replace(old, new), pro_rata.__file__, "exec"), namespace)  # noqa: S102
-    monkeypatch.setattr(pro_rata, "_exact_in_order", namespace["_exact_in_order"])
+    monkeypatch.setattr(pro_rata, "exact_split", namespace["exact_split"])
 
 
 @pytest.mark.parametrize(("payers", "capped"), [(1, True), (2, False), (3, True), (4, True)])
