@@ -11,7 +11,6 @@ import random
 
 import pytest
 import z3
-from test_cascade_in_turn import _book
 
 from solvent.rules import positions, side_index
 from solvent.rules.book import new_book
@@ -22,6 +21,7 @@ from solvent.rules.outcomes import Liquidated
 from solvent.rules.presets import load_preset
 from solvent.solver import effort
 from solvent.solver.symbolic import variable_book
+from tests.cascade_books import random_book as _book
 
 
 def _both_moves(ctx, name, counterparty, lots, price, reason):
