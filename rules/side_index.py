@@ -64,6 +64,7 @@ split's shares add up to q), written so a transfer's sign reads without that sum
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Any
 
 from solvent.rules.adl import _opposite
@@ -125,7 +126,7 @@ def lots_taken(book: Book, name: str, lots: Any) -> list[tuple[str, Any]]:
     liquidity = system(book, Role.LIQUIDITY)
     taken: list[tuple[str, Any]] = []
     given: Any = 0
-    for other, share in exact_split(weights, lots, oi):
+    for other, share in _but_the_book_last(exact_split(weights, lots, oi), weights, liquidity):
         if other == liquidity:
             continue
         taken.append((other, share))
@@ -133,6 +134,14 @@ def lots_taken(book: Book, name: str, lots: Any) -> list[tuple[str, Any]]:
     taken.append((liquidity, lots - given))
     _TAKEN[0] = (book, name, lots, tuple(taken))
     return taken
+
+
+def _but_the_book_last(split: Any, weights: list[tuple[str, Any]], liquidity: str) -> Any:
+    """The split's shares but the order book's where it is last, as in every book (its share, the
+    rest, is then not built: fewer terms for z3); the split itself where it is not."""
+    if weights and weights[-1][0] == liquidity:
+        return islice(split, len(weights) - 1)
+    return split
 
 
 def _kept(book: Book, name: str, lots: Any) -> list[tuple[str, Any]] | None:
