@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import attrs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from solvent.rules import side_index
 from solvent.rules.book import Book, new_book
@@ -317,3 +319,44 @@ class TestWhereTheLazyHMatters:
         ]
         assert s.after.account("liquidity").cash_quote == 10**6 + 200 - 150  # its gain less the charge
         assert (s.after.account("alice").cash_quote, s.after.account("bob").cash_quote) == (1_000, 1_000)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    longs=st.lists(st.integers(0, 9), min_size=1, max_size=4),
+    book_lots=st.integers(0, 9),
+    q_share=st.integers(1, 10**6),
+    deficit=st.integers(0, 10**5),
+)
+def test_against_percolators_one_factor(longs: list[int], book_lots: int, q_share: int, deficit: int) -> None:
+    """Percolator's shrink and charge by one factor (spec v11.31 §5.6): a position gives up ``q·|s|/OI``
+    and pays ``D·|s|/OI``, in exact arithmetic. The lots taken are that share rounded to a neighbouring
+    whole lot, add up to q and never exceed the position; the ``k_up`` charge is at least the deficit
+    per lot taken (``D·taken/q``) and at most two quanta above it, so within ``D/q + 2`` of percolator's
+    share, and the charges less the fund's dust are ``D``."""
+    oi = sum(longs) + book_lots
+    if oi == 0:
+        return
+    q = 1 + (q_share * (oi - 1)) // 10**6  # 1..OI
+    names = [f"l{i}" for i in range(len(longs))]
+    b = _evolve(
+        new_book(mark_quote=100, traders=("bob", *names)),
+        bob={"size_lots": -q, "cost_quote": -100 * q},
+        liquidity={"size_lots": book_lots, "cost_quote": 100 * book_lots},
+        **{n: {"size_lots": w, "cost_quote": 100 * w, "cash_quote": 10**6} for n, w in zip(names, longs, strict=True)},
+    )
+    taken = dict(side_index.lots_taken(b, "bob", q))
+    weights = dict(zip(names, longs, strict=True)) | {"liquidity": book_lots}
+    assert sum(taken.values()) == q
+    for name, w in weights.items():
+        assert (q * w) // oi <= taken[name] <= -(-(q * w) // oi) and taken[name] <= w
+    ctx, paid = side_index.charge_per_lot(Ctx(b), GEN_B.rounding, "bob", deficit, b)
+    paid_by = {t.item.source: t.item.amount_quote for t in ctx.entries if t.item.reason is Reason.SOCIALIZED_LOSS}
+    dust = sum(t.item.amount_quote for t in ctx.entries if t.item.reason is Reason.PRO_RATA_DUST)
+    assert paid == deficit and sum(paid_by.values()) - dust == deficit
+    for name, w in weights.items():
+        pays = paid_by.get(name, 0)
+        assert deficit * taken[name] <= pays * q <= deficit * taken[name] + 2 * q
+        assert abs(pays * q * oi - deficit * w * q) <= deficit * oi + 2 * q * oi  # |pays − D·w/OI| ≤ D/q + 2
+        if taken[name] == 0:
+            assert pays == 0
