@@ -44,7 +44,7 @@ rule of sessions 16-20 (:func:`_spread_back`, the finding).
 from __future__ import annotations
 
 import pytest
-from bitmex_support import book, trader
+from tests.solver.bitmex_support import book, trader
 
 from solvent.properties import catalog
 from solvent.properties.catalog import StepView

@@ -39,7 +39,7 @@ her 50: the book's 48 lots pay 2,304 and the fund's 2 leave 60, which the fund t
 from __future__ import annotations
 
 import pytest
-from bitmex_support import book, trader
+from tests.solver.bitmex_support import book, trader
 
 from solvent.properties import catalog
 from solvent.properties.story import Story
