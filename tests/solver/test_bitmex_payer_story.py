@@ -44,7 +44,6 @@ rule of sessions 16-20 (:func:`_spread_back`, the finding).
 from __future__ import annotations
 
 import pytest
-from tests.solver.bitmex_support import book, trader
 
 from solvent.properties import catalog
 from solvent.properties.catalog import StepView
@@ -57,6 +56,7 @@ from solvent.rules.outcomes import AdlFill
 from solvent.rules.presets import resolve_policy
 from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.refinement import replay
+from tests.solver.bitmex_support import book, trader
 
 BITMEX = resolve_policy("bitmex")
 FAILING = ("no-negative-equity", "loss-bounded-by-collateral", "claims-backed", "principal-protected")

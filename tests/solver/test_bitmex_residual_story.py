@@ -39,7 +39,6 @@ her 50: the book's 48 lots pay 2,304 and the fund's 2 leave 60, which the fund t
 from __future__ import annotations
 
 import pytest
-from tests.solver.bitmex_support import book, trader
 
 from solvent.properties import catalog
 from solvent.properties.story import Story
@@ -50,6 +49,7 @@ from solvent.rules.outcomes import LayerUsed, Residual
 from solvent.rules.presets import resolve_policy
 from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.refinement import replay
+from tests.solver.bitmex_support import book, trader
 
 BITMEX = resolve_policy("bitmex")
 
