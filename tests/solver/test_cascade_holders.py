@@ -158,6 +158,7 @@ def test_every_holder_stays_at_or_above_zero_through_every_turn_and_iteration(pr
     assert iterations >= 5  # not vacuous: resolutions inside the loop
 
 
+@pytest.mark.deep  # 8 s: the whole cell at N = 4; its lemmas and mutants stay in the default suite
 def test_drifts_claims_backed_at_four_traders_is_proved_by_its_parts() -> None:
     """The N = 4 table's cell: undecided (10,000,000) before, proved (7,009,742) with the holders for
     every N; no system holders' question at N; the cascade's assumption said in the verdict."""

@@ -224,6 +224,7 @@ def test_a_question_from_the_premise_is_the_one_move_argument() -> None:
     assert own.scope.assumes == ADL_FILLS_ONLY
 
 
+@pytest.mark.deep  # 16 s in the default suite (session 22's CI): the whole proof at two moves
 def test_claims_backed_at_two_moves_by_the_fund_and_the_other_pools() -> None:
     """claims-backed at K > 1 by its parts: no-negative-equity for any K (the induction), the system
     holders as the fund's claim (its own induction over events) and the fee account's and vault's.

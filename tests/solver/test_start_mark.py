@@ -194,6 +194,7 @@ def test_the_argument_at_three_moves_holds_on_bybit() -> None:
     assert sum(q.units for q in found.queries) < 2_000_000
 
 
+@pytest.mark.deep  # 6 s: the whole proof at two moves; the premise's lemmas and mutants stay in the default suite
 def test_bybit_is_proved_for_every_n_and_k_at_two_moves() -> None:
     result = prove("bybit", "no-negative-equity", Bounds(accounts=2, events=2, effort=20_000_000), minimize=False)
     assert result.verdict is Verdict.PROVED, result.summary()
@@ -223,6 +224,7 @@ def test_the_one_event_book_from_the_premise_is_its_own_start() -> None:
     assert book.role(Role.LIQUIDITY).name in {a.name for a in book.accounts}
 
 
+@pytest.mark.deep  # 9 s: the whole proof at three moves
 def test_claims_backed_at_three_moves_by_the_traders_and_the_holders_over_moves() -> None:
     """claims-backed on Bybit at N = 3, K = 3 by its parts: no-negative-equity by the start-mark
     induction (its lemmas' book, N = 2), the system holders for every N over the moves
