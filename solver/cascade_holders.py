@@ -24,12 +24,13 @@ functions, z3 exact, on a free book of three traders (every number free, the mar
    the chain, each from the book the one before left): every holder stays at or above zero.
 
 Each pro-rata split's dust ``Σ⌈T·wᵢ/W⌉ − T`` the turn or the iteration passes to the fund is given
-as ``dust ≥ 0``, an instance of the split's proved lemma (``pro_rata_lemma.Discharger``, as
-``fund_facts.turn_question`` gives it), true of every value: the premise loses no book. A book of N
-traders has splits over more payers; each share rounded up is at least its quotient, so the dust is
-at or above zero over any number of payers (:data:`ASSUMES` says so: the lemma is proved at the
-three-trader book's count). Measured (docs/solver-notes.md#drifts-claims-backed-and-bybits-principal-protected-at-n--8-session-22):
-Drift 27,672 + 26,017 units, Mango 2,409 + 10,055, the split's lemma (3 payers) 14,512 beside them.
+as ``dust ≥ 0``, an instance of the dust lemma for any number of payers (``solver.dust_lemma``: one
+payer's step on free values and an induction over the payers; ``pro_rata_lemma.Discharger`` with
+``any_payers``), true of every value: the premise loses no book. A book of N traders has splits
+over N payers; the same lemma covers them (until session 23 that was an assumption, the lemma asked
+at the three-trader book's count). Measured (docs/solver-notes.md#drifts-claims-backed-and-bybits-principal-protected-at-n--8-session-22,
+docs/solver-notes.md#drifts-dust-lemma-for-any-number-of-payers-session-23): Drift 27,672 + 26,011
+units, Mango 2,409 + 10,051, the dust lemma (any number of payers) 3,218 beside them.
 """
 
 from __future__ import annotations
@@ -46,17 +47,26 @@ from solvent.rules.ledger import Ctx
 from solvent.rules.policy import Policy
 from solvent.solver import cascade_invariant, fund_facts
 from solvent.solver.bounds import Bounds
+from solvent.solver.dust_lemma import SHAPE_PAYERS
 from solvent.solver.pro_rata_lemma import Discharger
 from solvent.solver.story import symbolic_book
-from solvent.solver.verdicts import QueryStats
+from solvent.solver.verdicts import QueryStats, Verdict
 
 #: the free book's traders: the cascade invariant's (its assumption speaks of a three-trader book)
 TRADERS = cascade_invariant.TRADERS
 #: what the turn step assumes of the engine, beside the cascade invariant's own assumption
+#: (the split's dust is the dust lemma's, proved at or above 0 for any number of payers: :data:`DUST`;
+#: until session 23 that was part of this assumption)
 ASSUMES = (
     f"{cascade_invariant.ASSUMES}; a resolution writes the system holders as on three traders but for its "
-    "split's rounding dust to the fund, at or above 0 over any number of payers (each share rounded up: "
-    "Σ⌈T·wᵢ/W⌉ ≥ T)"
+    "split's rounding dust to the fund"
+)
+#: the dust lemma, said (its steps are the questions of ``solver.dust_lemma``)
+DUST = (
+    "the split's rounding dust to the fund is at or above 0 for any number of payers (z3, exact, on free values: "
+    "the divisor positive, one payer's step S·D ≥ T·P → (S + ⌈T·w/D⌉)·D ≥ T·(P + w), the close S·D ≥ T·W → S ≥ T; "
+    f"by induction over the payers; the engine's split read term for term as that chain at 1 to {SHAPE_PAYERS} payers "
+    "and at each split the turn's lemmas read)"
 )
 #: the two lemmas' names (the trader's name after the first)
 TURN = "the turn without the cascade ({trader}'s, {n} traders, every number free) keeps every system holder at or above zero"
@@ -88,7 +98,7 @@ def _question(
     book, _ = symbolic_book(Bounds(accounts=TRADERS, events=1))
     kept = fund_facts.holders(book, claim_id)
     ctx = build(book)
-    dust = Discharger(policy.rounding, paid).facts([ctx])
+    dust = Discharger(policy.rounding, paid, any_payers=True).facts([ctx])
     premise = [book.market.mark_quote >= 1, *(book.account(h).cash_quote >= 0 for h in kept), *dust]
     return premise, z3.And(*(ctx.book.account(h).cash_quote >= 0 for h in kept))
 
@@ -124,10 +134,12 @@ def turn_lemmas(
     try:
         turn = valid(TURN.format(trader=first, n=TRADERS), *turn_question(policy, claim_id, paid))
         iteration = valid(ITERATION.format(n=TRADERS), *iteration_question(policy, claim_id, paid))
-    finally:  # the split lemmas the lemmas used, paid whether both held or not
+    finally:  # the dust lemma the lemmas used, paid whether both held or not
         for split in paid.values() if used is not None else ():
             used(split.stats)
+    dust = [DUST] if any(lemma.verdict is Verdict.PROVED for lemma in paid.values()) else []
     return (
+        *dust,
         f"{turn} (z3, exact)",
         f"{iteration} (z3, exact)",
         LOOP,
@@ -138,6 +150,7 @@ def turn_lemmas(
 
 __all__ = [
     "ASSUMES",
+    "DUST",
     "ITERATION",
     "LOOP",
     "TRADERS",

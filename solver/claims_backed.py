@@ -282,7 +282,9 @@ def by_parts(
     t_own = next((o for o in traders.obligations if o.obligation == TRADERS), None)
     t_scope = traders.scope if t_own is None or t_own.scope is None else t_own.scope
     said_by = [a for a in (t_scope.assumes, own.scope.assumes) if a]
-    scope = attrs.evolve(own.scope, assumes="; ".join(dict.fromkeys(said_by)) or t_scope.assumes)
+    # every N only where both parts are proved for every N (else the question's N: the traders' part covers it)
+    accounts = own.scope.accounts if t_scope.accounts is None else (own.scope.accounts or bounds.accounts)
+    scope = attrs.evolve(own.scope, accounts=accounts, assumes="; ".join(dict.fromkeys(said_by)) or t_scope.assumes)
     claim = ObligationResult(CLAIM, Verdict.PROVED, "", scope)
     obligations = (claim, *(o for o in system.obligations if o.obligation != SYSTEM_ID))
     verdict, reason = combine(list(obligations))
@@ -676,8 +678,12 @@ def _every_n(policy: Any, bounds: Bounds, lemmas: tuple[str, ...], units: int) -
     from solvent.solver.prove import _then_transfers, scope_of
 
     assumes = every_n_assumes(policy, bounds)
-    on = "two traders, each turn's parts on three" if EVERY_N_ASSUMES_CASCADE in assumes else "two traders"
-    scope = attrs.evolve(scope_of(bounds), assumes=assumes)
+    cascade = EVERY_N_ASSUMES_CASCADE in assumes
+    on = "two traders, each turn's parts on three" if cascade else "two traders"
+    # all N where the argument's every step is a lemma but what ``assumes`` says (the socialized loss's
+    # turn step, its split's dust proved for any number of payers since session 23); the payer's and the
+    # vault's routes keep the question's N (docs/solver-notes.md#drifts-dust-lemma-for-any-number-of-payers-session-23)
+    scope = attrs.evolve(scope_of(bounds), assumes=assumes, **({"accounts": None} if cascade else {}))
     said = (
         f"for every N by induction over the sweep's turns (z3, exact, on {on}; {assumes}); "
         f"the non-negative transfers at N = {bounds.accounts}: "

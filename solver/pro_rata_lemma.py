@@ -35,7 +35,7 @@ import z3
 from solvent.rules.ledger import Ctx, InternalError, Reason
 from solvent.rules.rounding import ProRata, RoundingRule, SideIndex
 from solvent.rules.side_index import charge_k_up
-from solvent.solver import effort, wall
+from solvent.solver import dust_lemma, effort, wall
 from solvent.solver.bounds import Bounds
 from solvent.solver.exact_split_lemma import ExactSplits, charge_on_free_book
 from solvent.solver.linearize import Linearizer
@@ -276,9 +276,14 @@ class Discharger:
     pro-rata split whose lemma is proved (:func:`split_lemma`). Each lemma used is charged to the
     question's build once (its units, :func:`effort.charge`) and listed in :attr:`used`."""
 
-    def __init__(self, rounding: RoundingRule, paid: dict[tuple[Any, ...], SplitLemma] | None = None) -> None:
+    def __init__(
+        self, rounding: RoundingRule, paid: dict[tuple[Any, ...], Any] | None = None, *, any_payers: bool = False
+    ) -> None:
         self.rounding = rounding
-        self.used: dict[tuple[Any, ...], SplitLemma] = {}
+        #: a split's dust by the lemma for any number of payers (``solver.dust_lemma``, asked once for
+        #: every split whose engine terms are its chain), not by the lemma at the split's own count
+        self.any_payers = any_payers
+        self.used: dict[tuple[Any, ...], Any] = {}
         #: the lemmas the question already paid for, shared by the dischargers of one question's parts
         #: (``fund_facts``: one per trader's turn): each charged once (default: this one's own)
         self.paid = self.used if paid is None else paid
@@ -325,8 +330,17 @@ class Discharger:
 
     def _covers(self, amount: Any, split: bool, side: bool) -> bool:
         instance = dust_instance(amount, self.rounding, self._built) if split else None
+        if instance is not None and self.any_payers:
+            payers, capped = len(instance[1]), instance[2]
+            key: tuple[Any, ...] = ("any payers", capped)
+            if key not in self.used:
+                self.used[key] = dust_lemma.dust_lemma(self.rounding, capped=capped)
+                if self.paid is self.used or key not in self.paid:
+                    self.paid[key] = self.used[key]
+                    effort.charge(self.used[key].units)
+            return self.used[key].verdict is Verdict.PROVED and dust_lemma.fits(self.rounding, payers, capped=capped)
         if instance is not None:
-            key: tuple[Any, ...] = (len(instance[1]), instance[2])
+            key = (len(instance[1]), instance[2])
         else:
             per_lot = side_instance(amount, self._built) if side else None
             if per_lot is None:
