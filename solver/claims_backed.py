@@ -281,7 +281,9 @@ def by_parts(
             return attrs.evolve(stop, transfers=moved if stop.result is None else None)
     t_own = next((o for o in traders.obligations if o.obligation == TRADERS), None)
     t_scope = traders.scope if t_own is None or t_own.scope is None else t_own.scope
-    said_by = [a for a in (t_scope.assumes, own.scope.assumes) if a]
+    both = [a for a in (t_scope.assumes, own.scope.assumes) if a]
+    # each said once: one part's that the other's contains (the cascade's holders restate the traders') is dropped
+    said_by = [a for a in both if not any(a != b and a in b for b in both)]
     # every N only where both parts are proved for every N (else the question's N: the traders' part covers it)
     accounts = own.scope.accounts if t_scope.accounts is None else (own.scope.accounts or bounds.accounts)
     scope = attrs.evolve(own.scope, accounts=accounts, assumes="; ".join(dict.fromkeys(said_by)) or t_scope.assumes)

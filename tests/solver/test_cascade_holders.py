@@ -33,8 +33,8 @@ from solvent.rules.presets import resolve_policy
 from solvent.solver import cascade_holders, cascade_invariant, claims_backed, effort, fund_facts, wall
 from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.compositional import _Checker, _Failed
-from solvent.solver.prove import prove
-from solvent.solver.verdicts import Verdict
+from solvent.solver.prove import prove, scope_of
+from solvent.solver.verdicts import ObligationResult, ProofResult, Verdict
 from tests.cascade_books import random_book
 
 UNITS = 2_000_000
@@ -163,13 +163,42 @@ def test_every_holder_stays_at_or_above_zero_through_every_turn_and_iteration(pr
     assert iterations >= 5  # not vacuous: resolutions inside the loop
 
 
+def _traders(bounds: Bounds, accounts: int | None) -> ProofResult:
+    """no-negative-equity proved (an answer ``solvent check`` would give claims-backed) on ``accounts``
+    (None: every N) with the cascade invariant's assumption."""
+    scope = attrs.evolve(scope_of(bounds), accounts=accounts, assumes=cascade_invariant.ASSUMES)
+    own = ObligationResult(claims_backed.TRADERS, Verdict.PROVED, "", scope)
+    return ProofResult("drift", claims_backed.TRADERS, Verdict.PROVED, scope, 0.0, "", obligations=(own,))
+
+
+@pytest.mark.parametrize("traders", [None, 4])
+def test_the_claim_is_for_every_n_only_where_both_parts_are(traders: int | None) -> None:
+    """The traders' part given: the holders by the argument (for every N, the dust a lemma: no longer
+    assumed) and the transfers at N = 4 out of a small budget. The claim's own obligation is proved for
+    every N where the traders' part is, at N = 4 where it is only there; each assumption said once."""
+    bounds = for_policy(Bounds(accounts=4, events=1, effort=520_000), resolve_policy("drift"))
+    result = prove(
+        "drift", "claims-backed", bounds, minimize=False, given={claims_backed.TRADERS: _traders(bounds, traders)}
+    )
+    claim = next(o for o in result.obligations if o.obligation == claims_backed.CLAIM)
+    assert claim.verdict is Verdict.PROVED, result.summary()
+    assert claim.scope.accounts == traders
+    assert result.proved_scope.accounts == 4 or result.verdict is not Verdict.PROVED
+    assert claim.scope.assumes.count(cascade_invariant.ASSUMES) == 1
+    assert cascade_holders.ASSUMES in claim.scope.assumes and "any number of payers" not in claim.scope.assumes
+    assert cascade_holders.DUST in result.lemmas
+
+
 @pytest.mark.deep  # 8 s: the whole cell at N = 4; its lemmas and mutants stay in the default suite
 def test_drifts_claims_backed_at_four_traders_is_proved_by_its_parts() -> None:
-    """The N = 4 table's cell: undecided (10,000,000) before, proved (7,009,742) with the holders for
-    every N; no system holders' question at N; the cascade's assumption said in the verdict."""
+    """The N = 4 table's cell: undecided (10,000,000) before session 22, proved (7,009,742) with the
+    holders for every N; since session 23 the dust a lemma for any number of payers (3,218 units where
+    the split's lemma at three payers took 14,512): the claim proved for every N (6,998,448), the
+    transfers at N = 4; no system holders' question at N; what the argument still assumes said."""
     result = prove("drift", "claims-backed", Bounds(accounts=4, events=1, effort=10_000_000), minimize=False)
     assert result.verdict is Verdict.PROVED, result.summary()
-    assert result.scope.accounts == 4
+    assert result.scope.accounts is None and result.proved_scope.accounts == 4
     assert cascade_holders.ASSUMES in result.scope.assumes
+    assert "any number of payers" not in result.scope.assumes
     assert not any(q.name == SYSTEM for q in result.queries)
-    assert result.units == 7_009_742
+    assert result.units == 6_998_448
