@@ -1,0 +1,132 @@
+"""A finding (session 23): BitMEX's per-trader claims are false at K = 2 moves, by the fund's own
+deleveraging of a deficit it took over.
+
+One move ends with the fund below zero holding lots: alice, short 1,000 lots on her initial margin
+(20: 1% of 2,000), goes bankrupt as the lot value doubles (2 → 4); the fund, long 490 with no cash,
+pays her its 980 (its lots' gain), sends half its lots to the book before the turns, and of her
+1,000 lots the book takes 955 at the gap ⌈1,000 / 1,000⌉ = 1 a lot; the 45 left close into the
+fund at the mark and it takes over the 45 they leave unpaid (``bankruptcy.fund_takes_over``): the
+fund at −45, still long 200. Charlie, short 200 on 600, loses 400 on the move and is not
+liquidated (200 of equity against a maintenance of 4).
+
+The next move (the mark unchanged, or any other) starts the sweep with the fund's own bankruptcy
+(``rules.pool_bankruptcy``): a fund below zero holding a position is deleveraged against the traders
+opposite it at its own bankruptcy price, ``⌈D / |S|⌉ = ⌈45 / 200⌉ = 1`` a lot beyond the mark. The
+only trader opposite is charlie (alice is flat): he buys his 200 lots back at 1 a lot above the
+mark, pays 200 for a move of 0, and ends flat at exactly 0; with one quantum less cash, at −1, flat
+and never liquidated again. ``no-negative-equity`` and ``loss-bounded-by-collateral`` fail; at one
+move they are proved for every N (the fund's charge is within the move from a fund not below zero
+before it, ``payer_lemma.pool_charge_question``'s ``c₀ ≥ 0``), and this is what the takeover leaves
+for the next move.
+
+Not a rule BitMEX documents: its ADL closes the traders opposite *the liquidated order* "at the
+bankruptcy price of the liquidated order" (docs/venues.md#bitmex-adl), and no trader owes more than
+the margin posted (docs/venues.md#bitmex-negative-balances). Here the deficit came from alice's
+short, and charlie, short like her, pays it through the fund's long lots, at a price beyond the
+mark; model.md's reason for the fund's own price ("never worse for a winner than the order's own:
+the fund's deficit is at most the held lots' loss beyond that price",
+docs/model.md#the-funds-own-bankruptcy) no longer holds once the fund takes over what ADL leaves
+(session 20). bitmex accepts neither claim, and neither is accepted here: a finding for the lead
+(docs/solver-notes.md#bitmex-at-k--3-the-funds-own-deleveraging-after-a-takeover-session-23).
+"""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+
+from solvent.properties import catalog
+from solvent.properties.story import Story
+from solvent.rules import engine
+from solvent.rules.book import Account, Book, Market, Role
+from solvent.rules.events import MarkPrice
+from solvent.rules.ledger import Reason
+from solvent.rules.margin import equity
+from solvent.rules.presets import resolve_policy
+from solvent.solver.bounds import Bounds, for_policy
+from solvent.solver.refinement import replay
+
+BITMEX = resolve_policy("bitmex")
+CLAIMS = ("no-negative-equity", "loss-bounded-by-collateral")
+#: the question the bench asks (N = 3, K = 3): the story's book and moves are within it
+BOUNDS = for_policy(Bounds(accounts=3, events=3), BITMEX)
+#: charlie's cash at which he ends the second move at exactly 0
+EXACT = 600
+
+
+def _story(charlie_cash: int, marks: tuple[int, ...] = (4, 4)) -> Story:
+    """Alice short 1,000 on 20 and charlie short 200 on ``charlie_cash``, opened at the lot value 2;
+    the fund long 490 with no cash, the book long 710; then mark moves to ``marks``."""
+
+    def trader(name: str, cash: int, size: int) -> Account:
+        return Account(name=name, cash_quote=cash, size_lots=size, cost_quote=size * 2, principal_quote=cash)
+
+    accounts = (
+        trader("alice", 20, -1_000),
+        trader("charlie", charlie_cash, -200),
+        Account(name="liquidity", role=Role.LIQUIDITY, size_lots=710, cost_quote=1_420),
+        Account(name="insurance_fund", role=Role.INSURANCE_FUND, size_lots=490, cost_quote=980),
+        *(Account(name=r.value, role=r) for r in (Role.FEE_ACCOUNT, Role.BACKSTOP_VAULT, Role.VENUE, Role.CLEARING)),
+    )
+    book = Book(market=Market(name="PERP", mark_quote=2, previous_mark_quote=2), accounts=accounts)
+    return Story(
+        attrs.evolve(book, net_deposits_quote=20 + charlie_cash), tuple(MarkPrice(price_quote=m) for m in marks)
+    )
+
+
+def _after(story: Story) -> list[Book]:
+    books, book = [], story.book
+    for event in story.events:
+        book = engine.step(BITMEX, book, event).after
+        books.append(book)
+    return books
+
+
+def test_the_first_move_leaves_the_fund_below_zero_holding_lots_and_charlie_solvent() -> None:
+    first, _ = _after(_story(EXACT))
+    fund, charlie = first.role(Role.INSURANCE_FUND), first.account("charlie")
+    assert (fund.cash_quote, fund.size_lots) == (-45, 200)
+    assert (charlie.size_lots, equity(BITMEX.margin, charlie)) == (-200, 200)  # not liquidated
+    assert first.account("alice").size_lots == 0 and first.account("alice").cash_quote == 0
+
+
+@pytest.mark.parametrize("claim", CLAIMS)
+@pytest.mark.parametrize(("cash", "end"), [(EXACT, 0), (EXACT - 1, -1), (EXACT + 1, 1)])
+def test_the_funds_own_deleveraging_takes_charlie_below_zero(claim: str, cash: int, end: int) -> None:
+    """The second move at the same mark: the fund is deleveraged against charlie at ⌈45 / 200⌉ = 1 a lot
+    beyond the mark, 200 for a move of 0; he ends flat at his cash less 600, the claim failing by the
+    quantum below it. Within the prover's bounds and start (N = 3, K = 3), replayed on the engine."""
+    story = _story(cash)
+    result = replay(BITMEX, catalog.get(claim), story, BOUNDS)
+    assert result.outside == () and not result.rejected
+    assert bool(result.violates) == (end < 0)
+    second = result.steps[1]
+    charlie = second.after.account("charlie")
+    assert (charlie.size_lots, charlie.cash_quote) == (0, end)
+    [paid] = [t for t in second.transfers if t.reason is Reason.ADL]
+    assert (paid.source, paid.destination, paid.amount_quote) == ("charlie", "insurance_fund", 200)
+    assert claim not in BITMEX.accepts
+
+
+@pytest.mark.parametrize("claim", CLAIMS)
+def test_a_winner_pays_beyond_the_move_too(claim: str) -> None:
+    """The second move halves back towards charlie (4 → 3): he gains 200, and the fund, at −245 on its
+    200 lots after settlement, charges him ⌈245 / 200⌉ = 2 a lot for a move of 1: 400. Three moves,
+    the third at the same mark: he stays flat at −1."""
+    story = _story(EXACT - 1, (4, 3, 3))
+    result = replay(BITMEX, catalog.get(claim), story, BOUNDS)
+    assert result.outside == () and not result.rejected and result.violates
+    assert result.failed_at == 1
+    assert result.steps[1].after.account("charlie").cash_quote == EXACT - 1 - 600
+
+
+@pytest.mark.parametrize("claim", CLAIMS)
+def test_without_the_funds_own_deleveraging_charlie_keeps_his_lots(claim: str, monkeypatch) -> None:
+    """The fund's own bankruptcy mutated away (``deleverage_pools`` a no-op): the fund stays at −45
+    holding its lots, charlie keeps his 200 lots and his 200 of equity; the story breaks neither
+    claim. So it is that rule, after the takeover, that charges him."""
+    monkeypatch.setattr(engine, "deleverage_pools", lambda policy, ctx: ctx)
+    result = replay(BITMEX, catalog.get(claim), _story(EXACT - 1), BOUNDS)
+    assert not result.violates
+    charlie = result.steps[-1].after.account("charlie")
+    assert (charlie.size_lots, equity(BITMEX.margin, charlie)) == (-200, 199)
