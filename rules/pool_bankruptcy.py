@@ -36,7 +36,11 @@ bankruptcy price of the initial liquidated order", and uses the fund first; the 
 holds every position it took over as one (their orders' prices are not kept), and the price at
 which its balance is exactly zero is the one that spends the pool first and no more. Per lot it is
 never worse for a winner than the order's own bankruptcy price: the pool's deficit is at most the
-held lots' loss beyond that price (docs/model.md#the-funds-own-bankruptcy).
+held lots' loss beyond that price (docs/model.md#the-funds-own-bankruptcy). Not so where the fund also
+takes over what ADL leaves (``bankruptcy.fund_takes_over``, BitMEX): a deficit taken over from the
+other side is then handed to the traders opposite the fund's lots, beyond the move (found in session
+23, tests/solver/test_bitmex_fund_deleverage_story.py; the rule unchanged, the lead's decision:
+docs/solver-notes.md#bitmex-at-k--3-the-funds-own-deleveraging-after-a-takeover-session-23).
 """
 
 from __future__ import annotations

@@ -152,6 +152,7 @@ def fits(policy: Policy, bounds: Bounds) -> bool:
     moves = set(bounds.event_kinds) == {"mark"} and bounds.markets == 1 and not bounds.assets and not bounds.isolated
     # not where the fund takes over (BitMEX): the fund's own deleveraging is a charge within the move
     # only from a fund not below zero before it, which the takeover need not leave for the next move
+    # (and the claims are false there over moves: solver.takeover_moves finds the story)
     # (where the queue may skip, dYdX, the premise carries the ghost price across accounts: ``ghost``)
     plain = (applies(policy) is None or ghost(policy, bounds)) and not takes_over(policy)
     return bounds.events > 1 and moves and bounds.start_margin not in (PREMISE, GHOST_START) and plain
