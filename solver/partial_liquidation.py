@@ -55,6 +55,7 @@ maintenance is not: a third move can bankrupt it where whole liquidation left no
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -203,10 +204,12 @@ class CascadeQuery:
     first_alike: Any = True
 
     @classmethod
-    def build(cls, policy: Policy, bounds: Bounds) -> CascadeQuery:
+    def build(cls, policy: Policy, bounds: Bounds, prices: Sequence[int] = ()) -> CascadeQuery:
+        """``prices``: the starting mark followed by each move's mark, fixed (a point of
+        :func:`grid_points`); none: every mark a variable within the bounds."""
         with effort.building(bounds.effort) as meter:
-            book, variables = symbolic_book(bounds)
-            story_slots = slots(book, bounds)
+            book, variables = symbolic_book(bounds, prices[0] if prices else None)
+            story_slots = slots(book, bounds, prices[1:])
             partial = run(policy, book, story_slots)
             whole = run(whole_liquidation(policy), book, story_slots)
             held = [a.holds for a in book_assumptions(policy, book, bounds)]
@@ -474,6 +477,89 @@ def by_lemmas(policy: Policy, bounds: Bounds, units: int, total: int) -> tuple[b
     return True, stats, ""
 
 
+# --- the refutation searched first on a price grid ---------------------------------------------
+
+#: The starting mark of the grid's stories: 10⁶ quanta, where a move of x ppm of it is x quanta,
+#: exactly (no rounding between the move bound and the move)
+GRID_MARK = PPM
+#: A probe searches its refutation on the grid (:func:`grid_points`) first, within this share (1/n)
+#: of its units, each point with what the points before it left. Every mark fixed, ``size × price``
+#: is linear: Hyperliquid at 33,249 ppm, the first point's story in 0.40M units (its build 1.14M),
+#: where the product query over every mark, asked as the search asks it (a question), was undecided
+#: within 30M; at 33,250 the four points are unsat in 0.46-0.78M each
+#: (docs/solver-notes.md#hyperliquids-extra-bad-debt-exact-again-session-23)
+GRID_SHARE = 4
+
+
+def grid_points(bounds: Bounds) -> list[tuple[int, ...]]:
+    """The marks of the grid's stories: :data:`GRID_MARK` first, then each move the largest within
+    ``bounds.max_move_ppm`` of the mark before it (``⌊p·g/10⁶⌋`` quanta), up or down. Every move
+    the same way first, up then down (a cascade is a run of moves one way, and what a partial order
+    leaves open is bankrupt only by a move against it), then the mixed ones in
+    ``itertools.product``'s order. Only points whose every mark lies in the price bounds; none
+    without a move bound, with an event other than a mark, or on more than one market."""
+    g = bounds.max_move_ppm
+    if (
+        g is None
+        or tuple(bounds.event_kinds) != ("mark",)
+        or len(bounds.market_names) != 1
+        or not bounds.min_price <= GRID_MARK <= bounds.max_price
+    ):
+        return []
+    ways = sorted(itertools.product((1, -1), repeat=bounds.events), key=lambda way: len(set(way)) > 1)
+    out = []
+    for way in ways:
+        marks = [GRID_MARK]
+        for direction in way:
+            marks.append(marks[-1] + direction * (marks[-1] * g // PPM))
+        if all(bounds.min_price <= m <= bounds.max_price for m in marks):
+            out.append(tuple(marks))
+    return out
+
+
+def _marks_text(prices: Sequence[int]) -> str:
+    return "marks " + " → ".join(f"{p:,}" for p in prices)
+
+
+def on_grid(
+    policy: Policy, bound_ppm: int, bounds: Bounds, units: int
+) -> tuple[Counterexample | None, list[QueryStats], tuple[int, ...]]:
+    """A story breaking the bound on one of :func:`grid_points` (the product query built with its
+    marks fixed, exact, each point with what the points before it left of ``units``, building
+    included), replayed on the concrete engine (:func:`confirm`); the stats of every check; the
+    point's marks. No story there says nothing about the bound. Call within ``effort.question()``."""
+    stats: list[QueryStats] = []
+    for prices in grid_points(bounds):
+        left = units - sum(q.units for q in stats)
+        if left <= 0:
+            break
+        started = time.perf_counter()
+        try:
+            query = CascadeQuery.build(policy, attrs.evolve(bounds, effort=left), prices)
+        except OutOfEffort as stop:
+            stats.append(QueryStats(f"build ({_marks_text(prices)})", "out of effort", 0.0, units=stop.limit))
+            break
+        stats.append(
+            QueryStats(
+                f"build ({_marks_text(prices)})", "built", time.perf_counter() - started, units=query.build_units
+            )
+        )
+        left -= query.build_units
+        if left <= 0:
+            break
+        goal = [*query.assumptions, query.violation(bound_ppm)]
+        answer = wall.check(goal, query.inputs, left, bounds.safety_net)
+        stats.append(
+            QueryStats(
+                f"{CLAIM_ID} ({_marks_text(prices)})", f"{answer.result} (exact)", answer.seconds, units=answer.units
+            )
+        )
+        if answer.result == "sat":
+            story = decode(query.book, query.slots, wall.evaluator(answer.values, query.inputs))
+            return confirm(policy, bound_ppm, story, bounds), stats, prices
+    return None, stats, ()
+
+
 def decide(policy: Policy, bound_ppm: int, bounds: Bounds) -> tuple[ProofResult, None]:
     """One probe at ``bound_ppm``: PROVED (unsat of the exact product query), REFUTED (a model
     replayed on the concrete engine under both policies and breaking the bound there), or UNKNOWN
@@ -496,6 +582,21 @@ def decide(policy: Policy, bound_ppm: int, bounds: Bounds) -> tuple[ProofResult,
                 queries=first,
             ), None
         base = attrs.evolve(base, reason=f"by lemmas: {why}")
+    # the refutation searched first on the price grid, within a share of what is left
+    found, grid_stats, marks = on_grid(
+        policy, bound_ppm, bounds, max(bounds.effort - sum(q.units for q in first), 1) // GRID_SHARE
+    )
+    first += tuple(grid_stats)
+    if found is not None:
+        return attrs.evolve(
+            base,
+            verdict=Verdict.REFUTED,
+            reason="",
+            method=f"{base.method}; refuted on a price grid ({_marks_text(marks)})",
+            seconds=time.perf_counter() - started,
+            queries=first,
+            counterexample=found,
+        ), None
     spent = sum(q.units for q in first)
     try:
         query = CascadeQuery.build(policy, attrs.evolve(bounds, effort=max(bounds.effort - spent, 1)))
@@ -574,6 +675,8 @@ __all__ = [
     "confirm",
     "decide",
     "extra_of",
+    "grid_points",
+    "on_grid",
     "partial_applies",
     "whole_liquidation",
 ]
