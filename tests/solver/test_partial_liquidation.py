@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import attrs
 import pytest
-import z3
 
 import solvent.solver.thresholds as th
 from solvent.rules.arith import PPM
 from solvent.rules.outcomes import Bankrupt, Liquidated
 from solvent.rules.presets import load_preset
 from solvent.solver import partial_liquidation as partial
-from solvent.solver.effort import fresh_context, question
+from solvent.solver.effort import question
 from solvent.solver.thresholds import ThresholdStatus
 from solvent.solver.verdicts import Verdict
 from tests.solver.test_thresholds import _short_at_its_margin
@@ -28,30 +27,17 @@ QUESTION = "partial-liquidation-extra-bad-debt"
 ANSWER = 33_250  # ppm of the long open interest, two moves of at most 5%, one trader
 
 
-def _probe(policy, value: int, effort: int = 12_000_000, *, as_the_search_asks: bool = True):
+def _probe(policy, value: int, effort: int = 30_000_000):
     """One probe as ``threshold`` makes it: a question of its own (``effort.question``), so the
     caller's z3 context is put back after it (``fresh_context()`` alone left it replaced until
-    session 22: tests/z3_context.py).
-
-    ``as_the_search_asks=False``: from a fresh z3 context outside a question, the caller's context
-    put back after it, as this test asked every probe until session 22. For the refutation one ppm
-    below the answer only: asked as a question it is undecided within 30M units at 246bc47 (29.6M:
-    the whole query unknown at 7.2M, the kept-open case at 21.2M), where from a fresh context z3
-    finds the story in 3.0M (a fresh process). Its units then depend on what the process did before
-    (its releases are not held), but the story is replayed on the concrete engine below, whichever
-    way z3 found it (docs/solver-notes.md#clean-ups-units-unchanged-session-22)."""
+    session 22: tests/z3_context.py). Until session 23 the refutation one ppm below Hyperliquid's
+    answer was asked here from a fresh context outside a question, where z3 found it in 3.0M units,
+    and was undecided within 30M as the search asks it; it is now found on the price grid first
+    (``partial_liquidation.on_grid``) either way."""
     q = th.questions()[QUESTION]
     s = q.setup(policy, value, th.default_bounds(accounts=q.accounts(policy), effort=effort))
-    if as_the_search_asks:
-        with question():
-            result, _ = s.decide(s)
-        return s, result
-    caller = z3.z3._main_ctx
-    fresh_context()
-    try:
+    with question():
         result, _ = s.decide(s)
-    finally:
-        z3.z3._main_ctx = caller
     return s, result
 
 
@@ -83,29 +69,10 @@ def test_the_largest_bound_a_story_breaks_is_one_below_its_share(extra: int, oi:
     assert partial.Extra(3, 3, oi).largest_broken() is None  # nothing added breaks nothing
 
 
-def test_proved_at_the_answer_and_refuted_one_ppm_below_by_a_replayed_story() -> None:
-    _, at = _probe(HYPERLIQUID, ANSWER)
-    assert at.verdict is Verdict.PROVED, at.reason
-    # the whole product query undecided within its quarter, then proved by cases on the first move
-    # (as a question: 9,146,769 of the 12M units, the cases 69,793 and 5,195,993; 6,877,025 from a
-    # fresh context outside a question, as asked until session 22)
-    cases = {q.name: q.result for q in at.queries if q.name.startswith(partial.CLAIM_ID)}
-    assert cases == {
-        partial.CLAIM_ID: "unknown (exact)",
-        f"{partial.CLAIM_ID} ({partial.ALIKE})": "unsat (exact)",
-        f"{partial.CLAIM_ID} ({partial.KEPT_OPEN})": "unsat (exact)",
-    }
-    # 30M units: since the liquidator vault's own ADL (rules/pool_bankruptcy.py) joined every step,
-    # 12M leaves the refutation unknown (measured: refuted within 30M, 26 s at load 6.5); as the
-    # search asks it (a question) undecided within 30M since (session 22): see _probe
-    s, below = _probe(HYPERLIQUID, ANSWER - 1, effort=30_000_000, as_the_search_asks=False)
-    assert below.verdict is Verdict.REFUTED and below.counterexample is not None, below.reason
-    story = below.counterexample.story
+def _the_mechanism(story) -> None:
+    """Partial liquidation leaves part of the position open after the first move, which is bankrupt
+    in the second; whole liquidation closes it in the first."""
     extra = partial.extra_of(HYPERLIQUID, story)
-    assert extra.breaks(ANSWER - 1) and not extra.breaks(ANSWER)
-    assert s.breaks(story)
-    # the mechanism: partial liquidation leaves part of the position open after the first move,
-    # which is bankrupt in the second; whole liquidation closes it in the first
     _, partial_steps = partial._concrete_bad_debt(HYPERLIQUID, story)
     _, whole_steps = partial._concrete_bad_debt(partial.whole_liquidation(HYPERLIQUID), story)
     liquidated = {o.account for o in partial_steps[0].outcomes if isinstance(o, Liquidated)}
@@ -113,6 +80,85 @@ def test_proved_at_the_answer_and_refuted_one_ppm_below_by_a_replayed_story() ->
     assert all(whole_steps[0].after.account(n).size_lots == 0 for n in liquidated)
     assert any(isinstance(o, Bankrupt) and o.account in liquidated for o in partial_steps[1].outcomes)
     assert extra.whole_quote < extra.partial_quote
+
+
+@pytest.mark.deep
+def test_proved_at_the_answer_and_refuted_one_ppm_below_by_a_replayed_story() -> None:
+    """``solvent thresholds hyperliquid --question partial-liquidation-extra-bad-debt``, the CLI's
+    defaults (30M units a probe): exact, proved at 33,250 and refuted one ppm below by a story both
+    policies replay, in two probes (about 25 s). Each probe a question of its own, as the search
+    asks it: since session 21 the refutation at 33,249 was undecided within 30M so (29.6M: the
+    product query unknown at 7.2M, the kept-open case at 21.2M) and the answer bounded
+    33,247-33,250; the price grid finds it in 1.5M (session 23)."""
+    t = th.threshold(HYPERLIQUID, QUESTION)
+    assert t.status is ThresholdStatus.EXACT, t.note
+    assert (t.proved_at, t.refuted_at) == (ANSWER, ANSWER - 1)
+    assert [p.value for p in t.probes] == [ANSWER, ANSWER - 1]
+    # the proof: no story on the grid's four points, the product query undecided within its
+    # quarter, then proved by cases on the first move (14,933,208 units at b8e6933)
+    assert t.proof is not None
+    checks = {q.name: q.result for q in t.proof.queries if q.name.startswith(partial.CLAIM_ID)}
+    on_grid = [r for name, r in checks.items() if "(marks " in name]
+    assert on_grid == ["unsat (exact)"] * 4
+    assert checks[partial.CLAIM_ID] == "unknown (exact)"
+    assert checks[f"{partial.CLAIM_ID} ({partial.ALIKE})"] == "unsat (exact)"
+    assert checks[f"{partial.CLAIM_ID} ({partial.KEPT_OPEN})"] == "unsat (exact)"
+    story = t.counterexample.story
+    extra = partial.extra_of(HYPERLIQUID, story)
+    assert extra.breaks(ANSWER - 1) and not extra.breaks(ANSWER)
+    s = th.questions()[QUESTION].setup(HYPERLIQUID, ANSWER - 1, th.default_bounds(accounts=1))
+    assert s.breaks(story)
+    _the_mechanism(story)
+
+
+def test_the_grid_moves_each_mark_by_its_bound_same_way_first() -> None:
+    """The grid's marks: 10⁶ quanta, then each move the largest within 5% of the mark before it
+    (one quantum more is beyond the bound), both moves up, both down, then the mixed ones. A point
+    is dropped where a mark leaves the price bounds; no grid without a move bound, where 10⁶ is
+    outside the prices, or for events other than marks."""
+    bounds = th.questions()[QUESTION].setup(HYPERLIQUID, ANSWER, th.default_bounds(accounts=1)).bounds
+    points = partial.grid_points(bounds)
+    assert points == [
+        (1_000_000, 1_050_000, 1_102_500),
+        (1_000_000, 950_000, 902_500),
+        (1_000_000, 1_050_000, 997_500),
+        (1_000_000, 950_000, 997_500),
+    ]
+    for marks in points:
+        for p, q in zip(marks, marks[1:], strict=False):
+            assert abs(q - p) * PPM <= bounds.max_move_ppm * p < (abs(q - p) + 1) * PPM
+    odd = attrs.evolve(bounds, max_move_ppm=33_333)  # ⌊p·g/10⁶⌋ rounds toward the mark before
+    assert partial.grid_points(odd)[0] == (1_000_000, 1_033_333, 1_067_777)
+    assert partial.grid_points(attrs.evolve(bounds, max_price=1_102_499))[0] == (1_000_000, 950_000, 902_500)
+    assert len(partial.grid_points(attrs.evolve(bounds, max_price=1_102_500))) == 4
+    assert partial.grid_points(attrs.evolve(bounds, min_price=1_000_001)) == []
+    assert partial.grid_points(attrs.evolve(bounds, max_move_ppm=None)) == []
+    assert partial.grid_points(attrs.evolve(bounds, event_kinds=("mark", "trade"))) == []
+    three = partial.grid_points(attrs.evolve(bounds, events=3))
+    assert len(three) == 8 and three[:2] == [
+        (1_000_000, 1_050_000, 1_102_500, 1_157_625),
+        (1_000_000, 950_000, 902_500, 857_375),
+    ]
+
+
+def test_the_refutation_one_ppm_below_is_found_on_the_grid_first() -> None:
+    """Hyperliquid at 33,249 ppm, asked as the search asks it (a question) within 10M units: the
+    first point of the grid (both moves up 5%) holds a story, 1,539,807 units with its build, which
+    breaks 33,249 and not 33,250 on the concrete engine (a short of 10 lots with 20% closed on the
+    first move, the rest bankrupt on the second: 332,491 quanta against a long open interest of
+    10,000,000). Without the grid the probe is undecided within these units (the product query over
+    every mark, unknown at its quarter and in the kept-open case)."""
+    s, below = _probe(HYPERLIQUID, ANSWER - 1, effort=10_000_000)
+    assert below.verdict is Verdict.REFUTED and below.counterexample is not None, below.reason
+    assert "refuted on a price grid (marks 1,000,000 → 1,050,000 → 1,102,500)" in below.method
+    assert [q.result for q in below.queries] == ["built", "sat (exact)"]
+    story = below.counterexample.story
+    assert [e.price_quote for e in story.events] == [1_050_000, 1_102_500]
+    assert story.book.market.mark_quote == 1_000_000
+    extra = partial.extra_of(HYPERLIQUID, story)
+    assert extra.breaks(ANSWER - 1) and not extra.breaks(ANSWER)
+    assert s.breaks(story)
+    _the_mechanism(story)
 
 
 def test_the_first_hint_is_the_share_a_short_left_open_owes_on_the_second_move() -> None:
