@@ -422,9 +422,23 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
                 else ""
             )
             + "), and from it each move keeps the claim (the payer's side of ADL: a bankrupt account that met "
-            "the premise closes the winners at a gap per lot at most the move, each trader's contract charged by any "
-            "such fills before and after its own turn), checked on the engine's own transition, settle, "
+            + (
+                "the premise closes the winners at a gap per lot at most the move since the ghost price P (it was "
+                "worth ≥ 0 at P, each winner opposite gained as much a lot since P), each trader's contract charged by "
+                "any such fills before and after its own turn; an account the block limit defers stays as it stood, "
+                "within the premise, and is resolved at a later move like any bankrupt account)"
+                if ghost
+                else "the premise closes the winners at a gap per lot at most the move, each trader's contract charged "
+                "by any such fills before and after its own turn)"
+            )
+            + ", checked on the engine's own transition, settle, "
             f"liquidation_turn and resolve; assumes {assumes}"
+            + (
+                f"; the step checked directly from every trader also solvent at the mark ({induction.start(policy, bounds)}: "
+                "a deferred account's start, below zero there, is the lemmas' alone)"
+                if ghost
+                else ""
+            )
         )
         return made(
             method,

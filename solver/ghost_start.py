@@ -52,6 +52,13 @@ SAYS = (
     "started from)"
 )
 
+#: what the induction's premise says where it carries the ghost price (``solver.ghost_step``): each
+#: trader's own part read at P, not at the mark, so an account the block limit defers meets it
+STEP_SAYS = (
+    "every trader worth at least zero at the ghost price P (E + S·(P − M) ≥ 0) with its own well-formedness, no "
+    f"margin at the mark asked (an account the block limit defers is below zero there); and {SAYS}"
+)
+
 
 def price() -> Any:
     """The question's ghost price (the same z3 term wherever it is built in one context)."""
@@ -79,4 +86,4 @@ def holds(policy: Policy, book: Book, bounds: Bounds, ghost: int) -> bool:
     return bool(inside and within(policy, book, ghost) is True)
 
 
-__all__ = ["GHOST_MARK", "GHOST_START", "NAME", "SAYS", "assumption", "holds", "price", "within"]
+__all__ = ["GHOST_MARK", "GHOST_START", "NAME", "SAYS", "STEP_SAYS", "assumption", "holds", "price", "within"]

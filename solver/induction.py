@@ -75,28 +75,24 @@ ASSUMES = f"induction over mark moves on the premise {SAYS}"
 
 
 def says(ghost: bool) -> str:
-    """What the premise says: :data:`SAYS`, and where the queue may skip its part across accounts."""
-    return f"{SAYS}; and {ghost_start.SAYS}" if ghost else SAYS
+    """What the premise says: :data:`SAYS`; where the queue may skip, each trader's part read at the
+    ghost price and its part across accounts (``ghost_start.STEP_SAYS``, ``solver.ghost_step``)."""
+    return ghost_start.STEP_SAYS if ghost else SAYS
 
 
 def assumes(ghost: bool, limit: int | None = None) -> str:
-    """What an all-N, any-K verdict by this argument assumes: :data:`ASSUMES`, with the ghost's premise,
-    and where the policy deleverages at most ``limit`` accounts a move (dYdX's block limit), that no
-    account is deferred before the last move (:func:`deferral`)."""
-    said = f"induction over mark moves on the premise {says(ghost)}" if ghost else ASSUMES
-    return said if limit is None else f"{said}; {deferral(limit)}"
-
-
-def deferral(limit: int) -> str:
-    """The assumption a block limit adds. A deferred account (``rules.deleveraging_limit``) keeps its
-    position below zero into the next move: it is outside the premise there, and its deficit at that
-    move is not bounded by that move, which the charge lemma reads. The claims skip it at the step
-    that defers it (docs/model.md#an-account-deferred-to-a-later-block); the step that resolves it
-    later is not covered by the one-move lemmas. No account is deferred on a book of at most
-    ``limit`` traders."""
+    """What an all-N, any-K verdict by this argument assumes: :data:`ASSUMES`, with the ghost's premise;
+    where the policy deleverages at most ``limit`` accounts a move (dYdX's block limit), the premise
+    says that an account it defers meets it (session 22 assumed no account deferred; the step read
+    against the ghost price covers it: ``solver.ghost_step``)."""
+    if not ghost:
+        return ASSUMES
+    said = f"induction over mark moves on the premise {says(ghost)}"
+    if limit is None:
+        return said
     return (
-        f"no account deferred to a later move by the limit of {limit} accounts deleveraged a move (every book of at "
-        f"most {limit} traders): a deferred account starts the next move below zero, outside the premise"
+        f"{said} (an account deferred by the limit of {limit} accounts deleveraged a move meets it: its turn leaves "
+        "it as it stood, and the move that resolves it charges each payer within what its lots gained since P)"
     )
 
 
@@ -110,9 +106,10 @@ def limit(policy: Policy) -> int | None:
 NOT_KEPT = ("cost basis follows the position",)
 
 
-def own(policy: Policy, book: Book, name: str, margin: StartMargin = StartMargin.SOLVENT) -> list[Any]:
+def own(policy: Policy, book: Book, name: str, margin: StartMargin | None = StartMargin.SOLVENT) -> list[Any]:
     """P of trader ``name`` on ``book`` (its conjuncts): its own conditions of a well-formed book at
-    ``margin`` (but :data:`NOT_KEPT`) and the marks positive on the tick; nothing of the value bounds."""
+    ``margin`` (but :data:`NOT_KEPT`; None: no margin condition, ``solver.ghost_step``) and the marks
+    positive on the tick; nothing of the value bounds."""
     conditions = trader_conditions(policy, book, name, margin=margin)
     return [c for cond in conditions if cond.name not in NOT_KEPT for c in _conjuncts(cond.holds)]
 
@@ -199,6 +196,8 @@ def argument(
             f"{invariant.id}: the fund takes over what ADL leaves, below zero if need be, and its own deleveraging "
             "at the next move is a charge within that move only from a fund not below zero: one move"
         )
+    if skips:  # dYdX: the step read against the ghost price, a deferred account within its premise
+        return _at_ghost(policy, invariant, bounds, one, valid, fail, record, open_interest)
     lemmas = [start_lemma(policy, bounds, valid)]
     # the premise kept first: where it fails (a lemma's model) the claim's lemmas are not asked
     kept = premise_claim(policy)
@@ -220,6 +219,37 @@ def argument(
     return lemmas
 
 
+def _at_ghost(
+    policy: Policy,
+    invariant: Invariant,
+    bounds: Bounds,
+    one: Bounds,
+    valid: Callable[[str, list[Any], Any], str],
+    fail: Callable[[str], None],
+    record: Callable[[QueryStats], None],
+    open_interest: Callable[[Bounds], list[str]],
+) -> list[str]:
+    """:func:`argument` where the premise carries the ghost price across accounts (dYdX): the step read
+    against the ghost price P (``solver.ghost_step``), whose premise an account deferred by the block
+    limit meets, so no account need be left undeferred."""
+    from solvent.solver import ghost_step  # it reads this module's premise's parts
+
+    lemmas = [ghost_step.start_lemma(policy, bounds, valid)]
+
+    def read_at(variants: list[tuple[Any, str]], field_bounds: Any) -> list[str]:
+        return ghost_step.lemmas(policy, invariant, variants, field_bounds, valid, fail, PREMISE)
+
+    lemmas += payer_argument(policy, invariant, one, valid, fail, record, assumed, ghost=True, read_at=read_at)
+    lemmas += open_interest(attrs.evolve(bounds, events=1))
+    lemmas.append(
+        f"induction over mark moves: the premise ({ghost_step.SAYS}) holds at the start and each move keeps it for "
+        "each trader (its contract at P, any N; the ghost part by the ghost lemmas at the same price for every "
+        f"trader; an account the block limit defers as it stood); from it each move keeps {invariant.id} (the "
+        f"payer's argument read against P), so {invariant.id} holds after every move, for any N and any K"
+    )
+    return lemmas
+
+
 __all__ = [
     "ASSUMES",
     "PREMISE",
@@ -227,7 +257,6 @@ __all__ = [
     "argument",
     "assumed",
     "assumes",
-    "deferral",
     "fits",
     "ghost",
     "limit",

@@ -143,20 +143,23 @@ def fills_only(policy: Policy) -> str:
 BEFORE = "payer.equity_before"
 
 
-def _move(book: Book) -> tuple[Any, Any, Any]:
-    """(M₀, d, |d|): the mark before the event, the move and its size, read off a settled market."""
-    m0 = book.market.previous_mark_quote
+def _move(book: Book, ref: Any = None) -> tuple[Any, Any, Any]:
+    """(M₀, d, |d|): the mark before the event, the move and its size, read off a settled market.
+    ``ref``: a reference price read in M₀'s place (``solver.ghost_step``: the ghost price P, the
+    move since the story's first mark)."""
+    m0 = book.market.previous_mark_quote if ref is None else ref
     d = book.market.mark_quote - m0
     return m0, d, z3.If(d >= 0, d, -d)
 
 
-def bankrupt_premise(policy: Policy, book: Book, name: str) -> Any:
+def bankrupt_premise(policy: Policy, book: Book, name: str, ref: Any = None) -> Any:
     """What the engine guarantees of an account ``resolve`` runs for, in a sweep after one mark move
     (the charge lemma's premise): it is bankrupt at the liquidation's execution price, and either at
     or above zero at mark (a winner, which no ADL runs for but a fund's drawdown) or settled from a
     margin-meeting start, its equity at least ``e₀`` plus its move, ``e₀ ≥ 0`` and ``e₀ × 10⁶ ≥ f ×
-    |S| × M₀`` with ``f`` the fee to close its bankruptcy price includes (:func:`floor_lemma`)."""
-    m0, d, _ = _move(book)
+    |S| × M₀`` with ``f`` the fee to close its bankruptcy price includes (:func:`floor_lemma`).
+    ``ref``: M₀ read as that price (:func:`_move`)."""
+    m0, d, _ = _move(book, ref)
     account = book.account(name)
     e, size = equity(policy.margin, account), account.size_lots
     before = z3.Int(BEFORE)
@@ -223,13 +226,16 @@ class Charge:
     after_size: Any = None
 
 
-def charge_question(policy: Policy, bankrupt: str = "alice", payer: str = "bob") -> Charge:
-    """The charge lemma's question for ``bankrupt`` and ``payer`` on a fresh two-trader book."""
+def charge_question(policy: Policy, bankrupt: str = "alice", payer: str = "bob", ref: Any = None) -> Charge:
+    """The charge lemma's question for ``bankrupt`` and ``payer`` on a fresh two-trader book.
+    ``ref``: the move read from that price instead of the mark before the event (a free term the
+    engine's ``resolve`` does not read: ``solver.ghost_step``, the ghost price P)."""
     book, _ = symbolic_book(Bounds(accounts=2, events=1))
     market = book.market
-    premise = (market.mark_quote >= 1, market.previous_mark_quote >= 1, bankrupt_premise(policy, book, bankrupt))
+    start = market.previous_mark_quote if ref is None else ref
+    premise = (market.mark_quote >= 1, start >= 1, bankrupt_premise(policy, book, bankrupt, ref))
     ctx = resolve(policy, Ctx(book), bankrupt)
-    _, d, move = _move(book)
+    _, d, move = _move(book, ref)
     before, after = book.account(payer), ctx.book.account(payer)
     q, fills = _served(ctx, payer)
     s = before.size_lots
@@ -540,13 +546,17 @@ def payer_contract(
     start_margin: str = "initial",
     assumed: Assumed = starting,
     previous_mark: bool = False,
+    ghost: Any = None,
 ) -> str:
     """Step 5: one trader, charged within the charge lemma before and after its own turn (the system
     accounts fresh at its turn): the claim holds for it from its own assumptions (its margin
     ``start_margin``, ``assumed`` of it). ``invariant`` may be a premise to keep (``solver.induction``).
     ``previous_mark`` (``solver.payer_previous``): from the settled book without the pools' own
     deleveraging (it charges the trader within the first charge), the vault at its turn fresh but
-    worth ≥ 0 at the previous mark and holding with the book the lots opposite (:func:`_rest_with_vault`)."""
+    worth ≥ 0 at the previous mark and holding with the book the lots opposite (:func:`_rest_with_vault`).
+    ``ghost`` (``solver.ghost_step``): ``(P, premise)``, the charges read against the price P (each
+    within its lots times ``|M − P|``, nothing off the winning side of P) and ``premise(book)`` the
+    trader's conjuncts that read P, added to its own."""
     one = Bounds(accounts=1, events=1, start_margin=start_margin)
     book, _ = symbolic_book(one)
     [name] = [a.name for a in book.traders]
@@ -554,7 +564,7 @@ def payer_contract(
     # where the fund's own deleveraging charges traders (:func:`pool_charge_lemma`), the charge before
     # the turn stands for it too: the contract starts from settlement
     ctx = settle(policy, opening(policy, book), event) if previous_mark or pools else _settled(policy, book, event)
-    _, d, move = _move(ctx.book)
+    _, d, move = _move(ctx.book, None if ghost is None else ghost[0])
     ctx, first = _charged(ctx, name, "payer.before.", d, move)
     ctx = _with_fresh_system(ctx)
     # where the fund takes over what the queue and the book leave, the bankrupt account ends at zero
@@ -569,6 +579,9 @@ def payer_contract(
     premise += _conjuncts(field_bounds) + [c for r in requirements(policy, book, event) for c in _conjuncts(r.holds)]
     premise = [c for c in premise if _reads_only(c, own)] + [first, then, market]
     title = f"{invariant.id} on {label}: holds for one trader charged within the charge lemma before and after its turn"
+    if ghost is not None:
+        premise += list(ghost[1](book))
+        title += " (the charges read against the ghost price P)"
     valid(title, premise, claim)
     return (
         f"payer's contract ({label}): {invariant.id} holds for {name} charged by any ADL fills before and after "
@@ -705,13 +718,16 @@ def payer_argument(
     record: Callable[[QueryStats], None] = lambda stats: None,
     assumed: Assumed = starting,
     ghost: bool | None = None,
+    read_at: Callable[[list[tuple[Any, str]], Any], list[str]] | None = None,
 ) -> list[str]:
     """The lemmas of the module docstring's argument, or ``fail(reason)`` where the argument does not
     apply (the lemmas' own ``valid`` raises where one does not hold). On a policy whose pro-rata
     layer charges the payers, the reason carries its share lemma's verdicts (each query given to
     ``record``, so its units count). ``ghost``: whether dYdX's overlap rule is covered by the ghost
     invariant (default :func:`ghost_covers` of ``bounds``; ``solver.induction`` says it for its step,
-    whose one-event bounds start from its premise, the ghost price across accounts in it)."""
+    whose one-event bounds start from its premise, the ghost price across accounts in it). ``read_at``:
+    the charge, the floor and the contract read against another price than the mark before the
+    move, ``read_at(variants, field_bounds)`` their lemmas (``solver.ghost_step``, the ghost price)."""
     if invariant.id not in PAYER_CLAIMS:
         fail(
             f"{invariant.id}: the payer's argument covers {', '.join(PAYER_CLAIMS)} (claims on each account after the step)"
@@ -736,6 +752,8 @@ def payer_argument(
     for event, label in variants:
         lemmas.append(_decomposes(policy, book, label, event, fail, first_phase_charges=pools))
         lemmas.append(_adl_only(policy, book, label, event, fail))
+    if read_at is not None:  # the charge, the floor and the contract against the ghost price
+        return lemmas + read_at(variants, slot.field_bounds)
     if pools:
         lemmas += pool_charge_lemma(policy, valid, fail)
     lemmas += charge_lemma(policy, valid, fail)
