@@ -58,7 +58,7 @@ from solvent.solver import adl_claims, ghost_start, induction
 from solvent.solver.assumptions import book_assumptions
 from solvent.solver.bounds import Bounds
 from solvent.solver.payer_lemma import _ratio_lemma, charge_question, payer_contract
-from solvent.solver.per_account import _conjuncts, _reads_only
+from solvent.solver.per_account import _conjuncts, _one_event_frame, _reads_only
 from solvent.solver.story import symbolic_book
 
 Valid = Callable[..., str]
@@ -196,14 +196,16 @@ def charge_lemmas(policy: Policy, valid: Valid, fail: Callable[[str], None]) -> 
 def contracts(
     policy: Policy,
     invariant: Invariant,
-    variants: list[tuple[Any, str]],
-    field_bounds: Any,
+    claims: list[Invariant],
+    one: Bounds,
     valid: Valid,
-    premise: str,
+    fail: Callable[[str], None],
 ) -> list[str]:
-    """Step 5: the contract at P for the claim and for the premise's own part, each mark variant.
-    ``premise``: the start margin the contract's one-trader book is built at (unread: its own
-    conditions are :func:`own`'s)."""
+    """Step 5: the contract at P for each of ``claims`` (the premise's own part kept,
+    :func:`premise_claim`, or the claim), each mark variant of the one-event bounds ``one`` (the
+    induction's step, framed for ``invariant``)."""
+    _, _, slot = _one_event_frame(invariant, one, fail, "step's")
+    variants = [(v.event, v.label) for v in slot.variants]
     ghost = price()
 
     def assumed(p: Policy, book: Book, _bounds: Bounds) -> list[Any]:
@@ -216,39 +218,45 @@ def contracts(
         return [ghost >= 1, *own_worth, *(_b(within(policy, book, t.name, ghost)) for t in book.traders)]
 
     out = []
-    for claim in (premise_claim(policy, ghost), invariant):
+    for claim in claims:
         for event, label in variants:
             out.append(
                 payer_contract(
-                    policy, claim, label, event, field_bounds, valid, premise, assumed, ghost=(ghost, at_ghost)
+                    policy,
+                    claim,
+                    label,
+                    event,
+                    slot.field_bounds,
+                    valid,
+                    one.start_margin,
+                    assumed,
+                    ghost=(ghost, at_ghost),
                 )
             )
     return out
 
 
-def lemmas(
-    policy: Policy,
-    invariant: Invariant,
-    variants: list[tuple[Any, str]],
-    field_bounds: Any,
-    valid: Valid,
-    fail: Callable[[str], None],
-    premise: str,
-) -> list[str]:
-    """The deferred turn, steps 3-5 and the aggregate (the ghost's own lemmas are ``payer_ghost.lemmas``,
-    asked before these by ``payer_lemma.payer_argument``)."""
+def kept(policy: Policy, invariant: Invariant, one: Bounds, valid: Valid, fail: Callable[[str], None]) -> list[str]:
+    """Step 5 for the premise's own part (:func:`premise_claim` at the lemmas' P), asked first, as
+    the induction asks its premise kept before its claim (where it fails the claim is not asked)."""
+    return contracts(policy, invariant, [premise_claim(policy, price())], one, valid, fail)
+
+
+def lemmas(policy: Policy, invariant: Invariant, one: Bounds, valid: Valid, fail: Callable[[str], None]) -> list[str]:
+    """The deferred turn, steps 3-5 for the claim and the aggregate (the ghost's own lemmas are
+    ``payer_ghost.lemmas``, asked before these by ``payer_lemma.payer_argument``)."""
     question = deferred_turn_question(policy)
     out = [
         valid(
-            "a deferred account's turn (the limit of accounts deleveraged reached: at 1, one attempt before it) keeps "
-            "both traders within the ghost invariant, leaves it as it stood or flat at or above zero and the other "
-            "as it stood, every number free",
+            "a deferred account's turn (the limit of accounts deleveraged reached: at 1, one attempt before it) "
+            "keeps both traders within the ghost invariant, leaves it as it stood or flat at or above zero and the "
+            "other as it stood, every number free",
             *question,
             exact=True,
         )
     ]
     out += charge_lemmas(policy, valid, fail)
-    out += contracts(policy, invariant, variants, field_bounds, valid, premise)
+    out += contracts(policy, invariant, [invariant], one, valid, fail)
     out.append(
         "aggregate at P: every trader is within the ghost invariant at every turn (the ghost lemmas, a deferred "
         "turn too), so an account the sweep resolves meets the charge lemma's premise read at P (the floor at P), "
@@ -267,6 +275,7 @@ __all__ = [
     "contracts",
     "deferred_turn_question",
     "floor_question",
+    "kept",
     "lemmas",
     "own",
     "premise_claim",

@@ -234,11 +234,13 @@ def _at_ghost(
     limit meets, so no account need be left undeferred."""
     from solvent.solver import ghost_step  # it reads this module's premise's parts
 
-    def read_at(variants: list[tuple[Any, str]], field_bounds: Any) -> list[str]:
-        return ghost_step.lemmas(policy, invariant, variants, field_bounds, valid, fail, PREMISE)
+    def read_at() -> list[str]:
+        return ghost_step.lemmas(policy, invariant, one, valid, fail)
 
-    lemmas = payer_argument(policy, invariant, one, valid, fail, record, assumed, ghost=True, read_at=read_at)
-    lemmas.insert(0, ghost_step.start_lemma(policy, bounds, valid))
+    # as the premise of each trader on its own: the start, the premise kept, then the claim
+    lemmas = [ghost_step.start_lemma(policy, bounds, valid)]
+    lemmas += ghost_step.kept(policy, invariant, one, valid, fail)
+    lemmas += payer_argument(policy, invariant, one, valid, fail, record, assumed, ghost=True, read_at=read_at)
     lemmas += open_interest(attrs.evolve(bounds, events=1))
     lemmas.append(
         f"induction over mark moves: the premise ({ghost_step.SAYS}) holds at the start and each move keeps it for "

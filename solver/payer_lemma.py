@@ -718,7 +718,7 @@ def payer_argument(
     record: Callable[[QueryStats], None] = lambda stats: None,
     assumed: Assumed = starting,
     ghost: bool | None = None,
-    read_at: Callable[[list[tuple[Any, str]], Any], list[str]] | None = None,
+    read_at: Callable[[], list[str]] | None = None,
 ) -> list[str]:
     """The lemmas of the module docstring's argument, or ``fail(reason)`` where the argument does not
     apply (the lemmas' own ``valid`` raises where one does not hold). On a policy whose pro-rata
@@ -727,7 +727,7 @@ def payer_argument(
     invariant (default :func:`ghost_covers` of ``bounds``; ``solver.induction`` says it for its step,
     whose one-event bounds start from its premise, the ghost price across accounts in it). ``read_at``:
     the charge, the floor and the contract read against another price than the mark before the
-    move, ``read_at(variants, field_bounds)`` their lemmas (``solver.ghost_step``, the ghost price)."""
+    move, ``read_at()`` their lemmas (``solver.ghost_step``, the ghost price)."""
     if invariant.id not in PAYER_CLAIMS:
         fail(
             f"{invariant.id}: the payer's argument covers {', '.join(PAYER_CLAIMS)} (claims on each account after the step)"
@@ -753,7 +753,7 @@ def payer_argument(
         lemmas.append(_decomposes(policy, book, label, event, fail, first_phase_charges=pools))
         lemmas.append(_adl_only(policy, book, label, event, fail))
     if read_at is not None:  # the charge, the floor and the contract against the ghost price
-        return lemmas + read_at(variants, slot.field_bounds)
+        return lemmas + read_at()
     if pools:
         lemmas += pool_charge_lemma(policy, valid, fail)
     lemmas += charge_lemma(policy, valid, fail)

@@ -104,8 +104,9 @@ def test_the_induction_takes_dydx_with_the_ghost_and_says_so() -> None:
     assert induction.fits(binance, K3) and induction.start(binance, K3) == induction.PREMISE
     assert ghost_start.SAYS in induction.assumes(True) and ghost_start.SAYS not in induction.assumes(False)
     assert induction.assumes(False) == induction.ASSUMES and induction.limit(binance) is None
-    # dYdX's block limit: a deferred account starts the next move below zero, outside the premise
-    assert induction.limit(DYDX) == 10 and induction.deferral(10) in induction.assumes(True, 10)
+    # dYdX's block limit: a deferred account meets the premise read at P (solver.ghost_step), nothing assumed of it
+    assert induction.limit(DYDX) == 10 and ghost_start.STEP_SAYS in induction.assumes(True, 10)
+    assert "no account deferred" not in induction.assumes(True, 10)
 
 
 def _attempt() -> comp.Extension | comp.Attempt | None:
@@ -118,12 +119,14 @@ def test_the_argument_holds_for_any_k_on_the_shared_premise() -> None:
     assert isinstance(found, comp.Extension), found
     assert found.every_k and found.one_event_start == GHOST_START
     assert payer_ghost.ASSUMES in found.assumes and ghost_start.SAYS in found.assumes
-    assert induction.deferral(10) in found.assumes
+    assert ghost_start.STEP_SAYS in found.assumes and "no account deferred" not in found.assumes
     asked = [q for q in found.queries if q.units]
     assert all(q.result == "unsat" for q in asked), [(q.name, q.result) for q in asked]
     names = " | ".join(q.name for q in asked)
-    for part in (payer_ghost.SKIP, "own liquidation turn", "solvent-premise-kept", "at initial margin is within"):
+    parts = (payer_ghost.SKIP, "own liquidation turn", "ghost-premise-kept", "at initial margin is within")
+    for part in (*parts, "a deferred account's turn", "floor at P", "payer's charge at P"):
         assert part in names, part
+    assert "solvent-premise-kept" not in names  # the premise asks no margin at the mark
 
 
 def test_a_stricter_overlap_rule_stops_the_argument_at_k3(monkeypatch) -> None:
@@ -173,7 +176,7 @@ def test_prove_at_k3_proves_every_n_and_k(claim: str) -> None:
     own = next(o for o in result.obligations if o.obligation == claim)
     assert own.scope.accounts is None and own.scope.events is None
     assert ghost_start.SAYS in result.scope.assumes and payer_ghost.ASSUMES in result.scope.assumes
-    assert induction.deferral(10) in result.scope.assumes
+    assert ghost_start.STEP_SAYS in result.scope.assumes and "no account deferred" not in result.scope.assumes
 
 
 def _shorts_and_a_winner() -> Book:
@@ -192,10 +195,11 @@ def _shorts_and_a_winner() -> Book:
 
 @pytest.mark.parametrize("second", [560, 1_000])
 def test_the_block_limits_case_on_the_engine(second: int) -> None:
-    """What the verdict assumes away, on the concrete engine: the rise to 530 defers the eleventh
-    short (−500, its position kept, outside the premise at the next move); the second move resolves
-    it, the winner paying its deficit, and the three claims hold of that step. Evidence, not a proof
-    (docs/solver-notes.md#dydx-at-k--3-session-22: 3,123 such two-move stories, none failing)."""
+    """The block limit's case on the concrete engine: the rise to 530 defers the eleventh short
+    (−500, its position kept: below zero at the mark, within the premise read at P = 500,
+    tests/solver/test_ghost_step.py); the second move resolves it, the winner paying its deficit,
+    and the three claims hold of that step, as the step read at P proves of every such move
+    (docs/solver-notes.md#dydxs-block-limit-lifted-session-23; 3,123 two-move stories in session 22)."""
     first = step(DYDX, _shorts_and_a_winner(), MarkPrice(530))
     deferred = [g.account for g in first.outcomes if isinstance(g, DeleverageAttempt) and g.deferred]
     assert deferred == ["short10"] and first.after.account("short10").cash_quote == -500
