@@ -11,14 +11,16 @@ Here the move's argument is read against P instead of the mark before the move (
 docs/solver-notes.md#dydx-at-k--3-session-22). The premise of each trader is its own
 well-formedness without a margin condition, and worth at least zero at P (``E + S·(P − M) ≥ 0``,
 which a flat trader's equity is), beside the ghost invariant across accounts at P (every trader
-flat or worth its initial margin at P). A deferred account meets it: its own turn leaves it as it
-stood (:func:`deferred_turn_question`) and a mark's settlement keeps its worth at P. Each lemma
+flat or worth its initial margin at P). A deferred account meets it: its step, a mark's settlement and
+its own turn with the limit reached, leaves it as settlement left it (:func:`deferred_step_question`),
+and settlement keeps its worth at P. Each lemma
 is z3, exact, on the engine's own functions with every number free, P among them:
 
 1. **Start**: a trader at the question's starting margin meets its part at P = its mark.
 2. **The ghost kept** (``payer_ghost.lemmas``: settlement, a trader's own turn, a winner's fill,
-   the skip, the walk), and a **deferred turn** (the limit reached) keeps it too and leaves the
-   account flat at or above zero or as it stood, the other trader as it stood.
+   the skip, the walk), and a **deferred step** (settlement, then its turn with the limit reached)
+   keeps it too and the account's own part, leaving it as settlement left it or flat at or above
+   zero, the other trader as settlement left it.
 3. **The floor at P**: a trader within the ghost holding a position is worth ``e₀ = E + S·(P − M) ≥ 0``
    at P with its fee to close at P within it: the charge lemma's premise read at P, for an account
    the sweep resolves (it holds a position: the engine's trigger reads its open lots) at its turn,
@@ -49,7 +51,8 @@ from solvent.properties.catalog import Invariant, Severity, StepView
 from solvent.rules.arith import PPM, abs_, all_, and_, or_
 from solvent.rules.bankruptcy import fee_to_close_rate
 from solvent.rules.book import Book
-from solvent.rules.engine import liquidation_turn
+from solvent.rules.engine import liquidation_turn, settle
+from solvent.rules.events import MarkPrice
 from solvent.rules.ledger import Ctx
 from solvent.rules.margin import equity
 from solvent.rules.outcomes import DeleverageAttempt
@@ -128,28 +131,32 @@ def start_lemma(policy: Policy, bounds: Bounds, valid: Valid) -> str:
     return f"start ({bounds.start_margin} margin): each trader of the first book meets its part of the premise at P = its mark"
 
 
-def deferred_turn_question(policy: Policy) -> tuple[list[Any], Any]:
-    """``(premise, claim)``: the engine's liquidation turn of alice on a free two-trader book with the
-    policy's limit of accounts deleveraged a move at 1 and one attempt (bob's) made before hers, so
-    the limit is reached (``adl_claims.deferred_resolve``'s setting, through the whole turn): from both
-    within the ghost invariant at a free P, both stay within it, alice ends as she stood or flat at
-    or above zero, and bob as he stood, every number free."""
+def deferred_step_question(policy: Policy) -> tuple[list[Any], Any]:
+    """``(premise, claim)``: a mark's settlement, then the engine's liquidation turn of alice on a free
+    two-trader book with the policy's limit of accounts deleveraged a move at 1 and one attempt
+    (bob's) made before hers, so the limit is reached (``adl_claims.deferred_resolve``'s setting,
+    through the whole turn): from both within the ghost invariant at a free P and alice within her
+    own part of the premise (:func:`own`), both stay within the ghost, alice ends as settlement left
+    her or flat at or above zero, within her own part again, and bob as settlement left him, every
+    number free (the new mark positive and on the tick: the event's requirement)."""
     book, _ = symbolic_book(Bounds(accounts=2, events=1))
     limited = attrs.evolve(
         policy,
         deficit=tuple(attrs.evolve(d, max_deleveraged_per_event=1) if d is policy.adl else d for d in policy.deficit),
     )
-    ghost = price()
-    ctx = Ctx(book).note(DeleverageAttempt("bob", False))
-    after = liquidation_turn(limited, ctx, "alice").book
-    mark = book.market.mark_quote
-    alice, bob = book.account("alice"), book.account("bob")
+    ghost, new = price(), z3.Int("payer.deferred.new_mark")
+    settled = settle(policy, Ctx(book), MarkPrice(new))
+    alice, bob = settled.book.account("alice"), settled.book.account("bob")
+    after = liquidation_turn(limited, settled.note(DeleverageAttempt("bob", False)), "alice").book
     a2, b2 = after.account("alice"), after.account("bob")
     stood = and_(a2.size_lots == alice.size_lots, a2.cash_quote == alice.cash_quote, a2.cost_quote == alice.cost_quote)
     flat = and_(a2.size_lots == 0, equity(policy.margin, a2) >= 0)
     kept = and_(b2.size_lots == bob.size_lots, b2.cash_quote == bob.cash_quote, b2.cost_quote == bob.cost_quote)
-    premise = [mark >= 1, ghost >= 1, *(_b(within(policy, book, t.name, ghost)) for t in book.traders)]
-    claim = and_(*(within(policy, after, t.name, ghost) for t in book.traders), or_(stood, flat), kept)
+    mark = book.market.mark_quote
+    premise = [mark >= 1, new >= 1, ghost >= 1, *(_b(within(policy, book, t.name, ghost)) for t in book.traders)]
+    premise += [_b(c) for c in own(policy, book, "alice", ghost)]
+    within_after = [within(policy, after, t.name, ghost) for t in book.traders]
+    claim = and_(*within_after, or_(stood, flat), kept, *own(policy, after, "alice", ghost))
     return premise, _b(claim)
 
 
@@ -243,14 +250,15 @@ def kept(policy: Policy, invariant: Invariant, one: Bounds, valid: Valid, fail: 
 
 
 def lemmas(policy: Policy, invariant: Invariant, one: Bounds, valid: Valid, fail: Callable[[str], None]) -> list[str]:
-    """The deferred turn, steps 3-5 for the claim and the aggregate (the ghost's own lemmas are
+    """The deferred step, steps 3-5 for the claim and the aggregate (the ghost's own lemmas are
     ``payer_ghost.lemmas``, asked before these by ``payer_lemma.payer_argument``)."""
-    question = deferred_turn_question(policy)
+    question = deferred_step_question(policy)
     out = [
         valid(
-            "a deferred account's turn (the limit of accounts deleveraged reached: at 1, one attempt before it) "
-            "keeps both traders within the ghost invariant, leaves it as it stood or flat at or above zero and the "
-            "other as it stood, every number free",
+            "a deferred account's step (a mark's settlement, then its turn with the limit of accounts deleveraged "
+            "reached: at 1, one attempt before it) keeps both traders within the ghost invariant and the account "
+            "within its own part of the premise, leaves it as settlement left it or flat at or above zero and the "
+            "other as settlement left it, every number free",
             *question,
             exact=True,
         )
@@ -259,7 +267,7 @@ def lemmas(policy: Policy, invariant: Invariant, one: Bounds, valid: Valid, fail
     out += contracts(policy, invariant, [invariant], one, valid, fail)
     out.append(
         "aggregate at P: every trader is within the ghost invariant at every turn (the ghost lemmas, a deferred "
-        "turn too), so an account the sweep resolves meets the charge lemma's premise read at P (the floor at P), "
+        "step too), so an account the sweep resolves meets the charge lemma's premise read at P (the floor at P), "
         "and every fill charges its payer at most its lots times |M − P|, nothing off the winning side of P; each "
         f"trader's end is its contract at P: {invariant.id}, and its part of the premise again; an account the "
         "step defers is skipped by the claim, stays within the ghost as it stood, and is resolved at a later move "
@@ -273,7 +281,7 @@ __all__ = [
     "SAYS",
     "charge_lemmas",
     "contracts",
-    "deferred_turn_question",
+    "deferred_step_question",
     "floor_question",
     "kept",
     "lemmas",

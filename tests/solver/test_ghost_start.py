@@ -124,7 +124,7 @@ def test_the_argument_holds_for_any_k_on_the_shared_premise() -> None:
     assert all(q.result == "unsat" for q in asked), [(q.name, q.result) for q in asked]
     names = " | ".join(q.name for q in asked)
     parts = (payer_ghost.SKIP, "own liquidation turn", "ghost-premise-kept", "at initial margin is within")
-    for part in (*parts, "a deferred account's turn", "floor at P", "payer's charge at P"):
+    for part in (*parts, "a deferred account's step", "floor at P", "payer's charge at P"):
         assert part in names, part
     assert "solvent-premise-kept" not in names  # the premise asks no margin at the mark
 

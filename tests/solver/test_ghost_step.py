@@ -45,7 +45,7 @@ def _ask(build) -> str:
         return _check(*build())
 
 
-# --- the deferred turn -----------------------------------------------------------------------
+# --- the deferred step -----------------------------------------------------------------------
 
 
 def _limit_reached_strictly(layer, ctx, name, deleverage):
@@ -60,15 +60,16 @@ def _limit_reached_strictly(layer, ctx, name, deleverage):
     )
 
 
-def test_a_deferred_turn_leaves_the_account_within_the_premise(monkeypatch) -> None:
-    """The limit reached (at 1, one attempt before): the turn keeps both traders within the ghost and
-    leaves the account as it stood or flat at or above zero, the other as it stood. With the limit
-    read one attempt late (``>=`` → ``>``), the account is deleveraged against the other trader."""
-    assert _ask(lambda: ghost_step.deferred_turn_question(DYDX)) == "unsat"
+def test_a_deferred_step_leaves_the_account_within_the_premise(monkeypatch) -> None:
+    """A mark's settlement, then the turn with the limit reached (at 1, one attempt before): both
+    traders stay within the ghost, the account within its own part of the premise, as settlement left
+    it or flat at or above zero, the other as settlement left it (0.16M units). With the limit read
+    one attempt late (``>=`` → ``>``), the account is deleveraged against the other trader."""
+    assert _ask(lambda: ghost_step.deferred_step_question(DYDX)) == "unsat"
     import solvent.rules.bankruptcy as bankruptcy
 
     monkeypatch.setattr(bankruptcy, "deleverage_within_limit", _limit_reached_strictly)
-    assert _ask(lambda: ghost_step.deferred_turn_question(DYDX)) == "sat"
+    assert _ask(lambda: ghost_step.deferred_step_question(DYDX)) == "sat"
 
 
 # --- the floor and the charge at P -----------------------------------------------------------
