@@ -57,7 +57,7 @@ from solvent.rules.ledger import Ctx
 from solvent.rules.margin import equity
 from solvent.rules.outcomes import DeleverageAttempt
 from solvent.rules.policy import Policy
-from solvent.solver import adl_claims, ghost_start, induction
+from solvent.solver import adl_claims, effort, ghost_start, induction
 from solvent.solver.assumptions import book_assumptions
 from solvent.solver.bounds import Bounds
 from solvent.solver.payer_lemma import _ratio_lemma, charge_question, payer_contract
@@ -252,31 +252,39 @@ def kept(policy: Policy, invariant: Invariant, one: Bounds, valid: Valid, fail: 
 def lemmas(policy: Policy, invariant: Invariant, one: Bounds, valid: Valid, fail: Callable[[str], None]) -> list[str]:
     """The deferred step, steps 3-5 for the claim and the aggregate (the ghost's own lemmas are
     ``payer_ghost.lemmas``, asked before these by ``payer_lemma.payer_argument``)."""
-    question = deferred_step_question(policy)
-    out = [
-        valid(
-            "a deferred account's step (a mark's settlement, then its turn with the limit of accounts deleveraged "
-            "reached: at 1, one attempt before it) keeps both traders within the ghost invariant and the account "
-            "within its own part of the premise, leaves it as settlement left it or flat at or above zero and the "
-            "other as settlement left it, every number free",
-            *question,
-            exact=True,
-        )
-    ]
+    with effort.question():  # a z3 context of its own: the question's context as the claim's lemmas leave it
+        out = [_deferred_step(policy, valid)]
     out += charge_lemmas(policy, valid, fail)
     out += contracts(policy, invariant, [invariant], one, valid, fail)
-    out.append(
-        "aggregate at P: every trader is within the ghost invariant at every turn (the ghost lemmas, a deferred "
-        "step too), so an account the sweep resolves meets the charge lemma's premise read at P (the floor at P), "
-        "and every fill charges its payer at most its lots times |M − P|, nothing off the winning side of P; each "
-        f"trader's end is its contract at P: {invariant.id}, and its part of the premise again; an account the "
-        "step defers is skipped by the claim, stays within the ghost as it stood, and is resolved at a later move "
-        "as a bankrupt account within it"
-    )
+    out.append(AGGREGATE.format(claim=invariant.id))
     return out
 
 
+def _deferred_step(policy: Policy, valid: Valid) -> str:
+    question = deferred_step_question(policy)
+    return valid(
+        "a deferred account's step (a mark's settlement, then its turn with the limit of accounts deleveraged "
+        "reached: at 1, one attempt before it) keeps both traders within the ghost invariant and the account "
+        "within its own part of the premise, leaves it as settlement left it or flat at or above zero and the "
+        "other as settlement left it, every number free",
+        *question,
+        exact=True,
+    )
+
+
+#: the aggregate of the step read against P (``{claim}``: the claim's id)
+AGGREGATE = (
+    "aggregate at P: every trader is within the ghost invariant at every turn (the ghost lemmas, a deferred step "
+    "too), so an account the sweep resolves meets the charge lemma's premise read at P (the floor at P), and every "
+    "fill charges its payer at most its lots times |M − P|, nothing off the winning side of P; each trader's end is "
+    "its contract at P: {claim}, and its part of the premise again; an account the step defers is skipped by the "
+    "claim, stays within the ghost and its own part as settlement left it, and is resolved at a later move as a "
+    "bankrupt account within them"
+)
+
+
 __all__ = [
+    "AGGREGATE",
     "GHOST",
     "SAYS",
     "charge_lemmas",
