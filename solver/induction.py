@@ -91,8 +91,9 @@ def assumes(ghost: bool, limit: int | None = None) -> str:
     if limit is None:
         return said
     return (
-        f"{said} (an account deferred by the limit of {limit} accounts deleveraged a move meets it: its turn leaves "
-        "it as it stood, and the move that resolves it charges each payer within what its lots gained since P)"
+        f"{said} (an account deferred by the limit of {limit} accounts deleveraged a move meets it: its step leaves "
+        "it as settlement left it, and the move that resolves it charges each payer at most what its lots gained "
+        "since P)"
     )
 
 
