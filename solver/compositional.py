@@ -425,8 +425,8 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
             + (
                 "the premise closes the winners at a gap per lot at most the move since the ghost price P (it was "
                 "worth ≥ 0 at P, each winner opposite gained as much a lot since P), each trader's contract charged by "
-                "any such fills before and after its own turn; an account the block limit defers stays as it stood, "
-                "within the premise, and is resolved at a later move like any bankrupt account)"
+                "any such fills before and after its own turn; an account the block limit defers stays as settlement "
+                "left it, within the premise, and is resolved at a later move like any bankrupt account)"
                 if ghost
                 else "the premise closes the winners at a gap per lot at most the move, each trader's contract charged "
                 "by any such fills before and after its own turn)"

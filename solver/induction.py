@@ -246,7 +246,7 @@ def _at_ghost(
     lemmas.append(
         f"induction over mark moves: the premise ({ghost_step.SAYS}) holds at the start and each move keeps it for "
         "each trader (its contract at P, any N; the ghost part by the ghost lemmas at the same price for every "
-        f"trader; an account the block limit defers as it stood); from it each move keeps {invariant.id} (the "
+        f"trader; an account the block limit defers as settlement left it); from it each move keeps {invariant.id} (the "
         f"payer's argument read against P), so {invariant.id} holds after every move, for any N and any K"
     )
     return lemmas
