@@ -11,10 +11,10 @@ Here the move's argument is read against P instead of the mark before the move (
 docs/solver-notes.md#dydx-at-k--3-session-22). The premise of each trader is its own
 well-formedness without a margin condition, and worth at least zero at P (``E + S·(P − M) ≥ 0``,
 which a flat trader's equity is), beside the ghost invariant across accounts at P (every trader
-flat or worth its initial margin at P). A deferred account meets it: its step, a mark's settlement and
-its own turn with the limit reached, leaves it as settlement left it (:func:`deferred_step_question`),
-and settlement keeps its worth at P. Each lemma
-is z3, exact, on the engine's own functions with every number free, P among them:
+flat or worth its initial margin at P). A deferred account meets it: its step, a mark's
+settlement and its own turn with the limit reached, leaves it as settlement left it
+(:func:`deferred_step_question`), and settlement keeps its worth at P. Each lemma is z3, exact, on
+the engine's own functions with every number free, P among them:
 
 1. **Start**: a trader at the question's starting margin meets its part at P = its mark.
 2. **The ghost kept** (``payer_ghost.lemmas``: settlement, a trader's own turn, a winner's fill,
@@ -84,8 +84,8 @@ def worth(policy: Policy, account: Any, mark: Any, ghost: Any) -> Any:
 
 def own(policy: Policy, book: Book, name: str, ghost: Any) -> list[Any]:
     """Trader ``name``'s own part of the premise on ``book`` (conjuncts): its well-formedness with no
-    margin condition (``induction.own``, but its ``NOT_KEPT``), the marks positive on the tick, and worth ≥ 0 at
-    ``ghost``."""
+    margin condition (``induction.own``, but its ``NOT_KEPT``), the marks positive on the tick, and
+    worth ≥ 0 at ``ghost``."""
     return [
         *induction.own(policy, book, name, margin=None),
         worth(policy, book.account(name), book.market.mark_quote, ghost) >= 0,
