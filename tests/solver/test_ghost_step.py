@@ -26,6 +26,7 @@ from solvent.rules.wellformed import StartMargin
 from solvent.solver import effort, ghost_step, induction, payer_ghost, wall
 from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.payer_lemma import charge_question
+from solvent.solver.per_account import integer_atoms
 
 DYDX = resolve_policy("dydx-v4")
 
@@ -61,16 +62,40 @@ def _limit_reached_strictly(layer, ctx, name, deleverage):
     )
 
 
+#: a book the mutant's model is asked on (its z3 search over every book costs 5.1M units): alice long
+#: 10 at 100 on her initial margin (50), bob short 10 on his, the mark falling to 50, P = 100
+_ALICE_FALLS = {
+    "s0.PERP.mark_quote": 100,
+    "payer.deferred.new_mark": 50,
+    "payer.ghost_mark": 100,
+    "s0.alice.size_lots": 10,
+    "s0.alice.cash_quote": 50,
+    "s0.alice.cost_quote": 1_000,
+    "s0.bob.size_lots": -10,
+    "s0.bob.cash_quote": 50,
+    "s0.bob.cost_quote": -1_000,
+}
+
+
+def _deferred_on(book: dict[str, int]):
+    premise, claim = ghost_step.deferred_step_question(DYDX)
+    read = {str(x) for x in integer_atoms(z3.And(*premise, claim))}
+    assert set(book) <= read, set(book) - read  # each pinned number is one the question reads
+    return [*premise, *(z3.Int(name) == value for name, value in book.items())], claim
+
+
 def test_a_deferred_step_leaves_the_account_within_the_premise(monkeypatch) -> None:
     """A mark's settlement, then the turn with the limit reached (at 1, one attempt before): both
     traders stay within the ghost, the account within its own part of the premise, as settlement left
-    it or flat at or above zero, the other as settlement left it (0.16M units). With the limit read
-    one attempt late (``>=`` → ``>``), the account is deleveraged against the other trader."""
+    it or flat at or above zero, the other as settlement left it (0.16M units, every number free).
+    With the limit read one attempt late (``>=`` → ``>``), the account is deleveraged against the
+    other trader: on alice's fall from 100 to 50 the claim has a model."""
     assert _ask(lambda: ghost_step.deferred_step_question(DYDX)) == "unsat"
+    assert _ask(lambda: _deferred_on(_ALICE_FALLS)) == "unsat"
     import solvent.rules.bankruptcy as bankruptcy
 
     monkeypatch.setattr(bankruptcy, "deleverage_within_limit", _limit_reached_strictly)
-    assert _ask(lambda: ghost_step.deferred_step_question(DYDX)) == "sat"
+    assert _ask(lambda: _deferred_on(_ALICE_FALLS)) == "sat"
 
 
 # --- the floor and the charge at P -----------------------------------------------------------
