@@ -25,7 +25,7 @@ from typing import Any
 
 from solvent.rules import insurance_claim
 from solvent.rules.adl import deleverage
-from solvent.rules.arith import abs_, and_, max_, or_
+from solvent.rules.arith import abs_, and_, max_, not_, or_
 from solvent.rules.assets import account_value, sell_collateral
 from solvent.rules.book import Book, Role
 from solvent.rules.clawback import claw_back
@@ -61,6 +61,7 @@ from solvent.rules.waterfall import (
     FeePool,
     HaircutRatio,
     InsuranceFund,
+    Over,
     SocializedLoss,
     VenueAbsorbs,
 )
@@ -174,6 +175,10 @@ def _run_layer(
     which closes a position against the winners, has nothing to close and pays nothing."""
     if flat and isinstance(layer, Adl):
         return ctx, 0, True
+    if flat and isinstance(layer, SocializedLoss) and layer.over is Over.OPPOSING_SIDE:
+        # no lots to close, so none taken and nothing charged per lot (percolator Gen B, spec v11.31
+        # §5.6 with q = 0: the deficit passes on to the haircut); not built
+        return ctx, 0, True
     if isinstance(layer, InsuranceFund):
         return pay_insurance_fund(policy, ctx, layer, name, remaining)
     if isinstance(layer, BackstopVault):
@@ -277,6 +282,48 @@ def resolve_loan(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     account's balance is ("the Insurance Fund will balance the account back to 0",
     docs/venues.md#binance-insurance-fund)."""
     return resolve(policy, ctx, name, flat=True)
+
+
+def writes_off_flat(policy: Policy) -> bool:
+    """Whether the policy writes a flat trader's negative remainder off after the sweep
+    (:func:`write_off`): percolator Gen B, whose haircut reaches matured profit only
+    (``haircut_ratio.matured_only``, spec v11.31 §3.2-3.5): §7.3 is that account model's rule
+    (docs/model.md#percolator-gen-bs-whole-lot-shrink-the-charge-follows-the-lots-taken-session-22)."""
+    layer = policy.layer(HaircutRatio)
+    return layer is not None and layer.matured_only
+
+
+def write_off(policy: Policy, ctx: Ctx) -> Ctx:
+    """percolator's zero-position negative remainder (spec v11.11 §7.3), for every trader in book
+    order once the sweep is done (:func:`write_off_turn`); nothing on a policy that does not
+    :func:`writes_off_flat`."""
+    if not writes_off_flat(policy):
+        return ctx
+    for name in [a.name for a in ctx.book.traders]:
+        ctx = write_off_turn(policy, ctx, name)
+    return ctx
+
+
+def write_off_turn(policy: Policy, ctx: Ctx, name: str) -> Ctx:
+    """A trader that holds no position and is below zero, and that this step has not resolved, is
+    written off: spec v11.11 §7.3 ("if after settling from principal ``PNL_i < 0`` and
+    ``effective_pos_q(i) == 0``, the engine MUST call ``absorb_protocol_loss(−PNL_i)`` and
+    ``set_pnl(i, 0)``"), §4.9 (``absorb_protocol_loss``: the insurance fund pays
+    ``min(loss, I − I_floor)``, the rest is "represented by junior undercollateralization through
+    ``h``"). Its deficit ``−E`` goes down the policy's waterfall as a flat account's does
+    (:func:`resolve` with ``flat``): the fund above its floor (``Reason.INSURANCE_FUND``), no per-lot
+    charge (no lots), then the haircut over the payers' matured profit (``Reason.HAIRCUT``, its dust
+    to the fund), each a transfer; ``alone``: nothing it charges sinks a payer (the haircut takes
+    profit only). Where the matured profit is short, what is left stays on the account, noted as
+    ``Residual`` (as a deficit no layer pays is on every policy): percolator's ``h`` would carry it
+    as the reserves' later shortfall, which the engine's haircut, charged when the deficit arises,
+    does not reach (docs/model.md, the decision's part 2). An account the step resolved already
+    (a ``Bankrupt`` outcome of its own) is not resolved again: what its resolution left is that
+    resolution's residual, already noted."""
+    account = ctx.account(name)
+    resolved = or_(*(g.guard for g in ctx.outcomes if isinstance(g.item, Bankrupt) and g.item.account == name))
+    due = and_(open_lots(account) == 0, equity(policy.margin, account) < 0, not_(resolved))
+    return ctx.branch(due, lambda c: resolve(policy, c, name, flat=True, alone=True))
 
 
 def _cascade(policy: Policy, ctx: Ctx, resolving: tuple[str, ...]) -> Ctx:

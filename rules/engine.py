@@ -24,7 +24,7 @@ from solvent.rules.assets import (
     margin_equity,
     sell_collateral,
 )
-from solvent.rules.bankruptcy import resolve, resolve_loan, settle_collateral
+from solvent.rules.bankruptcy import resolve, resolve_loan, settle_collateral, write_off
 from solvent.rules.book import Book, MarginMode, Role, is_on_tick
 from solvent.rules.clawback import open_window
 from solvent.rules.collateral import convert_spot
@@ -749,7 +749,9 @@ def _exchange_loan(policy: Policy, ctx: Ctx, name: str) -> Ctx:
 
 
 def after_sweep(policy: Policy, ctx: Ctx) -> Ctx:
-    """What runs once the sweep is done: the PnL-to-pool ADL, if the policy has one."""
+    """What runs once the sweep is done: a flat trader's negative remainder written off (percolator
+    Gen B, ``bankruptcy.write_off``), and the PnL-to-pool ADL, if the policy has one."""
+    ctx = write_off(policy, ctx)
     rule = policy.pnl_to_pool_adl
     if rule is None:
         return ctx

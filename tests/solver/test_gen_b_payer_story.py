@@ -23,7 +23,7 @@ import pytest
 
 from solvent.properties import catalog
 from solvent.properties.catalog import StepView
-from solvent.rules import side_index, socialized_loss
+from solvent.rules import bankruptcy, side_index, socialized_loss
 from solvent.rules.arith import Rounding, div, safe_divisor, sum_
 from solvent.rules.book import Book, Role, new_book
 from solvent.rules.engine import run, step
@@ -62,6 +62,20 @@ def old_rule(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socialized_loss, "charge_per_lot", per_lot_as_it_stood)
 
 
+@pytest.fixture
+def no_write_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Gen B without §7.3's write-off (``bankruptcy.write_off``, session 23): the engine of session 22."""
+    monkeypatch.setattr(bankruptcy, "writes_off_flat", lambda policy: False)
+
+
+def _written_off(s, name: str) -> list[tuple[str, int, str]]:
+    return [
+        (t.source, t.amount_quote, t.reason.name)
+        for t in s.transfers
+        if t.destination == name and t.reason in (Reason.INSURANCE_FUND, Reason.HAIRCUT)
+    ]
+
+
 def _one_move_book(bob_cash: int = 2) -> Book:
     """Mark 20: alice and carol long 1 on 2 each (their initial margin), bob short 1 on ``bob_cash``,
     the order book short 1 (what a short's solvent liquidation left it under the old rule)."""
@@ -95,7 +109,7 @@ def test_one_move_at_three_traders_keeps_every_claim() -> None:
     assert _failing(s) == set()
 
 
-def test_one_move_under_the_old_rule_leaves_bob_flat_below_zero(old_rule) -> None:
+def test_one_move_under_the_old_rule_leaves_bob_flat_below_zero(old_rule, no_write_off) -> None:
     s = step(GEN_B, _one_move_book(), MarkPrice(7))
     bob = s.after.account("bob")
     # alice's 11 over bob's lot and the book's: ⌈11/2⌉ = 6 though he gave up none; carol's 11 less
@@ -105,7 +119,18 @@ def test_one_move_under_the_old_rule_leaves_bob_flat_below_zero(old_rule) -> Non
     assert _failing(s) == set(PAYER_CLAIMS)
 
 
-def test_under_the_old_rule_one_more_lot_of_cash_for_bob_was_the_boundary(old_rule) -> None:
+def test_one_move_under_the_old_rule_bob_is_written_off(old_rule) -> None:
+    """§7.3's write-off (session 23) resolves what the old rule left: bob flat at −1 after the cascade,
+    the fund empty (its 1 paid carol), the order book's matured profit (its gain of the move) pays 1."""
+    s = step(GEN_B, _one_move_book(), MarkPrice(7))
+    assert _charged(s, "bob") == [6, 10]
+    assert _written_off(s, "bob") == [("liquidity", 1, "HAIRCUT")]
+    bob = s.after.account("bob")
+    assert bob.size_lots == 0 and equity(GEN_B.margin, bob) == 0
+    assert _failing(s) == set()
+
+
+def test_under_the_old_rule_one_more_lot_of_cash_for_bob_was_the_boundary(old_rule, no_write_off) -> None:
     s = step(GEN_B, _one_move_book(bob_cash=3), MarkPrice(7))
     assert equity(GEN_B.margin, s.after.account("bob")) == 0
     assert _failing(s) == set()
@@ -142,7 +167,15 @@ def test_the_story_from_an_empty_book_keeps_every_claim() -> None:
     assert bob.size_lots == 0 and equity(GEN_B.margin, bob) == 310
 
 
-def test_the_story_from_an_empty_book_under_the_old_rule_reaches_minus_144(old_rule) -> None:
+def test_the_story_from_an_empty_book_under_the_old_rule_bob_is_written_off(old_rule) -> None:
+    """bob's −144 written off by the order book's matured profit (the write-off's haircut)."""
+    fall = _from_empty()[-1]
+    assert _written_off(fall, "bob") == [("liquidity", 144, "HAIRCUT")]
+    assert equity(GEN_B.margin, fall.after.account("bob")) == 0
+    assert _failing(fall) == set()
+
+
+def test_the_story_from_an_empty_book_under_the_old_rule_reaches_minus_144(old_rule, no_write_off) -> None:
     """eve's lot closed against the longs (⌊1·1/2⌋ = 0 each) and the order book, which went short 1;
     the fall to 1 sank alice and carol (899 each): bob paid 445 of alice's and 898 of carol's."""
     steps = _from_empty()
