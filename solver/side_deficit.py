@@ -116,15 +116,19 @@ def deficit_question(policy: Policy, bounds: Bounds) -> tuple[Call, list[Any], A
     return freed_question(policy, bounds, deficit_once.CLAIM)
 
 
-def freed_question(policy: Policy, bounds: Bounds, claim_id: str, before: Any = None) -> tuple[Call, list[Any], Any]:
+def freed_question(
+    policy: Policy, bounds: Bounds, claim_id: str, before: Any = None, *, flat: bool = False
+) -> tuple[Call, list[Any], Any]:
     """:func:`deficit_question` for the catalog's ``claim_id``; ``before``: the view's book before the
     step (``waterfall-order`` reads the fund's balance there: a second free book, whatever the step did
-    before this call)."""
+    before this call). ``flat``: the write-off's call instead (``bankruptcy.write_off_turn``:
+    ``resolve(..., flat=True, alone=True)`` of a trader holding no position, premise size 0)."""
     book, _ = symbolic_book(waterfall_claims.shape(bounds))
     bankrupt = book.traders[0].name
     with weights_recorded() as totals:
-        out = resolve(policy, Ctx(book), bankrupt, alone=True)
-    call = Call(f"{bankrupt}'s resolve, {waterfall_claims.CANDIDATES} candidates", book, out, (bankrupt,))
+        out = resolve(policy, Ctx(book), bankrupt, flat=flat, alone=True)
+    what = "write-off" if flat else "resolve"
+    call = Call(f"{bankrupt}'s {what}, {waterfall_claims.CANDIDATES} candidates", book, out, (bankrupt,))
     view = call.view(policy) if before is None else attrs.evolve(call.view(policy), before=before)
     claim = catalog.get(claim_id).holds(view)
     claim = z3.BoolVal(claim) if type(claim) is bool else claim
@@ -135,23 +139,35 @@ def freed_question(policy: Policy, bounds: Bounds, claim_id: str, before: Any = 
     freed = [z3.substitute(t, *pairs) if pairs else t for t in totals if z3.is_expr(t)]
     weights = [(t, z3.Int(f"{FREE}weight{k}")) for k, t in enumerate(freed)]
     claim = z3.substitute(claim, *weights) if weights else claim
-    return call, [book.market.mark_quote >= 1], deficit_socialized.totals_freed(call, claim)
+    premise = [book.market.mark_quote >= 1]
+    if flat:
+        premise.append(book.account(bankrupt).size_lots == 0)
+    return call, premise, deficit_socialized.totals_freed(call, claim)
 
 
 def _call_lemma(
-    policy: Policy, bounds: Bounds, valid: Any, fail: Callable[[str], None], claim_id: str, before: Any = None
+    policy: Policy,
+    bounds: Bounds,
+    valid: Any,
+    fail: Callable[[str], None],
+    claim_id: str,
+    before: Any = None,
+    *,
+    flat: bool = False,
 ) -> str:
-    """The claim ``claim_id`` of one resolve, freed (:func:`freed_question`), proved by ``valid``; ``fail``
-    where Gen B's argument does not apply or the freed claim still names a candidate."""
+    """The claim ``claim_id`` of one resolve (``flat``: of the write-off's), freed
+    (:func:`freed_question`), proved by ``valid``; ``fail`` where Gen B's argument does not apply or the
+    freed claim still names a candidate."""
     reason = deficit_not_covered(policy, bounds)
     if reason is not None:
         fail(reason)
-    call, premise, claim = freed_question(policy, bounds, claim_id, before)
+    call, premise, claim = freed_question(policy, bounds, claim_id, before, flat=flat)
     stray = waterfall_claims.strangers(call, claim)
     if stray:
         fail(f"{call.label}: the claim reads the candidates' numbers ({', '.join(stray[:4])})")
     return valid(
-        f"{claim_id} of {call.label} (one call of the cascade), every number free"
+        f"{claim_id} of {call.label} ({'the write-off after the sweep' if flat else 'one call of the cascade'}), "
+        "every number free"
         + (", the book before the step free" if before is not None else "")
         + ", each share of the per-lot charge and of the haircut free, the haircut's total weight and the opposing "
         "open interest free",
@@ -164,18 +180,26 @@ def _call_lemma(
 def argument(policy: Policy, bounds: Bounds, valid: Any, fail: Callable[[str], None]) -> list[str]:
     """The all-N argument for ``deficit-charged-once`` on Gen B (see the module): the lemmas' names,
     each proved by ``valid`` (exact z3), or ``fail`` where the argument does not apply."""
-    lemmas = [_call_lemma(policy, bounds, valid, fail, deficit_once.CLAIM)]
+    lemmas = [_call_lemma(policy, bounds, valid, fail, deficit_once.CLAIM, flat=flat) for flat in _CALLS]
     lemmas += side_once.at_most_once(policy, bounds, side_once.bankrupts, valid, fail, "resolutions")
     book, _ = symbolic_book(attrs.evolve(bounds, accounts=side_once.STEP_TRADERS, events=1))
     first = book.traders[0].name
-    out = resolve(policy, Ctx(book), first, alone=True)
-    deficit_once._read_by_others(f"{first}'s resolve", out, {first}, {a.name for a in book.traders}, fail)
+    for flat in _CALLS:
+        out = resolve(policy, Ctx(book), first, flat=flat, alone=True)
+        label = f"{first}'s {'write-off' if flat else 'resolve'}"
+        deficit_once._read_by_others(label, out, {first}, {a.name for a in book.traders}, fail)
     lemmas.append(
-        "every waterfall entry of a call names its bankrupt account, none into another trader (checked on one call "
-        "at three traders); the call at any N: its claim, each share, the total weight and the open interest free, "
-        "names no candidate, so the call at any number of payers is an instance of it"
+        "every waterfall entry of a call (a resolve, a write-off) names its bankrupt account, none into another "
+        "trader (checked on one call of each at three traders); the call at any N: its claim, each share, the total "
+        "weight and the open interest free, names no candidate, so the call at any number of payers is an instance "
+        "of it"
     )
     return lemmas
+
+
+#: the two calls of the waterfall a Gen B step makes: a resolve (the sweep's, the cascade's) and the
+#: write-off's (``flat``, ``bankruptcy.write_off_turn``)
+_CALLS = (False, True)
 
 
 def waterfall_argument(policy: Policy, bounds: Bounds, valid: Any, fail: Callable[[str], None]) -> list[str]:
@@ -183,7 +207,7 @@ def waterfall_argument(policy: Policy, bounds: Bounds, valid: Any, fail: Callabl
     from a free book before the step, freed as :func:`deficit_question` frees its claim, and each
     account's waterfall records one call's a step (``solver.side_once`` on the runs of its records)."""
     before, _ = symbolic_book(waterfall_claims.shape(bounds), prefix=f"{waterfall_claims.FREE}before.")
-    lemmas = [_call_lemma(policy, bounds, valid, fail, waterfall_claims.CLAIM, before)]
+    lemmas = [_call_lemma(policy, bounds, valid, fail, waterfall_claims.CLAIM, before, flat=flat) for flat in _CALLS]
     lemmas += side_once.at_most_once(policy, bounds, side_once.runs, valid, fail, "waterfall calls")
     lemmas.append(
         "the step: each account's records are its one call's, and the claim pairs records of one account; the call's "

@@ -27,8 +27,17 @@ of :data:`STEP_TRADERS` traders, exact:
    builds the very records and sizes (term for term) that the turn run alone from that book builds,
    so lemma 2 on a free book speaks of it.
 
+4. **The write-off** (percolator's §7.3, ``bankruptcy.write_off``, session 23): once the sweep is done,
+   each trader in book order has one write-off turn (``bankruptcy.write_off_turn``), a flat account's
+   one resolution, made only where the step has no ``Bankrupt`` record of it. On the step's build
+   (as 3): each write-off turn starts from the book the one before it left (the first from the last
+   sweep turn's), records only its own trader's call, one call; and (z3, exact, on the step's own
+   terms at :data:`STEP_TRADERS` traders) for each ``X``, no sweep record of ``X`` and its write-off
+   record both hold.
+
 So a record of ``X`` in turn ``i`` leaves ``X`` flat (2b), flat at the start of every later turn
-(2c), where no record of ``X`` holds: with 2a, ``X``'s records in a step are pairwise exclusive.
+(2c), where no record of ``X`` holds: with 2a, ``X``'s records in the sweep are pairwise exclusive,
+and with 4 its write-off record is exclusive with each of them.
 The records are ``Bankrupt`` outcomes (``deficit-charged-once``) or the runs of ``LayerUsed``
 records (``waterfall-order``, as ``waterfall_claims.one_call_a_step`` groups them).
 
@@ -64,7 +73,8 @@ STEP_TRADERS = 3
 SAID = (
     "each account's waterfall reached at most once a step (checked on the step at three traders by its "
     "turns: a resolve leaves its account flat, a flat account is neither triggered nor in the cascade, "
-    "and no close of another account gives it a position)"
+    "and no close of another account gives it a position; the write-off of a flat account below zero "
+    "after the sweep, its one resolution, is made only where the sweep made none)"
 )
 
 Valid = Callable[..., str]
@@ -199,15 +209,71 @@ def turns_recorded() -> Iterator[list[tuple[str, Book, Book, tuple[Any, ...]]]]:
         engine.liquidation_turn = turn  # type: ignore[assignment]
 
 
-def step_check(policy: Policy, bounds: Bounds, groups: Groups, fail: Callable[[str], None], what: str) -> str:
+@contextmanager
+def write_offs_recorded() -> Iterator[list[tuple[str, Book, Book, tuple[Any, ...]]]]:
+    """Within the block, each call of the engine's ``bankruptcy.write_off_turn`` is appended to the
+    list yielded as ``(its trader, book it started from, book it left, outcomes it added)``."""
+    seen: list[tuple[str, Book, Book, tuple[Any, ...]]] = []
+    turn = bankruptcy.write_off_turn
+
+    def recorded(policy: Policy, ctx: Ctx, name: str) -> Ctx:
+        before, count = ctx.book, len(ctx.outcomes)
+        out = turn(policy, ctx, name)
+        seen.append((name, before, out.book, out.outcomes[count:]))
+        return out
+
+    bankruptcy.write_off_turn = recorded  # type: ignore[assignment]
+    try:
+        yield seen
+    finally:
+        bankruptcy.write_off_turn = turn  # type: ignore[assignment]
+
+
+def _write_offs_checked(
+    label: str,
+    turns: list[tuple[str, Book, Book, tuple[Any, ...]]],
+    offs: list[tuple[str, Book, Book, tuple[Any, ...]]],
+    groups: Groups,
+    fail: Callable[[str], None],
+) -> list[Any]:
+    """Lemma 4's build part on one step (see the module): each write-off turn starts from the book the
+    one before it left, the first from the last sweep turn's; one turn a trader; each records its own
+    trader's one call only. Returns the records they made."""
+    made: list[Any] = []
+    seen: set[str] = set()
+    for k, (name, start, _end, added) in enumerate(offs):
+        before = offs[k - 1][2] if k else (turns[-1][2] if turns else None)
+        if before is not None and start is not before:
+            fail(f"the step ({label}): a write-off does not start from the book the turn before it left")
+        if name in seen:
+            fail(f"the step ({label}): {name} has two write-off turns")
+        seen.add(name)
+        found = groups(added)
+        if any(account != name for account, _ in found) or len(found) > 1:
+            fail(f"the step ({label}): {name}'s write-off records another call than its own one")
+        made += found
+    return made
+
+
+def step_check(
+    policy: Policy,
+    bounds: Bounds,
+    groups: Groups,
+    fail: Callable[[str], None],
+    what: str,
+    apart: list[tuple[str, Any, Any]] | None = None,
+) -> str:
     """Lemma 3 (see the module): on the engine's step at :data:`STEP_TRADERS` traders, every event
     variant of the bounded kinds, each of ``groups``' records is made inside one of the sweep's
-    turns, and each turn starts from the book the turn before it left (no solver)."""
+    turns or of the write-off's (lemma 4's build part), and each turn starts from the book the turn
+    before it left (no solver). ``apart``, where given, receives for each variant and account with a
+    write-off record ``(what, its sweep records' disjunction, its write-off record's guard)``: lemma
+    4's question (:func:`write_off_lemmas`)."""
     one = attrs.evolve(bounds, accounts=STEP_TRADERS, events=1)
     book, _ = symbolic_book(one)
     for slot in slots(book, one):
         for variant in slot.variants:
-            with turns_recorded() as turns:
+            with turns_recorded() as turns, write_offs_recorded() as offs:
                 ctx = transition(policy, book, variant.event)
             made: list[Any] = []
             for k, (name, start, end, added) in enumerate(turns):
@@ -224,11 +290,19 @@ def step_check(policy: Policy, bounds: Bounds, groups: Groups, fail: Callable[[s
                         f"the step ({variant.label}): {name}'s turn is not its turn alone from the book it started from"
                     )
                 made += groups(added)
+            swept = list(made)
+            made += _write_offs_checked(variant.label, turns, offs, groups, fail)
             if _by_account(groups(ctx.outcomes)) != _by_account(made):
                 fail(f"the step ({variant.label}): a {what.rstrip('s')} is made outside the sweep's turns")
+            if apart is not None:
+                for name, guard in made[len(swept) :]:
+                    mine = [g for account, g in swept if account == name]
+                    if mine:
+                        apart.append((f"{variant.label}: {name}", z3.Or(*mine), guard))
     return (
         f"the step ({', '.join(bounds.event_kinds)}, {STEP_TRADERS} traders, the engine's transition): every "
-        f"{what.rstrip('s')} is made in a sweep's turn, each turn from the book the turn before left"
+        f"{what.rstrip('s')} is made in a sweep's turn or in the write-off's after it (one turn a trader, its own "
+        "one call), each turn from the book the turn before left"
     )
 
 
@@ -245,15 +319,33 @@ def _by_account(found: list[tuple[str, Any]]) -> dict[str, list[int]]:
     return out
 
 
+def write_off_lemmas(apart: list[tuple[str, Any, Any]], valid: Valid, what: str) -> list[str]:
+    """Lemma 4's question (see the module) on each of :func:`step_check`'s pairs: an account's sweep
+    records and its write-off record never both hold (the write-off's test reads the step's
+    ``Bankrupt`` records of it), exact, on the step's own terms."""
+    return [
+        valid(
+            f"the step ({label})'s write-off: none of its sweep {what} and its write-off both hold",
+            [],
+            z3.Not(z3.And(swept, _b(off))),
+            exact=True,
+        )
+        for label, swept, off in apart
+    ]
+
+
 def at_most_once(
     policy: Policy, bounds: Bounds, groups: Groups, valid: Valid, fail: Callable[[str], None], what: str
 ) -> list[str]:
     """The module's argument: each account's ``groups`` records pairwise exclusive in a step."""
-    lemmas = [step_check(policy, bounds, groups, fail, what)]
+    apart: list[tuple[str, Any, Any]] = []
+    lemmas = [step_check(policy, bounds, groups, fail, what, apart)]
+    lemmas += write_off_lemmas(apart, valid, what)
     lemmas += turn_lemmas(policy, bounds, groups, valid, what)
     lemmas.append(
         f"so each account's {what} in a step are pairwise exclusive: one in turn i leaves it flat, flat at every "
-        "later turn's start, where it has none"
+        "later turn's start, where it has none; its write-off, one call after the sweep, is made only where the "
+        "sweep made none"
     )
     return lemmas
 
@@ -270,4 +362,6 @@ __all__ = [
     "step_check",
     "turn_lemmas",
     "turns_recorded",
+    "write_off_lemmas",
+    "write_offs_recorded",
 ]
