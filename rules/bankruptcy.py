@@ -293,15 +293,13 @@ def writes_off_flat(policy: Policy) -> bool:
     return layer is not None and layer.matured_only
 
 
-def write_off(policy: Policy, ctx: Ctx) -> Ctx:
-    """percolator's zero-position negative remainder (spec v11.11 §7.3), for every trader in book
-    order once the sweep is done (:func:`write_off_turn`); nothing on a policy that does not
-    :func:`writes_off_flat`."""
+def write_off(policy: Policy, ctx: Ctx, name: str) -> Ctx:
+    """percolator's zero-position negative remainder (spec v11.11 §7.3) at ``name``'s touch: the end
+    of its liquidation turn (``engine.liquidation_turn``), after its liquidation and the cascade it
+    set off (:func:`write_off_turn`); nothing on a policy that does not :func:`writes_off_flat`."""
     if not writes_off_flat(policy):
         return ctx
-    for name in [a.name for a in ctx.book.traders]:
-        ctx = write_off_turn(policy, ctx, name)
-    return ctx
+    return write_off_turn(policy, ctx, name)
 
 
 def write_off_turn(policy: Policy, ctx: Ctx, name: str) -> Ctx:

@@ -719,17 +719,19 @@ def before_turns(policy: Policy, ctx: Ctx) -> Ctx:
 
 
 def liquidation_turn(policy: Policy, ctx: Ctx, name: str) -> Ctx:
-    """One trader's turn in the sweep: its spot converted as its margin mode says, liquidated if
-    below (or at) maintenance, and on a book with collateral assets, a flat account's loan that has
-    reached its collateral's weighted value exchanged. The sweep runs it for every trader in book
-    order (``solver.per_account`` checks what one turn reads and writes)."""
+    """One trader's turn in the sweep (its touch): its spot converted as its margin mode says,
+    liquidated if below (or at) maintenance, and on a book with collateral assets, a flat account's
+    loan that has reached its collateral's weighted value exchanged; last, on percolator Gen B, its
+    negative remainder written off if it holds no position (``bankruptcy.write_off``, spec v11.11
+    §7.3, §10.1 step 10). The sweep runs it for every trader in book order (``solver.per_account``
+    checks what one turn reads and writes)."""
     ctx = convert_spot(policy.margin, ctx, name)
     ctx = ctx.branch(_triggered(policy, ctx, name), lambda c: liquidate(policy, c, name))
     if ctx.book_field("assets"):  # a flat account's loan at its collateral's weighted value
         a = ctx.account(name)
         due = and_(open_lots(a) == 0, loan_due(policy, ctx.book_field("assets"), a))
         ctx = ctx.branch(due, lambda c: _exchange_loan(policy, c, name))
-    return ctx
+    return write_off(policy, ctx, name)
 
 
 def _exchange_loan(policy: Policy, ctx: Ctx, name: str) -> Ctx:
@@ -749,9 +751,7 @@ def _exchange_loan(policy: Policy, ctx: Ctx, name: str) -> Ctx:
 
 
 def after_sweep(policy: Policy, ctx: Ctx) -> Ctx:
-    """What runs once the sweep is done: a flat trader's negative remainder written off (percolator
-    Gen B, ``bankruptcy.write_off``), and the PnL-to-pool ADL, if the policy has one."""
-    ctx = write_off(policy, ctx)
+    """What runs once the sweep is done: the PnL-to-pool ADL, if the policy has one."""
     rule = policy.pnl_to_pool_adl
     if rule is None:
         return ctx

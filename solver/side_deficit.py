@@ -166,7 +166,7 @@ def _call_lemma(
     if stray:
         fail(f"{call.label}: the claim reads the candidates' numbers ({', '.join(stray[:4])})")
     return valid(
-        f"{claim_id} of {call.label} ({'the write-off after the sweep' if flat else 'one call of the cascade'}), "
+        f"{claim_id} of {call.label} ({'the write-off at the end of a turn' if flat else 'one call of the cascade'}), "
         "every number free"
         + (", the book before the step free" if before is not None else "")
         + ", each share of the per-lot charge and of the haircut free, the haircut's total weight and the opposing "

@@ -20,24 +20,23 @@ of :data:`STEP_TRADERS` traders, exact:
    that book, so true):
    a. ``X``'s records in the turn are pairwise exclusive (one call of the waterfall a turn);
    b. where any record of ``X`` in the turn holds, ``X`` is flat at the turn's end;
-   c. where ``X`` is flat at the turn's start, no record of ``X`` holds and it is flat at the end.
+   c. where ``X`` is flat at the turn's start, no record of ``X`` holds but its write-off's (the
+      turn's own trader's, below), and it is flat at the end.
 3. **The step** (the engine's ``transition`` at :data:`STEP_TRADERS` traders, every event variant
    of the bounded kinds, checked on its build, no solver): every record of the step is made inside
    one of the sweep's turns, each turn starts from the book the turn before it left, and each turn
    builds the very records and sizes (term for term) that the turn run alone from that book builds,
    so lemma 2 on a free book speaks of it.
 
-4. **The write-off** (percolator's §7.3, ``bankruptcy.write_off``, session 23): once the sweep is done,
-   each trader in book order has one write-off turn (``bankruptcy.write_off_turn``), a flat account's
-   one resolution, made only where the step has no ``Bankrupt`` record of it. On the step's build
-   (as 3): each write-off turn starts from the book the one before it left (the first from the last
-   sweep turn's), records only its own trader's call, one call; and (z3, exact, on the step's own
-   terms at :data:`STEP_TRADERS` traders) for each ``X``, no sweep record of ``X`` and its write-off
-   record both hold.
+4. **The write-off** (percolator's §7.3, ``bankruptcy.write_off_turn``, session 23): each turn ends
+   with its own trader's write-off, a flat account's one resolution, made only where the step has no
+   ``Bankrupt`` record of it so far. On the step's build (as 3): one a turn, its own trader's, one
+   call; and (z3, exact, on the step's own terms at :data:`STEP_TRADERS` traders) each write-off
+   record of ``X`` and any record of ``X`` made before it never both hold.
 
 So a record of ``X`` in turn ``i`` leaves ``X`` flat (2b), flat at the start of every later turn
-(2c), where no record of ``X`` holds: with 2a, ``X``'s records in the sweep are pairwise exclusive,
-and with 4 its write-off record is exclusive with each of them.
+(2c), where no record of ``X`` holds but a write-off's, which 4 excludes: with 2a, ``X``'s records in a
+step are pairwise exclusive.
 The records are ``Bankrupt`` outcomes (``deficit-charged-once``) or the runs of ``LayerUsed``
 records (``waterfall-order``, as ``waterfall_claims.one_call_a_step`` groups them).
 
@@ -60,7 +59,7 @@ from solvent.rules import side_index
 from solvent.rules.arith import abs_, or_
 from solvent.rules.book import Book
 from solvent.rules.engine import transition
-from solvent.rules.ledger import Ctx
+from solvent.rules.ledger import Ctx, Guarded
 from solvent.rules.outcomes import Bankrupt, LayerUsed
 from solvent.rules.policy import Policy
 from solvent.solver import waterfall_claims
@@ -69,12 +68,14 @@ from solvent.solver.story import slots, symbolic_book
 
 #: traders of the free book the lemmas and the step are asked on (as ``deficit_once.STEP_TRADERS``)
 STEP_TRADERS = 3
+#: the prefix of the turn lemmas' free flags (a trader resolved before its turn)
+FREE = "sonce."
 #: what the all-N verdicts say of the step (``Scope.assumes``' first part)
 SAID = (
     "each account's waterfall reached at most once a step (checked on the step at three traders by its "
     "turns: a resolve leaves its account flat, a flat account is neither triggered nor in the cascade, "
-    "and no close of another account gives it a position; the write-off of a flat account below zero "
-    "after the sweep, its one resolution, is made only where the sweep made none)"
+    "and no close of another account gives it a position; the write-off of a flat account below zero at "
+    "the end of its turn, its one resolution, is made only where none was made before it)"
 )
 
 Valid = Callable[..., str]
@@ -165,22 +166,27 @@ def turn_lemmas(policy: Policy, bounds: Bounds, groups: Groups, valid: Valid, wh
         for name in names
     ]
     for turn in names:
-        with closes_recorded() as calls:
-            out = engine.liquidation_turn(policy, Ctx(book), turn)
+        # the step's records of the turn's trader before it, as its write-off reads them: one free flag
+        before = (Guarded(z3.Bool(f"{FREE}{turn}.resolved_before"), Bankrupt(turn, 0)),)
+        with closes_recorded() as calls, write_offs_recorded() as offs:
+            out = engine.liquidation_turn(policy, Ctx(book, outcomes=before), turn)
         facts = instances(calls)
-        found = groups(out.outcomes)
+        found = groups(out.outcomes[len(before) :])
+        off = _ids(off for _, _, _, added in offs for off in groups(added))
         for name in names:
             mine = [g for account, g in found if account == name]
+            swept = [g for g in mine if _b(g).get_id() not in off]
             if len(mine) > 1:
                 apart = z3.And(*(z3.Not(z3.And(x, y)) for x, y in itertools.combinations(mine, 2)))
                 lemmas.append(valid(f"{turn}'s turn: {name}'s {what} pairwise exclusive", [], apart, exact=True))
             if mine:
                 flat = z3.Implies(z3.Or(*mine), _flat(out.book, name))
                 lemmas.append(valid(f"{turn}'s turn: {name}'s {what} leave it flat", facts, flat, exact=True))
-            kept = z3.And(*(z3.Not(g) for g in mine), _flat(out.book, name))
+            kept = z3.And(*(z3.Not(g) for g in swept), _flat(out.book, name))
+            but = " but its write-off's" if len(swept) < len(mine) else ""
             lemmas.append(
                 valid(
-                    f"{turn}'s turn from {name} flat: no {what} of {name}, and it stays flat",
+                    f"{turn}'s turn from {name} flat: no {what} of {name}{but}, and it stays flat",
                     [*facts, _flat(book, name)],
                     kept,
                     exact=True,
@@ -189,17 +195,28 @@ def turn_lemmas(policy: Policy, bounds: Bounds, groups: Groups, valid: Valid, wh
     return lemmas
 
 
+def _bankrupt_of(outcomes: tuple[Any, ...], name: str) -> tuple[Any, ...]:
+    """Of a step's outcomes, ``name``'s ``Bankrupt`` records (what its write-off reads), in order."""
+    return tuple(g for g in outcomes if isinstance(g.item, Bankrupt) and g.item.account == name)
+
+
+def _ids(found: Any) -> set[int]:
+    """The z3 term ids of ``found``'s guards (``(account, guard)`` pairs)."""
+    return {_b(guard).get_id() for _, guard in found}
+
+
 @contextmanager
-def turns_recorded() -> Iterator[list[tuple[str, Book, Book, tuple[Any, ...]]]]:
+def turns_recorded() -> Iterator[list[tuple[str, Book, Book, tuple[Any, ...], tuple[Any, ...]]]]:
     """Within the block, each call of the engine's ``liquidation_turn`` is appended to the list
-    yielded as ``(its trader, book it started from, book it left, outcomes it added)``."""
-    seen: list[tuple[str, Book, Book, tuple[Any, ...]]] = []
+    yielded as ``(its trader, book it started from, book it left, outcomes it added, the step's
+    outcomes before it)``."""
+    seen: list[tuple[str, Book, Book, tuple[Any, ...], tuple[Any, ...]]] = []
     turn = engine.liquidation_turn
 
     def recorded(policy: Policy, ctx: Ctx, name: str) -> Ctx:
-        before, count = ctx.book, len(ctx.outcomes)
+        before, prior = ctx.book, ctx.outcomes
         out = turn(policy, ctx, name)
-        seen.append((name, before, out.book, out.outcomes[count:]))
+        seen.append((name, before, out.book, out.outcomes[len(prior) :], prior))
         return out
 
     engine.liquidation_turn = recorded  # type: ignore[assignment]
@@ -231,28 +248,28 @@ def write_offs_recorded() -> Iterator[list[tuple[str, Book, Book, tuple[Any, ...
 
 def _write_offs_checked(
     label: str,
-    turns: list[tuple[str, Book, Book, tuple[Any, ...]]],
+    turns: list[tuple[str, Book, Book, tuple[Any, ...], tuple[Any, ...]]],
     offs: list[tuple[str, Book, Book, tuple[Any, ...]]],
+    outcomes: tuple[Any, ...],
     groups: Groups,
     fail: Callable[[str], None],
-) -> list[Any]:
-    """Lemma 4's build part on one step (see the module): each write-off turn starts from the book the
-    one before it left, the first from the last sweep turn's; one turn a trader; each records its own
-    trader's one call only. Returns the records they made."""
-    made: list[Any] = []
-    seen: set[str] = set()
-    for k, (name, start, _end, added) in enumerate(offs):
-        before = offs[k - 1][2] if k else (turns[-1][2] if turns else None)
-        if before is not None and start is not before:
-            fail(f"the step ({label}): a write-off does not start from the book the turn before it left")
-        if name in seen:
-            fail(f"the step ({label}): {name} has two write-off turns")
-        seen.add(name)
+    apart: list[tuple[str, Any, Any]] | None,
+) -> None:
+    """Lemma 4's build part on one step (see the module): one write-off a turn, its own trader's, at
+    most one call; and where ``apart`` is given, for each write-off record of an account, the
+    disjunction of that account's records made before it in the step (lemma 4's question)."""
+    if len(offs) != len(turns) or any(o[0] != t[0] for o, t in zip(offs, turns, strict=False)):
+        fail(f"the step ({label}): the write-offs are not one a turn, each its own trader's")
+    for name, _start, _end, added in offs:
         found = groups(added)
         if any(account != name for account, _ in found) or len(found) > 1:
             fail(f"the step ({label}): {name}'s write-off records another call than its own one")
-        made += found
-    return made
+        if apart is None or not found or not added:
+            continue
+        first = next(k for k, g in enumerate(outcomes) if g is added[0])
+        earlier = [g for account, g in groups(outcomes[:first]) if account == name]
+        if earlier:
+            apart.append((f"{label}: {name}", z3.Or(*earlier), found[0][1]))
 
 
 def step_check(
@@ -265,10 +282,10 @@ def step_check(
 ) -> str:
     """Lemma 3 (see the module): on the engine's step at :data:`STEP_TRADERS` traders, every event
     variant of the bounded kinds, each of ``groups``' records is made inside one of the sweep's
-    turns or of the write-off's (lemma 4's build part), and each turn starts from the book the turn
-    before it left (no solver). ``apart``, where given, receives for each variant and account with a
-    write-off record ``(what, its sweep records' disjunction, its write-off record's guard)``: lemma
-    4's question (:func:`write_off_lemmas`)."""
+    turns, and each turn starts from the book the turn before it left (no solver); the write-offs
+    one a turn, each its own trader's one call (lemma 4's build part). ``apart``, where given,
+    receives for each variant and write-off record ``(what, the disjunction of its account's records
+    made before it, its guard)``: lemma 4's question (:func:`write_off_lemmas`)."""
     one = attrs.evolve(bounds, accounts=STEP_TRADERS, events=1)
     book, _ = symbolic_book(one)
     for slot in slots(book, one):
@@ -276,13 +293,16 @@ def step_check(
             with turns_recorded() as turns, write_offs_recorded() as offs:
                 ctx = transition(policy, book, variant.event)
             made: list[Any] = []
-            for k, (name, start, end, added) in enumerate(turns):
+            for k, (name, start, end, added, prior) in enumerate(turns):
                 if k and start is not turns[k - 1][2]:
                     fail(f"the step ({variant.label}): a turn does not start from the book the turn before it left")
                 # the turn is the lemmas' turn on the book it started from: the same records and sizes, term
-                # for term, as the turn run alone from that book (it reads nothing of the step but the book)
-                alone = engine.liquidation_turn(policy, Ctx(start), name)
-                if _by_account(groups(alone.outcomes)) != _by_account(groups(added)) or any(
+                # for term, as the turn run alone from that book and the step's records before it (it reads
+                # nothing of the step but the book and, for its write-off, its trader's Bankrupt records:
+                # the lemmas' turn reads those as one free flag, "resolved before", of which they are a value)
+                read = _bankrupt_of(prior, name)
+                alone = engine.liquidation_turn(policy, Ctx(start, outcomes=read), name)
+                if _by_account(groups(alone.outcomes[len(read) :])) != _by_account(groups(added)) or any(
                     not _same(alone.book.account(a.name).size_lots, end.account(a.name).size_lots)
                     for a in start.traders
                 ):
@@ -290,19 +310,13 @@ def step_check(
                         f"the step ({variant.label}): {name}'s turn is not its turn alone from the book it started from"
                     )
                 made += groups(added)
-            swept = list(made)
-            made += _write_offs_checked(variant.label, turns, offs, groups, fail)
             if _by_account(groups(ctx.outcomes)) != _by_account(made):
                 fail(f"the step ({variant.label}): a {what.rstrip('s')} is made outside the sweep's turns")
-            if apart is not None:
-                for name, guard in made[len(swept) :]:
-                    mine = [g for account, g in swept if account == name]
-                    if mine:
-                        apart.append((f"{variant.label}: {name}", z3.Or(*mine), guard))
+            _write_offs_checked(variant.label, turns, offs, ctx.outcomes, groups, fail, apart)
     return (
         f"the step ({', '.join(bounds.event_kinds)}, {STEP_TRADERS} traders, the engine's transition): every "
-        f"{what.rstrip('s')} is made in a sweep's turn or in the write-off's after it (one turn a trader, its own "
-        "one call), each turn from the book the turn before left"
+        f"{what.rstrip('s')} is made in a sweep's turn, each turn from the book the turn before left; a write-off "
+        "ends each turn, its own trader's one call"
     )
 
 
@@ -325,7 +339,7 @@ def write_off_lemmas(apart: list[tuple[str, Any, Any]], valid: Valid, what: str)
     ``Bankrupt`` records of it), exact, on the step's own terms."""
     return [
         valid(
-            f"the step ({label})'s write-off: none of its sweep {what} and its write-off both hold",
+            f"the step ({label})'s write-off: none of its {what} before it and its write-off both hold",
             [],
             z3.Not(z3.And(swept, _b(off))),
             exact=True,
@@ -344,8 +358,7 @@ def at_most_once(
     lemmas += turn_lemmas(policy, bounds, groups, valid, what)
     lemmas.append(
         f"so each account's {what} in a step are pairwise exclusive: one in turn i leaves it flat, flat at every "
-        "later turn's start, where it has none; its write-off, one call after the sweep, is made only where the "
-        "sweep made none"
+        "later turn's start, where it has none but its write-off's, which is made only where none was made before"
     )
     return lemmas
 

@@ -117,20 +117,24 @@ def test_the_haircut_reaches_matured_profit_only_and_leaves_the_residual() -> No
     assert moved(GEN_B, book(-150, fund=0, matured=150))["alice"] == 0
 
 
-def test_an_account_the_step_resolved_is_not_resolved_again() -> None:
+@pytest.mark.parametrize("first", [False, True])
+def test_an_account_the_step_resolved_is_not_resolved_again(first: bool) -> None:
     """dave (long 1 on 40) is bankrupt by 10 at the fall to 50 and resolved against carol (short 2);
-    alice, flat at −1, is written off beside him, once, and dave is not written off at all."""
-    got = moved(GEN_B, _with_dave(book(-1, fund=0, matured=10)), mark=50)
+    alice, flat at −1, is written off at her turn, once, before or after dave's, and dave is not
+    written off at all."""
+    got = moved(GEN_B, _with_dave(book(-1, fund=0, matured=10), first), mark=50)
     bankrupt = [o for o in got["outcomes"] if isinstance(o, Bankrupt)]
-    assert bankrupt == [Bankrupt("dave", 10), Bankrupt("alice", 1)]
+    order = [Bankrupt("dave", 10), Bankrupt("alice", 1)]
+    assert bankrupt == (order if first else order[::-1])
     assert ("carol", "dave", 10, "SOCIALIZED_LOSS") in got["paid"]
     assert ("carol", "alice", 1, "HAIRCUT") in got["paid"]
     assert got["alice"] == 0
     assert all(holds(GEN_B, got["step"], PAYER_CLAIMS + WATERFALL).values())
 
 
-def _with_dave(b: Book) -> Book:
-    traders = ("alice", "bob", "carol", "dave")
+def _with_dave(b: Book, first: bool = False) -> Book:
+    """``b`` with dave long 1 on 40 and carol short 2; ``first``: dave's turn before alice's."""
+    traders = ("dave", "alice", "bob", "carol") if first else ("alice", "bob", "carol", "dave")
     fresh = new_book(mark_quote=100, traders=traders)
     accounts = {a.name: {f: getattr(a, f) for f in ("cash_quote", "principal_quote", "size_lots", "cost_quote")}
                 for a in b.accounts if a.name in (*traders, "insurance_fund")}  # fmt: skip
@@ -179,6 +183,7 @@ def _observe() -> list:
         (floored(5), book(-1, fund=5, matured=10), 100),
         (GEN_B, book(-150, fund=0, matured=100), 100),
         (GEN_B, _with_dave(book(-1, fund=0, matured=10)), 50),
+        (GEN_B, _with_dave(book(-1, fund=0, matured=10), first=True), 50),
         (GEN_A, book(-1, fund=5, matured=10), 100),
         (GEN_B, _unbalanced(4), 50),
     ]
