@@ -285,7 +285,7 @@ def resolve_loan(policy: Policy, ctx: Ctx, name: str) -> Ctx:
 
 
 def writes_off_flat(policy: Policy) -> bool:
-    """Whether the policy writes a flat trader's negative remainder off after the sweep
+    """Whether the policy writes a flat trader's negative remainder off at the end of its turn
     (:func:`write_off`): percolator Gen B, whose haircut reaches matured profit only
     (``haircut_ratio.matured_only``, spec v11.31 §3.2-3.5): §7.3 is that account model's rule
     (docs/model.md#percolator-gen-bs-whole-lot-shrink-the-charge-follows-the-lots-taken-session-22)."""

@@ -4,7 +4,8 @@ docs/model.md#percolator-gen-bs-whole-lot-shrink-the-charge-follows-the-lots-tak
 "If after settling from principal ``PNL_i < 0`` and ``effective_pos_q(i) == 0``, the engine MUST call
 ``absorb_protocol_loss(−PNL_i)`` and ``set_pnl(i, 0)``"; ``absorb_protocol_loss`` spends the insurance
 fund down to ``I_floor`` and leaves the rest to junior undercollateralization through ``h``. Run for
-Gen B once the sweep is done: a flat trader below zero that the step has not resolved goes down the
+Gen B at the end of each trader's liquidation turn (its touch, §10.1 step 10): a flat trader below zero
+that the step has not resolved goes down the
 waterfall as a flat account (the fund above its floor, no per-lot charge, the haircut over matured
 profit), each a transfer; what the matured profit cannot pay stays on it as a ``Residual``.
 
@@ -200,7 +201,7 @@ def test_every_one_token_mutant_of_the_write_off_is_caught(monkeypatch, name: st
 
 #: write_off_turn's two mutants no book can catch, both on its call of ``resolve``: ``alone=True ->
 #: False`` runs the cascade after the write-off, which finds nobody (the haircut takes matured profit
-#: only, so it sinks no payer, and the sweep's cascade left no trader below zero with a position);
+#: only, so it sinks no payer, and the turn's cascade left no trader below zero with a position);
 #: ``flat=True -> False`` closes the account's 0 lots and charges per lot over an opposing open
 #: interest of 0, nothing either way. Both flags only spare z3 the terms of what does nothing.
 EQUIVALENT = ["True -> False", "True -> False"]

@@ -5,9 +5,10 @@ the step is that each account is resolved at most once a step, which z3 did not 
 step at three traders (session 21). ``solver.side_once`` argues it by the sweep's turns: the close
 against the opposing side leaves the closed account flat and every flat trader flat; in each turn
 an account's records are exclusive, leave it flat, and a flat account has none. Since session 23 a flat
-trader below zero after the sweep is written off (spec v11.11 §7.3, ``bankruptcy.write_off``), its one
-resolution, made only where the step has no ``Bankrupt`` record of it: the write-off's call has its own
-call lemma, and its record is exclusive with the sweep's (lemma 4). Each argument fails a one-token
+trader below zero at the end of its turn is written off (spec v11.11 §7.3, ``bankruptcy.write_off``),
+its one resolution, made only where the step has no ``Bankrupt`` record of it so far: the write-off's
+call has its own call lemma, a flat trader's turn may hold its write-off only (lemma 2c), and its
+record is exclusive with every record made before it (lemma 4). Each argument fails a one-token
 mutant of the rule it rests on: the trigger's "holds a position", the per-lot shrink's weight (a flat
 trader's opposing lots), the write-off's "not resolved in the step".
 """
@@ -53,7 +54,7 @@ def test_deficit_charged_once_holds_for_every_n_and_k_on_gen_b() -> None:
     assert sum("against the opposing side" in n for n in names) == 3
     assert sum("resolutions leave it flat" in n for n in names) == 9
     assert sum("no resolutions of" in n for n in names) == 9
-    # the write-off's call, and for each of three accounts its record apart from the sweep's
+    # the write-off's call, and for each of three accounts its record apart from those before it
     assert sum("of alice's write-off" in n for n in names) == 1
     assert sum("none of its resolutions before it and its write-off" in n for n in names) == 3
     assert sum("but its write-off's, and it stays flat" in n for n in names) == 3
@@ -99,7 +100,7 @@ def test_a_trigger_that_does_not_ask_for_a_position_breaks_the_step(monkeypatch,
 def test_the_position_blind_trigger_resolves_a_flat_account(monkeypatch) -> None:
     """The turn lemma's model, concretely: alice flat at −1 (a book the mutant's turn starts from) is
     liquidated in her sweep turn under the mutant, never under the engine's trigger; the engine resolves
-    her once, by the write-off after the sweep (session 23: an empty fund, no matured profit, her 1 a
+    her once, by the write-off at the end of her turn (session 23: an empty fund, no matured profit, her 1 a
     residual)."""
     book = new_book(mark_quote=100, traders=("alice", "bob", "carol"))
     book = _evolve(
@@ -155,7 +156,7 @@ def _nothing_recorded():
 
 
 def _blind_write_off(monkeypatch) -> None:
-    # bankruptcy.write_off_turn without "not resolved in the step": an account resolved by the sweep
+    # bankruptcy.write_off_turn without "not resolved in the step": an account resolved in its turn
     # and left below zero (its residual) is written off again
     def write_off_turn(policy, ctx, name):
         a = ctx.account(name)
