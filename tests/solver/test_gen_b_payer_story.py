@@ -13,7 +13,11 @@ and charges ``D·|s|/OI`` by the same one (spec v11.31 §5.6), so a position pay
 
 The rule now (``side_index.lots_taken``, ``charge_per_lot``): one exact split of the q lots by ``|s|``
 (``ProRata.EXACT_IN_ORDER``, the lots add up to q), the deficit charged by the lots taken. Both stories
-keep every claim; the old rule, kept here as a mutant (:func:`old_rule`), breaks them as it did.
+keep every claim; the old rule, kept here as a mutant (:func:`old_rule`), breaks them as it did
+without §7.3's write-off (:func:`no_write_off`, the engine of session 22). With it (session 23,
+``bankruptcy.write_off``) the old rule's stories end with bob written off at his turn by the order
+book's matured profit, every claim held; where the cascade sinks him after his own turn he waits, below
+zero, for his next touch.
 """
 
 from __future__ import annotations
@@ -128,6 +132,23 @@ def test_one_move_under_the_old_rule_bob_is_written_off(old_rule) -> None:
     bob = s.after.account("bob")
     assert bob.size_lots == 0 and equity(GEN_B.margin, bob) == 0
     assert _failing(s) == set()
+
+
+def test_under_the_old_rule_bob_sunk_after_his_turn_waits_for_his_next_touch(old_rule) -> None:
+    """The write-off is at the account's own touch (the end of its turn, spec v11.11 §10.1 step 10):
+    with bob first in book order, alice's turn and the cascade in it sink him after his own turn, so
+    the move leaves him at −1 (every payer claim fails on the old rule); the next event's touch
+    writes him off, the order book's matured profit paying 1."""
+    book = _one_move_book()
+    first = {a.name: a for a in book.accounts}
+    order = [first["bob"], first["alice"], first["carol"], *(a for a in book.accounts if not a.is_trader)]
+    book = attrs.evolve(book, accounts=tuple(order))
+    assert reasons(GEN_B, book) == []
+    s = step(GEN_B, book, MarkPrice(7))
+    assert equity(GEN_B.margin, s.after.account("bob")) == -1 and _failing(s) == set(PAYER_CLAIMS)
+    later = step(GEN_B, s.after, MarkPrice(7))
+    assert _written_off(later, "bob") == [("liquidity", 1, "HAIRCUT")]
+    assert equity(GEN_B.margin, later.after.account("bob")) == 0 and _failing(later) == set()
 
 
 def test_under_the_old_rule_one_more_lot_of_cash_for_bob_was_the_boundary(old_rule, no_write_off) -> None:
