@@ -1096,12 +1096,55 @@ def _small_scope_first(
             if found.verdict is Verdict.REFUTED:  # counted with every smaller book's search before it
                 return attrs.evolve(_refuted_within(found, bounds), queries=tuple(earlier) + found.queries)
             earlier += found.queries
+    if not smallest_first and not lemmas_held and bounds.events > 1 and invariant.id in policy.accepts:
+        # a claim the policy accepts as failing, over K > 1 events, not refuted on the smaller books at K:
+        # its story searched on one event, smallest book first up to N, within a third of what N's own
+        # pass would get (a story of fewer events is one within the bounds); each book a question of its
+        # own, its claim exact first, for a refutation only (docs/solver-notes.md#accepted-claims-on-one-event-first-at-k--3-session-23)
+        found, spent = _accepted_on_one_event(policy, invariant, bounds, smallest, units - _units(earlier))
+        if found is not None:
+            return attrs.evolve(_refuted_within(found, bounds), queries=tuple(earlier) + spent)
+        earlier += spent
     own = units - _units(earlier)
     kept = None if hold_back is None else (smaller or {}).get(hold_back)
     if hold_back is not None and (kept is None or _obligation(kept, invariant.id).verdict is not Verdict.PROVED):
         own -= own // 2
     outcome = _bounded(policy, invariant, bounds, own, transfers=transfers, cases=cases)
     return attrs.evolve(outcome, queries=tuple(earlier) + outcome.queries)
+
+
+#: the part of what N's own pass would get that the one-event search of a claim the policy accepts
+#: as failing takes at K > 1 (``_accepted_on_one_event``): a third
+ONE_EVENT_SHARE = 3
+
+
+def _accepted_on_one_event(
+    policy: Policy, invariant: Invariant, bounds: Bounds, smallest: int, units: int
+) -> tuple[ProofResult | None, tuple[QueryStats, ...]]:
+    """A story of a claim the policy accepts as failing (``policy.accepts``), searched on one event on
+    each book from ``smallest`` traders up to ``bounds.accounts``, smallest first, each with what the
+    ones before it left of ``units // ONE_EVENT_SHARE``: a story of one event is a story within
+    ``bounds`` (K > 1), as one of fewer traders is. Each book a question of its own (a fresh z3
+    context), its claim asked exact first and no transfers (a refutation only, as on ``_on_grid``),
+    so a story is found at the same count whatever the units above it. The REFUTED result on the book
+    that found one (its story replayed on the concrete engine, as every refutation is), or None; the
+    queries asked, counted whatever they found. Drift's ``spot-isolated`` at N = 3, K = 3: its
+    one-trader story of one move takes 288,458 units, where the same book over three moves is
+    undecided within 5M (docs/solver-notes.md#accepted-claims-on-one-event-first-at-k--3-session-23)."""
+    share = units // ONE_EVENT_SHARE
+    spent: list[QueryStats] = []
+    for n in range(smallest, bounds.accounts + 1):
+        left = share - _units(spent)
+        if left <= 0:
+            break
+        with effort.question():
+            found = _bounded(
+                policy, invariant, attrs.evolve(bounds, accounts=n, events=1), left, transfers=False, exact_first=True
+            )
+        spent += found.queries
+        if found.verdict is Verdict.REFUTED:
+            return found, tuple(spent)
+    return None, tuple(spent)
 
 
 def _refuted_within(outcome: ProofResult, bounds: Bounds) -> ProofResult:
