@@ -1125,12 +1125,13 @@ def _accepted_on_one_event(
     each book from ``smallest`` traders up to ``bounds.accounts``, smallest first, each with what the
     ones before it left of ``units // ONE_EVENT_SHARE``: a story of one event is a story within
     ``bounds`` (K > 1), as one of fewer traders is. Each book a question of its own (a fresh z3
-    context), its claim asked exact first and no transfers (a refutation only, as on ``_on_grid``),
-    so a story is found at the same count whatever the units above it. The REFUTED result on the book
+    context), its claim asked exact first and no transfers (a refutation only, as on ``_on_grid``):
+    its count a function of the book and its share alone (z3's search is not the same at every share:
+    the one-trader story below 479,923 units at a share of 0.6M, 507,191 at 1M). The REFUTED result on the book
     that found one (its story replayed on the concrete engine, as every refutation is), or None; the
     queries asked, counted whatever they found. Drift's ``spot-isolated`` at N = 3, K = 3: its
-    one-trader story of one move takes 288,458 units, where the same book over three moves is
-    undecided within 5M (docs/solver-notes.md#accepted-claims-on-one-event-first-at-k--3-session-23)."""
+    one-trader story of one move is found so, where the same book over three moves is undecided
+    within 5M (docs/solver-notes.md#accepted-claims-on-one-event-first-at-k--3-session-23)."""
     share = units // ONE_EVENT_SHARE
     spent: list[QueryStats] = []
     for n in range(smallest, bounds.accounts + 1):
