@@ -71,6 +71,7 @@ from solvent.solver import (
     deficit_socialized,
     effort,
     haircut_claims,
+    haircut_once,
     haircut_payer,
     induction,
     payer_ghost,
@@ -275,6 +276,8 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
             f"conjunction of its calls'; assumes {side_deficit.ASSUMES}"
         )
         return made(method, every_k=True, assumes=side_deficit.ASSUMES, trivial_extends=False)
+    if invariant.id == deficit_once.CLAIM and haircut_once.not_covered(policy, bounds) is None:
+        return made(haircut_once.METHOD, every_k=True, assumes=haircut_once.ASSUMES, trivial_extends=False)
     if invariant.id == deficit_once.CLAIM and deficit_socialized.not_covered(policy, bounds) is None:
         method = (
             "compositional, all N, any K: the claim of one bankrupt account's resolve, proved by z3 on a book of "
@@ -1073,6 +1076,8 @@ def _deficit_once(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str
     """``deficit-charged-once`` by lemmas on one resolution (``solver.deficit_once``). At the previous
     mark (Hyperliquid) over K > 1 moves, also the induction's lemmas on the premise the sweep's
     invariant rests on (``payer_previous.premise_lemmas``): it then holds at every move."""
+    if haircut_once.not_covered(policy, bounds) is None:  # percolator Gen A (solver.haircut_once)
+        return haircut_once.argument(policy, bounds, checker.valid, checker.fail, checker.queries.append)
     lemmas = deficit_once.argument(policy, bounds, checker.valid, checker.fail)
     if sweep_invariant.applies(policy) and payer_previous.induction_fits(policy, bounds):
         exact = functools.partial(checker.valid, exact=True)
