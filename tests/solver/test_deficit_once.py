@@ -24,7 +24,7 @@ from solvent.rules.arith import Ratio, and_, max_, when
 from solvent.rules.outcomes import Bankrupt
 from solvent.rules.presets import resolve_policy
 from solvent.solver import compositional as comp
-from solvent.solver import deficit_once, effort, resolution_facts
+from solvent.solver import deficit_once, effort, haircut_once, resolution_facts
 from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.prove import prove
 from solvent.solver.verdicts import Verdict
@@ -59,18 +59,17 @@ def test_the_lemmas_hold_where_adl_is_the_one_layer_between_traders(preset: str)
     assert "transitive" in names and "denominator ≥ 1" in names
 
 
-@pytest.mark.parametrize(
-    ("preset", "why"),
-    [
-        ("percolator-gen-a", "no ADL layer"),
-    ],
-)  # drift and mango-v4: a socialized loss last, covered by solver/deficit_socialized.py (test_socialized_loss_any_n.py);
-# hyperliquid: at one move with the sweep's invariant (test_sweep_invariant.py); percolator-gen-b: by its
-# per-call lemma and its turns (solver/side_deficit.py, solver/side_once.py: test_gen_b_once.py)
-def test_where_another_layer_moves_money_between_traders_nothing_is_asked(preset: str, why: str) -> None:
-    found = _attempt(preset)
-    assert isinstance(found, comp.Attempt) and not found.applies and found.queries == ()
-    assert why in found.failed
+def test_gen_a_is_not_the_adl_routes_but_its_own() -> None:
+    """percolator-gen-a: no ADL layer, so the ADL call's route does not apply; since session 23 its
+    haircut has a per-call lemma of its own (solver/haircut_once.py: test_haircut_once.py), which the
+    attempt takes. drift and mango-v4: a socialized loss last, covered by solver/deficit_socialized.py
+    (test_socialized_loss_any_n.py); hyperliquid: at one move with the sweep's invariant
+    (test_sweep_invariant.py); percolator-gen-b: by its per-call lemma and its turns
+    (solver/side_deficit.py, solver/side_once.py: test_gen_b_once.py)."""
+    policy = resolve_policy("percolator-gen-a")
+    assert "no ADL layer" in deficit_once.not_covered(policy, Bounds(accounts=2))
+    found = _attempt("percolator-gen-a")
+    assert isinstance(found, comp.Extension) and found.method == haircut_once.METHOD
 
 
 def test_more_markets_isolated_positions_and_assets_are_not_covered() -> None:

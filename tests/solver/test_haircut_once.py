@@ -92,3 +92,16 @@ def test_only_gen_as_waterfall_is_covered(preset: str) -> None:
     assert haircut_once.not_covered(resolve_policy(preset), Bounds(accounts=2)) is not None
     assert haircut_once.not_covered(GEN_A, Bounds(accounts=2)) is None
     assert haircut_once.not_covered(GEN_A, Bounds(accounts=2, markets=2)) is not None
+
+
+@pytest.mark.deep
+def test_gen_a_deficit_charged_once_at_three_moves_for_every_n_and_k() -> None:
+    """The catalog's cell at N = 3, K = 3 (20M): undecided at eca22b5 (18,180,590 units), now proved for
+    every N and any K, its assumption said."""
+    from solvent.solver.prove import prove
+    from solvent.solver.verdicts import Verdict
+
+    result = prove(GEN_A, CLAIM.id, Bounds(accounts=3, events=3, effort=20_000_000), minimize=False)
+    assert result.verdict is Verdict.PROVED
+    assert result.scope.accounts is None and result.scope.events is None
+    assert haircut_once.ASSUMES in result.scope.text
