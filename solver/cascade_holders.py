@@ -50,6 +50,7 @@ from solvent.solver.bounds import Bounds
 from solvent.solver.dust_lemma import SHAPE_PAYERS
 from solvent.solver.pro_rata_lemma import Discharger
 from solvent.solver.story import symbolic_book
+from solvent.solver.symbolic import transfer_obligations
 from solvent.solver.verdicts import QueryStats, Verdict
 
 #: the free book's traders: the cascade invariant's (its assumption speaks of a three-trader book)
@@ -90,30 +91,38 @@ def applies(policy: Policy, bounds: Bounds) -> str | None:
 
 
 def _question(
-    policy: Policy, build: Callable[[Book], Ctx], claim_id: str, paid: dict[Any, Any]
+    policy: Policy, build: Callable[[Book], Ctx], claim_id: str, paid: dict[Any, Any], transfers: bool = False
 ) -> tuple[list[Any], Any]:
     """(premise, claim) of a lemma on a fresh book of :data:`TRADERS` traders: the mark a price,
     every holder's cash at or above zero and each dust fact before ``build``'s run, every holder's
-    cash at or above zero after it."""
+    cash at or above zero after it (``transfers``: every transfer the run writes moves a
+    non-negative amount, ``symbolic.transfer_obligations``, the bounded question's own obligation)."""
     book, _ = symbolic_book(Bounds(accounts=TRADERS, events=1))
     kept = fund_facts.holders(book, claim_id)
     ctx = build(book)
     dust = Discharger(policy.rounding, paid, any_payers=True).facts([ctx])
     premise = [book.market.mark_quote >= 1, *(book.account(h).cash_quote >= 0 for h in kept), *dust]
+    if transfers:
+        return premise, z3.And(*transfer_obligations(ctx))
     return premise, z3.And(*(ctx.book.account(h).cash_quote >= 0 for h in kept))
 
 
-def turn_question(policy: Policy, claim_id: str, paid: dict[Any, Any]) -> tuple[list[Any], Any]:
+def turn_question(
+    policy: Policy, claim_id: str, paid: dict[Any, Any], transfers: bool = False
+) -> tuple[list[Any], Any]:
     """Lemma 1's (premise, claim): the first trader's turn with the cascade left out."""
     return _question(
         policy,
         lambda book: liquidation_turn(cascade_invariant.without_cascade(policy), Ctx(book), book.traders[0].name),
         claim_id,
         paid,
+        transfers,
     )
 
 
-def iteration_question(policy: Policy, claim_id: str, paid: dict[Any, Any]) -> tuple[list[Any], Any]:
+def iteration_question(
+    policy: Policy, claim_id: str, paid: dict[Any, Any], transfers: bool = False
+) -> tuple[list[Any], Any]:
     """Lemma 2's (premise, claim): one iteration of the loop on the engine's own test."""
 
     def iteration(book: Book) -> Ctx:
@@ -121,7 +130,7 @@ def iteration_question(policy: Policy, claim_id: str, paid: dict[Any, Any]) -> t
         ctx, _ = bankruptcy._first_below(policy, Ctx(book), bankruptcy.sunk(policy, Ctx(book), names), ())
         return ctx
 
-    return _question(policy, iteration, claim_id, paid)
+    return _question(policy, iteration, claim_id, paid, transfers)
 
 
 def turn_lemmas(
@@ -148,15 +157,65 @@ def turn_lemmas(
     )
 
 
+#: what the transfers' turn step assumes beside :data:`ASSUMES` (its lemmas' premise, every holder at or
+#: above zero before the turn and before each iteration, is what :func:`turn_lemmas` proves at every N)
+TRANSFERS_ASSUMES = (
+    "a resolution's transfers are those of a three-trader resolution's, one share of its split per payer"
+)
+#: the transfers' lemmas' names
+TRANSFERS_TURN = (
+    "the turn without the cascade ({trader}'s, {n} traders, every number free, every system holder at or above zero "
+    "before it) moves a non-negative amount in every transfer"
+)
+TRANSFERS_ITERATION = (
+    "one iteration of the cascade's loop ({n} traders, every number free, every system holder at or above zero "
+    "before it) moves a non-negative amount in every transfer"
+)
+
+
+def transfer_lemmas(
+    policy: Policy, valid: Valid, claim_id: str, used: Callable[[QueryStats], None] | None = None
+) -> tuple[str, ...]:
+    """The non-negative transfers through a turn (docs/solver-notes.md#drifts-claims-backed-at-n--8-the-transfers-for-every-n-session-23):
+    lemmas 1 and 2's runs, each transfer's ``guard → amount ≥ 0`` (the bounded question's own
+    obligation, ``symbolic.transfer_obligations``) valid on the free three-trader book from the same
+    premise (the mark a price, every holder at or above zero, the dust facts). The premise holds before
+    every turn and every iteration of a step at any N: the holders' lemmas (:func:`turn_lemmas`) keep
+    it. ``valid`` raises where one does not hold; the dust lemma is paid once and told to ``used``."""
+    paid: dict[Any, Any] = {}
+    first = symbolic_book(Bounds(accounts=TRADERS, events=1))[0].traders[0].name
+    try:
+        turn = valid(
+            TRANSFERS_TURN.format(trader=first, n=TRADERS), *turn_question(policy, claim_id, paid, transfers=True)
+        )
+        iteration = valid(
+            TRANSFERS_ITERATION.format(n=TRADERS), *iteration_question(policy, claim_id, paid, transfers=True)
+        )
+    finally:
+        for split in paid.values() if used is not None else ():
+            used(split.stats)
+    return (
+        f"{turn} (z3, exact)",
+        f"{iteration} (z3, exact)",
+        "each trader's turn is its turn without the cascade followed by the loop's iterations (the cascade invariant's "
+        "decomposition), each from a book with every system holder at or above zero (the holders' lemmas): every "
+        f"transfer of every turn non-negative ({ASSUMES}; {TRANSFERS_ASSUMES})",
+    )
+
+
 __all__ = [
     "ASSUMES",
     "DUST",
     "ITERATION",
     "LOOP",
     "TRADERS",
+    "TRANSFERS_ASSUMES",
+    "TRANSFERS_ITERATION",
+    "TRANSFERS_TURN",
     "TURN",
     "applies",
     "iteration_question",
+    "transfer_lemmas",
     "turn_lemmas",
     "turn_question",
 ]

@@ -63,7 +63,8 @@ from solvent.solver.payer_lemma import ADL_FILLS_ONLY, takes_over
 from solvent.solver.payer_lemma import applies as payer_applies
 from solvent.solver.per_account import _conjuncts, _decomposes, _one_event_frame, _reads_only, _settled
 from solvent.solver.refinement import replay
-from solvent.solver.story import symbolic_book
+from solvent.solver.story import _nonnegative_anyway, symbolic_book
+from solvent.solver.symbolic import transfer_obligations
 from solvent.solver.verdicts import (
     TRANSFERS,
     Counterexample,
@@ -73,6 +74,7 @@ from solvent.solver.verdicts import (
     Verdict,
     combine,
 )
+from solvent.solver.z3_backend import is_z3
 
 #: the claim asked by its parts
 CLAIM = "claims-backed"
@@ -691,7 +693,124 @@ def _every_n(policy: Any, bounds: Bounds, lemmas: tuple[str, ...], units: int) -
         f"the non-negative transfers at N = {bounds.accounts}: "
     )
     claim = ObligationResult(SYSTEM_ID, Verdict.PROVED, "", scope)
-    return _then_transfers(policy, SYSTEM, bounds, claim, max(units, 1), said, lemmas=lemmas, scope=scope)
+    tried: tuple[QueryStats, ...] = ()
+    if cascade:  # the transfers for every N too, by the same decomposition (their N-trader build grows fast)
+        checker = _Checker(bounds, units=max(units, 1))
+        try:
+            held = transfers_every_n(policy, bounds, checker)
+        except _Failed as failed:  # asked at N as before, with what the lemmas left
+            tried, said = tuple(checker.queries), f"{said}(the all-N transfers: {failed.args[0]}) "
+            units -= _spent(checker.queries)
+        else:
+            both = f"{assumes}; {TRANSFERS_ASSUMES}"
+            transfers = ObligationResult(TRANSFERS, Verdict.PROVED, "", attrs.evolve(scope, assumes=both))
+            method = (
+                f"for every N by induction over the sweep's turns (z3, exact, on {on}; {assumes}); the non-negative "
+                f"transfers for every N by the same induction (z3, exact, on {on}; {TRANSFERS_ASSUMES})"
+            )
+            return ProofResult(
+                policy.name,
+                SYSTEM_ID,
+                Verdict.PROVED,
+                scope,
+                0.0,
+                method,
+                obligations=(claim, transfers),
+                queries=tuple(checker.queries),
+                lemmas=(*lemmas, *held),
+                bounds=bounds,
+            )
+    return _then_transfers(
+        policy, SYSTEM, bounds, claim, max(units, 1), said, lemmas=lemmas, scope=scope, queries=tried
+    )
+
+
+#: what the non-negative transfers' all-N argument assumes beside the system holders' (:func:`transfers_every_n`)
+TRANSFERS_ASSUMES = (
+    "the phases around the turns write each account's transfers as on two traders (each reads only that account, "
+    f"the market and the move); {cascade_holders.TRANSFERS_ASSUMES}"
+)
+
+
+def transfers_every_n(policy: Any, bounds: Bounds, checker: _Checker) -> tuple[str, ...]:
+    """The non-negative transfers (``verdicts.TRANSFERS``: every transfer of the step moves an amount
+    ≥ 0) after one mark move for every N, on the socialized loss's route (:func:`_by_cascade`), by the
+    system holders' decomposition (:func:`holders_every_n`, whose step 1 is the step's decomposition
+    into its phases; docs/solver-notes.md#drifts-claims-backed-at-n--8-the-transfers-for-every-n-session-23):
+
+    1. *the phases before the turns* (two traders): each transfer reads only one account it names, the
+       market and the move, so it is the same term for that account on a book of any N, and its amount
+       is non-negative by its shape for every input (``story._nonnegative_anyway``) or valid (z3, exact)
+       from the question's own assumptions that read only that account, the market and the move;
+    2. *each turn* (``cascade_holders.transfer_lemmas``, three traders, every number free): the turn
+       without the cascade and one iteration of the loop move non-negative amounts from a book with
+       every system holder at or above zero, which :func:`holders_every_n` proves before every turn
+       and every iteration at any N;
+    3. *after the sweep*: each transfer the phases after the turns write is non-negative by its shape
+       for every input (none on Drift and Mango v4).
+
+    :class:`_Failed` where a step does not hold (the transfers are then asked at N)."""
+    if not _by_cascade(policy, bounds) or bounds.events != 1 or bounds.accounts <= LEMMA_TRADERS:
+        raise _Failed(f"{TRANSFERS}: the all-N argument covers one mark move under a socialized loss with a cascade")
+
+    def fail(why: str) -> None:
+        raise _Failed(why)
+
+    small, book, slot = _one_event_frame(SYSTEM, attrs.evolve(bounds, events=1), fail, "non-negative transfers' all-N")
+    market = (*(f"s0.{m.name}." for m in book.markets), "e1.")
+    start = [c for a in book_assumptions(policy, book, small) for c in _conjuncts(a.holds)]
+    lemmas = []
+    for variant in slot.variants:
+        ctx = _settled(policy, book, variant.event)
+        own = []  # (account, obligation) of each transfer before the turns that is not non-negative by shape
+        for entry in ctx.entries:
+            if not (is_z3(entry.item.amount_quote) or is_z3(entry.guard)):
+                continue  # a concrete transfer: the engine refuses a negative one at any N
+            [obligation] = transfer_obligations(Ctx(book, entries=(entry,)))
+            names = [n for n in (entry.item.source, entry.item.destination) if n in {a.name for a in book.accounts}]
+            reads = [n for n in names if _reads_only(obligation, (f"s0.{n}.", *market))]
+            if not reads:
+                fail(
+                    f"{TRANSFERS}: before the turns ({variant.label}) a transfer {entry.item.source} -> "
+                    f"{entry.item.destination} reads more than one account it names, the market and the move"
+                )
+            if not _nonnegative_anyway(obligation):
+                own.append((reads[0], obligation))
+        for name, obligation in own:
+            premise = [c for c in start if _reads_only(c, (f"s0.{name}.", *market))]
+            lemmas.append(
+                checker.valid(
+                    f"before the turns ({variant.label}): {name}'s transfer moves a non-negative amount",
+                    premise,
+                    obligation,
+                    exact=True,
+                )
+            )
+        lemmas.append(
+            f"before the turns ({variant.label}): each of the {len(ctx.entries)} transfers reads only an account it "
+            f"names, the market and the move; {len(ctx.entries) - len(own)} non-negative by their shape for every input"
+        )
+        turned = ctx
+        for trader in book.traders:
+            turned = liquidation_turn(policy, turned, trader.name)
+        n = len(turned.entries)
+        after = closing(policy, after_sweep(policy, turned))
+        for entry in after.entries[n:]:
+            [obligation] = transfer_obligations(Ctx(book, entries=(entry,))) or [z3.BoolVal(True)]
+            if not z3.is_true(obligation) and not _nonnegative_anyway(obligation):
+                fail(
+                    f"{TRANSFERS}: after the sweep ({variant.label}) a transfer {entry.item.source} -> "
+                    f"{entry.item.destination} is not non-negative by its shape"
+                )
+    exact = functools.partial(checker.valid, exact=True)
+    turns = cascade_holders.transfer_lemmas(policy, exact, SYSTEM_ID, used=checker.queries.append)
+    return (
+        *lemmas,
+        *turns,
+        "the non-negative transfers by induction over the sweep's turns: before the turns as on two traders, in "
+        "each turn by the turn's lemmas from the holders at or above zero, after the sweep by their shape: for "
+        "every N, one mark move",
+    )
 
 
 def _by_cascade(policy: Any, bounds: Bounds) -> bool:
