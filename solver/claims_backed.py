@@ -292,6 +292,14 @@ def by_parts(
     claim = ObligationResult(CLAIM, Verdict.PROVED, "", scope)
     obligations = (claim, *(o for o in system.obligations if o.obligation != SYSTEM_ID))
     verdict, reason = combine(list(obligations))
+    # the headline says every obligation's assumption where all are proved for every N (the transfers' own
+    # where their all-N argument held: claims_backed.transfers_every_n), each said once
+    heads = [
+        scope.assumes,
+        *(o.scope.assumes for o in obligations[1:] if o.scope is not None and o.scope.accounts is None),
+    ]
+    heads = [a for a in dict.fromkeys(heads) if a]
+    head = attrs.evolve(scope, assumes="; ".join(a for a in heads if not any(a != b and a in b for b in heads)))
     method = (
         f"by its parts: {CLAIM} equals {TRADERS} and the system holders' cash (z3, valid on every book of "
         f"{bounds.accounts} traders); {TRADERS} proved ({t_scope.text}; {said}: {traders.method}); the system holders "
@@ -302,7 +310,7 @@ def by_parts(
         invariant=CLAIM,
         verdict=verdict,
         reason=reason,
-        scope=scope,
+        scope=head if scope.accounts is None else scope,
         obligations=obligations,
         method=method,
         queries=tuple(queries),
