@@ -259,7 +259,7 @@ def by_parts(
             left -= traders.units
             if stop is not None:
                 return stop
-        system = _every_n(policy, bounds, every, left)
+        system = _every_n(policy, bounds, every, left, per_count=any(q.name.startswith(PER_COUNT) for q in tried))
         queries += list(system.queries)
         left -= system.units
     else:
@@ -683,19 +683,28 @@ def _every_n_lemmas(policy: Any, bounds: Bounds, units: int, queries: list[Query
         queries += checker.queries
 
 
-def _every_n(policy: Any, bounds: Bounds, lemmas: tuple[str, ...], units: int) -> ProofResult:
+#: the name a pro-rata split lemma proved at one count of payers starts with (``pro_rata_lemma``): a turn
+#: lemma whose dust facts rest on one is not for every N (a split on N traders has its own count)
+PER_COUNT = "pro-rata split lemma ("
+
+
+def _every_n(policy: Any, bounds: Bounds, lemmas: tuple[str, ...], units: int, per_count: bool = False) -> ProofResult:
     """The system holders' question answered by :func:`holders_every_n`'s ``lemmas`` and the
     non-negative transfers at N asked alone within ``units`` (a question built for them, without the
-    claim's terms: bybit at N = 8 3,995,600 units against 4,474,000 with a claim)."""
+    claim's terms: bybit at N = 8 3,995,600 units against 4,474,000 with a claim); on the socialized
+    loss's route the transfers for every N first (:func:`transfers_every_n`). ``per_count``: the
+    argument's turn lemmas took dust facts from a split lemma proved at one count of payers (none of
+    the bundled presets' routes do): the holders then at the question's N only."""
     from solvent.solver.prove import _then_transfers, scope_of
 
     assumes = every_n_assumes(policy, bounds)
     cascade = EVERY_N_ASSUMES_CASCADE in assumes
     on = "two traders, each turn's parts on three" if cascade else "two traders"
-    # all N where the argument's every step is a lemma but what ``assumes`` says (the socialized loss's
-    # turn step, its split's dust proved for any number of payers since session 23); the payer's and the
-    # vault's routes keep the question's N (docs/solver-notes.md#drifts-dust-lemma-for-any-number-of-payers-session-23)
-    scope = attrs.evolve(scope_of(bounds), assumes=assumes, **({"accounts": None} if cascade else {}))
+    # all N where the argument's every step is a lemma but what ``assumes`` says: the socialized loss's turn
+    # step (its split's dust proved for any number of payers since session 23), the payer's (the fund's turn
+    # lemma on two traders, ADL's fills only) and the vault's (its restore on two traders, the queue's fills
+    # for every N), since session 23 (docs/solver-notes.md#the-payers-and-the-vaults-routes-all-n-session-23)
+    scope = attrs.evolve(scope_of(bounds), assumes=assumes, **({} if per_count else {"accounts": None}))
     said = (
         f"for every N by induction over the sweep's turns (z3, exact, on {on}; {assumes}); "
         f"the non-negative transfers at N = {bounds.accounts}: "
