@@ -174,8 +174,9 @@ def _traders(bounds: Bounds, accounts: int | None) -> ProofResult:
 @pytest.mark.parametrize("traders", [None, 4])
 def test_the_claim_is_for_every_n_only_where_both_parts_are(traders: int | None) -> None:
     """The traders' part given: the holders by the argument (for every N, the dust a lemma: no longer
-    assumed) and the transfers at N = 4 out of a small budget. The claim's own obligation is proved for
-    every N where the traders' part is, at N = 4 where it is only there; each assumption said once."""
+    assumed) and, since session 23, the transfers for every N too (``claims_backed.transfers_every_n``)
+    within a small budget. The claim's own obligation is proved for every N where the traders' part is,
+    at N = 4 where it is only there (the headline the narrower); each assumption said once."""
     bounds = for_policy(Bounds(accounts=4, events=1, effort=520_000), resolve_policy("drift"))
     result = prove(
         "drift", "claims-backed", bounds, minimize=False, given={claims_backed.TRADERS: _traders(bounds, traders)}
@@ -183,7 +184,7 @@ def test_the_claim_is_for_every_n_only_where_both_parts_are(traders: int | None)
     claim = next(o for o in result.obligations if o.obligation == claims_backed.CLAIM)
     assert claim.verdict is Verdict.PROVED, result.summary()
     assert claim.scope.accounts == traders
-    assert result.proved_scope.accounts == 4 or result.verdict is not Verdict.PROVED
+    assert result.verdict is Verdict.PROVED and result.proved_scope.accounts == traders
     assert claim.scope.assumes.count(cascade_invariant.ASSUMES) == 1
     assert cascade_holders.ASSUMES in claim.scope.assumes and "any number of payers" not in claim.scope.assumes
     assert cascade_holders.DUST in result.lemmas
@@ -194,11 +195,14 @@ def test_drifts_claims_backed_at_four_traders_is_proved_by_its_parts() -> None:
     """The N = 4 table's cell: undecided (10,000,000) before session 22, proved (7,009,742) with the
     holders for every N; since session 23 the dust a lemma for any number of payers (3,218 units where
     the split's lemma at three payers took 14,512): the claim proved for every N (6,998,448), the
-    transfers at N = 4; no system holders' question at N; what the argument still assumes said."""
+    transfers at N = 4; since session 23 the transfers for every N as well (4,258,434: their N = 4 build,
+    2,919,062 units, no longer asked); no system holders' question at N; what the argument still assumes said."""
     result = prove("drift", "claims-backed", Bounds(accounts=4, events=1, effort=10_000_000), minimize=False)
     assert result.verdict is Verdict.PROVED, result.summary()
-    assert result.scope.accounts is None and result.proved_scope.accounts == 4
+    assert result.scope.accounts is None and result.proved_scope.accounts is None
+    assert claims_backed.TRANSFERS_ASSUMES in result.proved_scope.assumes
     assert cascade_holders.ASSUMES in result.scope.assumes
     assert "any number of payers" not in result.scope.assumes
     assert not any(q.name == SYSTEM for q in result.queries)
-    assert result.units == 6_998_448
+    assert not any(q.name.startswith("build") for q in result.queries)
+    assert result.units == 4_258_434

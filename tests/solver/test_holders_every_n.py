@@ -103,7 +103,11 @@ def test_claims_backed_at_eight_traders_asks_no_system_holders_question_at_n() -
     given = {claims_backed.TRADERS: _traders_proved(for_policy(bounds, resolve_policy("bybit")))}
     result = prove("bybit", "claims-backed", bounds, minimize=False, given=given)
     assert result.verdict is Verdict.PROVED, result.summary()
-    assert result.scope.accounts == 8
+    # the claim for every N (both parts are, since session 23 the payer's route's holders too), the
+    # transfers at N = 8: the headline the narrower
+    assert result.scope.accounts is None and result.proved_scope.accounts == 8
+    holders = next(o for o in result.obligations if o.obligation == claims_backed.CLAIM)
+    assert holders.scope.accounts is None
     assert "the traders' own assumption" in result.scope.assumes
     assert claims_backed.EVERY_N_ASSUMES in result.scope.assumes
     assert not any(q.name == claims_backed.SYSTEM_ID for q in result.queries)
