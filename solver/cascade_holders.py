@@ -28,7 +28,10 @@ as ``dust ≥ 0``, an instance of the dust lemma for any number of payers (``sol
 payer's step on free values and an induction over the payers; ``pro_rata_lemma.Discharger`` with
 ``any_payers``), true of every value: the premise loses no book. A book of N traders has splits
 over N payers; the same lemma covers them (until session 23 that was an assumption, the lemma asked
-at the three-trader book's count). Measured (docs/solver-notes.md#drifts-claims-backed-and-bybits-principal-protected-at-n--8-session-22,
+at the three-trader book's count). The same two runs answer the non-negative transfers' turn step (:func:`transfer_lemmas`, for
+``claims_backed.transfers_every_n``): every transfer they write moves an amount ≥ 0, from the same premise.
+
+Measured (docs/solver-notes.md#drifts-claims-backed-and-bybits-principal-protected-at-n--8-session-22,
 docs/solver-notes.md#drifts-dust-lemma-for-any-number-of-payers-session-23): Drift 27,672 + 26,011
 units, Mango 2,409 + 10,051, the dust lemma (any number of payers) 3,218 beside them.
 """

@@ -23,7 +23,9 @@ So the claim is asked as the conjunction of two parts (docs/solver-notes.md#clai
    N and leaves the part undecided.
 3. **The system holders' part** (:data:`SYSTEM`) is its own question at N, with the fund's turn
    lemma as facts where it applies (``fund_facts.FUND_CLAIMS``), and the non-negative transfers
-   obligation beside it (claims-backed's own).
+   obligation beside it (claims-backed's own); or, where :func:`holders_every_n` holds, proved for
+   every N, the transfers then asked at N alone, or for every N too under the socialized loss's
+   cascade (:func:`transfers_every_n`).
 
 Both parts proved: PROVED, the scope the narrower of the two (the traders' all-N assumption said).
 A part refuted: its story replayed on the concrete engine against ``claims-backed`` itself; only a
