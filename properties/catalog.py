@@ -114,6 +114,13 @@ class Invariant:
     #: ``[[market]]`` tables (so a one-market policy's report is the one it was). Asked by name
     #: (``--invariant``), or in a search or proof, a claim is judged on any policy.
     applies: Callable[[Policy], bool] = attrs.field(default=lambda policy: True, repr=False)
+    #: Whether the claim reads what a pro-rata split's share transfers make: the transfers, the
+    #: balances after them, a layer's cover (``LayerUsed.covered_quote``). The exact split's lemma
+    #: (``solver.exact_split_lemma``: ``Σ shares = T``, each share's bounds) speaks of those, and a
+    #: question is given its facts only where its claim reads them (``solver.query.StoryQuery``;
+    #: docs/solver-notes.md#the-split-facts-where-the-claim-reads-the-split-session-23). False for a
+    #: claim that reads only the deficit before any split (the threshold questions' no bad debt).
+    reads_splits: bool = attrs.field(default=True, kw_only=True)
 
     def holds(self, view: StepView) -> Any:
         return self.predicate(view)

@@ -162,6 +162,7 @@ NO_BAD_DEBT = Invariant(
     "no account is bankrupt after the step: no deficit enters the waterfall",
     Severity.HIGH,
     _no_bad_debt,
+    reads_splits=False,
 )
 NO_CROSS_BAD_DEBT = Invariant(
     "no-cross-bad-debt",
@@ -169,6 +170,7 @@ NO_CROSS_BAD_DEBT = Invariant(
     "no deficit enters the waterfall from a cross account holding them all",
     Severity.HIGH,
     _no_cross_bad_debt,
+    reads_splits=False,
 )
 LIQUIDATION_LEAVES_NOTHING = Invariant(
     "liquidation-leaves-nothing",
