@@ -69,8 +69,10 @@ from solvent.solver import (
     payer_ghost,
     payer_previous,
     resolution_facts,
+    side_deficit,
     side_fund,
     takeover_moves,
+    waterfall_claims,
 )
 from solvent.solver.bounds import ASSET_KINDS, Bounds, for_policy
 from solvent.solver.effort import OutOfEffort
@@ -716,6 +718,14 @@ def _lemmas_book_fits(policy: Policy, invariant: Invariant, bounds: Bounds) -> b
     """Whether ``_lemmas_book_first`` asks ``invariant`` at N > 2: a payer's claim whose facts fit,
     or ``deficit-charged-once`` where its resolution facts fit and its all-N argument applies
     (``solver.deficit_once``: the lemmas' book proves it for every N, so N asks the transfers alone)."""
+    if (
+        invariant.id in (deficit_once.CLAIM, waterfall_claims.CLAIM)
+        and bounds.events == 1
+        and side_deficit.deficit_not_covered(policy, bounds) is None
+    ):
+        # percolator Gen B's per-call claims, by the sweep's turns: the lemmas' book proves them for every
+        # N, so N asks the transfers alone (docs/solver-notes.md#gen-bs-per-call-claims-on-the-lemmas-book-first-session-23)
+        return True
     if invariant.id == deficit_once.CLAIM:
         claims = (deficit_once.CLAIM,)
         return _payer_fits(policy, invariant, bounds, claims) and deficit_once.not_covered(policy, bounds) is None
