@@ -62,9 +62,10 @@ from solvent.rules.engine import transition
 from solvent.rules.ledger import Ctx, Guarded
 from solvent.rules.outcomes import Bankrupt, LayerUsed
 from solvent.rules.policy import Policy
-from solvent.solver import waterfall_claims
+from solvent.solver import payer_facts, waterfall_claims
 from solvent.solver.bounds import Bounds
 from solvent.solver.story import slots, symbolic_book
+from solvent.solver.verdicts import QueryStats
 
 #: traders of the free book the lemmas and the step are asked on (as ``deficit_once.STEP_TRADERS``)
 STEP_TRADERS = 3
@@ -132,11 +133,29 @@ def _flat(book: Book, name: str) -> Any:
 def close_facts(book: Book, name: str) -> Any:
     """Lemma 1's claim on ``book`` for ``name``: its ``q = |s|`` lots closed against the opposing side
     at any price leave it flat, and every trader flat before is flat after (the order book takes
-    what the traders do not: it is not a trader)."""
+    what the traders do not: it is not a trader). The traders' conjuncts in turn order (``name``
+    first, the others in book order), so that a later trader's claim is the first's with the
+    accounts renamed (``payer_facts.in_turn_order``), the same z3 term."""
     price = z3.Int("close.price")
     out = side_index.close_against_side(Ctx(book), name, abs_(book.account(name).size_lots), price)
-    kept = [z3.Implies(_flat(book, a.name), _flat(out.book, a.name)) for a in book.traders]
+    order = [name, *(a.name for a in book.traders if a.name != name)]
+    kept = [z3.Implies(_flat(book, a), _flat(out.book, a)) for a in order]
     return z3.And(_flat(out.book, name), *kept)
+
+
+#: said of a close lemma that is the first trader's with the accounts renamed (no query asked)
+RENAMED = "an instance of {first}'s, the accounts renamed in book order (the same z3 term): no query"
+
+
+def _renamed(valid: Valid, name: str, first: str) -> str:
+    """Lemma 1 for a later trader proved by renaming the first's (a substitution of variables into a
+    valid formula: valid): listed among the argument's queries with no units, where ``valid`` is a
+    checker's (``compositional._Checker.valid``: its ``queries``), and its name returned as a proved
+    lemma's is (docs/solver-notes.md#a-turn-lemma-proved-once-for-every-trader)."""
+    queries = getattr(getattr(valid, "__self__", None), "queries", None)
+    if isinstance(queries, list):
+        queries.append(QueryStats(name, RENAMED.format(first=first), 0.0))
+    return name
 
 
 def instances(calls: Sequence[tuple[Book, str, Any, Book]]) -> list[Any]:
@@ -155,16 +174,18 @@ def turn_lemmas(policy: Policy, bounds: Bounds, groups: Groups, valid: Valid, wh
     """Lemmas 1 and 2 (see the module) on a free book of :data:`STEP_TRADERS` traders."""
     book, _ = symbolic_book(attrs.evolve(bounds, accounts=STEP_TRADERS, events=1))
     names = [a.name for a in book.traders]
-    lemmas = [
-        valid(
+    lemmas = []
+    first = close_facts(book, names[0])
+    for name in names:
+        said = (
             f"the close of {name}'s position against the opposing side (side_index.close_against_side), every "
-            "number free, at any price: its |s| lots leave it flat, and every flat trader stays flat",
-            [],
-            close_facts(book, name),
-            exact=True,
+            "number free, at any price: its |s| lots leave it flat, and every flat trader stays flat"
         )
-        for name in names
-    ]
+        claim = close_facts(book, name)
+        if name != names[0] and payer_facts.renamed(first, payer_facts.in_turn_order(names, name)).eq(claim):
+            lemmas.append(_renamed(valid, said, names[0]))  # the first's, renamed: no query
+        else:
+            lemmas.append(valid(said, [], claim, exact=True))
     for turn in names:
         # the step's records of the turn's trader before it, as its write-off reads them: one free flag
         before = (Guarded(z3.Bool(f"{FREE}{turn}.resolved_before"), Bankrupt(turn, 0)),)
