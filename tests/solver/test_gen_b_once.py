@@ -31,8 +31,9 @@ from solvent.rules.margin import equity, open_lots
 from solvent.rules.outcomes import Bankrupt, Liquidated, Residual
 from solvent.rules.presets import resolve_policy
 from solvent.rules.pro_rata import payers
-from solvent.solver import compositional, side_deficit, side_once
+from solvent.solver import compositional, payer_facts, side_deficit, side_once
 from solvent.solver.bounds import Bounds
+from solvent.solver.story import symbolic_book
 from tests.rules.test_fidelity_round_two import _evolve
 
 ONE_MOVE = Bounds(accounts=4, events=1, effort=10_000_000)
@@ -58,9 +59,13 @@ def test_deficit_charged_once_holds_for_every_n_and_k_on_gen_b() -> None:
     assert sum("of alice's write-off" in n for n in names) == 1
     assert sum("none of its resolutions before it and its write-off" in n for n in names) == 3
     assert sum("but its write-off's, and it stays flat" in n for n in names) == 3
-    assert all(q.result == "unsat" for q in found.queries)
-    # the whole argument, every lemma exact: 1,194,030 units at its first build (the three closes 0.92M)
-    assert sum(q.units for q in found.queries) < 3_000_000
+    # bob's and carol's closes are alice's renamed in book order (the same z3 term): listed, not asked
+    renamed = [q for q in found.queries if q.result == side_once.RENAMED.format(first="alice")]
+    assert [q.name.split("'s position")[0] for q in renamed] == ["the close of bob", "the close of carol"]
+    assert all(q.units == 0 for q in renamed)
+    assert all(q.result == "unsat" for q in found.queries if q not in renamed)
+    # the whole argument, every lemma exact: 1,049,799 units with the write-off (session 23; alice's close 563,685)
+    assert sum(q.units for q in found.queries) < 2_000_000
 
 
 def test_waterfall_order_holds_for_every_n_and_k_on_gen_b() -> None:
@@ -73,7 +78,8 @@ def test_waterfall_order_holds_for_every_n_and_k_on_gen_b() -> None:
     assert any("waterfall calls pairwise exclusive" in n for n in names)
     assert sum("of alice's write-off" in n for n in names) == 1
     assert sum("none of its waterfall calls before it and its write-off" in n for n in names) == 3
-    assert all(q.result == "unsat" for q in found.queries)
+    assert sum(q.result == side_once.RENAMED.format(first="alice") for q in found.queries) == 2
+    assert all(q.result in ("unsat", side_once.RENAMED.format(first="alice")) for q in found.queries)
 
 
 def _position_blind(monkeypatch) -> None:
@@ -127,6 +133,36 @@ def test_a_shrink_weighing_every_payer_alike_breaks_the_close_lemma(monkeypatch)
     found = _attempt(DEFICIT)
     assert isinstance(found, compositional.Attempt) and found.applies
     assert "against the opposing side" in found.failed and "z3 found a model" in found.failed
+
+
+def test_a_close_that_treats_bob_apart_is_asked_for_bob(monkeypatch) -> None:
+    """The renaming proves only an identical term: a close that leaves bob one lot (one token, ``lots`` ->
+    ``lots - 1`` for him alone) makes his claim another term than alice's renamed, so it is asked, and z3
+    finds its model (bob not flat); alice's, asked as before, holds."""
+    close = side_index.close_against_side
+
+    def apart(ctx, name, lots, price):
+        return close(ctx, name, lots - 1 if name == "bob" else lots, price)
+
+    monkeypatch.setattr(side_index, "close_against_side", apart)
+    found = _attempt(DEFICIT)
+    assert isinstance(found, compositional.Attempt) and found.applies
+    assert "the close of bob's position" in found.failed and "z3 found a model" in found.failed
+    closes = [q for q in found.queries if "against the opposing side" in q.name]
+    assert [q.result for q in closes] == ["unsat", "sat"]
+
+
+def test_only_the_book_order_renaming_gives_a_later_traders_close_claim() -> None:
+    # the renaming that keeps book order gives each later trader's claim, the same term; alice's own claim is
+    # not bob's, nor is her claim renamed in an order that does not keep the book's (the split runs in book order)
+    book, _ = symbolic_book(Bounds(accounts=3, events=1, effort=1))
+    names = [a.name for a in book.traders]
+    first = side_once.close_facts(book, "alice")
+    for name in ("bob", "carol"):
+        assert payer_facts.renamed(first, payer_facts.in_turn_order(names, name)).eq(side_once.close_facts(book, name))
+        assert not first.eq(side_once.close_facts(book, name))
+    rotated = {"alice": "carol", "bob": "bob", "carol": "alice"}  # carol first, then bob: not the book's order
+    assert not payer_facts.renamed(first, rotated).eq(side_once.close_facts(book, "carol"))
 
 
 def test_the_turn_argument_is_gen_bs_alone() -> None:
@@ -203,3 +239,17 @@ def test_write_offs_that_are_not_one_a_turn_are_caught(monkeypatch) -> None:
     with pytest.raises(RuntimeError):
         side_once.step_check(resolve_policy("percolator-gen-b"), ONE_MOVE, side_once.bankrupts, fail, "resolutions")
     assert "the write-offs are not one a turn" in failed[0]
+
+
+@pytest.mark.deep
+@pytest.mark.parametrize("claim", [DEFICIT, WATERFALL])
+def test_both_cells_are_proved_for_every_n_at_four_traders_within_10m(claim: str) -> None:
+    """The catalog's cells at N = 4 (10M), session 23 after the write-off: the lemmas' book first
+    (its turn argument with bob's and carol's closes alice's renamed), then N = 4's transfers alone
+    (deficit-charged-once 9,700,651 units, waterfall-order 7,759,568)."""
+    from solvent.solver.prove import prove
+
+    result = prove("percolator-gen-b", claim, ONE_MOVE, minimize=False)
+    own = next(o for o in result.obligations if o.obligation == claim)
+    assert own.verdict.value == "proved" and own.scope.accounts is None
+    assert result.verdict.value == "proved" and result.units <= ONE_MOVE.effort

@@ -146,3 +146,27 @@ def test_a_one_token_change_is_refuted_at_four_traders(monkeypatch, preset: str,
     assert result.verdict is Verdict.REFUTED, result.summary()
     assert result.counterexample is not None and result.counterexample.obligation == "no-negative-equity"
     assert result.scope.accounts == 4
+
+
+@pytest.mark.parametrize("accounts", [3, 4])
+@pytest.mark.parametrize("claim", ["deficit-charged-once", "waterfall-order"])
+def test_gen_bs_per_call_claims_ask_the_lemmas_book_first(monkeypatch, claim: str, accounts: int) -> None:
+    """percolator Gen B's two per-call claims (their all-N argument by the sweep's turns,
+    solver/side_deficit.py) at N > 2, one move: the lemmas' book first, as Gen B's fund; at N = 4 (10M)
+    the N = 4 claim question's build alone (12,324 steps) outlasted what the lemmas' book left it
+    (docs/solver-notes.md#gen-bs-per-call-claims-on-the-lemmas-book-first-session-23)."""
+    calls = _asked(monkeypatch, "percolator-gen-b", claim, Bounds(accounts=accounts, events=1, effort=8_000))
+    assert calls[:2] == [(accounts, True, 8_000), (2, False, 7_000)]
+
+
+@pytest.mark.parametrize(
+    ("preset", "claim", "bounds"),
+    [
+        ("percolator-gen-b", "waterfall-order", Bounds(accounts=3, events=2, effort=8_000)),  # K > 1: as before
+        ("percolator-gen-b", "deficit-charged-once", Bounds(accounts=3, events=2, effort=8_000)),
+        ("percolator-gen-a", "waterfall-order", Bounds(accounts=4, events=1, effort=8_000)),  # not Gen B's waterfall
+        ("binance", "waterfall-order", Bounds(accounts=4, events=1, effort=8_000)),
+    ],
+)
+def test_other_per_call_cells_keep_their_order(monkeypatch, preset: str, claim: str, bounds: Bounds) -> None:
+    assert (2, False, 7_000) not in _asked(monkeypatch, preset, claim, bounds)
