@@ -340,6 +340,10 @@ def _answered(
             takeover_grid=invariant.id in (*FUND_CLAIMS, claims_backed.CLAIM) and takes_over(policy),
             # a payer's claim over moves there: the fund's own deleveraging after a takeover, two moves
             takeover_moves=takeover_moves.fits(policy, invariant, bounds),
+            # Gen B's per-call claims on the lemmas' own book, their argument held: the exact phase first
+            exact_first=isinstance(extension, comp.Extension)
+            and bounds.accounts == comp.LEMMA_TRADERS
+            and _gen_b_per_call(policy, invariant, bounds),
         )
         cased = ahead + cased  # counted in the direct check's outcome, beside any cases before
     outcome = attrs.evolve(outcome, queries=cased + outcome.queries)
@@ -714,15 +718,25 @@ def _payer_fits(policy: Policy, invariant: Invariant, bounds: Bounds, claims: tu
     return invariant.id in claims and one_move and fits
 
 
+def _gen_b_per_call(policy: Policy, invariant: Invariant, bounds: Bounds) -> bool:
+    """Whether ``invariant`` is one of percolator Gen B's per-call claims (``deficit-charged-once``,
+    ``waterfall-order``: their all-N argument by the sweep's turns, ``solver.side_deficit``) asked on
+    one event: at N > 2 the lemmas' book is asked first (``_lemmas_book_first``), and there the claim's
+    direct check asks the exact query first, the phase that decides it (1,125,006 units for
+    deficit-charged-once, where the purified phase before it spent 2.4M undecided)
+    (docs/solver-notes.md#gen-bs-per-call-claims-on-the-lemmas-book-first-session-23)."""
+    return (
+        invariant.id in (deficit_once.CLAIM, waterfall_claims.CLAIM)
+        and bounds.events == 1
+        and side_deficit.deficit_not_covered(policy, bounds) is None
+    )
+
+
 def _lemmas_book_fits(policy: Policy, invariant: Invariant, bounds: Bounds) -> bool:
     """Whether ``_lemmas_book_first`` asks ``invariant`` at N > 2: a payer's claim whose facts fit,
     or ``deficit-charged-once`` where its resolution facts fit and its all-N argument applies
     (``solver.deficit_once``: the lemmas' book proves it for every N, so N asks the transfers alone)."""
-    if (
-        invariant.id in (deficit_once.CLAIM, waterfall_claims.CLAIM)
-        and bounds.events == 1
-        and side_deficit.deficit_not_covered(policy, bounds) is None
-    ):
+    if _gen_b_per_call(policy, invariant, bounds):
         # percolator Gen B's per-call claims, by the sweep's turns: the lemmas' book proves them for every
         # N, so N asks the transfers alone (docs/solver-notes.md#gen-bs-per-call-claims-on-the-lemmas-book-first-session-23)
         return True
@@ -1004,6 +1018,7 @@ def _small_scope_first(
     smallest_first: bool = False,
     takeover_grid: bool = False,
     takeover_moves: bool = False,
+    exact_first: bool = False,
 ) -> ProofResult:
     """Refute on 1, 2, 3 traders first (cheap, and every measured counterexample lived there,
     docs/solver-notes.md#small-scope), then decide N itself, all within ``units``: the smaller books
@@ -1039,7 +1054,10 @@ def _small_scope_first(
     ``takeover_moves``: a payer's claim over K > 1 moves there (``solver.takeover_moves``): the fund's
     own deleveraging after a takeover, searched first as a two-move story (:func:`_takeover_moves`),
     within :data:`TAKEOVER_SHARE` of ``units``
-    (docs/solver-notes.md#bitmex-at-k--3-the-funds-own-deleveraging-after-a-takeover-session-23)."""
+    (docs/solver-notes.md#bitmex-at-k--3-the-funds-own-deleveraging-after-a-takeover-session-23).
+
+    ``exact_first``: N's own pass asks the claim exact first (``_bounded``'s), where that is the phase
+    that decides it (``_gen_b_per_call``)."""
     earlier: list[QueryStats] = []
     smallest = 2 if set(bounds.event_kinds) <= {"trade"} else 1
     if takeover_grid and not bounds.price_grid and GRID_FIRST[-1] * bounds.min_price <= bounds.max_price:
@@ -1119,7 +1137,7 @@ def _small_scope_first(
     kept = None if hold_back is None else (smaller or {}).get(hold_back)
     if hold_back is not None and (kept is None or _obligation(kept, invariant.id).verdict is not Verdict.PROVED):
         own -= own // 2
-    outcome = _bounded(policy, invariant, bounds, own, transfers=transfers, cases=cases)
+    outcome = _bounded(policy, invariant, bounds, own, transfers=transfers, cases=cases, exact_first=exact_first)
     return attrs.evolve(outcome, queries=tuple(earlier) + outcome.queries)
 
 

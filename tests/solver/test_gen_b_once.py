@@ -245,11 +245,13 @@ def test_write_offs_that_are_not_one_a_turn_are_caught(monkeypatch) -> None:
 @pytest.mark.parametrize("claim", [DEFICIT, WATERFALL])
 def test_both_cells_are_proved_for_every_n_at_four_traders_within_10m(claim: str) -> None:
     """The catalog's cells at N = 4 (10M), session 23 after the write-off: the lemmas' book first
-    (its turn argument with bob's and carol's closes alice's renamed), then N = 4's transfers alone
-    (deficit-charged-once 9,700,651 units, waterfall-order 7,759,568)."""
+    (its turn argument with bob's and carol's closes alice's renamed, its claim exact first), then N = 4's
+    transfers alone (deficit-charged-once 7,232,335 units, waterfall-order 6,944,657)."""
     from solvent.solver.prove import prove
 
     result = prove("percolator-gen-b", claim, ONE_MOVE, minimize=False)
     own = next(o for o in result.obligations if o.obligation == claim)
     assert own.verdict.value == "proved" and own.scope.accounts is None
     assert result.verdict.value == "proved" and result.units <= ONE_MOVE.effort
+    on_book = [q for q in result.queries if q.name == f"{claim} (on the lemmas' book, N = 2)"]
+    assert [q.result for q in on_book] == ["unsat (exact)"]

@@ -170,3 +170,41 @@ def test_gen_bs_per_call_claims_ask_the_lemmas_book_first(monkeypatch, claim: st
 )
 def test_other_per_call_cells_keep_their_order(monkeypatch, preset: str, claim: str, bounds: Bounds) -> None:
     assert (2, False, 7_000) not in _asked(monkeypatch, preset, claim, bounds)
+
+
+def _own_pass_exact_first(monkeypatch, preset: str, claim: str, bounds: Bounds) -> list[bool]:
+    """``exact_first`` of each bounded question ``prove`` asks where the all-N argument held (a stand-in
+    Extension: what the route reads of it), each built out of units at once (nothing asked)."""
+    from solvent.solver import compositional
+
+    held = compositional.Extension("stand-in", (), ())
+    monkeypatch.setattr(prove_module, "_attempt", lambda *a, **k: held)
+    seen: list[bool] = []
+    real = prove_module._bounded
+
+    def bounded(policy, invariant, bounds, units=None, **options):
+        seen.append(options.get("exact_first", False))
+        return real(policy, invariant, bounds, 1, **options)
+
+    monkeypatch.setattr(prove_module, "_bounded", bounded)
+    prove_module.prove(preset, claim, bounds, minimize=False)
+    return seen
+
+
+@pytest.mark.parametrize("claim", ["deficit-charged-once", "waterfall-order"])
+def test_on_the_lemmas_book_gen_bs_per_call_claims_are_asked_exact_first(monkeypatch, claim: str) -> None:
+    # the exact phase decides them there (deficit-charged-once 1,125,006 units, after 2.4M of purified before)
+    book = Bounds(accounts=2, events=1, effort=8_000)
+    assert _own_pass_exact_first(monkeypatch, "percolator-gen-b", claim, book) == [True]
+
+
+@pytest.mark.parametrize(
+    ("preset", "claim", "bounds"),
+    [
+        ("percolator-gen-a", "waterfall-order", Bounds(accounts=2, events=1, effort=8_000)),
+        ("binance", "waterfall-order", Bounds(accounts=2, events=1, effort=8_000)),
+        ("percolator-gen-b", "conservation", Bounds(accounts=2, events=1, effort=8_000)),
+    ],
+)
+def test_elsewhere_the_own_pass_keeps_its_portfolio(monkeypatch, preset: str, claim: str, bounds: Bounds) -> None:
+    assert not any(_own_pass_exact_first(monkeypatch, preset, claim, bounds))
