@@ -35,18 +35,33 @@ Why the pool's bankruptcy price and not the taken-over order's: BitMEX closes th
 bankruptcy price of the initial liquidated order", and uses the fund first; the engine's pool
 holds every position it took over as one (their orders' prices are not kept), and the price at
 which its balance is exactly zero is the one that spends the pool first and no more. Per lot it is
-never worse for a winner than the order's own bankruptcy price: the pool's deficit is at most the
-held lots' loss beyond that price (docs/model.md#the-funds-own-bankruptcy). Not so where the fund also
-takes over what ADL leaves (``bankruptcy.fund_takes_over``, BitMEX): a deficit taken over from the
-other side is then handed to the traders opposite the fund's lots, beyond the move (found in session
-23, tests/solver/test_bitmex_fund_deleverage_story.py; the rule unchanged, the lead's decision:
-docs/solver-notes.md#bitmex-at-k--3-the-funds-own-deleveraging-after-a-takeover-session-23).
+never worse for a winner than the order's own bankruptcy price while the pool's deficit is the
+held lots' own loss (docs/model.md#the-funds-own-bankruptcy).
+
+Where the fund also takes over what ADL leaves (``bankruptcy.fund_takes_over``: a policy whose fund
+holds what it takes over, ``liquidation.fund_unwind_ppm``, BitMEX), its deficit may be one it took
+over from a trader of the *other* side, which the rule above handed whole to the traders opposite
+the fund's lots, beyond the move (found in session 23, tests/solver/test_bitmex_fund_deleverage_story.py).
+There (the lead's decision, session 23, option (a): docs/model.md#the-funds-own-bankruptcy) the
+fund is deleveraged only for the loss its lots made in the move, ``L = −S·(M − M_prev)`` (``S`` its
+lots, ``M_prev`` the mark before the last move): it is bankrupt only where ``L > 0`` as well as its
+balance below zero, and its position is closed for ``min(D, L)`` (``rules.adl.deleverage``'s
+``owed``: at ``price = "bankruptcy"`` a gap of ``⌈min(D, L) / |S|⌉ ≤ |M − M_prev|`` a lot); what it owes
+beyond that stays its own, below zero (a residual of the fund). Why: BitMEX closes the traders
+opposite a liquidated order at that order's own bankruptcy price ("closed out at the bankruptcy
+price of the initial liquidated order", docs/venues.md#bitmex-adl) and no trader owes more than the
+margin posted (docs/venues.md#bitmex-negative-balances); the engine keeps no order's price, and the
+move's loss of the fund's lots is the bound that price gives: a winner pays at most what its lots
+gained in the move. The fund below zero is BitMEX's design (``insurance-fund-non-negative`` and
+``claims-backed`` are accepted on bitmex). On every other policy no term is built for it.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from solvent.rules.adl import deleverage
-from solvent.rules.arith import and_, max_
+from solvent.rules.arith import and_, max_, min_
 from solvent.rules.bankruptcy import fee_to_close_rate
 from solvent.rules.book import Role
 from solvent.rules.ledger import Ctx
@@ -68,12 +83,24 @@ def deleverage_pools(policy: Policy, ctx: Ctx) -> Ctx:
         pool = ctx.system(role)
         held = ctx.account(pool)
         depleted = and_(held.size_lots != 0, held.cash_quote < 0)
+        if role is Role.INSURANCE_FUND:
+            # a pool only where it holds what it takes over, and so takes over what ADL leaves
+            # (``bankruptcy.fund_takes_over``): only where its lots lost in the move (module docstring)
+            depleted = and_(depleted, lots_lost(ctx, pool) > 0)
         ctx = ctx.branch(depleted, lambda c, p=pool, r=role: _resolve(policy, c, p, OWN_LAYER[r]))
     return ctx
 
 
+def lots_lost(ctx: Ctx, pool: str) -> Any:
+    """What ``pool``'s lots lost in the last move, ``−S·(M − M_prev)`` (negative where they gained)."""
+    market = ctx.market
+    return -ctx.account(pool).size_lots * (market.mark_quote - market.previous_mark_quote)
+
+
 def _resolve(policy: Policy, ctx: Ctx, pool: str, own: type) -> Ctx:
     deficit = -ctx.account(pool).cash_quote
+    # the share its lots' loss in the move bounds (module docstring); the rest stays the pool's own
+    owed = min_(deficit, lots_lost(ctx, pool)) if own is InsuranceFund else None
     ctx = ctx.note(Bankrupt(pool, deficit))
     for index, layer in enumerate(policy.deficit):
         if isinstance(layer, own):
@@ -84,7 +111,16 @@ def _resolve(policy: Policy, ctx: Ctx, pool: str, own: type) -> Ctx:
             mark = ctx.market.mark_quote
             hold = pools_holding(policy.liquidation)
             ctx = deleverage(
-                ctx, policy.margin, policy.rounding, layer, pool, book, mark, fee_to_close_rate(policy), pools=hold
+                ctx,
+                policy.margin,
+                policy.rounding,
+                layer,
+                pool,
+                book,
+                mark,
+                fee_to_close_rate(policy),
+                owed=owed,
+                pools=hold,
             )
             left = max_(-ctx.account(pool).cash_quote, 0)
             ctx = ctx.note(LayerUsed(pool, index, layer.kind, deficit - left, True))
@@ -92,4 +128,4 @@ def _resolve(policy: Policy, ctx: Ctx, pool: str, own: type) -> Ctx:
     return ctx
 
 
-__all__ = ["OWN_LAYER", "deleverage_pools"]
+__all__ = ["OWN_LAYER", "deleverage_pools", "lots_lost"]

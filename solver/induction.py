@@ -60,7 +60,6 @@ from solvent.solver.payer_lemma import (
     ghost_covers,
     payer_argument,
     payer_contract,
-    takes_over,
 )
 from solvent.solver.per_account import _conjuncts, _one_event_frame, _reads_only
 from solvent.solver.story import symbolic_book
@@ -148,11 +147,11 @@ def fits(policy: Policy, bounds: Bounds) -> bool:
     (``payer_lemma.applies``). ``solver.prove`` asks ``claims-backed`` by its parts there as at K = 1
     (its traders' part is no-negative-equity, which the induction covers)."""
     moves = set(bounds.event_kinds) == {"mark"} and bounds.markets == 1 and not bounds.assets and not bounds.isolated
-    # not where the fund takes over (BitMEX): the fund's own deleveraging is a charge within the move
-    # only from a fund not below zero before it, which the takeover need not leave for the next move
-    # (and the claims are false there over moves: solver.takeover_moves finds the story)
+    # where the fund takes over (BitMEX) too: its own deleveraging spreads at most its lots' loss in the
+    # move (rules.pool_bankruptcy, session 23), a charge within the move from any fund, below zero
+    # included (payer_lemma.pool_charge_question), so the premise needs nothing of the fund
     # (where the queue may skip, dYdX, the premise carries the ghost price across accounts: ``ghost``)
-    plain = (applies(policy) is None or ghost(policy, bounds)) and not takes_over(policy)
+    plain = applies(policy) is None or ghost(policy, bounds)
     return bounds.events > 1 and moves and bounds.start_margin not in (PREMISE, GHOST_START) and plain
 
 
@@ -192,11 +191,6 @@ def argument(
     skips = ghost(policy, bounds)  # the premise's ghost price across accounts (solver.ghost_start)
     if applies(policy) is not None and not skips:
         fail(f"{invariant.id}: the payer's argument covers ADL at the bankruptcy price: {applies(policy)}")
-    if takes_over(policy):
-        fail(
-            f"{invariant.id}: the fund takes over what ADL leaves, below zero if need be, and its own deleveraging "
-            "at the next move is a charge within that move only from a fund not below zero: one move"
-        )
     if skips:  # dYdX: the step read against the ghost price, a deferred account within its premise
         return _at_ghost(policy, invariant, bounds, one, valid, fail, record, open_interest)
     lemmas = [start_lemma(policy, bounds, valid)]

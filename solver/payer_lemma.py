@@ -274,19 +274,22 @@ def takes_over(policy: Policy) -> bool:
     return fund_holds(policy.liquidation) and pools_holding(policy.liquidation) == (Role.INSURANCE_FUND,)
 
 
-#: the fund's cash before the move (the pool charge lemma's ``c₀ ≥ 0``: the starting book's pools
-#: are not below zero)
+#: the fund's equity before the move, ``c₀``, in the pool charge lemma's premise ``e ≥ c₀ + S·d``; free
+#: since session 23 (a fund below zero after a takeover included), so that conjunct binds nothing
+#: and the lemma holds from any fund: the fund's own deleveraging spreads at most its lots' loss in
+#: the move (``rules.pool_bankruptcy``), whatever it owed before the move
 FUND_BEFORE = "payer.fund_before"
 
 
 def pool_charge_question(policy: Policy, payer: str = "bob") -> Charge:
     """The charge lemma for the fund's own deleveraging before the turns (``before_turns``:
     ``pool_bankruptcy.deleverage_pools``, then the fund's unwind into the book), on a fresh two-trader
-    book: from the fund's settled start (its equity at least ``c₀`` plus its move, ``c₀ ≥ 0``: at
-    K = 1 the starting book's fund is not below zero), ``payer``'s position shrinks toward zero by the
-    lots it serves, its cash by ``q·g`` with ``0 ≤ g ≤ |ΔM|`` (0 off the winning side), and nothing
-    else of it changes. The fund's gap is ``⌈D / |S|⌉`` with ``D ≤ |S|·|ΔM|``: the fund only goes
-    below zero on the losing side of the move."""
+    book: from any fund (its settled equity at least ``c₀`` plus its move, ``c₀`` free: below zero after
+    a takeover included), ``payer``'s position shrinks toward zero by the lots it serves, its cash by
+    ``q·g`` with ``0 ≤ g ≤ |ΔM|`` (0 off the winning side), and nothing else of it changes. The fund
+    is deleveraged only where its lots lost in the move, ``L = −S·ΔM > 0``, for ``min(D, L)``: a gap of
+    ``⌈min(D, L) / |S|⌉ ≤ |ΔM|`` (``rules.pool_bankruptcy``, session 23; before it the lemma needed
+    ``c₀ ≥ 0``, and a fund below zero after a takeover handed its whole deficit on, beyond the move)."""
     book, _ = symbolic_book(Bounds(accounts=2, events=1))
     market = book.market
     fund = book.role(Role.INSURANCE_FUND)
@@ -295,7 +298,6 @@ def pool_charge_question(policy: Policy, payer: str = "bob") -> Charge:
     premise = (
         market.mark_quote >= 1,
         market.previous_mark_quote >= 1,
-        c0 >= 0,
         equity(policy.margin, fund) >= c0 + fund.size_lots * d,
     )
     ctx = before_turns(policy, Ctx(book))
@@ -341,8 +343,8 @@ def pool_charge_lemma(
             )
         )
     return [
-        "the fund's charge (z3, the engine's before_turns, two traders, every number free): from the fund's settled "
-        "start, its own deleveraging shrinks a trader's position toward zero by the lots it serves and takes at most "
+        "the fund's charge (z3, the engine's before_turns, two traders, every number free): from any fund (below "
+        "zero included), its own deleveraging shrinks a trader's position toward zero by the lots it serves and takes at most "
         "those lots times the move of its cash (nothing off the winning side); its gap reads no payer's numbers",
         *lemmas,
     ]
