@@ -1,7 +1,7 @@
 """A pool's own bankruptcy (``rules/pool_bankruptcy.py``) on both interpreters: the concrete
 ``step`` and z3's ``transition`` (every input a free variable pinned to its value) give the same
 deleveraging of a depleted pool's position, in BitMEX's worked example for the insurance fund
-(tests/rules/test_fidelity_fund_bankruptcy.py) and the JELLY example for Hyperliquid's liquidator
+(tests/rules/test_fidelity_fund_bankruptcy.py, with session 23's bound: at most its lots' loss in the move) and the JELLY example for Hyperliquid's liquidator
 vault (tests/rules/test_fidelity_vault_adl.py)."""
 
 from __future__ import annotations
@@ -31,7 +31,16 @@ CASES = {
     "two winners": (example.BITMEX, lambda: example.book(1_000, bob=-600, carl=-400), (0, 0)),
     # the book exempt: a residual of 1,600
     "residual": (example.exempt_book(), lambda: example.book(1_000, bob=-600, resting=-400), (-1_600, 0)),
+    # session 23, the fund deleveraged for at most its lots' loss in the move: at it (D = L = 9,000)
+    "loss at the deficit": (example.BITMEX, lambda: example.book(-4_000), (0, 0)),
+    # a quantum taken over before: closed for L, the fund keeps -1
+    "a quantum beyond": (example.BITMEX, lambda: example.book(-4_001), (-1, 0)),
+    # D = L - 1: 9 a lot, the fund keeps 1 of rounding
+    "a quantum within": (example.BITMEX, lambda: example.book(-3_999), (1, 0)),
 }
+
+#: session 23's trigger: a fund at -6,000 holding 1,000 long, the mark after (its lots' loss 0, a gain, 1,000)
+TRIGGER = {994: (-6_000, 500), 996: (-4_000, 500), 993: (-6_000, 0)}
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -40,6 +49,13 @@ def test_the_funds_bankruptcy_agrees_on_z3(name: str) -> None:
     got = pinned_step_agrees(policy, _held(policy, book()), MarkPrice(985)).got
     f = got.after.account("insurance_fund")
     assert (f.cash_quote, f.size_lots) == fund
+
+
+@pytest.mark.parametrize("mark", TRIGGER)
+def test_the_funds_trigger_agrees_on_z3(mark: int) -> None:
+    got = pinned_step_agrees(example.BITMEX, _held(example.BITMEX, example.book(-10_000)), MarkPrice(mark)).got
+    f = got.after.account("insurance_fund")
+    assert (f.cash_quote, f.size_lots) == TRIGGER[mark]
 
 
 VAULT_CASES = {

@@ -16,6 +16,18 @@ tests/rules/test_fidelity_fund_holds.py tells it, with a fund of 1,000 instead o
 - Boundaries: a fund of 5,000 ends that move at exactly 0 and keeps holding (half goes to the
   book); a fund of 4,999 is 1 below zero: bob pays ⌈1 / 1,000⌉ = 1 a lot, and the fund keeps the
   999 of rounding.
+
+Since session 23 (the lead's decision, option (a): docs/model.md#the-funds-own-bankruptcy), the
+fund is deleveraged only where its lots lost in the move, ``L = −S·(M − M_prev) > 0``, for
+``min(D, L)``; what it owes beyond that (a deficit it took over) stays its own. The example above is
+unchanged (``L`` = 9,000 ≥ ``D`` = 4,000). The boundary of the new bound: a fund that starts the move
+at −4,000 + ``x`` (the 4,000 it takes over with alice's position brings it to ``x``) ends the move at
+``D = 9,000 − x``: at ``x = 0``, ``D = L``, bob pays 9,000 and the fund ends flat at 0; at ``x = −1``
+(a quantum it took over before) it is closed for ``L`` and keeps −1 (a residual); at ``x = 1``,
+``D = L − 1``, bob pays ⌈8,999 / 1,000⌉ = 9 a lot and the fund keeps 1 of rounding. The trigger's:
+a fund at −6,000 holding 1,000 long (alice's lots taken over on −10,000) is not deleveraged at an
+unchanged mark (``L = 0``) nor where its lots gained (994 → 996), and at 994 → 993 (``L`` = 1,000) it is
+closed for 1,000 and keeps −6,000.
 """
 
 from __future__ import annotations
@@ -24,6 +36,7 @@ import attrs
 
 from solvent.properties import catalog
 from solvent.rules import pool_bankruptcy
+from solvent.rules.arith import max_
 from solvent.rules.book import Book, new_book
 from solvent.rules.engine import run
 from solvent.rules.events import MarkPrice
@@ -159,6 +172,46 @@ class TestTheFundsOwnBankruptcy:
         assert (got["claims-backed"], got["insurance-fund-non-negative"]) == (False, False)
 
 
+class TestWithinTheMove:
+    """Session 23: the fund deleveraged only for its lots' loss in the move (module docstring)."""
+
+    def test_the_funds_lots_loss_equal_to_its_deficit_is_all_handed_on(self) -> None:
+        s = run(BITMEX, book(-4_000), [MarkPrice(994), MarkPrice(985)])[1]
+        assert Bankrupt("insurance_fund", 9_000) in s.outcomes
+        assert fund_after(BITMEX, book(-4_000)) == (0, 0, 1_000_000 + 6_000 + 9_000 - 9_000)
+
+    def test_one_quantum_beyond_its_lots_loss_stays_the_funds(self) -> None:
+        s = run(BITMEX, book(-4_001), [MarkPrice(994), MarkPrice(985)])[1]
+        assert [(t.source, t.amount_quote) for t in s.transfers if t.reason is Reason.ADL] == [("bob", 9_000)]
+        f = s.after.account("insurance_fund")
+        assert (f.cash_quote, f.size_lots) == (-1, 0)
+        assert Residual("insurance_fund", 1) in s.outcomes
+        layers = [(o.layer, o.covered_quote) for o in s.outcomes if isinstance(o, LayerUsed)]
+        assert layers == [("insurance_fund", 0), ("adl", 9_000)]
+
+    def test_one_quantum_within_its_lots_loss_is_all_handed_on(self) -> None:
+        s = run(BITMEX, book(-3_999), [MarkPrice(994), MarkPrice(985)])[1]
+        fills = [(o.winner, o.lots, o.gap_per_lot_quote) for o in s.outcomes if isinstance(o, AdlFill) and o.lots]
+        assert fills == [("bob", 1_000, 9)]
+        assert (s.after.account("insurance_fund").cash_quote, s.after.account("insurance_fund").size_lots) == (1, 0)
+        assert not any(isinstance(o, Residual) for o in s.outcomes)
+
+    def test_not_where_its_lots_did_not_lose(self) -> None:
+        """At −6,000 holding 1,000 long: the mark unchanged (L = 0) or up (its lots gained): it keeps
+        holding, half to the book, and bob keeps his lots."""
+        assert fund_after(BITMEX, book(-10_000), (994, 994)) == (-6_000, 500, 1_006_000)
+        assert fund_after(BITMEX, book(-10_000), (994, 996)) == (-4_000, 500, 1_004_000)
+
+    def test_a_move_of_one_quantum_a_lot_hands_on_its_loss_alone(self) -> None:
+        s = run(BITMEX, book(-10_000), [MarkPrice(994), MarkPrice(993)])[1]
+        assert [(t.source, t.amount_quote) for t in s.transfers if t.reason is Reason.ADL] == [("bob", 1_000)]
+        assert (s.after.account("insurance_fund").cash_quote, s.after.account("insurance_fund").size_lots) == (
+            -6_000,
+            0,
+        )
+        assert Residual("insurance_fund", 6_000) in s.outcomes
+
+
 def exempt_book():
     """The preset with its ADL layer sparing the order book."""
     return attrs.evolve(BITMEX, deficit=(BITMEX.deficit[0], attrs.evolve(BITMEX.deficit[1], book_last=False)))
@@ -173,7 +226,24 @@ def observe():
     for policy, b in ((BITMEX, book(1_000)), (no_adl, book(1_000)), (exempt_book(), book(1_000, -600, 0, -400))):
         s = run(policy, b, [MarkPrice(994), MarkPrice(985)])[1]
         out.append(tuple(o for o in s.outcomes if isinstance(o, (Bankrupt, LayerUsed, Residual))))
+    # session 23: the lots' loss at the deficit, one quantum either side, and the trigger's edge
+    for fund, marks in WITHIN_MOVE:
+        s = run(BITMEX, book(fund), [MarkPrice(m) for m in marks])[1]
+        f = s.after.account("insurance_fund")
+        out.append((f.cash_quote, f.size_lots, s.after.account("bob").cash_quote))
+        out.append(tuple(o for o in s.outcomes if isinstance(o, (Bankrupt, LayerUsed, Residual))))
     return out
+
+
+#: (the fund's start, the marks) of the session-23 boundary cases (:class:`TestWithinTheMove`)
+WITHIN_MOVE = (
+    (-4_000, (994, 985)),
+    (-4_001, (994, 985)),
+    (-3_999, (994, 985)),
+    (-10_000, (994, 994)),
+    (-10_000, (994, 996)),
+    (-10_000, (994, 993)),
+)
 
 
 def test_every_mutant_of_the_funds_bankruptcy_is_caught(monkeypatch) -> None:
@@ -183,3 +253,31 @@ def test_every_mutant_of_the_funds_bankruptcy_is_caught(monkeypatch) -> None:
         monkeypatch, pool_bankruptcy, "deleverage_pools", observe, at_least=1, importers=(engine,)
     )
     assert_every_mutant_is_caught(monkeypatch, pool_bankruptcy, "_resolve", observe, at_least=1)
+    assert_every_mutant_is_caught(monkeypatch, pool_bankruptcy, "lots_lost", observe, at_least=1)
+
+
+def _moved(ctx, previous=None) -> int:
+    """The last move, ``M − M_prev`` (``previous`` in place of ``M_prev`` where given)."""
+    market = ctx.market
+    return market.mark_quote - (market.previous_mark_quote if previous is None else market.mark_quote)
+
+
+#: the tokens of the session-23 bound the operator sweep does not reach, each one token changed
+NAMED_MUTANTS = {
+    # min(D, L) made max(D, L): the fund hands on more than its lots lost
+    "max for min": ("min_", lambda a, b: max_(a, b)),
+    # the unary minus dropped: the lots' gain taken for their loss
+    "sign of the loss": ("lots_lost", lambda ctx, pool: ctx.account(pool).size_lots * _moved(ctx)),
+    # the previous mark read as the mark: no move, no loss
+    "the move from the mark itself": ("lots_lost", lambda ctx, pool: -ctx.account(pool).size_lots * _moved(ctx, 0)),
+    # the rule before session 23: the whole deficit, whatever the lots did
+    "the session-20 rule": ("lots_lost", lambda ctx, pool: -ctx.account(pool).cash_quote + 1),
+}
+
+
+def test_every_named_mutant_of_the_bound_is_caught(monkeypatch) -> None:
+    expected = observe()
+    for label, (name, mutant) in NAMED_MUTANTS.items():
+        with monkeypatch.context() as m:
+            m.setattr(pool_bankruptcy, name, mutant)
+            assert observe() != expected, f"mutant survives: {label}"
