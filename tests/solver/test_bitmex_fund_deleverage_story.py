@@ -1,5 +1,6 @@
-"""A finding (session 23): BitMEX's per-trader claims are false at K = 2 moves, by the fund's own
-deleveraging of a deficit it took over.
+"""A finding (session 23) and its fix: BitMEX's per-trader claims were false at K = 2 moves, by the
+fund's own deleveraging of a deficit it took over; since the lead's decision (option (a)) the fund
+hands on at most its lots' loss in the move, and the story holds every claim bitmex does not accept.
 
 One move ends with the fund below zero holding lots: alice, short 1,000 lots on her initial margin
 (20: 1% of 2,000), goes bankrupt as the lot value doubles (2 → 4); the fund, long 490 with no cash,
@@ -9,25 +10,22 @@ fund at the mark and it takes over the 45 they leave unpaid (``bankruptcy.fund_t
 fund at −45, still long 200. Charlie, short 200 on 600, loses 400 on the move and is not
 liquidated (200 of equity against a maintenance of 4).
 
-The next move (the mark unchanged, or any other) starts the sweep with the fund's own bankruptcy
-(``rules.pool_bankruptcy``): a fund below zero holding a position is deleveraged against the traders
-opposite it at its own bankruptcy price, ``⌈D / |S|⌉ = ⌈45 / 200⌉ = 1`` a lot beyond the mark. The
-only trader opposite is charlie (alice is flat): he buys his 200 lots back at 1 a lot above the
-mark, pays 200 for a move of 0, and ends flat at exactly 0; with one quantum less cash, at −1, flat
-and never liquidated again. ``no-negative-equity`` and ``loss-bounded-by-collateral`` fail; at one
-move they are proved for every N (the fund's charge is within the move from a fund not below zero
-before it, ``payer_lemma.pool_charge_question``'s ``c₀ ≥ 0``), and this is what the takeover leaves
-for the next move.
+The session-20 rule (kept here as a named mutant, :func:`session_20_rule`): the next sweep started with
+the fund's own bankruptcy, its 200 lots deleveraged against the traders opposite at
+``⌈D / |S|⌉ = ⌈45 / 200⌉ = 1`` a lot beyond the mark whatever the move: charlie, the only one, bought
+his 200 lots back at 1 a lot above an unchanged mark and ended flat at his cash less 600, at −1 on
+599: ``no-negative-equity`` and ``loss-bounded-by-collateral`` failed. The deficit came from alice's
+short, and charlie, short like her, paid it through the fund's long lots; BitMEX closes the traders
+opposite *the liquidated order* "at the bankruptcy price of the liquidated order"
+(docs/venues.md#bitmex-adl) and no trader owes more than the margin posted
+(docs/venues.md#bitmex-negative-balances).
 
-Not a rule BitMEX documents: its ADL closes the traders opposite *the liquidated order* "at the
-bankruptcy price of the liquidated order" (docs/venues.md#bitmex-adl), and no trader owes more than
-the margin posted (docs/venues.md#bitmex-negative-balances). Here the deficit came from alice's
-short, and charlie, short like her, pays it through the fund's long lots, at a price beyond the
-mark; model.md's reason for the fund's own price ("never worse for a winner than the order's own:
-the fund's deficit is at most the held lots' loss beyond that price",
-docs/model.md#the-funds-own-bankruptcy) no longer holds once the fund takes over what ADL leaves
-(session 20). bitmex accepts neither claim, and neither is accepted here: a finding for the lead
-(docs/solver-notes.md#bitmex-at-k--3-the-funds-own-deleveraging-after-a-takeover-session-23).
+The rule now (``rules.pool_bankruptcy``, docs/model.md#the-funds-own-bankruptcy): the fund is
+deleveraged only where its lots lost in the move, for ``min(D, L)``, ``L = −S·(M − M_prev)``; the rest
+stays its own below zero (the state bitmex accepts in ``insurance-fund-non-negative`` and
+``claims-backed``). At the unchanged mark (``L = 0``) it is not deleveraged and unwinds half into the
+book; at 4 → 3 its 200 lots lose 200, it is at −245 and hands on 200, 1 a lot, charlie's gain in
+that move, and stays at −45.
 """
 
 from __future__ import annotations
@@ -37,7 +35,7 @@ import pytest
 
 from solvent.properties import catalog
 from solvent.properties.story import Story
-from solvent.rules import engine
+from solvent.rules import engine, pool_bankruptcy
 from solvent.rules.book import Account, Book, Market, Role
 from solvent.rules.events import MarkPrice
 from solvent.rules.ledger import Reason
@@ -90,12 +88,65 @@ def test_the_first_move_leaves_the_fund_below_zero_holding_lots_and_charlie_solv
     assert first.account("alice").size_lots == 0 and first.account("alice").cash_quote == 0
 
 
+def session_20_rule(monkeypatch) -> None:
+    """The rule before session 23 as a mutant of today's, with its very terms: the fund's lots taken to
+    have lost (the trigger ``L > 0`` a Python ``True``, so no term) and no bound on what it hands on
+    (``owed`` None: its whole deficit, as a trader's)."""
+    monkeypatch.setattr(pool_bankruptcy, "lots_lost", lambda ctx, pool: 1)
+    monkeypatch.setattr(pool_bankruptcy, "min_", lambda deficit, lost: None)
+
+
+def _failing(story: Story) -> dict[str, int]:
+    """Every catalog claim the story breaks, with the step it first fails at (replayed within the
+    prover's bounds and start, N = 3, K = 3)."""
+    out = {}
+    for claim in catalog.CATALOG:
+        result = replay(BITMEX, catalog.get(claim), story, BOUNDS)
+        assert result.outside == () and not result.rejected
+        if result.violates:
+            out[claim] = result.failed_at
+    return out
+
+
+@pytest.mark.parametrize("cash", [EXACT - 1, EXACT, EXACT + 1])
+def test_every_claim_bitmex_does_not_accept_holds_at_the_unchanged_mark(cash: int) -> None:
+    """The second move at the same mark: the fund's lots lost nothing, so it is not deleveraged (it
+    unwinds half into the book, at −45); charlie keeps his 200 lots and his cash. What fails is the
+    fund below zero from the first move, which bitmex accepts."""
+    story = _story(cash)
+    failing = _failing(story)
+    assert set(failing) <= set(BITMEX.accepts), failing
+    assert {"claims-backed", "insurance-fund-non-negative"} <= set(failing)
+    assert not set(CLAIMS) & set(failing)
+    second = _after(story)[1]
+    fund, charlie = second.role(Role.INSURANCE_FUND), second.account("charlie")
+    assert (fund.cash_quote, fund.size_lots) == (-45, 100)
+    assert (charlie.size_lots, charlie.cash_quote) == (-200, cash - 400)
+
+
+@pytest.mark.parametrize("claim", CLAIMS)
+def test_a_winner_pays_at_most_its_gain_in_the_move(claim: str) -> None:
+    """The second move halves back towards charlie (4 → 3): he gains 200, the fund's 200 lots lose 200
+    and it is at −245; it hands on min(245, 200) = 200, 1 a lot, the move: charlie ends flat at 199,
+    the fund at −45, what it took over from alice."""
+    story = _story(EXACT - 1, (4, 3, 3))
+    result = replay(BITMEX, catalog.get(claim), story, BOUNDS)
+    assert result.outside == () and not result.rejected and not result.violates
+    second = result.steps[1]
+    [paid] = [t for t in second.transfers if t.reason is Reason.ADL]
+    assert (paid.source, paid.destination, paid.amount_quote) == ("charlie", "insurance_fund", 200)
+    charlie, fund = second.after.account("charlie"), second.after.role(Role.INSURANCE_FUND)
+    assert (charlie.size_lots, charlie.cash_quote) == (0, EXACT - 1 - 400)
+    assert (fund.size_lots, fund.cash_quote) == (0, -45)
+
+
 @pytest.mark.parametrize("claim", CLAIMS)
 @pytest.mark.parametrize(("cash", "end"), [(EXACT, 0), (EXACT - 1, -1), (EXACT + 1, 1)])
-def test_the_funds_own_deleveraging_takes_charlie_below_zero(claim: str, cash: int, end: int) -> None:
-    """The second move at the same mark: the fund is deleveraged against charlie at ⌈45 / 200⌉ = 1 a lot
+def test_the_session_20_rule_takes_charlie_below_zero(claim: str, cash: int, end: int, monkeypatch) -> None:
+    """The mutant: at the same mark the fund is deleveraged against charlie at ⌈45 / 200⌉ = 1 a lot
     beyond the mark, 200 for a move of 0; he ends flat at his cash less 600, the claim failing by the
-    quantum below it. Within the prover's bounds and start (N = 3, K = 3), replayed on the engine."""
+    quantum below it."""
+    session_20_rule(monkeypatch)
     story = _story(cash)
     result = replay(BITMEX, catalog.get(claim), story, BOUNDS)
     assert result.outside == () and not result.rejected
@@ -109,10 +160,10 @@ def test_the_funds_own_deleveraging_takes_charlie_below_zero(claim: str, cash: i
 
 
 @pytest.mark.parametrize("claim", CLAIMS)
-def test_a_winner_pays_beyond_the_move_too(claim: str) -> None:
-    """The second move halves back towards charlie (4 → 3): he gains 200, and the fund, at −245 on its
-    200 lots after settlement, charges him ⌈245 / 200⌉ = 2 a lot for a move of 1: 400. Three moves,
-    the third at the same mark: he stays flat at −1."""
+def test_the_session_20_rule_charges_a_winner_beyond_the_move(claim: str, monkeypatch) -> None:
+    """The mutant at 4 → 3: charlie gains 200 and the fund, at −245, charges him ⌈245 / 200⌉ = 2 a lot
+    for a move of 1: 400; he stays flat at −1."""
+    session_20_rule(monkeypatch)
     story = _story(EXACT - 1, (4, 3, 3))
     result = replay(BITMEX, catalog.get(claim), story, BOUNDS)
     assert result.outside == () and not result.rejected and result.violates
@@ -123,8 +174,8 @@ def test_a_winner_pays_beyond_the_move_too(claim: str) -> None:
 @pytest.mark.parametrize("claim", CLAIMS)
 def test_without_the_funds_own_deleveraging_charlie_keeps_his_lots(claim: str, monkeypatch) -> None:
     """The fund's own bankruptcy mutated away (``deleverage_pools`` a no-op): the fund stays at −45
-    holding its lots, charlie keeps his 200 lots and his 200 of equity; the story breaks neither
-    claim. So it is that rule, after the takeover, that charges him."""
+    holding its lots, charlie keeps his 200 lots and his 199 of equity; the story breaks neither
+    claim (as with the rule: at an unchanged mark its lots lost nothing)."""
     monkeypatch.setattr(engine, "deleverage_pools", lambda policy, ctx: ctx)
     result = replay(BITMEX, catalog.get(claim), _story(EXACT - 1), BOUNDS)
     assert not result.violates
