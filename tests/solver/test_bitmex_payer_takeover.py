@@ -32,6 +32,7 @@ from solvent.solver.payer_lemma import (
     pool_charge_question,
     takes_over,
 )
+from tests.solver.test_bitmex_fund_deleverage_story import session_20_rule
 
 BITMEX = resolve_policy("bitmex")
 ONE_MOVE = Bounds(accounts=2, events=1, effort=10_000_000)
@@ -110,23 +111,24 @@ def test_the_funds_own_deleveraging_charges_within_the_move(payer: str) -> None:
     assert _sat(question) == z3.unsat
 
 
-def test_the_funds_charge_needs_its_cash_before_the_move() -> None:
-    """The fund's cash before the move mutated to any value (``c₀ ≥ 0`` dropped): a fund already
-    below zero spreads more than the move over its lots, and the charge has a model. That is why
-    the argument is one move on bitmex: the takeover may leave the fund below zero for the next."""
-
-    def question():
-        premise, claim = _charge(pool_charge_question(BITMEX, "bob"))
-        kept = [p for p in premise if not z3.eq(p, z3.Int(FUND_BEFORE) >= 0)]
-        assert len(kept) == len(premise) - 1
-        return kept, claim
-
-    assert _sat(question) == z3.sat
+def test_the_funds_charge_needs_no_cash_before_the_move() -> None:
+    """Since session 23 (the fund hands on at most its lots' loss in the move) the premise says nothing
+    of the fund's cash before the move (no ``c₀ ≥ 0``): the charge holds from any fund, below zero after
+    a takeover included (the test above), which is what lets the induction over moves ask bitmex."""
+    premise, _ = _charge(pool_charge_question(BITMEX, "bob"))
+    assert not any(z3.eq(p, z3.Int(FUND_BEFORE) >= 0) for p in premise)
 
 
-def test_no_induction_over_moves_on_bitmex() -> None:
+def test_under_the_session_20_rule_the_funds_charge_needs_its_cash_before_the_move(monkeypatch) -> None:
+    """The mutant (the rule before session 23, its very terms): a fund already below zero spreads more
+    than the move over its lots, and the charge from any fund has a model; with ``c₀ ≥ 0`` it had none."""
+    session_20_rule(monkeypatch)
+    assert _sat(lambda: _charge(pool_charge_question(BITMEX, "bob"))) == z3.sat
+
+
+def test_the_induction_over_moves_fits_bitmex() -> None:
     three = Bounds(accounts=3, events=3, event_kinds=("mark",))
-    assert not induction.fits(BITMEX, three)
+    assert induction.fits(BITMEX, three)
     assert induction.fits(resolve_policy("binance"), three)
 
 

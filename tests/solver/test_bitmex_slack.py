@@ -18,7 +18,6 @@ from term_support import occurs
 
 import solvent.rules.pool_bankruptcy as pool_bankruptcy
 from solvent.properties import catalog
-from solvent.rules.margin import equity
 from solvent.rules.presets import resolve_policy
 from solvent.solver import payer_direct, payer_facts, wall
 from solvent.solver.bounds import Bounds, for_policy
@@ -89,14 +88,14 @@ def test_no_other_preset_gets_the_slack_step() -> None:
 
 
 def test_the_fund_charging_one_quantum_more_leaves_no_facts(monkeypatch) -> None:
-    """The fund's own deleveraging closed for one quantum more than its deficit (a one-token change
-    to ``pool_bankruptcy._resolve``'s call): its charge passes the move, its lemma has a model, and the
-    direct check gets no fact at all (a lemma is never assumed)."""
+    """The fund's own deleveraging closed for one quantum more than it hands on (``min(D, L)``, its
+    lots' loss in the move at most, since session 23; a one-token change to ``pool_bankruptcy._resolve``'s
+    call): its charge passes the move, its lemma has a model, and the direct check gets no fact at all
+    (a lemma is never assumed)."""
     deleverage = pool_bankruptcy.deleverage
 
-    def more(ctx, margin, rounding, layer, pool, book, mark, fee, pools):
-        owed = 1 - equity(margin, ctx.account(pool))
-        return deleverage(ctx, margin, rounding, layer, pool, book, mark, fee, owed=owed, pools=pools)
+    def more(ctx, margin, rounding, layer, pool, book, mark, fee, owed, pools):
+        return deleverage(ctx, margin, rounding, layer, pool, book, mark, fee, owed=owed + 1, pools=pools)
 
     monkeypatch.setattr(pool_bankruptcy, "deleverage", more)
     charge = pool_charge_question(BITMEX, "bob")
