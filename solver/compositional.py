@@ -413,7 +413,8 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
         # where the queue may skip (dYdX), the premise carries the ghost price across accounts
         # (solver.ghost_start): its lemmas keep the whole position taken at every move
         ghost = induction.ghost(policy, bounds)
-        assumes = f"{ADL_FILLS_ONLY}; {payer_ghost.ASSUMES}" if ghost else ADL_FILLS_ONLY
+        # (bitmex: the fund takes over what the queue and the book leave, said: ``fills_only``)
+        assumes = f"{ADL_FILLS_ONLY}; {payer_ghost.ASSUMES}" if ghost else fills_only(policy)
         assumes = f"{assumes}; {induction.assumes(ghost, induction.limit(policy))}"
         method = (
             "compositional, all N, any K: by induction over mark moves on a premise of each trader "

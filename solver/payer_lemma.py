@@ -130,7 +130,7 @@ ADL_FILLS_OR_FUND = (
     "each trader's step depends on the others only through the system accounts and ADL's fills at the "
     "bankrupt account's price (a payer served after others closing at the same gap, the fund's own deleveraging "
     "before the turns too); what the queue and the book leave of a bankrupt position is the fund's at that price "
-    "(its takeover), and the fund is not below zero before the move (the starting book's: one event)"
+    "(its takeover)"
 )
 
 

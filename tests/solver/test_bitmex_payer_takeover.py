@@ -5,9 +5,10 @@ over its whole position (``bankruptcy.spread_over``), the payer's argument
 (``solver.payer_lemma``) holds on bitmex: a bankrupt account ends at zero whoever holds the lots
 opposite, so nothing is assumed of them (``_rest_of_market`` is not asked), and the fund's own
 deleveraging before the turns is one more charge within the move (``pool_charge_question``), from
-a fund not below zero before the move. Each piece is needed: without the takeover the payer's own
-turn leaves it below zero; with the spread of sessions 16-20 the charge has a model (a gap above
-the move); without the fund's cash before the move the fund's charge has one
+any fund since session 23 (it hands on at most its lots' loss in the move; until then, from a fund
+not below zero before the move). Each piece is needed: without the takeover the payer's own turn
+leaves it below zero; with the spread of sessions 16-20 the charge has a model (a gap above the
+move); under the session-20 rule, without the fund's cash before the move, the fund's charge has one
 (docs/solver-notes.md#bitmexs-payer-claims-with-the-takeover-session-21).
 """
 

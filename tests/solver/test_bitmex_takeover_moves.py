@@ -51,6 +51,7 @@ def test_the_claim_is_proved_at_k_3_by_the_induction(claim: str) -> None:
     assert result.verdict is Verdict.PROVED, result.reason
     assert result.scope.accounts is None and result.scope.events is None  # every N, any K
     assert "induction over mark moves" in result.scope.assumes
+    assert "(its takeover)" in result.scope.assumes  # what the queue and the book leave is the fund's: said
 
 
 def test_the_search_finds_its_book_and_no_story() -> None:
