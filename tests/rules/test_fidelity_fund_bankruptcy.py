@@ -256,28 +256,32 @@ def test_every_mutant_of_the_funds_bankruptcy_is_caught(monkeypatch) -> None:
     assert_every_mutant_is_caught(monkeypatch, pool_bankruptcy, "lots_lost", observe, at_least=1)
 
 
-def _moved(ctx, previous=None) -> int:
-    """The last move, ``M − M_prev`` (``previous`` in place of ``M_prev`` where given)."""
+def _moved(ctx, *, still: bool = False) -> int:
+    """The last move, ``M − M_prev``; ``still``: with the mark read for ``M_prev`` (0)."""
     market = ctx.market
-    return market.mark_quote - (market.previous_mark_quote if previous is None else market.mark_quote)
+    return market.mark_quote - (market.mark_quote if still else market.previous_mark_quote)
 
 
-#: the tokens of the session-23 bound the operator sweep does not reach, each one token changed
+#: the tokens of the session-23 bound the operator sweep does not reach, each changed (``pool_bankruptcy``'s
+#: names patched)
 NAMED_MUTANTS = {
     # min(D, L) made max(D, L): the fund hands on more than its lots lost
-    "max for min": ("min_", lambda a, b: max_(a, b)),
+    "max for min": {"min_": lambda a, b: max_(a, b)},
     # the unary minus dropped: the lots' gain taken for their loss
-    "sign of the loss": ("lots_lost", lambda ctx, pool: ctx.account(pool).size_lots * _moved(ctx)),
+    "sign of the loss": {"lots_lost": lambda ctx, pool: ctx.account(pool).size_lots * _moved(ctx)},
     # the previous mark read as the mark: no move, no loss
-    "the move from the mark itself": ("lots_lost", lambda ctx, pool: -ctx.account(pool).size_lots * _moved(ctx, 0)),
-    # the rule before session 23: the whole deficit, whatever the lots did
-    "the session-20 rule": ("lots_lost", lambda ctx, pool: -ctx.account(pool).cash_quote + 1),
+    "the move from the mark itself": {
+        "lots_lost": lambda ctx, pool: -ctx.account(pool).size_lots * _moved(ctx, still=True)
+    },
+    # the rule before session 23 (its very terms): the trigger a Python True, the whole deficit handed on
+    "the session-20 rule": {"lots_lost": lambda ctx, pool: 1, "min_": lambda deficit, lost: None},
 }
 
 
 def test_every_named_mutant_of_the_bound_is_caught(monkeypatch) -> None:
     expected = observe()
-    for label, (name, mutant) in NAMED_MUTANTS.items():
+    for label, patches in NAMED_MUTANTS.items():
         with monkeypatch.context() as m:
-            m.setattr(pool_bankruptcy, name, mutant)
+            for name, mutant in patches.items():
+                m.setattr(pool_bankruptcy, name, mutant)
             assert observe() != expected, f"mutant survives: {label}"
