@@ -285,3 +285,24 @@ def test_every_named_mutant_of_the_bound_is_caught(monkeypatch) -> None:
             for name, mutant in patches.items():
                 m.setattr(pool_bankruptcy, name, mutant)
             assert observe() != expected, f"mutant survives: {label}"
+
+
+def test_the_triggers_and_made_or_is_caught(monkeypatch) -> None:
+    """The trigger's ``and_`` (a call, which the operator sweep does not reach) made ``or_``: a fund
+    not below zero whose lots lost would be deleveraged (the fund at exactly 0 closes its 1,000 lots
+    at a gap of 0 instead of keeping 500)."""
+    import inspect
+    import textwrap
+
+    from solvent.rules import arith, engine
+
+    source = textwrap.dedent(inspect.getsource(pool_bankruptcy.deleverage_pools))
+    trigger = "depleted = and_(depleted, lots_lost(ctx, pool) > 0)"
+    assert source.count(trigger) == 1
+    namespace = {**vars(pool_bankruptcy), "or_": arith.or_}
+    exec(compile(source.replace(trigger, trigger.replace("and_", "or_")), "<mutant>", "exec"), namespace)
+    expected = observe()
+    monkeypatch.setattr(pool_bankruptcy, "deleverage_pools", namespace["deleverage_pools"])
+    monkeypatch.setattr(engine, "deleverage_pools", namespace["deleverage_pools"])
+    assert observe() != expected
+    assert fund_after(BITMEX, book(5_000))[:2] == (0, 0)
