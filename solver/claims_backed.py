@@ -832,6 +832,65 @@ def transfers_every_n(policy: Any, bounds: Bounds, checker: _Checker) -> tuple[s
     )
 
 
+@attrs.frozen
+class EveryNTransfers:
+    """:func:`transfers_for_every_n`'s answer: the transfers obligation proved for every N (None where
+    the argument did not hold), the queries it spent (counted either way), its lemmas, and why not."""
+
+    obligation: ObligationResult | None
+    queries: tuple[QueryStats, ...] = ()
+    lemmas: tuple[str, ...] = ()
+    why: str = ""
+
+    @property
+    def units(self) -> int:
+        return sum(q.units for q in self.queries)
+
+
+def transfers_route(policy: Any, bounds: Bounds) -> bool:
+    """Whether :func:`transfers_for_every_n` is asked of a question (no units spent to tell): one mark
+    move on a book larger than two traders, without collateral assets or isolated positions, under the
+    socialized loss's cascade (Drift, Mango v4); elsewhere the transfers are asked at N as before."""
+    one_move = bounds.events == 1 and bounds.accounts > LEMMA_TRADERS and not (bounds.assets or bounds.isolated)
+    return one_move and fund_facts.applies(bounds) and _by_cascade(policy, bounds)
+
+
+def transfers_for_every_n(policy: Any, bounds: Bounds, units: int) -> EveryNTransfers:
+    """The non-negative transfers for every N for any claim whose question asks them on the cascade's
+    route (:func:`transfers_route`), within ``units``: the system holders' all-N argument
+    (:func:`holders_every_n`: the premise of each turn's transfer lemmas, every system holder at or
+    above zero before every turn and iteration at any N) and :func:`transfers_every_n`
+    (docs/solver-notes.md#the-transfers-for-every-n-on-every-cascade-cell-session-23). The obligation's
+    scope says both arguments' assumptions. Refused (no query) off the route; where a step does not
+    hold, or a turn lemma rests on a split lemma proved at one count of payers (:data:`PER_COUNT`), no
+    obligation: the caller asks the transfers at N with what is left."""
+    from solvent.solver.prove import scope_of
+
+    if not transfers_route(policy, bounds):
+        return EveryNTransfers(
+            None, why=f"{TRANSFERS}: the all-N argument covers one mark move under a socialized loss with a cascade"
+        )
+    checker = _Checker(bounds, units=max(units, 1))
+    try:
+        holders = holders_every_n(policy, bounds, checker)
+        if any(q.name.startswith(PER_COUNT) for q in checker.queries):
+            raise _Failed(f"{TRANSFERS}: a turn lemma's dust rests on a split lemma proved at one count of payers")
+        held = transfers_every_n(policy, bounds, checker)
+    except _Failed as failed:
+        return EveryNTransfers(None, tuple(checker.queries), why=str(failed.args[0]))
+    assumes = f"{every_n_assumes(policy, bounds)}; {TRANSFERS_ASSUMES}"
+    scope = attrs.evolve(scope_of(bounds), accounts=None, assumes=assumes)
+    obligation = ObligationResult(TRANSFERS, Verdict.PROVED, "", scope)
+    return EveryNTransfers(obligation, tuple(checker.queries), (*holders, *held))
+
+
+#: how a verdict says the transfers' all-N argument (:func:`transfers_for_every_n`)
+TRANSFERS_EVERY_N = (
+    "the non-negative transfers for every N by induction over the sweep's turns (z3, exact, on two traders, each "
+    "turn's parts on three; {assumes})"
+)
+
+
 def _by_cascade(policy: Any, bounds: Bounds) -> bool:
     """Whether the turn step is the socialized loss's (``solver.cascade_holders``: a loss per lot with
     a cascade, Drift and Mango v4), not the payer's fund lemma."""

@@ -85,6 +85,7 @@ from solvent.solver.query import Answer, StoryQuery
 from solvent.solver.refinement import obligation_name, replay
 from solvent.solver.resolution_facts import RESOLUTION_CLAIMS
 from solvent.solver.verdicts import (
+    TRANSFERS,
     TRIVIALLY,
     Counterexample,
     InconsistentProof,
@@ -101,6 +102,9 @@ PURIFIED = "; products and quotients purified (sound over-approximation) with co
 GRID = "; prices fixed to grid points (linear)"
 #: the flat cases get at most this part of what the lemmas left of a question (``_answered``)
 FLAT_SHARE = 8
+#: the part of what the all-N lemmas left that the transfers' all-N argument gets on the cascade's route
+#: (``claims_backed.transfers_for_every_n``: drift's about 240K units of 10M)
+EVERY_N_TRANSFERS_SHARE = 4
 #: claims about each account on its own (a refutation replays with flat, empty traders added):
 #: where no all-N argument held on a book larger than the lemmas' (or at K > 1), the smaller books
 #: are searched smallest first, one event first, with a third of the question
@@ -254,7 +258,21 @@ def _answered(
     # K-event question asks the transfers alone (the claim's verdict cannot move); where it did
     # not, each got half, as when it was asked last
     one_event = None
-    if held and extension.every_k and bounds.events > 1:
+    # on the cascade's route at one move (drift, mango-v4), the transfers for every N first: where they
+    # hold, the claim's direct check is asked on the lemmas' book alone (its all-N argument held) and
+    # nothing is built at N (docs/solver-notes.md#the-transfers-for-every-n-on-every-cascade-cell-session-23)
+    every = None
+    if held and transfers and bounds.events == 1:
+        every = _every_n_transfers(policy, bounds, (total - _units(lemmas)) // EVERY_N_TRANSFERS_SHARE)
+    if every is not None and every.obligation is None:  # spent: counted with the argument's lemmas
+        extension = attrs.evolve(extension, queries=extension.queries + every.queries)
+        lemmas, every = extension.queries, None
+    if every is not None:
+        one_event = _one_event_first(
+            policy, invariant, bounds, comp.LEMMA_TRADERS, facts, (total - _units(lemmas) - every.units) // 2
+        )
+        held = False
+    elif held and extension.every_k and bounds.events > 1:
         one_event = _one_event_first(
             policy,
             invariant,
@@ -304,7 +322,13 @@ def _answered(
     # the one-event book's queries are spent whichever branch follows (beside the flat cases', where
     # both were asked: flat-accounts-never-pay on two traders over K > 1 events)
     ahead = () if one_event is None else one_event.queries
-    if one_event is not None and _obligation(one_event, invariant.id).verdict is Verdict.PROVED:
+    ahead = ahead if every is None else every.queries + ahead  # the transfers' argument's
+    if every is not None and _proved(one_event, invariant.id):
+        claim = ObligationResult(invariant.id, Verdict.UNKNOWN, EVERY_N_TRANSFERS_FIRST, scope_of(bounds))
+        outcome = _beside_every_n_transfers(policy, invariant, bounds, claim, attrs.evolve(every, queries=()), "")
+        outcome = attrs.evolve(outcome, scope=scope_of(bounds))
+        cased = ahead + cased
+    elif one_event is not None and every is None and _proved(one_event, invariant.id):
         rest = total - _units(lemmas) - _units(ahead) - _units(cased)
         outcome = _transfers_at_k(policy, invariant, bounds, one_event, rest, transfers, cases)
         cased = ahead + cased
@@ -371,6 +395,12 @@ def _answered(
         said = outcome.lemmas + (small.lemmas if small is not None else ())  # the facts, where used
         outcome = _extended(outcome, invariant, extension, small)
         outcome = attrs.evolve(outcome, lemmas=outcome.lemmas + said)
+        moved = _obligation(outcome, TRANSFERS).scope
+        if every is not None and moved is not None and moved.accounts is None and outcome.scope.accounts is None:
+            # the headline says the transfers' all-N assumption beside the claim's, each once
+            outcome = attrs.evolve(
+                outcome, scope=attrs.evolve(outcome.scope, assumes=_said_once(outcome.scope.assumes, moved.assumes))
+            )
     elif isinstance(extension, comp.Attempt):  # bounded only; the lemmas' work is counted and said
         outcome = attrs.evolve(
             outcome,
@@ -640,7 +670,18 @@ def _then_transfers(
     built for them alone. The answer is that question's with ``claim`` beside its obligations, its
     method ``said`` followed by the question's, ``lemmas`` and ``queries`` (what was asked before)
     ahead of its own, and ``scope`` where given. A vacuous question stands as it is, with
-    ``queries`` ahead of its own."""
+    ``queries`` ahead of its own. Where ``claim`` is proved for every N on the cascade's route
+    (``claims_backed.transfers_route``), the transfers for every N first (``claims_backed.transfers_for_every_n``):
+    held, nothing is built at N; else asked at N as before with what they left."""
+    if claim.verdict is Verdict.PROVED and claim.scope is not None and claim.scope.accounts is None:
+        every = _every_n_transfers(policy, bounds, units)
+        if every is not None and every.obligation is not None:
+            return _beside_every_n_transfers(
+                policy, invariant, bounds, claim, every, said, lemmas=lemmas, queries=queries, scope=scope
+            )
+        if every is not None:
+            queries, units = queries + every.queries, units - every.units
+            said = f"{said}(the all-N transfers: {every.why}) "
     rest = _bounded(policy, invariant, bounds, units, transfers=True, claim=False)
     if rest.verdict is Verdict.VACUOUS:
         return attrs.evolve(rest, queries=queries + rest.queries)
@@ -656,6 +697,55 @@ def _then_transfers(
         queries=queries + rest.queries,
         **({} if scope is None else {"scope": scope}),
     )
+
+
+def _every_n_transfers(policy: Policy, bounds: Bounds, units: int) -> claims_backed.EveryNTransfers | None:
+    """``claims_backed.transfers_for_every_n`` within ``units`` where the question is on its route
+    (None elsewhere: nothing asked, the transfers at N as before, every unit as before)."""
+    if not claims_backed.transfers_route(policy, bounds):
+        return None
+    return claims_backed.transfers_for_every_n(policy, bounds, units)
+
+
+def _beside_every_n_transfers(
+    policy: Policy,
+    invariant: Invariant,
+    bounds: Bounds,
+    claim: ObligationResult,
+    every: claims_backed.EveryNTransfers,
+    said: str,
+    *,
+    lemmas: tuple[str, ...] = (),
+    queries: tuple[QueryStats, ...] = (),
+    scope: Scope | None = None,
+) -> ProofResult:
+    """``claim`` beside the transfers proved for every N (``every``): the answer's scope is the claim's
+    (or ``scope``), its assumption said with the transfers' (each once)."""
+    assert every.obligation is not None and every.obligation.scope is not None
+    obligations = (claim, every.obligation)
+    verdict, reason = combine(list(obligations))
+    head = scope or claim.scope or scope_of(bounds)
+    head = attrs.evolve(head, assumes=_said_once(head.assumes, every.obligation.scope.assumes))
+    method = f"{said}{claims_backed.TRANSFERS_EVERY_N.format(assumes=claims_backed.TRANSFERS_ASSUMES)}"
+    return ProofResult(
+        policy.name,
+        invariant.id,
+        verdict,
+        head,
+        0.0,
+        method,
+        reason=reason,
+        obligations=obligations,
+        queries=queries + every.queries,
+        lemmas=lemmas + every.lemmas,
+        bounds=bounds,
+    )
+
+
+def _said_once(*assumes: str) -> str:
+    """The assumptions joined, each said once (one that another contains dropped)."""
+    said = [a for a in dict.fromkeys(assumes) if a]
+    return "; ".join(a for a in said if not any(a != b and a in b for b in said))
 
 
 def _lemmas_after(bounds: Bounds, traders: int) -> bool:
@@ -776,6 +866,10 @@ def _refuted_for_larger_books(policy: Policy, invariant: Invariant, outcome: Pro
     return attrs.evolve(outcome, method=f"{outcome.method}; {note}")
 
 
+def _proved(outcome: ProofResult | None, name: str) -> bool:
+    return outcome is not None and _obligation(outcome, name).verdict is Verdict.PROVED
+
+
 def _obligation(outcome: ProofResult, name: str) -> ObligationResult:
     return next((o for o in outcome.obligations if o.obligation == name), ObligationResult(name, outcome.verdict))
 
@@ -814,6 +908,8 @@ def _on_lemma_book(
 
 #: the reason a claim proved first on the one-event book is not asked at N and K (``_transfers_at_k``)
 ON_ONE_EVENT = "not asked at K events: the one-event question on the lemmas' book proved it first"
+#: the reason a claim proved first on the lemmas' book is not asked at N where the transfers are proved for every N
+EVERY_N_TRANSFERS_FIRST = "not asked at N: the non-negative transfers proved for every N, the lemmas' book proved it"
 
 
 def _transfers_at_k(
@@ -925,6 +1021,11 @@ def _extended(
             f"and the invariant checked directly on the lemmas' book ({lemma_book}); "
             f"at {at} the direct check was undecided ({direct.reason})"
         )
+        if direct.reason == EVERY_N_TRANSFERS_FIRST:
+            checked = (
+                f"and the invariant checked directly on the lemmas' book ({lemma_book}), asked first; at {at} "
+                f"nothing built: {outcome.method}"
+            )
         if direct.reason == ON_ONE_EVENT:
             start = getattr(extension, "one_event_start", None)
             checked = (
