@@ -219,10 +219,12 @@ def test_the_lemmas_book_is_asked_with_the_resolution_facts_first(monkeypatch) -
     from solvent.solver.verdicts import ProofResult
 
     seen: list[tuple[int, tuple[str, ...]]] = []
+    exact: list[bool] = []
 
-    def recorded(policy, invariant, bounds, units=None, *, transfers=True, cases=None, claim=True):
+    def recorded(policy, invariant, bounds, units=None, *, transfers=True, cases=None, claim=True, exact_first=False):
         by_cases, _ = (None, ()) if cases is None else cases(bounds)
         seen.append((bounds.accounts, () if by_cases is None else by_cases.facts.lemmas))
+        exact.append(exact_first)
         return ProofResult(policy.name, invariant.id, Verdict.UNKNOWN, scope_of(bounds), 0.0, "stand-in")
 
     monkeypatch.setattr(prove_module, "_bounded", recorded)
@@ -232,6 +234,7 @@ def test_the_lemmas_book_is_asked_with_the_resolution_facts_first(monkeypatch) -
         lemmas and "adl-price-fair of each trader's resolve as a fact" in lemmas[0] for n, lemmas in seen if n == 2
     )
     assert seen[1][1] == ()
+    assert not any(exact)  # the exact phase first is Gen B's per-call claims' alone (test_lemmas_book_first)
 
 
 def _step_checked(policy_name: str, monkeypatch, change) -> str:
