@@ -208,6 +208,14 @@ class Bounds:
         """The wall-clock safety net of one solver check (seconds)."""
         return self.safety_s if self.safety_s is not None else safety_net_s(self.effort)
 
+    def beyond_one_plain_market(self) -> str | None:
+        """Why an argument made for one market's plain book (the per-call and per-turn arguments of
+        ``deficit_once``, ``deficit_socialized``, ``side_deficit``, ``haircut_once``) does not cover
+        these bounds; None where it does."""
+        if self.markets != 1 or self.isolated or self.assets or "final-settlement" in self.event_kinds:
+            return "one market, no isolated positions, no collateral assets and no final settlement only"
+        return None
+
     @property
     def market_names(self) -> tuple[str, ...]:
         """The symbolic book's markets: ``market_labels``, or ``PERP``, then ``PERP2``, ``PERP3``."""

@@ -122,8 +122,8 @@ def not_covered(policy: Policy, bounds: Bounds) -> str | None:
         return (
             "its ADL defers an account once the event reached its limit: a call depends on the step's calls before it"
         )
-    if bounds.markets != 1 or bounds.isolated or bounds.assets or "final-settlement" in bounds.event_kinds:
-        return "one market, no isolated positions, no collateral assets and no final settlement only"
+    if (beyond := bounds.beyond_one_plain_market()) is not None:
+        return beyond
     return None
 
 
@@ -377,8 +377,8 @@ def walk_not_covered(policy: Policy, bounds: Bounds) -> str | None:
         getattr(d, "kind", None) == "insurance_fund" and not getattr(d, "all_or_nothing", False) for d in policy.deficit
     ):
         return "a fund that pays part of a deficit before the walk (the walk's deficit is then not the account's own)"
-    if bounds.markets != 1 or bounds.isolated or bounds.assets or "final-settlement" in bounds.event_kinds:
-        return "one market, no isolated positions, no collateral assets and no final settlement only"
+    if (beyond := bounds.beyond_one_plain_market()) is not None:
+        return beyond
     return None
 
 

@@ -67,8 +67,8 @@ def not_covered(policy: Policy, bounds: Bounds) -> str | None:
         return reason
     if pools_holding(policy.liquidation) or policy.liquidation.fee_to_close:
         return "a pool holding what it takes over, or a fee to close in the bankruptcy price"
-    if bounds.markets != 1 or bounds.isolated or bounds.assets or "final-settlement" in bounds.event_kinds:
-        return "one market, no isolated positions, no collateral assets and no final settlement only"
+    if (beyond := bounds.beyond_one_plain_market()) is not None:
+        return beyond
     return None
 
 

@@ -81,8 +81,8 @@ def not_covered(policy: Policy, bounds: Bounds) -> str | None:
         return "not percolator Gen A's waterfall (the haircut ratio alone)"
     if policy.rounding.pro_rata is not ProRata.EXACT_IN_ORDER:
         return "its haircut's split is not exact in order"
-    if bounds.markets != 1 or bounds.isolated or bounds.assets or "final-settlement" in bounds.event_kinds:
-        return "one market, no isolated positions, no collateral assets and no final settlement only"
+    if (beyond := bounds.beyond_one_plain_market()) is not None:
+        return beyond
     return None
 
 

@@ -83,8 +83,8 @@ def deficit_not_covered(policy: Policy, bounds: Bounds) -> str | None:
         return "not percolator Gen B's waterfall (fund, per-lot charge of the opposing side, haircut ratio)"
     if policy.rounding.pro_rata.value != "up_dust_to_insurance_fund" or policy.rounding.side_index.value != "k_up":
         return "its shares are not rounded up with the dust to the fund"
-    if bounds.markets != 1 or bounds.isolated or bounds.assets or "final-settlement" in bounds.event_kinds:
-        return "one market, no isolated positions, no collateral assets and no final settlement only"
+    if (beyond := bounds.beyond_one_plain_market()) is not None:
+        return beyond
     return None
 
 
