@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -100,6 +100,44 @@ def test_on_dask_a_cell_that_kills_its_workers_is_lost_and_the_rest_answered(dis
     assert [answers[i] for i in (0, 2, 4)] == [1, 4, 16]
     assert answers[1].kind == "worker lost" and answers[1].message.startswith("worker lost (KilledWorker")
     assert answers[3] == CellError("raised", "RuntimeError: cell three raised")
+
+
+class KilledWorker(Exception):
+    """Named as Dask's: ``worker_lost`` knows it by its name."""
+
+
+class _Crowded(ThreadPoolExecutor):
+    """A cluster whose scheduler gives up on every cell queued with cell 5 (as Dask's does with
+    every task processing on a worker that dies): the first batch loses 5 and its neighbours;
+    a cell submitted alone afterwards is lost only if it kills."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1)
+        self.submitted: list[int] = []
+
+    def submit(self, fn, cell, /):  # noqa: ANN001, ANN201
+        first_batch = len(self.submitted) < 5  # the five cells of the test, before any is lost
+        self.submitted.append(cell)
+
+        def run() -> int:
+            if cell == 5 or (first_batch and cell in (2, 3)):
+                raise KilledWorker(f"cell {cell}: its worker died 4 times")
+            return fn(cell)
+
+        return super().submit(run)
+
+
+def test_on_a_cluster_a_cell_lost_beside_the_killer_is_submitted_again_alone() -> None:
+    """Every lost cell is submitted again, one at a time, after the first batch: the killer is
+    lost again, the cells that were only queued beside it get their own answer (cell 3 raises)."""
+    told = []
+    with _Crowded() as crowded:
+        answers = map_cells(_toy, [1, 5, 2, 3, 4], crowded, done=lambda i, a: told.append((i, a)))
+    assert crowded.submitted == [1, 5, 2, 3, 4, 5, 2, 3]
+    assert answers[0] == 1 and answers[2] == 4 and answers[4] == 16
+    assert answers[1].kind == "worker lost" and "cell 5" in answers[1].message
+    assert answers[3] == CellError("raised", "RuntimeError: cell three raised")
+    assert sorted(told, key=lambda t: t[0]) == list(enumerate(answers))
 
 
 # --- exit codes: the worst cell's -----------------------------------------------------------------
