@@ -45,6 +45,25 @@ resolved or unchanged), and with no debt anywhere the claim holds after the step
 event (the start's facts are the question's). ``solver.prove`` still asks the claim directly, at N and
 on the lemmas' two-trader book: the all-N verdict never rests on the lemmas alone
 (docs/solver-notes.md#the-socialized-losss-cascade-invariant-session-21).
+
+**Over K moves** (K > 1, session 24): an induction over the moves on the premise P, **every trader
+worth at least 0 and owing no debt** (:data:`SAYS`; nothing of the value bounds, the pools or the
+trader's other well-formedness: steps 1-4 read none of it, their books free). Two lemmas more, each
+exact z3 on the engine's own functions, and the aggregate's own conclusion:
+
+6. **Start** (:func:`start_lemma`): a trader meeting the question's start (its own assumptions at
+   ``bounds.start_margin``) meets P (one trader).
+7. **The step from P** (:func:`step_facts` with ``premise=True``): step 5 asked from P in place of
+   the question's assumptions (three traders, every other number free, each event variant): when the
+   turns start every flat trader is worth at least 0 and owes no debt.
+8. **P kept**: from 7, steps 1-4 and the induction over the turns give, after the step, every trader
+   worth at least 0 and no debt anywhere: P itself (and the claim) after the move, for every N.
+
+So P holds at the start (6) and after every move (7, 8), and every move from P ends with the claim:
+for every N and any K of the kinds the step covers. ``solver.prove`` checks the step directly on the
+lemmas' one-event book from P's start margin (:data:`PREMISE`: worth at least 0, no fee to close on a
+covered policy, with the rest of the book's well-formedness: a stronger start than P, as a check).
+(docs/solver-notes.md#drift-and-mango-v4s-payer-claims-at-k--3-session-24)
 """
 
 from __future__ import annotations
@@ -67,10 +86,10 @@ from solvent.rules.margin import open_lots
 from solvent.rules.outcomes import Bankrupt
 from solvent.rules.policy import Policy
 from solvent.rules.waterfall import Over, SocializedLoss
-from solvent.rules.wellformed import lends_off_book
+from solvent.rules.wellformed import StartMargin, lends_off_book
 from solvent.solver.assumptions import book_assumptions
 from solvent.solver.bounds import Bounds
-from solvent.solver.per_account import _same
+from solvent.solver.per_account import _conjuncts, _reads_only, _same
 from solvent.solver.story import slots, symbolic_book
 from solvent.solver.sweep_step import POOLS, not_one_step, phases
 
@@ -83,6 +102,18 @@ ASSUMES = (
     "each trader's turn treats every other trader as a three-trader book's turn treats the others, a socialized "
     "loss payer's share reads only the deficit, its own lots and the total weight, and the cascade is the turn's "
     "last action (rules.bankruptcy.resolve: its loop after the trader's own resolution), one iteration per trader"
+)
+
+#: what the premise of the induction over moves says of each trader (K > 1)
+SAYS = "every trader worth at least 0 and owing no debt"
+#: the start margin of the one-event book the induction's step is checked on directly: worth at least 0
+#: (a covered policy has no fee to close, ``not_covered``), with the book's own well-formedness
+PREMISE = StartMargin.SOLVENT.value
+#: what an any-K verdict by the induction assumes beyond :data:`ASSUMES`
+INDUCTION_ASSUMES = (
+    f"induction over the moves on the premise {SAYS}: the question's start meets it, the step from it "
+    "(opening, settle, before_turns) leaves every flat trader at or above 0 with no debt when the turns start, "
+    "and the turns then leave every trader at or above 0 with no debt, the premise again"
 )
 
 Valid = Callable[..., str]
@@ -103,6 +134,24 @@ def not_covered(policy: Policy, bounds: Bounds) -> str | None:
     if settles_losses(policy) or lends_off_book(policy):
         return "losses settled into capital, or a debt carried off the book"
     return not_one_step(bounds)
+
+
+def inducts(policy: Policy, bounds: Bounds) -> bool:
+    """Whether a K-event question (K > 1) is one the induction over moves decides: the argument covers
+    its one-event step and the question does not already start from the premise."""
+    one = attrs.evolve(bounds, events=1)
+    return bounds.events > 1 and bounds.start_margin != PREMISE and not_covered(policy, one) is None
+
+
+def covers(policy: Policy, bounds: Bounds) -> bool:
+    """Whether the argument applies to ``bounds``: one step (:func:`not_covered`) or K moves
+    (:func:`inducts`)."""
+    return not_covered(policy, bounds) is None or inducts(policy, bounds)
+
+
+def premise(policy: Policy, book: Book, name: str) -> list[Any]:
+    """P of trader ``name`` on ``book``: worth at least 0, no debt (:data:`SAYS`)."""
+    return [_b(_value(policy, book, name) >= 0), _b(book.account(name).debt_quote == 0)]
 
 
 def without_cascade(policy: Policy) -> Policy:
@@ -250,13 +299,21 @@ def turn_lemmas(policy: Policy, valid: Valid) -> list[str]:
     ]
 
 
-def step_facts(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str], None]) -> list[str]:
+def step_facts(
+    policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str], None], from_premise: bool = False
+) -> list[str]:
     """Step 5 of the module docstring, on :data:`TRADERS` free traders from the question's assumptions,
-    every event variant of the bounded kinds."""
+    every event variant of the bounded kinds; ``from_premise``: step 7, from the induction's premise
+    P (:func:`premise`) of every trader instead, nothing else assumed."""
     one = attrs.evolve(bounds, accounts=TRADERS, events=1)
     book, _ = symbolic_book(one)
-    premise = [_b(a.holds) for a in book_assumptions(policy, book, one)]
     names = [a.name for a in book.traders]
+    if from_premise:
+        assumed = [c for n in names for c in premise(policy, book, n)]
+        source = f"from the premise ({SAYS})"
+    else:
+        assumed = [_b(a.holds) for a in book_assumptions(policy, book, one)]
+        source = "from the question's assumptions"
     lemmas = []
     for slot in slots(book, one):
         for variant in slot.variants:
@@ -269,40 +326,67 @@ def step_facts(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str
                 and_(implies(_flat(first, n), _value(policy, first, n) >= 0), first.account(n).debt_quote == 0)
                 for n in names
             )
+            said = "" if not from_premise else f", {source}"
             lemmas.append(
                 valid(
-                    f"the step ({variant.label}, {TRADERS} traders): when the turns start every flat trader is worth at "
-                    "least 0 and no trader owes a debt",
-                    premise,
+                    f"the step ({variant.label}, {TRADERS} traders{said}): when the turns start every flat trader is "
+                    "worth at least 0 and no trader owes a debt",
+                    assumed,
                     _b(start),
                     exact=True,
                 )
             )
     return [
-        f"the step ({', '.join(bounds.event_kinds)}, {TRADERS} traders, the engine's transition): opening, settle, "
-        "before_turns, a turn per trader in book order, after_sweep and closing, which change no trader's account",
+        f"the step ({', '.join(bounds.event_kinds)}, {TRADERS} traders, the engine's transition"
+        + (f", {source}" if from_premise else "")
+        + "): opening, settle, before_turns, a turn per trader in book order, after_sweep and closing, which change "
+        "no trader's account",
         *lemmas,
     ]
+
+
+def start_lemma(policy: Policy, bounds: Bounds, valid: Valid) -> str:
+    """Step 6: one trader meeting the question's start (its own assumptions at ``bounds.start_margin``)
+    meets the premise P."""
+    one = Bounds(accounts=1, events=1, start_margin=bounds.start_margin)
+    book, _ = symbolic_book(one)
+    [name] = [a.name for a in book.traders]
+    reads = (f"s0.{name}.", *(f"s0.{m.name}." for m in book.markets))
+    assumed = [c for a in book_assumptions(policy, book, one) for c in _conjuncts(a.holds) if _reads_only(c, reads)]
+    return valid(
+        f"start: a trader meeting {bounds.start_margin} margin (its own assumptions) meets the premise ({SAYS})",
+        assumed,
+        z3.And(*premise(policy, book, name)),
+        exact=True,
+    )
 
 
 def argument(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str], None]) -> list[str]:
     """The lemmas of the module docstring, or ``fail(reason)`` where the argument does not apply
     (``valid`` raises where a lemma does not hold)."""
-    why = not_covered(policy, bounds)
+    moves = inducts(policy, bounds)  # K > 1: by induction over the moves on the premise P
+    why = not_covered(policy, attrs.evolve(bounds, events=1) if moves else bounds)
     if why is not None:
         fail(f"the cascade's invariant: {why}")
-    lemmas = iteration_lemmas(policy, valid)
+    lemmas = [start_lemma(policy, bounds, valid)] if moves else []
+    lemmas += iteration_lemmas(policy, valid)
     lemmas.append(
         "the cascade's loop, by induction over its iterations (one per trader outside the chain): no iteration gives "
         "a trader a position and each that resolves makes one flat, so when it ends no trader holding a position is "
         "below zero, and a trader it resolved is worth at least 0, a flat one what it was"
     )
     lemmas += turn_lemmas(policy, valid)
-    lemmas += step_facts(policy, bounds, valid, fail)
+    lemmas += step_facts(policy, attrs.evolve(bounds, events=1), valid, fail, from_premise=moves)
     lemmas.append(
         "aggregate, by induction over the turns: after each turn every flat trader and every trader whose turn has "
         "passed is worth at least 0, no trader owes a debt: the claim holds after the step for every trader, for any N"
     )
+    if moves:
+        lemmas.append(
+            f"induction over the moves: the premise ({SAYS}) holds at the start, and the step from it ends with every "
+            "trader worth at least 0 and no debt anywhere, the premise again and the claim: the claim holds after "
+            "every move, for any N and any K"
+        )
     return lemmas
 
 
@@ -314,15 +398,32 @@ METHOD = (
     "the step's turns in book order from a start where every flat trader is at or above 0; "
     f"assumes {ASSUMES}"
 )
+#: the method line over K moves (:func:`inducts`)
+METHOD_OVER_MOVES = (
+    "compositional, all N, any K: by induction over the moves on a premise of each trader "
+    f"({SAYS}): the start meets it, and each move's step from it (the engine's opening, settle and before_turns, "
+    "three traders, every other number free) leaves every flat trader at or above 0 with no debt when the turns "
+    "start; then, as for one move, the socialized loss's cascade by induction over its loop, each trader's turn "
+    "without the cascade and the turns in book order leave every trader at or above 0 with no debt, the premise "
+    f"and the claim after every move; assumes {ASSUMES}; {INDUCTION_ASSUMES}"
+)
 
 __all__ = [
     "ASSUMES",
     "CLAIMS",
+    "INDUCTION_ASSUMES",
     "METHOD",
+    "METHOD_OVER_MOVES",
+    "PREMISE",
+    "SAYS",
     "argument",
+    "covers",
+    "inducts",
     "iteration_lemmas",
     "loop_lemma",
     "not_covered",
+    "premise",
+    "start_lemma",
     "step_facts",
     "turn_lemmas",
     "without_cascade",

@@ -372,6 +372,15 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
         )
         method += MOVES if checker.margin else ""
         return made(method, every_k=any_k, assumes=TURNS_ALIKE)
+    if invariant.id in EACH_TRADER and checker.cascade and cascade_invariant.inducts(policy, bounds):
+        # K moves: by induction on the premise each move keeps, checked from it on the one-event book
+        # (docs/solver-notes.md#drift-and-mango-v4s-payer-claims-at-k--3-session-24)
+        return made(
+            cascade_invariant.METHOD_OVER_MOVES,
+            every_k=True,
+            assumes=f"{cascade_invariant.ASSUMES}; {cascade_invariant.INDUCTION_ASSUMES}",
+            one_event_start=cascade_invariant.PREMISE,
+        )
     if invariant.id in EACH_TRADER and checker.cascade:
         return made(
             cascade_invariant.METHOD,
@@ -948,7 +957,7 @@ def _each_trader(invariant_id: str) -> Callable[[Policy, Bounds, _Checker], list
         except _Failed as coupled:
             if invariant_id == haircut_claims.CLAIM and haircut_claims.not_covered(policy, bounds) is None:
                 return _haircut(policy, bounds, checker, coupled)
-            if invariant_id in cascade_invariant.CLAIMS and cascade_invariant.not_covered(policy, bounds) is None:
+            if invariant_id in cascade_invariant.CLAIMS and cascade_invariant.covers(policy, bounds):
                 return _cascade(policy, bounds, checker, coupled)
             if invariant_id in haircut_payer.CLAIMS and haircut_payer.not_covered(policy, bounds) is None:
                 return _junior_cover(policy, bounds, checker, coupled)
