@@ -51,6 +51,7 @@ from solvent.rules.ledger import Ctx, Guarded
 from solvent.rules.outcomes import DeleverageAttempt
 from solvent.solver import (
     cascade_holders,
+    cascade_invariant,
     clock,
     fund_facts,
     payer_previous,
@@ -392,7 +393,10 @@ def _over_moves(policy: Any, bounds: Bounds) -> bool:
     each move, :func:`_moves_premise`): where the traders' part has its own induction over moves
     with the payer's coupling, at the previous mark (hyperliquid, ``payer_previous``) or on Bybit's
     start-mark premise (``solver.start_mark``)."""
-    return payer_previous.induction_fits(policy, bounds) or start_mark.fits(policy, bounds)
+    # or on the socialized loss's cascade (drift, mango-v4: the traders' part by the cascade invariant's
+    # induction over moves, solver.cascade_invariant; its turn step here the cascade's, ``_by_cascade``)
+    over = payer_previous.induction_fits(policy, bounds) or start_mark.fits(policy, bounds)
+    return over or cascade_invariant.inducts(policy, bounds)
 
 
 def holders_every_n(policy: Any, bounds: Bounds, checker: _Checker) -> tuple[str, ...]:
@@ -894,7 +898,8 @@ TRANSFERS_EVERY_N = (
 def _by_cascade(policy: Any, bounds: Bounds) -> bool:
     """Whether the turn step is the socialized loss's (``solver.cascade_holders``: a loss per lot with
     a cascade, Drift and Mango v4), not the payer's fund lemma."""
-    return payer_applies(policy) is not None and cascade_holders.applies(policy, bounds) is None
+    # (its turn step is one move's, whatever K: over K moves the premise carries it, ``_over_moves``)
+    return payer_applies(policy) is not None and cascade_holders.applies(policy, attrs.evolve(bounds, events=1)) is None
 
 
 #: what the system holders' all-N argument assumes under a socialized loss per lot with a cascade

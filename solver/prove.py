@@ -57,6 +57,7 @@ from solvent.rules.policy import Policy
 from solvent.rules.presets import resolve_policy
 from solvent.solver import (
     cascade_facts,
+    cascade_invariant,
     case_split,
     claims_backed,
     deficit_once,
@@ -174,6 +175,8 @@ def _answered(
     by_parts_at_k = bounds.events == 1 or induction.fits(policy, bounds)  # nne for any K there (solver.induction)
     # hyperliquid's too: nne by the induction at the previous mark, the system holders over moves (claims_backed)
     by_parts_at_k = by_parts_at_k or payer_previous.induction_fits(policy, bounds)
+    # drift's and mango-v4's too: nne by the cascade invariant's induction over moves (solver.cascade_invariant)
+    by_parts_at_k = by_parts_at_k or cascade_invariant.inducts(policy, bounds)
     if parts and compositional and invariant.id == claims_backed.CLAIM and by_parts_at_k:
         # no-negative-equity's verdict and the system holders' question first; undecided, the whole
         # question with what they left (docs/solver-notes.md#claims-backed-by-its-parts-issue-18)
