@@ -63,7 +63,7 @@ So P holds at the start (6) and after every move (7, 8), and every move from P e
 for every N and any K of the kinds the step covers. ``solver.prove`` checks the step directly on the
 lemmas' one-event book from P's start margin (:data:`PREMISE`: worth at least 0, no fee to close on a
 covered policy, with the rest of the book's well-formedness: a stronger start than P, as a check).
-(docs/solver-notes.md#drift-and-mango-v4s-payer-claims-at-k--3-session-24)
+(docs/solver-notes.md#drift-and-mango-v4-at-k--3-the-cascade-over-moves-session-24)
 """
 
 from __future__ import annotations

@@ -374,7 +374,7 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
         return made(method, every_k=any_k, assumes=TURNS_ALIKE)
     if invariant.id in EACH_TRADER and checker.cascade and cascade_invariant.inducts(policy, bounds):
         # K moves: by induction on the premise each move keeps, checked from it on the one-event book
-        # (docs/solver-notes.md#drift-and-mango-v4s-payer-claims-at-k--3-session-24)
+        # (docs/solver-notes.md#drift-and-mango-v4-at-k--3-the-cascade-over-moves-session-24)
         return made(
             cascade_invariant.METHOD_OVER_MOVES,
             every_k=True,

@@ -1,7 +1,7 @@
 """The socialized loss's cascade invariant over K moves (``solver.cascade_invariant``, session 24):
 no-negative-equity and loss-bounded-by-collateral on Drift and Mango v4 for every N and any K, by
 induction over the moves on the premise P "every trader worth at least 0 and owing no debt"
-(docs/solver-notes.md#drift-and-mango-v4s-payer-claims-at-k--3-session-24).
+(docs/solver-notes.md#drift-and-mango-v4-at-k--3-the-cascade-over-moves-session-24).
 
 The new lemmas are the start (a trader meeting the question's start meets P) and the step from P
 (when the turns start every flat trader is worth at least 0 and owes no debt); the turns' lemmas are
