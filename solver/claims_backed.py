@@ -54,6 +54,7 @@ from solvent.solver import (
     cascade_invariant,
     clock,
     fund_facts,
+    gen_b_transfers,
     payer_previous,
     queue_fills_lemma,
     start_mark,
@@ -755,31 +756,13 @@ TRANSFERS_ASSUMES = (
 )
 
 
-def transfers_every_n(policy: Any, bounds: Bounds, checker: _Checker) -> tuple[str, ...]:
-    """The non-negative transfers (``verdicts.TRANSFERS``: every transfer of the step moves an amount
-    ≥ 0) after one mark move for every N, on the socialized loss's route (:func:`_by_cascade`), by the
-    system holders' decomposition (:func:`holders_every_n`, whose step 1 is the step's decomposition
-    into its phases; docs/solver-notes.md#drifts-claims-backed-at-n--8-the-transfers-for-every-n-session-23):
-
-    1. *the phases before the turns* (two traders): each transfer reads only one account it names, the
-       market and the move, so it is the same term for that account on a book of any N, and its amount
-       is non-negative by its shape for every input (``story._nonnegative_anyway``) or valid (z3, exact)
-       from the question's own assumptions that read only that account, the market and the move;
-    2. *each turn* (``cascade_holders.transfer_lemmas``, three traders, every number free): the turn
-       without the cascade and one iteration of the loop move non-negative amounts from a book with
-       every system holder at or above zero, which :func:`holders_every_n` proves before every turn
-       and every iteration at any N;
-    3. *after the sweep*: each transfer the phases after the turns write is non-negative by its shape
-       for every input (none on Drift and Mango v4).
-
-    :class:`_Failed` where a step does not hold (the transfers are then asked at N)."""
-    if not _by_cascade(policy, bounds) or bounds.events != 1 or bounds.accounts <= LEMMA_TRADERS:
-        raise _Failed(f"{TRANSFERS}: the all-N argument covers one mark move under a socialized loss with a cascade")
-
-    def fail(why: str) -> None:
-        raise _Failed(why)
-
-    small, book, slot = _one_event_frame(SYSTEM, attrs.evolve(bounds, events=1), fail, "non-negative transfers' all-N")
+def _around_turns(
+    policy: Any, small: Bounds, book: Any, slot: Any, checker: _Checker, fail: Callable[[str], None]
+) -> list[str]:
+    """Steps 1 and 3 of :func:`transfers_every_n` (and of ``gen_b_transfers``' argument) on the two-trader
+    ``book``: each transfer before the turns reads only one account it names, the market and the move,
+    and is non-negative by its shape or valid (z3, exact) from the start assumptions on that account;
+    each transfer after the turns is non-negative by its shape. The lemmas; ``fail`` where one does not hold."""
     market = (*(f"s0.{m.name}." for m in book.markets), "e1.")
     start = [c for a in book_assumptions(policy, book, small) for c in _conjuncts(a.holds)]
     lemmas = []
@@ -825,6 +808,35 @@ def transfers_every_n(policy: Any, bounds: Bounds, checker: _Checker) -> tuple[s
                     f"{TRANSFERS}: after the sweep ({variant.label}) a transfer {entry.item.source} -> "
                     f"{entry.item.destination} is not non-negative by its shape"
                 )
+    return lemmas
+
+
+def transfers_every_n(policy: Any, bounds: Bounds, checker: _Checker) -> tuple[str, ...]:
+    """The non-negative transfers (``verdicts.TRANSFERS``: every transfer of the step moves an amount
+    ≥ 0) after one mark move for every N, on the socialized loss's route (:func:`_by_cascade`), by the
+    system holders' decomposition (:func:`holders_every_n`, whose step 1 is the step's decomposition
+    into its phases; docs/solver-notes.md#drifts-claims-backed-at-n--8-the-transfers-for-every-n-session-23):
+
+    1. *the phases before the turns* (two traders): each transfer reads only one account it names, the
+       market and the move, so it is the same term for that account on a book of any N, and its amount
+       is non-negative by its shape for every input (``story._nonnegative_anyway``) or valid (z3, exact)
+       from the question's own assumptions that read only that account, the market and the move;
+    2. *each turn* (``cascade_holders.transfer_lemmas``, three traders, every number free): the turn
+       without the cascade and one iteration of the loop move non-negative amounts from a book with
+       every system holder at or above zero, which :func:`holders_every_n` proves before every turn
+       and every iteration at any N;
+    3. *after the sweep*: each transfer the phases after the turns write is non-negative by its shape
+       for every input (none on Drift and Mango v4).
+
+    :class:`_Failed` where a step does not hold (the transfers are then asked at N)."""
+    if not _by_cascade(policy, bounds) or bounds.events != 1 or bounds.accounts <= LEMMA_TRADERS:
+        raise _Failed(f"{TRANSFERS}: the all-N argument covers one mark move under a socialized loss with a cascade")
+
+    def fail(why: str) -> None:
+        raise _Failed(why)
+
+    small, book, slot = _one_event_frame(SYSTEM, attrs.evolve(bounds, events=1), fail, "non-negative transfers' all-N")
+    lemmas = _around_turns(policy, small, book, slot, checker, fail)
     exact = functools.partial(checker.valid, exact=True)
     turns = cascade_holders.transfer_lemmas(policy, exact, SYSTEM_ID, used=checker.queries.append)
     return (
@@ -833,6 +845,35 @@ def transfers_every_n(policy: Any, bounds: Bounds, checker: _Checker) -> tuple[s
         "the non-negative transfers by induction over the sweep's turns: before the turns as on two traders, in "
         "each turn by the turn's lemmas from the holders at or above zero, after the sweep by their shape: for "
         "every N, one mark move",
+    )
+
+
+def gen_b_transfers_every_n(policy: Any, bounds: Bounds, checker: _Checker) -> tuple[str, ...]:
+    """The non-negative transfers after one mark move for every N under percolator Gen B's waterfall
+    (``gen_b_transfers``: its module docstring; docs/solver-notes.md#gen-bs-non-negative-transfers-for-every-n-session-24):
+    the step's phases (``per_account._decomposes``, opening and closing each trader's own), the transfers
+    around the turns as :func:`transfers_every_n`'s (:func:`_around_turns`), and each turn's three runs
+    on three traders (``gen_b_transfers.turn_lemmas``). :class:`_Failed` where a step does not hold."""
+    why = gen_b_transfers.not_covered(policy, bounds)
+    if why is not None:
+        raise _Failed(f"{TRANSFERS}: {why}")
+
+    def fail(why: str) -> None:
+        raise _Failed(why)
+
+    small, book, slot = _one_event_frame(SYSTEM, attrs.evolve(bounds, events=1), fail, "non-negative transfers' all-N")
+    lemmas = [_decomposes(policy, book, v.label, v.event, fail, each_own=True) for v in slot.variants]
+    lemmas += _around_turns(policy, small, book, slot, checker, fail)
+    exact = functools.partial(checker.valid, exact=True)
+    try:
+        turns = gen_b_transfers.turn_lemmas(policy, exact, used=checker.queries.append, renamed=checker.queries.append)
+    except ValueError as failed:
+        raise _Failed(f"{TRANSFERS}: {failed.args[0]}") from None
+    return (
+        *lemmas,
+        *turns,
+        "the non-negative transfers by the step's phases: around the turns as on two traders, in each turn by its "
+        "three runs' lemmas on three traders: for every N, one mark move",
     )
 
 
@@ -845,6 +886,8 @@ class EveryNTransfers:
     queries: tuple[QueryStats, ...] = ()
     lemmas: tuple[str, ...] = ()
     why: str = ""
+    #: the turn step's assumption, said in the verdict's method (:data:`TRANSFERS_EVERY_N`)
+    said: str = TRANSFERS_ASSUMES
 
     @property
     def units(self) -> int:
@@ -854,9 +897,15 @@ class EveryNTransfers:
 def transfers_route(policy: Any, bounds: Bounds) -> bool:
     """Whether :func:`transfers_for_every_n` is asked of a question (no units spent to tell): one mark
     move on a book larger than two traders, without collateral assets or isolated positions, under the
-    socialized loss's cascade (Drift, Mango v4); elsewhere the transfers are asked at N as before."""
+    socialized loss's cascade (Drift, Mango v4) or Gen B's waterfall (``gen_b_transfers``); elsewhere the
+    transfers are asked at N as before."""
     one_move = bounds.events == 1 and bounds.accounts > LEMMA_TRADERS and not (bounds.assets or bounds.isolated)
-    return one_move and fund_facts.applies(bounds) and _by_cascade(policy, bounds)
+    return one_move and fund_facts.applies(bounds) and (_by_cascade(policy, bounds) or _by_gen_b(policy, bounds))
+
+
+def _by_gen_b(policy: Any, bounds: Bounds) -> bool:
+    """Whether the transfers' turn step is Gen B's (``gen_b_transfers``), not the cascade holders'."""
+    return not _by_cascade(policy, bounds) and gen_b_transfers.not_covered(policy, bounds) is None
 
 
 def transfers_for_every_n(policy: Any, bounds: Bounds, units: int) -> EveryNTransfers:
@@ -875,6 +924,14 @@ def transfers_for_every_n(policy: Any, bounds: Bounds, units: int) -> EveryNTran
             None, why=f"{TRANSFERS}: the all-N argument covers one mark move under a socialized loss with a cascade"
         )
     checker = _Checker(bounds, units=max(units, 1))
+    if _by_gen_b(policy, bounds):  # Gen B: its own turn step, no premise on the holders
+        try:
+            held = gen_b_transfers_every_n(policy, bounds, checker)
+        except _Failed as failed:
+            return EveryNTransfers(None, tuple(checker.queries), why=str(failed.args[0]))
+        scope = attrs.evolve(scope_of(bounds), accounts=None, assumes=gen_b_transfers.ASSUMES)
+        obligation = ObligationResult(TRANSFERS, Verdict.PROVED, "", scope)
+        return EveryNTransfers(obligation, tuple(checker.queries), held, said=gen_b_transfers.ASSUMES)
     try:
         holders = holders_every_n(policy, bounds, checker)
         if any(q.name.startswith(PER_COUNT) for q in checker.queries):

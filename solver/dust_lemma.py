@@ -175,7 +175,9 @@ class DustLemma:
     steps: tuple[QueryStats, ...]
     detail: str = ""
     #: the shape's terms as text (:attr:`Shape.key`), where it was read
-    shape: tuple[str, str, str] | None = None
+    shape: tuple[str, ...] | None = None
+    #: the side index's dust (:func:`side_dust_lemma`), not the pro-rata split's
+    side: bool = False
 
     @property
     def units(self) -> int:
@@ -183,6 +185,8 @@ class DustLemma:
 
     @property
     def name(self) -> str:
+        if self.side:
+            return "side index dust lemma (k_up, any number of payers): Σ⌈wᵢ·ΔK/10⁶⌉ − T ≥ 0"
         return f"pro-rata dust lemma (any number of payers{', capped' if self.capped else ''}): Σ⌈T·wᵢ/D⌉ − T ≥ 0"
 
     @property
@@ -243,4 +247,157 @@ def fits(rounding: RoundingRule, payers: int, *, capped: bool) -> bool:
         return _fits(rounding, payers, capped)
 
 
-__all__ = ["DustLemma", "SHAPE_PAYERS", "STEP_UNITS", "Shape", "dust_lemma", "fits", "shape", "steps"]
+# -- the side index's dust (percolator Gen B's ``k_up``) for any number of payers -------------------------
+#
+# ``rules.side_index.charge_k_up`` charges each opposing position ``⌈w_i·ΔK / 10⁶⌉`` (``w_i`` its lots,
+# ``ΔK = ⌈T·10⁶ / OI⌉``, ``OI = Σ w_i``, ``T = R`` where ``OI > 0``, else 0) and passes the dust
+# ``Σ⌈w_i·ΔK / 10⁶⌉ − T`` from the bankrupt account to the fund (spec v11.31 §5.6 step 7, ``delta_K``
+# rounded up; §5.3 each position's loss read with a floor of a negative K difference: rounded up).
+# ``pro_rata_lemma.split_lemma(side=True)`` proves ``dust ≥ 0`` at one number of payers; a book of N
+# traders charges N − 1 of them and the book. The same chain as the pro-rata split's, with the share's
+# factor ``ΔK`` where the split has ``T`` and the close reading ``ΔK·OI ≥ T·10⁶``
+# (docs/solver-notes.md#gen-bs-non-negative-transfers-for-every-n-session-24):
+#
+# 1. *the divisor*: the share's divisor (10⁶, a numeral) is positive;
+# 2. *the base*: ``0·D ≥ K·0``;
+# 3. *one payer's step*: ``S·D ≥ K·P`` gives ``(S + c(K, w))·D ≥ K·(P + w)`` for every ``S``, ``P``, ``K``, ``w``;
+# 4. *the close*: ``S·D ≥ ΔK(R, W)·W`` gives ``S − T(R, W) ≥ 0`` for every ``S``, ``R``, ``W``.
+#
+# By induction over the payers ``S_k·D ≥ ΔK·OI`` after the last, and 4 gives ``dust = S_k − T ≥ 0``.
+
+
+@attrs.frozen
+class SideShape:
+    """The engine's ``charge_k_up`` over ``payers`` free weights, its terms on free values: ``share`` is
+    ``c(K, w)`` on the free ``K`` (:data:`T_`) and ``w``; ``divisor`` the share's (a numeral); ``step``
+    (``ΔK``) and ``target`` read the free deficit and the free total weight only."""
+
+    payers: int
+    share: Any
+    divisor: Any
+    step: Any
+    target: Any
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        return tuple(x.sexpr() for x in (self.share, self.divisor, self.step, self.target))
+
+
+def side_shape(payers: int) -> SideShape | str:
+    """``rules.side_index.charge_k_up`` over ``payers`` free weights and a free deficit, read as the side
+    chain (a :class:`SideShape`), or why it does not read so."""
+    from solvent.rules.ledger import Ctx
+    from solvent.rules.side_index import charge_k_up
+    from solvent.solver.bounds import Bounds
+    from solvent.solver.story import symbolic_book
+
+    remaining = z3.Int(REMAINING)
+    weights = [z3.Int(WEIGHT.format(i)) for i in range(payers)]
+    book, _ = symbolic_book(Bounds(accounts=payers + 1, effort=1))
+    bankrupt, *names = [a.name for a in book.traders]
+    ctx, target = charge_k_up(Ctx(book), list(zip(names, weights, strict=True)), bankrupt, remaining)
+    shares = [e.item.amount_quote for e in ctx.entries if e.item.reason is Reason.SOCIALIZED_LOSS]
+    dust = [e.item.amount_quote for e in ctx.entries if e.item.reason is Reason.PRO_RATA_DUST]
+    if len(shares) != payers or len(dust) != 1 or not all(z3.is_expr(s) for s in shares + [target]):
+        return f"{payers} payers: not one share a payer and one dust transfer"
+    division = _find(shares[0], z3.Z3_OP_IDIV)
+    product = None if division is None else _find(division.arg(0), z3.Z3_OP_MUL)
+    if product is None or product.num_args() != 2 or not product.arg(0).eq(weights[0]):
+        return f"{payers} payers: the first share does not divide its weight times the index step"
+    step, divisor = product.arg(1), division.arg(1)
+    if _vars(divisor):
+        return f"{payers} payers: the share's divisor is not a number"
+    t, _d, w, _s, _p, _r, total = free()
+    template = z3.substitute(shares[0], (step, t), (weights[0], w))
+    if not _vars(template) <= {T_, W_}:
+        return f"{payers} payers: a share reads more than the index step and its own weight"
+    for i, s in enumerate(shares):
+        if not z3.substitute(template, (t, step), (w, weights[i])).eq(s):
+            return f"{payers} payers: share {i} is not the first share's term at its weight"
+    if not (sum_(shares) - target).eq(dust[0]):
+        return f"{payers} payers: the dust is not the shares' sum less the target"
+    whole = sum_(weights)
+    at_total = [z3.substitute(x, (whole, total)) for x in (step, target)]
+    if not all(_vars(x) <= {REMAINING, TOTAL} for x in at_total):
+        return f"{payers} payers: the index step or the target reads more than the deficit and the total weight"
+    if not all(z3.substitute(a, (total, whole)).eq(x) for a, x in zip(at_total, (step, target), strict=True)):
+        return f"{payers} payers: the index step or the target is not a term of the total weight"
+    return SideShape(payers, template, divisor, *at_total)
+
+
+def side_steps(s: SideShape) -> list[tuple[str, list[Any], list[Any]]]:
+    """The side chain's steps as (name, premises, conclusions), each on free integers."""
+    k, _d, w, big_s, p, _r, total = free()
+    d = s.divisor
+    return [
+        ("the divisor is positive", [], [d > 0]),
+        ("the base: no payer yet", [], [0 * d >= k * 0]),
+        ("one payer's step", [big_s * d >= k * p], [(big_s + s.share) * d >= k * (p + w)]),
+        ("the close", [big_s * d >= s.step * total], [big_s - s.target >= 0]),
+    ]
+
+
+def _side_shapes() -> SideShape | str:
+    first: SideShape | None = None
+    for k in range(1, SHAPE_PAYERS + 1):
+        here = side_shape(k)
+        if isinstance(here, str):
+            return here
+        if first is not None and first.key != here.key:
+            return f"{k} payers: the share, its divisor, the index step or the target is not the same term as at one"
+        first = first or here
+    assert first is not None
+    return first
+
+
+@lru_cache(maxsize=1)
+def _side_verdict() -> DustLemma:
+    found = _side_shapes()
+    if isinstance(found, str):
+        return DustLemma(False, Verdict.UNKNOWN, (), f"the shape: {found}", side=True)
+    asked: list[QueryStats] = []
+    for name, premises, conclusions in side_steps(found):
+        started = time.perf_counter()
+        answer = wall.check([*premises, z3.Not(z3.And(conclusions))], [], STEP_UNITS, effort.safety_net_s(STEP_UNITS))
+        asked.append(QueryStats(name, answer.result, time.perf_counter() - started, units=answer.units))
+        if answer.result != "unsat":
+            detail = f"step '{name}': {answer.result}"
+            return DustLemma(False, Verdict.UNKNOWN, tuple(asked), detail, found.key, side=True)
+    return DustLemma(False, Verdict.PROVED, tuple(asked), "", found.key, side=True)
+
+
+def side_dust_lemma() -> DustLemma:
+    """The side index's dust lemma for any number of payers, asked once per process (a question of its
+    own, as :func:`dust_lemma`)."""
+    with effort.question(), effort.building(effort.MAX_UNITS, counted=False):
+        return _side_verdict()
+
+
+@lru_cache(maxsize=64)
+def _side_fits(payers: int) -> bool:
+    lemma = _side_verdict()
+    here = side_shape(payers)
+    return lemma.shape is not None and not isinstance(here, str) and lemma.shape == here.key
+
+
+def side_fits(payers: int) -> bool:
+    """Whether the engine's ``charge_k_up`` over ``payers`` is the side chain (the same terms)."""
+    with effort.question(), effort.building(effort.MAX_UNITS, counted=False):
+        return _side_fits(payers)
+
+
+__all__ = [
+    "DustLemma",
+    "SHAPE_PAYERS",
+    "STEP_UNITS",
+    "Shape",
+    "SideShape",
+    "dust_lemma",
+    "fits",
+    "shape",
+    "side_dust_lemma",
+    "side_fits",
+    "side_shape",
+    "side_steps",
+    "steps",
+]

@@ -345,6 +345,14 @@ class Discharger:
             per_lot = side_instance(amount, self._built) if side else None
             if per_lot is None:
                 return False
+            if self.any_payers:  # the side chain for any number of payers (``dust_lemma.side_dust_lemma``)
+                key = ("side any payers",)
+                if key not in self.used:
+                    self.used[key] = dust_lemma.side_dust_lemma()
+                    if self.paid is self.used or key not in self.paid:
+                        self.paid[key] = self.used[key]
+                        effort.charge(self.used[key].units)
+                return self.used[key].verdict is Verdict.PROVED and dust_lemma.side_fits(len(per_lot[1]))
             key = ("side", len(per_lot[1]))
         if key not in self.used:
             if key[0] == "side":

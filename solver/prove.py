@@ -729,7 +729,7 @@ def _beside_every_n_transfers(
     verdict, reason = combine(list(obligations))
     head = scope or claim.scope or scope_of(bounds)
     head = attrs.evolve(head, assumes=_said_once(head.assumes, every.obligation.scope.assumes))
-    method = f"{said}{claims_backed.TRANSFERS_EVERY_N.format(assumes=claims_backed.TRANSFERS_ASSUMES)}"
+    method = f"{said}{claims_backed.TRANSFERS_EVERY_N.format(assumes=every.said)}"
     return ProofResult(
         policy.name,
         invariant.id,
