@@ -11,8 +11,8 @@ Mutants (one token each): the side index's share rounded down (``charge_k_up``'s
 ``Rounding.FLOOR``) and its index step rounded down leave the side dust lemma unproved (a step has a
 model), so the resolutions' dust is covered by no lemma and the argument stops; the haircut's payer
 weight signed (``profit``'s floor at 0 dropped) gives the write-off a model; the fund paying what it
-holds above its floor unfloored (``pay_from``'s ``max_(…, 0)`` dropped) gives the write-off and the
-cascade resolution a model (the signed haircut weight on the cascade resolution: undecided within 2M
+holds above its floor unfloored (``pay_from``'s ``max_(…, 0)`` dropped) gives the write-off, the
+cascade resolution and the turn a model (the signed haircut weight on the cascade resolution: undecided within 2M
 units, not kept); the write-off's pro-rata split rounded down leaves its dust uncovered, and that
 dust transfer alone has a model.
 """
@@ -162,12 +162,14 @@ def test_the_write_offs_split_rounded_down_leaves_its_dust_uncovered(monkeypatch
 
 
 @pytest.mark.deep
-def test_a_fund_below_its_floor_paying_breaks_the_cascade_resolution(monkeypatch) -> None:
-    """The cascade's resolution of a sunk trader (the fund, the side charge, the haircut) holds, and with
-    ``pay_from``'s floor at 0 dropped a fund below its floor pays it a negative amount."""
-    assert _lemma(CASCADE, "bob") == "unsat"
+@pytest.mark.parametrize("run", [CASCADE, TURN], ids=["cascade resolution", "turn"])
+def test_a_fund_below_its_floor_paying_breaks_the_turns_runs(monkeypatch, run) -> None:
+    """The cascade's resolution of a sunk trader and bob's turn with the cascade left out (the fund, the
+    side charge, the haircut; the turn's liquidation and write-off too) hold, and with ``pay_from``'s
+    floor at 0 dropped a fund below its floor pays a negative amount."""
+    assert _lemma(run, "bob") == "unsat"
     _unfloored_fund(monkeypatch)
-    assert _lemma(CASCADE, "bob") == "sat"
+    assert _lemma(run, "bob") == "sat"
 
 
 @pytest.mark.parametrize(
