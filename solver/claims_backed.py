@@ -914,7 +914,10 @@ def transfers_for_every_n(policy: Any, bounds: Bounds, units: int) -> EveryNTran
     (:func:`holders_every_n`: the premise of each turn's transfer lemmas, every system holder at or
     above zero before every turn and iteration at any N) and :func:`transfers_every_n`
     (docs/solver-notes.md#the-transfers-for-every-n-on-every-cascade-cell-session-23). The obligation's
-    scope says both arguments' assumptions. Refused (no query) off the route; where a step does not
+    scope says both arguments' assumptions. On Gen B's waterfall (:func:`_by_gen_b`) the argument is
+    :func:`gen_b_transfers_every_n` instead, with no premise on the holders, its scope saying
+    ``gen_b_transfers.ASSUMES`` (docs/solver-notes.md#gen-bs-non-negative-transfers-for-every-n-session-24).
+    Refused (no query) off the route; where a step does not
     hold, or a turn lemma rests on a split lemma proved at one count of payers (:data:`PER_COUNT`), no
     obligation: the caller asks the transfers at N with what is left."""
     from solvent.solver.prove import scope_of
