@@ -1,0 +1,114 @@
+"""Percolator Gen B's payer lemma (``solver.side_payer``, session 24): a trader opposite a bankrupt one
+pays only for the lots it gives up, and at most the move on each lot where the bankrupt account's
+deficit is at most the move on each of its lots (docs/solver-notes.md#gen-bs-payer-lemma-per-lot-session-24).
+
+Each lemma exact on the engine's own ``lots_taken`` and ``charge_per_lot`` (every number free); the
+boundary on the concrete engine (``D = q·m`` pays exactly ``m`` a lot taken, one quantum more pays one
+more); mutants: the charge per opposing lot as the side stood (session 22's old charge) and a share
+weighing one lot more than taken each give a lemma a model.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import attrs
+import pytest
+
+import solvent.rules.side_index as side_index
+import solvent.rules.socialized_loss as socialized_loss
+from solvent.rules.arith import Rounding, div, sum_
+from solvent.rules.book import Book, new_book
+from solvent.rules.ledger import Ctx, Reason
+from solvent.rules.presets import resolve_policy
+from solvent.solver import side_payer
+from solvent.solver.bounds import Bounds
+from solvent.solver.compositional import _Checker, _Failed
+
+GEN_B = resolve_policy("percolator-gen-b")
+UNITS = 2_000_000
+
+
+def _checker() -> _Checker:
+    return _Checker(Bounds(effort=UNITS))
+
+
+def test_a_payer_pays_at_most_the_move_on_each_lot_it_gives_up() -> None:
+    checker = _checker()
+    names = side_payer.lemmas(GEN_B, functools.partial(checker.valid, exact=True))
+    # for bob and carol: lots taken at least 0 and within their lots; ΔK; each one's share
+    assert len(names) == 7
+    assert [q.result for q in checker.queries] == ["unsat"] * 7
+    assert sum("at most m·t" in q.name for q in checker.queries) == 2
+    # 225,397 units in all at this section's commit (session 24); the charge's ΔK 99,106
+    assert sum(q.units for q in checker.queries) < 1_000_000
+
+
+def _book(sizes: dict[str, int]) -> Book:
+    book = new_book(mark_quote=10, traders=("alice", "bob", "carol"))
+    accounts = tuple(
+        attrs.evolve(a, size_lots=sizes[a.name], cost_quote=10 * sizes[a.name]) if a.name in sizes else a
+        for a in book.accounts
+    )
+    return attrs.evolve(book, accounts=accounts)
+
+
+def _paid(deficit: int) -> dict[str, int]:
+    """alice long 2 bankrupt by ``deficit``, bob and carol short 1 each: what each pays."""
+    book = _book({"alice": 2, "bob": -1, "carol": -1})
+    ctx, _ = socialized_loss.charge_per_lot(Ctx(book), GEN_B.rounding, "alice", deficit, book)
+    out: dict[str, int] = {}
+    for g in ctx.entries:
+        if g.guard is True and g.item.reason is Reason.SOCIALIZED_LOSS:
+            out[g.item.source] = out.get(g.item.source, 0) + g.item.amount_quote
+    return out
+
+
+def test_the_boundary_on_the_concrete_engine() -> None:
+    # m = 3 a lot, q = 2, each short gives up 1 lot: D = q·m = 6 charges each exactly m·t = 3
+    assert dict(side_index.lots_taken(_book({"alice": 2, "bob": -1, "carol": -1}), "alice", 2)) == {
+        "bob": 1,
+        "carol": 1,
+        "liquidity": 0,
+    }
+    assert _paid(6) == {"bob": 3, "carol": 3}
+    # one quantum above q·m: ΔK = ⌈7·10⁶/2⌉, each pays ⌈3.5⌉ = 4 > m·t (the dust 1 to the fund)
+    assert _paid(7) == {"bob": 4, "carol": 4}
+    # one below: 5 over 2 lots, each ⌈2.5⌉ = 3 = m·t still
+    assert _paid(5) == {"bob": 3, "carol": 3}
+
+
+def _old_charge(ctx, rounding, bankrupt, remaining, at):
+    """Session 22's charge: per lot of the opposing side as it stood, not by the lots taken."""
+    return side_index.charge_k_up(ctx, side_index.opposing_lots(at, bankrupt), bankrupt, remaining)
+
+
+def test_the_charge_per_lot_as_the_side_stood_breaks_the_lemma(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socialized_loss, "charge_per_lot", _old_charge)
+    checker = _checker()
+    with pytest.raises(_Failed, match="z3 found a model"):
+        side_payer.lemmas(GEN_B, functools.partial(checker.valid, exact=True))
+    # the lots taken still hold; the charge's ΔK over the side as it stood (OI < q on a free book) does not
+    assert checker.queries[-1].result == "sat" and "ΔK ≤ m" in checker.queries[-1].name
+
+
+def test_a_share_of_one_lot_more_than_taken_breaks_the_share_lemma(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``charge_k_up``'s share ``⌈w·ΔK/SCALE⌉`` with ``w + 1`` (one token): a payer giving up no lot pays."""
+
+    def one_more(ctx, weights, bankrupt, remaining):
+        oi = sum_(w for _, w in weights)
+        target = side_index.when(oi > 0, remaining)
+        delta_k = side_index.div(target * side_index.SCALE, side_index.safe_divisor(oi), rounding=Rounding.CEIL)
+        charged = 0
+        for name, w in weights:
+            share = div((w + 1) * delta_k, side_index.SCALE, rounding=Rounding.CEIL)
+            ctx = ctx.transfer(name, bankrupt, share, Reason.SOCIALIZED_LOSS)
+            charged = charged + share
+        ctx = ctx.transfer(bankrupt, ctx.system(side_index.Role.INSURANCE_FUND), charged - target, Reason.PRO_RATA_DUST)
+        return ctx, target
+
+    monkeypatch.setattr(side_index, "charge_k_up", one_more)
+    checker = _checker()
+    with pytest.raises(_Failed, match="z3 found a model"):
+        side_payer.lemmas(GEN_B, functools.partial(checker.valid, exact=True))
+    assert checker.queries[-1].result == "sat" and "bob's share" in checker.queries[-1].name
