@@ -163,7 +163,182 @@ def lemmas(policy: Policy, valid: Valid, book: Book | None = None) -> list[str]:
                 exact=True,
             )
         )
+    composite = charge_fact(book, bankrupt, deficit, move, ctx.entries)
+    proved = [
+        *(_b(_term(taken[n]) >= 0) for n in payers),
+        *(z3.Implies(_b(q <= oi), _b(_term(taken[n]) <= _term(opposing[n]))) for n in payers),
+        z3.Implies(z3.And(*map(_b, premise)), _b(_term(delta_k) <= move * SCALE)),
+    ]
+    for name in payers:
+        t = z3.Int(f"{FREE}taken.{name}")
+        share = z3.substitute(_charged(ctx, name), (_term(delta_k), k), (_term(taken[name]), t))
+        formula = z3.Implies(z3.And(move >= 0, t >= 0, k <= move * SCALE), _b(share <= move * t))
+        proved.append(z3.substitute(formula, (k, _term(delta_k)), (t, _term(taken[name]))))
+    out.append(
+        valid(
+            f"the per-lot charge of {bankrupt}'s deficit: each trader pays at most m a lot it gives up "
+            "(the lemmas above, instantiated on the engine's terms)",
+            proved,
+            composite,
+            exact=True,
+        )
+    )
     return out
 
 
-__all__ = ["FREE", "STEP_TRADERS", "delta_k_recorded", "free_book", "lemmas"]
+def charge_fact(book: Book, bankrupt: str, deficit: Any, move: Any, entries: Any) -> Any:
+    """The per-lot claim on one call of the charge: where ``0 ≤ D ≤ q·m`` (``m ≥ 0``), each trader
+    other than ``bankrupt`` pays (its ``SOCIALIZED_LOSS`` transfers among ``entries``) at most
+    ``m·t`` for the ``t`` lots taken from it, ``t ≥ 0``, and ``t`` at most its opposing lots where
+    they cover ``q``."""
+    q = abs_(book.account(bankrupt).size_lots)
+    taken = dict(side_index.lots_taken(book, bankrupt, q))
+    opposing = dict(side_index.opposing_lots(book, bankrupt))
+    oi = sum_(opposing.values())
+    parts = []
+    for a in book.traders:
+        if a.name == bankrupt:
+            continue
+        t = _term(taken[a.name])
+        paid = sum_(
+            _term(g.item.amount_quote)
+            for g in entries
+            if g.item.reason is Reason.SOCIALIZED_LOSS and g.item.source == a.name
+        )
+        parts += [_b(paid <= move * t), _b(t >= 0), z3.Implies(_b(q <= oi), _b(t <= _term(opposing[a.name])))]
+    return z3.Implies(z3.And(_b(move >= 0), _b(deficit >= 0), _b(deficit <= q * move)), z3.And(*parts))
+
+
+@contextmanager
+def charges_recorded() -> Iterator[list[tuple[Book, str, Any, tuple[Any, ...]]]]:
+    """Within the block, each call of the per-lot charge (``socialized_loss.charge_per_lot``) is
+    appended to the list yielded as ``(book at the bankruptcy, bankrupt, D, its entries)``; the
+    engine's own function is called as before."""
+    seen: list[tuple[Book, str, Any, tuple[Any, ...]]] = []
+    charge = socialized_loss.charge_per_lot
+
+    def recorded(ctx: Ctx, rounding: Any, bankrupt: str, remaining: Any, at: Book) -> tuple[Ctx, Any]:
+        before = len(ctx.entries)
+        out = charge(ctx, rounding, bankrupt, remaining, at)
+        seen.append((at, bankrupt, remaining, out[0].entries[before:]))
+        return out
+
+    socialized_loss.charge_per_lot = recorded  # type: ignore[attr-defined]
+    try:
+        yield seen
+    finally:
+        socialized_loss.charge_per_lot = charge  # type: ignore[attr-defined]
+
+
+#: the sides a bankrupt position may be on: long (the mark fell) and short (it rose)
+SIDES = (("long", 1), ("short", -1))
+
+
+def _same_book(a: Book, b: Book) -> bool:
+    return all(
+        _term(x.size_lots).eq(_term(y.size_lots)) and _term(x.cash_quote).eq(_term(y.cash_quote))
+        for x, y in zip(a.accounts, b.accounts, strict=True)
+    )
+
+
+def resolve_parts(policy: Policy, book: Book, side: int, move: Any) -> tuple[list[Any], list[tuple[str, Any]], Any]:
+    """The resolve's premise, claims and its charge's fact (:func:`charge_fact` on the call the
+    resolve makes), for ``book``'s first trader bankrupt on ``side`` (1 long, -1 short), alone
+    (``bankruptcy.resolve(alone=True)``: the cascade's call; the turn's is the same call, then the
+    cascade)."""
+    from solvent.rules import bankruptcy
+    from solvent.solver.side_claims import balanced
+
+    bankrupt = book.traders[0].name
+    with charges_recorded() as calls:
+        after = bankruptcy.resolve(policy, Ctx(book), bankrupt, alone=True).book
+    if len(calls) != 1 or calls[0][1] != bankrupt or not _same_book(calls[0][0], book):
+        raise ValueError("the resolve's per-lot charge is not one call on the book at its bankruptcy")
+    at, _, deficit, entries = calls[0]
+    fact = charge_fact(at, bankrupt, deficit, move, entries)
+
+    def lots(a: Any) -> Any:
+        return a.size_lots * side  # > 0 on the bankrupt's (the losing) side
+
+    x = book.account(bankrupt)
+    premise = [
+        move >= 1,
+        *map(_b, balanced(policy, book)),
+        *(_b(a.principal_quote >= 0) for a in book.accounts if a.is_trader or a.name == "liquidity"),
+        _b(book.account("insurance_fund").cash_quote >= 0),
+        _b(lots(x) > 0),
+        _b(x.cash_quote < 0),
+    ]
+    for a in book.traders:
+        premise += [
+            z3.Implies(_b(lots(a) > 0), _b(a.cash_quote >= -lots(a) * move)),
+            z3.Implies(_b(lots(a) < 0), _b(a.cash_quote + lots(a) * move >= 0)),
+            z3.Implies(_b(a.size_lots == 0), _b(a.cash_quote >= 0)),
+        ]
+    z = after.account(bankrupt)
+    claims = [(f"{bankrupt} ends flat at or above 0", z3.And(_b(z.size_lots == 0), _b(z.cash_quote >= 0)))]
+    for a in book.traders[1:]:
+        z = after.account(a.name)
+        kept = z3.And(
+            _b(lots(z) <= 0),
+            _b(lots(z) >= lots(a)),
+            _b(z.cash_quote + lots(z) * move >= a.cash_quote + lots(a) * move),
+        )
+        claims.append(
+            (
+                f"{a.name} opposite: its lots only shrink and its equity less m a lot does not fall",
+                z3.Implies(_b(lots(a) < 0), kept),
+            )
+        )
+        same = z3.And(_b(z.size_lots == a.size_lots), _b(z.cash_quote == a.cash_quote))
+        claims.append((f"{a.name} on {bankrupt}'s side or flat: untouched", z3.Implies(_b(lots(a) >= 0), same)))
+    return premise, claims, fact
+
+
+def _instance_of_lemma(policy: Policy, book: Book, fact: Any, deficit: Any, move: Any) -> bool:
+    """Whether ``fact`` (the resolve's charge's claim) is :func:`lemmas`' last formula on ``book``
+    with its free ``D`` replaced by the resolve's own deficit term: an instance of a proved formula
+    (term for term, no query)."""
+    bankrupt = book.traders[0].name
+    ctx, _ = socialized_loss.charge_per_lot(Ctx(book), policy.rounding, bankrupt, deficit, book)
+    proved = charge_fact(book, bankrupt, deficit, move, ctx.entries)
+    premise = fact.arg(0)  # 0 ≤ D ≤ q·m: D is the resolve's term
+    term = premise.arg(1).arg(0)
+    return bool(z3.substitute(proved, (deficit, term)).eq(fact))
+
+
+def resolve_lemmas(policy: Policy, valid: Valid, sides: tuple[tuple[str, int], ...] = SIDES) -> list[str]:
+    """A bankrupt account's resolve alone (its fund, its close against the opposing side, the per-lot
+    charge, the haircut) on a free book of :data:`STEP_TRADERS` traders, from a reachable book (open
+    interest balanced, only the holders holding, every principal at or above 0, the fund at or above
+    0), the move ``m ≥ 1``, the bankrupt account on the losing side with ``E ≥ −|s|·m``, every other
+    loser likewise, every winner ``E ≥ |s|·m``, every flat trader at or above 0; the charge's fact
+    (:func:`charge_fact`, proved by :func:`lemmas`) given: the bankrupt account ends flat at or above
+    0, a winner's lots only shrink and its ``E − |s|·m`` does not fall, every other account untouched.
+    Each side of the bankrupt position its own lemmas."""
+    out = []
+    move, deficit = z3.Int(f"{FREE}move"), z3.Int(f"{FREE}deficit")
+    for label, side in sides:
+        book = free_book()
+        premise, claims, fact = resolve_parts(policy, book, side, move)
+        if not _instance_of_lemma(policy, book, fact, deficit, move):
+            raise ValueError("the resolve's charge fact is not the per-lot lemma's formula on its deficit")
+        for name, claim in claims:
+            out.append(
+                valid(f"the resolve of a {label} bankrupt position: {name}", [*premise, fact], claim, exact=True)
+            )
+    return out
+
+
+__all__ = [
+    "FREE",
+    "SIDES",
+    "STEP_TRADERS",
+    "charge_fact",
+    "charges_recorded",
+    "delta_k_recorded",
+    "free_book",
+    "lemmas",
+    "resolve_lemmas",
+    "resolve_parts",
+]

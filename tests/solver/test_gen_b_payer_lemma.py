@@ -21,6 +21,7 @@ from solvent.rules.arith import Rounding, div, sum_
 from solvent.rules.book import Book, new_book
 from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.presets import resolve_policy
+from solvent.rules.pro_rata import payers
 from solvent.solver import side_payer
 from solvent.solver.bounds import Bounds
 from solvent.solver.compositional import _Checker, _Failed
@@ -36,11 +37,12 @@ def _checker() -> _Checker:
 def test_a_payer_pays_at_most_the_move_on_each_lot_it_gives_up() -> None:
     checker = _checker()
     names = side_payer.lemmas(GEN_B, functools.partial(checker.valid, exact=True))
-    # for bob and carol: lots taken at least 0 and within their lots; ΔK; each one's share
-    assert len(names) == 7
-    assert [q.result for q in checker.queries] == ["unsat"] * 7
+    # for bob and carol: lots taken at least 0 and within their lots; ΔK; each one's share; the claim
+    # on the engine's terms from their instances
+    assert len(names) == 8
+    assert [q.result for q in checker.queries] == ["unsat"] * 8
     assert sum("at most m·t" in q.name for q in checker.queries) == 2
-    # 225,397 units in all at this section's commit (session 24); the charge's ΔK 99,106
+    # 227,281 units in all at this section's commit (session 24); the charge's ΔK 99,106
     assert sum(q.units for q in checker.queries) < 1_000_000
 
 
@@ -112,3 +114,25 @@ def test_a_share_of_one_lot_more_than_taken_breaks_the_share_lemma(monkeypatch: 
     with pytest.raises(_Failed, match="z3 found a model"):
         side_payer.lemmas(GEN_B, functools.partial(checker.valid, exact=True))
     assert checker.queries[-1].result == "sat" and "bob's share" in checker.queries[-1].name
+
+
+@pytest.mark.parametrize("side", side_payer.SIDES, ids=[label for label, _ in side_payer.SIDES])
+def test_a_resolve_keeps_the_payers_bound(side) -> None:
+    """The bankrupt account ends flat at or above 0, a winner's lots only shrink and its E − |s|·m does
+    not fall, every other account is untouched (1,331,182 units for both sides at this section's commit)."""
+    checker = _checker()
+    side_payer.resolve_lemmas(GEN_B, functools.partial(checker.valid, exact=True), sides=(side,))
+    assert [q.result for q in checker.queries] == ["unsat"] * 5
+    assert sum(q.units for q in checker.queries) < 1_500_000
+
+
+def test_a_shrink_weighing_every_payer_alike_breaks_the_resolve_lemma(monkeypatch: pytest.MonkeyPatch) -> None:
+    # side_index.opposing_lots with one token changed: each payer's weight 1, not its lots
+    monkeypatch.setattr(
+        side_index, "opposing_lots", lambda book, bankrupt: [(a.name, 1) for a in payers(book, bankrupt)]
+    )
+    checker = _checker()
+    with pytest.raises(_Failed, match="z3 found a model"):
+        side_payer.resolve_lemmas(GEN_B, functools.partial(checker.valid, exact=True), sides=side_payer.SIDES[:1])
+    # bob, opposite with one lot, gives up the weight-1 share of a larger close: his lots change sign
+    assert checker.queries[-1].result == "sat" and "bob opposite" in checker.queries[-1].name
