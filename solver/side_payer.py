@@ -19,11 +19,21 @@ recorded as the engine builds it, :func:`delta_k_recorded`):
    numbers (``t ≥ 0``, ``k ≤ m·SCALE``), is at most ``m·t``.
 
 3 is valid for every ``t`` and ``k``, so for the engine's own terms, which 1 and 2 put within its
-premises: each trader's charge is at most ``m`` times the lots it gives up, and a trader that gives up
-none pays nothing. That is the per-lot half of the payer argument for Gen B's four payer claims
-(no-negative-equity, loss-bounded-by-collateral, principal-protected, claims-backed); the sweep's
-aggregate (every loser's deficit at most ``m`` a lot at its resolution, the winners never liquidated,
-for every N) is not built (the notes' section says what is left).
+premises (asked last, from their instances: each trader's charge is at most ``m`` times the lots it
+gives up, and a trader that gives up none pays nothing).
+
+4. **The resolve** (``bankruptcy.resolve(alone=True)``: the cascade's call, and the turn's own before
+   its cascade), each side of the bankrupt position (:data:`SIDES`), from a reachable book
+   (``side_claims.balanced``, principals and the fund at or above 0), ``m ≥ 1``, every loser (the
+   bankrupt account too) at ``E ≥ −|s|·m``, every winner at ``E ≥ |s|·m``, every flat trader at or
+   above 0, and the claim of 1-3 on the charge the resolve makes (an instance of the proved formula,
+   checked term for term): the bankrupt account ends flat at or above 0, a winner's lots only shrink
+   and its ``E − |s|·m`` does not fall, every account on the bankrupt side or flat is untouched.
+
+That is the per-call half of the payer argument for Gen B's four payer claims (no-negative-equity,
+loss-bounded-by-collateral, principal-protected, claims-backed); the sweep's aggregate (a winner is
+never triggered, a loser's solvent close, the write-off finding nobody, the turn's decomposition,
+for every N) and its route in ``prove`` are not built (the notes' section says what is left).
 """
 
 from __future__ import annotations
@@ -34,6 +44,7 @@ from typing import Any
 
 import z3
 
+import solvent.rules.bankruptcy as bankruptcy
 import solvent.rules.side_index as side_index
 import solvent.rules.socialized_loss as socialized_loss
 from solvent.rules.arith import abs_, sum_
@@ -42,6 +53,7 @@ from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.policy import Policy
 from solvent.rules.side_index import SCALE
 from solvent.solver.bounds import Bounds
+from solvent.solver.side_claims import balanced
 from solvent.solver.story import symbolic_book
 
 #: traders of the free book the lemmas are asked on (the bankrupt account is the first)
@@ -246,9 +258,6 @@ def resolve_parts(policy: Policy, book: Book, side: int, move: Any) -> tuple[lis
     resolve makes), for ``book``'s first trader bankrupt on ``side`` (1 long, -1 short), alone
     (``bankruptcy.resolve(alone=True)``: the cascade's call; the turn's is the same call, then the
     cascade)."""
-    from solvent.rules import bankruptcy
-    from solvent.solver.side_claims import balanced
-
     bankrupt = book.traders[0].name
     with charges_recorded() as calls:
         after = bankruptcy.resolve(policy, Ctx(book), bankrupt, alone=True).book
