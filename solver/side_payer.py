@@ -49,7 +49,9 @@ import solvent.rules.side_index as side_index
 import solvent.rules.socialized_loss as socialized_loss
 from solvent.rules.arith import abs_, sum_
 from solvent.rules.book import Book
+from solvent.rules.engine import _close_solvent, _triggered
 from solvent.rules.ledger import Ctx, Reason
+from solvent.rules.margin import initial_margin
 from solvent.rules.policy import Policy
 from solvent.rules.side_index import SCALE
 from solvent.solver.bounds import Bounds
@@ -253,6 +255,32 @@ def _same_book(a: Book, b: Book) -> bool:
     )
 
 
+def _bound(policy: Policy, book: Book, side: int, move: Any) -> tuple[list[Any], Callable[[Any], Any]]:
+    """The payer's bound on ``book`` with its first trader on the losing ``side`` (1 long, -1 short):
+    the reachable book (``side_claims.balanced``), every principal and the fund at or above 0, the
+    move ``m ≥ 1``, every loser at ``E ≥ −|s|·m``, every winner at ``E ≥ |s|·m``, every flat trader at
+    or above 0; and ``lots`` (an account's lots, above 0 on the losing side)."""
+
+    def lots(a: Any) -> Any:
+        return a.size_lots * side
+
+    x = book.account(book.traders[0].name)
+    premise = [
+        move >= 1,
+        *map(_b, balanced(policy, book)),
+        *(_b(a.principal_quote >= 0) for a in book.accounts if a.is_trader or a.name == "liquidity"),
+        _b(book.account("insurance_fund").cash_quote >= 0),
+        _b(lots(x) > 0),
+    ]
+    for a in book.traders:
+        premise += [
+            z3.Implies(_b(lots(a) > 0), _b(a.cash_quote >= -lots(a) * move)),
+            z3.Implies(_b(lots(a) < 0), _b(a.cash_quote + lots(a) * move >= 0)),
+            z3.Implies(_b(a.size_lots == 0), _b(a.cash_quote >= 0)),
+        ]
+    return premise, lots
+
+
 def resolve_parts(policy: Policy, book: Book, side: int, move: Any) -> tuple[list[Any], list[tuple[str, Any]], Any]:
     """The resolve's premise, claims and its charge's fact (:func:`charge_fact` on the call the
     resolve makes), for ``book``'s first trader bankrupt on ``side`` (1 long, -1 short), alone
@@ -266,24 +294,8 @@ def resolve_parts(policy: Policy, book: Book, side: int, move: Any) -> tuple[lis
     at, _, deficit, entries = calls[0]
     fact = charge_fact(at, bankrupt, deficit, move, entries)
 
-    def lots(a: Any) -> Any:
-        return a.size_lots * side  # > 0 on the bankrupt's (the losing) side
-
-    x = book.account(bankrupt)
-    premise = [
-        move >= 1,
-        *map(_b, balanced(policy, book)),
-        *(_b(a.principal_quote >= 0) for a in book.accounts if a.is_trader or a.name == "liquidity"),
-        _b(book.account("insurance_fund").cash_quote >= 0),
-        _b(lots(x) > 0),
-        _b(x.cash_quote < 0),
-    ]
-    for a in book.traders:
-        premise += [
-            z3.Implies(_b(lots(a) > 0), _b(a.cash_quote >= -lots(a) * move)),
-            z3.Implies(_b(lots(a) < 0), _b(a.cash_quote + lots(a) * move >= 0)),
-            z3.Implies(_b(a.size_lots == 0), _b(a.cash_quote >= 0)),
-        ]
+    premise, lots = _bound(policy, book, side, move)
+    premise += [_b(book.account(bankrupt).cash_quote < 0)]
     z = after.account(bankrupt)
     claims = [(f"{bankrupt} ends flat at or above 0", z3.And(_b(z.size_lots == 0), _b(z.cash_quote >= 0)))]
     for a in book.traders[1:]:
@@ -339,6 +351,95 @@ def resolve_lemmas(policy: Policy, valid: Valid, sides: tuple[tuple[str, int], .
     return out
 
 
+def winner_lemmas(policy: Policy, valid: Valid) -> list[str]:
+    """A winner is never triggered (``engine._triggered``, the sweep's own test), each side: on a free
+    book of one trader, the mark moved by ``m ≥ 1`` from the previous mark (at least 1) in the
+    trader's favour, its ``E − |s|·m`` at least its initial margin at the previous mark
+    (``margin.initial_margin``: a well-formed start's ``E₀``, which every charge keeps, each lowering
+    ``E`` by at most ``m`` a lot it takes). And that bound is kept as the lots shrink: the initial
+    margin of fewer lots on the same side is no more."""
+    book, _ = symbolic_book(Bounds(accounts=1, events=1))
+    a = book.account(book.traders[0].name)
+    mark, previous = book.market.mark_quote, book.market.previous_mark_quote
+    fewer = z3.Int(f"{FREE}fewer_lots")
+    out = []
+    for label, side in SIDES:
+        move = (mark - previous) * side
+        im = initial_margin(policy.margin, policy.rounding, a.size_lots, previous)
+        premise = [
+            _b(previous >= 1),
+            _b(mark >= 1),
+            _b(move >= 1),
+            _b(a.size_lots * side > 0),
+            _b(a.cash_quote - abs_(a.size_lots) * move >= im),
+        ]
+        claim = z3.Not(_b(_triggered(policy, Ctx(book), a.name)))
+        out.append(
+            valid(
+                f"a {label} winner with E − |s|·m at least its initial margin: not triggered",
+                premise,
+                claim,
+                exact=True,
+            )
+        )
+        smaller = initial_margin(policy.margin, policy.rounding, fewer, previous)
+        out.append(
+            valid(
+                f"the initial margin of fewer {label} lots is no more",
+                [_b(previous >= 1), _b(fewer * side >= 0), _b(fewer * side <= a.size_lots * side)],
+                _b(smaller <= im),
+                exact=True,
+            )
+        )
+    return out
+
+
+def solvent_close_lemmas(policy: Policy, valid: Valid, sides: tuple[tuple[str, int], ...] = SIDES) -> list[str]:
+    """A loser's solvent liquidation (``engine._close_solvent``: its position closed against the
+    opposing side, its penalty capped at its equity) on a free book of :data:`STEP_TRADERS` traders,
+    from the reachable book's premises and the payer's bound of :func:`resolve_lemmas`, the account at
+    or above 0: it ends flat at or above 0, a winner's lots only shrink with its cash kept, every
+    account on its side or flat is untouched."""
+    move = z3.Int(f"{FREE}move")
+    out = []
+    for label, side in sides:
+        book = free_book()
+        name = book.traders[0].name
+        after = _close_solvent(policy, Ctx(book), name).book
+        premise, _ = _bound(policy, book, side, move)
+        premise.append(_b(book.account(name).cash_quote >= 0))
+        z = after.account(name)
+        claims = [(f"{name} ends flat at or above 0", z3.And(_b(z.size_lots == 0), _b(z.cash_quote >= 0)))]
+        for a in book.traders[1:]:
+            z = after.account(a.name)
+            lots, now = a.size_lots * side, z.size_lots * side
+            kept = z3.And(_b(now <= 0), _b(now >= lots), _b(z.cash_quote == a.cash_quote))
+            claims.append((f"{a.name} opposite: its lots only shrink, its cash kept", z3.Implies(_b(lots < 0), kept)))
+            same = z3.And(_b(z.size_lots == a.size_lots), _b(z.cash_quote == a.cash_quote))
+            claims.append((f"{a.name} on {name}'s side or flat: untouched", z3.Implies(_b(lots >= 0), same)))
+        for said, claim in claims:
+            out.append(valid(f"the solvent close of a {label} loser: {said}", premise, claim, exact=True))
+    return out
+
+
+def write_off_lemma(policy: Policy, valid: Valid) -> list[str]:
+    """The turn's write-off (``bankruptcy.write_off``, spec v11.11 §7.3) of a flat trader at or above 0
+    changes nothing: on a free book of :data:`STEP_TRADERS` traders, every account's cash and lots
+    kept (the payer's bound leaves no flat trader below zero, so it never fires)."""
+    book = free_book()
+    name = book.traders[0].name
+    after = bankruptcy.write_off(policy, Ctx(book), name).book
+    x = book.account(name)
+    kept = z3.And(
+        *(
+            z3.And(_b(z.size_lots == a.size_lots), _b(z.cash_quote == a.cash_quote))
+            for a, z in zip(book.accounts, after.accounts, strict=True)
+        )
+    )
+    premise = [_b(x.size_lots == 0), _b(x.cash_quote >= 0)]
+    return [valid(f"the write-off of {name} flat at or above 0: every account kept", premise, kept, exact=True)]
+
+
 __all__ = [
     "FREE",
     "SIDES",
@@ -350,4 +451,7 @@ __all__ = [
     "lemmas",
     "resolve_lemmas",
     "resolve_parts",
+    "solvent_close_lemmas",
+    "winner_lemmas",
+    "write_off_lemma",
 ]

@@ -15,6 +15,7 @@ import functools
 import attrs
 import pytest
 
+import solvent.rules.liquidation as liquidation
 import solvent.rules.side_index as side_index
 import solvent.rules.socialized_loss as socialized_loss
 from solvent.rules.arith import Rounding, div, sum_
@@ -119,11 +120,13 @@ def test_a_share_of_one_lot_more_than_taken_breaks_the_share_lemma(monkeypatch: 
 @pytest.mark.parametrize("side", side_payer.SIDES, ids=[label for label, _ in side_payer.SIDES])
 def test_a_resolve_keeps_the_payers_bound(side) -> None:
     """The bankrupt account ends flat at or above 0, a winner's lots only shrink and its E − |s|·m does
-    not fall, every other account is untouched (1,331,182 units for both sides at this section's commit)."""
+    not fall, every other account is untouched (1,048,974 units for both sides at this section's commit)."""
     checker = _checker()
     side_payer.resolve_lemmas(GEN_B, functools.partial(checker.valid, exact=True), sides=(side,))
     assert [q.result for q in checker.queries] == ["unsat"] * 5
     assert sum(q.units for q in checker.queries) < 1_500_000
+    # a winner's lots shrink, never past 0: its lots taken are within its position
+    assert any("opposite: its lots only shrink" in q.name for q in checker.queries)
 
 
 def test_a_shrink_weighing_every_payer_alike_breaks_the_resolve_lemma(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -136,3 +139,57 @@ def test_a_shrink_weighing_every_payer_alike_breaks_the_resolve_lemma(monkeypatc
         side_payer.resolve_lemmas(GEN_B, functools.partial(checker.valid, exact=True), sides=side_payer.SIDES[:1])
     # bob, opposite with one lot, gives up the weight-1 share of a larger close: his lots change sign
     assert checker.queries[-1].result == "sat" and "bob opposite" in checker.queries[-1].name
+
+
+def test_a_winner_is_never_triggered() -> None:
+    checker = _checker()
+    side_payer.winner_lemmas(GEN_B, functools.partial(checker.valid, exact=True))
+    assert [q.result for q in checker.queries] == ["unsat"] * 4
+
+
+def _maintenance(policy, ppm: int):
+    tier = attrs.evolve(policy.margin.tiers[0], maintenance_ppm=ppm)
+    return attrs.evolve(policy, margin=attrs.evolve(policy.margin, tiers=(tier,)))
+
+
+def test_a_maintenance_rate_at_the_initial_one_triggers_a_winner() -> None:
+    """The policy's ``maintenance_ppm = 50000`` read 100000 (its initial rate): a long winner of one lot
+    at 9 with no cash (its initial margin ⌊0.9⌋ = 0) gains 1 on a move to 10, where its maintenance is
+    ⌊1.0⌋ = 1: at maintenance, triggered."""
+    checker = _checker()
+    with pytest.raises(_Failed, match="z3 found a model"):
+        side_payer.winner_lemmas(_maintenance(GEN_B, 100_000), functools.partial(checker.valid, exact=True))
+    assert "winner" in checker.queries[-1].name and checker.queries[-1].result == "sat"
+
+
+@pytest.mark.parametrize("side", side_payer.SIDES, ids=[label for label, _ in side_payer.SIDES])
+def test_a_losers_solvent_close_keeps_the_payers_bound(side) -> None:
+    checker = _checker()
+    side_payer.solvent_close_lemmas(GEN_B, functools.partial(checker.valid, exact=True), sides=(side,))
+    assert [q.result for q in checker.queries] == ["unsat"] * 5
+
+
+def test_a_penalty_past_the_surplus_breaks_the_solvent_close(monkeypatch: pytest.MonkeyPatch) -> None:
+    # venue_formulas.liquidation_fee_paid's min(max_fee, max(surplus, 0)) read max_fee: the penalty uncapped
+    monkeypatch.setattr(liquidation, "liquidation_fee_paid", lambda surplus, max_fee: max_fee)
+    checker = _checker()
+    with pytest.raises(_Failed, match="z3 found a model"):
+        side_payer.solvent_close_lemmas(GEN_B, functools.partial(checker.valid, exact=True), sides=side_payer.SIDES[:1])
+    assert "ends flat at or above 0" in checker.queries[-1].name
+
+
+def test_the_write_off_finds_nobody_at_or_above_zero() -> None:
+    checker = _checker()
+    side_payer.write_off_lemma(GEN_B, functools.partial(checker.valid, exact=True))
+    assert [q.result for q in checker.queries] == ["unsat"]
+
+
+def test_the_winners_boundary_on_the_concrete_engine() -> None:
+    """The model above, on the engine: a long of one lot settled from 9 to 10 on no cash holds 1."""
+    from solvent.rules.engine import _triggered
+
+    book = new_book(mark_quote=10, traders=("alice",))
+    i = book.index("alice")
+    book = book.replace_account(i, attrs.evolve(book.accounts[i], size_lots=1, cost_quote=10, cash_quote=1))
+    assert _triggered(GEN_B, Ctx(book), "alice") is False  # maintenance ⌊0.05·10⌋ = 0 < 1
+    assert _triggered(_maintenance(GEN_B, 100_000), Ctx(book), "alice") is True  # ⌊0.1·10⌋ = 1, at it
