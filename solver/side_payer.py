@@ -24,7 +24,7 @@ gives up, and a trader that gives up none pays nothing).
 
 4. **The resolve** (``bankruptcy.resolve(alone=True)``: the cascade's call, and the turn's own before
    its cascade), each side of the bankrupt position (:data:`SIDES`), from a reachable book
-   (``side_claims.balanced``, principals and the fund at or above 0), ``m ≥ 1``, every loser (the
+   (``side_claims.balanced``, the fund at or above 0), ``m ≥ 1``, every loser (the
    bankrupt account too) at ``E ≥ −|s|·m``, every winner at ``E ≥ |s|·m``, every flat trader at or
    above 0, and the claim of 1-3 on the charge the resolve makes (an instance of the proved formula,
    checked term for term): the bankrupt account ends flat at or above 0, a winner's lots only shrink
@@ -42,6 +42,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import attrs
 import z3
 
 import solvent.rules.bankruptcy as bankruptcy
@@ -257,8 +258,8 @@ def _same_book(a: Book, b: Book) -> bool:
 
 def _bound(policy: Policy, book: Book, side: int, move: Any) -> tuple[list[Any], Callable[[Any], Any]]:
     """The payer's bound on ``book`` with its first trader on the losing ``side`` (1 long, -1 short):
-    the reachable book (``side_claims.balanced``), every principal and the fund at or above 0, the
-    move ``m ≥ 1``, every loser at ``E ≥ −|s|·m``, every winner at ``E ≥ |s|·m``, every flat trader at
+    the reachable book (``side_claims.balanced``), the fund at or above 0 (Gen B's fund claim, proved
+    for every N and any K), the move ``m ≥ 1``, every loser at ``E ≥ −|s|·m``, every winner at ``E ≥ |s|·m``, every flat trader at
     or above 0; and ``lots`` (an account's lots, above 0 on the losing side)."""
 
     def lots(a: Any) -> Any:
@@ -268,7 +269,6 @@ def _bound(policy: Policy, book: Book, side: int, move: Any) -> tuple[list[Any],
     premise = [
         move >= 1,
         *map(_b, balanced(policy, book)),
-        *(_b(a.principal_quote >= 0) for a in book.accounts if a.is_trader or a.name == "liquidity"),
         _b(book.account("insurance_fund").cash_quote >= 0),
         _b(lots(x) > 0),
     ]
@@ -331,8 +331,7 @@ def _instance_of_lemma(policy: Policy, book: Book, fact: Any, deficit: Any, move
 def resolve_lemmas(policy: Policy, valid: Valid, sides: tuple[tuple[str, int], ...] = SIDES) -> list[str]:
     """A bankrupt account's resolve alone (its fund, its close against the opposing side, the per-lot
     charge, the haircut) on a free book of :data:`STEP_TRADERS` traders, from a reachable book (open
-    interest balanced, only the holders holding, every principal at or above 0, the fund at or above
-    0), the move ``m ≥ 1``, the bankrupt account on the losing side with ``E ≥ −|s|·m``, every other
+    interest balanced, only the holders holding, the fund at or above 0), the move ``m ≥ 1``, the bankrupt account on the losing side with ``E ≥ −|s|·m``, every other
     loser likewise, every winner ``E ≥ |s|·m``, every flat trader at or above 0; the charge's fact
     (:func:`charge_fact`, proved by :func:`lemmas`) given: the bankrupt account ends flat at or above
     0, a winner's lots only shrink and its ``E − |s|·m`` does not fall, every other account untouched.
@@ -440,6 +439,45 @@ def write_off_lemma(policy: Policy, valid: Valid) -> list[str]:
     return [valid(f"the write-off of {name} flat at or above 0: every account kept", premise, kept, exact=True)]
 
 
+def settle_lemmas(policy: Policy, bounds: Bounds, valid: Valid) -> list[str]:
+    """The settlement (``opening``, ``settle``, ``before_turns``: ``per_account._settled``) of one mark
+    move on a free book of two traders, each account's claims from the question's assumptions that
+    read only that account, the market and the event (so each is the same lemma for an account of a
+    book of any N; a claim that reads another account is never proved): with ``d`` the move (the new
+    mark less the previous), every trader's ``E − s·d`` is at least its initial margin at the previous
+    mark (a loser's ``E ≥ −|s|·m``, a winner's ``E − |s|·m ≥ IM``, a flat trader's ``E ≥ 0``: the
+    payer's bound at the first turn), and its position kept."""
+    from solvent.solver.assumptions import book_assumptions
+    from solvent.solver.per_account import _conjuncts, _own, _reads_only, _settled, _shared
+    from solvent.solver.story import slots
+
+    one = attrs.evolve(bounds, accounts=2, events=1, event_kinds=("mark",))
+    book, _ = symbolic_book(one)
+    out = []
+    for slot in slots(book, one):
+        for variant in slot.variants:
+            whole = [c for a in book_assumptions(policy, book, one) for c in _conjuncts(a.holds)]
+            whole += _conjuncts(slot.field_bounds)
+            settled = _settled(policy, book, variant.event).book
+            move = settled.market.mark_quote - settled.market.previous_mark_quote
+            for a in settled.traders:
+                own = (*_own(a.name), *_shared(book), "e1.")
+                premise = [c for c in whole if _reads_only(c, own)]
+                im = initial_margin(policy.margin, policy.rounding, a.size_lots, settled.market.previous_mark_quote)
+                claims = [
+                    (
+                        f"{a.name}'s E − s·d at least its initial margin at the previous mark",
+                        a.cash_quote - a.size_lots * move >= im,
+                    ),
+                    (f"{a.name}'s position kept", a.size_lots == book.account(a.name).size_lots),
+                ]
+                for said, claim in claims:
+                    if not _reads_only(_b(claim), own):
+                        raise ValueError(f"{said}: its settlement reads another account")
+                    out.append(valid(f"settlement ({variant.label}): {said}", premise, _b(claim), exact=True))
+    return out
+
+
 __all__ = [
     "FREE",
     "SIDES",
@@ -451,6 +489,7 @@ __all__ = [
     "lemmas",
     "resolve_lemmas",
     "resolve_parts",
+    "settle_lemmas",
     "solvent_close_lemmas",
     "winner_lemmas",
     "write_off_lemma",

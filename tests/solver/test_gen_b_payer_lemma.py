@@ -120,7 +120,7 @@ def test_a_share_of_one_lot_more_than_taken_breaks_the_share_lemma(monkeypatch: 
 @pytest.mark.parametrize("side", side_payer.SIDES, ids=[label for label, _ in side_payer.SIDES])
 def test_a_resolve_keeps_the_payers_bound(side) -> None:
     """The bankrupt account ends flat at or above 0, a winner's lots only shrink and its E − |s|·m does
-    not fall, every other account is untouched (1,048,974 units for both sides at this section's commit)."""
+    not fall, every other account is untouched (1,298,647 units for both sides at this section's commit)."""
     checker = _checker()
     side_payer.resolve_lemmas(GEN_B, functools.partial(checker.valid, exact=True), sides=(side,))
     assert [q.result for q in checker.queries] == ["unsat"] * 5
@@ -193,3 +193,22 @@ def test_the_winners_boundary_on_the_concrete_engine() -> None:
     book = book.replace_account(i, attrs.evolve(book.accounts[i], size_lots=1, cost_quote=10, cash_quote=1))
     assert _triggered(GEN_B, Ctx(book), "alice") is False  # maintenance ⌊0.05·10⌋ = 0 < 1
     assert _triggered(_maintenance(GEN_B, 100_000), Ctx(book), "alice") is True  # ⌊0.1·10⌋ = 1, at it
+
+
+def test_the_settlement_puts_every_trader_within_the_payers_bound() -> None:
+    checker = _checker()
+    side_payer.settle_lemmas(GEN_B, Bounds(accounts=2, events=1), functools.partial(checker.valid, exact=True))
+    assert [q.result for q in checker.queries] == ["unsat"] * 4
+    assert sum("initial margin at the previous mark" in q.name for q in checker.queries) == 2
+
+
+def test_a_start_below_its_initial_margin_breaks_the_settlement() -> None:
+    """The well-formed start read at maintenance (``start_margin``, the premise one token weaker): a
+    trader between its maintenance and initial margin has E − s·d below its initial margin."""
+    checker = _checker()
+    with pytest.raises(_Failed, match="z3 found a model"):
+        side_payer.settle_lemmas(
+            GEN_B,
+            Bounds(accounts=2, events=1, start_margin="maintenance"),
+            functools.partial(checker.valid, exact=True),
+        )
