@@ -124,13 +124,13 @@ def free_book(bounds: Bounds | None = None) -> Book:
     return book
 
 
-def lemmas(policy: Policy, valid: Valid, book: Book | None = None) -> list[str]:
+def lemmas(policy: Policy, valid: Valid, book: Book | None = None, bankrupt: str | None = None) -> list[str]:
     """The module's three lemmas on ``book`` (default :func:`free_book`), its first trader bankrupt:
     ``valid(name, premise, claim, exact=True)`` for each (it raises where one does not hold or is not
     decided). Returns their names."""
     book = free_book() if book is None else book
-    bankrupt = book.traders[0].name
-    payers = [a.name for a in book.traders[1:]]
+    bankrupt = book.traders[0].name if bankrupt is None else bankrupt
+    payers = [a.name for a in book.traders if a.name != bankrupt]
     q = abs_(book.account(bankrupt).size_lots)
     move, deficit = z3.Int(f"{FREE}move"), z3.Int(f"{FREE}deficit")
     taken = dict(side_index.lots_taken(book, bankrupt, q))
@@ -256,7 +256,7 @@ def _same_book(a: Book, b: Book) -> bool:
     )
 
 
-def _bound(policy: Policy, book: Book, side: int, move: Any) -> tuple[list[Any], Callable[[Any], Any]]:
+def _bound(policy: Policy, book: Book, side: int, move: Any, acted: str) -> tuple[list[Any], Callable[[Any], Any]]:
     """The payer's bound on ``book`` with its first trader on the losing ``side`` (1 long, -1 short):
     the reachable book (``side_claims.balanced``), the fund at or above 0 (Gen B's fund claim, proved
     for every N and any K), the move ``m ≥ 1``, every loser at ``E ≥ −|s|·m``, every winner at ``E ≥ |s|·m``, every flat trader at
@@ -265,7 +265,7 @@ def _bound(policy: Policy, book: Book, side: int, move: Any) -> tuple[list[Any],
     def lots(a: Any) -> Any:
         return a.size_lots * side
 
-    x = book.account(book.traders[0].name)
+    x = book.account(acted)
     premise = [
         move >= 1,
         *map(_b, balanced(policy, book)),
@@ -281,12 +281,14 @@ def _bound(policy: Policy, book: Book, side: int, move: Any) -> tuple[list[Any],
     return premise, lots
 
 
-def resolve_parts(policy: Policy, book: Book, side: int, move: Any) -> tuple[list[Any], list[tuple[str, Any]], Any]:
+def resolve_parts(
+    policy: Policy, book: Book, side: int, move: Any, bankrupt: str | None = None
+) -> tuple[list[Any], list[tuple[str, Any]], Any]:
     """The resolve's premise, claims and its charge's fact (:func:`charge_fact` on the call the
     resolve makes), for ``book``'s first trader bankrupt on ``side`` (1 long, -1 short), alone
     (``bankruptcy.resolve(alone=True)``: the cascade's call; the turn's is the same call, then the
     cascade)."""
-    bankrupt = book.traders[0].name
+    bankrupt = book.traders[0].name if bankrupt is None else bankrupt
     with charges_recorded() as calls:
         after = bankruptcy.resolve(policy, Ctx(book), bankrupt, alone=True).book
     if len(calls) != 1 or calls[0][1] != bankrupt or not _same_book(calls[0][0], book):
@@ -294,11 +296,11 @@ def resolve_parts(policy: Policy, book: Book, side: int, move: Any) -> tuple[lis
     at, _, deficit, entries = calls[0]
     fact = charge_fact(at, bankrupt, deficit, move, entries)
 
-    premise, lots = _bound(policy, book, side, move)
+    premise, lots = _bound(policy, book, side, move, bankrupt)
     premise += [_b(book.account(bankrupt).cash_quote < 0)]
     z = after.account(bankrupt)
     claims = [(f"{bankrupt} ends flat at or above 0", z3.And(_b(z.size_lots == 0), _b(z.cash_quote >= 0)))]
-    for a in book.traders[1:]:
+    for a in [a for a in book.traders if a.name != bankrupt]:
         z = after.account(a.name)
         kept = z3.And(
             _b(lots(z) <= 0),
@@ -316,11 +318,10 @@ def resolve_parts(policy: Policy, book: Book, side: int, move: Any) -> tuple[lis
     return premise, claims, fact
 
 
-def _instance_of_lemma(policy: Policy, book: Book, fact: Any, deficit: Any, move: Any) -> bool:
+def _instance_of_lemma(policy: Policy, book: Book, fact: Any, deficit: Any, move: Any, bankrupt: str) -> bool:
     """Whether ``fact`` (the resolve's charge's claim) is :func:`lemmas`' last formula on ``book``
     with its free ``D`` replaced by the resolve's own deficit term: an instance of a proved formula
     (term for term, no query)."""
-    bankrupt = book.traders[0].name
     ctx, _ = socialized_loss.charge_per_lot(Ctx(book), policy.rounding, bankrupt, deficit, book)
     proved = charge_fact(book, bankrupt, deficit, move, ctx.entries)
     premise = fact.arg(0)  # 0 ≤ D ≤ q·m: D is the resolve's term
@@ -328,7 +329,9 @@ def _instance_of_lemma(policy: Policy, book: Book, fact: Any, deficit: Any, move
     return bool(z3.substitute(proved, (deficit, term)).eq(fact))
 
 
-def resolve_lemmas(policy: Policy, valid: Valid, sides: tuple[tuple[str, int], ...] = SIDES) -> list[str]:
+def resolve_lemmas(
+    policy: Policy, valid: Valid, sides: tuple[tuple[str, int], ...] = SIDES, bankrupt: str | None = None
+) -> list[str]:
     """A bankrupt account's resolve alone (its fund, its close against the opposing side, the per-lot
     charge, the haircut) on a free book of :data:`STEP_TRADERS` traders, from a reachable book (open
     interest balanced, only the holders holding, the fund at or above 0), the move ``m ≥ 1``, the bankrupt account on the losing side with ``E ≥ −|s|·m``, every other
@@ -340,8 +343,9 @@ def resolve_lemmas(policy: Policy, valid: Valid, sides: tuple[tuple[str, int], .
     move, deficit = z3.Int(f"{FREE}move"), z3.Int(f"{FREE}deficit")
     for label, side in sides:
         book = free_book()
-        premise, claims, fact = resolve_parts(policy, book, side, move)
-        if not _instance_of_lemma(policy, book, fact, deficit, move):
+        name = book.traders[0].name if bankrupt is None else bankrupt
+        premise, claims, fact = resolve_parts(policy, book, side, move, name)
+        if not _instance_of_lemma(policy, book, fact, deficit, move, name):
             raise ValueError("the resolve's charge fact is not the per-lot lemma's formula on its deficit")
         for name, claim in claims:
             out.append(
@@ -393,7 +397,9 @@ def winner_lemmas(policy: Policy, valid: Valid) -> list[str]:
     return out
 
 
-def solvent_close_lemmas(policy: Policy, valid: Valid, sides: tuple[tuple[str, int], ...] = SIDES) -> list[str]:
+def solvent_close_lemmas(
+    policy: Policy, valid: Valid, sides: tuple[tuple[str, int], ...] = SIDES, acted: str | None = None
+) -> list[str]:
     """A loser's solvent liquidation (``engine._close_solvent``: its position closed against the
     opposing side, its penalty capped at its equity) on a free book of :data:`STEP_TRADERS` traders,
     from the reachable book's premises and the payer's bound of :func:`resolve_lemmas`, the account at
@@ -403,13 +409,13 @@ def solvent_close_lemmas(policy: Policy, valid: Valid, sides: tuple[tuple[str, i
     out = []
     for label, side in sides:
         book = free_book()
-        name = book.traders[0].name
+        name = book.traders[0].name if acted is None else acted
         after = _close_solvent(policy, Ctx(book), name).book
-        premise, _ = _bound(policy, book, side, move)
+        premise, _ = _bound(policy, book, side, move, name)
         premise.append(_b(book.account(name).cash_quote >= 0))
         z = after.account(name)
         claims = [(f"{name} ends flat at or above 0", z3.And(_b(z.size_lots == 0), _b(z.cash_quote >= 0)))]
-        for a in book.traders[1:]:
+        for a in [a for a in book.traders if a.name != name]:
             z = after.account(a.name)
             lots, now = a.size_lots * side, z.size_lots * side
             kept = z3.And(_b(now <= 0), _b(now >= lots), _b(z.cash_quote == a.cash_quote))

@@ -212,3 +212,17 @@ def test_a_start_below_its_initial_margin_breaks_the_settlement() -> None:
             Bounds(accounts=2, events=1, start_margin="maintenance"),
             functools.partial(checker.valid, exact=True),
         )
+
+
+@pytest.mark.deep
+@pytest.mark.parametrize("who", ["bob", "carol"])
+def test_every_piece_holds_for_each_trader_acted_on(who: str) -> None:
+    """The per-lot charge, the resolve and the solvent close with bob or carol the account acted on
+    (their payers in book order around them, so not alice's renamed): every lemma exact (session 24:
+    bob 209,311 + 1,281,833 + 628,232 units, carol 193,766 + 1,046,221 + 727,523)."""
+    checker = _Checker(Bounds(effort=10_000_000))
+    valid = functools.partial(checker.valid, exact=True)
+    side_payer.lemmas(GEN_B, valid, bankrupt=who)
+    side_payer.resolve_lemmas(GEN_B, valid, bankrupt=who)
+    side_payer.solvent_close_lemmas(GEN_B, valid, acted=who)
+    assert len(checker.queries) == 28 and all(q.result == "unsat" for q in checker.queries)
