@@ -24,7 +24,7 @@ gives up, and a trader that gives up none pays nothing).
 
 4. **The resolve** (``bankruptcy.resolve(alone=True)``: the cascade's call, and the turn's own before
    its cascade), each side of the bankrupt position (:data:`SIDES`), from a reachable book
-   (``side_claims.balanced``, the fund at or above 0), ``m ≥ 1``, every loser (the
+   (``side_claims.balanced``, the fund at or above 0), ``m ≥ 0``, every loser (the
    bankrupt account too) at ``E ≥ −|s|·m``, every winner at ``E ≥ |s|·m``, every flat trader at or
    above 0, and the claim of 1-3 on the charge the resolve makes (an instance of the proved formula,
    checked term for term): the bankrupt account ends flat at or above 0, a winner's lots only shrink
@@ -259,7 +259,7 @@ def _same_book(a: Book, b: Book) -> bool:
 def _bound(policy: Policy, book: Book, side: int, move: Any, acted: str) -> tuple[list[Any], Callable[[Any], Any]]:
     """The payer's bound on ``book`` with its first trader on the losing ``side`` (1 long, -1 short):
     the reachable book (``side_claims.balanced``), the fund at or above 0 (Gen B's fund claim, proved
-    for every N and any K), the move ``m ≥ 1``, every loser at ``E ≥ −|s|·m``, every winner at ``E ≥ |s|·m``, every flat trader at
+    for every N and any K), the move ``m ≥ 0``, every loser at ``E ≥ −|s|·m``, every winner at ``E ≥ |s|·m``, every flat trader at
     or above 0; and ``lots`` (an account's lots, above 0 on the losing side)."""
 
     def lots(a: Any) -> Any:
@@ -267,7 +267,7 @@ def _bound(policy: Policy, book: Book, side: int, move: Any, acted: str) -> tupl
 
     x = book.account(acted)
     premise = [
-        move >= 1,
+        move >= 0,
         *map(_b, balanced(policy, book)),
         _b(book.account("insurance_fund").cash_quote >= 0),
         _b(lots(x) > 0),
@@ -334,7 +334,7 @@ def resolve_lemmas(
 ) -> list[str]:
     """A bankrupt account's resolve alone (its fund, its close against the opposing side, the per-lot
     charge, the haircut) on a free book of :data:`STEP_TRADERS` traders, from a reachable book (open
-    interest balanced, only the holders holding, the fund at or above 0), the move ``m ≥ 1``, the bankrupt account on the losing side with ``E ≥ −|s|·m``, every other
+    interest balanced, only the holders holding, the fund at or above 0), the move ``m ≥ 0``, the bankrupt account on the losing side with ``E ≥ −|s|·m``, every other
     loser likewise, every winner ``E ≥ |s|·m``, every flat trader at or above 0; the charge's fact
     (:func:`charge_fact`, proved by :func:`lemmas`) given: the bankrupt account ends flat at or above
     0, a winner's lots only shrink and its ``E − |s|·m`` does not fall, every other account untouched.

@@ -120,7 +120,7 @@ def test_a_share_of_one_lot_more_than_taken_breaks_the_share_lemma(monkeypatch: 
 @pytest.mark.parametrize("side", side_payer.SIDES, ids=[label for label, _ in side_payer.SIDES])
 def test_a_resolve_keeps_the_payers_bound(side) -> None:
     """The bankrupt account ends flat at or above 0, a winner's lots only shrink and its E − |s|·m does
-    not fall, every other account is untouched (1,298,647 units for both sides at this section's commit)."""
+    not fall, every other account is untouched (1,322,669 units for both sides at this section's commit)."""
     checker = _checker()
     side_payer.resolve_lemmas(GEN_B, functools.partial(checker.valid, exact=True), sides=(side,))
     assert [q.result for q in checker.queries] == ["unsat"] * 5
