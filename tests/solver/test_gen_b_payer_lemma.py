@@ -219,7 +219,7 @@ def test_a_start_below_its_initial_margin_breaks_the_settlement() -> None:
 def test_every_piece_holds_for_each_trader_acted_on(who: str) -> None:
     """The per-lot charge, the resolve and the solvent close with bob or carol the account acted on
     (their payers in book order around them, so not alice's renamed): every lemma exact (session 24:
-    bob 209,311 + 1,281,833 + 628,232 units, carol 193,766 + 1,046,221 + 727,523)."""
+    bob 209,311 + 1,090,523 + 626,795 units, carol 193,766 + 1,460,603 + 857,660)."""
     checker = _Checker(Bounds(effort=10_000_000))
     valid = functools.partial(checker.valid, exact=True)
     side_payer.lemmas(GEN_B, valid, bankrupt=who)
