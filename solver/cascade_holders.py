@@ -113,27 +113,28 @@ def _question(
 def turn_question(
     policy: Policy, claim_id: str, paid: dict[Any, Any], transfers: bool = False
 ) -> tuple[list[Any], Any]:
-    """Lemma 1's (premise, claim): the first trader's turn with the cascade left out."""
-    return _question(
-        policy,
-        lambda book: liquidation_turn(cascade_invariant.without_cascade(policy), Ctx(book), book.traders[0].name),
-        claim_id,
-        paid,
-        transfers,
-    )
+    """Lemma 1's (premise, claim): the first trader's turn with the cascade left out (:func:`turn_run`)."""
+    return _question(policy, lambda book: turn_run(policy, book), claim_id, paid, transfers)
 
 
 def iteration_question(
     policy: Policy, claim_id: str, paid: dict[Any, Any], transfers: bool = False
 ) -> tuple[list[Any], Any]:
-    """Lemma 2's (premise, claim): one iteration of the loop on the engine's own test."""
+    """Lemma 2's (premise, claim): one iteration of the loop on the engine's own test (:func:`iteration_run`)."""
+    return _question(policy, lambda book: iteration_run(policy, book), claim_id, paid, transfers)
 
-    def iteration(book: Book) -> Ctx:
-        names = [a.name for a in book.traders]
-        ctx, _ = bankruptcy._first_below(policy, Ctx(book), bankruptcy.sunk(policy, Ctx(book), names), ())
-        return ctx
 
-    return _question(policy, iteration, claim_id, paid, transfers)
+def turn_run(policy: Policy, book: Book) -> Ctx:
+    """The engine's run lemma 1 speaks of: ``book``'s first trader's turn with the cascade left out."""
+    return liquidation_turn(cascade_invariant.without_cascade(policy), Ctx(book), book.traders[0].name)
+
+
+def iteration_run(policy: Policy, book: Book) -> Ctx:
+    """The engine's run lemma 2 speaks of: one iteration of the cascade's loop on the engine's own
+    test (the first trader of ``book`` sunk below zero resolved, or none and nothing changes)."""
+    names = [a.name for a in book.traders]
+    ctx, _ = bankruptcy._first_below(policy, Ctx(book), bankruptcy.sunk(policy, Ctx(book), names), ())
+    return ctx
 
 
 def turn_lemmas(
@@ -217,8 +218,10 @@ __all__ = [
     "TRANSFERS_TURN",
     "TURN",
     "applies",
+    "iteration_run",
     "iteration_question",
     "transfer_lemmas",
     "turn_lemmas",
     "turn_question",
+    "turn_run",
 ]

@@ -145,6 +145,10 @@ class Extension:
     #: where that book is too small to hold what the claim reads: two ADL fills of one bankrupt
     #: account need three traders, ``solver.adl_claims``)
     trivial_extends: bool = True
+    #: whether the claim cannot fail where the argument held (its reading is vacuous there: no ADL fill,
+    #: one market, no isolated position; ``solver.frame_claims``): a trivially true direct check on the
+    #: lemmas' book is then trivially true at every N, and the verdict says so
+    vacuous: bool = False
     #: the events the argument covers where it is an induction (``every_k``) whose lemmas were asked
     #: at clocks 0..K-1 only (the policy reads the book's clock, ``solver.clock``); None: any K
     events: int | None = None
@@ -181,7 +185,12 @@ def attempt(
     where ADL couples the traders, also try the payer's argument (``solver.payer_lemma``; without
     it the coupling's reason stands and no units are spent). Every lemma together within ``units``
     (default: the question's effort, ``bounds.effort``; ``solver.prove`` gives them half of it)."""
+    from solvent.solver import frame_claims  # (it imports claims_backed, which imports this module)
+
     argument = ARGUMENTS.get(invariant.id)
+    if frame_claims.fits(policy, invariant.id, bounds):
+        # what the claim reads, the step never writes on this route (Drift, Mango v4: solver.frame_claims)
+        argument = _frame(invariant.id)
     if argument is None and invariant.id == side_fund.CLAIM and side_fund.not_covered(policy, bounds) is None:
         argument = _side_fund  # percolator Gen B's fund, entry by entry (solver.side_fund)
     if argument is None:
@@ -228,7 +237,7 @@ def attempt(
 
 
 #: the checker's flags saying which argument held (``_extension`` reads them)
-ROUTES = ("flat", "payer", "margin", "induction", "haircut", "cascade", "junior")
+ROUTES = ("flat", "payer", "margin", "induction", "haircut", "cascade", "junior", "frame")
 
 
 def _routes(checker: Any) -> tuple[bool, ...]:
@@ -261,6 +270,15 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
         # every argument's extension: its method line, the lemmas that held and the checker's queries
         return Extension(method, tuple(lemmas), tuple(checker.queries), **how)
 
+    if checker.frame:  # solver.frame_claims: one move, the frame's or the system holders' assumption
+        from solvent.solver import frame_claims
+
+        return made(
+            f"{frame_claims.method(invariant.id)}",
+            every_k=False,
+            assumes=frame_claims.assumes(policy, bounds, invariant.id),
+            vacuous=frame_claims.trivial(invariant.id),
+        )
     if invariant.id in adl_claims.ADL_CLAIMS:
         return made(
             adl_claims.method(policy, invariant.id),
@@ -561,6 +579,8 @@ class _Checker:
         self.cascade = False
         #: set by Gen A's junior cover when it held (``solver.haircut_payer``)
         self.junior = False
+        #: set by the frame's argument when it held (``solver.frame_claims``)
+        self.frame = False
 
     @property
     def left(self) -> int:
@@ -1103,6 +1123,19 @@ def _deficit_once(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str
 def _side_fund(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str]:
     """percolator Gen B's ``insurance-fund-non-negative`` by its entries (``solver.side_fund``)."""
     return side_fund.argument(policy, bounds, checker.valid, checker.fail)
+
+
+def _frame(invariant_id: str) -> Callable[[Policy, Bounds, _Checker], list[str]]:
+    """What ``invariant_id`` reads, the step never writes (``solver.frame_claims``)."""
+
+    def frame(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str]:
+        from solvent.solver import frame_claims
+
+        lemmas = frame_claims.argument(policy, bounds, invariant_id, checker)
+        checker.frame = True
+        return lemmas
+
+    return frame
 
 
 def _waterfall_claim(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str]:
