@@ -28,10 +28,12 @@ from solvent.rules.book import Role
 from solvent.rules.ledger import SPOT, Reason
 from solvent.rules.presets import resolve_policy
 from solvent.solver import claims_backed, effort, frame_claims
+from solvent.solver import prove as prove_module
 from solvent.solver.bounds import Bounds, for_policy
-from solvent.solver.compositional import _Checker, _Failed
+from solvent.solver.compositional import Extension, _Checker, _Failed
 from solvent.solver.prove import prove
 from solvent.solver.story import symbolic_book
+from solvent.solver.verdicts import TRIVIALLY, ObligationResult, ProofResult, Verdict
 
 UNITS = 2_000_000
 SEVEN = (*frame_claims.READS, frame_claims.FUND)
@@ -185,6 +187,24 @@ def test_the_fund_left_out_of_the_holders_or_paying_the_whole_deficit_stops_the_
     monkeypatch.setattr(bankruptcy_module, "pay_from", _pays_all)
     with pytest.raises(_Failed, match="found a model"):
         _argument("mango-v4", frame_claims.FUND)
+
+
+@pytest.mark.parametrize("vacuous", [True, False])
+def test_a_vacuous_claim_stays_trivially_true_for_every_n(vacuous: bool) -> None:
+    """``prove._extended`` on the transfers' route (the claim not asked at N, the lemmas' book proved it
+    trivially): the all-N verdict says "trivially" where the argument says the claim cannot fail there
+    (``Extension.vacuous``), and is a plain proof where it does not (session 23's cells, unchanged)."""
+    scope = prove_module.scope_of(_bounds("drift"))
+    claim = catalog.get("adl-price-fair")
+    unasked = ObligationResult(claim.id, Verdict.UNKNOWN, prove_module.EVERY_N_TRANSFERS_FIRST, scope)
+    outcome = ProofResult("drift", claim.id, Verdict.UNKNOWN, scope, 0.0, "at N", obligations=(unasked,))
+    small_scope = attrs.evolve(scope, accounts=2)
+    trivially = ObligationResult(claim.id, Verdict.PROVED, TRIVIALLY, small_scope)
+    small = ProofResult("drift", claim.id, Verdict.PROVED, small_scope, 0.0, "N = 2", obligations=(trivially,))
+    extension = Extension("the frame", ("a lemma",), (), every_k=False, vacuous=vacuous)
+    result = prove_module._extended(outcome, claim, extension, small)
+    assert result.proved and result.proved_scope.accounts is None
+    assert result.trivial is vacuous
 
 
 @pytest.mark.deep
