@@ -28,9 +28,10 @@ holders' assumption, said in the scope: :data:`ASSUMES`).
 **The claim's reading** (:func:`reading`): the catalog's own predicate (one semantics) read on the
 book of the question's N traders with the step's outputs withheld but for what the frame keeps: no ADL
 fill, every spot balance the one before (:class:`_FrameView`; any other read of the step stops the
-argument). Outcomes of other kinds are offered as one record per account under a free guard, of which
-the predicate may read only the guard and the account (``spot-isolated`` reads which traders were
-liquidated, for the collateral they may sell: with no collateral asset it checks nothing with it). The
+argument). Which accounts the step liquidated (or exchanged a loan of) is offered as one record per account under
+a free guard, of which the predicate may read only the guard and the account (``spot-isolated`` reads
+it for the collateral a liquidation may sell: with no collateral asset it checks nothing with it); any
+other outcome kind is withheld. The
 predicate must come out true for every value: then the claim cannot fail on such a step, and the verdict
 says so, "trivially" (as the bounded question at N ≤ 4 said after its build: its goal simplified to
 false). For the three claims that read the book's shape alone (one market, no isolated position) no
@@ -63,7 +64,7 @@ from solvent.properties.catalog import StepView
 from solvent.rules.engine import after_sweep, closing, liquidation_turn
 from solvent.rules.ledger import SPOT, Ctx, Guarded, Reason
 from solvent.rules.liquidation import pools_holding
-from solvent.rules.outcomes import AdlFill
+from solvent.rules.outcomes import AdlFill, Liquidated, LoanExchanged
 from solvent.rules.policy import Policy
 from solvent.solver import cascade_holders, claims_backed
 from solvent.solver.bounds import Bounds
@@ -290,6 +291,11 @@ class _KeptBook:
         self._fail(f"the claim reads the book after the step ({name}), which the frame does not keep")
 
 
+#: the outcome kinds the frame offers as free records (:meth:`_FrameView.outcomes_of`): which accounts a
+#: step liquidated or exchanged a loan of, read by spot-isolated for the collateral they may sell
+FREE_KINDS = (Liquidated, LoanExchanged)
+
+
 @attrs.frozen
 class _Free:
     """A record of a kind the frame does not speak of: only its account may be read."""
@@ -306,7 +312,7 @@ class _FrameView:
     went_bankrupt = StepView.went_bankrupt
 
     def __init__(self, policy: Policy, before: Any, event: Any, reads: str, fail: Callable[[str], None]) -> None:
-        self.policy, self.before, self.event, self._reads = policy, before, event, reads
+        self.policy, self.before, self.event, self._reads, self._fail = policy, before, event, reads, fail
         self.after = _KeptBook(before, reads == SPOT_BALANCES, fail)
         self.transfers = _Withheld("the step's transfers", fail)
         self.outcomes = _Withheld("the step's outcomes", fail)
@@ -314,7 +320,10 @@ class _FrameView:
     def outcomes_of(self, kind: type) -> Iterator[Guarded]:
         if kind is AdlFill and self._reads == FILLS:
             return iter(())  # the frame: no part records one
-        # any records of another kind: one per account under a free guard, only its account readable
+        if kind not in FREE_KINDS:
+            self._fail(f"the claim reads the step's {kind.__name__} outcomes, which the frame does not keep")
+        # which traders were liquidated (or had a loan exchanged): one record per account under a free
+        # guard, only its account readable (spot-isolated's collateral check, which has no asset here)
         return iter(
             tuple(Guarded(z3.Bool(f"frame.{kind.__name__}.{a.name}"), _Free(a.name)) for a in self.before.accounts)
         )

@@ -136,7 +136,8 @@ def test_a_charge_to_the_spot_balance_stops_the_frame(monkeypatch) -> None:
 
 def test_a_predicate_reading_one_quantum_more_is_not_true_on_the_frame(monkeypatch) -> None:
     """spot-isolated's expected balance one quantum up (``expected + 1``): not true on the frame; a
-    predicate reading the cash after the step (which the frame does not keep) stops the reading."""
+    predicate reading the cash after the step, or who went bankrupt (which the frame does not keep),
+    stops the reading."""
     policy, bounds = resolve_policy("mango-v4"), _bounds("mango-v4")
     real = catalog.get("spot-isolated")
 
@@ -148,7 +149,14 @@ def test_a_predicate_reading_one_quantum_more_is_not_true_on_the_frame(monkeypat
     def cash(view):
         return all_(a.cash_quote >= 0 for a in view.after.accounts)
 
-    for holds, match in ((plus_one, "not true for every value"), (cash, "which the frame does not keep")):
+    def bankrupt(view):
+        return view.went_bankrupt("alice")
+
+    for holds, match in (
+        (plus_one, "not true for every value"),
+        (cash, "which the frame does not keep"),
+        (bankrupt, "Bankrupt outcomes, which the frame does not keep"),
+    ):
         monkeypatch.setattr(catalog, "get", lambda _id, h=holds: attrs.evolve(real, predicate=h))
         with pytest.raises(_Failed, match=match):
             frame_claims.reading(policy, bounds, "spot-isolated", frame_claims.SPOT_BALANCES, _raise)
