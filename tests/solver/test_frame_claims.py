@@ -9,8 +9,10 @@ The fund: a system holder, at or above zero for every N by the holders' argument
 
 Mutants: the socialized loss's charge booked under the ADL reason, or charged to the payer's spot
 balance (one token each), stops the frame; a claim that reads one quantum more than the frame keeps
-(spot-isolated's expected balance + 1) is not true on the frame; a pool paying the whole deficit, or
-the fund left out of the holders' predicate, stops the fund's argument. Off the route nothing is asked.
+(spot-isolated's expected balance + 1) is not true on the frame, and one that reads what the frame does
+not keep (the cash after the step, who went bankrupt) stops the reading; a pool paying the whole deficit,
+or the fund left out of the holders' predicate, stops the fund's argument; ``prove._extended`` without
+the vacuous claim's "trivially" makes the all-N verdict a plain proof. Off the route nothing is asked.
 """
 
 from __future__ import annotations
