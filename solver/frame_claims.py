@@ -44,8 +44,9 @@ at most what they hold above their floors, ``insurance_fund.pay_from``); the cat
 follows from the holders' on every book of N traders (z3, exact, the after-book free). Not trivial.
 
 Only where :func:`fits`: the claim is one of these, the question on the transfers' all-N route
-(``claims_backed.transfers_route``: one mark move, N > 2, no collateral asset or isolated position,
-the socialized loss's cascade), one market, no ADL layer and no pool holding positions; and for
+(``claims_backed.transfers_route``: one mark move, N > 2, no collateral asset or isolated position)
+by the socialized loss's cascade (``claims_backed._by_cascade``: not Gen B's route, whose turns the
+cascade invariant's decomposition does not describe), one market, no ADL layer and no pool holding positions; and for
 ``spot-isolated`` no spot collateral (Drift's trigger and bankruptcy count spot deposits: its engine
 writes them, and the bounded question refutes the claim, which Drift accepts). Elsewhere nothing is
 asked and every other preset's question is as before, to the unit.
@@ -109,6 +110,8 @@ def fits(policy: Policy, invariant_id: str, bounds: Bounds) -> bool:
     if invariant_id not in READS and invariant_id != FUND:
         return False
     if not claims_backed.transfers_route(policy, bounds) or bounds.markets != 1:
+        return False
+    if not claims_backed._by_cascade(policy, bounds):  # Gen B's route: its turns are not the cascade invariant's
         return False
     if policy.adl is not None or pools_holding(policy.liquidation):
         return False

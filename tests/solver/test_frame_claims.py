@@ -55,7 +55,8 @@ def _argument(preset: str, claim: str, accounts: int = 4) -> tuple[list[str], _C
 def test_the_route_is_drift_and_mango_at_one_move_only() -> None:
     """Drift and Mango v4 at N = 4 and 8, one move: every claim but Drift's spot-isolated (spot collateral:
     its engine writes spot balances); not at N = 2 or K = 3, not on binance, bybit or bitmex (an ADL layer),
-    not another claim. No units: a static test."""
+    nor on percolator-gen-b (the transfers' route since session 24, not the cascade's), not another claim.
+    No units: a static test."""
     for preset in ("drift", "mango-v4"):
         policy = resolve_policy(preset)
         for n in (4, 8):
@@ -64,7 +65,7 @@ def test_the_route_is_drift_and_mango_at_one_move_only() -> None:
         assert not any(frame_claims.fits(policy, c, _bounds(preset, 2)) for c in SEVEN)
         assert not any(frame_claims.fits(policy, c, _bounds(preset, 3, events=3)) for c in SEVEN)
         assert not frame_claims.fits(policy, "conservation", _bounds(preset))
-    for preset in ("binance", "bybit", "bitmex"):
+    for preset in ("binance", "bybit", "bitmex", "percolator-gen-b"):  # Gen B: the transfers' route, not the cascade's
         assert not any(frame_claims.fits(resolve_policy(preset), c, _bounds(preset)) for c in SEVEN)
 
 
