@@ -6,7 +6,11 @@ events that only vest), and after each move three questions (docs/solver-notes.m
 - ``claim``: a trader below zero (no-negative-equity broken; the story is the engine's own run);
 - ``residual``: percolator's residual Σ (E − principal) over the traders and the order book below
   zero (spec v7 §3.1's Residual = V − C_tot − I ≥ 0, read on the engine's accounts);
-- ``mark``: no common mark at which every trader and the order book is worth at least zero.
+- ``mark``: no common mark at which every trader and the order book is worth at least zero;
+- ``cover``: some next mark X (an integer ≥ 1) at which the junior cover fails: after the next
+  event's vest and settlement to X, Σ (E − principal′) over the traders (principal′ re-based to
+  min(principal, max(E, 0)), which is max(E − principal, 0) − max(−E, 0)) plus the book's junior
+  profit below zero, i.e. the traders' deficits more than every payer's junior profit.
 
 Evidence only, never a verdict: a premise found broken here is broken (the story is printed), a
 claim not found broken is not proved. Seeded: the same seed gives the same books and moves.
@@ -70,6 +74,36 @@ def common_mark(book: Book) -> bool:
     return low is None or high is None or low <= high
 
 
+def cover(book: Book, x: int) -> int:
+    """The junior cover less the traders' deficits if the next event vests and settles to ``x``."""
+    total, mark = 0, book.market.mark_quote
+    for a in holders(book):
+        e = equity(GEN_A.margin, a)
+        p = min(a.principal_quote + a.reserve_slope_quote, max(e, a.principal_quote))  # the vest
+        moved = e + a.size_lots * (x - mark)
+        if a.is_trader:
+            total += moved - min(p, max(moved, 0))
+        else:
+            total += max(moved - p, 0)
+    return total
+
+
+def cover_at_every_mark(book: Book) -> bool:
+    """Whether :func:`cover` is at least zero at every integer mark ≥ 1: it is piecewise linear in
+    the mark with a slope at least zero past every break (Σ S = 0), so the breaks (each account's
+    E′ = 0 and E′ = principal, either side) and the mark 1 decide it."""
+    mark, points = book.market.mark_quote, {1}
+    for a in holders(book):
+        if a.size_lots == 0:
+            continue
+        e = equity(GEN_A.margin, a)
+        p = min(a.principal_quote + a.reserve_slope_quote, max(e, a.principal_quote))
+        for level in (0, p):
+            at = mark + Fraction(level - e, a.size_lots)
+            points.update(v for v in (int(at) - 1, int(at), int(at) + 1, int(at) + 2) if v >= 1)
+    return all(cover(book, x) >= 0 for x in points)
+
+
 def account(size: int, cash: int, principal: int, mark: int) -> dict:
     junior = cash - principal
     slope = max(1, junior // 100) if junior > 0 else 0  # a slope exactly where there is junior profit
@@ -103,7 +137,7 @@ def random_book(rng: random.Random) -> tuple[Book, tuple[str, ...]]:
 
 def search(seed: int, books: int, moves: int) -> dict[str, int]:
     rng = random.Random(seed)
-    found = {"books": 0, "claim": 0, "residual": 0, "mark": 0}
+    found = {"books": 0, "claim": 0, "residual": 0, "mark": 0, "cover": 0}
     for _ in range(books):
         book, names = random_book(rng)
         if reasons(GEN_A, book):
@@ -118,10 +152,17 @@ def search(seed: int, books: int, moves: int) -> dict[str, int]:
                 found["claim"] += 1
                 print("claim", seed, marks, flush=True)
                 break
-            for name, holds in (("residual", residual(book) >= 0), ("mark", common_mark(book))):
+            kept = (
+                ("residual", residual(book) >= 0),
+                ("mark", common_mark(book)),
+                ("cover", cover_at_every_mark(book)),
+            )
+            for name, holds in kept:
                 if not holds and name not in seen:
                     seen.add(name)
                     found[name] += 1
+                    if name == "cover":
+                        print("cover", seed, marks, flush=True)
     return found
 
 

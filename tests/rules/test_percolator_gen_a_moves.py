@@ -16,13 +16,18 @@ are not kept by Gen A's engine, each shown here on its own run:
   the order book flat and below zero, when a bankrupt loser's haircut takes the winners' gains and
   the winners, below maintenance at the new mark, are liquidated into it.
 
-Neither run leaves a trader below zero: the claims hold on both; what fails is the premise.
+Neither run leaves a trader below zero. Both together do, over five moves (``TestATraderBelowZero``):
+the order book's hole outlives the winners whose gains it backed, the warm-up has converted those
+gains into capital at face, and the last trader facing the book loses into the hole with nobody's
+junior profit left to cover it; no-negative-equity, loss-bounded-by-collateral and claims-backed
+fail. Vesting at the window's end (nothing vests within the five events) keeps every claim.
 """
 
 from __future__ import annotations
 
 import attrs
 
+from solvent.properties.catalog import StepView, get
 from solvent.rules.book import Book, new_book
 from solvent.rules.engine import step
 from solvent.rules.events import MarkPrice
@@ -138,3 +143,94 @@ class TestNoCommonMarkAfterOneMove:
         assert reasons(GEN_A, book) == []
         after = moves(book, 100_000)[-1]
         assert equity(GEN_A.margin, after.account("liquidity")) == 0
+
+
+# --- a trader below zero after five moves -------------------------------------------------------
+
+
+def _at_10k(size: int, cash: int, principal: int, slope: int = 0) -> dict:
+    return {
+        "cash_quote": cash,
+        "principal_quote": principal,
+        "size_lots": size,
+        "cost_quote": size * 10_000,
+        "reserve_slope_quote": slope,
+    }
+
+
+#: benchmarks/search_gen_a_moves.py --seed 2 found it (its 334th book): four traders at or above their
+#: initial margin at the mark 10,000, the order book short 241 lots on no cash
+FIVE_MOVES = (1_000_003, 1_050_003, 525_000, 262_500, 131_249)
+
+
+def five_move_book() -> Book:
+    return _evolve(
+        new_book(mark_quote=10_000, traders=("t0", "t1", "t2", "t3")),
+        t0=_at_10k(161, 553_026, 0, 5_530),
+        t1=_at_10k(135, 983_369, 983_369),
+        t2=_at_10k(24, 38_046, 26_615, 114),
+        t3=_at_10k(-79, 168_052, 23_240, 1_448),
+        liquidity=_at_10k(-241, 0, 0),
+    )
+
+
+PAYER_CLAIMS = ("no-negative-equity", "loss-bounded-by-collateral", "claims-backed", "principal-protected")
+
+
+def _claims(policy, book: Book, marks) -> list[dict[str, bool]]:
+    """The four claims' verdicts on each move's step, read on the concrete engine."""
+    out = []
+    for mark in marks:
+        st = step(policy, book, MarkPrice(mark))
+        view = StepView.of(policy, st)
+        out.append({c: bool(get(c).holds(view)) for c in PAYER_CLAIMS})
+        book = st.after
+    return out
+
+
+class TestATraderBelowZeroAfterFiveMoves:
+    def test_the_book_is_well_formed(self) -> None:
+        assert reasons(GEN_A, five_move_book()) == []
+
+    def test_the_fifth_move_leaves_t1_below_zero_by_the_hole_it_does_not_cover(self) -> None:
+        books = moves(five_move_book(), *FIVE_MOVES)
+        fourth, fifth = books[4], books[5]
+        # after four moves: the order book short 135 against t1 alone, 2,589,763 below zero; t0 and t2
+        # flat, their equity all capital (the warm-up converted their junior profit at face, then their
+        # losses re-based it), so nobody but the book holds junior profit
+        order_book = fourth.account("liquidity")
+        assert order_book.size_lots == -135 and equity(GEN_A.margin, order_book) == -2_589_763
+        t1 = fourth.account("t1")
+        assert t1.size_lots == 135 and equity(GEN_A.margin, t1) == 2_204_795 == t1.principal_quote
+        for name in ("t0", "t2"):
+            flat = fourth.account(name)
+            assert flat.size_lots == 0 and equity(GEN_A.margin, flat) == flat.principal_quote > 0
+        # the fifth move: t1's loss refills the book's hole first, its deficit beyond the book's junior
+        # profit stays with it: 2,204,795 − 2,589,763
+        assert equity(GEN_A.margin, fifth.account("t1")) == 2_204_795 - 2_589_763 == -384_968
+        # the four moves before keep every claim
+        assert all(all(c.values()) for c in _claims(GEN_A, five_move_book(), FIVE_MOVES[:4]))
+        last = _claims(GEN_A, fourth, FIVE_MOVES[4:])[0]
+        assert last == {
+            "no-negative-equity": False,
+            "loss-bounded-by-collateral": False,
+            "claims-backed": False,
+            "principal-protected": True,  # t1 lost to the market, no haircut took its principal
+        }
+
+    def test_mutant_vesting_at_the_window_end_keeps_every_claim(self) -> None:
+        # the same book and moves with the profit vesting at the 100-event window's end: nothing vests
+        # within the five events, t0's and t2's equity stays junior profit and pays t1's deficit
+        layers = tuple(
+            attrs.evolve(x, release=Release.WINDOW_END) if isinstance(x, HaircutRatio) else x for x in GEN_A.deficit
+        )
+        window = attrs.evolve(GEN_A, deficit=layers)
+        book = _evolve(
+            five_move_book(),
+            t0={"reserve_slope_quote": 0},
+            t2={"reserve_slope_quote": 0},
+            t3={"reserve_slope_quote": 0},
+        )
+        assert reasons(window, book) == []
+        assert all(all(c.values()) for c in _claims(window, book, FIVE_MOVES))
+        assert equity(window.margin, moves(book, *FIVE_MOVES, policy=window)[-1].account("t1")) == 0
