@@ -16,11 +16,12 @@ are not kept by Gen A's engine, each shown here on its own run:
   the order book flat and below zero, when a bankrupt loser's haircut takes the winners' gains and
   the winners, below maintenance at the new mark, are liquidated into it.
 
-Neither run leaves a trader below zero. Both together do, over five moves (``TestATraderBelowZero``):
-the order book's hole outlives the winners whose gains it backed, the warm-up has converted those
-gains into capital at face, and the last trader facing the book loses into the hole with nobody's
-junior profit left to cover it; no-negative-equity, loss-bounded-by-collateral and claims-backed
-fail. Vesting at the window's end (nothing vests within the five events) keeps every claim.
+Neither run leaves a trader below zero. Both together do, over three moves and three traders
+(``TestATraderBelowZeroAfterThreeMoves``, within the catalog's K = 3, N = 3 cells): the order
+book's hole outlives the winner whose gain it backed, the warm-up converts that gain into capital
+at face, and the last trader facing the book loses into the hole with too little junior profit left
+to cover it; no-negative-equity, loss-bounded-by-collateral and claims-backed fail. Vesting at the
+window's end (nothing vests within the three events) keeps every claim.
 """
 
 from __future__ import annotations
@@ -145,92 +146,92 @@ class TestNoCommonMarkAfterOneMove:
         assert equity(GEN_A.margin, after.account("liquidity")) == 0
 
 
-# --- a trader below zero after five moves -------------------------------------------------------
+# --- a trader below zero after three moves ------------------------------------------------------
 
 
-def _at_10k(size: int, cash: int, principal: int, slope: int = 0) -> dict:
+def _at_100(size: int, cash: int, principal: int, slope: int = 0) -> dict:
     return {
         "cash_quote": cash,
         "principal_quote": principal,
         "size_lots": size,
-        "cost_quote": size * 10_000,
+        "cost_quote": size * 100,
         "reserve_slope_quote": slope,
     }
-
-
-#: benchmarks/search_gen_a_moves.py --seed 2 found it (its 334th book): four traders at or above their
-#: initial margin at the mark 10,000, the order book short 241 lots on no cash
-FIVE_MOVES = (1_000_003, 1_050_003, 525_000, 262_500, 131_249)
-
-
-def five_move_book() -> Book:
-    return _evolve(
-        new_book(mark_quote=10_000, traders=("t0", "t1", "t2", "t3")),
-        t0=_at_10k(161, 553_026, 0, 5_530),
-        t1=_at_10k(135, 983_369, 983_369),
-        t2=_at_10k(24, 38_046, 26_615, 114),
-        t3=_at_10k(-79, 168_052, 23_240, 1_448),
-        liquidity=_at_10k(-241, 0, 0),
-    )
 
 
 PAYER_CLAIMS = ("no-negative-equity", "loss-bounded-by-collateral", "claims-backed", "principal-protected")
 
 
-def _claims(policy, book: Book, marks) -> list[dict[str, bool]]:
-    """The four claims' verdicts on each move's step, read on the concrete engine."""
-    out = []
-    for mark in marks:
-        st = step(policy, book, MarkPrice(mark))
-        view = StepView.of(policy, st)
-        out.append({c: bool(get(c).holds(view)) for c in PAYER_CLAIMS})
-        book = st.after
-    return out
+def three_move_book() -> Book:
+    """benchmarks/search_gen_a_moves.py --seed 4 --moves 3 found it on six traders, merged here into
+    three by their kinds: at the mark 100, t0 long 279 (2,800 of cash, 1,746 of it capital), t3 long
+    47 (1,032, all capital), t4 short 154 (5,259, 792 capital), each at or above its initial margin;
+    the order book short the other 172 lots on 7,452 of cash."""
+    return _evolve(
+        new_book(mark_quote=100, traders=("t0", "t3", "t4")),
+        t0=_at_100(279, 2_800, 1_746, 10),
+        t3=_at_100(47, 1_032, 1_032),
+        t4=_at_100(-154, 5_259, 792, 44),
+        liquidity=_at_100(-172, 7_452, 7_452),
+    )
 
 
-class TestATraderBelowZeroAfterFiveMoves:
+def _claims(policy, book: Book, mark: int) -> dict[str, bool]:
+    """The four claims' verdicts on the step of ``book`` to ``mark``, read on the concrete engine."""
+    view = StepView.of(policy, step(policy, book, MarkPrice(mark)))
+    return {c: bool(get(c).holds(view)) for c in PAYER_CLAIMS}
+
+
+def _window_end():
+    layers = tuple(
+        attrs.evolve(x, release=Release.WINDOW_END) if isinstance(x, HaircutRatio) else x for x in GEN_A.deficit
+    )
+    return attrs.evolve(GEN_A, deficit=layers)
+
+
+class TestATraderBelowZeroAfterThreeMoves:
     def test_the_book_is_well_formed(self) -> None:
-        assert reasons(GEN_A, five_move_book()) == []
+        assert reasons(GEN_A, three_move_book()) == []
 
-    def test_the_fifth_move_leaves_t1_below_zero_by_the_hole_it_does_not_cover(self) -> None:
-        books = moves(five_move_book(), *FIVE_MOVES)
-        fourth, fifth = books[4], books[5]
-        # after four moves: the order book short 135 against t1 alone, 2,589,763 below zero; t0 and t2
-        # flat, their equity all capital (the warm-up converted their junior profit at face, then their
-        # losses re-based it), so nobody but the book holds junior profit
-        order_book = fourth.account("liquidity")
-        assert order_book.size_lots == -135 and equity(GEN_A.margin, order_book) == -2_589_763
-        t1 = fourth.account("t1")
-        assert t1.size_lots == 135 and equity(GEN_A.margin, t1) == 2_204_795 == t1.principal_quote
-        for name in ("t0", "t2"):
-            flat = fourth.account(name)
-            assert flat.size_lots == 0 and equity(GEN_A.margin, flat) == flat.principal_quote > 0
-        # the fifth move: t1's loss refills the book's hole first, its deficit beyond the book's junior
-        # profit stays with it: 2,204,795 − 2,589,763
-        assert equity(GEN_A.margin, fifth.account("t1")) == 2_204_795 - 2_589_763 == -384_968
-        # the four moves before keep every claim
-        assert all(all(c.values()) for c in _claims(GEN_A, five_move_book(), FIVE_MOVES[:4]))
-        last = _claims(GEN_A, fourth, FIVE_MOVES[4:])[0]
-        assert last == {
+    def test_the_two_moves_before(self) -> None:
+        start, first, second = moves(three_move_book(), 10_003, 4_999)
+        assert all(_claims(GEN_A, start, 10_003).values()) and all(_claims(GEN_A, first, 4_999).values())
+        # the 100x gap: t4 bankrupt, its deficit haircut from the longs' gains; the order book's short
+        # of 172 loses 1,703,316 on 7,452 and takes t4's lots: 1,695,864 below zero, short 326
+        assert first.account("t4").size_lots == 0
+        order_book = first.account("liquidity")
+        assert order_book.size_lots == -326 and equity(GEN_A.margin, order_book) == -1_695_864
+        assert first.account("t0").reserve_slope_quote == 14_632  # ⌊1,463,219 / 100⌋ of junior profit
+        # the fall: t0, its slope vested, is liquidated into the book; the book is short 47 against t3
+        # alone, 64,560 below zero; t0 flat with 61,885, 9,414 of it capital
+        t0, t3, order_book = second.account("t0"), second.account("t3"), second.account("liquidity")
+        assert t0.size_lots == 0 and equity(GEN_A.margin, t0) == 61_885 and t0.principal_quote == 9_414
+        assert t3.size_lots == 47 and equity(GEN_A.margin, t3) == 12_244
+        assert order_book.size_lots == -47 and equity(GEN_A.margin, order_book) == -64_560
+
+    def test_the_third_move_leaves_t3_below_zero_one_tick_and_not_the_next(self) -> None:
+        second = moves(three_move_book(), 10_003, 4_999)[-1]
+        # at 3,933 t3 loses 47 × 1,066 = 50,102 on 12,244: a deficit of 37,858; the book's gain only
+        # refills its hole, and t0's junior profit is 61,885 less its capital after this event's vest
+        # (9,414 + 14,632), 37,839: t3 ends at −19
+        third = step(GEN_A, second, MarkPrice(3_933)).after
+        assert equity(GEN_A.margin, third.account("t3")) == 37_839 - 37_858 == -19
+        assert _claims(GEN_A, second, 3_933) == {
             "no-negative-equity": False,
             "loss-bounded-by-collateral": False,
             "claims-backed": False,
-            "principal-protected": True,  # t1 lost to the market, no haircut took its principal
+            "principal-protected": True,  # t3 lost to the market; no haircut took a principal
         }
+        # a tick higher the deficit is 37,811, within t0's 37,839
+        assert equity(GEN_A.margin, step(GEN_A, second, MarkPrice(3_934)).after.account("t3")) == 0
+        assert all(_claims(GEN_A, second, 3_934).values())
 
     def test_mutant_vesting_at_the_window_end_keeps_every_claim(self) -> None:
-        # the same book and moves with the profit vesting at the 100-event window's end: nothing vests
-        # within the five events, t0's and t2's equity stays junior profit and pays t1's deficit
-        layers = tuple(
-            attrs.evolve(x, release=Release.WINDOW_END) if isinstance(x, HaircutRatio) else x for x in GEN_A.deficit
-        )
-        window = attrs.evolve(GEN_A, deficit=layers)
-        book = _evolve(
-            five_move_book(),
-            t0={"reserve_slope_quote": 0},
-            t2={"reserve_slope_quote": 0},
-            t3={"reserve_slope_quote": 0},
-        )
+        # the same book and marks with the profit vesting at the 100-event window's end: nothing vests
+        # in the three events, and t0's junior profit pays t3's deficit whole
+        window = _window_end()
+        book = _evolve(three_move_book(), t0={"reserve_slope_quote": 0}, t4={"reserve_slope_quote": 0})
         assert reasons(window, book) == []
-        assert all(all(c.values()) for c in _claims(window, book, FIVE_MOVES))
-        assert equity(window.margin, moves(book, *FIVE_MOVES, policy=window)[-1].account("t1")) == 0
+        second = moves(book, 10_003, 4_999, policy=window)[-1]
+        for mark in (3_933, 1):
+            assert all(_claims(window, second, mark).values())
