@@ -16,6 +16,9 @@ Evidence only, never a verdict: a premise found broken here is broken (the story
 claim not found broken is not proved. Seeded: the same seed gives the same books and moves.
 
     python benchmarks/search_gen_a_moves.py --seed 1 --books 2000 --moves 6
+
+``--window-end``: the preset with its profit vesting at the 100-event window's end instead of
+linearly, so nothing vests within fewer than 100 moves (the order book's hole alone).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from solvent.rules.engine import step
 from solvent.rules.events import MarkPrice
 from solvent.rules.margin import equity
 from solvent.rules.presets import load_preset
+from solvent.rules.waterfall import HaircutRatio, Release
 from solvent.rules.wellformed import reasons
 
 GEN_A = load_preset("percolator-gen-a")
@@ -106,7 +110,8 @@ def cover_at_every_mark(book: Book) -> bool:
 
 def account(size: int, cash: int, principal: int, mark: int) -> dict:
     junior = cash - principal
-    slope = max(1, junior // 100) if junior > 0 else 0  # a slope exactly where there is junior profit
+    linear = GEN_A.layer(HaircutRatio).release is Release.LINEAR
+    slope = max(1, junior // 100) if junior > 0 and linear else 0  # a slope exactly where there is junior profit
     return {
         "cash_quote": cash,
         "principal_quote": principal,
@@ -166,12 +171,24 @@ def search(seed: int, books: int, moves: int) -> dict[str, int]:
     return found
 
 
+def window_end() -> None:
+    """Swap the module's policy for the preset with its profit vesting at the window's end."""
+    global GEN_A
+    layers = tuple(
+        attrs.evolve(x, release=Release.WINDOW_END) if isinstance(x, HaircutRatio) else x for x in GEN_A.deficit
+    )
+    GEN_A = attrs.evolve(GEN_A, deficit=layers)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--window-end", action="store_true")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--books", type=int, default=2_000)
     parser.add_argument("--moves", type=int, default=6)
     args = parser.parse_args()
+    if args.window_end:
+        window_end()
     print(search(args.seed, args.books, args.moves))
 
 
