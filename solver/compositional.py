@@ -407,6 +407,9 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
         )
     if invariant.id in EACH_TRADER and checker.junior:
         return made(haircut_payer.METHOD, every_k=False, assumes=haircut_payer.ASSUMES)
+    if invariant.id in EACH_TRADER and checker.haircut and bounds.events > 1:  # the induction over moves
+        assumed = f"{haircut_claims.ASSUMES}; {haircut_claims.INDUCTION_ASSUMES}"
+        return made(haircut_claims.METHOD_MOVES, every_k=True, assumes=assumed)
     if invariant.id in EACH_TRADER and checker.haircut:
         return made(haircut_claims.METHOD, every_k=False, assumes=haircut_claims.ASSUMES)
     if invariant.id in EACH_TRADER and checker.payer and checker.induction and payer_previous.fits(policy):

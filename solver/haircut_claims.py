@@ -49,10 +49,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import attrs
 import z3
 
 from solvent.rules.arith import all_, and_, any_, implies, not_, when
-from solvent.rules.book import Book
+from solvent.rules.book import Book, Role
 from solvent.rules.engine import liquidation_turn
 from solvent.rules.ledger import HAIRCUT_REASONS, Ctx
 from solvent.rules.lending import lends_any
@@ -74,7 +75,25 @@ ASSUMES = (
     "order, at most its share on a two-payer book where it comes first)"
 )
 
+#: the premise a mark move keeps, for any K (``step_facts`` at K > 1): every account's principal and
+#: warm-up slope at least zero; each event's close re-bases a principal to ``min(principal, max(E, 0))``
+#: and sets a slope to ``max(1, ⌊junior / T⌋)``, 0 or the slope it had (``haircut_ratio.settle_losses``)
+PREMISE_SAYS = "every account's principal, and each trader's and the order book's warm-up slope, at least zero"
+#: what an all-N, any-K verdict by this argument assumes beyond :data:`ASSUMES`
+INDUCTION_ASSUMES = (
+    f"induction over mark moves on the premise {PREMISE_SAYS} (the start meets it; the step, checked from it alone "
+    "at three traders, keeps it)"
+)
+
 Valid = Callable[..., str]
+
+
+def premise_of(book: Book) -> list[Any]:
+    """:data:`PREMISE_SAYS` on ``book``: each account's principal and slope at least zero."""
+    principals = [a.principal_quote >= 0 for a in book.accounts]
+    # the warm-up vests the traders' and the book's junior profit only (``haircut_ratio._vest_slope``)
+    slopes = [a.reserve_slope_quote >= 0 for a in book.accounts if a.is_trader or a.role is Role.LIQUIDITY]
+    return principals + slopes
 
 
 def not_covered(policy: Policy, bounds: Bounds) -> str | None:
@@ -88,7 +107,8 @@ def not_covered(policy: Policy, bounds: Bounds) -> str | None:
         return (
             "a lent asset, spot collateral or a PnL-to-pool ADL: a trader's equity or charges read more than its cash"
         )
-    return not_one_step(bounds)
+    # K > 1: each move is the step the facts are checked on, from the premise a move keeps (step_facts)
+    return not_one_step(attrs.evolve(bounds, events=1))
 
 
 def _b(x: Any) -> Any:
@@ -143,7 +163,9 @@ def turn_lemma(policy: Policy, valid: Valid) -> str:
 
 def step_facts(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str], None]) -> list[str]:
     """Step 2 of the module docstring, on :data:`STEP_TRADERS` free traders from the question's
-    assumptions, every event variant of the bounded kinds."""
+    assumptions, every event variant of the bounded kinds. At K > 1 (``bounds.events``) from
+    :func:`premise` alone instead, with the premise kept by the step and met by the question's start
+    (the induction over moves)."""
     one = Bounds(
         accounts=STEP_TRADERS,
         events=1,
@@ -157,10 +179,20 @@ def step_facts(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str
         start=bounds.start,
     )
     book, _ = symbolic_book(one)
-    premise = [_b(a.holds) for a in book_assumptions(policy, book, one)]
+    start = [_b(a.holds) for a in book_assumptions(policy, book, one)]
     traders = [a.name for a in book.traders]
     lemmas = []
-    base = premise
+    moves = bounds.events > 1
+    if moves:
+        lemmas.append(
+            valid(
+                f"the start ({STEP_TRADERS} traders, the question's assumptions): {PREMISE_SAYS}",
+                start,
+                _b(all_(premise_of(book))),
+                exact=True,
+            )
+        )
+    base = premise_of(book) if moves else start
     for slot in slots(book, one):
         # the event's numbers within the bounds too (a mark of at least the least price: a penalty,
         # charged from capital under Gen A, is then never negative and never raises a principal)
@@ -184,7 +216,16 @@ def step_facts(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str
                         start.account(p).cash_quote == _running(book.account(p).cash_quote, p, ctx.entries[:k])
                     )
                     kept.append(ctx.book.account(p).principal_quote <= start.account(p).principal_quote)
-            said = f"the step ({variant.label}, {STEP_TRADERS} traders)"
+            said = f"the step ({variant.label}, {STEP_TRADERS} traders{', from the premise' if moves else ''})"
+            if moves:
+                lemmas.append(
+                    valid(
+                        f"{said}: the premise after the step ({PREMISE_SAYS})",
+                        premise,
+                        _b(all_(premise_of(ctx.book))),
+                        exact=True,
+                    )
+                )
             lemmas.append(
                 valid(
                     f"{said}: each trader's cash at each turn's start is its ledger's",
@@ -229,6 +270,12 @@ def argument(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str],
         f"lemma's, at or above the principal at the turn's start, at or above the principal after the step: "
         f"{CLAIM} holds for every trader, for any N"
     )
+    if bounds.events > 1:
+        lemmas.append(
+            f"induction over mark moves: the premise ({PREMISE_SAYS}) holds at the start and each move keeps it; "
+            f"from it each move keeps {CLAIM} (the step's facts asked from the premise alone), so {CLAIM} holds "
+            "after every move, for any N and any K"
+        )
     return lemmas
 
 
@@ -240,4 +287,25 @@ METHOD = (
     f"assumes {ASSUMES}"
 )
 
-__all__ = ["ASSUMES", "CLAIM", "METHOD", "argument", "not_covered", "step_facts", "turn_claim", "turn_lemma"]
+#: the method line where the argument is the induction over moves (K > 1)
+METHOD_MOVES = (
+    "compositional, all N, any K: the one-event argument (each haircut a trader pays in another trader's turn "
+    "leaves its cash at or above its principal, z3 on the engine's own liquidation_turn; every haircut made in a "
+    f"turn, on the engine's transition at three traders) with the step's facts asked from the premise {PREMISE_SAYS}, "
+    f"which the start meets and the step keeps; assumes {ASSUMES}; {INDUCTION_ASSUMES}"
+)
+
+__all__ = [
+    "ASSUMES",
+    "CLAIM",
+    "INDUCTION_ASSUMES",
+    "METHOD",
+    "METHOD_MOVES",
+    "PREMISE_SAYS",
+    "argument",
+    "not_covered",
+    "premise_of",
+    "step_facts",
+    "turn_claim",
+    "turn_lemma",
+]

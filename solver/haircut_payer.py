@@ -77,6 +77,7 @@ from solvent.solver.fund_facts import _starts
 from solvent.solver.payer_facts import _pairs, instance
 from solvent.solver.per_account import _conjuncts, _own, _reads_only, _same, _settled, _shared
 from solvent.solver.story import SlotRun, slots, symbolic_book
+from solvent.solver.sweep_step import not_one_step
 
 #: the claims the argument decides (each reads a trader's equity after the step; Gen A lends nothing)
 CLAIMS = ("no-negative-equity", "loss-bounded-by-collateral")
@@ -119,6 +120,11 @@ Valid = Callable[..., str]
 def not_covered(policy: Policy, bounds: Bounds) -> str | None:
     """Why the argument does not apply to ``policy`` within ``bounds`` (None where it does)."""
     why = haircut_claims.not_covered(policy, bounds)
+    if why is not None:
+        return why
+    # one move only: principal-protected's step is asked over moves (haircut_claims), the junior cover
+    # is not (three moves break it: docs/solver-notes.md#percolator-gen-as-payer-claims-over-moves-session-24)
+    why = not_one_step(bounds)
     if why is not None:
         return why
     if not fee_from_capital(policy):

@@ -11,7 +11,7 @@ import pytest
 import solvent.rules.engine as engine
 from solvent.properties import catalog
 from solvent.rules import haircut_ratio
-from solvent.rules.arith import max_
+from solvent.rules.arith import max_, min_
 from solvent.rules.margin import equity
 from solvent.rules.presets import load_preset
 from solvent.solver import compositional as comp
@@ -48,11 +48,59 @@ def test_not_covered(preset: str, why: str) -> None:
     assert not isinstance(_attempt(preset), comp.Extension)
 
 
-def test_one_event_and_one_market_only() -> None:
+def test_mark_moves_and_one_market_only() -> None:
     policy = load_preset(GEN_A)
-    assert "one mark move" in haircut_claims.not_covered(policy, Bounds(accounts=4, events=2))
+    assert haircut_claims.not_covered(policy, Bounds(accounts=4, events=2)) is None  # by the induction (below)
     assert "one mark move" in haircut_claims.not_covered(policy, Bounds(accounts=4, event_kinds=("mark", "trade")))
     assert haircut_claims.not_covered(policy, Bounds(accounts=4, event_kinds=("mark", "funding"))) is None
+
+
+# --- any K: the step's facts from the premise a move keeps (session 24) ---------------------------
+
+
+def _at_k3():
+    return comp.attempt(load_preset(GEN_A), PP, Bounds(accounts=3, events=3, effort=20_000_000), units=5_000_000)
+
+
+def test_gen_a_holds_for_every_n_and_any_k() -> None:
+    result = _at_k3()
+    assert isinstance(result, comp.Extension), result
+    assert result.every_k and haircut_claims.INDUCTION_ASSUMES in result.assumes
+    names = [q.name for q in result.queries]
+    assert any(n.startswith("the start") for n in names)
+    assert any("the premise after the step" in n for n in names)
+    assert all("from the premise" in n for n in names if n.startswith("the step"))
+    assert [q.result for q in result.queries] == ["unsat"] * 6  # the turn, the start, the kept and three facts
+    assert sum(q.units for q in result.queries) < 1_000_000
+
+
+def test_mutant_a_premise_without_the_slopes_fails_the_step(monkeypatch) -> None:
+    """The premise without its slopes (a negative slope lowers a principal as the event opens, and the
+    close keeps it below 0): the premise kept by the step has a model."""
+    monkeypatch.setattr(haircut_claims, "premise_of", lambda book: [a.principal_quote >= 0 for a in book.accounts])
+    result = _at_k3()
+    assert isinstance(result, comp.Attempt)
+    assert "the premise after the step" in result.failed and "model of its negation" in result.failed
+
+
+@pytest.mark.deep  # 4.6 s at load 9
+def test_mutant_a_closing_without_the_floor_fails_the_premise_kept(monkeypatch) -> None:
+    """The close re-basing principal to equity without its floor at 0 (``max(E, 0)`` read ``E``, one
+    token): a trader below zero ends with a negative principal, and the premise kept has a model."""
+    original = haircut_ratio.settle_losses
+
+    def unfloored(policy, ctx):
+        book = ctx.book
+        for i, account in enumerate(book.accounts):
+            if account.is_trader:
+                capital = min_(account.principal_quote, equity(policy.margin, account))
+                book = book.replace_account(i, attrs.evolve(account, principal_quote=capital))
+        return original(policy, ctx.with_book(book))
+
+    monkeypatch.setattr(engine, "settle_losses", unfloored)
+    result = _at_k3()
+    assert isinstance(result, comp.Attempt)
+    assert "the premise after the step" in result.failed and "model of its negation" in result.failed
 
 
 def test_a_haircut_weighted_by_equity_fails_the_turn(monkeypatch) -> None:
