@@ -38,7 +38,11 @@ The argument, on the engine's own functions (one semantics):
 
 So at every haircut transfer the claim's running equity is the turn lemma's, at least the
 principal at the turn's start, at least the principal after the step: the claim holds for every
-trader of a book of any N. One event (the step's facts are checked from the question's start).
+trader of a book of any N. One event: the step's facts are checked from the question's start. Over
+K mark moves (session 24): the step's facts are checked from :data:`PREMISE_SAYS` alone, a premise
+the question's start meets and the step keeps (each event's close re-bases a principal to
+``min(principal, max(E, 0))``, a slope to ``max(1, ⌊junior / T⌋)``, 0 or its own), so by induction
+over the moves every move's haircuts keep the claim, for any N and any K.
 ``solver.prove`` still asks the claim directly (at N, and on the lemmas' two-trader book where N's
 is undecided): the all-N claim never rests on the lemmas alone
 (docs/solver-notes.md#percolator-at-n--4-session-20).
