@@ -275,17 +275,19 @@ class TestGallery:
         from solvent.reports.gallery import build
         from solvent.verdicts.check import Judgement
 
-        judgement = Judgement.from_options(examples=5, seed=11, prove_budget=0, findings_dir=None)
+        # seed 4 draws a story that breaks a claim and shrinks in about a second (seed 11's took
+        # 3,055 shrink steps, 24 s a build, the same check)
+        judgement = Judgement.from_options(examples=5, seed=4, prove_budget=0, findings_dir=None)
         first = build(tmp_path / "a", judgement=judgement, presets=["binance"])
         again = build(tmp_path / "b", judgement=judgement, presets=["binance"])
         index = (tmp_path / "a" / "index.md").read_text()
         assert (
-            "the CI search drawn from seed 11" in index
-            and "`solvent gallery docs/gallery --seed 11 --preset binance`" in index
+            "the CI search drawn from seed 4" in index
+            and "`solvent gallery docs/gallery --seed 4 --preset binance`" in index
         )
-        assert [p.read_text() for p in first if p.suffix == ".md"] == [
-            p.read_text() for p in again if p.suffix == ".md"
-        ]
+        drawn = [p.read_text() for p in first if p.suffix == ".md"]
+        assert "story" in "".join(drawn)  # the seed draws a failing story: the comparison covers one
+        assert drawn == [p.read_text() for p in again if p.suffix == ".md"]
         unseeded = build(
             tmp_path / "c", judgement=Judgement.from_options(search=False, findings_dir=None), presets=["binance"]
         )

@@ -106,6 +106,7 @@ def test_the_fund_charging_one_quantum_more_leaves_no_facts(monkeypatch) -> None
     assert payer_direct.prepare(BITMEX, TWO) is None
 
 
+@pytest.mark.deep  # a whole proof; its lemmas and mutants stay in the default suite (docs/solver-notes.md#the-default-suites-time-session-24)
 def test_no_negative_equity_on_the_lemmas_book_within_what_n_4_gives_it() -> None:
     """bitmex's no-negative-equity on two traders within the 8.75M units a question at N = 4 gives the
     lemmas' book (``prove.AT_N_SHARE``): proved for every N, where it needed 11.6M before the slack."""

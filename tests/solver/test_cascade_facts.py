@@ -128,6 +128,7 @@ def test_each_turns_parts_instantiated_on_the_question() -> None:
         assert len(facts.instances(policy, book, runs)) == 6  # three parts at each of two turns
 
 
+@pytest.mark.deep  # a whole proof; its lemmas and mutants stay in the default suite (docs/solver-notes.md#the-default-suites-time-session-24)
 def test_drifts_claims_are_proved_for_every_n_on_two_traders() -> None:
     """Undecided within 15.6M units of a 20M question before; with the facts proved for every N
     (docs/solver-notes.md#drifts-direct-check-session-21)."""

@@ -169,6 +169,7 @@ def test_a_turn_is_the_turn_without_the_cascade_then_the_loop(preset: str) -> No
     assert cascades >= 5  # not vacuous: turns whose cascade resolved another trader
 
 
+@pytest.mark.deep  # a whole proof; its lemmas and mutants stay in the default suite (docs/solver-notes.md#the-default-suites-time-session-24)
 def test_mango_no_negative_equity_is_proved_for_every_n_on_two_traders() -> None:
     """On the lemmas' own book: the direct check and the argument, a verdict for every N."""
     result = prove("mango-v4", "no-negative-equity", Bounds(accounts=2, effort=10_000_000), minimize=False)

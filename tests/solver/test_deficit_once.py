@@ -155,6 +155,7 @@ def test_an_account_resolved_twice_in_a_step_breaks_the_step(monkeypatch) -> Non
         deficit_once.step_lemmas(policy, for_policy(Bounds(accounts=2), policy), checker.valid, checker.fail)
 
 
+@pytest.mark.deep  # a whole proof; its lemmas and mutants stay in the default suite (docs/solver-notes.md#the-default-suites-time-session-24)
 def test_binance_is_proved_for_every_n_and_k() -> None:
     """At N = 2 within 4M units (1.87M): the claim's scope names no N and no K and says what it
     assumes, the lemmas' book asked with the resolution facts, whose lemma the argument proved

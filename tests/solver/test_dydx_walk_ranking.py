@@ -110,6 +110,7 @@ def test_without_the_margin_floor_the_two_turns_are_not_ranked(monkeypatch) -> N
         assert wall.check([*premise, z3.Not(claim)], [], 8_000_000, 300.0).result == "sat"
 
 
+@pytest.mark.deep  # a whole proof; its lemmas and mutants stay in the default suite (docs/solver-notes.md#the-default-suites-time-session-24)
 def test_prove_says_every_n_and_k() -> None:
     """``prove`` at N = 2: the lemmas, then the direct check on their book; the verdict's scope is
     every N and K with what it assumes."""

@@ -148,6 +148,9 @@ class TestSolve:
         assert solved.result == "unknown" and solved.stopped_by == "effort"
         assert solved.units >= 50_000 and solved.reason.startswith("its effort ran out (")
 
+    # deep: test_check_asks_each_question_as_a_fresh_process_would asks the same two claims in
+    # this process (another hash seed, after other questions) and in a fresh one (36 s at load 8)
+    @pytest.mark.deep
     def test_a_fresh_process_spends_the_same_units(self) -> None:
         """The same questions in two fresh processes (different hash seeds) spend exactly the same
         units and get the same verdicts. (Within one process z3's shared context keeps caches, so

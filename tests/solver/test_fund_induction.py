@@ -93,6 +93,7 @@ def test_the_induction_is_asked_at_k_above_one_on_mark_moves_only() -> None:
     assert not fund_facts.inducts(FUND.id, Bounds(accounts=3, events=3, event_kinds=("mark", "funding")))
 
 
+@pytest.mark.deep  # a whole proof; its lemmas and mutants stay in the default suite (docs/solver-notes.md#the-default-suites-time-session-24)
 def test_okx_at_two_moves_is_proved_for_any_k_by_a_step_at_each_clock_of_its_window() -> None:
     """OKX, N = 2, K = 2 within 10M: the claim proved at N = 2 for any K (3,869,950 units in all: the
     turn lemma 3,303, the start 1,602, eight one-step builds of 348,000 and the step at each clock of

@@ -182,6 +182,7 @@ def test_per_lot_shares_rounded_down_break_the_dust_lemmas(monkeypatch) -> None:
     assert "the per-lot charge's shares are ⌈w·K/S⌉" in found.failed and "z3 found a model" in found.failed
 
 
+@pytest.mark.deep  # a whole proof; its lemmas and mutants stay in the default suite (docs/solver-notes.md#the-default-suites-time-session-24)
 def test_gen_b_proves_its_fund_at_n_4_with_the_transfers() -> None:
     from solvent.solver.prove import prove
     from solvent.solver.verdicts import Verdict

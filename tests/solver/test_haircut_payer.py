@@ -42,6 +42,7 @@ def test_gen_a_holds_for_every_n(claim: str) -> None:
     assert sum(q.units for q in result.queries) < 1_000_000
 
 
+@pytest.mark.deep  # a whole proof; its lemmas and mutants stay in the default suite (docs/solver-notes.md#the-default-suites-time-session-24)
 def test_the_direct_check_on_two_traders_proves_every_n() -> None:
     """z3 alone ran out at N = 2 (8.28M of 10M); with the parts as facts the claim itself is small."""
     result = prove(GEN_A, NNE, Bounds(accounts=2, effort=10_000_000), minimize=False)

@@ -197,6 +197,7 @@ def test_a_one_token_change_to_the_adl_price_stops_the_argument(monkeypatch) -> 
     assert isinstance(found, compositional.Attempt) and found.applies
 
 
+@pytest.mark.deep  # a whole proof; its lemmas and mutants stay in the default suite (docs/solver-notes.md#the-default-suites-time-session-24)
 def test_binance_is_proved_for_every_n_and_k_at_two_moves() -> None:
     result = prove("binance", "no-negative-equity", Bounds(accounts=2, events=2, effort=8_000_000), minimize=False)
     assert result.verdict is Verdict.PROVED, result.summary()

@@ -145,6 +145,7 @@ def test_drift_flat_accounts_on_the_isolated_scope_are_proved_within_check_s_sha
     assert FLAT_CASES in result.method  # the direct check, by its cases
 
 
+@pytest.mark.deep  # a whole proof; its lemmas and mutants stay in the default suite (docs/solver-notes.md#the-default-suites-time-session-24)
 def test_conservation_on_the_isolated_scope_is_proved_for_every_n() -> None:
     """binance's conservation on the isolated scope within check's share: the direct check at
     N = 1, then the lemmas on two traders beside alice's isolated position (the margin moves'
