@@ -790,8 +790,10 @@ def transition(policy: Policy, book: Book, event: Event) -> Ctx:
 def opening(policy: Policy, book: Book) -> Ctx:
     """The context every event starts from: the clawback window opened where it has lapsed, the
     insurance fund's drawdown sampled for an ADL that watches it, and a linearly released reserve's
-    slot of it matured (percolator Gen B)."""
-    return release_reserves(policy, Ctx(_sample_fund(policy, open_window(policy.layer(Clawback), book))))
+    slot of it matured (percolator Gen B). No mark has moved in it yet (``Ctx.mark_moved``: only a
+    mark move's settlement moves one)."""
+    start = _sample_fund(policy, open_window(policy.layer(Clawback), book))
+    return release_reserves(policy, Ctx(start, moved=False))
 
 
 def settle(policy: Policy, ctx: Ctx, event: MarkPrice | AssetPrice | Funding) -> Ctx:

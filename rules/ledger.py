@@ -160,12 +160,17 @@ class _Work:
     """The mutable state behind one step's contexts: the book as it started (``head``: the market,
     the totals, the clock and the name index), a working copy of its accounts made at the first
     change, the ledger entries and outcomes so far, and the book built from them (until the next
-    change). ``version`` counts changes, so a context that has been moved on from is caught."""
+    change). ``version`` counts changes, so a context that has been moved on from is caught.
+    ``moved``: whether the book's last move (its previous mark to its mark) is this step's own
+    (:attr:`Ctx.mark_moved`)."""
 
-    __slots__ = ("head", "accounts", "book", "entries", "outcomes", "fills", "version")
+    __slots__ = ("head", "accounts", "book", "entries", "outcomes", "fills", "version", "moved")
 
-    def __init__(self, book: Book, entries: list[Guarded], outcomes: list[Guarded], fills: list[Guarded]) -> None:
+    def __init__(
+        self, book: Book, entries: list[Guarded], outcomes: list[Guarded], fills: list[Guarded], moved: bool = True
+    ) -> None:
         self.head = book
+        self.moved = moved
         self.accounts: list[Any] | None = None
         self.book: Book | None = book
         self.entries = entries
@@ -233,8 +238,10 @@ class Ctx:
         outcomes: tuple[Guarded, ...] = (),
         guard: Any = True,
         fills: tuple[Guarded, ...] = (),
+        *,
+        moved: bool = True,
     ) -> None:
-        self._work = _Work(book, list(entries), list(outcomes), list(fills))
+        self._work = _Work(book, list(entries), list(outcomes), list(fills), moved)
         self._version = 0
         self.guard = guard
 
@@ -277,6 +284,22 @@ class Ctx:
     @property
     def market(self) -> Any:
         return self._live().head.market
+
+    @property
+    def mark_moved(self) -> bool:
+        """Whether the book's last move, ``market.previous_mark_quote`` to ``market.mark_quote``, is
+        this step's own: a context made from a book takes it to be (a question about a sweep asked on
+        a free book asks about the move that book holds); an event's context starts without one
+        (``engine.opening``) and a mark move makes it so (``settlement.settle_mark``). A funding
+        payment, an asset's price or interest moves no mark: their sweep reads the last move's
+        marks, which are an earlier event's (``pool_bankruptcy.lots_lost``). A Python bool, never a term."""
+        return self._live().moved
+
+    def with_mark_moved(self, moved: bool) -> Ctx:
+        """The same step, with :attr:`mark_moved` set."""
+        work = self._live()
+        work.moved = moved
+        return self._next(work)
 
     def book_field(self, name: str) -> Any:
         """A field of the book other than its accounts (``net_deposits_quote``, ``clock``, ...)."""
@@ -370,7 +393,9 @@ class Ctx:
     def _fork(self, guard: Any) -> Ctx:
         """An independent context from the state so far, under ``guard`` (one side of a branch)."""
         work = self._live()
-        return Ctx(work.current(), tuple(work.entries), tuple(work.outcomes), guard, tuple(work.fills))
+        return Ctx(
+            work.current(), tuple(work.entries), tuple(work.outcomes), guard, tuple(work.fills), moved=work.moved
+        )
 
     def branch(self, cond: Any, then: Callable[[Ctx], Ctx], other: Callable[[Ctx], Ctx] | None = None) -> Ctx:
         """Run ``then`` where ``cond`` holds and ``other`` (default: nothing) where it does not."""
@@ -382,6 +407,8 @@ class Ctx:
         a = then(self._fork(and_(self.guard, cond)))
         b = other(self._fork(and_(self.guard, not_(cond))))
         wa, wb = a._live(), b._live()
+        if wa.moved is not work.moved or wb.moved is not work.moved:
+            raise InternalError("a branch of a step changed whether its mark moved (settle the mark before branching)")
         work.head = work.book = ite(cond, wa.current(), wb.current())
         work.accounts = None
         work.entries += wa.entries[n:] + wb.entries[n:]

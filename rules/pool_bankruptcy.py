@@ -54,6 +54,18 @@ margin posted (docs/venues.md#bitmex-negative-balances); the engine keeps no ord
 move's loss of the fund's lots is the bound that price gives: a winner pays at most what its lots
 gained in the move. The fund below zero is BitMEX's design (``insurance-fund-non-negative`` and
 ``claims-backed`` are accepted on bitmex). On every other policy no term is built for it.
+
+``M_prev`` is the mark before *this step's* move (session 24, docs/model.md#the-funds-own-bankruptcy,
+"At a funding event"): a funding payment (an asset's price, interest) moves no mark, so the fund's
+lots lost nothing in it, ``L = 0``, and a sweep after one never deleverages the fund (``Ctx.mark_moved``:
+the book's marks there are an earlier move's, and reading them handed that move's gain over again,
+for lots perhaps taken over after it). A fund a funding payment takes below zero keeps that debt as
+its own, as what it took over; a later move in which its lots lose hands on at most that loss. Why:
+BitMEX deleverages a liquidated order that "cannot be filled by the time the Mark Price reaches the
+Bankruptcy Price" (docs/venues.md#bitmex-adl), a price's move; funding is exchanged between the
+holders of positions at a funding timestamp and moves no mark (docs/venues.md#bitmex-funding). Not
+the funding payment as the lots' loss: spread at ``⌈L / |S|⌉`` a lot it would charge a receiver up
+to a quantum a lot beyond the fraction of one it received.
 """
 
 from __future__ import annotations
@@ -92,7 +104,11 @@ def deleverage_pools(policy: Policy, ctx: Ctx) -> Ctx:
 
 
 def lots_lost(ctx: Ctx, pool: str) -> Any:
-    """What ``pool``'s lots lost in the last move, ``−S·(M − M_prev)`` (negative where they gained)."""
+    """What ``pool``'s lots lost in this step's move, ``−S·(M − M_prev)`` (negative where they
+    gained); 0 in a step that moved no mark (a funding payment, an asset's price, interest:
+    ``Ctx.mark_moved``), whose book still holds an earlier event's move (module docstring)."""
+    if not ctx.mark_moved:
+        return 0
     market = ctx.market
     return -ctx.account(pool).size_lots * (market.mark_quote - market.previous_mark_quote)
 

@@ -30,7 +30,8 @@ from solvent.rules.rounding import FundingRemainder, FundingRounding
 
 
 def settle_mark(ctx: Ctx, new_mark: Any) -> Ctx:
-    """Pay every position's PnL for the move to ``new_mark`` and set the new mark."""
+    """Pay every position's PnL for the move to ``new_mark`` and set the new mark: the book's last
+    move is then this step's (``Ctx.mark_moved``)."""
     old = ctx.market.mark_quote
     clearing = ctx.system(Role.CLEARING)
     moves = [(a.name, a.size_lots * (new_mark - old)) for a in ctx.book.accounts if a.role is not Role.CLEARING]
@@ -39,7 +40,7 @@ def settle_mark(ctx: Ctx, new_mark: Any) -> Ctx:
     for name, pnl in moves:
         ctx = ctx.transfer(clearing, name, max_(pnl, 0), Reason.SETTLEMENT)
     market = attrs.evolve(ctx.market, mark_quote=new_mark, previous_mark_quote=old)
-    return ctx.evolve_book(market=market)
+    return ctx.evolve_book(market=market).with_mark_moved(True)
 
 
 def pay_funding(

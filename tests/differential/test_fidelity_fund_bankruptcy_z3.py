@@ -1,7 +1,8 @@
 """A pool's own bankruptcy (``rules/pool_bankruptcy.py``) on both interpreters: the concrete
 ``step`` and z3's ``transition`` (every input a free variable pinned to its value) give the same
 deleveraging of a depleted pool's position, in BitMEX's worked example for the insurance fund
-(tests/rules/test_fidelity_fund_bankruptcy.py, with session 23's bound: at most its lots' loss in the move) and the JELLY example for Hyperliquid's liquidator
+(tests/rules/test_fidelity_fund_bankruptcy.py, with session 23's bound: at most its lots' loss in the move,
+and session 24's funding event, which deleverages nothing) and the JELLY example for Hyperliquid's liquidator
 vault (tests/rules/test_fidelity_vault_adl.py)."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from test_engine_step import pinned_step_agrees
 import tests.rules.test_fidelity_fund_bankruptcy as example
 import tests.rules.test_fidelity_vault_adl as jelly
 from solvent.rules.engine import run
-from solvent.rules.events import MarkPrice
+from solvent.rules.events import Funding, MarkPrice
 
 
 def _held(policy, b):
@@ -56,6 +57,17 @@ def test_the_funds_trigger_agrees_on_z3(mark: int) -> None:
     got = pinned_step_agrees(example.BITMEX, _held(example.BITMEX, example.book(-10_000)), MarkPrice(mark)).got
     f = got.after.account("insurance_fund")
     assert (f.cash_quote, f.size_lots) == TRIGGER[mark]
+
+
+@pytest.mark.parametrize("x", example.FUNDING_CASES)
+def test_a_funding_sweep_agrees_on_z3(x: int) -> None:
+    """Session 24: after the takeover at 994, funding at 500 ppm takes the fund to x − 497 (−1, 0, +1):
+    not deleveraged on z3 either, bob paid exactly the 497 he receives."""
+    held = _held(example.BITMEX, example.book(-4_000 + x))
+    got = pinned_step_agrees(example.BITMEX, held, Funding(500)).got
+    f = got.after.account("insurance_fund")
+    assert (f.cash_quote, f.size_lots) == example.FUNDING_CASES[x][0]
+    assert got.after.account("bob").cash_quote == held.account("bob").cash_quote + 497
 
 
 VAULT_CASES = {

@@ -28,6 +28,14 @@ at −4,000 + ``x`` (the 4,000 it takes over with alice's position brings it to 
 a fund at −6,000 holding 1,000 long (alice's lots taken over on −10,000) is not deleveraged at an
 unchanged mark (``L = 0``) nor where its lots gained (994 → 996), and at 994 → 993 (``L`` = 1,000) it is
 closed for 1,000 and keeps −6,000.
+
+Session 24 (docs/model.md#the-funds-own-bankruptcy, "At a funding event"): a funding payment moves no
+mark, so the fund's lots lost nothing in it and a funding sweep does not deleverage it. The story: the
+fund at −4,000 + ``x`` takes alice's 1,000 long over at 994 (at ``x``); funding at 500 ppm, it pays 497
+and bob, short 1,000, receives 497: at ``x`` = 496, 497, 498 the fund ends the funding event at −1, 0,
++1, never deleveraged (it unwinds 500 into the book), bob's cash up by exactly 497 (the session-23
+reading closed him whole for 1,000 at −1). At 994 → 993 its 500 lots lose ``L = 500`` with ``D`` = 501,
+500, 499: bob pays exactly 500 and the fund ends at −1 (a residual), 0, +1 (the rounding).
 """
 
 from __future__ import annotations
@@ -39,7 +47,7 @@ from solvent.rules import pool_bankruptcy
 from solvent.rules.arith import max_
 from solvent.rules.book import Book, new_book
 from solvent.rules.engine import run
-from solvent.rules.events import MarkPrice
+from solvent.rules.events import Funding, MarkPrice
 from solvent.rules.ledger import Reason
 from solvent.rules.outcomes import AdlFill, Bankrupt, LayerUsed, Residual
 from solvent.rules.presets import load_preset
@@ -212,6 +220,60 @@ class TestWithinTheMove:
         assert Residual("insurance_fund", 6_000) in s.outcomes
 
 
+#: session 24's story: the takeover at 994, funding at 500 ppm (the fund long pays 497), the move to 993
+AT_FUNDING = (MarkPrice(994), Funding(500), MarkPrice(993))
+#: the fund's start for each ``x`` (−4,000 + x: at x after the takeover) and where it ends each later event
+FUNDING_CASES = {496: ((-1, 500), (-1, 0)), 497: ((0, 500), (0, 0)), 498: ((1, 500), (1, 0))}
+
+
+def _charged(step, name: str = "bob") -> int:
+    """What ``name`` paid the fund by ADL in ``step``."""
+    return sum(t.amount_quote for t in step.transfers if t.reason is Reason.ADL and t.source == name)
+
+
+class TestAtAFundingEvent:
+    """Session 24: a funding sweep does not deleverage the fund (module docstring)."""
+
+    def test_a_funding_sweep_charges_the_traders_opposite_nothing(self) -> None:
+        for x, (at_funding, _) in FUNDING_CASES.items():
+            _, funding, _ = run(BITMEX, book(-4_000 + x), list(AT_FUNDING))
+            f = funding.after.account("insurance_fund")
+            assert (f.cash_quote, f.size_lots) == at_funding, x
+            assert _charged(funding) == 0
+            assert not any(isinstance(o, (Bankrupt, Residual)) for o in funding.outcomes)
+            bob = (funding.before.account("bob").cash_quote, funding.after.account("bob").cash_quote)
+            assert bob == (1_006_000, 1_006_497)
+            assert funding.after.account("bob").size_lots == -1_000
+
+    def test_the_next_move_hands_on_its_lots_loss_and_no_more(self) -> None:
+        for x, (_, after) in FUNDING_CASES.items():
+            *_, move = run(BITMEX, book(-4_000 + x), list(AT_FUNDING))
+            f = move.after.account("insurance_fund")
+            assert (f.cash_quote, f.size_lots) == after, x
+            assert _charged(move) == 500
+            fills = [
+                (o.winner, o.lots, o.gap_per_lot_quote) for o in move.outcomes if isinstance(o, AdlFill) and o.lots
+            ]
+            assert fills == [("bob", 500, 1)]
+            # D: the move's 500 and the funding payment's 497, less the x it had
+            assert Bankrupt("insurance_fund", 500 + 497 - x) in move.outcomes
+            assert (Residual("insurance_fund", 1) in move.outcomes) is (x == 496)
+
+    def test_the_session_23_reading_closed_bob_whole_at_the_funding_sweep(self, monkeypatch) -> None:
+        """The mutant: ``lots_lost`` reading the book's last move at every sweep (session 23): at −1 after
+        the funding payment, bob pays 1,000, twice the 497 he received."""
+        monkeypatch.setattr(pool_bankruptcy, "lots_lost", _last_move_lost)
+        _, funding, _ = run(BITMEX, book(-4_000 + 496), list(AT_FUNDING))
+        assert _charged(funding) == 1_000
+        f = funding.after.account("insurance_fund")
+        assert (f.cash_quote, f.size_lots) == (999, 0)
+
+
+def _last_move_lost(ctx, pool):
+    """Session 23's ``lots_lost``: the book's last move, whichever event made it."""
+    return -ctx.account(pool).size_lots * _moved(ctx)
+
+
 def exempt_book():
     """The preset with its ADL layer sparing the order book."""
     return attrs.evolve(BITMEX, deficit=(BITMEX.deficit[0], attrs.evolve(BITMEX.deficit[1], book_last=False)))
@@ -232,6 +294,11 @@ def observe():
         f = s.after.account("insurance_fund")
         out.append((f.cash_quote, f.size_lots, s.after.account("bob").cash_quote))
         out.append(tuple(o for o in s.outcomes if isinstance(o, (Bankrupt, LayerUsed, Residual))))
+    # session 24: a takeover, a funding event at -1, 0, +1, then a move
+    for x in FUNDING_CASES:
+        for s in run(BITMEX, book(-4_000 + x), list(AT_FUNDING))[1:]:
+            f = s.after.account("insurance_fund")
+            out.append((f.cash_quote, f.size_lots, s.after.account("bob").cash_quote, _charged(s)))
     return out
 
 
@@ -256,6 +323,16 @@ def test_every_mutant_of_the_funds_bankruptcy_is_caught(monkeypatch) -> None:
     assert_every_mutant_is_caught(monkeypatch, pool_bankruptcy, "lots_lost", observe, at_least=1)
 
 
+def test_every_mutant_of_where_a_mark_moves_is_caught(monkeypatch) -> None:
+    """Session 24: an event starts with no mark moved (``engine.opening``'s ``moved=False``) and a mark
+    move's settlement moves one (``settle_mark``'s ``True``): each constant flipped is caught (the
+    funding story, the session-23 boundaries)."""
+    from solvent.rules import engine, settlement
+
+    assert_every_mutant_is_caught(monkeypatch, engine, "opening", observe, at_least=1)
+    assert_every_mutant_is_caught(monkeypatch, settlement, "settle_mark", observe, at_least=2, importers=(engine,))
+
+
 def _moved(ctx, *, still: bool = False) -> int:
     """The last move, ``M − M_prev``; ``still``: with the mark read for ``M_prev`` (0)."""
     market = ctx.market
@@ -275,6 +352,8 @@ NAMED_MUTANTS = {
     },
     # the rule before session 23 (its very terms): the trigger a Python True, the whole deficit handed on
     "the session-20 rule": {"lots_lost": lambda ctx, pool: 1, "min_": lambda deficit, lost: None},
+    # session 23's: the book's last move read at every sweep, a funding sweep's too
+    "the last move at a funding sweep": {"lots_lost": lambda ctx, pool: _last_move_lost(ctx, pool)},
 }
 
 
