@@ -72,7 +72,6 @@ from solvent.solver import (
     resolution_facts,
     side_deficit,
     side_fund,
-    takeover_moves,
     waterfall_claims,
 )
 from solvent.solver.bounds import ASSET_KINDS, Bounds, for_policy
@@ -365,8 +364,6 @@ def _answered(
             book_cases=facts if held and invariant.id in RESOLUTION_CLAIMS else None,
             # the fund's cash where its takeover may take it below zero: that story first, on a grid
             takeover_grid=invariant.id in (*FUND_CLAIMS, claims_backed.CLAIM) and takes_over(policy),
-            # a payer's claim over moves there: the fund's own deleveraging after a takeover, two moves
-            takeover_moves=takeover_moves.fits(policy, invariant, bounds),
             # Gen B's per-call claims on the lemmas' own book, their argument held: the exact phase first
             exact_first=isinstance(extension, comp.Extension)
             and bounds.accounts == comp.LEMMA_TRADERS
@@ -1123,7 +1120,6 @@ def _small_scope_first(
     book_cases: Callable[[Bounds], tuple[payer_direct.ByCases | None, tuple[QueryStats, ...]]] | None = None,
     smallest_first: bool = False,
     takeover_grid: bool = False,
-    takeover_moves: bool = False,
     exact_first: bool = False,
 ) -> ProofResult:
     """Refute on 1, 2, 3 traders first (cheap, and every measured counterexample lived there,
@@ -1157,11 +1153,6 @@ def _small_scope_first(
     one event, on the grid's doubling and halving (:func:`_on_grid`), within :data:`TAKEOVER_SHARE`
     of ``units`` (docs/solver-notes.md#bitmexs-four-cells-at-n--4-session-22).
 
-    ``takeover_moves``: a payer's claim over K > 1 moves there (``solver.takeover_moves``): the fund's
-    own deleveraging after a takeover, searched first as a two-move story (:func:`_takeover_moves`),
-    within :data:`TAKEOVER_SHARE` of ``units``
-    (docs/solver-notes.md#bitmex-at-k--3-the-funds-own-deleveraging-after-a-takeover-session-23).
-
     ``exact_first``: N's own pass asks the claim exact first (``_bounded``'s), where that is the phase
     that decides it (``_gen_b_per_call``)."""
     earlier: list[QueryStats] = []
@@ -1172,11 +1163,6 @@ def _small_scope_first(
         if found.verdict is Verdict.REFUTED:
             return attrs.evolve(_refuted_within(found, bounds), queries=found.queries)
         earlier += found.queries
-    if takeover_moves and not bounds.price_grid and GRID_FIRST[-1] * bounds.min_price <= bounds.max_price:
-        found, spent = _takeover_moves(policy, invariant, bounds, units // TAKEOVER_SHARE)
-        if found is not None:
-            return attrs.evolve(found, queries=tuple(earlier) + spent)
-        earlier += spent
     quarter = units // (3 if smallest_first else 4)  # a search for a cheap refutation, not a proof
     sizes = [n for n in (1, 2, 3) if smallest <= n < bounds.accounts]
     if lemmas_held:
@@ -1318,33 +1304,6 @@ def _on_grid(policy: Policy, invariant: Invariant, book: Bounds, units: int, exa
     moves = ((low, high), (high, low))
     grid = attrs.evolve(book, price_grid=(low, high))
     return _bounded(policy, invariant, grid, units, transfers=False, points=moves, exact_first=exact_first)
-
-
-def _takeover_moves(
-    policy: Policy, invariant: Invariant, bounds: Bounds, units: int
-) -> tuple[ProofResult | None, tuple[QueryStats, ...]]:
-    """``solver.takeover_moves``' two steps within ``units``: its target asked on two traders, one move
-    on the grid's doubling and halving, exact, in a z3 context of its own (a story found at a count that
-    does not move with the share); a story there, with one more move at the same mark, replayed on the
-    concrete engine against ``invariant`` within ``bounds``. A REFUTED result within ``bounds`` where
-    that replay breaks the claim; else None (nothing is said). The queries are counted whatever they
-    found."""
-    with effort.question():
-        found = _on_grid(policy, takeover_moves.TARGET, takeover_moves.first_move(bounds), units)
-    cx = found.counterexample
-    if found.verdict is not Verdict.REFUTED or cx is None:
-        return None, found.queries
-    rep = replay(policy, invariant, takeover_moves.extended(cx.story), bounds)
-    if not rep.violates:
-        return None, found.queries
-    lifted = Counterexample(rep.story, rep.steps, rep.failed_at, invariant.id, rep.detail)
-    scope = scope_of(bounds)
-    claim = ObligationResult(invariant.id, Verdict.REFUTED, rep.detail, scope)
-    method = f"{found.method}; {takeover_moves.SAYS}"
-    result = attrs.evolve(
-        found, scope=scope, obligations=(claim,), counterexample=lifted, method=method, reason=rep.detail
-    )
-    return result, found.queries
 
 
 def _without_assets(

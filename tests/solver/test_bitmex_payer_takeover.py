@@ -133,6 +133,22 @@ def test_the_induction_over_moves_fits_bitmex() -> None:
     assert induction.fits(resolve_policy("binance"), three)
 
 
+@pytest.mark.deep
+@pytest.mark.parametrize("claim", ["no-negative-equity", "loss-bounded-by-collateral"])
+def test_the_claim_is_proved_at_k_3_by_the_induction(claim: str) -> None:
+    """N = 3, K = 3, 20M (session 23's cells; moved here from the two-move search's tests, dropped in
+    session 24: docs/solver-notes.md#bitmexs-fund-at-a-funding-sweep-session-24): proved for every N and
+    any K by the induction over mark moves, the fund's takeover said."""
+    from solvent.solver.prove import prove
+    from solvent.solver.verdicts import Verdict
+
+    result = prove(BITMEX, claim, Bounds(accounts=3, events=3, effort=20_000_000), minimize=False)
+    assert result.verdict is Verdict.PROVED, result.reason
+    assert result.scope.accounts is None and result.scope.events is None  # every N, any K
+    assert "induction over mark moves" in result.scope.assumes
+    assert "(its takeover)" in result.scope.assumes  # what the queue and the book leave is the fund's: said
+
+
 def _grid_story(fund_cash: int):
     """The fund's cell on the grid of a doubling (``prove._on_grid``'s prices, 2 → 4), N = 2: alice
     short 10 and bob short 2 on 1 each, the fund long 4 on ``fund_cash``, the book long 8."""
