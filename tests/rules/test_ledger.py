@@ -176,3 +176,21 @@ def apply(policy: Policy, book: Book, event) -> Book:
 
 def teardown_module(_module) -> None:
     print(f"\ntest_ledger: {dict(STATS)}")
+
+
+def test_a_branch_may_not_change_whether_the_mark_moved() -> None:
+    """``Ctx.mark_moved`` is a Python bool, set before any branch (``engine.opening``, ``settle_mark``):
+    a branch whose side changes it is refused (the merged step could not say which it is), one that
+    keeps it is not; a side's fork starts with the step's own."""
+    import pytest
+    import z3
+
+    import solvent.solver  # noqa: F401  (registers the z3 backend)
+    from solvent.rules.ledger import Ctx, InternalError
+
+    cond = z3.Bool("c")
+    seen = []
+    kept = Ctx(new_book(mark_quote=100), moved=False).branch(cond, lambda c: seen.append(c.mark_moved) or c)
+    assert (kept.mark_moved, seen) == (False, [False])
+    with pytest.raises(InternalError):
+        Ctx(new_book(mark_quote=100), moved=False).branch(cond, lambda c: c.with_mark_moved(True))
