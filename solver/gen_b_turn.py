@@ -68,7 +68,10 @@ def keeps(policy: Policy, after: Book) -> list[tuple[str, Any]]:
     """What a resolve keeps of the reachable book: the fund at or above 0, the book reachable."""
     return [
         ("the fund at or above 0", _b(after.account("insurance_fund").cash_quote >= 0)),
-        ("the book reachable (open interest balanced, only the holders holding)", z3.And(*map(_b, balanced(policy, after)))),
+        (
+            "the book reachable (open interest balanced, only the holders holding)",
+            z3.And(*map(_b, balanced(policy, after))),
+        ),
     ]
 
 
@@ -135,7 +138,11 @@ def iteration_lemma(policy: Policy, valid: Valid, names: list[str] | None = None
         facts = []
         for (name, test), branch in zip(tests, books, strict=True):
             premise, claims, _ = side_payer.resolve_parts(policy, book, side, move, name)
-            facts.append(z3.Implies(z3.And(*start, _b(test)), z3.And(_losing(book, name, side), _b(book.account(name).cash_quote < 0))))
+            facts.append(
+                z3.Implies(
+                    z3.And(*start, _b(test)), z3.And(_losing(book, name, side), _b(book.account(name).cash_quote < 0))
+                )
+            )
             # the resolve lemma (with its charge fact discharged by the per-lot lemma's instance) and 2
             said = [c for _, c in claims] + [c for _, c in keeps(policy, branch)]
             facts.append(z3.Implies(z3.And(*premise), z3.And(*said)))

@@ -1,0 +1,111 @@
+"""Percolator Gen B's cascade iteration from the payer's pieces (``solver.gen_b_turn``, session 24):
+a sunk trader is a loser below zero, the resolve keeps the fund and a reachable book, and one
+iteration of the cascade's loop, cut at its branches (each checked term for term to be the resolve
+the payer's lemma speaks of), keeps the payer's bound
+(docs/solver-notes.md#gen-bs-cascade-step-from-the-payers-pieces-session-24).
+
+Mutants: the cascade's test at ``value ≤ 0`` (a trader at 0 resolved: not below zero), the fund's
+floor one quantum lower (the fund ends at −1), the cascade's iteration resolving the last sunk trader
+instead of the first (not the chain of its branches in book order)."""
+
+from __future__ import annotations
+
+import functools
+
+import attrs
+import pytest
+
+import solvent.rules.bankruptcy as bankruptcy
+from solvent.rules.arith import and_
+from solvent.rules.assets import account_value
+from solvent.rules.book import new_book
+from solvent.rules.ledger import Ctx
+from solvent.rules.margin import open_lots
+from solvent.rules.presets import resolve_policy
+from solvent.solver import gen_b_turn
+from solvent.solver.bounds import Bounds
+from solvent.solver.compositional import _Checker, _Failed
+
+GEN_B = resolve_policy("percolator-gen-b")
+UNITS = 2_000_000
+
+
+def _valid(checker: _Checker):
+    return functools.partial(checker.valid, exact=True)
+
+
+def test_a_sunk_trader_is_a_loser_below_zero() -> None:
+    checker = _Checker(Bounds(effort=UNITS))
+    gen_b_turn.sunk_lemmas(GEN_B, _valid(checker))
+    # three traders, each side: 743 and 777 units each (session 24)
+    assert [q.result for q in checker.queries] == ["unsat"] * 6
+
+
+def test_the_cascades_test_at_zero_breaks_the_sunk_lemma(monkeypatch: pytest.MonkeyPatch) -> None:
+    # bankruptcy.sunk with one token changed: value <= 0, so a trader at exactly 0 is resolved
+    def at_zero(policy, ctx, names):
+        return [
+            (n, and_(open_lots(ctx.book.account(n)) != 0, account_value(policy, (), ctx.book.account(n)) <= 0))
+            for n in names
+        ]
+
+    monkeypatch.setattr(bankruptcy, "sunk", at_zero)
+    checker = _Checker(Bounds(effort=UNITS))
+    with pytest.raises(_Failed, match="z3 found a model"):
+        gen_b_turn.sunk_lemmas(GEN_B, _valid(checker))
+
+
+def test_the_cascades_test_on_the_concrete_engine() -> None:
+    # the boundary the sunk lemma rests on: a long at 0 is not sunk, at -1 it is; flat at -1 is not
+    book = new_book(mark_quote=10, traders=("alice", "bob", "carol"))
+
+    def with_(cash: int, size: int):
+        accounts = tuple(
+            attrs.evolve(a, cash_quote=cash, size_lots=size, cost_quote=10 * size) if a.name == "alice" else a
+            for a in book.accounts
+        )
+        return attrs.evolve(book, accounts=accounts)
+
+    assert dict(bankruptcy.sunk(GEN_B, Ctx(with_(0, 1)), ["alice"]))["alice"] is False
+    assert dict(bankruptcy.sunk(GEN_B, Ctx(with_(-1, 1)), ["alice"]))["alice"] is True
+    assert dict(bankruptcy.sunk(GEN_B, Ctx(with_(-1, 0)), ["alice"]))["alice"] is False
+
+
+def test_the_resolve_keeps_the_fund_and_a_reachable_book() -> None:
+    checker = _Checker(Bounds(effort=UNITS))
+    gen_b_turn.keeps_lemmas(GEN_B, _valid(checker))
+    # 778,556 units for both sides (session 24)
+    assert [q.result for q in checker.queries] == ["unsat"] * 4
+    assert sum(q.units for q in checker.queries) < 1_200_000
+
+
+def test_a_fund_floor_one_quantum_lower_breaks_the_keeps_lemma(monkeypatch: pytest.MonkeyPatch) -> None:
+    pay_from = bankruptcy.pay_from
+
+    def lower(*args, floor: int = 0, **kwargs):
+        return pay_from(*args, floor=floor - 1, **kwargs)
+
+    monkeypatch.setattr(bankruptcy, "pay_from", lower)
+    checker = _Checker(Bounds(effort=UNITS))
+    with pytest.raises(_Failed, match="z3 found a model"):
+        gen_b_turn.keeps_lemmas(GEN_B, _valid(checker))
+    assert "the fund at or above 0" in checker.queries[-1].name
+
+
+def test_the_cascades_iteration_keeps_the_payers_bound() -> None:
+    checker = _Checker(Bounds(effort=UNITS))
+    gen_b_turn.iteration_lemma(GEN_B, _valid(checker))
+    # 66,943 + 74,649 units (session 24)
+    assert [q.result for q in checker.queries] == ["unsat"] * 2
+    assert sum(q.units for q in checker.queries) < 500_000
+
+
+def test_the_iteration_resolving_the_last_sunk_trader_is_not_its_branches(monkeypatch: pytest.MonkeyPatch) -> None:
+    first_below = bankruptcy._first_below
+    monkeypatch.setattr(
+        bankruptcy,
+        "_first_below",
+        lambda policy, ctx, below, resolving: first_below(policy, ctx, below[::-1], resolving),
+    )
+    with pytest.raises(ValueError, match="not the chain of its branches"):
+        gen_b_turn.iteration_lemma(GEN_B, _valid(_Checker(Bounds(effort=UNITS))))
