@@ -23,7 +23,9 @@ claim). On a free book of :data:`side_payer.STEP_TRADERS` traders, each side of 
 4. **the iteration** (:func:`iteration_lemma`): from the bound and the instances of 1 and of the
    resolve lemma (``side_payer.resolve_parts``' claims with 2's) on each branch, every branch's
    numbers replaced by fresh ones (a generalization: valid for every value, so for the engine's), the
-   iteration's book meets the bound again, and a trader at or above 0 before it is at or above 0 after.
+   iteration's book meets the bound again, a trader at or above 0 before it is at or above 0 after, and
+   a winner's lots only shrink (never past 0) with its ``E − |s|·m`` not falling (so its initial margin
+   at the previous mark, ``side_payer.winner_lemmas``' second lemma, does not rise).
 
 The resolve lemma's instances for a branch other than the first trader's are ``side_payer``'s with that
 trader the account acted on (its deep test). What is left (the turn, the sweep, the route in ``prove``)
@@ -148,7 +150,11 @@ def iteration_lemma(policy: Policy, valid: Valid, names: list[str] | None = None
             facts.append(z3.Implies(z3.And(*premise), z3.And(*said)))
         claim = list(invariant(policy, after, side, move))
         for a in book.traders:
-            claim.append(z3.Implies(_b(a.cash_quote >= 0), _b(after.account(a.name).cash_quote >= 0)))
+            z = after.account(a.name)
+            claim.append(z3.Implies(_b(a.cash_quote >= 0), _b(z.cash_quote >= 0)))
+            lots, now = a.size_lots * side, z.size_lots * side
+            shrink = z3.And(_b(now <= 0), _b(now >= lots), _b(z.cash_quote + now * move >= a.cash_quote + lots * move))
+            claim.append(z3.Implies(_b(lots < 0), shrink))
         generalize = []
         for k, branch in enumerate(books):
             for j, x in enumerate(_fields(branch)):
@@ -160,7 +166,8 @@ def iteration_lemma(policy: Policy, valid: Valid, names: list[str] | None = None
         out.append(
             valid(
                 f"the cascade's iteration over {', '.join(names_here)} ({label} losing): the bound kept, "
-                "a trader at or above 0 stays so (from each branch's resolve lemma)",
+                "a trader at or above 0 stays so, a winner's lots only shrink and its E − |s|·m does not fall "
+                "(from each branch's resolve lemma)",
                 [*start, *asked],
                 whole,
                 exact=True,

@@ -14,6 +14,7 @@ import functools
 
 import attrs
 import pytest
+import z3
 
 import solvent.rules.bankruptcy as bankruptcy
 from solvent.rules.arith import and_
@@ -22,7 +23,7 @@ from solvent.rules.book import new_book
 from solvent.rules.ledger import Ctx
 from solvent.rules.margin import open_lots
 from solvent.rules.presets import resolve_policy
-from solvent.solver import gen_b_turn
+from solvent.solver import gen_b_turn, side_payer
 from solvent.solver.bounds import Bounds
 from solvent.solver.compositional import _Checker, _Failed
 
@@ -92,12 +93,27 @@ def test_a_fund_floor_one_quantum_lower_breaks_the_keeps_lemma(monkeypatch: pyte
     assert "the fund at or above 0" in checker.queries[-1].name
 
 
-def test_the_cascades_iteration_keeps_the_payers_bound() -> None:
+@pytest.mark.parametrize("names", [None, ["bob", "carol"]], ids=["every-trader", "after-alice"])
+def test_the_cascades_iteration_keeps_the_payers_bound(names) -> None:
     checker = _Checker(Bounds(effort=UNITS))
-    gen_b_turn.iteration_lemma(GEN_B, _valid(checker))
-    # 66,943 + 74,649 units (session 24)
+    gen_b_turn.iteration_lemma(GEN_B, _valid(checker), names=names)
+    # every trader 82,342 + 77,033 units, bob and carol (the cascade after alice) 49,555 + 61,971 (session 24)
     assert [q.result for q in checker.queries] == ["unsat"] * 2
     assert sum(q.units for q in checker.queries) < 500_000
+
+
+def test_the_iteration_needs_the_resolve_lemmas_claims(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the composition is not vacuous: with each branch's resolve claims dropped it has a model
+    resolve_parts = side_payer.resolve_parts
+
+    def without_claims(*args, **kwargs):
+        premise, claims, fact = resolve_parts(*args, **kwargs)
+        return premise, [(said, z3.BoolVal(True)) for said, _ in claims], fact
+
+    monkeypatch.setattr(side_payer, "resolve_parts", without_claims)
+    checker = _Checker(Bounds(effort=UNITS))
+    with pytest.raises(_Failed, match="z3 found a model"):
+        gen_b_turn.iteration_lemma(GEN_B, _valid(checker))
 
 
 def test_the_iteration_resolving_the_last_sunk_trader_is_not_its_branches(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -109,3 +125,12 @@ def test_the_iteration_resolving_the_last_sunk_trader_is_not_its_branches(monkey
     )
     with pytest.raises(ValueError, match="not the chain of its branches"):
         gen_b_turn.iteration_lemma(GEN_B, _valid(_Checker(Bounds(effort=UNITS))))
+
+
+@pytest.mark.parametrize("who", ["bob", "carol"])
+def test_the_resolve_keeps_the_fund_and_a_reachable_book_for_each_trader(who: str) -> None:
+    """The iteration's other branches: 2 with bob or carol the bankrupt account (with
+    ``side_payer``'s deep test, every branch's resolve lemma): bob 571,174 units, carol 677,922."""
+    checker = _Checker(Bounds(effort=10_000_000))
+    gen_b_turn.keeps_lemmas(GEN_B, _valid(checker), bankrupt=who)
+    assert [q.result for q in checker.queries] == ["unsat"] * 4
