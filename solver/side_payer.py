@@ -409,22 +409,31 @@ def solvent_close_lemmas(
     out = []
     for label, side in sides:
         book = free_book()
-        name = book.traders[0].name if acted is None else acted
-        after = _close_solvent(policy, Ctx(book), name).book
-        premise, _ = _bound(policy, book, side, move, name)
-        premise.append(_b(book.account(name).cash_quote >= 0))
-        z = after.account(name)
-        claims = [(f"{name} ends flat at or above 0", z3.And(_b(z.size_lots == 0), _b(z.cash_quote >= 0)))]
-        for a in [a for a in book.traders if a.name != name]:
-            z = after.account(a.name)
-            lots, now = a.size_lots * side, z.size_lots * side
-            kept = z3.And(_b(now <= 0), _b(now >= lots), _b(z.cash_quote == a.cash_quote))
-            claims.append((f"{a.name} opposite: its lots only shrink, its cash kept", z3.Implies(_b(lots < 0), kept)))
-            same = z3.And(_b(z.size_lots == a.size_lots), _b(z.cash_quote == a.cash_quote))
-            claims.append((f"{a.name} on {name}'s side or flat: untouched", z3.Implies(_b(lots >= 0), same)))
+        premise, claims = solvent_close_parts(policy, book, side, move, acted)
         for said, claim in claims:
             out.append(valid(f"the solvent close of a {label} loser: {said}", premise, claim, exact=True))
     return out
+
+
+def solvent_close_parts(
+    policy: Policy, book: Book, side: int, move: Any, acted: str | None = None
+) -> tuple[list[Any], list[tuple[str, Any]]]:
+    """:func:`solvent_close_lemmas`' premise and claims on ``book``, ``acted`` (default its first
+    trader) on the losing ``side``."""
+    name = book.traders[0].name if acted is None else acted
+    after = _close_solvent(policy, Ctx(book), name).book
+    premise, _ = _bound(policy, book, side, move, name)
+    premise.append(_b(book.account(name).cash_quote >= 0))
+    z = after.account(name)
+    claims = [(f"{name} ends flat at or above 0", z3.And(_b(z.size_lots == 0), _b(z.cash_quote >= 0)))]
+    for a in [a for a in book.traders if a.name != name]:
+        z = after.account(a.name)
+        lots, now = a.size_lots * side, z.size_lots * side
+        kept = z3.And(_b(now <= 0), _b(now >= lots), _b(z.cash_quote == a.cash_quote))
+        claims.append((f"{a.name} opposite: its lots only shrink, its cash kept", z3.Implies(_b(lots < 0), kept)))
+        same = z3.And(_b(z.size_lots == a.size_lots), _b(z.cash_quote == a.cash_quote))
+        claims.append((f"{a.name} on {name}'s side or flat: untouched", z3.Implies(_b(lots >= 0), same)))
+    return premise, claims
 
 
 def write_off_lemma(policy: Policy, valid: Valid) -> list[str]:
@@ -497,6 +506,7 @@ __all__ = [
     "resolve_parts",
     "settle_lemmas",
     "solvent_close_lemmas",
+    "solvent_close_parts",
     "winner_lemmas",
     "write_off_lemma",
 ]
