@@ -40,13 +40,16 @@ from typing import Any
 import z3
 
 import solvent.rules.bankruptcy as bankruptcy
-from solvent.rules.arith import ite
+from solvent.rules.arith import abs_, ite
 from solvent.rules.book import Book
+from solvent.rules.engine import _close_solvent
 from solvent.rules.ledger import Ctx
 from solvent.rules.policy import Policy
 from solvent.solver import side_payer
+from solvent.solver.bounds import Bounds
 from solvent.solver.side_claims import balanced
 from solvent.solver.side_payer import FREE, SIDES, _b, _bound, _same_book, _term, free_book
+from solvent.solver.story import symbolic_book
 
 Valid = Callable[..., str]
 
@@ -90,8 +93,8 @@ def sunk_lemmas(policy: Policy, valid: Valid) -> list[str]:
 
 
 def keeps_lemmas(policy: Policy, valid: Valid, bankrupt: str | None = None) -> list[str]:
-    """2: the resolve (``side_payer.resolve_parts``' premise and charge fact) keeps the fund at or
-    above 0 and the book reachable."""
+    """2: the resolve (``side_payer.resolve_parts``' premise and charge fact) and the solvent close
+    (``side_payer.solvent_close_parts``' premise) keep the fund at or above 0 and the book reachable."""
     move, out = _move(), []
     for label, side in SIDES:
         book = free_book()
@@ -100,6 +103,11 @@ def keeps_lemmas(policy: Policy, valid: Valid, bankrupt: str | None = None) -> l
         after = bankruptcy.resolve(policy, Ctx(book), name, alone=True).book
         for said, claim in keeps(policy, after):
             out.append(valid(f"the resolve of {name} ({label}): {said}", [*premise, fact], claim, exact=True))
+        premise, _ = side_payer.solvent_close_parts(policy, book, side, move, name)
+        premise.append(_b(book.market.mark_quote >= 1))  # the penalty, a share of the notional, not negative
+        closed = _close_solvent(policy, Ctx(book), name).book
+        for said, claim in keeps(policy, closed):
+            out.append(valid(f"the solvent close of {name} ({label}): {said}", premise, claim, exact=True))
     return out
 
 
@@ -177,3 +185,99 @@ def iteration_lemma(policy: Policy, valid: Valid, names: list[str] | None = None
 
 
 __all__ = ["branches", "invariant", "iteration_lemma", "keeps", "keeps_lemmas", "sunk_lemmas"]
+
+
+def turn_branches(policy: Policy, book: Book, name: str) -> tuple[Any, Any, Book, Book, Book]:
+    """5: ``name``'s turn with the cascade left out (``cascade_invariant.without_cascade``), cut at its
+    branches, each checked term for term: the turn's book is the write-off (``bankruptcy.write_off``)
+    on the book the trigger's branch leaves, which is ``ite(triggered, ite(below, resolve alone,
+    solvent close), book)``. Returns (the trigger, the bankruptcy test, the resolve's book, the solvent
+    close's, the turn's)."""
+    from solvent.rules.engine import _close_solvent, _triggered, liquidate, liquidation_turn
+    from solvent.solver.cascade_invariant import without_cascade
+
+    alone = without_cascade(policy)
+    turn = liquidation_turn(alone, Ctx(book), name)
+    triggered = _triggered(alone, Ctx(book), name)
+    mid = Ctx(book).branch(triggered, lambda c: liquidate(alone, c, name))
+    mid_book = mid.book
+    written = bankruptcy.write_off(alone, mid, name).book
+    if not _same_book(turn.book, written):
+        raise ValueError(f"{name}'s turn is not the write-off after its trigger's branch")
+    resolved = bankruptcy.resolve(policy, Ctx(book), name, alone=True).book
+    closed = _close_solvent(alone, Ctx(book), name).book
+    # the bankruptcy test ``_close_whole`` builds, read off the engine's own term (the trigger's branch
+    # of the account's lots: ``If(triggered, If(below, resolved, closed), lots)``)
+    lots = _term(mid_book.account(name).size_lots)
+    if not (z3.is_app_of(lots, z3.Z3_OP_ITE) and z3.is_app_of(lots.arg(1), z3.Z3_OP_ITE)):
+        raise ValueError(f"{name}'s liquidation does not branch on its bankruptcy")
+    below = lots.arg(1).arg(0)
+    if not _same_book(mid_book, ite(triggered, ite(below, resolved, closed), book)):
+        raise ValueError(f"{name}'s liquidation is not a resolve alone below zero, else a solvent close")
+    return triggered, below, resolved, closed, written
+
+
+def turn_lemma(policy: Policy, valid: Valid) -> list[str]:
+    """6: the first trader's turn without the cascade keeps the bound, from the instances of the
+    resolve lemma, the solvent close's and the winner's (``side_payer``), each branch's numbers
+    generalized: it ends at or above 0 (flat where it was liquidated), every other trader keeps the
+    bound, a trader at or above 0 stays so, a winner's lots only shrink and its ``E − |s|·m`` does not
+    fall. The move ``m`` is the mark's (``(mark − previous)·side``), at least 1 where the first trader is
+    a winner (the winner's lemma's premise; at ``m = 0`` both sides' bounds are one)."""
+    from solvent.rules.margin import initial_margin
+
+    out = []
+    for label, side in SIDES:
+        book = free_book()
+        name = book.traders[0].name
+        x = book.account(name)
+        mark, previous = book.market.mark_quote, book.market.previous_mark_quote
+        move = _move()
+        triggered, below, resolved, closed, written = turn_branches(policy, book, name)
+        start = invariant(policy, book, side, move)
+        # the losing side's move: the mark fell where longs lose (side 1), rose where shorts do
+        start += [_b(move == (previous - mark) * side), _b(previous >= 1), _b(mark >= 1)]
+        im = initial_margin(policy.margin, policy.rounding, x.size_lots, previous)
+        winner = _b(x.size_lots * side < 0)
+        start.append(z3.Implies(winner, z3.And(_b(move >= 1), _b(x.cash_quote - abs_(x.size_lots) * move >= im))))
+        premise_w, claim_w = side_payer.winner_parts(policy, book, -side)
+        one, _ = symbolic_book(Bounds(accounts=1, events=1))
+        said_w, alone_w = side_payer.winner_parts(policy, one, -side)
+        if not z3.Implies(z3.And(*premise_w), claim_w).eq(z3.Implies(z3.And(*said_w), alone_w)):
+            raise ValueError("the winner's fact on the turn's book is not the winner lemma's formula")
+        premise_r, claims_r, _ = side_payer.resolve_parts(policy, book, side, move, name)
+        premise_s, claims_s = side_payer.solvent_close_parts(policy, book, side, move, name)
+        facts = [
+            z3.Implies(z3.And(*premise_r), z3.And(*(c for _, c in claims_r), *(c for _, c in keeps(policy, resolved)))),
+            z3.Implies(z3.And(*premise_s), z3.And(*(c for _, c in claims_s))),
+            z3.Implies(z3.And(*premise_s, _b(mark >= 1)), z3.And(*(c for _, c in keeps(policy, closed)))),
+            # the winner's lemma (side_payer.winner_lemmas) on this trader, term for term: not triggered
+            z3.Implies(z3.And(*premise_w), claim_w),
+        ]
+        after = written
+        claim = list(invariant(policy, after, side, move))
+        claim.append(_b(after.account(name).cash_quote >= 0))
+        for a in book.traders:
+            z = after.account(a.name)
+            claim.append(z3.Implies(_b(a.cash_quote >= 0), _b(z.cash_quote >= 0)))
+            lots, now = a.size_lots * side, z.size_lots * side
+            shrink = z3.And(_b(now <= 0), _b(now >= lots), _b(z.cash_quote + now * move >= a.cash_quote + lots * move))
+            claim.append(z3.Implies(_b(lots < 0), shrink))
+        generalize = []
+        for k, branch in enumerate((resolved, closed)):
+            for j, t in enumerate(_fields(branch)):
+                if not z3.is_const(t):
+                    generalize.append((t, z3.Int(f"{FREE}turn{k}.{j}")))
+        asked = [z3.substitute(f, *generalize) for f in facts]
+        whole = z3.substitute(z3.And(*claim), *generalize)
+        out.append(
+            valid(
+                f"{name}'s turn without the cascade ({label} losing): it ends at or above 0, the bound kept, a trader at "
+                "or above 0 stays so, a winner's lots only shrink (from the resolve's, the solvent close's and the "
+                "winner's lemmas)",
+                [*start, *asked],
+                whole,
+                exact=True,
+            )
+        )
+    return out

@@ -363,20 +363,12 @@ def winner_lemmas(policy: Policy, valid: Valid) -> list[str]:
     margin of fewer lots on the same side is no more."""
     book, _ = symbolic_book(Bounds(accounts=1, events=1))
     a = book.account(book.traders[0].name)
-    mark, previous = book.market.mark_quote, book.market.previous_mark_quote
+    previous = book.market.previous_mark_quote
     fewer = z3.Int(f"{FREE}fewer_lots")
     out = []
     for label, side in SIDES:
-        move = (mark - previous) * side
+        premise, claim = winner_parts(policy, book, side)
         im = initial_margin(policy.margin, policy.rounding, a.size_lots, previous)
-        premise = [
-            _b(previous >= 1),
-            _b(mark >= 1),
-            _b(move >= 1),
-            _b(a.size_lots * side > 0),
-            _b(a.cash_quote - abs_(a.size_lots) * move >= im),
-        ]
-        claim = z3.Not(_b(_triggered(policy, Ctx(book), a.name)))
         out.append(
             valid(
                 f"a {label} winner with E − |s|·m at least its initial margin: not triggered",
@@ -395,6 +387,23 @@ def winner_lemmas(policy: Policy, valid: Valid) -> list[str]:
             )
         )
     return out
+
+
+def winner_parts(policy: Policy, book: Book, side: int) -> tuple[list[Any], Any]:
+    """:func:`winner_lemmas`' first lemma on ``book``'s first trader, the mark moved in its favour on
+    ``side`` (1: up, a long winning; -1: down, a short): premise and claim (not triggered)."""
+    a = book.account(book.traders[0].name)
+    mark, previous = book.market.mark_quote, book.market.previous_mark_quote
+    move = (mark - previous) * side
+    im = initial_margin(policy.margin, policy.rounding, a.size_lots, previous)
+    premise = [
+        _b(previous >= 1),
+        _b(mark >= 1),
+        _b(move >= 1),
+        _b(a.size_lots * side > 0),
+        _b(a.cash_quote - abs_(a.size_lots) * move >= im),
+    ]
+    return premise, z3.Not(_b(_triggered(policy, Ctx(book), a.name)))
 
 
 def solvent_close_lemmas(
@@ -508,5 +517,6 @@ __all__ = [
     "solvent_close_lemmas",
     "solvent_close_parts",
     "winner_lemmas",
+    "winner_parts",
     "write_off_lemma",
 ]
