@@ -1,5 +1,5 @@
 """Percolator Gen B's payer claims over a turn: the cascade's step, cut at its branches
-(docs/solver-notes.md#gen-bs-cascade-step-from-the-payers-pieces-session-24).
+(docs/solver-notes.md#gen-bs-turn-and-cascade-step-from-the-payers-pieces-session-24).
 
 ``solver.side_payer`` proves each per-call piece of the payer argument on the engine's own functions;
 this module composes them, first over one iteration of the cascade's loop (``bankruptcy._first_below``
@@ -27,9 +27,18 @@ claim). On a free book of :data:`side_payer.STEP_TRADERS` traders, each side of 
    a winner's lots only shrink (never past 0) with its ``E − |s|·m`` not falling (so its initial margin
    at the previous mark, ``side_payer.winner_lemmas``' second lemma, does not rise).
 
+5. **the turn's branches** (term for term, :func:`turn_branches`): the first trader's turn with the
+   cascade left out is the write-off on ``ite(triggered, ite(below, resolve alone, solvent close), book)``;
+6. **the turn** (:func:`turn_lemma`): from the bound (the move the mark's, the trader, where a winner,
+   at ``E − |s|·m`` at least its initial margin at the previous mark) and the instances of the resolve
+   lemma, the solvent close's, 2's and the winner's (checked term for term against the one-trader
+   book's), each branch's numbers generalized: the trader ends at or above 0, the bound is kept, a
+   trader at or above 0 stays so, a winner's lots only shrink and its ``E − |s|·m`` does not fall.
+
 The resolve lemma's instances for a branch other than the first trader's are ``side_payer``'s with that
-trader the account acted on (its deep test). What is left (the turn, the sweep, the route in ``prove``)
-the notes' section says.
+trader the account acted on (its deep test). Nothing in ``prove`` calls this module yet; what is left
+(the loop and the turn with its cascade, the sweep and the settlement, the step's other phases, the
+route in ``prove``) the notes' section says.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 a sunk trader is a loser below zero, the resolve keeps the fund and a reachable book, and one
 iteration of the cascade's loop, cut at its branches (each checked term for term to be the resolve
 the payer's lemma speaks of), keeps the payer's bound
-(docs/solver-notes.md#gen-bs-cascade-step-from-the-payers-pieces-session-24).
+(docs/solver-notes.md#gen-bs-turn-and-cascade-step-from-the-payers-pieces-session-24).
 
 Mutants: the cascade's test at ``value ≤ 0`` (a trader at 0 resolved: not below zero), the fund's
 floor one quantum lower (the fund ends at −1), the cascade's iteration resolving the last sunk trader
@@ -130,7 +130,7 @@ def test_the_iteration_resolving_the_last_sunk_trader_is_not_its_branches(monkey
 @pytest.mark.parametrize("who", ["bob", "carol"])
 def test_the_resolve_keeps_the_fund_and_a_reachable_book_for_each_trader(who: str) -> None:
     """The iteration's other branches: 2 with bob or carol the bankrupt account (with
-    ``side_payer``'s deep test, every branch's resolve lemma): bob 571,174 units, carol 677,922."""
+    ``side_payer``'s deep test, every branch's resolve lemma): bob 574,505 units, carol 681,292."""
     checker = _Checker(Bounds(effort=10_000_000))
     gen_b_turn.keeps_lemmas(GEN_B, _valid(checker), bankrupt=who)
     assert [q.result for q in checker.queries] == ["unsat"] * 8
