@@ -165,13 +165,7 @@ def iteration_lemma(policy: Policy, valid: Valid, names: list[str] | None = None
             # the resolve lemma (with its charge fact discharged by the per-lot lemma's instance) and 2
             said = [c for _, c in claims] + [c for _, c in keeps(policy, branch)]
             facts.append(z3.Implies(z3.And(*premise), z3.And(*said)))
-        claim = list(invariant(policy, after, side, move))
-        for a in book.traders:
-            z = after.account(a.name)
-            claim.append(z3.Implies(_b(a.cash_quote >= 0), _b(z.cash_quote >= 0)))
-            lots, now = a.size_lots * side, z.size_lots * side
-            shrink = z3.And(_b(now <= 0), _b(now >= lots), _b(z.cash_quote + now * move >= a.cash_quote + lots * move))
-            claim.append(z3.Implies(_b(lots < 0), shrink))
+        claim = _kept(policy, book, after, side, move)
         generalize = []
         for k, branch in enumerate(books):
             for j, x in enumerate(_fields(branch)):
@@ -264,14 +258,7 @@ def turn_lemma(policy: Policy, valid: Valid) -> list[str]:
             z3.Implies(z3.And(*premise_w), claim_w),
         ]
         after = written
-        claim = list(invariant(policy, after, side, move))
-        claim.append(_b(after.account(name).cash_quote >= 0))
-        for a in book.traders:
-            z = after.account(a.name)
-            claim.append(z3.Implies(_b(a.cash_quote >= 0), _b(z.cash_quote >= 0)))
-            lots, now = a.size_lots * side, z.size_lots * side
-            shrink = z3.And(_b(now <= 0), _b(now >= lots), _b(z.cash_quote + now * move >= a.cash_quote + lots * move))
-            claim.append(z3.Implies(_b(lots < 0), shrink))
+        claim = [*_kept(policy, book, after, side, move), _b(after.account(name).cash_quote >= 0)]
         generalize = []
         for k, branch in enumerate((resolved, closed)):
             for j, t in enumerate(_fields(branch)):
@@ -286,6 +273,86 @@ def turn_lemma(policy: Policy, valid: Valid) -> list[str]:
                 "winner's lemmas)",
                 [*start, *asked],
                 whole,
+                exact=True,
+            )
+        )
+    return out
+
+
+def _kept(policy: Policy, before: Book, after: Book, side: int, move: Any) -> list[Any]:
+    """The iteration's and the turn's claims of ``after`` from ``before``: the bound on ``after``, a
+    trader at or above 0 stays so, a winner's lots only shrink (never past 0) and its ``E − |s|·m``
+    does not fall, a flat trader is untouched."""
+    claim = list(invariant(policy, after, side, move))
+    for a in before.traders:
+        z = after.account(a.name)
+        claim.append(z3.Implies(_b(a.cash_quote >= 0), _b(z.cash_quote >= 0)))
+        lots, now = a.size_lots * side, z.size_lots * side
+        shrink = z3.And(_b(now <= 0), _b(now >= lots), _b(z.cash_quote + now * move >= a.cash_quote + lots * move))
+        claim.append(z3.Implies(_b(lots < 0), shrink))
+        same = z3.And(_b(z.size_lots == a.size_lots), _b(z.cash_quote == a.cash_quote))
+        claim.append(z3.Implies(_b(a.size_lots == 0), same))
+    return claim
+
+
+def _pairs(free: Book, at: Book) -> list[tuple[Any, Any]]:
+    """The substitution taking ``free``'s variables to ``at``'s terms (a lemma's instance on ``at``)."""
+    out = []
+    for a, b in zip(free.accounts, at.accounts, strict=True):
+        for x, y in ((a.size_lots, b.size_lots), (a.cash_quote, b.cash_quote), (a.principal_quote, b.principal_quote)):
+            x, y = _term(x), _term(y)
+            if not x.eq(y):
+                if not z3.is_const(x) or z3.is_int_value(x):
+                    raise ValueError("the lemma's book is not free where the instance's differs")
+                out.append((x, y))
+    return out
+
+
+def loop_lemma(policy: Policy, valid: Valid) -> list[str]:
+    """7: the cascade's loop after the first trader's resolve (``bankruptcy._cascade`` with that trader
+    the chain: one iteration per other trader), from the bound with that trader flat at or above 0: its
+    book is, term for term, the iteration over the others applied once per other trader, each
+    iteration's book the instance of the iteration built on the free book (its variables taken to the
+    book it starts from); with :func:`iteration_lemma` (over the others) as the fact on each, each
+    iteration's numbers generalized: the bound kept, a trader at or above 0 stays so, a winner's lots
+    only shrink and its ``E − |s|·m`` does not fall."""
+    move, out = _move(), []
+    for label, side in SIDES:
+        book = free_book()
+        chain = book.traders[0].name
+        others = [a.name for a in book.traders if a.name != chain]
+        after = bankruptcy._cascade(policy, Ctx(book), (chain,)).book
+        # the iteration on the free book, and its claim (proved by iteration_lemma over the others)
+        one = branches(policy, book, others)[2]  # the book iteration_lemma(names=others) speaks of
+        fact = z3.Implies(z3.And(*invariant(policy, book, side, move)), z3.And(*_kept(policy, book, one, side, move)))
+        books, facts, at = [], [], book
+        for _ in others:
+            pairs = _pairs(book, at)
+            nxt = bankruptcy._first_below(policy, Ctx(at), bankruptcy.sunk(policy, Ctx(at), others), ())[0].book
+            for x, y in zip(one.accounts, nxt.accounts, strict=True):
+                for u, v in ((x.size_lots, y.size_lots), (x.cash_quote, y.cash_quote)):
+                    got = z3.substitute(_term(u), *pairs) if pairs else _term(u)
+                    if not got.eq(_term(v)):
+                        raise ValueError("an iteration of the loop is not the free iteration's instance")
+            facts.append(z3.substitute(fact, *pairs) if pairs else fact)
+            books.append(nxt)
+            at = nxt
+        if not _same_book(after, at):
+            raise ValueError("the cascade's loop is not one iteration per trader outside its chain")
+        generalize = []
+        for k, b in enumerate(books):
+            for j, t in enumerate(_fields(b)):
+                if not z3.is_const(t):
+                    generalize.append((t, z3.Int(f"{FREE}loop{k}.{j}")))
+        x = book.account(chain)
+        start = [*invariant(policy, book, side, move), _b(x.size_lots == 0), _b(x.cash_quote >= 0)]
+        claim = z3.And(*_kept(policy, book, after, side, move))
+        out.append(
+            valid(
+                f"the cascade's loop after {chain}'s resolve ({label} losing): the bound kept, a trader at or above 0 "
+                "stays so, a winner's lots only shrink (from the iteration's lemma on each iteration)",
+                [*start, *(z3.substitute(f, *generalize) for f in facts)],
+                z3.substitute(claim, *generalize),
                 exact=True,
             )
         )
