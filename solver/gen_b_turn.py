@@ -190,16 +190,17 @@ def iteration_lemma(policy: Policy, valid: Valid, names: list[str] | None = None
 __all__ = ["branches", "invariant", "iteration_lemma", "keeps", "keeps_lemmas", "sunk_lemmas"]
 
 
-def turn_branches(policy: Policy, book: Book, name: str) -> tuple[Any, Any, Book, Book, Book]:
+def turn_branches(policy: Policy, book: Book, name: str, cascade: bool = False) -> tuple[Any, Any, Book, Book, Book]:
     """5: ``name``'s turn with the cascade left out (``cascade_invariant.without_cascade``), cut at its
     branches, each checked term for term: the turn's book is the write-off (``bankruptcy.write_off``)
     on the book the trigger's branch leaves, which is ``ite(triggered, ite(below, resolve alone,
-    solvent close), book)``. Returns (the trigger, the bankruptcy test, the resolve's book, the solvent
-    close's, the turn's)."""
+    solvent close), book)``; with ``cascade``, the turn itself, the resolve's branch the loop
+    (``bankruptcy._cascade``) after the resolve alone. Returns (the trigger, the bankruptcy test, the
+    resolve's book (the loop's with ``cascade``), the solvent close's, the turn's)."""
     from solvent.rules.engine import _close_solvent, _triggered, liquidate, liquidation_turn
     from solvent.solver.cascade_invariant import without_cascade
 
-    alone = without_cascade(policy)
+    alone = policy if cascade else without_cascade(policy)
     turn = liquidation_turn(alone, Ctx(book), name)
     triggered = _triggered(alone, Ctx(book), name)
     mid = Ctx(book).branch(triggered, lambda c: liquidate(alone, c, name))
@@ -207,7 +208,9 @@ def turn_branches(policy: Policy, book: Book, name: str) -> tuple[Any, Any, Book
     written = bankruptcy.write_off(alone, mid, name).book
     if not _same_book(turn.book, written):
         raise ValueError(f"{name}'s turn is not the write-off after its trigger's branch")
-    resolved = bankruptcy.resolve(policy, Ctx(book), name, alone=True).book
+    resolved = bankruptcy.resolve(policy, Ctx(book), name, alone=True)
+    # with the cascade: the resolve alone, then the loop with the trader its chain (resolve's last line)
+    resolved = bankruptcy._cascade(policy, resolved, (name,)).book if cascade else resolved.book
     closed = _close_solvent(alone, Ctx(book), name).book
     # the bankruptcy test ``_close_whole`` builds, read off the engine's own term (the trigger's branch
     # of the account's lots: ``If(triggered, If(below, resolved, closed), lots)``)
@@ -220,7 +223,7 @@ def turn_branches(policy: Policy, book: Book, name: str) -> tuple[Any, Any, Book
     return triggered, below, resolved, closed, written
 
 
-def turn_lemma(policy: Policy, valid: Valid) -> list[str]:
+def turn_lemma(policy: Policy, valid: Valid, cascade: bool = False) -> list[str]:
     """6: the first trader's turn without the cascade keeps the bound, from the instances of the
     resolve lemma, the solvent close's and the winner's (``side_payer``), each branch's numbers
     generalized: it ends at or above 0 (flat where it was liquidated), every other trader keeps the
@@ -236,7 +239,10 @@ def turn_lemma(policy: Policy, valid: Valid) -> list[str]:
         x = book.account(name)
         mark, previous = book.market.mark_quote, book.market.previous_mark_quote
         move = _move()
-        triggered, below, resolved, closed, written = turn_branches(policy, book, name)
+        triggered, below, resolved, closed, written = turn_branches(policy, book, name, cascade)
+        looped = None
+        if cascade:  # the resolve's book first, then the loop's from it (loop_lemma's instance)
+            looped, resolved = resolved, bankruptcy.resolve(policy, Ctx(book), name, alone=True).book
         start = invariant(policy, book, side, move)
         # the losing side's move: the mark fell where longs lose (side 1), rose where shorts do
         start += [_b(move == (previous - mark) * side), _b(previous >= 1), _b(mark >= 1)]
@@ -257,10 +263,14 @@ def turn_lemma(policy: Policy, valid: Valid) -> list[str]:
             # the winner's lemma (side_payer.winner_lemmas) on this trader, term for term: not triggered
             z3.Implies(z3.And(*premise_w), claim_w),
         ]
+        branches_out = [resolved, closed]
+        if looped is not None:
+            facts.append(_loop_instance(policy, book, resolved, looped, side, move))
+            branches_out.append(looped)
         after = written
         claim = [*_kept(policy, book, after, side, move), _b(after.account(name).cash_quote >= 0)]
         generalize = []
-        for k, branch in enumerate((resolved, closed)):
+        for k, branch in enumerate(branches_out):
             for j, t in enumerate(_fields(branch)):
                 if not z3.is_const(t):
                     generalize.append((t, z3.Int(f"{FREE}turn{k}.{j}")))
@@ -268,9 +278,9 @@ def turn_lemma(policy: Policy, valid: Valid) -> list[str]:
         whole = z3.substitute(z3.And(*claim), *generalize)
         out.append(
             valid(
-                f"{name}'s turn without the cascade ({label} losing): it ends at or above 0, the bound kept, a trader at "
-                "or above 0 stays so, a winner's lots only shrink (from the resolve's, the solvent close's and the "
-                "winner's lemmas)",
+                f"{name}'s turn {'with' if cascade else 'without'} the cascade ({label} losing): it ends at or above 0, "
+                "the bound kept, a trader at or above 0 stays so, a winner's lots only shrink (from the resolve's, "
+                f"the solvent close's{', the loop' if cascade else ''} and the winner's lemmas)",
                 [*start, *asked],
                 whole,
                 exact=True,
@@ -357,3 +367,19 @@ def loop_lemma(policy: Policy, valid: Valid) -> list[str]:
             )
         )
     return out
+
+
+def _loop_instance(policy: Policy, book: Book, at: Book, looped: Book, side: int, move: Any) -> Any:
+    """:func:`loop_lemma`'s formula (the free book's loop after its first trader's resolve) instantiated on
+    ``at`` (its variables taken to ``at``'s terms), checked term for term to build ``looped``."""
+    chain = book.traders[0].name
+    free = bankruptcy._cascade(policy, Ctx(book), (chain,)).book
+    x = book.account(chain)
+    start = [*invariant(policy, book, side, move), _b(x.size_lots == 0), _b(x.cash_quote >= 0)]
+    formula = z3.Implies(z3.And(*start), z3.And(*_kept(policy, book, free, side, move)))
+    pairs = _pairs(book, at)
+    for a, b in zip(free.accounts, looped.accounts, strict=True):
+        for u, v in ((a.size_lots, b.size_lots), (a.cash_quote, b.cash_quote)):
+            if not z3.substitute(_term(u), *pairs).eq(_term(v)):
+                raise ValueError("the turn's loop is not the loop lemma's instance on the resolve's book")
+    return z3.substitute(formula, *pairs)

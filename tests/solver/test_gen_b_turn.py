@@ -201,3 +201,18 @@ def test_the_loop_needs_the_iterations_lemma_on_each_iteration(monkeypatch: pyte
     monkeypatch.setattr(gen_b_turn, "_kept", fact_dropped)
     with pytest.raises(_Failed, match="z3 found a model"):
         gen_b_turn.loop_lemma(GEN_B, _valid(_Checker(Bounds(effort=UNITS))))
+
+
+def test_a_traders_turn_with_its_cascade_keeps_the_payers_bound() -> None:
+    checker = _Checker(Bounds(effort=UNITS))
+    gen_b_turn.turn_lemma(GEN_B, _valid(checker), cascade=True)
+    # 161,994 + 154,440 units (session 24)
+    assert [q.result for q in checker.queries] == ["unsat"] * 2
+    assert sum(q.units for q in checker.queries) < 1_000_000
+
+
+def test_the_turn_with_its_cascade_needs_the_loops_lemma(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the loop's instance dropped: the loop's book is free and the composition has a model
+    monkeypatch.setattr(gen_b_turn, "_loop_instance", lambda *args: z3.BoolVal(True))
+    with pytest.raises(_Failed, match="z3 found a model"):
+        gen_b_turn.turn_lemma(GEN_B, _valid(_Checker(Bounds(effort=UNITS))), cascade=True)
