@@ -35,10 +35,18 @@ claim). On a free book of :data:`side_payer.STEP_TRADERS` traders, each side of 
    book's), each branch's numbers generalized: the trader ends at or above 0, the bound is kept, a
    trader at or above 0 stays so, a winner's lots only shrink and its ``E − |s|·m`` does not fall.
 
+7. **the loop** (:func:`loop_lemma`): the cascade after the first trader's resolve (that trader flat at
+   or above 0) is, term for term, the iteration over the others once per other trader, each the free
+   iteration's instance on the book it starts from; from 4 on each, each iteration's numbers
+   generalized: the claims of 4;
+8. **the turn with its cascade** (:func:`turn_lemma` with ``cascade``): 6 with the resolve's branch the
+   loop after the resolve alone (``bankruptcy.resolve``'s last line), 7's instance on the resolve's book
+   (term for term); the write-off after it finds the trader flat at or above 0.
+
 The resolve lemma's instances for a branch other than the first trader's are ``side_payer``'s with that
 trader the account acted on (its deep test). Nothing in ``prove`` calls this module yet; what is left
-(the loop and the turn with its cascade, the sweep and the settlement, the step's other phases, the
-route in ``prove``) the notes' section says.
+(the sweep over N traders and the settlement's link, the step's other phases, the route in ``prove``)
+the notes' section says.
 """
 
 from __future__ import annotations
