@@ -231,7 +231,7 @@ def turn_branches(policy: Policy, book: Book, name: str, cascade: bool = False) 
     return triggered, below, resolved, closed, written
 
 
-def turn_lemma(policy: Policy, valid: Valid, cascade: bool = False) -> list[str]:
+def turn_lemma(policy: Policy, valid: Valid, cascade: bool = False, acted: str | None = None) -> list[str]:
     """6: the first trader's turn without the cascade keeps the bound, from the instances of the
     resolve lemma, the solvent close's and the winner's (``side_payer``), each branch's numbers
     generalized: it ends at or above 0 (flat where it was liquidated), every other trader keeps the
@@ -243,7 +243,7 @@ def turn_lemma(policy: Policy, valid: Valid, cascade: bool = False) -> list[str]
     out = []
     for label, side in SIDES:
         book = free_book()
-        name = book.traders[0].name
+        name = book.traders[0].name if acted is None else acted
         x = book.account(name)
         mark, previous = book.market.mark_quote, book.market.previous_mark_quote
         move = _move()
@@ -257,10 +257,24 @@ def turn_lemma(policy: Policy, valid: Valid, cascade: bool = False) -> list[str]
         im = initial_margin(policy.margin, policy.rounding, x.size_lots, previous)
         winner = _b(x.size_lots * side < 0)
         start.append(z3.Implies(winner, z3.And(_b(move >= 1), _b(x.cash_quote - abs_(x.size_lots) * move >= im))))
-        premise_w, claim_w = side_payer.winner_parts(policy, book, -side)
+        premise_w, claim_w = side_payer.winner_parts(policy, book, -side, name)
         one, _ = symbolic_book(Bounds(accounts=1, events=1))
         said_w, alone_w = side_payer.winner_parts(policy, one, -side)
-        if not z3.Implies(z3.And(*premise_w), claim_w).eq(z3.Implies(z3.And(*said_w), alone_w)):
+        # the one-trader lemma's trader renamed to the acted one (its variables only)
+        lone, here = one.traders[0], x
+        renamed = [
+            (_term(u), _term(v))
+            for u, v in (
+                (lone.size_lots, here.size_lots),
+                (lone.cash_quote, here.cash_quote),
+                (lone.cost_quote, here.cost_quote),
+                (lone.principal_quote, here.principal_quote),
+            )
+            if not _term(u).eq(_term(v))
+        ]
+        proved_w = z3.Implies(z3.And(*said_w), alone_w)
+        proved_w = z3.substitute(proved_w, *renamed) if renamed else proved_w
+        if not z3.Implies(z3.And(*premise_w), claim_w).eq(proved_w):
             raise ValueError("the winner's fact on the turn's book is not the winner lemma's formula")
         premise_r, claims_r, _ = side_payer.resolve_parts(policy, book, side, move, name)
         premise_s, claims_s = side_payer.solvent_close_parts(policy, book, side, move, name)
@@ -273,7 +287,7 @@ def turn_lemma(policy: Policy, valid: Valid, cascade: bool = False) -> list[str]
         ]
         branches_out = [resolved, closed]
         if looped is not None:
-            facts.append(_loop_instance(policy, book, resolved, looped, side, move))
+            facts.append(_loop_instance(policy, book, resolved, looped, side, move, name))
             branches_out.append(looped)
         after = written
         claim = [*_kept(policy, book, after, side, move), _b(after.account(name).cash_quote >= 0)]
@@ -326,7 +340,7 @@ def _pairs(free: Book, at: Book) -> list[tuple[Any, Any]]:
     return out
 
 
-def loop_lemma(policy: Policy, valid: Valid) -> list[str]:
+def loop_lemma(policy: Policy, valid: Valid, chain: str | None = None) -> list[str]:
     """7: the cascade's loop after the first trader's resolve (``bankruptcy._cascade`` with that trader
     the chain: one iteration per other trader), from the bound with that trader flat at or above 0: its
     book is, term for term, the iteration over the others applied once per other trader, each
@@ -337,7 +351,7 @@ def loop_lemma(policy: Policy, valid: Valid) -> list[str]:
     move, out = _move(), []
     for label, side in SIDES:
         book = free_book()
-        chain = book.traders[0].name
+        chain = book.traders[0].name if chain is None else chain
         others = [a.name for a in book.traders if a.name != chain]
         after = bankruptcy._cascade(policy, Ctx(book), (chain,)).book
         # the iteration on the free book, and its claim (proved by iteration_lemma over the others)
@@ -377,10 +391,13 @@ def loop_lemma(policy: Policy, valid: Valid) -> list[str]:
     return out
 
 
-def _loop_instance(policy: Policy, book: Book, at: Book, looped: Book, side: int, move: Any) -> Any:
-    """:func:`loop_lemma`'s formula (the free book's loop after its first trader's resolve) instantiated on
-    ``at`` (its variables taken to ``at``'s terms), checked term for term to build ``looped``."""
-    chain = book.traders[0].name
+def _loop_instance(
+    policy: Policy, book: Book, at: Book, looped: Book, side: int, move: Any, chain: str | None = None
+) -> Any:
+    """:func:`loop_lemma`'s formula (the free book's loop after ``chain``'s resolve, default its first
+    trader's) instantiated on ``at`` (its variables taken to ``at``'s terms), checked term for term to
+    build ``looped``."""
+    chain = book.traders[0].name if chain is None else chain
     free = bankruptcy._cascade(policy, Ctx(book), (chain,)).book
     x = book.account(chain)
     start = [*invariant(policy, book, side, move), _b(x.size_lots == 0), _b(x.cash_quote >= 0)]

@@ -389,10 +389,11 @@ def winner_lemmas(policy: Policy, valid: Valid) -> list[str]:
     return out
 
 
-def winner_parts(policy: Policy, book: Book, side: int) -> tuple[list[Any], Any]:
-    """:func:`winner_lemmas`' first lemma on ``book``'s first trader, the mark moved in its favour on
-    ``side`` (1: up, a long winning; -1: down, a short): premise and claim (not triggered)."""
-    a = book.account(book.traders[0].name)
+def winner_parts(policy: Policy, book: Book, side: int, name: str | None = None) -> tuple[list[Any], Any]:
+    """:func:`winner_lemmas`' first lemma on ``book``'s trader ``name`` (default its first), the mark moved
+    in its favour on ``side`` (1: up, a long winning; -1: down, a short): premise and claim (not
+    triggered)."""
+    a = book.account(book.traders[0].name if name is None else name)
     mark, previous = book.market.mark_quote, book.market.previous_mark_quote
     move = (mark - previous) * side
     im = initial_margin(policy.margin, policy.rounding, a.size_lots, previous)
