@@ -238,25 +238,19 @@ def turn_lemma(policy: Policy, valid: Valid, cascade: bool = False, acted: str |
     bound, a trader at or above 0 stays so, a winner's lots only shrink and its ``E − |s|·m`` does not
     fall. The move ``m`` is the mark's (``(mark − previous)·side``), at least 1 where the first trader is
     a winner (the winner's lemma's premise; at ``m = 0`` both sides' bounds are one)."""
-    from solvent.rules.margin import initial_margin
 
     out = []
     for label, side in SIDES:
         book = free_book()
         name = book.traders[0].name if acted is None else acted
         x = book.account(name)
-        mark, previous = book.market.mark_quote, book.market.previous_mark_quote
+        mark = book.market.mark_quote
         move = _move()
         triggered, below, resolved, closed, written = turn_branches(policy, book, name, cascade)
+        start = _turn_start(policy, book, side, move, name)
         looped = None
         if cascade:  # the resolve's book first, then the loop's from it (loop_lemma's instance)
             looped, resolved = resolved, bankruptcy.resolve(policy, Ctx(book), name, alone=True).book
-        start = invariant(policy, book, side, move)
-        # the losing side's move: the mark fell where longs lose (side 1), rose where shorts do
-        start += [_b(move == (previous - mark) * side), _b(previous >= 1), _b(mark >= 1)]
-        im = initial_margin(policy.margin, policy.rounding, x.size_lots, previous)
-        winner = _b(x.size_lots * side < 0)
-        start.append(z3.Implies(winner, z3.And(_b(move >= 1), _b(x.cash_quote - abs_(x.size_lots) * move >= im))))
         premise_w, claim_w = side_payer.winner_parts(policy, book, -side, name)
         one, _ = symbolic_book(Bounds(accounts=1, events=1))
         said_w, alone_w = side_payer.winner_parts(policy, one, -side)
@@ -291,6 +285,9 @@ def turn_lemma(policy: Policy, valid: Valid, cascade: bool = False, acted: str |
             branches_out.append(looped)
         after = written
         claim = [*_kept(policy, book, after, side, move), _b(after.account(name).cash_quote >= 0)]
+        read = _turn_formula(policy, book, side, move, name)[0]
+        if cascade and not z3.Implies(z3.And(*start), z3.And(*claim)).eq(read):
+            raise ValueError("the turn's formula is not the one the sweep reads")
         generalize = []
         for k, branch in enumerate(branches_out):
             for j, t in enumerate(_fields(branch)):
@@ -314,7 +311,7 @@ def turn_lemma(policy: Policy, valid: Valid, cascade: bool = False, acted: str |
 def _kept(policy: Policy, before: Book, after: Book, side: int, move: Any) -> list[Any]:
     """The iteration's and the turn's claims of ``after`` from ``before``: the bound on ``after``, a
     trader at or above 0 stays so, a winner's lots only shrink (never past 0) and its ``E − |s|·m``
-    does not fall, a flat trader is untouched."""
+    does not fall, a flat trader is untouched, a loser's lots only shrink (never past 0)."""
     claim = list(invariant(policy, after, side, move))
     for a in before.traders:
         z = after.account(a.name)
@@ -324,6 +321,7 @@ def _kept(policy: Policy, before: Book, after: Book, side: int, move: Any) -> li
         claim.append(z3.Implies(_b(lots < 0), shrink))
         same = z3.And(_b(z.size_lots == a.size_lots), _b(z.cash_quote == a.cash_quote))
         claim.append(z3.Implies(_b(a.size_lots == 0), same))
+        claim.append(z3.Implies(_b(lots > 0), z3.And(_b(now >= 0), _b(now <= lots))))
     return claim
 
 
@@ -408,3 +406,104 @@ def _loop_instance(
             if not z3.substitute(_term(u), *pairs).eq(_term(v)):
                 raise ValueError("the turn's loop is not the loop lemma's instance on the resolve's book")
     return z3.substitute(formula, *pairs)
+
+
+def _turn_formula(policy: Policy, book: Book, side: int, move: Any, name: str) -> tuple[Any, Book]:
+    """:func:`turn_lemma`'s (with the cascade) formula for ``name`` acted on, its facts discharged
+    (each an instance of a proved lemma): its premise implies its claim; and the turn's book."""
+    from solvent.rules.engine import liquidation_turn
+
+    after = liquidation_turn(policy, Ctx(book), name).book
+    start = _turn_start(policy, book, side, move, name)
+    claim = [*_kept(policy, book, after, side, move), _b(after.account(name).cash_quote >= 0)]
+    return z3.Implies(z3.And(*start), z3.And(*claim)), after
+
+
+def _turn_start(policy: Policy, book: Book, side: int, move: Any, name: str) -> list[Any]:
+    """:func:`turn_lemma`'s premise: the bound, the move the mark's (it fell where longs lose, side 1,
+    rose where shorts do), both marks at least 1, and ``name``, where a winner, at ``m ≥ 1`` with
+    ``E − |s|·m`` at least its initial margin at the previous mark."""
+    from solvent.rules.margin import initial_margin
+
+    x = book.account(name)
+    mark, previous = book.market.mark_quote, book.market.previous_mark_quote
+    start = invariant(policy, book, side, move)
+    start += [_b(move == (previous - mark) * side), _b(previous >= 1), _b(mark >= 1)]
+    im = initial_margin(policy.margin, policy.rounding, x.size_lots, previous)
+    winner = _b(x.size_lots * side < 0)
+    start.append(z3.Implies(winner, z3.And(_b(move >= 1), _b(x.cash_quote - abs_(x.size_lots) * move >= im))))
+    return start
+
+
+def sweep_lemma(policy: Policy, valid: Valid) -> list[str]:
+    """9: the sweep's turns in book order (``engine.liquidation_turn`` for each trader, as
+    ``engine.sweep`` runs them after ``before_turns``) on a free book of three traders, from the bound
+    with every winner at ``E − |s|·m`` at least its initial margin at the previous mark: every trader ends
+    at or above 0 (no-negative-equity over the traders). Each turn's book is, term for term, the free
+    turn's instance on the book it starts from; :func:`turn_lemma`'s formula (with the cascade, that
+    trader acted on) is the fact on each, and ``side_payer.winner_lemmas``' second lemma (the initial
+    margin of fewer lots no more) on each winner's lots after each turn; each turn's numbers
+    generalized."""
+    from solvent.rules.engine import liquidation_turn
+    from solvent.rules.margin import initial_margin
+
+    move, out = _move(), []
+    for label, side in SIDES:
+        book = free_book()
+        previous = book.market.previous_mark_quote
+        names = [a.name for a in book.traders]
+        formulas = {n: _turn_formula(policy, book, side, move, n) for n in names}
+        at, books, facts = book, [], []
+        for n in names:
+            pairs = _pairs(book, at)
+            formula, free_after = formulas[n]
+            nxt = liquidation_turn(policy, Ctx(at), n).book
+            for u, v in zip(free_after.accounts, nxt.accounts, strict=True):
+                for p, q in ((u.size_lots, v.size_lots), (u.cash_quote, v.cash_quote)):
+                    got = z3.substitute(_term(p), *pairs) if pairs else _term(p)
+                    if not got.eq(_term(q)):
+                        raise ValueError(f"{n}'s turn in the sweep is not the turn lemma's instance")
+            facts.append(z3.substitute(formula, *pairs) if pairs else formula)
+            books.append(nxt)
+            at = nxt
+        # the initial margin of fewer lots on the same side no more (winner_lemmas' second), each
+        # trader's lots after each turn against its lots at the start
+        for a in book.traders:
+            im = initial_margin(policy.margin, policy.rounding, a.size_lots, previous)
+            for b in books:
+                fewer = b.account(a.name).size_lots
+                smaller = initial_margin(policy.margin, policy.rounding, fewer, previous)
+                w = -side  # the winners' side
+                facts.append(
+                    z3.Implies(
+                        z3.And(_b(previous >= 1), _b(fewer * w >= 0), _b(fewer * w <= a.size_lots * w)),
+                        _b(smaller <= im),
+                    )
+                )
+        generalize = []
+        for k, b in enumerate(books):
+            for j, t in enumerate(_fields(b)):
+                if not z3.is_const(t):
+                    generalize.append((t, z3.Int(f"{FREE}sweep{k}.{j}")))
+        mark = book.market.mark_quote
+        start = invariant(policy, book, side, move)
+        start += [_b(move == (previous - mark) * side), _b(previous >= 1), _b(mark >= 1)]
+        for a in book.traders:
+            im = initial_margin(policy.margin, policy.rounding, a.size_lots, previous)
+            start.append(
+                z3.Implies(
+                    _b(a.size_lots * side < 0),
+                    z3.And(_b(move >= 1), _b(a.cash_quote - abs_(a.size_lots) * move >= im)),
+                )
+            )
+        claim = z3.And(*(_b(at.account(n).cash_quote >= 0) for n in names))
+        out.append(
+            valid(
+                f"the sweep's turns in book order ({label} losing): every trader ends at or above 0 (from the turn "
+                "lemma on each turn)",
+                [*start, *(z3.substitute(f, *generalize) for f in facts)],
+                z3.substitute(claim, *generalize),
+                exact=True,
+            )
+        )
+    return out
