@@ -127,6 +127,7 @@ def test_the_iteration_resolving_the_last_sunk_trader_is_not_its_branches(monkey
         gen_b_turn.iteration_lemma(GEN_B, _valid(_Checker(Bounds(effort=UNITS))))
 
 
+@pytest.mark.deep
 @pytest.mark.parametrize("who", ["bob", "carol"])
 def test_the_resolve_keeps_the_fund_and_a_reachable_book_for_each_trader(who: str) -> None:
     """The iteration's other branches: 2 with bob or carol the bankrupt account (with
