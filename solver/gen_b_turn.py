@@ -41,12 +41,16 @@ claim). On a free book of :data:`side_payer.STEP_TRADERS` traders, each side of 
    generalized: the claims of 4;
 8. **the turn with its cascade** (:func:`turn_lemma` with ``cascade``): 6 with the resolve's branch the
    loop after the resolve alone (``bankruptcy.resolve``'s last line), 7's instance on the resolve's book
-   (term for term); the write-off after it finds the trader flat at or above 0.
+   (term for term); the write-off after it finds the trader flat at or above 0;
+9. **the sweep's turns** (:func:`sweep_lemma`): the three turns in book order, each the free turn's
+   instance on the book it starts from (term for term), from 8's formula on each and the initial
+   margin of fewer lots no more: from the bound with every winner at ``E − |s|·m ≥ IM(s)``, every
+   trader ends at or above 0.
 
 The resolve lemma's instances for a branch other than the first trader's are ``side_payer``'s with that
 trader the account acted on (its deep test). Nothing in ``prove`` calls this module yet; what is left
-(the sweep over N traders and the settlement's link, the step's other phases, the route in ``prove``)
-the notes' section says.
+(every N, the settlement's link, the step's other phases, the route in ``prove``) the notes' section
+says.
 """
 
 from __future__ import annotations
