@@ -276,10 +276,15 @@ def turn_lemma(policy: Policy, valid: Valid, cascade: bool = False, acted: str |
             raise ValueError("the winner's fact on the turn's book is not the winner lemma's formula")
         premise_r, claims_r, _ = side_payer.resolve_parts(policy, book, side, move, name)
         premise_s, claims_s = side_payer.solvent_close_parts(policy, book, side, move, name)
+        other_s, claims_o = side_payer.solvent_close_parts(policy, book, -side, move, name)
         facts = [
             z3.Implies(z3.And(*premise_r), z3.And(*(c for _, c in claims_r), *(c for _, c in keeps(policy, resolved)))),
             z3.Implies(z3.And(*premise_s), z3.And(*(c for _, c in claims_s))),
             z3.Implies(z3.And(*premise_s, _b(mark >= 1)), z3.And(*(c for _, c in keeps(policy, closed)))),
+            # at m = 0 a trader on the winning side may be triggered (E = MM = 0): its solvent close is the
+            # other side's lemma (both sides' bounds are one at m = 0)
+            z3.Implies(z3.And(*other_s), z3.And(*(c for _, c in claims_o))),
+            z3.Implies(z3.And(*other_s, _b(mark >= 1)), z3.And(*(c for _, c in keeps(policy, closed)))),
             # the winner's lemma (side_payer.winner_lemmas) on this trader, term for term: not triggered
             z3.Implies(z3.And(*premise_w), claim_w),
         ]
@@ -435,7 +440,7 @@ def _turn_start(policy: Policy, book: Book, side: int, move: Any, name: str) -> 
     start += [_b(move == (previous - mark) * side), _b(previous >= 1), _b(mark >= 1)]
     im = initial_margin(policy.margin, policy.rounding, x.size_lots, previous)
     winner = _b(x.size_lots * side < 0)
-    start.append(z3.Implies(winner, z3.And(_b(move >= 1), _b(x.cash_quote - abs_(x.size_lots) * move >= im))))
+    start.append(z3.Implies(winner, _b(x.cash_quote - abs_(x.size_lots) * move >= im)))
     return start
 
 
@@ -497,7 +502,7 @@ def sweep_lemma(policy: Policy, valid: Valid) -> list[str]:
             start.append(
                 z3.Implies(
                     _b(a.size_lots * side < 0),
-                    z3.And(_b(move >= 1), _b(a.cash_quote - abs_(a.size_lots) * move >= im)),
+                    _b(a.cash_quote - abs_(a.size_lots) * move >= im),
                 )
             )
         claim = z3.And(*(_b(at.account(n).cash_quote >= 0) for n in names))
