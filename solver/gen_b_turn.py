@@ -240,8 +240,11 @@ def turn_lemma(policy: Policy, valid: Valid, cascade: bool = False, acted: str |
     resolve lemma, the solvent close's and the winner's (``side_payer``), each branch's numbers
     generalized: it ends at or above 0 (flat where it was liquidated), every other trader keeps the
     bound, a trader at or above 0 stays so, a winner's lots only shrink and its ``E − |s|·m`` does not
-    fall. The move ``m`` is the mark's (``(mark − previous)·side``), at least 1 where the first trader is
-    a winner (the winner's lemma's premise; at ``m = 0`` both sides' bounds are one)."""
+    fall. The move ``m`` is the mark's (``(previous − mark)·side``), at least 0; the first trader, where
+    a winner, at ``E − |s|·m`` at least its initial margin at the previous mark (the winner's lemma's
+    premise, which also asks ``m ≥ 1``: at ``m = 0``, where both sides' bounds are one, a trader on the
+    winning side may be triggered at ``E = MM = 0`` and its close is the other side's solvent close
+    lemma, read too)."""
 
     out = []
     for label, side in SIDES:
@@ -430,8 +433,8 @@ def _turn_formula(policy: Policy, book: Book, side: int, move: Any, name: str) -
 
 def _turn_start(policy: Policy, book: Book, side: int, move: Any, name: str) -> list[Any]:
     """:func:`turn_lemma`'s premise: the bound, the move the mark's (it fell where longs lose, side 1,
-    rose where shorts do), both marks at least 1, and ``name``, where a winner, at ``m ≥ 1`` with
-    ``E − |s|·m`` at least its initial margin at the previous mark."""
+    rose where shorts do), both marks at least 1, and ``name``, where a winner, at ``E − |s|·m`` at
+    least its initial margin at the previous mark."""
     from solvent.rules.margin import initial_margin
 
     x = book.account(name)
