@@ -497,17 +497,7 @@ def sweep_lemma(policy: Policy, valid: Valid) -> list[str]:
             for j, t in enumerate(_fields(b)):
                 if not z3.is_const(t):
                     generalize.append((t, z3.Int(f"{FREE}sweep{k}.{j}")))
-        mark = book.market.mark_quote
-        start = invariant(policy, book, side, move)
-        start += [_b(move == (previous - mark) * side), _b(previous >= 1), _b(mark >= 1)]
-        for a in book.traders:
-            im = initial_margin(policy.margin, policy.rounding, a.size_lots, previous)
-            start.append(
-                z3.Implies(
-                    _b(a.size_lots * side < 0),
-                    _b(a.cash_quote - abs_(a.size_lots) * move >= im),
-                )
-            )
+        start = _sweep_start(policy, book, side, move)
         claim = z3.And(*(_b(at.account(n).cash_quote >= 0) for n in names))
         out.append(
             valid(
@@ -515,6 +505,66 @@ def sweep_lemma(policy: Policy, valid: Valid) -> list[str]:
                 "lemma on each turn)",
                 [*start, *(z3.substitute(f, *generalize) for f in facts)],
                 z3.substitute(claim, *generalize),
+                exact=True,
+            )
+        )
+    return out
+
+
+def _sweep_start(policy: Policy, book: Book, side: int, move: Any) -> list[Any]:
+    """:func:`sweep_lemma`'s premise: the bound, the move the mark's, both marks at least 1, every winner
+    at ``E − |s|·m`` at least its initial margin at the previous mark."""
+    from solvent.rules.margin import initial_margin
+
+    previous = book.market.previous_mark_quote
+    mark = book.market.mark_quote
+    start = invariant(policy, book, side, move)
+    start += [_b(move == (previous - mark) * side), _b(previous >= 1), _b(mark >= 1)]
+    for a in book.traders:
+        im = initial_margin(policy.margin, policy.rounding, a.size_lots, previous)
+        start.append(
+            z3.Implies(
+                _b(a.size_lots * side < 0),
+                _b(a.cash_quote - abs_(a.size_lots) * move >= im),
+            )
+        )
+    return start
+
+
+def start_lemma(policy: Policy, valid: Valid) -> list[str]:
+    """10 (the settlement's arithmetic half): ``side_payer.settle_lemmas``' claim for every trader
+    (``E − s·d`` at least its initial margin at the previous mark, ``d`` the new mark less the previous),
+    both marks at least 1 and ``m = (previous − mark)·side ≥ 0``, give every trader's part of
+    :func:`sweep_lemma`'s premise: a loser at ``E ≥ −|s|·m``, a winner at ``E ≥ |s|·m`` and
+    ``E − |s|·m ≥ IM(s)``, a flat trader at or above 0 (the initial margin is at least 0). The book's
+    part (reachable, the fund at or above 0) is Gen B's fund claim and ``side_claims.balanced``; the
+    instance of the settlement's claim on the step's book (its ``before_turns``) is not built."""
+    from solvent.rules.margin import initial_margin
+
+    move, out = _move(), []
+    for label, side in SIDES:
+        book = free_book()
+        mark, previous = book.market.mark_quote, book.market.previous_mark_quote
+        premise = [_b(previous >= 1), _b(mark >= 1), _b(move == (previous - mark) * side), _b(move >= 0)]
+        claim = []
+        for a in book.traders:
+            im = initial_margin(policy.margin, policy.rounding, a.size_lots, previous)
+            premise.append(_b(a.cash_quote - a.size_lots * (mark - previous) >= im))
+            lots = a.size_lots * side
+            claim += [
+                z3.Implies(_b(lots > 0), _b(a.cash_quote >= -lots * move)),
+                z3.Implies(_b(lots < 0), _b(a.cash_quote + lots * move >= 0)),
+                z3.Implies(_b(a.size_lots == 0), _b(a.cash_quote >= 0)),
+                z3.Implies(_b(lots < 0), _b(a.cash_quote - abs_(a.size_lots) * move >= im)),
+            ]
+        whole = _sweep_start(policy, book, side, move)
+        if not all(any(c.eq(p) for p in whole) for c in claim):
+            raise ValueError("a trader's part of the sweep's premise is not among its conjuncts")
+        out.append(
+            valid(
+                f"the settlement's claim gives every trader's part of the sweep's premise ({label} losing)",
+                premise,
+                z3.And(*claim),
                 exact=True,
             )
         )

@@ -269,3 +269,21 @@ def test_the_turn_at_no_move_needs_the_other_sides_solvent_close(monkeypatch: py
     monkeypatch.setattr(side_payer, "solvent_close_parts", other_dropped)
     with pytest.raises(_Failed, match="z3 found a model"):
         gen_b_turn.turn_lemma(GEN_B, _valid(_Checker(Bounds(effort=UNITS))))
+
+
+def test_the_settlements_claim_gives_the_sweeps_premise() -> None:
+    checker = _Checker(Bounds(effort=UNITS))
+    gen_b_turn.start_lemma(GEN_B, _valid(checker))
+    # 25,905 + 21,896 units (session 24)
+    assert [q.result for q in checker.queries] == ["unsat"] * 2
+
+
+def test_an_initial_margin_one_quantum_lower_breaks_the_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    # margin.initial_margin less one quantum: at no position it is -1, so a flat trader's settlement
+    # claim leaves it at -1, below the sweep's premise (the initial margin at least 0 is what it reads)
+    import solvent.rules.margin as margin
+
+    initial_margin = margin.initial_margin
+    monkeypatch.setattr(margin, "initial_margin", lambda *args, **kwargs: initial_margin(*args, **kwargs) - 1)
+    with pytest.raises(_Failed, match="z3 found a model"):
+        gen_b_turn.start_lemma(GEN_B, _valid(_Checker(Bounds(effort=UNITS))))
