@@ -45,7 +45,9 @@ claim). On a free book of :data:`side_payer.STEP_TRADERS` traders, each side of 
 9. **the sweep's turns** (:func:`sweep_lemma`): the three turns in book order, each the free turn's
    instance on the book it starts from (term for term), from 8's formula on each and the initial
    margin of fewer lots no more: from the bound with every winner at ``E − |s|·m ≥ IM(s)``, every
-   trader ends at or above 0.
+   trader ends at or above 0;
+10. **the settlement's arithmetic** (:func:`start_lemma`): the settlement's claim per trader gives every
+    trader's part of 9's premise.
 
 The resolve lemma's instances for a branch other than the first trader's are ``side_payer``'s with that
 trader the account acted on (its deep test). Nothing in ``prove`` calls this module yet; what is left
