@@ -274,7 +274,7 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
         from solvent.solver import frame_claims
 
         return made(
-            f"{frame_claims.method(invariant.id)}",
+            frame_claims.method(invariant.id, policy, bounds),
             every_k=False,
             assumes=frame_claims.assumes(policy, bounds, invariant.id),
             vacuous=frame_claims.trivial(invariant.id),

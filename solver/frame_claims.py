@@ -67,7 +67,7 @@ from solvent.rules.ledger import SPOT, Ctx, Guarded, Reason
 from solvent.rules.liquidation import pools_holding
 from solvent.rules.outcomes import AdlFill, Liquidated, LoanExchanged
 from solvent.rules.policy import Policy
-from solvent.solver import cascade_holders, claims_backed
+from solvent.solver import cascade_holders, claims_backed, gen_b_transfers
 from solvent.solver.bounds import Bounds
 from solvent.solver.compositional import _Checker, _Failed
 from solvent.solver.per_account import _decomposes, _one_event_frame, _same, _settled
@@ -91,6 +91,12 @@ ASSUMES = (
     "cascade and the cascade loop's iterations on three traders (the cascade invariant's decomposition): a part "
     "that {what} on those books {none} at any N"
 )
+#: the frame's assumption on percolator Gen B (``gen_b_transfers``' decomposition), said in the verdict's scope
+ASSUMES_GEN_B = (
+    "the phases around the turns record and write as on two traders, and each turn as its turn with the cascade "
+    "left out, the cascade's resolutions and its write-off on three traders (Gen B's decomposition, the engine's "
+    "order): a part that {what} on those books {none} at any N"
+)
 #: what the frame says no part does, by what the claim reads: (as :data:`ASSUMES` says it, its "none")
 UNWRITTEN = {
     "ADL fills": ("records no ADL fill (nor writes an ADL transfer)", "records none"),
@@ -111,11 +117,17 @@ def fits(policy: Policy, invariant_id: str, bounds: Bounds) -> bool:
         return False
     if not claims_backed.transfers_route(policy, bounds) or bounds.markets != 1:
         return False
-    if not claims_backed._by_cascade(policy, bounds):  # Gen B's route: its turns are not the cascade invariant's
-        return False
+    if not claims_backed._by_cascade(policy, bounds) and not (gen_b(policy, bounds) and invariant_id != FUND):
+        return False  # Gen B: its own decomposition for the frame's claims; its fund has an argument of its own
     if policy.adl is not None or pools_holding(policy.liquidation):
         return False
     return not (READS.get(invariant_id) == SPOT_BALANCES and policy.margin.spot_collateral)
+
+
+def gen_b(policy: Policy, bounds: Bounds) -> bool:
+    """Whether the step's parts are Gen B's (``claims_backed._by_gen_b``: its turn with the cascade left out,
+    the cascade's resolutions, its write-off; ``gen_b_transfers``), not the cascade invariant's."""
+    return claims_backed._by_gen_b(policy, bounds)
 
 
 def trivial(invariant_id: str) -> bool:
@@ -123,8 +135,8 @@ def trivial(invariant_id: str) -> bool:
     return invariant_id in READS
 
 
-def method(invariant_id: str) -> str:
-    """The verdict's method line."""
+def method(invariant_id: str, policy: Policy | None = None, bounds: Bounds | None = None) -> str:
+    """The verdict's method line (``policy`` and ``bounds``: which decomposition, :func:`gen_b`)."""
     if invariant_id == FUND:
         return (
             "compositional, all N, one mark move: the insurance fund is one of the system holders, at or above zero "
@@ -138,26 +150,31 @@ def method(invariant_id: str) -> str:
             "predicate read on the book of N traders with every output of the step withheld: true)"
         )
     what = UNWRITTEN[READS[invariant_id]][0]
+    by_gen_b = policy is not None and bounds is not None and gen_b(policy, bounds)
+    parts = (
+        "its turn with the cascade left out, one resolution of the cascade and its write-off on three"
+        if by_gen_b
+        else "its turn without the cascade and one iteration of the cascade's loop on three"
+    )
     return (
         f"compositional, all N, one mark move: nothing to check: the policy has no ADL layer, one market and no "
         f"isolated position, and each part of its step {what} (the engine's own phases before the turns and after "
-        "the sweep on two traders, its turn without the cascade and one iteration of the cascade's loop on three, "
-        "every number free); the claim's predicate read on the book of N traders with the step's outputs withheld "
-        f"but for that frame: true; assumes {assumes_frame(invariant_id)}"
+        f"the sweep on two traders, {parts}, every number free); the claim's predicate read on the book of N traders "
+        f"with the step's outputs withheld but for that frame: true; assumes {assumes_frame(invariant_id, by_gen_b)}"
     )
 
 
-def assumes_frame(invariant_id: str) -> str:
-    """:data:`ASSUMES` said of what ``invariant_id`` reads."""
+def assumes_frame(invariant_id: str, by_gen_b: bool = False) -> str:
+    """:data:`ASSUMES` (``by_gen_b``: :data:`ASSUMES_GEN_B`) said of what ``invariant_id`` reads."""
     what, none = UNWRITTEN[READS[invariant_id]]
-    return ASSUMES.format(what=what, none=none)
+    return (ASSUMES_GEN_B if by_gen_b else ASSUMES).format(what=what, none=none)
 
 
 def assumes(policy: Policy, bounds: Bounds, invariant_id: str) -> str:
     """What the all-N verdict assumes (``Scope.assumes``)."""
     if invariant_id == FUND:
         return claims_backed.every_n_assumes(policy, bounds)
-    return "" if READS[invariant_id] == SHAPE else assumes_frame(invariant_id)
+    return "" if READS[invariant_id] == SHAPE else assumes_frame(invariant_id, gen_b(policy, bounds))
 
 
 def argument(policy: Policy, bounds: Bounds, invariant_id: str, checker: _Checker) -> list[str]:
@@ -177,9 +194,12 @@ def _frame(policy: Policy, bounds: Bounds, invariant_id: str, reads: str, fail: 
     """The parts of the step, each run on the engine's own functions, write nothing ``reads`` names."""
     invariant = catalog.get(invariant_id)
     _small, book, slot = _one_event_frame(invariant, attrs.evolve(bounds, events=1), fail, "frame")
+    by_gen_b = gen_b(policy, bounds)
     lemmas = []
     for variant in slot.variants:
-        lemmas.append(_decomposes(policy, book, variant.label, variant.event, fail))
+        # Gen B's opening and closing change each trader from its own account (its warm-up release, its losses
+        # re-based into capital): each part is checked below on the run that includes them (gen_b_transfers)
+        lemmas.append(_decomposes(policy, book, variant.label, variant.event, fail, each_own=by_gen_b))
         ctx = _settled(policy, book, variant.event)
         unwritten(f"before the turns ({variant.label})", reads, book, ctx, fail)
         turned = ctx
@@ -192,6 +212,8 @@ def _frame(policy: Policy, bounds: Bounds, invariant_id: str, reads: str, fail: 
             f"the phases before the turns and after the sweep ({variant.label}, {len(book.traders)} traders, every "
             f"number free): each {UNWRITTEN[reads][0]}"
         )
+    if by_gen_b:
+        return [*lemmas, *_gen_b_runs(policy, reads, fail)]
     three, _ = symbolic_book(Bounds(accounts=cascade_holders.TRADERS, events=1))
     for label, run in (
         ("the turn without the cascade", cascade_holders.turn_run),
@@ -199,6 +221,29 @@ def _frame(policy: Policy, bounds: Bounds, invariant_id: str, reads: str, fail: 
     ):
         unwritten(label, reads, three, run(policy, three), fail)
         lemmas.append(f"{label} ({cascade_holders.TRADERS} traders, every number free) {UNWRITTEN[reads][0]}")
+    return lemmas
+
+
+#: Gen B's three runs of a turn (``gen_b_transfers.RUNS``' runs, the engine's order), as the frame says them
+GEN_B_RUNS = (
+    "{trader}'s turn with the cascade left out (its liquidation, its resolution down the fund, the side charge and "
+    "the haircut, and its write-off)",
+    "the cascade's resolution of {trader} (the first trader the engine's test finds sunk)",
+    "{trader}'s write-off (§7.3: flat and below zero, not resolved before)",
+)
+
+
+def _gen_b_runs(policy: Policy, reads: str, fail: Callable[[str], None]) -> list[str]:
+    """Gen B's turn as ``gen_b_transfers`` splits it, each run on the engine's own functions for every trader
+    of a free book of three (no renaming: each run is read off, no solver): none writes what ``reads`` names.
+    A haircut or write-off that did (an ``ADL`` transfer, a spot balance) stops the argument here."""
+    three, _ = symbolic_book(Bounds(accounts=gen_b_transfers.TRADERS, events=1))
+    lemmas = []
+    for said, (_, run) in zip(GEN_B_RUNS, gen_b_transfers.RUNS, strict=True):
+        for trader in three.traders:
+            label = said.format(trader=trader.name)
+            unwritten(label, reads, three, run(policy, three, trader.name), fail)
+            lemmas.append(f"{label} ({gen_b_transfers.TRADERS} traders, every number free) {UNWRITTEN[reads][0]}")
     return lemmas
 
 
@@ -358,12 +403,15 @@ def _fund_follows(policy: Policy, bounds: Bounds, checker: _Checker) -> str:
 
 __all__ = [
     "ASSUMES",
+    "ASSUMES_GEN_B",
+    "GEN_B_RUNS",
     "FUND",
     "READS",
     "argument",
     "assumes",
     "assumes_frame",
     "fits",
+    "gen_b",
     "method",
     "reading",
     "trivial",

@@ -492,9 +492,15 @@ def _decomposes(
         fail(
             f"{label}: the engine's transition is not opening, settle, before_turns, one turn per trader, after_sweep, closing"
         )
+    around = (
+        "opening and closing change each trader from its own account alone, and the phases before the turns and after "
+        "the sweep touch no trader"
+        if each_own
+        else "the phases around the turns touch no trader"
+    )
     return (
         f"decomposition ({label}): the engine's transition is settle, then one liquidation turn per trader in book "
-        "order; each trader's settlement reads only its own account, and the phases around the turns touch no trader"
+        f"order; each trader's settlement reads only its own account, and {around}"
     )
 
 
