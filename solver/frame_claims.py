@@ -1,4 +1,5 @@
-"""Seven claims on the socialized loss's cascade (Drift, Mango v4) for every N: what each reads, the step never writes.
+"""Seven claims on the socialized loss's cascade (Drift, Mango v4), and six on percolator Gen B, for every N: what
+each reads, the step never writes.
 
 At N = 8 the one-move question on Drift and Mango v4 builds more than 70,000 steps, so a claim with no
 all-N argument cannot be asked there within 12M units (docs/solver-notes.md#every-preset-at-n--8-and-at-k--3-session-23).
@@ -25,6 +26,17 @@ or from a spot balance and every account's spot balance after the part is the ve
 So no step of any N records or writes them: the parts at N are the same code on more accounts (the
 holders' assumption, said in the scope: :data:`ASSUMES`).
 
+**Gen B's frame** (:func:`gen_b`; docs/solver-notes.md#gen-bs-adl-and-market-claims-and-spot-isolated-at-n--8-session-24):
+Gen B's turns are not the cascade invariant's (its waterfall goes on after the per-lot charge, to the
+haircut over matured profit, and each turn ends with the §7.3 write-off), so its parts are the ones
+``gen_b_transfers`` splits a turn into, in the engine's order: the turn with the cascade left out, one
+resolution of the cascade, the write-off (:data:`GEN_B_RUNS`), each run for every trader of a free book of
+three (read off the run, no solver, no renaming), and the phases around the turns on two traders with
+opening and closing each trader's own (``per_account._decomposes`` with ``each_own``: the warm-up release,
+the losses re-based into capital). Its haircut and its write-off are parts read so: one that recorded an
+ADL fill or wrote a spot balance would stop the argument and say which. The scope says
+:data:`ASSUMES_GEN_B`. Gen B's fund is not asked here (``side_fund``, its own argument).
+
 **The claim's reading** (:func:`reading`): the catalog's own predicate (one semantics) read on the
 book of the question's N traders with the step's outputs withheld but for what the frame keeps: no ADL
 fill, every spot balance the one before (:class:`_FrameView`; any other read of the step stops the
@@ -45,8 +57,9 @@ follows from the holders' on every book of N traders (z3, exact, the after-book 
 
 Only where :func:`fits`: the claim is one of these, the question on the transfers' all-N route
 (``claims_backed.transfers_route``: one mark move, N > 2, no collateral asset or isolated position)
-by the socialized loss's cascade (``claims_backed._by_cascade``: not Gen B's route, whose turns the
-cascade invariant's decomposition does not describe), one market, no ADL layer and no pool holding positions; and for
+by the socialized loss's cascade (``claims_backed._by_cascade``) or, for the six claims the frame reads and not
+the fund, on Gen B's waterfall (``claims_backed._by_gen_b``: its own decomposition, above), one market, no ADL
+layer and no pool holding positions; and for
 ``spot-isolated`` no spot collateral (Drift's trigger and bankruptcy count spot deposits: its engine
 writes them, and the bounded question refutes the claim, which Drift accepts). Elsewhere nothing is
 asked and every other preset's question is as before, to the unit.
