@@ -78,13 +78,19 @@ def test_each_adl_preset_the_argument_fits_holds_for_every_n(preset: str, claim:
         # hyperliquid (ADL at the previous mark, its vault holding what it takes over) has an argument of
         # its own: tests/solver/test_payer_previous.py
         ("gmx-v2", "the policy has no ADL layer", 1),
-        # at one event the socialized loss's cascade invariant holds there (solver/cascade_invariant.py,
-        # tests/solver/test_cascade_invariant.py); over two events the payer's argument is asked and says why not
+        # the socialized loss's cascade invariant holds there, at one event and (session 24) by induction
+        # over moves (solver/cascade_invariant.py, tests/solver/test_cascade_moves.py); with that induction
+        # not asked, over two events the payer's argument is asked and says why not
         ("drift", "its socialized loss is shared per lot of open interest (losers too), not by profit", 2),
         ("mango-v4", "a payer it sinks below zero is resolved in turn (the cascade)", 2),
     ],
 )
-def test_where_the_argument_does_not_fit_it_says_why_and_asks_nothing(preset: str, why: str, events: int) -> None:
+def test_where_the_argument_does_not_fit_it_says_why_and_asks_nothing(
+    preset: str, why: str, events: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from solvent.solver import cascade_invariant
+
+    monkeypatch.setattr(cascade_invariant, "inducts", lambda policy, bounds: False)
     policy = resolve_policy(preset)
     found = compositional.attempt(policy, catalog.get("no-negative-equity"), attrs.evolve(ONE_MOVE, events=events))
     assert isinstance(found, compositional.Attempt) and not found.applies
