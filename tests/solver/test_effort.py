@@ -37,16 +37,27 @@ def unbounded_build_units() -> int:
     return query.build_units
 
 
+@pytest.fixture(scope="module")
+def built_at_its_units(unbounded_build_units: int) -> query_module.StoryQuery:
+    """The same question built again, its limit exactly the units the first build spent: the second
+    build both tests below read (one build asked once, not twice; session 24's second pass)."""
+    return query_module.StoryQuery(
+        load_preset("binance"),
+        catalog.get("no-negative-equity"),
+        Bounds(accounts=BUILT, effort=unbounded_build_units),
+    )
+
+
 def _obligation(result, name: str):
     return next(o for o in result.obligations if o.obligation == name)
 
 
 class TestBuildEffort:
-    def test_the_build_costs_the_same_units_every_time(self, unbounded_build_units: int) -> None:
+    def test_the_build_costs_the_same_units_every_time(
+        self, unbounded_build_units: int, built_at_its_units: query_module.StoryQuery
+    ) -> None:
         """The same question built again spends exactly the same units (steps are counted, not timed)."""
-        again = query_module.StoryQuery(
-            load_preset("binance"), catalog.get("no-negative-equity"), Bounds(accounts=BUILT)
-        )
+        again = built_at_its_units
         assert again.build_units == unbounded_build_units
         assert again.build_units % BUILD_STEP == 0 and again.build_units > 1_000 * BUILD_STEP
 
@@ -64,13 +75,11 @@ class TestBuildEffort:
             == f"building the question needed more than its {effort.units_text(limit)} ({limit // BUILD_STEP + 1:,} build steps)"
         )
 
-    def test_a_build_exactly_at_its_effort_finishes(self, unbounded_build_units: int) -> None:
+    def test_a_build_exactly_at_its_effort_finishes(
+        self, unbounded_build_units: int, built_at_its_units: query_module.StoryQuery
+    ) -> None:
         """Equality is enough: a limit of exactly the build's units builds, one unit less does not."""
-        query = query_module.StoryQuery(
-            load_preset("binance"),
-            catalog.get("no-negative-equity"),
-            Bounds(accounts=BUILT, effort=unbounded_build_units),
-        )
+        query = built_at_its_units
         assert query.build_units == unbounded_build_units and query.solve_units == 1
         with pytest.raises(OutOfEffort):
             query_module.StoryQuery(
