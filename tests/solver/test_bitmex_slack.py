@@ -82,9 +82,12 @@ def test_each_charge_gets_the_slack_step_on_the_questions_terms() -> None:
 
 
 def test_no_other_preset_gets_the_slack_step() -> None:
-    for preset in ("binance", "bybit", "okx"):
-        cases = payer_direct.prepare(resolve_policy(preset), TWO)
-        assert cases is not None and cases.facts.slack is None, preset
+    """The slack is given where ``payer_lemma.takes_over`` says the fund takes over, which
+    ``test_bitmex_payer_takeover.py::test_only_bitmex_takes_over`` asks of every preset: one other
+    preset's cases show the gate (binance, bybit and okx were each prepared here before session 24's
+    second pass, the same gate three times)."""
+    cases = payer_direct.prepare(resolve_policy("binance"), TWO)
+    assert cases is not None and cases.facts.slack is None
 
 
 def test_the_fund_charging_one_quantum_more_leaves_no_facts(monkeypatch) -> None:
