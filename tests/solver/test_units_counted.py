@@ -89,9 +89,9 @@ class TestTheTally:
     ("preset", "claim", "accounts", "events", "units"),
     [
         # a refutation on two traders after the one-trader book (``_small_scope_first``'s early return)
-        ("binance", "principal-protected", 4, 1, 10_000_000),
-        # the fund's turn lemma with the pro-rata split's lemma behind its dust facts
-        ("okx-2018", "insurance-fund-non-negative", 4, 1, 10_000_000),
+        # and the fund's turn lemma with the pro-rata split's lemma behind its dust facts: asked by the
+        # two tests after this one, the same questions (binance principal-protected and okx-2018's fund
+        # at N = 4, 10M; listed here too before session 24's second pass)
         # claims-backed by its parts, refuted through no-negative-equity on the lemmas' book
         ("okx-2018", "claims-backed", 4, 1, 10_000_000),
         # the all-N lemmas' case splits, then the direct check
@@ -117,6 +117,7 @@ def test_the_smaller_books_searched_before_a_refutation_are_counted() -> None:
     builds = [q for q in result.queries if q.name.startswith("build")]
     assert len(builds) == 2  # N = 1's (no story there) and N = 2's
     assert result.units == spent
+    assert spent <= 10_000_000  # one purse
 
 
 def test_the_split_lemma_behind_the_funds_turn_is_paid() -> None:
@@ -124,6 +125,7 @@ def test_the_split_lemma_behind_the_funds_turn_is_paid() -> None:
     lemma = [q for q in result.queries if q.name.startswith("pro-rata split lemma") and q.units > 0]
     assert result.verdict is Verdict.PROVED and len(lemma) == 1  # paid once for the four turns
     assert result.units == spent
+    assert spent <= 10_000_000  # one purse
 
 
 @pytest.mark.parametrize(
