@@ -46,13 +46,20 @@ def _argument(accounts: int = 4) -> tuple[tuple[str, ...], _Checker]:
         return claims_backed.holders_every_n(HYPERLIQUID, bounds, checker), checker
 
 
-def test_the_holders_are_kept_for_every_n_with_the_vaults_restore() -> None:
+@pytest.fixture(scope="module")
+def at_four() -> tuple[tuple[str, ...], _Checker]:
+    """The argument at N = 4 on the engine as it is, asked once for the two tests that read it (each
+    asked it before session 24's second pass; the mutant tests patch the engine and ask their own)."""
+    return _argument(4)
+
+
+def test_the_holders_are_kept_for_every_n_with_the_vaults_restore(at_four) -> None:
     """The phases before the turns (the fund and fee account, the vault's worth after settlement, no
     position moved, the marks prices: 2,614 units), the vault's restore in its four cases (117 + 139,943 +
     288,295 + 280), the queue's fills for every N (29,504: what the restore's instance at N rests on, an
     assumption before session 22), alice's turn (2,868), bob's by renaming: 463,621 units at N = 4 and 8
     alike (two traders)."""
-    lemmas, checker = _argument(4)
+    lemmas, checker = at_four
     assert lemmas[0].startswith("decomposition (mark)")
     assert "the vault, which settlement may take below zero" in lemmas[-1]
     assert sum(1 for lemma in lemmas if lemma.startswith(RESTORED)) == 4
@@ -125,14 +132,14 @@ def test_the_restore_needs_the_vaults_worth() -> None:
         assert ask([*pre, sweep_invariant.worth(book, vault) >= 0]) == "unsat"
 
 
-def test_the_argument_is_not_the_plain_payers_on_hyperliquid() -> None:
+def test_the_argument_is_not_the_plain_payers_on_hyperliquid(at_four) -> None:
     """The plain turn step's assumption (only traders and the book hold positions) is false on
     Hyperliquid's books: the scope says the previous mark's, the vault's lots and its own call in it."""
     assert claims_backed.EVERY_N_ASSUMES != claims_backed.EVERY_N_ASSUMES_PREVIOUS
     assert "the vault's own deleveraging" in claims_backed.EVERY_N_ASSUMES_PREVIOUS
     # what the queue and the book close is a lemma since session 22, no longer assumed; the restore says so
     assert "the rest closed to the vault" not in claims_backed.EVERY_N_ASSUMES_PREVIOUS
-    lemmas, _ = _argument(4)
+    lemmas, _ = at_four
     restored = [lemma for lemma in lemmas if lemma.startswith(RESTORED)]
     assert restored and all(queue_fills_lemma.PROVES in lemma for lemma in restored)
     assert f"{queue_fills_lemma.NAME}: for every N, {queue_fills_lemma.PROVES}" in lemmas
