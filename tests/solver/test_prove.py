@@ -68,6 +68,13 @@ class TestProved:
         assert points == {f"no-negative-equity at prices {a}, {b}" for a in (90, 100) for b in (90, 100)}
 
 
+@pytest.fixture(scope="module")
+def backpack_at_three():
+    """Backpack's no-negative-equity at N = 3 within 15M, asked once for the two tests that read it
+    (each asked it before session 24's second pass; neither patches the engine)."""
+    return prove("backpack", "no-negative-equity", Bounds(accounts=3, effort=15_000_000))
+
+
 class TestRefuted:
     """A model becomes a concrete story; only a replayed failure is REFUTED."""
 
@@ -79,18 +86,18 @@ class TestRefuted:
         assert result.counterexample.obligation == "no-negative-equity"
         assert replays_as_failure(result)
 
-    def test_minimal_counterexample_has_one_trader(self) -> None:
+    def test_minimal_counterexample_has_one_trader(self, backpack_at_three) -> None:
         """The shrunk story needs one trader: the smallest book that breaks the claim."""
-        result = prove("backpack", "no-negative-equity", Bounds(accounts=3, effort=15_000_000))
+        result = backpack_at_three
         assert result.verdict is Verdict.REFUTED
         assert len(result.counterexample.story.book.traders) == 1
         assert replays_as_failure(result)
 
-    def test_an_obligation_proved_on_fewer_traders_keeps_their_scope(self) -> None:
+    def test_an_obligation_proved_on_fewer_traders_keeps_their_scope(self, backpack_at_three) -> None:
         """Refuted on one trader first (``_small_scope_first``): the refutation holds within N ≤ 3,
         but the transfers obligation decided on that one trader's book covers one trader only, and
         says so (it had been shown as N ≤ 3: a proof over a scope it was never asked on)."""
-        result = prove("backpack", "no-negative-equity", Bounds(accounts=3, effort=15_000_000))
+        result = backpack_at_three
         assert result.verdict is Verdict.REFUTED and result.scope.accounts == 3
         by_name = {o.obligation: o for o in result.obligations}
         assert by_name["no-negative-equity"].scope.accounts == 3
