@@ -64,14 +64,21 @@ def test_backpack_conservation_at_three_events_is_proved_on_one() -> None:
     assert sum(q.units for q in result.queries) <= 1_200_000
 
 
-def test_each_liquidation_is_proved_for_any_k_on_the_one_event_book() -> None:
+@pytest.fixture(scope="module")
+def liquidation_at_k3():
+    """Backpack's liquidation claim at N = 2, K = 3 within 1.5M, asked once for the two tests that
+    read it (each asked it before session 24's second pass; neither patches the engine)."""
+    return prove(
+        "backpack", "liquidation-only-below-maintenance", Bounds(accounts=2, events=3, effort=1_500_000), minimize=False
+    )
+
+
+def test_each_liquidation_is_proved_for_any_k_on_the_one_event_book(liquidation_at_k3) -> None:
     """liquidation-only-below-maintenance's lemma runs from any trader state with only the prices
     bounded, which every accepted mark move keeps, so it is asked on the one-event book at K = 3
     too and covers every K. Backpack, N = 2, K = 3, 1.5M units: the lemma (about 1.5K units), then
     the one-event check on the lemmas' book, which proves the claim (0.29M)."""
-    result = prove(
-        "backpack", "liquidation-only-below-maintenance", Bounds(accounts=2, events=3, effort=1_500_000), minimize=False
-    )
+    result = liquidation_at_k3
     claim = next(o for o in result.obligations if o.obligation == "liquidation-only-below-maintenance")
     assert claim.verdict is Verdict.PROVED, result.reason
     assert claim.scope.accounts is None and claim.scope.events is None
@@ -94,7 +101,7 @@ def test_the_per_trader_contract_still_covers_one_event() -> None:
     assert isinstance(found, compositional.Attempt) and "covers one event (K = 1), not K = 3" in found.failed
 
 
-def test_the_one_event_book_is_asked_first_so_a_k_event_question_still_decides() -> None:
+def test_the_one_event_book_is_asked_first_so_a_k_event_question_still_decides(liquidation_at_k3) -> None:
     """Backpack's liquidation claim at N = 2, K = 3 within 1.5M units was decided (both obligations,
     1.21M) before its induction was checked on one event; asking that check last, with half of the
     question kept back for it, left the three-event build out of its half (749,225 units) and the
@@ -103,9 +110,7 @@ def test_the_one_event_book_is_asked_first_so_a_k_event_question_still_decides()
     the transfers are proved at N = 2, K = 3, 1.10M units in all
     (docs/solver-notes.md#the-one-event-book-first-issue-18). Fails with the stages in the old
     order: the verdict is partial."""
-    result = prove(
-        "backpack", "liquidation-only-below-maintenance", Bounds(accounts=2, events=3, effort=1_500_000), minimize=False
-    )
+    result = liquidation_at_k3
     verdicts = {o.obligation: o for o in result.obligations}
     assert result.verdict is Verdict.PROVED, result.reason
     claim = verdicts["liquidation-only-below-maintenance"]
