@@ -171,7 +171,7 @@ def test_binance_is_proved_for_every_n_and_k() -> None:
     assert len(again) == 2 and all(q.result == resolution_facts.PROVED_BEFORE and q.units == 0 for q in again)
 
 
-# deep (session 24's second pass): the same mutant as test_ties_both_ahead_break_the_order_lemma,
+# deep (docs/solver-notes.md#second-pass-session-24): the same mutant as test_ties_both_ahead_break_the_order_lemma,
 # which fails it in the default suite on the argument itself; prove's bounded verdict where an
 # argument fails is the default suite's in test_adl_claims.py::test_a_mutated_ranking_leaves_the_verdict_bounded
 # and test_waterfall_claims.py::test_a_broken_lemma_leaves_the_verdict_bounded
