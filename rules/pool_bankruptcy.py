@@ -20,7 +20,8 @@ it had and owes the rest. Two venues state what happens then:
   balance: ADL once the vault is below zero, so it never takes collateral it does not hold.
 
 Rule (:func:`deleverage_pools`, at the start of every sweep, before the fund's unwind): a pool
-holds a position and its balance is below zero, ``D = −balance``. It is bankrupt: its own layer
+holds a position, its balance is below zero, ``D = −balance``, and its lots lost in this step's move
+(:func:`lots_lost`, below). It is bankrupt: its own layer
 (``insurance_fund`` or ``backstop_vault``) is spent, and the policy's ``adl`` layer closes the
 pool's whole position against the opposing traders in the layer's ranking, at the layer's price,
 the book last, exactly as for a bankrupt trader (``rules.adl.deleverage``): at ``price =
@@ -66,6 +67,22 @@ Bankruptcy Price" (docs/venues.md#bitmex-adl), a price's move; funding is exchan
 holders of positions at a funding timestamp and moves no mark (docs/venues.md#bitmex-funding). Not
 the funding payment as the lots' loss: spread at ``⌈L / |S|⌉`` a lot it would charge a receiver up
 to a quantum a lot beyond the fraction of one it received.
+
+The backstop vault's trigger reads the same ``L`` (session 24, helper hlfund,
+docs/model.md#the-funds-own-bankruptcy, "The vault at a funding event"): its ADL prices at the
+previous mark, ``market.previous_mark_quote``, which at a sweep that moved no mark is an earlier
+event's: the winners paid that move back on lots the vault may have taken over after it (4,740,000
+and 1,912,590 for a vault one quantum below zero after a funding payment, in
+tests/rules/test_fidelity_vault_adl.py), and where its lots had gained in that move the vault below
+zero paid the traders opposite their loss back. Hyperliquid's ADL closes the opposing traders "at the
+previous mark price" against an account a price's move took below zero
+(docs/venues.md#hyperliquid-adl), and funding is paid between longs and shorts, peer to peer
+(docs/venues.md#hyperliquid-funding): so the vault, like the fund, is deleveraged only where its lots
+lost in this step's move, and what a funding payment takes it below zero by stays its own (a
+residual once a move closes it). Its price and ``owed`` are unchanged: at the previous mark the
+winners pay exactly the move's ``L`` back, never more. At a mark move from a vault at or above zero
+(every sweep's turns leave it there) its balance below zero already means its lots lost, so the
+same accounts are deleveraged there as before.
 """
 
 from __future__ import annotations
@@ -94,11 +111,8 @@ def deleverage_pools(policy: Policy, ctx: Ctx) -> Ctx:
     for role in pools_holding(policy.liquidation):
         pool = ctx.system(role)
         held = ctx.account(pool)
-        depleted = and_(held.size_lots != 0, held.cash_quote < 0)
-        if role is Role.INSURANCE_FUND:
-            # a pool only where it holds what it takes over, and so takes over what ADL leaves
-            # (``bankruptcy.fund_takes_over``): only where its lots lost in the move (module docstring)
-            depleted = and_(depleted, lots_lost(ctx, pool) > 0)
+        # only where its lots lost in this step's move: none at a sweep that moved no mark (module docstring)
+        depleted = and_(held.size_lots != 0, held.cash_quote < 0, lots_lost(ctx, pool) > 0)
         ctx = ctx.branch(depleted, lambda c, p=pool, r=role: _resolve(policy, c, p, OWN_LAYER[r]))
     return ctx
 

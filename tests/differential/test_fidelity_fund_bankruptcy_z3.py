@@ -3,7 +3,7 @@
 deleveraging of a depleted pool's position, in BitMEX's worked example for the insurance fund
 (tests/rules/test_fidelity_fund_bankruptcy.py, with session 23's bound: at most its lots' loss in the move,
 and session 24's funding event, which deleverages nothing) and the JELLY example for Hyperliquid's liquidator
-vault (tests/rules/test_fidelity_vault_adl.py)."""
+vault (tests/rules/test_fidelity_vault_adl.py; session 24: nor the vault at a funding sweep)."""
 
 from __future__ import annotations
 
@@ -85,3 +85,23 @@ def test_the_vaults_adl_agrees_on_z3(name: str) -> None:
     got = pinned_step_agrees(jelly.HYPERLIQUID, held, MarkPrice(20_000)).got
     v = got.after.account("backstop_vault")
     assert (v.cash_quote, v.size_lots) == expected
+
+
+@pytest.mark.parametrize("x", jelly.FUNDING_CASES)
+def test_the_vault_at_a_funding_sweep_agrees_on_z3(x: int) -> None:
+    """Session 24 (hlfund): after the takeover at 9,658, funding at −10 ppm takes the vault to x − 4,067
+    (−1, 0, +1): not deleveraged on z3 either, alice and bob paid exactly their funding."""
+    held = run(jelly.HYPERLIQUID, jelly.book(x - jelly.TAKEN_OVER), [MarkPrice(9_658)])[-1].after
+    got = pinned_step_agrees(jelly.HYPERLIQUID, held, Funding(-10)).got
+    v = got.after.account("backstop_vault")
+    assert (v.cash_quote, v.size_lots) == jelly.FUNDING_CASES[x][0]
+    for name, received in jelly.RECEIVED.items():
+        assert got.after.account(name).cash_quote == held.account(name).cash_quote + received
+
+
+def test_the_vault_below_zero_where_its_lots_gained_agrees_on_z3() -> None:
+    """Session 24: at −77,263 after funding at −200 ppm, the move its short gains 42,105 on leaves it holding."""
+    held = run(jelly.HYPERLIQUID, jelly.book(4_068 - jelly.TAKEN_OVER), [MarkPrice(9_658), Funding(-200)])[-1].after
+    got = pinned_step_agrees(jelly.HYPERLIQUID, held, MarkPrice(9_657)).got
+    v = got.after.account("backstop_vault")
+    assert (v.cash_quote, v.size_lots) == (-77_263 + 42_105, -jelly.WHALE)

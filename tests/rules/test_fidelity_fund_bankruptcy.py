@@ -376,7 +376,7 @@ def test_the_triggers_and_made_or_is_caught(monkeypatch) -> None:
     from solvent.rules import arith, engine
 
     source = textwrap.dedent(inspect.getsource(pool_bankruptcy.deleverage_pools))
-    trigger = "depleted = and_(depleted, lots_lost(ctx, pool) > 0)"
+    trigger = "depleted = and_(held.size_lots != 0, held.cash_quote < 0, lots_lost(ctx, pool) > 0)"
     assert source.count(trigger) == 1
     namespace = {**vars(pool_bankruptcy), "or_": arith.or_}
     exec(compile(source.replace(trigger, trigger.replace("and_", "or_")), "<mutant>", "exec"), namespace)

@@ -17,16 +17,28 @@ tiers), a lot of 10,000 JELLY: a short of "4M USDC" at 0.0095 is 42,105 lots at 
   paying the whole move, 310,260,000 and 125,189,910; the vault is back at 103,347,410 and flat.
 - Without the rule (before 2025: the other HLP vaults' collateral) the vault stays at
   −332,102,500 holding the short: ``claims-backed`` fails.
+
+Session 24 (helper hlfund; docs/model.md#the-funds-own-bankruptcy, "The vault at a funding event"): the
+vault is deleveraged only where its lots lost in this step's move, as the fund is, so never at a funding
+sweep. The story: the vault at ``x`` after the takeover at 9,658 (it starts at ``x`` − 3,347,410);
+funding at −10 ppm, the short pays ⌈42,105 × 9,658 × 10 / 10⁶⌉ = 4,067, alice and bob receive 2,897 and
+1,169 (1 of dust to the fee account). At ``x`` = 4,066, 4,067, 4,068 the vault ends the funding event at
+−1, 0, +1 still short 42,105, and alice's and bob's cash moves by their funding alone. Before (the
+trigger read no move, the price the last move's previous mark, 9,500), at −1 alice and bob paid that
+earlier move back, 158 a lot, 4,740,000 and 1,912,590, on lots the vault took over after it, and the
+vault ended at +6,652,589. At 9,658 → 9,659 its lots lose 42,105: alice and bob pay exactly that, 1 a
+lot, and the vault ends flat at −1 (a residual: the funding payment it could not pay), 0 and +1.
 """
 
 from __future__ import annotations
 
 from solvent.properties import catalog
+from solvent.rules import pool_bankruptcy
 from solvent.rules.book import Book
 from solvent.rules.engine import run
-from solvent.rules.events import MarkPrice
+from solvent.rules.events import Funding, MarkPrice
 from solvent.rules.ledger import Reason
-from solvent.rules.outcomes import AdlFill, Bankrupt, LayerUsed
+from solvent.rules.outcomes import AdlFill, Bankrupt, LayerUsed, Residual
 from solvent.rules.presets import load_preset
 from tests.rules.test_fidelity_fund_bankruptcy import opened
 
@@ -90,12 +102,94 @@ class TestTheVaultsOwnAdl:
         assert vault_after(VAULT, 9_658, 20_000) == (-332_102_500, -WHALE)
 
 
+#: the whale's margin the vault takes over with its short at 9,658
+TAKEN_OVER = 3_347_410
+#: session 24's story: the takeover at 9,658, funding at −10 ppm (the vault, short, pays 4,067), the move to 9,659
+AT_FUNDING = (MarkPrice(9_658), Funding(-10), MarkPrice(9_659))
+#: the vault's balance after the takeover ``x`` → its (cash, lots) after the funding event and after the move
+FUNDING_CASES = {4_066: ((-1, -WHALE), (-1, 0)), 4_067: ((0, -WHALE), (0, 0)), 4_068: ((1, -WHALE), (1, 0))}
+#: alice's and bob's funding at −10 ppm on 30,000 and 12,105 lots at 9,658 (each rounded down)
+RECEIVED = {"alice": 2_897, "bob": 1_169}
+
+
+def _charged(step) -> dict[str, int]:
+    """What each trader paid the vault by ADL in ``step``."""
+    return {n: sum(t.amount_quote for t in step.transfers if t.reason is Reason.ADL and t.source == n) for n in RECEIVED}
+
+
+def _vault(step) -> tuple[int, int]:
+    v = step.after.account("backstop_vault")
+    return v.cash_quote, v.size_lots
+
+
+class TestAtAFundingEvent:
+    """Session 24: the vault is not deleveraged at a funding sweep (module docstring)."""
+
+    def test_a_funding_sweep_charges_the_traders_opposite_nothing(self) -> None:
+        for x, (at_funding, _) in FUNDING_CASES.items():
+            _, funding, _ = run(HYPERLIQUID, book(x - TAKEN_OVER), list(AT_FUNDING))
+            assert _vault(funding) == at_funding, x
+            assert _charged(funding) == dict.fromkeys(RECEIVED, 0)
+            assert not any(isinstance(o, (Bankrupt, Residual, AdlFill)) for o in funding.outcomes)
+            for name, got in RECEIVED.items():
+                before, after = funding.before.account(name), funding.after.account(name)
+                assert after.cash_quote - before.cash_quote == got
+                assert after.size_lots == before.size_lots
+
+    def test_the_next_move_hands_on_its_lots_loss_and_no_more(self) -> None:
+        for x, (_, after) in FUNDING_CASES.items():
+            *_, move = run(HYPERLIQUID, book(x - TAKEN_OVER), list(AT_FUNDING))
+            assert _vault(move) == after, x
+            assert _charged(move) == {"alice": 30_000, "bob": 12_105}
+            # D: the move's 42,105 and the funding payment's 4,067, less the x it had
+            assert Bankrupt("backstop_vault", 42_105 + 4_067 - x) in move.outcomes
+            assert (Residual("backstop_vault", 1) in move.outcomes) is (x == 4_066)
+
+    def test_below_zero_where_its_lots_did_not_lose_it_keeps_holding(self) -> None:
+        """At −1 after the funding event: an unchanged mark (its lots lost 0) leaves it holding at −1; at
+        −77,263 (funding at −200 ppm, 81,331) a move its short gains 42,105 on leaves it at −35,158, holding,
+        and nobody is charged."""
+        still = run(HYPERLIQUID, book(4_066 - TAKEN_OVER), [*AT_FUNDING[:2], MarkPrice(9_658)])[-1]
+        assert _vault(still) == (-1, -WHALE)
+        gained = run(HYPERLIQUID, book(4_068 - TAKEN_OVER), [MarkPrice(9_658), Funding(-200), MarkPrice(9_657)])
+        assert _vault(gained[1]) == (-77_263, -WHALE)
+        assert _vault(gained[2]) == (-77_263 + 42_105, -WHALE)
+        assert _charged(gained[2]) == dict.fromkeys(RECEIVED, 0)
+
+    def test_the_old_reading_charged_an_earlier_move_at_the_funding_sweep(self, monkeypatch) -> None:
+        """The mutant: the vault's trigger reading no move (sessions 22-23): at −1 after the funding
+        payment alice and bob pay 9,500 → 9,658 back, 158 a lot, and the vault ends at +6,652,589."""
+        monkeypatch.setattr(pool_bankruptcy, "lots_lost", _the_old_reading)
+        _, funding, _ = run(HYPERLIQUID, book(4_066 - TAKEN_OVER), list(AT_FUNDING))
+        assert _charged(funding) == {"alice": 4_740_000, "bob": 1_912_590}
+        assert _vault(funding) == (6_652_589, 0)
+
+
+_lots_lost = pool_bankruptcy.lots_lost
+
+
+def _the_old_reading(ctx, pool):
+    """Sessions 22-23: the vault's trigger read no ``L`` (any positive value passes it; its ``owed`` is None)."""
+    return 1 if pool == "backstop_vault" else _lots_lost(ctx, pool)
+
+
+def _the_move_alone(ctx, pool):
+    """A mutant: the vault's trigger reads only whether a mark moved, not whether its lots lost in it."""
+    return int(ctx.mark_moved) if pool == "backstop_vault" else _lots_lost(ctx, pool)
+
+
 def observe():
     """The vault's boundaries beside the fund's (tests/rules/test_fidelity_fund_bankruptcy.py)."""
     from tests.rules import test_fidelity_fund_bankruptcy as fund
 
     at_zero = 435_449_910 - 3_347_410
     out = [vault_after(v, 9_658, 20_000) for v in (VAULT, at_zero, at_zero - 1)]
+    # session 24: the funding sweep at -1, 0, +1 and the move after it; below zero where its lots did not lose
+    for x in FUNDING_CASES:
+        out.extend((_vault(s), _charged(s)) for s in run(HYPERLIQUID, book(x - TAKEN_OVER), list(AT_FUNDING))[1:])
+    for rate, mark in ((-10, 9_658), (-200, 9_657)):
+        s = run(HYPERLIQUID, book(4_066 - TAKEN_OVER), [MarkPrice(9_658), Funding(rate), MarkPrice(mark)])[-1]
+        out.append((_vault(s), _charged(s)))
     s = run(HYPERLIQUID, book(), [MarkPrice(9_658), MarkPrice(20_000)])[1]
     out.append(tuple(o for o in s.outcomes if isinstance(o, (Bankrupt, LayerUsed))))
     from solvent.rules.wellformed import holders
@@ -115,3 +209,12 @@ def test_every_mutant_of_the_pools_is_caught(monkeypatch) -> None:
         monkeypatch, pool_bankruptcy, "deleverage_pools", observe, at_least=1, importers=(engine,)
     )
     assert_every_mutant_is_caught(monkeypatch, pool_bankruptcy, "_resolve", observe, at_least=1)
+
+
+def test_every_named_mutant_of_the_vaults_trigger_is_caught(monkeypatch) -> None:
+    """The old reading (no move read) and the move alone (no loss read), each as the vault's ``lots_lost``."""
+    expected = observe()
+    for mutant in (_the_old_reading, _the_move_alone):
+        with monkeypatch.context() as m:
+            m.setattr(pool_bankruptcy, "lots_lost", mutant)
+            assert observe() != expected, mutant.__name__
