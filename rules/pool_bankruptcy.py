@@ -78,8 +78,8 @@ zero paid the traders opposite their loss back. Hyperliquid's ADL closes the opp
 previous mark price" against an account a price's move took below zero
 (docs/venues.md#hyperliquid-adl), and funding is paid between longs and shorts, peer to peer
 (docs/venues.md#hyperliquid-funding): so the vault, like the fund, is deleveraged only where its lots
-lost in this step's move, and what a funding payment takes it below zero by stays its own (a
-residual once a move closes it). Its price and ``owed`` are unchanged: at the previous mark the
+lost in this step's move (:func:`lots_lose`, ``L > 0`` said by the signs), and what a funding
+payment takes it below zero by stays its own (a residual once a move closes it). Its price and ``owed`` are unchanged: at the previous mark the
 winners pay exactly the move's ``L`` back, never more. At a mark move from a vault at or above zero
 (every sweep's turns leave it there) its balance below zero already means its lots lost, so the
 same accounts are deleveraged there as before.
@@ -90,7 +90,7 @@ from __future__ import annotations
 from typing import Any
 
 from solvent.rules.adl import deleverage
-from solvent.rules.arith import and_, max_, min_
+from solvent.rules.arith import and_, max_, min_, or_
 from solvent.rules.bankruptcy import fee_to_close_rate
 from solvent.rules.book import Role
 from solvent.rules.ledger import Ctx
@@ -112,9 +112,26 @@ def deleverage_pools(policy: Policy, ctx: Ctx) -> Ctx:
         pool = ctx.system(role)
         held = ctx.account(pool)
         # only where its lots lost in this step's move: none at a sweep that moved no mark (module docstring)
-        depleted = and_(held.size_lots != 0, held.cash_quote < 0, lots_lost(ctx, pool) > 0)
+        if role is Role.INSURANCE_FUND:
+            depleted = and_(held.size_lots != 0, held.cash_quote < 0, lots_lost(ctx, pool) > 0)
+        else:
+            depleted = and_(held.cash_quote < 0, lots_lose(ctx, pool))
         ctx = ctx.branch(depleted, lambda c, p=pool, r=role: _resolve(policy, c, p, OWN_LAYER[r]))
     return ctx
+
+
+def lots_lose(ctx: Ctx, pool: str) -> Any:
+    """Whether ``pool``'s lots lost in this step's move: ``lots_lost(ctx, pool) > 0`` (so it holds
+    lots), said by the signs, long where the mark fell or short where it rose, with no product
+    ``S·(M − M_prev)``; ``False`` in a step that moved no mark. The vault's trigger: at N = 4 on
+    hyperliquid the product in it cost z3 up to 1.24M units more a cell than before the trigger read
+    the move, the signs up to 0.34M (docs/solver-notes.md#hyperliquids-vault-at-a-funding-sweep-session-24);
+    the fund's keeps its measured terms."""
+    if not ctx.mark_moved:
+        return False
+    size, market = ctx.account(pool).size_lots, ctx.market
+    fell, rose = market.mark_quote < market.previous_mark_quote, market.mark_quote > market.previous_mark_quote
+    return or_(and_(size > 0, fell), and_(size < 0, rose))
 
 
 def lots_lost(ctx: Ctx, pool: str) -> Any:
@@ -158,4 +175,4 @@ def _resolve(policy: Policy, ctx: Ctx, pool: str, own: type) -> Ctx:
     return ctx
 
 
-__all__ = ["OWN_LAYER", "deleverage_pools", "lots_lost"]
+__all__ = ["OWN_LAYER", "deleverage_pools", "lots_lose", "lots_lost"]

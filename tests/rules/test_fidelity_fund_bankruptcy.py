@@ -314,11 +314,8 @@ WITHIN_MOVE = (
 
 
 def test_every_mutant_of_the_funds_bankruptcy_is_caught(monkeypatch) -> None:
-    from solvent.rules import engine
-
-    assert_every_mutant_is_caught(
-        monkeypatch, pool_bankruptcy, "deleverage_pools", observe, at_least=1, importers=(engine,)
-    )
+    """``deleverage_pools`` is swept on both pools' stories, these and the vault's, since session 24 its
+    trigger a call per pool (tests/rules/test_fidelity_vault_adl.py, ``test_every_mutant_of_the_pools_is_caught``)."""
     assert_every_mutant_is_caught(monkeypatch, pool_bankruptcy, "_resolve", observe, at_least=1)
     assert_every_mutant_is_caught(monkeypatch, pool_bankruptcy, "lots_lost", observe, at_least=1)
 

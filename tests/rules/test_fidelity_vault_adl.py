@@ -32,6 +32,9 @@ lot, and the vault ends flat at −1 (a residual: the funding payment it could n
 
 from __future__ import annotations
 
+import inspect
+import textwrap
+
 from solvent.properties import catalog
 from solvent.rules import pool_bankruptcy
 from solvent.rules.book import Book
@@ -41,6 +44,7 @@ from solvent.rules.ledger import Reason
 from solvent.rules.outcomes import AdlFill, Bankrupt, LayerUsed, Residual
 from solvent.rules.presets import load_preset
 from tests.rules.test_fidelity_fund_bankruptcy import opened
+from tests.rules.test_fidelity_round_two import assert_every_mutant_is_caught, mutants
 
 HYPERLIQUID = load_preset("hyperliquid")
 WHALE = 42_105  # lots of 10,000 JELLY: 4M USDC at 0.0095
@@ -114,7 +118,9 @@ RECEIVED = {"alice": 2_897, "bob": 1_169}
 
 def _charged(step) -> dict[str, int]:
     """What each trader paid the vault by ADL in ``step``."""
-    return {n: sum(t.amount_quote for t in step.transfers if t.reason is Reason.ADL and t.source == n) for n in RECEIVED}
+    return {
+        n: sum(t.amount_quote for t in step.transfers if t.reason is Reason.ADL and t.source == n) for n in RECEIVED
+    }
 
 
 def _vault(step) -> tuple[int, int]:
@@ -159,23 +165,51 @@ class TestAtAFundingEvent:
     def test_the_old_reading_charged_an_earlier_move_at_the_funding_sweep(self, monkeypatch) -> None:
         """The mutant: the vault's trigger reading no move (sessions 22-23): at −1 after the funding
         payment alice and bob pay 9,500 → 9,658 back, 158 a lot, and the vault ends at +6,652,589."""
-        monkeypatch.setattr(pool_bankruptcy, "lots_lost", _the_old_reading)
+        monkeypatch.setattr(pool_bankruptcy, "lots_lose", _the_old_reading)
         _, funding, _ = run(HYPERLIQUID, book(4_066 - TAKEN_OVER), list(AT_FUNDING))
         assert _charged(funding) == {"alice": 4_740_000, "bob": 1_912_590}
         assert _vault(funding) == (6_652_589, 0)
 
 
-_lots_lost = pool_bankruptcy.lots_lost
-
-
 def _the_old_reading(ctx, pool):
-    """Sessions 22-23: the vault's trigger read no ``L`` (any positive value passes it; its ``owed`` is None)."""
-    return 1 if pool == "backstop_vault" else _lots_lost(ctx, pool)
+    """Sessions 22-23: the vault's trigger read no move (held lots and a balance below zero alone)."""
+    return ctx.account(pool).size_lots != 0
 
 
 def _the_move_alone(ctx, pool):
-    """A mutant: the vault's trigger reads only whether a mark moved, not whether its lots lost in it."""
-    return int(ctx.mark_moved) if pool == "backstop_vault" else _lots_lost(ctx, pool)
+    """A mutant: the vault's trigger reads whether a mark moved, not whether its lots lost in it."""
+    return ctx.mark_moved and ctx.account(pool).size_lots != 0
+
+
+def long_book(vault: int) -> Book:
+    """JELLY's book mirrored: the whale long 42,105 at 9,500 on $100,000, alice and bob short against it."""
+    rows = (
+        ("whale", WHALE, 10_000_000),
+        ("alice", -30_000, 100_000_000),
+        ("bob", -12_105, 100_000_000),
+        ("backstop_vault", 0, vault),
+    )
+    return opened(9_500, ("whale", "alice", "bob"), rows)
+
+
+#: at 9,300 the vault takes the long over with the whale's 1,579,000; funding at +10 ppm it pays 3,916
+LONG_TAKEN_OVER = 1_579_000
+
+
+def observe_long() -> list:
+    """The long vault at −1 after funding (+10 ppm) and at −74,401 (+200 ppm): at a move down (its lots
+    lose), an unchanged mark and a move up; then flat at −1, a move down and up (nothing to deleverage)."""
+    out = []
+    for rate, marks in (
+        (10, (9_299, 9_298, 9_300)),
+        (10, (9_300,)),
+        (10, (9_301,)),
+        (200, (9_301,)),
+    ):
+        events = [MarkPrice(9_300), Funding(rate), *(MarkPrice(m) for m in marks)]
+        for s in run(HYPERLIQUID, long_book(3_915 - LONG_TAKEN_OVER), events)[1:]:
+            out.append((_vault(s), tuple(o for o in s.outcomes if isinstance(o, (Bankrupt, Residual)))))
+    return out
 
 
 def observe():
@@ -184,12 +218,9 @@ def observe():
 
     at_zero = 435_449_910 - 3_347_410
     out = [vault_after(v, 9_658, 20_000) for v in (VAULT, at_zero, at_zero - 1)]
-    # session 24: the funding sweep at -1, 0, +1 and the move after it; below zero where its lots did not lose
-    for x in FUNDING_CASES:
-        out.extend((_vault(s), _charged(s)) for s in run(HYPERLIQUID, book(x - TAKEN_OVER), list(AT_FUNDING))[1:])
-    for rate, mark in ((-10, 9_658), (-200, 9_657)):
-        s = run(HYPERLIQUID, book(4_066 - TAKEN_OVER), [MarkPrice(9_658), Funding(rate), MarkPrice(mark)])[-1]
-        out.append((_vault(s), _charged(s)))
+    # session 24: the vault at -1 after a funding payment, at the move its lots lose in
+    s = run(HYPERLIQUID, book(4_066 - TAKEN_OVER), list(AT_FUNDING))[-1]
+    out.append((_vault(s), _charged(s)))
     s = run(HYPERLIQUID, book(), [MarkPrice(9_658), MarkPrice(20_000)])[1]
     out.append(tuple(o for o in s.outcomes if isinstance(o, (Bankrupt, LayerUsed))))
     from solvent.rules.wellformed import holders
@@ -198,23 +229,73 @@ def observe():
     return [*out, *fund.observe()]
 
 
+def observe_trigger() -> list:
+    """Session 24's boundaries of the vault's trigger: the funding sweep at −1, 0, +1 and the move after it,
+    below zero where its lots did not lose (short, and long: :func:`observe_long`)."""
+    out = []
+    for x in FUNDING_CASES:
+        out.extend((_vault(s), _charged(s)) for s in run(HYPERLIQUID, book(x - TAKEN_OVER), list(AT_FUNDING))[1:])
+    for rate, mark in ((-10, 9_658), (-200, 9_657)):
+        s = run(HYPERLIQUID, book(4_066 - TAKEN_OVER), [MarkPrice(9_658), Funding(rate), MarkPrice(mark)])[-1]
+        out.append((_vault(s), _charged(s)))
+    return [*out, *observe_long()]
+
+
 def test_every_mutant_of_the_pools_is_caught(monkeypatch) -> None:
     from solvent.rules import engine, liquidation, pool_bankruptcy, wellformed
-    from tests.rules.test_fidelity_round_two import assert_every_mutant_is_caught
 
     assert_every_mutant_is_caught(
         monkeypatch, liquidation, "pools_holding", observe, at_least=1, importers=(pool_bankruptcy, wellformed)
     )
-    assert_every_mutant_is_caught(
-        monkeypatch, pool_bankruptcy, "deleverage_pools", observe, at_least=1, importers=(engine,)
-    )
+    expected = observe()
+    found = list(mutants(pool_bankruptcy, "deleverage_pools"))
+    # the one mutant that cannot be caught: the role test swapped gives the vault the fund's trigger
+    # ``lots_lost > 0`` and the fund the vault's ``lots_lose``, the same predicate (session 24, hlfund:
+    # test_the_signs_say_what_the_product_says); every other one-token mutant is
+    source = textwrap.dedent(inspect.getsource(pool_bankruptcy.deleverage_pools)).splitlines()
+    line = next(i for i, text in enumerate(source, 1) if "if role is Role.INSURANCE_FUND:" in text)
+    equivalent = [label for label, _ in found if label == f"deleverage_pools line {line}: Is -> IsNot"]
+    assert len(equivalent) == 1, [label for label, _ in found]
+    for label, mutant in found:
+        if label in equivalent:
+            continue
+        with monkeypatch.context() as m:
+            m.setattr(pool_bankruptcy, "deleverage_pools", mutant)
+            m.setattr(engine, "deleverage_pools", mutant)
+            try:
+                got = observe()
+            except Exception:  # a mutant that crashes is caught too
+                continue
+        assert got != expected, f"mutant survives: {label}"
     assert_every_mutant_is_caught(monkeypatch, pool_bankruptcy, "_resolve", observe, at_least=1)
 
 
 def test_every_named_mutant_of_the_vaults_trigger_is_caught(monkeypatch) -> None:
-    """The old reading (no move read) and the move alone (no loss read), each as the vault's ``lots_lost``."""
-    expected = observe()
+    """The old reading (no move read) and the move alone (no loss read), each as the vault's ``lots_lose``;
+    and every one-token mutant of ``lots_lose`` (its signs, the funding sweep's ``False``)."""
+    expected = observe_trigger()
     for mutant in (_the_old_reading, _the_move_alone):
         with monkeypatch.context() as m:
-            m.setattr(pool_bankruptcy, "lots_lost", mutant)
-            assert observe() != expected, mutant.__name__
+            m.setattr(pool_bankruptcy, "lots_lose", mutant)
+            assert observe_trigger() != expected, mutant.__name__
+    assert_every_mutant_is_caught(monkeypatch, pool_bankruptcy, "lots_lose", observe_trigger, at_least=6)
+
+
+def test_the_signs_say_what_the_product_says() -> None:
+    """``lots_lose`` (the vault's trigger) is ``lots_lost > 0`` (the fund's) on every small book: sizes
+    −3..3, marks and previous marks 1..4, a mark moved or not."""
+    import attrs
+
+    from solvent.rules.ledger import Ctx
+
+    base = book(VAULT)
+    for size in range(-3, 4):
+        for mark in range(1, 5):
+            for previous in range(1, 5):
+                market = attrs.evolve(base.market, mark_quote=mark, previous_mark_quote=previous)
+                i = base.index("backstop_vault")
+                b = attrs.evolve(base.replace_account(i, attrs.evolve(base.accounts[i], size_lots=size)), market=market)
+                for moved in (True, False):
+                    ctx = Ctx(b, moved=moved)
+                    lose = pool_bankruptcy.lots_lose(ctx, "backstop_vault")
+                    assert lose == (pool_bankruptcy.lots_lost(ctx, "backstop_vault") > 0), (size, mark, previous, moved)
