@@ -55,10 +55,11 @@ def at_four() -> tuple[tuple[str, ...], _Checker]:
 
 def test_the_holders_are_kept_for_every_n_with_the_vaults_restore(at_four) -> None:
     """The phases before the turns (the fund and fee account, the vault's worth after settlement, no
-    position moved, the marks prices: 2,614 units), the vault's restore in its four cases (117 + 139,943 +
-    288,295 + 280), the queue's fills for every N (29,504: what the restore's instance at N rests on, an
-    assumption before session 22), alice's turn (2,868), bob's by renaming: 463,621 units at N = 4 and 8
-    alike (two traders)."""
+    position moved, the marks prices: 2,614 units), the vault's restore in its four cases (139 + 101,461 +
+    177,624 + 302; 117 + 139,943 + 288,295 + 280 before session 24's trigger by its lots' loss in the move,
+    ``pool_bankruptcy.lots_lose``), the queue's fills for every N (29,504: what the restore's instance at N
+    rests on, an assumption before session 22), alice's turn (2,868), bob's by renaming: 314,512 units at
+    N = 4 and 8 alike (two traders; 463,621 before session 24)."""
     lemmas, checker = at_four
     assert lemmas[0].startswith("decomposition (mark)")
     assert "the vault, which settlement may take below zero" in lemmas[-1]
@@ -83,7 +84,7 @@ def test_the_holders_are_kept_for_every_n_with_the_vaults_restore(at_four) -> No
     for q, (name, result) in zip(checker.queries, expected, strict=True):
         assert q.name.startswith(name) and q.result.startswith(result), (q.name, q.result)
     units = [q.units for q in checker.queries]
-    assert sum(units) == 463_621, units
+    assert sum(units) == 314_512, units
     _, at_eight = _argument(8)
     assert [q.units for q in at_eight.queries] == units  # the same two-trader lemmas at any N
 

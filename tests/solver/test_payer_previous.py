@@ -154,17 +154,25 @@ def test_the_vaults_charge_lemma_fails_on_a_vault_that_overcharges(monkeypatch: 
         sweep_invariant.pools_charge_lemma(HYPERLIQUID, checker.valid)
 
 
-def test_the_vaults_charge_needs_its_worth() -> None:
-    """Without the vault worth ≥ 0 at the previous mark, its own deleveraging has a model beyond the
-    payer's bound (settlement gives it that worth: its cash before the move)."""
+def test_the_vaults_charge_needs_its_lots_loss(monkeypatch) -> None:
+    """The vault's own deleveraging stays within the payer's bound with or without its worth ≥ 0 at the
+    previous mark: since session 24 (hlfund) it is deleveraged only where its lots lost in the move
+    (``pool_bankruptcy.lots_lose``). Under the old trigger (no move read) it has a model beyond the bound
+    without the worth (a vault below zero whose lots gained, paying the traders opposite their loss back),
+    none with it (settlement gives it that worth: its cash before the move)."""
     with effort.question():
         book, _ = symbolic_book(Bounds(accounts=2, events=1))
-        after = before_turns(HYPERLIQUID, Ctx(book)).book
-        claim = sweep_invariant.charged_by_pools(HYPERLIQUID, book, after, "alice")
         prices = sweep_invariant._prices(book)
         worth = sweep_invariant.premise(book, sweep_invariant.pools(HYPERLIQUID, book))[1:]
-        assert _asked(prices, claim) == "sat"
-        assert _asked([*prices, *worth], claim) == "unsat"
+
+        def asked(premises):
+            after = before_turns(HYPERLIQUID, Ctx(book)).book
+            return _asked(premises, sweep_invariant.charged_by_pools(HYPERLIQUID, book, after, "alice"))
+
+        assert asked(prices) == "unsat"
+        monkeypatch.setattr(pool_module, "lots_lose", lambda ctx, pool: ctx.account(pool).size_lots != 0)
+        assert asked(prices) == "sat"
+        assert asked([*prices, *worth]) == "unsat"
 
 
 def test_a_turn_keeps_the_vaults_worth_only_from_a_trader_worth_zero_or_more() -> None:
