@@ -79,8 +79,8 @@ previous mark price" against an account a price's move took below zero
 (docs/venues.md#hyperliquid-adl), and funding is paid between longs and shorts, peer to peer
 (docs/venues.md#hyperliquid-funding): so the vault, like the fund, is deleveraged only where its lots
 lost in this step's move (:func:`lots_lose`, ``L > 0`` said by the signs), and what a funding
-payment takes it below zero by stays its own (a residual once a move closes it). Its price and ``owed`` are unchanged: at the previous mark the
-winners pay exactly the move's ``L`` back, never more. At a mark move from a vault at or above zero
+payment takes it below zero by stays its own (a residual once a move closes it). Its price and
+``owed`` are unchanged: at the previous mark the winners pay exactly the move's ``L`` back, never more. At a mark move from a vault at or above zero
 (every sweep's turns leave it there) its balance below zero already means its lots lost, so the
 same accounts are deleveraged there as before.
 """
