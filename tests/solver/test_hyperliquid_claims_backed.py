@@ -250,8 +250,9 @@ def test_the_restore_needs_open_interest_balanced_on_four_traders() -> None:
 def test_the_restore_holds_on_three_traders_directly() -> None:
     """What the argument carries to N by its assumption, asked directly of the engine on a free book of
     three traders (exact, the vault's four cases): it holds, the queue's fills by rank over two
-    candidates beside the book (8.53M units: long 6,648,409, short 1,877,406; at four traders the short
-    case runs out within 20M, which is why the argument is on two)."""
+    candidates beside the book (5.49M units: long 1,517,546, short 3,835,190; 8.53M before session 24's
+    vault trigger by its lots' loss, long 6,648,409, short 1,877,406; at four traders the short case ran
+    out within 20M, which is why the argument is on two)."""
     with effort.question():
         book, _ = symbolic_book(Bounds(accounts=3, events=1))
         [vault] = sweep_invariant.pools(HYPERLIQUID, book)
@@ -259,4 +260,4 @@ def test_the_restore_holds_on_three_traders_directly() -> None:
         names = sweep_invariant.vault_restored(HYPERLIQUID, checker.valid, book, vault)
     assert len(names) == 4
     assert [q.result for q in checker.queries] == ["unsat"] * 4
-    assert [q.units for q in checker.queries] == [117, 6_648_409, 1_877_406, 282]
+    assert [q.units for q in checker.queries] == [139, 1_517_546, 3_835_190, 304]
