@@ -193,18 +193,6 @@ def _alone(task: Callable[[Any], Any], cell: Any) -> Any:
             return _failure(exc)
 
 
-def _alone_on(executor: Executor, task: Callable[[Any], Any], cell: Any) -> Any:
-    """``cell`` again on a cluster's executor with nothing else submitted: a Dask scheduler marks
-    every task processing on a worker that dies as a suspect, the ones queued behind the killer
-    too; alone, only the killer is. A Dask executor gets ``pure=False`` so the task has a fresh key
-    (the same key would hand back the erred future it was lost in)."""
-    fresh = {"pure": False} if type(executor).__name__ == "ClientExecutor" else {}
-    try:
-        return executor.submit(task, cell, **fresh).result()
-    except Exception as exc:  # noqa: BLE001
-        return _failure(exc)
-
-
 def map_cells(
     task: Callable[[Any], Any],
     cells: Sequence[Any],
@@ -220,9 +208,11 @@ def map_cells(
     it had not answered is run again, each in a process of its own, so only a cell that kills its
     worker by itself is reported lost. A Dask scheduler reschedules a lost worker's tasks itself
     and gives up on a task that kills workers (``KilledWorker``); it counts every task queued on a
-    dying worker as a suspect, so a cell can be lost beside the one that kills: every lost cell is
-    submitted again alone (a fresh key, nothing else queued), and only a cell that kills its worker
-    by itself is reported lost there too. The answers do not depend on
+    dying worker as a suspect, so a cell can be lost beside the one that kills. On any executor,
+    every lost cell is run again alone in a local process of its own, so only a cell that kills
+    its worker by itself is reported lost (not again on the cluster: a killer submitted alone there
+    kills more workers and waits on their restarts, which Dask does not promise, and hung the CI
+    run of 2026-12-06). The answers do not depend on
     where a cell ran: each task starts its z3 questions from a fresh context and counts units,
     never seconds (docs/executors.md)."""
     tell = done or (lambda index, answer: None)
@@ -253,9 +243,8 @@ def map_cells(
             continue
         tell(i, answers[i])
     for i in sorted(lost):
-        answers[i] = (
-            _alone(task, cells[i]) if isinstance(executor, ProcessPoolExecutor) else _alone_on(executor, task, cells[i])
-        )
+        answers[i] = _alone(task, cells[i])
+
         tell(i, answers[i])
     return answers
 
