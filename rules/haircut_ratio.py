@@ -35,7 +35,7 @@ from typing import Any
 
 import attrs
 
-from solvent.rules.arith import Rounding, div, ite, max_, min_
+from solvent.rules.arith import Rounding, div, ite, max_, min_, safe_divisor, sum_
 from solvent.rules.book import Role
 from solvent.rules.ledger import PNL_REASONS, Ctx, Reason
 from solvent.rules.margin import MarginRule, equity, is_flat, profit
@@ -95,15 +95,11 @@ def window_ends(policy: Any, ctx: Ctx) -> bool:
 
 def vest(policy: Any, ctx: Ctx) -> Ctx:
     """Gen A (spec v7 §6.2): at a warm-up window's end, each trader's and the book's junior profit
-    becomes capital, principal := max(principal, E)."""
+    ``max(E − principal, 0)`` converts into capital at ``h`` (``convert``)."""
     if not window_ends(policy, ctx):
         return ctx
-    book = ctx.book
-    for i, account in enumerate(book.accounts):
-        if account.is_trader or account.role is Role.LIQUIDITY:
-            capital = max_(account.principal_quote, equity(policy.margin, account))
-            book = book.replace_account(i, attrs.evolve(account, principal_quote=capital))
-    return ctx.with_book(book)
+    margin = policy.margin
+    return convert(policy, ctx, [(a.name, max_(equity(margin, a) - a.principal_quote, 0)) for a in holders(ctx)])
 
 
 def vest_linearly(policy: Any, ctx: Ctx) -> Ctx:
@@ -202,17 +198,56 @@ def release_reserves(policy: Any, ctx: Ctx) -> Ctx:
 
 def _vest_slope(policy: Any, ctx: Ctx) -> Ctx:
     """Gen A's opening under ``release = "linear"`` (spec v7 §5, an event a slot): each trader and
-    the book converts ``min(junior, w_slope)`` of its junior profit into capital, principal rising
-    by it; no money moves, and the haircut's weight ``E − principal`` falls by what vested."""
+    the book converts ``min(junior, w_slope)`` of its junior profit into capital at ``h``
+    (``convert``, spec v7 §6.2)."""
+    vested = []
+    for account in holders(ctx):
+        # min(junior, w_slope), junior = max(E − principal, 0)
+        junior = max_(equity(policy.margin, account) - account.principal_quote, 0)
+        vested.append((account.name, min_(junior, account.reserve_slope_quote)))
+    return convert(policy, ctx, vested)
+
+
+def holders(ctx: Ctx) -> list[Any]:
+    """Who holds capital and junior profit: every trader and the order book (``pro_rata.payers``)."""
+    return [a for a in ctx.book.accounts if a.is_trader or a.role is Role.LIQUIDITY]
+
+
+def convert(policy: Any, ctx: Ctx, vested: list[tuple[str, Any]]) -> Ctx:
+    """Gen A's profit conversion (spec v7 §6.2): each ``(name, x)`` of ``vested`` (its warmable
+    profit, at most its junior profit) becomes ``y = x × h_num / h_den`` of capital, rounded by
+    ``rounding.conversion`` (the spec's floor), with ``h`` the pre-conversion ratio of §3.2:
+    ``h_num = min(Residual, PNL_pos_tot)``, ``h_den = PNL_pos_tot`` (``y = x`` where
+    ``PNL_pos_tot = 0``). On the engine's accounts (the haircut's: the traders and the order book)
+    ``PNL_pos_tot`` is Σ max(E − principal, 0) and ``Residual = max(0, V − C_tot − I)`` is
+    ``max(0, Σ (E − principal))``: every quote outside them is the insurance fund's, and the order
+    book's loss beyond its cash (which percolator would have written off, §6.1) counts against it.
+    One ``h`` for the event's conversions (every account is touched in the same slot; the spec:
+    conversions "are order-independent up to rounding").
+
+    The spec reduces the junior claim by ``x`` and raises capital by ``y``: the part not converted,
+    ``x − y``, is lost to the account. Here it is a ``CONVERSION_HAIRCUT`` transfer into the order
+    book's loss beyond its cash (``max(−E, 0)``, in book order, each at most what is left of it):
+    the vault's backing that percolator's write-off left unowned. What that loss does not take stays
+    the account's junior profit (the book's own always does): the capital is ``y`` either way."""
+    margin = policy.margin
+    accounts = holders(ctx)
+    total = sum_(max_(equity(margin, a) - a.principal_quote, 0) for a in accounts)  # PNL_pos_tot
+    residual = max_(sum_(equity(margin, a) - a.principal_quote for a in accounts), 0)  # V − C_tot − I
+    h_num = min_(residual, total)
+    order_book = ctx.system(Role.LIQUIDITY)
+    hole = max_(-equity(margin, ctx.account(order_book)), 0)
     updates = []
-    for account in ctx.book.accounts:
-        if not (account.is_trader or account.role is Role.LIQUIDITY):
-            continue
-        # principal + min(junior, w_slope), junior = max(E − principal, 0)
-        p, e = account.principal_quote, equity(policy.margin, account)
-        updates.append((account.name, min_(p + account.reserve_slope_quote, max_(e, p))))
-    for name, principal in updates:
-        ctx = ctx.update_account(name, principal_quote=principal)
+    for name, x in vested:
+        y = ite(total > 0, div(x * h_num, safe_divisor(total), rounding=policy.rounding.conversion), x)
+        lost: Any = 0
+        if name != order_book:
+            lost = min_(x - y, hole)
+            hole = hole - lost
+        updates.append((name, y, lost))
+    for name, y, lost in updates:
+        ctx = ctx.transfer(name, order_book, lost, Reason.CONVERSION_HAIRCUT)
+        ctx = ctx.update_account(name, principal_quote=ctx.account(name).principal_quote + y)
     return ctx
 
 

@@ -62,6 +62,7 @@ class Reason(enum.Enum):
     POOL_ADL = "ADL by PnL-to-pool factor, at mark"
     SOCIALIZED_LOSS = "socialized loss"
     HAIRCUT = "profit haircut"
+    CONVERSION_HAIRCUT = "vesting profit not converted at h, into the order book's hole"
     CLAWBACK = "clawback"
     PRO_RATA_DUST = "pro-rata rounding dust"
     ADL_SURPLUS = "ADL at the previous mark beyond the deficit"

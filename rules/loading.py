@@ -651,6 +651,7 @@ _WRITTEN_WHEN_SET = (
     ("liquidation", "shortage_buffer_ppm", None),
     ("rounding", "deficit_share", "ceil"),
     ("waterfall", "deficit_split", "one_market"),
+    ("rounding", "conversion", "floor"),
 )
 
 #: A ``[[collateral]]`` table's lending keys written only when set: a table that lends nothing is

@@ -132,6 +132,10 @@ class RoundingRule:
     default: dYdX v4's bankruptcy quote rounds toward +∞, ``GetBankruptcyPriceInQuoteQuantums``;
     the last market takes what is left, so the shares add up to the deficit;
     ``solvent.rules.deficit_split``).
+    ``conversion``: the capital vesting profit converts into under ``haircut_ratio`` without
+    ``matured_only`` (percolator Gen A, spec v7 §6.2: ``y = floor(x × h_num / h_den)``), ``x × h``
+    (floor, the default and the spec's: the capital never exceeds what the residual backs; the
+    part not converted is lost, ``haircut_ratio.convert``).
     """
 
     fee: Rounding = attrs.field(default=Rounding.CEIL, validator=attrs.validators.instance_of(Rounding))
@@ -151,3 +155,4 @@ class RoundingRule:
     side_index: SideIndex = attrs.field(default=SideIndex.EXACT, validator=attrs.validators.instance_of(SideIndex))
     borrow_rate: Rounding = attrs.field(default=Rounding.FLOOR, validator=attrs.validators.instance_of(Rounding))
     deficit_share: Rounding = attrs.field(default=Rounding.CEIL, validator=attrs.validators.instance_of(Rounding))
+    conversion: Rounding = attrs.field(default=Rounding.FLOOR, validator=attrs.validators.instance_of(Rounding))

@@ -137,6 +137,7 @@ ORDER: dict[tuple[str, ...], tuple[str, ...]] = {
         "side_index",
         "borrow_rate",
         "deficit_share",
+        "conversion",
     ),
 }
 

@@ -347,6 +347,18 @@ class TestShapeErrors:
             "'exact_in_order': 'exact' @ $.rounding.pro_rata (policy.toml:8:12)"
         )
 
+    def test_conversion_rounding_is_a_direction_written_only_when_set(self) -> None:
+        """``rounding.conversion`` (session 24, percolator Gen A's y = floor(x × h), spec v7 §6.2):
+        floor by default and kept out of a policy's text (its digest) unless set; a bad value named."""
+        assert loads_policy(MINIMAL).rounding.conversion is Rounding.FLOOR
+        assert "conversion" not in dumps_policy(loads_policy(MINIMAL))
+        up = loads_policy(MINIMAL + '[rounding]\nconversion = "ceil"\n')
+        assert up.rounding.conversion is Rounding.CEIL and 'conversion = "ceil"' in dumps_policy(up)
+        assert error_of(MINIMAL + '[rounding]\nconversion = "down"\n') == (
+            "policy.toml: 1 error(s)\n"
+            "  'conversion' must be one of 'floor', 'ceil', 'half_even': 'down' @ $.rounding.conversion (policy.toml:8:14)"
+        )
+
     def test_funding_rounding_reads_its_choice(self) -> None:
         policy = loads_policy(MINIMAL + '[rounding]\nfunding = "payers_up_dust_to_insurance_fund"\n')
         assert policy.rounding.funding is FundingRounding.PAYERS_UP_DUST_TO_INSURANCE_FUND

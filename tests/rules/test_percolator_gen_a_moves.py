@@ -1,27 +1,25 @@
-"""Percolator Gen A over several mark moves: two premises a move does not keep
-(docs/solver-notes.md#percolator-gen-as-payer-claims-over-moves-session-24).
+"""Percolator Gen A over several mark moves: the order book's hole, and vesting profit converted
+at h (docs/model.md#percolator-gen-a-over-moves-the-order-books-hole-converted-at-face-session-24,
+docs/solver-notes.md#percolator-gen-as-payer-claims-over-moves-session-24).
 
 Session 22's junior cover is one move: from a well-formed start, Σ max(E − principal, 0) over the
 traders and the order book covers every trader's deficit at the sweep's first turn. A second move
-starts from a book the first reached, and the two premises that would carry the cover across moves
-are not kept by Gen A's engine, each shown here on its own run:
+starts from a book the first reached. Helper gak3 (session 24) found two things of the engine that
+broke the cover over moves, each shown here on its own run:
 
-- percolator's own invariant, the residual Σ (E − principal) ≥ 0 over the traders and the order
-  book (spec v7 §3.1: Residual = V − C_tot − I ≥ 0): the order book's loss is a hole it keeps
-  (the engine never resolves it), its counterparty's gain is junior profit, and the linear warm-up
-  converts that profit into capital at face as the next event opens (``haircut_ratio._vest_slope``;
-  percolator converts at h, the preset's "not modelled: the lazy h"), so the residual falls below
-  zero by the slope;
+- the order book's loss is a hole it keeps (the engine never resolves it: the lead's decision), its
+  counterparty's gain is junior profit, and the linear warm-up converted that profit into capital at
+  face, so percolator's residual Σ (E − principal) (spec v7 §3.1: Residual = V − C_tot − I) fell
+  below zero by the slope. Since session 24 (helper gafix) vesting profit converts at h, as
+  percolator's §6.2 does (``haircut_ratio.convert``): x vests, y = ⌊x × h_num / h_den⌋ becomes
+  capital, and x − y pays into the order book's hole; the residual is kept;
 - "some mark at which every trader and the order book is worth at least zero": one move can leave
   the order book flat and below zero, when a bankrupt loser's haircut takes the winners' gains and
-  the winners, below maintenance at the new mark, are liquidated into it.
+  the winners, below maintenance at the new mark, are liquidated into it (unchanged).
 
-Neither run leaves a trader below zero. Both together do, over three moves and three traders
-(``TestATraderBelowZeroAfterThreeMoves``, within the catalog's K = 3, N = 3 cells): the order
-book's hole outlives the winner whose gain it backed, the warm-up converts that gain into capital
-at face, and the last trader facing the book loses into the hole with too little junior profit left
-to cover it; no-negative-equity, loss-bounded-by-collateral and claims-backed fail. Vesting at the
-window's end (nothing vests within the three events) keeps every claim.
+Both together left a trader below zero over three moves and three traders at face conversion
+(``TestThreeMoves``, within the catalog's K = 3, N = 3 cells); converted at h the same book and
+marks keep every claim, and the face conversion restored as a mutant breaks them again.
 """
 
 from __future__ import annotations
@@ -29,9 +27,12 @@ from __future__ import annotations
 import attrs
 
 from solvent.properties.catalog import StepView, get
+from solvent.rules import haircut_ratio
+from solvent.rules.arith import Rounding
 from solvent.rules.book import Book, new_book
 from solvent.rules.engine import step
 from solvent.rules.events import MarkPrice
+from solvent.rules.ledger import Reason
 from solvent.rules.margin import equity
 from solvent.rules.presets import load_preset
 from solvent.rules.waterfall import HaircutRatio, Release
@@ -75,26 +76,63 @@ def moves(book: Book, *marks: int, policy=GEN_A) -> list[Book]:
     return out
 
 
-class TestTheResidualIsNotKept:
-    def test_it_falls_below_zero_by_the_slope_the_next_event_vests(self) -> None:
+def face(policy, ctx, vested):
+    """The mutant: vesting profit converted at face (the rule before session 24): principal += x."""
+    for name, x in vested:
+        ctx = ctx.update_account(name, principal_quote=ctx.account(name).principal_quote + x)
+    return ctx
+
+
+def conversions(policy, book: Book, mark: int) -> list[tuple[str, str, int]]:
+    return [
+        (t.source, t.destination, t.amount_quote)
+        for t in step(policy, book, MarkPrice(mark)).transfers
+        if t.reason is Reason.CONVERSION_HAIRCUT
+    ]
+
+
+class TestTheResidualIsKept:
+    def test_the_quiet_event_converts_at_h(self) -> None:
         start, first, second, back = moves(short_book(), 2_000, 2_000, 1_000)
         assert residual(start) == 0 and residual(first) == 0  # one move keeps it (settlement moves E only)
         alice, order_book = first.account("alice"), first.account("liquidity")
         assert equity(GEN_A.margin, alice) == 110_000 and alice.principal_quote == 10_000
         assert alice.reserve_slope_quote == 1_000  # max(1, ⌊100,000 / 100⌋)
         assert equity(GEN_A.margin, order_book) == -100_000  # its hole: the engine never resolves it
-        # the quiet event converts a slope of the junior profit the hole backs into capital, at face
+        # the quiet event vests a slope of 1,000 at h = min(0, 100,000) / 100,000 = 0: no capital, and
+        # the 1,000 the account loses (spec v7 §6.2) pays into the hole
+        assert second.account("alice").principal_quote == 10_000
+        assert equity(GEN_A.margin, second.account("alice")) == 109_000
+        assert equity(GEN_A.margin, second.account("liquidity")) == -99_000
+        assert conversions(GEN_A, first, 2_000) == [("alice", "liquidity", 1_000)]
+        assert residual(second) == 0
+        # the move back: alice's loss re-bases her principal (another 1,000 lost as the event opens)
+        assert equity(GEN_A.margin, back.account("alice")) == 8_000 == back.account("alice").principal_quote
+        assert residual(back) == 2_000 and equity(GEN_A.margin, back.account("liquidity")) == 2_000
+
+    def test_the_boundary_at_h(self) -> None:
+        # the book's cash 100,000: its loss takes it to 0, Residual = 100,000 = alice's junior profit,
+        # h = 1 and the slope converts whole; a quantum less: Residual 99,999, y = ⌊1,000 × 99,999 /
+        # 100,000⌋ = 999 (the spec's floor), and the 1 not converted fills the book's hole of 1
+        whole = moves(short_book(100_000), 2_000, 2_000)
+        assert whole[-1].account("alice").principal_quote == 11_000 and residual(whole[-1]) == 99_000
+        assert conversions(GEN_A, whole[1], 2_000) == []
+        less = moves(short_book(99_999), 2_000, 2_000)
+        assert equity(GEN_A.margin, less[1].account("liquidity")) == -1 and residual(less[1]) == 99_999
+        assert less[-1].account("alice").principal_quote == 10_999
+        assert conversions(GEN_A, less[1], 2_000) == [("alice", "liquidity", 1)]
+        assert equity(GEN_A.margin, less[-1].account("liquidity")) == 0 and residual(less[-1]) == 99_000
+
+    def test_mutant_the_conversion_rounded_up(self) -> None:
+        # rounding.conversion = "ceil" (one token): the quantum below converts whole, 11,000
+        up = attrs.evolve(GEN_A, rounding=attrs.evolve(GEN_A.rounding, conversion=Rounding.CEIL))
+        assert moves(short_book(99_999), 2_000, 2_000, policy=up)[-1].account("alice").principal_quote == 11_000
+
+    def test_mutant_face_conversion_loses_it(self, monkeypatch) -> None:
+        monkeypatch.setattr(haircut_ratio, "convert", face)
+        second = moves(short_book(), 2_000, 2_000)[-1]
         assert second.account("alice").principal_quote == 11_000
         assert residual(second) == -1_000
-        # the move back: alice's loss re-bases her principal to her equity; nobody is below zero
-        assert equity(GEN_A.margin, back.account("alice")) == 10_000 == back.account("alice").principal_quote
-        assert residual(back) == 0
-        assert all(equity(GEN_A.margin, b.account("alice")) >= 0 for b in (first, second, back))
-
-    def test_the_book_cash_covers_it_to_the_quantum(self) -> None:
-        # the residual after the vest is the book's cash less the slope: 0 at 1,000, −1 at 999
-        assert residual(moves(short_book(1_000), 2_000, 2_000)[-1]) == 0
-        assert residual(moves(short_book(999), 2_000, 2_000)[-1]) == -1
 
     def test_mutant_vesting_at_the_window_end_keeps_it(self) -> None:
         # the same story with the profit vesting at the 100-event window's end (the rule before the
@@ -189,7 +227,7 @@ def _window_end():
     return attrs.evolve(GEN_A, deficit=layers)
 
 
-class TestATraderBelowZeroAfterThreeMoves:
+class TestThreeMoves:
     def test_the_book_is_well_formed(self) -> None:
         assert reasons(GEN_A, three_move_book()) == []
 
@@ -202,29 +240,41 @@ class TestATraderBelowZeroAfterThreeMoves:
         order_book = first.account("liquidity")
         assert order_book.size_lots == -326 and equity(GEN_A.margin, order_book) == -1_695_864
         assert first.account("t0").reserve_slope_quote == 14_632  # ⌊1,463,219 / 100⌋ of junior profit
-        # the fall: t0, its slope vested, is liquidated into the book; the book is short 47 against t3
-        # alone, 64,560 below zero; t0 flat with 61,885, 9,414 of it capital
+        assert residual(first) == 13_755
+        # the fall opens with the slopes vesting at h = 13,755 / (t0's and t3's junior profit): t0
+        # converts 117 of 14,632, t3 19 of 2,464, the rest into the book's hole; both are then
+        # liquidated into the book, which ends flat, 47,600 below zero
+        assert conversions(GEN_A, first, 4_999) == [("t0", "liquidity", 14_515), ("t3", "liquidity", 2_445)]
         t0, t3, order_book = second.account("t0"), second.account("t3"), second.account("liquidity")
-        assert t0.size_lots == 0 and equity(GEN_A.margin, t0) == 61_885 and t0.principal_quote == 9_414
-        assert t3.size_lots == 47 and equity(GEN_A.margin, t3) == 12_244
-        assert order_book.size_lots == -47 and equity(GEN_A.margin, order_book) == -64_560
+        assert t0.size_lots == 0 and equity(GEN_A.margin, t0) == 52_471 and t0.principal_quote == 0
+        assert t3.size_lots == 0 and equity(GEN_A.margin, t3) == 8_748 and t3.principal_quote == 0
+        assert order_book.size_lots == 0 and equity(GEN_A.margin, order_book) == -47_600
+        assert residual(second) == 13_619
 
-    def test_the_third_move_leaves_t3_below_zero_one_tick_and_not_the_next(self) -> None:
+    def test_the_third_move_keeps_every_claim(self) -> None:
         second = moves(three_move_book(), 10_003, 4_999)[-1]
-        # at 3,933 t3 loses 47 × 1,066 = 50,102 on 12,244: a deficit of 37,858; the book's gain only
-        # refills its hole, and t0's junior profit is 61,885 less its capital after this event's vest
-        # (9,414 + 14,632), 37,839: t3 ends at −19
-        third = step(GEN_A, second, MarkPrice(3_933)).after
-        assert equity(GEN_A.margin, third.account("t3")) == 37_839 - 37_858 == -19
+        # every account is flat: the third mark moves nothing but the vesting, at h again; t3 keeps
+        # 548 of its slope as capital and 6,832 in all, at 3,933 (where face conversion left it at
+        # −19), at the tick above and at the lowest mark
+        for mark in (1, 3_933, 3_934):
+            third = step(GEN_A, second, MarkPrice(mark)).after
+            assert equity(GEN_A.margin, third.account("t3")) == 6_832 and third.account("t3").principal_quote == 548
+            assert all(_claims(GEN_A, second, mark).values())
+            assert residual(third) == 9_816
+
+    def test_mutant_face_conversion_leaves_t3_below_zero(self, monkeypatch) -> None:
+        # gak3's finding, the conversion at face restored: at 3,933 t3's deficit of 37,858 meets 37,839
+        # of t0's junior profit (its capital grown by the face slopes) and t3 ends at −19
+        monkeypatch.setattr(haircut_ratio, "convert", face)
+        second = moves(three_move_book(), 10_003, 4_999)[-1]
+        assert equity(GEN_A.margin, step(GEN_A, second, MarkPrice(3_933)).after.account("t3")) == -19
         assert _claims(GEN_A, second, 3_933) == {
             "no-negative-equity": False,
             "loss-bounded-by-collateral": False,
             "claims-backed": False,
-            "principal-protected": True,  # t3 lost to the market; no haircut took a principal
+            "principal-protected": True,
         }
-        # a tick higher the deficit is 37,811, within t0's 37,839
         assert equity(GEN_A.margin, step(GEN_A, second, MarkPrice(3_934)).after.account("t3")) == 0
-        assert all(_claims(GEN_A, second, 3_934).values())
 
     def test_mutant_vesting_at_the_window_end_keeps_every_claim(self) -> None:
         # the same book and marks with the profit vesting at the 100-event window's end: nothing vests
