@@ -217,9 +217,9 @@ def convert(policy: Any, ctx: Ctx, vested: list[tuple[str, Any]]) -> Ctx:
     """Gen A's profit conversion (spec v7 §6.2): each ``(name, x)`` of ``vested`` (its warmable
     profit, at most its junior profit) becomes ``y = x × h_num / h_den`` of capital, rounded by
     ``rounding.conversion`` (the spec's floor), with ``h`` the pre-conversion ratio of §3.2:
-    ``h_num = min(Residual, PNL_pos_tot)``, ``h_den = PNL_pos_tot`` (``y = x`` where
-    ``PNL_pos_tot = 0``). On the engine's accounts (the haircut's: the traders and the order book)
-    ``PNL_pos_tot`` is Σ max(E − principal, 0) and ``Residual = max(0, V − C_tot − I)`` is
+    ``h_num = min(Residual, PNL_pos_tot)``, ``h_den = PNL_pos_tot`` (the spec's ``y = x`` where
+    ``PNL_pos_tot = 0`` is the same 0: x is at most the junior profit). On the engine's accounts
+    (the haircut's: the traders and the order book) ``PNL_pos_tot`` is Σ max(E − principal, 0) and ``Residual = max(0, V − C_tot − I)`` is
     ``max(0, Σ (E − principal))``: every quote outside them is the insurance fund's, and the order
     book's loss beyond its cash (which percolator would have written off, §6.1) counts against it.
     One ``h`` for the event's conversions (every account is touched in the same slot; the spec:
@@ -239,7 +239,7 @@ def convert(policy: Any, ctx: Ctx, vested: list[tuple[str, Any]]) -> Ctx:
     hole = max_(-equity(margin, ctx.account(order_book)), 0)
     updates = []
     for name, x in vested:
-        y = ite(total > 0, div(x * h_num, safe_divisor(total), rounding=policy.rounding.conversion), x)
+        y = div(x * h_num, safe_divisor(total), rounding=policy.rounding.conversion)
         lost: Any = 0
         if name != order_book:
             lost = min_(x - y, hole)

@@ -134,6 +134,30 @@ class TestWellFormed:
         assert not any("junior profit has a slope" in r for r in reasons(at_window_end(), no_slope))
 
 
+def under_the_slope() -> Book:
+    """alice 300 of junior profit under a slope of 1,000 (a loss took the rest), bob 100,000 at
+    1,000, the order book 50,000 below zero (a hole the engine keeps after a gap, as
+    tests/rules/test_percolator_gen_a_moves.py reaches; a start below zero is not well-formed, so
+    built here by hand): h = 50,300 / 100,300."""
+    return _evolve(
+        new_book(mark_quote=1_000, traders=("alice", "bob")),
+        alice={"cash_quote": 10_300, "principal_quote": 10_000, "size_lots": 100, "cost_quote": 100_000}
+        | {"reserve_slope_quote": 1_000},
+        bob={"cash_quote": 110_000, "principal_quote": 10_000, "size_lots": 100, "cost_quote": 100_000}
+        | {"reserve_slope_quote": 1_000},
+        liquidity={"cash_quote": -50_000, "principal_quote": 0, "size_lots": -200, "cost_quote": -200_000},
+    )
+
+
+def test_junior_profit_under_the_slope_vests_whole_at_h() -> None:
+    # alice vests her 300 (not the slope): y = ⌊300 × 50,300 / 100,300⌋ = 150, the other 150 into the
+    # hole; bob vests 1,000: 501 of capital, 499 into the hole (spec v7 §6.2)
+    after = quiet(under_the_slope(), 1, GEN_A)
+    assert junior(after) == (0, 0) and after.account("alice").principal_quote == 10_150
+    assert junior(after, "bob") == (99_000, 1_000) and after.account("bob").principal_quote == 10_501
+    assert equity(GEN_A.margin, after.account("liquidity")) == -50_000 + 150 + 499
+
+
 def observe() -> tuple:
     return (
         junior(worked()),
@@ -143,6 +167,7 @@ def observe() -> tuple:
         junior(step(GEN_A, quiet(worked(), 30, GEN_A), MarkPrice(1_450)).after),
         junior(step(GEN_A, quiet(worked(), 30, GEN_A), MarkPrice(1_000)).after),
         junior(quiet(book_long(), 1, GEN_A), "liquidity"),
+        quiet(under_the_slope(), 1, GEN_A).account("alice").principal_quote,
     )
 
 

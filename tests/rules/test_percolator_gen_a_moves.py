@@ -37,7 +37,7 @@ from solvent.rules.margin import equity
 from solvent.rules.presets import load_preset
 from solvent.rules.waterfall import HaircutRatio, Release
 from solvent.rules.wellformed import reasons
-from tests.rules.test_fidelity_round_two import _evolve
+from tests.rules.test_fidelity_round_two import _evolve, assert_every_mutant_is_caught
 
 GEN_A = load_preset("percolator-gen-a")
 
@@ -134,6 +134,14 @@ class TestTheResidualIsKept:
         assert second.account("alice").principal_quote == 11_000
         assert residual(second) == -1_000
 
+    def test_the_hole_takes_what_it_can_in_book_order(self) -> None:
+        # two longs on the book's 199,999: Residual 199,999 of 200,000 of junior profit, each slope of
+        # 1,000 converts 999 (floor) and loses 1, but the hole is 1: alice's quantum fills it, bob's
+        # stays his junior profit
+        second = moves(two_longs(199_999), 2_000, 2_000)[-1]
+        assert [second.account(n).principal_quote for n in ("alice", "bob")] == [10_999, 10_999]
+        assert [equity(GEN_A.margin, second.account(n)) for n in ("alice", "bob", "liquidity")] == [109_999, 110_000, 0]
+
     def test_mutant_vesting_at_the_window_end_keeps_it(self) -> None:
         # the same story with the profit vesting at the 100-event window's end (the rule before the
         # linear release): the quiet event converts nothing, the residual stays 0
@@ -146,6 +154,38 @@ class TestTheResidualIsKept:
         second = moves(book, 2_000, 2_000, policy=window)[-1]
         assert second.account("alice").principal_quote == 10_000
         assert residual(second, window) == 0
+
+
+def two_longs(book_cash: int) -> Book:
+    """alice and bob long 100 lots each at 1,000 on 10,000 of capital, the order book short 200 on
+    ``book_cash``."""
+    book = _evolve(
+        new_book(mark_quote=1_000, traders=("alice", "bob")),
+        alice=_at(100, 10_000, 10_000),
+        bob=_at(100, 10_000, 10_000),
+        liquidity=_at(-200, book_cash, book_cash),
+    )
+    assert reasons(GEN_A, book) == []
+    return book
+
+
+def observe_conversion() -> tuple:
+    """The conversion's boundary cases: (alice's principal and equity, the book's equity) after the
+    quiet event at h = 1 (100,000), a quantum below (99,999), h = 1/2 (50,000) and h = 0 (0), and
+    the two longs whose second quantum the hole does not take."""
+    out = []
+    for cash in (100_000, 99_999, 50_000, 0):
+        b = moves(short_book(cash), 2_000, 2_000)[-1]
+        out.append((b.account("alice").principal_quote, equity(GEN_A.margin, b.account("alice"))))
+        out.append(equity(GEN_A.margin, b.account("liquidity")))
+    b = moves(two_longs(199_999), 2_000, 2_000)[-1]
+    out.append(tuple(equity(GEN_A.margin, a) - a.principal_quote for a in _holders(b)))
+    return tuple(out)
+
+
+def test_every_mutant_of_the_conversion_is_caught(monkeypatch) -> None:
+    assert observe_conversion()[4:6] == ((10_500, 109_500), -49_500)  # h = 1/2: y = 500, 500 lost
+    assert_every_mutant_is_caught(monkeypatch, haircut_ratio, "convert", observe_conversion, at_least=5)
 
 
 def flat_hole_book() -> Book:
