@@ -1,12 +1,14 @@
-"""z3's own N = 3, K = 3 question on percolator-gen-a admits the three-move story of
-tests/rules/test_percolator_gen_a_moves.py and refutes no-negative-equity on it
+"""z3's own N = 3, K = 3 question on percolator-gen-a, asked with the three-move story of
+tests/rules/test_percolator_gen_a_moves.py pinned
 (docs/solver-notes.md#percolator-gen-as-payer-claims-over-moves-session-24).
 
-The catalog's cell (20M units) is undecided: z3 does not find the story. Asked with the story's
-start and marks pinned (the question's own assumptions kept: a well-formed start at initial margin,
-the order book's cash at or above zero), the question is refuted and its counterexample replayed on
-the concrete engine: so the story lies inside the cell's bounds. With the marks alone pinned (every
-book value free) it is undecided within 20M (19,280,535 units, measured at 35729ef, load 11).
+Helper gak3 (session 24) found the story with the vesting profit converted at face: the question
+with the story's start and marks pinned (the question's own assumptions kept: a well-formed start at
+initial margin, the order book's cash at or above zero) was refuted and its counterexample replayed
+on the concrete engine (bob, the concrete test's t3, at −19). Since the conversion at h (spec v7
+§6.2, ``haircut_ratio.convert``, helper gafix) the same pinned question is no longer refuted (it is
+undecided within its 20M units); the face conversion restored as a mutant refutes it again, with
+gak3's counterexample.
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ import pytest
 import z3
 
 from solvent.properties.catalog import get
+from solvent.rules import haircut_ratio
 from solvent.rules.presets import load_preset
 from solvent.solver import effort
 from solvent.solver.bounds import Bounds
 from solvent.solver.query import StoryQuery
 from solvent.solver.verdicts import Verdict
+from tests.rules.test_percolator_gen_a_moves import face
 
 #: the story's start at the mark 100 (size, cash, principal, slope): t0, t3 and t4 of the concrete test
 START = {
@@ -46,13 +50,27 @@ def _pinned(query: StoryQuery) -> z3.BoolRef:
     return z3.And(*conds)
 
 
-@pytest.mark.deep  # 8.5M units, about 10 s
-def test_the_cells_question_with_the_story_pinned_is_refuted_and_replayed() -> None:
+def _ask():
     claim = get("no-negative-equity")
     policy = load_preset("percolator-gen-a")
     with effort.question():
         query = StoryQuery(policy, claim, Bounds(accounts=3, events=3, effort=20_000_000), MARKS, obligations=(claim,))
-        answer = query.check_obligation(claim, extra=_pinned(query))
+        return query.check_obligation(claim, extra=_pinned(query))
+
+
+@pytest.mark.deep  # a whole pinned question, about 60 s
+def test_the_cells_question_with_the_story_pinned_is_not_refuted() -> None:
+    # undecided within its 20M (the conversion's x × h_num / h_den is nonlinear); no counterexample,
+    # where at face the same question is refuted (the mutant below); the concrete engine keeps every
+    # claim on the story (tests/rules/test_percolator_gen_a_moves.py TestThreeMoves)
+    answer = _ask()
+    assert answer.verdict is not Verdict.REFUTED and answer.counterexample is None, answer
+
+
+@pytest.mark.deep  # 8.5M units, about 10 s (gak3's measure, at face)
+def test_mutant_face_conversion_is_refuted_and_replayed(monkeypatch) -> None:
+    monkeypatch.setattr(haircut_ratio, "convert", face)
+    answer = _ask()
     assert answer.verdict is Verdict.REFUTED
     story = answer.counterexample
     assert story is not None and story.step_index == 2
