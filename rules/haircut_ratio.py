@@ -242,7 +242,7 @@ def convert(policy: Any, ctx: Ctx, vested: list[tuple[str, Any]]) -> Ctx:
         y = div(x * h_num, safe_divisor(total), rounding=policy.rounding.conversion)
         lost: Any = 0
         if name != order_book:
-            lost = min_(x - y, hole)
+            lost = min_(max_(x - y, 0), hole)  # x − y ≥ 0 (h ≤ 1), said so the transfer is plainly non-negative
             hole = hole - lost
         updates.append((name, y, lost))
     for name, y, lost in updates:
