@@ -31,6 +31,9 @@ end-of-event step vests profit at the end of each window of that many events (th
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import attrs
@@ -213,6 +216,26 @@ def holders(ctx: Ctx) -> list[Any]:
     return [a for a in ctx.book.accounts if a.is_trader or a.role is Role.LIQUIDITY]
 
 
+#: one call of :func:`convert`: ``h_num``, ``h_den`` and each account's ``(name, x, y, lost)``
+Conversion = tuple[Any, Any, tuple[tuple[str, Any, Any, Any], ...]]
+#: where set, each call of :func:`convert` appends its terms (:func:`conversions_recorded`)
+_conversions: ContextVar[list[Conversion] | None] = ContextVar("solvent_conversions", default=None)
+
+
+@contextmanager
+def conversions_recorded() -> Iterator[list[Conversion]]:
+    """Within the block, each call of :func:`convert` appends to the list yielded ``(h_num, h_den,
+    accounts)``, its ratio and its accounts' ``(name, x, y, lost)``: the warmable profit, the capital it became and the part moved into the
+    order book's hole (the engine's own terms; the step is unchanged, the list only appended to):
+    ``solver.haircut_payer`` proves facts of them and frees them in its settlement lemmas."""
+    seen: list[Conversion] = []
+    token = _conversions.set(seen)
+    try:
+        yield seen
+    finally:
+        _conversions.reset(token)
+
+
 def convert(policy: Any, ctx: Ctx, vested: list[tuple[str, Any]]) -> Ctx:
     """Gen A's profit conversion (spec v7 §6.2): each ``(name, x)`` of ``vested`` (its warmable
     profit, at most its junior profit) becomes ``y = x × h_num / h_den`` of capital, rounded by
@@ -245,6 +268,10 @@ def convert(policy: Any, ctx: Ctx, vested: list[tuple[str, Any]]) -> Ctx:
             lost = min_(max_(x - y, 0), hole)  # x − y ≥ 0 (h ≤ 1), said so the transfer is plainly non-negative
             hole = hole - lost
         updates.append((name, y, lost))
+    seen = _conversions.get()
+    if seen is not None:
+        terms = tuple((name, x, y, lost) for (name, x), (_, y, lost) in zip(vested, updates, strict=True))
+        seen.append((h_num, total, terms))
     for name, y, lost in updates:
         ctx = ctx.transfer(name, order_book, lost, Reason.CONVERSION_HAIRCUT)
         ctx = ctx.update_account(name, principal_quote=ctx.account(name).principal_quote + y)

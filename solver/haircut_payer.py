@@ -35,6 +35,13 @@ flat trader at or above zero.
   ``min(D, W)`` whatever the number of payers, each share within its payer's ``w`` (the exact split's
   lemma, proved for each number of payers a question holds), and Gen A's penalty comes from capital
   (``close_step(from_capital=)``), so a solvent liquidation leaves ``E − principal``.
+- **The opening's conversion** (spec v7 §6.2, ``haircut_ratio.convert``: one ``h`` read on every
+  account, the lost part into the order book's hole) is the one place the settlement reads other
+  accounts. Its lemma, exact z3 on the engine's own terms on the free two-trader book (recorded by
+  ``conversions_recorded``): every account's ``0 ≤ y ≤ x`` and ``y = x`` where ``Residual ≥
+  PNL_pos_tot``, every trader's ``0 ≤ lost ≤ x − y`` (its junior profit after ``w − x ≥ 0``), the
+  book's cash only grows (its hole only shrinks). In the settlement's claims those terms are free
+  numbers of their account (``conv.<name>.``) under the same facts, so each claim reads one account.
 - **The close** (exact z3 on ``after_sweep`` and ``closing``, two traders): every trader's cash is
   kept (the end of the event re-bases principals and slopes only).
 
@@ -62,9 +69,9 @@ import z3
 
 from solvent.rules.arith import all_, implies, max_, sum_
 from solvent.rules.book import Book, Role
-from solvent.rules.engine import after_sweep, closing, liquidation_turn, transition
+from solvent.rules.engine import after_sweep, closing, liquidation_turn, opening, transition
 from solvent.rules.events import MarkPrice
-from solvent.rules.haircut_ratio import fee_from_capital
+from solvent.rules.haircut_ratio import conversions_recorded, fee_from_capital
 from solvent.rules.ledger import Ctx
 from solvent.rules.margin import equity, is_flat, profit
 from solvent.rules.policy import Policy
@@ -103,14 +110,18 @@ ASSUMES = (
     "(the book's junior profit standing for the rest): the haircut pays min(D, W) whatever the number of payers, "
     "each share within its payer's junior profit (the exact split's lemma, proved for each number of payers a "
     "question holds); each account settles, and the close keeps each trader's cash, as on the two-trader book (each "
-    "reads its own account)"
+    "reads its own account); the opening's conversion (haircut_ratio.convert, one h for every account) gives each "
+    "account of any N what it gives each on the two-trader book (its lemma, exact z3 there: 0 ≤ y ≤ x, y = x where "
+    "Residual ≥ PNL_pos_tot, a trader's lost part 0 ≤ lost ≤ x − y, the book's cash only grows), as h_num ≤ h_den "
+    "whatever the accounts"
 )
 METHOD = (
     "compositional, all N, one event: the sweep's junior cover (every trader's and the book's junior profit at least "
     "the deficits of the traders whose turn has not come), by induction over the turns: settlement puts each "
     "account's junior profit less its deficit at or above its settled gain, which open interest sums to 0; each turn "
     "lowers the junior profit by at most its trader's deficit, grows no other deficit and, covered, leaves its trader "
-    "at or above 0 (z3, exact, on the engine's own opening, settle, liquidation_turn and closing, every number free); "
+    "at or above 0 (z3, exact, on the engine's own opening, settle, liquidation_turn and closing, every number free; "
+    "the opening's conversion freed, each account's capital y and lost part under the conversion lemma's facts); "
     f"assumes {ASSUMES}"
 )
 
@@ -186,23 +197,84 @@ def turn_parts(policy: Policy, free: Book, trader: str) -> tuple[list[Any], list
     return [_b(p) for p in premise], [_b(c) for c in claims]
 
 
+#: the conversion's free numbers' prefix (each account's ``y``, ``lost``; the book's cash received)
+CONVERTED = "conv.{}."
+#: the opening's conversion lemma's claims, by name (see :func:`conversion_parts`)
+CONVERSION = "the opening's conversion (haircut_ratio.convert, {traders} traders and the book)"
+
+
+def _opened_cash(policy: Policy, book: Book) -> tuple[str, Any]:
+    """The order book's name and its cash after the event's opening (the engine's ``opening``)."""
+    order_book = book.role(Role.LIQUIDITY).name
+    return order_book, opening(policy, book).book.account(order_book).cash_quote
+
+
+def conversion_parts(
+    policy: Policy, book: Book
+) -> tuple[list[tuple[str, Any]], list[tuple[Any, Any]], dict[str, list[Any]]]:
+    """The opening's conversion (``haircut_ratio.convert`` at the engine's ``opening``, its terms
+    recorded): ``(claims, freed, facts)``. ``claims``: what the conversion lemma asks of the engine's
+    terms, each ``(name, claim)``: every account's capital ``y`` within ``0 ≤ y ≤ x`` and ``y = x``
+    where ``h_num ≥ h_den`` (Residual ≥ PNL_pos_tot); every trader's lost part ``0 ≤ lost ≤ x − y``
+    (its junior profit after ``w − x ≥ 0``); the order book's cash only grows (its hole only shrinks).
+    ``freed``: each of those terms and the free number put for it (``conv.<name>.y``, ``.lost``; the
+    book's cash after the opening ``c + conv.<book>.received``). ``facts``: per account, the same
+    claims on its free numbers (what each settlement lemma takes as proved)."""
+    order_book, cash_after = _opened_cash(policy, book)
+    with conversions_recorded() as seen:
+        opening(policy, book)
+    claims: list[tuple[str, Any]] = []
+    freed: list[tuple[Any, Any]] = []
+    facts: dict[str, list[Any]] = {}
+    for h_num, h_den, accounts in seen:
+        for name, x, y, lost in accounts:
+            free_y = z3.Int(CONVERTED.format(name) + "y")
+            claims += [
+                (f"{name}'s capital 0 ≤ y ≤ x", _b(all_([y >= 0, y <= x]))),
+                (f"{name}'s y = x where Residual ≥ PNL_pos_tot", _b(implies(h_num >= h_den, y == x))),
+            ]
+            freed.append((y, free_y))
+            facts[name] = [free_y >= 0, free_y <= x]
+            if name == order_book:
+                continue
+            free_lost = z3.Int(CONVERTED.format(name) + "lost")
+            claims.append((f"{name}'s lost part 0 ≤ lost ≤ x − y", _b(all_([lost >= 0, lost <= x - y]))))
+            freed.append((lost, free_lost))
+            facts[name] += [free_lost >= 0, free_lost <= x - free_y]
+    if seen:
+        cash = book.account(order_book).cash_quote
+        received = z3.Int(CONVERTED.format(order_book) + "received")
+        claims.append((f"{order_book}'s cash only grows (its hole only shrinks)", _b(cash_after >= cash)))
+        freed.append((cash_after, cash + received))
+        facts.setdefault(order_book, []).append(received >= 0)
+    return claims, [(a, b) for a, b in freed if z3.is_expr(a)], facts
+
+
 def settled_parts(
     policy: Policy, book: Book, bounds: Bounds, event: Any, field_bounds: Any
 ) -> list[tuple[str, list[Any], Any]]:
     """The settlement's claims for each account of ``book`` after ``opening``, ``settle`` and
     ``before_turns``, each ``(name, premise, claim)``: an account's own claims from the question's
     assumptions that read only that account, the market and the event (so each is the same lemma
-    for an account of a book of any N); open interest from all of them. Where an account's claim
-    reads another account (its settlement coupled), the claim says so and no lemma of it is built."""
+    for an account of a book of any N); open interest from all of them. The opening's conversion
+    reads every account (its ``h``, the book's hole): its terms are freed (``conversion_parts``), each
+    account's claim reading its own free numbers under the conversion lemma's facts. Where an
+    account's claim still reads another account (its settlement coupled), the claim says so and no
+    lemma of it is built."""
     whole = [c for a in book_assumptions(policy, book, bounds) for c in _conjuncts(a.holds)]
     whole += _conjuncts(field_bounds)
     shared = (*_shared(book), "e1.")
+    _, freed, facts = conversion_parts(policy, book)
     settled = _settled(policy, book, event).book
     move = settled.market.mark_quote - settled.market.previous_mark_quote
     out = []
+
+    def free(term: Any) -> Any:
+        return z3.substitute(term, *freed) if freed and z3.is_expr(term) else term
+
     for a in _payers(settled):
-        own = (*_own(a.name), *shared)
-        premise = [c for c in whole if _reads_only(c, own)]
+        own = (*_own(a.name), CONVERTED.format(a.name), *shared)
+        premise = [c for c in whole if _reads_only(c, own)] + [_b(f) for f in facts.get(a.name, [])]
         net = profit(policy.margin, a) - (deficit(policy, settled, a.name) if a.is_trader else 0)
         claims = [
             (f"{a.name}'s junior profit less its deficit at least its settled gain", net >= a.size_lots * move),
@@ -212,6 +284,7 @@ def settled_parts(
         if a.is_trader:
             claims.append((f"{a.name} at or above 0 where flat", implies(is_flat(a), equity(policy.margin, a) >= 0)))
         for name, claim in claims:
+            claim = free(_b(claim))
             if not _reads_only(claim, own):
                 claim = z3.BoolVal(False)  # coupled: never proved, so the argument fails here
                 name = f"{name} (its settlement reads another account)"
@@ -290,10 +363,28 @@ def _turn_lemmas(policy: Policy, valid: Valid, said: Callable[[str, str], None],
     return lemmas
 
 
+def conversion_lemma(policy: Policy, bounds: Bounds) -> tuple[list[Any], list[tuple[str, Any]]]:
+    """The opening's conversion lemma on a free two-trader book: (premise, claims), the premise the
+    question's assumptions on that book (``conversion_parts``' claims, exact z3 on the engine's terms)."""
+    book, _ = symbolic_book(_one_event(bounds, TRADERS))
+    premise = [c for a in book_assumptions(policy, book, bounds) for c in _conjuncts(a.holds)]
+    claims, _, _ = conversion_parts(policy, book)
+    return premise, claims
+
+
+def _conversion_lemmas(policy: Policy, bounds: Bounds, valid: Valid, said: Callable[[str, str], None]) -> list[str]:
+    """Each claim of the opening's conversion lemma (none where the policy converts nothing at the opening)."""
+    premise, claims = conversion_lemma(policy, bounds)
+    return [
+        _ask(valid, said, f"{CONVERSION.format(traders=TRADERS)}: {name}", premise, claim) for name, claim in claims
+    ]
+
+
 def _settle_lemmas(policy: Policy, bounds: Bounds, valid: Valid, said: Callable[[str, str], None]) -> list[str]:
-    """The settlement's claims on a free two-trader book from the question's assumptions."""
+    """The opening's conversion lemma, then the settlement's claims on a free two-trader book from the
+    question's assumptions (each taking the conversion's facts on its own free numbers)."""
     one = _one_event(bounds, TRADERS)
-    lemmas = []
+    lemmas = _conversion_lemmas(policy, bounds, valid, said)
     book, _ = symbolic_book(one)
     for slot in slots(book, one):
         for variant in slot.variants:
@@ -335,6 +426,15 @@ def argument(
         "grow no deficit and the close keeps every cash: each trader ends at or above 0, for any N"
     )
     return lemmas
+
+
+def _cash(book: Book) -> Any:
+    return book.role(Role.LIQUIDITY).cash_quote
+
+
+def _received(book: Book) -> Any:
+    """The free number put for what the order book's cash receives at the opening's conversion."""
+    return z3.Int(CONVERTED.format(book.role(Role.LIQUIDITY).name) + "received")
 
 
 @attrs.frozen
@@ -387,11 +487,20 @@ def facts(policy: Policy, bounds: Bounds, valid: Valid, said: Callable[[str, str
     premise, claim, variables = sum_lemma(k)
     lemmas.append(_ask(valid, said, SUM.format(k=k), premise, claim))
     sums = (z3.Implies(z3.And(*premise), claim), variables)
+    # the settlement's formulas on the conversion's free numbers, put back to the engine's terms (each
+    # instance then says its claim given the conversion's facts, which the conversion lemma's instance gives)
+    premise, claims = conversion_lemma(policy, bounds)
+    converted = tuple(z3.Implies(z3.And(*premise), c) for _, c in claims)
+    _, freed, _ = conversion_parts(policy, free)
+    # each free number back to its term; the book's received to its cash after the opening less before
+    back = [(v, t) if z3.is_const(v) else (_received(free), t - _cash(free)) for t, v in freed]
     settled = []
     for slot in slots(free, one):
         for variant in slot.variants:
             parts = settled_parts(policy, free, one, variant.event, slot.field_bounds)
-            settled.append((variant.label, variant.event, tuple(z3.Implies(z3.And(*p), c) for _, p, c in parts)))
+            formulas = [z3.Implies(z3.And(*p), c) for _, p, c in parts]
+            formulas = [z3.substitute(f, *back) if back else f for f in formulas]
+            settled.append((variant.label, variant.event, (*converted, *formulas)))
     turns = []
     for trader in [a.name for a in free.traders]:
         premise, claims = turn_parts(policy, free, trader)

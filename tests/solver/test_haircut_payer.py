@@ -36,9 +36,11 @@ def test_gen_a_holds_for_every_n(claim: str) -> None:
     assert not result.every_k
     asked = [q for q in result.queries if "renamed" not in q.result]
     assert asked and {q.result for q in asked} == {"unsat"}
-    # the settlement's 12 claims (four of each trader, three of the book's, open interest), alice's five
-    # parts and the close; bob's five renamed
-    assert len(asked) == 18 and len(result.queries) == 23
+    # the opening's conversion lemma's 9 claims (y within [0, x] and y = x at h = 1 for each trader and the
+    # book, each trader's lost part, the book's cash), the settlement's 12 claims (four of each trader, three
+    # of the book's, open interest), alice's five parts and the close; bob's five renamed
+    assert len(asked) == 9 + 18 and len(result.queries) == 9 + 23
+    assert sum(q.name.startswith("the opening's conversion") for q in asked) == 9
     assert sum(q.units for q in result.queries) < 1_000_000
 
 
@@ -58,8 +60,8 @@ def test_the_facts_are_given_on_the_lemmas_book() -> None:
     found, queries = payer_direct.prepared(load_preset(GEN_A), Bounds(accounts=2, effort=5_000_000), NNE)
     assert found is not None and isinstance(found.facts, haircut_payer.HaircutFacts)
     assert found.method == payer_direct.JUNIOR_METHOD
-    # both traders' turns asked on their own (the terms the question builds), the sum's arithmetic
-    assert len(queries) == 12 + 10 + 1 and {q.result for q in queries} == {"unsat"}
+    # the conversion lemma, both traders' turns asked on their own (the terms the question builds), the sum's arithmetic
+    assert len(queries) == 9 + 12 + 10 + 1 and {q.result for q in queries} == {"unsat"}
 
 
 @pytest.mark.parametrize(
@@ -113,3 +115,41 @@ def test_a_mutated_engine_fails_a_part(monkeypatch: pytest.MonkeyPatch, mutate, 
     assert part in result.failed and "model of its negation" in result.failed
     found, _ = payer_direct.prepared(load_preset(GEN_A), Bounds(accounts=2, effort=5_000_000), NNE)
     assert found is None  # no fact is given from a part that does not hold
+
+
+def _conversion_refuted(policy) -> list[str]:
+    """The conversion lemma's claims z3 finds a model of the negation of (exact, within 2M units each)."""
+    import z3
+
+    premise, claims = haircut_payer.conversion_lemma(policy, Bounds(accounts=2, effort=5_000_000))
+    refuted = []
+    for name, claim in claims:
+        solver = z3.Solver()
+        solver.set("rlimit", 2_000_000)
+        solver.add(*premise, z3.Not(claim))
+        if solver.check() == z3.sat:
+            refuted.append(name)
+    return refuted
+
+
+def test_the_conversion_lemma_holds_on_the_engine() -> None:
+    assert _conversion_refuted(load_preset(GEN_A)) == []
+
+
+def test_mutant_the_conversion_divided_past_its_total_breaks_its_lemma(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``y = x × h_num / h_den`` divided by ``h_den + 1`` (``safe_divisor(total)`` read ``total + 1``): at
+    ``h = 1`` (Residual ≥ PNL_pos_tot) a quantum of the warmable profit lost. (``h_num = min(Residual,
+    PNL_pos_tot)`` read ``max`` changes nothing: ``Residual = max(0, Σ (E − principal))`` is never above
+    ``PNL_pos_tot = Σ max(E − principal, 0)``.)"""
+    monkeypatch.setattr(haircut_ratio, "safe_divisor", lambda total: total + 1)
+    refuted = _conversion_refuted(load_preset(GEN_A))
+    assert "alice's y = x where Residual ≥ PNL_pos_tot" in refuted
+    assert not any("0 ≤ y ≤ x" in name or "lost part" in name for name in refuted)
+
+
+def test_mutant_the_conversion_not_divided_breaks_its_lemma(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``y = x × h_num / h_den`` with the divisor dropped (``safe_divisor(total)`` read 1): capital beyond
+    the warmable profit, and the lost part ``x − y`` below zero (never moved: the guard keeps it at 0)."""
+    monkeypatch.setattr(haircut_ratio, "safe_divisor", lambda total: 1)
+    refuted = _conversion_refuted(load_preset(GEN_A))
+    assert "alice's capital 0 ≤ y ≤ x" in refuted and "bob's capital 0 ≤ y ≤ x" in refuted
