@@ -66,6 +66,7 @@ from solvent.rules.policy import Policy
 from solvent.rules.waterfall import HaircutRatio
 from solvent.solver.assumptions import book_assumptions
 from solvent.solver.bounds import Bounds
+from solvent.solver.conversion_lemma import CONVERSION, conversion_parts, freed_all
 from solvent.solver.story import slots, symbolic_book
 from solvent.solver.sweep_step import POOLS, not_one_step, phases
 
@@ -76,7 +77,9 @@ STEP_TRADERS = 3
 ASSUMES = (
     "each trader's turn treats every other trader as a three-trader book's turn treats the others, and a "
     "haircut payer's share reads only the deficit, its own weight and the total weight (split exactly in book "
-    "order, at most its share on a two-payer book where it comes first)"
+    "order, at most its share on a two-payer book where it comes first); the opening's conversion (Gen A at h, "
+    "one h for every account) gives each account of any N what it gives on three traders (its lemma, exact z3 there: "
+    "0 ≤ y ≤ x, a trader's lost part 0 ≤ lost ≤ x − y), as h_num ≤ h_den whatever the accounts"
 )
 
 #: the premise a mark move keeps, for any K (``step_facts`` at K > 1): every account's principal and
@@ -187,7 +190,8 @@ def step_facts(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str
     traders = [a.name for a in book.traders]
     lemmas = []
     moves = bounds.events > 1
-    if moves:
+    converted, freed, facts = conversion_parts(policy, book)
+    if moves or converted:  # the conversion lemma is asked from the premise, which the start meets
         lemmas.append(
             valid(
                 f"the start ({STEP_TRADERS} traders, the question's assumptions): {PREMISE_SAYS}",
@@ -197,10 +201,23 @@ def step_facts(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str
             )
         )
     base = premise_of(book) if moves else start
+    # the opening's conversion (Gen A at h): its lemma asked once, then its terms freed in every fact
+    # below under the lemma's facts (solver.conversion_lemma); asked from the premise (cheaper
+    # than from the question's whole start: 678K units against 1.06M at three traders), which the start meets
+    if converted:
+        lemmas.append(
+            valid(
+                f"{CONVERSION.format(traders=STEP_TRADERS)}: {'; '.join(name for name, _ in converted)}",
+                premise_of(book),
+                _b(all_(c for _, c in converted)),
+                exact=True,
+            )
+        )
+    given = [_b(f) for fs in facts.values() for f in fs]
     for slot in slots(book, one):
         # the event's numbers within the bounds too (a mark of at least the least price: a penalty,
         # charged from capital under Gen A, is then never negative and never raises a principal)
-        premise = [*base, _b(slot.field_bounds)]
+        premise = [*base, _b(slot.field_bounds), *given]
         for variant in slot.variants:
             run = phases(policy, book, variant, traders, fail)
             first, starts, last, ctx = run.first_entries, run.starts, run.turned_entries, run.end
@@ -226,7 +243,7 @@ def step_facts(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str
                     valid(
                         f"{said}: the premise after the step ({PREMISE_SAYS})",
                         premise,
-                        _b(all_(premise_of(ctx.book))),
+                        freed_all(freed, _b(all_(premise_of(ctx.book)))),
                         exact=True,
                     )
                 )
@@ -234,7 +251,7 @@ def step_facts(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str
                 valid(
                     f"{said}: each trader's cash at each turn's start is its ledger's",
                     premise,
-                    _b(all_(ledger)),
+                    freed_all(freed, _b(all_(ledger))),
                     exact=True,
                 )
             )
@@ -242,7 +259,7 @@ def step_facts(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str
                 valid(
                     f"{said}: every account's principal at each turn's start is at least 0",
                     premise,
-                    _b(all_(floor)),
+                    freed_all(freed, _b(all_(floor))),
                     exact=True,
                 )
             )
@@ -250,7 +267,7 @@ def step_facts(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str
                 valid(
                     f"{said}: each principal after the step is at most its principal at each turn's start",
                     premise,
-                    _b(all_(kept)),
+                    freed_all(freed, _b(all_(kept))),
                     exact=True,
                 )
             )

@@ -69,9 +69,9 @@ import z3
 
 from solvent.rules.arith import all_, implies, max_, sum_
 from solvent.rules.book import Book, Role
-from solvent.rules.engine import after_sweep, closing, liquidation_turn, opening, transition
+from solvent.rules.engine import after_sweep, closing, liquidation_turn, transition
 from solvent.rules.events import MarkPrice
-from solvent.rules.haircut_ratio import conversions_recorded, fee_from_capital
+from solvent.rules.haircut_ratio import fee_from_capital
 from solvent.rules.ledger import Ctx
 from solvent.rules.margin import equity, is_flat, profit
 from solvent.rules.policy import Policy
@@ -80,6 +80,7 @@ from solvent.solver import haircut_claims
 from solvent.solver.assumptions import book_assumptions
 from solvent.solver.bounds import Bounds
 from solvent.solver.case_split import recalled, remember
+from solvent.solver.conversion_lemma import CONVERSION, CONVERTED, conversion_parts
 from solvent.solver.fund_facts import _starts
 from solvent.solver.payer_facts import _pairs, instance
 from solvent.solver.per_account import _conjuncts, _own, _reads_only, _same, _settled, _shared
@@ -195,59 +196,6 @@ def turn_parts(policy: Policy, free: Book, trader: str) -> tuple[list[Any], list
         all_(a.principal_quote >= 0 for a in _payers(after)),
     ]
     return [_b(p) for p in premise], [_b(c) for c in claims]
-
-
-#: the conversion's free numbers' prefix (each account's ``y``, ``lost``; the book's cash received)
-CONVERTED = "conv.{}."
-#: the opening's conversion lemma's claims, by name (see :func:`conversion_parts`)
-CONVERSION = "the opening's conversion (haircut_ratio.convert, {traders} traders and the book)"
-
-
-def _opened_cash(policy: Policy, book: Book) -> tuple[str, Any]:
-    """The order book's name and its cash after the event's opening (the engine's ``opening``)."""
-    order_book = book.role(Role.LIQUIDITY).name
-    return order_book, opening(policy, book).book.account(order_book).cash_quote
-
-
-def conversion_parts(
-    policy: Policy, book: Book
-) -> tuple[list[tuple[str, Any]], list[tuple[Any, Any]], dict[str, list[Any]]]:
-    """The opening's conversion (``haircut_ratio.convert`` at the engine's ``opening``, its terms
-    recorded): ``(claims, freed, facts)``. ``claims``: what the conversion lemma asks of the engine's
-    terms, each ``(name, claim)``: every account's capital ``y`` within ``0 ≤ y ≤ x`` and ``y = x``
-    where ``h_num ≥ h_den`` (Residual ≥ PNL_pos_tot); every trader's lost part ``0 ≤ lost ≤ x − y``
-    (its junior profit after ``w − x ≥ 0``); the order book's cash only grows (its hole only shrinks).
-    ``freed``: each of those terms and the free number put for it (``conv.<name>.y``, ``.lost``; the
-    book's cash after the opening ``c + conv.<book>.received``). ``facts``: per account, the same
-    claims on its free numbers (what each settlement lemma takes as proved)."""
-    order_book, cash_after = _opened_cash(policy, book)
-    with conversions_recorded() as seen:
-        opening(policy, book)
-    claims: list[tuple[str, Any]] = []
-    freed: list[tuple[Any, Any]] = []
-    facts: dict[str, list[Any]] = {}
-    for h_num, h_den, accounts in seen:
-        for name, x, y, lost in accounts:
-            free_y = z3.Int(CONVERTED.format(name) + "y")
-            claims += [
-                (f"{name}'s capital 0 ≤ y ≤ x", _b(all_([y >= 0, y <= x]))),
-                (f"{name}'s y = x where Residual ≥ PNL_pos_tot", _b(implies(h_num >= h_den, y == x))),
-            ]
-            freed.append((y, free_y))
-            facts[name] = [free_y >= 0, free_y <= x]
-            if name == order_book:
-                continue
-            free_lost = z3.Int(CONVERTED.format(name) + "lost")
-            claims.append((f"{name}'s lost part 0 ≤ lost ≤ x − y", _b(all_([lost >= 0, lost <= x - y]))))
-            freed.append((lost, free_lost))
-            facts[name] += [free_lost >= 0, free_lost <= x - free_y]
-    if seen:
-        cash = book.account(order_book).cash_quote
-        received = z3.Int(CONVERTED.format(order_book) + "received")
-        claims.append((f"{order_book}'s cash only grows (its hole only shrinks)", _b(cash_after >= cash)))
-        freed.append((cash_after, cash + received))
-        facts.setdefault(order_book, []).append(received >= 0)
-    return claims, [(a, b) for a, b in freed if z3.is_expr(a)], facts
 
 
 def settled_parts(

@@ -32,7 +32,10 @@ def test_gen_a_holds_for_every_n() -> None:
     result = _attempt(GEN_A)
     assert isinstance(result, comp.Extension), result
     assert not result.every_k and result.assumes == haircut_claims.ASSUMES
-    assert [q.result for q in result.queries] == ["unsat"] * 4  # the turn, and the step's three facts
+    # the turn, the start meeting the premise, the opening's conversion lemma from it (Gen A converts at h),
+    # and the step's three facts
+    assert [q.result for q in result.queries] == ["unsat"] * 6
+    assert any(q.name.startswith("the opening's conversion") for q in result.queries)
     assert sum(q.units for q in result.queries) < 1_000_000
 
 
@@ -70,17 +73,21 @@ def test_gen_a_holds_for_every_n_and_any_k() -> None:
     assert any(n.startswith("the start") for n in names)
     assert any("the premise after the step" in n for n in names)
     assert all("from the premise" in n for n in names if n.startswith("the step"))
-    assert [q.result for q in result.queries] == ["unsat"] * 6  # the turn, the start, the kept and three facts
+    # the turn, the start, the opening's conversion lemma, the kept and three facts
+    assert [q.result for q in result.queries] == ["unsat"] * 7
     assert sum(q.units for q in result.queries) < 1_000_000
 
 
 def test_mutant_a_premise_without_the_slopes_fails_the_step(monkeypatch) -> None:
     """The premise without its slopes (a negative slope lowers a principal as the event opens, and the
-    close keeps it below 0): the premise kept by the step has a model."""
+    close keeps it below 0): the step's facts from it have a model. Since Gen A converts at h the first to
+    fail is the opening's conversion lemma (a negative slope's warmable profit ``x < 0`` converts to a
+    capital ``y < 0``), asked before the premise after the step."""
     monkeypatch.setattr(haircut_claims, "premise_of", lambda book: [a.principal_quote >= 0 for a in book.accounts])
     result = _at_k3()
     assert isinstance(result, comp.Attempt)
-    assert "the premise after the step" in result.failed and "model of its negation" in result.failed
+    assert "the opening's conversion" in result.failed and "0 ≤ y ≤ x" in result.failed
+    assert "model of its negation" in result.failed
 
 
 @pytest.mark.deep  # 4.6 s at load 9
