@@ -267,12 +267,11 @@ def convert(policy: Any, ctx: Ctx, vested: list[tuple[str, Any]]) -> Ctx:
         if name != order_book:
             lost = min_(max_(x - y, 0), hole)  # x − y ≥ 0 (h ≤ 1), said so the transfer is plainly non-negative
             hole = hole - lost
-        updates.append((name, y, lost))
+        updates.append((name, x, y, lost))
     seen = _conversions.get()
-    if seen is not None:
-        terms = tuple((name, x, y, lost) for (name, x), (_, y, lost) in zip(vested, updates, strict=True))
-        seen.append((h_num, total, terms))
-    for name, y, lost in updates:
+    if seen is not None:  # recorded for the solver (conversions_recorded); the step is unchanged
+        seen.append((h_num, total, tuple(updates)))
+    for name, _, y, lost in updates:
         ctx = ctx.transfer(name, order_book, lost, Reason.CONVERSION_HAIRCUT)
         ctx = ctx.update_account(name, principal_quote=ctx.account(name).principal_quote + y)
     return ctx
