@@ -78,7 +78,8 @@ from solvent.rules.engine import (
 from solvent.rules.engine import run as engine_run
 from solvent.rules.events import AssetPrice, Funding, MarkPrice
 from solvent.rules.fields import data_fields
-from solvent.rules.ledger import ASSET, EXTERNAL, SPOT, Ctx
+from solvent.rules.haircut_ratio import conversions_recorded
+from solvent.rules.ledger import ASSET, EXTERNAL, SPOT, Ctx, Reason
 from solvent.rules.margin import open_lots
 from solvent.rules.outcomes import Bankrupt
 from solvent.rules.policy import Policy
@@ -416,16 +417,31 @@ def _each_own(
     dropped (percolator's opening release and closing re-basing: per account, the end of the event
     reading each trader's own trading PnL from the ledger, ``haircut_ratio.step_pnl``)."""
     book, n, m, f = before
-    named = sorted({t for g in _added(ctx, n, m, f) for t in _named(g.item, traders)})
+    # Gen A's conversion at h (haircut_ratio.convert) moves each trader's lost part into the order book's
+    # hole at one h read on every account: its terms are freed below, each a number of its own trader's
+    added = [g for g in _added(ctx, n, m, f) if getattr(g.item, "reason", None) is not Reason.CONVERSION_HAIRCUT]
+    named = sorted({t for g in added for t in _named(g.item, traders)})
     if named:
         fail(f"{phase} names traders ({', '.join(named)}) in its entries, outcomes or fills: it couples their accounts")
     entries = ctx.entries[:n]
     fresh = _fresh(book, EACH_OWN)
-    whole = redo(Ctx(fresh, entries))
+    with conversions_recorded() as converted:
+        whole = redo(Ctx(fresh, entries))
+    freed = [
+        (term, z3.Int(f"{EACH_OWN}{name}.converted_{which}"))
+        for _, _, accounts in converted
+        for name, _, y, lost in accounts
+        for which, term in (("y", y), ("lost", lost))
+        if z3.is_expr(term) and name in traders
+    ]
+
+    def own_terms(account: Any) -> list[Any]:
+        return [z3.substitute(x, *freed) if freed else x for x in _terms(account)]
+
     for t in sorted(traders):
         own = (f"{EACH_OWN}{t}.",)
         others = tuple(f"{EACH_OWN}{o}." for o in traders - {t})
-        read = [x for x in _foreign(_terms(whole.account(t)), own) if x.startswith(others)]
+        read = [x for x in _foreign(own_terms(whole.account(t)), own) if x.startswith(others)]
         alone = redo(Ctx(fresh, tuple(g for g in entries if t in _named(g.item, traders))))
         if read or not _same(whole.account(t), alone.account(t)):
             why = read[0] if read else "the entries of another trader"
@@ -448,7 +464,17 @@ def _decomposes(
     (:func:`_each_own`), for an argument that checks its claim on a run that includes them."""
     traders = frozenset(a.name for a in book.traders)
     phases = _Phases(Ctx(book))
-    before, ctx = phases.run(lambda _: opening(policy, book))
+    with conversions_recorded() as converted:
+        before, ctx = phases.run(lambda _: opening(policy, book))
+    # Gen A's conversion at h (one h read on every account): each trader's capital and lost part freed
+    # as numbers of its own (``conv.<trader>.``), so its settlement is read as from its own account
+    freed = [
+        (term, z3.Int(f"conv.{name}.{which}"))
+        for _, _, accounts in converted
+        for name, _, y, lost in accounts
+        for which, term in (("y", y), ("lost", lost))
+        if z3.is_expr(term) and name in traders
+    ]
     if each_own:
         _each_own(f"{label}: opening the event", before, ctx, traders, lambda c: opening(policy, c.book), fail)
     else:
@@ -457,7 +483,8 @@ def _decomposes(
     before, ctx = phases.run(lambda c: settle(policy, c, event))
     market = (*_shared(book), "s0.book.", "e1.")
     for t in sorted(traders):
-        read = _foreign(_terms(ctx.account(t)), (*_own(t), *market))
+        terms = [z3.substitute(x, *freed) if freed else x for x in _terms(ctx.account(t))]
+        read = _foreign(terms, (*_own(t), f"conv.{t}.", *market))
         if read:
             fail(f"{label}: settling {t} reads {read[0]}: a trader's settlement reads more than its own account")
         for g in ctx.entries[n_entries:]:
