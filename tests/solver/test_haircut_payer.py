@@ -153,3 +153,31 @@ def test_mutant_the_conversion_not_divided_breaks_its_lemma(monkeypatch: pytest.
     monkeypatch.setattr(haircut_ratio, "safe_divisor", lambda total: 1)
     refuted = _conversion_refuted(load_preset(GEN_A))
     assert "alice's capital 0 ≤ y ≤ x" in refuted and "bob's capital 0 ≤ y ≤ x" in refuted
+
+
+def _liquidation_attempt():
+    bounds = Bounds(accounts=4, effort=10_000_000)
+    return comp.attempt(load_preset(GEN_A), catalog.get("liquidation-only-below-maintenance"), bounds)
+
+
+def test_the_conversion_does_not_couple_the_per_liquidation_argument() -> None:
+    """The opening's conversion (one h read on every account) changes each trader only by its own capital
+    and lost part, freed as its own numbers: liquidation-only-below-maintenance for every N, as before
+    Gen A converted at h."""
+    result = _liquidation_attempt()
+    assert isinstance(result, comp.Extension), result
+    assert [q.result for q in result.queries] == ["unsat"]
+
+
+def test_mutant_a_conversion_booked_as_a_haircut_couples_the_traders(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lost part booked under ``Reason.HAIRCUT`` (one token of ``convert``'s transfer): the opening's
+    entries then name the traders, and the argument refuses before asking anything."""
+    from solvent.rules.ledger import Reason
+
+    class Reasons:
+        CONVERSION_HAIRCUT = Reason.HAIRCUT
+
+    monkeypatch.setattr(haircut_ratio, "Reason", Reasons)
+    result = _liquidation_attempt()
+    assert isinstance(result, comp.Attempt)
+    assert "opening the event names traders" in result.failed and not result.queries
