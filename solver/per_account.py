@@ -408,7 +408,13 @@ def _fresh(book: Book, prefix: str) -> Book:
 
 
 def _each_own(
-    phase: str, before: Any, ctx: Ctx, traders: frozenset[str], redo: Callable[[Ctx], Ctx], fail: Callable[[str], None]
+    phase: str,
+    before: Any,
+    ctx: Ctx,
+    traders: frozenset[str],
+    redo: Callable[[Ctx], Ctx],
+    fail: Callable[[str], None],
+    conversion_free: bool = False,
 ) -> None:
     """The phase (``redo``, run again from ``before``'s book made fresh) changes each trader from its
     own account and the entries naming it alone, and adds no entry, outcome or fill naming a trader:
@@ -419,7 +425,8 @@ def _each_own(
     book, n, m, f = before
     # Gen A's conversion at h (haircut_ratio.convert) moves each trader's lost part into the order book's
     # hole at one h read on every account: its terms are freed below, each a number of its own trader's
-    added = [g for g in _added(ctx, n, m, f) if getattr(g.item, "reason", None) is not Reason.CONVERSION_HAIRCUT]
+    free = Reason.CONVERSION_HAIRCUT if conversion_free else None
+    added = [g for g in _added(ctx, n, m, f) if free is None or getattr(g.item, "reason", None) is not free]
     named = sorted({t for g in added for t in _named(g.item, traders)})
     if named:
         fail(f"{phase} names traders ({', '.join(named)}) in its entries, outcomes or fills: it couples their accounts")
@@ -432,7 +439,7 @@ def _each_own(
         for _, _, accounts in converted
         for name, _, y, lost in accounts
         for which, term in (("y", y), ("lost", lost))
-        if z3.is_expr(term) and name in traders
+        if z3.is_expr(term) and name in traders and conversion_free
     ]
 
     def own_terms(account: Any) -> list[Any]:
@@ -456,12 +463,17 @@ def _decomposes(
     fail: Callable[[str], None],
     first_phase_charges: bool = False,
     each_own: bool = False,
+    conversion_free: bool = False,
 ) -> str:
     """Step 1 of the module docstring, on ``book`` (two traders). ``first_phase_charges``: the
     phase before the turns (``before_turns``: a fund's or vault's own deleveraging) may charge traders, for
     an argument that checks its claim on a run that includes that phase from a free book. ``each_own``:
     opening and closing may change each trader from its own account and its own entries alone
-    (:func:`_each_own`), for an argument that checks its claim on a run that includes them."""
+    (:func:`_each_own`), for an argument that checks its claim on a run that includes them.
+    ``conversion_free``: Gen A's opening conversion (one ``h`` read on every account) changes each
+    trader only by its own capital and lost part, each freed as a number of its own, for an argument
+    whose claim is asked from any trader state (the per-liquidation one: no fact of the conversion is
+    used; elsewhere the conversion couples the traders as before)."""
     traders = frozenset(a.name for a in book.traders)
     phases = _Phases(Ctx(book))
     with conversions_recorded() as converted:
@@ -473,10 +485,11 @@ def _decomposes(
         for _, _, accounts in converted
         for name, _, y, lost in accounts
         for which, term in (("y", y), ("lost", lost))
-        if z3.is_expr(term) and name in traders
+        if z3.is_expr(term) and name in traders and conversion_free
     ]
     if each_own:
-        _each_own(f"{label}: opening the event", before, ctx, traders, lambda c: opening(policy, c.book), fail)
+        opened = lambda c: opening(policy, c.book)  # noqa: E731
+        _each_own(f"{label}: opening the event", before, ctx, traders, opened, fail, conversion_free)
     else:
         _traders_kept(f"{label}: opening the event", before, ctx, traders, fail)
     n_entries = len(ctx.entries)
@@ -822,7 +835,9 @@ def each_liquidation_argument(
             fail(
                 f"{invariant.id} on {label}: the per-liquidation argument covers the sweep's events (mark moves, funding)"
             )
-        lemmas.append(_decomposes(policy, book, label, event, fail, first_phase_charges=True, each_own=True))
+        lemmas.append(
+            _decomposes(policy, book, label, event, fail, first_phase_charges=True, each_own=True, conversion_free=True)
+        )
         ctx = _settled(policy, book, event)
         for t in traders:
             ctx = liquidation_turn(policy, _with_fresh_system(ctx, f"{FRESH}{t}."), t)
