@@ -197,13 +197,22 @@ class DustLemma:
 
 def _shapes(rounding: RoundingRule, capped: bool) -> Shape | str:
     """The shape at 1 to :data:`SHAPE_PAYERS` payers, the same terms at each, or why not."""
-    first: Shape | None = None
+    return _the_same_at_each_count(
+        lambda k: shape(rounding, k, capped=capped),
+        "the share, the target or the divisor is not the same term as at one payer",
+    )
+
+
+def _the_same_at_each_count(make: Any, differs: str) -> Any:
+    """``make(k)`` at 1 to :data:`SHAPE_PAYERS` payers when each is the same terms as at one (their
+    ``key``), else why not: ``make``'s own reason, or ``"<k> payers: <differs>"``."""
+    first = None
     for k in range(1, SHAPE_PAYERS + 1):
-        here = shape(rounding, k, capped=capped)
+        here = make(k)
         if isinstance(here, str):
             return here
         if first is not None and first.key != here.key:
-            return f"{k} payers: the share, the target or the divisor is not the same term as at one payer"
+            return f"{k} payers: {differs}"
         first = first or here
     assert first is not None
     return first
@@ -338,16 +347,9 @@ def side_steps(s: SideShape) -> list[tuple[str, list[Any], list[Any]]]:
 
 
 def _side_shapes() -> SideShape | str:
-    first: SideShape | None = None
-    for k in range(1, SHAPE_PAYERS + 1):
-        here = side_shape(k)
-        if isinstance(here, str):
-            return here
-        if first is not None and first.key != here.key:
-            return f"{k} payers: the share, its divisor, the index step or the target is not the same term as at one"
-        first = first or here
-    assert first is not None
-    return first
+    return _the_same_at_each_count(
+        side_shape, "the share, its divisor, the index step or the target is not the same term as at one"
+    )
 
 
 @lru_cache(maxsize=1)

@@ -407,6 +407,19 @@ def _fresh(book: Book, prefix: str) -> Book:
     return book.with_balances(fresh.accounts)
 
 
+def _freed(converted: Any, traders: Any, pattern: str) -> list[tuple[Any, Any]]:
+    """Gen A's conversion at h reads every account (one h): each trader's converted capital ``y``
+    and lost part as a number of its own, named by ``pattern`` (``{name}``, ``{which}``), so its
+    settlement reads as from its own account (the conversion lemma gives those numbers their facts)."""
+    return [
+        (term, z3.Int(pattern.format(name=name, which=which)))
+        for _, _, accounts in converted
+        for name, _, y, lost in accounts
+        for which, term in (("y", y), ("lost", lost))
+        if z3.is_expr(term) and name in traders
+    ]
+
+
 def _each_own(
     phase: str,
     before: Any,
@@ -434,13 +447,7 @@ def _each_own(
     fresh = _fresh(book, EACH_OWN)
     with conversions_recorded() as converted:
         whole = redo(Ctx(fresh, entries))
-    freed = [
-        (term, z3.Int(f"{EACH_OWN}{name}.converted_{which}"))
-        for _, _, accounts in converted
-        for name, _, y, lost in accounts
-        for which, term in (("y", y), ("lost", lost))
-        if z3.is_expr(term) and name in traders and conversion_free
-    ]
+    freed = _freed(converted, traders, f"{EACH_OWN}{{name}}.converted_{{which}}") if conversion_free else []
 
     def own_terms(account: Any) -> list[Any]:
         return [z3.substitute(x, *freed) if freed else x for x in _terms(account)]
@@ -480,13 +487,7 @@ def _decomposes(
         before, ctx = phases.run(lambda _: opening(policy, book))
     # Gen A's conversion at h (one h read on every account): each trader's capital and lost part freed
     # as numbers of its own (``conv.<trader>.``), so its settlement is read as from its own account
-    freed = [
-        (term, z3.Int(f"conv.{name}.{which}"))
-        for _, _, accounts in converted
-        for name, _, y, lost in accounts
-        for which, term in (("y", y), ("lost", lost))
-        if z3.is_expr(term) and name in traders and conversion_free
-    ]
+    freed = _freed(converted, traders, "conv.{name}.{which}") if conversion_free else []
     if each_own:
         opened = lambda c: opening(policy, c.book)  # noqa: E731
         _each_own(f"{label}: opening the event", before, ctx, traders, opened, fail, conversion_free)
