@@ -212,8 +212,8 @@ def map_cells(
     every lost cell is run again alone in a local process of its own, so only a cell that kills
     its worker by itself is reported lost (not again on the cluster: a killer submitted alone there
     kills more workers and waits on their restarts, which Dask does not promise, and hung the CI
-    run of 2026-12-06). The answers do not depend on
-    where a cell ran: each task starts its z3 questions from a fresh context and counts units,
+    run of 2026-12-06; a task cancelled because the scheduler went away is run here too). The
+    answers do not depend on where a cell ran: each task starts its z3 questions from a fresh context and counts units,
     never seconds (docs/executors.md)."""
     tell = done or (lambda index, answer: None)
     unique, where = _distinct(cells)
@@ -244,7 +244,6 @@ def map_cells(
         tell(i, answers[i])
     for i in sorted(lost):
         answers[i] = _alone(task, cells[i])
-
         tell(i, answers[i])
     return answers
 
