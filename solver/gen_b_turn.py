@@ -158,6 +158,18 @@ def _fields(book: Book) -> list[Any]:
     return [_term(x) for a in book.accounts for x in (a.size_lots, a.cash_quote)]
 
 
+def _generalized(books: list[Book], tag: str) -> list[tuple[Any, Any]]:
+    """Each book's non-constant numbers (:func:`_fields`) with a fresh variable ``<FREE><tag><k>.<j>``
+    for each: a composition's query is asked with every branch's numbers free, so its validity for
+    every value gives it for the engine's terms."""
+    return [
+        (t, z3.Int(f"{FREE}{tag}{k}.{j}"))
+        for k, b in enumerate(books)
+        for j, t in enumerate(_fields(b))
+        if not z3.is_const(t)
+    ]
+
+
 def iteration_lemma(policy: Policy, valid: Valid, names: list[str] | None = None) -> list[str]:
     """4: one iteration of the cascade's loop over ``names`` (default every trader) keeps the bound,
     and a trader at or above 0 before it stays so, from the instances of 1, 2 and the resolve lemma
@@ -180,11 +192,7 @@ def iteration_lemma(policy: Policy, valid: Valid, names: list[str] | None = None
             said = [c for _, c in claims] + [c for _, c in keeps(policy, branch)]
             facts.append(z3.Implies(z3.And(*premise), z3.And(*said)))
         claim = _kept(policy, book, after, side, move)
-        generalize = []
-        for k, branch in enumerate(books):
-            for j, x in enumerate(_fields(branch)):
-                if not z3.is_const(x):
-                    generalize.append((x, z3.Int(f"{FREE}branch{k}.{j}")))
+        generalize = _generalized(books, "branch")
         # each branch's numbers free: the query's validity for every value gives it for the engine's terms
         asked = [z3.substitute(f, *generalize) for f in facts] if generalize else facts
         whole = z3.substitute(z3.And(*claim), *generalize) if generalize else z3.And(*claim)
@@ -302,11 +310,7 @@ def turn_lemma(policy: Policy, valid: Valid, cascade: bool = False, acted: str |
         read = _turn_formula(policy, book, side, move, name)[0]
         if cascade and not z3.Implies(z3.And(*start), z3.And(*claim)).eq(read):
             raise ValueError("the turn's formula is not the one the sweep reads")
-        generalize = []
-        for k, branch in enumerate(branches_out):
-            for j, t in enumerate(_fields(branch)):
-                if not z3.is_const(t):
-                    generalize.append((t, z3.Int(f"{FREE}turn{k}.{j}")))
+        generalize = _generalized(branches_out, "turn")
         asked = [z3.substitute(f, *generalize) for f in facts]
         whole = z3.substitute(z3.And(*claim), *generalize)
         out.append(
@@ -383,11 +387,7 @@ def loop_lemma(policy: Policy, valid: Valid, chain: str | None = None) -> list[s
             at = nxt
         if not _same_book(after, at):
             raise ValueError("the cascade's loop is not one iteration per trader outside its chain")
-        generalize = []
-        for k, b in enumerate(books):
-            for j, t in enumerate(_fields(b)):
-                if not z3.is_const(t):
-                    generalize.append((t, z3.Int(f"{FREE}loop{k}.{j}")))
+        generalize = _generalized(books, "loop")
         x = book.account(chain)
         start = [*invariant(policy, book, side, move), _b(x.size_lots == 0), _b(x.cash_quote >= 0)]
         claim = z3.And(*_kept(policy, book, after, side, move))
@@ -494,11 +494,7 @@ def sweep_lemma(policy: Policy, valid: Valid) -> list[str]:
                         _b(smaller <= im),
                     )
                 )
-        generalize = []
-        for k, b in enumerate(books):
-            for j, t in enumerate(_fields(b)):
-                if not z3.is_const(t):
-                    generalize.append((t, z3.Int(f"{FREE}sweep{k}.{j}")))
+        generalize = _generalized(books, "sweep")
         start = _sweep_start(policy, book, side, move)
         claim = z3.And(*(_b(at.account(n).cash_quote >= 0) for n in names))
         out.append(
