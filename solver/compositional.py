@@ -405,6 +405,11 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
             every_k=False,
             assumes=cascade_invariant.ASSUMES,
         )
+    if invariant.id in EACH_TRADER and checker.junior and bounds.events > 1:  # the induction over moves
+        # (docs/solver-notes.md#gen-as-payer-claims-at-k--3-under-the-conversion-at-h-session-25): its direct
+        # check the one-event question on the lemmas' book from the question's own start, a check of the step
+        assumed = f"{haircut_payer.ASSUMES}; {haircut_payer.INDUCTION_ASSUMES}"
+        return made(haircut_payer.METHOD_MOVES, every_k=True, assumes=assumed)
     if invariant.id in EACH_TRADER and checker.junior:
         return made(haircut_payer.METHOD, every_k=False, assumes=haircut_payer.ASSUMES)
     if invariant.id in EACH_TRADER and checker.haircut and bounds.events > 1:  # the induction over moves

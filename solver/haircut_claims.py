@@ -278,6 +278,43 @@ def step_facts(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str
     ]
 
 
+def premise_kept(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str], None]) -> list[str]:
+    """:data:`PREMISE_SAYS` kept by the step, alone (``solver.haircut_payer``'s premise over moves holds
+    it beside its own parts): on :data:`STEP_TRADERS` free traders from :func:`premise_of` and the
+    event's bounds, the opening's conversion lemma asked from the premise and its terms freed, each
+    event variant's step on the engine's phases (the same queries :func:`step_facts` asks at K > 1
+    for these two claims)."""
+    one = attrs.evolve(bounds, accounts=STEP_TRADERS, events=1)
+    book, _ = symbolic_book(one)
+    traders = [a.name for a in book.traders]
+    converted, freed, facts = conversion_parts(policy, book)
+    lemmas = []
+    if converted:
+        lemmas.append(
+            valid(
+                f"{CONVERSION.format(traders=STEP_TRADERS)}: {'; '.join(name for name, _ in converted)}",
+                premise_of(book),
+                _b(all_(c for _, c in converted)),
+                exact=True,
+            )
+        )
+    given = [_b(f) for fs in facts.values() for f in fs]
+    for slot in slots(book, one):
+        premise = [*premise_of(book), _b(slot.field_bounds), *given]
+        for variant in slot.variants:
+            end = phases(policy, book, variant, traders, fail).end
+            lemmas.append(
+                valid(
+                    f"the step ({variant.label}, {STEP_TRADERS} traders, from the premise): the premise after the step "
+                    f"({PREMISE_SAYS})",
+                    premise,
+                    freed_all(freed, _b(all_(premise_of(end.book)))),
+                    exact=True,
+                )
+            )
+    return lemmas
+
+
 def argument(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str], None]) -> list[str]:
     """The lemmas of the module docstring, or ``fail(reason)`` where the argument does not apply
     (``valid`` raises where a lemma does not hold)."""
@@ -325,6 +362,7 @@ __all__ = [
     "PREMISE_SAYS",
     "argument",
     "not_covered",
+    "premise_kept",
     "premise_of",
     "step_facts",
     "turn_claim",

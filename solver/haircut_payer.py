@@ -69,9 +69,9 @@ import z3
 
 from solvent.rules.arith import all_, implies, max_, sum_
 from solvent.rules.book import Book, Role
-from solvent.rules.engine import after_sweep, closing, liquidation_turn, transition
+from solvent.rules.engine import after_sweep, closing, liquidation_turn, opening, transition
 from solvent.rules.events import MarkPrice
-from solvent.rules.haircut_ratio import fee_from_capital
+from solvent.rules.haircut_ratio import conversions_recorded, fee_from_capital
 from solvent.rules.ledger import Ctx
 from solvent.rules.margin import equity, is_flat, profit
 from solvent.rules.policy import Policy
@@ -80,7 +80,7 @@ from solvent.solver import haircut_claims
 from solvent.solver.assumptions import book_assumptions
 from solvent.solver.bounds import Bounds
 from solvent.solver.case_split import recalled, remember
-from solvent.solver.conversion_lemma import CONVERSION, CONVERTED, conversion_parts
+from solvent.solver.conversion_lemma import CONVERSION, CONVERTED, _opened_cash, conversion_parts, freed_all
 from solvent.solver.fund_facts import _starts
 from solvent.solver.payer_facts import _pairs, instance
 from solvent.solver.per_account import _conjuncts, _own, _reads_only, _same, _settled, _shared
@@ -134,9 +134,9 @@ def not_covered(policy: Policy, bounds: Bounds) -> str | None:
     why = haircut_claims.not_covered(policy, bounds)
     if why is not None:
         return why
-    # one move only: principal-protected's step is asked over moves (haircut_claims), the junior cover
-    # is not (three moves break it: docs/solver-notes.md#percolator-gen-as-payer-claims-over-moves-session-24)
-    why = not_one_step(bounds)
+    # K > 1: each move is the one-move step, asked from the premise over moves (MOVES_PREMISE), which the
+    # conversion at h keeps (docs/solver-notes.md#gen-as-payer-claims-at-k--3-under-the-conversion-at-h-session-25)
+    why = not_one_step(attrs.evolve(bounds, events=1))
     if why is not None:
         return why
     if not fee_from_capital(policy):
@@ -360,8 +360,8 @@ def argument(
     why = not_covered(policy, bounds)
     if why is not None:
         fail(f"the sweep's junior cover: {why}")
-    if bounds.events != 1:
-        fail("the sweep's junior cover: one mark move (its settlement lemma reads the well-formed start)")
+    if bounds.events > 1:
+        return moves_argument(policy, bounds, valid, fail, said)
     lemmas = [decomposes(policy, bounds, fail)]
     lemmas += _settle_lemmas(policy, bounds, valid, said)
     lemmas += _turn_lemmas(policy, valid, said)
@@ -372,6 +372,217 @@ def argument(
         "aggregate: settlement gives J ≥ Σ def at the first turn (each account's w − def ≥ S·ΔM, Σ S·ΔM = ΔM·Σ S = 0); "
         "each turn keeps it over the traders still to come and, covered, leaves its trader at or above 0; later turns "
         "grow no deficit and the close keeps every cash: each trader ends at or above 0, for any N"
+    )
+    return lemmas
+
+
+#: the premise over mark moves (K > 1): what one event keeps under the conversion at h
+MOVES_PREMISE = (
+    "every trader's and the order book's principal and warm-up slope at least 0, every trader worth at least 0, "
+    "and percolator's residual Σ (E − principal) over the traders and the order book at least 0 (spec v7 §3.1)"
+)
+#: what an all-N, any-K verdict by the junior cover assumes beyond :data:`ASSUMES`
+INDUCTION_ASSUMES = (
+    f"induction over mark moves on the premise {MOVES_PREMISE} (the start meets it, each account's part asked of "
+    "that account; one move keeps it: the principals and slopes on three traders, each account's E − principal "
+    "through the opening and settlement, each turn not lowering the residual (the book's standing for the rest, as "
+    "the turn's parts), the close not lowering it, the traders worth at least 0 by the claim); the conversion's "
+    "capital Σ y at most the residual before it and the book's cash received Σ lost, on any N as on the two-trader "
+    "book (each y = ⌊x·h_num/h_den⌋ with Σ x ≤ PNL_pos_tot = h_den and h_num ≤ Residual)"
+)
+METHOD_MOVES = (
+    "compositional, all N, any K: the sweep's junior cover over mark moves; the premise "
+    f"({MOVES_PREMISE}) puts each account's junior profit less its deficit at or above its E − principal after the "
+    "opening's conversion and settlement, whose sum is the residual less the conversion's capital, at or above 0; "
+    "each turn lowers the junior profit by at most its trader's deficit, grows no other deficit and, covered, leaves "
+    "its trader at or above 0; the step keeps the premise (z3, exact, on the engine's own opening, settle, "
+    "liquidation_turn and closing, every number free; the conversion freed under its lemma's facts); "
+    f"assumes {ASSUMES}; {INDUCTION_ASSUMES}"
+)
+
+
+def inducts(policy: Policy, bounds: Bounds) -> bool:
+    """Whether the junior cover is asked by induction over ``bounds``' K > 1 mark moves (:data:`MOVES_PREMISE`)."""
+    return bounds.events > 1 and bounds.start_margin != "start-mark" and not_covered(policy, bounds) is None
+
+
+def _worth(policy: Policy, a: Any) -> Any:
+    """``E − principal`` of account ``a`` (its junior profit where at or above 0)."""
+    return equity(policy.margin, a) - a.principal_quote
+
+
+def own_premise(policy: Policy, a: Any) -> list[Any]:
+    """The per-account part of :data:`MOVES_PREMISE` on account ``a`` (a trader or the order book)."""
+    parts = [a.principal_quote >= 0, a.reserve_slope_quote >= 0]
+    if a.is_trader:
+        parts.append(equity(policy.margin, a) >= 0)
+    return [_b(p) for p in parts]
+
+
+def residual(policy: Policy, book: Book) -> Any:
+    """Percolator's residual on the engine's accounts: Σ (E − principal) over the traders and the order book."""
+    return sum_(_worth(policy, a) for a in _payers(book))
+
+
+def moves_premise(policy: Policy, book: Book) -> list[Any]:
+    """:data:`MOVES_PREMISE` on ``book``: every account's part and the residual at least 0."""
+    return [*(p for a in _payers(book) for p in own_premise(policy, a)), _b(residual(policy, book) >= 0)]
+
+
+def start_parts(policy: Policy, book: Book, bounds: Bounds) -> list[tuple[str, list[Any], Any]]:
+    """The start meets the premise, each account's part from the question's assumptions that read only
+    that account (so on a book of any N): its own part and ``E − principal ≥ 0`` (the residual's term)."""
+    whole = [c for a in book_assumptions(policy, book, bounds) for c in _conjuncts(a.holds)]
+    out = []
+    for a in _payers(book):
+        own = (*_own(a.name), *_shared(book))
+        premise = [c for c in whole if _reads_only(c, own)]
+        claim = all_([*own_premise(policy, a), _worth(policy, a) >= 0])
+        out.append((f"{a.name} meets its part of the premise, E − principal at least 0", premise, _b(claim)))
+    return out
+
+
+def moved_settled_parts(policy: Policy, book: Book, event: Any, field_bounds: Any) -> list[tuple[str, list[Any], Any]]:
+    """:func:`settled_parts` from the premise over moves: each account from its own part of the premise
+    and the event's bounds, its conversion's free numbers under the lemma's facts. Each account's ``E −
+    principal`` after the opening and settlement is its own before less its capital ``y`` and lost part
+    (the book's: plus its cash received) plus its settled gain ``S·ΔM``, and its junior profit less its
+    deficit (the book's: its junior profit) at least that; its principal at least 0, its position kept,
+    a flat trader at or above 0."""
+    shared = (*_shared(book), "e1.")
+    _, freed, facts = conversion_parts(policy, book)
+    events = [c for c in _conjuncts(field_bounds)]
+    settled = _settled(policy, book, event).book
+    move = settled.market.mark_quote - settled.market.previous_mark_quote
+    order_book = book.role(Role.LIQUIDITY).name
+    out = []
+    for a in _payers(settled):
+        own = (*_own(a.name), CONVERTED.format(a.name), *shared)
+        before = book.account(a.name)
+        premise = [*own_premise(policy, before), *(c for c in events if _reads_only(c, own))]
+        premise += [_b(f) for f in facts.get(a.name, [])]
+        y = z3.Int(CONVERTED.format(a.name) + "y") if facts else 0
+        if a.name == order_book:
+            moved = y - (_received(book) if facts else 0)
+            net = profit(policy.margin, a)
+        else:
+            moved = y + (z3.Int(CONVERTED.format(a.name) + "lost") if facts else 0)
+            net = profit(policy.margin, a) - deficit(policy, settled, a.name)
+        worth = _worth(policy, a)
+        claims = [
+            (
+                f"{a.name}'s E − principal is its own before less its capital y"
+                + (" plus its cash received" if a.name == order_book else " and lost part")
+                + " plus its settled gain",
+                worth == _worth(policy, before) - moved + a.size_lots * move,
+            ),
+            (
+                f"{a.name}'s junior profit{'' if a.name == order_book else ' less its deficit'} at least its E − principal",
+                net >= worth,
+            ),
+            (f"{a.name}'s principal at or above 0", a.principal_quote >= 0),
+            (f"{a.name}'s position kept", a.size_lots == before.size_lots),
+        ]
+        if a.is_trader:
+            claims.append((f"{a.name} at or above 0 where flat", implies(is_flat(a), equity(policy.margin, a) >= 0)))
+        for name, claim in claims:
+            claim = freed_all(freed, _b(claim))
+            if not _reads_only(claim, own):
+                claim = z3.BoolVal(False)  # coupled: never proved, so the argument fails here
+                name = f"{name} (its settlement reads another account)"
+            out.append((name, premise, _b(claim)))
+    return out
+
+
+def conversion_sums(policy: Policy, book: Book) -> list[tuple[str, Any]]:
+    """What the opening's conversion gives the residual, on ``book``'s engine terms (recorded by
+    ``conversions_recorded``): its capital Σ y at most the residual before it, and the order book's cash
+    received the traders' lost parts, Σ lost."""
+    order_book, cash_after = _opened_cash(policy, book)
+    with conversions_recorded() as seen:
+        opening(policy, book)
+    ys = [y for _, _, accounts in seen for _, _, y, _ in accounts]
+    lost = [x for _, _, accounts in seen for name, _, _, x in accounts if name != order_book]
+    if not ys:
+        return []
+    return [
+        ("its capital Σ y at most the residual before it", _b(sum_(ys) <= residual(policy, book))),
+        (
+            f"{order_book}'s cash received the traders' lost parts (Σ lost)",
+            _b(cash_after - book.account(order_book).cash_quote == sum_(lost)),
+        ),
+    ]
+
+
+#: the turn's part over moves: the residual is not lowered by a turn
+RESIDUAL_PART = "the residual Σ (E − principal) over the traders and the book does not fall"
+
+
+def residual_turn(policy: Policy, free: Book, trader: str) -> tuple[list[Any], Any]:
+    """(premise, claim) of :data:`RESIDUAL_PART` in ``trader``'s turn on ``free`` (the turn's premise)."""
+    after = liquidation_turn(policy, Ctx(free), trader).book
+    premise, _ = turn_parts(policy, free, trader)
+    return premise, _b(residual(policy, after) >= residual(policy, free))
+
+
+def close_keeps(policy: Policy, free: Book) -> Any:
+    """After the last turn, ``after_sweep`` and ``closing`` lower no account's ``E − principal``."""
+    ctx = closing(policy, after_sweep(policy, Ctx(free)))
+    return _b(all_(_worth(policy, ctx.book.account(a.name)) >= _worth(policy, a) for a in _payers(free)))
+
+
+def moves_argument(
+    policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str], None], said: Callable[[str, str], None]
+) -> list[str]:
+    """The junior cover over K > 1 mark moves, by induction on :data:`MOVES_PREMISE`: the start meets it,
+    each move from it gives the claim (the one-move argument with the settlement asked from the premise)
+    and keeps it (docs/solver-notes.md#gen-as-payer-claims-at-k--3-under-the-conversion-at-h-session-25)."""
+    lemmas = [decomposes(policy, bounds, fail)]
+    one = _one_event(bounds, TRADERS)
+    book, _ = symbolic_book(one)
+    for name, premise, claim in start_parts(policy, book, one):
+        lemmas.append(_ask(valid, said, f"the start: {name}", premise, claim))
+    converted, _, _ = conversion_parts(policy, book)
+    premise = moves_premise(policy, book)
+    for name, claim in [*converted, *conversion_sums(policy, book)]:
+        lemmas.append(
+            _ask(valid, said, f"{CONVERSION.format(traders=TRADERS)}, from the premise: {name}", premise, claim)
+        )
+    for slot in slots(book, one):
+        for variant in slot.variants:
+            for name, premise, claim in moved_settled_parts(policy, book, variant.event, slot.field_bounds):
+                lemmas.append(
+                    _ask(valid, said, f"settlement from the premise ({variant.label}): {name}", premise, claim)
+                )
+    lemmas += _turn_lemmas(policy, valid, said)
+    free, _ = symbolic_book(Bounds(accounts=TRADERS))
+    names = [a.name for a in free.traders]
+    premise, claim = residual_turn(policy, free, names[0])
+    name = f"{names[0]}'s turn ({TRADERS} traders and the book, {PREMISE}): {RESIDUAL_PART}"
+    lemmas.append(_ask(valid, said, name, premise, claim))
+    for trader in names[1:]:
+        name = f"{trader}'s turn ({TRADERS} traders and the book, {PREMISE}): {RESIDUAL_PART}"
+        said(name, RENAMED.format(first=names[0]))
+        lemmas.append(f"{name} ({RENAMED.format(first=names[0])})")
+    name = f"the close ({TRADERS} traders): after_sweep and closing keep every trader's cash"
+    lemmas.append(_ask(valid, said, name, [], close_parts(policy, free)))
+    name = f"the close ({TRADERS} traders): after_sweep and closing lower no account's E − principal"
+    lemmas.append(_ask(valid, said, name, [], close_keeps(policy, free)))
+    k = len(_payers(free))
+    premise, claim, _ = sum_lemma(k)
+    lemmas.append(_ask(valid, said, SUM.format(k=k), premise, claim))
+    lemmas += haircut_claims.premise_kept(policy, bounds, valid, fail)
+    lemmas.append(
+        "aggregate, one move from the premise: after the opening and settlement each account's junior profit less its "
+        "deficit is at least its E − principal, whose sum is the residual less Σ y plus (received − Σ lost) plus "
+        "ΔM·Σ S = the residual less Σ y ≥ 0: J ≥ Σ def at the first turn; the turns and the close as on one move: "
+        "each trader ends at or above 0, for any N"
+    )
+    lemmas.append(
+        f"induction over mark moves: the premise ({MOVES_PREMISE}) holds at the start; a move keeps it (the principals "
+        "and slopes by the step's lemma on three traders; the residual after settlement at least 0 as above, no turn "
+        "lowers it, nor the close; every trader at or above 0 by the claim), so the claim holds after every move, for "
+        "any N and any K"
     )
     return lemmas
 
@@ -461,12 +672,18 @@ __all__ = [
     "CLAIMS",
     "METHOD",
     "PARTS",
+    "INDUCTION_ASSUMES",
+    "METHOD_MOVES",
+    "MOVES_PREMISE",
     "HaircutFacts",
     "argument",
     "close_parts",
     "decomposes",
     "facts",
     "fits",
+    "inducts",
+    "moves_argument",
+    "moves_premise",
     "not_covered",
     "settled_parts",
     "turn_parts",

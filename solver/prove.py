@@ -176,6 +176,8 @@ def _answered(
     by_parts_at_k = by_parts_at_k or payer_previous.induction_fits(policy, bounds)
     # drift's and mango-v4's too: nne by the cascade invariant's induction over moves (solver.cascade_invariant)
     by_parts_at_k = by_parts_at_k or cascade_invariant.inducts(policy, bounds)
+    # percolator Gen A's too: nne by the junior cover's induction over moves (solver.haircut_payer)
+    by_parts_at_k = by_parts_at_k or haircut_payer.inducts(policy, bounds)
     if parts and compositional and invariant.id == claims_backed.CLAIM and by_parts_at_k:
         # no-negative-equity's verdict and the system holders' question first; undecided, the whole
         # question with what they left (docs/solver-notes.md#claims-backed-by-its-parts-issue-18)
