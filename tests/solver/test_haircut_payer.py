@@ -69,13 +69,21 @@ def test_the_facts_are_given_on_the_lemmas_book() -> None:
     [
         ("percolator-gen-b", Bounds(accounts=4), "more than the haircut ratio"),
         ("binance", Bounds(accounts=4), "no haircut-ratio layer"),
-        (GEN_A, Bounds(accounts=4, events=2), "one mark move"),
+        (GEN_A, Bounds(accounts=4, events=2, markets=2), "one market"),
         (GEN_A, Bounds(accounts=4, event_kinds=("mark", "funding")), "mark moves only"),
     ],
 )
 def test_not_covered(preset: str, bounds: Bounds, why: str) -> None:
     assert why in haircut_payer.not_covered(load_preset(preset), bounds)
     assert not haircut_payer.fits(load_preset(preset), bounds, NNE)
+
+
+def test_k_moves_are_covered_by_the_induction_not_by_the_facts() -> None:
+    """Since session 25 K > 1 mark moves are the argument's (its premise over moves,
+    tests/solver/test_haircut_payer_moves.py); the direct check's facts stay one move's."""
+    bounds = Bounds(accounts=4, events=2)
+    assert haircut_payer.not_covered(load_preset(GEN_A), bounds) is None
+    assert not haircut_payer.fits(load_preset(GEN_A), bounds, NNE)
 
 
 def fee_from_cash(monkeypatch: pytest.MonkeyPatch) -> None:
