@@ -51,6 +51,20 @@ to come, (1) puts each trader at or above 0 at its turn (a bankrupt trader holds
 close keeps every cash; the claims read each trader's cash after the step (equity is cash here; no
 debt). So both hold for every trader of a book of any N, one mark move.
 
+**Over K mark moves** (:func:`moves_argument`, session 25) the settlement reads, in place of the
+well-formed start, a premise one move keeps under the conversion at h (:data:`MOVES_PREMISE`): every
+principal and warm-up slope at least 0, every trader at or above 0, and percolator's residual ``Σ (E −
+principal)`` over the traders and the book at least 0 (spec v7 §3.1). Each account's ``E − principal``
+after the opening and settlement is its own before, less its capital ``y`` and lost part (the book's:
+plus its cash received), plus ``S·ΔM``, and its ``w − def`` is at least that (principal ≥ 0); the
+conversion's capital ``Σ y`` is at most the residual before it and the book receives ``Σ lost``, so
+``J − Σ def ≥`` the residual less ``Σ y ≥ 0`` at the first turn; the turns and the close are the one
+move's. The premise is kept: no turn lowers the residual (``residual_turn``), nor the close
+(``close_keeps``), the principals and slopes by principal-protected's step lemma on three traders
+(``haircut_claims.premise_kept``), every trader at or above 0 by the claim. The start meets it
+account by account (``start_parts``). By induction over the moves the claims hold after every move.
+(At face conversion the residual falls: docs/solver-notes.md#percolator-gen-as-payer-claims-over-moves-session-24.)
+
 The same parts, instantiated on the turns the direct check's own sweep reached (``HaircutFacts``: each
 trader's parts asked of its own turn, the settlement's on the question's start and event, and
 ``Σ S = 0 → Σ S·ΔM = 0`` on the settled sizes and move), decide the direct check on the lemmas'
@@ -403,7 +417,7 @@ METHOD_MOVES = (
 
 def inducts(policy: Policy, bounds: Bounds) -> bool:
     """Whether the junior cover is asked by induction over ``bounds``' K > 1 mark moves (:data:`MOVES_PREMISE`)."""
-    return bounds.events > 1 and bounds.start_margin != "start-mark" and not_covered(policy, bounds) is None
+    return bounds.events > 1 and not_covered(policy, bounds) is None
 
 
 def _worth(policy: Policy, a: Any) -> Any:
