@@ -218,7 +218,7 @@ def test_the_premise_is_kept_over_random_moves_on_the_engine() -> None:
     assert lost and haircut
 
 
-@pytest.mark.deep  # the whole argument, about 2M units (7.7 s at load 6)
+@pytest.mark.deep  # the whole argument, about 2M units (4.4 s at load 8)
 def test_the_argument_holds_at_k3() -> None:
     result = comp.attempt(GEN_A, catalog.get("no-negative-equity"), K3, units=10_000_000)
     assert isinstance(result, comp.Extension), result
@@ -226,7 +226,7 @@ def test_the_argument_holds_at_k3() -> None:
     assert {q.result for q in result.queries if "renamed" not in q.result} == {"unsat"}
 
 
-@pytest.mark.deep  # three whole proofs, 16-21 s each at load 6
+@pytest.mark.deep  # three whole proofs, 13-27 s each at load 8
 @pytest.mark.parametrize("claim", [*hp.CLAIMS, "claims-backed"])
 def test_the_cells_at_n3_k3(claim: str) -> None:
     result = prove(GEN_A, claim, K3, minimize=False)
