@@ -465,7 +465,7 @@ def moved_settled_parts(policy: Policy, book: Book, event: Any, field_bounds: An
     a flat trader at or above 0."""
     shared = (*_shared(book), "e1.")
     _, freed, facts = conversion_parts(policy, book)
-    events = [c for c in _conjuncts(field_bounds)]
+    events = _conjuncts(field_bounds)
     settled = _settled(policy, book, event).book
     move = settled.market.mark_quote - settled.market.previous_mark_quote
     order_book = book.role(Role.LIQUIDITY).name
@@ -684,21 +684,29 @@ def facts(policy: Policy, bounds: Bounds, valid: Valid, said: Callable[[str, str
 __all__ = [
     "ASSUMES",
     "CLAIMS",
-    "METHOD",
-    "PARTS",
     "INDUCTION_ASSUMES",
+    "METHOD",
     "METHOD_MOVES",
     "MOVES_PREMISE",
+    "PARTS",
+    "RESIDUAL_PART",
     "HaircutFacts",
     "argument",
+    "close_keeps",
     "close_parts",
+    "conversion_sums",
     "decomposes",
     "facts",
     "fits",
     "inducts",
+    "moved_settled_parts",
     "moves_argument",
     "moves_premise",
     "not_covered",
+    "own_premise",
+    "residual",
+    "residual_turn",
     "settled_parts",
+    "start_parts",
     "turn_parts",
 ]
