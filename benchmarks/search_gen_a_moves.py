@@ -8,7 +8,7 @@ events that only vest), and after each move three questions (docs/solver-notes.m
   zero (spec v7 §3.1's Residual = V − C_tot − I ≥ 0, read on the engine's accounts);
 - ``mark``: no common mark at which every trader and the order book is worth at least zero;
 - ``cover``: some next mark X (an integer ≥ 1) at which the junior cover fails: after the next
-  event's vest and settlement to X, Σ (E − principal′) over the traders (principal′ re-based to
+  event's opening (the engine's own: its vest converted at h) and settlement to X, Σ (E − principal′) over the traders (principal′ re-based to
   min(principal, max(E, 0)), which is max(E − principal, 0) − max(−E, 0)) plus the book's junior
   profit below zero, i.e. the traders' deficits more than every payer's junior profit.
 
@@ -30,7 +30,7 @@ from fractions import Fraction
 import attrs
 
 from solvent.rules.book import Book, new_book
-from solvent.rules.engine import step
+from solvent.rules.engine import opening, step
 from solvent.rules.events import MarkPrice
 from solvent.rules.margin import equity
 from solvent.rules.presets import load_preset
@@ -78,12 +78,18 @@ def common_mark(book: Book) -> bool:
     return low is None or high is None or low <= high
 
 
+def opened(book: Book) -> Book:
+    """The book after the next event's opening: the engine's own (its vest converted at h,
+    ``haircut_ratio.convert``; until session 25 this file vested at face here, a copy of the old rule)."""
+    return opening(GEN_A, book).book
+
+
 def cover(book: Book, x: int) -> int:
-    """The junior cover less the traders' deficits if the next event vests and settles to ``x``."""
+    """The junior cover less the traders' deficits if the next event opens (:func:`opened`) and
+    settles to ``x``."""
     total, mark = 0, book.market.mark_quote
-    for a in holders(book):
-        e = equity(GEN_A.margin, a)
-        p = min(a.principal_quote + a.reserve_slope_quote, max(e, a.principal_quote))  # the vest
+    for a in holders(opened(book)):
+        e, p = equity(GEN_A.margin, a), a.principal_quote
         moved = e + a.size_lots * (x - mark)
         if a.is_trader:
             total += moved - min(p, max(moved, 0))
@@ -97,11 +103,10 @@ def cover_at_every_mark(book: Book) -> bool:
     the mark with a slope at least zero past every break (Σ S = 0), so the breaks (each account's
     E′ = 0 and E′ = principal, either side) and the mark 1 decide it."""
     mark, points = book.market.mark_quote, {1}
-    for a in holders(book):
+    for a in holders(opened(book)):
         if a.size_lots == 0:
             continue
-        e = equity(GEN_A.margin, a)
-        p = min(a.principal_quote + a.reserve_slope_quote, max(e, a.principal_quote))
+        e, p = equity(GEN_A.margin, a), a.principal_quote
         for level in (0, p):
             at = mark + Fraction(level - e, a.size_lots)
             points.update(v for v in (int(at) - 1, int(at), int(at) + 1, int(at) + 2) if v >= 1)
