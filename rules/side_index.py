@@ -64,6 +64,9 @@ split's shares add up to q), written so a transfer's sign reads without that sum
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from itertools import islice
 from typing import Any
 
@@ -173,6 +176,41 @@ def close_against_side(ctx: Ctx, name: str, lots: Any, price: Any) -> Ctx:
     return ctx
 
 
+#: one call of :func:`charge_per_lot`: the book at the bankruptcy, the bankrupt account, the deficit it
+#: was given and the entries it wrote
+Charge = tuple[Book, str, Any, tuple[Any, ...]]
+#: where set, each call of :func:`charge_per_lot` appends its terms (:func:`charges_recorded`)
+_charges: ContextVar[list[Charge] | None] = ContextVar("solvent_side_charges", default=None)
+#: where set, each ``k_up`` charge appends its ``ΔK`` (:func:`delta_k_recorded`)
+_delta_k: ContextVar[list[Any] | None] = ContextVar("solvent_side_delta_k", default=None)
+
+
+@contextmanager
+def charges_recorded() -> Iterator[list[Charge]]:
+    """Within the block, each call of :func:`charge_per_lot` appends to the list yielded ``(book at the
+    bankruptcy, bankrupt, D, its entries)`` (the engine's own terms; the step is unchanged, the list only
+    appended to): ``solver.side_payer`` instantiates its per-lot lemma on them."""
+    seen: list[Charge] = []
+    token = _charges.set(seen)
+    try:
+        yield seen
+    finally:
+        _charges.reset(token)
+
+
+@contextmanager
+def delta_k_recorded() -> Iterator[list[Any]]:
+    """Within the block, each ``k_up`` charge (:func:`charge_k_up`) appends its ``ΔK`` to the list
+    yielded, in build order (the engine's own term; the step is unchanged): ``solver.side_payer`` cuts
+    its per-lot lemma there."""
+    seen: list[Any] = []
+    token = _delta_k.set(seen)
+    try:
+        yield seen
+    finally:
+        _delta_k.reset(token)
+
+
 def charge_per_lot(
     ctx: Ctx, rounding: RoundingRule, bankrupt: str, remaining: Any, at_bankruptcy: Book
 ) -> tuple[Ctx, Any]:
@@ -180,6 +218,7 @@ def charge_per_lot(
     position (whole, as it stood at the bankruptcy) closed against the side (:func:`lots_taken`);
     returns (ctx, paid): all of it when the position had lots, else nothing (a flat account's loan)."""
     taken = lots_taken(at_bankruptcy, bankrupt, abs_(at_bankruptcy.account(bankrupt).size_lots))
+    given = remaining  # the deficit as the waterfall gave it (what charges_recorded records)
     # §5.6 steps 4-5: with no position opposite the order book takes the lots and no loss, which
     # passes on (unreachable where open interest balances)
     remaining = when(sum_(w for _, w in opposing_lots(at_bankruptcy, bankrupt)) > 0, remaining)
@@ -187,9 +226,15 @@ def charge_per_lot(
     # up to q); said where its charge is built, so a transfer's sign reads it without the sum
     (book, rest), *_ = taken[-1:]
     taken = [*taken[:-1], (book, max_(rest, 0))]
+    before = len(ctx.entries)
     if rounding.side_index is SideIndex.EXACT:
-        return charge(ctx, rounding, taken, bankrupt, remaining, capped=False, reason=Reason.SOCIALIZED_LOSS)
-    return charge_k_up(ctx, taken, bankrupt, remaining)
+        out = charge(ctx, rounding, taken, bankrupt, remaining, capped=False, reason=Reason.SOCIALIZED_LOSS)
+    else:
+        out = charge_k_up(ctx, taken, bankrupt, remaining)
+    seen = _charges.get()
+    if seen is not None:  # recorded for the solver (charges_recorded); the step is unchanged
+        seen.append((at_bankruptcy, bankrupt, given, tuple(out[0].entries[before:])))
+    return out
 
 
 def charge_k_up(ctx: Ctx, weights: list[tuple[str, Any]], bankrupt: str, remaining: Any) -> tuple[Ctx, Any]:
@@ -199,6 +244,9 @@ def charge_k_up(ctx: Ctx, weights: list[tuple[str, Any]], bankrupt: str, remaini
     oi = sum_(w for _, w in weights)
     target = when(oi > 0, remaining)
     delta_k = div(target * SCALE, safe_divisor(oi), rounding=Rounding.CEIL)
+    seen = _delta_k.get()
+    if seen is not None:  # recorded for the solver (delta_k_recorded); the step is unchanged
+        seen.append(delta_k)
     charged: Any = 0
     for name, w in weights:
         share = div(w * delta_k, SCALE, rounding=Rounding.CEIL)
@@ -210,9 +258,12 @@ def charge_k_up(ctx: Ctx, weights: list[tuple[str, Any]], bankrupt: str, remaini
 
 __all__ = [
     "SCALE",
+    "Charge",
     "charge_k_up",
     "charge_per_lot",
+    "charges_recorded",
     "close_against_side",
+    "delta_k_recorded",
     "lots_taken",
     "opposing_lots",
     "shrinks_opposing_side",

@@ -38,8 +38,7 @@ for every N) and its route in ``prove`` are not built (the notes' section says w
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -75,24 +74,9 @@ def _term(x: Any) -> Any:
     return x if isinstance(x, z3.ExprRef) else z3.IntVal(x)
 
 
-@contextmanager
-def delta_k_recorded() -> Iterator[list[Any]]:
-    """Within the block, each quotient ``side_index`` builds (its ``div``) is appended to the list
-    yielded, in build order; the engine's own function is called as before. ``charge_k_up``'s first
-    is its ``ΔK``."""
-    seen: list[Any] = []
-    div = side_index.div
-
-    def recorded(n: Any, d: Any, *, rounding: Any) -> Any:
-        out = div(n, d, rounding=rounding)
-        seen.append(out)
-        return out
-
-    side_index.div = recorded  # type: ignore[attr-defined]
-    try:
-        yield seen
-    finally:
-        side_index.div = div  # type: ignore[attr-defined]
+#: each ``k_up`` charge's ``ΔK`` recorded as the engine builds it (``rules.side_index``'s hook, a
+#: ContextVar: the engine's own function runs as it does, nothing patched)
+delta_k_recorded = side_index.delta_k_recorded
 
 
 def _charged(ctx: Ctx, name: str) -> Any:
@@ -224,25 +208,9 @@ def charge_fact(book: Book, bankrupt: str, deficit: Any, move: Any, entries: Any
     return z3.Implies(z3.And(_b(move >= 0), _b(deficit >= 0), _b(deficit <= q * move)), z3.And(*parts))
 
 
-@contextmanager
-def charges_recorded() -> Iterator[list[tuple[Book, str, Any, tuple[Any, ...]]]]:
-    """Within the block, each call of the per-lot charge (``socialized_loss.charge_per_lot``) is
-    appended to the list yielded as ``(book at the bankruptcy, bankrupt, D, its entries)``; the
-    engine's own function is called as before."""
-    seen: list[tuple[Book, str, Any, tuple[Any, ...]]] = []
-    charge = socialized_loss.charge_per_lot
-
-    def recorded(ctx: Ctx, rounding: Any, bankrupt: str, remaining: Any, at: Book) -> tuple[Ctx, Any]:
-        before = len(ctx.entries)
-        out = charge(ctx, rounding, bankrupt, remaining, at)
-        seen.append((at, bankrupt, remaining, out[0].entries[before:]))
-        return out
-
-    socialized_loss.charge_per_lot = recorded  # type: ignore[attr-defined]
-    try:
-        yield seen
-    finally:
-        socialized_loss.charge_per_lot = charge  # type: ignore[attr-defined]
+#: each call of the per-lot charge recorded as ``(book at the bankruptcy, bankrupt, D, its entries)``
+#: (``rules.side_index``'s hook, a ContextVar: the engine's own function runs as it does, nothing patched)
+charges_recorded = side_index.charges_recorded
 
 
 #: the sides a bankrupt position may be on: long (the mark fell) and short (it rose)
