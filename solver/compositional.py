@@ -70,6 +70,7 @@ from solvent.solver import (
     deficit_once,
     deficit_socialized,
     effort,
+    gen_b_payer,
     haircut_claims,
     haircut_once,
     haircut_payer,
@@ -405,6 +406,8 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
             every_k=False,
             assumes=cascade_invariant.ASSUMES,
         )
+    if invariant.id in EACH_TRADER and checker.gen_b:
+        return made(gen_b_payer.METHOD, every_k=False, assumes=gen_b_payer.ASSUMES)
     if invariant.id in EACH_TRADER and checker.junior and bounds.events > 1:  # the induction over moves
         # (docs/solver-notes.md#gen-as-payer-claims-at-k--3-under-the-conversion-at-h-session-25): its direct
         # check the one-event question on the lemmas' book from the question's own start, a check of the step
@@ -587,6 +590,8 @@ class _Checker:
         self.cascade = False
         #: set by Gen A's junior cover when it held (``solver.haircut_payer``)
         self.junior = False
+        #: set by Gen B's payer bound when it held (``solver.gen_b_payer``)
+        self.gen_b = False
         #: set by the frame's argument when it held (``solver.frame_claims``)
         self.frame = False
 
@@ -987,6 +992,8 @@ def _each_trader(invariant_id: str) -> Callable[[Policy, Bounds, _Checker], list
                 return _haircut(policy, bounds, checker, coupled)
             if invariant_id in cascade_invariant.CLAIMS and cascade_invariant.covers(policy, bounds):
                 return _cascade(policy, bounds, checker, coupled)
+            if invariant_id in gen_b_payer.CLAIMS and gen_b_payer.not_covered(policy, bounds) is None:
+                return _gen_b_bound(policy, bounds, checker, coupled)
             if invariant_id in haircut_payer.CLAIMS and haircut_payer.not_covered(policy, bounds) is None:
                 return _junior_cover(policy, bounds, checker, coupled)
             if invariant_id in PAYER_CLAIMS and not coupled.applies and checker.payer_allowed:
@@ -1013,6 +1020,21 @@ def _haircut(policy: Policy, bounds: Bounds, checker: _Checker, coupled: _Failed
     except _Failed as failed:
         raise _Failed(f"{coupled}; and the haircut's side: {failed}", failed.applies) from None
     checker.haircut = True
+    return lemmas
+
+
+def _gen_b_bound(policy: Policy, bounds: Bounds, checker: _Checker, coupled: _Failed) -> list[str]:
+    """On percolator Gen B, the payer's claims by the payer's bound kept turn by turn
+    (``solver.gen_b_payer``). Its failure says both reasons."""
+
+    def said(name: str, how: str) -> None:  # a lemma this question proved already: 0 units
+        checker.queries.append(QueryStats(name, how, 0.0))
+
+    try:
+        lemmas = gen_b_payer.argument(policy, bounds, checker.valid, checker.fail, said)
+    except _Failed as failed:
+        raise _Failed(f"{coupled}; and Gen B's payer bound: {failed}", failed.applies) from None
+    checker.gen_b = True
     return lemmas
 
 

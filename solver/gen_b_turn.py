@@ -536,25 +536,11 @@ def start_lemma(policy: Policy, valid: Valid) -> list[str]:
     :func:`sweep_lemma`'s premise: a loser at ``E ≥ −|s|·m``, a winner at ``E ≥ |s|·m`` and
     ``E − |s|·m ≥ IM(s)``, a flat trader at or above 0 (the initial margin is at least 0). The book's
     part (reachable, the fund at or above 0) is Gen B's fund claim and ``side_claims.balanced``; the
-    instance of the settlement's claim on the step's book (its ``before_turns``) is not built."""
-    from solvent.rules.margin import initial_margin
-
+    instance of the settlement's claim on the step's book (its ``before_turns``) is ``solver.gen_b_payer``'s."""
     move, out = _move(), []
     for label, side in SIDES:
         book = free_book()
-        mark, previous = book.market.mark_quote, book.market.previous_mark_quote
-        premise = [_b(previous >= 1), _b(mark >= 1), _b(move == (previous - mark) * side), _b(move >= 0)]
-        claim = []
-        for a in book.traders:
-            im = initial_margin(policy.margin, policy.rounding, a.size_lots, previous)
-            premise.append(_b(a.cash_quote - a.size_lots * (mark - previous) >= im))
-            lots = a.size_lots * side
-            claim += [
-                z3.Implies(_b(lots > 0), _b(a.cash_quote >= -lots * move)),
-                z3.Implies(_b(lots < 0), _b(a.cash_quote + lots * move >= 0)),
-                z3.Implies(_b(a.size_lots == 0), _b(a.cash_quote >= 0)),
-                z3.Implies(_b(lots < 0), _b(a.cash_quote - abs_(a.size_lots) * move >= im)),
-            ]
+        premise, claim = start_parts(policy, book, side, move)
         whole = _sweep_start(policy, book, side, move)
         if not all(any(c.eq(p) for p in whole) for c in claim):
             raise ValueError("a trader's part of the sweep's premise is not among its conjuncts")
@@ -567,3 +553,23 @@ def start_lemma(policy: Policy, valid: Valid) -> list[str]:
             )
         )
     return out
+
+
+def start_parts(policy: Policy, book: Book, side: int, move: Any) -> tuple[list[Any], list[Any]]:
+    """:func:`start_lemma`'s premise and claims on ``book`` for ``side`` (``move`` its free ``m``)."""
+    from solvent.rules.margin import initial_margin
+
+    mark, previous = book.market.mark_quote, book.market.previous_mark_quote
+    premise = [_b(previous >= 1), _b(mark >= 1), _b(move == (previous - mark) * side), _b(move >= 0)]
+    claim = []
+    for a in book.traders:
+        im = initial_margin(policy.margin, policy.rounding, a.size_lots, previous)
+        premise.append(_b(a.cash_quote - a.size_lots * (mark - previous) >= im))
+        lots = a.size_lots * side
+        claim += [
+            z3.Implies(_b(lots > 0), _b(a.cash_quote >= -lots * move)),
+            z3.Implies(_b(lots < 0), _b(a.cash_quote + lots * move >= 0)),
+            z3.Implies(_b(a.size_lots == 0), _b(a.cash_quote >= 0)),
+            z3.Implies(_b(lots < 0), _b(a.cash_quote - abs_(a.size_lots) * move >= im)),
+        ]
+    return premise, claim

@@ -45,6 +45,7 @@ from solvent.solver import (
     cascade_facts,
     effort,
     fund_facts,
+    gen_b_payer,
     haircut_payer,
     payer_facts,
     payer_previous,
@@ -100,6 +101,14 @@ JUNIOR_METHOD = (
 )
 
 
+#: said in the method line of a check asked with Gen B's payer bound as facts (asked whole)
+GEN_B_METHOD = (
+    "; the payer's bound as proved facts (the settlement's claims and the turns' start on the question's start, "
+    "the sweep's turns from the bound on the book its sweep starts from, the close on the book it leaves), asked "
+    "exact first"
+)
+
+
 @attrs.frozen
 class ByCases:
     """The payer's lemmas proved for one question (``facts``; ``queries``: their proofs, whose units
@@ -112,6 +121,7 @@ class ByCases:
         | fund_facts.FundFacts
         | cascade_facts.CascadeFacts
         | haircut_payer.HaircutFacts
+        | gen_b_payer.GenBFacts
     )
     queries: tuple[QueryStats, ...]
     #: the fund's turn lemma beside the payer's, for claims-backed (whose conjuncts include the
@@ -129,6 +139,8 @@ class ByCases:
             return CASCADE_METHOD
         if isinstance(self.facts, haircut_payer.HaircutFacts):
             return JUNIOR_METHOD
+        if isinstance(self.facts, gen_b_payer.GenBFacts):
+            return GEN_B_METHOD
         return METHOD
 
     #: the gap terms of the last :meth:`instances` call, by its book (read once by :meth:`abstracted`,
@@ -159,7 +171,8 @@ class ByCases:
         """``obligation`` (the claim, or the transfers for None) decided piece by piece (see the
         module docstring) within ``units`` (default: what the build left); on a question of more
         than one event or variant, asked whole."""
-        if isinstance(self.facts, (fund_facts.FundFacts, cascade_facts.CascadeFacts, haircut_payer.HaircutFacts)):
+        chains = (fund_facts.FundFacts, cascade_facts.CascadeFacts, haircut_payer.HaircutFacts, gen_b_payer.GenBFacts)
+        if isinstance(self.facts, chains):
             # the chain of turns: exact z3 follows it whole (drift's no-negative-equity on two traders with
             # the cascade's facts: 23,077 units)
             if obligation is None:  # the transfers as before (drift's are discharged for the purified query)
@@ -228,6 +241,8 @@ def prepared(policy: Policy, bounds: Bounds, claim: str = "") -> tuple[ByCases |
             facts = fund_facts.prove(policy, valid, claim, bounds, renamed, used)
         elif cascade_facts.fits(policy, bounds, claim):  # a socialized loss with a cascade (drift, mango-v4)
             facts = cascade_facts.prove(policy, valid, renamed)
+        elif gen_b_payer.fits(policy, bounds, claim):  # Gen B: the payer's bound, by turns
+            facts = gen_b_payer.facts(policy, bounds, valid, renamed)
         elif haircut_payer.fits(policy, bounds, claim):  # Gen A's haircut: the sweep's junior cover, by turns
             facts = haircut_payer.facts(policy, bounds, valid, renamed)
         elif payer_previous.fits(policy):  # ADL at the previous mark, the vault holding what it takes over

@@ -63,6 +63,7 @@ from solvent.solver import (
     deficit_once,
     effort,
     fund_facts,
+    gen_b_payer,
     haircut_payer,
     incremental,
     induction,
@@ -318,7 +319,10 @@ def _answered(
         # (docs/solver-notes.md#the-payers-facts-first-issue-18)
         # (the cascade's turn facts within half: drift's three parts take 1.89M units, more than the quarter
         # its 8.75M leaves them after the lemmas, docs/solver-notes.md#drifts-direct-check-session-21)
-        cascade = cascade_facts.fits(policy, attrs.evolve(bounds, events=1), invariant.id) and bounds.events == 1
+        one = attrs.evolve(bounds, events=1)
+        # (and Gen B's payer bound: its facts are the argument's formulas, recalled where it held before them)
+        cascade = cascade_facts.fits(policy, one, invariant.id) or gen_b_payer.fits(policy, one, invariant.id)
+        cascade = cascade and bounds.events == 1
         turned = cases(_within(bounds, (total - _units(lemmas)) // (2 if cascade else 4)))
         turned = None if turned[0] is None and not turned[1] else turned
     if turned is not None:
@@ -788,6 +792,8 @@ def _payer_cases(
         return payer_direct.prepared(policy, lemmas_book, invariant.id)
     if bounds.events == 1 and haircut_payer.fits(policy, lemmas_book, invariant.id):  # Gen A's junior cover, by turns
         return payer_direct.prepared(policy, lemmas_book, invariant.id)
+    if bounds.events == 1 and gen_b_payer.fits(policy, lemmas_book, invariant.id):  # Gen B's payer bound, by turns
+        return payer_direct.prepared(policy, lemmas_book, invariant.id)
     asked = (*PAYER_CLAIMS, *payer_direct.BESIDE_PAYER, *RESOLUTION_CLAIMS)
     if invariant.id not in asked or not _payer_fits(policy, invariant, bounds, asked):
         return None, ()
@@ -838,6 +844,10 @@ def _lemmas_book_fits(policy: Policy, invariant: Invariant, bounds: Bounds) -> b
     if invariant.id == side_fund.CLAIM and side_fund.not_covered(policy, bounds) is None:
         # percolator Gen B's fund, entry by entry: the lemmas' book proves it for every N
         # (docs/solver-notes.md#percolator-gen-bs-cells-session-21), so N asks the transfers alone
+        return True
+    if bounds.events == 1 and gen_b_payer.fits(policy, attrs.evolve(bounds, accounts=2), invariant.id):
+        # Gen B's payer claims with the payer's bound as facts: the lemmas' book proves them for every N
+        # (docs/solver-notes.md#gen-bs-payer-claims-wired-into-prove-session-25), so N asks the transfers alone
         return True
     if bounds.events == 1 and haircut_payer.fits(policy, attrs.evolve(bounds, accounts=2), invariant.id):
         # Gen A's payer claims with each turn's facts: the lemmas' book proves them for every N

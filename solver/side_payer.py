@@ -38,7 +38,9 @@ for every N) and its route in ``prove`` are not built (the notes' section says w
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import attrs
@@ -102,9 +104,24 @@ def _reads(term: Any, var: Any) -> bool:
     return False
 
 
+#: the free book's traders where :func:`traders` set them (default :data:`STEP_TRADERS`)
+_traders: ContextVar[int] = ContextVar("solvent_side_payer_traders", default=STEP_TRADERS)
+
+
+@contextmanager
+def traders(n: int) -> Iterator[None]:
+    """Within the block, every lemma of this module and of ``solver.gen_b_turn`` is asked on a free book
+    of ``n`` traders (``solver.gen_b_payer``'s two-trader book; the module's default is three)."""
+    token = _traders.set(n)
+    try:
+        yield
+    finally:
+        _traders.reset(token)
+
+
 def free_book(bounds: Bounds | None = None) -> Book:
-    """A free book of :data:`STEP_TRADERS` traders (every number a variable)."""
-    book, _ = symbolic_book(Bounds(accounts=STEP_TRADERS, events=1) if bounds is None else bounds)
+    """A free book of :data:`STEP_TRADERS` traders (or :func:`traders`' count; every number a variable)."""
+    book, _ = symbolic_book(Bounds(accounts=_traders.get(), events=1) if bounds is None else bounds)
     return book
 
 
@@ -440,6 +457,16 @@ def settle_lemmas(policy: Policy, bounds: Bounds, valid: Valid) -> list[str]:
     mark less the previous), every trader's ``E − s·d`` is at least its initial margin at the previous
     mark (a loser's ``E ≥ −|s|·m``, a winner's ``E − |s|·m ≥ IM``, a flat trader's ``E ≥ 0``: the
     payer's bound at the first turn), and its position kept."""
+    out = []
+    for label, _, _, parts in settle_parts(policy, bounds):
+        for said, premise, claim in parts:
+            out.append(valid(f"settlement ({label}): {said}", premise, claim, exact=True))
+    return out
+
+
+def settle_parts(policy: Policy, bounds: Bounds) -> list[tuple[str, Any, Book, list[tuple[str, list[Any], Any]]]]:
+    """:func:`settle_lemmas`' queries: per variant of the move, its label, its free event, the free book
+    and each claim's ``(said, premise, claim)``."""
     from solvent.solver.assumptions import book_assumptions
     from solvent.solver.per_account import _conjuncts, _own, _reads_only, _settled, _shared
     from solvent.solver.story import slots
@@ -453,6 +480,7 @@ def settle_lemmas(policy: Policy, bounds: Bounds, valid: Valid) -> list[str]:
             whole += _conjuncts(slot.field_bounds)
             settled = _settled(policy, book, variant.event).book
             move = settled.market.mark_quote - settled.market.previous_mark_quote
+            parts = []
             for a in settled.traders:
                 own = (*_own(a.name), *_shared(book), "e1.")
                 premise = [c for c in whole if _reads_only(c, own)]
@@ -467,7 +495,8 @@ def settle_lemmas(policy: Policy, bounds: Bounds, valid: Valid) -> list[str]:
                 for said, claim in claims:
                     if not _reads_only(_b(claim), own):
                         raise ValueError(f"{said}: its settlement reads another account")
-                    out.append(valid(f"settlement ({variant.label}): {said}", premise, _b(claim), exact=True))
+                    parts.append((said, premise, _b(claim)))
+            out.append((variant.label, variant.event, book, parts))
     return out
 
 
@@ -483,8 +512,10 @@ __all__ = [
     "resolve_lemmas",
     "resolve_parts",
     "settle_lemmas",
+    "settle_parts",
     "solvent_close_lemmas",
     "solvent_close_parts",
+    "traders",
     "winner_lemmas",
     "winner_parts",
     "write_off_lemma",
