@@ -209,13 +209,15 @@ def argument(
     if why is not None:
         fail(f"Gen B's payer bound: {why}")
     ask = _asked(valid, said)
-    lemmas = [haircut_payer.decomposes(policy, bounds, fail)]
+    lemmas = []
     try:
         with side_payer.traders(TRADERS):
             lemmas += _settlement(policy, bounds, ask)
             lemmas += _pieces(policy, ask)
     except ValueError as e:  # a piece not the engine's term for term (a mutated engine): no argument
         fail(f"Gen B's payer bound: {e}")
+    # (the step's structure after the queries: a settlement that does not hold fails first, with no build)
+    lemmas.insert(0, haircut_payer.decomposes(policy, bounds, fail))
     lemmas.append(_close(policy, ask))
     lemmas.append(
         "aggregate, by induction over the turns in book order: the settlement puts every trader within the payer's "

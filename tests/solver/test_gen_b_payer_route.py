@@ -1,0 +1,110 @@
+"""Percolator Gen B's payer claims wired into ``prove`` (``solver.gen_b_payer``, session 25): the payer's
+bound kept turn by turn, as the all-N argument and as facts of the direct check on the lemmas' book
+(docs/solver-notes.md#gen-bs-payer-claims-wired-into-prove-session-25).
+
+Default: where the argument applies (Gen B, one mark move), the turns' start (the fund at or above 0,
+the book reachable, from the question's assumptions), the close, and the route failing on a start one
+token weaker (read at maintenance: the settlement's lemma has a model). Deep: the argument whole, the
+claim proved for every N at N = 2 and N = 4, and the direct check without the sweep's facts undecided
+(the facts are what decide it)."""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+
+from solvent.properties import catalog
+from solvent.rules.presets import resolve_policy
+from solvent.solver import compositional, gen_b_payer, haircut_payer
+from solvent.solver.bounds import Bounds, for_policy
+from solvent.solver.compositional import _Checker
+from solvent.solver.story import symbolic_book
+from solvent.solver.verdicts import QueryStats, Verdict
+
+GEN_B = resolve_policy("percolator-gen-b")
+NNE = "no-negative-equity"
+ONE_MOVE = Bounds(accounts=2, events=1, effort=10_000_000)
+
+
+@pytest.mark.parametrize(
+    ("preset", "bounds", "why"),
+    [
+        ("percolator-gen-b", ONE_MOVE, None),
+        ("percolator-gen-b", Bounds(accounts=4, events=1), None),
+        ("percolator-gen-b", Bounds(accounts=3, events=3), "one mark move"),
+        ("percolator-gen-b", Bounds(accounts=2, events=1, event_kinds=("mark", "funding")), "one mark move"),
+        ("percolator-gen-a", ONE_MOVE, "not Gen B's waterfall"),
+        ("drift", ONE_MOVE, "not Gen B's waterfall"),
+        ("binance", ONE_MOVE, "not Gen B's waterfall"),
+    ],
+)
+def test_the_bound_covers_gen_b_one_mark_move_only(preset: str, bounds: Bounds, why: str | None) -> None:
+    policy = resolve_policy(preset)
+    said = gen_b_payer.not_covered(policy, for_policy(bounds, policy))
+    assert said is None if why is None else why in said
+
+
+def test_the_turns_start_with_the_fund_at_or_above_zero_and_a_reachable_book() -> None:
+    checker = _Checker(ONE_MOVE)
+    bounds = for_policy(ONE_MOVE, GEN_B)
+    for _, _, _, parts in gen_b_payer.turns_start_parts(GEN_B, bounds):
+        for said, premise, claim in parts:
+            checker.valid(said, premise, claim, exact=True)
+    # the fund 1,858 units, the book 1,828 (session 25)
+    assert [q.result for q in checker.queries] == ["unsat"] * 2
+
+
+def test_the_close_keeps_every_traders_cash_on_gen_b() -> None:
+    checker = _Checker(ONE_MOVE)
+    free, _ = symbolic_book(Bounds(accounts=gen_b_payer.TRADERS))
+    checker.valid("the close", [], haircut_payer.close_parts(GEN_B, free), exact=True)
+    assert [q.result for q in checker.queries] == ["unsat"]
+
+
+def test_a_start_read_at_maintenance_breaks_the_route() -> None:
+    """The question's start one token weaker (``start_margin`` at maintenance): the settlement's lemma, the
+    argument's first query, has a model, so the argument fails and says why (no all-N verdict)."""
+    bounds = attrs.evolve(ONE_MOVE, start_margin="maintenance")
+    found = compositional.attempt(GEN_B, catalog.get(NNE), for_policy(bounds, GEN_B))
+    assert isinstance(found, compositional.Attempt) and found.applies
+    assert "Gen B's payer bound" in found.failed and "z3 found a model" in found.failed
+
+
+@pytest.mark.deep  # the whole argument: 2,099,510 units, 15 s at load 6 (session 25)
+def test_the_payers_bound_holds_on_gen_b() -> None:
+    bounds = for_policy(ONE_MOVE, GEN_B)
+    checker = _Checker(bounds)
+
+    def said(name: str, how: str) -> None:
+        checker.queries.append(QueryStats(name, how, 0.0))
+
+    lemmas = gen_b_payer.argument(GEN_B, bounds, checker.valid, checker.fail, said)
+    assert lemmas[-1].startswith("aggregate, by induction over the turns")
+    assert {q.result for q in checker.queries} == {"unsat"}
+
+
+@pytest.mark.deep  # whole proofs (N = 2: 2.79M units, 17 s; N = 4: see the notes)
+@pytest.mark.parametrize("accounts", [2, 4])
+def test_gen_b_proves_no_negative_equity_for_every_n(accounts: int) -> None:
+    from solvent.solver.prove import prove
+
+    result = prove("percolator-gen-b", NNE, attrs.evolve(ONE_MOVE, accounts=accounts), minimize=False)
+    claim = next(o for o in result.obligations if o.obligation == NNE)
+    assert claim.verdict is Verdict.PROVED and claim.scope.accounts is None, result.reason
+    assert claim.scope.assumes == gen_b_payer.ASSUMES
+    assert "the payer's bound as proved facts" in result.method
+
+
+@pytest.mark.deep  # a whole direct check without the sweep's facts
+def test_without_the_sweeps_facts_the_direct_check_is_not_decided(monkeypatch) -> None:
+    from solvent.solver.prove import prove
+
+    instances = gen_b_payer.GenBFacts.instances
+
+    def no_sweep(self, policy, book, runs):
+        return instances(attrs.evolve(self, sweeps=()), policy, book, runs)
+
+    monkeypatch.setattr(gen_b_payer.GenBFacts, "instances", no_sweep)
+    result = prove("percolator-gen-b", NNE, attrs.evolve(ONE_MOVE, effort=4_000_000), minimize=False)
+    claim = next(o for o in result.obligations if o.obligation == NNE)
+    assert claim.verdict is Verdict.UNKNOWN
