@@ -40,6 +40,7 @@ an instance of a valid formula is valid, so the question keeps its models.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -126,15 +127,15 @@ def _b(x: Any) -> Any:
 
 
 def _asked(valid: Valid, said: Callable[[str, str], None]) -> Valid:
-    """``valid`` on ``premise → claim``, or no query where this question proved the same formula (the
-    direct check's facts and the argument ask the same formulas)."""
+    """``valid`` (exact: ``valid(name, premise, claim)``) on ``premise → claim``, or no query where this
+    question proved the same formula (the direct check's facts and the argument ask the same formulas)."""
 
     def ask(name: str, premise: list[Any], claim: Any, **_: Any) -> str:
         formula = z3.Implies(z3.And(*map(_b, premise)), _b(claim))
         if recalled(formula) == "unsat":
             said(name, PROVED_BEFORE)
             return f"{name} ({PROVED_BEFORE})"
-        valid(name, premise, claim, exact=True)
+        valid(name, premise, claim)
         remember(formula, "unsat")
         return name
 
@@ -208,7 +209,7 @@ def argument(
     why = not_covered(policy, bounds)
     if why is not None:
         fail(f"Gen B's payer bound: {why}")
-    ask = _asked(valid, said)
+    ask = _asked(functools.partial(valid, exact=True), said)
     lemmas = []
     try:
         with side_payer.traders(TRADERS):

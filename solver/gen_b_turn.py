@@ -50,10 +50,9 @@ claim). On a free book of :data:`side_payer.STEP_TRADERS` traders, each side of 
     trader's part of 9's premise.
 
 The resolve lemma's instances for a branch other than the first trader's are ``side_payer``'s with that
-trader the account acted on (its deep test). Nothing in ``prove`` calls this module yet; what is left
-(every N, the settlement's link, the step's other phases, the route in ``prove``) the notes' section
-says.
-"""
+trader the account acted on. ``solver.gen_b_payer`` asks every lemma here for each trader acted on,
+on a free book of two traders (``side_payer.traders``), with the settlement's link, the step's other
+phases and the route in ``prove`` (session 25)."""
 
 from __future__ import annotations
 

@@ -31,9 +31,9 @@ gives up, and a trader that gives up none pays nothing).
    and its ``E − |s|·m`` does not fall, every account on the bankrupt side or flat is untouched.
 
 That is the per-call half of the payer argument for Gen B's four payer claims (no-negative-equity,
-loss-bounded-by-collateral, principal-protected, claims-backed); the sweep's aggregate (a winner is
-never triggered, a loser's solvent close, the write-off finding nobody, the turn's decomposition,
-for every N) and its route in ``prove`` are not built (the notes' section says what is left).
+loss-bounded-by-collateral, principal-protected, claims-backed); ``solver.gen_b_turn`` composes the
+sweep from it and ``solver.gen_b_payer`` asks the whole on ``prove``'s path (session 25: the first two
+claims), on a free book of two traders (:func:`traders`; the module's default is three).
 """
 
 from __future__ import annotations

@@ -108,3 +108,15 @@ def test_without_the_sweeps_facts_the_direct_check_is_not_decided(monkeypatch) -
     result = prove("percolator-gen-b", NNE, attrs.evolve(ONE_MOVE, effort=4_000_000), minimize=False)
     claim = next(o for o in result.obligations if o.obligation == NNE)
     assert claim.verdict is Verdict.UNKNOWN
+
+
+def test_the_facts_asked_first_fail_on_a_start_read_at_maintenance() -> None:
+    """The facts asked with no argument before them (no lemma recalled: each asked through the direct
+    check's own ``valid``): on a start read at maintenance the settlement's lemma has a model, so no fact is
+    given (the question is asked as before), the query counted."""
+    from solvent.solver import payer_direct
+
+    bounds = for_policy(attrs.evolve(ONE_MOVE, start_margin="maintenance", effort=2_000_000), GEN_B)
+    found, queries = payer_direct.prepared(GEN_B, bounds, NNE)
+    assert found is None
+    assert queries[-1].result == "sat" and "settlement" in queries[-1].name
