@@ -117,6 +117,17 @@ EVERY_N_ASSUMES_PREVIOUS = (
 )
 
 
+#: the same under percolator Gen B's waterfall (``_by_gen_b``: a per-lot charge of the opposing side with a
+#: cascade and the write-off): each turn (its resolve, the charge, the cascade) on two traders
+EVERY_N_ASSUMES_GEN_B = (
+    "the phases around the turns write the system holders as on two traders (a holder's settlement reads only "
+    "its own account), and each turn on Gen B (its resolve, the per-lot charge of the opposing side, the cascade "
+    "and the write-off) writes them as the two-trader turn does: the fund pays at most what it holds above its "
+    "floor and takes the charge's dust, the fee account and the vault what the turn's own trader gives them, the "
+    "other traders' lots reaching the holders only through the charge's shares"
+)
+
+
 def _system_holders(view: StepView) -> Any:
     """Every holder that is not a trader (nor the venue, clearing or liquidity account) holds a
     non-negative cash balance after the step: the insurance fund, the fee account, the vault."""
@@ -437,7 +448,10 @@ def holders_every_n(policy: Any, bounds: Bounds, checker: _Checker) -> tuple[str
         raise _Failed(f"{SYSTEM_ID}: the all-N argument covers a book without collateral assets or isolated positions")
     previous = payer_previous.fits(policy)  # hyperliquid: the vault holds what it takes over (its restore below)
     cascade = not previous and _by_cascade(policy, bounds)  # drift, mango-v4: the socialized loss's turn step
-    why = None if previous or cascade else payer_applies(policy)
+    # percolator Gen B: the fund's turn lemma on its own turn (with the cascade), the others' lots read through
+    # the per-lot charge, whose payers are traders (docs/solver-notes.md#gen-bs-claims-backed-by-its-parts-session-25)
+    gen_b = not previous and not cascade and _by_gen_b(policy, bounds)
+    why = None if previous or cascade or gen_b else payer_applies(policy)
     if why is None and not cascade and takes_over(policy):  # bitmex: the takeover takes the fund below zero in a turn
         why = "its fund takes over what ADL leaves, below zero if need be (the holders are not kept at zero)"
     if why is not None:  # its assumption is the payer's: it describes only a policy that argument fits
@@ -455,7 +469,9 @@ def holders_every_n(policy: Any, bounds: Bounds, checker: _Checker) -> tuple[str
         premise, kept = _moves_premise(policy, bounds, book, slot, names, checker, fail)
         lemmas += kept
     for variant in slot.variants:
-        lemmas.append(_decomposes(policy, book, variant.label, variant.event, fail, first_phase_charges=previous))
+        lemmas.append(
+            _decomposes(policy, book, variant.label, variant.event, fail, first_phase_charges=previous, each_own=gen_b)
+        )
         if previous:
             pre = [*(premise if moves else start), *_conjuncts(slot.field_bounds)]  # the move's price too
             lemmas += _restored(policy, book, variant, names, pre, reads, checker, fail)
@@ -971,6 +987,8 @@ def every_n_assumes(policy: Any, bounds: Bounds) -> str:
     """What :func:`holders_every_n` assumes on ``policy``, said in the verdict's scope."""
     if payer_previous.fits(policy):
         return EVERY_N_ASSUMES_PREVIOUS
+    if not _by_cascade(policy, bounds) and _by_gen_b(policy, bounds):
+        return EVERY_N_ASSUMES_GEN_B
     if _by_cascade(policy, bounds):
         return (
             "the phases around the turns write the system holders as on two traders (a holder's settlement reads "
