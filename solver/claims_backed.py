@@ -502,6 +502,7 @@ def holders_every_n(policy: Any, bounds: Bounds, checker: _Checker) -> tuple[str
             small,
             renamed=lambda name, why: checker.queries.append(QueryStats(name, why, 0.0)),
             used=checker.queries.append,  # the pro-rata split lemmas behind the dust facts, paid once
+            any_payers=gen_b,  # Gen B: each dust by its lemma for any number of payers, as its transfers'
         )
         if facts is None:
             fail(f"{SYSTEM_ID}: the turn lemma does not apply")

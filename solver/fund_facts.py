@@ -86,6 +86,7 @@ def turn_question(
     claim_id: str = FUND_CLAIMS[0],
     paid: dict[tuple[Any, ...], Any] | None = None,
     shape: Bounds | None = None,
+    any_payers: bool = False,
 ) -> tuple[Book, list[Any], Any]:
     """The lemma on the engine's ``liquidation_turn`` for ``trader`` on a fresh book of
     ``accounts`` traders (every number free, the mark a price), holding the collateral ``assets``
@@ -93,13 +94,15 @@ def turn_question(
     claims-backed's system holders every holder's cash (:func:`holders`) in the premise and the
     claim, where the fund's own question keeps the fund's alone (its terms as they were). ``paid``:
     the split lemmas the question already paid for (``pro_rata_lemma.Discharger``), shared by its turns;
-    ``shape``: the question's bounds, whose isolated positions the free book holds too (:func:`free_bounds`)."""
+    ``shape``: the question's bounds, whose isolated positions the free book holds too (:func:`free_bounds`);
+    ``any_payers``: each dust by its split's lemma for any number of payers (``Discharger(any_payers=True)``,
+    Gen B's system holders), not at the book's count."""
     book, _ = symbolic_book(free_bounds(accounts, assets, shape))
     kept = holders(book, claim_id)
     turn = liquidation_turn(policy, Ctx(book), trader)
     # each pro-rata dust the turn passes to the fund is ≥ 0: an instance of the split's proved
     # lemma (``solver.pro_rata_lemma``), true of every value, so a premise that loses no book
-    dust = Discharger(policy.rounding, paid).facts([turn])
+    dust = Discharger(policy.rounding, paid, any_payers=any_payers).facts([turn])
     premise = [book.market.mark_quote >= 1, *(book.account(h).cash_quote >= 0 for h in kept), *dust]
     after = [turn.book.account(h).cash_quote >= 0 for h in kept]
     return book, premise, after[0] if len(after) == 1 else z3.And(*after)
@@ -200,6 +203,7 @@ def prove(
     bounds: Bounds,
     renamed: Callable[[str, str], None] | None = None,
     used: Callable[[QueryStats], None] | None = None,
+    any_payers: bool = False,
 ) -> FundFacts | None:
     """The lemma for each trader's turn on a free book of ``bounds.accounts`` traders, each proved
     by ``valid`` (exact z3; it raises where the lemma does not hold: no fact is given then). None
@@ -228,7 +232,7 @@ def prove(
             # a free book of the same size has the same variables (named by account and field), so
             # each formula is over ``free``'s
             _, premise, claim = turn_question(
-                policy, bounds.accounts, trader, assets, claim_id, paid=paid, shape=bounds
+                policy, bounds.accounts, trader, assets, claim_id, paid=paid, shape=bounds, any_payers=any_payers
             )
             formula = z3.Implies(z3.And(*premise), claim)
             name = f"{lemma} ({trader}'s)"
