@@ -27,6 +27,12 @@ from solvent.rules.presets import load_preset, preset_names
 from solvent.rules.rounding import FundingRemainder, FundingRounding, RoundingRule
 from solvent.rules.waterfall import Adl, InsuranceFund, Ranking
 
+#: the module's tests run on one xdist worker (``--dist loadgroup`` sends every ungrouped test
+#: on its own, so its tests were split over both workers and each built the module's fixtures):
+#: `found` (the planted funding rounding's search): 10 s under load, built on both workers (session
+#: 25)
+pytestmark = pytest.mark.xdist_group("relational")
+
 TIERS = (Tier(0, initial_ppm=100_000, maintenance_ppm=50_000),)  # 10x, MM 5%
 
 

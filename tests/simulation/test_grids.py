@@ -18,6 +18,12 @@ from solvent.simulation.executors import CellError, map_cells
 from solvent.solver.thresholds import Direction, Threshold, ThresholdStatus
 from solvent.solver.verdicts import ProofResult, Scope, Verdict
 
+#: the module's tests run on one xdist worker (``--dist loadgroup`` sends every ungrouped test
+#: on its own, so its tests were split over both workers and each built the module's fixtures):
+#: `process_cluster` (a Dask cluster of processes, tests/simulation/conftest.py): 2-4 s under load,
+#: started on both workers (session 25)
+pytestmark = pytest.mark.xdist_group("grids")
+
 
 def invoke(*args: str):  # noqa: ANN201
     return CliRunner().invoke(main, list(args))

@@ -18,6 +18,12 @@ from solvent.simulation.run import prepare
 from solvent.simulation.sweep import MAX_VALUES, SweepError, parse, sweep, variant
 from solvent.solver.thresholds import Direction, Threshold, ThresholdStatus
 
+#: the module's tests run on one xdist worker (``--dist loadgroup`` sends every ungrouped test
+#: on its own, so its tests were split over both workers and each built the module's fixtures):
+#: `edge_at_one_worker` (binance's safe move and its paths): 6-7 s under load, built on both workers
+#: (session 25)
+pytestmark = pytest.mark.xdist_group("sim-sweep")
+
 BINANCE = load_preset("binance")
 #: a crowd leaning long at up to 20x through frequent 8% crashes: the fund is often exhausted
 JUMPY = (

@@ -18,6 +18,11 @@ from solvent.solver.compositional import Extension
 from solvent.solver.prove import _extended, prove, scope_of
 from solvent.solver.verdicts import TRANSFERS, ObligationResult, ProofResult, Verdict
 
+#: the module's tests run on one xdist worker (``--dist loadgroup`` sends every ungrouped test
+#: on its own, so its tests were split over both workers and each built the module's fixtures):
+#: `liquidation_at_k3` (1.5M units): 2 s under load, built on both workers (session 25)
+pytestmark = pytest.mark.xdist_group("any-k")
+
 
 def _outcome(n: int, k: int, verdict: Verdict) -> ProofResult:
     scope = scope_of(Bounds(accounts=n, events=k))

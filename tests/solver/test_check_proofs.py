@@ -19,6 +19,11 @@ from solvent.solver.verdicts import Verdict
 from solvent.verdicts.check import ClaimStatus, check_policy
 from solvent.verdicts.proofs import ProofBudget
 
+#: the module's tests run on one xdist worker (``--dist loadgroup`` sends every ungrouped test
+#: on its own, so its tests were split over both workers and each built the module's fixtures):
+#: `report` (a check with z3): 7 s under load, built on both workers (session 25)
+pytestmark = pytest.mark.xdist_group("check-proofs")
+
 BINANCE = load_preset("binance")
 #: Backpack's debt carry, without its lending table: with it, check's z3 questions run on a book
 #: holding SOL (borrows, the lender ADL in every sweep) and neither of these two is decided within

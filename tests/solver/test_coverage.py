@@ -24,6 +24,11 @@ from solvent.solver.prove import prove as _prove
 from solvent.solver.verdicts import InconsistentProof, Verdict
 from solvent.verdicts.check import ClaimStatus, ClaimVerdict, Violation, consistent
 
+#: the module's tests run on one xdist worker (``--dist loadgroup`` sends every ungrouped test
+#: on its own, so its tests were split over both workers and each built the module's fixtures):
+#: `all_n` and `bounded` (two proofs): 4-9 s under load, built on both workers (session 25)
+pytestmark = pytest.mark.xdist_group("coverage")
+
 BINANCE = load_preset("binance")
 
 

@@ -27,6 +27,12 @@ from solvent.solver.prove import prove
 from solvent.solver.query import StoryQuery
 from solvent.solver.verdicts import Verdict
 
+#: the module's tests run on one xdist worker (``--dist loadgroup`` sends every ungrouped test
+#: on its own, so its tests were split over both workers and each built the module's fixtures):
+#: `bybit` (the question built once per z3 context): 5-6 s under load, built on both workers
+#: (session 25)
+pytestmark = pytest.mark.xdist_group("gap-abstracted")
+
 TWO = Bounds(accounts=2, events=1, effort=20_000_000)
 
 _BUILT: dict[int, tuple] = {}

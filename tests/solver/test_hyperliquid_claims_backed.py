@@ -30,6 +30,11 @@ from solvent.solver.story import symbolic_book
 from solvent.solver.verdicts import Verdict
 from tests.rules.test_fidelity_fund_bankruptcy import opened
 
+#: the module's tests run on one xdist worker (``--dist loadgroup`` sends every ungrouped test
+#: on its own, so its tests were split over both workers and each built the module's fixtures):
+#: `at_four` (the holders' argument at N = 4): 2-3 s under load, built on both workers (session 25)
+pytestmark = pytest.mark.xdist_group("hyperliquid-claims-backed")
+
 HYPERLIQUID = resolve_policy("hyperliquid")
 UNITS = 3_000_000
 RESTORED = sweep_invariant.RESTORED

@@ -33,6 +33,12 @@ from solvent.solver.query import StoryQuery
 from solvent.solver.story import view
 from solvent.solver.verdicts import Verdict
 
+#: the module's tests run on one xdist worker (``--dist loadgroup`` sends every ungrouped test
+#: on its own, so its tests were split over both workers and each built the module's fixtures):
+#: `binance` (the question built once per z3 context): 4 s under load, built on both workers
+#: (session 25)
+pytestmark = pytest.mark.xdist_group("payer-facts")
+
 TWO = Bounds(accounts=2, events=1, effort=20_000_000)
 
 

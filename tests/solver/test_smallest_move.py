@@ -25,6 +25,12 @@ from solvent.solver.verdicts import SpuriousCounterexample, Verdict
 from solvent.verdicts.check import check_policy
 from solvent.verdicts.proofs import ProofBudget
 
+#: the module's tests run on one xdist worker (``--dist loadgroup`` sends every ungrouped test
+#: on its own, so its tests were split over both workers and each built the module's fixtures):
+#: `bybit`, `gmx` and `report` (check's z3 finding): 20 s each under load, built on both workers
+#: (session 25)
+pytestmark = pytest.mark.xdist_group("smallest-move")
+
 #: Bybit without its trading fees: the least-move machinery under test, on the boundary it decides
 #: exactly. With the preset's 0.055% taker fee (the fee to close in the bankruptcy price) z3 bounds
 #: the same claim between 9,999 and 10,001 ppm within the default budget (21M units).
