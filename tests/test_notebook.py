@@ -47,14 +47,17 @@ class TestReport:
         assert repr(report) == "<solvent report: binance passes: 0 fail, 2 fail as accepted, 15 held, 0 not exercised>"
 
 
-class TestProve:
-    def test_as_solvent_prove(self) -> None:
-        proof = solvent.prove("binance", "conservation", accounts=1, effort="2M")
-        assert isinstance(proof, Proof) and isinstance(proof, ProofResult)
-        assert proof.verdict is Verdict.PROVED and proof.scope.accounts in (1, None)
-        assert proof._repr_markdown_().startswith("```text\nconservation on binance: proved")
-        assert repr(proof).startswith("<solvent proof: conservation on binance: proved (")
+def _shows_as_solvent_prove(proof: object) -> None:
+    """``solvent.prove("binance", "conservation", accounts=1, effort="2M")`` (the notebook's own
+    call, asked once: ``test_the_example_notebook_runs``) is ``solvent prove``'s result, and
+    displays itself as its text."""
+    assert isinstance(proof, Proof) and isinstance(proof, ProofResult)
+    assert proof.verdict is Verdict.PROVED and proof.scope.accounts in (1, None)
+    assert proof._repr_markdown_().startswith("```text\nconservation on binance: proved")
+    assert repr(proof).startswith("<solvent proof: conservation on binance: proved (")
 
+
+class TestProve:
     @pytest.mark.parametrize("effort", ["1.5", "lots", 0, "5000G"])
     def test_a_bad_effort_is_named(self, effort) -> None:
         with pytest.raises(ValueError, match="effort"):
@@ -109,5 +112,5 @@ def test_the_example_notebook_runs() -> None:
     assert summary == "insurance_fund → adl"
     assert isinstance(report, Report) and "<svg" in report._repr_html_()
     assert ("no-haircut", "fails (accepted)") in failing
-    assert isinstance(proof, Proof) and proof.verdict is Verdict.PROVED
+    _shows_as_solvent_prove(proof)
     assert events == [MarkPrice(9_500), MarkPrice(9_690)]
