@@ -25,6 +25,15 @@ from pathlib import Path
 
 import pytest
 
+#: the module's tests run as one xdist group, sent out among the first units of work (``--dist
+#: loadgroup`` sends the groups before the ungrouped tests, the larger first): ungrouped, its
+#: long tests were among the last in collection order, and one worker waited idle while the
+#: other ran them (simulated on a whole run's durations at 85dd36f, load 6-8: one worker idle
+#: for about 77 s at the end in main's order, under 1 s with this and the other four
+#: top-level modules grouped: test_controls, test_notebook, test_printed_commands,
+#: test_pytest_plugin, test_reproducible; session 25)
+pytestmark = pytest.mark.xdist_group("printed-commands")
+
 ROOT = Path(__file__).resolve().parents[1]
 POLICIES = {
     "drift": "drift",  # scenario, search and relational failures
