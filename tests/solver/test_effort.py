@@ -23,6 +23,12 @@ from solvent.solver.prove import prove
 from solvent.solver.story import SlotRun
 from solvent.solver.verdicts import TRANSFERS, Verdict
 
+#: the module's tests run on one xdist worker (``--dist loadgroup`` sends every ungrouped test
+#: on its own, so its tests were split over both workers and each built the module's fixtures):
+#: `unbounded_build_units` and `built_at_its_units` (binance's N = 4 build, twice): 10 s under load,
+#: built on each worker that ran one of their tests (session 25)
+pytestmark = pytest.mark.xdist_group("effort")
+
 BUILD_REASON = "building the question needed more than its 100,000 units ("
 #: The traders of the question whose build is counted exactly: 3,765 build steps at N = 4 (2.5 s a
 #: build); the counting is the same at N = 8 (the tests below with a tiny effort), 8 times the time

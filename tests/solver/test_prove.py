@@ -20,6 +20,12 @@ from solvent.solver.prove import prove
 from solvent.solver.refinement import Replay
 from solvent.solver.verdicts import TRANSFERS, SpuriousCounterexample, Verdict
 
+#: the module's tests run on one xdist worker (``--dist loadgroup`` sends every ungrouped test
+#: on its own, so its tests were split over both workers and each built the module's fixtures):
+#: `backpack_at_three` (backpack no-negative-equity at N = 3, 15M): 6 s under load, built on each
+#: worker that ran one of its two tests (session 25)
+pytestmark = pytest.mark.xdist_group("prove")
+
 QUICK = dict(effort=30_000_000)
 
 
