@@ -47,7 +47,7 @@ from solvent.properties.catalog import Invariant, Severity, StepView
 from solvent.rules.arith import all_
 from solvent.rules.book import Role
 from solvent.rules.engine import after_sweep, before_turns, closing, liquidation_turn, opening, settle, transition
-from solvent.rules.ledger import Ctx, Guarded
+from solvent.rules.ledger import HAIRCUT_REASONS, Ctx, Guarded
 from solvent.rules.outcomes import DeleverageAttempt
 from solvent.solver import (
     cascade_holders,
@@ -55,6 +55,7 @@ from solvent.solver import (
     clock,
     fund_facts,
     gen_b_transfers,
+    haircut_payer,
     payer_previous,
     queue_fills_lemma,
     start_mark,
@@ -65,7 +66,7 @@ from solvent.solver.bounds import Bounds
 from solvent.solver.compositional import LEMMA_TRADERS, _Checker, _Failed
 from solvent.solver.payer_lemma import ADL_FILLS_ONLY, takes_over
 from solvent.solver.payer_lemma import applies as payer_applies
-from solvent.solver.per_account import _conjuncts, _decomposes, _one_event_frame, _reads_only, _settled
+from solvent.solver.per_account import _conjuncts, _decomposes, _one_event_frame, _own, _reads_only, _settled
 from solvent.solver.refinement import replay
 from solvent.solver.story import _nonnegative_anyway, symbolic_book
 from solvent.solver.symbolic import transfer_obligations
@@ -408,7 +409,9 @@ def _over_moves(policy: Any, bounds: Bounds) -> bool:
     # or on the socialized loss's cascade (drift, mango-v4: the traders' part by the cascade invariant's
     # induction over moves, solver.cascade_invariant; its turn step here the cascade's, ``_by_cascade``)
     over = payer_previous.induction_fits(policy, bounds) or start_mark.fits(policy, bounds)
-    return over or cascade_invariant.inducts(policy, bounds)
+    # or on Gen A's haircut (the traders' part by the junior cover's induction over moves on percolator's
+    # residual, solver.haircut_payer; its turn step here the holders' turn lemma, ``_by_haircut``)
+    return over or cascade_invariant.inducts(policy, bounds) or haircut_payer.inducts(policy, bounds)
 
 
 def holders_every_n(policy: Any, bounds: Bounds, checker: _Checker) -> tuple[str, ...]:
@@ -440,7 +443,13 @@ def holders_every_n(policy: Any, bounds: Bounds, checker: _Checker) -> tuple[str
     socialized loss per lot with a cascade where the cascade invariant applies (Drift, Mango v4),
     step 3 is the socialized loss's own (``solver.cascade_holders``: the turn without the cascade and
     one iteration of the loop, each on three traders, the loop by induction over its iterations;
-    docs/solver-notes.md#drifts-claims-backed-and-bybits-principal-protected-at-n--8-session-22)."""
+    docs/solver-notes.md#drifts-claims-backed-and-bybits-principal-protected-at-n--8-session-22).
+    Or, under Gen A's haircut ratio where its junior cover's argument covers the policy (:func:`_by_haircut`),
+    step 3 is the holders' turn lemma on two traders again, with the turn's entries to or from a holder
+    checked to read only the turn's own trader and the market, none a haircut share (:func:`_turn_writes_own`),
+    and the decomposition's opening (the conversion at h) and closing each trader's own; over K moves where the
+    junior cover inducts (``haircut_payer.inducts``)
+    (docs/solver-notes.md#gen-as-claims-backed-for-every-n-session-25)."""
     moves = bounds.events > 1 and _over_moves(policy, bounds) and not clock.reads_clock(policy)
     if (bounds.events != 1 and not moves) or bounds.accounts <= LEMMA_TRADERS or not fund_facts.applies(bounds):
         raise _Failed(f"{SYSTEM_ID}: the all-N argument covers one mark move on a book larger than two traders")
@@ -451,7 +460,8 @@ def holders_every_n(policy: Any, bounds: Bounds, checker: _Checker) -> tuple[str
     # percolator Gen B: the fund's turn lemma on its own turn (with the cascade), the others' lots read through
     # the per-lot charge, whose payers are traders (docs/solver-notes.md#gen-bs-claims-backed-by-its-parts-session-25)
     gen_b = not previous and not cascade and _by_gen_b(policy, bounds)
-    why = None if previous or cascade or gen_b else payer_applies(policy)
+    haircut = not previous and not cascade and _by_haircut(policy, bounds)  # Gen A: the haircut writes no holder
+    why = None if previous or cascade or gen_b or haircut else payer_applies(policy)
     if why is None and not cascade and takes_over(policy):  # bitmex: the takeover takes the fund below zero in a turn
         why = "its fund takes over what ADL leaves, below zero if need be (the holders are not kept at zero)"
     if why is not None:  # its assumption is the payer's: it describes only a policy that argument fits
@@ -469,8 +479,19 @@ def holders_every_n(policy: Any, bounds: Bounds, checker: _Checker) -> tuple[str
         premise, kept = _moves_premise(policy, bounds, book, slot, names, checker, fail)
         lemmas += kept
     for variant in slot.variants:
+        # Gen A's opening (the conversion at h) and closing (the re-base) change each trader from its own account,
+        # the conversion's capital and lost part freed as numbers of that trader's (per_account._decomposes)
         lemmas.append(
-            _decomposes(policy, book, variant.label, variant.event, fail, first_phase_charges=previous, each_own=gen_b)
+            _decomposes(
+                policy,
+                book,
+                variant.label,
+                variant.event,
+                fail,
+                first_phase_charges=previous,
+                each_own=gen_b or haircut,
+                conversion_free=haircut,
+            )
         )
         if previous:
             pre = [*(premise if moves else start), *_conjuncts(slot.field_bounds)]  # the move's price too
@@ -491,6 +512,8 @@ def holders_every_n(policy: Any, bounds: Bounds, checker: _Checker) -> tuple[str
             )
         )
         _after_sweep_writes_none(policy, book, variant, names, fail, ctx)
+    if haircut:  # Gen A: a turn writes the holders only with its own trader's entries (the haircut none)
+        lemmas.append(_turn_writes_own(policy, book, names, fail))
     exact = functools.partial(checker.valid, exact=True)
     if cascade:  # the turn without the cascade, then the loop (solver.cascade_holders), each on three traders
         turns = cascade_holders.turn_lemmas(policy, exact, SYSTEM_ID, used=checker.queries.append)
@@ -586,6 +609,33 @@ def _moves_premise(
         )
     lemmas += _open_interest(policy, small, checker)
     return premise, lemmas
+
+
+def _turn_writes_own(policy: Any, book: Any, names: list[str], fail: Callable[[str], None]) -> str:
+    """Gen A's turn step (:func:`_by_haircut`), structural, on the two-trader ``book`` (every number
+    free): in each trader's turn every entry to or from a holder reads (its amount and its guard) only
+    that trader's own account and the market, and none is a haircut share (``HAIRCUT_REASONS``). So a
+    turn on N traders, whose haircut reads every payer, writes the holders as its two-trader turn does
+    (:data:`EVERY_N_ASSUMES_HAIRCUT`), and the turn lemma on two traders stands for it."""
+    market = tuple(f"s0.{m.name}." for m in book.markets)
+    for trader in (a.name for a in book.traders):
+        turn = liquidation_turn(policy, Ctx(book), trader)
+        for g in turn.entries:
+            t = g.item
+            if t.source not in names and t.destination not in names:
+                continue
+            if t.reason in HAIRCUT_REASONS:
+                fail(f"{SYSTEM_ID}: {trader}'s turn moves a haircut share {t.source} -> {t.destination}")
+            read = [x for x in (t.amount_quote, g.guard) if not _reads_only(x, (*_own(trader), *market))]
+            if read:
+                fail(
+                    f"{SYSTEM_ID}: in {trader}'s turn an entry {t.source} -> {t.destination} reads more than "
+                    f"{trader}'s own account and the market"
+                )
+    return (
+        "each turn (two traders, every number free): every entry to or from a system holder reads only the turn's "
+        "trader's own account and the market, and none is a haircut share"
+    )
 
 
 def _after_sweep_writes_none(
@@ -984,6 +1034,26 @@ def _by_cascade(policy: Any, bounds: Bounds) -> bool:
 EVERY_N_ASSUMES_CASCADE = cascade_holders.ASSUMES
 
 
+def _by_haircut(policy: Any, bounds: Bounds) -> bool:
+    """Whether the turn step is the holders' turn lemma under Gen A's haircut ratio (``solver.haircut_payer``
+    covers the policy at one move: the haircut the one layer charging traders, the penalty from capital, the
+    exact split in book order): no pool pays a deficit, the haircut's shares move between the bankrupt trader
+    and its payers, so a turn writes a holder only with what its own trader pays (the penalty)."""
+    return (
+        payer_applies(policy) is not None and haircut_payer.not_covered(policy, attrs.evolve(bounds, events=1)) is None
+    )
+
+
+#: what the system holders' all-N argument assumes under Gen A's haircut ratio (:func:`_by_haircut`)
+EVERY_N_ASSUMES_HAIRCUT = (
+    "the phases around the turns write the system holders as on two traders (a holder's settlement reads only its "
+    "own account; the opening's conversion moves each lost part to the order book, not to a holder), and each turn "
+    "on N traders writes them with the entries its two-trader turn writes them with (checked there: each reads only "
+    "the turn's trader's own account and the market, and none is a haircut share; the haircut's shares, which read "
+    "every payer, move between the bankrupt account and its payers)"
+)
+
+
 def every_n_assumes(policy: Any, bounds: Bounds) -> str:
     """What :func:`holders_every_n` assumes on ``policy``, said in the verdict's scope."""
     if payer_previous.fits(policy):
@@ -995,6 +1065,8 @@ def every_n_assumes(policy: Any, bounds: Bounds) -> str:
             "the phases around the turns write the system holders as on two traders (a holder's settlement reads "
             f"only its own account), and {EVERY_N_ASSUMES_CASCADE}"
         )
+    if _by_haircut(policy, bounds):
+        return EVERY_N_ASSUMES_HAIRCUT
     return EVERY_N_ASSUMES
 
 
