@@ -66,7 +66,15 @@ from solvent.solver.bounds import Bounds
 from solvent.solver.compositional import LEMMA_TRADERS, _Checker, _Failed
 from solvent.solver.payer_lemma import ADL_FILLS_ONLY, takes_over
 from solvent.solver.payer_lemma import applies as payer_applies
-from solvent.solver.per_account import _conjuncts, _decomposes, _one_event_frame, _own, _reads_only, _settled
+from solvent.solver.per_account import (
+    _conjuncts,
+    _decomposes,
+    _one_event_frame,
+    _own,
+    _reads_only,
+    _settled,
+    integer_atoms,
+)
 from solvent.solver.refinement import replay
 from solvent.solver.story import _nonnegative_anyway, symbolic_book
 from solvent.solver.symbolic import transfer_obligations
@@ -446,7 +454,7 @@ def holders_every_n(policy: Any, bounds: Bounds, checker: _Checker) -> tuple[str
     docs/solver-notes.md#drifts-claims-backed-and-bybits-principal-protected-at-n--8-session-22).
     Or, under Gen A's haircut ratio where its junior cover's argument covers the policy (:func:`_by_haircut`),
     step 3 is the holders' turn lemma on two traders again, with the turn's entries to or from a holder
-    checked to read only the turn's own trader and the market, none a haircut share (:func:`_turn_writes_own`),
+    checked to read no other trader, none a haircut share (:func:`_turn_writes_own`),
     and the decomposition's opening (the conversion at h) and closing each trader's own; over K moves where the
     junior cover inducts (``haircut_payer.inducts``)
     (docs/solver-notes.md#gen-as-claims-backed-for-every-n-session-25)."""
@@ -512,7 +520,7 @@ def holders_every_n(policy: Any, bounds: Bounds, checker: _Checker) -> tuple[str
             )
         )
         _after_sweep_writes_none(policy, book, variant, names, fail, ctx)
-    if haircut:  # Gen A: a turn writes the holders only with its own trader's entries (the haircut none)
+    if haircut:  # Gen A: a turn's entries to or from a holder read no other trader (the haircut's shares none)
         lemmas.append(_turn_writes_own(policy, book, names, fail))
     exact = functools.partial(checker.valid, exact=True)
     if cascade:  # the turn without the cascade, then the loop (solver.cascade_holders), each on three traders
@@ -613,12 +621,14 @@ def _moves_premise(
 
 def _turn_writes_own(policy: Any, book: Any, names: list[str], fail: Callable[[str], None]) -> str:
     """Gen A's turn step (:func:`_by_haircut`), structural, on the two-trader ``book`` (every number
-    free): in each trader's turn every entry to or from a holder reads (its amount and its guard) only
-    that trader's own account and the market, and none is a haircut share (``HAIRCUT_REASONS``). So a
-    turn on N traders, whose haircut reads every payer, writes the holders as its two-trader turn does
-    (:data:`EVERY_N_ASSUMES_HAIRCUT`), and the turn lemma on two traders stands for it."""
-    market = tuple(f"s0.{m.name}." for m in book.markets)
-    for trader in (a.name for a in book.traders):
+    free): in each trader's turn no entry to or from a holder is a haircut share (``HAIRCUT_REASONS``),
+    and each reads (its amount and its guard) no other trader's account (its own, the holders', the
+    order book's and the market's numbers only). The haircut's shares read every payer; a turn on N
+    traders then writes the holders as its two-trader turn does from the same accounts
+    (:data:`EVERY_N_ASSUMES_HAIRCUT`), and the turn lemma on two traders, every number free, stands for it."""
+    traders = [a.name for a in book.traders]
+    for trader in traders:
+        others = tuple(p for o in traders if o != trader for p in _own(o))
         turn = liquidation_turn(policy, Ctx(book), trader)
         for g in turn.entries:
             t = g.item
@@ -626,15 +636,11 @@ def _turn_writes_own(policy: Any, book: Any, names: list[str], fail: Callable[[s
                 continue
             if t.reason in HAIRCUT_REASONS:
                 fail(f"{SYSTEM_ID}: {trader}'s turn moves a haircut share {t.source} -> {t.destination}")
-            read = [x for x in (t.amount_quote, g.guard) if not _reads_only(x, (*_own(trader), *market))]
-            if read:
-                fail(
-                    f"{SYSTEM_ID}: in {trader}'s turn an entry {t.source} -> {t.destination} reads more than "
-                    f"{trader}'s own account and the market"
-                )
+            if any(str(x).startswith(others) for term in (t.amount_quote, g.guard) for x in integer_atoms(term)):
+                fail(f"{SYSTEM_ID}: in {trader}'s turn an entry {t.source} -> {t.destination} reads another trader")
     return (
-        "each turn (two traders, every number free): every entry to or from a system holder reads only the turn's "
-        "trader's own account and the market, and none is a haircut share"
+        "each turn (two traders, every number free): no entry to or from a system holder is a haircut share or reads "
+        "another trader's account"
     )
 
 
@@ -1048,9 +1054,9 @@ def _by_haircut(policy: Any, bounds: Bounds) -> bool:
 EVERY_N_ASSUMES_HAIRCUT = (
     "the phases around the turns write the system holders as on two traders (a holder's settlement reads only its "
     "own account; the opening's conversion moves each lost part to the order book, not to a holder), and each turn "
-    "on N traders writes them with the entries its two-trader turn writes them with (checked there: each reads only "
-    "the turn's trader's own account and the market, and none is a haircut share; the haircut's shares, which read "
-    "every payer, move between the bankrupt account and its payers)"
+    "on N traders writes them with the entries its two-trader turn writes them with (checked there: none is a haircut "
+    "share or reads another trader's account; the haircut's shares, which read every payer, move between the "
+    "bankrupt account and its payers)"
 )
 
 
