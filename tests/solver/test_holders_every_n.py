@@ -15,12 +15,15 @@ from test_fund_facts import _pays_all
 
 import solvent.rules.bankruptcy as bankruptcy_module
 import solvent.solver.claims_backed as claims_backed_module
+from solvent.rules import haircut_ratio
+from solvent.rules.book import Role
 from solvent.rules.ledger import Reason
 from solvent.rules.presets import resolve_policy
-from solvent.solver import claims_backed, effort
+from solvent.solver import claims_backed, effort, fund_facts, haircut_payer
 from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.compositional import _Checker, _Failed
 from solvent.solver.prove import prove, scope_of
+from solvent.solver.story import symbolic_book
 from solvent.solver.verdicts import ObligationResult, ProofResult, Verdict
 
 UNITS = 2_000_000
@@ -30,8 +33,8 @@ def _bounds(preset: str, accounts: int, **changes) -> Bounds:
     return for_policy(Bounds(accounts=accounts, events=1, effort=UNITS, **changes), resolve_policy(preset))
 
 
-def _argument(preset: str, accounts: int = 4, **changes) -> tuple[tuple[str, ...], _Checker]:
-    bounds = _bounds(preset, accounts, **changes)
+def _argument(preset: str, accounts: int = 4, events: int = 1, **changes) -> tuple[tuple[str, ...], _Checker]:
+    bounds = attrs.evolve(_bounds(preset, accounts, **changes), events=events)
     with effort.question():
         checker = _Checker(bounds, units=UNITS)
         return claims_backed.holders_every_n(resolve_policy(preset), bounds, checker), checker
@@ -126,10 +129,72 @@ def test_bybit_claims_backed_at_eight_traders_within_the_minute() -> None:
     assert result.units == 11_795_830
 
 
-@pytest.mark.parametrize("preset", ["percolator-gen-a", "okx-2018"])
+@pytest.mark.parametrize("preset", ["okx-2018"])
 def test_the_argument_is_not_asked_where_the_payers_coupling_does_not_describe_the_engine(preset: str) -> None:
-    """Its turn step assumes a turn reads the others only through ADL's fills: a haircut or a clawback
-    reads every trader, so there the system holders are asked at N. (A socialized loss per lot with a
-    cascade, Mango's and Drift's, has a turn step of its own: tests/solver/test_cascade_holders.py.)"""
+    """Its turn step assumes a turn reads the others only through ADL's fills: a clawback reads every
+    trader, so there the system holders are asked at N. (A socialized loss per lot with a cascade, Mango's
+    and Drift's, has a turn step of its own: tests/solver/test_cascade_holders.py; Gen A's haircut, whose
+    turn writes no holder a share, below.)"""
     with pytest.raises(_Failed, match="assumes the payer's coupling"):
         _argument(preset)
+
+
+GEN_A = "percolator-gen-a"
+TURN = "one liquidation turn keeps every system holder"
+
+
+def test_gen_a_holders_for_every_n() -> None:
+    """Gen A's haircut (session 25): the decomposition with each trader's own opening (the conversion at
+    h) and closing, the phases before the turns (1,468 units), each turn's holder entries no haircut
+    share and reading no other trader (no query), alice's turn lemma (2,470), bob's by renaming: 3,938."""
+    lemmas, checker = _argument(GEN_A)
+    assert lemmas[0].startswith("decomposition (mark)") and "opening and closing change each trader" in lemmas[0]
+    assert any(line.startswith("each turn (two traders") for line in lemmas)
+    asked = [(q.name.split(" (")[0], q.result.split(" ")[0]) for q in checker.queries]
+    assert asked == [("before the turns", "unsat"), (TURN, "unsat"), (TURN, "an")]
+    assert (
+        claims_backed.every_n_assumes(resolve_policy(GEN_A), _bounds(GEN_A, 4)) == claims_backed.EVERY_N_ASSUMES_HAIRCUT
+    )
+
+
+def test_gen_a_holders_over_moves() -> None:
+    """At K = 3 the holders go over the moves where Gen A's junior cover inducts (``haircut_payer.inducts``):
+    the start meets the holders' premise, a move keeps it, open interest's frame, then the one move's."""
+    bounds = attrs.evolve(_bounds(GEN_A, 3), events=3)
+    assert claims_backed._over_moves(resolve_policy(GEN_A), bounds)
+    lemmas, checker = _argument(GEN_A, 3, events=3)
+    assert lemmas[0].startswith("the system holders over moves: the start meets")
+    assert "by induction over the 3 mark moves" in lemmas[-1]
+    assert {q.result.split(" ")[0] for q in checker.queries} <= {
+        "unsat",
+        "an",
+        "holds",
+    }  # "holds": the frame's aggregate
+    assert [q.name.split(" (")[0] for q in checker.queries][-2:] == [TURN, TURN]
+
+
+def test_mutant_the_fund_among_the_haircuts_payers_stops_gen_a(monkeypatch) -> None:
+    """One token of ``pro_rata.payers`` (the order book's role read as the insurance fund's): the fund pays
+    a haircut share, which reads every payer, so the turn on N traders does not write the holders as on
+    two: the argument's turn step (``_turn_writes_own``, asked before any turn lemma) stops."""
+
+    def payers(book, bankrupt):
+        return [a for a in book.accounts if (a.is_trader or a.role is Role.INSURANCE_FUND) and a.name != bankrupt]
+
+    monkeypatch.setattr(haircut_ratio, "payers", payers)
+    book, _ = symbolic_book(Bounds(accounts=2, events=1))
+    names = fund_facts.holders(book, claims_backed.SYSTEM_ID)
+
+    def fail(why: str) -> None:
+        raise _Failed(why)
+
+    with pytest.raises(_Failed, match="alice's turn moves a haircut share insurance_fund -> alice"):
+        claims_backed._turn_writes_own(resolve_policy(GEN_A), book, names, fail)
+
+
+def test_mutant_gen_a_with_the_penalty_from_cash_is_not_covered(monkeypatch) -> None:
+    """``fee_from_capital`` read False (session 21's rule): the junior cover's argument does not cover the
+    policy, so neither does the holders' haircut route (the system holders asked at N)."""
+    monkeypatch.setattr(haircut_payer, "fee_from_capital", lambda policy: False)
+    with pytest.raises(_Failed, match="assumes the payer's coupling"):
+        _argument(GEN_A)
