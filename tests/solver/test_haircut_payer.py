@@ -14,7 +14,7 @@ from solvent.rules import haircut_ratio, liquidation
 from solvent.rules.arith import max_
 from solvent.rules.presets import load_preset
 from solvent.solver import compositional as comp
-from solvent.solver import haircut_payer, payer_direct
+from solvent.solver import effort, haircut_payer, payer_direct
 from solvent.solver.bounds import Bounds
 from solvent.solver.prove import prove
 from solvent.solver.verdicts import Verdict
@@ -28,9 +28,24 @@ def _attempt(claim: str = NNE, accounts: int = 4):
     return comp.attempt(load_preset(GEN_A), catalog.get(claim), bounds, units=3_000_000)
 
 
-@pytest.mark.parametrize("claim", haircut_payer.CLAIMS)
-def test_gen_a_holds_for_every_n(claim: str) -> None:
-    result = _attempt(claim)
+@pytest.fixture(scope="module")
+def asked_once() -> dict:
+    """The two claims' attempts and the direct check's facts, asked in one question (``effort.question()``)
+    on the engine as it is (a module fixture: set up before any test of the module patches the engine):
+    no-negative-equity's attempt asks the argument; loss-bounded-by-collateral's, the same argument
+    (``haircut_payer.argument`` reads no claim), then recalls each of its lemmas, the same z3 formula
+    proved earlier in this question (``haircut_payer._ask``: no query); the facts recall the conversion's
+    and the settlement's claims and alice's turn and ask bob's own turn and the sum. Asked apart, each test
+    asked the conversion lemma's nine exact queries anew."""
+    policy = load_preset(GEN_A)
+    with effort.question():
+        attempts = {claim: _attempt(claim) for claim in haircut_payer.CLAIMS}
+        facts = payer_direct.prepared(policy, Bounds(accounts=2, effort=5_000_000), NNE)
+    return {"attempts": attempts, "facts": facts}
+
+
+def test_gen_a_holds_for_every_n(asked_once: dict) -> None:
+    result = asked_once["attempts"][NNE]
     assert isinstance(result, comp.Extension), result
     assert result.method == haircut_payer.METHOD and result.assumes == haircut_payer.ASSUMES
     assert not result.every_k
@@ -42,6 +57,28 @@ def test_gen_a_holds_for_every_n(claim: str) -> None:
     assert len(asked) == 9 + 18 and len(result.queries) == 9 + 23
     assert sum(q.name.startswith("the opening's conversion") for q in asked) == 9
     assert sum(q.units for q in result.queries) < 1_000_000
+
+
+def test_loss_bounded_takes_the_same_argument(asked_once: dict) -> None:
+    """loss-bounded-by-collateral's attempt, after no-negative-equity's in the same question: the same
+    route, method and assumption, and every one of its lemmas the same z3 formula as one the first proved
+    (each recalled, none asked: 0 units), in the same order."""
+    first, result = (asked_once["attempts"][c] for c in haircut_payer.CLAIMS)
+    assert isinstance(result, comp.Extension), result
+    assert (result.method, result.assumes, result.every_k) == (first.method, first.assumes, first.every_k)
+    assert [q.name for q in result.queries] == [q.name for q in first.queries]
+    recalled = [q for q in result.queries if "renamed" not in q.result]
+    assert len(recalled) == 9 + 18 and {q.result for q in recalled} == {haircut_payer.PROVED_BEFORE}
+    assert sum(q.units for q in result.queries) == 0
+
+
+@pytest.mark.deep  # the same attempt asked on its own (the default test recalls no-negative-equity's lemmas)
+def test_loss_bounded_holds_for_every_n_asked_alone() -> None:
+    result = _attempt(haircut_payer.CLAIMS[1])
+    assert isinstance(result, comp.Extension), result
+    assert result.method == haircut_payer.METHOD and not result.every_k
+    asked = [q for q in result.queries if "renamed" not in q.result]
+    assert len(asked) == 9 + 18 and {q.result for q in asked} == {"unsat"}
 
 
 @pytest.mark.deep  # a whole proof; its lemmas and mutants stay in the default suite (docs/solver-notes.md#the-default-suites-time-session-24)
@@ -56,12 +93,17 @@ def test_the_direct_check_on_two_traders_proves_every_n() -> None:
     assert result.units < 2_000_000
 
 
-def test_the_facts_are_given_on_the_lemmas_book() -> None:
-    found, queries = payer_direct.prepared(load_preset(GEN_A), Bounds(accounts=2, effort=5_000_000), NNE)
+def test_the_facts_are_given_on_the_lemmas_book(asked_once: dict) -> None:
+    found, queries = asked_once["facts"]
     assert found is not None and isinstance(found.facts, haircut_payer.HaircutFacts)
     assert found.method == payer_direct.JUNIOR_METHOD
     # the conversion lemma, both traders' turns asked on their own (the terms the question builds), the sum's arithmetic
-    assert len(queries) == 9 + 12 + 10 + 1 and {q.result for q in queries} == {"unsat"}
+    assert len(queries) == 9 + 12 + 10 + 1
+    # what the attempts proved in this question is recalled (the conversion's, the settlement's, alice's turn):
+    # bob's own turn and the sum asked, each proved
+    proved = [q.name for q in queries if q.result == "unsat"]
+    assert len(proved) == 5 + 1 and all(n.startswith("bob's turn") or n.startswith("Σ S") for n in proved)
+    assert {q.result for q in queries} == {"unsat", haircut_payer.PROVED_BEFORE}
 
 
 @pytest.mark.parametrize(
@@ -117,12 +159,16 @@ def uncapped(monkeypatch: pytest.MonkeyPatch) -> None:
     ],
 )
 def test_a_mutated_engine_fails_a_part(monkeypatch: pytest.MonkeyPatch, mutate, part: str) -> None:
+    """The attempt and the facts asked in one question: the facts recall the lemmas the attempt proved (the
+    conversion's, the settlement's, alice's parts before the mutated one) and ask the mutated part again."""
     mutate(monkeypatch)
-    result = _attempt()
+    with effort.question():
+        result = _attempt()
+        found, queries = payer_direct.prepared(load_preset(GEN_A), Bounds(accounts=2, effort=5_000_000), NNE)
     assert isinstance(result, comp.Attempt)
     assert part in result.failed and "model of its negation" in result.failed
-    found, _ = payer_direct.prepared(load_preset(GEN_A), Bounds(accounts=2, effort=5_000_000), NNE)
     assert found is None  # no fact is given from a part that does not hold
+    assert part in queries[-1].name and queries[-1].result.startswith("sat")  # asked again, not recalled
 
 
 def _conversion_refuted(policy) -> list[str]:
@@ -140,8 +186,13 @@ def _conversion_refuted(policy) -> list[str]:
     return refuted
 
 
-def test_the_conversion_lemma_holds_on_the_engine() -> None:
-    assert _conversion_refuted(load_preset(GEN_A)) == []
+def test_the_conversion_lemma_holds_on_the_engine(asked_once: dict) -> None:
+    """Its nine claims, each proved exact in no-negative-equity's attempt (asked once, ``asked_once``), are
+    the claims the mutants below refute."""
+    _, claims = haircut_payer.conversion_lemma(load_preset(GEN_A), Bounds(accounts=2, effort=5_000_000))
+    conversion = [q for q in asked_once["attempts"][NNE].queries if q.name.startswith("the opening's conversion")]
+    assert [q.name.split(": ", 1)[1] for q in conversion] == [name for name, _ in claims]
+    assert {q.result for q in conversion} == {"unsat"}
 
 
 def test_mutant_the_conversion_divided_past_its_total_breaks_its_lemma(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -23,9 +23,9 @@ from solvent.rules.events import MarkPrice
 from solvent.rules.ledger import Reason
 from solvent.rules.margin import equity
 from solvent.rules.presets import load_preset
+from solvent.solver import claims_backed, wall
 from solvent.solver import compositional as comp
 from solvent.solver import haircut_payer as hp
-from solvent.solver import wall
 from solvent.solver.bounds import Bounds
 from solvent.solver.prove import prove
 from solvent.solver.story import slots, symbolic_book
@@ -201,9 +201,11 @@ def _random_book(rng: random.Random) -> Book:
 def test_the_premise_is_kept_over_random_moves_on_the_engine() -> None:
     """40 books, three gaps each (1/100 to 100 times the mark): after every move the premise holds and no
     trader is below zero; not vacuous: some move converted below h = 1 (a lost part into the hole) and
-    some move resolved a trader below zero by the haircut."""
+    some move resolved a trader below zero by the haircut. claims-backed's system holders (the fund, the
+    fee account, the vault: ``claims_backed.holders_every_n`` on Gen A's haircut) only receive: none ends
+    a move below its cash before it, and some move paid the fund a penalty."""
     rng = random.Random(25)
-    lost = haircut = 0
+    lost = haircut = penalty = 0
     for _ in range(40):
         book = _random_book(rng)
         assert _concrete(GEN_A, book)
@@ -212,10 +214,13 @@ def test_the_premise_is_kept_over_random_moves_on_the_engine() -> None:
             s = step(GEN_A, book, MarkPrice(mark))
             lost += any(t.reason is Reason.CONVERSION_HAIRCUT for t in s.transfers)
             haircut += any(t.reason is Reason.HAIRCUT for t in s.transfers)
+            penalty += any(t.reason is Reason.LIQUIDATION_PENALTY for t in s.transfers)
+            holders = [a.name for a in book.accounts if not a.is_trader and a.role not in claims_backed._NOT_HOLDERS]
+            assert all(s.after.account(h).cash_quote >= book.account(h).cash_quote >= 0 for h in holders)
             book = s.after
             assert _concrete(GEN_A, book)
             assert all(equity(GEN_A.margin, a) >= 0 for a in book.traders)
-    assert lost and haircut
+    assert lost and haircut and penalty
 
 
 @pytest.mark.deep  # the whole argument, about 2M units (4.4 s at load 8)
@@ -226,12 +231,15 @@ def test_the_argument_holds_at_k3() -> None:
     assert {q.result for q in result.queries if "renamed" not in q.result} == {"unsat"}
 
 
-@pytest.mark.deep  # three whole proofs, 13-27 s each at load 8
+@pytest.mark.deep  # three whole proofs, 13-27 s each at load 8 (claims-backed 14 s at load 5 since its holders go by their argument)
 @pytest.mark.parametrize("claim", [*hp.CLAIMS, "claims-backed"])
 def test_the_cells_at_n3_k3(claim: str) -> None:
     result = prove(GEN_A, claim, K3, minimize=False)
     assert result.verdict is Verdict.PROVED
     own = next(o for o in result.obligations if o.obligation == claim)
-    if claim in hp.CLAIMS:  # every N, any K by the induction; claims-backed N ≤ 3 (its holders' part at N)
-        assert own.scope.accounts is None and own.scope.events is None
-        assert hp.INDUCTION_ASSUMES in own.scope.assumes
+    assert own.scope.accounts is None and hp.INDUCTION_ASSUMES in own.scope.assumes
+    if claim in hp.CLAIMS:  # every N, any K by the induction
+        assert own.scope.events is None
+    else:  # claims-backed every N, K ≤ 3: its system holders by their argument over the question's moves
+        assert own.scope.events == 3 and claims_backed.EVERY_N_ASSUMES_HAIRCUT in own.scope.assumes
+        assert not any(q.name == claims_backed.SYSTEM_ID for q in result.queries)
