@@ -16,9 +16,10 @@ from test_fund_facts import _pays_all
 import solvent.rules.bankruptcy as bankruptcy_module
 import solvent.solver.claims_backed as claims_backed_module
 from solvent.rules import haircut_ratio
+from solvent.rules.arith import max_
 from solvent.rules.book import Role
 from solvent.rules.ledger import Reason
-from solvent.rules.presets import resolve_policy
+from solvent.rules.presets import load_preset, preset_names, resolve_policy
 from solvent.solver import claims_backed, effort, fund_facts, haircut_payer
 from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.compositional import _Checker, _Failed
@@ -173,6 +174,14 @@ def test_gen_a_holders_over_moves() -> None:
     assert [q.name.split(" (")[0] for q in checker.queries][-2:] == [TURN, TURN]
 
 
+def test_only_gen_a_takes_the_haircut_route() -> None:
+    """No other bundled preset's claims-backed moves: the haircut's route (``haircut_payer.not_covered``
+    None) is Gen A's alone, at one move and at K = 3."""
+    for bounds in (Bounds(accounts=4, events=1), Bounds(accounts=3, events=3)):
+        taken = [name for name in preset_names() if claims_backed._by_haircut(load_preset(name), bounds)]
+        assert taken == [GEN_A]
+
+
 def test_mutant_the_fund_among_the_haircuts_payers_stops_gen_a(monkeypatch) -> None:
     """One token of ``pro_rata.payers`` (the order book's role read as the insurance fund's): the fund pays
     a haircut share, which reads every payer, so the turn on N traders does not write the holders as on
@@ -190,6 +199,28 @@ def test_mutant_the_fund_among_the_haircuts_payers_stops_gen_a(monkeypatch) -> N
 
     with pytest.raises(_Failed, match="alice's turn moves a haircut share insurance_fund -> alice"):
         claims_backed._turn_writes_own(resolve_policy(GEN_A), book, names, fail)
+
+
+def test_a_turn_paying_a_holder_from_another_traders_numbers_stops_gen_a(monkeypatch) -> None:
+    """A turn that also moves to the fund an amount reading the other trader's cash (on N traders such an
+    entry would read the rest of the book, which the two-trader turn lemma does not stand for)."""
+    real = claims_backed_module.liquidation_turn
+
+    def reads_another(policy, ctx, trader):
+        ctx = real(policy, ctx, trader)
+        other = next(a for a in ctx.book.traders if a.name != trader)
+        return ctx.transfer(trader, "insurance_fund", max_(other.cash_quote, 0), Reason.LIQUIDATION_PENALTY)
+
+    monkeypatch.setattr(claims_backed_module, "liquidation_turn", reads_another)
+    book, _ = symbolic_book(Bounds(accounts=2, events=1))
+
+    def fail(why: str) -> None:
+        raise _Failed(why)
+
+    with pytest.raises(_Failed, match="in alice's turn an entry alice -> insurance_fund reads another trader"):
+        claims_backed._turn_writes_own(
+            resolve_policy(GEN_A), book, fund_facts.holders(book, claims_backed.SYSTEM_ID), fail
+        )
 
 
 def test_mutant_gen_a_with_the_penalty_from_cash_is_not_covered(monkeypatch) -> None:
