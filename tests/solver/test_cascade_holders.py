@@ -80,8 +80,9 @@ def test_the_holders_are_kept_for_every_n_through_the_cascade(preset: str) -> No
 
 
 def test_only_the_socialized_loss_with_its_cascade_takes_this_turn_step() -> None:
-    """Drift and Mango (a loss per lot, the cascade): this step; bybit: the payer's fund lemma; Gen A
-    and okx-2018 (a haircut, a clawback): neither, the argument stops."""
+    """Drift and Mango (a loss per lot, the cascade): this step; bybit: the payer's fund lemma; Gen A (a
+    haircut): its own turn step since session 25 (tests/solver/test_holders_every_n.py); okx-2018 (a
+    clawback): neither, the argument stops."""
     for preset in PRESETS:
         policy = resolve_policy(preset)
         assert claims_backed._by_cascade(policy, _bounds(preset))
@@ -91,9 +92,11 @@ def test_only_the_socialized_loss_with_its_cascade_takes_this_turn_step() -> Non
     bybit = resolve_policy("bybit")
     assert not claims_backed._by_cascade(bybit, _bounds("bybit"))
     assert claims_backed.every_n_assumes(bybit, _bounds("bybit")) == claims_backed.EVERY_N_ASSUMES
-    for preset in ("percolator-gen-a", "okx-2018"):
-        with pytest.raises(_Failed, match="assumes the payer's coupling"):
-            _argument(preset)
+    gen_a = resolve_policy("percolator-gen-a")
+    assert not claims_backed._by_cascade(gen_a, _bounds("percolator-gen-a"))
+    assert claims_backed.every_n_assumes(gen_a, _bounds("percolator-gen-a")) == claims_backed.EVERY_N_ASSUMES_HAIRCUT
+    with pytest.raises(_Failed, match="assumes the payer's coupling"):
+        _argument("okx-2018")
 
 
 @pytest.mark.parametrize("question", [cascade_holders.turn_question, cascade_holders.iteration_question])
