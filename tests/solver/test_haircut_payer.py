@@ -28,6 +28,10 @@ def _attempt(claim: str = NNE, accounts: int = 4):
     return comp.attempt(load_preset(GEN_A), catalog.get(claim), bounds, units=3_000_000)
 
 
+#: the readers of :func:`asked_once`, on one xdist worker
+ONCE = pytest.mark.xdist_group("haircut-payer-asked-once")
+
+
 @pytest.fixture(scope="module")
 def asked_once() -> dict:
     """The two claims' attempts and the direct check's facts, asked in one question (``effort.question()``)
@@ -36,7 +40,9 @@ def asked_once() -> dict:
     (``haircut_payer.argument`` reads no claim), then recalls each of its lemmas, the same z3 formula
     proved earlier in this question (``haircut_payer._ask``: no query); the facts recall the conversion's
     and the settlement's claims and alice's turn and ask bob's own turn and the sum. Asked apart, each test
-    asked the conversion lemma's nine exact queries anew."""
+    asked the conversion lemma's nine exact queries anew. Its readers run as one xdist group
+    (:data:`ONCE`: ``--dist loadgroup`` sends each ungrouped test alone, and each worker that ran one would
+    build the fixture)."""
     policy = load_preset(GEN_A)
     with effort.question():
         attempts = {claim: _attempt(claim) for claim in haircut_payer.CLAIMS}
@@ -44,6 +50,7 @@ def asked_once() -> dict:
     return {"attempts": attempts, "facts": facts}
 
 
+@ONCE
 def test_gen_a_holds_for_every_n(asked_once: dict) -> None:
     result = asked_once["attempts"][NNE]
     assert isinstance(result, comp.Extension), result
@@ -59,6 +66,7 @@ def test_gen_a_holds_for_every_n(asked_once: dict) -> None:
     assert sum(q.units for q in result.queries) < 1_000_000
 
 
+@ONCE
 def test_loss_bounded_takes_the_same_argument(asked_once: dict) -> None:
     """loss-bounded-by-collateral's attempt, after no-negative-equity's in the same question: the same
     route, method and assumption, and every one of its lemmas the same z3 formula as one the first proved
@@ -93,6 +101,7 @@ def test_the_direct_check_on_two_traders_proves_every_n() -> None:
     assert result.units < 2_000_000
 
 
+@ONCE
 def test_the_facts_are_given_on_the_lemmas_book(asked_once: dict) -> None:
     found, queries = asked_once["facts"]
     assert found is not None and isinstance(found.facts, haircut_payer.HaircutFacts)
@@ -186,6 +195,7 @@ def _conversion_refuted(policy) -> list[str]:
     return refuted
 
 
+@ONCE
 def test_the_conversion_lemma_holds_on_the_engine(asked_once: dict) -> None:
     """Its nine claims, each proved exact in no-negative-equity's attempt (asked once, ``asked_once``), are
     the claims the mutants below refute."""
