@@ -19,7 +19,8 @@ In exchange terms a book is well formed when:
 - **margin**: every trader's equity covers the initial margin of its position at the mark, as a
   venue checks on order entry (``StartMargin.INITIAL``, the default). ``StartMargin.MAINTENANCE``
   asks only that no trader be liquidatable (a position that drifted toward its liquidation price,
-  the threshold question for a maintenance rate). ``margin=None`` leaves margin out: the book in
+  the threshold question for a maintenance rate) and that none be worth less than zero (a flat
+  trader is never liquidatable; one below zero carries an earlier event's deficit). ``margin=None`` leaves margin out: the book in
   the middle of a story, after mark moves a venue does not refuse, still satisfies the rest.
 
 Under a haircut whose losses settle into capital (``haircut_ratio.losses_settle_capital``,
@@ -387,6 +388,18 @@ def _rules(policy: Policy, margin: StartMargin | None, assets: bool = False) -> 
                 detail=_margins,
             )
         )
+        if margin is StartMargin.MAINTENANCE:
+            # a flat trader is never liquidatable, so "not liquidatable" alone lets one start below
+            # zero: a deficit of an earlier event, not of the move the question asks about (on
+            # percolator Gen B the step's write-off sent it down the waterfall, and the maintenance
+            # rate's threshold read "none" from a flat account at -1: a false alarm)
+            rules.append(
+                _Rule(
+                    "traders worth at least zero",
+                    account=lambda p, b, a: margin_equity(p, tuple(b.assets), a) >= 0,
+                    applies=lambda p, a: a.is_trader,
+                )
+            )
         # the rest of the market starts with collateral, not a debt: otherwise a deficit whose
         # counterparty is the book could go unpaid only because the book was given negative cash
         # (z3 found exactly that on percolator, okx-2018 and mango-v4: a false alarm)

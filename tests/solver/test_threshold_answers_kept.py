@@ -19,6 +19,10 @@ query, docs/solver-notes.md#the-thresholds-table-re-run-session-23); with the sp
 only where the claim reads the splits (no-bad-debt reads the deficit before any split) both rows
 were re-measured exact again, the after run's answers
 (docs/solver-notes.md#the-split-facts-where-the-claim-reads-the-split-session-23).
+
+Session 25 re-ran every cell at 265577c (``bench_thresholds_session25.json``): every answer is
+session 23's; the units moved where an engine or argument changed (Gen A's conversion at h in every
+probe's opening: its maintenance rate 724,854 -> 15,456,809 units, still exact).
 """
 
 from __future__ import annotations
@@ -103,11 +107,22 @@ def test_okx_2018_safe_move_asked_again_is_the_committed_row() -> None:
         assert (t.status.value, t.value, t.boundary) == (row["status"], row["value_ppm"], row["boundary"])
 
 
+def test_every_answer_of_session_25_is_session_23_s() -> None:
+    """Every cell of the two runs has the same status, value and boundary: nothing after session 23
+    (the pools at a funding event, Gen A's conversion at h, Gen B's write-off) moved a threshold."""
+    before, now = _rows("session23"), _rows("session25")
+    assert before.keys() == now.keys() and len(now) == 84
+    for key, row in now.items():
+        assert row["status"] in DECIDED, key
+        b = before[key]
+        assert (row["status"], row["value_ppm"], row["boundary"]) == (b["status"], b["value_ppm"], b["boundary"]), key
+
+
 @pytest.mark.deep
 @pytest.mark.parametrize("question", ["safe-move", "maintenance-for-leverage"])
 def test_gen_a_s_two_re_measured_rows_asked_again(question: str) -> None:
     """Each row asked again: the same answer in the same units (z3's units are deterministic)."""
     t = th.threshold(load_preset("percolator-gen-a"), question)  # as benchmarks/bench_thresholds.py asks it
-    row = _rows("session23")[("percolator-gen-a", question)]
+    row = _rows("session25")[("percolator-gen-a", question)]
     assert (t.status.value, t.value, t.boundary) == (row["status"], row["value_ppm"], row["boundary"])
     assert (len(t.probes), sum(p.units for p in t.probes)) == (row["probes"], row["units"])
