@@ -4,9 +4,10 @@
 (:mod:`solvent.solver.payer_lemma`): a trader's contract charged by ADL fills, from its own
 assumptions, among them its margin at the start of the move. A later move starts from a book the
 first one reached, where a trader may sit between maintenance and initial margin, so initial
-margin is not kept; and "maintenance" alone is not enough (a flat trader is never liquidatable,
-so a maintenance start allows a flat trader at cash −2: z3's refutation at once,
-docs/solver-notes.md#no-negative-equity-and-loss-bounded-by-collateral-at-k--3-what-is-needed).
+margin is not kept; and "not liquidatable" alone is not enough (a flat trader is never
+liquidatable, so it allowed a flat trader at cash −2: z3's refutation at once,
+docs/solver-notes.md#no-negative-equity-and-loss-bounded-by-collateral-at-k--3-what-is-needed;
+since session 25 a maintenance start also asks every trader worth at least zero).
 
 The premise P of a trader, in exchange terms: **it is not liquidatable and worth at least zero**
 (``StartMargin.SOLVENT``), with the rest of its own well-formedness (cost basis following its

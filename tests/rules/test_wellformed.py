@@ -74,6 +74,17 @@ class TestMargin:
             "traders not liquidatable (above maintenance)"
         ]
 
+    def test_maintenance_start_asks_a_flat_trader_worth_at_least_zero(self):
+        """A flat trader is never liquidatable, so "not liquidatable" alone let one start below zero
+        (an earlier event's deficit, which Gen B's write-off sends down the waterfall in the step:
+        the maintenance rate's threshold read "none"). At 0 well formed, at -1 not."""
+        book = _opened(TEN_X, 10**6)
+        flat = _with(_with(book, "alice", size_lots=0, cost_quote=0, cash_quote=0), "bob", size_lots=0, cost_quote=0)
+        assert reasons(TEN_X, flat, margin=StartMargin.MAINTENANCE) == []
+        below = _with(flat, "alice", cash_quote=-1)
+        assert _names(TEN_X, below, margin=StartMargin.MAINTENANCE) == ["traders worth at least zero"]
+        assert _names(TEN_X, below, margin=StartMargin.INITIAL) == ["traders margin-compliant"]
+
     def test_no_margin_condition_mid_story(self):
         """``margin=None``: the book after a mark move a venue does not refuse keeps every other condition."""
         assert reasons(TEN_X, _opened(TEN_X, 1), margin=None) == []

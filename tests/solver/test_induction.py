@@ -33,6 +33,8 @@ from solvent.solver.prove import prove
 from solvent.solver.verdicts import TRANSFERS, Verdict
 from tests.solver.test_payer_facts import _gap_rounded_down
 
+_RULES = wellformed._rules
+
 UNITS = 10_000_000
 KEPT = "solvent-premise-kept on mark: holds for one trader charged within the charge lemma before and after its turn"
 
@@ -58,10 +60,26 @@ def test_a_trader_at_initial_margin_meets_the_premise(preset: str) -> None:
     assert induction.start_lemma(resolve_policy(preset), Bounds(), _valid()).startswith("start (initial margin)")
 
 
-def test_a_maintenance_start_does_not_meet_the_premise() -> None:
-    """ "Maintenance" says nothing of a flat trader's balance: z3 finds a flat trader below zero."""
-    with pytest.raises(_Failed, match="z3 found a model"):
-        induction.start_lemma(resolve_policy("binance"), Bounds(start_margin="maintenance"), _valid())
+def test_a_maintenance_start_meets_the_premise_only_with_its_flat_traders_at_zero_or_above() -> None:
+    """ "Not liquidatable" says nothing of a flat trader's balance: with that alone z3 finds a flat
+    trader below zero. A maintenance start also asks every trader worth at least zero (session 25,
+    ``rules.wellformed``), so on Binance (no fee to close in its price) it meets the premise."""
+    induction.start_lemma(resolve_policy("binance"), Bounds(start_margin="maintenance"), _valid())
+    not_liquidatable_only = [
+        r
+        for r in wellformed._rules(resolve_policy("binance"), StartMargin.MAINTENANCE, False)
+        if r.name != "traders worth at least zero"
+    ]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(
+            wellformed,
+            "_rules",
+            lambda policy, margin, assets: (
+                not_liquidatable_only if margin is StartMargin.MAINTENANCE else _RULES(policy, margin, assets)
+            ),
+        )
+        with pytest.raises(_Failed, match="z3 found a model"):
+            induction.start_lemma(resolve_policy("binance"), Bounds(start_margin="maintenance"), _valid())
 
 
 def test_initial_margin_does_not_mean_not_liquidatable() -> None:

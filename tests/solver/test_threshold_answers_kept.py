@@ -21,8 +21,10 @@ were re-measured exact again, the after run's answers
 (docs/solver-notes.md#the-split-facts-where-the-claim-reads-the-split-session-23).
 
 Session 25 re-ran every cell at 265577c (``bench_thresholds_session25.json``): every answer is
-session 23's; the units moved where an engine or argument changed (Gen A's conversion at h in every
-probe's opening: its maintenance rate 724,854 -> 15,456,809 units, still exact).
+session 23's but Gen B's maintenance rate, "none" from a starting book with a flat trader at -1 (a
+maintenance start asked only "not liquidatable"; Gen B's write-off sends a flat account below zero
+down the waterfall): a false alarm, fixed in b810604 (a maintenance start asks every trader worth at
+least zero), every preset's maintenance rate re-measured there, Gen B's 50,000 ppm exact again.
 """
 
 from __future__ import annotations
