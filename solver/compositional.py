@@ -71,6 +71,7 @@ from solvent.solver import (
     deficit_socialized,
     effort,
     gen_b_payer,
+    gen_b_principal,
     haircut_claims,
     haircut_once,
     haircut_payer,
@@ -406,6 +407,11 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
             every_k=False,
             assumes=cascade_invariant.ASSUMES,
         )
+    if invariant.id == gen_b_principal.CLAIM and checker.gen_b:
+        # the payer's bound and each charge's payer ending where it leaves it
+        # (docs/solver-notes.md#gen-bs-principal-protected-for-every-n-session-25)
+        assumed = f"{gen_b_payer.ASSUMES}; {gen_b_principal.ASSUMES}"
+        return made(gen_b_principal.METHOD, every_k=False, assumes=assumed)
     if invariant.id in EACH_TRADER and checker.gen_b:
         return made(gen_b_payer.METHOD, every_k=False, assumes=gen_b_payer.ASSUMES)
     if invariant.id in EACH_TRADER and checker.junior and bounds.events > 1:  # the induction over moves
@@ -993,7 +999,7 @@ def _each_trader(invariant_id: str) -> Callable[[Policy, Bounds, _Checker], list
             if invariant_id in cascade_invariant.CLAIMS and cascade_invariant.covers(policy, bounds):
                 return _cascade(policy, bounds, checker, coupled)
             if invariant_id in gen_b_payer.CLAIMS and gen_b_payer.not_covered(policy, bounds) is None:
-                return _gen_b_bound(policy, bounds, checker, coupled)
+                return _gen_b_bound(policy, bounds, checker, coupled, invariant_id)
             if invariant_id in haircut_payer.CLAIMS and haircut_payer.not_covered(policy, bounds) is None:
                 return _junior_cover(policy, bounds, checker, coupled)
             if invariant_id in PAYER_CLAIMS and not coupled.applies and checker.payer_allowed:
@@ -1023,7 +1029,7 @@ def _haircut(policy: Policy, bounds: Bounds, checker: _Checker, coupled: _Failed
     return lemmas
 
 
-def _gen_b_bound(policy: Policy, bounds: Bounds, checker: _Checker, coupled: _Failed) -> list[str]:
+def _gen_b_bound(policy: Policy, bounds: Bounds, checker: _Checker, coupled: _Failed, claim: str) -> list[str]:
     """On percolator Gen B, the payer's claims by the payer's bound kept turn by turn
     (``solver.gen_b_payer``). Its failure says both reasons."""
 
@@ -1031,7 +1037,7 @@ def _gen_b_bound(policy: Policy, bounds: Bounds, checker: _Checker, coupled: _Fa
         checker.queries.append(QueryStats(name, how, 0.0))
 
     try:
-        lemmas = gen_b_payer.argument(policy, bounds, checker.valid, checker.fail, said)
+        lemmas = gen_b_payer.argument(policy, bounds, checker.valid, checker.fail, said, claim)
     except _Failed as failed:
         raise _Failed(f"{coupled}; and Gen B's payer bound: {failed}", failed.applies) from None
     checker.gen_b = True

@@ -55,7 +55,7 @@ from solvent.rules.ledger import Ctx
 from solvent.rules.policy import Policy
 from solvent.rules.rounding import SideIndex
 from solvent.rules.waterfall import Over, SocializedLoss
-from solvent.solver import gen_b_turn, haircut_payer, side_payer
+from solvent.solver import gen_b_principal, gen_b_turn, haircut_payer, side_payer
 from solvent.solver.assumptions import book_assumptions
 from solvent.solver.bounds import Bounds
 from solvent.solver.case_split import recalled, remember
@@ -65,8 +65,9 @@ from solvent.solver.per_account import _conjuncts, _settled
 from solvent.solver.side_claims import balanced
 from solvent.solver.story import SlotRun, slots, symbolic_book
 
-#: the claims the argument decides (a trader's equity after the step; Gen B lends nothing)
-CLAIMS = ("no-negative-equity", "loss-bounded-by-collateral")
+#: the claims the argument decides (a trader's equity after the step; Gen B lends nothing); principal-protected
+#: with ``solver.gen_b_principal``'s lemmas beside (each charge's payer ends where the bound leaves it)
+CLAIMS = ("no-negative-equity", "loss-bounded-by-collateral", "principal-protected")
 #: the free book's traders (the lemmas' book)
 TRADERS = 2
 #: what the all-N verdict assumes of the engine (``Scope.assumes``)
@@ -202,10 +203,16 @@ def _close(policy: Policy, ask: Valid) -> str:
 
 
 def argument(
-    policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str], None], said: Callable[[str, str], None]
+    policy: Policy,
+    bounds: Bounds,
+    valid: Valid,
+    fail: Callable[[str], None],
+    said: Callable[[str, str], None],
+    claim: str | None = None,
 ) -> list[str]:
     """The lemmas of the module docstring, or ``fail(reason)`` where the argument does not apply
-    (``valid`` raises where a lemma does not hold or is not decided)."""
+    (``valid`` raises where a lemma does not hold or is not decided); for ``principal-protected``
+    ``solver.gen_b_principal``'s beside them."""
     why = not_covered(policy, bounds)
     if why is not None:
         fail(f"Gen B's payer bound: {why}")
@@ -226,6 +233,9 @@ def argument(
         "above 0 and keeps the bound for every other, a trader at or above 0 staying so, and the close keeps every "
         "cash: every trader ends the step at or above 0 with no debt, for any N"
     )
+    if claim == gen_b_principal.CLAIM:
+        with side_payer.traders(TRADERS):
+            lemmas += gen_b_principal.argument(policy, bounds, ask, fail)
     return lemmas
 
 
