@@ -7,17 +7,18 @@ per-lot charge and its haircut ratio) leaves its equity, followed through the st
 equity before, at or above its principal after the step, for every trader not bankrupt in the step. Gen B's
 equity is cash (settle-to-mark, no spot). Its principal after the step is capital plus reserve, which the
 close re-bases (``haircut_ratio.settle_reserves``: fresh gains join the reserve, so it may be above the
-principal the turn started from, unlike Gen A's, which only falls). The argument, on the engine's own functions (one semantics), on a book of :data:`TRADERS` traders and the
-order book:
+principal the turn started from, unlike Gen A's, which only falls). The argument, on the engine's own
+functions (one semantics), on a book of :data:`TRADERS` traders and the order book:
 
 1. **where the charges are, and the ledger around the turns** (term for term, each event variant, no
    query): the step is ``solver.sweep_step.phases`` (opening, settle, before_turns, a turn per trader,
    after_sweep, closing: the engine's ``transition``, the same terms), no charge entry is made outside the
    turns, and each trader's cash where the turns start and after the close is its ledger's (its cash before
    plus its guarded entries: the difference simplifies to 0);
-2. **no credit but a bankruptcy's** (each trader's turn with its cascade, every number free, exact z3): every
-   entry into a trader's cash from another account, of a positive amount, is made only where that trader is
-   bankrupt in the turn (its ``Bankrupt`` outcome), one query per entry;
+2. **no credit but a bankruptcy's, and the ledger in the turns** (each trader's turn with its cascade, every
+   number free, exact z3): every entry into a trader's cash from another account, of a positive amount, is made
+   only where that trader is bankrupt in the turn (its ``Bankrupt`` outcome), one query per entry; and each
+   trader's cash after the turn is its cash before plus its guarded entries, one query per trader;
 3. **the close's principal** (exact z3, each event variant): each trader's principal after the step is at most
    ``max(E, 0)``, asked with every number the close reads fresh (the book the last turn leaves and each
    account's step PnL: a generalization, valid for the step's terms where valid for every value; the claim then
@@ -26,15 +27,9 @@ order book:
 So, for a trader not bankrupt in the step, at each charge it pays (made in a turn, by 1) its running equity
 is at least its running equity at the step's end (no later entry credits it, by 2 on the rest of its turn and
 every later one, each debit at least 0 by the transfers' own claim), which is its cash after the step (its
-ledger's: 1 around the turns, assumed in the turns, :data:`ASSUMES`), at or above 0 (``solver.gen_b_payer``'s
+ledger's: 1 around the turns, 2 in them), at or above 0 (``solver.gen_b_payer``'s
 argument: no-negative-equity for every N) and so at or above its principal after (3): principal-protected for
 any N, one mark move, on ``gen_b_payer.ASSUMES`` and :data:`ASSUMES`, said in the verdict.
-
-Not asked in ``prove``: a turn's ledger (each trader's cash after a turn its cash before plus the turn's
-guarded entries) is exact z3 on two traders too, but 1.5-2.5M units a trader and turn (8.5M for the four),
-more than the lemmas' book leaves the all-N argument; it is a deep test
-(``tests/solver/test_gen_b_principal.py``) and an assumption of the verdict. The engine writes cash only by a
-ledger transfer (``rules.ledger.Ctx.transfer``).
 """
 
 from __future__ import annotations
@@ -63,16 +58,15 @@ CLAIM = "principal-protected"
 TRADERS = 2
 #: what the all-N verdict assumes beyond ``gen_b_payer.ASSUMES``
 ASSUMES = (
-    "each trader's turn on Gen B credits another trader's cash only where that trader is bankrupt in it, as the "
-    "two-trader book's turn does (a lemma there); in each turn a trader's cash is its cash before plus its guarded "
-    "entries (the engine writes cash only by a ledger transfer; exact z3 on two traders in a deep test, not asked "
-    "here), and each transfer's amount is at least 0 (the transfers' own claim)"
+    "each trader's turn on Gen B credits another trader's cash only where that trader is bankrupt in it and leaves "
+    "each trader's cash its cash before plus its guarded entries, as the two-trader book's turn does (lemmas there), "
+    "and each transfer's amount is at least 0 (the transfers' own claim)"
 )
 METHOD = (
     "compositional, all N, one event: the payer's bound on Gen B (every trader ends the step at or above 0: "
     "solver.gen_b_payer), and each charge's payer credited after it only where bankrupt (z3, exact, on the "
     "engine's own liquidation_turn with its cascade, two traders and the book, every number free, one query an "
-    "entry), every charge made in a turn and the ledger around the turns (term for term), the close's principal "
+    "entry), each trader's cash in a turn its ledger's (z3, the same turns), every charge made in a turn and the ledger around the turns (term for term), the close's principal "
     "at most max(E, 0) (z3, the numbers it reads free): a charge leaves its payer at or above its cash after the "
     "step, at or above its principal after"
 )
@@ -138,6 +132,26 @@ def credit_lemmas(policy: Policy, ask: Valid) -> list[str]:
 def _zero(x: Any) -> bool:
     """Whether ``x`` simplifies to 0 (a term-for-term fact, no query)."""
     return z3.simplify(_term(x)).eq(z3.IntVal(0))
+
+
+def ledger_lemmas(policy: Policy, ask: Valid) -> list[str]:
+    """2 of the module docstring, the ledger: each trader's cash after each trader's turn with its cascade is its
+    cash before plus its guarded entries (free book, one query per trader and turn)."""
+    book, _ = symbolic_book(Bounds(accounts=TRADERS))
+    lemmas = []
+    for acted in (a.name for a in book.traders):
+        ctx = liquidation_turn(policy, Ctx(book), acted)
+        for a in book.traders:
+            ran = _running(a.cash_quote, a.name, ctx.entries)
+            lemmas.append(
+                ask(
+                    f"{acted}'s turn with its cascade ({TRADERS} traders, every number free): {a.name}'s cash after it "
+                    "is its ledger's",
+                    [],
+                    _b(ctx.book.account(a.name).cash_quote == ran),
+                )
+            )
+    return lemmas
 
 
 def step_parts(
@@ -213,6 +227,7 @@ def argument(policy: Policy, bounds: Bounds, ask: Valid, fail: Callable[[str], N
     lemma does not hold or is not decided)."""
     lemmas = step_lemmas(policy, bounds, ask, fail)
     lemmas += credit_lemmas(policy, ask)
+    lemmas += ledger_lemmas(policy, ask)
     lemmas.append(
         f"aggregate: each charge a trader not bankrupt in the step pays is made in a turn, and no later entry "
         f"credits it (after_sweep and closing keep its cash), so its running equity there is at least its equity "
