@@ -77,8 +77,8 @@ def test_a_venue_that_fronts_the_deficit_holds_each_claim_for_every_n_or_fails_i
         ("gmx-v2", "after the sweep (the PnL-to-pool ADL) changes or names traders"),
         # both generations vest or release a slope's worth of each account's profit as the event
         # opens (haircut_ratio.release_reserves), before closing it re-bases realized losses; Gen A's
-        # principal-protected then holds by the haircut's own argument (tests/solver/test_haircut_claims.py)
-        ("percolator-gen-b", "opening the event changes or names traders"),
+        # principal-protected then holds by the haircut's own argument (tests/solver/test_haircut_claims.py),
+        # Gen B's by the payer's bound (tests/solver/test_gen_b_cells.py, test_gen_b_principal.py)
     ],
 )
 def test_where_a_layer_couples_the_traders_the_argument_says_which_and_asks_nothing(preset: str, why: str) -> None:
