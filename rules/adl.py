@@ -14,7 +14,8 @@ Formula (bankrupt size S lots, equity at mark E):
     g   = ⌈−E / S⌉ per lot (rounded up: the bankrupt account is not left below zero; the excess,
           under S quanta in all, goes to the insurance fund), and with ``price_on_tick`` up to a
           whole number of ticks (Bybit); g = 0 with ``price = "mark"``;
-          g = M_prev − M (long) or M − M_prev (short) with ``price = "previous_mark"``
+          g = M_prev − M (long) or M − M_prev (short) with ``price = "previous_mark"`` in a sweep
+          that moved the mark, and the first g in one that moved none (a funding payment's: :func:`at_bankruptcy`)
     BP  = M + g for a bankrupt long (winners buy from it above mark), M − g for a bankrupt short
     (Binance's BP = EP − side × WB / size with EP = M, WB = E: ``venue_formulas.bankruptcy_gap_per_lot``
     and ``price_at_gap``)
@@ -371,18 +372,33 @@ def gaps_of(
 ) -> tuple[Any, Any, Any]:
     """``(fair_gap, gap, price)`` of :func:`deleverage`: the bankrupt account's fair gap per lot
     (its bankruptcy price's distance from mark, its position closed to bring ``own``, the equity it
-    is closed for, to zero, ``lots`` its size; :func:`fair_gap_of`), the gap the winners are closed at (the fair gap,
-    0 at the mark, the move back at the previous mark) and the price at that gap."""
+    is closed for, to zero, ``lots`` its size; :func:`fair_gap_of`), the gap the winners are closed at (the fair gap
+    where :func:`at_bankruptcy`, 0 at the mark, the move back at the previous mark) and the price at that gap."""
     fair_gap = fair_gap_of(ctx, layer, bankrupt, own, lots, fee_ppm, pools)
     book = ctx.book
     mark = book.market.mark_quote
     size = book.account(bankrupt).size_lots
-    if layer.price is AdlPrice.PREVIOUS_MARK:
+    if at_bankruptcy(ctx, layer):
+        gap = fair_gap
+    elif layer.price is AdlPrice.PREVIOUS_MARK:
         previous = book.market.previous_mark_quote
         gap = ite(size > 0, previous - mark, mark - previous)
     else:
-        gap = fair_gap if layer.price is AdlPrice.BANKRUPTCY else 0
+        gap = 0
     return fair_gap, gap, price_at_gap(mark, size, gap)
+
+
+def at_bankruptcy(ctx: Ctx, layer: Adl) -> bool:
+    """Whether the layer closes the winners at the bankrupt account's bankruptcy price, the fair gap
+    (:func:`fair_gap_of`): at ``price = "bankruptcy"``, and at ``"previous_mark"`` in a sweep that moved
+    no mark (a funding payment's: ``Ctx.mark_moved`` false). There the book's previous mark is an
+    earlier event's and no move took the account under, so there is no move to pay back: the winners
+    pay the deficit, as every other venue's ADL has them, and what the rounding brings in beyond it is
+    the vault's as at the previous mark (the lead's decision, session 25:
+    docs/model.md#the-funds-own-bankruptcy, "A trader bankrupt at a funding event"). A Python bool."""
+    if layer.price is AdlPrice.PREVIOUS_MARK:
+        return not ctx.mark_moved
+    return layer.price is AdlPrice.BANKRUPTCY
 
 
 def entry_of(rule: MarginRule, rounding: RoundingRule, layer: Adl, size: Any, mark: Any, i: int, a: Account) -> _Entry:
@@ -405,7 +421,7 @@ def fair_gap_of(ctx: Ctx, layer: Adl, bankrupt: str, own: Any, lots: Any, fee_pp
     book = ctx.book
     mark = book.market.mark_quote
     size = book.account(bankrupt).size_lots
-    spread = pools and layer.price is AdlPrice.BANKRUPTCY
+    spread = pools and at_bankruptcy(ctx, layer)
     if spread:
         r = reach(ctx, size, bankrupt, pools)
         fair_gap = bankruptcy_gap_per_lot(own, r) if not fee_ppm else gap_with_fee(own, r, size > 0, mark, fee_ppm)

@@ -164,8 +164,15 @@ class TestAtAFundingEvent:
 
     def test_the_old_reading_charged_an_earlier_move_at_the_funding_sweep(self, monkeypatch) -> None:
         """The mutant: the vault's trigger reading no move (sessions 22-23): at −1 after the funding
-        payment alice and bob pay 9,500 → 9,658 back, 158 a lot, and the vault ends at +6,652,589."""
+        payment alice and bob pay 9,500 → 9,658 back, 158 a lot, and the vault ends at +6,652,589. Since
+        session 25 an ADL at a funding sweep is at the bankruptcy price (``adl.at_bankruptcy``), so the
+        sessions 22-23 engine is both rules as they were: the trigger alone is caught below
+        (``test_every_named_mutant_of_the_vaults_trigger_is_caught``)."""
+        from solvent.rules import adl
+        from solvent.rules.waterfall import AdlPrice
+
         monkeypatch.setattr(pool_bankruptcy, "lots_lose", _the_old_reading)
+        monkeypatch.setattr(adl, "at_bankruptcy", lambda ctx, layer: layer.price is AdlPrice.BANKRUPTCY)
         _, funding, _ = run(HYPERLIQUID, book(4_066 - TAKEN_OVER), list(AT_FUNDING))
         assert _charged(funding) == {"alice": 4_740_000, "bob": 1_912_590}
         assert _vault(funding) == (6_652_589, 0)

@@ -1,0 +1,210 @@
+"""A trader made bankrupt at a funding sweep on Hyperliquid (session 25, the lead's decision:
+docs/model.md#the-funds-own-bankruptcy, "A trader bankrupt at a funding event").
+
+Hyperliquid's ADL closes the winners "at the previous mark price against the now underwater user"
+(docs/venues.md#hyperliquid-adl): the move that took the account under is paid back. A funding
+payment is no move (docs/venues.md#hyperliquid-funding), and at its sweep the book's previous mark
+is an earlier event's, so there an ADL layer priced at the previous mark closes the bankrupt trader
+at its bankruptcy price, the fair gap, as ``price = "bankruptcy"`` does (``rules.adl.at_bankruptcy``,
+read by ``gaps_of`` and ``fair_gap_of``): the winners pay the deficit, rounded up a lot, and the
+rounding is the vault's, as the move's excess is at a mark move.
+
+The story (session 24's note, hlfund, on the ``hyperliquid`` preset as shipped): alice long 1,000 at
+1,000 on ``c``, bob short 1,000 against her on 1,000,000, the vault at 0. At 990 she stands at
+``c`` − 10,000 (above maintenance, 12,375, for every ``c`` below); funding at 13,000 ppm takes
+⌈1,000 × 990 × 0.013⌉ = 12,870 from her to bob. At ``c`` = 22,869 she ends it at −1: bob pays
+⌈1 / 1,000⌉ = 1 a lot, 1,000, the vault keeps the 999 of rounding; at 22,870, exactly 0, and at
+22,871, +1, she is below two thirds of maintenance and the vault takes her over with her 0 or 1,
+nobody charged, bob's cash up by exactly the 12,870 he received. At ``c`` = 22,400 (hlfund's: −470)
+bob pays 1,000 and the vault keeps 530. Before (the book's previous mark, 1,000, the earlier move's)
+bob paid 10 a lot, 10,000, that move back, for a deficit of 1 or 470; and where that move had gone
+her way (1,000 → 1,010) the stale mark *paid* bob 10 a lot from her, leaving her 10,001 short.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from solvent.rules import adl
+from solvent.rules.book import Book
+from solvent.rules.engine import run
+from solvent.rules.events import Funding, MarkPrice
+from solvent.rules.ledger import Reason
+from solvent.rules.outcomes import AdlFill, Bankrupt, Residual
+from solvent.rules.presets import load_preset
+from solvent.rules.waterfall import Adl, AdlPrice
+from tests.rules.test_fidelity_fund_bankruptcy import opened
+from tests.rules.test_fidelity_round_two import assert_every_mutant_is_caught
+
+HYPERLIQUID = load_preset("hyperliquid")
+#: the move, then the funding payment (alice long pays 12,870)
+EVENTS = (MarkPrice(990), Funding(13_000))
+#: the move, then funding at 20,000 ppm (19,800 from alice), for the story around the vault's lots
+SPREAD = (MarkPrice(990), Funding(20_000))
+#: alice's cash before the move for each end of the funding event (−1, 0, +1), and hlfund's −470
+ALICE = {-1: 22_869, 0: 22_870, 1: 22_871, -470: 22_400}
+
+
+def book(alice: int, bob: int = -1_000, vault_lots: int = 0, vault: int = 0) -> Book:
+    """alice long 1,000 at 1,000 on ``alice``; bob short ``bob`` on 1,000,000; the vault holding
+    ``vault_lots`` (taken over at 1,000) on ``vault``."""
+    rows = (("alice", 1_000, alice), ("bob", bob, 1_000_000), ("backstop_vault", vault_lots, vault))
+    return opened(1_000, ("alice", "bob"), rows)
+
+
+def funding_step(alice: int, policy=HYPERLIQUID, events=EVENTS, **kw):
+    return run(policy, book(alice, **kw), list(events))[-1]
+
+
+def adl_paid(step) -> dict[str, int]:
+    """What each account paid by ADL in ``step`` (source → amount)."""
+    out: dict[str, int] = {}
+    for t in step.transfers:
+        if t.reason is Reason.ADL:
+            out[t.source] = out.get(t.source, 0) + t.amount_quote
+    return out
+
+
+def surplus(step) -> int:
+    """What the bankrupt trader's close brought the vault beyond its deficit (``ADL_SURPLUS``)."""
+    return sum(t.amount_quote for t in step.transfers if t.reason is Reason.ADL_SURPLUS)
+
+
+def _cash_lots(step, name: str) -> tuple[int, int]:
+    a = step.after.account(name)
+    return a.cash_quote, a.size_lots
+
+
+class TestAtTheBankruptcyPrice:
+    def test_one_quantum_below_zero_bob_pays_a_quantum_a_lot(self) -> None:
+        s = funding_step(ALICE[-1])
+        assert Bankrupt("alice", 1) in s.outcomes
+        fills = [
+            (o.winner, o.lots, o.gap_per_lot_quote, o.fair_gap_per_lot_quote)
+            for o in s.outcomes
+            if isinstance(o, AdlFill)
+        ]
+        assert fills == [("bob", 1_000, 1, 1)]
+        assert adl_paid(s) == {"bob": 1_000}
+        assert surplus(s) == 999
+        assert _cash_lots(s, "alice") == (0, 0)
+        assert _cash_lots(s, "bob") == (1_000_000 + 10_000 + 12_870 - 1_000, 0)
+        assert _cash_lots(s, "backstop_vault") == (999, 0)
+        assert not any(isinstance(o, Residual) for o in s.outcomes)
+
+    def test_at_zero_and_one_above_nobody_is_charged(self) -> None:
+        for x in (0, 1):
+            s = funding_step(ALICE[x])
+            assert adl_paid(s) == {}, x
+            assert not any(isinstance(o, (Bankrupt, AdlFill)) for o in s.outcomes)
+            # below two thirds of maintenance: the vault takes her long over with her 0 or 1
+            assert _cash_lots(s, "backstop_vault") == (x, 1_000)
+            assert _cash_lots(s, "bob") == (1_000_000 + 10_000 + 12_870, -1_000)
+
+    def test_hlfunds_story_the_deficit_of_470(self) -> None:
+        s = funding_step(ALICE[-470])
+        assert Bankrupt("alice", 470) in s.outcomes
+        assert adl_paid(s) == {"bob": 1_000}
+        assert (surplus(s), _cash_lots(s, "backstop_vault")) == (530, (530, 0))
+
+    def test_a_move_her_way_before_the_funding_charges_bob_the_deficit(self) -> None:
+        """1,000 → 1,010 (her gain), funding at 13,000 ppm (13,130) to −1: bob pays 1 a lot, 1,000."""
+        s = funding_step(3_129, events=(MarkPrice(1_010), Funding(13_000)))
+        assert Bankrupt("alice", 1) in s.outcomes
+        assert adl_paid(s) == {"bob": 1_000}
+        assert _cash_lots(s, "alice") == (0, 0)
+        assert not any(isinstance(o, Residual) for o in s.outcomes)
+
+    def test_around_the_vaults_own_lots_the_gap_is_spread(self) -> None:
+        """The vault short 400 opposite her, bob short 600; funding at 20,000 ppm (19,800: 7,920 to the
+        vault, at −1 after it) takes her from 29,100 − 10,000 to −700: the queue reaches bob's 600 lots
+        only, at ⌈700 / 600⌉ = 2 a lot (1,200), the vault's 400 closed at the mark, and the 500 of
+        rounding is the vault's: no residual. Over her whole position (1 a lot) bob would pay 600 and
+        leave 100."""
+        s = funding_step(29_100, events=SPREAD, bob=-600, vault_lots=-400, vault=-11_921)
+        assert Bankrupt("alice", 700) in s.outcomes
+        assert adl_paid(s) == {"bob": 1_200}
+        assert surplus(s) == 500
+        assert _cash_lots(s, "alice") == (0, 0)
+        assert _cash_lots(s, "backstop_vault") == (-1 + 500, 0)
+        assert not any(isinstance(o, Residual) for o in s.outcomes)
+
+    def test_at_a_mark_move_the_previous_mark_is_unchanged(self) -> None:
+        """The move 1,000 → 980 takes her (on 10,000) to −10,000: bob pays the move back, 20 a lot."""
+        s = funding_step(10_000, events=(MarkPrice(980),))
+        fills = [
+            (o.winner, o.gap_per_lot_quote, o.fair_gap_per_lot_quote) for o in s.outcomes if isinstance(o, AdlFill)
+        ]
+        assert fills == [("bob", 20, 10)]
+        assert adl_paid(s) == {"bob": 20_000}
+        assert surplus(s) == 10_000
+
+
+def _stale(ctx, layer: Adl) -> bool:
+    """The mutant: the rule before session 25, the previous mark at every sweep (a funding one's too)."""
+    return layer.price is AdlPrice.BANKRUPTCY
+
+
+class TestTheStaleMarkBack:
+    """The named mutant: ``at_bankruptcy`` as before session 25 (the book's previous mark at a funding sweep)."""
+
+    def test_it_charged_bob_the_earlier_move(self, monkeypatch) -> None:
+        monkeypatch.setattr(adl, "at_bankruptcy", _stale)
+        for x in (-1, -470):
+            s = funding_step(ALICE[x])
+            assert adl_paid(s) == {"bob": 10_000}, x
+            assert _cash_lots(s, "backstop_vault") == (10_000 + x, 0)
+
+    def test_it_paid_bob_where_the_earlier_move_was_hers(self, monkeypatch) -> None:
+        monkeypatch.setattr(adl, "at_bankruptcy", _stale)
+        s = funding_step(3_129, events=(MarkPrice(1_010), Funding(13_000)))
+        assert adl_paid(s).get("bob", 0) == 0
+        assert Residual("alice", 10_001) in s.outcomes
+
+
+def observe() -> list:
+    """The boundaries: the funding sweep at −1, 0, +1 and −470, after a move her way, around the vault's
+    lots; a mark move (the previous mark); and the same bankruptcy at ``price = "bankruptcy"``."""
+    out = []
+    cases = [((ALICE[x],), {}, EVENTS) for x in ALICE]
+    cases += [
+        ((3_129,), {}, (MarkPrice(1_010), Funding(13_000))),
+        ((29_100,), {"bob": -600, "vault_lots": -400, "vault": -11_921}, SPREAD),
+        ((10_000,), {}, (MarkPrice(980),)),
+    ]
+    at_bankruptcy = attrs.evolve(
+        HYPERLIQUID, deficit=(HYPERLIQUID.deficit[0], attrs.evolve(HYPERLIQUID.deficit[1], price=AdlPrice.BANKRUPTCY))
+    )
+    for policy in (HYPERLIQUID, at_bankruptcy):
+        for args, kw, events in cases:
+            s = funding_step(*args, policy=policy, events=events, **kw)
+            out.append((adl_paid(s), surplus(s), _cash_lots(s, "alice"), _cash_lots(s, "backstop_vault")))
+    return out
+
+
+def test_every_mutant_of_the_price_is_caught(monkeypatch) -> None:
+    """Every one-token mutant of ``at_bankruptcy`` (its ``not``, each ``is``), and the stale mark back."""
+    assert_every_mutant_is_caught(monkeypatch, adl, "at_bankruptcy", observe, at_least=3)
+    expected = observe()
+    monkeypatch.setattr(adl, "at_bankruptcy", _stale)
+    assert observe() != expected
+
+
+def test_the_spread_at_the_bankruptcy_price_alone_is_caught(monkeypatch) -> None:
+    """``fair_gap_of``'s spread as before session 25 (at ``price = "bankruptcy"`` alone): around the vault's
+    400 lots bob pays 1 a lot on 600 and 100 of her 700 is left, a residual no Hyperliquid layer takes."""
+    import inspect
+    import textwrap
+
+    source = textwrap.dedent(inspect.getsource(adl.fair_gap_of))
+    line = "spread = pools and at_bankruptcy(ctx, layer)"
+    assert source.count(line) == 1
+    namespace = dict(vars(adl))
+    exec(
+        compile(source.replace(line, "spread = pools and layer.price is AdlPrice.BANKRUPTCY"), "<mutant>", "exec"),
+        namespace,
+    )
+    monkeypatch.setattr(adl, "fair_gap_of", namespace["fair_gap_of"])
+    s = funding_step(29_100, events=SPREAD, bob=-600, vault_lots=-400, vault=-11_921)
+    assert adl_paid(s) == {"bob": 600}
+    assert Residual("alice", 100) in s.outcomes
