@@ -21,7 +21,8 @@ it had and owes the rest. Two venues state what happens then:
 
 Rule (:func:`deleverage_pools`, at the start of every sweep, before the fund's unwind): a pool
 holds a position, its balance is below zero, ``D = −balance``, and its lots lost in this step's move
-(:func:`lots_lost`, below). It is bankrupt: its own layer
+(:func:`lots_lose`, below: ``L > 0`` said by the signs, one test for both pools since session 25). It
+is bankrupt: its own layer
 (``insurance_fund`` or ``backstop_vault``) is spent, and the policy's ``adl`` layer closes the
 pool's whole position against the opposing traders in the layer's ranking, at the layer's price,
 the book last, exactly as for a bankrupt trader (``rules.adl.deleverage``): at ``price =
@@ -112,10 +113,7 @@ def deleverage_pools(policy: Policy, ctx: Ctx) -> Ctx:
         pool = ctx.system(role)
         held = ctx.account(pool)
         # only where its lots lost in this step's move: none at a sweep that moved no mark (module docstring)
-        if role is Role.INSURANCE_FUND:
-            depleted = and_(held.size_lots != 0, held.cash_quote < 0, lots_lost(ctx, pool) > 0)
-        else:
-            depleted = and_(held.cash_quote < 0, lots_lose(ctx, pool))
+        depleted = and_(held.cash_quote < 0, lots_lose(ctx, pool))
         ctx = ctx.branch(depleted, lambda c, p=pool, r=role: _resolve(policy, c, p, OWN_LAYER[r]))
     return ctx
 
@@ -123,10 +121,10 @@ def deleverage_pools(policy: Policy, ctx: Ctx) -> Ctx:
 def lots_lose(ctx: Ctx, pool: str) -> Any:
     """Whether ``pool``'s lots lost in this step's move: ``lots_lost(ctx, pool) > 0`` (so it holds
     lots), said by the signs, long where the mark fell or short where it rose, with no product
-    ``S·(M − M_prev)``; ``False`` in a step that moved no mark. The vault's trigger: at N = 4 on
-    hyperliquid the product in it cost z3 up to 1.24M units more a cell than before the trigger read
-    the move, the signs up to 0.34M (docs/solver-notes.md#hyperliquids-vault-at-a-funding-sweep-session-24);
-    the fund's keeps its measured terms."""
+    ``S·(M − M_prev)``; ``False`` in a step that moved no mark. Both pools' trigger: at N = 4 on
+    hyperliquid the product in the vault's cost z3 up to 1.24M units more a cell than before the trigger
+    read the move, the signs up to 0.34M (docs/solver-notes.md#hyperliquids-vault-at-a-funding-sweep-session-24);
+    the fund's read the product until session 25 (docs/solver-notes.md#bitmexs-fund-by-the-signs-session-25)."""
     if not ctx.mark_moved:
         return False
     size, market = ctx.account(pool).size_lots, ctx.market
@@ -137,7 +135,8 @@ def lots_lose(ctx: Ctx, pool: str) -> Any:
 def lots_lost(ctx: Ctx, pool: str) -> Any:
     """What ``pool``'s lots lost in this step's move, ``−S·(M − M_prev)`` (negative where they
     gained); 0 in a step that moved no mark (a funding payment, an asset's price, interest:
-    ``Ctx.mark_moved``), whose book still holds an earlier event's move (module docstring)."""
+    ``Ctx.mark_moved``), whose book still holds an earlier event's move (module docstring). The
+    fund's bound ``min(D, L)`` (:func:`_resolve`); where :func:`lots_lose` holds it is above 0."""
     if not ctx.mark_moved:
         return 0
     market = ctx.market

@@ -260,9 +260,10 @@ class TestAtAFundingEvent:
             assert (Residual("insurance_fund", 1) in move.outcomes) is (x == 496)
 
     def test_the_session_23_reading_closed_bob_whole_at_the_funding_sweep(self, monkeypatch) -> None:
-        """The mutant: ``lots_lost`` reading the book's last move at every sweep (session 23): at −1 after
-        the funding payment, bob pays 1,000, twice the 497 he received."""
-        monkeypatch.setattr(pool_bankruptcy, "lots_lost", _last_move_lost)
+        """The mutant: the trigger and the bound reading the book's last move at every sweep (session 23):
+        at −1 after the funding payment, bob pays 1,000, twice the 497 he received."""
+        for name, mutant in _both(_last_move_lost).items():
+            monkeypatch.setattr(pool_bankruptcy, name, mutant)
         _, funding, _ = run(BITMEX, book(-4_000 + 496), list(AT_FUNDING))
         assert _charged(funding) == 1_000
         f = funding.after.account("insurance_fund")
@@ -272,6 +273,12 @@ class TestAtAFundingEvent:
 def _last_move_lost(ctx, pool):
     """Session 23's ``lots_lost``: the book's last move, whichever event made it."""
     return -ctx.account(pool).size_lots * _moved(ctx)
+
+
+def _both(lost) -> dict:
+    """A mutant ``lost`` of the lots' loss as the fund reads it: its trigger (``lots_lose``, since session
+    25; ``lost > 0``) and its bound (``lots_lost``)."""
+    return {"lots_lose": lambda ctx, pool: lost(ctx, pool) > 0, "lots_lost": lost}
 
 
 def exempt_book():
@@ -293,6 +300,11 @@ def observe():
         s = run(BITMEX, book(fund), [MarkPrice(m) for m in marks])[1]
         f = s.after.account("insurance_fund")
         out.append((f.cash_quote, f.size_lots, s.after.account("bob").cash_quote))
+        out.append(tuple(o for o in s.outcomes if isinstance(o, (Bankrupt, LayerUsed, Residual))))
+    # session 25 (the trigger is ``lots_lose``): flat at -1 after the move to 985, a move down and one up
+    # find nothing to deleverage
+    for last in (984, 986):
+        s = run(BITMEX, book(-4_001), [MarkPrice(994), MarkPrice(985), MarkPrice(last)])[-1]
         out.append(tuple(o for o in s.outcomes if isinstance(o, (Bankrupt, LayerUsed, Residual))))
     # session 24: a takeover, a funding event at -1, 0, +1, then a move
     for x in FUNDING_CASES:
@@ -318,6 +330,9 @@ def test_every_mutant_of_the_funds_bankruptcy_is_caught(monkeypatch) -> None:
     trigger a call per pool (tests/rules/test_fidelity_vault_adl.py, ``test_every_mutant_of_the_pools_is_caught``)."""
     assert_every_mutant_is_caught(monkeypatch, pool_bankruptcy, "_resolve", observe, at_least=1)
     assert_every_mutant_is_caught(monkeypatch, pool_bankruptcy, "lots_lost", observe, at_least=1)
+    # session 25: the fund's trigger is ``lots_lose``, whose every one-token mutant the vault's stories catch
+    # (its short and long sides: tests/rules/test_fidelity_vault_adl.py) and disagrees with ``lots_lost > 0``
+    # (``test_the_signs_say_what_the_product_says``); the fund's stories here are all long
 
 
 def test_every_mutant_of_where_a_mark_moves_is_caught(monkeypatch) -> None:
@@ -337,20 +352,26 @@ def _moved(ctx, *, still: bool = False) -> int:
 
 
 #: the tokens of the session-23 bound the operator sweep does not reach, each changed (``pool_bankruptcy``'s
-#: names patched)
+#: names patched; a mutant of the loss in both the trigger, ``lots_lose`` since session 25, and the bound)
 NAMED_MUTANTS = {
     # min(D, L) made max(D, L): the fund hands on more than its lots lost
     "max for min": {"min_": lambda a, b: max_(a, b)},
     # the unary minus dropped: the lots' gain taken for their loss
-    "sign of the loss": {"lots_lost": lambda ctx, pool: ctx.account(pool).size_lots * _moved(ctx)},
+    "sign of the loss": _both(lambda ctx, pool: ctx.account(pool).size_lots * _moved(ctx)),
     # the previous mark read as the mark: no move, no loss
-    "the move from the mark itself": {
-        "lots_lost": lambda ctx, pool: -ctx.account(pool).size_lots * _moved(ctx, still=True)
+    "the move from the mark itself": _both(lambda ctx, pool: -ctx.account(pool).size_lots * _moved(ctx, still=True)),
+    # the rule before session 23 (its very terms): the trigger its lots and its balance alone, the whole
+    # deficit handed on
+    "the session-20 rule": {
+        "lots_lose": lambda ctx, pool: ctx.account(pool).size_lots != 0,
+        "lots_lost": lambda ctx, pool: 1,
+        "min_": lambda deficit, lost: None,
     },
-    # the rule before session 23 (its very terms): the trigger a Python True, the whole deficit handed on
-    "the session-20 rule": {"lots_lost": lambda ctx, pool: 1, "min_": lambda deficit, lost: None},
     # session 23's: the book's last move read at every sweep, a funding sweep's too
-    "the last move at a funding sweep": {"lots_lost": lambda ctx, pool: _last_move_lost(ctx, pool)},
+    "the last move at a funding sweep": _both(_last_move_lost),
+    # the trigger read as the vault's was before session 24 (held lots alone) with the bound kept: the
+    # fund below zero whose lots gained, or at an unchanged mark, closes its lots for nothing
+    "the trigger without the move": {"lots_lose": lambda ctx, pool: ctx.account(pool).size_lots != 0},
 }
 
 
@@ -373,7 +394,7 @@ def test_the_triggers_and_made_or_is_caught(monkeypatch) -> None:
     from solvent.rules import arith, engine
 
     source = textwrap.dedent(inspect.getsource(pool_bankruptcy.deleverage_pools))
-    trigger = "depleted = and_(held.size_lots != 0, held.cash_quote < 0, lots_lost(ctx, pool) > 0)"
+    trigger = "depleted = and_(held.cash_quote < 0, lots_lose(ctx, pool))"
     assert source.count(trigger) == 1
     namespace = {**vars(pool_bankruptcy), "or_": arith.or_}
     exec(compile(source.replace(trigger, trigger.replace("and_", "or_")), "<mutant>", "exec"), namespace)

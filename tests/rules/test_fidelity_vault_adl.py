@@ -32,9 +32,6 @@ lot, and the vault ends flat at −1 (a residual: the funding payment it could n
 
 from __future__ import annotations
 
-import inspect
-import textwrap
-
 from solvent.properties import catalog
 from solvent.rules import pool_bankruptcy
 from solvent.rules.book import Book
@@ -249,31 +246,17 @@ def observe_trigger() -> list:
 
 
 def test_every_mutant_of_the_pools_is_caught(monkeypatch) -> None:
+    """``deleverage_pools`` swept on both pools' stories: since session 25 both read one trigger
+    (``lots_lose``), so no mutant of it is equivalent (the role test that chose between the two forms,
+    whose swap was, is gone)."""
     from solvent.rules import engine, liquidation, pool_bankruptcy, wellformed
 
     assert_every_mutant_is_caught(
         monkeypatch, liquidation, "pools_holding", observe, at_least=1, importers=(pool_bankruptcy, wellformed)
     )
-    expected = observe()
-    found = list(mutants(pool_bankruptcy, "deleverage_pools"))
-    # the one mutant that cannot be caught: the role test swapped gives the vault the fund's trigger
-    # ``lots_lost > 0`` and the fund the vault's ``lots_lose``, the same predicate (session 24, hlfund:
-    # test_the_signs_say_what_the_product_says); every other one-token mutant is
-    source = textwrap.dedent(inspect.getsource(pool_bankruptcy.deleverage_pools)).splitlines()
-    line = next(i for i, text in enumerate(source, 1) if "if role is Role.INSURANCE_FUND:" in text)
-    equivalent = [label for label, _ in found if label == f"deleverage_pools line {line}: Is -> IsNot"]
-    assert len(equivalent) == 1, [label for label, _ in found]
-    for label, mutant in found:
-        if label in equivalent:
-            continue
-        with monkeypatch.context() as m:
-            m.setattr(pool_bankruptcy, "deleverage_pools", mutant)
-            m.setattr(engine, "deleverage_pools", mutant)
-            try:
-                got = observe()
-            except Exception:  # a mutant that crashes is caught too
-                continue
-        assert got != expected, f"mutant survives: {label}"
+    assert_every_mutant_is_caught(
+        monkeypatch, pool_bankruptcy, "deleverage_pools", observe, at_least=2, importers=(engine,)
+    )
     assert_every_mutant_is_caught(monkeypatch, pool_bankruptcy, "_resolve", observe, at_least=1)
 
 
@@ -288,21 +271,35 @@ def test_every_named_mutant_of_the_vaults_trigger_is_caught(monkeypatch) -> None
     assert_every_mutant_is_caught(monkeypatch, pool_bankruptcy, "lots_lose", observe_trigger, at_least=6)
 
 
-def test_the_signs_say_what_the_product_says() -> None:
-    """``lots_lose`` (the vault's trigger) is ``lots_lost > 0`` (the fund's) on every small book: sizes
-    −3..3, marks and previous marks 1..4, a mark moved or not."""
+def _signs_disagree(lose) -> list:
+    """Where ``lose`` (the trigger, ``lots_lose``) is not ``lots_lost > 0`` (the bound ``min(D, L)`` the fund
+    is closed for) on every small book: sizes −3..3, marks and previous marks 1..4, a mark moved or not."""
     import attrs
 
     from solvent.rules.ledger import Ctx
 
     base = book(VAULT)
+    i = base.index("backstop_vault")
+    out = []
     for size in range(-3, 4):
         for mark in range(1, 5):
             for previous in range(1, 5):
                 market = attrs.evolve(base.market, mark_quote=mark, previous_mark_quote=previous)
-                i = base.index("backstop_vault")
                 b = attrs.evolve(base.replace_account(i, attrs.evolve(base.accounts[i], size_lots=size)), market=market)
                 for moved in (True, False):
                     ctx = Ctx(b, moved=moved)
-                    lose = pool_bankruptcy.lots_lose(ctx, "backstop_vault")
-                    assert lose == (pool_bankruptcy.lots_lost(ctx, "backstop_vault") > 0), (size, mark, previous, moved)
+                    if bool(lose(ctx, "backstop_vault")) != (pool_bankruptcy.lots_lost(ctx, "backstop_vault") > 0):
+                        out.append((size, mark, previous, moved))
+    return out
+
+
+def test_the_signs_say_what_the_product_says() -> None:
+    """``lots_lose`` (both pools' trigger since session 25; the vault's alone before) is ``lots_lost > 0``
+    (the fund's trigger until session 25, its bound's ``L`` still) on every small book, and every
+    one-token mutant of ``lots_lose`` is not: a fund triggered where its bound is 0 or below (or not
+    triggered where its lots lost) is caught here."""
+    assert _signs_disagree(pool_bankruptcy.lots_lose) == []
+    found = list(mutants(pool_bankruptcy, "lots_lose"))
+    assert len(found) >= 6, [label for label, _ in found]
+    for label, mutant in found:
+        assert _signs_disagree(mutant), f"mutant survives: {label}"

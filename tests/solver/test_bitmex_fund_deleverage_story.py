@@ -89,9 +89,11 @@ def test_the_first_move_leaves_the_fund_below_zero_holding_lots_and_charlie_solv
 
 
 def session_20_rule(monkeypatch) -> None:
-    """The rule before session 23 as a mutant of today's, with its very terms: the fund's lots taken to
-    have lost (the trigger ``L > 0`` a Python ``True``, so no term) and no bound on what it hands on
+    """The rule before session 23 as a mutant of today's, with its very terms: the fund's trigger its held
+    lots and its balance below zero alone (``lots_lose`` read as ``S ≠ 0``; since session 25 the trigger
+    reads ``lots_lose``, before it ``lots_lost > 0``, with ``lots_lost`` 1) and no bound on what it hands on
     (``owed`` None: its whole deficit, as a trader's)."""
+    monkeypatch.setattr(pool_bankruptcy, "lots_lose", lambda ctx, pool: ctx.account(pool).size_lots != 0)
     monkeypatch.setattr(pool_bankruptcy, "lots_lost", lambda ctx, pool: 1)
     monkeypatch.setattr(pool_bankruptcy, "min_", lambda deficit, lost: None)
 
