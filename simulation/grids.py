@@ -111,7 +111,15 @@ def answer_proof(cell: ProofCell) -> ProofResult:
         )
         if cell.minimize and cell.least_move:
             result = told_at_least_move(cell.policy, catalog.get(cell.invariant), result)
-    return attrs.evolve(result, witness=None)
+    return without_witness(result)
+
+
+def without_witness(result: ProofResult) -> ProofResult:
+    """``result`` without the witness stories' z3 values, its margin scopes' answers too (a claim
+    asked on two scopes keeps each scope's result in ``parts``): what a cell's answer carries back
+    from a worker process, where z3 objects do not pickle."""
+    parts = tuple(attrs.evolve(p, result=without_witness(p.result)) for p in result.parts)
+    return attrs.evolve(result, witness=None, parts=parts)
 
 
 def find_thresholds(
@@ -190,5 +198,6 @@ __all__ = [
     "parse_counts",
     "proof_exit",
     "prove_cells",
+    "without_witness",
     "threshold_exit",
 ]

@@ -9,6 +9,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
+import attrs
 import pytest
 from click.testing import CliRunner
 
@@ -435,3 +436,43 @@ def test_an_unreachable_scheduler_is_bad_input(tmp_path: Path, command: str, mon
     assert done.exit_code == 2, done.output
     assert "solvent: '--executor' cannot reach the Dask scheduler at 127.0.0.1:1" in done.output
     assert "Traceback" not in done.output and not out.exists()
+
+
+def test_an_answer_of_two_margin_scopes_leaves_no_z3_value_behind() -> None:
+    """A policy that declares both margin modes asks each scope (``parts``), and each scope's result
+    kept its witness story's z3 values: every such cell failed on a process pool ("ctypes objects
+    containing pointers cannot be pickled": ``solvent prove hyperliquid ... --workers 2``, found in
+    session 25). What a worker sends back drops every witness, the scopes' too, and pickles."""
+    import pickle
+
+    import z3
+
+    from solvent.solver.verdicts import ScopeAnswer
+
+    scope = Scope(accounts=2, events=1, kinds=("mark",), prices="prices 1..100")
+    one = ProofResult("p", "conservation", Verdict.PROVED, scope, 0.0, "direct", witness=z3.Int("x"))
+    joined = attrs.evolve(one, parts=(ScopeAnswer("all-cross books", one), ScopeAnswer("isolated", one)))
+    with pytest.raises(ValueError, match="pickled"):
+        pickle.dumps(attrs.evolve(joined, witness=None))  # the top-level witness alone dropped: the bug
+    back = pickle.loads(pickle.dumps(grids.without_witness(joined)))
+    assert back.witness is None and [p.result.witness for p in back.parts] == [None, None]
+    assert [p.label for p in back.parts] == ["all-cross books", "isolated"] and back.verdict is Verdict.PROVED
+
+
+@pytest.mark.deep
+def test_a_cell_asked_on_two_margin_scopes_comes_back_from_a_worker() -> None:
+    """The same on a real cell (hyperliquid, two margin scopes): its answer pickles (10 s)."""
+    import pickle
+
+    from solvent.solver.bounds import Bounds, for_policy
+    from solvent.solver.margin_scopes import margin_scopes
+    from solvent.verdicts.check import resolve
+
+    policy = resolve("hyperliquid")
+    scopes = margin_scopes(policy)
+    assert len(scopes) == 2
+    bounds = for_policy(Bounds(accounts=1, events=1), policy)
+    answer = grids.answer_proof(grids.ProofCell(policy, "open-interest-balance", bounds, minimize=False, scopes=scopes))
+    assert [p.result.verdict for p in answer.parts] == [Verdict.PROVED, Verdict.PROVED]
+    back = pickle.loads(pickle.dumps(answer))
+    assert back.verdict is Verdict.PROVED and [p.label for p in back.parts] == [p.label for p in answer.parts]
