@@ -20,10 +20,12 @@ import random
 import attrs
 import pytest
 
+from solvent.rules import wellformed
 from solvent.rules.engine import transition
 from solvent.rules.events import MarkPrice
 from solvent.rules.outcomes import Bankrupt
 from solvent.rules.presets import load_preset
+from solvent.rules.wellformed import StartMargin
 from solvent.solver import cascade_invariant, claims_backed, effort
 from solvent.solver import compositional as comp
 from solvent.solver.bounds import Bounds, for_policy
@@ -89,11 +91,30 @@ def test_a_premise_one_quantum_stronger_is_not_met_by_the_start(monkeypatch: pyt
         cascade_invariant.start_lemma(policy, bounds, checker.valid)
 
 
-def test_a_maintenance_start_does_not_meet_the_premise() -> None:
-    """A flat trader is never liquidatable, so a maintenance start says nothing of its cash."""
+def test_a_maintenance_start_meets_the_premise_only_with_its_flat_traders_at_zero_or_above() -> None:
+    """A flat trader is never liquidatable, so "not liquidatable" alone says nothing of its cash;
+    a maintenance start also asks every trader worth at least zero (session 25, ``rules.wellformed``),
+    which meets the premise. With that condition taken out, z3 finds a model."""
     policy, bounds, checker = _checker("mango-v4", attrs.evolve(K3, start_margin="maintenance"))
-    with effort.question(), pytest.raises(comp._Failed, match="start: a trader meeting maintenance.*z3 found a model"):
+    with effort.question():
         cascade_invariant.start_lemma(policy, bounds, checker.valid)
+    real = wellformed._rules
+
+    def not_liquidatable_only(policy, margin, assets=False):
+        rules = real(policy, margin, assets)
+        return (
+            [r for r in rules if r.name != "traders worth at least zero"]
+            if margin is StartMargin.MAINTENANCE
+            else rules
+        )
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(wellformed, "_rules", not_liquidatable_only)
+        with (
+            effort.question(),
+            pytest.raises(comp._Failed, match="start: a trader meeting maintenance.*z3 found a model"),
+        ):
+            cascade_invariant.start_lemma(policy, bounds, checker.valid)
 
 
 def test_the_premise_at_its_boundary_on_a_concrete_book() -> None:

@@ -83,8 +83,8 @@ def test_only_an_identical_term_skips_the_query(monkeypatch) -> None:
 
     real = fund_facts.turn_question
 
-    def stricter(policy, accounts, trader, assets=(), claim_id=fund_facts.FUND, paid=None, shape=None):
-        book, premise, claim = real(policy, accounts, trader, assets, claim_id, paid=paid, shape=shape)
+    def stricter(policy, accounts, trader, assets=(), claim_id=fund_facts.FUND, paid=None, shape=None, **more):
+        book, premise, claim = real(policy, accounts, trader, assets, claim_id, paid=paid, shape=shape, **more)
         return book, premise, (claim if trader == "alice" else z3.And(claim, claim.arg(0) >= claim.arg(1) + 1))
 
     monkeypatch.setattr(fund_facts, "turn_question", stricter)
