@@ -40,7 +40,7 @@ from typing import Any
 import attrs
 import z3
 
-from solvent.rules.arith import max_, when
+from solvent.rules.arith import max_
 from solvent.rules.book import Book, Role
 from solvent.rules.engine import liquidation_turn
 from solvent.rules.haircut_ratio import step_pnl
@@ -50,6 +50,7 @@ from solvent.rules.outcomes import Bankrupt
 from solvent.rules.policy import Policy
 from solvent.solver.assumptions import book_assumptions
 from solvent.solver.bounds import Bounds
+from solvent.solver.haircut_claims import running_cash
 from solvent.solver.story import slots, symbolic_book
 from solvent.solver.sweep_step import phases
 
@@ -80,18 +81,6 @@ def _b(x: Any) -> Any:
 
 def _term(x: Any) -> Any:
     return x if isinstance(x, z3.ExprRef) else z3.IntVal(x)
-
-
-def _running(start: Any, who: str, entries: Any) -> Any:
-    """``who``'s cash followed through ``entries`` in order from ``start`` (each guarded)."""
-    running = start
-    for g in entries:
-        t = g.item
-        if t.destination == who and t.source == who:
-            continue
-        delta = (t.amount_quote if t.destination == who else 0) - (t.amount_quote if t.source == who else 0)
-        running = running + when(g.guard, delta)
-    return running
 
 
 def credit_parts(policy: Policy, book: Book, acted: str) -> list[tuple[str, Any]]:
@@ -142,7 +131,7 @@ def ledger_lemmas(policy: Policy, ask: Valid) -> list[str]:
     for acted in (a.name for a in book.traders):
         ctx = liquidation_turn(policy, Ctx(book), acted)
         for a in book.traders:
-            ran = _running(a.cash_quote, a.name, ctx.entries)
+            ran = running_cash(a.cash_quote, a.name, ctx.entries)
             lemmas.append(
                 ask(
                     f"{acted}'s turn with its cascade ({TRADERS} traders, every number free): {a.name}'s cash after it "
@@ -182,8 +171,10 @@ def step_parts(
             if outside:
                 fail(f"the step ({variant.label}): a charge entry ({outside[0]}) is made outside the traders' turns")
             for p in traders:
-                before = run.first.account(p).cash_quote - _running(book.account(p).cash_quote, p, end.entries[:first])
-                close = end.book.account(p).cash_quote - _running(
+                before = run.first.account(p).cash_quote - running_cash(
+                    book.account(p).cash_quote, p, end.entries[:first]
+                )
+                close = end.book.account(p).cash_quote - running_cash(
                     run.turned.account(p).cash_quote, p, end.entries[last:]
                 )
                 if not (_zero(before) and _zero(close)):

@@ -122,7 +122,18 @@ def _b(x: Any) -> Any:
     return z3.BoolVal(x) if type(x) is bool else x
 
 
-def _running(start: Any, who: str, entries: Any) -> Any:
+def _conversion_lemma(valid: Any, book: Book, converted: list[tuple[str, Any]]) -> Any:
+    """The opening's conversion (Gen A at h) asked once by ``valid`` from the premise, its facts
+    named (``solver.conversion_lemma``)."""
+    return valid(
+        f"{CONVERSION.format(traders=STEP_TRADERS)}: {'; '.join(name for name, _ in converted)}",
+        premise_of(book),
+        _b(all_(c for _, c in converted)),
+        exact=True,
+    )
+
+
+def running_cash(start: Any, who: str, entries: Any) -> Any:
     """``who``'s cash followed through ``entries`` in order from ``start`` (each guarded)."""
     running = start
     for g in entries:
@@ -145,7 +156,7 @@ def turn_claim(policy: Policy, book: Book, trader: str) -> Any:
         bankrupt = any_(g.guard for g in ctx.outcomes if isinstance(g.item, Bankrupt) and g.item.account == payer)
         running = start.cash_quote
         for g in ctx.entries:
-            running = _running(running, payer, [g])
+            running = running_cash(running, payer, [g])
             t = g.item
             if t.source == payer and t.reason in HAIRCUT_REASONS:
                 checks.append(
@@ -205,14 +216,7 @@ def step_facts(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str
     # below under the lemma's facts (solver.conversion_lemma); asked from the premise (cheaper
     # than from the question's whole start: 678K units against 1.06M at three traders), which the start meets
     if converted:
-        lemmas.append(
-            valid(
-                f"{CONVERSION.format(traders=STEP_TRADERS)}: {'; '.join(name for name, _ in converted)}",
-                premise_of(book),
-                _b(all_(c for _, c in converted)),
-                exact=True,
-            )
-        )
+        lemmas.append(_conversion_lemma(valid, book, converted))
     given = [_b(f) for fs in facts.values() for f in fs]
     for slot in slots(book, one):
         # the event's numbers within the bounds too (a mark of at least the least price: a penalty,
@@ -234,7 +238,7 @@ def step_facts(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[str
                 floor += [a.principal_quote >= 0 for a in start.accounts]
                 for p in traders:
                     ledger.append(
-                        start.account(p).cash_quote == _running(book.account(p).cash_quote, p, ctx.entries[:k])
+                        start.account(p).cash_quote == running_cash(book.account(p).cash_quote, p, ctx.entries[:k])
                     )
                     kept.append(ctx.book.account(p).principal_quote <= start.account(p).principal_quote)
             said = f"the step ({variant.label}, {STEP_TRADERS} traders{', from the premise' if moves else ''})"
@@ -290,14 +294,7 @@ def premise_kept(policy: Policy, bounds: Bounds, valid: Valid, fail: Callable[[s
     converted, freed, facts = conversion_parts(policy, book)
     lemmas = []
     if converted:
-        lemmas.append(
-            valid(
-                f"{CONVERSION.format(traders=STEP_TRADERS)}: {'; '.join(name for name, _ in converted)}",
-                premise_of(book),
-                _b(all_(c for _, c in converted)),
-                exact=True,
-            )
-        )
+        lemmas.append(_conversion_lemma(valid, book, converted))
     given = [_b(f) for fs in facts.values() for f in fs]
     for slot in slots(book, one):
         premise = [*premise_of(book), _b(slot.field_bounds), *given]
@@ -364,6 +361,7 @@ __all__ = [
     "not_covered",
     "premise_kept",
     "premise_of",
+    "running_cash",
     "step_facts",
     "turn_claim",
     "turn_lemma",
