@@ -58,7 +58,6 @@ from solvent.rules.waterfall import Over, SocializedLoss
 from solvent.solver import gen_b_principal, gen_b_turn, haircut_payer, side_payer
 from solvent.solver.assumptions import book_assumptions
 from solvent.solver.bounds import Bounds
-from solvent.solver.case_split import recalled, remember
 from solvent.solver.fund_facts import _starts
 from solvent.solver.payer_facts import _pairs, instance
 from solvent.solver.per_account import _conjuncts, _settled
@@ -132,13 +131,7 @@ def _asked(valid: Valid, said: Callable[[str, str], None]) -> Valid:
     question proved the same formula (the direct check's facts and the argument ask the same formulas)."""
 
     def ask(name: str, premise: list[Any], claim: Any, **_: Any) -> str:
-        formula = z3.Implies(z3.And(*map(_b, premise)), _b(claim))
-        if recalled(formula) == "unsat":
-            said(name, PROVED_BEFORE)
-            return f"{name} ({PROVED_BEFORE})"
-        valid(name, premise, claim)
-        remember(formula, "unsat")
-        return name
+        return haircut_payer.ask_once(valid, said, name, premise, claim)
 
     return ask
 

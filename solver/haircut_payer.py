@@ -292,9 +292,10 @@ def decomposes(policy: Policy, bounds: Bounds, fail: Callable[[str], None]) -> s
 PROVED_BEFORE = "proved earlier in this question (the direct check's fact, the same z3 term): no query"
 
 
-def _ask(valid: Valid, said: Callable[[str, str], None], name: str, premise: list[Any], claim: Any) -> str:
-    """``valid`` on ``premise → claim``, or no query where this question proved the same formula."""
-    formula = z3.Implies(z3.And(*premise), claim)
+def ask_once(valid: Valid, said: Callable[[str, str], None], name: str, premise: list[Any], claim: Any) -> str:
+    """``valid`` on ``premise → claim``, or no query where this question proved the same formula
+    (Python Booleans among them read as z3's)."""
+    formula = z3.Implies(z3.And(*map(_b, premise)), _b(claim))
     if recalled(formula) == "unsat":
         said(name, PROVED_BEFORE)
         return f"{name} ({PROVED_BEFORE})"
@@ -313,7 +314,7 @@ def _turn_lemmas(policy: Policy, valid: Valid, said: Callable[[str, str], None],
         premise, claims = turn_parts(policy, free, trader)
         for part, claim in zip(PARTS, claims, strict=True):
             name = f"{trader}'s turn ({TRADERS} traders and the book, {PREMISE}): {part}"
-            lemmas.append(_ask(valid, said, name, premise, claim))
+            lemmas.append(ask_once(valid, said, name, premise, claim))
     if every:
         return lemmas
     first = names[0]
@@ -338,7 +339,7 @@ def _conversion_lemmas(policy: Policy, bounds: Bounds, valid: Valid, said: Calla
     """Each claim of the opening's conversion lemma (none where the policy converts nothing at the opening)."""
     premise, claims = conversion_lemma(policy, bounds)
     return [
-        _ask(valid, said, f"{CONVERSION.format(traders=TRADERS)}: {name}", premise, claim) for name, claim in claims
+        ask_once(valid, said, f"{CONVERSION.format(traders=TRADERS)}: {name}", premise, claim) for name, claim in claims
     ]
 
 
@@ -351,7 +352,7 @@ def _settle_lemmas(policy: Policy, bounds: Bounds, valid: Valid, said: Callable[
     for slot in slots(book, one):
         for variant in slot.variants:
             for name, premise, claim in settled_parts(policy, book, one, variant.event, slot.field_bounds):
-                lemmas.append(_ask(valid, said, f"settlement ({variant.label}): {name}", premise, claim))
+                lemmas.append(ask_once(valid, said, f"settlement ({variant.label}): {name}", premise, claim))
     return lemmas
 
 
@@ -381,7 +382,7 @@ def argument(
     lemmas += _turn_lemmas(policy, valid, said)
     free, _ = symbolic_book(Bounds(accounts=TRADERS))
     name = f"the close ({TRADERS} traders): after_sweep and closing keep every trader's cash"
-    lemmas.append(_ask(valid, said, name, [], close_parts(policy, free)))
+    lemmas.append(ask_once(valid, said, name, [], close_parts(policy, free)))
     lemmas.append(
         "aggregate: settlement gives J ≥ Σ def at the first turn (each account's w − def ≥ S·ΔM, Σ S·ΔM = ΔM·Σ S = 0); "
         "each turn keeps it over the traders still to come and, covered, leaves its trader at or above 0; later turns "
@@ -555,36 +556,36 @@ def moves_argument(
     one = _one_event(bounds, TRADERS)
     book, _ = symbolic_book(one)
     for name, premise, claim in start_parts(policy, book, one):
-        lemmas.append(_ask(valid, said, f"the start: {name}", premise, claim))
+        lemmas.append(ask_once(valid, said, f"the start: {name}", premise, claim))
     converted, _, _ = conversion_parts(policy, book)
     premise = moves_premise(policy, book)
     for name, claim in [*converted, *conversion_sums(policy, book)]:
         lemmas.append(
-            _ask(valid, said, f"{CONVERSION.format(traders=TRADERS)}, from the premise: {name}", premise, claim)
+            ask_once(valid, said, f"{CONVERSION.format(traders=TRADERS)}, from the premise: {name}", premise, claim)
         )
     for slot in slots(book, one):
         for variant in slot.variants:
             for name, premise, claim in moved_settled_parts(policy, book, variant.event, slot.field_bounds):
                 lemmas.append(
-                    _ask(valid, said, f"settlement from the premise ({variant.label}): {name}", premise, claim)
+                    ask_once(valid, said, f"settlement from the premise ({variant.label}): {name}", premise, claim)
                 )
     lemmas += _turn_lemmas(policy, valid, said)
     free, _ = symbolic_book(Bounds(accounts=TRADERS))
     names = [a.name for a in free.traders]
     premise, claim = residual_turn(policy, free, names[0])
     name = f"{names[0]}'s turn ({TRADERS} traders and the book, {PREMISE}): {RESIDUAL_PART}"
-    lemmas.append(_ask(valid, said, name, premise, claim))
+    lemmas.append(ask_once(valid, said, name, premise, claim))
     for trader in names[1:]:
         name = f"{trader}'s turn ({TRADERS} traders and the book, {PREMISE}): {RESIDUAL_PART}"
         said(name, RENAMED.format(first=names[0]))
         lemmas.append(f"{name} ({RENAMED.format(first=names[0])})")
     name = f"the close ({TRADERS} traders): after_sweep and closing keep every trader's cash"
-    lemmas.append(_ask(valid, said, name, [], close_parts(policy, free)))
+    lemmas.append(ask_once(valid, said, name, [], close_parts(policy, free)))
     name = f"the close ({TRADERS} traders): after_sweep and closing lower no account's E − principal"
-    lemmas.append(_ask(valid, said, name, [], close_keeps(policy, free)))
+    lemmas.append(ask_once(valid, said, name, [], close_keeps(policy, free)))
     k = len(_payers(free))
     premise, claim, _ = sum_lemma(k)
-    lemmas.append(_ask(valid, said, SUM.format(k=k), premise, claim))
+    lemmas.append(ask_once(valid, said, SUM.format(k=k), premise, claim))
     lemmas += haircut_claims.premise_kept(policy, bounds, valid, fail)
     lemmas.append(
         "aggregate, one move from the premise: after the opening and settlement each account's junior profit less its "
@@ -658,7 +659,7 @@ def facts(policy: Policy, bounds: Bounds, valid: Valid, said: Callable[[str, str
     free, _ = symbolic_book(one)
     k = len(_payers(free))
     premise, claim, variables = sum_lemma(k)
-    lemmas.append(_ask(valid, said, SUM.format(k=k), premise, claim))
+    lemmas.append(ask_once(valid, said, SUM.format(k=k), premise, claim))
     sums = (z3.Implies(z3.And(*premise), claim), variables)
     # the settlement's formulas on the conversion's free numbers, put back to the engine's terms (each
     # instance then says its claim given the conversion's facts, which the conversion lemma's instance gives)
@@ -692,6 +693,7 @@ __all__ = [
     "RESIDUAL_PART",
     "HaircutFacts",
     "argument",
+    "ask_once",
     "close_keeps",
     "close_parts",
     "conversion_sums",
