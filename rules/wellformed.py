@@ -20,8 +20,9 @@ In exchange terms a book is well formed when:
   venue checks on order entry (``StartMargin.INITIAL``, the default). ``StartMargin.MAINTENANCE``
   asks only that no trader be liquidatable (a position that drifted toward its liquidation price,
   the threshold question for a maintenance rate) and that none be worth less than zero (a flat
-  trader is never liquidatable; one below zero carries an earlier event's deficit). ``margin=None`` leaves margin out: the book in
-  the middle of a story, after mark moves a venue does not refuse, still satisfies the rest.
+  trader is never liquidatable; one below zero carries an earlier event's deficit).
+  ``margin=None`` leaves margin out: the book in the middle of a story, after mark moves a venue
+  does not refuse, still satisfies the rest.
 
 Under a haircut whose losses settle into capital (``haircut_ratio.losses_settle_capital``,
 percolator), every trader's and the book's principal is at most its equity, as the engine keeps it

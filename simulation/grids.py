@@ -198,6 +198,6 @@ __all__ = [
     "parse_counts",
     "proof_exit",
     "prove_cells",
-    "without_witness",
     "threshold_exit",
+    "without_witness",
 ]
