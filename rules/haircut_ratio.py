@@ -31,9 +31,7 @@ end-of-event step vests profit at the end of each window of that many events (th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextlib import AbstractContextManager
 from typing import Any
 
 import attrs
@@ -43,6 +41,7 @@ from solvent.rules.book import Role
 from solvent.rules.ledger import PNL_REASONS, Ctx, Reason
 from solvent.rules.margin import MarginRule, equity, is_flat, profit
 from solvent.rules.pro_rata import charge, payers
+from solvent.rules.recording import Recorder
 from solvent.rules.rounding import RoundingRule
 from solvent.rules.waterfall import HaircutRatio, Release
 
@@ -218,22 +217,16 @@ def holders(ctx: Ctx) -> list[Any]:
 
 #: one call of :func:`convert`: ``h_num``, ``h_den`` and each account's ``(name, x, y, lost)``
 Conversion = tuple[Any, Any, tuple[tuple[str, Any, Any, Any], ...]]
-#: where set, each call of :func:`convert` appends its terms (:func:`conversions_recorded`)
-_conversions: ContextVar[list[Conversion] | None] = ContextVar("solvent_conversions", default=None)
+#: where a block records, each call of :func:`convert` appends its terms (:func:`conversions_recorded`)
+_conversions = Recorder("solvent_conversions")
 
 
-@contextmanager
-def conversions_recorded() -> Iterator[list[Conversion]]:
+def conversions_recorded() -> AbstractContextManager[list[Conversion]]:
     """Within the block, each call of :func:`convert` appends to the list yielded ``(h_num, h_den,
     accounts)``, its ratio and its accounts' ``(name, x, y, lost)``: the warmable profit, the capital it became and the part moved into the
     order book's hole (the engine's own terms; the step is unchanged, the list only appended to):
     ``solver.haircut_payer`` proves facts of them and frees them in its settlement lemmas."""
-    seen: list[Conversion] = []
-    token = _conversions.set(seen)
-    try:
-        yield seen
-    finally:
-        _conversions.reset(token)
+    return _conversions.recorded()
 
 
 def convert(policy: Any, ctx: Ctx, vested: list[tuple[str, Any]]) -> Ctx:
@@ -268,9 +261,7 @@ def convert(policy: Any, ctx: Ctx, vested: list[tuple[str, Any]]) -> Ctx:
             lost = min_(max_(x - y, 0), hole)  # x − y ≥ 0 (h ≤ 1), said so the transfer is plainly non-negative
             hole = hole - lost
         updates.append((name, x, y, lost))
-    seen = _conversions.get()
-    if seen is not None:  # recorded for the solver (conversions_recorded); the step is unchanged
-        seen.append((h_num, total, tuple(updates)))
+    _conversions.note((h_num, total, tuple(updates)))  # for the solver (conversions_recorded)
     for name, _, y, lost in updates:
         ctx = ctx.transfer(name, order_book, lost, Reason.CONVERSION_HAIRCUT)
         ctx = ctx.update_account(name, principal_quote=ctx.account(name).principal_quote + y)

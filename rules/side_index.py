@@ -64,9 +64,7 @@ split's shares add up to q), written so a transfer's sign reads without that sum
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextlib import AbstractContextManager
 from itertools import islice
 from typing import Any
 
@@ -76,6 +74,7 @@ from solvent.rules.book import Book, Role
 from solvent.rules.ledger import Ctx, Reason, system
 from solvent.rules.positions import close_against_once
 from solvent.rules.pro_rata import charge, exact_split, payers
+from solvent.rules.recording import Recorder
 from solvent.rules.rounding import RoundingRule, SideIndex
 from solvent.rules.waterfall import Over
 
@@ -180,35 +179,23 @@ def close_against_side(ctx: Ctx, name: str, lots: Any, price: Any) -> Ctx:
 #: was given and the entries it wrote
 Charge = tuple[Book, str, Any, tuple[Any, ...]]
 #: where set, each call of :func:`charge_per_lot` appends its terms (:func:`charges_recorded`)
-_charges: ContextVar[list[Charge] | None] = ContextVar("solvent_side_charges", default=None)
+_charges = Recorder("solvent_side_charges")
 #: where set, each ``k_up`` charge appends its ``ΔK`` (:func:`delta_k_recorded`)
-_delta_k: ContextVar[list[Any] | None] = ContextVar("solvent_side_delta_k", default=None)
+_delta_k = Recorder("solvent_side_delta_k")
 
 
-@contextmanager
-def charges_recorded() -> Iterator[list[Charge]]:
+def charges_recorded() -> AbstractContextManager[list[Charge]]:
     """Within the block, each call of :func:`charge_per_lot` appends to the list yielded ``(book at the
     bankruptcy, bankrupt, D, its entries)`` (the engine's own terms; the step is unchanged, the list only
     appended to): ``solver.side_payer`` instantiates its per-lot lemma on them."""
-    seen: list[Charge] = []
-    token = _charges.set(seen)
-    try:
-        yield seen
-    finally:
-        _charges.reset(token)
+    return _charges.recorded()
 
 
-@contextmanager
-def delta_k_recorded() -> Iterator[list[Any]]:
+def delta_k_recorded() -> AbstractContextManager[list[Any]]:
     """Within the block, each ``k_up`` charge (:func:`charge_k_up`) appends its ``ΔK`` to the list
     yielded, in build order (the engine's own term; the step is unchanged): ``solver.side_payer`` cuts
     its per-lot lemma there."""
-    seen: list[Any] = []
-    token = _delta_k.set(seen)
-    try:
-        yield seen
-    finally:
-        _delta_k.reset(token)
+    return _delta_k.recorded()
 
 
 def charge_per_lot(
@@ -231,9 +218,7 @@ def charge_per_lot(
         out = charge(ctx, rounding, taken, bankrupt, remaining, capped=False, reason=Reason.SOCIALIZED_LOSS)
     else:
         out = charge_k_up(ctx, taken, bankrupt, remaining)
-    seen = _charges.get()
-    if seen is not None:  # recorded for the solver (charges_recorded); the step is unchanged
-        seen.append((at_bankruptcy, bankrupt, given, tuple(out[0].entries[before:])))
+    _charges.note((at_bankruptcy, bankrupt, given, tuple(out[0].entries[before:])))  # for the solver
     return out
 
 
@@ -244,9 +229,7 @@ def charge_k_up(ctx: Ctx, weights: list[tuple[str, Any]], bankrupt: str, remaini
     oi = sum_(w for _, w in weights)
     target = when(oi > 0, remaining)
     delta_k = div(target * SCALE, safe_divisor(oi), rounding=Rounding.CEIL)
-    seen = _delta_k.get()
-    if seen is not None:  # recorded for the solver (delta_k_recorded); the step is unchanged
-        seen.append(delta_k)
+    _delta_k.note(delta_k)  # for the solver (delta_k_recorded); the step is unchanged
     charged: Any = 0
     for name, w in weights:
         share = div(w * delta_k, SCALE, rounding=Rounding.CEIL)
