@@ -47,15 +47,13 @@ from typing import Any
 import attrs
 import z3
 
-import solvent.rules.bankruptcy as bankruptcy
 from solvent.rules.book import Book
 from solvent.rules.engine import liquidation_turn
 from solvent.rules.events import MarkPrice
 from solvent.rules.ledger import Ctx
 from solvent.rules.policy import Policy
 from solvent.rules.rounding import SideIndex
-from solvent.rules.waterfall import Over, SocializedLoss
-from solvent.solver import gen_b_principal, gen_b_turn, haircut_payer, side_payer
+from solvent.solver import gen_b_principal, gen_b_transfers, gen_b_turn, haircut_payer, side_payer
 from solvent.solver.assumptions import book_assumptions
 from solvent.solver.bounds import Bounds
 from solvent.solver.fund_facts import _starts
@@ -100,18 +98,10 @@ def not_covered(policy: Policy, bounds: Bounds) -> str | None:
         return "one mark move on one market"
     if bounds.assets or bounds.isolated:
         return "no collateral assets or isolated positions"
-    layer = policy.layer(SocializedLoss)
-    if (
-        not bankruptcy.writes_off_flat(policy)
-        or layer is None
-        or not layer.cascade
-        or layer.over is not Over.OPPOSING_SIDE
-        or policy.rounding.side_index is not SideIndex.K_UP
-    ):
+    why = gen_b_transfers.waterfall_not_covered(policy)
+    if policy.rounding.side_index is not SideIndex.K_UP or (why is not None and why.startswith("not Gen B's")):
         return "not Gen B's waterfall (a write-off of flat accounts, a per-lot k_up charge of the opposing side with a cascade)"
-    if policy.adl is not None or policy.pnl_to_pool_adl is not None or policy.liquidation.fee_to_close:
-        return "an ADL, a PnL-to-pool ADL or a fee to close beside the waterfall"
-    return None
+    return why
 
 
 def fits(policy: Policy, bounds: Bounds, claim: str) -> bool:

@@ -98,6 +98,12 @@ def not_covered(policy: Policy, bounds: Bounds) -> str | None:
     (a flat account's write-off, a per-lot charge of the opposing side with a cascade, no ADL)."""
     if bounds.events != 1 or bounds.accounts <= 2 or bounds.assets or bounds.isolated:
         return "the argument covers one mark move on a book of more than two traders, no assets or isolated positions"
+    return waterfall_not_covered(policy)
+
+
+def waterfall_not_covered(policy: Policy) -> str | None:
+    """Why ``policy``'s waterfall is not Gen B's (None where it is): a write-off of flat accounts, a
+    per-lot charge of the opposing side with a cascade, and no ADL, PnL-to-pool ADL or fee to close."""
     layer = policy.layer(SocializedLoss)
     if (
         not bankruptcy.writes_off_flat(policy)
@@ -195,4 +201,5 @@ __all__ = [
     "not_covered",
     "question",
     "turn_lemmas",
+    "waterfall_not_covered",
 ]
