@@ -55,7 +55,7 @@ import z3
 
 from solvent.properties import catalog
 from solvent.properties.catalog import Invariant
-from solvent.rules.arith import PPM, sum_
+from solvent.rules.arith import PPM
 from solvent.rules.book import Book, Role
 from solvent.rules.engine import after_sweep, before_turns, closing, liquidation_turn, opening, settle, transition
 from solvent.rules.events import AssetPrice, Funding, MarkPrice
@@ -88,9 +88,8 @@ from solvent.solver import (
 )
 from solvent.solver.bounds import Bounds
 from solvent.solver.case_split import abstracted, coefficients, decide, linear_form_vanishes, remember, split_budget
-from solvent.solver.frames import SETTLING, balance_equations, position_equations, settled_flows
+from solvent.solver.frames import balance_equations, funding_flows, position_equations, settled_flows
 from solvent.solver.frames import external as _external
-from solvent.solver.frames import flow as _flow_of
 from solvent.solver.frames import moved as _moved
 from solvent.solver.frames import owner as _owner_of
 from solvent.solver.linearize import Linearizer
@@ -901,45 +900,27 @@ def _clearing_lemma(ctx: Ctx, variant: Any, clearing: str, checker: _Checker) ->
     return name
 
 
-def _b(x: Any) -> Any:
-    return z3.BoolVal(x) if type(x) is bool else x
-
-
 def _flow_lemmas(policy: Policy, book: Book, variant: Any, ctx: Ctx, checker: _Checker) -> list[str]:
     from solvent.rules.events import Funding, MarkPrice
 
-    clearing = book.role(Role.CLEARING).name
     event = variant.event
     if isinstance(event, MarkPrice):  # one statement of C5, the bounded question's facts too
         claim = z3.And(*[paid == expected for _, paid, expected in settled_flows(book, ctx, event)])
         return [checker.valid("C5 (mark): each account's net flow into clearing is -s × (M' - M)", [], claim)]
-    if isinstance(event, Funding):
-        book = book.focused(book.market_index(event.market))  # sizes and mark of the market it acts on
-    others = [a for a in book.accounts if a.role is not Role.CLEARING]
     if isinstance(event, Funding) and policy.rounding.funding_remainder is FundingRemainder.CARRIED:
         # a carried remainder lets a payer pay less than s·M·r this time; what holds instead is that
         # the carry transfers (to and from the venue account) take the clearing balance, either sign
-        flows = [_flow_of(ctx, a.name, clearing, SETTLING) for a in others]
-        carry = _flow_of(
-            ctx, clearing, book.role(policy.rounding.funding.dust_account).name, frozenset({Reason.FUNDING_CARRY})
-        )
-        before = book.role(Role.CLEARING).cash_quote + sum_(flows)
+        carry = book.role(policy.rounding.funding.dust_account).name
+        (claim,) = funding_flows(book, ctx, event, carry)  # one statement of C5, the bounded question's facts too
         return [
             checker.valid(
                 "C5 (funding, remainder carried): the carry transfers take the clearing balance, either sign",
                 [],
-                carry == before,
+                claim,
             )
         ]
     if isinstance(event, Funding):
-        mark, rate = book.market.mark_quote, event.rate_ppm
-        flows = [_flow_of(ctx, a.name, clearing, SETTLING) for a in others]
-        per_account = [PPM * f >= a.size_lots * mark * rate for f, a in zip(flows, others, strict=True)]
-        dust = sum_(
-            z3.If(_b(e.guard), e.item.amount_quote, 0) for e in ctx.entries if e.item.reason is Reason.FUNDING_DUST
-        )
-        before_dust = book.role(Role.CLEARING).cash_quote + sum_(flows)
-        claim = z3.And(*per_account, dust == z3.If(before_dust >= 0, before_dust, 0))
+        claim = z3.And(*funding_flows(book, ctx, event))
         return [
             checker.valid(
                 "C5 (funding): 1e6 × each account's flow into clearing ≥ s·M·r; the dust transfer takes the clearing balance if positive",

@@ -25,9 +25,9 @@ from typing import Any
 import attrs
 import z3
 
-from solvent.rules.arith import sum_
+from solvent.rules.arith import PPM, sum_
 from solvent.rules.book import Book, Role
-from solvent.rules.events import MarkPrice
+from solvent.rules.events import Funding, MarkPrice
 from solvent.rules.ledger import ASSET, EXTERNAL, SPOT, Ctx, Reason, asset_balance, asset_of
 from solvent.solver import effort
 from solvent.solver.case_split import identity_holds, recalled, remember
@@ -101,31 +101,60 @@ def settled_flows(before: Book, ctx: Ctx, event: MarkPrice) -> list[tuple[str, A
     ]
 
 
-def settlement(before: Book, ctx: Ctx, event: Any, budget: int, safety_s: float) -> Frame:
+def funding_flows(before: Book, ctx: Ctx, event: Funding, carry: str | None = None) -> list[Any]:
+    """On a funding payment, conservation's C5 (``solver.compositional``), one statement a piece:
+    for each account but clearing, ``1e6 × its net flow into clearing ≥ s·M·r`` (its size and the
+    mark in the market paid, the event's rate: payers round up, receivers down), and the dust
+    transfer takes what is left in clearing if it is above zero. Where the remainder is carried
+    (``carry``, the venue account that backs every carried remainder: mango-v4), one statement
+    instead: the carry transfers take the clearing balance, either sign. The all-N argument asks
+    their conjunction (C5); a bounded question gets each one proved as a fact (:func:`settlement`)."""
+    book = before.focused(before.market_index(event.market))  # sizes and mark of the market it acts on
+    clearing = book.role(Role.CLEARING).name
+    others = [a for a in book.accounts if a.role is not Role.CLEARING]
+    flows = [flow(ctx, a.name, clearing, SETTLING) for a in others]
+    if carry is not None:
+        carried = flow(ctx, clearing, carry, frozenset({Reason.FUNDING_CARRY}))
+        return [carried == book.role(Role.CLEARING).cash_quote + sum_(flows)]
+    mark, rate = book.market.mark_quote, event.rate_ppm
+    per_account = [PPM * f >= a.size_lots * mark * rate for f, a in zip(flows, others, strict=True)]
+    dust = sum_(z3.If(_b(e.guard), e.item.amount_quote, 0) for e in ctx.entries if e.item.reason is Reason.FUNDING_DUST)
+    before_dust = book.role(Role.CLEARING).cash_quote + sum_(flows)
+    return [*per_account, dust == z3.If(before_dust >= 0, before_dust, 0)]
+
+
+def settlement(before: Book, ctx: Ctx, event: Any, budget: int, safety_s: float, carry: str | None = None) -> Frame:
     """On a mark move, conservation's C5 on the question's own terms, account by account: what
-    the account paid into clearing minus what it received is ``−s·(M' − M)``, each equation
-    proved for every value (its negation unsat, products purified: a sound over-approximation)
-    within what is left of ``budget`` units; an equation not proved is left out. No facts for
-    other events. Why (docs/solver-notes.md#settlement-as-proved-facts): the engine pays
-    ``max_(−s·ΔM, 0)`` one way and ``max_(s·ΔM, 0)`` the other, and z3's simplifier writes the
-    second as a sign test, so ``flow = −s·ΔM`` needs each product's sign; asked alone it is a few
-    thousand units, inside the question over a lending sweep it was not decided in 8M."""
-    if not isinstance(event, MarkPrice):
+    the account paid into clearing minus what it received is ``−s·(M' − M)``; on a funding payment
+    C5's statements there (:func:`funding_flows`, ``carry`` as it says). Each equation proved for
+    every value (its negation unsat, products purified: a sound over-approximation) within what is
+    left of ``budget`` units; an equation not proved is left out. No facts for other events. Why
+    (docs/solver-notes.md#settlement-as-proved-facts): the engine pays ``max_(−s·ΔM, 0)`` one way
+    and ``max_(s·ΔM, 0)`` the other, and z3's simplifier writes the second as a sign test, so
+    ``flow = −s·ΔM`` needs each product's sign; asked alone it is a few thousand units, inside the
+    question over a lending sweep it was not decided in 8M. On funding (session 26): hyperliquid's
+    isolated scope over mark, funding and margin was undecided at 10M without them, proved with
+    them (docs/solver-notes.md#funding-questions-on-hyperliquid-session-26)."""
+    if isinstance(event, MarkPrice):
+        claims = [paid == expected for _, paid, expected in settled_flows(before, ctx, event)]
+    elif isinstance(event, Funding):
+        claims = funding_flows(before, ctx, event, carry)
+    else:
         return Frame((), 0, 0, 0)
     facts, spent, asked = [], 0, 0
-    for _, paid, expected in settled_flows(before, ctx, event):
+    for claim in claims:
         asked += 1
         if spent >= budget:
             continue
         lin = Linearizer(prefix="settled")
-        terms = lin.rewrite([z3.Not(paid == expected)])
+        terms = lin.rewrite([z3.Not(claim)])
         lin.finish()
         solver = z3.Solver()
         solver.add(*terms, *lin.facts)
         solved = effort.solve(solver, budget - spent, safety_s)
         spent += solved.units
         if solved.result == "unsat":
-            facts.append(paid == expected)
+            facts.append(claim)
     return Frame(tuple(facts), spent, asked, len(facts), tuple(facts))
 
 
@@ -289,6 +318,7 @@ __all__ = [
     "external",
     "flow",
     "frame",
+    "funding_flows",
     "moved",
     "owner",
     "settled_flows",

@@ -39,6 +39,7 @@ from solvent.rules.arith import all_, sum_
 from solvent.rules.book import Book
 from solvent.rules.policy import Policy
 from solvent.rules.positions import cost_unread
+from solvent.rules.rounding import FundingRemainder
 from solvent.solver import effort, ghost_start, incremental, unread, wall
 from solvent.solver.assumptions import Assumption, book_assumptions, move_within
 from solvent.solver.bounds import Bounds
@@ -292,6 +293,15 @@ class StoryQuery:
         mark before being the book's), so it needs no purification."""
         return z3.And(*[_bool(a.holds) for a in self._moves(max_move_ppm)])
 
+    @property
+    def _carry(self) -> str | None:
+        """The venue account that backs every carried funding remainder, where the policy carries it
+        (mango-v4: ``frames.funding_flows``'s one statement then), else None."""
+        rounding = self.policy.rounding
+        if rounding.funding_remainder is not FundingRemainder.CARRIED:
+            return None
+        return self.book.role(rounding.funding.dust_account).name
+
     def _frames(self, framed: set[str]) -> list[Any]:
         """Each event's frame for the ``framed`` obligations (conservation: the ledger frame and
         the settlement's flows; open-interest balance: the position frame), the equations proved
@@ -311,6 +321,7 @@ class StoryQuery:
                             vr.variant.event,
                             budget - sum(f.units for f in found),
                             self.bounds.safety_net,
+                            self._carry,
                         )
                     )
                     self.opaque += [b for b in balances_after(vr.ctx) if isinstance(b, z3.ExprRef)]
