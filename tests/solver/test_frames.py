@@ -16,7 +16,17 @@ from solvent.rules.presets import load_preset
 from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.case_split import identity_holds
 from solvent.solver.effort import question
-from solvent.solver.frames import _equations, _totals, bought, frame, moved, positions, settled_flows, settlement
+from solvent.solver.frames import (
+    _equations,
+    _totals,
+    bought,
+    frame,
+    funding_flows,
+    moved,
+    positions,
+    settled_flows,
+    settlement,
+)
 from solvent.solver.prove import prove
 from solvent.solver.query import StoryQuery
 from solvent.solver.story import slots, symbolic_book
@@ -203,3 +213,52 @@ def test_a_lending_venues_open_interest_balance_is_proved_for_every_n_as_check_a
     assert "all N" in result.method
     direct = [q for q in result.queries if q.name == "open-interest-balance"][-1]
     assert direct.units < 10_000 and "opaque" in direct.result
+
+
+# --- conservation's C5 on a funding payment as facts (docs/solver-notes.md#funding-questions-on-hyperliquid-session-26)
+
+
+def _funding_step(preset: str, accounts: int = 2):
+    policy = load_preset(preset)
+    bounds = for_policy(Bounds(accounts=accounts, events=1, event_kinds=("funding",)), policy)
+    book, _ = symbolic_book(bounds)
+    (slot,) = slots(book, bounds)
+    event = slot.variants[0].event
+    return policy, book, event, transition(policy, book, event)
+
+
+def test_each_accounts_funding_flow_is_a_fact_and_one_quantum_off_is_not() -> None:
+    """C5 on the question's own terms at a funding payment (backpack's, the cheapest to build; the
+    statements read no venue's rule): each of the seven accounts other than clearing pays in at
+    least ``s·M·r / 1e6`` (payers round up, receivers down), and the dust transfer takes what
+    clearing holds if it is above zero; eight statements, each proved, the ones the all-N
+    argument's C5 asks as one (``frames.funding_flows``). Alice handed back one quantum of what
+    she paid (a funding transfer from clearing to her): her statement has a model (a payer paying
+    less than ``s·M·r / 1e6``) and the dust's too (clearing holds one quantum less than the dust
+    transfer took), so neither is given; the other six are."""
+    with question():
+        _, book, event, ctx = _funding_step("backpack")
+        statements = funding_flows(book, ctx, event)
+        found = settlement(book, ctx, event, 1_000_000, 60.0)
+        assert len(statements) == 8
+        assert (found.asked, found.held) == (8, 8)
+        assert found.facts == tuple(statements) and found.sums == found.facts
+        assert 0 < found.units < 1_000_000
+        back = ctx.transfer(book.role(Role.CLEARING).name, "alice", 1, Reason.FUNDING)
+        wrong = settlement(book, back, event, 1_000_000, 60.0)
+        alice, *_, dust = funding_flows(book, back, event)
+    assert (wrong.asked, wrong.held) == (8, 6)
+    assert alice not in wrong.facts and dust not in wrong.facts
+
+
+@pytest.mark.deep
+def test_hyperliquids_isolated_scope_over_mark_funding_and_margin_is_proved_at_10m() -> None:
+    """Session 25's regression: the isolated scope (N = 2, alice's position isolated) over mark,
+    funding and margin was undecided at 10M (the direct check's second conjunct, the clearing
+    account, ran out in each of the portfolio's three tries of 2.47M); with C5 on the funding
+    payment as facts it is proved for every N in 4,686,081 units, the second conjunct in 2.05M."""
+    bounds = Bounds(accounts=2, isolated=1, event_kinds=("mark", "funding", "margin"), effort=10_000_000)
+    result = prove("hyperliquid", "conservation", bounds, transfers=False)
+    assert result.verdict is Verdict.PROVED, result.reason
+    assert "all N" in result.method
+    assert result.units == 4_686_081
