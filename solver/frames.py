@@ -20,6 +20,7 @@ decided within its budget) is simply not given: the question is then asked as be
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import attrs
@@ -135,8 +136,9 @@ def settlement(before: Book, ctx: Ctx, event: Any, budget: int, safety_s: float,
     question over a lending sweep it was not decided in 8M. On funding (session 26): hyperliquid's
     isolated scope over mark, funding and margin was undecided at 10M without them, proved with
     them (docs/solver-notes.md#funding-questions-on-hyperliquid-session-26)."""
-    if isinstance(event, MarkPrice):
-        claims = [paid == expected for _, paid, expected in settled_flows(before, ctx, event)]
+    claims: Iterable[Any]
+    if isinstance(event, MarkPrice):  # each equation made as it is asked (z3's terms in the order they always were)
+        claims = (paid == expected for _, paid, expected in settled_flows(before, ctx, event))
     elif isinstance(event, Funding):
         claims = funding_flows(before, ctx, event, carry)
     else:
