@@ -22,6 +22,8 @@ bob pays 100 for her deficit of 1, the vault keeps 99. Bob ends at ``c`` + 4 −
 
 from __future__ import annotations
 
+import pytest
+
 from solvent.properties import catalog
 from solvent.properties.catalog import StepView
 from solvent.rules.engine import run
@@ -78,3 +80,18 @@ class TestAWinnerChargedTheRounding:
             assert s.after.account("bob").cash_quote == end
             assert [holds(s, c) for c in PAYER_CLAIMS] == [end >= 0] * 3, bob
             assert holds(s, "conservation") and holds(s, "deficit-charged-once"), bob
+
+
+@pytest.mark.parametrize("preset", ["binance", "bybit", "bitmex", "okx"])
+def test_the_same_rounding_at_every_bankruptcy_price_preset(preset: str) -> None:
+    """Not Hyperliquid's alone: where ADL is at the bankruptcy price at every sweep the same book and
+    payment (a price of 1 in the preset's own quanta) charge bob 100 for alice's 1, inside each
+    preset's assumptions; the payer claims fail there too (their tables ask mark moves only)."""
+    policy = load_preset(preset)
+    scope = for_policy(Bounds(accounts=2, events=1, event_kinds=("funding",), isolated=0), policy)
+    assert [a.name for a in book_assumptions(policy, book(3), scope) if not a.holds] == []
+    s = run(policy, book(3), [Funding(40_000)])[-1]
+    assert adl_paid(s) == {"bob": 100}
+    assert s.after.account("bob").cash_quote == -93
+    view = StepView.of(policy, s)
+    assert not any(bool(catalog.get(c).holds(view)) for c in PAYER_CLAIMS)
