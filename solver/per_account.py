@@ -662,6 +662,9 @@ def flat_trader_argument(
     bounds: Bounds,
     valid: Callable[[str, list[Any], Any], str],
     fail: Callable[[str], None],
+    start: Callable[[Book], list[Any]] | None = None,
+    kept: Callable[[Book, Book], Any] | None = None,
+    said: str = "",
 ) -> list[str]:
     """``flat-accounts-never-pay`` where a layer couples the traders (ADL, a socialized loss): the
     claim speaks only of a trader that holds no position, and what must hold is that no turn
@@ -684,7 +687,12 @@ def flat_trader_argument(
     bob's cost basis free as well as every number of alice and of the system accounts: no margin,
     no well-formedness, no balance bound. A flat trader before any step of a sequence is such a
     bob, so the claim holds at each step whatever the steps before left: every K. One market
-    without collateral assets (an asset's oracle prices would need their own kept bounds)."""
+    without collateral assets (an asset's oracle prices would need their own kept bounds).
+
+    ``start``: more of the book before the event assumed (conjuncts over one trader each, added
+    to the premise: ``solver.gen_b_flat``'s flat traders at or above zero), and ``kept``: a claim
+    of the book before and after asked with the catalog's (what of that premise the run keeps),
+    ``said`` naming both in the lemma's title; all three unset: the argument above, term for term."""
     any_k = bounds.events > 1
     small, book, slot = _one_event_frame(invariant, bounds, fail, "flat-trader", assets=not any_k, any_k=any_k)
     traders = [a.name for a in book.traders]
@@ -693,6 +701,8 @@ def flat_trader_argument(
     premise = [c for a in book_assumptions(policy, book, small) for c in _conjuncts(a.holds)]
     if any_k:
         premise = [c for a in book_assumptions(policy, book, small) if a.name in _KEPT for c in _conjuncts(a.holds)]
+    if start is not None:
+        premise += [c for f in start(flat) for c in _conjuncts(f)]
     lemmas = []
     per_lot = side_claims.applies(policy)
     for variant in slot.variants:
@@ -705,15 +715,10 @@ def flat_trader_argument(
         # a pool's own deleveraging before the turns may charge traders: it runs in the checked
         # run below, from a free book, and treats every trader as it treats alice and bob
         lemmas.append(_decomposes(policy, flat, label, event, fail, first_phase_charges=True, each_own=True))
-        ctx = _settled(policy, flat, event)
-        balanced = []  # where a layer charges per opposing lot: each turn starts with open interest balanced
-        for t in traders:
-            ctx = _with_fresh_system(ctx, f"{FRESH}{t}.")
-            if per_lot:
-                balanced += side_claims.balanced(policy, ctx.book)
-            ctx = liquidation_turn(policy, ctx, t)
-        ctx = closing(policy, after_sweep(policy, ctx))
+        ctx, balanced = flat_run(policy, flat, event, per_lot)
         claim = invariant.holds(StepView(policy, flat, event, ctx.book, ctx.entries, ctx.outcomes))
+        if kept is not None:
+            claim = z3.And(z3.BoolVal(claim) if type(claim) is bool else claim, kept(flat, ctx.book))
         own = [
             c
             for c in premise
@@ -724,6 +729,7 @@ def flat_trader_argument(
         title = (
             f"{invariant.id} on {label}: no turn charges a flat trader, whatever the system accounts hold at each turn"
         )
+        title += said
         # on a book with a collateral asset, exact: purified, the lending sweep's products left it
         # undecided within 10M units on drift, where exact z3 proves it in 0.22M an event
         # exact where a layer charges per opposing lot (percolator Gen B): purified 5.98M units, exact 0.11M
@@ -736,6 +742,21 @@ def flat_trader_argument(
         )
     lemmas.append(f"aggregate: {invariant.id} speaks only of flat traders, and no turn charges one, for any N")
     return lemmas
+
+
+def flat_run(policy: Policy, book: Book, event: Any, per_lot: bool) -> tuple[Ctx, list[Any]]:
+    """The run :func:`flat_trader_argument` asks its claim on: the engine's phases up to the turns,
+    then each trader's turn in book order with the system accounts fresh before each, then the
+    sweep's end and the close. Returns the context after it and, where ``per_lot`` (a layer charging
+    per opposing lot), the premise that each turn starts with open interest balanced."""
+    ctx = _settled(policy, book, event)
+    balanced = []  # where a layer charges per opposing lot: each turn starts with open interest balanced
+    for t in [a.name for a in book.traders]:
+        ctx = _with_fresh_system(ctx, f"{FRESH}{t}.")
+        if per_lot:
+            balanced += side_claims.balanced(policy, ctx.book)
+        ctx = liquidation_turn(policy, ctx, t)
+    return closing(policy, after_sweep(policy, ctx)), balanced
 
 
 def flat_cases(
