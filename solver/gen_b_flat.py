@@ -56,13 +56,13 @@ def _b(x: Any) -> Any:
     return z3.BoolVal(x) if type(x) is bool else x
 
 
-def worth(policy: Policy, account: Any, floor: int = 0) -> Any:
+def worth(policy: Policy, account: Any, floor: Any = 0) -> Any:
     """One trader's part of :data:`PREMISE`: with no open lots, its equity at least ``floor``
     (0 the premise; −1 the mutant one quantum lower)."""
     return z3.Implies(_b(open_lots(account) == 0), _b(equity(policy.margin, account) >= floor))
 
 
-def premise(policy: Policy, floor: int = 0) -> Callable[[Book], list[Any]]:
+def premise(policy: Policy, floor: Any = 0) -> Callable[[Book], list[Any]]:
     """:data:`PREMISE` on a book, one conjunct a trader (:func:`worth`)."""
     return lambda book: [worth(policy, a, floor) for a in book.traders]
 
@@ -74,7 +74,7 @@ def kept(before: Book, after: Book) -> Any:
     return z3.And(_b(open_lots(now) == 0), _b(now.cash_quote == was.cash_quote))
 
 
-def flat_lemma(policy: Policy, valid: Valid, fail: Callable[[str], None], floor: int = 0) -> list[str]:
+def flat_lemma(policy: Policy, valid: Valid, fail: Callable[[str], None], floor: Any = 0) -> list[str]:
     """The flat-trader argument from any state with :data:`PREMISE` added (``per_account.flat_trader_argument``
     with ``start``), the claim asked with :func:`kept`: exact z3 on the engine's own run."""
     return flat_trader_argument(
