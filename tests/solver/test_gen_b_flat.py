@@ -24,8 +24,8 @@ from solvent.rules.book import new_book
 from solvent.rules.engine import step
 from solvent.rules.events import MarkPrice
 from solvent.rules.ledger import Reason
-from solvent.rules.pro_rata import payers
 from solvent.rules.presets import resolve_policy
+from solvent.rules.pro_rata import payers
 from solvent.rules.wellformed import StartMargin
 from solvent.solver import gen_b_flat, per_account
 from solvent.solver.bounds import Bounds
