@@ -130,3 +130,35 @@ def test_the_models_book_on_the_concrete_engine() -> None:
     assert wellformed.reasons(GEN_B, _book(0)) == []
     [broken] = wellformed.reasons(GEN_B, _book(-1))
     assert broken.startswith("traders margin-compliant: alice: equity -1")
+
+
+def test_a_move_leaves_a_liquidated_trader_flat_with_a_reserve() -> None:
+    """bob's side of the model is reachable: from a well-formed book (bob long 10 at 100 on 100 of
+    reserve, capital 0), the mark at 94 liquidates him (equity 40 at maintenance 47) and he ends
+    flat at 35 with all 35 reserved at slope 1, a well-formed book, so the next slot's release
+    matures a quantum of it, which a haircut would reach (at 95: equity 50 over 47, not liquidated)."""
+    book = new_book(mark_quote=100, traders=("alice", "bob"))
+    book = _evolve(
+        book,
+        alice={"size_lots": -10, "cost_quote": -1_000, "cash_quote": 1_000, "principal_quote": 1_000},
+        bob={
+            "size_lots": 10,
+            "cost_quote": 1_000,
+            "cash_quote": 100,
+            "principal_quote": 100,
+            "window_pnl_quote": 100,
+            "reserve_slope_quote": 1,
+        },
+    )
+    assert wellformed.reasons(GEN_B, book) == []
+    after = step(GEN_B, book, MarkPrice(94)).after
+    bob = after.account("bob")
+    assert (bob.size_lots, bob.cash_quote, bob.principal_quote, bob.window_pnl_quote, bob.reserve_slope_quote) == (
+        0,
+        35,
+        35,
+        35,
+        1,
+    )
+    assert wellformed.reasons(GEN_B, after, margin=None) == []
+    assert step(GEN_B, book, MarkPrice(95)).after.account("bob").size_lots == 10
