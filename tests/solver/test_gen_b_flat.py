@@ -42,6 +42,10 @@ def _lemma(policy=GEN_B, floor: int = 0, units: int = UNITS) -> list:
     return checker.queries
 
 
+def _fail(reason: str) -> None:
+    raise AssertionError(reason)
+
+
 @pytest.fixture
 def run_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """The argument's decomposition (its step 1, 70% of the build, asked by the lemma's own test)
@@ -49,10 +53,16 @@ def run_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(per_account, "_decomposes", lambda *args, **kwargs: "decomposition (not asked here)")
 
 
-def test_from_flat_traders_worth_at_least_zero_no_turn_charges_a_flat_trader() -> None:
+def test_from_flat_traders_worth_at_least_zero_no_turn_charges_a_flat_trader(run_only: None) -> None:
     # 89,614 units (session 26): the catalog's claim and bob ending flat at his cash
     queries = _lemma()
     assert [q.result for q in queries if "from flat traders worth at least zero" in q.name] == ["unsat"]
+
+
+@pytest.mark.deep  # the decomposition's build: 1.1-1.8 s at load 7-9
+def test_the_whole_lemma_with_its_decomposition_holds() -> None:
+    lemmas = gen_b_flat.flat_lemma(GEN_B, functools.partial(_Checker(Bounds(effort=UNITS)).valid, exact=True), _fail)
+    assert lemmas[0].startswith("decomposition (mark)") and lemmas[-1].startswith("aggregate")
 
 
 def test_the_premise_one_quantum_lower_has_a_model(run_only: None) -> None:
