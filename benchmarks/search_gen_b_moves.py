@@ -7,6 +7,11 @@ principal and reserve anywhere the well-formed book allows) stepped through K ma
 - ``claims``: which of Gen B's payer claims (no-negative-equity, loss-bounded-by-collateral,
   principal-protected, claims-backed) the step breaks, each read by the catalog's own predicate on
   the engine's step (the story is printed);
+- ``flat-accounts-never-pay`` (session 26,
+  docs/solver-notes.md#gen-bs-flat-accounts-never-pay-at-k--3-session-26): the claim broken, and the
+  two facts it rests on over moves: ``flat below zero``, a trader flat after the move worth less than
+  zero (the premise the lemma takes, broken), and ``flat with a reserve``, a trader flat after the move
+  holding a reserve the next slot releases into matured profit (a haircut would reach it);
 - the three facts principal-protected's argument on Gen B reads (none is a claim of the catalog):
   ``credit``: a trader not bankrupt in the step credited after it paid a per-lot charge (a later
   entry into its cash); ``running``: a trader's equity before plus its cash entries is not its equity
@@ -38,12 +43,14 @@ from solvent.rules.book import Book, new_book
 from solvent.rules.engine import step
 from solvent.rules.events import MarkPrice
 from solvent.rules.ledger import HAIRCUT_REASONS
-from solvent.rules.margin import equity
+from solvent.rules.margin import equity, open_lots
 from solvent.rules.presets import load_preset
 from solvent.rules.wellformed import StartMargin, reasons
 
 GEN_B = load_preset("percolator-gen-b")
 CLAIMS = ("no-negative-equity", "loss-bounded-by-collateral", "principal-protected", "claims-backed")
+#: the flat claim and its two facts over moves (``flat_facts``)
+FLAT = ("flat-accounts-never-pay", "flat below zero", "flat with a reserve")
 PREMISES = (
     ("initial", StartMargin.INITIAL),
     ("maintenance", StartMargin.MAINTENANCE),
@@ -126,9 +133,20 @@ def facts(view: StepView, names: tuple[str, ...]) -> dict[str, bool]:
     return broken
 
 
+def flat_facts(view: StepView) -> dict[str, bool]:
+    """:data:`FLAT` on one step: the claim (the catalog's predicate), a trader flat after it below zero,
+    a trader flat after it with a reserve (``window_pnl_quote``) and a slope to release it."""
+    flat = [a for a in view.after.traders if open_lots(a) == 0]
+    return {
+        FLAT[0]: catalog.get(FLAT[0]).holds(view) is False,
+        FLAT[1]: any(equity(GEN_B.margin, a) < 0 for a in flat),
+        FLAT[2]: any(a.window_pnl_quote > 0 and a.reserve_slope_quote > 0 for a in flat),
+    }
+
+
 def search(seed: int, books: int, moves: int) -> dict[str, int]:
     rng = random.Random(seed)
-    keys = ("books", "steps", "charged", *CLAIMS, "credit", "running", "principal", *(k for k, _ in PREMISES))
+    keys = ("books", "steps", "charged", *CLAIMS, *FLAT, "credit", "running", "principal", *(k for k, _ in PREMISES))
     found = dict.fromkeys(keys, 0)
     conditions: dict[str, int] = {}
     for _ in range(books):
@@ -146,6 +164,7 @@ def search(seed: int, books: int, moves: int) -> dict[str, int]:
             found["charged"] += any(t.item.reason in HAIRCUT_REASONS for t in view.transfers)
             broken = [c for c in CLAIMS if catalog.get(c).holds(view) is False]
             broken += [k for k, v in facts(view, names).items() if v]
+            broken += [k for k, v in flat_facts(view).items() if v]
             for k, margin in PREMISES:
                 why = {r.split(":")[0] for r in reasons(GEN_B, s.after, margin=margin)}
                 broken += [k] if why else []
@@ -153,7 +172,7 @@ def search(seed: int, books: int, moves: int) -> dict[str, int]:
                     conditions[f"{k}: {r}"] = conditions.get(f"{k}: {r}", 0) + 1
             for k in broken:
                 found[k] += 1
-                if found[k] <= 2 or k in CLAIMS:
+                if found[k] <= 2 or k in CLAIMS or k in FLAT[:2]:
                     print(k, seed, marks, flush=True)
             book = s.after
     return found | conditions
