@@ -84,6 +84,26 @@ METHOD = (
     "every number free, each composition cut at its branches and read term for term), by induction over the turns "
     f"in book order; assumes {ASSUMES}"
 )
+#: the well-formed book's condition the premise over moves drops (``wellformed``: a move against the order book
+#: takes its cash below 0; docs/solver-notes.md#gen-b-over-moves-which-premises-a-move-keeps-session-25)
+ORDER_BOOK_CASH = "the order book starts with non-negative cash"
+#: the premise each move starts from at K > 1 (the induction's; ``Bounds.start_margin``)
+MOVES_PREMISE = "maintenance"
+#: what the induction over moves assumes beside :data:`ASSUMES` (``Scope.assumes``)
+INDUCTION_ASSUMES = (
+    "each mark move on Gen B leaves the book well formed at maintenance without the order book's non-negative cash "
+    "(every trader with a position above its maintenance margin, every trader worth at least zero, the fund at or "
+    "above 0, open interest balanced): the premise the next move's bound starts from, not proved (the random "
+    "search on the concrete engine, benchmarks/search_gen_b_moves.py, found it kept in 25,000 steps)"
+)
+METHOD_MOVES = (
+    "compositional, all N, any K: by induction over the mark moves, the payer's bound on Gen B asked twice, each "
+    "winner's E − |s|·m at least its initial margin at the previous mark (the first move, from the question's "
+    "start) and above its maintenance margin there (every later move, from the premise each move keeps: the book "
+    "well formed at maintenance without the order book's cash); each kept by every trader's turn with its cascade "
+    "(z3, exact, on the engine's own functions, every number free) by induction over the turns in book order; "
+    f"assumes {ASSUMES}; {INDUCTION_ASSUMES}"
+)
 #: said of a lemma this question proved already (the direct check's facts ask the same formulas)
 PROVED_BEFORE = haircut_payer.PROVED_BEFORE
 
@@ -94,8 +114,8 @@ def not_covered(policy: Policy, bounds: Bounds) -> str | None:
     """Why the argument does not apply (None where it does): one mark move on one market, no assets or
     isolated positions, under Gen B's waterfall (a write-off of flat accounts, a per-lot charge of the
     opposing side with a cascade, ``k_up``, no ADL)."""
-    if bounds.events != 1 or set(bounds.event_kinds) != {"mark"} or bounds.markets != 1:
-        return "one mark move on one market"
+    if set(bounds.event_kinds) != {"mark"} or bounds.markets != 1:
+        return "mark moves on one market"
     if bounds.assets or bounds.isolated:
         return "no collateral assets or isolated positions"
     why = gen_b_transfers.waterfall_not_covered(policy)
@@ -104,10 +124,15 @@ def not_covered(policy: Policy, bounds: Bounds) -> str | None:
     return why
 
 
+def inducts(policy: Policy, bounds: Bounds) -> bool:
+    """Whether the payer's bound is asked by induction over ``bounds``' K > 1 mark moves (:data:`MOVES_PREMISE`)."""
+    return bounds.events > 1 and not_covered(policy, bounds) is None
+
+
 def fits(policy: Policy, bounds: Bounds, claim: str) -> bool:
     """Whether the facts serve ``claim``'s direct check within ``bounds``: one of :data:`CLAIMS`, one mark
     move on the lemmas' book, where the argument applies."""
-    if claim not in CLAIMS or bounds.accounts != TRADERS:
+    if claim not in CLAIMS or bounds.accounts != TRADERS or bounds.events != 1:
         return False
     return not_covered(policy, bounds) is None
 
@@ -135,7 +160,11 @@ def turns_start_parts(policy: Policy, bounds: Bounds) -> list[tuple[str, Any, Bo
     out = []
     for slot in slots(book, one):
         for variant in slot.variants:
-            premise = [c for a in book_assumptions(policy, book, one) for c in _conjuncts(a.holds)]
+            # (at maintenance not the order book's cash: a move against it takes it below 0, the premise over
+            # moves has none)
+            held = book_assumptions(policy, book, one)
+            held = [a for a in held if a.name != ORDER_BOOK_CASH or side_payer.margin_of(one) == "initial"]
+            premise = [c for a in held for c in _conjuncts(a.holds)]
             premise += _conjuncts(slot.field_bounds)
             start = _settled(policy, book, variant.event).book
             claims = [
@@ -199,10 +228,12 @@ def argument(
     why = not_covered(policy, bounds)
     if why is not None:
         fail(f"Gen B's payer bound: {why}")
+    if bounds.events > 1:
+        return _over_moves(policy, bounds, valid, fail, said, claim)
     ask = _asked(functools.partial(valid, exact=True), said)
     lemmas = []
     try:
-        with side_payer.traders(TRADERS):
+        with side_payer.traders(TRADERS), side_payer.bound_margin(side_payer.margin_of(bounds)):
             lemmas += _settlement(policy, bounds, ask)
             lemmas += _pieces(policy, ask)
     except ValueError as e:  # a piece not the engine's term for term (a mutated engine): no argument
@@ -219,6 +250,31 @@ def argument(
     if claim == gen_b_principal.CLAIM:
         with side_payer.traders(TRADERS):
             lemmas += gen_b_principal.argument(policy, bounds, ask, fail)
+    return lemmas
+
+
+def _over_moves(
+    policy: Policy,
+    bounds: Bounds,
+    valid: Valid,
+    fail: Callable[[str], None],
+    said: Callable[[str, str], None],
+    claim: str | None,
+) -> list[str]:
+    """K > 1 mark moves: the one-move argument from the question's start (the first move) and from
+    :data:`MOVES_PREMISE` (every later move; the premise kept by a move is :data:`INDUCTION_ASSUMES`)."""
+    if claim == gen_b_principal.CLAIM:
+        fail("Gen B's payer bound: principal-protected over moves not built (its lemmas are one move's)")
+    one = attrs.evolve(bounds, events=1)
+    lemmas = argument(policy, one, valid, fail, said, claim)
+    if one.start_margin != MOVES_PREMISE:
+        later = argument(policy, attrs.evolve(one, start_margin=MOVES_PREMISE), valid, fail, said, claim)
+        lemmas += [f"every later move, from the book well formed at maintenance: {x}" for x in later]
+    lemmas.append(
+        "aggregate, by induction over the moves: the first move from the question's start and every later one from "
+        "the book well formed at maintenance without the order book's cash (each trader ends the move at or above 0; "
+        f"the premise kept, assumed: {INDUCTION_ASSUMES})"
+    )
     return lemmas
 
 
@@ -278,7 +334,7 @@ def facts(policy: Policy, bounds: Bounds, valid: Valid, said: Callable[[str, str
 
 
 def _facts(policy: Policy, bounds: Bounds, ask: Valid) -> GenBFacts:
-    with side_payer.traders(TRADERS):
+    with side_payer.traders(TRADERS), side_payer.bound_margin(side_payer.margin_of(bounds)):
         lemmas = _settlement(policy, bounds, ask) + _pieces(policy, ask)
         lemmas.append(_close(policy, ask))
         settled = []
@@ -325,10 +381,14 @@ __all__ = [
     "ASSUMES",
     "CLAIMS",
     "METHOD",
+    "INDUCTION_ASSUMES",
+    "METHOD_MOVES",
+    "MOVES_PREMISE",
     "GenBFacts",
     "argument",
     "facts",
     "fits",
+    "inducts",
     "not_covered",
     "turns_start_parts",
 ]

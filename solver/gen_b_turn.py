@@ -436,13 +436,11 @@ def _turn_start(policy: Policy, book: Book, side: int, move: Any, name: str) -> 
     """:func:`turn_lemma`'s premise: the bound, the move the mark's (it fell where longs lose, side 1,
     rose where shorts do), both marks at least 1, and ``name``, where a winner, at ``E − |s|·m`` at
     least its initial margin at the previous mark."""
-    from solvent.rules.margin import initial_margin
-
     x = book.account(name)
     mark, previous = book.market.mark_quote, book.market.previous_mark_quote
     start = invariant(policy, book, side, move)
     start += [_b(move == (previous - mark) * side), _b(previous >= 1), _b(mark >= 1)]
-    im = initial_margin(policy.margin, policy.rounding, x.size_lots, previous)
+    im = side_payer.floor(policy, x.size_lots, previous)
     winner = _b(x.size_lots * side < 0)
     start.append(z3.Implies(winner, _b(x.cash_quote - abs_(x.size_lots) * move >= im)))
     return start
@@ -458,8 +456,6 @@ def sweep_lemma(policy: Policy, valid: Valid) -> list[str]:
     margin of fewer lots no more) on each winner's lots after each turn; each turn's numbers
     generalized."""
     from solvent.rules.engine import liquidation_turn
-    from solvent.rules.margin import initial_margin
-
     move, out = _move(), []
     for label, side in SIDES:
         book = free_book()
@@ -482,10 +478,10 @@ def sweep_lemma(policy: Policy, valid: Valid) -> list[str]:
         # the initial margin of fewer lots on the same side no more (winner_lemmas' second), each
         # trader's lots after each turn against its lots at the start
         for a in book.traders:
-            im = initial_margin(policy.margin, policy.rounding, a.size_lots, previous)
+            im = side_payer.floor(policy, a.size_lots, previous)
             for b in books:
                 fewer = b.account(a.name).size_lots
-                smaller = initial_margin(policy.margin, policy.rounding, fewer, previous)
+                smaller = side_payer.floor(policy, fewer, previous)
                 w = -side  # the winners' side
                 facts.append(
                     z3.Implies(
@@ -511,14 +507,12 @@ def sweep_lemma(policy: Policy, valid: Valid) -> list[str]:
 def _sweep_start(policy: Policy, book: Book, side: int, move: Any) -> list[Any]:
     """:func:`sweep_lemma`'s premise: the bound, the move the mark's, both marks at least 1, every winner
     at ``E − |s|·m`` at least its initial margin at the previous mark."""
-    from solvent.rules.margin import initial_margin
-
     previous = book.market.previous_mark_quote
     mark = book.market.mark_quote
     start = invariant(policy, book, side, move)
     start += [_b(move == (previous - mark) * side), _b(previous >= 1), _b(mark >= 1)]
     for a in book.traders:
-        im = initial_margin(policy.margin, policy.rounding, a.size_lots, previous)
+        im = side_payer.floor(policy, a.size_lots, previous)
         start.append(
             z3.Implies(
                 _b(a.size_lots * side < 0),
@@ -556,13 +550,11 @@ def start_lemma(policy: Policy, valid: Valid) -> list[str]:
 
 def start_parts(policy: Policy, book: Book, side: int, move: Any) -> tuple[list[Any], list[Any]]:
     """:func:`start_lemma`'s premise and claims on ``book`` for ``side`` (``move`` its free ``m``)."""
-    from solvent.rules.margin import initial_margin
-
     mark, previous = book.market.mark_quote, book.market.previous_mark_quote
     premise = [_b(previous >= 1), _b(mark >= 1), _b(move == (previous - mark) * side), _b(move >= 0)]
     claim = []
     for a in book.traders:
-        im = initial_margin(policy.margin, policy.rounding, a.size_lots, previous)
+        im = side_payer.floor(policy, a.size_lots, previous)
         premise.append(_b(a.cash_quote - a.size_lots * (mark - previous) >= im))
         lots = a.size_lots * side
         claim += [

@@ -53,7 +53,7 @@ from solvent.rules.arith import abs_, sum_
 from solvent.rules.book import Book
 from solvent.rules.engine import _close_solvent, _triggered
 from solvent.rules.ledger import Ctx, Reason
-from solvent.rules.margin import initial_margin
+from solvent.rules.margin import initial_margin, maintenance_margin
 from solvent.rules.policy import Policy
 from solvent.rules.side_index import SCALE
 from solvent.solver.bounds import Bounds
@@ -117,6 +117,50 @@ def traders(n: int) -> Iterator[None]:
         yield
     finally:
         _traders.reset(token)
+
+
+#: the bound's margin where :func:`bound_margin` set it: "initial" (one move from a well-formed start, the
+#: default) or "maintenance" (the induction over moves: every trader with a position above its maintenance)
+_margin: ContextVar[str] = ContextVar("solvent_side_payer_margin", default="initial")
+#: the bound's margins (:func:`bound_margin`)
+MARGINS = ("initial", "maintenance")
+
+
+@contextmanager
+def bound_margin(which: str) -> Iterator[None]:
+    """Within the block, the payer's bound reads each winner's ``E − |s|·m`` against :func:`floor` at
+    ``which`` (:data:`MARGINS`): its initial margin at the previous mark, or one quantum above its
+    maintenance margin there (``equity_at_or_below_maintenance`` triggers: not liquidatable is above it)."""
+    if which not in MARGINS:
+        raise ValueError(f"the bound's margin is one of {MARGINS}, not {which!r}")
+    token = _margin.set(which)
+    try:
+        yield
+    finally:
+        _margin.reset(token)
+
+
+def margin_of(bounds: Bounds) -> str:
+    """The bound's margin for a question within ``bounds``: at a maintenance start its maintenance, else its
+    initial margin."""
+    return "maintenance" if bounds.start_margin == "maintenance" else "initial"
+
+
+def floor(policy: Policy, size_lots: Any, price: Any) -> Any:
+    """What a winner's ``E − |s|·m`` is at least under :func:`bound_margin`: ``IM(s)`` at ``price``
+    (``margin.initial_margin``), or ``MM(s) + 1`` (``margin.maintenance_margin``: above it, by one quantum) with a
+    position and 0 without."""
+    if _margin.get() == "maintenance":  # (a flat trader's: 0, worth at least zero; its maintenance margin is 0)
+        above = z3.If(_b(size_lots == 0), 0, 1)
+        return maintenance_margin(policy.margin, policy.rounding, size_lots, price) + above
+    return initial_margin(policy.margin, policy.rounding, size_lots, price)
+
+
+def floor_said() -> str:
+    """:func:`floor` in words, under :func:`bound_margin`."""
+    if _margin.get() == "maintenance":
+        return "above its maintenance margin (a flat trader at or above 0)"
+    return "at least its initial margin"
 
 
 def free_book(bounds: Bounds | None = None) -> Book:
@@ -353,7 +397,7 @@ def winner_lemmas(policy: Policy, valid: Valid) -> list[str]:
     out = []
     for label, side in SIDES:
         premise, claim = winner_parts(policy, book, side)
-        im = initial_margin(policy.margin, policy.rounding, a.size_lots, previous)
+        im = floor(policy, a.size_lots, previous)
         out.append(
             valid(
                 f"a {label} winner with E − |s|·m at least its initial margin: not triggered",
@@ -362,7 +406,7 @@ def winner_lemmas(policy: Policy, valid: Valid) -> list[str]:
                 exact=True,
             )
         )
-        smaller = initial_margin(policy.margin, policy.rounding, fewer, previous)
+        smaller = floor(policy, fewer, previous)
         out.append(
             valid(
                 f"the initial margin of fewer {label} lots is no more",
@@ -381,7 +425,7 @@ def winner_parts(policy: Policy, book: Book, side: int, name: str | None = None)
     a = book.account(book.traders[0].name if name is None else name)
     mark, previous = book.market.mark_quote, book.market.previous_mark_quote
     move = (mark - previous) * side
-    im = initial_margin(policy.margin, policy.rounding, a.size_lots, previous)
+    im = floor(policy, a.size_lots, previous)
     premise = [
         _b(previous >= 1),
         _b(mark >= 1),
@@ -484,10 +528,10 @@ def settle_parts(policy: Policy, bounds: Bounds) -> list[tuple[str, Any, Book, l
             for a in settled.traders:
                 own = (*_own(a.name), *_shared(book), "e1.")
                 premise = [c for c in whole if _reads_only(c, own)]
-                im = initial_margin(policy.margin, policy.rounding, a.size_lots, settled.market.previous_mark_quote)
+                im = floor(policy, a.size_lots, settled.market.previous_mark_quote)
                 claims = [
                     (
-                        f"{a.name}'s E − s·d at least its initial margin at the previous mark",
+                        f"{a.name}'s E − s·d {floor_said()} at the previous mark",
                         a.cash_quote - a.size_lots * move >= im,
                     ),
                     (f"{a.name}'s position kept", a.size_lots == book.account(a.name).size_lots),
