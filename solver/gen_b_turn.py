@@ -456,6 +456,7 @@ def sweep_lemma(policy: Policy, valid: Valid) -> list[str]:
     margin of fewer lots no more) on each winner's lots after each turn; each turn's numbers
     generalized."""
     from solvent.rules.engine import liquidation_turn
+
     move, out = _move(), []
     for label, side in SIDES:
         book = free_book()

@@ -4,7 +4,7 @@ bound kept turn by turn, as the all-N argument and as facts of the direct check 
 
 Default: where the argument applies (Gen B, one mark move), the turns' start (the fund at or above 0,
 the book reachable, from the question's assumptions), the close, and the route failing on a start one
-token weaker (read at maintenance: the settlement's lemma has a model). Deep: the argument whole, the
+token weaker with the bound at the initial margin (read at maintenance: the settlement's lemma has a model). Deep: the argument whole, the
 claim proved for every N at N = 2 and N = 4, and the direct check without the sweep's facts undecided
 (the facts are what decide it)."""
 
@@ -14,8 +14,9 @@ import attrs
 import pytest
 
 from solvent.properties import catalog
+from solvent.rules.margin import initial_margin
 from solvent.rules.presets import resolve_policy
-from solvent.solver import compositional, gen_b_payer, haircut_payer
+from solvent.solver import compositional, gen_b_payer, haircut_payer, side_payer
 from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.compositional import _Checker
 from solvent.solver.story import symbolic_book
@@ -31,14 +32,14 @@ ONE_MOVE = Bounds(accounts=2, events=1, effort=10_000_000)
     [
         ("percolator-gen-b", ONE_MOVE, None),
         ("percolator-gen-b", Bounds(accounts=4, events=1), None),
-        ("percolator-gen-b", Bounds(accounts=3, events=3), "one mark move"),
-        ("percolator-gen-b", Bounds(accounts=2, events=1, event_kinds=("mark", "funding")), "one mark move"),
+        ("percolator-gen-b", Bounds(accounts=3, events=3), None),  # by induction over moves (test_gen_b_payer_moves)
+        ("percolator-gen-b", Bounds(accounts=2, events=1, event_kinds=("mark", "funding")), "mark moves"),
         ("percolator-gen-a", ONE_MOVE, "not Gen B's waterfall"),
         ("drift", ONE_MOVE, "not Gen B's waterfall"),
         ("binance", ONE_MOVE, "not Gen B's waterfall"),
     ],
 )
-def test_the_bound_covers_gen_b_one_mark_move_only(preset: str, bounds: Bounds, why: str | None) -> None:
+def test_the_bound_covers_gen_b_mark_moves_only(preset: str, bounds: Bounds, why: str | None) -> None:
     policy = resolve_policy(preset)
     said = gen_b_payer.not_covered(policy, for_policy(bounds, policy))
     assert said is None if why is None else why in said
@@ -61,9 +62,21 @@ def test_the_close_keeps_every_traders_cash_on_gen_b() -> None:
     assert [q.result for q in checker.queries] == ["unsat"]
 
 
-def test_a_start_read_at_maintenance_breaks_the_route() -> None:
-    """The question's start one token weaker (``start_margin`` at maintenance): the settlement's lemma, the
-    argument's first query, has a model, so the argument fails and says why (no all-N verdict)."""
+def _initial_floor(monkeypatch) -> None:
+    """The bound's floor read at the initial margin whatever the start (before the induction over moves, session
+    25: ``side_payer.floor`` at a maintenance start reads the maintenance margin)."""
+
+    def floor(policy, size_lots, price):
+        return initial_margin(policy.margin, policy.rounding, size_lots, price)
+
+    monkeypatch.setattr(side_payer, "floor", floor)
+
+
+def test_a_start_read_at_maintenance_breaks_the_route_at_the_initial_floor(monkeypatch) -> None:
+    """The question's start one token weaker (``start_margin`` at maintenance) with the bound still read at the
+    initial margin: the settlement's lemma, the argument's first query, has a model, so the argument fails and
+    says why (no all-N verdict)."""
+    _initial_floor(monkeypatch)
     bounds = attrs.evolve(ONE_MOVE, start_margin="maintenance")
     found = compositional.attempt(GEN_B, catalog.get(NNE), for_policy(bounds, GEN_B))
     assert isinstance(found, compositional.Attempt) and found.applies
@@ -111,11 +124,13 @@ def test_without_the_sweeps_facts_the_direct_check_is_not_decided(monkeypatch) -
     assert claim.verdict is Verdict.UNKNOWN
 
 
-def test_the_facts_asked_first_fail_on_a_start_read_at_maintenance() -> None:
+def test_the_facts_asked_first_fail_on_a_start_read_at_maintenance(monkeypatch) -> None:
     """The facts asked with no argument before them (no lemma recalled: each asked through the direct
-    check's own ``valid``): on a start read at maintenance the settlement's lemma has a model, so no fact is
-    given (the question is asked as before), the query counted."""
+    check's own ``valid``): on a start read at maintenance with the bound at the initial margin the settlement's
+    lemma has a model, so no fact is given (the question is asked as before), the query counted."""
     from solvent.solver import payer_direct
+
+    _initial_floor(monkeypatch)
 
     bounds = for_policy(attrs.evolve(ONE_MOVE, start_margin="maintenance", effort=2_000_000), GEN_B)
     found, queries = payer_direct.prepared(GEN_B, bounds, NNE)

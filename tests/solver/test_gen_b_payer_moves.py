@@ -1,0 +1,171 @@
+"""Percolator Gen B's payer claims over K > 1 mark moves (``solver.gen_b_payer``'s induction, session 25):
+the one-move argument asked again from the book well formed at maintenance without the order book's cash,
+a winner's ``E − |s|·m`` above its maintenance margin (``side_payer.floor``)
+(docs/solver-notes.md#gen-bs-payer-claims-at-k--3-by-induction-over-moves-session-25).
+
+Default: the route at K > 1 (principal-protected not on it); the settlement from a maintenance start and a
+winner above maintenance never triggered (exact z3 on the engine's own functions), each with its mutant at
+the threshold (the floor one quantum higher: the settlement has a model; the floor at the maintenance margin
+itself: a winner at it is triggered); the floor read at the initial margin on a maintenance start (the
+settlement has a model); the premise over moves on random books on the concrete engine (the induction's
+assumption, evidence: it can fail). Deep: the argument whole at N = 3, K = 3 and the claim proved with the
+induction's assumption in its scope."""
+
+from __future__ import annotations
+
+import contextlib
+import random
+
+import attrs
+import pytest
+import z3
+
+from solvent.properties import catalog
+from solvent.rules.book import new_book
+from solvent.rules.engine import step
+from solvent.rules.events import MarkPrice
+from solvent.rules.ledger import HAIRCUT_REASONS
+from solvent.rules.margin import initial_margin, maintenance_margin
+from solvent.rules.presets import resolve_policy
+from solvent.rules.wellformed import StartMargin, reasons
+from solvent.solver import compositional, gen_b_payer, side_payer
+from solvent.solver.bounds import Bounds, for_policy
+from solvent.solver.compositional import _Checker
+from solvent.solver.verdicts import Verdict
+
+GEN_B = resolve_policy("percolator-gen-b")
+NNE = "no-negative-equity"
+K3 = Bounds(accounts=3, events=3, effort=20_000_000)
+AT_MAINTENANCE = Bounds(accounts=2, events=1, effort=10_000_000, start_margin="maintenance")
+
+
+def test_the_route_covers_gen_b_over_moves() -> None:
+    bounds = for_policy(K3, GEN_B)
+    assert gen_b_payer.not_covered(GEN_B, bounds) is None and gen_b_payer.inducts(GEN_B, bounds)
+    assert not gen_b_payer.inducts(GEN_B, for_policy(attrs.evolve(K3, events=1), GEN_B))
+    funding = for_policy(attrs.evolve(K3, event_kinds=("mark", "funding")), GEN_B)
+    assert "mark moves" in gen_b_payer.not_covered(GEN_B, funding)
+    # the direct check's facts stay one move's
+    assert not gen_b_payer.fits(GEN_B, for_policy(attrs.evolve(K3, accounts=2), GEN_B), NNE)
+
+
+def test_principal_protected_is_not_on_the_route_over_moves() -> None:
+    checker = _Checker(K3)
+    with pytest.raises(compositional._Failed, match="principal-protected over moves not built"):
+        gen_b_payer.argument(
+            GEN_B, for_policy(K3, GEN_B), checker.valid, checker.fail, lambda *_: None, "principal-protected"
+        )
+    assert checker.queries == []
+
+
+def _settlement(margin: str) -> list[str]:
+    checker = _Checker(AT_MAINTENANCE)
+    bounds = for_policy(AT_MAINTENANCE, GEN_B)
+    with side_payer.bound_margin(margin), contextlib.suppress(compositional._Failed):  # (a model: "sat")
+        for _, _, _, parts in side_payer.settle_parts(GEN_B, bounds):
+            for said, premise, claim in parts:
+                if "E − s·d" in said:
+                    checker.valid(said, premise, claim, exact=True)
+    return [q.result for q in checker.queries]
+
+
+def _winner(margin: str) -> list[str]:
+    checker = _Checker(AT_MAINTENANCE)
+    with side_payer.bound_margin(margin), contextlib.suppress(compositional._Failed):
+        side_payer.winner_lemmas(GEN_B, checker.valid)
+    return [q.result for q in checker.queries]
+
+
+def test_a_maintenance_start_settles_within_the_bound_and_a_winner_above_maintenance_is_not_triggered() -> None:
+    # each trader's E − s·d above its maintenance margin at the previous mark (a flat trader at 0)
+    assert _settlement("maintenance") == ["unsat"] * 2
+    # a winner one quantum above it not triggered, each side, and the floor of fewer lots no more
+    assert _winner("maintenance") == ["unsat"] * 4
+
+
+def _floor_plus(extra: int):
+    def floor(policy, size_lots, price):  # the maintenance floor with its quantum changed
+        above = z3.If(size_lots == 0, 0, extra)
+        return maintenance_margin(policy.margin, policy.rounding, size_lots, price) + above
+
+    return floor
+
+
+def test_the_floor_one_quantum_higher_is_not_what_a_maintenance_start_gives(monkeypatch) -> None:
+    """Mutant: MM(s) + 2: a trader one quantum above its maintenance margin is a model of the settlement."""
+    monkeypatch.setattr(side_payer, "floor", _floor_plus(2))
+    assert "sat" in _settlement("maintenance")
+
+
+def test_a_winner_at_its_maintenance_margin_is_triggered(monkeypatch) -> None:
+    """Mutant: MM(s) + 0 (at the margin, not above it): the engine triggers at or below maintenance."""
+    monkeypatch.setattr(side_payer, "floor", _floor_plus(0))
+    assert "sat" in _winner("maintenance")
+
+
+def test_the_floor_read_at_the_initial_margin_on_a_maintenance_start(monkeypatch) -> None:
+    """Mutant: the bound's floor the initial margin on a maintenance start: the settlement has a model."""
+
+    def floor(policy, size_lots, price):
+        return initial_margin(policy.margin, policy.rounding, size_lots, price)
+
+    monkeypatch.setattr(side_payer, "floor", floor)
+    assert "sat" in _settlement("maintenance")
+
+
+def _random_book(rng: random.Random):
+    names = tuple(f"t{i}" for i in range(rng.randint(2, 4)))
+    mark = rng.choice([10, 100, 1_000])
+    sizes = [rng.choice([-1, 0, 1]) * rng.randint(1, rng.choice([4, 200])) for _ in names]
+    book = new_book(mark_quote=mark, traders=names)
+    for name, size in zip(names, sizes, strict=True):
+        im = -(-abs(size) * mark // 10)
+        cash = im + rng.choice([0, rng.randint(0, im + 2), rng.randint(0, 10 * im + 2)])
+        i = book.index(name)
+        values = {"cash_quote": cash, "principal_quote": cash, "size_lots": size, "cost_quote": size * mark}
+        book = book.replace_account(i, attrs.evolve(book.accounts[i], **values))
+    i = book.index("liquidity")
+    rest = {"size_lots": -sum(sizes), "cost_quote": -sum(sizes) * mark}
+    book = book.replace_account(i, attrs.evolve(book.accounts[i], **rest))
+    fund = book.index("insurance_fund")
+    book = book.replace_account(fund, attrs.evolve(book.accounts[fund], cash_quote=rng.choice([0, 0, 50])))
+    return attrs.evolve(book, net_deposits_quote=sum(a.cash_quote for a in book.accounts))
+
+
+def test_a_move_keeps_the_premise_on_random_books() -> None:
+    """The induction's assumption (``INDUCTION_ASSUMES``) on the concrete engine: from well-formed books, after
+    each of three moves (1/100 to 100×) the book is well formed at maintenance but for the order book's cash;
+    not vacuous (moves that break the initial margin, and that charge a payer)."""
+    rng = random.Random(7)
+    initial_broken = charged = 0
+    for _ in range(30):
+        book = _random_book(rng)
+        assert reasons(GEN_B, book) == []
+        mark = book.market.mark_quote
+        for _move in range(3):
+            mark = max(1, mark * rng.choice([1, 10, 50, 95, 105, 200, 1_000, 10_000]) // 100)
+            s = step(GEN_B, book, MarkPrice(mark))
+            why = reasons(GEN_B, s.after, margin=StartMargin.MAINTENANCE)
+            assert [r for r in why if not r.startswith(gen_b_payer.ORDER_BOOK_CASH)] == [], (book, mark)
+            initial_broken += bool(reasons(GEN_B, s.after))
+            charged += any(t.reason in HAIRCUT_REASONS and t.amount_quote > 0 for t in s.transfers)
+            book = s.after
+    assert initial_broken > 0 and charged > 0
+
+
+@pytest.mark.deep  # the whole argument twice (2,512,616 units, 9 s at load 2.5, session 25)
+def test_the_argument_over_moves_holds_on_gen_b() -> None:
+    found = compositional.attempt(GEN_B, catalog.get(NNE), for_policy(K3, GEN_B), units=10_000_000)
+    assert isinstance(found, compositional.Extension), getattr(found, "failed", None)
+    assert found.every_k and found.one_event_start == gen_b_payer.MOVES_PREMISE
+    assert gen_b_payer.INDUCTION_ASSUMES in found.assumes
+
+
+@pytest.mark.deep  # a whole proof at N = 3, K = 3
+def test_gen_b_proves_no_negative_equity_over_moves() -> None:
+    from solvent.solver.prove import prove
+
+    result = prove("percolator-gen-b", NNE, K3, minimize=False)
+    claim = next(o for o in result.obligations if o.obligation == NNE)
+    assert claim.verdict is Verdict.PROVED and claim.scope.accounts is None, result.reason
+    assert gen_b_payer.INDUCTION_ASSUMES in claim.scope.assumes
