@@ -54,6 +54,7 @@ from solvent.solver import (
     cascade_invariant,
     clock,
     fund_facts,
+    gen_b_payer,
     gen_b_transfers,
     haircut_payer,
     payer_previous,
@@ -419,7 +420,10 @@ def _over_moves(policy: Any, bounds: Bounds) -> bool:
     over = payer_previous.induction_fits(policy, bounds) or start_mark.fits(policy, bounds)
     # or on Gen A's haircut (the traders' part by the junior cover's induction over moves on percolator's
     # residual, solver.haircut_payer; its turn step here the holders' turn lemma, ``_by_haircut``)
-    return over or cascade_invariant.inducts(policy, bounds) or haircut_payer.inducts(policy, bounds)
+    over = over or cascade_invariant.inducts(policy, bounds) or haircut_payer.inducts(policy, bounds)
+    # or on Gen B's waterfall (the traders' part by the payer's bound's induction over moves, solver.gen_b_payer;
+    # its turn step here the holders' turn lemma on Gen B's own turn, ``_by_gen_b``)
+    return over or gen_b_payer.inducts(policy, bounds)
 
 
 def holders_every_n(policy: Any, bounds: Bounds, checker: _Checker) -> tuple[str, ...]:

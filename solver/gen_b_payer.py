@@ -263,8 +263,6 @@ def _over_moves(
 ) -> list[str]:
     """K > 1 mark moves: the one-move argument from the question's start (the first move) and from
     :data:`MOVES_PREMISE` (every later move; the premise kept by a move is :data:`INDUCTION_ASSUMES`)."""
-    if claim == gen_b_principal.CLAIM:
-        fail("Gen B's payer bound: principal-protected over moves not built (its lemmas are one move's)")
     one = attrs.evolve(bounds, events=1)
     lemmas = argument(policy, one, valid, fail, said, claim)
     if one.start_margin != MOVES_PREMISE:

@@ -179,6 +179,8 @@ def _answered(
     by_parts_at_k = by_parts_at_k or cascade_invariant.inducts(policy, bounds)
     # percolator Gen A's too: nne by the junior cover's induction over moves (solver.haircut_payer)
     by_parts_at_k = by_parts_at_k or haircut_payer.inducts(policy, bounds)
+    # percolator Gen B's too: nne by the payer's bound's induction over moves (solver.gen_b_payer)
+    by_parts_at_k = by_parts_at_k or gen_b_payer.inducts(policy, bounds)
     if parts and compositional and invariant.id == claims_backed.CLAIM and by_parts_at_k:
         # no-negative-equity's verdict and the system holders' question first; undecided, the whole
         # question with what they left (docs/solver-notes.md#claims-backed-by-its-parts-issue-18)
