@@ -3,13 +3,13 @@ the one-move argument asked again from the book well formed at maintenance witho
 a winner's ``E − |s|·m`` above its maintenance margin (``side_payer.floor``)
 (docs/solver-notes.md#gen-bs-payer-claims-at-k--3-by-induction-over-moves-session-25).
 
-Default: the route at K > 1 (principal-protected not on it); the settlement from a maintenance start and a
+Default: the route at K > 1 (claims-backed's holders over moves); the settlement from a maintenance start and a
 winner above maintenance never triggered (exact z3 on the engine's own functions), each with its mutant at
 the threshold (the floor one quantum higher: the settlement has a model; the floor at the maintenance margin
 itself: a winner at it is triggered); the floor read at the initial margin on a maintenance start (the
 settlement has a model); the premise over moves on random books on the concrete engine (the induction's
-assumption, evidence: it can fail). Deep: the argument whole at N = 3, K = 3 and the claim proved with the
-induction's assumption in its scope."""
+assumption, evidence: it can fail). Deep: the argument whole at N = 3, K = 3 (no-negative-equity's and
+principal-protected's) and the claim proved with the induction's assumption in its scope."""
 
 from __future__ import annotations
 
@@ -49,13 +49,12 @@ def test_the_route_covers_gen_b_over_moves() -> None:
     assert not gen_b_payer.fits(GEN_B, for_policy(attrs.evolve(K3, accounts=2), GEN_B), NNE)
 
 
-def test_principal_protected_is_not_on_the_route_over_moves() -> None:
-    checker = _Checker(K3)
-    with pytest.raises(compositional._Failed, match="principal-protected over moves not built"):
-        gen_b_payer.argument(
-            GEN_B, for_policy(K3, GEN_B), checker.valid, checker.fail, lambda *_: None, "principal-protected"
-        )
-    assert checker.queries == []
+def test_claims_backed_asks_the_holders_over_moves_on_gen_b() -> None:
+    """claims-backed by its parts at K > 1 (``claims_backed._over_moves``): Gen B's traders' part is the induction's."""
+    from solvent.solver import claims_backed
+
+    assert claims_backed._over_moves(GEN_B, for_policy(K3, GEN_B))
+    assert not claims_backed._over_moves(GEN_B, for_policy(attrs.evolve(K3, events=1), GEN_B))
 
 
 def _settlement(margin: str) -> list[str]:
@@ -159,6 +158,13 @@ def test_the_argument_over_moves_holds_on_gen_b() -> None:
     assert isinstance(found, compositional.Extension), getattr(found, "failed", None)
     assert found.every_k and found.one_event_start == gen_b_payer.MOVES_PREMISE
     assert gen_b_payer.INDUCTION_ASSUMES in found.assumes
+
+
+@pytest.mark.deep  # the whole argument twice with principal-protected's lemmas (2,603,694 units, 11 s at load 2.5)
+def test_the_principal_argument_over_moves_holds_on_gen_b() -> None:
+    found = compositional.attempt(GEN_B, catalog.get("principal-protected"), for_policy(K3, GEN_B), units=10_000_000)
+    assert isinstance(found, compositional.Extension), getattr(found, "failed", None)
+    assert found.every_k and gen_b_payer.INDUCTION_ASSUMES in found.assumes
 
 
 @pytest.mark.deep  # a whole proof at N = 3, K = 3
