@@ -30,7 +30,9 @@ formulas to the direct check on the lemmas' book as facts (:class:`GenBFacts`):
 
 By induction over the turns in book order (5 on each turn: its own trader at or above 0, the bound kept
 for every other, a trader at or above 0 staying so), from 2-3 at the first turn, every trader ends the
-sweep at or above 0, and 7 keeps it: no-negative-equity for any N, one mark move; Gen B carries no debt
+sweep at or above 0, and 7 keeps it: no-negative-equity for any N, one mark move (K > 1: :func:`_over_moves`, the
+same lemmas again from the book well formed at maintenance, by induction over the moves on
+:data:`INDUCTION_ASSUMES`); Gen B carries no debt
 (``debt_quote`` stays 0: nothing lends), so loss-bounded-by-collateral is the same claim. The all-N step
 rests on :data:`ASSUMES`, said in the verdict. ``solver.prove`` still asks the claim directly on the
 lemmas' two-trader book, with the same formulas instantiated on the question's terms (the settlement's
@@ -111,7 +113,7 @@ Valid = Callable[..., str]
 
 
 def not_covered(policy: Policy, bounds: Bounds) -> str | None:
-    """Why the argument does not apply (None where it does): one mark move on one market, no assets or
+    """Why the argument does not apply (None where it does): mark moves on one market, no assets or
     isolated positions, under Gen B's waterfall (a write-off of flat accounts, a per-lot charge of the
     opposing side with a cascade, ``k_up``, no ADL)."""
     if set(bounds.event_kinds) != {"mark"} or bounds.markets != 1:
