@@ -409,7 +409,9 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
     if invariant.id == gen_b_principal.CLAIM and checker.gen_b and bounds.events > 1:  # the induction over moves
         assumed = f"{gen_b_payer.ASSUMES}; {gen_b_principal.ASSUMES}; {gen_b_payer.INDUCTION_ASSUMES}"
         charges = gen_b_principal.METHOD.removeprefix("compositional, all N, one event: ")
-        method = f"{gen_b_payer.METHOD_MOVES}; each move's charges by the one-move lemmas (none reads the start): {charges}"
+        method = (
+            f"{gen_b_payer.METHOD_MOVES}; each move's charges by the one-move lemmas (none reads the start): {charges}"
+        )
         return made(method, every_k=True, assumes=assumed, one_event_start=gen_b_payer.MOVES_PREMISE)
     if invariant.id == gen_b_principal.CLAIM and checker.gen_b:
         # the payer's bound and each charge's payer ending where it leaves it
