@@ -91,12 +91,21 @@ METHOD = (
 ORDER_BOOK_CASH = "the order book starts with non-negative cash"
 #: the premise each move starts from at K > 1 (the induction's; ``Bounds.start_margin``)
 MOVES_PREMISE = "maintenance"
+#: what the induction over moves proves of the premise a move keeps (gen_b_turn.maintenance_lemmas and the
+#: one-move argument's lemmas; docs/solver-notes.md#the-premise-a-gen-b-move-keeps-proved-session-25)
+KEPT = (
+    "every trader with a position ends the move not liquidatable at the new mark (its own turn leaves it not "
+    "triggered, a loser not triggered stays so through another's turn, a winner keeps its floor through every turn "
+    "and a winner at its floor is not triggered: z3, exact, on the engine's own functions), every trader at or "
+    "above 0 (the claim), the fund at or above 0 and open interest balanced (the resolve's and the solvent close's "
+    "lemmas)"
+)
 #: what the induction over moves assumes beside :data:`ASSUMES` (``Scope.assumes``)
 INDUCTION_ASSUMES = (
-    "each mark move on Gen B leaves the book well formed at maintenance without the order book's non-negative cash "
-    "(every trader with a position above its maintenance margin, every trader worth at least zero, the fund at or "
-    "above 0, open interest balanced): the premise the next move's bound starts from, not proved (the random "
-    "search on the concrete engine, benchmarks/search_gen_b_moves.py, found it kept in 25,000 steps)"
+    "the premise's other well-formed conditions (a trader's cost basis, counts, reserves with slopes, a flat "
+    "account's principal its equity) kept by a Gen B move, not proved (the random search on the concrete engine, "
+    "benchmarks/search_gen_b_moves.py, found them kept in 25,000 steps); and each trader's turn treats the others "
+    "as the two-trader book's turn treats the other"
 )
 METHOD_MOVES = (
     "compositional, all N, any K: by induction over the mark moves, the payer's bound on Gen B asked twice, each "
@@ -270,10 +279,20 @@ def _over_moves(
     if one.start_margin != MOVES_PREMISE:
         later = argument(policy, attrs.evolve(one, start_margin=MOVES_PREMISE), valid, fail, said, claim)
         lemmas += [f"every later move, from the book well formed at maintenance: {x}" for x in later]
+    ask = _asked(functools.partial(valid, exact=True), said)
+    try:
+        kept = []
+        for margin in dict.fromkeys((side_payer.margin_of(one), MOVES_PREMISE)):  # the first move's start, the later
+            with side_payer.traders(TRADERS), side_payer.bound_margin(margin):
+                kept += [f"from the bound {margin}: {x}" for x in gen_b_turn.maintenance_lemmas(policy, ask)]
+    except ValueError as e:  # a piece not the engine's term for term (a mutated engine): no argument
+        fail(f"Gen B's premise over moves: {e}")
+        raise
+    lemmas += [f"the premise kept by a move: {x}" for x in kept]
     lemmas.append(
         "aggregate, by induction over the moves: the first move from the question's start and every later one from "
         "the book well formed at maintenance without the order book's cash (each trader ends the move at or above 0; "
-        f"the premise kept, assumed: {INDUCTION_ASSUMES})"
+        f"the premise kept: {KEPT}; assumed: {INDUCTION_ASSUMES})"
     )
     return lemmas
 
@@ -382,6 +401,7 @@ __all__ = [
     "CLAIMS",
     "METHOD",
     "INDUCTION_ASSUMES",
+    "KEPT",
     "METHOD_MOVES",
     "MOVES_PREMISE",
     "GenBFacts",

@@ -505,6 +505,52 @@ def sweep_lemma(policy: Policy, valid: Valid) -> list[str]:
     return out
 
 
+def _untriggered_loser(policy: Policy, book: Book, name: str, side: int) -> list[Any]:
+    """:func:`maintenance_lemmas`' second premise: ``name`` on the losing side, not triggered at the mark."""
+    from solvent.rules.engine import _triggered
+
+    return [_losing(book, name, side), z3.Not(_b(_triggered(policy, Ctx(book), name)))]
+
+
+def maintenance_lemmas(policy: Policy, valid: Valid, turn_policy: Policy | None = None) -> list[str]:
+    """10: the premise over moves, what a turn leaves of "not liquidatable" (``engine._triggered`` at the new
+    mark, the engine's own test), on the free book with the cascade, from :func:`_turn_start` (the bound, the
+    acted trader's floor): (a) the acted trader is not triggered after its own turn (it is closed whole at
+    or below maintenance, or was above it); (b) a trader on the losing side not triggered before another
+    trader's turn is not triggered after it. A winner's part is :func:`sweep_lemma`'s (its floor kept
+    through every turn) with ``side_payer.winner_lemmas``' first (a winner at its floor is not triggered).
+    ``turn_policy`` builds the turn with another policy (the mutants' hook; the claim reads ``policy``)."""
+    from solvent.rules.engine import _triggered, liquidation_turn
+
+    turn_policy = policy if turn_policy is None else turn_policy
+    move, out = _move(), []
+    for label, side in SIDES:
+        book = free_book()
+        names = [a.name for a in book.traders]
+        name, other = names[0], names[1]
+        after = liquidation_turn(turn_policy, Ctx(book), name).book
+        start = _turn_start(policy, book, side, move, name)
+        out.append(
+            valid(
+                f"{name}'s own turn with the cascade ({label} losing): not triggered after it at the new mark",
+                start,
+                z3.Not(_b(_triggered(policy, Ctx(after), name))),
+                exact=True,
+            )
+        )
+        kept = _untriggered_loser(policy, book, other, side)
+        out.append(
+            valid(
+                f"{other}, on the losing side and not triggered, through {name}'s turn with the cascade ({label} "
+                "losing): not triggered after it",
+                [*start, *kept],
+                z3.Not(_b(_triggered(policy, Ctx(after), other))),
+                exact=True,
+            )
+        )
+    return out
+
+
 def _sweep_start(policy: Policy, book: Book, side: int, move: Any) -> list[Any]:
     """:func:`sweep_lemma`'s premise: the bound, the move the mark's, both marks at least 1, every winner
     at ``E − |s|·m`` at least its initial margin at the previous mark."""
