@@ -515,35 +515,51 @@ def _untriggered_loser(policy: Policy, book: Book, name: str, side: int) -> list
 def maintenance_lemmas(policy: Policy, valid: Valid, turn_policy: Policy | None = None) -> list[str]:
     """10: the premise over moves, what a turn leaves of "not liquidatable" (``engine._triggered`` at the new
     mark, the engine's own test), on the free book with the cascade, from :func:`_turn_start` (the bound, the
-    acted trader's floor): (a) the acted trader is not triggered after its own turn (it is closed whole at
-    or below maintenance, or was above it); (b) a trader on the losing side not triggered before another
-    trader's turn is not triggered after it. A winner's part is :func:`sweep_lemma`'s (its floor kept
-    through every turn) with ``side_payer.winner_lemmas``' first (a winner at its floor is not triggered).
-    ``turn_policy`` builds the turn with another policy (the mutants' hook; the claim reads ``policy``)."""
+    acted trader's floor): :func:`own_turn_lemma` and :func:`loser_kept_lemma`. A winner's part is
+    :func:`sweep_lemma`'s (its floor kept through every turn) with ``side_payer.winner_lemmas``' first (a
+    winner at its floor is not triggered)."""
+    return own_turn_lemma(policy, valid, turn_policy) + loser_kept_lemma(policy, valid)
+
+
+def own_turn_lemma(policy: Policy, valid: Valid, turn_policy: Policy | None = None) -> list[str]:
+    """10a: the acted trader is not triggered after its own turn (closed whole at or below maintenance, or
+    above it). ``turn_policy`` builds the turn with another policy (the mutants' hook; the claim reads
+    ``policy``)."""
     from solvent.rules.engine import _triggered, liquidation_turn
 
     turn_policy = policy if turn_policy is None else turn_policy
     move, out = _move(), []
     for label, side in SIDES:
         book = free_book()
-        names = [a.name for a in book.traders]
-        name, other = names[0], names[1]
+        name = book.traders[0].name
         after = liquidation_turn(turn_policy, Ctx(book), name).book
-        start = _turn_start(policy, book, side, move, name)
         out.append(
             valid(
                 f"{name}'s own turn with the cascade ({label} losing): not triggered after it at the new mark",
-                start,
+                _turn_start(policy, book, side, move, name),
                 z3.Not(_b(_triggered(policy, Ctx(after), name))),
                 exact=True,
             )
         )
-        kept = _untriggered_loser(policy, book, other, side)
+    return out
+
+
+def loser_kept_lemma(policy: Policy, valid: Valid) -> list[str]:
+    """10b: a trader on the losing side not triggered before another trader's turn is not triggered after
+    it (the turn charges the other side; the cascade closes a loser whole)."""
+    from solvent.rules.engine import _triggered, liquidation_turn
+
+    move, out = _move(), []
+    for label, side in SIDES:
+        book = free_book()
+        name, other = book.traders[0].name, book.traders[1].name
+        after = liquidation_turn(policy, Ctx(book), name).book
+        start = _turn_start(policy, book, side, move, name)
         out.append(
             valid(
                 f"{other}, on the losing side and not triggered, through {name}'s turn with the cascade ({label} "
                 "losing): not triggered after it",
-                [*start, *kept],
+                [*start, *_untriggered_loser(policy, book, other, side)],
                 z3.Not(_b(_triggered(policy, Ctx(after), other))),
                 exact=True,
             )

@@ -25,10 +25,11 @@ from solvent.rules.book import new_book
 from solvent.rules.engine import step
 from solvent.rules.events import MarkPrice
 from solvent.rules.ledger import HAIRCUT_REASONS
+from solvent.rules.liquidation import Trigger
 from solvent.rules.margin import initial_margin, maintenance_margin
 from solvent.rules.presets import resolve_policy
 from solvent.rules.wellformed import StartMargin, reasons
-from solvent.solver import compositional, gen_b_payer, side_payer
+from solvent.solver import compositional, gen_b_payer, gen_b_turn, side_payer
 from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.compositional import _Checker
 from solvent.solver.verdicts import Verdict
@@ -110,6 +111,40 @@ def test_the_floor_read_at_the_initial_margin_on_a_maintenance_start(monkeypatch
 
     monkeypatch.setattr(side_payer, "floor", floor)
     assert "sat" in _settlement("maintenance")
+
+
+def _kept(lemma, *args) -> list[str]:
+    checker = _Checker(AT_MAINTENANCE)
+    with side_payer.traders(2), side_payer.bound_margin("maintenance"), contextlib.suppress(compositional._Failed):
+        lemma(GEN_B, checker.valid, *args)
+    return [q.result for q in checker.queries]
+
+
+def test_a_loser_not_triggered_stays_so_through_another_traders_turn() -> None:
+    """The premise over moves (``gen_b_turn.loser_kept_lemma``): each side losing, exact z3 on the engine's turn."""
+    assert _kept(gen_b_turn.loser_kept_lemma) == ["unsat"] * 2
+
+
+def test_a_loser_triggered_before_another_traders_turn_is_still_triggered_after(monkeypatch) -> None:
+    """Mutant: the lemma's premise without "not triggered" (only the losing side): a model."""
+    monkeypatch.setattr(
+        gen_b_turn, "_untriggered_loser", lambda p, book, name, side: [gen_b_turn._losing(book, name, side)]
+    )
+    assert _kept(gen_b_turn.loser_kept_lemma)[0] == "sat"
+
+
+def test_a_turn_that_triggers_only_below_maintenance_leaves_a_trader_at_it() -> None:
+    """Mutant of the engine's turn: the trigger one token off (``equity_below_maintenance``): a trader at its
+    maintenance margin is not closed, and the engine's own test (at or below) triggers it after its turn."""
+    trigger = next(t for t in Trigger if t is not GEN_B.liquidation.trigger)
+    mutant = attrs.evolve(GEN_B, liquidation=attrs.evolve(GEN_B.liquidation, trigger=trigger))
+    assert _kept(gen_b_turn.own_turn_lemma, mutant)[0] == "sat"
+
+
+@pytest.mark.deep  # 2.5M units, 4 s at load 2 (session 25)
+def test_a_traders_own_turn_leaves_it_not_triggered() -> None:
+    """The premise over moves (``gen_b_turn.own_turn_lemma``): each side losing, exact z3 on the engine's turn."""
+    assert _kept(gen_b_turn.own_turn_lemma) == ["unsat"] * 2
 
 
 def _random_book(rng: random.Random):
