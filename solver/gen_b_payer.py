@@ -104,8 +104,7 @@ KEPT = (
 INDUCTION_ASSUMES = (
     "the premise's other well-formed conditions (a trader's cost basis, counts, reserves with slopes, a flat "
     "account's principal its equity) kept by a Gen B move, not proved (the random search on the concrete engine, "
-    "benchmarks/search_gen_b_moves.py, found them kept in 25,000 steps); and each trader's turn treats the others "
-    "as the two-trader book's turn treats the other"
+    "benchmarks/search_gen_b_moves.py, found them kept in 25,000 steps)"
 )
 METHOD_MOVES = (
     "compositional, all N, any K: by induction over the mark moves, the payer's bound on Gen B asked twice, each "
