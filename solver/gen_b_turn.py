@@ -432,14 +432,21 @@ def _turn_formula(policy: Policy, book: Book, side: int, move: Any, name: str) -
     return z3.Implies(z3.And(*start), z3.And(*claim)), after
 
 
+def _turn_bound(policy: Policy, book: Book, side: int, move: Any) -> list[Any]:
+    """:func:`_turn_start` without the acted trader's floor: the bound, the move the mark's, both marks at
+    least 1 (reads no floor: :func:`maintenance_lemmas` hold at every margin of the bound)."""
+    mark, previous = book.market.mark_quote, book.market.previous_mark_quote
+    start = invariant(policy, book, side, move)
+    return [*start, _b(move == (previous - mark) * side), _b(previous >= 1), _b(mark >= 1)]
+
+
 def _turn_start(policy: Policy, book: Book, side: int, move: Any, name: str) -> list[Any]:
     """:func:`turn_lemma`'s premise: the bound, the move the mark's (it fell where longs lose, side 1,
     rose where shorts do), both marks at least 1, and ``name``, where a winner, at ``E − |s|·m`` at
     least its initial margin at the previous mark."""
     x = book.account(name)
-    mark, previous = book.market.mark_quote, book.market.previous_mark_quote
-    start = invariant(policy, book, side, move)
-    start += [_b(move == (previous - mark) * side), _b(previous >= 1), _b(mark >= 1)]
+    previous = book.market.previous_mark_quote
+    start = _turn_bound(policy, book, side, move)
     im = side_payer.floor(policy, x.size_lots, previous)
     winner = _b(x.size_lots * side < 0)
     start.append(z3.Implies(winner, _b(x.cash_quote - abs_(x.size_lots) * move >= im)))
@@ -514,8 +521,8 @@ def _untriggered_loser(policy: Policy, book: Book, name: str, side: int) -> list
 
 def maintenance_lemmas(policy: Policy, valid: Valid, turn_policy: Policy | None = None) -> list[str]:
     """10: the premise over moves, what a turn leaves of "not liquidatable" (``engine._triggered`` at the new
-    mark, the engine's own test), on the free book with the cascade, from :func:`_turn_start` (the bound, the
-    acted trader's floor): :func:`own_turn_lemma` and :func:`loser_kept_lemma`. A winner's part is
+    mark, the engine's own test), on the free book with the cascade, from :func:`_turn_bound` (the bound, no
+    floor: the lemmas serve every margin of the bound): :func:`own_turn_lemma` and :func:`loser_kept_lemma`. A winner's part is
     :func:`sweep_lemma`'s (its floor kept through every turn) with ``side_payer.winner_lemmas``' first (a
     winner at its floor is not triggered)."""
     return own_turn_lemma(policy, valid, turn_policy) + loser_kept_lemma(policy, valid)
@@ -536,7 +543,7 @@ def own_turn_lemma(policy: Policy, valid: Valid, turn_policy: Policy | None = No
         out.append(
             valid(
                 f"{name}'s own turn with the cascade ({label} losing): not triggered after it at the new mark",
-                _turn_start(policy, book, side, move, name),
+                _turn_bound(policy, book, side, move),
                 z3.Not(_b(_triggered(policy, Ctx(after), name))),
                 exact=True,
             )
@@ -554,7 +561,7 @@ def loser_kept_lemma(policy: Policy, valid: Valid) -> list[str]:
         book = free_book()
         name, other = book.traders[0].name, book.traders[1].name
         after = liquidation_turn(policy, Ctx(book), name).book
-        start = _turn_start(policy, book, side, move, name)
+        start = _turn_bound(policy, book, side, move)
         out.append(
             valid(
                 f"{other}, on the losing side and not triggered, through {name}'s turn with the cascade ({label} "
