@@ -187,7 +187,7 @@ def test_a_move_keeps_the_premise_on_random_books() -> None:
     assert initial_broken > 0 and charged > 0
 
 
-@pytest.mark.deep  # the whole argument twice and the premise kept (9,677,893 units, 15 s at load 1.5, session 25)
+@pytest.mark.deep  # the whole argument twice and the premise kept (5,826,894 units, 11 s at load 3.2, session 25)
 def test_the_argument_over_moves_holds_on_gen_b() -> None:
     found = compositional.attempt(GEN_B, catalog.get(NNE), for_policy(K3, GEN_B), units=10_000_000)
     assert isinstance(found, compositional.Extension), getattr(found, "failed", None)
@@ -195,7 +195,7 @@ def test_the_argument_over_moves_holds_on_gen_b() -> None:
     assert gen_b_payer.INDUCTION_ASSUMES in found.assumes
 
 
-@pytest.mark.deep  # the whole argument twice with principal-protected's lemmas (2,603,694 units, 11 s at load 2.5)
+@pytest.mark.deep  # the whole argument twice with principal-protected's lemmas (5,899,963 units, 17 s at load 3.5)
 def test_the_principal_argument_over_moves_holds_on_gen_b() -> None:
     found = compositional.attempt(GEN_B, catalog.get("principal-protected"), for_policy(K3, GEN_B), units=10_000_000)
     assert isinstance(found, compositional.Extension), getattr(found, "failed", None)
