@@ -141,7 +141,7 @@ def test_a_turn_that_triggers_only_below_maintenance_leaves_a_trader_at_it() -> 
     assert _kept(gen_b_turn.own_turn_lemma, mutant)[0] == "sat"
 
 
-@pytest.mark.deep  # 2.5M units, 4 s at load 2 (session 25)
+@pytest.mark.deep  # 3,459,730 units, 3-4 s (session 25)
 def test_a_traders_own_turn_leaves_it_not_triggered() -> None:
     """The premise over moves (``gen_b_turn.own_turn_lemma``): each side losing, exact z3 on the engine's turn."""
     assert _kept(gen_b_turn.own_turn_lemma) == ["unsat"] * 2
