@@ -407,7 +407,7 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
             assumes=cascade_invariant.ASSUMES,
         )
     if invariant.id == gen_b_principal.CLAIM and checker.gen_b and bounds.events > 1:  # the induction over moves
-        assumed = f"{gen_b_payer.ASSUMES}; {gen_b_principal.ASSUMES}; {gen_b_payer.INDUCTION_ASSUMES}"
+        assumed = f"{gen_b_payer.ASSUMES}; {gen_b_principal.ASSUMES}"
         charges = gen_b_principal.METHOD.removeprefix("compositional, all N, one event: ")
         method = (
             f"{gen_b_payer.METHOD_MOVES}; each move's charges by the one-move lemmas (none reads the start): {charges}"
@@ -421,8 +421,12 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
     if invariant.id in EACH_TRADER and checker.gen_b and bounds.events > 1:  # the induction over moves
         # (docs/solver-notes.md#gen-bs-payer-claims-at-k--3-by-induction-over-moves-session-25): its direct check
         # the one-event question on the lemmas' book from the premise each move keeps, a check of the step
-        assumed = f"{gen_b_payer.ASSUMES}; {gen_b_payer.INDUCTION_ASSUMES}"
-        return made(gen_b_payer.METHOD_MOVES, every_k=True, assumes=assumed, one_event_start=gen_b_payer.MOVES_PREMISE)
+        return made(
+            gen_b_payer.METHOD_MOVES,
+            every_k=True,
+            assumes=gen_b_payer.ASSUMES,
+            one_event_start=gen_b_payer.MOVES_PREMISE,
+        )
     if invariant.id in EACH_TRADER and checker.gen_b:
         return made(gen_b_payer.METHOD, every_k=False, assumes=gen_b_payer.ASSUMES)
     if invariant.id in EACH_TRADER and checker.junior and bounds.events > 1:  # the induction over moves

@@ -31,8 +31,8 @@ formulas to the direct check on the lemmas' book as facts (:class:`GenBFacts`):
 By induction over the turns in book order (5 on each turn: its own trader at or above 0, the bound kept
 for every other, a trader at or above 0 staying so), from 2-3 at the first turn, every trader ends the
 sweep at or above 0, and 7 keeps it: no-negative-equity for any N, one mark move (K > 1: :func:`_over_moves`, the
-same lemmas again from the book well formed at maintenance, by induction over the moves on
-:data:`INDUCTION_ASSUMES`); Gen B carries no debt
+same lemmas again from the premise over moves, ``side_payer.OVER_MOVES``, which a whole move keeps: :data:`KEPT`,
+``solver.gen_b_move``); Gen B carries no debt
 (``debt_quote`` stays 0: nothing lends), so loss-bounded-by-collateral is the same claim. The all-N step
 rests on :data:`ASSUMES`, said in the verdict. ``solver.prove`` still asks the claim directly on the
 lemmas' two-trader book, with the same formulas instantiated on the question's terms (the settlement's
@@ -55,8 +55,7 @@ from solvent.rules.events import MarkPrice
 from solvent.rules.ledger import Ctx
 from solvent.rules.policy import Policy
 from solvent.rules.rounding import SideIndex
-from solvent.solver import gen_b_principal, gen_b_transfers, gen_b_turn, haircut_payer, side_payer
-from solvent.solver.assumptions import book_assumptions
+from solvent.solver import gen_b_move, gen_b_principal, gen_b_transfers, gen_b_turn, haircut_payer, side_payer
 from solvent.solver.bounds import Bounds
 from solvent.solver.fund_facts import _starts
 from solvent.solver.payer_facts import _pairs, instance
@@ -91,28 +90,30 @@ METHOD = (
 ORDER_BOOK_CASH = "the order book starts with non-negative cash"
 #: the premise each move starts from at K > 1 (the induction's; ``Bounds.start_margin``)
 MOVES_PREMISE = "maintenance"
-#: what the induction over moves proves of the premise a move keeps (gen_b_turn.maintenance_lemmas and the
-#: one-move argument's lemmas; docs/solver-notes.md#the-premise-a-gen-b-move-keeps-proved-session-25)
+#: what the induction over moves proves of the premise a move keeps (gen_b_turn.maintenance_lemmas, gen_b_move
+#: and the one-move argument's lemmas; docs/solver-notes.md#gen-bs-premise-over-a-whole-move-session-26)
 KEPT = (
     "every trader with a position ends the move not liquidatable at the new mark (its own turn leaves it not "
     "triggered, a loser not triggered stays so through another's turn, a winner keeps its floor through every turn "
     "and a winner at its floor is not triggered: z3, exact, on the engine's own functions), every trader at or "
-    "above 0 (the claim), the fund at or above 0 and open interest balanced (the resolve's and the solvent close's "
-    "lemmas)"
+    "above 0 (the claim), the fund at or above 0, open interest balanced and only the holders holding (the "
+    "settlement's, the turn's and the resolve's and solvent close's lemmas), and the close, the marks and the other "
+    "pools (gen_b_move: the close keeps every position, every pool's cash and the marks; the move keeps the marks "
+    "positive and on the tick and leaves the fee account and the backstop vault)"
 )
-#: what the induction over moves assumes beside :data:`ASSUMES` (``Scope.assumes``)
-INDUCTION_ASSUMES = (
-    "the premise's other well-formed conditions (a trader's cost basis, counts, reserves with slopes, a flat "
-    "account's principal its equity) kept by a Gen B move, not proved (the random search on the concrete engine, "
-    "benchmarks/search_gen_b_moves.py, found them kept in 25,000 steps)"
+#: the premise each later move starts from, in words (``side_payer.OVER_MOVES``)
+PREMISE_SAID = (
+    "the book's marks positive and on the tick, open interest balanced with only the holders holding, the pools at "
+    "or above 0, every trader not liquidatable and worth at least zero (the well-formed book's conditions the "
+    "one-move argument reads: its settlement's and turns' start's queries asked from them alone; the others, the "
+    "question's bounds, conservation and a trader's cost basis, counts, reserves and principal, read by no lemma)"
 )
 METHOD_MOVES = (
     "compositional, all N, any K: by induction over the mark moves, the payer's bound on Gen B asked twice, each "
     "winner's E − |s|·m at least its initial margin at the previous mark (the first move, from the question's "
-    "start) and above its maintenance margin there (every later move, from the premise each move keeps: the book "
-    "well formed at maintenance without the order book's cash); each kept by every trader's turn with its cascade "
-    "(z3, exact, on the engine's own functions, every number free) by induction over the turns in book order; "
-    f"assumes {ASSUMES}; {INDUCTION_ASSUMES}"
+    f"start) and above its maintenance margin there (every later move, from the premise each move keeps: {PREMISE_SAID}); "
+    "each kept by every trader's turn with its cascade (z3, exact, on the engine's own functions, every number "
+    f"free) by induction over the turns in book order; the premise kept by a whole move: {KEPT}; assumes {ASSUMES}"
 )
 #: said of a lemma this question proved already (the direct check's facts ask the same formulas)
 PROVED_BEFORE = haircut_payer.PROVED_BEFORE
@@ -172,7 +173,7 @@ def turns_start_parts(policy: Policy, bounds: Bounds) -> list[tuple[str, Any, Bo
         for variant in slot.variants:
             # (at maintenance not the order book's cash: a move against it takes it below 0, the premise over
             # moves has none)
-            held = book_assumptions(policy, book, one)
+            held = side_payer.start_assumptions(policy, book, one)
             held = [a for a in held if a.name != ORDER_BOOK_CASH or side_payer.margin_of(one) == "initial"]
             premise = [c for a in held for c in _conjuncts(a.holds)]
             premise += _conjuncts(slot.field_bounds)
@@ -271,25 +272,28 @@ def _over_moves(
     said: Callable[[str, str], None],
     claim: str | None,
 ) -> list[str]:
-    """K > 1 mark moves: the one-move argument from the question's start (the first move) and from
-    :data:`MOVES_PREMISE` (every later move; the premise kept by a move is :data:`INDUCTION_ASSUMES`)."""
+    """K > 1 mark moves: the one-move argument from the question's start (the first move) and from the premise
+    over moves (every later move: ``side_payer.OVER_MOVES`` at :data:`MOVES_PREMISE`, :data:`PREMISE_SAID`), and
+    the premise kept by a whole move (:data:`KEPT`: ``gen_b_turn.maintenance_lemmas``, ``gen_b_move.move_lemmas``)."""
     one = attrs.evolve(bounds, events=1)
     lemmas = argument(policy, one, valid, fail, said, claim)
-    if one.start_margin != MOVES_PREMISE:
-        later = argument(policy, attrs.evolve(one, start_margin=MOVES_PREMISE), valid, fail, said, claim)
-        lemmas += [f"every later move, from the book well formed at maintenance: {x}" for x in later]
+    later_bounds = attrs.evolve(one, start_margin=MOVES_PREMISE)
+    # (asked again where the question starts at maintenance too: the later moves start from less than it)
+    with side_payer.premise_over_moves():
+        later = argument(policy, later_bounds, valid, fail, said, claim)
+    lemmas += [f"every later move, from the premise over moves: {x}" for x in later]
     ask = _asked(functools.partial(valid, exact=True), said)
     try:
         with side_payer.traders(TRADERS):  # (no floor read: the same lemmas for the first move and the later)
             kept = gen_b_turn.maintenance_lemmas(policy, ask)
+        kept += gen_b_move.move_lemmas(policy, later_bounds, ask)
     except ValueError as e:  # a piece not the engine's term for term (a mutated engine): no argument
         fail(f"Gen B's premise over moves: {e}")
         raise
     lemmas += [f"the premise kept by a move: {x}" for x in kept]
     lemmas.append(
         "aggregate, by induction over the moves: the first move from the question's start and every later one from "
-        "the book well formed at maintenance without the order book's cash (each trader ends the move at or above 0; "
-        f"the premise kept: {KEPT}; assumed: {INDUCTION_ASSUMES})"
+        f"the premise over moves ({PREMISE_SAID}; each trader ends the move at or above 0; the premise kept: {KEPT})"
     )
     return lemmas
 
@@ -397,10 +401,10 @@ __all__ = [
     "ASSUMES",
     "CLAIMS",
     "METHOD",
-    "INDUCTION_ASSUMES",
     "KEPT",
     "METHOD_MOVES",
     "MOVES_PREMISE",
+    "PREMISE_SAID",
     "GenBFacts",
     "argument",
     "facts",

@@ -143,8 +143,22 @@ def ledger_lemmas(policy: Policy, ask: Valid) -> list[str]:
     return lemmas
 
 
+def principal_at_most(policy: Policy, book: Book, name: str) -> list[tuple[str, Any]]:
+    """3's claim on ``name``'s account in ``book`` (the step's): its principal at most ``max(E, 0)``."""
+    after = book.account(name)
+    return [
+        (
+            f"{name}'s principal after the step at most max(E, 0)",
+            _b(after.principal_quote <= max_(equity(policy.margin, after), 0)),
+        )
+    ]
+
+
 def step_parts(
-    policy: Policy, bounds: Bounds, fail: Callable[[str], None]
+    policy: Policy,
+    bounds: Bounds,
+    fail: Callable[[str], None],
+    claims_of: Callable[[Policy, Book, str], list[tuple[str, Any]]] = principal_at_most,
 ) -> list[tuple[str, list[Any], list[tuple[str, Any]]]]:
     """1 and 3 of the module docstring: per event variant on a free book of :data:`TRADERS` traders, its
     label, the question's assumptions and 3's claims, each trader's principal after the step at most
@@ -192,10 +206,9 @@ def step_parts(
             pairs += [(_term(step_pnl(turned, n)), z3.Int(f"gbpp.{n}.step_pnl")) for n in holders]
             pairs = [(u, v) for u, v in pairs if not z3.is_int_value(u)]
             claims = []
-            for p in traders:
-                after = end.book.account(p)
-                claim = _b(after.principal_quote <= max_(equity(policy.margin, after), 0))
-                claims.append((f"{p}'s principal after the step at most max(E, 0)", z3.substitute(claim, *pairs)))
+            for p in traders:  # (``claims_of``: 3's, or another claim of the close's, the same numbers fresh)
+                for said, claim in claims_of(policy, end.book, p):
+                    claims.append((said, z3.substitute(claim, *pairs)))
             out.append((variant.label, premise, claims))
     return out
 
@@ -236,5 +249,6 @@ __all__ = [
     "credit_lemmas",
     "credit_parts",
     "step_lemmas",
+    "principal_at_most",
     "step_parts",
 ]

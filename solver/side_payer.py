@@ -146,6 +146,48 @@ def margin_of(bounds: Bounds) -> str:
     return "maintenance" if bounds.start_margin == "maintenance" else "initial"
 
 
+#: the well-formed book's conditions (``wellformed``'s names) the premise over moves holds: the ones the one-move
+#: argument reads (its settlement's and turns' start's queries, the only ones reading the start, and the pieces'
+#: marks at least 1), each kept by a whole move (``solver.gen_b_move``;
+#: docs/solver-notes.md#gen-bs-premise-over-a-whole-move-session-26)
+OVER_MOVES = (
+    "marks positive and on the tick",
+    "only traders and the order book (and a taking-over vault) hold positions",
+    "open interest balanced",
+    "pools non-negative",
+    "traders not liquidatable (above maintenance)",
+    "traders worth at least zero",
+)
+#: whether the start's premise is :data:`OVER_MOVES` (:func:`premise_over_moves`)
+_over_moves: ContextVar[bool] = ContextVar("solvent_side_payer_over_moves", default=False)
+
+
+@contextmanager
+def premise_over_moves() -> Iterator[None]:
+    """Within the block, the start's premise (:func:`start_assumptions`) is :data:`OVER_MOVES` alone: the
+    induction's later moves start from what a move is proved to keep, nothing more."""
+    token = _over_moves.set(True)
+    try:
+        yield
+    finally:
+        _over_moves.reset(token)
+
+
+def start_assumptions(policy: Policy, book: Book, bounds: Bounds) -> list[Any]:
+    """The question's named assumptions on ``book`` (``assumptions.book_assumptions``), or within
+    :func:`premise_over_moves` only the well-formed conditions of :data:`OVER_MOVES` (the question's bounds on
+    balances and prices, which a move need not keep, dropped too)."""
+    from solvent.solver.assumptions import book_assumptions
+
+    held = book_assumptions(policy, book, bounds)
+    if not _over_moves.get():
+        return held
+    kept = [a for a in held if a.name in OVER_MOVES]
+    if len(kept) != len(OVER_MOVES):
+        raise ValueError("the premise over moves names a condition the well-formed book does not hold")
+    return kept
+
+
 def floor(policy: Policy, size_lots: Any, price: Any) -> Any:
     """What a winner's ``E − |s|·m`` is at least under :func:`bound_margin`: ``IM(s)`` at ``price``
     (``margin.initial_margin``), or ``MM(s) + 1`` (``margin.maintenance_margin``: above it, by one quantum) with a
@@ -512,7 +554,6 @@ def settle_lemmas(policy: Policy, bounds: Bounds, valid: Valid) -> list[str]:
 def settle_parts(policy: Policy, bounds: Bounds) -> list[tuple[str, Any, Book, list[tuple[str, list[Any], Any]]]]:
     """:func:`settle_lemmas`' queries: per variant of the move, its label, its free event, the free book
     and each claim's ``(said, premise, claim)``."""
-    from solvent.solver.assumptions import book_assumptions
     from solvent.solver.per_account import _conjuncts, _own, _reads_only, _settled, _shared
     from solvent.solver.story import slots
 
@@ -521,7 +562,7 @@ def settle_parts(policy: Policy, bounds: Bounds) -> list[tuple[str, Any, Book, l
     out = []
     for slot in slots(book, one):
         for variant in slot.variants:
-            whole = [c for a in book_assumptions(policy, book, one) for c in _conjuncts(a.holds)]
+            whole = [c for a in start_assumptions(policy, book, one) for c in _conjuncts(a.holds)]
             whole += _conjuncts(slot.field_bounds)
             settled = _settled(policy, book, variant.event).book
             move = settled.market.mark_quote - settled.market.previous_mark_quote
@@ -547,6 +588,7 @@ def settle_parts(policy: Policy, bounds: Bounds) -> list[tuple[str, Any, Book, l
 
 __all__ = [
     "FREE",
+    "OVER_MOVES",
     "SIDES",
     "STEP_TRADERS",
     "charge_fact",
@@ -554,12 +596,14 @@ __all__ = [
     "delta_k_recorded",
     "free_book",
     "lemmas",
+    "premise_over_moves",
     "resolve_lemmas",
     "resolve_parts",
     "settle_lemmas",
     "settle_parts",
     "solvent_close_lemmas",
     "solvent_close_parts",
+    "start_assumptions",
     "traders",
     "winner_lemmas",
     "winner_parts",

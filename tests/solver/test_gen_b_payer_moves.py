@@ -1,15 +1,15 @@
 """Percolator Gen B's payer claims over K > 1 mark moves (``solver.gen_b_payer``'s induction, session 25):
-the one-move argument asked again from the book well formed at maintenance without the order book's cash,
-a winner's ``E − |s|·m`` above its maintenance margin (``side_payer.floor``)
+the one-move argument asked again from the premise over moves (the book well formed at maintenance, the
+conditions the argument reads: ``side_payer.OVER_MOVES``, session 26; kept by a move: test_gen_b_move.py), a winner's ``E − |s|·m`` above its maintenance margin (``side_payer.floor``)
 (docs/solver-notes.md#gen-bs-payer-claims-at-k--3-by-induction-over-moves-session-25).
 
 Default: the route at K > 1 (claims-backed's holders over moves); the settlement from a maintenance start and a
 winner above maintenance never triggered (exact z3 on the engine's own functions), each with its mutant at
 the threshold (the floor one quantum higher: the settlement has a model; the floor at the maintenance margin
 itself: a winner at it is triggered); the floor read at the initial margin on a maintenance start (the
-settlement has a model); the premise over moves on random books on the concrete engine (the induction's
-assumption, evidence: it can fail). Deep: the argument whole at N = 3, K = 3 (no-negative-equity's and
-principal-protected's) and the claim proved with the induction's assumption in its scope."""
+settlement has a model); the premise over moves on random books on the concrete engine (the engine's
+evidence beside the lemmas: it can fail). Deep: the argument whole at N = 3, K = 3 (no-negative-equity's and
+principal-protected's) and the claim proved with only the uniformity assumption in its scope."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from solvent.rules.liquidation import Trigger
 from solvent.rules.margin import initial_margin, maintenance_margin
 from solvent.rules.presets import resolve_policy
 from solvent.rules.wellformed import StartMargin, reasons
-from solvent.solver import compositional, gen_b_payer, gen_b_turn, side_payer
+from solvent.solver import compositional, gen_b_payer, gen_b_principal, gen_b_turn, side_payer
 from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.compositional import _Checker
 from solvent.solver.verdicts import Verdict
@@ -167,9 +167,10 @@ def _random_book(rng: random.Random):
 
 
 def test_a_move_keeps_the_premise_on_random_books() -> None:
-    """The induction's assumption (``INDUCTION_ASSUMES``) on the concrete engine: from well-formed books, after
-    each of three moves (1/100 to 100×) the book is well formed at maintenance but for the order book's cash;
-    not vacuous (moves that break the initial margin, and that charge a payer)."""
+    """The premise over moves on the concrete engine (proved kept by the lemmas, ``solver.gen_b_move``; this is
+    the engine's own evidence beside them): from well-formed books, after each of three moves (1/100 to 100×) the
+    book is well formed at maintenance but for the order book's cash; not vacuous (moves that break the initial
+    margin, and that charge a payer)."""
     rng = random.Random(7)
     initial_broken = charged = 0
     for _ in range(30):
@@ -192,14 +193,14 @@ def test_the_argument_over_moves_holds_on_gen_b() -> None:
     found = compositional.attempt(GEN_B, catalog.get(NNE), for_policy(K3, GEN_B), units=10_000_000)
     assert isinstance(found, compositional.Extension), getattr(found, "failed", None)
     assert found.every_k and found.one_event_start == gen_b_payer.MOVES_PREMISE
-    assert gen_b_payer.INDUCTION_ASSUMES in found.assumes
+    assert found.assumes == gen_b_payer.ASSUMES  # the uniformity one alone: the premise kept is proved
 
 
 @pytest.mark.deep  # the whole argument twice with principal-protected's lemmas (5,899,963 units, 17 s at load 3.5)
 def test_the_principal_argument_over_moves_holds_on_gen_b() -> None:
     found = compositional.attempt(GEN_B, catalog.get("principal-protected"), for_policy(K3, GEN_B), units=10_000_000)
     assert isinstance(found, compositional.Extension), getattr(found, "failed", None)
-    assert found.every_k and gen_b_payer.INDUCTION_ASSUMES in found.assumes
+    assert found.every_k and found.assumes == f"{gen_b_payer.ASSUMES}; {gen_b_principal.ASSUMES}"
 
 
 @pytest.mark.deep  # a whole proof at N = 3, K = 3
@@ -209,4 +210,4 @@ def test_gen_b_proves_no_negative_equity_over_moves() -> None:
     result = prove("percolator-gen-b", NNE, K3, minimize=False)
     claim = next(o for o in result.obligations if o.obligation == NNE)
     assert claim.verdict is Verdict.PROVED and claim.scope.accounts is None, result.reason
-    assert gen_b_payer.INDUCTION_ASSUMES in claim.scope.assumes
+    assert "not proved" not in claim.scope.assumes and gen_b_payer.ASSUMES in claim.scope.assumes
