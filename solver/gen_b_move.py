@@ -17,7 +17,7 @@ functions:
   ``gen_b_turn``'s turn lemma), and through the close (:func:`close_lemma`);
 - **the marks positive and on the tick, the fee account and the backstop vault untouched** (the rest of
   "pools non-negative"): :func:`step_lemmas`, the engine's ``transition`` whole on the lemmas' book, from the
-  premise.
+  premise without its margin conditions (the first move's start, at the initial margin, meets that too).
 
 The well-formed book's other conditions (the question's bounds on balances and prices, conservation, the
 clearing account, and the trader's ``margin=None`` conditions: counts, no debt, cost basis, reserves with
@@ -91,13 +91,17 @@ def close_lemma(policy: Policy, ask: Valid) -> list[str]:
 
 def _step_premises(policy: Policy, bounds: Bounds) -> list[tuple[str, Book, list[Any], Book]]:
     """Per variant of the move on a free book of :data:`TRADERS` traders: its label, the free book, the
-    premise over moves with the event's bounds, and the book the engine's ``transition`` leaves."""
+    premise over moves but its margin conditions (``side_payer.OVER_MOVES_MARGIN``: so the first move's start, at
+    the initial margin, meets it too) with the event's bounds, and the book the engine's ``transition`` leaves."""
     one = attrs.evolve(bounds, accounts=TRADERS, events=1, event_kinds=("mark",))
     book, _ = symbolic_book(one)
     out = []
     for slot in slots(book, one):
         with side_payer.premise_over_moves():
-            premise = [c for a in side_payer.start_assumptions(policy, book, one) for c in _conjuncts(a.holds)]
+            held = [
+                a for a in side_payer.start_assumptions(policy, book, one) if a.name not in side_payer.OVER_MOVES_MARGIN
+            ]
+        premise = [c for a in held for c in _conjuncts(a.holds)]
         premise += _conjuncts(slot.field_bounds)
         for variant in slot.variants:
             out.append((variant.label, book, premise, transition(policy, book, variant.event).book))
@@ -117,8 +121,8 @@ def step_parts(policy: Policy, bounds: Bounds) -> list[tuple[str, list[Any], Any
 
 
 def step_lemmas(policy: Policy, bounds: Bounds, ask: Valid) -> list[str]:
-    """The premise's parts the turns' lemmas do not speak of, kept by the whole move from the premise: the
-    marks positive and on the tick, the pools besides the fund untouched."""
+    """The premise's parts the turns' lemmas do not speak of, kept by the whole move from the premise (without
+    its margin conditions): the marks positive and on the tick, the pools besides the fund untouched."""
     return [ask(said, premise, claim) for said, premise, claim in step_parts(policy, bounds)]
 
 

@@ -150,13 +150,15 @@ def margin_of(bounds: Bounds) -> str:
 #: argument reads (its settlement's and turns' start's queries, the only ones reading the start, and the pieces'
 #: marks at least 1), each kept by a whole move (``solver.gen_b_move``;
 #: docs/solver-notes.md#gen-bs-premise-over-a-whole-move-session-26)
+#: its margin conditions (``wellformed.covers_margin`` at maintenance and worth at least zero): what the first move's
+#: start (the question's, at the initial margin) need not meet
+OVER_MOVES_MARGIN = ("traders not liquidatable (above maintenance)", "traders worth at least zero")
 OVER_MOVES = (
     "marks positive and on the tick",
     "only traders and the order book (and a taking-over vault) hold positions",
     "open interest balanced",
     "pools non-negative",
-    "traders not liquidatable (above maintenance)",
-    "traders worth at least zero",
+    *OVER_MOVES_MARGIN,
 )
 #: whether the start's premise is :data:`OVER_MOVES` (:func:`premise_over_moves`)
 _over_moves: ContextVar[bool] = ContextVar("solvent_side_payer_over_moves", default=False)
@@ -589,6 +591,7 @@ def settle_parts(policy: Policy, bounds: Bounds) -> list[tuple[str, Any, Book, l
 __all__ = [
     "FREE",
     "OVER_MOVES",
+    "OVER_MOVES_MARGIN",
     "SIDES",
     "STEP_TRADERS",
     "charge_fact",
