@@ -140,11 +140,19 @@ def _rebased(policy: Policy, book: Book, name: str) -> list[tuple[str, Any]]:
     return out
 
 
-def margin_none_parts(policy: Policy, bounds: Bounds, fail: Callable[[str], None]) -> list[tuple[str, list[Any], Any]]:
-    """:func:`margin_none_lemmas`' queries: ``(said, premise, claim)``."""
+def rebased_parts(policy: Policy, bounds: Bounds, fail: Callable[[str], None]) -> list[tuple[str, list[Any], Any]]:
+    """:data:`CLOSE_REBASES` after the step, the numbers the close reads free (``gen_b_principal.step_parts``):
+    ``(said, premise, claim)``, no premise."""
     out = []
     for label, _, claims in gen_b_principal.step_parts(policy, bounds, fail, claims_of=_rebased):
         out += [(f"the close ({label}, the numbers it reads free): {said}", [], c) for said, c in claims]
+    return out
+
+
+def kept_parts(policy: Policy, bounds: Bounds) -> list[tuple[str, list[Any], Any]]:
+    """:data:`STEP_KEEPS` after the step, from the premise (as :func:`step_parts`') and each before:
+    ``(said, premise, claim)``."""
+    out = []
     for label, book, premise, end in _step_premises(policy, bounds):
         for a in book.traders:
             before = {c.name: c.holds for c in trader_conditions(policy, book, a.name, margin=None)}
@@ -157,9 +165,10 @@ def margin_none_parts(policy: Policy, bounds: Bounds, fail: Callable[[str], None
 
 def margin_none_lemmas(policy: Policy, bounds: Bounds, ask: Valid, fail: Callable[[str], None]) -> list[str]:
     """For the record (the premise over moves holds none of them): the trader's ``margin=None`` conditions a
-    whole move keeps, :data:`CLOSE_REBASES` from any state, :data:`STEP_KEEPS` from the premise and
-    themselves before."""
-    return [ask(said, premise, claim) for said, premise, claim in margin_none_parts(policy, bounds, fail)]
+    whole move keeps, :data:`CLOSE_REBASES` from any state (:func:`rebased_parts`), :data:`STEP_KEEPS` from the
+    premise and themselves before (:func:`kept_parts`)."""
+    parts = rebased_parts(policy, bounds, fail) + kept_parts(policy, bounds)
+    return [ask(said, premise, claim) for said, premise, claim in parts]
 
 
 __all__ = [
@@ -168,8 +177,9 @@ __all__ = [
     "TRADERS",
     "close_lemma",
     "close_parts",
+    "kept_parts",
     "margin_none_lemmas",
-    "margin_none_parts",
+    "rebased_parts",
     "move_lemmas",
     "step_lemmas",
     "step_parts",

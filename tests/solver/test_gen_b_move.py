@@ -40,20 +40,36 @@ def _asked(run) -> list[str]:
     return [q.result for q in checker.queries]
 
 
-def _start(ask) -> None:
+def test_a_close_that_charges_the_fee_account_touches_it(monkeypatch) -> None:
+    """Mutant of the engine's close: one quantum from a trader to the fee account at the end of every event."""
+    closing = engine.closing
+
+    def charging(policy, ctx):
+        ctx = closing(policy, ctx)
+        return ctx.transfer(ctx.book.traders[0].name, "fee_account", 1, Reason.TRADING_FEE)
+
+    monkeypatch.setattr(engine, "closing", charging)
+    assert _asked(lambda ask: gen_b_move.step_lemmas(GEN_B, AT_MAINTENANCE, ask)) == ["unsat", "sat", "unsat"]
+
+
+def _start() -> list[tuple]:
     """The maintenance pass's queries that read the start: the settlement's and the turns' start's."""
+    out = []
     with side_payer.premise_over_moves(), side_payer.bound_margin("maintenance"):
         for _, _, _, parts in side_payer.settle_parts(GEN_B, AT_MAINTENANCE):
-            for said, premise, claim in parts:
-                ask(said, premise, claim)
+            out += parts
         for _, _, _, parts in gen_b_payer.turns_start_parts(GEN_B, AT_MAINTENANCE):
-            for said, premise, claim in parts:
-                ask(said, premise, claim)
+            out += parts
+    return out
+
+
+def _parts(parts) -> list[str]:
+    return _asked(lambda ask: [ask(said, premise, claim) for said, premise, claim in parts])
 
 
 def test_the_premise_over_moves_is_what_the_settlement_and_the_turns_start_read() -> None:
     # each trader's E − s·d above its maintenance margin and its position kept; the fund, the reachable book
-    assert _asked(_start) == ["unsat"] * 6
+    assert _parts(_start()) == ["unsat"] * 6
 
 
 @pytest.mark.parametrize(
@@ -68,7 +84,7 @@ def test_the_premise_over_moves_without_a_condition_it_reads(monkeypatch, droppe
     """Mutants of the premise: one condition less, the query that reads it has a model."""
     monkeypatch.setattr(side_payer, "OVER_MOVES", tuple(c for c in side_payer.OVER_MOVES if c != dropped))
     monkeypatch.setattr(side_payer, "start_assumptions", _fewer(side_payer.start_assumptions))
-    assert _asked(_start)[broken] == "sat"
+    assert _parts(_start()[broken : broken + 1]) == ["sat"]
 
 
 def _fewer(start_assumptions):
@@ -117,6 +133,7 @@ def test_the_premise_without_the_marks_does_not_give_them_after_a_move(monkeypat
     assert _asked(lambda ask: gen_b_move.step_lemmas(GEN_B, AT_MAINTENANCE, ask))[0] == "sat"
 
 
+@pytest.mark.deep  # the model costs 750,582 units, 14 s at load 7 (session 26)
 def test_the_penalty_paid_to_the_fee_account_touches_it() -> None:
     """Mutant of the policy, one token: the liquidation penalty's recipient the fee account (Gen B's is the fund)."""
     assert GEN_B.liquidation.penalty_recipient is Recipient.INSURANCE_FUND
@@ -125,14 +142,19 @@ def test_the_penalty_paid_to_the_fee_account_touches_it() -> None:
     assert _asked(lambda ask: gen_b_move.step_lemmas(mutant, AT_MAINTENANCE, ask)) == ["unsat", "sat", "unsat"]
 
 
-def test_a_move_keeps_the_traders_margin_none_conditions_it_is_asked() -> None:
-    """For the record: the close re-bases principal from any state (2 conditions x 2 traders), a move keeps counts
-    and no debt (2 x 2)."""
-    assert _asked(lambda ask: gen_b_move.margin_none_lemmas(GEN_B, AT_MAINTENANCE, ask, pytest.fail)) == ["unsat"] * 8
+def test_the_close_rebases_principal_from_any_state() -> None:
+    """For the record (the premise over moves holds neither): after every move each trader's principal is at most
+    ``max(E, 0)`` and a flat one's equals it, the numbers the close reads free (2 conditions x 2 traders)."""
+    assert _parts(gen_b_move.rebased_parts(GEN_B, AT_MAINTENANCE, pytest.fail)) == ["unsat"] * 4
 
 
 def test_a_close_without_settling_losses_leaves_principal_above_equity(monkeypatch) -> None:
     """Mutant of the engine's close: ``settle_losses`` (the re-base into capital) left out."""
     monkeypatch.setattr(engine, "settle_losses", lambda policy, ctx: ctx)
-    found = _asked(lambda ask: gen_b_move.margin_none_lemmas(GEN_B, AT_MAINTENANCE, ask, pytest.fail))
-    assert found[:4] == ["sat"] * 4
+    assert _parts(gen_b_move.rebased_parts(GEN_B, AT_MAINTENANCE, pytest.fail)) == ["sat"] * 4
+
+
+@pytest.mark.deep  # 38,754 units, 3-4 s at load 7 (session 26)
+def test_a_move_keeps_counts_and_no_debt() -> None:
+    """For the record: from the premise and the condition before, each after the move (2 conditions x 2 traders)."""
+    assert _parts(gen_b_move.kept_parts(GEN_B, AT_MAINTENANCE)) == ["unsat"] * 4
