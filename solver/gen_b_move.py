@@ -149,17 +149,17 @@ def rebased_parts(policy: Policy, bounds: Bounds, fail: Callable[[str], None]) -
     return out
 
 
-def kept_parts(policy: Policy, bounds: Bounds) -> list[tuple[str, list[Any], Any]]:
-    """:data:`STEP_KEEPS` after the step, from the premise (as :func:`step_parts`') and each before:
-    ``(said, premise, claim)``."""
+def kept_parts(policy: Policy, bounds: Bounds, before: bool = True) -> list[tuple[str, list[Any], Any]]:
+    """:data:`STEP_KEEPS` after the step, from the premise (as :func:`step_parts`') and each before (``before``
+    False: without it, the mutants' hook): ``(said, premise, claim)``."""
     out = []
     for label, book, premise, end in _step_premises(policy, bounds):
         for a in book.traders:
-            before = {c.name: c.holds for c in trader_conditions(policy, book, a.name, margin=None)}
+            held = {c.name: c.holds for c in trader_conditions(policy, book, a.name, margin=None)}
             for c in trader_conditions(policy, end, a.name, margin=None):
                 if c.name in STEP_KEEPS:
                     said = f"the move ({label}): {a.name}'s {c.name} kept"
-                    out.append((said, [*premise, *_conjuncts(before[c.name])], _b(c.holds)))
+                    out.append((said, [*premise, *(_conjuncts(held[c.name]) if before else [])], _b(c.holds)))
     return out
 
 

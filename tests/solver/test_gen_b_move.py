@@ -4,9 +4,10 @@ docs/solver-notes.md#gen-bs-premise-over-a-whole-move-session-26).
 Default: the premise over moves (``side_payer.OVER_MOVES``) is what the one-move argument's settlement and turns'
 start read (each unsat from it; one condition less, a model: the premise's mutants); the close keeps every
 position, every pool's cash and the marks (its mutant: a close that pays out of the fund); a whole move keeps the
-marks and leaves the fee account and the backstop vault (its mutants: the premise without the marks; the
-penalty paid to the fee account); for the record, the close re-bases principal from any state and a move keeps
-counts and no debt (the mutant: a close without ``settle_losses``). Exact z3 on the engine's own functions."""
+marks and leaves the fee account and the backstop vault (its mutants: a close charging the fee account; the
+premise without the marks; deep, the penalty paid to the fee account); for the record, the close re-bases
+principal from any state (its mutant: a close without ``settle_losses``) and a move keeps counts and no debt (its
+mutant: without them before). Exact z3 on the engine's own functions."""
 
 from __future__ import annotations
 
@@ -133,7 +134,7 @@ def test_the_premise_without_the_marks_does_not_give_them_after_a_move(monkeypat
     assert _asked(lambda ask: gen_b_move.step_lemmas(GEN_B, AT_MAINTENANCE, ask))[0] == "sat"
 
 
-@pytest.mark.deep  # the model costs 750,582 units, 14 s at load 7 (session 26)
+@pytest.mark.deep  # the model costs 750,582 units, 3.2 s at load 4 (session 26)
 def test_the_penalty_paid_to_the_fee_account_touches_it() -> None:
     """Mutant of the policy, one token: the liquidation penalty's recipient the fee account (Gen B's is the fund)."""
     assert GEN_B.liquidation.penalty_recipient is Recipient.INSURANCE_FUND
@@ -154,7 +155,11 @@ def test_a_close_without_settling_losses_leaves_principal_above_equity(monkeypat
     assert _parts(gen_b_move.rebased_parts(GEN_B, AT_MAINTENANCE, pytest.fail)) == ["sat"] * 4
 
 
-@pytest.mark.deep  # 38,754 units, 3-4 s at load 7 (session 26)
 def test_a_move_keeps_counts_and_no_debt() -> None:
     """For the record: from the premise and the condition before, each after the move (2 conditions x 2 traders)."""
     assert _parts(gen_b_move.kept_parts(GEN_B, AT_MAINTENANCE)) == ["unsat"] * 4
+
+
+def test_counts_not_given_before_a_move_are_not_given_after() -> None:
+    """Mutant of the premise: without the condition before (a trader's spot or withdrawals free), a model."""
+    assert _parts(gen_b_move.kept_parts(GEN_B, AT_MAINTENANCE, before=False))[0] == "sat"
