@@ -63,6 +63,7 @@ from solvent.rules.ledger import EXTERNAL, SPOT, Ctx, Reason, asset_balance
 from solvent.rules.market_funds import fund_balance, fund_name
 from solvent.rules.policy import Policy
 from solvent.rules.rounding import FundingRemainder
+from solvent.rules.wellformed import StartMargin
 from solvent.solver import (
     adl_claims,
     cascade_invariant,
@@ -70,6 +71,7 @@ from solvent.solver import (
     deficit_once,
     deficit_socialized,
     effort,
+    gen_b_flat,
     gen_b_payer,
     gen_b_principal,
     haircut_claims,
@@ -418,6 +420,13 @@ def _extension(policy: Policy, invariant: Invariant, bounds: Bounds, checker: An
         # (docs/solver-notes.md#gen-bs-principal-protected-for-every-n-session-25)
         assumed = f"{gen_b_payer.ASSUMES}; {gen_b_principal.ASSUMES}"
         return made(gen_b_principal.METHOD, every_k=False, assumes=assumed)
+    if invariant.id == FLAT and checker.gen_b_flat:  # over the moves, from the payer's induction
+        return made(
+            f"{gen_b_flat.METHOD}; {gen_b_payer.METHOD_MOVES}",
+            every_k=True,
+            assumes=f"{gen_b_payer.ASSUMES}; {TURNS_ALIKE}",
+            one_event_start=gen_b_payer.MOVES_PREMISE,
+        )
     if invariant.id in EACH_TRADER and checker.gen_b and bounds.events > 1:  # the induction over moves
         # (docs/solver-notes.md#gen-bs-payer-claims-at-k--3-by-induction-over-moves-session-25): its direct check
         # the one-event question on the lemmas' book from the premise each move keeps, a check of the step
@@ -613,6 +622,8 @@ class _Checker:
         self.junior = False
         #: set by Gen B's payer bound when it held (``solver.gen_b_payer``)
         self.gen_b = False
+        #: set by Gen B's flat traders over moves (``_gen_b_flat``)
+        self.gen_b_flat = False
         #: set by the frame's argument when it held (``solver.frame_claims``)
         self.frame = False
 
@@ -1001,6 +1012,8 @@ def _each_trader(invariant_id: str) -> Callable[[Policy, Bounds, _Checker], list
                 return _junior_cover(policy, bounds, checker, coupled)
             if invariant_id in PAYER_CLAIMS and not coupled.applies and checker.payer_allowed:
                 return _payer(policy, invariant, bounds, checker, coupled)
+            if invariant_id == FLAT and gen_b_payer.inducts(policy, bounds):
+                return _gen_b_flat(policy, bounds, checker, coupled)
             if invariant_id != FLAT or coupled.applies:
                 raise
             try:
@@ -1038,6 +1051,27 @@ def _gen_b_bound(policy: Policy, bounds: Bounds, checker: _Checker, coupled: _Fa
     except _Failed as failed:
         raise _Failed(f"{coupled}; and Gen B's payer bound: {failed}", failed.applies) from None
     checker.gen_b = True
+    return lemmas
+
+
+def _gen_b_flat(policy: Policy, bounds: Bounds, checker: _Checker, coupled: _Failed) -> list[str]:
+    """On percolator Gen B at K > 1, flat-accounts-never-pay over the moves (``solver.gen_b_flat``): the
+    flat lemma from flat traders worth at least zero, that premise from each move's start (the question's,
+    then the premise over moves), and every trader at or above 0 after each move by the payer's induction
+    (``gen_b_payer``'s no-negative-equity over moves). Its failure says both reasons."""
+
+    def said(name: str, how: str) -> None:
+        checker.queries.append(QueryStats(name, how, 0.0))
+
+    exact = functools.partial(checker.valid, exact=True)
+    try:
+        lemmas = gen_b_payer.argument(policy, bounds, checker.valid, checker.fail, said, "no-negative-equity")
+        lemmas += gen_b_flat.flat_lemma(policy, exact, checker.fail)
+        for margin in (StartMargin(bounds.start_margin), StartMargin(gen_b_payer.MOVES_PREMISE)):
+            lemmas += gen_b_flat.start_lemma(policy, exact, margin)
+    except _Failed as failed:
+        raise _Failed(f"{coupled}; and Gen B's flat traders over moves: {failed}", failed.applies) from None
+    checker.gen_b_flat = True
     return lemmas
 
 

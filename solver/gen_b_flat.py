@@ -46,6 +46,13 @@ Valid = Callable[..., str]
 
 #: the fact of the book before a move the lemma takes beside the prices
 PREMISE = "every trader with no open lots is worth at least zero when the move starts"
+#: the method line of the claim over moves (``compositional._gen_b_flat``)
+METHOD = (
+    "compositional, all N, any K: no turn charges a flat trader from flat traders worth at least zero at the "
+    "move's start, the flat trader ending the move flat at its cash (z3, exact, on the engine's own run, the system "
+    "accounts fresh at each turn); that premise from each move's start (the question's, then the premise over "
+    "moves) and every trader at or above 0 after each move by no-negative-equity's induction"
+)
 #: the claim's id
 FLAT = "flat-accounts-never-pay"
 #: the lemma's book: two traders, any K (the argument's any-K frame: events > 1)
