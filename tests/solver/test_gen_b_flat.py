@@ -172,3 +172,30 @@ def test_a_move_leaves_a_liquidated_trader_flat_with_a_reserve() -> None:
     )
     assert wellformed.reasons(GEN_B, after, margin=None) == []
     assert step(GEN_B, book, MarkPrice(95)).after.account("bob").size_lots == 10
+
+
+def test_at_k_3_the_flat_claim_takes_gen_b_s_route_over_moves(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the route's pieces stubbed: where the flat lemma fails, the attempt fails naming the route
+    from solvent.solver import compositional, gen_b_payer
+
+    monkeypatch.setattr(gen_b_payer, "argument", lambda *args, **kwargs: ["no-negative-equity over moves (stub)"])
+
+    def fails(policy, valid, fail, floor=0):
+        raise _Failed("the flat lemma (stub)")
+
+    monkeypatch.setattr(gen_b_flat, "flat_lemma", fails)
+    found = compositional.attempt(GEN_B, catalog.get("flat-accounts-never-pay"), Bounds(accounts=3, events=3))
+    assert isinstance(found, compositional.Attempt)
+    assert "Gen B's flat traders over moves: the flat lemma (stub)" in found.failed
+
+
+@pytest.mark.deep  # 5.9M units, 30 s at load 5
+def test_at_k_3_the_flat_claim_is_proved_for_every_n_and_k_over_moves() -> None:
+    from solvent.solver import compositional
+
+    found = compositional.attempt(
+        GEN_B, catalog.get("flat-accounts-never-pay"), Bounds(accounts=3, events=3, effort=20_000_000)
+    )
+    assert isinstance(found, compositional.Extension), found.failed
+    assert found.every_k and found.one_event_start == "maintenance"
+    assert [q.result for q in found.queries if "from flat traders worth at least zero" in q.name] == ["unsat"]
