@@ -18,11 +18,11 @@ So on Gen B the argument takes one fact more of the book before the move, :data:
 - the catalog's claim: no turn charges bob, flat (nor alice when flat);
 - bob's part of the premise kept: bob ends the move flat at the cash he started it with.
 
-What it leaves, and why no route in ``prove`` reads it: the premise kept for a trader that
-*becomes* flat in the move (liquidated, or its lots all taken by an opposing bankruptcy's shrink
-and charged per lot) is no-negative-equity on the traders that end the move flat, the payer
-argument over moves (Gen B's payer claims at K > 1: not proved on main). Where a move's premise is
-the book well formed at maintenance (that argument's), :func:`start_lemma` gives this one from it.
+Over moves (``compositional._gen_b_flat``, where ``gen_b_payer.inducts``): the premise at the first
+move from the question's start and at every later one from the premise over moves (:func:`start_lemma`
+at both), kept for a trader that *becomes* flat in a move (liquidated, or its lots all taken by an
+opposing bankruptcy's shrink and charged per lot) by no-negative-equity over moves (``gen_b_payer``:
+every trader at or above 0 after each move and through each turn).
 """
 
 from __future__ import annotations
