@@ -401,6 +401,32 @@ def at_bankruptcy(ctx: Ctx, layer: Adl) -> bool:
     return layer.price is AdlPrice.BANKRUPTCY
 
 
+def rounds_per_fill(ctx: Ctx, layer: Adl) -> bool:
+    """Whether the layer's close shares the deficit per fill (:func:`fill_gap`, each fill
+    ``⌈D × q / L⌉`` over the mark) rather than per lot (the gap ``⌈−E / |S|⌉`` every lot pays): in a
+    sweep that moved no mark (``Ctx.mark_moved`` false) where the layer closes at the bankruptcy
+    price (:func:`at_bankruptcy`), as ``gap_rounding_without_move`` says, and otherwise as
+    ``gap_rounding``. A funding payment moved no mark, so no winner gained a move the per-lot
+    excess could come out of, and a quantum a lot can be more than all a winner holds (the lead's
+    decision, session 26: docs/model.md#the-funds-own-bankruptcy, "The gap at a funding sweep,
+    per fill"). A Python bool: at a mark move every term is the one ``gap_rounding`` built."""
+    if not ctx.mark_moved and at_bankruptcy(ctx, layer):
+        return layer.gap_rounding_without_move is GapRounding.PER_FILL
+    return layer.gap_rounding is GapRounding.PER_FILL
+
+
+def unreached_lots(ctx: Ctx, layer: Adl, bankrupt: str, pools: tuple[Role, ...]) -> Any:
+    """The lots of the bankrupt position a pool holds opposite, which the queue never reaches
+    (``|S| − reach``, :func:`reach`), where the gap is spread around them (``pools`` and
+    :func:`at_bankruptcy`, as :func:`fair_gap_of` spreads it); None elsewhere (no term built).
+    Per fill, a fill's share is of the lots the queue and the book can still close, so the
+    deficit is spread over the same reachable lots as the per-lot gap."""
+    if not (pools and at_bankruptcy(ctx, layer)):
+        return None
+    size = ctx.book.account(bankrupt).size_lots
+    return abs_(size) - reach(ctx, size, bankrupt, pools)
+
+
 def entry_of(rule: MarginRule, rounding: RoundingRule, layer: Adl, size: Any, mark: Any, i: int, a: Account) -> _Entry:
     """Candidate ``a`` (book index ``i``) in the queue against a bankrupt position of ``size``
     lots: its score, whether it holds the other side, and its holding where ``overlap_only``."""
@@ -443,6 +469,11 @@ def walk_start(own: Any, lots: Any) -> tuple[Any, Any]:
     return lots, max_(-own, 0)
 
 
+def _sharing(remaining: Any, unreached: Any) -> Any:
+    """The lots left that share the deficit per fill: ``remaining`` less the ``unreached`` ones."""
+    return remaining if unreached is None else remaining - unreached
+
+
 def walk_step(
     rule: MarginRule,
     rounding: RoundingRule,
@@ -453,6 +484,8 @@ def walk_step(
     entry: _Entry,
     remaining: Any,
     deficit: Any,
+    per_fill: bool,
+    unreached: Any = None,
 ) -> tuple[Any, Any, Any, Any]:
     """One candidate of the walk down the queue (:func:`deleverage` where a fill depends on the
     fills before it): ``(q, paid, remaining', deficit')``, the lots the candidate gives, what it
@@ -460,10 +493,11 @@ def walk_step(
 
     Each eligible entry gives ``min(remaining, lots)``; ``per_fill`` (dYdX), it pays the fill's
     share of the deficit left, rounded once (:func:`fill_gap`); ``overlap_only`` (dYdX), an
-    offsetting account the fill would leave riskier is skipped, not served (:func:`overlaps`)."""
-    per_fill = layer.gap_rounding is GapRounding.PER_FILL
+    offsetting account the fill would leave riskier is skipped, not served (:func:`overlaps`).
+    ``per_fill``: :func:`rounds_per_fill` of the step; ``unreached``: :func:`unreached_lots`, the
+    lots no fill shares the deficit over (None: none)."""
     q = when(entry.eligible, min_(remaining, entry.lots))
-    paid = fill_gap(deficit, remaining, q) if per_fill else q * gap if layer.overlap_only else 0
+    paid = fill_gap(deficit, _sharing(remaining, unreached), q) if per_fill else q * gap if layer.overlap_only else 0
     if layer.overlap_only:
         # dYdX: an offsetting account the fill would leave riskier is skipped, not served
         delta = ite(size > 0, q, -q)  # the offsetting account buys a bankrupt long, sells a short
@@ -541,7 +575,8 @@ def deleverage(
     own = equity(rule, b) if owed is None else -owed  # the equity this position is closed to bring to zero
     fair_gap, gap, price = gaps_of(ctx, layer, bankrupt, own, lots, fee_ppm, pools)
     candidates = [(i, a) for i, a in enumerate(book.accounts) if a.is_trader and a.name != bankrupt]
-    per_fill = layer.gap_rounding is GapRounding.PER_FILL
+    per_fill = rounds_per_fill(ctx, layer)
+    unreached = unreached_lots(ctx, layer, bankrupt, pools) if per_fill else None
     entries = [entry_of(rule, rounding, layer, size, mark, i, a) for i, a in candidates]
     remaining, deficit = walk_start(own, lots)
     indices = [i for i, _ in candidates]
@@ -554,7 +589,9 @@ def deleverage(
         ordered = entries if layer.ranking is Ranking.ORDER else sort_queue(entries)
         served, paid_by = [], []
         for entry in ordered:
-            q, paid, remaining, deficit = walk_step(rule, rounding, layer, book, size, gap, entry, remaining, deficit)
+            q, paid, remaining, deficit = walk_step(
+                rule, rounding, layer, book, size, gap, entry, remaining, deficit, per_fill, unreached
+            )
             served.append((entry.index, q))
             paid_by.append((entry.index, paid))
         q_each = taken(served, indices)
@@ -573,7 +610,7 @@ def deleverage(
         resting = ctx.account(book_name).size_lots
         q = when(_opposite(size, resting), min_(remaining, abs_(resting)))
         ctx = ctx.note_if(q > 0, BookDeleveraged(bankrupt, book_name, q, gap))
-        paid = fill_gap(deficit, remaining, q) if per_fill else q * gap
+        paid = fill_gap(deficit, _sharing(remaining, unreached), q) if per_fill else q * gap
         ctx = _close(ctx, bankrupt, book_name, q, price, paid, per_fill)
         remaining = remaining - q
     if fee_ppm and layer.price is AdlPrice.BANKRUPTCY:

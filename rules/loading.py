@@ -638,6 +638,7 @@ _WRITTEN_WHEN_SET = (
     ("rounding", "collateral", "floor"),
     ("liquidation", "order", "all_at_once"),
     ("adl", "gap_rounding", "per_lot"),
+    ("adl", "gap_rounding_without_move", "per_fill"),
     ("adl", "overlap_only", False),
     ("insurance_fund", "floor_quote", 0),
     ("rounding", "interest", "ceil"),

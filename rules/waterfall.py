@@ -229,6 +229,22 @@ class Adl:
     gap_rounding: GapRounding = attrs.field(
         default=GapRounding.PER_LOT, validator=attrs.validators.instance_of(GapRounding)
     )
+    #: How the bankruptcy price's rounding is taken in a sweep that moved no mark (a funding
+    #: payment's: ``Ctx.mark_moved`` false), where the layer closes at the bankruptcy price
+    #: (``rules.adl.at_bankruptcy``); ``gap_rounding`` at a mark move. ``per_fill`` (the default):
+    #: each fill pays ⌈D × q / L⌉ over the mark, as ``gap_rounding = "per_fill"`` (``L`` the lots
+    #: the queue can reach where the gap is spread around a pool's lots), so the winners pay the
+    #: deficit to within one quantum a fill. ``per_lot``: the gap per lot ⌈−E / |S|⌉, every lot
+    #: paying it. A venue rounds the bankruptcy price to its tick, thousands of times finer than a
+    #: preset's quantum a lot; at a mark move the per-lot excess is at most the move back a winner
+    #: gained, but a funding payment moved no mark and the excess can exceed all a winner holds
+    #: (the lead's decision, session 26: docs/model.md#the-funds-own-bankruptcy, "The gap at a
+    #: funding sweep, per fill"). Per fill no price per lot is formed: ``price_on_tick`` is not
+    #: applied, and a fee to close (``liquidation.fee_to_close``) takes only what the fills bring
+    #: in beyond the deficit.
+    gap_rounding_without_move: GapRounding = attrs.field(
+        default=GapRounding.PER_FILL, validator=attrs.validators.instance_of(GapRounding)
+    )
     #: A fill is made only where the offsetting account's bankruptcy price overlaps the bankrupt
     #: account's: dYdX v4 applies a deleveraging match as a subaccount update that must leave the
     #: offsetting account at or above initial margin, or no riskier (maintenance not higher and

@@ -85,6 +85,7 @@ ORDER: dict[tuple[str, ...], tuple[str, ...]] = {
         "book_last",
         "price_on_tick",
         "gap_rounding",
+        "gap_rounding_without_move",
         "overlap_only",
         "max_deleveraged_per_event",
         "over",

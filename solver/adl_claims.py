@@ -385,8 +385,8 @@ def walk_step(policy: Policy, bounds: Bounds) -> WalkStep:
     )
     entry = adl.entry_of(rule, rounding, layer, size, mark, 1, winner)
     state = (z3.Int(f"{WALK}remaining"), z3.Int(f"{WALK}deficit"))
-    q, paid, *after = adl.walk_step(rule, rounding, layer, book, size, gap, entry, *state)
-    per_fill = layer.gap_rounding is GapRounding.PER_FILL
+    per_fill = adl.rounds_per_fill(ctx, layer)
+    q, paid, *after = adl.walk_step(rule, rounding, layer, book, size, gap, entry, *state, per_fill)
     ctx = adl.record_fill(ctx, book, bankrupt.name, winner, entry, q, gap, fair_gap, price, paid, per_fill)
     start = adl.walk_start(own, lots)
     return WalkStep(book, ctx, bankrupt.name, start, state, tuple(after), fair_gap)
@@ -505,11 +505,14 @@ class Ghost:
         ADL layer): ``(q, paid, r', d')``."""
         p, size = self.policy, self.bankrupt.size_lots
         layer = p.adl if layer is None else layer
-        return adl.walk_step(p.margin, p.rounding, layer, self.book, size, self.gaps[1], self.entries[k], *state)
+        per_fill = adl.rounds_per_fill(Ctx(self.book), layer)
+        return adl.walk_step(
+            p.margin, p.rounding, layer, self.book, size, self.gaps[1], self.entries[k], *state, per_fill
+        )
 
     def record(self, ctx: Ctx, k: int, q: Any, paid: Any) -> Ctx:
         fair, gap, price = self.gaps
-        per_fill = self.policy.adl.gap_rounding is GapRounding.PER_FILL
+        per_fill = adl.rounds_per_fill(ctx, self.policy.adl)
         return adl.record_fill(
             ctx, self.book, self.bankrupt.name, self.candidates[k], self.entries[k], q, gap, fair, price, paid, per_fill
         )

@@ -67,7 +67,7 @@ import z3
 
 from solvent.properties.catalog import Invariant, StepView
 from solvent.properties.scenarios import Story
-from solvent.rules.adl import fill_gap
+from solvent.rules.adl import fill_gap, rounds_per_fill
 from solvent.rules.arith import PPM, abs_, and_
 from solvent.rules.bankruptcy import fee_to_close_rate, resolve
 from solvent.rules.book import Book, Role
@@ -87,7 +87,6 @@ from solvent.rules.waterfall import (
     BackstopVault,
     Clawback,
     FeePool,
-    GapRounding,
     HaircutRatio,
     InsuranceFund,
     Over,
@@ -245,7 +244,7 @@ def charge_question(policy: Policy, bankrupt: str = "alice", payer: str = "bob",
         after.principal_quote == before.principal_quote,
         after.withdrawn_quote == before.withdrawn_quote,
     ]
-    per_fill = policy.adl.gap_rounding is GapRounding.PER_FILL
+    per_fill = rounds_per_fill(ctx, policy.adl)
     gap = None if per_fill or not fills else fills[0].item.gap_per_lot_quote
     paid = _paid(ctx, payer, bankrupt) if per_fill else q * (0 if gap is None else gap)
     fill = z3.And(

@@ -32,11 +32,21 @@ from solvent.rules.events import Funding, MarkPrice
 from solvent.rules.ledger import Reason
 from solvent.rules.outcomes import AdlFill, Bankrupt, Residual
 from solvent.rules.presets import load_preset
-from solvent.rules.waterfall import Adl, AdlPrice
+from solvent.rules.waterfall import Adl, AdlPrice, GapRounding
 from tests.rules.test_fidelity_fund_bankruptcy import opened
 from tests.rules.test_fidelity_round_two import assert_every_mutant_is_caught
 
 HYPERLIQUID = load_preset("hyperliquid")
+#: the preset with session 25's rounding at a funding sweep, the gap per lot (``gap_rounding_without_move =
+#: "per_lot"``); the preset as shipped rounds per fill there (session 26:
+#: tests/solver/test_hyperliquid_funding_claims.py), so the stories below that pin the per-lot gap ask this one
+PER_LOT = attrs.evolve(
+    HYPERLIQUID,
+    deficit=(
+        HYPERLIQUID.deficit[0],
+        attrs.evolve(HYPERLIQUID.deficit[1], gap_rounding_without_move=GapRounding.PER_LOT),
+    ),
+)
 #: the move, then the funding payment (alice long pays 12,870)
 EVENTS = (MarkPrice(990), Funding(13_000))
 #: the move, then funding at 20,000 ppm (19,800 from alice), for the story around the vault's lots
@@ -77,7 +87,7 @@ def _cash_lots(step, name: str) -> tuple[int, int]:
 
 class TestAtTheBankruptcyPrice:
     def test_one_quantum_below_zero_bob_pays_a_quantum_a_lot(self) -> None:
-        s = funding_step(ALICE[-1])
+        s = funding_step(ALICE[-1], policy=PER_LOT)
         assert Bankrupt("alice", 1) in s.outcomes
         fills = [
             (o.winner, o.lots, o.gap_per_lot_quote, o.fair_gap_per_lot_quote)
@@ -102,14 +112,14 @@ class TestAtTheBankruptcyPrice:
             assert _cash_lots(s, "bob") == (1_000_000 + 10_000 + 12_870, -1_000)
 
     def test_hlfunds_story_the_deficit_of_470(self) -> None:
-        s = funding_step(ALICE[-470])
+        s = funding_step(ALICE[-470], policy=PER_LOT)
         assert Bankrupt("alice", 470) in s.outcomes
         assert adl_paid(s) == {"bob": 1_000}
         assert (surplus(s), _cash_lots(s, "backstop_vault")) == (530, (530, 0))
 
     def test_a_move_her_way_before_the_funding_charges_bob_the_deficit(self) -> None:
         """1,000 → 1,010 (her gain), funding at 13,000 ppm (13,130) to −1: bob pays 1 a lot, 1,000."""
-        s = funding_step(3_129, events=(MarkPrice(1_010), Funding(13_000)))
+        s = funding_step(3_129, policy=PER_LOT, events=(MarkPrice(1_010), Funding(13_000)))
         assert Bankrupt("alice", 1) in s.outcomes
         assert adl_paid(s) == {"bob": 1_000}
         assert _cash_lots(s, "alice") == (0, 0)
@@ -121,7 +131,7 @@ class TestAtTheBankruptcyPrice:
         only, at ⌈700 / 600⌉ = 2 a lot (1,200), the vault's 400 closed at the mark, and the 500 of
         rounding is the vault's: no residual. Over her whole position (1 a lot) bob would pay 600 and
         leave 100."""
-        s = funding_step(29_100, events=SPREAD, bob=-600, vault_lots=-400, vault=-11_921)
+        s = funding_step(29_100, policy=PER_LOT, events=SPREAD, bob=-600, vault_lots=-400, vault=-11_921)
         assert Bankrupt("alice", 700) in s.outcomes
         assert adl_paid(s) == {"bob": 1_200}
         assert surplus(s) == 500
@@ -175,7 +185,10 @@ def observe() -> list:
     at_bankruptcy = attrs.evolve(
         HYPERLIQUID, deficit=(HYPERLIQUID.deficit[0], attrs.evolve(HYPERLIQUID.deficit[1], price=AdlPrice.BANKRUPTCY))
     )
-    for policy in (HYPERLIQUID, at_bankruptcy):
+    at_bankruptcy_per_lot = attrs.evolve(
+        PER_LOT, deficit=(PER_LOT.deficit[0], attrs.evolve(PER_LOT.deficit[1], price=AdlPrice.BANKRUPTCY))
+    )
+    for policy in (HYPERLIQUID, at_bankruptcy, PER_LOT, at_bankruptcy_per_lot):
         for args, kw, events in cases:
             s = funding_step(*args, policy=policy, events=events, **kw)
             out.append((adl_paid(s), surplus(s), _cash_lots(s, "alice"), _cash_lots(s, "backstop_vault")))
@@ -205,6 +218,6 @@ def test_the_spread_at_the_bankruptcy_price_alone_is_caught(monkeypatch) -> None
         namespace,
     )
     monkeypatch.setattr(adl, "fair_gap_of", namespace["fair_gap_of"])
-    s = funding_step(29_100, events=SPREAD, bob=-600, vault_lots=-400, vault=-11_921)
+    s = funding_step(29_100, policy=PER_LOT, events=SPREAD, bob=-600, vault_lots=-400, vault=-11_921)
     assert adl_paid(s) == {"bob": 600}
     assert Residual("alice", 100) in s.outcomes
