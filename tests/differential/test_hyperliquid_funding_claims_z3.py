@@ -1,19 +1,50 @@
-"""The finding of tests/solver/test_hyperliquid_funding_claims.py on both interpreters: z3's
-``transition`` (every input a free variable pinned to its value) closes bob's 100 lots at 1 a lot
-for alice's deficit of 1 as the concrete ``step`` does, so the prover's own question holds the story
-(bob at −1 where his cash was 95)."""
+"""The funding payment of tests/solver/test_hyperliquid_funding_claims.py on both interpreters: z3's
+``transition`` (every input a free variable pinned to its value) closes bob's 100 lots for alice's
+deficit of 1 as the concrete ``step`` does, so the prover's own question holds the story. Per fill
+(the preset as shipped, session 26) bob on 95 pays 1 and ends at 98, the vault keeping nothing; per
+lot (the named mutant ``gap_rounding_without_move = "per_lot"``, fundiso's finding) he pays 100 and
+ends at −1, the vault keeping 99."""
 
 from __future__ import annotations
 
+import pytest
 from test_engine_step import pinned_step_agrees
 
 import tests.solver.test_hyperliquid_funding_claims as story
+from solvent.rules.engine import run
 from solvent.rules.events import Funding
 
 
-def test_bob_charged_the_rounding_agrees_on_z3() -> None:
-    """Bob on 95: −1 after paying 100 for a deficit of 1 (the concrete story's boundary)."""
-    got = pinned_step_agrees(story.HYPERLIQUID, story.book(95), Funding(40_000)).got
-    b, vault = got.after.account("bob"), got.after.account("backstop_vault")
-    assert (b.cash_quote, b.size_lots) == (-1, 0)
-    assert (vault.cash_quote, vault.size_lots) == (99, 0)
+@pytest.mark.parametrize(
+    ("policy", "bob", "vault"),
+    [(story.HYPERLIQUID, 98, 0), (story.per_lot(story.HYPERLIQUID), -1, 99)],
+    ids=["per_fill", "per_lot"],
+)
+def test_bobs_payment_agrees_on_z3(policy, bob: int, vault: int) -> None:
+    """Bob on 95: the funding step pinned on z3 gives the concrete step's cash to the quantum."""
+    got = pinned_step_agrees(policy, story.book(95), Funding(40_000)).got
+    b, v = got.after.account("bob"), got.after.account("backstop_vault")
+    assert (b.cash_quote, b.size_lots) == (bob, 0)
+    assert (v.cash_quote, v.size_lots) == (vault, 0)
+
+
+def test_two_winners_share_it_per_fill_on_z3() -> None:
+    """alice at −97 after 1,000,000 ppm: bob's 60 lots pay 59, carol's 40 pay 38, on z3 as concretely."""
+    held = story.opened(1, ("alice", "bob", "carol"), (("alice", 100, 3), ("bob", -60, 3), ("carol", -40, 3)))
+    got = pinned_step_agrees(story.HYPERLIQUID, held, Funding(1_000_000)).got
+    assert [got.after.account(n).cash_quote for n in ("alice", "bob", "carol")] == [0, 3 + 60 - 59, 3 + 40 - 38]
+
+
+def test_around_the_vaults_lots_on_z3() -> None:
+    """Session 25's story around the vault's 400 lots: per fill bob's 600 pay 700, her whole deficit, the
+    vault's lots closed at the mark and no rounding kept (``rules.adl.unreached_lots`` on z3's terms)."""
+    vault_story = story.vault_story
+    held = run(
+        vault_story.HYPERLIQUID,
+        vault_story.book(29_100, bob=-600, vault_lots=-400, vault=-11_921),
+        [vault_story.SPREAD[0]],
+    )
+    got = pinned_step_agrees(vault_story.HYPERLIQUID, held[-1].after, vault_story.SPREAD[1]).got
+    b, v, a = (got.after.account(n) for n in ("bob", "backstop_vault", "alice"))
+    assert (a.cash_quote, a.size_lots, v.cash_quote, v.size_lots) == (0, 0, -1, 0)
+    assert b.size_lots == 0
