@@ -12,7 +12,8 @@ taking-over vault's position) is closed into the book at the liquidation fill.
 
 Formula (bankrupt size S lots, equity at mark E):
     g   = ⌈−E / S⌉ per lot (rounded up: the bankrupt account is not left below zero; the excess,
-          under S quanta in all, goes to the insurance fund), and with ``price_on_tick`` up to a
+          under S quanta in all, goes to the insurance fund; per fill, :func:`rounds_per_fill`, each
+          fill pays ⌈D × q / L⌉ over the mark instead), and with ``price_on_tick`` up to a
           whole number of ticks (Bybit); g = 0 with ``price = "mark"``;
           g = M_prev − M (long) or M − M_prev (short) with ``price = "previous_mark"`` in a sweep
           that moved the mark, and the first g in one that moved none (a funding payment's: :func:`at_bankruptcy`)

@@ -186,6 +186,12 @@ class TestAroundTheVaultsLots:
         assert not any(isinstance(o, Residual) for o in s.outcomes)
         assert adl_paid(self.step(vault_story.PER_LOT)) == {"bob": 1_200}
 
+    def test_session_25s_stories_per_fill(self) -> None:
+        """At −1 and −470 after 13,000 ppm bob pays 1 and 470, the vault keeping nothing (per lot: 1,000 each)."""
+        for x, paid in ((-1, 1), (-470, 470)):
+            s = vault_story.funding_step(vault_story.ALICE[x])
+            assert (adl_paid(s), surplus(s), s.after.account("alice").cash_quote) == ({"bob": paid}, 0, 0), x
+
     def test_sharing_over_the_whole_position_leaves_a_residual(self, monkeypatch) -> None:
         """The source mutant: ``unreached_lots`` never subtracting the vault's lots. Bob's 600 pay
         ⌈700 × 600 / 1,000⌉ = 420 and 280 of her deficit is left below zero, a residual."""
