@@ -51,6 +51,7 @@ from solvent.rules.events import Funding, MarkPrice
 from solvent.rules.ledger import Reason
 from solvent.rules.outcomes import AdlFill, Bankrupt, LayerUsed, Residual
 from solvent.rules.presets import load_preset
+from solvent.rules.waterfall import Adl, GapRounding
 from tests.rules.test_fidelity_round_two import assert_every_mutant_is_caught
 
 BITMEX = load_preset("bitmex")
@@ -261,10 +262,23 @@ class TestAtAFundingEvent:
 
     def test_the_session_23_reading_closed_bob_whole_at_the_funding_sweep(self, monkeypatch) -> None:
         """The mutant: the trigger and the bound reading the book's last move at every sweep (session 23):
-        at −1 after the funding payment, bob pays 1,000, twice the 497 he received."""
+        at −1 after the funding payment the fund is deleveraged at the funding sweep, bob closed whole. Rounded
+        per fill there (session 26, ``gap_rounding_without_move``) he pays its deficit, 1; per lot, 1,000,
+        twice the 497 he received."""
         for name, mutant in _both(_last_move_lost).items():
             monkeypatch.setattr(pool_bankruptcy, name, mutant)
         _, funding, _ = run(BITMEX, book(-4_000 + 496), list(AT_FUNDING))
+        assert _charged(funding) == 1
+        f = funding.after.account("insurance_fund")
+        assert (f.cash_quote, f.size_lots) == (0, 0)
+        per_lot = attrs.evolve(
+            BITMEX,
+            deficit=tuple(
+                attrs.evolve(d, gap_rounding_without_move=GapRounding.PER_LOT) if isinstance(d, Adl) else d
+                for d in BITMEX.deficit
+            ),
+        )
+        _, funding, _ = run(per_lot, book(-4_000 + 496), list(AT_FUNDING))
         assert _charged(funding) == 1_000
         f = funding.after.account("insurance_fund")
         assert (f.cash_quote, f.size_lots) == (999, 0)

@@ -127,7 +127,7 @@ def test_a_walk_that_forgets_what_was_paid_breaks_its_turn(monkeypatch) -> None:
         "dydx-v4",
         monkeypatch,
         "walk_step",
-        lambda *a: (lambda q, paid, r, d: (q, paid, r, a[-1]))(*real(*a)),
+        lambda *a: (lambda q, paid, r, d: (q, paid, r, a[8]))(*real(*a)),  # a[8]: the deficit it was given
     )
     assert "turn of the walk" in failed
 
