@@ -318,9 +318,14 @@ def reach(ctx: Ctx, size: Any, bankrupt: str, pools: tuple[Role, ...]) -> Any:
     liquidation fill; the rest are what the queue and the book close (a pool that holds lots where
     no fund takes over what ADL leaves: ``bankruptcy.spread_over``; BitMEX's fund was one until
     session 21, docs/model.md#superseded-in-session-21-the-gap-is-over-the-whole-position-again)."""
-    names = {ctx.system(role) for role in pools} - {bankrupt}
-    held = sum_(when(_opposite(size, ctx.account(n).size_lots), abs_(ctx.account(n).size_lots)) for n in sorted(names))
+    held = _held_opposite(ctx, size, bankrupt, pools)
     return abs_(size) - min_(abs_(size), held)
+
+
+def _held_opposite(ctx: Ctx, size: Any, bankrupt: str, pools: tuple[Role, ...]) -> Any:
+    """Σ |s| over the ``pools`` (other than the bankrupt one) on the other side of ``size``."""
+    names = {ctx.system(role) for role in pools} - {bankrupt}
+    return sum_(when(_opposite(size, ctx.account(n).size_lots), abs_(ctx.account(n).size_lots)) for n in sorted(names))
 
 
 def _close(ctx: Ctx, bankrupt: str, winner: str, lots: Any, price: Any, paid: Any, per_fill: bool) -> Ctx:
@@ -425,7 +430,8 @@ def unreached_lots(ctx: Ctx, layer: Adl, bankrupt: str, pools: tuple[Role, ...])
     if not (pools and at_bankruptcy(ctx, layer)):
         return None
     size = ctx.book.account(bankrupt).size_lots
-    return abs_(size) - reach(ctx, size, bankrupt, pools)
+    # min(|S|, held): the very term :func:`reach` subtracts (z3 builds it once), not |S| − reach
+    return min_(abs_(size), _held_opposite(ctx, size, bankrupt, pools))
 
 
 def entry_of(rule: MarginRule, rounding: RoundingRule, layer: Adl, size: Any, mark: Any, i: int, a: Account) -> _Entry:
