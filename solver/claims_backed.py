@@ -471,7 +471,7 @@ def holders_every_n(policy: Any, bounds: Bounds, checker: _Checker) -> tuple[str
     cascade = not previous and _by_cascade(policy, bounds)  # drift, mango-v4: the socialized loss's turn step
     # percolator Gen B: the fund's turn lemma on its own turn (with the cascade), the others' lots read through
     # the per-lot charge, whose payers are traders (docs/solver-notes.md#gen-bs-claims-backed-by-its-parts-session-25)
-    gen_b = not previous and not cascade and _by_gen_b(policy, bounds)
+    gen_b = not previous and not cascade and _gen_b_turns(policy, bounds)
     haircut = not previous and not cascade and _by_haircut(policy, bounds)  # Gen A: the haircut writes no holder
     why = None if previous or cascade or gen_b or haircut else payer_applies(policy)
     if why is None and not cascade and takes_over(policy):  # bitmex: the takeover takes the fund below zero in a turn
@@ -985,6 +985,13 @@ def _by_gen_b(policy: Any, bounds: Bounds) -> bool:
     return not _by_cascade(policy, bounds) and gen_b_transfers.not_covered(policy, bounds) is None
 
 
+def _gen_b_turns(policy: Any, bounds: Bounds) -> bool:
+    """Whether the system holders' turn step is Gen B's (:func:`_by_gen_b` read at one move): over K moves too,
+    where the holders' premise carries each move (:func:`_over_moves`, ``gen_b_payer.inducts``), as the
+    cascade's and the haircut's turn steps are read (docs/solver-notes.md#gen-bs-claims-backed-over-moves-for-every-n-session-26)."""
+    return _by_gen_b(policy, attrs.evolve(bounds, events=1))
+
+
 def transfers_for_every_n(policy: Any, bounds: Bounds, units: int) -> EveryNTransfers:
     """The non-negative transfers for every N for any claim whose question asks them on the cascade's
     route (:func:`transfers_route`), within ``units``: the system holders' all-N argument
@@ -1068,7 +1075,7 @@ def every_n_assumes(policy: Any, bounds: Bounds) -> str:
     """What :func:`holders_every_n` assumes on ``policy``, said in the verdict's scope."""
     if payer_previous.fits(policy):
         return EVERY_N_ASSUMES_PREVIOUS
-    if not _by_cascade(policy, bounds) and _by_gen_b(policy, bounds):
+    if not _by_cascade(policy, bounds) and _gen_b_turns(policy, bounds):
         return EVERY_N_ASSUMES_GEN_B
     if _by_cascade(policy, bounds):
         return (
