@@ -14,13 +14,14 @@ import pytest
 from test_fund_facts import _pays_all
 
 import solvent.rules.bankruptcy as bankruptcy_module
+import solvent.rules.engine as engine_module
 import solvent.solver.claims_backed as claims_backed_module
 from solvent.rules import haircut_ratio
 from solvent.rules.arith import max_
 from solvent.rules.book import Role
 from solvent.rules.ledger import Reason
 from solvent.rules.presets import load_preset, preset_names, resolve_policy
-from solvent.solver import claims_backed, effort, fund_facts, haircut_payer
+from solvent.solver import claims_backed, compositional, effort, fund_facts, haircut_payer
 from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.compositional import _Checker, _Failed
 from solvent.solver.prove import prove, scope_of
@@ -229,3 +230,116 @@ def test_mutant_gen_a_with_the_penalty_from_cash_is_not_covered(monkeypatch) -> 
     monkeypatch.setattr(haircut_payer, "fee_from_capital", lambda policy: False)
     with pytest.raises(_Failed, match="assumes the payer's coupling"):
         _argument(GEN_A)
+
+
+
+GEN_B = "percolator-gen-b"
+GEN_B_K3 = attrs.evolve(_bounds(GEN_B, 3), events=3)
+
+
+def _frame_stubbed(monkeypatch) -> list[Bounds]:
+    """``open-interest-balance``'s frame (every position after a move is before plus its fills, 613,600 units on
+    Gen B) left out of a default test: the deep one asks it. The bounds it was asked on."""
+    asked: list[Bounds] = []
+
+    def frame(policy, bounds, checker):
+        asked.append(bounds)
+        return ["open interest's frame (asked in the deep test)"]
+
+    monkeypatch.setattr(compositional, "_open_interest", frame)
+    return asked
+
+
+def _gen_b_premise(monkeypatch) -> tuple[list[str], _Checker]:
+    """``_moves_premise`` on Gen B's two-trader book, the frame stubbed: its lemmas and the checker."""
+    frame = _frame_stubbed(monkeypatch)
+
+    def fail(why: str) -> None:
+        raise _Failed(why)
+
+    policy = resolve_policy(GEN_B)
+    with effort.question():
+        checker = _Checker(GEN_B_K3, units=UNITS)
+        small, book, slot = claims_backed._one_event_frame(
+            claims_backed.SYSTEM, attrs.evolve(GEN_B_K3, events=1), fail, "system holders' all-N"
+        )
+        names = fund_facts.holders(book, claims_backed.SYSTEM_ID)
+        try:
+            _, lemmas = claims_backed._moves_premise(policy, GEN_B_K3, book, slot, names, checker, fail)
+        except _Failed:
+            lemmas = []
+    assert [(b.accounts, b.events) for b in frame] == ([(2, 1)] if lemmas else [])
+    return lemmas, checker
+
+
+def test_gen_b_holders_go_over_the_moves() -> None:
+    """Gen B at K = 3 (session 26): its turn step (the holders' turn lemma on Gen B's own turn, ``_by_gen_b``) is
+    read at one move, so the holders go over the moves where the payer's bound inducts (``gen_b_payer.inducts``);
+    the transfers' route stays one move's. No query."""
+    policy = resolve_policy(GEN_B)
+    assert claims_backed._over_moves(policy, GEN_B_K3) and claims_backed._gen_b_turns(policy, GEN_B_K3)
+    assert not claims_backed._by_gen_b(policy, GEN_B_K3) and not claims_backed.transfers_route(policy, GEN_B_K3)
+    assert claims_backed.every_n_assumes(policy, GEN_B_K3) == claims_backed.EVERY_N_ASSUMES_GEN_B
+
+
+def test_mutant_gen_b_turn_step_read_at_the_questions_k_refuses_the_moves(monkeypatch) -> None:
+    """One token of ``_gen_b_turns`` (the question's K, not one move's): Gen B's waterfall is not recognised at
+    K = 3 and the argument refuses it (session 25's behaviour: the holders asked at N), no query asked."""
+    monkeypatch.setattr(claims_backed_module, "_gen_b_turns", claims_backed._by_gen_b)
+    with pytest.raises(_Failed, match="assumes the payer's coupling"):
+        _argument(GEN_B, 3, events=3)
+
+
+def test_gen_b_start_meets_the_holders_premise_and_a_move_keeps_it(monkeypatch) -> None:
+    """The holders' premise on Gen B (exact z3 on the engine's own ``transition``): the question's start meets it
+    (1,150 units), a move keeps the marks prices and no account but the traders, the book and the vault holding
+    (104 units); open interest's frame asked on two traders, one move (stubbed here, asked in the deep test)."""
+    lemmas, checker = _gen_b_premise(monkeypatch)
+    assert [q.result.split(" ")[0] for q in checker.queries] == ["unsat", "unsat"]
+    assert lemmas[0].startswith(f"the system holders over moves: the start meets {claims_backed.MOVES_PREMISE}")
+    assert lemmas[1].startswith("the system holders over moves (mark): a move keeps the marks prices")
+
+
+def test_mutant_gen_b_previous_mark_one_below_the_old_breaks_the_premise(monkeypatch) -> None:
+    """One token of ``settlement.settle_mark`` (the previous mark ``old - 1``, not ``old``): from a mark of 1 a
+    Gen B move leaves the previous mark 0, not a price: the lemma that a move keeps the premise has a model."""
+    real = engine_module.settle_mark
+
+    def settle_mark(ctx, new_mark):
+        ctx = real(ctx, new_mark)
+        market = ctx.market
+        return ctx.evolve_book(market=attrs.evolve(market, previous_mark_quote=market.previous_mark_quote - 1))
+
+    monkeypatch.setattr(engine_module, "settle_mark", settle_mark)
+    lemmas, checker = _gen_b_premise(monkeypatch)
+    assert lemmas == [] and [q.result.split(" ")[0] for q in checker.queries] == ["unsat", "sat"]
+
+
+@pytest.mark.deep  # the whole argument over three moves, 661,525 units (3.7 s at load 7; the turn lemma's build)
+def test_gen_b_holders_over_moves() -> None:
+    """Gen B at K = 3 whole: the start meets the premise (1,150), a move keeps it (104), open interest's frame
+    (613,600 with its split's unknown), before the turns (390), alice's turn (72,455), bob's renamed, the dust
+    lemmas for any number of payers (4,208 + 3,218): for every N, over the moves."""
+    lemmas, checker = _argument(GEN_B, 3, events=3)
+    assert lemmas[0].startswith(f"the system holders over moves: the start meets {claims_backed.MOVES_PREMISE}")
+    assert "for every N; and by induction over the 3 mark moves" in lemmas[-1]
+    asked = [(q.name.split(" (")[0], q.result.split(" ")[0]) for q in checker.queries]
+    assert asked[-5:] == [
+        ("before the turns", "unsat"),
+        (TURN, "unsat"),
+        (TURN, "an"),
+        ("side index dust lemma", "unsat"),
+        ("pro-rata dust lemma", "unsat"),
+    ]
+    assert {r for _, r in asked} <= {"unsat", "an", "holds", "unknown"}  # "unknown": the frame's first split
+    assert not any(q.name.startswith(claims_backed.PER_COUNT) for q in checker.queries)
+
+
+@pytest.mark.deep  # the turn lemma's model over moves (about 7 s at load 8)
+def test_mutant_gen_b_fund_paying_the_whole_deficit_stops_the_moves(monkeypatch) -> None:
+    """One token of ``insurance_fund.pay_from`` (the whole deficit, not ``min(deficit, balance)``): over the moves
+    the turn lemma on Gen B's own turn has a model (the fund below zero after a turn)."""
+    _frame_stubbed(monkeypatch)
+    monkeypatch.setattr(bankruptcy_module, "pay_from", _pays_all)
+    with pytest.raises(_Failed, match="z3 found a model"):
+        _argument(GEN_B, 3, events=3)
