@@ -232,7 +232,6 @@ def test_mutant_gen_a_with_the_penalty_from_cash_is_not_covered(monkeypatch) -> 
         _argument(GEN_A)
 
 
-
 GEN_B = "percolator-gen-b"
 GEN_B_K3 = attrs.evolve(_bounds(GEN_B, 3), events=3)
 
