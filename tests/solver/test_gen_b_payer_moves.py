@@ -29,7 +29,7 @@ from solvent.rules.liquidation import Trigger
 from solvent.rules.margin import initial_margin, maintenance_margin
 from solvent.rules.presets import resolve_policy
 from solvent.rules.wellformed import StartMargin, reasons
-from solvent.solver import compositional, gen_b_payer, gen_b_principal, gen_b_turn, side_payer
+from solvent.solver import claims_backed, compositional, gen_b_payer, gen_b_principal, gen_b_turn, side_payer
 from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.compositional import _Checker
 from solvent.solver.verdicts import Verdict
@@ -170,9 +170,11 @@ def test_a_move_keeps_the_premise_on_random_books() -> None:
     """The premise over moves on the concrete engine (proved kept by the lemmas, ``solver.gen_b_move``; this is
     the engine's own evidence beside them): from well-formed books, after each of three moves (1/100 to 100×) the
     book is well formed at maintenance but for the order book's cash; not vacuous (moves that break the initial
-    margin, and that charge a payer)."""
+    margin, and that charge a payer). claims-backed's system holders over moves (the fund, the fee account, the
+    vault: ``claims_backed.holders_every_n``, session 26): each at or above zero after every move, and some move
+    paid out of the fund or into it."""
     rng = random.Random(7)
-    initial_broken = charged = 0
+    initial_broken = charged = fund_moved = 0
     for _ in range(30):
         book = _random_book(rng)
         assert reasons(GEN_B, book) == []
@@ -184,8 +186,11 @@ def test_a_move_keeps_the_premise_on_random_books() -> None:
             assert [r for r in why if not r.startswith(gen_b_payer.ORDER_BOOK_CASH)] == [], (book, mark)
             initial_broken += bool(reasons(GEN_B, s.after))
             charged += any(t.reason in HAIRCUT_REASONS and t.amount_quote > 0 for t in s.transfers)
+            holders = [a.name for a in book.accounts if not a.is_trader and a.role not in claims_backed._NOT_HOLDERS]
+            assert all(s.after.account(h).cash_quote >= 0 for h in holders), (book, mark)
+            fund_moved += s.after.account("insurance_fund").cash_quote != book.account("insurance_fund").cash_quote
             book = s.after
-    assert initial_broken > 0 and charged > 0
+    assert initial_broken > 0 and charged > 0 and fund_moved > 0
 
 
 @pytest.mark.deep  # the whole argument twice and the premise kept (5,826,894 units, 11 s at load 3.2, session 25)
@@ -211,3 +216,20 @@ def test_gen_b_proves_no_negative_equity_over_moves() -> None:
     claim = next(o for o in result.obligations if o.obligation == NNE)
     assert claim.verdict is Verdict.PROVED and claim.scope.accounts is None, result.reason
     assert "not proved" not in claim.scope.assumes and gen_b_payer.ASSUMES in claim.scope.assumes
+
+
+@pytest.mark.deep  # a whole proof at N = 3, K = 3: 11,564,529 units (119 s at load 6.5-7.4, session 26)
+def test_gen_b_proves_claims_backed_for_every_n_over_moves() -> None:
+    """claims-backed at N = 3, K = 3: the traders' part by the induction (all N, any K), the system holders by their
+    all-N argument over the moves (``claims_backed.holders_every_n``, Gen B's turn step read at one move): all N,
+    K ≤ 3 (the transfers asked at the question's K), the holders' assumption in the scope, no system holders'
+    question asked at N."""
+    from solvent.solver.prove import prove
+
+    result = prove("percolator-gen-b", "claims-backed", K3, minimize=False)
+    assert result.verdict is Verdict.PROVED, result.reason
+    claim = next(o for o in result.obligations if o.obligation == "claims-backed")
+    assert claim.scope.accounts is None and claim.scope.events == 3
+    assert claims_backed.EVERY_N_ASSUMES_GEN_B in claim.scope.assumes and gen_b_payer.ASSUMES in claim.scope.assumes
+    assert any(q.name.startswith("the system holders over moves: the start meets") for q in result.queries)
+    assert not any(q.name == claims_backed.SYSTEM_ID for q in result.queries)
