@@ -237,7 +237,7 @@ GEN_B_K3 = attrs.evolve(_bounds(GEN_B, 3), events=3)
 
 
 def _frame_stubbed(monkeypatch) -> list[Bounds]:
-    """``open-interest-balance``'s frame (every position after a move is before plus its fills, 613,600 units on
+    """``open-interest-balance``'s frame (every position after a move is before plus its fills, 580,000 units on
     Gen B) left out of a default test: the deep one asks it. The bounds it was asked on."""
     asked: list[Bounds] = []
 
@@ -317,7 +317,7 @@ def test_mutant_gen_b_previous_mark_one_below_the_old_breaks_the_premise(monkeyp
 @pytest.mark.deep  # the whole argument over three moves, 661,525 units (3.7 s at load 7; the turn lemma's build)
 def test_gen_b_holders_over_moves() -> None:
     """Gen B at K = 3 whole: the start meets the premise (1,150), a move keeps it (104), open interest's frame
-    (613,600 with its split's unknown), before the turns (390), alice's turn (72,455), bob's renamed, the dust
+    (580,000, its first split unknown at 124,000), before the turns (390), alice's turn (72,455), bob's renamed, the dust
     lemmas for any number of payers (4,208 + 3,218): for every N, over the moves."""
     lemmas, checker = _argument(GEN_B, 3, events=3)
     assert lemmas[0].startswith(f"the system holders over moves: the start meets {claims_backed.MOVES_PREMISE}")
