@@ -274,11 +274,14 @@ def _gen_b_premise(monkeypatch) -> tuple[list[str], _Checker]:
 def test_gen_b_holders_go_over_the_moves() -> None:
     """Gen B at K = 3 (session 26): its turn step (the holders' turn lemma on Gen B's own turn, ``_by_gen_b``) is
     read at one move, so the holders go over the moves where the payer's bound inducts (``gen_b_payer.inducts``);
-    the transfers' route stays one move's. No query."""
+    the transfers' route stays one move's. Gen B alone (14 presets). No query."""
     policy = resolve_policy(GEN_B)
     assert claims_backed._over_moves(policy, GEN_B_K3) and claims_backed._gen_b_turns(policy, GEN_B_K3)
     assert not claims_backed._by_gen_b(policy, GEN_B_K3) and not claims_backed.transfers_route(policy, GEN_B_K3)
     assert claims_backed.every_n_assumes(policy, GEN_B_K3) == claims_backed.EVERY_N_ASSUMES_GEN_B
+    # Gen B alone among the bundled presets (the cascade's and the haircut's turn steps stay theirs)
+    moves = Bounds(accounts=3, events=3)
+    assert [name for name in preset_names() if claims_backed._gen_b_turns(load_preset(name), moves)] == [GEN_B]
 
 
 def test_mutant_gen_b_turn_step_read_at_the_questions_k_refuses_the_moves(monkeypatch) -> None:
