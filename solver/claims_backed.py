@@ -461,7 +461,9 @@ def holders_every_n(policy: Any, bounds: Bounds, checker: _Checker) -> tuple[str
     checked to read no other trader, none a haircut share (:func:`_turn_writes_own`),
     and the decomposition's opening (the conversion at h) and closing each trader's own; over K moves where the
     junior cover inducts (``haircut_payer.inducts``)
-    (docs/solver-notes.md#gen-as-claims-backed-for-every-n-session-25)."""
+    (docs/solver-notes.md#gen-as-claims-backed-for-every-n-session-25). Gen B's turn step (:func:`_gen_b_turns`)
+    over K moves where its payer's bound inducts (``gen_b_payer.inducts``)
+    (docs/solver-notes.md#gen-bs-claims-backed-over-moves-for-every-n-session-26)."""
     moves = bounds.events > 1 and _over_moves(policy, bounds) and not clock.reads_clock(policy)
     if (bounds.events != 1 and not moves) or bounds.accounts <= LEMMA_TRADERS or not fund_facts.applies(bounds):
         raise _Failed(f"{SYSTEM_ID}: the all-N argument covers one mark move on a book larger than two traders")
