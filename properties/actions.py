@@ -39,6 +39,7 @@ from solvent.rules.lending import lent_rule
 from solvent.rules.margin import account_initial_margin
 from solvent.rules.policy import Policy
 from solvent.rules.rate_curve import SECONDS_PER_YEAR
+from solvent.rules.settlement import funding_cap_ppm
 
 MAX_LOTS = 1_000_000
 
@@ -370,7 +371,10 @@ def resolve(policy: Policy, book: Book, action: Action) -> Event | None:
     if isinstance(action, Delist):
         return FinalSettlement(_to_tick_grid(book, mark + mul_ppm(mark, action.move_ppm, rounding=Rounding.FLOOR)))
     if isinstance(action, PayFunding):
-        return Funding(action.rate_ppm) if action.rate_ppm else None
+        # within the venue's cap (``[funding] max_rate_ppm``): a rate beyond it is not its event
+        cap = funding_cap_ppm(policy)
+        rate = max(-cap, min(cap, action.rate_ppm))
+        return Funding(rate) if rate else None
     if isinstance(action, _Favour):
         return _favour(book, action)
     if isinstance(action, Take):

@@ -99,7 +99,7 @@ from solvent.rules.pool_adl import reduce_profits
 from solvent.rules.pool_bankruptcy import deleverage_pools
 from solvent.rules.positions import fill
 from solvent.rules.rate_curve import SECONDS_PER_YEAR
-from solvent.rules.settlement import pay_funding, settle_mark
+from solvent.rules.settlement import funding_cap_ppm, pay_funding, settle_mark
 from solvent.rules.side_index import close_against_side, shrinks_opposing_side
 from solvent.rules.waterfall import Clawback, Lender
 from solvent.rules.wellformed import opening_covered
@@ -238,7 +238,9 @@ def _requirements(policy: Policy, book: Book, event: Event) -> list[Requirement]
             ),
         ]
     if isinstance(event, Funding):
-        return [Requirement(abs_(event.rate_ppm) <= PPM, f"rate_ppm must be between -{PPM} and {PPM}")]
+        cap = funding_cap_ppm(policy)
+        venue = "" if cap == PPM else " (the policy's [funding] max_rate_ppm)"
+        return [Requirement(abs_(event.rate_ppm) <= cap, f"rate_ppm must be between -{cap} and {cap}{venue}")]
     raise TypeError(f"not an event: {event!r}")
 
 

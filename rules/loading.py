@@ -12,7 +12,7 @@ writes a policy back out (``dumps_policy``) so that ``loads_policy(dumps_policy(
 
 TOML layout: top-level ``name`` (required), ``description``, ``sources``, ``accepts``; tables ``[units]``,
 ``[contract]``, ``[margin]`` with ``[[margin.tiers]]`` (required), ``[[market]]`` (each with its ``name``
-and optionally ``[[market.tiers]]``), ``[liquidation]``, ``[fees]``, ``[[deficit]]``
+and optionally ``[[market.tiers]]``), ``[liquidation]``, ``[fees]``, ``[funding]``, ``[[deficit]]``
 (each with ``layer = "<kind>"``), ``[pnl_to_pool_adl]``, ``[[collateral]]`` (one per collateral asset) and ``[rounding]``. An absent key or table takes its default.
 """
 
@@ -42,6 +42,7 @@ from solvent.rules.contract import LINEAR
 from solvent.rules.market_funds import POOLED
 from solvent.rules.policy import Policy
 from solvent.rules.schema import expected, type_at
+from solvent.rules.settlement import FundingRule
 from solvent.rules.toml_source import Position, SourceMap, format_path, parse_path
 from solvent.rules.waterfall import LAYER_KINDS, LAYER_TYPES, Layer
 
@@ -606,6 +607,7 @@ LAYOUT = (
     "market",
     "liquidation",
     "fees",
+    "funding",
     "waterfall",
     "deficit",
     "pnl_to_pool_adl",
@@ -769,6 +771,8 @@ def dumps_policy(policy: Policy) -> str:
         ordered["waterfall"].pop("fund_shares_ppm", None)
     if policy.settlement_lending is None:
         ordered["settlement_lending"] = None  # no [settlement_lending]: the text (and digest) as before
+    if policy.funding == FundingRule():
+        ordered["funding"] = None  # no cap of the venue's own: the text (and digest) as before
     if data:
         raise TypeError(f"dumps_policy has no place in its layout for {sorted(data)}: add them to LAYOUT")
     _leave_out_defaults(ordered)

@@ -16,6 +16,7 @@ from solvent.rules.market_funds import POOLED, WaterfallScope
 from solvent.rules.market_spec import MarketSpec
 from solvent.rules.pool_adl import PnlToPoolAdl
 from solvent.rules.rounding import RoundingRule
+from solvent.rules.settlement import FundingRule
 from solvent.rules.waterfall import LAYER_TYPES, Adl, DebtCarry, Layer, check_layers
 
 
@@ -76,6 +77,9 @@ class Policy:
     margin: MarginRule
     liquidation: LiquidationRule = LiquidationRule()
     fees: FeeRule = FeeRule()
+    #: ``[funding]``: the venue's cap on a funding payment's rate (``rules.settlement.FundingRule``,
+    #: Hyperliquid's 4% an hour); absent: none of its own
+    funding: FundingRule = attrs.field(default=FundingRule(), validator=attrs.validators.instance_of(FundingRule))
     deficit: tuple[Layer, ...] = attrs.field(default=(), converter=tuple, validator=_check_deficit)
     rounding: RoundingRule = RoundingRule()
     #: ADL by PnL-to-pool factor (GMX v2, docs/venues.md#gmx-v2-adl): runs after every mark move or funding

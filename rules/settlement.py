@@ -25,8 +25,32 @@ import attrs
 
 from solvent.rules.arith import PPM, div, max_, sum_
 from solvent.rules.book import Role
+from solvent.rules.fields import ppm_field
 from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.rounding import FundingRemainder, FundingRounding
+
+
+@attrs.frozen
+class FundingRule:
+    """``[funding]``: what the venue's funding payments may be.
+
+    ``max_rate_ppm`` is the most a payment's rate may be either way, in ppm of the notional at
+    the mark, per payment: Hyperliquid caps its hourly funding at 4% an hour, 40,000 ppm a
+    payment (docs/venues.md#hyperliquid-funding, docs/model.md#a-venues-funding-cap). A
+    ``Funding`` event beyond it is not the venue's event: the engine rejects it
+    (``rules.engine.requirements``), the search draws within it and the prover's bounds are
+    narrowed to it (``solver.bounds.for_policy``), all through :func:`funding_cap_ppm`. Absent:
+    none of the venue's own, any rate within ±100% a payment (the engine's bound on every rate).
+    """
+
+    max_rate_ppm: int | None = ppm_field(default=None, min_value=1)
+
+
+def funding_cap_ppm(policy: Any) -> int:
+    """The most a funding payment's rate may be either way under ``policy`` (ppm): its ``[funding]
+    max_rate_ppm``, else 100% (``PPM``), the bound every rate has."""
+    cap = policy.funding.max_rate_ppm
+    return PPM if cap is None else cap
 
 
 def settle_mark(ctx: Ctx, new_mark: Any) -> Ctx:

@@ -4,7 +4,7 @@ What changes, and nothing else:
 
 - **key order**: the keys of each table in the order the bundled presets write them
   (:data:`ORDER`: ``name``, ``description``, ``sources``, ``accepts``, then ``[units]``,
-  ``[contract]``, ``[margin]`` and its ``[[margin.tiers]]``, ``[liquidation]``, ``[fees]``, ``[waterfall]``, the
+  ``[contract]``, ``[margin]`` and its ``[[margin.tiers]]``, ``[liquidation]``, ``[fees]``, ``[funding]``, ``[waterfall]``, the
   ``[[deficit]]`` layers, ``[pnl_to_pool_adl]``, the ``[[collateral]]`` assets, ``[rounding]``; inside each, the order of the
   schema's fields, where the presets read better in a few places, e.g. a liquidation's partial
   steps beside ``partial_close_ppm``). A key Solvent does not know stays after the known ones, in
@@ -72,6 +72,7 @@ ORDER: dict[tuple[str, ...], tuple[str, ...]] = {
         "final_settlement",
     ),
     ("fees",): ("taker_ppm", "maker_ppm", "insurance_share_ppm"),
+    ("funding",): ("max_rate_ppm",),
     ("waterfall",): ("scope", "fund_shares_ppm", "deficit_split"),
     # every layer's keys: ``layer`` first, then each kind's own, in the schema's order
     ("deficit",): (

@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 
 from solvent.rules.arith import PPM
+from solvent.rules.settlement import funding_cap_ppm
 from solvent.solver.effort import MAX_UNITS, UNITS_PER_SECOND, safety_net_s
 
 #: Event kinds a proof may draw each event from (CLI spelling → what the slot may hold).
@@ -260,9 +261,14 @@ def for_policy(bounds: Bounds, policy: Any) -> Bounds:
     a book of another count of markets is not its book: a ``ValueError`` says so. A policy
     without tables is any count's (each market on its tiers). A policy that keeps a fund per
     market is proved on a book whose fund holds a balance in each market. The lent assets with a
-    rate curve are named in ``curve_assets`` (their interest events accrue seconds, not a rate)."""
+    rate curve are named in ``curve_assets`` (their interest events accrue seconds, not a rate).
+    Funding rates lie within the policy's cap (``[funding] max_rate_ppm``, ``rules.settlement``)
+    where it is below ``max_rate_ppm``: a rate beyond it is no event of the venue's."""
     if policy.waterfall.per_market:
         bounds = attrs.evolve(bounds, funds_per_market=True)
+    cap = funding_cap_ppm(policy)
+    if cap < bounds.max_rate_ppm:  # the venue's cap narrows the rates, never widens a smaller bound
+        bounds = attrs.evolve(bounds, max_rate_ppm=cap)
     claims = tuple(spec.name for spec in policy.market if spec.fund_cap_quote is not None)
     if claims != bounds.claim_markets:
         bounds = attrs.evolve(bounds, claim_markets=claims)

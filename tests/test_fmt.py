@@ -203,6 +203,7 @@ def test_every_schema_key_has_its_place() -> None:
         ("market",): "MarketSpec",
         ("liquidation",): "LiquidationRule",
         ("fees",): "FeeRule",
+        ("funding",): "FundingRule",
         ("waterfall",): "WaterfallScope",
         ("deficit", "fund_drawdown"): "FundDrawdown",
         ("pnl_to_pool_adl",): "PnlToPoolAdl",
