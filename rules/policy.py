@@ -77,9 +77,6 @@ class Policy:
     margin: MarginRule
     liquidation: LiquidationRule = LiquidationRule()
     fees: FeeRule = FeeRule()
-    #: ``[funding]``: the venue's cap on a funding payment's rate (``rules.settlement.FundingRule``,
-    #: Hyperliquid's 4% an hour); absent: none of its own
-    funding: FundingRule = attrs.field(default=FundingRule(), validator=attrs.validators.instance_of(FundingRule))
     deficit: tuple[Layer, ...] = attrs.field(default=(), converter=tuple, validator=_check_deficit)
     rounding: RoundingRule = RoundingRule()
     #: ADL by PnL-to-pool factor (GMX v2, docs/venues.md#gmx-v2-adl): runs after every mark move or funding
@@ -111,6 +108,9 @@ class Policy:
     #: ``[waterfall]``: one insurance fund for every market (``pooled``, the default) or one per
     #: market (``per_market``; ``solvent.rules.market_funds``, docs/portfolio.md decision 5)
     waterfall: WaterfallScope = attrs.field(default=POOLED, validator=attrs.validators.instance_of(WaterfallScope))
+    #: ``[funding]``: the venue's cap on a funding payment's rate (``rules.settlement.FundingRule``,
+    #: Hyperliquid's 4% an hour); absent: none of its own (last, so that positional constructions keep their order)
+    funding: FundingRule = attrs.field(default=FundingRule(), validator=attrs.validators.instance_of(FundingRule))
 
     def __attrs_post_init__(self) -> None:
         self._check_fund_groups()
