@@ -238,10 +238,17 @@ def _requirements(policy: Policy, book: Book, event: Event) -> list[Requirement]
             ),
         ]
     if isinstance(event, Funding):
-        cap = funding_cap_ppm(policy)
-        venue = "" if cap == PPM else " (the policy's [funding] max_rate_ppm)"
-        return [Requirement(abs_(event.rate_ppm) <= cap, f"rate_ppm must be between -{cap} and {cap}{venue}")]
+        return _funding_requirements(policy, event)
     raise TypeError(f"not an event: {event!r}")
+
+
+def _funding_requirements(policy: Policy, event: Funding) -> list[Requirement]:
+    """A funding rate lies within ±100% a payment, and within the venue's cap where the policy
+    states one (``[funding] max_rate_ppm``, ``rules.settlement.funding_cap_ppm``: Hyperliquid's 4%
+    an hour): a rate beyond it is not the venue's event."""
+    cap = funding_cap_ppm(policy)
+    venue = "" if cap == PPM else " (the policy's [funding] max_rate_ppm)"
+    return [Requirement(abs_(event.rate_ppm) <= cap, f"rate_ppm must be between -{cap} and {cap}{venue}")]
 
 
 def _margin_requirements(policy: Policy, book: Book, event: AddMargin | RemoveMargin) -> list[Requirement]:

@@ -33,6 +33,7 @@ from solvent.rules.events import Funding, MarkPrice
 from solvent.rules.loading import PolicyError, dumps_policy, loads_policy
 from solvent.rules.outcomes import AdlFill, Bankrupt, Residual
 from solvent.rules.presets import load_preset
+from solvent.rules.settlement import FundingRule
 from solvent.rules.waterfall import Adl, GapRounding
 from solvent.solver.assumptions import book_assumptions
 from solvent.solver.bounds import Bounds, for_policy
@@ -42,6 +43,9 @@ from tests.rules.test_fidelity_round_two import assert_every_mutant_is_caught
 from tests.rules.test_fidelity_trader_funding_adl import adl_paid, surplus
 
 HYPERLIQUID = load_preset("hyperliquid")
+#: the preset without its funding cap (``[funding] max_rate_ppm``, 4% a payment, session 26): the
+#: per-fill sharing's arithmetic at 100%, a rate the venue's own engine never pays
+UNCAPPED = attrs.evolve(HYPERLIQUID, funding=FundingRule())
 #: the scope the story lies in: two traders, one funding payment, every trader cross
 SCOPE = for_policy(Bounds(accounts=2, events=1, event_kinds=("funding",), isolated=0), HYPERLIQUID)
 PAYER_CLAIMS = ("no-negative-equity", "loss-bounded-by-collateral", "claims-backed")
@@ -115,12 +119,12 @@ class TestTheWinnerPaysTheDeficit:
     def test_two_winners_share_it_per_fill(self) -> None:
         """At 1,000,000 ppm alice is at −97: bob's 60 lots pay ⌈97 × 60 / 100⌉ = 59, then carol's 40
         ⌈38 × 40 / 40⌉ = 38: 97 in all (per lot, 1 a lot: 100). At 40,000 ppm, −1: bob 1, carol 0."""
-        s = two_winners(1_000_000)
+        s = two_winners(1_000_000, UNCAPPED)
         assert Bankrupt("alice", 97) in s.outcomes
         assert adl_paid(s) == {"bob": 59, "carol": 38}
         assert not any(isinstance(o, Residual) for o in s.outcomes)
         assert adl_paid(two_winners(40_000)) == {"bob": 1}
-        assert adl_paid(two_winners(1_000_000, per_lot(HYPERLIQUID))) == {"bob": 60, "carol": 40}
+        assert adl_paid(two_winners(1_000_000, per_lot(UNCAPPED))) == {"bob": 60, "carol": 40}
 
 
 class TestThePerLotRoundingBack:
