@@ -11,6 +11,8 @@ import attrs
 import pytest
 
 from solvent.properties import actions as act
+from solvent.properties import catalog
+from solvent.properties.catalog import StepView
 from solvent.rules import engine, settlement
 from solvent.rules.engine import RejectedEvent, step
 from solvent.rules.events import Funding
@@ -116,3 +118,20 @@ def test_the_loader_names_a_bad_cap_and_the_dump_writes_it_only_when_set() -> No
         with pytest.raises(PolicyError) as info:
             loads_policy(text.replace("max_rate_ppm = 40000", f"max_rate_ppm = {bad}"), source="hl.toml")
         assert info.value.errors == [f"'max_rate_ppm' {must} @ $.funding.max_rate_ppm (hl.toml:{line}:16)"]
+
+
+def test_within_the_cap_the_vault_on_nothing_still_pays_below_zero() -> None:
+    """What the cap leaves of the −100% story (session 26): the vault short 1 at 10,000 on 0 pays 4%,
+    400, and ends at −400, claims-backed false, no ADL (a funding loss stays the vault's own: session
+    24's decision, docs/model.md#the-funds-own-bankruptcy); at −1 ppm it ends at −1 too, at 0 it holds;
+    on 400 it ends at 0 and the claim holds. The rate's size is not what fails the claim."""
+    rows = (("alice", -1, 100_000), ("bob", 2, 100_000), ("backstop_vault", -1, 0))
+    claim = catalog.get("claims-backed")
+    for rate, vault, holds in ((-CAP, -400, False), (-1, -1, False), (0, 0, True)):
+        s = step(HYPERLIQUID, opened(10_000, ("alice", "bob"), rows), Funding(rate))
+        assert s.after.account("backstop_vault").cash_quote == vault
+        assert bool(claim.holds(StepView.of(HYPERLIQUID, s))) is holds
+        assert s.outcomes == ()
+    funded = (*rows[:2], ("backstop_vault", -1, 400))
+    s = step(HYPERLIQUID, opened(10_000, ("alice", "bob"), funded), Funding(-CAP))
+    assert s.after.account("backstop_vault").cash_quote == 0 and claim.holds(StepView.of(HYPERLIQUID, s))
