@@ -256,9 +256,11 @@ def test_hyperliquids_isolated_scope_over_mark_funding_and_margin_is_proved_at_1
     """Session 25's regression: the isolated scope (N = 2, alice's position isolated) over mark,
     funding and margin was undecided at 10M (the direct check's second conjunct, the clearing
     account, ran out in each of the portfolio's three tries of 2.47M); with C5 on the funding
-    payment as facts it is proved for every N in 4,686,081 units, the second conjunct in 2.05M."""
+    payment as facts it is proved for every N in 4,686,081 units, the second conjunct in 2.05M
+    (4,677,973 at e080f17, ``unreached_lots`` as ``min(|S|, held)``; 4,809,216 since the preset's
+    funding cap, session 26: its rates within ±40,000 ppm, not ±1,000,000)."""
     bounds = Bounds(accounts=2, isolated=1, event_kinds=("mark", "funding", "margin"), effort=10_000_000)
     result = prove("hyperliquid", "conservation", bounds, transfers=False)
     assert result.verdict is Verdict.PROVED, result.reason
     assert "all N" in result.method
-    assert result.units == 4_686_081
+    assert result.units == 4_809_216
