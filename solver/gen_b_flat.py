@@ -39,7 +39,7 @@ from solvent.rules.margin import equity, open_lots
 from solvent.rules.policy import Policy
 from solvent.rules.wellformed import StartMargin, trader_conditions
 from solvent.solver.bounds import Bounds
-from solvent.solver.per_account import flat_trader_argument
+from solvent.solver.per_account import _b, flat_trader_argument
 from solvent.solver.story import symbolic_book
 
 Valid = Callable[..., str]
@@ -57,10 +57,6 @@ METHOD = (
 FLAT = "flat-accounts-never-pay"
 #: the lemma's book: two traders, any K (the argument's any-K frame: events > 1)
 LEMMA_BOUNDS = Bounds(accounts=2, events=2)
-
-
-def _b(x: Any) -> Any:
-    return z3.BoolVal(x) if type(x) is bool else x
 
 
 def worth(policy: Policy, account: Any, floor: Any = 0) -> Any:

@@ -43,7 +43,7 @@ from solvent.rules.policy import Policy
 from solvent.rules.wellformed import MARKS, POOLS, conditions, trader_conditions
 from solvent.solver import gen_b_principal, side_payer
 from solvent.solver.bounds import Bounds
-from solvent.solver.per_account import _conjuncts
+from solvent.solver.per_account import _b, _conjuncts
 from solvent.solver.story import slots, symbolic_book
 
 Valid = Callable[..., str]
@@ -56,10 +56,6 @@ CLOSE_REBASES = (
 )
 #: the trader's ``margin=None`` conditions a whole move keeps, each from the premise and itself before
 STEP_KEEPS = ("spot, principal, withdrawals and debts non-negative", "no debt owed off the book")
-
-
-def _b(x: Any) -> Any:
-    return z3.BoolVal(x) if type(x) is bool else x
 
 
 def _untouched_pools() -> tuple[Role, ...]:
