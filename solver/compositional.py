@@ -667,6 +667,11 @@ class _Checker:
         """The argument does not apply (no query asked): the verdict stays bounded."""
         raise _Failed(reason, applies=False)
 
+    def said(self, name: str, how: str) -> None:
+        """A lemma recorded with no query (proved already in this question, or as another's renaming):
+        0 units."""
+        self.queries.append(QueryStats(name, how, 0.0))
+
     def valid(self, name: str, assumptions: list[Any], claim: Any, *, exact: bool = False) -> str:
         """``assumptions → claim`` for every value: unsat of the negation, else :class:`_Failed`.
         Purified (products and quotients as fresh variables with their side facts: a sound
@@ -1043,11 +1048,8 @@ def _gen_b_bound(policy: Policy, bounds: Bounds, checker: _Checker, coupled: _Fa
     """On percolator Gen B, the payer's claims by the payer's bound kept turn by turn
     (``solver.gen_b_payer``). Its failure says both reasons."""
 
-    def said(name: str, how: str) -> None:  # a lemma this question proved already: 0 units
-        checker.queries.append(QueryStats(name, how, 0.0))
-
     try:
-        lemmas = gen_b_payer.argument(policy, bounds, checker.valid, checker.fail, said, claim)
+        lemmas = gen_b_payer.argument(policy, bounds, checker.valid, checker.fail, checker.said, claim)
     except _Failed as failed:
         raise _Failed(f"{coupled}; and Gen B's payer bound: {failed}", failed.applies) from None
     checker.gen_b = True
@@ -1060,12 +1062,9 @@ def _gen_b_flat(policy: Policy, bounds: Bounds, checker: _Checker, coupled: _Fai
     then the premise over moves), and every trader at or above 0 after each move by the payer's induction
     (``gen_b_payer``'s no-negative-equity over moves). Its failure says both reasons."""
 
-    def said(name: str, how: str) -> None:
-        checker.queries.append(QueryStats(name, how, 0.0))
-
     exact = functools.partial(checker.valid, exact=True)
     try:
-        lemmas = gen_b_payer.argument(policy, bounds, checker.valid, checker.fail, said, "no-negative-equity")
+        lemmas = gen_b_payer.argument(policy, bounds, checker.valid, checker.fail, checker.said, "no-negative-equity")
         lemmas += gen_b_flat.flat_lemma(policy, exact, checker.fail)
         for margin in (StartMargin(bounds.start_margin), StartMargin(gen_b_payer.MOVES_PREMISE)):
             lemmas += gen_b_flat.start_lemma(policy, exact, margin)
@@ -1079,12 +1078,9 @@ def _junior_cover(policy: Policy, bounds: Bounds, checker: _Checker, coupled: _F
     """Where Gen A's haircut ratio is the one layer charging traders, the payer's claims by the sweep's
     junior cover (``solver.haircut_payer``). Its failure says both reasons."""
 
-    def said(name: str, how: str) -> None:  # a part proved as another's renaming: 0 units
-        checker.queries.append(QueryStats(name, how, 0.0))
-
     try:
         exact = functools.partial(checker.valid, exact=True)
-        lemmas = haircut_payer.argument(policy, bounds, exact, checker.fail, said)
+        lemmas = haircut_payer.argument(policy, bounds, exact, checker.fail, checker.said)
     except _Failed as failed:
         raise _Failed(f"{coupled}; and the sweep's junior cover: {failed}", failed.applies) from None
     checker.junior = True
