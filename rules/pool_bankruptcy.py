@@ -111,11 +111,26 @@ def deleverage_pools(policy: Policy, ctx: Ctx) -> Ctx:
         return ctx
     for role in pools_holding(policy.liquidation):
         pool = ctx.system(role)
-        held = ctx.account(pool)
-        # only where its lots lost in this step's move: none at a sweep that moved no mark (module docstring)
-        depleted = and_(held.cash_quote < 0, lots_lose(ctx, pool))
+        # below zero, and its lots lost in this step's move, or (the vault, at a sweep that moved no
+        # mark) it holds lots: module docstring
+        depleted = and_(ctx.account(pool).cash_quote < 0, bankrupt_by(ctx, role, pool))
         ctx = ctx.branch(depleted, lambda c, p=pool, r=role: _resolve(policy, c, p, OWN_LAYER[r]))
     return ctx
+
+
+def bankrupt_by(ctx: Ctx, role: Role, pool: str) -> Any:
+    """What makes ``pool``, below zero, bankrupt at this sweep beside its balance: its lots lost in
+    this step's move (:func:`lots_lose`); at a sweep that moved no mark (a funding payment's:
+    ``Ctx.mark_moved`` false), the backstop vault holding lots, the fund never. Hyperliquid's
+    liquidator vault is an account on the venue, whose ADL runs where "an account value ... becomes
+    negative", whatever took it there (docs/venues.md#hyperliquid-adl); its ADL there closes at its
+    bankruptcy price, as a trader's at a funding sweep (``rules.adl.at_bankruptcy``), so the winners
+    pay its deficit, per fill (``rules.adl.rounds_per_fill``). BitMEX's fund keeps a funding payment's
+    debt as its own (its ADL follows a price's move). Session 27, docs/model.md#the-funds-own-bankruptcy,
+    "The vault at a funding event, again"."""
+    if role is Role.BACKSTOP_VAULT and not ctx.mark_moved:
+        return ctx.account(pool).size_lots != 0
+    return lots_lose(ctx, pool)
 
 
 def lots_lose(ctx: Ctx, pool: str) -> Any:
@@ -174,4 +189,4 @@ def _resolve(policy: Policy, ctx: Ctx, pool: str, own: type) -> Ctx:
     return ctx
 
 
-__all__ = ["OWN_LAYER", "deleverage_pools", "lots_lose", "lots_lost"]
+__all__ = ["OWN_LAYER", "bankrupt_by", "deleverage_pools", "lots_lose", "lots_lost"]

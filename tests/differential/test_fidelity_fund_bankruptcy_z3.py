@@ -3,7 +3,8 @@
 deleveraging of a depleted pool's position, in BitMEX's worked example for the insurance fund
 (tests/rules/test_fidelity_fund_bankruptcy.py, with session 23's bound: at most its lots' loss in the move,
 and session 24's funding event, which deleverages nothing) and the JELLY example for Hyperliquid's liquidator
-vault (tests/rules/test_fidelity_vault_adl.py; session 24: nor the vault at a funding sweep)."""
+vault (tests/rules/test_fidelity_vault_adl.py; session 27: the vault a funding payment takes below zero is
+deleveraged at that sweep)."""
 
 from __future__ import annotations
 
@@ -89,19 +90,20 @@ def test_the_vaults_adl_agrees_on_z3(name: str) -> None:
 
 @pytest.mark.parametrize("x", jelly.FUNDING_CASES)
 def test_the_vault_at_a_funding_sweep_agrees_on_z3(x: int) -> None:
-    """Session 24 (hlfund): after the takeover at 9,658, funding at −10 ppm takes the vault to x − 4,067
-    (−1, 0, +1): not deleveraged on z3 either, alice and bob paid exactly their funding."""
+    """Session 27: after the takeover at 9,658, funding at −10 ppm takes the vault to x − 4,067 (−1, 0, +1):
+    at −1 it is deleveraged at the funding sweep on z3 too, alice paying the 1 (per fill) and both closed;
+    at 0 and +1 it holds on, alice and bob paid exactly their funding."""
     held = run(jelly.HYPERLIQUID, jelly.book(x - jelly.TAKEN_OVER), [MarkPrice(9_658)])[-1].after
     got = pinned_step_agrees(jelly.HYPERLIQUID, held, Funding(-10)).got
     v = got.after.account("backstop_vault")
     assert (v.cash_quote, v.size_lots) == jelly.FUNDING_CASES[x][0]
     for name, received in jelly.RECEIVED.items():
-        assert got.after.account(name).cash_quote == held.account(name).cash_quote + received
+        assert got.after.account(name).cash_quote == held.account(name).cash_quote + received - jelly.AT_SWEEP[x][name]
 
 
 def test_the_vault_below_zero_where_its_lots_gained_agrees_on_z3() -> None:
-    """Session 24: at −77,263 after funding at −200 ppm, the move its short gains 42,105 on leaves it holding."""
-    held = run(jelly.HYPERLIQUID, jelly.book(4_068 - jelly.TAKEN_OVER), [MarkPrice(9_658), Funding(-200)])[-1].after
-    got = pinned_step_agrees(jelly.HYPERLIQUID, held, MarkPrice(9_657)).got
+    """At −100,000 holding the short (a residual's), the move its short gains 42,105 on leaves it holding
+    at −57,895 on z3 too: at a mark move the trigger is its lots' loss (session 24's)."""
+    got = pinned_step_agrees(jelly.HYPERLIQUID, jelly.below_zero(-jelly.WHALE), MarkPrice(9_657)).got
     v = got.after.account("backstop_vault")
-    assert (v.cash_quote, v.size_lots) == (-77_263 + 42_105, -jelly.WHALE)
+    assert (v.cash_quote, v.size_lots) == (-57_895, -jelly.WHALE)

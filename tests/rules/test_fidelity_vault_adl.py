@@ -108,7 +108,12 @@ TAKEN_OVER = 3_347_410
 #: session 24's story: the takeover at 9,658, funding at −10 ppm (the vault, short, pays 4,067), the move to 9,659
 AT_FUNDING = (MarkPrice(9_658), Funding(-10), MarkPrice(9_659))
 #: the vault's balance after the takeover ``x`` → its (cash, lots) after the funding event and after the move
-FUNDING_CASES = {4_066: ((-1, -WHALE), (-1, 0)), 4_067: ((0, -WHALE), (0, 0)), 4_068: ((1, -WHALE), (1, 0))}
+#: (session 27: at −1 after the payment it is deleveraged at the funding sweep; at 0 and +1 it holds on)
+FUNDING_CASES = {4_066: ((0, 0), (0, 0)), 4_067: ((0, -WHALE), (0, 0)), 4_068: ((1, -WHALE), (1, 0))}
+#: what alice and bob pay the vault by ADL at the funding sweep (per fill: ⌈1 × 30,000 / 42,105⌉, then 0 left)
+AT_SWEEP = {4_066: {"alice": 1, "bob": 0}, 4_067: {"alice": 0, "bob": 0}, 4_068: {"alice": 0, "bob": 0}}
+#: session 24's numbers, the vault keeping its funding debt (the named mutant :func:`_session_24`)
+SESSION_24 = {4_066: ((-1, -WHALE), (-1, 0)), 4_067: ((0, -WHALE), (0, 0)), 4_068: ((1, -WHALE), (1, 0))}
 #: alice's and bob's funding at −10 ppm on 30,000 and 12,105 lots at 9,658 (each rounded down)
 RECEIVED = {"alice": 2_897, "bob": 1_169}
 
@@ -125,50 +130,82 @@ def _vault(step) -> tuple[int, int]:
     return v.cash_quote, v.size_lots
 
 
-class TestAtAFundingEvent:
-    """Session 24: the vault is not deleveraged at a funding sweep (module docstring)."""
+def _session_24(ctx, role, pool):
+    """The named mutant: session 24's trigger, the lots' loss in this step's move alone, so a funding
+    payment's debt stays the vault's own (``pool_bankruptcy.bankrupt_by`` before session 27)."""
+    return pool_bankruptcy.lots_lose(ctx, pool)
 
-    def test_a_funding_sweep_charges_the_traders_opposite_nothing(self) -> None:
+
+class TestAtAFundingEvent:
+    """Session 27 (module docstring): the vault a funding payment takes below zero is deleveraged at that
+    sweep, at its bankruptcy price per fill; at or above zero it holds on, as in session 24."""
+
+    def test_at_zero_it_holds_one_below_it_is_deleveraged_for_that_one(self) -> None:
         for x, (at_funding, _) in FUNDING_CASES.items():
             _, funding, _ = run(HYPERLIQUID, book(x - TAKEN_OVER), list(AT_FUNDING))
             assert _vault(funding) == at_funding, x
-            assert _charged(funding) == dict.fromkeys(RECEIVED, 0)
-            assert not any(isinstance(o, (Bankrupt, Residual, AdlFill)) for o in funding.outcomes)
+            assert _charged(funding) == AT_SWEEP[x], x
+            assert (Bankrupt("backstop_vault", 1) in funding.outcomes) is (x == 4_066)
+            assert not any(isinstance(o, Residual) for o in funding.outcomes)
             for name, got in RECEIVED.items():
                 before, after = funding.before.account(name), funding.after.account(name)
-                assert after.cash_quote - before.cash_quote == got
-                assert after.size_lots == before.size_lots
+                assert after.cash_quote - before.cash_quote == got - AT_SWEEP[x][name], (x, name)
+                assert after.size_lots == (0 if x == 4_066 else before.size_lots), (x, name)
 
-    def test_the_next_move_hands_on_its_lots_loss_and_no_more(self) -> None:
+    def test_the_funding_sweep_closes_the_whole_position_at_the_mark(self) -> None:
+        """At −1: alice's 30,000 and bob's 12,105 lots close against the vault's short at 9,658 (per fill
+        the fills are at the mark and the deficit is paid over it), the ADL layer covering exactly 1."""
+        _, funding, _ = run(HYPERLIQUID, book(4_066 - TAKEN_OVER), list(AT_FUNDING))
+        fills = [(o.winner, o.lots) for o in funding.outcomes if isinstance(o, AdlFill) and o.lots]
+        assert fills == [("alice", 30_000), ("bob", 12_105)]
+        layers = [(o.layer, o.covered_quote) for o in funding.outcomes if isinstance(o, LayerUsed)]
+        assert layers == [("backstop_vault", 0), ("adl", 1)]
+        assert funding.after.total_cash_quote() == funding.after.net_deposits_quote
+
+    def test_the_next_move_hands_on_its_lots_loss_where_it_held_on(self) -> None:
         for x, (_, after) in FUNDING_CASES.items():
             *_, move = run(HYPERLIQUID, book(x - TAKEN_OVER), list(AT_FUNDING))
             assert _vault(move) == after, x
-            assert _charged(move) == {"alice": 30_000, "bob": 12_105}
+            held = x != 4_066
+            assert _charged(move) == ({"alice": 30_000, "bob": 12_105} if held else dict.fromkeys(RECEIVED, 0))
             # D: the move's 42,105 and the funding payment's 4,067, less the x it had
-            assert Bankrupt("backstop_vault", 42_105 + 4_067 - x) in move.outcomes
-            assert (Residual("backstop_vault", 1) in move.outcomes) is (x == 4_066)
+            assert (Bankrupt("backstop_vault", 42_105 + 4_067 - x) in move.outcomes) is held
+            assert not any(isinstance(o, Residual) for o in move.outcomes)
 
-    def test_below_zero_where_its_lots_did_not_lose_it_keeps_holding(self) -> None:
-        """At −1 after the funding event: an unchanged mark (its lots lost 0) leaves it holding at −1; at
-        −77,263 (funding at −200 ppm, 81,331) a move its short gains 42,105 on leaves it at −35,158, holding,
-        and nobody is charged."""
-        still = run(HYPERLIQUID, book(4_066 - TAKEN_OVER), [*AT_FUNDING[:2], MarkPrice(9_658)])[-1]
-        assert _vault(still) == (-1, -WHALE)
-        gained = run(HYPERLIQUID, book(4_068 - TAKEN_OVER), [MarkPrice(9_658), Funding(-200), MarkPrice(9_657)])
-        assert _vault(gained[1]) == (-77_263, -WHALE)
-        assert _vault(gained[2]) == (-77_263 + 42_105, -WHALE)
-        assert _charged(gained[2]) == dict.fromkeys(RECEIVED, 0)
+    def test_the_winners_pay_the_deficit_not_what_they_received(self) -> None:
+        """Funding at −200 ppm takes the vault from 4,068 to −77,263; at the sweep alice and bob pay 55,051
+        and 22,212 (per fill: ⌈77,263 × 30,000 / 42,105⌉, then the rest), less than the 57,948 and 23,382
+        the payment gave them; the vault ends flat at 0, and the claims hold."""
+        s = run(HYPERLIQUID, book(4_068 - TAKEN_OVER), [MarkPrice(9_658), Funding(-200)])[-1]
+        assert _charged(s) == {"alice": 55_051, "bob": 22_212}
+        got = {n: s.after.account(n).cash_quote - s.before.account(n).cash_quote for n in RECEIVED}
+        assert got == {"alice": 57_948 - 55_051, "bob": 23_382 - 22_212}
+        assert _vault(s) == (0, 0)
+        view = catalog.StepView.of(HYPERLIQUID, s)
+        assert all(catalog.get(i).holds(view) for i in ("claims-backed", "no-negative-equity", "conservation"))
+
+    def test_session_24_kept_the_funding_debt(self, monkeypatch) -> None:
+        """The named mutant (:func:`_session_24`): at −1 and at −77,263 after the funding payment the vault
+        holds on below zero, nobody charged, and claims-backed fails on the step."""
+        monkeypatch.setattr(pool_bankruptcy, "bankrupt_by", _session_24)
+        for x, (at_funding, after) in SESSION_24.items():
+            _, funding, move = run(HYPERLIQUID, book(x - TAKEN_OVER), list(AT_FUNDING))
+            assert (_vault(funding), _vault(move)) == (at_funding, after), x
+            assert _charged(funding) == dict.fromkeys(RECEIVED, 0)
+            holds = catalog.get("claims-backed").holds(catalog.StepView.of(HYPERLIQUID, funding))
+            assert bool(holds) is (x != 4_066)
+        s = run(HYPERLIQUID, book(4_068 - TAKEN_OVER), [MarkPrice(9_658), Funding(-200)])[-1]
+        assert (_vault(s), _charged(s)) == ((-77_263, -WHALE), dict.fromkeys(RECEIVED, 0))
 
     def test_the_old_reading_charged_an_earlier_move_at_the_funding_sweep(self, monkeypatch) -> None:
-        """The mutant: the vault's trigger reading no move (sessions 22-23): at −1 after the funding
-        payment alice and bob pay 9,500 → 9,658 back, 158 a lot, and the vault ends at +6,652,589. Since
-        session 25 an ADL at a funding sweep is at the bankruptcy price (``adl.at_bankruptcy``), so the
-        sessions 22-23 engine is both rules as they were: the trigger alone is caught below
-        (``test_every_named_mutant_of_the_vaults_trigger_is_caught``)."""
+        """The mutant: the vault's trigger reading no move and its ADL at the book's previous mark
+        (sessions 22-23): at −1 after the funding payment alice and bob pay 9,500 → 9,658 back, 158 a lot,
+        and the vault ends at +6,652,589. Since session 25 an ADL at a funding sweep is at the bankruptcy
+        price (``adl.at_bankruptcy``), so the sessions 22-23 engine is both rules as they were."""
         from solvent.rules import adl
         from solvent.rules.waterfall import AdlPrice
 
-        monkeypatch.setattr(pool_bankruptcy, "lots_lose", _the_old_reading)
+        monkeypatch.setattr(pool_bankruptcy, "bankrupt_by", lambda ctx, role, pool: _the_old_reading(ctx, pool))
         monkeypatch.setattr(adl, "at_bankruptcy", lambda ctx, layer: layer.price is AdlPrice.BANKRUPTCY)
         _, funding, _ = run(HYPERLIQUID, book(4_066 - TAKEN_OVER), list(AT_FUNDING))
         assert _charged(funding) == {"alice": 4_740_000, "bob": 1_912_590}
@@ -185,35 +222,50 @@ def _the_move_alone(ctx, pool):
     return ctx.mark_moved and ctx.account(pool).size_lots != 0
 
 
-def long_book(vault: int) -> Book:
-    """JELLY's book mirrored: the whale long 42,105 at 9,500 on $100,000, alice and bob short against it."""
+def below_zero(size: int, cash: int = -100_000) -> Book:
+    """The vault holding ``size`` lots at 9,658 on ``cash``, below zero (what a residual leaves: a move
+    its lots lost with nobody opposite), alice and bob holding the other side."""
+    side = -1 if size > 0 else 1
     rows = (
-        ("whale", WHALE, 10_000_000),
-        ("alice", -30_000, 100_000_000),
-        ("bob", -12_105, 100_000_000),
-        ("backstop_vault", 0, vault),
+        ("alice", side * 30_000, 100_000_000),
+        ("bob", side * 12_105, 100_000_000),
+        ("backstop_vault", size, cash),
     )
-    return opened(9_500, ("whale", "alice", "bob"), rows)
+    return opened(9_658, ("alice", "bob"), rows)
 
 
-#: at 9,300 the vault takes the long over with the whale's 1,579,000; funding at +10 ppm it pays 3,916
-LONG_TAKEN_OVER = 1_579_000
-
-
-def observe_long() -> list:
-    """The long vault at −1 after funding (+10 ppm) and at −74,401 (+200 ppm): at a move down (its lots
-    lose), an unchanged mark and a move up; then flat at −1, a move down and up (nothing to deleverage)."""
+def observe_at_a_move() -> list:
+    """The vault at −100,000 holding the short, then the long, at a move up, an unchanged mark and a move
+    down: deleveraged only at the move its lots lose (session 24's trigger, kept at a mark move)."""
     out = []
-    for rate, marks in (
-        (10, (9_299, 9_298, 9_300)),
-        (10, (9_300,)),
-        (10, (9_301,)),
-        (200, (9_301,)),
-    ):
-        events = [MarkPrice(9_300), Funding(rate), *(MarkPrice(m) for m in marks)]
-        for s in run(HYPERLIQUID, long_book(3_915 - LONG_TAKEN_OVER), events)[1:]:
-            out.append((_vault(s), tuple(o for o in s.outcomes if isinstance(o, (Bankrupt, Residual)))))
+    for size in (-WHALE, WHALE):
+        for mark in (9_659, 9_658, 9_657):
+            s = run(HYPERLIQUID, below_zero(size), [MarkPrice(mark)])[-1]
+            out.append((_vault(s), _charged(s), tuple(o for o in s.outcomes if isinstance(o, (Bankrupt, Residual)))))
+    # flat at −100,000 (a residual), alice long and bob short 12,105: nothing to deleverage either way
+    flat = opened(
+        9_658,
+        ("alice", "bob"),
+        (("alice", 12_105, 100_000_000), ("bob", -12_105, 100_000_000), ("backstop_vault", 0, -100_000)),
+    )
+    for mark in (9_659, 9_657):
+        s = run(HYPERLIQUID, flat, [MarkPrice(mark)])[-1]
+        out.append((_vault(s), tuple(o for o in s.outcomes if isinstance(o, (Bankrupt, Residual)))))
     return out
+
+
+class TestAtAMove:
+    """At a mark move the vault's trigger is session 24's: below zero and its lots lost in the move."""
+
+    def test_only_the_move_its_lots_lose_deleverages_it(self) -> None:
+        short_up, short_same, short_down, long_up, long_same, long_down, *flat = observe_at_a_move()
+        assert flat == [((-100_000, 0), ())] * 2
+        # its lots lose 42,105: the winners pay the move back at the previous mark, the vault left at −100,000
+        closed = (Bankrupt("backstop_vault", 142_105), Residual("backstop_vault", 100_000))
+        for lost in (short_up, long_down):
+            assert lost == ((-100_000, 0), {"alice": 30_000, "bob": 12_105}, closed)
+        for held, cash in ((short_same, -100_000), (long_same, -100_000), (short_down, -57_895), (long_up, -57_895)):
+            assert held[0][0] == cash and held[0][1] != 0 and held[1:] == (dict.fromkeys(RECEIVED, 0), ())
 
 
 def observe():
@@ -234,15 +286,21 @@ def observe():
 
 
 def observe_trigger() -> list:
-    """Session 24's boundaries of the vault's trigger: the funding sweep at −1, 0, +1 and the move after it,
-    below zero where its lots did not lose (short, and long: :func:`observe_long`)."""
+    """The vault's trigger's boundaries: the funding sweep at −1, 0, +1 and the move after it, the funding
+    sweep at −77,263, below zero at a move (:func:`observe_at_a_move`), and the fund's funding sweep
+    (BitMEX's fund keeps a funding debt: tests/rules/test_fidelity_fund_bankruptcy.py)."""
+    from tests.rules import test_fidelity_fund_bankruptcy as fund
+
     out = []
     for x in FUNDING_CASES:
         out.extend((_vault(s), _charged(s)) for s in run(HYPERLIQUID, book(x - TAKEN_OVER), list(AT_FUNDING))[1:])
-    for rate, mark in ((-10, 9_658), (-200, 9_657)):
-        s = run(HYPERLIQUID, book(4_066 - TAKEN_OVER), [MarkPrice(9_658), Funding(rate), MarkPrice(mark)])[-1]
-        out.append((_vault(s), _charged(s)))
-    return [*out, *observe_long()]
+    s = run(HYPERLIQUID, book(4_068 - TAKEN_OVER), [MarkPrice(9_658), Funding(-200)])[-1]
+    out.append((_vault(s), _charged(s)))
+    for x in fund.FUNDING_CASES:
+        for s in run(fund.BITMEX, fund.book(-4_000 + x), list(fund.AT_FUNDING))[1:]:
+            f = s.after.account("insurance_fund")
+            out.append((f.cash_quote, f.size_lots, fund._charged(s)))
+    return [*out, *observe_at_a_move()]
 
 
 def test_every_mutant_of_the_pools_is_caught(monkeypatch) -> None:
@@ -261,13 +319,16 @@ def test_every_mutant_of_the_pools_is_caught(monkeypatch) -> None:
 
 
 def test_every_named_mutant_of_the_vaults_trigger_is_caught(monkeypatch) -> None:
-    """The old reading (no move read) and the move alone (no loss read), each as the vault's ``lots_lose``;
-    and every one-token mutant of ``lots_lose`` (its signs, the funding sweep's ``False``)."""
+    """The old reading (no move read) and the move alone (no loss read), each as ``lots_lose``; session 24's
+    trigger (:func:`_session_24`) as ``bankrupt_by``; and every one-token mutant of ``bankrupt_by`` (the
+    role, the funding sweep's ``not``, the lots held) and of ``lots_lose`` (its signs, the funding sweep's
+    ``False``, which the fund still reads)."""
     expected = observe_trigger()
-    for mutant in (_the_old_reading, _the_move_alone):
+    for name, mutant in (("lots_lose", _the_old_reading), ("lots_lose", _the_move_alone), ("bankrupt_by", _session_24)):
         with monkeypatch.context() as m:
-            m.setattr(pool_bankruptcy, "lots_lose", mutant)
+            m.setattr(pool_bankruptcy, name, mutant)
             assert observe_trigger() != expected, mutant.__name__
+    assert_every_mutant_is_caught(monkeypatch, pool_bankruptcy, "bankrupt_by", observe_trigger, at_least=4)
     assert_every_mutant_is_caught(monkeypatch, pool_bankruptcy, "lots_lose", observe_trigger, at_least=6)
 
 

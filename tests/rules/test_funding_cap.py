@@ -120,18 +120,51 @@ def test_the_loader_names_a_bad_cap_and_the_dump_writes_it_only_when_set() -> No
         assert info.value.errors == [f"'max_rate_ppm' {must} @ $.funding.max_rate_ppm (hl.toml:{line}:16)"]
 
 
-def test_within_the_cap_the_vault_on_nothing_still_pays_below_zero() -> None:
-    """What the cap leaves of the −100% story (session 26): the vault short 1 at 10,000 on 0 pays 4%,
-    400, and ends at −400, claims-backed false, no ADL (a funding loss stays the vault's own: session
-    24's decision, docs/model.md#the-funds-own-bankruptcy); at −1 ppm it ends at −1 too, at 0 it holds;
-    on 400 it ends at 0 and the claim holds. The rate's size is not what fails the claim."""
-    rows = (("alice", -1, 100_000), ("bob", 2, 100_000), ("backstop_vault", -1, 0))
-    claim = catalog.get("claims-backed")
-    for rate, vault, holds in ((-CAP, -400, False), (-1, -1, False), (0, 0, True)):
-        s = step(HYPERLIQUID, opened(10_000, ("alice", "bob"), rows), Funding(rate))
-        assert s.after.account("backstop_vault").cash_quote == vault
-        assert bool(claim.holds(StepView.of(HYPERLIQUID, s))) is holds
-        assert s.outcomes == ()
-    funded = (*rows[:2], ("backstop_vault", -1, 400))
-    s = step(HYPERLIQUID, opened(10_000, ("alice", "bob"), funded), Funding(-CAP))
-    assert s.after.account("backstop_vault").cash_quote == 0 and claim.holds(StepView.of(HYPERLIQUID, s))
+#: the smallest vault story (session 26): alice short 1 and bob long 2 at 10,000 on 100,000, the vault short 1
+VAULT_ROWS = (("alice", -1, 100_000), ("bob", 2, 100_000))
+
+
+def _vault_story(rate: int, cash: int) -> tuple[tuple[int, int], int, bool]:
+    """The vault short 1 at 10,000 on ``cash`` at ``rate``: its (cash, lots), what bob paid it by ADL, and
+    whether claims-backed holds on the step."""
+    rows = (*VAULT_ROWS, ("backstop_vault", -1, cash))
+    s = step(HYPERLIQUID, opened(10_000, ("alice", "bob"), rows), Funding(rate))
+    v = s.after.account("backstop_vault")
+    paid = sum(t.amount_quote for t in s.transfers if t.reason is Reason.ADL and t.source == "bob")
+    return (v.cash_quote, v.size_lots), paid, bool(catalog.get("claims-backed").holds(StepView.of(HYPERLIQUID, s)))
+
+
+def test_within_the_cap_the_vault_a_payment_takes_below_zero_is_deleveraged() -> None:
+    """What the cap left of the −100% story (session 26): the vault short 1 at 10,000 pays 4%, 400. On 400
+    it ends at exactly 0 and holds on; on 399 (one quantum below) it is at −1 and is deleveraged at the
+    funding sweep (session 27: docs/model.md#the-funds-own-bankruptcy, "The vault at a funding event,
+    again"): bob, long opposite, closes its lot and pays exactly the 1, the vault flat at 0; on 0, bob
+    pays the 400 he received from it. claims-backed holds in each; at −1 ppm (the vault pays 1, bob
+    receives 0 of it, the dust to the fee account) bob pays 1."""
+    assert _vault_story(-CAP, 400) == ((0, -1), 0, True)
+    assert _vault_story(-CAP, 401) == ((1, -1), 0, True)
+    assert _vault_story(-CAP, 399) == ((0, 0), 1, True)
+    assert _vault_story(-CAP, 0) == ((0, 0), 400, True)
+    assert _vault_story(-1, 0) == ((0, 0), 1, True)
+    assert _vault_story(0, 0) == ((0, -1), 0, True)
+
+
+def test_session_24s_vault_kept_a_funding_payments_debt(monkeypatch) -> None:
+    """The named mutant: session 24's trigger (the vault's lots' loss in the move alone) leaves the vault
+    on 399 at −1 and on 0 at −400, holding, nobody charged: claims-backed fails, as session 26 found."""
+    from solvent.rules import pool_bankruptcy
+
+    monkeypatch.setattr(pool_bankruptcy, "bankrupt_by", lambda ctx, role, pool: pool_bankruptcy.lots_lose(ctx, pool))
+    assert _vault_story(-CAP, 400) == ((0, -1), 0, True)
+    assert _vault_story(-CAP, 399) == ((-1, -1), 0, False)
+    assert _vault_story(-CAP, 0) == ((-400, -1), 0, False)
+
+
+def test_a_vault_at_initial_margin_pays_more_than_it_holds() -> None:
+    """Why a margin premise on the vault (option (a), not taken) would not end the story: BTC's initial
+    margin is 2.5% (40x), under the 4% cap, so the vault short 1 at 10,000 on exactly its initial margin,
+    250, pays 400 and is at −150 after the payment; it is deleveraged at the sweep (bob pays 150)."""
+    from solvent.rules.margin import initial_margin
+
+    assert initial_margin(HYPERLIQUID.margin, HYPERLIQUID.rounding, -1, 10_000) == 250
+    assert _vault_story(-CAP, 250) == ((0, 0), 150, True)
