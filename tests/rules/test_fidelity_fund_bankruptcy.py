@@ -408,7 +408,7 @@ def test_the_triggers_and_made_or_is_caught(monkeypatch) -> None:
     from solvent.rules import arith, engine
 
     source = textwrap.dedent(inspect.getsource(pool_bankruptcy.deleverage_pools))
-    trigger = "depleted = and_(held.cash_quote < 0, lots_lose(ctx, pool))"
+    trigger = "depleted = and_(ctx.account(pool).cash_quote < 0, bankrupt_by(ctx, role, pool))"
     assert source.count(trigger) == 1
     namespace = {**vars(pool_bankruptcy), "or_": arith.or_}
     exec(compile(source.replace(trigger, trigger.replace("and_", "or_")), "<mutant>", "exec"), namespace)

@@ -128,16 +128,16 @@ class TestAtTheBankruptcyPrice:
 
     def test_around_the_vaults_own_lots_the_gap_is_spread(self) -> None:
         """The vault short 400 opposite her, bob short 600; funding at 20,000 ppm (19,800: 7,920 to the
-        vault, at −1 after it) takes her from 29,100 − 10,000 to −700: the queue reaches bob's 600 lots
+        vault, at 0 after it: session 27 deleverages a vault below zero at a funding sweep) takes her from 29,100 − 10,000 to −700: the queue reaches bob's 600 lots
         only, at ⌈700 / 600⌉ = 2 a lot (1,200), the vault's 400 closed at the mark, and the 500 of
         rounding is the vault's: no residual. Over her whole position (1 a lot) bob would pay 600 and
         leave 100."""
-        s = funding_step(29_100, policy=PER_LOT, events=SPREAD, bob=-600, vault_lots=-400, vault=-11_921)
+        s = funding_step(29_100, policy=PER_LOT, events=SPREAD, bob=-600, vault_lots=-400, vault=-11_920)
         assert Bankrupt("alice", 700) in s.outcomes
         assert adl_paid(s) == {"bob": 1_200}
         assert surplus(s) == 500
         assert _cash_lots(s, "alice") == (0, 0)
-        assert _cash_lots(s, "backstop_vault") == (-1 + 500, 0)
+        assert _cash_lots(s, "backstop_vault") == (500, 0)
         assert not any(isinstance(o, Residual) for o in s.outcomes)
 
     def test_at_a_mark_move_the_previous_mark_is_unchanged(self) -> None:
@@ -180,7 +180,7 @@ def observe() -> list:
     cases = [((ALICE[x],), {}, EVENTS) for x in ALICE]
     cases += [
         ((3_129,), {}, (MarkPrice(1_010), Funding(13_000))),
-        ((29_100,), {"bob": -600, "vault_lots": -400, "vault": -11_921}, SPREAD),
+        ((29_100,), {"bob": -600, "vault_lots": -400, "vault": -11_920}, SPREAD),
         ((10_000,), {}, (MarkPrice(980),)),
     ]
     at_bankruptcy = attrs.evolve(
@@ -219,7 +219,7 @@ def test_the_spread_at_the_bankruptcy_price_alone_is_caught(monkeypatch) -> None
         namespace,
     )
     monkeypatch.setattr(adl, "fair_gap_of", namespace["fair_gap_of"])
-    s = funding_step(29_100, policy=PER_LOT, events=SPREAD, bob=-600, vault_lots=-400, vault=-11_921)
+    s = funding_step(29_100, policy=PER_LOT, events=SPREAD, bob=-600, vault_lots=-400, vault=-11_920)
     assert adl_paid(s) == {"bob": 600}
     assert Residual("alice", 100) in s.outcomes
 
@@ -237,7 +237,7 @@ def test_a_winner_that_closes_the_whole_position_pays_about_the_deficit(policy) 
     a quantum a lot beyond it. Today the gap is spread over the 600 lots the vault does not hold: bob pays 1,167
     per fill and 2,000 per lot, the excess (467, 1,300) the vault's. Strict: when `reach` is mended this passes,
     and the mark comes off."""
-    s = funding_step(29_100, policy=policy, events=SPREAD, bob=-1_000, vault_lots=-400, vault=-11_921)
+    s = funding_step(29_100, policy=policy, events=SPREAD, bob=-1_000, vault_lots=-400, vault=-11_920)
     fills = [(o.winner, o.lots) for o in s.outcomes if isinstance(o, AdlFill)]
     assert fills == [("bob", 1_000)]
     assert _cash_lots(s, "backstop_vault")[1] == -400

@@ -177,7 +177,7 @@ class TestAroundTheVaultsLots:
 
     def step(self, policy=vault_story.HYPERLIQUID):
         return vault_story.funding_step(
-            29_100, policy=policy, events=vault_story.SPREAD, bob=-600, vault_lots=-400, vault=-11_921
+            29_100, policy=policy, events=vault_story.SPREAD, bob=-600, vault_lots=-400, vault=-11_920
         )
 
     def test_per_fill_spreads_over_the_reachable_lots(self) -> None:
@@ -186,7 +186,7 @@ class TestAroundTheVaultsLots:
         assert adl_paid(s) == {"bob": 700}
         assert surplus(s) == 0
         assert s.after.account("alice").cash_quote == 0
-        assert (s.after.account("backstop_vault").cash_quote, s.after.account("backstop_vault").size_lots) == (-1, 0)
+        assert (s.after.account("backstop_vault").cash_quote, s.after.account("backstop_vault").size_lots) == (0, 0)
         assert not any(isinstance(o, Residual) for o in s.outcomes)
         assert adl_paid(self.step(vault_story.PER_LOT)) == {"bob": 1_200}
 
