@@ -21,7 +21,8 @@ it had and owes the rest. Two venues state what happens then:
 
 Rule (:func:`deleverage_pools`, at the start of every sweep, before the fund's unwind): a pool
 holds a position, its balance is below zero, ``D = −balance``, and its lots lost in this step's move
-(:func:`lots_lose`, below: ``L > 0`` said by the signs, one test for both pools since session 25). It
+(:func:`lots_lose`, below: ``L > 0`` said by the signs, one test for both pools since session 25), or
+it is the backstop vault at a sweep that moved no mark (:func:`bankrupt_by`, session 27, below). It
 is bankrupt: its own layer
 (``insurance_fund`` or ``backstop_vault``) is spent, and the policy's ``adl`` layer closes the
 pool's whole position against the opposing traders in the layer's ranking, at the layer's price,
@@ -84,6 +85,18 @@ payment takes it below zero by stays its own (a residual once a move closes it).
 ``owed`` are unchanged: at the previous mark the winners pay exactly the move's ``L`` back, never more. At a mark move from a vault at or above zero
 (every sweep's turns leave it there) its balance below zero already means its lots lost, so the
 same accounts are deleveraged there as before.
+
+Session 27 (docs/model.md#the-funds-own-bankruptcy, "The vault at a funding event, again"): at a sweep
+that moved no mark the vault below zero holding lots *is* deleveraged (:func:`bankrupt_by`), where
+session 24 left it holding on below zero until a move its lots lost in (its funding debt then a
+residual). The liquidator vault is an account on Hyperliquid, and Hyperliquid's ADL runs where "an
+account value ... becomes negative" (docs/venues.md#hyperliquid-adl), whatever took it there; what
+session 24 lacked was a price at a funding sweep, which session 25 gave a trader there (its bankruptcy
+price, ``rules.adl.at_bankruptcy``) and session 26 made per fill (``rules.adl.rounds_per_fill``). So
+the vault is closed as such a trader is: its whole position, the winners paying its deficit over the
+mark, per fill, at most the deficit in all. At a mark move its trigger is session 24's (its lots lost
+in the move, the previous mark the price); BitMEX's fund keeps a funding debt as its own at a funding
+sweep (its ADL follows a price's move: above), so its terms are unchanged.
 """
 
 from __future__ import annotations
