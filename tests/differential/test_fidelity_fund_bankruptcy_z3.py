@@ -88,11 +88,12 @@ def test_the_vaults_adl_agrees_on_z3(name: str) -> None:
     assert (v.cash_quote, v.size_lots) == expected
 
 
-@pytest.mark.parametrize("x", jelly.FUNDING_CASES)
+@pytest.mark.parametrize("x", (4_066, 4_067))
 def test_the_vault_at_a_funding_sweep_agrees_on_z3(x: int) -> None:
-    """Session 27: after the takeover at 9,658, funding at −10 ppm takes the vault to x − 4,067 (−1, 0, +1):
-    at −1 it is deleveraged at the funding sweep on z3 too, alice paying the 1 (per fill) and both closed;
-    at 0 and +1 it holds on, alice and bob paid exactly their funding."""
+    """Session 27: after the takeover at 9,658, funding at −10 ppm takes the vault to x − 4,067 (−1, 0): at
+    −1 it is deleveraged at the funding sweep on z3 too, alice paying the 1 (per fill) and both closed; at 0
+    it holds on, alice and bob paid exactly their funding (+1, as 0, is told on the concrete engine only:
+    each z3 twin of the funding sweep takes about 1.5-2.4 s)."""
     held = run(jelly.HYPERLIQUID, jelly.book(x - jelly.TAKEN_OVER), [MarkPrice(9_658)])[-1].after
     got = pinned_step_agrees(jelly.HYPERLIQUID, held, Funding(-10)).got
     v = got.after.account("backstop_vault")
