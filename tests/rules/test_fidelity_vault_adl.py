@@ -28,6 +28,13 @@ trigger read no move, the price the last move's previous mark, 9,500), at −1 a
 earlier move back, 158 a lot, 4,740,000 and 1,912,590, on lots the vault took over after it, and the
 vault ended at +6,652,589. At 9,658 → 9,659 its lots lose 42,105: alice and bob pay exactly that, 1 a
 lot, and the vault ends flat at −1 (a residual: the funding payment it could not pay), 0 and +1.
+
+Session 27 (helper vaultfund; docs/model.md#the-funds-own-bankruptcy, "The vault at a funding event,
+again"): the vault a funding payment takes below zero is deleveraged at that sweep, as a trader there is,
+at its bankruptcy price per fill (``pool_bankruptcy.bankrupt_by``). At ``x`` = 4,066 it is at −1 after the
+payment: alice pays ⌈1 × 30,000 / 42,105⌉ = 1, bob 0, both closed at the mark, the vault flat at 0; at
+4,067 and 4,068 it holds on at 0 and +1 and the next move is as above. Session 24's rule is the named
+mutant :func:`_session_24`.
 """
 
 from __future__ import annotations
