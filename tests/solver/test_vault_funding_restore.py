@@ -28,7 +28,8 @@ from solvent.solver.per_account import _conjuncts
 from solvent.solver.story import slots, symbolic_book
 
 HYPERLIQUID = load_preset("hyperliquid")
-#: z3's resource limit: the lemma is unsat in about 20.4-20.7M units on two traders (4.5 s at load 13)
+#: z3's resource limit: the lemma is unsat in 20.35-20.74M units on two traders (a raw solver's count moves
+#: between processes, so the verdict within this limit is asserted, not the count; 3.8-5.2 s at load 13)
 LIMIT = 30_000_000
 
 
