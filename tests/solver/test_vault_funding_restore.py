@@ -33,7 +33,7 @@ HYPERLIQUID = load_preset("hyperliquid")
 LIMIT = 30_000_000
 
 
-def _after_the_vaults_call() -> z3.CheckSatResult:
+def _after_the_vaults_call() -> effort.Solved:
     """Whether some two-trader book within the bounds leaves the vault below zero after a funding
     payment and the phase before the turns (a model of the premise and the claim's negation)."""
     with effort.question():
@@ -46,15 +46,14 @@ def _after_the_vaults_call() -> z3.CheckSatResult:
         premise += [c for r in requirements(HYPERLIQUID, book, event) for c in _conjuncts(r.holds)]
         premise += _conjuncts(slot.field_bounds)
         solver = z3.Solver()
-        solver.set("rlimit", LIMIT)
         solver.add(*premise)
         solver.add(z3.Not(ctx.book.account("backstop_vault").cash_quote >= 0))
-        return solver.check()
+        return effort.solve(solver, LIMIT, effort.safety_net_s(LIMIT))
 
 
 @pytest.mark.deep  # about 4.5 s: the lemma whole; its mutant below stays default
 def test_after_a_funding_payment_the_vaults_own_deleveraging_leaves_it_at_or_above_zero() -> None:
-    assert _after_the_vaults_call() == z3.unsat
+    assert _after_the_vaults_call().result == "unsat"
 
 
 def test_under_session_24s_rule_the_vault_is_left_below_zero(monkeypatch) -> None:
@@ -62,4 +61,4 @@ def test_under_session_24s_rule_the_vault_is_left_below_zero(monkeypatch) -> Non
     a funding payment; z3 finds a book at once (one was the vault short 16 at 1,000,000,000 on 14,000,
     paying 16,000 at −1 ppm)."""
     monkeypatch.setattr(pool_bankruptcy, "bankrupt_by", lambda ctx, role, pool: pool_bankruptcy.lots_lose(ctx, pool))
-    assert _after_the_vaults_call() == z3.sat
+    assert _after_the_vaults_call().result == "sat"
