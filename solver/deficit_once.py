@@ -73,7 +73,7 @@ from solvent.rules import adl as adl_rules
 from solvent.rules import positions
 from solvent.rules.arith import abs_, and_, ite, max_, or_, sum_, when
 from solvent.rules.bankruptcy import resolve
-from solvent.rules.book import Book
+from solvent.rules.book import Book, new_book
 from solvent.rules.engine import transition
 from solvent.rules.ledger import Ctx, Reason
 from solvent.rules.liquidation import pools_holding
@@ -124,7 +124,37 @@ def not_covered(policy: Policy, bounds: Bounds) -> str | None:
         )
     if (beyond := bounds.beyond_one_plain_market()) is not None:
         return beyond
+    if FUNDING in bounds.event_kinds and not_moved(policy) is not None:
+        return f"at a funding payment {not_moved(policy)}"
     return None
+
+
+#: the event kind whose sweep moved no mark (the other such kinds need an asset: ``beyond_one_plain_market``)
+FUNDING = "funding"
+
+
+def not_moved(policy: Policy) -> str | None:
+    """How ``policy``'s ADL closes in a sweep that moved no mark (a funding payment's) other than in
+    the sweep of a mark move, which the call's lemma asks (``resolve`` on ``Ctx(book)``: the move that
+    book holds); None where the two closes build the same terms. Read from the engine's own choices,
+    ``rules.adl.at_bankruptcy`` and ``rules.adl.rounds_per_fill`` on a context of each kind: at the
+    bankruptcy price where a mark move's closes at the previous mark (Hyperliquid, session 25), or per
+    fill where a mark move's rounds per lot (every bankruptcy-price preset, session 26). The argument
+    then covers mark moves only (docs/solver-notes.md#the-payer-claims-on-mark-and-funding-by-event-kind-session-27)."""
+    moved = Ctx(new_book(mark_quote=1))
+    still = Ctx(new_book(mark_quote=1)).with_mark_moved(False)
+    said = []
+    if adl_rules.at_bankruptcy(still, policy.adl) != adl_rules.at_bankruptcy(moved, policy.adl):
+        said.append("closes at the bankruptcy price, not the previous mark")
+    if adl_rules.rounds_per_fill(still, policy.adl) != adl_rules.rounds_per_fill(moved, policy.adl):
+        rounding = "per fill" if adl_rules.rounds_per_fill(still, policy.adl) else "per lot"
+        said.append(f"rounds the gap {rounding}")
+    if not said:
+        return None
+    return (
+        f"(a sweep that moved no mark) its ADL {' and '.join(said)} (rules.adl.at_bankruptcy, rounds_per_fill), "
+        "where the call's lemma asks a mark move's resolve"
+    )
 
 
 def _b(x: Any) -> Any:
@@ -574,6 +604,7 @@ __all__ = [
     "call_lemmas",
     "fill_question",
     "not_covered",
+    "not_moved",
     "order_lemmas",
     "step_lemmas",
 ]

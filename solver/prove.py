@@ -67,6 +67,7 @@ from solvent.solver import (
     haircut_payer,
     incremental,
     induction,
+    kind_split,
     payer_direct,
     payer_ghost,
     payer_previous,
@@ -94,8 +95,10 @@ from solvent.solver.verdicts import (
     ProofResult,
     QueryStats,
     Scope,
+    ScopeAnswer,
     Verdict,
     combine,
+    joined,
 )
 
 BOUNDED = "bounded: the engine run symbolically on every book of N traders and K events"
@@ -172,6 +175,34 @@ def _answered(
     if bounds.assets and not bounds.asset_names:  # the policy's collateral first, so its weights apply
         bounds = attrs.evolve(bounds, asset_names=tuple(c.name for c in policy.collateral))
     invariant = invariant_id if isinstance(invariant_id, Invariant) else catalog.get(invariant_id)
+    split = kind_split.kinds(invariant.id, bounds)
+    if len(split) > 1:
+        # one event of several kinds: each kind's question of its own, joined as margin scopes are
+        # (docs/solver-notes.md#the-payer-claims-on-mark-and-funding-by-event-kind-session-27)
+        by_kind = [
+            ScopeAnswer(
+                kind_split.label(kinds),
+                prove(
+                    policy,
+                    invariant,
+                    attrs.evolve(bounds, event_kinds=kinds),
+                    minimize=minimize,
+                    compositional=compositional,
+                    transfers=transfers,
+                    payer_first=payer_first,
+                    given=given,
+                ),
+            )
+            for kinds in split
+        ]
+        whole = joined(by_kind)
+        return attrs.evolve(
+            whole,
+            scope=attrs.evolve(whole.scope, kinds=scope_of(bounds).kinds, events=bounds.events),
+            seconds=time.perf_counter() - started,
+            accepted=invariant.id in policy.accepts,
+            bounds=bounds,
+        )
     by_parts_at_k = bounds.events == 1 or induction.fits(policy, bounds)  # nne for any K there (solver.induction)
     # hyperliquid's too: nne by the induction at the previous mark, the system holders over moves (claims_backed)
     by_parts_at_k = by_parts_at_k or payer_previous.induction_fits(policy, bounds)
