@@ -409,6 +409,8 @@ def walk_not_covered(policy: Policy, bounds: Bounds) -> str | None:
         return "a fund that pays part of a deficit before the walk (the walk's deficit is then not the account's own)"
     if (beyond := bounds.beyond_one_plain_market()) is not None:
         return beyond
+    if FUNDING in bounds.event_kinds and not_moved(policy) is not None:
+        return f"at a funding payment {not_moved(policy)}"
     return None
 
 
