@@ -24,7 +24,10 @@ and at least one other, and the claims ``CLAIMS`` (each a predicate of one step)
 
 from __future__ import annotations
 
+import attrs
+
 from solvent.solver.bounds import Bounds
+from solvent.solver.verdicts import ObligationResult, ProofResult, Scope, ScopeAnswer, Verdict, joined, scoped_verdict
 
 #: the event kind asked on its own
 FUNDING = "funding"
@@ -47,4 +50,39 @@ def label(kinds: tuple[str, ...]) -> str:
     return f"{', '.join(kinds)} events"
 
 
-__all__ = ["CLAIMS", "FUNDING", "kinds", "label"]
+def weakest(scopes: list[Scope], whole: Scope) -> Scope:
+    """What every one of ``scopes`` covers, over ``whole``'s kinds: every N only where each covers
+    every N (their assumptions, each once), else the fewest traders any covers; any K only where
+    each covers any K."""
+    every = all(s.accounts is None for s in scopes)
+    accounts = None if every else min(s.accounts for s in scopes if s.accounts is not None)
+    events = None if all(s.events is None for s in scopes) else min(s.events for s in scopes if s.events is not None)
+    assumes = "; ".join(dict.fromkeys(s.assumes for s in scopes if s.assumes)) if every else ""
+    return attrs.evolve(whole, accounts=accounts, events=events, assumes=assumes)
+
+
+def joined_by_kind(parts: list[ScopeAnswer], whole: Scope) -> ProofResult:
+    """The verdict over the kinds' questions (``verdicts.joined``: refuted where one is, with its
+    story; proved only where each is), its scope and each obligation's the weakest of the parts'
+    (:func:`weakest`), so the headline never says more than each kind's question proved."""
+    result = joined(parts)
+    results = [p.result for p in parts]
+    names = list(dict.fromkeys(o.obligation for r in results for o in r.obligations))
+    obligations = []
+    for name in names:
+        own = [next((o for o in r.obligations if o.obligation == name), None) for r in results]
+        asked = [o for o in own if o is not None]
+        verdict = scoped_verdict([o.verdict for o in asked])
+        verdict = Verdict.UNKNOWN if verdict is Verdict.PARTIAL else verdict  # an obligation is proved or not
+        scopes = [o.scope for o in asked if o.scope is not None]
+        reason = "; ".join(
+            f"{p.label}: {o.verdict.value}{' (' + o.reason + ')' if o.reason else ''}"
+            for p, o in zip(parts, own, strict=True)
+            if o is not None and verdict is not Verdict.PROVED
+        )
+        scope = weakest(scopes, whole) if scopes and len(scopes) == len(asked) else None
+        obligations.append(ObligationResult(name, verdict, reason if reason else asked[0].reason, scope))
+    return attrs.evolve(result, scope=weakest([r.scope for r in results], whole), obligations=tuple(obligations))
+
+
+__all__ = ["CLAIMS", "FUNDING", "joined_by_kind", "kinds", "label", "weakest"]

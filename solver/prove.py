@@ -98,7 +98,6 @@ from solvent.solver.verdicts import (
     ScopeAnswer,
     Verdict,
     combine,
-    joined,
 )
 
 BOUNDED = "bounded: the engine run symbolically on every book of N traders and K events"
@@ -195,10 +194,8 @@ def _answered(
             )
             for kinds in split
         ]
-        whole = joined(by_kind)
         return attrs.evolve(
-            whole,
-            scope=attrs.evolve(whole.scope, kinds=scope_of(bounds).kinds, events=bounds.events),
+            kind_split.joined_by_kind(by_kind, scope_of(bounds)),
             seconds=time.perf_counter() - started,
             accepted=invariant.id in policy.accepts,
             bounds=bounds,
