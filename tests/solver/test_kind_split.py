@@ -137,3 +137,20 @@ class TestTheJoin:
             Verdict.UNKNOWN,
             "mark events: proved; funding events: unknown (ran out)",
         )
+
+
+@pytest.mark.deep
+def test_deficit_charged_once_over_mark_and_funding_at_n2_is_decided_by_its_kinds() -> None:
+    """The cell the split decides (docs/solver-notes.md#the-payer-claims-on-mark-and-funding-by-event-kind-session-27):
+    deficit-charged-once over mark and funding at N = 2 on all-cross books, proved for N ≤ 2 (the mark
+    moves for every N, the funding payments by the direct check), each part's units, to the unit, the
+    question of that kind alone (each part is its own question with the whole effort). About 7.4M units."""
+    bounds = attrs.evolve(MARK_FUNDING, accounts=2, effort=10_000_000)
+    r = prove(HYPERLIQUID, "deficit-charged-once", bounds)
+    assert r.verdict.value == "proved" and r.scope.accounts == 2
+    mark, funding = (p.result for p in r.parts)
+    assert mark.scope.accounts is None or mark.obligations[0].scope.accounts is None
+    assert funding.obligations[0].scope.accounts == 2
+    for part, kinds in ((mark, ("mark",)), (funding, ("funding",))):
+        alone = prove(HYPERLIQUID, "deficit-charged-once", attrs.evolve(bounds, event_kinds=kinds))
+        assert (alone.verdict, alone.units) == (part.verdict, part.units), kinds
