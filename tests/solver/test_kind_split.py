@@ -144,7 +144,8 @@ def test_deficit_charged_once_over_mark_and_funding_at_n2_is_decided_by_its_kind
     """The cell the split decides (docs/solver-notes.md#the-payer-claims-on-mark-and-funding-by-event-kind-session-27):
     deficit-charged-once over mark and funding at N = 2 on all-cross books, proved for N ≤ 2 (the mark
     moves for every N, the funding payments by the direct check), each part's units, to the unit, the
-    question of that kind alone (each part is its own question with the whole effort). About 7.4M units."""
+    question of that kind alone (each part is its own question with the whole effort). 9,634,137 units at
+    5140d8f, asked twice."""
     bounds = attrs.evolve(MARK_FUNDING, accounts=2, effort=10_000_000)
     r = prove(HYPERLIQUID, "deficit-charged-once", bounds)
     assert r.verdict.value == "proved" and r.scope.accounts == 2
