@@ -148,3 +148,30 @@ def test_units_are_exact_with_suffixes() -> None:
         10**9,
         7,
     ]
+
+
+def test_prove_hands_its_answer_to_the_least_move_unless_told_not_to(monkeypatch) -> None:
+    """``solvent prove`` tells its answer at the least move by default (``--least-move``) and as
+    found with ``--no-least-move``: the option reaches the cell and the cell the least-move step.
+    The step itself is ``test_smallest_move.py``'s; the command run whole, at its own budget, is
+    that file's deep test and the verbatim printed-commands test (the default one asks the capped
+    fund's printed ``solvent prove`` with ``--no-least-move``, as its check was asked)."""
+    import solvent.simulation.grids as grids
+    from solvent.solver.prove import scope_of
+    from solvent.solver.verdicts import ProofResult, Verdict
+
+    def answered(policy, invariant, bounds, scopes, **options):  # no z3: the wiring is under test
+        return ProofResult(policy.name, invariant, Verdict.PROVED, scope_of(bounds), 0.0, "canned", bounds=bounds)
+
+    told = []
+
+    def at_least_move(policy, invariant, result, *rest):
+        told.append((policy.name, invariant.id, result.verdict))
+        return result
+
+    monkeypatch.setattr(grids, "prove_on_scopes", answered)
+    monkeypatch.setattr(grids, "told_at_least_move", at_least_move)
+    assert run("backpack", "--invariant", "conservation").exit_code == 0
+    assert told == [("backpack", "conservation", Verdict.PROVED)]
+    assert run("backpack", "--invariant", "conservation", "--no-least-move").exit_code == 0
+    assert len(told) == 1
