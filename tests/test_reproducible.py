@@ -158,7 +158,15 @@ def test_both_sides_read_the_same_findings(tmp_path: Path) -> None:
     from solvent.verdicts.check import Judgement, side_by_side
 
     policy = load_preset("okx-2018")  # its search finds stories in a few examples, and it lends nothing
-    judgement = Judgement(search=attrs.evolve(CI, max_examples=30), proofs=None, findings_dir=tmp_path / "findings")
+    # the two claims okx-2018's stories break (no-haircut by a scenario and by the search, so a story
+    # is saved; flat-accounts-never-pay by a scenario): every other claim has no story to share, and
+    # judging all twenty took four times the CPU (session 27)
+    judgement = Judgement(
+        search=attrs.evolve(CI, max_examples=30),
+        proofs=None,
+        findings_dir=tmp_path / "findings",
+        invariants=("no-haircut", "flat-accounts-never-pay"),
+    )
     first, second = side_by_side(judgement, [(policy, "a"), (policy, "b")])
     origins = [[x.origin for x in v.violations] for v in first.verdicts]
     assert "search" in {o for row in origins for o in row}
