@@ -76,8 +76,14 @@ def test_an_accepted_claim_stays_accepted_and_a_kept_claim_is_untouched(tmp_path
 def test_a_check_with_search_lists_each_story_under_every_claim_it_breaks(tmp_path: Path) -> None:
     """On a real run: every non-scenario story in the report is listed under exactly the catalog
     claims it breaks."""
+    # no relational properties: their searches find no story on this policy (none to list), and they
+    # were a third of the check's CPU (6.49 -> 4.62 s; session 27)
     report = check_policy(
-        NO_WATERFALL, scenarios=["gap-crash"], search_budget=attrs.evolve(CI, max_examples=30), findings_dir=tmp_path
+        NO_WATERFALL,
+        scenarios=["gap-crash"],
+        search_budget=attrs.evolve(CI, max_examples=30),
+        findings_dir=tmp_path,
+        relational_properties=False,
     )
     stories = {
         (x.story.book, x.story.events): x.story for v in report.verdicts for x in v.violations if x.origin != "scenario"
