@@ -312,20 +312,58 @@ def taken(served: list[tuple[Any, Any]], indices: list[int]) -> list[Any]:
 
 
 def reach(ctx: Ctx, size: Any, bankrupt: str, pools: tuple[Role, ...]) -> Any:
-    """How many lots of a bankrupt position of ``size`` lots are not held opposite by a pool that
-    holds what it takes over: |S| − min(|S|, Σ |s| over the ``pools`` (other than the bankrupt
-    one) on the other side). ADL's queue never ranks a pool, so those lots go to the pool at the
-    liquidation fill; the rest are what the queue and the book close (a pool that holds lots where
-    no fund takes over what ADL leaves: ``bankruptcy.spread_over``; BitMEX's fund was one until
-    session 21, docs/model.md#superseded-in-session-21-the-gap-is-over-the-whole-position-again)."""
+    """How many lots of a bankrupt position of ``size`` lots the gap is spread over where ``pools``
+    hold lots: |S| − :func:`unreached`, the position less the pools' lots that ADL's fills leave
+    (a pool that holds lots where no fund takes over what ADL leaves: ``bankruptcy.spread_over``;
+    BitMEX's fund was one until session 21,
+    docs/model.md#superseded-in-session-21-the-gap-is-over-the-whole-position-again; session 27:
+    docs/model.md#session-27-the-lots-the-pools-keep-are-those-the-fills-leave)."""
+    return abs_(size) - unreached(ctx, size, bankrupt, pools)
+
+
+def unreached(ctx: Ctx, size: Any, bankrupt: str, pools: tuple[Role, ...]) -> Any:
+    """The lots of a bankrupt position of ``size`` lots that no ADL fill closes and a pool holds
+    opposite: ``min(|S| − min(|S|, C), P)``, ``C`` the lots the queue and the book hold opposite
+    (:func:`_closable_opposite`), ``P`` the lots the ``pools`` other than the bankrupt one hold
+    opposite. :func:`deleverage` walks the queue and the book first, each taking
+    ``min(remaining, its lots)``, so they close ``min(|S|, C)`` lots and only what they leave goes on
+    to the counterparty at the liquidation fill: a pool keeps its own opposing lots where the
+    traders opposite can take the whole position (before session 27 this was ``min(|S|, P)``, the
+    pools' lots counted out even where the queue closed them all). Where no pool other than the
+    bankrupt account holds lots (its own deleveraging) ``P`` is 0 and so is this: the very term
+    ``min(|S|, 0)`` built before (z3's questions there unchanged)."""
     held = _held_opposite(ctx, size, bankrupt, pools)
-    return abs_(size) - min_(abs_(size), held)
+    if not _other_pools(ctx, bankrupt, pools):
+        return min_(abs_(size), held)
+    left = abs_(size) - min_(abs_(size), _closable_opposite(ctx, size, bankrupt))
+    return min_(left, held)
+
+
+def _other_pools(ctx: Ctx, bankrupt: str, pools: tuple[Role, ...]) -> list[str]:
+    """The names of the ``pools`` other than the bankrupt account, in name order."""
+    return sorted({ctx.system(role) for role in pools} - {bankrupt})
 
 
 def _held_opposite(ctx: Ctx, size: Any, bankrupt: str, pools: tuple[Role, ...]) -> Any:
     """Σ |s| over the ``pools`` (other than the bankrupt one) on the other side of ``size``."""
-    names = {ctx.system(role) for role in pools} - {bankrupt}
-    return sum_(when(_opposite(size, ctx.account(n).size_lots), abs_(ctx.account(n).size_lots)) for n in sorted(names))
+    names = _other_pools(ctx, bankrupt, pools)
+    return sum_(when(_opposite(size, ctx.account(n).size_lots), abs_(ctx.account(n).size_lots)) for n in names)
+
+
+def queue_candidates(book: Book, bankrupt: str) -> list[tuple[int, Account]]:
+    """ADL's candidates against ``bankrupt``, with their book indices: every trader but the
+    bankrupt account (a pool is never ranked)."""
+    return [(i, a) for i, a in enumerate(book.accounts) if a.is_trader and a.name != bankrupt]
+
+
+def _closable_opposite(ctx: Ctx, size: Any, bankrupt: str) -> Any:
+    """Σ |s| on the other side of ``size`` over the accounts ADL's fills close against: the queue's
+    candidates (:func:`queue_candidates`) and the order book. The book's lots count also where it
+    is exempt (``book_last = false``), as they did before: what an exempt book takes at the mark is a
+    residual (docs/model.md#the-gap-is-spread-over-the-lots-adl-can-close)."""
+    accounts = [a for _, a in queue_candidates(ctx.book, bankrupt)]
+    accounts.append(ctx.account(ctx.system(Role.LIQUIDITY)))
+    return sum_(when(_opposite(size, a.size_lots), abs_(a.size_lots)) for a in accounts)
 
 
 def _close(ctx: Ctx, bankrupt: str, winner: str, lots: Any, price: Any, paid: Any, per_fill: bool) -> Ctx:
@@ -422,16 +460,16 @@ def rounds_per_fill(ctx: Ctx, layer: Adl) -> bool:
 
 
 def unreached_lots(ctx: Ctx, layer: Adl, bankrupt: str, pools: tuple[Role, ...]) -> Any:
-    """The lots of the bankrupt position a pool holds opposite, which the queue never reaches
-    (``|S| − reach``, :func:`reach`), where the gap is spread around them (``pools`` and
-    :func:`at_bankruptcy`, as :func:`fair_gap_of` spreads it); None elsewhere (no term built).
-    Per fill, a fill's share is of the lots the queue and the book can still close, so the
-    deficit is spread over the same reachable lots as the per-lot gap."""
+    """The lots of the bankrupt position no fill closes and a pool holds opposite (:func:`unreached`,
+    ``|S| − reach``), where the gap is spread around them (``pools`` and :func:`at_bankruptcy`, as
+    :func:`fair_gap_of` spreads it); None elsewhere (no term built). Per fill, a fill's share is of
+    the lots the queue and the book can still close, so the deficit is spread over the same
+    reachable lots as the per-lot gap."""
     if not (pools and at_bankruptcy(ctx, layer)):
         return None
     size = ctx.book.account(bankrupt).size_lots
-    # min(|S|, held): the very term :func:`reach` subtracts (z3 builds it once), not |S| − reach
-    return min_(abs_(size), _held_opposite(ctx, size, bankrupt, pools))
+    # the very term :func:`reach` subtracts (z3 builds it once), not |S| − reach
+    return unreached(ctx, size, bankrupt, pools)
 
 
 def entry_of(rule: MarginRule, rounding: RoundingRule, layer: Adl, size: Any, mark: Any, i: int, a: Account) -> _Entry:
@@ -581,7 +619,7 @@ def deleverage(
     lots = abs_(size)
     own = equity(rule, b) if owed is None else -owed  # the equity this position is closed to bring to zero
     fair_gap, gap, price = gaps_of(ctx, layer, bankrupt, own, lots, fee_ppm, pools)
-    candidates = [(i, a) for i, a in enumerate(book.accounts) if a.is_trader and a.name != bankrupt]
+    candidates = queue_candidates(book, bankrupt)
     per_fill = rounds_per_fill(ctx, layer)
     unreached = unreached_lots(ctx, layer, bankrupt, pools) if per_fill else None
     entries = [entry_of(rule, rounding, layer, size, mark, i, a) for i, a in candidates]

@@ -30,6 +30,7 @@ import pytest
 
 from solvent.properties.catalog import StepView, get
 from solvent.rules import adl, bankruptcy
+from solvent.rules.arith import abs_, min_
 from solvent.rules.book import Account, Book, Market, Role
 from solvent.rules.engine import step
 from solvent.rules.events import MarkPrice
@@ -39,6 +40,12 @@ from solvent.rules.outcomes import BookDeleveraged, Residual
 from solvent.rules.presets import load_preset
 
 BITMEX = load_preset("bitmex")
+
+
+def unreached_before_session_27(ctx, size, bankrupt, pools):
+    """``adl.unreached`` as it was until session 27, the named mutant: the pools' opposing lots,
+    ``min(|S|, P)``, counted out of the spread whoever closes the position."""
+    return min_(abs_(size), adl._held_opposite(ctx, size, bankrupt, pools))
 
 
 def book(fund_lots: int = 3, book_lots: int = 304) -> Book:

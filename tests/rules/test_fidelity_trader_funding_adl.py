@@ -224,19 +224,13 @@ def test_the_spread_at_the_bankruptcy_price_alone_is_caught(monkeypatch) -> None
     assert Residual("alice", 100) in s.outcomes
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="found in session 26 (the lead), not yet decided: `reach` spreads the gap over the lots the pools do not "
-    "hold even where the queue's traders close the whole position (docs/solver-notes.md, 'The gap at a funding "
-    "sweep per fill (session 26)', Found after landing)",
-)
 @pytest.mark.parametrize("policy", [HYPERLIQUID, PER_LOT], ids=["per-fill", "per-lot"])
 def test_a_winner_that_closes_the_whole_position_pays_about_the_deficit(policy) -> None:
     """The vault short 400 opposite alice, bob short 1,000: bob can take all her 1,000 lots, and does (the vault
     keeps its 400). Her deficit is 700, spread over 1,000 lots closed by one winner: he should pay 700 and at most
-    a quantum a lot beyond it. Today the gap is spread over the 600 lots the vault does not hold: bob pays 1,167
-    per fill and 2,000 per lot, the excess (467, 1,300) the vault's. Strict: when `reach` is mended this passes,
-    and the mark comes off."""
+    a quantum a lot beyond it. Found in session 26 (the lead) and mended in session 27 (``adl.unreached``: the
+    pools keep the lots the fills leave): before, the gap was spread over the 600 lots the vault does not hold,
+    bob paid 1,167 per fill and 2,000 per lot, the excess (467, 1,300) the vault's."""
     s = funding_step(29_100, policy=policy, events=SPREAD, bob=-1_000, vault_lots=-400, vault=-11_920)
     fills = [(o.winner, o.lots) for o in s.outcomes if isinstance(o, AdlFill)]
     assert fills == [("bob", 1_000)]

@@ -48,7 +48,7 @@ import pytest
 from solvent.properties import catalog
 from solvent.properties.catalog import StepView
 from solvent.properties.story import Story
-from solvent.rules import bankruptcy
+from solvent.rules import adl, bankruptcy
 from solvent.rules.events import MarkPrice
 from solvent.rules.ledger import Reason
 from solvent.rules.liquidation import pools_holding
@@ -56,6 +56,7 @@ from solvent.rules.outcomes import AdlFill
 from solvent.rules.presets import resolve_policy
 from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.refinement import replay
+from tests.rules.test_adl_reach import unreached_before_session_27
 from tests.solver.bitmex_support import book, trader
 
 BITMEX = resolve_policy("bitmex")
@@ -101,10 +102,13 @@ def _adl(step, bankrupt: str) -> list[tuple[str, int, int]]:
     ]
 
 
-def _spread_back(monkeypatch) -> None:
+def _spread_back(monkeypatch, reach_of_27: bool = False) -> None:
     """The rule of sessions 16-20: a trader's ADL spreads its gap over the lots the queue reaches
-    (every pool that holds what it takes over left out, ``adl.reach``)."""
+    (every pool that holds what it takes over left out, ``adl.reach``), with ``reach`` as it was
+    then (the pools' opposing lots counted out whoever closes the position) unless ``reach_of_27``."""
     monkeypatch.setattr(bankruptcy, "spread_over", lambda policy: pools_holding(policy.liquidation))
+    if not reach_of_27:
+        monkeypatch.setattr(adl, "unreached", unreached_before_session_27)
 
 
 @pytest.mark.parametrize("claim", FAILING)
@@ -176,6 +180,27 @@ def test_charlie_ended_below_zero_to_the_quantum(story, short: int, more: int, m
     assert after["charlie"].cash_quote == -more
     for claim in FAILING[:3]:
         assert bool(_replayed(grown, claim).violates) == bool(more), claim
+
+
+def test_the_spread_with_session_27s_reach(monkeypatch) -> None:
+    """The spread put back on the engine of session 27, whose ``reach`` leaves out only the fund's lots
+    the fills leave (``adl.unreached``). N = 3: charlie still holds 10 lots opposite bob after taking
+    alice's 25, so the queue closes all of bob's 10 and the fund keeps its 10: nothing is left out,
+    each gap is over the whole position, and charlie pays within the move (the numbers of the engine
+    without the spread, below). N = 4: dave takes all of alice's 50, so her gap is over all 50 (104 a
+    lot, 36 of dust to the fund, not 986); charlie holds only 2 opposite bob's 10, the fund's 8 are
+    what the fills leave, and bob's 1,944 is spread over 2 lots, 972 a lot against a move of 300:
+    charlie ends at −1,140. Session 21's decision (the gap over the whole position where the fund
+    takes over) is still what keeps BitMEX's winners within the move."""
+    _spread_back(monkeypatch, reach_of_27=True)
+    step, after = _after(three())
+    assert _adl(step, "alice") == [("charlie", 25, 100)]
+    assert _adl(step, "bob") == [("charlie", 10, 897)]
+    assert after["charlie"].cash_quote == 27_048
+    step, after = _after(four())
+    assert _adl(step, "alice") == [("dave", 50, 104)]
+    assert _adl(step, "bob") == [("charlie", 2, 972)]  # ⌈(1,980 − 36) / 2⌉
+    assert after["charlie"].cash_quote == -1_140
 
 
 def test_nothing_in_reach_now_each_pays_within_the_move() -> None:
