@@ -136,6 +136,29 @@ def test_reach_leaves_out_the_pools_opposing_lots(size, fund, vault, expected) -
     assert adl.reach(Ctx(b), size, "alice", pools) == expected
 
 
+@pytest.mark.parametrize(
+    ("bob", "book_lots", "expected"),
+    [
+        (10, 0, 10),  # bob holds exactly |S| opposite: the queue closes it all, the fund keeps its 3
+        (9, 0, 9),  # one lot under: the queue leaves 1, and that 1 is the fund's
+        (11, 0, 10),  # one over: as at |S|
+        (7, 0, 7),  # the queue leaves 3, all the fund's: as before session 27
+        (5, 0, 7),  # the queue leaves 5, of which the fund holds 3: 2 nobody holds stay in the spread
+        (8, 2, 10),  # the book's lots count as the queue's
+        (-10, 0, 7),  # bob on alice's side is no candidate opposite
+    ],
+)
+def test_reach_leaves_out_only_the_pools_lots_the_fills_leave(bob, book_lots, expected) -> None:
+    """Session 27: alice short 10, the fund long 3, bob (a trader of the queue) and the book
+    opposite: ``|S| − min(|S| − min(|S|, C), P)``, ``C`` the queue's and the book's opposing lots."""
+    b = book(fund_lots=3, book_lots=book_lots)
+    b = attrs.evolve(b, accounts=(*b.accounts, Account(name="bob", size_lots=bob, cost_quote=bob * 10_000)))
+    pools = (Role.BACKSTOP_VAULT, Role.INSURANCE_FUND)
+    assert adl.reach(Ctx(b), -10, "alice", pools) == expected
+    before = 10 - unreached_before_session_27(Ctx(b), -10, "alice", pools)
+    assert before == 7  # the named mutant: the fund's 3 counted out whoever closes (caught where expected != 7)
+
+
 def test_a_pool_is_never_its_own_opposite() -> None:
     """The fund's own bankruptcy (``pool_bankruptcy``): its lots are the position, not a pool's
     opposing lots, so ADL spreads its deficit over all of them."""

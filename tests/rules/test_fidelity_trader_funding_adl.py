@@ -27,11 +27,12 @@ import attrs
 import pytest
 
 from solvent.rules import adl
-from solvent.rules.book import Book
+from solvent.rules.arith import abs_, min_, sum_, when
+from solvent.rules.book import Book, new_book
 from solvent.rules.engine import run
 from solvent.rules.events import Funding, MarkPrice
 from solvent.rules.ledger import Reason
-from solvent.rules.outcomes import AdlFill, Bankrupt, Residual
+from solvent.rules.outcomes import AdlFill, Bankrupt, BookDeleveraged, Residual
 from solvent.rules.presets import load_preset
 from solvent.rules.waterfall import Adl, AdlPrice, GapRounding
 from tests.rules.test_fidelity_fund_bankruptcy import opened
@@ -238,3 +239,131 @@ def test_a_winner_that_closes_the_whole_position_pays_about_the_deficit(policy) 
     paid = adl_paid(s)["bob"]
     # per lot: ⌈700 / 1,000⌉ = 1 a lot, under a quantum a lot beyond; per fill: one fill, ⌈700⌉
     assert paid == (700 if policy is HYPERLIQUID else 1_000)
+
+
+# --- session 27: the pools keep the lots the fills leave (``adl.unreached``) -------------------------
+
+
+def isolated_book(alice: int, bob: int, vault_lots: int, vault: int) -> Book:
+    """:func:`book` with bob's short held in an isolated position, ``bob:PERP``, on his 1,000,000 (his
+    cross account flat, on nothing)."""
+    b = new_book(mark_quote=1_000, traders=("alice", "bob"), isolated_positions=(("bob", "PERP"),))
+    rows = (("alice", 1_000, alice), ("bob:PERP", bob, 1_000_000), ("backstop_vault", vault_lots, vault))
+    for name, lots, cash in rows:
+        a = b.account(name)
+        principal = cash if a.is_trader else 0
+        a = attrs.evolve(a, cash_quote=cash, principal_quote=principal, size_lots=lots, cost_quote=lots * 1_000)
+        b = b.replace_account(b.index(name), a)
+    return attrs.evolve(b, net_deposits_quote=sum(a.cash_quote for a in b.accounts))
+
+
+def reach_story(bob: int, policy=HYPERLIQUID, book_lots: int = 0, isolated: bool = False):
+    """Session 25's story around the vault's 400 short lots (alice long 1,000 at −700 after funding at
+    20,000 ppm), bob short ``bob`` (in an isolated position if ``isolated``), the order book holding
+    ``book_lots``: (what each paid by ADL, the lots each gave, alice's cash and lots, the vault's lots)."""
+    if isolated:
+        b = isolated_book(29_100, bob, -400, -11_921)
+    else:
+        b = book(29_100, bob=bob, vault_lots=-400, vault=-11_921)
+        if book_lots:
+            i = b.index("liquidity")
+            b = b.replace_account(i, attrs.evolve(b.accounts[i], size_lots=book_lots, cost_quote=book_lots * 1_000))
+    s = run(policy, b, list(SPREAD))[-1]
+    assert Bankrupt("alice", 700) in s.outcomes
+    given = {o.winner: o.lots for o in s.outcomes if isinstance(o, AdlFill) and o.lots}
+    given |= {o.book: o.lots for o in s.outcomes if isinstance(o, BookDeleveraged)}
+    return adl_paid(s), given, _cash_lots(s, "alice"), _cash_lots(s, "backstop_vault")[1]
+
+
+class TestThePoolsKeepTheLotsTheFillsLeave:
+    """The queue and the book close ``min(|S|, C)`` of her 1,000 lots first (``C`` the lots they hold
+    opposite); only what they leave goes on to the liquidation fill, and the vault's 400 count out of
+    the spread only as far as they are that: ``U = min(|S| − min(|S|, C), P)``, the gap over ``|S| − U``.
+    Bob at exactly |S| (1,000), one lot under and one over: the spread over 1,000, 999 and 1,000 lots.
+    Below two thirds of maintenance she is taken over by the vault: what the fills leave is the vault's,
+    at the liquidation fill."""
+
+    @pytest.mark.parametrize(
+        ("bob", "per_fill", "per_lot", "lots"),
+        [
+            (-999, 700, 999, 999),  # U = 1: ⌈700 × 999 / 999⌉; ⌈700 / 999⌉ = 1 a lot; 1 lot to the book
+            (-1_000, 700, 1_000, 1_000),  # U = 0: ⌈700 / 1,000⌉ = 1 a lot
+            (-1_001, 700, 1_000, 1_000),  # U = 0: he gives min(1,000, 1,001)
+            (-600, 700, 1_200, 600),  # U = 400, session 25's story: ⌈700 / 600⌉ = 2 a lot
+        ],
+    )
+    def test_bob_at_the_position_and_one_lot_either_side(self, bob, per_fill, per_lot, lots) -> None:
+        for policy, paid in ((HYPERLIQUID, per_fill), (PER_LOT, per_lot)):
+            got, given, alice, vault = reach_story(bob, policy)
+            # the vault takes over what the fills leave: 1 lot at −999, its own 400 at −600, none at or over
+            expected = ({"bob": paid}, {"bob": lots}, (0, 0), -400 + 1_000 - lots)
+            assert (got, given, alice, vault) == expected, policy is PER_LOT
+
+    def test_lots_nobody_holds_are_a_residual(self) -> None:
+        """Bob short 500, the vault 400, nobody the other 100 (a book open interest does not balance):
+        the fills leave 500, the vault's 400 of them count out (U = 400), the gap over 600 lots: per
+        lot ⌈700 / 600⌉ = 2 (1,000, the 300 beyond her deficit the vault's); per fill ⌈700 × 500 / 600⌉ =
+        584, and the 116 the last 100 lots leave is a residual, as where no pool holds lots."""
+        paid, given, alice, _ = reach_story(-500, PER_LOT)
+        assert (paid, given, alice) == ({"bob": 1_000}, {"bob": 500}, (0, 0))
+        paid, given, alice, _ = reach_story(-500)
+        assert (paid, given, alice) == ({"bob": 584}, {"bob": 500}, (-116, 0))
+
+    def test_the_books_lots_count_as_the_queues(self) -> None:
+        """Bob short 600 and the book short 300: they close 900, the vault's 400 leave U = 100, the gap
+        over 900 lots: ⌈700 / 900⌉ = 1 a lot (bob 600, the book 300); per fill 467 + 233."""
+        assert reach_story(-600, PER_LOT, book_lots=-300)[:2] == (
+            {"bob": 600, "liquidity": 300},
+            {"bob": 600, "liquidity": 300},
+        )
+        assert reach_story(-600, book_lots=-300)[:2] == ({"bob": 467, "liquidity": 233}, {"bob": 600, "liquidity": 300})
+
+    @pytest.mark.parametrize("bob", [-999, -1_000])
+    def test_an_isolated_winner_is_reached_as_a_cross_one(self, bob) -> None:
+        """Bob's short held in an isolated position (``bob:PERP``, a trader of the queue) pays what the
+        cross short pays."""
+        for policy in (HYPERLIQUID, PER_LOT):
+            paid, given, alice, vault = reach_story(bob, policy, isolated=True)
+            cross = reach_story(bob, policy)
+            assert (paid, given, alice, vault) == (
+                {"bob:PERP": cross[0]["bob"]},
+                {"bob:PERP": cross[1]["bob"]},
+                *cross[2:],
+            )
+
+
+def observe_reach() -> list:
+    """The boundaries of :class:`TestThePoolsKeepTheLotsTheFillsLeave`, both roundings."""
+    cases = [{"bob": b} for b in (-999, -1_000, -1_001, -600, -500)] + [{"bob": -600, "book_lots": -300}]
+    return [reach_story(policy=policy, **kw) for policy in (HYPERLIQUID, PER_LOT) for kw in cases]
+
+
+def test_every_mutant_of_unreached_is_caught(monkeypatch) -> None:
+    """Every one-token mutant of ``unreached`` and ``queue_candidates``, and the named ones: the rule
+    before session 27 (``min(|S|, P)``), every lot the fills leave counted out (``U = |S| − min(|S|, C)``,
+    the pools' ``P`` dropped), the book's lots left out of ``C``."""
+    from tests.rules.test_adl_reach import unreached_before_session_27
+
+    assert_every_mutant_is_caught(monkeypatch, adl, "unreached", observe_reach, at_least=2)
+    assert_every_mutant_is_caught(monkeypatch, adl, "queue_candidates", observe_reach, at_least=2)
+    expected = observe_reach()
+    named = {
+        "before session 27": unreached_before_session_27,
+        "P dropped": lambda ctx, size, bankrupt, pools: (
+            abs_(size) - min_(abs_(size), adl._closable_opposite(ctx, size, bankrupt))
+        ),
+    }
+    for label, mutant in named.items():
+        with monkeypatch.context() as m:
+            m.setattr(adl, "unreached", mutant)
+            assert observe_reach() != expected, label
+    with monkeypatch.context() as m:
+        m.setattr(
+            adl,
+            "_closable_opposite",
+            lambda ctx, size, bankrupt: sum_(
+                when(adl._opposite(size, a.size_lots), abs_(a.size_lots))
+                for _, a in adl.queue_candidates(ctx.book, bankrupt)
+            ),
+        )
+        assert observe_reach() != expected, "the book left out"
