@@ -614,9 +614,11 @@ def deleverage(
 
     ``pools``: the system pools around whose lots the gap is spread (``bankruptcy.spread_over``: a
     pool that holds what it takes over where no fund takes over what ADL leaves). ADL's queue never
-    reaches a pool's lots, which go to ``counterparty`` at ``px``; the gap is spread over the
-    other lots (:func:`reach`), so the pool's lots, closed at the fill, leave no share of the
-    deficit unpaid (docs/model.md#the-gap-is-spread-over-the-lots-adl-can-close)."""
+    ranks a pool: the queue and the book close first, and what they leave goes to ``counterparty``
+    at ``px``; the gap is spread over the lots but the pools' among those (:func:`reach`,
+    :func:`unreached`), so the pool's lots, closed at the fill, leave no share of the deficit unpaid
+    and a pool the fills leave whole charges nobody (docs/model.md#the-gap-is-spread-over-the-lots-adl-can-close,
+    docs/model.md#session-27-the-lots-the-pools-keep-are-those-the-fills-leave)."""
     book = ctx.book
     mark = book.market.mark_quote
     b = book.account(bankrupt)
