@@ -616,8 +616,8 @@ def deleverage(
     pool that holds what it takes over where no fund takes over what ADL leaves). ADL's queue never
     ranks a pool: the queue and the book close first, and what they leave goes to ``counterparty``
     at ``px``; the gap is spread over the lots but the pools' among those (:func:`reach`,
-    :func:`unreached`), so the pool's lots, closed at the fill, leave no share of the deficit unpaid
-    and a pool the fills leave whole charges nobody (docs/model.md#the-gap-is-spread-over-the-lots-adl-can-close,
+    :func:`unreached`), so the pool's lots, closed at the fill, leave no share of the deficit unpaid,
+    and lots a pool keeps raise no winner's share (docs/model.md#the-gap-is-spread-over-the-lots-adl-can-close,
     docs/model.md#session-27-the-lots-the-pools-keep-are-those-the-fills-leave)."""
     book = ctx.book
     mark = book.market.mark_quote
