@@ -48,3 +48,20 @@ def test_around_the_vaults_lots_on_z3() -> None:
     b, v, a = (got.after.account(n) for n in ("bob", "backstop_vault", "alice"))
     assert (a.cash_quote, a.size_lots, v.cash_quote, v.size_lots) == (0, 0, 0, 0)
     assert b.size_lots == 0
+
+
+@pytest.mark.parametrize(("bob", "vault_lots"), [(-999, -399), (-1_000, -400)], ids=["one-under", "exactly"])
+def test_the_vault_keeps_the_lots_the_fills_leave_on_z3(bob: int, vault_lots: int) -> None:
+    """Session 27 (``rules.adl.unreached`` on z3's terms): bob short 999 or 1,000 opposite her 1,000, the
+    vault short 400. The fills leave 1 lot or none, so the spread is over 999 or 1,000 lots and bob pays
+    her whole 700 per fill (1,167 before, over 600); the vault takes the 1 lot left, or keeps its 400."""
+    vault_story = story.vault_story
+    held = run(
+        vault_story.HYPERLIQUID,
+        vault_story.book(29_100, bob=bob, vault_lots=-400, vault=-11_921),
+        [vault_story.SPREAD[0]],
+    )
+    got = pinned_step_agrees(vault_story.HYPERLIQUID, held[-1].after, vault_story.SPREAD[1]).got
+    a, v = got.after.account("alice"), got.after.account("backstop_vault")
+    assert (a.cash_quote, a.size_lots, v.size_lots) == (0, 0, vault_lots)
+    assert vault_story.adl_paid(got) == {"bob": 700}
