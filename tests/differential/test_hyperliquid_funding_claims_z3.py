@@ -58,7 +58,7 @@ def test_the_vault_keeps_the_lots_the_fills_leave_on_z3(bob: int, vault_lots: in
     vault_story = story.vault_story
     held = run(
         vault_story.HYPERLIQUID,
-        vault_story.book(29_100, bob=bob, vault_lots=-400, vault=-11_921),
+        vault_story.book(29_100, bob=bob, vault_lots=-400, vault=-11_920),
         [vault_story.SPREAD[0]],
     )
     got = pinned_step_agrees(vault_story.HYPERLIQUID, held[-1].after, vault_story.SPREAD[1]).got

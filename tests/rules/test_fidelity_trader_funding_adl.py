@@ -262,9 +262,9 @@ def reach_story(bob: int, policy=HYPERLIQUID, book_lots: int = 0, isolated: bool
     20,000 ppm), bob short ``bob`` (in an isolated position if ``isolated``), the order book holding
     ``book_lots``: (what each paid by ADL, the lots each gave, alice's cash and lots, the vault's lots)."""
     if isolated:
-        b = isolated_book(29_100, bob, -400, -11_921)
+        b = isolated_book(29_100, bob, -400, -11_920)
     else:
-        b = book(29_100, bob=bob, vault_lots=-400, vault=-11_921)
+        b = book(29_100, bob=bob, vault_lots=-400, vault=-11_920)
         if book_lots:
             i = b.index("liquidity")
             b = b.replace_account(i, attrs.evolve(b.accounts[i], size_lots=book_lots, cost_quote=book_lots * 1_000))
