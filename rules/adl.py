@@ -332,16 +332,16 @@ def unreached(ctx: Ctx, size: Any, bankrupt: str, pools: tuple[Role, ...]) -> An
     pools' lots counted out even where the queue closed them all;
     docs/model.md#session-27-the-lots-the-pools-keep-are-those-the-fills-leave).
 
-    Built as ``min(min(|S|, P), max(|S| − C, 0))``, the same integer (what the fills leave is at most
-    |S|): the term before session 27 capped by what the fills leave, which z3 decides where
-    ``min(|S| − min(|S|, C), P)`` ran out (hyperliquid's conservation on the isolated scope over mark,
-    funding and margin, docs/solver-notes.md#the-gaps-lots-are-the-lots-adls-fills-close-session-27).
+    Built as ``min(min(|S|, P), |S| − min(|S|, C))``, the same integer (what the fills leave is at
+    most |S|): the term before session 27 capped by what the fills leave, the form z3 decides where
+    four others ran out (hyperliquid's conservation on the isolated scope over mark, funding and
+    margin, docs/solver-notes.md#the-gaps-lots-are-the-lots-adls-fills-close-session-27).
     Where no pool other than the bankrupt account holds lots (its own deleveraging) ``P`` is 0 and so
     is this: the very term ``min(|S|, 0)`` built before (z3's questions there unchanged)."""
     before = min_(abs_(size), _held_opposite(ctx, size, bankrupt, pools))
     if not _other_pools(ctx, bankrupt, pools):
         return before
-    return min_(before, max_(abs_(size) - _closable_opposite(ctx, size, bankrupt), 0))
+    return min_(before, abs_(size) - min_(abs_(size), _closable_opposite(ctx, size, bankrupt)))
 
 
 def _other_pools(ctx: Ctx, bankrupt: str, pools: tuple[Role, ...]) -> list[str]:
