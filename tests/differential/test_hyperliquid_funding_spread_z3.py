@@ -10,13 +10,15 @@ import tests.solver.test_hyperliquid_funding_spread as story
 from solvent.rules.events import Funding
 
 
-def test_dave_ends_at_minus_one_on_z3() -> None:
+def test_dave_ends_at_one_on_z3() -> None:
+    """Since session 27 (``rules.adl.unreached``) dave pays her 1, not 3: he ends at 1, not −1."""
     got = pinned_step_agrees(story.HYPERLIQUID, story.two(), Funding(story.RATE)).got
     d = got.after.account("dave")
-    assert (d.cash_quote, d.size_lots) == (-1, 0)
+    assert (d.cash_quote, d.size_lots) == (1, 0)
 
 
-def test_bob_ends_at_minus_221_on_z3() -> None:
+def test_bob_ends_at_minus_275_on_z3() -> None:
+    """Since session 27 bob pays 600, not 546 (dave no longer overpays for alice, whose excess went to the vault)."""
     got = pinned_step_agrees(story.HYPERLIQUID, story.four(), Funding(story.RATE)).got
     b = got.after.account("bob")
-    assert (b.cash_quote, b.size_lots) == (-221, 0)
+    assert (b.cash_quote, b.size_lots) == (-275, 0)

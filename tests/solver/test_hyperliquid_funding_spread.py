@@ -10,16 +10,21 @@ per fill (session 26). Two stories, each inside the assumptions of a funding que
 
 - **N = 2** (the smallest): alice long 3 at 10 on 1, dave short 3 on 1, the vault short 2 on 0, the
   order book long 2; funding at 40,000 ppm (the preset's cap) takes alice to −1. The vault has nothing
-  to cover; the reach is 3 − 2 = 1 lot, but dave closes all 3 of her lots (he holds 3) and pays
-  ``⌈1 × 3 / 1⌉ = 3`` for her deficit of 1, after receiving 1: he ends at −1. The lead's "found after
-  landing" of session 26 (the spread where the queue's traders close the whole position), here
-  breaking no-negative-equity, loss-bounded-by-collateral and claims-backed.
+  to cover; the reach was 3 − 2 = 1 lot, but dave closes all 3 of her lots (he holds 3) and paid
+  ``⌈1 × 3 / 1⌉ = 3`` for her deficit of 1, after receiving 1: he ended at −1. The lead's "found after
+  landing" of session 26 (the spread where the queue's traders close the whole position), breaking
+  no-negative-equity, loss-bounded-by-collateral and claims-backed. **Mended in session 27**
+  (``rules.adl.unreached``, helper adlreach: the pools keep only the lots the fills leave): dave's 3
+  lots close the whole position, the vault keeps its 2, and he pays her 1 and ends at 1 (at 0 on 0);
+  the old count is the named mutant (:func:`test_the_count_before_session_27_is_the_finding`).
 - **N = 4**: the spread where the queue *cannot* close the whole position, once the vault spent its
   cash: alice long 100 and carol long 40 at 1,000, dave short 100, bob short 5, the vault short 35 on
   0, each trader at its initial margin; funding at 40,000 ppm. The vault's 1,400 covers alice's
-  1,500 but 100; dave's fills pay that. Carol's deficit of 600 then has no vault cash left: the vault
-  pays 54 (the surplus of alice's close) and the rest, 546, is spread over the 5 lots bob holds (the
-  vault's 35 closed at the mark): bob, who received 200, pays 546 and ends at −221. The cost
+  1,500 but 100; dave's fills pay that (dave's 100 and bob's 5 close her 100 lots: no lot left out,
+  100, since session 27; 154 before, over 65 lots, the 54 beyond it the vault's). Carol's deficit of
+  600 then has no vault cash left and is spread over the 5 lots bob holds (the vault's 35 are what the
+  fills leave, closed at the mark): bob, who received 200, pays 600 and ends at −275 (546 and −221
+  before session 27, the vault's 54 towards it). The cost
   model.md predicted for "a takeover vault under a bankruptcy price" (session 21's BitMEX story,
   which retired the spread there).
 
@@ -86,30 +91,43 @@ def test_the_books_are_inside_the_funding_questions_assumptions() -> None:
 
 
 class TestTheSmallestStory:
-    def test_dave_pays_three_for_a_deficit_of_one(self) -> None:
+    def test_dave_pays_her_deficit_since_session_27(self) -> None:
         s = step(two())
-        assert adl_paid(s) == {"dave": 3}
+        assert adl_paid(s) == {"dave": 1}
         d = s.after.account("dave")
-        assert (d.cash_quote, d.size_lots) == (1 + 1 - 3, 0)
-        assert holds(s) == [False, False, False]
+        assert (d.cash_quote, d.size_lots) == (1 + 1 - 1, 0)
+        assert holds(s) == [True, True, True]
 
-    @pytest.mark.parametrize(("cash", "end", "held"), [(1, -1, False), (2, 0, True), (3, 1, True)])
-    def test_one_quantum_either_side_of_zero(self, cash: int, end: int, held: bool) -> None:
+    @pytest.mark.parametrize(("cash", "end"), [(0, 0), (1, 1)])
+    def test_at_zero_and_above(self, cash: int, end: int) -> None:
         s = step(two(cash))
-        assert adl_paid(s) == {"dave": 3}
+        assert adl_paid(s) == {"dave": 1}
         assert s.after.account("dave").cash_quote == end
-        assert holds(s)[:2] == [held, held]
+        assert holds(s)[:2] == [True, True]
+
+
+def test_the_count_before_session_27_is_the_finding(monkeypatch) -> None:
+    """The named mutant, ``adl.unreached`` as before session 27 (``min(|S|, P)``): dave pays 3 for her 1 and
+    ends at −1 on 1, at 0 on 2 (the finding's boundary), and bob pays 546 at N = 4 (−221)."""
+    from tests.rules.test_adl_reach import unreached_before_session_27
+
+    monkeypatch.setattr(adl, "unreached", unreached_before_session_27)
+    for cash, end, held in ((1, -1, False), (2, 0, True)):
+        s = step(two(cash))
+        assert (adl_paid(s), s.after.account("dave").cash_quote, holds(s)[:2]) == ({"dave": 3}, end, [held, held])
+    s = step(four())
+    assert (adl_paid(s), s.after.account("bob").cash_quote) == ({"dave": 154, "bob": 546}, -221)
 
 
 class TestTheVaultSpentItsCash:
-    def test_bob_pays_546_for_five_lots(self) -> None:
+    def test_bob_pays_600_for_five_lots(self) -> None:
         s = step(four())
-        assert adl_paid(s) == {"dave": 154, "bob": 546}
+        assert adl_paid(s) == {"dave": 100, "bob": 600}
         b = s.after.account("bob")
-        assert (b.cash_quote, b.size_lots) == (125 + 200 - 546, 0)
+        assert (b.cash_quote, b.size_lots) == (125 + 200 - 600, 0)
         assert holds(s) == [False, False, False]
 
-    @pytest.mark.parametrize(("cash", "end", "held"), [(345, -1, False), (346, 0, True), (347, 1, True)])
+    @pytest.mark.parametrize(("cash", "end", "held"), [(399, -1, False), (400, 0, True), (401, 1, True)])
     def test_one_quantum_either_side_of_zero(self, cash: int, end: int, held: bool) -> None:
         s = step(four(cash))
         assert s.after.account("bob").cash_quote == end
