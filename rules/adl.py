@@ -332,16 +332,18 @@ def unreached(ctx: Ctx, size: Any, bankrupt: str, pools: tuple[Role, ...]) -> An
     pools' lots counted out even where the queue closed them all;
     docs/model.md#session-27-the-lots-the-pools-keep-are-those-the-fills-leave).
 
-    Built as ``min(min(|S|, P), |S| − min(|S|, C))``, the same integer (what the fills leave is at
-    most |S|): the term before session 27 capped by what the fills leave, the form z3 decides where
-    four others ran out (hyperliquid's conservation on the isolated scope over mark, funding and
-    margin, docs/solver-notes.md#the-gaps-lots-are-the-lots-adls-fills-close-session-27).
+    Built as ``ite(C ≥ |S|, 0, min(|S| − C, P))``, the same integer: where the queue and the book can
+    close it all nothing is left out, else the pools' lots among the ``|S| − C`` they leave. Of nine
+    forms of it this one z3 decides on both funding questions that read it (hyperliquid's
+    conservation on the isolated scope over mark, funding and margin; deficit-charged-once over mark
+    and funding at N = 2), docs/solver-notes.md#the-gaps-lots-are-the-lots-adls-fills-close-session-27.
     Where no pool other than the bankrupt account holds lots (its own deleveraging) ``P`` is 0 and so
     is this: the very term ``min(|S|, 0)`` built before (z3's questions there unchanged)."""
     before = min_(abs_(size), _held_opposite(ctx, size, bankrupt, pools))
     if not _other_pools(ctx, bankrupt, pools):
         return before
-    return min_(before, abs_(size) - min_(abs_(size), _closable_opposite(ctx, size, bankrupt)))
+    closable = _closable_opposite(ctx, size, bankrupt)
+    return ite(closable >= abs_(size), 0, min_(abs_(size) - closable, _held_opposite(ctx, size, bankrupt, pools)))
 
 
 def _other_pools(ctx: Ctx, bankrupt: str, pools: tuple[Role, ...]) -> list[str]:
