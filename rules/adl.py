@@ -332,18 +332,17 @@ def unreached(ctx: Ctx, size: Any, bankrupt: str, pools: tuple[Role, ...]) -> An
     pools' lots counted out even where the queue closed them all;
     docs/model.md#session-27-the-lots-the-pools-keep-are-those-the-fills-leave).
 
-    Built as ``ite(C ≥ |S|, 0, min(|S| − C, P))``, the same integer: where the queue and the book can
-    close it all nothing is left out, else the pools' lots among the ``|S| − C`` they leave. Of nine
-    forms of it this one z3 decides on both funding questions that read it (hyperliquid's
-    conservation on the isolated scope over mark, funding and margin; deficit-charged-once over mark
-    and funding at N = 2), docs/solver-notes.md#the-gaps-lots-are-the-lots-adls-fills-close-session-27.
+    Built as ``min(|S| − min(|S|, C), min(|S|, P))``, the same integer (what the fills leave is at most
+    |S|): of nine forms of it the one z3 decides on the three funding questions measured to read it
+    (hyperliquid's conservation on the isolated scope over mark, funding and margin, proved; its
+    adl-price-fair there, refuted and accepted; deficit-charged-once over mark and funding at N = 2,
+    proved), docs/solver-notes.md#the-gaps-lots-are-the-lots-adls-fills-close-session-27.
     Where no pool other than the bankrupt account holds lots (its own deleveraging) ``P`` is 0 and so
     is this: the very term ``min(|S|, 0)`` built before (z3's questions there unchanged)."""
     before = min_(abs_(size), _held_opposite(ctx, size, bankrupt, pools))
     if not _other_pools(ctx, bankrupt, pools):
         return before
-    closable = _closable_opposite(ctx, size, bankrupt)
-    return ite(closable >= abs_(size), 0, min_(abs_(size) - closable, _held_opposite(ctx, size, bankrupt, pools)))
+    return min_(abs_(size) - min_(abs_(size), _closable_opposite(ctx, size, bankrupt)), before)
 
 
 def _other_pools(ctx: Ctx, bankrupt: str, pools: tuple[Role, ...]) -> list[str]:
