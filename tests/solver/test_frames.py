@@ -262,12 +262,12 @@ def test_hyperliquids_isolated_scope_over_mark_funding_and_margin_is_proved_at_1
     (4,677,973 at e080f17, ``unreached_lots`` as ``min(|S|, held)``; 4,809,216 since the preset's
     funding cap, session 26: its rates within ±40,000 ppm, not ±1,000,000; 9,317,199 since session 27:
     a funding step builds the vault's own ADL at its bankruptcy price, per fill, where the vault is
-    below zero, docs/solver-notes.md#hyperliquids-vault-at-a-funding-payment-session-27; 6,050,572
+    below zero, docs/solver-notes.md#hyperliquids-vault-at-a-funding-payment-session-27; 8,062,652
     since session 27's ``adl.unreached``, the pools' lots the fills leave, built as
-    ``ite(C ≥ |S|, 0, min(|S| − C, P))``: five other forms of the same integer ran out,
+    ``min(|S| − min(|S|, C), min(|S|, P))``, the form of nine decided on each funding question measured,
     docs/solver-notes.md#the-gaps-lots-are-the-lots-adls-fills-close-session-27)."""
     bounds = Bounds(accounts=2, isolated=1, event_kinds=("mark", "funding", "margin"), effort=10_000_000)
     result = prove("hyperliquid", "conservation", bounds, transfers=False)
     assert result.verdict is Verdict.PROVED, result.reason
     assert "all N" in result.method
-    assert result.units == 6_050_572
+    assert result.units == 8_062_652
