@@ -19,6 +19,15 @@ from solvent.solver.bounds import Bounds
 from solvent.solver.payer_lemma import ADL_FILLS_ONLY
 from solvent.solver.verdicts import Verdict
 
+#: why the two all-N proofs of the payer's contract are expected to fail (session 27)
+A140 = (
+    "found by session 27's whole deep run: since a140d5a (session 21) each turn's system accounts are "
+    "truly fresh, and the payer's contract costs 2.9 times its units (8,314,764 against 2,873,739): "
+    "proved for every N at 20M, only at the question's N within this budget; a correct fix, the old all-N"
+    " verdict rested on a narrower contract than stated (docs/solver-notes.md#the-deep-suite-run-whole-"
+    "session-27). Strict: a cheaper contract makes this pass."
+)
+
 
 def _first_asked(monkeypatch, preset: str, claim: str, accounts: int) -> list[bool]:
     asked: list[bool] = []
@@ -54,6 +63,7 @@ def test_elsewhere_the_lemmas_are_asked_first_as_before(monkeypatch, preset: str
 
 
 @pytest.mark.deep  # 7.9M units: 72 s at load 13
+@pytest.mark.xfail(strict=True, reason=A140)
 def test_bybit_no_negative_equity_at_two_traders_is_proved_for_every_n_within_ten_million() -> None:
     result = prove_module.prove("bybit", "no-negative-equity", Bounds(accounts=2, events=1, effort=10_000_000))
     assert result.verdict is Verdict.PROVED, result.summary()

@@ -20,6 +20,15 @@ from solvent.solver.margin_scopes import ISOLATED, SCOPES, scope_bounds
 from solvent.solver.prove import FLAT_CASES, LEMMAS_NOT_ASKED, _lemmas_after, prove
 from solvent.solver.verdicts import Verdict
 
+#: why the two all-N proofs of the payer's contract are expected to fail (session 27)
+A140 = (
+    "found by session 27's whole deep run: since a140d5a (session 21) each turn's system accounts are "
+    "truly fresh, and the payer's contract costs 2.9 times its units (8,314,764 against 2,873,739): "
+    "proved for every N at 20M, only at the question's N within this budget; a correct fix, the old all-N"
+    " verdict rested on a narrower contract than stated (docs/solver-notes.md#the-deep-suite-run-whole-"
+    "session-27). Strict: a cheaper contract makes this pass."
+)
+
 BINANCE = load_preset("binance")
 
 
@@ -82,6 +91,7 @@ def test_a_margin_move_that_takes_one_quantum_more_from_the_owner_gives_the_lemm
 
 
 @pytest.mark.deep
+@pytest.mark.xfail(strict=True, reason=A140)
 def test_the_isolated_scope_proves_a_per_trader_claim_for_every_n() -> None:
     """binance's no-negative-equity on the isolated scope of check's book, within check's share of
     about 3.5M units: the direct check at N = 1 first, then the lemmas (the margin moves' own, the
