@@ -19,7 +19,12 @@ kind alone give (docs/solver-notes.md#the-payer-claims-on-mark-and-funding-by-ev
 
 Only where it is exact and where it was measured to decide: one event (at K > 1 a story mixes
 kinds, and the claim over the mix is an induction's, not the parts'), the kinds including funding
-and at least one other, and the claims ``CLAIMS`` (each a predicate of one step).
+and at least one other, and the claims ``CLAIMS`` (each a predicate of one step). conservation
+too since session 27 (helper fundgrid): its all-N argument is lemmas per event kind (each kind's
+frame equations and flows, from any state) and their aggregate, the same lemmas whether the kinds
+are asked together or apart; asked together since the backstop vault is deleveraged at a funding
+sweep (``rules.pool_bankruptcy.bankrupt_by``) the direct check's search over both kinds ran out
+(docs/solver-notes.md#conservation-on-mark-and-funding-by-event-kind-session-27).
 """
 
 from __future__ import annotations
@@ -32,7 +37,8 @@ from solvent.solver.verdicts import ObligationResult, ProofResult, Scope, ScopeA
 #: the event kind asked on its own
 FUNDING = "funding"
 #: the claims asked by kind: each a predicate of one step, undecided over both kinds in one question
-CLAIMS = ("no-negative-equity", "loss-bounded-by-collateral", "deficit-charged-once")
+#: (conservation: since the vault's deleveraging at a funding sweep, session 27)
+CLAIMS = ("no-negative-equity", "loss-bounded-by-collateral", "deficit-charged-once", "conservation")
 
 
 def kinds(claim: str, bounds: Bounds) -> tuple[tuple[str, ...], ...]:

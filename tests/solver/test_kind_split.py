@@ -47,7 +47,18 @@ class TestWhichQuestions:
 
     def test_other_claims_are_one_question(self) -> None:
         assert kind_split.kinds("claims-backed", MARK_FUNDING) == (("mark", "funding"),)
-        assert kind_split.kinds("conservation", MARK_FUNDING) == (("mark", "funding"),)
+        assert kind_split.kinds("flat-accounts-never-pay", MARK_FUNDING) == (("mark", "funding"),)
+        assert kind_split.kinds("adl-ranking-respected", MARK_FUNDING) == (("mark", "funding"),)
+
+    def test_conservation_is_asked_by_kind(self) -> None:
+        """Session 27 (fundgrid): conservation over mark and funding, undecided in one question since
+        the vault's deleveraging at a funding sweep, is two (its lemmas are per kind either way); the
+        isolated scope's margin moves with the mark moves. Mutant: conservation out of ``CLAIMS``."""
+        assert "conservation" in kind_split.CLAIMS
+        assert kind_split.kinds("conservation", MARK_FUNDING) == (("mark",), ("funding",))
+        bounds = attrs.evolve(MARK_FUNDING, isolated=1, event_kinds=("mark", "funding", "margin"))
+        assert kind_split.kinds("conservation", bounds) == (("mark", "margin"), ("funding",))
+        assert kind_split.kinds("conservation", attrs.evolve(MARK_FUNDING, events=2)) == (("mark", "funding"),)
 
 
 def test_the_verdict_joins_each_kinds_question() -> None:
