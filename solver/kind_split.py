@@ -31,6 +31,9 @@ from __future__ import annotations
 
 import attrs
 
+from solvent.rules.book import Role
+from solvent.rules.liquidation import pools_holding
+from solvent.rules.policy import Policy
 from solvent.solver.bounds import Bounds
 from solvent.solver.verdicts import ObligationResult, ProofResult, Scope, ScopeAnswer, Verdict, joined, scoped_verdict
 
@@ -39,14 +42,28 @@ FUNDING = "funding"
 #: the claims asked by kind: each a predicate of one step, undecided over both kinds in one question
 #: (conservation: since the vault's deleveraging at a funding sweep, session 27)
 CLAIMS = ("no-negative-equity", "loss-bounded-by-collateral", "deficit-charged-once", "conservation")
+#: the claims of ``CLAIMS`` asked by kind only where the engine deleverages the backstop vault at a
+#: funding sweep (:func:`vault_deleveraged_at_funding`): elsewhere their one question decides
+WHERE_THE_VAULT = ("conservation",)
 
 
-def kinds(claim: str, bounds: Bounds) -> tuple[tuple[str, ...], ...]:
+def vault_deleveraged_at_funding(policy: Policy | None) -> bool:
+    """Whether the engine's own deleveraging of the pools (``rules.pool_bankruptcy.deleverage_pools``)
+    can deleverage the backstop vault at a funding sweep on ``policy``: an ADL layer, and the vault
+    among the pools that hold what they take over (``rules.liquidation.pools_holding``), whose
+    trigger there is ``bankrupt_by``'s (its lots, not a move)."""
+    return policy is not None and policy.adl is not None and Role.BACKSTOP_VAULT in pools_holding(policy.liquidation)
+
+
+def kinds(claim: str, bounds: Bounds, policy: Policy | None = None) -> tuple[tuple[str, ...], ...]:
     """The event kinds of each question ``claim`` within ``bounds`` is asked as: the kinds but
-    funding, then funding alone, where the split applies (see the module docstring); else one
-    question, ``bounds``' own kinds."""
+    funding, then funding alone, where the split applies (see the module docstring; a claim of
+    :data:`WHERE_THE_VAULT` only on a ``policy`` whose vault is deleveraged at a funding sweep);
+    else one question, ``bounds``' own kinds."""
     rest = tuple(k for k in bounds.event_kinds if k != FUNDING)
     if claim not in CLAIMS or bounds.events != 1 or FUNDING not in bounds.event_kinds or not rest:
+        return (tuple(bounds.event_kinds),)
+    if claim in WHERE_THE_VAULT and not vault_deleveraged_at_funding(policy):
         return (tuple(bounds.event_kinds),)
     return (rest, (FUNDING,))
 
@@ -91,4 +108,13 @@ def joined_by_kind(parts: list[ScopeAnswer], whole: Scope) -> ProofResult:
     return attrs.evolve(result, scope=weakest([r.scope for r in results], whole), obligations=tuple(obligations))
 
 
-__all__ = ["CLAIMS", "FUNDING", "joined_by_kind", "kinds", "label", "weakest"]
+__all__ = [
+    "CLAIMS",
+    "FUNDING",
+    "WHERE_THE_VAULT",
+    "joined_by_kind",
+    "kinds",
+    "label",
+    "vault_deleveraged_at_funding",
+    "weakest",
+]

@@ -174,7 +174,7 @@ def _answered(
     if bounds.assets and not bounds.asset_names:  # the policy's collateral first, so its weights apply
         bounds = attrs.evolve(bounds, asset_names=tuple(c.name for c in policy.collateral))
     invariant = invariant_id if isinstance(invariant_id, Invariant) else catalog.get(invariant_id)
-    split = kind_split.kinds(invariant.id, bounds)
+    split = kind_split.kinds(invariant.id, bounds, policy)
     if len(split) > 1:
         # one event of several kinds: each kind's question of its own, joined as margin scopes are
         # (docs/solver-notes.md#the-payer-claims-on-mark-and-funding-by-event-kind-session-27)

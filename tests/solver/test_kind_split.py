@@ -19,6 +19,7 @@ from solvent.solver.verdicts import ObligationResult, ProofResult, QueryStats, S
 MARK_FUNDING = Bounds(accounts=3, events=1, event_kinds=("mark", "funding"), isolated=0)
 HYPERLIQUID = load_preset("hyperliquid")
 BINANCE = load_preset("binance")
+BITMEX = load_preset("bitmex")
 
 
 def with_adl(policy, **changes):
@@ -30,7 +31,7 @@ def with_adl(policy, **changes):
 class TestWhichQuestions:
     @pytest.mark.parametrize("claim", kind_split.CLAIMS)
     def test_one_event_of_mark_and_funding_is_two_questions(self, claim: str) -> None:
-        assert kind_split.kinds(claim, MARK_FUNDING) == (("mark",), ("funding",))
+        assert kind_split.kinds(claim, MARK_FUNDING, HYPERLIQUID) == (("mark",), ("funding",))
 
     def test_the_isolated_scopes_margin_moves_stay_with_the_mark_moves(self) -> None:
         bounds = attrs.evolve(MARK_FUNDING, isolated=1, event_kinds=("mark", "funding", "margin"))
@@ -50,15 +51,23 @@ class TestWhichQuestions:
         assert kind_split.kinds("flat-accounts-never-pay", MARK_FUNDING) == (("mark", "funding"),)
         assert kind_split.kinds("adl-ranking-respected", MARK_FUNDING) == (("mark", "funding"),)
 
-    def test_conservation_is_asked_by_kind(self) -> None:
-        """Session 27 (fundgrid): conservation over mark and funding, undecided in one question since
-        the vault's deleveraging at a funding sweep, is two (its lemmas are per kind either way); the
-        isolated scope's margin moves with the mark moves. Mutant: conservation out of ``CLAIMS``."""
-        assert "conservation" in kind_split.CLAIMS
-        assert kind_split.kinds("conservation", MARK_FUNDING) == (("mark",), ("funding",))
+    def test_conservation_is_asked_by_kind_where_the_vault_is_deleveraged_at_funding(self) -> None:
+        """Session 27 (fundgrid): conservation over mark and funding on hyperliquid, undecided in one
+        question since the vault's deleveraging at a funding sweep, is two (its lemmas are per kind
+        either way); the isolated scope's margin moves with the mark moves; K = 2 one question. Where
+        the engine never deleverages the vault at a funding sweep (BitMEX's fund, Binance: no vault)
+        one question, as before. Mutants: conservation out of ``CLAIMS``; the vault's condition
+        dropped (BitMEX and Binance split); ``BACKSTOP_VAULT`` read as ``INSURANCE_FUND`` (BitMEX
+        split, Hyperliquid not)."""
+        assert kind_split.kinds("conservation", MARK_FUNDING, HYPERLIQUID) == (("mark",), ("funding",))
         bounds = attrs.evolve(MARK_FUNDING, isolated=1, event_kinds=("mark", "funding", "margin"))
-        assert kind_split.kinds("conservation", bounds) == (("mark", "margin"), ("funding",))
-        assert kind_split.kinds("conservation", attrs.evolve(MARK_FUNDING, events=2)) == (("mark", "funding"),)
+        assert kind_split.kinds("conservation", bounds, HYPERLIQUID) == (("mark", "margin"), ("funding",))
+        two = attrs.evolve(MARK_FUNDING, events=2)
+        assert kind_split.kinds("conservation", two, HYPERLIQUID) == (("mark", "funding"),)
+        for policy in (BINANCE, BITMEX, None):
+            assert kind_split.kinds("conservation", MARK_FUNDING, policy) == (("mark", "funding"),)
+        # the payer claims split on every policy, as before
+        assert kind_split.kinds("no-negative-equity", MARK_FUNDING, BINANCE) == (("mark",), ("funding",))
 
 
 def test_the_verdict_joins_each_kinds_question() -> None:
