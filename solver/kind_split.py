@@ -58,12 +58,16 @@ def vault_deleveraged_at_funding(policy: Policy | None) -> bool:
 def kinds(claim: str, bounds: Bounds, policy: Policy | None = None) -> tuple[tuple[str, ...], ...]:
     """The event kinds of each question ``claim`` within ``bounds`` is asked as: the kinds but
     funding, then funding alone, where the split applies (see the module docstring; a claim of
-    :data:`WHERE_THE_VAULT` only on a ``policy`` whose vault is deleveraged at a funding sweep);
+    :data:`WHERE_THE_VAULT` only on a ``policy`` whose vault is deleveraged at a funding sweep, on
+    all-cross books);
     else one question, ``bounds``' own kinds."""
     rest = tuple(k for k in bounds.event_kinds if k != FUNDING)
     if claim not in CLAIMS or bounds.events != 1 or FUNDING not in bounds.event_kinds or not rest:
         return (tuple(bounds.event_kinds),)
-    if claim in WHERE_THE_VAULT and not vault_deleveraged_at_funding(policy):
+    if claim in WHERE_THE_VAULT and (bounds.isolated or not vault_deleveraged_at_funding(policy)):
+        # all-cross books only: on hyperliquid's isolated scope conservation over mark, funding and
+        # margin is proved in one question (8,998,264 units at N = 2) and its funding part alone is
+        # not (the frame lemma P on funding out of its share, then the direct check out)
         return (tuple(bounds.event_kinds),)
     return (rest, (FUNDING,))
 

@@ -54,14 +54,15 @@ class TestWhichQuestions:
     def test_conservation_is_asked_by_kind_where_the_vault_is_deleveraged_at_funding(self) -> None:
         """Session 27 (fundgrid): conservation over mark and funding on hyperliquid, undecided in one
         question since the vault's deleveraging at a funding sweep, is two (its lemmas are per kind
-        either way); the isolated scope's margin moves with the mark moves; K = 2 one question. Where
+        either way), on all-cross books (the isolated scope is proved whole, its funding part alone is not);
+        K = 2 one question. Where
         the engine never deleverages the vault at a funding sweep (BitMEX's fund, Binance: no vault)
         one question, as before. Mutants: conservation out of ``CLAIMS``; the vault's condition
         dropped (BitMEX and Binance split); ``BACKSTOP_VAULT`` read as ``INSURANCE_FUND`` (BitMEX
-        split, Hyperliquid not)."""
+        split, Hyperliquid not); ``bounds.isolated`` dropped (the isolated scope split)."""
         assert kind_split.kinds("conservation", MARK_FUNDING, HYPERLIQUID) == (("mark",), ("funding",))
         bounds = attrs.evolve(MARK_FUNDING, isolated=1, event_kinds=("mark", "funding", "margin"))
-        assert kind_split.kinds("conservation", bounds, HYPERLIQUID) == (("mark", "margin"), ("funding",))
+        assert kind_split.kinds("conservation", bounds, HYPERLIQUID) == (("mark", "funding", "margin"),)
         two = attrs.evolve(MARK_FUNDING, events=2)
         assert kind_split.kinds("conservation", two, HYPERLIQUID) == (("mark", "funding"),)
         for policy in (BINANCE, BITMEX, None):
