@@ -18,15 +18,7 @@ from solvent.solver import compositional
 from solvent.solver.bounds import Bounds
 from solvent.solver.payer_lemma import ADL_FILLS_ONLY
 from solvent.solver.verdicts import Verdict
-
-#: why the two all-N proofs of the payer's contract are expected to fail (session 27)
-A140 = (
-    "found by session 27's whole deep run: since a140d5a (session 21) each turn's system accounts are "
-    "truly fresh, and the payer's contract costs 2.9 times its units (8,314,764 against 2,873,739): "
-    "proved for every N at 20M, only at the question's N within this budget; a correct fix, the old all-N"
-    " verdict rested on a narrower contract than stated "
-    "(docs/solver-notes.md#the-deep-suite-run-whole-session-27). Strict: a cheaper contract makes this pass."
-)
+from tests.solver.lost_proofs import A140
 
 
 def _first_asked(monkeypatch, preset: str, claim: str, accounts: int) -> list[bool]:
