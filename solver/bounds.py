@@ -32,6 +32,10 @@ EVENT_KINDS = (
     "final-settlement",
 )
 
+#: the event kind of a funding payment, whose sweep moves no mark (``Ctx.mark_moved`` false): the
+#: kind ``solver.kind_split`` asks on its own and ``solver.deficit_once`` refuses its lemma at
+FUNDING = "funding"
+
 #: the kinds that act on a collateral asset (they need ``Bounds.assets`` >= 1); ``interest`` is a
 #: lent asset's index step (``rules.lending``), rejected on an asset the policy does not lend
 ASSET_KINDS = ("asset-price", "asset-deposit", "asset-withdraw", "interest")
@@ -293,6 +297,7 @@ __all__ = [
     "ASSET_KINDS",
     "Bounds",
     "EVENT_KINDS",
+    "FUNDING",
     "MAX_ASSETS",
     "MAX_MARKETS",
     "START_BOOKS",

@@ -84,7 +84,7 @@ from solvent.rules.pool_bankruptcy import deleverage_pools
 from solvent.rules.venue_formulas import price_at_gap
 from solvent.rules.waterfall import GapRounding
 from solvent.solver import adl_claims, sweep_invariant
-from solvent.solver.bounds import Bounds
+from solvent.solver.bounds import FUNDING, Bounds
 from solvent.solver.case_split import remember
 from solvent.solver.payer_lemma import applies
 from solvent.solver.per_account import constants
@@ -124,13 +124,9 @@ def not_covered(policy: Policy, bounds: Bounds) -> str | None:
         )
     if (beyond := bounds.beyond_one_plain_market()) is not None:
         return beyond
-    if FUNDING in bounds.event_kinds and not_moved(policy) is not None:
-        return f"at a funding payment {not_moved(policy)}"
+    if FUNDING in bounds.event_kinds and (how := not_moved(policy)) is not None:
+        return f"at a funding payment {how}"
     return None
-
-
-#: the event kind whose sweep moved no mark (the other such kinds need an asset: ``beyond_one_plain_market``)
-FUNDING = "funding"
 
 
 def not_moved(policy: Policy) -> str | None:
@@ -409,8 +405,8 @@ def walk_not_covered(policy: Policy, bounds: Bounds) -> str | None:
         return "a fund that pays part of a deficit before the walk (the walk's deficit is then not the account's own)"
     if (beyond := bounds.beyond_one_plain_market()) is not None:
         return beyond
-    if FUNDING in bounds.event_kinds and not_moved(policy) is not None:
-        return f"at a funding payment {not_moved(policy)}"
+    if FUNDING in bounds.event_kinds and (how := not_moved(policy)) is not None:
+        return f"at a funding payment {how}"
     return None
 
 

@@ -34,11 +34,18 @@ import attrs
 from solvent.rules.book import Role
 from solvent.rules.liquidation import pools_holding
 from solvent.rules.policy import Policy
-from solvent.solver.bounds import Bounds
-from solvent.solver.verdicts import ObligationResult, ProofResult, Scope, ScopeAnswer, Verdict, joined, scoped_verdict
+from solvent.solver.bounds import FUNDING, Bounds
+from solvent.solver.verdicts import (
+    ObligationResult,
+    ProofResult,
+    Scope,
+    ScopeAnswer,
+    Verdict,
+    joined,
+    part_text,
+    scoped_verdict,
+)
 
-#: the event kind asked on its own
-FUNDING = "funding"
 #: the claims asked by kind: each a predicate of one step, undecided over both kinds in one question
 #: (conservation: since the vault's deleveraging at a funding sweep, session 27)
 CLAIMS = ("no-negative-equity", "loss-bounded-by-collateral", "deficit-charged-once", "conservation")
@@ -103,7 +110,7 @@ def joined_by_kind(parts: list[ScopeAnswer], whole: Scope) -> ProofResult:
         verdict = Verdict.UNKNOWN if verdict is Verdict.PARTIAL else verdict  # an obligation is proved or not
         scopes = [o.scope for o in asked if o.scope is not None]
         reason = "; ".join(
-            f"{p.label}: {o.verdict.value}{' (' + o.reason + ')' if o.reason else ''}"
+            part_text(p.label, o.verdict, o.reason)
             for p, o in zip(parts, own, strict=True)
             if o is not None and verdict is not Verdict.PROVED
         )
@@ -114,7 +121,6 @@ def joined_by_kind(parts: list[ScopeAnswer], whole: Scope) -> ProofResult:
 
 __all__ = [
     "CLAIMS",
-    "FUNDING",
     "WHERE_THE_VAULT",
     "joined_by_kind",
     "kinds",

@@ -240,6 +240,11 @@ def scoped_verdict(verdicts: list[Verdict]) -> Verdict:
     return Verdict.UNKNOWN
 
 
+def part_text(label: str, verdict: Verdict, reason: str) -> str:
+    """How a joined verdict's reason names one part's answer: ``label: verdict (reason)``."""
+    return f"{label}: {verdict.value}{' (' + reason + ')' if reason else ''}"
+
+
 def joined(parts: list[ScopeAnswer]) -> ProofResult:
     """One claim's verdict over its margin scopes (:func:`scoped_verdict`), with each scope's answer
     in ``parts``. Its queries are every scope's (its units their sum); its scope, method,
@@ -257,10 +262,7 @@ def joined(parts: list[ScopeAnswer]) -> ProofResult:
     )
     reason = ""
     if verdict is not Verdict.PROVED:
-        reason = "; ".join(
-            f"{p.label}: {p.result.verdict.value}{' (' + p.result.reason + ')' if p.result.reason else ''}"
-            for p in parts
-        )
+        reason = "; ".join(part_text(p.label, p.result.verdict, p.result.reason) for p in parts)
     return attrs.evolve(
         lead,
         verdict=verdict,
@@ -303,5 +305,6 @@ __all__ = [
     "Verdict",
     "combine",
     "joined",
+    "part_text",
     "scoped_verdict",
 ]
