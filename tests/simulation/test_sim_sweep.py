@@ -428,21 +428,33 @@ class TestGrid:
         bad = [[p["summary"]["probabilities"]["bad_debt"]["count"] for p in r["points"]] for r in rows]
         assert all(row[0] == 0 and row[2] > 0 for row in bad)
 
-    def test_the_heat_maps_draw_each_rows_boundary_and_the_page_is_the_same_twice(self, write, tmp_path: Path):
+    def test_the_heat_maps_draw_each_rows_boundary_and_the_page_is_the_same_twice(
+        self, write, tmp_path: Path, monkeypatch
+    ) -> None:
+        """One ``simulate --boundary`` run's page, then the same run's sweeps drawn again: the same
+        bytes (no time, no random ids in the page). The run's own determinism (each cell its
+        variant's plain run, the same seeds) is the JSON test's above; a second run here cost about
+        3.5 s of CPU for no check of its own (session 28)."""
+        import solvent.reports.simulation_sweep as simulation_sweep
         from solvent.reports.simulation_sweep import CELL_W, HEAT_ROWS, LABEL_W
 
-        scenario = str(write(JUMPY))
-        pages = []
-        for name in ("a.html", "b.html"):
-            out = tmp_path / name
-            done = invoke(
-                "simulate", "binance", "--scenario", scenario, "--paths", "4", "--boundary", "--format", "html",
-                "--output", str(out), *self.ARGS,
-            )  # fmt: skip
-            assert done.exit_code == 0, done.output
-            pages.append(out.read_text())
-        assert pages[0] == pages[1]
-        page = pages[0]
+        drawn = []
+        render_html = simulation_sweep.render_html
+
+        def keep(sweeps):  # noqa: ANN001, ANN202
+            drawn.append(sweeps)
+            return render_html(sweeps)
+
+        monkeypatch.setattr(simulation_sweep, "render_html", keep)
+        out = tmp_path / "a.html"
+        done = invoke(
+            "simulate", "binance", "--scenario", str(write(JUMPY)), "--paths", "4", "--boundary", "--format", "html",
+            "--output", str(out), *self.ARGS,
+        )  # fmt: skip
+        assert done.exit_code == 0, done.output
+        page = out.read_text()
+        [sweeps] = drawn
+        assert render_html(sweeps) == page
         assert page.count("<svg") == len(HEAT_ROWS)  # one map per estimate
         edge = LABEL_W + 2 * CELL_W - 1  # after the 8,000 column, in each of the two rows
         assert page.count(f'<line x1="{edge}" ') == 2 * len(HEAT_ROWS)
