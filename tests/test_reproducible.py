@@ -33,13 +33,13 @@ CAPPED = ROOT / "examples" / "binance-capped-fund.toml"
 #: test took 71 s at load 8 with 8M, 37 s at load 7 with 4M)
 BUDGET = ["--examples", "15", "--prove-budget", "4M", "--prove-effort", "1M"]
 #: what the idle-and-loaded check asks: the search (15 examples: no-haircut's story, saved, and a
-#: scenario's) and z3 on both margin scopes, each question out of its share (666,667 units over these
-#: two claims and two scopes: 333,333 and 333,334 units): conservation's all-N lemmas answered, each
-#: direct check at N = 2 undecided where its build runs out of units, the answer most exposed to a
-#: machine's speed were a budget counted in seconds. Five claims at 1M (flat-accounts-never-pay's own search and
-#: partial answer, isolated-loss-contained, cadence-invariant's relational search) asked the same
-#: kinds of answer at about 1.5 times the CPU (7.0 against 4.6 s a run at load 9; session 28); every claim at
-#: 4M at twice that (session 26)
+#: scenario's) and z3 on both margin scopes, each question out of its share (666,667 units over
+#: these two claims and two scopes: 333,333 and 333,334 units): conservation's all-N lemmas
+#: answered, each direct check at N = 2 undecided where its build runs out of units, the answer
+#: most exposed to a machine's speed were a budget counted in seconds. Five claims at 1M (with
+#: flat-accounts-never-pay's own search and partial answer, isolated-loss-contained and
+#: cadence-invariant's relational search) asked the same kinds of answer at about 1.5 times the
+#: CPU (7.0 against 4.6 s a run at load 9; session 28); every claim at 4M at twice that (session 26)
 CLAIMS = ("conservation", "no-haircut")
 CHECK = [
     "--examples",
