@@ -19,7 +19,6 @@ from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.margin_scopes import ISOLATED, SCOPES, scope_bounds
 from solvent.solver.prove import FLAT_CASES, LEMMAS_NOT_ASKED, _lemmas_after, prove
 from solvent.solver.verdicts import Verdict
-from tests.solver.lost_proofs import A140
 
 BINANCE = load_preset("binance")
 
@@ -83,7 +82,6 @@ def test_a_margin_move_that_takes_one_quantum_more_from_the_owner_gives_the_lemm
 
 
 @pytest.mark.deep
-@pytest.mark.xfail(strict=True, reason=A140)
 def test_the_isolated_scope_proves_a_per_trader_claim_for_every_n() -> None:
     """binance's no-negative-equity on the isolated scope of check's book, within check's share of
     about 3.5M units: the direct check at N = 1 first, then the lemmas (the margin moves' own, the
