@@ -153,7 +153,9 @@ def _contracts() -> list[str]:
         claims = [ghost_step.premise_claim(DYDX, ghost_step.price()), invariant]
         ghost_step.contracts(DYDX, invariant, claims, bounds, valid, fail)
     assert all(len(cases) == 3 for cases in answers.values()), answers
-    return ["sat" if "sat" in cases else "unsat" if set(cases) == {"unsat"} else "unknown" for cases in answers.values()]
+    return [
+        "sat" if "sat" in cases else "unsat" if set(cases) == {"unsat"} else "unknown" for cases in answers.values()
+    ]
 
 
 def test_the_contracts_at_the_ghost_price(monkeypatch) -> None:
