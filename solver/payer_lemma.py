@@ -547,11 +547,12 @@ def turn_cases(outcomes: Any, name: str) -> list[tuple[str, list[Any]]]:
     read off the guards of the ``Liquidated`` and ``Bankrupt`` outcomes ``name``'s turn noted (the
     engine's own conditions, not a copy): resolved; liquidated and not resolved; neither. The three
     cover every book (``b ∨ (¬b ∧ l) ∨ (¬b ∧ ¬l)`` is a tautology), so the contract holds when each
-    case does. Asked whole, the same question cost z3 anything from 1.0M to 7.1M units as the
-    order of its terms moved (2.9M in a fresh context, 8.3M after the direct check's question in
-    ``prove``); by these cases 0.4-1.3M on Bybit (docs/solver-notes.md, "The payer's contract after
-    a140d5a, cheaper (session 28)"). A guard the engine decided (a Python bool) splits nothing; a
-    turn that notes neither is asked whole (one case, no condition)."""
+    case does. Asked whole, Bybit's contract cost z3 from 1.0M to 7.1M units as the order of its
+    terms moved (8.3M after the direct check's question in ``prove``, past what a 10M question
+    leaves it); by these cases 0.6-1.3M
+    (docs/solver-notes.md#the-payers-contract-after-a140d5a-cheaper-session-28). A guard the engine
+    decided (a Python bool) splits nothing; a turn that notes neither is asked whole (one case, no
+    condition)."""
 
     def guard(kind: type) -> Any:
         found = [g.guard for g in outcomes if isinstance(g.item, kind) and g.item.account == name]
@@ -591,7 +592,9 @@ def payer_contract(
     worth ≥ 0 at the previous mark and holding with the book the lots opposite (:func:`_rest_with_vault`).
     ``ghost`` (``solver.ghost_step``): ``(P, premise)``, the charges read against the price P (each
     within its lots times ``|M − P|``, nothing off the winning side of P) and ``premise(book)`` the
-    trader's conjuncts that read P, added to its own."""
+    trader's conjuncts that read P, added to its own. Asked in the cases of the trader's turn
+    (:func:`turn_cases`) where the queue and the book take a bankrupt position at its price; whole
+    at the previous mark or where the fund takes over."""
     one = Bounds(accounts=1, events=1, start_margin=start_margin)
     book, _ = symbolic_book(one)
     [name] = [a.name for a in book.traders]
@@ -607,7 +610,10 @@ def payer_contract(
     market = _rest_with_vault(ctx, name) if previous_mark else z3.BoolVal(True) if pools else _rest_of_market(ctx, name)
     noted = len(ctx.outcomes)
     ctx = liquidation_turn(policy, ctx, name)
-    cases = turn_cases(ctx.outcomes[noted:], name)
+    # by the cases of its turn where the queue and the book take the position at the bankruptcy
+    # price; whole where a pool takes over or closes at the previous mark, where the whole question
+    # was no harder than its cases (:func:`turn_cases`): its terms, and so every later query, as before
+    cases = [("", [])] if previous_mark or pools else turn_cases(ctx.outcomes[noted:], name)
     ctx, then = _charged(ctx, name, "payer.after.", d, move)
     ctx = closing(policy, after_sweep(policy, ctx))
     claim = invariant.holds(StepView(policy, book, event, ctx.book, ctx.entries, ctx.outcomes))

@@ -1,9 +1,10 @@
 """The payer's contract asked in the cases of the trader's own turn (``payer_lemma.turn_cases``):
 resolved; liquidated, not resolved; not liquidated, read off the guards of the ``Liquidated`` and
 ``Bankrupt`` outcomes the engine notes. Asked whole, the same question cost z3 1.0-7.1M units on
-Bybit as its terms' order moved (docs/solver-notes.md, "The payer's contract after a140d5a,
-cheaper (session 28)"). The cases cover every book, each is asked, and a one-token mutant of the
-contract's premises is caught in the case it concerns.
+Bybit as its terms' order moved
+(docs/solver-notes.md#the-payers-contract-after-a140d5a-cheaper-session-28). The cases cover every
+book, each is asked, and a one-token mutant of the contract's premises is caught in the case it
+concerns.
 """
 
 from __future__ import annotations
