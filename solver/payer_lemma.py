@@ -549,7 +549,7 @@ def turn_cases(outcomes: Any, name: str) -> list[tuple[str, list[Any]]]:
     cover every book (``b ∨ (¬b ∧ l) ∨ (¬b ∧ ¬l)`` is a tautology), so the contract holds when each
     case does. Asked whole, Bybit's contract cost z3 from 1.0M to 7.1M units as the order of its
     terms moved (8.3M after the direct check's question in ``prove``, past what a 10M question
-    leaves it); by these cases 0.6-1.3M
+    leaves it); by these cases 0.5-1.6M over the same orders
     (docs/solver-notes.md#the-payers-contract-after-a140d5a-cheaper-session-28). A guard the engine
     decided (a Python bool) splits nothing; a turn that notes neither is asked whole (one case, no
     condition)."""
