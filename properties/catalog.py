@@ -202,6 +202,7 @@ WATERFALL_REASONS = frozenset(
         Reason.CLAWBACK,
         Reason.DEBT_FRONTED,
         Reason.FUND_TAKEOVER,
+        Reason.VAULT_TAKEOVER,
     }
 )
 

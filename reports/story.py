@@ -682,7 +682,9 @@ def waterfall_paid(step: Step) -> list[Paid]:
             used.setdefault((o.account, o.index), o)
     for o in used.values():
         # the ADL layer's record covers the fund's takeover of what ADL left (BitMEX, ``fund_takes_over``)
-        reasons = {LAYER_REASON.get(o.layer), *((Reason.FUND_TAKEOVER,) if o.layer == "adl" else ())}
+        # and the vault's at a funding sweep (``vault_takes_over``, session 28)
+        takeovers = (Reason.FUND_TAKEOVER, Reason.VAULT_TAKEOVER)
+        reasons = {LAYER_REASON.get(o.layer), *(takeovers if o.layer == "adl" else ())}
         payers: dict[str, Any] = {}
         for t in step.transfers:
             if t.reason in reasons and t.destination == o.account:

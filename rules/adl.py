@@ -465,6 +465,21 @@ def rounds_per_fill(ctx: Ctx, layer: Adl) -> bool:
     return layer.gap_rounding is GapRounding.PER_FILL
 
 
+def pool_takes_over(ctx: Ctx, layer: Adl, pools: tuple[Role, ...]) -> bool:
+    """Whether a trader's ADL at this sweep leaves what its fills do not pay to the ``pools`` (the
+    caller's takeover, ``rules.bankruptcy.vault_takes_over``) instead of spreading its gap around
+    their lots: where the spread would apply (``pools`` that hold lots, the layer closing at the
+    bankruptcy price: :func:`at_bankruptcy`) at a sweep that moved no mark (``Ctx.mark_moved``
+    false, a funding payment's). There the deficit is over the whole position, as where no pool
+    holds lots, so no winner pays beyond the bankruptcy-price close of the lots its fills close,
+    and the lots the fills leave (a pool's) owe their share at that price: the pool pays it, below
+    zero if need be, as BitMEX's fund takes over what ADL leaves (the lead's decision, session 28:
+    docs/model.md#session-28-at-a-funding-sweep-the-vault-takes-over-what-adl-leaves). At a mark
+    move the spread stays (session 21's BitMEX story: docs/model.md#the-gap-is-spread-over-the-lots-adl-can-close).
+    A Python bool: no term is built for it."""
+    return bool(pools) and not ctx.mark_moved and at_bankruptcy(ctx, layer)
+
+
 def unreached_lots(ctx: Ctx, layer: Adl, bankrupt: str, pools: tuple[Role, ...]) -> Any:
     """The lots of the bankrupt position no fill closes and a pool holds opposite (:func:`unreached`,
     ``|S| − reach``), where the gap is spread around them (``pools`` and :func:`at_bankruptcy`, as

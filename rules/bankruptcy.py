@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from solvent.rules import insurance_claim
-from solvent.rules.adl import deleverage
+from solvent.rules.adl import deleverage, pool_takes_over
 from solvent.rules.arith import abs_, and_, max_, not_, or_
 from solvent.rules.assets import account_value, sell_collateral
 from solvent.rules.book import Book, Role
@@ -154,6 +154,23 @@ def fund_takes_over(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     return ctx.transfer(ctx.system(Role.INSURANCE_FUND), name, owed, Reason.FUND_TAKEOVER)
 
 
+def vault_takes_over(policy: Policy, ctx: Ctx, name: str) -> Ctx:
+    """At a sweep that moved no mark, where a trader's ADL would spread its gap around the backstop
+    vault's lots (``rules.adl.pool_takes_over``): what the account still owes once ADL has closed
+    its position over the whole of it (the fills' shares paid, the lots they leave gone to the
+    counterparty at the liquidation fill) is the vault's, paid whatever it holds, below zero if need
+    be (``Reason.VAULT_TAKEOVER``): the share of the deficit at the bankruptcy price of the lots no
+    fill closes, which the vault's own lots among them would pay at that price, as BitMEX's fund
+    takes over what ADL leaves (:func:`fund_takes_over`). A vault left below zero holding lots is
+    deleveraged at the next sweep (``rules.pool_bankruptcy.bankrupt_by``), one left flat keeps the
+    debt (the lead's decision, session 28:
+    docs/model.md#session-28-at-a-funding-sweep-the-vault-takes-over-what-adl-leaves). Part of the
+    ADL layer's close, so that layer's record covers it. The pools :func:`spread_over` names are
+    the vault alone (the fund's never: where it holds, it takes over itself)."""
+    owed = remaining_deficit(policy, ctx, name)
+    return ctx.transfer(ctx.system(Role.BACKSTOP_VAULT), name, owed, Reason.VAULT_TAKEOVER)
+
+
 def spread_over(policy: Policy) -> tuple[Role, ...]:
     """The pools whose opposing lots a trader's ADL spreads its gap around (``rules.adl.reach``):
     those that hold what they take over, except where the fund takes over what ADL leaves
@@ -193,6 +210,9 @@ def _run_layer(
         if layer.fund_drawdown is not None:
             has_position = ctx.account(name).size_lots != 0
             run_adl = or_(run_adl, and_(has_position, is_drawn_down(layer.fund_drawdown, ctx.book)))
+        pools = spread_over(policy)
+        # at a sweep that moved no mark the vault takes over what the fills leave, no spread (session 28)
+        vault = pool_takes_over(ctx, layer, pools)
         ctx = ctx.branch(
             run_adl,
             lambda c: deleverage_within_limit(
@@ -208,13 +228,15 @@ def _run_layer(
                     cp,
                     price,
                     fee_to_close_rate(policy),
-                    pools=spread_over(policy),
+                    pools=() if vault else pools,
                 ),
             ),
             lambda c: close_into_book(policy, c, name),
         )
         if fund_holds(policy.liquidation):
             ctx = fund_takes_over(policy, ctx, name)
+        elif vault:
+            ctx = vault_takes_over(policy, ctx, name)
         return ctx, remaining - remaining_deficit(policy, ctx, name), True
     if isinstance(layer, SocializedLoss):
         # without ADL the position was closed into the book (or the vault) before the waterfall

@@ -67,6 +67,7 @@ class Reason(enum.Enum):
     PRO_RATA_DUST = "pro-rata rounding dust"
     ADL_SURPLUS = "ADL at the previous mark beyond the deficit"
     FUND_TAKEOVER = "insurance fund takeover at the bankruptcy price, below its floor"
+    VAULT_TAKEOVER = "backstop vault takeover at the bankruptcy price at a funding sweep, below zero"
     DEBT_FRONTED = "debt fronted by lender"
     DEBT_REPAYMENT = "debt repayment"
     INTEREST = "borrow interest, through the venue to depositors"
