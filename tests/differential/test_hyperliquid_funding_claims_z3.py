@@ -36,8 +36,9 @@ def test_two_winners_share_it_per_fill_on_z3() -> None:
 
 
 def test_around_the_vaults_lots_on_z3() -> None:
-    """Session 25's story around the vault's 400 lots: per fill bob's 600 pay 700, her whole deficit, the
-    vault's lots closed at the mark and no rounding kept (``rules.adl.unreached_lots`` on z3's terms)."""
+    """Session 25's story around the vault's 400 lots: since session 28 per fill bob's 600 pay their share,
+    420, and the vault, whose 400 lots close her other 400, takes over the 280 left (``rules.adl.pool_takes_over``
+    and ``rules.bankruptcy.vault_takes_over`` on z3's terms): flat at −280."""
     vault_story = story.vault_story
     held = run(
         vault_story.HYPERLIQUID,
@@ -46,15 +47,18 @@ def test_around_the_vaults_lots_on_z3() -> None:
     )
     got = pinned_step_agrees(vault_story.HYPERLIQUID, held[-1].after, vault_story.SPREAD[1]).got
     b, v, a = (got.after.account(n) for n in ("bob", "backstop_vault", "alice"))
-    assert (a.cash_quote, a.size_lots, v.cash_quote, v.size_lots) == (0, 0, 0, 0)
+    assert (a.cash_quote, a.size_lots, v.cash_quote, v.size_lots) == (0, 0, -280, 0)
     assert b.size_lots == 0
+    assert vault_story.adl_paid(got) == {"bob": 420}
 
 
 @pytest.mark.parametrize(("bob", "vault_lots"), [(-999, -399), (-1_000, -400)], ids=["one-under", "exactly"])
 def test_the_vault_keeps_the_lots_the_fills_leave_on_z3(bob: int, vault_lots: int) -> None:
     """Session 27 (``rules.adl.unreached`` on z3's terms): bob short 999 or 1,000 opposite her 1,000, the
     vault short 400. The fills leave 1 lot or none, so the spread is over 999 or 1,000 lots and bob pays
-    her whole 700 per fill (1,167 before, over 600); the vault takes the 1 lot left, or keeps its 400."""
+    her whole 700 per fill (1,167 before, over 600); the vault takes the 1 lot left, or keeps its 400. Since
+    session 28 no spread at a funding sweep: over her whole 1,000 lots, bob's 999 pay 700 all the same
+    (⌈700 × 999 / 1,000⌉), the vault's last lot nothing (it takes over 0)."""
     vault_story = story.vault_story
     held = run(
         vault_story.HYPERLIQUID,

@@ -77,6 +77,11 @@ def adl_paid(step) -> dict[str, int]:
     return out
 
 
+def taken_over(step) -> int:
+    """What the vault paid for the lots the fills left at a funding sweep (``VAULT_TAKEOVER``, session 28)."""
+    return sum(t.amount_quote for t in step.transfers if t.reason is Reason.VAULT_TAKEOVER)
+
+
 def surplus(step) -> int:
     """What the bankrupt trader's close brought the vault beyond its deficit (``ADL_SURPLUS``)."""
     return sum(t.amount_quote for t in step.transfers if t.reason is Reason.ADL_SURPLUS)
@@ -127,18 +132,20 @@ class TestAtTheBankruptcyPrice:
         assert _cash_lots(s, "alice") == (0, 0)
         assert not any(isinstance(o, Residual) for o in s.outcomes)
 
-    def test_around_the_vaults_own_lots_the_gap_is_spread(self) -> None:
+    def test_around_the_vaults_own_lots_the_vault_takes_over_the_rest(self) -> None:
         """The vault short 400 opposite her, bob short 600; funding at 20,000 ppm (19,800: 7,920 to the
-        vault, at 0 after it: session 27 deleverages a vault below zero at a funding sweep) takes her from 29,100 − 10,000 to −700: the queue reaches bob's 600 lots
-        only, at ⌈700 / 600⌉ = 2 a lot (1,200), the vault's 400 closed at the mark, and the 500 of
-        rounding is the vault's: no residual. Over her whole position (1 a lot) bob would pay 600 and
-        leave 100."""
+        vault, at 0 after it: session 27 deleverages a vault below zero at a funding sweep) takes her from
+        29,100 − 10,000 to −700. Since session 28 (``adl.pool_takes_over``) the gap is over her whole
+        position, ⌈700 / 1,000⌉ = 1 a lot: bob pays 600 for his 600 lots, her other 400 go to the vault at
+        the mark (its own 400 opposite), and the 100 they leave is the vault's (``Reason.VAULT_TAKEOVER``):
+        it ends flat at −100, no residual. Until session 28 the gap was spread over bob's 600 lots alone,
+        2 a lot (1,200), the vault keeping 500 (:func:`test_session_27s_spread_is_caught`)."""
         s = funding_step(29_100, policy=PER_LOT, events=SPREAD, bob=-600, vault_lots=-400, vault=-11_920)
         assert Bankrupt("alice", 700) in s.outcomes
-        assert adl_paid(s) == {"bob": 1_200}
-        assert surplus(s) == 500
+        assert adl_paid(s) == {"bob": 600}
+        assert (surplus(s), taken_over(s)) == (0, 100)
         assert _cash_lots(s, "alice") == (0, 0)
-        assert _cash_lots(s, "backstop_vault") == (500, 0)
+        assert _cash_lots(s, "backstop_vault") == (-100, 0)
         assert not any(isinstance(o, Residual) for o in s.outcomes)
 
     def test_at_a_mark_move_the_previous_mark_is_unchanged(self) -> None:
@@ -205,24 +212,16 @@ def test_every_mutant_of_the_price_is_caught(monkeypatch) -> None:
     assert observe() != expected
 
 
-def test_the_spread_at_the_bankruptcy_price_alone_is_caught(monkeypatch) -> None:
-    """``fair_gap_of``'s spread as before session 25 (at ``price = "bankruptcy"`` alone): around the vault's
-    400 lots bob pays 1 a lot on 600 and 100 of her 700 is left, a residual no Hyperliquid layer takes."""
-    import inspect
-    import textwrap
+def test_session_27s_spread_is_caught(monkeypatch) -> None:
+    """The named mutant, session 27's rule (``bankruptcy.pool_takes_over`` false: the gap spread around the
+    vault's lots at a funding sweep, nothing taken over): around the vault's 400 lots bob pays ⌈700 / 600⌉ = 2
+    a lot, 1,200, and the vault keeps the 500 of rounding."""
+    from solvent.rules import bankruptcy
 
-    source = textwrap.dedent(inspect.getsource(adl.fair_gap_of))
-    line = "spread = pools and at_bankruptcy(ctx, layer)"
-    assert source.count(line) == 1
-    namespace = dict(vars(adl))
-    exec(
-        compile(source.replace(line, "spread = pools and layer.price is AdlPrice.BANKRUPTCY"), "<mutant>", "exec"),
-        namespace,
-    )
-    monkeypatch.setattr(adl, "fair_gap_of", namespace["fair_gap_of"])
+    monkeypatch.setattr(bankruptcy, "pool_takes_over", lambda ctx, layer, pools: False)
     s = funding_step(29_100, policy=PER_LOT, events=SPREAD, bob=-600, vault_lots=-400, vault=-11_920)
-    assert adl_paid(s) == {"bob": 600}
-    assert Residual("alice", 100) in s.outcomes
+    assert (adl_paid(s), surplus(s), taken_over(s)) == ({"bob": 1_200}, 500, 0)
+    assert _cash_lots(s, "backstop_vault") == (500, 0)
 
 
 @pytest.mark.parametrize("policy", [HYPERLIQUID, PER_LOT], ids=["per-fill", "per-lot"])
@@ -242,6 +241,24 @@ def test_a_winner_that_closes_the_whole_position_pays_about_the_deficit(policy) 
 
 
 # --- session 27: the pools keep the lots the fills leave (``adl.unreached``) -------------------------
+#
+# Since session 28 a trader's ADL at a funding sweep spreads nothing (the vault takes over what the fills
+# leave: ``adl.pool_takes_over``), so the spread and its count are told where they stay: at a mark move
+# on a policy whose ADL closes at the bankruptcy price while a takeover vault holds lots (the
+# ``hyperliquid`` preset with ``price = "bankruptcy"``; no bundled preset). Session 25's story there:
+# the move 1,000 → 990 takes alice (on 9,300) to −700, the vault short 400 at −4,000 gains 4,000 to 0.
+# The same numbers as the funding story told until session 28 (the rounding's excess, per lot, the
+# fund's at ``price = "bankruptcy"``, not the vault's).
+
+
+def at_bankruptcy_price(rounding: GapRounding) -> object:
+    """The preset with ADL at the bankruptcy price, its gap rounded as ``rounding`` at a mark move."""
+    layer = attrs.evolve(HYPERLIQUID.deficit[1], price=AdlPrice.BANKRUPTCY, gap_rounding=rounding)
+    return attrs.evolve(HYPERLIQUID, deficit=(HYPERLIQUID.deficit[0], layer))
+
+
+#: the spread's policies, per fill and per lot
+SPREAD_PER_FILL, SPREAD_PER_LOT = at_bankruptcy_price(GapRounding.PER_FILL), at_bankruptcy_price(GapRounding.PER_LOT)
 
 
 def isolated_book(alice: int, bob: int, vault_lots: int, vault: int) -> Book:
@@ -257,18 +274,18 @@ def isolated_book(alice: int, bob: int, vault_lots: int, vault: int) -> Book:
     return attrs.evolve(b, net_deposits_quote=sum(a.cash_quote for a in b.accounts))
 
 
-def reach_story(bob: int, policy=HYPERLIQUID, book_lots: int = 0, isolated: bool = False):
-    """Session 25's story around the vault's 400 short lots (alice long 1,000 at −700 after funding at
-    20,000 ppm), bob short ``bob`` (in an isolated position if ``isolated``), the order book holding
+def reach_story(bob: int, policy=SPREAD_PER_FILL, book_lots: int = 0, isolated: bool = False):
+    """Session 25's story around the vault's 400 short lots at a mark move (alice long 1,000 at −700 after
+    1,000 → 990), bob short ``bob`` (in an isolated position if ``isolated``), the order book holding
     ``book_lots``: (what each paid by ADL, the lots each gave, alice's cash and lots, the vault's lots)."""
     if isolated:
-        b = isolated_book(29_100, bob, -400, -11_920)
+        b = isolated_book(9_300, bob, -400, -4_000)
     else:
-        b = book(29_100, bob=bob, vault_lots=-400, vault=-11_920)
+        b = book(9_300, bob=bob, vault_lots=-400, vault=-4_000)
         if book_lots:
             i = b.index("liquidity")
             b = b.replace_account(i, attrs.evolve(b.accounts[i], size_lots=book_lots, cost_quote=book_lots * 1_000))
-    s = run(policy, b, list(SPREAD))[-1]
+    s = run(policy, b, [MarkPrice(990)])[-1]
     assert Bankrupt("alice", 700) in s.outcomes
     given = {o.winner: o.lots for o in s.outcomes if isinstance(o, AdlFill) and o.lots}
     given |= {o.book: o.lots for o in s.outcomes if isinstance(o, BookDeleveraged)}
@@ -281,7 +298,8 @@ class TestThePoolsKeepTheLotsTheFillsLeave:
     the spread only as far as they are that: ``U = min(|S| − min(|S|, C), P)``, the gap over ``|S| − U``.
     Bob at exactly |S| (1,000), one lot under and one over: the spread over 1,000, 999 and 1,000 lots.
     Below two thirds of maintenance she is taken over by the vault: what the fills leave is the vault's,
-    at the liquidation fill."""
+    at the liquidation fill. At a mark move on ``price = "bankruptcy"`` (:func:`reach_story`): at a funding
+    sweep the spread is gone since session 28."""
 
     @pytest.mark.parametrize(
         ("bob", "per_fill", "per_lot", "lots"),
@@ -293,18 +311,18 @@ class TestThePoolsKeepTheLotsTheFillsLeave:
         ],
     )
     def test_bob_at_the_position_and_one_lot_either_side(self, bob, per_fill, per_lot, lots) -> None:
-        for policy, paid in ((HYPERLIQUID, per_fill), (PER_LOT, per_lot)):
+        for policy, paid in ((SPREAD_PER_FILL, per_fill), (SPREAD_PER_LOT, per_lot)):
             got, given, alice, vault = reach_story(bob, policy)
             # the vault takes over what the fills leave: 1 lot at −999, its own 400 at −600, none at or over
             expected = ({"bob": paid}, {"bob": lots}, (0, 0), -400 + 1_000 - lots)
-            assert (got, given, alice, vault) == expected, policy is PER_LOT
+            assert (got, given, alice, vault) == expected, policy is SPREAD_PER_LOT
 
     def test_lots_nobody_holds_are_a_residual(self) -> None:
         """Bob short 500, the vault 400, nobody the other 100 (a book open interest does not balance):
         the fills leave 500, the vault's 400 of them count out (U = 400), the gap over 600 lots: per
-        lot ⌈700 / 600⌉ = 2 (1,000, the 300 beyond her deficit the vault's); per fill ⌈700 × 500 / 600⌉ =
+        lot ⌈700 / 600⌉ = 2 (1,000, the 300 beyond her deficit the fund's); per fill ⌈700 × 500 / 600⌉ =
         584, and the 116 the last 100 lots leave is a residual, as where no pool holds lots."""
-        paid, given, alice, _ = reach_story(-500, PER_LOT)
+        paid, given, alice, _ = reach_story(-500, SPREAD_PER_LOT)
         assert (paid, given, alice) == ({"bob": 1_000}, {"bob": 500}, (0, 0))
         paid, given, alice, _ = reach_story(-500)
         assert (paid, given, alice) == ({"bob": 584}, {"bob": 500}, (-116, 0))
@@ -312,7 +330,7 @@ class TestThePoolsKeepTheLotsTheFillsLeave:
     def test_the_books_lots_count_as_the_queues(self) -> None:
         """Bob short 600 and the book short 300: they close 900, the vault's 400 leave U = 100, the gap
         over 900 lots: ⌈700 / 900⌉ = 1 a lot (bob 600, the book 300); per fill 467 + 233."""
-        assert reach_story(-600, PER_LOT, book_lots=-300)[:2] == (
+        assert reach_story(-600, SPREAD_PER_LOT, book_lots=-300)[:2] == (
             {"bob": 600, "liquidity": 300},
             {"bob": 600, "liquidity": 300},
         )
@@ -322,7 +340,7 @@ class TestThePoolsKeepTheLotsTheFillsLeave:
     def test_an_isolated_winner_is_reached_as_a_cross_one(self, bob) -> None:
         """Bob's short held in an isolated position (``bob:PERP``, a trader of the queue) pays what the
         cross short pays."""
-        for policy in (HYPERLIQUID, PER_LOT):
+        for policy in (SPREAD_PER_FILL, SPREAD_PER_LOT):
             paid, given, alice, vault = reach_story(bob, policy, isolated=True)
             cross = reach_story(bob, policy)
             assert (paid, given, alice, vault) == (
@@ -335,7 +353,7 @@ class TestThePoolsKeepTheLotsTheFillsLeave:
 def observe_reach() -> list:
     """The boundaries of :class:`TestThePoolsKeepTheLotsTheFillsLeave`, both roundings."""
     cases = [{"bob": b} for b in (-999, -1_000, -1_001, -600, -500)] + [{"bob": -600, "book_lots": -300}]
-    return [reach_story(policy=policy, **kw) for policy in (HYPERLIQUID, PER_LOT) for kw in cases]
+    return [reach_story(policy=policy, **kw) for policy in (SPREAD_PER_FILL, SPREAD_PER_LOT) for kw in cases]
 
 
 def test_every_mutant_of_unreached_is_caught(monkeypatch) -> None:

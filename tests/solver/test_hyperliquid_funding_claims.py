@@ -27,7 +27,7 @@ import pytest
 
 from solvent.properties import catalog
 from solvent.properties.catalog import StepView
-from solvent.rules import adl
+from solvent.rules import adl, bankruptcy
 from solvent.rules.engine import run
 from solvent.rules.events import Funding, MarkPrice
 from solvent.rules.loading import PolicyError, dumps_policy, loads_policy
@@ -171,24 +171,27 @@ def test_every_bankruptcy_price_preset_rounds_per_fill_at_funding(preset: str) -
 
 class TestAroundTheVaultsLots:
     """Session 25's story (tests/rules/test_fidelity_trader_funding_adl.py): the vault short 400 opposite
-    alice, bob short 600, funding at 20,000 ppm takes her to −700. The queue reaches bob's 600 lots only:
-    per fill they pay ⌈700 × 600 / 600⌉ = 700, the vault's 400 closed at the mark, no residual and no
-    rounding for the vault (per lot: 2 a lot, 1,200, the vault keeping 500)."""
+    alice, bob short 600, funding at 20,000 ppm takes her to −700. Since session 28 the deficit is over her
+    whole position (``rules.adl.pool_takes_over``): per fill bob's 600 lots pay ⌈700 × 600 / 1,000⌉ = 420,
+    her other 400 go to the vault at the mark (its own 400 opposite) and the 280 they leave is the vault's
+    (``rules.bankruptcy.vault_takes_over``), flat at −280; no residual (per lot: 1 a lot, 600, the vault
+    100). Until session 28 bob's lots carried it all, 700 (per lot 1,200)."""
 
     def step(self, policy=vault_story.HYPERLIQUID):
         return vault_story.funding_step(
             29_100, policy=policy, events=vault_story.SPREAD, bob=-600, vault_lots=-400, vault=-11_920
         )
 
-    def test_per_fill_spreads_over_the_reachable_lots(self) -> None:
+    def test_bob_pays_his_fills_share_and_the_vault_the_rest(self) -> None:
         s = self.step()
         assert Bankrupt("alice", 700) in s.outcomes
-        assert adl_paid(s) == {"bob": 700}
-        assert surplus(s) == 0
+        assert adl_paid(s) == {"bob": 420}
+        assert (surplus(s), vault_story.taken_over(s)) == (0, 280)
         assert s.after.account("alice").cash_quote == 0
-        assert (s.after.account("backstop_vault").cash_quote, s.after.account("backstop_vault").size_lots) == (0, 0)
+        assert (s.after.account("backstop_vault").cash_quote, s.after.account("backstop_vault").size_lots) == (-280, 0)
         assert not any(isinstance(o, Residual) for o in s.outcomes)
-        assert adl_paid(self.step(vault_story.PER_LOT)) == {"bob": 1_200}
+        per_lot = self.step(vault_story.PER_LOT)
+        assert (adl_paid(per_lot), vault_story.taken_over(per_lot)) == ({"bob": 600}, 100)
 
     def test_session_25s_stories_per_fill(self) -> None:
         """At −1 and −470 after 13,000 ppm bob pays 1 and 470, the vault keeping nothing (per lot: 1,000 each)."""
@@ -196,10 +199,10 @@ class TestAroundTheVaultsLots:
             s = vault_story.funding_step(vault_story.ALICE[x])
             assert (adl_paid(s), surplus(s), s.after.account("alice").cash_quote) == ({"bob": paid}, 0, 0), x
 
-    def test_sharing_over_the_whole_position_leaves_a_residual(self, monkeypatch) -> None:
-        """The source mutant: ``unreached_lots`` never subtracting the vault's lots. Bob's 600 pay
-        ⌈700 × 600 / 1,000⌉ = 420 and 280 of her deficit is left below zero, a residual."""
-        monkeypatch.setattr(adl, "unreached_lots", lambda *a: None)
+    def test_without_the_takeover_it_leaves_a_residual(self, monkeypatch) -> None:
+        """The mutant: ``bankruptcy.vault_takes_over`` doing nothing. Bob's 600 pay ⌈700 × 600 / 1,000⌉ = 420 and
+        280 of her deficit is left below zero, a residual."""
+        monkeypatch.setattr(bankruptcy, "vault_takes_over", lambda policy, ctx, name: ctx)
         s = self.step()
         assert adl_paid(s) == {"bob": 420}
         assert Residual("alice", 280) in s.outcomes

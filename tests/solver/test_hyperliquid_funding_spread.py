@@ -1,12 +1,14 @@
-"""The payer claims at a funding payment on Hyperliquid, false inside the proof's bounds: the gap
-spread around the vault's lots (session 27, helper fundsplit; docs/solver-notes.md#the-payer-claims-on-mark-and-funding-by-event-kind-session-27).
+"""The payer claims at a funding payment on Hyperliquid: found false inside the proof's bounds by the gap
+spread around the vault's lots (session 27, helper fundsplit;
+docs/solver-notes.md#the-payer-claims-on-mark-and-funding-by-event-kind-session-27), true on both stories
+since session 28 (docs/solver-notes.md#at-a-funding-sweep-each-payer-its-fills-share-session-28).
 
-At a sweep that moved no mark the vault's ADL closes at the bankruptcy price, the deficit spread
-over the lots the queue can reach, ``|S| − min(|S|, the vault's lots opposite)`` (session 25's
-decision, ``rules.adl.reach``; docs/model.md#the-gap-is-spread-over-the-lots-adl-can-close), and
-per fill (session 26). Two stories, each inside the assumptions of a funding question's scope
-(``book_assumptions``), each replayed here on the concrete engine and pinned on z3's ``transition``
-(tests/differential/test_hyperliquid_funding_spread_z3.py):
+At a sweep that moved no mark the trader's ADL closes at the bankruptcy price (session 25), per fill
+(session 26). Until session 28 the deficit was spread over the lots the queue can reach, around the
+vault's lots (``rules.adl.reach``; docs/model.md#the-gap-is-spread-over-the-lots-adl-can-close); since,
+it is over the whole position and the vault takes over what the fills leave. Two stories, each inside
+the assumptions of a funding question's scope (``book_assumptions``), each replayed here on the concrete
+engine and pinned on z3's ``transition`` (tests/differential/test_hyperliquid_funding_spread_z3.py):
 
 - **N = 2** (the smallest): alice long 3 at 10 on 1, dave short 3 on 1, the vault short 2 on 0, the
   order book long 2; funding at 40,000 ppm (the preset's cap) takes alice to −1. The vault has nothing
@@ -16,23 +18,26 @@ per fill (session 26). Two stories, each inside the assumptions of a funding que
   no-negative-equity, loss-bounded-by-collateral and claims-backed. **Mended in session 27**
   (``rules.adl.unreached``, helper adlreach: the pools keep only the lots the fills leave): dave's 3
   lots close the whole position, the vault keeps its 2, and he pays her 1 and ends at 1 (at 0 on 0);
-  the old count is the named mutant (:func:`test_the_count_before_session_27_is_the_finding`).
-- **N = 4**: the spread where the queue *cannot* close the whole position, once the vault spent its
-  cash: alice long 100 and carol long 40 at 1,000, dave short 100, bob short 5, the vault short 35 on
-  0, each trader at its initial margin; funding at 40,000 ppm. The vault's 1,400 covers alice's
-  1,500 but 100; dave's fills pay that (dave's 100 and bob's 5 close her 100 lots: no lot left out,
-  100, since session 27; 154 before, over 65 lots, the 54 beyond it the vault's). Carol's deficit of
-  600 then has no vault cash left and is spread over the 5 lots bob holds (the vault's 35 are what the
-  fills leave, closed at the mark): bob, who received 200, pays 600 and ends at −275 (546 and −221
-  before session 27, the vault's 54 towards it). The cost
-  model.md predicted for "a takeover vault under a bankruptcy price" (session 21's BitMEX story,
-  which retired the spread there).
+  the old count is the named mutant (:func:`test_the_count_before_session_27_is_the_finding`). Since
+  session 28 there is no spread at a funding sweep: dave's 3 fills pay ``⌈1 × 3 / 3⌉ = 1`` all the same.
+- **N = 4**: where the queue *cannot* close the whole position, once the vault spent its cash:
+  alice long 100 and carol long 40 at 1,000, dave short 100, bob short 5, the vault short 35 on 0,
+  each trader at its initial margin; funding at 40,000 ppm. The vault's 1,400 covers alice's 1,500
+  but 100; dave's fills pay that. Carol's deficit of 600 then has no vault cash left. Until session
+  28 it was spread over the 5 lots bob holds (the vault's 35 being what the fills leave, closed at
+  the mark): bob, who received 200, paid 600 and ended at −275 (546 and −221 before session 27).
+  **Since session 28** (the lead's decision, ``rules.adl.pool_takes_over`` and
+  ``rules.bankruptcy.vault_takes_over``; docs/model.md#session-28-at-a-funding-sweep-the-vault-takes-over-what-adl-leaves)
+  no spread at a funding sweep: bob pays his fills' share at carol's bankruptcy price,
+  ``⌈600 × 5 / 40⌉ = 75``, and ends at 250; the 525 her other 35 lots leave is the vault's, which
+  holds exactly those 35 opposite and closes them: it ends flat at −525 (``claims-backed`` false on
+  the vault's part; the payer claims hold). Named mutants: session 27's rule (the spread back, no
+  takeover: bob at −275) and the takeover dropped (carol's −525 a residual, as without the spread).
 
-Neither is a venue's documented rule: Hyperliquid's ADL closes at the previous mark (venues.md),
-the bankruptcy price at a funding sweep and the spread around the vault's lots are the model's
-decisions (sessions 25, 26). Findings for the lead; nothing changed. Mutant: no spread around the
-vault's lots (``rules.adl.unreached_lots`` None: each fill's share over the whole position): the
-first story holds, the second fails on carol instead (a residual: nobody pays the vault's lots' share).
+Neither the bankruptcy price at a funding sweep nor the takeover is a venue's documented rule:
+Hyperliquid's ADL closes at the previous mark (venues.md); the bankruptcy price at a funding sweep
+(session 25), its rounding per fill (session 26) and the vault taking over what the fills leave
+(session 28) are the model's decisions.
 """
 
 from __future__ import annotations
@@ -41,13 +46,16 @@ import pytest
 
 from solvent.properties import catalog
 from solvent.properties.catalog import StepView
-from solvent.rules import adl
+from solvent.rules import adl, bankruptcy
 from solvent.rules.engine import run
 from solvent.rules.events import Funding
+from solvent.rules.ledger import Reason
+from solvent.rules.outcomes import Residual
 from solvent.rules.presets import load_preset
 from solvent.solver.assumptions import book_assumptions
 from solvent.solver.bounds import Bounds, for_policy
 from tests.rules.test_fidelity_fund_bankruptcy import opened
+from tests.rules.test_fidelity_round_two import assert_every_mutant_is_caught
 from tests.rules.test_fidelity_trader_funding_adl import adl_paid
 
 HYPERLIQUID = load_preset("hyperliquid")
@@ -106,11 +114,23 @@ class TestTheSmallestStory:
         assert holds(s)[:2] == [True, True]
 
 
+def session_27(monkeypatch) -> None:
+    """Session 27's rule, the named mutant: the gap spread around the vault's lots at a funding sweep
+    too, nothing taken over (``pool_takes_over`` false everywhere, as a mark move's)."""
+    monkeypatch.setattr(bankruptcy, "pool_takes_over", lambda ctx, layer, pools: False)
+
+
+def taken_over(s) -> int:
+    return sum(t.amount_quote for t in s.transfers if t.reason is Reason.VAULT_TAKEOVER)
+
+
 def test_the_count_before_session_27_is_the_finding(monkeypatch) -> None:
-    """The named mutant, ``adl.unreached`` as before session 27 (``min(|S|, P)``): dave pays 3 for her 1 and
-    ends at −1 on 1, at 0 on 2 (the finding's boundary), and bob pays 546 at N = 4 (−221)."""
+    """The named mutants of sessions 26-27 together: the spread at a funding sweep (:func:`session_27`) and
+    ``adl.unreached`` as before session 27 (``min(|S|, P)``): dave pays 3 for her 1 and ends at −1 on 1, at 0
+    on 2 (the finding's boundary), and bob pays 546 at N = 4 (−221)."""
     from tests.rules.test_adl_reach import unreached_before_session_27
 
+    session_27(monkeypatch)
     monkeypatch.setattr(adl, "unreached", unreached_before_session_27)
     for cash, end, held in ((1, -1, False), (2, 0, True)):
         s = step(two(cash))
@@ -119,32 +139,94 @@ def test_the_count_before_session_27_is_the_finding(monkeypatch) -> None:
     assert (adl_paid(s), s.after.account("bob").cash_quote) == ({"dave": 154, "bob": 546}, -221)
 
 
-class TestTheVaultSpentItsCash:
-    def test_bob_pays_600_for_five_lots(self) -> None:
+def test_session_27s_spread_charged_bob_600(monkeypatch) -> None:
+    """The named mutant :func:`session_27`: carol's 600 spread over bob's 5 lots, bob at −275, nothing
+    taken over; one quantum either side of his zero on 399, 400, 401."""
+    session_27(monkeypatch)
+    s = step(four())
+    assert (adl_paid(s), taken_over(s)) == ({"dave": 100, "bob": 600}, 0)
+    assert s.after.account("bob").cash_quote == 125 + 200 - 600
+    assert holds(s) == [False, False, False]
+    for cash, end in ((399, -1), (400, 0), (401, 1)):
+        assert step(four(cash)).after.account("bob").cash_quote == end
+
+
+def four_at(carol: int):
+    """:func:`four` with carol on ``carol``."""
+    rows = (
+        ("alice", 100, 2_500),
+        ("carol", 40, carol),
+        ("dave", -100, 2_500),
+        ("bob", -5, 125),
+        ("backstop_vault", -35, 0),
+    )
+    return opened(1_000, ("alice", "carol", "dave", "bob"), rows)
+
+
+class TestTheVaultTakesOver:
+    """Since session 28: each payer its fills' share at carol's bankruptcy price, the vault the rest."""
+
+    def test_bob_pays_his_fills_share_and_the_vault_the_rest(self) -> None:
         s = step(four())
-        assert adl_paid(s) == {"dave": 100, "bob": 600}
-        b = s.after.account("bob")
-        assert (b.cash_quote, b.size_lots) == (125 + 200 - 600, 0)
-        assert holds(s) == [False, False, False]
+        assert adl_paid(s) == {"dave": 100, "bob": 75}  # ⌈100 × 100 / 100⌉; ⌈600 × 5 / 40⌉
+        assert taken_over(s) == 525
+        b, v, c = (s.after.account(n) for n in ("bob", "backstop_vault", "carol"))
+        assert (b.cash_quote, b.size_lots) == (125 + 200 - 75, 0)
+        assert (v.cash_quote, v.size_lots) == (-525, 0)  # its 35 lots were what the fills left
+        assert (c.cash_quote, c.size_lots) == (0, 0)
+        assert not any(isinstance(o, Residual) for o in s.outcomes)
+        assert holds(s) == [True, True, False]  # claims-backed: the vault below zero, flat
 
-    @pytest.mark.parametrize(("cash", "end", "held"), [(399, -1, False), (400, 0, True), (401, 1, True)])
-    def test_one_quantum_either_side_of_zero(self, cash: int, end: int, held: bool) -> None:
-        s = step(four(cash))
-        assert s.after.account("bob").cash_quote == end
-        assert holds(s)[:2] == [held, held]
+    @pytest.mark.parametrize(
+        ("carol", "bob", "vault"),
+        [(999, 76, -525), (1_000, 75, -525), (1_001, 75, -524)],  # D = 601, 600, 599
+    )
+    def test_bobs_share_one_quantum_either_side(self, carol: int, bob: int, vault: int) -> None:
+        """⌈D × 5 / 40⌉ at D = 600 exactly 75; at 601 it rounds up to 76, at 599 to 75; the vault pays D − that."""
+        s = step(four_at(carol))
+        assert (adl_paid(s)["bob"], taken_over(s)) == (bob, -vault)
+        assert (s.after.account("bob").cash_quote, s.after.account("backstop_vault").cash_quote) == (325 - bob, vault)
+        assert holds(s)[:2] == [True, True]
+
+    @pytest.mark.parametrize(
+        ("carol", "paid", "vault", "backed"),
+        [(1_598, {"dave": 100, "bob": 1}, (-1, 0), False), (1_599, {"dave": 100, "bob": 1}, (0, 0), True)],
+    )
+    def test_the_vault_one_quantum_either_side_of_zero(self, carol, paid, vault, backed) -> None:
+        """Carol at −2 after the payment: bob pays ⌈2 × 5 / 40⌉ = 1 and the vault 1, at −1; at −1 bob's 1 is it all,
+        the vault at 0; at 0 (on 1,600) she is not bankrupt and the vault takes her 40 lots over, long 5."""
+        s = step(four_at(carol))
+        v = s.after.account("backstop_vault")
+        assert (adl_paid(s), (v.cash_quote, v.size_lots), holds(s)) == (paid, vault, [True, True, backed])
+        s = step(four_at(1_600))
+        v = s.after.account("backstop_vault")
+        assert (adl_paid(s), (v.cash_quote, v.size_lots), holds(s)) == ({"dave": 100}, (0, 5), [True, True, True])
 
 
-def test_without_the_spread_the_first_holds_and_the_second_fails_on_carol(monkeypatch) -> None:
-    """The mutant: no spread around the vault's lots (``rules.adl.unreached_lots`` None, as where no pool
-    holds lots: each fill's share over the whole position). Dave pays her deficit, 1, and ends at 1: the
-    claims hold. Bob pays ⌈600 × 5 / 40⌉ = 75 and ends at 250, but the vault's 35 lots leave 525 that
-    nobody pays: carol ends at −525 with a residual (session 16's failure, which the spread was made
-    for), so at N = 4 the claims fail either way while the vault has no cash for its lots' share."""
-    monkeypatch.setattr(adl, "unreached_lots", lambda ctx, layer, bankrupt, pools: None)
+def test_without_the_takeover_carol_keeps_a_residual(monkeypatch) -> None:
+    """The mutant: the takeover dropped (``vault_takes_over`` doing nothing), the spread still gone: bob pays
+    75, and the 525 the vault's 35 lots leave is nobody's: carol ends at −525 with a residual (session 16's
+    failure, which the spread was made for). The N = 2 story holds either way (nothing is left there)."""
+    monkeypatch.setattr(bankruptcy, "vault_takes_over", lambda policy, ctx, name: ctx)
     s = step(two())
-    assert (adl_paid(s), s.after.account("dave").cash_quote) == ({"dave": 1}, 1)
-    assert holds(s) == [True, True, True]
+    assert (adl_paid(s), s.after.account("dave").cash_quote, holds(s)) == ({"dave": 1}, 1, [True, True, True])
     s = step(four())
     assert adl_paid(s) == {"dave": 100, "bob": 75}
-    assert [s.after.account(n).cash_quote for n in ("bob", "carol")] == [250, -525]
+    assert [s.after.account(n).cash_quote for n in ("bob", "carol", "backstop_vault")] == [250, -525, 0]
+    assert Residual("carol", 525) in s.outcomes
     assert holds(s) == [False, False, False]
+
+
+def observe() -> list:
+    """Both stories, carol's boundaries, and session 25's story around the vault's 400 lots at a mark move on
+    ``price = "bankruptcy"`` (where the spread stays): what each paid by ADL, what the vault took over."""
+    from tests.rules.test_fidelity_trader_funding_adl import reach_story
+
+    out = [(adl_paid(s), taken_over(s)) for s in (step(two()), *(step(four_at(c)) for c in (999, 1_000, 1_598)))]
+    return [*out, reach_story(-600), reach_story(-999)]
+
+
+def test_every_mutant_of_pool_takes_over_is_caught(monkeypatch) -> None:
+    """Every one-token mutant of ``rules.adl.pool_takes_over`` (its ``not``, its ``and``s): the takeover at a
+    mark move or the spread at a funding sweep."""
+    assert_every_mutant_is_caught(monkeypatch, adl, "pool_takes_over", observe, at_least=2, importers=(bankruptcy,))
