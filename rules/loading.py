@@ -655,6 +655,8 @@ _WRITTEN_WHEN_SET = (
     ("rounding", "deficit_share", "ceil"),
     ("waterfall", "deficit_split", "one_market"),
     ("rounding", "conversion", "floor"),
+    ("insurance_fund", "deleveraged_without_move", False),
+    ("backstop_vault", "deleveraged_without_move", True),
 )
 
 #: A ``[[collateral]]`` table's lending keys written only when set: a table that lends nothing is

@@ -126,24 +126,35 @@ def deleverage_pools(policy: Policy, ctx: Ctx) -> Ctx:
         pool = ctx.system(role)
         # below zero, and its lots lost in this step's move, or (the vault, at a sweep that moved no
         # mark) it holds lots: module docstring
-        depleted = and_(ctx.account(pool).cash_quote < 0, bankrupt_by(ctx, role, pool))
+        depleted = and_(ctx.account(pool).cash_quote < 0, bankrupt_by(ctx, pool, without_move(policy, role)))
         ctx = ctx.branch(depleted, lambda c, p=pool, r=role: _resolve(policy, c, p, OWN_LAYER[r]))
     return ctx
 
 
-def bankrupt_by(ctx: Ctx, role: Role, pool: str) -> Any:
+def bankrupt_by(ctx: Ctx, pool: str, deleveraged_without_move: bool) -> Any:
     """What makes ``pool``, below zero, bankrupt at this sweep beside its balance: its lots lost in
     this step's move (:func:`lots_lose`); at a sweep that moved no mark (a funding payment's:
-    ``Ctx.mark_moved`` false), the backstop vault holding lots, the fund never. Hyperliquid's
-    liquidator vault is an account on the venue, whose ADL runs where "an account value ... becomes
-    negative", whatever took it there (docs/venues.md#hyperliquid-adl); its ADL there closes at its
-    bankruptcy price, as a trader's at a funding sweep (``rules.adl.at_bankruptcy``), so the winners
-    pay its deficit, per fill (``rules.adl.rounds_per_fill``). BitMEX's fund keeps a funding payment's
-    debt as its own (its ADL follows a price's move). Session 27, docs/model.md#the-funds-own-bankruptcy,
-    "The vault at a funding event, again"."""
-    if role is Role.BACKSTOP_VAULT and not ctx.mark_moved:
+    ``Ctx.mark_moved`` false), holding lots where the policy deleverages it there
+    (``deleveraged_without_move``, its own layer's field: :func:`without_move`), never otherwise.
+    Hyperliquid's liquidator vault is an account on the venue, whose ADL runs where "an account value
+    ... becomes negative", whatever took it there (docs/venues.md#hyperliquid-adl); its ADL there closes
+    at its bankruptcy price, as a trader's at a funding sweep (``rules.adl.at_bankruptcy``), so the
+    winners pay its deficit, per fill (``rules.adl.rounds_per_fill``). BitMEX's fund keeps a funding
+    payment's debt as its own (its ADL follows a price's move). Session 27,
+    docs/model.md#the-funds-own-bankruptcy, "The vault at a funding event, again"; a field since session 28."""
+    if deleveraged_without_move and not ctx.mark_moved:
         return ctx.account(pool).size_lots != 0
     return lots_lose(ctx, pool)
+
+
+def without_move(policy: Policy, role: Role) -> bool:
+    """Whether ``role``'s pool, below zero holding lots, is deleveraged at a sweep that moved no mark:
+    its own layer's ``deleveraged_without_move`` (``backstop_vault``'s, ``insurance_fund``'s), and
+    where the policy lists no such layer that field's default (the vault yes, the fund no: sessions
+    24 and 27). A Python bool, no term."""
+    own = OWN_LAYER[role]
+    layer = policy.layer(own)
+    return (layer if layer is not None else own()).deleveraged_without_move
 
 
 def lots_lose(ctx: Ctx, pool: str) -> Any:
@@ -173,8 +184,9 @@ def lots_lost(ctx: Ctx, pool: str) -> Any:
 
 def _resolve(policy: Policy, ctx: Ctx, pool: str, own: type) -> Ctx:
     deficit = -ctx.account(pool).cash_quote
-    # the share its lots' loss in the move bounds (module docstring); the rest stays the pool's own
-    owed = min_(deficit, lots_lost(ctx, pool)) if own is InsuranceFund else None
+    # the share its lots' loss in the move bounds (module docstring); the rest stays the pool's own. At a
+    # sweep that moved no mark (a fund with ``deleveraged_without_move``) there is no move to bound it
+    owed = min_(deficit, lots_lost(ctx, pool)) if own is InsuranceFund and ctx.mark_moved else None
     ctx = ctx.note(Bankrupt(pool, deficit))
     for index, layer in enumerate(policy.deficit):
         if isinstance(layer, own):
@@ -202,4 +214,4 @@ def _resolve(policy: Policy, ctx: Ctx, pool: str, own: type) -> Ctx:
     return ctx
 
 
-__all__ = ["OWN_LAYER", "bankrupt_by", "deleverage_pools", "lots_lose", "lots_lost"]
+__all__ = ["OWN_LAYER", "bankrupt_by", "deleverage_pools", "lots_lose", "lots_lost", "without_move"]

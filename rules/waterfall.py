@@ -163,6 +163,15 @@ class InsuranceFund:
     #: bankruptcy losses MUST first consume the Insurance Fund down to I_floor" (``use_insurance_buffer``
     #: spends ``I − I_floor``); the engine's fuzz tests' ``default_params`` set ``insurance_floor: 0``.
     floor_quote: int = quote_field(default=0)
+    #: Where the fund holds what it takes over (``liquidation.fund_unwind_ppm``) and the policy has an
+    #: ``adl`` layer: whether the fund, below zero holding lots, is deleveraged at a sweep that moved no
+    #: mark (a funding payment's: ``Ctx.mark_moved`` false), for its whole deficit at its bankruptcy
+    #: price, as the backstop vault is by default. ``false`` (the default): it keeps that debt as its
+    #: own until a move its lots lose in, which hands on at most that loss: BitMEX deleverages a
+    #: liquidated order that "cannot be filled by the time the Mark Price reaches the Bankruptcy
+    #: Price", a price's move, and funding moves no mark (session 24: docs/model.md#the-funds-own-bankruptcy,
+    #: "At a funding event"). ``rules.pool_bankruptcy.bankrupt_by``.
+    deleveraged_without_move: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
 
 
 @attrs.frozen
@@ -171,6 +180,15 @@ class BackstopVault:
 
     kind: ClassVar[str] = "backstop_vault"
     terminal: ClassVar[bool] = False
+    #: Where the vault holds what it takes over (``liquidation.takeover_below_ppm`` or a takeover
+    #: execution) and the policy has an ``adl`` layer: whether the vault, below zero holding lots, is
+    #: deleveraged at a sweep that moved no mark (a funding payment's: ``Ctx.mark_moved`` false), its
+    #: whole position at its bankruptcy price (``true``, the default: Hyperliquid's liquidator is an
+    #: account, and its ADL runs where "an account value ... becomes negative", whatever took it there;
+    #: session 27, docs/model.md#the-funds-own-bankruptcy, "The vault at a funding event, again"), or keeps
+    #: that debt as its own until a move its lots lose in (``false``: session 24's rule, as BitMEX's fund
+    #: by default). ``rules.pool_bankruptcy.bankrupt_by``.
+    deleveraged_without_move: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
 
 
 @attrs.frozen

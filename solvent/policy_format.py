@@ -80,6 +80,7 @@ ORDER: dict[tuple[str, ...], tuple[str, ...]] = {
         "cap_quote",
         "all_or_nothing",
         "floor_quote",
+        "deleveraged_without_move",
         "ranking",
         "price",
         "fund_drawdown",

@@ -325,6 +325,10 @@ def observe():
         for s in run(BITMEX, book(-4_000 + x), list(AT_FUNDING))[1:]:
             f = s.after.account("insurance_fund")
             out.append((f.cash_quote, f.size_lots, s.after.account("bob").cash_quote, _charged(s)))
+    # session 28: the fund deleveraged at a funding sweep (``deleveraged_without_move = true``), no move to bound it
+    from tests.rules.test_pool_deleveraged_without_move import InsuranceFund, fund_at_funding, with_field
+
+    out.append(fund_at_funding(with_field(BITMEX, InsuranceFund, True), 496))
     return out
 
 
@@ -408,7 +412,7 @@ def test_the_triggers_and_made_or_is_caught(monkeypatch) -> None:
     from solvent.rules import arith, engine
 
     source = textwrap.dedent(inspect.getsource(pool_bankruptcy.deleverage_pools))
-    trigger = "depleted = and_(ctx.account(pool).cash_quote < 0, bankrupt_by(ctx, role, pool))"
+    trigger = "depleted = and_(ctx.account(pool).cash_quote < 0, bankrupt_by(ctx, pool, without_move(policy, role)))"
     assert source.count(trigger) == 1
     namespace = {**vars(pool_bankruptcy), "or_": arith.or_}
     exec(compile(source.replace(trigger, trigger.replace("and_", "or_")), "<mutant>", "exec"), namespace)
