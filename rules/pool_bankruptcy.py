@@ -97,6 +97,12 @@ the vault is closed as such a trader is: its whole position, the winners paying 
 mark, per fill, at most the deficit in all. At a mark move its trigger is session 24's (its lots lost
 in the move, the previous mark the price); BitMEX's fund keeps a funding debt as its own at a funding
 sweep (its ADL follows a price's move: above), so its terms are unchanged.
+
+Session 28: which pool is deleveraged at a sweep that moved no mark is a policy field, not its role:
+``deleveraged_without_move`` on the pool's own layer (``backstop_vault``: default ``true``;
+``insurance_fund``: default ``false``), read through :func:`without_move`; the defaults are the rules
+above, so no preset's terms change. A fund deleveraged there is closed for its whole deficit (``owed``
+unset: no move bounds it).
 """
 
 from __future__ import annotations
