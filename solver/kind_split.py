@@ -31,9 +31,9 @@ from __future__ import annotations
 
 import attrs
 
-from solvent.rules.book import Role
 from solvent.rules.liquidation import pools_holding
 from solvent.rules.policy import Policy
+from solvent.rules.pool_bankruptcy import without_move
 from solvent.solver.bounds import FUNDING, Bounds
 from solvent.solver.verdicts import (
     ObligationResult,
@@ -58,8 +58,12 @@ def vault_deleveraged_at_funding(policy: Policy | None) -> bool:
     """Whether the engine's own deleveraging of the pools (``rules.pool_bankruptcy.deleverage_pools``)
     can deleverage the backstop vault at a funding sweep on ``policy``: an ADL layer, and the vault
     among the pools that hold what they take over (``rules.liquidation.pools_holding``), whose
-    trigger there is ``bankrupt_by``'s (its lots, not a move)."""
-    return policy is not None and policy.adl is not None and Role.BACKSTOP_VAULT in pools_holding(policy.liquidation)
+    trigger there is ``bankrupt_by``'s (its lots, not a move). Since session 28 that is the pool's own layer's
+    ``deleveraged_without_move`` (``pool_bankruptcy.without_move``: the vault's by default, and a fund
+    whose policy sets it, which is deleveraged there the same way)."""
+    if policy is None or policy.adl is None:
+        return False
+    return any(without_move(policy, role) for role in pools_holding(policy.liquidation))
 
 
 def kinds(claim: str, bounds: Bounds, policy: Policy | None = None) -> tuple[tuple[str, ...], ...]:

@@ -154,7 +154,9 @@ def test_session_24s_vault_kept_a_funding_payments_debt(monkeypatch) -> None:
     on 399 at −1 and on 0 at −400, holding, nobody charged: claims-backed fails, as session 26 found."""
     from solvent.rules import pool_bankruptcy
 
-    monkeypatch.setattr(pool_bankruptcy, "bankrupt_by", lambda ctx, pool, without_move: pool_bankruptcy.lots_lose(ctx, pool))
+    monkeypatch.setattr(
+        pool_bankruptcy, "bankrupt_by", lambda ctx, pool, without_move: pool_bankruptcy.lots_lose(ctx, pool)
+    )
     assert _vault_story(-CAP, 400) == ((0, -1), 0, True)
     assert _vault_story(-CAP, 399) == ((-1, -1), 0, False)
     assert _vault_story(-CAP, 0) == ((-400, -1), 0, False)

@@ -60,5 +60,7 @@ def test_under_session_24s_rule_the_vault_is_left_below_zero(monkeypatch) -> Non
     """The named mutant: the vault deleveraged only where its lots lost in the step's move, so never at
     a funding payment; z3 finds a book at once (one was the vault short 16 at 1,000,000,000 on 14,000,
     paying 16,000 at −1 ppm)."""
-    monkeypatch.setattr(pool_bankruptcy, "bankrupt_by", lambda ctx, pool, without_move: pool_bankruptcy.lots_lose(ctx, pool))
+    monkeypatch.setattr(
+        pool_bankruptcy, "bankrupt_by", lambda ctx, pool, without_move: pool_bankruptcy.lots_lose(ctx, pool)
+    )
     assert _after_the_vaults_call().result == "sat"
