@@ -634,7 +634,9 @@ def deleverage(
     at ``px``; the gap is spread over the lots but the pools' among those (:func:`reach`,
     :func:`unreached`), so the pool's lots, closed at the fill, leave no share of the deficit unpaid,
     and lots a pool keeps raise no winner's share (docs/model.md#the-gap-is-spread-over-the-lots-adl-can-close,
-    docs/model.md#session-27-the-lots-the-pools-keep-are-those-the-fills-leave)."""
+    docs/model.md#session-27-the-lots-the-pools-keep-are-those-the-fills-leave). Since session 28 a trader's
+    ADL at a sweep that moved no mark is given none (:func:`pool_takes_over`): its deficit is over the whole
+    position and the vault takes over what the fills leave (``rules.bankruptcy.vault_takes_over``)."""
     book = ctx.book
     mark = book.market.mark_quote
     b = book.account(bankrupt)
