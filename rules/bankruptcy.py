@@ -46,7 +46,7 @@ from solvent.rules.liquidation import (
     pools_holding,
     slip_per_lot,
 )
-from solvent.rules.margin import account_maintenance, equity, open_lots
+from solvent.rules.margin import account_maintenance, counts_spot, equity, open_lots
 from solvent.rules.outcomes import Bankrupt, LayerUsed, Residual
 from solvent.rules.policy import Policy
 from solvent.rules.positions import close_against
@@ -167,7 +167,12 @@ def vault_takes_over(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     docs/model.md#session-28-at-a-funding-sweep-the-vault-takes-over-what-adl-leaves). Part of the
     ADL layer's close, so that layer's record covers it. The pools :func:`spread_over` names are
     the vault alone (the fund's never: where it holds, it takes over itself)."""
-    owed = remaining_deficit(policy, ctx, name)
+    # ADL has closed its whole position, so what it owes is its equity below zero (``remaining_deficit``
+    # with no lots left), built as its cash where no spot counts (``margin.equity``'s ``cash + 0`` and
+    # ``remaining_deficit``'s lots left hyperliquid's isolated conservation over mark, funding and margin
+    # undecided at 10M, this form proves it: docs/solver-notes.md#at-a-funding-sweep-each-payer-its-fills-share-session-28)
+    account = ctx.account(name)
+    owed = max_(-(equity(policy.margin, account) if counts_spot(policy.margin, account) else account.cash_quote), 0)
     return ctx.transfer(ctx.system(Role.BACKSTOP_VAULT), name, owed, Reason.VAULT_TAKEOVER)
 
 
@@ -213,30 +218,29 @@ def _run_layer(
         pools = spread_over(policy)
         # at a sweep that moved no mark the vault takes over what the fills leave, no spread (session 28)
         vault = pool_takes_over(ctx, layer, pools)
+
+        def close(d: Ctx) -> Ctx:
+            d = deleverage(
+                d,
+                policy.margin,
+                policy.rounding,
+                layer,
+                name,
+                cp,
+                price,
+                fee_to_close_rate(policy),
+                pools=() if vault else pools,
+            )
+            # what the fills leave, where ADL closed the position (not a deferred one, nor one closed into the book)
+            return vault_takes_over(policy, d, name) if vault else d
+
         ctx = ctx.branch(
             run_adl,
-            lambda c: deleverage_within_limit(
-                layer,
-                c,
-                name,
-                lambda d: deleverage(
-                    d,
-                    policy.margin,
-                    policy.rounding,
-                    layer,
-                    name,
-                    cp,
-                    price,
-                    fee_to_close_rate(policy),
-                    pools=() if vault else pools,
-                ),
-            ),
+            lambda c: deleverage_within_limit(layer, c, name, close),
             lambda c: close_into_book(policy, c, name),
         )
         if fund_holds(policy.liquidation):
             ctx = fund_takes_over(policy, ctx, name)
-        elif vault:
-            ctx = vault_takes_over(policy, ctx, name)
         return ctx, remaining - remaining_deficit(policy, ctx, name), True
     if isinstance(layer, SocializedLoss):
         # without ADL the position was closed into the book (or the vault) before the waterfall

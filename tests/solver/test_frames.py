@@ -265,9 +265,13 @@ def test_hyperliquids_isolated_scope_over_mark_funding_and_margin_is_proved_at_1
     below zero, docs/solver-notes.md#hyperliquids-vault-at-a-funding-payment-session-27; 8,062,652
     since session 27's ``adl.unreached``, the pools' lots the fills leave, built as
     ``min(|S| − min(|S|, C), min(|S|, P))``, the form of nine decided on each funding question measured,
-    docs/solver-notes.md#the-gaps-lots-are-the-lots-adls-fills-close-session-27)."""
+    docs/solver-notes.md#the-gaps-lots-are-the-lots-adls-fills-close-session-27; 9,544,637 since session 28:
+    at a funding sweep no spread, the vault taking over what the fills leave, its amount built as the
+    account's cash below zero (``rules.bankruptcy.vault_takes_over``; built as ``remaining_deficit`` or as
+    ``margin.equity``'s ``cash + 0`` it was undecided here, 2.35M a try:
+    docs/solver-notes.md#at-a-funding-sweep-each-payer-its-fills-share-session-28)."""
     bounds = Bounds(accounts=2, isolated=1, event_kinds=("mark", "funding", "margin"), effort=10_000_000)
     result = prove("hyperliquid", "conservation", bounds, transfers=False)
     assert result.verdict is Verdict.PROVED, result.reason
     assert "all N" in result.method
-    assert result.units == 8_062_652
+    assert result.units == 9_544_637
