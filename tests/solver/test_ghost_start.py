@@ -137,6 +137,8 @@ def test_the_argument_holds_for_any_k_on_the_shared_premise() -> None:
     assert "solvent-premise-kept" not in names  # the premise asks no margin at the mark
 
 
+@pytest.mark.deep  # the whole attempt at K = 3 under the mutant; the same mutant, written into
+# rules.adl.overlaps, fails test_payer_ghost.py::test_each_skip_case_holds[1] and [3] (session 28)
 def test_a_stricter_overlap_rule_stops_the_argument_at_k3(monkeypatch) -> None:
     """``or_`` → ``and_`` in ``rules.adl.overlaps`` (the fill must leave the offsetting account
     collateralized *and* no riskier): a skip case has a model, nothing is extended."""
