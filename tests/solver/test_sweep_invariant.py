@@ -99,6 +99,7 @@ def test_the_facts_fit_hyperliquid_for_deficit_charged_once_only() -> None:
     assert deficit_once.not_covered(HYPERLIQUID, Bounds(accounts=2)) is None
 
 
+@pytest.mark.deep  # a whole proof (4.14M units); its lemmas (the attempt, every one unsat) and mutants stay default (session 28)
 def test_deficit_charged_once_proved_for_every_n_at_one_move() -> None:
     """The lemmas' book (N = 2), with the call's facts and the invariant's as facts: proved for every
     N at one mark move, 4.14M units (partial in 10M before: the direct check out of effort)."""
