@@ -47,12 +47,13 @@ def test_the_scope_says_which_assets() -> None:
 
 
 def test_conservation_per_asset_holds_for_every_n() -> None:
-    found = attempt(POLICY, catalog.get("conservation"), bounds(asset_names=("USDe",)))
-    assert isinstance(found, Extension), found
-    assert any("USDe's net deposits change by exactly its external transfers" in lemma for lemma in found.lemmas)
+    # the per-asset lemma read off prove's own lemmas (the policy names its asset USDe), where the
+    # compositional attempt was asked again beside prove (1.15 s of CPU, 112,835 units; session 28)
     result = prove(POLICY, "conservation", bounds())
     assert result.verdict is Verdict.PROVED
     assert "all N" in result.method
+    per_asset = [q for q in result.queries if "USDe's net deposits change by exactly its external transfers" in q.name]
+    assert per_asset and all(q.result.startswith("unsat") for q in per_asset)
 
 
 def test_an_asset_balance_moved_without_a_ledger_entry_breaks_the_frame_lemma(monkeypatch) -> None:
