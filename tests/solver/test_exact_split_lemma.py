@@ -23,6 +23,9 @@ from solvent.solver.story import symbolic_book
 from solvent.solver.verdicts import Verdict
 
 GEN_A = load_preset("percolator-gen-a")
+#: the engine's split against the lemma's terms: each one-token mutant of ``exact_split`` below
+#: fails it within this many examples (150 before session 28)
+EXAMPLES = 40
 DRIFT = load_preset("drift")
 
 
@@ -50,12 +53,10 @@ def test_the_shares_add_up_to_the_target_for_any_weights(payers: int, capped: bo
     assert lemma.verdict is Verdict.PROVED, lemma.steps
     assert all(s.result == "unsat" for s in lemma.steps)
     assert all(s.units < exact_split_lemma.STEP_UNITS for s in lemma.steps)
-
-
-def test_four_payers_units_pinned() -> None:
-    """Units are stable per input (z3-solver 5.4.1): the four-payer capped lemma, every step."""
-    lemma = exact_lemma(GEN_A.rounding, 4, capped=True)
-    assert lemma.units == 53_127
+    if (payers, capped) == (4, True):
+        # units are stable per input (z3-solver 5.4.1): the four-payer capped lemma, every step
+        # (asked once here, where a test of its own asked it again: session 28)
+        assert lemma.units == 53_127
 
 
 @pytest.mark.parametrize(
@@ -82,7 +83,7 @@ def test_the_lemma_refuses_another_rounding() -> None:
         exact_lemma(DRIFT.rounding, 2, capped=False)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(
     remaining=st.integers(0, 10**6),
     weights=st.lists(st.integers(0, 10**4), min_size=1, max_size=5),
