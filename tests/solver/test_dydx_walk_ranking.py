@@ -88,6 +88,11 @@ def test_a_settlement_a_quantum_a_lot_off_breaks_its_lemma(monkeypatch) -> None:
     assert "a mark's settlement keeps" in failed and "z3 found a model of its negation" in failed
 
 
+# deep since session 28 (3.95 s of CPU: the turn lemma's model at 2,633,383 units): the same mutant
+# written into ``walk_step`` fails the concrete
+# tests/rules/test_fidelity_dydx_deleveraging.py::TestDydxDeleveraging::test_per_lot_the_fine_lot_pays_a_quantum_a_lot
+# (default, no z3), and the turn lemma's own mutant stays default (the fill a quantum a lot above)
+@pytest.mark.deep
 def test_a_turn_leaving_a_lot_behind_breaks_the_argument(monkeypatch) -> None:
     real = adl_module.walk_step
 
