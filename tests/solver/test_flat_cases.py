@@ -65,7 +65,7 @@ def test_the_direct_check_by_flat_cases_holds_at_n_2(preset: str) -> None:
     """Per trader: its flat case's coverage (no lots, no cost basis) and one exact case per event."""
     policy, bounds = _lending(preset)
     cases = compositional.flat_by_cases(policy, catalog.get(FLAT), bounds, CASES_UNITS)
-    assert cases.held, cases.failed
+    assert cases.held and not cases.trivial, cases.failed
     assert [line.split(":")[0] for line in cases.lemmas] == ["flat case (alice)", "flat case (bob)"]
     assert len(cases.queries) == 6 and all(q.result == "unsat" for q in cases.queries)
     assert sum(q.units for q in cases.queries) < CASES_UNITS
@@ -118,8 +118,8 @@ def test_where_no_charge_is_ever_written_the_cases_say_trivially() -> None:
     result = prove(policy, FLAT, bounds, minimize=False, payer_first=False)
     assert result.verdict is Verdict.PROVED and result.trivial, result.reason
     assert result.scope.accounts is None and "bounded by flat cases" in result.method
-    policy, bounds = _lending("drift")
-    assert not compositional.flat_by_cases(policy, catalog.get(FLAT), bounds, 3_000_000).trivial
+    # drift's cases, where a charge is written, are not trivial: asserted on the cases
+    # test_the_direct_check_by_flat_cases_holds_at_n_2 asks (here they were asked again: session 28)
 
 
 def test_the_cases_are_asked_on_the_lemmas_book_only() -> None:
