@@ -39,7 +39,10 @@ def test_the_one_event_search_finds_the_story_of_one_move_within_its_share() -> 
     policy = _drift()
     bounds = _one_trader_three_moves(policy)
     counts = []
-    for units in (3 * 600_000, 3 * 600_000, 3 * 1_000_000):
+    # the same share twice (units decide); a third ask at 3 × 1M (session 27 and before) asked the same
+    # story again within a larger share: the share's bound is this one's, at the boundary the
+    # story needs (479,923-507,191 units of 600,000)
+    for units in (3 * 600_000, 3 * 600_000):
         found, spent = _accepted_on_one_event(policy, catalog.get(CLAIM), bounds, 1, units)
         assert found is not None and found.verdict is Verdict.REFUTED
         assert spent[0].name == "build" and spent[0].units == BUILD_UNITS
