@@ -88,7 +88,11 @@ def test_the_grid_is_asked_exact_first_so_the_share_does_not_move_the_story() ->
     [point] = [q for q in result.queries if q.name == "insurance-fund-non-negative at prices 2, 4"]
     assert point.result == "sat (exact, replayed)"
     for effort in (8_000_000, 12_000_000):
-        other = prove(BITMEX, "insurance-fund-non-negative", Bounds(accounts=4, events=1, effort=effort))
+        # without the least move (the shrink after the story, which gets the rest of the purse and
+        # which this test does not compare: 1.54 -> 0.65 s of CPU at 8M, session 28)
+        other = prove(
+            BITMEX, "insurance-fund-non-negative", Bounds(accounts=4, events=1, effort=effort), minimize=False
+        )
         assert other.verdict is Verdict.REFUTED
         found = [q.units for q in other.queries if not q.name.startswith("minimize")]  # the shrink gets the rest
         assert found == [q.units for q in result.queries if not q.name.startswith("minimize")]
