@@ -106,12 +106,15 @@ def test_thresholds_in_every_format(monkeypatch) -> None:
 
 
 def test_cli_check_proves_by_default_and_not_with_no_search() -> None:
+    # open-interest-balance, proved for all N on both scopes as conservation is, at about half its CPU
+    # (`solvent check` alone: 4.1 against 7.6 s, load 8; session 28); conservation's all-N proof on
+    # binance is test_broken_engines.py's
     proved = CliRunner().invoke(
-        main, ["check", "binance", "--no-search", "--prove-budget", "20M", "--invariant", "conservation"]
+        main, ["check", "binance", "--no-search", "--prove-budget", "20M", "--invariant", "open-interest-balance"]
     )
     assert proved.exit_code == 0, proved.output
     out = " ".join(proved.output.split())  # binance declares both margin modes: a scope each
-    assert "z3: proved on all-cross books (N ≤ 2" in out and "conservation proved (all N" in out
+    assert "z3: proved on all-cross books (N ≤ 2" in out and "open-interest-balance proved (all N" in out
     assert "proved on books with an isolated position (N ≤ 1" in out
     plain = CliRunner().invoke(main, ["check", "binance", "--no-search", "--invariant", "conservation"])
     assert plain.exit_code == 0 and "z3" not in plain.output
