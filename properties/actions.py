@@ -43,6 +43,14 @@ from solvent.rules.settlement import funding_cap_ppm
 
 MAX_LOTS = 1_000_000
 
+#: ppm in one basis point. Mark moves and trade premiums are ppm of the mark, drawn in whole
+#: basis points (a 100 ppm grid, ``strategies``) and turned into ppm where the action is built, with no strategy
+#: in between: the draws, and so the stories a seed gives, are the ones drawn when actions were
+#: stated in basis points (a ``.map`` would add a span to every draw and change them).
+PPM_PER_BP = 100
+#: The order book's depth, the first deposit of every drawn story: enough to take any liquidated position.
+LIQUIDITY_QUOTE = 10**12
+
 
 @python_repr
 @attrs.frozen

@@ -33,8 +33,8 @@ from collections.abc import Sequence
 import attrs
 
 from solvent.properties.catalog import Invariant
+from solvent.properties.played import first_violation, replay
 from solvent.properties.scenarios import Story
-from solvent.properties.search import first_violation, replay
 from solvent.rules.book import Book, MarginMode, Market, Role, new_book
 from solvent.rules.engine import Step
 from solvent.rules.events import AddMargin, Deposit, Event, SpotDeposit, Taker, Trade

@@ -48,26 +48,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-from hypothesis import find, target
-from hypothesis import strategies as st
-from hypothesis.errors import NoSuchExample
 
+from solvent.properties.actions import PPM_PER_BP
 from solvent.properties.catalog import Severity
+from solvent.properties.played import CI, Outcome, SearchBudget, minimize, replay
 from solvent.properties.registry import Registry
 from solvent.properties.scenarios import Story
-from solvent.properties.search import (
-    CI,
-    Outcome,
-    SearchBudget,
-    minimize,
-    replay,
-    same_draws_in_any_process,
-    search_settings,
-)
-from solvent.properties.strategies import PPM_PER_BP, stories
 from solvent.rules.arith import PPM, Rounding
 from solvent.rules.book import Book, Role, on_tick
 from solvent.rules.engine import Step
@@ -78,6 +67,9 @@ from solvent.rules.outcomes import Bankrupt, Liquidated, PoolAdlFill
 from solvent.rules.policy import Policy
 from solvent.rules.rounding import FundingRounding
 from solvent.rules.waterfall import InsuranceFund
+
+if TYPE_CHECKING:
+    from hypothesis import strategies as st
 
 BALANCES = (("cash_quote", "cash"), ("spot_quote", "spot"), ("size_lots", "size"), ("debt_quote", "debt"))
 
@@ -631,6 +623,8 @@ class RelationalResult:
 
 def twin_knobs(*, max_extra_quote: int = 10**9) -> st.SearchStrategy[Knobs]:
     """Twin parameters; shrinks toward a split near the old value, a small detour up, an extra of 1."""
+    from hypothesis import strategies as st
+
     excursion_bps = st.one_of(st.integers(1, 20_000), st.integers(-9_000, -1))  # whole basis points
     return st.builds(_drawn_knobs, st.integers(1, PPM - 1), excursion_bps, st.integers(1, max_extra_quote))
 
@@ -663,6 +657,14 @@ def search_relational(policy: Policy, id: str, budget: SearchBudget = CI, *, shr
     attempt draws a whole story through the engine, which dominates the time of a found search),
     then made 1-minimal by :func:`minimize` under the same knobs at any site.
     """
+    # hypothesis only where a search runs (docs/solver-notes.md#fixed-costs-processes-and-collection-session-28)
+    from hypothesis import find, target
+    from hypothesis import strategies as st
+    from hypothesis.errors import NoSuchExample
+
+    from solvent.properties.search import same_draws_in_any_process, search_settings
+    from solvent.properties.strategies import stories
+
     prop = get(id)
     stats = RelationalStats()
     start = time.perf_counter()

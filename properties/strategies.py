@@ -29,6 +29,8 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from solvent.properties import actions as act
+from solvent.properties.actions import LIQUIDITY_QUOTE, PPM_PER_BP
+from solvent.properties.played import keep_played, played_steps, remember
 from solvent.properties.scenarios import Story
 from solvent.rules.arith import PPM, Rounding, mul_ppm
 from solvent.rules.book import Account, Asset, Book, Market, new_book, on_tick
@@ -51,13 +53,6 @@ EXAMPLE_IMPORTS = (
     "from solvent.properties.actions import Close, Move, Open, Pay, PayFunding, PaySpot, SeedFund, Take, TakeProfit\n"
     "from solvent.properties.actions import MoveAsset, PayAsset, TakeAsset, BorrowAsset, AccrueInterest, MoveMargin\n"
 )
-
-#: ppm in one basis point. Mark moves and trade premiums are ppm of the mark, drawn in whole
-#: basis points (a 100 ppm grid) and turned into ppm where the action is built, with no strategy
-#: in between: the draws, and so the stories a seed gives, are the ones drawn when actions were
-#: stated in basis points (a ``.map`` would add a span to every draw and change them).
-PPM_PER_BP = 100
-LIQUIDITY_QUOTE = 10**12  # the order book's depth: enough to take any liquidated position
 
 
 def _check_range(name: str, low: int, high: int) -> None:
@@ -376,24 +371,11 @@ def events(
     return st.lists(actions, min_size=min_size, max_size=max_size)
 
 
-#: Memos of the pure engine, so that hypothesis's shrinking (which replays many stories sharing a
-#: prefix) does not run the same step twice: the steps :func:`play` ran for its latest stories, and
-#: the step each (book, action) pair resolved to. Keyed by the policy object's id, checked by identity.
-_PLAYED: dict[Story, tuple[Policy, tuple[Step, ...]]] = {}
+#: A memo of the pure engine, so that hypothesis's shrinking (which replays many stories sharing a
+#: prefix) does not run the same step twice: the step each (book, action) pair resolved to. Keyed by
+#: the policy object's id, checked by identity. The steps :func:`play` ran for its latest stories
+#: are kept by :mod:`solvent.properties.played` (``played_steps``), which replays without hypothesis.
 _STEPS: dict[tuple[int, Book, object], tuple[Policy, Step | None]] = {}
-_MEMO_MAX = 4_096
-
-
-def played_steps(policy: Policy, story: Story) -> tuple[Step, ...] | None:
-    """The steps :func:`play` ran for ``story`` under ``policy`` (the same object), if still kept."""
-    hit = _PLAYED.get(story)
-    return hit[1] if hit is not None and hit[0] is policy else None
-
-
-def _remember(memo: dict, key: object, value: object) -> None:
-    if len(memo) >= _MEMO_MAX:
-        memo.clear()
-    memo[key] = value
 
 
 def _step_for(policy: Policy, book: Book, action: act.Action | Deposit) -> Step | None:
@@ -407,7 +389,7 @@ def _step_for(policy: Policy, book: Book, action: act.Action | Deposit) -> Step 
         result = None if event is None else step(policy, book, event)
     except RejectedEvent:
         result = None
-    _remember(_STEPS, key, (policy, result))
+    remember(_STEPS, key, (policy, result))
     return result
 
 
@@ -427,7 +409,7 @@ def play(policy: Policy, book: Book, actions: list[act.Action]) -> Story:
         if s is not None:
             steps.append(s)
     story = Story(start, tuple(s.event for s in steps))
-    _remember(_PLAYED, story, (policy, tuple(steps)))
+    keep_played(policy, story, steps)
     return story
 
 

@@ -24,7 +24,7 @@ from typing import Any
 import cattrs
 
 from solvent.properties.findings import event_to_data, policy_digest, story_to_data
-from solvent.properties.search import SearchResult
+from solvent.properties.played import SearchResult
 from solvent.reports.money import Money
 from solvent.reports.story import KEY, Told, counts, describe_event, evidence, named_market, told, waterfall_paid
 from solvent.rules.book import Book

@@ -20,7 +20,7 @@ import attrs
 
 from solvent.properties import catalog
 from solvent.properties.findings import Finding
-from solvent.properties.search import first_violation
+from solvent.properties.played import first_violation
 from solvent.reports.json_report import _step as step_data
 from solvent.reports.json_report import _units as finding_units
 from solvent.reports.money import Money

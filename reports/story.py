@@ -16,8 +16,8 @@ from typing import Any
 import attrs
 
 from solvent.properties import catalog, findings, relational
+from solvent.properties.played import CI, DEEP
 from solvent.properties.scenarios import Story
-from solvent.properties.search import CI, DEEP
 from solvent.reports.money import QUANTA, Money
 from solvent.rules import events as ev
 from solvent.rules.book import Account, Book, Market, Role

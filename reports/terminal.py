@@ -19,7 +19,10 @@ from typing import Any, TextIO
 
 import click
 
-from solvent.reports.text import WIDTH
+#: the width of a text report written to a file or a pipe (a terminal gets its own width); here, not
+#: in ``text`` (which re-exports it), so that a command that only prints a table (``solvent presets``,
+#: ``invariants``, ``scenarios``) does not import the report model, the solver and z3 with ``text``
+WIDTH = 120
 
 #: what is coloured, in order (a later match does not recolour an earlier one's text)
 STYLES: tuple[tuple[str, str], ...] = (

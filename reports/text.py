@@ -39,6 +39,7 @@ from solvent.reports.story import (
     units_text,
     worth_showing,
 )
+from solvent.reports.terminal import WIDTH
 from solvent.rules.book import Account, Book
 from solvent.rules.contract import LINEAR, Contract
 from solvent.rules.engine import Step
@@ -48,8 +49,6 @@ from solvent.verdicts.findings import group_findings
 __all__ = ["WIDTH", "render", "render_all", "story", "summary_line", "transfers_table", "verdict_table"]
 
 
-#: the width of a text report written to a file or a pipe (a terminal gets its own width)
-WIDTH = 120
 #: the narrowest the evidence and claim columns are squeezed to, however narrow the terminal
 _MIN_COLUMN = 16
 

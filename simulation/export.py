@@ -13,7 +13,7 @@ from pathlib import Path as FilePath
 
 from solvent.properties import catalog
 from solvent.properties.findings import Finding, save
-from solvent.properties.search import first_violation
+from solvent.properties.played import first_violation
 from solvent.properties.story import Story
 from solvent.rules.engine import run
 from solvent.simulation.outcome import PathOutcome

@@ -584,7 +584,7 @@ def replay(finding: Path, fmt: str) -> None:
     read in the policy's currency, prices in its units."""
     from solvent.properties import catalog
     from solvent.properties.findings import FindingError, load
-    from solvent.properties.search import replay as run_story
+    from solvent.properties.played import replay as run_story
     from solvent.reports.replay import render_json, render_text, replayed
     from solvent.reports.terminal import width
     from solvent.rules.loading import PolicyError

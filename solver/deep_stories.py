@@ -34,17 +34,15 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-from hypothesis import strategies as st
 
 from solvent.properties import actions as act
 from solvent.properties import catalog
+from solvent.properties.actions import LIQUIDITY_QUOTE
 from solvent.properties.catalog import Invariant
-from solvent.properties.reachable import from_empty, opening, opening_events
-from solvent.properties.scenarios import Story
-from solvent.properties.search import (
+from solvent.properties.played import (
     TAKE_PROFIT_CLAIMS,
     SearchBudget,
     SearchResult,
@@ -52,9 +50,9 @@ from solvent.properties.search import (
     first_violation,
     minimize,
     replay,
-    search_with,
 )
-from solvent.properties.strategies import LIQUIDITY_QUOTE, events
+from solvent.properties.reachable import from_empty, opening, opening_events
+from solvent.properties.scenarios import Story
 from solvent.rules.arith import Rounding, div
 from solvent.rules.book import Book, on_tick
 from solvent.rules.engine import RejectedEvent, Step, step
@@ -64,6 +62,9 @@ from solvent.solver.bounds import Bounds
 from solvent.solver.effort import UNITS_PER_SECOND
 from solvent.solver.prove import prove
 from solvent.solver.verdicts import Verdict
+
+if TYPE_CHECKING:
+    from hypothesis import strategies as st
 
 #: the event kinds each K is tried with, in order: the cheap questions first (trades and moves make
 #: most stories), then money in and out too (a withdrawal before the gap, a deposit after it), then
@@ -400,6 +401,10 @@ def seeded_stories(
     ``max_events`` drawn actions of the search's own vocabulary (``take_profits`` as the search's
     own: ``search.TAKE_PROFIT_CLAIMS``), then z3's failing events. Shrinks toward the seed itself
     (factor 1, no drawn action)."""
+    from hypothesis import strategies as st  # only where a search runs: not at import (``solvent check``)
+
+    from solvent.properties.strategies import events
+
     traders = max(seed.traders, 2)
 
     @st.composite
@@ -420,6 +425,8 @@ def seeded_search(
 ) -> SearchResult:
     """The search (``search.search_with``: the same judging, pressure, shrinking and 1-minimizing)
     over :func:`seeded_stories`."""
+    from solvent.properties.search import search_with
+
     inv = catalog.get(invariant) if isinstance(invariant, str) else invariant
     strategy = seeded_stories(policy, seed, max_events, take_profits=inv.id in TAKE_PROFIT_CLAIMS)
     return search_with(policy, inv, budget, strategy)

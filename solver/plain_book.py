@@ -32,9 +32,9 @@ from typing import Any
 import attrs
 
 from solvent.properties.catalog import Invariant
+from solvent.properties.played import replay as replay_events
 from solvent.properties.reachable import from_empty
 from solvent.properties.scenarios import LOTS, MARK, Story
-from solvent.properties.search import replay as replay_events
 from solvent.rules.book import Account, Book, Role
 from solvent.rules.contract import lot_value
 from solvent.rules.events import Event, MarkPrice
