@@ -95,11 +95,28 @@ def coloured(text: str) -> object:
     return out
 
 
+def _surely_not_a_terminal(stream: TextIO) -> bool:
+    """True where ``rich`` would say so too (``Console.is_terminal``): no ``FORCE_COLOR``, no
+    ``TTY_COMPATIBLE=1`` and a stream that is not a tty. Then the text is printed without importing
+    ``rich`` (0.05 s of CPU in every ``solvent check`` written to a pipe or a file); in any other
+    case ``rich`` decides, as before."""
+    if "FORCE_COLOR" in os.environ or os.environ.get("TTY_COMPATIBLE") == "1":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return isatty is None or not isatty()
+    except ValueError:  # a closed stream: rich says no terminal too
+        return True
+
+
 def echo(text: str, stream: TextIO | None = None, console: object | None = None) -> None:
     """Print ``text`` (and a newline): in colour on a terminal, else exactly as it is."""
+    stream = stream or sys.stdout
+    if console is None and _surely_not_a_terminal(stream):
+        click.echo(text, file=stream)
+        return
     from rich.console import Console
 
-    stream = stream or sys.stdout
     console = console or Console(file=stream, highlight=False, soft_wrap=True)
     if not console.is_terminal:  # type: ignore[attr-defined]
         click.echo(text, file=stream)

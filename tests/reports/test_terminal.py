@@ -127,6 +127,19 @@ class TestReport:
             plain.print(terminal.coloured(text.render(binance)), soft_wrap=True)
         assert captured.get().rstrip("\n") == text.render(binance)  # colour only, no reflow
 
+    @pytest.mark.parametrize("variable", ["FORCE_COLOR", "TTY_COMPATIBLE"])
+    def test_a_pipe_told_it_is_a_terminal_gets_colour(self, variable: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        """``echo`` skips ``rich`` only where rich would print plainly too (``_surely_not_a_terminal``):
+        a pipe with ``FORCE_COLOR`` or ``TTY_COMPATIBLE=1`` set is coloured, as rich decides."""
+        monkeypatch.setenv(variable, "1")
+        out = io.StringIO()
+        terminal.echo("conservation  held", stream=out)
+        assert "\x1b[" in out.getvalue() and "held" in out.getvalue()
+        monkeypatch.delenv(variable)
+        out = io.StringIO()
+        terminal.echo("conservation  held", stream=out)
+        assert out.getvalue() == "conservation  held\n"
+
     def test_width_follows_columns(self, monkeypatch: pytest.MonkeyPatch) -> None:
         assert terminal.width(io.StringIO()) == text.WIDTH == 120
         monkeypatch.setenv("COLUMNS", "100")
