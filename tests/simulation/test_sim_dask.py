@@ -5,7 +5,6 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from solvent.cli import main
@@ -13,9 +12,14 @@ from solvent.reports.simulation import render_json
 from solvent.rules.presets import load_preset
 from solvent.simulation.run import prepare, simulate
 
-distributed = pytest.importorskip(
-    "distributed", reason="Dask distributed is not installed (pip install 'solvent[dask]' or '.[test]')"
-)
+
+def _client(cluster):  # noqa: ANN001, ANN202
+    """A client of ``cluster``; ``distributed`` is imported here, not while the suite collects (the
+    cluster fixtures skip where it is not installed): 0.4 s of CPU in each xdist worker, where one
+    runs these tests."""
+    import distributed
+
+    return distributed.Client(cluster)
 
 
 def test_a_local_cluster_gives_the_same_json_as_one_and_two_local_workers(cluster, write) -> None:
@@ -24,7 +28,7 @@ def test_a_local_cluster_gives_the_same_json_as_one_and_two_local_workers(cluste
     alone = render_json(simulate(prepared, **run))
     with ProcessPoolExecutor(max_workers=2) as pool:
         pooled = render_json(simulate(prepared, executor=pool, **run))
-    with distributed.Client(cluster) as client:
+    with _client(cluster) as client:
         on_dask = render_json(simulate(prepared, executor=client.get_executor(), **run))
     assert alone == pooled == on_dask
 
@@ -51,7 +55,7 @@ def test_a_threshold_cell_runs_inside_a_daemonic_dask_worker(process_cluster, wr
     prepared = prepare(load_preset("binance"), write())
     cell = {"effort": 30_000_000, "probes": 40}
     [(question, here)] = find_all(prepared, ["safe-move"], **cell)
-    with distributed.Client(process_cluster) as client:
+    with _client(process_cluster) as client:
         executor = client.get_executor()
         assert executor.submit(wall.may_fork).result() is False  # the worker is daemonic
         [(_, there)] = find_all(prepared, ["safe-move"], executor=executor, **cell)
@@ -103,7 +107,7 @@ def test_the_hard_kill_fires_inside_a_daemonic_dask_worker(process_cluster, tmp_
     the grace, the answer is unknown and says so, the child is reaped, and it never lived on past
     the kill (with the kill removed, the wrapper waits for it and the record says it lived on)."""
     record = tmp_path / "child.txt"
-    with distributed.Client(process_cluster) as client:
+    with _client(process_cluster) as client:
         may_fork, result, reason, gone = client.get_executor().submit(kill_in_this_process, str(record)).result()
     assert may_fork is False  # the worker is daemonic
     assert result == "unknown" and reason.endswith("(the child was killed)")
