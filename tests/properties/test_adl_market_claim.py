@@ -13,6 +13,7 @@ from solvent.rules.book import Position
 from solvent.rules.engine import run
 from solvent.rules.events import Trade
 from solvent.rules.outcomes import AdlFill
+from tests.cli_support import solvent
 from tests.rules.test_market_tables import POLICY
 
 TWO = POLICY  # BTC and ETH, each on its own tiers; a fund, then ADL
@@ -94,8 +95,6 @@ def test_the_dydx_example_on_three_liquidity_tiers_checks_clean() -> None:
     Mid-Cap and Long-Tail tiers (mainnet genesis); every claim held or accepted as the preset's.
     Its deficit is split by maintenance share (docs/portfolio.md decision 5c), so the cross-market
     gap deleverages in both markets alice held, BTC-USD and SOL-USD, and never in MKR-USD."""
-    import subprocess
-    import sys
     from pathlib import Path
 
     from solvent.rules.loading import load_policy
@@ -107,9 +106,8 @@ def test_the_dydx_example_on_three_liquidity_tiers_checks_clean() -> None:
     assert rates == [(50_000, 30_000), (100_000, 50_000), (200_000, 100_000)]
     gap = run(policy, (story := build(policy, "cross-market-gap")).book, list(story.events))[-1]
     assert {o.market for o in gap.outcomes if isinstance(o, AdlFill) and o.lots} == {"BTC-USD", "SOL-USD"}
-    args = ["check", "examples/dydx-v4-markets.toml", "--no-search"]
-    done = subprocess.run([sys.executable, "-m", "solvent", *args], cwd=root, capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout[-3000:]
+    done = solvent("check", "examples/dydx-v4-markets.toml", "--no-search", cwd=root)
+    assert done.exit_code == 0, done.output[-3000:]
     assert "adl-in-deficit-market-only          held" in done.stdout
 
 
@@ -118,8 +116,6 @@ def test_the_hyperliquid_example_on_its_margin_tiers_checks_clean() -> None:
     (MMR half the initial rate at each tier's leverage, the deduction continuous at each floor:
     ETH's 15x tier at 3.3334%, rounded up, with 1,333,400 USDC); every claim held or accepted as
     the preset's."""
-    import subprocess
-    import sys
     from pathlib import Path
 
     from solvent.rules.loading import load_policy
@@ -133,6 +129,5 @@ def test_the_hyperliquid_example_on_its_margin_tiers_checks_clean() -> None:
     for rule, floor, rate in ((eth, 10_000_000_000, 20_000), (sol, 7_000_000_000, 25_000)):
         assert maintenance_margin(rule, policy.rounding, 1, floor) == floor * rate // 1_000_000
         assert maintenance_margin(rule, policy.rounding, 1, floor - 1) == -(-(floor - 1) * rate // 1_000_000)
-    args = ["check", "examples/hyperliquid-markets.toml", "--no-search"]
-    done = subprocess.run([sys.executable, "-m", "solvent", *args], cwd=root, capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout[-3000:]
+    done = solvent("check", "examples/hyperliquid-markets.toml", "--no-search", cwd=root)
+    assert done.exit_code == 0, done.output[-3000:]

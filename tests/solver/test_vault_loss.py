@@ -3,9 +3,6 @@ checked on both sides of its boundary and, for the refuting story, against the v
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import attrs
 import pytest
 
@@ -19,6 +16,7 @@ from solvent.solver.effort import UNITS_PER_SECOND, question
 from solvent.solver.refinement import replay
 from solvent.solver.thresholds import ThresholdStatus
 from solvent.solver.verdicts import Verdict
+from tests.cli_support import solvent
 
 #: the module's tests run on one xdist worker (``--dist loadgroup`` sends every ungrouped test
 #: on its own, so its tests were split over both workers and each built the module's fixtures):
@@ -150,12 +148,8 @@ def test_the_answer_against_the_policy() -> None:
 
 
 def test_solvent_thresholds_answers_it() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "solvent", "thresholds", "gmx-v2", "--question", QUESTION],
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stderr
+    done = solvent("thresholds", "gmx-v2", "--question", QUESTION)
+    assert done.exit_code == 0, done.stderr
     assert "vault-loss-for-gap  exact     180,000 ppm (18%)" in done.stdout
     assert "one trader against the book: each account a gap carries past its margin" in " ".join(done.stdout.split())
     # gmx-v2's pool (the vault) is its only layer
