@@ -144,17 +144,19 @@ def test_every_printed_command_runs_verbatim(tmp_path: Path, name: str) -> None:
 
 def test_a_relational_property_is_a_known_invariant(tmp_path: Path) -> None:
     """`--invariant round-trip-neutral` is judged (by search), not "unknown invariant"; with
-    --no-search it is bad input that says why."""
-    done = _solvent(
-        tmp_path, ["check", "binance", "--invariant", "round-trip-neutral", "--examples", "10", "--prove-budget", "0"]
+    --no-search it is bad input that says why. (Not printed commands: run in this process.)"""
+    from tests.cli_support import solvent
+
+    done = solvent(
+        "check", "binance", "--invariant", "round-trip-neutral", "--examples", "10", "--prove-budget", "0", cwd=tmp_path
     )
-    assert done.returncode in (0, 1), done.stderr
+    assert done.exit_code in (0, 1), done.stderr
     assert any(line.startswith("round-trip-neutral ") for line in done.stdout.splitlines())
-    refused = _solvent(tmp_path, ["check", "binance", "--invariant", "round-trip-neutral", "--no-search"])
-    assert refused.returncode == 2 and "judged by search only" in refused.stderr
-    unknown = _solvent(tmp_path, ["check", "binance", "--invariant", "round-trip-neutrall"])
+    refused = solvent("check", "binance", "--invariant", "round-trip-neutral", "--no-search", cwd=tmp_path)
+    assert refused.exit_code == 2 and "judged by search only" in refused.stderr
+    unknown = solvent("check", "binance", "--invariant", "round-trip-neutrall", cwd=tmp_path)
     assert (
-        unknown.returncode == 2
+        unknown.exit_code == 2
         and "unknown invariant 'round-trip-neutrall'" in unknown.stderr
         and "round-trip-neutral" in unknown.stderr
     )
