@@ -40,7 +40,11 @@ from solvent.rules.arith import (
 from solvent.rules.book import Account, Role
 from solvent.solver.z3_backend import Z3Backend
 
-FAST = settings(max_examples=60, deadline=None, database=None)
+#: Examples per helper: 20 (60 before session 28). Each one-token mutant of ``div``'s symbolic
+#: branch (``twice >= d``, ``== 0`` for ``== 1``, ``+`` for ``-`` before ``floor_div(-n, d)``, ``q`` for
+#: ``q + 1``) and of the backend (``and_``/``or_`` swapped, ``not_`` dropped, ``If``'s branches swapped)
+#: fails at 20 (docs/solver-notes.md, "The tail in tests/properties and tests/differential").
+FAST = settings(max_examples=20, deadline=None, database=None)
 #: z3 resource units per question (deterministic, never seconds: the verdict must not depend on load)
 RLIMIT = 50_000_000
 
