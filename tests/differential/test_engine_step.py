@@ -479,4 +479,6 @@ def _partly_symbolic_agrees(policy: Policy, accounts: tuple[str, ...] | None) ->
         assert_same(
             (got.after, got.transfers, got.outcomes), (expected.after, expected.transfers, expected.outcomes), name
         )
-    assert freed == 2 + len(data_fields(Account)) * len([a for a in book.accounts if accounts is None or a.name in accounts])
+    assert freed == 2 + len(data_fields(Account)) * len(
+        [a for a in book.accounts if accounts is None or a.name in accounts]
+    )
