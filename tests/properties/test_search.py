@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 
 import pytest
@@ -38,6 +39,16 @@ from solvent.rules.presets import load_preset
 from solvent.verdicts.check import ClaimStatus, check_policy
 
 SMALL = SearchBudget(max_examples=150)
+#: The tests that read backpack's deposit-not-absorbed story share one search of it (each searched it
+#: before, at 400 and 1,000 examples: the same story at example 34), on one xdist worker.
+BACKPACK_DEPOSIT = pytest.mark.xdist_group("search-backpack-deposit-not-absorbed")
+
+
+@functools.cache
+def _searched(preset: str, invariant: str):
+    """``preset`` and its search of ``invariant`` at 400 examples, asked once a process."""
+    policy = load_preset(preset)
+    return policy, search(policy, invariant, SearchBudget(max_examples=400))
 
 
 def non_seed(story):
@@ -56,15 +67,14 @@ class TestSearch:
     @pytest.mark.parametrize(
         "preset, invariant",
         [
-            ("backpack", "deposit-not-absorbed"),
+            pytest.param("backpack", "deposit-not-absorbed", marks=BACKPACK_DEPOSIT),
             ("backpack", "no-negative-equity"),
             ("binance", "no-haircut"),
             ("broker-reg-t", "loss-bounded-by-collateral"),
         ],
     )
     def test_finds_a_minimal_story(self, preset, invariant):
-        policy = load_preset(preset)
-        result = search(policy, invariant, SearchBudget(max_examples=400))
+        policy, result = _searched(preset, invariant)
         assert result.outcome is Outcome.FOUND, result.stats
         story = result.story
         assert len(story.book.traders) <= 3 and len(non_seed(story)) <= 5
@@ -239,10 +249,10 @@ class TestMinimize:
 class TestFindings:
     """A finding saved as JSON replays the same failure at the same step."""
 
+    @BACKPACK_DEPOSIT
     def test_round_trip_and_cli_replay(self, tmp_path):
-        policy = load_preset("backpack")
-        # backpack lends SOL: its stories draw SOL too, and this one is found at the 751st example
-        result = search(policy, "deposit-not-absorbed", SearchBudget(max_examples=1_000))
+        # backpack lends SOL: its stories draw SOL too; the story test_finds_a_minimal_story reads
+        policy, result = _searched("backpack", "deposit-not-absorbed")
         path = findings.save(
             findings.Finding(policy, "deposit-not-absorbed", result.story, result.step_index), tmp_path / "f.json"
         )
