@@ -38,7 +38,9 @@ def _z3_says(book) -> bool:
     return solver.check() == z3.sat
 
 
-@settings(max_examples=150, deadline=None, derandomize=True)
+# 50 drawn books (150 before session 28): each one-token mutant of book_premise's interval (low < high,
+# the floor for the ceiling at the low end, e <= 0, the high end one more) fails at 50
+@settings(max_examples=50, deadline=None, derandomize=True)
 @given(st.integers(1, 400), st.lists(_trader, min_size=1, max_size=2))
 def test_the_concrete_premise_is_the_symbolic_one(mark: int, traders: list[tuple[int, int, int]]) -> None:
     book = _book(mark, traders)
