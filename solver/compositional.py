@@ -692,7 +692,7 @@ class _Checker:
             lin = Linearizer(prefix="lemma")
             terms = lin.rewrite(asked)
             lin.finish()
-            solver = z3.Solver()
+            solver = effort.smt_core()
             solver.add(*terms, *lin.facts)
             solved = effort.solve(solver, units, self.bounds.safety_net)
         self.queries.append(QueryStats(name, solved.result, time.perf_counter() - started, units=solved.units))

@@ -307,6 +307,26 @@ _ONE_AT_A_TIME = threading.RLock()
 _ASKING: list[object] = []
 
 
+def smt_core() -> z3.Solver:
+    """A new solver that is z3's SMT core alone (``z3.SimpleSolver()``): every check Solvent asks
+    is asked on one (or, for a large book, on a solver told its logic whose checks reach the same
+    core: ``solver.incremental``), never on z3's default ``z3.Solver()`` in its non-incremental mode.
+
+    Why: a default solver asked once without a ``push`` hands its goal to z3's own strategy for
+    the goal's logic, and those strategies read the wall clock: for nonlinear integer goals
+    (QF_NIA) z3 tries its SMT core for 2,000 ms, then nlsat for 3,000 ms, then the SMT core again
+    (``try_for`` in z3's ``qfnia_tactic.cpp``); linear goals that are integer programs or fully
+    bounded get 2,000-15,000 ms attempts (``qflia_tactic.cpp``), and real ones 5,000-10,000 ms
+    (``qfnra_tactic.cpp``). Where an attempt is cut by its clock depends on how busy the machine
+    is, so the units spent, and a verdict near its limit, did too: the same query (the same
+    SMT-LIB text, the same term numbers) spent 19.9-20.7M units or ran out at 30M between
+    processes (docs/solver-notes.md#the-same-question-the-same-units-in-every-process-session-28).
+    The SMT core has no clock but the safety net (:func:`solve`'s ``timeout``): its units are a
+    function of the query. (A default solver in incremental mode also falls back to that strategy
+    when the core answers unknown for a reason other than its limits.)"""
+    return z3.SimpleSolver()
+
+
 def spent_so_far(solver: z3.Solver) -> int:
     """z3's resource counter for the solver's context (it only grows)."""
     stats = solver.statistics()
@@ -387,6 +407,7 @@ __all__ = [
     "question",
     "safety_net_s",
     "seconds_to_units",
+    "smt_core",
     "solve",
     "spent_so_far",
     "tallied",

@@ -151,7 +151,7 @@ def settlement(before: Book, ctx: Ctx, event: Any, budget: int, safety_s: float,
         lin = Linearizer(prefix="settled")
         terms = lin.rewrite([z3.Not(claim)])
         lin.finish()
-        solver = z3.Solver()
+        solver = effort.smt_core()
         solver.add(*terms, *lin.facts)
         solved = effort.solve(solver, budget - spent, safety_s)
         spent += solved.units

@@ -480,7 +480,7 @@ class StoryQuery:
         started = time.perf_counter()
         opaque = [(t, z3.Int(f"after!{k}")) for k, t in enumerate(self.opaque_terms) if not z3.is_const(t)]
         formulas = [*self.assumption_terms, *self.sum_terms, *proved, goal]
-        solver = z3.Solver()
+        solver = effort.smt_core()
         solver.add(*[z3.substitute(_bool(f), *opaque) if opaque else _bool(f) for f in formulas])
         solved = effort.solve(solver, budget, self.bounds.safety_net)
         if solved.result == "unsat":

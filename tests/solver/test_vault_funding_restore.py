@@ -45,7 +45,7 @@ def _after_the_vaults_call() -> effort.Solved:
         premise = [c for a in book_assumptions(HYPERLIQUID, book, bounds) for c in _conjuncts(a.holds)]
         premise += [c for r in requirements(HYPERLIQUID, book, event) for c in _conjuncts(r.holds)]
         premise += _conjuncts(slot.field_bounds)
-        solver = z3.Solver()
+        solver = effort.smt_core()
         solver.add(*premise)
         solver.add(z3.Not(ctx.book.account("backstop_vault").cash_quote >= 0))
         return effort.solve(solver, LIMIT, effort.safety_net_s(LIMIT))
