@@ -307,24 +307,36 @@ _ONE_AT_A_TIME = threading.RLock()
 _ASKING: list[object] = []
 
 
-def smt_core() -> z3.Solver:
-    """A new solver that is z3's SMT core alone (``z3.SimpleSolver()``): every check Solvent asks
-    is asked on one (or, for a large book, on a solver told its logic whose checks reach the same
-    core: ``solver.incremental``), never on z3's default ``z3.Solver()`` in its non-incremental mode.
+def smt_core(logic: str | None = None) -> z3.Solver:
+    """A new solver whose every check z3 answers with its SMT core, never with its own strategy for
+    the goal's logic; told ``logic`` where given (``solver.incremental``'s large books). Every check
+    Solvent asks is on one, and :func:`solve` asks it in incremental mode.
 
-    Why: a default solver asked once without a ``push`` hands its goal to z3's own strategy for
-    the goal's logic, and those strategies read the wall clock: for nonlinear integer goals
-    (QF_NIA) z3 tries its SMT core for 2,000 ms, then nlsat for 3,000 ms, then the SMT core again
-    (``try_for`` in z3's ``qfnia_tactic.cpp``); linear goals that are integer programs or fully
-    bounded get 2,000-15,000 ms attempts (``qflia_tactic.cpp``), and real ones 5,000-10,000 ms
-    (``qfnra_tactic.cpp``). Where an attempt is cut by its clock depends on how busy the machine
-    is, so the units spent, and a verdict near its limit, did too: the same query (the same
-    SMT-LIB text, the same term numbers) spent 19.9-20.7M units or ran out at 30M between
-    processes (docs/solver-notes.md#the-same-question-the-same-units-in-every-process-session-28).
-    The SMT core has no clock but the safety net (:func:`solve`'s ``timeout``): its units are a
-    function of the query. (A default solver in incremental mode also falls back to that strategy
-    when the core answers unknown for a reason other than its limits.)"""
-    return z3.SimpleSolver()
+    Why: z3's default solver (``z3.Solver()``) asked once, without a ``push``, hands its goal to the
+    strategy z3 picks for the goal's logic, and those strategies read the wall clock: for nonlinear
+    integer goals (QF_NIA) z3 tries its SMT core for 2,000 ms, then nlsat for 3,000 ms, then the SMT
+    core again (``try_for`` in z3's ``qfnia_tactic.cpp``); linear goals that are integer programs or
+    fully bounded get 2,000-15,000 ms attempts (``qflia_tactic.cpp``), real ones 5,000-10,000 ms
+    (``qfnra_tactic.cpp``). Where an attempt is cut by its clock depends on how busy the machine is,
+    so the units spent, and a verdict near its limit, did too: the same query (the same SMT-LIB text,
+    the same term numbers) spent 19.9-20.7M units, or ran out at 30M, between processes
+    (docs/solver-notes.md#the-same-question-the-same-units-in-every-process-session-28). In
+    incremental mode (after a ``push``, or with tracked assumptions) the solver asks its SMT core,
+    whose only clock is the safety net (:func:`solve`'s ``timeout``); it would still fall back to
+    that strategy where the core answers unknown for a reason other than its limits, unless told
+    not to (``solver2_unknown`` 0: the unknown is the answer)."""
+    solver = z3.SolverFor(logic) if logic is not None else z3.Solver()
+    solver.set("solver2_unknown", 0)
+    return solver
+
+
+def incremental_mode(solver: z3.Solver) -> None:
+    """Put a solver never pushed in incremental mode (an empty scope; its assertions stay where they
+    are), so that z3 answers its check with its SMT core, never with its strategy for the goal's
+    logic, whose attempts the wall clock cuts (:func:`smt_core`). :func:`solve` does it before
+    every check; a solver already pushed (a query's, the exact child's) is left as it is."""
+    if solver.num_scopes() == 0:
+        solver.push()
 
 
 def spent_so_far(solver: z3.Solver) -> int:
@@ -363,6 +375,7 @@ def safety_net_reason(seconds: float) -> str:
 def solve(solver: z3.Solver, units: int, safety_s: float) -> Solved:
     """``solver.check()`` within ``units`` of z3's resource counter and the safety net."""
     units = min(max(int(units), 1), MAX_UNITS)  # rlimit 0 would mean "no limit"
+    incremental_mode(solver)
     solver.set(rlimit=units)
     solver.set(timeout=max(int(min(safety_s, 2**31 / 1000) * 1000), 1))
     before = spent_so_far(solver)
@@ -407,6 +420,7 @@ __all__ = [
     "question",
     "safety_net_s",
     "seconds_to_units",
+    "incremental_mode",
     "smt_core",
     "solve",
     "spent_so_far",

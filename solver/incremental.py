@@ -69,7 +69,7 @@ def asked(accounts: int):
 
 def solver() -> z3.Solver:
     """A fresh solver for an incremental question (told its logic inside a large question)."""
-    return z3.SolverFor(LOGIC) if _large.get() else effort.smt_core()
+    return effort.smt_core(LOGIC if _large.get() else None)
 
 
 __all__ = ["LOGIC", "SMALL_BOOK", "asked", "is_large", "solver"]

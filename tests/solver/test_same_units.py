@@ -17,6 +17,7 @@ where the same question on ``z3.Solver()`` (the cause put back) does.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import subprocess
@@ -45,8 +46,11 @@ def small_question() -> list:
 
 
 def _in_fresh_processes(seeds: tuple[str, ...]) -> list[list]:
+    """:func:`small_question` in fresh interpreters, one a hash seed, at once; the program is the
+    function's own source, so a child imports z3 and ``effort`` only (not pytest)."""
     program = (
-        "import json\nfrom tests.solver.test_same_units import small_question\nprint(json.dumps(small_question()))\n"
+        "import json\nimport z3\nfrom solvent.solver import effort\n"
+        f"UNITS = {UNITS}\n{inspect.getsource(small_question)}print(json.dumps(small_question()))\n"
     )
     children = [
         subprocess.Popen(
@@ -88,11 +92,12 @@ def z3_trace(capfd):
 
 
 def test_no_check_enters_z3s_own_strategy_for_its_logic(z3_trace, monkeypatch) -> None:
-    """z3 names the strategy it runs in its trace: none on the SMT core; on ``z3.Solver()`` (the
-    cause put back) the nonlinear integer one, whose attempts the clock cuts."""
+    """z3 names the strategy it runs in its trace: none in incremental mode, where z3 asks its SMT core;
+    with the check asked in non-incremental mode (the cause put back: ``effort.incremental_mode`` a
+    no-op) the nonlinear integer strategy, whose attempts the clock cuts."""
     z3_trace()
     assert small_question()[0] == "unsat"
     assert "qfnia" not in z3_trace()
-    monkeypatch.setattr(effort, "smt_core", z3.Solver)
+    monkeypatch.setattr(effort, "incremental_mode", lambda solver: None)
     assert small_question()[0] == "unsat"
     assert "(qfnia-tactic)" in z3_trace()
