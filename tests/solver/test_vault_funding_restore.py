@@ -28,13 +28,14 @@ from solvent.solver.per_account import _conjuncts
 from solvent.solver.story import slots, symbolic_book
 
 HYPERLIQUID = load_preset("hyperliquid")
-#: z3's resource limit. On z3's default solver the lemma spent 19.9-20.7M units, or ran out at 30M, between
-#: processes (its strategy for nonlinear goals cuts attempts by the wall clock); on the SMT core every check
-#: is asked on (``effort.smt_core``) it spends 344,111 in every process and after other questions, about 1 s
+#: z3's resource limit. Asked in non-incremental mode the lemma spent 19.9-20.7M units, or ran out at 30M,
+#: between processes (z3's strategy for nonlinear goals cuts its attempts by the wall clock); asked as every
+#: check is now, on z3's SMT core (``effort.smt_core``, ``effort.solve`` in incremental mode), it spends
+#: 4,654,573 in every process and after other questions (12-15 s at load 5)
 #: (docs/solver-notes.md#the-same-question-the-same-units-in-every-process-session-28)
 LIMIT = 30_000_000
 #: the lemma's units, the same in every process
-UNITS = 344_111
+UNITS = 4_654_573
 
 
 def _after_the_vaults_call() -> effort.Solved:
@@ -55,7 +56,7 @@ def _after_the_vaults_call() -> effort.Solved:
         return effort.solve(solver, LIMIT, effort.safety_net_s(LIMIT))
 
 
-@pytest.mark.deep  # about 1 s at load 6 (4-5 s at load 13 on z3's default solver): the lemma whole, its count
+@pytest.mark.deep  # 12-15 s at load 5: the lemma whole, its count; its mutant below stays default
 def test_after_a_funding_payment_the_vaults_own_deleveraging_leaves_it_at_or_above_zero() -> None:
     solved = _after_the_vaults_call()
     assert (solved.result, solved.units) == ("unsat", UNITS)
@@ -64,9 +65,9 @@ def test_after_a_funding_payment_the_vaults_own_deleveraging_leaves_it_at_or_abo
 def test_under_session_24s_rule_the_vault_is_left_below_zero(monkeypatch) -> None:
     """The named mutant: the vault deleveraged only where its lots lost in the step's move, so never at
     a funding payment; z3 finds a book at once (one was the vault short 16 at 1,000,000,000 on 14,000,
-    paying 16,000 at −1 ppm), in 11,046 units in every process."""
+    paying 16,000 at −1 ppm), in 6,559 units in every process."""
     monkeypatch.setattr(
         pool_bankruptcy, "bankrupt_by", lambda ctx, pool, without_move: pool_bankruptcy.lots_lose(ctx, pool)
     )
     solved = _after_the_vaults_call()
-    assert (solved.result, solved.units) == ("sat", 11_046)
+    assert (solved.result, solved.units) == ("sat", 6_559)
