@@ -318,7 +318,7 @@ class TestShapeErrors:
 
     def test_unknown_key_in_a_layer_lists_the_tag(self) -> None:
         assert error_of(MINIMAL + '[[deficit]]\nlayer = "insurance_fund"\ncap = 5\n') == (
-            "policy.toml: 1 error(s)\n  unknown key 'cap' (allowed keys: layer, cap_quote, all_or_nothing, floor_quote) @ $.deficit[0].cap (policy.toml:9:1)"
+            "policy.toml: 1 error(s)\n  unknown key 'cap' (allowed keys: layer, cap_quote, all_or_nothing, floor_quote, deleveraged_without_move) @ $.deficit[0].cap (policy.toml:9:1)"
         )
 
     def test_bad_enum_value(self) -> None:
