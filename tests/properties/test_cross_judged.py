@@ -121,3 +121,30 @@ def test_solvent_replay_names_every_claim_the_story_breaks(tmp_path: Path) -> No
     line = next(x for x in result.output.splitlines() if x.startswith("the same story also breaks: "))
     for i in others:
         assert f"{i} (step " in line
+
+
+def test_check_lists_a_saved_story_under_a_claim_whose_own_search_misses_it(tmp_path: Path) -> None:
+    """``check_policy`` itself judges every story against every claim: a story saved for
+    no-negative-equity (replayed first) is listed under claims-backed, found for the other claim,
+    whether or not claims-backed's own search, one example, finds a story of its own (the call dropped from
+    ``check_policy``, this test fails; the tests above call ``cross_judged`` directly)."""
+    gap = next(v for v in _scenario_only().verdicts if v.invariant.id == "no-negative-equity").violation.story
+    # the gap crash deeper than the one-example searches' own story (a mark of 7,799), so that only the
+    # saved story can put it under claims-backed
+    story = attrs.evolve(gap, events=(*gap.events[:-1], attrs.evolve(gap.events[-1], price_quote=7_000)))
+    index = first_violation(NO_WATERFALL, catalog.get("no-negative-equity"), replay(NO_WATERFALL, story))
+    path = findings.database_path(tmp_path, NO_WATERFALL, "no-negative-equity")
+    findings.save(findings.Finding(NO_WATERFALL, "no-negative-equity", story, index, "search", 0), path)
+    report = check_policy(
+        NO_WATERFALL,
+        scenarios=[],
+        invariants=["no-negative-equity", "claims-backed"],
+        search_budget=attrs.evolve(CI, max_examples=1),
+        findings_dir=tmp_path,
+        relational_properties=False,
+    )
+    verdicts = {v.invariant.id: v for v in report.verdicts}
+    assert story in [x.story for x in verdicts["no-negative-equity"].violations]
+    listed = [(x.found_for, x.story) for x in verdicts["claims-backed"].violations]
+    assert ("no-negative-equity", story) in listed, listed
+    assert verdicts["claims-backed"].status is ClaimStatus.FAILS
