@@ -24,6 +24,8 @@ import z3
 from solvent.rules.arith import SymbolicBackend
 from solvent.solver import effort
 
+_mk_ite = z3.Z3_mk_ite
+
 
 def is_z3(value: Any) -> bool:
     """True for a z3 expression (a term the backend owns)."""
@@ -69,10 +71,18 @@ class Z3Backend(SymbolicBackend):
     """
 
     def ite(self, cond: Any, then: Any, other: Any) -> z3.ExprRef:
-        """``If(cond, then, other)`` with both branches brought to one sort."""
+        """``If(cond, then, other)`` with both branches brought to one sort: z3's ``Z3_mk_ite`` on
+        the three terms, the term ``z3.If`` makes (the same node, the same number), without its
+        casts, which check again what :func:`_pair` and :func:`as_bool_term` settled and make and
+        drop a sort object each (the engine's most frequent operation; session 29)."""
         effort.check()
         a, b = _pair(then, other)
-        return z3.If(as_bool_term(cond), a, b)
+        c = as_bool_term(cond)
+        ctx = c.ctx
+        if a.ctx is not ctx or b.ctx is not ctx:  # terms of two contexts: z3.If says so
+            return z3.If(c, a, b)
+        made = _mk_ite(ctx.ref(), c.as_ast(), a.as_ast(), b.as_ast())
+        return z3.BoolRef(made, ctx) if isinstance(a, z3.BoolRef) else z3.ArithRef(made, ctx)
 
     def and_(self, *conds: Any) -> z3.BoolRef:
         """Conjunction of Boolean terms (Python bools allowed)."""
