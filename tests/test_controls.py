@@ -31,26 +31,20 @@ FAMILIES = {"fund-then-adl", "fund-fee-pool-socialized", "haircut-then-venue", "
 
 
 def _check(tmp_path: Path, policy: Path, *budget: str) -> tuple[int, dict]:
+    """``solvent check POLICY BUDGET... --format json`` in a process of its own, as a user runs it. (In
+    the test's process, ``tests/cli_support.py``, the file took about the same CPU: 4-5 s less user
+    time and 7 s more system time, load 6-7, session 29.)"""
     out = tmp_path / "report.json"
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "solvent",
-            "check",
-            str(policy),
-            *budget,
-            "--findings-dir",
-            str(tmp_path / "findings"),
-            "--format",
-            "json",
-            "--output",
-            str(out),
-        ],
+        [sys.executable, "-m", "solvent", "check", str(policy), *budget, *_report_args(tmp_path, out)],
         capture_output=True,
         text=True,
     )
     return done.returncode, json.loads(out.read_text())
+
+
+def _report_args(tmp_path: Path, out: Path) -> tuple[str, ...]:
+    return ("--findings-dir", str(tmp_path / "findings"), "--format", "json", "--output", str(out))
 
 
 def _alarms(data: dict) -> list[str]:
@@ -61,11 +55,42 @@ def test_every_waterfall_family_has_a_control() -> None:
     assert FAMILIES <= {p.stem for p in CONTROLS}
 
 
-#: the controls whose z3 part runs in the default suite: the three families whose deficit z3 follows
-#: furthest (ADL's ranking and fills, the fee pool then a charge per lot, debt carried by the broker);
-#: the other three are asked with z3 under ``deep`` (the suite's time, issue 12): their search and
-#: scenarios run here
-PROVED_BY_DEFAULT = {"fund-then-adl", "fund-fee-pool-socialized", "broker-fronts-debt"}
+#: What z3 decides on the three controls whose z3 part runs in the default suite (the families whose
+#: deficit z3 follows furthest: ADL's ranking and fills, the fee pool then a charge per lot, debt
+#: carried by the broker), asked of every claim at 12M units with a search of 40 examples (session
+#: 28's default test): the claims it decides there and how. The others ran out of their share
+#: (750,000 units a claim, what is left rolling on): on fund-then-adl 6.7M of the 12M and on
+#: fund-fee-pool-socialized 7.9M went to claims left unknown or partial. The default test asks z3 the
+#: claims it decides, each with at least the share it had (``PER_CLAIM`` a claim), without the search
+#: (``..._in_search_and_scenarios`` searches every claim of every control): every proof spends the
+#: same units to the unit as in the 12M check (session 29: 567,719 for fund-then-adl's conservation,
+#: 518,413 for fund-fee-pool-socialized's; fund-then-adl's no-haircut story took 223,594 units, not
+#: 909,647, with the larger share its turn had here). Every claim at the default budget is the deep
+#: ``..._at_the_default_budget``; the other three controls' z3 is deep (the suite's time, issue 12).
+_COMMON = {
+    "conservation": "proved",
+    "open-interest-balance": "proved",
+    "insurance-fund-non-negative": "proved",
+    "deposit-not-absorbed": "proved",
+    "spot-isolated": "proved",
+    "flat-accounts-never-pay": "proved",
+    "liquidation-only-below-maintenance": "proved",
+    "adl-ranking-respected": "proved",
+}
+Z3_DECIDES = {
+    "fund-then-adl": {**_COMMON, "no-haircut": "refuted", "waterfall-order": "proved"},
+    "fund-fee-pool-socialized": {**_COMMON, "adl-price-fair": "proved"},
+    "broker-fronts-debt": {
+        **_COMMON,
+        **dict.fromkeys(
+            ("deficit-charged-once", "claims-backed", "no-negative-equity", "principal-protected"), "proved"
+        ),
+        **dict.fromkeys(("adl-price-fair", "no-haircut", "waterfall-order"), "proved"),
+        "loss-bounded-by-collateral": "refuted",
+    },
+}
+PROVED_BY_DEFAULT = set(Z3_DECIDES)
+PER_CLAIM = 750_000
 
 
 @pytest.mark.parametrize(
@@ -73,17 +98,29 @@ PROVED_BY_DEFAULT = {"fund-then-adl", "fund-fee-pool-socialized", "broker-fronts
     [pytest.param(p, id=p.stem, marks=() if p.stem in PROVED_BY_DEFAULT else (pytest.mark.deep,)) for p in CONTROLS],
 )
 def test_a_control_raises_no_alarm(tmp_path: Path, policy: Path) -> None:
-    """Searched (40 examples), stressed and asked of z3 (12M units): no alarm, exit 0."""
+    """Asked of z3 on the claims it decides within 12M (``Z3_DECIDES``; 12M units over every claim
+    on the deep controls): no alarm, exit 0, and z3's answers are those."""
+    decides = Z3_DECIDES.get(policy.stem)
+    if decides is None:  # a deep control: every claim, as the default test once asked each
+        code, data = _check(tmp_path, policy, "--examples", "40", "--prove-budget", "12M", "--no-least-move")
+        assert _alarms(data) == [] and code == 0
+        proofs = [v["evidence"].get("proof") for v in data["policies"][0]["verdicts"]]
+        assert any(p and p["verdict"] == "proved" for p in proofs), proofs  # z3 was asked, and answered
+        return
+    claims = [o for c in decides for o in ("--invariant", c)]
+    budget = str(PER_CLAIM * len(decides))
     # z3's stories of the claims a control accepts are shown as found: minimizing them moves no verdict
-    code, data = _check(tmp_path, policy, "--examples", "40", "--prove-budget", "12M", "--no-least-move")
+    code, data = _check(tmp_path, policy, "--no-search", "--prove-budget", budget, "--no-least-move", *claims)
     assert _alarms(data) == [] and code == 0
-    proofs = [v["evidence"].get("proof") for v in data["policies"][0]["verdicts"]]
-    assert any(p and p["verdict"] == "proved" for p in proofs), proofs  # z3 was asked, and answered
+    verdicts = data["policies"][0]["verdicts"]
+    assert {v["invariant"]: v["evidence"]["proof"]["verdict"] for v in verdicts} == decides
+    for v in verdicts:  # a refutation is replayed, and the policy accepts it
+        assert decides[v["invariant"]] != "refuted" or v["verdict"] == "accepted", v
 
 
-@pytest.mark.parametrize("policy", [p for p in CONTROLS if p.stem not in PROVED_BY_DEFAULT], ids=lambda p: p.stem)
+@pytest.mark.parametrize("policy", CONTROLS, ids=lambda p: p.stem)
 def test_a_control_raises_no_alarm_in_search_and_scenarios(tmp_path: Path, policy: Path) -> None:
-    """The controls whose z3 part is deep: searched and stressed in the default suite, no alarm."""
+    """Every control searched (40 examples, every claim) and stressed: no alarm, exit 0."""
     code, data = _check(tmp_path, policy, "--examples", "40", "--prove-budget", "0")
     assert _alarms(data) == [] and code == 0
 
