@@ -98,9 +98,10 @@ def test_a_cell_asked_twice_is_answered_once_in_each_place() -> None:
 
 
 def test_on_dask_a_cell_that_kills_its_workers_is_lost_and_the_rest_answered(disposable_cluster) -> None:
-    """Dask restarts a killed worker and runs the task again elsewhere; a task that kills every
-    worker it runs on ends as ``KilledWorker``: that cell is lost, the others are answered. On a
-    cluster of its own (``disposable_cluster``): the other Dask tests never wait on its restarts."""
+    """A task that kills the worker it runs on ends as ``KilledWorker`` (at once on this cluster,
+    whose scheduler allows no failure; after four workers with Dask's default): that cell is lost,
+    the others are answered, a cell lost beside it run again alone. On a cluster of its own
+    (``disposable_cluster``): the other Dask tests never wait on its restarts."""
     distributed = pytest.importorskip("distributed")
     with distributed.Client(disposable_cluster) as client:
         answers = map_cells(_toy, [1, 5, 2, 3, 4], client.get_executor())
