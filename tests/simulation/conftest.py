@@ -56,6 +56,10 @@ def disposable_cluster():
     process importing Dask and Solvent (the test 16.8-20.0 -> 10.5 s of CPU, load 7, session 29)."""
     import dask
 
+    # distributed imported first: its defaults loaded, so the set puts back the value it found (set
+    # before the import, it removed the whole "distributed" section on the way out, and the next
+    # cluster failed on it)
+    pytest.importorskip("distributed")
     with (
         dask.config.set({"distributed.scheduler.allowed-failures": 0}),
         _local_cluster(n_workers=2, threads_per_worker=1, processes=True) as c,
