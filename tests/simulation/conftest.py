@@ -35,10 +35,12 @@ def cluster():
         yield c
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def process_cluster():
     """A cluster of two worker processes, one thread each: as ``dask worker`` processes run,
-    daemonic (where the solver's hard-kill child must still be forked)."""
+    daemonic (where the solver's hard-kill child must still be forked). One a worker process for
+    its two modules (``test_grids.py`` and ``test_sim_dask.py``, one xdist group): each module's own
+    cost about 4.6 s of CPU in its workers and nannies (session 29)."""
     with _local_cluster(n_workers=2, threads_per_worker=1, processes=True) as c:
         yield c
 
