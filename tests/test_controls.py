@@ -4,8 +4,9 @@
 socialized loss, a fund then a haircut ratio then the venue, a backstop vault then ADL, a fund then
 the venue, and a broker's debt carry. ``solvent check`` must exit 0 on each: every claim held, not
 exercised, or failing only where the policy's ``accepts`` says so. The default suite runs a small
-budget (z3 on three of the six, search and scenarios on all); the ``deep`` tests ask z3 of the
-other three at that budget and run the command exactly as a user would, at the default budget.
+budget (search and scenarios on all six; z3 on three of them, on the claims it decides within 12M
+units); the ``deep`` tests ask z3 of the other three at that budget and run the command exactly as
+a user would, at the default budget.
 """
 
 from __future__ import annotations
