@@ -35,12 +35,10 @@ def cluster():
         yield c
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def process_cluster():
     """A cluster of two worker processes, one thread each: as ``dask worker`` processes run,
-    daemonic (where the solver's hard-kill child must still be forked). One a worker process for
-    its two modules (``test_grids.py`` and ``test_sim_dask.py``, one xdist group): each module's own
-    cost about 4.6 s of CPU in its workers and nannies (session 29)."""
+    daemonic (where the solver's hard-kill child must still be forked)."""
     with _local_cluster(n_workers=2, threads_per_worker=1, processes=True) as c:
         yield c
 

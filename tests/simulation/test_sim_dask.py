@@ -5,17 +5,12 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from solvent.cli import main
 from solvent.reports.simulation import render_json
 from solvent.rules.presets import load_preset
 from solvent.simulation.run import prepare, simulate
-
-#: with ``test_grids.py``, on one xdist worker: the two modules share the session's
-#: ``process_cluster`` (tests/simulation/conftest.py)
-pytestmark = pytest.mark.xdist_group("grids")
 
 
 def _client(cluster):  # noqa: ANN001, ANN202
