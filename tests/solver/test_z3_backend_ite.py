@@ -1,5 +1,5 @@
 """The backend's ``ite`` is ``z3.If``'s term, made without its casts (session 29,
-docs/solver-notes.md#the-suites-structure-in-testssolver-637-s-of-the-1170-s-300-tests-over-05-s-most-asking-a-z3-lemma-or-a-mutant-of-one-session-29-tail5).
+docs/solver-notes.md#the-suites-structure-in-testssolver-session-29-tail5).
 
 ``Z3Backend.ite`` calls ``Z3_mk_ite`` on the three terms where it called ``z3.If``: the same node
 (z3 shares equal terms, so the same number in the question's context) and the same Python class,
