@@ -80,7 +80,10 @@ def _run(cwd: Path, *args: str, slowed: bool = False) -> tuple[int, Any]:
         "--output",
         str(out),
     ]
-    with (cwd / "stderr.txt").open("w") as err, subprocess.Popen(command, cwd=cwd, stdout=err, stderr=err) as proc:
+    with (
+        (cwd / "stderr.txt").open("w") as err,
+        subprocess.Popen(command, cwd=cwd, stdout=err, stderr=err, start_new_session=True) as proc,
+    ):
         if slowed:
             _slow_down(proc)
         proc.wait()
@@ -95,15 +98,17 @@ RUNNING, STOPPED = 0.02, 0.04
 def _slow_down(proc: subprocess.Popen) -> None:
     """Stop and continue ``proc`` by turns until it ends: to the command, a machine about three times
     slower in wall time (its CPU the same), where a budget counted in seconds would end elsewhere.
-    Until session 29 two processes burned both cores beside it: the same kind of slowing, with
-    their CPU (about 9 s a run) taken from the suite and, in CI, from the other worker's tests."""
+    The whole process group is stopped (the command runs in a session of its own), so the z3
+    checks it forks are slowed with it. Until session 29 two processes burned both cores beside
+    it: the same kind of slowing, with their CPU (about 9 s a run) taken from the suite and, in CI,
+    from the other worker's tests."""
     while proc.poll() is None:
         time.sleep(RUNNING)
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(proc.pid, signal.SIGSTOP)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGSTOP)
         time.sleep(STOPPED)
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(proc.pid, signal.SIGCONT)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGCONT)
 
 
 COMMANDS = {
