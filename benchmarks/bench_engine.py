@@ -6,7 +6,7 @@ with liquidations (falls of 1.25 and 3.75 times the policy's first initial rate,
 Binance, that liquidate the most leveraged longs and bankrupt some, so the insurance fund and the
 next layers run); ``python benchmarks/bench_engine.py mix`` for events per
 second of a seeded stream of every event kind on a 3-trader book, and scenario-check time, per
-preset. Figures go in the README's Benchmarks section. The machine is shared and noisy: compare
+preset. Figures go in docs/benchmarks.md (the README's Benchmarks section has the headline). The machine is shared and noisy: compare
 ratios from one run, take the best of several repeats, and read them beside the load average
 printed first and last.
 

@@ -3,7 +3,7 @@
 Run: ``python benchmarks/bench_thresholds.py`` (every preset × the four questions), or
 ``--presets binance,drift``, ``--questions safe-move,penalty-bankrupts``, ``--effort 30000000``
 (units per solver question, solvent.solver.effort), ``--probes 40``, ``--wall 300`` (the hard kill
-per cell, seconds), ``--json PATH`` (also write the rows), ``--markdown`` (print the README table).
+per cell, seconds), ``--json PATH`` (also write the rows), ``--markdown`` (print the table of docs/benchmarks.md).
 
 Each cell is one ``solvent.solver.thresholds.threshold`` call with the CLI's defaults, run in its
 own process (so nothing a previous cell built is reused) and killed after ``--wall`` seconds. A
@@ -181,7 +181,7 @@ def _answer(r: dict[str, Any]) -> str:
 
 
 def markdown(rows: list[dict[str, Any]], before: list[dict[str, Any]] | None = None) -> str:
-    """The README table: per preset, each question's answer, seconds, units and probes, with the
+    """The thresholds table of docs/benchmarks.md: per preset, each question's answer, seconds, units and probes, with the
     load average as the cell ended (and the earlier run's answer, seconds and units: the units,
     unlike the seconds, compare across runs on a loaded machine). A row measured again later and
     put in place of the run's own (its ``remeasured`` commit) says so beside its answer."""
@@ -301,11 +301,9 @@ def main() -> None:
     parser.add_argument("--probes", type=int, default=40)
     parser.add_argument("--wall", type=float, default=300.0)
     parser.add_argument("--json", default="")
-    parser.add_argument("--before", default="", help="an earlier --json to show beside (the README's before/after)")
+    parser.add_argument("--before", default="", help="an earlier --json to show beside (the table's before/after)")
     parser.add_argument("--markdown", action="store_true")
-    parser.add_argument(
-        "--table", default="", help="print the README table of an earlier --json (with --before) and stop"
-    )
+    parser.add_argument("--table", default="", help="print the table of an earlier --json (with --before) and stop")
     parser.add_argument("--grid", action="store_true", help="the threshold grid on 1 worker and on --workers")
     parser.add_argument("--grid-presets", default=",".join(GRID_PRESETS))
     parser.add_argument("--workers", type=int, default=2)

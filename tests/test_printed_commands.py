@@ -412,13 +412,13 @@ def test_the_scale_out_commands_run_as_printed() -> None:
     assert table[4].startswith("no-negative-equity") and table[4].count("refuted (accepted by the policy)") == 2
 
 
-# --- the README's thresholds table and the commands that build it ----------------------------------
+# --- the thresholds table of docs/benchmarks.md and the commands that build it ----------------------------------
 
 
 def _thresholds_section() -> str:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text[text.index("### Thresholds per preset") :]
-    after = re.search(r"\n##+ ", section)  # the next heading, if any: the section is the README's last
+    text = (ROOT / "docs" / "benchmarks.md").read_text(encoding="utf-8")
+    section = text[text.index("## Thresholds per preset") :]
+    after = re.search(r"\n##+ ", section)  # the next heading, if any: the section is the page's last
     return section if after is None else section[: after.start()]
 
 
@@ -428,7 +428,7 @@ def _bench_commands(section: str) -> list[str]:
 
 
 def test_the_thresholds_table_is_what_its_command_prints() -> None:
-    """The README's thresholds table is the benchmark's own rendering of the committed rows: the
+    """The thresholds table (docs/benchmarks.md) is the benchmark's own rendering of the committed rows: the
     ``--table`` command the section prints, run as printed (no z3: it reads the JSON), prints the
     summary line and every row of the table the section shows, character for character."""
     section = _thresholds_section()

@@ -1,6 +1,6 @@
 """Telling the story beyond a boundary changes no answer (issue 18).
 
-The README's thresholds table comes from two runs of ``benchmarks/bench_thresholds.py``, kept in
+The thresholds table (docs/benchmarks.md) comes from two runs of ``benchmarks/bench_thresholds.py``, kept in
 ``benchmarks/results/bench_thresholds_{before,after}.json``: before, the table as it stood at
 3a5210f (c85a938's run with the rows re-measured in sessions 15 and 16); after, one run at 9fdda9a
 (session 17: the lemma per lot on a slipped close, Drift's cascade cut). Every question decided in
