@@ -75,22 +75,28 @@ def test_the_invariants_lemmas_hold_and_cover_one_event() -> None:
 def test_a_winner_closed_a_quantum_off_the_previous_mark_breaks_a_lemma(monkeypatch: pytest.MonkeyPatch) -> None:
     """One token: the winners' price one quantum a lot further from the mark. A winner's worth at the
     previous mark then moves when it is deleveraged (the vault's own call before the turns, the first
-    such lemma asked): z3 has a model of that lemma's negation, so nothing is extended."""
+    such lemma the argument asks, after the start's and the settlement's, which hold): z3 has a model of
+    that lemma's negation, so nothing is extended. Asked alone, as ``deficit_once.argument`` asks it
+    (``sweep_invariant.prove``: the phase lemma, exact); the whole attempt asked every lemma of the call
+    before it (session 30: 1.30 s of the default suite's CPU, now the lemma's own)."""
     monkeypatch.setattr(adl_module, "price_at_gap", lambda mark, size, gap: price_at_gap(mark, size, gap + 1))
-    found = _attempt(HYPERLIQUID)
-    assert isinstance(found, comp.Attempt) and found.applies
-    assert "engine.before_turns) keeps each trader's worth" in found.failed
-    assert "model of its negation" in found.failed
+    checker = comp._Checker(Bounds(accounts=2, events=1, effort=UNITS))
+    with effort.question(), pytest.raises(comp._Failed, match="model of its negation") as failed:
+        sweep_invariant.phase_lemma(HYPERLIQUID, checker.valid)
+    assert "engine.before_turns) keeps each trader's worth" in str(failed.value)
+    assert [q.result for q in checker.queries][-1] == "sat"
 
 
 def test_a_slipping_market_close_reaches_the_market_rules_resolve() -> None:
     """With a fill one ppm from the mark, an account not taken over may still be below zero at its
     fill: the market rule's resolve is reached, which the call's lemma (on the takeover rule) does
-    not speak of, so the argument does not hold."""
+    not speak of, so the argument does not hold. Asked alone, as ``sweep_invariant.prove`` asks it last
+    (``unreached_lemma``, exact); the whole attempt asked the 22 lemmas before it (session 30)."""
     policy = attrs.evolve(HYPERLIQUID, liquidation=attrs.evolve(HYPERLIQUID.liquidation, slippage_ppm=1))
-    found = _attempt(policy)
-    assert isinstance(found, comp.Attempt)
-    assert "resolves nothing" in found.failed
+    checker = comp._Checker(Bounds(accounts=2, events=1, effort=UNITS))
+    with effort.question(), pytest.raises(comp._Failed, match="model of its negation") as failed:
+        sweep_invariant.unreached_lemma(policy, checker.valid)
+    assert "resolves nothing" in str(failed.value)
 
 
 def test_the_facts_fit_hyperliquid_for_deficit_charged_once_only() -> None:
