@@ -6,6 +6,8 @@ token
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 import solvent.rules.engine as engine
@@ -159,17 +161,32 @@ def uncapped(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(haircut_ratio, "charge", mutated)
 
 
-@pytest.mark.parametrize(
-    ("mutate", "part"),
-    [
-        (fee_from_cash, haircut_payer.PARTS[1]),  # the penalty takes junior profit a later deficit needs
-        (fee_cap_read_max, haircut_payer.PARTS[0]),  # a penalty past the surplus leaves its trader below zero
-        (uncapped, haircut_payer.PARTS[2]),  # a payer charged past its profit sinks below zero
-    ],
-)
+#: each mutant and the turn's part it breaks
+MUTANTS = [
+    (fee_from_cash, haircut_payer.PARTS[1]),  # the penalty takes junior profit a later deficit needs
+    (fee_cap_read_max, haircut_payer.PARTS[0]),  # a penalty past the surplus leaves its trader below zero
+    (uncapped, haircut_payer.PARTS[2]),  # a payer charged past its profit sinks below zero
+]
+
+
+@pytest.mark.parametrize(("mutate", "part"), MUTANTS)
 def test_a_mutated_engine_fails_a_part(monkeypatch: pytest.MonkeyPatch, mutate, part: str) -> None:
+    """The turn's parts asked alone, as the argument asks them (``haircut_payer.argument``: exact, within
+    the attempt's purse) after the conversion's and the settlement's lemmas, which each mutant leaves
+    true: the mutated part is the first that z3 finds a model of. The whole attempt, and the facts after
+    it, are asked for one mutant below (session 30: the attempt asked the 21 lemmas before it each time)."""
+    mutate(monkeypatch)
+    checker = comp._Checker(Bounds(accounts=4, effort=10_000_000), 3_000_000)
+    with effort.question(), pytest.raises(comp._Failed, match="model of its negation") as failed:
+        haircut_payer._turn_lemmas(load_preset(GEN_A), functools.partial(checker.valid, exact=True), checker.said)
+    assert part in str(failed.value)
+    assert part in checker.queries[-1].name and checker.queries[-1].result == "sat"
+
+
+def test_a_mutated_part_fails_the_attempt_and_gives_no_fact(monkeypatch: pytest.MonkeyPatch) -> None:
     """The attempt and the facts asked in one question: the facts recall the lemmas the attempt proved (the
     conversion's, the settlement's, alice's parts before the mutated one) and ask the mutated part again."""
+    mutate, part = MUTANTS[1]
     mutate(monkeypatch)
     with effort.question():
         result = _attempt()
