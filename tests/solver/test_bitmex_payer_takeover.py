@@ -14,6 +14,8 @@ move); under the session-20 rule, without the fund's cash before the move, the f
 
 from __future__ import annotations
 
+import functools
+
 import attrs
 import pytest
 import z3
@@ -30,9 +32,11 @@ from solvent.solver.payer_lemma import (
     applies,
     charge_question,
     fills_only,
+    payer_contract,
     pool_charge_question,
     takes_over,
 )
+from solvent.solver.per_account import _one_event_frame
 from tests.solver.test_bitmex_fund_deleverage_story import session_20_rule
 
 BITMEX = resolve_policy("bitmex")
@@ -83,11 +87,25 @@ def test_the_payers_argument_holds_on_bitmex_for_every_n(claim: str) -> None:
 
 def test_without_the_takeover_the_argument_does_not_hold(monkeypatch) -> None:
     """The takeover mutated away: a bankrupt payer whose lots the book does not hold (nothing is
-    assumed of who holds them) is left below zero, and the payer's contract has a model."""
+    assumed of who holds them) is left below zero, and the payer's contract has a model. Asked alone,
+    as ``payer_lemma.payer_argument`` asks it last (on each event of its one-event frame, exact), where
+    the whole attempt asked the charge lemmas before it, which the mutant leaves true (session 30)."""
     monkeypatch.setattr(bankruptcy, "fund_takes_over", lambda policy, ctx, name: ctx)
-    found = _attempt()
-    assert isinstance(found, compositional.Attempt) and found.applies
-    assert "holds for one trader charged" in found.failed
+    invariant = catalog.get("no-negative-equity")
+    checker = compositional._Checker(ONE_MOVE)
+    with effort.question(), pytest.raises(compositional._Failed, match="model of its negation") as failed:
+        _, _, slot = _one_event_frame(invariant, ONE_MOVE, pytest.fail, "payer's")
+        for variant in slot.variants:
+            payer_contract(
+                BITMEX,
+                invariant,
+                variant.label,
+                variant.event,
+                slot.field_bounds,
+                functools.partial(checker.valid, exact=True),
+                ONE_MOVE.start_margin,
+            )
+    assert "holds for one trader charged" in str(failed.value)
 
 
 @pytest.mark.parametrize(("bankrupt", "payer"), [("alice", "bob"), ("bob", "alice")])
