@@ -116,9 +116,12 @@ def test_a_fill_that_moves_the_position_one_lot_short_breaks_the_fill_lemma(monk
         return positions.move_position(ctx, seller, 1 - lots, price)
 
     monkeypatch.setattr(positions, "fill", fill)
-    found = _attempt("binance")
-    assert isinstance(found, comp.Attempt) and found.applies
-    assert found.failed.startswith("one ADL fill of q ≤ |S| lots") and "z3 found a model" in found.failed
+    # the one-fill lemma alone, as deficit_once.argument asks it (every route's, the walk's too: it reads no
+    # policy); the whole attempt asked the step's and the call's lemmas before it, which hold (session 30)
+    checker = comp._Checker(Bounds(accounts=4, effort=UNITS))
+    with effort.question(), pytest.raises(comp._Failed, match="z3 found a model") as failed:
+        deficit_once.fill_lemma(checker.valid, checker.fail)
+    assert str(failed.value).startswith("one ADL fill of q ≤ |S| lots")
 
 
 def test_ties_both_ahead_break_the_order_lemma(monkeypatch) -> None:

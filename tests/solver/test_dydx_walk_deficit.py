@@ -80,9 +80,14 @@ def test_a_premise_owing_a_quantum_more_than_the_walk_starts_from_is_caught(monk
     read a quantum lower): the engine's own walk no longer meets the premise, and nothing is extended."""
     real = deficit_once.equity
     monkeypatch.setattr(deficit_once, "equity", lambda rule, account: real(rule, account) - 1)
-    found = _attempt()
-    assert isinstance(found, comp.Attempt) and found.applies, found
-    assert "meets the free payment's premise" in found.failed and "z3 found a model" in found.failed
+    # the call's lemmas alone, as walk_argument asks them (after the step's and the walk's, which the mutant
+    # does not read; the whole attempt asked them first: session 30)
+    checker = comp._Checker(Bounds(accounts=4, effort=UNITS))
+    with effort.question(), pytest.raises(comp._Failed, match="z3 found a model") as failed:
+        deficit_once.walk_call_lemmas(DYDX, checker.valid, checker.fail)
+    assert "alice's walk of one candidate (the engine's own payment) meets the free payment's premise" in str(
+        failed.value
+    )
 
 
 def _broken(monkeypatch, module, name: str, mutant) -> str:
@@ -119,8 +124,13 @@ def test_a_fill_moving_the_position_one_lot_short_breaks_a_lemma(monkeypatch) ->
         ctx = positions.move_position(ctx, buyer, lots, price)
         return positions.move_position(ctx, seller, 1 - lots, price)
 
-    failed = _broken(monkeypatch, positions, "fill", fill)
-    assert "z3 found a model" in failed
+    # the walk's last lemma, alone (deficit_once.walk_argument asks fill_lemma after the walk's and the call's
+    # lemmas, which hold; the whole attempt asked them first: session 30)
+    monkeypatch.setattr(positions, "fill", fill)
+    checker = comp._Checker(Bounds(accounts=4, effort=UNITS))
+    with effort.question(), pytest.raises(comp._Failed, match="z3 found a model") as failed:
+        deficit_once.fill_lemma(checker.valid, checker.fail)
+    assert str(failed.value).startswith("one ADL fill of q ≤ |S| lots")
 
 
 def test_a_walk_is_not_the_ranked_queues_argument() -> None:
