@@ -31,7 +31,7 @@ from solvent.rules.margin import equity, open_lots
 from solvent.rules.outcomes import Bankrupt, Liquidated, Residual
 from solvent.rules.presets import resolve_policy
 from solvent.rules.pro_rata import payers
-from solvent.solver import compositional, payer_facts, side_deficit, side_once
+from solvent.solver import compositional, effort, payer_facts, side_deficit, side_once
 from solvent.solver.bounds import Bounds
 from solvent.solver.story import symbolic_book
 from tests.rules.test_fidelity_round_two import _evolve
@@ -48,6 +48,19 @@ WATERFALL = "waterfall-order"
 
 def _attempt(claim: str, preset: str = "percolator-gen-b", bounds: Bounds = ONE_MOVE):
     return compositional.attempt(resolve_policy(preset), catalog.get(claim), bounds)
+
+
+def _turns(bounds: Bounds = ONE_MOVE) -> tuple[compositional._Checker, str]:
+    """The turn's lemmas alone (``side_once.turn_lemmas``, as ``side_once.at_most_once`` asks them for
+    ``side_deficit.argument``, each exact, within ``bounds``' effort): the checker and the reason the first
+    lemma that did not hold gave (session 30: a mutant test asked the whole attempt, every call lemma and the
+    step's check before them)."""
+    checker = compositional._Checker(bounds)
+    with effort.question(), pytest.raises(compositional._Failed) as failed:
+        side_once.turn_lemmas(
+            resolve_policy("percolator-gen-b"), bounds, side_once.bankrupts, checker.valid, "resolutions"
+        )
+    return checker, str(failed.value)
 
 
 def test_deficit_charged_once_holds_for_every_n_and_k_on_gen_b() -> None:
@@ -101,12 +114,16 @@ def _position_blind(monkeypatch) -> None:
 @pytest.mark.parametrize("claim", [DEFICIT, pytest.param(WATERFALL, marks=pytest.mark.deep)])
 def test_a_trigger_that_does_not_ask_for_a_position_breaks_the_step(monkeypatch, claim: str) -> None:
     _position_blind(monkeypatch)
-    found = _attempt(claim, bounds=MUTANT)
-    assert isinstance(found, compositional.Attempt) and found.applies
+    if claim == DEFICIT:  # the turn's lemmas alone (session 30); the waterfall's whole attempt behind deep
+        _, failed = _turns(MUTANT)
+    else:
+        found = _attempt(claim, bounds=MUTANT)
+        assert isinstance(found, compositional.Attempt) and found.applies
+        failed = found.failed
     # the argument stops at the lemma the trigger's test carries; z3 found its model under the
     # shrink by ⌊w·q/OI⌋ (session 22), and is undecided on it within 10M under the exact split's
     # terms (8,432,022 units), within 3M too (MUTANT): the model is the flat account below the next test
-    assert "turn from" in found.failed and ("z3 found a model" in found.failed or "undecided" in found.failed)
+    assert "turn from" in failed and ("z3 found a model" in failed or "undecided" in failed)
 
 
 def test_the_position_blind_trigger_resolves_a_flat_account(monkeypatch) -> None:
@@ -136,9 +153,8 @@ def test_a_shrink_weighing_every_payer_alike_breaks_the_close_lemma(monkeypatch)
     monkeypatch.setattr(
         side_index, "opposing_lots", lambda book, bankrupt: [(a.name, 1) for a in payers(book, bankrupt)]
     )
-    found = _attempt(DEFICIT)
-    assert isinstance(found, compositional.Attempt) and found.applies
-    assert "against the opposing side" in found.failed and "z3 found a model" in found.failed
+    _, failed = _turns()
+    assert "the close of alice's position against the opposing side" in failed and "z3 found a model" in failed
 
 
 def test_a_close_that_treats_bob_apart_is_asked_for_bob(monkeypatch) -> None:
@@ -151,10 +167,9 @@ def test_a_close_that_treats_bob_apart_is_asked_for_bob(monkeypatch) -> None:
         return close(ctx, name, lots - 1 if name == "bob" else lots, price)
 
     monkeypatch.setattr(side_index, "close_against_side", apart)
-    found = _attempt(DEFICIT)
-    assert isinstance(found, compositional.Attempt) and found.applies
-    assert "the close of bob's position" in found.failed and "z3 found a model" in found.failed
-    closes = [q for q in found.queries if "against the opposing side" in q.name]
+    checker, failed = _turns()
+    assert "the close of bob's position" in failed and "z3 found a model" in failed
+    closes = [q for q in checker.queries if "against the opposing side" in q.name]
     assert [q.result for q in closes] == ["unsat", "sat"]
 
 
@@ -210,12 +225,18 @@ def _blind_write_off(monkeypatch) -> None:
 
 def test_a_write_off_blind_to_the_steps_resolutions_breaks_the_step(monkeypatch) -> None:
     _blind_write_off(monkeypatch)
-    found = _attempt(DEFICIT, bounds=MUTANT)
-    assert isinstance(found, compositional.Attempt) and found.applies
+    # the step's check and lemma 4 alone, as side_deficit.argument asks them (side_once.at_most_once), without
+    # the call lemmas the whole attempt asked first (session 30)
+    checker = compositional._Checker(MUTANT)
+    with effort.question(), pytest.raises(compositional._Failed) as raised:
+        side_once.at_most_once(
+            resolve_policy("percolator-gen-b"), MUTANT, side_once.bankrupts, checker.valid, checker.fail, "resolutions"
+        )
+    failed = str(raised.value)
     # the argument stops at lemma 4: its model is an account the sweep resolved and left below zero,
     # which a balanced book does not give (the per-lot charge pays every deficit), so z3 is undecided
     # within 10M (9,977,068 units, session 23) and within MUTANT's 3M; the model concretely below
-    assert "write-off" in found.failed and ("z3 found a model" in found.failed or "undecided" in found.failed)
+    assert "write-off" in failed and ("z3 found a model" in failed or "undecided" in failed)
 
 
 def test_the_blind_write_off_resolves_an_account_twice(monkeypatch) -> None:
