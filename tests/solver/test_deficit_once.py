@@ -40,6 +40,16 @@ def _attempt(preset: str, **bounds: object) -> comp.Extension | comp.Attempt | N
         return comp.attempt(policy, catalog.get(CLAIM), for_policy(Bounds(accounts=4, **bounds), policy), units=UNITS)
 
 
+def _refuted(lemmas, preset: str) -> str:
+    """``lemmas(policy, valid, fail)`` alone, as ``deficit_once.argument`` asks them (its ``valid`` and
+    ``fail``, within the attempt's purse): the reason the first that did not hold gave (session 30: a mutant
+    test asked the whole attempt, every lemma before it too)."""
+    checker = comp._Checker(Bounds(accounts=4, effort=UNITS))
+    with effort.question(), pytest.raises(comp._Failed) as failed:
+        lemmas(resolve_policy(preset), checker.valid, checker.fail)
+    return str(failed.value)
+
+
 @pytest.mark.parametrize("preset", COVERED)
 def test_the_lemmas_hold_where_adl_is_the_one_layer_between_traders(preset: str) -> None:
     """Every lemma proved (binance 0.26M units in all, okx 0.46M, bybit 0.63M, bitmex 0.37M), the
@@ -118,10 +128,8 @@ def test_a_fill_that_moves_the_position_one_lot_short_breaks_the_fill_lemma(monk
     monkeypatch.setattr(positions, "fill", fill)
     # the one-fill lemma alone, as deficit_once.argument asks it (every route's, the walk's too: it reads no
     # policy); the whole attempt asked the step's and the call's lemmas before it, which hold (session 30)
-    checker = comp._Checker(Bounds(accounts=4, effort=UNITS))
-    with effort.question(), pytest.raises(comp._Failed, match="z3 found a model") as failed:
-        deficit_once.fill_lemma(checker.valid, checker.fail)
-    assert str(failed.value).startswith("one ADL fill of q ≤ |S| lots")
+    failed = _refuted(lambda policy, valid, fail: deficit_once.fill_lemma(valid, fail), "binance")
+    assert failed.startswith("one ADL fill of q ≤ |S| lots") and "z3 found a model" in failed
 
 
 def test_ties_both_ahead_break_the_order_lemma(monkeypatch) -> None:
@@ -129,17 +137,15 @@ def test_ties_both_ahead_break_the_order_lemma(monkeypatch) -> None:
     two eligible candidates of one score are each ahead of the other, the queue could serve both
     whole, more than the bankrupt position."""
     monkeypatch.setattr(adl_module, "_ahead", lambda a, b: and_(a.eligible, a.num * b.den >= b.num * a.den))
-    found = _attempt("binance")
-    assert isinstance(found, comp.Attempt) and found.applies
-    assert "exactly one is ahead: z3 found a model" in found.failed
+    failed = _refuted(lambda policy, valid, fail: deficit_once.order_lemmas(policy, valid), "binance")
+    assert "exactly one is ahead: z3 found a model" in failed
 
 
 def test_a_denominator_that_can_be_zero_breaks_the_order(monkeypatch) -> None:
     real = adl_module.score
     monkeypatch.setattr(adl_module, "score", lambda *args: (lambda s: Ratio(s.num, s.den - 1))(real(*args)))
-    found = _attempt("okx")
-    assert isinstance(found, comp.Attempt) and found.applies
-    assert "denominator ≥ 1 (rules.adl.score, one account): z3 found a model" in found.failed
+    failed = _refuted(lambda policy, valid, fail: deficit_once.order_lemmas(policy, valid), "okx")
+    assert "denominator ≥ 1 (rules.adl.score, one account): z3 found a model" in failed
 
 
 def test_an_account_resolved_twice_in_a_step_breaks_the_step(monkeypatch) -> None:
@@ -218,9 +224,8 @@ def test_a_pools_layer_covering_one_quantum_more_breaks_the_pools_lemma(monkeypa
         return ctx
 
     monkeypatch.setattr(pool_bankruptcy, "_resolve", resolve_pool)
-    found = _attempt("bitmex")
-    assert isinstance(found, comp.Attempt) and found.applies
-    assert found.failed.startswith(f"{CLAIM} of the pools' own deleveraging") and "z3 found a model" in found.failed
+    failed = _refuted(deficit_once._pools_lemmas, "bitmex")  # as call_lemmas asks them, after the traders' calls
+    assert failed.startswith(f"{CLAIM} of the pools' own deleveraging") and "z3 found a model" in failed
 
 
 def test_a_call_that_pays_another_trader_from_the_fund_is_not_covered(monkeypatch) -> None:
