@@ -89,7 +89,7 @@ def test_without_the_takeover_the_argument_does_not_hold(monkeypatch) -> None:
     """The takeover mutated away: a bankrupt payer whose lots the book does not hold (nothing is
     assumed of who holds them) is left below zero, and the payer's contract has a model. Asked alone,
     as ``payer_lemma.payer_argument`` asks it last (on each event of its one-event frame, exact), where
-    the whole attempt asked the charge lemmas before it, which the mutant leaves true (session 30)."""
+    the whole attempt asked the charge lemmas before it (session 30; they held under the mutant there)."""
     monkeypatch.setattr(bankruptcy, "fund_takes_over", lambda policy, ctx, name: ctx)
     invariant = catalog.get("no-negative-equity")
     checker = compositional._Checker(ONE_MOVE)

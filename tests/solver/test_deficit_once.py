@@ -114,8 +114,10 @@ def test_a_venue_reset_of_one_quantum_too_much_breaks_the_call_lemma(monkeypatch
 
 def test_a_fill_that_moves_the_position_one_lot_short_breaks_the_fill_lemma(monkeypatch) -> None:
     """The seller's position moved by ``1 − q`` instead of ``−q`` (one token of ``positions.fill``):
-    the two-trader call still holds (it closes the rest into the book), the one-fill lemma does
-    not, so no queue of fills is said to add up to one."""
+    the two-trader call still holds (it closes the rest into the book: the whole attempt, this test's
+    form until session 30, asked it first and it held), the one-fill lemma does not, so no queue of
+    fills is said to add up to one. The one-fill lemma alone, as ``deficit_once.argument`` asks it
+    (every route's, the walk's too: it reads no policy)."""
 
     def fill(ctx, buyer, seller, lots, price, reason):
         diff = lots * (price - ctx.market.mark_quote)
@@ -127,7 +129,6 @@ def test_a_fill_that_moves_the_position_one_lot_short_breaks_the_fill_lemma(monk
 
     monkeypatch.setattr(positions, "fill", fill)
     # the one-fill lemma alone, as deficit_once.argument asks it (every route's, the walk's too: it reads no
-    # policy); the whole attempt asked the step's and the call's lemmas before it, which hold (session 30)
     failed = _refuted(lambda policy, valid, fail: deficit_once.fill_lemma(valid, fail), "binance")
     assert failed.startswith("one ADL fill of q ≤ |S| lots") and "z3 found a model" in failed
 

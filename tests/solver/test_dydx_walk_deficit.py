@@ -80,8 +80,8 @@ def test_a_premise_owing_a_quantum_more_than_the_walk_starts_from_is_caught(monk
     read a quantum lower): the engine's own walk no longer meets the premise, and nothing is extended."""
     real = deficit_once.equity
     monkeypatch.setattr(deficit_once, "equity", lambda rule, account: real(rule, account) - 1)
-    # the call's lemmas alone, as walk_argument asks them (after the step's and the walk's, which the mutant
-    # does not read; the whole attempt asked them first: session 30)
+    # the call's lemmas alone, as walk_argument asks them (after the step's and the walk's, which the whole
+    # attempt asked first: session 30)
     checker = comp._Checker(Bounds(accounts=4, effort=UNITS))
     with effort.question(), pytest.raises(comp._Failed, match="z3 found a model") as failed:
         deficit_once.walk_call_lemmas(DYDX, checker.valid, checker.fail)
@@ -125,7 +125,7 @@ def test_a_fill_moving_the_position_one_lot_short_breaks_a_lemma(monkeypatch) ->
         return positions.move_position(ctx, seller, 1 - lots, price)
 
     # the walk's last lemma, alone (deficit_once.walk_argument asks fill_lemma after the walk's and the call's
-    # lemmas, which hold; the whole attempt asked them first: session 30)
+    # lemmas, which the whole attempt asked first: session 30)
     monkeypatch.setattr(positions, "fill", fill)
     checker = comp._Checker(Bounds(accounts=4, effort=UNITS))
     with effort.question(), pytest.raises(comp._Failed, match="z3 found a model") as failed:

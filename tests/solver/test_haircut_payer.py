@@ -171,10 +171,10 @@ MUTANTS = [
 
 @pytest.mark.parametrize(("mutate", "part"), MUTANTS)
 def test_a_mutated_engine_fails_a_part(monkeypatch: pytest.MonkeyPatch, mutate, part: str) -> None:
-    """The turn's parts asked alone, as the argument asks them (``haircut_payer.argument``: exact, within
-    the attempt's purse) after the conversion's and the settlement's lemmas, which each mutant leaves
-    true: the mutated part is the first that z3 finds a model of. The whole attempt, and the facts after
-    it, are asked for one mutant below (session 30: the attempt asked the 21 lemmas before it each time)."""
+    """The turn's parts asked alone, as the argument asks them after the conversion's and the settlement's
+    lemmas (``haircut_payer.argument``: exact, within the attempt's purse): the mutated part is the first
+    part z3 finds a model of. The whole attempt, and the facts after it, are asked for one mutant below
+    (session 30: the attempt asked the 21 lemmas before the turn's each time)."""
     mutate(monkeypatch)
     checker = comp._Checker(Bounds(accounts=4, effort=10_000_000), 3_000_000)
     with effort.question(), pytest.raises(comp._Failed, match="model of its negation") as failed:

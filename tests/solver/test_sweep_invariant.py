@@ -75,7 +75,7 @@ def test_the_invariants_lemmas_hold_and_cover_one_event() -> None:
 def test_a_winner_closed_a_quantum_off_the_previous_mark_breaks_a_lemma(monkeypatch: pytest.MonkeyPatch) -> None:
     """One token: the winners' price one quantum a lot further from the mark. A winner's worth at the
     previous mark then moves when it is deleveraged (the vault's own call before the turns, the first
-    such lemma the argument asks, after the start's and the settlement's, which hold): z3 has a model of
+    such lemma the argument asks, after the start's and the settlement's): z3 has a model of
     that lemma's negation, so nothing is extended. Asked alone, as ``deficit_once.argument`` asks it
     (``sweep_invariant.prove``: the phase lemma, exact); the whole attempt asked every lemma of the call
     before it (session 30: 1.30 s of the default suite's CPU, now the lemma's own)."""
