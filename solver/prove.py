@@ -1212,8 +1212,13 @@ def _small_scope_first(
     elif bounds.assets:
         # the smallest book without its collateral assets first, within the quarter (the books
         # with them share what it left): a story there, the assets added back with no balance, is
-        # one of these bounds (docs/solver-notes.md#a-refutation-searched-without-the-asset-first)
-        found, spent = _without_assets(policy, invariant, bounds, smallest, quarter)
+        # one of these bounds (docs/solver-notes.md#a-refutation-searched-without-the-asset-first);
+        # a claim the policy accepts as failing within half, its claim asked exact first (its venue
+        # documents the story: drift's no-haircut and waterfall-order on the isolated scope, out of
+        # the quarter purified first, docs/solver-notes.md#asset-price-events-in-checks-questions-session-30)
+        accepted = invariant.id in policy.accepts
+        share = units // ACCEPTED_WITHOUT_ASSETS_SHARE if accepted else quarter
+        found, spent = _without_assets(policy, invariant, bounds, smallest, share, exact_first=accepted)
         earlier += spent
         if found is not None:
             return found
@@ -1330,6 +1335,10 @@ GRID_SHARE = 3
 #: the part of a question the fund's takeover story is searched in first, on the smallest book's grid
 #: (``_small_scope_first``'s ``takeover_grid``): a third
 TAKEOVER_SHARE = 3
+#: the part of a question on a book with collateral assets that the search without them takes for a
+#: claim the policy accepts as failing (``_small_scope_first``, ``_without_assets``): a half, its claim
+#: asked exact first (other claims: the smaller books' quarter)
+ACCEPTED_WITHOUT_ASSETS_SHARE = 2
 
 
 def _on_grid(policy: Policy, invariant: Invariant, book: Bounds, units: int, exact_first: bool = False) -> ProofResult:
@@ -1349,7 +1358,7 @@ def _on_grid(policy: Policy, invariant: Invariant, book: Bounds, units: int, exa
 
 
 def _without_assets(
-    policy: Policy, invariant: Invariant, bounds: Bounds, accounts: int, units: int
+    policy: Policy, invariant: Invariant, bounds: Bounds, accounts: int, units: int, exact_first: bool = False
 ) -> tuple[ProofResult | None, tuple[QueryStats, ...]]:
     """A refutation of ``invariant`` searched on ``bounds`` at ``accounts`` traders with no
     collateral asset on the book (and no event acting on one), within ``units``: a refutation on
@@ -1357,12 +1366,13 @@ def _without_assets(
     every account holding none of each asset (net deposits 0, the lowest price the bounds allow,
     the lending indices at one), and replayed there on the concrete engine. A REFUTED result within
     ``bounds`` where that replay breaks the claim; else None (nothing is said: the asset book is
-    asked as before). The queries are counted whatever they found."""
+    asked as before). The queries are counted whatever they found. ``exact_first``: the claim asked
+    exact first (``_bounded``'s: a story found at the same count whatever the share)."""
     kinds = tuple(k for k in bounds.event_kinds if k not in ASSET_KINDS)
     if not kinds or units <= 0:
         return None, ()
     bare = attrs.evolve(bounds, accounts=accounts, assets=0, asset_names=(), curve_assets=(), event_kinds=kinds)
-    outcome = _bounded(policy, invariant, bare, units, transfers=False)
+    outcome = _bounded(policy, invariant, bare, units, transfers=False, exact_first=exact_first)
     cx = outcome.counterexample
     if outcome.verdict is not Verdict.REFUTED or cx is None:
         return None, outcome.queries
