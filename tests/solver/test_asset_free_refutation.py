@@ -7,6 +7,12 @@ collateral) stayed undecided: z3 found their stories at N = 1 only with 3.0-4.6M
 without the asset the same stories take 0.3-0.6M; each is then written on the asset book with no
 account holding the asset and replayed there on the concrete engine, so it is a story within
 check's bounds.
+
+Since session 30 a claim the policy accepts as failing is searched there within half its question, its
+claim asked exact first (``ACCEPTED_WITHOUT_ASSETS_SHARE``): drift's no-haircut and waterfall-order on
+the isolated scope were undecided in check (the quarter, purified first, 1.19M of 4.7M) and are refuted
+in 793,931 and 1,154,136 units
+(docs/solver-notes.md#asset-price-events-in-checks-questions-session-30).
 """
 
 from __future__ import annotations
@@ -15,10 +21,12 @@ import attrs
 import pytest
 
 import solvent.solver.prove as prove_module
+from solvent.properties import catalog
 from solvent.properties.scenarios import Story
 from solvent.rules.book import new_book
 from solvent.rules.presets import resolve_policy
 from solvent.solver.bounds import Bounds, for_policy
+from solvent.solver.margin_scopes import margin_scopes, scope_bounds
 from solvent.solver.per_account import with_inert_assets
 from solvent.solver.prove import prove
 from solvent.solver.refinement import Replay
@@ -61,6 +69,62 @@ def test_a_story_that_does_not_break_the_claim_on_the_asset_book_is_not_reported
     result = prove(policy, "spot-isolated", attrs.evolve(bounds, effort=1_000_000), minimize=False, payer_first=False)
     assert result.verdict is not Verdict.REFUTED
     assert "found on the book without its collateral assets" not in result.method
+
+
+def _isolated_question(preset: str, units: int) -> tuple[object, Bounds]:
+    """Check's question on the isolated scope: one trader, its position isolated, margin moves beside."""
+    policy, bounds = _check_question(preset)
+    return policy, scope_bounds(attrs.evolve(bounds, effort=units), "isolated", margin_scopes(policy))
+
+
+class _Asked(Exception):
+    pass
+
+
+@pytest.mark.parametrize(
+    ("claim", "share", "exact_first"), [("no-haircut", 2_000_000, True), ("no-negative-equity", 1_000_000, False)]
+)
+def test_an_accepted_claim_is_searched_without_the_asset_within_half_exact_first(
+    monkeypatch, claim: str, share: int, exact_first: bool
+) -> None:
+    """The route: drift accepts no-haircut (half of 4M, exact first); no-negative-equity it does not (the
+    smaller books' quarter, purified first, as before). The search is stubbed: nothing is asked of z3."""
+    asked = []
+
+    def record(policy, invariant, bounds, accounts, units, exact_first=False):
+        asked.append((invariant.id, accounts, units, exact_first))
+        raise _Asked
+
+    monkeypatch.setattr(prove_module, "_without_assets", record)
+    policy, bounds = _isolated_question("drift", 4_000_000)
+    with pytest.raises(_Asked):
+        prove_module._small_scope_first(policy, catalog.get(claim), bounds, units=4_000_000)
+    assert asked == [(claim, 1, share, exact_first)]
+
+
+@pytest.mark.deep
+@pytest.mark.parametrize(("claim", "units"), [("no-haircut", 793_931), ("waterfall-order", 1_154_136)])
+def test_the_isolated_scopes_accepted_refutations_within_checks_share(claim: str, units: int) -> None:
+    """Drift's two cells on the isolated scope, at the 4.7M check gave them: refuted on the book without
+    the asset, exact first, at the same count whatever the share above the exact stage's need."""
+    for effort_units in (4_700_000, 10_000_000):
+        policy, bounds = _isolated_question("drift", effort_units)
+        result = prove(policy, claim, bounds, minimize=False, payer_first=False)
+        assert result.verdict is Verdict.REFUTED and result.accepted, result.reason
+        assert "found on the book without its collateral assets" in result.method
+        assert result.units == units
+
+
+@pytest.mark.deep
+def test_the_exact_stage_finds_drifts_isolated_no_haircut_where_the_purified_one_does_not() -> None:
+    """The mutant of the route's second token: the same search, 1.2M units, purified first finds nothing."""
+    policy, bounds = _isolated_question("drift", 4_000_000)
+    claim = catalog.get("no-haircut")
+    found, spent = prove_module._without_assets(policy, claim, bounds, 1, 1_200_000, exact_first=True)
+    assert found is not None and found.verdict is Verdict.REFUTED
+    assert sum(q.units for q in spent) == 793_931
+    found, spent = prove_module._without_assets(policy, claim, bounds, 1, 1_200_000, exact_first=False)
+    assert found is None and sum(q.units for q in spent) == 1_200_000
 
 
 def test_inert_assets_are_held_by_no_account() -> None:
