@@ -17,9 +17,9 @@ found it (every cell undecided, 10M units a question, exact or purified):
   (``lending._deposit_index_loss``): alice, the one other depositor, pays all 99. Alice is left with 1
   quantum and her −8,000: worth −1. At 8,000 she is worth 0, at 8,001 worth 1.
 
-Alice's turn came before bob's, and the cascade (``rules.bankruptcy``) runs only after a bankruptcy's
-own resolution and takes traders holding a position: a flat borrower whose loan is exchanged resolves
-nothing, so nothing resolves her in this step. At two traders both at initial margin the story needs
+Alice's turn came before bob's, and the cascade (``rules.bankruptcy``) runs after a bankruptcy's
+resolution and takes traders holding a position: here neither (a flat borrower whose loan is exchanged
+resolves nothing, and alice is flat), so nothing resolves her in this step. At two traders both at initial margin the story needs
 the change bob keeps (under one quantum at the new price, ``⌊budget / price⌋``) to exceed what his
 cash holds beyond her loan (at least 0.4 × her deposit's value at the start): a quantum's rounding
 where the move is large against the deposit. Not a venue's documented rule as it stands: the deposit
@@ -53,7 +53,10 @@ def _start(policy: Policy) -> Book:
     """The book before the move (see the module docstring), on the shape of check's question."""
     asset = policy.collateral[0].name
     book = new_book(mark_quote=100, traders=("alice", "bob"), assets=(Asset(asset, 100),))
-    changes = {"alice": {"cash_quote": -8_000, "asset_balances": (100,)}, "bob": {"cash_quote": 12_000, "asset_balances": (-100,)}}
+    changes = {
+        "alice": {"cash_quote": -8_000, "asset_balances": (100,)},
+        "bob": {"cash_quote": 12_000, "asset_balances": (-100,)},
+    }
     accounts = tuple(attrs.evolve(a, **changes[a.name]) if a.name in changes else a for a in book.accounts)
     return attrs.evolve(book, accounts=accounts, net_deposits_quote=4_000)
 
