@@ -25,6 +25,7 @@ from solvent.properties import catalog
 from solvent.properties.scenarios import Story
 from solvent.rules.book import new_book
 from solvent.rules.presets import resolve_policy
+from solvent.solver import effort
 from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.margin_scopes import margin_scopes, scope_bounds
 from solvent.solver.per_account import with_inert_assets
@@ -120,10 +121,12 @@ def test_the_exact_stage_finds_drifts_isolated_no_haircut_where_the_purified_one
     """The mutant of the route's second token: the same search, 1.2M units, purified first finds nothing."""
     policy, bounds = _isolated_question("drift", 4_000_000)
     claim = catalog.get("no-haircut")
-    found, spent = prove_module._without_assets(policy, claim, bounds, 1, 1_200_000, exact_first=True)
+    with effort.question():  # each search in a fresh z3 context, as in its question
+        found, spent = prove_module._without_assets(policy, claim, bounds, 1, 1_200_000, exact_first=True)
     assert found is not None and found.verdict is Verdict.REFUTED
     assert sum(q.units for q in spent) == 793_931
-    found, spent = prove_module._without_assets(policy, claim, bounds, 1, 1_200_000, exact_first=False)
+    with effort.question():
+        found, spent = prove_module._without_assets(policy, claim, bounds, 1, 1_200_000, exact_first=False)
     assert found is None and sum(q.units for q in spent) == 1_200_000
 
 
