@@ -1,5 +1,5 @@
-"""A depositor left below zero by a borrower's unpaid borrow at an oracle move of the lent asset: found
-by hand inside the assumptions of ``solvent check``'s all-cross question on Drift and Mango v4 (session
+"""A depositor left below zero by a borrower's unpaid borrow, at an oracle move of the lent asset and at
+a mark move: found by hand inside the assumptions of ``solvent check``'s all-cross question on Drift and Mango v4 (session
 30, helper assetdec; docs/solver-notes.md#asset-price-events-in-checks-questions-session-30).
 
 Check asks every claim of a policy with ``[[collateral]]`` on a book of two traders holding its first
@@ -17,14 +17,24 @@ found it (every cell undecided, 10M units a question, exact or purified):
   (``lending._deposit_index_loss``): alice, the one other depositor, pays all 99. Alice is left with 1
   quantum and her −8,000: worth −1. At 8,000 she is worth 0, at 8,001 worth 1.
 
+The same at a **mark move**, with no rounding to it (check's question asks mark moves on the same book):
+alice holds 100 quanta at 100 and cash −4,901, bob has borrowed them with cash 14,000 and is long 100
+lots at 100 against the order book (the liquidity account short 100), each at its initial margin; the
+mark falls to 10. Bob's settlement takes 9,000; he is closed (``bankruptcy.settle_collateral``): his
+4,900 left beyond the slippage buy back 49 quanta, the 51 left are cut from alice's deposit, and she
+ends at −1 (0 at −4,900, +1 at −4,899; −3,100 from −8,000). The cascade after bob's resolution takes
+traders holding a position: alice is flat.
+
 Alice's turn came before bob's, and the cascade (``rules.bankruptcy``) runs after a bankruptcy's
 resolution and takes traders holding a position: here neither (a flat borrower whose loan is exchanged
 resolves nothing, and alice is flat), so nothing resolves her in this step. At two traders both at initial margin the story needs
 the change bob keeps (under one quantum at the new price, ``⌊budget / price⌋``) to exceed what his
 cash holds beyond her loan (at least 0.4 × her deposit's value at the start): a quantum's rounding
-where the move is large against the deposit. Not a venue's documented rule as it stands: the deposit
-index is (Drift §7, Mango §8: docs/venues.md), the whole-quantum repayment with the change left to the
-borrower is the model's. The lead's to decide (accept, or mend the repayment); nothing is changed here.
+where the move is large against the deposit; at a mark move the borrower's perp loss takes the cash behind
+his borrow, and no rounding is needed. The deposit index is the venues' rule (Drift §7, Mango §8:
+docs/venues.md), and so is a depositor left short by it until a keeper liquidates her; the engine resolves
+no depositor the cut sinks within the step. The lead's to decide (accept, or resolve such a depositor);
+nothing is changed here.
 """
 
 from __future__ import annotations
@@ -36,7 +46,7 @@ from solvent.properties.catalog import StepView, get
 from solvent.rules.assets import account_value
 from solvent.rules.book import Asset, Book, new_book
 from solvent.rules.engine import step
-from solvent.rules.events import AssetPrice
+from solvent.rules.events import AssetPrice, MarkPrice
 from solvent.rules.ledger import Reason, Transfer
 from solvent.rules.policy import Policy
 from solvent.rules.presets import load_preset
@@ -114,3 +124,36 @@ def test_without_the_deposit_index_the_depositor_keeps_her_deposit(preset: str) 
     assert _worth(mutant, s.after, "alice") == -8_000 + 100 * 7_999
     assert s.after.account("bob").asset_balances == (-99,)
     assert _worth(mutant, s.after, "bob") == 12_000 - 7_999 - 99 * 7_999
+
+
+def _before_the_crash(policy: Policy, alice_cash: int) -> Book:
+    """The mark-move story's book (module docstring): bob long 100 against the order book, his borrow
+    of alice's 100 quanta behind it."""
+    asset = policy.collateral[0].name
+    book = new_book(mark_quote=100, traders=("alice", "bob"), assets=(Asset(asset, 100),))
+    changes = {
+        "alice": {"cash_quote": alice_cash, "asset_balances": (100,)},
+        "bob": {"cash_quote": 14_000, "asset_balances": (-100,), "size_lots": 100, "cost_quote": 10_000},
+        "liquidity": {"cash_quote": 12_000, "size_lots": -100, "cost_quote": -10_000},
+    }
+    accounts = tuple(attrs.evolve(a, **changes[a.name]) if a.name in changes else a for a in book.accounts)
+    market = attrs.evolve(book.market, previous_mark_quote=100)
+    return attrs.evolve(book, accounts=accounts, market=market, net_deposits_quote=26_000 + alice_cash)
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+@pytest.mark.parametrize(("cash", "alice"), [(-4_901, -1), (-4_900, 0), (-4_899, 1), (-8_000, -3_100)])
+def test_at_a_mark_move_the_borrowers_perp_loss_leaves_the_depositor_below_zero(
+    preset: str, cash: int, alice: int
+) -> None:
+    policy = load_preset(preset)
+    asset = policy.collateral[0].name
+    book = _before_the_crash(policy, cash)
+    assert [a.name for a in book_assumptions(policy, book, _check_bounds(policy)) if a.holds is not True] == []
+    s = step(policy, book, MarkPrice(10))
+    assert Transfer(f"liquidity@{asset}", f"bob@{asset}", 49, Reason.BORROW_REPAYMENT) in s.transfers
+    assert Transfer(f"alice@{asset}", f"bob@{asset}", 51, Reason.DEPOSIT_INDEX_LOSS) in s.transfers
+    assert (_worth(policy, s.after, "alice"), _worth(policy, s.after, "bob")) == (alice, 0)
+    view = StepView.of(policy, s)
+    assert [get(c).holds(view) for c in BROKEN] == [alice >= 0] * len(BROKEN)
+    assert get("conservation").holds(view)
