@@ -1,6 +1,7 @@
 """A depositor left below zero by a borrower's unpaid borrow, at an oracle move of the lent asset and at
-a mark move: found by hand inside the assumptions of ``solvent check``'s all-cross question on Drift and Mango v4 (session
-30, helper assetdec; docs/solver-notes.md#asset-price-events-in-checks-questions-session-30).
+a mark move: found by hand inside the assumptions of ``solvent check``'s all-cross question on Drift
+and Mango v4 (session 30, helper assetdec;
+docs/solver-notes.md#asset-price-events-in-checks-questions-session-30).
 
 Check asks every claim of a policy with ``[[collateral]]`` on a book of two traders holding its first
 asset, over one mark move or one oracle move of that asset (``verdicts/proofs.py``). On that book
