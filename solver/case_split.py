@@ -36,8 +36,9 @@ from typing import Any
 import attrs
 import z3
 
-from solvent.solver import effort
+from solvent.solver import effort, fast_terms
 from solvent.solver.effort import BUILD_STEP
+from solvent.solver.nodes import Nodes, c_function
 from solvent.solver.per_account import constants, integer_atoms
 
 
@@ -192,6 +193,10 @@ def vanishes(piece: Any, budget: int) -> Split:
     return _split(piece, budget, linear_leaves=False)
 
 
+_get_app_decl = c_function("Z3_get_app_decl")
+_get_ast_id = c_function("Z3_get_ast_id")
+_func_decl_to_ast = c_function("Z3_func_decl_to_ast")
+
 _CONNECTIVES = frozenset(
     {z3.Z3_OP_AND, z3.Z3_OP_OR, z3.Z3_OP_NOT, z3.Z3_OP_TRUE, z3.Z3_OP_FALSE, z3.Z3_OP_IMPLIES, z3.Z3_OP_XOR}
 )
@@ -239,23 +244,34 @@ def abstraction(terms: list[Any]) -> tuple[list[Any], dict[str, Any]]:
     atoms: dict[tuple[int, ...], tuple[Any, Any]] = {}  # an atom's key -> (what its key reads, kept alive; its atom)
     meaning: dict[str, Any] = {}
     count = 0
+    # the terms are read through the C API once a node (``solver.nodes``) and rebuilt by the C
+    # calls z3's functions make (``solver.fast_terms``): the same terms, made in the same order
+    # (session 30: z3's Python binding's per-object work was most of a large split's build)
+    nodes = Nodes()
+    ident, kind_of, numeral, children = nodes.id, nodes.kind, nodes.numeral, nodes.children
 
     def atom(e: Any, key: tuple[int, ...], kept: Any, boolean: bool) -> Any:
         nonlocal count
         if key not in atoms:
             count += 1
-            fresh = z3.Bool(f"abs.b{count}") if boolean else z3.Int(f"abs.i{count}")
+            name = f"abs.b{count}" if boolean else f"abs.i{count}"
+            fresh = z3.Bool(name) if boolean else z3.Int(name)
             atoms[key] = (kept, fresh)
-            meaning[str(fresh)] = e
+            meaning[name] = e  # ``str(fresh)``: a plain name prints as itself
         return atoms[key][1]
 
     def ordered(parts: list[Any]) -> list[Any]:
-        return sorted(parts, key=lambda x: x.get_id())
+        return sorted(parts, key=ident)
+
+    def decl_id(e: Any) -> int:
+        """``e.decl().get_id()``."""
+        ref = e.ctx.ctx
+        return _get_ast_id(ref, _func_decl_to_ast(ref, _get_app_decl(ref, e.ast)))
 
     def comparison(e: Any, op: int, args: list[Any]) -> Any:
         if op not in _ORDER or len(args) != 2:
             parts = [canon(a) for a in args]
-            return atom(e, (e.decl().get_id(), *(x.get_id() for x in parts)), parts, boolean=True)
+            return atom(e, (decl_id(e), *(ident(x) for x in parts)), parts, boolean=True)
         a, b = (canon(x) for x in args)
         if op == z3.Z3_OP_GE:
             a, b = b, a
@@ -278,37 +294,43 @@ def abstraction(terms: list[Any]) -> tuple[list[Any], dict[str, Any]]:
         return both(e)[1]
 
     def both(e: Any) -> tuple[Any, Any]:
-        key = e.get_id()
+        key = ident(e)
         if key in memo:
             return memo[key][1], memo[key][2]
-        if z3.is_const(e) or z3.is_int_value(e):
+        op = kind_of(e)
+        if op == -1:  # not an application (never in a split's terms): z3 raises, as it did here
+            op = e.decl().kind()
+        args = children(e)
+        if not args or numeral(e):  # ``z3.is_const(e) or z3.is_int_value(e)``
             out = same = e
         else:
-            op = e.decl().kind()
-            args = e.children()
+            ctx = e.ctx
             if op == z3.Z3_OP_ITE:
-                out = z3.If(go(args[0]), go(args[1]), go(args[2]))
-                same = z3.If(canon(args[0]), canon(args[1]), canon(args[2]))
-            elif z3.is_bool(e):
+                out = fast_terms.ite(go(args[0]), go(args[1]), go(args[2]))
+                same = fast_terms.ite(canon(args[0]), canon(args[1]), canon(args[2]))
+            elif isinstance(e, z3.BoolRef):
                 # a Boolean equality (an iff) is a connective too: its sides are abstracted
-                iff = op in (z3.Z3_OP_EQ, z3.Z3_OP_DISTINCT) and z3.is_bool(args[0])
+                iff = op in (z3.Z3_OP_EQ, z3.Z3_OP_DISTINCT) and isinstance(args[0], z3.BoolRef)
                 if op in _CONNECTIVES or iff:
-                    out = e.decl()(*[go(a) for a in args])
+                    decl = _get_app_decl(ctx.ctx, e.ast)
+                    out = fast_terms.apply(decl, [go(a) for a in args], ctx)
                     parts = [canon(a) for a in args]
-                    same = e.decl()(*(ordered(parts) if op in _COMMUTATIVE else parts))
+                    same = fast_terms.apply(decl, ordered(parts) if op in _COMMUTATIVE else parts, ctx)
                 else:
                     out = same = comparison(e, op, args)
             elif op in _LINEAR:
+                decl = _get_app_decl(ctx.ctx, e.ast)
                 parts = [go(a) for a in args]
-                out = z3.Sum(*parts) if op == z3.Z3_OP_ADD else e.decl()(*parts)
+                out = fast_terms.sum_(parts) if op == z3.Z3_OP_ADD else fast_terms.apply(decl, parts, ctx)
                 parts = [canon(a) for a in args]
-                same = z3.Sum(*ordered(parts)) if op == z3.Z3_OP_ADD else e.decl()(*parts)
-            elif op == z3.Z3_OP_MUL and sum(not z3.is_int_value(a) for a in args) <= 1:
-                out = e.decl()(*[go(a) for a in args])
-                same = e.decl()(*[canon(a) for a in args])
+                same = fast_terms.sum_(ordered(parts)) if op == z3.Z3_OP_ADD else fast_terms.apply(decl, parts, ctx)
+            elif op == z3.Z3_OP_MUL and sum(not numeral(a) for a in args) <= 1:
+                decl = _get_app_decl(ctx.ctx, e.ast)
+                out = fast_terms.apply(decl, [go(a) for a in args], ctx)
+                same = fast_terms.apply(decl, [canon(a) for a in args], ctx)
             else:
                 parts = [canon(a) for a in args]  # a product's factors as z3's simplifier orders them
-                out = same = atom(e, (e.decl().get_id(), *(x.get_id() for x in parts)), parts, boolean=False)
+                out = same = atom(e, (decl_id(e), *(ident(x) for x in parts)), parts, boolean=False)
         memo[key] = (e, out, same)
         return out, same
 

@@ -22,9 +22,14 @@ from typing import Any
 import z3
 
 from solvent.rules.arith import SymbolicBackend
-from solvent.solver import effort
+from solvent.solver import effort, fast_terms
+from solvent.solver.nodes import c_function
 
 _mk_ite = z3.Z3_mk_ite
+_get_sort = c_function("Z3_get_sort")
+_get_sort_kind = c_function("Z3_get_sort_kind")
+_INT = z3.Z3_INT_SORT
+_held = fast_terms._held
 
 
 def is_z3(value: Any) -> bool:
@@ -45,7 +50,9 @@ def as_int_term(value: Any) -> z3.ArithRef:
     """``value`` as a z3 Int; a Python ``int`` becomes ``IntVal``. Booleans and Reals are refused."""
     if type(value) is int:
         return z3.IntVal(value)
-    if is_z3(value) and z3.is_int(value):
+    # ``z3.is_int(value)``: an arithmetic term whose sort is Int (its sort read through the C API,
+    # not a sort object made and dropped)
+    if isinstance(value, z3.ArithRef) and _get_sort_kind(value.ctx.ctx, _get_sort(value.ctx.ctx, value.ast)) == _INT:
         return value
     raise TypeError(f"expected an integer (Python int or z3 Int), got {value!r}")
 
@@ -81,23 +88,24 @@ class Z3Backend(SymbolicBackend):
         ctx = c.ctx
         if a.ctx is not ctx or b.ctx is not ctx:  # terms of two contexts: z3.If says so
             return z3.If(c, a, b)
-        made = _mk_ite(ctx.ref(), c.as_ast(), a.as_ast(), b.as_ast())
-        return z3.BoolRef(made, ctx) if isinstance(a, z3.BoolRef) else z3.ArithRef(made, ctx)
+        made = _mk_ite(ctx.ctx, c.ast, a.ast, b.ast)
+        return _held(z3.BoolRef if isinstance(a, z3.BoolRef) else z3.ArithRef, made, ctx)
 
     def and_(self, *conds: Any) -> z3.BoolRef:
-        """Conjunction of Boolean terms (Python bools allowed)."""
+        """Conjunction of Boolean terms (Python bools allowed): ``z3.And``'s node
+        (:func:`solvent.solver.fast_terms.and_`)."""
         effort.check()
-        return z3.And(*[as_bool_term(c) for c in conds])
+        return fast_terms.and_([as_bool_term(c) for c in conds])
 
     def or_(self, *conds: Any) -> z3.BoolRef:
-        """Disjunction of Boolean terms (Python bools allowed)."""
+        """Disjunction of Boolean terms (Python bools allowed): ``z3.Or``'s node."""
         effort.check()
-        return z3.Or(*[as_bool_term(c) for c in conds])
+        return fast_terms.or_([as_bool_term(c) for c in conds])
 
     def not_(self, cond: Any) -> z3.BoolRef:
-        """Negation of a Boolean term."""
+        """Negation of a Boolean term: ``z3.Not``'s node."""
         effort.check()
-        return z3.Not(as_bool_term(cond))
+        return fast_terms.not_(as_bool_term(cond))
 
     def floor_div(self, n: Any, d: Any) -> z3.ArithRef:
         """``⌊n / d⌋`` for ``d > 0`` (z3's Euclidean ``/`` equals floor there); unspecified for ``d ≤ 0``."""

@@ -1,0 +1,175 @@
+"""z3 terms made through z3's C API: the node z3's Python function makes, without its per-object work.
+
+``z3.And(a, b)``, ``z3.If(c, a, b)``, ``z3.Sum(...)`` and a declaration's ``f(...)`` each check and
+cast their arguments again (a sort object made and dropped an argument, a context found by a walk
+over them), make the node with one C call, and wrap it: a class found by three more C calls, and a
+reference count taken through z3's binding, which asks z3 for its error code after every call. A
+question's build makes hundreds of thousands of them (docs/solver-notes.md#a-cheaper-symbolic-build-session-30-fastterm).
+
+Each function here makes the node with the *same* C call on the same arguments, in the same order,
+so z3 makes the same node and gives it the same number: the question is the same, term for term and
+unit for unit. It only does so where z3's function would pass its arguments through unchanged (every
+argument already a term of the sort the node takes, all of one context); anywhere else it calls z3's
+own function, which casts, coerces or raises as it always did. The result's Python class is the one
+z3's ``_to_expr_ref`` gives (``BoolRef``, ``IntNumRef`` or ``ArithRef``; any other sort through
+``_to_expr_ref`` itself), because the class decides how Python dispatches the next operator: ``x <=
+IntVal(5)`` is ``5 >= x``, a different node (``IntNumRef`` is a subclass of ``ArithRef``, and a
+reflected comparison on a subclass goes first). ``tests/solver/test_fast_terms.py`` compares every
+function with z3's on Boolean and integer terms, numerals, and arguments z3 would cast or refuse.
+
+What is skipped is only work that cannot fail on a live term: reads (an ast's kind, its sort, its
+declaration) and the wrapper's reference count go to the C functions directly
+(:func:`solvent.solver.nodes.c_function`); every constructor keeps z3's checked binding, which
+raises z3's error as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import z3
+import z3.z3 as api
+
+from solvent.solver.nodes import c_function
+
+_get_ast_kind = c_function("Z3_get_ast_kind")
+_get_sort = c_function("Z3_get_sort")
+_get_sort_kind = c_function("Z3_get_sort_kind")
+_get_domain = c_function("Z3_get_domain")
+_inc_ref = c_function("Z3_inc_ref")
+
+_mk_and = z3.Z3_mk_and
+_mk_or = z3.Z3_mk_or
+_mk_not = z3.Z3_mk_not
+_mk_ite = z3.Z3_mk_ite
+_mk_add = z3.Z3_mk_add
+_mk_app = z3.Z3_mk_app
+
+_Ast = z3.Ast
+_APP, _NUMERAL = z3.Z3_APP_AST, z3.Z3_NUMERAL_AST
+_BOOL, _INT = z3.Z3_BOOL_SORT, z3.Z3_INT_SORT
+_BoolRef, _ArithRef, _IntNumRef, _ExprRef = z3.BoolRef, z3.ArithRef, z3.IntNumRef, z3.ExprRef
+_new = object.__new__
+
+
+def _held(cls: type, ast: Any, ctx: z3.Context) -> Any:
+    """``cls(ast, ctx)``: ``AstRef.__init__``'s two fields and its reference count, the count taken
+    through the C function (a live node's count cannot fail to be taken)."""
+    out = _new(cls)
+    out.ast = ast
+    out.ctx = ctx
+    _inc_ref(ctx.ctx, ast)
+    return out
+
+
+def wrap(ast: Any, ctx: z3.Context) -> z3.ExprRef:
+    """``z3.z3._to_expr_ref(ast, ctx)``: the same class for a Boolean, an integer numeral and any
+    other integer term; any other sort or kind through ``_to_expr_ref`` itself."""
+    ref = ctx.ctx
+    kind = _get_ast_kind(ref, ast)
+    sort = _get_sort_kind(ref, _get_sort(ref, ast))
+    if sort == _BOOL and kind == _APP:
+        return _held(_BoolRef, ast, ctx)
+    if sort == _INT:
+        if kind == _APP:
+            return _held(_ArithRef, ast, ctx)
+        if kind == _NUMERAL:
+            return _held(_IntNumRef, ast, ctx)
+    return api._to_expr_ref(ast, ctx)
+
+
+def _sort_of(e: z3.ExprRef) -> int:
+    """The address of ``e``'s sort (sorts are shared: one sort, one address)."""
+    ref = e.ctx.ctx
+    return _get_sort(ref, e.ast).value
+
+
+def _one_context(args: Sequence[Any]) -> z3.Context | None:
+    """The context every argument's term is in, or None when one is not a z3 term or the terms
+    are in two contexts (z3's function then casts or raises)."""
+    ctx = None
+    for a in args:
+        if not isinstance(a, _ExprRef):
+            return None
+        if ctx is None:
+            ctx = a.ctx
+        elif a.ctx is not ctx:
+            return None
+    return ctx
+
+
+def _array(args: Sequence[z3.ExprRef]) -> Any:
+    return (_Ast * len(args))(*[a.ast for a in args])
+
+
+def _all_bool(args: Sequence[Any]) -> bool:
+    for a in args:
+        if type(a) is not _BoolRef:
+            return False
+    return True
+
+
+def and_(args: Sequence[Any]) -> z3.BoolRef:
+    """``z3.And(*args)`` for Boolean terms."""
+    ctx = _one_context(args) if args and _all_bool(args) else None
+    if ctx is None:
+        return z3.And(*args)
+    return _held(_BoolRef, _mk_and(ctx.ctx, len(args), _array(args)), ctx)
+
+
+def or_(args: Sequence[Any]) -> z3.BoolRef:
+    """``z3.Or(*args)`` for Boolean terms."""
+    ctx = _one_context(args) if args and _all_bool(args) else None
+    if ctx is None:
+        return z3.Or(*args)
+    return _held(_BoolRef, _mk_or(ctx.ctx, len(args), _array(args)), ctx)
+
+
+def not_(a: Any) -> z3.BoolRef:
+    """``z3.Not(a)`` for a Boolean term."""
+    if type(a) is not _BoolRef:
+        return z3.Not(a)
+    ctx = a.ctx
+    return _held(_BoolRef, _mk_not(ctx.ctx, a.ast), ctx)
+
+
+def ite(c: Any, a: Any, b: Any) -> z3.ExprRef:
+    """``z3.If(c, a, b)`` for a Boolean condition and two terms of one sort."""
+    if type(c) is not _BoolRef or not isinstance(a, _ExprRef) or not isinstance(b, _ExprRef):
+        return z3.If(c, a, b)
+    ctx = c.ctx
+    if a.ctx is not ctx or b.ctx is not ctx or _sort_of(a) != _sort_of(b):
+        return z3.If(c, a, b)
+    return wrap(_mk_ite(ctx.ctx, c.ast, a.ast, b.ast), ctx)
+
+
+def sum_(args: Sequence[Any]) -> z3.ExprRef:
+    """``z3.Sum(*args)`` for integer terms (at least one)."""
+    ctx = _one_context(args) if args else None
+    if ctx is None or not all(isinstance(a, _ArithRef) for a in args):
+        return z3.Sum(*args)
+    ref = ctx.ctx
+    for a in args:
+        if _get_sort_kind(ref, _get_sort(ref, a.ast)) != _INT:
+            return z3.Sum(*args)
+    return wrap(_mk_add(ref, len(args), _array(args)), ctx)
+
+
+def apply(decl: Any, args: Sequence[Any], ctx: z3.Context) -> z3.ExprRef:
+    """``decl(*args)`` (``FuncDeclRef.__call__``) for the C declaration ``decl`` (read off a term
+    of ``ctx``, alive with it) on terms each of its domain's sort; any other arguments through
+    z3's ``FuncDeclRef``, which casts them. An associative declaration (``+``, ``and``) has two
+    places and takes any number of arguments: z3 answers its domain at any place, as its
+    ``__call__`` asks. For any other one z3 answers no sort (and an error code, which the next
+    call into z3 clears) at a place beyond its arity, and z3's call raises its error as before."""
+    ref = ctx.ctx
+    if _one_context(args) is not (ctx if args else None):
+        return z3.FuncDeclRef(decl, ctx)(*args)
+    for i, a in enumerate(args):
+        if _get_sort(ref, a.ast).value != _get_domain(ref, decl, i).value:
+            return z3.FuncDeclRef(decl, ctx)(*args)
+    return wrap(_mk_app(ref, decl, len(args), _array(args)), ctx)
+
+
+__all__ = ["and_", "apply", "ite", "not_", "or_", "sum_", "wrap"]

@@ -1,0 +1,133 @@
+"""``solver.fast_terms`` makes z3's node through the C API: the node, the number and the Python class
+z3's own function makes, on Boolean and integer terms, numerals (big, negative), and arguments z3
+would cast or refuse (those go through z3's function itself). The split's abstraction
+(``case_split.abstraction``), which reads and rebuilds terms through it, gives the terms z3's
+functions give (session 30, docs/solver-notes.md#a-cheaper-symbolic-build-session-30-fastterm).
+"""
+
+from __future__ import annotations
+
+import types
+
+import pytest
+import z3
+
+from solvent.solver import case_split, effort, fast_terms
+from solvent.solver.nodes import PlainNodes, c_function
+from solvent.solver.z3_backend import Z3Backend, as_int_term
+
+_get_app_decl = c_function("Z3_get_app_decl")
+
+
+def _same(made: object, expected: object) -> None:
+    assert type(made) is type(expected)
+    assert made.eq(expected) and made.get_id() == expected.get_id()
+
+
+def _terms():
+    x, y = z3.Ints("x y")
+    p, q, r = z3.Bools("p q r")
+    return x, y, p, q, r
+
+
+def test_and_or_not_are_z3s_nodes_in_their_order() -> None:
+    with effort.question():
+        x, y, p, q, r = _terms()
+        for args in ([p, q], [q, p], [p, q, r], [p], [x <= y, z3.Not(p), p == q]):
+            _same(fast_terms.and_(args), z3.And(*args))
+            _same(fast_terms.or_(args), z3.Or(*args))
+            if len(args) > 1:  # the arguments in their places
+                assert not fast_terms.and_(args).eq(z3.And(*reversed(args)))
+                assert not fast_terms.and_(args).eq(z3.Or(*args))
+        _same(fast_terms.not_(x < y), z3.Not(x < y))
+        assert not fast_terms.not_(p).eq(p)
+        # what z3 casts or refuses goes through z3: a Python bool, an integer, no argument
+        _same(fast_terms.and_([p, True]), z3.And(p, True))
+        _same(fast_terms.not_(False), z3.Not(False))
+        with pytest.raises(z3.Z3Exception):
+            fast_terms.and_([p, x])
+        _same(fast_terms.or_([]), z3.Or())
+
+
+def test_ite_sum_and_wrap_give_z3s_class() -> None:
+    with effort.question():
+        x, y, p, q, _ = _terms()
+        big, neg = z3.IntVal(2**70), z3.IntVal(-7)
+        for a, b in ((x, y), (y, x), (x, big), (neg, big), (p, q), (x + 1, neg)):
+            _same(fast_terms.ite(p, a, b), z3.If(p, a, b))
+        assert not fast_terms.ite(p, x, y).eq(z3.If(p, y, x))
+        # a branch z3 would cast (a Real beside an Int, a Python int): through z3.If
+        _same(fast_terms.ite(p, x, z3.RealVal(1)), z3.If(p, x, z3.RealVal(1)))
+        _same(fast_terms.ite(p, x, 3), z3.If(p, x, 3))
+        for args in ([x], [x, y], [y, x], [x, big, neg], [neg, big]):
+            _same(fast_terms.sum_(args), z3.Sum(*args))
+        assert not fast_terms.sum_([x, y]).eq(z3.Sum(y, x))
+        _same(fast_terms.sum_([x, z3.Real("u")]), z3.Sum(x, z3.Real("u")))
+        for term in (x + y, big, neg, p, x < y):  # IntNumRef for a numeral, ArithRef, BoolRef
+            _same(fast_terms.wrap(term.ast, term.ctx), term)
+
+
+def test_apply_is_the_declarations_call() -> None:
+    with effort.question():
+        x, y, p, q, r = _terms()
+        for term in (x + y, x - y, -x, x * 3, z3.And(p, q, r), z3.Or(q, p), p == q, z3.If(p, x, y), x <= y):
+            decl, args = _get_app_decl(term.ctx.ctx, term.ast), term.children()
+            _same(fast_terms.apply(decl, args, term.ctx), term.decl()(*args))
+            if len(args) == 2 and not args[0].eq(args[1]):
+                assert not fast_terms.apply(decl, args, term.ctx).eq(term.decl()(*reversed(args)))
+        # arguments not of the declaration's sorts: through z3's call, which casts or refuses
+        le = _get_app_decl(x.ctx.ctx, (x <= y).ast)
+        _same(fast_terms.apply(le, [x, 2], x.ctx), (x <= y).decl()(x, 2))
+        plus = _get_app_decl(x.ctx.ctx, (x + y).ast)
+        _same(fast_terms.apply(plus, [x, p], x.ctx), (x + y).decl()(x, p))  # x + If(p, 1, 0)
+        # an associative declaration takes any number of places; any other refuses a third
+        _same(fast_terms.apply(plus, [x, y, x], x.ctx), (x + y).decl()(x, y, x))
+        for args in ([x, y, x], [x, z3.Real("u")]):
+            with pytest.raises(z3.Z3Exception):
+                (x <= y).decl()(*args)
+            with pytest.raises(z3.Z3Exception):
+                fast_terms.apply(le, args, x.ctx)
+        _same(fast_terms.and_([p, q]), z3.And(p, q))  # no error left pending in the context
+
+
+def test_the_backends_connectives_and_integers_are_z3s() -> None:
+    with effort.question():
+        x, y, p, q, _ = _terms()
+        backend = Z3Backend()
+        _same(backend.and_(p, x < y, True), z3.And(p, x < y, True))
+        _same(backend.or_(q, p), z3.Or(q, p))
+        _same(backend.not_(x == y), z3.Not(x == y))
+        assert as_int_term(x + y) is not None and as_int_term(5).eq(z3.IntVal(5))
+        for refused in (z3.Real("u"), p, True):
+            with pytest.raises(TypeError):
+                as_int_term(refused)
+
+
+def _gap():
+    """A term with every kind of node the abstraction reads: ``if``s, connectives, an iff, the
+    three comparisons, a product by a constant and of two variables, a quotient, sums,
+    differences and a negation."""
+    x, y, z = z3.Ints("x y z")
+    p, q = z3.Bools("p q")
+    test = z3.Or(x >= y + 3, z3.And(p, z3.Not(q)), (x == z) == p)
+    inner = z3.If(z3.And(x * y <= z, q), 2 * x - y, -(x / 4))
+    return z3.If(test, inner + z, z3.If(y - 3 <= x, x * y, z - y + 1)) - z3.If(x >= y + 3, inner, 0)
+
+
+def test_the_abstraction_is_the_one_z3s_functions_make(monkeypatch: pytest.MonkeyPatch) -> None:
+    with effort.question():
+        made, meaning = case_split.abstraction([_gap(), _gap() * 2])
+        reference = types.SimpleNamespace(
+            ite=z3.If,
+            sum_=lambda parts: z3.Sum(*parts),
+            apply=lambda decl, args, ctx: z3.FuncDeclRef(decl, ctx)(*args),
+        )
+        monkeypatch.setattr(case_split, "fast_terms", reference)
+        monkeypatch.setattr(case_split, "Nodes", PlainNodes)
+        expected, expected_meaning = case_split.abstraction([_gap(), _gap() * 2])
+        assert len(made) == len(expected) == 2
+        for a, b in zip(made, expected, strict=True):
+            _same(a, b)
+        assert list(meaning) == list(expected_meaning) and len(meaning) >= 4
+        for name in meaning:
+            _same(meaning[name], expected_meaning[name])
