@@ -172,4 +172,161 @@ def apply(decl: Any, args: Sequence[Any], ctx: z3.Context) -> z3.ExprRef:
     return wrap(_mk_app(ref, decl, len(args), _array(args)), ctx)
 
 
-__all__ = ["and_", "apply", "ite", "not_", "or_", "sum_", "wrap"]
+# --- integer terms whose operators make z3's node through the C API -----------------------------
+
+_mk_numeral = z3.Z3_mk_numeral
+_mk_sub = z3.Z3_mk_sub
+_mk_mul = z3.Z3_mk_mul
+_mk_div = z3.Z3_mk_div
+_mk_unary_minus = z3.Z3_mk_unary_minus
+_mk_le, _mk_lt, _mk_ge, _mk_gt = z3.Z3_mk_le, z3.Z3_mk_lt, z3.Z3_mk_ge, z3.Z3_mk_gt
+_mk_eq, _mk_distinct = z3.Z3_mk_eq, z3.Z3_mk_distinct
+
+
+def _operand(self: IntTerm, other: Any) -> Any:
+    """``other`` as the integer term z3's operator would pair with ``self`` unchanged (a term of
+    sort Int of ``self``'s context, or a Python ``int`` made a numeral as ``IntVal`` makes it,
+    wrapped so it lives until the node that takes it holds it); None for anything z3 would cast,
+    coerce or refuse (a Boolean, a real, a float, a Python ``bool``, another context)."""
+    t = type(other)
+    ctx = self.ctx
+    if t is int:
+        ref = ctx.ctx
+        return _held(_IntNumRef, _mk_numeral(ref, str(other), _get_sort(ref, self.ast)), ctx)
+    if t is IntTerm or t is _IntNumRef:
+        return other if other.ctx is ctx else None
+    if t is _ArithRef and other.ctx is ctx:
+        ref = ctx.ctx
+        return other if _get_sort_kind(ref, _get_sort(ref, other.ast)) == _INT else None
+    return None
+
+
+def _integer(ast: Any, ctx: z3.Context) -> Any:
+    """``_to_expr_ref`` of an integer node: an :class:`IntTerm` where z3 gives ``ArithRef``."""
+    kind = _get_ast_kind(ctx.ctx, ast)
+    if kind == _APP:
+        return _held(IntTerm, ast, ctx)
+    if kind == _NUMERAL:
+        return _held(_IntNumRef, ast, ctx)
+    return api._to_expr_ref(ast, ctx)
+
+
+def _pair(f: Any, a: z3.ExprRef, b: z3.ExprRef) -> Any:
+    """``_mk_bin(f, a, b)``: ``f`` on the two terms, in their order."""
+    return f(a.ctx.ctx, 2, (_Ast * 2)(a.ast, b.ast))
+
+
+def _arith(name: str, make: Any, *, reflected: bool) -> Any:
+    fallback = getattr(_ArithRef, name)
+
+    def operator(self: IntTerm, other: Any) -> Any:
+        b = _operand(self, other)
+        if b is None:
+            return fallback(self, other)
+        return _integer(_pair(make, b, self) if reflected else _pair(make, self, b), self.ctx)
+
+    operator.__name__ = name
+    operator.__doc__ = f"``ArithRef.{name}``'s node and class (:class:`IntTerm` for ``ArithRef``)."
+    return operator
+
+
+#: a comparison's reflection: what Python asks the right operand when it asks it first
+_REFLECTED = {
+    "__le__": "__ge__",
+    "__lt__": "__gt__",
+    "__ge__": "__le__",
+    "__gt__": "__lt__",
+    "__eq__": "__eq__",
+    "__ne__": "__ne__",
+}
+
+
+def _compare(name: str, make: Any) -> Any:
+    fallback = getattr(_ArithRef, name)
+    reflected = _REFLECTED[name]
+
+    def comparison(self: IntTerm, other: Any) -> Any:
+        t = type(other)
+        if t is not _ArithRef and t is not IntTerm and isinstance(other, _ArithRef):
+            # ``other`` is of a subclass of ``ArithRef`` (an ``IntNumRef``): where this term were
+            # z3's ``ArithRef``, Python would ask ``other``'s reflected comparison first
+            # (``x <= IntVal(5)`` is ``5 >= x``), so it is asked here
+            return getattr(t, reflected)(other, self)
+        b = _operand(self, other)
+        if b is None:
+            return fallback(self, other)
+        ctx = self.ctx
+        if make is _mk_distinct:
+            return _held(_BoolRef, _pair(make, self, b), ctx)
+        return _held(_BoolRef, make(ctx.ctx, self.ast, b.ast), ctx)
+
+    comparison.__name__ = name
+    comparison.__doc__ = f"``ArithRef.{name}``'s node (Python's order of asking kept)."
+    return comparison
+
+
+class IntTerm(z3.ExprRef):
+    """An integer z3 term whose ``+ - * /``, negation and comparisons make the node z3's
+    ``ArithRef`` operator makes, through the C API, and give the class it gives (this one where
+    z3 gives ``ArithRef``): the engine's arithmetic on the solver's variables (``solvent.rules``
+    computes with Python's operators on them).
+
+    It is not a subclass of ``ArithRef``, on purpose: Python asks a right operand whose class is a
+    subclass of the left one's first, for comparisons whether it overrides them or not, so a
+    subclass would turn ``y <= x`` (``y`` a plain ``ArithRef``) into ``x >= y``, another node. It
+    answers ``isinstance(term, z3.ArithRef)`` as one (its ``__class__``), has all of
+    ``ArithRef``'s methods, and its comparisons ask an ``IntNumRef`` (a subclass of ``ArithRef``)
+    first, as Python would have. So every expression gives the node it gave with z3's classes,
+    whichever of its operands are of this class; an operand z3 would cast or coerce (a Boolean,
+    a real, a Python ``bool``, another context) goes through ``ArithRef``'s own operator.
+    ``tests/solver/test_fast_terms.py`` compares each operator with z3's, both orders, every
+    kind of operand."""
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
+        return _ArithRef
+
+    __add__ = _arith("__add__", _mk_add, reflected=False)
+    __radd__ = _arith("__radd__", _mk_add, reflected=True)
+    __sub__ = _arith("__sub__", _mk_sub, reflected=False)
+    __rsub__ = _arith("__rsub__", _mk_sub, reflected=True)
+    __mul__ = _arith("__mul__", _mk_mul, reflected=False)
+    __rmul__ = _arith("__rmul__", _mk_mul, reflected=True)
+    __le__ = _compare("__le__", _mk_le)
+    __lt__ = _compare("__lt__", _mk_lt)
+    __ge__ = _compare("__ge__", _mk_ge)
+    __gt__ = _compare("__gt__", _mk_gt)
+    __eq__ = _compare("__eq__", _mk_eq)  # type: ignore[assignment]
+    __ne__ = _compare("__ne__", _mk_distinct)  # type: ignore[assignment]
+    __hash__ = z3.ExprRef.__hash__
+
+    def __truediv__(self, other: Any) -> Any:
+        """``ArithRef.__truediv__``'s node (z3's integer division, ``Z3_mk_div``)."""
+        b = _operand(self, other)
+        if b is None:
+            return _ArithRef.__truediv__(self, other)
+        return _integer(_mk_div(self.ctx.ctx, self.ast, b.ast), self.ctx)
+
+    def __neg__(self) -> Any:
+        """``ArithRef.__neg__``'s node."""
+        return _integer(_mk_unary_minus(self.ctx.ctx, self.ast), self.ctx)
+
+
+# every other method of ``ArithRef`` (``sort``, ``is_int``, ``__mod__``, ``__pow__``, ...) as it is
+for _name, _value in vars(_ArithRef).items():
+    if _name not in vars(IntTerm) and _name not in ("__dict__", "__weakref__", "__module__", "__doc__"):
+        setattr(IntTerm, _name, _value)
+
+
+def integer(term: Any) -> Any:
+    """``term`` (a z3 integer term that is not a numeral) as an :class:`IntTerm`: the same node;
+    anything else as it is."""
+    if type(term) is _ArithRef:
+        ctx = term.ctx
+        ref = ctx.ctx
+        if _get_ast_kind(ref, term.ast) == _APP and _get_sort_kind(ref, _get_sort(ref, term.ast)) == _INT:
+            return _held(IntTerm, term.ast, ctx)
+    return term
+
+
+__all__ = ["IntTerm", "and_", "apply", "integer", "ite", "not_", "or_", "sum_", "wrap"]

@@ -33,6 +33,7 @@ from solvent.rules.fields import data_fields
 from solvent.rules.ledger import Ctx, Guarded, InternalError, Transfer, asset_balance
 from solvent.rules.market_funds import MARKET_FUND
 from solvent.rules.policy import Policy
+from solvent.solver import fast_terms
 from solvent.solver.z3_backend import as_bool_term, as_int_term, is_z3
 
 Evaluator = Callable[[z3.ExprRef], z3.ExprRef]
@@ -115,7 +116,7 @@ def variable_book(book: Book, prefix: str = "") -> tuple[Book, list[z3.ArithRef]
     made: list[z3.ArithRef] = []
 
     def make(owner: str, field: str, _value: int) -> z3.ArithRef:
-        made.append(z3.Int(f"{prefix}{owner}.{field}"))
+        made.append(fast_terms.integer(z3.Int(f"{prefix}{owner}.{field}")))
         return made[-1]
 
     return _lift_book(book, make), made
@@ -126,7 +127,7 @@ def variable_event(event: Any, prefix: str = "event.") -> tuple[Any, list[z3.Ari
     made: list[z3.ArithRef] = []
 
     def make(field: str, _value: int) -> z3.ArithRef:
-        made.append(z3.Int(f"{prefix}{field}"))
+        made.append(fast_terms.integer(z3.Int(f"{prefix}{field}")))
         return made[-1]
 
     return _lift_record(event, make), made

@@ -89,7 +89,9 @@ class Z3Backend(SymbolicBackend):
         if a.ctx is not ctx or b.ctx is not ctx:  # terms of two contexts: z3.If says so
             return z3.If(c, a, b)
         made = _mk_ite(ctx.ctx, c.ast, a.ast, b.ast)
-        return _held(z3.BoolRef if isinstance(a, z3.BoolRef) else z3.ArithRef, made, ctx)
+        # an integer ``if`` is a :class:`~solvent.solver.fast_terms.IntTerm` (z3's node, its
+        # operators made through the C API) where ``z3.If`` gives an ``ArithRef``
+        return _held(z3.BoolRef if isinstance(a, z3.BoolRef) else fast_terms.IntTerm, made, ctx)
 
     def and_(self, *conds: Any) -> z3.BoolRef:
         """Conjunction of Boolean terms (Python bools allowed): ``z3.And``'s node

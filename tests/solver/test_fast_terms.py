@@ -7,12 +7,14 @@ functions give (session 30, docs/solver-notes.md#a-cheaper-symbolic-build-sessio
 
 from __future__ import annotations
 
+import operator
 import types
 
 import pytest
 import z3
 
 from solvent.solver import case_split, effort, fast_terms
+from solvent.solver.fast_terms import IntTerm
 from solvent.solver.nodes import PlainNodes, c_function
 from solvent.solver.z3_backend import Z3Backend, as_int_term
 
@@ -131,3 +133,103 @@ def test_the_abstraction_is_the_one_z3s_functions_make(monkeypatch: pytest.Monke
         assert list(meaning) == list(expected_meaning) and len(meaning) >= 4
         for name in meaning:
             _same(meaning[name], expected_meaning[name])
+
+
+# --- the integer term class ------------------------------------------------------------------
+
+_OPERATORS = (
+    operator.add,
+    operator.sub,
+    operator.mul,
+    operator.truediv,
+    operator.le,
+    operator.lt,
+    operator.ge,
+    operator.gt,
+    operator.eq,
+    operator.ne,
+)
+
+
+def _plain(value: object) -> object:
+    """``value`` with z3's class: an ``IntTerm`` as the ``ArithRef`` of its node."""
+    return z3.ArithRef(value.ast, value.ctx) if type(value) is IntTerm else value
+
+
+def _outcome(f, a, b):
+    try:
+        return f(a, b)
+    except (z3.Z3Exception, TypeError, AttributeError) as error:  # what z3 refuses, it refuses alike
+        return type(error)
+
+
+def _operands():
+    x = fast_terms.integer(z3.Int("x"))
+    y, p, u = z3.Int("y"), z3.Bool("p"), z3.Real("u")
+    other = z3.Context()
+    return [
+        x,
+        x + 1,  # an IntTerm made by an IntTerm
+        fast_terms.integer(z3.Int("z")) * y,
+        y,  # a plain ArithRef
+        y - 4,
+        z3.IntVal(5),  # an IntNumRef: Python asks it first in a comparison with an ArithRef
+        z3.IntVal(-7),
+        z3.IntVal(2**70),
+        0,
+        3,
+        -4,
+        2**80,
+        True,  # a Python bool: z3 casts it
+        p,  # a Boolean: z3 makes ``If(p, x, 0)`` of ``x * p``
+        u,  # a real: z3 casts the integer
+        z3.Int("w", other),  # another context: z3 refuses
+        fast_terms.integer(z3.Int("v", other)),
+        z3.IntVal(9, other),
+        None,
+    ]
+
+
+def test_every_operator_is_z3s_node_and_class_in_both_orders() -> None:
+    with effort.question():
+        operands = _operands()
+        asked = 0
+        for a in operands:
+            for b in operands:
+                if type(a) is not IntTerm and type(b) is not IntTerm:
+                    continue
+                for f in _OPERATORS:
+                    made, expected = _outcome(f, a, b), _outcome(f, _plain(a), _plain(b))
+                    asked += 1
+                    if isinstance(expected, type):
+                        assert made is expected, (f, a, b)
+                        continue
+                    if isinstance(expected, bool):  # ``x == None``
+                        assert made is expected
+                        continue
+                    # z3's class; an ``IntTerm`` where z3 gives ``ArithRef`` and the operator is ours
+                    classes = {IntTerm, z3.ArithRef} if type(expected) is z3.ArithRef else {type(expected)}
+                    assert type(made) in classes, (f, a, b)
+                    assert made.eq(expected) and made.get_id() == expected.get_id(), (f, a, b, made, expected)
+        assert asked == 2 * 4 * len(operands) * len(_OPERATORS) - 16 * len(_OPERATORS)
+        x = operands[0]
+        for term in (x, operands[1], operands[2]):
+            assert (-term).eq(-_plain(term)) and (-term).get_id() == (-_plain(term)).get_id()
+        assert type(-x) is IntTerm and type(-(x + 1)) is IntTerm
+        for made in (x + 1, 1 + x, x - operands[3], x * operands[3] * x, x / 3, x * z3.IntVal(-7)):
+            assert type(made) is IntTerm
+        # the operands in their places, and each operator its own node
+        y = operands[3]
+        assert not (x - y).eq(y - x) and not (x <= y).eq(x < y) and not (x + y).eq(x - y)
+        assert (x <= z3.IntVal(5)).eq(z3.IntVal(5) >= _plain(x))  # Python's order of asking, kept
+
+
+def test_an_integer_term_is_an_arithref_to_z3() -> None:
+    with effort.question():
+        x = fast_terms.integer(z3.Int("x"))
+        assert isinstance(x, z3.ArithRef) and z3.is_int(x) and not isinstance(x, z3.IntNumRef)
+        assert hash(x) == hash(z3.Int("x")) and x.sort() == z3.IntSort() and str(x % 3) == "x%3"
+        assert fast_terms.integer(z3.IntVal(3)).__class__ is z3.IntNumRef  # a numeral stays one
+        solver = z3.Solver()
+        solver.add(x * 2 == 6)
+        assert solver.check() == z3.sat and solver.model()[_plain(x)].as_long() == 3
