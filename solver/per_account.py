@@ -86,6 +86,7 @@ from solvent.rules.policy import Policy
 from solvent.solver import side_claims
 from solvent.solver.assumptions import book_assumptions
 from solvent.solver.bounds import TRADER_NAMES, Bounds
+from solvent.solver.nodes import Nodes
 from solvent.solver.story import run, slots, symbolic_book, view
 from solvent.solver.symbolic import variable_book
 
@@ -123,18 +124,25 @@ def _conjuncts(formula: Any) -> list[Any]:
 
 def constants(term: Any) -> list[Any]:
     """The constants (leaves) of ``term``, each once, in a fixed order (first met, depth first)."""
+    # read through the C API once a node (``solver.nodes``: the same ids, kinds and children, in
+    # the classes z3 gives them; session 30)
+    nodes = Nodes()
     seen: set[int] = set()
     out: list[Any] = []
     stack = [term]
     while stack:
         e = stack.pop()
-        if e.get_id() in seen:
+        key = nodes.id(e)
+        if key in seen:
             continue
-        seen.add(e.get_id())
-        if z3.is_const(e):
+        seen.add(key)
+        if nodes.kind(e) == -1:  # not an application (a quantifier, a variable): no children to z3
+            continue
+        kids = nodes.children(e)
+        if not kids:  # ``z3.is_const(e)``
             out.append(e)
             continue
-        stack.extend(reversed(e.children()))
+        stack.extend(reversed(kids))
     return out
 
 

@@ -16,6 +16,7 @@ import z3
 from solvent.solver import case_split, effort, fast_terms
 from solvent.solver.fast_terms import IntTerm
 from solvent.solver.nodes import PlainNodes, c_function
+from solvent.solver.per_account import constants
 from solvent.solver.z3_backend import Z3Backend, as_int_term
 
 _get_app_decl = c_function("Z3_get_app_decl")
@@ -233,3 +234,28 @@ def test_an_integer_term_is_an_arithref_to_z3() -> None:
         solver = z3.Solver()
         solver.add(x * 2 == 6)
         assert solver.check() == z3.sat and solver.model()[_plain(x)].as_long() == 3
+
+
+def test_constants_are_read_as_z3_reads_them() -> None:
+    """``per_account.constants`` reads through the C API: the leaves z3's own reads find, each
+    once, first met depth first, in z3's classes."""
+
+    def reference(term):
+        seen, out, stack = set(), [], [term]
+        while stack:
+            e = stack.pop()
+            if e.get_id() in seen:
+                continue
+            seen.add(e.get_id())
+            if z3.is_const(e):
+                out.append(e)
+                continue
+            stack.extend(reversed(e.children()))
+        return out
+
+    with effort.question():
+        for term in (_gap(), _gap() * 3 + z3.Int("y"), z3.Int("x"), fast_terms.integer(z3.Int("x")) + 2):
+            made, expected = constants(term), reference(term)
+            assert len(made) == len(expected) >= 1
+            for a, b in zip(made, expected, strict=True):
+                assert type(a) is type(b) and a.eq(b)
