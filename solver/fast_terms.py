@@ -32,12 +32,12 @@ import z3
 import z3.z3 as api
 
 from solvent.solver.nodes import c_function
+from solvent.solver.nodes import held as _held
 
 _get_ast_kind = c_function("Z3_get_ast_kind")
 _get_sort = c_function("Z3_get_sort")
 _get_sort_kind = c_function("Z3_get_sort_kind")
 _get_domain = c_function("Z3_get_domain")
-_inc_ref = c_function("Z3_inc_ref")
 
 _mk_and = z3.Z3_mk_and
 _mk_or = z3.Z3_mk_or
@@ -50,17 +50,6 @@ _Ast = z3.Ast
 _APP, _NUMERAL = z3.Z3_APP_AST, z3.Z3_NUMERAL_AST
 _BOOL, _INT = z3.Z3_BOOL_SORT, z3.Z3_INT_SORT
 _BoolRef, _ArithRef, _IntNumRef, _ExprRef = z3.BoolRef, z3.ArithRef, z3.IntNumRef, z3.ExprRef
-_new = object.__new__
-
-
-def _held(cls: type, ast: Any, ctx: z3.Context) -> Any:
-    """``cls(ast, ctx)``: ``AstRef.__init__``'s two fields and its reference count, the count taken
-    through the C function (a live node's count cannot fail to be taken)."""
-    out = _new(cls)
-    out.ast = ast
-    out.ctx = ctx
-    _inc_ref(ctx.ctx, ast)
-    return out
 
 
 def wrap(ast: Any, ctx: z3.Context) -> z3.ExprRef:

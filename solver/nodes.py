@@ -40,9 +40,23 @@ class _Lib:
     Z3_get_app_arg = c_function("Z3_get_app_arg")
     Z3_get_sort = c_function("Z3_get_sort")
     Z3_get_sort_kind = c_function("Z3_get_sort_kind")
+    Z3_inc_ref = c_function("Z3_inc_ref")
 
 
 _lib = _Lib
+_new = object.__new__
+
+
+def held(cls: type, ast: Any, ctx: z3.Context) -> Any:
+    """``cls(ast, ctx)`` for a live node: ``AstRef.__init__``'s two fields and its reference count,
+    the count taken through the C function (it cannot fail on a live node; session 30)."""
+    out = _new(cls)
+    out.ast = ast
+    out.ctx = ctx
+    _lib.Z3_inc_ref(ctx.ctx, ast)
+    return out
+
+
 _NUMERAL, _APP = z3.Z3_NUMERAL_AST, z3.Z3_APP_AST
 _BOOL, _INT = z3.Z3_BOOL_SORT, z3.Z3_INT_SORT
 
@@ -126,11 +140,11 @@ def _children(e: z3.ExprRef) -> list[z3.ExprRef]:
         sort = _lib.Z3_get_sort(ref, a)
         sk = _lib.Z3_get_sort_kind(ref, sort)
         if k == _APP and sk == _BOOL:
-            out.append(z3.BoolRef(a, ctx))
+            out.append(held(z3.BoolRef, a, ctx))
         elif k == _NUMERAL and sk == _INT:
-            out.append(z3.IntNumRef(a, ctx))
+            out.append(held(z3.IntNumRef, a, ctx))
         elif k == _APP and sk == _INT:
-            out.append(z3.ArithRef(a, ctx))
+            out.append(held(z3.ArithRef, a, ctx))
         else:
             out.append(z3.z3._to_expr_ref(a, ctx))
     return out
@@ -161,4 +175,4 @@ class PlainNodes:
         return a.eq(b)
 
 
-__all__ = ["Nodes", "PlainNodes", "c_function"]
+__all__ = ["Nodes", "PlainNodes", "c_function", "held"]

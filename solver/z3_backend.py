@@ -23,13 +23,13 @@ import z3
 
 from solvent.rules.arith import SymbolicBackend
 from solvent.solver import effort, fast_terms
-from solvent.solver.nodes import c_function
+from solvent.solver.nodes import c_function, held
 
 _mk_ite = z3.Z3_mk_ite
 _get_sort = c_function("Z3_get_sort")
 _get_sort_kind = c_function("Z3_get_sort_kind")
 _INT = z3.Z3_INT_SORT
-_held = fast_terms._held
+_held = held
 
 
 def is_z3(value: Any) -> bool:
