@@ -2,7 +2,9 @@
 
 Registering :class:`Z3Backend` makes the engine's ``ite``, ``and_``, ``or_``, ``not_`` and ``div``
 build z3 terms whenever a value is not a plain Python ``int`` or ``bool``. The engine's ``+ - *``
-and comparisons already work on z3 terms through z3's operator overloads, so nothing else is needed.
+and comparisons work on z3 terms through z3's operator overloads; on the solver's variables and
+what the engine computes from them they are :class:`solvent.solver.fast_terms.IntTerm`'s, which
+make the node z3's operator makes through the C API (session 30).
 
 Division: z3's integer ``/`` is Euclidean (the remainder is never negative). For a positive
 divisor that is exactly Python's floor division, for every sign of the numerator (docs/design.md#integer-division-in-python-and-z3,
