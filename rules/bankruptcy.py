@@ -63,6 +63,7 @@ from solvent.rules.waterfall import (
     InsuranceFund,
     Over,
     SocializedLoss,
+    TokenLayer,
     VenueAbsorbs,
 )
 
@@ -391,17 +392,18 @@ def sunk(policy: Policy, ctx: Ctx, names: list[str]) -> list[tuple[str, Any]]:
 
 
 def _first_below(
-    policy: Policy, ctx: Ctx, below: list[tuple[str, Any]], resolving: tuple[str, ...]
+    policy: Policy, ctx: Ctx, below: list[tuple[str, Any]], resolving: tuple[str, ...], *, alone: bool = True
 ) -> tuple[Ctx, bool]:
     """The first of ``below`` (name, below zero, in book order, each read on the same book) that is
-    below zero is liquidated and resolved alone (:func:`_bankrupt_in_turn`); returns (ctx, whether
-    one may have been: False only where every test is a plain False)."""
+    below zero is liquidated and resolved (:func:`_bankrupt_in_turn`), alone where the cascade's own
+    loop goes on with the next; returns (ctx, whether one may have been: False only where every test
+    is a plain False)."""
     tests = [(name, sunk) for name, sunk in below if sunk is not False]
 
     def first(c: Ctx, k: int) -> Ctx:
         name, sunk = tests[k]
         rest = (lambda d: first(d, k + 1)) if k + 1 < len(tests) else None
-        return c.branch(sunk, lambda d: _bankrupt_in_turn(policy, d, name, resolving, alone=True), rest)
+        return c.branch(sunk, lambda d: _bankrupt_in_turn(policy, d, name, resolving, alone=alone), rest)
 
     return (first(ctx, 0), True) if tests else (ctx, False)
 
@@ -422,3 +424,52 @@ def _bankrupt_in_turn(policy: Policy, ctx: Ctx, name: str, resolving: tuple[str,
         ctx = close_other_markets(policy, ctx, name)
     ctx = settle_collateral(policy, ctx, name)
     return resolve(policy, ctx, name, resolving, sold=True, alone=alone)
+
+
+def cuts_deposits(policy: Policy) -> bool:
+    """Whether a lent asset's own waterfall has the ``deposit_index`` layer (Drift, Mango v4), the
+    one layer that takes a loss from accounts that did not borrow (structural: a policy field)."""
+    return any(t.lends and TokenLayer.DEPOSIT_INDEX in t.bankruptcy for t in policy.collateral)
+
+
+def standing(policy: Policy, ctx: Ctx, name: str) -> list[tuple[str, Any]]:
+    """At the start of ``name``'s liquidation turn, on a book with collateral assets and a policy
+    that :func:`cuts_deposits`: each other trader in book order and whether its value
+    (``assets.account_value``) is at or above zero; nothing otherwise (no terms built)."""
+    assets = ctx.book_field("assets")
+    if not assets or not cuts_deposits(policy):
+        return []
+    return [(a.name, account_value(policy, assets, a) >= 0) for a in ctx.book.traders if a.name != name]
+
+
+def sunk_by_turn(policy: Policy, ctx: Ctx, was: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """For each of ``was`` (:func:`standing`): whether the turn sank it, at or above zero at the
+    turn's start and below zero now, flat or holding a position, and not resolved in this step
+    already (no ``Bankrupt`` of its own: at most once per account, as :func:`write_off_turn`)."""
+    assets = ctx.book_field("assets")
+    below = []
+    for name, stood in was:
+        resolved = or_(*(g.guard for g in ctx.outcomes if isinstance(g.item, Bankrupt) and g.item.account == name))
+        now = account_value(policy, assets, ctx.book.account(name))
+        below.append((name, and_(stood, now < 0, not_(resolved))))
+    return below
+
+
+def resolve_sunk(policy: Policy, ctx: Ctx, name: str, was: list[tuple[str, Any]]) -> Ctx:
+    """At the end of ``name``'s liquidation turn: every other trader the turn sank below zero
+    (:func:`sunk_by_turn`) is liquidated and resolved in turn, in book order, at most once each,
+    as the cascade resolves a payer the socialized loss sinks (:func:`_bankrupt_in_turn`: its
+    collateral sold, its borrows repaid, what is left down the policy's waterfall, then the cascade
+    after it). On Drift and Mango v4 it is a depositor the deposit-index cut of ``name``'s unpaid
+    borrow sank (``lending._deposit_index_loss``), flat or not: a holder the socialized charge
+    sinks is the cascade's, resolved already. Drift brings a bankrupt account back to zero (the fund,
+    the fee pool, the socialized loss: docs/venues.md#drift-v2-negative-balances,
+    #drift-v2-bankruptcy), Mango's ``token_liq_bankruptcy`` leaves it at exactly zero
+    (docs/venues.md#mango-v4-bankruptcy); the lead's decision, session 30
+    (docs/model.md#a-depositor-the-cut-sinks-is-resolved-in-turn-session-30). Nothing where
+    :func:`standing` read nothing (a book without assets, a policy that cuts no deposit)."""
+    for _ in was:
+        ctx, resolved = _first_below(policy, ctx, sunk_by_turn(policy, ctx, was), (name,), alone=False)
+        if not resolved:
+            return ctx
+    return ctx

@@ -24,7 +24,7 @@ from solvent.rules.assets import (
     margin_equity,
     sell_collateral,
 )
-from solvent.rules.bankruptcy import resolve, resolve_loan, settle_collateral, write_off
+from solvent.rules.bankruptcy import resolve, resolve_loan, resolve_sunk, settle_collateral, standing, write_off
 from solvent.rules.book import Book, MarginMode, Role, is_on_tick
 from solvent.rules.clawback import open_window
 from solvent.rules.collateral import convert_spot
@@ -730,16 +730,21 @@ def before_turns(policy: Policy, ctx: Ctx) -> Ctx:
 def liquidation_turn(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     """One trader's turn in the sweep (its touch): its spot converted as its margin mode says,
     liquidated if below (or at) maintenance, and on a book with collateral assets, a flat account's
-    loan that has reached its collateral's weighted value exchanged; last, on percolator Gen B, its
+    loan that has reached its collateral's weighted value exchanged; then, on a book with collateral
+    assets under a policy whose lent asset cuts the deposit index, every other trader the turn sank
+    below zero (a depositor the cut of this trader's unpaid borrow sank, flat or not) resolved in
+    turn (``bankruptcy.resolve_sunk``, session 30); last, on percolator Gen B, its
     negative remainder written off if it holds no position (``bankruptcy.write_off``, spec v11.11
     §7.3, §10.1 step 10). The sweep runs it for every trader in book order (``solver.per_account``
     checks what one turn reads and writes)."""
+    was = standing(policy, ctx, name)  # the others at or above zero (a deposit-cutting policy's asset book)
     ctx = convert_spot(policy.margin, ctx, name)
     ctx = ctx.branch(_triggered(policy, ctx, name), lambda c: liquidate(policy, c, name))
     if ctx.book_field("assets"):  # a flat account's loan at its collateral's weighted value
         a = ctx.account(name)
         due = and_(open_lots(a) == 0, loan_due(policy, ctx.book_field("assets"), a))
         ctx = ctx.branch(due, lambda c: _exchange_loan(policy, c, name))
+    ctx = resolve_sunk(policy, ctx, name, was)  # a depositor the turn's deposit-index cut sank (session 30)
     return write_off(policy, ctx, name)
 
 
