@@ -1,41 +1,38 @@
 """A depositor left below zero by a borrower's unpaid borrow, at an oracle move of the lent asset and at
 a mark move: found by hand inside the assumptions of ``solvent check``'s all-cross question on Drift
 and Mango v4 (session 30, helper assetdec;
-docs/solver-notes.md#asset-price-events-in-checks-questions-session-30).
+docs/solver-notes.md#asset-price-events-in-checks-questions-session-30), and resolved in turn since
+(the lead's decision, session 30, helper depositor:
+docs/solver-notes.md#a-depositor-the-cut-sinks-is-resolved-in-turn-session-30,
+docs/model.md#a-depositor-the-cut-sinks-is-resolved-in-turn-session-30).
 
 Check asks every claim of a policy with ``[[collateral]]`` on a book of two traders holding its first
-asset, over one mark move or one oracle move of that asset (``verdicts/proofs.py``). On that book
-``no-negative-equity``, ``loss-bounded-by-collateral`` and ``claims-backed`` are false, and z3 had not
-found it (every cell undecided, 10M units a question, exact or purified):
+asset, over one mark move or one oracle move of that asset (``verdicts/proofs.py``).
 
 - alice holds 100 quanta of the lent asset at 100 and cash −8,000 (a loss her deposit backs: her
   initial margin exactly covered, −8,000 + 0.8 × 10,000 = 0); bob holds cash 12,000 and has borrowed
-  her 100 quanta (his initial margin exactly covered at the 1.2 liability weight); the fund is empty.
+  her 100 quanta (his initial margin exactly covered at the 1.2 liability weight).
 - The asset's oracle moves to 7,999. Bob's borrow at 1.1 is above his 12,000: his loan is exchanged
   (``engine._exchange_loan``): he buys back ``⌊12,000 / 7,999⌋ = 1`` quantum at the oracle price
-  (``lending.repay_borrows``) and keeps the change, 4,001, less than one quantum at the new price; the 99
-  he cannot buy go down the asset's waterfall, the empty fund, then the deposit index
-  (``lending._deposit_index_loss``): alice, the one other depositor, pays all 99. Alice is left with 1
-  quantum and her −8,000: worth −1. At 8,000 she is worth 0, at 8,001 worth 1.
+  (``lending.repay_borrows``) and keeps the change, 4,001; the 99 he cannot buy go down the asset's
+  waterfall, the fund (which buys none: it holds less than a quantum's price above its floor), then
+  the deposit index (``lending._deposit_index_loss``): alice, the one other depositor, pays all 99 and
+  is left with 1 quantum and her −8,000: worth −1. At 8,000 she is worth 0, at 8,001 worth 1.
 
-The same at a **mark move**, with no rounding to it (check's question asks mark moves on the same book):
-alice holds 100 quanta at 100 and cash −4,901, bob has borrowed them with cash 14,000 and is long 100
-lots at 100 against the order book (the liquidity account short 100), each at its initial margin; the
-mark falls to 10. Bob's settlement takes 9,000; he is closed (``bankruptcy.settle_collateral``): his
-4,900 left beyond the slippage buy back 49 quanta, the 51 left are cut from alice's deposit, and she
-ends at −1 (0 at −4,900, +1 at −4,899; −3,100 from −8,000). The cascade after bob's resolution takes
-traders holding a position: alice is flat.
+The same at a **mark move**, with no rounding to it: alice holds 100 quanta at 100 and cash −4,901,
+bob has borrowed them with cash 14,000 and is long 100 lots at 100 against the order book (the
+liquidity account short 100), each at its initial margin; the mark falls to 10. Bob's settlement takes
+9,000; he is closed (``bankruptcy.settle_collateral``): his 4,900 left beyond the slippage buy back 49
+quanta, the 51 left are cut from alice's deposit, and she is worth −1 (0 at −4,900, +1 at −4,899;
+−3,100 from −8,000).
 
-Alice's turn came before bob's, and the cascade (``rules.bankruptcy``) runs after a bankruptcy's
-resolution and takes traders holding a position: here neither (a flat borrower whose loan is exchanged
-resolves nothing, and alice is flat), so nothing resolves her in this step. At two traders both at initial margin the story needs
-the change bob keeps (under one quantum at the new price, ``⌊budget / price⌋``) to exceed what his
-cash holds beyond her loan (at least 0.4 × her deposit's value at the start): a quantum's rounding
-where the move is large against the deposit; at a mark move the borrower's perp loss takes the cash behind
-his borrow, and no rounding is needed. The deposit index is the venues' rule (Drift §7, Mango §8:
-docs/venues.md), and so is a depositor left short by it until a keeper liquidates her; the engine resolves
-no depositor the cut sinks within the step. The lead's to decide (accept, or resolve such a depositor);
-nothing is changed here.
+The engine now resolves her in bob's turn (``bankruptcy.resolve_sunk``, run by
+``engine.liquidation_turn``): a trader at or above zero at the turn's start that the turn sinks below
+zero, flat or not, is liquidated and resolved as the cascade resolves a payer (her collateral sold,
+then her deficit down the policy's waterfall), once. With the fund holding 99 above its floor
+(``FUND``) it pays her 1 and she ends at 0; with the fund empty no layer pays (nobody holds a position
+for the socialized loss once bob is closed) and what is left stays on her, noted as a ``Residual``: the
+three claims still fail there, as on any deficit no layer pays.
 """
 
 from __future__ import annotations
@@ -44,32 +41,53 @@ import attrs
 import pytest
 
 from solvent.properties.catalog import StepView, get
+from solvent.rules import bankruptcy, engine
+from solvent.rules.arith import and_
 from solvent.rules.assets import account_value
 from solvent.rules.book import Asset, Book, new_book
 from solvent.rules.engine import step
 from solvent.rules.events import AssetPrice, MarkPrice
 from solvent.rules.ledger import Reason, Transfer
+from solvent.rules.margin import open_lots
+from solvent.rules.outcomes import Bankrupt, Residual
 from solvent.rules.policy import Policy
 from solvent.rules.presets import load_preset
-from solvent.rules.waterfall import TokenLayer
+from solvent.rules.waterfall import InsuranceFund, TokenLayer
 from solvent.solver.assumptions import book_assumptions
 from solvent.solver.bounds import Bounds, for_policy
 
 PRESETS = ("drift", "mango-v4")
-#: the claims the story breaks at 7,999 (and that hold at 8,000 and 8,001)
+#: the claims the story breaks where alice is left below zero (and that hold where she is not)
 BROKEN = ("no-negative-equity", "loss-bounded-by-collateral", "claims-backed")
+#: the fund's cash above its floor in the funded variant: less than a quantum's price, so it buys none
+#: of bob's unpaid borrow (the asset's waterfall), and 99 for alice's deficit (the policy's waterfall)
+FUND = 99
 
 
-def _start(policy: Policy) -> Book:
-    """The book before the move (see the module docstring), on the shape of check's question."""
+def _floor(policy: Policy) -> int:
+    """The fund's floor, the same for the policy's waterfall and the asset's on both presets."""
+    layer = policy.layer(InsuranceFund)
+    assert layer is not None and layer.floor_quote == policy.collateral[0].fund_floor_quote
+    return layer.floor_quote
+
+
+def _with(book: Book, changes: dict[str, dict[str, object]], net: int) -> Book:
+    accounts = tuple(attrs.evolve(a, **changes[a.name]) if a.name in changes else a for a in book.accounts)
+    return attrs.evolve(book, accounts=accounts, net_deposits_quote=net)
+
+
+def _start(policy: Policy, fund: int = 0) -> Book:
+    """The oracle-move story's book (see the module docstring), on the shape of check's question; the
+    fund holds ``fund`` above its floor."""
     asset = policy.collateral[0].name
     book = new_book(mark_quote=100, traders=("alice", "bob"), assets=(Asset(asset, 100),))
-    changes = {
+    cash = _floor(policy) + fund
+    changes: dict[str, dict[str, object]] = {
         "alice": {"cash_quote": -8_000, "asset_balances": (100,)},
         "bob": {"cash_quote": 12_000, "asset_balances": (-100,)},
+        "insurance_fund": {"cash_quote": cash},
     }
-    accounts = tuple(attrs.evolve(a, **changes[a.name]) if a.name in changes else a for a in book.accounts)
-    return attrs.evolve(book, accounts=accounts, net_deposits_quote=4_000)
+    return _with(book, changes, 4_000 + cash)
 
 
 def _check_bounds(policy: Policy) -> Bounds:
@@ -83,33 +101,57 @@ def _worth(policy: Policy, book: Book, name: str) -> int:
     return account_value(policy, book.assets, book.account(name))
 
 
+def _inside(policy: Policy, book: Book) -> list[str]:
+    return [a.name for a in book_assumptions(policy, book, _check_bounds(policy)) if a.holds is not True]
+
+
 @pytest.mark.parametrize("preset", PRESETS)
 def test_the_start_is_inside_checks_assumptions_each_trader_at_its_initial_margin(preset: str) -> None:
     policy = load_preset(preset)
     book = _start(policy)
-    failing = [a.name for a in book_assumptions(policy, book, _check_bounds(policy)) if a.holds is not True]
-    assert failing == []
+    assert _inside(policy, book) == []
+    assert _inside(policy, _start(policy, FUND)) == []
     assert (_worth(policy, book, "alice"), _worth(policy, book, "bob")) == (2_000, 2_000)
 
 
+def _claims(policy: Policy, s: engine.Step, alice: int) -> None:
+    view = StepView.of(policy, s)
+    assert [get(c).holds(view) for c in BROKEN] == [alice >= 0] * len(BROKEN)
+    assert get("conservation").holds(view)
+    assert get("deficit-charged-once").holds(view)
+
+
 @pytest.mark.parametrize("preset", PRESETS)
-@pytest.mark.parametrize(("price", "alice"), [(7_999, -1), (8_000, 0), (8_001, 1)])
-def test_the_depositor_pays_the_unbought_quanta_and_ends_below_zero_one_quantum_short(
-    preset: str, price: int, alice: int
+@pytest.mark.parametrize(
+    ("price", "fund", "alice"), [(7_999, 0, -1), (7_999, FUND, 0), (8_000, FUND, 0), (8_001, FUND, 1)]
+)
+def test_the_depositor_the_cut_sinks_is_resolved_in_the_borrowers_turn(
+    preset: str, price: int, fund: int, alice: int
 ) -> None:
     policy = load_preset(preset)
     asset = policy.collateral[0].name
-    s = step(policy, _start(policy), AssetPrice(asset, price))
-    assert s.transfers == (
+    s = step(policy, _start(policy, fund), AssetPrice(asset, price))
+    cut = (
         Transfer(f"liquidity@{asset}", f"bob@{asset}", 1, Reason.BORROW_REPAYMENT),
         Transfer("bob", "liquidity", price, Reason.BORROW_REPAYMENT),
         Transfer(f"alice@{asset}", f"bob@{asset}", 99, Reason.DEPOSIT_INDEX_LOSS),
     )
-    assert _worth(policy, s.after, "alice") == alice
+    assert s.transfers[:3] == cut
     assert s.after.account("bob").cash_quote == 12_000 - price  # the change, under one quantum at the price
-    view = StepView.of(policy, s)
-    assert [get(c).holds(view) for c in BROKEN] == [alice >= 0] * len(BROKEN)
-    assert get("conservation").holds(view)
+    if price == 7_999:  # sunk by one quantum: her last quantum sold, her −1 down the waterfall
+        sale = (
+            Transfer(f"alice@{asset}", f"liquidity@{asset}", 1, Reason.COLLATERAL_SALE),
+            Transfer("liquidity", "alice", 7_999, Reason.COLLATERAL_SALE),
+        )
+        paid = (Transfer("insurance_fund", "alice", 1, Reason.INSURANCE_FUND),) if fund else ()
+        assert s.transfers[3:] == sale + paid
+        assert Bankrupt("alice", 1) in s.outcomes
+        assert (Residual("alice", 1) in s.outcomes) is (fund == 0)
+    else:  # not sunk: nothing resolves her
+        assert s.transfers == cut
+        assert not any(isinstance(o, Bankrupt) for o in s.outcomes)
+    assert _worth(policy, s.after, "alice") == alice
+    _claims(policy, s, alice)
 
 
 @pytest.mark.parametrize("preset", PRESETS)
@@ -127,34 +169,88 @@ def test_without_the_deposit_index_the_depositor_keeps_her_deposit(preset: str) 
     assert _worth(mutant, s.after, "bob") == 12_000 - 7_999 - 99 * 7_999
 
 
-def _before_the_crash(policy: Policy, alice_cash: int) -> Book:
+def _before_the_crash(policy: Policy, alice_cash: int, fund: int = 0, carol: bool = False) -> Book:
     """The mark-move story's book (module docstring): bob long 100 against the order book, his borrow
-    of alice's 100 quanta behind it."""
+    of alice's 100 quanta behind it; the fund holds ``fund`` above its floor; ``carol``: a third
+    trader, holding nothing, after them."""
     asset = policy.collateral[0].name
-    book = new_book(mark_quote=100, traders=("alice", "bob"), assets=(Asset(asset, 100),))
-    changes = {
+    traders = ("alice", "bob", "carol") if carol else ("alice", "bob")
+    book = new_book(mark_quote=100, traders=traders, assets=(Asset(asset, 100),))
+    cash = _floor(policy) + fund
+    changes: dict[str, dict[str, object]] = {
         "alice": {"cash_quote": alice_cash, "asset_balances": (100,)},
         "bob": {"cash_quote": 14_000, "asset_balances": (-100,), "size_lots": 100, "cost_quote": 10_000},
         "liquidity": {"cash_quote": 12_000, "size_lots": -100, "cost_quote": -10_000},
+        "insurance_fund": {"cash_quote": cash},
     }
-    accounts = tuple(attrs.evolve(a, **changes[a.name]) if a.name in changes else a for a in book.accounts)
-    market = attrs.evolve(book.market, previous_mark_quote=100)
-    return attrs.evolve(book, accounts=accounts, market=market, net_deposits_quote=26_000 + alice_cash)
+    book = attrs.evolve(book, market=attrs.evolve(book.market, previous_mark_quote=100))
+    return _with(book, changes, 26_000 + alice_cash + cash)
 
 
 @pytest.mark.parametrize("preset", PRESETS)
-@pytest.mark.parametrize(("cash", "alice"), [(-4_901, -1), (-4_900, 0), (-4_899, 1), (-8_000, -3_100)])
-def test_at_a_mark_move_the_borrowers_perp_loss_leaves_the_depositor_below_zero(
-    preset: str, cash: int, alice: int
+@pytest.mark.parametrize(
+    ("cash", "fund", "alice"),
+    [(-4_901, FUND, 0), (-4_901, 0, -1), (-4_900, FUND, 0), (-4_899, FUND, 1), (-8_000, FUND, -3_001)],
+)
+def test_at_a_mark_move_the_depositor_the_cut_sinks_is_resolved_in_turn(
+    preset: str, cash: int, fund: int, alice: int
 ) -> None:
     policy = load_preset(preset)
     asset = policy.collateral[0].name
-    book = _before_the_crash(policy, cash)
-    assert [a.name for a in book_assumptions(policy, book, _check_bounds(policy)) if a.holds is not True] == []
+    book = _before_the_crash(policy, cash, fund)
+    assert _inside(policy, book) == []
     s = step(policy, book, MarkPrice(10))
     assert Transfer(f"liquidity@{asset}", f"bob@{asset}", 49, Reason.BORROW_REPAYMENT) in s.transfers
     assert Transfer(f"alice@{asset}", f"bob@{asset}", 51, Reason.DEPOSIT_INDEX_LOSS) in s.transfers
     assert (_worth(policy, s.after, "alice"), _worth(policy, s.after, "bob")) == (alice, 0)
-    view = StepView.of(policy, s)
-    assert [get(c).holds(view) for c in BROKEN] == [alice >= 0] * len(BROKEN)
-    assert get("conservation").holds(view)
+    deficit = max(-(cash + 49 * 100), 0)  # her 49 quanta left sold, at the asset's unmoved 100
+    paid = min(deficit, fund)
+    fund_paid = Transfer("insurance_fund", "alice", paid, Reason.INSURANCE_FUND)
+    assert (fund_paid in s.transfers) is (paid > 0)
+    assert (Bankrupt("alice", deficit) in s.outcomes) is (deficit > 0)
+    assert (Residual("alice", deficit - paid) in s.outcomes) is (deficit > paid)
+    assert sum(isinstance(o, Bankrupt) and o.account == "alice" for o in s.outcomes) == (deficit > 0)
+    _claims(policy, s, alice)
+
+
+def _resolved(policy: Policy, book: Book) -> tuple[int, int]:
+    """(alice's worth, how many times she is resolved) after the mark falls to 10."""
+    s = step(policy, book, MarkPrice(10))
+    return _worth(policy, s.after, "alice"), sum(isinstance(o, Bankrupt) and o.account == "alice" for o in s.outcomes)
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_mutants_the_resolution_dropped_or_read_as_for_holders_only_leave_her_below_zero(
+    preset: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    policy = load_preset(preset)
+    book = _before_the_crash(policy, -4_901, FUND)
+    assert _resolved(policy, book) == (0, 1)
+    with monkeypatch.context() as m:  # the new step dropped: assetdec's −1
+        m.setattr(engine, "resolve_sunk", lambda policy, ctx, name, was: ctx)
+        assert _resolved(policy, book) == (-1, 0)
+    sunk = bankruptcy.sunk_by_turn
+
+    def holders_only(policy: Policy, ctx: object, was: list) -> list:  # the cascade's test: a position held
+        return [(n, and_(t, open_lots(ctx.book.account(n)) != 0)) for n, t in sunk(policy, ctx, was)]  # type: ignore[attr-defined]
+
+    with monkeypatch.context() as m:
+        m.setattr(bankruptcy, "sunk_by_turn", holders_only)
+        assert _resolved(policy, book) == (-1, 0)
+
+
+def test_mutant_without_the_once_guard_resolves_her_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    # three traders (the loop runs once per other trader), the fund empty: her resolution leaves her
+    # −1 (a Residual), so without the guard the loop's next pass resolves her a second time
+    policy = load_preset("drift")
+    book = _before_the_crash(policy, -4_901, 0, carol=True)
+    assert _resolved(policy, book) == (-1, 1)
+    sunk = bankruptcy.sunk_by_turn
+
+    def unguarded(policy: Policy, ctx: object, was: list) -> list:
+        assets = ctx.book.assets  # type: ignore[attr-defined]
+        return [(n, and_(t, account_value(policy, assets, ctx.book.account(n)) < 0)) for n, t in was]  # type: ignore[attr-defined]
+
+    assert sunk is not unguarded
+    monkeypatch.setattr(bankruptcy, "sunk_by_turn", unguarded)
+    assert _resolved(policy, book) == (-1, 2)
