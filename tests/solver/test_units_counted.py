@@ -182,6 +182,12 @@ def test_a_fund_paying_more_than_it_holds_gives_the_isolated_book_no_fact(monkey
     assert cases is None and queries[0].result.startswith("sat")
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="session 30 (depositor): each turn now resolves a trader the deposit-index cut sank "
+    "(bankruptcy.resolve_sunk), a whole waterfall more per turn on the asset book: within check's 3.4M the "
+    "claim is partial; proved at 10M in 6,631,970 units (docs/solver-notes.md#a-depositor-the-cut-sinks-is-resolved-in-turn-session-30)",
+)
 def test_drifts_isolated_fund_is_proved_within_checks_share() -> None:
     """Drift's isolated scope (one trader, alice:PERP, SOL and its oracle move, margin moves): the fund
     claim was undecided within check's 3.39M share (the direct check alone). With the turn lemmas
