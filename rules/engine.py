@@ -694,16 +694,36 @@ def sweep(policy: Policy, ctx: Ctx) -> Ctx:
     once: the account holds no collateral after, so a later sweep does not resolve it again. A fund
     or vault that holds a position below zero is deleveraged first (``pool_bankruptcy``)."""
     ctx = before_turns(policy, ctx)
-    seen = _turn_starts.get()
+    seen, outcomes = _turn_starts.get(), _turn_outcomes.get()
     for name in [a.name for a in ctx.book.traders]:
         if seen is not None:
             seen.append((name, ctx.book))
+        if outcomes is not None:
+            outcomes.append(ctx.outcomes)
         ctx = liquidation_turn(policy, ctx, name)
     return ctx
 
 
 #: where set, each sweep's turns are appended to it (:func:`turn_starts_recorded`)
 _turn_starts: ContextVar[list[tuple[str, Book]] | None] = ContextVar("solvent_turn_starts", default=None)
+
+
+#: where set, the outcomes of the step so far at each of a sweep's turns (:func:`turn_outcomes_recorded`)
+_turn_outcomes: ContextVar[list[tuple[Any, ...]] | None] = ContextVar("solvent_turn_outcomes", default=None)
+
+
+@contextmanager
+def turn_outcomes_recorded() -> Iterator[list[tuple[Any, ...]]]:
+    """Within the block, the step's outcomes so far at the start of each turn of every sweep (the
+    same order as :func:`turn_starts_recorded`'s books). A turn on a deposit-cutting policy's asset
+    book reads them (``bankruptcy.sunk_by_turn``: at most once per account in a step), so
+    ``solver.fund_facts`` instantiates its turn lemma's earlier resolutions on them. Only appended to."""
+    seen: list[tuple[Any, ...]] = []
+    token = _turn_outcomes.set(seen)
+    try:
+        yield seen
+    finally:
+        _turn_outcomes.reset(token)
 
 
 @contextmanager

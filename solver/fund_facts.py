@@ -37,10 +37,13 @@ import attrs
 import z3
 
 from solvent.properties.catalog import Invariant
+from solvent.rules import bankruptcy
+from solvent.rules.bankruptcy import resolved_in_step
 from solvent.rules.book import Book, Role
 from solvent.rules.engine import liquidation_turn
 from solvent.rules.events import AssetPrice, MarkPrice
-from solvent.rules.ledger import Ctx
+from solvent.rules.ledger import Ctx, Guarded
+from solvent.rules.outcomes import Bankrupt
 from solvent.rules.policy import Policy
 from solvent.solver import clock, effort, payer_facts, story
 from solvent.solver.assumptions import book_assumptions
@@ -99,13 +102,35 @@ def turn_question(
     Gen B's system holders), not at the book's count."""
     book, _ = symbolic_book(free_bounds(accounts, assets, shape))
     kept = holders(book, claim_id)
-    turn = liquidation_turn(policy, Ctx(book), trader)
+    turn = liquidation_turn(policy, Ctx(book, outcomes=earlier(policy, book, trader)), trader)
     # each pro-rata dust the turn passes to the fund is ≥ 0: an instance of the split's proved
     # lemma (``solver.pro_rata_lemma``), true of every value, so a premise that loses no book
     dust = Discharger(policy.rounding, paid, any_payers=any_payers).facts([turn])
     premise = [book.market.mark_quote >= 1, *(book.account(h).cash_quote >= 0 for h in kept), *dust]
     after = [turn.book.account(h).cash_quote >= 0 for h in kept]
     return book, premise, after[0] if len(after) == 1 else z3.And(*after)
+
+
+def earlier(policy: Policy, book: Book, trader: str) -> tuple[Guarded, ...]:
+    """The outcomes the lemma's free turn starts with: on a deposit-cutting policy's asset book
+    (where ``bankruptcy.standing`` reads anything), each other trader's resolution earlier in the
+    step, a ``Bankrupt`` under a free boolean (:func:`earlier_guard`), since the turn reads them
+    (``bankruptcy.sunk_by_turn``: a trader the turn sank is resolved only if not resolved in the step
+    already); none elsewhere (the turn reads no outcome there: its terms as they were). The lemma
+    holds for every value of those booleans, so each instance (the question's own disjunction,
+    ``bankruptcy.resolved_in_step``, for each) is valid whatever the turns before it resolved
+    (docs/solver-notes.md#checks-cells-after-the-depositors-resolution-session-30)."""
+    if not book.assets or not bankruptcy.cuts_deposits(policy):
+        return ()
+    return tuple(Guarded(earlier_guard(book, a.name), Bankrupt(a.name, 0)) for a in book.traders if a.name != trader)
+
+
+def earlier_guard(book: Book, name: str) -> Any:
+    """The free boolean that stands for ``name``'s resolution earlier in the step, named as its
+    balances are (``s0.alice.cash_quote``: ``s0.alice.resolved_earlier``), so that a turn's lemma
+    renamed to another trader's is that trader's (``payer_facts.renamed``)."""
+    prefix = str(book.account(name).cash_quote).rpartition(".")[0]
+    return z3.Bool(f"{prefix}.resolved_earlier")
 
 
 def free_bounds(accounts: int, assets: tuple[str, ...] = (), shape: Bounds | None = None) -> Bounds:
@@ -136,6 +161,8 @@ class FundFacts:
     #: to the question beside the turn's instance: valid alone, and the exact phase, which gets no
     #: split facts of its own, would otherwise have to prove them to use the turn's
     dust: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    #: whether the free turns started from earlier resolutions (:func:`earlier`), to be instantiated
+    earlier: bool = False
 
     def instances(self, policy: Policy, book: Book, runs: list[SlotRun]) -> list[Any]:
         """The lemma's instance at each trader's turn in the sweep of each of the question's mark
@@ -147,22 +174,46 @@ class FundFacts:
             before = book if k == 0 else slot.before
             for run in slot.runs:
                 if isinstance(run.variant.event, (MarkPrice, AssetPrice)):
-                    for trader, starts in _starts(policy, before, run):
-                        pairs = list(_pairs(self.book, starts))
+                    for trader, starts, outcomes in _starts_outcomes(policy, before, run):
+                        pairs = list(_pairs(self.book, starts)) + self._earlier(trader, outcomes)
                         out.append(instance(lemma[trader], pairs))
                         out += [instance(d, pairs) for d in dust.get(trader, ())]
         return out
+
+    def _earlier(self, trader: str, outcomes: tuple[Any, ...]) -> list[tuple[Any, Any]]:
+        """The pairs that instantiate the lemma's earlier resolutions (:func:`earlier`) at
+        ``trader``'s turn: each other trader's free boolean, the question's own disjunction of its
+        ``Bankrupt`` guards in ``outcomes`` (the step's so far at that turn's start)."""
+        out = []
+        for name in (a.name for a in self.book.traders if a.name != trader):
+            said = resolved_in_step(outcomes, name)
+            out.append((earlier_guard(self.book, name), z3.BoolVal(said) if type(said) is bool else said))
+        return out if self.earlier else []
 
 
 def turn_starts(policy: Policy, book: Book, event: MarkPrice | AssetPrice) -> Iterator[tuple[str, Book]]:
     """Each trader of ``book`` in sweep order and the book its turn starts from in the sweep of
     ``event`` (settled, the turns before it run)."""
+    for trader, ctx in _turn_ctxs(policy, book, event):
+        yield trader, ctx.book
+
+
+def _turn_ctxs(policy: Policy, book: Book, event: MarkPrice | AssetPrice) -> Iterator[tuple[str, Ctx]]:
     ctx = _settled(policy, book, event)
     names = [a.name for a in book.traders]
     for k, trader in enumerate(names):
-        yield trader, ctx.book
+        yield trader, ctx
         if k + 1 < len(names):  # the last turn's end is the question's own: not built again
             ctx = liquidation_turn(policy, ctx, trader)
+
+
+def _starts_outcomes(policy: Policy, book: Book, run: SlotRun | Any) -> list[tuple[str, Book, tuple[Any, ...]]]:
+    """:func:`_starts` with the step's outcomes so far at each turn (``VariantRun.turn_outcomes``,
+    recorded as the step was built; else the turns run again as :func:`turn_starts` runs them)."""
+    names = [a.name for a in book.traders]
+    if [t for t, _ in run.turn_starts] == names and len(run.turn_outcomes) == len(names):
+        return [(t, b, o) for (t, b), o in zip(run.turn_starts, run.turn_outcomes, strict=True)]
+    return [(t, ctx.book, ctx.outcomes) for t, ctx in _turn_ctxs(policy, book, run.variant.event)]
 
 
 def _starts(policy: Policy, book: Book, run: SlotRun | Any) -> list[tuple[str, Book]]:
@@ -250,7 +301,7 @@ def prove(
         f"{lemma}, for each trader's turn as a fact (z3, exact, every number free on a book of "
         f"{bounds.accounts} traders{' holding ' + ', '.join(assets) if assets else ''}; instantiated on the question's terms)",
     )
-    return FundFacts(free, tuple(turns), lemmas, tuple(dust))
+    return FundFacts(free, tuple(turns), lemmas, tuple(dust), bool(earlier(policy, free, traders[0])))
 
 
 #: the claim the induction over events proves (claims-backed's system holders are asked at K = 1 only)

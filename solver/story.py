@@ -31,6 +31,7 @@ from solvent.rules.engine import (
     requirements,
     step,
     transition,
+    turn_outcomes_recorded,
     turn_starts_recorded,
 )
 from solvent.rules.events import (
@@ -90,6 +91,8 @@ class VariantRun:
     #: each sweep turn of the run: the trader and the book its turn started from, in sweep order
     #: (``rules.engine.turn_starts_recorded``; ``solver.fund_facts`` instantiates its lemma on them)
     turn_starts: tuple[tuple[str, Book], ...] = ()
+    #: the step's outcomes so far at each of those turns (``rules.engine.turn_outcomes_recorded``)
+    turn_outcomes: tuple[tuple[Any, ...], ...] = ()
 
 
 @attrs.frozen
@@ -555,12 +558,12 @@ def run(policy: Policy, book: Book, story_slots: Sequence[Slot]) -> list[SlotRun
         runs = []
         for variant in slot.variants:
             effort.check()
-            with turn_starts_recorded() as turns:
+            with turn_starts_recorded() as turns, turn_outcomes_recorded() as outcomes:
                 ctx = transition(policy, book, variant.event)
             reqs = tuple(requirements(policy, book, variant.event)) + tuple(
                 post_requirements(policy, book, ctx.book, variant.event)
             )
-            runs.append(VariantRun(variant, ctx, all_(r.holds for r in reqs), reqs, tuple(turns)))
+            runs.append(VariantRun(variant, ctx, all_(r.holds for r in reqs), reqs, tuple(turns), tuple(outcomes)))
         after = _merge(slot, [r.ctx.book for r in runs])
         out.append(SlotRun(slot, book, tuple(runs), after, tuple(positive)))
         book = after
