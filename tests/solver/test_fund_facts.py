@@ -8,6 +8,7 @@ N = 4, where the question alone ran out at 30M units (docs/solver-notes.md#the-f
 
 from __future__ import annotations
 
+import attrs
 import pytest
 import z3
 from term_support import occurs
@@ -20,7 +21,7 @@ from solvent.rules.engine import liquidation_turn
 from solvent.rules.ledger import Ctx, Reason, asset_balance, system
 from solvent.rules.lending import cover_unpaid_borrows
 from solvent.rules.presets import resolve_policy
-from solvent.solver import fund_facts, payer_direct, wall
+from solvent.solver import fund_facts, payer_direct, story, wall
 from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.prove import prove
 from solvent.solver.query import StoryQuery
@@ -223,18 +224,15 @@ def test_the_pro_rata_dust_is_given_to_the_lemma_and_beside_each_instance() -> N
     assert len(query.facts) == 2 + len(dust["alice"]) + len(dust["bob"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="session 30 (depositor): each turn now resolves a trader the deposit-index cut sank "
-    "(bankruptcy.resolve_sunk), a whole waterfall more per turn on the asset book: within check's 3.75M the "
-    "claim is partial; proved at 10M in 4,188,311 units (docs/solver-notes.md#a-depositor-the-cut-sinks-is-resolved-in-turn-session-30)",
-)
 def test_the_fund_is_proved_on_mangos_check_question() -> None:
     """Mango v4 as ``solvent check`` asks it (two traders, USDC, a mark or an oracle move, 3.75M):
     undecided before (the turn lemma refused the asset book); now the lemma first, no smaller book
     searched, the claim with its facts in under 0.1M: proved. Its lemmas 0.37M units and 2,128,756
     in all until issue 18's cascade repaid a sunk payer's borrow; 0.71M and 2,714,664 since; 0.47M and
-    2,471,443 with bob's turn lemma proved as alice's renamed (tests/solver/test_turn_renamed.py)."""
+    2,471,443 with bob's turn lemma proved as alice's renamed (tests/solver/test_turn_renamed.py).
+    Session 30: partial within 3.75M once a turn resolved a depositor the cut sank unless resolved
+    earlier in the step (the lemma's turn started from no earlier resolution, so bob's instance missed
+    the question's turn); with the earlier resolutions free booleans in the lemma, 2,262,490."""
     result = prove("mango-v4", "insurance-fund-non-negative", CHECK_BOOK, minimize=False, payer_first=False)
     assert result.verdict is Verdict.PROVED, result.summary()
     assert payer_direct.FUND_METHOD in result.method
@@ -251,3 +249,40 @@ def test_with_a_fund_that_pays_more_than_it_holds_mango_is_refuted(monkeypatch) 
     result = prove("mango-v4", "insurance-fund-non-negative", CHECK_BOOK, minimize=False, payer_first=False)
     assert result.verdict is Verdict.REFUTED, result.summary()
     assert result.counterexample is not None
+
+
+# --- the turn's earlier resolutions (session 30, winback) ----------------------------------------
+
+
+def _mango_instances(monkeypatch: pytest.MonkeyPatch | None = None) -> tuple[list, object, str]:
+    """Mango v4's check book, its turn lemma built (not asked: ``valid`` a no-op) and instantiated on
+    the mark move's sweep; returns (instances at each turn, the run, the fund's name)."""
+    policy = resolve_policy("mango-v4")
+    bounds = attrs.evolve(CHECK_BOOK, event_kinds=("mark",))
+    facts = fund_facts.prove(policy, lambda *_: None, "insurance-fund-non-negative", bounds)
+    assert facts is not None
+    book, _ = symbolic_book(bounds)
+    [slot] = story.run(policy, book, story.slots(book, bounds))
+    [run] = slot.runs
+    return facts.instances(policy, book, [slot]), run, book.role(Role.INSURANCE_FUND).name
+
+
+def test_the_last_turns_instance_speaks_of_the_questions_own_fund() -> None:
+    """Since a turn resolves a depositor the cut sank unless resolved earlier in the step
+    (``bankruptcy.sunk_by_turn`` reads the step's outcomes), bob's turn depends on alice's: the
+    lemma's free turn starts from a free boolean for each other trader's earlier resolution, and the
+    instance at bob's turn puts the question's own disjunction there, so its conclusion is the
+    question's fund after the step, the same z3 term (what lets the claim follow the chain: proved
+    in 2,262,490 units within check's 3.75M, partial without)."""
+    instances, run, fund = _mango_instances()
+    claim = run.ctx.book.account(fund).cash_quote >= 0
+    assert [z3.is_implies(i) and i.arg(1).eq(claim) for i in instances].count(True) == 1
+
+
+def test_mutant_without_the_earlier_resolutions_the_instance_misses_the_question(monkeypatch) -> None:
+    """The lemma's free turn started from no outcomes (the session-30 depositor's lemma): valid, but its
+    instance at bob's turn reads alice as never resolved, not the question's term."""
+    monkeypatch.setattr(fund_facts, "earlier", lambda policy, book, trader: ())
+    instances, run, fund = _mango_instances()
+    claim = run.ctx.book.account(fund).cash_quote >= 0
+    assert not any(z3.is_implies(i) and i.arg(1).eq(claim) for i in instances)

@@ -182,19 +182,15 @@ def test_a_fund_paying_more_than_it_holds_gives_the_isolated_book_no_fact(monkey
     assert cases is None and queries[0].result.startswith("sat")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="session 30 (depositor): each turn now resolves a trader the deposit-index cut sank "
-    "(bankruptcy.resolve_sunk), a whole waterfall more per turn on the asset book: within check's 3.4M the "
-    "claim is partial; proved at 10M in 6,631,970 units (docs/solver-notes.md#a-depositor-the-cut-sinks-is-resolved-in-turn-session-30)",
-)
 def test_drifts_isolated_fund_is_proved_within_checks_share() -> None:
     """Drift's isolated scope (one trader, alice:PERP, SOL and its oracle move, margin moves): the fund
     claim was undecided within check's 3.39M share (the direct check alone). With the turn lemmas
     (alice's 0.77M, alice:PERP's 0.12M) proved first within half of the question (one trader: no
-    smaller book to search) the claim is proved with its facts: 2,330,648 units."""
+    smaller book to search) the claim is proved with its facts: 2,330,648 units. Session 30: partial
+    once a turn resolved a depositor the cut sank (bankruptcy.resolve_sunk); with the turn lemma's
+    earlier resolutions free booleans (solver.fund_facts.earlier), proved again: 3,137,446."""
     policy, bounds = _check_bounds("drift", "isolated", units=3_400_000)
     result, spent = _spent(policy, "insurance-fund-non-negative", bounds, minimize=False, payer_first=False)
     assert result.verdict is Verdict.PROVED and result.scope.accounts == 1, result.summary()
     assert "the fund's turn lemma as proved facts" in result.method
-    assert result.units == spent == 2_330_648
+    assert result.units == spent == 3_137_446
