@@ -68,6 +68,13 @@ def wrap(ast: Any, ctx: z3.Context) -> z3.ExprRef:
     return api._to_expr_ref(ast, ctx)
 
 
+def of_int_sort(e: z3.ExprRef) -> bool:
+    """``z3.is_int(e)`` for a live term: its sort's kind read through the C API (no sort object
+    made and dropped)."""
+    ref = e.ctx.ctx
+    return _get_sort_kind(ref, _get_sort(ref, e.ast)) == _INT
+
+
 def _sort_of(e: z3.ExprRef) -> int:
     """The address of ``e``'s sort (sorts are shared: one sort, one address)."""
     ref = e.ctx.ctx
@@ -138,11 +145,9 @@ def sum_(args: Sequence[Any]) -> z3.ExprRef:
     ctx = _one_context(args) if args else None
     if ctx is None or not all(isinstance(a, _ArithRef) for a in args):
         return z3.Sum(*args)
-    ref = ctx.ctx
-    for a in args:
-        if _get_sort_kind(ref, _get_sort(ref, a.ast)) != _INT:
-            return z3.Sum(*args)
-    return wrap(_mk_add(ref, len(args), _array(args)), ctx)
+    if not all(of_int_sort(a) for a in args):
+        return z3.Sum(*args)
+    return wrap(_mk_add(ctx.ctx, len(args), _array(args)), ctx)
 
 
 def apply(decl: Any, args: Sequence[Any], ctx: z3.Context) -> z3.ExprRef:
@@ -185,8 +190,7 @@ def _operand(self: IntTerm, other: Any) -> Any:
     if t is IntTerm or t is _IntNumRef:
         return other if other.ctx is ctx else None
     if t is _ArithRef and other.ctx is ctx:
-        ref = ctx.ctx
-        return other if _get_sort_kind(ref, _get_sort(ref, other.ast)) == _INT else None
+        return other if of_int_sort(other) else None
     return None
 
 
@@ -313,9 +317,9 @@ def integer(term: Any) -> Any:
     if type(term) is _ArithRef:
         ctx = term.ctx
         ref = ctx.ctx
-        if _get_ast_kind(ref, term.ast) == _APP and _get_sort_kind(ref, _get_sort(ref, term.ast)) == _INT:
+        if _get_ast_kind(ref, term.ast) == _APP and of_int_sort(term):
             return _held(IntTerm, term.ast, ctx)
     return term
 
 
-__all__ = ["IntTerm", "and_", "apply", "integer", "ite", "not_", "or_", "sum_", "wrap"]
+__all__ = ["IntTerm", "and_", "apply", "integer", "ite", "not_", "of_int_sort", "or_", "sum_", "wrap"]

@@ -25,12 +25,9 @@ import z3
 
 from solvent.rules.arith import SymbolicBackend
 from solvent.solver import effort, fast_terms
-from solvent.solver.nodes import c_function, held
+from solvent.solver.nodes import held
 
 _mk_ite = z3.Z3_mk_ite
-_get_sort = c_function("Z3_get_sort")
-_get_sort_kind = c_function("Z3_get_sort_kind")
-_INT = z3.Z3_INT_SORT
 _held = held
 
 
@@ -52,9 +49,7 @@ def as_int_term(value: Any) -> z3.ArithRef:
     """``value`` as a z3 Int; a Python ``int`` becomes ``IntVal``. Booleans and Reals are refused."""
     if type(value) is int:
         return z3.IntVal(value)
-    # ``z3.is_int(value)``: an arithmetic term whose sort is Int (its sort read through the C API,
-    # not a sort object made and dropped)
-    if isinstance(value, z3.ArithRef) and _get_sort_kind(value.ctx.ctx, _get_sort(value.ctx.ctx, value.ast)) == _INT:
+    if isinstance(value, z3.ArithRef) and fast_terms.of_int_sort(value):  # ``z3.is_int(value)``
         return value
     raise TypeError(f"expected an integer (Python int or z3 Int), got {value!r}")
 
