@@ -435,7 +435,8 @@ def principal_protected(view: StepView) -> Any:
 
 def _deposit_cuts(view: StepView, name: str) -> list[Any]:
     """Per lent asset, whether ``name``'s deposit was cut for another's borrow in this step: a
-    deposit-index loss it paid, or a lender ADL that paid it less than the oracle value."""
+    deposit-index loss it paid, or a lender ADL that paid it less than the oracle value; and, under
+    ``[settlement]``, whether its settlement cash was cut for another's debt."""
     out = []
     for asset in view.after.assets:
         if lent_rule(view.policy, asset.name) is None:
@@ -445,6 +446,9 @@ def _deposit_cuts(view: StepView, name: str) -> list[Any]:
         given = view.outflow(balance, {Reason.LENDER_ADL})
         paid = view.inflow(name, {Reason.LENDER_ADL})
         out.append(or_(index_loss > 0, paid < given * asset.price_quote))
+    if view.after.assets and view.policy.settlement is not None:
+        # the settlement currency's depositors cut for a sunk depositor's debt (rules.lending.cover_settlement_borrow)
+        out.append(view.outflow(name, {Reason.DEPOSIT_INDEX_LOSS}) > 0)
     return out
 
 

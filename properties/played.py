@@ -33,6 +33,7 @@ from solvent.rules.outcomes import (
     Liquidated,
     LoanExchanged,
     Residual,
+    SettlementCut,
 )
 from solvent.rules.policy import Policy
 
@@ -157,6 +158,7 @@ def _path_names(outcome: object) -> list[str]:
         DepositAbsorbed: "deposit absorbed",
         LoanExchanged: "loan exchanged",
         Residual: "residual deficit",
+        SettlementCut: "settlement deposit cut",
     }
     return [names[type(outcome)]] if type(outcome) in names else []
 

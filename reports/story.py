@@ -25,7 +25,15 @@ from solvent.rules.contract import LINEAR, Contract, contracts, from_engine, pri
 from solvent.rules.engine import Step, run
 from solvent.rules.ledger import Reason
 from solvent.rules.market_funds import MARKET_FUND
-from solvent.rules.outcomes import Bankrupt, DebtCarried, DeleverageAttempt, LayerUsed, Residual
+from solvent.rules.outcomes import (
+    Bankrupt,
+    DebtCarried,
+    DeleverageAttempt,
+    LayerUsed,
+    Residual,
+    SettlementCut,
+    left_unpaid,
+)
 from solvent.rules.policy import Policy
 from solvent.solver.effort import units_text as effort_text
 from solvent.verdicts.check import ClaimStatus, ClaimVerdict, PolicyReport, Violation
@@ -693,8 +701,17 @@ def waterfall_paid(step: Step) -> list[Paid]:
             payers = {f"{o.account} (owes it)" if o.layer == "debt_carry" else o.layer: o.covered_quote}
         rows += [Paid(o.index, o.layer, o.account, payer, paid) for payer, paid in payers.items()]
     for o in step.outcomes:
-        if isinstance(o, Residual) and o.amount_quote:
-            rows.append(Paid(-1, "unpaid", o.account, "no one", o.amount_quote))
+        if isinstance(o, SettlementCut) and o.amount_quote:
+            # the settlement currency's depositors, after the waterfall (``[settlement]``)
+            cut: dict[str, Any] = {}
+            for t in step.transfers:
+                if t.reason is Reason.DEPOSIT_INDEX_LOSS and t.destination == o.account:
+                    cut[t.source] = cut.get(t.source, 0) + t.amount_quote
+            rows += [Paid(-1, "settlement deposit cut", o.account, payer, v) for payer, v in cut.items()]
+    for account in dict.fromkeys(o.account for o in step.outcomes if isinstance(o, Residual) and o.amount_quote):
+        unpaid = left_unpaid(step.outcomes, account)
+        if unpaid:
+            rows.append(Paid(-1, "unpaid", account, "no one", unpaid))
     return rows
 
 
@@ -740,7 +757,7 @@ def bankruptcies(steps: Sequence[Step]) -> list[Bankruptcy]:
                 for o in s.outcomes
                 if isinstance(o, LayerUsed) and o.account == b.account and o.covered_quote
             )
-            unpaid = sum(o.amount_quote for o in s.outcomes if isinstance(o, Residual) and o.account == b.account)
+            unpaid = left_unpaid(s.outcomes, b.account)
             carried = sum(o.amount_quote for o in s.outcomes if isinstance(o, DebtCarried) and o.account == b.account)
             fund = _paying_fund_market(s) if s.before.funds_per_market else ""
             markets = tuple(

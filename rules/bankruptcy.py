@@ -36,7 +36,7 @@ from solvent.rules.fund_drawdown import is_drawn_down
 from solvent.rules.haircut_ratio import haircut
 from solvent.rules.insurance_fund import pay_from
 from solvent.rules.ledger import Ctx, Reason
-from solvent.rules.lending import borrowed_value, lends_any, settle_borrows
+from solvent.rules.lending import borrowed_value, cover_settlement_borrow, lends_any, settle_borrows
 from solvent.rules.liquidation import (
     close_other_markets,
     counterparty,
@@ -392,18 +392,29 @@ def sunk(policy: Policy, ctx: Ctx, names: list[str]) -> list[tuple[str, Any]]:
 
 
 def _first_below(
-    policy: Policy, ctx: Ctx, below: list[tuple[str, Any]], resolving: tuple[str, ...], *, alone: bool = True
+    policy: Policy,
+    ctx: Ctx,
+    below: list[tuple[str, Any]],
+    resolving: tuple[str, ...],
+    *,
+    alone: bool = True,
+    settle_cash: bool = False,
 ) -> tuple[Ctx, bool]:
     """The first of ``below`` (name, below zero, in book order, each read on the same book) that is
     below zero is liquidated and resolved (:func:`_bankrupt_in_turn`), alone where the cascade's own
-    loop goes on with the next; returns (ctx, whether one may have been: False only where every test
-    is a plain False)."""
+    loop goes on with the next; ``settle_cash``: then what it still owes in settlement cash goes to
+    the settlement currency's own bankruptcy (``lending.cover_settlement_borrow``). Returns (ctx,
+    whether one may have been: False only where every test is a plain False)."""
     tests = [(name, sunk) for name, sunk in below if sunk is not False]
+
+    def resolved(d: Ctx, name: str) -> Ctx:
+        d = _bankrupt_in_turn(policy, d, name, resolving, alone=alone)
+        return cover_settlement_borrow(policy, d, name) if settle_cash else d
 
     def first(c: Ctx, k: int) -> Ctx:
         name, sunk = tests[k]
         rest = (lambda d: first(d, k + 1)) if k + 1 < len(tests) else None
-        return c.branch(sunk, lambda d: _bankrupt_in_turn(policy, d, name, resolving, alone=alone), rest)
+        return c.branch(sunk, lambda d: resolved(d, name), rest)
 
     return (first(ctx, 0), True) if tests else (ctx, False)
 
@@ -468,14 +479,19 @@ def resolve_sunk(policy: Policy, ctx: Ctx, name: str, was: list[tuple[str, Any]]
     collateral sold, its borrows repaid, what is left down the policy's waterfall, then the cascade
     after it). On Drift and Mango v4 it is a depositor the deposit-index cut of ``name``'s unpaid
     borrow sank (``lending._deposit_index_loss``), flat or not: a holder the socialized charge
-    sinks is the cascade's, resolved already. Drift brings a bankrupt account back to zero (the fund,
+    sinks is the cascade's, resolved already. What the waterfall leaves it owing in settlement cash
+    goes to the settlement currency's own bankruptcy where the policy declares one
+    (``[settlement]``, ``lending.cover_settlement_borrow``: USDC's depositors pay, session
+    31), before the book is read again, so a holder that cut sinks is resolved in its turn too. Drift brings a bankrupt account back to zero (the fund,
     the fee pool, the socialized loss: docs/venues.md#drift-v2-negative-balances,
     #drift-v2-bankruptcy), Mango's ``token_liq_bankruptcy`` leaves it at exactly zero
     (docs/venues.md#mango-v4-bankruptcy); the lead's decision, session 30
     (docs/model.md#a-depositor-the-cut-sinks-is-resolved-in-turn-session-30). Nothing where
     :func:`standing` read nothing (a book without assets, a policy that cuts no deposit)."""
     for _ in was:
-        ctx, resolved = _first_below(policy, ctx, sunk_by_turn(policy, ctx, was), (name,), alone=False)
+        ctx, resolved = _first_below(
+            policy, ctx, sunk_by_turn(policy, ctx, was), (name,), alone=False, settle_cash=True
+        )
         if not resolved:
             return ctx
     return ctx

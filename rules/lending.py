@@ -50,6 +50,7 @@ from solvent.rules.assets import Collateral
 from solvent.rules.book import INDEX_ONE, Asset, Role
 from solvent.rules.fields import ppm_field
 from solvent.rules.ledger import Ctx, Reason, asset_balance
+from solvent.rules.outcomes import SettlementCut
 from solvent.rules.rate_curve import SECONDS_PER_YEAR, RatePoint, borrow_rate_ppm, check_rate_curve
 from solvent.rules.rate_curve import utilization_ppm as _utilization
 from solvent.rules.waterfall import TokenLayer
@@ -82,6 +83,35 @@ class SettlementLending:
         if not self.rate_curve:
             raise ValueError("'rate_curve' must have at least 2 points (utilization 0 and 1000000): 0")
         check_rate_curve(self.rate_curve)
+
+
+@attrs.frozen
+class SettlementBankruptcy:
+    """The settlement currency's own bankruptcy: a borrow of it that nobody repays is taken from its
+    depositors. On Drift and Mango v4 the settlement currency (USDC) is a spot market like any lent
+    token: a user left owing USDC with nothing to sell is resolved by the USDC market's own spot
+    bankruptcy, the insurance fund first, then "the rest is taken from depositors pro rata" through
+    USDC's deposit index (Drift ``resolve_spot_bankruptcy``, Mango ``token_liq_bankruptcy``;
+    docs/venues.md#drift-v2-bankruptcy, #mango-v4-bankruptcy). The engine runs it for a trader a lent
+    asset's deposit cut sank below zero (``bankruptcy.resolve_sunk``): after its liquidation and the
+    policy's ``[[deficit]]`` waterfall (whose insurance fund, the engine's one fund, has paid what it
+    could above its floor), what is still owed is cut from every other holder of settlement cash, the
+    traders and the order book (which stands for the venue's other users), pro rata to their positive
+    cash (:func:`cover_settlement_borrow`; docs/model.md#the-settlement-currencys-own-bankruptcy-session-31)."""
+
+    #: The layers that cover such a debt after the ``[[deficit]]`` waterfall, in order, as a lent
+    #: asset's ``bankruptcy``: ``deposit_index``, the settlement currency's depositors pro rata,
+    #: rounded by ``[rounding] deposit_loss``, the excess to the insurance fund; the one layer a
+    #: settlement currency's bankruptcy has after the fund (its fund is the waterfall's)
+    bankruptcy: tuple[TokenLayer, ...] = attrs.field(converter=tuple)
+
+    def __attrs_post_init__(self) -> None:
+        if self.bankruptcy != (TokenLayer.DEPOSIT_INDEX,):
+            got = ", ".join(repr(layer.value) for layer in self.bankruptcy) or "none"
+            raise ValueError(
+                "'bankruptcy' must be [\"deposit_index\"] (the settlement currency's depositors pay; its fund "
+                f"is the [[deficit]] waterfall's insurance_fund): {got}"
+            )
 
 
 def lent_rule(policy: Any, name: str) -> Collateral | None:
@@ -308,7 +338,12 @@ def _fund_buys(ctx: Ctx, k: int, name: str, missing: Any, floor: int) -> Ctx:
 def _shares(policy: Any, ctx: Ctx, k: int, name: str, missing: Any) -> tuple[list[tuple[str, Any]], Any, Any]:
     """Each other depositor's share of ``min(missing, D)``, by ``rounding.deposit_loss``; returns
     (shares, the loss taken L, D)."""
-    deposits = _deposits(ctx, k, but=name)
+    return _pro_rata(policy, _deposits(ctx, k, but=name), missing)
+
+
+def _pro_rata(policy: Any, deposits: list[tuple[str, Any]], missing: Any) -> tuple[list[tuple[str, Any]], Any, Any]:
+    """Each of ``deposits``' share of ``L = min(missing, D)``, ``D`` their sum, by
+    ``rounding.deposit_loss``; returns (shares, L, D)."""
     total = sum_(d for _, d in deposits)
     loss = min_(missing, total)
     rounding = policy.rounding.deposit_loss
@@ -330,6 +365,25 @@ def _deposit_index_loss(policy: Any, ctx: Ctx, k: int, name: str, missing: Any) 
     ctx = ctx.transfer(asset_balance(name, asset.name), fund, max_(charged - loss, 0), Reason.PRO_RATA_DUST)
     cut = div(asset.deposit_index * loss, safe_divisor(total), rounding=Rounding.CEIL)
     return _with_asset(ctx, k, deposit_index=asset.deposit_index - cut)
+
+
+def cover_settlement_borrow(policy: Any, ctx: Ctx, name: str) -> Ctx:
+    """What ``name`` still owes in settlement cash (a negative cash balance once its collateral is
+    sold and its deficit has been down the policy's waterfall) is taken from every other holder of
+    settlement cash, traders and the order book, pro rata to their positive cash:
+        L = min(owed, D);  holder j pays ⌈L × c_j / D⌉ (``rounding.deposit_loss``), the excess to the fund
+    Nothing on a policy without ``[settlement]`` (:class:`SettlementBankruptcy`)."""
+    if getattr(policy, "settlement", None) is None:
+        return ctx
+    holders = [a for a in ctx.book.accounts if a.name != name and (a.is_trader or a.role is Role.LIQUIDITY)]
+    owed = max_(-ctx.account(name).cash_quote, 0)
+    shares, loss, _total = _pro_rata(policy, [(a.name, max_(a.cash_quote, 0)) for a in holders], owed)
+    charged: Any = 0
+    for holder, share in shares:
+        ctx = ctx.transfer(holder, name, share, Reason.DEPOSIT_INDEX_LOSS)
+        charged = charged + share
+    ctx = ctx.transfer(name, ctx.system(Role.INSURANCE_FUND), max_(charged - loss, 0), Reason.PRO_RATA_DUST)
+    return ctx.note_if(loss > 0, SettlementCut(name, loss))
 
 
 def _lender_adl(policy: Any, ctx: Ctx, k: int, name: str, missing: Any) -> Ctx:

@@ -613,6 +613,7 @@ LAYOUT = (
     "pnl_to_pool_adl",
     "collateral",
     "settlement_lending",
+    "settlement",
     "rounding",
 )
 
@@ -773,6 +774,8 @@ def dumps_policy(policy: Policy) -> str:
         ordered["waterfall"].pop("fund_shares_ppm", None)
     if policy.settlement_lending is None:
         ordered["settlement_lending"] = None  # no [settlement_lending]: the text (and digest) as before
+    if policy.settlement is None:
+        ordered["settlement"] = None  # no [settlement]: the text (and digest) as before
     if policy.funding == FundingRule():
         ordered["funding"] = None  # no cap of the venue's own: the text (and digest) as before
     if data:

@@ -160,6 +160,32 @@ class Residual:
     amount_quote: Any
 
 
+@attrs.frozen
+class SettlementCut:
+    """The settlement currency's depositors paid ``amount_quote`` of what ``account``'s deficit left
+    after the waterfall (its :class:`Residual`): the settlement currency's own bankruptcy
+    (``[settlement]``, ``lending.cover_settlement_borrow``), transfers
+    ``DEPOSIT_INDEX_LOSS`` from each holder of settlement cash to the account."""
+
+    account: str
+    amount_quote: Any
+
+
+def left_unpaid(outcomes: Any, account: str | None = None) -> Any:
+    """What stays on accounts (``account`` alone where named) of the deficits no layer paid: the
+    residuals less what the settlement currency's depositors paid of them (:class:`SettlementCut`).
+    On concrete outcomes."""
+    total = 0
+    for o in outcomes:
+        if account is not None and getattr(o, "account", None) != account:
+            continue
+        if isinstance(o, Residual):
+            total += o.amount_quote
+        elif isinstance(o, SettlementCut):
+            total -= o.amount_quote
+    return total
+
+
 Outcome = (
     Liquidated
     | Bankrupt
@@ -171,6 +197,7 @@ Outcome = (
     | DepositAbsorbed
     | LoanExchanged
     | Residual
+    | SettlementCut
 )
 
 

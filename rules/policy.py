@@ -9,7 +9,7 @@ import attrs
 from solvent.rules.assets import Collateral, check_collateral
 from solvent.rules.contract import LINEAR, Contract
 from solvent.rules.fees import FeeRule
-from solvent.rules.lending import SettlementLending
+from solvent.rules.lending import SettlementBankruptcy, SettlementLending
 from solvent.rules.liquidation import LiquidationRule
 from solvent.rules.margin import MODES, MarginRule
 from solvent.rules.market_funds import POOLED, WaterfallScope
@@ -111,11 +111,17 @@ class Policy:
     #: ``[funding]``: the venue's cap on a funding payment's rate (``rules.settlement.FundingRule``,
     #: Hyperliquid's 4% an hour); absent: none of its own (last, so that positional constructions keep their order)
     funding: FundingRule = attrs.field(default=FundingRule(), validator=attrs.validators.instance_of(FundingRule))
+    #: ``[settlement]``: a settlement-cash debt that nothing else pays, of a trader a lent
+    #: asset's deposit cut sank, is taken from the settlement currency's depositors
+    #: (``solvent.rules.lending.SettlementBankruptcy``: Drift's and Mango v4's USDC market); absent:
+    #: it stays on the account, noted as a residual (after ``funding``, for the same reason)
+    settlement: SettlementBankruptcy | None = None
 
     def __attrs_post_init__(self) -> None:
         self._check_fund_groups()
         self._check_fund_caps()
         self._check_deficit_split()
+        self._check_settlement()
         shares = self.waterfall.fund_shares_ppm
         if shares and len(shares) != len(self.market):
             names = ", ".join(self.market_names) or "none: one market"
@@ -153,6 +159,19 @@ class Policy:
                     f"'fund_group' groups markets under [waterfall] scope = 'per_group'; the scope is "
                     f"'{self.waterfall.scope.value}': {spec.fund_group!r} @ market[{i}].fund_group"
                 )
+
+    def _check_settlement(self) -> None:
+        """``[settlement] bankruptcy`` runs for a trader a lent asset's deposit cut sank
+        (``bankruptcy.resolve_sunk``): without such a cut it would never run, so it is refused
+        rather than kept as a line that does nothing."""
+        if self.settlement is None:
+            return
+        if not any(t.lends and "deposit_index" in (layer.value for layer in t.bankruptcy) for t in self.collateral):
+            raise ValueError(
+                "'bankruptcy' of [settlement] takes what a trader the deposit-index cut sank still owes from "
+                "the settlement currency's depositors, and no [[collateral]] table lends with 'deposit_index' "
+                "in its bankruptcy: deposit_index @ settlement.bankruptcy"
+            )
 
     def _check_fund_caps(self) -> None:
         """A market's ``fund_cap_quote`` caps what the insurance fund pays there: the policy's

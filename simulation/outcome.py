@@ -19,7 +19,17 @@ from solvent.rules.book import Book, Role
 from solvent.rules.engine import Step
 from solvent.rules.ledger import HAIRCUT_REASONS, Reason
 from solvent.rules.margin import equity
-from solvent.rules.outcomes import AdlFill, Bankrupt, BookDeleveraged, LayerUsed, Liquidated, PoolAdlFill, Residual
+from solvent.rules.outcomes import (
+    AdlFill,
+    Bankrupt,
+    BookDeleveraged,
+    LayerUsed,
+    Liquidated,
+    PoolAdlFill,
+    Residual,
+    SettlementCut,
+    left_unpaid,
+)
 from solvent.rules.policy import Policy
 
 #: the transfers of a profit-taking layer other than ADL
@@ -165,8 +175,8 @@ class Tally:
                 o["fund_exhausted"] = True
             elif isinstance(x, (AdlFill, BookDeleveraged, PoolAdlFill)) and x.lots != 0:
                 o["adl"] = True
-            elif isinstance(x, Residual):
-                o["residual_quote"] = o.get("residual_quote", 0) + x.amount_quote
+            elif isinstance(x, (Residual, SettlementCut)):
+                o["residual_quote"] = o.get("residual_quote", 0) + left_unpaid((x,))
 
     def finish(self, index: int, book: Book, capped: int) -> PathOutcome:
         o = self.outcome

@@ -128,6 +128,7 @@ ORDER: dict[tuple[str, ...], tuple[str, ...]] = {
     ("collateral", "quantity_tiers"): ("floor_quanta", "ratio_ppm"),
     ("settlement_lending",): ("interest_fee_ppm", "rate_curve"),
     ("settlement_lending", "rate_curve"): ("utilization_ppm", "rate_ppm"),
+    ("settlement",): ("bankruptcy",),
     ("rounding",): (
         "fee",
         "margin",

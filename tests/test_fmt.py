@@ -213,6 +213,7 @@ def test_every_schema_key_has_its_place() -> None:
         ("collateral", "quantity_tiers"): "QuantityTier",
         ("settlement_lending",): "SettlementLending",
         ("settlement_lending", "rate_curve"): "RatePoint",
+        ("settlement",): "SettlementBankruptcy",
         ("rounding",): "RoundingRule",
     }
     layers = {"Adl", "BackstopVault", "Clawback", "DebtCarry", "FeePool", "HaircutRatio", "InsuranceFund"}

@@ -31,7 +31,7 @@ import attrs
 
 from solvent.rules.book import Role
 from solvent.rules.ledger import Reason
-from solvent.rules.outcomes import AdlFill, Bankrupt, DepositAbsorbed, LayerUsed, Residual
+from solvent.rules.outcomes import AdlFill, Bankrupt, DepositAbsorbed, LayerUsed, left_unpaid
 from solvent.rules.policy import Policy
 from solvent.rules.waterfall import Adl, DebtCarry, Lender
 from solvent.verdicts.check import ClaimStatus, Judgement, PolicyReport, ScenarioRun, run_scenario
@@ -144,7 +144,7 @@ def gap_template(report: PolicyReport) -> tuple[str, tuple[Any, ...]]:
     for b in (o for o in gap.outcomes if isinstance(o, Bankrupt)):
         head = f"{b.account}'s deficit is {_amount(b.deficit_quote)}: "  # amounts collected in reading order
         words = _layer_words(report.policy, gap, b.account, _amount)
-        residual = sum(o.amount_quote for o in gap.outcomes if isinstance(o, Residual) and o.account == b.account)
+        residual = left_unpaid(gap.outcomes, b.account)
         if residual:
             words.append(f"{_amount(residual)} left unpaid on her account")
         parts.append(head + ", ".join(words))

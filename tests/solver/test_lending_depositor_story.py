@@ -44,12 +44,12 @@ from solvent.properties.catalog import StepView, get
 from solvent.rules import bankruptcy, engine
 from solvent.rules.arith import and_
 from solvent.rules.assets import account_value
-from solvent.rules.book import Asset, Book, new_book
+from solvent.rules.book import Asset, Book, Role, new_book
 from solvent.rules.engine import step
 from solvent.rules.events import AssetPrice, MarkPrice
 from solvent.rules.ledger import Reason, Transfer
 from solvent.rules.margin import open_lots
-from solvent.rules.outcomes import Bankrupt, Residual
+from solvent.rules.outcomes import Bankrupt, Residual, SettlementCut
 from solvent.rules.policy import Policy
 from solvent.rules.presets import load_preset
 from solvent.rules.waterfall import InsuranceFund, TokenLayer
@@ -123,7 +123,7 @@ def _claims(policy: Policy, s: engine.Step, alice: int) -> None:
 
 @pytest.mark.parametrize("preset", PRESETS)
 @pytest.mark.parametrize(
-    ("price", "fund", "alice"), [(7_999, 0, -1), (7_999, FUND, 0), (8_000, FUND, 0), (8_001, FUND, 1)]
+    ("price", "fund", "alice"), [(7_999, 0, 0), (7_999, FUND, 0), (8_000, FUND, 0), (8_001, FUND, 1)]
 )
 def test_the_depositor_the_cut_sinks_is_resolved_in_the_borrowers_turn(
     preset: str, price: int, fund: int, alice: int
@@ -137,16 +137,22 @@ def test_the_depositor_the_cut_sinks_is_resolved_in_the_borrowers_turn(
         Transfer(f"alice@{asset}", f"bob@{asset}", 99, Reason.DEPOSIT_INDEX_LOSS),
     )
     assert s.transfers[:3] == cut
-    assert s.after.account("bob").cash_quote == 12_000 - price  # the change, under one quantum at the price
-    if price == 7_999:  # sunk by one quantum: her last quantum sold, her −1 down the waterfall
+    sunk = price == 7_999
+    # the change, under one quantum at the price; with the fund empty it pays alice's last quantum
+    assert s.after.account("bob").cash_quote == 12_000 - price - (sunk and fund == 0)
+    if sunk:  # sunk by one quantum: her last quantum sold, her −1 down the waterfall
         sale = (
             Transfer(f"alice@{asset}", f"liquidity@{asset}", 1, Reason.COLLATERAL_SALE),
             Transfer("liquidity", "alice", 7_999, Reason.COLLATERAL_SALE),
         )
+        # the fund pays it; empty, the settlement currency's depositors do: bob holds the only cash
+        # (the order book's is back at 0 once it bought her quantum)
         paid = (Transfer("insurance_fund", "alice", 1, Reason.INSURANCE_FUND),) if fund else ()
-        assert s.transfers[3:] == sale + paid
+        cut = () if fund else (Transfer("bob", "alice", 1, Reason.DEPOSIT_INDEX_LOSS),)
+        assert s.transfers[3:] == sale + paid + cut
         assert Bankrupt("alice", 1) in s.outcomes
-        assert (Residual("alice", 1) in s.outcomes) is (fund == 0)
+        assert (Residual("alice", 1) in s.outcomes) is (fund == 0)  # what the waterfall left
+        assert (SettlementCut("alice", 1) in s.outcomes) is (fund == 0)  # and who then paid it
     else:  # not sunk: nothing resolves her
         assert s.transfers == cut
         assert not any(isinstance(o, Bankrupt) for o in s.outcomes)
@@ -162,7 +168,9 @@ def test_without_the_deposit_index_the_depositor_keeps_her_deposit(preset: str) 
     rule = policy.collateral[0]
     assert TokenLayer.DEPOSIT_INDEX in rule.bankruptcy
     layers = tuple(x for x in rule.bankruptcy if x is not TokenLayer.DEPOSIT_INDEX)
-    mutant = attrs.evolve(policy, collateral=(attrs.evolve(rule, bankruptcy=layers), *policy.collateral[1:]))
+    mutant = attrs.evolve(
+        policy, collateral=(attrs.evolve(rule, bankruptcy=layers), *policy.collateral[1:]), settlement=None
+    )
     s = step(mutant, _start(mutant), AssetPrice(rule.name, 7_999))
     assert _worth(mutant, s.after, "alice") == -8_000 + 100 * 7_999
     assert s.after.account("bob").asset_balances == (-99,)
@@ -190,7 +198,7 @@ def _before_the_crash(policy: Policy, alice_cash: int, fund: int = 0, carol: boo
 @pytest.mark.parametrize("preset", PRESETS)
 @pytest.mark.parametrize(
     ("cash", "fund", "alice"),
-    [(-4_901, FUND, 0), (-4_901, 0, -1), (-4_900, FUND, 0), (-4_899, FUND, 1), (-8_000, FUND, -3_001)],
+    [(-4_901, FUND, 0), (-4_901, 0, 0), (-4_900, FUND, 0), (-4_899, FUND, 1), (-8_000, FUND, 0), (-8_000, 0, 0)],
 )
 def test_at_a_mark_move_the_depositor_the_cut_sinks_is_resolved_in_turn(
     preset: str, cash: int, fund: int, alice: int
@@ -209,6 +217,10 @@ def test_at_a_mark_move_the_depositor_the_cut_sinks_is_resolved_in_turn(
     assert (fund_paid in s.transfers) is (paid > 0)
     assert (Bankrupt("alice", deficit) in s.outcomes) is (deficit > 0)
     assert (Residual("alice", deficit - paid) in s.outcomes) is (deficit > paid)
+    # what the fund leaves, the order book pays: the one holder of settlement cash (bob is at 0)
+    cut = Transfer("liquidity", "alice", deficit - paid, Reason.DEPOSIT_INDEX_LOSS)
+    assert (cut in s.transfers) is (deficit > paid)
+    assert (SettlementCut("alice", deficit - paid) in s.outcomes) is (deficit > paid)
     assert sum(isinstance(o, Bankrupt) and o.account == "alice" for o in s.outcomes) == (deficit > 0)
     _claims(policy, s, alice)
 
@@ -242,7 +254,8 @@ def test_mutants_the_resolution_dropped_or_read_as_for_holders_only_leave_her_be
 def test_mutant_without_the_once_guard_resolves_her_again(monkeypatch: pytest.MonkeyPatch) -> None:
     # three traders (the loop runs once per other trader), the fund empty: her resolution leaves her
     # −1 (a Residual), so without the guard the loop's next pass resolves her a second time
-    policy = load_preset("drift")
+    # without [settlement]: the settlement currency's depositors would pay her −1
+    policy = attrs.evolve(load_preset("drift"), settlement=None)
     book = _before_the_crash(policy, -4_901, 0, carol=True)
     assert _resolved(policy, book) == (-1, 1)
     sunk = bankruptcy.sunk_by_turn
@@ -254,3 +267,59 @@ def test_mutant_without_the_once_guard_resolves_her_again(monkeypatch: pytest.Mo
     assert sunk is not unguarded
     monkeypatch.setattr(bankruptcy, "sunk_by_turn", unguarded)
     assert _resolved(policy, book) == (-1, 2)
+
+
+def _with_carol(policy: Policy, alice_cash: int, carol_cash: int, liquidity_cash: int = 12_000) -> Book:
+    """The mark-move story with the fund empty, carol holding ``carol_cash`` of settlement cash and
+    nothing else, and the order book starting at ``liquidity_cash`` (12,000 in the story)."""
+    book = _before_the_crash(policy, alice_cash, 0, carol=True)
+    changes = {"carol": {"cash_quote": carol_cash}, "liquidity": {"cash_quote": liquidity_cash}}
+    return _with(book, changes, book.net_deposits_quote + carol_cash + liquidity_cash - 12_000)
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_the_settlement_cut_is_pro_rata_over_every_holder_of_cash_rounded_up_the_dust_to_the_fund(preset: str) -> None:
+    # alice's 3,100 left after the waterfall (her −8,000 less her 49 quanta at 100; the fund empty) is
+    # cut from the order book's 21,100 and carol's 3,000 (D = 24,100), each share rounded up
+    # (rounding.deposit_loss = "ceil"): ⌈3,100 × 21,100 / 24,100⌉ = 2,715 and ⌈3,100 × 3,000 / 24,100⌉ = 386,
+    # one quantum more than the debt, which goes to the fund; bob, at 0, pays nothing
+    policy = load_preset(preset)
+    assert policy.rounding.deposit_loss.value == "ceil"
+    s = step(policy, _with_carol(policy, -8_000, 3_000), MarkPrice(10))
+    cut = [
+        t for t in s.transfers if t.reason in (Reason.DEPOSIT_INDEX_LOSS, Reason.PRO_RATA_DUST) and "@" not in t.source
+    ]
+    assert cut == [  # in book order: the traders, then the order book
+        Transfer("carol", "alice", 386, Reason.DEPOSIT_INDEX_LOSS),
+        Transfer("liquidity", "alice", 2_715, Reason.DEPOSIT_INDEX_LOSS),
+        Transfer("alice", "insurance_fund", 1, Reason.PRO_RATA_DUST),
+    ]
+    assert (Residual("alice", 3_100) in s.outcomes, SettlementCut("alice", 3_100) in s.outcomes) == (True, True)
+    assert (_worth(policy, s.after, "alice"), s.after.account("carol").cash_quote) == (0, 2_614)
+    assert s.after.role(Role.INSURANCE_FUND).cash_quote == _floor(policy) + 1
+    _claims(policy, s, 0)
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+@pytest.mark.parametrize(("liquidity", "alice"), [(-9_100, -1), (-9_099, 0), (-9_098, 0)])
+def test_the_settlement_cut_takes_at_most_what_the_holders_hold(preset: str, liquidity: int, alice: int) -> None:
+    # the order book ends the step holding 9,100 more than it started with; started at −9,100 it holds
+    # 0 when alice's 1 is due and nobody else holds cash: nothing is cut and she keeps her −1 (the
+    # venue's bad debt, which the three claims report); at −9,099 it holds exactly her 1
+    policy = load_preset(preset)
+    s = step(policy, _with_carol(policy, -4_901, 0, liquidity), MarkPrice(10))
+    assert _worth(policy, s.after, "alice") == alice
+    assert (SettlementCut("alice", 1) in s.outcomes) is (alice == 0)
+    assert s.after.account("liquidity").cash_quote == liquidity + 9_100 - (alice == 0)
+    _claims(policy, s, alice)
+
+
+def test_without_settlement_the_debt_stays_on_her_and_the_claims_fail() -> None:
+    # the mutant: the preset's [settlement] table left out; the fund empty, she keeps the −1 the waterfall left
+    policy = load_preset("drift")
+    assert policy.settlement is not None
+    mutant = attrs.evolve(policy, settlement=None)
+    s = step(mutant, _before_the_crash(mutant, -4_901, 0), MarkPrice(10))
+    assert _worth(mutant, s.after, "alice") == -1
+    assert not any(isinstance(o, SettlementCut) for o in s.outcomes)
+    _claims(mutant, s, -1)
