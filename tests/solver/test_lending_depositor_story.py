@@ -323,3 +323,24 @@ def test_without_settlement_the_debt_stays_on_her_and_the_claims_fail() -> None:
     assert _worth(mutant, s.after, "alice") == -1
     assert not any(isinstance(o, SettlementCut) for o in s.outcomes)
     _claims(mutant, s, -1)
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_the_reports_name_who_paid_her_and_leave_nothing_unpaid(preset: str) -> None:
+    # the waterfall's Residual of 1 stays its record (deficit-charged-once reads it); what a person reads
+    # is who paid it: the order book, under the settlement deposit cut, and nothing left unpaid
+    from solvent.reports.story import Paid, bankruptcies, waterfall_paid
+    from solvent.rules.outcomes import left_unpaid
+
+    policy = load_preset(preset)
+    s = step(policy, _before_the_crash(policy, -4_901, 0), MarkPrice(10))
+    rows = [p for p in waterfall_paid(s) if p.bankrupt == "alice"]
+    assert Paid(-1, "settlement deposit cut", "alice", "liquidity", 1) in rows
+    assert not [p for p in rows if p.layer == "unpaid"]
+    assert left_unpaid(s.outcomes, "alice") == 0 and left_unpaid(s.outcomes) == 0
+    assert [b.unpaid for b in bankruptcies([s]) if b.account == "alice"] == [0]
+    # without [settlement] the same step leaves her 1 unpaid, and the reports say so
+    bare = attrs.evolve(policy, settlement=None)
+    s = step(bare, _before_the_crash(bare, -4_901, 0), MarkPrice(10))
+    assert Paid(-1, "unpaid", "alice", "no one", 1) in waterfall_paid(s)
+    assert [b.unpaid for b in bankruptcies([s]) if b.account == "alice"] == [1]
