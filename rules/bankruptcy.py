@@ -36,7 +36,7 @@ from solvent.rules.fund_drawdown import is_drawn_down
 from solvent.rules.haircut_ratio import haircut
 from solvent.rules.insurance_fund import pay_from
 from solvent.rules.ledger import Ctx, Reason
-from solvent.rules.lending import borrowed_value, cover_settlement_borrow, lends_any, settle_borrows
+from solvent.rules.lending import borrowed_value, cover_settlement_borrow, cuts_deposits, lends_any, settle_borrows
 from solvent.rules.liquidation import (
     close_other_markets,
     counterparty,
@@ -63,7 +63,6 @@ from solvent.rules.waterfall import (
     InsuranceFund,
     Over,
     SocializedLoss,
-    TokenLayer,
     VenueAbsorbs,
 )
 
@@ -437,12 +436,6 @@ def _bankrupt_in_turn(policy: Policy, ctx: Ctx, name: str, resolving: tuple[str,
     return resolve(policy, ctx, name, resolving, sold=True, alone=alone)
 
 
-def cuts_deposits(policy: Policy) -> bool:
-    """Whether a lent asset's own waterfall has the ``deposit_index`` layer (Drift, Mango v4), the
-    one layer that takes a loss from accounts that did not borrow (structural: a policy field)."""
-    return any(t.lends and TokenLayer.DEPOSIT_INDEX in t.bankruptcy for t in policy.collateral)
-
-
 def standing(policy: Policy, ctx: Ctx, name: str) -> list[tuple[str, Any]]:
     """At the start of ``name``'s liquidation turn, on a book with collateral assets and a policy
     that :func:`cuts_deposits`: each other trader in book order and whether its value
@@ -482,8 +475,9 @@ def resolve_sunk(policy: Policy, ctx: Ctx, name: str, was: list[tuple[str, Any]]
     sinks is the cascade's, resolved already. What the waterfall leaves it owing in settlement cash
     goes to the settlement currency's own bankruptcy where the policy declares one
     (``[settlement]``, ``lending.cover_settlement_borrow``: USDC's depositors pay, session
-    31), before the book is read again, so a holder that cut sinks is resolved in its turn too. Drift brings a bankrupt account back to zero (the fund,
-    the fee pool, the socialized loss: docs/venues.md#drift-v2-negative-balances,
+    31), before the book is read again, so a holder that cut sinks is resolved in its turn too.
+    Drift brings a bankrupt account back to zero (the fund, the fee pool, the socialized loss:
+    docs/venues.md#drift-v2-negative-balances,
     #drift-v2-bankruptcy), Mango's ``token_liq_bankruptcy`` leaves it at exactly zero
     (docs/venues.md#mango-v4-bankruptcy); the lead's decision, session 30
     (docs/model.md#a-depositor-the-cut-sinks-is-resolved-in-turn-session-30). Nothing where

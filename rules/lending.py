@@ -124,6 +124,12 @@ def lends_any(policy: Any) -> bool:
     return any(t.lends for t in policy.collateral)
 
 
+def cuts_deposits(policy: Any) -> bool:
+    """Whether a lent asset's own waterfall has the ``deposit_index`` layer (Drift, Mango v4), the
+    one layer that takes a loss from accounts that did not borrow (structural: a policy field)."""
+    return any(t.lends and TokenLayer.DEPOSIT_INDEX in t.bankruptcy for t in policy.collateral)
+
+
 def borrowed_value(policy: Any, assets: tuple[Asset, ...], balances: tuple[Any, ...]) -> Any:
     """What buying back an account's borrows of lent assets would cost, in settlement quanta: the
     oracle value, plus the asset's ``liquidation_fee_ppm`` where it has one (rounded up)."""

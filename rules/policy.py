@@ -9,7 +9,7 @@ import attrs
 from solvent.rules.assets import Collateral, check_collateral
 from solvent.rules.contract import LINEAR, Contract
 from solvent.rules.fees import FeeRule
-from solvent.rules.lending import SettlementBankruptcy, SettlementLending
+from solvent.rules.lending import SettlementBankruptcy, SettlementLending, cuts_deposits
 from solvent.rules.liquidation import LiquidationRule
 from solvent.rules.margin import MODES, MarginRule
 from solvent.rules.market_funds import POOLED, WaterfallScope
@@ -166,7 +166,7 @@ class Policy:
         rather than kept as a line that does nothing."""
         if self.settlement is None:
             return
-        if not any(t.lends and "deposit_index" in (layer.value for layer in t.bankruptcy) for t in self.collateral):
+        if not cuts_deposits(self):
             raise ValueError(
                 "'bankruptcy' of [settlement] takes what a trader the deposit-index cut sank still owes from "
                 "the settlement currency's depositors, and no [[collateral]] table lends with 'deposit_index' "
