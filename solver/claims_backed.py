@@ -292,7 +292,7 @@ def by_parts(
         queries += split + list(system.queries)
         left -= system.units + _spent(split)
     if system.verdict is Verdict.REFUTED:
-        refuted = _replayed(policy, bounds, system, tuple(queries))
+        refuted = replayed(policy, bounds, system, tuple(queries))
         if refuted is not None:
             return Parts(refuted, tuple(queries), "")
     own = next((o for o in system.obligations if o.obligation == SYSTEM_ID), None)
@@ -1136,7 +1136,7 @@ def _traders_stop(
     """What the traders' part ends with where it does not leave the claim to the system holders: its
     refutation replayed against the claim, or the parts undecided; None where it covers ``bounds``."""
     if traders.verdict is Verdict.REFUTED:
-        refuted = _replayed(policy, bounds, traders, queries)
+        refuted = replayed(policy, bounds, traders, queries)
         if refuted is not None:
             return Parts(refuted, queries, "")
     if covers(traders, bounds):
@@ -1145,7 +1145,7 @@ def _traders_stop(
     return Parts(None, queries, f"{TRADERS} ({said}) not proved here: {why}")
 
 
-def _replayed(policy: Any, bounds: Bounds, part: ProofResult, queries: tuple[QueryStats, ...]) -> ProofResult | None:
+def replayed(policy: Any, bounds: Bounds, part: ProofResult, queries: tuple[QueryStats, ...]) -> ProofResult | None:
     """A part's refutation as ``claims-backed``'s: its story replayed on the concrete engine
     against the claim itself; None where the replay does not break it."""
     cx = part.counterexample
@@ -1182,6 +1182,7 @@ __all__ = [
     "by_parts",
     "covers",
     "equivalence",
+    "replayed",
     "undecided",
     "with_transfers",
 ]

@@ -66,6 +66,31 @@ def vault_deleveraged_at_funding(policy: Policy | None) -> bool:
     return any(without_move(policy, role) for role in pools_holding(policy.liquidation))
 
 
+#: the claims whose story at a funding sweep is searched first at a still mark (:func:`grid_first`):
+#: each trader's balance after the step (the payer claims), and claims-backed, which holds them too
+GRID_CLAIMS = ("no-negative-equity", "loss-bounded-by-collateral", "claims-backed")
+
+
+def grid_first(policy: Policy | None, claim: str, bounds: Bounds) -> bool:
+    """Whether ``claim`` within ``bounds`` searches its story first on the smallest book, one funding
+    payment, at a still mark on the grid in a small box (``solver.prove``'s ``_at_still_mark``): a claim
+    of :data:`GRID_CLAIMS`, asked over funding payments on a policy whose backstop vault is deleveraged
+    at a funding sweep (:func:`vault_deleveraged_at_funding`), one event. There a funding payment of a few
+    quanta takes the vault below zero, and its own ADL at the bankruptcy price, rounded up per fill,
+    charges a trader opposite more than the funding it received: at 1 quantum of margin, below zero
+    (docs/solver-notes.md#hyperliquids-funding-parts-session-31). At a free mark z3 did not find that
+    story within 10M units at N = 1 (the payment multiplies a free size by a free rate); at a fixed mark
+    in the box it does, in under 0.7M. A story there is a story of ``bounds``, replayed on the engine;
+    none found says nothing."""
+    return (
+        claim in GRID_CLAIMS
+        and bounds.events == 1
+        and FUNDING in bounds.event_kinds
+        and not bounds.price_grid
+        and vault_deleveraged_at_funding(policy)
+    )
+
+
 def kinds(claim: str, bounds: Bounds, policy: Policy | None = None) -> tuple[tuple[str, ...], ...]:
     """The event kinds of each question ``claim`` within ``bounds`` is asked as: the kinds but
     funding, then funding alone, where the split applies (see the module docstring; a claim of
@@ -125,7 +150,9 @@ def joined_by_kind(parts: list[ScopeAnswer], whole: Scope) -> ProofResult:
 
 __all__ = [
     "CLAIMS",
+    "GRID_CLAIMS",
     "WHERE_THE_VAULT",
+    "grid_first",
     "joined_by_kind",
     "kinds",
     "label",

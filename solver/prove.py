@@ -76,7 +76,7 @@ from solvent.solver import (
     side_fund,
     waterfall_claims,
 )
-from solvent.solver.bounds import ASSET_KINDS, Bounds, for_policy
+from solvent.solver.bounds import ASSET_KINDS, FUNDING, Bounds, for_policy
 from solvent.solver.effort import OutOfEffort
 from solvent.solver.fund_facts import FUND_CLAIMS
 from solvent.solver.payer_lemma import PAYER_CLAIMS, applies, takes_over
@@ -217,10 +217,25 @@ def _answered(
                 policy, claim, book, minimize=False, transfers=obligations and transfers, payer_first=payer_first
             )
 
-        split = claims_backed.by_parts(policy, bounds, bounds.effort, ask, given)
+        first: tuple[QueryStats, ...] = ()
+        if kind_split.grid_first(policy, invariant.id, bounds):
+            # the vault's own ADL at a funding sweep: its story first, on the smallest book at a still mark,
+            # a trader's (the traders' part, which the parts ask only after the system holders), replayed
+            # against the claim itself (asked whole there z3 did not find it within 3M units)
+            traders = catalog.get(claims_backed.TRADERS)
+            found = _funding_story_first(policy, traders, bounds, 1, bounds.effort // TAKEOVER_SHARE)
+            first = found.queries
+            refuted = claims_backed.replayed(policy, bounds, found, first)
+            if found.verdict is Verdict.REFUTED and refuted is not None:
+                return attrs.evolve(
+                    refuted, seconds=time.perf_counter() - started, accepted=invariant.id in policy.accepts, bounds=bounds
+                )
+        split = claims_backed.by_parts(policy, bounds, bounds.effort - _units(first), ask, given)
+        split = attrs.evolve(split, queries=first + split.queries)
         if split.result is not None:
             return attrs.evolve(
                 split.result,
+                queries=first + split.result.queries,
                 seconds=time.perf_counter() - started,
                 accepted=invariant.id in policy.accepts,
                 bounds=bounds,
@@ -400,6 +415,8 @@ def _answered(
             book_cases=facts if held and invariant.id in RESOLUTION_CLAIMS else None,
             # the fund's cash where its takeover may take it below zero: that story first, on a grid
             takeover_grid=invariant.id in (*FUND_CLAIMS, claims_backed.CLAIM) and takes_over(policy),
+            # the vault's own ADL at a funding sweep: that story first, at a still mark
+            funding_grid=kind_split.grid_first(policy, invariant.id, bounds),
             # Gen B's per-call claims on the lemmas' own book, their argument held: the exact phase first
             exact_first=isinstance(extension, comp.Extension)
             and bounds.accounts == comp.LEMMA_TRADERS
@@ -1162,6 +1179,7 @@ def _small_scope_first(
     book_cases: Callable[[Bounds], tuple[payer_direct.ByCases | None, tuple[QueryStats, ...]]] | None = None,
     smallest_first: bool = False,
     takeover_grid: bool = False,
+    funding_grid: bool = False,
     exact_first: bool = False,
 ) -> ProofResult:
     """Refute on 1, 2, 3 traders first (cheap, and every measured counterexample lived there,
@@ -1195,6 +1213,10 @@ def _small_scope_first(
     one event, on the grid's doubling and halving (:func:`_on_grid`), within :data:`TAKEOVER_SHARE`
     of ``units`` (docs/solver-notes.md#bitmexs-four-cells-at-n--4-session-22).
 
+    ``funding_grid``: a claim whose story is a funding sweep's where the backstop vault is deleveraged
+    there (``kind_split.grid_first``): that story searched first on the smallest book at a still mark
+    (:func:`_funding_story_first`).
+
     ``exact_first``: N's own pass asks the claim exact first (``_bounded``'s), where that is the phase
     that decides it (``_gen_b_per_call``)."""
     earlier: list[QueryStats] = []
@@ -1204,6 +1226,11 @@ def _small_scope_first(
         found = _on_grid(policy, invariant, one, units // TAKEOVER_SHARE, exact_first=True)
         if found.verdict is Verdict.REFUTED:
             return attrs.evolve(_refuted_within(found, bounds), queries=found.queries)
+        earlier += found.queries
+    if funding_grid:
+        found = _funding_story_first(policy, invariant, bounds, smallest, units // TAKEOVER_SHARE)
+        if found.verdict is Verdict.REFUTED:
+            return attrs.evolve(_refuted_within(found, bounds), queries=tuple(earlier) + found.queries)
         earlier += found.queries
     quarter = units // (3 if smallest_first else 4)  # a search for a cheap refutation, not a proof
     sizes = [n for n in (1, 2, 3) if smallest <= n < bounds.accounts]
@@ -1335,6 +1362,10 @@ GRID_SHARE = 3
 #: the part of a question the fund's takeover story is searched in first, on the smallest book's grid
 #: (``_small_scope_first``'s ``takeover_grid``): a third
 TAKEOVER_SHARE = 3
+#: the largest size and balance of the funding story's search at a still mark (``_funding_story_first``):
+#: a small box, where z3's exact search finds the vault's rounding story at N = 1 (a story in it is one
+#: of any larger bounds)
+STILL_BOX = 1_000
 #: the part of a question on a book with collateral assets that the search without them takes for a
 #: claim the policy accepts as failing (``_small_scope_first``, ``_without_assets``): a half, its claim
 #: asked exact first (other claims: the smaller books' quarter)
@@ -1355,6 +1386,31 @@ def _on_grid(policy: Policy, invariant: Invariant, book: Bounds, units: int, exa
     moves = ((low, high), (high, low))
     grid = attrs.evolve(book, price_grid=(low, high))
     return _bounded(policy, invariant, grid, units, transfers=False, points=moves, exact_first=exact_first)
+
+
+def _funding_story_first(policy: Policy, invariant: Invariant, bounds: Bounds, smallest: int, units: int) -> ProofResult:
+    """``invariant`` asked on the smallest book of ``bounds``, one funding payment, with the mark at
+    :data:`GRID_FIRST`'s larger point and every size and balance within :data:`STILL_BOX`, its claim exact
+    first, within ``units``, for a refutation only (no transfers), as a
+    question of its own (a fresh z3 context): ``kind_split.grid_first``'s story, the vault's own ADL at a
+    funding sweep charging a trader beyond its funding. A story there is a story of ``bounds`` (its
+    numbers within them), replayed on the concrete engine; anything else says nothing (a result with no
+    verdict of ``bounds``' own: only its refutation is read). At N = 1 on hyperliquid
+    no-negative-equity and loss-bounded-by-collateral are undecided within 10M units at a free mark
+    (the payment multiplies a free size by a free rate) and refuted here in 678,581 and 678,985 units
+    (docs/solver-notes.md#hyperliquids-funding-parts-session-31)."""
+    mark = GRID_FIRST[-1] * bounds.min_price
+    one = attrs.evolve(
+        bounds,
+        accounts=smallest,
+        events=1,
+        event_kinds=(FUNDING,),
+        price_grid=(mark,) if mark <= bounds.max_price else (bounds.min_price,),
+        max_lots=min(bounds.max_lots, STILL_BOX),
+        max_quote=min(bounds.max_quote, STILL_BOX),
+    )
+    with effort.question():  # its units whatever was asked before it in the process
+        return _bounded(policy, invariant, one, units, transfers=False, exact_first=True)
 
 
 def _without_assets(
