@@ -45,6 +45,7 @@ from solvent.rules.events import Funding
 from solvent.rules.ledger import Reason
 from solvent.rules.presets import load_preset
 from solvent.rules.waterfall import BackstopVault
+from solvent.solver import claims_backed, kind_split
 from solvent.solver.assumptions import book_assumptions
 from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.prove import prove
@@ -170,42 +171,115 @@ class TestTheVaultTakesOverBelowZero:
 
 # --- z3's own refutations: the deep pins (docs/solver-notes.md#hyperliquids-funding-parts-session-31) ---
 
-#: (claim, the still mark fixed by ``price_grid`` or None, units spent to refute at N = 1 over funding, 10M)
+#: (claim, the still mark fixed by ``price_grid`` or None, units spent to refute at N = 1 over funding, 10M):
+#: the plain question (no route of ``kind_split.grid_first``: a price grid given, or the system holders'
+#: part, which is not one of its claims)
 Z3_STORIES = (
     ("no-negative-equity", 4, 6_162_945),
     ("loss-bounded-by-collateral", 2, 6_055_013),
-    ("claims-backed", None, 2_941_356),
+    (claims_backed.SYSTEM_ID, None, 8_093_048),
 )
 
 
 def one_funding(claim: str, mark: int | None, policy=HYPERLIQUID):
     grid = () if mark is None else (mark,)
     bounds = Bounds(accounts=1, events=1, event_kinds=("funding",), isolated=0, price_grid=grid, effort=10_000_000)
-    return prove(policy, claim, bounds)
+    return prove(policy, claims_backed.SYSTEM if claim == claims_backed.SYSTEM_ID else claim, bounds)
 
 
 @pytest.mark.deep
 @pytest.mark.parametrize(("claim", "mark", "units"), Z3_STORIES)
 def test_z3_refutes_each_claim_on_one_funding_payment(claim: str, mark: int | None, units: int) -> None:
-    """Each refuted by z3 at N = 1 on one funding payment, its story replayed on the concrete engine,
-    at these units (the same in every process: each a question of its own), under 10M. On a free mark
-    no-negative-equity and loss-bounded-by-collateral stay undecided at 10M (the rate times the size
-    is nonlinear): with the mark fixed the story is found. Where the claim is each account's, z3's
-    story with flat traders added is replayed at every N up to 8 (``refuted for every N ≥ 1``)."""
+    """Each refuted by z3 at N = 1 on one funding payment, its story replayed on the concrete engine, at
+    these units (the same in every process: each a question of its own), under 10M. At a free mark the
+    payer claims stay undecided at 10M (the rate times the size is nonlinear); with the mark fixed the
+    story is found. The system holders' story is the vault's takeover (flat below zero). Where the claim
+    is each account's, z3's story with flat traders added is replayed at every N up to 8."""
     r = one_funding(claim, mark)
     assert (r.verdict.value, r.units) == ("refuted", units)
-    assert r.counterexample is not None and r.counterexample.story.events[0].rate_ppm != 0
-    if claim != "claims-backed":
+    assert isinstance(r.counterexample.story.events[0], Funding) and r.counterexample.story.events[0].rate_ppm != 0
+    if claim != claims_backed.SYSTEM_ID:
         assert "refuted for every N ≥ 1" in r.method
+
+
+def vault_kept(policy=HYPERLIQUID):
+    """The vault's layer with ``deleveraged_without_move = false`` (session 24's rule)."""
+    layers = tuple(
+        attrs.evolve(d, deleveraged_without_move=False) if isinstance(d, BackstopVault) else d for d in policy.deficit
+    )
+    return attrs.evolve(policy, deficit=layers)
 
 
 @pytest.mark.deep
 def test_with_the_vault_not_deleveraged_at_funding_the_first_is_not_refuted() -> None:
-    """The named mutant of the rule the no-negative-equity story rests on (the vault's layer with
-    ``deleveraged_without_move = false``): the same question is no longer refuted."""
-    layers = tuple(
-        attrs.evolve(d, deleveraged_without_move=False) if isinstance(d, BackstopVault) else d
-        for d in HYPERLIQUID.deficit
+    """The named mutant of the rule the no-negative-equity story rests on: the same question is proved
+    (N ≤ 1 at a mark of 4), in 284,696 units: the vault's own ADL at a funding sweep is what breaks it."""
+    r = one_funding("no-negative-equity", 4, vault_kept())
+    assert (r.verdict.value, r.units) == ("proved", 284_696)
+
+
+# --- the route: the cells of the funding question refuted (kind_split.grid_first, prove's _funding_story_first) ---
+
+
+def cell(claim: str, kinds=("mark", "funding"), effort: int = 10_000_000):
+    return prove(HYPERLIQUID, claim, Bounds(accounts=3, events=1, event_kinds=kinds, isolated=0, effort=effort))
+
+
+class TestWhereTheRouteApplies:
+    FUNDING = Bounds(accounts=3, events=1, event_kinds=("mark", "funding"))
+
+    @pytest.mark.parametrize("claim", kind_split.GRID_CLAIMS)
+    def test_the_claims_on_hyperliquids_funding_at_one_event(self, claim: str) -> None:
+        assert kind_split.grid_first(HYPERLIQUID, claim, self.FUNDING)
+        assert kind_split.grid_first(HYPERLIQUID, claim, attrs.evolve(self.FUNDING, event_kinds=("funding",)))
+
+    @pytest.mark.parametrize(
+        "bounds",
+        [
+            attrs.evolve(FUNDING, event_kinds=("mark",)),  # no funding payment
+            attrs.evolve(FUNDING, events=2),  # a story of two events mixes kinds: not this search's
+            attrs.evolve(FUNDING, price_grid=(5,)),  # the question's own grid decides its prices
+        ],
     )
-    r = one_funding("no-negative-equity", 4, attrs.evolve(HYPERLIQUID, deficit=layers))
-    assert r.verdict.value != "refuted"
+    def test_not_elsewhere(self, bounds: Bounds) -> None:
+        assert not kind_split.grid_first(HYPERLIQUID, "no-negative-equity", bounds)
+
+    def test_not_other_claims_nor_a_vault_kept_at_funding_nor_other_presets(self) -> None:
+        assert not kind_split.grid_first(HYPERLIQUID, "deficit-charged-once", self.FUNDING)
+        assert not kind_split.grid_first(HYPERLIQUID, claims_backed.SYSTEM_ID, self.FUNDING)
+        assert not kind_split.grid_first(vault_kept(), "no-negative-equity", self.FUNDING)
+        for name in ("binance", "bitmex", "drift"):
+            assert not kind_split.grid_first(load_preset(name), "no-negative-equity", self.FUNDING), name
+
+
+def test_claims_backed_over_mark_and_funding_at_n3_is_refuted_by_the_vaults_rounding() -> None:
+    """The cell's all-cross scope: refuted in 678,581 units of 10M (the search's third: 3.33M), by the
+    traders' story at N = 1 replayed against claims-backed: a trader short at a mark of 4 on 1 quantum,
+    charged 2 by the vault's own ADL after a funding payment of 2 quanta that all went to dust."""
+    r = cell("claims-backed")
+    assert (r.verdict.value, r.units) == ("refuted", 678_581)
+    story = r.counterexample.story
+    assert isinstance(story.events[0], Funding) and story.book.market.mark_quote == 4
+    [step] = r.counterexample.steps
+    assert any(t.reason is Reason.ADL and t.destination == "backstop_vault" for t in step.transfers)
+    assert min(a.cash_quote for a in step.after.traders) == -1
+
+
+@pytest.mark.deep
+@pytest.mark.parametrize(
+    ("claim", "units"), [("no-negative-equity", 3_178_581), ("loss-bounded-by-collateral", 3_178_985)]
+)
+def test_the_payer_claims_funding_parts_at_n3_are_refuted(claim: str, units: int) -> None:
+    """The funding parts of the cells (all-cross, N = 3): refuted, each within the question's third
+    (the search 678,581 and 678,985 units, the rest the story's shrinking), refuted for every N."""
+    r = cell(claim, ("funding",))
+    assert (r.verdict.value, r.units) == ("refuted", units)
+    assert "refuted for every N ≥ 1" in r.method
+
+
+@pytest.mark.deep
+def test_without_the_route_claims_backed_at_n3_is_undecided(monkeypatch) -> None:
+    """The route's mutant (``grid_first`` false everywhere): the cell's all-cross scope is undecided at
+    10M, as before session 31."""
+    monkeypatch.setattr(kind_split, "grid_first", lambda policy, claim, bounds: False)
+    assert cell("claims-backed").verdict.value != "refuted"
