@@ -50,6 +50,7 @@ from solvent.solver.assumptions import book_assumptions
 from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.prove import prove
 from tests.rules.test_fidelity_fund_bankruptcy import opened
+from tests.rules.test_fidelity_round_two import assert_every_mutant_is_caught
 from tests.rules.test_fidelity_trader_funding_adl import adl_paid
 
 HYPERLIQUID = load_preset("hyperliquid")
@@ -250,6 +251,28 @@ class TestWhereTheRouteApplies:
         assert not kind_split.grid_first(vault_kept(), "no-negative-equity", self.FUNDING)
         for name in ("binance", "bitmex", "drift"):
             assert not kind_split.grid_first(load_preset(name), "no-negative-equity", self.FUNDING), name
+
+
+def test_every_one_token_mutant_of_grid_first_is_caught(monkeypatch) -> None:
+    """``grid_first`` on the cases above (each condition on both sides): every one-token mutant
+    answers one of them otherwise."""
+    on = TestWhereTheRouteApplies.FUNDING
+    cases = [
+        (HYPERLIQUID, "no-negative-equity", on),
+        (HYPERLIQUID, "claims-backed", attrs.evolve(on, event_kinds=("funding",))),
+        (HYPERLIQUID, "no-negative-equity", attrs.evolve(on, event_kinds=("mark",))),
+        (HYPERLIQUID, "no-negative-equity", attrs.evolve(on, events=2)),
+        (HYPERLIQUID, "no-negative-equity", attrs.evolve(on, price_grid=(5,))),
+        (HYPERLIQUID, "deficit-charged-once", on),
+        (vault_kept(), "no-negative-equity", on),
+        (load_preset("binance"), "no-negative-equity", on),
+    ]
+
+    def observe() -> list[bool]:
+        return [bool(kind_split.grid_first(p, c, b)) for p, c, b in cases]
+
+    assert observe() == [True, True, False, False, False, False, False, False]
+    assert_every_mutant_is_caught(monkeypatch, kind_split, "grid_first", observe, at_least=5)
 
 
 def test_claims_backed_over_mark_and_funding_at_n3_is_refuted_by_the_vaults_rounding() -> None:
