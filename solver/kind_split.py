@@ -91,6 +91,30 @@ def grid_first(policy: Policy | None, claim: str, bounds: Bounds) -> bool:
     )
 
 
+#: the claims whose question over funding alone is asked at N exact first, with the whole effort
+#: (:func:`exact_alone`)
+EXACT_CLAIMS = ("deficit-charged-once",)
+
+
+def exact_alone(policy: Policy | None, claim: str, bounds: Bounds) -> bool:
+    """Whether ``claim``'s question within ``bounds`` is asked at N itself, exact first, with the whole
+    effort (``solver.prove._small_scope_first``'s ``exact_first`` and ``alone``: no search of smaller
+    books first): a claim of :data:`EXACT_CLAIMS` over funding payments alone, one event, on a policy
+    whose backstop vault is deleveraged at a funding sweep (:func:`vault_deleveraged_at_funding`),
+    where its all-N argument does not cover the sweep (``solver.deficit_once.not_moved``). The smaller
+    books' search is for a refutation, and N's own question holds each of their stories (flat traders
+    added); the exact query is what decides it: on hyperliquid's all-cross books at N = 3 the portfolio
+    (a third purified, then exact with half of the rest) ran out at 10M units, and the exact query asked
+    first is unsat in 3,813,552 (it gave up with 3.36M); at N = 2 in 1,246,364
+    (docs/solver-notes.md#hyperliquids-funding-parts-session-31)."""
+    return (
+        claim in EXACT_CLAIMS
+        and bounds.events == 1
+        and tuple(bounds.event_kinds) == (FUNDING,)
+        and vault_deleveraged_at_funding(policy)
+    )
+
+
 def kinds(claim: str, bounds: Bounds, policy: Policy | None = None) -> tuple[tuple[str, ...], ...]:
     """The event kinds of each question ``claim`` within ``bounds`` is asked as: the kinds but
     funding, then funding alone, where the split applies (see the module docstring; a claim of
@@ -150,8 +174,10 @@ def joined_by_kind(parts: list[ScopeAnswer], whole: Scope) -> ProofResult:
 
 __all__ = [
     "CLAIMS",
+    "EXACT_CLAIMS",
     "GRID_CLAIMS",
     "WHERE_THE_VAULT",
+    "exact_alone",
     "grid_first",
     "joined_by_kind",
     "kinds",

@@ -83,7 +83,7 @@ from solvent.solver.payer_lemma import PAYER_CLAIMS, applies, takes_over
 from solvent.solver.payer_lemma import fits as payer_fits
 from solvent.solver.payer_lemma import ghost_covers as payer_ghost_covers
 from solvent.solver.per_account import EACH_TRADER, ONE_ACCOUNT, TURNS_ALIKE, still_refuted, with_inert_assets
-from solvent.solver.query import Answer, StoryQuery
+from solvent.solver.query import EXACT_FIRST_SHARE, Answer, StoryQuery
 from solvent.solver.refinement import obligation_name, replay
 from solvent.solver.resolution_facts import RESOLUTION_CLAIMS
 from solvent.solver.verdicts import (
@@ -420,7 +420,10 @@ def _answered(
             # Gen B's per-call claims on the lemmas' own book, their argument held: the exact phase first
             exact_first=isinstance(extension, comp.Extension)
             and bounds.accounts == comp.LEMMA_TRADERS
-            and _gen_b_per_call(policy, invariant, bounds),
+            and _gen_b_per_call(policy, invariant, bounds)
+            # (and deficit-charged-once over funding alone on hyperliquid: N's own question, exact first, alone)
+            or kind_split.exact_alone(policy, invariant.id, bounds),
+            alone=kind_split.exact_alone(policy, invariant.id, bounds),
         )
         cased = ahead + cased  # counted in the direct check's outcome, beside any cases before
     outcome = attrs.evolve(outcome, queries=cased + outcome.queries)
@@ -1181,6 +1184,7 @@ def _small_scope_first(
     takeover_grid: bool = False,
     funding_grid: bool = False,
     exact_first: bool = False,
+    alone: bool = False,
 ) -> ProofResult:
     """Refute on 1, 2, 3 traders first (cheap, and every measured counterexample lived there,
     docs/solver-notes.md#small-scope), then decide N itself, all within ``units``: the smaller books
@@ -1218,7 +1222,10 @@ def _small_scope_first(
     (:func:`_funding_story_first`).
 
     ``exact_first``: N's own pass asks the claim exact first (``_bounded``'s), where that is the phase
-    that decides it (``_gen_b_per_call``)."""
+    that decides it (``_gen_b_per_call``, ``kind_split.exact_alone``).
+
+    ``alone``: no smaller book is searched first, and N's own pass asks the claim exact with every unit
+    the build and the transfers leave (``kind_split.exact_alone``: its exact query needs more than half)."""
     earlier: list[QueryStats] = []
     smallest = 2 if set(bounds.event_kinds) <= {"trade"} else 1
     if takeover_grid and not bounds.price_grid and GRID_FIRST[-1] * bounds.min_price <= bounds.max_price:
@@ -1233,7 +1240,7 @@ def _small_scope_first(
             return attrs.evolve(_refuted_within(found, bounds), queries=tuple(earlier) + found.queries)
         earlier += found.queries
     quarter = units // (3 if smallest_first else 4)  # a search for a cheap refutation, not a proof
-    sizes = [n for n in (1, 2, 3) if smallest <= n < bounds.accounts]
+    sizes = [] if alone else [n for n in (1, 2, 3) if smallest <= n < bounds.accounts]
     if lemmas_held:
         sizes = [n for n in sizes if n == hold_back]
     elif bounds.assets:
@@ -1303,7 +1310,16 @@ def _small_scope_first(
     kept = None if hold_back is None else (smaller or {}).get(hold_back)
     if hold_back is not None and (kept is None or _obligation(kept, invariant.id).verdict is not Verdict.PROVED):
         own -= own // 2
-    outcome = _bounded(policy, invariant, bounds, own, transfers=transfers, cases=cases, exact_first=exact_first)
+    outcome = _bounded(
+        policy,
+        invariant,
+        bounds,
+        own,
+        transfers=transfers,
+        cases=cases,
+        exact_first=exact_first,
+        exact_share=1 if alone else EXACT_FIRST_SHARE,
+    )
     return attrs.evolve(outcome, queries=tuple(earlier) + outcome.queries)
 
 
@@ -1471,6 +1487,7 @@ def _bounded(
     claim: bool = True,
     points: Sequence[tuple[int | None, ...]] | None = None,
     exact_first: bool = False,
+    exact_share: int = EXACT_FIRST_SHARE,
 ) -> ProofResult:
     """The bounded question within ``units`` (default ``bounds.effort``), every part within what
     the parts before it left: the payer's lemmas as facts (``cases``: proved within half, then each
@@ -1481,7 +1498,8 @@ def _bounded(
     ask, where not every one of ``bounds.price_grid``'s (``_on_grid_first``). ``exact_first``: the claim
     asked exact first (``StoryQuery.check_obligation``'s: no refinement round before the exact stage,
     so a story is found at the same count whatever the share: the smaller books' search, and the fund's
-    takeover on bitmex's grid, ``TAKEOVER_SHARE``). A question about a large book is asked in a z3
+    takeover on bitmex's grid, ``TAKEOVER_SHARE``); ``exact_share``: its part of the claim's units (1: all,
+    ``kind_split.exact_alone``'s). A question about a large book is asked in a z3
     context of its own, its solvers told their logic (``solver.incremental``)."""
     with incremental.asked(bounds.accounts):
         units = bounds.effort if units is None else units
@@ -1542,7 +1560,7 @@ def _bounded(
                     answer = _not_asked(obligation_name(obligation))
                 elif by_cases is None:
                     first = exact_first and obligation is invariant  # the claim's story, not the transfers'
-                    answer = query.check_obligation(obligation, units=given, exact_first=first)
+                    answer = query.check_obligation(obligation, units=given, exact_first=first, exact_share=exact_share)
                 else:
                     answer = by_cases.check(query, obligation, units=given)
                 left -= answer.stats.units

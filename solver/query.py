@@ -404,13 +404,20 @@ class StoryQuery:
         return self._loop("assumptions", None, None, witness=True, started=started, budget=units)
 
     def check_obligation(
-        self, invariant: Invariant | None, extra: Any = None, units: int | None = None, *, exact_first: bool = False
+        self,
+        invariant: Invariant | None,
+        extra: Any = None,
+        units: int | None = None,
+        *,
+        exact_first: bool = False,
+        exact_share: int = EXACT_FIRST_SHARE,
     ) -> Answer:
         """PROVED (unsat), REFUTED (replayed), or UNKNOWN for the invariant (or transfers, ``None``),
         within ``units`` (default: what the build left, :attr:`solve_units`). ``exact_first``: the
         exact query first, within :data:`EXACT_FIRST_SHARE` of them, then the portfolio with the rest
         (a refutation searched on a smaller book in a z3 context of its own: ``solver.prove``'s
-        smallest-first search, docs/solver-notes.md#drifts-claims-backed-and-bybits-principal-protected-at-n--8-session-22)."""
+        smallest-first search, docs/solver-notes.md#drifts-claims-backed-and-bybits-principal-protected-at-n--8-session-22).
+        ``exact_share``: the exact query's part of them where asked first (1: all, the portfolio none)."""
         key, name, goal = self._goal(invariant, extra)
         if goal is None:
             return Answer(Verdict.PROVED, QueryStats(name, "unsat (no symbolic case)", 0.0))
@@ -421,7 +428,7 @@ class StoryQuery:
             return self._loop(name, goal, invariant, witness=False, budget=units)
         if exact_first:
             started = time.perf_counter()
-            first = self._exact_check(name, key, invariant, extra, total // EXACT_FIRST_SHARE)
+            first = self._exact_check(name, key, invariant, extra, total // exact_share)
             if first.verdict is not Verdict.UNKNOWN or total - first.stats.units <= 1:
                 return _combined([first], started)
             rest = self._portfolio(name, key, goal, invariant, extra, total - first.stats.units)

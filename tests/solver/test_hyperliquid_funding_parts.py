@@ -306,3 +306,59 @@ def test_without_the_route_claims_backed_at_n3_is_undecided(monkeypatch) -> None
     10M, as before session 31."""
     monkeypatch.setattr(kind_split, "grid_first", lambda policy, claim, bounds: False)
     assert cell("claims-backed").verdict.value != "refuted"
+
+
+# --- deficit-charged-once's funding parts: proved at N = 3 exact first, alone (kind_split.exact_alone) ---
+
+
+def dco_funding(accounts: int, isolated: int = 0):
+    bounds = Bounds(accounts=accounts, events=1, event_kinds=("funding",), isolated=isolated, effort=10_000_000)
+    return prove(HYPERLIQUID, "deficit-charged-once", bounds)
+
+
+class TestWhereExactAloneApplies:
+    FUNDING = Bounds(accounts=3, events=1, event_kinds=("funding",))
+
+    def test_deficit_charged_once_over_funding_alone_on_hyperliquid(self) -> None:
+        assert kind_split.exact_alone(HYPERLIQUID, "deficit-charged-once", self.FUNDING)
+        assert kind_split.exact_alone(HYPERLIQUID, "deficit-charged-once", attrs.evolve(self.FUNDING, isolated=1))
+
+    def test_every_one_token_mutant_is_caught(self, monkeypatch) -> None:
+        on = self.FUNDING
+        cases = [
+            (HYPERLIQUID, "deficit-charged-once", on),
+            (HYPERLIQUID, "deficit-charged-once", attrs.evolve(on, event_kinds=("mark", "funding"))),
+            (HYPERLIQUID, "deficit-charged-once", attrs.evolve(on, event_kinds=("mark",))),
+            (HYPERLIQUID, "deficit-charged-once", attrs.evolve(on, events=2)),
+            (HYPERLIQUID, "no-negative-equity", on),
+            (vault_kept(), "deficit-charged-once", on),
+            (load_preset("binance"), "deficit-charged-once", on),
+        ]
+
+        def observe() -> list[bool]:
+            return [bool(kind_split.exact_alone(p, c, b)) for p, c, b in cases]
+
+        assert observe() == [True, False, False, False, False, False, False]
+        assert_every_mutant_is_caught(monkeypatch, kind_split, "exact_alone", observe, at_least=4)
+
+
+@pytest.mark.deep
+@pytest.mark.parametrize(
+    ("accounts", "isolated", "units", "scope"), [(3, 0, 5_161_409, 3), (2, 0, 2_014_081, 2), (2, 1, 3_828_985, 2)]
+)
+def test_deficit_charged_once_over_funding_is_proved(accounts: int, isolated: int, units: int, scope: int) -> None:
+    """The funding parts of the cell (all-cross at N = 3, and the N = 2 books, all-cross and isolated): proved
+    for N ≤ N by the exact query asked first with the whole effort (N = 3: unsat in 3,813,552 units, the build
+    1,347,600), where the portfolio after the smaller books' search ran out at N = 3 (9,216,435 units) and
+    proved N = 2 in 6.2M and 6.7M."""
+    r = dco_funding(accounts, isolated)
+    assert (r.verdict.value, r.units, r.scope.accounts) == ("proved", units, scope)
+
+
+@pytest.mark.deep
+def test_without_exact_alone_the_n3_funding_part_is_undecided(monkeypatch) -> None:
+    """The rule's mutant (``exact_alone`` false everywhere): the funding part at N = 3 is undecided at 10M,
+    its units those of main before session 31."""
+    monkeypatch.setattr(kind_split, "exact_alone", lambda policy, claim, bounds: False)
+    r = dco_funding(3)
+    assert (r.verdict.value, r.units) == ("partial", 9_216_435)
