@@ -34,6 +34,7 @@ import attrs
 from solvent.rules.liquidation import pools_holding
 from solvent.rules.policy import Policy
 from solvent.rules.pool_bankruptcy import without_move
+from solvent.solver import deficit_once
 from solvent.solver.bounds import FUNDING, Bounds
 from solvent.solver.verdicts import (
     ObligationResult,
@@ -73,7 +74,7 @@ GRID_CLAIMS = ("no-negative-equity", "loss-bounded-by-collateral", "claims-backe
 
 def grid_first(policy: Policy | None, claim: str, bounds: Bounds) -> bool:
     """Whether ``claim`` within ``bounds`` searches its story first on the smallest book, one funding
-    payment, at a still mark on the grid in a small box (``solver.prove``'s ``_at_still_mark``): a claim
+    payment, at a still mark on the grid in a small box (``solver.prove._funding_story_first``): a claim
     of :data:`GRID_CLAIMS`, asked over funding payments on a policy whose backstop vault is deleveraged
     at a funding sweep (:func:`vault_deleveraged_at_funding`), one event. There a funding payment of a few
     quanta takes the vault below zero, and its own ADL at the bankruptcy price, rounded up per fill,
@@ -112,6 +113,7 @@ def exact_alone(policy: Policy | None, claim: str, bounds: Bounds) -> bool:
         and bounds.events == 1
         and tuple(bounds.event_kinds) == (FUNDING,)
         and vault_deleveraged_at_funding(policy)
+        and deficit_once.not_moved(policy) is not None
     )
 
 

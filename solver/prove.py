@@ -228,7 +228,10 @@ def _answered(
             refuted = claims_backed.replayed(policy, bounds, found, first)
             if found.verdict is Verdict.REFUTED and refuted is not None:
                 return attrs.evolve(
-                    refuted, seconds=time.perf_counter() - started, accepted=invariant.id in policy.accepts, bounds=bounds
+                    refuted,
+                    seconds=time.perf_counter() - started,
+                    accepted=invariant.id in policy.accepts,
+                    bounds=bounds,
                 )
         split = claims_backed.by_parts(policy, bounds, bounds.effort - _units(first), ask, given)
         split = attrs.evolve(split, queries=first + split.queries)
@@ -1404,7 +1407,9 @@ def _on_grid(policy: Policy, invariant: Invariant, book: Bounds, units: int, exa
     return _bounded(policy, invariant, grid, units, transfers=False, points=moves, exact_first=exact_first)
 
 
-def _funding_story_first(policy: Policy, invariant: Invariant, bounds: Bounds, smallest: int, units: int) -> ProofResult:
+def _funding_story_first(
+    policy: Policy, invariant: Invariant, bounds: Bounds, smallest: int, units: int
+) -> ProofResult:
     """``invariant`` asked on the smallest book of ``bounds``, one funding payment, with the mark at
     :data:`GRID_FIRST`'s larger point and every size and balance within :data:`STILL_BOX`, its claim exact
     first, within ``units``, for a refutation only (no transfers), as a
