@@ -1313,15 +1313,9 @@ def _small_scope_first(
     kept = None if hold_back is None else (smaller or {}).get(hold_back)
     if hold_back is not None and (kept is None or _obligation(kept, invariant.id).verdict is not Verdict.PROVED):
         own -= own // 2
+    whole = {"exact_share": 1} if alone else {}  # the claim's whole share to its exact query (else the default)
     outcome = _bounded(
-        policy,
-        invariant,
-        bounds,
-        own,
-        transfers=transfers,
-        cases=cases,
-        exact_first=exact_first,
-        exact_share=1 if alone else EXACT_FIRST_SHARE,
+        policy, invariant, bounds, own, transfers=transfers, cases=cases, exact_first=exact_first, **whole
     )
     return attrs.evolve(outcome, queries=tuple(earlier) + outcome.queries)
 
