@@ -56,11 +56,22 @@ import z3
 from solvent.properties import catalog
 from solvent.properties.catalog import Invariant
 from solvent.rules.arith import PPM
+from solvent.rules import bankruptcy
 from solvent.rules.book import Book, Role
-from solvent.rules.engine import after_sweep, before_turns, closing, liquidation_turn, opening, settle, transition
+from solvent.rules.engine import (
+    after_sweep,
+    before_turns,
+    closing,
+    liquidation_turn,
+    opening,
+    settle,
+    transition,
+    turn_outcomes_recorded,
+)
 from solvent.rules.events import AssetPrice, Funding, MarkPrice
-from solvent.rules.ledger import EXTERNAL, SPOT, Ctx, Reason, asset_balance
+from solvent.rules.ledger import EXTERNAL, SPOT, Ctx, Guarded, Reason, asset_balance
 from solvent.rules.market_funds import fund_balance, fund_name
+from solvent.rules.outcomes import Bankrupt
 from solvent.rules.policy import Policy
 from solvent.rules.rounding import FundingRemainder
 from solvent.rules.wellformed import StartMargin
@@ -71,6 +82,7 @@ from solvent.solver import (
     deficit_once,
     deficit_socialized,
     effort,
+    fund_facts,
     gen_b_flat,
     gen_b_payer,
     gen_b_principal,
@@ -78,6 +90,7 @@ from solvent.solver import (
     haircut_once,
     haircut_payer,
     induction,
+    payer_facts,
     payer_ghost,
     payer_previous,
     side_claims,
@@ -626,6 +639,8 @@ class _Checker:
         self.gen_b_flat = False
         #: set by the frame's argument when it held (``solver.frame_claims``)
         self.frame = False
+        #: the turns' gaps proved by phases so far (``_by_phases``), by z3 term id, the terms kept
+        self.phase_gaps: dict[int, Any] = {}
 
     @property
     def left(self) -> int:
@@ -713,14 +728,23 @@ def _small_book(bounds: Bounds, traders: int = 2) -> Book:
     return book
 
 
-def _gaps_vanish(name: str, gaps: list[Any], checker: _Checker, by_phases: Callable[[], str] | None = None) -> str:
+def _gaps_vanish(
+    name: str, gaps: list[Any], checker: _Checker, by_phases: Callable[[], str] | None = None, first: bool = False
+) -> str:
     """Every gap is 0 for every value: most simplify to 0; the rest are asked one at a time, first
     with every comparison and product abstracted (a sound over-approximation), split into its
     coefficients (:func:`coefficients`), then exactly when the abstraction has a counterexample
     (which may be spurious). Out of effort fails the lemma. ``by_phases``: where a gap is not
     decided by its whole split, the same equations proved phase by phase first
-    (:func:`_positions_by_phases`); where that fails, the gap's pieces as before, with what it left."""
+    (:func:`_positions_by_phases`); where that fails, the gap's pieces as before, with what it left.
+    ``first``: the phases before any gap is asked (a book whose turns read the step's earlier
+    resolutions, :func:`_reads_earlier`)."""
     open_gaps = [g for g in gaps if not (z3.is_int_value(g) and g.as_long() == 0)]
+    if first and by_phases is not None and open_gaps:  # the phases before any whole gap
+        try:
+            return by_phases()
+        except _Failed:  # the gaps as before, with what the phases left
+            by_phases = None
     for k, gap in enumerate(open_gaps):
         (rough,) = abstracted([gap])
         if checker.whole(f"{name} ({k + 1} of {len(open_gaps)}, conditions abstracted, split whole)", rough):
@@ -759,7 +783,7 @@ def _position_frame(book: Book, variant: Any, ctx: Ctx, checker: _Checker, polic
     raw = [now - was - fills for i in range(len(markets)) for now, was, fills in position_equations(book, ctx, i)]
     phased = None if policy is None else functools.partial(_positions_by_phases, policy, book, variant, checker)
     gaps = [z3.simplify(g) if z3.is_expr(g) else z3.IntVal(g) for g in raw]
-    held = _gaps_vanish(name, gaps, checker, phased)
+    held = _gaps_vanish(name, gaps, checker, phased, first=policy is not None and _reads_earlier(policy, book))
     for gap in raw:  # the same equations of a bounded question on this book are not asked again (solver.frames)
         remember(gap, "unsat")
     return held
@@ -785,46 +809,176 @@ def _positions_by_phases(policy: Policy, book: Book, variant: Any, checker: _Che
 
     Each phase's gap holds its own branches only, where the whole event's nests every earlier
     phase's in its conditions (Hyperliquid's vault deleveraged before the turns, then each turn's
-    liquidation, takeover and ADL)."""
-    name = f"P ({variant.label}) by phases"
+    liquidation, takeover and ADL). A turn that reads the step's earlier resolutions starts from
+    them as free booleans (:func:`_earlier_in_step`)."""
+
+    def gaps(before: Book, after: Ctx) -> list[Any]:
+        return [
+            now - was - fills
+            for i in range(len(before.markets))
+            for now, was, fills in position_equations(before, after, i)
+        ]
+
+    return _by_phases(policy, book, variant, checker, f"P ({variant.label}) by phases", "fills", gaps)
+
+
+def _balances_by_phases(policy: Policy, book: Book, variant: Any, checker: _Checker) -> str:
+    """F for a sweep event, proved phase by phase as P is (:func:`_positions_by_phases`): each
+    phase, run from a book whose every number is a fresh variable (a turn also from free earlier
+    resolutions, :func:`_earlier_in_step`), moves every balance by exactly the guarded entries it
+    records, and the transition is its phases, each reading the book (and those resolutions) only;
+    so the event moves every balance by the sum of its phases' entries: the event's entries
+    (docs/solver-notes.md#conservation-and-open-interest-on-checks-asset-books-session-31)."""
+    return _by_phases(policy, book, variant, checker, f"F ({variant.label}) by phases", "entries", _balance_gaps)
+
+
+def _by_phases(
+    policy: Policy,
+    book: Book,
+    variant: Any,
+    checker: _Checker,
+    name: str,
+    ledger: str,
+    gaps_of: Callable[[Book, Ctx], list[Any]],
+) -> str:
+    """A frame (``gaps_of(before, ctx)``: each gap ``after − before − what the ledger says``) proved
+    for a sweep event phase by phase: the transition is its phases in order; each phase run on the
+    book the phases before it left (a turn with the step's earlier resolutions, :func:`_earlier_in_step`),
+    nothing else recorded, adds the same ``ledger`` records (``"fills"`` or ``"entries"``) and gives
+    the same book as in that run; each phase's gaps vanish from a book of fresh variables (a turn:
+    and free earlier resolutions). ``name`` on success.
+
+    Where the turns read the step's earlier resolutions (:func:`_reads_earlier`) every turn starts
+    from one fresh book (``turn.``) and as many free booleans for each other trader, so a turn's
+    gap is the same term at every event of the question and, renamed, at every trader's turn
+    (``payer_facts.renamed``, :func:`_proved_before`): asked once."""
     event = variant.event
     if not isinstance(event, _SWEPT):
         checker.queries.append(QueryStats(name, "not a sweep event", 0.0))
         raise _Failed(f"{name}: {variant.label} is not a sweep event")
     traders = [a.name for a in book.traders]
-    phases: list[tuple[str, Callable[[Ctx], Ctx]]] = [
-        ("opening", lambda c: opening(policy, c.book)),
-        ("settle", lambda c: settle(policy, c, event)),
-        ("before the turns", lambda c: before_turns(policy, c)),
-        *((f"{t}'s turn", functools.partial(_turn_of, policy, t)) for t in traders),
-        ("after the sweep", lambda c: after_sweep(policy, c)),
-        ("closing", lambda c: closing(policy, c)),
+    phases: list[tuple[str, Callable[[Ctx], Ctx], str | None]] = [
+        ("opening", lambda c: opening(policy, c.book), None),
+        ("settle", lambda c: settle(policy, c, event), None),
+        ("before the turns", lambda c: before_turns(policy, c), None),
+        *((f"{t}'s turn", functools.partial(_turn_of, policy, t), t) for t in traders),
+        ("after the sweep", lambda c: after_sweep(policy, c), None),
+        ("closing", lambda c: closing(policy, c), None),
     ]
+    shared = _reads_earlier(policy, book)
+    count = 0
+    if shared:  # how many earlier resolutions each turn starts from: the step's own, recorded
+        with turn_outcomes_recorded() as seen:
+            whole = transition(policy, book, event)
+        count = _earlier_count(book, seen)
     ctx = Ctx(book)
-    for k, (label, phase) in enumerate(phases):
-        start, n = ctx.book, len(ctx.fills)
-        alone = phase(Ctx(start))
+    for k, (label, phase, trader) in enumerate(phases):
+        start, n = ctx.book, len(getattr(ctx, ledger))
+        earlier = () if trader is None else _earlier_in_step(policy, start, trader, count, ctx.outcomes)
+        alone = phase(Ctx(start, outcomes=earlier))
         ctx = phase(ctx)
-        if not (_same(alone.book, ctx.book) and _same(alone.fills, ctx.fills[n:])):
+        if not (_same(alone.book, ctx.book) and _same(getattr(alone, ledger), getattr(ctx, ledger)[n:])):
             checker.queries.append(QueryStats(name, f"{label} reads the ledger", 0.0))
             raise _Failed(f"{name}: {label} reads what the phases before it recorded")
-        fresh, _ = variable_book(start, prefix=f"phase{k}.")
-        out = phase(Ctx(fresh))
+        turn = shared and trader is not None  # every number a fresh variable, the same at every turn
+        fresh, _ = variable_book(start, prefix="turn." if turn else f"phase{k}.", terms=turn)
+        free = () if trader is None else _earlier_in_step(policy, fresh, trader, count)
+        out = phase(Ctx(fresh, outcomes=free))
         if tuple(a.name for a in out.book.accounts) != tuple(a.name for a in fresh.accounts):
             checker.queries.append(QueryStats(name, f"{label} adds, removes or reorders accounts", 0.0))
             raise _Failed(name)
-        raw = [
-            now - was - fills
-            for i in range(len(fresh.markets))
-            for now, was, fills in position_equations(fresh, out, i)
-        ]
-        gaps = [z3.simplify(g) if z3.is_expr(g) else z3.IntVal(g) for g in raw]
-        _gaps_vanish(f"{name}: {label}, from any book", gaps, checker)
-    whole = transition(policy, book, event)
-    if not (_same(whole.book, ctx.book) and _same(whole.fills, ctx.fills)):
+        raw = gaps_of(fresh, out)
+        asked = f"{name}: {label}, from any book"
+        if shared and trader is not None:
+            said = _proved_before(checker, traders, trader)
+            raw = [g for g in raw if not said(g)]
+            if not raw:
+                checker.said(asked, f"every gap proved already in this argument ({said.how})")
+                continue
+        _gaps_vanish(asked, [z3.simplify(g) if z3.is_expr(g) else z3.IntVal(g) for g in raw], checker)
+        if shared and trader is not None:
+            checker.phase_gaps.update({g.get_id(): g for g in raw if z3.is_expr(g)})
+    if not shared:  # (built last, as it always was: the same terms in the same order elsewhere)
+        whole = transition(policy, book, event)
+    if not (_same(whole.book, ctx.book) and _same(getattr(whole, ledger), getattr(ctx, ledger))):
         checker.queries.append(QueryStats(name, "the transition is not its phases", 0.0))
         raise _Failed(f"{name}: the engine's transition is not its phases in order")
     return name
+
+
+class _Recalled:
+    """Whether a turn's gap was proved already in the argument: the same term (another event's
+    turn, or the other frame's), or a proved gap with the accounts renamed (``names``: the first
+    trader's turn to this one's, ``payer_facts.renamed``), which is then an instance of a valid
+    formula (a substitution of variables for variables); ``how`` says which were used."""
+
+    def __init__(self, known: dict[int, Any], names: dict[str, str]) -> None:
+        self.known, self.used = known, set()
+        renamed = [payer_facts.renamed(g, names) for g in known.values()] if names else []
+        self.renamed = {g.get_id(): g for g in renamed}  # (the terms kept: their ids stay theirs)
+
+    def __call__(self, gap: Any) -> bool:
+        if not z3.is_expr(gap):
+            return gap == 0
+        if gap.get_id() in self.known:
+            self.used.add("the same term")
+            return True
+        if gap.get_id() in self.renamed:
+            self.used.add("a proved gap with the accounts renamed in book order")
+            return True
+        return False
+
+    @property
+    def how(self) -> str:
+        return "; ".join(sorted(self.used)) or "none"
+
+
+def _proved_before(checker: _Checker, traders: list[str], trader: str) -> _Recalled:
+    """:class:`_Recalled` for ``trader``'s turn: the gaps proved in the argument so far, as they are
+    and renamed from the first trader's turn to this one's (``payer_facts.in_turn_order``)."""
+    names = payer_facts.in_turn_order(traders, trader) if trader != traders[0] else {}
+    return _Recalled(checker.phase_gaps, names)
+
+
+def _earlier_count(book: Book, seen: list[tuple[Any, ...]]) -> int:
+    """The most ``Bankrupt`` outcomes of one trader among the step's outcomes at any turn's start
+    but its own (``seen``: ``engine.turn_outcomes_recorded``): how many free booleans each turn
+    starts from for each other trader, so that every turn's lemma has the same shape."""
+    names = [a.name for a in book.traders]
+    most = 0
+    for at, outcomes in zip(names, seen, strict=False):
+        for other in names:
+            if other != at:
+                most = max(most, sum(1 for g in outcomes if isinstance(g.item, Bankrupt) and g.item.account == other))
+    return most
+
+
+def _earlier_in_step(
+    policy: Policy, book: Book, trader: str, count: int, outcomes: tuple[Any, ...] | None = None
+) -> tuple[Guarded, ...]:
+    """What ``trader``'s turn reads of the step so far, where it reads anything (a deposit-cutting
+    policy's asset book, ``fund_facts.earlier``): ``count`` ``Bankrupt`` outcomes of each other
+    trader (:func:`_earlier_count`). With ``outcomes`` (the step's so far, on the book the phases
+    left) each under the step's own guards of that trader's resolutions in order, ``False`` for the
+    rest; without, on a fresh ``book``, each under a free boolean (``fund_facts.earlier_guard``'s
+    name, numbered): the first is the second's instance. The turn reads their disjunction
+    (``bankruptcy.resolved_in_step``), on the instance the same term as in the step's run (``or_``
+    drops ``False``), where one boolean a trader (``fund_facts.earlier``) would nest it. Nothing
+    elsewhere."""
+    if not fund_facts.earlier(policy, book, trader):
+        return ()
+    out = []
+    for a in book.traders:
+        if a.name == trader:
+            continue
+        if outcomes is None:
+            base = str(fund_facts.earlier_guard(book, a.name))
+            guards = [z3.Bool(f"{base}.{k + 1}") for k in range(count)]
+        else:
+            said = [g.guard for g in outcomes if isinstance(g.item, Bankrupt) and g.item.account == a.name]
+            guards = [*said, *[False] * (count - len(said))]
+        out += [Guarded(guard, Bankrupt(a.name, 0)) for guard in guards]
+    return tuple(out)
 
 
 def _turn_of(policy: Policy, name: str, ctx: Ctx) -> Ctx:
@@ -846,12 +1000,14 @@ def _open_interest(policy: Policy, bounds: Bounds, checker: _Checker) -> list[st
 # --- conservation ----------------------------------------------------------------------------
 
 
-def _frame_lemma(book: Book, variant: Any, ctx: Ctx, checker: _Checker) -> str:
+def _frame_lemma(book: Book, variant: Any, ctx: Ctx, checker: _Checker, policy: Policy | None = None) -> str:
     """F: the book after the event is the book before plus the guarded ledger entries, balance by
     balance, for every account (system accounts included), and no entry names a balance the book
     does not hold. Checked on the book the engine returns, not on what the ledger says: a record
     written back stale, a transfer applied to one side only, or money put where no entry says are
-    all caught here."""
+    all caught here. With ``policy``, on a book whose turns read the step's earlier resolutions
+    (:func:`_reads_earlier`), the lemma is asked by the engine's phases first
+    (:func:`_balances_by_phases`), the gaps whole where those fail."""
     name = f"F ({variant.label}): every balance after the event = before + its guarded ledger entries"
     if tuple(a.name for a in ctx.book.accounts) != tuple(a.name for a in book.accounts):
         checker.queries.append(QueryStats(name, "accounts added, removed or reordered", 0.0))
@@ -863,17 +1019,71 @@ def _frame_lemma(book: Book, variant: Any, ctx: Ctx, checker: _Checker) -> str:
     if stray:
         checker.queries.append(QueryStats(name, f"entries name unknown balances {stray}", 0.0))
         raise _Failed(name)
-    # cash, spot and every collateral asset balance (in its own quanta, docs/portfolio.md decision 7)
+    raw = _balance_gaps(book, ctx)
+    phased = None
+    if policy is not None and _reads_earlier(policy, book):
+        phased = functools.partial(_balances_by_phases, policy, book, variant, checker)
+    gaps = [z3.simplify(g) if z3.is_expr(g) else z3.IntVal(g) for g in raw]
+    held = _gaps_vanish(name, gaps, checker, phased, first=phased is not None)
+    for gap in raw:  # the same equations of a bounded question on this book are not asked again (solver.frames)
+        remember(gap, "unsat")
+    return held
+
+
+def _balance_gaps(book: Book, ctx: Ctx) -> list[Any]:
+    """F's gaps (``after − before − entries``) of the step from ``book`` to ``ctx.book``: cash, spot
+    and every collateral asset balance (in its own quanta, docs/portfolio.md decision 7) of every
+    account, and a fund kept per market in each further market (solvent.rules.market_funds)."""
     raw = [now - was - entries for _, now, was, entries in balance_equations(book, ctx)]
-    raw += [  # a fund kept per market: its balance in each further market (solvent.rules.market_funds)
+    raw += [
         fund_balance(ctx.book, k) - fund_balance(book, k) - _moved(ctx, fund_name(book, k))
         for k in range(1, len(book.markets))
         if book.funds_per_market
     ]
-    held = _gaps_vanish(name, [z3.simplify(g) if z3.is_expr(g) else z3.IntVal(g) for g in raw], checker)
-    for gap in raw:  # the same equations of a bounded question on this book are not asked again (solver.frames)
-        remember(gap, "unsat")
-    return held
+    return raw
+
+
+def _reads_earlier(policy: Policy, book: Book) -> bool:
+    """Whether a turn on ``book`` reads the step's earlier resolutions (a deposit-cutting policy's
+    asset book: ``bankruptcy.resolve_sunk``, session 30): there the frames F and P are asked by the
+    engine's phases first, each turn from free earlier resolutions (``fund_facts.earlier``), since
+    every whole gap nests each turn's resolution of a sunk depositor in the others' conditions
+    (docs/solver-notes.md#conservation-and-open-interest-on-checks-asset-books-session-31)."""
+    return bool(book.traders) and bool(fund_facts.earlier(policy, book, book.traders[0].name))
+
+
+#: the claims whose direct check reads the step's frames (``solver.query``: F and C5 for conservation,
+#: P for open interest), and which of them each one reads
+FRAMED = {"conservation": "F", "open-interest-balance": "P"}
+
+
+@effort.own_question()  # as attempt's
+def question_frames(policy: Policy, claim_id: str, bounds: Bounds, units: int) -> tuple[QueryStats, ...]:
+    """The frame the direct check of ``claim_id`` (:data:`FRAMED`) reads, proved on the question's
+    own book by the engine's phases (F or P, each event of one move, a turn from free earlier
+    resolutions: :func:`_by_phases`) within ``units``, each whole gap remembered
+    (``case_split.remember``) so that the question's frames (``solver.frames``) recall it and do not
+    split it again. Where the turns read the step's earlier resolutions (:func:`_reads_earlier`) and
+    the question is one event; nothing elsewhere (no query). A frame not proved is not remembered:
+    the question then splits it as before. The queries asked, whatever they answered (their units
+    are the question's) (docs/solver-notes.md#conservation-and-open-interest-on-checks-asset-books-session-31)."""
+    if claim_id not in FRAMED or bounds.events != 1 or not (bounds.assets and bankruptcy.cuts_deposits(policy)):
+        return ()  # (nothing built: the question's terms as they were)
+    book = _small_book(bounds, traders=bounds.accounts)
+    if not _reads_earlier(policy, book):
+        return ()
+    checker = _Checker(bounds, units)
+    try:
+        for slot in slots(book, bounds):
+            for variant in slot.variants:
+                ctx = transition(policy, book, variant.event)
+                if FRAMED[claim_id] == "F":
+                    _frame_lemma(book, variant, ctx, checker, policy)
+                else:
+                    _position_frame(book, variant, ctx, checker, policy)
+    except _Failed:
+        pass  # the frames proved so far stay remembered; the rest the question splits itself
+    return tuple(checker.queries)
 
 
 def _event_lemmas(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str]:
@@ -884,7 +1094,7 @@ def _event_lemmas(policy: Policy, bounds: Bounds, checker: _Checker) -> list[str
     for slot in slots(book, one):
         for variant in slot.variants:
             ctx = transition(policy, book, variant.event)
-            out.append(_frame_lemma(book, variant, ctx, checker))
+            out.append(_frame_lemma(book, variant, ctx, checker, policy))
             external = _external(ctx, "")
             claim = ctx.book.net_deposits_quote - book.net_deposits_quote == external
             out.append(
@@ -1217,4 +1427,15 @@ ARGUMENTS: dict[str, Callable[[Policy, Bounds, _Checker], list[str]]] = {
     waterfall_claims.CLAIM: _waterfall_claim,
 }
 
-__all__ = ["ARGUMENTS", "LEMMA_TRADERS", "Attempt", "Extension", "abstracted", "attempt", "coefficients", "extend"]
+__all__ = [
+    "ARGUMENTS",
+    "FRAMED",
+    "LEMMA_TRADERS",
+    "Attempt",
+    "Extension",
+    "abstracted",
+    "attempt",
+    "coefficients",
+    "extend",
+    "question_frames",
+]

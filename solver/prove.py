@@ -348,6 +348,12 @@ def _answered(
         # the lemmas' book decides (docs/solver-notes.md#flat-accounts-never-pay-by-cases)
         flat = comp.flat_by_cases(policy, invariant, bounds, (total - _units(lemmas)) // FLAT_SHARE)
     cased = () if flat is None else flat.queries  # the direct check's: counted in its outcome
+    if later and invariant.id in comp.FRAMED:
+        # where the direct check comes first on a book whose turns read the step's earlier
+        # resolutions (drift's isolated scope): the frame it reads proved by the engine's phases on
+        # its own book first, within half, so its frames recall them (counted in its outcome)
+        # (docs/solver-notes.md#conservation-and-open-interest-on-checks-asset-books-session-31)
+        cased = comp.question_frames(policy, invariant.id, bounds, total // 2) + cased
     # not where an induction's one-event book was asked first (there as before)
     turned = None
     first = None  # N's own pass, asked with the fund's facts where its turn lemma held first

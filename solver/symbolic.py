@@ -42,55 +42,61 @@ Evaluator = Callable[[z3.ExprRef], z3.ExprRef]
 # --- lifting concrete values into z3 --------------------------------------------------------
 
 
-def _lift_record(record: Any, make: Callable[[str, int], z3.ArithRef]) -> Any:
-    """``record`` with every integer data field replaced by ``make(field_name, value)``."""
+def _lifts(value: Any, terms: bool) -> bool:
+    """Whether a data field's ``value`` is lifted: a Python int, or with ``terms`` an integer term too."""
+    return type(value) is int or (terms and z3.is_int(value))
+
+
+def _lift_record(record: Any, make: Callable[[str, int], z3.ArithRef], terms: bool = False) -> Any:
+    """``record`` with every integer data field (``terms``: every integer term too) replaced by
+    ``make(field_name, value)``."""
     changes = {}
     for name in data_fields(type(record)):
         value = getattr(record, name)
-        if type(value) is int:
+        if _lifts(value, terms):
             changes[name] = make(name, value)
     return attrs.evolve(record, **changes)
 
 
-def _lift_book(book: Book, make: Callable[[str, str, int], z3.ArithRef]) -> Book:
+def _lift_book(book: Book, make: Callable[[str, str, int], z3.ArithRef], terms: bool = False) -> Book:
     """``book`` with every data field of the markets, the collateral assets (price and net
     deposits, owned by the asset's name), the accounts (their positions in further markets too,
     owned by ``<account>.<market>``, and their asset balances, ``<account>@<asset>.balance``) and
-    the book itself lifted."""
-    market = _lift_record(book.market, lambda f, v: make(book.market.name, f, v))
-    accounts = tuple(_lift_account(a, book, make) for a in book.accounts)
-    more = tuple(_lift_record(m, lambda f, v, n=m.name: make(n, f, v)) for m in book.more_markets)
+    the book itself lifted (``terms``: integer terms too, not only Python ints)."""
+    market = _lift_record(book.market, lambda f, v: make(book.market.name, f, v), terms)
+    accounts = tuple(_lift_account(a, book, make, terms) for a in book.accounts)
+    more = tuple(_lift_record(m, lambda f, v, n=m.name: make(n, f, v), terms) for m in book.more_markets)
     lifted = attrs.evolve(book, market=market, accounts=accounts, more_markets=more)
     if book.assets:
-        assets = tuple(_lift_record(a, lambda f, v, n=a.name: make(n, f, v)) for a in book.assets)
+        assets = tuple(_lift_record(a, lambda f, v, n=a.name: make(n, f, v), terms) for a in book.assets)
         lifted = attrs.evolve(lifted, assets=assets)
     if book.more_window_sums:  # each further market's fund's drawdown window, ``book#ETH.insurance_window_sum_quote``
         sums = tuple(
-            make(f"book{MARKET_FUND}{m.name}", "insurance_window_sum_quote", v) if type(v) is int else v
+            make(f"book{MARKET_FUND}{m.name}", "insurance_window_sum_quote", v) if _lifts(v, terms) else v
             for v, m in zip(book.more_window_sums, book.more_markets, strict=True)
         )
         lifted = attrs.evolve(lifted, more_window_sums=sums)
-    return _lift_record(lifted, lambda f, v: make("book", f, v))
+    return _lift_record(lifted, lambda f, v: make("book", f, v), terms)
 
 
-def _lift_account(account: Any, book: Book, make: Callable[[str, str, int], z3.ArithRef]) -> Any:
-    lifted = _lift_record(account, lambda f, v, n=account.name: make(n, f, v))
+def _lift_account(account: Any, book: Book, make: Callable[[str, str, int], z3.ArithRef], terms: bool = False) -> Any:
+    lifted = _lift_record(account, lambda f, v, n=account.name: make(n, f, v), terms)
     if account.asset_balances:
         balances = tuple(
-            make(asset_balance(account.name, asset.name), "balance", v) if type(v) is int else v
+            make(asset_balance(account.name, asset.name), "balance", v) if _lifts(v, terms) else v
             for v, asset in zip(account.asset_balances, book.assets, strict=True)
         )
         lifted = attrs.evolve(lifted, asset_balances=balances)
     if account.more_funds:  # the fund's balance in each further market, ``insurance_fund#ETH.cash_quote``
         funds = tuple(
-            make(f"{account.name}{MARKET_FUND}{m.name}", "cash_quote", v) if type(v) is int else v
+            make(f"{account.name}{MARKET_FUND}{m.name}", "cash_quote", v) if _lifts(v, terms) else v
             for v, m in zip(account.more_funds, book.more_markets, strict=True)
         )
         lifted = attrs.evolve(lifted, more_funds=funds)
     if not account.more_positions:
         return lifted
     positions = tuple(
-        _lift_record(p, lambda f, v, n=f"{account.name}.{m.name}": make(n, f, v))
+        _lift_record(p, lambda f, v, n=f"{account.name}.{m.name}": make(n, f, v), terms)
         for p, m in zip(account.more_positions, book.more_markets, strict=True)
     )
     return attrs.evolve(lifted, more_positions=positions)
@@ -106,12 +112,13 @@ def constant_event(event: Any) -> Any:
     return _lift_record(event, lambda _field, value: z3.IntVal(value))
 
 
-def variable_book(book: Book, prefix: str = "") -> tuple[Book, list[z3.ArithRef]]:
+def variable_book(book: Book, prefix: str = "", terms: bool = False) -> tuple[Book, list[z3.ArithRef]]:
     """The book's shape with every data field a fresh ``z3.Int`` named ``<prefix><owner>.<field>``.
 
     The owner is the account name, the market name, or ``book`` for book-level totals. Returns the
     book and its variables in field order; the concrete values are discarded (use
-    :func:`pin` to constrain the variables back to them).
+    :func:`pin` to constrain the variables back to them). A field that already holds a z3 term (a
+    symbolic run's book) keeps it unless ``terms``: then it too is a fresh variable.
     """
     made: list[z3.ArithRef] = []
 
@@ -119,7 +126,7 @@ def variable_book(book: Book, prefix: str = "") -> tuple[Book, list[z3.ArithRef]
         made.append(fast_terms.integer(z3.Int(f"{prefix}{owner}.{field}")))
         return made[-1]
 
-    return _lift_book(book, make), made
+    return _lift_book(book, make, terms), made
 
 
 def variable_event(event: Any, prefix: str = "event.") -> tuple[Any, list[z3.ArithRef]]:
