@@ -56,7 +56,7 @@ import z3
 from solvent.properties import catalog
 from solvent.properties.catalog import Invariant
 from solvent.rules.arith import PPM
-from solvent.rules import bankruptcy
+from solvent.rules import lending
 from solvent.rules.book import Book, Role
 from solvent.rules.engine import (
     after_sweep,
@@ -1067,7 +1067,7 @@ def question_frames(policy: Policy, claim_id: str, bounds: Bounds, units: int) -
     the question is one event; nothing elsewhere (no query). A frame not proved is not remembered:
     the question then splits it as before. The queries asked, whatever they answered (their units
     are the question's) (docs/solver-notes.md#conservation-and-open-interest-on-checks-asset-books-session-31)."""
-    if claim_id not in FRAMED or bounds.events != 1 or not (bounds.assets and bankruptcy.cuts_deposits(policy)):
+    if claim_id not in FRAMED or bounds.events != 1 or not (bounds.assets and lending.cuts_deposits(policy)):
         return ()  # (nothing built: the question's terms as they were)
     book = _small_book(bounds, traders=bounds.accounts)
     if not _reads_earlier(policy, book):
