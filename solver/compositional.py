@@ -801,10 +801,13 @@ def _positions_by_phases(policy: Policy, book: Book, variant: Any, checker: _Che
        trader in book order, ``after_sweep``, ``closing``; and each phase, run on the book the
        phases before it left with nothing recorded, gives the same book and the same fills as in
        that run (it reads the book, not the ledger);
-    2. each phase, run from a book whose every number is a fresh variable, moves every position by
-       exactly the fills it records (z3, as P's gaps are asked), so it does so from the book the
-       phases before it left (the symbolic run's premise: the engine computes the same function of
-       its book whatever terms the book holds);
+    2. each phase, run from the book the phases before it left with every number that is still a
+       Python int a fresh variable (``symbolic.variable_book`` keeps a field that holds a term: on a
+       symbolic book the phase is then asked of those terms themselves, which the run alone showed
+       are the run's), moves every position by exactly the fills it records (z3, as P's gaps are
+       asked), so it does so in the run (the symbolic run's premise: the engine computes the same
+       function of its book whatever terms the book holds); a turn that reads the step's earlier
+       resolutions runs from a book whose every field is a fresh variable (``terms=True``);
     3. so the event moves each position by the sum of every phase's fills: the event's fills.
 
     Each phase's gap holds its own branches only, where the whole event's nests every earlier
