@@ -55,19 +55,10 @@ import z3
 
 from solvent.properties import catalog
 from solvent.properties.catalog import Invariant
+from solvent.rules import engine, lending
 from solvent.rules.arith import PPM
-from solvent.rules import lending
 from solvent.rules.book import Book, Role
-from solvent.rules.engine import (
-    after_sweep,
-    before_turns,
-    closing,
-    liquidation_turn,
-    opening,
-    settle,
-    transition,
-    turn_outcomes_recorded,
-)
+from solvent.rules.engine import after_sweep, before_turns, closing, liquidation_turn, opening, settle, transition
 from solvent.rules.events import AssetPrice, Funding, MarkPrice
 from solvent.rules.ledger import EXTERNAL, SPOT, Ctx, Guarded, Reason, asset_balance
 from solvent.rules.market_funds import fund_balance, fund_name
@@ -871,7 +862,7 @@ def _by_phases(
     shared = _reads_earlier(policy, book)
     count = 0
     if shared:  # how many earlier resolutions each turn starts from: the step's own, recorded
-        with turn_outcomes_recorded() as seen:
+        with engine.turn_outcomes_recorded() as seen:
             whole = transition(policy, book, event)
         count = _earlier_count(book, seen)
     ctx = Ctx(book)

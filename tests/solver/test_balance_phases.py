@@ -12,8 +12,6 @@ trader's turn).
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -26,9 +24,7 @@ from solvent.solver.bounds import for_policy
 from solvent.solver.compositional import _balances_by_phases, _Checker, _Failed, _small_book
 from solvent.solver.story import slots
 from solvent.solver.verdicts import Verdict
-
-sys.path.insert(0, str(Path(__file__).parent))
-from test_units_counted import _check_bounds, _spent  # noqa: E402
+from tests.solver.test_units_counted import _check_bounds, _spent
 
 REAL_TURN = engine.liquidation_turn
 
@@ -131,7 +127,9 @@ def test_mangos_open_interest_is_proved_for_every_n_within_checks_share() -> Non
     assert result.units == spent == 1_870_349
 
 
-def test_mutant_without_the_earlier_resolutions_mangos_open_interest_is_undecided(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_mutant_without_the_earlier_resolutions_mangos_open_interest_is_undecided(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """The pin above with the free turn started from no earlier resolution: the argument fails at
     bob's turn and the question is undecided within the same share, as in session 30."""
     monkeypatch.setattr(compositional, "_earlier_in_step", lambda *a, **k: ())
@@ -158,7 +156,9 @@ def test_drifts_isolated_frames_are_proved_within_checks_share(claim: str) -> No
 
 
 @pytest.mark.deep  # a whole question at check's share
-def test_mutant_without_the_questions_frames_drifts_isolated_conservation_is_partial(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_mutant_without_the_questions_frames_drifts_isolated_conservation_is_partial(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """The pin above with the question's own frames not proved first (``question_frames`` asking
     nothing, as before this session): the direct check's frames split whole within its build and the
     claim is proved on no book beyond the smaller one (partial), as in session 30."""
