@@ -970,6 +970,8 @@ def _earlier_in_step(
             guards = [z3.Bool(f"{base}.{k + 1}") for k in range(count)]
         else:
             said = [g.guard for g in outcomes if isinstance(g.item, Bankrupt) and g.item.account == a.name]
+            if len(said) > count:  # the free turn would not be this one's generalization: no lemma
+                raise _Failed(f"{trader}'s turn reads {len(said)} earlier resolutions of {a.name}, more than {count}")
             guards = [*said, *[False] * (count - len(said))]
         out += [Guarded(guard, Bankrupt(a.name, 0)) for guard in guards]
     return tuple(out)

@@ -84,6 +84,18 @@ def test_mutant_without_the_earlier_resolutions_bobs_turn_is_not_the_runs(monkey
         _phases("mango-v4")
 
 
+def test_more_earlier_resolutions_than_the_free_turn_has_fail(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The free turn's booleans counted short (``_earlier_count`` 0): bob's turn reads two of alice's
+    resolutions, which a free turn with none would not generalize (its lemma would speak of a turn
+    that never sees alice resolved), so the phases refuse rather than prove it."""
+    monkeypatch.setattr(compositional, "_earlier_count", lambda *a: 0)
+    with (
+        effort.question(),
+        pytest.raises(_Failed, match="bob's turn reads 2 earlier resolutions of alice, more than 0"),
+    ):
+        _phases("mango-v4")
+
+
 def test_mutant_a_turn_crediting_a_quantum_without_an_entry_fails_at_that_turn(monkeypatch: pytest.MonkeyPatch) -> None:
     """A turn that puts one quantum on its trader's cash and records no entry (in the transition too,
     so the decomposition still holds): that turn's gap is 1 from any book, and the lemma fails."""
