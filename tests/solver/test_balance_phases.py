@@ -16,6 +16,7 @@ from typing import Any
 
 import attrs
 import pytest
+import z3
 
 from solvent.rules import engine
 from solvent.rules.ledger import Ctx, Reason
@@ -23,6 +24,7 @@ from solvent.solver import compositional, effort
 from solvent.solver.bounds import for_policy
 from solvent.solver.compositional import _balances_by_phases, _Checker, _Failed, _small_book
 from solvent.solver.story import slots
+from solvent.solver.symbolic import variable_book
 from solvent.solver.verdicts import Verdict
 from tests.solver.test_units_counted import _check_bounds, _spent
 
@@ -44,6 +46,24 @@ def _both(monkeypatch: pytest.MonkeyPatch, turn: Any) -> None:
     """``turn`` as the engine's liquidation turn, in the transition and in the phases alike."""
     monkeypatch.setattr(engine, "liquidation_turn", turn)
     monkeypatch.setattr(compositional, "liquidation_turn", turn)
+
+
+def test_a_turns_book_is_fresh_only_with_terms_lifted() -> None:
+    """``variable_book`` lifts a field that holds a Python int; on the book the settlement left (every
+    field a term) it keeps the terms, so a phase "from any book" was asked of the run's own terms. With
+    ``terms=True`` every field is a fresh variable: the turn's book, the same at every event."""
+    policy, bounds = _check_bounds("mango-v4")
+    bounds = for_policy(attrs.evolve(bounds, asset_names=tuple(c.name for c in policy.collateral)), policy)
+    with effort.question():
+        book = _small_book(bounds, traders=2)
+        [slot] = slots(book, attrs.evolve(bounds, events=1))
+        settled = engine.settle(policy, engine.opening(policy, book), slot.variants[0].event).book
+        kept, _ = variable_book(settled, prefix="turn.")
+        fresh, made = variable_book(settled, prefix="turn.", terms=True)
+        cash = settled.account("alice").cash_quote
+        assert kept.account("alice").cash_quote.eq(cash) and not z3.is_const(cash)
+        assert str(fresh.account("alice").cash_quote) == "turn.alice.cash_quote"
+        assert all(z3.is_const(v) and str(v).startswith("turn.") for v in made)
 
 
 def test_each_turn_of_mangos_mark_move_keeps_every_balance_to_its_entries() -> None:
