@@ -192,16 +192,17 @@ class TestLinearForm:
     @pytest.mark.deep  # 2.5 s at load 8: the engine's symbolic mark move on a lending book
     def test_drift_lending_book_frame_costs_a_fifteenth(self) -> None:
         """Drift's mark move on a book with a collateral asset: every balance's frame holds (26 of
-        26) in 355,200 units split whole, where one split per coefficient took 1,093,600 (75,200 until
+        26) in 365,600 units split whole, where one split per coefficient took 1,093,600 (75,200 until
         session 30: each turn's end now resolves a trader the deposit-index cut sank,
-        ``bankruptcy.resolve_sunk``, more entries on every balance; the frames still all hold)."""
+        ``bankruptcy.resolve_sunk``, more entries on every balance; 355,200 until session 31 added the
+        settlement currency's cut after it, ``lending.cover_settlement_borrow``; the frames still all hold)."""
         policy = load_preset("drift")
         bounds = for_policy(Bounds(accounts=2, events=1, assets=1), policy)
         with question():
             book, _ = symbolic_book(bounds)
             ((variant,),) = [s.variants for s in slots(book, bounds)]
             found = frame(book, transition(policy, book, variant.event), 10_000_000)
-        assert (found.asked, found.held, found.units) == (26, 26, 355_200)
+        assert (found.asked, found.held, found.units) == (26, 26, 365_600)
 
 
 def _one_way_or_another(seed: int, depth: int, write: int, disturb: int | None = None) -> z3.ArithRef:
