@@ -86,9 +86,11 @@ from solvent.rules.events import (
     Trade,
 )
 from solvent.rules.isolated import with_isolated_positions
+from solvent.rules.liquidation import slip_per_lot
 from solvent.rules.margin import equity, initial_margin, maintenance_margin
 from solvent.rules.market_funds import fund_deposits, shaped_for
 from solvent.rules.policy import Policy
+from solvent.rules.waterfall import InsuranceFund
 from solvent.rules.wellformed import reasons
 
 MARK = 10_000  # quote quanta per lot at the start (e.g. $100.00 in cents)
@@ -311,13 +313,19 @@ def isolated_gap(policy: Policy) -> Story:
 LENT_PRICE = 100
 
 
-def lenders_pay_perp_loss(policy: Policy) -> Story:
+def _lent_asset(policy: Policy, scenario: str) -> Any:
+    """The policy's first lent asset; a policy that lends nothing has no such scenario."""
     rule = next((c for c in policy.collateral if c.lends), None)
     if rule is None:
         raise ScenarioError(
-            "the scenario lenders-pay-perp-loss needs a [[collateral]] table with lends = true (a lent asset); "
+            f"the scenario {scenario} needs a [[collateral]] table with lends = true (a lent asset); "
             f"{policy.name!r} lends {[c.name for c in policy.collateral if c.lends] or 'nothing'}"
         )
+    return rule
+
+
+def lenders_pay_perp_loss(policy: Policy) -> Story:
+    rule = _lent_asset(policy, "lenders-pay-perp-loss")
     notional = LOTS * lot_value(policy.contract, MARK)
     margin = leveraged_deposit(policy, LOTS, MARK)
     # a borrow worth half the margin, covered at its initial liability weight by as much cash again
@@ -339,6 +347,90 @@ def lenders_pay_perp_loss(policy: Policy) -> Story:
     ]
     events.append(MarkPrice(gap_price(policy, _after(policy, book, events), "alice", MARK)))
     return _story(policy, book, events)
+
+
+#: ``depositor-sunk-by-cut``: the share of alice's lent deposit (at its initial weight) her realized
+#: loss takes, the borrow's worth in bob's notional, and the share of the borrow his cash buys back
+#: after the crash (each a fraction)
+SUNK_LOSS, SUNK_LEVERAGE, SUNK_BUYBACK = Fraction(3, 4), 4, Fraction(1, 4)
+
+
+def depositor_sunk_by_cut(policy: Policy) -> Story:
+    """Alice's lent deposit backs a realized loss; bob borrows all of it and is closed at a crash
+    with cash for a quarter of it; the rest is cut from alice's deposit, which sinks her. Dave's
+    short, bob's counterparty, is closed into the order book first, so no trader holds a position
+    when alice is resolved (the socialized loss has no lots): the fund, then the settlement
+    currency's depositors pay what she owes (``[settlement] bankruptcy``)."""
+    rule = _lent_asset(policy, "depositor-sunk-by-cut")
+    price, lots = LENT_PRICE, LOTS
+    mark = lot_value(policy.contract, MARK)
+    notional = lots * mark
+    units = max(notional // (SUNK_LEVERAGE * price), 1)
+    value = units * price
+    traders = ("alice", "bob", "carol", "dave")
+    book, events = _seeded(policy, traders, 10 * notional, _fund_floor(policy, rule))
+    book = new_book(
+        market=book.market.name, mark_quote=book.market.mark_quote, traders=traders, assets=(Asset(rule.name, price),)
+    )
+    # alice: long against carol, the mark falls, she sells back: flat, her loss a negative settlement
+    # balance her deposit backs, three quarters of its initial-weighted value
+    loss = int(value * rule.initial_weight_ppm // 1_000_000 * SUNK_LOSS)
+    low = math.ceil(Fraction(price_of(policy.contract, mark - max(loss // lots, 1))))
+    events += [
+        AssetDeposit("alice", rule.name, units),
+        Deposit("carol", _safe_deposit(policy, lots, MARK)),
+        Trade("alice", "carol", lots, MARK, Taker.BUYER),
+        MarkPrice(low),
+        Trade("carol", "alice", lots, low, Taker.SELLER),
+    ]
+    # bob: borrows all of alice's deposit, covered at its initial liability weight, and goes long a
+    # notional SUNK_LEVERAGE times the borrow's worth near maximum leverage against dave
+    low_v = lot_value(policy.contract, low)
+    bob_lots = -(-SUNK_LEVERAGE * value // low_v)
+    cover = -(-value * rule.initial_liability_weight_ppm // 1_000_000)
+    events += [
+        Deposit("bob", cover + leveraged_deposit(policy, bob_lots, low)),
+        Deposit("dave", leveraged_deposit(policy, bob_lots, low)),
+        AssetWithdraw("bob", rule.name, units),
+        Trade("bob", "dave", bob_lots, low, Taker.BUYER),
+    ]
+    # the mark rises to the highest price at which dave's equity still pays for closing his short
+    # (the liquidation's slippage and a fee): it is closed into the order book whole, and nobody
+    # but dave loses by it
+    events.append(MarkPrice(_closing_price(policy, _after(policy, book, events).account("dave"), low_v)))
+    # the crash: bob's cash after his loss buys back a quarter of his borrow
+    before = _after(policy, book, events)
+    if before.account("dave").size_lots != 0:
+        raise ValueError("depositor-sunk-by-cut: dave's short is not closed whole before the crash")
+    up_v = before.market.mark_quote
+    bob = before.account("bob")
+    crash_v = max(up_v - (bob.cash_quote - int(value * SUNK_BUYBACK)) // bob_lots, 1)
+    events.append(MarkPrice(math.floor(Fraction(price_of(policy.contract, crash_v)))))
+    return _story(policy, book, events)
+
+
+def _closing_price(policy: Policy, short: Any, entry: int) -> int:
+    """The highest venue price at which ``short``'s equity, settled from lot value ``entry``, still
+    covers closing its whole position at the liquidation's fill and a fee: its bankruptcy price
+    with the cost to close, rounded down to the price grid and on to the rounding of the costs."""
+    lots, cash = -short.size_lots, equity(policy.margin, short)
+    rate = policy.liquidation.slippage_ppm + max(policy.fees.taker_ppm, policy.fees.maker_ppm)
+    value = (cash + lots * entry) * 1_000_000 // (lots * (1_000_000 + rate))
+    price = math.floor(Fraction(price_of(policy.contract, value)))
+
+    def left(price: int) -> int:
+        v = lot_value(policy.contract, price)
+        return cash - lots * (v - entry) - lots * slip_per_lot(policy.liquidation, v) - _fee(policy, lots * v)
+
+    while left(price) < 0:
+        price -= 1
+    return price
+
+
+def _fund_floor(policy: Policy, rule: Any) -> int:
+    """An empty fund: what it keeps (its floor, the policy's or the lent asset's), nothing above."""
+    layer = policy.layer(InsuranceFund)
+    return max(layer.floor_quote if layer is not None else 0, rule.fund_floor_quote)
 
 
 #: ``flat-loan-crash``: the asset alice deposits, in long margins at its initial weight, and the
@@ -454,6 +546,11 @@ LENDING: tuple[Scenario, ...] = (
         "lenders-pay-perp-loss",
         "a borrower's perp loss takes the cash behind its borrow; the lenders cover it",
         lenders_pay_perp_loss,
+    ),
+    Scenario(
+        "depositor-sunk-by-cut",
+        "a borrower's unpaid borrow is cut from a depositor whose deposit backs a loss; she sinks and is resolved",
+        depositor_sunk_by_cut,
     ),
 )
 

@@ -99,6 +99,7 @@ NEEDS_TABLES = {
     "usde-markets-2025-10-10": lambda p: any(c.name == "USDe" for c in p.collateral),
     "mango-2022-collateral-pump": lambda p: {"USDC", "MNGO"} <= {c.name for c in p.collateral},
     "lenders-pay-perp-loss": lambda p: any(c.lends for c in p.collateral),
+    "depositor-sunk-by-cut": lambda p: any(c.lends for c in p.collateral),
     "flat-loan-crash": lambda p: any(c.initial_weight_ppm > 0 and not c.lends for c in p.collateral),
 }
 

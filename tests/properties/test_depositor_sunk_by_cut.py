@@ -1,0 +1,180 @@
+"""The scenario ``depositor-sunk-by-cut`` (properties/scenarios.py, LENDING): the story of
+docs/model.md#a-depositor-the-cut-sinks-is-resolved-in-turn-session-30 and
+#the-settlement-currencys-own-bankruptcy-session-31, built from an empty book, run by default for
+every policy that lends a collateral asset.
+
+alice deposits the lent asset, goes long against carol, the mark falls and she sells back: flat, her
+loss a negative settlement balance her deposit backs. bob borrows all of her deposit and goes long
+against dave; the mark rises to dave's bankruptcy price with the cost to close, so dave's short is
+closed into the order book whole. The mark crashes: bob is closed, his cash buys back about a quarter
+of his borrow, the rest is cut from alice's deposit (the deposit index), which sinks her; she is
+resolved in bob's turn, the fund holds its floor, nobody holds a position for the socialized loss, and
+the settlement currency's depositors (carol, the order book, bob's change) pay what she owes. On
+backpack the lender ADL pays her the oracle value of what it takes instead: bob carries the debt.
+"""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+
+from solvent.properties.catalog import StepView, get
+from solvent.properties.scenarios import build, defaults
+from solvent.properties.story import ScenarioError
+from solvent.rules.assets import account_value
+from solvent.rules.engine import run
+from solvent.rules.events import Deposit, MarkPrice
+from solvent.rules.ledger import Reason, Transfer
+from solvent.rules.outcomes import Bankrupt, DebtCarried, Residual, SettlementCut
+from solvent.rules.presets import load_preset
+from solvent.verdicts.check import ClaimStatus, check_policy
+
+NAME = "depositor-sunk-by-cut"
+#: the claims a depositor left below zero breaks (session 30's finding), and two that must hold anyway
+SINKS = ("no-negative-equity", "loss-bounded-by-collateral", "claims-backed")
+ALWAYS = ("conservation", "deficit-charged-once", "insurance-fund-non-negative")
+
+
+def _steps(preset: str, **changes: object):
+    policy = load_preset(preset)
+    policy = attrs.evolve(policy, **changes) if changes else policy
+    story = build(policy, NAME)
+    return policy, story, run(policy, story.book, list(story.events))
+
+
+def _worth(policy, step, name: str) -> int:
+    return account_value(policy, step.after.assets, step.after.account(name))
+
+
+def _holds(policy, step, claim: str) -> bool:
+    return get(claim).holds(StepView.of(policy, step))
+
+
+def test_it_runs_by_default_for_every_policy_that_lends_and_is_refused_by_one_that_lends_nothing() -> None:
+    for preset in ("drift", "mango-v4", "backpack"):
+        assert NAME in defaults(load_preset(preset)), preset
+    assert NAME not in defaults(load_preset("binance"))
+    with pytest.raises(
+        ScenarioError, match=f"the scenario {NAME} needs a \\[\\[collateral\\]\\] table with lends = true"
+    ):
+        build(load_preset("binance"), NAME)
+
+
+@pytest.mark.parametrize("preset", ["drift", "mango-v4", "backpack"])
+def test_it_starts_from_an_empty_book_with_deposits_trades_borrows_and_moves(preset: str) -> None:
+    policy, story, steps = _steps(preset)
+    assert all(a.cash_quote == 0 and set(a.asset_balances) <= {0} and a.size_lots == 0 for a in story.book.accounts)
+    kinds = {type(e).__name__ for e in story.events}
+    assert kinds == {"Deposit", "AssetDeposit", "Trade", "AssetWithdraw", "MarkPrice"}
+    # the fund holds its floor only (Drift keeps one quantum): empty above it
+    fund = [e.amount_quote for e in story.events if isinstance(e, Deposit) and e.account == "insurance_fund"]
+    assert fund == ([1] if preset == "drift" else [])
+    before = steps[-2].after
+    alice = before.account("alice")
+    # alice flat, owing settlement cash her lent deposit backs; nobody but bob holds a position
+    assert alice.size_lots == 0 and alice.cash_quote < 0 < alice.asset_balances[0]
+    assert [a.name for a in before.accounts if a.size_lots] == ["bob", "liquidity"]
+    assert before.account("bob").asset_balances[0] == -alice.asset_balances[0]  # all of it borrowed
+    assert isinstance(story.events[-1], MarkPrice)
+
+
+#: the crash step on each preset after the settlement of bob's long, in the engine's order: bob's
+#: buy-back at the oracle price, the rest of his borrow cut from alice's deposit (the deposit index),
+#: his fill, her last quanta sold, the fund's cover above its floor (what bob's penalty put in), and
+#: the settlement cut of what she still owes from every holder of settlement cash, rounded up, the
+#: dust to the fund; then (alice's deficit, what the waterfall left of it: the Residual and the cut)
+CRASH = {
+    "drift": (
+        [
+            Transfer("liquidity@SOL", "bob@SOL", 559, Reason.BORROW_REPAYMENT),
+            Transfer("bob", "liquidity", 55_900, Reason.BORROW_REPAYMENT),
+            Transfer("alice@SOL", "bob@SOL", 1_941, Reason.DEPOSIT_INDEX_LOSS),
+            Transfer("bob", "liquidity", 6_608, Reason.LIQUIDATION_SLIPPAGE),
+            Transfer("bob", "insurance_fund", 77, Reason.LIQUIDATION_PENALTY),
+            Transfer("alice@SOL", "liquidity@SOL", 559, Reason.COLLATERAL_SALE),
+            Transfer("liquidity", "alice", 55_900, Reason.COLLATERAL_SALE),
+            Transfer("insurance_fund", "alice", 78, Reason.INSURANCE_FUND),
+            Transfer("carol", "alice", 9_310, Reason.DEPOSIT_INDEX_LOSS),
+            Transfer("liquidity", "alice", 84_713, Reason.DEPOSIT_INDEX_LOSS),
+            Transfer("alice", "insurance_fund", 1, Reason.PRO_RATA_DUST),
+        ],
+        (94_100, 94_022),
+    ),
+    "mango-v4": (
+        [
+            Transfer("liquidity@USDC", "bob@USDC", 554, Reason.BORROW_REPAYMENT),
+            Transfer("bob", "liquidity", 55_400, Reason.BORROW_REPAYMENT),
+            Transfer("alice@USDC", "bob@USDC", 1_946, Reason.DEPOSIT_INDEX_LOSS),
+            Transfer("bob", "liquidity", 7_192, Reason.LIQUIDATION_SLIPPAGE),
+            Transfer("alice@USDC", "liquidity@USDC", 554, Reason.COLLATERAL_SALE),
+            Transfer("liquidity", "alice", 55_400, Reason.COLLATERAL_SALE),
+            Transfer("bob", "alice", 1, Reason.DEPOSIT_INDEX_LOSS),
+            Transfer("carol", "alice", 13_519, Reason.DEPOSIT_INDEX_LOSS),
+            Transfer("dave", "alice", 2, Reason.DEPOSIT_INDEX_LOSS),
+            Transfer("liquidity", "alice", 118_580, Reason.DEPOSIT_INDEX_LOSS),
+            Transfer("alice", "insurance_fund", 2, Reason.PRO_RATA_DUST),
+        ],
+        (132_100, 132_100),
+    ),
+}
+
+
+@pytest.mark.parametrize("preset", ["drift", "mango-v4"])
+def test_the_crash_cuts_alices_deposit_sinks_her_and_the_settlement_currencys_depositors_pay(preset: str) -> None:
+    policy, _, steps = _steps(preset)
+    crash = steps[-1]
+    transfers, (deficit, left) = CRASH[preset]
+    assert [t for t in crash.transfers if t.reason is not Reason.SETTLEMENT] == transfers
+    # before the crash she is worth more than zero; the cut of her deposit takes more than that
+    assert 0 < _worth(policy, steps[-2], "alice") < transfers[2].amount_quote * crash.after.assets[0].price_quote
+    # bob's borrow goes down the asset's waterfall (no Bankrupt of his); alice is resolved in his turn
+    assert [o for o in crash.outcomes if isinstance(o, Bankrupt)] == [Bankrupt("alice", deficit)]
+    # nobody holds a position for the socialized loss: the waterfall leaves it, the settlement cut pays it
+    assert [o for o in crash.outcomes if isinstance(o, Residual)] == [Residual("alice", left)]
+    assert [o for o in crash.outcomes if isinstance(o, SettlementCut)] == [SettlementCut("alice", left)]
+    assert all(a.size_lots == 0 for a in crash.after.accounts)
+    assert _worth(policy, crash, "alice") == 0
+    assert all(_worth(policy, crash, a.name) >= 0 for a in crash.after.accounts)
+    for s in steps:
+        assert all(_holds(policy, s, c) for c in SINKS + ALWAYS), s.event
+    # the venues' documented trade-offs: a depositor's deposit cut for another's borrow (both accepted)
+    assert not _holds(policy, crash, "spot-isolated") and not _holds(policy, crash, "principal-protected")
+
+
+def test_on_backpack_the_lender_adl_pays_alice_in_usd_and_bob_carries_the_debt() -> None:
+    policy, _, steps = _steps("backpack")
+    crash = steps[-1]
+    adl = [t for t in crash.transfers if t.reason is Reason.LENDER_ADL]
+    assert adl == [
+        Transfer("alice@SOL", "bob@SOL", 1_875, Reason.LENDER_ADL),
+        Transfer("bob", "alice", 187_500, Reason.LENDER_ADL),
+    ]
+    assert _worth(policy, crash, "alice") == _worth(policy, steps[-2], "alice")  # paid the oracle value
+    assert DebtCarried("bob", 187_415) in crash.outcomes
+    assert not any(isinstance(o, SettlementCut) for o in crash.outcomes)
+    # its accepted trade-offs: the debt carried below zero; a lender's deposit taken (not its principal)
+    assert not _holds(policy, crash, "no-negative-equity") and _holds(policy, crash, "principal-protected")
+
+
+def test_without_the_settlement_bankruptcy_alice_is_left_below_zero_and_check_reports_it() -> None:
+    # the mutant: drift's [settlement] table left out; the fund and the socialized loss pay nothing
+    policy, _, steps = _steps("drift", settlement=None)
+    crash = steps[-1]
+    assert _worth(policy, crash, "alice") == -94_022
+    assert not any(isinstance(o, SettlementCut) for o in crash.outcomes)
+    assert not _holds(policy, crash, "no-negative-equity")
+    report = check_policy(policy, scenarios=[NAME], invariants=list(SINKS))
+    assert {v.invariant.id: v.status for v in report.verdicts} == {c: ClaimStatus.FAILS for c in SINKS}
+
+
+@pytest.mark.parametrize("preset", ["drift", "mango-v4", "backpack"])
+def test_check_on_the_scenario_fails_only_what_the_preset_accepts(preset: str) -> None:
+    report = check_policy(load_preset(preset), scenarios=[NAME])
+    fails = {v.invariant.id: v.status for v in report.verdicts if v.status in (ClaimStatus.FAILS, ClaimStatus.ACCEPTED)}
+    assert set(fails.values()) == {ClaimStatus.ACCEPTED}
+    expected = (
+        {"spot-isolated", "principal-protected"}
+        if preset != "backpack"
+        else {"spot-isolated", "no-negative-equity", "loss-bounded-by-collateral", "claims-backed"}
+    )
+    assert set(fails) == expected
