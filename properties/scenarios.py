@@ -37,8 +37,9 @@ rules/isolated.py) one more runs by default:
   initial margin into an isolated long against Bob; the mark gaps down by twice that margin per
   lot, so the isolated position is bankrupt on its own margin while Alice's cross cash is untouched.
 
-For a policy that lends a collateral asset (``[[collateral]] lends = true``, rules/lending.py) one
-more runs by default, the seed's question, "do spot holders pay perp losses?":
+For a policy that lends a collateral asset (``[[collateral]] lends = true``, rules/lending.py) two
+more run by default, the seed's question, "do spot holders pay perp losses?", and a depositor the
+deposit cut sinks:
 
 - ``lenders-pay-perp-loss``: Carol deposits the first lent asset and holds no position. Alice
   deposits cash, borrows some of Carol's asset against it (withdrawn, as a borrower does) and goes
@@ -47,6 +48,17 @@ more runs by default, the seed's question, "do spot holders pay perp losses?":
   waterfall: the fund, then Carol's deposit through the deposit index (Drift, Mango) or Carol
   deleveraged into a USDC claim on Alice (Backpack's lender ADL). A policy that lends nothing
   has no such scenario (bad input, exit 2, when named).
+- ``depositor-sunk-by-cut``: Alice deposits the first lent asset, goes long against Carol, the mark
+  falls and she sells back: flat, a loss of three quarters of her deposit's initial-weighted value
+  in settlement cash, which the deposit backs. Bob borrows all of her deposit (covered at its
+  initial liability weight) and goes long four times its worth near maximum leverage against
+  Dave; the mark rises to Dave's bankruptcy price with the cost to close, so Dave's short is
+  closed into the order book whole and nobody but Bob holds a position. The mark crashes until
+  Bob's cash buys back a quarter of his borrow: the rest is cut from Alice's deposit (Drift,
+  Mango), which sinks her; she is resolved in Bob's turn, the fund holds only its floor, the
+  socialized loss has no lots, and the settlement currency's depositors pay what she owes
+  (``[settlement] bankruptcy``, docs/model.md#the-scenario-depositor-sunk-by-cut-session-31). On
+  Backpack the lender ADL pays her the oracle value instead and Bob carries the debt.
 
 For a policy with a collateral asset it does not lend, one more runs when named:
 
