@@ -416,7 +416,7 @@ def depositor_sunk_by_cut(policy: Policy) -> Story:
         raise ValueError("depositor-sunk-by-cut: dave's short is not closed whole before the crash")
     up_v = before.market.mark_quote
     bob = before.account("bob")
-    crash_v = max(up_v - (bob.cash_quote - int(value * SUNK_BUYBACK)) // bob_lots, 1)
+    crash_v = max(up_v - max((bob.cash_quote - int(value * SUNK_BUYBACK)) // bob_lots, 1), 1)
     events.append(MarkPrice(math.floor(Fraction(price_of(policy.contract, crash_v)))))
     return _story(policy, book, events)
 
@@ -434,9 +434,11 @@ def _closing_price(policy: Policy, short: Any, entry: int) -> int:
         v = lot_value(policy.contract, price)
         return cash - lots * (v - entry) - lots * slip_per_lot(policy.liquidation, v) - _fee(policy, lots * v)
 
-    while left(price) < 0:
+    for _ in range(1_000):  # the estimate is within a few ticks of it
+        if left(price) >= 0:
+            return price
         price -= 1
-    return price
+    raise ValueError(f"no price near {price} leaves the short's equity above the cost to close it")
 
 
 def _fund_floor(policy: Policy, rule: Any) -> int:

@@ -22,7 +22,7 @@ from solvent.properties.catalog import StepView, get
 from solvent.properties.scenarios import build, defaults
 from solvent.properties.story import ScenarioError
 from solvent.rules.assets import account_value
-from solvent.rules.engine import run
+from solvent.rules.engine import run, step
 from solvent.rules.events import Deposit, MarkPrice
 from solvent.rules.ledger import Reason, Transfer
 from solvent.rules.outcomes import Bankrupt, DebtCarried, Residual, SettlementCut
@@ -76,6 +76,19 @@ def test_it_starts_from_an_empty_book_with_deposits_trades_borrows_and_moves(pre
     assert [a.name for a in before.accounts if a.size_lots] == ["bob", "liquidity"]
     assert before.account("bob").asset_balances[0] == -alice.asset_balances[0]  # all of it borrowed
     assert isinstance(story.events[-1], MarkPrice)
+
+
+@pytest.mark.parametrize("preset", ["drift", "mango-v4", "backpack"])
+def test_the_rise_closes_daves_short_whole_at_the_highest_price_that_does_not_bankrupt_him(preset: str) -> None:
+    # one tick higher and his equity no longer pays for the close: dave bankrupt, his deficit down the
+    # waterfall onto bob's long (the socialized loss) before the story's crash
+    policy, story, steps = _steps(preset)
+    rise = story.events[-2]
+    assert isinstance(rise, MarkPrice) and rise.price_quote > steps[-3].after.market.mark_quote
+    assert steps[-2].after.account("dave").size_lots == 0 and steps[-2].after.account("dave").cash_quote >= 0
+    assert not any(isinstance(o, Bankrupt) for o in steps[-2].outcomes)
+    higher = step(policy, steps[-3].after, MarkPrice(rise.price_quote + 1))
+    assert [o.account for o in higher.outcomes if isinstance(o, Bankrupt)] == ["dave"]
 
 
 #: the crash step on each preset after the settlement of bob's long, in the engine's order: bob's
