@@ -191,3 +191,24 @@ def test_check_on_the_scenario_fails_only_what_the_preset_accepts(preset: str) -
         else {"spot-isolated", "no-negative-equity", "loss-bounded-by-collateral", "claims-backed"}
     )
     assert set(fails) == expected
+
+
+def test_the_command_docs_model_prints_and_bad_input() -> None:
+    """docs/model.md#the-scenario-depositor-sunk-by-cut-session-31 prints the drift command; a policy
+    that lends nothing is bad input naming what it needs (exit 2, no traceback)."""
+    import re
+    import shlex
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from solvent.cli import main
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "model.md").read_text(encoding="utf-8")
+    (line,) = re.findall(rf"^solvent check drift --scenario {NAME} --no-search.*$", text, re.MULTILINE)
+    out = CliRunner().invoke(main, shlex.split(line.split("#")[0])[1:])
+    assert out.exit_code == 0, out.output
+    assert "0 fail, 2 fail as accepted" in out.output and "0 fail, 2 fail as accepted" in line
+    bad = CliRunner().invoke(main, ["check", "binance", "--scenario", NAME, "--no-search"])
+    assert bad.exit_code == 2 and "Traceback" not in bad.output
+    assert f"the scenario {NAME} needs a [[collateral]] table with lends = true" in bad.output
