@@ -128,12 +128,14 @@ def _safe_deposit(policy: Policy, lots: int, price: int, leverage: int = 1) -> i
     return max(lots * mark // leverage, leveraged_deposit(policy, lots, price)) + _fee(policy, lots * mark)
 
 
-def gap_price(policy: Policy, book: Book, name: str, price: int) -> int:
-    """A venue price that takes twice the account's equity from its position (its lot value at
-    least 1/10 of the one at ``price``), rounded on the venue's price grid toward the account's loss."""
+def gap_price(policy: Policy, book: Book, name: str, price: int, take: int | None = None) -> int:
+    """A venue price that takes ``take`` (default: twice the account's equity) from its position
+    (its lot value at least 1/10 of the one at ``price``), rounded on the venue's price grid toward
+    the account's loss."""
     account = book.account(name)
     mark = lot_value(policy.contract, price)
-    drop = -(-2 * equity(policy.margin, account) // abs(account.size_lots))
+    take = 2 * equity(policy.margin, account) if take is None else take
+    drop = -(-take // abs(account.size_lots))
     direction = -1 if account.size_lots > 0 else 1
     target = max(mark + direction * drop, mark // 10)
     exact = Fraction(price_of(policy.contract, target))
@@ -375,8 +377,7 @@ def depositor_sunk_by_cut(policy: Policy) -> Story:
     currency's depositors pay what she owes (``[settlement] bankruptcy``)."""
     rule = _lent_asset(policy, "depositor-sunk-by-cut")
     price, lots = LENT_PRICE, LOTS
-    mark = lot_value(policy.contract, MARK)
-    notional = lots * mark
+    notional = lots * lot_value(policy.contract, MARK)
     units = max(notional // (SUNK_LEVERAGE * price), 1)
     value = units * price
     traders = ("alice", "bob", "carol", "dave")
@@ -386,19 +387,17 @@ def depositor_sunk_by_cut(policy: Policy) -> Story:
     )
     # alice: long against carol, the mark falls, she sells back: flat, her loss a negative settlement
     # balance her deposit backs, three quarters of its initial-weighted value
-    loss = int(value * rule.initial_weight_ppm // 1_000_000 * SUNK_LOSS)
-    low = math.ceil(Fraction(price_of(policy.contract, mark - max(loss // lots, 1))))
     events += [
         AssetDeposit("alice", rule.name, units),
         Deposit("carol", _safe_deposit(policy, lots, MARK)),
         Trade("alice", "carol", lots, MARK, Taker.BUYER),
-        MarkPrice(low),
-        Trade("carol", "alice", lots, low, Taker.SELLER),
     ]
+    loss = int(value * rule.initial_weight_ppm // 1_000_000 * SUNK_LOSS)
+    low = gap_price(policy, _after(policy, book, events), "alice", MARK, take=loss)
+    events += [MarkPrice(low), Trade("carol", "alice", lots, low, Taker.SELLER)]
     # bob: borrows all of alice's deposit, covered at its initial liability weight, and goes long a
     # notional SUNK_LEVERAGE times the borrow's worth near maximum leverage against dave
-    low_v = lot_value(policy.contract, low)
-    bob_lots = -(-SUNK_LEVERAGE * value // low_v)
+    bob_lots = -(-SUNK_LEVERAGE * value // lot_value(policy.contract, low))
     cover = -(-value * rule.initial_liability_weight_ppm // 1_000_000)
     events += [
         Deposit("bob", cover + leveraged_deposit(policy, bob_lots, low)),
@@ -409,36 +408,38 @@ def depositor_sunk_by_cut(policy: Policy) -> Story:
     # the mark rises to the highest price at which dave's equity still pays for closing his short
     # (the liquidation's slippage and a fee): it is closed into the order book whole, and nobody
     # but dave loses by it
-    events.append(MarkPrice(_closing_price(policy, _after(policy, book, events).account("dave"), low_v)))
-    # the crash: bob's cash after his loss buys back a quarter of his borrow
+    up = _closing_price(policy, _after(policy, book, events), "dave", low)
+    events.append(MarkPrice(up))
     before = _after(policy, book, events)
     if before.account("dave").size_lots != 0:
         raise ValueError("depositor-sunk-by-cut: dave's short is not closed whole before the crash")
-    up_v = before.market.mark_quote
-    bob = before.account("bob")
-    crash_v = max(up_v - max((bob.cash_quote - int(value * SUNK_BUYBACK)) // bob_lots, 1), 1)
-    events.append(MarkPrice(math.floor(Fraction(price_of(policy.contract, crash_v)))))
+    # the crash: bob's cash after his loss buys back a quarter of his borrow
+    take = max(before.account("bob").cash_quote - int(value * SUNK_BUYBACK), 1)
+    events.append(MarkPrice(gap_price(policy, before, "bob", up, take=take)))
     return _story(policy, book, events)
 
 
-def _closing_price(policy: Policy, short: Any, entry: int) -> int:
-    """The highest venue price at which ``short``'s equity, settled from lot value ``entry``, still
-    covers closing its whole position at the liquidation's fill and a fee: its bankruptcy price
-    with the cost to close, rounded down to the price grid and on to the rounding of the costs."""
-    lots, cash = -short.size_lots, equity(policy.margin, short)
+def _closing_price(policy: Policy, book: Book, name: str, price: int) -> int:
+    """The venue price, moved from ``price`` toward the loss of ``name``'s position, at which its
+    equity still covers closing the whole position at the liquidation's fill and a fee: its
+    bankruptcy price with the cost to close, on the grid, a tick back while the rounded costs
+    exceed what is left."""
+    account = book.account(name)
+    size, cash, entry = account.size_lots, equity(policy.margin, account), lot_value(policy.contract, price)
     rate = policy.liquidation.slippage_ppm + max(policy.fees.taker_ppm, policy.fees.maker_ppm)
-    value = (cash + lots * entry) * 1_000_000 // (lots * (1_000_000 + rate))
-    price = math.floor(Fraction(price_of(policy.contract, value)))
+    # the position's loss at its bankruptcy price with the costs: cash / (1 + rate), near enough
+    at = gap_price(policy, book, name, price, take=cash * 1_000_000 // (1_000_000 + rate))
+    back = -1 if at > price else 1  # one tick toward the position's gain (the venue price moved away)
 
-    def left(price: int) -> int:
-        v = lot_value(policy.contract, price)
-        return cash - lots * (v - entry) - lots * slip_per_lot(policy.liquidation, v) - _fee(policy, lots * v)
+    def left(at: int) -> int:
+        v = lot_value(policy.contract, at)
+        return cash + size * (v - entry) - abs(size) * slip_per_lot(policy.liquidation, v) - _fee(policy, abs(size) * v)
 
     for _ in range(1_000):  # the estimate is within a few ticks of it
-        if left(price) >= 0:
-            return price
-        price -= 1
-    raise ValueError(f"no price near {price} leaves the short's equity above the cost to close it")
+        if left(at) >= 0:
+            return at
+        at += back
+    raise ValueError(f"no price near {at} leaves {name}'s equity above the cost to close its position")
 
 
 def _fund_floor(policy: Policy, rule: Any) -> int:
