@@ -353,7 +353,10 @@ def _answered(
         # resolutions (drift's isolated scope): the frame it reads proved by the engine's phases on
         # its own book first, within half, so its frames recall them (counted in its outcome)
         # (docs/solver-notes.md#conservation-and-open-interest-on-checks-asset-books-session-31)
-        cased = comp.question_frames(policy, invariant.id, bounds, total // 2) + cased
+        framed = comp.question_frames(policy, invariant.id, bounds, total // 2)
+        cased = framed + cased
+    else:
+        framed = ()
     # not where an induction's one-event book was asked first (there as before)
     turned = None
     first = None  # N's own pass, asked with the fund's facts where its turn lemma held first
@@ -443,8 +446,14 @@ def _answered(
             first = extension.queries  # the first attempt's units were spent too
             extension = comp.attempt(policy, invariant, bounds, units=left)
             extension = attrs.evolve(extension, queries=first + extension.queries)
+    short = False
     if later and direct is Verdict.PROVED and total - _units(lemmas) - outcome.units > 0:
-        extension = comp.attempt(policy, invariant, bounds, units=total - outcome.units)
+        # the all-N argument asks the frame again on the lemmas' book, which holds the question's
+        # book and more: with less left than that frame cost on the question's own book it is not
+        # asked (docs/solver-notes.md#the-after-proof-argument-not-asked-below-its-frames-cost-session-31)
+        short = _below_frames(total - outcome.units, framed)
+        if not short:
+            extension = comp.attempt(policy, invariant, bounds, units=total - outcome.units)
     lemmas = () if extension is None else extension.queries
     if outcome.verdict is Verdict.REFUTED and minimize:
         outcome = _minimized(policy, invariant, bounds, outcome, total - _units(lemmas) - outcome.units)
@@ -472,11 +481,26 @@ def _answered(
             method=f"{outcome.method}; the all-N argument {'did not hold' if extension.applies else 'does not apply'} ({extension.failed})",
             queries=extension.queries + outcome.queries,
         )
+    elif short:
+        left = total - outcome.units
+        outcome = attrs.evolve(
+            outcome, method=f"{outcome.method}; {BELOW_FRAMES} ({left:,} units left, its frame {_units(framed):,})"
+        )
     elif later and invariant.id in comp.ARGUMENTS:  # the direct check first did not prove it
         outcome = attrs.evolve(outcome, method=f"{outcome.method}; {LEMMAS_NOT_ASKED}")
     return attrs.evolve(
         outcome, seconds=time.perf_counter() - started, accepted=invariant.id in policy.accepts, bounds=bounds
     )
+
+
+def _below_frames(left: int, framed: Sequence[QueryStats]) -> bool:
+    """Whether ``left`` units, what a direct proof on a book smaller than its lemmas' left, are fewer
+    than the frame it read cost on that book (``compositional.question_frames``'s queries, none
+    elsewhere): the all-N argument asks that frame again, by the same phases, on the lemmas' book,
+    which holds the question's accounts and two traders more, so it is not asked with less; the
+    units stay with the claims after it (drift's isolated conservation: 493,257 left, its frame
+    688,000; docs/solver-notes.md#the-after-proof-argument-not-asked-below-its-frames-cost-session-31)."""
+    return left < _units(framed)
 
 
 def _attempt(policy: Policy, invariant: Invariant, bounds: Bounds, payer: bool, units: int, alone: bool) -> Any:
@@ -573,6 +597,10 @@ def _lemmas_book_first(
 
 #: why a book smaller than its lemmas' has no all-N verdict where its direct check was not proved
 LEMMAS_NOT_ASKED = "the all-N argument not asked: on a book smaller than its lemmas' it is asked after a direct proof, with what that left"
+
+#: why a direct proof on such a book has no all-N attempt after it where what it left is less than
+#: the frame it read cost on the question's own book (the argument asks that frame on a larger book)
+BELOW_FRAMES = "the all-N argument not asked: less left than the frame it reads cost on this smaller book"
 
 
 def _fund_first(

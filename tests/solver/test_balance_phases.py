@@ -20,7 +20,7 @@ import z3
 
 from solvent.rules import engine
 from solvent.rules.ledger import Ctx, Reason
-from solvent.solver import compositional, effort
+from solvent.solver import compositional, effort, prove
 from solvent.solver.bounds import for_policy
 from solvent.solver.compositional import _balances_by_phases, _Checker, _Failed, _small_book
 from solvent.solver.story import slots
@@ -171,20 +171,39 @@ def test_mutant_without_the_earlier_resolutions_mangos_open_interest_is_undecide
 
 
 @pytest.mark.deep  # two whole questions at check's share, 20 s and 9 s at load 4
-@pytest.mark.parametrize("claim", ["conservation", "open-interest-balance"])
-def test_drifts_isolated_frames_are_proved_within_checks_share(claim: str) -> None:
+@pytest.mark.parametrize(("claim", "units"), [("conservation", 3_036_154), ("open-interest-balance", 3_529_411)])
+def test_drifts_isolated_frames_are_proved_within_checks_share(claim: str, units: int) -> None:
     """Drift's isolated scope (alice and her isolated PERP position holding SOL; a mark, oracle or
     margin move), check's 3,529,411: partial since session 30 (the frames of the direct check on
     its own book, whole, not decided within its build). With the frame proved by phases on the
     question's own book first (``compositional.question_frames``, its gaps remembered) the direct
-    check recalls it and the claim is proved at N ≤ 1; the all-N argument after it (on two traders
-    beside the isolated position) does not hold within what is left and spends it."""
+    check recalls it and the claim is proved at N ≤ 1. The all-N argument after it (on two traders
+    beside the isolated position) is asked only with at least what the question's frame cost
+    (``prove._below_frames``): conservation leaves 493,257 units where its frame F cost 688,000, so
+    it is not asked and the units go to the claims after it (drift's isolated fund is proved again
+    within check's share, driftcells); open interest's frame P cost 139,200, less than it left, so
+    its argument is asked, does not hold, and spends the rest."""
     policy, bounds = _check_bounds("drift", "isolated", units=3_529_411)
     result, spent = _spent(policy, claim, bounds, minimize=False, payer_first=False)
     assert result.verdict is Verdict.PROVED and result.scope.accounts == 1, result.summary()
-    assert result.units == spent == 3_529_411
+    assert result.units == spent == units
+    assert (prove.BELOW_FRAMES in result.method) is (claim == "conservation"), result.method
     first = [q for q in result.queries if "by phases" in q.name and "alice:PERP's turn" in q.name]
     assert first and all(q.result in ("unsat",) or "proved already" in q.result or "holds" in q.result for q in first)
+
+
+@pytest.mark.deep  # a whole question at check's share
+def test_mutant_asking_the_argument_below_its_frames_cost_spends_drifts_isolated_conservations_share(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The conservation pin above with the all-N argument asked whatever is left (as before
+    driftcells): the same proof at N ≤ 1, and the argument, not held, spends the 493,257 units the
+    rule leaves to the claims after it (the fund among them: given 3,547,077 so, partial)."""
+    monkeypatch.setattr(prove, "_below_frames", lambda *a, **k: False)
+    policy, bounds = _check_bounds("drift", "isolated", units=3_529_411)
+    result, spent = _spent(policy, "conservation", bounds, minimize=False, payer_first=False)
+    assert result.verdict is Verdict.PROVED and result.scope.accounts == 1, result.summary()
+    assert spent == 3_529_411 and prove.BELOW_FRAMES not in result.method
 
 
 @pytest.mark.deep  # a whole question at check's share

@@ -191,11 +191,23 @@ def test_drifts_isolated_fund_is_proved_within_checks_share() -> None:
     earlier resolutions free booleans (solver.fund_facts.earlier), proved again: 3,137,446. Session 31:
     the settlement currency's cut after a sunk depositor's waterfall (lending.cover_settlement_borrow)
     adds its terms, 3,487,688, within the 3,561,515 check gave it then (benchmarks/results/
-    bench_check_proofs_settlement_session31_after.txt); partial at 3.5M. Since conservation and open
-    interest are proved first on this scope (winback2, session 31) check gives it 3,547,077, and it is
-    partial there (bench_check_proofs_winback2_session31_after.txt); this pin asks it alone."""
-    policy, bounds = _check_bounds("drift", "isolated", units=3_560_000)
+    bench_check_proofs_settlement_session31_after.txt). Once conservation and open interest were proved
+    first on this scope (winback2) check gave it 3,547,077 (partial: the mutant below); since
+    conservation's all-N argument is not asked below its frame's cost (driftcells, prove._below_frames)
+    check gives it 3,578,363 (bench_check_proofs_driftcells_session31_after.txt), this pin's units."""
+    policy, bounds = _check_bounds("drift", "isolated", units=3_578_363)
     result, spent = _spent(policy, "insurance-fund-non-negative", bounds, minimize=False, payer_first=False)
     assert result.verdict is Verdict.PROVED and result.scope.accounts == 1, result.summary()
     assert "the fund's turn lemma as proved facts" in result.method
     assert result.units == spent == 3_487_688
+
+
+@pytest.mark.deep  # a whole question at check's share, about 25 s
+def test_drifts_isolated_fund_at_the_share_the_after_proof_argument_left_is_partial() -> None:
+    """The pin above at the 3,547,077 units check gave it while conservation's all-N argument was
+    asked with the 493,257 units its direct proof left (winback2, bench_check_proofs_winback2_session31_
+    after.txt): the same question, partial. The cell turns on those units, not on its own terms."""
+    policy, bounds = _check_bounds("drift", "isolated", units=3_547_077)
+    result, spent = _spent(policy, "insurance-fund-non-negative", bounds, minimize=False, payer_first=False)
+    assert result.verdict is Verdict.PARTIAL, result.summary()
+    assert spent == 3_526_891
