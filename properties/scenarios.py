@@ -80,12 +80,12 @@ import attrs
 
 from solvent.properties.incidents import INCIDENTS
 from solvent.properties.registry import Registry
-from solvent.properties.story import Scenario, ScenarioError, Story
+from solvent.properties.story import Scenario, ScenarioError, Story, Untold
 from solvent.rules.arith import Rounding, mul_ppm
 from solvent.rules.assets import margin_equity
 from solvent.rules.book import Asset, Book, Market, isolated_name, new_book
 from solvent.rules.contract import lot_value, price_of, to_engine
-from solvent.rules.engine import run
+from solvent.rules.engine import RejectedEvent, run
 from solvent.rules.events import (
     AddMargin,
     AssetDeposit,
@@ -370,6 +370,14 @@ SUNK_LOSS, SUNK_LEVERAGE, SUNK_BUYBACK = Fraction(3, 4), 4, Fraction(1, 4)
 
 
 def depositor_sunk_by_cut(policy: Policy) -> Story:
+    """The story below, or :class:`Untold` where the policy's rules do not let it unfold."""
+    try:
+        return _depositor_sunk_by_cut(policy)
+    except RejectedEvent as exc:
+        raise Untold(f"an event was refused while the story was told: {exc}") from None
+
+
+def _depositor_sunk_by_cut(policy: Policy) -> Story:
     """Alice's lent deposit backs a realized loss; bob borrows all of it and is closed at a crash
     with cash for a quarter of it; the rest is cut from alice's deposit, which sinks her. Dave's
     short, bob's counterparty, is closed into the order book first, so no trader holds a position
@@ -412,7 +420,9 @@ def depositor_sunk_by_cut(policy: Policy) -> Story:
     events.append(MarkPrice(up))
     before = _after(policy, book, events)
     if before.account("dave").size_lots != 0:
-        raise ValueError("depositor-sunk-by-cut: dave's short is not closed whole before the crash")
+        raise Untold("dave's short is not closed whole before the crash")
+    if before.account("bob").size_lots == 0:
+        raise Untold("bob's long was closed before the crash")
     # the crash: bob's cash after his loss buys back a quarter of his borrow
     take = max(before.account("bob").cash_quote - int(value * SUNK_BUYBACK), 1)
     events.append(MarkPrice(gap_price(policy, before, "bob", up, take=take)))
@@ -439,7 +449,7 @@ def _closing_price(policy: Policy, book: Book, name: str, price: int) -> int:
         if left(at) >= 0:
             return at
         at += back
-    raise ValueError(f"no price near {at} leaves {name}'s equity above the cost to close its position")
+    raise Untold(f"no price near {at} leaves {name}'s equity above the cost to close its position")
 
 
 def _fund_floor(policy: Policy, rule: Any) -> int:

@@ -32,6 +32,13 @@ class ScenarioError(ValueError):
     declare, e.g. a collateral asset); the message names what, and ``solvent check`` exits 2."""
 
 
+class Untold(ScenarioError):
+    """A scenario whose story this policy's own rules do not let unfold: an event refused while the
+    story is told, or a step that leaves the book short of what the next part needs (a position the
+    policy closed earlier than the story assumed). Not bad input: ``solvent check`` reports the
+    scenario as not told, with this message, and judges the rest (``verdicts.check.run_scenario``)."""
+
+
 @attrs.frozen
 class Scenario:
     """A named, deterministic story generator."""
@@ -41,4 +48,4 @@ class Scenario:
     build: Callable[[Policy], Story] = attrs.field(repr=False)
 
 
-__all__ = ["Scenario", "ScenarioError", "Story"]
+__all__ = ["Scenario", "ScenarioError", "Story", "Untold"]

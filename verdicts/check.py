@@ -34,6 +34,7 @@ from solvent.properties.played import (
 )
 from solvent.properties.reachable import from_empty
 from solvent.properties.scenarios import SCENARIOS, Story, defaults
+from solvent.properties.story import Untold
 from solvent.rules.engine import RejectedEvent, Step, step
 from solvent.rules.loading import Claims
 from solvent.rules.policy import Policy
@@ -144,8 +145,12 @@ class PolicyReport:
 
 
 def run_scenario(policy: Policy, name: str) -> ScenarioRun:
-    """Apply the scenario's events in order; a rejected event ends the run and says why."""
-    story = SCENARIOS[name].build(policy)
+    """Apply the scenario's events in order; a rejected event ends the run and says why, and so does
+    a story the policy's rules do not let unfold (``Untold``: none of it is run)."""
+    try:
+        story = SCENARIOS[name].build(policy)
+    except Untold as exc:
+        return ScenarioRun(name, None, (), rejected=f"not told on this policy: {exc}")
     steps: list[Step] = []
     book = story.book
     for event in story.events:

@@ -212,3 +212,51 @@ def test_the_command_docs_model_prints_and_bad_input() -> None:
     bad = CliRunner().invoke(main, ["check", "binance", "--scenario", NAME, "--no-search"])
     assert bad.exit_code == 2 and "Traceback" not in bad.output
     assert f"the scenario {NAME} needs a [[collateral]] table with lends = true" in bad.output
+
+
+def _lending(preset: str):
+    """``preset`` with drift's lent SOL table added: a lending policy the story was not written for."""
+    return attrs.evolve(load_preset(preset), collateral=(load_preset("drift").collateral[0],))
+
+
+@pytest.mark.parametrize(
+    ("preset", "why"),
+    [
+        # Reg T's initial margin refuses alice's opening trade on the story's deposit
+        ("broker-reg-t", "an event was refused while the story was told: Trade(buyer='alice'"),
+        # Gen B's rules close bob's long before the crash the story needs
+        ("percolator-gen-b", "bob's long was closed before the crash"),
+    ],
+)
+def test_a_policy_whose_rules_do_not_let_it_unfold_reports_it_not_told(preset: str, why: str) -> None:
+    # the story runs by default for every lending policy: where its own rules stop it, check says so
+    # and judges the rest (an internal error and a traceback before: a ZeroDivisionError on Gen B)
+    from solvent.properties.story import Untold
+    from solvent.verdicts.check import run_scenario
+
+    policy = _lending(preset)
+    with pytest.raises(Untold, match="^" + why.replace("(", r"\(")):
+        build(policy, NAME)
+    r = run_scenario(policy, NAME)
+    assert (r.story, r.steps) == (None, ())
+    assert r.rejected is not None and r.rejected.startswith("not told on this policy: " + why)
+    report = check_policy(policy)
+    assert [x.rejected for x in report.runs if x.name == NAME] == [r.rejected]
+    assert len(report.verdicts) > 0
+
+
+def test_the_cli_reports_it_not_told_without_a_traceback(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from solvent.cli import main
+    from solvent.rules.loading import dumps_policy
+
+    path = tmp_path / "gen-b-lends.toml"
+    path.write_text(dumps_policy(_lending("percolator-gen-b")), encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", str(path), "--no-search"])
+    assert result.exit_code in (0, 1), result.output  # a verdict, not bad input (2) nor an internal error (4)
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    assert (
+        f"scenario {NAME}: rejected: not told on this policy: bob's long was closed before the crash" in result.output
+    )
