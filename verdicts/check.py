@@ -146,10 +146,11 @@ class PolicyReport:
 
 def run_scenario(policy: Policy, name: str) -> ScenarioRun:
     """Apply the scenario's events in order; a rejected event ends the run and says why, and so does
-    a story the policy's rules do not let unfold (``Untold``: none of it is run)."""
+    a story the policy's rules do not let unfold (``Untold``, or an event the engine refuses while a
+    scenario sizes its story from the book so far: none of it is run)."""
     try:
         story = SCENARIOS[name].build(policy)
-    except Untold as exc:
+    except (Untold, RejectedEvent) as exc:
         return ScenarioRun(name, None, (), rejected=f"not told on this policy: {exc}")
     steps: list[Step] = []
     book = story.book

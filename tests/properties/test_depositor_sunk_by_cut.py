@@ -260,3 +260,20 @@ def test_the_cli_reports_it_not_told_without_a_traceback(tmp_path) -> None:
     assert (
         f"scenario {NAME}: rejected: not told on this policy: bob's long was closed before the crash" in result.output
     )
+
+
+def test_any_scenario_refused_while_its_story_is_sized_is_reported_not_told(monkeypatch) -> None:
+    # the safety net for every scenario that runs the engine while it sizes its story (lenders-pay-perp-loss
+    # reads the book after its setup to size the gap): an event refused there is reported, not raised
+    from solvent.properties import scenarios
+    from solvent.rules.engine import RejectedEvent
+    from solvent.rules.events import MarkPrice as Move
+    from solvent.verdicts.check import run_scenario
+
+    def refused(policy, book, events):
+        raise RejectedEvent(Move(1), "refused for the test")
+
+    monkeypatch.setattr(scenarios, "_after", refused)
+    r = run_scenario(load_preset("drift"), "lenders-pay-perp-loss")
+    assert (r.story, r.steps) == (None, ())
+    assert r.rejected == "not told on this policy: MarkPrice(price_quote=1) rejected: refused for the test"
