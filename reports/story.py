@@ -693,26 +693,29 @@ def waterfall_paid(step: Step) -> list[Paid]:
         # and the vault's at a funding sweep (``vault_takes_over``, session 28)
         takeovers = (Reason.FUND_TAKEOVER, Reason.VAULT_TAKEOVER)
         reasons = {LAYER_REASON.get(o.layer), *(takeovers if o.layer == "adl" else ())}
-        payers: dict[str, Any] = {}
-        for t in step.transfers:
-            if t.reason in reasons and t.destination == o.account:
-                payers[t.source] = payers.get(t.source, 0) + t.amount_quote
+        payers = _paid_to(step, reasons, o.account)
         if not payers:
             payers = {f"{o.account} (owes it)" if o.layer == "debt_carry" else o.layer: o.covered_quote}
         rows += [Paid(o.index, o.layer, o.account, payer, paid) for payer, paid in payers.items()]
     for o in step.outcomes:
         if isinstance(o, SettlementCut) and o.amount_quote:
             # the settlement currency's depositors, after the waterfall (``[settlement]``)
-            cut: dict[str, Any] = {}
-            for t in step.transfers:
-                if t.reason is Reason.DEPOSIT_INDEX_LOSS and t.destination == o.account:
-                    cut[t.source] = cut.get(t.source, 0) + t.amount_quote
+            cut = _paid_to(step, {Reason.DEPOSIT_INDEX_LOSS}, o.account)
             rows += [Paid(-1, "settlement deposit cut", o.account, payer, v) for payer, v in cut.items()]
     for account in dict.fromkeys(o.account for o in step.outcomes if isinstance(o, Residual) and o.amount_quote):
         unpaid = left_unpaid(step.outcomes, account)
         if unpaid:
             rows.append(Paid(-1, "unpaid", account, "no one", unpaid))
     return rows
+
+
+def _paid_to(step: Step, reasons: set[Any], account: str) -> dict[str, Any]:
+    """What each source paid ``account`` in this step for any of ``reasons``, in ledger order."""
+    payers: dict[str, Any] = {}
+    for t in step.transfers:
+        if t.reason in reasons and t.destination == account:
+            payers[t.source] = payers.get(t.source, 0) + t.amount_quote
+    return payers
 
 
 @attrs.frozen

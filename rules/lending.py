@@ -41,6 +41,7 @@ What none covers stays a negative balance: the venue's bad debt in the asset.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -361,14 +362,7 @@ def _deposit_index_loss(policy: Any, ctx: Ctx, k: int, name: str, missing: Any) 
     rata to their deposits, and the deposit index falls by the same share."""
     asset = ctx.book_field("assets")[k]
     shares, loss, total = _shares(policy, ctx, k, name, missing)
-    charged: Any = 0
-    for depositor, share in shares:
-        ctx = ctx.transfer(
-            asset_balance(depositor, asset.name), asset_balance(name, asset.name), share, Reason.DEPOSIT_INDEX_LOSS
-        )
-        charged = charged + share
-    fund = asset_balance(ctx.system(Role.INSURANCE_FUND), asset.name)
-    ctx = ctx.transfer(asset_balance(name, asset.name), fund, max_(charged - loss, 0), Reason.PRO_RATA_DUST)
+    ctx = _cut(ctx, shares, loss, name, lambda n: asset_balance(n, asset.name))
     cut = div(asset.deposit_index * loss, safe_divisor(total), rounding=Rounding.CEIL)
     return _with_asset(ctx, k, deposit_index=asset.deposit_index - cut)
 
@@ -384,12 +378,20 @@ def cover_settlement_borrow(policy: Any, ctx: Ctx, name: str) -> Ctx:
     holders = [a for a in ctx.book.accounts if a.name != name and (a.is_trader or a.role is Role.LIQUIDITY)]
     owed = max_(-ctx.account(name).cash_quote, 0)
     shares, loss, _total = _pro_rata(policy, [(a.name, max_(a.cash_quote, 0)) for a in holders], owed)
-    charged: Any = 0
-    for holder, share in shares:
-        ctx = ctx.transfer(holder, name, share, Reason.DEPOSIT_INDEX_LOSS)
-        charged = charged + share
-    ctx = ctx.transfer(name, ctx.system(Role.INSURANCE_FUND), max_(charged - loss, 0), Reason.PRO_RATA_DUST)
+    ctx = _cut(ctx, shares, loss, name, lambda n: n)
     return ctx.note_if(loss > 0, SettlementCut(name, loss))
+
+
+def _cut(ctx: Ctx, shares: list[tuple[str, Any]], loss: Any, name: str, balance: Callable[[str], str]) -> Ctx:
+    """The deposit cut's transfers, a lent asset's or settlement cash's (``balance`` names the
+    balance of an account): each depositor's share to ``name`` (``DEPOSIT_INDEX_LOSS``), then what
+    the rounded-up shares took beyond ``loss`` from ``name`` to the insurance fund (``PRO_RATA_DUST``)."""
+    charged: Any = 0
+    for depositor, share in shares:
+        ctx = ctx.transfer(balance(depositor), balance(name), share, Reason.DEPOSIT_INDEX_LOSS)
+        charged = charged + share
+    fund = balance(ctx.system(Role.INSURANCE_FUND))
+    return ctx.transfer(balance(name), fund, max_(charged - loss, 0), Reason.PRO_RATA_DUST)
 
 
 def _lender_adl(policy: Any, ctx: Ctx, k: int, name: str, missing: Any) -> Ctx:
