@@ -255,6 +255,10 @@ def by_parts(
     queries = list(checker.queries)
     left = units - sum(q.units for q in queries)
     traders = None if given is None else given.get(TRADERS)
+    if traders is not None and traders.verdict in (Verdict.UNKNOWN, Verdict.PARTIAL) and traders.units < left:
+        # check's own answer ran out within fewer units than this question holds: asked here, within this
+        # purse, as solvent prove asks it (docs/solver-notes.md#claims-backed-asks-again-what-check-left-undecided-session-32)
+        traders = None
     said = "from this check's own answer"
     if traders is not None:  # an answer the caller has: it decides whether the system part is asked
         stop = _traders_stop(policy, bounds, traders, tuple(queries), said)
@@ -465,8 +469,8 @@ def holders_every_n(policy: Any, bounds: Bounds, checker: _Checker) -> tuple[str
     over K moves where its payer's bound inducts (``gen_b_payer.inducts``)
     (docs/solver-notes.md#gen-bs-claims-backed-over-moves-for-every-n-session-26)."""
     moves = bounds.events > 1 and _over_moves(policy, bounds) and not clock.reads_clock(policy)
-    if (bounds.events != 1 and not moves) or bounds.accounts <= LEMMA_TRADERS or not fund_facts.applies(bounds):
-        raise _Failed(f"{SYSTEM_ID}: the all-N argument covers one mark move on a book larger than two traders")
+    if (bounds.events != 1 and not moves) or bounds.accounts < LEMMA_TRADERS or not fund_facts.applies(bounds):
+        raise _Failed(f"{SYSTEM_ID}: the all-N argument covers one mark move on a book of two traders or more")
     if bounds.assets or bounds.isolated:
         raise _Failed(f"{SYSTEM_ID}: the all-N argument covers a book without collateral assets or isolated positions")
     previous = payer_previous.fits(policy)  # hyperliquid: the vault holds what it takes over (its restore below)

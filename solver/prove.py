@@ -129,6 +129,7 @@ def prove(
     transfers: bool = True,
     payer_first: bool = True,
     given: Mapping[str, ProofResult] | None = None,
+    accepted_grid: bool = False,
 ) -> ProofResult:
     """Prove or refute ``invariant_id`` for ``policy`` within ``bounds`` (see the module docstring).
 
@@ -146,9 +147,76 @@ def prove(
     change the verdict (``solvent check``, whose budget is shared among the claims). ``given``: other
     claims' answers on the same bounds that this one may rest on (``solvent check``'s, for
     ``claims-backed``'s parts: ``solver.claims_backed``); without them such a part is asked here.
+    ``accepted_grid``: a claim the policy accepts as failing is first searched for its story on
+    N's own book on the grid's doubling and halving, one event, within a third
+    (:func:`_accepted_on_grid`; ``solvent check``'s second round asks so).
     """
     with effort.question():  # the answer is the same whatever this process asked z3 before
+        if accepted_grid:
+            return _accepted_on_grid(
+                policy, invariant_id, bounds, minimize, compositional, transfers, payer_first, given
+            )
         return _answered(policy, invariant_id, bounds, minimize, compositional, transfers, payer_first, given)
+
+
+def _accepted_on_grid(
+    policy: Policy | str,
+    invariant_id: str | Invariant,
+    bounds: Bounds | None,
+    minimize: bool,
+    compositional: bool,
+    transfers: bool,
+    payer_first: bool,
+    given: Mapping[str, ProofResult] | None,
+) -> ProofResult:
+    """:func:`prove` with ``accepted_grid``: where ``invariant_id`` is a claim ``policy`` accepts as
+    failing (its venue documents the story) and the question is one event on a book without collateral
+    assets whose bounds hold the grid, the story is searched first on N's own book with the mark and the
+    move's price on :data:`GRID_FIRST` (:func:`_on_grid`, a linear question, for a refutation only),
+    within :data:`GRID_SHARE` of the units; a story there is replayed and is one of ``bounds``; anything
+    else says nothing, and the question is asked as without the flag with what the grid left. The same
+    search the smaller books of a larger question get (:func:`_small_scope_first`), on check's own
+    book: percolator Gen A's flat-accounts-never-pay at N = 2 was undecided at 10M units asked whole,
+    and is refuted on the grid in 2.8M (docs/solver-notes.md#accepted-claims-on-checks-own-book-on-the-grid-session-32)."""
+    policy = resolve_policy(policy) if isinstance(policy, str) else policy
+    bounds = for_policy(Bounds() if bounds is None else bounds, policy)
+    invariant = invariant_id if isinstance(invariant_id, Invariant) else catalog.get(invariant_id)
+    if (
+        invariant.id not in policy.accepts
+        or bounds.events != 1
+        or bounds.assets
+        or bounds.price_grid
+        or GRID_FIRST[-1] * bounds.min_price > bounds.max_price
+    ):
+        return _answered(policy, invariant, bounds, minimize, compositional, transfers, payer_first, given)
+    started = time.perf_counter()
+    found = _on_grid(policy, invariant, bounds, bounds.effort // GRID_SHARE)
+    if found.verdict is Verdict.REFUTED:
+        return attrs.evolve(
+            _refuted_within(found, bounds), seconds=time.perf_counter() - started, accepted=True, bounds=bounds
+        )
+    rest = _answered(
+        policy,
+        invariant,
+        _within(bounds, bounds.effort - found.units),
+        minimize,
+        compositional,
+        transfers,
+        payer_first,
+        given,
+    )
+    return attrs.evolve(
+        rest,
+        queries=found.queries + rest.queries,
+        method=f"{rest.method}; its story searched first on the grid ({_grid_said(found)})",
+        seconds=time.perf_counter() - started,
+        bounds=bounds,
+    )
+
+
+def _grid_said(found: ProofResult) -> str:
+    """What the grid's search said where it found no story, for a method line."""
+    return f"none found within {found.units:,} units: {found.verdict.value}"
 
 
 def _answered(

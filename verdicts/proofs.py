@@ -223,7 +223,17 @@ def _one_scope(
         progress.report("z3", invariant_id + where + again, before + spent, budget.total * asking, "units")
         with question():  # each answer independent of the questions asked before it
             # the answers so far, of these bounds: what a claim asked by its parts may rest on
-            result = prove(policy, invariant_id, bounds, minimize=False, payer_first=False, given=dict(out))
+            # the second round: a claim the policy accepts as failing searched first on the grid at N
+            # (solver.prove._accepted_on_grid), where asking the same question again found no story
+            result = prove(
+                policy,
+                invariant_id,
+                bounds,
+                minimize=False,
+                payer_first=False,
+                given=dict(out),
+                accepted_grid=bool(again),
+            )
         spent += result.units
         out[invariant_id] = result
         return result.verdict in DECIDED, result.units

@@ -20,7 +20,7 @@ from solvent.solver import claims_backed, effort
 from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.compositional import _Checker, _Failed
 from solvent.solver.prove import prove, scope_of
-from solvent.solver.verdicts import ObligationResult, ProofResult, Verdict
+from solvent.solver.verdicts import ObligationResult, ProofResult, QueryStats, Verdict
 from solvent.verdicts import proofs
 
 OKX = resolve_policy("okx")
@@ -109,14 +109,24 @@ def test_a_traders_answer_covers_the_books_it_was_proved_on() -> None:
     assert not claims_backed.covers(_result(None, 1, Verdict.PROVED, four), funding)
 
 
-def test_an_undecided_given_answer_leaves_the_claim_whole() -> None:
-    """Given no-negative-equity undecided (as solvent check may have it), no system holders' question
-    is asked: the claim is asked whole with all its units, and says why."""
+def _spent(result: ProofResult, units: int) -> ProofResult:
+    """``result`` as an answer that spent ``units`` (one query)."""
+    return attrs.evolve(result, queries=(QueryStats("no-negative-equity", "unknown", 0.0, units=units),))
+
+
+@pytest.mark.parametrize(("spent", "asked_here"), [(399_000, True), (400_000, False)])
+def test_an_undecided_given_answer_is_asked_again_only_with_more_units(spent: int, asked_here: bool) -> None:
+    """Given no-negative-equity undecided (as solvent check may have it, from a smaller first-round share):
+    where it spent fewer units than this question has left after the parts' equivalence, the traders' part
+    is asked here, within this purse, as solvent prove asks it; where it spent as many or more, asking it
+    again could only run out again: no part is asked and the claim is asked whole with all its units."""
     bounds = Bounds(accounts=2, events=1, effort=400_000)
-    given = {claims_backed.TRADERS: _result(2, 1, Verdict.UNKNOWN, for_policy(bounds, OKX))}
+    given = {claims_backed.TRADERS: _spent(_result(2, 1, Verdict.UNKNOWN, for_policy(bounds, OKX)), spent)}
     result = prove(OKX, "claims-backed", bounds, minimize=False, given=given)
-    assert not any(claims_backed.SYSTEM_ID in q.name for q in result.queries)
-    assert "asked whole after its parts (no-negative-equity (from this check's own answer) not proved" in result.method
+    traders_asked = any(f"({claims_backed.TRADERS}, N = 2)" in q.name for q in result.queries)
+    assert traders_asked is asked_here
+    said = "asked within this question on 2 traders" if asked_here else "from this check's own answer"
+    assert f"no-negative-equity ({said}) not proved" in result.method
     assert result.units <= 400_000
 
 
@@ -142,7 +152,7 @@ def test_check_asks_claims_backed_after_the_claim_it_rests_on(monkeypatch) -> No
     answer is in what it is given, whatever order the claims were named in."""
     asked: list[tuple[str, tuple[str, ...]]] = []
 
-    def fake(policy, invariant_id, bounds, *, minimize, payer_first, given):
+    def fake(policy, invariant_id, bounds, *, minimize, payer_first, given, accepted_grid):
         asked.append((invariant_id, tuple(given)))
         scope = scope_of(bounds)
         own = ObligationResult(invariant_id, Verdict.PROVED, "", scope)
@@ -180,10 +190,17 @@ def test_the_parts_keep_to_the_questions_purse(units: int) -> None:
     assert result.verdict in (Verdict.UNKNOWN, Verdict.PARTIAL)
 
 
-def test_the_system_holders_transfers_proof_is_kept_where_the_claim_is_not_decided() -> None:
-    """Bybit, N = 2, 3M: the system holders are proved (and the transfer signs with them), the
-    traders' part is not, and the whole question gets what is left: its transfers obligation is the
-    one the system holders' question proved, not an undecided one asked again without units."""
+def test_the_system_holders_transfers_proof_is_kept_where_the_claim_is_not_decided(monkeypatch) -> None:
+    """Bybit, N = 2, 3M, the system holders asked at N (as where their all-N argument does not cover the
+    policy: bitmex's takeover, drift's cascade on two traders): they are proved (and the transfer signs
+    with them), the traders' part is not, and the whole question gets what is left: its transfers
+    obligation is the one the system holders' question proved, not an undecided one asked again without
+    units."""
+
+    def uncovered(*_args) -> None:
+        raise _Failed("not covered")
+
+    monkeypatch.setattr(claims_backed, "holders_every_n", uncovered)
     result = prove("bybit", "claims-backed", Bounds(accounts=2, events=1, effort=3_000_000), minimize=False)
     transfers = next(o for o in result.obligations if o.obligation == "non-negative-transfers")
     claim = next(o for o in result.obligations if o.obligation == "claims-backed")
