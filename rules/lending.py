@@ -367,6 +367,15 @@ def _deposit_index_loss(policy: Any, ctx: Ctx, k: int, name: str, missing: Any) 
     return _with_asset(ctx, k, deposit_index=asset.deposit_index - cut)
 
 
+def settlement_holders(book: Any) -> list[Any]:
+    """The accounts whose settlement cash is a deposit of the settlement currency or a borrow of it:
+    the traders and the order book (which stands for the venue's other users); the fund, the fee
+    account and the venue are the protocol's own balances (docs/model.md#the-settlement-currencys-own-bankruptcy-session-31).
+    Read by :func:`cover_settlement_borrow` (who pays) and by the prover's assumption that their
+    deposits cover their borrows (``solver.assumptions``, session 32)."""
+    return [a for a in book.accounts if a.is_trader or a.role is Role.LIQUIDITY]
+
+
 def cover_settlement_borrow(policy: Any, ctx: Ctx, name: str) -> Ctx:
     """What ``name`` still owes in settlement cash (a negative cash balance once its collateral is
     sold and its deficit has been down the policy's waterfall) is taken from every other holder of
@@ -375,7 +384,7 @@ def cover_settlement_borrow(policy: Any, ctx: Ctx, name: str) -> Ctx:
     Nothing on a policy without ``[settlement]`` (:class:`SettlementBankruptcy`)."""
     if getattr(policy, "settlement", None) is None:
         return ctx
-    holders = [a for a in ctx.book.accounts if a.name != name and (a.is_trader or a.role is Role.LIQUIDITY)]
+    holders = [a for a in settlement_holders(ctx.book) if a.name != name]
     owed = max_(-ctx.account(name).cash_quote, 0)
     shares, loss, _total = _pro_rata(policy, [(a.name, max_(a.cash_quote, 0)) for a in holders], owed)
     ctx = _cut(ctx, shares, loss, name, lambda n: n)
@@ -434,6 +443,7 @@ __all__ = [
     "owed_on_withdrawal",
     "repay_borrows",
     "settle_borrows",
+    "settlement_holders",
     "step_rate",
     "utilization_ppm",
 ]

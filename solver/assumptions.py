@@ -34,7 +34,9 @@ import attrs
 from solvent.rules.arith import PPM, all_, and_, max_, sum_
 from solvent.rules.book import Account, Book, Role
 from solvent.rules.events import MarkPrice
+from solvent.rules.lending import settlement_holders
 from solvent.rules.policy import Policy
+from solvent.rules.waterfall import InsuranceFund
 from solvent.rules.wellformed import StartMargin, conditions, holders
 from solvent.solver.bounds import Bounds
 
@@ -106,6 +108,7 @@ def book_assumptions(policy: Policy, book: Book, bounds: Bounds) -> list[Assumpt
                 all_(_within(a.net_deposits, -q * len(book.accounts), q * len(book.accounts)) for a in book.assets),
             ),
         ]
+    out += settlement_assumptions(policy, book, bounds.settlement_covered)
     if bounds.start_margin == "start-mark":  # solver.start_mark's premise: its own condition, a ghost first mark
         from solvent.solver import start_mark
 
@@ -137,6 +140,44 @@ def book_assumptions(policy: Policy, book: Book, bounds: Bounds) -> list[Assumpt
             )
         )
     return out
+
+
+#: the named assumption a book with collateral assets takes under a policy that declares the
+#: settlement currency's own bankruptcy (:func:`settlement_assumptions`)
+SETTLEMENT_COVERED = (
+    "settlement deposits cover settlement borrows (the traders' and the order book's cash sum to at least 0,"
+    " and to at least what the insurance fund lacks of its floor)"
+)
+
+
+def settlement_assumptions(policy: Policy, book: Book, without_assets: bool = False) -> list[Assumption]:
+    """What the settlement currency's own bankruptcy (``[settlement]``, ``lending.cover_settlement_borrow``)
+    rests on, stated only on a book with collateral assets under a policy that declares it (``drift``,
+    ``mango-v4``): nothing elsewhere, so no other question's terms change.
+
+    The settlement currency is a lent token there (Drift's USDC spot market 0, Mango's USDC bank): its
+    deposits cover its borrows. A borrow is a withdrawal from the token's vault, and Drift caps what can
+    be borrowed at what is deposited and not yet borrowed (``spot_withdraw.rs``
+    ``get_max_withdraw_for_market_with_token_amount``: the borrow limit is at most
+    ``deposit_token_amount − borrow_token_amount``). On the book: the cash of every holder of settlement
+    cash (``lending.settlement_holders``: the traders and the order book) sums to at least 0. Where the
+    policy's fund layer keeps a floor (Drift's fund pays ``IF_balance − 1`` at most "so
+    insurance_fund_vault_balance always stays >= 1", docs/venues.md#drift-v2-bankruptcy) that sum is
+    also at least what the fund lacks of its floor, ``Σ + fund ≥ floor``: what both venue facts
+    (deposits cover borrows, the fund at its floor) imply, written as one sum because a premise on the
+    fund alone costs drift's conservation its all-N argument (session 32, measured).
+
+    Without it a story can leave a trader owing settlement cash that nobody on the book holds, which
+    the venue cannot be in (docs/model.md#settlement-deposits-cover-settlement-borrows-session-32).
+    ``without_assets`` (``Bounds.settlement_covered``): stated on a book without assets too, for the
+    search a question on the asset book asks first without them, whose stories are replayed with them."""
+    if not (book.assets or without_assets) or getattr(policy, "settlement", None) is None:
+        return []
+    held = sum_(a.cash_quote for a in settlement_holders(book))
+    layer = policy.layer(InsuranceFund)
+    floor = 0 if layer is None else layer.floor_quote
+    fund = book.role(Role.INSURANCE_FUND).cash_quote
+    return [Assumption(SETTLEMENT_COVERED, and_(held >= 0, held + fund >= floor) if floor > 0 else held >= 0)]
 
 
 #: the system accounts a funded book starts without money: the venue's own account, the clearing
@@ -226,6 +267,7 @@ def move_ppm_of(before_mark: int, price_quote: int) -> int:
 
 __all__ = [
     "Assumption",
+    "SETTLEMENT_COVERED",
     "UNFUNDED",
     "book_assumptions",
     "funded",
@@ -235,4 +277,5 @@ __all__ = [
     "mark_move_ppm",
     "move_ppm_of",
     "move_within",
+    "settlement_assumptions",
 ]

@@ -181,6 +181,10 @@ class Bounds:
     #: final settlement); empty: every market of the book. A threshold across markets moves one
     #: market of a book that holds them all (``solver.thresholds``, ``cross-market-safe-move``)
     event_markets: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    #: the settlement-cash assumption (``solver.assumptions.settlement_assumptions``) stated on a book
+    #: without collateral assets too: the search without the assets that a question on the asset book
+    #: asks first (``prove._without_assets``), so its stories replay inside that question's assumptions
+    settlement_covered: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
 
     def __attrs_post_init__(self) -> None:
         if self.max_price < self.min_price:

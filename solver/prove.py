@@ -1544,7 +1544,15 @@ def _without_assets(
     kinds = tuple(k for k in bounds.event_kinds if k not in ASSET_KINDS)
     if not kinds or units <= 0:
         return None, ()
-    bare = attrs.evolve(bounds, accounts=accounts, assets=0, asset_names=(), curve_assets=(), event_kinds=kinds)
+    bare = attrs.evolve(
+        bounds,
+        accounts=accounts,
+        assets=0,
+        asset_names=(),
+        curve_assets=(),
+        event_kinds=kinds,
+        settlement_covered=True,  # the asset book's settlement assumption, so its story replays inside it
+    )
     outcome = _bounded(policy, invariant, bare, units, transfers=False, exact_first=exact_first)
     cx = outcome.counterexample
     if outcome.verdict is not Verdict.REFUTED or cx is None:

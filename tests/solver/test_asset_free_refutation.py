@@ -11,7 +11,8 @@ check's bounds.
 Since session 30 a claim the policy accepts as failing is searched there within half its question, its
 claim asked exact first (``ACCEPTED_WITHOUT_ASSETS_SHARE``): drift's no-haircut and waterfall-order on
 the isolated scope were undecided in check (the quarter, purified first, 1.19M of 4.7M) and are refuted
-in 793,931 and 1,154,136 units
+in 793,931 and 1,154,136 units (1,084,767 and 720,104 since session 32: the search states the asset book's
+settlement assumption, docs/model.md#settlement-deposits-cover-settlement-borrows-session-32)
 (docs/solver-notes.md#asset-price-events-in-checks-questions-session-30).
 """
 
@@ -53,11 +54,18 @@ def test_drift_spot_isolated_is_refuted_within_checks_share_as_its_accepted_stor
 
 @pytest.mark.deep
 @pytest.mark.parametrize(
-    ("preset", "claim"), [("drift", "no-haircut"), ("drift", "waterfall-order"), ("mango-v4", "no-haircut")]
+    ("preset", "claim", "units"),
+    [
+        # session 32: with the asset book's settlement assumption stated on the search (Bounds.settlement_covered)
+        # drift's story takes 1,790,561 units, undecided within 3.75M; check gives it 5,189,036
+        ("drift", "no-haircut", 5_189_036),
+        ("drift", "waterfall-order", 3_750_000),
+        ("mango-v4", "no-haircut", 3_750_000),
+    ],
 )
-def test_the_accepted_refutations_within_checks_share(preset: str, claim: str) -> None:
+def test_the_accepted_refutations_within_checks_share(preset: str, claim: str, units: int) -> None:
     policy, bounds = _check_question(preset)
-    result = prove(policy, claim, bounds, minimize=False, payer_first=False)
+    result = prove(policy, claim, attrs.evolve(bounds, effort=units), minimize=False, payer_first=False)
     assert result.verdict is Verdict.REFUTED and result.accepted, result.reason
     assert result.counterexample.story.book.assets
 
@@ -104,10 +112,11 @@ def test_an_accepted_claim_is_searched_without_the_asset_within_half_exact_first
 
 
 @pytest.mark.deep
-@pytest.mark.parametrize(("claim", "units"), [("no-haircut", 793_931), ("waterfall-order", 1_154_136)])
+@pytest.mark.parametrize(("claim", "units"), [("no-haircut", 1_084_767), ("waterfall-order", 720_104)])
 def test_the_isolated_scopes_accepted_refutations_within_checks_share(claim: str, units: int) -> None:
     """Drift's two cells on the isolated scope, at the 4.7M check gave them: refuted on the book without
-    the asset, exact first, at the same count whatever the share above the exact stage's need."""
+    the asset, exact first, at the same count whatever the share above the exact stage's need (793,931
+    and 1,154,136 before session 32's settlement assumption, stated on the search too)."""
     for effort_units in (4_700_000, 10_000_000):
         policy, bounds = _isolated_question("drift", effort_units)
         result = prove(policy, claim, bounds, minimize=False, payer_first=False)
@@ -118,16 +127,55 @@ def test_the_isolated_scopes_accepted_refutations_within_checks_share(claim: str
 
 @pytest.mark.deep
 def test_the_exact_stage_finds_drifts_isolated_no_haircut_where_the_purified_one_does_not() -> None:
-    """The mutant of the route's second token: the same search, 1.2M units, purified first finds nothing."""
+    """The mutant of the route's second token: the same search, 1.8M units (1.2M before session 32's
+    settlement assumption), purified first finds nothing."""
     policy, bounds = _isolated_question("drift", 4_000_000)
     claim = catalog.get("no-haircut")
     with effort.question():  # each search in a fresh z3 context, as in its question
-        found, spent = prove_module._without_assets(policy, claim, bounds, 1, 1_200_000, exact_first=True)
+        found, spent = prove_module._without_assets(policy, claim, bounds, 1, 1_800_000, exact_first=True)
     assert found is not None and found.verdict is Verdict.REFUTED
-    assert sum(q.units for q in spent) == 793_931
+    assert sum(q.units for q in spent) == 1_084_767
     with effort.question():
-        found, spent = prove_module._without_assets(policy, claim, bounds, 1, 1_200_000, exact_first=False)
-    assert found is None and sum(q.units for q in spent) == 1_200_000
+        found, spent = prove_module._without_assets(policy, claim, bounds, 1, 1_800_000, exact_first=False)
+    assert found is None and sum(q.units for q in spent) == 1_800_000
+
+
+@pytest.mark.parametrize("preset", ["drift", "binance"])
+def test_the_search_without_the_asset_assumes_the_asset_books_settlement_cash(monkeypatch, preset: str) -> None:
+    """Session 32: on drift (a policy with ``[settlement]``) the asset book assumes that the traders' and
+    the order book's settlement cash covers their borrows (``assumptions.settlement_assumptions``); the
+    search without the asset states it too (``Bounds.settlement_covered``), or the stories it finds
+    start outside the asset book's assumptions and their replay is refused: drift's no-haircut and
+    waterfall-order went undecided so. On binance (no ``[settlement]``) the flag states nothing. Stubbed."""
+    from types import SimpleNamespace
+
+    from solvent.solver.assumptions import SETTLEMENT_COVERED, book_assumptions
+
+    seen = []
+
+    def bounded(policy, invariant, bounds, units, **options):
+        seen.append(bounds)
+        return SimpleNamespace(verdict=Verdict.UNKNOWN, counterexample=None, queries=())
+
+    monkeypatch.setattr(prove_module, "_bounded", bounded)
+    policy, bounds = _isolated_question(preset, 4_000_000) if preset == "drift" else _binance_question()
+    assert prove_module._without_assets(policy, catalog.get("no-haircut"), bounds, 1, 1_000_000) == (None, ())
+    (bare,) = seen
+    assert (bare.assets, bare.settlement_covered) == (0, True)
+    book = new_book(mark_quote=100)  # a book without assets, as the search's
+    names = [a.name for a in book_assumptions(policy, book, bare)]
+    assert (SETTLEMENT_COVERED in names) is (preset == "drift")
+    assert SETTLEMENT_COVERED not in [
+        a.name for a in book_assumptions(policy, book, attrs.evolve(bare, settlement_covered=False))
+    ]
+
+
+def _binance_question() -> tuple[object, Bounds]:
+    policy = resolve_policy("binance")
+    return policy, attrs.evolve(
+        Bounds(accounts=2, events=1, effort=4_000_000, assets=1, event_kinds=("mark", "asset-price")),
+        asset_names=("BNB",),
+    )
 
 
 def test_inert_assets_are_held_by_no_account() -> None:

@@ -152,11 +152,12 @@ def test_mangos_open_interest_is_proved_for_every_n_within_checks_share() -> Non
     """Check's question (two traders holding USDC, a mark move or its oracle move, 3.75M): undecided
     since session 30 (P's phases failed at bob's turn, the gaps whole ran out, then the build);
     with the turn from free earlier resolutions, P by phases holds (85K, alice's turn only) and the
-    direct check recalls it: proved for every N in 1,870,349 units."""
+    direct check recalls it: proved for every N in 1,870,349 units; 1,870,351 since session 32's
+    assumption that settlement deposits cover settlement borrows (solver.assumptions.settlement_assumptions)."""
     policy, bounds = _check_bounds("mango-v4")
     result, spent = _spent(policy, "open-interest-balance", bounds, minimize=False, payer_first=False)
     assert result.verdict is Verdict.PROVED and result.scope.accounts is None, result.summary()
-    assert result.units == spent == 1_870_349
+    assert result.units == spent == 1_870_351
 
 
 def test_mutant_without_the_earlier_resolutions_mangos_open_interest_is_undecided(
