@@ -59,6 +59,7 @@ from solvent.rules.lending import (
     accrue_interest,
     borrowed_value,
     charge_origination_fee,
+    cover_settlement_borrow,
     lends_any,
     lent_rule,
     owed_on_withdrawal,
@@ -772,7 +773,11 @@ def _exchange_loan(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     """Auto exchange of a flat account's loan; what the collateral it held could not cover is bad
     debt for the waterfall. On a lending policy its borrows count in what it owes and are repaid
     with its cash, what that leaves going down each lent asset's own waterfall
-    (``lending.settle_borrows``)."""
+    (``lending.settle_borrows``). What the waterfall leaves it owing in settlement cash goes to the
+    settlement currency's own bankruptcy where the policy declares one (``[settlement]``,
+    ``lending.cover_settlement_borrow``; nothing otherwise): a flat borrower of USDC whose collateral
+    an oracle gap took below its loan is a spot bankruptcy of the USDC market on Drift and Mango, as a
+    depositor the cut sank is (session 32: docs/model.md#a-flat-borrowers-settlement-debt-session-32)."""
     held = holds_collateral(policy, ctx.book_field("assets"), ctx.account(name))
     if lends_any(policy):
         borrowed = borrowed_value(policy, ctx.book_field("assets"), ctx.account(name).asset_balances)
@@ -781,7 +786,7 @@ def _exchange_loan(policy: Policy, ctx: Ctx, name: str) -> Ctx:
     else:
         ctx = exchange_loan(policy, ctx, name)
     unbacked = and_(held, ctx.account(name).cash_quote < 0)
-    return ctx.branch(unbacked, lambda c: resolve_loan(policy, c, name))
+    return ctx.branch(unbacked, lambda c: cover_settlement_borrow(policy, resolve_loan(policy, c, name), name))
 
 
 def after_sweep(policy: Policy, ctx: Ctx) -> Ctx:

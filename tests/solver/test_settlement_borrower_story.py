@@ -9,11 +9,19 @@ asset, over one mark move or one oracle move of that asset (``verdicts/proofs.py
 
 1. Session 31's failing book (the order book at −9,100) is **outside** check's assumptions: the
    well-formed book's "the order book starts with non-negative cash" (``rules.wellformed``) refuses it.
-2. What fails needs settlement borrows larger than the traders' and the order book's
+2. A book **inside** them failed at main by another road: a flat trader borrowing settlement cash
+   against the asset (alice: 1 quantum at 3, cash −2), the asset's oracle falls to 1. Her loan is
+   exchanged, her quantum sold for 1, and the −1 left went down the ``[[deficit]]`` waterfall
+   (``bankruptcy.resolve_loan``), where no layer pays (the fund at its floor, no open interest for a
+   socialized loss): she kept −1, though bob held settlement cash. A venue's state (every USDC borrow
+   covered by a deposit), which the venue resolves: her USDC borrow with nothing left to sell is a
+   spot bankruptcy of the USDC market. The engine now runs the policy's declared ``[settlement]``
+   bankruptcy there too (``engine._exchange_loan``): bob pays her 1.
+3. What fails after it needs settlement borrows larger than the traders' and the order book's
    settlement deposits (or, on Drift, the fund below its floor of one quantum): no venue's state, and
    stated as a named assumption (``solver.assumptions.settlement_assumptions``). At the boundary,
    deposits equal to borrows, the claims hold; one quantum short, alice is left at −1.
-3. Still open (for the lead): a borrow of the lent asset left unpaid where no *trader* holds a deposit
+4. Still open (for the lead): a borrow of the lent asset left unpaid where no *trader* holds a deposit
    of it (the order book bought the depositor's collateral earlier in the same step), a strict xfail.
 """
 
@@ -26,7 +34,9 @@ from solvent.properties.catalog import StepView, get
 from solvent.rules import engine
 from solvent.rules.book import Asset, Book, new_book
 from solvent.rules.engine import step
-from solvent.rules.events import MarkPrice
+from solvent.rules.events import AssetPrice, MarkPrice
+from solvent.rules.ledger import Reason, Transfer
+from solvent.rules.outcomes import Residual, SettlementCut
 from solvent.rules.policy import Policy
 from solvent.rules.presets import load_preset
 from solvent.solver.assumptions import SETTLEMENT_COVERED, book_assumptions, settlement_assumptions
@@ -100,6 +110,59 @@ def _smallest(policy: Policy, bob_cash: int = 2) -> Book:
     """alice flat, 1 quantum of the asset at 3 and cash −2 (her initial margin covered: 0.8 × 3 ≥ 2);
     bob holds ``bob_cash`` of settlement cash and nothing else; the order book nothing."""
     return _book(policy, (-2, 1, 0), (bob_cash, 0, 0), (0, 0), asset_price=3)
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_a_flat_borrower_the_oracle_gaps_is_resolved_by_the_settlement_cut(preset: str) -> None:
+    policy = load_preset(preset)
+    name = policy.collateral[0].name
+    book = _smallest(policy)
+    assert _inside(policy, book) == []  # check's assumptions, the two new ones included
+    s = step(policy, book, AssetPrice(name, 1))
+    assert s.transfers == (
+        Transfer(f"alice@{name}", f"liquidity@{name}", 1, Reason.COLLATERAL_SALE),
+        Transfer("liquidity", "alice", 1, Reason.COLLATERAL_SALE),
+        Transfer("bob", "alice", 1, Reason.DEPOSIT_INDEX_LOSS),  # USDC's depositor pays her −1
+    )
+    assert (Residual("alice", 1) in s.outcomes, SettlementCut("alice", 1) in s.outcomes) == (True, True)
+    assert (_worth(policy, s.after, "alice"), s.after.account("bob").cash_quote) == (0, 1)
+    assert _holds(policy, s) == [True] * 3
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_mutants_without_the_cut_after_a_flat_loan_she_keeps_minus_one(
+    preset: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # main before session 32: the settlement cut ran only for a depositor a lent asset's cut sank
+    policy = load_preset(preset)
+    name = policy.collateral[0].name
+    with monkeypatch.context() as m:
+        m.setattr(engine, "cover_settlement_borrow", lambda policy, ctx, who: ctx)
+        s = step(policy, _smallest(policy), AssetPrice(name, 1))
+        assert (_worth(policy, s.after, "alice"), _holds(policy, s)) == (-1, [False] * 3)
+    bare = attrs.evolve(policy, settlement=None)  # and without the preset's [settlement] table
+    s = step(bare, _smallest(bare), AssetPrice(name, 1))
+    assert (_worth(bare, s.after, "alice"), _holds(bare, s)) == (-1, [False] * 3)
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_the_flat_borrowers_cut_is_pro_rata_over_the_traders_and_the_order_book(preset: str) -> None:
+    # alice: 9 quanta at 100, cash −384; the oracle falls to 10: her 9 quanta fetch 90, and 294 is
+    # left. bob holds 19,907, the order book 18,082 − 90 = 17,992 once it bought her quanta
+    # (D = 37,899): ⌈294 × 19,907 / 37,899⌉ = 155 and ⌈294 × 17,992 / 37,899⌉ = 140, one quantum of dust to the fund
+    policy = load_preset(preset)
+    name = policy.collateral[0].name
+    book = _book(policy, (-384, 9, 0), (19_907, 0, 0), (18_082, 0))
+    assert _inside(policy, book) == []
+    s = step(policy, book, AssetPrice(name, 10))
+    cut = [t for t in s.transfers if t.reason in (Reason.DEPOSIT_INDEX_LOSS, Reason.PRO_RATA_DUST)]
+    assert cut == [
+        Transfer("bob", "alice", 155, Reason.DEPOSIT_INDEX_LOSS),
+        Transfer("liquidity", "alice", 140, Reason.DEPOSIT_INDEX_LOSS),
+        Transfer("alice", "insurance_fund", 1, Reason.PRO_RATA_DUST),
+    ]
+    assert SettlementCut("alice", 294) in s.outcomes
+    assert _worth(policy, s.after, "alice") == 0 and _holds(policy, s) == [True] * 3
 
 
 def _over_borrowed(policy: Policy, bob_cash: int) -> Book:
