@@ -6,8 +6,9 @@ first collateral asset, the order book on the other side of their lots, the fund
 kept only if it lies inside check's assumptions (``solver.assumptions.book_assumptions`` at check's
 bounds) but for the settlement assumption, which is read separately; then one mark move and one
 oracle move of the asset, each judged on the three claims. A failing step is counted by whether its
-start meets the settlement assumption (``settlement_assumptions``) and by what the trader left below
-zero still owes: settlement cash, or a borrow of the lent asset. ``--without-flat-cut``: the engine as
+start meets the settlement assumption (``settlement_assumptions``), whether the asset's own deposits
+cover its borrows there (its net deposits at least 0: not assumed by check), and by what the trader
+left below zero still owes: settlement cash, or a borrow of the lent asset. ``--without-flat-cut``: the engine as
 before session 32, a flat borrower's loan not followed by the settlement cut (``engine._exchange_loan``).
 Verdicts never depend on it; it finds stories, which the tests then pin
 (``tests/solver/test_settlement_borrower_story.py``).
@@ -74,8 +75,8 @@ def main() -> None:
         Bounds(accounts=2, events=1, assets=1, asset_names=(asset,), event_kinds=("mark", "asset-price")), policy
     )
     rng = random.Random(args.seed)
-    counts: collections.Counter[tuple[str, str, str]] = collections.Counter()
-    first: dict[tuple[str, str, str], str] = {}
+    counts: collections.Counter[tuple[str, str, str, str]] = collections.Counter()
+    first: dict[tuple[str, str, str, str], str] = {}
     inside = 0
     for _ in range(args.books):
         size = rng.choice([10, 50, 100, 200])
@@ -92,6 +93,7 @@ def main() -> None:
             continue
         inside += 1
         covered = "covered" if not outside else "not covered"
+        lent = "yes" if book.assets[0].net_deposits >= 0 else "no"  # the asset's own deposits cover its borrows
         for event in (
             MarkPrice(rng.choice([1, 10, 50, 90, 150, 300])),
             AssetPrice(asset, rng.choice([1, 10, 50, 150, 1000])),
@@ -105,15 +107,18 @@ def main() -> None:
                 continue
             sunk = [a for a in s.after.traders if account_value(policy, s.after.assets, a) < 0]
             owes = "a lent asset's borrow" if any(a.asset_balances[0] < 0 for a in sunk) else "settlement cash"
-            key = (covered, type(event).__name__, owes)
+            key = (covered, lent, type(event).__name__, owes)
             counts[key] += 1
             first.setdefault(
                 key,
                 f"alice {alice}, bob {bob}, order book {liquidity}, fund {book.role(Role.INSURANCE_FUND).cash_quote}; {event}",
             )
     print(f"{args.preset}, seed {args.seed}: {args.books:,} books drawn, {inside:,} inside check's other assumptions")
-    print("| settlement assumption | event | left owing | failing steps | first found (cash, quanta, lots) |")
-    print("| --- | --- | --- | --- | --- |")
+    print(
+        "| settlement assumption | the asset's deposits cover its borrows | event | left owing | failing steps"
+        " | first found (cash, quanta, lots) |"
+    )
+    print("| --- | --- | --- | --- | --- | --- |")
     for key in sorted(counts):
         print(f"| {' | '.join(key)} | {counts[key]} | {first[key]} |")
 
