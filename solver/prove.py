@@ -173,11 +173,12 @@ def _accepted_on_grid(
     failing (its venue documents the story) and the question is one event on a book without collateral
     assets whose bounds hold the grid, the story is searched first on N's own book with the mark and the
     move's price on :data:`GRID_FIRST` (:func:`_on_grid`, a linear question, for a refutation only),
-    within :data:`GRID_SHARE` of the units; a story there is replayed and is one of ``bounds``; anything
+    on one trader first and up to N, within :data:`GRID_SHARE` of the units together; a story there is
+    replayed and is one of ``bounds``; anything
     else says nothing, and the question is asked as without the flag with what the grid left. The same
     search the smaller books of a larger question get (:func:`_small_scope_first`), on check's own
     book: percolator Gen A's flat-accounts-never-pay at N = 2 was undecided at 10M units asked whole,
-    and is refuted on the grid in 2.8M (docs/solver-notes.md#accepted-claims-on-checks-own-book-on-the-grid-session-32)."""
+    and is refuted on the grid in 3.06M (docs/solver-notes.md#accepted-claims-on-checks-own-book-on-the-grid-session-32)."""
     policy = resolve_policy(policy) if isinstance(policy, str) else policy
     bounds = for_policy(Bounds() if bounds is None else bounds, policy)
     invariant = invariant_id if isinstance(invariant_id, Invariant) else catalog.get(invariant_id)
@@ -190,15 +191,31 @@ def _accepted_on_grid(
     ):
         return _answered(policy, invariant, bounds, minimize, compositional, transfers, payer_first, given)
     started = time.perf_counter()
-    found = _on_grid(policy, invariant, bounds, bounds.effort // GRID_SHARE)
-    if found.verdict is Verdict.REFUTED:
-        return attrs.evolve(
-            _refuted_within(found, bounds), seconds=time.perf_counter() - started, accepted=True, bounds=bounds
-        )
+    share = bounds.effort // GRID_SHARE
+    searched: tuple[QueryStats, ...] = ()
+    smallest = 2 if set(bounds.event_kinds) <= {"trade"} else 1
+    for n in range(smallest, bounds.accounts + 1):
+        # smallest book first, as the smaller books of a larger question: a story on fewer traders is one
+        # of these bounds, and the least move of a one-trader story is what check then tells it at
+        # (solver.smallest_move); each book a question of its own
+        left = share - _units(searched)
+        if left <= 0:
+            break
+        with effort.question():
+            found = _on_grid(policy, invariant, attrs.evolve(bounds, accounts=n), left)
+        if found.verdict is Verdict.REFUTED:
+            return attrs.evolve(
+                _refuted_within(found, bounds),
+                queries=searched + found.queries,
+                seconds=time.perf_counter() - started,
+                accepted=True,
+                bounds=bounds,
+            )
+        searched += found.queries
     rest = _answered(
         policy,
         invariant,
-        _within(bounds, bounds.effort - found.units),
+        _within(bounds, bounds.effort - _units(searched)),
         minimize,
         compositional,
         transfers,
@@ -207,16 +224,11 @@ def _accepted_on_grid(
     )
     return attrs.evolve(
         rest,
-        queries=found.queries + rest.queries,
-        method=f"{rest.method}; its story searched first on the grid ({_grid_said(found)})",
+        queries=searched + rest.queries,
+        method=f"{rest.method}; its story searched first on the grid (none found within {_units(searched):,} units)",
         seconds=time.perf_counter() - started,
         bounds=bounds,
     )
-
-
-def _grid_said(found: ProofResult) -> str:
-    """What the grid's search said where it found no story, for a method line."""
-    return f"none found within {found.units:,} units: {found.verdict.value}"
 
 
 def _answered(

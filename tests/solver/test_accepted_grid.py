@@ -37,6 +37,23 @@ def test_gen_as_accepted_claim_is_refuted_on_the_grid_at_checks_book() -> None:
     assert rep.violates  # the concrete engine breaks the claim on the grid's story
 
 
+def test_the_grid_is_searched_on_one_trader_first() -> None:
+    """Gen A's no-haircut (accepted too): its story is found on one trader's book, as the question of a
+    larger N finds it on its smaller books, so check tells it at its least move on a book of one trader
+    (solver.smallest_move); flat-accounts-never-pay needs a flat account beside the loser, so its one-trader
+    grid is searched and proved, then N = 2's found (both counted)."""
+    policy = load_preset("percolator-gen-a")
+    bounds = Bounds(accounts=2, events=1, effort=10_000_000)
+    haircut = prove(policy, "no-haircut", bounds, minimize=False, payer_first=False, accepted_grid=True)
+    assert haircut.verdict is Verdict.REFUTED and len(haircut.counterexample.story.book.traders) == 1
+    assert haircut.scope.accounts == 2 and haircut.units <= 10_000_000 // GRID_SHARE
+    flat = prove(policy, CLAIM, bounds, minimize=False, payer_first=False, accepted_grid=True)
+    assert len(flat.counterexample.story.book.traders) == 2
+    # the one-trader grid asked first, at both points, and the claim holds there
+    first = [q.result.split(" ")[0] for q in flat.queries if q.name.startswith(CLAIM)][:2]
+    assert first == ["unsat", "unsat"] and flat.queries[0].name == "build at prices 2, 4"
+
+
 def _queries(result: ProofResult) -> list[tuple[str, int]]:
     return [(q.name, q.units) for q in result.queries]
 
