@@ -4,10 +4,11 @@ asset book: a seeded search over the concrete engine, not z3 (session 32, helper
 Each sample is a book of check's all-cross question on a lending preset (two traders, the policy's
 first collateral asset, the order book on the other side of their lots, the fund at 0, 1 or more),
 kept only if it lies inside check's assumptions (``solver.assumptions.book_assumptions`` at check's
-bounds) but for the settlement assumption, which is read separately; then one mark move and one
-oracle move of the asset, each judged on the three claims. A failing step is counted by whether its
-start meets the settlement assumption (``settlement_assumptions``), whether the asset's own deposits
-cover its borrows there (its net deposits at least 0: not assumed by check), and by what the trader
+bounds) but for the two that deposits cover borrows, which are read separately; then one mark move
+and one oracle move of the asset, each judged on the three claims. A failing step is counted by
+whether its start meets the settlement assumption (``settlement_assumptions``), whether the asset's
+own deposits cover its borrows there (``lent_assumptions``, check's since session 32's helper
+assetdep; before it, the asset's net deposits at least 0, the same sum), and by what the trader
 left below zero still owes: settlement cash, or a borrow of the lent asset. ``--without-flat-cut``: the engine as
 before session 32, a flat borrower's loan not followed by the settlement cut (``engine._exchange_loan``).
 Verdicts never depend on it; it finds stories, which the tests then pin
@@ -30,7 +31,7 @@ from solvent.rules.assets import account_value
 from solvent.rules.book import Asset, Book, Role, new_book
 from solvent.rules.events import AssetPrice, MarkPrice
 from solvent.rules.presets import load_preset
-from solvent.solver.assumptions import SETTLEMENT_COVERED, book_assumptions
+from solvent.solver.assumptions import SETTLEMENT_COVERED, book_assumptions, lent_covered
 from solvent.solver.bounds import Bounds, for_policy
 
 CLAIMS = ("no-negative-equity", "loss-bounded-by-collateral", "claims-backed")
@@ -89,11 +90,11 @@ def main() -> None:
         liquidity = (rng.choice([0, rng.randint(0, 20_000)]), l_q)
         book = _book(policy, alice, bob, liquidity, rng.choice([0, 1, rng.randint(0, 200)]))
         outside = [a.name for a in book_assumptions(policy, book, bounds) if a.holds is not True]
-        if [n for n in outside if n != SETTLEMENT_COVERED]:
+        if [n for n in outside if n not in (SETTLEMENT_COVERED, lent_covered(asset))]:
             continue
         inside += 1
-        covered = "covered" if not outside else "not covered"
-        lent = "yes" if book.assets[0].net_deposits >= 0 else "no"  # the asset's own deposits cover its borrows
+        covered = "not covered" if SETTLEMENT_COVERED in outside else "covered"
+        lent = "no" if lent_covered(asset) in outside else "yes"  # the asset's own deposits cover its borrows
         for event in (
             MarkPrice(rng.choice([1, 10, 50, 90, 150, 300])),
             AssetPrice(asset, rng.choice([1, 10, 50, 150, 1000])),

@@ -358,21 +358,26 @@ def _pro_rata(policy: Any, deposits: list[tuple[str, Any]], missing: Any) -> tup
 
 
 def _deposit_index_loss(policy: Any, ctx: Ctx, k: int, name: str, missing: Any) -> Ctx:
-    """Drift's and Mango's token bankruptcy: the depositors of the asset pay the unpaid borrow pro
-    rata to their deposits, and the deposit index falls by the same share."""
+    """Drift's and Mango's token bankruptcy: every other holder of a positive balance of the asset,
+    the traders and the order book (:func:`settlement_holders`: it stands for the venue's other users,
+    the liquidator who bought a depositor's collateral among them), pays the unpaid borrow pro rata to
+    its balance, and the deposit index falls by the same share (Drift's ``resolve_spot_bankruptcy``
+    lowers the whole market's ``cumulative_deposit_interest``, Mango's ``token_liq_bankruptcy`` the
+    bank's deposit index: docs/model.md#a-lent-assets-cut-takes-from-every-holder-of-the-asset-session-32)."""
     asset = ctx.book_field("assets")[k]
-    shares, loss, total = _shares(policy, ctx, k, name, missing)
+    held = [(a.name, max_(a.asset_balances[k], 0)) for a in settlement_holders(ctx.book) if a.name != name]
+    shares, loss, total = _pro_rata(policy, held, missing)
     ctx = _cut(ctx, shares, loss, name, lambda n: asset_balance(n, asset.name))
     cut = div(asset.deposit_index * loss, safe_divisor(total), rounding=Rounding.CEIL)
     return _with_asset(ctx, k, deposit_index=asset.deposit_index - cut)
 
 
 def settlement_holders(book: Any) -> list[Any]:
-    """The accounts whose settlement cash is a deposit of the settlement currency or a borrow of it:
-    the traders and the order book (which stands for the venue's other users); the fund, the fee
-    account and the venue are the protocol's own balances (docs/model.md#the-settlement-currencys-own-bankruptcy-session-31).
-    Read by :func:`cover_settlement_borrow` (who pays) and by the prover's assumption that their
-    deposits cover their borrows (``solver.assumptions``, session 32)."""
+    """The accounts whose settlement cash, or balance of a lent asset, is a deposit of it or a borrow
+    of it: the traders and the order book (which stands for the venue's other users); the fund, the
+    fee account and the venue are the protocol's own balances (docs/model.md#the-settlement-currencys-own-bankruptcy-session-31).
+    Read by :func:`cover_settlement_borrow` and :func:`_deposit_index_loss` (who pays) and by the
+    prover's assumptions that their deposits cover their borrows (``solver.assumptions``, session 32)."""
     return [a for a in book.accounts if a.is_trader or a.role is Role.LIQUIDITY]
 
 

@@ -34,9 +34,9 @@ import attrs
 from solvent.rules.arith import PPM, all_, and_, max_, sum_
 from solvent.rules.book import Account, Book, Role
 from solvent.rules.events import MarkPrice
-from solvent.rules.lending import settlement_holders
+from solvent.rules.lending import lent_rule, settlement_holders
 from solvent.rules.policy import Policy
-from solvent.rules.waterfall import InsuranceFund
+from solvent.rules.waterfall import InsuranceFund, TokenLayer
 from solvent.rules.wellformed import StartMargin, conditions, holders
 from solvent.solver.bounds import Bounds
 
@@ -109,6 +109,7 @@ def book_assumptions(policy: Policy, book: Book, bounds: Bounds) -> list[Assumpt
             ),
         ]
     out += settlement_assumptions(policy, book, bounds.settlement_covered)
+    out += lent_assumptions(policy, book)
     if bounds.start_margin == "start-mark":  # solver.start_mark's premise: its own condition, a ghost first mark
         from solvent.solver import start_mark
 
@@ -178,6 +179,36 @@ def settlement_assumptions(policy: Policy, book: Book, without_assets: bool = Fa
     floor = 0 if layer is None else layer.floor_quote
     fund = book.role(Role.INSURANCE_FUND).cash_quote
     return [Assumption(SETTLEMENT_COVERED, and_(held >= 0, held + fund >= floor) if floor > 0 else held >= 0)]
+
+
+def lent_covered(asset: str) -> str:
+    """The name of the assumption that ``asset``'s deposits cover its borrows (:func:`lent_assumptions`)."""
+    return f"{asset} deposits cover {asset} borrows (the traders' and the order book's balances of it sum to at least 0)"
+
+
+def lent_assumptions(policy: Policy, book: Book) -> list[Assumption]:
+    """What a lent asset's deposit-index cut (``lending._deposit_index_loss``: Drift's and Mango's
+    token bankruptcy) rests on, stated for each asset of the book whose ``bankruptcy`` layers include
+    ``deposit_index`` (``drift``, ``mango-v4``): nothing elsewhere (backpack's ``lender_adl``, a book
+    without assets), so no other question's terms change.
+
+    As for settlement cash (:func:`settlement_assumptions`): a borrow of a token is a withdrawal from
+    its vault, capped at what is deposited and not yet borrowed (Drift's ``spot_withdraw.rs``
+    ``get_max_withdraw_for_market_with_token_amount``; Mango's bank lends only its deposits). On the
+    book: the balances of the asset held by the traders and the order book
+    (``lending.settlement_holders``) sum to at least 0. Without it a story can leave a trader owing
+    quanta of the asset that nobody on the book holds
+    (docs/model.md#a-lent-assets-cut-takes-from-every-holder-of-the-asset-session-32)."""
+    if not book.assets:
+        return []
+    out = []
+    for k, asset in enumerate(book.assets):
+        rule = lent_rule(policy, asset.name)
+        if rule is None or TokenLayer.DEPOSIT_INDEX not in rule.bankruptcy:
+            continue
+        held = sum_(a.asset_balances[k] for a in settlement_holders(book))
+        out.append(Assumption(lent_covered(asset.name), held >= 0))
+    return out
 
 
 #: the system accounts a funded book starts without money: the venue's own account, the clearing
@@ -271,6 +302,8 @@ __all__ = [
     "UNFUNDED",
     "book_assumptions",
     "funded",
+    "lent_assumptions",
+    "lent_covered",
     "traded",
     "holders",
     "long_open_interest",

@@ -154,11 +154,13 @@ def test_mangos_open_interest_is_proved_for_every_n_within_checks_share() -> Non
     with the turn from free earlier resolutions, P by phases holds (85K, alice's turn only) and the
     direct check recalls it: proved for every N in 1,870,349 units; 1,870,351 since session 32's
     assumption that settlement deposits cover settlement borrows (solver.assumptions.settlement_assumptions);
-    1,906,351 with a flat borrower's settlement cut in each turn (engine._exchange_loan)."""
+    1,906,351 with a flat borrower's settlement cut in each turn (engine._exchange_loan); 1,972,353 with
+    the lent asset's cut over the order book too (lending._deposit_index_loss) and the assumption that
+    its deposits cover its borrows (solver.assumptions.lent_assumptions)."""
     policy, bounds = _check_bounds("mango-v4")
     result, spent = _spent(policy, "open-interest-balance", bounds, minimize=False, payer_first=False)
     assert result.verdict is Verdict.PROVED and result.scope.accounts is None, result.summary()
-    assert result.units == spent == 1_906_351
+    assert result.units == spent == 1_972_353
 
 
 def test_mutant_without_the_earlier_resolutions_mangos_open_interest_is_undecided(
@@ -173,7 +175,7 @@ def test_mutant_without_the_earlier_resolutions_mangos_open_interest_is_undecide
 
 
 @pytest.mark.deep  # two whole questions at check's share, 20 s and 9 s at load 4
-@pytest.mark.parametrize(("claim", "units"), [("conservation", 3_059_747), ("open-interest-balance", 3_529_411)])
+@pytest.mark.parametrize(("claim", "units"), [("conservation", 3_115_436), ("open-interest-balance", 3_529_411)])
 def test_drifts_isolated_frames_are_proved_within_checks_share(claim: str, units: int) -> None:
     """Drift's isolated scope (alice and her isolated PERP position holding SOL; a mark, oracle or
     margin move), check's 3,529,411: partial since session 30 (the frames of the direct check on
@@ -185,7 +187,9 @@ def test_drifts_isolated_frames_are_proved_within_checks_share(claim: str, units
     it is not asked and the units go to the claims after it (drift's isolated fund is proved again
     within check's share, driftcells); open interest's frame P cost 139,200, less than it left, so
     its argument is asked, does not hold, and spends the rest. Conservation 3,036,154 before session 32
-    (the settlement assumption and a flat borrower's settlement cut in each turn: 3,059,747)."""
+    (the settlement assumption and a flat borrower's settlement cut in each turn: 3,059,747; the lent
+    asset's cut over the order book too, one more holder in each turn's cut even on one trader's book,
+    and its deposits covering its borrows: 3,115,436)."""
     policy, bounds = _check_bounds("drift", "isolated", units=3_529_411)
     result, spent = _spent(policy, claim, bounds, minimize=False, payer_first=False)
     assert result.verdict is Verdict.PROVED and result.scope.accounts == 1, result.summary()

@@ -21,8 +21,11 @@ asset, over one mark move or one oracle move of that asset (``verdicts/proofs.py
    settlement deposits (or, on Drift, the fund below its floor of one quantum): no venue's state, and
    stated as a named assumption (``solver.assumptions.settlement_assumptions``). At the boundary,
    deposits equal to borrows, the claims hold; one quantum short, alice is left at −1.
-4. Still open (for the lead): a borrow of the lent asset left unpaid where no *trader* holds a deposit
-   of it (the order book bought the depositor's collateral earlier in the same step), a strict xfail.
+4. A borrow of the lent asset left unpaid where no *trader* holds a deposit of it (the order book bought
+   the depositor's collateral earlier in the same step) failed them too, while the traders took the
+   asset's cut alone (session 31). The lead's decision (session 32, helper assetdep): the cut takes from
+   every holder of the asset, the order book included, beside the named assumption that the asset's
+   deposits cover its borrows (docs/model.md#a-lent-assets-cut-takes-from-every-holder-of-the-asset-session-32).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import attrs
 import pytest
 
 from solvent.properties.catalog import StepView, get
-from solvent.rules import engine
+from solvent.rules import engine, lending
 from solvent.rules.book import Asset, Book, new_book
 from solvent.rules.engine import step
 from solvent.rules.events import AssetPrice, MarkPrice
@@ -39,7 +42,13 @@ from solvent.rules.ledger import Reason, Transfer
 from solvent.rules.outcomes import Residual, SettlementCut
 from solvent.rules.policy import Policy
 from solvent.rules.presets import load_preset
-from solvent.solver.assumptions import SETTLEMENT_COVERED, book_assumptions, settlement_assumptions
+from solvent.solver.assumptions import (
+    SETTLEMENT_COVERED,
+    book_assumptions,
+    lent_assumptions,
+    lent_covered,
+    settlement_assumptions,
+)
 from tests.solver.test_lending_depositor_story import (
     BROKEN,
     _check_bounds,
@@ -220,20 +229,78 @@ def test_the_settlement_assumptions_are_stated_only_on_asset_books_under_settlem
     assert every.index(SETTLEMENT_COVERED) == every.index("asset net deposits within bounds") + 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="for the lead: a lent asset's deposit cut takes from traders only (session 31's choice), so a "
-    "borrow of it is left unpaid where the order book bought every trader's deposit earlier in the step; "
-    "on Drift and Mango the liquidator then holds the deposit and the token's bankruptcy cuts it",
-)
-def test_a_borrow_of_the_lent_asset_is_resolved_where_only_the_order_book_holds_the_asset() -> None:
-    # alice short 94 with 93 quanta and cash −4,587; bob short 54, has borrowed 87 quanta, cash 15,658;
-    # the order book long 148 with 22 quanta. The mark triples: alice's turn sells her 93 quanta to the
-    # order book; bob's cash buys back 20 and the 67 left find no trader holding a deposit: he ends
-    # owing them (worth −6,626)
-    policy = load_preset("drift")
-    book = _book(policy, (-4_587, 93, -94), (15_658, -87, -54), (0, 22))
+def _lent_book(policy: Policy, bob_borrow: int = 87) -> Book:
+    """alice short 94 with 93 quanta and cash −4,587; bob short 54, has borrowed ``bob_borrow`` quanta,
+    cash 15,658; the order book long 148 with 22 quanta: the asset's holders sum to 28 − (bob_borrow − 87)."""
+    return _book(policy, (-4_587, 93, -94), (15_658, -bob_borrow, -54), (0, 22))
+
+
+def _cut_of(s: engine.Step) -> list[Transfer]:
+    return [t for t in s.transfers if t.reason is Reason.DEPOSIT_INDEX_LOSS and "@" in t.source]
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_a_borrow_of_the_lent_asset_is_cut_from_the_order_book_that_holds_the_asset(preset: str) -> None:
+    # the mark triples: alice's turn sells her 93 quanta to the order book (22 + 93); bob's cash buys back
+    # 20 of it and the 67 left are cut from the only holder of the asset, the order book (115 − 20 = 95):
+    # it pays 67, the deposit index falls by ⌈10¹⁰ × 67 / 95⌉. Before session 32 (traders only) he kept
+    # −67 quanta, worth −6,626
+    policy = load_preset(preset)
+    name = policy.collateral[0].name
+    book = _lent_book(policy)
     assert _inside(policy, book) == []
     s = step(policy, book, MarkPrice(300))
-    assert _worth(policy, s.after, "bob") >= 0  # at main: −6,626, his asset balance −67
+    assert _cut_of(s) == [Transfer(f"liquidity@{name}", f"bob@{name}", 67, Reason.DEPOSIT_INDEX_LOSS)]
+    assert (s.after.account("bob").asset_balances, s.after.account("liquidity").asset_balances) == ((0,), (28,))
+    assert s.after.assets[0].deposit_index == 10**10 - -(-(10**10) * 67 // 95) == 2_947_368_421
+    assert _worth(policy, s.after, "bob") == 74 and _holds(policy, s) == [True] * 3
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+@pytest.mark.parametrize(("borrow", "left", "bob"), [(115, 0, 74), (116, -1, -26)])
+def test_the_order_book_holding_exactly_what_is_owed_pays_it_one_quantum_less_leaves_it(
+    preset: str, borrow: int, left: int, bob: int
+) -> None:
+    # bob has borrowed 115: after his buy-back he owes 95, exactly what the order book then holds (the
+    # asset's holders sum to 0, the assumption's boundary), and it pays all of it. At 116 he owes 96 of
+    # its 95: the book is outside the new assumption by that name alone, and he keeps −1 quantum
+    policy = load_preset(preset)
+    name = policy.collateral[0].name
+    book = _lent_book(policy, borrow)
+    assert _inside(policy, book) == ([] if left == 0 else [lent_covered(name)])
+    s = step(policy, book, MarkPrice(300))
+    assert _cut_of(s) == [Transfer(f"liquidity@{name}", f"bob@{name}", 95, Reason.DEPOSIT_INDEX_LOSS)]
+    assert (s.after.account("bob").asset_balances, s.after.account("liquidity").asset_balances) == ((left,), (0,))
+    assert _worth(policy, s.after, "bob") == bob and _holds(policy, s) == [left == 0] * 3
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_mutant_the_lent_assets_cut_back_to_the_traders_leaves_bob_owing_67(
+    preset: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # session 31's choice: only traders pay a lent asset's cut (the settlement cut keeps the order book)
+    policy = load_preset(preset)
+    cut = lending._deposit_index_loss
+
+    def traders_only(policy: Policy, ctx: object, k: int, who: str, missing: object) -> object:
+        with monkeypatch.context() as m:
+            m.setattr(lending, "settlement_holders", lambda book: list(book.traders))
+            return cut(policy, ctx, k, who, missing)
+
+    monkeypatch.setattr(lending, "_deposit_index_loss", traders_only)
+    s = step(policy, _lent_book(policy), MarkPrice(300))
+    assert (_cut_of(s), s.after.account("bob").asset_balances) == ([], (-67,))
+    assert (_worth(policy, s.after, "bob"), _holds(policy, s)) == (-6_626, [False] * 3)
+
+
+def test_the_lent_assumption_is_stated_only_where_a_lent_asset_is_cut_by_its_deposit_index() -> None:
+    drift, mango, backpack = load_preset("drift"), load_preset("mango-v4"), load_preset("backpack")
+    names = lambda policy, book: [a.name for a in lent_assumptions(policy, book)]  # noqa: E731
+    assert names(drift, _lent_book(drift)) == [lent_covered("SOL")]
+    assert names(mango, _lent_book(mango)) == [lent_covered(mango.collateral[0].name)]
+    assert lent_assumptions(drift, _lent_book(drift, 115))[0].holds is True  # 93 − 115 + 22 = 0
+    assert lent_assumptions(drift, _lent_book(drift, 116))[0].holds is False
+    assert names(backpack, _lent_book(drift)) == []  # SOL under lender_adl: its own cut, nothing assumed
+    assert names(drift, new_book(mark_quote=100)) == []
+    every = [a.name for a in book_assumptions(drift, _lent_book(drift), _check_bounds(drift))]
+    assert every.index(lent_covered("SOL")) == every.index(SETTLEMENT_COVERED) + 1

@@ -198,21 +198,26 @@ def test_drifts_isolated_fund_is_proved_with_the_units_it_needs() -> None:
     Session 32: with the assumption that settlement deposits cover settlement borrows
     (solver.assumptions.settlement_assumptions), 3,486,310 at that share. With a flat borrower's
     settlement cut in each turn (engine._exchange_loan) it needs more: proved at 4M in 3,686,516,
-    partial at the 3,576,943 check gives it now (bench_check_proofs_assetneg_session32_after.txt)."""
-    policy, bounds = _check_bounds("drift", "isolated", units=4_000_000)
+    partial at the 3,576,943 check gave it then (bench_check_proofs_assetneg_session32_after.txt). With
+    the lent asset's cut over the order book too (lending._deposit_index_loss: on one trader's book the
+    order book is now a holder the cut takes from, where before the cut had nobody) alice's turn lemma
+    takes 1,740,494 and the build 1,796,954: at 4M the build runs out (unknown), at 5M proved in
+    4,007,758, where check gives it 3,572,490 (bench_check_proofs_assetdep_session32_after.txt)."""
+    policy, bounds = _check_bounds("drift", "isolated", units=5_000_000)
     result, spent = _spent(policy, "insurance-fund-non-negative", bounds, minimize=False, payer_first=False)
     assert result.verdict is Verdict.PROVED and result.scope.accounts == 1, result.summary()
     assert "the fund's turn lemma as proved facts" in result.method
-    assert result.units == spent == 3_686_516
+    assert result.units == spent == 4_007_758
 
 
 @pytest.mark.deep  # a whole question at check's share, about 25 s
 def test_drifts_isolated_fund_at_checks_share_is_undecided_since_the_flat_borrowers_cut() -> None:
-    """The pin above at the 3,576,943 units check gives it since session 32 (bench_check_proofs_assetneg_
-    session32_after.txt): undecided, every unit spent. Before, at the 3,547,077 winback2 left it, it was
-    partial in 3,526,891; the flat borrower's settlement cut in each turn (engine._exchange_loan) is what
-    it now lacks the units for (3,686,516 needed)."""
-    policy, bounds = _check_bounds("drift", "isolated", units=3_576_943)
+    """The pin above at the 3,572,490 units check gives it since session 32's lent asset's cut over the
+    order book (bench_check_proofs_assetdep_session32_after.txt; 3,576,943 before it): undecided, every
+    unit spent. Before, at the 3,547,077 winback2 left it, it was partial in 3,526,891; the flat
+    borrower's settlement cut in each turn (engine._exchange_loan) and the lent asset's cut over the
+    order book are what it now lacks the units for (4,007,758 needed)."""
+    policy, bounds = _check_bounds("drift", "isolated", units=3_572_490)
     result, spent = _spent(policy, "insurance-fund-non-negative", bounds, minimize=False, payer_first=False)
     assert result.verdict is Verdict.UNKNOWN, result.summary()
-    assert spent == 3_576_943
+    assert spent == 3_572_490
