@@ -194,7 +194,8 @@ def lent_assumptions(policy: Policy, book: Book) -> list[Assumption]:
 
     As for settlement cash (:func:`settlement_assumptions`): a borrow of a token is a withdrawal from
     its vault, capped at what is deposited and not yet borrowed (Drift's ``spot_withdraw.rs``
-    ``get_max_withdraw_for_market_with_token_amount``; Mango's bank lends only its deposits). On the
+    ``get_max_withdraw_for_market_with_token_amount``; Mango's ``token_withdraw.rs`` refuses more than
+    the bank's vault holds and, on a borrow, enforces a minimum vault-to-deposits ratio). On the
     book: the balances of the asset held by the traders and the order book
     (``lending.settlement_holders``) sum to at least 0. Without it a story can leave a trader owing
     quanta of the asset that nobody on the book holds
