@@ -183,7 +183,9 @@ def settlement_assumptions(policy: Policy, book: Book, without_assets: bool = Fa
 
 def lent_covered(asset: str) -> str:
     """The name of the assumption that ``asset``'s deposits cover its borrows (:func:`lent_assumptions`)."""
-    return f"{asset} deposits cover {asset} borrows (the traders' and the order book's balances of it sum to at least 0)"
+    return (
+        f"{asset} deposits cover {asset} borrows (the traders' and the order book's balances of it sum to at least 0)"
+    )
 
 
 def lent_assumptions(policy: Policy, book: Book) -> list[Assumption]:
