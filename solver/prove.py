@@ -152,22 +152,22 @@ def prove(
     (:func:`_accepted_on_grid`; ``solvent check``'s second round asks so).
     """
     with effort.question():  # the answer is the same whatever this process asked z3 before
-        if accepted_grid:
-            return _accepted_on_grid(
-                policy, invariant_id, bounds, minimize, compositional, transfers, payer_first, given
-            )
-        return _answered(policy, invariant_id, bounds, minimize, compositional, transfers, payer_first, given)
+
+        def answered(p: Policy | str, claim: str | Invariant, book: Bounds | None) -> ProofResult:
+            return _answered(p, claim, book, minimize, compositional, transfers, payer_first, given)
+
+        return (
+            _accepted_on_grid(policy, invariant_id, bounds, answered)
+            if accepted_grid
+            else answered(policy, invariant_id, bounds)
+        )
 
 
 def _accepted_on_grid(
     policy: Policy | str,
     invariant_id: str | Invariant,
     bounds: Bounds | None,
-    minimize: bool,
-    compositional: bool,
-    transfers: bool,
-    payer_first: bool,
-    given: Mapping[str, ProofResult] | None,
+    answered: Callable[[Policy | str, str | Invariant, Bounds | None], ProofResult],
 ) -> ProofResult:
     """:func:`prove` with ``accepted_grid``: where ``invariant_id`` is a claim ``policy`` accepts as
     failing (its venue documents the story) and the question is one event on a book without collateral
@@ -175,7 +175,8 @@ def _accepted_on_grid(
     move's price on :data:`GRID_FIRST` (:func:`_on_grid`, a linear question, for a refutation only),
     on one trader first and up to N, within :data:`GRID_SHARE` of the units together; a story there is
     replayed and is one of ``bounds``; anything
-    else says nothing, and the question is asked as without the flag with what the grid left. The same
+    else says nothing, and the question is asked as without the flag (``answered``: :func:`_answered`
+    with the question's options) with what the grid left. The same
     search the smaller books of a larger question get (:func:`_small_scope_first`), on check's own
     book: percolator Gen A's flat-accounts-never-pay at N = 2 was undecided at 10M units asked whole,
     and is refuted on the grid in 3.06M (docs/solver-notes.md#accepted-claims-on-checks-own-book-on-the-grid-session-32)."""
@@ -189,7 +190,7 @@ def _accepted_on_grid(
         or bounds.price_grid
         or GRID_FIRST[-1] * bounds.min_price > bounds.max_price
     ):
-        return _answered(policy, invariant, bounds, minimize, compositional, transfers, payer_first, given)
+        return answered(policy, invariant, bounds)
     started = time.perf_counter()
     share = bounds.effort // GRID_SHARE
     searched: tuple[QueryStats, ...] = ()
@@ -212,16 +213,7 @@ def _accepted_on_grid(
                 bounds=bounds,
             )
         searched += found.queries
-    rest = _answered(
-        policy,
-        invariant,
-        _within(bounds, bounds.effort - _units(searched)),
-        minimize,
-        compositional,
-        transfers,
-        payer_first,
-        given,
-    )
+    rest = answered(policy, invariant, _within(bounds, bounds.effort - _units(searched)))
     return attrs.evolve(
         rest,
         queries=searched + rest.queries,
