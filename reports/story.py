@@ -348,7 +348,8 @@ def replay_command(violation: Violation, report: PolicyReport) -> tuple[str, str
         accounts = len(violation.story.book.traders)
         return (
             f"solvent prove {report.source} --invariant {violation.invariant} --accounts {max(accounts, 1)}"
-            + _margin_options(report, violation.invariant),
+            + _margin_options(report, violation.invariant)
+            + _grid_first(report, violation.invariant),
             "prints the replayed story",
         )
     saved = finding_file(violation, report)
@@ -358,6 +359,14 @@ def replay_command(violation: Violation, report: PolicyReport) -> tuple[str, str
         command, note = _searched(report, f"--invariant {violation.invariant}")
         return f"{command} --deep-stories", "z3's units and the seeded search's examples are counts: " + note
     return _searched(report, f"--invariant {violation.invariant}")
+
+
+def _grid_first(report: PolicyReport, invariant: str) -> str:
+    """``--grid-first`` where check's story of ``invariant`` was found by the grid search its second
+    round asks a claim the policy accepts as failing (``ProofResult.grid_first``): ``solvent prove``
+    asks the same question, and tells the same story, only so."""
+    proof = next((v.proof for v in report.verdicts if v.invariant.id == invariant and v.proof is not None), None)
+    return " --grid-first" if proof is not None and proof.grid_first else ""
 
 
 def _margin_options(report: PolicyReport, invariant: str) -> str:

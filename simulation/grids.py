@@ -93,6 +93,9 @@ class ProofCell:
     #: the margin scopes to ask it on, each a question of its own within ``bounds.effort``
     #: (``solvent.solver.margin_scopes``; empty or one: ``bounds`` as given)
     scopes: tuple[str, ...] = ()
+    #: a claim the policy accepts as failing searched for its story on the grid first, as check's
+    #: second round asks it (``solver.prove``'s ``accepted_grid``; ``solvent prove --grid-first``)
+    grid_first: bool = False
 
 
 def answer_proof(cell: ProofCell) -> ProofResult:
@@ -108,6 +111,7 @@ def answer_proof(cell: ProofCell) -> ProofResult:
             cell.scopes,
             minimize=cell.minimize,
             compositional=cell.compositional,
+            accepted_grid=cell.grid_first,
         )
         if cell.minimize and cell.least_move:
             result = told_at_least_move(cell.policy, catalog.get(cell.invariant), result)

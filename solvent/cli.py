@@ -796,6 +796,14 @@ def invariants() -> None:
     help="Fix every price to these values (linear queries; the verdict covers only them).",
 )
 @click.option("--exact", is_flag=True, help="Hand z3 the exact nonlinear query instead of purifying products.")
+@click.option(
+    "--grid-first",
+    is_flag=True,
+    help="A claim the policy accepts as failing (one event, no collateral assets): search its story first with "
+    "the mark and the move on a doubling and a halving of the least price, one trader first and up to N, within "
+    "a third of the effort, then ask the rest as without it; as `solvent check` asks such a claim in its second "
+    "round. Other claims are asked as without it.",
+)
 @least_move_option(
     "Tell a refutation of one mark move at the least move that breaks the claim (its own units, up to 40M); "
     "--no-least-move shows it as z3 found it, shrunk: the same verdict, sooner."
@@ -826,6 +834,7 @@ def prove(
     max_lots: int | None,
     price_grid: tuple[int, ...] | None,
     exact: bool,
+    grid_first: bool,
     least_move: bool,
     verbose: bool,
     json_path: str | None,
@@ -885,6 +894,7 @@ def prove(
                 ),
                 least_move=least_move,
                 scopes=margins,
+                grid_first=grid_first,
             )
             for claim in claims
             for n, k in scopes

@@ -26,6 +26,7 @@ there).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from math import gcd
 from typing import Any
 
@@ -104,6 +105,73 @@ def least_ticks(policy: Policy, invariant: Invariant, story: Story, bounds: Boun
     return at(good)
 
 
+#: The quote-valued fields of an account :func:`at_policy_scale` multiplies (positions stay as they are)
+_QUOTE = (
+    "cash_quote",
+    "spot_quote",
+    "cost_quote",
+    "principal_quote",
+    "withdrawn_quote",
+    "debt_quote",
+    "window_pnl_quote",
+    "reserve_slope_quote",
+    "funding_remainder_millionths",
+)
+
+
+def at_policy_scale(policy: Policy, invariant: Invariant, story: Story, bounds: Bounds) -> Story:
+    """The story multiplied up to the policy's own scale, where its mark lies more than
+    :data:`MARK_SPAN` times below it (z3's grid puts a mark at 4 quanta where the scenarios' lot
+    is worth 10,000): every price and every quote amount times ``scale_mark // mark``, positions
+    as they are, kept only if the concrete engine still fails the claim at the same event within
+    ``bounds``. Multiplying every price and balance by one factor keeps each ratio the rules read
+    (a margin rate, a move's size, a haircut's share) except where a rounding lands; a story whose
+    failure lives in such a rounding is told as it was. Only a one-market book without collateral
+    assets and one mark move (an asset's prices are in another unit)."""
+    book, scale = story.book, scale_mark(policy)
+    mark = book.market.mark_quote
+    if (
+        book.more_markets
+        or book.assets
+        or len(story.events) != 1
+        or not isinstance(story.events[0], MarkPrice)
+        or mark <= 0
+        or mark * MARK_SPAN >= scale
+    ):
+        return story
+    factor = scale // mark
+    settled = book.market.fund_settled_quote
+    market = attrs.evolve(
+        book.market,
+        mark_quote=mark * factor,
+        previous_mark_quote=book.market.previous_mark_quote * factor,
+        fund_settled_quote=None if settled is None else settled * factor,
+    )
+    accounts = tuple(attrs.evolve(a, **{f: getattr(a, f) * factor for f in _QUOTE}) for a in book.accounts)
+    larger = attrs.evolve(
+        book,
+        market=market,
+        accounts=accounts,
+        net_deposits_quote=book.net_deposits_quote * factor,
+        insurance_window_sum_quote=book.insurance_window_sum_quote * factor,
+        more_window_sums=tuple(w * factor for w in book.more_window_sums),
+    )
+    event = story.events[0]
+    candidate = attrs.evolve(story, book=larger, events=(attrs.evolve(event, price_quote=event.price_quote * factor),))
+    return candidate if breaks(policy, invariant, candidate, bounds) else story
+
+
+def told_plainly(policy: Policy, invariant: Invariant, story: Story, bounds: Bounds) -> Story:
+    """A one-mark-move story told on a plain book at the policy's scale, on the concrete engine
+    alone, where no least move was bounded by z3 (``solver.smallest_move``'s bisection decided no
+    probe, or a story found on check's grid): :func:`tidy`, then :func:`at_policy_scale`, then the
+    move cut to its least ticks from that book (:func:`least_ticks`), tidied again there and cut
+    again. Each step keeps only what the engine still fails within ``bounds``."""
+    shown = at_policy_scale(policy, invariant, tidy(policy, invariant, story, bounds), bounds)
+    shown = tidy(policy, invariant, least_ticks(policy, invariant, shown, bounds), bounds)
+    return least_ticks(policy, invariant, shown, bounds)
+
+
 def tidy(policy: Policy, invariant: Invariant, story: Story, bounds: Bounds) -> Story:
     """The story with the numbers z3 left at arbitrary values set to what a plain book holds,
     one at a time, each change kept only if the concrete engine still fails the claim at the same
@@ -137,6 +205,12 @@ def _emptied(policy: Policy, invariant: Invariant, story: Story, bounds: Bounds)
 
 #: The balances :func:`_least_balances` cuts, each to the least that still fails.
 _LEAST = ("spot_quote", "cash_quote")
+#: The amounts :func:`_least_balances` cuts with the account's cash, by the same quanta: its principal
+#: (the deposited capital, so that what the account holds above it, its profit, stays as it was)
+_WITH_CASH = "principal_quote"
+#: The amount :func:`_least_balances` cuts alone after the balances, to the least that still fails:
+#: the reserve an account releases an event (percolator's warmup slope), which z3 leaves arbitrary
+_SLOPE = "reserve_slope_quote"
 
 
 def _least_balances(policy: Policy, invariant: Invariant, story: Story, bounds: Bounds) -> Book:
@@ -144,27 +218,52 @@ def _least_balances(policy: Policy, invariant: Invariant, story: Story, bounds: 
     the claim: a bisection on the concrete engine between 0 and the balance, one account and one
     balance at a time (the net deposits following the cash). The failure need not be monotone in a
     balance; each value kept was replayed, so the book returned fails, whatever the bisection
-    skipped. The clearing account's cash is no one's balance and is left as it is."""
+    skipped. The clearing account's cash is no one's balance and is left as it is.
+
+    Then, where an account holds both cash and principal, the two are cut together by the same
+    quanta (the account's profit above its principal kept: a flat winner whose junior profit pays a
+    haircut keeps that profit, and z3's 10¹² of principal beside it goes), and each account's
+    reserve slope (:data:`_SLOPE`) is cut to the least that still fails."""
     book = story.book
+
+    def least(book: Book, i: int, value: int, changed: Callable[[int], Account], cash: int) -> Book:
+        """``book`` with account ``i`` at the least ``x`` in 0..``value`` that still fails
+        (``changed(x)``; ``cash``: the quanta of cash it holds per quantum of ``x`` cut, which
+        the net deposits follow)."""
+
+        def at(x: int) -> Book:
+            moved = attrs.evolve(book, accounts=book.accounts[:i] + (changed(x),) + book.accounts[i + 1 :])
+            return attrs.evolve(moved, net_deposits_quote=book.net_deposits_quote + cash * (x - value))
+
+        good, bad = value, -1  # fails at ``good``; nothing below ``bad`` + 1 was found to
+        while good - bad > 1:
+            middle = (good + bad) // 2
+            if breaks(policy, invariant, attrs.evolve(story, book=at(middle)), bounds):
+                good = middle
+            else:
+                bad = middle
+        return at(good)
+
     for i in range(len(book.accounts)):
+        if book.accounts[i].role is Role.CLEARING:
+            continue
         for field in _LEAST:
-            value = getattr(book.accounts[i], field)
-            if value <= 0 or book.accounts[i].role is Role.CLEARING:
-                continue
+            value, account = getattr(book.accounts[i], field), book.accounts[i]
+            if value > 0:
+                book = least(book, i, value, lambda x, a=account, f=field: attrs.evolve(a, **{f: x}), 1)
+        account = book.accounts[i]
+        joint = min(account.cash_quote, getattr(account, _WITH_CASH))
+        if joint > 0:  # x quanta of principal left, the cash above it as it was
 
-            def at(x: int, book: Book = book, i: int = i, field: str = field, value: int = value) -> Book:
-                account = attrs.evolve(book.accounts[i], **{field: x})
-                changed = attrs.evolve(book, accounts=book.accounts[:i] + (account,) + book.accounts[i + 1 :])
-                return attrs.evolve(changed, net_deposits_quote=book.net_deposits_quote + x - value)
+            def both(x: int, a: Account = account, joint: int = joint) -> Account:
+                return attrs.evolve(
+                    a, cash_quote=a.cash_quote - joint + x, **{_WITH_CASH: getattr(a, _WITH_CASH) - joint + x}
+                )
 
-            good, bad = value, -1  # fails at ``good``; nothing below ``bad`` + 1 was found to
-            while good - bad > 1:
-                middle = (good + bad) // 2
-                if breaks(policy, invariant, attrs.evolve(story, book=at(middle)), bounds):
-                    good = middle
-                else:
-                    bad = middle
-            book = at(good)
+            book = least(book, i, joint, both, 1)
+        account = book.accounts[i]
+        if getattr(account, _SLOPE) > 0:
+            book = least(book, i, getattr(account, _SLOPE), lambda x, a=account: attrs.evolve(a, **{_SLOPE: x}), 0)
     return book
 
 
@@ -461,6 +560,7 @@ def plain_story(policy: Policy, invariant: Invariant, story: Story, bounds: Boun
 __all__ = [
     "MARK_SPAN",
     "Plain",
+    "at_policy_scale",
     "SCALE_FACTORS",
     "SCALE_LOTS",
     "beyond_scale",
@@ -472,4 +572,5 @@ __all__ = [
     "reached_from",
     "scale_mark",
     "tidy",
+    "told_plainly",
 ]

@@ -210,6 +210,7 @@ def _accepted_on_grid(
                 queries=searched + found.queries,
                 seconds=time.perf_counter() - started,
                 accepted=True,
+                grid_first=True,
                 bounds=bounds,
             )
         searched += found.queries

@@ -49,7 +49,7 @@ from solvent.solver import effort
 from solvent.solver.assumptions import mark_move_ppm
 from solvent.solver.bounds import Bounds
 from solvent.solver.effort import UNITS_PER_SECOND, OutOfEffort
-from solvent.solver.plain_book import breaks, least_ticks, scale_mark, tidy
+from solvent.solver.plain_book import beyond_scale, breaks, least_ticks, scale_mark, tidy, told_plainly
 from solvent.solver.prove import BOUNDED, PURIFIED, scope_of
 from solvent.solver.query import StoryQuery
 from solvent.solver.refinement import replay
@@ -110,6 +110,9 @@ class SmallestMove:
     probes: int
     units: int
     seconds: float = attrs.field(default=0.0, eq=False)
+    #: the story's book is the bisection's (False: z3's own story told plainly, :func:`_plainly`,
+    #: where no probe was refuted)
+    bisected: bool = True
 
     @property
     def exact(self) -> bool:
@@ -141,7 +144,13 @@ class SmallestMove:
             head = f"breaks with a move of {_pct(self.move_ppm)}; no smaller move was proved safe within its effort"
             if self.proved_ppm == 0:
                 head += " (z3 proved only that the claim holds when the mark does not move)"
-        where = "at the policy's own scale" if self.at_scale else "at the mark the bisection found"
+        where = (
+            "at the policy's own scale"
+            if self.at_scale
+            else "at the mark the bisection found"
+            if self.bisected
+            else "at the mark z3 found (not at the policy's scale: its rounding does not survive the scaling)"
+        )
         story = f"this story moves the mark {_pct(self.story_move_ppm)} {where}, the least from its book (one tick less does not break it)"
         return f"{head}; {story}"
 
@@ -202,8 +211,8 @@ def smallest_move(
     budget: MoveBudget = DEFAULT_BUDGET,
 ) -> SmallestMove | None:
     """The least move that breaks ``invariant`` and the story told at it (module docstring), or
-    None when ``cx`` is not a one-mark-move refutation of ``invariant`` or no story at a move bound
-    was found within the budget. ``bounds``: the proof's (its balance and position bounds are
+    None when ``cx`` is not a one-mark-move refutation of ``invariant``. Where the bisection refuted
+    no move bound within the budget, z3's own story told plainly on the concrete engine (:func:`_plainly`). ``bounds``: the proof's (its balance and position bounds are
     kept; the traders are the story's, the prices from ``DEFAULT_MIN_PRICE``)."""
     if not applies(cx, invariant):
         return None
@@ -222,7 +231,7 @@ def smallest_move(
     original = move_ppm(cx.story)
     state, spent = _bisect(policy, invariant, scope, cx, budget)  # each probe is its own question
     if state.refuted is None:
-        return None
+        return _plainly(policy, invariant, cx, scope, state, spent, started)
     found, found_cx = state.refuted
     with effort.question():  # the same story in any process, whatever ran before
         shown, at_scale, shrink = _at_scale(policy, invariant, scope, found, budget)
@@ -231,13 +240,7 @@ def smallest_move(
     story = attrs.evolve(story, events=story.events[:1])
     check_bounds = attrs.evolve(scope, max_move_ppm=None, min_price=1)
     story = least_ticks(policy, invariant, tidy(policy, invariant, story, check_bounds), check_bounds)
-    final = replay(policy, invariant, story, check_bounds)
-    if not final.violates:
-        raise SpuriousCounterexample(
-            f"the smallest-move story for {invariant.id!r} does not break it on the concrete engine "
-            f"({', '.join(final.outside) or final.rejected or 'the claim holds on replay'})\n"
-            f"policy: {policy.name}\nstory: {story!r}"
-        )
+    final = _confirmed(policy, invariant, story, check_bounds, "smallest-move")
     status, proved = state.status, state.proved[0] if state.proved else None
     shown_ppm = move_ppm(final.story) or 0
     if shown_ppm < found and breaks(policy, invariant, final.story, attrs.evolve(scope, max_move_ppm=shown_ppm)):
@@ -261,6 +264,65 @@ def smallest_move(
         probes=len(state.probes),
         units=spent,
         seconds=time.perf_counter() - started,
+    )
+    detail = f"{final.detail}; {result.text}"
+    return attrs.evolve(result, counterexample=attrs.evolve(result.counterexample, detail=detail, move=result))
+
+
+def _confirmed(policy: Policy, invariant: Invariant, story: Story, bounds: Bounds, what: str) -> Any:
+    """The concrete engine's replay of the story to be shown, which must break ``invariant`` within
+    ``bounds``; otherwise :class:`SpuriousCounterexample` (a bug in Solvent, never a verdict)."""
+    final = replay(policy, invariant, story, bounds)
+    if not final.violates:
+        raise SpuriousCounterexample(
+            f"the {what} story for {invariant.id!r} does not break it on the concrete engine "
+            f"({', '.join(final.outside) or final.rejected or 'the claim holds on replay'})\n"
+            f"policy: {policy.name}\nstory: {story!r}"
+        )
+    return final
+
+
+def _plainly(
+    policy: Policy, invariant: Invariant, cx: Counterexample, scope: Bounds, state: Any, spent: int, started: float
+) -> SmallestMove:
+    """z3's own story told on a plain book at the policy's scale on the concrete engine alone
+    (``plain_book.told_plainly``), where the bisection refuted no probe within its budget: a story
+    found on check's grid (percolator Gen A's flat account paying a haircut, a mark of 4 quanta and
+    10¹² of principal as z3 left them) is still shown with a plain book and its least move from that
+    book. What z3 proved below stays said; a move the bisection never refuted is not called the
+    least: UNKNOWN, or BOUNDED above a proved move, EXACT only where the story's move is the next
+    ppm above it."""
+    check_bounds = attrs.evolve(scope, max_move_ppm=None, min_price=1)
+    story = told_plainly(policy, invariant, attrs.evolve(cx.story, events=cx.story.events[:1]), check_bounds)
+    final = _confirmed(policy, invariant, story, check_bounds, "plainly told")
+    shown = move_ppm(final.story) or 0
+    proved = state.proved[0] if state.proved else None
+    # the bisection's proof speaks of its scope's books (starting marks from its least price): it is
+    # said beside this story only when the story is one of them
+    if (
+        proved is None
+        or proved >= shown
+        or not breaks(policy, invariant, final.story, attrs.evolve(scope, max_move_ppm=shown))
+    ):
+        status, proved = ThresholdStatus.UNKNOWN, None
+    else:
+        status = ThresholdStatus.EXACT if shown == proved + 1 else ThresholdStatus.BOUNDED
+    result = SmallestMove(
+        invariant=invariant.id,
+        status=status,
+        move_ppm=shown,
+        proved_ppm=proved,
+        story_move_ppm=shown,
+        original_ppm=move_ppm(cx.story) or 0,
+        accounts=max(len(cx.story.book.traders), 1),
+        min_price=scope.min_price,
+        max_price=scope.max_price,
+        at_scale=not any("the mark" in why for why in beyond_scale(policy, final.story.book)),
+        counterexample=Counterexample(final.story, final.steps, final.failed_at, invariant.id, ""),
+        probes=len(state.probes),
+        units=spent,
+        seconds=time.perf_counter() - started,
+        bisected=False,
     )
     detail = f"{final.detail}; {result.text}"
     return attrs.evolve(result, counterexample=attrs.evolve(result.counterexample, detail=detail, move=result))

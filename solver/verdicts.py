@@ -156,6 +156,10 @@ class ProofResult:
     lemmas: tuple[str, ...] = ()
     witness: Story | None = None
     accepted: bool = False
+    #: the refutation was found by the search on the grid's doubling and halving that a claim the
+    #: policy accepts as failing is asked first (``solver.prove``'s ``accepted_grid``, check's second
+    #: round; ``solvent prove --grid-first``): what a command that reproduces its story must ask too
+    grid_first: bool = False
     #: the bounds the proof was asked within (``solvent.solver.bounds.Bounds``): what
     #: ``solvent.solver.coverage`` checks a replayed story against
     bounds: Any = attrs.field(default=None, eq=False, repr=False)

@@ -12,12 +12,19 @@ from __future__ import annotations
 import attrs
 
 from solvent.properties import catalog
+from solvent.properties.scenarios import Story
+from solvent.rules.book import Account, Book, Market, Role
+from solvent.rules.events import MarkPrice
 from solvent.rules.presets import load_preset
 from solvent.solver.bounds import Bounds
+from solvent.solver.plain_book import at_policy_scale, beyond_scale, breaks, scale_mark
 from solvent.solver.prove import GRID, GRID_SHARE, prove
 from solvent.solver.refinement import replay
+from solvent.solver.smallest_move import MoveBudget, told_at_least_move
+from solvent.solver.thresholds import ThresholdStatus
 from solvent.solver.verdicts import ProofResult, Verdict
 from solvent.verdicts import proofs
+from tests.cli_support import solvent
 
 CLAIM = "flat-accounts-never-pay"
 
@@ -90,3 +97,109 @@ def test_check_asks_the_grid_only_in_its_second_round(monkeypatch) -> None:
     ids = ["conservation", CLAIM, "no-haircut"]
     proofs.prove_within(policy, ids, proofs.ProofBudget(total=3_000_000, moves=None))
     assert flags == [("conservation", False), (CLAIM, False), ("no-haircut", False), (CLAIM, True)]
+
+
+def test_the_grid_story_is_told_on_a_plain_book_at_the_policys_scale() -> None:
+    """z3's grid story (a mark of 4 quanta, 10¹² of principal on the flat winner and the order book, the
+    venue at −10¹²) has no least move the bisection can bound within its budget: it is told plainly on the
+    concrete engine (solver.smallest_move._plainly): the venue at zero, the principal z3 left beside bob's
+    profit cut with his cash (his profit above it kept), the book multiplied up to the policy's mark of
+    10,000, and the move cut to its least ticks from that book; no smaller move is called proved."""
+    policy = load_preset("percolator-gen-a")
+    claim = catalog.get(CLAIM)
+    bounds = Bounds(accounts=2, events=1, effort=10_000_000)
+    found = prove(policy, CLAIM, bounds, minimize=False, payer_first=False, accepted_grid=True)
+    assert found.grid_first and found.counterexample.story.book.market.mark_quote == 4  # as z3 found it
+    told = told_at_least_move(policy, claim, found, MoveBudget(probes=0))
+    story = told.counterexample.story
+    book = story.book
+    assert book.market.mark_quote == scale_mark(policy) == 10_000
+    assert beyond_scale(policy, book) == []  # every balance and position within the policy's scale
+    assert book.role(Role.VENUE).cash_quote == 0
+    bob = book.account("bob")
+    assert bob.size_lots == 0 and bob.principal_quote == 0 and 0 < bob.cash_quote <= 10_000  # a flat winner
+    event = story.events[0]
+    assert event.price_quote == 8_999  # −10.01%
+    one_tick_less = attrs.evolve(story, events=(MarkPrice(event.price_quote + 1),))
+    assert breaks(policy, claim, story, bounds) and not breaks(policy, claim, one_tick_less, bounds)
+    move = told.counterexample.move
+    assert move.status is ThresholdStatus.UNKNOWN and move.proved_ppm is None and not move.bisected
+    assert "no smaller move was proved safe" in move.text and "at the policy's own scale" in move.text
+
+
+def test_the_printed_command_asks_the_grid_first() -> None:
+    """``solvent prove --grid-first`` asks the question check's second round asks, and tells the same
+    story (what check's Reproduce line prints, reports.story._grid_first); without the flag the same
+    command is not refuted within the units the grid needed."""
+    found = solvent(
+        "prove", "percolator-gen-a", "--invariant", CLAIM, "--accounts", "2", "--grid-first", "--effort", "10M"
+    )
+    assert found.exit_code == 1, found.output
+    assert "MarkPrice(price_quote=8999)" in found.stdout and "mark_quote=10000" in found.stdout
+    asked = solvent("prove", "percolator-gen-a", "--invariant", CLAIM, "--accounts", "2", "--effort", "3M")
+    assert asked.exit_code == 3, asked.output
+
+
+def test_checks_reproduce_line_carries_the_grid_flag() -> None:
+    """Check's Reproduce line for a z3 story names ``--grid-first`` exactly where the proof's story came
+    from the grid search (ProofResult.grid_first), and not for a story found without it."""
+    from types import SimpleNamespace
+
+    from solvent.reports.story import replay_command
+    from solvent.verdicts.check import Violation
+
+    policy = load_preset("percolator-gen-a")
+    found = prove(policy, CLAIM, Bounds(accounts=2, events=1, effort=10_000_000), accepted_grid=True)
+    cx = found.counterexample
+    violation = Violation(CLAIM, "z3", 0, cx.story, cx.steps[0], "z3")
+
+    def command(proof: ProofResult) -> str:
+        verdict = SimpleNamespace(invariant=catalog.get(CLAIM), proof=proof)
+        report = SimpleNamespace(source="percolator-gen-a", findings_dir=None, policy=policy, verdicts=[verdict])
+        return replay_command(violation, report)[0]
+
+    expected = f"solvent prove percolator-gen-a --invariant {CLAIM} --accounts 2"
+    assert command(found) == expected + " --grid-first"
+    assert command(attrs.evolve(found, grid_first=False)) == expected
+
+
+def _grid_story(factor: int) -> Story:
+    """Gen A's flat-winner story as z3's grid found it and tidy left it (mark 4 → 2, alice long 2 lots,
+    bob flat with 3 of profit), every price and amount times ``factor``."""
+    accounts = (
+        Account("alice", cash_quote=factor, size_lots=2, cost_quote=8 * factor, principal_quote=factor),
+        Account("bob", cash_quote=3 * factor, reserve_slope_quote=factor),
+        Account(
+            "liquidity",
+            Role.LIQUIDITY,
+            cash_quote=factor,
+            size_lots=-2,
+            cost_quote=-8 * factor,
+            reserve_slope_quote=factor,
+        ),
+        Account("insurance_fund", Role.INSURANCE_FUND),
+        Account("fee_account", Role.FEE_ACCOUNT),
+        Account("backstop_vault", Role.BACKSTOP_VAULT),
+        Account("venue", Role.VENUE),
+        Account("clearing", Role.CLEARING),
+    )
+    book = Book(Market("PERP", 4 * factor, previous_mark_quote=factor), accounts, net_deposits_quote=5 * factor)
+    return Story(book, (MarkPrice(2 * factor),))
+
+
+def test_a_story_is_multiplied_to_the_policys_scale_only_below_its_span() -> None:
+    """plain_book.at_policy_scale: a mark more than MARK_SPAN (100) times below the policy's 10,000 is
+    multiplied up by 10,000 // mark (4 → 10,000; 96 → 9,984), every amount with it and the story still
+    failing; a mark of 100, at the span's edge, is left as it is."""
+    policy = load_preset("percolator-gen-a")
+    claim = catalog.get(CLAIM)
+    bounds = Bounds(accounts=2, events=1)
+    for factor, mark in ((1, 10_000), (24, 9_984), (25, 100)):
+        story = _grid_story(factor)
+        assert breaks(policy, claim, story, bounds)
+        scaled = at_policy_scale(policy, claim, story, bounds)
+        assert scaled.book.market.mark_quote == mark and breaks(policy, claim, scaled, bounds)
+        multiple = mark // story.book.market.mark_quote
+        assert scaled.events[0].price_quote == story.events[0].price_quote * multiple
+        assert scaled.book.account("bob").cash_quote == story.book.account("bob").cash_quote * multiple
+        assert scaled.book.account("alice").size_lots == 2  # positions as they were
