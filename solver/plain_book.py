@@ -222,8 +222,10 @@ def _least_balances(policy: Policy, invariant: Invariant, story: Story, bounds: 
 
     Then, where an account holds both cash and principal, the two are cut together by the same
     quanta (the account's profit above its principal kept: a flat winner whose junior profit pays a
-    haircut keeps that profit, and z3's 10¹² of principal beside it goes), and each account's
-    reserve slope (:data:`_SLOPE`) is cut to the least that still fails."""
+    haircut keeps that profit, and z3's 10¹² of principal beside it goes), and then its principal
+    alone and its reserve slope (:data:`_SLOPE`) are each cut to the least that still fails (an ADL
+    payer holding 0.80 of cash below z3's 100,000 of principal: a principal just above what the
+    deleveraging leaves shows the same failure)."""
     book = story.book
 
     def least(book: Book, i: int, value: int, changed: Callable[[int], Account], cash: int) -> Book:
@@ -261,9 +263,12 @@ def _least_balances(policy: Policy, invariant: Invariant, story: Story, bounds: 
                 )
 
             book = least(book, i, joint, both, 1)
-        account = book.accounts[i]
-        if getattr(account, _SLOPE) > 0:
-            book = least(book, i, getattr(account, _SLOPE), lambda x, a=account: attrs.evolve(a, **{_SLOPE: x}), 0)
+        for field in (_WITH_CASH, _SLOPE):  # then each alone (no balance: the net deposits stay)
+            account = book.accounts[i]
+            if getattr(account, field) > 0:
+                book = least(
+                    book, i, getattr(account, field), lambda x, a=account, f=field: attrs.evolve(a, **{f: x}), 0
+                )
     return book
 
 
@@ -274,17 +279,33 @@ def _plain_fields(policy: Policy, invariant: Invariant, story: Story, bounds: Bo
     def still(candidate: Any) -> bool:
         return breaks(policy, invariant, attrs.evolve(story, book=candidate), bounds)
 
-    tries = [attrs.evolve(book, market=attrs.evolve(book.market, previous_mark_quote=mark))]
-    tries.append(attrs.evolve(book, insurance_window_sum_quote=0))
-    if book.more_markets:  # a book of several markets: each further market's previous mark its mark
-        more = tuple(attrs.evolve(m, previous_mark_quote=m.mark_quote) for m in book.more_markets)
-        tries.append(attrs.evolve(book, more_markets=more))
-        fund = book.role(Role.INSURANCE_FUND)
-        if any(f != 0 for f in fund.more_funds):  # a fund per market: the further markets' funds empty
-            emptied = attrs.evolve(fund, more_funds=tuple(0 for _ in fund.more_funds))
-            candidate = book.replace_account(book.index(fund.name), emptied)
-            tries.append(candidate.with_fields(net_deposits_quote=book.net_deposits_quote - sum(fund.more_funds)))
-    for candidate in tries:
+    # each change made to the book as it stands after the ones before it (a change built from the
+    # book as it came would undo an earlier one that was kept: the previous mark set at the mark, then
+    # the window sum's candidate carrying z3's previous mark back)
+    def previous_at_mark(b: Book) -> Book:
+        return attrs.evolve(b, market=attrs.evolve(b.market, previous_mark_quote=b.market.mark_quote))
+
+    def no_window(b: Book) -> Book:
+        return attrs.evolve(b, insurance_window_sum_quote=0)
+
+    def further_previous_at_mark(b: Book) -> Book:  # a book of several markets: each further market's too
+        return attrs.evolve(
+            b, more_markets=tuple(attrs.evolve(m, previous_mark_quote=m.mark_quote) for m in b.more_markets)
+        )
+
+    def further_funds_empty(b: Book) -> Book:  # a fund per market: the further markets' funds empty
+        fund = b.role(Role.INSURANCE_FUND)
+        if not any(f != 0 for f in fund.more_funds):
+            return b
+        emptied = attrs.evolve(fund, more_funds=tuple(0 for _ in fund.more_funds))
+        candidate = b.replace_account(b.index(fund.name), emptied)
+        return candidate.with_fields(net_deposits_quote=b.net_deposits_quote - sum(fund.more_funds))
+
+    changes = [previous_at_mark, no_window]
+    if book.more_markets:
+        changes += [further_previous_at_mark, further_funds_empty]
+    for change in changes:
+        candidate = change(book)
         if candidate != book and still(candidate):
             book = candidate
     for i in range(len(book.accounts)):  # a position in a further market: its cost basis at its mark

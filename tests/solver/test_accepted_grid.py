@@ -114,6 +114,9 @@ def test_the_grid_story_is_told_on_a_plain_book_at_the_policys_scale() -> None:
     story = told.counterexample.story
     book = story.book
     assert book.market.mark_quote == scale_mark(policy) == 10_000
+    # no move before it (z3's previous mark 1 was multiplied to 2,500 with the rest, and set at the mark
+    # once the window sum's change no longer carried it back)
+    assert book.market.previous_mark_quote == 10_000
     assert beyond_scale(policy, book) == []  # every balance and position within the policy's scale
     assert book.role(Role.VENUE).cash_quote == 0
     bob = book.account("bob")
