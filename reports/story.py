@@ -345,7 +345,7 @@ def replay_command(violation: Violation, report: PolicyReport) -> tuple[str, str
         )
         if saved is not None and saved.exists() and _same_story(saved, violation):
             return f"solvent replay {saved}", ""
-        accounts = len(violation.story.book.traders)
+        accounts = violation.z3_traders or len(violation.story.book.traders)  # z3's own N, not the maker's
         return (
             f"solvent prove {report.source} --invariant {violation.invariant} --accounts {max(accounts, 1)}"
             + _margin_options(report, violation.invariant)

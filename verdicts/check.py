@@ -32,7 +32,7 @@ from solvent.properties.played import (
     first_violation,
     replay,
 )
-from solvent.properties.reachable import from_empty
+from solvent.properties.reachable import Built, from_empty
 from solvent.properties.scenarios import SCENARIOS, Story, defaults
 from solvent.properties.story import Untold
 from solvent.rules.engine import RejectedEvent, Step, step
@@ -41,6 +41,7 @@ from solvent.rules.policy import Policy
 from solvent.rules.presets import resolve_policy
 from solvent.solver.coverage import covered_failure
 from solvent.solver.deep_stories import DeepBudget, DeepStory, deep_story
+from solvent.solver.plain_book import opened_before_a_move
 from solvent.solver.smallest_move import MoveBudget, told_at_least_move
 from solvent.solver.thresholds import DEFAULT_IDS, Threshold, thresholds
 from solvent.solver.verdicts import InconsistentProof, ProofResult
@@ -74,6 +75,9 @@ class Violation:
     #: for a z3 story told at its least move: what the minimization found
     #: (``solvent.solver.smallest_move.SmallestMove``: "needs a move of at least 1.0001%")
     move: Any = attrs.field(default=None, eq=False)
+    #: for a z3 story: the traders of z3's own book, the N that ``solvent prove`` asks it again at (a
+    #: story told from an empty book adds the ``maker`` who holds the order book's inventory); 0 else
+    z3_traders: int = attrs.field(default=0, eq=False)
 
     @property
     def events(self) -> tuple[Any, ...]:
@@ -437,11 +441,15 @@ def _proof_verdict(
     cx = proof.counterexample
     if cx is None or cx.obligation != verdict.invariant.id or cx.step_index >= len(cx.steps):
         return verdict
-    found = Violation(verdict.invariant.id, "z3", cx.step_index, cx.story, cx.steps[cx.step_index], "z3", move=cx.move)
-    built = from_empty(policy, verdict.invariant, cx.story, cx.step_index)
+    traders = len(cx.story.book.traders)
+    z3 = {"origin": "z3", "move": cx.move, "z3_traders": traders}
+    found = Violation(verdict.invariant.id, "z3", cx.step_index, cx.story, cx.steps[cx.step_index], **z3)
+    built = from_empty(policy, verdict.invariant, cx.story, cx.step_index) or _opened_before_a_move(
+        policy, verdict.invariant, cx, proof.bounds
+    )
     if built is not None:  # the same failure from an empty book: deposits and trades, then z3's events
         failing = built.steps[built.failing]
-        found = Violation(verdict.invariant.id, "z3", built.failing, built.story, failing, "z3", move=cx.move)
+        found = Violation(verdict.invariant.id, "z3", built.failing, built.story, failing, **z3)
         cx = attrs.evolve(cx, story=built.story, step_index=built.failing)
     if database is not None:
         path = findings.database_path(database, policy, verdict.invariant.id)
@@ -453,6 +461,26 @@ def _proof_verdict(
     if verdict.status is ClaimStatus.NOT_EXERCISED:
         verdict = attrs.evolve(verdict, status=ClaimStatus.HELD)
     return _merge(verdict, found, verdict.search)
+
+
+def _opened_before_a_move(policy: Policy, invariant: Invariant, cx: Any, bounds: Any) -> Built | None:
+    """A one-mark-move z3 story whose book deposits and trades at its own mark do not reach (a trader
+    only above maintenance, which no trade at the mark opens: its initial margin is not met) told
+    from an empty book as the positions opened at an earlier mark with the margin a trade needs, then
+    one move to the story's mark, then the story's move (``plain_book.opened_before_a_move``, the
+    path a threshold's story takes); None where that does not reach it either. The book reached
+    breaks the claim at the same event within the proof's ``bounds``, replayed here once more."""
+    if bounds is None or cx.step_index != 0 or len(cx.story.events) != 1:
+        return None
+    plain = opened_before_a_move(policy, invariant, cx.story, bounds)
+    if plain is None or plain.empty is None:
+        return None
+    story = Story(plain.empty, plain.opening + plain.story.events)
+    steps = replay(policy, story)
+    failing = len(plain.opening)
+    if steps is None or first_violation(policy, invariant, steps) != failing:
+        return None
+    return Built(story, failing, failing, tuple(steps))
 
 
 def _from_empty_book(story: Story) -> bool:
