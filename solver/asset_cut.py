@@ -8,9 +8,9 @@ a shared charge through its own numbers and the charge's totals, as the exact sp
 haircut's shares. Carried to the asset book, a trader's turn would need, of the cut of another
 trader's unpaid borrow (``lending.cover_unpaid_borrows``: the fund buys what it can, then the other
 holders pay ``⌈L·d_j / D⌉``, ``L = min(missing, D)``, the rounded-up excess to the fund's balance of
-the asset), three facts, each asked here as exact z3 on the engine's own function over a free book
-(alice the borrower; bob and the order book the other holders, the order book's balance standing
-for every further holder's total, every number free):
+the asset), four facts, each asked here as exact z3 on the engine's own function over a free book
+(:func:`facts`: alice the borrower; the other traders and the order book the holders, the order
+book's balance standing for every further holder's total, every number free):
 
 1. **a trader's cut is within its deposit** (:data:`WITHIN`): a trader holding the asset keeps at
    least 0 of it, and one that holds none (or borrows it) is not charged. Holds.
@@ -21,13 +21,15 @@ for every further holder's total, every number free):
    lose beyond what the borrower receives is the dust the fund's balance of the asset receives. Holds.
 4. **the assumption is kept** (:data:`KEPT`): after the cut the holders' balances still sum to at
    least 0. **Does not hold**: the dust leaves the holders (3) while the assumption counts holders
-   only, so a book at the assumption's boundary (deposits equal to borrows) ends one quantum short per
-   rounded-up share beyond the first.
+   only, so a book at the assumption's boundary (deposits equal to borrows) can end up to one quantum
+   short per rounded-up share beyond the first.
 
 4 is what the turn after needs: a second borrower's cut in the same step finds the holders short of
 what it is missing, and the quanta it cannot cover stay a borrow (the asset's waterfall ends there).
-On two traders no second borrower is left (the first cut's payers are the other trader and the order
-book, both holders, so neither borrows), so the failure needs three: :func:`story` builds it, alice
+On two traders 4 holds (drift: unsat in 3,100,247 units): the first cut's payers are the other trader
+and the order book, both holders, each share at most its deposit, so the dust is at most what the
+deposits exceed the borrow by. On three traders it has a model (drift 152,724 units, mango-v4 218,082),
+and the failure needs three: :func:`story` builds it, alice
 and carol flat borrowers of 10 quanta each at the price 100 with cash at their initial margin, bob
 holding 1 quantum and the order book 19 (deposits equal to borrows), the fund at its floor, and the
 oracle up 21% (to 121, the least move that leaves a borrower a quantum it cannot buy back); alice's
@@ -35,7 +37,8 @@ cut rounds two shares of one quantum up to 1 each, a dust of 1, and carol is lef
 worth −121. Replayed on the concrete engine (:func:`replayed`), inside every assumption of the
 question at N = 3 and at every N to 8 with flat empty traders added: the claims are **false for every
 N ≥ 3** on this book, so no per-account argument for every N exists while the dust leaves the
-holders; the lead's decision (docs/solver-notes.md#a-per-account-argument-on-the-asset-books-session-33).
+holders; where the dust goes is the lead's decision
+(docs/solver-notes.md#a-per-account-argument-on-the-asset-books-session-33).
 4's model is never reported as a story: only the replay is believed.
 """
 
