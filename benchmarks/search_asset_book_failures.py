@@ -11,6 +11,11 @@ own deposits cover its borrows there (``lent_assumptions``, check's since sessio
 assetdep; before it, the asset's net deposits at least 0, the same sum), and by what the trader
 left below zero still owes: settlement cash, or a borrow of the lent asset. ``--without-flat-cut``: the engine as
 before session 32, a flat borrower's loan not followed by the settlement cut (``engine._exchange_loan``).
+``--traders 3`` (session 33, helper assetarg): carol drawn as bob is, after the others (the two-trader
+draws are the same at a seed), and check's assumptions at N = 3; ``--dust-kept``: the lent asset's cut's
+rounding dust left with the borrower, not sent to the fund (``solver.asset_cut``: the experiment the
+lead's decision would need); ``--boundary``: the order book's quanta of the asset drawn so that the
+holders' balances sum to exactly 0 (the lent assumption's boundary, where the dust matters).
 Verdicts never depend on it; it finds stories, which the tests then pin
 (``tests/solver/test_settlement_borrower_story.py``).
 
@@ -26,10 +31,11 @@ import random
 import attrs
 
 from solvent.properties.catalog import StepView, get
-from solvent.rules import engine
+from solvent.rules import engine, lending
 from solvent.rules.assets import account_value
 from solvent.rules.book import Asset, Book, Role, new_book
 from solvent.rules.events import AssetPrice, MarkPrice
+from solvent.rules.ledger import Reason
 from solvent.rules.presets import load_preset
 from solvent.solver.assumptions import SETTLEMENT_COVERED, book_assumptions, lent_covered
 from solvent.solver.bounds import Bounds, for_policy
@@ -37,13 +43,15 @@ from solvent.solver.bounds import Bounds, for_policy
 CLAIMS = ("no-negative-equity", "loss-bounded-by-collateral", "claims-backed")
 
 
-def _book(policy, alice, bob, liquidity, fund) -> Book:  # type: ignore[no-untyped-def]
-    """alice and bob each (cash, asset quanta, lots at the mark 100), the order book (cash, quanta)
-    on the other side of their lots, the fund holding ``fund``."""
-    lots = alice[2] + bob[2]
-    held = {"alice": alice, "bob": bob, "liquidity": (*liquidity, -lots)}
+def _book(policy, alice, bob, liquidity, fund, carol=None) -> Book:  # type: ignore[no-untyped-def]
+    """alice and bob (and ``carol`` where given) each (cash, asset quanta, lots at the mark 100), the
+    order book (cash, quanta) on the other side of their lots, the fund holding ``fund``."""
+    traders = {"alice": alice, "bob": bob, **({"carol": carol} if carol is not None else {})}
+    lots = sum(t[2] for t in traders.values())
+    held = {**traders, "liquidity": (*liquidity, -lots)}
     quanta = sum(h[1] for h in held.values())
-    book = new_book(mark_quote=100, traders=("alice", "bob"), assets=(Asset(policy.collateral[0].name, 100, quanta),))
+    asset = Asset(policy.collateral[0].name, 100, quanta)
+    book = new_book(mark_quote=100, traders=tuple(traders), assets=(asset,))
     accounts = []
     for a in book.accounts:
         if a.name in held:
@@ -61,19 +69,36 @@ def _book(policy, alice, bob, liquidity, fund) -> Book:  # type: ignore[no-untyp
     )
 
 
+def _cut_keeping_dust(ctx, shares, loss, name, balance):  # type: ignore[no-untyped-def]
+    """``lending._cut`` without its last transfer: the rounded-up shares' excess stays with the borrower."""
+    for depositor, share in shares:
+        ctx = ctx.transfer(balance(depositor), balance(name), share, Reason.DEPOSIT_INDEX_LOSS)
+    return ctx
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="drift")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--books", type=int, default=2000, help="books drawn (kept only inside the assumptions)")
     parser.add_argument("--without-flat-cut", action="store_true")
+    parser.add_argument("--traders", type=int, default=2, choices=(2, 3), help="3: carol drawn as bob is")
+    parser.add_argument(
+        "--dust-kept", action="store_true", help="the lent asset's cut's rounding dust left with the borrower"
+    )
+    parser.add_argument(
+        "--boundary", action="store_true", help="the order book's quanta drawn so the asset's holders sum to 0"
+    )
     args = parser.parse_args()
     if args.without_flat_cut:
         engine.cover_settlement_borrow = lambda policy, ctx, name: ctx  # type: ignore[assignment]
+    if args.dust_kept:  # an experiment (session 33, solver.asset_cut): no PRO_RATA_DUST to the fund
+        lending._cut = _cut_keeping_dust  # type: ignore[assignment]
     policy = load_preset(args.preset)
     asset = policy.collateral[0].name
     bounds = for_policy(
-        Bounds(accounts=2, events=1, assets=1, asset_names=(asset,), event_kinds=("mark", "asset-price")), policy
+        Bounds(accounts=args.traders, events=1, assets=1, asset_names=(asset,), event_kinds=("mark", "asset-price")),
+        policy,
     )
     rng = random.Random(args.seed)
     counts: collections.Counter[tuple[str, str, str, str]] = collections.Counter()
@@ -88,7 +113,14 @@ def main() -> None:
         alice = (rng.randint(-10_000, 10_000), a_q, a_lots)
         bob = (rng.randint(-10_000, 20_000), b_q, b_lots)
         liquidity = (rng.choice([0, rng.randint(0, 20_000)]), l_q)
-        book = _book(policy, alice, bob, liquidity, rng.choice([0, 1, rng.randint(0, 200)]))
+        fund = rng.choice([0, 1, rng.randint(0, 200)])
+        carol = None
+        if args.traders == 3:  # drawn after the others: the two-trader draws are the same at a seed
+            c_q = -rng.randint(0, a_q) if rng.random() < 0.8 else rng.randint(0, size)
+            carol = (rng.randint(-10_000, 20_000), c_q, rng.choice([0, rng.randint(-100, 100)]))
+        if args.boundary:  # the order book holds what makes the asset's holders sum to exactly 0
+            liquidity = (liquidity[0], -(a_q + b_q + (carol[1] if carol is not None else 0)))
+        book = _book(policy, alice, bob, liquidity, fund, carol)
         outside = [a.name for a in book_assumptions(policy, book, bounds) if a.holds is not True]
         if [n for n in outside if n not in (SETTLEMENT_COVERED, lent_covered(asset))]:
             continue
@@ -112,7 +144,9 @@ def main() -> None:
             counts[key] += 1
             first.setdefault(
                 key,
-                f"alice {alice}, bob {bob}, order book {liquidity}, fund {book.role(Role.INSURANCE_FUND).cash_quote}; {event}",
+                f"alice {alice}, bob {bob}, "
+                + (f"carol {carol}, " if carol is not None else "")
+                + f"order book {liquidity}, fund {book.role(Role.INSURANCE_FUND).cash_quote}; {event}",
             )
     print(f"{args.preset}, seed {args.seed}: {args.books:,} books drawn, {inside:,} inside check's other assumptions")
     print(
