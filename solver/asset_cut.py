@@ -62,7 +62,7 @@ from solvent.rules.policy import Policy
 from solvent.rules.waterfall import InsuranceFund, TokenLayer
 from solvent.solver.assumptions import book_assumptions
 from solvent.solver.bounds import Bounds, for_policy
-from solvent.solver.per_account import still_refuted
+from solvent.solver.per_account import still_refuted, with_empty_traders
 from solvent.solver.story import symbolic_book
 
 #: the claims the story breaks (each trader's value, its value less its debt, every holder's cash)
@@ -185,6 +185,29 @@ def replayed(policy: Policy) -> Replayed | None:
     return Replayed(told, outside, broken, up_to)
 
 
+#: the method of a refutation by :func:`on_book`'s story (``solver.prove``)
+METHOD = (
+    "the lent asset's deposit-index cut's story (solver.asset_cut: two flat borrowers, the first one's cut's "
+    "rounding dust to the fund leaves the holders short for the second), built and replayed on the concrete "
+    "engine: no z3 query"
+)
+
+
+def on_book(policy: Policy, bounds: Bounds) -> Story | None:
+    """:func:`story` written on the book of ``bounds`` (flat, empty traders added up to its N), where it is
+    one of that question's: one event of the kinds an oracle move is among, one market and one asset (the
+    policy's first), no isolated position, three traders or more; None elsewhere (the question is asked as
+    before). Whether it lies inside the question's assumptions and bounds is the replay's to say."""
+    told = story(policy)
+    if told is None or bounds.accounts < len(TRADERS) or bounds.events != 1 or bounds.isolated:
+        return None
+    if bounds.markets != 1 or bounds.assets != 1 or "asset-price" not in bounds.event_kinds:
+        return None
+    if bounds.collateral_names[:1] != (told.events[0].asset,):
+        return None
+    return attrs.evolve(told, book=with_empty_traders(told.book, bounds.accounts - len(TRADERS)))
+
+
 def refusal(policy: Policy, claim: str) -> str | None:
     """Why no all-N argument exists for ``claim`` on the policy's asset book, where the replayed story
     breaks it inside every assumption at N = 3 and on to :data:`UP_TO` (None elsewhere: the reason
@@ -208,10 +231,12 @@ __all__ = [
     "CONSERVED",
     "COVERED",
     "KEPT",
+    "METHOD",
     "Replayed",
     "WITHIN",
     "applies",
     "facts",
+    "on_book",
     "refusal",
     "replayed",
     "story",

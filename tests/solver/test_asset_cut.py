@@ -24,8 +24,10 @@ from solvent.rules.engine import step
 from solvent.rules.ledger import Reason
 from solvent.rules.policy import Policy
 from solvent.rules.presets import load_preset
-from solvent.solver import asset_cut, effort
+from solvent.solver import asset_cut, effort, per_account
 from solvent.solver import compositional as comp
+from solvent.solver import prove as prove_module
+from solvent.solver.verdicts import Verdict
 
 PRESETS = ("drift", "mango-v4")
 #: each fact's units (exact z3 on three traders; measured: drift 50,225, 406,824, 2 and 152,724)
@@ -153,3 +155,43 @@ def test_no_refusal_where_no_lent_asset_is_cut_by_the_deposit_index(fresh_replay
         policy = load_preset(preset)
         assert asset_cut.applies(policy) is None
         assert asset_cut.story(policy) is None and asset_cut.refusal(policy, "no-negative-equity") is None
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_solvent_prove_refutes_the_three_claims_at_n_3_by_the_story_replayed_with_no_z3_units(
+    preset: str, fresh_replay: None
+) -> None:
+    policy = load_preset(preset)
+    bounds = attrs.evolve(asset_cut._bounds(policy, 3), effort=1_000_000)
+    for claim in asset_cut.CLAIMS:
+        found = prove_module._by_asset_cut(policy, catalog.get(claim), bounds)
+        assert found is not None and found.verdict is Verdict.REFUTED and found.units == 0
+        cx = found.counterexample
+        assert cx is not None and cx.step_index == 0 and len(cx.story.book.traders) == 3
+        said = "refuted for every N ≥ 3" in found.method
+        assert said == (claim in per_account.EACH_TRADER)  # claims-backed is not a per-trader claim
+    at_five = prove_module._by_asset_cut(policy, catalog.get("no-negative-equity"), attrs.evolve(bounds, accounts=5))
+    assert at_five is not None and len(at_five.counterexample.story.book.traders) == 5
+
+
+def test_the_story_is_not_used_where_it_is_not_the_questions_own(fresh_replay: None) -> None:
+    policy = load_preset("drift")
+    nne = catalog.get("no-negative-equity")
+    bounds = attrs.evolve(asset_cut._bounds(policy, 3), effort=1_000_000)
+    assert prove_module._by_asset_cut(policy, nne, attrs.evolve(bounds, accounts=2)) is None  # two traders
+    assert prove_module._by_asset_cut(policy, nne, attrs.evolve(bounds, events=2)) is None
+    assert prove_module._by_asset_cut(policy, nne, attrs.evolve(bounds, event_kinds=("mark",))) is None
+    # the oracle's 121 beyond the question's prices: not its story
+    assert prove_module._by_asset_cut(policy, nne, attrs.evolve(bounds, max_price=120)) is None
+    assert prove_module._by_asset_cut(policy, nne, attrs.evolve(bounds, max_price=121)) is not None
+    # a bound on the mark's moves leaves the oracle's free (``Bounds.max_move_ppm``): still the question's story
+    assert prove_module._by_asset_cut(policy, nne, attrs.evolve(bounds, max_move_ppm=200_000)) is not None
+
+
+def test_with_the_dust_kept_by_the_borrower_solvent_prove_asks_as_before(
+    monkeypatch: pytest.MonkeyPatch, fresh_replay: None
+) -> None:
+    _kept_by_borrower(monkeypatch)
+    policy = load_preset("drift")
+    bounds = attrs.evolve(asset_cut._bounds(policy, 3), effort=1_000_000)
+    assert prove_module._by_asset_cut(policy, catalog.get("no-negative-equity"), bounds) is None
