@@ -88,10 +88,14 @@ def applies(policy: Policy) -> str | None:
     return name if rule is not None and TokenLayer.DEPOSIT_INDEX in rule.bankruptcy else None
 
 
-def _bounds(policy: Policy, traders: int) -> Bounds:
-    """Check's all-cross question's bounds (``verdicts.proofs``) at ``traders`` traders."""
+def _bounds(policy: Policy, traders: int, isolated: bool = False) -> Bounds:
+    """Check's all-cross question's bounds (``verdicts.proofs``) at ``traders`` traders; ``isolated``: its
+    isolated scope's (the first trader's position isolated, a margin move beside the other events; a
+    ``ValueError`` where the policy allows isolated margin in no market)."""
     name = policy.collateral[0].name
     bounds = Bounds(accounts=traders, events=1, assets=1, asset_names=(name,), event_kinds=("mark", "asset-price"))
+    if isolated:
+        bounds = attrs.evolve(bounds, isolated=1, event_kinds=(*bounds.event_kinds, "margin"))
     return for_policy(bounds, policy)
 
 
@@ -124,11 +128,16 @@ def _b(x: Any) -> Any:
     return z3.BoolVal(x) if type(x) is bool else x
 
 
-def story(policy: Policy) -> Story | None:
+def story(policy: Policy, isolated: bool = False) -> Story | None:
     """The three-trader book and oracle move of the module docstring, or None where the policy does
-    not cut a lent asset's deposits."""
+    not cut a lent asset's deposits. ``isolated``: on the isolated scope's book, alice's position in
+    the market the policy allows isolated margin in held isolated, empty (None where it allows none)."""
     name = applies(policy)
     if name is None:
+        return None
+    try:
+        positions = _bounds(policy, len(TRADERS), isolated).isolated_positions
+    except ValueError:  # no market allows isolated margin: no isolated scope
         return None
     rule = lent_rule(policy, name)
     # each borrower's cash at its initial margin (the borrow at its initial liability weight, rounded up)
@@ -136,7 +145,8 @@ def story(policy: Policy) -> Story | None:
     layer = policy.layer(InsuranceFund)
     fund = max(rule.fund_floor_quote, 0 if layer is None else layer.floor_quote)
     held = {"alice": -BORROW, "bob": 1, "carol": -BORROW, "liquidity": 2 * BORROW - 1}
-    book = new_book(mark_quote=PRICE, traders=TRADERS, assets=(Asset(name, PRICE, sum(held.values())),))
+    asset = Asset(name, PRICE, sum(held.values()))
+    book = new_book(mark_quote=PRICE, traders=TRADERS, assets=(asset,), isolated_positions=positions)
     cashes = {"alice": cash, "carol": cash, "insurance_fund": fund}
     accounts = tuple(
         attrs.evolve(a, cash_quote=cashes.get(a.name, 0), asset_balances=(held.get(a.name, 0),)) for a in book.accounts
@@ -168,14 +178,13 @@ class Replayed:
 
 
 @lru_cache(maxsize=8)
-def replayed(policy: Policy) -> Replayed | None:
+def replayed(policy: Policy, isolated: bool = False) -> Replayed | None:
     """:func:`story` replayed on the concrete engine (None where there is none, or the engine rejects it)."""
-    told = story(policy)
+    told = story(policy, isolated)
     if told is None:
         return None
-    outside = tuple(
-        a.name for a in book_assumptions(policy, told.book, _bounds(policy, len(TRADERS))) if a.holds is not True
-    )
+    bounds = _bounds(policy, len(TRADERS), isolated)
+    outside = tuple(a.name for a in book_assumptions(policy, told.book, bounds) if a.holds is not True)
     try:
         view = StepView.of(policy, step(policy, told.book, told.events[0]))
     except RejectedEvent:
@@ -196,10 +205,16 @@ METHOD = (
 def on_book(policy: Policy, bounds: Bounds) -> Story | None:
     """:func:`story` written on the book of ``bounds`` (flat, empty traders added up to its N), where it is
     one of that question's: one event of the kinds an oracle move is among, one market and one asset (the
-    policy's first), no isolated position, three traders or more; None elsewhere (the question is asked as
-    before). Whether it lies inside the question's assumptions and bounds is the replay's to say."""
-    told = story(policy)
-    if told is None or bounds.accounts < len(TRADERS) or bounds.events != 1 or bounds.isolated:
+    policy's first), at most the first trader's position isolated, three traders or more; None elsewhere
+    (the question is asked as before). Whether it lies inside the question's assumptions and bounds is the
+    replay's to say."""
+    if bounds.accounts < len(TRADERS) or bounds.events != 1 or bounds.isolated > 1:
+        return None
+    told = story(policy, bool(bounds.isolated))
+    if (
+        told is None
+        or _bounds(policy, len(TRADERS), bool(bounds.isolated)).isolated_positions != bounds.isolated_positions
+    ):
         return None
     if bounds.markets != 1 or bounds.assets != 1 or "asset-price" not in bounds.event_kinds:
         return None
@@ -208,11 +223,11 @@ def on_book(policy: Policy, bounds: Bounds) -> Story | None:
     return attrs.evolve(told, book=with_empty_traders(told.book, bounds.accounts - len(TRADERS)))
 
 
-def refusal(policy: Policy, claim: str) -> str | None:
-    """Why no all-N argument exists for ``claim`` on the policy's asset book, where the replayed story
-    breaks it inside every assumption at N = 3 and on to :data:`UP_TO` (None elsewhere: the reason
-    the argument gives stays as it was)."""
-    replay = replayed(policy)
+def refusal(policy: Policy, claim: str, isolated: bool = False) -> str | None:
+    """Why no all-N argument exists for ``claim`` on the policy's asset book (``isolated``: its isolated
+    scope's), where the replayed story breaks it inside every assumption at N = 3 and on to
+    :data:`UP_TO` (None elsewhere: the reason the argument gives stays as it was)."""
+    replay = replayed(policy, isolated)
     if replay is None or not replay.refutes or claim not in replay.broken:
         return None
     n = dict(replay.up_to)[claim]

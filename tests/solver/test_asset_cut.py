@@ -145,9 +145,23 @@ def test_the_all_n_attempt_on_checks_asset_book_says_why_no_argument_exists(
     assert isinstance(tried, comp.Attempt) and not tried.applies
     assert "replayed on the concrete engine at N = 3 to 8" in tried.failed
     assert sum(q.units for q in tried.queries) == 0  # a concrete replay: no z3 units
-    # the isolated scope is not the story's book: its reason stays as it was
-    isolated = attrs.evolve(bounds, isolated=1, event_kinds=(*bounds.event_kinds, "margin"), accounts=1)
-    assert "replayed" not in comp.attempt(policy, catalog.get(claim), isolated, units=1_000_000).failed
+
+
+@pytest.mark.parametrize("claim", ("no-negative-equity", "loss-bounded-by-collateral"))
+def test_on_drifts_isolated_scope_the_story_with_alices_position_isolated_says_the_same(
+    claim: str, fresh_replay: None
+) -> None:
+    policy = load_preset("drift")
+    replay = asset_cut.replayed(policy, True)
+    assert replay is not None and replay.refutes and replay.outside == ()
+    assert [a.name for a in replay.story.book.traders] == ["alice", "alice:PERP", "bob", "carol"]
+    assert dict(replay.up_to) == dict.fromkeys(asset_cut.CLAIMS, asset_cut.UP_TO)
+    isolated = attrs.evolve(asset_cut._bounds(policy, 1, True), effort=1_000_000)  # check's isolated scope: N = 1
+    tried = comp.attempt(policy, catalog.get(claim), isolated, units=1_000_000)
+    assert isinstance(tried, comp.Attempt) and "replayed on the concrete engine at N = 3 to 8" in tried.failed
+    found = prove_module._by_asset_cut(policy, catalog.get(claim), attrs.evolve(isolated, accounts=3))
+    assert found is not None and found.verdict is Verdict.REFUTED and found.units == 0
+    assert prove_module._by_asset_cut(policy, catalog.get(claim), isolated) is None  # one trader: not its book
 
 
 def test_no_refusal_where_no_lent_asset_is_cut_by_the_deposit_index(fresh_replay: None) -> None:
