@@ -302,6 +302,7 @@ def _plainly(
     if (
         proved is None
         or proved >= shown
+        or shown > PPM  # beyond any move bound the probes asked (a mark more than doubled)
         or not breaks(policy, invariant, final.story, attrs.evolve(scope, max_move_ppm=shown))
     ):
         status, proved = ThresholdStatus.UNKNOWN, None

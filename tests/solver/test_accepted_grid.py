@@ -206,3 +206,33 @@ def test_a_story_is_multiplied_to_the_policys_scale_only_below_its_span() -> Non
         assert scaled.events[0].price_quote == story.events[0].price_quote * multiple
         assert scaled.book.account("bob").cash_quote == story.book.account("bob").cash_quote * multiple
         assert scaled.book.account("alice").size_lots == 2  # positions as they were
+
+
+def test_a_plainly_told_move_beyond_any_probe_bound_is_said_unknown(monkeypatch) -> None:
+    """A story whose own move more than doubles the mark (+300% here, told as given: ``told_plainly``
+    stubbed to leave it) lies beyond every move bound the bisection's probes can ask (at most 100%):
+    what a probe proved below is not said beside it, and nothing raises (drift's gallery run crashed on
+    such a story before this guard)."""
+    import time
+    from types import SimpleNamespace
+
+    from solvent.solver import smallest_move
+
+    policy, claim = load_preset("percolator-gen-a"), catalog.get("no-haircut")
+    system = (
+        Account("insurance_fund", Role.INSURANCE_FUND),
+        Account("fee_account", Role.FEE_ACCOUNT),
+        Account("backstop_vault", Role.BACKSTOP_VAULT),
+        Account("venue", Role.VENUE),
+        Account("clearing", Role.CLEARING),
+    )
+    alice = Account("alice", cash_quote=15_000, size_lots=-1, cost_quote=-10_000, principal_quote=15_000)
+    book = Book(
+        Market("PERP", 10_000), (alice, Account("liquidity", Role.LIQUIDITY, size_lots=1, cost_quote=10_000), *system)
+    )
+    story = Story(attrs.evolve(book, net_deposits_quote=15_000), (MarkPrice(40_000),))
+    monkeypatch.setattr(smallest_move, "told_plainly", lambda policy, invariant, story, bounds: story)
+    state = SimpleNamespace(proved=[10_000], probes=[])
+    scope = Bounds(accounts=1, min_price=10_000)
+    told = smallest_move._plainly(policy, claim, SimpleNamespace(story=story), scope, state, 0, time.perf_counter())
+    assert told.move_ppm == 3_000_000 and told.status is ThresholdStatus.UNKNOWN and told.proved_ppm is None
