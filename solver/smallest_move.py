@@ -149,7 +149,7 @@ class SmallestMove:
             if self.at_scale
             else "at the mark the bisection found"
             if self.bisected
-            else "at the mark z3 found (not at the policy's scale: its rounding does not survive the scaling)"
+            else "at the mark z3 found, not at the policy's scale"
         )
         story = f"this story moves the mark {_pct(self.story_move_ppm)} {where}, the least from its book (one tick less does not break it)"
         return f"{head}; {story}"
