@@ -122,11 +122,11 @@ def main() -> None:
             liquidity = (liquidity[0], -(a_q + b_q + (carol[1] if carol is not None else 0)))
         book = _book(policy, alice, bob, liquidity, fund, carol)
         outside = [a.name for a in book_assumptions(policy, book, bounds) if a.holds is not True]
-        if [n for n in outside if n not in (SETTLEMENT_COVERED, lent_covered(asset))]:
+        if [n for n in outside if n not in (SETTLEMENT_COVERED, lent_covered(policy, asset))]:
             continue
         inside += 1
         covered = "not covered" if SETTLEMENT_COVERED in outside else "covered"
-        lent = "no" if lent_covered(asset) in outside else "yes"  # the asset's own deposits cover its borrows
+        lent = "no" if lent_covered(policy, asset) in outside else "yes"  # the asset's own deposits cover its borrows
         for event in (
             MarkPrice(rng.choice([1, 10, 50, 90, 150, 300])),
             AssetPrice(asset, rng.choice([1, 10, 50, 150, 1000])),

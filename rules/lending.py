@@ -31,7 +31,8 @@ borrows' oracle value counted in what it owes), it buys back each borrowed asset
 the oracle price with the cash its positions leave (``repay_borrows``, ``BORROW_REPAYMENT``). What
 it cannot buy back goes down the asset's own waterfall, ``[[collateral]] bankruptcy``
 (``waterfall.TokenLayer``; ``cover_unpaid_borrows``):
-    insurance_fund   q = min(missing, ⌊(fund cash − fund_floor_quote) / price⌋) bought for the borrower
+    insurance_fund   g = min(missing, fund's balance of the asset) given to the borrower (the dust of earlier
+                     cuts), then q = min(missing − g, ⌊(fund cash − fund_floor_quote) / price⌋) bought for it
     deposit_index    L = min(missing, D); depositor j pays ⌈L × d_j / D⌉ (``rounding.deposit_loss``),
                      the excess to the insurance fund; deposit_index −= ⌈deposit_index × L / D⌉
     lender_adl       L = min(missing, D); lender j gives ⌈L × d_j / D⌉ quanta to the borrower and is
@@ -326,18 +327,26 @@ def cover_unpaid_borrows(policy: Any, ctx: Ctx, name: str) -> Ctx:
 
 
 def _fund_buys(ctx: Ctx, k: int, name: str, missing: Any, floor: int) -> Ctx:
-    """The insurance fund buys the missing quanta for the borrower at the oracle price, as far as
-    its cash above ``floor`` goes (Drift's spot fund keeps one unit: ``min(borrow, IF − 1)``).
-    What it pays, ``bought × price``, is at most that cash (``bought ≤ ⌊cash / price⌋``); the
+    """The asset's insurance fund covers the missing quanta: first with what it holds of the asset
+    itself, given to the borrower (the asset's own fund, as Drift's spot market's insurance fund holds
+    that market's token and pays its bankruptcy first, ``if_payment = min(borrow, IF_balance − 1)``,
+    ``resolve_spot_bankruptcy``: docs/venues.md#drift-v2-bankruptcy; Mango's insurance vault pays a
+    token bankruptcy before the deposit index), then by buying the rest for the borrower at the oracle
+    price as far as its cash above ``floor`` goes. Its balance of the asset is what the lent asset's cut's
+    rounding dust left it (``_cut``); it is spent whole, with no floor: the engine's fund keeps its floor
+    (Drift's one native unit) on its cash, in quote (docs/model.md#the-cuts-rounding-dust-is-the-assets-own-insurance-fund-session-33).
+    What the purchase pays, ``bought × price``, is at most that cash (``bought ≤ ⌊cash / price⌋``); the
     amount is stated so, ``min(bought × price, cash)``: the same number (the minimum never binds,
     ``tests/rules/test_lending.py``), and a bound z3 need not rediscover through the product and
     the quotient (the fund's turn lemma, ``solver.fund_facts``: undecided within 5M units on
     Mango's and Drift's one-trader book without it, 0.09M and 0.24M with it)."""
     asset = ctx.book_field("assets")[k]
     fund, book = ctx.system(Role.INSURANCE_FUND), ctx.system(Role.LIQUIDITY)
+    given = _paid(min_(missing, ctx.account(fund).asset_balances[k]))
+    ctx = ctx.transfer(asset_balance(fund, asset.name), asset_balance(name, asset.name), given, Reason.INSURANCE_FUND)
     held = ctx.account(fund).cash_quote
     cash = max_(held if floor == 0 else held - floor, 0)  # no floor: the term it always was
-    bought = _paid(min_(missing, div(cash, safe_divisor(asset.price_quote), rounding=Rounding.FLOOR)))
+    bought = _paid(min_(missing - given, div(cash, safe_divisor(asset.price_quote), rounding=Rounding.FLOOR)))
     ctx = ctx.transfer(fund, book, _paid(min_(bought * asset.price_quote, cash)), Reason.INSURANCE_FUND)
     return ctx.transfer(asset_balance(book, asset.name), asset_balance(name, asset.name), bought, Reason.INSURANCE_FUND)
 

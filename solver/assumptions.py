@@ -181,10 +181,29 @@ def settlement_assumptions(policy: Policy, book: Book, without_assets: bool = Fa
     return [Assumption(SETTLEMENT_COVERED, and_(held >= 0, held + fund >= floor) if floor > 0 else held >= 0)]
 
 
-def lent_covered(asset: str) -> str:
-    """The name of the assumption that ``asset``'s deposits cover its borrows (:func:`lent_assumptions`)."""
+def lent_covered(policy: Policy, asset: str) -> str:
+    """The name of the assumption that ``asset``'s deposits cover its borrows (:func:`lent_assumptions`):
+    the insurance fund's balance of the asset counted with the holders' where its layers put the fund
+    first (:func:`fund_first`)."""
+    rule = lent_rule(policy, asset)
+    if rule is not None and fund_first(rule):
+        return (
+            f"{asset} deposits cover {asset} borrows (the traders', the order book's and the insurance fund's"
+            " balances of it sum to at least 0)"
+        )
     return (
         f"{asset} deposits cover {asset} borrows (the traders' and the order book's balances of it sum to at least 0)"
+    )
+
+
+def fund_first(rule: Any) -> bool:
+    """Whether the asset's ``bankruptcy`` layers put ``insurance_fund`` before ``deposit_index``: its fund
+    then spends its balance of the asset before any holder is cut (``lending._fund_buys``)."""
+    layers = list(rule.bankruptcy)
+    return (
+        TokenLayer.INSURANCE_FUND in layers
+        and TokenLayer.DEPOSIT_INDEX in layers
+        and layers.index(TokenLayer.INSURANCE_FUND) < layers.index(TokenLayer.DEPOSIT_INDEX)
     )
 
 
@@ -201,7 +220,14 @@ def lent_assumptions(policy: Policy, book: Book) -> list[Assumption]:
     book: the balances of the asset held by the traders and the order book
     (``lending.settlement_holders``) sum to at least 0. Without it a story can leave a trader owing
     quanta of the asset that nobody on the book holds
-    (docs/model.md#a-lent-assets-cut-takes-from-every-holder-of-the-asset-session-32)."""
+    (docs/model.md#a-lent-assets-cut-takes-from-every-holder-of-the-asset-session-32).
+
+    Where the asset's layers put ``insurance_fund`` before ``deposit_index`` (:func:`fund_first`: drift's
+    SOL, mango-v4's USDC and MNGO) the insurance fund's balance of the asset is counted with the holders',
+    as :func:`settlement_assumptions` counts the fund's cash: the cut's rounding dust goes there
+    (``lending._cut``) and the fund's layer gives it to the next borrower before any holder is cut
+    (``lending._fund_buys``), so a step keeps that sum (``solver.asset_cut``), where it does not keep the
+    holders' alone (docs/model.md#the-cuts-rounding-dust-is-the-assets-own-insurance-fund-session-33)."""
     if not book.assets:
         return []
     out = []
@@ -209,8 +235,11 @@ def lent_assumptions(policy: Policy, book: Book) -> list[Assumption]:
         rule = lent_rule(policy, asset.name)
         if rule is None or TokenLayer.DEPOSIT_INDEX not in rule.bankruptcy:
             continue
-        held = sum_(a.asset_balances[k] for a in settlement_holders(book))
-        out.append(Assumption(lent_covered(asset.name), held >= 0))
+        counted = settlement_holders(book)
+        if fund_first(rule):
+            counted = [*counted, book.role(Role.INSURANCE_FUND)]
+        held = sum_(a.asset_balances[k] for a in counted)
+        out.append(Assumption(lent_covered(policy, asset.name), held >= 0))
     return out
 
 
@@ -304,6 +333,7 @@ __all__ = [
     "SETTLEMENT_COVERED",
     "UNFUNDED",
     "book_assumptions",
+    "fund_first",
     "funded",
     "lent_assumptions",
     "lent_covered",

@@ -68,7 +68,6 @@ from solvent.rules.rounding import FundingRemainder
 from solvent.rules.wellformed import StartMargin
 from solvent.solver import (
     adl_claims,
-    asset_cut,
     cascade_invariant,
     clock,
     deficit_once,
@@ -1218,12 +1217,6 @@ def _each_trader(invariant_id: str) -> Callable[[Policy, Bounds, _Checker], list
                 return _haircut(policy, bounds, checker, coupled)
             if invariant_id in cascade_invariant.CLAIMS and cascade_invariant.covers(policy, bounds):
                 return _cascade(policy, bounds, checker, coupled)
-            if invariant_id in cascade_invariant.CLAIMS and bounds.assets:
-                # drift's and mango-v4's asset book (drift's isolated scope's too): false for every N >= 3 by a
-                # replayed story (docs/solver-notes.md#a-per-account-argument-on-the-asset-books-session-33)
-                refused = asset_cut.refusal(policy, invariant_id, bool(bounds.isolated))
-                if refused is not None:
-                    raise _Failed(f"{coupled}; {refused}", coupled.applies) from None
             if invariant_id in gen_b_payer.CLAIMS and gen_b_payer.not_covered(policy, bounds) is None:
                 return _gen_b_bound(policy, bounds, checker, coupled, invariant_id)
             if invariant_id in haircut_payer.CLAIMS and haircut_payer.not_covered(policy, bounds) is None:

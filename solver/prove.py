@@ -56,7 +56,6 @@ from solvent.properties.catalog import Invariant
 from solvent.rules.policy import Policy
 from solvent.rules.presets import resolve_policy
 from solvent.solver import (
-    asset_cut,
     cascade_facts,
     cascade_invariant,
     case_split,
@@ -274,9 +273,6 @@ def _answered(
             accepted=invariant.id in policy.accepts,
             bounds=bounds,
         )
-    cut = _by_asset_cut(policy, invariant, bounds) if invariant.id in asset_cut.CLAIMS else None
-    if cut is not None:  # drift's and mango-v4's asset book at N >= 3: the cut's story, replayed
-        return attrs.evolve(cut, seconds=time.perf_counter() - started, accepted=invariant.id in policy.accepts)
     by_parts_at_k = bounds.events == 1 or induction.fits(policy, bounds)  # nne for any K there (solver.induction)
     # hyperliquid's too: nne by the induction at the previous mark, the system holders over moves (claims_backed)
     by_parts_at_k = by_parts_at_k or payer_previous.induction_fits(policy, bounds)
@@ -1022,34 +1018,6 @@ def _lemmas_book_fits(policy: Policy, invariant: Invariant, bounds: Bounds) -> b
         # them for every N (docs/solver-notes.md#drifts-direct-check-session-21), so N asks the transfers alone
         return True
     return _payer_fits(policy, invariant, bounds)
-
-
-def _by_asset_cut(policy: Policy, invariant: Invariant, bounds: Bounds) -> ProofResult | None:
-    """``invariant`` refuted by the lent asset's cut's story on the book of ``bounds`` (``asset_cut.on_book``:
-    three traders or more), where the concrete engine replays it inside the question's assumptions and
-    bounds and the claim fails; None elsewhere, the question asked as before. No z3 query: a story built by
-    the lemma's reading, believed only as its replay
-    (docs/solver-notes.md#a-per-account-argument-on-the-asset-books-session-33)."""
-    told = asset_cut.on_book(policy, bounds)
-    if told is None:
-        return None
-    rep = replay(policy, invariant, told, bounds)
-    if not rep.violates or rep.failed_at is None:
-        return None
-    scope = scope_of(bounds)
-    outcome = ProofResult(
-        policy=policy.name,
-        invariant=invariant.id,
-        verdict=Verdict.REFUTED,
-        scope=scope,
-        seconds=0.0,
-        method=f"{BOUNDED}; {asset_cut.METHOD}",
-        reason=rep.detail,
-        counterexample=Counterexample(rep.story, rep.steps, rep.failed_at, invariant.id, rep.detail),
-        obligations=(ObligationResult(invariant.id, Verdict.REFUTED, rep.detail, scope),),
-        bounds=bounds,
-    )
-    return _refuted_for_larger_books(policy, invariant, outcome) if invariant.id in EACH_TRADER else outcome
 
 
 def _refuted_for_larger_books(policy: Policy, invariant: Invariant, outcome: ProofResult) -> ProofResult:

@@ -184,7 +184,9 @@ def test_the_fund_buys_an_unpaid_borrow_at_the_oracle_price() -> None:
     bought = [
         g.item.amount_quote
         for g in ctx.entries
-        if g.item.reason is Reason.INSURANCE_FUND and g.item.destination == asset_balance("alice", "SOL")
+        if g.item.reason is Reason.INSURANCE_FUND
+        and g.item.source == asset_balance(book.role(Role.LIQUIDITY).name, "SOL")
+        and g.item.destination == asset_balance("alice", "SOL")
     ]
     assert len(paid) == len(bought) == 1
     price = book.assets[0].price_quote

@@ -267,7 +267,7 @@ def test_the_order_book_holding_exactly_what_is_owed_pays_it_one_quantum_less_le
     policy = load_preset(preset)
     name = policy.collateral[0].name
     book = _lent_book(policy, borrow)
-    assert _inside(policy, book) == ([] if left == 0 else [lent_covered(name)])
+    assert _inside(policy, book) == ([] if left == 0 else [lent_covered(policy, name)])
     s = step(policy, book, MarkPrice(300))
     assert _cut_of(s) == [Transfer(f"liquidity@{name}", f"bob@{name}", 95, Reason.DEPOSIT_INDEX_LOSS)]
     assert (s.after.account("bob").asset_balances, s.after.account("liquidity").asset_balances) == ((left,), (0,))
@@ -296,11 +296,11 @@ def test_mutant_the_lent_assets_cut_back_to_the_traders_leaves_bob_owing_67(
 def test_the_lent_assumption_is_stated_only_where_a_lent_asset_is_cut_by_its_deposit_index() -> None:
     drift, mango, backpack = load_preset("drift"), load_preset("mango-v4"), load_preset("backpack")
     names = lambda policy, book: [a.name for a in lent_assumptions(policy, book)]  # noqa: E731
-    assert names(drift, _lent_book(drift)) == [lent_covered("SOL")]
-    assert names(mango, _lent_book(mango)) == [lent_covered(mango.collateral[0].name)]
+    assert names(drift, _lent_book(drift)) == [lent_covered(drift, "SOL")]
+    assert names(mango, _lent_book(mango)) == [lent_covered(mango, mango.collateral[0].name)]
     assert lent_assumptions(drift, _lent_book(drift, 115))[0].holds is True  # 93 − 115 + 22 = 0
     assert lent_assumptions(drift, _lent_book(drift, 116))[0].holds is False
     assert names(backpack, _lent_book(drift)) == []  # SOL under lender_adl: its own cut, nothing assumed
     assert names(drift, new_book(mark_quote=100)) == []
     every = [a.name for a in book_assumptions(drift, _lent_book(drift), _check_bounds(drift))]
-    assert every.index(lent_covered("SOL")) == every.index(SETTLEMENT_COVERED) + 1
+    assert every.index(lent_covered(drift, "SOL")) == every.index(SETTLEMENT_COVERED) + 1
