@@ -346,7 +346,8 @@ def _fund_buys(ctx: Ctx, k: int, name: str, missing: Any, floor: int) -> Ctx:
     ctx = ctx.transfer(asset_balance(fund, asset.name), asset_balance(name, asset.name), given, Reason.INSURANCE_FUND)
     held = ctx.account(fund).cash_quote
     cash = max_(held if floor == 0 else held - floor, 0)  # no floor: the term it always was
-    bought = _paid(min_(missing - given, div(cash, safe_divisor(asset.price_quote), rounding=Rounding.FLOOR)))
+    rest = max_(-ctx.account(name).asset_balances[k], 0)  # what the gift left owed, read as each layer reads it
+    bought = _paid(min_(rest, div(cash, safe_divisor(asset.price_quote), rounding=Rounding.FLOOR)))
     ctx = ctx.transfer(fund, book, _paid(min_(bought * asset.price_quote, cash)), Reason.INSURANCE_FUND)
     return ctx.transfer(asset_balance(book, asset.name), asset_balance(name, asset.name), bought, Reason.INSURANCE_FUND)
 
