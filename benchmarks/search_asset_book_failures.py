@@ -13,8 +13,8 @@ left below zero still owes: settlement cash, or a borrow of the lent asset. ``--
 before session 32, a flat borrower's loan not followed by the settlement cut (``engine._exchange_loan``).
 ``--traders 3`` (session 33, helper assetarg): carol drawn as bob is, after the others (the two-trader
 draws are the same at a seed), and check's assumptions at N = 3; ``--dust-kept``: the lent asset's cut's
-rounding dust left with the borrower, not sent to the fund (``solver.asset_cut``: the experiment the
-lead's decision would need); ``--boundary``: the order book's quanta of the asset drawn so that the
+rounding dust left with the borrower, not sent to the fund (``solver.asset_cut``: an option session 33
+measured before the lead decided that the asset's own fund spends it, ``lending._fund_buys``); ``--boundary``: the order book's quanta of the asset drawn so that the
 holders' balances sum to exactly 0 (the lent assumption's boundary, where the dust matters).
 Verdicts never depend on it; it finds stories, which the tests then pin
 (``tests/solver/test_settlement_borrower_story.py``).

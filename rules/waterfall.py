@@ -36,7 +36,8 @@ A lent collateral asset has a waterfall of its own, for a borrow its borrower ca
 borrow is in the asset's quanta, so its layers pay in them.
 
     layer            who pays                                                   venue
-    insurance_fund   the fund buys the asset for the borrower at the oracle     Drift, Mango (§7, §8)
+    insurance_fund   the fund gives what it holds of the asset (the cut's       Drift, Mango (§7, §8)
+                     dust), then buys the rest for the borrower at the oracle
     deposit_index    every depositor of the asset, pro rata, by a cut of the    Drift, Mango (§7, §8)
                      deposit index (``DEPOSIT_INDEX_LOSS``)
     lender_adl       every lender of the asset gives up its tokens pro rata     Backpack (§10)
@@ -63,10 +64,11 @@ class TokenLayer(enum.Enum):
     """A layer of a lent asset's own waterfall (``[[collateral]] bankruptcy``): who covers a
     borrow of that asset that its borrower's liquidation could not repay, in the venue's order.
 
-    ``insurance_fund``: the insurance fund buys the missing quanta at the oracle price, as far as
-    its cash goes (Drift ``resolve_spot_bankruptcy``: "the fund pays min(borrow, IF_balance − 1)";
-    Mango ``token_liq_bankruptcy``: the USDC insurance vault pays for the liability;
-    docs/venues.md#drift-v2-bankruptcy, #mango-v4-bankruptcy).
+    ``insurance_fund``: the insurance fund gives the borrower what it holds of the asset (the
+    deposit-index cut's rounding dust: the asset's own fund), then buys the missing quanta left at
+    the oracle price, as far as its cash goes (Drift ``resolve_spot_bankruptcy``: "the fund pays
+    min(borrow, IF_balance − 1)"; Mango ``token_liq_bankruptcy``: the USDC insurance vault pays for
+    the liability; docs/venues.md#drift-v2-bankruptcy, #mango-v4-bankruptcy).
     ``deposit_index``: the rest is taken from the asset's depositors pro rata to their deposits,
     through the deposit index (Drift: ``cumulative_deposit_interest`` cut by
     ``cum_interest × loss / total_deposits``; Mango: ``deposit_index − remaining_loss /

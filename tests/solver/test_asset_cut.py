@@ -71,6 +71,16 @@ def _fund_buys_with_cash_only(ctx, k, name, missing, floor):  # type: ignore[no-
     return ctx.transfer(asset_balance(book, asset.name), asset_balance(name, asset.name), bought, Reason.INSURANCE_FUND)
 
 
+def _fund_keeping_a_quantum(ctx, k, name, missing, floor):  # type: ignore[no-untyped-def]
+    """The mutant: the fund gives its balance of the asset but keeps a floor of one quantum of it (as
+    Drift keeps one native unit), then buys the rest as the engine does."""
+    asset = ctx.book_field("assets")[k]
+    fund = ctx.system(Role.INSURANCE_FUND)
+    given = max_(min_(missing, ctx.account(fund).asset_balances[k] - 1), 0)
+    ctx = ctx.transfer(asset_balance(fund, asset.name), asset_balance(name, asset.name), given, Reason.INSURANCE_FUND)
+    return _fund_buys_with_cash_only(ctx, k, name, max_(-ctx.account(name).asset_balances[k], 0), floor)
+
+
 @pytest.fixture
 def cash_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(lending, "_fund_buys", _fund_buys_with_cash_only)
@@ -140,6 +150,16 @@ def test_mutant_the_funds_balance_of_the_asset_not_spent_breaks_the_story_again(
     assert step(policy, story.book, event).after.account("carol").asset_balances == (-1,)
     # the least move: one price lower every borrower buys its whole borrow back
     assert _broken(policy, story, event.price_quote - 1) == ()
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_mutant_a_floor_of_one_quantum_on_the_funds_balance_of_the_asset_breaks_the_story_again(
+    preset: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the fund's balance of the asset holds only the cut's dust: a floor there keeps carol's quantum
+    monkeypatch.setattr(lending, "_fund_buys", _fund_keeping_a_quantum)
+    replay = asset_cut.replayed(load_preset(preset))
+    assert replay is not None and replay.outside == () and replay.broken == asset_cut.CLAIMS
 
 
 @pytest.mark.parametrize("isolated", (False, True))

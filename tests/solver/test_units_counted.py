@@ -202,12 +202,14 @@ def test_drifts_isolated_fund_is_proved_with_the_units_it_needs() -> None:
     the lent asset's cut over the order book too (lending._deposit_index_loss: on one trader's book the
     order book is now a holder the cut takes from, where before the cut had nobody) alice's turn lemma
     takes 1,740,494 and the build 1,796,954: at 4M the build runs out (unknown), at 5M proved in
-    4,007,758, where check gives it 3,572,490 (bench_check_proofs_assetdep_session32_after.txt)."""
-    policy, bounds = _check_bounds("drift", "isolated", units=5_000_000)
+    4,007,758, where check gives it 3,572,490 (bench_check_proofs_assetdep_session32_after.txt). Session 33:
+    with the fund's layer giving its balance of the lent asset first (lending._fund_buys) alice's turn
+    lemma takes 2,627,657, beyond half of 5M (undecided there): at 6M proved in 4,898,603."""
+    policy, bounds = _check_bounds("drift", "isolated", units=6_000_000)
     result, spent = _spent(policy, "insurance-fund-non-negative", bounds, minimize=False, payer_first=False)
     assert result.verdict is Verdict.PROVED and result.scope.accounts == 1, result.summary()
     assert "the fund's turn lemma as proved facts" in result.method
-    assert result.units == spent == 4_007_758
+    assert result.units == spent == 4_898_603
 
 
 @pytest.mark.deep  # a whole question at check's share, about 25 s
@@ -216,7 +218,8 @@ def test_drifts_isolated_fund_at_checks_share_is_undecided_since_the_flat_borrow
     order book (bench_check_proofs_assetdep_session32_after.txt; 3,576,943 before it): undecided, every
     unit spent. Before, at the 3,547,077 winback2 left it, it was partial in 3,526,891; the flat
     borrower's settlement cut in each turn (engine._exchange_loan) and the lent asset's cut over the
-    order book are what it now lacks the units for (4,007,758 needed)."""
+    order book are what it now lacks the units for (4,007,758 needed; 4,898,603 since session 33's fund's
+    layer gives its balance of the lent asset first)."""
     policy, bounds = _check_bounds("drift", "isolated", units=3_572_490)
     result, spent = _spent(policy, "insurance-fund-non-negative", bounds, minimize=False, payer_first=False)
     assert result.verdict is Verdict.UNKNOWN, result.summary()
