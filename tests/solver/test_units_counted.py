@@ -214,13 +214,15 @@ def test_drifts_isolated_fund_is_proved_with_the_units_it_needs() -> None:
 
 @pytest.mark.deep  # a whole question at check's share, about 25 s
 def test_drifts_isolated_fund_at_checks_share_is_undecided_since_the_flat_borrowers_cut() -> None:
-    """The pin above at the 3,572,490 units check gives it since session 32's lent asset's cut over the
-    order book (bench_check_proofs_assetdep_session32_after.txt; 3,576,943 before it): undecided, every
+    """The pin above at the units check gives it: 3,570,084 since session 33's fund's layer gives its
+    balance of the lent asset first (bench_check_proofs_dust_session33_after.txt), 3,572,490 since session
+    32's lent asset's cut over the order book (bench_check_proofs_assetdep_session32_after.txt; 3,576,943
+    before it): undecided, every
     unit spent. Before, at the 3,547,077 winback2 left it, it was partial in 3,526,891; the flat
     borrower's settlement cut in each turn (engine._exchange_loan) and the lent asset's cut over the
     order book are what it now lacks the units for (4,007,758 needed; 4,898,603 since session 33's fund's
     layer gives its balance of the lent asset first)."""
-    policy, bounds = _check_bounds("drift", "isolated", units=3_572_490)
+    policy, bounds = _check_bounds("drift", "isolated", units=3_570_084)  # check's since session 33
     result, spent = _spent(policy, "insurance-fund-non-negative", bounds, minimize=False, payer_first=False)
     assert result.verdict is Verdict.UNKNOWN, result.summary()
-    assert spent == 3_572_490
+    assert spent == 3_570_084
