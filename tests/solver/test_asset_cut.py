@@ -220,6 +220,35 @@ def test_the_fund_gives_its_quanta_of_the_asset_before_any_holder_is_cut() -> No
     assert all(catalog.get(c).holds(StepView.of(policy, s)) is True for c in asset_cut.CLAIMS)
 
 
+def test_the_fund_buys_only_what_its_gift_left_owed() -> None:
+    # the fund holds 1 quantum of the asset and cash for ten more above its floor: alice's last quantum is
+    # its gift (none bought for her), carol's is bought at the oracle (none left to give)
+    policy = load_preset("drift")
+    story = asset_cut.story(policy)
+    assert story is not None
+    book, (event,) = story.book, story.events
+    i = book.index(Role.INSURANCE_FUND.value)
+    fund = book.accounts[i]
+    spare = 10 * event.price_quote
+    book = book.replace_account(i, attrs.evolve(fund, asset_balances=(1,), cash_quote=fund.cash_quote + spare))
+    book = attrs.evolve(
+        book,
+        assets=(attrs.evolve(book.assets[0], net_deposits=book.assets[0].net_deposits + 1),),
+        net_deposits_quote=book.net_deposits_quote + spare,
+    )
+    assert [a.name for a in book_assumptions(policy, book, asset_cut._bounds(policy, 3)) if a.holds is not True] == []
+    s = step(policy, book, event)
+    paid = [t for t in s.transfers if t.reason is Reason.INSURANCE_FUND]
+    assert paid == [
+        Transfer(
+            asset_balance(Role.INSURANCE_FUND.value, "SOL"), asset_balance("alice", "SOL"), 1, Reason.INSURANCE_FUND
+        ),
+        Transfer(Role.INSURANCE_FUND.value, Role.LIQUIDITY.value, event.price_quote, Reason.INSURANCE_FUND),
+        Transfer(asset_balance(Role.LIQUIDITY.value, "SOL"), asset_balance("carol", "SOL"), 1, Reason.INSURANCE_FUND),
+    ]
+    assert [s.after.account(n).asset_balances for n in ("alice", "carol")] == [(0,), (0,)]
+
+
 def _kept_by_borrower(monkeypatch: pytest.MonkeyPatch) -> None:
     """The mutant: the cut's rounded-up excess stays with the borrower (no ``PRO_RATA_DUST`` to the fund)."""
 
