@@ -198,18 +198,29 @@ def test_the_assumption_counts_the_funds_balance_where_its_layer_comes_first() -
         assert held.name == lent_covered(later, "SOL")
 
 
-def test_the_fund_gives_its_quanta_of_the_asset_before_any_holder_is_cut() -> None:
-    # the story's book with the fund holding 2 quanta of the asset: each borrower's last quantum is the
-    # fund's, and no holder is cut (no dust either)
+def _story_with_fund(quanta: int, cash: int):  # type: ignore[no-untyped-def]
+    """Drift's story stepped with the fund holding ``quanta`` of SOL and ``cash`` more than its floor (both
+    counted in the net deposits), its book inside every assumption of check's question at N = 3."""
     policy = load_preset("drift")
     story = asset_cut.story(policy)
     assert story is not None
     book, (event,) = story.book, story.events
     i = book.index(Role.INSURANCE_FUND.value)
-    book = book.replace_account(i, attrs.evolve(book.accounts[i], asset_balances=(2,)))
-    book = attrs.evolve(book, assets=(attrs.evolve(book.assets[0], net_deposits=book.assets[0].net_deposits + 2),))
+    fund = book.accounts[i]
+    book = book.replace_account(i, attrs.evolve(fund, asset_balances=(quanta,), cash_quote=fund.cash_quote + cash))
+    book = attrs.evolve(
+        book,
+        assets=(attrs.evolve(book.assets[0], net_deposits=book.assets[0].net_deposits + quanta),),
+        net_deposits_quote=book.net_deposits_quote + cash,
+    )
     assert [a.name for a in book_assumptions(policy, book, asset_cut._bounds(policy, 3)) if a.holds is not True] == []
-    s = step(policy, book, event)
+    return policy, step(policy, book, event)
+
+
+def test_the_fund_gives_its_quanta_of_the_asset_before_any_holder_is_cut() -> None:
+    # the story's book with the fund holding 2 quanta of the asset: each borrower's last quantum is the
+    # fund's, and no holder is cut (no dust either)
+    policy, s = _story_with_fund(quanta=2, cash=0)
     fund = asset_balance(Role.INSURANCE_FUND.value, "SOL")
     assert [t for t in s.transfers if fund in (t.source, t.destination)] == [
         Transfer(fund, asset_balance("alice", "SOL"), 1, Reason.INSURANCE_FUND),
@@ -223,27 +234,14 @@ def test_the_fund_gives_its_quanta_of_the_asset_before_any_holder_is_cut() -> No
 def test_the_fund_buys_only_what_its_gift_left_owed() -> None:
     # the fund holds 1 quantum of the asset and cash for ten more above its floor: alice's last quantum is
     # its gift (none bought for her), carol's is bought at the oracle (none left to give)
-    policy = load_preset("drift")
-    story = asset_cut.story(policy)
-    assert story is not None
-    book, (event,) = story.book, story.events
-    i = book.index(Role.INSURANCE_FUND.value)
-    fund = book.accounts[i]
-    spare = 10 * event.price_quote
-    book = book.replace_account(i, attrs.evolve(fund, asset_balances=(1,), cash_quote=fund.cash_quote + spare))
-    book = attrs.evolve(
-        book,
-        assets=(attrs.evolve(book.assets[0], net_deposits=book.assets[0].net_deposits + 1),),
-        net_deposits_quote=book.net_deposits_quote + spare,
-    )
-    assert [a.name for a in book_assumptions(policy, book, asset_cut._bounds(policy, 3)) if a.holds is not True] == []
-    s = step(policy, book, event)
+    policy, s = _story_with_fund(quanta=1, cash=10 * 121)
+    price = s.event.price_quote
     paid = [t for t in s.transfers if t.reason is Reason.INSURANCE_FUND]
     assert paid == [
         Transfer(
             asset_balance(Role.INSURANCE_FUND.value, "SOL"), asset_balance("alice", "SOL"), 1, Reason.INSURANCE_FUND
         ),
-        Transfer(Role.INSURANCE_FUND.value, Role.LIQUIDITY.value, event.price_quote, Reason.INSURANCE_FUND),
+        Transfer(Role.INSURANCE_FUND.value, Role.LIQUIDITY.value, price, Reason.INSURANCE_FUND),
         Transfer(asset_balance(Role.LIQUIDITY.value, "SOL"), asset_balance("carol", "SOL"), 1, Reason.INSURANCE_FUND),
     ]
     assert [s.after.account(n).asset_balances for n in ("alice", "carol")] == [(0,), (0,)]
