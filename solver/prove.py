@@ -113,6 +113,15 @@ EVERY_N_TRANSFERS_SHARE = 4
 #: are searched smallest first, one event first, with a third of the question
 #: (docs/solver-notes.md#a-refutation-on-the-fewest-traders-first-session-19)
 SMALLEST_FIRST = (*EACH_TRADER, *ONE_ACCOUNT, "no-haircut")
+#: per-trader claims whose direct check on a book smaller than its lemmas' (``_lemmas_after``: the
+#: isolated scope's one trader and its isolated position) asks the claim's exact query first, within
+#: half of the claim's units (``StoryQuery.check_obligation``'s ``exact_first``), the purified
+#: refinement after it with the rest: there the purified phase stalls (bybit's loss-bounded-by-collateral:
+#: six refinement rounds, 2.57M units, no proof) where the exact query is unsat in about 1M, so the
+#: portfolio's order (a third purified, then the exact with half of what is left) left it undecided at
+#: check's 10M; first, bybit's claim is proved within its first-round share
+#: (docs/solver-notes.md#the-isolated-scopes-exact-query-first-session-33)
+ISOLATED_EXACT_FIRST = ("no-negative-equity", "loss-bounded-by-collateral")
 FLAT_CASES = (
     "bounded by flat cases: the claim fails only where some trader is flat, so the engine's transition "
     "is asked once per trader with that trader's size and cost a concrete 0 (z3, exact), on every book of N traders"
@@ -507,7 +516,9 @@ def _answered(
             and bounds.accounts == comp.LEMMA_TRADERS
             and _gen_b_per_call(policy, invariant, bounds)
             # (and deficit-charged-once over funding alone on hyperliquid: N's own question, exact first, alone)
-            or kind_split.exact_alone(policy, invariant.id, bounds),
+            or kind_split.exact_alone(policy, invariant.id, bounds)
+            # (and a per-trader claim on the isolated scope's one-trader book: its exact query first)
+            or later and invariant.id in ISOLATED_EXACT_FIRST,
             alone=kind_split.exact_alone(policy, invariant.id, bounds),
         )
         cased = ahead + cased  # counted in the direct check's outcome, beside any cases before
