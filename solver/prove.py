@@ -518,7 +518,7 @@ def _answered(
             # (and deficit-charged-once over funding alone on hyperliquid: N's own question, exact first, alone)
             or kind_split.exact_alone(policy, invariant.id, bounds)
             # (and a per-trader claim on the isolated scope's one-trader book: its exact query first)
-            or later and invariant.id in ISOLATED_EXACT_FIRST,
+            or (later and invariant.id in ISOLATED_EXACT_FIRST),
             alone=kind_split.exact_alone(policy, invariant.id, bounds),
         )
         cased = ahead + cased  # counted in the direct check's outcome, beside any cases before
