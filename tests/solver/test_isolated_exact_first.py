@@ -91,3 +91,19 @@ def test_bybit_isolated_loss_bounded_is_proved_within_its_first_round_share(monk
     monkeypatch.setattr(prove_module, "ISOLATED_EXACT_FIRST", ())
     before = prove(BYBIT, "loss-bounded-by-collateral", isolated(10_000_000), minimize=False, payer_first=False)
     assert before.verdict is Verdict.PARTIAL
+
+
+@pytest.mark.deep  # the z3 part of `solvent check bybit` on its isolated scope: about 20M units, 30-60 s
+def test_bybit_check_decides_every_claim_on_the_isolated_scope_in_its_first_round() -> None:
+    """Before the rule bybit's isolated scope took a second round (no-negative-equity proved in
+    6,496,142 units, loss-bounded-by-collateral partial in 8,824,570): now every claim is decided
+    in the first round, the two per-trader claims proved for every N."""
+    from solvent.properties import catalog
+    from solvent.verdicts.proofs import ProofBudget, proved_and_allotted
+
+    ids = [i for i in catalog.ids() if catalog.get(i).applies(BYBIT)]
+    results, asked = proved_and_allotted(BYBIT, ids, ProofBudget(scopes=(ISOLATED,)))
+    assert {a.round for a in asked} == {1} and all(a.decided for a in asked)
+    for claim in ISOLATED_EXACT_FIRST:
+        assert results[claim].verdict is Verdict.PROVED
+        assert results[claim].scope.accounts is None
