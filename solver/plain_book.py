@@ -120,14 +120,17 @@ _QUOTE = (
 
 
 def at_policy_scale(policy: Policy, invariant: Invariant, story: Story, bounds: Bounds) -> Story:
-    """The story multiplied up to the policy's own scale, where its mark lies more than
-    :data:`MARK_SPAN` times below it (z3's grid puts a mark at 4 quanta where the scenarios' lot
-    is worth 10,000): every price and every quote amount times ``scale_mark // mark``, positions
-    as they are, kept only if the concrete engine still fails the claim at the same event within
-    ``bounds``. Multiplying every price and balance by one factor keeps each ratio the rules read
-    (a margin rate, a move's size, a haircut's share) except where a rounding lands; a story whose
-    failure lives in such a rounding is told as it was. Only a one-market book without collateral
-    assets and one mark move (an asset's prices are in another unit)."""
+    """The story brought to the policy's own scale where its mark lies more than :data:`MARK_SPAN`
+    times away from it, kept only if the concrete engine still fails the claim at the same event
+    within ``bounds``. Below it (z3's grid puts a mark at 4 quanta where the scenarios' lot is worth
+    10,000): every price and every quote amount times ``scale_mark // mark``. Above it (drift's
+    story at 983,284,171 quanta a lot, USDC 983 billion a SOL): every price and quote amount divided
+    by ``mark // scale_mark``, toward zero, or with positive balances rounded up where that is what
+    still fails (a margin just met). Positions stay as they are. One factor on every price and
+    balance keeps each ratio the rules read (a margin rate, a move's size, a haircut's share) except
+    where a rounding lands; a story whose failure lives in such a rounding is told as it was. Only a
+    one-market book without collateral assets and one mark move (an asset's prices are in another
+    unit)."""
     book, scale = story.book, scale_mark(policy)
     mark = book.market.mark_quote
     if (
@@ -136,29 +139,49 @@ def at_policy_scale(policy: Policy, invariant: Invariant, story: Story, bounds: 
         or len(story.events) != 1
         or not isinstance(story.events[0], MarkPrice)
         or mark <= 0
-        or mark * MARK_SPAN >= scale
     ):
         return story
-    factor = scale // mark
+    if mark * MARK_SPAN < scale:
+        tries = [_rescaled(story, lambda x, f=scale // mark: x * f)]
+    elif mark > scale * MARK_SPAN:
+        factor = mark // scale
+        tries = [_rescaled(story, lambda x: _toward_zero(x, factor))]
+        tries.append(_rescaled(story, lambda x: _toward_zero(x, factor), lambda x: -(-x // factor)))
+    else:
+        return story
+    return next((t for t in tries if breaks(policy, invariant, t, bounds)), story)
+
+
+def _rescaled(story: Story, price: Callable[[int], int], balance: Callable[[int], int] | None = None) -> Story:
+    """``story`` with every price and quote amount through ``price`` (a positive balance, cash or
+    spot, through ``balance`` where given: rounded up), positions as they are, the net deposits the
+    new balances' sum and what they differed by before through ``price``."""
+    book = story.book
     settled = book.market.fund_settled_quote
     market = attrs.evolve(
         book.market,
-        mark_quote=mark * factor,
-        previous_mark_quote=book.market.previous_mark_quote * factor,
-        fund_settled_quote=None if settled is None else settled * factor,
+        mark_quote=price(book.market.mark_quote),
+        previous_mark_quote=price(book.market.previous_mark_quote),
+        fund_settled_quote=None if settled is None else price(settled),
     )
-    accounts = tuple(attrs.evolve(a, **{f: getattr(a, f) * factor for f in _QUOTE}) for a in book.accounts)
-    larger = attrs.evolve(
+
+    def amount(field: str, x: int) -> int:
+        up = balance is not None and field in ("cash_quote", "spot_quote") and x > 0
+        return balance(x) if up else price(x)
+
+    accounts = tuple(attrs.evolve(a, **{f: amount(f, getattr(a, f)) for f in _QUOTE}) for a in book.accounts)
+    moved = attrs.evolve(
         book,
         market=market,
         accounts=accounts,
-        net_deposits_quote=book.net_deposits_quote * factor,
-        insurance_window_sum_quote=book.insurance_window_sum_quote * factor,
-        more_window_sums=tuple(w * factor for w in book.more_window_sums),
+        insurance_window_sum_quote=price(book.insurance_window_sum_quote),
+        more_window_sums=tuple(price(w) for w in book.more_window_sums),
     )
+    # the net deposits the new balances' sum, beside what they differed by before, brought to scale too
+    apart = price(book.net_deposits_quote - book.total_cash_quote())
+    moved = attrs.evolve(moved, net_deposits_quote=moved.total_cash_quote() + apart)
     event = story.events[0]
-    candidate = attrs.evolve(story, book=larger, events=(attrs.evolve(event, price_quote=event.price_quote * factor),))
-    return candidate if breaks(policy, invariant, candidate, bounds) else story
+    return attrs.evolve(story, book=moved, events=(attrs.evolve(event, price_quote=price(event.price_quote)),))
 
 
 def told_plainly(policy: Policy, invariant: Invariant, story: Story, bounds: Bounds) -> Story:

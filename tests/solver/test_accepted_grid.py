@@ -236,3 +236,22 @@ def test_a_plainly_told_move_beyond_any_probe_bound_is_said_unknown(monkeypatch)
     scope = Bounds(accounts=1, min_price=10_000)
     told = smallest_move._plainly(policy, claim, SimpleNamespace(story=story), scope, state, 0, time.perf_counter())
     assert told.move_ppm == 3_000_000 and told.status is ThresholdStatus.UNKNOWN and told.proved_ppm is None
+
+
+def test_a_story_far_above_the_policys_scale_is_divided_down_to_it() -> None:
+    """plain_book.at_policy_scale above the span: a mark more than MARK_SPAN times the policy's 10,000
+    (1,040,000) is divided by 1,040,000 // 10,000 = 104 (prices and amounts toward zero, positions kept)
+    and still fails; a mark of exactly 1,000,000, at the span's edge, is left as it is."""
+    policy = load_preset("percolator-gen-a")
+    claim = catalog.get(CLAIM)
+    bounds = Bounds(accounts=2, events=1)
+    for factor, mark in ((260_000, 10_000), (250_000, 1_000_000)):
+        story = _grid_story(factor)
+        assert breaks(policy, claim, story, bounds)
+        scaled = at_policy_scale(policy, claim, story, bounds)
+        assert scaled.book.market.mark_quote == mark and breaks(policy, claim, scaled, bounds)
+        divisor = story.book.market.mark_quote // mark
+        assert scaled.events[0].price_quote == story.events[0].price_quote // divisor
+        assert scaled.book.account("bob").cash_quote == story.book.account("bob").cash_quote // divisor
+        assert scaled.book.account("alice").size_lots == 2
+        assert scaled.book.net_deposits_quote == scaled.book.total_cash_quote()
