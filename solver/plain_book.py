@@ -129,13 +129,13 @@ def at_policy_scale(policy: Policy, invariant: Invariant, story: Story, bounds: 
     still fails (a margin just met). Positions stay as they are. One factor on every price and
     balance keeps each ratio the rules read (a margin rate, a move's size, a haircut's share) except
     where a rounding lands; a story whose failure lives in such a rounding is told as it was. Only a
-    one-market book without collateral assets and one mark move (an asset's prices are in another
-    unit)."""
+    one-market book where no account holds a collateral asset (an asset's prices are in its own unit,
+    and are left as they are), and one mark move."""
     book, scale = story.book, scale_mark(policy)
     mark = book.market.mark_quote
     if (
         book.more_markets
-        or book.assets
+        or any(b != 0 for a in book.accounts for b in a.asset_balances)  # an asset's price is in its own unit
         or len(story.events) != 1
         or not isinstance(story.events[0], MarkPrice)
         or mark <= 0

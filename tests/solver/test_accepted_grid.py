@@ -13,10 +13,10 @@ import attrs
 
 from solvent.properties import catalog
 from solvent.properties.scenarios import Story
-from solvent.rules.book import Account, Book, Market, Role
+from solvent.rules.book import Account, Asset, Book, Market, Role
 from solvent.rules.events import MarkPrice
 from solvent.rules.presets import load_preset
-from solvent.solver.bounds import Bounds
+from solvent.solver.bounds import Bounds, for_policy
 from solvent.solver.plain_book import at_policy_scale, beyond_scale, breaks, scale_mark
 from solvent.solver.prove import GRID, GRID_SHARE, prove
 from solvent.solver.refinement import replay
@@ -255,3 +255,32 @@ def test_a_story_far_above_the_policys_scale_is_divided_down_to_it() -> None:
         assert scaled.book.account("bob").cash_quote == story.book.account("bob").cash_quote // divisor
         assert scaled.book.account("alice").size_lots == 2
         assert scaled.book.net_deposits_quote == scaled.book.total_cash_quote()
+
+
+def _drift_story(sol: int) -> Story:
+    """drift's spot-isolated z3 story as its gallery page told it (USDC 983 billion a SOL): alice long 1 lot
+    with 98.33 USDC of spot and no cash, a maker short; ``sol`` quanta of the collateral asset SOL on
+    alice's account (the asset on the book either way)."""
+    mark, spot, cash = 983_284_171, 98_328_418, 983_284_172
+    none = (0,)
+    alice = Account("alice", spot_quote=spot, size_lots=1, cost_quote=mark, principal_quote=spot, asset_balances=(sol,))
+    maker = Account("maker", cash_quote=cash, size_lots=-1, cost_quote=-mark, principal_quote=cash, asset_balances=none)
+    roles = (Role.LIQUIDITY, Role.INSURANCE_FUND, Role.FEE_ACCOUNT, Role.BACKSTOP_VAULT, Role.VENUE, Role.CLEARING)
+    system = tuple(Account(r.value, r, asset_balances=none) for r in roles)
+    assets = (Asset("SOL", 100, net_deposits=sol),)
+    book = Book(Market("PERP", mark), (alice, maker, *system), net_deposits_quote=spot + cash, assets=assets)
+    return Story(book, (MarkPrice(893_894_699),))
+
+
+def test_a_book_with_an_asset_no_account_holds_is_brought_to_scale_too() -> None:
+    """drift's asset book carries SOL whether or not anyone holds it: where no account holds any, the
+    perp's prices and quote amounts are divided down as on a book without assets (983,284,171 → 10,000,
+    SOL's oracle price left in its own unit); one quantum of SOL on alice's account and the book is left."""
+    policy, claim = load_preset("drift"), catalog.get("spot-isolated")
+    bounds = for_policy(Bounds(accounts=2, assets=1, event_kinds=("mark", "asset-price")), policy)
+    story = _drift_story(0)
+    scaled = at_policy_scale(policy, claim, story, bounds)
+    assert breaks(policy, claim, story, bounds) and breaks(policy, claim, scaled, bounds)
+    assert scaled.book.market.mark_quote == 10_000 and scaled.book.assets == story.book.assets
+    held = _drift_story(1)
+    assert breaks(policy, claim, held, bounds) and at_policy_scale(policy, claim, held, bounds) == held
