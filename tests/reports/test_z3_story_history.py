@@ -18,14 +18,9 @@ from solvent.rules.events import Deposit, MarkPrice, Trade
 from solvent.rules.presets import load_preset
 from solvent.solver.bounds import Bounds
 from solvent.verdicts.check import _opened_before_a_move
+from tests.book_support import system_accounts
 
-SYSTEM = (
-    Account("insurance_fund", Role.INSURANCE_FUND),
-    Account("fee_account", Role.FEE_ACCOUNT),
-    Account("backstop_vault", Role.BACKSTOP_VAULT),
-    Account("venue", Role.VENUE),
-    Account("clearing", Role.CLEARING),
-)
+SYSTEM = system_accounts()
 
 
 def _story(cash: int, lots: int = 1) -> Story:

@@ -24,6 +24,7 @@ from solvent.solver.smallest_move import MoveBudget, told_at_least_move
 from solvent.solver.thresholds import ThresholdStatus
 from solvent.solver.verdicts import ProofResult, Verdict
 from solvent.verdicts import proofs
+from tests.book_support import system_accounts
 from tests.cli_support import solvent
 
 CLAIM = "flat-accounts-never-pay"
@@ -180,11 +181,7 @@ def _grid_story(factor: int) -> Story:
             cost_quote=-8 * factor,
             reserve_slope_quote=factor,
         ),
-        Account("insurance_fund", Role.INSURANCE_FUND),
-        Account("fee_account", Role.FEE_ACCOUNT),
-        Account("backstop_vault", Role.BACKSTOP_VAULT),
-        Account("venue", Role.VENUE),
-        Account("clearing", Role.CLEARING),
+        *system_accounts(),
     )
     book = Book(Market("PERP", 4 * factor, previous_mark_quote=factor), accounts, net_deposits_quote=5 * factor)
     return Story(book, (MarkPrice(2 * factor),))
@@ -219,13 +216,7 @@ def test_a_plainly_told_move_beyond_any_probe_bound_is_said_unknown(monkeypatch)
     from solvent.solver import smallest_move
 
     policy, claim = load_preset("percolator-gen-a"), catalog.get("no-haircut")
-    system = (
-        Account("insurance_fund", Role.INSURANCE_FUND),
-        Account("fee_account", Role.FEE_ACCOUNT),
-        Account("backstop_vault", Role.BACKSTOP_VAULT),
-        Account("venue", Role.VENUE),
-        Account("clearing", Role.CLEARING),
-    )
+    system = system_accounts()
     alice = Account("alice", cash_quote=15_000, size_lots=-1, cost_quote=-10_000, principal_quote=15_000)
     book = Book(
         Market("PERP", 10_000), (alice, Account("liquidity", Role.LIQUIDITY, size_lots=1, cost_quote=10_000), *system)
@@ -265,8 +256,7 @@ def _drift_story(sol: int) -> Story:
     none = (0,)
     alice = Account("alice", spot_quote=spot, size_lots=1, cost_quote=mark, principal_quote=spot, asset_balances=(sol,))
     maker = Account("maker", cash_quote=cash, size_lots=-1, cost_quote=-mark, principal_quote=cash, asset_balances=none)
-    roles = (Role.LIQUIDITY, Role.INSURANCE_FUND, Role.FEE_ACCOUNT, Role.BACKSTOP_VAULT, Role.VENUE, Role.CLEARING)
-    system = tuple(Account(r.value, r, asset_balances=none) for r in roles)
+    system = (Account("liquidity", Role.LIQUIDITY, asset_balances=none), *system_accounts(assets=1))
     assets = (Asset("SOL", 100, net_deposits=sol),)
     book = Book(Market("PERP", mark), (alice, maker, *system), net_deposits_quote=spot + cash, assets=assets)
     return Story(book, (MarkPrice(893_894_699),))

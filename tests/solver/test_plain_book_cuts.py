@@ -16,14 +16,9 @@ from solvent.rules.events import MarkPrice
 from solvent.rules.presets import load_preset
 from solvent.solver.bounds import Bounds
 from solvent.solver.plain_book import breaks, tidy
+from tests.book_support import system_accounts
 
-SYSTEM = (
-    Account("insurance_fund", Role.INSURANCE_FUND),
-    Account("fee_account", Role.FEE_ACCOUNT),
-    Account("backstop_vault", Role.BACKSTOP_VAULT),
-    Account("venue", Role.VENUE),
-    Account("clearing", Role.CLEARING),
-)
+SYSTEM = system_accounts()
 
 
 def _binance_story() -> Story:
