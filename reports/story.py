@@ -35,6 +35,7 @@ from solvent.rules.outcomes import (
     left_unpaid,
 )
 from solvent.rules.policy import Policy
+from solvent.solver.bounds import Bounds
 from solvent.solver.effort import units_text as effort_text
 from solvent.verdicts.check import ClaimStatus, ClaimVerdict, PolicyReport, Violation
 from solvent.verdicts.findings import FindingGroup, group_findings
@@ -346,10 +347,12 @@ def replay_command(violation: Violation, report: PolicyReport) -> tuple[str, str
         if saved is not None and saved.exists() and _same_story(saved, violation):
             return f"solvent replay {saved}", ""
         accounts = violation.z3_traders or len(violation.story.book.traders)  # z3's own N, not the maker's
+        # a z3 story judged against another claim is told again by the proof of the claim it was found for
+        asked = violation.found_for or violation.invariant
         return (
-            f"solvent prove {report.source} --invariant {violation.invariant} --accounts {max(accounts, 1)}"
-            + _margin_options(report, violation.invariant)
-            + _grid_first(report, violation.invariant),
+            f"solvent prove {report.source} --invariant {asked} --accounts {max(accounts, 1)}"
+            + _margin_options(report, asked)
+            + _grid_first(report, asked),
             "prints the replayed story",
         )
     saved = finding_file(violation, report)
@@ -370,16 +373,21 @@ def _grid_first(report: PolicyReport, invariant: str) -> str:
 
 
 def _margin_options(report: PolicyReport, invariant: str) -> str:
-    """Where check asked the claim on two margin scopes (``solver.margin_scopes``), the options that
-    fix ``solvent prove``'s book to the scope whose story it is: the isolated one's positions and
-    event kinds, or every trader cross."""
+    """The options that fix ``solvent prove``'s book to the one check asked ``invariant`` on, where
+    they differ from prove's own defaults: the margin scope whose story it is, where check asked the
+    claim on two (``solver.margin_scopes``: the isolated one's positions, or every trader cross), and
+    the collateral assets and event kinds (check puts a policy's first collateral asset and its oracle
+    move on the book, ``verdicts.proofs``; prove's book has neither unless asked)."""
     proof = next((v.proof for v in report.verdicts if v.invariant.id == invariant and v.proof is not None), None)
-    bounds = None if proof is None or not proof.parts else proof.bounds
-    if bounds is None:
+    if proof is None:
         return ""
-    if not bounds.isolated:
-        return " --isolated 0"
-    return f" --isolated {bounds.isolated} --event-kinds {','.join(bounds.event_kinds)}"
+    bounds = proof.bounds
+    options = f" --isolated {bounds.isolated}" if proof.parts else ""
+    if bounds.assets:
+        options += f" --assets {bounds.assets}"
+    if tuple(bounds.event_kinds) != Bounds().event_kinds:
+        options += f" --event-kinds {','.join(bounds.event_kinds)}"
+    return options
 
 
 def _searched(report: PolicyReport, invariants: str) -> tuple[str, str]:

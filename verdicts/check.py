@@ -390,7 +390,8 @@ def cross_judged(
             index = first_violation(policy, inv, steps)
             if index is None:
                 continue
-            found = Violation(inv.id, x.scenario, index, x.story, steps[index], x.origin, found_for=x.invariant)
+            # the story as it was told (its least move, z3's own N) under the claim it breaks too
+            found = attrs.evolve(x, invariant=inv.id, step_index=index, step=steps[index], found_for=x.invariant)
             if database is not None:
                 path = findings.database_path(database, policy, inv.id)
                 if not path.exists():

@@ -148,3 +148,28 @@ def test_check_lists_a_saved_story_under_a_claim_whose_own_search_misses_it(tmp_
     listed = [(x.found_for, x.story) for x in verdicts["claims-backed"].violations]
     assert ("no-negative-equity", story) in listed, listed
     assert verdicts["claims-backed"].status is ClaimStatus.FAILS
+
+
+def test_a_z3_story_judged_against_another_claim_keeps_how_it_was_told(tmp_path: Path) -> None:
+    """A z3 story carries its least move and z3's own N; judged against another claim it breaks, it
+    keeps both, and its Reproduce command asks the proof of the claim it was found for (which prints
+    this story), with that claim's options, not the other claim's proof (which tells its own)."""
+    from types import SimpleNamespace
+
+    from solvent.reports.story import replay_command
+
+    report = _scenario_only()
+    verdicts, searched = _as_if_found_for(report, "no-negative-equity")
+    told = attrs.evolve(searched, origin="z3", scenario="z3 counterexample", move="least move", z3_traders=1)
+    verdicts = tuple(
+        attrs.evolve(v, violation=told) if v.invariant.id == "no-negative-equity" else v for v in verdicts
+    )
+    judged = {v.invariant.id: v for v in cross_judged(NO_WATERFALL, verdicts)}
+    other = next(
+        x for i, v in judged.items() if i != "no-negative-equity" for x in v.violations if x.found_for
+    )
+    assert other.move == "least move" and other.z3_traders == 1 and other.origin == "z3"
+    shown = SimpleNamespace(source="no-waterfall", findings_dir=None, policy=NO_WATERFALL, verdicts=())
+    command, note = replay_command(other, shown)
+    assert command == "solvent prove no-waterfall --invariant no-negative-equity --accounts 1", command
+    assert note == "prints the replayed story"

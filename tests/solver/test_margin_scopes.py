@@ -305,6 +305,18 @@ def test_a_z3_story_s_command_fixes_prove_to_its_scope() -> None:
     assert _margin_options(report(cross, 2), "no-haircut") == " --isolated 0"
     assert _margin_options(report(isolated, 2), "no-haircut") == " --isolated 1 --event-kinds mark,margin"
     assert _margin_options(report(cross, 0), "no-haircut") == ""  # one scope: the command as it was
+    # a policy with collateral: check's book holds its first asset and its oracle move (verdicts.proofs),
+    # which prove's book has only when asked (drift's story was told without them before)
+    held = attrs.evolve(Bounds(accounts=2), assets=1, event_kinds=("mark", "asset-price"))
+    assert _margin_options(report(held, 0), "no-haircut") == " --assets 1 --event-kinds mark,asset-price"
+    assert (
+        _margin_options(report(scope_bounds(held, ALL_CROSS, (ALL_CROSS, ISOLATED)), 2), "no-haircut")
+        == " --isolated 0 --assets 1 --event-kinds mark,asset-price"
+    )
+    assert (
+        _margin_options(report(scope_bounds(held, ISOLATED, (ALL_CROSS, ISOLATED)), 2), "no-haircut")
+        == " --isolated 1 --assets 1 --event-kinds mark,asset-price,margin"
+    )
 
 
 @pytest.mark.xdist_group("margin-scopes")
