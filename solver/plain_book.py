@@ -147,15 +147,20 @@ def at_policy_scale(policy: Policy, invariant: Invariant, story: Story, bounds: 
         factor = mark // scale
         tries = [_rescaled(story, lambda x: _toward_zero(x, factor))]
         tries.append(_rescaled(story, lambda x: _toward_zero(x, factor), lambda x: -(-x // factor)))
+        # a system account's few quanta (drift's fund at its floor of 1) kept, the traders' toward zero
+        tries.append(_rescaled(story, lambda x: _toward_zero(x, factor), lambda x: -(-x // factor), system=True))
     else:
         return story
     return next((t for t in tries if breaks(policy, invariant, t, bounds)), story)
 
 
-def _rescaled(story: Story, price: Callable[[int], int], balance: Callable[[int], int] | None = None) -> Story:
+def _rescaled(
+    story: Story, price: Callable[[int], int], balance: Callable[[int], int] | None = None, system: bool = False
+) -> Story:
     """``story`` with every price and quote amount through ``price`` (a positive balance, cash or
-    spot, through ``balance`` where given: rounded up), positions as they are, the net deposits the
-    new balances' sum and what they differed by before through ``price``."""
+    spot, through ``balance`` where given: rounded up; only a system account's where ``system``),
+    positions as they are, the net deposits the new balances' sum and what they differed by before
+    through ``price``."""
     book = story.book
     settled = book.market.fund_settled_quote
     market = attrs.evolve(
@@ -165,11 +170,12 @@ def _rescaled(story: Story, price: Callable[[int], int], balance: Callable[[int]
         fund_settled_quote=None if settled is None else price(settled),
     )
 
-    def amount(field: str, x: int) -> int:
+    def amount(account: Account, field: str, x: int) -> int:
         up = balance is not None and field in ("cash_quote", "spot_quote") and x > 0
+        up = up and not (system and account.is_trader)
         return balance(x) if up else price(x)
 
-    accounts = tuple(attrs.evolve(a, **{f: amount(f, getattr(a, f)) for f in _QUOTE}) for a in book.accounts)
+    accounts = tuple(attrs.evolve(a, **{f: amount(a, f, getattr(a, f)) for f in _QUOTE}) for a in book.accounts)
     moved = attrs.evolve(
         book,
         market=market,
@@ -189,8 +195,16 @@ def told_plainly(policy: Policy, invariant: Invariant, story: Story, bounds: Bou
     alone, where no least move was bounded by z3 (``solver.smallest_move``'s bisection decided no
     probe, or a story found on check's grid): :func:`tidy`, then :func:`at_policy_scale`, then the
     move cut to its least ticks from that book (:func:`least_ticks`), tidied again there and cut
-    again. Each step keeps only what the engine still fails within ``bounds``."""
-    shown = at_policy_scale(policy, invariant, tidy(policy, invariant, story, bounds), bounds)
+    again. Each step keeps only what the engine still fails within ``bounds``. Where the tidied book
+    is not brought to scale as it is, its move is cut first and the cut book brought to scale: a
+    division toward zero takes a move to 2 quanta from 983,284,171 (drift's no-haircut) to no price
+    at all, where the least move that still fails (to 893,894,699) divides."""
+    tidied = tidy(policy, invariant, story, bounds)
+    shown = at_policy_scale(policy, invariant, tidied, bounds)
+    if shown == tidied:
+        cut = least_ticks(policy, invariant, tidied, bounds)
+        scaled = at_policy_scale(policy, invariant, cut, bounds)
+        shown = scaled if scaled != cut else tidied
     shown = tidy(policy, invariant, least_ticks(policy, invariant, shown, bounds), bounds)
     return least_ticks(policy, invariant, shown, bounds)
 

@@ -274,3 +274,30 @@ def test_a_book_with_an_asset_no_account_holds_is_brought_to_scale_too() -> None
     assert scaled.book.market.mark_quote == 10_000 and scaled.book.assets == story.book.assets
     held = _drift_story(1)
     assert breaks(policy, claim, held, bounds) and at_policy_scale(policy, claim, held, bounds) == held
+
+
+def test_a_move_to_almost_nothing_is_cut_before_the_book_is_divided_and_the_fund_keeps_its_floor() -> None:
+    """drift's no-haircut z3 story inside check (session 34): alice long 1 lot at 983,284,171 with
+    98,328,418 of spot, the fund at its floor of 1 quantum, and the mark to 2. Divided by 98,328 as it is,
+    the move's target is 0, no price; its least move (to 893,894,699) is cut first and then divided
+    (10,000 → 9,090, alice's spot 1,000). Toward zero the fund's 1 quantum would go too, below its
+    floor and outside the book's assumptions; rounded up, alice's 1,001 pays the deficit: the traders'
+    balances go toward zero and the fund keeps its quantum (``plain_book._rescaled``'s ``system``)."""
+    from solvent.solver.plain_book import told_plainly
+
+    policy, claim = load_preset("drift"), catalog.get("no-haircut")
+    bounds = for_policy(Bounds(accounts=2, assets=1, event_kinds=("mark", "asset-price")), policy)
+    mark, spot, none = 983_284_171, 98_328_418, (0,)
+    alice = Account("alice", spot_quote=spot, size_lots=1, cost_quote=mark, asset_balances=none)
+    liquidity = Account("liquidity", Role.LIQUIDITY, size_lots=-1, cost_quote=-mark, asset_balances=none)
+    fund, *system = system_accounts(assets=1)
+    fund = attrs.evolve(fund, cash_quote=1)
+    book = Book(Market("PERP", mark), (alice, liquidity, fund, *system), net_deposits_quote=spot + 1,
+                assets=(Asset("SOL", 1),))
+    story = Story(book, (MarkPrice(2),))
+    assert breaks(policy, claim, story, bounds)
+    assert at_policy_scale(policy, claim, story, bounds) == story  # a move to 0 breaks nothing
+    told = told_plainly(policy, claim, story, bounds)
+    assert breaks(policy, claim, told, bounds)
+    assert (told.book.market.mark_quote, told.events[0].price_quote) == (10_000, 9_090)
+    assert told.book.account("alice").spot_quote == 1_000 and told.book.account("insurance_fund").cash_quote == 1
