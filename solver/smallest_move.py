@@ -49,7 +49,16 @@ from solvent.solver import effort
 from solvent.solver.assumptions import mark_move_ppm
 from solvent.solver.bounds import Bounds
 from solvent.solver.effort import UNITS_PER_SECOND, OutOfEffort
-from solvent.solver.plain_book import beyond_scale, breaks, least_ticks, scale_mark, tidy, told_plainly
+from solvent.solver.plain_book import (
+    MARK_SPAN,
+    SCALE_LOTS,
+    beyond_scale,
+    breaks,
+    least_ticks,
+    scale_mark,
+    tidy,
+    told_plainly,
+)
 from solvent.solver.prove import BOUNDED, PURIFIED, scope_of
 from solvent.solver.query import StoryQuery
 from solvent.solver.refinement import replay
@@ -113,6 +122,9 @@ class SmallestMove:
     #: the story's book is the bisection's (False: z3's own story told plainly, :func:`_plainly`,
     #: where no probe was refuted)
     bisected: bool = True
+    #: where the story told plainly stays beyond the policy's scale: the scale's bounds on which z3
+    #: proved no book breaks the claim (:func:`_at_scale_question`), in words; "" where not proved
+    none_at_scale: str = ""
 
     @property
     def exact(self) -> bool:
@@ -152,6 +164,8 @@ class SmallestMove:
             else "at the mark z3 found, not at the policy's scale"
         )
         story = f"this story moves the mark {_pct(self.story_move_ppm)} {where}, the least from its book (one tick less does not break it)"
+        if self.none_at_scale:  # said first: why the story's numbers are what they are
+            return f"fails only beyond the policy's scale: z3 proved that no book at it breaks the claim ({self.none_at_scale}); {head}; {story}"
         return f"{head}; {story}"
 
     def to_data(self) -> dict[str, Any]:
@@ -168,6 +182,7 @@ class SmallestMove:
             "min_price": self.min_price,
             "max_price": self.max_price,
             "at_scale": self.at_scale,
+            "none_at_scale": self.none_at_scale or None,
             "probes": self.probes,
             "units": self.units,
             "text": self.text,
@@ -231,7 +246,7 @@ def smallest_move(
     original = move_ppm(cx.story)
     state, spent = _bisect(policy, invariant, scope, cx, budget)  # each probe is its own question
     if state.refuted is None:
-        return _plainly(policy, invariant, cx, scope, state, spent, started)
+        return _plainly(policy, invariant, cx, scope, state, spent, started, budget)
     found, found_cx = state.refuted
     with effort.question():  # the same story in any process, whatever ran before
         shown, at_scale, shrink = _at_scale(policy, invariant, scope, found, budget)
@@ -283,7 +298,14 @@ def _confirmed(policy: Policy, invariant: Invariant, story: Story, bounds: Bound
 
 
 def _plainly(
-    policy: Policy, invariant: Invariant, cx: Counterexample, scope: Bounds, state: Any, spent: int, started: float
+    policy: Policy,
+    invariant: Invariant,
+    cx: Counterexample,
+    scope: Bounds,
+    state: Any,
+    spent: int,
+    started: float,
+    budget: MoveBudget = DEFAULT_BUDGET,
 ) -> SmallestMove:
     """z3's own story told on a plain book at the policy's scale on the concrete engine alone
     (``plain_book.told_plainly``), where the bisection refuted no probe within its budget: a story
@@ -291,10 +313,22 @@ def _plainly(
     10¹² of principal as z3 left them) is still shown with a plain book and its least move from that
     book. What z3 proved below stays said; a move the bisection never refuted is not called the
     least: UNKNOWN, or BOUNDED above a proved move, EXACT only where the story's move is the next
-    ppm above it."""
+    ppm above it. Where that story stays beyond the policy's scale, z3 is asked once more on the
+    scale's books (:func:`_at_scale_question`): a story found there is told instead, and a proof
+    that none exists is said beside this one (drift's waterfall-order needs a deficit above its
+    fund's USDC 100,000 cap, a thousand times the largest notional at its scale)."""
     check_bounds = attrs.evolve(scope, max_move_ppm=None, min_price=1)
     story = told_plainly(policy, invariant, attrs.evolve(cx.story, events=cx.story.events[:1]), check_bounds)
     final = _confirmed(policy, invariant, story, check_bounds, "plainly told")
+    none_at_scale = ""
+    if beyond_scale(policy, final.story.book) and spent < budget.total:
+        verdict, found, asked, units = _at_scale_question(policy, invariant, scope, min(budget.probe_units, budget.total - spent))
+        spent += units
+        if verdict is Verdict.REFUTED and found is not None:
+            story = told_plainly(policy, invariant, found, check_bounds)
+            final = _confirmed(policy, invariant, story, check_bounds, "at-scale")
+        elif verdict is Verdict.PROVED:
+            none_at_scale = asked
     shown = move_ppm(final.story) or 0
     proved = state.proved[0] if state.proved else None
     # the bisection's proof speaks of its scope's books (starting marks from its least price): it is
@@ -324,9 +358,46 @@ def _plainly(
         units=spent,
         seconds=time.perf_counter() - started,
         bisected=False,
+        none_at_scale=none_at_scale,
     )
     detail = f"{final.detail}; {result.text}"
     return attrs.evolve(result, counterexample=attrs.evolve(result.counterexample, detail=detail, move=result))
+
+
+def _at_scale_question(
+    policy: Policy, invariant: Invariant, scope: Bounds, units: int
+) -> tuple[Verdict, Story | None, str, int]:
+    """z3 on every book of ``scope``'s traders and one mark move at the policy's own scale
+    (``plain_book.beyond_scale``'s bounds: starting marks and prices within :data:`MARK_SPAN` of
+    :func:`scale_mark` either way, positions of at most :data:`SCALE_LOTS` lots, balances of at
+    most that many lots' notional at the top of that range), within ``units``: its verdict, a
+    refutation's story (its first event), those bounds in words, and the units spent. Proved: the
+    claim fails only beyond the policy's scale."""
+    mark = scale_mark(policy)
+    most = SCALE_LOTS * MARK_SPAN * mark
+    bounds = attrs.evolve(
+        scope,
+        min_price=max(mark // MARK_SPAN, 1),
+        max_price=mark * MARK_SPAN,
+        max_lots=min(SCALE_LOTS, scope.max_lots),
+        max_quote=min(most, scope.max_quote),
+        max_move_ppm=None,
+        effort=units,
+    )
+    asked = (
+        f"prices {bounds.min_price:,}..{bounds.max_price:,} quanta, at most {bounds.max_lots:,} lots, "
+        f"balances within ±{bounds.max_quote:,} quanta"
+    )
+    with effort.question():  # the same answer in any process, whatever ran before
+        try:
+            query = StoryQuery(policy, invariant, bounds, obligations=(invariant,))
+        except OutOfEffort:
+            return Verdict.UNKNOWN, None, asked, units
+        answer = query.check_staged(invariant, stages(query.solve_units))
+    spent = query.build_units + answer.stats.units
+    cx = answer.counterexample
+    story = None if cx is None else attrs.evolve(cx.story, events=cx.story.events[:1])
+    return answer.verdict, story, asked, spent
 
 
 def told_at_least_move(

@@ -301,3 +301,49 @@ def test_a_move_to_almost_nothing_is_cut_before_the_book_is_divided_and_the_fund
     assert breaks(policy, claim, told, bounds)
     assert (told.book.market.mark_quote, told.events[0].price_quote) == (10_000, 9_090)
     assert told.book.account("alice").spot_quote == 1_000 and told.book.account("insurance_fund").cash_quote == 1
+
+
+def _drift_waterfall_story() -> Story:
+    """drift's waterfall-order z3 story inside check (session 34), tidied: alice short 101 lots at a mark of
+    1 quantum with 11 of spot, the fund holding 100,000.000002 USDC, the mark to 980,296,051. The fund
+    pays at most its cap of USDC 100,000 a bankruptcy (``cap_quote``), so the socialized loss runs while
+    it still holds money only where one deficit exceeds that cap."""
+    none = (0,)
+    alice = Account("alice", spot_quote=11, size_lots=-101, cost_quote=-101, asset_balances=none)
+    liquidity = Account("liquidity", Role.LIQUIDITY, size_lots=101, cost_quote=101, asset_balances=none)
+    fund, *system = system_accounts(assets=1)
+    fund = attrs.evolve(fund, cash_quote=100_000_000_002)
+    book = Book(Market("PERP", 1), (alice, liquidity, fund, *system), net_deposits_quote=100_000_000_013,
+                assets=(Asset("SOL", 1),))
+    return Story(book, (MarkPrice(980_296_051),))
+
+
+def test_a_story_only_beyond_the_policys_scale_says_z3_proved_none_at_it() -> None:
+    """smallest_move._at_scale_question: z3 on the books at the policy's scale (prices within 100x of its
+    10,000, at most 100 lots, balances within 100 lots' notional at the top: ±100,000,000 quanta).
+    drift's waterfall-order needs a deficit above its fund's USDC 100,000 cap, a thousand times that
+    notional: proved none there; its no-haircut (one quantum socialized) is refuted there, on a book
+    inside those bounds. Where the bisection refuted no probe, ``_plainly`` says the first (and tells the
+    second's story)."""
+    import time
+    from types import SimpleNamespace
+
+    from solvent.solver import smallest_move
+
+    policy = load_preset("drift")
+    scope = for_policy(Bounds(accounts=1, assets=1, event_kinds=("mark", "asset-price")), policy)
+    verdict, story, asked, units = smallest_move._at_scale_question(
+        policy, catalog.get("waterfall-order"), scope, 5_000_000
+    )
+    assert verdict is Verdict.PROVED and story is None and 0 < units <= 5_000_000
+    assert asked == "prices 100..1,000,000 quanta, at most 100 lots, balances within ±100,000,000 quanta"
+    verdict, story, _, _ = smallest_move._at_scale_question(policy, catalog.get("no-haircut"), scope, 5_000_000)
+    assert verdict is Verdict.REFUTED and not beyond_scale(policy, story.book)
+    claim = catalog.get("waterfall-order")
+    state = SimpleNamespace(proved=[], probes=[])
+    told = smallest_move._plainly(
+        policy, claim, SimpleNamespace(story=_drift_waterfall_story()), scope, state, 0, time.perf_counter()
+    )
+    assert told.none_at_scale == asked and told.status is ThresholdStatus.UNKNOWN
+    assert told.text.startswith(f"fails only beyond the policy's scale: z3 proved that no book at it breaks the claim ({asked})")
+    assert beyond_scale(policy, told.counterexample.story.book)  # the story is still z3's, beyond the scale
