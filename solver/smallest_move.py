@@ -384,8 +384,9 @@ def _at_scale_question(
         max_move_ppm=None,
         effort=units,
     )
+    traders = f"{bounds.accounts} trader{'s' if bounds.accounts > 1 else ''}"
     asked = (
-        f"prices {bounds.min_price:,}..{bounds.max_price:,} quanta, at most {bounds.max_lots:,} lots, "
+        f"any book of {traders}, prices {bounds.min_price:,}..{bounds.max_price:,} quanta, at most {bounds.max_lots:,} lots, "
         f"balances within ±{bounds.max_quote:,} quanta"
     )
     with effort.question():  # the same answer in any process, whatever ran before

@@ -336,7 +336,7 @@ def test_a_story_only_beyond_the_policys_scale_says_z3_proved_none_at_it() -> No
         policy, catalog.get("waterfall-order"), scope, 5_000_000
     )
     assert verdict is Verdict.PROVED and story is None and 0 < units <= 5_000_000
-    assert asked == "prices 100..1,000,000 quanta, at most 100 lots, balances within ±100,000,000 quanta"
+    assert asked == "any book of 1 trader, prices 100..1,000,000 quanta, at most 100 lots, balances within ±100,000,000 quanta"
     verdict, story, _, _ = smallest_move._at_scale_question(policy, catalog.get("no-haircut"), scope, 5_000_000)
     assert verdict is Verdict.REFUTED and not beyond_scale(policy, story.book)
     claim = catalog.get("waterfall-order")
