@@ -322,7 +322,9 @@ def _plainly(
     final = _confirmed(policy, invariant, story, check_bounds, "plainly told")
     none_at_scale = ""
     if beyond_scale(policy, final.story.book) and spent < budget.total:
-        verdict, found, asked, units = _at_scale_question(policy, invariant, scope, min(budget.probe_units, budget.total - spent))
+        verdict, found, asked, units = _at_scale_question(
+            policy, invariant, scope, min(budget.probe_units, budget.total - spent)
+        )
         spent += units
         if verdict is Verdict.REFUTED and found is not None:
             story = told_plainly(policy, invariant, found, check_bounds)

@@ -161,13 +161,9 @@ def test_a_z3_story_judged_against_another_claim_keeps_how_it_was_told(tmp_path:
     report = _scenario_only()
     verdicts, searched = _as_if_found_for(report, "no-negative-equity")
     told = attrs.evolve(searched, origin="z3", scenario="z3 counterexample", move="least move", z3_traders=1)
-    verdicts = tuple(
-        attrs.evolve(v, violation=told) if v.invariant.id == "no-negative-equity" else v for v in verdicts
-    )
+    verdicts = tuple(attrs.evolve(v, violation=told) if v.invariant.id == "no-negative-equity" else v for v in verdicts)
     judged = {v.invariant.id: v for v in cross_judged(NO_WATERFALL, verdicts)}
-    other = next(
-        x for i, v in judged.items() if i != "no-negative-equity" for x in v.violations if x.found_for
-    )
+    other = next(x for i, v in judged.items() if i != "no-negative-equity" for x in v.violations if x.found_for)
     assert other.move == "least move" and other.z3_traders == 1 and other.origin == "z3"
     shown = SimpleNamespace(source="no-waterfall", findings_dir=None, policy=NO_WATERFALL, verdicts=())
     command, note = replay_command(other, shown)

@@ -292,8 +292,9 @@ def test_a_move_to_almost_nothing_is_cut_before_the_book_is_divided_and_the_fund
     liquidity = Account("liquidity", Role.LIQUIDITY, size_lots=-1, cost_quote=-mark, asset_balances=none)
     fund, *system = system_accounts(assets=1)
     fund = attrs.evolve(fund, cash_quote=1)
-    book = Book(Market("PERP", mark), (alice, liquidity, fund, *system), net_deposits_quote=spot + 1,
-                assets=(Asset("SOL", 1),))
+    book = Book(
+        Market("PERP", mark), (alice, liquidity, fund, *system), net_deposits_quote=spot + 1, assets=(Asset("SOL", 1),)
+    )
     story = Story(book, (MarkPrice(2),))
     assert breaks(policy, claim, story, bounds)
     assert at_policy_scale(policy, claim, story, bounds) == story  # a move to 0 breaks nothing
@@ -313,8 +314,12 @@ def _drift_waterfall_story() -> Story:
     liquidity = Account("liquidity", Role.LIQUIDITY, size_lots=101, cost_quote=101, asset_balances=none)
     fund, *system = system_accounts(assets=1)
     fund = attrs.evolve(fund, cash_quote=100_000_000_002)
-    book = Book(Market("PERP", 1), (alice, liquidity, fund, *system), net_deposits_quote=100_000_000_013,
-                assets=(Asset("SOL", 1),))
+    book = Book(
+        Market("PERP", 1),
+        (alice, liquidity, fund, *system),
+        net_deposits_quote=100_000_000_013,
+        assets=(Asset("SOL", 1),),
+    )
     return Story(book, (MarkPrice(980_296_051),))
 
 
@@ -336,7 +341,10 @@ def test_a_story_only_beyond_the_policys_scale_says_z3_proved_none_at_it() -> No
         policy, catalog.get("waterfall-order"), scope, 5_000_000
     )
     assert verdict is Verdict.PROVED and story is None and 0 < units <= 5_000_000
-    assert asked == "any book of 1 trader, prices 100..1,000,000 quanta, at most 100 lots, balances within ±100,000,000 quanta"
+    assert (
+        asked
+        == "any book of 1 trader, prices 100..1,000,000 quanta, at most 100 lots, balances within ±100,000,000 quanta"
+    )
     verdict, story, _, _ = smallest_move._at_scale_question(policy, catalog.get("no-haircut"), scope, 5_000_000)
     assert verdict is Verdict.REFUTED and not beyond_scale(policy, story.book)
     claim = catalog.get("waterfall-order")
@@ -345,5 +353,7 @@ def test_a_story_only_beyond_the_policys_scale_says_z3_proved_none_at_it() -> No
         policy, claim, SimpleNamespace(story=_drift_waterfall_story()), scope, state, 0, time.perf_counter()
     )
     assert told.none_at_scale == asked and told.status is ThresholdStatus.UNKNOWN
-    assert told.text.startswith(f"fails only beyond the policy's scale: z3 proved that no book at it breaks the claim ({asked})")
+    assert told.text.startswith(
+        f"fails only beyond the policy's scale: z3 proved that no book at it breaks the claim ({asked})"
+    )
     assert beyond_scale(policy, told.counterexample.story.book)  # the story is still z3's, beyond the scale
