@@ -1,0 +1,240 @@
+"""A z3 story's starting book reached from an empty one through a short history of trades and moves.
+
+``reachable.from_empty`` reaches a book by deposits and trades at its own mark, and
+``plain_book.opened_before_a_move`` by positions opened on one side at an earlier mark, then one move.
+Neither reaches two kinds of book z3 answers with (docs/solver-notes.md, "Stories told from an
+empty book"):
+
+- a trader whose cash is below its principal: deposits alone give principal equal to cash; only a
+  loss after the deposit leaves cash below it (a withdrawal lowers principal to cash, rules/engine.py).
+  A principal-protected or no-haircut story needs such a payer.
+- traders on both sides where one needs a move against it (a short only above maintenance beside a
+  long): one move goes against one side only.
+
+:func:`with_history` tells such a story as a venue would have reached it: every trader deposits
+(its principal), each position is opened against a fully collateralized trader ``maker`` at its own
+mark (a long above the story's mark, a short below it, so the moves that follow go against it and
+take its cash down to the story's), the mark visits those marks farthest first and ends at the
+story's, where the positions that need no history open. A flat trader that needs a loss opens one
+lot against the maker and closes it after the move. The maker ends holding what the system accounts
+held (the order book's inventory, as in ``from_empty``), or flat, withdrawing its cash.
+
+The deposits are set by measurement, not by formula: the history is replayed and each trader's
+deposit moved by what its cash misses at the end (the trades' fees, an inverse contract's
+settlement), twice at most. The built story is believed only if the engine says so: replayed from
+the empty book it breaks the claim at the same event, and the book the history reaches breaks it
+within the proof's bounds (``plain_book.breaks``: its assumptions and numbers). Otherwise None, and
+the story stays a state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import attrs
+
+from solvent.properties.catalog import Invariant
+from solvent.properties.played import first_violation, replay
+from solvent.properties.reachable import Built, _trades, opening, opening_events
+from solvent.properties.scenarios import Story
+from solvent.rules.book import Book
+from solvent.rules.events import Deposit, Event, MarkPrice, Taker, Trade, Withdraw
+from solvent.rules.policy import Policy
+from solvent.solver.bounds import Bounds
+from solvent.solver.plain_book import DRIFT_STEPS, breaks
+
+
+@attrs.frozen
+class Route:
+    """Where each trader's history starts: ``opens``, the mark each position is opened at (the
+    story's own mark: no history), and ``flat``, the mark a flat trader opens one lot at to close it
+    at the story's mark (its loss); ``settle``: one more move to the story's mark at the end, so the
+    previous mark is the mark."""
+
+    opens: tuple[tuple[str, int], ...]
+    flat: tuple[tuple[str, int], ...] = ()
+    settle: bool = False
+
+
+def loss_needed(book: Book) -> dict[str, int]:
+    """Each trader whose principal exceeds its cash, and by how much: the loss its history needs."""
+    return {a.name: a.principal_quote - a.cash_quote for a in book.traders if a.principal_quote > a.cash_quote}
+
+
+def _away(distance: int, tick: int) -> int:
+    """``distance`` quanta rounded up to whole ticks."""
+    return -(-distance // tick) * tick
+
+
+def routes(book: Book, bounds: Bounds) -> Iterator[Route]:
+    """The histories tried, in order: each trader that needs a loss opened where the move to the
+    story's mark takes that much (a long above, a short below; whole ticks), the others at the mark;
+    then every trader with a position opened one tick, two, four... (:data:`DRIFT_STEPS`) against it,
+    at least as far as its loss needs. Each with and without a last settling move. Routes leaving
+    the proof's price range are skipped."""
+    mark, tick = book.market.mark_quote, book.market.tick_quote
+    loss = loss_needed(book)
+    for k in (None, *range(DRIFT_STEPS)):
+        drift = 0 if k is None else tick * 2**k
+        opens = []
+        for a in book.traders:
+            if a.size_lots == 0:
+                continue
+            need = _away(-(-loss.get(a.name, 0) // abs(a.size_lots)), tick)
+            side = 1 if a.size_lots > 0 else -1
+            opens.append((a.name, mark + side * max(need, drift)))
+        flat = tuple(
+            (a.name, mark + _away(loss[a.name], tick)) for a in book.traders if a.size_lots == 0 and a.name in loss
+        )
+        marks = [p for _, p in opens] + [p for _, p in flat]
+        if any(not bounds.min_price <= p <= bounds.max_price for p in marks):
+            if k is None:
+                continue
+            return
+        if k is None and not loss:
+            continue  # nothing to add: from_empty's own book
+        for settle in (False, True):
+            yield Route(tuple(opens), flat, settle)
+
+
+def _maker(empty: Book, book: Book) -> str:
+    """The trader ``opening`` added to the empty book."""
+    names = {a.name for a in book.accounts}
+    return next(a.name for a in empty.traders if a.name not in names)
+
+
+def history_events(book: Book, route: Route, deposits: dict[str, int]) -> tuple[Book, tuple[Event, ...]] | None:
+    """The empty book at the first mark ``route`` visits and the events that take it to ``book``:
+    the deposits (``deposits`` for the traders and the maker, the system accounts' cash as
+    ``reachable.opening`` gives it), each position opened against the maker at its own mark
+    (farthest from the story's mark first), the move to the story's mark, the positions that need
+    no history opened there, the flat traders' lots closed."""
+    mark = book.market.mark_quote
+    opens = dict(route.opens)
+    away = {p for p in opens.values() if p != mark} | {p for _, p in route.flat}
+    path = sorted(away, key=lambda p: (-abs(p - mark), p))
+    first = path[0] if path else mark
+    start = attrs.evolve(book, market=attrs.evolve(book.market, mark_quote=first, previous_mark_quote=first))
+    plan = opening(start, with_maker=True)
+    if plan is None:
+        return None
+    empty, system, _ = plan
+    maker = _maker(empty, book)
+    funds = {n: v for n, v in system.items() if n not in {a.name for a in book.traders} and n != maker}
+    funds.update({n: v for n, v in deposits.items() if v > 0})
+    events: list[Event] = list(opening_events(book, funds, (), {}))
+    held = -sum(a.size_lots for a in book.traders)  # what the system accounts hold, the maker holds
+    maker_lots, current = 0, first
+    for p in path:
+        if p != current:
+            events.append(MarkPrice(p))
+            current = p
+        sizes = {n: s for n, s in ((a.name, a.size_lots) for a in book.traders) if opens.get(n) == p}
+        sizes.update({n: 1 for n, q in route.flat if q == p})
+        for name, lots in sizes.items():
+            events.append(_against(name, maker, lots, p))
+            maker_lots -= lots
+    if current != mark:
+        events.append(MarkPrice(mark))
+    events.extend(_against(maker, name, 1, mark) for name, _ in route.flat)
+    maker_lots += len(route.flat)
+    at_mark = {a.name: a.size_lots for a in book.traders if a.size_lots != 0 and opens.get(a.name) == mark}
+    if held != maker_lots:
+        at_mark[maker] = held - maker_lots
+    events.extend(_trades(at_mark, mark))
+    if route.settle:
+        events.append(MarkPrice(mark))
+    return empty, tuple(events)
+
+
+def _against(name: str, maker: str, lots: int, price: int) -> Trade:
+    """``name`` opens ``lots`` (a long buys, a short sells) against ``maker`` at ``price``, taking."""
+    if lots > 0:
+        return Trade(name, maker, lots, price, Taker.BUYER)
+    return Trade(maker, name, -lots, price, Taker.SELLER)
+
+
+def _maker_funds(book: Book, route: Route) -> int:
+    """Enough for the maker never to be short of margin on the path, fully collateralized: the
+    most lots it can hold at the highest mark visited, and what those lots can lose across the
+    marks visited, plus one quantum."""
+    marks = [book.market.mark_quote, *(p for _, p in route.opens), *(p for _, p in route.flat)]
+    lots = sum(abs(a.size_lots) for a in book.traders) + len(route.flat)
+    return lots * max(marks) + lots * (max(marks) - min(marks)) + 1
+
+
+def _reach(policy: Policy, book: Book, route: Route) -> tuple[Book, tuple[Event, ...], Book] | None:
+    """The empty book, the history and the book it reaches, each trader's cash the story's (its
+    deposit moved by what it missed, twice at most); None where the engine refuses an event, a
+    deposit would be negative or a position is not the story's."""
+    mark = book.market.mark_quote
+    opens = dict(route.opens)
+    deposits = {a.name: a.cash_quote - a.size_lots * (mark - opens.get(a.name, mark)) for a in book.traders}
+    for name, p in route.flat:
+        deposits[name] += p - mark
+    names = [a.name for a in book.traders]
+    for _ in range(3):
+        if any(v < 0 for v in deposits.values()):
+            return None
+        first = history_events(book, route, deposits)
+        if first is None:
+            return None
+        empty, events = first
+        maker = _maker(empty, book)
+        events = _funded(events, maker, _maker_funds(book, route))
+        steps = replay(policy, Story(empty, events))
+        if steps is None:
+            return None
+        got = steps[-1].after
+        if any(got.account(a.name).size_lots != a.size_lots for a in book.traders):
+            return None
+        short = {n: book.account(n).cash_quote - got.account(n).cash_quote for n in names}
+        if all(v == 0 for v in short.values()):
+            cash = got.account(maker).cash_quote
+            if got.account(maker).size_lots == 0 and cash > 0:  # a flat maker takes its money out
+                events += (Withdraw(maker, cash),)
+                steps = replay(policy, Story(empty, events))
+                if steps is None:
+                    return None
+                got = steps[-1].after
+            return empty, events, got
+        deposits = {n: deposits[n] + short[n] for n in names}
+    return None
+
+
+def _funded(events: tuple[Event, ...], maker: str, amount: int) -> tuple[Event, ...]:
+    """``events`` with the maker's deposit set to ``amount`` (added before the first trade)."""
+    kept = [e for e in events if not (isinstance(e, Deposit) and e.account == maker)]
+    at = next((i for i, e in enumerate(kept) if not isinstance(e, Deposit)), len(kept))
+    return (*kept[:at], Deposit(maker, amount), *kept[at:])
+
+
+def with_history(policy: Policy, invariant: Invariant, story: Story, failing: int, bounds: Bounds) -> Built | None:
+    """``story`` (breaking ``invariant`` at step ``failing``) told from an empty book through a
+    history (:func:`routes`), the first route whose reached book breaks the claim at the same event
+    within ``bounds`` on the concrete engine; None where none does (a book of several markets, an
+    isolated position or a collateral asset is not rebuilt here)."""
+    book = story.book
+    if (
+        book.more_markets
+        or any(a.owner for a in book.accounts)
+        or any(b != 0 for a in book.accounts for b in a.asset_balances)
+    ):
+        return None
+    events = story.events[: failing + 1]
+    for route in routes(book, bounds):
+        reached = _reach(policy, book, route)
+        if reached is None:
+            continue
+        empty, prefix, got = reached
+        if not breaks(policy, invariant, Story(got, events), bounds):
+            continue
+        rewritten = Story(empty, prefix + events)
+        steps = replay(policy, rewritten)
+        if steps is None or first_violation(policy, invariant, steps) != len(prefix) + failing:
+            continue
+        return Built(rewritten, len(prefix), len(prefix) + failing, tuple(steps))
+    return None
+
+
+__all__ = ["Route", "history_events", "loss_needed", "routes", "with_history"]

@@ -1,0 +1,181 @@
+"""A z3 story told from an empty book through a history of trades and moves (``solver.history``;
+docs/solver-notes.md, "Stories told from an empty book").
+
+Binance's ``principal-protected`` as check's z3 answers it: alice long 1 lot at USDT 100,000/BTC with
+USDT 0.80 of cash and a principal of USDT 1.66; bob short 499 lots with USDT 399.20, below the margin a
+trade at that mark needs; the order book long 498. The mark rises 0.81%: bob is bankrupt and ADL takes
+USDT 0.01 from alice, leaving her below her principal. Deposits give a principal equal to cash, and
+bob's short cannot be opened at the mark: only a history reaches this book."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import attrs
+import pytest
+
+from solvent.properties import catalog
+from solvent.properties.played import first_violation, replay
+from solvent.properties.reachable import from_empty
+from solvent.properties.scenarios import Story
+from solvent.rules.book import Account, Book, Market, Role
+from solvent.rules.events import Deposit, MarkPrice, Trade, Withdraw
+from solvent.rules.presets import load_preset
+from solvent.solver import history
+from solvent.solver.bounds import Bounds
+from solvent.solver.history import Route, loss_needed, routes, with_history
+from solvent.verdicts.check import _opened_before_a_move, _told_from_empty
+from tests.book_support import system_accounts
+
+BOUNDS = Bounds(accounts=2)
+POLICY = load_preset("binance")
+CLAIM = catalog.get("principal-protected")
+
+
+def _story(principal: int = 166, alice_lots: int = 1, alice_cash: int = 80, bob_cash: int = 39_920) -> Story:
+    """alice long ``alice_lots`` with ``alice_cash`` and ``principal``, bob short 499, the order book long."""
+    accounts = (
+        Account(
+            "alice",
+            cash_quote=alice_cash,
+            size_lots=alice_lots,
+            cost_quote=10_000 * alice_lots,
+            principal_quote=principal,
+        ),
+        Account("bob", cash_quote=bob_cash, size_lots=-499, cost_quote=-4_990_000),
+        Account("liquidity", Role.LIQUIDITY, size_lots=499 - alice_lots, cost_quote=10_000 * (499 - alice_lots)),
+        *system_accounts(),
+    )
+    return Story(Book(Market("PERP", 10_000), accounts, net_deposits_quote=alice_cash + bob_cash), (MarkPrice(10_081),))
+
+
+def _reached(built) -> Book:
+    return built.steps[built.prefix - 1].after
+
+
+def test_the_z3_story_breaks_the_claim_but_neither_earlier_route_reaches_it() -> None:
+    story = _story()
+    steps = replay(POLICY, story)
+    assert steps is not None and first_violation(POLICY, CLAIM, steps) == 0
+    assert from_empty(POLICY, CLAIM, story, 0) is None
+    assert _opened_before_a_move(POLICY, CLAIM, SimpleNamespace(story=story, step_index=0), BOUNDS) is None
+
+
+def test_a_loss_and_a_short_opened_lower_reach_the_book_from_empty() -> None:
+    built = with_history(POLICY, CLAIM, _story(), 0, BOUNDS)
+    assert built is not None
+    assert all(a.cash_quote == 0 and a.size_lots == 0 for a in built.story.book.accounts)  # an empty book
+    events = built.story.events
+    assert Deposit("alice", 166) in events and Deposit("bob", 39_920) in events  # principal deposited
+    trades = [e for e in events if isinstance(e, Trade)]
+    # alice bought 86 quanta above the story's mark: the fall to it is her loss of 0.86
+    assert (trades[0].buyer, trades[0].seller, trades[0].price_quote) == ("alice", "maker", 10_086)
+    assert trades[1].seller == "bob" and trades[1].price_quote == 10_000
+    reached = _reached(built)
+    alice = reached.account("alice")
+    assert (alice.cash_quote, alice.principal_quote, alice.size_lots) == (80, 166, 1)
+    assert reached.account("bob").cash_quote == 39_920 and reached.account("bob").size_lots == -499
+    assert reached.account("maker").size_lots == 498  # the order book's inventory, held by the maker
+    assert built.failing == built.prefix == len(events) - 1 and events[-1] == MarkPrice(10_081)
+    assert first_violation(POLICY, CLAIM, list(built.steps)) == built.failing
+
+
+def test_cash_exactly_its_principal_needs_no_loss_one_quantum_below_needs_one() -> None:
+    assert loss_needed(_story(principal=80).book) == {}
+    assert loss_needed(_story(principal=81).book) == {"alice": 1}
+    first = next(routes(_story(principal=81).book, BOUNDS))
+    assert dict(first.opens) == {"alice": 10_001, "bob": 10_000}
+    # no loss needed: the first route is the one-tick drift (the book from_empty would build is not tried again)
+    first = next(routes(_story(principal=80).book, BOUNDS))
+    assert dict(first.opens) == {"alice": 10_001, "bob": 9_999}
+
+
+def test_a_loss_that_does_not_divide_by_the_lots_is_rounded_up_to_a_whole_quantum() -> None:
+    book = _story(principal=166, alice_lots=3).book
+    opens = dict(next(routes(book, BOUNDS)).opens)
+    assert opens["alice"] == 10_029  # 3 lots x 29 = 87 >= 86 (28 would lose only 84)
+    assert opens["bob"] == 10_000
+
+
+def test_a_short_that_needs_a_loss_opens_below_the_mark() -> None:
+    accounts = (
+        Account("alice", cash_quote=100, size_lots=-2, cost_quote=-20_000, principal_quote=150),
+        Account("bob", cash_quote=10_000, size_lots=2, cost_quote=20_000),
+        Account("liquidity", Role.LIQUIDITY),
+        *system_accounts(),
+    )
+    book = Book(Market("PERP", 10_000), accounts, net_deposits_quote=10_100)
+    assert dict(next(routes(book, BOUNDS)).opens) == {"alice": 9_975, "bob": 10_000}
+
+
+def test_a_move_against_each_side_takes_the_farthest_mark_first() -> None:
+    book = _story().book
+    route = Route((("alice", 10_086), ("bob", 9_996)))
+    empty, events = history.history_events(book, route, {"alice": 166, "bob": 41_916})
+    assert empty.market.mark_quote == 10_086  # the farthest opening mark is where the book starts
+    marks = [e.price_quote for e in events if isinstance(e, MarkPrice)]
+    assert marks == [9_996, 10_000]
+    settled = history.history_events(book, attrs.evolve(route, settle=True), {"alice": 166, "bob": 41_916})[1]
+    assert [e.price_quote for e in settled if isinstance(e, MarkPrice)] == [9_996, 10_000, 10_000]
+
+
+def test_each_deposit_is_moved_by_what_the_trader_missed() -> None:
+    """bybit charges the taker a fee: the deposit is topped up so the reached cash is the story's."""
+    policy = load_preset("bybit")
+    accounts = (
+        Account("alice", cash_quote=100, size_lots=-1, cost_quote=-10_000, principal_quote=196),
+        Account("bob", cash_quote=700, size_lots=7, cost_quote=70_000),
+        Account("liquidity", Role.LIQUIDITY, size_lots=-6, cost_quote=-60_000),
+        *system_accounts(),
+    )
+    story = Story(Book(Market("PERP", 10_000), accounts, net_deposits_quote=800), (MarkPrice(9_899),))
+    built = with_history(policy, CLAIM, story, 0, BOUNDS)
+    assert built is not None
+    reached = _reached(built)
+    assert reached.account("alice").cash_quote == 100 and reached.account("bob").cash_quote == 700
+    assert reached.account("alice").principal_quote > 196  # her deposit paid the fee too
+    assert reached.account("fee_account").cash_quote > 0
+
+
+def test_a_flat_maker_takes_its_money_out() -> None:
+    """No system position: the maker is flat at the end and withdraws, so it holds nothing in the story."""
+    accounts = (
+        Account("alice", cash_quote=80, size_lots=1, cost_quote=10_000, principal_quote=166),
+        Account("bob", cash_quote=39_920, size_lots=-1, cost_quote=-10_000),
+        Account("liquidity", Role.LIQUIDITY),
+        *system_accounts(),
+    )
+    book = Book(Market("PERP", 10_000), accounts, net_deposits_quote=40_000)
+    reached = history._reach(POLICY, book, Route((("alice", 10_086), ("bob", 10_000))))
+    assert reached is not None
+    _, events, got = reached
+    assert isinstance(events[-1], Withdraw) and events[-1].account == "maker"
+    assert got.account("maker").cash_quote == 0 and got.account("maker").size_lots == 0
+    assert got.account("alice").principal_quote == 166 and got.account("alice").cash_quote == 80
+
+
+@pytest.mark.parametrize("principal", [160, 166])
+def test_the_book_must_still_break_the_claim(principal: int) -> None:
+    """Alice pays 0.01 and gains 0.81 on the move: below a principal of 1.61 only. At 1.60 the story holds
+    and nothing is told; at 1.66 the history is told."""
+    built = with_history(POLICY, CLAIM, _story(principal=principal), 0, BOUNDS)
+    assert (built is not None) == (principal > 160)
+
+
+def test_check_tells_the_story_through_the_history_after_the_earlier_routes() -> None:
+    cx = SimpleNamespace(story=_story(), step_index=0)
+    built = _told_from_empty(POLICY, CLAIM, cx, BOUNDS)
+    assert built is not None and built.story == with_history(POLICY, CLAIM, _story(), 0, BOUNDS).story
+    assert _told_from_empty(POLICY, CLAIM, cx, None) is None  # no bounds: nothing to check the reached book against
+
+
+def test_a_book_the_history_does_not_rebuild_is_left_as_a_state() -> None:
+    story = _story()
+    outside = Bounds(accounts=2, max_price=10_050)  # alice's opening mark 10,086 lies beyond the proof's prices
+    assert with_history(POLICY, CLAIM, story, 0, outside) is None
+
+
+def test_the_reached_book_must_lie_within_the_proof_s_bounds() -> None:
+    """The maker's deposit (USDT 50,860) lies beyond balances of at most 10,000.00: the story is not told."""
+    assert with_history(POLICY, CLAIM, _story(), 0, Bounds(accounts=2, max_quote=1_000_000)) is None
+    assert with_history(POLICY, CLAIM, _story(), 0, Bounds(accounts=2, max_quote=10_000_000)) is not None
