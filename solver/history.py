@@ -148,10 +148,12 @@ def history_events(book: Book, route: Route, deposits: dict[str, int]) -> tuple[
 
 
 def _against(name: str, maker: str, lots: int, price: int) -> Trade:
-    """``name`` opens ``lots`` (a long buys, a short sells) against ``maker`` at ``price``, taking."""
+    """``name`` opens ``lots`` (a long buys, a short sells) against ``maker`` at ``price``; the maker
+    takes, so a taker's fee is the fully collateralized maker's and the trader's margin meets the
+    trade as its deposit stands."""
     if lots > 0:
-        return Trade(name, maker, lots, price, Taker.BUYER)
-    return Trade(maker, name, -lots, price, Taker.SELLER)
+        return Trade(name, maker, lots, price, Taker.SELLER)
+    return Trade(maker, name, -lots, price, Taker.BUYER)
 
 
 def _maker_funds(book: Book, route: Route) -> int:
