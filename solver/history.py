@@ -35,9 +35,9 @@ import attrs
 
 from solvent.properties.catalog import Invariant
 from solvent.properties.played import first_violation, replay
-from solvent.properties.reachable import Built, _trades, opening, opening_events
+from solvent.properties.reachable import Built, _fresh_name, _trades, opening, opening_events
 from solvent.properties.scenarios import Story
-from solvent.rules.book import Book
+from solvent.rules.book import Account, Book
 from solvent.rules.events import Deposit, Event, MarkPrice, Taker, Trade, Withdraw
 from solvent.rules.policy import Policy
 from solvent.solver.bounds import Bounds
@@ -47,13 +47,17 @@ from solvent.solver.plain_book import DRIFT_STEPS, breaks
 @attrs.frozen
 class Route:
     """Where each trader's history starts: ``opens``, the mark each position is opened at (the
-    story's own mark: no history), and ``flat``, the mark a flat trader opens one lot at to close it
-    at the story's mark (its loss); ``settle``: one more move to the story's mark at the end, so the
-    previous mark is the mark."""
+    story's own mark: no history), and ``flat``, the mark a trader opens one lot at to close it at
+    the story's mark (its loss as a round trip); ``settle``: one more move to the story's mark at the
+    end, so the previous mark is the mark; ``taken_over``: how far from the story's mark a trader
+    ``carol`` opened what the system accounts hold, with no more margin than the move back to the
+    mark takes, so that move liquidates her and the venue's own rules hand her position to the
+    account that takes it (0: the maker holds it instead)."""
 
     opens: tuple[tuple[str, int], ...]
     flat: tuple[tuple[str, int], ...] = ()
     settle: bool = False
+    taken_over: int = 0
 
 
 def loss_needed(book: Book) -> dict[str, int]:
@@ -70,10 +74,15 @@ def routes(book: Book, bounds: Bounds) -> Iterator[Route]:
     """The histories tried, in order: each trader that needs a loss opened where the move to the
     story's mark takes that much (a long above, a short below; whole ticks), the others at the mark;
     then every trader with a position opened one tick, two, four... (:data:`DRIFT_STEPS`) against it,
-    at least as far as its loss needs. Each with and without a last settling move. Routes leaving
-    the proof's price range are skipped."""
+    at least as far as its loss needs. Each with and without a last settling move. Then, where the
+    system accounts hold a position, the same taken over from a liquidated trader (``taken_over``
+    one tick, two, four... away), each loss a round trip before it and every position opened at the
+    mark after it. Routes leaving the proof's price range are skipped."""
     mark, tick = book.market.mark_quote, book.market.tick_quote
     loss = loss_needed(book)
+    flat = tuple(
+        (a.name, mark + _away(loss[a.name], tick)) for a in book.traders if a.size_lots == 0 and a.name in loss
+    )
     for k in (None, *range(DRIFT_STEPS)):
         drift = 0 if k is None else tick * 2**k
         opens = []
@@ -83,64 +92,77 @@ def routes(book: Book, bounds: Bounds) -> Iterator[Route]:
             need = _away(-(-loss.get(a.name, 0) // abs(a.size_lots)), tick)
             side = 1 if a.size_lots > 0 else -1
             opens.append((a.name, mark + side * max(need, drift)))
-        flat = tuple(
-            (a.name, mark + _away(loss[a.name], tick)) for a in book.traders if a.size_lots == 0 and a.name in loss
-        )
         marks = [p for _, p in opens] + [p for _, p in flat]
         if any(not bounds.min_price <= p <= bounds.max_price for p in marks):
             if k is None:
                 continue
-            return
+            break
         if k is None and not loss:
             continue  # nothing to add: from_empty's own book
         for settle in (False, True):
             yield Route(tuple(opens), flat, settle)
-
-
-def _maker(empty: Book, book: Book) -> str:
-    """The trader ``opening`` added to the empty book."""
-    names = {a.name for a in book.accounts}
-    return next(a.name for a in empty.traders if a.name not in names)
+    held = sum(a.size_lots for a in book.accounts if not a.is_trader)
+    trips = tuple((name, mark + _away(lost, tick)) for name, lost in loss.items())
+    if not held or any(p > bounds.max_price for _, p in trips):
+        return
+    at_mark = tuple((a.name, mark) for a in book.traders if a.size_lots != 0)
+    for k in range(DRIFT_STEPS):
+        drift = tick * 2**k
+        if not bounds.min_price <= mark + (1 if held > 0 else -1) * drift <= bounds.max_price:
+            return
+        yield Route(at_mark, trips, taken_over=drift)
 
 
 def history_events(book: Book, route: Route, deposits: dict[str, int]) -> tuple[Book, tuple[Event, ...]] | None:
     """The empty book at the first mark ``route`` visits and the events that take it to ``book``:
     the deposits (``deposits`` for the traders and the maker, the system accounts' cash as
     ``reachable.opening`` gives it), each position opened against the maker at its own mark
-    (farthest from the story's mark first), the move to the story's mark, the positions that need
-    no history opened there, the flat traders' lots closed."""
+    (farthest from the story's mark first), the move to the story's mark, the round trips' lots
+    closed, the liquidated trader's history (``taken_over``), the positions that need no history
+    opened at the mark."""
     mark = book.market.mark_quote
     opens = dict(route.opens)
+    held = sum(a.size_lots for a in book.accounts if not a.is_trader)  # what the system accounts hold
     away = {p for p in opens.values() if p != mark} | {p for _, p in route.flat}
     path = sorted(away, key=lambda p: (-abs(p - mark), p))
     first = path[0] if path else mark
     start = attrs.evolve(book, market=attrs.evolve(book.market, mark_quote=first, previous_mark_quote=first))
+    carol = _fresh_name(book, "carol") if route.taken_over else None
+    if carol is not None:
+        n = len(book.traders)
+        start = attrs.evolve(start, accounts=(*book.accounts[:n], Account(carol), *book.accounts[n:]))
     plan = opening(start, with_maker=True)
     if plan is None:
         return None
     empty, system, _ = plan
-    maker = _maker(empty, book)
+    maker = _fresh_name(start, "maker")  # as reachable.opening names it
     funds = {n: v for n, v in system.items() if n not in {a.name for a in book.traders} and n != maker}
     funds.update({n: v for n, v in deposits.items() if v > 0})
-    events: list[Event] = list(opening_events(book, funds, (), {}))
-    held = -sum(a.size_lots for a in book.traders)  # what the system accounts hold, the maker holds
+    if carol is not None:
+        funds[carol] = abs(held) * route.taken_over  # the move back to the mark takes all of it
+    events: list[Event] = list(opening_events(start, funds, (), {}))
     maker_lots, current = 0, first
     for p in path:
         if p != current:
             events.append(MarkPrice(p))
             current = p
         sizes = {n: s for n, s in ((a.name, a.size_lots) for a in book.traders) if opens.get(n) == p}
-        sizes.update({n: 1 for n, q in route.flat if q == p})
+        sizes.update({n: sizes.get(n, 0) + 1 for n, q in route.flat if q == p})
         for name, lots in sizes.items():
             events.append(_against(name, maker, lots, p))
             maker_lots -= lots
     if current != mark:
         events.append(MarkPrice(mark))
-    events.extend(_against(maker, name, 1, mark) for name, _ in route.flat)
+    events.extend(_against(name, maker, -1, mark) for name, _ in route.flat)
     maker_lots += len(route.flat)
+    if carol is not None:  # her position where the move back goes against it; that move liquidates her
+        opened_at = mark + (1 if held > 0 else -1) * route.taken_over
+        events += [MarkPrice(opened_at), _against(carol, maker, held, opened_at), MarkPrice(mark)]
+        maker_lots -= held
     at_mark = {a.name: a.size_lots for a in book.traders if a.size_lots != 0 and opens.get(a.name) == mark}
-    if held != maker_lots:
-        at_mark[maker] = held - maker_lots
+    goal = 0 if carol is not None else -sum(a.size_lots for a in book.traders)
+    if goal != maker_lots:
+        at_mark[maker] = goal - maker_lots
     events.extend(_trades(at_mark, mark))
     if route.settle:
         events.append(MarkPrice(mark))
@@ -161,7 +183,9 @@ def _maker_funds(book: Book, route: Route) -> int:
     most lots it can hold at the highest mark visited, and what those lots can lose across the
     marks visited, plus one quantum."""
     marks = [book.market.mark_quote, *(p for _, p in route.opens), *(p for _, p in route.flat)]
-    lots = sum(abs(a.size_lots) for a in book.traders) + len(route.flat)
+    held = sum(a.size_lots for a in book.accounts if not a.is_trader)
+    marks += [book.market.mark_quote + route.taken_over, book.market.mark_quote - route.taken_over]
+    lots = sum(abs(a.size_lots) for a in book.traders) + len(route.flat) + (abs(held) if route.taken_over else 0)
     return lots * max(marks) + lots * (max(marks) - min(marks)) + 1
 
 
@@ -182,7 +206,7 @@ def _reach(policy: Policy, book: Book, route: Route) -> tuple[Book, tuple[Event,
         if first is None:
             return None
         empty, events = first
-        maker = _maker(empty, book)
+        maker = _fresh_name(book, "maker")
         events = _funded(events, maker, _maker_funds(book, route))
         steps = replay(policy, Story(empty, events))
         if steps is None:

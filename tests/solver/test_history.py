@@ -19,7 +19,7 @@ from solvent.properties.played import first_violation, replay
 from solvent.properties.reachable import from_empty
 from solvent.properties.scenarios import Story
 from solvent.rules.book import Account, Book, Market, Role
-from solvent.rules.events import Deposit, MarkPrice, Trade, Withdraw
+from solvent.rules.events import Deposit, MarkPrice, Taker, Trade, Withdraw
 from solvent.rules.presets import load_preset
 from solvent.solver import history
 from solvent.solver.bounds import Bounds
@@ -179,3 +179,57 @@ def test_the_reached_book_must_lie_within_the_proof_s_bounds() -> None:
     """The maker's deposit (USDT 50,860) lies beyond balances of at most 10,000.00: the story is not told."""
     assert with_history(POLICY, CLAIM, _story(), 0, Bounds(accounts=2, max_quote=1_000_000)) is None
     assert with_history(POLICY, CLAIM, _story(), 0, Bounds(accounts=2, max_quote=10_000_000)) is not None
+
+
+def _vault_story(principal: int) -> Story:
+    """Hyperliquid's principal-protected as check's z3 answers it: the liquidator vault (HLP) short the
+    lot alice holds, with nothing behind it; the mark rises a quantum, the vault is below zero and its
+    own ADL takes a quantum from alice, below her principal of 2.51 where she holds 2.50."""
+    accounts = (
+        Account("alice", cash_quote=250, size_lots=1, cost_quote=10_000, principal_quote=principal),
+        Account("liquidity", Role.LIQUIDITY),
+        Account("insurance_fund", Role.INSURANCE_FUND),
+        Account("fee_account", Role.FEE_ACCOUNT),
+        Account("backstop_vault", Role.BACKSTOP_VAULT, size_lots=-1, cost_quote=-10_000),
+        Account("venue", Role.VENUE),
+        Account("clearing", Role.CLEARING),
+    )
+    return Story(Book(Market("PERP", 10_000), accounts, net_deposits_quote=250), (MarkPrice(10_001),))
+
+
+def test_a_vault_s_position_is_taken_over_from_a_liquidated_trader() -> None:
+    policy = load_preset("hyperliquid")
+    story = _vault_story(251)
+    assert from_empty(policy, CLAIM, story, 0) is None  # the maker holding the vault's lot: no vault ADL
+    built = with_history(policy, CLAIM, story, 0, BOUNDS)
+    assert built is not None
+    events = built.story.events
+    # alice's loss a round trip first: a lot bought at 100.01, the mark back to 100.00, sold there
+    assert events[3:6] == (
+        Trade("alice", "maker", 1, 10_001, Taker.SELLER),
+        MarkPrice(10_000),
+        Trade("maker", "alice", 1, 10_000, Taker.BUYER),
+    )
+    # carol sold at the first mark her deposit covers (2.5% initial margin: 128 quanta below is too
+    # little at 9,872, 256 enough at 9,744), all of it lost by the move back, where the vault takes her over
+    assert Deposit("carol", 256) in events
+    assert events[6:9] == (MarkPrice(9_744), Trade("maker", "carol", 1, 9_744, Taker.BUYER), MarkPrice(10_000))
+    reached = _reached(built)
+    vault = reached.account("backstop_vault")
+    assert (vault.size_lots, vault.cash_quote) == (-1, 0)
+    assert (reached.account("alice").cash_quote, reached.account("alice").principal_quote) == (250, 251)
+    assert reached.account("carol").size_lots == 0 and reached.account("maker").cash_quote == 0
+    assert first_violation(policy, CLAIM, list(built.steps)) == built.failing == len(events) - 1
+
+
+def test_a_vault_story_that_does_not_break_is_not_told() -> None:
+    """At a principal of 2.50 alice's ADL leaves her at it: the story holds, nothing is told."""
+    assert with_history(load_preset("hyperliquid"), CLAIM, _vault_story(250), 0, BOUNDS) is None
+
+
+def test_carol_s_deposit_is_what_the_move_back_takes() -> None:
+    book = _vault_story(251).book
+    route = next(r for r in routes(book, BOUNDS) if r.taken_over == 256)
+    assert route.opens == (("alice", 10_000),) and route.flat == (("alice", 10_001),)
+    _, events = history.history_events(book, route, {"alice": 251})
+    assert Deposit("carol", 256) in events
