@@ -29,6 +29,7 @@ the story stays a state.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 
 import attrs
@@ -39,6 +40,7 @@ from solvent.properties.reachable import Built, _fresh_name, _trades, opening, o
 from solvent.properties.scenarios import Story
 from solvent.rules.book import Account, Book
 from solvent.rules.events import Deposit, Event, MarkPrice, Taker, Trade, Withdraw
+from solvent.rules.margin import maintenance_margin
 from solvent.rules.policy import Policy
 from solvent.solver.bounds import Bounds
 from solvent.solver.plain_book import DRIFT_STEPS, breaks
@@ -49,15 +51,16 @@ class Route:
     """Where each trader's history starts: ``opens``, the mark each position is opened at (the
     story's own mark: no history), and ``flat``, the mark a trader opens one lot at to close it at
     the story's mark (its loss as a round trip); ``settle``: one more move to the story's mark at the
-    end, so the previous mark is the mark; ``taken_over``: how far from the story's mark a trader
-    ``carol`` opened what the system accounts hold, with no more margin than the move back to the
-    mark takes, so that move liquidates her and the venue's own rules hand her position to the
-    account that takes it (0: the maker holds it instead)."""
+    end, so the previous mark is the mark; ``taken_over``: for each system account's position, in
+    turn, a fresh trader (``carol``, ``dave``...) holding those lots opened that far from the story's
+    mark and left with that equity by the move back to it, which liquidates her, and the venue's own
+    rules hand her position to the account that takes it (a pool taking her margin with it, the order
+    book the position alone); none: the maker holds what the system accounts hold."""
 
     opens: tuple[tuple[str, int], ...]
     flat: tuple[tuple[str, int], ...] = ()
     settle: bool = False
-    taken_over: int = 0
+    taken_over: tuple[tuple[int, int, int], ...] = ()
 
 
 def loss_needed(book: Book) -> dict[str, int]:
@@ -70,14 +73,15 @@ def _away(distance: int, tick: int) -> int:
     return -(-distance // tick) * tick
 
 
-def routes(book: Book, bounds: Bounds) -> Iterator[Route]:
+def routes(book: Book, bounds: Bounds, policy: Policy | None = None) -> Iterator[Route]:
     """The histories tried, in order: each trader that needs a loss opened where the move to the
     story's mark takes that much (a long above, a short below; whole ticks), the others at the mark;
     then every trader with a position opened one tick, two, four... (:data:`DRIFT_STEPS`) against it,
     at least as far as its loss needs. Each with and without a last settling move. Then, where the
-    system accounts hold a position, the same taken over from a liquidated trader (``taken_over``
-    one tick, two, four... away), each loss a round trip before it and every position opened at the
-    mark after it. Routes leaving the proof's price range are skipped."""
+    system accounts hold a position, each taken over from a liquidated trader (``taken_over``: one
+    tick, two, four... away, left with the account's cash or just under maintenance, in the book's
+    order or the reverse), each loss a round trip before and every position opened at the mark
+    after. Routes leaving the proof's price range are skipped."""
     mark, tick = book.market.mark_quote, book.market.tick_quote
     loss = loss_needed(book)
     flat = tuple(
@@ -101,16 +105,30 @@ def routes(book: Book, bounds: Bounds) -> Iterator[Route]:
             continue  # nothing to add: from_empty's own book
         for settle in (False, True):
             yield Route(tuple(opens), flat, settle)
-    held = sum(a.size_lots for a in book.accounts if not a.is_trader)
+    pools = [a for a in book.accounts if not a.is_trader and a.size_lots != 0]
     trips = tuple((name, mark + _away(lost, tick)) for name, lost in loss.items())
-    if not held or any(p > bounds.max_price for _, p in trips):
+    if not pools or any(p > bounds.max_price for _, p in trips):
         return
     at_mark = tuple((a.name, mark) for a in book.traders if a.size_lots != 0)
+    # the equity each liquidated trader is left with: a pool's cash (it takes her margin), or one
+    # quantum under maintenance (a liquidation the order book takes, not a pool's takeover)
+    equities = [sorted({max(a.cash_quote, 0), *_under_maintenance(policy, a.size_lots, mark)}) for a in pools]
     for k in range(DRIFT_STEPS):
         drift = tick * 2**k
-        if not bounds.min_price <= mark + (1 if held > 0 else -1) * drift <= bounds.max_price:
+        if not bounds.min_price <= mark - drift and mark + drift <= bounds.max_price:
             return
-        yield Route(at_mark, trips, taken_over=drift)
+        for left in itertools.product(*equities):
+            turns = tuple((a.size_lots, drift, e) for a, e in zip(pools, left, strict=True))
+            for order in dict.fromkeys((turns, turns[::-1])):
+                yield Route(at_mark, trips, taken_over=order)
+
+
+def _under_maintenance(policy: Policy | None, lots: int, mark: int) -> tuple[int, ...]:
+    """One quantum under the maintenance margin of ``lots`` at ``mark`` (none without a policy)."""
+    if policy is None:
+        return ()
+    mm = maintenance_margin(policy.margin, policy.rounding, abs(lots), mark)
+    return (mm - 1,) if mm > 0 else ()
 
 
 def history_events(book: Book, route: Route, deposits: dict[str, int]) -> tuple[Book, tuple[Event, ...]] | None:
@@ -122,15 +140,14 @@ def history_events(book: Book, route: Route, deposits: dict[str, int]) -> tuple[
     opened at the mark."""
     mark = book.market.mark_quote
     opens = dict(route.opens)
-    held = sum(a.size_lots for a in book.accounts if not a.is_trader)  # what the system accounts hold
     away = {p for p in opens.values() if p != mark} | {p for _, p in route.flat}
     path = sorted(away, key=lambda p: (-abs(p - mark), p))
     first = path[0] if path else mark
     start = attrs.evolve(book, market=attrs.evolve(book.market, mark_quote=first, previous_mark_quote=first))
-    carol = _fresh_name(book, "carol") if route.taken_over else None
-    if carol is not None:
+    liquidated = _liquidated(book, route)
+    if liquidated:
         n = len(book.traders)
-        start = attrs.evolve(start, accounts=(*book.accounts[:n], Account(carol), *book.accounts[n:]))
+        start = attrs.evolve(start, accounts=(*book.accounts[:n], *map(Account, liquidated), *book.accounts[n:]))
     plan = opening(start, with_maker=True)
     if plan is None:
         return None
@@ -138,8 +155,8 @@ def history_events(book: Book, route: Route, deposits: dict[str, int]) -> tuple[
     maker = _fresh_name(start, "maker")  # as reachable.opening names it
     funds = {n: v for n, v in system.items() if n not in {a.name for a in book.traders} and n != maker}
     funds.update({n: v for n, v in deposits.items() if v > 0})
-    if carol is not None:
-        funds[carol] = abs(held) * route.taken_over  # the move back to the mark takes all of it
+    for name, (lots, drift, left) in zip(liquidated, route.taken_over, strict=True):
+        funds[name] = abs(lots) * drift + left  # the move back to the mark takes all but ``left``
     events: list[Event] = list(opening_events(start, funds, (), {}))
     maker_lots, current = 0, first
     for p in path:
@@ -155,12 +172,12 @@ def history_events(book: Book, route: Route, deposits: dict[str, int]) -> tuple[
         events.append(MarkPrice(mark))
     events.extend(_against(name, maker, -1, mark) for name, _ in route.flat)
     maker_lots += len(route.flat)
-    if carol is not None:  # her position where the move back goes against it; that move liquidates her
-        opened_at = mark + (1 if held > 0 else -1) * route.taken_over
-        events += [MarkPrice(opened_at), _against(carol, maker, held, opened_at), MarkPrice(mark)]
-        maker_lots -= held
+    for name, (lots, drift, _) in zip(liquidated, route.taken_over, strict=True):
+        opened_at = mark + (1 if lots > 0 else -1) * drift  # where the move back goes against her
+        events += [MarkPrice(opened_at), _against(name, maker, lots, opened_at), MarkPrice(mark)]
+        maker_lots -= lots
     at_mark = {a.name: a.size_lots for a in book.traders if a.size_lots != 0 and opens.get(a.name) == mark}
-    goal = 0 if carol is not None else -sum(a.size_lots for a in book.traders)
+    goal = 0 if liquidated else -sum(a.size_lots for a in book.traders)
     if goal != maker_lots:
         at_mark[maker] = goal - maker_lots
     events.extend(_trades(at_mark, mark))
@@ -183,9 +200,9 @@ def _maker_funds(book: Book, route: Route) -> int:
     most lots it can hold at the highest mark visited, and what those lots can lose across the
     marks visited, plus one quantum."""
     marks = [book.market.mark_quote, *(p for _, p in route.opens), *(p for _, p in route.flat)]
-    held = sum(a.size_lots for a in book.accounts if not a.is_trader)
-    marks += [book.market.mark_quote + route.taken_over, book.market.mark_quote - route.taken_over]
-    lots = sum(abs(a.size_lots) for a in book.traders) + len(route.flat) + (abs(held) if route.taken_over else 0)
+    marks += [book.market.mark_quote + drift for _, drift, _ in route.taken_over]
+    marks += [book.market.mark_quote - drift for _, drift, _ in route.taken_over]
+    lots = sum(abs(a.size_lots) for a in book.traders) + len(route.flat) + sum(abs(n) for n, _, _ in route.taken_over)
     return lots * max(marks) + lots * (max(marks) - min(marks)) + 1
 
 
@@ -216,9 +233,14 @@ def _reach(policy: Policy, book: Book, route: Route) -> tuple[Book, tuple[Event,
             return None
         short = {n: book.account(n).cash_quote - got.account(n).cash_quote for n in names}
         if all(v == 0 for v in short.values()):
-            cash = got.account(maker).cash_quote
-            if got.account(maker).size_lots == 0 and cash > 0:  # a flat maker takes its money out
-                events += (Withdraw(maker, cash),)
+            # the traders the history added take out what a flat one holds
+            out = tuple(
+                Withdraw(n, got.account(n).cash_quote)
+                for n in (maker, *_liquidated(book, route))
+                if got.account(n).size_lots == 0 and got.account(n).cash_quote > 0
+            )
+            if out:
+                events += out
                 steps = replay(policy, Story(empty, events))
                 if steps is None:
                     return None
@@ -226,6 +248,14 @@ def _reach(policy: Policy, book: Book, route: Route) -> tuple[Book, tuple[Event,
             return empty, events, got
         deposits = {n: deposits[n] + short[n] for n in names}
     return None
+
+
+def _liquidated(book: Book, route: Route) -> tuple[str, ...]:
+    """The names of the traders ``route`` liquidates into the system accounts: carol, dave, erin..."""
+    names: list[str] = []
+    for base in ("carol", "dave", "erin", "frank")[: len(route.taken_over)]:
+        names.append(_fresh_name(attrs.evolve(book, accounts=(*book.accounts, *map(Account, names))), base))
+    return tuple(names)
 
 
 def _funded(events: tuple[Event, ...], maker: str, amount: int) -> tuple[Event, ...]:
@@ -248,7 +278,7 @@ def with_history(policy: Policy, invariant: Invariant, story: Story, failing: in
     ):
         return None
     events = story.events[: failing + 1]
-    for route in routes(book, bounds):
+    for route in routes(book, bounds, policy):
         reached = _reach(policy, book, route)
         if reached is None:
             continue

@@ -229,7 +229,35 @@ def test_a_vault_story_that_does_not_break_is_not_told() -> None:
 
 def test_carol_s_deposit_is_what_the_move_back_takes() -> None:
     book = _vault_story(251).book
-    route = next(r for r in routes(book, BOUNDS) if r.taken_over == 256)
+    route = next(r for r in routes(book, BOUNDS) if r.taken_over == ((-1, 256, 0),))
     assert route.opens == (("alice", 10_000),) and route.flat == (("alice", 10_001),)
     _, events = history.history_events(book, route, {"alice": 251})
     assert Deposit("carol", 256) in events
+
+
+def test_the_order_book_and_the_vault_each_take_a_liquidated_trader_s_lot() -> None:
+    """Hyperliquid's no-haircut as check's z3 answers it: the order book long a lot, the vault short it,
+    neither with cash; a quantum up puts the vault below zero and its ADL takes the book's profit.
+    carol is left one quantum under maintenance (1.25 of USDC 100.00: 124 quanta), so the book takes her
+    long; dave is left nothing, below two thirds of it, so the vault takes his short over."""
+    policy, claim = load_preset("hyperliquid"), catalog.get("no-haircut")
+    accounts = (
+        Account("alice"),
+        Account("liquidity", Role.LIQUIDITY, size_lots=1, cost_quote=10_000),
+        Account("insurance_fund", Role.INSURANCE_FUND),
+        Account("fee_account", Role.FEE_ACCOUNT),
+        Account("backstop_vault", Role.BACKSTOP_VAULT, size_lots=-1, cost_quote=-10_000),
+        Account("venue", Role.VENUE),
+        Account("clearing", Role.CLEARING),
+    )
+    story = Story(Book(Market("PERP", 10_000), accounts), (MarkPrice(10_001),))
+    assert from_empty(policy, claim, story, 0) is None
+    built = with_history(policy, claim, story, 0, BOUNDS)
+    assert built is not None
+    events = built.story.events
+    assert Deposit("carol", 256 + 124) in events and Deposit("dave", 256) in events
+    reached = _reached(built)
+    assert reached.account("liquidity").size_lots == 1 and reached.account("backstop_vault").size_lots == -1
+    assert reached.account("backstop_vault").cash_quote == 0 and reached.account("liquidity").cash_quote == 0
+    assert Withdraw("carol", 124) in events  # what the order book's liquidation left her, taken out
+    assert all(reached.account(n).cash_quote == 0 and reached.account(n).size_lots == 0 for n in ("carol", "dave"))
