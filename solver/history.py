@@ -40,7 +40,7 @@ from solvent.properties.reachable import Built, _fresh_name, _trades, opening, o
 from solvent.properties.scenarios import Story
 from solvent.rules.book import Account, Book
 from solvent.rules.events import Deposit, Event, MarkPrice, Taker, Trade, Withdraw
-from solvent.rules.margin import maintenance_margin
+from solvent.rules.margin import initial_margin, maintenance_margin
 from solvent.rules.policy import Policy
 from solvent.solver.bounds import Bounds
 from solvent.solver.plain_book import DRIFT_STEPS, breaks
@@ -84,27 +84,30 @@ def routes(book: Book, bounds: Bounds, policy: Policy | None = None) -> Iterator
     after. Routes leaving the proof's price range are skipped."""
     mark, tick = book.market.mark_quote, book.market.tick_quote
     loss = loss_needed(book)
-    flat = tuple(
+    losses = tuple(
         (a.name, mark + _away(loss[a.name], tick)) for a in book.traders if a.size_lots == 0 and a.name in loss
     )
-    for k in (None, *range(DRIFT_STEPS)):
-        drift = 0 if k is None else tick * 2**k
-        opens = []
-        for a in book.traders:
-            if a.size_lots == 0:
-                continue
-            need = _away(-(-loss.get(a.name, 0) // abs(a.size_lots)), tick)
-            side = 1 if a.size_lots > 0 else -1
-            opens.append((a.name, mark + side * max(need, drift)))
-        marks = [p for _, p in opens] + [p for _, p in flat]
-        if any(not bounds.min_price <= p <= bounds.max_price for p in marks):
-            if k is None:
-                continue
-            break
-        if k is None and not loss:
-            continue  # nothing to add: from_empty's own book
-        for settle in (False, True):
-            yield Route(tuple(opens), flat, settle)
+    gains = profits(book, policy)
+    for extra in ((), gains) if gains else ((),):
+        flat = losses + extra
+        for k in (None, *range(DRIFT_STEPS)):
+            drift = 0 if k is None else tick * 2**k
+            opens = []
+            for a in book.traders:
+                if a.size_lots == 0:
+                    continue
+                need = _away(-(-loss.get(a.name, 0) // abs(a.size_lots)), tick)
+                side = 1 if a.size_lots > 0 else -1
+                opens.append((a.name, mark + side * max(need, drift)))
+            marks = [p for _, p in opens] + [p for _, p in flat]
+            if any(not bounds.min_price <= p <= bounds.max_price for p in marks):
+                if k is None:
+                    continue
+                break
+            if k is None and not flat and not any(p != mark for _, p in opens):
+                continue  # nothing to add: from_empty's own book
+            for settle in (False, True):
+                yield Route(tuple(opens), flat, settle)
     pools = [a for a in book.accounts if not a.is_trader and a.size_lots != 0]
     trips = tuple((name, mark + _away(lost, tick)) for name, lost in loss.items())
     if not pools or any(p > bounds.max_price for _, p in trips):
@@ -113,14 +116,34 @@ def routes(book: Book, bounds: Bounds, policy: Policy | None = None) -> Iterator
     # the equity each liquidated trader is left with: a pool's cash (it takes her margin), or one
     # quantum under maintenance (a liquidation the order book takes, not a pool's takeover)
     equities = [sorted({max(a.cash_quote, 0), *_under_maintenance(policy, a.size_lots, mark)}) for a in pools]
-    for k in range(DRIFT_STEPS):
-        drift = tick * 2**k
-        if not bounds.min_price <= mark - drift and mark + drift <= bounds.max_price:
-            return
-        for left in itertools.product(*equities):
-            turns = tuple((a.size_lots, drift, e) for a, e in zip(pools, left, strict=True))
-            for order in dict.fromkeys((turns, turns[::-1])):
-                yield Route(at_mark, trips, taken_over=order)
+    for extra in ((), gains) if gains else ((),):
+        for k in range(DRIFT_STEPS):
+            drift = tick * 2**k
+            if mark - drift < bounds.min_price or mark + drift > bounds.max_price:
+                break
+            for left in itertools.product(*equities):
+                turns = tuple((a.size_lots, drift, e) for a, e in zip(pools, left, strict=True))
+                for order in dict.fromkeys((turns, turns[::-1])):
+                    yield Route(at_mark, trips + extra, taken_over=order)
+
+
+def profits(book: Book, policy: Policy | None) -> tuple[tuple[str, int], ...]:
+    """Each flat trader whose cash is above its principal, as a round trip that gains it: one lot
+    bought below the mark and sold at it, the trader's deposit its principal or, where that is
+    less, one lot's initial margin at the mark (what the purchase needs); the gain rounded down to
+    whole ticks, so the deposit is never below that. None without a policy."""
+    if policy is None:
+        return ()
+    mark, tick = book.market.mark_quote, book.market.tick_quote
+    out = []
+    for a in book.traders:
+        if a.size_lots != 0 or a.principal_quote >= a.cash_quote:
+            continue
+        deposit = max(a.principal_quote, initial_margin(policy.margin, policy.rounding, 1, mark))
+        gain = (a.cash_quote - deposit) // tick * tick
+        if gain > 0 and mark - gain >= 1:
+            out.append((a.name, mark - gain))
+    return tuple(out)
 
 
 def _under_maintenance(policy: Policy | None, lots: int, mark: int) -> tuple[int, ...]:
@@ -293,4 +316,4 @@ def with_history(policy: Policy, invariant: Invariant, story: Story, failing: in
     return None
 
 
-__all__ = ["Route", "history_events", "loss_needed", "routes", "with_history"]
+__all__ = ["Route", "history_events", "loss_needed", "profits", "routes", "with_history"]

@@ -261,3 +261,30 @@ def test_the_order_book_and_the_vault_each_take_a_liquidated_trader_s_lot() -> N
     assert reached.account("backstop_vault").cash_quote == 0 and reached.account("liquidity").cash_quote == 0
     assert Withdraw("carol", 124) in events  # what the order book's liquidation left her, taken out
     assert all(reached.account(n).cash_quote == 0 and reached.account(n).size_lots == 0 for n in ("carol", "dave"))
+
+
+def _flat_winner(bob_principal: int) -> Story:
+    """Percolator Gen A's flat-accounts-never-pay as the gallery tells it: alice long 1 lot at USDC 0.01
+    with 0.001, bob flat with 0.002501 of cash over ``bob_principal``; the mark falls 10.01%."""
+    accounts = (
+        Account("alice", cash_quote=1_000, size_lots=1, cost_quote=10_000, principal_quote=1_000),
+        Account("bob", cash_quote=2_501, principal_quote=bob_principal),
+        Account("liquidity", Role.LIQUIDITY, cash_quote=1, size_lots=-1, cost_quote=-10_000),
+        *system_accounts(),
+    )
+    return Story(Book(Market("PERP", 10_000), accounts, net_deposits_quote=3_502), (MarkPrice(8_999),))
+
+
+def test_a_flat_trader_s_profit_is_a_round_trip_that_gains_it() -> None:
+    policy, claim = load_preset("percolator-gen-a"), catalog.get("flat-accounts-never-pay")
+    story = _flat_winner(0)
+    assert from_empty(policy, claim, story, 0) is None
+    # bob deposits one lot's initial margin (10%: 1,000 quanta) and gains the rest, 1,501, from 8,499
+    assert history.profits(story.book, policy) == (("bob", 8_499),)
+    assert history.profits(_flat_winner(2_501).book, policy) == ()  # cash at its principal: no profit to make
+    assert history.profits(story.book, None) == ()
+    built = with_history(policy, claim, story, 0, BOUNDS)
+    assert built is not None
+    assert Trade("bob", "maker", 1, 8_499, Taker.SELLER) in built.story.events
+    bob = _reached(built).account("bob")
+    assert bob.cash_quote == 2_501 and bob.size_lots == 0 and bob.principal_quote < 2_501
