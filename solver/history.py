@@ -2,26 +2,33 @@
 
 ``reachable.from_empty`` reaches a book by deposits and trades at its own mark, and
 ``plain_book.opened_before_a_move`` by positions opened on one side at an earlier mark, then one move.
-Neither reaches two kinds of book z3 answers with (docs/solver-notes.md, "Stories told from an
-empty book"):
+Neither reaches three kinds of book z3 answers with
+(docs/solver-notes.md#stories-told-from-an-empty-book-through-a-history-issue-18):
 
 - a trader whose cash is below its principal: deposits alone give principal equal to cash; only a
   loss after the deposit leaves cash below it (a withdrawal lowers principal to cash, rules/engine.py).
   A principal-protected or no-haircut story needs such a payer.
 - traders on both sides where one needs a move against it (a short only above maintenance beside a
   long): one move goes against one side only.
+- a system account holding a position with no cash behind it (Hyperliquid's liquidator vault,
+  BitMEX's fund, after a takeover): ``from_empty`` gives it to a trader ``maker``, which tells
+  another story.
 
-:func:`with_history` tells such a story as a venue would have reached it: every trader deposits
-(its principal), each position is opened against a fully collateralized trader ``maker`` at its own
-mark (a long above the story's mark, a short below it, so the moves that follow go against it and
-take its cash down to the story's), the mark visits those marks farthest first and ends at the
-story's, where the positions that need no history open. A flat trader that needs a loss opens one
-lot against the maker and closes it after the move. The maker ends holding what the system accounts
-held (the order book's inventory, as in ``from_empty``), or flat, withdrawing its cash.
+:func:`with_history` tells such a story as a venue would have reached it (:func:`routes`, in
+order): every trader deposits (its principal), each position is opened against a fully
+collateralized trader ``maker`` at its own mark (a long above the story's mark, a short below it,
+so the moves that follow go against it and take its cash down to the story's), the mark visits
+those marks farthest first and ends at the story's, where the positions that need no history open.
+A flat trader's loss or profit is a round trip of one lot against the maker. Where the system
+accounts hold positions, each is taken over from a trader (``carol``, ``dave``...) opened away from
+the mark with no more than the move back takes: that move liquidates her and the venue's own rules
+hand her position to the account that takes it. The maker takes every fill (its taker fee is no
+trader's), ends holding what the system accounts held or flat, and a flat added trader withdraws
+its cash.
 
 The deposits are set by measurement, not by formula: the history is replayed and each trader's
 deposit moved by what its cash misses at the end (the trades' fees, an inverse contract's
-settlement), twice at most. The built story is believed only if the engine says so: replayed from
+settlement), three times at most. The built story is believed only if the engine says so: replayed from
 the empty book it breaks the claim at the same event, and the book the history reaches breaks it
 within the proof's bounds (``plain_book.breaks``: its assumptions and numbers). Otherwise None, and
 the story stays a state.
