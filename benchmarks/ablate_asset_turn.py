@@ -23,8 +23,10 @@ says how far z3 got, not a verdict on the policy). Rows, each exact z3 within th
   out; and that with the collateral sale's facts (``bankruptcy.settle_collateral``: its trader's
   value no lower, the other's no higher, its trader's borrow covered inside the lent assumption, the
   other's deposit kept at or above 0; each proved here first) at each call the turn made.
+- branches: the turn's loan exchange and sunk holder's resolution as lemmas on the free book
+  (:func:`_branches`), then the three parts as built with those that hold at each call.
 
-    python benchmarks/ablate_asset_turn.py --presets drift,mango-v4 --units 30M --parts-units 20M
+    python benchmarks/ablate_asset_turn.py --presets drift,mango-v4 --units 30M --parts-units 20M [--only direct,parts,branches]
 """
 
 from __future__ import annotations
@@ -41,9 +43,10 @@ import z3
 from solvent.properties.catalog import get
 from solvent.rules import bankruptcy, engine, lending
 from solvent.rules.arith import max_
-from solvent.rules.assets import account_value
+from solvent.rules.assets import account_value, loan_due
 from solvent.rules.book import Book, Role
 from solvent.rules.ledger import Ctx, Reason, asset_balance
+from solvent.rules.margin import open_lots
 from solvent.rules.presets import load_preset
 from solvent.solver import asset_cut, cascade_facts, wall
 from solvent.solver.assumptions import lent_assumptions, settlement_assumptions
@@ -275,12 +278,106 @@ def _parts(policy: Any, units: int, rows: list[str]) -> None:
         rows.append(f"| {policy.name} | {label} | {'; '.join(said)} |")
 
 
+def _premise(policy: Any, free: Book) -> list[Any]:
+    """Both prices at least 1 and the two named assumptions, on ``free``."""
+    named = settlement_assumptions(policy, free) + lent_assumptions(policy, free)
+    return [free.assets[0].price_quote >= 1, free.market.mark_quote >= 1, *(_b(a.holds) for a in named)]
+
+
+def _recording_branches(calls: dict[str, list[tuple[str, Book, Any]]]) -> tuple[Callable[..., Ctx], Callable[..., Ctx]]:
+    """The engine's loan exchange and sunk holder's resolution, each call recorded in ``calls``
+    (its trader, the book it starts from, and the standing it was given)."""
+    loan, sunk = engine._exchange_loan, engine.resolve_sunk
+
+    def exchange(p: Any, c: Ctx, n: str) -> Ctx:
+        start = c.book
+        out = loan(p, c, n)
+        calls["loan"].append((n, start, None))
+        return out
+
+    def resolve(p: Any, c: Ctx, n: str, was: Any) -> Ctx:
+        start = c.book
+        out = sunk(p, c, n, was)
+        calls["sunk"].append((n, start, was))
+        return out
+
+    return exchange, resolve
+
+
+def _branches(policy: Any, units: int, rows: list[str]) -> None:
+    """The turn's two branches as lemmas on the free two-trader book (alice's turn), each proved here
+    first: the loan exchange keeps a flat trader whose loan is due at or above 0 if it started there
+    (``engine._exchange_loan``); the sunk holder's resolution (``bankruptcy.resolve_sunk``, bob's
+    standing a free Boolean) brings bob back to at or above 0 where the turn sank him, and keeps him
+    there where he was; then the cascade's three parts as built with each proved lemma instantiated
+    at each call the turn made (the second trader's the first's renamed)."""
+    free, _ = symbolic_book(asset_cut._bounds(policy, 2))
+    names = [a.name for a in free.traders]
+    alice = free.account("alice")
+
+    def value(book: Book, n: str) -> Any:
+        return account_value(policy, book.assets, book.account(n))
+
+    exchanged = engine._exchange_loan(policy, Ctx(free), "alice").book
+    stood = z3.Bool("stood.bob")
+    resolved = bankruptcy.resolve_sunk(policy, Ctx(free), "alice", [("bob", stood)]).book
+    given = z3.And(*_premise(policy, free))
+    due = z3.And(open_lots(alice) == 0, _b(loan_due(policy, free.assets, alice)))
+    lemmas = {
+        "loan exchange: a flat due trader at or above 0 stays there": (
+            "loan",
+            z3.Implies(z3.And(given, due, value(free, "alice") >= 0), value(exchanged, "alice") >= 0),
+        ),
+        "sunk holder resolved": (
+            "sunk",
+            z3.Implies(z3.And(given, stood, value(free, "bob") < 0), value(resolved, "bob") >= 0),
+        ),
+        "a holder at or above 0 kept by the resolution": (
+            "sunk",
+            z3.Implies(z3.And(given, value(free, "bob") >= 0), value(resolved, "bob") >= 0),
+        ),
+        "the turn's trader at or above 0 kept by the resolution": (
+            "sunk",
+            z3.Implies(z3.And(given, value(free, "alice") >= 0), value(resolved, "alice") >= 0),
+        ),
+    }
+    said, proved = [], []
+    for name, (where, formula) in lemmas.items():
+        result, spent = _proved([], formula, units)
+        said.append(f"{name}: {result} {spent:,}")
+        if result == "unsat":
+            proved.append((where, formula))
+    rows.append(f"| {policy.name} | the turn's branch lemmas, proved on their free book | {'; '.join(said)} |")
+    answers = []
+    for k in (0, 1, 2):
+        calls: dict[str, list[tuple[str, Book, Any]]] = {"loan": [], "sunk": []}
+        exchange, resolve = _recording_branches(calls)
+        with _swapped(engine, "_exchange_loan", exchange), _swapped(engine, "resolve_sunk", resolve):
+            turn, _ = symbolic_book(asset_cut._bounds(policy, 2))
+            premise, claims = cascade_facts.parts(policy, turn, "alice")
+        premise += _premise(policy, turn)
+        for where, formula in proved:
+            for who, start, was in calls[where]:
+                f = renamed(formula, in_turn_order(names, who))
+                pairs = list(_pairs(free, start))
+                if where == "sunk":
+                    if len(was) != 1:
+                        continue
+                    ((_, guard),) = was
+                    pairs.append((stood, _b(guard)))
+                premise.append(instance(f, pairs))
+        started = time.perf_counter()
+        result, spent = _proved(premise, claims[k], units)
+        answers.append(f"part {k + 1} {result} {spent:,} ({time.perf_counter() - started:.1f} s)")
+    rows.append(f"| {policy.name} | parts, as built, the branch lemmas at each call | {'; '.join(answers)} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--presets", default="drift,mango-v4")
     parser.add_argument("--units", default="30M", help="exact z3 units a direct question (default 30M)")
     parser.add_argument("--parts-units", default="20M", help="exact z3 units a turn part (default 20M)")
-    parser.add_argument("--only", default="direct,parts", help="direct, parts or both")
+    parser.add_argument("--only", default="direct,parts,branches", help="direct, parts, branches (comma-separated)")
     args = parser.parse_args()
     print(f"load {os.getloadavg()[0]:.1f}\n| preset | question | answer |\n| --- | --- | --- |", flush=True)
     for name in args.presets.split(","):
@@ -290,6 +387,8 @@ def main() -> None:
             _direct(policy, _units(args.units), rows)
         if "parts" in args.only:
             _parts(policy, _units(args.parts_units), rows)
+        if "branches" in args.only:
+            _branches(policy, _units(args.parts_units), rows)
         print("\n".join(rows), flush=True)
     print(f"load {os.getloadavg()[0]:.1f}")
 
