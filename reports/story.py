@@ -647,7 +647,7 @@ def _percent(change: Any, base: Any) -> str:
     bp = Fraction(change) * 10_000 / Fraction(base)
     hundredths = round(bp)  # display only: basis points to two decimals of a percent
     sign = "+" if hundredths > 0 else "−" if hundredths < 0 else "±"
-    return f"{sign}{abs(hundredths) // 100}.{abs(hundredths) % 100:02d}%"
+    return f"{sign}{abs(hundredths) // 100:,}.{abs(hundredths) % 100:02d}%"
 
 
 #: Outcome fields that hold a signed position (the venue's sign differs on an inverse contract)

@@ -192,8 +192,8 @@ class SmallestMove:
 def _pct(ppm: int) -> str:
     value = Fraction(ppm, 10_000)
     if value.denominator == 1:
-        return f"{value.numerator}%"
-    return f"{float(value):.4f}".rstrip("0").rstrip(".") + "%"
+        return f"{value.numerator:,}%"
+    return f"{float(value):,.4f}".rstrip("0").rstrip(".") + "%"
 
 
 def move_ppm(story: Story, index: int = 0) -> int | None:

@@ -287,3 +287,22 @@ def test_asked_again_the_same_story_and_units(bybit) -> None:
     again = sm.smallest_move(BYBIT, NO_HAIRCUT, original.counterexample, original.bounds)
     assert (again.units, again.probes, again.status) == (move.units, move.probes, move.status)
     assert again.counterexample.story == move.counterexample.story
+
+
+def test_a_move_in_percent_groups_its_thousands() -> None:
+    """A move beyond the policy's scale reads "98,029,605,000%" (drift's waterfall-order story), not a run of
+    eleven digits; under 1,000% it reads as before."""
+    from solvent.solver.smallest_move import _pct
+
+    assert _pct(980_296_050_000_000) == "98,029,605,000%"
+    assert _pct(123_456_789) == "12,345.6789%"
+    assert (_pct(10_001), _pct(3_000_000), _pct(0)) == ("1.0001%", "300%", "0%")
+
+
+def test_a_story_s_move_in_percent_groups_its_thousands() -> None:
+    """The story's own line ("mark 1,000 → 980,296,051,000 (+98,029,605,000.00%)") groups the thousands as
+    the prices beside it do; a move under 1,000% reads as before."""
+    from solvent.reports.story import _percent
+
+    assert _percent(980_296_050_000, 1_000) == "+98,029,605,000.00%"
+    assert (_percent(-910, 10_000), _percent(0, 10_000), _percent(5, 0)) == ("−9.10%", "±0.00%", "from zero")
