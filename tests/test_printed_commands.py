@@ -16,7 +16,6 @@ command, options and values exist), and those that take seconds are run as print
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
 import subprocess
@@ -24,6 +23,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from tests.printed_support import ROOT, parse, printed_commands, run_printed
 
 #: the module's tests run as one xdist group, sent out among the first units of work (``--dist
 #: loadgroup`` sends the groups before the ungrouped tests, the larger first): ungrouped, its
@@ -34,7 +35,6 @@ import pytest
 #: test_pytest_plugin, test_reproducible; session 25)
 pytestmark = pytest.mark.xdist_group("printed-commands")
 
-ROOT = Path(__file__).resolve().parents[1]
 POLICIES = {
     "drift": "drift",  # scenario, search and relational failures
     "capped": str(ROOT / "examples" / "binance-capped-fund.toml"),  # a z3 refutation (waterfall-order)
@@ -244,36 +244,12 @@ def _run_documented_sweeps(adjust) -> None:  # noqa: ANN001
 # --- the commands the README and docs print ------------------------------------------------------
 
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-#: a word that stands for something the reader fills in (POLICY, FILE..., DIR/path-I-INVARIANT.json, N)
-_PLACEHOLDER = re.compile(r"[A-Z][A-Z_]*(?:\.\.\.)?|.*[A-Z]{2,}[^/]*\.json|N|\.\.\.")
 
 
 def documented_commands() -> list[tuple[str, str]]:
-    """(document, command) for every ``solvent`` command the README and docs print: each line of a
-    code block that runs ``solvent``, and each inline ``solvent ...`` with arguments and no
-    placeholder word (``solvent check PRESET`` says how, not what, to run)."""
-    out = []
-    for doc in DOCUMENTS:
-        text = doc.read_text(encoding="utf-8")
-        name = str(doc.relative_to(ROOT))
-        for block in re.findall(r"```(?:sh|bash|console|shell)?\n(.*?)```", text, re.S):
-            out += [(name, line) for line in block.splitlines() if re.match(r"^(?:[A-Z_]+=\S+ )*solvent ", line)]
-        for span in re.findall(r"`((?:[A-Z_]+=\S+ )*solvent [^`]+)`", text):
-            words = shlex.split(" ".join(span.split()), comments=True)
-            if len(words) > 2 and not any(_PLACEHOLDER.fullmatch(w) for w in words[1:]):
-                out.append((name, " ".join(span.split())))
-    return out
-
-
-def _split(command: str) -> tuple[dict[str, str], list[str]]:
-    """A printed command's environment (``COLUMNS=80 ...``) and its arguments after ``solvent``."""
-    words = shlex.split(command, comments=True)
-    env = {}
-    while "=" in words[0] and words[0] != "solvent":
-        key, _, value = words.pop(0).partition("=")
-        env[key] = value
-    assert words[0] == "solvent", command
-    return env, words[1:]
+    """(document, command) for every ``solvent`` command the README and docs print
+    (``printed_support.printed_commands``)."""
+    return printed_commands(DOCUMENTS)
 
 
 def test_there_are_documented_commands() -> None:
@@ -290,16 +266,7 @@ def test_every_documented_command_parses(document: str, command: str) -> None:
     Solvent would, up to running it. Running each one whole would take hours (the gallery with
     thresholds, 200-path simulations, z3 at its full budget); the tests below run those of them
     that take seconds, as printed."""
-    import click
-
-    from solvent.cli import main
-
-    _, args = _split(command)
-    parent = click.Context(main, info_name="solvent")
-    sub = main.get_command(parent, args[0])
-    assert sub is not None, (document, command)
-    with sub.make_context(args[0], args[1:], parent=parent):
-        pass
+    parse(command)
 
 
 def _documented(prefix: str) -> str:
@@ -307,20 +274,13 @@ def _documented(prefix: str) -> str:
     return command
 
 
-def _run_printed(cwd: Path, command: str) -> subprocess.CompletedProcess:
-    env, args = _split(command)
-    return subprocess.run(
-        [sys.executable, "-m", "solvent", *args], cwd=cwd, capture_output=True, text=True, env=os.environ | env
-    )
-
-
 def test_the_fmt_command_runs_as_printed() -> None:
-    done = _run_printed(ROOT, _documented("solvent fmt --check "))  # writes nothing
+    done = run_printed(ROOT, _documented("solvent fmt --check "))  # writes nothing
     assert done.returncode == 0 and done.stdout == "1 file(s) already formatted\n", done.stderr
 
 
 def test_the_narrow_diff_runs_as_printed(tmp_path: Path) -> None:
-    done = _run_printed(tmp_path, _documented("COLUMNS=80 solvent diff "))
+    done = run_printed(tmp_path, _documented("COLUMNS=80 solvent diff "))
     assert done.returncode in (0, 1), done.stderr
     assert done.stdout.startswith("Policy diff: binance → bybit")
     assert max(len(line) for line in done.stdout.splitlines()) <= 80
@@ -328,7 +288,7 @@ def test_the_narrow_diff_runs_as_printed(tmp_path: Path) -> None:
 
 def test_the_seeded_gallery_runs_as_printed(tmp_path: Path) -> None:
     command = _documented("solvent gallery my-gallery ")
-    done = _run_printed(tmp_path, command)
+    done = run_printed(tmp_path, command)
     assert done.returncode == 0, done.stderr[-2000:]
     index = (tmp_path / "my-gallery" / "index.md").read_text(encoding="utf-8")
     assert "the CI search drawn from seed 7" in index
@@ -349,7 +309,7 @@ def test_the_replay_command_runs_as_printed(tmp_path: Path) -> None:
         tmp_path, ["check", "binance", "--examples", "40", "--prove-budget", "0", "--invariant", "no-haircut"]
     )
     assert check.returncode == 0, check.stderr
-    done = _run_printed(tmp_path, _documented("solvent replay "))
+    done = run_printed(tmp_path, _documented("solvent replay "))
     assert done.returncode == 1, done.stdout + done.stderr
     assert done.stdout.startswith("policy binance, invariant no-haircut: ")
     assert "amounts in USDT" in done.stdout and "who paid: " in done.stdout
@@ -363,7 +323,7 @@ def test_the_command_fmt_prints_runs(tmp_path: Path) -> None:
     assert check.returncode == 1, check.stderr
     printed = check.stderr.splitlines()[-1]
     assert printed == "solvent fmt venue.toml"
-    assert _run_printed(tmp_path, printed).returncode == 0
+    assert run_printed(tmp_path, printed).returncode == 0
     assert _solvent(tmp_path, ["fmt", "--check", "venue.toml"]).returncode == 0
     assert policy.read_text(encoding="utf-8") == 'name = "v"\n\n[units]\nquote = "0.01 USD"\nlot = "1 contract"\n'
 
@@ -372,7 +332,7 @@ def test_the_partial_liquidation_threshold_runs_as_printed() -> None:
     """The cascade question as the README prints it: Backpack's half-position steps add no bad
     debt over two moves of at most 5% (proved at 0, one probe)."""
     command = _documented("solvent thresholds backpack --question partial-liquidation")
-    done = _run_printed(ROOT, command)  # writes nothing
+    done = run_printed(ROOT, command)  # writes nothing
     assert done.returncode == 0, done.stderr[-2000:]
     assert "partial-liquidation-extra-bad-debt" in done.stdout
     assert "holds across the whole range, even at 0 ppm" in done.stdout
@@ -395,7 +355,7 @@ def test_the_scale_out_commands_run_as_printed() -> None:
     commands = _scale_out_commands()
     assert [shlex.split(c)[1] for c in commands] == ["simulate", "thresholds", "prove"]
     assert all("--workers 2" in c for c in commands)
-    simulated, thresholds, proofs = (_run_printed(ROOT, c) for c in commands)
+    simulated, thresholds, proofs = (run_printed(ROOT, c) for c in commands)
     assert simulated.returncode == 0, simulated.stderr[-2000:]
     assert "engine: fast on all 20 paths" in simulated.stdout
     assert thresholds.returncode == 0, thresholds.stderr[-2000:]
