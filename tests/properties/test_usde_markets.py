@@ -86,10 +86,10 @@ def test_a_policy_without_usde_or_with_one_market_is_told_so() -> None:
 
 
 def test_the_command_runs_as_printed() -> None:
+    from tests.printed_support import run_printed
     from tests.rules.test_fund_groups import _printed
-    from tests.test_printed_commands import _run_printed
 
-    done = _run_printed(ROOT, _printed("solvent check examples/binance-multi-assets.toml --scenario usde-markets"))
+    done = run_printed(ROOT, _printed("solvent check examples/binance-multi-assets.toml --scenario usde-markets"))
     assert done.returncode == 0, done.stderr[-2000:]
     assert "price of USDe USDT 1.00 → USDT 0.65 (−35.00%)" in done.stdout
     assert "mark of PERP3 USDT 100,000 → USDT 69,000/BTC (−31.00%)" in done.stdout

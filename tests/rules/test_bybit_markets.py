@@ -73,10 +73,10 @@ def test_one_quantum_short_deleverages_ethperp_only_and_btcusdt_keeps_its_fund()
 
 
 def test_the_documented_command_runs_as_printed() -> None:
+    from tests.printed_support import run_printed
     from tests.rules.test_fund_groups import _printed
-    from tests.test_printed_commands import _run_printed
 
-    done = _run_printed(ROOT, _printed("solvent check examples/bybit-markets.toml"))
+    done = run_printed(ROOT, _printed("solvent check examples/bybit-markets.toml"))
     assert done.returncode == 0, done.stderr[-2000:]
     assert "market-fund-pays-own-market         held" in done.stdout
     assert "adl-in-deficit-market-only          held" in done.stdout

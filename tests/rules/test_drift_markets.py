@@ -108,10 +108,10 @@ def test_the_scenario_the_readme_runs_pays_btc_perps_deficit_down_its_waterfall(
 @pytest.mark.deep
 def test_the_documented_command_runs_as_printed() -> None:
     """The README's command as printed, in a subprocess (6.6 s at load 5, 1.9 s of CPU)."""
+    from tests.printed_support import run_printed
     from tests.rules.test_fund_groups import _printed
-    from tests.test_printed_commands import _run_printed
 
-    done = _run_printed(ROOT, _printed("solvent check examples/drift-markets.toml"))
+    done = run_printed(ROOT, _printed("solvent check examples/drift-markets.toml"))
     assert done.returncode == 0, done.stderr[-2000:]
     assert "paid by 1. insurance_fund" in done.stdout and "socialized_loss" in done.stdout
     assert "0 fail, 1 fail as accepted" in done.stdout  # no-haircut: the socialized loss, as the preset accepts

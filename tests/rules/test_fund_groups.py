@@ -342,18 +342,18 @@ class TestTheBinanceExample:
         assert OWN.holds(StepView.of(policy, last)) and get("waterfall-order").holds(StepView.of(policy, last))
 
     def test_the_readme_command_runs_as_printed_and_names_the_common_fund(self) -> None:
-        from tests.test_printed_commands import _run_printed
+        from tests.printed_support import run_printed
 
-        done = _run_printed(self.ROOT, _printed("solvent check examples/binance-fund-groups.toml --scenario"))
+        done = run_printed(self.ROOT, _printed("solvent check examples/binance-fund-groups.toml --scenario"))
         assert done.returncode == 0, done.stderr[-2000:]
         assert "insurance_fund#1000BONKUSDT  alice" in done.stdout
         assert "paid by 1. insurance_fund (1000BONKUSDT)" in done.stdout
         assert "market-fund-pays-own-market         held" in done.stdout
 
     def test_the_readme_proof_runs_as_printed(self) -> None:
-        from tests.test_printed_commands import _run_printed
+        from tests.printed_support import run_printed
 
-        done = _run_printed(self.ROOT, _printed("solvent prove examples/binance-fund-groups.toml"))
+        done = run_printed(self.ROOT, _printed("solvent prove examples/binance-fund-groups.toml"))
         assert done.returncode == 0, done.stderr[-2000:]
         assert "market-fund-pays-own-market on binance-fund-groups: proved (N ≤ 2, K ≤ 1 (mark)" in done.stdout
         assert "3 markets (BTCUSDT, 1000BONKUSDT, 1000LUNCUSDT)" in done.stdout

@@ -429,19 +429,21 @@ class TestTheBinanceExample:
         assert per.waterfall_summary() == pooled.waterfall_summary() + "; a fund per market"
 
     def test_the_readme_command_runs_as_printed_and_shows_each_fund(self) -> None:
-        from tests.test_printed_commands import _documented, _run_printed
+        from tests.printed_support import run_printed
+        from tests.test_printed_commands import _documented
 
         command = _documented("solvent check examples/binance-markets.toml --scenario cross-market-gap")
-        done = _run_printed(self.ROOT, command)
+        done = run_printed(self.ROOT, command)
         assert done.returncode == 0, done.stderr[-2000:]
         assert "insurance_fund#ETHUSDT  alice" in done.stdout and "fund ETHUSDT (USDT)" in done.stdout
         assert "paid by 1. insurance_fund (ETHUSDT) USDT 22.00" in done.stdout
         assert "market-fund-pays-own-market" in done.stdout
 
     def test_the_readme_proof_runs_as_printed(self) -> None:
-        from tests.test_printed_commands import _documented, _run_printed
+        from tests.printed_support import run_printed
+        from tests.test_printed_commands import _documented
 
-        done = _run_printed(
+        done = run_printed(
             self.ROOT, _documented("solvent prove examples/binance-markets.toml --invariant market-fund")
         )
         assert done.returncode == 0, done.stderr[-2000:]

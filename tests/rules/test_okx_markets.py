@@ -63,10 +63,10 @@ def test_the_crash_holds_the_portfolio_claims(claim: str) -> None:
 
 
 def test_the_readme_command_runs_as_printed() -> None:
+    from tests.printed_support import run_printed
     from tests.rules.test_fund_groups import _printed
-    from tests.test_printed_commands import _run_printed
 
-    done = _run_printed(ROOT, _printed("solvent check examples/okx-markets.toml"))
+    done = run_printed(ROOT, _printed("solvent check examples/okx-markets.toml"))
     assert done.returncode == 0, done.stderr[-2000:]
     assert "insurance_fund#AAVEUSDT  alice" in done.stdout
     assert "paid by 1. insurance_fund (AAVEUSDT)" in done.stdout

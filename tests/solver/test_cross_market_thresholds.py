@@ -350,10 +350,11 @@ def test_z3_finds_the_binance_eth_boundary_by_hand() -> None:
 def test_the_readme_command_runs_as_printed(tmp_path: Path) -> None:
     """The README's command: dYdX's three markets, one row each, on two worker processes; each
     boundary its market's initial rate (flat tiers); the JSON names each market."""
-    from tests.test_printed_commands import _documented, _split
+    from tests.printed_support import split
+    from tests.test_printed_commands import _documented
 
     command = _documented("solvent thresholds examples/dydx-v4-markets.toml --question cross-market-safe-move")
-    _, args = _split(command)
+    _, args = split(command)
     out = tmp_path / "t.json"
     done = subprocess.run(
         [sys.executable, "-m", "solvent", *args, "--json", str(out)], cwd=ROOT, capture_output=True, text=True

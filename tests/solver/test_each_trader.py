@@ -192,11 +192,12 @@ def test_a_debt_shared_with_another_trader_breaks_locality(monkeypatch) -> None:
 
 
 def test_the_readme_command_proves_it_for_every_n() -> None:
-    from tests.test_printed_commands import _documented, _run_printed
+    from tests.printed_support import run_printed
+    from tests.test_printed_commands import _documented
 
     # the README's line (docs/model.md prints the same command without its comment)
     command = _documented("solvent prove broker-reg-t --invariant no-negative-equity --accounts 2   # each trader")
-    done = _run_printed(Path(__file__).resolve().parents[2], command)
+    done = run_printed(Path(__file__).resolve().parents[2], command)
     assert done.returncode == 0, done.stderr
     assert "no-negative-equity on broker-reg-t: proved (N ≤ 2, K ≤ 1 (mark)" in done.stdout
     assert f"; no-negative-equity proved (all N given that {THROUGH_SYSTEM}, K ≤ 1 (mark)" in done.stdout

@@ -106,10 +106,11 @@ def test_reads_only_names_the_prefixes() -> None:
 def test_the_readme_command_proves_it_for_every_n() -> None:
     from pathlib import Path
 
-    from tests.test_printed_commands import _documented, _run_printed
+    from tests.printed_support import run_printed
+    from tests.test_printed_commands import _documented
 
     command = _documented("solvent prove binance --invariant deposit-not-absorbed --event-kinds deposit")
-    done = _run_printed(Path(__file__).resolve().parents[2], command)
+    done = run_printed(Path(__file__).resolve().parents[2], command)
     assert done.returncode == 0, done.stderr
     # binance declares both margin modes (docs/portfolio.md 3d): each scope proved, each for every N
     assert "deposit-not-absorbed on binance: proved (all-cross books: N ≤ " in done.stdout
