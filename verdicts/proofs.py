@@ -38,13 +38,14 @@ from solvent.rules.policy import Policy
 from solvent.solver.bounds import Bounds
 from solvent.solver.effort import MAX_UNITS, UNITS_PER_SECOND, question
 from solvent.solver.margin_scopes import ALL_CROSS, LABELS, SCOPES, margin_scopes, scope_bounds, without_modes
-from solvent.solver.smallest_move import MoveBudget
+from solvent.solver.smallest_move import DEFAULT_BUDGET, MoveBudget
 from solvent.solver.verdicts import ProofResult, ScopeAnswer, Verdict, joined
 from solvent.verdicts.allotment import Allotment, allot
 
 #: The minimization of each z3 story inside ``solvent check``: 22 probes (no move and the largest,
-#: then a bisection over 10⁶ ppm takes 20 halvings) of at most 5M units, 24M in all (``solvent
-#: prove`` gives its one story more: ``smallest_move.DEFAULT_BUDGET``). Measured: an exact answer
+#: then a bisection over 10⁶ ppm takes 20 halvings) of at most 5M units, 24M in all, the budget
+#: ``solvent prove`` gives its story too (``smallest_move.DEFAULT_BUDGET``, since session 34: a
+#: Reproduce line tells check's story). Measured: an exact answer
 #: takes 7-18 probes and 6-13M units (hyperliquid's no-haircut 12.3M, binance's 8.5M) when z3's
 #: first story moves the mark less than 100% (its least move from its own book is probed first);
 #: with 2M per probe most near-boundary probes were left undecided (hyperliquid's no-haircut and
@@ -52,7 +53,7 @@ from solvent.verdicts.allotment import Allotment, allot
 #: and 10,002). 20 probes were not enough where z3's first story moves it more (bybit without
 #: fees since the held releases: 6 to 2,077 quanta): the two ends and 18 halvings left it bounded
 #: between 10,000 and 10,002 in 7.9M units (docs/solver-notes.md#process-history).
-CHECK_MOVES = MoveBudget(probes=22, probe_units=5 * UNITS_PER_SECOND, total=24 * UNITS_PER_SECOND)
+CHECK_MOVES = DEFAULT_BUDGET
 
 #: Invariants whose all-N argument costs lemmas (``solvent.solver.compositional``): asked first, while
 #: the budget is whole. ``deposit-not-absorbed`` and the per-trader claims (no-negative-equity,
