@@ -238,7 +238,7 @@ def _maker_funds(book: Book, route: Route) -> int:
 
 def _reach(policy: Policy, book: Book, route: Route) -> tuple[Book, tuple[Event, ...], Book] | None:
     """The empty book, the history and the book it reaches, each trader's cash the story's (its
-    deposit moved by what it missed, twice at most); None where the engine refuses an event, a
+    deposit moved by what it missed, three times at most); None where the engine refuses an event, a
     deposit would be negative or a position is not the story's."""
     mark = book.market.mark_quote
     opens = dict(route.opens)
