@@ -805,7 +805,7 @@ def invariants() -> None:
     "round. Other claims are asked as without it.",
 )
 @least_move_option(
-    "Tell a refutation of one mark move at the least move that breaks the claim (its own units, up to 40M); "
+    "Tell a refutation of one mark move at the least move that breaks the claim (its own units, up to 24M, as check gives each story); "
     "--no-least-move shows it as z3 found it, shrunk: the same verdict, sooner."
 )
 @click.option("--verbose", is_flag=True, help="Show every query, lemma and assumption.")
