@@ -59,17 +59,32 @@ MARK_SPAN = 100
 SCALE_LOTS = LOTS
 
 
+def scale_bounds(policy: Policy, bounds: Bounds) -> Bounds:
+    """``bounds`` narrowed to the policy's scale, the books :func:`beyond_scale` finds nothing in:
+    prices within :data:`MARK_SPAN` times :func:`scale_mark` either way, positions of at most
+    :data:`SCALE_LOTS` lots, balances of at most that many lots' notional at the top of that range."""
+    scale = scale_mark(policy)
+    return attrs.evolve(
+        bounds,
+        min_price=max(scale // MARK_SPAN, 1),
+        max_price=scale * MARK_SPAN,
+        max_lots=min(SCALE_LOTS, bounds.max_lots),
+        max_quote=min(SCALE_LOTS * MARK_SPAN * scale, bounds.max_quote),
+    )
+
+
 def beyond_scale(policy: Policy, book: Book) -> list[str]:
-    """What of ``book`` lies beyond the policy's scale (:data:`MARK_SPAN`, :data:`SCALE_LOTS`),
-    in words; empty when nothing does."""
+    """What of ``book`` lies beyond the policy's scale (:data:`MARK_SPAN`, :data:`SCALE_LOTS`:
+    :func:`scale_bounds`), in words; empty when nothing does."""
     scale, mark = scale_mark(policy), book.market.mark_quote
-    most = SCALE_LOTS * MARK_SPAN * scale
+    at = scale_bounds(policy, Bounds())
+    most = at.max_quote
     out = []
-    if not scale // MARK_SPAN <= mark <= scale * MARK_SPAN:
+    if not at.min_price <= mark <= at.max_price:
         out.append(f"the mark {mark:,} quanta is beyond {MARK_SPAN}x the policy's {scale:,}")
     for a in book.accounts:
-        if abs(a.size_lots) > SCALE_LOTS:
-            out.append(f"{a.name} holds {a.size_lots:,} lots (more than {SCALE_LOTS:,})")
+        if abs(a.size_lots) > at.max_lots:
+            out.append(f"{a.name} holds {a.size_lots:,} lots (more than {at.max_lots:,})")
         for field in ("cash_quote", "spot_quote", "cost_quote"):
             if abs(getattr(a, field)) > most:
                 out.append(f"{a.name}'s {field.removesuffix('_quote')} {getattr(a, field):,} exceeds {most:,} quanta")
@@ -628,6 +643,7 @@ __all__ = [
     "opened_before_a_move",
     "plain_story",
     "reached_from",
+    "scale_bounds",
     "scale_mark",
     "tidy",
     "told_plainly",

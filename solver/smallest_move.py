@@ -50,11 +50,10 @@ from solvent.solver.assumptions import mark_move_ppm
 from solvent.solver.bounds import Bounds
 from solvent.solver.effort import UNITS_PER_SECOND, OutOfEffort
 from solvent.solver.plain_book import (
-    MARK_SPAN,
-    SCALE_LOTS,
     beyond_scale,
     breaks,
     least_ticks,
+    scale_bounds,
     scale_mark,
     tidy,
     told_plainly,
@@ -375,22 +374,12 @@ def _at_scale_question(
     policy: Policy, invariant: Invariant, scope: Bounds, units: int
 ) -> tuple[Verdict, Story | None, str, int]:
     """z3 on every book of ``scope``'s traders and one mark move at the policy's own scale
-    (``plain_book.beyond_scale``'s bounds: starting marks and prices within :data:`MARK_SPAN` of
-    :func:`scale_mark` either way, positions of at most :data:`SCALE_LOTS` lots, balances of at
+    (``plain_book.scale_bounds``, the books ``beyond_scale`` finds nothing in: starting marks and
+    prices within 100 times the policy's mark either way, positions of at most 100 lots, balances of at
     most that many lots' notional at the top of that range), within ``units``: its verdict, a
     refutation's story (its first event), those bounds in words, and the units spent. Proved: the
     claim fails only beyond the policy's scale."""
-    mark = scale_mark(policy)
-    most = SCALE_LOTS * MARK_SPAN * mark
-    bounds = attrs.evolve(
-        scope,
-        min_price=max(mark // MARK_SPAN, 1),
-        max_price=mark * MARK_SPAN,
-        max_lots=min(SCALE_LOTS, scope.max_lots),
-        max_quote=min(most, scope.max_quote),
-        max_move_ppm=None,
-        effort=units,
-    )
+    bounds = attrs.evolve(scale_bounds(policy, scope), max_move_ppm=None, effort=units)
     traders = f"{bounds.accounts} trader{'s' if bounds.accounts > 1 else ''}"
     asked = (
         f"any book of {traders}, prices {bounds.min_price:,}..{bounds.max_price:,} quanta, at most {bounds.max_lots:,} lots, "
