@@ -346,14 +346,20 @@ def replay_command(violation: Violation, report: PolicyReport) -> tuple[str, str
         )
         if saved is not None and saved.exists() and _same_story(saved, violation):
             return f"solvent replay {saved}", ""
-        accounts = violation.z3_traders or len(violation.story.book.traders)  # z3's own N, not the maker's
         # a z3 story judged against another claim is told again by the proof of the claim it was found for
         asked = violation.found_for or violation.invariant
+        proof = _proof_of(report, asked)
+        if proof is None or proof.bounds is None:  # no question to ask again: z3's own N, not the maker's
+            accounts = violation.z3_traders or len(violation.story.book.traders)
+            return f"solvent prove {report.source} --invariant {asked} --accounts {max(accounts, 1)}", (
+                "prints the replayed story"
+            )
         return (
-            f"solvent prove {report.source} --invariant {asked} --accounts {max(accounts, 1)}"
-            + _margin_options(report, asked)
-            + _grid_first(report, asked),
-            "prints the replayed story",
+            f"solvent prove {report.source} --invariant {asked}"
+            + _check_question(proof)
+            + _margin_options(proof)
+            + _grid_first(proof),
+            "check's question: the same story",
         )
     saved = finding_file(violation, report)
     if saved is not None and (violation.origin != "deep" or (saved.exists() and _same_story(saved, violation))):
@@ -364,23 +370,34 @@ def replay_command(violation: Violation, report: PolicyReport) -> tuple[str, str
     return _searched(report, f"--invariant {violation.invariant}")
 
 
-def _grid_first(report: PolicyReport, invariant: str) -> str:
-    """``--grid-first`` where check's story of ``invariant`` was found by the grid search its second
-    round asks a claim the policy accepts as failing (``ProofResult.grid_first``): ``solvent prove``
-    asks the same question, and tells the same story, only so."""
-    proof = next((v.proof for v in report.verdicts if v.invariant.id == invariant and v.proof is not None), None)
-    return " --grid-first" if proof is not None and proof.grid_first else ""
+def _proof_of(report: PolicyReport, invariant: str) -> Any:
+    """z3's answer on ``invariant`` in ``report`` (a ``ProofResult``), or None where check asked none."""
+    return next((v.proof for v in report.verdicts if v.invariant.id == invariant and v.proof is not None), None)
 
 
-def _margin_options(report: PolicyReport, invariant: str) -> str:
-    """The options that fix ``solvent prove``'s book to the one check asked ``invariant`` on, where
+def _check_question(proof: Any) -> str:
+    """The options that ask ``solvent prove`` the question check asked (``verdicts.proofs``): its N,
+    the units its allotment gave it (each question's effort is its own purse, so the same units
+    give the same answer, ``solver.effort``) and check's order (``--as-check``: the bounded check
+    first, z3's first story told at its least move unshrunk); with prove's defaults instead (60M,
+    the payers' argument first, the story shrunk) z3's first model may be another book, and its
+    least move another sentence (docs/solver-notes.md#reproduce-lines-ask-checks-own-question-session-35)."""
+    return f" --accounts {proof.bounds.accounts} --effort {proof.bounds.effort:,} --as-check"
+
+
+def _grid_first(proof: Any) -> str:
+    """``--grid-first`` where check's story was found by the grid search its second round asks a
+    claim the policy accepts as failing (``ProofResult.grid_first``): ``solvent prove`` asks the
+    same question, and tells the same story, only so."""
+    return " --grid-first" if proof.grid_first else ""
+
+
+def _margin_options(proof: Any) -> str:
+    """The options that fix ``solvent prove``'s book to the one check asked its claim on, where
     they differ from prove's own defaults: the margin scope whose story it is, where check asked the
     claim on two (``solver.margin_scopes``: the isolated one's positions, or every trader cross), and
     the collateral assets and event kinds (check puts a policy's first collateral asset and its oracle
     move on the book, ``verdicts.proofs``; prove's book has neither unless asked)."""
-    proof = next((v.proof for v in report.verdicts if v.invariant.id == invariant and v.proof is not None), None)
-    if proof is None:
-        return ""
     bounds = proof.bounds
     options = f" --isolated {bounds.isolated}" if proof.parts else ""
     if bounds.assets:

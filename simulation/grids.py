@@ -96,6 +96,12 @@ class ProofCell:
     #: a claim the policy accepts as failing searched for its story on the grid first, as check's
     #: second round asks it (``solver.prove``'s ``accepted_grid``; ``solvent prove --grid-first``)
     grid_first: bool = False
+    #: asked as ``solvent check`` asks it within its allotment (``solvent prove --as-check``): the
+    #: bounded check first, the all-N argument for ADL's payers only after it proved the claim at N
+    #: (``solver.prove``'s ``payer_first=False``), and z3's first story not shrunk before it is told at
+    #: its least move (``minimize=False``). With ``bounds.effort`` the units check gave the question
+    #: and check's book, it is check's own question: the same verdict and story (``verdicts.proofs``)
+    as_check: bool = False
 
 
 def answer_proof(cell: ProofCell) -> ProofResult:
@@ -103,17 +109,18 @@ def answer_proof(cell: ProofCell) -> ProofResult:
     engine and told at its least move), without the witness story's z3 values. A cell of several
     margin scopes asks each (the effort per question, as ``--effort`` says) and joins their
     answers (``solvent.solver.verdicts.joined``)."""
+    asked = {"minimize": False, "payer_first": False} if cell.as_check else {"minimize": cell.minimize}
     with _ONE_AT_A_TIME:
         result = prove_on_scopes(
             cell.policy,
             cell.invariant,
             cell.bounds,
             cell.scopes,
-            minimize=cell.minimize,
             compositional=cell.compositional,
             accepted_grid=cell.grid_first,
+            **asked,
         )
-        if cell.minimize and cell.least_move:
+        if (cell.minimize or cell.as_check) and cell.least_move:
             result = told_at_least_move(cell.policy, catalog.get(cell.invariant), result)
     return without_witness(result)
 

@@ -70,13 +70,17 @@ def prove(
     events: int = 1,
     event_kinds: tuple[str, ...] | list[str] | str = ("mark",),
     effort: int | str = "60M",
+    grid_first: bool = False,
+    as_check: bool = False,
     **bounds: Any,
 ) -> Proof:
     """Prove or refute one invariant with z3, exactly as ``solvent prove`` does: over every book
     of ``accounts`` traders and ``events`` events of ``event_kinds`` (``"mark,trade"`` or a
-    sequence), within ``effort`` units (``"60M"``, ``"500k"`` or an integer). Other keywords are
-    ``Bounds`` fields (``min_price``, ``max_price``, ``max_quote``, ``max_lots``, ``price_grid``,
-    ...). A counterexample is replayed on the concrete engine (``result.counterexample``).
+    sequence), within ``effort`` units (``"60M"``, ``"500k"`` or an integer); ``grid_first`` and
+    ``as_check`` as its ``--grid-first`` and ``--as-check``. Other keywords are ``Bounds`` fields
+    (``min_price``, ``max_price``, ``max_quote``, ``max_lots``, ``price_grid``, ``isolated``, ...).
+    A counterexample is replayed on the concrete engine (``result.counterexample``) and told at its
+    least move.
 
     Bad input (an unknown invariant, an effort that is not a whole number of units, bounds that
     contradict each other) raises ``ValueError`` or ``KeyError`` naming it."""
@@ -85,8 +89,9 @@ def prove(
     from solvent.cli import Units
     from solvent.properties import catalog
     from solvent.reports.notebook import Proof
-    from solvent.solver.bounds import Bounds
-    from solvent.solver.margin_scopes import margin_scopes, prove_on_scopes
+    from solvent.simulation.grids import ProofCell, answer_proof
+    from solvent.solver.bounds import Bounds, for_policy
+    from solvent.solver.margin_scopes import margin_scopes
 
     resolved = load(policy) if isinstance(policy, str) else policy
     catalog.get(invariant)  # an unknown id: KeyError naming the closest
@@ -95,15 +100,13 @@ def prove(
     except click.BadParameter as exc:
         raise ValueError(f"effort: {exc.message}") from None
     kinds = tuple(k.strip() for k in event_kinds.split(",")) if isinstance(event_kinds, str) else tuple(event_kinds)
-    limits = Bounds(accounts=accounts, events=events, event_kinds=kinds, effort=units, **bounds)
-    from solvent.solver.smallest_move import told_at_least_move
-
-    # as `solvent prove`: a policy that declares both margin modes is asked on each margin scope
-    # unless ``isolated`` fixes the book's modes; each answer independent of what was asked before
+    # on the policy's own markets, funding cap and funds, as `solvent prove` asks
+    limits = for_policy(Bounds(accounts=accounts, events=events, event_kinds=kinds, effort=units, **bounds), resolved)
+    # as `solvent prove` (one cell of its grid): a policy that declares both margin modes is asked on
+    # each margin scope unless ``isolated`` fixes the book's modes
     scopes = margin_scopes(resolved) if "isolated" not in bounds else ()
-    result = prove_on_scopes(resolved, invariant, limits, scopes)
-    result = told_at_least_move(resolved, catalog.get(invariant), result)  # a refutation told at its least move
-    return Proof.of(result, resolved.contract)
+    cell = ProofCell(resolved, invariant, limits, scopes=scopes, grid_first=grid_first, as_check=as_check)
+    return Proof.of(answer_proof(cell), resolved.contract)
 
 
 def machine(policy: Policy | str, **options: Any) -> Any:

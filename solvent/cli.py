@@ -804,6 +804,16 @@ def invariants() -> None:
     "a third of the effort, then ask the rest as without it; as `solvent check` asks such a claim in its second "
     "round. Other claims are asked as without it.",
 )
+@click.option(
+    "--as-check",
+    is_flag=True,
+    help="Ask each claim as `solvent check` asks it within its budget: the bounded check first (the all-N "
+    "argument for ADL's payers only after it proves the claim at N) and z3's first story told at its least move "
+    "without shrinking it first. With --effort at the units check gave the question, and check's book (its N, "
+    "--isolated, --assets, --event-kinds), it is check's question: the same verdict and story, which is how each "
+    "z3 finding's Reproduce line asks it. claims-backed's traders' part is asked here, where check rests it on "
+    "its own no-negative-equity answer.",
+)
 @least_move_option(
     "Tell a refutation of one mark move at the least move that breaks the claim (its own units, up to 24M, as check gives each story); "
     "--no-least-move shows it as z3 found it, shrunk: the same verdict, sooner."
@@ -835,6 +845,7 @@ def prove(
     price_grid: tuple[int, ...] | None,
     exact: bool,
     grid_first: bool,
+    as_check: bool,
     least_move: bool,
     verbose: bool,
     json_path: str | None,
@@ -895,6 +906,7 @@ def prove(
                 least_move=least_move,
                 scopes=margins,
                 grid_first=grid_first,
+                as_check=as_check,
             )
             for claim in claims
             for n, k in scopes

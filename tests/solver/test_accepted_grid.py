@@ -162,7 +162,8 @@ def test_checks_reproduce_line_carries_the_grid_flag() -> None:
         report = SimpleNamespace(source="percolator-gen-a", findings_dir=None, policy=policy, verdicts=[verdict])
         return replay_command(violation, report)[0]
 
-    expected = f"solvent prove percolator-gen-a --invariant {CLAIM} --accounts 2"
+    # check's question: its N, the units its allotment gave the question and check's order
+    expected = f"solvent prove percolator-gen-a --invariant {CLAIM} --accounts 2 --effort 10,000,000 --as-check"
     assert command(found) == expected + " --grid-first"
     assert command(attrs.evolve(found, grid_first=False)) == expected
 

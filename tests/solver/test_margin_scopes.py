@@ -290,31 +290,27 @@ def test_prove_asks_both_scopes_unless_the_book_s_modes_are_fixed() -> None:
 def test_a_z3_story_s_command_fixes_prove_to_its_scope() -> None:
     """check prints `solvent prove ... --accounts N` to show a z3 story again; where the claim was
     asked on two scopes, the command names the scope the story is from."""
-    from types import SimpleNamespace
-
     from solvent.reports.story import _margin_options
 
-    def report(lead_bounds: Bounds, parts: int) -> SimpleNamespace:
+    def report(lead_bounds: Bounds, parts: int) -> ProofResult:
         proof = attrs.evolve(_answer(R, 1, "").result, bounds=lead_bounds)
-        proof = attrs.evolve(proof, parts=tuple(_answer(R, 1, str(i)) for i in range(parts)))
-        verdict = SimpleNamespace(invariant=SimpleNamespace(id="no-haircut"), proof=proof)
-        return SimpleNamespace(verdicts=(verdict,))
+        return attrs.evolve(proof, parts=tuple(_answer(R, 1, str(i)) for i in range(parts)))
 
     cross = scope_bounds(Bounds(accounts=2), ALL_CROSS, (ALL_CROSS, ISOLATED))
     isolated = scope_bounds(Bounds(accounts=2), ISOLATED, (ALL_CROSS, ISOLATED))
-    assert _margin_options(report(cross, 2), "no-haircut") == " --isolated 0"
-    assert _margin_options(report(isolated, 2), "no-haircut") == " --isolated 1 --event-kinds mark,margin"
-    assert _margin_options(report(cross, 0), "no-haircut") == ""  # one scope: the command as it was
+    assert _margin_options(report(cross, 2)) == " --isolated 0"
+    assert _margin_options(report(isolated, 2)) == " --isolated 1 --event-kinds mark,margin"
+    assert _margin_options(report(cross, 0)) == ""  # one scope: the command as it was
     # a policy with collateral: check's book holds its first asset and its oracle move (verdicts.proofs),
     # which prove's book has only when asked (drift's story was told without them before)
     held = attrs.evolve(Bounds(accounts=2), assets=1, event_kinds=("mark", "asset-price"))
-    assert _margin_options(report(held, 0), "no-haircut") == " --assets 1 --event-kinds mark,asset-price"
+    assert _margin_options(report(held, 0)) == " --assets 1 --event-kinds mark,asset-price"
     assert (
-        _margin_options(report(scope_bounds(held, ALL_CROSS, (ALL_CROSS, ISOLATED)), 2), "no-haircut")
+        _margin_options(report(scope_bounds(held, ALL_CROSS, (ALL_CROSS, ISOLATED)), 2))
         == " --isolated 0 --assets 1 --event-kinds mark,asset-price"
     )
     assert (
-        _margin_options(report(scope_bounds(held, ISOLATED, (ALL_CROSS, ISOLATED)), 2), "no-haircut")
+        _margin_options(report(scope_bounds(held, ISOLATED, (ALL_CROSS, ISOLATED)), 2))
         == " --isolated 1 --assets 1 --event-kinds mark,asset-price,margin"
     )
 
