@@ -33,6 +33,7 @@ from solvent.simulation.executors import CellError, map_cells
 from solvent.solver import effort
 from solvent.solver.bounds import Bounds
 from solvent.solver.margin_scopes import prove_on_scopes
+from solvent.solver.prove import AS_CHECK
 from solvent.solver.smallest_move import told_at_least_move
 from solvent.solver.thresholds import DECIDED, Threshold, questions, threshold
 from solvent.solver.verdicts import ProofResult, Verdict
@@ -109,7 +110,7 @@ def answer_proof(cell: ProofCell) -> ProofResult:
     engine and told at its least move), without the witness story's z3 values. A cell of several
     margin scopes asks each (the effort per question, as ``--effort`` says) and joins their
     answers (``solvent.solver.verdicts.joined``)."""
-    asked = {"minimize": False, "payer_first": False} if cell.as_check else {"minimize": cell.minimize}
+    asked = AS_CHECK if cell.as_check else {"minimize": cell.minimize}
     with _ONE_AT_A_TIME:
         result = prove_on_scopes(
             cell.policy,

@@ -122,6 +122,12 @@ SMALLEST_FIRST = (*EACH_TRADER, *ONE_ACCOUNT, "no-haircut")
 #: check's 10M; first, bybit's claim is proved within its first-round share
 #: (docs/solver-notes.md#the-isolated-scopes-exact-query-first-session-33)
 ISOLATED_EXACT_FIRST = ("no-negative-equity", "loss-bounded-by-collateral")
+#: how ``solvent check`` asks every claim within its allotment (``verdicts.proofs``), and ``solvent
+#: prove --as-check`` asks one (``simulation.grids.ProofCell.as_check``): the bounded check first, the
+#: payers' all-N argument only after it proved the claim at N (where it alone can change the verdict),
+#: and the story z3 found not shrunk (check tells it at its least move, ``solver.smallest_move``).
+#: One definition, so a Reproduce line that asks it tells check's story (docs/solver-notes.md#reproduce-lines-ask-checks-own-question-session-35)
+AS_CHECK = {"minimize": False, "payer_first": False}
 FLAT_CASES = (
     "bounded by flat cases: the claim fails only where some trader is flat, so the engine's transition "
     "is asked once per trader with that trader's size and cost a concrete 0 (z3, exact), on every book of N traders"
@@ -1815,4 +1821,4 @@ def _minimized(policy: Policy, invariant: Invariant, bounds: Bounds, outcome: Pr
     return attrs.evolve(outcome, queries=outcome.queries + tuple(asked))
 
 
-__all__ = ["prove", "scope_of"]
+__all__ = ["AS_CHECK", "prove", "scope_of"]

@@ -195,7 +195,7 @@ def _one_scope(
     (``before``: the units the scopes asked before it spent, and ``asking`` the scopes asked, for
     the progress line only)."""
     import solvent.solver  # noqa: F401  (registers the z3 backend)
-    from solvent.solver.prove import prove
+    from solvent.solver.prove import AS_CHECK, prove
 
     if scope == ALL_CROSS and len(scopes) > 1:
         # what the policy without its modes asks, question for question (a claim about isolated
@@ -230,10 +230,9 @@ def _one_scope(
                 policy,
                 invariant_id,
                 bounds,
-                minimize=False,
-                payer_first=False,
                 given=dict(out),
                 accepted_grid=bool(again),
+                **AS_CHECK,
             )
         spent += result.units
         out[invariant_id] = result
