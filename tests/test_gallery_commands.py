@@ -3,8 +3,9 @@
 ``solvent gallery docs/gallery --thresholds`` wrote the pages of docs/gallery/; each finding on a page
 ends with the command that shows it again (``Reproduce: ...``): ``solvent check P --scenario S`` for
 a scenario's story, ``solvent check P --invariant I`` for the derandomized search's, ``solvent prove P
---invariant I --accounts N`` (with ``--isolated 0`` or ``--grid-first`` where check asked so) for a z3
-story. Here:
+--invariant I --accounts N --effort U --as-check`` (check's own question: its N, the units its
+allotment gave it, check's order; with ``--isolated``, ``--assets``, ``--event-kinds`` or
+``--grid-first`` where check asked so) for a z3 story. Here:
 
 - every backticked ``solvent ...`` command of the pages (``printed_support.printed_commands``, as for
   the README and docs/*.md) parses as Solvent parses it and names a preset, invariants and scenarios
@@ -17,7 +18,8 @@ story. Here:
   and the exit code its verdict table gives; a ``solvent prove`` exit 1, the claim refuted, accepted
   where the page says so, and a replayed story whose failing move is the page's move, at the page's
   least move where the page states one (docs/solver-notes.md#the-gallerys-printed-commands-run-session-34:
-  what runs where, its cost, and the commands that do not show their page's finding).
+  what runs where, and its cost; #reproduce-lines-ask-checks-own-question-session-35: why a z3
+  story's line asks check's question).
 
 The gallery's own line (``solvent gallery docs/gallery --thresholds``, on the index) is parsed and
 not run: it rewrites every page (992 s of CPU at 4fe0359, docs/solver-notes.md).
@@ -141,6 +143,13 @@ def test_the_gallery_prints_its_commands() -> None:
     for f in findings:
         assert split(f.command)[1][1] == f.page, f
     assert {f.origin.split()[0] for f in findings} == {"scenario", "found", "z3"}
+    # a z3 story's line asks check's own question: its N, the units check gave it, check's order
+    # (docs/solver-notes.md#reproduce-lines-ask-checks-own-question-session-35)
+    z3 = [f for f in findings if f.origin.startswith("z3") and f.command.startswith("solvent prove ")]
+    assert len(z3) > 20
+    for f in z3:
+        _, args = split(f.command)
+        assert "--as-check" in args and len(_options(args, "--effort")) == 1, f.command
 
 
 @pytest.mark.parametrize("command", gallery_commands())
@@ -265,13 +274,8 @@ def _proves_the_pages_stories(command: str, stdout: str, exit_code: int) -> None
         assert move == f.events[-1], (command, f.number, move, f.events[-1])
         if f.move is not None and fails.group(2) != f.move:
             differs.append((f.number, f.move))
-    if differs:  # after every finding's move is compared: the same move, what is known of it differs
-        raise LeastMoveDiffers(f"{command}: prints {fails.group(2)!r}; the page's findings {differs}")
-
-
-class LeastMoveDiffers(AssertionError):
-    """The command's story fails at the page's move, and what it says is known about the least move
-    (how far below z3 proved the claim safe) is not what the page says."""
+    # after every finding's move is compared: the same move, and what is known of the least move
+    assert not differs, f"{command}: prints {fails.group(2)!r}; the page's findings {differs}"
 
 
 # --- run: the scenario commands cheaply (default suite), every command as printed (deep) ----------
@@ -308,32 +312,6 @@ _TALLIED = (
 )
 
 
-#: ``solvent prove`` commands whose story fails at the page's move and says otherwise about the least
-#: move than the page. Until session 34 prove minimized its one story within 24 probes and 40M units,
-#: check each of its stories within 22 and 24M, so a probe check left undecided was proved by the
-#: command; since then both use ``smallest_move.DEFAULT_BUDGET`` (22, 24M) and binance's
-#: principal-protected and percolator-gen-a's grid-first no-haircut say what their page says. These
-#: three still do not: prove asks its own question (its effort, ``payer_first``, no check's answers
-#: given), whose first story is another book, and its bisection starts from there (not traced further):
-#: docs/solver-notes.md#the-gallerys-printed-commands-run-session-34.
-LEAST_MOVE_SAID_OTHERWISE = (
-    "solvent prove bitmex --invariant no-haircut --accounts 2",
-    "solvent prove bybit --invariant principal-protected --accounts 2 --isolated 0",
-    "solvent prove dydx-v4 --invariant principal-protected --accounts 2 --isolated 0",
-)
-#: ``solvent prove`` commands that tell another story than the page's. bitmex's
-#: insurance-fund-non-negative (judged against claims-backed on the page): the larger budget takes the
-#: bisection further than check's did, and the story is told at the least move it reached (the page:
-#: "breaks with a move of 99.9961%", a rise of 3.15%; the command: 1.25%, a fall of 1.23%). backpack's
-#: spot-isolated, asked on check's collateral book since c5e3934 (``--assets 1 --event-kinds
-#: mark,asset-price``): the page's story a mark move of 0% ("breaks with no move at all"), the
-#: command's a move of SOL's oracle price, not minimized (why z3 answers it so: not traced).
-ANOTHER_STORY = (
-    "solvent prove backpack --invariant spot-isolated --accounts 1 --assets 1 --event-kinds mark,asset-price",
-    "solvent prove bitmex --invariant insurance-fund-non-negative --accounts 1",
-)
-
-
 #: the commands that took at most 3 s of CPU each as printed (session 34's deep run at b9cf09b, load
 #: 1.5-5.6: 2.09, 2.14, 2.73 and 2.78 s, about 12 s with their processes' start; backpack's with its
 #: collateral book since its page's regeneration, 2.6 s), run as printed in the default suite; every
@@ -346,21 +324,14 @@ CHEAPEST = (
 )
 
 
-def _as_printed(*, cheapest: bool) -> list:
-    """The commands run as printed (all but the gallery's own), the cheapest or the others; those
-    known to say otherwise than their page as strict xfails (the reasons above; an assertion of
-    another kind still fails)."""
-    marks = {
-        c: pytest.mark.xfail(strict=True, raises=LeastMoveDiffers, reason="least move: prove's budget")
-        for c in LEAST_MOVE_SAID_OTHERWISE
-    }
-    marks |= {
-        c: pytest.mark.xfail(strict=True, raises=AssertionError, reason="another story: prove's budget")
-        for c in ANOTHER_STORY
-    }
+def _as_printed(*, cheapest: bool) -> list[str]:
+    """The commands run as printed (all but the gallery's own), the cheapest or the others. Until
+    session 35 five ``solvent prove`` lines told another story or another least move than their
+    page (strict xfails): prove asked its own question, not check's; each line now asks check's
+    (docs/solver-notes.md#reproduce-lines-ask-checks-own-question-session-35)."""
     commands = [c for c in gallery_commands() if not c.startswith("solvent gallery ")]
-    assert set(marks) | set(CHEAPEST) <= set(commands), (set(marks) | set(CHEAPEST)) - set(commands)
-    return [pytest.param(c, marks=marks[c]) if c in marks else c for c in commands if (c in CHEAPEST) == cheapest]
+    assert set(CHEAPEST) <= set(commands), set(CHEAPEST) - set(commands)
+    return [c for c in commands if (c in CHEAPEST) == cheapest]
 
 
 @pytest.mark.parametrize("command", _as_printed(cheapest=True))
