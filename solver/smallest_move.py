@@ -260,14 +260,10 @@ def smallest_move(
     check_bounds = attrs.evolve(scope, max_move_ppm=None, min_price=1)
     story = least_ticks(policy, invariant, tidy(policy, invariant, story, check_bounds), check_bounds)
     final = _confirmed(policy, invariant, story, check_bounds, "smallest-move")
-    status, proved = state.status, state.proved[0] if state.proved else None
+    proved = state.proved[0] if state.proved else None
     shown_ppm = move_ppm(final.story) or 0
-    if shown_ppm < found and breaks(policy, invariant, final.story, attrs.evolve(scope, max_move_ppm=shown_ppm)):
-        # the story told is itself a refutation within the scope at a smaller move than the
-        # bisection's (a tick bisection from its book can land between two probes)
-        found = shown_ppm
-        exact = proved is not None and found == proved + 1
-        status = ThresholdStatus.EXACT if exact else status
+    within = shown_ppm < found and breaks(policy, invariant, final.story, attrs.evolve(scope, max_move_ppm=shown_ppm))
+    found, status = refuted_at(found, proved, shown_ppm, state.status, within=within)
     result = SmallestMove(
         invariant=invariant.id,
         status=status,
@@ -286,6 +282,27 @@ def smallest_move(
     )
     detail = f"{final.detail}; {result.text}"
     return attrs.evolve(result, counterexample=attrs.evolve(result.counterexample, detail=detail, move=result))
+
+
+def refuted_at(
+    found: int, proved: int | None, shown: int, status: ThresholdStatus, *, within: bool
+) -> tuple[int, ThresholdStatus]:
+    """The least move a replayed story is known to break the claim with, and what is then known.
+
+    ``found``: the least probe bound the bisection refuted; ``proved``: the largest it proved safe
+    (None: none); ``shown``: the move of the story told, replayed on the engine (its least ticks from
+    its own book), which may be smaller (a tick bisection from its book lands between two probes;
+    a story moved to the policy's own scale, where a tick is a smaller part of the mark). A smaller
+    story's move is what the line says breaks the claim ("breaks with a move of 0.01%", not the probe's
+    1.0192% beside a story of 0.01%: BitMEX's no-haircut, session 35), but not below a move z3 proved
+    safe: the proof speaks of its scope's books, and a story outside them (its move leaves the
+    probes' price range: the scale's mark is their least price) neither contradicts it nor makes
+    the answer exact. EXACT only where the story is one of the scope's books (``within``) and its
+    move is the next ppm above the proof."""
+    if shown >= found or (proved is not None and shown <= proved):
+        return found, status
+    exact = within and proved is not None and shown == proved + 1
+    return shown, ThresholdStatus.EXACT if exact else status
 
 
 def _confirmed(policy: Policy, invariant: Invariant, story: Story, bounds: Bounds, what: str) -> Any:
@@ -626,6 +643,7 @@ __all__ = [
     "applies",
     "least_ticks",
     "move_ppm",
+    "refuted_at",
     "scale_mark",
     "smallest_move",
     "tidy",

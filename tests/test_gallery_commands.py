@@ -318,8 +318,8 @@ _TALLIED = (
 #: other command took 3.2-149 s (2,168 s for all 73) and runs under ``deep``
 CHEAPEST = (
     "solvent prove backpack --invariant spot-isolated --accounts 1 --assets 1 --event-kinds mark,asset-price",
-    "solvent prove broker-reg-t --invariant loss-bounded-by-collateral --accounts 1",
-    "solvent prove hyperliquid --invariant no-haircut --accounts 1 --isolated 0",
+    "solvent prove broker-reg-t --invariant loss-bounded-by-collateral --accounts 2 --effort 6,440,594 --as-check",
+    "solvent prove hyperliquid --invariant no-haircut --accounts 2 --effort 8,470,846 --as-check --isolated 0",
     "solvent check gmx-v2 --invariant deposit-not-absorbed",
 )
 

@@ -306,3 +306,23 @@ def test_a_story_s_move_in_percent_groups_its_thousands() -> None:
 
     assert _percent(980_296_050_000, 1_000) == "+98,029,605,000.00%"
     assert (_percent(-910, 10_000), _percent(0, 10_000), _percent(5, 0)) == ("−9.10%", "±0.00%", "from zero")
+
+
+def test_a_smaller_replayed_story_is_the_move_said_to_break() -> None:
+    """The line says the least move a replayed story breaks the claim with: the story's where it is
+    below the bisection's least refuted probe and above what z3 proved safe (BitMEX's no-haircut told
+    "breaks with a move of 1.0192%" beside a story of 0.01% at the policy's scale, session 35);
+    exact only where the story is one of the proof's books and its move the next ppm above the proof."""
+    bounded, unknown, exact = ThresholdStatus.BOUNDED, ThresholdStatus.UNKNOWN, ThresholdStatus.EXACT
+    # outside the probes' scope (a move below their least price): said, never exact
+    assert sm.refuted_at(10_192, 0, 100, bounded, within=False) == (100, bounded)
+    assert sm.refuted_at(999_961, None, 30_500, unknown, within=False) == (30_500, unknown)
+    assert sm.refuted_at(10_002, 10_000, 10_001, bounded, within=False) == (10_001, bounded)
+    # one of the proof's books at the next ppm above the proof: exact; a ppm more: bounded
+    assert sm.refuted_at(10_002, 10_000, 10_001, bounded, within=True) == (10_001, exact)
+    assert sm.refuted_at(10_003, 10_000, 10_002, bounded, within=True) == (10_002, bounded)
+    # no smaller story, or one at or below what was proved safe (another scope's book): unchanged
+    assert sm.refuted_at(10_192, 0, 10_192, bounded, within=True) == (10_192, bounded)
+    assert sm.refuted_at(10_192, 5_000, 5_000, bounded, within=False) == (10_192, bounded)
+    assert sm.refuted_at(10_192, 5_000, 5_001, bounded, within=False) == (5_001, bounded)
+    assert sm.refuted_at(10_001, 10_000, 9_000, exact, within=True) == (10_001, exact)
