@@ -3,7 +3,8 @@
 z3 answers with a *state*: a book whose balances and positions are whatever the model chose, then
 the events that break a claim. A risk committee reads such a story with suspicion ("where did this
 book come from?"). :func:`from_empty` rewrites it as an ordinary story: an empty book at the same
-mark, each account's deposits (cash and spot), trades at the mark that open every position (each
+mark, each account's deposits (cash and spot, and a trader's collateral assets at the book's own
+prices: a system account's start at zero), trades at the mark that open every position (each
 long bought from a short, largest first), then the original events. Only traders trade, so a
 position z3 gave a system account (the order book's inventory) is held by a fully collateralized
 trader, ``maker``, instead. Trades at the mark move no
@@ -35,9 +36,9 @@ import attrs
 from solvent.properties.catalog import Invariant
 from solvent.properties.played import first_violation, replay
 from solvent.properties.scenarios import Story
-from solvent.rules.book import Book, MarginMode, Market, Role, new_book
+from solvent.rules.book import Asset, Book, MarginMode, Market, Role, new_book
 from solvent.rules.engine import Step
-from solvent.rules.events import AddMargin, Deposit, Event, SpotDeposit, Taker, Trade
+from solvent.rules.events import AddMargin, AssetDeposit, Deposit, Event, SpotDeposit, Taker, Trade
 from solvent.rules.policy import Policy
 
 
@@ -142,7 +143,9 @@ def _fresh_name(book: Book, name: str) -> str:
 def _empty_like(book: Book, maker: str | None) -> Book | None:
     """An empty book with ``book``'s market and accounts (names, roles, margin modes, isolated
     positions, in order), and ``maker`` after its traders if one is given; None for a book with an
-    isolated position in a market other than its first (only one market is rebuilt)."""
+    isolated position in a market other than its first (only one market is rebuilt). Its collateral
+    assets are ``book``'s at their prices there, none deposited yet and their lending indices at one,
+    as a venue's start (what z3 gave the indices is no history's)."""
     market = book.market
     owned = [a for a in book.accounts if a.owner]
     if any(a.isolated_market != market.name for a in owned):
@@ -160,6 +163,7 @@ def _empty_like(book: Book, maker: str | None) -> Book | None:
         isolated_positions=tuple((a.owner, a.isolated_market) for a in owned),
         more_markets=more,
         fund_per_market=book.funds_per_market,
+        assets=tuple(Asset(x.name, x.price_quote) for x in book.assets),
     )
     if [(a.name, a.role) for a in empty.accounts if a.name != maker] != [(a.name, a.role) for a in book.accounts]:
         return None
@@ -192,11 +196,21 @@ def isolated_margins(book: Book) -> dict[str, int]:
 def opening_events(
     book: Book, deposits: dict[str, int], trades: Sequence[Trade], margins: dict[str, int] | None = None
 ) -> tuple[Event, ...]:
-    """The deposits (cash, then ``book``'s spot balances), each isolated position's margin moved
-    in by its owner (``margins``, by position name; default :func:`isolated_margins`), and the
-    trades, in that order."""
+    """The deposits (cash, then ``book``'s spot balances, then each trader's collateral-asset balance
+    with the engine's own asset deposit), each isolated position's margin moved in by its owner
+    (``margins``, by position name; default :func:`isolated_margins`), and the trades, in that
+    order. A system account's asset balance is not deposited: it starts at zero, as a venue's does
+    (z3's may hold anything, −10¹² of the asset among it), and a negative balance (a borrow) is no
+    deposit's."""
     cash = tuple(Deposit(n, amount) for n, amount in deposits.items())
     spot = tuple(SpotDeposit(a.name, a.spot_quote) for a in book.accounts if a.spot_quote > 0)
+    spot += tuple(
+        AssetDeposit(a.name, asset.name, held)
+        for a in book.traders
+        if not a.owner
+        for asset, held in zip(book.assets, a.asset_balances, strict=True)
+        if held > 0
+    )
     moved = isolated_margins(book) if margins is None else margins
     margin = tuple(AddMargin(book.account(n).owner, amount) for n, amount in moved.items())
     return cash + spot + margin + tuple(trades)

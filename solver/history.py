@@ -46,7 +46,7 @@ from solvent.properties.played import first_violation, replay
 from solvent.properties.reachable import Built, _fresh_name, _trades, opening, opening_events
 from solvent.properties.scenarios import Story
 from solvent.rules.book import Account, Book
-from solvent.rules.events import Deposit, Event, MarkPrice, Taker, Trade, Withdraw
+from solvent.rules.events import Deposit, Event, MarkPrice, SpotDeposit, Taker, Trade, Withdraw
 from solvent.rules.margin import initial_margin, maintenance_margin
 from solvent.rules.policy import Policy
 from solvent.solver.bounds import Bounds
@@ -62,17 +62,41 @@ class Route:
     turn, a fresh trader (``carol``, ``dave``...) holding those lots opened that far from the story's
     mark and left with that equity by the move back to it, which liquidates her, and the venue's own
     rules hand her position to the account that takes it (a pool taking her margin with it, the order
-    book the position alone); none: the maker holds what the system accounts hold."""
+    book the position alone); none: the maker holds what the system accounts hold. ``below``: a flat
+    trader whose cash is below zero, the price it sells back below the story's mark the lot it
+    bought from the maker at that mark (:func:`below_zero`)."""
 
     opens: tuple[tuple[str, int], ...]
     flat: tuple[tuple[str, int], ...] = ()
     settle: bool = False
     taken_over: tuple[tuple[int, int, int], ...] = ()
+    below: tuple[tuple[str, int], ...] = ()
 
 
 def loss_needed(book: Book) -> dict[str, int]:
     """Each trader whose principal exceeds its cash, and by how much: the loss its history needs."""
     return {a.name: a.principal_quote - a.cash_quote for a in book.traders if a.principal_quote > a.cash_quote}
+
+
+def below_zero(book: Book, policy: Policy | None) -> tuple[tuple[str, int], ...]:
+    """Each flat trader whose cash is below zero, and the price below the mark its loss is taken at:
+    one lot bought from the maker at the story's mark and sold back to it that far below (a fill away
+    from the mark pays the difference at once). A move cannot give that loss: the lot still open
+    when the move takes the cash below zero is liquidated in the move's sweep. The trader deposits
+    its loss less what it ends below zero, at least one lot's initial margin at the mark (what the
+    purchase needs; whole ticks); the sale needs only equity at or above zero, which its spot, in
+    before the sale, gives. None without a policy or where the price would be below one quantum."""
+    if policy is None:
+        return ()
+    mark, tick = book.market.mark_quote, book.market.tick_quote
+    out = []
+    for a in book.traders:
+        if a.size_lots != 0 or a.cash_quote >= 0:
+            continue
+        loss = _away(initial_margin(policy.margin, policy.rounding, 1, mark) - a.cash_quote, tick)
+        if mark - loss >= 1:
+            out.append((a.name, mark - loss))
+    return tuple(out)
 
 
 def _away(distance: int, tick: int) -> int:
@@ -90,7 +114,8 @@ def routes(book: Book, bounds: Bounds, policy: Policy | None = None) -> Iterator
     order or the reverse), each loss a round trip before and every position opened at the mark
     after. Routes leaving the proof's price range are skipped."""
     mark, tick = book.market.mark_quote, book.market.tick_quote
-    loss = loss_needed(book)
+    below = below_zero(book, policy)
+    loss = {n: v for n, v in loss_needed(book).items() if n not in dict(below)}  # below zero: a sale below
     losses = tuple(
         (a.name, mark + _away(loss[a.name], tick)) for a in book.traders if a.size_lots == 0 and a.name in loss
     )
@@ -111,10 +136,10 @@ def routes(book: Book, bounds: Bounds, policy: Policy | None = None) -> Iterator
                 if k is None:
                     continue
                 break
-            if k is None and not flat and not any(p != mark for _, p in opens):
+            if k is None and not flat and not below and not any(p != mark for _, p in opens):
                 continue  # nothing to add: from_empty's own book
             for settle in (False, True):
-                yield Route(tuple(opens), flat, settle)
+                yield Route(tuple(opens), flat, settle, below=below)
     pools = [a for a in book.accounts if not a.is_trader and a.size_lots != 0]
     trips = tuple((name, mark + _away(lost, tick)) for name, lost in loss.items())
     if not pools or any(p > bounds.max_price for _, p in trips):
@@ -131,7 +156,7 @@ def routes(book: Book, bounds: Bounds, policy: Policy | None = None) -> Iterator
             for left in itertools.product(*equities):
                 turns = tuple((a.size_lots, drift, e) for a, e in zip(pools, left, strict=True))
                 for order in dict.fromkeys((turns, turns[::-1])):
-                    yield Route(at_mark, trips + extra, taken_over=order)
+                    yield Route(at_mark, trips + extra, taken_over=order, below=below)
 
 
 def profits(book: Book, policy: Policy | None) -> tuple[tuple[str, int], ...]:
@@ -166,8 +191,9 @@ def history_events(book: Book, route: Route, deposits: dict[str, int]) -> tuple[
     the deposits (``deposits`` for the traders and the maker, the system accounts' cash as
     ``reachable.opening`` gives it), each position opened against the maker at its own mark
     (farthest from the story's mark first), the move to the story's mark, the round trips' lots
-    closed, the liquidated trader's history (``taken_over``), the positions that need no history
-    opened at the mark."""
+    closed, the liquidated trader's history (``taken_over``), the spot of each trader whose cash is
+    below zero (:func:`_spot_late`), each flat one's lot bought at the mark and sold below it
+    (``below``), the positions that need no history opened at the mark."""
     mark = book.market.mark_quote
     opens = dict(route.opens)
     away = {p for p in opens.values() if p != mark} | {p for _, p in route.flat}
@@ -177,11 +203,14 @@ def history_events(book: Book, route: Route, deposits: dict[str, int]) -> tuple[
     liquidated = _liquidated(book, route)
     if liquidated:
         n = len(book.traders)
-        start = attrs.evolve(start, accounts=(*book.accounts[:n], *map(Account, liquidated), *book.accounts[n:]))
+        added = tuple(_trader(book, name) for name in liquidated)
+        start = attrs.evolve(start, accounts=(*book.accounts[:n], *added, *book.accounts[n:]))
     plan = opening(start, with_maker=True)
     if plan is None:
         return None
     empty, system, _ = plan
+    late = _spot_late(book)
+    start = attrs.evolve(start, accounts=tuple(attrs.evolve(a, spot_quote=0) if a.name in late else a for a in start.accounts))
     maker = _fresh_name(start, "maker")  # as reachable.opening names it
     funds = {n: v for n, v in system.items() if n not in {a.name for a in book.traders} and n != maker}
     funds.update({n: v for n, v in deposits.items() if v > 0})
@@ -206,6 +235,9 @@ def history_events(book: Book, route: Route, deposits: dict[str, int]) -> tuple[
         opened_at = mark + (1 if lots > 0 else -1) * drift  # where the move back goes against her
         events += [MarkPrice(opened_at), _against(name, maker, lots, opened_at), MarkPrice(mark)]
         maker_lots -= lots
+    events += [SpotDeposit(name, spot) for name, spot in late.items()]
+    for name, price in route.below:
+        events += [_against(name, maker, 1, mark), _against(name, maker, -1, price)]
     at_mark = {a.name: a.size_lots for a in book.traders if a.size_lots != 0 and opens.get(a.name) == mark}
     goal = 0 if liquidated else -sum(a.size_lots for a in book.traders)
     if goal != maker_lots:
@@ -214,6 +246,13 @@ def history_events(book: Book, route: Route, deposits: dict[str, int]) -> tuple[
     if route.settle:
         events.append(MarkPrice(mark))
     return empty, tuple(events)
+
+
+def _spot_late(book: Book) -> dict[str, int]:
+    """The spot of each trader whose cash is below zero, deposited after the history's moves: a
+    sweep (a move's) converts spot into the cash below zero (``rules.collateral``), so a book holding
+    both is reached only by a spot deposit no move has followed."""
+    return {a.name: a.spot_quote for a in book.traders if a.cash_quote < 0 and a.spot_quote > 0}
 
 
 def _against(name: str, maker: str, lots: int, price: int) -> Trade:
@@ -232,7 +271,8 @@ def _maker_funds(book: Book, route: Route) -> int:
     marks = [book.market.mark_quote, *(p for _, p in route.opens), *(p for _, p in route.flat)]
     marks += [book.market.mark_quote + drift for _, drift, _ in route.taken_over]
     marks += [book.market.mark_quote - drift for _, drift, _ in route.taken_over]
-    lots = sum(abs(a.size_lots) for a in book.traders) + len(route.flat) + sum(abs(n) for n, _, _ in route.taken_over)
+    lots = sum(abs(a.size_lots) for a in book.traders) + len(route.flat) + len(route.below)
+    lots += sum(abs(n) for n, _, _ in route.taken_over)
     return lots * max(marks) + lots * (max(marks) - min(marks)) + 1
 
 
@@ -245,6 +285,8 @@ def _reach(policy: Policy, book: Book, route: Route) -> tuple[Book, tuple[Event,
     deposits = {a.name: a.cash_quote - a.size_lots * (mark - opens.get(a.name, mark)) for a in book.traders}
     for name, p in route.flat:
         deposits[name] += p - mark
+    for name, p in route.below:
+        deposits[name] += mark - p
     names = [a.name for a in book.traders]
     for _ in range(3):
         if any(v < 0 for v in deposits.values()):
@@ -259,7 +301,10 @@ def _reach(policy: Policy, book: Book, route: Route) -> tuple[Book, tuple[Event,
         if steps is None:
             return None
         got = steps[-1].after
-        if any(got.account(a.name).size_lots != a.size_lots for a in book.traders):
+        if any(
+            (got.account(a.name).size_lots, got.account(a.name).asset_balances) != (a.size_lots, a.asset_balances)
+            for a in book.traders
+        ):
             return None
         short = {n: book.account(n).cash_quote - got.account(n).cash_quote for n in names}
         if all(v == 0 for v in short.values()):
@@ -284,8 +329,13 @@ def _liquidated(book: Book, route: Route) -> tuple[str, ...]:
     """The names of the traders ``route`` liquidates into the system accounts: carol, dave, erin..."""
     names: list[str] = []
     for base in ("carol", "dave", "erin", "frank")[: len(route.taken_over)]:
-        names.append(_fresh_name(attrs.evolve(book, accounts=(*book.accounts, *map(Account, names))), base))
+        names.append(_fresh_name(attrs.evolve(book, accounts=(*book.accounts, *(_trader(book, n) for n in names))), base))
     return tuple(names)
+
+
+def _trader(book: Book, name: str) -> Account:
+    """A trader ``name`` holding nothing, with a zero balance of each of ``book``'s collateral assets."""
+    return Account(name, asset_balances=tuple(0 for _ in book.assets))
 
 
 def _funded(events: tuple[Event, ...], maker: str, amount: int) -> tuple[Event, ...]:
@@ -298,14 +348,12 @@ def _funded(events: tuple[Event, ...], maker: str, amount: int) -> tuple[Event, 
 def with_history(policy: Policy, invariant: Invariant, story: Story, failing: int, bounds: Bounds) -> Built | None:
     """``story`` (breaking ``invariant`` at step ``failing``) told from an empty book through a
     history (:func:`routes`), the first route whose reached book breaks the claim at the same event
-    within ``bounds`` on the concrete engine; None where none does (a book of several markets, an
-    isolated position or a collateral asset is not rebuilt here)."""
+    within ``bounds`` on the concrete engine; None where none does (a book of several markets or
+    an isolated position is not rebuilt here; a trader's collateral assets are deposited as
+    ``reachable.opening_events`` deposits them, and a borrow of one, a negative balance, is not
+    reached)."""
     book = story.book
-    if (
-        book.more_markets
-        or any(a.owner for a in book.accounts)
-        or any(b != 0 for a in book.accounts for b in a.asset_balances)
-    ):
+    if book.more_markets or any(a.owner for a in book.accounts):
         return None
     events = story.events[: failing + 1]
     for route in routes(book, bounds, policy):
