@@ -210,7 +210,9 @@ def history_events(book: Book, route: Route, deposits: dict[str, int]) -> tuple[
         return None
     empty, system, _ = plan
     late = _spot_late(book)
-    start = attrs.evolve(start, accounts=tuple(attrs.evolve(a, spot_quote=0) if a.name in late else a for a in start.accounts))
+    start = attrs.evolve(
+        start, accounts=tuple(attrs.evolve(a, spot_quote=0) if a.name in late else a for a in start.accounts)
+    )
     maker = _fresh_name(start, "maker")  # as reachable.opening names it
     funds = {n: v for n, v in system.items() if n not in {a.name for a in book.traders} and n != maker}
     funds.update({n: v for n, v in deposits.items() if v > 0})
@@ -329,7 +331,9 @@ def _liquidated(book: Book, route: Route) -> tuple[str, ...]:
     """The names of the traders ``route`` liquidates into the system accounts: carol, dave, erin..."""
     names: list[str] = []
     for base in ("carol", "dave", "erin", "frank")[: len(route.taken_over)]:
-        names.append(_fresh_name(attrs.evolve(book, accounts=(*book.accounts, *(_trader(book, n) for n in names))), base))
+        names.append(
+            _fresh_name(attrs.evolve(book, accounts=(*book.accounts, *(_trader(book, n) for n in names))), base)
+        )
     return tuple(names)
 
 

@@ -18,8 +18,8 @@ from solvent.properties import catalog
 from solvent.properties.played import first_violation, replay
 from solvent.properties.reachable import from_empty
 from solvent.properties.scenarios import Story
-from solvent.rules.book import Account, Book, Market, Role
-from solvent.rules.events import Deposit, MarkPrice, Taker, Trade, Withdraw
+from solvent.rules.book import Account, Asset, Book, Market, Role
+from solvent.rules.events import AssetDeposit, Deposit, MarkPrice, SpotDeposit, Taker, Trade, Withdraw
 from solvent.rules.presets import load_preset
 from solvent.solver import history
 from solvent.solver.bounds import Bounds
@@ -288,3 +288,138 @@ def test_a_flat_trader_s_profit_is_a_round_trip_that_gains_it() -> None:
     assert Trade("bob", "maker", 1, 8_499, Taker.SELLER) in built.story.events
     bob = _reached(built).account("bob")
     assert bob.cash_quote == 2_501 and bob.size_lots == 0 and bob.principal_quote < 2_501
+
+
+# --- collateral assets: Backpack's and Drift's spot-isolated (issue 18) ----------------------------
+
+ASSET_BOUNDS = Bounds(accounts=2, assets=1, asset_names=("SOL",), event_kinds=("mark", "asset-price"))
+SPOT = catalog.get("spot-isolated")
+
+
+def _asset_book(traders: tuple[Account, ...], system: dict[str, tuple[int, int, int]], price: int) -> Book:
+    """A one-asset (SOL at ``price`` quanta a quantum) book: ``traders``, then the order book and every
+    other system account, each holding the (lots, SOL, cash) ``system`` gives it, the rest nothing."""
+
+    def held(a: Account) -> Account:
+        lots, sol, cash = system.get(a.name, (0, 0, 0))
+        return attrs.evolve(a, size_lots=lots, cost_quote=lots * 10_000, asset_balances=(sol,), cash_quote=cash)
+
+    accounts = (Account("liquidity", Role.LIQUIDITY, asset_balances=(0,)), *system_accounts(assets=1))
+    return Book(Market("PERP", 10_000), (*traders, *map(held, accounts)), assets=(Asset("SOL", price),))
+
+
+def _backpack_story(sol: int = 20_002) -> Story:
+    """Backpack's spot-isolated as check's z3 answers it: alice short a lot at USDC 0.01 with USDC
+    −0.007287 of cash, 0.000001 of spot and ``sol`` quanta of SOL (2 quanta of USDC each); the order
+    book long the lot and z3's system accounts holding SOL of their own (the venue −10¹²). The mark
+    stays: the sweep converts her spot into the cash below zero."""
+    alice = Account("alice", cash_quote=-7_287, spot_quote=1, size_lots=-1, cost_quote=-10_000, asset_balances=(sol,))
+    system = {"liquidity": (1, 22_461, 0), "fee_account": (0, 26_999, 0), "venue": (0, -(10**12), 0)}
+    return Story(_asset_book((alice,), system, 2), (MarkPrice(10_000),))
+
+
+def _drift_story(sol: int = 0) -> Story:
+    """Drift's spot-isolated as check's z3 answers it: alice flat with USDC −0.000001 of cash and 0.000001
+    of spot (``sol`` of SOL), the order book's and the fund's quantum of cash covering her borrow (the
+    proof assumes the settlement deposits do), the system accounts at up to −10¹² of SOL; the sweep
+    converts her spot."""
+    alice = Account("alice", cash_quote=-1, spot_quote=1, asset_balances=(sol,))
+    system = {"liquidity": (0, 1, 1), "insurance_fund": (0, -1, 1), "fee_account": (0, -(10**12), 0)}
+    return Story(_asset_book((alice,), system, 10**9), (MarkPrice(10_000),))
+
+
+def test_a_trader_s_collateral_asset_is_deposited_and_its_spot_after_the_move() -> None:
+    policy = load_preset("backpack")
+    story = _backpack_story()
+    steps = replay(policy, story)
+    assert steps is not None and first_violation(policy, SPOT, steps) == 0
+    assert from_empty(policy, SPOT, story, 0) is None  # cash below zero: no deposit gives it
+    built = with_history(policy, SPOT, story, 0, ASSET_BOUNDS)
+    assert built is not None
+    assert built.story.book.assets == (Asset("SOL", 2),)  # the asset at the story's price, nothing deposited
+    events = built.story.events
+    assert events[: built.prefix] == (
+        Deposit("maker", 17_288),
+        AssetDeposit("alice", "SOL", 20_002),  # the engine's own asset deposit
+        Trade("maker", "alice", 1, 2_713, Taker.BUYER),  # her short 0.007287 below the mark
+        MarkPrice(10_000),  # the move her loss is
+        SpotDeposit("alice", 1),  # after the move: its sweep would have converted it
+    )
+    reached = _reached(built)
+    alice = reached.account("alice")
+    assert (alice.cash_quote, alice.spot_quote, alice.size_lots, alice.asset_balances) == (-7_287, 1, -1, (20_002,))
+    # the system accounts start where a venue's do: no SOL (z3's −10¹² of it is no deposit's), and the
+    # book still breaks the claim within the proof's bounds
+    assert all(a.asset_balances == (0,) for a in reached.accounts if not a.is_trader)
+    assert reached.account("maker").size_lots == 1  # the order book's lot, held by the maker
+    assert first_violation(policy, SPOT, list(built.steps)) == built.failing == built.prefix
+
+
+def test_the_asset_deposit_exactly_enough_for_initial_margin_and_one_quantum_less() -> None:
+    """The proof starts from traders at initial margin: alice's SOL at its initial weight (0.8) and
+    2 quanta each must cover her cash below zero and USDC 0.001 of margin. 5,179 quanta are worth
+    8,286 (rounded down) against 7,287 + 1,000 less her quantum of spot; 5,178 are worth 8,284."""
+    policy = load_preset("backpack")
+    assert with_history(policy, SPOT, _backpack_story(5_179), 0, ASSET_BOUNDS) is not None
+    assert with_history(policy, SPOT, _backpack_story(5_178), 0, ASSET_BOUNDS) is None
+
+
+def test_a_flat_trader_below_zero_sells_its_lot_below_the_mark() -> None:
+    policy = load_preset("drift")
+    story = _drift_story()
+    assert from_empty(policy, SPOT, story, 0) is None
+    # one lot's initial margin (10% of USDC 0.01: 1,000 quanta) and its quantum below zero
+    assert history.below_zero(story.book, policy) == (("alice", 8_999),)
+    assert history.below_zero(story.book, None) == ()
+    at_zero = attrs.evolve(
+        story.book, accounts=(Account("alice", spot_quote=1, asset_balances=(0,)), *story.book.accounts[1:])
+    )
+    assert history.below_zero(at_zero, policy) == () and history._spot_late(at_zero) == {}  # cash at zero: none
+    assert history._spot_late(story.book) == {"alice": 1}
+    built = with_history(policy, SPOT, story, 0, ASSET_BOUNDS)
+    assert built is not None
+    events = built.story.events
+    assert Deposit("alice", 1_000) in events
+    spot, bought, sold = (
+        events.index(e)
+        for e in (
+            SpotDeposit("alice", 1),
+            Trade("alice", "maker", 1, 10_000, Taker.SELLER),
+            Trade("maker", "alice", 1, 8_999, Taker.BUYER),
+        )
+    )
+    assert spot < sold and bought < sold  # her spot in before the sale, whose equity it keeps at zero
+    assert not any(isinstance(e, MarkPrice) for e in events[: built.prefix])  # no move: it would liquidate the lot
+    reached = _reached(built)
+    alice = reached.account("alice")
+    assert (alice.cash_quote, alice.spot_quote, alice.size_lots) == (-1, 1, 0)
+    assert all(a.asset_balances == (0,) for a in reached.accounts)
+    assert first_violation(policy, SPOT, list(built.steps)) == built.failing == built.prefix
+
+
+def test_a_trader_s_borrowed_asset_is_not_reached() -> None:
+    """A negative SOL balance (a borrow) is no deposit's: the history leaves alice at zero, and the
+    story stays a state rather than be told on a book without her borrow."""
+    assert with_history(load_preset("drift"), SPOT, _drift_story(sol=-1), 0, ASSET_BOUNDS) is None
+
+
+def test_a_trader_below_zero_beside_a_position_that_needs_no_history() -> None:
+    """bob long a lot with twice its initial margin opens it at the story's mark (the first route), as
+    from_empty would, beside alice's sale below it."""
+    story = _drift_story()
+    bob = Account("bob", cash_quote=2_000, size_lots=1, cost_quote=10_000, asset_balances=(0,))
+    book = story.book
+    accounts = (
+        book.accounts[0],
+        bob,
+        *(
+            attrs.evolve(a, size_lots=-1, cost_quote=-10_000) if a.role is Role.LIQUIDITY else a
+            for a in book.accounts[1:]
+        ),
+    )
+    built = with_history(
+        load_preset("drift"), SPOT, Story(attrs.evolve(book, accounts=accounts), story.events), 0, ASSET_BOUNDS
+    )
+    assert built is not None
+    assert Trade("bob", "maker", 1, 10_000, Taker.BUYER) in built.story.events
+    assert not any(isinstance(e, MarkPrice) for e in built.story.events[: built.prefix])
