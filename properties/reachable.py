@@ -29,7 +29,7 @@ the answer is None and the state-based story stands, labelled as such by the rep
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import attrs
 
@@ -53,6 +53,64 @@ class Built:
     steps: tuple[Step, ...]
 
 
+@attrs.frozen
+class ToppedUp:
+    """What :func:`topped_up` built last: the empty book, its events, the steps the engine ran and
+    whether every account named ended with its cash."""
+
+    empty: Book
+    events: tuple[Event, ...]
+    steps: tuple[Step, ...]
+    exact: bool
+
+    @property
+    def reached(self) -> Book:
+        """The book the events reach."""
+        return self.steps[-1].after if self.steps else self.empty
+
+
+def topped_up(
+    policy: Policy,
+    build: Callable[[dict[str, int]], tuple[Book, tuple[Event, ...]] | None],
+    amounts: dict[str, int],
+    cash: Mapping[str, int],
+    tries: int,
+    move: Callable[[dict[str, int], dict[str, int]], dict[str, int]] | None = None,
+    keep: Callable[[Book], bool] | None = None,
+) -> ToppedUp | None:
+    """The events ``build`` makes of ``amounts`` (what each account deposits), replayed, each amount
+    then moved by what its account's cash misses of ``cash`` at the end (the trades' fees, an inverse
+    contract's settlement), built again, ``tries`` builds at most: the first whose every account in
+    ``cash`` ends with its cash, else the last. ``move``: how the shortfalls (by account, of those in
+    ``cash``) move the amounts (default: each by its own, kept where positive). None where ``build``
+    gives nothing, the engine refuses an event or a reached book fails ``keep``. Deposits are set by
+    measurement, not by formula: one loop for every route that tops them up (:func:`from_empty`,
+    ``solver.history``)."""
+    for i in range(tries):
+        built = build(amounts)
+        if built is None:
+            return None
+        empty, events = built
+        steps = replay(policy, Story(empty, events))
+        if steps is None:
+            return None
+        done = ToppedUp(empty, tuple(events), tuple(steps), False)
+        got = done.reached
+        if keep is not None and not keep(got):
+            return None
+        short = {n: c - got.account(n).cash_quote for n, c in cash.items()}
+        if all(v == 0 for v in short.values()):
+            return attrs.evolve(done, exact=True)
+        if i == tries - 1:
+            return done
+        amounts = (move or _each_by_its_own)(amounts, short)
+    return None
+
+
+def _each_by_its_own(amounts: dict[str, int], short: dict[str, int]) -> dict[str, int]:
+    return {n: v + short.get(n, 0) for n, v in amounts.items() if v + short.get(n, 0) > 0}
+
+
 def from_empty(policy: Policy, invariant: Invariant, story: Story, failing: int) -> Built | None:
     """``story`` (breaking ``invariant`` at step ``failing``) started from an empty book, or None."""
     book = story.book
@@ -61,20 +119,25 @@ def from_empty(policy: Policy, invariant: Invariant, story: Story, failing: int)
         return None
     empty, deposits, trades = plan
     margins = isolated_margins(book)
-    for _ in range(2):  # once as asked, once more topped up by what the trades' fees took
-        prefix = opening_events(book, deposits, trades, margins)
-        steps = replay(policy, Story(empty, prefix))
-        if steps is None:
-            return None
-        got = steps[-1].after if steps else empty
-        short = {a.name: a.cash_quote - got.account(a.name).cash_quote for a in book.accounts}
-        if all(v == 0 for n, v in short.items() if n in deposits or n in margins):
-            break
+
+    def build(amounts: dict[str, int]) -> tuple[Book, tuple[Event, ...]]:
+        cash = {n: v for n, v in amounts.items() if n not in margins}
+        return empty, opening_events(book, cash, trades, {n: v for n, v in amounts.items() if n in margins})
+
+    def move(amounts: dict[str, int], short: dict[str, int]) -> dict[str, int]:
+        short = dict(short)
         for name in margins:  # an isolated position's fees: its owner deposits and moves that much more
             owner = book.account(name).owner
             short[owner] = short.get(owner, 0) + short.get(name, 0)
-        margins = {n: m + short.get(n, 0) for n, m in margins.items() if m + short.get(n, 0) > 0}
-        deposits = {n: amount + short.get(n, 0) for n, amount in deposits.items() if amount + short.get(n, 0) > 0}
+        return _each_by_its_own(amounts, short)
+
+    amounts = {**deposits, **margins}
+    wanted = {a.name: a.cash_quote for a in book.accounts if a.name in amounts}  # the maker is no account of it
+    # once as asked, once more topped up by what the trades' fees took
+    done = topped_up(policy, build, amounts, wanted, 2, move)
+    if done is None:
+        return None
+    prefix = done.events
     rewritten = Story(empty, prefix + tuple(story.events[: failing + 1]))
     steps = replay(policy, rewritten)
     if steps is None or first_violation(policy, invariant, steps) != len(prefix) + failing:
@@ -111,7 +174,7 @@ def opening(book: Book, with_maker: bool = False) -> tuple[Book, dict[str, int],
                 positions[name] = positions.get(name, 0) + size
         per_market.append(positions)
     held = [sum(a.positions[i].size_lots for a in book.accounts if not a.is_trader) for i in range(len(markets))]
-    maker = _fresh_name(book, "maker") if any(held) or with_maker else None
+    maker = fresh_name(book, "maker") if any(held) or with_maker else None
     if maker is not None:
         for positions, lots in zip(per_market, held, strict=True):
             if lots:
@@ -130,12 +193,13 @@ def opening(book: Book, with_maker: bool = False) -> tuple[Book, dict[str, int],
     trades = tuple(
         trade
         for i, (positions, m) in enumerate(zip(per_market, markets, strict=True))
-        for trade in _trades(positions, m.mark_quote, "" if i == 0 else m.name)
+        for trade in trades_at_mark(positions, m.mark_quote, "" if i == 0 else m.name)
     )
     return empty, deposits, trades
 
 
-def _fresh_name(book: Book, name: str) -> str:
+def fresh_name(book: Book, name: str) -> str:
+    """``name``, or ``name1``, ``name2``... the first no account of ``book`` holds."""
     taken = {a.name for a in book.accounts}
     return next(f"{name}{i or ''}" for i in range(len(taken) + 1) if f"{name}{i or ''}" not in taken)
 
@@ -170,7 +234,7 @@ def _empty_like(book: Book, maker: str | None) -> Book | None:
     return attrs.evolve(empty, market=attrs.evolve(empty.market, previous_mark_quote=market.previous_mark_quote))
 
 
-def _trades(positions: dict[str, int], mark: int, market: str = "") -> tuple[Trade, ...]:
+def trades_at_mark(positions: dict[str, int], mark: int, market: str = "") -> tuple[Trade, ...]:
     """Trades at the mark that open every position: longs buy from shorts, largest first
     (``market``: the market traded, ``""`` the book's first)."""
     longs = sorted(((size, name) for name, size in positions.items() if size > 0), reverse=True)
@@ -216,4 +280,14 @@ def opening_events(
     return cash + spot + margin + tuple(trades)
 
 
-__all__ = ["Built", "from_empty", "isolated_margins", "opening", "opening_events"]
+__all__ = [
+    "Built",
+    "ToppedUp",
+    "fresh_name",
+    "from_empty",
+    "isolated_margins",
+    "opening",
+    "opening_events",
+    "topped_up",
+    "trades_at_mark",
+]

@@ -43,7 +43,7 @@ import attrs
 
 from solvent.properties.catalog import Invariant
 from solvent.properties.played import first_violation, replay
-from solvent.properties.reachable import Built, _fresh_name, _trades, opening, opening_events
+from solvent.properties.reachable import Built, fresh_name, opening, opening_events, topped_up, trades_at_mark
 from solvent.properties.scenarios import Story
 from solvent.rules.book import Account, Book
 from solvent.rules.events import Deposit, Event, MarkPrice, SpotDeposit, Taker, Trade, Withdraw
@@ -213,7 +213,7 @@ def history_events(book: Book, route: Route, deposits: dict[str, int]) -> tuple[
     start = attrs.evolve(
         start, accounts=tuple(attrs.evolve(a, spot_quote=0) if a.name in late else a for a in start.accounts)
     )
-    maker = _fresh_name(start, "maker")  # as reachable.opening names it
+    maker = fresh_name(start, "maker")  # as reachable.opening names it
     funds = {n: v for n, v in system.items() if n not in {a.name for a in book.traders} and n != maker}
     funds.update({n: v for n, v in deposits.items() if v > 0})
     for name, (lots, drift, left) in zip(liquidated, route.taken_over, strict=True):
@@ -244,7 +244,7 @@ def history_events(book: Book, route: Route, deposits: dict[str, int]) -> tuple[
     goal = 0 if liquidated else -sum(a.size_lots for a in book.traders)
     if goal != maker_lots:
         at_mark[maker] = goal - maker_lots
-    events.extend(_trades(at_mark, mark))
+    events.extend(trades_at_mark(at_mark, mark))
     if route.settle:
         events.append(MarkPrice(mark))
     return empty, tuple(events)
@@ -289,42 +289,47 @@ def _reach(policy: Policy, book: Book, route: Route) -> tuple[Book, tuple[Event,
         deposits[name] += p - mark
     for name, p in route.below:
         deposits[name] += mark - p
-    names = [a.name for a in book.traders]
-    for _ in range(3):
-        if any(v < 0 for v in deposits.values()):
+    maker = fresh_name(book, "maker")
+
+    def build(amounts: dict[str, int]) -> tuple[Book, tuple[Event, ...]] | None:
+        if any(v < 0 for v in amounts.values()):
             return None
-        first = history_events(book, route, deposits)
+        first = history_events(book, route, amounts)
         if first is None:
             return None
         empty, events = first
-        maker = _fresh_name(book, "maker")
-        events = _funded(events, maker, _maker_funds(book, route))
+        return empty, _funded(events, maker, _maker_funds(book, route))
+
+    def the_story_s(got: Book) -> bool:
+        """Every trader's position and collateral assets are the story's."""
+        return all(
+            (got.account(a.name).size_lots, got.account(a.name).asset_balances) == (a.size_lots, a.asset_balances)
+            for a in book.traders
+        )
+
+    cash = {a.name: a.cash_quote for a in book.traders}
+    done = topped_up(policy, build, deposits, cash, 3, _moved, the_story_s)
+    if done is None or not done.exact:
+        return None
+    empty, events, got = done.empty, done.events, done.reached
+    # the traders the history added take out what a flat one holds
+    out = tuple(
+        Withdraw(n, got.account(n).cash_quote)
+        for n in (maker, *_liquidated(book, route))
+        if got.account(n).size_lots == 0 and got.account(n).cash_quote > 0
+    )
+    if out:
+        events += out
         steps = replay(policy, Story(empty, events))
         if steps is None:
             return None
         got = steps[-1].after
-        if any(
-            (got.account(a.name).size_lots, got.account(a.name).asset_balances) != (a.size_lots, a.asset_balances)
-            for a in book.traders
-        ):
-            return None
-        short = {n: book.account(n).cash_quote - got.account(n).cash_quote for n in names}
-        if all(v == 0 for v in short.values()):
-            # the traders the history added take out what a flat one holds
-            out = tuple(
-                Withdraw(n, got.account(n).cash_quote)
-                for n in (maker, *_liquidated(book, route))
-                if got.account(n).size_lots == 0 and got.account(n).cash_quote > 0
-            )
-            if out:
-                events += out
-                steps = replay(policy, Story(empty, events))
-                if steps is None:
-                    return None
-                got = steps[-1].after
-            return empty, events, got
-        deposits = {n: deposits[n] + short[n] for n in names}
-    return None
+    return empty, events, got
+
+
+def _moved(amounts: dict[str, int], short: dict[str, int]) -> dict[str, int]:
+    """Each deposit moved by what its trader missed, a negative one kept (:func:`_reach`'s build refuses it)."""
+    return {n: v + short[n] for n, v in amounts.items()}
 
 
 def _liquidated(book: Book, route: Route) -> tuple[str, ...]:
@@ -332,7 +337,7 @@ def _liquidated(book: Book, route: Route) -> tuple[str, ...]:
     names: list[str] = []
     for base in ("carol", "dave", "erin", "frank")[: len(route.taken_over)]:
         names.append(
-            _fresh_name(attrs.evolve(book, accounts=(*book.accounts, *(_trader(book, n) for n in names))), base)
+            fresh_name(attrs.evolve(book, accounts=(*book.accounts, *(_trader(book, n) for n in names))), base)
         )
     return tuple(names)
 
