@@ -45,7 +45,7 @@ from solvent.properties.catalog import Invariant
 from solvent.properties.played import first_violation, replay
 from solvent.properties.reachable import Built, fresh_name, opening, opening_events, topped_up, trades_at_mark
 from solvent.properties.scenarios import Story
-from solvent.rules.book import Account, Book
+from solvent.rules.book import Account, Book, Role
 from solvent.rules.events import Deposit, Event, MarkPrice, SpotDeposit, Taker, Trade, Withdraw
 from solvent.rules.margin import initial_margin, maintenance_margin
 from solvent.rules.policy import Policy
@@ -64,13 +64,18 @@ class Route:
     rules hand her position to the account that takes it (a pool taking her margin with it, the order
     book the position alone); none: the maker holds what the system accounts hold. ``below``: a flat
     trader whose cash is below zero, the price it sells back below the story's mark the lot it
-    bought from the maker at that mark (:func:`below_zero`)."""
+    bought from the maker at that mark (:func:`below_zero`). ``drain``: how far (quanta) a fresh trader
+    (:func:`_drainer`), opened a lot at the story's mark on its traders' side after every other
+    trade, is moved against and back: her bankruptcy takes from the insurance fund what the trades'
+    fees put in it beyond the story's fund (her deposit set by measurement), and the traders beside
+    her deposit what the move takes and withdraw it after (:func:`_through_the_drain`)."""
 
     opens: tuple[tuple[str, int], ...]
     flat: tuple[tuple[str, int], ...] = ()
     settle: bool = False
     taken_over: tuple[tuple[int, int, int], ...] = ()
     below: tuple[tuple[str, int], ...] = ()
+    drain: int = 0
 
 
 def loss_needed(book: Book) -> dict[str, int]:
@@ -112,7 +117,9 @@ def routes(book: Book, bounds: Bounds, policy: Policy | None = None) -> Iterator
     system accounts hold a position, each taken over from a liquidated trader (``taken_over``: one
     tick, two, four... away, left with the account's cash or just under maintenance, in the book's
     order or the reverse), each loss a round trip before and every position opened at the mark
-    after. Routes leaving the proof's price range are skipped."""
+    after. Last, where the story's insurance fund holds less than the trades' fees would put in it,
+    the fund drained by a fresh trader's bankruptcy (:func:`_drains`). Routes leaving the proof's
+    price range are skipped."""
     mark, tick = book.market.mark_quote, book.market.tick_quote
     below = below_zero(book, policy)
     loss = {n: v for n, v in loss_needed(book).items() if n not in dict(below)}  # below zero: a sale below
@@ -140,6 +147,16 @@ def routes(book: Book, bounds: Bounds, policy: Policy | None = None) -> Iterator
                 continue  # nothing to add: from_empty's own book
             for settle in (False, True):
                 yield Route(tuple(opens), flat, settle, below=below)
+    yield from _takeovers(book, bounds, policy, loss, below)
+    yield from _drains(book, bounds, policy)
+
+
+def _takeovers(
+    book: Book, bounds: Bounds, policy: Policy | None, loss: dict[str, int], below: tuple[tuple[str, int], ...]
+) -> Iterator[Route]:
+    """Where the system accounts hold positions, each taken over from a liquidated trader (:func:`routes`)."""
+    mark, tick = book.market.mark_quote, book.market.tick_quote
+    gains = profits(book, policy)
     pools = [a for a in book.accounts if not a.is_trader and a.size_lots != 0]
     trips = tuple((name, mark + _away(lost, tick)) for name, lost in loss.items())
     if not pools or any(p > bounds.max_price for _, p in trips):
@@ -157,6 +174,43 @@ def routes(book: Book, bounds: Bounds, policy: Policy | None = None) -> Iterator
                 turns = tuple((a.size_lots, drift, e) for a, e in zip(pools, left, strict=True))
                 for order in dict.fromkeys((turns, turns[::-1])):
                     yield Route(at_mark, trips + extra, taken_over=order, below=below)
+
+
+def _drains(book: Book, bounds: Bounds, policy: Policy | None) -> Iterator[Route]:
+    """Where every trader's position is on one side, needs no history (cash at or above its principal)
+    and the policy's trades pay the insurance fund a fee: the positions opened at the mark, then a
+    fresh trader's lot on their side moved one tick, two, four... against her and back (``drain``),
+    her bankruptcy taking from the fund what the fees put in it (the story's fund is where a venue's
+    would be after them). None while the move leaves the proof's prices."""
+    held = [a for a in book.traders if a.size_lots != 0]
+    fees = (
+        policy is not None and policy.fees.insurance_share_ppm > 0 and (policy.fees.taker_ppm or policy.fees.maker_ppm)
+    )
+    if not fees or not held or len({a.size_lots > 0 for a in held}) != 1 or loss_needed(book) or profits(book, policy):
+        return
+    mark, tick = book.market.mark_quote, book.market.tick_quote
+    side = 1 if held[0].size_lots > 0 else -1
+    for k in range(DRIFT_STEPS):
+        drift = tick * 2**k
+        if not bounds.min_price <= mark - side * drift <= bounds.max_price:
+            return
+        yield Route(tuple((a.name, mark) for a in held), drain=drift)
+
+
+def _drainer(book: Book) -> str:
+    """The name of the trader a drain route bankrupts: carol, or the first free name after it."""
+    return fresh_name(book, "carol")
+
+
+def _through_the_drain(book: Book, route: Route) -> dict[str, int]:
+    """What each trader beside the drainer deposits more and withdraws after the drain's move back:
+    its loss on the move and its whole notional at the far mark, so the move cannot liquidate it."""
+    if not route.drain:
+        return {}
+    mark = book.market.mark_quote
+    side = 1 if any(a.size_lots > 0 for a in book.traders) else -1
+    far = mark - side * route.drain
+    return {a.name: abs(a.size_lots) * (route.drain + far) for a in book.traders if a.size_lots != 0}
 
 
 def profits(book: Book, policy: Policy | None) -> tuple[tuple[str, int], ...]:
@@ -201,9 +255,10 @@ def history_events(book: Book, route: Route, deposits: dict[str, int]) -> tuple[
     first = path[0] if path else mark
     start = attrs.evolve(book, market=attrs.evolve(book.market, mark_quote=first, previous_mark_quote=first))
     liquidated = _liquidated(book, route)
-    if liquidated:
+    drainer = (_drainer(book),) if route.drain else ()
+    if liquidated or drainer:
         n = len(book.traders)
-        added = tuple(_trader(book, name) for name in liquidated)
+        added = tuple(_trader(book, name) for name in (*liquidated, *drainer))
         start = attrs.evolve(start, accounts=(*book.accounts[:n], *added, *book.accounts[n:]))
     plan = opening(start, with_maker=True)
     if plan is None:
@@ -245,6 +300,9 @@ def history_events(book: Book, route: Route, deposits: dict[str, int]) -> tuple[
     if goal != maker_lots:
         at_mark[maker] = goal - maker_lots
     events.extend(trades_at_mark(at_mark, mark))
+    if drainer:
+        side = 1 if any(a.size_lots > 0 for a in book.traders) else -1
+        events += [_against(drainer[0], maker, side, mark), MarkPrice(mark - side * route.drain), MarkPrice(mark)]
     if route.settle:
         events.append(MarkPrice(mark))
     return empty, tuple(events)
@@ -273,7 +331,8 @@ def _maker_funds(book: Book, route: Route) -> int:
     marks = [book.market.mark_quote, *(p for _, p in route.opens), *(p for _, p in route.flat)]
     marks += [book.market.mark_quote + drift for _, drift, _ in route.taken_over]
     marks += [book.market.mark_quote - drift for _, drift, _ in route.taken_over]
-    lots = sum(abs(a.size_lots) for a in book.traders) + len(route.flat) + len(route.below)
+    marks += [book.market.mark_quote + d for d in (route.drain, -route.drain) if route.drain]
+    lots = sum(abs(a.size_lots) for a in book.traders) + len(route.flat) + len(route.below) + bool(route.drain)
     lots += sum(abs(n) for n, _, _ in route.taken_over)
     return lots * max(marks) + lots * (max(marks) - min(marks)) + 1
 
@@ -289,6 +348,25 @@ def _reach(policy: Policy, book: Book, route: Route) -> tuple[Book, tuple[Event,
         deposits[name] += p - mark
     for name, p in route.below:
         deposits[name] += mark - p
+    extras = _through_the_drain(book, route)
+    for name, extra in extras.items():
+        deposits[name] += extra
+    cash = {a.name: a.cash_quote + extras.get(a.name, 0) for a in book.traders}
+    move = _moved
+    if route.drain:
+        # the drainer's deposit, at first the move against her (her bankruptcy taking the fees alone),
+        # then moved by what the fund holds beyond the story's: so much less, so much more deficit
+        drainer = _drainer(book)
+        fund = next(a.name for a in book.accounts if a.role is Role.INSURANCE_FUND)
+        deposits[drainer] = route.drain
+        cash[fund] = book.account(fund).cash_quote
+
+        def move(amounts: dict[str, int], short: dict[str, int]) -> dict[str, int]:
+            return {
+                **_moved({n: v for n, v in amounts.items() if n != drainer}, short),
+                drainer: amounts[drainer] + short[fund],
+            }
+
     maker = fresh_name(book, "maker")
 
     def build(amounts: dict[str, int]) -> tuple[Book, tuple[Event, ...]] | None:
@@ -307,15 +385,16 @@ def _reach(policy: Policy, book: Book, route: Route) -> tuple[Book, tuple[Event,
             for a in book.traders
         )
 
-    cash = {a.name: a.cash_quote for a in book.traders}
-    done = topped_up(policy, build, deposits, cash, 3, _moved, the_story_s)
+    done = topped_up(policy, build, deposits, cash, 3, move, the_story_s)
     if done is None or not done.exact:
         return None
     empty, events, got = done.empty, done.events, done.reached
-    # the traders the history added take out what a flat one holds
-    out = tuple(
+    # the traders beside a drain take out what they put in for it; the traders the history added,
+    # what a flat one holds
+    out = tuple(Withdraw(n, extra) for n, extra in extras.items())
+    out += tuple(
         Withdraw(n, got.account(n).cash_quote)
-        for n in (maker, *_liquidated(book, route))
+        for n in (maker, *_liquidated(book, route), *((_drainer(book),) if route.drain else ()))
         if got.account(n).size_lots == 0 and got.account(n).cash_quote > 0
     )
     if out:
@@ -329,7 +408,7 @@ def _reach(policy: Policy, book: Book, route: Route) -> tuple[Book, tuple[Event,
 
 def _moved(amounts: dict[str, int], short: dict[str, int]) -> dict[str, int]:
     """Each deposit moved by what its trader missed, a negative one kept (:func:`_reach`'s build refuses it)."""
-    return {n: v + short[n] for n, v in amounts.items()}
+    return {n: v + short.get(n, 0) for n, v in amounts.items()}
 
 
 def _liquidated(book: Book, route: Route) -> tuple[str, ...]:
