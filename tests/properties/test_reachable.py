@@ -9,7 +9,7 @@ from __future__ import annotations
 import attrs
 
 from solvent.properties import catalog
-from solvent.properties.reachable import from_empty
+from solvent.properties.reachable import from_empty, topped_up
 from solvent.properties.scenarios import Story
 from solvent.rules.book import Market, Role, new_book
 from solvent.rules.events import AddMargin, Deposit, MarkPrice, Trade
@@ -178,3 +178,22 @@ def test_a_z3_story_with_an_isolated_position_is_told_from_the_empty_book() -> N
         cx.story.book.account("alice:PERP").size_lots,
     )
     assert built.failing == built.prefix + cx.step_index
+
+
+def test_topped_up_keeps_the_last_build_where_no_try_meets_the_cash() -> None:
+    """``topped_up`` builds at most ``tries`` times: the first whose cash is met is exact, else the last
+    build is given back (from_empty tells it; the history refuses an inexact one)."""
+    empty = new_book(mark_quote=1_000, traders=("alice",))
+    built: list[int] = []
+
+    def build(amounts: dict[str, int]) -> tuple:
+        built.append(amounts["alice"])
+        return empty, (Deposit("alice", amounts["alice"]),)
+
+    met = topped_up(BINANCE, build, {"alice": 100}, {"alice": 150}, 3)
+    assert met is not None and met.exact and built == [100, 150]  # moved by the 50 it missed
+    built.clear()
+    stuck = topped_up(BINANCE, build, {"alice": 100}, {"alice": 150}, 2, move=lambda amounts, short: amounts)
+    assert stuck is not None and not stuck.exact and built == [100, 100]
+    assert stuck.events == (Deposit("alice", 100),) and stuck.reached.account("alice").cash_quote == 100
+    assert topped_up(BINANCE, build, {"alice": 100}, {"alice": 150}, 3, keep=lambda book: False) is None

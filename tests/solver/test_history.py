@@ -423,3 +423,106 @@ def test_a_trader_below_zero_beside_a_position_that_needs_no_history() -> None:
     assert built is not None
     assert Trade("bob", "maker", 1, 10_000, Taker.BUYER) in built.story.events
     assert not any(isinstance(e, MarkPrice) for e in built.story.events[: built.prefix])
+
+
+# --- a fund the opening's fees fill, drained: Percolator Gen B's no-haircut (issue 18) ---------------
+
+GEN_B = load_preset("percolator-gen-b")
+CLAIM_NO_HAIRCUT = catalog.get("no-haircut")
+
+
+def _gen_b_story() -> Story:
+    """Percolator Gen B's no-haircut as check's z3 answers it: alice short a lot at USDC 0.01 with
+    0.001, the order book long it, the insurance fund empty. The mark rises 10.01%: alice's deficit
+    of a quantum finds no fund and is socialized over the opposing side, a haircut."""
+    accounts = (
+        Account("alice", cash_quote=1_000, size_lots=-1, cost_quote=-10_000),
+        Account("liquidity", Role.LIQUIDITY, size_lots=1, cost_quote=10_000),
+        *system_accounts(),
+    )
+    return Story(Book(Market("PERP", 10_000), accounts, net_deposits_quote=1_000), (MarkPrice(11_001),))
+
+
+def test_the_opening_s_fees_fill_the_fund_which_then_covers_the_deficit() -> None:
+    """Why the earlier routes fail: alice's short at the mark pays the fund a fee (0.1%: 10 quanta, and
+    the maker 10), and a fund of 20 covers a deficit of 1."""
+    story = _gen_b_story()
+    assert from_empty(GEN_B, CLAIM_NO_HAIRCUT, story, 0) is None
+    assert _opened_before_a_move(GEN_B, CLAIM_NO_HAIRCUT, SimpleNamespace(story=story, step_index=0), BOUNDS) is None
+    assert not any(r.drain for r in routes(story.book, BOUNDS, GEN_B) if not r.drain)  # only a drain is tried
+
+
+def test_a_fund_the_fees_filled_is_drained_by_a_bankruptcy_of_exactly_its_size() -> None:
+    story = _gen_b_story()
+    built = with_history(GEN_B, CLAIM_NO_HAIRCUT, story, 0, BOUNDS)
+    assert built is not None
+    events = built.story.events
+    # carol short a lot at the mark beside alice, the mark 20.48% up and back: 2,048 quanta against her.
+    # Her deposit, measured: the move less the fund's 40 quanta of fees (alice's and carol's trades,
+    # each side 10) plus her own fee, so that her deficit is the fund's 40 exactly
+    assert Deposit("carol", 2_048 - 40 + 10) in events
+    assert events[3:8] == (
+        Trade("maker", "alice", 1, 10_000, Taker.BUYER),
+        Trade("maker", "carol", 1, 10_000, Taker.BUYER),
+        MarkPrice(12_048),
+        MarkPrice(10_000),
+        Withdraw("alice", 2_048 + 12_048),  # what she put in to stay whole through the move
+    )
+    drained = built.steps[5]
+    assert [o.deficit_quote for o in drained.outcomes if type(o).__name__ == "Bankrupt"] == [40]
+    reached = _reached(built)
+    assert reached.account("insurance_fund").cash_quote == 0  # the story's fund, after the venue's own fees
+    assert (reached.account("alice").cash_quote, reached.account("alice").size_lots) == (1_000, -1)
+    assert reached.account("carol").cash_quote == 0 and reached.account("maker").size_lots == 1
+    assert first_violation(GEN_B, CLAIM_NO_HAIRCUT, list(built.steps)) == built.failing == built.prefix
+
+
+def test_a_drainer_with_one_quantum_more_leaves_the_fund_a_quantum_that_covers_the_deficit() -> None:
+    """alice's deposit as measured (her 0.001, her fee and what the drain's move takes); carol's
+    2,018 drains the fund to zero, 2,019 leaves it one quantum, which pays alice's deficit."""
+    story = _gen_b_story()
+    route = Route((("alice", 10_000),), drain=2_048)
+    for carol, fund, breaks_it in ((2_018, 0, True), (2_019, 1, False)):
+        empty, events = history.history_events(story.book, route, {"alice": 1_010 + 14_096, "carol": carol})
+        events = history._funded(events, "maker", history._maker_funds(story.book, route))
+        events += (Withdraw("alice", 14_096), MarkPrice(11_001))
+        steps = replay(GEN_B, Story(empty, events))
+        assert steps is not None and steps[-2].after.account("insurance_fund").cash_quote == fund
+        assert (first_violation(GEN_B, CLAIM_NO_HAIRCUT, steps) == len(events) - 1) is breaks_it
+
+
+def test_no_drain_without_fees_for_the_fund_or_with_traders_on_both_sides() -> None:
+    story = _gen_b_story()
+    assert [r.drain for r in routes(story.book, BOUNDS, GEN_B) if r.drain][:3] == [1, 2, 4]
+    no_share = attrs.evolve(GEN_B, fees=attrs.evolve(GEN_B.fees, insurance_share_ppm=0))
+    assert not any(r.drain for r in routes(story.book, BOUNDS, no_share))
+    bob = Account("bob", cash_quote=2_000, size_lots=1, cost_quote=10_000)
+    both = attrs.evolve(story.book, accounts=(story.book.accounts[0], bob, *story.book.accounts[1:]))
+    assert not any(r.drain for r in routes(both, BOUNDS, GEN_B))
+    # a trader that needs a loss, or a flat one a profit, has a history of its own: no drain beside it
+    loser = attrs.evolve(story.book.accounts[0], principal_quote=1_001)
+    assert not any(
+        r.drain for r in routes(attrs.evolve(story.book, accounts=(loser, *story.book.accounts[1:])), BOUNDS, GEN_B)
+    )
+    winner = Account("bob", cash_quote=2_000, principal_quote=1_000)
+    with_winner = attrs.evolve(story.book, accounts=(story.book.accounts[0], winner, *story.book.accounts[1:]))
+    assert history.profits(with_winner, GEN_B) and not any(r.drain for r in routes(with_winner, BOUNDS, GEN_B))
+    # the move against carol stays within the proof's prices: up to 64 quanta below 10,100, and the
+    # 2,048 the story needs lie beyond them
+    near = Bounds(accounts=2, max_price=10_100)
+    assert [r.drain for r in routes(story.book, near, GEN_B) if r.drain] == [1, 2, 4, 8, 16, 32, 64]
+    assert with_history(GEN_B, CLAIM_NO_HAIRCUT, story, 0, near) is None
+
+
+def test_a_history_whose_cash_no_try_meets_is_not_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The history believes only deposits that meet every trader's cash: the same build, marked as
+    missing it, tells nothing."""
+    real = history.topped_up
+
+    def missing(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 (the real one's arguments, passed on)
+        done = real(*args, **kwargs)
+        return None if done is None else attrs.evolve(done, exact=False)
+
+    assert with_history(POLICY, CLAIM, _story(), 0, BOUNDS) is not None
+    monkeypatch.setattr(history, "topped_up", missing)
+    assert with_history(POLICY, CLAIM, _story(), 0, BOUNDS) is None
