@@ -24,11 +24,15 @@ accounts hold positions, each is taken over from a trader (``carol``, ``dave``..
 the mark with no more than the move back takes: that move liquidates her and the venue's own rules
 hand her position to the account that takes it. The maker takes every fill (its taker fee is no
 trader's), ends holding what the system accounts held or flat, and a flat added trader withdraws
-its cash.
+its cash. A trader's collateral-asset balance is deposited with the engine's asset deposit
+(``reachable.opening_events``; the system accounts' start at zero), a trader below zero deposits
+its spot after the last move (a move's sweep would convert it), and a flat one takes its loss by
+selling the lot it bought at the mark below it (:func:`below_zero`). Where the trades' fees fill
+the insurance fund beyond the story's, a fresh trader's bankruptcy drains it back (``drain``).
 
-The deposits are set by measurement, not by formula: the history is replayed and each trader's
-deposit moved by what its cash misses at the end (the trades' fees, an inverse contract's
-settlement), three times at most. The built story is believed only if the engine says so: replayed from
+The deposits are set by measurement, not by formula (``reachable.topped_up``, the loop
+``from_empty`` uses too): the history is replayed and each trader's deposit moved by what its cash
+misses at the end (the trades' fees, an inverse contract's settlement), three times at most. The built story is believed only if the engine says so: replayed from
 the empty book it breaks the claim at the same event, and the book the history reaches breaks it
 within the proof's bounds (``plain_book.breaks``: its assumptions and numbers). Otherwise None, and
 the story stays a state.
@@ -117,8 +121,8 @@ def routes(book: Book, bounds: Bounds, policy: Policy | None = None) -> Iterator
     system accounts hold a position, each taken over from a liquidated trader (``taken_over``: one
     tick, two, four... away, left with the account's cash or just under maintenance, in the book's
     order or the reverse), each loss a round trip before and every position opened at the mark
-    after. Last, where the story's insurance fund holds less than the trades' fees would put in it,
-    the fund drained by a fresh trader's bankruptcy (:func:`_drains`). Routes leaving the proof's
+    after. Last, where the trades pay the insurance fund a fee, the fund drained back to the
+    story's by a fresh trader's bankruptcy (:func:`_drains`). Routes leaving the proof's
     price range are skipped."""
     mark, tick = book.market.mark_quote, book.market.tick_quote
     below = below_zero(book, policy)
@@ -459,4 +463,4 @@ def with_history(policy: Policy, invariant: Invariant, story: Story, failing: in
     return None
 
 
-__all__ = ["Route", "history_events", "loss_needed", "profits", "routes", "with_history"]
+__all__ = ["Route", "below_zero", "history_events", "loss_needed", "profits", "routes", "with_history"]
