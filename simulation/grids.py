@@ -32,6 +32,7 @@ from solvent.rules.policy import Policy
 from solvent.simulation.executors import CellError, map_cells
 from solvent.solver import effort
 from solvent.solver.bounds import Bounds
+from solvent.solver.from_empty import as_counterexample, told_from_empty
 from solvent.solver.margin_scopes import prove_on_scopes
 from solvent.solver.prove import AS_CHECK
 from solvent.solver.smallest_move import told_at_least_move
@@ -121,9 +122,23 @@ def answer_proof(cell: ProofCell) -> ProofResult:
             accepted_grid=cell.grid_first,
             **asked,
         )
-        if (cell.minimize or cell.as_check) and cell.least_move:
-            result = told_at_least_move(cell.policy, catalog.get(cell.invariant), result)
+        if cell.minimize or cell.as_check:
+            result = _told(cell.policy, catalog.get(cell.invariant), result, least_move=cell.least_move)
     return without_witness(result)
+
+
+def _told(policy: Policy, invariant: Any, result: ProofResult, *, least_move: bool) -> ProofResult:
+    """A refutation told as ``solvent check`` tells its z3 story (``verdicts.check``): at its least
+    move (``--no-least-move``: as z3 found it, shrunk), then from an empty book where a route reaches
+    its starting book (``solver.from_empty``: deposits, trades and moves, then z3's event), so the
+    command a finding prints shows the finding's events."""
+    if least_move:
+        result = told_at_least_move(policy, invariant, result)
+    cx = result.counterexample
+    if result.verdict is not Verdict.REFUTED or cx is None or cx.obligation != invariant.id:
+        return result
+    built = told_from_empty(policy, invariant, cx, result.bounds)
+    return result if built is None else attrs.evolve(result, counterexample=as_counterexample(cx, built))
 
 
 def without_witness(result: ProofResult) -> ProofResult:

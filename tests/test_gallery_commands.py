@@ -16,8 +16,9 @@ allotment gave it, check's order; with ``--isolated``, ``--assets``, ``--event-k
   the rest under ``deep``), and shows what the page says: a check the same story (origin,
   failing step, every event as the page tells it) failing the same claims with the page's verdicts,
   and the exit code its verdict table gives; a ``solvent prove`` exit 1, the claim refuted, accepted
-  where the page says so, and a replayed story whose failing move is the page's move, at the page's
-  least move where the page states one (docs/solver-notes.md#the-gallerys-printed-commands-run-session-34:
+  where the page says so, and a replayed story that is the page's, event for event (told from an
+  empty book by the same routes as check's, ``solver.from_empty``), at the page's least move where
+  the page states one (docs/solver-notes.md#the-gallerys-printed-commands-run-session-34:
   what runs where, and its cost; #reproduce-lines-ask-checks-own-question-session-35: why a z3
   story's line asks check's question).
 
@@ -248,8 +249,8 @@ def _story_from(stdout: str):  # noqa: ANN202 (a Story)
 
 def _proves_the_pages_stories(command: str, stdout: str, exit_code: int) -> None:
     """``solvent prove``: exit 1, the claim refuted (and accepted where the page says so), and the
-    story it replays fails at the move each finding that prints this command tells, at the least
-    move the finding states."""
+    story it replays is each finding's that prints this command, event for event (from the empty
+    book where the page's is), failing at its move, at the least move the finding states."""
     from solvent.properties.played import replay
     from solvent.reports.money import Money
     from solvent.reports.story import describe_event
@@ -265,13 +266,14 @@ def _proves_the_pages_stories(command: str, stdout: str, exit_code: int) -> None
     fails = re.match(rf"{re.escape(invariant)} fails after event (\d+)(?: \([^)]*\))?(?:; (.*))?$", detail)
     assert fails is not None, (command, detail)
     resolved = resolve(policy)
-    steps = replay(resolved, _story_from(stdout))
-    failing = steps[int(fails.group(1)) - 1]
-    move = describe_event(failing.event, failing.before, resolved.contract, Money.of(resolved))
+    steps = replay(resolved, _story_from(stdout))[: int(fails.group(1))]
+    # every event as the page tells it: the history from an empty book that check told, then z3's
+    # event (prove tells its story by the same routes, solver.from_empty)
+    told = tuple(describe_event(s.event, s.before, resolved.contract, Money.of(resolved)) for s in steps)
     differs = []
     for f in _findings_of(command):
         assert f.origin == "z3 counterexample, replayed on the engine" and invariant in f.claims, (command, f)
-        assert move == f.events[-1], (command, f.number, move, f.events[-1])
+        assert told == f.events, (command, f.number, told, f.events)
         if f.move is not None and fails.group(2) != f.move:
             differs.append((f.number, f.move))
     # after every finding's move is compared: the same move, and what is known of the least move

@@ -32,7 +32,6 @@ from solvent.properties.played import (
     first_violation,
     replay,
 )
-from solvent.properties.reachable import Built, from_empty
 from solvent.properties.scenarios import SCENARIOS, Story, defaults
 from solvent.properties.story import Untold
 from solvent.rules.engine import RejectedEvent, Step, step
@@ -41,8 +40,7 @@ from solvent.rules.policy import Policy
 from solvent.rules.presets import resolve_policy
 from solvent.solver.coverage import covered_failure
 from solvent.solver.deep_stories import DeepBudget, DeepStory, deep_story
-from solvent.solver.history import with_history
-from solvent.solver.plain_book import opened_before_a_move
+from solvent.solver.from_empty import told_from_empty
 from solvent.solver.smallest_move import MoveBudget, told_at_least_move
 from solvent.solver.thresholds import DEFAULT_IDS, Threshold, thresholds
 from solvent.solver.verdicts import InconsistentProof, ProofResult
@@ -446,7 +444,7 @@ def _proof_verdict(
     traders = len(cx.story.book.traders)
     z3 = {"origin": "z3", "move": cx.move, "z3_traders": traders}
     found = Violation(verdict.invariant.id, "z3", cx.step_index, cx.story, cx.steps[cx.step_index], **z3)
-    built = _told_from_empty(policy, verdict.invariant, cx, proof.bounds)
+    built = told_from_empty(policy, verdict.invariant, cx, proof.bounds)
     if built is not None:  # the same failure from an empty book: deposits and trades, then z3's events
         failing = built.steps[built.failing]
         found = Violation(verdict.invariant.id, "z3", built.failing, built.story, failing, **z3)
@@ -461,40 +459,6 @@ def _proof_verdict(
     if verdict.status is ClaimStatus.NOT_EXERCISED:
         verdict = attrs.evolve(verdict, status=ClaimStatus.HELD)
     return _merge(verdict, found, verdict.search)
-
-
-def _told_from_empty(policy: Policy, invariant: Invariant, cx: Any, bounds: Any) -> Built | None:
-    """A z3 story told from an empty book, the first route that reaches it: deposits and trades at
-    its mark (``reachable.from_empty``), its positions opened on one side before one move
-    (:func:`_opened_before_a_move`), or a history of trades and moves against each trader that
-    needs one (``solver.history.with_history``: a loss below its principal, both sides moved against);
-    None where none does, and the story is told as a state."""
-    built = from_empty(policy, invariant, cx.story, cx.step_index) or _opened_before_a_move(
-        policy, invariant, cx, bounds
-    )
-    if built is None and bounds is not None:
-        built = with_history(policy, invariant, cx.story, cx.step_index, bounds)
-    return built
-
-
-def _opened_before_a_move(policy: Policy, invariant: Invariant, cx: Any, bounds: Any) -> Built | None:
-    """A one-mark-move z3 story whose book deposits and trades at its own mark do not reach (a trader
-    only above maintenance, which no trade at the mark opens: its initial margin is not met) told
-    from an empty book as the positions opened at an earlier mark with the margin a trade needs, then
-    one move to the story's mark, then the story's move (``plain_book.opened_before_a_move``, the
-    path a threshold's story takes); None where that does not reach it either. The book reached
-    breaks the claim at the same event within the proof's ``bounds``, replayed here once more."""
-    if bounds is None or cx.step_index != 0 or len(cx.story.events) != 1:
-        return None
-    plain = opened_before_a_move(policy, invariant, cx.story, bounds)
-    if plain is None or plain.empty is None:
-        return None
-    story = Story(plain.empty, plain.opening + plain.story.events)
-    steps = replay(policy, story)
-    failing = len(plain.opening)
-    if steps is None or first_violation(policy, invariant, steps) != failing:
-        return None
-    return Built(story, failing, failing, tuple(steps))
 
 
 def _from_empty_book(story: Story) -> bool:

@@ -1,5 +1,5 @@
 """A z3 story check cannot open at its own mark, told from an empty book through one earlier move
-(``verdicts.check._opened_before_a_move``; docs/model.md, "A z3 story is told at its least move").
+(``solver.from_empty.opened_first``; docs/model.md, "A z3 story is told at its least move").
 
 Bybit's ``no-haircut`` at its least move: alice long 1 lot at USDT 100,000/BTC with USDT 1.00 behind it,
 exactly 1% of the notional. Deposits and a trade at that mark do not reach it: the trade needs its
@@ -17,7 +17,7 @@ from solvent.rules.book import Account, Book, Market, Role
 from solvent.rules.events import Deposit, MarkPrice, Trade
 from solvent.rules.presets import load_preset
 from solvent.solver.bounds import Bounds
-from solvent.verdicts.check import _opened_before_a_move
+from solvent.solver.from_empty import opened_first
 from tests.book_support import system_accounts
 
 SYSTEM = system_accounts()
@@ -36,7 +36,7 @@ def test_a_trader_only_above_its_initial_margin_is_opened_before_a_move() -> Non
     policy, claim = load_preset("bybit"), catalog.get("no-haircut")
     story = _story(100)
     assert from_empty(policy, claim, story, 0) is None  # her trade at the mark is refused
-    built = _opened_before_a_move(policy, claim, SimpleNamespace(story=story, step_index=0), Bounds(accounts=1))
+    built = opened_first(policy, claim, SimpleNamespace(story=story, step_index=0), Bounds(accounts=1))
     assert built is not None
     events = built.story.events
     assert all(a.cash_quote == 0 and a.size_lots == 0 for a in built.story.book.accounts)  # an empty book
@@ -53,9 +53,9 @@ def test_a_trader_only_above_its_initial_margin_is_opened_before_a_move() -> Non
 def test_a_proof_without_bounds_or_a_longer_story_is_left_as_a_state() -> None:
     policy, claim = load_preset("bybit"), catalog.get("no-haircut")
     story = _story(100)
-    assert _opened_before_a_move(policy, claim, SimpleNamespace(story=story, step_index=0), None) is None
+    assert opened_first(policy, claim, SimpleNamespace(story=story, step_index=0), None) is None
     two = Story(story.book, (MarkPrice(9_950), MarkPrice(9_899)))
-    assert _opened_before_a_move(policy, claim, SimpleNamespace(story=two, step_index=1), Bounds(accounts=1)) is None
+    assert opened_first(policy, claim, SimpleNamespace(story=two, step_index=1), Bounds(accounts=1)) is None
 
 
 def test_the_reproduce_line_asks_z3s_own_number_of_traders() -> None:
@@ -65,7 +65,7 @@ def test_the_reproduce_line_asks_z3s_own_number_of_traders() -> None:
     from solvent.verdicts.check import Violation
 
     policy, claim = load_preset("bybit"), catalog.get("no-haircut")
-    built = _opened_before_a_move(policy, claim, SimpleNamespace(story=_story(100), step_index=0), Bounds(accounts=1))
+    built = opened_first(policy, claim, SimpleNamespace(story=_story(100), step_index=0), Bounds(accounts=1))
     assert len(built.story.book.traders) == 2
     report = SimpleNamespace(source="bybit", findings_dir=None, policy=policy, verdicts=[])
     step = built.steps[built.failing]

@@ -113,7 +113,7 @@ def test_the_reproduce_line_names_checks_question() -> None:
 def _failing_event(*options: str) -> str:
     result = CliRunner().invoke(main, ["prove", "backpack", "--invariant", "spot-isolated", *options])
     assert result.exit_code == 1, result.output
-    return re.search(r"^    1\. (.*)  <- fails here$", result.stdout, re.M).group(1)
+    return re.search(r"^    \d+\. (.*)  <- fails here$", result.stdout, re.M).group(1)
 
 
 def test_checks_order_tells_checks_story() -> None:

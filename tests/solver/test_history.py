@@ -23,8 +23,8 @@ from solvent.rules.events import AssetDeposit, Deposit, MarkPrice, SpotDeposit, 
 from solvent.rules.presets import load_preset
 from solvent.solver import history
 from solvent.solver.bounds import Bounds
+from solvent.solver.from_empty import opened_first, told_from_empty
 from solvent.solver.history import Route, loss_needed, routes, with_history
-from solvent.verdicts.check import _opened_before_a_move, _told_from_empty
 from tests.book_support import system_accounts
 
 BOUNDS = Bounds(accounts=2)
@@ -58,7 +58,7 @@ def test_the_z3_story_breaks_the_claim_but_neither_earlier_route_reaches_it() ->
     steps = replay(POLICY, story)
     assert steps is not None and first_violation(POLICY, CLAIM, steps) == 0
     assert from_empty(POLICY, CLAIM, story, 0) is None
-    assert _opened_before_a_move(POLICY, CLAIM, SimpleNamespace(story=story, step_index=0), BOUNDS) is None
+    assert opened_first(POLICY, CLAIM, SimpleNamespace(story=story, step_index=0), BOUNDS) is None
 
 
 def test_a_loss_and_a_short_opened_lower_reach_the_book_from_empty() -> None:
@@ -164,9 +164,9 @@ def test_the_book_must_still_break_the_claim(principal: int) -> None:
 
 def test_check_tells_the_story_through_the_history_after_the_earlier_routes() -> None:
     cx = SimpleNamespace(story=_story(), step_index=0)
-    built = _told_from_empty(POLICY, CLAIM, cx, BOUNDS)
+    built = told_from_empty(POLICY, CLAIM, cx, BOUNDS)
     assert built is not None and built.story == with_history(POLICY, CLAIM, _story(), 0, BOUNDS).story
-    assert _told_from_empty(POLICY, CLAIM, cx, None) is None  # no bounds: nothing to check the reached book against
+    assert told_from_empty(POLICY, CLAIM, cx, None) is None  # no bounds: nothing to check the reached book against
 
 
 def test_a_book_the_history_does_not_rebuild_is_left_as_a_state() -> None:
@@ -448,7 +448,7 @@ def test_the_opening_s_fees_fill_the_fund_which_then_covers_the_deficit() -> Non
     the maker 10), and a fund of 20 covers a deficit of 1."""
     story = _gen_b_story()
     assert from_empty(GEN_B, CLAIM_NO_HAIRCUT, story, 0) is None
-    assert _opened_before_a_move(GEN_B, CLAIM_NO_HAIRCUT, SimpleNamespace(story=story, step_index=0), BOUNDS) is None
+    assert opened_first(GEN_B, CLAIM_NO_HAIRCUT, SimpleNamespace(story=story, step_index=0), BOUNDS) is None
     assert not any(r.drain for r in routes(story.book, BOUNDS, GEN_B) if not r.drain)  # only a drain is tried
 
 
