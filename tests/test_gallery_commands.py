@@ -319,7 +319,8 @@ _TALLIED = (
 #: collateral book since its page's regeneration, 2.6 s), run as printed in the default suite; every
 #: other command took 3.2-149 s (2,168 s for all 73) and runs under ``deep``
 CHEAPEST = (
-    "solvent prove backpack --invariant spot-isolated --accounts 1 --assets 1 --event-kinds mark,asset-price",
+    "solvent prove backpack --invariant spot-isolated --accounts 2 --effort 5,176,120 --as-check --assets 1 "
+    "--event-kinds mark,asset-price",
     "solvent prove broker-reg-t --invariant loss-bounded-by-collateral --accounts 2 --effort 6,440,594 --as-check",
     "solvent prove hyperliquid --invariant no-haircut --accounts 2 --effort 8,470,846 --as-check --isolated 0",
     "solvent check gmx-v2 --invariant deposit-not-absorbed",
