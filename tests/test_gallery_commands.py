@@ -314,10 +314,10 @@ _TALLIED = (
 )
 
 
-#: the commands that took at most 3 s of CPU each as printed (session 34's deep run at b9cf09b, load
-#: 1.5-5.6: 2.09, 2.14, 2.73 and 2.78 s, about 12 s with their processes' start; backpack's with its
-#: collateral book since its page's regeneration, 2.6 s), run as printed in the default suite; every
-#: other command took 3.2-149 s (2,168 s for all 73) and runs under ``deep``
+#: the commands that took at most about 3 s of CPU each as printed (session 34's deep run at b9cf09b,
+#: load 1.5-5.6: 2.09-2.78 s; as check's question since session 35, at d3d922d: backpack's 3.31 s,
+#: broker-reg-t's 1.07, gmx-v2's check 2.61, hyperliquid's 2.38), run as printed in the default suite;
+#: every other command took 3.2-149 s (2,168 s for all 73 at b9cf09b) and runs under ``deep``
 CHEAPEST = (
     "solvent prove backpack --invariant spot-isolated --accounts 2 --effort 5,176,120 --as-check --assets 1 "
     "--event-kinds mark,asset-price",
