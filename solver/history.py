@@ -22,8 +22,11 @@ those marks farthest first and ends at the story's, where the positions that nee
 A flat trader's loss or profit is a round trip of one lot against the maker. Where the system
 accounts hold positions, each is taken over from a trader (``carol``, ``dave``...) opened away from
 the mark with no more than the move back takes: that move liquidates her and the venue's own rules
-hand her position to the account that takes it. The maker takes every fill (its taker fee is no
-trader's), ends holding what the system accounts held or flat, and a flat added trader withdraws
+hand her position to the account that takes it; where no liquidation gives the order book a position
+(BitMEX's fund takes every one), the maker holds the order book's inventory, as ``from_empty``'s does,
+and only the other accounts' are taken over. A pool's cash that comes with a trader's margin is not
+deposited again: its deposit is measured as a trader's is. The maker takes every fill (its taker fee
+is no trader's), ends holding what the system accounts held or flat, and a flat added trader withdraws
 its cash. A trader's collateral-asset balance is deposited with the engine's asset deposit
 (``reachable.opening_events``; the system accounts' start at zero), a trader below zero deposits
 its spot after the last move (a move's sweep would convert it), and a flat one takes its loss by
@@ -66,7 +69,9 @@ class Route:
     turn, a fresh trader (``carol``, ``dave``...) holding those lots opened that far from the story's
     mark and left with that equity by the move back to it, which liquidates her, and the venue's own
     rules hand her position to the account that takes it (a pool taking her margin with it, the order
-    book the position alone); none: the maker holds what the system accounts hold. ``below``: a flat
+    book the position alone); none: the maker holds what the system accounts hold.
+    ``maker_holds_book``: with ``taken_over``, the order book's position is the maker's and only the
+    other system accounts' are taken over (every system account's otherwise). ``below``: a flat
     trader whose cash is below zero, the price it sells back below the story's mark the lot it
     bought from the maker at that mark (:func:`below_zero`). ``drain``: how far (quanta) a fresh trader
     (:func:`_drainer`), opened a lot at the story's mark on its traders' side after every other
@@ -80,6 +85,7 @@ class Route:
     taken_over: tuple[tuple[int, int, int], ...] = ()
     below: tuple[tuple[str, int], ...] = ()
     drain: int = 0
+    maker_holds_book: bool = False
 
 
 def loss_needed(book: Book) -> dict[str, int]:
@@ -120,8 +126,9 @@ def routes(book: Book, bounds: Bounds, policy: Policy | None = None) -> Iterator
     at least as far as its loss needs. Each with and without a last settling move. Then, where the
     system accounts hold a position, each taken over from a liquidated trader (``taken_over``: one
     tick, two, four... away, left with the account's cash or just under maintenance, in the book's
-    order or the reverse), each loss a round trip before and every position opened at the mark
-    after. Last, where the trades pay the insurance fund a fee, the fund drained back to the
+    order or the reverse; then, where the order book holds a position beside another system account,
+    the maker holding the order book's and the others' taken over: :func:`_taken_sets`), each loss a
+    round trip before and every position opened at the mark after. Last, where the trades pay the insurance fund a fee, the fund drained back to the
     story's by a fresh trader's bankruptcy (:func:`_drains`). Routes leaving the proof's
     price range are skipped."""
     mark, tick = book.market.mark_quote, book.market.tick_quote
@@ -166,18 +173,31 @@ def _takeovers(
     if not pools or any(p > bounds.max_price for _, p in trips):
         return
     at_mark = tuple((a.name, mark) for a in book.traders if a.size_lots != 0)
-    # the equity each liquidated trader is left with: a pool's cash (it takes her margin), or one
-    # quantum under maintenance (a liquidation the order book takes, not a pool's takeover)
-    equities = [sorted({max(a.cash_quote, 0), *_under_maintenance(policy, a.size_lots, mark)}) for a in pools]
-    for extra in ((), gains) if gains else ((),):
-        for k in range(DRIFT_STEPS):
-            drift = tick * 2**k
-            if mark - drift < bounds.min_price or mark + drift > bounds.max_price:
-                break
-            for left in itertools.product(*equities):
-                turns = tuple((a.size_lots, drift, e) for a, e in zip(pools, left, strict=True))
-                for order in dict.fromkeys((turns, turns[::-1])):
-                    yield Route(at_mark, trips + extra, taken_over=order, below=below)
+    for taken, held in _taken_sets(pools):
+        # the equity each liquidated trader is left with: a pool's cash (it takes her margin), or one
+        # quantum under maintenance (a liquidation the order book takes, not a pool's takeover)
+        equities = [sorted({max(a.cash_quote, 0), *_under_maintenance(policy, a.size_lots, mark)}) for a in taken]
+        for extra in ((), gains) if gains else ((),):
+            for k in range(DRIFT_STEPS):
+                drift = tick * 2**k
+                if mark - drift < bounds.min_price or mark + drift > bounds.max_price:
+                    break
+                for left in itertools.product(*equities):
+                    turns = tuple((a.size_lots, drift, e) for a, e in zip(taken, left, strict=True))
+                    for order in dict.fromkeys((turns, turns[::-1])):
+                        yield Route(at_mark, trips + extra, taken_over=order, below=below, maker_holds_book=held)
+
+
+def _taken_sets(pools: list[Account]) -> Iterator[tuple[list[Account], bool]]:
+    """The system accounts whose positions a takeover route takes over from liquidated traders: all
+    of them; then, where the order book holds a position beside another account's, the others alone,
+    the maker holding the order book's inventory as ``reachable.from_empty``'s does (a venue whose
+    every liquidation goes to a pool, BitMEX's fund by ``fund_unwind_ppm``, never gives the order
+    book a position). With each, whether the maker holds the order book's inventory."""
+    yield pools, False
+    rest = [a for a in pools if a.role is not Role.LIQUIDITY]
+    if rest and len(rest) < len(pools):
+        yield rest, True
 
 
 def _drains(book: Book, bounds: Bounds, policy: Policy | None) -> Iterator[Route]:
@@ -274,7 +294,7 @@ def history_events(book: Book, route: Route, deposits: dict[str, int]) -> tuple[
     )
     maker = fresh_name(start, "maker")  # as reachable.opening names it
     funds = {n: v for n, v in system.items() if n not in {a.name for a in book.traders} and n != maker}
-    funds.update({n: v for n, v in deposits.items() if v > 0})
+    funds = {n: v for n, v in {**funds, **deposits}.items() if v > 0}  # a measured deposit of 0: none
     for name, (lots, drift, left) in zip(liquidated, route.taken_over, strict=True):
         funds[name] = abs(lots) * drift + left  # the move back to the mark takes all but ``left``
     events: list[Event] = list(opening_events(start, funds, (), {}))
@@ -300,7 +320,8 @@ def history_events(book: Book, route: Route, deposits: dict[str, int]) -> tuple[
     for name, price in route.below:
         events += [_against(name, maker, 1, mark), _against(name, maker, -1, price)]
     at_mark = {a.name: a.size_lots for a in book.traders if a.size_lots != 0 and opens.get(a.name) == mark}
-    goal = 0 if liquidated else -sum(a.size_lots for a in book.traders)
+    # the maker ends holding what the system accounts hold beyond what they took over
+    goal = -sum(a.size_lots for a in book.traders) - sum(lots for lots, _, _ in route.taken_over)
     if goal != maker_lots:
         at_mark[maker] = goal - maker_lots
     events.extend(trades_at_mark(at_mark, mark))
@@ -356,6 +377,12 @@ def _reach(policy: Policy, book: Book, route: Route) -> tuple[Book, tuple[Event,
     for name, extra in extras.items():
         deposits[name] += extra
     cash = {a.name: a.cash_quote + extras.get(a.name, 0) for a in book.traders}
+    if route.taken_over:
+        # a pool that takes a liquidated trader's margin with her position (Hyperliquid's vault) holds
+        # its cash by the takeover: its deposit measured as a trader's is, less what the takeover brings
+        for a in book.accounts:
+            if not a.is_trader and a.size_lots != 0 and a.cash_quote > 0:
+                deposits[a.name], cash[a.name] = a.cash_quote, a.cash_quote
     move = _moved
     if route.drain:
         # the drainer's deposit, at first the move against her (her bankruptcy taking the fees alone),
@@ -383,10 +410,17 @@ def _reach(policy: Policy, book: Book, route: Route) -> tuple[Book, tuple[Event,
         return empty, _funded(events, maker, _maker_funds(book, route))
 
     def the_story_s(got: Book) -> bool:
-        """Every trader's position and collateral assets are the story's."""
-        return all(
+        """Every trader's position and collateral assets are the story's; after a takeover, every system
+        account's position too (the order book's none where the maker holds its inventory): a liquidation
+        handed to another account than the route meant is another history."""
+        traders = all(
             (got.account(a.name).size_lots, got.account(a.name).asset_balances) == (a.size_lots, a.asset_balances)
             for a in book.traders
+        )
+        return traders and all(
+            got.account(a.name).size_lots == (0 if route.maker_holds_book and a.role is Role.LIQUIDITY else a.size_lots)
+            for a in book.accounts
+            if route.taken_over and not a.is_trader
         )
 
     done = topped_up(policy, build, deposits, cash, 3, move, the_story_s)

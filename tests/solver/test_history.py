@@ -526,3 +526,164 @@ def test_a_history_whose_cash_no_try_meets_is_not_told(monkeypatch: pytest.Monke
     assert with_history(POLICY, CLAIM, _story(), 0, BOUNDS) is not None
     monkeypatch.setattr(history, "topped_up", missing)
     assert with_history(POLICY, CLAIM, _story(), 0, BOUNDS) is None
+
+
+# --- the order book's inventory held by the maker, the pools' positions taken over (session 35) ---
+
+BITMEX = load_preset("bitmex")
+NO_HAIRCUT = catalog.get("no-haircut")
+
+
+def _bitmex_story() -> Story:
+    """BitMEX's no-haircut as check's z3 answers it (coin values: a contract worth XBT 0.0001 at
+    10,000): the order book short a contract, the fund long it, neither with cash; the coin value
+    falls a quantum, the fund is bankrupt by XBT 0.00000001 and its ADL takes the short's profit."""
+    accounts = (
+        Account("alice"),
+        Account("liquidity", Role.LIQUIDITY, size_lots=-1, cost_quote=-10_000),
+        Account("insurance_fund", Role.INSURANCE_FUND, size_lots=1, cost_quote=10_000),
+        Account("fee_account", Role.FEE_ACCOUNT),
+        Account("backstop_vault", Role.BACKSTOP_VAULT),
+        Account("venue", Role.VENUE),
+        Account("clearing", Role.CLEARING),
+    )
+    return Story(Book(Market("PERP", 10_000), accounts), (MarkPrice(9_999),))
+
+
+def test_bitmex_s_fund_takes_carol_over_while_the_maker_holds_the_order_book_s_short() -> None:
+    """On BitMEX every liquidation goes to the fund (``fund_unwind_ppm``), so no route gives the order
+    book its short; the maker holds it, as from_empty's does, and the fund takes carol's long over at
+    10,000 with nothing left: 128 quanta above (1% initial margin on XBT 0.0001 is more than the 64
+    of a move half as far), then the fund's bankruptcy deleverages the maker."""
+    story = _bitmex_story()
+    assert from_empty(BITMEX, NO_HAIRCUT, story, 0) is None
+    built = with_history(BITMEX, NO_HAIRCUT, story, 0, BOUNDS)
+    assert built is not None
+    events = built.story.events
+    assert events[:2] == (Deposit("carol", 128), Deposit("maker", 10_385))
+    assert events[2:] == (
+        MarkPrice(10_128),
+        Trade("carol", "maker", 1, 10_128, Taker.SELLER),
+        MarkPrice(10_000),
+        MarkPrice(9_999),
+    )
+    reached = _reached(built)
+    assert reached.account("insurance_fund").size_lots == 1 and reached.account("insurance_fund").cash_quote == 0
+    assert reached.account("maker").size_lots == -1 and reached.account("liquidity").size_lots == 0
+    assert reached.account("carol").size_lots == 0 and reached.account("carol").cash_quote == 0
+    assert first_violation(BITMEX, NO_HAIRCUT, list(built.steps)) == built.failing == built.prefix
+    fills = [o for o in built.steps[built.failing].outcomes if type(o).__name__ == "AdlFill" and o.lots]
+    assert [(o.winner, o.lots) for o in fills] == [("maker", 1)]
+
+
+def test_a_route_giving_the_order_book_its_short_comes_first_and_fails_on_bitmex(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    story = _bitmex_story()
+    taken = [r for r in routes(story.book, BOUNDS, BITMEX) if r.taken_over]
+    first_held = next(i for i, r in enumerate(taken) if r.maker_holds_book)
+    assert first_held > 0 and not any(r.maker_holds_book for r in taken[:first_held])  # every pool first
+    assert all(len(r.taken_over) == 2 for r in taken[:first_held])
+    assert all(len(r.taken_over) == 1 for r in taken[first_held:])
+    assert taken[first_held].taken_over == ((1, 1, 0),)  # the fund's long alone, a tick away first
+    # the order book alone never leaves the maker the pools': a book without a pool's position gets none
+    alone = attrs.evolve(
+        story.book,
+        accounts=tuple(
+            attrs.evolve(a, size_lots=0, cost_quote=0) if a.role is Role.INSURANCE_FUND else a
+            for a in story.book.accounts
+        ),
+    )
+    alone = attrs.evolve(alone, accounts=(Account("alice", size_lots=1, cost_quote=10_000), *alone.accounts[1:]))
+    assert not any(r.maker_holds_book for r in routes(alone, BOUNDS, BITMEX))
+    # every pool taken over, the order book among them: none of those routes tells BitMEX's story
+    monkeypatch.setattr(history, "_taken_sets", lambda pools: iter([(pools, False)]))
+    assert with_history(BITMEX, NO_HAIRCUT, story, 0, BOUNDS) is None
+
+
+def _hyperliquid_adl_story() -> Story:
+    """Hyperliquid's adl-price-fair as check's z3 answers it: alice short a lot with USDC 2.50, the
+    order book short 99,952, the vault long 99,953 with USDC 999.53; the mark falls 2 quanta, the vault
+    is bankrupt and ADL closes the shorts at the previous mark, a gap of 2 where the fair one is 1."""
+    accounts = (
+        Account("alice", cash_quote=250, size_lots=-1, cost_quote=-10_000),
+        Account("liquidity", Role.LIQUIDITY, size_lots=-99_952, cost_quote=-999_520_000),
+        Account("insurance_fund", Role.INSURANCE_FUND),
+        Account("fee_account", Role.FEE_ACCOUNT),
+        Account("backstop_vault", Role.BACKSTOP_VAULT, cash_quote=99_953, size_lots=99_953, cost_quote=999_530_000),
+        Account("venue", Role.VENUE),
+        Account("clearing", Role.CLEARING),
+    )
+    return Story(Book(Market("PERP", 10_000), accounts, net_deposits_quote=100_203), (MarkPrice(9_998),))
+
+
+def test_hyperliquid_s_vault_takes_carol_over_with_her_margin_as_its_cash() -> None:
+    """The vault's 99,953 lots come whole from one takeover (below two thirds of maintenance the
+    position and its margin move together: no partial liquidation), with her 999.53 as the vault's
+    cash, so the vault deposits nothing; the maker holds the order book's short."""
+    policy, claim = load_preset("hyperliquid"), catalog.get("adl-price-fair")
+    story = _hyperliquid_adl_story()
+    built = with_history(policy, claim, story, 0, BOUNDS)
+    assert built is not None
+    events = built.story.events
+    assert Deposit("carol", 99_953 * 256 + 99_953) in events  # the move back takes 256 a lot, leaves 999.53
+    assert not any(isinstance(e, Deposit) and e.account == "backstop_vault" for e in events)
+    assert events[3:] == (
+        MarkPrice(10_256),
+        Trade("carol", "maker", 99_953, 10_256, Taker.SELLER),
+        MarkPrice(10_000),
+        Trade("maker", "alice", 1, 10_000, Taker.BUYER),
+        MarkPrice(9_998),
+    )
+    reached = _reached(built)
+    vault = reached.account("backstop_vault")
+    assert (vault.size_lots, vault.cash_quote) == (99_953, 99_953)
+    assert reached.account("maker").size_lots == -99_952 and reached.account("liquidity").size_lots == 0
+    assert first_violation(policy, claim, list(built.steps)) == built.failing == built.prefix
+
+
+def test_a_takeover_handed_to_another_account_is_another_history() -> None:
+    """Every pool first: carol's short meant for the order book goes to the vault (below two thirds of
+    maintenance), whose bankruptcy on the way to dave's mark deleverages the maker. The book it reaches
+    has the order book flat, not short: that route is refused, and no step before z3's event is a
+    bankruptcy."""
+    policy, claim = load_preset("hyperliquid"), catalog.get("adl-price-fair")
+    story = _hyperliquid_adl_story()
+    every = next(
+        r for r in routes(story.book, BOUNDS, policy) if r.taken_over == ((-99_952, 256, 0), (99_953, 256, 99_953))
+    )
+    assert not every.maker_holds_book and history._reach(policy, story.book, every) is None
+    built = with_history(policy, claim, story, 0, BOUNDS)
+    assert not any(type(o).__name__ == "Bankrupt" for s in built.steps[: built.failing] for o in s.outcomes)
+
+
+def test_a_debt_is_reached_only_by_a_bankruptcy_that_breaks_the_claim_itself() -> None:
+    """broker-reg-t's loss-bounded-by-collateral as check's z3 answers it: alice long a share at
+    USD 100.00 with USD 50.00 beside a debt of USD 50.01 the broker fronted. The engine's own history
+    gives the debt at her bankruptcy, which breaks the claim there (value 0 less the debt), and after
+    it a trade that opens her share is refused (a price below the mark earns no margin credit, and a
+    deposit repays the debt first): the story stays a state."""
+    policy, claim = load_preset("broker-reg-t"), catalog.get("loss-bounded-by-collateral")
+    accounts = (
+        Account("alice", cash_quote=5_000, size_lots=1, cost_quote=10_000, debt_quote=5_001),
+        Account("liquidity", Role.LIQUIDITY, size_lots=-1, cost_quote=-10_000),
+        *system_accounts(),
+    )
+    story = Story(Book(Market("PERP", 10_000), accounts, net_deposits_quote=5_000), (MarkPrice(10_000),))
+    assert with_history(policy, claim, story, 0, BOUNDS) is None
+    empty = Book(Market("PERP", 20_000), (Account("alice"), Account("maker"), *accounts[1:]))
+    empty = attrs.evolve(empty, accounts=tuple(attrs.evolve(a, size_lots=0, cost_quote=0) for a in empty.accounts))
+    gap = (
+        Deposit("alice", 10_000),
+        Deposit("maker", 100_000),
+        Trade("alice", "maker", 1, 20_000, Taker.SELLER),
+        MarkPrice(4_999),  # a gap of 15,001 on her 10,000: bankrupt by 5,001, the debt fronted
+    )
+    steps = replay(policy, Story(empty, gap))
+    assert steps is not None and steps[-1].after.account("alice").debt_quote == 5_001
+    assert first_violation(policy, claim, steps) == len(gap) - 1  # the bankruptcy itself breaks it
+    share = (MarkPrice(10_000), Trade("alice", "maker", 1, 5_000, Taker.SELLER))
+    assert replay(policy, Story(empty, gap + share)) is None  # her share, beside the debt, refused
+    repaid = replay(policy, Story(empty, (*gap, Deposit("alice", 5_000))))
+    assert repaid is not None  # a deposit repays the debt before it is cash
+    assert (repaid[-1].after.account("alice").cash_quote, repaid[-1].after.account("alice").debt_quote) == (0, 1)
