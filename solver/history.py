@@ -379,9 +379,10 @@ def _reach(policy: Policy, book: Book, route: Route) -> tuple[Book, tuple[Event,
     cash = {a.name: a.cash_quote + extras.get(a.name, 0) for a in book.traders}
     if route.taken_over:
         # a pool that takes a liquidated trader's margin with her position (Hyperliquid's vault) holds
-        # its cash by the takeover: its deposit measured as a trader's is, less what the takeover brings
+        # its cash by the takeover: its deposit measured as a trader's is, less what the takeover
+        # brings, and a pool whose story holds none ends with none (a margin it took is another book)
         for a in book.accounts:
-            if not a.is_trader and a.size_lots != 0 and a.cash_quote > 0:
+            if not a.is_trader and a.size_lots != 0 and a.cash_quote >= 0:
                 deposits[a.name], cash[a.name] = a.cash_quote, a.cash_quote
     move = _moved
     if route.drain:

@@ -596,6 +596,18 @@ def test_a_route_giving_the_order_book_its_short_comes_first_and_fails_on_bitmex
     )
     alone = attrs.evolve(alone, accounts=(Account("alice", size_lots=1, cost_quote=10_000), *alone.accounts[1:]))
     assert not any(r.maker_holds_book for r in routes(alone, BOUNDS, BITMEX))
+    # only the fund holds a position beside alice's: every pool taken over is the fund alone, tried once
+    fund_only = attrs.evolve(
+        alone,
+        accounts=tuple(
+            attrs.evolve(a, size_lots=0, cost_quote=0) if a.role is Role.LIQUIDITY else a for a in story.book.accounts
+        ),
+    )
+    fund_only = attrs.evolve(
+        fund_only, accounts=(Account("alice", size_lots=-1, cost_quote=-10_000), *fund_only.accounts[1:])
+    )
+    tried = [r for r in routes(fund_only, BOUNDS, BITMEX) if r.taken_over]
+    assert tried and not any(r.maker_holds_book for r in tried) and len(set(tried)) == len(tried)
     # every pool taken over, the order book among them: none of those routes tells BitMEX's story
     monkeypatch.setattr(history, "_taken_sets", lambda pools: iter([(pools, False)]))
     assert with_history(BITMEX, NO_HAIRCUT, story, 0, BOUNDS) is None
@@ -687,3 +699,37 @@ def test_a_debt_is_reached_only_by_a_bankruptcy_that_breaks_the_claim_itself() -
     repaid = replay(policy, Story(empty, (*gap, Deposit("alice", 5_000))))
     assert repaid is not None  # a deposit repays the debt before it is cash
     assert (repaid[-1].after.account("alice").cash_quote, repaid[-1].after.account("alice").debt_quote) == (0, 1)
+
+
+def test_the_maker_ends_holding_the_order_book_s_lot_beside_traders_on_both_sides() -> None:
+    """alice long 3, bob short 1, the order book short 1 and the fund short 1 (carol's, taken over): the
+    maker, long carol's lot after her trade, sells alice 2 at the mark and bob sells her 1, so the maker
+    ends short the order book's lot."""
+    accounts = (
+        Account("alice", cash_quote=10_000, size_lots=3, cost_quote=30_000),
+        Account("bob", cash_quote=10_000, size_lots=-1, cost_quote=-10_000),
+        Account("liquidity", Role.LIQUIDITY, size_lots=-1, cost_quote=-10_000),
+        Account("insurance_fund", Role.INSURANCE_FUND, size_lots=-1, cost_quote=-10_000),
+        Account("fee_account", Role.FEE_ACCOUNT),
+        Account("backstop_vault", Role.BACKSTOP_VAULT),
+        Account("venue", Role.VENUE),
+        Account("clearing", Role.CLEARING),
+    )
+    book = Book(Market("PERP", 10_000), accounts, net_deposits_quote=20_000)
+    route = Route((("alice", 10_000), ("bob", 10_000)), taken_over=((-1, 128, 0),), maker_holds_book=True)
+    _, events = history.history_events(book, route, {"alice": 10_000, "bob": 10_000})
+    trades = [e for e in events if isinstance(e, Trade)]
+    assert trades == [
+        Trade("maker", "carol", 1, 9_872, Taker.BUYER),
+        Trade("alice", "maker", 2, 10_000, Taker.BUYER),
+        Trade("alice", "bob", 1, 10_000, Taker.BUYER),
+    ]
+
+
+def test_a_fund_whose_story_holds_no_cash_takes_no_margin_with_carol_s_lot() -> None:
+    """BitMEX's fund takes carol over with what she is left: left nothing, it ends with the story's
+    nothing; left a quantum, its quantum is not the story's, and the route reaches nothing."""
+    book = _bitmex_story().book
+    for left, fund in ((0, 0), (1, None), (49, None)):
+        reached = history._reach(BITMEX, book, Route((), taken_over=((1, 128, left),), maker_holds_book=True))
+        assert (None if reached is None else reached[2].account("insurance_fund").cash_quote) == fund
