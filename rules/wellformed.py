@@ -15,7 +15,8 @@ In exchange terms a book is well formed when:
   deposited (Σ cash + spot over every account but clearing = net deposits); collateral is never
   negative (spot balances, the insurance fund, the fee account and the backstop vault; principal,
   withdrawn totals and debts are non-negative counts); nobody owes a debt off the book unless the
-  policy lends through a venue debt carry;
+  policy lends through a venue debt carry, and there (deposits repaying it first, margin from cash
+  alone) only a trader owes it, flat in every market at cash 0 (:func:`debt_owed_flat`);
 - **margin**: every trader's equity covers the initial margin of its position at the mark, as a
   venue checks on order entry (``StartMargin.INITIAL``, the default). ``StartMargin.MAINTENANCE``
   asks only that no trader be liquidatable (a position that drifted toward its liquidation price,
@@ -114,6 +115,44 @@ def lends_off_book(policy: Policy) -> bool:
     """Whether the policy's venue fronts deficits and records them as a debt owed off the book."""
     carry = policy.debt_carry
     return carry is not None and carry.lender is Lender.VENUE
+
+
+def debt_owed_flat(policy: Policy) -> bool:
+    """Whether a debt the venue fronts is owed only by a trader it left flat at cash 0 (the rule
+    :data:`FRONTED_DEBT`). So on a policy whose venue fronts the deficit (:func:`lends_off_book`)
+    and whose deposits repay the debt first (``deposits_repay_debt``), where a debtor's margin can
+    come from its cash alone: no spot collateral (``margin.spot_collateral``), no collateral asset
+    or settlement lending (``[[collateral]]``, ``[settlement_lending]``), and no delisting
+    (``liquidation.final_settlement``, which on a book of several markets resolves one market's
+    bankruptcy while the account keeps the others). A book's isolated positions are read per book
+    (:func:`_owes_flat`)."""
+    carry = policy.debt_carry
+    return (
+        lends_off_book(policy)
+        and carry is not None
+        and carry.deposits_repay_debt
+        and not policy.margin.spot_collateral
+        and not policy.collateral
+        and policy.settlement_lending is None
+        and not policy.liquidation.final_settlement
+    )
+
+
+def _owes_flat(book: Book, account: Account) -> Any:
+    """Only a trader owes the venue; a trader that owes it is flat in every market at cash 0: the
+    bankruptcy that fronts the deficit closes its positions and tops its cash up to 0
+    (``bankruptcy.resolve``, ``debt_carry.carry``), a deposit repays the debt before it is cash
+    (``engine._deposit``), a withdrawal waits until it is repaid, and at equity 0 it opens nothing
+    (:func:`opening_covered`: initial margin is at least a quantum a position). Not read for an
+    isolated position or its owner: margin added to the one, or removed to the other, is cash that
+    no repayment passes through (z3: ``solver.fronted_debt``)."""
+    if not account.is_trader:
+        return account.debt_quote == 0
+    if account.owner or any(a.owner == account.name for a in book.accounts):
+        return True
+    return implies(
+        account.debt_quote > 0, and_(account.cash_quote == 0, *(p.size_lots == 0 for p in account.positions))
+    )
 
 
 def _cost_follows(account: Account) -> Any:
@@ -253,6 +292,9 @@ def _asset_rules() -> list[_Rule]:
     ]
 
 
+#: the rule a debt the venue fronts keeps (:func:`debt_owed_flat`)
+FRONTED_DEBT = "a debt the venue fronted is owed only by a trader, flat at cash 0"
+
 #: the one book rule that reads only the market (``trader_conditions`` keeps it with a trader's own)
 MARKS = "marks positive and on the tick"
 
@@ -300,6 +342,12 @@ def _rules(policy: Policy, margin: StartMargin | None, assets: bool = False) -> 
     ]
     if not lends_off_book(policy):
         rules.append(_Rule("no debt owed off the book", account=lambda p, b, a: a.debt_quote == 0))
+    elif debt_owed_flat(policy):
+        # a debt arises only at a bankruptcy, which leaves the trader flat at cash 0, and a deposit
+        # repays it before it is cash: z3 had started broker-reg-t's loss-bounded-by-collateral from
+        # alice long a share with cash 50.00 beside a debt of 50.01, a book no history reaches
+        # (docs/model.md#a-debt-the-venue-fronted-is-owed-by-a-flat-trader-at-cash-0-session-35)
+        rules.append(_Rule(FRONTED_DEBT, account=lambda p, b, a: _owes_flat(b, a)))
     if policy.rounding.funding_remainder is FundingRemainder.CARRIED:
         # the part of a funding payment below one quantum an account carries (settlement.carried_amounts):
         # a credit in [0, 1e6) millionths where payers round up, a debit in (-1e6, 0] where they round down
@@ -515,12 +563,14 @@ def reasons(policy: Policy, book: Book, *, margin: StartMargin | None = StartMar
 
 
 __all__ = [
+    "FRONTED_DEBT",
     "POOLS",
     "Condition",
     "StartMargin",
     "trader_conditions",
     "conditions",
     "covers_margin",
+    "debt_owed_flat",
     "holders",
     "lends_off_book",
     "opening_covered",
