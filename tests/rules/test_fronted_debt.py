@@ -105,10 +105,12 @@ class TestWhereItIsStated:
         assert not debt_owed_flat(policy)
         assert FRONTED_DEBT not in [c.name for c in conditions(policy, _book(debt_quote=1, cash_quote=1))]
 
-    def test_not_under_collateral_assets(self):
+    @pytest.mark.parametrize("field", ["collateral", "settlement_lending"])
+    def test_not_under_collateral_assets_or_settlement_lending(self, field):
+        """Backpack's SOL collateral, or its USDC lending, on broker-reg-t: each is margin or cash
+        a debtor may hold beside the debt."""
         backpack = load_preset("backpack")
-        venue = attrs.evolve(backpack, deficit=(DebtCarry(Lender.VENUE),))
-        assert backpack.collateral and not debt_owed_flat(venue)
+        assert not debt_owed_flat(attrs.evolve(BROKER, **{field: getattr(backpack, field)}))
 
     def test_a_debt_collected_off_the_book_is_reached_beside_cash_and_a_position(self):
         """venue-bills-the-loser (deposits do not repay): after her bankruptcy alice deposits, holds
