@@ -1,9 +1,10 @@
 """z3's one-event induction for the well-formed rule "a debt the venue fronted is owed only by a
 trader, flat at cash 0" (``solver.fronted_debt.kept``): every event kind the engine accepts keeps
 it on broker-reg-t and the planted policies that state it, on one market and two, with isolated
-positions and with collateral assets; and where ``wellformed.debt_owed_flat`` leaves it out, z3
-shows the event that would break it (a spot-collateral trade, a deposit collected off the book, a
-delisting on a book of two markets, margin moved to or from an isolated position)."""
+positions and with a (weightless) collateral asset; and where ``wellformed.debt_owed_flat`` leaves
+it out, z3 shows the event that would break it (a trade on spot collateral or on weighted
+collateral, a deposit collected off the book, a delisting on a book of two markets, margin moved
+to or from an isolated position)."""
 
 from __future__ import annotations
 
@@ -82,6 +83,16 @@ def test_spot_collateral_would_let_a_debtor_open(monkeypatch: pytest.MonkeyPatch
     answers = _answers(kept(spot, Bounds(accounts=2, event_kinds=("trade", "spot-deposit"))))
     assert answers["trade alice<-bob (buyer takes)"] == "sat"
     assert answers["spot-deposit alice"] == "unsat"
+
+
+def test_collateral_with_a_weight_would_let_a_debtor_open(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Backpack's SOL table on broker-reg-t: SOL beside the debt is margin, and a trade opens (on
+    broker-reg-t's own asset book, weightless, the same trade keeps the rule: above)."""
+    _stated(monkeypatch)
+    sol = attrs.evolve(BROKER, collateral=load_preset("backpack").collateral)
+    bounds = Bounds(accounts=2, assets=1, asset_names=("SOL",), event_kinds=("trade",))
+    found = kept(sol, bounds, labels=("trade alice<-bob (buyer takes)",))
+    assert _answers(found) == {"trade alice<-bob (buyer takes)": "sat"}
 
 
 def test_a_deposit_collected_off_the_book_would_become_cash(monkeypatch: pytest.MonkeyPatch) -> None:
