@@ -321,7 +321,7 @@ _TALLIED = (
 CHEAPEST = (
     "solvent prove backpack --invariant spot-isolated --accounts 2 --effort 5,176,120 --as-check --assets 1 "
     "--event-kinds mark,asset-price",
-    "solvent prove broker-reg-t --invariant loss-bounded-by-collateral --accounts 2 --effort 6,440,594 --as-check",
+    "solvent prove broker-reg-t --invariant loss-bounded-by-collateral --accounts 2 --effort 6,437,878 --as-check",
     "solvent prove hyperliquid --invariant no-haircut --accounts 2 --effort 8,470,846 --as-check --isolated 0",
     "solvent check gmx-v2 --invariant deposit-not-absorbed",
 )
