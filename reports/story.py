@@ -37,6 +37,7 @@ from solvent.rules.outcomes import (
 from solvent.rules.policy import Policy
 from solvent.solver.bounds import Bounds
 from solvent.solver.effort import units_text as effort_text
+from solvent.solver.smallest_move import applies
 from solvent.verdicts.check import ClaimStatus, ClaimVerdict, PolicyReport, Violation
 from solvent.verdicts.findings import FindingGroup, group_findings
 from solvent.verdicts.locate import LAYER_REASON, RuleRef, locate_rule, policy_file
@@ -356,7 +357,7 @@ def replay_command(violation: Violation, report: PolicyReport) -> tuple[str, str
             )
         return (
             f"solvent prove {report.source} --invariant {asked}"
-            + _check_question(proof)
+            + _check_question(proof, asked)
             + _margin_options(proof)
             + _grid_first(proof),
             "check's question: the same story",
@@ -375,14 +376,19 @@ def _proof_of(report: PolicyReport, invariant: str) -> Any:
     return next((v.proof for v in report.verdicts if v.invariant.id == invariant and v.proof is not None), None)
 
 
-def _check_question(proof: Any) -> str:
+def _check_question(proof: Any, invariant: str) -> str:
     """The options that ask ``solvent prove`` the question check asked (``verdicts.proofs``): its N,
     the units its allotment gave it (each question's effort is its own purse, so the same units
     give the same answer, ``solver.effort``) and check's order (``--as-check``: the bounded check
     first, z3's first story told at its least move unshrunk); with prove's defaults instead (60M,
     the payers' argument first, the story shrunk) z3's first model may be another book, and its
-    least move another sentence (docs/solver-notes.md#reproduce-lines-ask-checks-own-question-session-35)."""
-    return f" --accounts {proof.bounds.accounts} --effort {proof.bounds.effort:,} --as-check"
+    least move another sentence (docs/solver-notes.md#reproduce-lines-ask-checks-own-question-session-35).
+    ``--no-least-move`` where check told a one-move story as z3 found it (``check --no-least-move``)."""
+    options = f" --accounts {proof.bounds.accounts} --effort {proof.bounds.effort:,} --as-check"
+    cx = proof.counterexample
+    if cx is not None and cx.move is None and invariant in catalog.CATALOG and applies(cx, catalog.get(invariant)):
+        options += " --no-least-move"
+    return options
 
 
 def _grid_first(proof: Any) -> str:

@@ -126,3 +126,27 @@ def test_checks_order_tells_checks_story() -> None:
     assert _failing_event(*book, "--effort", "5,176,120", "--as-check") == "MarkPrice(price_quote=10000)"
     assert _failing_event(*book, "--effort", "60M", "--as-check") == "MarkPrice(price_quote=10000)"
     assert _failing_event(*book, "--effort", "60M").startswith("AssetPrice(asset='SOL', ")
+
+
+def test_a_story_check_told_as_z3_found_it_is_asked_so() -> None:
+    """``check --no-least-move`` tells a one-move z3 story as z3 found it (no ``move`` on it): its
+    line asks ``--no-least-move`` too, or prove would tell it at its least move, another story; a
+    story told at its least move, or one the least move does not apply to (two events), asks none."""
+    from solvent.properties.scenarios import Story
+    from solvent.reports.story import _check_question
+    from solvent.rules.book import new_book
+    from solvent.rules.events import MarkPrice
+    from solvent.solver.verdicts import Counterexample
+
+    book = new_book(mark_quote=10_000, traders=("alice",))
+    one = Counterexample(Story(book, (MarkPrice(9_000),)), (), 0, "no-haircut")
+    proof = ProofResult(
+        "binance", "no-haircut", Verdict.REFUTED, Scope(2, 1, ("mark",), "p"), 0.0, "m",
+        counterexample=one, bounds=Bounds(accounts=2, effort=3_000_000),
+    )  # fmt: skip
+    asked = " --accounts 2 --effort 3,000,000 --as-check"
+    assert _check_question(proof, "no-haircut") == asked + " --no-least-move"
+    told = attrs.evolve(proof, counterexample=attrs.evolve(one, move="told at its least move"))
+    assert _check_question(told, "no-haircut") == asked
+    two = attrs.evolve(one, story=Story(book, (MarkPrice(9_000), MarkPrice(8_000))))
+    assert _check_question(attrs.evolve(proof, counterexample=two), "no-haircut") == asked
