@@ -129,13 +129,15 @@ def answer_proof(cell: ProofCell) -> ProofResult:
 
 def _told(policy: Policy, invariant: Any, result: ProofResult, *, least_move: bool) -> ProofResult:
     """A refutation told as ``solvent check`` tells its z3 story (``verdicts.check``): at its least
-    move (``--no-least-move``: as z3 found it, shrunk), then from an empty book where a route reaches
+    move (``--no-least-move``: as z3 found it, shrunk unless ``--as-check``), then from an empty book where a route reaches
     its starting book (``solver.from_empty``: deposits, trades and moves, then z3's event), so the
     command a finding prints shows the finding's events."""
     if least_move:
         result = told_at_least_move(policy, invariant, result)
     cx = result.counterexample
     if result.verdict is not Verdict.REFUTED or cx is None or cx.obligation != invariant.id:
+        return result
+    if cx.step_index >= len(cx.steps):  # no failing step replayed to tell (as check: verdicts.check)
         return result
     built = told_from_empty(policy, invariant, cx, result.bounds)
     return result if built is None else attrs.evolve(result, counterexample=as_counterexample(cx, built))
