@@ -37,7 +37,7 @@ from solvent.rules.outcomes import (
 from solvent.rules.policy import Policy
 from solvent.solver.bounds import Bounds
 from solvent.solver.effort import units_text as effort_text
-from solvent.solver.smallest_move import applies
+from solvent.solver.smallest_move import tellable
 from solvent.verdicts.check import ClaimStatus, ClaimVerdict, PolicyReport, Violation
 from solvent.verdicts.findings import FindingGroup, group_findings
 from solvent.verdicts.locate import LAYER_REASON, RuleRef, locate_rule, policy_file
@@ -385,8 +385,8 @@ def _check_question(proof: Any, invariant: str) -> str:
     least move another sentence (docs/solver-notes.md#reproduce-lines-ask-checks-own-question-session-35).
     ``--no-least-move`` where check told a one-move story as z3 found it (``check --no-least-move``)."""
     options = f" --accounts {proof.bounds.accounts} --effort {proof.bounds.effort:,} --as-check"
-    cx = proof.counterexample
-    if cx is not None and cx.move is None and invariant in catalog.CATALOG and applies(cx, catalog.get(invariant)):
+    told = invariant in catalog.CATALOG and tellable(proof, catalog.get(invariant))
+    if told and proof.counterexample.move is None:
         options += " --no-least-move"
     return options
 

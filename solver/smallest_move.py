@@ -414,6 +414,21 @@ def _at_scale_question(
     return answer.verdict, story, asked, spent
 
 
+def tellable(result: ProofResult, invariant: Invariant) -> bool:
+    """Whether :func:`told_at_least_move` tells ``result`` at its least move when given a budget: a
+    one-mark-move refutation of ``invariant`` over a price range (not a grid) reaching the least
+    price the probes start from. A Reproduce line asks ``--no-least-move`` where such a story was
+    told as z3 found it (``check --no-least-move``, ``reports.story``)."""
+    bounds = result.bounds
+    return (
+        result.verdict is Verdict.REFUTED
+        and applies(result.counterexample, invariant)
+        and bounds is not None
+        and not bounds.price_grid
+        and bounds.max_price >= DEFAULT_MIN_PRICE
+    )
+
+
 def told_at_least_move(
     policy: Policy, invariant: Invariant, result: ProofResult, budget: MoveBudget | None = DEFAULT_BUDGET
 ) -> ProofResult:
@@ -421,13 +436,10 @@ def told_at_least_move(
     is a one-mark-move refutation of ``invariant`` over a price range (not a grid) and ``budget``
     is given; otherwise ``result`` unchanged. The minimization's units are the counterexample's
     ``move.units``, not the proof's."""
+    if budget is None or not tellable(result, invariant):
+        return result
     cx = result.counterexample
-    bounds = result.bounds
-    if budget is None or result.verdict is not Verdict.REFUTED or not applies(cx, invariant):
-        return result
-    if bounds is None or bounds.price_grid or bounds.max_price < DEFAULT_MIN_PRICE:
-        return result
-    moved = smallest_move(policy, invariant, cx, bounds, budget)
+    moved = smallest_move(policy, invariant, cx, result.bounds, budget)
     if moved is None:
         return result
     # the proof's own units stay what the proof spent (check's budget counts them); the
@@ -646,6 +658,7 @@ __all__ = [
     "refuted_at",
     "scale_mark",
     "smallest_move",
+    "tellable",
     "tidy",
     "told_at_least_move",
 ]
