@@ -79,8 +79,8 @@ def prove(
     sequence), within ``effort`` units (``"60M"``, ``"500k"`` or an integer); ``grid_first`` and
     ``as_check`` as its ``--grid-first`` and ``--as-check``. Other keywords are ``Bounds`` fields
     (``min_price``, ``max_price``, ``max_quote``, ``max_lots``, ``price_grid``, ``isolated``, ...).
-    A counterexample is replayed on the concrete engine (``result.counterexample``) and told at its
-    least move.
+    A counterexample is replayed on the concrete engine (``result.counterexample``), told at its
+    least move and from an empty book where a history reaches it, as the command prints it.
 
     Bad input (an unknown invariant, an effort that is not a whole number of units, bounds that
     contradict each other) raises ``ValueError`` or ``KeyError`` naming it."""
