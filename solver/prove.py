@@ -47,6 +47,7 @@ import functools
 import itertools
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 import attrs
@@ -127,7 +128,7 @@ ISOLATED_EXACT_FIRST = ("no-negative-equity", "loss-bounded-by-collateral")
 #: payers' all-N argument only after it proved the claim at N (where it alone can change the verdict),
 #: and the story z3 found not shrunk (check tells it at its least move, ``solver.smallest_move``).
 #: One definition, so a Reproduce line that asks it tells check's story (docs/solver-notes.md#reproduce-lines-ask-checks-own-question-session-35)
-AS_CHECK = {"minimize": False, "payer_first": False}
+AS_CHECK = MappingProxyType({"minimize": False, "payer_first": False})
 FLAT_CASES = (
     "bounded by flat cases: the claim fails only where some trader is flat, so the engine's transition "
     "is asked once per trader with that trader's size and cost a concrete 0 (z3, exact), on every book of N traders"
