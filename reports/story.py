@@ -571,6 +571,8 @@ def describe_event(
         taker = venue.buyer if venue.taker is ev.Taker.BUYER else venue.seller
         price = money.price(event.price_quote)
         what = market or lots_word(contract)
+        if not market and venue.lots == 1:  # "buys 1 lot", "buys 1 contract"
+            what = what.removesuffix("s")
         buyer, seller = (_in_mode(before, name, event) for name in (venue.buyer, venue.seller))
         return f"{buyer} buys {amount(venue.lots)} {what} from {seller} at {price} ({taker} takes)"
     if isinstance(event, ev.MarkPrice):

@@ -85,3 +85,16 @@ def test_every_format_carries_it(bitmex: PolicyReport) -> None:
         10_000,
         9_783,
     )
+
+
+def test_one_lot_or_contract_is_singular(bitmex: PolicyReport) -> None:
+    """A trade of one lot says "1 lot" ("1 contract" on an inverse contract); two or more, the plural."""
+    from solvent.rules import events as ev
+
+    one = ev.Trade(buyer="alice", seller="bob", lots=1, price_quote=10_000)
+    assert describe_event(one, None, LINEAR) == "alice buys 1 lot from bob at 10,000 (alice takes)"
+    two = ev.Trade(buyer="alice", seller="bob", lots=2, price_quote=10_000)
+    assert describe_event(two, None, LINEAR) == "alice buys 2 lots from bob at 10,000 (alice takes)"
+    (t,) = told(bitmex)
+    assert describe_event(one, None, t.contract) == "bob buys 1 contract from alice at 10,000 (alice takes)"
+    assert describe_event(two, None, t.contract) == "bob buys 2 contracts from alice at 10,000 (alice takes)"
