@@ -32,7 +32,7 @@ from solvent.rules.policy import Policy
 from solvent.simulation.executors import CellError, map_cells
 from solvent.solver import effort
 from solvent.solver.bounds import Bounds
-from solvent.solver.from_empty import as_counterexample, told_from_empty
+from solvent.solver.from_empty import told
 from solvent.solver.margin_scopes import prove_on_scopes
 from solvent.solver.prove import AS_CHECK
 from solvent.solver.smallest_move import told_at_least_move
@@ -139,8 +139,7 @@ def _told(policy: Policy, invariant: Any, result: ProofResult, *, least_move: bo
         return result
     if cx.step_index >= len(cx.steps):  # no failing step replayed to tell (as check: verdicts.check)
         return result
-    built = told_from_empty(policy, invariant, cx, result.bounds)
-    return result if built is None else attrs.evolve(result, counterexample=as_counterexample(cx, built))
+    return attrs.evolve(result, counterexample=told(policy, invariant, cx, result.bounds))
 
 
 def without_witness(result: ProofResult) -> ProofResult:

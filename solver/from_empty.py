@@ -63,6 +63,14 @@ def opened_first(policy: Policy, invariant: Invariant, cx: Any, bounds: Any) -> 
     return Built(story, failing, failing, tuple(steps))
 
 
+def told(policy: Policy, invariant: Invariant, cx: Counterexample, bounds: Any) -> Counterexample:
+    """``cx`` told from an empty book where a route reaches it (:func:`told_from_empty`,
+    :func:`as_counterexample`), else ``cx`` as z3 found it: how ``solvent check`` and ``solvent
+    prove`` both tell a z3 story."""
+    built = told_from_empty(policy, invariant, cx, bounds)
+    return cx if built is None else as_counterexample(cx, built)
+
+
 def as_counterexample(cx: Counterexample, built: Built) -> Counterexample:
     """``cx`` told by ``built``: its events from the empty book, the steps the engine ran, the
     failing step's index, and its detail saying that step and what came before it ("fails after
@@ -77,4 +85,4 @@ def as_counterexample(cx: Counterexample, built: Built) -> Counterexample:
     )
 
 
-__all__ = ["as_counterexample", "opened_first", "told_from_empty"]
+__all__ = ["as_counterexample", "opened_first", "told", "told_from_empty"]

@@ -40,7 +40,7 @@ from solvent.rules.policy import Policy
 from solvent.rules.presets import resolve_policy
 from solvent.solver.coverage import covered_failure
 from solvent.solver.deep_stories import DeepBudget, DeepStory, deep_story
-from solvent.solver.from_empty import told_from_empty
+from solvent.solver.from_empty import told
 from solvent.solver.smallest_move import MoveBudget, told_at_least_move
 from solvent.solver.thresholds import DEFAULT_IDS, Threshold, thresholds
 from solvent.solver.verdicts import InconsistentProof, ProofResult
@@ -443,12 +443,9 @@ def _proof_verdict(
         return verdict
     traders = len(cx.story.book.traders)
     z3 = {"origin": "z3", "move": cx.move, "z3_traders": traders}
+    # the same failure from an empty book where a route reaches it: deposits and trades, then z3's events
+    cx = told(policy, verdict.invariant, cx, proof.bounds)
     found = Violation(verdict.invariant.id, "z3", cx.step_index, cx.story, cx.steps[cx.step_index], **z3)
-    built = told_from_empty(policy, verdict.invariant, cx, proof.bounds)
-    if built is not None:  # the same failure from an empty book: deposits and trades, then z3's events
-        failing = built.steps[built.failing]
-        found = Violation(verdict.invariant.id, "z3", built.failing, built.story, failing, **z3)
-        cx = attrs.evolve(cx, story=built.story, step_index=built.failing)
     if database is not None:
         path = findings.database_path(database, policy, verdict.invariant.id)
         if not path.exists():
